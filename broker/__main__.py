@@ -1,0 +1,5 @@
+"""``python -m broker`` = the ``vva`` command."""
+
+from broker.cli import main
+
+main()

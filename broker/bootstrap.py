@@ -1,0 +1,45 @@
+"""Wiring: builds the objects one process needs (settings, database, keys) exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from broker.config import Settings, load_settings
+from broker.db.engine import make_engine, make_session_factory
+from broker.domain.cycle import Kalender
+from broker.privacy.sleutels import Sleutelbos, laad_sleutelbos
+
+
+@dataclass
+class Omgeving:
+    """Everything a command or the web application needs, built lazily from ``settings``."""
+
+    settings: Settings
+
+    @classmethod
+    def laad(cls, config_path: str | None = None) -> Omgeving:
+        """The environment for the settings file ``config_path`` (see ``broker.config.load_settings``)."""
+        return cls(load_settings(config_path))
+
+    @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine)
+
+    @cached_property
+    def sleutelbos(self) -> Sleutelbos:
+        return laad_sleutelbos(self.settings.key_file)
+
+    @cached_property
+    def kalender(self) -> Kalender:
+        from datetime import date
+
+        afwijkingen = {jaar: date.fromisoformat(d) for jaar, d in self.settings.deadline_afwijkingen.items()}
+        return Kalender(afwijkingen=afwijkingen)

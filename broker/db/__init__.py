@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy 2 typed models, the engine/session factory and Alembic migrations."""

@@ -1,0 +1,69 @@
+"""The message log: every inbound and outbound message, raw, with its addressing and outcome.
+
+The inbound row is written and committed in its own transaction *before* the message can have any
+business effect, so a message is never lost, whatever happens next (design.md **must**).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from broker.db.models import Bericht
+
+
+@dataclass(frozen=True)
+class Kop:
+    """The addressing of one message, as far as it could be read."""
+
+    dienst: str | None = None
+    action: str | None = None
+    afzender_oin: str | None = None
+    ontvanger_oin: str | None = None
+    certificaat_oin: str | None = None
+    message_id: str | None = None
+    relates_to: str | None = None
+
+
+def log_ontvangen(sessions: sessionmaker[Session], raw: bytes, dienst: str | None) -> int:
+    """Persist the raw request (uitkomst ``ontvangen``) and return its id; commits at once."""
+    with sessions.begin() as session:
+        bericht = Bericht(
+            richting="in",
+            dienst=dienst,
+            tijdstip=datetime.now(UTC),
+            uitkomst="ontvangen",
+            inhoud=raw,
+        )
+        session.add(bericht)
+        session.flush()
+        return bericht.id
+
+
+def leg_uitkomst_vast(
+    session: Session, bericht_id: int, kop: Kop, uitkomst: str, reden: str | None, http_status: int
+) -> None:
+    """Record on inbound message ``bericht_id`` what was read of it and how it ended
+    (``verwerkt`` or the faultcode; ``reden`` the audit class, never payload values)."""
+    bericht = session.get(Bericht, bericht_id)
+    for veld, waarde in vars(kop).items():
+        setattr(bericht, veld, waarde)
+    bericht.uitkomst, bericht.reden, bericht.http_status = uitkomst, reden, http_status
+
+
+def log_verzonden(session: Session, raw: bytes, kop: Kop, uitkomst: str, http_status: int) -> int:
+    """Persist an outbound message (a response, a fault, later a push) in ``session``'s transaction."""
+    bericht = Bericht(
+        richting="uit",
+        tijdstip=datetime.now(UTC),
+        uitkomst=uitkomst,
+        http_status=http_status,
+        inhoud=raw,
+    )
+    for veld, waarde in vars(kop).items():
+        setattr(bericht, veld, waarde)
+    session.add(bericht)
+    session.flush()
+    return bericht.id

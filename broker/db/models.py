@@ -1,0 +1,277 @@
+"""The database schema as SQLAlchemy 2 typed models.
+
+Pupil numbers (BSN / onderwijsnummer) are never stored in clear text: ``sleutel_hash`` is a keyed
+hash (HMAC-SHA256) used for matching and ``nummer_versleuteld`` an AES-GCM ciphertext used only to
+give the number back to an entitled party (AVG art. 32; design.md "Parties and what they may see").
+Schema changes go through Alembic migrations in ``broker/db/migrations``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so Alembic migrations are identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid alias) on SQLite.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _tijd() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True))
+
+
+# --- parties -------------------------------------------------------------------------------
+
+
+class Partij(Base):
+    """A connected party: VO school (board), MBO institution, gemeente, regional system, supplier."""
+
+    __tablename__ = "partij"
+
+    oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    soort: Mapped[str] = mapped_column(String(24))
+    naam: Mapped[str] = mapped_column(String(200))
+    endpoint: Mapped[str | None] = mapped_column(String(500))
+    actief: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    scopes: Mapped[list[PartijScope]] = relationship(
+        back_populates="partij", cascade="all, delete-orphan", lazy="selectin"
+    )
+    mandaten: Mapped[list[Mandaat]] = relationship(
+        back_populates="partij", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class PartijScope(Base):
+    """One BRIN, gemeentecode or RMC region a party acts for."""
+
+    __tablename__ = "partij_scope"
+    __table_args__ = (UniqueConstraint("partij_oin", "soort", "waarde"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    partij_oin: Mapped[str] = mapped_column(ForeignKey("partij.oin", ondelete="CASCADE"))
+    soort: Mapped[str] = mapped_column(String(10))  # brin | gemeente | rmc
+    waarde: Mapped[str] = mapped_column(String(10))
+
+    partij: Mapped[Partij] = relationship(back_populates="scopes")
+
+
+class Mandaat(Base):
+    """A certificate OIN allowed to speak for a party (e.g. a LAS supplier for a school; Edukoppeling §5)."""
+
+    __tablename__ = "mandaat"
+    __table_args__ = (UniqueConstraint("partij_oin", "certificaat_oin"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    partij_oin: Mapped[str] = mapped_column(ForeignKey("partij.oin", ondelete="CASCADE"))
+    certificaat_oin: Mapped[str] = mapped_column(String(20))
+    geldig_van: Mapped[date | None] = mapped_column(Date)
+    geldig_tot: Mapped[date | None] = mapped_column(Date)
+
+    partij: Mapped[Partij] = relationship(back_populates="mandaten")
+
+
+# --- reference data (DUO open data) ---------------------------------------------------------
+
+
+class RmcRegio(Base):
+    __tablename__ = "rmc_regio"
+
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)  # "36", no leading zero
+    naam: Mapped[str] = mapped_column(String(200))
+    geldig_vanaf_cyclus: Mapped[int] = mapped_column(Integer)
+
+
+class Gemeente(Base):
+    __tablename__ = "gemeente"
+
+    code: Mapped[str] = mapped_column(String(4), primary_key=True)  # CBS code, 4 digits
+    naam: Mapped[str] = mapped_column(String(200))
+    rmc_regio: Mapped[str | None] = mapped_column(String(3))
+    geldig_vanaf_cyclus: Mapped[int] = mapped_column(Integer)
+
+
+class Instelling(Base):
+    """A VO or MBO institution by BRIN4 (instellingscode)."""
+
+    __tablename__ = "instelling"
+
+    brin: Mapped[str] = mapped_column(String(4), primary_key=True)
+    sector: Mapped[str] = mapped_column(String(3))  # vo | mbo
+    naam: Mapped[str] = mapped_column(String(200))
+    gemeentecode: Mapped[str | None] = mapped_column(String(4))
+    rmc_regio: Mapped[str | None] = mapped_column(String(3))
+    geldig_vanaf_cyclus: Mapped[int] = mapped_column(Integer)
+
+
+class Vestiging(Base):
+    """A location (BRIN6 / vestigingscode) of an institution."""
+
+    __tablename__ = "vestiging"
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    brin: Mapped[str] = mapped_column(String(4), index=True)
+    naam: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(6))
+    plaats: Mapped[str | None] = mapped_column(String(100))
+    gemeentecode: Mapped[str | None] = mapped_column(String(4))
+    rmc_regio: Mapped[str | None] = mapped_column(String(3))
+    onderwijsstructuur: Mapped[str | None] = mapped_column(String(50))
+    geldig_vanaf_cyclus: Mapped[int] = mapped_column(Integer)
+
+
+# --- the exchange --------------------------------------------------------------------------
+
+
+class Cyclus(Base):
+    __tablename__ = "cyclus"
+
+    jaar: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deadline: Mapped[date] = mapped_column(Date)
+    gesloten_op: Mapped[datetime | None] = _tijd()
+
+
+class Leerling(Base):
+    """A potential mbo-ganger as delivered by one VO school (flow a)."""
+
+    __tablename__ = "leerling"
+    __table_args__ = (UniqueConstraint("cyclus_jaar", "sleutel_hash", "brin_vo"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    cyclus_jaar: Mapped[int] = mapped_column(Integer)
+    sleutel_hash: Mapped[str] = mapped_column(String(64), index=True)
+    nummer_versleuteld: Mapped[bytes] = mapped_column(LargeBinary)
+    brin_vo: Mapped[str] = mapped_column(String(4), index=True)
+    vestiging: Mapped[str | None] = mapped_column(String(6))
+    postcode: Mapped[str | None] = mapped_column(String(6))
+    gemeentecode: Mapped[str | None] = mapped_column(String(4), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    afmeldreden: Mapped[str | None] = mapped_column(String(40))
+    aangeleverd_op: Mapped[datetime] = _tijd()
+    gewijzigd_op: Mapped[datetime] = _tijd()
+
+
+class LeerlingMutatie(Base):
+    """Every mutation of a potential mbo-ganger, with its time (reports need the history)."""
+
+    __tablename__ = "leerling_mutatie"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    leerling_id: Mapped[int] = mapped_column(ForeignKey("leerling.id", ondelete="CASCADE"), index=True)
+    mutatie: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    afmeldreden: Mapped[str | None] = mapped_column(String(40))
+    vastgelegd_op: Mapped[datetime] = _tijd()
+    bericht_id: Mapped[int | None] = mapped_column(ForeignKey("bericht.id"))
+
+
+class Aanmelding(Base):
+    """A registration of a pupil at an MBO institution (flow b, or flow d on its behalf)."""
+
+    __tablename__ = "aanmelding"
+    __table_args__ = (UniqueConstraint("cyclus_jaar", "sleutel_hash", "brin_mbo", "crebo"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    cyclus_jaar: Mapped[int] = mapped_column(Integer)
+    sleutel_hash: Mapped[str] = mapped_column(String(64), index=True)
+    nummer_versleuteld: Mapped[bytes] = mapped_column(LargeBinary)
+    brin_mbo: Mapped[str] = mapped_column(String(4), index=True)
+    crebo: Mapped[str] = mapped_column(String(5), default="")
+    locatie: Mapped[str | None] = mapped_column(String(6))
+    status: Mapped[str] = mapped_column(String(24))
+    status_datum: Mapped[date] = mapped_column(Date)
+    aangemaakt_op: Mapped[datetime] = _tijd()
+    gewijzigd_op: Mapped[datetime] = _tijd()
+
+
+class AanmeldingOvergang(Base):
+    """One status transition of a registration, as reported and as recorded."""
+
+    __tablename__ = "aanmelding_overgang"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    aanmelding_id: Mapped[int] = mapped_column(ForeignKey("aanmelding.id", ondelete="CASCADE"), index=True)
+    van: Mapped[str | None] = mapped_column(String(24))
+    naar: Mapped[str] = mapped_column(String(24))
+    datum: Mapped[date] = mapped_column(Date)
+    vastgelegd_op: Mapped[datetime] = _tijd()
+    bericht_id: Mapped[int | None] = mapped_column(ForeignKey("bericht.id"))
+
+
+class Wijziging(Base):
+    """The change feed: one row per change of a pupil; the cursor of ``opvragenWijzigingen``."""
+
+    __tablename__ = "wijziging"
+
+    volgnummer: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    cyclus_jaar: Mapped[int] = mapped_column(Integer)
+    sleutel_hash: Mapped[str] = mapped_column(String(64), index=True)
+    vastgelegd_op: Mapped[datetime] = _tijd()
+
+
+class Signaal(Base):
+    """A signal to a party (e.g. a pupil not registered by the deadline)."""
+
+    __tablename__ = "signaal"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    cyclus_jaar: Mapped[int] = mapped_column(Integer)
+    partij_oin: Mapped[str] = mapped_column(String(20), index=True)
+    soort: Mapped[str] = mapped_column(String(40))
+    brin: Mapped[str | None] = mapped_column(String(4))
+    sleutel_hash: Mapped[str | None] = mapped_column(String(64))
+    nummer_versleuteld: Mapped[bytes | None] = mapped_column(LargeBinary)
+    omschrijving: Mapped[str] = mapped_column(Text, default="")
+    aangemaakt_op: Mapped[datetime] = _tijd()
+
+
+# --- the message log -----------------------------------------------------------------------
+
+
+class Bericht(Base):
+    """Every inbound and outbound message, raw, persisted before it has any business effect."""
+
+    __tablename__ = "bericht"
+    __table_args__ = (Index("ix_bericht_afzender_message_id", "afzender_oin", "message_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    richting: Mapped[str] = mapped_column(String(3))  # in | uit
+    dienst: Mapped[str | None] = mapped_column(String(20))
+    action: Mapped[str | None] = mapped_column(String(200))
+    afzender_oin: Mapped[str | None] = mapped_column(String(20))
+    ontvanger_oin: Mapped[str | None] = mapped_column(String(20))
+    certificaat_oin: Mapped[str | None] = mapped_column(String(20))
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    relates_to: Mapped[str | None] = mapped_column(String(100))
+    tijdstip: Mapped[datetime] = _tijd()
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    uitkomst: Mapped[str] = mapped_column(String(40))  # ontvangen | verwerkt | faultcode
+    reden: Mapped[str | None] = mapped_column(String(200))  # audit class, never payload values
+    inhoud: Mapped[bytes] = mapped_column(LargeBinary)

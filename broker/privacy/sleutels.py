@@ -1,0 +1,94 @@
+"""Keys that pseudonymise and encrypt pupil numbers (BSN / onderwijsnummer).
+
+A pupil number is stored twice, never in clear text (AVG art. 25 and 32):
+- ``pseudoniem``: HMAC-SHA256 under the matching key, hex — equal numbers match, and the hash says
+  nothing without the key;
+- ``versleutel``: AES-256-GCM under the current encryption key, the key id in front so that older
+  ciphertexts stay readable after a key rotation.
+
+The key file is JSON: ``{"hmac": "<base64 32 bytes>", "aes": {"<id>": "<base64 32 bytes>"},
+"aes_huidig": "<id>"}``; ``maak_sleutelbestand`` writes a new one with mode 0600.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from broker.domain.identifiers import Leerlingnummer
+
+_NONCE_BYTES = 12
+_KEY_ID_BYTES = 1
+_AAD = b"vva-leerlingnummer-v1"
+
+
+class SleutelFout(Exception):
+    """The key file is missing, malformed, or a ciphertext was made under an unknown key."""
+
+
+@dataclass(frozen=True)
+class Sleutelbos:
+    """The matching key and the encryption keys (by one-byte id) of one installation."""
+
+    hmac_sleutel: bytes
+    aes_sleutels: dict[int, bytes]
+    aes_huidig: int
+
+    def pseudoniem(self, nummer: Leerlingnummer) -> str:
+        """HMAC-SHA256 of ``nummer.sleutel`` as 64 hex characters (the matching key of a pupil)."""
+        return hmac.new(self.hmac_sleutel, nummer.sleutel.encode(), hashlib.sha256).hexdigest()
+
+    def versleutel(self, nummer: Leerlingnummer) -> bytes:
+        """AES-256-GCM ciphertext of ``nummer`` as ``key id (1) || nonce (12) || ciphertext+tag``."""
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = AESGCM(self.aes_sleutels[self.aes_huidig]).encrypt(nonce, nummer.sleutel.encode(), _AAD)
+        return bytes([self.aes_huidig]) + nonce + sealed
+
+    def ontsleutel(self, blob: bytes) -> Leerlingnummer:
+        """The pupil number inside ``blob``; ``SleutelFout`` if the key id is unknown or it was altered."""
+        key_id, nonce, sealed = blob[0], blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
+        key = self.aes_sleutels.get(key_id)
+        if key is None:
+            raise SleutelFout(f"ciphertext made under unknown key id {key_id}")
+        try:
+            plain = AESGCM(key).decrypt(nonce, sealed, _AAD).decode()
+        except Exception as exc:  # InvalidTag: tampered or wrong key; say nothing about content
+            raise SleutelFout("ciphertext does not authenticate") from exc
+        soort, _, waarde = plain.partition(":")
+        return Leerlingnummer(soort=soort, waarde=waarde)
+
+
+def maak_sleutelbestand(pad: Path) -> None:
+    """Write a fresh key file at ``pad`` (mode 0600); refuses to overwrite an existing one."""
+    pad.parent.mkdir(parents=True, exist_ok=True)
+    inhoud = {
+        "hmac": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "aes": {"1": base64.b64encode(secrets.token_bytes(32)).decode()},
+        "aes_huidig": "1",
+    }
+    fd = os.open(pad, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(inhoud, handle, indent=2)
+
+
+def laad_sleutelbos(pad: Path) -> Sleutelbos:
+    """Read the key file at ``pad``; ``SleutelFout`` when it is missing or malformed."""
+    try:
+        raw = json.loads(Path(pad).read_text())
+        aes = {int(k): base64.b64decode(v) for k, v in raw["aes"].items()}
+        bos = Sleutelbos(base64.b64decode(raw["hmac"]), aes, int(raw["aes_huidig"]))
+    except FileNotFoundError as exc:
+        raise SleutelFout(f"key file {pad} not found: run 'vva init' first") from exc
+    except (KeyError, ValueError, TypeError) as exc:
+        raise SleutelFout(f"key file {pad} is malformed") from exc
+    if len(bos.hmac_sleutel) != 32 or any(len(k) != 32 for k in aes.values()) or bos.aes_huidig not in aes:
+        raise SleutelFout(f"key file {pad} is malformed")
+    return bos
