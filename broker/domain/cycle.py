@@ -1,0 +1,116 @@
+"""Registration cycles: one school year's round of early MBO registration.
+
+A cycle is named by ``jaar``, the calendar year of its deadline: cycle 2027 collects registrations for
+studiejaar 2027-2028 with deadline 1 April 2027 (Kamerstuk 34 457, the "1 april-aanmelding"). In 2020
+the deadline was moved to 1 May because of COVID-19 (Kamerstuk 31 524, nr. 464).
+All personal data of a cycle is purged when it ends, so the boundaries matter beyond reporting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from types import MappingProxyType
+
+STANDAARD_AFWIJKINGEN: Mapping[int, date] = MappingProxyType({2020: date(2020, 5, 1)})
+
+# A non-leap year, so that a configured 29 February is rejected instead of failing three years in four.
+_GEEN_SCHRIKKELJAAR = 2001
+
+
+@dataclass(frozen=True)
+class Cyclus:
+    """One registration cycle, with inclusive ``begin`` and ``einde`` dates.
+
+    Raises ``ValueError`` when the dates are not ordered ``begin <= deadline <= einde``.
+    Source rule: Kamerstuk 34 457 (deadline 1 April before the studiejaar).
+    """
+
+    jaar: int
+    deadline: date
+    begin: date
+    einde: date
+
+    def __post_init__(self) -> None:
+        if not self.begin <= self.deadline <= self.einde:
+            raise ValueError("cyclus moet begin <= deadline <= einde hebben")
+
+    @property
+    def studiejaar(self) -> str:
+        """Return the name of the school year registered for, e.g. "2027-2028" for cycle 2027."""
+        return f"{self.jaar}-{self.jaar + 1}"
+
+    def bevat(self, d: date) -> bool:
+        """Return True when date ``d`` lies in [begin, einde] (both inclusive)."""
+        return self.begin <= d <= self.einde
+
+    def voor_deadline(self, d: date) -> bool:
+        """Return True when a registration on date ``d`` is on time; registering ON the deadline is.
+
+        Source rule: Kamerstuk 34 457 ("uiterlijk 1 april" gives toelatingsrecht).
+        """
+        return d <= self.deadline
+
+
+def _maand_dag(waarde: tuple[int, int], naam: str) -> tuple[int, int]:
+    try:
+        maand, dag = waarde
+        date(_GEEN_SCHRIKKELJAAR, maand, dag)
+    except (TypeError, ValueError) as fout:
+        raise ValueError(f"{naam} moet een geldige (maand, dag) zijn en niet 29 februari") from fout
+    return maand, dag
+
+
+class Kalender:
+    """Computes cycles from a standard deadline, per-year overrides and the cycle start.
+
+    Input: ``standaard_deadline`` and ``begin`` as (month, day); ``afwijkingen`` maps a cycle year to its
+    deadline (default: 2020 -> 1 May 2020). A cycle runs from ``begin`` in jaar-1 to the day before
+    ``begin`` in jaar.
+    Raises ``ValueError`` when a (month, day) is invalid, when the standard deadline does not fall inside
+    the cycle (it must come before ``begin`` in the calendar year), or when an override lies outside its
+    own year or outside its own cycle.
+    Source rule: Kamerstuk 34 457; Kamerstuk 31 524, nr. 464 (2020 deadline 1 May).
+    """
+
+    def __init__(
+        self,
+        standaard_deadline: tuple[int, int] = (4, 1),
+        afwijkingen: Mapping[int, date] | None = None,
+        begin: tuple[int, int] = (10, 1),
+    ) -> None:
+        self._deadline = _maand_dag(standaard_deadline, "standaard_deadline")
+        self._begin = _maand_dag(begin, "begin")
+        if not self._deadline < self._begin:
+            raise ValueError("standaard_deadline moet in het kalenderjaar voor begin liggen")
+        bron = STANDAARD_AFWIJKINGEN if afwijkingen is None else afwijkingen
+        self._afwijkingen: Mapping[int, date] = MappingProxyType(dict(bron))
+        for jaar, deadline in self._afwijkingen.items():
+            if deadline.year != jaar:
+                raise ValueError("een afwijkende deadline moet in het jaar van zijn eigen cyclus liggen")
+            if not self._begin_van(jaar) <= deadline <= self._einde_van(jaar):
+                raise ValueError("een afwijkende deadline moet binnen zijn eigen cyclus liggen")
+
+    def _begin_van(self, jaar: int) -> date:
+        return date(jaar - 1, *self._begin)
+
+    def _einde_van(self, jaar: int) -> date:
+        return date(jaar, *self._begin) - timedelta(days=1)
+
+    def cyclus(self, jaar: int) -> Cyclus:
+        """Return the cycle whose deadline falls in calendar year ``jaar``.
+
+        Input: int year. Output: Cyclus. Raises ``ValueError`` for a year outside 2..9999.
+        """
+        deadline = self._afwijkingen.get(jaar) or date(jaar, *self._deadline)
+        return Cyclus(jaar=jaar, deadline=deadline, begin=self._begin_van(jaar), einde=self._einde_van(jaar))
+
+    def cyclus_op(self, d: date) -> Cyclus:
+        """Return the cycle whose [begin, einde] contains date ``d``.
+
+        Input: date. Output: Cyclus; e.g. with the defaults 1 October 2026 and 30 September 2027 both
+        belong to cycle 2027.
+        """
+        jaar = d.year + 1 if (d.month, d.day) >= self._begin else d.year
+        return self.cyclus(jaar)

@@ -1,0 +1,318 @@
+"""Parsing and validation of the identifiers in VVA messages.
+
+Sender-facing parsers raise ``Afwijzing`` with a catalogue melding. Neither the melding nor the exception
+ever contains the rejected value: a pupil number is personal data of a minor (AVG art. 5 lid 1 sub c).
+Checksums and formats come from python-stdnum (``stdnum.nl.*``) wherever it has the rule; this module only
+adds what the exchange itself requires (canonical forms, no silent upper-casing of codes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from stdnum.exceptions import ValidationError
+from stdnum.nl import brin as _stdnum_brin
+from stdnum.nl import bsn as _stdnum_bsn
+from stdnum.nl import onderwijsnummer as _stdnum_onderwijsnummer
+from stdnum.nl import postcode as _stdnum_postcode
+
+from broker.domain.meldingen import (
+    BRIN_ONGELDIG,
+    BSN_ONGELDIG,
+    CREBO_ONGELDIG,
+    GEMEENTECODE_ONGELDIG,
+    LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL,
+    ONDERWIJSNUMMER_ONGELDIG,
+    POSTCODE_ONGELDIG,
+    VESTIGING_ONGELDIG,
+    Afwijzing,
+)
+
+LeerlingnummerSoort = Literal["bsn", "onderwijsnummer"]
+
+_ASCII_CIJFERS = frozenset("0123456789")
+# \A and \Z instead of ^ and $: "$" also matches before a trailing newline, so "0363\n" would slip through.
+_GEMEENTECODE_PATROON = re.compile(r"\A(?:GM(?P<cbs>[0-9]{4})|(?P<kaal>[0-9]{1,4}))\Z")
+_CREBO_PATROON = re.compile(r"\A[0-9]{5}\Z")
+
+# ---------------------------------------------------------------------------------------------------------
+# Pupil numbers
+# ---------------------------------------------------------------------------------------------------------
+
+
+def parse_bsn(waarde: str) -> str:
+    """Validate a BSN and return its compact 9-digit form.
+
+    Input: str. Surrounding whitespace and the separators stdnum allows ("1112.22.333") are removed; a
+    number of 8 digits is zero-padded to 9, as stdnum does. Output: str of 9 ASCII digits.
+    Raises ``Afwijzing(BSN_ONGELDIG)`` when the value is not a str, fails the elfproef, is all zeros, or
+    has fewer than 8 digits (stdnum would pad "12" to a valid-looking 000000012; only one dropped leading
+    zero is plausible).
+    Source rule: python-stdnum nl.bsn (elfproef); BRP / Wet algemene bepalingen burgerservicenummer.
+    """
+    if not isinstance(waarde, str):
+        raise Afwijzing(BSN_ONGELDIG)
+    try:
+        compact = _stdnum_bsn.validate(waarde)
+    except ValidationError as fout:
+        raise Afwijzing(BSN_ONGELDIG) from fout
+    # validate() has accepted the input, so it holds only digits and separators; count the digits.
+    if sum(teken in _ASCII_CIJFERS for teken in waarde) < 8:
+        raise Afwijzing(BSN_ONGELDIG)
+    return compact
+
+
+def parse_onderwijsnummer(waarde: str) -> str:
+    """Validate an onderwijsnummer and return its compact 9-digit form.
+
+    Input: str (separators as for the BSN are allowed). Output: str of 9 ASCII digits starting with "10".
+    Raises ``Afwijzing(ONDERWIJSNUMMER_ONGELDIG)`` when the value is not a str, does not start with 10,
+    is not 9 digits, or its weighted sum is not 5 modulo 11.
+    Source rule: python-stdnum nl.onderwijsnummer (DUO onderwijsnummer for pupils without a BSN).
+    """
+    if not isinstance(waarde, str):
+        raise Afwijzing(ONDERWIJSNUMMER_ONGELDIG)
+    try:
+        return _stdnum_onderwijsnummer.validate(waarde)
+    except ValidationError as fout:
+        raise Afwijzing(ONDERWIJSNUMMER_ONGELDIG) from fout
+
+
+_PARSERS: dict[str, Callable[[str], str]] = {"bsn": parse_bsn, "onderwijsnummer": parse_onderwijsnummer}
+
+
+@dataclass(frozen=True, repr=False)
+class Leerlingnummer:
+    """A validated pupil number: a BSN, or an onderwijsnummer for a pupil without one.
+
+    ``waarde`` must already be in compact 9-digit form; use ``parse_leerlingnummer`` for raw input.
+    ``repr()`` and ``str()`` mask the value so that a stray log line or traceback cannot leak it.
+    Raises ``ValueError`` for an unknown ``soort`` and ``Afwijzing`` (BSN_ONGELDIG or
+    ONDERWIJSNUMMER_ONGELDIG) when ``waarde`` is not a valid compact number of that kind.
+    Source rule: WEB art. 8.0.3 (BSN, or onderwijsnummer when there is none).
+    """
+
+    soort: LeerlingnummerSoort
+    waarde: str
+
+    def __post_init__(self) -> None:
+        parser = _PARSERS.get(self.soort)
+        if parser is None:
+            raise ValueError("soort leerlingnummer moet 'bsn' of 'onderwijsnummer' zijn")
+        # Only the compact form is allowed, so that equal pupils always give equal objects and keys.
+        if parser(self.waarde) != self.waarde:
+            raise Afwijzing(BSN_ONGELDIG if self.soort == "bsn" else ONDERWIJSNUMMER_ONGELDIG)
+
+    def __repr__(self) -> str:
+        return f"Leerlingnummer({self.soort}, *********)"
+
+    __str__ = __repr__
+
+    @property
+    def sleutel(self) -> str:
+        """Return "<soort>:<waarde>" as input for a keyed hash (pseudonym).
+
+        Output: str containing the clear number; never log it, only feed it to the keyed hash.
+        """
+        return f"{self.soort}:{self.waarde}"
+
+
+def _is_leeg(waarde: str | None) -> bool:
+    return waarde is None or (isinstance(waarde, str) and not waarde.strip())
+
+
+def parse_leerlingnummer(bsn: str | None, onderwijsnummer: str | None) -> Leerlingnummer:
+    """Build a ``Leerlingnummer`` from the two optional message fields.
+
+    Input: the bsn and onderwijsnummer fields as str or None; an empty or whitespace-only str counts as
+    absent (XML often carries empty elements). Output: Leerlingnummer.
+    Raises ``Afwijzing(LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL)`` unless exactly one is given,
+    ``Afwijzing(BSN_ONGELDIG)`` or ``Afwijzing(ONDERWIJSNUMMER_ONGELDIG)`` when the given one is invalid.
+    Source rule: WEB art. 8.0.3; DUO (onderwijsnummer only for pupils without a BSN).
+    """
+    bsn_leeg, onderwijsnummer_leeg = _is_leeg(bsn), _is_leeg(onderwijsnummer)
+    if bsn_leeg == onderwijsnummer_leeg:
+        raise Afwijzing(LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL)
+    if not bsn_leeg:
+        return Leerlingnummer("bsn", parse_bsn(bsn))  # type: ignore[arg-type]
+    return Leerlingnummer("onderwijsnummer", parse_onderwijsnummer(onderwijsnummer))  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Institutions and locations
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _is_exacte_brin(waarde: str, lengte: int) -> bool:
+    """True when ``waarde`` is a stdnum-valid BRIN of ``lengte`` characters that stdnum need not rewrite."""
+    # stdnum.compact upper-cases and drops separators; we want the sender to send the canonical code,
+    # so any rewrite counts as invalid.
+    return len(waarde) == lengte and _stdnum_brin.compact(waarde) == waarde and _stdnum_brin.is_valid(waarde)
+
+
+def parse_brin(waarde: str) -> str:
+    """Validate a BRIN4 (instellingscode) and return it.
+
+    Input: str; surrounding whitespace is removed. Output: str matching ``[0-9]{2}[A-Z]{2}``, e.g. "25BE".
+    Raises ``Afwijzing(BRIN_ONGELDIG)`` when the value is not a str, is not exactly 4 characters, or is
+    not in canonical form (lower case, inner spaces: no silent correction, so sender and broker agree).
+    Source rule: python-stdnum nl.brin (format only; existence is checked against DUO data elsewhere).
+    """
+    if not isinstance(waarde, str):
+        raise Afwijzing(BRIN_ONGELDIG)
+    waarde = waarde.strip()
+    if not _is_exacte_brin(waarde, 4):
+        raise Afwijzing(BRIN_ONGELDIG)
+    return waarde
+
+
+def parse_vestigingscode(brin: str, code: str) -> str:
+    """Combine a BRIN4 and a location code into the BRIN6 vestigingsnummer.
+
+    Input: ``brin`` (BRIN4 str) and ``code``: either the 2-digit suffix ("03") or a full BRIN6 ("16SW03")
+    whose first 4 characters equal ``brin``; DUO files use both forms. Output: BRIN6 str, e.g. "16SW03".
+    Raises ``Afwijzing(BRIN_ONGELDIG)`` when ``brin`` is invalid and ``Afwijzing(VESTIGING_ONGELDIG)``
+    when ``code`` is not a str, has a letter in the location part ("30AJ0A"), has the wrong length, or
+    belongs to another BRIN.
+    Source rule: python-stdnum nl.brin (vestigingsnummer = BRIN4 + 2 digits); DUO open data.
+    """
+    brin4 = parse_brin(brin)
+    if not isinstance(code, str):
+        raise Afwijzing(VESTIGING_ONGELDIG)
+    code = code.strip()
+    if len(code) == 2:
+        code = brin4 + code
+    if not code.startswith(brin4) or not _is_exacte_brin(code, 6):
+        raise Afwijzing(VESTIGING_ONGELDIG)
+    return code
+
+
+def parse_crebo(waarde: str) -> str:
+    """Validate a crebo code (MBO programme code) and return it.
+
+    Input: str; surrounding whitespace is removed. Output: str of exactly 5 ASCII digits, e.g. "25180".
+    Raises ``Afwijzing(CREBO_ONGELDIG)`` otherwise.
+    Source rule: SBB/DUO kwalificatiedossier (crebo = Centraal Register Beroepsopleidingen), 5 digits.
+    """
+    if not isinstance(waarde, str) or not _CREBO_PATROON.match(waarde.strip()):
+        raise Afwijzing(CREBO_ONGELDIG)
+    return waarde.strip()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Residence
+# ---------------------------------------------------------------------------------------------------------
+
+
+def parse_postcode(waarde: str) -> str:
+    """Validate a Dutch postcode and return it without space.
+
+    Input: str in any form python-stdnum accepts ("1234 AB", "1234ab", "NL-1234AB"). Output: str like
+    "1234AB" (the form of DUO's RIO type Postcode-v02).
+    Raises ``Afwijzing(POSTCODE_ONGELDIG)`` when the value is not a str, does not match
+    ``[1-9][0-9]{3}[A-Z]{2}``, or uses the unused letter pairs SA, SD or SS.
+    Source rule: python-stdnum nl.postcode; DUO RIO XSD Postcode-v02.
+    """
+    if not isinstance(waarde, str):
+        raise Afwijzing(POSTCODE_ONGELDIG)
+    try:
+        return _stdnum_postcode.validate(waarde).replace(" ", "")
+    except ValidationError as fout:
+        raise Afwijzing(POSTCODE_ONGELDIG) from fout
+
+
+def parse_gemeentecode(waarde: str) -> str:
+    """Validate a CBS gemeentecode and return it as 4 zero-padded digits.
+
+    Input: str as "0363", "363" (DUO loaders that read it as an integer) or "GM0363" (CBS StatLine form);
+    surrounding whitespace is removed. Output: str of 4 digits, e.g. "0363".
+    Raises ``Afwijzing(GEMEENTECODE_ONGELDIG)`` for anything else, for 0, or for more than 4 digits.
+    Existence in the current gemeente list is checked against reference data elsewhere.
+    Source rule: CBS gemeentecode (Gemeentelijke indeling); DUO open data column GEMEENTENUMMER.
+    """
+    if not isinstance(waarde, str):
+        raise Afwijzing(GEMEENTECODE_ONGELDIG)
+    match = _GEMEENTECODE_PATROON.match(waarde.strip())
+    if match is None:
+        raise Afwijzing(GEMEENTECODE_ONGELDIG)
+    cijfers = match.group("cbs") or match.group("kaal")
+    if int(cijfers) == 0:
+        raise Afwijzing(GEMEENTECODE_ONGELDIG)
+    return cijfers.zfill(4)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# OIN (organisation identification number, transport layer)
+# ---------------------------------------------------------------------------------------------------------
+
+# \A and \Z rather than ^ and $, so that .match() cannot accept a trailing newline.
+OIN_PATROON = re.compile(r"\A[0-9A-Z]{20}\Z")
+
+_OIN_BRIN_PREFIX = "00000007" + "000"
+_OIN_BRIN_SUFFIX = "00000"
+_OIN_TEST_PREFIX = "00000099"
+
+
+class OngeldigOin(ValueError):
+    """An OIN does not have the form of 20 characters 0-9 or A-Z."""
+
+
+def is_geldig_oin(s: str) -> bool:
+    """Return True when ``s`` is a syntactically valid education OIN.
+
+    Input: any value. Output: bool; True only for a str of exactly 20 characters from [0-9A-Z]. Lower case
+    is invalid and is not upper-cased: the OIN is compared byte for byte with certificate and mandate data.
+    Never raises. Source rule: Digikoppeling I&A 1.5 (OIN-stelsel); Edukoppeling (BRIN-based OINs
+    contain letters, so the generic [0-9]{20} is too strict).
+    """
+    return isinstance(s, str) and OIN_PATROON.match(s) is not None
+
+
+def parse_oin(s: str) -> str:
+    """Return ``s`` unchanged when it is a valid OIN.
+
+    Input: str. Output: the same str. Raises ``OngeldigOin`` when ``is_geldig_oin(s)`` is False; no
+    whitespace is stripped, the transport layer must hand over the exact value.
+    Source rule: Digikoppeling I&A 1.5; Edukoppeling.
+    """
+    if not is_geldig_oin(s):
+        raise OngeldigOin("OIN moet precies 20 tekens uit 0-9 en A-Z zijn")
+    return s
+
+
+def oin_voor_brin(brin: str) -> str:
+    """Return the OIN of an education institution: "00000007" + "000" + BRIN4 + "00000".
+
+    Input: BRIN4 str. Output: 20-character OIN str, e.g. "99XA" -> "0000000700099XA00000".
+    Raises ``Afwijzing(BRIN_ONGELDIG)`` when ``brin`` is not a valid BRIN4.
+    Source rule: OIN-stelsel prefix 00000007 (BRIN); Digikoppeling I&A 1.5; Edukoppeling.
+    """
+    return _OIN_BRIN_PREFIX + parse_brin(brin) + _OIN_BRIN_SUFFIX
+
+
+def brin_uit_oin(oin: str) -> str | None:
+    """Return the BRIN4 inside a BRIN-based OIN, or None.
+
+    Input: any value. Output: BRIN4 str when ``oin`` is a valid OIN of the form
+    "00000007000" + BRIN4 + "00000"; None otherwise, including for OSO-style sub-addresses with another
+    suffix (those are routing keys, not the institution's own OIN). Never raises.
+    Source rule: OIN-stelsel prefix 00000007 (BRIN); Digikoppeling I&A 1.5.
+    """
+    if not is_geldig_oin(oin):
+        return None
+    if not (oin.startswith(_OIN_BRIN_PREFIX) and oin.endswith(_OIN_BRIN_SUFFIX)):
+        return None
+    kandidaat = oin[len(_OIN_BRIN_PREFIX) : -len(_OIN_BRIN_SUFFIX)]
+    return kandidaat if _is_exacte_brin(kandidaat, 4) else None
+
+
+def is_test_oin(oin: str) -> bool:
+    """Return True when ``oin`` is a valid OIN from the test range (prefix "00000099").
+
+    Input: any value. Output: bool; never raises. Used to keep test parties out of production.
+    Source rule: OIN-stelsel prefix table (00000099 = test OIN); Digikoppeling I&A 1.5.
+    """
+    return is_geldig_oin(oin) and oin.startswith(_OIN_TEST_PREFIX)

@@ -1,0 +1,195 @@
+"""Registration statuses, their allowed transitions, and the mutation types of the VO flow.
+
+Legal basis: WEB art. 8.0.3 and the Regeling gegevensverstrekking bij overstap naar het mbo. The law
+names five statuses (aangemeld, onderwijsovereenkomst aangeboden, leidt niet tot inschrijving,
+ingetrokken, ingeschreven); the MBO koppelpunt adds "aanmelding ontvangen" (domain.md §1.5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from broker.domain.meldingen import (
+    MUTATIE_ONGELDIG,
+    OVERGANG_NIET_TOEGESTAAN,
+    REDEN_ONTBREEKT_OF_ONGELDIG,
+    STATUS_ONGELDIG,
+    Afwijzing,
+    Melding,
+)
+
+
+class AanmeldStatus(StrEnum):
+    """Status of one registration of a pupil at one MBO institution (WEB art. 8.0.3)."""
+
+    AANMELDING_ONTVANGEN = "aanmeldingOntvangen"  # MBO koppelpunt addition, not in the law
+    AANGEMELD = "aangemeld"
+    GEACCEPTEERD = "geaccepteerd"  # onderwijsovereenkomst aangeboden
+    INGESCHREVEN = "ingeschreven"
+    GEWEIGERD = "geweigerd"  # aanmelding leidt niet tot inschrijving
+    INGETROKKEN = "ingetrokken"
+
+
+# A pupil counts as "aangemeld" while at least one registration is in one of these statuses.
+ACTIEF_AANGEMELD: frozenset[AanmeldStatus] = frozenset(
+    {
+        AanmeldStatus.AANMELDING_ONTVANGEN,
+        AanmeldStatus.AANGEMELD,
+        AanmeldStatus.GEACCEPTEERD,
+        AanmeldStatus.INGESCHREVEN,
+    }
+)
+
+_S = AanmeldStatus
+TOEGESTANE_OVERGANGEN: dict[AanmeldStatus | None, frozenset[AanmeldStatus]] = {
+    # Institutions often report late, so the first message may already carry a later status.
+    None: frozenset({_S.AANMELDING_ONTVANGEN, _S.AANGEMELD, _S.GEACCEPTEERD, _S.INGESCHREVEN}),
+    _S.AANMELDING_ONTVANGEN: frozenset({_S.AANGEMELD, _S.GEACCEPTEERD, _S.GEWEIGERD, _S.INGETROKKEN}),
+    _S.AANGEMELD: frozenset({_S.GEACCEPTEERD, _S.GEWEIGERD, _S.INGETROKKEN}),
+    _S.GEACCEPTEERD: frozenset({_S.INGESCHREVEN, _S.GEWEIGERD, _S.INGETROKKEN}),
+    _S.INGESCHREVEN: frozenset({_S.INGETROKKEN}),
+    # A refused or withdrawn registration may be followed by a new attempt at the same institution.
+    _S.GEWEIGERD: frozenset({_S.AANMELDING_ONTVANGEN, _S.AANGEMELD}),
+    _S.INGETROKKEN: frozenset({_S.AANMELDING_ONTVANGEN, _S.AANGEMELD}),
+}
+del _S
+
+
+class OvergangNietToegestaan(Afwijzing):
+    """A status transition outside ``TOEGESTANE_OVERGANGEN``; melding OVERGANG_NIET_TOEGESTAAN.
+
+    ``.van`` and ``.naar`` hold the two statuses (not personal data on their own) for the audit log.
+    """
+
+    def __init__(self, van: AanmeldStatus | None, naar: AanmeldStatus) -> None:
+        super().__init__(OVERGANG_NIET_TOEGESTAAN)
+        self.van = van
+        self.naar = naar
+
+    def __reduce__(self):  # keeps the exception picklable despite the changed constructor
+        return (type(self), (self.van, self.naar))
+
+
+def controleer_overgang(van: AanmeldStatus | None, naar: AanmeldStatus) -> bool:
+    """Check a reported status change of one registration.
+
+    Input: the current status (None for a registration the broker has not seen yet) and the reported one.
+    Output: False when ``van == naar`` (an idempotent repeat; nothing to record), True when the transition
+    is allowed and must be recorded.
+    Raises ``OvergangNietToegestaan`` for any other transition, and also when ``naar`` is not a known
+    status.
+    Source rule: WEB art. 8.0.3; status set of the VVA MBO koppelpunt (domain.md §1.5).
+    """
+    if van == naar:
+        return False
+    if naar in TOEGESTANE_OVERGANGEN.get(van, frozenset()):
+        return True
+    raise OvergangNietToegestaan(van, naar)
+
+
+class MboGangerStatus(StrEnum):
+    """Whether a VO school still reports a pupil as potential mbo-ganger (flow a)."""
+
+    ACTIEF = "actief"
+    AFGEMELD = "afgemeld"
+
+
+class AfmeldReden(StrEnum):
+    """Why a VO school withdraws a potential mbo-ganger (flow a: havo, fails the exam, moves, ...)."""
+
+    GAAT_NAAR_HAVO_VWO = "gaatNaarHavoVwo"
+    NIET_GESLAAGD_BLIJFT_ZITTEN = "nietGeslaagdBlijftZitten"
+    VERHUISD = "verhuisd"
+    ANDERE_VERVOLGKEUZE = "andereVervolgkeuze"
+    FOUTIEF_AANGELEVERD = "foutiefAangeleverd"
+    NIET_MEER_AANGELEVERD = "nietMeerAangeleverd"
+
+
+class Mutatie(StrEnum):
+    """Kind of change a VO school sends for a potential mbo-ganger."""
+
+    TOEVOEGEN = "toevoegen"
+    WIJZIGEN = "wijzigen"
+    AFMELDEN = "afmelden"
+
+
+def controleer_mutatie(mutatie: Mutatie, reden: AfmeldReden | None) -> None:
+    """Check that a reason is given exactly when the mutation is ``afmelden``.
+
+    Input: a Mutatie and an optional AfmeldReden. Output: None.
+    Raises ``Afwijzing(REDEN_ONTBREEKT_OF_ONGELDIG)`` when afmelden has no reason or toevoegen/wijzigen
+    carries one (or the reason is not an AfmeldReden value), and ``Afwijzing(MUTATIE_ONGELDIG)`` when
+    ``mutatie`` is not a Mutatie value.
+    Source rule: VVA flow a (the school reports every change, with the reason for withdrawal).
+    """
+    mutatie = parse_mutatie(mutatie)
+    if reden is not None:
+        reden = parse_afmeldreden(reden)
+    if (mutatie is Mutatie.AFMELDEN) != (reden is not None):
+        raise Afwijzing(REDEN_ONTBREEKT_OF_ONGELDIG)
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _parse_enum(soort: type[_E], waarde: str, melding: Melding) -> _E:
+    if not isinstance(waarde, str):
+        raise Afwijzing(melding)
+    try:
+        return soort(waarde.strip())
+    except ValueError as fout:
+        raise Afwijzing(melding) from fout
+
+
+def parse_aanmeldstatus(s: str) -> AanmeldStatus:
+    """Parse a status value from a message.
+
+    Input: str, exactly one of the AanmeldStatus values (case-sensitive, as in the XSD enumeration);
+    surrounding whitespace is removed. Output: AanmeldStatus.
+    Raises ``Afwijzing(STATUS_ONGELDIG)`` otherwise. Source rule: WEB art. 8.0.3; VVA status set.
+    """
+    return _parse_enum(AanmeldStatus, s, STATUS_ONGELDIG)
+
+
+def parse_mutatie(s: str) -> Mutatie:
+    """Parse a mutation type from a message.
+
+    Input: str "toevoegen", "wijzigen" or "afmelden" (case-sensitive; surrounding whitespace removed).
+    Output: Mutatie. Raises ``Afwijzing(MUTATIE_ONGELDIG)`` otherwise. Source rule: VVA flow a.
+    """
+    return _parse_enum(Mutatie, s, MUTATIE_ONGELDIG)
+
+
+def parse_afmeldreden(s: str) -> AfmeldReden:
+    """Parse a withdrawal reason from a message.
+
+    Input: str, one of the AfmeldReden values (case-sensitive; surrounding whitespace removed).
+    Output: AfmeldReden. Raises ``Afwijzing(REDEN_ONTBREEKT_OF_ONGELDIG)`` otherwise.
+    Source rule: VVA flow a.
+    """
+    return _parse_enum(AfmeldReden, s, REDEN_ONTBREEKT_OF_ONGELDIG)
+
+
+@dataclass(frozen=True)
+class Overgang:
+    """One recorded status change of a registration; reports compute lead times from these.
+
+    ``datum`` is the date the institution reports for the change; ``vastgelegd_op`` is when the broker
+    recorded it, as an aware datetime in UTC.
+    Raises ``ValueError`` when ``datum`` is a datetime instead of a date, or ``vastgelegd_op`` is naive
+    or not in UTC (mixing them would make lead times silently wrong or make comparisons raise later).
+    """
+
+    van: AanmeldStatus | None
+    naar: AanmeldStatus
+    datum: date
+    vastgelegd_op: datetime
+
+    def __post_init__(self) -> None:
+        if isinstance(self.datum, datetime) or not isinstance(self.datum, date):
+            raise ValueError("datum moet een date zijn, geen datetime")
+        if not isinstance(self.vastgelegd_op, datetime) or self.vastgelegd_op.utcoffset() != timedelta(0):
+            raise ValueError("vastgelegd_op moet een datetime in UTC zijn")

@@ -1,0 +1,285 @@
+"""Who may see which pupil, and which part of the pupil's data (AVG art. 5 lid 1 sub c, data minimisation).
+
+Every rule here is deny-by-default: a party sees a pupil only through a BRIN, gemeente or RMC region it
+is registered for, and then only the fields its role needs (mission.md, flows a-d):
+
+* a VO school sees its own pupils: its BRIN, the mbo-ganger status and every registration (flow a);
+* an MBO institution sees only its own registrations, plus whether the pupil is actively registered
+  elsewhere, never where (flow b);
+* a gemeente sees its residents (flow c), a regional system the pupils of its RMC region(s) or of the
+  MBO institutions it serves (flow d);
+* a supplier (leverancier) sees nothing as itself; it only acts under a mandate for another party.
+
+The dataclasses check that codes are in canonical form on construction: a "363" next to a "0363" would
+not raise anywhere, it would just silently hide a pupil from the gemeente responsible for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from broker.domain.identifiers import parse_brin, parse_gemeentecode, parse_oin
+from broker.domain.status import ACTIEF_AANGEMELD, AanmeldStatus, MboGangerStatus
+
+_RMC_PATROON = re.compile(r"\A[0-9]{1,2}\Z")
+
+
+class NietZichtbaar(Exception):
+    """The party may not see this pupil. The message names neither the pupil nor the party."""
+
+
+class PartijSoort(StrEnum):
+    """Role of a connected party."""
+
+    VO_SCHOOL = "vo-school"
+    MBO_INSTELLING = "mbo-instelling"
+    GEMEENTE = "gemeente"
+    REGIONAAL_SYSTEEM = "regionaal-systeem"
+    LEVERANCIER = "leverancier"
+
+
+def normaliseer_rmc(code: str | int) -> str:
+    """Return an RMC region code without leading zeros, so "07" and "7" compare equal.
+
+    Input: str of 1 or 2 ASCII digits (surrounding whitespace removed) or a non-negative int.
+    Output: str, e.g. "7" or "36". Raises ``ValueError`` for anything else and for 0.
+    Source rule: DUO open data column "RMC-REGIO CODE" (1..40 since the 2021 split); the upper bound is
+    not fixed here because the regions are redrawn now and then.
+    """
+    if isinstance(code, bool):
+        raise ValueError("RMC-regiocode moet 1 of 2 cijfers zijn")
+    tekst = str(code) if isinstance(code, int) else code
+    # A regex rather than int() alone: int() also accepts "+7", "0_7" and non-ASCII digits.
+    if not isinstance(tekst, str) or not _RMC_PATROON.match(tekst.strip()) or int(tekst) == 0:
+        raise ValueError("RMC-regiocode moet 1 of 2 cijfers zijn en niet 0")
+    return str(int(tekst))
+
+
+def _eis_canoniek(waarde: str, parser: Callable[[str], str], veld: str) -> None:
+    try:
+        canoniek = parser(waarde) == waarde
+    except ValueError:
+        canoniek = False
+    if not canoniek:
+        raise ValueError(f"{veld} is geen geldige code in canonieke vorm")
+
+
+def _codeset(waarden: Iterable[str], parser: Callable[[str], str], veld: str) -> frozenset[str]:
+    # A bare str is iterable too; frozenset("25BE") would silently become four one-letter codes.
+    if isinstance(waarden, str):
+        raise TypeError(f"{veld} moet een verzameling codes zijn, geen losse string")
+    resultaat = frozenset(waarden)
+    for waarde in resultaat:
+        _eis_canoniek(waarde, parser, veld)
+    return resultaat
+
+
+@dataclass(frozen=True)
+class Partij:
+    """A connected party and the codes it acts for.
+
+    ``brins`` are BRIN4 codes ("25BE"), ``gemeentecodes`` 4-digit CBS codes ("0363"), ``rmc_regios``
+    RMC region codes stored as given ("07" or "7"; compared through ``normaliseer_rmc``). Any iterable is
+    accepted and stored as a frozenset.
+    Raises ``OngeldigOin`` for an invalid OIN, ``ValueError`` for an unknown soort or a code that is
+    invalid or not canonical, ``TypeError`` when a code set is a bare str.
+    """
+
+    oin: str
+    soort: PartijSoort
+    brins: frozenset[str] = frozenset()
+    gemeentecodes: frozenset[str] = frozenset()
+    rmc_regios: frozenset[str] = frozenset()
+    # Derived once, so that checking thousands of pupils does not re-normalise per pupil.
+    _rmc_genormaliseerd: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        parse_oin(self.oin)
+        zet = object.__setattr__  # the dataclass is frozen; normalising inputs here is the exception
+        zet(self, "soort", PartijSoort(self.soort))
+        zet(self, "brins", _codeset(self.brins, parse_brin, "brins"))
+        zet(self, "gemeentecodes", _codeset(self.gemeentecodes, parse_gemeentecode, "gemeentecodes"))
+        if isinstance(self.rmc_regios, str):
+            raise TypeError("rmc_regios moet een verzameling codes zijn, geen losse string")
+        zet(self, "rmc_regios", frozenset(self.rmc_regios))
+        zet(self, "_rmc_genormaliseerd", frozenset(normaliseer_rmc(code) for code in self.rmc_regios))
+
+
+@dataclass(frozen=True)
+class AanmeldingFeit:
+    """One registration of the pupil at an MBO institution: its BRIN4, current status and status date.
+
+    Raises ``ValueError`` when ``brin_mbo`` is not a canonical BRIN4, ``status`` is not an AanmeldStatus
+    value, or ``datum`` is not a date (a datetime is refused: it cannot be compared with dates).
+    """
+
+    brin_mbo: str
+    status: AanmeldStatus
+    datum: date
+
+    def __post_init__(self) -> None:
+        _eis_canoniek(self.brin_mbo, parse_brin, "brin_mbo")
+        object.__setattr__(self, "status", AanmeldStatus(self.status))
+        if isinstance(self.datum, datetime) or not isinstance(self.datum, date):
+            raise ValueError("datum moet een date zijn, geen datetime")
+
+
+def _optioneel_canoniek(waarde: str | None, parser: Callable[[str], str], veld: str) -> None:
+    if waarde is not None:
+        _eis_canoniek(waarde, parser, veld)
+
+
+def _optioneel_rmc(waarde: str | None) -> None:
+    if waarde is not None:
+        normaliseer_rmc(waarde)
+
+
+@dataclass(frozen=True)
+class LeerlingFeiten:
+    """Everything the broker knows about one pupil in the current cycle, as input for visibility rules.
+
+    ``brin_vo``: BRIN4 of the delivering VO school (None when no school delivered the pupil).
+    ``vo_rmc_regio``: RMC region of that school's vestiging. ``gemeentecode``: 4-digit code of the
+    residence; ``woon_rmc_regio``: RMC region of that gemeente. ``mbo_ganger_status``: None when no VO
+    school delivered the pupil. ``aanmeldingen``: any iterable of AanmeldingFeit, stored as a tuple.
+    Raises ``ValueError`` when a code is invalid or not canonical or a status is unknown.
+    """
+
+    brin_vo: str | None
+    vo_rmc_regio: str | None
+    gemeentecode: str | None
+    woon_rmc_regio: str | None
+    mbo_ganger_status: MboGangerStatus | None
+    aanmeldingen: tuple[AanmeldingFeit, ...] = ()
+
+    def __post_init__(self) -> None:
+        _optioneel_canoniek(self.brin_vo, parse_brin, "brin_vo")
+        _optioneel_canoniek(self.gemeentecode, parse_gemeentecode, "gemeentecode")
+        _optioneel_rmc(self.vo_rmc_regio)
+        _optioneel_rmc(self.woon_rmc_regio)
+        if self.mbo_ganger_status is not None:
+            object.__setattr__(self, "mbo_ganger_status", MboGangerStatus(self.mbo_ganger_status))
+        aanmeldingen = tuple(self.aanmeldingen)
+        if not all(isinstance(a, AanmeldingFeit) for a in aanmeldingen):
+            raise ValueError("aanmeldingen moet uit AanmeldingFeit-objecten bestaan")
+        object.__setattr__(self, "aanmeldingen", aanmeldingen)
+
+
+@dataclass(frozen=True)
+class LeerlingBeeld:
+    """What one party is shown about one pupil; a field the party may not see is None.
+
+    ``elders_aangemeld`` is only set for an MBO institution: True when the pupil has an active
+    registration at an institution outside its BRINs.
+    """
+
+    brin_vo: str | None
+    gemeentecode: str | None
+    mbo_ganger_status: MboGangerStatus | None
+    aanmeldingen: tuple[AanmeldingFeit, ...]
+    elders_aangemeld: bool | None
+
+
+def _in_regio(code: str | None, partij: Partij) -> bool:
+    return code is not None and normaliseer_rmc(code) in partij._rmc_genormaliseerd
+
+
+def _heeft_aanmelding_bij(partij: Partij, feiten: LeerlingFeiten) -> bool:
+    return any(a.brin_mbo in partij.brins for a in feiten.aanmeldingen)
+
+
+def mag_zien(partij: Partij, feiten: LeerlingFeiten) -> bool:
+    """Decide whether ``partij`` may see the pupil described by ``feiten`` at all.
+
+    Input: Partij, LeerlingFeiten. Output: bool; never raises.
+    VO school: the pupil's brin_vo is one of its BRINs. MBO institution: the pupil has a registration (any
+    status) at one of its BRINs. Gemeente: the pupil lives in one of its gemeenten. Regional system: the
+    school's or the residence's RMC region is one of its regions, or the pupil has a registration at one
+    of its BRINs. Leverancier and any unknown role: never.
+    Source rule: WEB art. 8.0.3 and the Regeling gegevensverstrekking bij overstap naar het mbo (who
+    receives what); AVG art. 5 lid 1 sub c (data minimisation).
+    """
+    match partij.soort:
+        case PartijSoort.VO_SCHOOL:
+            return feiten.brin_vo is not None and feiten.brin_vo in partij.brins
+        case PartijSoort.MBO_INSTELLING:
+            return _heeft_aanmelding_bij(partij, feiten)
+        case PartijSoort.GEMEENTE:
+            return feiten.gemeentecode is not None and feiten.gemeentecode in partij.gemeentecodes
+        case PartijSoort.REGIONAAL_SYSTEEM:
+            return (
+                _in_regio(feiten.vo_rmc_regio, partij)
+                or _in_regio(feiten.woon_rmc_regio, partij)
+                or _heeft_aanmelding_bij(partij, feiten)
+            )
+        case _:
+            # A leverancier acts only under a mandate, as the mandating party; as itself it sees nothing.
+            return False
+
+
+def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
+    """Return the part of the pupil's data that ``partij`` may see.
+
+    Input: Partij, LeerlingFeiten. Output: LeerlingBeeld.
+    VO school: brin_vo, mbo_ganger_status and all registrations. MBO institution: only its own
+    registrations, plus elders_aangemeld; never the school, the residence or another institution's BRIN.
+    Gemeente: brin_vo, gemeentecode, mbo_ganger_status and all registrations; regional system the same
+    without the gemeentecode (flow d carries BRIN VO, BRIN MBO, BSN and status only).
+    Raises ``NietZichtbaar`` when ``mag_zien`` is False.
+    Source rule: WEB art. 8.0.3 (flows a-d of the VVA); AVG art. 5 lid 1 sub c.
+    """
+    if not mag_zien(partij, feiten):
+        raise NietZichtbaar("deze partij mag deze leerling niet zien")
+    match partij.soort:
+        case PartijSoort.VO_SCHOOL:
+            return LeerlingBeeld(
+                brin_vo=feiten.brin_vo,
+                gemeentecode=None,
+                mbo_ganger_status=feiten.mbo_ganger_status,
+                aanmeldingen=feiten.aanmeldingen,
+                elders_aangemeld=None,
+            )
+        case PartijSoort.MBO_INSTELLING:
+            eigen = tuple(a for a in feiten.aanmeldingen if a.brin_mbo in partij.brins)
+            elders = any(
+                a.brin_mbo not in partij.brins and a.status in ACTIEF_AANGEMELD for a in feiten.aanmeldingen
+            )
+            return LeerlingBeeld(
+                brin_vo=None,
+                gemeentecode=None,
+                mbo_ganger_status=None,
+                aanmeldingen=eigen,
+                elders_aangemeld=elders,
+            )
+        case PartijSoort.GEMEENTE | PartijSoort.REGIONAAL_SYSTEEM:
+            # Flow d exchanges BRIN VO, BRIN MBO, BSN and status only (mission.md): the residence
+            # is the gemeente's business, not the regional system's.
+            return LeerlingBeeld(
+                brin_vo=feiten.brin_vo,
+                gemeentecode=feiten.gemeentecode if partij.soort is PartijSoort.GEMEENTE else None,
+                mbo_ganger_status=feiten.mbo_ganger_status,
+                aanmeldingen=feiten.aanmeldingen,
+                elders_aangemeld=None,
+            )
+    # Unreachable while mag_zien denies every other role; kept so a new role fails closed.
+    raise NietZichtbaar("deze partij mag deze leerling niet zien")
+
+
+def is_aangemeld(feiten: LeerlingFeiten) -> bool:
+    """Return True when the pupil has at least one registration in ``ACTIEF_AANGEMELD``.
+
+    Input: LeerlingFeiten. Output: bool. Source rule: WEB art. 8.0.3 ("aangemeld" per the VVA status set).
+    """
+    return any(a.status in ACTIEF_AANGEMELD for a in feiten.aanmeldingen)
+
+
+def is_ingeschreven(feiten: LeerlingFeiten) -> bool:
+    """Return True when the pupil has at least one registration with status ingeschreven.
+
+    Input: LeerlingFeiten. Output: bool. Source rule: WEB art. 8.0.3 (status "ingeschreven").
+    """
+    return any(a.status is AanmeldStatus.INGESCHREVEN for a in feiten.aanmeldingen)

@@ -1,0 +1,347 @@
+"""Identifiers and the melding catalogue (broker.domain.identifiers, broker.domain.meldingen)."""
+
+import pickle
+import re
+
+import pytest
+
+from broker.domain import meldingen
+from broker.domain.identifiers import (
+    OIN_PATROON,
+    Leerlingnummer,
+    OngeldigOin,
+    brin_uit_oin,
+    is_geldig_oin,
+    is_test_oin,
+    oin_voor_brin,
+    parse_brin,
+    parse_bsn,
+    parse_crebo,
+    parse_gemeentecode,
+    parse_leerlingnummer,
+    parse_oin,
+    parse_onderwijsnummer,
+    parse_postcode,
+    parse_vestigingscode,
+)
+from broker.domain.meldingen import Afwijzing, Melding
+
+# ---------------------------------------------------------------------------------------------------------
+# Melding catalogue
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_catalogus_bevat_alle_codes_101_tot_en_met_118():
+    assert sorted(meldingen.ALLE) == [f"VVA{n}" for n in range(101, 119)]
+    for code, melding in meldingen.ALLE.items():
+        assert melding.code == code
+        assert melding.tekst_nl and melding.tekst_en
+
+
+def test_catalogus_namen_horen_bij_de_juiste_code():
+    assert meldingen.BSN_ONGELDIG.code == "VVA101"
+    assert meldingen.BRIN_NIET_VAN_AFZENDER.code == "VVA106"
+    assert meldingen.OVERGANG_NIET_TOEGESTAAN.code == "VVA111"
+    assert meldingen.LEERLING_AL_AANGELEVERD.code == "VVA116"
+    assert meldingen.STATUS_ONGELDIG.code == "VVA118"
+
+
+def test_leerling_al_aangeleverd_verwijst_naar_wijzigen():
+    assert "wijzigen" in meldingen.LEERLING_AL_AANGELEVERD.tekst_nl
+    assert "wijzigen" in meldingen.LEERLING_AL_AANGELEVERD.tekst_en
+
+
+def test_catalogus_teksten_bevatten_geen_cijferreeksen_die_op_een_nummer_lijken():
+    for melding in meldingen.ALLE.values():
+        assert not re.search(r"[0-9]{8,}", melding.tekst_nl + melding.tekst_en)
+
+
+def test_melding_code_moet_vva_plus_drie_cijfers_zijn():
+    with pytest.raises(ValueError):
+        Melding("VVA1011", "x", "x")
+    with pytest.raises(ValueError):
+        Melding("XYZ101", "x", "x")
+
+
+def test_afwijzing_str_is_code_en_engelse_tekst():
+    fout = Afwijzing(meldingen.CREBO_ONGELDIG)
+    assert str(fout) == "VVA115: The crebo code is invalid: use exactly 5 digits."
+    assert fout.melding is meldingen.CREBO_ONGELDIG
+    assert isinstance(fout, ValueError)
+
+
+def test_afwijzing_is_picklebaar():
+    fout = pickle.loads(pickle.dumps(Afwijzing(meldingen.BSN_ONGELDIG)))
+    assert fout.melding == meldingen.BSN_ONGELDIG
+    assert str(fout).startswith("VVA101: ")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# BSN and onderwijsnummer
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("invoer", "verwacht"),
+    [
+        ("111222333", "111222333"),
+        ("  111222333\n", "111222333"),
+        ("1112.22.333", "111222333"),
+        ("1112-22-333", "111222333"),
+        ("12345611", "012345611"),  # leading zero dropped, as LAS exports often do
+        ("100252333", "100252333"),  # a valid BSN, though not a valid onderwijsnummer
+    ],
+)
+def test_parse_bsn_geldig(invoer, verwacht):
+    assert parse_bsn(invoer) == verwacht
+
+
+@pytest.mark.parametrize(
+    "invoer",
+    [
+        "111222334",  # elfproef fails
+        "101222331",  # valid onderwijsnummer, not a BSN
+        "1112223334",  # 10 digits
+        "000000000",
+        "12",  # stdnum pads this to a number that passes the elfproef; no real BSN is that short
+        "1234561",  # 7 digits
+        "１１１２２２３３３",  # full-width digits
+        "11122233a",
+        "",
+        "   ",
+        None,
+        111222333,
+    ],
+)
+def test_parse_bsn_ongeldig(invoer):
+    with pytest.raises(Afwijzing) as info:
+        parse_bsn(invoer)
+    assert info.value.melding is meldingen.BSN_ONGELDIG
+
+
+def test_parse_onderwijsnummer():
+    assert parse_onderwijsnummer("101222331") == "101222331"
+    assert parse_onderwijsnummer("1012.22.331") == "101222331"
+
+
+@pytest.mark.parametrize("invoer", ["100252333", "111222333", "2112.22.337", "1012223310", "", None])
+def test_parse_onderwijsnummer_ongeldig(invoer):
+    with pytest.raises(Afwijzing) as info:
+        parse_onderwijsnummer(invoer)
+    assert info.value.melding is meldingen.ONDERWIJSNUMMER_ONGELDIG
+
+
+@pytest.mark.parametrize(
+    ("functie", "waarde"),
+    [
+        (parse_bsn, "111222334"),
+        (parse_bsn, "101222331"),
+        (parse_onderwijsnummer, "100252333"),
+        (parse_onderwijsnummer, "111222333"),
+    ],
+)
+def test_afwijzing_bevat_nooit_het_nummer(functie, waarde):
+    with pytest.raises(Afwijzing) as info:
+        functie(waarde)
+    fout = info.value
+    for tekst in (str(fout), repr(fout), repr(fout.args), str(fout.__cause__), repr(fout.__cause__)):
+        assert waarde not in tekst
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Leerlingnummer
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_parse_leerlingnummer_bsn():
+    nummer = parse_leerlingnummer("1112.22.333", None)
+    assert nummer == Leerlingnummer("bsn", "111222333")
+    assert nummer.sleutel == "bsn:111222333"
+
+
+def test_parse_leerlingnummer_onderwijsnummer_met_leeg_bsn_veld():
+    nummer = parse_leerlingnummer("  ", "101222331")
+    assert nummer.soort == "onderwijsnummer"
+    assert nummer.sleutel == "onderwijsnummer:101222331"
+
+
+def test_bsn_en_onderwijsnummer_geven_verschillende_sleutels():
+    # Same digits under a different kind must not collide in the keyed hash.
+    assert Leerlingnummer("bsn", "100252333").sleutel != "onderwijsnummer:100252333"
+
+
+@pytest.mark.parametrize(("bsn", "onderwijsnummer"), [(None, None), ("", ""), ("111222333", "101222331")])
+def test_parse_leerlingnummer_precies_een(bsn, onderwijsnummer):
+    with pytest.raises(Afwijzing) as info:
+        parse_leerlingnummer(bsn, onderwijsnummer)
+    assert info.value.melding is meldingen.LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL
+
+
+def test_parse_leerlingnummer_ongeldig_gegeven_nummer():
+    with pytest.raises(Afwijzing) as info:
+        parse_leerlingnummer(None, "111222333")
+    assert info.value.melding is meldingen.ONDERWIJSNUMMER_ONGELDIG
+
+
+def test_leerlingnummer_maskeert_waarde():
+    nummer = Leerlingnummer("bsn", "111222333")
+    assert repr(nummer) == "Leerlingnummer(bsn, *********)"
+    assert str(nummer) == "Leerlingnummer(bsn, *********)"
+    assert "111222333" not in f"{nummer} {nummer!r} {[nummer]} { ({'n': nummer}) }"
+
+
+def test_leerlingnummer_eist_compacte_geldige_waarde():
+    with pytest.raises(Afwijzing):
+        Leerlingnummer("bsn", "1112.22.333")
+    with pytest.raises(Afwijzing):
+        Leerlingnummer("onderwijsnummer", "111222333")
+    with pytest.raises(ValueError):
+        Leerlingnummer("sofinummer", "111222333")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# BRIN, vestiging, crebo
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_parse_brin():
+    assert parse_brin("25BE") == "25BE"
+    assert parse_brin(" 05KO ") == "05KO"
+
+
+@pytest.mark.parametrize("invoer", ["25be", "25 BE", "25BE00", "5BE", "AB12", "25B3", "", None, "25BE\n00"])
+def test_parse_brin_ongeldig(invoer):
+    with pytest.raises(Afwijzing) as info:
+        parse_brin(invoer)
+    assert info.value.melding is meldingen.BRIN_ONGELDIG
+
+
+@pytest.mark.parametrize(("brin", "code"), [("16SW", "03"), ("16SW", "16SW03"), ("16SW", " 03 ")])
+def test_parse_vestigingscode(brin, code):
+    assert parse_vestigingscode(brin, code) == "16SW03"
+
+
+def test_parse_vestigingscode_hoofdvestiging_00():
+    assert parse_vestigingscode("07NU", "00") == "07NU00"
+
+
+@pytest.mark.parametrize(
+    ("brin", "code"),
+    [
+        ("30AJ", "0A"),
+        ("30AJ", "30AJ0A"),
+        ("16SW", "25BE03"),
+        ("16SW", "3"),
+        ("16SW", "003"),
+        ("16SW", "16sw03"),
+    ],
+)
+def test_parse_vestigingscode_ongeldig(brin, code):
+    with pytest.raises(Afwijzing) as info:
+        parse_vestigingscode(brin, code)
+    assert info.value.melding is meldingen.VESTIGING_ONGELDIG
+
+
+def test_parse_vestigingscode_ongeldige_brin():
+    with pytest.raises(Afwijzing) as info:
+        parse_vestigingscode("16sw", "03")
+    assert info.value.melding is meldingen.BRIN_ONGELDIG
+
+
+def test_parse_crebo():
+    assert parse_crebo("25180") == "25180"
+    for ongeldig in ("2518", "251800", "2518a", "25180\n1", "２５１８０", None):
+        with pytest.raises(Afwijzing) as info:
+            parse_crebo(ongeldig)
+        assert info.value.melding is meldingen.CREBO_ONGELDIG
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Postcode and gemeente
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("invoer", ["2601 DC", "2601DC", "2601dc", "NL-2601DC"])
+def test_parse_postcode(invoer):
+    assert parse_postcode(invoer) == "2601DC"
+
+
+@pytest.mark.parametrize("invoer", ["0601DC", "26012DC", "2601 SS", "2601SA", "2601SD", "2601D", "", None])
+def test_parse_postcode_ongeldig(invoer):
+    with pytest.raises(Afwijzing) as info:
+        parse_postcode(invoer)
+    assert info.value.melding is meldingen.POSTCODE_ONGELDIG
+
+
+@pytest.mark.parametrize(
+    ("invoer", "verwacht"),
+    [("0363", "0363"), ("363", "0363"), ("GM0363", "0363"), ("14", "0014"), (" 0363\n", "0363")],
+)
+def test_parse_gemeentecode(invoer, verwacht):
+    assert parse_gemeentecode(invoer) == verwacht
+
+
+@pytest.mark.parametrize(
+    "invoer", ["0", "0000", "GM0000", "03630", "GM363", "gm0363", "36a", "03 63", "", "٣٦٣", None]
+)
+def test_parse_gemeentecode_ongeldig(invoer):
+    with pytest.raises(Afwijzing) as info:
+        parse_gemeentecode(invoer)
+    assert info.value.melding is meldingen.GEMEENTECODE_ONGELDIG
+
+
+# ---------------------------------------------------------------------------------------------------------
+# OIN
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_oin_voor_brin():
+    assert oin_voor_brin("99XA") == "0000000700099XA00000"
+    assert oin_voor_brin("25BE") == "0000000700025BE00000"
+
+
+def test_oin_voor_ongeldige_brin():
+    with pytest.raises(Afwijzing):
+        oin_voor_brin("99xa")
+
+
+def test_brin_uit_oin():
+    assert brin_uit_oin("0000000700025BE00000") == "25BE"
+    assert brin_uit_oin("00000001800866472000") is None  # DUO: RSIN-based
+    assert brin_uit_oin("0000000700000YY00931") is None  # OSO routing sub-address
+    assert brin_uit_oin("00000007000ABCD00000") is None  # right frame, no BRIN inside
+    assert brin_uit_oin("0000000700025be00000") is None
+
+
+@pytest.mark.parametrize(
+    ("oin", "geldig"),
+    [
+        ("00000001800866472000", True),
+        ("0000000700025BE00000", True),
+        ("0000000700025be00000", False),
+        ("0000000700025BE0000", False),
+        ("0000000700025BE000000", False),
+        ("0000000700025BE00000\n", False),
+        (" 0000000700025BE00000", False),
+        ("0000000700025BE0000-", False),
+        (None, False),
+    ],
+)
+def test_is_geldig_oin(oin, geldig):
+    assert is_geldig_oin(oin) is geldig
+
+
+def test_oin_patroon_accepteert_geen_afsluitende_newline():
+    assert OIN_PATROON.match("0000000700025BE00000\n") is None
+
+
+def test_parse_oin():
+    assert parse_oin("0000000700025BE00000") == "0000000700025BE00000"
+    with pytest.raises(OngeldigOin):
+        parse_oin("0000000700025be00000")
+
+
+def test_is_test_oin():
+    assert is_test_oin("00000099123456780000") is True
+    assert is_test_oin("0000000700025BE00000") is False
+    assert is_test_oin("00000099") is False

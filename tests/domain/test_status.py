@@ -1,0 +1,194 @@
+"""Registration statuses, transitions and mutations (broker.domain.status)."""
+
+import pickle
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from broker.domain import meldingen
+from broker.domain.meldingen import Afwijzing
+from broker.domain.status import (
+    ACTIEF_AANGEMELD,
+    TOEGESTANE_OVERGANGEN,
+    AanmeldStatus,
+    AfmeldReden,
+    Mutatie,
+    Overgang,
+    OvergangNietToegestaan,
+    controleer_mutatie,
+    controleer_overgang,
+    parse_aanmeldstatus,
+    parse_afmeldreden,
+    parse_mutatie,
+)
+
+S = AanmeldStatus
+
+
+def test_statuswaarden_zijn_de_berichtwaarden():
+    assert [s.value for s in AanmeldStatus] == [
+        "aanmeldingOntvangen",
+        "aangemeld",
+        "geaccepteerd",
+        "ingeschreven",
+        "geweigerd",
+        "ingetrokken",
+    ]
+
+
+def test_actief_aangemeld_sluit_geweigerd_en_ingetrokken_uit():
+    assert ACTIEF_AANGEMELD == {S.AANMELDING_ONTVANGEN, S.AANGEMELD, S.GEACCEPTEERD, S.INGESCHREVEN}
+
+
+def test_elke_status_heeft_een_regel_voor_overgangen():
+    assert set(TOEGESTANE_OVERGANGEN) == {None, *AanmeldStatus}
+
+
+@pytest.mark.parametrize("naar", [S.AANMELDING_ONTVANGEN, S.AANGEMELD, S.GEACCEPTEERD, S.INGESCHREVEN])
+def test_eerste_melding_mag_al_een_latere_status_hebben(naar):
+    assert controleer_overgang(None, naar) is True
+
+
+@pytest.mark.parametrize("naar", [S.GEWEIGERD, S.INGETROKKEN])
+def test_eerste_melding_kan_niet_geweigerd_of_ingetrokken_zijn(naar):
+    with pytest.raises(OvergangNietToegestaan):
+        controleer_overgang(None, naar)
+
+
+@pytest.mark.parametrize(
+    ("van", "naar"),
+    [
+        (S.AANMELDING_ONTVANGEN, S.AANGEMELD),
+        (S.AANMELDING_ONTVANGEN, S.GEWEIGERD),
+        (S.AANGEMELD, S.GEACCEPTEERD),
+        (S.GEACCEPTEERD, S.INGESCHREVEN),
+        (S.INGESCHREVEN, S.INGETROKKEN),
+        (S.GEWEIGERD, S.AANGEMELD),
+        (S.INGETROKKEN, S.AANMELDING_ONTVANGEN),
+    ],
+)
+def test_toegestane_overgang_moet_worden_vastgelegd(van, naar):
+    assert controleer_overgang(van, naar) is True
+
+
+@pytest.mark.parametrize("status", list(AanmeldStatus))
+def test_herhaling_van_dezelfde_status_is_idempotent(status):
+    assert controleer_overgang(status, status) is False
+
+
+@pytest.mark.parametrize(
+    ("van", "naar"),
+    [
+        (S.INGESCHREVEN, S.AANGEMELD),
+        (S.INGESCHREVEN, S.GEWEIGERD),
+        (S.GEACCEPTEERD, S.AANGEMELD),
+        (S.AANGEMELD, S.AANMELDING_ONTVANGEN),
+        (S.GEWEIGERD, S.INGESCHREVEN),
+        (S.INGETROKKEN, S.GEACCEPTEERD),
+        (S.GEWEIGERD, S.INGETROKKEN),
+    ],
+)
+def test_niet_toegestane_overgang(van, naar):
+    with pytest.raises(OvergangNietToegestaan) as info:
+        controleer_overgang(van, naar)
+    fout = info.value
+    assert isinstance(fout, Afwijzing)
+    assert fout.melding is meldingen.OVERGANG_NIET_TOEGESTAAN
+    assert (fout.van, fout.naar) == (van, naar)
+    assert str(fout).startswith("VVA111: ")
+
+
+def test_overgang_niet_toegestaan_is_picklebaar():
+    fout = pickle.loads(pickle.dumps(OvergangNietToegestaan(S.INGESCHREVEN, S.AANGEMELD)))
+    assert (fout.van, fout.naar, fout.melding) == (
+        S.INGESCHREVEN,
+        S.AANGEMELD,
+        meldingen.OVERGANG_NIET_TOEGESTAAN,
+    )
+
+
+def test_onbekende_doelstatus_is_niet_toegestaan():
+    with pytest.raises(OvergangNietToegestaan):
+        controleer_overgang(S.AANGEMELD, "toegelaten")
+
+
+@pytest.mark.parametrize("mutatie", [Mutatie.TOEVOEGEN, Mutatie.WIJZIGEN])
+def test_toevoegen_en_wijzigen_zonder_reden(mutatie):
+    assert controleer_mutatie(mutatie, None) is None
+    with pytest.raises(Afwijzing) as info:
+        controleer_mutatie(mutatie, AfmeldReden.VERHUISD)
+    assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
+
+
+def test_afmelden_vraagt_een_reden():
+    assert controleer_mutatie(Mutatie.AFMELDEN, AfmeldReden.GAAT_NAAR_HAVO_VWO) is None
+    with pytest.raises(Afwijzing) as info:
+        controleer_mutatie(Mutatie.AFMELDEN, None)
+    assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
+
+
+def test_afmelden_met_onbekende_reden():
+    with pytest.raises(Afwijzing) as info:
+        controleer_mutatie(Mutatie.AFMELDEN, "geenZin")
+    assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
+
+
+def test_onbekende_mutatie():
+    with pytest.raises(Afwijzing) as info:
+        controleer_mutatie("verwijderen", None)
+    assert info.value.melding is meldingen.MUTATIE_ONGELDIG
+
+
+def test_parse_aanmeldstatus():
+    assert parse_aanmeldstatus("aanmeldingOntvangen") is S.AANMELDING_ONTVANGEN
+    assert parse_aanmeldstatus(" ingeschreven ") is S.INGESCHREVEN
+
+
+@pytest.mark.parametrize("invoer", ["Aangemeld", "aanmelding ontvangen", "AANGEMELD", "", None, 1])
+def test_parse_aanmeldstatus_ongeldig(invoer):
+    with pytest.raises(Afwijzing) as info:
+        parse_aanmeldstatus(invoer)
+    assert info.value.melding is meldingen.STATUS_ONGELDIG
+
+
+def test_parse_mutatie():
+    assert parse_mutatie("afmelden") is Mutatie.AFMELDEN
+    with pytest.raises(Afwijzing) as info:
+        parse_mutatie("Afmelden")
+    assert info.value.melding is meldingen.MUTATIE_ONGELDIG
+
+
+def test_parse_afmeldreden():
+    assert parse_afmeldreden("nietGeslaagdBlijftZitten") is AfmeldReden.NIET_GESLAAGD_BLIJFT_ZITTEN
+    assert parse_afmeldreden("nietMeerAangeleverd") is AfmeldReden.NIET_MEER_AANGELEVERD
+    with pytest.raises(Afwijzing) as info:
+        parse_afmeldreden("verhuist")
+    assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
+
+
+def test_overgang_legt_datum_en_tijdstip_vast():
+    vastgelegd = datetime(2027, 3, 31, 22, 15, tzinfo=UTC)
+    overgang = Overgang(None, S.AANGEMELD, date(2027, 3, 30), vastgelegd)
+    assert (vastgelegd.date() - overgang.datum).days == 1
+
+
+def test_overgang_eist_utc():
+    with pytest.raises(ValueError):
+        Overgang(None, S.AANGEMELD, date(2027, 3, 30), datetime(2027, 3, 31, 12, 0))
+    with pytest.raises(ValueError):
+        Overgang(
+            None,
+            S.AANGEMELD,
+            date(2027, 3, 30),
+            datetime(2027, 3, 31, 12, 0, tzinfo=timezone(timedelta(hours=2))),
+        )
+
+
+def test_overgang_datum_is_geen_datetime():
+    with pytest.raises(ValueError):
+        Overgang(
+            None,
+            S.AANGEMELD,
+            datetime(2027, 3, 30, tzinfo=UTC),
+            datetime(2027, 3, 31, tzinfo=UTC),
+        )

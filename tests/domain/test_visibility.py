@@ -1,0 +1,288 @@
+"""Who sees what (broker.domain.visibility)."""
+
+from datetime import date, datetime
+
+import pytest
+
+from broker.domain.identifiers import OngeldigOin, oin_voor_brin
+from broker.domain.status import AanmeldStatus, MboGangerStatus
+from broker.domain.visibility import (
+    AanmeldingFeit,
+    LeerlingBeeld,
+    LeerlingFeiten,
+    NietZichtbaar,
+    Partij,
+    PartijSoort,
+    beeld_voor,
+    is_aangemeld,
+    is_ingeschreven,
+    mag_zien,
+    normaliseer_rmc,
+)
+
+S = AanmeldStatus
+VO_BRIN = "11VO"
+ANDERE_VO_BRIN = "12VO"
+MBO_A = "22MA"
+MBO_B = "33MB"
+MBO_C = "44MC"
+
+VO_SCHOOL = Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=frozenset({VO_BRIN}))
+ANDERE_VO_SCHOOL = Partij(
+    oin_voor_brin(ANDERE_VO_BRIN), PartijSoort.VO_SCHOOL, brins=frozenset({ANDERE_VO_BRIN})
+)
+MBO_INSTELLING_A = Partij(oin_voor_brin(MBO_A), PartijSoort.MBO_INSTELLING, brins=frozenset({MBO_A}))
+MBO_INSTELLING_C = Partij(oin_voor_brin(MBO_C), PartijSoort.MBO_INSTELLING, brins=frozenset({MBO_C}))
+AMSTERDAM = Partij("00000001002564440000", PartijSoort.GEMEENTE, gemeentecodes=frozenset({"0363"}))
+ROTTERDAM = Partij("00000001002306608000", PartijSoort.GEMEENTE, gemeentecodes=frozenset({"0599"}))
+REGIO_07 = Partij("00000003123456780000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios=frozenset({"07"}))
+REGIO_36 = Partij("00000003876543210000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios=frozenset({"36"}))
+REGIO_MET_MBO = Partij(
+    "00000003111111110000",
+    PartijSoort.REGIONAAL_SYSTEEM,
+    brins=frozenset({MBO_B}),
+    rmc_regios=frozenset({"1"}),
+)
+LEVERANCIER = Partij(
+    "00000003222222220000",
+    PartijSoort.LEVERANCIER,
+    brins=frozenset({VO_BRIN, MBO_A}),
+    gemeentecodes=frozenset({"0363"}),
+    rmc_regios=frozenset({"7", "36"}),
+)
+
+AANGEMELD_A = AanmeldingFeit(MBO_A, S.AANGEMELD, date(2027, 3, 1))
+GEWEIGERD_B = AanmeldingFeit(MBO_B, S.GEWEIGERD, date(2027, 3, 20))
+ONTVANGEN_B = AanmeldingFeit(MBO_B, S.AANMELDING_ONTVANGEN, date(2027, 3, 25))
+
+
+def leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B), **overschrijf):
+    """Pupil of VO school 11VO (RMC region 36), living in Amsterdam (RMC region 7)."""
+    velden = dict(
+        brin_vo=VO_BRIN,
+        vo_rmc_regio="36",
+        gemeentecode="0363",
+        woon_rmc_regio="7",
+        mbo_ganger_status=MboGangerStatus.ACTIEF,
+        aanmeldingen=aanmeldingen,
+    )
+    velden.update(overschrijf)
+    return LeerlingFeiten(**velden)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# VO school
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_vo_school_ziet_eigen_leerling_met_alle_aanmeldingen_maar_geen_woonplaats():
+    beeld = beeld_voor(VO_SCHOOL, leerling())
+    assert beeld == LeerlingBeeld(
+        brin_vo=VO_BRIN,
+        gemeentecode=None,
+        mbo_ganger_status=MboGangerStatus.ACTIEF,
+        aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
+        elders_aangemeld=None,
+    )
+
+
+def test_vo_school_ziet_leerling_van_andere_school_niet():
+    assert mag_zien(ANDERE_VO_SCHOOL, leerling()) is False
+    with pytest.raises(NietZichtbaar):
+        beeld_voor(ANDERE_VO_SCHOOL, leerling())
+
+
+def test_vo_school_ziet_leerling_zonder_vo_school_niet():
+    assert mag_zien(VO_SCHOOL, leerling(brin_vo=None, mbo_ganger_status=None)) is False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# MBO institution
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_mbo_instelling_ziet_alleen_eigen_aanmeldingen():
+    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
+    assert beeld.aanmeldingen == (AANGEMELD_A,)
+    assert {a.brin_mbo for a in beeld.aanmeldingen} == {MBO_A}
+    assert (beeld.brin_vo, beeld.gemeentecode, beeld.mbo_ganger_status) == (None, None, None)
+
+
+def test_mbo_instelling_ziet_nooit_de_brin_van_een_andere_instelling():
+    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B, GEWEIGERD_B)))
+    assert MBO_B not in repr(beeld)
+    assert VO_BRIN not in repr(beeld)
+    assert "0363" not in repr(beeld)
+
+
+def test_mbo_instelling_hoort_van_actieve_aanmelding_elders():
+    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
+    assert beeld.elders_aangemeld is True
+
+
+def test_geweigerd_elders_telt_niet_als_elders_aangemeld():
+    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B)))
+    assert beeld.elders_aangemeld is False
+
+
+def test_ingetrokken_elders_telt_niet_en_eigen_aanmelding_telt_niet_als_elders():
+    ingetrokken_b = AanmeldingFeit(MBO_B, S.INGETROKKEN, date(2027, 4, 2))
+    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ingetrokken_b)))
+    assert beeld.elders_aangemeld is False
+
+
+def test_mbo_instelling_ziet_ook_eigen_geweigerde_aanmelding():
+    geweigerd_a = AanmeldingFeit(MBO_A, S.GEWEIGERD, date(2027, 4, 10))
+    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(geweigerd_a, ONTVANGEN_B)))
+    assert beeld.aanmeldingen == (geweigerd_a,)
+    assert beeld.elders_aangemeld is True
+
+
+def test_mbo_instelling_zonder_aanmelding_ziet_leerling_niet():
+    assert mag_zien(MBO_INSTELLING_C, leerling()) is False
+    with pytest.raises(NietZichtbaar):
+        beeld_voor(MBO_INSTELLING_C, leerling())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Gemeente
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_gemeente_ziet_eigen_inwoner_volledig():
+    beeld = beeld_voor(AMSTERDAM, leerling())
+    assert beeld == LeerlingBeeld(
+        brin_vo=VO_BRIN,
+        gemeentecode="0363",
+        mbo_ganger_status=MboGangerStatus.ACTIEF,
+        aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
+        elders_aangemeld=None,
+    )
+
+
+def test_gemeente_ziet_inwoner_van_andere_gemeente_niet():
+    assert mag_zien(ROTTERDAM, leerling()) is False
+    with pytest.raises(NietZichtbaar):
+        beeld_voor(ROTTERDAM, leerling())
+
+
+def test_gemeente_ziet_leerling_zonder_bekende_woonplaats_niet():
+    assert mag_zien(AMSTERDAM, leerling(gemeentecode=None, woon_rmc_regio=None)) is False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Regional system
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_regio_ziet_inwoner_van_eigen_regio_met_school_elders():
+    # School in region 36, residence in region 7 (stored as "07" by the regional system).
+    feiten = leerling()
+    assert mag_zien(REGIO_07, feiten) is True
+    beeld = beeld_voor(REGIO_07, feiten)
+    # Flow d carries BRIN VO, BRIN MBO, BSN and status: never the residence.
+    assert (beeld.brin_vo, beeld.gemeentecode) == (VO_BRIN, None)
+    assert beeld.aanmeldingen == (AANGEMELD_A, GEWEIGERD_B)
+    assert beeld.elders_aangemeld is None
+
+
+def test_regio_ziet_leerling_van_school_in_eigen_regio():
+    assert mag_zien(REGIO_36, leerling()) is True
+
+
+def test_regio_ziet_leerling_zonder_band_met_de_regio_niet():
+    feiten = leerling(vo_rmc_regio="1", woon_rmc_regio="2")
+    assert mag_zien(REGIO_07, feiten) is False
+    with pytest.raises(NietZichtbaar):
+        beeld_voor(REGIO_07, feiten)
+
+
+def test_regio_ziet_leerling_die_zich_bij_haar_mbo_instelling_aanmeldde():
+    feiten = leerling(vo_rmc_regio="36", woon_rmc_regio="7", aanmeldingen=(ONTVANGEN_B,))
+    assert mag_zien(REGIO_MET_MBO, feiten) is True
+    assert mag_zien(REGIO_MET_MBO, leerling(aanmeldingen=(AANGEMELD_A,))) is False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Leverancier
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_leverancier_ziet_niets_ook_met_passende_codes():
+    feiten = leerling()
+    assert mag_zien(LEVERANCIER, feiten) is False
+    with pytest.raises(NietZichtbaar):
+        beeld_voor(LEVERANCIER, feiten)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Status summaries
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_is_aangemeld_en_is_ingeschreven():
+    assert is_aangemeld(leerling(aanmeldingen=())) is False
+    assert is_aangemeld(leerling(aanmeldingen=(GEWEIGERD_B,))) is False
+    assert is_aangemeld(leerling(aanmeldingen=(GEWEIGERD_B, ONTVANGEN_B))) is True
+    assert is_ingeschreven(leerling(aanmeldingen=(AANGEMELD_A,))) is False
+    ingeschreven = AanmeldingFeit(MBO_A, S.INGESCHREVEN, date(2027, 8, 1))
+    assert is_ingeschreven(leerling(aanmeldingen=(GEWEIGERD_B, ingeschreven))) is True
+    assert is_aangemeld(leerling(aanmeldingen=(ingeschreven,))) is True
+
+
+# ---------------------------------------------------------------------------------------------------------
+# RMC codes and input checks
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "verwacht"), [("07", "7"), ("7", "7"), (" 36 ", "36"), (7, "7"), ("40", "40")]
+)
+def test_normaliseer_rmc(code, verwacht):
+    assert normaliseer_rmc(code) == verwacht
+
+
+@pytest.mark.parametrize("code", ["0", "00", "007", "+7", "0_7", "٧", "7a", "", None, True])
+def test_normaliseer_rmc_ongeldig(code):
+    with pytest.raises(ValueError):
+        normaliseer_rmc(code)
+
+
+def test_partij_eist_canonieke_codes():
+    with pytest.raises(ValueError):
+        Partij("00000001002564440000", PartijSoort.GEMEENTE, gemeentecodes=frozenset({"363"}))
+    with pytest.raises(ValueError):
+        Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=frozenset({"11vo"}))
+    with pytest.raises(ValueError):
+        Partij("00000003123456780000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios=frozenset({"zeven"}))
+    with pytest.raises(TypeError):
+        Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=VO_BRIN)
+    with pytest.raises(OngeldigOin):
+        Partij("0000000700011vo00000", PartijSoort.VO_SCHOOL)
+    with pytest.raises(ValueError):
+        Partij(oin_voor_brin(VO_BRIN), "school")
+
+
+def test_partij_zet_verzamelingen_om_naar_frozenset():
+    partij = Partij(oin_voor_brin(VO_BRIN), "vo-school", brins=[VO_BRIN])
+    assert partij.brins == frozenset({VO_BRIN})
+    assert partij.soort is PartijSoort.VO_SCHOOL
+
+
+def test_leerlingfeiten_eist_canonieke_codes():
+    with pytest.raises(ValueError):
+        leerling(gemeentecode="363")
+    with pytest.raises(ValueError):
+        leerling(brin_vo="11VO00")
+    with pytest.raises(ValueError):
+        leerling(woon_rmc_regio="x")
+    with pytest.raises(ValueError):
+        AanmeldingFeit("22ma", S.AANGEMELD, date(2027, 3, 1))
+    with pytest.raises(ValueError):
+        AanmeldingFeit(MBO_A, "toegelaten", date(2027, 3, 1))
+    with pytest.raises(ValueError):
+        AanmeldingFeit(MBO_A, S.AANGEMELD, datetime(2027, 3, 1))
+
+
+def test_leerlingfeiten_zet_aanmeldingen_om_naar_tuple():
+    assert leerling(aanmeldingen=[AANGEMELD_A]).aanmeldingen == (AANGEMELD_A,)
