@@ -1,0 +1,140 @@
+"""``vva refdata``: load DUO open data (or the fictional demo set) and show what is loaded.
+
+Exit codes of ``load`` and ``demo``: 0 everything loaded; 1 some rows were refused (the good rows are
+committed anyway, and each refused row is printed as "file:line: reason" on stderr); 2 a file is unusable
+(nothing is loaded).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
+
+from broker.bootstrap import Omgeving
+from broker.db import models
+from broker.db.migrate import upgrade
+from broker.refdata.duo import OnbekendBestand
+from broker.refdata.laden import TABELLEN, LaadRapport, laad_bestanden, laad_demo
+
+_CYCLUS_OPTIE = click.option(
+    "--cyclus",
+    type=click.IntRange(1900, 9999),
+    help="Cycle year the data are valid from (default: the cycle of today).",
+)
+
+_MODELLEN = {
+    "rmc_regio": models.RmcRegio,
+    "gemeente": models.Gemeente,
+    "instelling": models.Instelling,
+    "vestiging": models.Vestiging,
+}
+
+
+@click.group()
+def refdata() -> None:
+    """Reference data from DUO open data: institutions, vestigingen, gemeenten, RMC regions."""
+
+
+@refdata.command("load")
+@click.argument(
+    "bestanden", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@_CYCLUS_OPTIE
+@click.pass_context
+def load(ctx: click.Context, bestanden: tuple[Path, ...], cyclus: int | None) -> None:
+    """Load DUO CSV files (02.-alle-vestigingen-vo.csv, 01.-adressen-mbo-instellingen.csv) and commit.
+
+    The database schema is created or upgraded first, so this works on a fresh database.
+    """
+    omgeving: Omgeving = ctx.obj
+    jaar = _cyclus_jaar(omgeving, cyclus)
+    upgrade(omgeving.engine)
+    with omgeving.sessions() as session:
+        try:
+            rapport = laad_bestanden(session, bestanden, jaar)
+        except (OnbekendBestand, OSError) as fout:
+            click.echo(f"fout: {fout}; niets geladen", err=True)
+            ctx.exit(2)
+        session.commit()
+    _meld(ctx, rapport)
+
+
+@refdata.command("demo")
+@_CYCLUS_OPTIE
+@click.pass_context
+def demo(ctx: click.Context, cyclus: int | None) -> None:
+    """Load the fictional demo set (BRINs 99XA-99XF, see broker/refdata/demo/README.md) and commit."""
+    omgeving: Omgeving = ctx.obj
+    jaar = _cyclus_jaar(omgeving, cyclus)
+    upgrade(omgeving.engine)
+    with omgeving.sessions() as session:
+        rapport = laad_demo(session, jaar)
+        session.commit()
+    _meld(ctx, rapport)
+
+
+@refdata.command("show")
+@click.option("--brin", help="Show one institution (BRIN4) and its vestigingen instead of the counts.")
+@click.pass_context
+def show(ctx: click.Context, brin: str | None) -> None:
+    """Print the number of rows per reference table, or one institution."""
+    omgeving: Omgeving = ctx.obj
+    if not inspect(omgeving.engine).has_table(models.Instelling.__tablename__):
+        click.echo("geen referentiegegevens: de database heeft nog geen schema (vva refdata load)", err=True)
+        ctx.exit(1)
+    with omgeving.sessions() as session:
+        if brin is None:
+            for tabel in TABELLEN:
+                aantal = session.scalar(select(func.count()).select_from(_MODELLEN[tabel]))
+                click.echo(f"{tabel}: {aantal}")
+            return
+        instelling = session.get(models.Instelling, brin.strip().upper())
+        if instelling is None:
+            click.echo(f"instelling {brin} niet gevonden", err=True)
+            ctx.exit(1)
+        _toon_instelling(session, instelling)
+
+
+def _cyclus_jaar(omgeving: Omgeving, cyclus: int | None) -> int:
+    # Only consult the calendar when needed: it reads the deadline overrides from the settings.
+    return cyclus if cyclus is not None else omgeving.kalender.cyclus_op(date.today()).jaar
+
+
+def _meld(ctx: click.Context, rapport: LaadRapport) -> None:
+    """Counts on stdout; warnings and refused rows on stderr; exit 1 when rows were refused."""
+    bestanden = ", ".join(rapport.bestanden)
+    click.echo(f"cyclus {rapport.cyclus_jaar}: {rapport.rijen} rijen gelezen uit {bestanden}")
+    for tabel in TABELLEN:
+        telling = rapport.tellingen[tabel]
+        click.echo(
+            f"{tabel}: nieuw {telling.nieuw}, gewijzigd {telling.gewijzigd}, ongewijzigd {telling.ongewijzigd}"
+        )
+    click.echo(f"afgewezen: {len(rapport.afgewezen)}")
+    for waarschuwing in rapport.waarschuwingen:
+        click.echo(f"waarschuwing: {waarschuwing}", err=True)
+    for regel in rapport.afgewezen:
+        click.echo(str(regel), err=True)
+    if rapport.afgewezen:
+        ctx.exit(1)
+
+
+def _toon_instelling(session: Session, instelling: models.Instelling) -> None:
+    gemeente = session.get(models.Gemeente, instelling.gemeentecode) if instelling.gemeentecode else None
+    regio = session.get(models.RmcRegio, instelling.rmc_regio) if instelling.rmc_regio else None
+    click.echo(f"{instelling.brin} ({instelling.sector}) {instelling.naam}")
+    click.echo(f"  gemeente: {instelling.gemeentecode or '-'} {gemeente.naam if gemeente else ''}".rstrip())
+    click.echo(f"  RMC-regio: {instelling.rmc_regio or '-'} {regio.naam if regio else ''}".rstrip())
+    click.echo(f"  geldig vanaf cyclus: {instelling.geldig_vanaf_cyclus}")
+    vestigingen = session.scalars(
+        select(models.Vestiging)
+        .where(models.Vestiging.brin == instelling.brin)
+        .order_by(models.Vestiging.code)
+    ).all()
+    click.echo(f"  vestigingen: {len(vestigingen)}")
+    for v in vestigingen:
+        plek = " ".join(filter(None, [v.postcode, v.plaats, v.gemeentecode]))
+        click.echo(f"    {v.code} {v.naam} | {plek} | {v.onderwijsstructuur or '-'}")

@@ -1,0 +1,236 @@
+"""Load parsed DUO open data into the reference tables, per registration cycle.
+
+Upserts ``rmc_regio``, ``gemeente``, ``instelling`` and ``vestiging`` by their code with the plain
+SQLAlchemy ORM, so it behaves the same on SQLite and PostgreSQL. Loading the same files again changes
+nothing: a row only gets a new ``geldig_vanaf_cyclus`` when its content changed. Rows that are no longer in
+the files are kept (a load of only the MBO file must not remove the VO schools).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+from broker.refdata import duo
+
+#: The demo set in broker/refdata/demo, in load order.
+DEMO_BESTANDEN = ("vestigingen-vo-FICTIEF.csv", "mbo-instellingen-FICTIEF.csv")
+
+#: Report keys, in the order the tables are loaded and printed.
+TABELLEN = ("rmc_regio", "gemeente", "instelling", "vestiging")
+
+# A file without RMC data (an older release, or a row with an empty region) says nothing about the region,
+# so None never erases a region that is already known.
+_NONE_WIST_NIET = frozenset({"rmc_regio"})
+
+
+@dataclass
+class Telling:
+    """How many keys of one table were new, changed or unchanged in one load."""
+
+    nieuw: int = 0
+    gewijzigd: int = 0
+    ongewijzigd: int = 0
+
+    @property
+    def totaal(self) -> int:
+        return self.nieuw + self.gewijzigd + self.ongewijzigd
+
+
+@dataclass(frozen=True)
+class AfgewezenRegel:
+    """A row of a file that was not loaded; ``str()`` gives "file:line: reason"."""
+
+    bestand: str
+    regel: int
+    reden: str
+
+    def __str__(self) -> str:
+        return f"{self.bestand}:{self.regel}: {self.reden}"
+
+
+@dataclass
+class LaadRapport:
+    """The outcome of one ``laad_bestanden`` call.
+
+    ``tellingen`` per table (keys: ``TABELLEN``), refused rows with file and line, warnings, rows read.
+    """
+
+    cyclus_jaar: int
+    bestanden: list[str] = field(default_factory=list)
+    tellingen: dict[str, Telling] = field(default_factory=lambda: {t: Telling() for t in TABELLEN})
+    afgewezen: list[AfgewezenRegel] = field(default_factory=list)
+    waarschuwingen: list[str] = field(default_factory=list)
+    rijen: int = 0  # non-blank data rows read over all files
+
+
+def laad_bestanden(
+    session: Session,
+    paden_of_bestanden: Iterable[str | os.PathLike[str] | duo.DuoBestand],
+    cyclus_jaar: int,
+) -> LaadRapport:
+    """Upsert the reference data of one or more DUO files; flushes, does not commit.
+
+    Input: an open session; file paths (read and parsed with ``duo.lees_duo_csv``) or already parsed
+    ``DuoBestand`` objects, e.g. DUO open data ``02.-alle-vestigingen-vo.csv`` and
+    ``01.-adressen-mbo-instellingen.csv``; the cycle year the data are valid from. All files are parsed
+    before anything is written, so one unusable file loads nothing.
+    Output: a ``LaadRapport``. Rows are keyed by code (BRIN for institutions); new and changed rows get
+    ``geldig_vanaf_cyclus = cyclus_jaar``, unchanged rows keep theirs. When files disagree the first file
+    wins, except that an institution from the MBO file wins over the same BRIN derived from VO vestigingen
+    (an AOC has both; the MBO file carries the institution's own name).
+    Raises ``duo.OnbekendBestand`` for a file that is not a known DUO file and ``OSError`` when a path
+    cannot be read.
+    """
+    bestanden = [_als_bestand(item) for item in paden_of_bestanden]
+    rapport = LaadRapport(cyclus_jaar=cyclus_jaar, bestanden=[b.bron for b in bestanden])
+    for bestand in bestanden:
+        rapport.rijen += bestand.rijen
+        rapport.afgewezen += [AfgewezenRegel(bestand.bron, a.regel, a.reden) for a in bestand.afgewezen]
+        rapport.waarschuwingen += bestand.waarschuwingen
+    gegevens = _voeg_samen(bestanden, rapport.waarschuwingen)
+
+    for tabel, model, sleutel in _TABELLEN:
+        bestaand = {getattr(rij, sleutel): rij for rij in session.scalars(select(model))}
+        telling = rapport.tellingen[tabel]
+        for code, velden in gegevens[tabel].items():
+            _upsert(session, model, sleutel, code, velden, bestaand.get(code), cyclus_jaar, telling)
+    session.flush()
+    return rapport
+
+
+def laad_demo(session: Session, cyclus_jaar: int) -> LaadRapport:
+    """Load the fictional demo set of ``broker/refdata/demo`` (see its README); flushes, does not commit.
+
+    Output: the ``LaadRapport`` of ``laad_bestanden``. Raises nothing for the shipped files.
+    """
+    demo = resources.files("broker.refdata") / "demo"
+    bestanden = [duo.lees_duo_csv(demo.joinpath(naam).read_bytes(), naam) for naam in DEMO_BESTANDEN]
+    return laad_bestanden(session, bestanden, cyclus_jaar)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+_TABELLEN: tuple[tuple[str, type[models.Base], str], ...] = (
+    ("rmc_regio", models.RmcRegio, "code"),
+    ("gemeente", models.Gemeente, "code"),
+    ("instelling", models.Instelling, "brin"),
+    ("vestiging", models.Vestiging, "code"),
+)
+
+
+def _als_bestand(item: str | os.PathLike[str] | duo.DuoBestand) -> duo.DuoBestand:
+    if isinstance(item, duo.DuoBestand):
+        return item
+    pad = Path(item)
+    return duo.lees_duo_csv(pad.read_bytes(), str(item))
+
+
+def _voeg_samen(
+    bestanden: list[duo.DuoBestand], waarschuwingen: list[str]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per table: code -> column values, merged over the files (first file wins, MBO institutions win)."""
+    gegevens: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in TABELLEN}
+
+    def neem(tabel: str, code: str, velden: dict[str, Any], bron: str) -> None:
+        eerder = gegevens[tabel].setdefault(code, velden)
+        if eerder != velden:
+            waarschuwingen.append(f"{bron}: {tabel} {code} staat ook in een eerder bestand; dat gaat voor")
+
+    for bestand in bestanden:
+        for regio in bestand.rmc_regios:
+            neem("rmc_regio", regio.code, {"naam": regio.naam}, bestand.bron)
+        for gemeente in bestand.gemeenten:
+            _neem_gemeente(gegevens["gemeente"], gemeente, bestand.bron, waarschuwingen)
+        for vestiging in bestand.vestigingen:
+            velden = _velden(vestiging, models.Vestiging, "code")
+            neem("vestiging", vestiging.code, velden, bestand.bron)
+    _neem_instellingen(gegevens["instelling"], bestanden, waarschuwingen)
+    return gegevens
+
+
+def _neem_gemeente(
+    gemeenten: dict[str, dict[str, Any]], gemeente: duo.Gemeente, bron: str, waarschuwingen: list[str]
+) -> None:
+    """Merge one gemeente: the first name wins; the region comes from the first file that has one."""
+    eerder = gemeenten.get(gemeente.code)
+    if eerder is None:
+        gemeenten[gemeente.code] = {"naam": gemeente.naam, "rmc_regio": gemeente.rmc_regio}
+        return
+    if eerder["rmc_regio"] is None:
+        eerder["rmc_regio"] = gemeente.rmc_regio
+    elif gemeente.rmc_regio not in (None, eerder["rmc_regio"]):
+        waarschuwingen.append(
+            f"{bron}: gemeente {gemeente.code} in RMC-regio {gemeente.rmc_regio} genegeerd, "
+            f"eerder bestand zegt {eerder['rmc_regio']}"
+        )
+
+
+def _neem_instellingen(
+    instellingen: dict[str, dict[str, Any]], bestanden: list[duo.DuoBestand], waarschuwingen: list[str]
+) -> None:
+    """MBO files first, so a BRIN with both VO vestigingen and an MBO row keeps its MBO record.
+
+    That overlap is expected (an AOC has vmbo vestigingen under its MBO BRIN), so it is not warned about.
+    """
+    volgorde = sorted(bestanden, key=lambda b: b.soort != duo.MBO)  # stable: file order within a kind
+    for bestand in volgorde:
+        for instelling in bestand.instellingen:
+            velden = _velden(instelling, models.Instelling, "brin")
+            eerder = instellingen.setdefault(instelling.brin, velden)
+            if eerder != velden and eerder["sector"] == instelling.sector:
+                waarschuwingen.append(
+                    f"{bestand.bron}: instelling {instelling.brin} staat ook in een eerder bestand; "
+                    "dat gaat voor"
+                )
+
+
+def _velden(record: Any, model: type[models.Base], sleutel: str) -> dict[str, Any]:
+    """The fields of a parsed record that are columns of ``model`` (minus key and validity)."""
+    kolommen = set(model.__table__.columns.keys()) - {sleutel, "geldig_vanaf_cyclus"}
+    return {naam: getattr(record, naam) for naam in kolommen if hasattr(record, naam)}
+
+
+def _upsert(
+    session: Session,
+    model: type[models.Base],
+    sleutel: str,
+    code: str,
+    velden: dict[str, Any],
+    rij: Any,
+    cyclus_jaar: int,
+    telling: Telling,
+) -> None:
+    """Insert ``code`` or update the changed columns of ``rij``; count the outcome in ``telling``."""
+    if rij is None:
+        session.add(model(**{sleutel: code}, **velden, geldig_vanaf_cyclus=cyclus_jaar))
+        telling.nieuw += 1
+        return
+    if _vo_over_mbo(model, rij, velden):
+        telling.ongewijzigd += 1
+        return
+    wijzigingen = {
+        naam: waarde
+        for naam, waarde in velden.items()
+        if getattr(rij, naam) != waarde and not (waarde is None and naam in _NONE_WIST_NIET)
+    }
+    if not wijzigingen:
+        telling.ongewijzigd += 1
+        return
+    for naam, waarde in wijzigingen.items():
+        setattr(rij, naam, waarde)
+    rij.geldig_vanaf_cyclus = cyclus_jaar
+    telling.gewijzigd += 1
+
+
+def _vo_over_mbo(model: type[models.Base], rij: Any, velden: dict[str, Any]) -> bool:
+    # Same rule as within one load, across loads: a VO-only load must not turn an AOC back into "vo".
+    return model is models.Instelling and rij.sector == "mbo" and velden["sector"] == "vo"

@@ -1,0 +1,49 @@
+"""Fixtures for the reference-data tests: the real DUO files, and a fresh database on SQLite and PostgreSQL.
+
+The real DUO open data live outside the repository, in ``shared/data/duo-open-data`` beside the clone
+(``VVA_DUO_DATA`` overrides); tests that need them skip with the reason when the folder is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+
+def duo_data_map() -> Path | None:
+    """The folder with the real DUO files, or None.
+
+    ``$VVA_DUO_DATA`` first, else ``<folder holding the clone>/shared/data/duo-open-data``.
+    """
+    kandidaten = [Path(p) for p in [os.environ.get("VVA_DUO_DATA")] if p]
+    # tests/refdata/conftest.py -> parents[2] is the clone, parents[3] the folder that holds it.
+    kandidaten.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "duo-open-data")
+    return next((p for p in kandidaten if p.is_dir()), None)
+
+
+@pytest.fixture
+def duo_map() -> Path:
+    map_ = duo_data_map()
+    if map_ is None:
+        pytest.skip(
+            "real DUO open data not found: set VVA_DUO_DATA or put shared/data/duo-open-data beside the clone"
+        )
+    return map_
+
+
+@pytest.fixture
+def vo_bestand(duo_map: Path) -> Path:
+    """The real DUO 'alle vestigingen VO' file (newer header generation, UTF-8, LF, ';')."""
+    pad = duo_map / "alle-vestigingen-vo.csv"
+    if not pad.is_file():
+        pytest.skip(f"{pad} not present")
+    return pad
+
+
+@pytest.fixture
+def refdata_session(db_session: Session) -> Session:
+    """A session on a freshly migrated database: SQLite and PostgreSQL (tests/conftest.py)."""
+    return db_session

@@ -1,0 +1,382 @@
+"""Parsing DUO open-data CSV files (broker.refdata.duo), on the real VO file and on variants built from it.
+
+The variants imitate what DUO and re-exports have published: the older header generation, windows-1252
+with CRLF, UTF-8 with BOM, ``,`` as delimiter, the 2-digit vestigingscode, gemeentecodes without padding.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+
+from broker.refdata.duo import (
+    MBO,
+    VO,
+    AfgewezenRij,
+    DuoBestand,
+    Gemeente,
+    Instelling,
+    OnbekendBestand,
+    RmcRegio,
+    Vestiging,
+    lees_duo_csv,
+)
+
+DEMO = Path(__file__).resolve().parents[2] / "broker" / "refdata" / "demo"
+
+# RMC regions in the real file: 1-41 without 14 (Arnhem/Nijmegen, split into 40 and 41).
+ECHTE_RMC_CODES = {str(n) for n in range(1, 42)} - {"14"}
+
+ASSEN_00 = Vestiging(
+    code="18BR00",
+    brin="18BR",
+    naam="School voor Praktijkonderwijs Assen",
+    postcode="9406NN",
+    plaats="ASSEN",
+    gemeentecode="0106",
+    gemeentenaam="ASSEN",
+    rmc_regio="7",
+    rmc_naam="Noord- en Midden Drenthe",
+    onderwijsstructuur="PRO",
+)
+
+
+# --- helpers that rewrite a file -----------------------------------------------------------
+
+
+def rijen(tekst: str, scheidingsteken: str = ";") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(tekst, newline=""), delimiter=scheidingsteken))
+
+
+def schrijf(rijen_: list[list[str]], scheidingsteken: str = ";", einde: str = "\n") -> str:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=scheidingsteken, lineterminator=einde).writerows(rijen_)
+    return buffer.getvalue()
+
+
+def hernoem_kop(tabel: list[list[str]], namen: dict[str, str]) -> list[list[str]]:
+    return [[namen.get(naam, naam) for naam in tabel[0]], *tabel[1:]]
+
+
+def zet(tabel: list[list[str]], rij: int, kolom: str, waarde: str) -> None:
+    """Set a cell of data row ``rij`` (1 = first data row = line 2) by header name."""
+    tabel[rij][tabel[0].index(kolom)] = waarde
+
+
+def inhoud(bestand: DuoBestand) -> tuple:
+    return bestand.vestigingen, bestand.instellingen, bestand.gemeenten, bestand.rmc_regios, bestand.afgewezen
+
+
+@pytest.fixture
+def echte_tekst(vo_bestand: Path) -> str:
+    return vo_bestand.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def echt(vo_bestand: Path) -> DuoBestand:
+    return lees_duo_csv(vo_bestand.read_bytes(), "alle-vestigingen-vo.csv")
+
+
+@pytest.fixture
+def klein(echte_tekst: str) -> list[list[str]]:
+    """The header and the first 10 data rows of the real file (18BR00 … ), to modify in a test."""
+    return rijen(echte_tekst)[:11]
+
+
+def lees(tabel: list[list[str]], bron: str = "test.csv") -> DuoBestand:
+    return lees_duo_csv(schrijf(tabel).encode("utf-8"), bron)
+
+
+# --- the real file -------------------------------------------------------------------------
+
+
+def test_real_vo_file_newer_generation(echt: DuoBestand) -> None:
+    assert (echt.soort, echt.generatie, echt.codering, echt.scheidingsteken) == (VO, "nieuw", "utf-8", ";")
+    assert echt.rijen == 1630
+    assert echt.afgewezen == []
+    assert echt.waarschuwingen == []
+    assert len(echt.vestigingen) == 1630
+    assert len({v.code for v in echt.vestigingen}) == 1630
+    assert len(echt.instellingen) == 650
+    assert len(echt.gemeenten) == 288
+    assert {r.code for r in echt.rmc_regios} == ECHTE_RMC_CODES
+    assert echt.vestigingen[0] == ASSEN_00
+    assert all(i.sector == "vo" for i in echt.instellingen)
+
+
+def test_real_file_quoted_name_and_non_ascii(echt: DuoBestand) -> None:
+    namen = {v.code: v.naam for v in echt.vestigingen}
+    assert namen["14DC06"] == 'VMBO "De Jutter" Vlieland'
+    assert namen["19QA00"] == "hét KWC voor Lyc Havo Mavo Vbo Pro en Lwoo"
+    assert namen["31HN00"] == "Stanislascollege Pijnacker – Rijswijk voor bijzonder pro vbo mavo havo vwo"
+
+
+def test_real_file_institution_follows_lowest_vestigingscode(echt: DuoBestand) -> None:
+    instellingen = {i.brin: i for i in echt.instellingen}
+    # zone.college has no "00" vestiging; 31JC01 (Almelo) is its lowest code.
+    assert instellingen["31JC"] == Instelling("31JC", "vo", "Zone.college vmboAlmelo", "0141", "12")
+    assert instellingen["18BR"] == Instelling(
+        "18BR", "vo", "School voor Praktijkonderwijs Assen", "0106", "7"
+    )
+
+
+def test_real_file_regions_and_gemeenten(echt: DuoBestand, duo_map: Path) -> None:
+    assert RmcRegio("21", "Agglomeratie Amsterdam") in echt.rmc_regios
+    assert RmcRegio("40", "Rijk van Nijmegen") in echt.rmc_regios
+    assert Gemeente("0363", "AMSTERDAM", "21") in echt.gemeenten
+    # Cross-check with the gemeente -> RMC list derived independently from the same file (SOURCES.md).
+    afgeleid = rijen((duo_map / "gemeente-rmc-regio-DERIVED.csv").read_text(encoding="utf-8"))[1:]
+    assert {g.code: (g.naam, g.rmc_regio) for g in echt.gemeenten} == {
+        code: (naam, str(int(regio))) for code, naam, regio, _ in afgeleid
+    }
+    assert {r.code: r.naam for r in echt.rmc_regios} == {
+        str(int(regio)): naam for _, _, regio, naam in afgeleid
+    }
+
+
+# --- other encodings, delimiters and header generations ------------------------------------
+
+
+def test_older_generation_windows_1252_crlf(echte_tekst: str, echt: DuoBestand) -> None:
+    oud = hernoem_kop(
+        rijen(echte_tekst), {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"}
+    )
+    data = schrijf(oud, einde="\r\n").encode("cp1252")
+    assert b"\r\n" in data and "é".encode("cp1252") in data
+
+    bestand = lees_duo_csv(data, "02.-alle-vestigingen-vo.csv")
+
+    assert (bestand.generatie, bestand.codering) == ("oud", "cp1252")
+    assert inhoud(bestand) == inhoud(echt)
+
+
+def test_utf8_bom_with_comma_delimiter(echte_tekst: str, echt: DuoBestand) -> None:
+    data = schrijf(rijen(echte_tekst), scheidingsteken=",").encode("utf-8-sig")
+    assert data.startswith(b"\xef\xbb\xbf")
+
+    bestand = lees_duo_csv(data, "vestigingenvo.csv")
+
+    assert (bestand.codering, bestand.scheidingsteken) == ("utf-8-sig", ",")
+    assert inhoud(bestand) == inhoud(echt)
+    # Names with a comma are CSV-quoted in this variant and must come through whole.
+    assert any(v.naam == "SVOK H-B Vmbo-Havo-Ath-Gym, loc. Dalí College" for v in bestand.vestigingen)
+
+
+def test_header_matching_ignores_case_whitespace_and_underscores(klein: list[list[str]]) -> None:
+    verbogen = [[f"  {naam.lower().replace(' ', '_')} " for naam in klein[0]], *klein[1:]]
+    assert inhoud(lees(verbogen)) == inhoud(lees(klein))
+
+
+def test_two_digit_vestigingscode_becomes_brin6(klein: list[list[str]]) -> None:
+    volledig = lees(klein).vestigingen
+    kolom = klein[0].index("VESTIGINGSCODE")
+    for rij in klein[1:]:
+        rij[kolom] = rij[kolom][-2:]
+    assert klein[1][kolom] == "00"
+    assert lees(klein).vestigingen == volledig
+
+
+def test_gemeentecode_without_padding_is_padded(echte_tekst: str, echt: DuoBestand) -> None:
+    tabel = rijen(echte_tekst)
+    kolom = tabel[0].index("GEMEENTENUMMER")
+    for rij in tabel[1:]:
+        rij[kolom] = str(int(rij[kolom]))  # what a spreadsheet does: 0106 -> 106, 0014 -> 14
+    assert tabel[1][kolom] == "106"
+    assert inhoud(lees(tabel)) == inhoud(echt)
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+def test_single_space_is_empty(klein: list[list[str]]) -> None:
+    for kolom in ("POSTCODE", "PLAATSNAAM", "ONDERWIJSSTRUCTUUR", "RMC-REGIO CODE", "RMC-REGIO NAAM"):
+        zet(klein, 1, kolom, " ")
+    bestand = lees(klein[:2])
+    assert bestand.vestigingen == [
+        Vestiging(
+            "18BR00",
+            "18BR",
+            "School voor Praktijkonderwijs Assen",
+            None,
+            None,
+            "0106",
+            "ASSEN",
+            None,
+            None,
+            None,
+        )
+    ]
+    assert bestand.gemeenten == [Gemeente("0106", "ASSEN", None)]
+    assert bestand.rmc_regios == []
+    assert bestand.afgewezen == []
+
+
+def test_invalid_postcode_is_dropped_with_warning(klein: list[list[str]]) -> None:
+    zet(klein, 1, "POSTCODE", "0406 NN")
+    bestand = lees(klein[:2], "v.csv")
+    assert bestand.vestigingen[0].postcode is None
+    assert bestand.waarschuwingen == ["v.csv:2: POSTCODE: '0406 NN' ongeldig, leeg gelaten"]
+
+
+def test_gemeente_in_two_regions_keeps_first_and_warns(klein: list[list[str]]) -> None:
+    zet(klein, 2, "RMC-REGIO CODE", "08")
+    zet(klein, 2, "RMC-REGIO NAAM", "Zuid-Oost Drenthe")
+    bestand = lees(klein[:3], "v.csv")
+    assert bestand.afgewezen == []
+    assert bestand.gemeenten == [Gemeente("0106", "ASSEN", "7")]
+    assert [v.rmc_regio for v in bestand.vestigingen] == ["7", "8"]
+    assert bestand.rmc_regios == [
+        RmcRegio("7", "Noord- en Midden Drenthe"),
+        RmcRegio("8", "Zuid-Oost Drenthe"),
+    ]
+    assert bestand.waarschuwingen == ["v.csv:3: RMC-regio van gemeente 0106: '8' genegeerd, eerder '7'"]
+
+
+def test_blank_lines_and_trailing_delimiter_are_tolerated(klein: list[list[str]]) -> None:
+    tekst = schrijf(klein[:1]) + schrijf(klein[1:2]).rstrip("\n") + ";\n\n" + ";" * 31 + "\n"
+    bestand = lees_duo_csv(tekst.encode(), "v.csv")
+    assert [v.code for v in bestand.vestigingen] == ["18BR00"]
+    assert (bestand.rijen, bestand.afgewezen) == (1, [])
+
+
+# --- refused rows --------------------------------------------------------------------------
+
+
+def test_unusable_rows_are_refused_with_line_and_column(klein: list[list[str]]) -> None:
+    zet(klein, 2, "INSTELLINGSCODE", "18B")  # line 3
+    zet(klein, 3, "VESTIGINGSCODE", "18BR0A")  # line 4
+    zet(klein, 4, "VESTIGINGSCODE", "14DC06")  # line 5: a vestiging of another BRIN
+    zet(klein, 5, "GEMEENTENUMMER", "ABC")  # line 6
+    zet(klein, 6, "GEMEENTENUMMER", " ")  # line 7
+    del klein[7][-1]  # line 8: one column short
+    klein[8] = list(klein[1])  # line 9: 18BR00 again
+    zet(klein, 9, "RMC-REGIO CODE", "x7")  # line 10
+    zet(klein, 10, "VESTIGINGSNAAM", " ")  # line 11
+
+    bestand = lees(klein, "v.csv")
+
+    assert [(a.regel, a.reden.split(":")[0]) for a in bestand.afgewezen] == [
+        (3, "INSTELLINGSCODE"),
+        (4, "VESTIGINGSCODE"),
+        (5, "VESTIGINGSCODE"),
+        (6, "GEMEENTENUMMER"),
+        (7, "GEMEENTENUMMER"),
+        (8, "verwacht 32 kolommen, gevonden 31"),
+        (9, "VESTIGINGSCODE"),
+        (10, "RMC-REGIO CODE"),
+        (11, "VESTIGINGSNAAM"),
+    ]
+    redenen = {a.regel: a.reden for a in bestand.afgewezen}
+    assert redenen[3].startswith("INSTELLINGSCODE: '18B' ongeldig (De BRIN-code is ongeldig")
+    assert redenen[7] == "GEMEENTENUMMER: leeg"
+    assert redenen[9] == "VESTIGINGSCODE: 18BR00 staat al op regel 2"
+    assert redenen[10] == "RMC-REGIO CODE: 'x7' is geen RMC-regiocode (1 tot 3 cijfers)"
+    assert [v.code for v in bestand.vestigingen] == ["18BR00"]
+    assert bestand.rijen == 10 == len(bestand.vestigingen) + len(bestand.afgewezen)
+
+
+def test_reason_uses_the_column_name_of_the_files_generation(klein: list[list[str]]) -> None:
+    oud = hernoem_kop(klein[:3], {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"})
+    zet(oud, 2, "BRIN NUMMER", "18br")  # lower case is not silently corrected
+    bestand = lees(oud)
+    assert [a.regel for a in bestand.afgewezen] == [3]
+    assert bestand.afgewezen[0].reden.startswith("BRIN NUMMER: '18br' ongeldig")
+
+
+def test_line_numbers_count_physical_lines(klein: list[list[str]]) -> None:
+    zet(klein, 1, "VESTIGINGSNAAM", "Naam over\ntwee regels")  # a quoted value spanning lines 2-3
+    zet(klein, 2, "INSTELLINGSCODE", "XX")  # so this row starts on line 4
+    bestand = lees(klein[:3])
+    assert bestand.vestigingen[0].naam == "Naam over\ntwee regels"
+    assert [a.regel for a in bestand.afgewezen] == [4]
+
+
+# --- whole-file problems -------------------------------------------------------------------
+
+
+def test_other_csv_is_unknown_file_listing_missing_columns(duo_map: Path) -> None:
+    pad = duo_map / "gemeente-rmc-regio-DERIVED.csv"
+    with pytest.raises(OnbekendBestand) as fout:
+        lees_duo_csv(pad.read_bytes(), "gemeente-rmc-regio-DERIVED.csv")
+    assert str(fout.value).startswith("gemeente-rmc-regio-DERIVED.csv: geen bekend DUO-bestand")
+    assert fout.value.ontbrekend == {
+        VO: ["INSTELLINGSCODE of BRIN NUMMER", "VESTIGINGSCODE of VESTIGINGSNUMMER", "VESTIGINGSNAAM"],
+        MBO: ["INSTELLINGSCODE of BRIN NUMMER", "INSTELLINGSNAAM"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "begin"),
+    [
+        (b"", "x.csv: leeg bestand"),
+        (b"alleen een kop\n", "x.csv: kopregel zonder ; of ,"),
+        (b"A;B\n\x81\x8d\x8f\n", "x.csv: niet te lezen als UTF-8 of windows-1252"),
+    ],
+)
+def test_unreadable_files(data: bytes, begin: str) -> None:
+    with pytest.raises(OnbekendBestand, match=f"^{begin}"):
+        lees_duo_csv(data, "x.csv")
+
+
+# --- MBO institutions and the demo set -----------------------------------------------------
+
+
+def test_demo_mbo_file_newer_generation_utf8_bom() -> None:
+    bestand = lees_duo_csv((DEMO / "mbo-instellingen-FICTIEF.csv").read_bytes(), "mbo.csv")
+    assert (bestand.soort, bestand.generatie, bestand.codering) == (MBO, "nieuw", "utf-8-sig")
+    assert bestand.instellingen == [
+        Instelling("99XB", "mbo", "ROC Amstelstroom (FICTIEF)", "0363", "21"),
+        Instelling("99XE", "mbo", "Maascollege voor Vakmanschap (FICTIEF)", "0599", "29"),
+        Instelling("99XF", "mbo", "Vakschool Domstad (FICTIEF)", "0344", "19"),
+    ]
+    assert bestand.vestigingen == []
+    assert Gemeente("0344", "UTRECHT", "19") in bestand.gemeenten
+    assert RmcRegio("19", "Utrecht") in bestand.rmc_regios
+
+
+def test_mbo_file_older_generation_cp1252() -> None:
+    tabel = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
+    oud = hernoem_kop(tabel, {"INSTELLINGSCODE": "BRIN NUMMER"})
+    zet(oud, 1, "INSTELLINGSNAAM", "ROC Één (FICTIEF)")
+    bestand = lees_duo_csv(schrijf(oud, einde="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
+    assert (bestand.soort, bestand.generatie, bestand.codering) == (MBO, "oud", "cp1252")
+    assert bestand.instellingen[0] == Instelling("99XB", "mbo", "ROC Één (FICTIEF)", "0363", "21")
+
+
+def test_mbo_duplicate_brin_is_refused() -> None:
+    tabel = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
+    tabel.append(list(tabel[1]))
+    bestand = lees(tabel, "mbo.csv")
+    assert bestand.afgewezen == [AfgewezenRij(5, "INSTELLINGSCODE: 99XB staat al op regel 2")]
+
+
+def test_demo_vo_file_older_generation_windows_1252() -> None:
+    data = (DEMO / "vestigingen-vo-FICTIEF.csv").read_bytes()
+    assert b"\r\n" in data and "Één".encode("cp1252") in data
+    bestand = lees_duo_csv(data, "vo.csv")
+    assert (bestand.soort, bestand.generatie, bestand.codering) == (VO, "oud", "cp1252")
+    assert [v.code for v in bestand.vestigingen] == [
+        "99XA00",
+        "99XA01",
+        "99XA02",
+        "99XA03",
+        "99XC00",
+        "99XD00",
+    ]
+    assert bestand.instellingen[0] == Instelling(
+        "99XA", "vo", "Scholengemeenschap Één (FICTIEF)", "0363", "21"
+    )
+    assert bestand.vestigingen[4].naam == 'Praktijkschool "De Haven" (FICTIEF)'
+    assert [g.code for g in bestand.gemeenten] == ["0014", "0363", "0384", "0437", "0599"]
+    assert RmcRegio("3", "Centraal en Westelijk Groningen") in bestand.rmc_regios
+
+
+def test_every_demo_name_is_marked_fictional() -> None:
+    vo = lees_duo_csv((DEMO / "vestigingen-vo-FICTIEF.csv").read_bytes(), "vo.csv")
+    mbo = lees_duo_csv((DEMO / "mbo-instellingen-FICTIEF.csv").read_bytes(), "mbo.csv")
+    namen = [v.naam for v in vo.vestigingen] + [i.naam for i in vo.instellingen + mbo.instellingen]
+    assert len(namen) == 12
+    assert all("(FICTIEF)" in naam for naam in namen)

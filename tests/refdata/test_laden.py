@@ -1,0 +1,318 @@
+"""Loading DUO reference data into the database (broker.refdata.laden) and the ``vva refdata`` commands.
+
+Database tests run on SQLite and PostgreSQL (fixture ``refdata_session``); the CLI tests use SQLite.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+from broker.domain.cycle import Kalender
+from broker.domain.meldingen import GEMEENTECODE_ONGELDIG, VESTIGING_ONGELDIG
+from broker.refdata import duo
+from broker.refdata.laden import AfgewezenRegel, Telling, laad_bestanden, laad_demo
+
+DEMO = Path(__file__).resolve().parents[2] / "broker" / "refdata" / "demo"
+DEMO_VO = DEMO / "vestigingen-vo-FICTIEF.csv"
+DEMO_MBO = DEMO / "mbo-instellingen-FICTIEF.csv"
+
+MODELLEN = {
+    "rmc_regio": models.RmcRegio,
+    "gemeente": models.Gemeente,
+    "instelling": models.Instelling,
+    "vestiging": models.Vestiging,
+}
+
+
+def aantallen(session: Session) -> dict[str, int]:
+    return {naam: session.scalar(select(func.count()).select_from(m)) for naam, m in MODELLEN.items()}
+
+
+def momentopname(session: Session) -> dict[str, set[tuple]]:
+    """Every row of every reference table, all columns, as comparable tuples."""
+    session.expire_all()
+    return {
+        naam: {tuple(getattr(r, k) for k in m.__table__.columns.keys()) for r in session.scalars(select(m))}
+        for naam, m in MODELLEN.items()
+    }
+
+
+def allemaal_nieuw(rmc: int, gemeente: int, instelling: int, vestiging: int) -> dict[str, Telling]:
+    return {
+        "rmc_regio": Telling(nieuw=rmc),
+        "gemeente": Telling(nieuw=gemeente),
+        "instelling": Telling(nieuw=instelling),
+        "vestiging": Telling(nieuw=vestiging),
+    }
+
+
+def ongewijzigd(rapport_tellingen: dict[str, Telling]) -> dict[str, Telling]:
+    return {naam: Telling(ongewijzigd=t.totaal) for naam, t in rapport_tellingen.items()}
+
+
+def vo_demo_met(wijzig) -> duo.DuoBestand:
+    """The demo VO file, decoded, changed by ``wijzig(text) -> text``, re-encoded as DUO does."""
+    tekst = wijzig(DEMO_VO.read_bytes().decode("cp1252"))
+    return duo.lees_duo_csv(tekst.encode("cp1252"), "vo-gewijzigd.csv")
+
+
+# --- the real file -------------------------------------------------------------------------
+
+
+def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo_bestand: Path) -> None:
+    rapport = laad_bestanden(refdata_session, [vo_bestand], 2026)
+    refdata_session.commit()
+
+    assert rapport.tellingen == allemaal_nieuw(40, 288, 650, 1630)
+    assert rapport.afgewezen == []
+    assert rapport.rijen == 1630 == rapport.tellingen["vestiging"].totaal + len(rapport.afgewezen)
+    assert aantallen(refdata_session) == {
+        "rmc_regio": 40,
+        "gemeente": 288,
+        "instelling": 650,
+        "vestiging": 1630,
+    }
+    voor = momentopname(refdata_session)
+    assert {rij[-1] for rijen in voor.values() for rij in rijen} == {2026}  # geldig_vanaf_cyclus is last
+
+    jutter = refdata_session.get(models.Vestiging, "14DC06")
+    assert (jutter.naam, jutter.brin, jutter.postcode, jutter.gemeentecode, jutter.rmc_regio) == (
+        'VMBO "De Jutter" Vlieland',
+        "14DC",
+        "8899BD",
+        "0096",
+        "4",
+    )
+    amsterdam = refdata_session.get(models.Gemeente, "0363")
+    assert (amsterdam.naam, amsterdam.rmc_regio) == ("AMSTERDAM", "21")
+    assert refdata_session.get(models.RmcRegio, "7").naam == "Noord- en Midden Drenthe"
+
+    opnieuw = laad_bestanden(refdata_session, [vo_bestand], 2027)
+    refdata_session.commit()
+
+    assert opnieuw.tellingen == ongewijzigd(rapport.tellingen)
+    assert momentopname(refdata_session) == voor
+
+
+# --- updates and validity ------------------------------------------------------------------
+
+
+def test_changed_rows_get_the_new_cycle(refdata_session: Session) -> None:
+    laad_bestanden(refdata_session, [DEMO_VO, DEMO_MBO], 2026)
+    gewijzigd = vo_demo_met(
+        lambda t: t.replace("Noorderzon Lyceum (FICTIEF)", "Noorderzon College (FICTIEF)")
+    )
+
+    rapport = laad_bestanden(refdata_session, [gewijzigd], 2027)
+
+    assert rapport.tellingen["vestiging"] == Telling(gewijzigd=1, ongewijzigd=5)
+    assert rapport.tellingen["instelling"] == Telling(
+        gewijzigd=1, ongewijzigd=2
+    )  # 99XD is named after 99XD00
+    assert rapport.tellingen["gemeente"] == Telling(ongewijzigd=5)
+    vestiging = refdata_session.get(models.Vestiging, "99XD00")
+    assert (vestiging.naam, vestiging.geldig_vanaf_cyclus) == ("Noorderzon College (FICTIEF)", 2027)
+    assert refdata_session.get(models.Instelling, "99XD").geldig_vanaf_cyclus == 2027
+    assert refdata_session.get(models.Vestiging, "99XA00").geldig_vanaf_cyclus == 2026
+    assert refdata_session.get(models.Instelling, "99XB").geldig_vanaf_cyclus == 2026  # not in this load
+
+
+def test_missing_region_does_not_erase_a_known_one(refdata_session: Session) -> None:
+    laad_bestanden(refdata_session, [DEMO_VO], 2026)
+    zonder_regio = vo_demo_met(lambda t: t.replace(";21;Agglomeratie Amsterdam", "; ; "))
+    assert [g.rmc_regio for g in zonder_regio.gemeenten if g.code == "0363"] == [None]
+
+    rapport = laad_bestanden(refdata_session, [zonder_regio], 2027)
+
+    assert rapport.tellingen["gemeente"] == Telling(ongewijzigd=5)
+    assert rapport.tellingen["vestiging"] == Telling(ongewijzigd=6)
+    assert refdata_session.get(models.Gemeente, "0363").rmc_regio == "21"
+    assert refdata_session.get(models.Gemeente, "0384").geldig_vanaf_cyclus == 2026
+    assert refdata_session.get(models.Vestiging, "99XA02").rmc_regio == "21"
+
+
+@pytest.mark.parametrize("mbo_eerst", [False, True], ids=["vo-first", "mbo-first"])
+def test_mbo_institution_wins_over_vo_vestigingen_of_the_same_brin(
+    refdata_session: Session, mbo_eerst: bool
+) -> None:
+    # Like an AOC or ROC with vmbo: a VO vestiging under the MBO institution's BRIN (real: 25PW, 31JC).
+    aoc = vo_demo_met(lambda t: t.replace("99XC;99XC00", "99XB;99XB00"))
+    bestanden = [DEMO_MBO, aoc] if mbo_eerst else [aoc, DEMO_MBO]
+
+    laad_bestanden(refdata_session, bestanden, 2026)
+    instelling = refdata_session.get(models.Instelling, "99XB")
+    assert (instelling.sector, instelling.naam) == ("mbo", "ROC Amstelstroom (FICTIEF)")
+    assert refdata_session.get(models.Vestiging, "99XB00").brin == "99XB"
+
+    alleen_vo = laad_bestanden(refdata_session, [aoc], 2027)  # a later VO-only load keeps it MBO
+    assert alleen_vo.tellingen["instelling"] == Telling(ongewijzigd=3)
+    assert refdata_session.get(models.Instelling, "99XB").sector == "mbo"
+
+
+# --- refused rows and unusable files -------------------------------------------------------
+
+
+def test_refused_rows_are_reported_and_the_rest_loaded(refdata_session: Session) -> None:
+    kapot = vo_demo_met(lambda t: t.replace("99XC;99XC00", "99XC;99XD00").replace(";0014;", ";14A;"))
+
+    rapport = laad_bestanden(refdata_session, [kapot], 2026)
+
+    assert rapport.afgewezen == [
+        AfgewezenRegel(
+            "vo-gewijzigd.csv", 6, f"VESTIGINGSNUMMER: '99XD00' ongeldig ({VESTIGING_ONGELDIG.tekst_nl})"
+        ),
+        AfgewezenRegel(
+            "vo-gewijzigd.csv", 7, f"GEMEENTENUMMER: '14A' ongeldig ({GEMEENTECODE_ONGELDIG.tekst_nl})"
+        ),
+    ]
+    assert str(rapport.afgewezen[1]).startswith("vo-gewijzigd.csv:7: GEMEENTENUMMER: '14A' ongeldig")
+    assert rapport.tellingen["vestiging"] == Telling(nieuw=4)
+    codes = sorted(refdata_session.scalars(select(models.Vestiging.code)))
+    assert codes == ["99XA00", "99XA01", "99XA02", "99XA03"]
+
+
+def test_an_unusable_file_loads_nothing(refdata_session: Session, tmp_path: Path) -> None:
+    onzin = tmp_path / "leerlingen.csv"
+    onzin.write_text("naam;klas\nPiet;3b\n", encoding="utf-8")
+
+    with pytest.raises(duo.OnbekendBestand, match="leerlingen.csv: geen bekend DUO-bestand"):
+        laad_bestanden(refdata_session, [DEMO_VO, onzin], 2026)
+
+    assert aantallen(refdata_session) == {"rmc_regio": 0, "gemeente": 0, "instelling": 0, "vestiging": 0}
+
+
+# --- the demo set --------------------------------------------------------------------------
+
+
+def test_demo_set(refdata_session: Session) -> None:
+    rapport = laad_demo(refdata_session, 2026)
+    refdata_session.commit()
+
+    assert rapport.tellingen == allemaal_nieuw(4, 6, 6, 6)
+    assert (rapport.afgewezen, rapport.waarschuwingen) == ([], [])
+    instellingen = {
+        i.brin: (i.sector, i.gemeentecode, i.rmc_regio)
+        for i in refdata_session.scalars(select(models.Instelling))
+    }
+    assert instellingen == {
+        "99XA": ("vo", "0363", "21"),
+        "99XC": ("vo", "0599", "29"),
+        "99XD": ("vo", "0014", "3"),
+        "99XB": ("mbo", "0363", "21"),
+        "99XE": ("mbo", "0599", "29"),
+        "99XF": ("mbo", "0344", "19"),
+    }
+    assert refdata_session.get(models.Instelling, "99XA").naam == "Scholengemeenschap Één (FICTIEF)"
+    gemeenten = {g.code: (g.naam, g.rmc_regio) for g in refdata_session.scalars(select(models.Gemeente))}
+    assert gemeenten == {
+        "0014": ("GRONINGEN", "3"),
+        "0344": ("UTRECHT", "19"),
+        "0363": ("AMSTERDAM", "21"),
+        "0384": ("DIEMEN", "21"),
+        "0437": ("OUDER-AMSTEL", "21"),
+        "0599": ("ROTTERDAM", "29"),
+    }
+    assert {r.code: r.naam for r in refdata_session.scalars(select(models.RmcRegio))} == {
+        "3": "Centraal en Westelijk Groningen",
+        "19": "Utrecht",
+        "21": "Agglomeratie Amsterdam",
+        "29": "Rijnmond",
+    }
+    voor = momentopname(refdata_session)
+
+    assert laad_demo(refdata_session, 2027).tellingen == ongewijzigd(rapport.tellingen)
+    assert momentopname(refdata_session) == voor
+
+
+# --- vva refdata … -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def vva(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run ``vva --config <tmp vva.toml> …`` on a fresh SQLite file; returns (runner function, db url)."""
+    from broker.cli import main
+
+    monkeypatch.delenv("VVA_DATABASE_URL", raising=False)
+    monkeypatch.delenv("VVA_CONFIG", raising=False)
+    instellingen = tmp_path / "vva.toml"
+    instellingen.write_text(
+        f'database_url = "sqlite:///{(tmp_path / "vva.sqlite3").as_posix()}"\n'
+        f'key_file = "{(tmp_path / "sleutels.json").as_posix()}"\n',
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(main, ["--config", str(instellingen), *args], catch_exceptions=False)
+
+    return run
+
+
+def test_cli_load_real_file(vva, vo_bestand: Path) -> None:
+    eerste = vva("refdata", "load", str(vo_bestand), "--cyclus", "2026")
+    assert eerste.exit_code == 0, eerste.stderr
+    assert "rmc_regio: nieuw 40, gewijzigd 0, ongewijzigd 0" in eerste.stdout
+    assert "gemeente: nieuw 288, gewijzigd 0, ongewijzigd 0" in eerste.stdout
+    assert "instelling: nieuw 650, gewijzigd 0, ongewijzigd 0" in eerste.stdout
+    assert "vestiging: nieuw 1630, gewijzigd 0, ongewijzigd 0" in eerste.stdout
+    assert "afgewezen: 0" in eerste.stdout
+
+    tweede = vva("refdata", "load", str(vo_bestand))  # default cycle: today's
+    assert tweede.exit_code == 0, tweede.stderr
+    assert f"cyclus {Kalender().cyclus_op(date.today()).jaar}:" in tweede.stdout
+    assert "vestiging: nieuw 0, gewijzigd 0, ongewijzigd 1630" in tweede.stdout
+
+    toon = vva("refdata", "show")
+    assert toon.stdout.splitlines() == [
+        "rmc_regio: 40",
+        "gemeente: 288",
+        "instelling: 650",
+        "vestiging: 1630",
+    ]
+    jutter = vva("refdata", "show", "--brin", "14DC")
+    assert jutter.exit_code == 0
+    assert '14DC06 VMBO "De Jutter" Vlieland | 8899BD VLIELAND 0096 | VBO/MAVO' in jutter.stdout
+
+
+def test_cli_refused_rows_exit_1_and_commit_the_rest(vva, tmp_path: Path) -> None:
+    tekst = DEMO_VO.read_bytes().decode("cp1252").replace("99XD;99XD00", "99XD;99XA00")
+    bestand = tmp_path / "vo.csv"
+    bestand.write_bytes(tekst.encode("cp1252"))
+
+    resultaat = vva("refdata", "load", str(bestand), "--cyclus", "2026")
+
+    assert resultaat.exit_code == 1
+    assert f"{bestand}:7: VESTIGINGSNUMMER: '99XA00' ongeldig" in resultaat.stderr
+    assert "vestiging: nieuw 5, gewijzigd 0, ongewijzigd 0" in resultaat.stdout
+    assert "vestiging: 5" in vva("refdata", "show").stdout
+
+
+def test_cli_unusable_file_exit_2(vva, duo_map: Path) -> None:
+    resultaat = vva("refdata", "load", str(duo_map / "gemeente-rmc-regio-DERIVED.csv"), "--cyclus", "2026")
+    assert resultaat.exit_code == 2
+    assert "geen bekend DUO-bestand" in resultaat.stderr
+    assert "niets geladen" in resultaat.stderr
+
+
+def test_cli_demo_and_show(vva) -> None:
+    assert vva("refdata", "show").exit_code == 1  # no schema yet: says so instead of a traceback
+
+    demo = vva("refdata", "demo", "--cyclus", "2026")
+    assert demo.exit_code == 0, demo.stderr
+    assert "instelling: nieuw 6, gewijzigd 0, ongewijzigd 0" in demo.stdout
+
+    toon = vva("refdata", "show", "--brin", "99XF")
+    assert toon.stdout.splitlines()[:3] == [
+        "99XF (mbo) Vakschool Domstad (FICTIEF)",
+        "  gemeente: 0344 UTRECHT",
+        "  RMC-regio: 19 Utrecht",
+    ]
+    onbekend = vva("refdata", "show", "--brin", "00ZZ")
+    assert (onbekend.exit_code, onbekend.stderr.strip()) == (1, "instelling 00ZZ niet gevonden")
