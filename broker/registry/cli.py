@@ -1,0 +1,233 @@
+"""``vva party``: manage the party registry (add, list, remove, load a file, load the demo parties).
+
+Every command brings the schema up to date first (idempotent) and then works in one transaction, so a
+refused command changes nothing. Errors are one line on stderr with exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from typing import NoReturn, TypeVar
+
+import click
+from alembic.util import CommandError
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from broker.bootstrap import Omgeving
+from broker.db.migrate import upgrade
+from broker.domain.visibility import PartijSoort
+from broker.registry.repository import MandaatInvoer, PartijFout, PartijInvoer, PartijRegister
+from broker.registry.toml import laad_partijen
+
+DEMO_BESTAND = "demo-partijen.toml"
+
+T = TypeVar("T")
+
+
+@click.group()
+@click.pass_context
+def party(ctx: click.Context) -> None:
+    """Manage the party registry: who is connected and what each party acts for."""
+    # Close pooled connections when the command ends, also on an error exit, instead of leaving them to
+    # the garbage collector (a PostgreSQL server would see the connections drop without a goodbye).
+    ctx.call_on_close(lambda: _sluit_database(ctx.obj))
+
+
+@party.command("add")
+@click.option("--oin", required=True, help="OIN of the party: 20 characters 0-9 and A-Z.")
+@click.option("--soort", required=True, help=f"Kind: {', '.join(s.value for s in PartijSoort)}.")
+@click.option("--naam", required=True, help="Name of the party.")
+@click.option("--brin", "brins", multiple=True, help="BRIN4 it acts for (repeatable).")
+@click.option("--gemeente", "gemeentecodes", multiple=True, help="CBS gemeentecode it acts for (repeatable).")
+@click.option("--rmc", "rmc_regios", multiple=True, help="RMC region it acts for (repeatable).")
+@click.option("--endpoint", default=None, help="https URL for pushes to this party.")
+@click.option(
+    "--mandaat", "mandaten", multiple=True, metavar="CERT_OIN", help="Certificate OIN that may speak for it."
+)
+@click.option("--replace", "vervang", is_flag=True, help="Replace the party if it exists.")
+@click.pass_obj
+def add(
+    omgeving: Omgeving,
+    oin: str,
+    soort: str,
+    naam: str,
+    brins: tuple[str, ...],
+    gemeentecodes: tuple[str, ...],
+    rmc_regios: tuple[str, ...],
+    endpoint: str | None,
+    mandaten: tuple[str, ...],
+    vervang: bool,
+) -> None:
+    """Register one party (mandates given here have no end date; use a file for dated mandates)."""
+    invoer = PartijInvoer(
+        oin=oin,
+        soort=soort,
+        naam=naam,
+        brins=brins,
+        gemeentecodes=gemeentecodes,
+        rmc_regios=rmc_regios,
+        mandaten=tuple(MandaatInvoer(certificaat_oin=m) for m in mandaten),
+        endpoint=endpoint,
+    )
+    _in_transactie(omgeving, lambda session: _register(omgeving, session).voeg_toe(invoer, vervang=vervang))
+    click.echo(f"party {oin} {'stored' if vervang else 'added'}")
+
+
+@party.command("list")
+@click.option("--format", "formaat", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.pass_obj
+def list_(omgeving: Omgeving, formaat: str) -> None:
+    """Show every registered party with its scope, mandates and endpoint."""
+    partijen = _in_transactie(omgeving, lambda session: _register(omgeving, session).lijst())
+    click.echo(_als_json(partijen) if formaat == "json" else _als_tabel(partijen))
+
+
+@party.command("remove")
+@click.argument("oin")
+@click.pass_obj
+def remove(omgeving: Omgeving, oin: str) -> None:
+    """Remove a party, and withdraw every mandate other parties gave to its OIN."""
+    ingetrokken = _in_transactie(omgeving, lambda session: _register(omgeving, session).verwijder(oin))
+    extra = f"; {ingetrokken} mandate(s) given to it withdrawn" if ingetrokken else ""
+    click.echo(f"party {oin} removed{extra}")
+
+
+@party.command("load")
+@click.argument("file")
+@click.option("--no-replace", "niet_vervangen", is_flag=True, help="Refuse the file if a party in it exists.")
+@click.pass_obj
+def load(omgeving: Omgeving, file: str, niet_vervangen: bool) -> None:
+    """Load all parties of a TOML file, all or nothing (format: see broker/registry/toml.py)."""
+    aantal = _laad(omgeving, file, vervang=not niet_vervangen)
+    click.echo(f"{aantal} parties loaded from {file}")
+
+
+@party.command("demo")
+@click.pass_obj
+def demo(omgeving: Omgeving) -> None:
+    """Load the fictional demo parties (test OINs; refused in production)."""
+    if _productie(omgeving):
+        _stop("the demo parties use test OINs and are refused with environment = production")
+    with resources.as_file(resources.files("broker.registry") / DEMO_BESTAND) as pad:
+        aantal = _laad(omgeving, str(pad), vervang=True)
+    click.echo(f"{aantal} demo parties loaded")
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _sluit_database(omgeving: Omgeving | None) -> None:
+    # Only when a command created the engine: reading ``.engine`` would create one just to dispose of it.
+    if omgeving is not None and "engine" in vars(omgeving):
+        omgeving.engine.dispose()
+
+
+def _productie(omgeving: Omgeving) -> bool:
+    return omgeving.settings.environment == "production"
+
+
+def _register(omgeving: Omgeving, session: Session) -> PartijRegister:
+    return PartijRegister(session, productie=_productie(omgeving))
+
+
+def _laad(omgeving: Omgeving, pad: str, vervang: bool) -> int:
+    return _in_transactie(
+        omgeving, lambda session: laad_partijen(session, pad, vervang=vervang, productie=_productie(omgeving))
+    )
+
+
+def _in_transactie(omgeving: Omgeving, werk: Callable[[Session], T]) -> T:
+    """Bring the schema up to date, then run ``werk`` in one transaction; any error ends the command."""
+    try:
+        upgrade(omgeving.engine)
+        with omgeving.sessions.begin() as session:
+            return werk(session)
+    except PartijFout as e:
+        _stop(str(e))
+    except CommandError as e:
+        _stop(f"database schema: {e}")
+    except SQLAlchemyError as e:
+        # The driver's first line names the problem; the rest (SQL, parameters, links) is noise here.
+        oorzaak = getattr(e, "orig", None) or e
+        _stop(f"database error: {str(oorzaak).strip()}")
+
+
+def _stop(melding: str) -> NoReturn:
+    """Print ``melding`` as one line on stderr and exit with status 2 (no traceback)."""
+    regel = melding.strip().splitlines()[0] if melding.strip() else "unknown error"
+    click.echo(f"error: {regel}", err=True)
+    raise SystemExit(2)
+
+
+def _scope_tekst(partij: PartijInvoer) -> str:
+    delen = [
+        f"{naam}:{','.join(codes)}"
+        for naam, codes in (
+            ("brin", partij.brins),
+            ("gemeente", partij.gemeentecodes),
+            ("rmc", partij.rmc_regios),
+        )
+        if codes
+    ]
+    return " ".join(delen) or "-"
+
+
+def _mandaat_tekst(mandaat: MandaatInvoer) -> str:
+    if mandaat.geldig_van is None and mandaat.geldig_tot is None:
+        return mandaat.certificaat_oin
+    van = mandaat.geldig_van.isoformat() if mandaat.geldig_van else ""
+    tot = mandaat.geldig_tot.isoformat() if mandaat.geldig_tot else ""
+    return f"{mandaat.certificaat_oin} ({van}..{tot})"
+
+
+def _als_tabel(partijen: list[PartijInvoer]) -> str:
+    if not partijen:
+        return "no parties registered"
+    kop = ("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT")
+    rijen = [
+        (
+            p.oin,
+            p.soort,
+            p.naam,
+            _scope_tekst(p),
+            ", ".join(_mandaat_tekst(m) for m in p.mandaten) or "-",
+            p.endpoint or "-",
+        )
+        for p in partijen
+    ]
+    breedtes = [max(len(rij[i]) for rij in (kop, *rijen)) for i in range(len(kop))]
+    # rstrip: no trailing blanks after the last column.
+    return "\n".join(
+        "  ".join(cel.ljust(b) for cel, b in zip(rij, breedtes, strict=True)).rstrip()
+        for rij in (kop, *rijen)
+    )
+
+
+def _als_json(partijen: list[PartijInvoer]) -> str:
+    return json.dumps(
+        [
+            {
+                "oin": p.oin,
+                "soort": p.soort,
+                "naam": p.naam,
+                "brins": list(p.brins),
+                "gemeentecodes": list(p.gemeentecodes),
+                "rmc_regios": list(p.rmc_regios),
+                "mandaten": [
+                    {
+                        "certificaat_oin": m.certificaat_oin,
+                        "geldig_van": m.geldig_van.isoformat() if m.geldig_van else None,
+                        "geldig_tot": m.geldig_tot.isoformat() if m.geldig_tot else None,
+                    }
+                    for m in p.mandaten
+                ],
+                "endpoint": p.endpoint,
+            }
+            for p in partijen
+        ],
+        ensure_ascii=False,
+        indent=2,
+    )

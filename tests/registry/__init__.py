@@ -1,0 +1,1 @@
+"""Tests of the party registry (broker.registry)."""

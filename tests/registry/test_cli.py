@@ -1,0 +1,216 @@
+"""``vva party`` through the real ``vva`` entry point, with a vva.toml pointing at a test database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from broker.cli import main
+from tests.registry.conftest import RegistryDb
+
+SCHOOL = "0000000700099XA00000"
+
+
+@pytest.fixture(autouse=True)
+def _geen_omgevingsvariabelen(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An operator's VVA_* variables would override the test's vva.toml.
+    for naam in ("VVA_CONFIG", "VVA_DATABASE_URL", "VVA_KEY_FILE"):
+        monkeypatch.delenv(naam, raising=False)
+
+
+def schrijf_config(tmp_path: Path, database_url: str, extra: str = "") -> Path:
+    config = tmp_path / "vva.toml"
+    config.write_text(f'database_url = "{database_url}"\n{extra}', encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def config(tmp_path: Path, registry_db: RegistryDb) -> Path:
+    return schrijf_config(tmp_path, registry_db.url)
+
+
+def vva(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["--config", str(config), "party", *args])
+
+
+def lijst(config: Path) -> list[dict]:
+    resultaat = vva(config, "list", "--format", "json")
+    assert resultaat.exit_code == 0, resultaat.stderr
+    return json.loads(resultaat.stdout)
+
+
+def assert_fout(resultaat: Result, tekst: str) -> None:
+    """Exit status 2, one line on stderr starting with "error:", no traceback."""
+    assert resultaat.exit_code == 2, resultaat.output
+    assert resultaat.stderr.count("\n") == 1, resultaat.stderr
+    assert resultaat.stderr.startswith("error: ")
+    assert tekst in resultaat.stderr
+    assert "Traceback" not in resultaat.output
+
+
+def test_fresh_database_is_migrated_by_the_command(tmp_path: Path) -> None:
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+
+    resultaat = vva(config, "list")
+
+    assert resultaat.exit_code == 0, resultaat.output
+    assert resultaat.stdout.strip() == "no parties registered"
+
+
+def test_demo_then_list_as_json(config: Path) -> None:
+    resultaat = vva(config, "demo")
+    assert resultaat.exit_code == 0, resultaat.output
+    assert resultaat.stdout.strip() == "9 demo parties loaded"
+
+    partijen = {p["oin"]: p for p in lijst(config)}
+
+    assert len(partijen) == 9
+    assert partijen[SCHOOL]["brins"] == ["99XA"]
+    assert [m["certificaat_oin"] for m in partijen[SCHOOL]["mandaten"]] == [
+        "00000099000000000042",
+        "00000099000000000077",
+    ]
+    assert partijen["00000099000000000042"]["rmc_regios"] == ["21"]
+    assert partijen["00000099000000000077"]["soort"] == "leverancier"
+
+
+def test_add_then_list_as_table(config: Path) -> None:
+    resultaat = vva(
+        config,
+        "add",
+        "--oin", SCHOOL,
+        "--soort", "vo-school",
+        "--naam", "School (FICTIEF)",
+        "--brin", "99XA",
+        "--brin", "99XC",
+        "--endpoint", "https://las.example/vva",
+        "--mandaat", "00000099000000000077",
+    )  # fmt: skip
+    assert resultaat.exit_code == 0, resultaat.output
+    assert resultaat.stdout.strip() == f"party {SCHOOL} added"
+
+    tabel = vva(config, "list")
+
+    assert tabel.exit_code == 0, tabel.output
+    kop, rij = tabel.stdout.splitlines()
+    assert kop.split() == ["OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT"]
+    assert rij.split("  ")[0] == SCHOOL
+    for waarde in (
+        "vo-school",
+        "School (FICTIEF)",
+        "brin:99XA,99XC",
+        "00000099000000000077",
+        "https://las.example/vva",
+    ):
+        assert waarde in rij
+    # Columns line up: each value starts where its heading does.
+    assert rij.index("brin:99XA,99XC") == kop.index("SCOPE")
+    assert rij.index("https://") == kop.index("ENDPOINT")
+
+
+def test_add_gemeente_with_rmc_region(config: Path) -> None:
+    resultaat = vva(
+        config, "add", "--oin", "00000099000000000363", "--soort", "gemeente", "--naam", "G (FICTIEF)",
+        "--gemeente", "363", "--rmc", "21",
+    )  # fmt: skip
+
+    assert resultaat.exit_code == 0, resultaat.output
+    [partij] = lijst(config)
+    assert (partij["gemeentecodes"], partij["rmc_regios"]) == (["0363"], ["21"])
+
+
+def test_vo_school_with_gemeente_is_refused(config: Path) -> None:
+    resultaat = vva(
+        config, "add", "--oin", SCHOOL, "--soort", "vo-school", "--naam", "S", "--gemeente", "0363"
+    )
+
+    assert_fout(resultaat, "gemeentecodes are only allowed for gemeente, not for vo-school")
+    assert lijst(config) == []
+
+
+def test_lowercase_oin_is_refused(config: Path) -> None:
+    resultaat = vva(config, "add", "--oin", SCHOOL.lower(), "--soort", "vo-school", "--naam", "S")
+
+    assert_fout(resultaat, "is invalid: use exactly 20 characters 0-9 and A-Z, uppercase")
+    assert lijst(config) == []
+
+
+def test_add_existing_needs_replace(config: Path) -> None:
+    assert vva(config, "add", "--oin", SCHOOL, "--soort", "vo-school", "--naam", "S").exit_code == 0
+
+    assert_fout(vva(config, "add", "--oin", SCHOOL, "--soort", "vo-school", "--naam", "T"), "already exists")
+    resultaat = vva(config, "add", "--oin", SCHOOL, "--soort", "vo-school", "--naam", "T", "--replace")
+
+    assert resultaat.exit_code == 0, resultaat.output
+    assert [p["naam"] for p in lijst(config)] == ["T"]
+
+
+def test_remove(config: Path) -> None:
+    assert vva(config, "demo").exit_code == 0
+
+    resultaat = vva(config, "remove", "00000099000000000077")
+
+    assert resultaat.exit_code == 0, resultaat.output
+    assert (
+        resultaat.stdout.strip() == "party 00000099000000000077 removed; 1 mandate(s) given to it withdrawn"
+    )
+    partijen = {p["oin"]: p for p in lijst(config)}
+    assert "00000099000000000077" not in partijen
+    assert [m["certificaat_oin"] for m in partijen[SCHOOL]["mandaten"]] == ["00000099000000000042"]
+    assert_fout(vva(config, "remove", "00000099000000000077"), "is not registered")
+
+
+def test_load_file_with_a_bad_party_changes_nothing(config: Path, tmp_path: Path) -> None:
+    assert vva(config, "demo").exit_code == 0
+    voor = lijst(config)
+    bestand = tmp_path / "partijen.toml"
+    bestand.write_text(
+        '[[partij]]\noin = "00000099000000000363"\nsoort = "gemeente"\nnaam = "Renamed"\ngemeentecodes = ["0363"]\n'
+        '[[partij]]\noin = "0000000700099XC00000"\nsoort = "vo-school"\nnaam = "X"\nbrins = ["99xc"]\n',
+        encoding="utf-8",
+    )
+
+    resultaat = vva(config, "load", str(bestand))
+
+    assert_fout(resultaat, f"{bestand}: party #2 (0000000700099XC00000): BRIN '99xc' is invalid")
+    assert lijst(config) == voor
+
+
+def test_load_and_no_replace(config: Path, tmp_path: Path) -> None:
+    bestand = tmp_path / "partijen.toml"
+    bestand.write_text(
+        '[[partij]]\noin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "ROC (FICTIEF)"\n',
+        encoding="utf-8",
+    )
+
+    eerste = vva(config, "load", str(bestand))
+    assert eerste.exit_code == 0, eerste.output
+    assert eerste.stdout.strip() == f"1 parties loaded from {bestand}"
+    assert [p["brins"] for p in lijst(config)] == [["99XB"]]  # defaulted from the OIN
+
+    assert_fout(vva(config, "load", str(bestand), "--no-replace"), "already registered")
+    assert vva(config, "load", str(bestand)).exit_code == 0
+
+
+def test_load_missing_file(config: Path, tmp_path: Path) -> None:
+    assert_fout(vva(config, "load", str(tmp_path / "nope.toml")), "file not found")
+
+
+def test_demo_is_refused_in_production(tmp_path: Path) -> None:
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", 'environment = "production"\n')
+
+    assert_fout(vva(config, "demo"), "refused with environment = production")
+    assert_fout(
+        vva(config, "add", "--oin", "00000099000000000363", "--soort", "gemeente", "--naam", "G"), "test OIN"
+    )
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    # A directory where the database file should be: SQLite cannot open it.
+    (tmp_path / "dir.db").mkdir()
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'dir.db'}")
+
+    assert_fout(vva(config, "list"), "database error")

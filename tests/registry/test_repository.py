@@ -1,0 +1,396 @@
+"""The party register in the database (broker.registry.repository), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+from broker.domain.visibility import Partij, PartijSoort
+from broker.registry.repository import (
+    MandaatInvoer,
+    PartijFout,
+    PartijInvoer,
+    PartijRegister,
+    controleer,
+)
+
+SCHOOL = "0000000700099XA00000"
+MBO = "0000000700099XB00000"
+GEMEENTE = "00000099000000000363"
+REGIO = "00000099000000000042"
+LEVERANCIER = "00000099000000000077"
+
+
+def school(**velden) -> PartijInvoer:
+    standaard = dict(oin=SCHOOL, soort="vo-school", naam="School (FICTIEF)", brins=("99XA",))
+    return PartijInvoer(**(standaard | velden))
+
+
+def aantal(session: Session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+# --- storing and finding ---------------------------------------------------------------------------------
+
+
+def test_school_is_stored_and_found_with_its_brins(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(school(brins=("99XA", "99XC"), endpoint="https://las.example/vva"))
+
+    assert register.zoek(SCHOOL) == Partij(
+        oin=SCHOOL, soort=PartijSoort.VO_SCHOOL, brins=frozenset({"99XA", "99XC"})
+    )
+    assert register.endpoint(SCHOOL) == "https://las.example/vva"
+    assert register.lijst() == [
+        PartijInvoer(
+            oin=SCHOOL,
+            soort="vo-school",
+            naam="School (FICTIEF)",
+            brins=("99XA", "99XC"),
+            endpoint="https://las.example/vva",
+        )
+    ]
+
+
+def test_brin_based_oin_without_brins_acts_for_the_brin_in_its_oin(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(PartijInvoer(oin=MBO, soort="mbo-instelling", naam="ROC (FICTIEF)"))
+
+    assert register.zoek(MBO).brins == frozenset({"99XB"})
+
+
+def test_non_brin_oin_without_brins_gets_no_default(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(PartijInvoer(oin="00000099000000000123", soort="vo-school", naam="Bestuur (FICTIEF)"))
+
+    assert register.zoek("00000099000000000123").brins == frozenset()
+
+
+def test_codes_are_normalised_and_deduplicated(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(
+        PartijInvoer(
+            oin=GEMEENTE,
+            soort="gemeente",
+            naam="Gemeente (FICTIEF)",
+            gemeentecodes=("363", "0363", "GM0599"),
+            rmc_regios=("07", "21", "7"),
+        )
+    )
+
+    gevonden = register.zoek(GEMEENTE)
+    assert gevonden.gemeentecodes == frozenset({"0363", "0599"})
+    assert gevonden.rmc_regios == frozenset({"7", "21"})
+    assert register.lijst()[0].rmc_regios == ("7", "21")  # numeric order
+    assert aantal(registry_session, models.PartijScope) == 4
+
+
+def test_regional_system_carries_rmc_regions_and_brins(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(
+        PartijInvoer(
+            oin=REGIO, soort="regionaal-systeem", naam="RMC (FICTIEF)", rmc_regios=("21",), brins=("99XB",)
+        )
+    )
+
+    assert register.zoek(REGIO) == Partij(
+        oin=REGIO,
+        soort=PartijSoort.REGIONAAL_SYSTEEM,
+        brins=frozenset({"99XB"}),
+        rmc_regios=frozenset({"21"}),
+    )
+
+
+def test_unknown_and_inactive_parties_are_not_found(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(school(endpoint="https://las.example/vva"))
+    registry_session.get(models.Partij, SCHOOL).actief = False
+
+    assert register.zoek(SCHOOL) is None
+    assert register.endpoint(SCHOOL) is None
+    assert register.zoek(MBO) is None
+    assert register.zoek("not an oin") is None
+
+
+# --- refusals ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "oin",
+    [
+        "0000000700099xa00000",
+        "0000000700099XA0000",
+        "0000000700099XA000000",
+        "0000000700099XA0000\n",
+        " 0000000700099XA00000",
+    ],
+    ids=["lowercase", "19-chars", "21-chars", "trailing-newline", "leading-space"],
+)
+def test_invalid_oin_is_refused_and_nothing_stored(registry_session: Session, oin: str) -> None:
+    register = PartijRegister(registry_session)
+
+    with pytest.raises(PartijFout, match=r"Edukoppeling §1\.1"):
+        register.voeg_toe(school(oin=oin))
+
+    assert aantal(registry_session, models.Partij) == 0
+
+
+def test_vo_school_with_gemeente_scope_is_refused(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+
+    with pytest.raises(PartijFout, match="gemeentecodes are only allowed for gemeente, not for vo-school"):
+        register.voeg_toe(school(gemeentecodes=("0363",)))
+
+    assert aantal(registry_session, models.Partij) == 0
+    assert aantal(registry_session, models.PartijScope) == 0
+
+
+@pytest.mark.parametrize(
+    ("soort", "scope"),
+    [
+        ("gemeente", {"brins": ("99XA",)}),
+        ("leverancier", {"brins": ("99XA",)}),
+        ("leverancier", {"rmc_regios": ("21",)}),
+        ("mbo-instelling", {"rmc_regios": ("21",)}),
+        ("regionaal-systeem", {"gemeentecodes": ("0363",)}),
+    ],
+)
+def test_scope_not_allowed_for_the_soort_is_refused(
+    registry_session: Session, soort: str, scope: dict
+) -> None:
+    with pytest.raises(PartijFout, match=f"not for {soort}"):
+        PartijRegister(registry_session).voeg_toe(
+            PartijInvoer(oin="00000099000000000123", soort=soort, naam="X (FICTIEF)", **scope)
+        )
+
+
+@pytest.mark.parametrize(
+    ("velden", "fout"),
+    [
+        ({"soort": "school"}, "unknown soort 'school'"),
+        ({"naam": "  "}, "naam must be a non-empty string"),
+        ({"naam": "x" * 201}, "longer than 200"),
+        ({"naam": "School\nfake row"}, "line breaks"),
+        ({"brins": ("99xa",)}, "BRIN '99xa' is invalid"),
+        ({"brins": "99XA"}, "must be a list"),
+        ({"soort": "gemeente", "brins": (), "gemeentecodes": ("12345",)}, "gemeentecode '12345' is invalid"),
+        ({"soort": "gemeente", "brins": (), "gemeentecodes": ("0000",)}, "gemeentecode '0000' is invalid"),
+        ({"soort": "regionaal-systeem", "rmc_regios": ("0",)}, "RMC region '0' is invalid"),
+        ({"soort": "regionaal-systeem", "rmc_regios": ("123",)}, "RMC region '123' is invalid"),
+        ({"soort": "regionaal-systeem", "rmc_regios": ("+7",)}, r"RMC region '\+7' is invalid"),
+        ({"endpoint": "http://las.example/vva"}, "https"),
+        ({"endpoint": "https://"}, "https"),
+        ({"endpoint": "https://user:geheim@las.example/vva"}, "user name or password"),
+        ({"endpoint": ""}, "https"),
+    ],
+)
+def test_invalid_values_are_refused(registry_session: Session, velden: dict, fout: str) -> None:
+    with pytest.raises(PartijFout, match=fout):
+        PartijRegister(registry_session).voeg_toe(school(**velden))
+
+    assert aantal(registry_session, models.Partij) == 0
+
+
+def test_existing_party_is_refused_without_replace(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(school())
+
+    with pytest.raises(PartijFout, match=f"party {SCHOOL}: already exists"):
+        register.voeg_toe(school(naam="Other (FICTIEF)"))
+
+    assert register.lijst()[0].naam == "School (FICTIEF)"
+
+
+def test_replace_swaps_scopes_and_mandates(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(school(brins=("99XA", "99XC"), mandaten=(MandaatInvoer(LEVERANCIER),)))
+
+    # 99XA comes back unchanged: the old row must be gone before the new one is inserted.
+    register.voeg_toe(
+        school(naam="Renamed (FICTIEF)", brins=("99XA",), mandaten=(MandaatInvoer(REGIO),)), vervang=True
+    )
+
+    [partij] = register.lijst()
+    assert (partij.naam, partij.brins, partij.mandaten) == (
+        "Renamed (FICTIEF)",
+        ("99XA",),
+        (MandaatInvoer(REGIO),),
+    )
+    assert aantal(registry_session, models.PartijScope) == 1
+    assert aantal(registry_session, models.Mandaat) == 1
+    assert not register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
+
+
+def test_replace_keeps_a_party_switched_off(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(school())
+    registry_session.get(models.Partij, SCHOOL).actief = False
+
+    register.voeg_toe(school(), vervang=True)
+
+    assert register.zoek(SCHOOL) is None
+
+
+def test_remove_deletes_party_scopes_and_mandates(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(school(mandaten=(MandaatInvoer(LEVERANCIER),)))
+
+    assert register.verwijder(SCHOOL) == 0
+
+    assert register.lijst() == []
+    assert aantal(registry_session, models.PartijScope) == 0
+    assert aantal(registry_session, models.Mandaat) == 0
+
+
+def test_removing_a_supplier_withdraws_its_mandates(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(PartijInvoer(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
+    register.voeg_toe(school(mandaten=(MandaatInvoer(LEVERANCIER),)))
+    assert register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
+
+    assert register.verwijder(LEVERANCIER) == 1
+
+    assert not register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
+    assert register.lijst()[0].mandaten == ()
+
+
+def test_removing_an_unknown_party_is_an_error(registry_session: Session) -> None:
+    with pytest.raises(PartijFout, match=f"party {SCHOOL}: is not registered"):
+        PartijRegister(registry_session).verwijder(SCHOOL)
+
+
+def test_production_refuses_test_oins(registry_session: Session) -> None:
+    register = PartijRegister(registry_session, productie=True)
+
+    with pytest.raises(PartijFout, match="test OIN"):
+        register.voeg_toe(
+            PartijInvoer(oin=GEMEENTE, soort="gemeente", naam="G (FICTIEF)", gemeentecodes=("0363",))
+        )
+    with pytest.raises(PartijFout, match="test OIN"):
+        register.voeg_toe(school(mandaten=(MandaatInvoer(LEVERANCIER),)))
+
+    register.voeg_toe(school())  # a BRIN-based OIN has no test prefix
+    assert register.zoek(SCHOOL) is not None
+
+
+# --- mandates (Edukoppeling §5) ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def register_met_mandaat(registry_session: Session) -> PartijRegister:
+    """School 99XA with a supplier mandate valid 2026-08-01..2027-07-31 and an open regional-system mandate."""
+    register = PartijRegister(registry_session)
+    register.voeg_toe(
+        school(
+            mandaten=(
+                MandaatInvoer(LEVERANCIER, geldig_van=date(2026, 8, 1), geldig_tot=date(2027, 7, 31)),
+                MandaatInvoer(REGIO),
+            )
+        )
+    )
+    return register
+
+
+@pytest.mark.parametrize(
+    ("op", "geldig"),
+    [
+        (date(2026, 7, 31), False),
+        (date(2026, 8, 1), True),
+        (date(2027, 2, 1), True),
+        (date(2027, 7, 31), True),
+        (date(2027, 8, 1), False),
+    ],
+)
+def test_mandate_is_valid_only_within_its_dates(
+    register_met_mandaat: PartijRegister, op: date, geldig: bool
+) -> None:
+    assert register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, op) is geldig
+
+
+def test_mandate_without_dates_is_open(register_met_mandaat: PartijRegister) -> None:
+    assert register_met_mandaat.mandaat_geldig(REGIO, SCHOOL, date(1990, 1, 1))
+    assert register_met_mandaat.mandaat_geldig(REGIO, SCHOOL, date(2099, 12, 31))
+
+
+def test_mandate_with_only_an_end_date(registry_session: Session) -> None:
+    register = PartijRegister(registry_session)
+    register.voeg_toe(school(mandaten=(MandaatInvoer(LEVERANCIER, geldig_tot=date(2027, 7, 31)),)))
+
+    assert register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2000, 1, 1))
+    assert not register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 8, 1))
+
+
+def test_no_mandate_means_not_valid(register_met_mandaat: PartijRegister) -> None:
+    # A mandate is one-way: the school cannot speak for its supplier, nor a stranger for the school.
+    assert not register_met_mandaat.mandaat_geldig(SCHOOL, LEVERANCIER, date(2027, 1, 1))
+    assert not register_met_mandaat.mandaat_geldig("00000099000000000999", SCHOOL, date(2027, 1, 1))
+    assert not register_met_mandaat.mandaat_geldig(LEVERANCIER, MBO, date(2027, 1, 1))
+
+
+def test_same_oin_is_always_valid_m1(register_met_mandaat: PartijRegister) -> None:
+    assert register_met_mandaat.mandaat_geldig(MBO, MBO, date(2027, 1, 1))
+
+
+def test_invalid_oins_are_never_valid(register_met_mandaat: PartijRegister) -> None:
+    assert not register_met_mandaat.mandaat_geldig(REGIO, SCHOOL.lower(), date(2027, 1, 1))
+    assert not register_met_mandaat.mandaat_geldig("abc", "abc", date(2027, 1, 1))
+
+
+def test_mandate_of_an_inactive_party_is_not_valid(
+    register_met_mandaat: PartijRegister, registry_session: Session
+) -> None:
+    registry_session.get(models.Partij, SCHOOL).actief = False
+
+    assert not register_met_mandaat.mandaat_geldig(REGIO, SCHOOL, date(2027, 1, 1))
+
+
+def test_mandate_held_by_an_inactive_supplier_is_not_valid(
+    register_met_mandaat: PartijRegister, registry_session: Session
+) -> None:
+    register_met_mandaat.voeg_toe(PartijInvoer(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
+    assert register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
+
+    registry_session.get(models.Partij, LEVERANCIER).actief = False
+
+    assert not register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
+
+
+def test_mandate_check_refuses_a_datetime(register_met_mandaat: PartijRegister) -> None:
+    with pytest.raises(TypeError):
+        register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, datetime(2027, 1, 1, 12, 0))
+
+
+@pytest.mark.parametrize(
+    ("mandaten", "fout"),
+    [
+        (
+            (MandaatInvoer(LEVERANCIER, date(2027, 8, 1), date(2027, 7, 31)),),
+            "geldig_van is after geldig_tot",
+        ),
+        ((MandaatInvoer(SCHOOL),), "own OIN is not needed"),
+        ((MandaatInvoer(LEVERANCIER), MandaatInvoer(LEVERANCIER)), "given twice"),
+        (
+            (MandaatInvoer("0000000700099xc00000"),),
+            "mandate certificate OIN '0000000700099xc00000' is invalid",
+        ),
+        ((MandaatInvoer(LEVERANCIER, geldig_van=datetime(2026, 8, 1)),), "must be dates"),
+    ],
+    ids=["reversed-dates", "own-oin", "twice", "lowercase", "datetime"],
+)
+def test_invalid_mandates_are_refused(registry_session: Session, mandaten: tuple, fout: str) -> None:
+    with pytest.raises(PartijFout, match=fout):
+        PartijRegister(registry_session).voeg_toe(school(mandaten=mandaten))
+
+    assert aantal(registry_session, models.Mandaat) == 0
+
+
+def test_controleer_needs_no_database() -> None:
+    schoon = controleer(
+        PartijInvoer(oin=SCHOOL, soort="vo-school", naam=" School (FICTIEF) ", brins=["99XA"])
+    )
+
+    assert schoon == PartijInvoer(oin=SCHOOL, soort="vo-school", naam="School (FICTIEF)", brins=("99XA",))

@@ -1,0 +1,239 @@
+"""Reading and loading party files (broker.registry.toml), including the demo file."""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from broker.domain.visibility import PartijSoort
+from broker.registry.repository import MandaatInvoer, PartijFout, PartijInvoer, PartijRegister
+from broker.registry.toml import laad_partijen, lees_partijen
+
+DEMO = Path(str(resources.files("broker.registry") / "demo-partijen.toml"))
+
+VOORBEELD = """\
+[[partij]]
+oin = "0000000700099XA00000"
+soort = "vo-school"
+naam = "Scholengemeenschap De Demo (FICTIEF)"
+brins = ["99XA"]
+endpoint = "https://las.example/vva"
+[[partij.mandaat]]
+certificaat_oin = "00000099000000000042"
+geldig_van = 2026-08-01
+geldig_tot = 2027-07-31
+"""
+
+GOEDE_GEMEENTE = """\
+[[partij]]
+oin = "00000099000000000363"
+soort = "gemeente"
+naam = "Gemeente (FICTIEF)"
+gemeentecodes = ["0363"]
+"""
+
+
+def bestand(tmp_path: Path, tekst: str, naam: str = "partijen.toml") -> Path:
+    pad = tmp_path / naam
+    pad.write_text(tekst, encoding="utf-8")
+    return pad
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def test_example_file_is_read_with_dates(tmp_path: Path) -> None:
+    assert lees_partijen(bestand(tmp_path, VOORBEELD)) == [
+        PartijInvoer(
+            oin="0000000700099XA00000",
+            soort="vo-school",
+            naam="Scholengemeenschap De Demo (FICTIEF)",
+            brins=("99XA",),
+            mandaten=(MandaatInvoer("00000099000000000042", date(2026, 8, 1), date(2027, 7, 31)),),
+            endpoint="https://las.example/vva",
+        )
+    ]
+
+
+def test_empty_file_has_no_parties(tmp_path: Path) -> None:
+    assert lees_partijen(bestand(tmp_path, "")) == []
+
+
+@pytest.mark.parametrize(
+    ("tweede", "fout"),
+    [
+        (
+            'oin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "X"\nbrin = ["99XB"]',
+            "unknown key\\(s\\): brin",
+        ),
+        ('oin = "0000000700099XB00000"\nsoort = "mbo-instelling"', "missing key\\(s\\): naam"),
+        (
+            'oin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "X"\nbrins = "99XB"',
+            "brins must be a list of strings",
+        ),
+        (
+            'oin = "00000099000000000599"\nsoort = "gemeente"\nnaam = "X"\ngemeentecodes = [599]',
+            "gemeentecodes must be a list of strings",
+        ),
+        ('oin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = 7', "naam must be a string"),
+        (
+            'oin = "0000000700099xb00000"\nsoort = "mbo-instelling"\nnaam = "X"',
+            "OIN '0000000700099xb00000' is invalid",
+        ),
+        (
+            'oin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "X"\ngemeentecodes = ["0363"]',
+            "gemeentecodes are only allowed",
+        ),
+    ],
+    ids=[
+        "unknown-key",
+        "missing-key",
+        "string-not-list",
+        "integer-code",
+        "wrong-type",
+        "lowercase-oin",
+        "wrong-scope",
+    ],
+)
+def test_errors_name_the_file_and_the_party(tmp_path: Path, tweede: str, fout: str) -> None:
+    pad = bestand(tmp_path, VOORBEELD + "\n[[partij]]\n" + tweede + "\n")
+
+    with pytest.raises(PartijFout, match=fout) as fout_info:
+        lees_partijen(pad)
+
+    assert str(fout_info.value).startswith(f"{pad}: party #2")
+
+
+@pytest.mark.parametrize(
+    ("mandaat", "fout"),
+    [
+        (
+            'certificaat_oin = "00000099000000000077"\ngeldig_van = "2026-08-01"',
+            "geldig_van must be a TOML date",
+        ),
+        (
+            'certificaat_oin = "00000099000000000077"\ngeldig_tot = 2027-07-31T00:00:00',
+            "geldig_tot must be a TOML date",
+        ),
+        (
+            'certificaat_oin = "00000099000000000077"\ngeldig_vanaf = 2026-08-01',
+            "unknown key\\(s\\): geldig_vanaf",
+        ),
+        ("geldig_van = 2026-08-01", "certificaat_oin is missing"),
+    ],
+    ids=["quoted-date", "datetime", "unknown-key", "missing-oin"],
+)
+def test_mandate_errors_name_the_mandate(tmp_path: Path, mandaat: str, fout: str) -> None:
+    pad = bestand(tmp_path, VOORBEELD + "[[partij.mandaat]]\n" + mandaat + "\n")
+
+    with pytest.raises(PartijFout, match=f"party #1 \\(0000000700099XA00000\\): mandate #2: {fout}"):
+        lees_partijen(pad)
+
+
+@pytest.mark.parametrize(
+    ("tekst", "fout"),
+    [
+        ("[[partij]\n", "not valid TOML"),
+        ("partijen = []\n", "unknown top-level key\\(s\\): partijen"),
+        ("partij = 3\n", "'partij' must be an array of tables"),
+        (VOORBEELD + VOORBEELD, "party #2 \\(0000000700099XA00000\\): same OIN as party #1"),
+    ],
+    ids=["syntax", "top-level-key", "not-an-array", "duplicate-oin"],
+)
+def test_file_level_errors(tmp_path: Path, tekst: str, fout: str) -> None:
+    pad = bestand(tmp_path, tekst)
+
+    with pytest.raises(PartijFout, match=fout) as fout_info:
+        lees_partijen(pad)
+
+    assert str(fout_info.value).startswith(str(pad))
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(PartijFout, match="file not found"):
+        lees_partijen(tmp_path / "nope.toml")
+
+
+# --- the demo file ---------------------------------------------------------------------------------------
+
+
+def test_demo_file_loads(registry_session: Session) -> None:
+    assert laad_partijen(registry_session, DEMO) == 9
+
+    register = PartijRegister(registry_session)
+    assert register.zoek("0000000700099XA00000").brins == frozenset({"99XA"})
+    assert register.zoek("0000000700099XC00000").brins == frozenset({"99XC"})
+    for brin in ("99XB", "99XE", "99XF"):
+        assert register.zoek(f"00000007000{brin}00000").soort is PartijSoort.MBO_INSTELLING
+    assert register.zoek("00000099000000000363").gemeentecodes == frozenset({"0363"})
+    assert register.zoek("00000099000000000599").gemeentecodes == frozenset({"0599"})
+    regio = register.zoek("00000099000000000042")
+    assert (regio.soort, regio.rmc_regios, regio.brins) == (
+        PartijSoort.REGIONAAL_SYSTEEM,
+        frozenset({"21"}),
+        frozenset({"99XB"}),
+    )
+    leverancier = register.zoek("00000099000000000077")
+    assert (leverancier.soort, leverancier.brins, leverancier.rmc_regios) == (
+        PartijSoort.LEVERANCIER,
+        frozenset(),
+        frozenset(),
+    )
+    assert register.mandaat_geldig("00000099000000000077", "0000000700099XA00000", date(2027, 2, 1))
+    assert not register.mandaat_geldig("00000099000000000077", "0000000700099XC00000", date(2027, 2, 1))
+
+
+def test_demo_file_excludes_the_broker_and_is_refused_in_production() -> None:
+    oins = {p.oin for p in lees_partijen(DEMO)}
+
+    assert "00000099000000000001" not in oins
+    assert all("(FICTIEF)" in p.naam for p in lees_partijen(DEMO))
+    with pytest.raises(PartijFout, match="test OIN"):
+        lees_partijen(DEMO, productie=True)
+
+
+def test_loading_twice_replaces(registry_session: Session) -> None:
+    laad_partijen(registry_session, DEMO)
+    voor = PartijRegister(registry_session).lijst()
+
+    assert laad_partijen(registry_session, DEMO) == 9
+
+    assert PartijRegister(registry_session).lijst() == voor
+
+
+# --- all or nothing --------------------------------------------------------------------------------------
+
+
+def test_file_with_one_bad_party_changes_nothing(registry_session: Session, tmp_path: Path) -> None:
+    laad_partijen(registry_session, bestand(tmp_path, GOEDE_GEMEENTE, "goed.toml"))
+    registry_session.commit()
+    voor = PartijRegister(registry_session).lijst()
+    slecht = bestand(
+        tmp_path,
+        GOEDE_GEMEENTE.replace("Gemeente (FICTIEF)", "Renamed (FICTIEF)")  # valid, would replace
+        + VOORBEELD  # valid, would be new
+        + '[[partij]]\noin = "0000000700099XC00000"\nsoort = "vo-school"\nnaam = "X"\ngemeentecodes = ["0599"]\n',
+        "slecht.toml",
+    )
+
+    with pytest.raises(PartijFout, match="party #3"):
+        laad_partijen(registry_session, slecht)
+    # Even a caller that commits anyway finds the registry as it was.
+    registry_session.commit()
+
+    assert PartijRegister(registry_session).lijst() == voor
+
+
+def test_no_replace_refuses_a_file_with_an_existing_party(registry_session: Session, tmp_path: Path) -> None:
+    laad_partijen(registry_session, bestand(tmp_path, GOEDE_GEMEENTE, "goed.toml"))
+    voor = PartijRegister(registry_session).lijst()
+    pad = bestand(tmp_path, VOORBEELD + GOEDE_GEMEENTE.replace("Gemeente (FICTIEF)", "Renamed (FICTIEF)"))
+
+    with pytest.raises(PartijFout, match="already registered .*: 00000099000000000363"):
+        laad_partijen(registry_session, pad, vervang=False)
+
+    assert PartijRegister(registry_session).lijst() == voor
