@@ -1,0 +1,89 @@
+"""The ``vva`` command: one entry point for operators, with sub-commands per concern."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from broker.bootstrap import Omgeving
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    envvar="VVA_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Settings file (TOML). Default: ./vva.toml when present.",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """vva-broker: the national Edukoppeling broker for early MBO registration."""
+    ctx.obj = Omgeving.laad(config_path)
+
+
+@main.command()
+@click.option(
+    "--demo/--no-demo",
+    default=True,
+    show_default=True,
+    help="Load the fictional demo reference data and parties.",
+)
+@click.pass_obj
+def init(omgeving: Omgeving, demo: bool) -> None:
+    """Create the database schema, the pupil-number keys and (by default) the demo data. Idempotent."""
+    from broker.db.migrate import upgrade
+    from broker.privacy.sleutels import maak_sleutelbestand
+
+    if demo and omgeving.settings.environment == "production":
+        raise click.UsageError("the demo data use test OINs: run 'vva init --no-demo' in production")
+
+    sleutels = omgeving.settings.key_file
+    if not sleutels.exists():
+        maak_sleutelbestand(sleutels)
+        click.echo(f"keys: created {sleutels} (keep it secret; it protects every BSN)")
+    upgrade(omgeving.engine)
+    click.echo(f"database: {omgeving.engine.url.render_as_string(hide_password=True)} is up to date")
+    if demo:
+        from pathlib import Path
+
+        import broker.registry
+        from broker.refdata.laden import laad_demo
+        from broker.registry.toml import laad_partijen
+
+        with omgeving.sessions.begin() as session:
+            rapport = laad_demo(session, omgeving.kalender.cyclus_op(date.today()).jaar)
+        click.echo(
+            f"reference data: demo set loaded ({rapport.rijen} rows, {len(rapport.afgewezen)} rejected)"
+        )
+        with omgeving.sessions.begin() as session:
+            aantal = laad_partijen(session, Path(broker.registry.__file__).parent / "demo-partijen.toml")
+        click.echo(f"parties: {aantal} demo parties loaded")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int, help="Worker processes.")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.pass_obj
+def serve(omgeving: Omgeving, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the SOAP services over HTTP with gunicorn (TLS: see deploy/)."""
+    from broker.edukoppeling.contract import Contract
+    from broker.web.server import serveer
+
+    for dienst in Contract().diensten.values():
+        click.echo(f"WSDL {dienst.sleutel:9} http://{host}:{port}{dienst.pad}?wsdl")
+    serveer(omgeving, host, port, workers, threads)
+
+
+def _register() -> None:
+    from broker.refdata.cli import refdata
+    from broker.registry.cli import party
+
+    main.add_command(refdata)
+    main.add_command(party)
+
+
+_register()

@@ -1,0 +1,1 @@
+"""The Edukoppeling protocol: hardened parsing, envelope, WS-Addressing, faults, the contract."""

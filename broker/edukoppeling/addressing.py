@@ -1,0 +1,154 @@
+"""WS-Addressing checks (WUS WA001; edukoppeling.md §2 A1–A9, §6.1 step 3, §8 O1)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from lxml import etree
+
+from broker.domain.identifiers import is_geldig_oin
+from broker.edukoppeling.envelope import Envelop
+from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.ns import WSA, WSA_ANONYMOUS, WSA_NONE, q
+
+#: Bound on every wsa value, checked before anything is stored (hostile-inputs.md H75).
+MAX_WAARDE = 2048
+_URN_UUID = re.compile(r"\Aurn:uuid:(.+)\Z", re.IGNORECASE)
+_BEKEND = {"To", "Action", "MessageID", "From", "RelatesTo", "ReplyTo", "FaultTo"}
+
+
+@dataclass(frozen=True)
+class Adressering:
+    """The checked WS-Addressing headers of a request.
+
+    ``to`` and ``message_id`` are kept exactly as sent (they are signed; never normalise them);
+    ``to_oin``/``from_oin`` are the validated OINs from the ``oin`` query parameter.
+    """
+
+    to: str
+    to_oin: str
+    action: str
+    message_id: str
+    from_adres: str
+    from_oin: str
+    relates_to: str | None
+
+
+def tekst(element: etree._Element) -> str:
+    """The whole text of a simple-content element, comments skipped (never only the first text node; H114)."""
+    return "".join(element.itertext()).strip()
+
+
+def lees_adressering(
+    envelop: Envelop, soapaction: str, broker_oins: tuple[str, ...], acties: set[str]
+) -> Adressering:
+    """Check the wsa headers of ``envelop`` in the order of edukoppeling.md §6.1 step 3.
+
+    ``soapaction``: the HTTP SOAPAction header as received (its presence is checked by the HTTP step);
+    ``acties``: the wsa:Action values of the addressed service. Raises ``EdukoppelingFout`` with
+    Client.DK0011 (duplicate, unknown or non-anonymous headers, To OIN not ours, unknown Action,
+    EPR extras), DK0005/DK0006/DK0007/EK0020 (missing To/Action/MessageID/From), DK0003 (SOAPAction ≠
+    wsa:Action), EK0022/EK0021 (no valid OIN in To/From), EK0023 (MessageID not a UUID).
+    """
+    blokken = _per_naam(envelop.wsa)
+    for naam, verplicht in (
+        ("To", "Client.DK0005"),
+        ("Action", "Client.DK0006"),
+        ("MessageID", "Client.DK0007"),
+        ("From", "Client.EK0020"),
+    ):
+        if naam not in blokken:
+            raise EdukoppelingFout(verplicht, f"wsa:MessageAddressingHeaderRequired {naam}")
+    to, action = _simpel(blokken["To"]), _simpel(blokken["Action"])
+    message_id = _simpel(blokken["MessageID"], fout="Client.EK0023")
+    from_adres = _adres(blokken["From"])
+    _controleer_soapaction(soapaction, action)
+    to_oin = _oin(to, "Client.EK0022")
+    from_oin = _oin(from_adres, "Client.EK0021")
+    if not _is_uuid(message_id):
+        raise EdukoppelingFout("Client.EK0023", "wsa:MessageID not a UUID")
+    if to_oin not in broker_oins:
+        raise EdukoppelingFout("Client.DK0011", "wsa:DestinationUnreachable To OIN")
+    if action not in acties:
+        raise EdukoppelingFout("Client.DK0011", "wsa:ActionNotSupported")
+    _epr_adres(blokken["From"])
+    for naam in ("ReplyTo", "FaultTo"):
+        if naam in blokken and _epr_adres(blokken[naam]) not in (WSA_ANONYMOUS, WSA_NONE):
+            raise EdukoppelingFout("Client.DK0011", f"wsa:InvalidAddressingHeader {naam} not anonymous")
+    relates_to = _simpel(blokken["RelatesTo"]) if "RelatesTo" in blokken else None
+    return Adressering(to, to_oin, action, message_id, from_adres, from_oin, relates_to)
+
+
+def _per_naam(blokken: tuple[etree._Element, ...]) -> dict[str, etree._Element]:
+    per_naam: dict[str, etree._Element] = {}
+    for blok in blokken:
+        naam = etree.QName(blok).localname
+        if naam in per_naam:
+            raise EdukoppelingFout("Client.DK0011", f"wsa:InvalidAddressingHeader duplicate {naam}")
+        if naam not in _BEKEND and tekst(blok) not in (WSA_ANONYMOUS, WSA_NONE):
+            raise EdukoppelingFout("Client.DK0011", f"wsa:InvalidAddressingHeader {naam}")
+        per_naam[naam] = blok
+    return per_naam
+
+
+def _simpel(blok: etree._Element, fout: str = "Client.DK0011") -> str:
+    if any(isinstance(kind.tag, str) for kind in blok):
+        raise EdukoppelingFout(
+            "Client.DK0011", f"wsa:InvalidAddressingHeader {etree.QName(blok).localname} has elements"
+        )
+    waarde = tekst(blok)
+    if len(waarde) > MAX_WAARDE:
+        raise EdukoppelingFout(fout, f"xml:Limit {etree.QName(blok).localname} too long")
+    return waarde
+
+
+def _adres(blok: etree._Element) -> str:
+    adressen = [kind for kind in blok if kind.tag == q(WSA, "Address")]
+    return _simpel(adressen[0]) if len(adressen) == 1 else ""
+
+
+def _epr_adres(blok: etree._Element) -> str:
+    kinderen = [kind for kind in blok if isinstance(kind.tag, str)]
+    if len(kinderen) != 1 or kinderen[0].tag != q(WSA, "Address"):
+        raise EdukoppelingFout(
+            "Client.DK0011", f"wsa:InvalidAddressingHeader {etree.QName(blok).localname} EPR"
+        )
+    return _simpel(kinderen[0])
+
+
+def _controleer_soapaction(soapaction: str, action: str) -> None:
+    waarde = soapaction.strip()
+    if len(waarde) >= 2 and waarde[0] == waarde[-1] == '"':
+        waarde = waarde[1:-1]
+    else:
+        # WS-I BP R2744: the SOAPAction header is a quoted string.
+        raise EdukoppelingFout("Client.DK0003", "SOAPAction not quoted")
+    if waarde not in ("", action):
+        raise EdukoppelingFout("Client.DK0003", "SOAPAction differs from wsa:Action")
+
+
+def _oin(adres: str, fout: str) -> str:
+    if any(teken.isspace() for teken in adres):
+        raise EdukoppelingFout(fout, "whitespace in address")
+    try:
+        paren = parse_qsl(urlsplit(adres).query, keep_blank_values=True, strict_parsing=False)
+    except ValueError:
+        raise EdukoppelingFout(fout, "address not a URI") from None
+    oins = [waarde for sleutel, waarde in paren if sleutel.lower() == "oin"]
+    if len(oins) != 1 or not is_geldig_oin(oins[0]):
+        raise EdukoppelingFout(fout, "no single valid oin parameter")
+    return oins[0]
+
+
+def _is_uuid(waarde: str) -> bool:
+    kern = m.group(1) if (m := _URN_UUID.match(waarde)) else waarde
+    if len(kern) != 36:
+        return False
+    try:
+        uuid.UUID(kern)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,136 @@
+"""The published contract (``wsdl/`` + ``xsd/``), read once at start-up.
+
+The WSDL files are the source of truth for which services exist, their paths, their operations
+and their wsa:Action values; the XSD validates every request Body before spyne sees it (§6.1 step 6)
+and, in the tests, every response the broker produces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from broker.edukoppeling.faults import EdukoppelingFout
+
+WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
+WSDL_SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
+WSAM_NS = "http://www.w3.org/2007/05/addressing/metadata"
+XSD_BESTAND = "vva-aanmelden-v1.xsd"
+
+
+def contract_map() -> Path:
+    """The folder holding ``wsdl/`` and ``xsd/`` (the repository root of this checkout)."""
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Operatie:
+    naam: str
+    action: str
+    invoer: str  # Clark name of the request element
+    uitvoer: str  # Clark name of the response element
+
+
+@dataclass(frozen=True)
+class Dienst:
+    """One service = one WSDL = one port type (WUS WS003)."""
+
+    sleutel: str  # vo | mbo | gemeente | regio
+    pad: str  # e.g. /vva/vo/v1
+    wsdl: Path
+    operaties: dict[str, Operatie]  # by wsa:Action
+
+    @property
+    def acties(self) -> set[str]:
+        return set(self.operaties)
+
+
+def _veilige_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+class Contract:
+    """The services of ``wsdl/`` and the compiled schema of ``xsd/`` under ``map``."""
+
+    def __init__(self, map: Path | None = None) -> None:
+        self.map = map or contract_map()
+        self.diensten: dict[str, Dienst] = {}
+        for wsdl in sorted((self.map / "wsdl").glob("vva-*-v1.wsdl")):
+            dienst = _lees_wsdl(wsdl)
+            self.diensten[dienst.pad] = dienst
+
+    @cached_property
+    def schema(self) -> etree.XMLSchema:
+        return etree.XMLSchema(etree.parse(str(self.map / "xsd" / XSD_BESTAND), _veilige_parser()))
+
+    def dienst(self, sleutel: str) -> Dienst:
+        return next(d for d in self.diensten.values() if d.sleutel == sleutel)
+
+    def valideer(self, operatie: Operatie, inhoud: etree._Element) -> None:
+        """Check that ``inhoud`` (the Body child) is a valid ``operatie`` request.
+
+        Raises ``EdukoppelingFout`` Client.DK0004 with the first violation (element path and reason,
+        no values) as detail (edukoppeling.md F3; Action/Body mismatch per A8).
+        """
+        if inhoud.tag != operatie.invoer:
+            raise EdukoppelingFout(
+                "Client.DK0004",
+                "Body element does not match wsa:Action",
+                f"De Body moet het element {etree.QName(operatie.invoer).localname} bevatten voor deze wsa:Action.",
+            )
+        self.valideer_element(inhoud)
+
+    def valideer_element(self, element: etree._Element) -> None:
+        """Validate ``element`` against the XSD; ``EdukoppelingFout`` DK0004 on the first violation."""
+        if self.schema.validate(element):
+            return
+        fout = self.schema.error_log[0]
+        raise EdukoppelingFout("Client.DK0004", "xsd violation", _uitleg(fout))
+
+
+def _uitleg(fout) -> str:
+    # libxml2 messages quote the offending value ("The value '123' is not …"); keep the path and the
+    # rule, drop quoted values so a BSN can never end up in a fault (F3).
+    bericht = fout.message
+    while "'" in bericht:
+        begin = bericht.index("'")
+        einde = bericht.find("'", begin + 1)
+        if einde < 0:
+            break
+        stuk = bericht[begin : einde + 1]
+        bericht = bericht.replace(
+            stuk, "…" if not stuk.strip("'").startswith("{") else stuk.replace("'", '"')
+        )
+    return f"{fout.path}: {bericht}"
+
+
+def _lees_wsdl(pad: Path) -> Dienst:
+    doc = etree.parse(str(pad), _veilige_parser()).getroot()
+    ns = {"w": WSDL_NS, "s": WSDL_SOAP_NS}
+    doel = doc.get("targetNamespace")
+    schema_ns = doc.nsmap["vva"]
+    locatie = doc.find("w:service/w:port/s:address", ns).get("location")
+    operaties = {}
+    for op in doc.findall("w:portType/w:operation", ns):
+        naam = op.get("name")
+        invoer = op.find("w:input", ns)
+        uitvoer = op.find("w:output", ns)
+        action = invoer.get(f"{{{WSAM_NS}}}Action")
+        operaties[action] = Operatie(
+            naam=naam,
+            action=action,
+            invoer=_element_van(doc, invoer.get("message"), schema_ns),
+            uitvoer=_element_van(doc, uitvoer.get("message"), schema_ns),
+        )
+    sleutel = doel.rsplit(":", 1)[-1]
+    return Dienst(sleutel=sleutel, pad=urlsplit(locatie).path, wsdl=pad, operaties=operaties)
+
+
+def _element_van(doc: etree._Element, bericht: str, schema_ns: str) -> str:
+    naam = bericht.split(":", 1)[-1]
+    part = doc.find(f"{{{WSDL_NS}}}message[@name='{naam}']/{{{WSDL_NS}}}part")
+    return f"{{{schema_ns}}}{part.get('element').split(':', 1)[-1]}"

@@ -1,0 +1,102 @@
+"""SOAP 1.1 envelope checks (WUS WW001–WW003, WS007; edukoppeling.md §6.1 step 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from lxml import etree
+
+from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.ns import SOAP11, SOAP12, SOAP_ENC, WSA, WSA_OUD, WSSE, XINCLUDE, q
+
+
+@dataclass(frozen=True)
+class Envelop:
+    """The parts of a checked envelope, all nodes of the one parsed tree.
+
+    ``inhoud`` is the single Body child; ``wsa`` the WS-Addressing 1.0 header blocks in document
+    order; ``security`` the wsse:Security blocks (0 or more; the security step decides).
+    """
+
+    root: etree._Element
+    body: etree._Element
+    inhoud: etree._Element
+    wsa: tuple[etree._Element, ...]
+    security: tuple[etree._Element, ...]
+
+
+def _elementen(parent: etree._Element) -> list[etree._Element]:
+    return [kind for kind in parent if isinstance(kind.tag, str)]
+
+
+def lees_envelop(root: etree._Element, wss_toegestaan: bool) -> Envelop:
+    """Check the envelope of ``root`` and return its parts.
+
+    ``wss_toegestaan`` is False on a 2W-be service, where a wsse:Security header is refused (S0).
+    Raises ``EdukoppelingFout``: VersionMismatch.DK0001 for a SOAP 1.2 or unknown envelope, a missing,
+    repeated or misplaced Header/Body, or text/elements outside them; Client.DK0004 when the Body does
+    not hold exactly one element or uses SOAP encoding, multi-refs or XInclude (H22, H85, H90);
+    MustUnderstand for an unknown header with mustUnderstand 1/true (H104, H106); Client.DK0010 for any
+    other header outside WS-Addressing and WS-Security (T7, O7).
+    """
+    if root.tag != q(SOAP11, "Envelope"):
+        reden = (
+            "soap:VersionMismatch SOAP 1.2" if root.tag == q(SOAP12, "Envelope") else "no SOAP 1.1 Envelope"
+        )
+        raise EdukoppelingFout("VersionMismatch.DK0001", reden)
+    kinderen = _elementen(root)
+    namen = [kind.tag for kind in kinderen]
+    if namen not in ([q(SOAP11, "Body")], [q(SOAP11, "Header"), q(SOAP11, "Body")]):
+        raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Malformed Header/Body structure")
+    if (root.text or "").strip() or any((kind.tail or "").strip() for kind in root):
+        raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Malformed text in Envelope")
+    body = kinderen[-1]
+    inhoud = _body_inhoud(body)
+    wsa, security = _headers(kinderen[0] if len(kinderen) == 2 else None, wss_toegestaan)
+    return Envelop(root, body, inhoud, wsa, security)
+
+
+def _body_inhoud(body: etree._Element) -> etree._Element:
+    elementen = _elementen(body)
+    if len(elementen) != 1:
+        raise EdukoppelingFout(
+            "Client.DK0004", "Body child count", "De Body moet precies één element bevatten."
+        )
+    inhoud = elementen[0]
+    for element in inhoud.iter(etree.Element):
+        if element.tag.startswith(f"{{{XINCLUDE}}}"):
+            raise EdukoppelingFout("Client.DK0004", "xml:Forbidden XInclude", "XInclude is niet toegestaan.")
+        if "href" in element.attrib or any(
+            a.startswith(f"{{{SOAP_ENC}}}") or a == q(SOAP11, "encodingStyle") for a in element.attrib
+        ):
+            raise EdukoppelingFout(
+                "Client.DK0004",
+                "xml:Forbidden SOAP encoding",
+                "SOAP-encoding en href-verwijzingen zijn niet toegestaan.",
+            )
+    if q(SOAP11, "encodingStyle") in body.attrib or q(SOAP11, "encodingStyle") in inhoud.attrib:
+        raise EdukoppelingFout(
+            "Client.DK0004", "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
+        )
+    return inhoud
+
+
+def _headers(header: etree._Element | None, wss_toegestaan: bool) -> tuple[tuple, tuple]:
+    if header is None:
+        return (), ()
+    wsa, security = [], []
+    for blok in _elementen(header):
+        namespace = etree.QName(blok).namespace
+        if namespace == WSA:
+            wsa.append(blok)
+        elif blok.tag == q(WSSE, "Security") and wss_toegestaan:
+            security.append(blok)
+        elif namespace in WSA_OUD:
+            continue  # an old WS-Addressing version: reported as the missing 2005/08 header (H69)
+        elif blok.get(q(SOAP11, "mustUnderstand")) in ("1", "true"):
+            raise EdukoppelingFout(
+                "MustUnderstand", f"header {etree.QName(blok).localname} with mustUnderstand"
+            )
+        else:
+            raise EdukoppelingFout("Client.DK0010", f"header {etree.QName(blok).localname} not allowed")
+    return tuple(wsa), tuple(security)

@@ -1,0 +1,101 @@
+"""The one hardened parse of an inbound message (design.md: parse once; hostile-inputs.md §E).
+
+Checks run on the bytes first (UTF-8, no DOCTYPE) so that nothing dangerous ever reaches libxml2's
+DTD machinery, then one lxml parse with entities, DTDs and network access switched off, then one
+walk that enforces the structural limits of hostile-inputs.md "Limits the broker enforces".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from broker.edukoppeling.faults import EdukoppelingFout
+
+_BOM = b"\xef\xbb\xbf"
+_DECLARATIE = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
+_VERBODEN_TEKENS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+@dataclass(frozen=True)
+class Limieten:
+    """Structural caps (CXF defaults as adopted in hostile-inputs.md)."""
+
+    diepte: int = 100
+    attributen: int = 500
+    kinderen: int = 50_000
+    elementen: int = 5_000_000
+
+
+def _parser() -> etree.XMLParser:
+    # One explicitly configured parser for inbound data (lxml >= 6.1.3; CVE-2026-41066/49825).
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=False,
+        remove_pis=False,
+        strip_cdata=True,
+        collect_ids=False,
+    )
+
+
+def parse_bericht(raw: bytes, limieten: Limieten = Limieten()) -> etree._Element:
+    """Parse the request bytes into the one tree every later step reads.
+
+    Input: the HTTP body. Output: the root element. Raises ``EdukoppelingFout``:
+    Client.DK0009 when the bytes are not strict UTF-8, declare another encoding or hold forbidden
+    control characters (WUS WS006); VersionMismatch.DK0001 for a DOCTYPE or entity declaration
+    (xml:Forbidden, before parsing), malformed XML (xml:Malformed), a processing instruction
+    (xml:Forbidden) or a structural limit exceeded (xml:Limit) — hostile-inputs.md H77–H89, H99–H102.
+    """
+    tekst = _controleer_utf8(raw)
+    if "<!DOCTYPE" in tekst or "<!ENTITY" in tekst:
+        raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Forbidden DOCTYPE or ENTITY")
+    try:
+        root = etree.fromstring(raw, _parser())
+    except etree.XMLSyntaxError:
+        raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Malformed") from None
+    _controleer_structuur(root, limieten)
+    return root
+
+
+def _controleer_utf8(raw: bytes) -> str:
+    inhoud = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
+    try:
+        tekst = inhoud.decode("utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise EdukoppelingFout("Client.DK0009", "xml:Encoding not UTF-8") from None
+    declaratie = _DECLARATIE.match(inhoud)
+    if declaratie and declaratie.group(1).lower() not in (b"utf-8", b"utf8"):
+        raise EdukoppelingFout("Client.DK0009", "xml:Encoding declaration not UTF-8")
+    if _VERBODEN_TEKENS.search(tekst):
+        raise EdukoppelingFout("Client.DK0009", "xml:Encoding forbidden control character")
+    return tekst
+
+
+def _controleer_structuur(root: etree._Element, limieten: Limieten) -> None:
+    aantal = 0
+    stapel = [(root, 1)]
+    while stapel:
+        element, diepte = stapel.pop()
+        if isinstance(element, etree._ProcessingInstruction):
+            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Forbidden processing instruction")
+        if not isinstance(element.tag, str):
+            continue  # comments: harmless here, handled where text is read
+        aantal += 1
+        if diepte > limieten.diepte:
+            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit element depth")
+        if len(element.attrib) > limieten.attributen:
+            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit attribute count")
+        if len(element) > limieten.kinderen or aantal > limieten.elementen:
+            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit element count")
+        stapel.extend((kind, diepte + 1) for kind in element)
+    # A PI before or after the root element is a sibling of the root, not a descendant.
+    for buur in (*root.itersiblings(preceding=True), *root.itersiblings()):
+        if isinstance(buur, etree._ProcessingInstruction):
+            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Forbidden processing instruction")

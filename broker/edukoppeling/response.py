@@ -1,0 +1,74 @@
+"""Builds the broker's response and fault envelopes (edukoppeling.md §6.2 R1–R6, F1–F5).
+
+Every header block and the Body carry a wsu:Id so the signer (the WS-Security layer) can reference
+each one separately (WB004).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from lxml import etree
+
+from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.ns import SOAP11, WSA, WSA_ANONYMOUS, WSA_FAULT_ACTION, WSU, q
+
+_NSMAP = {"soap": SOAP11, "wsa": WSA, "wsu": WSU}
+
+
+def nieuw_message_id() -> str:
+    """A fresh ``urn:uuid:`` MessageID with a random (version 4) UUID, lowercase (A7, R3)."""
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
+def anoniem(oin: str) -> str:
+    """The anonymous address with a lowercase ``oin`` parameter and nothing else (A2)."""
+    return f"{WSA_ANONYMOUS}?oin={oin}"
+
+
+def _envelop(action: str, relates_to: str | None, broker_oin: str, ontvanger_oin: str | None) -> tuple:
+    envelop = etree.Element(q(SOAP11, "Envelope"), nsmap=_NSMAP)
+    header = etree.SubElement(envelop, q(SOAP11, "Header"))
+    message_id = nieuw_message_id()
+
+    def blok(naam: str, waarde: str | None = None) -> etree._Element:
+        element = etree.SubElement(header, q(WSA, naam), {q(WSU, "Id"): f"wsa-{naam}"})
+        element.text = waarde
+        return element
+
+    blok("Action", action)
+    blok("MessageID", message_id)
+    if relates_to is not None:
+        blok("RelatesTo", relates_to)
+    etree.SubElement(blok("From"), q(WSA, "Address")).text = anoniem(broker_oin)
+    if ontvanger_oin is not None:
+        blok("To", anoniem(ontvanger_oin))
+    body = etree.SubElement(envelop, q(SOAP11, "Body"), {q(WSU, "Id"): "body"})
+    return envelop, body, message_id
+
+
+def bouw_antwoord(
+    inhoud: etree._Element, action: str, relates_to: str, broker_oin: str, ontvanger_oin: str
+) -> tuple[bytes, str]:
+    """A response envelope around ``inhoud`` (the ``<op>Response`` element).
+
+    Output: (UTF-8 bytes with XML declaration, the response's own MessageID). wsa:Action repeats the
+    request action (R2), RelatesTo is the request MessageID verbatim (R4), From/To anonymous with OINs.
+    """
+    envelop, body, message_id = _envelop(action, relates_to, broker_oin, ontvanger_oin)
+    body.append(inhoud)
+    return etree.tostring(envelop, xml_declaration=True, encoding="UTF-8"), message_id
+
+
+def bouw_fout(
+    fout: EdukoppelingFout, relates_to: str | None, broker_oin: str, ontvanger_oin: str | None
+) -> tuple[bytes, str]:
+    """A SOAP 1.1 Fault envelope for ``fout`` (F1: faultcode prefixed with the envelope prefix;
+    unqualified faultcode/faultstring/detail; F5 headers). Output as for ``bouw_antwoord``."""
+    envelop, body, message_id = _envelop(WSA_FAULT_ACTION, relates_to, broker_oin, ontvanger_oin)
+    fault = etree.SubElement(body, q(SOAP11, "Fault"))
+    etree.SubElement(fault, "faultcode").text = f"soap:{fout.code}"
+    etree.SubElement(fault, "faultstring").text = fout.faultstring
+    if fout.detail:
+        etree.SubElement(etree.SubElement(fault, "detail"), "melding").text = fout.detail
+    return etree.tostring(envelop, xml_declaration=True, encoding="UTF-8"), message_id

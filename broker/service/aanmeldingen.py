@@ -1,0 +1,105 @@
+"""Flows b and d: an MBO institution (or a regional system on its behalf) delivers registrations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from broker.db import models
+from broker.domain.identifiers import parse_crebo, parse_leerlingnummer, parse_vestigingscode
+from broker.domain.meldingen import DATUM_ONGELDIG, Afwijzing
+from broker.domain.status import controleer_overgang, parse_aanmeldstatus
+from broker.service.batch import BatchUitkomst
+from broker.service.context import Aanroep, Verwerking
+from broker.service.scope import brins_van_afzender
+from broker.service.wijzigingen import registreer_wijziging
+
+
+@dataclass(frozen=True)
+class AanmeldingInvoer:
+    """One record of ``aanleverenAanmeldingen`` as received (strings, unvalidated)."""
+
+    volgnummer: int
+    bsn: str | None
+    onderwijsnummer: str | None
+    brin_mbo: str | None
+    status: str | None
+    datum: date | None
+    crebo: str | None
+    locatie: str | None
+
+
+def aanleveren_aanmeldingen(
+    verwerking: Verwerking, aanroep: Aanroep, records: list[AanmeldingInvoer]
+) -> BatchUitkomst:
+    """Apply registrations and status changes (flow b, or flow d for a regional system; WEB art. 8.0.3).
+
+    Records are applied in order, so one batch may carry aangemeld and then geaccepteerd for the same
+    registration. A registration is keyed by pupil, BRIN and crebo. A transition the status model
+    forbids is rejected (VVA111); repeating the current status is accepted and records nothing.
+    Raises ``NietGeautoriseerd`` (DK0002) before applying anything when a record names a known BRIN the
+    caller does not act for.
+    """
+    brins = brins_van_afzender(verwerking, aanroep.partij, [(r.volgnummer, r.brin_mbo) for r in records])
+    cyclus = verwerking.cyclus.jaar
+    uitkomst = BatchUitkomst()
+    for record in records:
+        try:
+            _verwerk(verwerking, aanroep, cyclus, record, brins[record.volgnummer])
+        except Afwijzing as afwijzing:
+            uitkomst.afgewezen(record.volgnummer, afwijzing.melding)
+        else:
+            uitkomst.verwerkt(record.volgnummer)
+    return uitkomst
+
+
+def _verwerk(
+    verwerking: Verwerking, aanroep: Aanroep, cyclus: int, record: AanmeldingInvoer, brin: Afwijzing | str
+) -> None:
+    if isinstance(brin, Afwijzing):
+        raise brin
+    nummer = parse_leerlingnummer(record.bsn, record.onderwijsnummer)
+    status = parse_aanmeldstatus(record.status or "")
+    if record.datum is None or record.datum > verwerking.vandaag:
+        raise Afwijzing(DATUM_ONGELDIG)
+    crebo = parse_crebo(record.crebo) if record.crebo else ""
+    locatie = parse_vestigingscode(brin, record.locatie) if record.locatie else None
+    sleutel_hash = verwerking.sleutelbos.pseudoniem(nummer)
+    rij = verwerking.session.scalar(
+        select(models.Aanmelding).where(
+            models.Aanmelding.cyclus_jaar == cyclus,
+            models.Aanmelding.sleutel_hash == sleutel_hash,
+            models.Aanmelding.brin_mbo == brin,
+            models.Aanmelding.crebo == crebo,
+        )
+    )
+    van = parse_aanmeldstatus(rij.status) if rij is not None else None
+    if not controleer_overgang(van, status):
+        return
+    if rij is None:
+        rij = models.Aanmelding(
+            cyclus_jaar=cyclus,
+            sleutel_hash=sleutel_hash,
+            nummer_versleuteld=verwerking.sleutelbos.versleutel(nummer),
+            brin_mbo=brin,
+            crebo=crebo,
+            aangemaakt_op=verwerking.nu,
+        )
+        verwerking.session.add(rij)
+    rij.status, rij.status_datum, rij.gewijzigd_op = status, record.datum, verwerking.nu
+    if locatie:
+        rij.locatie = locatie
+    verwerking.session.flush()
+    verwerking.session.add(
+        models.AanmeldingOvergang(
+            aanmelding_id=rij.id,
+            van=van,
+            naar=status,
+            datum=record.datum,
+            vastgelegd_op=verwerking.nu,
+            bericht_id=aanroep.bericht_id,
+        )
+    )
+    registreer_wijziging(verwerking, cyclus, sleutel_hash)

@@ -1,0 +1,76 @@
+"""What every use case gets: who is calling, and the transaction it works in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+from broker.domain.cycle import Cyclus, Kalender
+from broker.domain.visibility import Partij
+from broker.privacy.sleutels import Sleutelbos
+
+
+class NietGeautoriseerd(Exception):
+    """The caller may not do this (Edukoppeling Client.DK0002, design.md "Parties and what they may see").
+
+    ``reden`` is for the message log and the ``detail`` of the fault: it says what to fix in terms
+    of the request (a BRIN, a position in the batch), never a pupil number.
+    """
+
+    def __init__(self, reden: str) -> None:
+        super().__init__(reden)
+        self.reden = reden
+
+
+@dataclass(frozen=True)
+class Aanroep:
+    """The authenticated caller of one request.
+
+    ``partij``: the principal (wsa:From OIN) as registered; ``certificaat_oin``: the OIN that
+    authenticated the connection or signature (None on an unauthenticated 2W-be test service);
+    ``message_id``: the request's wsa:MessageID; ``bericht_id``: its row in the message log.
+    """
+
+    partij: Partij
+    message_id: str
+    bericht_id: int | None = None
+    certificaat_oin: str | None = None
+
+
+@dataclass
+class Verwerking:
+    """One unit of work: the session (one transaction), the keys, the calendar and the clock."""
+
+    session: Session
+    sleutelbos: Sleutelbos
+    kalender: Kalender
+    nu: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def vandaag(self) -> date:
+        return self.nu.date()
+
+    @property
+    def cyclus(self) -> Cyclus:
+        """The current cycle; its row is created on first use."""
+        cyclus = self.kalender.cyclus_op(self.vandaag)
+        if self.session.get(models.Cyclus, cyclus.jaar) is None:
+            self.session.add(models.Cyclus(jaar=cyclus.jaar, deadline=cyclus.deadline))
+            self.session.flush()
+        return cyclus
+
+    def bekende_brins(self, brins: set[str]) -> set[str]:
+        """Those of ``brins`` that are in the DUO reference data."""
+        if not brins:
+            return set()
+        rows = self.session.scalars(select(models.Instelling.brin).where(models.Instelling.brin.in_(brins)))
+        return set(rows)
+
+    def bekende_gemeenten(self) -> set[str] | None:
+        """All known gemeentecodes, or None when no reference data is loaded (then only the format counts)."""
+        codes = set(self.session.scalars(select(models.Gemeente.code)))
+        return codes or None

@@ -1,0 +1,165 @@
+"""Gathers what the broker knows about pupils (``LeerlingFeiten``) in a few set-based queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+
+from broker.db import models
+from broker.domain.status import AanmeldStatus, MboGangerStatus
+from broker.domain.visibility import AanmeldingFeit, LeerlingFeiten, Partij, PartijSoort
+from broker.service.context import Verwerking
+
+_PARTIJ = 500  # bound the IN-list size (SQLite allows 32766 parameters; stay far below)
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """One pupil: its pseudonym, a ciphertext of its number, and its facts as seen for one caller."""
+
+    sleutel_hash: str
+    nummer_versleuteld: bytes
+    feiten: LeerlingFeiten
+
+
+@dataclass(frozen=True)
+class _Regio:
+    vestiging: dict[str, str | None]
+    instelling: dict[str, str | None]
+    gemeente: dict[str, str | None]
+
+    @classmethod
+    def laad(cls, verwerking: Verwerking) -> _Regio:
+        s = verwerking.session
+        return cls(
+            vestiging=dict(s.execute(select(models.Vestiging.code, models.Vestiging.rmc_regio)).all()),
+            instelling=dict(s.execute(select(models.Instelling.brin, models.Instelling.rmc_regio)).all()),
+            gemeente=dict(s.execute(select(models.Gemeente.code, models.Gemeente.rmc_regio)).all()),
+        )
+
+
+def _in_stukken(waarden: Collection[str]) -> Iterator[list[str]]:
+    lijst = sorted(waarden)
+    for i in range(0, len(lijst), _PARTIJ):
+        yield lijst[i : i + _PARTIJ]
+
+
+def dossiers(verwerking: Verwerking, partij: Partij, hashes: Collection[str]) -> dict[str, Dossier]:
+    """The facts of the pupils ``hashes`` in the current cycle, keyed by pseudonym.
+
+    When a pupil was delivered by several VO schools, a VO caller sees its own school's delivery and
+    everyone else the most recent active one. Pupils the broker does not know are absent.
+    """
+    cyclus = verwerking.cyclus.jaar
+    leerlingen: dict[str, list[models.Leerling]] = defaultdict(list)
+    aanmeldingen: dict[str, list[models.Aanmelding]] = defaultdict(list)
+    for stuk in _in_stukken(hashes):
+        for rij in verwerking.session.scalars(
+            select(models.Leerling).where(
+                models.Leerling.cyclus_jaar == cyclus, models.Leerling.sleutel_hash.in_(stuk)
+            )
+        ):
+            leerlingen[rij.sleutel_hash].append(rij)
+        for rij in verwerking.session.scalars(
+            select(models.Aanmelding)
+            .where(models.Aanmelding.cyclus_jaar == cyclus, models.Aanmelding.sleutel_hash.in_(stuk))
+            .order_by(models.Aanmelding.id)
+        ):
+            aanmeldingen[rij.sleutel_hash].append(rij)
+    regio = _Regio.laad(verwerking)
+    uitkomst = {}
+    for sleutel_hash in set(leerlingen) | set(aanmeldingen):
+        leerling = _kies_levering(leerlingen.get(sleutel_hash, []), partij)
+        eigen = aanmeldingen.get(sleutel_hash, [])
+        versleuteld = leerling.nummer_versleuteld if leerling else eigen[0].nummer_versleuteld
+        uitkomst[sleutel_hash] = Dossier(sleutel_hash, versleuteld, _feiten(leerling, eigen, regio))
+    return uitkomst
+
+
+def _kies_levering(rijen: list[models.Leerling], partij: Partij) -> models.Leerling | None:
+    if not rijen:
+        return None
+    if partij.soort is PartijSoort.VO_SCHOOL:
+        eigen = [r for r in rijen if r.brin_vo in partij.brins]
+        if eigen:
+            rijen = eigen
+    return max(rijen, key=lambda r: (r.status == MboGangerStatus.ACTIEF, r.gewijzigd_op, r.id))
+
+
+def _feiten(
+    leerling: models.Leerling | None, aanmeldingen: list[models.Aanmelding], regio: _Regio
+) -> LeerlingFeiten:
+    feiten = tuple(
+        AanmeldingFeit(brin_mbo=a.brin_mbo, status=AanmeldStatus(a.status), datum=a.status_datum)
+        for a in aanmeldingen
+    )
+    if leerling is None:
+        return LeerlingFeiten(None, None, None, None, None, feiten)
+    vo_regio = regio.vestiging.get(leerling.vestiging or "") or regio.instelling.get(leerling.brin_vo)
+    return LeerlingFeiten(
+        brin_vo=leerling.brin_vo,
+        vo_rmc_regio=vo_regio,
+        gemeentecode=leerling.gemeentecode,
+        woon_rmc_regio=regio.gemeente.get(leerling.gemeentecode or ""),
+        mbo_ganger_status=MboGangerStatus(leerling.status),
+        aanmeldingen=feiten,
+    )
+
+
+def hashes_in_bereik(verwerking: Verwerking, partij: Partij) -> set[str]:
+    """Pseudonyms of every pupil that might be in ``partij``'s scope (a superset; ``mag_zien`` decides)."""
+    cyclus = verwerking.cyclus.jaar
+    L, A = models.Leerling, models.Aanmelding
+    vragen = []
+    if partij.brins:
+        vragen.append(select(A.sleutel_hash).where(A.cyclus_jaar == cyclus, A.brin_mbo.in_(partij.brins)))
+        vragen.append(select(L.sleutel_hash).where(L.cyclus_jaar == cyclus, L.brin_vo.in_(partij.brins)))
+    gemeenten = set(partij.gemeentecodes)
+    if partij.soort is PartijSoort.REGIONAAL_SYSTEEM and partij.rmc_regios:
+        gemeenten |= _gemeenten_in_regios(verwerking, partij)
+        brins = _brins_in_regios(verwerking, partij)
+        vestigingen = _vestigingen_in_regios(verwerking, partij)
+        vragen.append(
+            select(L.sleutel_hash).where(
+                L.cyclus_jaar == cyclus, or_(L.brin_vo.in_(brins), L.vestiging.in_(vestigingen))
+            )
+        )
+    if gemeenten:
+        vragen.append(select(L.sleutel_hash).where(L.cyclus_jaar == cyclus, L.gemeentecode.in_(gemeenten)))
+    hashes: set[str] = set()
+    for vraag in vragen:
+        hashes.update(verwerking.session.scalars(vraag))
+    return hashes
+
+
+def _regios(partij: Partij) -> set[str]:
+    from broker.domain.visibility import normaliseer_rmc
+
+    return {normaliseer_rmc(r) for r in partij.rmc_regios}
+
+
+def _gemeenten_in_regios(verwerking: Verwerking, partij: Partij) -> set[str]:
+    return set(
+        verwerking.session.scalars(
+            select(models.Gemeente.code).where(models.Gemeente.rmc_regio.in_(_regios(partij)))
+        )
+    )
+
+
+def _brins_in_regios(verwerking: Verwerking, partij: Partij) -> set[str]:
+    return set(
+        verwerking.session.scalars(
+            select(models.Instelling.brin).where(models.Instelling.rmc_regio.in_(_regios(partij)))
+        )
+    )
+
+
+def _vestigingen_in_regios(verwerking: Verwerking, partij: Partij) -> set[str]:
+    return set(
+        verwerking.session.scalars(
+            select(models.Vestiging.code).where(models.Vestiging.rmc_regio.in_(_regios(partij)))
+        )
+    )

@@ -1,0 +1,193 @@
+"""Flow a: a VO school delivers its potential mbo-gangers and every change to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from broker.db import models
+from broker.domain.identifiers import (
+    Leerlingnummer,
+    parse_gemeentecode,
+    parse_leerlingnummer,
+    parse_postcode,
+    parse_vestigingscode,
+)
+from broker.domain.meldingen import (
+    DUBBEL_IN_BATCH,
+    GEMEENTECODE_ONGELDIG,
+    LEERLING_AL_AANGELEVERD,
+    LEERLING_ONBEKEND,
+    Afwijzing,
+)
+from broker.domain.status import (
+    AfmeldReden,
+    MboGangerStatus,
+    Mutatie,
+    controleer_mutatie,
+    parse_afmeldreden,
+    parse_mutatie,
+)
+from broker.service.batch import BatchUitkomst
+from broker.service.context import Aanroep, Verwerking
+from broker.service.scope import brins_van_afzender
+from broker.service.wijzigingen import registreer_wijziging
+
+
+@dataclass(frozen=True)
+class LeerlingInvoer:
+    """One record of ``aanleverenLeerlingen`` as received (strings, unvalidated)."""
+
+    volgnummer: int
+    bsn: str | None
+    onderwijsnummer: str | None
+    brin_vo: str | None
+    vestiging: str | None
+    postcode: str | None
+    woongemeente: str | None
+    mutatie: str | None
+    afmeldreden: str | None
+
+
+@dataclass(frozen=True)
+class _GeldigeLeerling:
+    volgnummer: int
+    nummer: Leerlingnummer
+    sleutel_hash: str
+    brin_vo: str
+    vestiging: str | None
+    postcode: str
+    gemeentecode: str
+    mutatie: Mutatie
+    reden: AfmeldReden | None
+
+
+def aanleveren_leerlingen(
+    verwerking: Verwerking, aanroep: Aanroep, records: list[LeerlingInvoer], vervang: bool = False
+) -> BatchUitkomst:
+    """Apply a batch of potential mbo-gangers from a VO school (flow a; WEB art. 8.0.3, WVO art. 27d).
+
+    Every valid record is applied, every invalid one is rejected with a code (VVA1xx) and changes
+    nothing. With ``vervang`` the batch is the whole start population of the BRINs in it: active
+    pupils of those BRINs that are not in the batch are withdrawn with reason nietMeerAangeleverd.
+    Raises ``NietGeautoriseerd`` (DK0002) before applying anything when a record names a known BRIN
+    the caller does not act for.
+    """
+    brins = brins_van_afzender(verwerking, aanroep.partij, [(r.volgnummer, r.brin_vo) for r in records])
+    cyclus = verwerking.cyclus.jaar
+    gemeenten = verwerking.bekende_gemeenten()
+    uitkomst = BatchUitkomst()
+    gezien: set[tuple[str, str]] = set()
+    for record in records:
+        try:
+            geldig = _valideer(verwerking, record, brins[record.volgnummer], gemeenten)
+            if (geldig.sleutel_hash, geldig.brin_vo) in gezien:
+                raise Afwijzing(DUBBEL_IN_BATCH)
+            gezien.add((geldig.sleutel_hash, geldig.brin_vo))
+            _pas_toe(verwerking, aanroep, cyclus, geldig)
+        except Afwijzing as afwijzing:
+            uitkomst.afgewezen(record.volgnummer, afwijzing.melding)
+        else:
+            uitkomst.verwerkt(record.volgnummer)
+    if vervang:
+        _meld_ontbrekenden_af(verwerking, aanroep, cyclus, gezien)
+    return uitkomst
+
+
+def _valideer(
+    verwerking: Verwerking, record: LeerlingInvoer, brin: Afwijzing | str, gemeenten: set[str] | None
+) -> _GeldigeLeerling:
+    if isinstance(brin, Afwijzing):
+        raise brin
+    nummer = parse_leerlingnummer(record.bsn, record.onderwijsnummer)
+    mutatie = parse_mutatie(record.mutatie or "")
+    reden = parse_afmeldreden(record.afmeldreden) if record.afmeldreden else None
+    controleer_mutatie(mutatie, reden)
+    gemeentecode = parse_gemeentecode(record.woongemeente or "")
+    if gemeenten is not None and gemeentecode not in gemeenten:
+        raise Afwijzing(GEMEENTECODE_ONGELDIG)
+    return _GeldigeLeerling(
+        volgnummer=record.volgnummer,
+        nummer=nummer,
+        sleutel_hash=verwerking.sleutelbos.pseudoniem(nummer),
+        brin_vo=brin,
+        vestiging=parse_vestigingscode(brin, record.vestiging) if record.vestiging else None,
+        postcode=parse_postcode(record.postcode or ""),
+        gemeentecode=gemeentecode,
+        mutatie=mutatie,
+        reden=reden,
+    )
+
+
+def _bestaande(verwerking: Verwerking, cyclus: int, sleutel_hash: str, brin: str) -> models.Leerling | None:
+    return verwerking.session.scalar(
+        select(models.Leerling).where(
+            models.Leerling.cyclus_jaar == cyclus,
+            models.Leerling.sleutel_hash == sleutel_hash,
+            models.Leerling.brin_vo == brin,
+        )
+    )
+
+
+def _pas_toe(verwerking: Verwerking, aanroep: Aanroep, cyclus: int, geldig: _GeldigeLeerling) -> None:
+    rij = _bestaande(verwerking, cyclus, geldig.sleutel_hash, geldig.brin_vo)
+    if geldig.mutatie is Mutatie.TOEVOEGEN:
+        if rij is not None and rij.status == MboGangerStatus.ACTIEF:
+            raise Afwijzing(LEERLING_AL_AANGELEVERD)
+        if rij is None:
+            rij = models.Leerling(
+                cyclus_jaar=cyclus,
+                sleutel_hash=geldig.sleutel_hash,
+                nummer_versleuteld=verwerking.sleutelbos.versleutel(geldig.nummer),
+                brin_vo=geldig.brin_vo,
+                aangeleverd_op=verwerking.nu,
+            )
+            verwerking.session.add(rij)
+    elif rij is None:
+        raise Afwijzing(LEERLING_ONBEKEND)
+    rij.vestiging = geldig.vestiging
+    rij.postcode = geldig.postcode
+    rij.gemeentecode = geldig.gemeentecode
+    if geldig.mutatie is Mutatie.AFMELDEN:
+        rij.status, rij.afmeldreden = MboGangerStatus.AFGEMELD, geldig.reden
+    elif geldig.mutatie is Mutatie.TOEVOEGEN:
+        rij.status, rij.afmeldreden = MboGangerStatus.ACTIEF, None
+    _leg_vast(verwerking, aanroep, cyclus, rij, geldig.mutatie)
+
+
+def _leg_vast(
+    verwerking: Verwerking, aanroep: Aanroep, cyclus: int, rij: models.Leerling, mutatie: Mutatie
+) -> None:
+    rij.gewijzigd_op = verwerking.nu
+    verwerking.session.flush()
+    verwerking.session.add(
+        models.LeerlingMutatie(
+            leerling_id=rij.id,
+            mutatie=mutatie,
+            status=rij.status,
+            afmeldreden=rij.afmeldreden,
+            vastgelegd_op=verwerking.nu,
+            bericht_id=aanroep.bericht_id,
+        )
+    )
+    registreer_wijziging(verwerking, cyclus, rij.sleutel_hash)
+
+
+def _meld_ontbrekenden_af(
+    verwerking: Verwerking, aanroep: Aanroep, cyclus: int, gezien: set[tuple[str, str]]
+) -> None:
+    brins = {brin for _, brin in gezien}
+    if not brins:
+        return
+    actieven = verwerking.session.scalars(
+        select(models.Leerling).where(
+            models.Leerling.cyclus_jaar == cyclus,
+            models.Leerling.brin_vo.in_(brins),
+            models.Leerling.status == MboGangerStatus.ACTIEF,
+        )
+    )
+    for rij in list(actieven):
+        if (rij.sleutel_hash, rij.brin_vo) not in gezien:
+            rij.status, rij.afmeldreden = MboGangerStatus.AFGEMELD, AfmeldReden.NIET_MEER_AANGELEVERD
+            _leg_vast(verwerking, aanroep, cyclus, rij, Mutatie.AFMELDEN)

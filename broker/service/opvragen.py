@@ -1,0 +1,187 @@
+"""Queries of flows a–d: every answer is filtered through the visibility rules of the domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from broker.db import models
+from broker.domain.identifiers import Leerlingnummer, parse_brin, parse_gemeentecode, parse_leerlingnummer
+from broker.domain.meldingen import Afwijzing
+from broker.domain.status import MboGangerStatus
+from broker.domain.visibility import LeerlingBeeld, beeld_voor, is_aangemeld, is_ingeschreven, mag_zien
+from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
+from broker.service.feiten import Dossier, dossiers, hashes_in_bereik
+
+#: Rows of the change feed one request may scan, so a caller with few visible pupils cannot make
+#: one request walk the whole national feed.
+MAX_SCAN = 20_000
+STANDAARD_MAXIMUM = 500
+
+
+@dataclass(frozen=True)
+class Overzicht:
+    """One pupil as shown to the caller: its number and what the caller may see."""
+
+    nummer: Leerlingnummer
+    beeld: LeerlingBeeld
+
+
+@dataclass(frozen=True)
+class WijzigingenPagina:
+    wijzigingen: list[tuple[int, Overzicht]]
+    volgende_cursor: int
+    meer: bool
+
+
+@dataclass(frozen=True)
+class SignaalRegel:
+    signaal_id: int
+    soort: str
+    aangemaakt_op: datetime
+    brin: str | None
+    nummer: Leerlingnummer | None
+    omschrijving: str
+
+
+def _toon(verwerking: Verwerking, aanroep: Aanroep, dossier: Dossier) -> Overzicht:
+    nummer = verwerking.sleutelbos.ontsleutel(dossier.nummer_versleuteld)
+    return Overzicht(nummer, beeld_voor(aanroep.partij, dossier.feiten))
+
+
+def _zichtbaar(verwerking: Verwerking, aanroep: Aanroep) -> list[Dossier]:
+    alle = dossiers(verwerking, aanroep.partij, hashes_in_bereik(verwerking, aanroep.partij))
+    gekozen = [d for d in alle.values() if mag_zien(aanroep.partij, d.feiten)]
+    return sorted(gekozen, key=lambda d: (d.feiten.brin_vo or "", d.sleutel_hash))
+
+
+def opvragen_status(
+    verwerking: Verwerking, aanroep: Aanroep, gevraagd: list[tuple[str | None, str | None]]
+) -> list[Overzicht]:
+    """The status of the pupils ``gevraagd`` ((bsn, onderwijsnummer) pairs), or of all in scope if empty.
+
+    Raises ``NietGeautoriseerd`` (DK0002) when any asked pupil is invalid, unknown or outside the
+    caller's scope; the three are not told apart, so an answer never reveals whether a pupil is known
+    (edukoppeling.md F3).
+    """
+    if not gevraagd:
+        return [_toon(verwerking, aanroep, d) for d in _zichtbaar(verwerking, aanroep)]
+    hashes = []
+    for positie, (bsn, onderwijsnummer) in enumerate(gevraagd, start=1):
+        try:
+            hashes.append(verwerking.sleutelbos.pseudoniem(parse_leerlingnummer(bsn, onderwijsnummer)))
+        except Afwijzing:
+            raise NietGeautoriseerd(f"leerling {positie} in het verzoek valt niet binnen uw bereik") from None
+    gevonden = dossiers(verwerking, aanroep.partij, hashes)
+    uitkomst = []
+    for positie, sleutel_hash in enumerate(hashes, start=1):
+        dossier = gevonden.get(sleutel_hash)
+        if dossier is None or not mag_zien(aanroep.partij, dossier.feiten):
+            raise NietGeautoriseerd(f"leerling {positie} in het verzoek valt niet binnen uw bereik")
+        uitkomst.append(_toon(verwerking, aanroep, dossier))
+    return uitkomst
+
+
+def opvragen_niet_aangemeld(verwerking: Verwerking, aanroep: Aanroep, brin_vo: str | None) -> list[Overzicht]:
+    """Active potential mbo-gangers in scope with no active registration anywhere (flow a, signal basis).
+
+    ``brin_vo`` narrows the answer to one of the caller's BRINs; another BRIN raises
+    ``NietGeautoriseerd`` (DK0002).
+    """
+    if brin_vo is not None:
+        brin = _eigen_brin(aanroep, brin_vo)
+    return [
+        _toon(verwerking, aanroep, d)
+        for d in _zichtbaar(verwerking, aanroep)
+        if d.feiten.mbo_ganger_status is MboGangerStatus.ACTIEF
+        and not is_aangemeld(d.feiten)
+        and (brin_vo is None or d.feiten.brin_vo == brin)
+    ]
+
+
+def _eigen_brin(aanroep: Aanroep, ruw: str) -> str:
+    try:
+        brin = parse_brin(ruw)
+    except Afwijzing:
+        brin = None
+    if brin is None or brin not in aanroep.partij.brins:
+        raise NietGeautoriseerd("brinVo hoort niet bij de afzender")
+    return brin
+
+
+def opvragen_overzicht(verwerking: Verwerking, aanroep: Aanroep, gemeenten: list[str]) -> list[Overzicht]:
+    """Flow c: resident pupils of the caller's gemeenten who are active and not enrolled anywhere.
+
+    ``gemeenten`` narrows the answer; a gemeentecode the caller does not act for raises
+    ``NietGeautoriseerd`` (DK0002). Pupils with no registration and pupils registered but not
+    (yet) enrolled are both listed, each with its registrations.
+    """
+    gekozen = set()
+    for ruw in gemeenten:
+        try:
+            code = parse_gemeentecode(ruw)
+        except Afwijzing:
+            code = None
+        if code is None or code not in aanroep.partij.gemeentecodes:
+            raise NietGeautoriseerd("woongemeente hoort niet bij de afzender")
+        gekozen.add(code)
+    return [
+        _toon(verwerking, aanroep, d)
+        for d in _zichtbaar(verwerking, aanroep)
+        if d.feiten.mbo_ganger_status is MboGangerStatus.ACTIEF
+        and not is_ingeschreven(d.feiten)
+        and (not gekozen or d.feiten.gemeentecode in gekozen)
+    ]
+
+
+def opvragen_wijzigingen(
+    verwerking: Verwerking, aanroep: Aanroep, vanaf: int, maximum: int | None
+) -> WijzigingenPagina:
+    """Pupils in scope changed after cursor ``vanaf``, oldest first, each once with its current state.
+
+    At most ``maximum`` (default 500) pupils and ``MAX_SCAN`` feed rows per call; ``meer`` tells the
+    caller to poll again at once from ``volgende_cursor``.
+    """
+    maximum = maximum or STANDAARD_MAXIMUM
+    rijen = verwerking.session.execute(
+        select(models.Wijziging.volgnummer, models.Wijziging.sleutel_hash)
+        .where(models.Wijziging.cyclus_jaar == verwerking.cyclus.jaar, models.Wijziging.volgnummer > vanaf)
+        .order_by(models.Wijziging.volgnummer)
+        .limit(MAX_SCAN + 1)
+    ).all()
+    gescand, meer = rijen[:MAX_SCAN], len(rijen) > MAX_SCAN
+    gevonden = dossiers(verwerking, aanroep.partij, {h for _, h in gescand})
+    uitkomst: list[tuple[int, Overzicht]] = []
+    getoond: set[str] = set()
+    cursor = vanaf
+    for volgnummer, sleutel_hash in gescand:
+        dossier = gevonden.get(sleutel_hash)
+        if sleutel_hash not in getoond and dossier and mag_zien(aanroep.partij, dossier.feiten):
+            if len(uitkomst) == maximum:
+                return WijzigingenPagina(uitkomst, cursor, True)
+            getoond.add(sleutel_hash)
+            uitkomst.append((volgnummer, _toon(verwerking, aanroep, dossier)))
+        cursor = volgnummer
+    return WijzigingenPagina(uitkomst, cursor, meer)
+
+
+def opvragen_signalen(verwerking: Verwerking, aanroep: Aanroep, vanaf: int | None) -> list[SignaalRegel]:
+    """The caller's signals with an id above ``vanaf`` (all when None), oldest first."""
+    rijen = verwerking.session.scalars(
+        select(models.Signaal)
+        .where(models.Signaal.partij_oin == aanroep.partij.oin, models.Signaal.id > (vanaf or 0))
+        .order_by(models.Signaal.id)
+    )
+    return [
+        SignaalRegel(
+            signaal_id=r.id,
+            soort=r.soort,
+            aangemaakt_op=r.aangemaakt_op,
+            brin=r.brin,
+            nummer=verwerking.sleutelbos.ontsleutel(r.nummer_versleuteld) if r.nummer_versleuteld else None,
+            omschrijving=r.omschrijving,
+        )
+        for r in rijen
+    ]

@@ -1,0 +1,123 @@
+"""The four spyne services (one per WSDL port type). Thin: map, call the service layer, map back.
+
+Each method gets the unit of work and the authenticated caller through ``ctx.udc`` (a ``Werk``),
+set by the dispatcher after the Edukoppeling gate accepted the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from spyne import ServiceBase, rpc
+
+from broker.service import aanmeldingen, leerlingen, opvragen
+from broker.service.context import Aanroep, Verwerking
+from broker.soap import mapping
+from broker.soap import models as m
+
+
+@dataclass
+class Werk:
+    """What a spyne method works with; ``fout`` catches an exception for the dispatcher."""
+
+    dienst: str
+    verwerking: Verwerking
+    aanroep: Aanroep
+    fout: BaseException | None = None
+
+
+def _ping(ctx, verzoek):
+    werk: Werk = ctx.udc
+    return m.PingResponse(dienst=werk.dienst, tijdstip=datetime.now(UTC), echo=verzoek.echo)
+
+
+def _aanleveren_leerlingen(ctx, verzoek):
+    werk: Werk = ctx.udc
+    uitkomst = leerlingen.aanleveren_leerlingen(
+        werk.verwerking, werk.aanroep, mapping.leerlingen_in(verzoek), bool(verzoek.vervangStartpopulatie)
+    )
+    return mapping.batch_uit(m.AanleverenLeerlingenResponse, uitkomst)
+
+
+def _aanleveren_aanmeldingen(ctx, verzoek):
+    werk: Werk = ctx.udc
+    uitkomst = aanmeldingen.aanleveren_aanmeldingen(
+        werk.verwerking, werk.aanroep, mapping.aanmeldingen_in(verzoek)
+    )
+    return mapping.batch_uit(m.AanleverenAanmeldingenResponse, uitkomst)
+
+
+def _opvragen_status(ctx, verzoek):
+    werk: Werk = ctx.udc
+    lijst = opvragen.opvragen_status(werk.verwerking, werk.aanroep, mapping.ids_in(verzoek))
+    return m.OpvragenStatusResponse(leerling=[mapping.overzicht_uit(o) for o in lijst])
+
+
+def _opvragen_niet_aangemeld(ctx, verzoek):
+    werk: Werk = ctx.udc
+    lijst = opvragen.opvragen_niet_aangemeld(werk.verwerking, werk.aanroep, verzoek.brinVo)
+    return m.OpvragenNietAangemeldResponse(leerling=[mapping.overzicht_uit(o) for o in lijst])
+
+
+def _opvragen_overzicht(ctx, verzoek):
+    werk: Werk = ctx.udc
+    lijst = opvragen.opvragen_overzicht(werk.verwerking, werk.aanroep, list(verzoek.woongemeente or []))
+    return m.OpvragenOverzichtResponse(leerling=[mapping.overzicht_uit(o) for o in lijst])
+
+
+def _opvragen_wijzigingen(ctx, verzoek):
+    werk: Werk = ctx.udc
+    pagina = opvragen.opvragen_wijzigingen(
+        werk.verwerking, werk.aanroep, verzoek.vanafCursor, verzoek.maximum
+    )
+    return m.OpvragenWijzigingenResponse(
+        wijziging=[m.Wijziging(cursor=c, leerling=mapping.overzicht_uit(o)) for c, o in pagina.wijzigingen],
+        volgendeCursor=pagina.volgende_cursor,
+        meer=pagina.meer,
+    )
+
+
+def _opvragen_signalen(ctx, verzoek):
+    werk: Werk = ctx.udc
+    regels = opvragen.opvragen_signalen(werk.verwerking, werk.aanroep, verzoek.vanafSignaalId)
+    return m.OpvragenSignalenResponse(signaal=[mapping.signaal_uit(r) for r in regels])
+
+
+_OPERATIES = {
+    "ping": (_ping, m.Ping, m.PingResponse),
+    "aanleverenLeerlingen": (_aanleveren_leerlingen, m.AanleverenLeerlingen, m.AanleverenLeerlingenResponse),
+    "aanleverenAanmeldingen": (
+        _aanleveren_aanmeldingen,
+        m.AanleverenAanmeldingen,
+        m.AanleverenAanmeldingenResponse,
+    ),
+    "opvragenStatus": (_opvragen_status, m.OpvragenStatus, m.OpvragenStatusResponse),
+    "opvragenNietAangemeld": (
+        _opvragen_niet_aangemeld,
+        m.OpvragenNietAangemeld,
+        m.OpvragenNietAangemeldResponse,
+    ),
+    "opvragenOverzicht": (_opvragen_overzicht, m.OpvragenOverzicht, m.OpvragenOverzichtResponse),
+    "opvragenWijzigingen": (_opvragen_wijzigingen, m.OpvragenWijzigingen, m.OpvragenWijzigingenResponse),
+    "opvragenSignalen": (_opvragen_signalen, m.OpvragenSignalen, m.OpvragenSignalenResponse),
+}
+
+
+def maak_dienst(naam: str, operaties: list[str]) -> type[ServiceBase]:
+    """A spyne service class named ``naam`` with the given operations (document/literal, bare
+    body style over wrapper elements = the wrapped convention on the wire, T2)."""
+    methoden = {}
+    for operatie in operaties:
+        functie, invoer, uitvoer = _OPERATIES[operatie]
+        methoden[operatie] = rpc(invoer, _returns=uitvoer, _body_style="bare")(_methode(functie, operatie))
+    return type(naam, (ServiceBase,), methoden)
+
+
+def _methode(functie, naam: str):
+    # A fresh function per service class: spyne binds each decorated function to one class.
+    def methode(ctx, verzoek):
+        return functie(ctx, verzoek)
+
+    methode.__name__ = naam
+    return methode

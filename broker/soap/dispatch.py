@@ -1,0 +1,89 @@
+"""Hands the verified tree to spyne without a second parse (design.md **must**: the bytes verified
+are the bytes the business layer reads).
+
+spyne's own Soap11 protocol would parse ``ctx.in_string`` again, with comments and PIs stripped and
+href multi-refs resolved. Here ``create_in_document`` is a no-op and the dispatcher puts the gate's
+tree in place; the gate has already validated the Body against ``xsd/``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lxml import etree
+from spyne import Application, MethodContext
+from spyne.protocol.soap import Soap11
+from spyne.server import ServerBase
+
+from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.ns import SOAP11, q
+from broker.soap.diensten import Werk, maak_dienst
+from broker.soap.models import NS
+
+# spyne logs exceptions with their text; ours never reach it, and nothing else should be logged by it.
+logging.getLogger("spyne").setLevel(logging.CRITICAL)
+
+
+class _VerifiedSoap11(Soap11):
+    def create_in_document(self, ctx, charset=None):
+        """The document is already in ``ctx.in_document``: never parse again."""
+
+
+class _Application(Application):
+    def call_wrapper(self, ctx):
+        # Keep the service layer's exception for the gate, which maps it to an Edukoppeling fault.
+        try:
+            return super().call_wrapper(ctx)
+        except Exception as exc:  # noqa: BLE001 — handed over, not swallowed
+            ctx.udc.fout = exc
+            return None
+
+
+def _zonder_commentaar(element: etree._Element) -> None:
+    """Remove comments from ``element``'s subtree, joining the text around them (H114/H115).
+
+    Comments are outside exclusive c14n without comments, so this changes nothing that is signed;
+    without it spyne would read only the text before a comment.
+    """
+    for commentaar in list(element.iter(etree.Comment)):
+        ouder, staart = commentaar.getparent(), commentaar.tail or ""
+        vorige = commentaar.getprevious()
+        if vorige is not None:
+            vorige.tail = (vorige.tail or "") + staart
+        else:
+            ouder.text = (ouder.text or "") + staart
+        ouder.remove(commentaar)
+
+
+class Dispatcher:
+    """One spyne application per service, called with the verified envelope."""
+
+    def __init__(self, naam: str, operaties: list[str]) -> None:
+        app = _Application(
+            [maak_dienst(naam, operaties)], tns=NS, in_protocol=_VerifiedSoap11(), out_protocol=Soap11()
+        )
+        self._server = ServerBase(app)
+
+    def verwerk(self, envelop: etree._Element, werk: Werk) -> etree._Element:
+        """Run the operation of ``envelop``'s Body and return the ``<op>Response`` element.
+
+        Raises whatever the service layer raised (via ``werk.fout``), or ``EdukoppelingFout``
+        Client.DK0004 / Server.DK0050 when spyne itself cannot map the message.
+        """
+        _zonder_commentaar(envelop.find(q(SOAP11, "Body")))
+        ctx = MethodContext(self._server, MethodContext.SERVER)
+        ctx.in_document = (envelop, {})
+        ctx.udc = werk
+        (ctx,) = self._server.generate_contexts(ctx)
+        if ctx.in_error is None:
+            self._server.get_in_object(ctx)
+        if ctx.in_error is not None:
+            raise EdukoppelingFout("Client.DK0004", f"spyne: {type(ctx.in_error).__name__}")
+        self._server.get_out_object(ctx)
+        if werk.fout is not None:
+            raise werk.fout
+        if ctx.out_error is not None:
+            raise EdukoppelingFout("Server.DK0050", f"spyne: {type(ctx.out_error).__name__}")
+        self._server.app.out_protocol.serialize(ctx, message=self._server.app.out_protocol.RESPONSE)
+        body = ctx.out_document.find(q(SOAP11, "Body"))
+        return body[0]

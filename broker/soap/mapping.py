@@ -1,0 +1,99 @@
+"""Maps spyne request objects to service-layer input and service-layer results to spyne responses."""
+
+from __future__ import annotations
+
+from broker.domain.identifiers import Leerlingnummer
+from broker.service.aanmeldingen import AanmeldingInvoer
+from broker.service.batch import BatchUitkomst
+from broker.service.leerlingen import LeerlingInvoer
+from broker.service.opvragen import Overzicht, SignaalRegel
+from broker.soap import models as m
+
+
+def _lijst(waarde) -> list:
+    return list(waarde or [])
+
+
+def leerlingen_in(verzoek) -> list[LeerlingInvoer]:
+    return [
+        LeerlingInvoer(
+            volgnummer=r.volgnummer,
+            bsn=r.bsn,
+            onderwijsnummer=r.onderwijsnummer,
+            brin_vo=r.brinVo,
+            vestiging=r.vestiging,
+            postcode=r.postcode,
+            woongemeente=r.woongemeente,
+            mutatie=r.mutatie,
+            afmeldreden=r.afmeldReden,
+        )
+        for r in _lijst(verzoek.leerling)
+    ]
+
+
+def aanmeldingen_in(verzoek) -> list[AanmeldingInvoer]:
+    return [
+        AanmeldingInvoer(
+            volgnummer=r.volgnummer,
+            bsn=r.bsn,
+            onderwijsnummer=r.onderwijsnummer,
+            brin_mbo=r.brinMbo,
+            status=r.status,
+            datum=r.datum,
+            crebo=r.crebo,
+            locatie=r.locatie,
+        )
+        for r in _lijst(verzoek.aanmelding)
+    ]
+
+
+def ids_in(verzoek) -> list[tuple[str | None, str | None]]:
+    return [(r.bsn, r.onderwijsnummer) for r in _lijst(verzoek.leerling)]
+
+
+def batch_uit(cls, uitkomst: BatchUitkomst):
+    return cls(
+        aantalVerwerkt=uitkomst.aantal_verwerkt,
+        aantalAfgewezen=uitkomst.aantal_afgewezen,
+        resultaat=[
+            m.Resultaat(
+                volgnummer=u.volgnummer,
+                verwerkt=u.verwerkt,
+                code=u.melding.code if u.melding else None,
+                tekstNl=u.melding.tekst_nl if u.melding else None,
+                tekstEn=u.melding.tekst_en if u.melding else None,
+            )
+            for u in uitkomst.uitkomsten
+        ],
+    )
+
+
+def _nummer(nummer: Leerlingnummer | None) -> dict:
+    if nummer is None:
+        return {}
+    return {"bsn": nummer.waarde} if nummer.soort == "bsn" else {"onderwijsnummer": nummer.waarde}
+
+
+def overzicht_uit(overzicht: Overzicht) -> m.LeerlingOverzicht:
+    beeld = overzicht.beeld
+    return m.LeerlingOverzicht(
+        **_nummer(overzicht.nummer),
+        brinVo=beeld.brin_vo,
+        woongemeente=beeld.gemeentecode,
+        mboGangerStatus=str(beeld.mbo_ganger_status) if beeld.mbo_ganger_status else None,
+        aanmelding=[
+            m.Aanmelding(brinMbo=a.brin_mbo, status=str(a.status), datum=a.datum) for a in beeld.aanmeldingen
+        ],
+        eldersAangemeld=beeld.elders_aangemeld,
+    )
+
+
+def signaal_uit(regel: SignaalRegel) -> m.Signaal:
+    return m.Signaal(
+        signaalId=regel.signaal_id,
+        soort=regel.soort,
+        aangemaaktOp=regel.aangemaakt_op,
+        brin=regel.brin,
+        **_nummer(regel.nummer),
+        omschrijving=regel.omschrijving,
+    )

@@ -1,0 +1,147 @@
+"""Spyne models mirroring ``xsd/vva-aanmelden-v1.xsd`` element for element.
+
+The XSD is the contract and is enforced by the gate before spyne sees a message
+(``broker.edukoppeling.contract``); these classes only map the validated XML to Python objects and
+back, so the types here are deliberately plain. ``tests/soap/test_models_match_xsd.py`` checks that
+every complex type here has exactly the children, in the order, that the XSD declares.
+"""
+
+from __future__ import annotations
+
+from spyne import Boolean, ComplexModel, Date, DateTime, Integer, Long, Unicode
+
+NS = "urn:nl:vva:aanmelden:v1"
+
+
+class _Vva(ComplexModel):
+    __namespace__ = NS
+
+
+def _lijst(cls):
+    return cls.customize(max_occurs="unbounded")
+
+
+# --- building blocks -----------------------------------------------------------------------
+
+
+class LeerlingId(_Vva):
+    _type_info = [("bsn", Unicode), ("onderwijsnummer", Unicode)]
+
+
+class AanleverLeerling(_Vva):
+    _type_info = [
+        ("volgnummer", Integer),
+        ("bsn", Unicode),
+        ("onderwijsnummer", Unicode),
+        ("brinVo", Unicode),
+        ("vestiging", Unicode),
+        ("postcode", Unicode),
+        ("woongemeente", Unicode),
+        ("mutatie", Unicode),
+        ("afmeldReden", Unicode),
+    ]
+
+
+class AanleverAanmelding(_Vva):
+    _type_info = [
+        ("volgnummer", Integer),
+        ("bsn", Unicode),
+        ("onderwijsnummer", Unicode),
+        ("brinMbo", Unicode),
+        ("status", Unicode),
+        ("datum", Date),
+        ("crebo", Unicode),
+        ("locatie", Unicode),
+    ]
+
+
+class Resultaat(_Vva):
+    _type_info = [
+        ("volgnummer", Integer),
+        ("verwerkt", Boolean),
+        ("code", Unicode),
+        ("tekstNl", Unicode),
+        ("tekstEn", Unicode),
+    ]
+
+
+class Aanmelding(_Vva):
+    _type_info = [("brinMbo", Unicode), ("status", Unicode), ("datum", Date)]
+
+
+class LeerlingOverzicht(_Vva):
+    _type_info = [
+        ("bsn", Unicode),
+        ("onderwijsnummer", Unicode),
+        ("brinVo", Unicode),
+        ("woongemeente", Unicode),
+        ("mboGangerStatus", Unicode),
+        ("aanmelding", _lijst(Aanmelding)),
+        ("eldersAangemeld", Boolean),
+    ]
+
+
+class Wijziging(_Vva):
+    _type_info = [("cursor", Long), ("leerling", LeerlingOverzicht)]
+
+
+class Signaal(_Vva):
+    _type_info = [
+        ("signaalId", Long),
+        ("soort", Unicode),
+        ("aangemaaktOp", DateTime),
+        ("brin", Unicode),
+        ("bsn", Unicode),
+        ("onderwijsnummer", Unicode),
+        ("omschrijving", Unicode),
+    ]
+
+
+class BatchResultaat(_Vva):
+    _type_info = [
+        ("aantalVerwerkt", Integer),
+        ("aantalAfgewezen", Integer),
+        ("resultaat", _lijst(Resultaat)),
+    ]
+
+
+class LeerlingLijst(_Vva):
+    _type_info = [("leerling", _lijst(LeerlingOverzicht))]
+
+
+# --- operation elements (document/literal wrapped: element name = operation name) -----------
+
+
+def _element(name: str, base=_Vva, fields=None):
+    attrs = {"__type_name__": name}
+    if fields is not None:
+        attrs["_type_info"] = fields
+    return type(name[0].upper() + name[1:], (base,), attrs)
+
+
+Ping = _element("ping", fields=[("echo", Unicode)])
+PingResponse = _element(
+    "pingResponse", fields=[("dienst", Unicode), ("tijdstip", DateTime), ("echo", Unicode)]
+)
+AanleverenLeerlingen = _element(
+    "aanleverenLeerlingen",
+    fields=[("vervangStartpopulatie", Boolean), ("leerling", _lijst(AanleverLeerling))],
+)
+AanleverenLeerlingenResponse = _element("aanleverenLeerlingenResponse", base=BatchResultaat)
+AanleverenAanmeldingen = _element(
+    "aanleverenAanmeldingen", fields=[("aanmelding", _lijst(AanleverAanmelding))]
+)
+AanleverenAanmeldingenResponse = _element("aanleverenAanmeldingenResponse", base=BatchResultaat)
+OpvragenStatus = _element("opvragenStatus", fields=[("leerling", _lijst(LeerlingId))])
+OpvragenStatusResponse = _element("opvragenStatusResponse", base=LeerlingLijst)
+OpvragenNietAangemeld = _element("opvragenNietAangemeld", fields=[("brinVo", Unicode)])
+OpvragenNietAangemeldResponse = _element("opvragenNietAangemeldResponse", base=LeerlingLijst)
+OpvragenOverzicht = _element("opvragenOverzicht", fields=[("woongemeente", _lijst(Unicode))])
+OpvragenOverzichtResponse = _element("opvragenOverzichtResponse", base=LeerlingLijst)
+OpvragenWijzigingen = _element("opvragenWijzigingen", fields=[("vanafCursor", Long), ("maximum", Integer)])
+OpvragenWijzigingenResponse = _element(
+    "opvragenWijzigingenResponse",
+    fields=[("wijziging", _lijst(Wijziging)), ("volgendeCursor", Long), ("meer", Boolean)],
+)
+OpvragenSignalen = _element("opvragenSignalen", fields=[("vanafSignaalId", Long)])
+OpvragenSignalenResponse = _element("opvragenSignalenResponse", fields=[("signaal", _lijst(Signaal))])

@@ -1,0 +1,1 @@
+"""The WSGI application: the one inbound pipeline in front of the spyne services."""

@@ -1,0 +1,62 @@
+"""HTTP framing checks before any SOAP processing (edukoppeling.md T4–T6; hostile-inputs.md §F)."""
+
+from __future__ import annotations
+
+from email.message import Message
+
+from broker.edukoppeling.faults import EdukoppelingFout, HttpFout
+
+
+def _content_type(waarde: str) -> tuple[str, dict[str, str]]:
+    bericht = Message()
+    bericht["content-type"] = waarde
+    params = {k.lower(): v for k, v in bericht.get_params()[1:]}
+    return bericht.get_content_type(), params
+
+
+def controleer_content_type(environ: dict) -> None:
+    """Accept ``text/xml`` with charset UTF-8 or without charset (T5).
+
+    Raises ``HttpFout`` 415 for compressed bodies (H91) and other media types (H98), and
+    ``EdukoppelingFout`` VersionMismatch.DK0001 for ``application/soap+xml`` (SOAP 1.2, H97) or
+    Client.DK0009 for another charset (T4, H99).
+    """
+    if environ.get("HTTP_CONTENT_ENCODING", "identity").lower() != "identity":
+        raise HttpFout(415, "compressed request bodies are not accepted")
+    soort, params = _content_type(environ.get("CONTENT_TYPE", ""))
+    if soort == "application/soap+xml":
+        raise EdukoppelingFout(
+            "VersionMismatch.DK0001", "soap:VersionMismatch media type application/soap+xml"
+        )
+    if soort != "text/xml":
+        raise HttpFout(415, "Content-Type must be text/xml; charset=UTF-8")
+    if "charset" in params and params["charset"].lower() not in ("utf-8", "utf8"):
+        raise EdukoppelingFout("Client.DK0009", "xml:Encoding charset not UTF-8")
+
+
+def lees_body(environ: dict, maximum: int) -> bytes:
+    """Read the request body, never more than ``maximum`` bytes (H92).
+
+    Raises ``HttpFout`` 413 when Content-Length or the bytes read (chunked) exceed the cap.
+    """
+    lengte = environ.get("CONTENT_LENGTH") or ""
+    if lengte.strip():
+        try:
+            aangekondigd = int(lengte)
+        except ValueError:
+            raise HttpFout(400, "Content-Length is not a number") from None
+        if aangekondigd > maximum:
+            raise HttpFout(413, "request body too large")
+        return environ["wsgi.input"].read(aangekondigd)
+    data = environ["wsgi.input"].read(maximum + 1)
+    if len(data) > maximum:
+        raise HttpFout(413, "request body too large")
+    return data
+
+
+def soapaction(environ: dict) -> str:
+    """The SOAPAction header as received; ``EdukoppelingFout`` Client.DK0003 when it is missing (T6)."""
+    waarde = environ.get("HTTP_SOAPACTION")
+    if waarde is None:
+        raise EdukoppelingFout("Client.DK0003", "SOAPAction header missing")
+    return waarde

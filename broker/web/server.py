@@ -1,0 +1,45 @@
+"""Runs the broker under gunicorn, a production WSGI server (pre-fork workers)."""
+
+from __future__ import annotations
+
+from gunicorn.app.base import BaseApplication
+
+from broker.bootstrap import Omgeving
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, omgeving: Omgeving, opties: dict) -> None:
+        self._omgeving = omgeving
+        self._opties = opties
+        super().__init__()
+
+    def load_config(self) -> None:
+        for sleutel, waarde in self._opties.items():
+            self.cfg.set(sleutel, waarde)
+
+    def load(self):
+        from broker.web.app import Broker
+
+        return Broker(self._omgeving)
+
+
+def serveer(omgeving: Omgeving, host: str, poort: int, workers: int, threads: int = 4) -> None:
+    """Serve the broker on ``host:poort`` with ``workers`` processes of ``threads`` threads each.
+
+    Each worker builds its own ``Broker`` after the fork (database connections are not shared
+    between processes). Blocks until stopped (SIGTERM/SIGINT).
+    """
+    _Gunicorn(
+        omgeving,
+        {
+            "bind": f"{host}:{poort}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "accesslog": "-",
+            # Never log query strings or bodies; the access log shows method, path and status only.
+            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss',
+        },
+    ).run()
