@@ -1,0 +1,98 @@
+"""The contract in wsdl/ + xsd/ is what the broker serves, and what its spyne models implement."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+import zeep
+from lxml import etree
+
+from broker.edukoppeling.contract import Contract, contract_map
+from broker.soap import models
+
+XS = "http://www.w3.org/2001/XMLSchema"
+WSDL = "http://schemas.xmlsoap.org/wsdl/"
+SOAPBIND = "http://schemas.xmlsoap.org/wsdl/soap/"
+WSAM = "http://www.w3.org/2007/05/addressing/metadata"
+ROOT = contract_map()
+WSDLS = sorted((ROOT / "wsdl").glob("*.wsdl"))
+
+
+@pytest.mark.parametrize("wsdl", WSDLS, ids=lambda p: p.name)
+def test_served_wsdl_is_the_contract_file(broker, wsdl):
+    dienst = next(d for d in Contract().diensten.values() if d.wsdl == wsdl)
+    antwoord = broker.post(b"", methode="GET", pad=f"{dienst.pad}?wsdl")
+    assert antwoord.status == 200
+    bestand = wsdl.read_text(encoding="utf-8")
+    geserveerd = antwoord.body.decode("utf-8")
+    # Only the placeholder endpoint differs: it becomes the address the WSDL was fetched from.
+    assert geserveerd == bestand.replace(f"https://vva.example{dienst.pad}", f"{broker.url}{dienst.pad}")
+
+
+def test_served_xsd_is_the_contract_file(broker):
+    antwoord = broker.post(b"", methode="GET", pad="/vva/xsd/vva-aanmelden-v1.xsd")
+    assert antwoord.body == (ROOT / "xsd" / "vva-aanmelden-v1.xsd").read_bytes()
+    assert broker.post(b"", methode="GET", pad="/vva/xsd/../pyproject.toml").status == 404
+
+
+@pytest.mark.parametrize("wsdl", WSDLS, ids=lambda p: p.name)
+def test_wsdl_follows_wus(wsdl):
+    doc = etree.parse(str(wsdl)).getroot()
+    ns = {"w": WSDL, "s": SOAPBIND}
+    assert doc.get("targetNamespace").startswith("urn:nl:vva:aanmelden:v1:")
+    assert len(doc.findall("w:portType", ns)) == 1  # WS003: one port type per WSDL
+    assert doc.find("w:binding/s:binding", ns).get("style") == "document"
+    for op in doc.findall("w:portType/w:operation", ns):
+        naam = op.get("name")
+        binding = doc.find(f"w:binding/w:operation[@name='{naam}']/s:operation", ns)
+        actie = binding.get("soapAction")
+        assert op.find("w:input", ns).get(f"{{{WSAM}}}Action") == actie  # WS008
+        assert op.find("w:output", ns).get(f"{{{WSAM}}}Action") == actie  # R2
+        for bericht, element in ((naam, naam), (f"{naam}Response", f"{naam}Response")):
+            part = doc.find(f"w:message[@name='{bericht}']/w:part", ns)
+            assert part.get("element") == f"vva:{element}"  # wrapped: element = operation (T2)
+    for body in doc.iter(f"{{{SOAPBIND}}}body"):
+        assert body.get("use") == "literal"
+
+
+def _sequenties(xsd: Path) -> dict[str, list[str]]:
+    """Type or element name -> the names of its sequence children, for every complex type."""
+    schema = etree.parse(str(xsd)).getroot()
+    uitkomst = {}
+    for ct in schema.findall(f"{{{XS}}}complexType"):
+        uitkomst[ct.get("name")] = [e.get("name") for e in ct.findall(f"{{{XS}}}sequence/{{{XS}}}element")]
+    for el in schema.findall(f"{{{XS}}}element"):
+        anoniem = el.find(f"{{{XS}}}complexType")
+        if anoniem is not None:
+            uitkomst[el.get("name")] = [
+                e.get("name") for e in anoniem.findall(f"{{{XS}}}sequence/{{{XS}}}element")
+            ]
+        else:
+            uitkomst[el.get("name")] = uitkomst[el.get("type").split(":", 1)[1]]
+    return uitkomst
+
+
+def test_spyne_models_match_the_xsd():
+    verwacht = _sequenties(ROOT / "xsd" / "vva-aanmelden-v1.xsd")
+    gevonden = {}
+    for klasse in vars(models).values():
+        if isinstance(klasse, type) and issubclass(klasse, models._Vva) and klasse is not models._Vva:
+            gevonden[klasse.get_type_name()] = list(klasse.get_flat_type_info(klasse))
+    assert gevonden == verwacht
+
+
+@pytest.mark.parametrize("wsdl", WSDLS, ids=lambda p: p.name)
+def test_zeep_generates_a_client_without_warnings(wsdl):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        client = zeep.Client(str(wsdl), settings=zeep.Settings(forbid_dtd=True, forbid_entities=True))
+    assert "ping" in client.service._binding._operations
+
+
+def test_packaging_lxml_and_xmlsec_share_libxml2():
+    import xmlsec
+
+    assert etree.LIBXML_VERSION == xmlsec.get_libxml_version()
+    assert etree.LXML_VERSION >= (6, 1, 3)

@@ -1,0 +1,342 @@
+"""Hostile and tricky inputs (shared/docs/hostile-inputs.md) against a real broker over HTTP.
+
+Each test is named after its H-number. Transport security (signatures, TLS) is issue 3: the
+services run in profile 2W-be here, so only the framing, parser, envelope and addressing rows apply.
+"""
+
+from __future__ import annotations
+
+import gzip
+import uuid
+
+import pytest
+
+from tests.edukoppeling.conftest import BROKER, VO, envelop
+from tests.helpers import bsn
+
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+
+def fault(broker, body: bytes, **kw) -> tuple[int, str | None]:
+    antwoord = broker.post(body, **kw)
+    return antwoord.status, antwoord.faultcode
+
+
+def test_geldig_verzoek_wordt_geaccepteerd(broker):
+    antwoord = broker.post(envelop(), soapaction=f'"{VO}ping"')
+    assert antwoord.status == 200 and antwoord.faultcode is None
+    assert antwoord.headers["content-type"] == "text/xml; charset=UTF-8"
+
+
+# --- D. WS-Addressing ------------------------------------------------------------------------
+
+
+def test_H13_dubbele_wsa_header(broker):
+    extra = f"<wsa:To>https://evil.example?oin={BROKER}</wsa:To>"
+    assert fault(broker, envelop(extra_headers=extra)) == (500, "soap:Client.DK0011")
+
+
+@pytest.mark.parametrize(
+    ("weglaten", "code"),
+    [
+        ("to", "soap:Client.DK0005"),
+        ("action", "soap:Client.DK0006"),
+        ("message_id", "soap:Client.DK0007"),
+        ("van", "soap:Client.EK0020"),
+    ],
+)
+def test_H68_ontbrekende_wsa_headers(broker, weglaten, code):
+    args = {weglaten: None if weglaten != "message_id" else ""}
+    assert fault(broker, envelop(**args)) == (500, code)
+
+
+def test_H69_oude_ws_addressing_namespace(broker):
+    oud = envelop().replace(
+        b"http://www.w3.org/2005/08/addressing", b"http://schemas.xmlsoap.org/ws/2004/08/addressing"
+    )
+    assert fault(broker, oud) == (500, "soap:Client.DK0005")
+
+
+def test_H70_to_met_ander_oin_of_ongeldig_oin(broker):
+    assert fault(broker, envelop(to="https://vva.example/x?oin=00000099000000000999")) == (
+        500,
+        "soap:Client.DK0011",
+    )
+    assert fault(broker, envelop(to="https://vva.example/x?oin=0000009900000000001a")) == (
+        500,
+        "soap:Client.EK0022",
+    )
+    assert fault(broker, envelop(to="https://vva.example/x")) == (500, "soap:Client.EK0022")
+
+
+def test_H71_anonieme_to_met_oin_in_elke_hoofdletters(broker):
+    for sleutel in ("oin", "OIN"):
+        to = f"http://www.w3.org/2005/08/addressing/anonymous?{sleutel}={BROKER}"
+        assert fault(broker, envelop(to=to)) == (200, None)
+
+
+def test_H72_replyto_naar_intern_adres(broker):
+    extra = "<wsa:ReplyTo><wsa:Address>http://169.254.169.254/latest</wsa:Address></wsa:ReplyTo>"
+    assert fault(broker, envelop(extra_headers=extra)) == (500, "soap:Client.DK0011")
+    anoniem = (
+        "<wsa:ReplyTo><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous</wsa:Address></wsa:ReplyTo>"
+    )
+    assert fault(broker, envelop(extra_headers=anoniem)) == (200, None)
+
+
+def test_H73_epr_met_reference_parameters(broker):
+    body = envelop().replace(
+        b"</wsa:Address></wsa:From>", b"</wsa:Address><wsa:ReferenceParameters/></wsa:From>"
+    )
+    assert fault(broker, body) == (500, "soap:Client.DK0011")
+
+
+def test_H74_soapaction_en_action_verschillen_of_body_past_niet(broker):
+    assert fault(broker, envelop(), soapaction=f'"{VO}opvragenStatus"') == (500, "soap:Client.DK0003")
+    status = '<vva:opvragenStatus xmlns:vva="urn:nl:vva:aanmelden:v1"/>'
+    assert fault(broker, envelop(status, action=VO + "ping")) == (500, "soap:Client.DK0004")
+
+
+def test_H75_enorme_message_id(broker):
+    assert fault(broker, envelop(message_id="urn:uuid:" + "a" * 100_000)) == (500, "soap:Client.EK0023")
+
+
+def test_EK0023_message_id_geen_uuid_maar_kale_uuid_mag(broker):
+    assert fault(broker, envelop(message_id="bericht-1")) == (500, "soap:Client.EK0023")
+    assert fault(broker, envelop(message_id=str(uuid.uuid4()).upper())) == (200, None)
+
+
+def test_EK0021_from_zonder_geldig_oin(broker):
+    assert fault(broker, envelop(van="0000000700099xa00000")) == (500, "soap:Client.EK0021")
+
+
+def test_DK0011_onbekende_action(broker):
+    assert fault(broker, envelop(action="urn:nl:vva:aanmelden:v1/mbo/ping")) == (500, "soap:Client.DK0011")
+
+
+def test_DK0002_afzender_niet_van_deze_dienst(broker):
+    # An MBO institution calling the VO service, and an unknown OIN: the same answer.
+    mbo = fault(broker, envelop(van="0000000700099XB00000"))
+    onbekend = fault(broker, envelop(van="00000099000000000999"))
+    assert mbo == onbekend == (500, "soap:Client.DK0002")
+
+
+# --- E. Parser and resource exhaustion ---------------------------------------------------------
+
+
+def test_H77_doctype(broker):
+    body = b'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE x []>' + envelop()
+    assert fault(broker, body) == (500, "soap:VersionMismatch.DK0001")
+
+
+def test_H78_billion_laughs(broker):
+    bom = b'<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;">]>' + envelop(
+        '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>&lol2;</vva:echo></vva:ping>'
+    )
+    assert fault(broker, bom) == (500, "soap:VersionMismatch.DK0001")
+
+
+def test_H80_externe_entiteit(broker):
+    body = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + envelop(
+        '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>&e;</vva:echo></vva:ping>'
+    )
+    antwoord = broker.post(body)
+    assert (antwoord.status, antwoord.faultcode) == (500, "soap:VersionMismatch.DK0001")
+    assert b"root:" not in antwoord.body
+
+
+def test_H84_processing_instruction(broker):
+    body = envelop('<?xml-stylesheet href="x"?><vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"/>')
+    assert fault(broker, body) == (500, "soap:VersionMismatch.DK0001")
+
+
+def test_H85_xinclude_in_body(broker):
+    body = envelop(
+        '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="/etc/passwd"/></vva:ping>'
+    )
+    assert fault(broker, body) == (500, "soap:Client.DK0004")
+
+
+def test_H86_diepe_nesting(broker):
+    diep = "<a>" * 1000 + "</a>" * 1000
+    assert fault(broker, envelop(f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1">{diep}</vva:ping>')) == (
+        500,
+        "soap:VersionMismatch.DK0001",
+    )
+
+
+def test_H87_te_veel_attributen(broker):
+    attributen = " ".join(f'a{i}="x"' for i in range(600))
+    assert fault(broker, envelop(f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1" {attributen}/>')) == (
+        500,
+        "soap:VersionMismatch.DK0001",
+    )
+
+
+def test_H22_soap_encoding_multiref(broker):
+    body = envelop('<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo href="#id1"/></vva:ping>')
+    assert fault(broker, body) == (500, "soap:Client.DK0004")
+
+
+# --- F. HTTP and SOAP framing -----------------------------------------------------------------
+
+
+def test_H91_gecomprimeerd_verzoek(broker):
+    antwoord = broker.post(gzip.compress(envelop()), headers={"Content-Encoding": "gzip"})
+    assert antwoord.status == 415
+
+
+def test_H92_te_groot_verzoek(broker):
+    groot = envelop(
+        f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>{"x" * (11 * 1024 * 1024)}</vva:echo></vva:ping>'
+    )
+    assert broker.post(groot).status == 413
+    assert (
+        broker.post(iter([groot[i : i + 65536] for i in range(0, len(groot), 65536)]), chunked=True).status
+        == 413
+    )
+    # A chunked request under the cap, without Content-Length, is accepted.
+    assert broker.post(iter([envelop()]), chunked=True, soapaction=f'"{VO}ping"').status == 200
+
+
+def test_H96_get_bereikt_geen_operatie(broker):
+    assert broker.post(b"", methode="GET", pad="/vva/vo/v1?op=opvragenStatus").status == 405
+    assert broker.post(b"", methode="PUT").status == 405
+
+
+def test_H97_soap12_envelop(broker):
+    body = envelop(envelope_ns="http://www.w3.org/2003/05/soap-envelope")
+    assert fault(broker, body) == (500, "soap:VersionMismatch.DK0001")
+    assert fault(broker, envelop(), content_type="application/soap+xml; charset=utf-8") == (
+        500,
+        "soap:VersionMismatch.DK0001",
+    )
+
+
+def test_H98_andere_media_types(broker):
+    assert broker.post(envelop(), content_type="application/xml").status == 415
+    assert broker.post(envelop(), content_type="text/xml").status == 200  # no charset is allowed (T5)
+
+
+def test_H99_andere_charset_of_utf16(broker):
+    assert fault(broker, envelop(), content_type="text/xml; charset=ISO-8859-1") == (
+        500,
+        "soap:Client.DK0009",
+    )
+    assert fault(broker, envelop().decode().encode("utf-16")) == (500, "soap:Client.DK0009")
+
+
+def test_H100_declaratie_en_charset_verschillen(broker):
+    body = b'<?xml version="1.0" encoding="ISO-8859-1"?>' + envelop()
+    assert fault(broker, body) == (500, "soap:Client.DK0009")
+
+
+def test_H101_utf8_met_bom(broker):
+    body = b"\xef\xbb\xbf" + b'<?xml version="1.0" encoding="UTF-8"?>' + envelop()
+    assert fault(broker, body) == (200, None)
+
+
+def test_H102_ongeldige_utf8_en_controletekens(broker):
+    assert fault(broker, envelop().replace(b">x<", b">\xc0\xaf<")) == (500, "soap:Client.DK0009")
+    assert fault(broker, envelop().replace(b">x<", b">\x01<")) == (500, "soap:Client.DK0009")
+
+
+def test_H103_soapaction_ontbreekt_ongequote_of_anders(broker):
+    assert fault(broker, envelop(), soapaction=None) == (500, "soap:Client.DK0003")
+    assert fault(broker, envelop(), soapaction=f"{VO}ping") == (500, "soap:Client.DK0003")
+    assert fault(broker, envelop(), soapaction='"None"') == (500, "soap:Client.DK0003")
+    assert fault(broker, envelop(), soapaction=f'"{VO}ping"') == (200, None)
+
+
+def test_H104_onbekende_header_met_mustunderstand(broker):
+    for waarde in ("1", "true"):  # H106: both lexical forms
+        extra = f'<x:Eigen xmlns:x="urn:x" soap:mustUnderstand="{waarde}"/>'
+        assert fault(broker, envelop(extra_headers=extra)) == (500, "soap:MustUnderstand")
+
+
+def test_H105_onbekende_header_zonder_mustunderstand(broker):
+    assert fault(broker, envelop(extra_headers='<x:Eigen xmlns:x="urn:x"/>')) == (500, "soap:Client.DK0010")
+
+
+def test_S0_security_header_op_2w_be_dienst(broker):
+    extra = f'<wsse:Security xmlns:wsse="{WSSE}"/>'
+    assert fault(broker, envelop(extra_headers=extra)) == (500, "soap:Client.DK0010")
+
+
+def test_H107_body_met_nul_of_twee_kinderen_en_twee_bodies(broker):
+    assert fault(broker, envelop("")) == (500, "soap:Client.DK0004")
+    twee = '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"/><vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"/>'
+    assert fault(broker, envelop(twee)) == (500, "soap:Client.DK0004")
+    dubbel = envelop().replace(b"</soap:Envelope>", b"<soap:Body/></soap:Envelope>")
+    assert fault(broker, dubbel) == (500, "soap:VersionMismatch.DK0001")
+
+
+def test_H108_inhoud_na_de_envelop(broker):
+    assert fault(broker, envelop() + b"<extra/>") == (500, "soap:VersionMismatch.DK0001")
+
+
+# --- G. Inputs that must be accepted, read as a whole -------------------------------------------
+
+
+def test_H114_H115_bsn_gesplitst_door_commentaar_wordt_heel_gelezen(broker):
+    nummer = bsn("22233344")
+    gesplitst = f"{nummer[:4]}<!-- -->{nummer[4:]}"
+    levering = (
+        '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:volgnummer>1</vva:volgnummer>'
+        f"<vva:bsn>{gesplitst}</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB</vva:postcode>"
+        "<vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie></vva:leerling></vva:aanleverenLeerlingen>"
+    )
+    antwoord = broker.post(envelop(levering, action=VO + "aanleverenLeerlingen"))
+    assert antwoord.status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in antwoord.body
+    status = f'<vva:opvragenStatus xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:bsn>{nummer}</vva:bsn></vva:leerling></vva:opvragenStatus>'
+    antwoord = broker.post(envelop(status, action=VO + "opvragenStatus"))
+    assert antwoord.status == 200 and f"<tns:bsn>{nummer}</tns:bsn>".encode() in antwoord.body
+
+
+# --- Bad input loses nothing and applies nothing ---------------------------------------------------
+
+
+def test_fout_bewaart_het_ruwe_bericht_en_past_niets_toe(broker):
+    nummer = bsn("33344455")
+    levering = (
+        '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:volgnummer>1</vva:volgnummer>'
+        f"<vva:bsn>{nummer}</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB</vva:postcode>"
+        "<vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie></vva:leerling>"
+        "<vva:leerling><vva:volgnummer>2</vva:volgnummer><vva:bsn>111222333</vva:bsn><vva:brinVo>99XC</vva:brinVo>"
+        "<vva:postcode>3011AA</vva:postcode><vva:woongemeente>0599</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie>"
+        "</vva:leerling></vva:aanleverenLeerlingen>"
+    )
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    leerlingen_voor = broker.scalar("SELECT count(*) FROM leerling")
+    antwoord = broker.post(envelop(levering, action=VO + "aanleverenLeerlingen", message_id=message_id))
+    # Record 2 names school 99XC, which 99XA does not act for: the whole message is refused (M4).
+    assert (antwoord.status, antwoord.faultcode, antwoord.faultstring) == (
+        500,
+        "soap:Client.DK0002",
+        "Niet geautoriseerd",
+    )
+    assert b"99XC" in antwoord.body and nummer.encode() not in antwoord.body
+    assert broker.scalar("SELECT count(*) FROM leerling") == leerlingen_voor
+    assert (
+        broker.scalar("SELECT uitkomst FROM bericht WHERE message_id = :m AND richting = 'in'", m=message_id)
+        == "Client.DK0002"
+    )
+    raw = broker.scalar("SELECT inhoud FROM bericht WHERE message_id = :m AND richting = 'in'", m=message_id)
+    assert nummer.encode() in bytes(raw)  # the raw message is kept (issue 5 encrypts it at rest)
+    assert (
+        broker.scalar("SELECT count(*) FROM bericht WHERE relates_to = :m AND richting = 'uit'", m=message_id)
+        == 1
+    )
+
+
+def test_ongeldige_xml_wordt_ook_bewaard(broker):
+    voor = broker.scalar(
+        "SELECT count(*) FROM bericht WHERE uitkomst = 'VersionMismatch.DK0001' AND richting = 'in'"
+    )
+    assert fault(broker, b"<niet-af") == (500, "soap:VersionMismatch.DK0001")
+    assert (
+        broker.scalar(
+            "SELECT count(*) FROM bericht WHERE uitkomst = 'VersionMismatch.DK0001' AND richting = 'in'"
+        )
+        == voor + 1
+    )

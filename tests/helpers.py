@@ -1,0 +1,77 @@
+"""Small test helpers: valid and invalid pupil numbers, free ports, a broker process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def bsn(prefix: str) -> str:
+    """A valid BSN starting with the 8 digits ``prefix`` (elfproef), or ValueError if none exists."""
+    som = sum((9 - i) * int(c) for i, c in enumerate(prefix))
+    controle = som % 11
+    if controle > 9:
+        raise ValueError("no valid BSN with this prefix")
+    return prefix + str(controle)
+
+
+def ongeldig_bsn(prefix: str) -> str:
+    """A 9-digit number with ``prefix`` that fails the elfproef."""
+    geldig = bsn(prefix)
+    return prefix + str((int(geldig[-1]) + 1) % 10)
+
+
+def vrije_poort() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def schrijf_config(map: Path, database_url: str) -> Path:
+    config = map / "vva.toml"
+    config.write_text(f'database_url = "{database_url}"\nkey_file = "{map / "sleutels.json"}"\n')
+    return config
+
+
+@contextmanager
+def broker_proces(config: Path, *extra: str):
+    """Run ``vva serve`` as a real process on 127.0.0.1 and yield its base URL."""
+    poort = vrije_poort()
+    env = {**os.environ, "VVA_CONFIG": str(config)}
+    logbestand = (config.parent / "broker.log").open("wb")
+    proces = subprocess.Popen(
+        [sys.executable, "-m", "broker", "serve", "--port", str(poort), "--workers", "1", *extra],
+        env=env,
+        stdout=logbestand,
+        stderr=subprocess.STDOUT,
+    )
+    basis = f"http://127.0.0.1:{poort}"
+    try:
+        _wacht_op(basis, proces)
+        yield basis
+    finally:
+        proces.terminate()
+        try:
+            proces.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proces.kill()
+        logbestand.close()
+
+
+def _wacht_op(basis: str, proces: subprocess.Popen) -> None:
+    for _ in range(150):
+        if proces.poll() is not None:
+            raise RuntimeError("broker stopped; see broker.log beside the test's vva.toml")
+        try:
+            with urllib.request.urlopen(f"{basis}/health", timeout=1) as antwoord:
+                if antwoord.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("broker did not start within 15 s")
