@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broker.db import models
@@ -59,8 +60,11 @@ class Verwerking:
         """The current cycle; its row is created on first use."""
         cyclus = self.kalender.cyclus_op(self.vandaag)
         if self.session.get(models.Cyclus, cyclus.jaar) is None:
-            self.session.add(models.Cyclus(jaar=cyclus.jaar, deadline=cyclus.deadline))
-            self.session.flush()
+            try:
+                with self.session.begin_nested():
+                    self.session.add(models.Cyclus(jaar=cyclus.jaar, deadline=cyclus.deadline))
+            except IntegrityError:
+                pass  # a concurrent request created it first
         return cyclus
 
     def bekende_brins(self, brins: set[str]) -> set[str]:

@@ -16,6 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from lxml import etree
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from broker.bootstrap import Omgeving
 from broker.db.berichtenlog import Kop, leg_uitkomst_vast, log_ontvangen, log_verzonden
@@ -108,7 +109,14 @@ class Broker:
 
     def _soap(self, environ, dienst: Dienst) -> tuple[int, list, bytes]:
         raw = http.lees_body(environ, self.omgeving.settings.max_request_bytes)
-        bericht_id = log_ontvangen(self.omgeving.sessions, raw, dienst.sleutel)
+        try:
+            bericht_id = log_ontvangen(self.omgeving.sessions, raw, dienst.sleutel)
+        except OperationalError as exc:
+            # Nothing may happen to a message that could not be kept: refuse it, retryable (DK0051).
+            log.error("message log unavailable: %s", veilige_trace(exc))
+            fout = EdukoppelingFout("Server.DK0051", "message log unavailable")
+            body, _ = bouw_fout(fout, None, self.omgeving.settings.broker_oin, None)
+            return 500, [("Content-Type", XML)], body
         kop = Kop(dienst=dienst.sleutel)
         try:
             http.controleer_content_type(environ)
@@ -134,6 +142,12 @@ class Broker:
             with self.omgeving.sessions.begin() as session:
                 leg_uitkomst_vast(session, bericht_id, kop, f"HTTP {fout.status}", fout.reden, fout.status)
             raise
+        except (IntegrityError, OperationalError) as exc:
+            # A concurrent duplicate or an unreachable database: retryable, so "not available" (F7).
+            log.warning("database unavailable or conflict for bericht %s: %s", bericht_id, veilige_trace(exc))
+            return self._fout(
+                EdukoppelingFout("Server.DK0051", f"database {type(exc).__name__}"), kop, bericht_id
+            )
         except Exception as exc:
             log.error("processing failed for bericht %s: %s", bericht_id, veilige_trace(exc))
             return self._fout(

@@ -1,0 +1,50 @@
+"""When the message log cannot be written, nothing may happen: Server.DK0051, retryable (F7)."""
+
+from __future__ import annotations
+
+import http.client
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from broker.cli import main
+from tests.edukoppeling.conftest import SOAP, envelop
+from tests.helpers import broker_proces, schrijf_config, vrije_poort
+
+
+def _post(url: str, body: bytes) -> tuple[int, bytes]:
+    deel = urlsplit(url)
+    verbinding = http.client.HTTPConnection(deel.hostname, deel.port, timeout=30)
+    verbinding.request(
+        "POST", "/vva/vo/v1", body=body, headers={"Content-Type": "text/xml", "SOAPAction": '""'}
+    )
+    antwoord = verbinding.getresponse()
+    return antwoord.status, antwoord.read()
+
+
+def test_sqlite_onleesbaar_geeft_dk0051(tmp_path):
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}")
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    # The database file becomes a directory: SQLite cannot open it (the broker connects lazily).
+    for bestand in tmp_path.glob("vva.sqlite3*"):
+        bestand.unlink()
+    (tmp_path / "vva.sqlite3").mkdir()
+    with broker_proces(config) as url:
+        status, body = _post(url, envelop())
+    assert status == 500
+    assert b"<faultcode>soap:Server.DK0051</faultcode>" in body and SOAP.encode() in body
+
+
+@pytest.mark.postgres
+def test_postgresql_onbereikbaar_geeft_dk0051(tmp_path):
+    # The broker starts without touching the database; every request then needs the message log.
+    config = schrijf_config(tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:{vrije_poort()}/test")
+    from broker.privacy.sleutels import maak_sleutelbestand
+
+    maak_sleutelbestand(tmp_path / "sleutels.json")
+    with broker_proces(config) as url:
+        status, body = _post(url, envelop())
+    assert status == 500
+    assert b"<faultcode>soap:Server.DK0051</faultcode>" in body
+    assert b"<faultstring>Service niet beschikbaar</faultstring>" in body
