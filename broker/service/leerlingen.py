@@ -78,21 +78,31 @@ def aanleveren_leerlingen(
     cyclus = verwerking.cyclus.jaar
     gemeenten = verwerking.bekende_gemeenten()
     uitkomst = BatchUitkomst()
-    gezien: set[tuple[str, str]] = set()
+    toegepast: set[tuple[str, str]] = set()
+    # For a replacement every identifiable pupil counts as present, also when its record was
+    # rejected for another value: a typo in a postcode must not withdraw the pupil.
+    aanwezig: set[tuple[str, str]] = set()
     for record in records:
         try:
             geldig = _valideer(verwerking, record, brins[record.volgnummer], gemeenten)
-            if (geldig.sleutel_hash, geldig.brin_vo) in gezien:
+            sleutel = (geldig.sleutel_hash, geldig.brin_vo)
+            aanwezig.add(sleutel)
+            if sleutel in toegepast:
                 raise Afwijzing(DUBBEL_IN_BATCH)
-            gezien.add((geldig.sleutel_hash, geldig.brin_vo))
             _pas_toe(verwerking, aanroep, cyclus, geldig)
+            toegepast.add(sleutel)
         except Afwijzing as afwijzing:
             uitkomst.afgewezen(record.volgnummer, afwijzing.melding)
         else:
             uitkomst.verwerkt(record.volgnummer)
     if vervang:
-        _meld_ontbrekenden_af(verwerking, aanroep, cyclus, gezien)
+        _meld_ontbrekenden_af(verwerking, aanroep, cyclus, aanwezig, _brins_in_batch(brins))
     return uitkomst
+
+
+def _brins_in_batch(brins: dict[int, Afwijzing | str]) -> set[str]:
+    """The valid BRINs named in a batch: the scope of a replacement."""
+    return {brin for brin in brins.values() if isinstance(brin, str)}
 
 
 def _valideer(
@@ -175,9 +185,8 @@ def _leg_vast(
 
 
 def _meld_ontbrekenden_af(
-    verwerking: Verwerking, aanroep: Aanroep, cyclus: int, gezien: set[tuple[str, str]]
+    verwerking: Verwerking, aanroep: Aanroep, cyclus: int, aanwezig: set[tuple[str, str]], brins: set[str]
 ) -> None:
-    brins = {brin for _, brin in gezien}
     if not brins:
         return
     actieven = verwerking.session.scalars(
@@ -188,6 +197,6 @@ def _meld_ontbrekenden_af(
         )
     )
     for rij in list(actieven):
-        if (rij.sleutel_hash, rij.brin_vo) not in gezien:
+        if (rij.sleutel_hash, rij.brin_vo) not in aanwezig:
             rij.status, rij.afmeldreden = MboGangerStatus.AFGEMELD, AfmeldReden.NIET_MEER_AANGELEVERD
             _leg_vast(verwerking, aanroep, cyclus, rij, Mutatie.AFMELDEN)

@@ -1,0 +1,187 @@
+"""Use cases per role: what is applied, what is refused, and what each party gets to see."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from broker.db import models
+from broker.service.aanmeldingen import AanmeldingInvoer, aanleveren_aanmeldingen
+from broker.service.context import NietGeautoriseerd
+from broker.service.leerlingen import LeerlingInvoer, aanleveren_leerlingen
+from broker.service.opvragen import (
+    opvragen_niet_aangemeld,
+    opvragen_overzicht,
+    opvragen_status,
+    opvragen_wijzigingen,
+)
+from tests.helpers import bsn
+
+SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"
+MBO_X, MBO_Y = "0000000700099XB00000", "0000000700099XE00000"
+AMSTERDAM, REGIO_21 = "00000099000000000363", "00000099000000000042"
+P1, P2, P3 = bsn("11122233"), bsn("12345678"), bsn("20000001")
+
+
+def leerling(
+    volgnummer, nummer, brin="99XA", gemeente="0363", mutatie="toevoegen", reden=None, postcode="1011AB"
+):
+    return LeerlingInvoer(volgnummer, nummer, None, brin, None, postcode, gemeente, mutatie, reden)
+
+
+def aanmelding(volgnummer, nummer, brin, status, datum=date(2027, 3, 1), crebo=None):
+    return AanmeldingInvoer(volgnummer, nummer, None, brin, status, datum, crebo, None)
+
+
+def codes(uitkomst):
+    return [(u.volgnummer, u.melding.code if u.melding else None) for u in uitkomst.uitkomsten]
+
+
+def test_vo_batch_met_elke_soort_fout(verwerking, aanroep):
+    school = aanroep(SCHOOL_A)
+    aanleveren_leerlingen(verwerking, school, [leerling(1, P3)])
+    uitkomst = aanleveren_leerlingen(
+        verwerking,
+        school,
+        [
+            leerling(1, P1),
+            leerling(2, P1),  # the same pupil twice
+            leerling(3, P2, brin="99ZZ"),  # unknown BRIN
+            leerling(4, P2, brin="99xa"),  # lowercase: format
+            leerling(5, P2, gemeente="9999"),  # unknown gemeente
+            leerling(6, P2, postcode="1011 SA"),  # SA is never issued
+            leerling(7, P2, mutatie="wijzigen"),  # never delivered
+            leerling(8, P2, mutatie="afmelden"),  # no reason
+            leerling(9, P3),  # already active
+            leerling(10, P2),
+        ],
+    )
+    assert codes(uitkomst) == [
+        (1, None),
+        (2, "VVA113"),
+        (3, "VVA105"),
+        (4, "VVA104"),
+        (5, "VVA108"),
+        (6, "VVA107"),
+        (7, "VVA114"),
+        (8, "VVA110"),
+        (9, "VVA116"),
+        (10, None),
+    ]
+    assert (
+        verwerking.session.scalar(select(models.Leerling).where(models.Leerling.postcode == "1011 SA"))
+        is None
+    )
+
+
+def test_vo_met_bekende_brin_van_een_ander_past_niets_toe(verwerking, aanroep):
+    with pytest.raises(NietGeautoriseerd, match="99XC"):
+        aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1), leerling(2, P2, brin="99XC")])
+    assert verwerking.session.scalars(select(models.Leerling)).all() == []
+
+
+def test_vervang_startpopulatie_meldt_ontbrekenden_af(verwerking, aanroep):
+    school = aanroep(SCHOOL_A)
+    aanleveren_leerlingen(verwerking, school, [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
+    aanleveren_leerlingen(verwerking, school, [leerling(1, P1, mutatie="wijzigen")], vervang=True)
+    rijen = {
+        r.status: r.afmeldreden
+        for r in verwerking.session.scalars(select(models.Leerling))
+        if r.status == "afgemeld"
+    }
+    assert rijen == {"afgemeld": "nietMeerAangeleverd"}
+    assert {o.nummer.waarde for o in opvragen_niet_aangemeld(verwerking, school, None)} == {P1}
+
+
+def test_statusovergangen_worden_met_tijd_bewaard(verwerking, aanroep):
+    mbo = aanroep(MBO_X)
+    uitkomst = aanleveren_aanmeldingen(
+        verwerking,
+        mbo,
+        [
+            aanmelding(1, P1, "99XB", "aangemeld", date(2027, 3, 1)),
+            aanmelding(2, P1, "99XB", "aangemeld", date(2027, 3, 2)),  # repeat: nothing recorded
+            aanmelding(3, P1, "99XB", "geaccepteerd", date(2027, 4, 15)),
+            aanmelding(4, P1, "99XB", "aanmeldingOntvangen"),  # backwards: refused
+            aanmelding(5, P1, "99XB", "ingeschreven", date(2030, 1, 1)),  # in the future
+        ],
+    )
+    assert codes(uitkomst) == [(1, None), (2, None), (3, None), (4, "VVA111"), (5, "VVA112")]
+    overgangen = verwerking.session.execute(
+        select(
+            models.AanmeldingOvergang.van, models.AanmeldingOvergang.naar, models.AanmeldingOvergang.datum
+        ).order_by(models.AanmeldingOvergang.id)
+    ).all()
+    assert overgangen == [
+        (None, "aangemeld", date(2027, 3, 1)),
+        ("aangemeld", "geaccepteerd", date(2027, 4, 15)),
+    ]
+
+
+def test_mbo_met_brin_van_andere_instelling_is_dk0002(verwerking, aanroep):
+    with pytest.raises(NietGeautoriseerd):
+        aanleveren_aanmeldingen(verwerking, aanroep(MBO_X), [aanmelding(1, P1, "99XE", "aangemeld")])
+
+
+def test_regionaal_systeem_levert_alleen_voor_eigen_instellingen(verwerking, aanroep):
+    regio = aanroep(REGIO_21)
+    assert codes(aanleveren_aanmeldingen(verwerking, regio, [aanmelding(1, P1, "99XB", "aangemeld")])) == [
+        (1, None)
+    ]
+    with pytest.raises(NietGeautoriseerd):
+        aanleveren_aanmeldingen(verwerking, regio, [aanmelding(1, P1, "99XE", "aangemeld")])
+
+
+def test_mbo_ziet_alleen_ja_of_nee_elders(verwerking, aanroep):
+    aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1)])
+    aanleveren_aanmeldingen(verwerking, aanroep(MBO_X), [aanmelding(1, P1, "99XB", "aangemeld")])
+    aanleveren_aanmeldingen(verwerking, aanroep(MBO_Y), [aanmelding(1, P1, "99XE", "geweigerd")])
+    (x,) = opvragen_status(verwerking, aanroep(MBO_X), [])
+    # Y refused the pupil: that is not an active registration elsewhere.
+    assert (x.beeld.elders_aangemeld, [a.brin_mbo for a in x.beeld.aanmeldingen], x.beeld.brin_vo) == (
+        False,
+        ["99XB"],
+        None,
+    )
+    aanleveren_aanmeldingen(verwerking, aanroep(MBO_Y), [aanmelding(1, P1, "99XE", "aangemeld")])
+    assert opvragen_status(verwerking, aanroep(MBO_X), [(P1, None)])[0].beeld.elders_aangemeld is True
+
+
+def test_gemeente_ziet_niet_ingeschreven_inwoners_en_alleen_eigen_gemeenten(verwerking, aanroep):
+    aanleveren_leerlingen(
+        verwerking, aanroep(SCHOOL_A), [leerling(1, P1), leerling(2, P2), leerling(3, P3, gemeente="0384")]
+    )
+    aanleveren_aanmeldingen(verwerking, aanroep(MBO_X), [aanmelding(1, P1, "99XB", "ingeschreven")])
+    gemeente = aanroep(AMSTERDAM)
+    assert [o.nummer.waarde for o in opvragen_overzicht(verwerking, gemeente, [])] == [P2]
+    assert [o.nummer.waarde for o in opvragen_overzicht(verwerking, gemeente, ["GM0363"])] == [P2]
+    with pytest.raises(NietGeautoriseerd):
+        opvragen_overzicht(verwerking, gemeente, ["0599"])
+
+
+def test_onbekende_en_vreemde_leerling_geven_hetzelfde_antwoord(verwerking, aanroep):
+    aanleveren_leerlingen(verwerking, aanroep(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599")])
+    fouten = []
+    for gevraagd in [(P1, None), (P2, None), ("123", None)]:
+        with pytest.raises(NietGeautoriseerd) as fout:
+            opvragen_status(verwerking, aanroep(SCHOOL_A), [gevraagd])
+        fouten.append(fout.value.reden)
+    assert len(set(fouten)) == 1 and P1 not in fouten[0]
+
+
+def test_wijzigingen_pagineren_met_cursor(verwerking, aanroep):
+    school = aanroep(SCHOOL_A)
+    aanleveren_leerlingen(verwerking, school, [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
+    aanleveren_leerlingen(
+        verwerking, aanroep(SCHOOL_C), [leerling(1, bsn("40000001"), brin="99XC", gemeente="0599")]
+    )
+    eerste = opvragen_wijzigingen(verwerking, school, 0, 2)
+    assert (len(eerste.wijzigingen), eerste.meer) == (2, True)
+    tweede = opvragen_wijzigingen(verwerking, school, eerste.volgende_cursor, 2)
+    # The other school's pupil is skipped, and the cursor moves past it.
+    assert (len(tweede.wijzigingen), tweede.meer) == (1, False)
+    gezien = {o.nummer.waarde for _, o in eerste.wijzigingen + tweede.wijzigingen}
+    assert gezien == {P1, P2, P3}
+    assert opvragen_wijzigingen(verwerking, school, tweede.volgende_cursor, 2).wijzigingen == []
