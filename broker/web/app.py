@@ -172,14 +172,9 @@ class Broker:
             body, message_id = bouw_antwoord(
                 antwoord, adres.action, adres.message_id, om.settings.broker_oin, adres.from_oin
             )
-            uit = replace(
-                kop,
-                afzender_oin=om.settings.broker_oin,
-                ontvanger_oin=adres.from_oin,
-                message_id=message_id,
-                relates_to=adres.message_id,
+            log_verzonden(
+                session, body, _antwoordkop(kop, om.settings.broker_oin, message_id), "verwerkt", 200
             )
-            log_verzonden(session, body, uit, "verwerkt", 200)
             leg_uitkomst_vast(session, bericht_id, kop, "verwerkt", None, 200)
         return 200, [("Content-Type", XML)], body
 
@@ -204,17 +199,23 @@ class Broker:
     def _fout(self, fout: EdukoppelingFout, kop: Kop, bericht_id: int) -> tuple[int, list, bytes]:
         om = self.omgeving
         body, message_id = bouw_fout(fout, kop.message_id, om.settings.broker_oin, kop.afzender_oin)
-        uit = replace(
-            kop,
-            afzender_oin=om.settings.broker_oin,
-            ontvanger_oin=kop.afzender_oin,
-            message_id=message_id,
-            relates_to=kop.message_id,
-        )
         with om.sessions.begin() as session:
-            log_verzonden(session, body, uit, fout.code, 500)
+            log_verzonden(
+                session, body, _antwoordkop(kop, om.settings.broker_oin, message_id), fout.code, 500
+            )
             leg_uitkomst_vast(session, bericht_id, kop, fout.code, fout.reden, 500)
         return 500, [("Content-Type", XML)], body
+
+
+def _antwoordkop(verzoek: Kop, broker_oin: str, message_id: str) -> Kop:
+    """The addressing of the broker's answer to a request with addressing ``verzoek``."""
+    return replace(
+        verzoek,
+        afzender_oin=broker_oin,
+        ontvanger_oin=verzoek.afzender_oin,
+        message_id=message_id,
+        relates_to=verzoek.message_id,
+    )
 
 
 def veilige_trace(exc: BaseException) -> str:
