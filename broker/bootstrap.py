@@ -25,6 +25,11 @@ class Omgeving:
         """The environment for the settings file ``config_path`` (see ``broker.config.load_settings``)."""
         return cls(load_settings(config_path))
 
+    def sluit(self) -> None:
+        """Close pooled database connections, if any were opened (never creates an engine)."""
+        if "engine" in vars(self):
+            self.engine.dispose()
+
     @cached_property
     def engine(self) -> Engine:
         return make_engine(self.settings.database_url)

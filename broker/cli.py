@@ -21,6 +21,9 @@ from broker.bootstrap import Omgeving
 def main(ctx: click.Context, config_path: str | None) -> None:
     """vva-broker: the national Edukoppeling broker for early MBO registration."""
     ctx.obj = Omgeving.laad(config_path)
+    # Close pooled connections when the command ends, also on an error exit, instead of leaving them
+    # to the garbage collector (PostgreSQL would see the connections drop without a goodbye).
+    ctx.call_on_close(ctx.obj.sluit)
 
 
 @main.command()
@@ -32,7 +35,10 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 )
 @click.pass_obj
 def init(omgeving: Omgeving, demo: bool) -> None:
-    """Create the database schema, the pupil-number keys and (by default) the demo data. Idempotent."""
+    """Create the schema, the keys and (by default) the demo data.
+
+    Idempotent: a second run migrates what is new and leaves data alone.
+    """
     from broker.db.migrate import upgrade
     from broker.privacy.sleutels import maak_sleutelbestand
 
@@ -69,7 +75,10 @@ def init(omgeving: Omgeving, demo: bool) -> None:
 @click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
 @click.pass_obj
 def serve(omgeving: Omgeving, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the SOAP services over HTTP with gunicorn (TLS: see deploy/)."""
+    """Serve the SOAP services with gunicorn.
+
+    Plain HTTP on HOST:PORT; TLS termination is described in deploy/README.md.
+    """
     from broker.edukoppeling.contract import Contract
     from broker.web.server import serveer
 

@@ -146,6 +146,11 @@ STATUS_ONGELDIG = Melding(
     "The registration status is invalid: use aanmeldingOntvangen, aangemeld, geaccepteerd, "
     "ingeschreven, geweigerd or ingetrokken.",
 )
+AANMELDING_NIET_EENDUIDIG = Melding(
+    "VVA119",
+    "De leerling heeft meerdere aanmeldingen bij deze instelling: geef de crebo mee om aan te geven welke.",
+    "The pupil has several registrations at this institution: give the crebo to say which one.",
+)
 
 ALLE: dict[str, Melding] = {
     m.code: m
@@ -168,5 +173,6 @@ ALLE: dict[str, Melding] = {
         LEERLING_AL_AANGELEVERD,
         MUTATIE_ONGELDIG,
         STATUS_ONGELDIG,
+        AANMELDING_NIET_EENDUIDIG,
     )
 }

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 
-from broker.domain.identifiers import parse_brin, parse_gemeentecode, parse_oin
+from broker.domain.identifiers import parse_brin, parse_crebo, parse_gemeentecode, parse_oin
 from broker.domain.status import ACTIEF_AANGEMELD, AanmeldStatus, MboGangerStatus
 
 _RMC_PATROON = re.compile(r"\A[0-9]{1,2}\Z")
@@ -111,18 +111,22 @@ class Partij:
 
 @dataclass(frozen=True)
 class AanmeldingFeit:
-    """One registration of the pupil at an MBO institution: its BRIN4, current status and status date.
+    """One registration of the pupil at an MBO institution: its BRIN4, current status and status date,
+    and the crebo of the programme when the institution gave one.
 
     Raises ``ValueError`` when ``brin_mbo`` is not a canonical BRIN4, ``status`` is not an AanmeldStatus
-    value, or ``datum`` is not a date (a datetime is refused: it cannot be compared with dates).
+    value, ``datum`` is not a date (a datetime is refused: it cannot be compared with dates), or
+    ``crebo`` is not 5 digits.
     """
 
     brin_mbo: str
     status: AanmeldStatus
     datum: date
+    crebo: str | None = None
 
     def __post_init__(self) -> None:
         _eis_canoniek(self.brin_mbo, parse_brin, "brin_mbo")
+        _optioneel_canoniek(self.crebo, parse_crebo, "crebo")
         object.__setattr__(self, "status", AanmeldStatus(self.status))
         if isinstance(self.datum, datetime) or not isinstance(self.datum, date):
             raise ValueError("datum moet een date zijn, geen datetime")
@@ -240,10 +244,11 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 brin_vo=feiten.brin_vo,
                 gemeentecode=None,
                 mbo_ganger_status=feiten.mbo_ganger_status,
-                aanmeldingen=feiten.aanmeldingen,
+                aanmeldingen=_zonder_crebo(feiten.aanmeldingen),
                 elders_aangemeld=None,
             )
         case PartijSoort.MBO_INSTELLING:
+            # Its own registrations in full, crebo included: the institution delivered them.
             eigen = tuple(a for a in feiten.aanmeldingen if a.brin_mbo in partij.brins)
             elders = any(
                 a.brin_mbo not in partij.brins and a.status in ACTIEF_AANGEMELD for a in feiten.aanmeldingen
@@ -262,11 +267,16 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 brin_vo=feiten.brin_vo,
                 gemeentecode=feiten.gemeentecode if partij.soort is PartijSoort.GEMEENTE else None,
                 mbo_ganger_status=feiten.mbo_ganger_status,
-                aanmeldingen=feiten.aanmeldingen,
+                aanmeldingen=_zonder_crebo(feiten.aanmeldingen),
                 elders_aangemeld=None,
             )
     # Unreachable while mag_zien denies every other role; kept so a new role fails closed.
     raise NietZichtbaar("deze partij mag deze leerling niet zien")
+
+
+def _zonder_crebo(aanmeldingen: tuple[AanmeldingFeit, ...]) -> tuple[AanmeldingFeit, ...]:
+    # The programme is for regional policy information, not for following one pupil (mission.md).
+    return tuple(replace(a, crebo=None) for a in aanmeldingen)
 
 
 def is_aangemeld(feiten: LeerlingFeiten) -> bool:

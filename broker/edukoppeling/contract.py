@@ -7,6 +7,7 @@ and, in the tests, every response the broker produces.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -92,20 +93,14 @@ class Contract:
         raise EdukoppelingFout("Client.DK0004", "xsd violation", _uitleg(fout))
 
 
+_WAARDE = re.compile(r"(The value |: )'[^']*'(?=[ ;.]| is not)")
+
+
 def _uitleg(fout) -> str:
-    # libxml2 messages quote the offending value ("The value '123' is not …"); keep the path and the
-    # rule, drop quoted values so a BSN can never end up in a fault (F3).
-    bericht = fout.message
-    while "'" in bericht:
-        begin = bericht.index("'")
-        einde = bericht.find("'", begin + 1)
-        if einde < 0:
-            break
-        stuk = bericht[begin : einde + 1]
-        bericht = bericht.replace(
-            stuk, "…" if not stuk.strip("'").startswith("{") else stuk.replace("'", '"')
-        )
-    return f"{fout.path}: {bericht}"
+    """The first schema violation as "<element path>: <libxml2 message>" with the offending value
+    replaced by "…" (it may be a BSN; F3); allowed values, lengths and names stay, they help the
+    sender fix the message."""
+    return f"{fout.path}: {_WAARDE.sub(lambda m: m.group(1) + '…', fout.message)}"
 
 
 def _lees_wsdl(pad: Path) -> Dienst:

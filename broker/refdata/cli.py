@@ -36,7 +36,7 @@ _MODELLEN = {
 
 @click.group()
 def refdata() -> None:
-    """Reference data from DUO open data: institutions, vestigingen, gemeenten, RMC regions."""
+    """DUO reference data: institutions, gemeenten, RMC regions."""
 
 
 @refdata.command("load")

@@ -28,12 +28,8 @@ T = TypeVar("T")
 
 
 @click.group()
-@click.pass_context
-def party(ctx: click.Context) -> None:
-    """Manage the party registry: who is connected and what each party acts for."""
-    # Close pooled connections when the command ends, also on an error exit, instead of leaving them to
-    # the garbage collector (a PostgreSQL server would see the connections drop without a goodbye).
-    ctx.call_on_close(lambda: _sluit_database(ctx.obj))
+def party() -> None:
+    """The party registry: OINs, scopes, mandates, endpoints."""
 
 
 @party.command("add")
@@ -117,12 +113,6 @@ def demo(omgeving: Omgeving) -> None:
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
-
-
-def _sluit_database(omgeving: Omgeving | None) -> None:
-    # Only when a command created the engine: reading ``.engine`` would create one just to dispose of it.
-    if omgeving is not None and "engine" in vars(omgeving):
-        omgeving.engine.dispose()
 
 
 def _productie(omgeving: Omgeving) -> bool:

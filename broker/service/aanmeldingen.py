@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from broker.db import models
 from broker.domain.identifiers import parse_crebo, parse_leerlingnummer, parse_vestigingscode
-from broker.domain.meldingen import DATUM_ONGELDIG, Afwijzing
+from broker.domain.meldingen import AANMELDING_NIET_EENDUIDIG, DATUM_ONGELDIG, Afwijzing
 from broker.domain.status import controleer_overgang, parse_aanmeldstatus
 from broker.service.batch import BatchUitkomst
 from broker.service.context import Aanroep, Verwerking
@@ -37,7 +37,8 @@ def aanleveren_aanmeldingen(
     """Apply registrations and status changes (flow b, or flow d for a regional system; WEB art. 8.0.3).
 
     Records are applied in order, so one batch may carry aangemeld and then geaccepteerd for the same
-    registration. A registration is keyed by pupil, BRIN and crebo. A transition the status model
+    registration. A registration is keyed by pupil, BRIN and crebo; a record without crebo updates
+    the pupil's only registration at that institution (VVA119 when there are several). A transition the status model
     forbids is rejected (VVA111); repeating the current status is accepted and records nothing.
     Raises ``NietGeautoriseerd`` (DK0002) before applying anything when a record names a known BRIN the
     caller does not act for.
@@ -55,6 +56,28 @@ def aanleveren_aanmeldingen(
     return uitkomst
 
 
+def _bestaande(
+    verwerking: Verwerking, cyclus: int, sleutel_hash: str, brin: str, crebo: str
+) -> models.Aanmelding | None:
+    """The registration a record refers to: the one with its crebo, else the one without a crebo;
+    a record without crebo also matches the pupil's only registration at that institution.
+    Raises ``Afwijzing`` VVA119 when a record without crebo could mean several registrations."""
+    rijen = verwerking.session.scalars(
+        select(models.Aanmelding).where(
+            models.Aanmelding.cyclus_jaar == cyclus,
+            models.Aanmelding.sleutel_hash == sleutel_hash,
+            models.Aanmelding.brin_mbo == brin,
+        )
+    ).all()
+    exact = [r for r in rijen if r.crebo == crebo]
+    zonder = [r for r in rijen if r.crebo == ""]
+    if exact or zonder:
+        return (exact or zonder)[0]
+    if not crebo and len(rijen) > 1:
+        raise Afwijzing(AANMELDING_NIET_EENDUIDIG)
+    return rijen[0] if not crebo and rijen else None
+
+
 def _verwerk(
     verwerking: Verwerking, aanroep: Aanroep, cyclus: int, record: AanmeldingInvoer, brin: Afwijzing | str
 ) -> None:
@@ -67,17 +90,12 @@ def _verwerk(
     crebo = parse_crebo(record.crebo) if record.crebo else ""
     locatie = parse_vestigingscode(brin, record.locatie) if record.locatie else None
     sleutel_hash = verwerking.sleutelbos.pseudoniem(nummer)
-    rij = verwerking.session.scalar(
-        select(models.Aanmelding).where(
-            models.Aanmelding.cyclus_jaar == cyclus,
-            models.Aanmelding.sleutel_hash == sleutel_hash,
-            models.Aanmelding.brin_mbo == brin,
-            models.Aanmelding.crebo == crebo,
-        )
-    )
+    rij = _bestaande(verwerking, cyclus, sleutel_hash, brin, crebo)
     van = parse_aanmeldstatus(rij.status) if rij is not None else None
     if not controleer_overgang(van, status):
         return
+    if rij is not None and crebo:
+        rij.crebo = crebo  # a registration without programme learns it
     if rij is None:
         rij = models.Aanmelding(
             cyclus_jaar=cyclus,

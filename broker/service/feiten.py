@@ -93,7 +93,9 @@ def _feiten(
     leerling: models.Leerling | None, aanmeldingen: list[models.Aanmelding], regio: _Regio
 ) -> LeerlingFeiten:
     feiten = tuple(
-        AanmeldingFeit(brin_mbo=a.brin_mbo, status=AanmeldStatus(a.status), datum=a.status_datum)
+        AanmeldingFeit(
+            brin_mbo=a.brin_mbo, status=AanmeldStatus(a.status), datum=a.status_datum, crebo=a.crebo or None
+        )
         for a in aanmeldingen
     )
     if leerling is None:

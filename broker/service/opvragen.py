@@ -53,8 +53,13 @@ def _toon(verwerking: Verwerking, aanroep: Aanroep, dossier: Dossier) -> Overzic
 
 def _zichtbaar(verwerking: Verwerking, aanroep: Aanroep) -> list[Dossier]:
     alle = dossiers(verwerking, aanroep.partij, hashes_in_bereik(verwerking, aanroep.partij))
-    gekozen = [d for d in alle.values() if mag_zien(aanroep.partij, d.feiten)]
-    return sorted(gekozen, key=lambda d: (d.feiten.brin_vo or "", d.sleutel_hash))
+    return [d for d in alle.values() if mag_zien(aanroep.partij, d.feiten)]
+
+
+def _lijst(verwerking: Verwerking, aanroep: Aanroep, gekozen: list[Dossier]) -> list[Overzicht]:
+    """The chosen pupils as shown to the caller, in a stable order: by school, then number."""
+    overzichten = [_toon(verwerking, aanroep, d) for d in gekozen]
+    return sorted(overzichten, key=lambda o: (o.beeld.brin_vo or "", o.nummer.soort, o.nummer.waarde))
 
 
 def opvragen_status(
@@ -67,7 +72,7 @@ def opvragen_status(
     (edukoppeling.md F3).
     """
     if not gevraagd:
-        return [_toon(verwerking, aanroep, d) for d in _zichtbaar(verwerking, aanroep)]
+        return _lijst(verwerking, aanroep, _zichtbaar(verwerking, aanroep))
     hashes = []
     for positie, (bsn, onderwijsnummer) in enumerate(gevraagd, start=1):
         try:
@@ -92,13 +97,14 @@ def opvragen_niet_aangemeld(verwerking: Verwerking, aanroep: Aanroep, brin_vo: s
     """
     if brin_vo is not None:
         brin = _eigen_brin(aanroep, brin_vo)
-    return [
-        _toon(verwerking, aanroep, d)
+    gekozen = [
+        d
         for d in _zichtbaar(verwerking, aanroep)
         if d.feiten.mbo_ganger_status is MboGangerStatus.ACTIEF
         and not is_aangemeld(d.feiten)
         and (brin_vo is None or d.feiten.brin_vo == brin)
     ]
+    return _lijst(verwerking, aanroep, gekozen)
 
 
 def _eigen_brin(aanroep: Aanroep, ruw: str) -> str:
@@ -127,13 +133,17 @@ def opvragen_overzicht(verwerking: Verwerking, aanroep: Aanroep, gemeenten: list
         if code is None or code not in aanroep.partij.gemeentecodes:
             raise NietGeautoriseerd("woongemeente hoort niet bij de afzender")
         gekozen.add(code)
-    return [
-        _toon(verwerking, aanroep, d)
-        for d in _zichtbaar(verwerking, aanroep)
-        if d.feiten.mbo_ganger_status is MboGangerStatus.ACTIEF
-        and not is_ingeschreven(d.feiten)
-        and (not gekozen or d.feiten.gemeentecode in gekozen)
-    ]
+    return _lijst(
+        verwerking,
+        aanroep,
+        [
+            d
+            for d in _zichtbaar(verwerking, aanroep)
+            if d.feiten.mbo_ganger_status is MboGangerStatus.ACTIEF
+            and not is_ingeschreven(d.feiten)
+            and (not gekozen or d.feiten.gemeentecode in gekozen)
+        ],
+    )
 
 
 def opvragen_wijzigingen(

@@ -82,7 +82,8 @@ def overzicht_uit(overzicht: Overzicht) -> m.LeerlingOverzicht:
         woongemeente=beeld.gemeentecode,
         mboGangerStatus=str(beeld.mbo_ganger_status) if beeld.mbo_ganger_status else None,
         aanmelding=[
-            m.Aanmelding(brinMbo=a.brin_mbo, status=str(a.status), datum=a.datum) for a in beeld.aanmeldingen
+            m.Aanmelding(brinMbo=a.brin_mbo, status=str(a.status), datum=a.datum, crebo=a.crebo)
+            for a in beeld.aanmeldingen
         ],
         eldersAangemeld=beeld.elders_aangemeld,
     )

@@ -66,7 +66,7 @@ class Resultaat(_Vva):
 
 
 class Aanmelding(_Vva):
-    _type_info = [("brinMbo", Unicode), ("status", Unicode), ("datum", Date)]
+    _type_info = [("brinMbo", Unicode), ("status", Unicode), ("datum", Date), ("crebo", Unicode)]
 
 
 class LeerlingOverzicht(_Vva):

@@ -57,6 +57,12 @@ class Broker:
     """The WSGI callable. Built once per process; holds no per-request state."""
 
     def __init__(self, omgeving: Omgeving, contract: Contract | None = None) -> None:
+        if omgeving.settings.environment == "production":
+            # Without WS-Security and two-way TLS (issue 3) anyone could claim any OIN in wsa:From.
+            raise RuntimeError(
+                "refusing to serve in production: the services run profile 2W-be (no signature, no TLS "
+                "client authentication) until the WS-Security gate is in place"
+            )
         self.omgeving = omgeving
         self.contract = contract or Contract()
         self.dispatchers = {

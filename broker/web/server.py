@@ -16,6 +16,10 @@ class _Gunicorn(BaseApplication):
     def load_config(self) -> None:
         for sleutel, waarde in self._opties.items():
             self.cfg.set(sleutel, waarde)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn 24+ opens a control socket shared by every instance in ~/.gunicorn; one
+            # stopping instance would remove it for the others, and operators use systemd anyway.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self):
         from broker.web.app import Broker

@@ -340,3 +340,20 @@ def test_ongeldige_xml_wordt_ook_bewaard(broker):
         )
         == voor + 1
     )
+
+
+def test_DK0004_detail_noemt_pad_en_toegestane_waarden_maar_niet_de_waarde(broker):
+    nummer = bsn("44455566")
+    levering = (
+        '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling>'
+        f"<vva:volgnummer>{nummer}x</vva:volgnummer><vva:bsn>{nummer}</vva:bsn><vva:brinVo>99XA</vva:brinVo>"
+        "<vva:postcode>1011AB</vva:postcode><vva:woongemeente>0363</vva:woongemeente>"
+        "<vva:mutatie>toevoegen</vva:mutatie></vva:leerling></vva:aanleverenLeerlingen>"
+    )
+    antwoord = broker.post(envelop(levering, action=VO + "aanleverenLeerlingen"))
+    assert antwoord.faultcode == "soap:Client.DK0004"
+    assert b"/vva:aanleverenLeerlingen/vva:leerling/vva:volgnummer" in antwoord.body
+    assert nummer.encode() not in antwoord.body
+    mutatie = levering.replace(f"{nummer}x", "1").replace("toevoegen", "verwijderen")
+    antwoord = broker.post(envelop(mutatie, action=VO + "aanleverenLeerlingen"))
+    assert b"'toevoegen', 'wijzigen', 'afmelden'" in antwoord.body and b"verwijderen" not in antwoord.body

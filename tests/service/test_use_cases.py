@@ -185,3 +185,28 @@ def test_wijzigingen_pagineren_met_cursor(verwerking, aanroep):
     gezien = {o.nummer.waarde for _, o in eerste.wijzigingen + tweede.wijzigingen}
     assert gezien == {P1, P2, P3}
     assert opvragen_wijzigingen(verwerking, school, tweede.volgende_cursor, 2).wijzigingen == []
+
+
+def test_aanmelding_zonder_crebo_werkt_de_enige_aanmelding_bij_die_instelling_bij(verwerking, aanroep):
+    mbo, school = aanroep(MBO_X), aanroep(SCHOOL_A)
+    aanleveren_leerlingen(verwerking, school, [leerling(1, P1)])
+    stappen = [
+        aanmelding(1, P1, "99XB", "aanmeldingOntvangen", crebo="25180"),
+        aanmelding(2, P1, "99XB", "geaccepteerd"),  # no crebo: the only registration at 99XB
+        aanmelding(3, P1, "99XB", "aangemeld", crebo="25181"),  # a second programme
+        aanmelding(4, P1, "99XB", "ingeschreven"),  # now ambiguous
+    ]
+    assert codes(aanleveren_aanmeldingen(verwerking, mbo, stappen)) == [
+        (1, None),
+        (2, None),
+        (3, None),
+        (4, "VVA119"),
+    ]
+    (eigen,) = opvragen_status(verwerking, mbo, [])
+    assert sorted((a.crebo, a.status) for a in eigen.beeld.aanmeldingen) == [
+        ("25180", "geaccepteerd"),
+        ("25181", "aangemeld"),
+    ]
+    # The school sees both registrations, but not the programmes.
+    (van_school,) = opvragen_status(verwerking, school, [])
+    assert {a.crebo for a in van_school.beeld.aanmeldingen} == {None}
