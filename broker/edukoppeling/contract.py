@@ -8,6 +8,7 @@ and, in the tests, every response the broker produces.
 from __future__ import annotations
 
 import re
+import sysconfig
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -24,8 +25,12 @@ XSD_BESTAND = "vva-aanmelden-v1.xsd"
 
 
 def contract_map() -> Path:
-    """The folder holding ``wsdl/`` and ``xsd/`` (the repository root of this checkout)."""
-    return Path(__file__).resolve().parents[2]
+    """The folder holding ``wsdl/`` and ``xsd/``: the checkout this code runs from (editable install,
+    tests), else ``<prefix>/share/vva-broker`` where a wheel installs them (pyproject data-files)."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "wsdl").is_dir():
+        return checkout
+    return Path(sysconfig.get_path("data")) / "share" / "vva-broker"
 
 
 @dataclass(frozen=True)
