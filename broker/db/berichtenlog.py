@@ -27,6 +27,18 @@ class Kop:
     relates_to: str | None = None
 
 
+def _past(waarde: str | None, kolom) -> str | None:
+    # Values come from the sender: never let one overflow its column (PostgreSQL refuses, SQLite
+    # would not), so that the same input gets the same answer on every database.
+    lengte = kolom.type.length
+    return waarde if waarde is None or len(waarde) <= lengte else waarde[: lengte - 1] + "…"
+
+
+def _vul(bericht: Bericht, kop: Kop) -> None:
+    for veld, waarde in vars(kop).items():
+        setattr(bericht, veld, _past(waarde, getattr(Bericht, veld)))
+
+
 def log_ontvangen(sessions: sessionmaker[Session], raw: bytes, dienst: str | None) -> int:
     """Persist the raw request (uitkomst ``ontvangen``) and return its id; commits at once."""
     with sessions.begin() as session:
@@ -48,9 +60,9 @@ def leg_uitkomst_vast(
     """Record on inbound message ``bericht_id`` what was read of it and how it ended
     (``verwerkt`` or the faultcode; ``reden`` the audit class, never payload values)."""
     bericht = session.get(Bericht, bericht_id)
-    for veld, waarde in vars(kop).items():
-        setattr(bericht, veld, waarde)
-    bericht.uitkomst, bericht.reden, bericht.http_status = uitkomst, reden, http_status
+    _vul(bericht, kop)
+    bericht.uitkomst, bericht.http_status = uitkomst, http_status
+    bericht.reden = _past(reden, Bericht.reden)
 
 
 def log_verzonden(session: Session, raw: bytes, kop: Kop, uitkomst: str, http_status: int) -> int:
@@ -62,8 +74,7 @@ def log_verzonden(session: Session, raw: bytes, kop: Kop, uitkomst: str, http_st
         http_status=http_status,
         inhoud=raw,
     )
-    for veld, waarde in vars(kop).items():
-        setattr(bericht, veld, waarde)
+    _vul(bericht, kop)
     session.add(bericht)
     session.flush()
     return bericht.id

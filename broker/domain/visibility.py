@@ -215,11 +215,7 @@ def mag_zien(partij: Partij, feiten: LeerlingFeiten) -> bool:
         case PartijSoort.GEMEENTE:
             return feiten.gemeentecode is not None and feiten.gemeentecode in partij.gemeentecodes
         case PartijSoort.REGIONAAL_SYSTEEM:
-            return (
-                _in_regio(feiten.vo_rmc_regio, partij)
-                or _in_regio(feiten.woon_rmc_regio, partij)
-                or _heeft_aanmelding_bij(partij, feiten)
-            )
+            return _in_eigen_regio(partij, feiten) or _heeft_aanmelding_bij(partij, feiten)
         case _:
             # A leverancier acts only under a mandate, as the mandating party; as itself it sees nothing.
             return False
@@ -232,7 +228,8 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     VO school: brin_vo, mbo_ganger_status and all registrations. MBO institution: only its own
     registrations, plus elders_aangemeld; never the school, the residence or another institution's BRIN.
     Gemeente: brin_vo, gemeentecode, mbo_ganger_status and all registrations; regional system the same
-    without the gemeentecode (flow d carries BRIN VO, BRIN MBO, BSN and status only).
+    without the gemeentecode (flow d carries BRIN VO, BRIN MBO, BSN and status only) for pupils of its
+    region, and for a pupil it sees only through its own institutions what an institution sees.
     Raises ``NietZichtbaar`` when ``mag_zien`` is False.
     Source rule: WEB art. 8.0.3 (flows a-d of the VVA); AVG art. 5 lid 1 sub c.
     """
@@ -248,18 +245,11 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 elders_aangemeld=None,
             )
         case PartijSoort.MBO_INSTELLING:
-            # Its own registrations in full, crebo included: the institution delivered them.
-            eigen = tuple(a for a in feiten.aanmeldingen if a.brin_mbo in partij.brins)
-            elders = any(
-                a.brin_mbo not in partij.brins and a.status in ACTIEF_AANGEMELD for a in feiten.aanmeldingen
-            )
-            return LeerlingBeeld(
-                brin_vo=None,
-                gemeentecode=None,
-                mbo_ganger_status=None,
-                aanmeldingen=eigen,
-                elders_aangemeld=elders,
-            )
+            return _instellingsbeeld(partij, feiten)
+        case PartijSoort.REGIONAAL_SYSTEEM if not _in_eigen_regio(partij, feiten):
+            # Seen only through registrations at its own institutions: it acts for them there and
+            # gets what they get, not the pupil's school or the other institutions (design.md).
+            return _instellingsbeeld(partij, feiten)
         case PartijSoort.GEMEENTE | PartijSoort.REGIONAAL_SYSTEEM:
             # Flow d exchanges BRIN VO, BRIN MBO, BSN and status only (mission.md): the residence
             # is the gemeente's business, not the regional system's.
@@ -272,6 +262,19 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
             )
     # Unreachable while mag_zien denies every other role; kept so a new role fails closed.
     raise NietZichtbaar("deze partij mag deze leerling niet zien")
+
+
+def _instellingsbeeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
+    # Its own registrations in full, crebo included (it delivered them), and only yes/no elsewhere.
+    eigen = tuple(a for a in feiten.aanmeldingen if a.brin_mbo in partij.brins)
+    elders = any(a.brin_mbo not in partij.brins and a.status in ACTIEF_AANGEMELD for a in feiten.aanmeldingen)
+    return LeerlingBeeld(
+        brin_vo=None, gemeentecode=None, mbo_ganger_status=None, aanmeldingen=eigen, elders_aangemeld=elders
+    )
+
+
+def _in_eigen_regio(partij: Partij, feiten: LeerlingFeiten) -> bool:
+    return _in_regio(feiten.vo_rmc_regio, partij) or _in_regio(feiten.woon_rmc_regio, partij)
 
 
 def _zonder_crebo(aanmeldingen: tuple[AanmeldingFeit, ...]) -> tuple[AanmeldingFeit, ...]:

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
 
 from broker.domain.identifiers import is_geldig_oin
-from broker.edukoppeling.envelope import Envelop
+from broker.edukoppeling.envelope import Envelop, moet_begrijpen
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.edukoppeling.ns import WSA, WSA_ANONYMOUS, WSA_NONE, q
 
 #: Bound on every wsa value, checked before anything is stored (hostile-inputs.md H75).
 MAX_WAARDE = 2048
 _URN_UUID = re.compile(r"\Aurn:uuid:(.+)\Z", re.IGNORECASE)
+_UUID = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.IGNORECASE)
 _BEKEND = {"To", "Action", "MessageID", "From", "RelatesTo", "ReplyTo", "FaultTo"}
 
 
@@ -62,13 +62,14 @@ def lees_adressering(
     ):
         if naam not in blokken:
             raise EdukoppelingFout(verplicht, f"wsa:MessageAddressingHeaderRequired {naam}")
+    _controleer_overige(blokken, envelop)
     to, action = _simpel(blokken["To"]), _simpel(blokken["Action"])
     message_id = _simpel(blokken["MessageID"], fout="Client.EK0023")
     from_adres = _adres(blokken["From"])
     _controleer_soapaction(soapaction, action)
     to_oin = _oin(to, "Client.EK0022")
     from_oin = _oin(from_adres, "Client.EK0021")
-    if not _is_uuid(message_id):
+    if not is_uuid(message_id):
         raise EdukoppelingFout("Client.EK0023", "wsa:MessageID not a UUID")
     if to_oin not in broker_oins:
         raise EdukoppelingFout("Client.DK0011", "wsa:DestinationUnreachable To OIN")
@@ -78,8 +79,17 @@ def lees_adressering(
     for naam in ("ReplyTo", "FaultTo"):
         if naam in blokken and _epr_adres(blokken[naam]) not in (WSA_ANONYMOUS, WSA_NONE):
             raise EdukoppelingFout("Client.DK0011", f"wsa:InvalidAddressingHeader {naam} not anonymous")
-    relates_to = _simpel(blokken["RelatesTo"]) if "RelatesTo" in blokken else None
+    relates_to = _relates_to(blokken["RelatesTo"]) if "RelatesTo" in blokken else None
     return Adressering(to, to_oin, action, message_id, from_adres, from_oin, relates_to)
+
+
+def _relates_to(blok: etree._Element) -> str:
+    # A9: a MessageID, without RelationshipType or with the reply relationship.
+    soort = blok.get("RelationshipType")
+    waarde = _simpel(blok)
+    if soort not in (None, f"{WSA}/reply") or not is_uuid(waarde):
+        raise EdukoppelingFout("Client.DK0011", "wsa:InvalidAddressingHeader RelatesTo")
+    return waarde
 
 
 def _per_naam(blokken: tuple[etree._Element, ...]) -> dict[str, etree._Element]:
@@ -88,10 +98,23 @@ def _per_naam(blokken: tuple[etree._Element, ...]) -> dict[str, etree._Element]:
         naam = etree.QName(blok).localname
         if naam in per_naam:
             raise EdukoppelingFout("Client.DK0011", f"wsa:InvalidAddressingHeader duplicate {naam}")
-        if naam not in _BEKEND and tekst(blok) not in (WSA_ANONYMOUS, WSA_NONE):
-            raise EdukoppelingFout("Client.DK0011", f"wsa:InvalidAddressingHeader {naam}")
         per_naam[naam] = blok
     return per_naam
+
+
+def _controleer_overige(blokken: dict[str, etree._Element], envelop: Envelop) -> None:
+    """After the presence checks: other wsa headers only as anonymous/none and never with
+    mustUnderstand (we do not process them; A6, H104); WS-Addressing 2004 headers beside a complete
+    2005/08 set are unknown headers (T7)."""
+    for naam, blok in blokken.items():
+        if naam in _BEKEND:
+            continue
+        if moet_begrijpen(blok):
+            raise EdukoppelingFout("MustUnderstand", f"wsa:{naam} with mustUnderstand")
+        if tekst(blok) not in (WSA_ANONYMOUS, WSA_NONE):
+            raise EdukoppelingFout("Client.DK0011", f"wsa:InvalidAddressingHeader {naam}")
+    if envelop.oude_wsa:
+        raise EdukoppelingFout("Client.DK0010", "header in an old WS-Addressing namespace")
 
 
 def _simpel(blok: etree._Element, fout: str = "Client.DK0011") -> str:
@@ -134,21 +157,36 @@ def _oin(adres: str, fout: str) -> str:
     if any(teken.isspace() for teken in adres):
         raise EdukoppelingFout(fout, "whitespace in address")
     try:
-        paren = parse_qsl(urlsplit(adres).query, keep_blank_values=True, strict_parsing=False)
+        delen = urlsplit(adres)
+        paren = parse_qsl(delen.query, keep_blank_values=True, strict_parsing=False)
     except ValueError:
         raise EdukoppelingFout(fout, "address not a URI") from None
     oins = [waarde for sleutel, waarde in paren if sleutel.lower() == "oin"]
     if len(oins) != 1 or not is_geldig_oin(oins[0]):
         raise EdukoppelingFout(fout, "no single valid oin parameter")
+    if not delen.scheme:
+        # A3: an absolute URI (or the anonymous URI) with the oin parameter.
+        raise EdukoppelingFout("Client.DK0011", "wsa:InvalidAddressingHeader address not absolute")
     return oins[0]
 
 
-def _is_uuid(waarde: str) -> bool:
+def is_uuid(waarde: str) -> bool:
+    """True for ``urn:uuid:<uuid>`` or a bare UUID in the 8-4-4-4-12 hex form, any case (A7, O8)."""
     kern = m.group(1) if (m := _URN_UUID.match(waarde)) else waarde
-    if len(kern) != 36:
-        return False
-    try:
-        uuid.UUID(kern)
-    except ValueError:
-        return False
-    return True
+    return _UUID.match(kern) is not None
+
+
+def gelezen_voor_fout(envelop: Envelop) -> tuple[str | None, str | None]:
+    """(MessageID, From OIN) as far as they are valid, for the headers of a fault raised before the
+    addressing checks completed (F5: RelatesTo and To when readable). Never raises."""
+    message_id = from_oin = None
+    for blok in envelop.wsa:
+        naam = etree.QName(blok).localname
+        try:
+            if naam == "MessageID" and is_uuid(waarde := _simpel(blok)):
+                message_id = waarde
+            elif naam == "From":
+                from_oin = _oin(_adres(blok), "Client.EK0021")
+        except EdukoppelingFout:
+            continue
+    return message_id, from_oin

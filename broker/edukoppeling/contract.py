@@ -98,14 +98,18 @@ class Contract:
         raise EdukoppelingFout("Client.DK0004", "xsd violation", _uitleg(fout))
 
 
-_WAARDE = re.compile(r"(The value |: )'[^']*'(?=[ ;.]| is not)")
+# libxml2 quotes the offending value: "The value '…' is not …" or "…: '…' is not a valid value …".
+# Greedy up to the last "' is not", so a value containing quotes is still removed whole.
+_WAARDE = re.compile(r"(The value |: )'.*' is not")
+_CIJFERREEKS = re.compile(r"[0-9]{5,}")
 
 
 def _uitleg(fout) -> str:
-    """The first schema violation as "<element path>: <libxml2 message>" with the offending value
-    replaced by "…" (it may be a BSN; F3); allowed values, lengths and names stay, they help the
-    sender fix the message."""
-    return f"{fout.path}: {_WAARDE.sub(lambda m: m.group(1) + '…', fout.message)}"
+    """The first schema violation as "<element path>: <libxml2 message>" without the offending value:
+    it may be a BSN (F3). Allowed values, lengths and names stay: they help the sender fix it. Any run
+    of 5+ digits left after that is masked as well, whatever libxml2 put it in."""
+    bericht = _WAARDE.sub(lambda m: f"{m.group(1)}… is not", fout.message)
+    return f"{fout.path}: {_CIJFERREEKS.sub('…', bericht)}"
 
 
 def _lees_wsdl(pad: Path) -> Dienst:

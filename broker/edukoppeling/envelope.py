@@ -23,6 +23,7 @@ class Envelop:
     inhoud: etree._Element
     wsa: tuple[etree._Element, ...]
     security: tuple[etree._Element, ...]
+    oude_wsa: tuple[etree._Element, ...] = ()  # WS-Addressing 2004 headers: refused after the presence checks
 
 
 def _elementen(parent: etree._Element) -> list[etree._Element]:
@@ -52,8 +53,20 @@ def lees_envelop(root: etree._Element, wss_toegestaan: bool) -> Envelop:
         raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Malformed text in Envelope")
     body = kinderen[-1]
     inhoud = _body_inhoud(body)
-    wsa, security = _headers(kinderen[0] if len(kinderen) == 2 else None, wss_toegestaan)
-    return Envelop(root, body, inhoud, wsa, security)
+    header = kinderen[0] if len(kinderen) == 2 else None
+    for deel in (body, header):
+        if deel is not None and q(SOAP11, "encodingStyle") in deel.attrib:
+            raise EdukoppelingFout(
+                "Client.DK0004", "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
+            )
+        if deel is not None and ((deel.text or "").strip() or any((k.tail or "").strip() for k in deel)):
+            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Malformed text in Header or Body")
+    if q(SOAP11, "encodingStyle") in root.attrib:
+        raise EdukoppelingFout(
+            "Client.DK0004", "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
+        )
+    wsa, security, oud = _headers(header, wss_toegestaan)
+    return Envelop(root, body, inhoud, wsa, security, oud)
 
 
 def _body_inhoud(body: etree._Element) -> etree._Element:
@@ -74,29 +87,36 @@ def _body_inhoud(body: etree._Element) -> etree._Element:
                 "xml:Forbidden SOAP encoding",
                 "SOAP-encoding en href-verwijzingen zijn niet toegestaan.",
             )
-    if q(SOAP11, "encodingStyle") in body.attrib or q(SOAP11, "encodingStyle") in inhoud.attrib:
+    if q(SOAP11, "encodingStyle") in inhoud.attrib:
         raise EdukoppelingFout(
             "Client.DK0004", "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
         )
     return inhoud
 
 
-def _headers(header: etree._Element | None, wss_toegestaan: bool) -> tuple[tuple, tuple]:
+def moet_begrijpen(blok: etree._Element) -> bool:
+    """True when ``blok`` carries soap:mustUnderstand 1 or true (xsd:boolean, whitespace collapsed; H106)."""
+    return (blok.get(q(SOAP11, "mustUnderstand")) or "").strip() in ("1", "true")
+
+
+def _headers(header: etree._Element | None, wss_toegestaan: bool) -> tuple[tuple, tuple, tuple]:
     if header is None:
-        return (), ()
-    wsa, security = [], []
+        return (), (), ()
+    wsa, security, oud = [], [], []
     for blok in _elementen(header):
         namespace = etree.QName(blok).namespace
         if namespace == WSA:
             wsa.append(blok)
-        elif blok.tag == q(WSSE, "Security") and wss_toegestaan:
+        elif blok.tag == q(WSSE, "Security"):
+            if not wss_toegestaan:
+                raise EdukoppelingFout("Client.DK0010", "wsse:Security on a 2W-be service")  # S0
             security.append(blok)
-        elif namespace in WSA_OUD:
-            continue  # an old WS-Addressing version: reported as the missing 2005/08 header (H69)
-        elif blok.get(q(SOAP11, "mustUnderstand")) in ("1", "true"):
+        elif moet_begrijpen(blok):
             raise EdukoppelingFout(
                 "MustUnderstand", f"header {etree.QName(blok).localname} with mustUnderstand"
             )
+        elif namespace in WSA_OUD:
+            oud.append(blok)  # reported as the missing 2005/08 header when that is what is wrong (H69)
         else:
             raise EdukoppelingFout("Client.DK0010", f"header {etree.QName(blok).localname} not allowed")
-    return tuple(wsa), tuple(security)
+    return tuple(wsa), tuple(security), tuple(oud)

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 
 from broker.db import models
 from broker.domain.status import AanmeldStatus, MboGangerStatus
-from broker.domain.visibility import AanmeldingFeit, LeerlingFeiten, Partij, PartijSoort
+from broker.domain.visibility import AanmeldingFeit, LeerlingFeiten, Partij, PartijSoort, mag_zien
 from broker.service.context import Verwerking
 
 _PARTIJ = 500  # bound the IN-list size (SQLite allows 32766 parameters; stay far below)
@@ -72,21 +72,29 @@ def dossiers(verwerking: Verwerking, partij: Partij, hashes: Collection[str]) ->
     regio = _Regio.laad(verwerking)
     uitkomst = {}
     for sleutel_hash in set(leerlingen) | set(aanmeldingen):
-        leerling = _kies_levering(leerlingen.get(sleutel_hash, []), partij)
         eigen = aanmeldingen.get(sleutel_hash, [])
+        leerling, feiten = _kies_levering(leerlingen.get(sleutel_hash, []), eigen, regio, partij)
         versleuteld = leerling.nummer_versleuteld if leerling else eigen[0].nummer_versleuteld
-        uitkomst[sleutel_hash] = Dossier(sleutel_hash, versleuteld, _feiten(leerling, eigen, regio))
+        uitkomst[sleutel_hash] = Dossier(sleutel_hash, versleuteld, feiten)
     return uitkomst
 
 
-def _kies_levering(rijen: list[models.Leerling], partij: Partij) -> models.Leerling | None:
+def _kies_levering(
+    rijen: list[models.Leerling], aanmeldingen: list[models.Aanmelding], regio: _Regio, partij: Partij
+) -> tuple[models.Leerling | None, LeerlingFeiten]:
+    """The delivery of the pupil that ``partij`` sees: the newest active one it may see.
+
+    A pupil delivered by several VO schools stays visible to each school, and to the gemeente and
+    region of every delivery: a later delivery by another school never hides the pupil from the
+    gemeente responsible for it. When none is visible, the newest delivery (``mag_zien`` then says no).
+    """
     if not rijen:
-        return None
-    if partij.soort is PartijSoort.VO_SCHOOL:
-        eigen = [r for r in rijen if r.brin_vo in partij.brins]
-        if eigen:
-            rijen = eigen
-    return max(rijen, key=lambda r: (r.status == MboGangerStatus.ACTIEF, r.gewijzigd_op, r.id))
+        return None, _feiten(None, aanmeldingen, regio)
+    volgorde = sorted(
+        rijen, key=lambda r: (r.status == MboGangerStatus.ACTIEF, r.gewijzigd_op, r.id), reverse=True
+    )
+    kandidaten = [(r, _feiten(r, aanmeldingen, regio)) for r in volgorde]
+    return next(((r, f) for r, f in kandidaten if mag_zien(partij, f)), kandidaten[0])
 
 
 def _feiten(

@@ -3,7 +3,8 @@ are the bytes the business layer reads).
 
 spyne's own Soap11 protocol would parse ``ctx.in_string`` again, with comments and PIs stripped and
 href multi-refs resolved. Here ``create_in_document`` is a no-op and the dispatcher puts the gate's
-tree in place; the gate has already validated the Body against ``xsd/``.
+tree in place; the gate has already made the Body readable (``broker.edukoppeling.lezen``) and
+validated it against ``xsd/``.
 """
 
 from __future__ import annotations
@@ -39,22 +40,6 @@ class _Application(Application):
             return None
 
 
-def _zonder_commentaar(element: etree._Element) -> None:
-    """Remove comments from ``element``'s subtree, joining the text around them (H114/H115).
-
-    Comments are outside exclusive c14n without comments, so this changes nothing that is signed;
-    without it spyne would read only the text before a comment.
-    """
-    for commentaar in list(element.iter(etree.Comment)):
-        ouder, staart = commentaar.getparent(), commentaar.tail or ""
-        vorige = commentaar.getprevious()
-        if vorige is not None:
-            vorige.tail = (vorige.tail or "") + staart
-        else:
-            ouder.text = (ouder.text or "") + staart
-        ouder.remove(commentaar)
-
-
 class Dispatcher:
     """One spyne application per service, called with the verified envelope."""
 
@@ -70,7 +55,6 @@ class Dispatcher:
         Raises whatever the service layer raised (via ``werk.fout``), or ``EdukoppelingFout``
         Client.DK0004 / Server.DK0050 when spyne itself cannot map the message.
         """
-        _zonder_commentaar(envelop.find(q(SOAP11, "Body")))
         ctx = MethodContext(self._server, MethodContext.SERVER)
         ctx.in_document = (envelop, {})
         ctx.udc = werk

@@ -10,6 +10,7 @@ logged, with nothing applied and no stack trace or pupil number in it.
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from dataclasses import replace
 from datetime import date
@@ -22,10 +23,11 @@ from broker.bootstrap import Omgeving
 from broker.db.berichtenlog import Kop, leg_uitkomst_vast, log_ontvangen, log_verzonden
 from broker.domain.identifiers import is_test_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.edukoppeling.addressing import Adressering, lees_adressering
+from broker.edukoppeling.addressing import Adressering, gelezen_voor_fout, lees_adressering
 from broker.edukoppeling.contract import Contract, Dienst
 from broker.edukoppeling.envelope import lees_envelop
 from broker.edukoppeling.faults import EdukoppelingFout, HttpFout
+from broker.edukoppeling.lezen import maak_leesbaar
 from broker.edukoppeling.parsing import parse_bericht
 from broker.edukoppeling.response import bouw_antwoord, bouw_fout
 from broker.registry.repository import PartijRegister
@@ -82,8 +84,8 @@ class Broker:
             )
             if fout.allow:
                 headers.append(("Allow", fout.allow))
-        except Exception:  # last resort: never a stack trace to the client
-            log.exception("unhandled error outside the SOAP pipeline")
+        except Exception as exc:  # last resort: never a stack trace to the client, nor a text in the log
+            log.error("unhandled error outside the SOAP pipeline: %s", veilige_trace(exc))
             status, headers, body = 500, [("Content-Type", "text/plain; charset=UTF-8")], b"internal error\n"
         start_response(_STATUS[status], [*headers, ("Content-Length", str(len(body)))])
         return [body]
@@ -129,6 +131,8 @@ class Broker:
             soapaction = http.soapaction(environ)
             root = parse_bericht(raw)
             envelop = lees_envelop(root, wss_toegestaan=False)
+            message_id, from_oin = gelezen_voor_fout(envelop)
+            kop = replace(kop, message_id=message_id, afzender_oin=from_oin)
             adres = lees_adressering(envelop, soapaction, self.omgeving.settings.broker_oins, dienst.acties)
             kop = replace(
                 kop,
@@ -140,6 +144,7 @@ class Broker:
             )
             with self.omgeving.sessions() as session:
                 partij = self._machtig(session, dienst, adres, certificaat_oin=None)
+            maak_leesbaar(envelop.inhoud)  # after WS-Security (issue 3), before the XSD and spyne
             self.contract.valideer(dienst.operaties[adres.action], envelop.inhoud)
             return self._verwerk(dienst, root, adres, kop, bericht_id, partij, certificaat_oin=None)
         except (EdukoppelingFout, NietGeautoriseerd) as fout:
@@ -238,8 +243,16 @@ def _als_fout(fout: EdukoppelingFout | NietGeautoriseerd) -> EdukoppelingFout:
     return fout
 
 
+_HOST = re.compile(r"\A(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z")
+
+
 def _basis_url(environ) -> str:
+    """The base URL the WSDL was asked on. The Host header comes from the client: anything but a
+    host name or address with an optional port is refused (HTTP 400), so it can never inject markup
+    into the published WSDL."""
     host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+    if not _HOST.match(host):
+        raise HttpFout(400, "invalid Host header")
     return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}"
 
 
@@ -254,6 +267,7 @@ def _wsdl_met_adres(dienst: Dienst, adres: str) -> bytes:
 _STATUS = {
     200: "200 OK",
     400: "400 Bad Request",
+    411: "411 Length Required",
     404: "404 Not Found",
     405: "405 Method Not Allowed",
     413: "413 Content Too Large",

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from broker.bootstrap import Omgeving
+from broker.privacy.logfilter import bescherm
+
+
+class _BeschermdeLogger(Logger):
+    """gunicorn's logger with pupil numbers masked in the error and access logs (it quotes
+    malformed request lines and headers verbatim)."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        bescherm(self.error_log)
+        bescherm(self.access_log)
+
+
+def _configureer_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
+    )
+    wortel = logging.getLogger()
+    wortel.handlers[:] = [handler]
+    wortel.setLevel(logging.INFO)
+    bescherm(wortel)
 
 
 class _Gunicorn(BaseApplication):
@@ -33,9 +59,11 @@ def serveer(omgeving: Omgeving, host: str, poort: int, workers: int, threads: in
     Each worker builds its own ``Broker`` after the fork (database connections are not shared
     between processes). Blocks until stopped (SIGTERM/SIGINT).
     """
+    _configureer_logging()
     _Gunicorn(
         omgeving,
         {
+            "logger_class": _BeschermdeLogger,
             "bind": f"{host}:{poort}",
             "workers": workers,
             "threads": threads,

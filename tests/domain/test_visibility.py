@@ -286,3 +286,12 @@ def test_leerlingfeiten_eist_canonieke_codes():
 
 def test_leerlingfeiten_zet_aanmeldingen_om_naar_tuple():
     assert leerling(aanmeldingen=[AANGEMELD_A]).aanmeldingen == (AANGEMELD_A,)
+
+
+def test_regio_die_leerling_alleen_via_eigen_instelling_ziet_krijgt_het_instellingsbeeld():
+    # School in region 36 and residence in region 7: outside region 1, seen only through MBO_B.
+    feiten = leerling(aanmeldingen=(AANGEMELD_A, AanmeldingFeit(MBO_B, S.AANGEMELD, date(2027, 3, 2))))
+    beeld = beeld_voor(REGIO_MET_MBO, feiten)
+    assert (beeld.brin_vo, beeld.gemeentecode, beeld.mbo_ganger_status) == (None, None, None)
+    assert [a.brin_mbo for a in beeld.aanmeldingen] == [MBO_B]
+    assert beeld.elders_aangemeld is True

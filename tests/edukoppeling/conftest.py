@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import socket
 import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -44,6 +45,18 @@ class Antwoord:
 class Broker:
     url: str
     database_url: str
+    log: Path
+
+    def rauw(self, verzoek: bytes) -> bytes:
+        """Send ``verzoek`` as raw bytes on a fresh connection and return the raw answer."""
+        deel = urlsplit(self.url)
+        with socket.create_connection((deel.hostname, deel.port), timeout=30) as verbinding:
+            verbinding.sendall(verzoek)
+            verbinding.shutdown(socket.SHUT_WR)
+            antwoord = b""
+            while blok := verbinding.recv(65536):
+                antwoord += blok
+        return antwoord
 
     def post(
         self,
@@ -93,7 +106,7 @@ def broker(request, tmp_path_factory):
         config = schrijf_config(Path(map), database_url)
         assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
         with broker_proces(config) as url:
-            yield Broker(url, database_url)
+            yield Broker(url, database_url, Path(map) / "broker.log")
 
 
 def envelop(

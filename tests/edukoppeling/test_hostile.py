@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.edukoppeling.conftest import BROKER, VO, envelop
+from tests.edukoppeling.conftest import BROKER, SCHOOL_A, VO, envelop
 from tests.helpers import bsn
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -357,3 +357,182 @@ def test_DK0004_detail_noemt_pad_en_toegestane_waarden_maar_niet_de_waarde(broke
     mutatie = levering.replace(f"{nummer}x", "1").replace("toevoegen", "verwijderen")
     antwoord = broker.post(envelop(mutatie, action=VO + "aanleverenLeerlingen"))
     assert b"'toevoegen', 'wijzigen', 'afmelden'" in antwoord.body and b"verwijderen" not in antwoord.body
+
+
+# --- Found by breaking it (hostile-inputs.md rows, and the rules behind them) ------------------------
+
+
+def test_H92_kapotte_chunked_framing_geeft_400_en_geen_bsn_in_de_log(broker):
+    nummer = bsn("55566677")
+    verzoek = (
+        b'POST /vva/vo/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nSOAPAction: ""\r\n'
+        b"Transfer-Encoding: chunked\r\n\r\n<a><bsn>" + nummer.encode() + b"</bsn></a>\r\n0\r\n\r\n"
+    )
+    antwoord = broker.rauw(verzoek)
+    assert antwoord.startswith(b"HTTP/1.1 400")
+    assert nummer.encode() not in antwoord and nummer.encode() not in broker.log.read_bytes()
+
+
+def test_gunicorn_log_maskeert_een_bsn_in_een_kapotte_header(broker):
+    nummer = bsn("66677788")
+    broker.rauw(b"POST /vva/vo/v1 HTTP/1.1\r\nHost: x\r\nkapotte header " + nummer.encode() + b"\r\n\r\n")
+    assert nummer.encode() not in broker.log.read_bytes()
+
+
+def test_post_zonder_lengte_of_chunked_is_411(broker):
+    antwoord = broker.rauw(
+        b'POST /vva/vo/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nSOAPAction: ""\r\n\r\n'
+    )
+    assert antwoord.startswith(b"HTTP/1.1 411")
+
+
+def test_wsdl_adres_uit_host_header_kan_niets_injecteren(broker):
+    antwoord = broker.post(
+        b"", methode="GET", pad="/vva/vo/v1?wsdl", headers={"Host": 'evil.example/x"/><a b="'}
+    )
+    assert antwoord.status == 400 and b"<a b=" not in antwoord.body
+
+
+def test_H69_oude_ws_addressing_header_naast_een_volledige_set(broker):
+    oud = '<w04:ReplyTo xmlns:w04="http://schemas.xmlsoap.org/ws/2004/08/addressing"><w04:Address>http://169.254.169.254/</w04:Address></w04:ReplyTo>'
+    assert fault(broker, envelop(extra_headers=oud)) == (500, "soap:Client.DK0010")
+    verplicht = (
+        '<w04:Iets xmlns:w04="http://schemas.xmlsoap.org/ws/2004/08/addressing" soap:mustUnderstand="1"/>'
+    )
+    assert fault(broker, envelop(extra_headers=verplicht)) == (500, "soap:MustUnderstand")
+
+
+def test_H104_onbekende_wsa_header_met_mustunderstand_en_spaties(broker):
+    extra = '<wsa:Iets soap:mustUnderstand="1">http://www.w3.org/2005/08/addressing/anonymous</wsa:Iets>'
+    assert fault(broker, envelop(extra_headers=extra)) == (500, "soap:MustUnderstand")
+    spaties = '<x:Eigen xmlns:x="urn:x" soap:mustUnderstand=" 1 "/>'
+    assert fault(broker, envelop(extra_headers=spaties)) == (500, "soap:MustUnderstand")
+
+
+def test_S0_security_met_mustunderstand_op_2w_be_is_dk0010(broker):
+    extra = f'<wsse:Security xmlns:wsse="{WSSE}" soap:mustUnderstand="1"/>'
+    assert fault(broker, envelop(extra_headers=extra)) == (500, "soap:Client.DK0010")
+
+
+def test_H68_ontbrekende_to_gaat_voor_onbekende_wsa_header(broker):
+    extra = "<wsa:Iets>http://example/x</wsa:Iets>"
+    assert fault(broker, envelop(to=None, extra_headers=extra)) == (500, "soap:Client.DK0005")
+
+
+def test_EK0023_alleen_de_8_4_4_4_12_vorm(broker):
+    for waarde in ("----0f0f0f0f11114222833300000000000a", "urn:uuid:0f0f0f0f1111422283330000-0000-000a--"):
+        assert fault(broker, envelop(message_id=waarde)) == (500, "soap:Client.EK0023")
+
+
+def test_A9_relates_to_alleen_als_message_id_en_antwoordrelatie(broker):
+    vreemd = f'<wsa:RelatesTo RelationshipType="urn:evil">urn:uuid:{uuid.uuid4()}</wsa:RelatesTo>'
+    assert fault(broker, envelop(extra_headers=vreemd)) == (500, "soap:Client.DK0011")
+    lang = f"<wsa:RelatesTo>urn:uuid:{'a' * 2000}</wsa:RelatesTo>"
+    assert fault(broker, envelop(extra_headers=lang)) == (500, "soap:Client.DK0011")
+    goed = f"<wsa:RelatesTo>urn:uuid:{uuid.uuid4()}</wsa:RelatesTo>"
+    assert fault(broker, envelop(extra_headers=goed)) == (200, None)
+
+
+def test_A3_relatief_adres_in_from(broker):
+    body = envelop().replace(b"http://www.w3.org/2005/08/addressing/anonymous?oin=", b"?oin=")
+    assert fault(broker, body) == (500, "soap:Client.DK0011")
+
+
+def test_F5_fout_in_adressering_draagt_relates_to_en_to(broker):
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    antwoord = broker.post(envelop(message_id=message_id), soapaction=f'"{VO}opvragenStatus"')
+    assert antwoord.faultcode == "soap:Client.DK0003"
+    assert f">{message_id}</wsa:RelatesTo>".encode() in antwoord.body
+    assert f"anonymous?oin={SCHOOL_A}</wsa:To>".encode() in antwoord.body
+
+
+def test_H87_namespacedeclaraties_en_H88_grote_attribuutwaarde(broker):
+    ns = " ".join(f'xmlns:p{i}="urn:p{i}"' for i in range(600))
+    assert fault(broker, envelop(f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1" {ns}/>')) == (
+        500,
+        "soap:VersionMismatch.DK0001",
+    )
+    groot = envelop().replace(b"<wsa:Action>", b'<wsa:Action a="' + b"x" * 70_000 + b'">')
+    assert fault(broker, groot) == (500, "soap:VersionMismatch.DK0001")
+
+
+def test_H89_te_veel_elementen_wordt_geweigerd_voor_de_boom_bestaat(broker):
+    veel = "<a/>" * 600_000
+    assert fault(broker, envelop(f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1">{veel}</vva:ping>')) == (
+        500,
+        "soap:VersionMismatch.DK0001",
+    )
+
+
+def test_H100_charset_twee_keer(broker):
+    assert fault(broker, envelop(), content_type="text/xml; charset=utf-8; charset=iso-8859-1") == (
+        500,
+        "soap:Client.DK0009",
+    )
+
+
+def test_H107_tekst_naast_de_body_inhoud_en_encodingstyle_op_envelop(broker):
+    assert fault(broker, envelop('tekst<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"/>')) == (
+        500,
+        "soap:VersionMismatch.DK0001",
+    )
+    stijl = envelop().replace(
+        b"<soap:Envelope ", b'<soap:Envelope soap:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/" '
+    )
+    assert fault(broker, stijl) == (500, "soap:Client.DK0004")
+
+
+def test_lange_headernaam_geeft_op_elke_database_hetzelfde_antwoord(broker):
+    lang = f'<x:{"n" * 300} xmlns:x="urn:x"/>'
+    assert fault(broker, envelop(extra_headers=lang)) == (500, "soap:Client.DK0010")
+
+
+def test_dubbel_volgnummer_is_dk0004(broker):
+    record = (
+        "<vva:leerling><vva:volgnummer>1</vva:volgnummer><vva:bsn>{}</vva:bsn><vva:brinVo>99XA</vva:brinVo>"
+        "<vva:postcode>1011AB</vva:postcode><vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie></vva:leerling>"
+    )
+    body = f'<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1">{record.format(bsn("77788899"))}{record.format(bsn("77788890"))}</vva:aanleverenLeerlingen>'
+    assert fault(broker, envelop(body, action=VO + "aanleverenLeerlingen")) == (500, "soap:Client.DK0004")
+
+
+def test_DK0004_detail_zonder_bsn_ook_met_aanhalingsteken(broker):
+    nummer = bsn("88899900")
+    body = f'<vva:opvragenWijzigingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:vanafCursor>x\'{nummer}</vva:vanafCursor></vva:opvragenWijzigingen>'
+    antwoord = broker.post(envelop(body, action=VO + "opvragenWijzigingen"))
+    assert antwoord.faultcode == "soap:Client.DK0004" and nummer.encode() not in antwoord.body
+
+
+def test_boolean_en_datum_met_witruimte_betekenen_wat_het_xsd_zegt(broker):
+    een, twee = bsn("99900011"), bsn("99900022")
+
+    def levering(nummers, vervang):
+        records = "".join(
+            f"<vva:leerling><vva:volgnummer>{i}</vva:volgnummer><vva:bsn>{n}</vva:bsn><vva:brinVo>99XA</vva:brinVo>"
+            "<vva:postcode>1011AB</vva:postcode><vva:woongemeente>0363</vva:woongemeente>"
+            f"<vva:mutatie>{'wijzigen' if vervang else 'toevoegen'}</vva:mutatie></vva:leerling>"
+            for i, n in enumerate(nummers, start=1)
+        )
+        kop = f"<vva:vervangStartpopulatie>\n  {vervang}\n</vva:vervangStartpopulatie>" if vervang else ""
+        return envelop(
+            f'<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1">{kop}{records}</vva:aanleverenLeerlingen>',
+            action=VO + "aanleverenLeerlingen",
+        )
+
+    assert broker.post(levering([een, twee], "")).status == 200
+    assert broker.post(levering([een], "true")).status == 200
+    afgemeld = broker.scalar(
+        "SELECT count(*) FROM leerling WHERE status = 'afgemeld' AND afmeldreden = 'nietMeerAangeleverd'"
+    )
+    assert afgemeld >= 1
+    datum = f'<vva:aanleverenAanmeldingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:aanmelding><vva:volgnummer>1</vva:volgnummer><vva:bsn>{een}</vva:bsn><vva:brinMbo>99XB</vva:brinMbo><vva:status>aangemeld</vva:status><vva:datum> 2026-11-01 </vva:datum></vva:aanmelding></vva:aanleverenAanmeldingen>'
+    antwoord = broker.post(
+        envelop(
+            datum,
+            action="urn:nl:vva:aanmelden:v1/mbo/aanleverenAanmeldingen",
+            van="0000000700099XB00000",
+            to=f"https://vva.example/vva/mbo/v1?oin={BROKER}",
+        ),
+        pad="/vva/mbo/v1",
+    )
+    assert antwoord.status == 200, antwoord.body

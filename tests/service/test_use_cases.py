@@ -210,3 +210,32 @@ def test_aanmelding_zonder_crebo_werkt_de_enige_aanmelding_bij_die_instelling_bi
     # The school sees both registrations, but not the programmes.
     (van_school,) = opvragen_status(verwerking, school, [])
     assert {a.crebo for a in van_school.beeld.aanmeldingen} == {None}
+
+
+def test_levering_door_andere_school_verbergt_leerling_niet_voor_de_woongemeente(verwerking, aanroep):
+    aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1, gemeente="0363")])
+    aanleveren_leerlingen(
+        verwerking, aanroep(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599", postcode="3011AA")]
+    )
+    amsterdam = [o.nummer.waarde for o in opvragen_overzicht(verwerking, aanroep(AMSTERDAM), [])]
+    regio = {o.nummer.waarde: o.beeld.brin_vo for o in opvragen_status(verwerking, aanroep(REGIO_21), [])}
+    assert amsterdam == [P1] and regio == {P1: "99XA"}
+    # Each school still sees its own delivery.
+    assert opvragen_status(verwerking, aanroep(SCHOOL_C), [])[0].beeld.brin_vo == "99XC"
+
+
+def test_regio_ziet_via_eigen_instelling_alleen_wat_die_instelling_ziet(verwerking, aanroep):
+    aanleveren_leerlingen(
+        verwerking, aanroep(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599", postcode="3011AA")]
+    )
+    aanleveren_aanmeldingen(verwerking, aanroep(MBO_Y), [aanmelding(1, P1, "99XE", "aangemeld")])
+    regio = aanroep(REGIO_21)
+    with pytest.raises(NietGeautoriseerd):
+        opvragen_status(verwerking, regio, [(P1, None)])
+    aanleveren_aanmeldingen(verwerking, regio, [aanmelding(1, P1, "99XB", "aanmeldingOntvangen")])
+    (beeld,) = [o.beeld for o in opvragen_status(verwerking, regio, [(P1, None)])]
+    assert (beeld.brin_vo, [a.brin_mbo for a in beeld.aanmeldingen], beeld.elders_aangemeld) == (
+        None,
+        ["99XB"],
+        True,
+    )

@@ -1,0 +1,41 @@
+"""Defence in depth for "no BSN in any log line": a logging filter that masks pupil-number-like runs.
+
+The code never logs payload values on purpose; this catches what third-party code (gunicorn quoting
+a malformed request line, a library's exception text) might write anyway. Any run of 8 or 9 digits
+standing alone — the shape of a BSN or onderwijsnummer — becomes ``*********``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+
+_NUMMER = re.compile(r"(?<![0-9])[0-9]{8,9}(?![0-9])")
+MASKER = "*********"
+
+
+def maskeer(tekst: str) -> str:
+    """``tekst`` with every standalone run of 8–9 digits replaced by asterisks."""
+    return _NUMMER.sub(MASKER, tekst)
+
+
+class MaskeerLeerlingnummers(logging.Filter):
+    """Rewrites a record's message (and traceback text) with pupil-number-like runs masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        bericht = record.getMessage()
+        gemaskeerd = maskeer(bericht)
+        if gemaskeerd != bericht:
+            record.msg, record.args = gemaskeerd, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = maskeer("".join(traceback.format_exception(*record.exc_info)).rstrip())
+        return True
+
+
+def bescherm(logger: logging.Logger) -> None:
+    """Attach the mask to every handler of ``logger`` (handlers, not the logger: records from child
+    loggers pass through handlers without passing the parent's filters)."""
+    for handler in logger.handlers:
+        if not any(isinstance(f, MaskeerLeerlingnummers) for f in handler.filters):
+            handler.addFilter(MaskeerLeerlingnummers())
