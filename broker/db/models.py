@@ -1,8 +1,10 @@
 """The database schema as SQLAlchemy 2 typed models.
 
-Pupil numbers (BSN / onderwijsnummer) are never stored in clear text: ``sleutel_hash`` is a keyed
-hash (HMAC-SHA256) used for matching and ``nummer_versleuteld`` an AES-GCM ciphertext used only to
-give the number back to an entitled party (AVG art. 32; design.md "Parties and what they may see").
+In the exchange tables pupil numbers (BSN / onderwijsnummer) are never stored in clear text:
+``sleutel_hash`` is a keyed hash (HMAC-SHA256) used for matching and ``nummer_versleuteld`` an AES-GCM
+ciphertext used only to give the number back to an entitled party (AVG art. 32; design.md "Parties
+and what they may see"). The raw messages in ``bericht.inhoud`` still hold them as sent; encrypting
+those at rest is the privacy issue's first step.
 Schema changes go through Alembic migrations in ``broker/db/migrations``.
 """
 
