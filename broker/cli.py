@@ -55,17 +55,21 @@ def init(omgeving: Omgeving, demo: bool) -> None:
         from pathlib import Path
 
         import broker.registry
+        from broker.pki.demo import maak_demo_pki
         from broker.refdata.laden import laad_demo
-        from broker.registry.toml import laad_partijen
+        from broker.registry.toml import laad_partijen, lees_partijen
 
         with omgeving.sessions.begin() as session:
             rapport = laad_demo(session, omgeving.kalender.cyclus_op(date.today()).jaar)
         click.echo(
             f"reference data: demo set loaded ({rapport.rijen} rows, {len(rapport.afgewezen)} rejected)"
         )
+        demo_partijen = Path(broker.registry.__file__).parent / "demo-partijen.toml"
         with omgeving.sessions.begin() as session:
-            aantal = laad_partijen(session, Path(broker.registry.__file__).parent / "demo-partijen.toml")
+            aantal = laad_partijen(session, demo_partijen)
         click.echo(f"parties: {aantal} demo parties loaded")
+        maak_demo_pki(omgeving.settings.pki_map, [(p.oin, p.naam) for p in lees_partijen(demo_partijen)])
+        click.echo(f"demo PKI: {omgeving.settings.pki_map} (CA, CRLs, a key and certificate per party)")
 
 
 @main.command()
@@ -88,11 +92,13 @@ def serve(omgeving: Omgeving, host: str, port: int, workers: int, threads: int) 
 
 
 def _register() -> None:
+    from broker.edukoppeling.cli import envelope
+    from broker.pki.cli import pki
     from broker.refdata.cli import refdata
     from broker.registry.cli import party
 
-    main.add_command(refdata)
-    main.add_command(party)
+    for groep in (refdata, party, pki, envelope):
+        main.add_command(groep)
 
 
 _register()

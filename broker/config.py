@@ -38,10 +38,67 @@ class Settings:
     max_batch_records: int = 5000
     deadline_afwijkingen: dict[int, str] = field(default_factory=lambda: {2020: "2020-05-01"})
 
+    # --- Edukoppeling security (edukoppeling.md §1, §3, §8) ------------------------------------
+    #: Profile of every service: "2W-be-S" (signed, the standard) or "2W-be" (tests, legacy), with
+    #: per-service overrides, e.g. {"vo": "2W-be"} (WUS WB011: one profile per service).
+    profiel: str = "2W-be-S"
+    profielen: dict[str, str] = field(default_factory=dict)
+    #: Folder of the demo PKI made by ``vva init`` / ``vva pki demo``; the defaults below point into it.
+    pki_map: Path = DEFAULT_DATA_DIR / "pki"
+    #: Trust anchors and intermediates (PEM) and CRLs (PEM/DER); empty = the demo PKI's.
+    vertrouwen_ca: tuple[Path, ...] = ()
+    vertrouwen_crl: tuple[Path, ...] = ()
+    crl_gratie_s: int = 0
+    #: The broker's signing key and certificate (PEM); empty = the demo PKI's broker certificate.
+    onderteken_sleutel: Path | None = None
+    onderteken_certificaat: Path | None = None
+    timestamp_max_leeftijd_s: int = 300
+    timestamp_toekomst_s: int = 60
+    #: How long MessageIDs are remembered for idempotent redelivery (O5; > age + skew).
+    idempotentie_dagen: int = 7
+    #: Two-way TLS terminated by ``vva serve`` itself (T8): server key/cert and the CA file that
+    #: client certificates must chain to. Empty = plain HTTP (behind a terminating proxy, or demo).
+    tls_sleutel: Path | None = None
+    tls_certificaat: Path | None = None
+    tls_client_ca: Path | None = None
+    #: Addresses of proxies that terminate TLS and pass the verified client certificate in the
+    #: ``X-Client-Cert`` header (URL-encoded PEM, nginx $ssl_client_escaped_cert); from anyone else
+    #: the header is ignored (T11).
+    vertrouwde_proxies: tuple[str, ...] = ()
+    #: Require a TLS client certificate on every request (EK0030 without one). Default: in production.
+    tls_vereist: bool | None = None
+
     @property
     def broker_oin(self) -> str:
         """The OIN the broker signs and answers with (the first configured one)."""
         return self.broker_oins[0]
+
+    def profiel_van(self, dienst: str) -> str:
+        """The security profile of service ``dienst`` (vo, mbo, gemeente, regio)."""
+        return self.profielen.get(dienst, self.profiel)
+
+    @property
+    def client_certificaat_vereist(self) -> bool:
+        return self.environment == "production" if self.tls_vereist is None else self.tls_vereist
+
+    @property
+    def ca_bestanden(self) -> tuple[Path, ...]:
+        return self.vertrouwen_ca or (self.pki_map / "ca" / "root.pem", self.pki_map / "ca" / "issuing.pem")
+
+    @property
+    def crl_bestanden(self) -> tuple[Path, ...]:
+        return self.vertrouwen_crl or (
+            self.pki_map / "ca" / "root.crl.pem",
+            self.pki_map / "ca" / "issuing.crl.pem",
+        )
+
+    @property
+    def broker_sleutel(self) -> Path:
+        return self.onderteken_sleutel or self.pki_map / f"{self.broker_oin}.key.pem"
+
+    @property
+    def broker_certificaat(self) -> Path:
+        return self.onderteken_certificaat or self.pki_map / f"{self.broker_oin}.cert.pem"
 
 
 def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
@@ -69,10 +126,26 @@ def _apply_file(settings: Settings, file: Path) -> Settings:
     unknown = set(raw) - known
     if unknown:
         raise ValueError(f"{file}: unknown setting(s): {', '.join(sorted(unknown))}")
-    if "broker_oins" in raw:
-        raw["broker_oins"] = tuple(raw["broker_oins"])
-    if "key_file" in raw:
-        raw["key_file"] = Path(raw["key_file"])
+    for sleutel in ("broker_oins", "vertrouwde_proxies"):
+        if sleutel in raw:
+            raw[sleutel] = tuple(raw[sleutel])
+    for sleutel in ("vertrouwen_ca", "vertrouwen_crl"):
+        if sleutel in raw:
+            raw[sleutel] = tuple(Path(p) for p in raw[sleutel])
+    for sleutel in (
+        "key_file",
+        "pki_map",
+        "onderteken_sleutel",
+        "onderteken_certificaat",
+        "tls_sleutel",
+        "tls_certificaat",
+        "tls_client_ca",
+    ):
+        if sleutel in raw:
+            raw[sleutel] = Path(raw[sleutel])
+    for dienst, profiel in {"": raw.get("profiel", "2W-be-S"), **raw.get("profielen", {})}.items():
+        if profiel not in ("2W-be", "2W-be-S"):
+            raise ValueError(f"{file}: profile {profiel!r} {dienst} is not 2W-be or 2W-be-S")
     if "deadline_afwijkingen" in raw:
         raw["deadline_afwijkingen"] = {int(k): v for k, v in raw["deadline_afwijkingen"].items()}
     return replace(settings, **raw)

@@ -33,15 +33,20 @@ def vrije_poort() -> int:
         return s.getsockname()[1]
 
 
-def schrijf_config(map: Path, database_url: str) -> Path:
+def schrijf_config(map: Path, database_url: str, profiel: str = "2W-be", extra: str = "") -> Path:
+    """A vva.toml in ``map``: the database, keys and demo PKI in ``map``, the given profile."""
     config = map / "vva.toml"
-    config.write_text(f'database_url = "{database_url}"\nkey_file = "{map / "sleutels.json"}"\n')
+    config.write_text(
+        f'database_url = "{database_url}"\nkey_file = "{map / "sleutels.json"}"\n'
+        f'pki_map = "{map / "pki"}"\nprofiel = "{profiel}"\n{extra}'
+    )
     return config
 
 
 @contextmanager
-def broker_proces(config: Path, *extra: str):
-    """Run ``vva serve`` as a real process on 127.0.0.1 and yield its base URL."""
+def broker_proces(config: Path, *extra: str, scheme: str = "http"):
+    """Run ``vva serve`` as a real process on 127.0.0.1 and yield its base URL (``https`` when the
+    settings make it terminate TLS itself)."""
     poort = vrije_poort()
     env = {**os.environ, "VVA_CONFIG": str(config)}
     logbestand = (config.parent / "broker.log").open("wb")
@@ -51,9 +56,9 @@ def broker_proces(config: Path, *extra: str):
         stdout=logbestand,
         stderr=subprocess.STDOUT,
     )
-    basis = f"http://127.0.0.1:{poort}"
+    basis = f"{scheme}://127.0.0.1:{poort}"
     try:
-        _wacht_op(basis, proces)
+        _wacht_op(f"http://127.0.0.1:{poort}" if scheme == "http" else None, proces, poort)
         yield basis
     finally:
         proces.terminate()
@@ -64,11 +69,14 @@ def broker_proces(config: Path, *extra: str):
         logbestand.close()
 
 
-def _wacht_op(basis: str, proces: subprocess.Popen) -> None:
+def _wacht_op(basis: str | None, proces: subprocess.Popen, poort: int) -> None:
     for _ in range(150):
         if proces.poll() is not None:
             raise RuntimeError("broker stopped; see broker.log beside the test's vva.toml")
         try:
+            if basis is None:  # TLS with a required client certificate: a listening port will do
+                socket.create_connection(("127.0.0.1", poort), timeout=1).close()
+                return
             with urllib.request.urlopen(f"{basis}/health", timeout=1) as antwoord:
                 if antwoord.status == 200:
                     return

@@ -277,3 +277,19 @@ class Bericht(Base):
     uitkomst: Mapped[str] = mapped_column(String(40))  # ontvangen | verwerkt | faultcode
     reden: Mapped[str | None] = mapped_column(String(200))  # audit class, never payload values
     inhoud: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class OntvangenMessageId(Base):
+    """A processed request's MessageID, remembered for idempotent redelivery and replay refusal
+    (edukoppeling.md §8 O5; hostile-inputs.md H64–H67). Written in the same transaction as the
+    business effect, so it exists exactly when the request was applied; survives restarts."""
+
+    __tablename__ = "ontvangen_message_id"
+
+    afzender_oin: Mapped[str] = mapped_column(String(20), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(45), primary_key=True)  # lowercase UUID, no urn prefix
+    body_digest: Mapped[str] = mapped_column(String(64))  # SHA-256 of the exc-c14n Body
+    handtekening_digest: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the SignatureValue
+    certificaat_oin: Mapped[str | None] = mapped_column(String(20))
+    antwoord_id: Mapped[int] = mapped_column(ForeignKey("bericht.id"))
+    ontvangen_op: Mapped[datetime] = _tijd()

@@ -43,12 +43,13 @@ def tekst(element: etree._Element) -> str:
 
 
 def lees_adressering(
-    envelop: Envelop, soapaction: str, broker_oins: tuple[str, ...], acties: set[str]
+    envelop: Envelop, soapaction: str, broker_oins: tuple[str, ...] | None, acties: set[str] | None
 ) -> Adressering:
     """Check the wsa headers of ``envelop`` in the order of edukoppeling.md §6.1 step 3.
 
     ``soapaction``: the HTTP SOAPAction header as received (its presence is checked by the HTTP step);
-    ``acties``: the wsa:Action values of the addressed service. Raises ``EdukoppelingFout`` with
+    ``acties``: the wsa:Action values of the addressed service. ``broker_oins``/``acties`` None accept
+    any receiver/action (``vva envelope verify --any-recipient``, for messages to other parties). Raises ``EdukoppelingFout`` with
     Client.DK0011 (duplicate, unknown or non-anonymous headers, To OIN not ours, unknown Action,
     EPR extras), DK0005/DK0006/DK0007/EK0020 (missing To/Action/MessageID/From), DK0003 (SOAPAction ≠
     wsa:Action), EK0022/EK0021 (no valid OIN in To/From), EK0023 (MessageID not a UUID).
@@ -71,9 +72,9 @@ def lees_adressering(
     from_oin = _oin(from_adres, "Client.EK0021")
     if not is_uuid(message_id):
         raise EdukoppelingFout("Client.EK0023", "wsa:MessageID not a UUID")
-    if to_oin not in broker_oins:
+    if broker_oins is not None and to_oin not in broker_oins:
         raise EdukoppelingFout("Client.DK0011", "wsa:DestinationUnreachable To OIN")
-    if action not in acties:
+    if acties is not None and action not in acties:
         raise EdukoppelingFout("Client.DK0011", "wsa:ActionNotSupported")
     _epr_adres(blokken["From"])
     for naam in ("ReplyTo", "FaultTo"):

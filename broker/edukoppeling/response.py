@@ -49,20 +49,26 @@ def _envelop(action: str, relates_to: str | None, broker_oin: str, ontvanger_oin
 
 def bouw_antwoord(
     inhoud: etree._Element, action: str, relates_to: str, broker_oin: str, ontvanger_oin: str
-) -> tuple[bytes, str]:
+) -> tuple[etree._Element, str]:
     """A response envelope around ``inhoud`` (the ``<op>Response`` element).
 
-    Output: (UTF-8 bytes with XML declaration, the response's own MessageID). wsa:Action repeats the
-    request action (R2), RelatesTo is the request MessageID verbatim (R4), From/To anonymous with OINs.
+    Output: (the Envelope element, ready to be signed; the response's own MessageID). wsa:Action
+    repeats the request action (R2), RelatesTo is the request MessageID verbatim (R4), From/To
+    anonymous with OINs (R5, R6).
     """
     envelop, body, message_id = _envelop(action, relates_to, broker_oin, ontvanger_oin)
     body.append(inhoud)
-    return etree.tostring(envelop, xml_declaration=True, encoding="UTF-8"), message_id
+    return envelop, message_id
+
+
+def naar_bytes(envelop: etree._Element) -> bytes:
+    """The envelope as sent: UTF-8 with an XML declaration, serialised once (after signing)."""
+    return etree.tostring(envelop, xml_declaration=True, encoding="UTF-8")
 
 
 def bouw_fout(
     fout: EdukoppelingFout, relates_to: str | None, broker_oin: str, ontvanger_oin: str | None
-) -> tuple[bytes, str]:
+) -> tuple[etree._Element, str]:
     """A SOAP 1.1 Fault envelope for ``fout`` (F1: faultcode prefixed with the envelope prefix;
     unqualified faultcode/faultstring/detail; F5 headers). Output as for ``bouw_antwoord``."""
     envelop, body, message_id = _envelop(WSA_FAULT_ACTION, relates_to, broker_oin, ontvanger_oin)
@@ -71,4 +77,4 @@ def bouw_fout(
     etree.SubElement(fault, "faultstring").text = fout.faultstring
     if fout.detail:
         etree.SubElement(etree.SubElement(fault, "detail"), "melding").text = fout.detail
-    return etree.tostring(envelop, xml_declaration=True, encoding="UTF-8"), message_id
+    return envelop, message_id

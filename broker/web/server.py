@@ -10,6 +10,7 @@ from gunicorn.glogging import Logger
 
 from broker.bootstrap import Omgeving
 from broker.privacy.logfilter import bescherm
+from broker.web.tls import server_context
 
 
 class _BeschermdeLogger(Logger):
@@ -53,6 +54,24 @@ class _Gunicorn(BaseApplication):
         return Broker(self._omgeving)
 
 
+def _tls_opties(omgeving: Omgeving) -> dict:
+    """gunicorn's TLS options when the settings name a server key (embedded two-way TLS)."""
+    instellingen = omgeving.settings
+    if instellingen.tls_sleutel is None:
+        return {}
+    certificaat, sleutel = str(instellingen.tls_certificaat), str(instellingen.tls_sleutel)
+    client_cas = (
+        [str(instellingen.tls_client_ca)]
+        if instellingen.tls_client_ca
+        else [str(p) for p in instellingen.ca_bestanden]
+    )
+
+    def context(_config, _standaard):
+        return server_context(certificaat, sleutel, client_cas)
+
+    return {"certfile": certificaat, "keyfile": sleutel, "ssl_context": context}
+
+
 def serveer(omgeving: Omgeving, host: str, poort: int, workers: int, threads: int = 4) -> None:
     """Serve the broker on ``host:poort`` with ``workers`` processes of ``threads`` threads each.
 
@@ -73,5 +92,6 @@ def serveer(omgeving: Omgeving, host: str, poort: int, workers: int, threads: in
             "accesslog": "-",
             # Never log query strings or bodies; the access log shows method, path and status only.
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss',
+            **_tls_opties(omgeving),
         },
     ).run()

@@ -1,4 +1,5 @@
-"""One cycle end to end: zeep clients generated from the served WSDLs, over real HTTP on 127.0.0.1.
+"""One cycle end to end: zeep clients generated from the served WSDLs, over real HTTP on 127.0.0.1,
+every request signed (2W-be-S) with the party's own certificate and every answer verified.
 
 Flows a–d as in issue 2's "Done when": school A delivers 3 pupils; institution X registers pupil 1,
 institution Y pupils 1 and 2; every party sees exactly what design.md allows, and no more.
@@ -44,9 +45,9 @@ def bsns(lijst) -> set[str]:
     return {item.bsn for item in lijst}
 
 
-def test_een_cyclus_voor_alle_rollen(broker_url):
-    vo_a, vo_c = client(broker_url, "vo", SCHOOL_A), client(broker_url, "vo", SCHOOL_C)
-    mbo_x, mbo_y = client(broker_url, "mbo", MBO_X), client(broker_url, "mbo", MBO_Y)
+def test_een_cyclus_voor_alle_rollen(demo_broker):
+    vo_a, vo_c = client(demo_broker, "vo", SCHOOL_A), client(demo_broker, "vo", SCHOOL_C)
+    mbo_x, mbo_y = client(demo_broker, "mbo", MBO_X), client(demo_broker, "mbo", MBO_Y)
 
     # Flow a: three pupils and one with a BSN failing the elfproef, in one batch.
     antwoord = vo_a.service.aanleverenLeerlingen(
@@ -99,13 +100,13 @@ def test_een_cyclus_voor_alle_rollen(broker_url):
     assert all(s.brinVo is None and s.woongemeente is None for s in x.values())
 
     # Flow c: gemeente Amsterdam sees only its resident (pupil 2), with BRIN VO and BRIN MBO.
-    overzicht = client(broker_url, "gemeente", AMSTERDAM).service.opvragenOverzicht()
+    overzicht = client(demo_broker, "gemeente", AMSTERDAM).service.opvragenOverzicht()
     assert [(o.bsn, o.brinVo, o.woongemeente) for o in overzicht] == [(P2, "99XA", "0363")]
     assert [(a.brinMbo, a.status) for a in overzicht[0].aanmelding] == [("99XE", "aangemeld")]
 
     # Flow d: the region-21 system sees the pupils of school A (in its region) and of its institution X,
     # not pupil 5 (school and residence in Rotterdam), and is refused when it asks for pupil 5.
-    regio = client(broker_url, "regio", REGIO_21)
+    regio = client(demo_broker, "regio", REGIO_21)
     assert bsns(regio.service.opvragenStatus()) == {P1, P2, P3, P4}
     with pytest.raises(zeep.exceptions.Fault) as fout:
         regio.service.opvragenStatus(leerling=[{"bsn": P1}, {"bsn": P5}])
@@ -118,12 +119,12 @@ def test_een_cyclus_voor_alle_rollen(broker_url):
     assert P5 not in fout.value.message and P5 not in str(fout.value.detail)
 
 
-def test_wijzigingen_sinds_cursor(broker_url):
-    vo_a = client(broker_url, "vo", SCHOOL_A)
+def test_wijzigingen_sinds_cursor(demo_broker):
+    vo_a = client(demo_broker, "vo", SCHOOL_A)
     vo_a.service.aanleverenLeerlingen(leerling=[leerling(1, P1, "0363"), leerling(2, P2, "0363")])
     eerste = vo_a.service.opvragenWijzigingen(vanafCursor=0)
     assert bsns(w.leerling for w in eerste.wijziging) == {P1, P2} and eerste.meer is False
-    client(broker_url, "mbo", MBO_X).service.aanleverenAanmeldingen(
+    client(demo_broker, "mbo", MBO_X).service.aanleverenAanmeldingen(
         aanmelding=[aanmelding(1, P2, "99XB", "aangemeld")]
     )
     tweede = vo_a.service.opvragenWijzigingen(vanafCursor=eerste.volgendeCursor)
@@ -133,8 +134,8 @@ def test_wijzigingen_sinds_cursor(broker_url):
     assert vo_a.service.opvragenWijzigingen(vanafCursor=tweede.volgendeCursor).wijziging == []
 
 
-def test_statusovergangen_en_ping(broker_url):
-    mbo_x = client(broker_url, "mbo", MBO_X)
+def test_statusovergangen_en_ping(demo_broker):
+    mbo_x = client(demo_broker, "mbo", MBO_X)
     assert mbo_x.service.ping(echo="hallo").echo == "hallo"
     antwoord = mbo_x.service.aanleverenAanmeldingen(
         aanmelding=[

@@ -1,44 +1,49 @@
-"""zeep clients generated from the WSDLs the broker serves, as a LAS vendor would build them."""
+"""zeep clients generated from the WSDLs the broker serves, as a LAS vendor would build them:
+signed with the party's own demo key, answers verified and validated against the XSD."""
 
 from __future__ import annotations
 
-from lxml import etree
 from zeep import Client, Plugin, Settings
 from zeep.transports import Transport
 
 from broker.config import TEST_BROKER_OIN
 from broker.edukoppeling.contract import Contract
 from broker.edukoppeling.ns import SOAP11, q
+from broker.edukoppeling.vertrouwen import Vertrouwen
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.outbound.adressering import EdukoppelingAdressering
+from broker.outbound.ondertekening import EdukoppelingWsse
 
 
 class Schemacontrole(Plugin):
-    """Validates every response Body child against ``xsd/`` (design.md **must**) and keeps the last one."""
+    """Validates every response Body child against ``xsd/`` (design.md **must**)."""
 
     def __init__(self) -> None:
         self.contract = Contract()
-        self.laatste = None
 
     def ingress(self, envelope, http_headers, operation):
         inhoud = envelope.find(q(SOAP11, "Body"))[0]
-        self.laatste = envelope
         if inhoud.tag != q(SOAP11, "Fault"):
             self.contract.valideer_element(inhoud)
         return envelope, http_headers
 
 
-def client(broker_url: str, dienst: str, afzender_oin: str) -> Client:
-    """A zeep client for ``dienst`` (vo|mbo|gemeente|regio) speaking as ``afzender_oin``."""
-    controle = Schemacontrole()
-    zeep_client = Client(
-        f"{broker_url}/vva/{dienst}/v1?wsdl",
+def client(demo, dienst: str, afzender_oin: str, certificaat_oin: str | None = None) -> Client:
+    """A zeep client for ``dienst`` (vo|mbo|gemeente|regio) speaking for ``afzender_oin`` (wsa:From),
+    signing with the demo key of ``certificaat_oin`` (default: the same party)."""
+    sleutel_oin = certificaat_oin or afzender_oin
+    ondertekenaar = Ondertekenaar(
+        (demo.pki / f"{sleutel_oin}.key.pem").read_bytes(),
+        (demo.pki / f"{sleutel_oin}.cert.pem").read_bytes(),
+    )
+    ca = demo.pki / "ca"
+    vertrouwen = Vertrouwen(
+        [ca / "root.pem", ca / "issuing.pem"], [ca / "root.crl.pem", ca / "issuing.crl.pem"]
+    )
+    return Client(
+        f"{demo.url}/vva/{dienst}/v1?wsdl",
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False),
         transport=Transport(timeout=30, operation_timeout=60),
-        plugins=[EdukoppelingAdressering(afzender_oin, TEST_BROKER_OIN), controle],
+        wsse=EdukoppelingWsse(ondertekenaar, vertrouwen, verwacht_oin=TEST_BROKER_OIN),
+        plugins=[EdukoppelingAdressering(afzender_oin, TEST_BROKER_OIN), Schemacontrole()],
     )
-    zeep_client.schemacontrole = controle
-    return zeep_client
-
-
-def tostring(element) -> str:
-    return etree.tostring(element).decode()

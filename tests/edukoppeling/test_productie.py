@@ -1,4 +1,5 @@
-"""Until the WS-Security gate exists, the broker refuses to run with production settings."""
+"""In production the broker refuses to start unless every service is signed and TLS client
+certificates are required: anything less would let anyone claim any OIN in wsa:From."""
 
 from __future__ import annotations
 
@@ -9,7 +10,18 @@ from broker.config import Settings
 from broker.web.app import Broker
 
 
-def test_weigert_productie_zonder_berichtbeveiliging(tmp_path):
-    omgeving = Omgeving(Settings(environment="production", database_url=f"sqlite:///{tmp_path / 'x.db'}"))
+@pytest.mark.parametrize(
+    "instellingen",
+    [
+        {"profielen": {"vo": "2W-be"}},
+        {"profiel": "2W-be"},
+        {"tls_vereist": False},
+    ],
+    ids=["een-dienst-onondertekend", "alles-onondertekend", "zonder-clientcertificaat"],
+)
+def test_weigert_onveilige_productie(tmp_path, instellingen):
+    settings = Settings(
+        environment="production", database_url=f"sqlite:///{tmp_path / 'x.db'}", **instellingen
+    )
     with pytest.raises(RuntimeError, match="refusing to serve in production"):
-        Broker(omgeving)
+        Broker(Omgeving(settings))

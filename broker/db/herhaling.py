@@ -1,0 +1,94 @@
+"""MessageID memory: idempotent redelivery and replay refusal (edukoppeling.md §8 O5; H64–H67).
+
+A request is remembered by (From OIN, MessageID) together with a digest of its signed Body, a
+digest of its SignatureValue and the certificate OIN, in the transaction that applied it. A later
+request with the same key is then
+- the same bytes again (same SignatureValue): a replay → Client.EK0031 (H64, H67);
+- the same Body, re-signed by the same certificate (a client retrying): the stored answer is sent
+  again, nothing is executed twice (O5, H66);
+- anything else: Client.DK0011 "MessageID al gebruikt" (O5).
+Two identical requests in flight at once meet at the primary key: the second gets Server.DK0051.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from lxml import etree
+from sqlalchemy.orm import Session
+
+from broker.db.models import Bericht, OntvangenMessageId
+from broker.edukoppeling.faults import EdukoppelingFout
+
+
+@dataclass(frozen=True)
+class Vingerafdruk:
+    """What identifies one request for O5: who, which MessageID, what Body, which signature."""
+
+    afzender_oin: str
+    message_id: str
+    body_digest: str
+    handtekening_digest: str | None
+    certificaat_oin: str | None
+
+    @classmethod
+    def van(
+        cls,
+        afzender_oin: str,
+        message_id: str,
+        body: etree._Element,
+        signature_value: str | None,
+        certificaat_oin: str | None,
+    ) -> Vingerafdruk:
+        """Build it from the verified request: the Body content (its one child: the Body element carries
+        a wsu:Id that differs per signing) is digested as exclusive c14n."""
+        canoniek = etree.tostring(body, method="c14n", exclusive=True, with_comments=False)
+        return cls(
+            afzender_oin=afzender_oin,
+            message_id=_sleutel(message_id),
+            body_digest=hashlib.sha256(canoniek).hexdigest(),
+            handtekening_digest=hashlib.sha256(signature_value.encode()).hexdigest()
+            if signature_value
+            else None,
+            certificaat_oin=certificaat_oin,
+        )
+
+
+def _sleutel(message_id: str) -> str:
+    # "urn:uuid:X" and a bare "X" name the same message (A7); hex case does not matter.
+    kern = message_id[9:] if message_id.lower().startswith("urn:uuid:") else message_id
+    return kern.lower()
+
+
+def eerder_antwoord(session: Session, afdruk: Vingerafdruk) -> bytes | None:
+    """The stored answer (raw envelope) when ``afdruk`` is a retry of an applied request, else None.
+
+    Raises ``EdukoppelingFout`` Client.EK0031 for a byte-identical replay and Client.DK0011 for a
+    reused MessageID with another Body or certificate.
+    """
+    eerder = session.get(OntvangenMessageId, (afdruk.afzender_oin, afdruk.message_id))
+    if eerder is None:
+        return None
+    if afdruk.handtekening_digest is not None and eerder.handtekening_digest == afdruk.handtekening_digest:
+        raise EdukoppelingFout("Client.EK0031", "wsse:InvalidSecurity replay of an applied message")
+    if (eerder.body_digest, eerder.certificaat_oin) != (afdruk.body_digest, afdruk.certificaat_oin):
+        raise EdukoppelingFout("Client.DK0011", "wsa:InvalidAddressingHeader duplicate MessageID")
+    return session.get(Bericht, eerder.antwoord_id).inhoud
+
+
+def onthoud(session: Session, afdruk: Vingerafdruk, antwoord_id: int, moment: datetime) -> None:
+    """Remember an applied request in ``session``'s (the business) transaction."""
+    session.add(
+        OntvangenMessageId(
+            afzender_oin=afdruk.afzender_oin,
+            message_id=afdruk.message_id,
+            body_digest=afdruk.body_digest,
+            handtekening_digest=afdruk.handtekening_digest,
+            certificaat_oin=afdruk.certificaat_oin,
+            antwoord_id=antwoord_id,
+            ontvangen_op=moment,
+        )
+    )
+    session.flush()

@@ -1,0 +1,128 @@
+"""``vva envelope``: sign and check Edukoppeling envelopes offline, as a partner would.
+
+``verify`` runs the broker's own inbound checks (parse, envelope, WS-Addressing, WS-Security,
+certificate) on a file and prints ``valid`` or the fault code with the precise reason — the tool a
+LAS vendor uses to find out why a message was refused.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from cryptography.x509.oid import NameOID
+
+from broker.domain.identifiers import is_geldig_oin
+from broker.edukoppeling.addressing import lees_adressering
+from broker.edukoppeling.contract import Contract
+from broker.edukoppeling.envelope import lees_envelop
+from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.response import naar_bytes
+from broker.edukoppeling.vertrouwen import Vertrouwen
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.edukoppeling.wss.verificatie import verifieer
+
+
+@click.group()
+def envelope() -> None:
+    """Sign and check Edukoppeling envelopes offline."""
+
+
+@envelope.command("sign")
+@click.argument("bestand", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "sleutel", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--cert", "certificaat", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--out", "uit", type=click.Path(dir_okay=False, path_type=Path), help="Default: standard output."
+)
+def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> None:
+    """Sign envelope BESTAND as profile 2W-be-S: Timestamp (now, +300 s), BinarySecurityToken, and
+    one SHA-256 reference per wsa header, the Body and the Timestamp (WUS WB004)."""
+    try:
+        root = parse_bericht(bestand.read_bytes())
+    except EdukoppelingFout as fout:
+        raise click.ClickException(f"{fout.code}: {fout.reden}") from None
+    Ondertekenaar(sleutel.read_bytes(), certificaat.read_bytes()).onderteken(root, datetime.now(UTC))
+    data = naar_bytes(root)
+    if uit is None:
+        sys.stdout.buffer.write(data)
+    else:
+        uit.write_bytes(data)
+
+
+@envelope.command("verify")
+@click.argument("bestand", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--at",
+    "moment",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S"]),
+    help="Check the Timestamp and certificate at this UTC time (default: now).",
+)
+@click.option(
+    "--trust",
+    "vertrouwd",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CA certificate (PEM) to trust; repeatable.",
+)
+@click.option(
+    "--crl",
+    "crls",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CRL for --trust; without one the revocation status is unknown (DK0051).",
+)
+@click.option(
+    "--trust-embedded",
+    "ingebed",
+    is_flag=True,
+    help="Trust the certificate in the message itself (no chain or CRL check).",
+)
+@click.option(
+    "--any-recipient",
+    "iedereen",
+    is_flag=True,
+    help="Do not require wsa:To to be the broker, nor the action one of the broker's.",
+)
+@click.pass_obj
+def verify(omgeving, bestand: Path, moment, vertrouwd, crls, ingebed: bool, iedereen: bool) -> None:
+    """Run the inbound checks on BESTAND; print 'valid' (exit 0) or the fault code and reason (exit 1)."""
+    if bool(vertrouwd) == ingebed:
+        raise click.UsageError("give --trust CERT (one or more) or --trust-embedded")
+    nu = moment.replace(tzinfo=UTC) if moment else datetime.now(UTC)
+    try:
+        oin, aantal = _controleer(omgeving, bestand.read_bytes(), nu, vertrouwd, crls, iedereen)
+    except EdukoppelingFout as fout:
+        click.echo(f"{fout.code}: {fout.faultstring} ({fout.reden})")
+        sys.exit(1)
+    click.echo(f"valid (signed by OIN {oin}, {aantal} signed parts)")
+
+
+def _controleer(omgeving, raw: bytes, nu: datetime, vertrouwd, crls, iedereen: bool) -> tuple[str, int]:
+    envelop = lees_envelop(parse_bericht(raw), wss_toegestaan=True)
+    if iedereen:
+        lees_adressering(envelop, '""', None, None)
+    else:
+        acties = {a for d in Contract().diensten.values() for a in d.acties}
+        lees_adressering(envelop, '""', omgeving.settings.broker_oins, acties)
+    geverifieerd = verifieer(envelop, nu)
+    if vertrouwd:
+        oin = Vertrouwen(list(vertrouwd), list(crls)).controleer(
+            geverifieerd.certificaat, "ondertekening", nu
+        )
+    else:
+        oin = _ingebed_oin(geverifieerd.certificaat)
+    return oin, len(geverifieerd.ondertekend)
+
+
+def _ingebed_oin(certificaat) -> str:
+    waarden = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    oin = waarden[0].value if waarden else ""
+    if not is_geldig_oin(oin):
+        raise EdukoppelingFout("Client.EK0030", "certificate subject serialNumber is not a valid OIN")
+    return oin

@@ -1,0 +1,500 @@
+"""The trust store: may this certificate sign a message, or open a TLS session, and for which OIN?
+
+One ``Vertrouwen`` per process, built at start-up from the configured CA and CRL files (read once).
+``controleer`` answers for a signing certificate (the BinarySecurityToken, edukoppeling.md S5) and for a
+TLS client certificate (T8–T11) with the same rules; only the wire code differs:
+
+- RSA key below 2048 bits, or not RSA (H34; S4): EK0031 / EK0030 · wsse:InvalidSecurity
+- a CA certificate offered as a party certificate: EK0031 / EK0030 · wsse:InvalidSecurityToken
+- expired or not yet valid, leaf or CA (H46; PKI002): EK0031 / EK0030 · wsse:FailedAuthentication
+- no path to a configured root: self-signed, foreign CA (H44, H45; PKI005): EK0031 / EK0030 ·
+  wsse:FailedCheck
+- revoked according to the CRL (H47; PKI003): EK0031 / EK0030 · wsse:FailedAuthentication
+- revocation status unknown: no CRL from an issuer, or its CRL past nextUpdate + grace (O6; decision H47;
+  PKI004): Server.DK0051 for both purposes · crl:Missing / crl:Stale
+- KeyUsage without digitalSignature (H49), or for TLS an EKU without clientAuth (T8): EK0031 / EK0030 ·
+  wsse:InvalidSecurityToken
+- no or invalid OIN in subject serialNumber (T10; H48; PKI001), or a test OIN in production (§1.1):
+  Client.EK0030 for both purposes · wsse:InvalidSecurityToken
+
+(EK0031 = ``Client.EK0031`` for "ondertekening", EK0030 = ``Client.EK0030`` for "tls".)
+The checks run in the order of this table; the first failure decides. Chain building, signatures and the
+CRL lookup are pyhanko-certvalidator's; validity periods, the CRL's nextUpdate, key usage and the OIN are
+checked here as well, so that the outcome never depends on a library default.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from asn1crypto import crl as asn1_crl
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator import errors as pv
+from pyhanko_certvalidator.path import ValidationPath
+
+from broker.domain.identifiers import is_geldig_oin, is_test_oin
+from broker.edukoppeling.faults import EdukoppelingFout
+
+Doel = Literal["ondertekening", "tls"]
+
+#: Wire code for a refused certificate, per purpose (edukoppeling.md T9, O6; hostile-inputs.md C).
+WEIGERCODE: dict[str, str] = {"ondertekening": "Client.EK0031", "tls": "Client.EK0030"}
+#: A missing or invalid certificate OIN has one code for both purposes (T10, H48).
+OIN_CODE = "Client.EK0030"
+#: Revocation status unknown: fail closed, "Service niet beschikbaar" (edukoppeling.md O6).
+ONBEKEND_CODE = "Server.DK0051"
+
+# Audit classes (hostile-inputs.md, "How to read the reaction column"): the message log only.
+FAILED_CHECK = "wsse:FailedCheck"
+FAILED_AUTHENTICATION = "wsse:FailedAuthentication"
+INVALID_SECURITY_TOKEN = "wsse:InvalidSecurityToken"
+INVALID_SECURITY = "wsse:InvalidSecurity"
+CRL_MISSING = "crl:Missing"
+CRL_STALE = "crl:Stale"
+
+#: RSA floor (hostile-inputs.md H34; PKIoverheid issues nothing smaller).
+MIN_RSA_BITS = 2048
+#: A PKIoverheid chain has at most three CAs below the root; a longer peer chain only costs path building.
+MAX_TUSSEN = 8
+#: How long a positive answer is reused (seconds of ``moment``); never across a CRL reload.
+CACHE_S = 60
+_CACHE_MAX = 4096
+#: Names of the demo PKI (broker/pki/demo.py) carry this; production refuses such a CA.
+DEMO_MARKER = "(FICTIEF)"
+#: RFC 4514 has no short name for serialNumber (the OIN); log it by name rather than as 2.5.4.5.
+_NAMEN = {NameOID.SERIAL_NUMBER: "serialNumber"}
+#: pyhanko messages name subjects; a cap keeps the message log readable.
+_MAX_BIBLIOTHEEKTEKST = 300
+
+
+@dataclass(frozen=True)
+class _CrlStand:
+    """The CRLs in force: replaced as a whole on reload, so one validation sees one consistent set."""
+
+    crls: tuple[x509.CertificateRevocationList, ...]
+    asn1: tuple[asn1_crl.CertificateList, ...]
+    #: Per issuing CA (SHA-256 of its SubjectPublicKeyInfo) the CRLs that CA verifiably signed; filled on
+    #: first use, because an intermediate may arrive only in a peer's TLS chain. Matched on the key, not
+    #: on byte-equal names (a PrintableString and a UTF8String name are the same name).
+    _per_uitgever: dict[bytes, tuple[x509.CertificateRevocationList, ...]] = field(default_factory=dict)
+
+    def van(self, uitgever: x509.Certificate) -> tuple[x509.CertificateRevocationList, ...]:
+        """The CRLs signed by ``uitgever``'s key."""
+        sleutel = _spki(uitgever)
+        if sleutel not in self._per_uitgever:
+            self._per_uitgever[sleutel] = tuple(c for c in self.crls if _heeft_getekend(uitgever, c))
+        return self._per_uitgever[sleutel]
+
+
+@dataclass(frozen=True)
+class _Uitslag:
+    oin: str
+    vanaf: datetime
+    tot: datetime
+
+
+class Vertrouwen:
+    """The broker's trust store: configured roots, intermediates and CRLs (edukoppeling.md T9, O6).
+
+    Input: ``ca_bestanden`` (PEM or DER files, a PEM file may hold several certificates; self-signed ones
+    are the roots, the others intermediates), ``crl_bestanden`` (PEM or DER), ``crl_gratie_s`` (seconds a
+    CRL may be used past its nextUpdate; O6 ``crl.grace_s``, default 0), ``productie`` (refuse test OINs
+    and demo CAs). Files are read once, here; ``herlaad_crls`` reads new CRLs.
+    Raises ``ValueError`` when there is no root, when a CRL has no nextUpdate, or (``productie``) when a
+    CA is from the demo PKI; ``OSError`` when a file is unreadable. A CRL that no CA in a path signed is
+    simply never used, so certificates under that CA get Server.DK0051 (fail closed, O6).
+    """
+
+    def __init__(
+        self,
+        ca_bestanden: Sequence[Path],
+        crl_bestanden: Sequence[Path],
+        crl_gratie_s: int = 0,
+        productie: bool = False,
+    ) -> None:
+        if crl_gratie_s < 0:
+            raise ValueError("crl_gratie_s must be 0 or more")
+        certificaten = _lees_certificaten(ca_bestanden)
+        self._roots = [c for c in certificaten if _is_zelfondertekend(c)]
+        self._tussen = [c for c in certificaten if not _is_zelfondertekend(c)]
+        if not self._roots:
+            raise ValueError("the trust store needs at least one self-signed root CA")
+        if productie:
+            _weiger_demo_cas(certificaten)
+        self._asn1_roots = [_naar_asn1(c) for c in self._roots]
+        self._asn1_tussen = [_naar_asn1(c) for c in self._tussen]
+        self._gratie = timedelta(seconds=crl_gratie_s)
+        self._productie = productie
+        self._crl_bestanden = list(crl_bestanden)
+        self._slot = threading.Lock()
+        self._cache: OrderedDict[tuple, _Uitslag] = OrderedDict()
+        self._crls = self._lees_crls(self._crl_bestanden)
+
+    # -----------------------------------------------------------------------------------------------------
+    # Public API
+    # -----------------------------------------------------------------------------------------------------
+
+    def controleer(
+        self,
+        certificaat: x509.Certificate,
+        doel: Doel,
+        moment: datetime,
+        extra_tussen: Sequence[x509.Certificate] = (),
+    ) -> str:
+        """Decide whether ``certificaat`` may be used for ``doel`` at ``moment``; return its OIN.
+
+        Input: the certificate (from the BinarySecurityToken or the TLS layer); ``doel`` "ondertekening"
+        (message signature, edukoppeling.md S5) or "tls" (client certificate, T8); ``moment`` (time-zone
+        aware; normally now); ``extra_tussen``: intermediates the peer sent (a TLS chain, at most
+        ``MAX_TUSSEN``), used only to build a path, never trusted on their own. Output: the OIN in subject serialNumber (20 characters).
+        Raises ``EdukoppelingFout`` per the table in the module docstring: Client.EK0031 (signing) or
+        Client.EK0030 (TLS) for an untrusted, expired, revoked, weak or misused certificate; Client.EK0030
+        for a missing or invalid OIN (both purposes); Server.DK0051 when revocation status is unknown
+        (O6, fail closed). ``reden`` names the audit class. ``ValueError`` for an unknown ``doel`` or a
+        naive ``moment``.
+        Source rules: Digikoppeling Beveiliging PKI001–PKI005; WUS WT002, WT004, WT005; edukoppeling.md
+        T9, T10, O6; hostile-inputs.md H34, H44–H49.
+        A positive answer is reused for ``CACHE_S`` seconds of ``moment`` (never past a certificate's
+        notAfter or a CRL's nextUpdate + grace, never across ``herlaad_crls``).
+        """
+        if doel not in WEIGERCODE:
+            raise ValueError(f"doel must be 'ondertekening' or 'tls', not {doel!r}")
+        if moment.tzinfo is None:
+            raise ValueError("moment must carry a time zone")
+        sleutel = (_vingerafdruk(certificaat), doel, tuple(_vingerafdruk(c) for c in extra_tussen))
+        crls = self._crls  # one snapshot for the whole check, even if a reload happens meanwhile
+        if (oin := self._uit_cache(sleutel, moment)) is not None:
+            return oin
+        oin, geldig_tot = self._beoordeel(certificaat, doel, moment, extra_tussen, crls)
+        self._in_cache(
+            sleutel, _Uitslag(oin, moment, min(geldig_tot, moment + timedelta(seconds=CACHE_S))), crls
+        )
+        return oin
+
+    def herlaad_crls(self, crl_bestanden: Sequence[Path] | None = None) -> None:
+        """Read the CRL files again (or ``crl_bestanden`` instead) and forget every cached answer.
+
+        Call after the CRL fetcher stored new CRLs (edukoppeling.md O6). Raises like ``__init__`` for a
+        bad CRL, and then keeps the CRLs in force (a broken download must not widen trust).
+        """
+        nieuwe_bestanden = self._crl_bestanden if crl_bestanden is None else list(crl_bestanden)
+        nieuw = self._lees_crls(nieuwe_bestanden)
+        with self._slot:
+            self._crl_bestanden = nieuwe_bestanden
+            self._crls = nieuw
+            self._cache.clear()
+
+    @property
+    def roots(self) -> list[x509.Certificate]:
+        """The trust anchors loaded (self-signed CA certificates)."""
+        return list(self._roots)
+
+    @property
+    def tussen(self) -> list[x509.Certificate]:
+        """The intermediates loaded (configured, hence usable for path building)."""
+        return list(self._tussen)
+
+    # -----------------------------------------------------------------------------------------------------
+    # The checks, in the order of the module docstring's table
+    # -----------------------------------------------------------------------------------------------------
+
+    def _beoordeel(
+        self,
+        certificaat: x509.Certificate,
+        doel: Doel,
+        moment: datetime,
+        extra_tussen: Sequence[x509.Certificate],
+        crls: _CrlStand,
+    ) -> tuple[str, datetime]:
+        """All checks for one certificate; return (OIN, the moment until which the answer holds)."""
+        _controleer_sleutel(certificaat, doel)
+        if len(extra_tussen) > MAX_TUSSEN:
+            raise _weiger(
+                doel, FAILED_CHECK, f"peer chain of {len(extra_tussen)} intermediates (> {MAX_TUSSEN})"
+            )
+        _controleer_geen_ca(certificaat, doel)
+        _controleer_geldigheid(certificaat, moment, doel)
+        pad = self._valideer_pad(certificaat, doel, moment, extra_tussen, crls)
+        keten = [x509.load_der_x509_certificate(c.dump()) for c in pad.iter_certs(include_root=True)]
+        for ca in keten:
+            _controleer_geldigheid(ca, moment, doel)
+        crl_tot = self._controleer_crl_versheid(keten, moment, crls)
+        _controleer_gebruik(certificaat, doel)
+        oin = self._controleer_oin(certificaat)
+        return oin, min([crl_tot, *(c.not_valid_after_utc for c in keten)])
+
+    def _valideer_pad(
+        self,
+        certificaat: x509.Certificate,
+        doel: Doel,
+        moment: datetime,
+        extra_tussen: Sequence[x509.Certificate],
+        crls: _CrlStand,
+    ) -> ValidationPath:
+        """Build and validate a path to a configured root, with CRL checks on every non-root certificate.
+
+        Revocation mode "require", not "hard-fail": in pyhanko "hard-fail" checks a CRL only when the
+        certificate names a distribution point, so a certificate without one would pass unchecked; O6
+        demands fail closed. The grace goes in as time tolerance so that a CRL within nextUpdate + grace
+        is usable; validity periods are re-checked strictly afterwards (``_controleer_geldigheid``).
+        """
+        context = ValidationContext(
+            trust_roots=self._asn1_roots,
+            other_certs=[*self._asn1_tussen, *(_naar_asn1(c) for c in extra_tussen)],
+            crls=crls.asn1,
+            revocation_mode="require",
+            moment=moment,
+            time_tolerance=self._gratie,
+            allow_fetching=False,
+        )
+        validator = CertificateValidator(_naar_asn1(certificaat), validation_context=context)
+        try:
+            # pyhanko 0.33 is async-only; the broker's request handling is synchronous (WSGI threads).
+            return asyncio.run(validator.async_validate_path())
+        except pv.RevokedError as fout:
+            raise _weiger(doel, FAILED_AUTHENTICATION, "certificate revoked (CRL)", fout) from fout
+        except pv.StaleRevinfoError as fout:
+            raise _onbekend(CRL_STALE, "CRL past nextUpdate + grace", fout) from fout
+        except pv.InsufficientRevinfoError as fout:
+            raise _onbekend(CRL_MISSING, "no usable CRL for a certificate in the path", fout) from fout
+        except (pv.ExpiredError, pv.NotYetValidError) as fout:
+            raise _weiger(
+                doel, FAILED_AUTHENTICATION, "certificate in the path not valid now", fout
+            ) from fout
+        except pv.DisallowedAlgorithmError as fout:
+            raise _weiger(doel, INVALID_SECURITY, "weak algorithm in the path", fout) from fout
+        except pv.InvalidCertificateError as fout:
+            raise _weiger(doel, FAILED_CHECK, "untrusted: self-signed certificate", fout) from fout
+        except (pv.PathBuildingError, pv.ValidationError) as fout:
+            raise _weiger(doel, FAILED_CHECK, "untrusted: no valid path to a configured root", fout) from fout
+
+    def _controleer_crl_versheid(
+        self, keten: list[x509.Certificate], moment: datetime, crls: _CrlStand
+    ) -> datetime:
+        """O6 in our own hands, whatever the library concluded: every certificate below the root has a CRL
+        signed by its issuer whose nextUpdate + grace is not before ``moment``. ``keten`` runs root first.
+        Return the earliest such deadline. Raises ``EdukoppelingFout(Server.DK0051)`` otherwise
+        (edukoppeling.md O6; hostile-inputs.md decision H47).
+        """
+        deadlines: list[datetime] = []
+        for uitgever in keten[:-1]:  # each one issued the next; the leaf issued nothing
+            eigen = crls.van(uitgever)
+            naam = uitgever.subject.rfc4514_string(_NAMEN)
+            if not eigen:
+                raise _onbekend(CRL_MISSING, f"no CRL from {naam}")
+            tot = max(crl.next_update_utc for crl in eigen if crl.next_update_utc) + self._gratie
+            if moment > tot:
+                raise _onbekend(CRL_STALE, f"CRL of {naam} past nextUpdate + grace")
+            deadlines.append(tot)
+        # Never empty: a party certificate is not itself a root (_controleer_geen_ca).
+        return min(deadlines)
+
+    def _controleer_oin(self, certificaat: x509.Certificate) -> str:
+        """The OIN from subject serialNumber: all 20 characters [0-9A-Z] (T10, §1.1; PKI001; H48);
+        in production not a test OIN (prefix 00000099, §1.1). Raises ``EdukoppelingFout(Client.EK0030)``."""
+        aantal = len(certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER))
+        oin = oin_van(certificaat)
+        if oin is None:
+            tekst = (
+                "no OIN: subject has no serialNumber"
+                if aantal == 0
+                else "ambiguous OIN: several serialNumbers"
+            )
+            raise EdukoppelingFout(OIN_CODE, f"{INVALID_SECURITY_TOKEN} {tekst}")
+        if not is_geldig_oin(oin):
+            raise EdukoppelingFout(OIN_CODE, f"{INVALID_SECURITY_TOKEN} invalid OIN in subject serialNumber")
+        if self._productie and is_test_oin(oin):
+            raise EdukoppelingFout(OIN_CODE, f"{INVALID_SECURITY_TOKEN} test OIN (00000099) in production")
+        return oin
+
+    # -----------------------------------------------------------------------------------------------------
+    # Loading and caching
+    # -----------------------------------------------------------------------------------------------------
+
+    def _lees_crls(self, paden: Sequence[Path]) -> _CrlStand:
+        """Read the CRLs; each must have a nextUpdate, or its freshness cannot be judged (O6)."""
+        crls: list[x509.CertificateRevocationList] = []
+        for pad in paden:
+            for crl in _lees_crl_bestand(pad):
+                if crl.next_update_utc is None:
+                    raise ValueError(f"{pad}: CRL without nextUpdate; its freshness cannot be judged (O6)")
+                crls.append(crl)
+        asn1 = tuple(asn1_crl.CertificateList.load(c.public_bytes(serialization.Encoding.DER)) for c in crls)
+        return _CrlStand(tuple(crls), asn1)
+
+    def _uit_cache(self, sleutel: tuple, moment: datetime) -> str | None:
+        with self._slot:
+            uitslag = self._cache.get(sleutel)
+        if uitslag is not None and uitslag.vanaf <= moment < uitslag.tot:
+            return uitslag.oin
+        return None
+
+    def _in_cache(self, sleutel: tuple, uitslag: _Uitslag, crls: _CrlStand) -> None:
+        with self._slot:
+            # Validated against CRLs that have since been replaced: do not let it outlive the reload.
+            if crls is not self._crls:
+                return
+            self._cache[sleutel] = uitslag
+            self._cache.move_to_end(sleutel)
+            while len(self._cache) > _CACHE_MAX:
+                self._cache.popitem(last=False)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Helpers (no state)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def oin_van(certificaat: x509.Certificate) -> str | None:
+    """Return the subject serialNumber of ``certificaat`` as is, or None.
+
+    Input: a certificate. Output: the value of the single serialNumber attribute (no syntax check; use
+    ``Vertrouwen.controleer`` for a decision), None when there is none or more than one. Never raises.
+    Source rule: Digikoppeling Beveiliging PKI001 (OIN in subject.serialNumber); edukoppeling.md T10.
+    """
+    waarden = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    if len(waarden) != 1 or not isinstance(waarden[0].value, str):
+        return None
+    return waarden[0].value
+
+
+def _controleer_sleutel(certificaat: x509.Certificate, doel: Doel) -> None:
+    """RSA of at least 2048 bits (H34). Only RSA: S4 allows rsa-sha256/384/512 signatures only."""
+    sleutel = certificaat.public_key()
+    if not isinstance(sleutel, rsa.RSAPublicKey):
+        raise _weiger(doel, INVALID_SECURITY, "key is not RSA")
+    if sleutel.key_size < MIN_RSA_BITS:
+        raise _weiger(doel, INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (< {MIN_RSA_BITS})")
+
+
+def _controleer_geen_ca(certificaat: x509.Certificate, doel: Doel) -> None:
+    """A CA certificate is no party certificate; without this check a configured root offered as the
+    signing certificate would validate as a path of length one."""
+    try:
+        basis = certificaat.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        return
+    if basis.ca:
+        raise _weiger(doel, INVALID_SECURITY_TOKEN, "a CA certificate is not a party certificate")
+
+
+def _controleer_geldigheid(certificaat: x509.Certificate, moment: datetime, doel: Doel) -> None:
+    """notBefore <= moment <= notAfter (H46; PKI002; WT004)."""
+    if not certificaat.not_valid_before_utc <= moment <= certificaat.not_valid_after_utc:
+        tekst = "expired" if moment > certificaat.not_valid_after_utc else "not yet valid"
+        raise _weiger(
+            doel, FAILED_AUTHENTICATION, f"certificate {tekst}: {certificaat.subject.rfc4514_string(_NAMEN)}"
+        )
+
+
+def _controleer_gebruik(certificaat: x509.Certificate, doel: Doel) -> None:
+    """Key usage and extended key usage for ``doel``.
+
+    Signing: KeyUsage present with digitalSignature (H49; signxml ≥ 5 enforces the same). TLS: when a
+    KeyUsage is present it allows digitalSignature (an RSA client signs the handshake: OpenSSL's
+    ssl_client purpose) and when an EKU is present it contains clientAuth (T8).
+    """
+    try:
+        ku: x509.KeyUsage | None = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        ku = None
+    if (ku is None and doel == "ondertekening") or (ku is not None and not ku.digital_signature):
+        raise _weiger(doel, INVALID_SECURITY_TOKEN, "key usage lacks digitalSignature")
+    if doel == "tls":
+        try:
+            eku = certificaat.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        except x509.ExtensionNotFound:
+            return
+        if ExtendedKeyUsageOID.CLIENT_AUTH not in eku:
+            raise _weiger(doel, INVALID_SECURITY_TOKEN, "extended key usage lacks clientAuth")
+
+
+def _weiger(doel: Doel, klasse: str, tekst: str, oorzaak: Exception | None = None) -> EdukoppelingFout:
+    return EdukoppelingFout(WEIGERCODE[doel], _reden(klasse, tekst, oorzaak))
+
+
+def _onbekend(klasse: str, tekst: str, oorzaak: Exception | None = None) -> EdukoppelingFout:
+    return EdukoppelingFout(ONBEKEND_CODE, _reden(klasse, f"revocation status unknown: {tekst}", oorzaak))
+
+
+def _reden(klasse: str, tekst: str, oorzaak: Exception | None) -> str:
+    if oorzaak is None:
+        return f"{klasse} {tekst}"
+    return f"{klasse} {tekst} ({str(oorzaak)[:_MAX_BIBLIOTHEEKTEKST]})"
+
+
+def _lees_certificaten(paden: Iterable[Path]) -> list[x509.Certificate]:
+    certificaten: list[x509.Certificate] = []
+    for pad in paden:
+        data = pad.read_bytes()
+        if b"-----BEGIN" in data:
+            certificaten += x509.load_pem_x509_certificates(data)
+        else:
+            certificaten.append(x509.load_der_x509_certificate(data))
+    return certificaten
+
+
+def _lees_crl_bestand(pad: Path) -> list[x509.CertificateRevocationList]:
+    # PKIoverheid publishes DER; the demo PKI and most tooling write PEM. Accept both.
+    data = pad.read_bytes()
+    if b"-----BEGIN" not in data:
+        return [x509.load_der_x509_crl(data)]
+    blokken = data.split(b"-----END X509 CRL-----")
+    return [
+        x509.load_pem_x509_crl(blok + b"-----END X509 CRL-----\n")
+        for blok in blokken
+        if b"-----BEGIN" in blok
+    ]
+
+
+def _is_zelfondertekend(certificaat: x509.Certificate) -> bool:
+    if certificaat.subject != certificaat.issuer:
+        return False
+    try:
+        certificaat.verify_directly_issued_by(certificaat)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _heeft_getekend(ca: x509.Certificate, crl: x509.CertificateRevocationList) -> bool:
+    try:
+        return crl.is_signature_valid(ca.public_key())  # type: ignore[arg-type]
+    except TypeError:
+        return False
+
+
+def _weiger_demo_cas(certificaten: list[x509.Certificate]) -> None:
+    """Production trusts only PKIoverheid (T9); a demo CA there is a configuration error, not a choice."""
+    for certificaat in certificaten:
+        if DEMO_MARKER in certificaat.subject.rfc4514_string(_NAMEN):
+            raise ValueError(f"demo CA {certificaat.subject.rfc4514_string(_NAMEN)} configured in production")
+
+
+def _naar_asn1(certificaat: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificaat.public_bytes(serialization.Encoding.DER))
+
+
+def _spki(certificaat: x509.Certificate) -> bytes:
+    der = certificaat.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).digest()
+
+
+def _vingerafdruk(certificaat: x509.Certificate) -> bytes:
+    return certificaat.fingerprint(hashes.SHA256())

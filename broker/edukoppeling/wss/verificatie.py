@@ -1,0 +1,604 @@
+"""Verification of an inbound 2W-be-S wsse:Security header (edukoppeling.md §3 S1–S7, §6.1 step 4).
+
+The checks run in a fixed order and the first failure decides (F4); every failure is
+``EdukoppelingFout("Client.EK0031", "<wsse class> <what>")``. The audit reason names the WS-Security
+fault class (hostile-inputs.md "How to read the reaction column") and never a payload value.
+
+1. Header shape (S1; H10, H11, H14, H15, H61): one Security header for us, one ds:Signature in the
+   whole document and it sits in that header, one Timestamp.
+2. Algorithms and structure of the Signature (S4, S5; H17–H19, H24–H37, H42, H43, H52, H53, H94),
+   all before any digest or key operation.
+3. The BinarySecurityToken (S5; H20, H34, H49–H51): the STR's target is a BST in the same Security
+   header (checked here, where the STR has just been read), X509v3/Base64Binary, one DER
+   certificate with an RSA key of at least 2048 bits and, if key usage is present, digitalSignature.
+4. References (S2, S3; H1–H9, H12, H21, H23, H28, H63): ``#NCName`` only, unique over every ID-like
+   attribute of the document, carried as wsu:Id, no element twice, and coverage of the very nodes the
+   broker reads: /Envelope/Body, the Timestamp in our Security header, each wsa header block.
+5. Cryptography (S7; H55, H113–H122): our own exclusive-c14n digest of each resolved node (precise
+   audit reason, and proof that the node we checked is the node whose digest was signed), then
+   python-xmlsec verifies the whole SignedInfo with the key of the BST certificate only
+   (never a key from KeyInfo, CVE-2021-21239) and only the allowed transforms.
+6. Timestamp (S6; H56–H62).
+
+Certificate trust (chain, validity, CRL, OIN) is not decided here: ``Geverifieerd.certificaat`` goes
+to ``broker.edukoppeling.vertrouwen``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+import xmlsec
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from lxml import etree
+
+from broker.edukoppeling.envelope import Envelop
+from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
+from broker.edukoppeling.wss.constants import (
+    BASE64_BINARY,
+    DIGEST_METHODEN,
+    DS,
+    EC,
+    EXC_C14N,
+    HANDTEKENING_METHODEN,
+    X509V3,
+    XML,
+)
+from broker.edukoppeling.wss.tijdstempel import controleer_tijdstempel, lees_tijdstempel
+
+#: Detail for a sender that uses another key reference form (hostile-inputs.md decision H52).
+DETAIL_DIRECTE_REFERENTIE = "gebruik een BinarySecurityToken met een directe referentie"
+
+_ID_ATTRIBUUTNAMEN = frozenset({"Id", "ID", "id"})
+# xs:NCName, restricted to what an id needs: a letter or "_" first, then letters, digits, ".", "-", "_".
+_NCNAME = re.compile(r"[^\W\d][\w.\-]*")
+_SOAP_ACTOR = q(SOAP11, "actor")
+_WSU_ID = q(WSU, "Id")
+_MIN_RSA_BITS = 2048
+
+# The only transforms xmlsec may run (hostile-inputs.md "Known weaknesses": python-xmlsec).
+_REFERENTIE_TRANSFORMS = (
+    xmlsec.constants.TransformExclC14N,
+    xmlsec.constants.TransformSha256,
+    xmlsec.constants.TransformSha384,
+    xmlsec.constants.TransformSha512,
+)
+_HANDTEKENING_TRANSFORMS = (
+    xmlsec.constants.TransformExclC14N,
+    xmlsec.constants.TransformRsaSha256,
+    xmlsec.constants.TransformRsaSha384,
+    xmlsec.constants.TransformRsaSha512,
+)
+
+
+@dataclass(frozen=True)
+class Instellingen:
+    """Limits of the verifier (hostile-inputs.md "Limits the broker enforces"; edukoppeling.md O4).
+
+    ``tijd_controleren=False`` keeps the Timestamp form check but skips freshness (recorded traffic).
+    """
+
+    max_leeftijd_s: int = 300
+    toekomst_s: int = 60
+    max_referenties: int = 30
+    max_transforms: int = 5
+    max_prefixen: int = 64
+    tijd_controleren: bool = True
+
+
+@dataclass(frozen=True)
+class Geverifieerd:
+    """What a verified message proves.
+
+    ``certificaat``: the BST certificate (trust still to be checked); ``signature_value``: the
+    ds:SignatureValue text without whitespace (replay key, SignatureConfirmation S8);
+    ``ondertekend``: the wsu:Id values of every signed element; ``created``: wsu:Created (UTC).
+    """
+
+    certificaat: x509.Certificate
+    signature_value: str
+    ondertekend: frozenset[str]
+    created: datetime
+
+
+@dataclass(frozen=True)
+class _Referentie:
+    """One ds:Reference after the algorithm checks of step 2."""
+
+    uri: str | None
+    prefixen_per_transform: tuple[tuple[str, ...], ...]
+    digest_naam: str
+    digest_waarde: bytes
+
+
+@dataclass(frozen=True)
+class _Handtekening:
+    """The parts of the one ds:Signature after step 2."""
+
+    element: etree._Element
+    referenties: tuple[_Referentie, ...]
+    signature_value: str
+    bst_id: str
+
+
+def _fout(klasse: str, reden: str, detail: str | None = None) -> EdukoppelingFout:
+    return EdukoppelingFout("Client.EK0031", f"{klasse} {reden}", detail)
+
+
+def _elementen(parent: etree._Element) -> list[etree._Element]:
+    """Element children; comments are outside exclusive c14n without comments and are skipped."""
+    return [kind for kind in parent if isinstance(kind.tag, str)]
+
+
+def _kort(waarde: str) -> str:
+    """An id for the audit log: technical, never payload, but attacker-chosen, so bounded."""
+    return waarde if len(waarde) <= 64 else waarde[:61] + "..."
+
+
+def verifieer(envelop: Envelop, nu: datetime, instellingen: Instellingen = Instellingen()) -> Geverifieerd:
+    """Verify the WS-Security header of ``envelop`` (from ``lees_envelop(root, wss_toegestaan=True)``).
+
+    In: the checked envelope, the broker's clock ``nu`` (timezone-aware), the limits. Out: a
+    ``Geverifieerd`` with the signing certificate for the trust step. Raises
+    ``EdukoppelingFout("Client.EK0031", reden, detail)`` on the first failing check, in the order of
+    the module docstring (edukoppeling.md S1–S7, §6.1 step 4; WUS WB002–WB013; BSP R3001, R5404).
+    ``detail`` is only set for a key reference other than a direct BST reference (H52).
+    """
+    if nu.tzinfo is None or nu.utcoffset() is None:
+        raise ValueError("nu must be timezone-aware")
+    document = envelop.root.getroottree().getroot()
+    security = _security_header(envelop)
+    signature = _enige_signature(document, security)
+    timestamp = _enige_timestamp(security)
+    handtekening = _lees_handtekening(signature, instellingen)
+    index = id_index(document)
+    bst = _zoek_bst(handtekening.bst_id, index, security)
+    certificaat = _lees_certificaat(bst)
+    ondertekend = _los_referenties_op(handtekening.referenties, index)
+    _controleer_posities(ondertekend, envelop, timestamp, signature)
+    _controleer_dekking(ondertekend, envelop, timestamp)
+    labels = _labels(envelop, timestamp, bst)
+    _controleer_digests(handtekening.referenties, ondertekend, labels)
+    _verifieer_cryptografisch(signature, certificaat, ondertekend.values())
+    if instellingen.tijd_controleren:
+        created = controleer_tijdstempel(timestamp, nu, instellingen.max_leeftijd_s, instellingen.toekomst_s)
+    else:
+        created, _ = lees_tijdstempel(timestamp)
+    return Geverifieerd(certificaat, handtekening.signature_value, frozenset(ondertekend), created)
+
+
+# --- step 1: header shape (S1) ---------------------------------------------------------------------
+
+
+def _security_header(envelop: Envelop) -> etree._Element:
+    """The one wsse:Security header addressed to us; one with soap:actor is for someone else (H15)."""
+    voor_ons = [blok for blok in envelop.security if blok.get(_SOAP_ACTOR) is None]
+    if not voor_ons:
+        raise _fout("wsse:InvalidSecurity", "no wsse:Security header for this receiver")
+    if len(voor_ons) > 1:
+        raise _fout("wsse:InvalidSecurity", "more than one wsse:Security header")  # H14
+    return voor_ons[0]
+
+
+def _enige_signature(document: etree._Element, security: etree._Element) -> etree._Element:
+    """Exactly one ds:Signature in the whole document, a child of our Security header (H10, H11).
+
+    xmlsec verifies only the node it is given; a second signature would go unchecked (CVE-2021-21238).
+    """
+    handtekeningen = list(document.iter(q(DS, "Signature")))
+    if not handtekeningen:
+        raise _fout("wsse:InvalidSecurity", "no ds:Signature")
+    if len(handtekeningen) > 1:
+        raise _fout("wsse:InvalidSecurity", f"{len(handtekeningen)} ds:Signature elements in the message")
+    if handtekeningen[0].getparent() is not security:
+        raise _fout("wsse:InvalidSecurity", "ds:Signature is not a child of the wsse:Security header")
+    return handtekeningen[0]
+
+
+def _enige_timestamp(security: etree._Element) -> etree._Element:
+    """Exactly one wsu:Timestamp child of the Security header (WUS WB002; BSP R3227; H61)."""
+    stempels = [kind for kind in _elementen(security) if kind.tag == q(WSU, "Timestamp")]
+    if len(stempels) != 1:
+        raise _fout("wsse:InvalidSecurity", f"{len(stempels)} wsu:Timestamp elements in wsse:Security")
+    return stempels[0]
+
+
+# --- step 2: algorithms and structure (S4, S5) -----------------------------------------------------
+
+
+def _lees_handtekening(signature: etree._Element, instellingen: Instellingen) -> _Handtekening:
+    """Check the Signature's structure and every algorithm URI before anything is computed."""
+    if signature.find(f".//{{{DS}}}Manifest") is not None:
+        raise _fout("wsse:InvalidSecurity", "ds:Manifest in ds:Signature")  # H19, BSP R5403
+    if signature.find(f".//{{{DS}}}Object") is not None:
+        raise _fout("wsse:InvalidSecurity", "ds:Object in ds:Signature (enveloping)")  # H18, BSP R3102
+    kinderen = _elementen(signature)
+    if [kind.tag for kind in kinderen] != [q(DS, "SignedInfo"), q(DS, "SignatureValue"), q(DS, "KeyInfo")]:
+        raise _fout("wsse:InvalidSecurity", "ds:Signature is not SignedInfo, SignatureValue, KeyInfo")
+    signed_info, signature_value, key_info = kinderen
+    referenties = _lees_signed_info(signed_info, instellingen)
+    waarde = _base64(signature_value, "ds:SignatureValue")
+    bst_id = _lees_key_info(key_info)
+    return _Handtekening(signature, referenties, waarde, bst_id)
+
+
+def _lees_signed_info(signed_info: etree._Element, instellingen: Instellingen) -> tuple[_Referentie, ...]:
+    kinderen = _elementen(signed_info)
+    namen = [kind.tag for kind in kinderen]
+    if namen[:2] != [q(DS, "CanonicalizationMethod"), q(DS, "SignatureMethod")] or any(
+        naam != q(DS, "Reference") for naam in namen[2:]
+    ):
+        raise _fout("wsse:InvalidSecurity", "ds:SignedInfo structure")
+    _controleer_c14n(kinderen[0], "CanonicalizationMethod", instellingen)  # H35, H36, H119
+    _controleer_signature_method(kinderen[1])
+    referenties = kinderen[2:]
+    if not referenties:
+        raise _fout("wsse:InvalidSecurity", "ds:SignedInfo without ds:Reference")
+    if len(referenties) > instellingen.max_referenties:  # H28: before any digest is computed
+        raise _fout(
+            "wsse:InvalidSecurity", f"{len(referenties)} references (max {instellingen.max_referenties})"
+        )
+    return tuple(_lees_referentie(referentie, instellingen) for referentie in referenties)
+
+
+def _controleer_c14n(methode: etree._Element, waar: str, instellingen: Instellingen) -> tuple[str, ...]:
+    """exc-c14n without comments, optionally with one ec:InclusiveNamespaces; returns its prefixes.
+
+    BSP R5404, R5412, R5407; WUS WB007; H24–H26, H35–H37, H118, H119.
+    """
+    if methode.get("Algorithm") != EXC_C14N:
+        raise _fout("wsse:UnsupportedAlgorithm", f"{waar} is not exclusive c14n without comments")
+    kinderen = _elementen(methode)
+    if not kinderen:
+        return ()
+    if len(kinderen) > 1 or kinderen[0].tag != q(EC, "InclusiveNamespaces"):
+        raise _fout("wsse:InvalidSecurity", f"{waar} has children other than one ec:InclusiveNamespaces")
+    prefixlijst = kinderen[0].get("PrefixList")
+    if prefixlijst is None:
+        raise _fout("wsse:InvalidSecurity", f"{waar} ec:InclusiveNamespaces without PrefixList")
+    if re.search(r"[\t\r\n]", prefixlijst):
+        # Literal tabs and newlines became spaces in the parser (XML 1.0 §3.3.3); these were escaped
+        # as character references. xmlsec1 splits a PrefixList on spaces only, so it would read one
+        # unknown prefix here and digest differently from what the sender meant: refuse clearly.
+        raise _fout("wsse:InvalidSecurity", f"{waar} PrefixList separated by escaped tab or newline")
+    prefixen = tuple(prefix for prefix in prefixlijst.split(" ") if prefix)
+    if len(prefixen) > instellingen.max_prefixen:  # H37, CVE-2013-2156
+        raise _fout("wsse:InvalidSecurity", f"{waar} PrefixList above {instellingen.max_prefixen} prefixes")
+    if any(prefix != "#default" and not _NCNAME.fullmatch(prefix) for prefix in prefixen):
+        raise _fout("wsse:InvalidSecurity", f"{waar} PrefixList is malformed")
+    return prefixen
+
+
+def _controleer_signature_method(methode: etree._Element) -> None:
+    """RSA with SHA-2 only; no HMAC and no HMACOutputLength (SIGN004; H29–H32; CVE-2009-0217)."""
+    if methode.get("Algorithm") not in HANDTEKENING_METHODEN:
+        raise _fout("wsse:UnsupportedAlgorithm", "SignatureMethod is not rsa-sha256/384/512")
+    if _elementen(methode):
+        raise _fout("wsse:UnsupportedAlgorithm", "SignatureMethod has parameters (HMACOutputLength)")
+
+
+def _lees_referentie(referentie: etree._Element, instellingen: Instellingen) -> _Referentie:
+    """Transforms (1..max, each exc-c14n) and DigestMethod of one Reference (BSP R5416, R5423; H33)."""
+    kinderen = _elementen(referentie)
+    namen = [kind.tag for kind in kinderen]
+    if namen != [q(DS, "Transforms"), q(DS, "DigestMethod"), q(DS, "DigestValue")]:
+        if namen == [q(DS, "DigestMethod"), q(DS, "DigestValue")]:
+            # Without Transforms the node-set becomes octets by *inclusive* c14n (XMLDSig 4.3.3.2).
+            raise _fout("wsse:UnsupportedAlgorithm", "ds:Reference without exc-c14n Transform")
+        raise _fout("wsse:InvalidSecurity", "ds:Reference structure")
+    transforms = _elementen(kinderen[0])
+    if len(transforms) > instellingen.max_transforms:  # H27
+        raise _fout(
+            "wsse:InvalidSecurity", f"{len(transforms)} transforms (max {instellingen.max_transforms})"
+        )
+    if not transforms or any(transform.tag != q(DS, "Transform") for transform in transforms):
+        raise _fout("wsse:InvalidSecurity", "ds:Transforms structure")
+    prefixen = tuple(_controleer_c14n(transform, "Transform", instellingen) for transform in transforms)
+    digest_naam = DIGEST_METHODEN.get(kinderen[1].get("Algorithm"))
+    if digest_naam is None or _elementen(kinderen[1]):
+        raise _fout("wsse:UnsupportedAlgorithm", "DigestMethod is not sha256/384/512")  # H31–H33
+    digest_waarde = base64.b64decode(_base64(kinderen[2], "ds:DigestValue"))
+    if len(digest_waarde) != hashlib.new(digest_naam).digest_size:
+        raise _fout("wsse:InvalidSecurity", "ds:DigestValue has the wrong length")
+    return _Referentie(referentie.get("URI"), prefixen, digest_naam, digest_waarde)
+
+
+def _base64(element: etree._Element, veld: str) -> str:
+    """The base64 text of ``element`` without whitespace (xs:base64Binary allows line breaks; H38)."""
+    if _elementen(element):
+        raise _fout("wsse:InvalidSecurity", f"{veld} has child elements")
+    tekst = "".join("".join(element.itertext()).split())
+    try:
+        if not tekst or not base64.b64decode(tekst, validate=True):
+            raise ValueError
+    except (binascii.Error, ValueError):
+        raise _fout("wsse:InvalidSecurity", f"{veld} is not base64") from None
+    return tekst
+
+
+def _lees_key_info(key_info: etree._Element) -> str:
+    """KeyInfo = one STR with one direct wsse:Reference to an X509v3 token; returns the token id.
+
+    WUS WB009, WB010; BSP R5417, R3058, R3059; H42, H43, H52, H53, H94.
+    """
+    kinderen = _elementen(key_info)
+    namen = {kind.tag for kind in kinderen}
+    if namen & {q(DS, "KeyValue"), q(DS, "RetrievalMethod")}:
+        # Never a key found in the message (CVE-2021-21239); RetrievalMethod chains (CVE-2021-40690).
+        raise _fout("wsse:InvalidSecurity", "ds:KeyInfo holds KeyValue or RetrievalMethod")
+    if namen == {q(DS, "X509Data")}:
+        raise _fout(
+            "wsse:SecurityTokenUnavailable",
+            "ds:X509Data instead of a token reference",
+            DETAIL_DIRECTE_REFERENTIE,
+        )
+    if len(kinderen) != 1 or kinderen[0].tag != q(WSSE, "SecurityTokenReference"):
+        raise _fout("wsse:InvalidSecurity", "ds:KeyInfo must hold exactly one wsse:SecurityTokenReference")
+    return _lees_str(kinderen[0])
+
+
+def _lees_str(token_referentie: etree._Element) -> str:
+    kinderen = _elementen(token_referentie)
+    namen = [kind.tag for kind in kinderen]
+    if q(WSSE, "KeyIdentifier") in namen or q(DS, "X509Data") in namen:
+        # KeyIdentifier (SKI, thumbprint) or IssuerSerial: strict WB010 (hostile-inputs.md decision H52).
+        raise _fout(
+            "wsse:SecurityTokenUnavailable",
+            "STR uses a KeyIdentifier or IssuerSerial, not a direct reference",
+            DETAIL_DIRECTE_REFERENTIE,
+        )
+    if namen != [q(WSSE, "Reference")]:
+        raise _fout("wsse:InvalidSecurityToken", "STR must hold exactly one wsse:Reference")
+    referentie = kinderen[0]
+    if referentie.get("ValueType") != X509V3:
+        raise _fout("wsse:InvalidSecurityToken", "STR Reference ValueType is not X509v3")  # H53
+    uri = referentie.get("URI") or ""
+    if not (uri.startswith("#") and _NCNAME.fullmatch(uri[1:])):
+        raise _fout("wsse:InvalidSecurityToken", "STR Reference URI is not #NCName")
+    return uri[1:]
+
+
+# --- step 3: the BinarySecurityToken (S5) ----------------------------------------------------------
+
+
+def _zoek_bst(bst_id: str, index: dict, security: etree._Element) -> etree._Element:
+    """The BST the STR points at: unique id, a wsu:Id, a child of *our* Security header (H20)."""
+    treffers = index.get(bst_id, [])
+    if len(treffers) != 1:
+        raise _fout(
+            "wsse:InvalidSecurityToken", f"STR reference #{_kort(bst_id)} matches {len(treffers)} elements"
+        )
+    bst, attribuut = treffers[0]
+    if bst.tag != q(WSSE, "BinarySecurityToken") or attribuut != _WSU_ID:
+        raise _fout(
+            "wsse:InvalidSecurityToken", "STR reference does not name a BinarySecurityToken by wsu:Id"
+        )
+    if bst.getparent() is not security:
+        raise _fout(
+            "wsse:InvalidSecurityToken", "BinarySecurityToken is not in the same wsse:Security header"
+        )
+    return bst
+
+
+def _lees_certificaat(bst: etree._Element) -> x509.Certificate:
+    """One DER X.509 certificate with an RSA key >= 2048 bits usable for signatures.
+
+    BSP R3029–R3033 (H50, H51), PKIoverheid key sizes (H34), digitalSignature key usage (H49).
+    """
+    if bst.get("ValueType") != X509V3:
+        raise _fout("wsse:InvalidSecurityToken", "BinarySecurityToken ValueType is not X509v3")
+    if bst.get("EncodingType") != BASE64_BINARY:
+        raise _fout("wsse:InvalidSecurityToken", "BinarySecurityToken EncodingType is not Base64Binary")
+    if any(
+        naam.startswith("{") and naam.rpartition("}")[2] in ("ValueType", "EncodingType")
+        for naam in bst.attrib
+    ):
+        raise _fout(
+            "wsse:InvalidSecurityToken", "BinarySecurityToken has namespace-qualified type attributes"
+        )
+    try:
+        der = base64.b64decode(_base64(bst, "BinarySecurityToken"))
+        certificaat = x509.load_der_x509_certificate(der)
+    except (EdukoppelingFout, ValueError):
+        raise _fout(
+            "wsse:InvalidSecurityToken", "BinarySecurityToken is not one DER X.509 certificate"
+        ) from None
+    sleutel = certificaat.public_key()
+    if not isinstance(sleutel, rsa.RSAPublicKey):
+        raise _fout("wsse:InvalidSecurity", "signing key is not RSA")
+    if sleutel.key_size < _MIN_RSA_BITS:
+        raise _fout("wsse:InvalidSecurity", f"RSA key of {sleutel.key_size} bits (min {_MIN_RSA_BITS})")
+    _controleer_sleutelgebruik(certificaat)
+    return certificaat
+
+
+def _controleer_sleutelgebruik(certificaat: x509.Certificate) -> None:
+    try:
+        gebruik = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    except ValueError:
+        raise _fout("wsse:InvalidSecurityToken", "certificate extensions are malformed") from None
+    if not gebruik.digital_signature:
+        raise _fout("wsse:InvalidSecurityToken", "certificate lacks the digitalSignature key usage")
+
+
+# --- step 4: references, positions, coverage (S2, S3) ----------------------------------------------
+
+
+def id_index(document: etree._Element) -> dict[str, list[tuple[etree._Element, str]]]:
+    """Every ID-like attribute of the document: value -> [(element, attribute name), ...].
+
+    ID-like: any attribute whose local name is ``Id``, ``ID`` or ``id`` in any namespace or none, so
+    wsu:Id, a lookalike-namespace Id and xml:id all count (BSP R3001; hostile-inputs.md H3–H6, H23).
+    Values are compared without surrounding whitespace, so near-equal ids count as equal.
+    """
+    index: dict[str, list[tuple[etree._Element, str]]] = defaultdict(list)
+    for element in document.iter(etree.Element):
+        for naam, waarde in element.attrib.items():
+            if naam.rpartition("}")[2] in _ID_ATTRIBUUTNAMEN or naam == q(XML, "id"):
+                index[waarde.strip()].append((element, naam))
+    return dict(index)
+
+
+def _los_referenties_op(referenties: tuple[_Referentie, ...], index: dict) -> dict[str, etree._Element]:
+    """Resolve each ``#id`` to its one element; returns id -> element in SignedInfo order."""
+    opgelost: dict[str, etree._Element] = {}
+    for referentie in referenties:
+        uri = referentie.uri or ""
+        if not (uri.startswith("#") and _NCNAME.fullmatch(uri[1:])):
+            # Empty URI, xpointer, external or cid: never fetched, never resolved (H7–H9; BSP R3001).
+            raise _fout("wsse:InvalidSecurity", "Reference URI is not a same-document #NCName")
+        ident = uri[1:]
+        treffers = index.get(ident, [])
+        if len(treffers) > 1:
+            raise _fout("wsse:FailedCheck", f"duplicate id #{_kort(ident)} ({len(treffers)} ID attributes)")
+        if not treffers or treffers[0][1] != _WSU_ID:
+            raise _fout("wsse:FailedCheck", f"reference #{_kort(ident)} does not resolve to a wsu:Id")  # H6
+        element = treffers[0][0]
+        if ident in opgelost or any(element is eerder for eerder in opgelost.values()):
+            raise _fout("wsse:InvalidSecurity", f"element #{_kort(ident)} referenced twice")  # H28
+        opgelost[ident] = element
+    return opgelost
+
+
+def _controleer_posities(
+    ondertekend: dict[str, etree._Element],
+    envelop: Envelop,
+    timestamp: etree._Element,
+    signature: etree._Element,
+) -> None:
+    """A signed Body, Timestamp or wsa header must be the one at its fixed place (H1, H2, H16, H21).
+
+    Positions are compared as node identities of the envelope that ``lees_envelop`` resolved by
+    (namespace, local name), never through XPath built from prefixes.
+    """
+    for ident, element in ondertekend.items():
+        if element.tag == q(SOAP11, "Body") and element is not envelop.body:
+            raise _fout("wsse:InvalidSecurity", f"signed soap:Body #{_kort(ident)} is not /Envelope/Body")
+        if element.tag == q(WSU, "Timestamp") and element is not timestamp:
+            raise _fout(
+                "wsse:InvalidSecurity", f"signed wsu:Timestamp #{_kort(ident)} is not in our Security header"
+            )
+        if etree.QName(element).namespace == WSA and not any(
+            element is blok or _is_afstammeling(element, blok) for blok in envelop.wsa
+        ):
+            raise _fout(
+                "wsse:InvalidSecurity", f"signed wsa element #{_kort(ident)} is not in a wsa header block"
+            )
+        if element is signature or _is_afstammeling(element, signature):
+            raise _fout("wsse:InvalidSecurity", f"reference #{_kort(ident)} points into ds:Signature")
+
+
+def _is_afstammeling(element: etree._Element, voorouder: etree._Element) -> bool:
+    return any(ouder is voorouder for ouder in element.iterancestors())
+
+
+def _controleer_dekking(
+    ondertekend: dict[str, etree._Element], envelop: Envelop, timestamp: etree._Element
+) -> None:
+    """Body, Timestamp and every wsa header block each have their own Reference (WUS WB004; H12, H21, H63)."""
+    vereist = [("soap:Body", envelop.body), ("wsu:Timestamp", timestamp)]
+    vereist += [(f"wsa:{etree.QName(blok).localname}", blok) for blok in envelop.wsa]
+    getekend = list(ondertekend.values())
+    for naam, element in vereist:
+        if not any(element is kandidaat for kandidaat in getekend):
+            raise _fout("wsse:InvalidSecurity", f"coverage: {naam} is not signed")
+
+
+# --- step 5: cryptography (S7) ---------------------------------------------------------------------
+
+
+def _labels(
+    envelop: Envelop, timestamp: etree._Element, bst: etree._Element
+) -> list[tuple[etree._Element, str]]:
+    """Names for the audit log: which part a reference covers."""
+    labels = [(envelop.body, "Body"), (timestamp, "Timestamp"), (bst, "BinarySecurityToken")]
+    return labels + [(blok, f"wsa:{etree.QName(blok).localname}") for blok in envelop.wsa]
+
+
+def _label(element: etree._Element, labels: list[tuple[etree._Element, str]]) -> str:
+    return next((naam for kandidaat, naam in labels if kandidaat is element), etree.QName(element).localname)
+
+
+def _controleer_digests(
+    referenties: tuple[_Referentie, ...], ondertekend: dict[str, etree._Element], labels: list
+) -> None:
+    """Digest each resolved node ourselves and compare with its DigestValue (H113, H117, H122).
+
+    This names the failing reference in the audit log, and ties the SignedInfo that xmlsec verifies
+    next to the very nodes positioned in step 4. lxml drops ``#default`` from a PrefixList, so such a
+    reference is left to xmlsec alone (it passes the list to the same libxml2 c14n unchanged).
+    """
+    for referentie, (ident, element) in zip(referenties, ondertekend.items(), strict=True):
+        if any("#default" in prefixen for prefixen in referentie.prefixen_per_transform):
+            continue
+        berekend = digest(element, referentie.prefixen_per_transform, referentie.digest_naam)
+        if not hmac.compare_digest(berekend, referentie.digest_waarde):
+            raise _fout(
+                "wsse:FailedCheck",
+                f"digest mismatch on reference #{_kort(ident)} ({_label(element, labels)})",
+            )
+
+
+def digest(
+    element: etree._Element, prefixen_per_transform: tuple[tuple[str, ...], ...], digest_naam: str
+) -> bytes:
+    """Digest of ``element`` after a chain of exc-c14n transforms (lxml/libxml2 c14n, hashlib).
+
+    The first transform canonicalises the node-set of the subtree (comments excluded); each next one
+    canonicalises the octets of the previous one, as XMLDSig defines a transform chain.
+    """
+    data = _exc_c14n(element, prefixen_per_transform[0])
+    for prefixen in prefixen_per_transform[1:]:
+        data = _exc_c14n(etree.fromstring(data, _c14n_parser()), prefixen)
+    return hashlib.new(digest_naam, data).digest()
+
+
+def _c14n_parser() -> etree.XMLParser:
+    # c14n output has no DTD; still no entities or network. A new parser per call: lxml parser
+    # objects must not be shared between threads.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def _exc_c14n(element: etree._Element, prefixen: tuple[str, ...]) -> bytes:
+    return etree.tostring(
+        element,
+        method="c14n",
+        exclusive=True,
+        with_comments=False,
+        inclusive_ns_prefixes=list(prefixen) or None,
+    )
+
+
+def _verifieer_cryptografisch(signature: etree._Element, certificaat: x509.Certificate, elementen) -> None:
+    """python-xmlsec verifies SignedInfo and every Reference with the BST certificate's key only.
+
+    Only the checked nodes are registered as ids, and only exc-c14n, rsa-sha2 and sha2 may run.
+    Since every id is unique in the document (step 4) and a DOCTYPE never gets this far
+    (``parse_bericht``), libxml2's ID lookup finds exactly the nodes checked above.
+    """
+    try:
+        context = xmlsec.SignatureContext()
+        context.key = xmlsec.Key.from_memory(
+            certificaat.public_bytes(Encoding.PEM), xmlsec.constants.KeyDataFormatCertPem
+        )
+        for element in elementen:
+            context.register_id(element, "Id", WSU)
+        for transform in _REFERENTIE_TRANSFORMS:
+            context.enable_reference_transform(transform)
+        for transform in _HANDTEKENING_TRANSFORMS:
+            context.enable_signature_transform(transform)
+        context.verify(signature)
+    except xmlsec.Error:
+        raise _fout("wsse:FailedCheck", "signature value does not verify") from None

@@ -1,0 +1,465 @@
+"""A demo PKI for test and development, made with ``cryptography`` only.
+
+Shape of PKIoverheid Private Services, scaled down: a root CA, an issuing CA under it, and for the broker
+and every party a certificate with the party's OIN in subject serialNumber (edukoppeling.md T9, T10;
+Digikoppeling Beveiliging PKI001). Both CAs publish a CRL (PKI003/PKI004). Under ``test/`` are the
+certificates the negative tests need, one defect each (hostile-inputs.md H34, H44–H49).
+
+Layout of ``map``::
+
+    ca/root.pem  ca/issuing.pem  ca/root.crl.pem  ca/issuing.crl.pem     (trust store input)
+    ca/root.key.pem  ca/issuing.key.pem                                  (CA keys, 0600)
+    <oin>.key.pem  <oin>.cert.pem  <oin>.chain.pem                       (broker and parties)
+    test/<variant>.key.pem  test/<variant>.cert.pem  test/<variant>.chain.pem
+
+``*.cert.pem`` is the leaf alone (what a signer puts in its BinarySecurityToken); ``*.chain.pem`` is the
+leaf plus its issuing CA (what a TLS peer sends). Keys are PKCS#8 without a password, mode 0600.
+
+Everything here is FICTIONAL: every name carries "(FICTIEF)" and ``Vertrouwen(productie=True)`` refuses
+a CA with that marker, so a demo PKI cannot end up trusted in production.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from broker.config import TEST_BROKER_OIN
+from broker.domain.identifiers import is_geldig_oin
+
+#: Marker in every demo name; production refuses a trust anchor or intermediate that carries it.
+FICTIEF = "(FICTIEF)"
+BROKER_NAAM = f"VVA broker {FICTIEF}"
+ROOT_NAAM = f"VVA Demo Root CA {FICTIEF}"
+ISSUING_NAAM = f"VVA Demo Issuing CA {FICTIEF}"
+VREEMDE_CA_NAAM = f"VVA Vreemde CA {FICTIEF}"
+CA_ORGANISATIE = f"VVA Demo PKI {FICTIEF}"
+
+#: A CRL is valid for a week, like PKIoverheid's CA CRLs (nextUpdate = thisUpdate + 7 days).
+CRL_GELDIGHEID = timedelta(days=7)
+ROOT_GELDIGHEID = timedelta(days=10 * 365)
+ISSUING_GELDIGHEID = timedelta(days=5 * 365)
+LEAF_GELDIGHEID = timedelta(days=2 * 365)
+#: Start validity a little before "now", so a partner whose clock lags a few minutes can use a new leaf.
+TERUGDATERING = timedelta(minutes=5)
+
+#: The negative-test certificates under test/ and the OIN in each (None: no serialNumber at all).
+TEST_VARIANTEN: dict[str, str | None] = {
+    "zonder-oin": None,
+    "ongeldig-oin": "0000009900000000004x",  # lower-case x: fails [0-9A-Z]{20} (edukoppeling.md §1.1)
+    "verlopen": "00000099000000000901",
+    "ingetrokken": "00000099000000000902",
+    "zelfondertekend": "00000099000000000903",
+    "geen-digitalsignature": "00000099000000000904",
+    "rsa1024": "00000099000000000905",
+    "vreemde-ca": "00000099000000000906",
+}
+
+
+@dataclass(frozen=True)
+class DemoCertificaat:
+    """The files of one demo leaf: ``sleutel`` (PKCS#8 PEM, 0600), ``certificaat`` (leaf PEM) and
+    ``keten`` (leaf + issuing CA PEM, for TLS)."""
+
+    sleutel: Path
+    certificaat: Path
+    keten: Path
+
+
+@dataclass(frozen=True)
+class DemoPki:
+    """Paths of a demo PKI made by ``maak_demo_pki``.
+
+    ``partijen`` and ``test`` map an OIN resp. a variant name (``TEST_VARIANTEN``) to its files;
+    ``geschreven`` lists the files written by this run (CRLs are always re-issued).
+    """
+
+    map: Path
+    root: Path
+    issuing: Path
+    root_crl: Path
+    issuing_crl: Path
+    broker: DemoCertificaat
+    partijen: dict[str, DemoCertificaat]
+    test: dict[str, DemoCertificaat]
+    geschreven: list[Path] = field(default_factory=list)
+
+    @property
+    def ca_bestanden(self) -> list[Path]:
+        """The trust store's CA files: the root (anchor) and the issuing CA (intermediate)."""
+        return [self.root, self.issuing]
+
+    @property
+    def crl_bestanden(self) -> list[Path]:
+        """The trust store's CRL files: one per CA."""
+        return [self.root_crl, self.issuing_crl]
+
+
+@dataclass(frozen=True)
+class _Ca:
+    certificaat: x509.Certificate
+    sleutel: rsa.RSAPrivateKey
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    sleutel: rsa.RSAPrivateKey
+    certificaat: x509.Certificate
+    keten: tuple[x509.Certificate, ...]  # what follows the leaf in *.chain.pem
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------------------
+
+
+def maak_demo_pki(map: Path, partijen: list[tuple[str, str]], nu: datetime | None = None) -> DemoPki:
+    """Make (or complete) the demo PKI in ``map`` and return its paths.
+
+    Input: target folder; ``partijen`` as (OIN, name) pairs (the broker, ``TEST_BROKER_OIN``, is always
+    added); ``nu`` = the issuance moment (default: now, UTC). Output: ``DemoPki``.
+    Idempotent: when ``map/ca/root.pem`` exists the CAs are reused (same keys, same root fingerprint) and
+    only missing leaves are made; the CRLs are always re-issued (nextUpdate = ``nu`` + 7 days).
+    Raises ``ValueError`` for a party OIN that fails ``is_geldig_oin`` (the OIN becomes a file name and a
+    certificate serialNumber, edukoppeling.md §1.1), ``FileNotFoundError`` when a CA exists without its key.
+    """
+    nu = _utc(nu)
+    for oin, _naam in partijen:
+        if not is_geldig_oin(oin):
+            raise ValueError(f"not a valid OIN for a demo certificate: {oin!r}")
+    root, issuing, geschreven = _laad_of_maak_cas(map, nu)
+
+    broker = _paden(map, TEST_BROKER_OIN)
+    geschreven += _zorg_voor(broker, lambda: _broker_leaf(issuing, nu))
+    partij_paden: dict[str, DemoCertificaat] = {}
+    for oin, naam in partijen:
+        if oin == TEST_BROKER_OIN:
+            continue
+        partij_paden[oin] = _paden(map, oin)
+        geschreven += _zorg_voor(partij_paden[oin], _partij_maker(issuing, oin, naam, nu))
+    test_paden: dict[str, DemoCertificaat] = {}
+    for variant, maker in _test_makers(issuing, nu).items():
+        test_paden[variant] = _paden(map / "test", variant)
+        geschreven += _zorg_voor(test_paden[variant], maker)
+
+    geschreven += list(_schrijf_crls(map, root, issuing, nu, CRL_GELDIGHEID))
+    return DemoPki(
+        map=map,
+        root=map / "ca" / "root.pem",
+        issuing=map / "ca" / "issuing.pem",
+        root_crl=map / "ca" / "root.crl.pem",
+        issuing_crl=map / "ca" / "issuing.crl.pem",
+        broker=broker,
+        partijen=partij_paden,
+        test=test_paden,
+        geschreven=geschreven,
+    )
+
+
+def vernieuw_crl(
+    map: Path, nu: datetime | None = None, geldigheid: timedelta = CRL_GELDIGHEID
+) -> tuple[Path, Path]:
+    """Re-issue both CRLs of the demo PKI in ``map`` and return (root CRL, issuing CRL) paths.
+
+    Input: the folder of an existing demo PKI; ``nu`` = thisUpdate (default now, UTC); nextUpdate =
+    ``nu`` + ``geldigheid``. A ``nu`` more than ``geldigheid`` in the past gives a CRL that is already
+    expired: the fail-closed test of edukoppeling.md O6 / hostile-inputs.md H47. The issuing CA's CRL lists
+    ``test/ingetrokken`` when it exists. Raises ``FileNotFoundError`` when the CAs or their keys are missing.
+    """
+    nu = _utc(nu)
+    root = _laad_ca(map / "ca", "root")
+    issuing = _laad_ca(map / "ca", "issuing")
+    return _schrijf_crls(map, root, issuing, nu, geldigheid)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# CAs and CRLs
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _laad_of_maak_cas(map: Path, nu: datetime) -> tuple[_Ca, _Ca, list[Path]]:
+    ca_map = map / "ca"
+    if (ca_map / "root.pem").exists():
+        root = _laad_ca(ca_map, "root")
+        if (ca_map / "issuing.pem").exists():
+            return root, _laad_ca(ca_map, "issuing"), []
+        issuing = _maak_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=root)
+        return root, issuing, _bewaar_ca(ca_map, "issuing", issuing)
+    root = _maak_ca(ROOT_NAAM, 3072, ROOT_GELDIGHEID, nu, uitgever=None)
+    # A new root always gets a new issuing CA: an old issuing.pem would hang under a root that is gone.
+    issuing = _maak_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=root)
+    return root, issuing, _bewaar_ca(ca_map, "root", root) + _bewaar_ca(ca_map, "issuing", issuing)
+
+
+def _maak_ca(naam: str, bits: int, geldigheid: timedelta, nu: datetime, uitgever: _Ca | None) -> _Ca:
+    """A CA certificate; ``uitgever`` None makes a self-signed root, else an intermediate (pathLen 0)."""
+    sleutel = _nieuwe_sleutel(bits)
+    onderwerp = _naam(naam, CA_ORGANISATIE)
+    bouwer = (
+        _basis(onderwerp, sleutel, uitgever, nu - TERUGDATERING, nu + geldigheid)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None if uitgever is None else 0), True)
+        .add_extension(_key_usage(cert_sign=True), critical=True)
+    )
+    return _Ca(bouwer.sign(uitgever.sleutel if uitgever else sleutel, hashes.SHA256()), sleutel)
+
+
+def _laad_ca(ca_map: Path, naam: str) -> _Ca:
+    sleutel_pad = ca_map / f"{naam}.key.pem"
+    if not sleutel_pad.exists():
+        raise FileNotFoundError(
+            f"{sleutel_pad} is missing: the demo CA cannot issue; remove {ca_map} to start a new demo PKI"
+        )
+    sleutel = serialization.load_pem_private_key(sleutel_pad.read_bytes(), password=None)
+    assert isinstance(sleutel, rsa.RSAPrivateKey)
+    return _Ca(x509.load_pem_x509_certificate((ca_map / f"{naam}.pem").read_bytes()), sleutel)
+
+
+def _bewaar_ca(ca_map: Path, naam: str, ca: _Ca) -> list[Path]:
+    _schrijf(ca_map / f"{naam}.key.pem", _sleutel_pem(ca.sleutel), geheim=True)
+    _schrijf(ca_map / f"{naam}.pem", _pem(ca.certificaat))
+    return [ca_map / f"{naam}.pem", ca_map / f"{naam}.key.pem"]
+
+
+def _schrijf_crls(
+    map: Path, root: _Ca, issuing: _Ca, nu: datetime, geldigheid: timedelta
+) -> tuple[Path, Path]:
+    root_crl, issuing_crl = map / "ca" / "root.crl.pem", map / "ca" / "issuing.crl.pem"
+    # The root has revoked nothing; the issuing CA has revoked test/ingetrokken (H47).
+    _schrijf(root_crl, _crl(root, [], nu, geldigheid, _volgend_crl_nummer(root_crl)))
+    ingetrokken = _ingetrokken(map / "test" / "ingetrokken.cert.pem")
+    _schrijf(issuing_crl, _crl(issuing, ingetrokken, nu, geldigheid, _volgend_crl_nummer(issuing_crl)))
+    return root_crl, issuing_crl
+
+
+def _crl(
+    ca: _Ca, ingetrokken: list[x509.Certificate], nu: datetime, geldigheid: timedelta, nummer: int
+) -> bytes:
+    bouwer = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(ca.certificaat.subject)
+        .last_update(nu)
+        .next_update(nu + geldigheid)
+        .add_extension(x509.CRLNumber(nummer), critical=False)
+        .add_extension(_aki(ca.sleutel), critical=False)
+    )
+    for certificaat in ingetrokken:
+        bouwer = bouwer.add_revoked_certificate(
+            x509.RevokedCertificateBuilder()
+            .serial_number(certificaat.serial_number)
+            # Revoked the moment it was issued: the demo never trusted it for a second.
+            .revocation_date(certificaat.not_valid_before_utc)
+            .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
+            .build()
+        )
+    return bouwer.sign(ca.sleutel, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+
+
+def _ingetrokken(pad: Path) -> list[x509.Certificate]:
+    return [x509.load_pem_x509_certificate(pad.read_bytes())] if pad.exists() else []
+
+
+def _volgend_crl_nummer(pad: Path) -> int:
+    """RFC 5280 §5.2.3: the CRL number only goes up, so continue from the CRL being replaced."""
+    if not pad.exists():
+        return 1
+    vorige = x509.load_pem_x509_crl(pad.read_bytes())
+    return vorige.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number + 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Leaves
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _paden(map: Path, naam: str) -> DemoCertificaat:
+    return DemoCertificaat(map / f"{naam}.key.pem", map / f"{naam}.cert.pem", map / f"{naam}.chain.pem")
+
+
+def _zorg_voor(paden: DemoCertificaat, maker: Callable[[], _Leaf]) -> list[Path]:
+    """Make the leaf unless key and certificate both exist (idempotence); return the files written."""
+    if paden.sleutel.exists() and paden.certificaat.exists():
+        return []
+    leaf = maker()
+    _schrijf(paden.sleutel, _sleutel_pem(leaf.sleutel), geheim=True)
+    _schrijf(paden.certificaat, _pem(leaf.certificaat))
+    _schrijf(paden.keten, b"".join(_pem(c) for c in (leaf.certificaat, *leaf.keten)))
+    return [paden.sleutel, paden.certificaat, paden.keten]
+
+
+def _broker_leaf(issuing: _Ca, nu: datetime) -> _Leaf:
+    # The broker's certificate doubles as its TLS server certificate in the demo, hence serverAuth and
+    # the SAN for localhost (a TLS client checks the SAN, never the CN).
+    san = x509.SubjectAlternativeName(
+        [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    )
+    eku = (ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH)
+    return _maak_leaf(issuing, TEST_BROKER_OIN, BROKER_NAAM, nu, eku=eku, san=san)
+
+
+def _partij_maker(issuing: _Ca, oin: str, naam: str, nu: datetime) -> Callable[[], _Leaf]:
+    # A function rather than a lambda in the loop: binds this oin and naam, not the loop variables.
+    return lambda: _maak_leaf(issuing, oin, naam, nu)
+
+
+def _test_makers(issuing: _Ca, nu: datetime) -> dict[str, Callable[[], _Leaf]]:
+    """One maker per ``TEST_VARIANTEN`` entry; each certificate has exactly one defect."""
+
+    def leaf(variant: str, uitgever: _Ca | None = issuing, **opties: Any) -> Callable[[], _Leaf]:
+        return lambda: _maak_leaf(uitgever, TEST_VARIANTEN[variant], _test_naam(variant), nu, **opties)
+
+    return {
+        "zonder-oin": leaf("zonder-oin"),
+        "ongeldig-oin": leaf("ongeldig-oin"),
+        "verlopen": leaf("verlopen", van=nu - LEAF_GELDIGHEID, tot=nu - timedelta(days=1)),
+        "ingetrokken": leaf("ingetrokken"),
+        "zelfondertekend": leaf("zelfondertekend", uitgever=None),
+        "geen-digitalsignature": leaf("geen-digitalsignature", ku=_key_usage(key_encipherment=True)),
+        "rsa1024": leaf("rsa1024", bits=1024),
+        "vreemde-ca": lambda: _vreemde_ca_leaf(nu),
+    }
+
+
+def _test_naam(variant: str) -> str:
+    return f"Test {variant} {FICTIEF}"
+
+
+def _vreemde_ca_leaf(nu: datetime) -> _Leaf:
+    """A well-formed leaf from a CA the trust store does not know (H45); the chain file carries that CA."""
+    vreemd = _maak_ca(VREEMDE_CA_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=None)
+    leaf = _maak_leaf(vreemd, TEST_VARIANTEN["vreemde-ca"], _test_naam("vreemde-ca"), nu)
+    return _Leaf(leaf.sleutel, leaf.certificaat, (vreemd.certificaat,))
+
+
+def _maak_leaf(
+    uitgever: _Ca | None,
+    oin: str | None,
+    naam: str,
+    nu: datetime,
+    *,
+    bits: int = 2048,
+    van: datetime | None = None,
+    tot: datetime | None = None,
+    ku: x509.KeyUsage | None = None,
+    eku: Iterable[x509.ObjectIdentifier] = (ExtendedKeyUsageOID.CLIENT_AUTH,),
+    san: x509.SubjectAlternativeName | None = None,
+) -> _Leaf:
+    """A party certificate as PKIoverheid issues it: OIN in serialNumber (PKI001), CN = O = the name,
+    KeyUsage digitalSignature + keyEncipherment (critical), EKU clientAuth. ``uitgever`` None = self-signed."""
+    sleutel = _nieuwe_sleutel(bits)
+    van = van or nu - TERUGDATERING
+    tot = tot or nu + LEAF_GELDIGHEID
+    bouwer = (
+        _basis(_naam(naam, naam, oin), sleutel, uitgever, van, tot)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(ku or _key_usage(digital_signature=True, key_encipherment=True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
+    )
+    if san is not None:
+        bouwer = bouwer.add_extension(san, critical=False)
+    certificaat = bouwer.sign(uitgever.sleutel if uitgever else sleutel, hashes.SHA256())
+    return _Leaf(sleutel, certificaat, (uitgever.certificaat,) if uitgever else ())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _basis(
+    onderwerp: x509.Name, sleutel: rsa.RSAPrivateKey, uitgever: _Ca | None, van: datetime, tot: datetime
+) -> x509.CertificateBuilder:
+    """Subject, issuer, validity, serial and key identifiers; ``uitgever`` None = self-signed."""
+    uitgever_sleutel = uitgever.sleutel if uitgever else sleutel
+    return (
+        x509.CertificateBuilder()
+        .subject_name(onderwerp)
+        .issuer_name(uitgever.certificaat.subject if uitgever else onderwerp)
+        .public_key(sleutel.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(van)
+        .not_valid_after(tot)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(sleutel.public_key()), critical=False)
+        .add_extension(_aki(uitgever_sleutel), critical=False)
+    )
+
+
+def _naam(cn: str, organisatie: str, oin: str | None = None) -> x509.Name:
+    """C=NL, O, serialNumber (the full 20-character OIN, PKI001) when given, CN."""
+    # RFC 5280 upper bound ub-common-name / ub-organization-name = 64; the demo name is only a label.
+    attributen = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisatie[:64]),
+    ]
+    if oin is not None:
+        attributen.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, oin))
+    attributen.append(x509.NameAttribute(NameOID.COMMON_NAME, cn[:64]))
+    return x509.Name(attributen)
+
+
+def _key_usage(
+    *, digital_signature: bool = False, key_encipherment: bool = False, cert_sign: bool = False
+) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=False,
+        key_encipherment=key_encipherment,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _aki(uitgever_sleutel: rsa.RSAPrivateKey) -> x509.AuthorityKeyIdentifier:
+    return x509.AuthorityKeyIdentifier.from_issuer_public_key(uitgever_sleutel.public_key())
+
+
+def _nieuwe_sleutel(bits: int) -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
+
+
+def _pem(certificaat: x509.Certificate) -> bytes:
+    return certificaat.public_bytes(serialization.Encoding.PEM)
+
+
+def _sleutel_pem(sleutel: rsa.RSAPrivateKey) -> bytes:
+    return sleutel.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _schrijf(pad: Path, data: bytes, geheim: bool = False) -> None:
+    """Write ``data`` atomically (temp file + rename); a key is 0600 from its first byte on disk."""
+    pad.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates the file with mode 0600, so a key is never readable by others, not even briefly.
+    fd, tijdelijk = tempfile.mkstemp(dir=pad.parent, prefix=f".{pad.name}.")
+    try:
+        with os.fdopen(fd, "wb") as uit:
+            uit.write(data)
+        if not geheim:
+            os.chmod(tijdelijk, 0o644)
+        os.replace(tijdelijk, pad)
+    except BaseException:
+        Path(tijdelijk).unlink(missing_ok=True)
+        raise
+
+
+def _utc(nu: datetime | None) -> datetime:
+    if nu is None:
+        return datetime.now(UTC)
+    if nu.tzinfo is None:
+        raise ValueError("nu must carry a time zone (a naive datetime is ambiguous)")
+    return nu.astimezone(UTC)

@@ -1,0 +1,306 @@
+"""The one inbound SOAP pipeline, in the order of edukoppeling.md §6.1.
+
+HTTP framing → message log (raw bytes, committed) → one hardened parse → envelope → WS-Addressing →
+TLS client certificate → WS-Security per the service's profile (signature, coverage, Timestamp,
+certificate trust) → authorisation → Body made readable → XSD → MessageID memory (O5) → spyne on the
+verified tree → service layer, all business writes in one transaction with the logged, signed answer.
+Any refusal is an Edukoppeling fault, HTTP 500, logged, signed on a -S service, with nothing applied,
+no stack trace and no pupil number in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from functools import cached_property
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from broker.bootstrap import Omgeving
+from broker.db.berichtenlog import Kop, leg_uitkomst_vast, log_ontvangen, log_verzonden
+from broker.db.herhaling import Vingerafdruk, eerder_antwoord, onthoud
+from broker.domain.identifiers import is_test_oin
+from broker.domain.visibility import Partij, PartijSoort
+from broker.edukoppeling.addressing import Adressering, gelezen_voor_fout, lees_adressering
+from broker.edukoppeling.contract import Contract, Dienst
+from broker.edukoppeling.envelope import lees_envelop
+from broker.edukoppeling.faults import EdukoppelingFout, HttpFout
+from broker.edukoppeling.lezen import maak_leesbaar
+from broker.edukoppeling.ns import SOAP11, q
+from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.response import bouw_antwoord, bouw_fout, naar_bytes
+from broker.edukoppeling.vertrouwen import Vertrouwen
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.edukoppeling.wss.verificatie import Instellingen, verifieer
+from broker.registry.repository import PartijRegister
+from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
+from broker.soap.diensten import Werk
+from broker.soap.dispatch import Dispatcher
+from broker.web import http
+from broker.web.tls import client_certificaat
+
+log = logging.getLogger("vva.web")
+
+XML = "text/xml; charset=UTF-8"
+ONDERTEKEND = "2W-be-S"
+
+#: Which kind of party may call which service (design.md "Parties and what they may see").
+DIENST_PARTIJSOORT = {
+    "vo": PartijSoort.VO_SCHOOL,
+    "mbo": PartijSoort.MBO_INSTELLING,
+    "gemeente": PartijSoort.GEMEENTE,
+    "regio": PartijSoort.REGIONAAL_SYSTEEM,
+}
+_SERVICE_NAMEN = {
+    "vo": "VoSchool",
+    "mbo": "MboInstelling",
+    "gemeente": "Gemeente",
+    "regio": "RegionaalSysteem",
+}
+
+
+@dataclass
+class _Verzoek:
+    """What is known about one request so far; the fault path uses whatever was read."""
+
+    dienst: Dienst
+    bericht_id: int
+    nu: datetime
+    ondertekend: bool
+    kop: Kop = field(default_factory=Kop)
+    bevestig: str | None = None  # the verified request SignatureValue, for SignatureConfirmation (S8)
+
+
+class SoapPijplijn:
+    """Processes one SOAP request for one service; built once per process, no per-request state."""
+
+    def __init__(self, omgeving: Omgeving, contract: Contract) -> None:
+        self.omgeving = omgeving
+        self.contract = contract
+        instellingen = omgeving.settings
+        self.dispatchers = {
+            pad: Dispatcher(_SERVICE_NAMEN[d.sleutel], [op.naam for op in d.operaties.values()])
+            for pad, d in contract.diensten.items()
+        }
+        self.wss = Instellingen(
+            max_leeftijd_s=instellingen.timestamp_max_leeftijd_s, toekomst_s=instellingen.timestamp_toekomst_s
+        )
+        if any(instellingen.profiel_van(d.sleutel) == ONDERTEKEND for d in contract.diensten.values()):
+            _ = self.ondertekenaar, self.vertrouwen  # keys and trust store: fail at start-up, not later
+
+    @cached_property
+    def ondertekenaar(self) -> Ondertekenaar:
+        instellingen = self.omgeving.settings
+        return Ondertekenaar(
+            instellingen.broker_sleutel.read_bytes(), instellingen.broker_certificaat.read_bytes()
+        )
+
+    @cached_property
+    def vertrouwen(self) -> Vertrouwen:
+        instellingen = self.omgeving.settings
+        return Vertrouwen(
+            list(instellingen.ca_bestanden),
+            list(instellingen.crl_bestanden),  # a missing CRL file fails at start-up (fail closed, O6)
+            crl_gratie_s=instellingen.crl_gratie_s,
+            productie=instellingen.environment == "production",
+        )
+
+    # --- the pipeline --------------------------------------------------------------------------
+
+    def verwerk(self, environ: dict, dienst: Dienst) -> tuple[int, list, bytes]:
+        """Answer one POST to ``dienst``: (HTTP status, headers, body). Raises ``HttpFout`` only for
+        refusals before any SOAP processing (411, 413, 415, 400)."""
+        raw = http.lees_body(environ, self.omgeving.settings.max_request_bytes)
+        ondertekend = self.omgeving.settings.profiel_van(dienst.sleutel) == ONDERTEKEND
+        try:
+            bericht_id = log_ontvangen(self.omgeving.sessions, raw, dienst.sleutel)
+        except OperationalError as exc:
+            # Nothing may happen to a message that could not be kept: refuse it, retryable (DK0051).
+            log.error("message log unavailable: %s", veilige_trace(exc))
+            envelop, _ = bouw_fout(
+                EdukoppelingFout("Server.DK0051", "message log unavailable"),
+                None,
+                self.omgeving.settings.broker_oin,
+                None,
+            )
+            return 500, [("Content-Type", XML)], naar_bytes(envelop)
+        verzoek = _Verzoek(dienst, bericht_id, datetime.now(UTC), ondertekend, Kop(dienst=dienst.sleutel))
+        try:
+            return self._stappen(environ, raw, verzoek)
+        except (EdukoppelingFout, NietGeautoriseerd) as fout:
+            return self._fout(_als_fout(fout), verzoek)
+        except HttpFout as fout:
+            with self.omgeving.sessions.begin() as session:
+                leg_uitkomst_vast(
+                    session, bericht_id, verzoek.kop, f"HTTP {fout.status}", fout.reden, fout.status
+                )
+            raise
+        except (IntegrityError, OperationalError) as exc:
+            # A concurrent duplicate or an unreachable database: retryable, so "not available" (F7).
+            log.warning("database unavailable or conflict for bericht %s: %s", bericht_id, veilige_trace(exc))
+            return self._fout(EdukoppelingFout("Server.DK0051", f"database {type(exc).__name__}"), verzoek)
+        except Exception as exc:
+            log.error("processing failed for bericht %s: %s", bericht_id, veilige_trace(exc))
+            return self._fout(EdukoppelingFout("Server.DK0050", f"error {type(exc).__name__}"), verzoek)
+
+    def _stappen(self, environ: dict, raw: bytes, verzoek: _Verzoek) -> tuple[int, list, bytes]:
+        instellingen = self.omgeving.settings
+        http.controleer_content_type(environ)
+        soapaction = http.soapaction(environ)
+        root = parse_bericht(raw)
+        envelop = lees_envelop(root, wss_toegestaan=verzoek.ondertekend)
+        message_id, from_oin = gelezen_voor_fout(envelop)
+        verzoek.kop = replace(verzoek.kop, message_id=message_id, afzender_oin=from_oin)
+        adres = lees_adressering(envelop, soapaction, instellingen.broker_oins, verzoek.dienst.acties)
+        verzoek.kop = replace(
+            verzoek.kop,
+            action=adres.action,
+            afzender_oin=adres.from_oin,
+            ontvanger_oin=adres.to_oin,
+            message_id=adres.message_id,
+            relates_to=adres.relates_to,
+        )
+        tls_oin = self._tls_oin(environ, verzoek.nu)
+        certificaat_oin, signature_value = tls_oin, None
+        if verzoek.ondertekend:
+            geverifieerd = verifieer(envelop, verzoek.nu, self.wss)
+            certificaat_oin = self.vertrouwen.controleer(
+                geverifieerd.certificaat, "ondertekening", verzoek.nu
+            )
+            signature_value = verzoek.bevestig = geverifieerd.signature_value
+            if tls_oin is not None and tls_oin != certificaat_oin:
+                # The connection and the signature must be the same party (edukoppeling.md §5, O10).
+                raise NietGeautoriseerd(
+                    "het TLS-certificaat en het ondertekeningscertificaat horen bij verschillende OIN's"
+                )
+        verzoek.kop = replace(verzoek.kop, certificaat_oin=certificaat_oin)
+        afdruk = Vingerafdruk.van(
+            adres.from_oin, adres.message_id, envelop.inhoud, signature_value, certificaat_oin
+        )
+        with self.omgeving.sessions() as session:
+            partij = self._machtig(session, verzoek.dienst, adres, certificaat_oin)
+        maak_leesbaar(envelop.inhoud)  # after the signature is verified, before the XSD and spyne
+        self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
+        with self.omgeving.sessions() as session:
+            eerder = eerder_antwoord(session, afdruk)
+        if eerder is not None:
+            return self._herhaal(eerder, adres, verzoek)
+        return self._toepassen(root, adres, partij, afdruk, verzoek)
+
+    def _tls_oin(self, environ: dict, nu: datetime) -> str | None:
+        """The OIN of the TLS client certificate, checked against the trust store; None without one
+        unless one is required. Raises EdukoppelingFout Client.EK0030 (T9, T10; H48) or DK0051."""
+        instellingen = self.omgeving.settings
+        try:
+            certificaat = client_certificaat(environ, instellingen.vertrouwde_proxies)
+        except ValueError:
+            raise EdukoppelingFout("Client.EK0030", "client certificate header unreadable") from None
+        if certificaat is None:
+            if instellingen.client_certificaat_vereist:
+                raise EdukoppelingFout("Client.EK0030", "no TLS client certificate")
+            return None
+        return self.vertrouwen.controleer(certificaat, "tls", nu)
+
+    def _machtig(self, session, dienst: Dienst, adres: Adressering, certificaat_oin: str | None) -> Partij:
+        """Authorisation (§6.1 step 5): the From OIN is a registered party of the service's kind, and
+        the certificate OIN is that party or holds an active mandate for it (§5 M1/M2, H48, H112).
+        Raises ``NietGeautoriseerd`` (DK0002) with one text for every case, so the answer never tells
+        whether an OIN is known (F3)."""
+        register = PartijRegister(session)
+        partij = register.zoek(adres.from_oin)
+        weigering = NietGeautoriseerd("de afzender (wsa:From) is niet gemachtigd voor deze dienst")
+        if partij is None or partij.soort != DIENST_PARTIJSOORT[dienst.sleutel]:
+            raise weigering
+        if self.omgeving.settings.environment == "production" and is_test_oin(adres.from_oin):
+            raise weigering
+        if certificaat_oin is not None and not register.mandaat_geldig(
+            certificaat_oin, partij.oin, date.today()
+        ):
+            raise weigering
+        return partij
+
+    def _toepassen(self, root, adres: Adressering, partij: Partij, afdruk: Vingerafdruk, verzoek: _Verzoek):
+        om = self.omgeving
+        with om.sessions.begin() as session:
+            verwerking = Verwerking(session, om.sleutelbos, om.kalender, nu=verzoek.nu)
+            aanroep = Aanroep(partij, adres.message_id, verzoek.bericht_id, verzoek.kop.certificaat_oin)
+            werk = Werk(verzoek.dienst.sleutel, verwerking, aanroep)
+            antwoord = self.dispatchers[verzoek.dienst.pad].verwerk(root, werk)
+            body, message_id = self._antwoord(antwoord, adres, verzoek)
+            uit = _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id)
+            antwoord_id = log_verzonden(session, body, uit, "verwerkt", 200)
+            onthoud(session, afdruk, antwoord_id, verzoek.nu)
+            leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, "verwerkt", None, 200)
+        return 200, [("Content-Type", XML)], body
+
+    def _herhaal(self, eerder: bytes, adres: Adressering, verzoek: _Verzoek) -> tuple[int, list, bytes]:
+        """Send the stored answer of an applied request again, with fresh headers and signature (O5)."""
+        vorige = etree.fromstring(eerder, etree.XMLParser(resolve_entities=False, no_network=True))
+        inhoud = vorige.find(q(SOAP11, "Body"))[0]
+        body, message_id = self._antwoord(inhoud, adres, verzoek)
+        uit = _antwoordkop(verzoek.kop, self.omgeving.settings.broker_oin, message_id)
+        with self.omgeving.sessions.begin() as session:
+            log_verzonden(session, body, uit, "herhaald", 200)
+            leg_uitkomst_vast(
+                session, verzoek.bericht_id, verzoek.kop, "herhaald", "idempotent redelivery", 200
+            )
+        return 200, [("Content-Type", XML)], body
+
+    def _antwoord(self, inhoud: etree._Element, adres: Adressering, verzoek: _Verzoek) -> tuple[bytes, str]:
+        envelop, message_id = bouw_antwoord(
+            inhoud, adres.action, adres.message_id, self.omgeving.settings.broker_oin, adres.from_oin
+        )
+        return self._onderteken(envelop, verzoek), message_id
+
+    def _onderteken(self, envelop: etree._Element, verzoek: _Verzoek) -> bytes:
+        # S9: every answer of a -S service is signed, faults included; SignatureConfirmation only
+        # when the request's signature was verified (S8).
+        if verzoek.ondertekend:
+            self.ondertekenaar.onderteken(envelop, datetime.now(UTC), bevestig=verzoek.bevestig)
+        return naar_bytes(envelop)
+
+    def _fout(self, fout: EdukoppelingFout, verzoek: _Verzoek) -> tuple[int, list, bytes]:
+        om = self.omgeving
+        envelop, message_id = bouw_fout(
+            fout, verzoek.kop.message_id, om.settings.broker_oin, verzoek.kop.afzender_oin
+        )
+        try:
+            body = self._onderteken(envelop, verzoek)
+        except Exception as exc:  # noqa: BLE001 — an unsigned fault beats no answer at all
+            log.error("could not sign a fault: %s", veilige_trace(exc))
+            body = naar_bytes(envelop)
+        with om.sessions.begin() as session:
+            log_verzonden(
+                session, body, _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id), fout.code, 500
+            )
+            leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, fout.code, fout.reden, 500)
+        return 500, [("Content-Type", XML)], body
+
+
+def _antwoordkop(verzoek: Kop, broker_oin: str, message_id: str) -> Kop:
+    """The addressing of the broker's answer to a request with addressing ``verzoek``."""
+    return replace(
+        verzoek,
+        afzender_oin=broker_oin,
+        ontvanger_oin=verzoek.afzender_oin,
+        message_id=message_id,
+        relates_to=verzoek.message_id,
+    )
+
+
+def veilige_trace(exc: BaseException) -> str:
+    """Exception type and the frames it passed (file:line function), without the exception text:
+    a text may quote database parameters or payload, and a log line must never carry a BSN."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    plekken = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-6:]))
+    return f"{type(exc).__name__} at {plekken}"
+
+
+def _als_fout(fout: EdukoppelingFout | NietGeautoriseerd) -> EdukoppelingFout:
+    if isinstance(fout, NietGeautoriseerd):
+        return EdukoppelingFout("Client.DK0002", "not authorised", fout.reden)
+    return fout

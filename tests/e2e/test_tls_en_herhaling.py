@@ -1,0 +1,160 @@
+"""Two-way TLS on 127.0.0.1 with the demo PKI, mandates, and MessageID memory across a restart."""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+import requests
+import zeep.exceptions
+from click.testing import CliRunner
+from lxml import etree
+from zeep import Client, Settings
+from zeep.transports import Transport
+
+from broker.cli import main
+from broker.config import TEST_BROKER_OIN
+from broker.edukoppeling.response import naar_bytes
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.outbound.adressering import EdukoppelingAdressering
+from broker.outbound.ondertekening import EdukoppelingWsse
+from tests.edukoppeling.conftest import envelop
+from tests.helpers import broker_proces, bsn, schrijf_config
+
+SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"
+LEVERANCIER = "00000099000000000077"  # mandated by school 99XA only
+
+
+@pytest.fixture
+def tls_broker(database_url, tmp_path):
+    pki = tmp_path / "pki"
+    extra = (
+        f'tls_sleutel = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
+        f'tls_certificaat = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
+        "tls_vereist = true\n"
+    )
+    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S", extra=extra)
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    bundel = tmp_path / "ca-bundel.pem"
+    bundel.write_bytes((pki / "ca" / "root.pem").read_bytes() + (pki / "ca" / "issuing.pem").read_bytes())
+    with broker_proces(config, scheme="https") as url:
+        yield url, pki, bundel
+
+
+def _client(url, pki, bundel, tls_oin: str, teken_oin: str, afzender: str, tls_map: str = "") -> Client:
+    sessie = requests.Session()
+    sessie.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment beats session.verify
+    sessie.verify = str(bundel)
+    sessie.cert = (str(pki / tls_map / f"{tls_oin}.chain.pem"), str(pki / tls_map / f"{tls_oin}.key.pem"))
+    # zeep fetches the WSDL over the same two-way TLS session.
+    ondertekenaar = Ondertekenaar(
+        (pki / f"{teken_oin}.key.pem").read_bytes(), (pki / f"{teken_oin}.cert.pem").read_bytes()
+    )
+    return Client(
+        f"{url}/vva/vo/v1?wsdl",
+        settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True),
+        transport=Transport(session=sessie, timeout=30),
+        wsse=EdukoppelingWsse(ondertekenaar),
+        plugins=[EdukoppelingAdressering(afzender, TEST_BROKER_OIN)],
+    )
+
+
+def test_zonder_clientcertificaat_geen_verbinding(tls_broker):
+    url, _, bundel = tls_broker
+    context = ssl.create_default_context(cafile=str(bundel))
+    host, poort = url.removeprefix("https://").split(":")
+    verbinding = http.client.HTTPSConnection(host, int(poort), context=context, timeout=10)
+    with pytest.raises((ssl.SSLError, ConnectionError, http.client.RemoteDisconnected)):
+        verbinding.request("GET", "/health")
+        verbinding.getresponse().read()
+
+
+def test_leverancier_met_mandaat_wordt_geaccepteerd(tls_broker):
+    school = _client(*tls_broker, tls_oin=LEVERANCIER, teken_oin=LEVERANCIER, afzender=SCHOOL_A)
+    assert school.service.ping(echo="via leverancier").echo == "via leverancier"
+
+
+def test_leverancier_zonder_mandaat_is_dk0002(tls_broker):
+    school_c = _client(*tls_broker, tls_oin=LEVERANCIER, teken_oin=LEVERANCIER, afzender=SCHOOL_C)
+    with pytest.raises(zeep.exceptions.Fault) as fout:
+        school_c.service.ping()
+    assert fout.value.code == "soap:Client.DK0002"
+
+
+def test_certificaat_zonder_oin_is_ek0030(tls_broker):
+    school = _client(*tls_broker, tls_oin="zonder-oin", teken_oin=SCHOOL_A, afzender=SCHOOL_A, tls_map="test")
+    with pytest.raises(zeep.exceptions.Fault) as fout:
+        school.service.ping()
+    assert fout.value.code == "soap:Client.EK0030"
+
+
+def test_tls_en_ondertekening_van_verschillende_partijen_is_dk0002(tls_broker):
+    school = _client(*tls_broker, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, afzender=SCHOOL_A)
+    with pytest.raises(zeep.exceptions.Fault) as fout:
+        school.service.ping()
+    assert fout.value.code == "soap:Client.DK0002"
+
+
+# --- MessageID memory (edukoppeling.md O5; hostile-inputs.md H64, H66, H67) -------------------------
+
+
+def _ondertekend(pki, body: str, message_id: str) -> bytes:
+    root = etree.fromstring(
+        envelop(body, action="urn:nl:vva:aanmelden:v1/vo/aanleverenLeerlingen", message_id=message_id)
+    )
+    Ondertekenaar(
+        (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
+    ).onderteken(root, datetime.now(UTC))
+    return naar_bytes(root)
+
+
+def _post(url: str, data: bytes) -> tuple[int, bytes]:
+    host, poort = url.removeprefix("http://").split(":")
+    verbinding = http.client.HTTPConnection(host, int(poort), timeout=30)
+    verbinding.request(
+        "POST",
+        "/vva/vo/v1",
+        body=data,
+        headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
+    )
+    antwoord = verbinding.getresponse()
+    return antwoord.status, antwoord.read()
+
+
+def _levering(nummer: str) -> str:
+    return (
+        '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:volgnummer>1</vva:volgnummer>'
+        f"<vva:bsn>{nummer}</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB</vva:postcode>"
+        "<vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie></vva:leerling></vva:aanleverenLeerlingen>"
+    )
+
+
+def test_h64_h66_h67_herhaling_na_herstart_wordt_niet_twee_keer_uitgevoerd(database_url, tmp_path):
+    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    pki, message_id, nummer = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("12312312")
+    eerste = _ondertekend(pki, _levering(nummer), message_id)
+    with broker_proces(config) as url:
+        status, antwoord = _post(url, eerste)
+        assert status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in antwoord
+    with broker_proces(config) as url:  # a restart: the memory lives in the database
+        # H64/H67: the same bytes again are a replay.
+        status, antwoord = _post(url, eerste)
+        assert status == 500 and b"soap:Client.EK0031" in antwoord
+        # H66: the same MessageID and Body, freshly signed (a client retrying): the stored answer.
+        status, antwoord = _post(url, _ondertekend(pki, _levering(nummer), message_id))
+        assert status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in antwoord
+        assert b"<wsa:RelatesTo wsu:Id=" in antwoord and message_id.encode() in antwoord
+        # O5: the same MessageID with another Body.
+        status, antwoord = _post(url, _ondertekend(pki, _levering(bsn("32132132")), message_id))
+        assert status == 500 and b"soap:Client.DK0011" in antwoord
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as verbinding:
+        assert verbinding.execute(text("SELECT count(*) FROM leerling_mutatie")).scalar() == 1
+        assert verbinding.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
+    engine.dispose()

@@ -1,0 +1,1 @@
+"""Tests of broker.edukoppeling.wss: signing, verification, Timestamp and recorded DUO traffic."""

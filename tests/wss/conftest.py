@@ -1,0 +1,283 @@
+"""Keys, certificates and envelopes for the WS-Security tests, all made here with ``cryptography``.
+
+A test CA issues the signing certificate (RSA-2048, subject serialNumber ``00000099000000000042``,
+digitalSignature) and the hostile variants: RSA-1024, EC, DSA, no digitalSignature, another key,
+and a self-signed one. Everything lives in one temporary directory per test session.
+Helpers (importable as ``tests.wss.conftest``) build a 2W-be-S request like edukoppeling.md §7.1,
+run the inbound pipeline (parse_bericht → lees_envelop → verifieer) and re-sign a mutated
+SignedInfo for attacks that need a valid signature over something.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, padding, rsa
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from broker.edukoppeling.envelope import Envelop, lees_envelop
+from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU
+from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.wss.constants import DS, EC
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.edukoppeling.wss.verificatie import Geverifieerd, Instellingen, verifieer
+
+#: The clock of every test: the moment of the §7.1 example.
+NU = datetime(2027, 2, 1, 8, 0, 0, tzinfo=UTC)
+OIN = "00000099000000000042"
+NS = {"soap": SOAP11, "wsa": WSA, "wsse": WSSE, "wsu": WSU, "ds": DS, "ec": EC}
+#: The wsu:Ids the §7.1 request carries before signing (the signer keeps existing ids).
+VASTE_IDS = {"h-action", "h-msg", "h-to", "h-from", "h-body"}
+
+
+@dataclass(frozen=True)
+class Sleutelpaar:
+    """A private key and its certificate, as PEM bytes and as files in the session's tmp dir."""
+
+    sleutel_pem: bytes
+    certificaat_pem: bytes
+    sleutel_pad: Path
+    certificaat_pad: Path
+
+    @property
+    def certificaat(self) -> x509.Certificate:
+        return x509.load_pem_x509_certificate(self.certificaat_pem)
+
+    @property
+    def der_base64(self) -> str:
+        return base64.b64encode(self.certificaat.public_bytes(serialization.Encoding.DER)).decode()
+
+
+@dataclass(frozen=True)
+class Sleutels:
+    ca: Sleutelpaar
+    onderteken: Sleutelpaar
+    ander: Sleutelpaar
+    rsa1024: Sleutelpaar
+    ec: Sleutelpaar
+    dsa: Sleutelpaar
+    zonder_digital_signature: Sleutelpaar
+    zelf_ondertekend: Sleutelpaar
+
+
+def _naam(cn: str, serienummer: str | None = None) -> x509.Name:
+    delen = [x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if serienummer:
+        delen.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serienummer))
+    return x509.Name(delen)
+
+
+def _key_usage(digital_signature: bool, ca: bool = False) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=False,
+        key_encipherment=not ca,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _schrijf(map_: Path, naam: str, sleutel, certificaat: x509.Certificate) -> Sleutelpaar:
+    sleutel_pem = sleutel.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    certificaat_pem = certificaat.public_bytes(serialization.Encoding.PEM)
+    (map_ / f"{naam}.key").write_bytes(sleutel_pem)
+    (map_ / f"{naam}.pem").write_bytes(certificaat_pem)
+    return Sleutelpaar(sleutel_pem, certificaat_pem, map_ / f"{naam}.key", map_ / f"{naam}.pem")
+
+
+def _certificaat(
+    onderwerp, sleutel, uitgever_naam, uitgever_sleutel, key_usage, ca=False
+) -> x509.Certificate:
+    bouwer = (
+        x509.CertificateBuilder()
+        .subject_name(onderwerp)
+        .issuer_name(uitgever_naam)
+        .public_key(sleutel.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
+        .not_valid_after(datetime(2040, 1, 1, tzinfo=UTC))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if key_usage is not None:
+        bouwer = bouwer.add_extension(key_usage, critical=True)
+    return bouwer.sign(uitgever_sleutel, hashes.SHA256())
+
+
+@pytest.fixture(scope="session")
+def sleutels(tmp_path_factory) -> Sleutels:
+    """The test CA and every signing-certificate variant (session-wide, generated once)."""
+    map_ = tmp_path_factory.mktemp("wss-sleutels")
+    ca_sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_naam = _naam("VVA Test CA - FICTIEF")
+    ca_cert = _certificaat(ca_naam, ca_sleutel, ca_naam, ca_sleutel, _key_usage(False, ca=True), ca=True)
+
+    def blad(naam, sleutel, digital_signature=True, serienummer=OIN):
+        onderwerp = _naam(f"{naam}.test", serienummer)
+        certificaat = _certificaat(onderwerp, sleutel, ca_naam, ca_sleutel, _key_usage(digital_signature))
+        return _schrijf(map_, naam, sleutel, certificaat)
+
+    eigen = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    eigen_naam = _naam("zelf.test", OIN)
+    zelf = _certificaat(eigen_naam, eigen, eigen_naam, eigen, _key_usage(True))
+    return Sleutels(
+        ca=_schrijf(map_, "ca", ca_sleutel, ca_cert),
+        onderteken=blad("onderteken", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        ander=blad("ander", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        rsa1024=blad("rsa1024", rsa.generate_private_key(public_exponent=65537, key_size=1024)),
+        ec=blad("ec", ec.generate_private_key(ec.SECP256R1())),
+        dsa=blad("dsa", dsa.generate_private_key(key_size=2048)),
+        zonder_digital_signature=blad(
+            "zonder-ds",
+            rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            digital_signature=False,
+        ),
+        zelf_ondertekend=_schrijf(map_, "zelf", eigen, zelf),
+    )
+
+
+@pytest.fixture(scope="session")
+def ondertekenaar(sleutels) -> Ondertekenaar:
+    """The regional system's signer (certificate serialNumber 00000099000000000042), BST signed."""
+    return Ondertekenaar(sleutels.onderteken.sleutel_pem, sleutels.onderteken.certificaat_pem)
+
+
+# The edukoppeling.md §7.1 request, unsigned, with the reading whitespace of the document.
+VERZOEK_71 = """<?xml version="1.0" encoding="UTF-8"?>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing"
+    xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd">
+  <soap:Header>
+    <wsa:Action wsu:Id="h-action">urn:nl:vva:aanmelden:v1/meldenPotentieleMboGanger</wsa:Action>
+    <wsa:MessageID wsu:Id="h-msg">urn:uuid:0f0f0f0f-1111-4222-8333-000000000001</wsa:MessageID>
+    <wsa:To wsu:Id="h-to">https://vva.example/aanmelden/v1?oin=00000099000000000001</wsa:To>
+    <wsa:From wsu:Id="h-from"><wsa:Address
+        >http://www.w3.org/2005/08/addressing/anonymous?oin=0000000700099XA00000</wsa:Address></wsa:From>
+  </soap:Header>
+  <soap:Body wsu:Id="h-body">
+    <vva:meldenPotentieleMboGanger xmlns:vva="urn:nl:vva:aanmelden:v1">
+      <vva:brinVo>99XA</vva:brinVo>
+      <vva:leerling><vva:bsn>999990019</vva:bsn><vva:achternaam>Fictief</vva:achternaam></vva:leerling>
+    </vva:meldenPotentieleMboGanger>
+  </soap:Body>
+</soap:Envelope>
+"""
+
+
+def bouw_verzoek(ondertekenaar: Ondertekenaar, nu: datetime = NU, tekst: str = VERZOEK_71) -> bytes:
+    """The §7.1 request signed by ``ondertekenaar`` at ``nu``, as the bytes that go on the wire."""
+    root = etree.fromstring(tekst.encode())
+    ondertekenaar.onderteken(root, nu)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def ontleed(data: bytes) -> Envelop:
+    """The steps before WS-Security: the one hardened parse and the envelope check."""
+    return lees_envelop(parse_bericht(data), wss_toegestaan=True)
+
+
+def controleer(data: bytes, nu: datetime = NU, **instellingen) -> Geverifieerd:
+    """parse_bericht → lees_envelop → verifieer, as the inbound pipeline runs it."""
+    return verifieer(ontleed(data), nu, Instellingen(**instellingen))
+
+
+def boom(data: bytes) -> etree._Element:
+    """A plain, mutable tree of test bytes (the attacker's view: no limits needed)."""
+    return etree.fromstring(data)
+
+
+def bytes_van(root: etree._Element) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def een(root: etree._Element, pad: str) -> etree._Element:
+    """The single element at XPath ``pad`` (prefixes from ``NS``)."""
+    gevonden = root.xpath(pad, namespaces=NS)
+    assert len(gevonden) == 1, (pad, len(gevonden))
+    return gevonden[0]
+
+
+def met_id(root: etree._Element, ident: str) -> etree._Element:
+    return een(root, f"//*[@wsu:Id='{ident}']")
+
+
+_HASH = {
+    "http://www.w3.org/2001/04/xmlenc#sha256": "sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#sha384": "sha384",
+    "http://www.w3.org/2001/04/xmlenc#sha512": "sha512",
+    "http://www.w3.org/2000/09/xmldsig#sha1": "sha1",
+}
+_RSA_HASH = {
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256": hashes.SHA256(),
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384": hashes.SHA384(),
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512": hashes.SHA512(),
+    "http://www.w3.org/2000/09/xmldsig#rsa-sha1": hashes.SHA1(),
+}
+
+
+def _prefixen(methode: etree._Element) -> list[str] | None:
+    inclusief = methode.find(f"{{{EC}}}InclusiveNamespaces")
+    return inclusief.get("PrefixList").split() if inclusief is not None else None
+
+
+def herteken(
+    root: etree._Element, sleutel_pem: bytes, digests: bool = True, prefixlijst_negeren: bool = False
+) -> etree._Element:
+    """Re-sign a mutated Signature the way an attacker with a key would (test-only, independent code).
+
+    ``digests``: first recompute every DigestValue of a ``#wsu:Id`` reference (exc-c14n with the
+    first Transform's PrefixList, hash of the DigestMethod); then sign SignedInfo (exc-c14n with
+    the CanonicalizationMethod's PrefixList, unless ``prefixlijst_negeren``: a broken signer) with
+    RSA PKCS#1 v1.5 and the SignatureMethod's hash.
+    """
+    signed_info = een(root, "//ds:SignedInfo")
+    if digests:
+        for referentie in signed_info.iterfind(f"{{{DS}}}Reference"):
+            doel = root.xpath("//*[@wsu:Id=$i]", namespaces=NS, i=referentie.get("URI")[1:])[0]
+            transform = referentie.find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+            data = etree.tostring(
+                doel,
+                method="c14n",
+                exclusive=True,
+                with_comments=False,
+                inclusive_ns_prefixes=_prefixen(transform),
+            )
+            naam = _HASH[referentie.find(f"{{{DS}}}DigestMethod").get("Algorithm")]
+            referentie.find(f"{{{DS}}}DigestValue").text = base64.b64encode(
+                hashlib.new(naam, data).digest()
+            ).decode()
+    methode = signed_info.find(f"{{{DS}}}CanonicalizationMethod")
+    prefixen = None if prefixlijst_negeren else _prefixen(methode)
+    data = etree.tostring(
+        signed_info, method="c14n", exclusive=True, with_comments=False, inclusive_ns_prefixes=prefixen
+    )
+    sleutel = serialization.load_pem_private_key(sleutel_pem, password=None)
+    algoritme = _RSA_HASH[signed_info.find(f"{{{DS}}}SignatureMethod").get("Algorithm")]
+    waarde = sleutel.sign(data, padding.PKCS1v15(), algoritme)
+    signed_info.getparent().find(f"{{{DS}}}SignatureValue").text = base64.b64encode(waarde).decode()
+    return root
+
+
+def referentie(root: etree._Element, ident: str) -> etree._Element:
+    """The ds:Reference with URI ``#ident``."""
+    return een(root, f"//ds:Reference[@URI='#{ident}']")
+
+
+def timestamp_id(root: etree._Element) -> str:
+    return een(root, "//wsse:Security/wsu:Timestamp").get(f"{{{WSU}}}Id")
+
+
+def bst_id(root: etree._Element) -> str:
+    return een(root, "//wsse:Security/wsse:BinarySecurityToken").get(f"{{{WSU}}}Id")

@@ -1,0 +1,89 @@
+"""Recorded DUO traffic (shared/data/edukoppeling-captures) through the inbound WS-Security pipeline.
+
+These are real 2W-be-S responses signed by DUO's stack: 4096-bit keys, a bare-UUID RelatesTo, and
+two prefixes (SOAP-ENV, SOAP) for the one envelope namespace. The bytes are used exactly as recorded.
+``signature_valid: true`` files must verify with the clock at their Created (+1 s), and every signed
+part must be reported; ``false`` files (Body edited after recording) must give Client.EK0031.
+Certificate trust is not checked here (their issuing CA is not part of the data set).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from broker.edukoppeling.envelope import lees_envelop
+from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.ns import WSA, WSSE, WSU
+from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.wss.constants import DS
+from broker.edukoppeling.wss.verificatie import verifieer
+
+SHARED = Path(os.environ.get("VVA_SHARED") or Path(__file__).resolve().parents[3] / "shared")
+CAPTURES = SHARED / "data" / "edukoppeling-captures"
+
+
+def _manifest() -> list[dict]:
+    pad = CAPTURES / "manifest.json"
+    return json.loads(pad.read_text(encoding="utf-8")) if pad.is_file() else []
+
+
+MANIFEST = _manifest()
+pytestmark = pytest.mark.skipif(
+    not MANIFEST,
+    reason=f"recorded Edukoppeling traffic not found at {CAPTURES} (set VVA_SHARED=<shared dir>)",
+)
+
+
+def _nu(opname: dict) -> datetime:
+    return datetime.fromisoformat(opname["created"].replace("Z", "+00:00")) + timedelta(seconds=1)
+
+
+def _bst_referenties(root: etree._Element) -> int:
+    bst_ids = {f"#{bst.get(f'{{{WSU}}}Id')}" for bst in root.iter(f"{{{WSSE}}}BinarySecurityToken")}
+    return sum(1 for ref in root.iter(f"{{{DS}}}Reference") if ref.get("URI") in bst_ids)
+
+
+@pytest.mark.parametrize("opname", MANIFEST or [{}], ids=lambda opname: opname.get("file", "geen-captures"))
+def test_capture_matches_manifest(opname):
+    raw = (CAPTURES / opname["file"]).read_bytes()  # untouched: any reformatting breaks the digests
+    root = parse_bericht(raw)
+    envelop = lees_envelop(root, wss_toegestaan=True)
+    if not opname["signature_valid"]:
+        with pytest.raises(EdukoppelingFout) as info:
+            verifieer(envelop, _nu(opname))
+        assert info.value.code == "Client.EK0031"
+        assert info.value.reden.startswith("wsse:FailedCheck "), info.value.reden
+        return
+    resultaat = verifieer(envelop, _nu(opname))
+    assert len(resultaat.ondertekend) == opname["references"] - _bst_referenties(root)
+    getekend = {blok.get(f"{{{WSU}}}Id") for blok in envelop.wsa} | {envelop.body.get(f"{{{WSU}}}Id")}
+    assert getekend <= resultaat.ondertekend
+    assert resultaat.created.strftime("%Y-%m-%dT%H:%M:%SZ") == opname["created"]
+    oin = resultaat.certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
+    assert oin == opname["certificate_oin"]
+    assert resultaat.certificaat.public_key().key_size >= 2048
+
+
+def test_captures_cover_the_real_world_quirks():
+    """Pin what makes these files worth having: responses with RelatesTo, mixed envelope prefixes."""
+    geldig = [opname for opname in MANIFEST if opname["signature_valid"]]
+    assert geldig and len(geldig) < len(MANIFEST)
+    root = parse_bericht((CAPTURES / geldig[0]["file"]).read_bytes())
+    assert root.prefix != root[0].prefix and root.nsmap[root.prefix] == root[0].nsmap[root[0].prefix]
+    assert root[0].find(f"{{{WSA}}}RelatesTo") is not None
+    assert verifieer(lees_envelop(root, True), _nu(geldig[0])).certificaat.public_key().key_size == 4096
+
+
+def test_a_valid_capture_outside_its_time_window_is_refused():
+    opname = next(opname for opname in MANIFEST if opname["signature_valid"])
+    envelop = lees_envelop(parse_bericht((CAPTURES / opname["file"]).read_bytes()), True)
+    with pytest.raises(EdukoppelingFout) as info:
+        verifieer(envelop, _nu(opname) + timedelta(minutes=10))
+    assert info.value.reden.startswith("wsse:MessageExpired ")

@@ -1,0 +1,190 @@
+"""The signer: exact output shape (edukoppeling.md S2, S4, S5, S8, S9) and an independent check with signxml."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from lxml import etree
+from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
+
+from broker.edukoppeling.ns import WSU
+from broker.edukoppeling.response import bouw_antwoord
+from broker.edukoppeling.wss.constants import BASE64_BINARY, EXC_C14N, RSA_SHA256, SHA256, WSSE11, X509V3
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from tests.wss.conftest import (
+    NS,
+    NU,
+    VASTE_IDS,
+    VERZOEK_71,
+    boom,
+    bouw_verzoek,
+    bst_id,
+    controleer,
+    een,
+    timestamp_id,
+)
+
+WSU_ID = f"{{{WSU}}}Id"
+BROKER = "00000099000000000001"
+OIN_SCHOOL = "0000000700099XA00000"
+
+
+def _referentie_ids(root) -> list[str]:
+    return [uri[1:] for uri in root.xpath("//ds:SignedInfo/ds:Reference/@URI", namespaces=NS)]
+
+
+def test_reference_set_is_body_timestamp_each_wsa_header_and_bst(ondertekenaar):
+    root = boom(bouw_verzoek(ondertekenaar))
+    ts, bst = timestamp_id(root), bst_id(root)
+    # Order: Body, Timestamp, the wsa headers in document order, BST (S2, O2).
+    assert _referentie_ids(root) == ["h-body", ts, "h-action", "h-msg", "h-to", "h-from", bst]
+    for referentie in root.xpath("//ds:Reference", namespaces=NS):
+        transforms = referentie.xpath("ds:Transforms/ds:Transform/@Algorithm", namespaces=NS)
+        assert transforms == [EXC_C14N]
+        assert referentie.xpath("ds:Transforms/ds:Transform/*", namespaces=NS) == []  # no PrefixList
+        assert referentie.xpath("ds:DigestMethod/@Algorithm", namespaces=NS) == [SHA256]
+    assert een(root, "//ds:CanonicalizationMethod").get("Algorithm") == EXC_C14N
+    assert een(root, "//ds:SignatureMethod").get("Algorithm") == RSA_SHA256
+
+
+def test_security_header_layout(ondertekenaar):
+    root = boom(bouw_verzoek(ondertekenaar))
+    header = een(root, "/soap:Envelope/soap:Header")
+    security = header[0]
+    assert security.tag == f"{{{NS['wsse']}}}Security"
+    assert not any(naam.endswith("mustUnderstand") for naam in security.attrib)
+    namen = [etree.QName(kind).localname for kind in security]
+    assert namen == ["Timestamp", "BinarySecurityToken", "Signature"]  # BST before Signature
+    bst = security[1]
+    assert bst.get("ValueType") == X509V3 and bst.get("EncodingType") == BASE64_BINARY
+    assert bst.get(WSU_ID)
+    # KeyInfo: one STR, one direct Reference to the BST (WB010); never zeep's X509Data.
+    str_ = een(root, "//ds:KeyInfo/wsse:SecurityTokenReference")
+    assert len(str_) == 1
+    assert str_[0].tag == f"{{{NS['wsse']}}}Reference"
+    assert str_[0].get("URI") == f"#{bst.get(WSU_ID)}" and str_[0].get("ValueType") == X509V3
+    assert root.xpath("//ds:X509Data|//ds:KeyValue", namespaces=NS) == []
+
+
+def test_timestamp_is_now_with_milliseconds_and_expires_after_300_s(ondertekenaar):
+    nu = datetime(2027, 2, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1)))
+    root = boom(bouw_verzoek(ondertekenaar, nu))
+    assert een(root, "//wsu:Timestamp/wsu:Created").text == "2027-02-01T08:30:15.123Z"
+    assert een(root, "//wsu:Timestamp/wsu:Expires").text == "2027-02-01T08:35:15.123Z"
+    assert len(een(root, "//wsu:Timestamp")) == 2
+
+
+def test_no_sha1_anywhere_and_bst_before_signature(ondertekenaar):
+    data = bouw_verzoek(ondertekenaar)
+    # Every algorithm URI, and no SHA-1 URI anywhere in the bytes (base64 values may spell "sha1").
+    algoritmen = set(boom(data).xpath("//@Algorithm"))
+    assert algoritmen == {EXC_C14N, RSA_SHA256, SHA256}
+    assert not any(uri in data for uri in (b"xmldsig#sha1", b"#rsa-sha1", b"#hmac-sha1", b"#dsa-sha1"))
+    assert data.index(b"<wsse:BinarySecurityToken ") < data.index(b"<ds:Signature ")
+    assert data.count(b"<ds:Signature ") == 1
+
+
+def test_signed_envelope_verifies_with_signxml(ondertekenaar, sleutels):
+    data = bouw_verzoek(ondertekenaar)
+    root = boom(data)
+    verwacht = _referentie_ids(root)
+    resultaten = XMLVerifier().verify(
+        data,
+        x509_cert=sleutels.onderteken.certificaat_pem.decode(),
+        expect_config=SignatureConfiguration(
+            expect_references=len(verwacht),
+            signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
+            digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+        ),
+    )
+    assert [resultaat.signed_xml.get(WSU_ID) for resultaat in resultaten] == verwacht
+    namen = [etree.QName(resultaat.signed_xml).localname for resultaat in resultaten]
+    assert namen == ["Body", "Timestamp", "Action", "MessageID", "To", "From", "BinarySecurityToken"]
+
+
+def test_signed_envelope_verifies_with_our_verifier(ondertekenaar, sleutels):
+    data = bouw_verzoek(ondertekenaar)
+    root = boom(data)
+    resultaat = controleer(data)
+    assert resultaat.ondertekend == VASTE_IDS | {timestamp_id(root), bst_id(root)}
+    assert resultaat.created == NU
+    assert resultaat.certificaat == sleutels.onderteken.certificaat
+    assert resultaat.signature_value == een(root, "//ds:SignatureValue").text
+    assert "\n" not in resultaat.signature_value  # one line (S8 copies it)
+
+
+def test_bst_reference_can_be_switched_off(sleutels):
+    zonder = Ondertekenaar(
+        sleutels.onderteken.sleutel_pem, sleutels.onderteken.certificaat_pem, onderteken_bst=False
+    )
+    data = bouw_verzoek(zonder)
+    root = boom(data)
+    assert bst_id(root) not in _referentie_ids(root)
+    assert controleer(data).ondertekend == VASTE_IDS | {timestamp_id(root)}
+
+
+def test_response_with_signature_confirmation(ondertekenaar, sleutels):
+    """A broker response (response.py) with SignatureConfirmation (S8, R7) verifies, RelatesTo signed."""
+    inhoud = etree.Element("{urn:nl:vva:aanmelden:v1}meldenPotentieleMboGangerResponse")
+    antwoord, _ = bouw_antwoord(inhoud, "urn:nl:vva:aanmelden:v1/melden", "urn:uuid:1", BROKER, OIN_SCHOOL)
+    # response.py hands over the Envelope element (older versions: its bytes).
+    root = antwoord if isinstance(antwoord, etree._Element) else etree.fromstring(antwoord)
+    ondertekenaar.onderteken(root, NU, bevestig="QUJD\nREVG")
+    bevestiging = root.xpath("//wsse:Security/c:SignatureConfirmation", namespaces={**NS, "c": WSSE11})[0]
+    assert bevestiging.get("Value") == "QUJDREVG"
+    ids = _referentie_ids(root)
+    assert ids[:2] == ["body", timestamp_id(root)]
+    assert ids[2:7] == [
+        "wsa-Action",
+        "wsa-MessageID",
+        "wsa-RelatesTo",
+        "wsa-From",
+        "wsa-To",
+    ]  # existing ids kept
+    assert ids[7:] == [bevestiging.get(WSU_ID), bst_id(root)]
+    namen = [etree.QName(kind).localname for kind in een(root, "//wsse:Security")]
+    assert namen == ["Timestamp", "BinarySecurityToken", "SignatureConfirmation", "Signature"]
+    assert controleer(etree.tostring(root)).ondertekend == set(ids)
+
+
+def test_header_is_created_when_absent(ondertekenaar):
+    root = etree.fromstring(
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><x xmlns="urn:x"/></s:Body></s:Envelope>'
+    )
+    ondertekenaar.onderteken(root, NU)
+    assert [etree.QName(kind).localname for kind in root] == ["Header", "Body"]
+    assert etree.QName(root[0][0]).localname == "Security"
+    body_id = root[1].get(WSU_ID)
+    assert body_id.startswith("id-") and len(body_id) == 35
+    assert _referentie_ids(root)[0] == body_id
+
+
+def test_refuses_a_second_security_header(ondertekenaar):
+    root = boom(bouw_verzoek(ondertekenaar))
+    with pytest.raises(ValueError, match="already has a wsse:Security"):
+        ondertekenaar.onderteken(root, NU)
+
+
+def test_refuses_duplicate_ids_among_signed_parts(ondertekenaar):
+    root = etree.fromstring(VERZOEK_71.encode())
+    een(root, "//wsa:To").set(WSU_ID, "h-msg")
+    with pytest.raises(ValueError, match="unique ids"):
+        ondertekenaar.onderteken(root, NU)
+
+
+def test_refuses_naive_clock(ondertekenaar):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        bouw_verzoek(ondertekenaar, datetime(2027, 2, 1, 8, 0))
+
+
+@pytest.mark.parametrize("variant", ["rsa1024", "ec", "dsa"])
+def test_refuses_weak_or_non_rsa_keys(sleutels, variant):
+    paar = getattr(sleutels, variant)
+    with pytest.raises(ValueError, match="RSA with at least 2048"):
+        Ondertekenaar(paar.sleutel_pem, paar.certificaat_pem)
+
+
+def test_refuses_key_of_another_certificate(sleutels):
+    with pytest.raises(ValueError, match="does not belong"):
+        Ondertekenaar(sleutels.onderteken.sleutel_pem, sleutels.ander.certificaat_pem)
