@@ -87,3 +87,30 @@ def test_a_valid_capture_outside_its_time_window_is_refused():
     with pytest.raises(EdukoppelingFout) as info:
         verifieer(envelop, _nu(opname) + timedelta(minutes=10))
     assert info.value.reden.startswith("wsse:MessageExpired ")
+
+
+@pytest.mark.parametrize("opname", _manifest(), ids=lambda o: o["file"])
+def test_vva_envelope_verify_op_de_opname(opname):
+    """The offline tool a LAS vendor uses says what the manifest says, for every recorded message."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+
+    moment = opname["created"].replace("Z", "").split(".")[0]
+    resultaat = CliRunner().invoke(
+        main,
+        [
+            "envelope",
+            "verify",
+            str(CAPTURES / opname["file"]),
+            "--at",
+            moment,
+            "--trust-embedded",
+            "--any-recipient",
+        ],
+    )
+    if opname["signature_valid"]:
+        assert (resultaat.exit_code, resultaat.output.split()[0]) == (0, "valid"), resultaat.output
+        assert f"OIN {opname['certificate_oin']}" in resultaat.output
+    else:
+        assert resultaat.exit_code == 1 and resultaat.output.startswith("Client.EK0031:"), resultaat.output

@@ -1,0 +1,175 @@
+"""CPU cost of one signed request through the broker's WS-Security path, next to bare RSA.
+
+Measures, in one process and one run (so the figures are comparable):
+- bare RSA-2048 PKCS#1 v1.5 SHA-256 sign and verify (cryptography), the floor;
+- verifying a signed 2W-be-S request (parse, envelope, addressing, signature + coverage + Timestamp,
+  certificate chain and CRL — the trust store's cache off and on);
+- signing an answer (Timestamp, BST, SignatureConfirmation, one reference per part);
+- a whole request through the WSGI app in-process (all of the above plus authorisation, XSD,
+  spyne, the service layer and the database on SQLite), ping and a 100-pupil delivery.
+
+Run: .venv/bin/python bench/kosten_per_verzoek.py [--n 200]
+Prints CPU milliseconds per operation (process time, so other load on the machine does not count).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from lxml import etree
+
+from broker.bootstrap import Omgeving
+from broker.cli import main
+from broker.config import TEST_BROKER_OIN, load_settings
+from broker.edukoppeling.addressing import lees_adressering
+from broker.edukoppeling.envelope import lees_envelop
+from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.response import naar_bytes
+from broker.edukoppeling.vertrouwen import Vertrouwen
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.edukoppeling.wss.verificatie import verifieer
+from broker.web.app import Broker
+
+SCHOOL = "0000000700099XA00000"
+NS = "urn:nl:vva:aanmelden:v1"
+
+
+def cpu_ms(functie, n: int) -> float:
+    functie()  # warm up (imports, caches)
+    begin = time.process_time()
+    for _ in range(n):
+        functie()
+    return (time.process_time() - begin) * 1000 / n
+
+
+def verzoek(pki: Path, body: str, action: str) -> bytes:
+    root = etree.fromstring(
+        f'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
+        f"<soap:Header><wsa:Action>{action}</wsa:Action><wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>"
+        f"<wsa:To>https://vva.example/vva/vo/v1?oin={TEST_BROKER_OIN}</wsa:To><wsa:From><wsa:Address>"
+        f"http://www.w3.org/2005/08/addressing/anonymous?oin={SCHOOL}</wsa:Address></wsa:From></soap:Header>"
+        f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+    )
+    Ondertekenaar(
+        (pki / f"{SCHOOL}.key.pem").read_bytes(), (pki / f"{SCHOOL}.cert.pem").read_bytes()
+    ).onderteken(root, datetime.now(UTC))
+    return naar_bytes(root)
+
+
+def levering(aantal: int) -> str:
+    from stdnum.nl import bsn
+
+    records = []
+    nummer = 100000000
+    while len(records) < aantal:
+        nummer += 1
+        if bsn.is_valid(str(nummer)):
+            records.append(
+                f"<v:leerling><v:volgnummer>{len(records) + 1}</v:volgnummer><v:bsn>{nummer}</v:bsn><v:brinVo>99XA</v:brinVo>"
+                "<v:postcode>1011AB</v:postcode><v:woongemeente>0363</v:woongemeente><v:mutatie>toevoegen</v:mutatie></v:leerling>"
+            )
+    return f'<v:aanleverenLeerlingen xmlns:v="{NS}" ><v:vervangStartpopulatie>true</v:vervangStartpopulatie>{"".join(records)}</v:aanleverenLeerlingen>'
+
+
+def main_() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="repetitions per measurement")
+    n = parser.parse_args().n
+    with tempfile.TemporaryDirectory() as map_:
+        map = Path(map_)
+        config = map / "vva.toml"
+        config.write_text(
+            f'database_url = "sqlite:///{map / "vva.sqlite3"}"\nkey_file = "{map / "k.json"}"\npki_map = "{map / "pki"}"\n'
+        )
+        assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+        pki = map / "pki"
+        sleutel = serialization.load_pem_private_key((pki / f"{SCHOOL}.key.pem").read_bytes(), None)
+        handtekening = sleutel.sign(b"x" * 512, padding.PKCS1v15(), hashes.SHA256())
+        publiek = sleutel.public_key()
+        ping = verzoek(pki, f'<v:ping xmlns:v="{NS}"/>', f"{NS}/vo/ping")
+        ca = pki / "ca"
+
+        def vertrouwen() -> Vertrouwen:
+            return Vertrouwen(
+                [ca / "root.pem", ca / "issuing.pem"], [ca / "root.crl.pem", ca / "issuing.crl.pem"]
+            )
+
+        warm = vertrouwen()
+        nu = datetime.now(UTC)
+
+        def inkomend(trust: Vertrouwen) -> None:
+            envelop = lees_envelop(parse_bericht(ping), wss_toegestaan=True)
+            lees_adressering(envelop, '""', (TEST_BROKER_OIN,), None)
+            trust.controleer(verifieer(envelop, nu).certificaat, "ondertekening", nu)
+
+        ondertekenaar = Ondertekenaar(
+            (pki / f"{TEST_BROKER_OIN}.key.pem").read_bytes(),
+            (pki / f"{TEST_BROKER_OIN}.cert.pem").read_bytes(),
+        )
+
+        def uitgaand() -> None:
+            root = etree.fromstring(
+                b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
+                b"<soap:Header><wsa:Action>a</wsa:Action><wsa:MessageID>m</wsa:MessageID><wsa:RelatesTo>r</wsa:RelatesTo>"
+                b"<wsa:From><wsa:Address>f</wsa:Address></wsa:From><wsa:To>t</wsa:To></soap:Header><soap:Body><x/></soap:Body></soap:Envelope>"
+            )
+            naar_bytes(ondertekenaar.onderteken(root, datetime.now(UTC), bevestig="abc"))
+
+        app = Broker(Omgeving(load_settings(config)))
+
+        def wsgi(data: bytes) -> None:
+            omgeving = {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": "/vva/vo/v1",
+                "CONTENT_TYPE": "text/xml; charset=UTF-8",
+                "CONTENT_LENGTH": str(len(data)),
+                "wsgi.input": io.BytesIO(data),
+                "HTTP_SOAPACTION": '""',
+                "SERVER_NAME": "127.0.0.1",
+                "SERVER_PORT": "80",
+            }
+            statussen = []
+            app(omgeving, lambda s, h: statussen.append(s))
+            assert statussen[0].startswith("200"), statussen
+
+        pings = [verzoek(pki, f'<v:ping xmlns:v="{NS}"/>', f"{NS}/vo/ping") for _ in range(n + 1)]
+        leveringen = [
+            verzoek(pki, levering(100), f"{NS}/vo/aanleverenLeerlingen") for _ in range(max(n // 10, 5) + 1)
+        ]
+        cijfers = [
+            (
+                "RSA-2048 sign (bare, cryptography)",
+                cpu_ms(lambda: sleutel.sign(b"x" * 512, padding.PKCS1v15(), hashes.SHA256()), n),
+            ),
+            (
+                "RSA-2048 verify (bare, cryptography)",
+                cpu_ms(
+                    lambda: publiek.verify(handtekening, b"x" * 512, padding.PKCS1v15(), hashes.SHA256()), n
+                ),
+            ),
+            ("inbound checks, trust cache cold", cpu_ms(lambda: inkomend(vertrouwen()), max(n // 4, 10))),
+            ("inbound checks, trust cache warm", cpu_ms(lambda: inkomend(warm), n)),
+            ("sign an answer (6 references + BST)", cpu_ms(uitgaand, n)),
+            ("whole signed ping through the app", cpu_ms(lambda it=iter(pings): wsgi(next(it)), n)),
+            (
+                "whole signed 100-pupil delivery",
+                cpu_ms(lambda it=iter(leveringen): wsgi(next(it)), max(n // 10, 5)),
+            ),
+        ]
+    breedte = max(len(naam) for naam, _ in cijfers)
+    print(f"CPU ms per operation (n={n}, one core, process time)")
+    for naam, ms in cijfers:
+        print(f"  {naam:<{breedte}}  {ms:8.2f}")
+
+
+if __name__ == "__main__":
+    main_()

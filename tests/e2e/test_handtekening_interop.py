@@ -1,0 +1,140 @@
+"""The broker's signed answers verify with independent implementations (signxml, the xmlsec1
+command-line tool), and a request signed with ``vva envelope sign`` is accepted end to end."""
+
+from __future__ import annotations
+
+import http.client
+import shutil
+import subprocess
+
+import pytest
+import signxml
+from click.testing import CliRunner
+from lxml import etree
+
+from broker.cli import main
+from broker.config import TEST_BROKER_OIN
+from broker.edukoppeling.ns import SOAP11, WSA, WSU, q
+from broker.edukoppeling.wss.constants import WSSE11
+from tests.edukoppeling.conftest import envelop
+
+SCHOOL_A = "0000000700099XA00000"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+
+def _ondertekend_verzoek(demo, tmp_path, body: str | None = None) -> bytes:
+    onondertekend = tmp_path / "verzoek.xml"
+    onondertekend.write_bytes(envelop(body) if body else envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))
+    pki = demo.pki
+    resultaat = CliRunner().invoke(
+        main,
+        [
+            "envelope",
+            "sign",
+            str(onondertekend),
+            "--key",
+            str(pki / f"{SCHOOL_A}.key.pem"),
+            "--cert",
+            str(pki / f"{SCHOOL_A}.cert.pem"),
+            "--out",
+            str(tmp_path / "ondertekend.xml"),
+        ],
+    )
+    assert resultaat.exit_code == 0, resultaat.output
+    return (tmp_path / "ondertekend.xml").read_bytes()
+
+
+def _post(url: str, data: bytes) -> tuple[int, bytes]:
+    host, poort = url.removeprefix("http://").split(":")
+    verbinding = http.client.HTTPConnection(host, int(poort), timeout=30)
+    verbinding.request(
+        "POST",
+        "/vva/vo/v1",
+        body=data,
+        headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
+    )
+    antwoord = verbinding.getresponse()
+    return antwoord.status, antwoord.read()
+
+
+@pytest.fixture
+def antwoord(demo_broker, tmp_path):
+    verzoek = _ondertekend_verzoek(demo_broker, tmp_path)
+    status, body = _post(demo_broker.url, verzoek)
+    assert status == 200, body
+    return verzoek, body
+
+
+def test_verzoek_van_vva_envelope_sign_wordt_geaccepteerd_en_bevestigd(antwoord):
+    verzoek, body = antwoord
+    root = etree.fromstring(body)
+    handtekening = "".join(
+        etree.fromstring(verzoek).find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureValue").text.split()
+    )
+    # S8: the answer confirms exactly the request's signature; R4-R6: addressed back with OINs.
+    assert root.find(f".//{q(WSSE11, 'SignatureConfirmation')}").get("Value") == handtekening
+    assert root.find(f".//{q(WSA, 'To')}").text.endswith(f"?oin={SCHOOL_A}")
+    assert root.find(f".//{q(WSA, 'From')}/{q(WSA, 'Address')}").text.endswith(f"?oin={TEST_BROKER_OIN}")
+    assert root.find(f".//{q(SOAP11, 'Body')}")[0].tag == "{urn:nl:vva:aanmelden:v1}pingResponse"
+
+
+def test_antwoord_verifieert_met_signxml(demo_broker, antwoord):
+    _, body = antwoord
+    certificaat = (demo_broker.pki / f"{TEST_BROKER_OIN}.cert.pem").read_bytes()
+    root = etree.fromstring(body)
+    # Body, Timestamp, SignatureConfirmation, BST and the five wsa headers: Action, MessageID,
+    # RelatesTo, From, To.
+    resultaten = signxml.XMLVerifier().verify(
+        body, x509_cert=certificaat.decode(), id_attribute="Id", expect_references=9
+    )
+    ondertekend = {etree.QName(r.signed_xml).localname for r in resultaten}
+    assert ondertekend == {
+        "Body",
+        "Timestamp",
+        "SignatureConfirmation",
+        "BinarySecurityToken",
+        "Action",
+        "MessageID",
+        "RelatesTo",
+        "From",
+        "To",
+    }
+    assert root.find(f".//{q(WSSE, 'Security')}") is not None
+
+
+@pytest.mark.skipif(
+    shutil.which("xmlsec1") is None,
+    reason="xmlsec1 not installed (Debian package xmlsec1; .ci/run installs it)",
+)
+def test_antwoord_verifieert_met_xmlsec1(demo_broker, antwoord, tmp_path):
+    _, body = antwoord
+    bestand = tmp_path / "antwoord.xml"
+    bestand.write_bytes(body)
+    ids = []
+    for ns, naam in [
+        (SOAP11, "Body"),
+        (WSU, "Timestamp"),
+        (WSSE11, "SignatureConfirmation"),
+        (WSSE, "BinarySecurityToken"),
+    ] + [(WSA, n) for n in ("Action", "MessageID", "RelatesTo", "From", "To")]:
+        ids += ["--id-attr:Id", f"{ns}:{naam}"]
+    ca = demo_broker.pki / "ca"
+    uitkomst = subprocess.run(
+        [
+            "xmlsec1",
+            "--verify",
+            *ids,
+            "--pubkey-cert-pem",
+            str(demo_broker.pki / f"{TEST_BROKER_OIN}.cert.pem"),
+            "--trusted-pem",
+            str(ca / "root.pem"),
+            "--untrusted-pem",
+            str(ca / "issuing.pem"),
+            str(bestand),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert uitkomst.returncode == 0, uitkomst.stderr
+    assert "OK" in uitkomst.stderr
