@@ -91,7 +91,7 @@ def test_certificaat_zonder_oin_is_ek0030(tls_broker):
     assert fout.value.code == "soap:Client.EK0030"
 
 
-def test_tls_en_ondertekening_van_verschillende_partijen_is_dk0002(tls_broker):
+def test_h112_tls_en_ondertekening_van_verschillende_partijen_is_dk0002(tls_broker):
     school = _client(*tls_broker, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, afzender=SCHOOL_A)
     with pytest.raises(zeep.exceptions.Fault) as fout:
         school.service.ping()

@@ -46,6 +46,7 @@ class Broker:
     url: str
     database_url: str
     log: Path
+    pki: Path
 
     def rauw(self, verzoek: bytes) -> bytes:
         """Send ``verzoek`` as raw bytes on a fresh connection and return the raw answer."""
@@ -94,8 +95,7 @@ class Broker:
             engine.dispose()
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def broker(request, tmp_path_factory):
+def _start(request, tmp_path_factory, profiel: str):
     map = tmp_path_factory.mktemp("broker")
     with ExitStack() as stapel:
         if request.param == "sqlite":
@@ -103,10 +103,25 @@ def broker(request, tmp_path_factory):
         else:
             vereis_postgres(_postgres_bereikbaar())
             database_url = stapel.enter_context(postgres_schema())
-        config = schrijf_config(Path(map), database_url)
+        config = schrijf_config(Path(map), database_url, profiel=profiel)
         assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
         with broker_proces(config) as url:
-            yield Broker(url, database_url, Path(map) / "broker.log")
+            yield Broker(url, database_url, Path(map) / "broker.log", Path(map) / "pki")
+
+
+_DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="module", params=_DATABASES)
+def broker(request, tmp_path_factory):
+    """A broker whose services run profile 2W-be (the framing and addressing rows)."""
+    yield from _start(request, tmp_path_factory, "2W-be")
+
+
+@pytest.fixture(scope="module", params=_DATABASES)
+def ondertekende_broker(request, tmp_path_factory):
+    """A broker whose services run the standard profile 2W-be-S."""
+    yield from _start(request, tmp_path_factory, "2W-be-S")
 
 
 def envelop(

@@ -91,7 +91,7 @@ def test_zeep_generates_a_client_without_warnings(wsdl):
     assert "ping" in client.service._binding._operations
 
 
-def test_packaging_lxml_and_xmlsec_share_libxml2():
+def test_h95_packaging_pins_patched_lxml_sharing_libxml2_with_xmlsec():
     import xmlsec
 
     assert etree.LIBXML_VERSION == xmlsec.get_libxml_version()

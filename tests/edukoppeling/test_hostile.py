@@ -248,7 +248,7 @@ def test_H103_soapaction_ontbreekt_ongequote_of_anders(broker):
     assert fault(broker, envelop(), soapaction=f'"{VO}ping"') == (200, None)
 
 
-def test_H104_onbekende_header_met_mustunderstand(broker):
+def test_H104_H106_onbekende_header_met_mustunderstand_1_en_true(broker):
     for waarde in ("1", "true"):  # H106: both lexical forms
         extra = f'<x:Eigen xmlns:x="urn:x" soap:mustUnderstand="{waarde}"/>'
         assert fault(broker, envelop(extra_headers=extra)) == (500, "soap:MustUnderstand")
@@ -536,3 +536,66 @@ def test_boolean_en_datum_met_witruimte_betekenen_wat_het_xsd_zegt(broker):
         pad="/vva/mbo/v1",
     )
     assert antwoord.status == 200, antwoord.body
+
+
+# --- More parser rows: every DTD form is refused before any processing -------------------------------
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE x [<!ENTITY a "' + "a" * 10_000 + '">]>',  # H79 quadratic blowup (referenced below)
+        '<!DOCTYPE x [<!ENTITY % p SYSTEM "http://127.0.0.1:9/x.dtd"> %p;]>',  # H81 external parameter entity
+        '<!DOCTYPE soap:Envelope SYSTEM "http://127.0.0.1:9/envelope.dtd">',  # H82 external DTD only
+        '<!DOCTYPE x [<!ATTLIST soap:Body wsu:Id CDATA "h-body">]>',  # H83 ATTLIST default attribute
+    ],
+    ids=["H79", "H81", "H82", "H83"],
+)
+def test_h79_h81_h82_h83_elke_dtd_vorm(broker, doctype):
+    body = doctype.encode() + envelop(
+        '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>x</vva:echo></vva:ping>'
+    )
+    assert fault(broker, body) == (500, "soap:VersionMismatch.DK0001")
+
+
+def test_h88_extreem_lange_namen(broker):
+    naam = "n" * 100_000
+    assert fault(broker, envelop(f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><{naam}/></vva:ping>')) == (
+        500,
+        "soap:VersionMismatch.DK0001",
+    )
+    prefix = "p" * 100_000
+    body = f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><{prefix}:x xmlns:{prefix}="urn:x"/></vva:ping>'
+    assert fault(broker, envelop(body)) == (500, "soap:VersionMismatch.DK0001")
+
+
+def test_h90_soap_encoded_array(broker):
+    body = (
+        '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1" xmlns:enc="http://schemas.xmlsoap.org/soap/encoding/">'
+        '<vva:echo enc:arrayType="xsd:string[2147483647]"/></vva:ping>'
+    )
+    assert fault(broker, envelop(body)) == (500, "soap:Client.DK0004")
+
+
+def test_h109_h111_mtom_en_multipart_worden_niet_aangenomen(broker):
+    mime = (
+        b'--grens\r\nContent-Type: application/xop+xml; type="text/xml"\r\n\r\n'
+        + envelop()
+        + b"\r\n--grens--\r\n"
+    )
+    soort = 'multipart/related; type="application/xop+xml"; boundary=grens; start-info="text/xml"'
+    assert broker.post(mime, content_type=soort).status == 415
+    dubbel = b"--g\r\nContent-ID: <a>\r\n\r\nx\r\n--g\r\nContent-ID: <a>\r\n\r\ny\r\n--g--\r\n"
+    assert broker.post(dubbel, content_type="multipart/related; boundary=g").status == 415
+
+
+def test_h110_xop_include_wordt_nooit_gevolgd(broker):
+    body = (
+        '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo><xop:Include '
+        'xmlns:xop="http://www.w3.org/2004/08/xop/include" href="file:///etc/passwd"/></vva:echo></vva:ping>'
+    )
+    antwoord = broker.post(envelop(body))
+    assert (antwoord.status, antwoord.faultcode) == (
+        500,
+        "soap:Client.DK0004",
+    ) and b"root:" not in antwoord.body

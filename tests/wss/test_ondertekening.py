@@ -188,3 +188,19 @@ def test_refuses_weak_or_non_rsa_keys(sleutels, variant):
 def test_refuses_key_of_another_certificate(sleutels):
     with pytest.raises(ValueError, match="does not belong"):
         Ondertekenaar(sleutels.onderteken.sleutel_pem, sleutels.ander.certificaat_pem)
+
+
+def test_h76_onondertekende_fout_van_een_partner_wordt_nooit_als_ondertekend_gezien():
+    """Broker as client: an unsigned Fault (or a missing Security header) is an unauthenticated
+    transport error, never a signed answer (WUS WB013; zeep #1197, #562)."""
+    from lxml import etree
+
+    from broker.outbound.ondertekening import EdukoppelingWsse, OnbetrouwbaarAntwoord
+
+    fout = etree.fromstring(
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>'
+        b"<faultcode>s:Server</faultcode><faultstring>kapot</faultstring></s:Fault></s:Body></s:Envelope>"
+    )
+    wsse = EdukoppelingWsse(ondertekenaar=None)
+    with pytest.raises(OnbetrouwbaarAntwoord, match="not verified"):
+        wsse.verify(fout)

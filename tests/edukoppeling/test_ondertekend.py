@@ -1,0 +1,108 @@
+"""The signed profile (2W-be-S) through the whole HTTP pipeline: what the verifier and the trust
+store decide (tests/wss, tests/pki) also decides the answer on the wire, in the order of §6.1."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from lxml import etree
+
+from broker.edukoppeling.response import naar_bytes
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from tests.edukoppeling.conftest import SCHOOL_A, VO, envelop
+
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+
+
+def ondertekend(
+    broker, body: bytes | None = None, oin: str = SCHOOL_A, map: str = "", nu: datetime | None = None
+) -> bytes:
+    root = etree.fromstring(body or envelop())
+    pki = broker.pki / map
+    Ondertekenaar((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).onderteken(
+        root, nu or datetime.now(UTC)
+    )
+    return naar_bytes(root)
+
+
+def test_ondertekend_verzoek_geeft_ondertekend_antwoord(ondertekende_broker):
+    antwoord = ondertekende_broker.post(ondertekend(ondertekende_broker), soapaction=f'"{VO}ping"')
+    assert antwoord.status == 200
+    root = etree.fromstring(antwoord.body)
+    assert root.find(f".//{{{WSSE}}}Security/{{{DS}}}Signature") is not None
+
+
+def test_h10_onondertekend_verzoek_op_ondertekende_dienst(ondertekende_broker):
+    antwoord = ondertekende_broker.post(envelop())
+    assert (antwoord.status, antwoord.faultcode) == (500, "soap:Client.EK0031")
+    # S9: the fault itself is signed.
+    assert etree.fromstring(antwoord.body).find(f".//{{{DS}}}Signature") is not None
+
+
+def test_h57_verlopen_tijdstempel_over_http(ondertekende_broker):
+    oud = ondertekend(ondertekende_broker, nu=datetime.now(UTC) - timedelta(seconds=400))
+    assert ondertekende_broker.post(oud).faultcode == "soap:Client.EK0031"
+
+
+def test_h1_verplaatste_body_over_http(ondertekende_broker):
+    root = etree.fromstring(ondertekend(ondertekende_broker))
+    soap = "http://schemas.xmlsoap.org/soap/envelope/"
+    body = root.find(f"{{{soap}}}Body")
+    wrapper = etree.SubElement(root.find(f"{{{soap}}}Header"), "{urn:x}Wrapper")
+    wrapper.append(body)
+    nieuw = etree.SubElement(root, f"{{{soap}}}Body")
+    etree.SubElement(nieuw, "{urn:nl:vva:aanmelden:v1}ping")
+    # The wrapper is an unknown header: caught even before the signature (DK0010); either way refused.
+    assert ondertekende_broker.post(naar_bytes(root)).faultcode in (
+        "soap:Client.DK0010",
+        "soap:Client.EK0031",
+    )
+
+
+def test_h44_h46_h47_certificaten_die_niet_deugen(ondertekende_broker):
+    for variant, code in [
+        ("zelfondertekend", "soap:Client.EK0031"),
+        ("verlopen", "soap:Client.EK0031"),
+        ("ingetrokken", "soap:Client.EK0031"),
+        ("vreemde-ca", "soap:Client.EK0031"),
+        ("zonder-oin", "soap:Client.EK0030"),
+    ]:
+        antwoord = ondertekende_broker.post(ondertekend(ondertekende_broker, oin=variant, map="test"))
+        assert (variant, antwoord.faultcode) == (variant, code)
+
+
+def test_h48_getekend_door_een_andere_partij_zonder_mandaat(ondertekende_broker):
+    # School 99XC signs a message on behalf of school 99XA: no mandate.
+    antwoord = ondertekende_broker.post(ondertekend(ondertekende_broker, oin="0000000700099XC00000"))
+    assert antwoord.faultcode == "soap:Client.DK0002"
+    # The supplier 00000099000000000077 holds a mandate for 99XA.
+    assert (
+        ondertekende_broker.post(ondertekend(ondertekende_broker, oin="00000099000000000077")).status == 200
+    )
+
+
+def test_volgorde_twee_fouten_geven_altijd_dezelfde_code(ondertekende_broker):
+    """hostile-inputs.md "Precedence": addressing before security before authorisation before XSD."""
+    # An invalid MessageID (EK0023) in an unsigned message (EK0031) to a foreign From (DK0002): EK0023.
+    body = envelop(message_id="geen-uuid", van="0000000700099XC00000")
+    assert ondertekende_broker.post(body).faultcode == "soap:Client.EK0023"
+    # A valid signature by the wrong party (DK0002) on a Body that violates the XSD (DK0004): DK0002.
+    fout_body = envelop('<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>')
+    antwoord = ondertekende_broker.post(
+        ondertekend(ondertekende_broker, fout_body, oin="0000000700099XC00000")
+    )
+    assert antwoord.faultcode == "soap:Client.DK0002"
+    # Signed by the right party, the same Body: now the XSD speaks.
+    assert (
+        ondertekende_broker.post(ondertekend(ondertekende_broker, fout_body)).faultcode
+        == "soap:Client.DK0004"
+    )
+    # The same message twice gives the same code.
+    message_id = f"urn:uuid:{uuid.uuid4()}"
+    twee = [
+        ondertekende_broker.post(envelop(message_id=message_id, to="https://x.example")).faultcode
+        for _ in range(2)
+    ]
+    assert twee == ["soap:Client.EK0022", "soap:Client.EK0022"]
