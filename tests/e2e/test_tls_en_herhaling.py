@@ -101,9 +101,9 @@ def test_h112_tls_en_ondertekening_van_verschillende_partijen_is_dk0002(tls_brok
 # --- MessageID memory (edukoppeling.md O5; hostile-inputs.md H64, H66, H67) -------------------------
 
 
-def _ondertekend(pki, body: str, message_id: str) -> bytes:
+def _ondertekend(pki, body: str, message_id: str, operatie: str = "aanleverenLeerlingen") -> bytes:
     root = etree.fromstring(
-        envelop(body, action="urn:nl:vva:aanmelden:v1/vo/aanleverenLeerlingen", message_id=message_id)
+        envelop(body, action=f"urn:nl:vva:aanmelden:v1/vo/{operatie}", message_id=message_id)
     )
     Ondertekenaar(
         (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
@@ -158,3 +158,36 @@ def test_h64_h66_h67_herhaling_na_herstart_wordt_niet_twee_keer_uitgevoerd(datab
         assert verbinding.execute(text("SELECT count(*) FROM leerling_mutatie")).scalar() == 1
         assert verbinding.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
     engine.dispose()
+
+
+# --- Behind a terminating proxy (T11) -------------------------------------------------------------
+
+
+def _met_proxy_header(url: str, data: bytes, pem: bytes | None) -> bytes:
+    from urllib.parse import quote
+
+    host, poort = url.removeprefix("http://").split(":")
+    verbinding = http.client.HTTPConnection(host, int(poort), timeout=30)
+    kop = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}
+    if pem is not None:
+        kop["X-Client-Cert"] = quote(pem.decode())
+    verbinding.request("POST", "/vva/vo/v1", body=data, headers=kop)
+    return verbinding.getresponse().read()
+
+
+@pytest.mark.parametrize("proxies", [["127.0.0.1"], []], ids=["vertrouwde-proxy", "geen-proxy"])
+def test_clientcertificaat_uit_proxyheader_alleen_van_vertrouwde_proxy(database_url, tmp_path, proxies):
+    extra = f"tls_vereist = true\nvertrouwde_proxies = {proxies!r}\n".replace("'", '"')
+    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S", extra=extra)
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    pki = tmp_path / "pki"
+    ping = '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"/>'
+    with broker_proces(config) as url:
+        school = (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
+        met = _met_proxy_header(url, _ondertekend(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), school)
+        zonder = _met_proxy_header(url, _ondertekend(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), None)
+    assert b"soap:Client.EK0030" in zonder
+    if proxies:
+        assert b"pingResponse" in met
+    else:
+        assert b"soap:Client.EK0030" in met  # the header from anyone else is ignored
