@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
@@ -10,6 +11,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def bsn(prefix: str) -> str:
@@ -25,6 +27,21 @@ def ongeldig_bsn(prefix: str) -> str:
     """A 9-digit number with ``prefix`` that fails the elfproef."""
     geldig = bsn(prefix)
     return prefix + str((int(geldig[-1]) + 1) % 10)
+
+
+def post_soap(
+    url: str, data: bytes, pad: str = "/vva/vo/v1", headers: dict | None = None
+) -> tuple[int, bytes]:
+    """POST ``data`` as a SOAP 1.1 request over plain HTTP; return (status, body)."""
+    deel = urlsplit(url)
+    verbinding = http.client.HTTPConnection(deel.hostname, deel.port, timeout=30)
+    kop = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""', **(headers or {})}
+    verbinding.request("POST", pad, body=data, headers=kop)
+    antwoord = verbinding.getresponse()
+    try:
+        return antwoord.status, antwoord.read()
+    finally:
+        verbinding.close()
 
 
 def vrije_poort() -> int:

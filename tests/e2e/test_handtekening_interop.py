@@ -3,7 +3,6 @@ command-line tool), and a request signed with ``vva envelope sign`` is accepted 
 
 from __future__ import annotations
 
-import http.client
 import shutil
 import subprocess
 
@@ -17,6 +16,7 @@ from broker.config import TEST_BROKER_OIN
 from broker.edukoppeling.ns import SOAP11, WSA, WSU, q
 from broker.edukoppeling.wss.constants import WSSE11
 from tests.edukoppeling.conftest import envelop
+from tests.helpers import post_soap
 
 SCHOOL_A = "0000000700099XA00000"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -44,23 +44,10 @@ def _ondertekend_verzoek(demo, tmp_path, body: str | None = None) -> bytes:
     return (tmp_path / "ondertekend.xml").read_bytes()
 
 
-def _post(url: str, data: bytes) -> tuple[int, bytes]:
-    host, poort = url.removeprefix("http://").split(":")
-    verbinding = http.client.HTTPConnection(host, int(poort), timeout=30)
-    verbinding.request(
-        "POST",
-        "/vva/vo/v1",
-        body=data,
-        headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
-    )
-    antwoord = verbinding.getresponse()
-    return antwoord.status, antwoord.read()
-
-
 @pytest.fixture
 def antwoord(demo_broker, tmp_path):
     verzoek = _ondertekend_verzoek(demo_broker, tmp_path)
-    status, body = _post(demo_broker.url, verzoek)
+    status, body = post_soap(demo_broker.url, verzoek)
     assert status == 200, body
     return verzoek, body
 

@@ -22,7 +22,7 @@ from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.outbound.adressering import EdukoppelingAdressering
 from broker.outbound.ondertekening import EdukoppelingWsse
 from tests.edukoppeling.conftest import envelop
-from tests.helpers import broker_proces, bsn, schrijf_config
+from tests.helpers import broker_proces, bsn, post_soap, schrijf_config
 
 SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"
 LEVERANCIER = "00000099000000000077"  # mandated by school 99XA only
@@ -111,19 +111,6 @@ def _ondertekend(pki, body: str, message_id: str, operatie: str = "aanleverenLee
     return naar_bytes(root)
 
 
-def _post(url: str, data: bytes) -> tuple[int, bytes]:
-    host, poort = url.removeprefix("http://").split(":")
-    verbinding = http.client.HTTPConnection(host, int(poort), timeout=30)
-    verbinding.request(
-        "POST",
-        "/vva/vo/v1",
-        body=data,
-        headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
-    )
-    antwoord = verbinding.getresponse()
-    return antwoord.status, antwoord.read()
-
-
 def _levering(nummer: str) -> str:
     return (
         '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:volgnummer>1</vva:volgnummer>'
@@ -138,18 +125,18 @@ def test_h64_h66_h67_herhaling_na_herstart_wordt_niet_twee_keer_uitgevoerd(datab
     pki, message_id, nummer = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("12312312")
     eerste = _ondertekend(pki, _levering(nummer), message_id)
     with broker_proces(config) as url:
-        status, antwoord = _post(url, eerste)
+        status, antwoord = post_soap(url, eerste)
         assert status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in antwoord
     with broker_proces(config) as url:  # a restart: the memory lives in the database
         # H64/H67: the same bytes again are a replay.
-        status, antwoord = _post(url, eerste)
+        status, antwoord = post_soap(url, eerste)
         assert status == 500 and b"soap:Client.EK0031" in antwoord
         # H66: the same MessageID and Body, freshly signed (a client retrying): the stored answer.
-        status, antwoord = _post(url, _ondertekend(pki, _levering(nummer), message_id))
+        status, antwoord = post_soap(url, _ondertekend(pki, _levering(nummer), message_id))
         assert status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in antwoord
         assert b"<wsa:RelatesTo wsu:Id=" in antwoord and message_id.encode() in antwoord
         # O5: the same MessageID with another Body.
-        status, antwoord = _post(url, _ondertekend(pki, _levering(bsn("32132132")), message_id))
+        status, antwoord = post_soap(url, _ondertekend(pki, _levering(bsn("32132132")), message_id))
         assert status == 500 and b"soap:Client.DK0011" in antwoord
     from sqlalchemy import create_engine, text
 
@@ -166,13 +153,8 @@ def test_h64_h66_h67_herhaling_na_herstart_wordt_niet_twee_keer_uitgevoerd(datab
 def _met_proxy_header(url: str, data: bytes, pem: bytes | None) -> bytes:
     from urllib.parse import quote
 
-    host, poort = url.removeprefix("http://").split(":")
-    verbinding = http.client.HTTPConnection(host, int(poort), timeout=30)
-    kop = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}
-    if pem is not None:
-        kop["X-Client-Cert"] = quote(pem.decode())
-    verbinding.request("POST", "/vva/vo/v1", body=data, headers=kop)
-    return verbinding.getresponse().read()
+    headers = {"X-Client-Cert": quote(pem.decode())} if pem is not None else {}
+    return post_soap(url, data, headers=headers)[1]
 
 
 @pytest.mark.parametrize("proxies", [["127.0.0.1"], []], ids=["vertrouwde-proxy", "geen-proxy"])

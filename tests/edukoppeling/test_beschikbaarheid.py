@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import http.client
-from urllib.parse import urlsplit
-
 import pytest
 from click.testing import CliRunner
 
 from broker.cli import main
 from tests.edukoppeling.conftest import SOAP, envelop
-from tests.helpers import broker_proces, schrijf_config, vrije_poort
-
-
-def _post(url: str, body: bytes) -> tuple[int, bytes]:
-    deel = urlsplit(url)
-    verbinding = http.client.HTTPConnection(deel.hostname, deel.port, timeout=30)
-    verbinding.request(
-        "POST", "/vva/vo/v1", body=body, headers={"Content-Type": "text/xml", "SOAPAction": '""'}
-    )
-    antwoord = verbinding.getresponse()
-    return antwoord.status, antwoord.read()
+from tests.helpers import broker_proces, post_soap, schrijf_config, vrije_poort
 
 
 def test_sqlite_onleesbaar_geeft_dk0051(tmp_path):
@@ -31,7 +18,7 @@ def test_sqlite_onleesbaar_geeft_dk0051(tmp_path):
         bestand.unlink()
     (tmp_path / "vva.sqlite3").mkdir()
     with broker_proces(config) as url:
-        status, body = _post(url, envelop())
+        status, body = post_soap(url, envelop())
     assert status == 500
     assert b"<faultcode>soap:Server.DK0051</faultcode>" in body and SOAP.encode() in body
 
@@ -44,7 +31,7 @@ def test_postgresql_onbereikbaar_geeft_dk0051(tmp_path):
 
     maak_sleutelbestand(tmp_path / "sleutels.json")
     with broker_proces(config) as url:
-        status, body = _post(url, envelop())
+        status, body = post_soap(url, envelop())
     assert status == 500
     assert b"<faultcode>soap:Server.DK0051</faultcode>" in body
     assert b"<faultstring>Service niet beschikbaar</faultstring>" in body
