@@ -12,6 +12,7 @@ Two identical requests in flight at once meet at the primary key: the second get
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,11 +50,17 @@ class Vingerafdruk:
             afzender_oin=afzender_oin,
             message_id=_sleutel(message_id),
             body_digest=hashlib.sha256(canoniek).hexdigest(),
-            handtekening_digest=hashlib.sha256(signature_value.encode()).hexdigest()
-            if signature_value
-            else None,
+            handtekening_digest=_handtekening_digest(signature_value),
             certificaat_oin=certificaat_oin,
         )
+
+
+def _handtekening_digest(signature_value: str | None) -> str | None:
+    # Of the decoded bytes: base64 text has spare bits in its last character, so the same signature
+    # can be written in more than one way (a replay must not pass as a new message).
+    if not signature_value:
+        return None
+    return hashlib.sha256(base64.b64decode(signature_value)).hexdigest()
 
 
 def _sleutel(message_id: str) -> str:

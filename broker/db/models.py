@@ -96,6 +96,8 @@ class Mandaat(Base):
     certificaat_oin: Mapped[str] = mapped_column(String(20))
     geldig_van: Mapped[date | None] = mapped_column(Date)
     geldig_tot: Mapped[date | None] = mapped_column(Date)
+    # Space-separated "dienst" or "dienst/operatie" entries; NULL = every action (Edukoppeling §5 M2).
+    acties: Mapped[str | None] = mapped_column(Text)
 
     partij: Mapped[Partij] = relationship(back_populates="mandaten")
 

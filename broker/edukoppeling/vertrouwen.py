@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +74,10 @@ MIN_RSA_BITS = 2048
 MAX_TUSSEN = 8
 #: How long a positive answer is reused (seconds of ``moment``); never across a CRL reload.
 CACHE_S = 60
+#: How often (seconds) the CRL files are looked at for a replacement by the fetcher.
+CRL_KIJK_S = 5
+
+log = logging.getLogger("vva.vertrouwen")
 _CACHE_MAX = 4096
 #: Names of the demo PKI (broker/pki/demo.py) carry this; production refuses such a CA.
 DEMO_MARKER = "(FICTIEF)"
@@ -125,6 +131,7 @@ class Vertrouwen:
         crl_bestanden: Sequence[Path],
         crl_gratie_s: int = 0,
         productie: bool = False,
+        crl_kijk_s: float = CRL_KIJK_S,
     ) -> None:
         if crl_gratie_s < 0:
             raise ValueError("crl_gratie_s must be 0 or more")
@@ -143,6 +150,9 @@ class Vertrouwen:
         self._slot = threading.Lock()
         self._cache: OrderedDict[tuple, _Uitslag] = OrderedDict()
         self._crls = self._lees_crls(self._crl_bestanden)
+        self._crl_stempel = _stempel(self._crl_bestanden)
+        self._kijk_s = crl_kijk_s
+        self._volgende_blik = time.monotonic() + crl_kijk_s
 
     # -----------------------------------------------------------------------------------------------------
     # Public API
@@ -175,6 +185,7 @@ class Vertrouwen:
             raise ValueError(f"doel must be 'ondertekening' or 'tls', not {doel!r}")
         if moment.tzinfo is None:
             raise ValueError("moment must carry a time zone")
+        self._ververs_crls_als_gewijzigd()
         sleutel = (_vingerafdruk(certificaat), doel, tuple(_vingerafdruk(c) for c in extra_tussen))
         crls = self._crls  # one snapshot for the whole check, even if a reload happens meanwhile
         if (oin := self._uit_cache(sleutel, moment)) is not None:
@@ -197,6 +208,23 @@ class Vertrouwen:
             self._crl_bestanden = nieuwe_bestanden
             self._crls = nieuw
             self._cache.clear()
+
+    def _ververs_crls_als_gewijzigd(self) -> None:
+        """Reload the CRL files when the fetcher replaced one (size or mtime changed), looking at most
+        every ``CRL_KIJK_S`` seconds: a revocation takes effect without a restart (O6, H47). A broken
+        new file is logged and the CRLs in force stay (a bad download must not widen trust); past their
+        nextUpdate + grace every answer is then DK0051."""
+        if time.monotonic() < self._volgende_blik:
+            return
+        self._volgende_blik = time.monotonic() + self._kijk_s
+        stempel = _stempel(self._crl_bestanden)
+        if stempel == self._crl_stempel:
+            return
+        try:
+            self.herlaad_crls()
+        except (OSError, ValueError) as fout:
+            log.error("new CRL files not loaded, keeping the ones in force: %s", type(fout).__name__)
+        self._crl_stempel = stempel
 
     @property
     def roots(self) -> list[x509.Certificate]:
@@ -459,6 +487,17 @@ def _lees_crl_bestand(pad: Path) -> list[x509.CertificateRevocationList]:
         for blok in blokken
         if b"-----BEGIN" in blok
     ]
+
+
+def _stempel(bestanden: Sequence[Path]) -> tuple:
+    uitkomst = []
+    for pad in bestanden:
+        try:
+            status = Path(pad).stat()
+            uitkomst.append((str(pad), status.st_mtime_ns, status.st_size))
+        except OSError:
+            uitkomst.append((str(pad), None, None))
+    return tuple(uitkomst)
 
 
 def _is_zelfondertekend(certificaat: x509.Certificate) -> bool:

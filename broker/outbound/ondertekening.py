@@ -9,15 +9,16 @@ the broker's own verifier, including SignatureConfirmation when present (S8).
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
 from lxml import etree
 
 from broker.edukoppeling.envelope import lees_envelop
 from broker.edukoppeling.faults import EdukoppelingFout
-from broker.edukoppeling.ns import q
+from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
 from broker.edukoppeling.vertrouwen import Vertrouwen
-from broker.edukoppeling.wss.constants import WSSE11
+from broker.edukoppeling.wss.constants import DS, WSSE11
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.edukoppeling.wss.verificatie import Instellingen, verifieer
 
@@ -35,7 +36,7 @@ class EdukoppelingWsse:
 
     def __init__(
         self,
-        ondertekenaar: Ondertekenaar,
+        ondertekenaar: Ondertekenaar | None,
         vertrouwen: Vertrouwen | None = None,
         verwacht_oin: str | None = None,
         instellingen: Instellingen | None = None,
@@ -44,12 +45,14 @@ class EdukoppelingWsse:
         self.vertrouwen = vertrouwen
         self.verwacht_oin = verwacht_oin
         self.instellingen = instellingen or Instellingen()
-        self.verzonden_handtekening: str | None = None
+        # One zeep client may serve several threads: what was sent is remembered per thread.
+        self._verzonden = threading.local()
 
     def apply(self, envelope: etree._Element, headers: dict) -> tuple[etree._Element, dict]:
         self.ondertekenaar.onderteken(envelope, datetime.now(UTC))
-        waarde = envelope.find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureValue")
-        self.verzonden_handtekening = "".join(waarde.text.split())
+        waarde = envelope.find(f".//{q(DS, 'SignatureValue')}")
+        self._verzonden.handtekening = "".join(waarde.text.split())
+        self._verzonden.message_id = _tekst(envelope, "MessageID")
         return envelope, headers
 
     def verify(self, envelope: etree._Element) -> etree._Element:
@@ -57,14 +60,52 @@ class EdukoppelingWsse:
         fault included: it must never be treated as signed, H76)."""
         nu = datetime.now(UTC)
         try:
-            geverifieerd = verifieer(lees_envelop(envelope, wss_toegestaan=True), nu, self.instellingen)
+            envelop = lees_envelop(envelope, wss_toegestaan=True)
+            vertrouw = None
             if self.vertrouwen is not None:
-                oin = self.vertrouwen.controleer(geverifieerd.certificaat, "ondertekening", nu)
-                if self.verwacht_oin is not None and oin != self.verwacht_oin:
-                    raise OnbetrouwbaarAntwoord("response signed by an unexpected party")
+                vertrouw = lambda certificaat: self.vertrouwen.controleer(certificaat, "ondertekening", nu)  # noqa: E731
+            geverifieerd = verifieer(envelop, nu, self.instellingen, vertrouw=vertrouw)
         except EdukoppelingFout as fout:
             raise OnbetrouwbaarAntwoord(f"response not verified: {fout.reden}") from None
-        bevestiging = envelope.find(f".//{q(WSSE11, 'SignatureConfirmation')}")
-        if bevestiging is not None and bevestiging.get("Value") != self.verzonden_handtekening:
-            raise OnbetrouwbaarAntwoord("SignatureConfirmation does not match the request's signature")
+        if (
+            self.verwacht_oin is not None
+            and geverifieerd.oin is not None
+            and geverifieerd.oin != self.verwacht_oin
+        ):
+            raise OnbetrouwbaarAntwoord("response signed by an unexpected party")
+        self._controleer_adressering(envelope)
+        self._controleer_bevestiging(envelope, geverifieerd.ondertekend)
         return envelope
+
+    def _controleer_adressering(self, envelope: etree._Element) -> None:
+        # §6.3: RelatesTo is the MessageID we sent (a missing one is treated like DK0008), and the
+        # answer comes from the party we called.
+        verzonden = getattr(self._verzonden, "message_id", None)
+        if verzonden is None or _uuid(_tekst(envelope, "RelatesTo")) != _uuid(verzonden):
+            raise OnbetrouwbaarAntwoord("wsa:RelatesTo is not the MessageID of our request")
+        if self.verwacht_oin is not None:
+            van = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, 'From')}/{q(WSA, 'Address')}")
+            if van is None or not (van.text or "").strip().endswith(f"oin={self.verwacht_oin}"):
+                raise OnbetrouwbaarAntwoord("wsa:From is not the party called")
+
+    def _controleer_bevestiging(self, envelope: etree._Element, ondertekend: frozenset[str]) -> None:
+        # S8: tolerated when absent; when present it must be signed and equal our SignatureValue.
+        security = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}")
+        bevestigingen = [] if security is None else security.findall(q(WSSE11, "SignatureConfirmation"))
+        if not bevestigingen:
+            return
+        if len(bevestigingen) > 1 or bevestigingen[0].get(q(WSU, "Id")) not in ondertekend:
+            raise OnbetrouwbaarAntwoord("SignatureConfirmation is not one signed element")
+        if bevestigingen[0].get("Value") != getattr(self._verzonden, "handtekening", None):
+            raise OnbetrouwbaarAntwoord("SignatureConfirmation does not match the request's signature")
+
+
+def _tekst(envelope: etree._Element, naam: str) -> str | None:
+    element = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, naam)}")
+    return None if element is None else "".join(element.itertext()).strip()
+
+
+def _uuid(waarde: str | None) -> str | None:
+    if waarde is None:
+        return None
+    return (waarde[9:] if waarde.lower().startswith("urn:uuid:") else waarde).lower()

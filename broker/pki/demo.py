@@ -183,6 +183,18 @@ def vernieuw_crl(
     return _schrijf_crls(map, root, issuing, nu, geldigheid)
 
 
+def trek_in(map: Path, certificaat: Path, nu: datetime | None = None) -> Path:
+    """Revoke the leaf certificate in file ``certificaat`` (PEM) at the demo issuing CA in ``map``:
+    it is added to ``ca/ingetrokken.pem`` and the CRLs are re-issued. Returns the issuing CRL's path.
+
+    A running broker picks the new CRL up within seconds (``Vertrouwen`` watches its CRL files).
+    """
+    lijst = map / "ca" / "ingetrokken.pem"
+    bestaand = lijst.read_bytes() if lijst.exists() else b""
+    _schrijf(lijst, bestaand + _pem(x509.load_pem_x509_certificate(certificaat.read_bytes())))
+    return vernieuw_crl(map, nu)[1]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # CAs and CRLs
 # ---------------------------------------------------------------------------------------------------------
@@ -237,7 +249,9 @@ def _schrijf_crls(
     root_crl, issuing_crl = map / "ca" / "root.crl.pem", map / "ca" / "issuing.crl.pem"
     # The root has revoked nothing; the issuing CA has revoked test/ingetrokken (H47).
     _schrijf(root_crl, _crl(root, [], nu, geldigheid, _volgend_crl_nummer(root_crl)))
-    ingetrokken = _ingetrokken(map / "test" / "ingetrokken.cert.pem")
+    ingetrokken = _ingetrokken(map / "test" / "ingetrokken.cert.pem") + _ingetrokken(
+        map / "ca" / "ingetrokken.pem"
+    )
     _schrijf(issuing_crl, _crl(issuing, ingetrokken, nu, geldigheid, _volgend_crl_nummer(issuing_crl)))
     return root_crl, issuing_crl
 
@@ -266,7 +280,7 @@ def _crl(
 
 
 def _ingetrokken(pad: Path) -> list[x509.Certificate]:
-    return [x509.load_pem_x509_certificate(pad.read_bytes())] if pad.exists() else []
+    return x509.load_pem_x509_certificates(pad.read_bytes()) if pad.exists() else []
 
 
 def _volgend_crl_nummer(pad: Path) -> int:

@@ -16,6 +16,7 @@ Rules (design.md "Parties and what they may see"; Edukoppeling §1.1 and §5):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -73,11 +74,14 @@ class PartijFout(ValueError):
 
 @dataclass(frozen=True)
 class MandaatInvoer:
-    """A certificate OIN allowed to speak for a party, optionally limited in time (both bounds inclusive)."""
+    """A certificate OIN allowed to speak for a party, optionally limited in time (both bounds inclusive)
+    and to services or operations (``acties``: "vo" for a whole service, "vo/opvragenStatus" for one
+    operation; empty = everything the party may do; Edukoppeling §5 M2)."""
 
     certificaat_oin: str
     geldig_van: date | None = None
     geldig_tot: date | None = None
+    acties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,9 @@ def _controleer_scope_toegestaan(
             raise fout(f"{wat} are only allowed for {namen}, not for {soort.value}")
 
 
+_ACTIE = re.compile(r"(vo|mbo|gemeente|regio)(/[a-z][A-Za-z]*)?")
+
+
 def _controleer_mandaten(
     mandaten: Iterable[MandaatInvoer], partij_oin: str, productie: bool, fout: Callable[[str], PartijFout]
 ) -> tuple[MandaatInvoer, ...]:
@@ -230,8 +237,22 @@ def _controleer_mandaten(
                 raise fout(f"mandate {certificaat_oin}: geldig_van/geldig_tot must be dates, not {grens!r}")
         if mandaat.geldig_van and mandaat.geldig_tot and mandaat.geldig_van > mandaat.geldig_tot:
             raise fout(f"mandate {certificaat_oin}: geldig_van is after geldig_tot")
-        resultaat[certificaat_oin] = replace(mandaat, certificaat_oin=certificaat_oin)
+        acties = tuple(dict.fromkeys(mandaat.acties))
+        for actie in acties:
+            if not isinstance(actie, str) or not _ACTIE.fullmatch(actie):
+                raise fout(
+                    f"mandate {certificaat_oin}: action {actie!r} is not 'dienst' or 'dienst/operatie'"
+                )
+        resultaat[certificaat_oin] = replace(mandaat, certificaat_oin=certificaat_oin, acties=acties)
     return tuple(resultaat.values())
+
+
+def _dekt(mandaat: models.Mandaat, actie: str | None) -> bool:
+    """A mandate without actions covers everything; otherwise the service or the operation must be listed."""
+    toegestaan = (mandaat.acties or "").split()
+    if not toegestaan or actie is None:
+        return not toegestaan or actie is None
+    return actie in toegestaan or actie.split("/", 1)[0] in toegestaan
 
 
 def _controleer_endpoint(waarde: object, fout: Callable[[str], PartijFout]) -> str | None:
@@ -302,7 +323,10 @@ class PartijRegister:
         rij.scopes.extend(_scope_rijen(schoon))
         rij.mandaten.extend(
             models.Mandaat(
-                certificaat_oin=m.certificaat_oin, geldig_van=m.geldig_van, geldig_tot=m.geldig_tot
+                certificaat_oin=m.certificaat_oin,
+                geldig_van=m.geldig_van,
+                geldig_tot=m.geldig_tot,
+                acties=" ".join(m.acties) or None,
             )
             for m in schoon.mandaten
         )
@@ -365,8 +389,11 @@ class PartijRegister:
             rmc_regios=_scope(rij, SCOPE_RMC),
         )
 
-    def mandaat_geldig(self, certificaat_oin: str, partij_oin: str, op: date) -> bool:
-        """May the holder of a certificate with ``certificaat_oin`` speak for ``partij_oin`` on day ``op``?
+    def mandaat_geldig(
+        self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None
+    ) -> bool:
+        """May the holder of a certificate with ``certificaat_oin`` speak for ``partij_oin`` on day ``op``,
+        for ``actie`` ("dienst/operatie", e.g. "vo/opvragenStatus"; None = any)?
 
         True when both OINs are valid and equal (Edukoppeling §5 M1), or when ``partij_oin`` is an active
         party with a mandate for ``certificaat_oin`` whose geldig_van <= op <= geldig_tot (a missing bound
@@ -387,7 +414,10 @@ class PartijRegister:
         if houder is not None and not houder.actief:
             # A supplier switched off in the registry loses all its mandates at once.
             return False
-        return any(m.certificaat_oin == certificaat_oin and _geldig_op(m, op) for m in partij.mandaten)
+        return any(
+            m.certificaat_oin == certificaat_oin and _geldig_op(m, op) and _dekt(m, actie)
+            for m in partij.mandaten
+        )
 
     def endpoint(self, oin: str) -> str | None:
         """The push endpoint of the active party ``oin``; None when it has none, is unknown or inactive."""
@@ -435,7 +465,7 @@ def _als_invoer(rij: models.Partij) -> PartijInvoer:
         gemeentecodes=_gesorteerd(_scope(rij, SCOPE_GEMEENTE)),
         rmc_regios=_gesorteerd(_scope(rij, SCOPE_RMC)),
         mandaten=tuple(
-            MandaatInvoer(m.certificaat_oin, m.geldig_van, m.geldig_tot)
+            MandaatInvoer(m.certificaat_oin, m.geldig_van, m.geldig_tot, tuple((m.acties or "").split()))
             for m in sorted(rij.mandaten, key=lambda m: m.certificaat_oin)
         ),
         endpoint=rij.endpoint,

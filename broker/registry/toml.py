@@ -33,7 +33,7 @@ _TEKST_SLEUTELS = ("oin", "soort", "naam", "endpoint")
 _LIJST_SLEUTELS = ("brins", "gemeentecodes", "rmc_regios")
 _VERPLICHT = ("oin", "soort", "naam")
 _PARTIJ_SLEUTELS = frozenset(_TEKST_SLEUTELS + _LIJST_SLEUTELS + ("mandaat",))
-_MANDAAT_SLEUTELS = frozenset({"certificaat_oin", "geldig_van", "geldig_tot"})
+_MANDAAT_SLEUTELS = frozenset({"certificaat_oin", "geldig_van", "geldig_tot", "acties"})
 
 
 def lees_partijen(pad: str | os.PathLike[str], *, productie: bool = False) -> list[PartijInvoer]:
@@ -156,10 +156,16 @@ def _mandaat(nummer: int, tabel: object) -> MandaatInvoer:
         raise PartijFout(f"mandate #{nummer}: unknown key(s): {', '.join(sorted(onbekend))}")
     if not isinstance(tabel.get("certificaat_oin"), str):
         raise PartijFout(f"mandate #{nummer}: certificaat_oin is missing or not a string")
+    acties = tabel.get("acties", [])
+    if not isinstance(acties, list) or not all(isinstance(a, str) for a in acties):
+        raise PartijFout(
+            f'mandate #{nummer}: acties must be a list of strings like "vo" or "vo/opvragenStatus"'
+        )
     return MandaatInvoer(
         certificaat_oin=tabel["certificaat_oin"],
         geldig_van=_datum(nummer, tabel, "geldig_van"),
         geldig_tot=_datum(nummer, tabel, "geldig_tot"),
+        acties=tuple(acties),
     )
 
 

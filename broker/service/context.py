@@ -22,9 +22,10 @@ class NietGeautoriseerd(Exception):
     of the request (a BRIN, a position in the batch), never a pupil number.
     """
 
-    def __init__(self, reden: str) -> None:
+    def __init__(self, reden: str, audit: str | None = None) -> None:
         super().__init__(reden)
         self.reden = reden
+        self.audit = audit  # for the message log only: e.g. the OINs involved
 
 
 @dataclass(frozen=True)

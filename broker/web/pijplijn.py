@@ -73,6 +73,7 @@ class _Verzoek:
     ondertekend: bool
     kop: Kop = field(default_factory=Kop)
     bevestig: str | None = None  # the verified request SignatureValue, for SignatureConfirmation (S8)
+    raw: bytes = b""
 
 
 class SoapPijplijn:
@@ -87,7 +88,9 @@ class SoapPijplijn:
             for pad, d in contract.diensten.items()
         }
         self.wss = Instellingen(
-            max_leeftijd_s=instellingen.timestamp_max_leeftijd_s, toekomst_s=instellingen.timestamp_toekomst_s
+            max_leeftijd_s=instellingen.timestamp_max_leeftijd_s,
+            toekomst_s=instellingen.timestamp_toekomst_s,
+            bevestiging_toegestaan=False,  # a SignatureConfirmation belongs in answers only (S8)
         )
         if any(instellingen.profiel_van(d.sleutel) == ONDERTEKEND for d in contract.diensten.values()):
             _ = self.ondertekenaar, self.vertrouwen  # keys and trust store: fail at start-up, not later
@@ -127,8 +130,12 @@ class SoapPijplijn:
                 self.omgeving.settings.broker_oin,
                 None,
             )
+            if ondertekend:  # S9: signed like every answer of a -S service
+                self.ondertekenaar.onderteken(envelop, datetime.now(UTC))
             return 500, [("Content-Type", XML)], naar_bytes(envelop)
-        verzoek = _Verzoek(dienst, bericht_id, datetime.now(UTC), ondertekend, Kop(dienst=dienst.sleutel))
+        verzoek = _Verzoek(
+            dienst, bericht_id, datetime.now(UTC), ondertekend, Kop(dienst=dienst.sleutel), raw=raw
+        )
         try:
             return self._stappen(environ, raw, verzoek)
         except (EdukoppelingFout, NietGeautoriseerd) as fout:
@@ -149,6 +156,8 @@ class SoapPijplijn:
 
     def _stappen(self, environ: dict, raw: bytes, verzoek: _Verzoek) -> tuple[int, list, bytes]:
         instellingen = self.omgeving.settings
+        # §6.1 step 1: the connection's certificate comes before anything in the message (F4).
+        tls_oin = self._tls_oin(environ, verzoek.nu)
         http.controleer_content_type(environ)
         soapaction = http.soapaction(environ)
         root = parse_bericht(raw)
@@ -164,18 +173,25 @@ class SoapPijplijn:
             message_id=adres.message_id,
             relates_to=adres.relates_to,
         )
-        tls_oin = self._tls_oin(environ, verzoek.nu)
         certificaat_oin, signature_value = tls_oin, None
         if verzoek.ondertekend:
-            geverifieerd = verifieer(envelop, verzoek.nu, self.wss)
-            certificaat_oin = self.vertrouwen.controleer(
-                geverifieerd.certificaat, "ondertekening", verzoek.nu
+            geverifieerd = verifieer(
+                envelop,
+                verzoek.nu,
+                self.wss,
+                vertrouw=lambda certificaat: self.vertrouwen.controleer(
+                    certificaat, "ondertekening", verzoek.nu
+                ),
             )
-            signature_value = verzoek.bevestig = geverifieerd.signature_value
+            certificaat_oin, signature_value = geverifieerd.oin, geverifieerd.signature_value
+            verzoek.bevestig = signature_value
             if tls_oin is not None and tls_oin != certificaat_oin:
-                # The connection and the signature must be the same party (edukoppeling.md §5, O10).
+                # The connection and the signature must be the same party (edukoppeling.md §5, O10);
+                # the log keeps both OINs (M6).
+                verzoek.kop = replace(verzoek.kop, certificaat_oin=certificaat_oin)
                 raise NietGeautoriseerd(
-                    "het TLS-certificaat en het ondertekeningscertificaat horen bij verschillende OIN's"
+                    "het TLS-certificaat en het ondertekeningscertificaat horen bij verschillende OIN's",
+                    audit=f"TLS OIN {tls_oin} differs from signing OIN {certificaat_oin}",
                 )
         verzoek.kop = replace(verzoek.kop, certificaat_oin=certificaat_oin)
         afdruk = Vingerafdruk.van(
@@ -183,7 +199,7 @@ class SoapPijplijn:
         )
         with self.omgeving.sessions() as session:
             partij = self._machtig(session, verzoek.dienst, adres, certificaat_oin)
-        maak_leesbaar(envelop.inhoud)  # after the signature is verified, before the XSD and spyne
+        maak_leesbaar(envelop.body)  # after the signature is verified, before the XSD and spyne
         self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
         with self.omgeving.sessions() as session:
             eerder = eerder_antwoord(session, afdruk)
@@ -217,8 +233,9 @@ class SoapPijplijn:
             raise weigering
         if self.omgeving.settings.environment == "production" and is_test_oin(adres.from_oin):
             raise weigering
+        actie = f"{dienst.sleutel}/{dienst.operaties[adres.action].naam}"
         if certificaat_oin is not None and not register.mandaat_geldig(
-            certificaat_oin, partij.oin, date.today()
+            certificaat_oin, partij.oin, date.today(), actie
         ):
             raise weigering
         return partij
@@ -265,6 +282,8 @@ class SoapPijplijn:
 
     def _fout(self, fout: EdukoppelingFout, verzoek: _Verzoek) -> tuple[int, list, bytes]:
         om = self.omgeving
+        if verzoek.kop.message_id is None:
+            verzoek.kop = _kop_voor_fout(verzoek)
         envelop, message_id = bouw_fout(
             fout, verzoek.kop.message_id, om.settings.broker_oin, verzoek.kop.afzender_oin
         )
@@ -279,6 +298,18 @@ class SoapPijplijn:
             )
             leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, fout.code, fout.reden, 500)
         return 500, [("Content-Type", XML)], body
+
+
+def _kop_voor_fout(verzoek: _Verzoek) -> Kop:
+    """F5 for a fault raised before the message was read (e.g. EK0030 on the TLS certificate): the
+    MessageID and From OIN, when the bytes yield them, so the sender can match the fault. Best effort."""
+    try:
+        message_id, from_oin = gelezen_voor_fout(
+            lees_envelop(parse_bericht(verzoek.raw), wss_toegestaan=True)
+        )
+    except Exception:  # noqa: BLE001 — whatever is wrong with the bytes, the original fault stands
+        return verzoek.kop
+    return replace(verzoek.kop, message_id=message_id, afzender_oin=from_oin)
 
 
 def _antwoordkop(verzoek: Kop, broker_oin: str, message_id: str) -> Kop:
@@ -302,5 +333,6 @@ def veilige_trace(exc: BaseException) -> str:
 
 def _als_fout(fout: EdukoppelingFout | NietGeautoriseerd) -> EdukoppelingFout:
     if isinstance(fout, NietGeautoriseerd):
-        return EdukoppelingFout("Client.DK0002", "not authorised", fout.reden)
+        # The detail tells the sender what to fix; the log gets that and, where given, more (M6).
+        return EdukoppelingFout("Client.DK0002", f"not authorised: {fout.audit or fout.reden}", fout.reden)
     return fout

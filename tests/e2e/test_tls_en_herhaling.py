@@ -91,6 +91,19 @@ def test_certificaat_zonder_oin_is_ek0030(tls_broker):
     assert fout.value.code == "soap:Client.EK0030"
 
 
+def test_tls_certificaat_zonder_oin_gaat_voor_een_kapot_bericht(tls_broker):
+    """§6.1 step 1 and F4: the connection's certificate is judged before anything in the message."""
+    url, pki, bundel = tls_broker
+    sessie = requests.Session()
+    sessie.trust_env = False
+    sessie.verify = str(bundel)
+    sessie.cert = (str(pki / "test" / "zonder-oin.chain.pem"), str(pki / "test" / "zonder-oin.key.pem"))
+    antwoord = sessie.post(
+        f"{url}/vva/vo/v1", data=b"<niet-af", headers={"Content-Type": "text/xml", "SOAPAction": '""'}
+    )
+    assert antwoord.status_code == 500 and b"soap:Client.EK0030" in antwoord.content
+
+
 def test_h112_tls_en_ondertekening_van_verschillende_partijen_is_dk0002(tls_broker):
     school = _client(*tls_broker, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, afzender=SCHOOL_A)
     with pytest.raises(zeep.exceptions.Fault) as fout:
@@ -173,3 +186,33 @@ def test_clientcertificaat_uit_proxyheader_alleen_van_vertrouwde_proxy(database_
         assert b"pingResponse" in met
     else:
         assert b"soap:Client.EK0030" in met  # the header from anyone else is ignored
+
+
+def test_h47_intrekking_geldt_zonder_herstart(database_url, tmp_path):
+    """The CRL fetcher stores a new CRL: the running broker refuses the revoked signer within seconds."""
+    import time
+
+    from broker.pki.demo import trek_in
+
+    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    pki = tmp_path / "pki"
+
+    def ping_als_leverancier() -> bytes:
+        root = etree.fromstring(envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))
+        sleutel, certificaat = (
+            (pki / f"{LEVERANCIER}.key.pem").read_bytes(),
+            (pki / f"{LEVERANCIER}.cert.pem").read_bytes(),
+        )
+        Ondertekenaar(sleutel, certificaat).onderteken(root, datetime.now(UTC))
+        return post_soap(url, naar_bytes(root))[1]
+
+    with broker_proces(config) as url:
+        assert b"pingResponse" in ping_als_leverancier()
+        trek_in(pki, pki / f"{LEVERANCIER}.cert.pem")
+        for _ in range(40):
+            antwoord = ping_als_leverancier()
+            if b"soap:Client.EK0031" in antwoord:
+                break
+            time.sleep(0.5)
+    assert b"soap:Client.EK0031" in antwoord

@@ -106,3 +106,45 @@ def test_volgorde_twee_fouten_geven_altijd_dezelfde_code(ondertekende_broker):
         for _ in range(2)
     ]
     assert twee == ["soap:Client.EK0022", "soap:Client.EK0022"]
+
+
+def test_m2_mandaat_beperkt_tot_acties(ondertekende_broker):
+    """The regional system may ask for school 99XA but not deliver for it (demo mandate)."""
+    regio = "00000099000000000042"
+    vragen = envelop(
+        '<vva:opvragenStatus xmlns:vva="urn:nl:vva:aanmelden:v1"/>', action=VO + "opvragenStatus"
+    )
+    assert ondertekende_broker.post(ondertekend(ondertekende_broker, vragen, oin=regio)).status == 200
+    leveren = envelop(
+        '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:volgnummer>1</vva:volgnummer>'
+        "<vva:bsn>111222333</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB</vva:postcode>"
+        "<vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie></vva:leerling></vva:aanleverenLeerlingen>",
+        action=VO + "aanleverenLeerlingen",
+    )
+    antwoord = ondertekende_broker.post(ondertekend(ondertekende_broker, leveren, oin=regio))
+    assert antwoord.faultcode == "soap:Client.DK0002"
+    assert ondertekende_broker.scalar("SELECT count(*) FROM leerling") == 0
+
+
+def test_h64_opnieuw_gecodeerde_handtekening_is_nog_steeds_een_herhaling(ondertekende_broker):
+    """The same signature written with other spare bits in its base64 is the same signature."""
+    data = ondertekend(ondertekende_broker)
+    assert ondertekende_broker.post(data).status == 200
+    root = etree.fromstring(data)
+    waarde = root.find(f".//{{{DS}}}SignatureValue")
+    tekst = "".join(waarde.text.split())
+    alfabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    zonder = tekst.rstrip("=")
+    ongebruikt = (6 * len(zonder)) % 8  # spare low bits in the last character
+    laatste = alfabet.index(zonder[-1])
+    ander = alfabet[laatste ^ 1] if ongebruikt else zonder[-1]
+    assert ander != zonder[-1]
+    waarde.text = zonder[:-1] + ander + tekst[len(zonder) :]
+    assert ondertekende_broker.post(naar_bytes(root)).faultcode == "soap:Client.EK0031"
+
+
+def test_h113_commentaar_voor_de_operatie_in_de_body(ondertekende_broker):
+    body = envelop(
+        '<!-- opmerking --><vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>x</vva:echo></vva:ping>'
+    )
+    assert ondertekende_broker.post(ondertekend(ondertekende_broker, body)).status == 200

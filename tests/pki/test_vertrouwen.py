@@ -499,3 +499,27 @@ def test_unknown_purpose_and_naive_moment_are_programming_errors(
 def test_trust_store_without_a_root_is_refused(pki: DemoPki) -> None:
     with pytest.raises(ValueError, match="root"):
         Vertrouwen([pki.issuing], pki.crl_bestanden)
+
+
+def test_h47_een_nieuwe_crl_geldt_zonder_herstart(tmp_path: Path) -> None:
+    """The CRL fetcher replaces a file; the running trust store revokes from then on (O6)."""
+    from broker.pki.demo import trek_in
+
+    oin = "00000099000000000077"
+    demo = maak_demo_pki(tmp_path, [(oin, "LAS-leverancier (FICTIEF)")])
+    trust = Vertrouwen(demo.ca_bestanden, demo.crl_bestanden, crl_kijk_s=0)
+    certificaat = laad(tmp_path / f"{oin}.cert.pem")
+    assert trust.controleer(certificaat, "ondertekening", datetime.now(UTC)) == oin  # cached now
+    trek_in(tmp_path, tmp_path / f"{oin}.cert.pem")
+    assert weigering(trust, certificaat, "ondertekening", datetime.now(UTC))[0] == "Client.EK0031"
+    assert weigering(trust, certificaat, "tls", datetime.now(UTC))[0] == "Client.EK0030"
+
+
+def test_een_kapotte_nieuwe_crl_laat_de_oude_gelden(tmp_path: Path) -> None:
+    oin = "00000099000000000077"
+    demo = maak_demo_pki(tmp_path, [(oin, "LAS-leverancier (FICTIEF)")])
+    trust = Vertrouwen(demo.ca_bestanden, demo.crl_bestanden, crl_kijk_s=0)
+    (tmp_path / "ca" / "issuing.crl.pem").write_bytes(
+        b"-----BEGIN X509 CRL-----\nkapot\n-----END X509 CRL-----\n"
+    )
+    assert trust.controleer(laad(tmp_path / f"{oin}.cert.pem"), "ondertekening", datetime.now(UTC)) == oin

@@ -204,3 +204,51 @@ def test_h76_onondertekende_fout_van_een_partner_wordt_nooit_als_ondertekend_gez
     wsse = EdukoppelingWsse(ondertekenaar=None)
     with pytest.raises(OnbetrouwbaarAntwoord, match="not verified"):
         wsse.verify(fout)
+
+
+def _partnerantwoord(ondertekenaar, relates_to: str, bevestig: str | None, van: str = "00000099000000000042"):
+    from datetime import UTC
+
+    from broker.edukoppeling.response import bouw_antwoord, naar_bytes
+
+    envelop, _ = bouw_antwoord(
+        etree.Element("{urn:x}pingResponse"), "urn:x/ping", relates_to, van, "00000099000000000001"
+    )
+    ondertekenaar.onderteken(envelop, datetime.now(UTC), bevestig=bevestig)
+    return etree.fromstring(naar_bytes(envelop))
+
+
+def _verstuurd(wsse):
+    """A request through the client's wsse.apply; returns (MessageID, SignatureValue) it sent."""
+    from broker.edukoppeling.response import nieuw_message_id
+
+    message_id = nieuw_message_id()
+    verzoek = etree.fromstring(
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
+        f"<s:Header><wsa:Action>urn:x/ping</wsa:Action><wsa:MessageID>{message_id}</wsa:MessageID>"
+        "<wsa:To>https://partner.example/?oin=00000099000000000042</wsa:To><wsa:From><wsa:Address>"
+        "http://www.w3.org/2005/08/addressing/anonymous?oin=00000099000000000001</wsa:Address></wsa:From>"
+        "</s:Header><s:Body><x:ping xmlns:x='urn:x'/></s:Body></s:Envelope>"
+    )
+    wsse.apply(verzoek, {})
+    waarde = "".join(verzoek.find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureValue").text.split())
+    return message_id, waarde
+
+
+def test_clientkant_controleert_relates_to_afzender_en_bevestiging(ondertekenaar):
+    """§6.3 and S8 as the broker's client: an answer to another request, from another party, or with a
+    wrong or unsigned SignatureConfirmation is never processed."""
+    from broker.outbound.ondertekening import EdukoppelingWsse, OnbetrouwbaarAntwoord
+
+    wsse = EdukoppelingWsse(ondertekenaar, verwacht_oin=None)
+    message_id, handtekening = _verstuurd(wsse)
+    assert wsse.verify(_partnerantwoord(ondertekenaar, message_id, handtekening)) is not None
+    assert wsse.verify(_partnerantwoord(ondertekenaar, message_id, None)) is not None  # absent: tolerated
+    with pytest.raises(OnbetrouwbaarAntwoord, match="RelatesTo"):
+        wsse.verify(_partnerantwoord(ondertekenaar, "urn:uuid:00000000-0000-4000-8000-000000000000", None))
+    with pytest.raises(OnbetrouwbaarAntwoord, match="does not match"):
+        wsse.verify(_partnerantwoord(ondertekenaar, message_id, "QUJD"))
+    strikt = EdukoppelingWsse(ondertekenaar, verwacht_oin="0000000700099XB00000")
+    message_id, handtekening = _verstuurd(strikt)
+    with pytest.raises(OnbetrouwbaarAntwoord, match="party called"):
+        strikt.verify(_partnerantwoord(ondertekenaar, message_id, handtekening))

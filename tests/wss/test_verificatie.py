@@ -263,24 +263,27 @@ def test_h14_two_security_headers_with_the_same_actor(root):
     header = een(root, "/soap:Envelope/soap:Header")
     security(root).set(SOAP_ACTOR, "urn:zelfde")
     etree.SubElement(header, f"{{{WSSE}}}Security", {SOAP_ACTOR: "urn:zelfde"})
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "no wsse:Security header for this receiver")
+    weiger(bytes_van(root), "wsse:InvalidSecurity", "wsse:Security header with a soap:actor")
+    # Without actors, two Security headers are refused as well.
+    for blok in root.iter(f"{{{WSSE}}}Security"):
+        blok.attrib.pop(SOAP_ACTOR, None)
+    weiger(bytes_van(root), "wsse:InvalidSecurity", "more than one wsse:Security header")
 
 
 def test_h15_only_signature_in_a_header_for_another_actor(root):
     security(root).set(SOAP_ACTOR, "http://schemas.xmlsoap.org/soap/actor/next")
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "no wsse:Security header for this receiver")
+    weiger(bytes_van(root), "wsse:InvalidSecurity", "wsse:Security header with a soap:actor")
 
 
-def test_h16_lookalike_prefix_decoy_timestamp_is_ignored(root):
-    """A decoy 'wsu:Timestamp' whose wsu prefix is bound elsewhere: only (namespace, name) counts."""
+def test_h16_lookalike_prefix_decoy_timestamp_is_refused(root):
+    """A decoy 'wsu:Timestamp' whose wsu prefix is bound elsewhere: only (namespace, name) counts, and
+    anything beside the real Timestamp, Signature and BST in the Security header is refused (S1)."""
     lokaas = etree.Element("{urn:lijkt-op-wsu}Timestamp", nsmap={"wsu": "urn:lijkt-op-wsu"})
     etree.SubElement(lokaas, "{urn:lijkt-op-wsu}Created").text = "2027-02-01T08:06:00.000Z"
     security(root).insert(0, lokaas)
     data = bytes_van(root)
     assert b'<wsu:Timestamp xmlns:wsu="urn:lijkt-op-wsu">' in data
-    # The real, signed Timestamp decides: fine now, expired 6 minutes later despite the decoy.
-    assert controleer(data).created == NU
-    weiger(data, "wsse:MessageExpired", "more than 300 s old", nu=NU + timedelta(minutes=6))
+    weiger(data, "wsse:InvalidSecurity", "unexpected Timestamp in wsse:Security")
 
 
 def test_h16_signed_wsa_header_moved_under_a_prefix_rebinding_wrapper(root):
@@ -321,7 +324,9 @@ def test_h20_str_points_to_a_bst_in_another_security_header(root):
     header = een(root, "/soap:Envelope/soap:Header")
     ander = etree.SubElement(header, f"{{{WSSE}}}Security", {SOAP_ACTOR: "urn:iemand-anders"})
     ander.append(een(root, "//wsse:BinarySecurityToken"))
-    weiger(bytes_van(root), "wsse:InvalidSecurityToken", "not in the same wsse:Security header")
+    weiger(bytes_van(root), "wsse:InvalidSecurity", "wsse:Security header with a soap:actor")
+    ander.attrib.pop(SOAP_ACTOR)
+    weiger(bytes_van(root), "wsse:InvalidSecurity", "more than one wsse:Security header")
 
 
 def test_h21_references_cover_only_the_bst(root, sleutel):
@@ -1044,3 +1049,63 @@ def test_default_prefix_in_prefix_list_is_left_to_xmlsec(root, sleutel):
     assert controleer(bytes_van(root)).ondertekend == alle_ids(root)
     een(root, "/soap:Envelope/soap:Body")[0][0].text = "99ZZ"
     weiger(bytes_van(root), "wsse:FailedCheck", "signature value does not verify")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        f'<wsse:BinarySecurityToken xmlns:wsse="{WSSE}">MIIB</wsse:BinarySecurityToken>',
+        f'<wsse:UsernameToken xmlns:wsse="{WSSE}"><wsse:Password>geheim</wsse:Password></wsse:UsernameToken>',
+        '<xenc:EncryptedKey xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"/>',
+        '<x:Iets xmlns:x="urn:x"/>',
+    ],
+    ids=["tweede-bst", "usernametoken", "encryptedkey", "vreemd"],
+)
+def test_s1_niets_anders_in_de_security_header(root, extra):
+    security(root).append(etree.fromstring(extra))
+    weiger(bytes_van(root), "wsse:InvalidSecurity", "in wsse:Security")
+
+
+def test_s8_signatureconfirmation_alleen_in_antwoorden(root):
+    from broker.edukoppeling.wss.constants import WSSE11
+
+    etree.SubElement(security(root), f"{{{WSSE11}}}SignatureConfirmation", Value="abc")
+    weiger(
+        bytes_van(root),
+        "wsse:InvalidSecurity",
+        "unexpected SignatureConfirmation",
+        bevestiging_toegestaan=False,
+    )
+
+
+def test_h28_verwijzing_naar_een_deel_dat_wb004_niet_noemt(root, sleutel):
+    body_kind = een(root, "/soap:Envelope/soap:Body/*")
+    body_kind.set(WSU_ID, "h-binnen")
+    nieuw = copy.deepcopy(referentie(root, "h-body"))
+    nieuw.set("URI", "#h-binnen")
+    een(root, "//ds:SignedInfo").append(nieuw)
+    herteken(root, sleutel)
+    weiger(bytes_van(root), "wsse:InvalidSecurity", "signs a part WB004 does not name")
+
+
+def test_vertrouwen_wordt_gevraagd_voor_de_digests(root):
+    """An untrusted signer is refused before any digest is computed: on a message whose Body was also
+    tampered with, the trust answer wins over the digest mismatch (the digests are the costly part)."""
+    from broker.edukoppeling.envelope import lees_envelop
+    from broker.edukoppeling.parsing import parse_bericht
+    from broker.edukoppeling.wss.verificatie import verifieer
+
+    een(root, "/soap:Envelope/soap:Body/*").append(etree.Element("{urn:x}erbij"))
+    envelop = lees_envelop(parse_bericht(bytes_van(root)), wss_toegestaan=True)
+    gevraagd = []
+
+    def weiger_afzender(certificaat):
+        gevraagd.append(certificaat.serial_number)
+        raise EdukoppelingFout("Client.EK0031", "wsse:FailedCheck untrusted signer")
+
+    with pytest.raises(EdukoppelingFout, match="untrusted signer"):
+        verifieer(envelop, NU, vertrouw=weiger_afzender)
+    assert len(gevraagd) == 1
+    # With a trusting callback the tampering is what fails, and its answer is the signer's OIN.
+    with pytest.raises(EdukoppelingFout, match="digest mismatch"):
+        verifieer(envelop, NU, vertrouw=lambda certificaat: "00000099000000000042")

@@ -32,6 +32,7 @@ import hashlib
 import hmac
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,6 +52,7 @@ from broker.edukoppeling.wss.constants import (
     EC,
     EXC_C14N,
     HANDTEKENING_METHODEN,
+    WSSE11,
     X509V3,
     XML,
 )
@@ -94,6 +96,7 @@ class Instellingen:
     max_transforms: int = 5
     max_prefixen: int = 64
     tijd_controleren: bool = True
+    bevestiging_toegestaan: bool = True  # False for requests: SignatureConfirmation is an answer's
 
 
 @dataclass(frozen=True)
@@ -102,13 +105,15 @@ class Geverifieerd:
 
     ``certificaat``: the BST certificate (trust still to be checked); ``signature_value``: the
     ds:SignatureValue text without whitespace (replay key, SignatureConfirmation S8);
-    ``ondertekend``: the wsu:Id values of every signed element; ``created``: wsu:Created (UTC).
+    ``ondertekend``: the wsu:Id values of every signed element; ``created``: wsu:Created (UTC);
+    ``oin``: the answer of the ``vertrouw`` callback.
     """
 
     certificaat: x509.Certificate
     signature_value: str
     ondertekend: frozenset[str]
     created: datetime
+    oin: str | None = None  # what ``vertrouw`` returned (the signer's OIN), when one was given
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,12 @@ def _kort(waarde: str) -> str:
     return waarde if len(waarde) <= 64 else waarde[:61] + "..."
 
 
-def verifieer(envelop: Envelop, nu: datetime, instellingen: Instellingen = Instellingen()) -> Geverifieerd:
+def verifieer(
+    envelop: Envelop,
+    nu: datetime,
+    instellingen: Instellingen = Instellingen(),
+    vertrouw: Callable[[x509.Certificate], str | None] | None = None,
+) -> Geverifieerd:
     """Verify the WS-Security header of ``envelop`` (from ``lees_envelop(root, wss_toegestaan=True)``).
 
     In: the checked envelope, the broker's clock ``nu`` (timezone-aware), the limits. Out: a
@@ -153,6 +163,9 @@ def verifieer(envelop: Envelop, nu: datetime, instellingen: Instellingen = Inste
     ``EdukoppelingFout("Client.EK0031", reden, detail)`` on the first failing check, in the order of
     the module docstring (edukoppeling.md S1–S7, §6.1 step 4; WUS WB002–WB013; BSP R3001, R5404).
     ``detail`` is only set for a key reference other than a direct BST reference (H52).
+    ``vertrouw`` (the trust store's check) runs on the certificate before any digest is computed,
+    so an untrusted sender cannot make the broker canonicalise and digest megabytes; whatever it
+    raises propagates, what it returns becomes ``Geverifieerd.oin``.
     """
     if nu.tzinfo is None or nu.utcoffset() is None:
         raise ValueError("nu must be timezone-aware")
@@ -167,6 +180,10 @@ def verifieer(envelop: Envelop, nu: datetime, instellingen: Instellingen = Inste
     ondertekend = _los_referenties_op(handtekening.referenties, index)
     _controleer_posities(ondertekend, envelop, timestamp, signature)
     _controleer_dekking(ondertekend, envelop, timestamp)
+    _controleer_alleen_bekende_delen(ondertekend, envelop, timestamp, bst, security)
+    _controleer_security_inhoud(security, signature, timestamp, bst, instellingen)
+    # Cheap checks first: trust, then digests and RSA (the expensive part, H28-style cost).
+    oin = vertrouw(certificaat) if vertrouw is not None else None
     labels = _labels(envelop, timestamp, bst)
     _controleer_digests(handtekening.referenties, ondertekend, labels)
     _verifieer_cryptografisch(signature, certificaat, ondertekend.values())
@@ -174,20 +191,62 @@ def verifieer(envelop: Envelop, nu: datetime, instellingen: Instellingen = Inste
         created = controleer_tijdstempel(timestamp, nu, instellingen.max_leeftijd_s, instellingen.toekomst_s)
     else:
         created, _ = lees_tijdstempel(timestamp)
-    return Geverifieerd(certificaat, handtekening.signature_value, frozenset(ondertekend), created)
+    return Geverifieerd(certificaat, handtekening.signature_value, frozenset(ondertekend), created, oin)
 
 
 # --- step 1: header shape (S1) ---------------------------------------------------------------------
 
 
 def _security_header(envelop: Envelop) -> etree._Element:
-    """The one wsse:Security header addressed to us; one with soap:actor is for someone else (H15)."""
-    voor_ons = [blok for blok in envelop.security if blok.get(_SOAP_ACTOR) is None]
-    if not voor_ons:
-        raise _fout("wsse:InvalidSecurity", "no wsse:Security header for this receiver")
-    if len(voor_ons) > 1:
+    """Exactly one wsse:Security header, without soap:actor (S1). One for another actor is never
+    processed here, so beside ours it would be an unprocessed header; alone, the message is unsigned
+    for us (H14, H15)."""
+    if any(blok.get(_SOAP_ACTOR) is not None for blok in envelop.security):
+        raise _fout("wsse:InvalidSecurity", "wsse:Security header with a soap:actor")
+    if not envelop.security:
+        raise _fout("wsse:InvalidSecurity", "no wsse:Security header")
+    if len(envelop.security) > 1:
         raise _fout("wsse:InvalidSecurity", "more than one wsse:Security header")  # H14
-    return voor_ons[0]
+    return envelop.security[0]
+
+
+def _controleer_security_inhoud(
+    security: etree._Element,
+    signature: etree._Element,
+    timestamp: etree._Element,
+    bst: etree._Element,
+    instellingen: Instellingen,
+) -> None:
+    """The Security header holds the one Timestamp, the one Signature and the BST it uses, and
+    nothing else (S1): no second token, no UsernameToken, no EncryptedKey on a -S service, no text;
+    a SignatureConfirmation only in answers (S8)."""
+    if (security.text or "").strip() or any((kind.tail or "").strip() for kind in security):
+        raise _fout("wsse:InvalidSecurity", "text in wsse:Security")
+    for kind in security:
+        if not isinstance(kind.tag, str) or kind is signature or kind is timestamp or kind is bst:
+            continue
+        if kind.tag == q(WSSE11, "SignatureConfirmation") and instellingen.bevestiging_toegestaan:
+            continue
+        raise _fout("wsse:InvalidSecurity", f"unexpected {etree.QName(kind).localname} in wsse:Security")
+
+
+def _controleer_alleen_bekende_delen(
+    ondertekend: dict[str, etree._Element],
+    envelop: Envelop,
+    timestamp: etree._Element,
+    bst: etree._Element,
+    security: etree._Element,
+) -> None:
+    """Only the parts WB004 names may be signed: the Body, the Timestamp, a wsa header block, the BST
+    and a SignatureConfirmation. A reference to anything else buys nothing and costs digests (a
+    request with 30 references into the Body costs seconds of CPU)."""
+    toegestaan = [envelop.body, timestamp, bst, *envelop.wsa]
+    toegestaan += [
+        k for k in security if isinstance(k.tag, str) and k.tag == q(WSSE11, "SignatureConfirmation")
+    ]
+    for ident, element in ondertekend.items():
+        if not any(element is deel for deel in toegestaan):
+            raise _fout("wsse:InvalidSecurity", f"reference #{_kort(ident)} signs a part WB004 does not name")
 
 
 def _enige_signature(document: etree._Element, security: etree._Element) -> etree._Element:
