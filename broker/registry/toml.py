@@ -12,6 +12,7 @@ Format (one ``[[partij]]`` table per party, ``[[partij.mandaat]]`` tables for it
     certificaat_oin = "00000099000000000042"
     geldig_van = 2026-08-01                # optional, TOML local date
     geldig_tot = 2027-07-31                # optional
+    acties = ["vo/opvragenStatus"]         # optional: services ("vo") or operations; none = all
 
 Optional lists per party: ``brins``, ``gemeentecodes``, ``rmc_regios`` (strings). Unknown keys and
 wrong types are errors, so a typo never passes silently as "no scope".
