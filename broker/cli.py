@@ -61,9 +61,8 @@ def init(omgeving: Omgeving, demo: bool) -> None:
 
         with omgeving.sessions.begin() as session:
             rapport = laad_demo(session, omgeving.kalender.cyclus_op(date.today()).jaar)
-        click.echo(
-            f"reference data: demo set loaded ({rapport.rijen} rows, {len(rapport.afgewezen)} rejected)"
-        )
+        tabellen = ", ".join(f"{t.totaal} {naam}" for naam, t in rapport.tellingen.items())
+        click.echo(f"reference data: demo set loaded ({tabellen}; {len(rapport.afgewezen)} rows rejected)")
         demo_partijen = Path(broker.registry.__file__).parent / "demo-partijen.toml"
         with omgeving.sessions.begin() as session:
             aantal = laad_partijen(session, demo_partijen)
@@ -93,11 +92,12 @@ def serve(omgeving: Omgeving, host: str, port: int, workers: int, threads: int) 
 
 def _register() -> None:
     from broker.edukoppeling.cli import envelope
+    from broker.outbound.cli import outbox, receiver
     from broker.pki.cli import pki
     from broker.refdata.cli import refdata
     from broker.registry.cli import party
 
-    for groep in (refdata, party, pki, envelope):
+    for groep in (refdata, party, pki, envelope, outbox, receiver):
         main.add_command(groep)
 
 

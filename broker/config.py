@@ -68,6 +68,15 @@ class Settings:
     #: Require a TLS client certificate on every request (EK0030 without one). Default: in production.
     tls_vereist: bool | None = None
 
+    # --- pushes (outbox) and the reference receiver ------------------------------------------------
+    outbox_max_pogingen: int = 8
+    outbox_basis_s: float = 2.0  # first retry after about this long, then doubling, with jitter
+    outbox_max_wacht_s: float = 900.0
+    outbox_timeout_s: float = 10.0
+    outbox_bezig_s: float = 120.0  # a claimed message is free again after this (a crashed worker)
+    #: For ``vva receiver serve``: the OINs whose pushes a receiver accepts (the broker's).
+    ontvanger_afzenders: tuple[str, ...] = (TEST_BROKER_OIN,)
+
     @property
     def broker_oin(self) -> str:
         """The OIN the broker signs and answers with (the first configured one)."""
@@ -126,7 +135,7 @@ def _apply_file(settings: Settings, file: Path) -> Settings:
     unknown = set(raw) - known
     if unknown:
         raise ValueError(f"{file}: unknown setting(s): {', '.join(sorted(unknown))}")
-    for sleutel in ("broker_oins", "vertrouwde_proxies"):
+    for sleutel in ("broker_oins", "vertrouwde_proxies", "ontvanger_afzenders"):
         if sleutel in raw:
             raw[sleutel] = tuple(raw[sleutel])
     for sleutel in ("vertrouwen_ca", "vertrouwen_crl"):

@@ -79,7 +79,12 @@ def eerder_antwoord(session: Session, afdruk: Vingerafdruk) -> bytes | None:
     if eerder is None:
         return None
     if afdruk.handtekening_digest is not None and eerder.handtekening_digest == afdruk.handtekening_digest:
-        raise EdukoppelingFout("Client.EK0031", "wsse:InvalidSecurity replay of an applied message")
+        raise EdukoppelingFout(
+            "Client.EK0031",
+            "wsse:InvalidSecurity replay of an applied message",
+            "Dit ondertekende bericht is al ontvangen en verwerkt. Wie het antwoord opnieuw nodig heeft, "
+            "ondertekent hetzelfde bericht (zelfde wsa:MessageID) opnieuw met een nieuwe Timestamp.",
+        )
     if (eerder.body_digest, eerder.certificaat_oin) != (afdruk.body_digest, afdruk.certificaat_oin):
         raise EdukoppelingFout("Client.DK0011", "wsa:InvalidAddressingHeader duplicate MessageID")
     return session.get(Bericht, eerder.antwoord_id).inhoud

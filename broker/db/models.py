@@ -295,3 +295,34 @@ class OntvangenMessageId(Base):
     certificaat_oin: Mapped[str | None] = mapped_column(String(20))
     antwoord_id: Mapped[int] = mapped_column(ForeignKey("bericht.id"))
     ontvangen_op: Mapped[datetime] = _tijd()
+
+
+class UitgaandBericht(Base):
+    """A push waiting to be delivered (the transactional outbox): written in the same transaction as
+    the change it announces, sent by ``vva outbox run``, every attempt in the message log.
+
+    ``inhoud`` is the Body content (XML) encrypted with the installation's key (it holds a BSN);
+    ``message_id`` is fixed at creation so every retry is recognisably the same message (O5);
+    ``volgorde_sleutel`` (the pupil's pseudonym) keeps one pupil's pushes to one receiver in order.
+    """
+
+    __tablename__ = "uitgaand_bericht"
+    __table_args__ = (
+        Index("ix_uitgaand_bericht_wachtrij", "status", "volgende_poging_op"),
+        Index("ix_uitgaand_bericht_volgorde", "ontvanger_oin", "volgorde_sleutel", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    ontvanger_oin: Mapped[str] = mapped_column(String(20))
+    endpoint: Mapped[str] = mapped_column(String(500))
+    operatie: Mapped[str] = mapped_column(String(40))  # ontvangenWijziging | ontvangenSignaal
+    volgorde_sleutel: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(45), unique=True)
+    inhoud: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(12))  # wachtend | bezig | afgeleverd | dood
+    pogingen: Mapped[int] = mapped_column(Integer, default=0)
+    volgende_poging_op: Mapped[datetime] = _tijd()
+    bezig_tot: Mapped[datetime | None] = _tijd()
+    laatste_fout: Mapped[str | None] = mapped_column(String(200))
+    aangemaakt_op: Mapped[datetime] = _tijd()
+    afgeleverd_op: Mapped[datetime | None] = _tijd()

@@ -40,6 +40,8 @@ class PartijSoort(StrEnum):
     GEMEENTE = "gemeente"
     REGIONAAL_SYSTEEM = "regionaal-systeem"
     LEVERANCIER = "leverancier"
+    #: The facility itself, as the sender of pushes to a receiver; it sees nothing through these rules.
+    VOORZIENING = "voorziening"
 
 
 def normaliseer_rmc(code: str | int) -> str:

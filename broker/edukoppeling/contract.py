@@ -22,6 +22,9 @@ WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 WSAM_NS = "http://www.w3.org/2007/05/addressing/metadata"
 XSD_BESTAND = "vva-aanmelden-v1.xsd"
+#: The services the broker offers, and the one a push receiver offers (``wsdl/vva-ontvanger-v1.wsdl``).
+BROKER_DIENSTEN = frozenset({"vo", "mbo", "gemeente", "regio"})
+ONTVANGER_DIENSTEN = frozenset({"ontvanger"})
 
 
 def contract_map() -> Path:
@@ -62,12 +65,15 @@ def _veilige_parser() -> etree.XMLParser:
 class Contract:
     """The services of ``wsdl/`` and the compiled schema of ``xsd/`` under ``map``."""
 
-    def __init__(self, map: Path | None = None) -> None:
+    def __init__(self, map: Path | None = None, sleutels: frozenset[str] | None = None) -> None:
+        """The services of ``map``/wsdl; ``sleutels`` keeps only those services (the broker serves
+        ``BROKER_DIENSTEN``, the reference receiver ``ONTVANGER_DIENSTEN``; None = all files)."""
         self.map = map or contract_map()
         self.diensten: dict[str, Dienst] = {}
         for wsdl in sorted((self.map / "wsdl").glob("vva-*-v1.wsdl")):
             dienst = _lees_wsdl(wsdl)
-            self.diensten[dienst.pad] = dienst
+            if sleutels is None or dienst.sleutel in sleutels:
+                self.diensten[dienst.pad] = dienst
 
     @cached_property
     def schema(self) -> etree.XMLSchema:

@@ -26,13 +26,15 @@ class EdukoppelingAdressering(Plugin):
         self.afzender_oin = afzender_oin
         self.ontvanger_oin = ontvanger_oin
         self.adres = adres
+        #: Set before a call to send that exact MessageID (a retry of a queued push, O5).
+        self.message_id: str | None = None
 
     def egress(self, envelope, http_headers, operation, binding_options):
         header = get_or_create_header(envelope)
         action = operation.abstract.wsa_action or operation.soapaction
         self._zet(header, "Action", action)
-        if header.find(q(WSA, "MessageID")) is None:
-            self._zet(header, "MessageID", nieuw_message_id())
+        if self.message_id is not None or header.find(q(WSA, "MessageID")) is None:
+            self._zet(header, "MessageID", self.message_id or nieuw_message_id())
         basis = (self.adres or binding_options["address"]).split("?", 1)[0]
         self._zet(header, "To", f"{basis}?oin={self.ontvanger_oin}")
         afzender = header.find(q(WSA, "From"))

@@ -28,6 +28,7 @@ from broker.domain.identifiers import Leerlingnummer
 _NONCE_BYTES = 12
 _KEY_ID_BYTES = 1
 _AAD = b"vva-leerlingnummer-v1"
+_AAD_DATA = b"vva-persoonsgegevens-v1"
 
 
 class SleutelFout(Exception):
@@ -51,6 +52,23 @@ class Sleutelbos:
         nonce = os.urandom(_NONCE_BYTES)
         sealed = AESGCM(self.aes_sleutels[self.aes_huidig]).encrypt(nonce, nummer.sleutel.encode(), _AAD)
         return bytes([self.aes_huidig]) + nonce + sealed
+
+    def versleutel_data(self, data: bytes) -> bytes:
+        """AES-256-GCM ciphertext of any bytes holding pupil data (e.g. a push waiting in the outbox),
+        in the same form as ``versleutel``, bound to another purpose so the two never mix."""
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = AESGCM(self.aes_sleutels[self.aes_huidig]).encrypt(nonce, data, _AAD_DATA)
+        return bytes([self.aes_huidig]) + nonce + sealed
+
+    def ontsleutel_data(self, blob: bytes) -> bytes:
+        """The bytes inside a ``versleutel_data`` blob; ``SleutelFout`` if unknown key or altered."""
+        key = self.aes_sleutels.get(blob[0])
+        if key is None:
+            raise SleutelFout(f"ciphertext made under unknown key id {blob[0]}")
+        try:
+            return AESGCM(key).decrypt(blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :], _AAD_DATA)
+        except Exception as exc:  # InvalidTag
+            raise SleutelFout("ciphertext does not authenticate") from exc
 
     def ontsleutel(self, blob: bytes) -> Leerlingnummer:
         """The pupil number inside ``blob``; ``SleutelFout`` if the key id is unknown or it was altered."""

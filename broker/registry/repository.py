@@ -134,7 +134,7 @@ def controleer(invoer: PartijInvoer, *, productie: bool = False) -> PartijInvoer
         gemeentecodes=gemeentecodes,
         rmc_regios=rmc_regios,
         mandaten=_controleer_mandaten(invoer.mandaten, oin, productie, fout),
-        endpoint=_controleer_endpoint(invoer.endpoint, fout),
+        endpoint=_controleer_endpoint(invoer.endpoint, fout, productie),
     )
 
 
@@ -255,8 +255,11 @@ def _dekt(mandaat: models.Mandaat, actie: str | None) -> bool:
     return actie in toegestaan or actie.split("/", 1)[0] in toegestaan
 
 
-def _controleer_endpoint(waarde: object, fout: Callable[[str], PartijFout]) -> str | None:
-    """An endpoint is an absolute https URL: pushes go over two-way TLS (Edukoppeling §1 T8)."""
+def _controleer_endpoint(
+    waarde: object, fout: Callable[[str], PartijFout], productie: bool = True
+) -> str | None:
+    """An endpoint is an absolute https URL: pushes go over two-way TLS (Edukoppeling §1 T8). Outside
+    production a plain-HTTP endpoint on the loopback address is allowed, for a local receiver."""
     if waarde is None:
         return None
     if (
@@ -271,7 +274,8 @@ def _controleer_endpoint(waarde: object, fout: Callable[[str], PartijFout]) -> s
         delen.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
     except ValueError:
         raise fout(f"endpoint {waarde!r} is not a valid URL") from None
-    if delen.scheme != "https" or not delen.hostname:
+    lokaal = not productie and delen.scheme == "http" and delen.hostname in ("127.0.0.1", "localhost", "::1")
+    if (delen.scheme != "https" and not lokaal) or not delen.hostname:
         raise fout(f"endpoint {waarde!r} must be an absolute https:// URL (Edukoppeling §1 T8)")
     if delen.username is not None or delen.password is not None:
         # Credentials in the URL would end up in `vva party list` output and logs.

@@ -51,6 +51,9 @@ class Verwerking:
     sleutelbos: Sleutelbos
     kalender: Kalender
     nu: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: Pupils changed in this transaction (pseudonym → its latest change-feed row): the outbox
+    #: announces them before the transaction commits.
+    gewijzigd: dict[str, object] = field(default_factory=dict)
 
     @property
     def vandaag(self) -> date:

@@ -47,36 +47,54 @@ def _in_stukken(waarden: Collection[str]) -> Iterator[list[str]]:
         yield lijst[i : i + _PARTIJ]
 
 
+@dataclass(frozen=True)
+class Rijen:
+    """The stored rows of a set of pupils in the current cycle, loaded once; facts per party follow."""
+
+    leerlingen: dict[str, list[models.Leerling]]
+    aanmeldingen: dict[str, list[models.Aanmelding]]
+    regio: _Regio
+
+    @classmethod
+    def laad(cls, verwerking: Verwerking, hashes: Collection[str]) -> Rijen:
+        cyclus = verwerking.cyclus.jaar
+        leerlingen: dict[str, list[models.Leerling]] = defaultdict(list)
+        aanmeldingen: dict[str, list[models.Aanmelding]] = defaultdict(list)
+        for stuk in _in_stukken(hashes):
+            for rij in verwerking.session.scalars(
+                select(models.Leerling).where(
+                    models.Leerling.cyclus_jaar == cyclus, models.Leerling.sleutel_hash.in_(stuk)
+                )
+            ):
+                leerlingen[rij.sleutel_hash].append(rij)
+            for rij in verwerking.session.scalars(
+                select(models.Aanmelding)
+                .where(models.Aanmelding.cyclus_jaar == cyclus, models.Aanmelding.sleutel_hash.in_(stuk))
+                .order_by(models.Aanmelding.id)
+            ):
+                aanmeldingen[rij.sleutel_hash].append(rij)
+        return cls(dict(leerlingen), dict(aanmeldingen), _Regio.laad(verwerking))
+
+    def dossiers(self, partij: Partij) -> dict[str, Dossier]:
+        """Every loaded pupil as ``partij`` would see it (see ``_kies_levering``), by pseudonym."""
+        uitkomst = {}
+        for sleutel_hash in set(self.leerlingen) | set(self.aanmeldingen):
+            eigen = self.aanmeldingen.get(sleutel_hash, [])
+            leerling, feiten = _kies_levering(
+                self.leerlingen.get(sleutel_hash, []), eigen, self.regio, partij
+            )
+            versleuteld = leerling.nummer_versleuteld if leerling else eigen[0].nummer_versleuteld
+            uitkomst[sleutel_hash] = Dossier(sleutel_hash, versleuteld, feiten)
+        return uitkomst
+
+
 def dossiers(verwerking: Verwerking, partij: Partij, hashes: Collection[str]) -> dict[str, Dossier]:
     """The facts of the pupils ``hashes`` in the current cycle, keyed by pseudonym.
 
     When a pupil was delivered by several VO schools, a VO caller sees its own school's delivery and
-    everyone else the most recent active one. Pupils the broker does not know are absent.
+    everyone else the most recent active one it may see. Pupils the broker does not know are absent.
     """
-    cyclus = verwerking.cyclus.jaar
-    leerlingen: dict[str, list[models.Leerling]] = defaultdict(list)
-    aanmeldingen: dict[str, list[models.Aanmelding]] = defaultdict(list)
-    for stuk in _in_stukken(hashes):
-        for rij in verwerking.session.scalars(
-            select(models.Leerling).where(
-                models.Leerling.cyclus_jaar == cyclus, models.Leerling.sleutel_hash.in_(stuk)
-            )
-        ):
-            leerlingen[rij.sleutel_hash].append(rij)
-        for rij in verwerking.session.scalars(
-            select(models.Aanmelding)
-            .where(models.Aanmelding.cyclus_jaar == cyclus, models.Aanmelding.sleutel_hash.in_(stuk))
-            .order_by(models.Aanmelding.id)
-        ):
-            aanmeldingen[rij.sleutel_hash].append(rij)
-    regio = _Regio.laad(verwerking)
-    uitkomst = {}
-    for sleutel_hash in set(leerlingen) | set(aanmeldingen):
-        eigen = aanmeldingen.get(sleutel_hash, [])
-        leerling, feiten = _kies_levering(leerlingen.get(sleutel_hash, []), eigen, regio, partij)
-        versleuteld = leerling.nummer_versleuteld if leerling else eigen[0].nummer_versleuteld
-        uitkomst[sleutel_hash] = Dossier(sleutel_hash, versleuteld, feiten)
-    return uitkomst
+    return Rijen.laad(verwerking, hashes).dossiers(partij)
 
 
 def _kies_levering(

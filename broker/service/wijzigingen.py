@@ -8,6 +8,6 @@ from broker.service.context import Verwerking
 
 def registreer_wijziging(verwerking: Verwerking, cyclus: int, sleutel_hash: str) -> None:
     """Append one change of pupil ``sleutel_hash`` to the feed, in the caller's transaction."""
-    verwerking.session.add(
-        models.Wijziging(cyclus_jaar=cyclus, sleutel_hash=sleutel_hash, vastgelegd_op=verwerking.nu)
-    )
+    wijziging = models.Wijziging(cyclus_jaar=cyclus, sleutel_hash=sleutel_hash, vastgelegd_op=verwerking.nu)
+    verwerking.session.add(wijziging)
+    verwerking.gewijzigd[sleutel_hash] = wijziging

@@ -84,6 +84,16 @@ def _opvragen_signalen(ctx, verzoek):
     return m.OpvragenSignalenResponse(signaal=[mapping.signaal_uit(r) for r in regels])
 
 
+def _ontvangen(ctx, verzoek):
+    # The reference receiver keeps what it got in its message log (written before this runs);
+    # a redelivery with the same MessageID is answered from the MessageID memory, never twice.
+    return m.OntvangenWijzigingResponse(ontvangen=True)
+
+
+def _ontvangen_signaal(ctx, verzoek):
+    return m.OntvangenSignaalResponse(ontvangen=True)
+
+
 _OPERATIES = {
     "ping": (_ping, m.Ping, m.PingResponse),
     "aanleverenLeerlingen": (_aanleveren_leerlingen, m.AanleverenLeerlingen, m.AanleverenLeerlingenResponse),
@@ -101,6 +111,8 @@ _OPERATIES = {
     "opvragenOverzicht": (_opvragen_overzicht, m.OpvragenOverzicht, m.OpvragenOverzichtResponse),
     "opvragenWijzigingen": (_opvragen_wijzigingen, m.OpvragenWijzigingen, m.OpvragenWijzigingenResponse),
     "opvragenSignalen": (_opvragen_signalen, m.OpvragenSignalen, m.OpvragenSignalenResponse),
+    "ontvangenWijziging": (_ontvangen, m.OntvangenWijziging, m.OntvangenWijzigingResponse),
+    "ontvangenSignaal": (_ontvangen_signaal, m.OntvangenSignaal, m.OntvangenSignaalResponse),
 }
 
 

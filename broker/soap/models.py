@@ -145,3 +145,13 @@ OpvragenWijzigingenResponse = _element(
 )
 OpvragenSignalen = _element("opvragenSignalen", fields=[("vanafSignaalId", Long)])
 OpvragenSignalenResponse = _element("opvragenSignalenResponse", fields=[("signaal", _lijst(Signaal))])
+
+# --- the receiver contract (broker → partner pushes) --------------------------------------------
+
+OntvangenWijziging = _element(
+    "ontvangenWijziging",
+    fields=[("wijzigingId", Long), ("tijdstip", DateTime), ("leerling", LeerlingOverzicht)],
+)
+OntvangenWijzigingResponse = _element("ontvangenWijzigingResponse", fields=[("ontvangen", Boolean)])
+OntvangenSignaal = _element("ontvangenSignaal", fields=[("signaal", Signaal)])
+OntvangenSignaalResponse = _element("ontvangenSignaalResponse", fields=[("ontvangen", Boolean)])

@@ -14,7 +14,7 @@ from pathlib import Path
 from lxml import etree
 
 from broker.bootstrap import Omgeving
-from broker.edukoppeling.contract import Contract, Dienst
+from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract, Dienst
 from broker.edukoppeling.faults import HttpFout
 from broker.web.pijplijn import ONDERTEKEND, XML, SoapPijplijn, veilige_trace
 
@@ -26,7 +26,7 @@ class Broker:
 
     def __init__(self, omgeving: Omgeving, contract: Contract | None = None) -> None:
         self.omgeving = omgeving
-        self.contract = contract or Contract()
+        self.contract = contract or Contract(sleutels=BROKER_DIENSTEN)
         _weiger_onveilige_productie(omgeving, self.contract)
         self.pijplijn = SoapPijplijn(omgeving, self.contract)
         _ = self.contract.schema, omgeving.sleutelbos  # fail at start-up, not on the first request

@@ -36,6 +36,7 @@ from broker.edukoppeling.response import bouw_antwoord, bouw_fout, naar_bytes
 from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.edukoppeling.wss.verificatie import Instellingen, verifieer
+from broker.outbound.outbox import plan_pushes
 from broker.registry.repository import PartijRegister
 from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
 from broker.soap.diensten import Werk
@@ -60,6 +61,7 @@ _SERVICE_NAMEN = {
     "mbo": "MboInstelling",
     "gemeente": "Gemeente",
     "regio": "RegionaalSysteem",
+    "ontvanger": "Ontvanger",
 }
 
 
@@ -156,6 +158,8 @@ class SoapPijplijn:
 
     def _stappen(self, environ: dict, raw: bytes, verzoek: _Verzoek) -> tuple[int, list, bytes]:
         instellingen = self.omgeving.settings
+        if (storing := environ.get("vva.storing")) is not None:
+            raise storing  # the reference receiver's deliberate failure (broker.outbound.ontvanger)
         # §6.1 step 1: the connection's certificate comes before anything in the message (F4).
         tls_oin = self._tls_oin(environ, verzoek.nu)
         http.controleer_content_type(environ)
@@ -226,6 +230,8 @@ class SoapPijplijn:
         the certificate OIN is that party or holds an active mandate for it (§5 M1/M2, H48, H112).
         Raises ``NietGeautoriseerd`` (DK0002) with one text for every case, so the answer never tells
         whether an OIN is known (F3)."""
+        if dienst.sleutel == "ontvanger":
+            return self._machtig_afzender_van_pushes(adres, certificaat_oin)
         register = PartijRegister(session)
         partij = register.zoek(adres.from_oin)
         weigering = NietGeautoriseerd("de afzender (wsa:From) is niet gemachtigd voor deze dienst")
@@ -240,6 +246,13 @@ class SoapPijplijn:
             raise weigering
         return partij
 
+    def _machtig_afzender_van_pushes(self, adres: Adressering, certificaat_oin: str | None) -> Partij:
+        """A receiver takes pushes only from the configured facility OINs, signed by that OIN itself."""
+        afzenders = self.omgeving.settings.ontvanger_afzenders
+        if adres.from_oin not in afzenders or certificaat_oin not in (None, adres.from_oin):
+            raise NietGeautoriseerd("de afzender (wsa:From) is niet de voorziening")
+        return Partij(oin=adres.from_oin, soort=PartijSoort.VOORZIENING)
+
     def _toepassen(self, root, adres: Adressering, partij: Partij, afdruk: Vingerafdruk, verzoek: _Verzoek):
         om = self.omgeving
         with om.sessions.begin() as session:
@@ -247,6 +260,7 @@ class SoapPijplijn:
             aanroep = Aanroep(partij, adres.message_id, verzoek.bericht_id, verzoek.kop.certificaat_oin)
             werk = Werk(verzoek.dienst.sleutel, verwerking, aanroep)
             antwoord = self.dispatchers[verzoek.dienst.pad].verwerk(root, werk)
+            plan_pushes(verwerking)  # the outbox: in the same transaction as the change
             body, message_id = self._antwoord(antwoord, adres, verzoek)
             uit = _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id)
             antwoord_id = log_verzonden(session, body, uit, "verwerkt", 200)

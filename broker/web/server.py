@@ -35,9 +35,10 @@ def _configureer_logging() -> None:
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, omgeving: Omgeving, opties: dict) -> None:
+    def __init__(self, omgeving: Omgeving, opties: dict, maak_app=None) -> None:
         self._omgeving = omgeving
         self._opties = opties
+        self._maak_app = maak_app
         super().__init__()
 
     def load_config(self) -> None:
@@ -51,7 +52,7 @@ class _Gunicorn(BaseApplication):
     def load(self):
         from broker.web.app import Broker
 
-        return Broker(self._omgeving)
+        return (self._maak_app or Broker)(self._omgeving)
 
 
 def _tls_opties(omgeving: Omgeving) -> dict:
@@ -72,7 +73,7 @@ def _tls_opties(omgeving: Omgeving) -> dict:
     return {"certfile": certificaat, "keyfile": sleutel, "ssl_context": context}
 
 
-def serveer(omgeving: Omgeving, host: str, poort: int, workers: int, threads: int = 4) -> None:
+def serveer(omgeving: Omgeving, host: str, poort: int, workers: int, threads: int = 4, maak_app=None) -> None:
     """Serve the broker on ``host:poort`` with ``workers`` processes of ``threads`` threads each.
 
     Each worker builds its own ``Broker`` after the fork (database connections are not shared
@@ -94,4 +95,5 @@ def serveer(omgeving: Omgeving, host: str, poort: int, workers: int, threads: in
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss',
             **_tls_opties(omgeving),
         },
+        maak_app,
     ).run()

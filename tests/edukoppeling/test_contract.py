@@ -9,7 +9,7 @@ import pytest
 import zeep
 from lxml import etree
 
-from broker.edukoppeling.contract import Contract, contract_map
+from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract, contract_map
 from broker.soap import models
 
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -20,7 +20,10 @@ ROOT = contract_map()
 WSDLS = sorted((ROOT / "wsdl").glob("*.wsdl"))
 
 
-@pytest.mark.parametrize("wsdl", WSDLS, ids=lambda p: p.name)
+BROKER_WSDLS = [d.wsdl for d in Contract(sleutels=BROKER_DIENSTEN).diensten.values()]
+
+
+@pytest.mark.parametrize("wsdl", BROKER_WSDLS, ids=lambda p: p.name)
 def test_served_wsdl_is_the_contract_file(broker, wsdl):
     dienst = next(d for d in Contract().diensten.values() if d.wsdl == wsdl)
     antwoord = broker.post(b"", methode="GET", pad=f"{dienst.pad}?wsdl")
@@ -29,6 +32,10 @@ def test_served_wsdl_is_the_contract_file(broker, wsdl):
     geserveerd = antwoord.body.decode("utf-8")
     # Only the placeholder endpoint differs: it becomes the address the WSDL was fetched from.
     assert geserveerd == bestand.replace(f"https://vva.example{dienst.pad}", f"{broker.url}{dienst.pad}")
+
+
+def test_the_broker_does_not_serve_the_receiver_contract(broker):
+    assert broker.post(b"", methode="GET", pad="/vva/ontvanger/v1?wsdl").status == 404
 
 
 def test_served_xsd_is_the_contract_file(broker):

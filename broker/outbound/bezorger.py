@@ -1,0 +1,260 @@
+"""Delivers the outbox: ``vva outbox run`` (edukoppeling.md §6.3, F7; the brief: "informs the other
+parties of every change immediately").
+
+A worker claims due messages — on PostgreSQL with ``SELECT … FOR UPDATE SKIP LOCKED`` so any number of
+workers share the queue, on SQLite (one writer) with one worker — marks them ``bezig`` for a lease,
+and sends each with a zeep client generated from ``wsdl/vva-ontvanger-v1.wsdl``: signed by the
+broker's signer (Body, Timestamp, each wsa header, SHA-256), the partner's signed answer verified by
+the broker's own verifier and trust store, ``forbid_dtd``/``forbid_entities``/``forbid_external`` on,
+timeouts set. A message keeps its MessageID on every attempt, so a receiver that got it but whose
+answer was lost recognises the retry (O5). Transport errors, unverifiable answers and DK0051 are
+retried with exponential backoff and jitter up to a maximum, then dead-lettered; any other fault is
+final at once. A pupil's later message to the same receiver waits until the earlier one is delivered
+or dead. A worker that dies mid-delivery leaves its messages ``bezig``; after the lease they are
+claimed again. Every attempt is written to the message log.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import requests
+import zeep
+from lxml import etree
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import aliased
+from zeep.transports import Transport
+
+from broker.bootstrap import Omgeving
+from broker.db import models
+from broker.db.berichtenlog import Kop, log_verzonden
+from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
+from broker.edukoppeling.vertrouwen import Vertrouwen
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.outbound.adressering import EdukoppelingAdressering
+from broker.outbound.ondertekening import EdukoppelingWsse, OnbetrouwbaarAntwoord
+from broker.outbound.outbox import AFGELEVERD, BEZIG, DOOD, WACHTEND
+
+log = logging.getLogger("vva.outbox")
+
+NS = "urn:nl:vva:aanmelden:v1"
+BINDING = "{urn:nl:vva:aanmelden:v1:ontvanger}OntvangerBinding"
+
+
+@dataclass(frozen=True)
+class Taak:
+    """One claimed message, detached from the database session."""
+
+    id: int
+    ontvanger_oin: str
+    endpoint: str
+    operatie: str
+    message_id: str
+    inhoud: bytes
+    pogingen: int
+
+
+class _VastleggendeTransport(Transport):
+    """zeep's transport, keeping the bytes of the last request and answer for the message log."""
+
+    laatste_verzoek: bytes = b""
+    laatste_antwoord: tuple[int, bytes] | None = None
+
+    def post_xml(self, address, envelope, headers):
+        self.laatste_verzoek = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+        self.laatste_antwoord = None
+        antwoord = super().post_xml(address, envelope, headers)
+        self.laatste_antwoord = (antwoord.status_code, antwoord.content)
+        return antwoord
+
+
+class Bezorger:
+    """One delivery worker. Keys, trust store and a zeep client per endpoint are built once."""
+
+    def __init__(self, omgeving: Omgeving) -> None:
+        self.omgeving = omgeving
+        instellingen = omgeving.settings
+        self.wsdl = Contract(sleutels=ONTVANGER_DIENSTEN).dienst("ontvanger").wsdl
+        self.ondertekenaar = Ondertekenaar(
+            instellingen.broker_sleutel.read_bytes(), instellingen.broker_certificaat.read_bytes()
+        )
+        self.vertrouwen = Vertrouwen(
+            list(instellingen.ca_bestanden),
+            list(instellingen.crl_bestanden),
+            crl_gratie_s=instellingen.crl_gratie_s,
+        )
+        self._ca_bundel = _bundel(instellingen.ca_bestanden)
+        self._clients: dict[tuple[str, str], tuple] = {}
+        self.meervoudig = omgeving.engine.dialect.name == "postgresql"
+
+    # --- the queue -----------------------------------------------------------------------------
+
+    def claim(self, maximum: int = 10) -> list[Taak]:
+        """Take up to ``maximum`` due messages, oldest first, never overtaking an earlier undelivered
+        message of the same pupil to the same receiver; marks them ``bezig`` for the lease."""
+        nu = datetime.now(UTC)
+        U, eerder = models.UitgaandBericht, aliased(models.UitgaandBericht)
+        voorganger = exists().where(
+            eerder.ontvanger_oin == U.ontvanger_oin,
+            eerder.volgorde_sleutel == U.volgorde_sleutel,
+            eerder.id < U.id,
+            eerder.status.in_((WACHTEND, BEZIG)),
+        )
+        vraag = (
+            select(U)
+            .where(
+                or_(
+                    and_(U.status == WACHTEND, U.volgende_poging_op <= nu),
+                    and_(U.status == BEZIG, U.bezig_tot < nu),
+                ),
+                ~voorganger,
+            )
+            .order_by(U.id)
+            .limit(maximum)
+            .with_for_update(skip_locked=True)
+        )
+        with self.omgeving.sessions.begin() as session:
+            rijen = list(session.scalars(vraag))
+            for rij in rijen:
+                rij.status, rij.bezig_tot = (
+                    BEZIG,
+                    nu + timedelta(seconds=self.omgeving.settings.outbox_bezig_s),
+                )
+            return [
+                Taak(r.id, r.ontvanger_oin, r.endpoint, r.operatie, r.message_id, r.inhoud, r.pogingen)
+                for r in rijen
+            ]
+
+    def ronde(self, maximum: int = 10) -> int:
+        """Claim and deliver one batch; returns how many messages were handled."""
+        taken = self.claim(maximum)
+        for taak in taken:
+            self.lever(taak)
+        return len(taken)
+
+    def draai(self, tot_leeg: bool = False, stop=None) -> None:
+        """Deliver until stopped (``stop()`` true) or, with ``tot_leeg``, until nothing is left to do."""
+        while not (stop and stop()):
+            if self.ronde() == 0:
+                if tot_leeg and not self._nog_werk():
+                    return
+                time.sleep(0.2)
+
+    def _nog_werk(self) -> bool:
+        with self.omgeving.sessions() as session:
+            return (
+                session.scalar(
+                    select(models.UitgaandBericht.id)
+                    .where(models.UitgaandBericht.status.in_((WACHTEND, BEZIG)))
+                    .limit(1)
+                )
+                is not None
+            )
+
+    # --- one delivery ------------------------------------------------------------------------------
+
+    def lever(self, taak: Taak) -> None:
+        """Send ``taak`` once and record the outcome (delivered, retry later, or dead)."""
+        service, adressering, transport = self._client(taak.endpoint, taak.ontvanger_oin)
+        adressering.message_id = taak.message_id
+        inhoud = etree.fromstring(self.omgeving.sleutelbos.ontsleutel_data(taak.inhoud))
+        element = service._binding.wsdl.types.get_element(f"{{{NS}}}{taak.operatie}")
+        waarde = element.parse(inhoud, service._binding.wsdl.types)
+        fout, blijvend = None, False
+        try:
+            getattr(service, taak.operatie)(**{naam: waarde[naam] for naam in waarde})
+        except zeep.exceptions.Fault as f:
+            fout, blijvend = f"fault {f.code}", not (f.code or "").endswith("Server.DK0051")
+        except (OnbetrouwbaarAntwoord, zeep.exceptions.TransportError, requests.RequestException) as f:
+            fout = f"transport {type(f).__name__}"
+        except zeep.exceptions.Error as f:
+            fout = f"answer {type(f).__name__}"
+        self._leg_vast(taak, transport, fout, blijvend)
+
+    def _leg_vast(
+        self, taak: Taak, transport: _VastleggendeTransport, fout: str | None, blijvend: bool
+    ) -> None:
+        instellingen = self.omgeving.settings
+        nu = datetime.now(UTC)
+        with self.omgeving.sessions.begin() as session:
+            rij = session.get(models.UitgaandBericht, taak.id)
+            rij.pogingen += 1
+            rij.bezig_tot = None
+            if fout is None:
+                rij.status, rij.afgeleverd_op, rij.laatste_fout = AFGELEVERD, nu, None
+            elif blijvend or rij.pogingen >= instellingen.outbox_max_pogingen:
+                rij.status, rij.laatste_fout = DOOD, fout
+            else:
+                rij.status, rij.laatste_fout = WACHTEND, fout
+                rij.volgende_poging_op = nu + timedelta(seconds=_wachttijd(rij.pogingen, instellingen))
+            kop = Kop(
+                dienst="ontvanger",
+                action=f"{NS}/ontvanger/{taak.operatie}",
+                afzender_oin=instellingen.broker_oin,
+                ontvanger_oin=taak.ontvanger_oin,
+                message_id=taak.message_id,
+            )
+            status = transport.laatste_antwoord[0] if transport.laatste_antwoord else None
+            log_verzonden(
+                session, transport.laatste_verzoek, kop, rij.status if fout is None else fout[:40], status
+            )
+            if transport.laatste_antwoord:
+                antwoord = models.Bericht(
+                    richting="in",
+                    dienst="ontvanger",
+                    afzender_oin=taak.ontvanger_oin,
+                    ontvanger_oin=instellingen.broker_oin,
+                    relates_to=taak.message_id,
+                    tijdstip=nu,
+                    http_status=status,
+                    uitkomst="antwoord" if fout is None else fout[:40],
+                    inhoud=transport.laatste_antwoord[1],
+                )
+                session.add(antwoord)
+
+    def _client(self, endpoint: str, oin: str):
+        sleutel = (endpoint, oin)
+        if sleutel not in self._clients:
+            instellingen = self.omgeving.settings
+            sessie = requests.Session()
+            sessie.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides verify
+            sessie.verify = str(self._ca_bundel)
+            sessie.cert = (str(instellingen.broker_certificaat), str(instellingen.broker_sleutel))
+            transport = _VastleggendeTransport(
+                session=sessie,
+                timeout=instellingen.outbox_timeout_s,
+                operation_timeout=instellingen.outbox_timeout_s,
+            )
+            adressering = EdukoppelingAdressering(instellingen.broker_oin, oin, adres=endpoint)
+            client = zeep.Client(
+                str(self.wsdl),
+                settings=zeep.Settings(
+                    strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True
+                ),
+                transport=transport,
+                wsse=EdukoppelingWsse(self.ondertekenaar, self.vertrouwen, verwacht_oin=oin),
+                plugins=[adressering],
+            )
+            self._clients[sleutel] = (client.create_service(BINDING, endpoint), adressering, transport)
+        return self._clients[sleutel]
+
+
+def _wachttijd(pogingen: int, instellingen) -> float:
+    """Exponential backoff with full jitter around the middle: basis × 2^(n−1), capped, × 0.5–1.5."""
+    basis = min(instellingen.outbox_max_wacht_s, instellingen.outbox_basis_s * 2 ** (pogingen - 1))
+    return basis * random.uniform(0.5, 1.5)
+
+
+def _bundel(bestanden) -> Path:
+    """requests wants one CA file: the trust store's certificates in one temporary PEM file."""
+    bundel = tempfile.NamedTemporaryFile(prefix="vva-ca-", suffix=".pem", delete=False)
+    with bundel:
+        for pad in bestanden:
+            bundel.write(Path(pad).read_bytes())
+    return Path(bundel.name)

@@ -1,0 +1,132 @@
+"""``vva outbox …`` for operators of the push queue, and ``vva receiver serve`` (reference receiver)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from datetime import UTC, datetime
+
+import click
+from sqlalchemy import delete, func, select
+
+from broker.db import models
+from broker.db.migrate import upgrade
+from broker.outbound.outbox import BEZIG, DOOD, WACHTEND
+
+
+@click.group()
+def outbox() -> None:
+    """The push queue: deliver, inspect, retry, purge."""
+
+
+@outbox.command("run")
+@click.option("--workers", default=1, show_default=True, type=int, help="Parallel workers (PostgreSQL only).")
+@click.option(
+    "--until-empty", "tot_leeg", is_flag=True, help="Stop when nothing is waiting (tests, catch-up)."
+)
+@click.pass_obj
+def run(omgeving, workers: int, tot_leeg: bool) -> None:
+    """Deliver queued pushes until stopped (SIGTERM/SIGINT) or, with --until-empty, until done."""
+    upgrade(omgeving.engine)
+    if workers > 1 and omgeving.engine.dialect.name != "postgresql":
+        click.echo("SQLite has one writer and no SKIP LOCKED: running one worker", err=True)
+        workers = 1
+    omgeving.sluit()  # each worker opens its own connections after the fork
+    if workers == 1:
+        _werker(omgeving, tot_leeg)
+        return
+    processen = [multiprocessing.Process(target=_werker, args=(omgeving, tot_leeg)) for _ in range(workers)]
+    for proces in processen:
+        proces.start()
+    for proces in processen:
+        proces.join()
+
+
+def _werker(omgeving, tot_leeg: bool) -> None:
+    from broker.outbound.bezorger import Bezorger
+
+    gestopt = []
+    signal.signal(signal.SIGTERM, lambda *_: gestopt.append(True))
+    Bezorger(omgeving).draai(tot_leeg=tot_leeg, stop=lambda: bool(gestopt))
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice([WACHTEND, BEZIG, "afgeleverd", DOOD]), help="Only this status.")
+@click.option("--limit", default=50, show_default=True, type=int)
+@click.pass_obj
+def lijst(omgeving, status: str | None, limit: int) -> None:
+    """Counts per status and receiver, then the oldest messages (no pupil data is shown)."""
+    U = models.UitgaandBericht
+    with omgeving.sessions() as session:
+        for ontvanger, st, aantal in session.execute(
+            select(U.ontvanger_oin, U.status, func.count())
+            .group_by(U.ontvanger_oin, U.status)
+            .order_by(U.ontvanger_oin)
+        ):
+            click.echo(f"{ontvanger}  {st:<10} {aantal}")
+        vraag = select(U).order_by(U.id).limit(limit)
+        if status:
+            vraag = vraag.where(U.status == status)
+        for rij in session.scalars(vraag):
+            click.echo(
+                f"#{rij.id} {rij.ontvanger_oin} {rij.operatie} {rij.status} pogingen={rij.pogingen} "
+                f"volgende={rij.volgende_poging_op:%Y-%m-%d %H:%M:%S} {rij.laatste_fout or ''}".rstrip()
+            )
+
+
+@outbox.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all-dead", "alle", is_flag=True, help="Every dead-lettered message.")
+@click.pass_obj
+def retry(omgeving, ids: tuple[int, ...], alle: bool) -> None:
+    """Put dead-lettered messages back in the queue, due now, with a fresh attempt count."""
+    U = models.UitgaandBericht
+    with omgeving.sessions.begin() as session:
+        vraag = select(U).where(U.status == DOOD)
+        if not alle:
+            vraag = vraag.where(U.id.in_(ids))
+        rijen = list(session.scalars(vraag))
+        for rij in rijen:
+            rij.status, rij.pogingen, rij.volgende_poging_op = WACHTEND, 0, datetime.now(UTC)
+    click.echo(f"{len(rijen)} message(s) queued again")
+
+
+@outbox.command("purge-dead")
+@click.option("--yes", is_flag=True, help="Do not ask.")
+@click.pass_obj
+def purge_dead(omgeving, yes: bool) -> None:
+    """Delete dead-lettered messages (their attempts stay in the message log)."""
+    U = models.UitgaandBericht
+    with omgeving.sessions.begin() as session:
+        aantal = session.scalar(select(func.count()).where(U.status == DOOD))
+        if aantal and not yes:
+            click.confirm(f"Delete {aantal} dead message(s)?", abort=True)
+        session.execute(delete(U).where(U.status == DOOD))
+    click.echo(f"{aantal} dead message(s) deleted")
+
+
+@click.group()
+def receiver() -> None:
+    """The reference receiver of pushes (the contract in wsdl/vva-ontvanger-v1.wsdl)."""
+
+
+@receiver.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+@click.option("--fail", "storingen", default="", help="Fail the first requests, e.g. 503,timeout,DK0051.")
+@click.option("--timeout-s", default=15.0, show_default=True, type=float, help="How long 'timeout' stalls.")
+@click.pass_obj
+def receiver_serve(omgeving, host: str, port: int, storingen: str, timeout_s: float) -> None:
+    """Serve the receiver contract with the full inbound gate (its own database and keys from --config)."""
+    from broker.outbound.ontvanger import STORINGEN, maak_ontvanger
+    from broker.web.server import serveer
+
+    lijst_ = [s for s in storingen.split(",") if s]
+    if any(s not in STORINGEN for s in lijst_):
+        raise click.BadParameter(f"each failure is one of {', '.join(STORINGEN)}", param_hint="--fail")
+    upgrade(omgeving.engine)
+    omgeving.sluit()
+    click.echo(f"WSDL ontvanger http://{host}:{port}/vva/ontvanger/v1?wsdl")
+    serveer(
+        omgeving, host, port, workers=1, threads=4, maak_app=lambda om: maak_ontvanger(om, lijst_, timeout_s)
+    )

@@ -1,0 +1,52 @@
+"""The reference receiver: ``vva receiver serve`` implements ``wsdl/vva-ontvanger-v1.wsdl`` with the
+broker's full inbound gate, so a regional system or LAS vendor sees exactly what it will be sent.
+
+It accepts pushes only from the facility's OINs (``ontvanger_afzenders``), keeps every one in its
+message log and answers a redelivery (same MessageID, same Body) from its MessageID memory, so a
+retried push is never processed twice. ``storingen`` makes it misbehave on purpose for the first
+requests — "503", "timeout" (no answer within the sender's timeout) or "DK0051" (a signed fault) —
+to show and test how the broker retries.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from broker.bootstrap import Omgeving
+from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
+from broker.edukoppeling.faults import EdukoppelingFout
+from broker.web.app import Broker
+
+STORINGEN = ("503", "timeout", "DK0051")
+
+
+class _Storingen:
+    """WSGI middleware: the first POSTs fail in the given ways, then everything passes through."""
+
+    def __init__(self, app: Broker, storingen: list[str], timeout_s: float) -> None:
+        self.app, self.storingen, self.timeout_s = app, list(storingen), timeout_s
+        self._slot = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self._slot:
+            storing = (
+                self.storingen.pop(0) if environ.get("REQUEST_METHOD") == "POST" and self.storingen else None
+            )
+        if storing == "503":
+            environ["wsgi.input"].read()
+            start_response(
+                "503 Service Unavailable", [("Content-Type", "text/plain"), ("Content-Length", "12")]
+            )
+            return [b"even niet.\r\n"]
+        if storing == "timeout":
+            time.sleep(self.timeout_s)
+        if storing == "DK0051":
+            environ["vva.storing"] = EdukoppelingFout("Server.DK0051", "deliberate failure (storingen)")
+        return self.app(environ, start_response)
+
+
+def maak_ontvanger(omgeving: Omgeving, storingen: list[str] = (), timeout_s: float = 15.0):
+    """The receiver WSGI app for ``omgeving`` (its own database, keys and OIN in ``broker_oins``)."""
+    app = Broker(omgeving, Contract(sleutels=ONTVANGER_DIENSTEN))
+    return _Storingen(app, list(storingen), timeout_s) if storingen else app

@@ -1,0 +1,320 @@
+"""Who receives a push when a pupil changes (broker.domain.routering)."""
+
+from datetime import date
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from broker.domain.identifiers import oin_voor_brin
+from broker.domain.routering import Push, ontvangers
+from broker.domain.status import AanmeldStatus, MboGangerStatus
+from broker.domain.visibility import (
+    AanmeldingFeit,
+    LeerlingBeeld,
+    LeerlingFeiten,
+    Partij,
+    PartijSoort,
+    beeld_voor,
+)
+
+S = AanmeldStatus
+
+# RMC regions of the demo gemeenten (broker/refdata/demo): Groningen 3, Amsterdam 21, Rotterdam 29.
+WOON_RMC = {"0014": "3", "0363": "21", "0599": "29"}
+
+VO_BRIN = "10VO"
+ANDERE_VO_BRIN = "11VO"
+MBO_A = "20MA"
+MBO_B = "21MB"
+MBO_C = "22MC"
+
+VO_SCHOOL = Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins={VO_BRIN})
+ANDERE_VO_SCHOOL = Partij(oin_voor_brin(ANDERE_VO_BRIN), PartijSoort.VO_SCHOOL, brins={ANDERE_VO_BRIN})
+MBO_INSTELLING_A = Partij(oin_voor_brin(MBO_A), PartijSoort.MBO_INSTELLING, brins={MBO_A})
+MBO_INSTELLING_C = Partij(oin_voor_brin(MBO_C), PartijSoort.MBO_INSTELLING, brins={MBO_C})
+AMSTERDAM = Partij("00000001002564440000", PartijSoort.GEMEENTE, gemeentecodes={"0363"})
+ROTTERDAM = Partij("00000001002306608000", PartijSoort.GEMEENTE, gemeentecodes={"0599"})
+REGIO_RIJNMOND = Partij("00000003290000000000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios={"29"})
+REGIO_AMSTERDAM = Partij("00000003210000000000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios={"21"})
+# Stored with a leading zero ("03"); it must still match a pupil of region 3.
+REGIO_GRONINGEN = Partij("00000003030000000000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios={"03"})
+LEVERANCIER = Partij(
+    "00000003222222220000",
+    PartijSoort.LEVERANCIER,
+    brins={VO_BRIN, MBO_A},
+    gemeentecodes={"0363", "0599"},
+    rmc_regios={"21", "29"},
+)
+
+IN_SCOPE = [VO_SCHOOL, REGIO_RIJNMOND, REGIO_AMSTERDAM, AMSTERDAM, MBO_INSTELLING_A]
+BUITEN_SCOPE = [ANDERE_VO_SCHOOL, ROTTERDAM, REGIO_GRONINGEN, MBO_INSTELLING_C, LEVERANCIER]
+ALLE_PARTIJEN = [
+    VO_SCHOOL,
+    ANDERE_VO_SCHOOL,
+    REGIO_RIJNMOND,
+    REGIO_AMSTERDAM,
+    REGIO_GRONINGEN,
+    AMSTERDAM,
+    ROTTERDAM,
+    MBO_INSTELLING_A,
+    MBO_INSTELLING_C,
+    LEVERANCIER,
+]
+
+AANGEMELD_A = AanmeldingFeit(MBO_A, S.AANGEMELD, date(2027, 3, 1), crebo="25187")
+AANGEMELD_B = AanmeldingFeit(MBO_B, S.AANGEMELD, date(2027, 3, 10))
+GEACCEPTEERD_B = AanmeldingFeit(MBO_B, S.GEACCEPTEERD, date(2027, 4, 2))
+GEWEIGERD_B = AanmeldingFeit(MBO_B, S.GEWEIGERD, date(2027, 4, 2))
+
+
+def leerling(aanmeldingen=(AANGEMELD_A, AANGEMELD_B), **overschrijf):
+    """Pupil of VO school 10VO in Rotterdam (RMC 29), living in Amsterdam (0363, RMC 21)."""
+    velden = dict(
+        brin_vo=VO_BRIN,
+        vo_rmc_regio="29",
+        gemeentecode="0363",
+        woon_rmc_regio="21",
+        mbo_ganger_status=MboGangerStatus.ACTIEF,
+        aanmeldingen=aanmeldingen,
+    )
+    velden.update(overschrijf)
+    return LeerlingFeiten(**velden)
+
+
+def ontvangende_partijen(pushes):
+    return [push.partij for push in pushes]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Who receives
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_partijen_in_scope_ontvangen_in_opgegeven_volgorde():
+    assert ontvangende_partijen(ontvangers(leerling(), ALLE_PARTIJEN)) == [
+        VO_SCHOOL,
+        REGIO_RIJNMOND,
+        REGIO_AMSTERDAM,
+        AMSTERDAM,
+        MBO_INSTELLING_A,
+    ]
+
+
+def test_partijen_buiten_scope_ontvangen_niets():
+    assert ontvangers(leerling(), BUITEN_SCOPE) == []
+
+
+def test_gemeente_van_de_school_is_niet_de_woongemeente_en_ontvangt_niets():
+    # The school is in Rotterdam, the pupil lives in Amsterdam: only Amsterdam is responsible.
+    assert ontvangers(leerling(), [ROTTERDAM]) == []
+
+
+def test_leverancier_ontvangt_nooit_ook_niet_met_alle_codes():
+    assert ontvangers(leerling(), [LEVERANCIER]) == []
+
+
+def test_regio_met_voorloopnul_ontvangt_leerling_uit_die_regio():
+    groninger = leerling(gemeentecode="0014", woon_rmc_regio="3")
+    pushes = ontvangers(groninger, [REGIO_GRONINGEN, REGIO_AMSTERDAM])
+    assert ontvangende_partijen(pushes) == [REGIO_GRONINGEN]
+
+
+def test_elke_partij_hooguit_een_keer():
+    pushes = ontvangers(leerling(), [VO_SCHOOL, AMSTERDAM, VO_SCHOOL, AMSTERDAM])
+    assert ontvangende_partijen(pushes) == [VO_SCHOOL, AMSTERDAM]
+
+
+def test_geen_partijen_geen_pushes():
+    assert ontvangers(leerling(), []) == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What they receive
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_push_inhoud_is_precies_het_beeld_van_de_partij():
+    feiten = leerling()
+    for push in ontvangers(feiten, IN_SCOPE):
+        assert push == Push(push.partij, beeld_voor(push.partij, feiten))
+
+
+def test_mbo_instelling_krijgt_alleen_eigen_aanmelding_en_elders_ja_nee():
+    [push] = ontvangers(leerling(), [MBO_INSTELLING_A])
+    assert push.beeld == LeerlingBeeld(
+        brin_vo=None,
+        gemeentecode=None,
+        mbo_ganger_status=None,
+        aanmeldingen=(AANGEMELD_A,),
+        elders_aangemeld=True,
+    )
+
+
+def test_vo_school_krijgt_geen_woonplaats():
+    [push] = ontvangers(leerling(), [VO_SCHOOL])
+    assert push.beeld.brin_vo == VO_BRIN
+    assert push.beeld.gemeentecode is None
+    assert [a.brin_mbo for a in push.beeld.aanmeldingen] == [MBO_A, MBO_B]
+
+
+def test_woongemeente_krijgt_gemeentecode():
+    [push] = ontvangers(leerling(), [AMSTERDAM])
+    assert push.beeld.gemeentecode == "0363"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Changes: only what changed for the party, never to a party that lost sight of the pupil
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_ongewijzigd_beeld_wordt_niet_gepusht():
+    voor = leerling()
+    assert ontvangers(voor, ALLE_PARTIJEN, vorige=voor) == []
+
+
+def test_mbo_instelling_hoort_niet_van_wijziging_elders_die_haar_beeld_niet_raakt():
+    # 21MB goes from aangemeld to geaccepteerd: still active elsewhere, 20MA's own registration unchanged.
+    voor = leerling()
+    na = leerling(aanmeldingen=(AANGEMELD_A, GEACCEPTEERD_B))
+    pushes = ontvangers(na, ALLE_PARTIJEN, vorige=voor)
+    assert ontvangende_partijen(pushes) == [VO_SCHOOL, REGIO_RIJNMOND, REGIO_AMSTERDAM, AMSTERDAM]
+
+
+def test_mbo_instelling_hoort_wel_dat_elders_aangemeld_vervalt():
+    voor = leerling()
+    na = leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B))
+    [push] = ontvangers(na, [MBO_INSTELLING_A], vorige=voor)
+    assert push.beeld.elders_aangemeld is False
+    assert push.beeld.aanmeldingen == (AANGEMELD_A,)
+
+
+def test_partij_die_het_zicht_verliest_krijgt_niets_ook_geen_afmelding():
+    # The pupil moves from Amsterdam to Rotterdam (RMC 29, the school's region anyway).
+    voor = leerling()
+    na = leerling(gemeentecode="0599", woon_rmc_regio="29")
+    pushes = ontvangers(na, [AMSTERDAM, REGIO_AMSTERDAM, ROTTERDAM], vorige=voor)
+    assert ontvangende_partijen(pushes) == [ROTTERDAM]
+
+
+def test_nieuwe_instelling_krijgt_het_volledige_beeld():
+    voor = leerling(aanmeldingen=(AANGEMELD_B,))
+    na = leerling()
+    [push] = ontvangers(na, [MBO_INSTELLING_A], vorige=voor)
+    assert push.beeld.aanmeldingen == (AANGEMELD_A,)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Property: every receiver is in scope, and nobody in scope is forgotten (independent oracle)
+# ---------------------------------------------------------------------------------------------------------
+
+VO_BRINS = ["10VO", "11VO"]
+MBO_BRINS = ["20MA", "21MB", "22MC"]
+RMC_SCHRIJFWIJZEN = {"1": ["1", "01"], "3": ["3", "03"], "21": ["21"], "29": ["29"]}
+
+
+def rmc_code():
+    """An RMC region from the small universe, possibly written with a leading zero."""
+    return st.sampled_from(sorted(RMC_SCHRIJFWIJZEN)).flatmap(lambda r: st.sampled_from(RMC_SCHRIJFWIJZEN[r]))
+
+
+@st.composite
+def partijen(draw):
+    """Random parties of every kind with random subsets of the code universe; some listed twice."""
+    aantal = draw(st.integers(min_value=0, max_value=8))
+    lijst = [
+        Partij(
+            oin=f"0000000300000000{nummer:04d}",
+            soort=draw(st.sampled_from(list(PartijSoort))),
+            brins=draw(st.frozensets(st.sampled_from(VO_BRINS + MBO_BRINS))),
+            gemeentecodes=draw(st.frozensets(st.sampled_from(sorted(WOON_RMC)))),
+            rmc_regios=draw(st.frozensets(rmc_code(), max_size=3)),
+        )
+        for nummer in range(aantal)
+    ]
+    herhaald = draw(st.lists(st.sampled_from(lijst), max_size=2)) if lijst else []
+    return lijst + herhaald
+
+
+aanmeldingen = st.lists(
+    st.builds(
+        AanmeldingFeit,
+        brin_mbo=st.sampled_from(MBO_BRINS),
+        status=st.sampled_from(list(AanmeldStatus)),
+        datum=st.dates(min_value=date(2026, 10, 1), max_value=date(2027, 9, 30)),
+        crebo=st.none() | st.sampled_from(["25187", "23089"]),
+    ),
+    max_size=4,
+)
+
+
+@st.composite
+def leerlingen(draw):
+    """A random pupil whose woon_rmc_regio is consistent with the gemeente (WOON_RMC)."""
+    brin_vo = draw(st.none() | st.sampled_from(VO_BRINS))
+    gemeentecode = draw(st.none() | st.sampled_from(sorted(WOON_RMC)))
+    return LeerlingFeiten(
+        brin_vo=brin_vo,
+        vo_rmc_regio=None if brin_vo is None else draw(rmc_code()),
+        gemeentecode=gemeentecode,
+        woon_rmc_regio=None if gemeentecode is None else WOON_RMC[gemeentecode],
+        mbo_ganger_status=None if brin_vo is None else draw(st.sampled_from(list(MboGangerStatus))),
+        aanmeldingen=draw(aanmeldingen),
+    )
+
+
+def _regio_nummer(code):
+    return None if code is None else int(code)
+
+
+def oracle_in_scope(partij, feiten):
+    """Independent restatement of the routing rule (not calling mag_zien)."""
+    aanmelding_bij_partij = any(a.brin_mbo in partij.brins for a in feiten.aanmeldingen)
+    if partij.soort == "vo-school":
+        return feiten.brin_vo in partij.brins
+    if partij.soort == "mbo-instelling":
+        return aanmelding_bij_partij
+    if partij.soort == "gemeente":
+        return feiten.gemeentecode in partij.gemeentecodes
+    if partij.soort == "regionaal-systeem":
+        regios = {int(code) for code in partij.rmc_regios}
+        leerling_regios = {_regio_nummer(feiten.vo_rmc_regio), _regio_nummer(feiten.woon_rmc_regio)}
+        return bool(regios & leerling_regios) or aanmelding_bij_partij
+    return False  # leverancier
+
+
+def _controleer_inhoud(push):
+    beeld, partij = push.beeld, push.partij
+    if partij.soort == "mbo-instelling":
+        assert beeld.brin_vo is None and beeld.gemeentecode is None
+        assert all(a.brin_mbo in partij.brins for a in beeld.aanmeldingen)
+    if partij.soort != "gemeente":
+        assert beeld.gemeentecode is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(partijen(), leerlingen())
+def test_ontvangers_precies_de_partijen_in_scope(partijlijst, feiten):
+    pushes = ontvangers(feiten, partijlijst)
+    ontvangen = ontvangende_partijen(pushes)
+    verwacht = list(dict.fromkeys(p for p in partijlijst if oracle_in_scope(p, feiten)))
+    assert ontvangen == verwacht
+    for push in pushes:
+        _controleer_inhoud(push)
+
+
+@settings(max_examples=300, deadline=None)
+@given(partijen(), leerlingen(), leerlingen())
+def test_met_vorige_alleen_in_scope_en_alleen_gewijzigd(partijlijst, voor, na):
+    pushes = ontvangers(na, partijlijst, vorige=voor)
+    for push in pushes:
+        assert oracle_in_scope(push.partij, na)
+        _controleer_inhoud(push)
+    ontvangen = set(ontvangende_partijen(pushes))
+    for partij in partijlijst:
+        if not oracle_in_scope(partij, na):
+            assert partij not in ontvangen  # lost or never had sight: nothing, not even a notice
+        elif not oracle_in_scope(partij, voor):
+            assert partij in ontvangen  # a party that newly sees the pupil is never forgotten
+        else:
+            gewijzigd = beeld_voor(partij, voor) != beeld_voor(partij, na)
+            assert (partij in ontvangen) == gewijzigd

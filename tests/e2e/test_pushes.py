@@ -1,0 +1,257 @@
+"""Pushes end to end: the broker's outbox delivers to a real reference receiver on 127.0.0.1.
+
+The receiver is the demo regional system (RMC region 21), which gets every change of a pupil of
+school 99XA (Amsterdam, region 21) — signed both ways, retried through failures, never twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+from sqlalchemy import create_engine, text
+
+from broker.bootstrap import Omgeving
+from broker.cli import main
+from broker.config import load_settings
+from broker.outbound.bezorger import Bezorger
+from tests.conftest import _postgres_bereikbaar, postgres_schema, vereis_postgres
+from tests.e2e.zeepclient import client
+from tests.helpers import broker_proces, bsn, schrijf_config, vrije_poort
+
+REGIO = "00000099000000000042"
+SCHOOL_A = "0000000700099XA00000"
+MBO_X = "0000000700099XB00000"
+OUTBOX = "outbox_basis_s = 0.2\noutbox_max_wacht_s = 1.0\noutbox_timeout_s = 2.0\noutbox_bezig_s = 3.0\noutbox_max_pogingen = 12\n"
+
+
+@dataclass
+class Keten:
+    broker_config: Path
+    broker_url: str
+    pki: Path
+    ontvanger_db: str
+
+    def ontvangen(self) -> list[int]:
+        """wijzigingId of every push the receiver processed (not answered from memory), in order."""
+        engine = create_engine(self.ontvanger_db)
+        try:
+            with engine.connect() as verbinding:
+                rijen = verbinding.execute(
+                    text(
+                        "SELECT inhoud FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt' ORDER BY id"
+                    )
+                ).scalars()
+                return [
+                    int(etree.fromstring(bytes(r)).findtext(".//{urn:nl:vva:aanmelden:v1}wijzigingId"))
+                    for r in rijen
+                ]
+        finally:
+            engine.dispose()
+
+    def wachtrij(self, status: str) -> int:
+        engine = create_engine(load_settings(self.broker_config).database_url)
+        try:
+            with engine.connect() as verbinding:
+                return verbinding.execute(
+                    text("SELECT count(*) FROM uitgaand_bericht WHERE status = :s"), {"s": status}
+                ).scalar()
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def _ontvanger(map: Path, pki: Path, storingen: str = ""):
+    map.mkdir(parents=True, exist_ok=True)
+    db = f"sqlite:///{map / 'ontvanger.sqlite3'}"
+    extra = (
+        f'broker_oins = ["{REGIO}"]\nonderteken_sleutel = "{pki / (REGIO + ".key.pem")}"\n'
+        f'onderteken_certificaat = "{pki / (REGIO + ".cert.pem")}"\n'
+    )
+    config = schrijf_config(map, db, profiel="2W-be-S", extra=extra)
+    config.write_text(config.read_text().replace(f'pki_map = "{map / "pki"}"', f'pki_map = "{pki}"'))
+    from broker.privacy.sleutels import maak_sleutelbestand
+
+    maak_sleutelbestand(map / "sleutels.json")
+    poort = vrije_poort()
+    logbestand = (map / "ontvanger.log").open("wb")
+    argumenten = [
+        sys.executable,
+        "-m",
+        "broker",
+        "receiver",
+        "serve",
+        "--port",
+        str(poort),
+        "--timeout-s",
+        "4",
+    ]
+    if storingen:
+        argumenten += ["--fail", storingen]
+    proces = subprocess.Popen(
+        argumenten, env={**os.environ, "VVA_CONFIG": str(config)}, stdout=logbestand, stderr=subprocess.STDOUT
+    )
+    try:
+        for _ in range(100):
+            try:
+                import urllib.request
+
+                urllib.request.urlopen(f"http://127.0.0.1:{poort}/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{poort}/vva/ontvanger/v1", db
+    finally:
+        proces.terminate()
+        proces.wait(timeout=15)
+        logbestand.close()
+
+
+@contextmanager
+def keten_op(database_url: str, tmp_path: Path, storingen: str = ""):
+    broker_map = tmp_path / "broker"
+    broker_map.mkdir()
+    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra=OUTBOX)
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    pki = broker_map / "pki"
+    with _ontvanger(tmp_path / "ontvanger", pki, storingen) as (endpoint, ontvanger_db):
+        resultaat = CliRunner().invoke(
+            main,
+            [
+                "--config",
+                str(config),
+                "party",
+                "add",
+                "--oin",
+                REGIO,
+                "--soort",
+                "regionaal-systeem",
+                "--naam",
+                "Regionaal systeem Amsterdam (FICTIEF)",
+                "--rmc",
+                "21",
+                "--brin",
+                "99XB",
+                "--endpoint",
+                endpoint,
+                "--replace",
+            ],
+        )
+        assert resultaat.exit_code == 0, resultaat.output
+        with broker_proces(config) as url:
+            yield Keten(config, url, pki, ontvanger_db)
+
+
+def _bezorger(keten: Keten) -> Bezorger:
+    return Bezorger(Omgeving(load_settings(keten.broker_config)))
+
+
+def leerlingen(aantal: int, begin: int = 30000000) -> list[dict]:
+    nummers, kandidaat = [], begin
+    while len(nummers) < aantal:
+        kandidaat += 1
+        try:
+            nummers.append(bsn(str(kandidaat)))
+        except ValueError:
+            continue
+    return [
+        {
+            "volgnummer": i,
+            "bsn": n,
+            "brinVo": "99XA",
+            "postcode": "1011AB",
+            "woongemeente": "0363",
+            "mutatie": "toevoegen",
+        }
+        for i, n in enumerate(nummers, start=1)
+    ]
+
+
+def test_bezorging_door_storingen_heen_precies_een_keer_en_op_volgorde(database_url, tmp_path):
+    with keten_op(database_url, tmp_path, storingen="503,timeout,DK0051") as keten:
+        demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+        school = client(demo, "vo", SCHOOL_A)
+        (p1,) = leerlingen(1)
+        assert school.service.aanleverenLeerlingen(leerling=[p1]).aantalVerwerkt == 1
+        # A later change of the same pupil, queued while the first push is still failing.
+        mbo = client(demo, "mbo", MBO_X)
+        aanmelding = {
+            "volgnummer": 1,
+            "bsn": p1["bsn"],
+            "brinMbo": "99XB",
+            "status": "aangemeld",
+            "datum": "2026-11-01",
+        }
+        assert mbo.service.aanleverenAanmeldingen(aanmelding=[aanmelding]).aantalVerwerkt == 1
+        assert keten.wachtrij("wachtend") == 2
+        _bezorger(keten).draai(tot_leeg=True)
+        time.sleep(4.5)  # the receiver's stalled ("timeout") request finishes in the background
+        ontvangen = keten.ontvangen()
+        assert len(ontvangen) == 2 and ontvangen == sorted(ontvangen)  # once each, the first first
+        assert keten.wachtrij("afgeleverd") == 2
+
+
+def test_sigkill_midden_in_200_bezorgingen(database_url, tmp_path):
+    with keten_op(database_url, tmp_path) as keten:
+        demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+        assert (
+            client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(200)).aantalVerwerkt
+            == 200
+        )
+        assert keten.wachtrij("wachtend") == 200
+        env = {**os.environ, "VVA_CONFIG": str(keten.broker_config)}
+        werker = subprocess.Popen([sys.executable, "-m", "broker", "outbox", "run"], env=env)
+        for _ in range(300):
+            if len(keten.ontvangen()) >= 40:
+                break
+            time.sleep(0.1)
+        os.kill(werker.pid, signal.SIGKILL)
+        werker.wait()
+        assert 0 < len(keten.ontvangen()) < 200
+        subprocess.run(
+            [sys.executable, "-m", "broker", "outbox", "run", "--until-empty"],
+            env=env,
+            check=True,
+            timeout=300,
+        )
+        ontvangen = keten.ontvangen()
+        assert len(ontvangen) == 200 and len(set(ontvangen)) == 200
+        assert keten.wachtrij("afgeleverd") == 200
+
+
+@pytest.fixture
+def postgres_url():
+    vereis_postgres(_postgres_bereikbaar())
+    with ExitStack() as stapel:
+        yield stapel.enter_context(postgres_schema())
+
+
+@pytest.mark.postgres
+def test_vier_werkers_op_postgresql_1000_zonder_dubbel_of_verlies(postgres_url, tmp_path):
+    with keten_op(postgres_url, tmp_path) as keten:
+        demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+        assert (
+            client(demo, "vo", SCHOOL_A)
+            .service.aanleverenLeerlingen(leerling=leerlingen(1000))
+            .aantalVerwerkt
+            == 1000
+        )
+        env = {**os.environ, "VVA_CONFIG": str(keten.broker_config)}
+        subprocess.run(
+            [sys.executable, "-m", "broker", "outbox", "run", "--workers", "4", "--until-empty"],
+            env=env,
+            check=True,
+            timeout=600,
+        )
+        ontvangen = keten.ontvangen()
+        assert len(ontvangen) == 1000 and len(set(ontvangen)) == 1000
+        assert keten.wachtrij("afgeleverd") == 1000
