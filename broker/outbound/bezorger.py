@@ -160,7 +160,15 @@ class Bezorger:
     # --- one delivery ------------------------------------------------------------------------------
 
     def lever(self, taak: Taak) -> None:
-        """Send ``taak`` once and record the outcome (delivered, retry later, or dead)."""
+        """Send ``taak`` once and record the outcome (delivered, retry later, or dead). Never raises:
+        whatever goes wrong with one message is recorded on it, so one bad message cannot stop a worker."""
+        try:
+            self._lever(taak)
+        except Exception as exc:  # noqa: BLE001 — recorded, retried, dead-lettered in the end
+            log.error("delivery of outbox message %s failed: %s", taak.id, type(exc).__name__)
+            self._leg_vast(taak, _VastleggendeTransport(), f"internal {type(exc).__name__}", False)
+
+    def _lever(self, taak: Taak) -> None:
         service, adressering, transport = self._client(taak.endpoint, taak.ontvanger_oin)
         adressering.message_id = taak.message_id
         inhoud = etree.fromstring(self.omgeving.sleutelbos.ontsleutel_data(taak.inhoud))
@@ -224,6 +232,7 @@ class Bezorger:
             instellingen = self.omgeving.settings
             sessie = requests.Session()
             sessie.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides verify
+            sessie.max_redirects = 0  # a receiver never sends a push elsewhere (no SSRF by redirect)
             sessie.verify = str(self._ca_bundel)
             sessie.cert = (str(instellingen.broker_certificaat), str(instellingen.broker_sleutel))
             transport = _VastleggendeTransport(
