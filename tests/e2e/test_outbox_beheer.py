@@ -8,7 +8,7 @@ from broker.bootstrap import Omgeving
 from broker.cli import main
 from broker.config import load_settings
 from broker.outbound.bezorger import Bezorger
-from tests.e2e.test_pushes import REGIO, SCHOOL_A, leerlingen
+from tests.e2e.test_pushes import REGIO, SCHOOL_A, leerlingen, registreer_endpoint
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_proces, schrijf_config, vrije_poort
 
@@ -19,24 +19,7 @@ def test_dode_berichten_tonen_opnieuw_proberen_en_opruimen(database_url, tmp_pat
     cli = CliRunner()
     assert cli.invoke(main, ["--config", str(config), "init"]).exit_code == 0
     dicht = f"http://127.0.0.1:{vrije_poort()}/vva/ontvanger/v1"  # nobody listens here
-    toevoegen = [
-        "party",
-        "add",
-        "--oin",
-        REGIO,
-        "--soort",
-        "regionaal-systeem",
-        "--naam",
-        "R",
-        "--rmc",
-        "21",
-        "--brin",
-        "99XB",
-        "--endpoint",
-        dicht,
-        "--replace",
-    ]
-    assert cli.invoke(main, ["--config", str(config), *toevoegen]).exit_code == 0
+    registreer_endpoint(config, dicht)
     with broker_proces(config) as url:
         demo = type("Demo", (), {"url": url, "pki": tmp_path / "pki"})
         assert (

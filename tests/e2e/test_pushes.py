@@ -116,6 +116,23 @@ def _ontvanger(map: Path, pki: Path, storingen: str = ""):
         logbestand.close()
 
 
+def registreer_endpoint(config: Path, endpoint: str) -> None:
+    """Give the demo regional system (RMC 21, institution 99XB) a push endpoint."""
+    opdracht = [
+        "party",
+        "add",
+        "--oin",
+        REGIO,
+        "--soort",
+        "regionaal-systeem",
+        "--naam",
+        "Regionaal systeem (FICTIEF)",
+    ]
+    opdracht += ["--rmc", "21", "--brin", "99XB", "--endpoint", endpoint, "--replace"]
+    resultaat = CliRunner().invoke(main, ["--config", str(config), *opdracht])
+    assert resultaat.exit_code == 0, resultaat.output
+
+
 @contextmanager
 def keten_op(database_url: str, tmp_path: Path, storingen: str = ""):
     broker_map = tmp_path / "broker"
@@ -124,29 +141,7 @@ def keten_op(database_url: str, tmp_path: Path, storingen: str = ""):
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_map / "pki"
     with _ontvanger(tmp_path / "ontvanger", pki, storingen) as (endpoint, ontvanger_db):
-        resultaat = CliRunner().invoke(
-            main,
-            [
-                "--config",
-                str(config),
-                "party",
-                "add",
-                "--oin",
-                REGIO,
-                "--soort",
-                "regionaal-systeem",
-                "--naam",
-                "Regionaal systeem Amsterdam (FICTIEF)",
-                "--rmc",
-                "21",
-                "--brin",
-                "99XB",
-                "--endpoint",
-                endpoint,
-                "--replace",
-            ],
-        )
-        assert resultaat.exit_code == 0, resultaat.output
+        registreer_endpoint(config, endpoint)
         with broker_proces(config) as url:
             yield Keten(config, url, pki, ontvanger_db)
 
