@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.db.models import Bericht
+from broker.privacy.sleutels import Sleutelbos
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,26 @@ def _vul(bericht: Bericht, kop: Kop) -> None:
         setattr(bericht, veld, _past(waarde, getattr(Bericht, veld)))
 
 
-def log_ontvangen(sessions: sessionmaker[Session], raw: bytes, dienst: str | None) -> int:
-    """Persist the raw request (uitkomst ``ontvangen``) and return its id; commits at once."""
+def lees_inhoud(bericht: Bericht, sleutelbos: Sleutelbos) -> bytes:
+    """The raw bytes of a logged message (decrypted; rows from before encryption are as stored)."""
+    return sleutelbos.ontsleutel_data(bericht.inhoud) if bericht.versleuteld else bericht.inhoud
+
+
+def log_ontvangen(
+    sessions: sessionmaker[Session], raw: bytes, dienst: str | None, sleutelbos: Sleutelbos
+) -> int:
+    """Persist the raw request (uitkomst ``ontvangen``), encrypted, and return its id; commits at once.
+
+    Messages carry BSNs: the bytes are kept whole (they are the evidence) but only as AES-GCM
+    ciphertext under the installation's key (AVG art. 32)."""
     with sessions.begin() as session:
         bericht = Bericht(
             richting="in",
             dienst=dienst,
             tijdstip=datetime.now(UTC),
             uitkomst="ontvangen",
-            inhoud=raw,
+            inhoud=sleutelbos.versleutel_data(raw),
+            versleuteld=True,
         )
         session.add(bericht)
         session.flush()
@@ -65,14 +77,24 @@ def leg_uitkomst_vast(
     bericht.reden = _past(reden, Bericht.reden)
 
 
-def log_verzonden(session: Session, raw: bytes, kop: Kop, uitkomst: str, http_status: int) -> int:
-    """Persist an outbound message (a response, a fault, later a push) in ``session``'s transaction."""
+def log_verzonden(
+    session: Session,
+    raw: bytes,
+    kop: Kop,
+    uitkomst: str,
+    http_status: int | None,
+    sleutelbos: Sleutelbos,
+    richting: str = "uit",
+) -> int:
+    """Persist a message the broker sent (a response, a fault, a push) — or, with ``richting="in"``, a
+    partner's answer to a push — encrypted, in ``session``'s transaction."""
     bericht = Bericht(
-        richting="uit",
+        richting=richting,
         tijdstip=datetime.now(UTC),
         uitkomst=uitkomst,
         http_status=http_status,
-        inhoud=raw,
+        inhoud=sleutelbos.versleutel_data(raw),
+        versleuteld=True,
     )
     _vul(bericht, kop)
     session.add(bericht)

@@ -20,8 +20,10 @@ from datetime import datetime
 from lxml import etree
 from sqlalchemy.orm import Session
 
+from broker.db.berichtenlog import lees_inhoud
 from broker.db.models import Bericht, OntvangenMessageId
 from broker.edukoppeling.faults import EdukoppelingFout
+from broker.privacy.sleutels import Sleutelbos
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def _sleutel(message_id: str) -> str:
     return kern.lower()
 
 
-def eerder_antwoord(session: Session, afdruk: Vingerafdruk) -> bytes | None:
+def eerder_antwoord(session: Session, afdruk: Vingerafdruk, sleutelbos: Sleutelbos) -> bytes | None:
     """The stored answer (raw envelope) when ``afdruk`` is a retry of an applied request, else None.
 
     Raises ``EdukoppelingFout`` Client.EK0031 for a byte-identical replay and Client.DK0011 for a
@@ -87,7 +89,7 @@ def eerder_antwoord(session: Session, afdruk: Vingerafdruk) -> bytes | None:
         )
     if (eerder.body_digest, eerder.certificaat_oin) != (afdruk.body_digest, afdruk.certificaat_oin):
         raise EdukoppelingFout("Client.DK0011", "wsa:InvalidAddressingHeader duplicate MessageID")
-    return session.get(Bericht, eerder.antwoord_id).inhoud
+    return lees_inhoud(session.get(Bericht, eerder.antwoord_id), sleutelbos)
 
 
 def onthoud(session: Session, afdruk: Vingerafdruk, antwoord_id: int, moment: datetime) -> None:

@@ -3,8 +3,8 @@
 In the exchange tables pupil numbers (BSN / onderwijsnummer) are never stored in clear text:
 ``sleutel_hash`` is a keyed hash (HMAC-SHA256) used for matching and ``nummer_versleuteld`` an AES-GCM
 ciphertext used only to give the number back to an entitled party (AVG art. 32; design.md "Parties
-and what they may see"). The raw messages in ``bericht.inhoud`` still hold them as sent; encrypting
-those at rest is the privacy issue's first step.
+and what they may see"). The raw messages in ``bericht.inhoud`` are encrypted the same way
+(``broker.db.berichtenlog``).
 Schema changes go through Alembic migrations in ``broker/db/migrations``.
 """
 
@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -278,7 +279,8 @@ class Bericht(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     uitkomst: Mapped[str] = mapped_column(String(40))  # ontvangen | verwerkt | faultcode
     reden: Mapped[str | None] = mapped_column(String(200))  # audit class, never payload values
-    inhoud: Mapped[bytes] = mapped_column(LargeBinary)
+    inhoud: Mapped[bytes] = mapped_column(LargeBinary)  # AES-GCM ciphertext when ``versleuteld``
+    versleuteld: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class OntvangenMessageId(Base):

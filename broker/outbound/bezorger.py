@@ -209,22 +209,20 @@ class Bezorger:
                 message_id=taak.message_id,
             )
             status = transport.laatste_antwoord[0] if transport.laatste_antwoord else None
-            log_verzonden(
-                session, transport.laatste_verzoek, kop, rij.status if fout is None else fout[:40], status
-            )
+            sleutelbos = self.omgeving.sleutelbos
+            uitkomst = rij.status if fout is None else fout[:40]
+            log_verzonden(session, transport.laatste_verzoek, kop, uitkomst, status, sleutelbos)
             if transport.laatste_antwoord:
-                antwoord = models.Bericht(
-                    richting="in",
+                antwoordkop = Kop(
                     dienst="ontvanger",
                     afzender_oin=taak.ontvanger_oin,
                     ontvanger_oin=instellingen.broker_oin,
                     relates_to=taak.message_id,
-                    tijdstip=nu,
-                    http_status=status,
-                    uitkomst="antwoord" if fout is None else fout[:40],
-                    inhoud=transport.laatste_antwoord[1],
                 )
-                session.add(antwoord)
+                uitkomst = "antwoord" if fout is None else fout[:40]
+                log_verzonden(
+                    session, transport.laatste_antwoord[1], antwoordkop, uitkomst, status, sleutelbos, "in"
+                )
 
     def _client(self, endpoint: str, oin: str):
         sleutel = (endpoint, oin)

@@ -122,7 +122,7 @@ class SoapPijplijn:
         raw = http.lees_body(environ, self.omgeving.settings.max_request_bytes)
         ondertekend = self.omgeving.settings.profiel_van(dienst.sleutel) == ONDERTEKEND
         try:
-            bericht_id = log_ontvangen(self.omgeving.sessions, raw, dienst.sleutel)
+            bericht_id = log_ontvangen(self.omgeving.sessions, raw, dienst.sleutel, self.omgeving.sleutelbos)
         except OperationalError as exc:
             # Nothing may happen to a message that could not be kept: refuse it, retryable (DK0051).
             log.error("message log unavailable: %s", veilige_trace(exc))
@@ -206,7 +206,7 @@ class SoapPijplijn:
         maak_leesbaar(envelop.body)  # after the signature is verified, before the XSD and spyne
         self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
         with self.omgeving.sessions() as session:
-            eerder = eerder_antwoord(session, afdruk)
+            eerder = eerder_antwoord(session, afdruk, self.omgeving.sleutelbos)
         if eerder is not None:
             return self._herhaal(eerder, adres, verzoek)
         return self._toepassen(root, adres, partij, afdruk, verzoek)
@@ -263,7 +263,7 @@ class SoapPijplijn:
             plan_pushes(verwerking)  # the outbox: in the same transaction as the change
             body, message_id = self._antwoord(antwoord, adres, verzoek)
             uit = _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id)
-            antwoord_id = log_verzonden(session, body, uit, "verwerkt", 200)
+            antwoord_id = log_verzonden(session, body, uit, "verwerkt", 200, om.sleutelbos)
             onthoud(session, afdruk, antwoord_id, verzoek.nu)
             leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, "verwerkt", None, 200)
         return 200, [("Content-Type", XML)], body
@@ -275,7 +275,7 @@ class SoapPijplijn:
         body, message_id = self._antwoord(inhoud, adres, verzoek)
         uit = _antwoordkop(verzoek.kop, self.omgeving.settings.broker_oin, message_id)
         with self.omgeving.sessions.begin() as session:
-            log_verzonden(session, body, uit, "herhaald", 200)
+            log_verzonden(session, body, uit, "herhaald", 200, self.omgeving.sleutelbos)
             leg_uitkomst_vast(
                 session, verzoek.bericht_id, verzoek.kop, "herhaald", "idempotent redelivery", 200
             )
@@ -308,7 +308,12 @@ class SoapPijplijn:
             body = naar_bytes(envelop)
         with om.sessions.begin() as session:
             log_verzonden(
-                session, body, _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id), fout.code, 500
+                session,
+                body,
+                _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id),
+                fout.code,
+                500,
+                om.sleutelbos,
             )
             leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, fout.code, fout.reden, 500)
         return 500, [("Content-Type", XML)], body

@@ -24,10 +24,12 @@ from broker.bootstrap import Omgeving
 from broker.cli import main
 from broker.config import load_settings
 from broker.outbound.bezorger import Bezorger
+from broker.privacy.sleutels import laad_sleutelbos
 from tests.conftest import _postgres_bereikbaar, postgres_schema, vereis_postgres
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_proces, bsn, schrijf_config, vrije_poort
 
+NS = "http://schemas.xmlsoap.org/soap/envelope/"
 REGIO = "00000099000000000042"
 SCHOOL_A = "0000000700099XA00000"
 MBO_X = "0000000700099XB00000"
@@ -51,8 +53,15 @@ class Keten:
                         "SELECT inhoud FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt' ORDER BY id"
                     )
                 ).scalars()
+                sleutelbos = laad_sleutelbos(
+                    Path(self.ontvanger_db.removeprefix("sqlite:///")).parent / "sleutels.json"
+                )
                 return [
-                    int(etree.fromstring(bytes(r)).findtext(".//{urn:nl:vva:aanmelden:v1}wijzigingId"))
+                    int(
+                        etree.fromstring(sleutelbos.ontsleutel_data(bytes(r))).findtext(
+                            f"{{{NS}}}Body//{{urn:nl:vva:aanmelden:v1}}wijzigingId"
+                        )
+                    )
                     for r in rijen
                 ]
         finally:

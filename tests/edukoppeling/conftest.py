@@ -48,6 +48,12 @@ class Broker:
     log: Path
     pki: Path
 
+    def ontsleuteld(self, blob: bytes) -> bytes:
+        """A message-log row's ``inhoud`` decrypted with this broker's key file."""
+        from broker.privacy.sleutels import laad_sleutelbos
+
+        return laad_sleutelbos(self.pki.parent / "sleutels.json").ontsleutel_data(bytes(blob))
+
     def rauw(self, verzoek: bytes) -> bytes:
         """Send ``verzoek`` as raw bytes on a fresh connection and return the raw answer."""
         deel = urlsplit(self.url)
