@@ -328,3 +328,4 @@ class UitgaandBericht(Base):
     laatste_fout: Mapped[str | None] = mapped_column(String(200))
     aangemaakt_op: Mapped[datetime] = _tijd()
     afgeleverd_op: Mapped[datetime | None] = _tijd()
+    inhoud_digest: Mapped[str | None] = mapped_column(String(64))  # what it told (to skip a repeat)

@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import logging
 import random
+import signal
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import requests
 import zeep
 from lxml import etree
 from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import aliased
 from zeep.transports import Transport
 
@@ -39,11 +43,23 @@ from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.outbound.adressering import EdukoppelingAdressering
 from broker.outbound.ondertekening import EdukoppelingWsse, OnbetrouwbaarAntwoord
-from broker.outbound.outbox import AFGELEVERD, BEZIG, DOOD, WACHTEND
+from broker.outbound.outbox import (
+    AFGELEVERD,
+    BEZIG,
+    DOOD,
+    VERVALLEN,
+    WACHTEND,
+    actieve_ontvangers,
+    laatst_afgeleverd,
+    render,
+)
+from broker.registry.repository import PartijRegister
+from broker.service.context import Verwerking
 
 log = logging.getLogger("vva.outbox")
 
 NS = "urn:nl:vva:aanmelden:v1"
+MAX_ANTWOORD = 1024 * 1024  # an answer to a push is a few kB
 BINDING = "{urn:nl:vva:aanmelden:v1:ontvanger}OntvangerBinding"
 
 
@@ -73,6 +89,21 @@ class _VastleggendeTransport(Transport):
         self.laatste_antwoord = (antwoord.status_code, antwoord.content)
         return antwoord
 
+    def post(self, address, message, headers):
+        """POST and read at most ``MAX_ANTWOORD`` bytes of the answer (a receiver cannot exhaust the
+        worker's memory or the message log)."""
+        antwoord = self.session.post(
+            address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
+        )
+        data = antwoord.raw.read(MAX_ANTWOORD + 1, decode_content=True)
+        antwoord.close()
+        if len(data) > MAX_ANTWOORD:
+            raise zeep.exceptions.TransportError(
+                "answer larger than the limit", status_code=antwoord.status_code
+            )
+        antwoord._content, antwoord._content_consumed = data, True
+        return antwoord
+
 
 class Bezorger:
     """One delivery worker. Keys, trust store and a zeep client per endpoint are built once."""
@@ -95,7 +126,7 @@ class Bezorger:
 
     # --- the queue -----------------------------------------------------------------------------
 
-    def claim(self, maximum: int = 10) -> list[Taak]:
+    def claim(self, maximum: int = 5) -> list[Taak]:
         """Take up to ``maximum`` due messages, oldest first, never overtaking an earlier undelivered
         message of the same pupil to the same receiver; marks them ``bezig`` for the lease."""
         nu = datetime.now(UTC)
@@ -122,16 +153,15 @@ class Bezorger:
         with self.omgeving.sessions.begin() as session:
             rijen = list(session.scalars(vraag))
             for rij in rijen:
-                rij.status, rij.bezig_tot = (
-                    BEZIG,
-                    nu + timedelta(seconds=self.omgeving.settings.outbox_bezig_s),
-                )
+                # The attempt counts from the claim: a message that kills its worker still ends up dead.
+                rij.status, rij.pogingen = BEZIG, rij.pogingen + 1
+                rij.bezig_tot = nu + timedelta(seconds=self.omgeving.settings.outbox_bezig_s)
             return [
                 Taak(r.id, r.ontvanger_oin, r.endpoint, r.operatie, r.message_id, r.inhoud, r.pogingen)
                 for r in rijen
             ]
 
-    def ronde(self, maximum: int = 10) -> int:
+    def ronde(self, maximum: int = 5) -> int:
         """Claim and deliver one batch; returns how many messages were handled."""
         taken = self.claim(maximum)
         for taak in taken:
@@ -140,11 +170,22 @@ class Bezorger:
 
     def draai(self, tot_leeg: bool = False, stop=None) -> None:
         """Deliver until stopped (``stop()`` true) or, with ``tot_leeg``, until nothing is left to do."""
+        pauze = 0.2
         while not (stop and stop()):
-            if self.ronde() == 0:
-                if tot_leeg and not self._nog_werk():
-                    return
-                time.sleep(0.2)
+            try:
+                if self.ronde() == 0:
+                    if tot_leeg and not self._nog_werk():
+                        return
+                    time.sleep(0.2)
+                pauze = 0.2
+            except (OperationalError, DBAPIError) as exc:
+                # The database is away for a moment: wait and go on; claimed messages come back after
+                # their lease, so nothing is lost.
+                log.error(
+                    "outbox worker: database unavailable (%s), retrying in %.1f s", type(exc).__name__, pauze
+                )
+                time.sleep(pauze)
+                pauze = min(pauze * 2, 30.0)
 
     def _nog_werk(self) -> bool:
         with self.omgeving.sessions() as session:
@@ -169,21 +210,73 @@ class Bezorger:
             self._leg_vast(taak, _VastleggendeTransport(), f"internal {type(exc).__name__}", False)
 
     def _lever(self, taak: Taak) -> None:
-        service, adressering, transport = self._client(taak.endpoint, taak.ontvanger_oin)
+        endpoint = self._huidig_endpoint(taak.ontvanger_oin)
+        if endpoint is None:
+            self._afsluiten(taak, VERVALLEN, "receiver no longer registered with an endpoint")
+            return
+        if self.omgeving.settings.environment == "production" and not endpoint.startswith("https://"):
+            self._afsluiten(taak, DOOD, "endpoint is not https (T8)")
+            return
+        inhoud = self._inhoud(taak)
+        if inhoud is None:
+            return
+        service, adressering, transport = self._client(endpoint, taak.ontvanger_oin)
         adressering.message_id = taak.message_id
-        inhoud = etree.fromstring(self.omgeving.sleutelbos.ontsleutel_data(taak.inhoud))
         element = service._binding.wsdl.types.get_element(f"{{{NS}}}{taak.operatie}")
-        waarde = element.parse(inhoud, service._binding.wsdl.types)
+        waarde = element.parse(etree.fromstring(inhoud), service._binding.wsdl.types)
         fout, blijvend = None, False
         try:
-            getattr(service, taak.operatie)(**{naam: waarde[naam] for naam in waarde})
+            with _uiterlijk(self.omgeving.settings.outbox_timeout_s * 3):
+                getattr(service, taak.operatie)(**{naam: waarde[naam] for naam in waarde})
+            if transport.laatste_antwoord is None or transport.laatste_antwoord[0] != 200:
+                fout = "transport no SOAP answer"  # e.g. an empty 202: nothing signed was received
         except zeep.exceptions.Fault as f:
             fout, blijvend = f"fault {f.code}", not (f.code or "").endswith("Server.DK0051")
-        except (OnbetrouwbaarAntwoord, zeep.exceptions.TransportError, requests.RequestException) as f:
+        except (
+            OnbetrouwbaarAntwoord,
+            zeep.exceptions.TransportError,
+            requests.RequestException,
+            _TeLaat,
+        ) as f:
             fout = f"transport {type(f).__name__}"
         except zeep.exceptions.Error as f:
             fout = f"answer {type(f).__name__}"
         self._leg_vast(taak, transport, fout, blijvend)
+
+    def _huidig_endpoint(self, oin: str) -> str | None:
+        # The registry as it is now: a party removed, switched off or moved meanwhile gets nothing.
+        with self.omgeving.sessions() as session:
+            return next(
+                (endpoint for partij, endpoint in actieve_ontvangers(session) if partij.oin == oin), None
+            )
+
+    def _inhoud(self, taak: Taak) -> bytes | None:
+        """The Body to send: rendered now at the first attempt (and kept), the kept one on a retry — or
+        None when the push lapsed (receiver may no longer see the pupil, or would learn nothing new)."""
+        om = self.omgeving
+        with om.sessions.begin() as session:
+            rij = session.get(models.UitgaandBericht, taak.id)
+            verwerking = Verwerking(session, om.sleutelbos, om.kalender)
+            weergave = render(verwerking, taak.ontvanger_oin, rij.volgorde_sleutel)
+            if weergave is None:
+                rij.status, rij.laatste_fout, rij.bezig_tot = (
+                    VERVALLEN,
+                    "receiver may no longer see the pupil",
+                    None,
+                )
+                return None
+            if rij.inhoud:
+                return om.sleutelbos.ontsleutel_data(rij.inhoud)
+            if weergave.digest == laatst_afgeleverd(session, taak.ontvanger_oin, rij.volgorde_sleutel):
+                rij.status, rij.laatste_fout, rij.bezig_tot = VERVALLEN, "nothing new for this receiver", None
+                return None
+            rij.inhoud, rij.inhoud_digest = om.sleutelbos.versleutel_data(weergave.xml), weergave.digest
+            return weergave.xml
+
+    def _afsluiten(self, taak: Taak, status: str, reden: str) -> None:
+        with self.omgeving.sessions.begin() as session:
+            rij = session.get(models.UitgaandBericht, taak.id)
+            rij.status, rij.laatste_fout, rij.bezig_tot = status, reden, None
 
     def _leg_vast(
         self, taak: Taak, transport: _VastleggendeTransport, fout: str | None, blijvend: bool
@@ -192,7 +285,6 @@ class Bezorger:
         nu = datetime.now(UTC)
         with self.omgeving.sessions.begin() as session:
             rij = session.get(models.UitgaandBericht, taak.id)
-            rij.pogingen += 1
             rij.bezig_tot = None
             if fout is None:
                 rij.status, rij.afgeleverd_op, rij.laatste_fout = AFGELEVERD, nu, None
@@ -224,6 +316,13 @@ class Bezorger:
                     session, transport.laatste_antwoord[1], antwoordkop, uitkomst, status, sleutelbos, "in"
                 )
 
+    def _mandaatcontrole(self, oin: str):
+        def gemachtigd(certificaat_oin: str) -> bool:
+            with self.omgeving.sessions() as session:
+                return PartijRegister(session).mandaat_geldig(certificaat_oin, oin, date.today())
+
+        return gemachtigd
+
     def _client(self, endpoint: str, oin: str):
         sleutel = (endpoint, oin)
         if sleutel not in self._clients:
@@ -245,11 +344,40 @@ class Bezorger:
                     strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True
                 ),
                 transport=transport,
-                wsse=EdukoppelingWsse(self.ondertekenaar, self.vertrouwen, verwacht_oin=oin),
+                wsse=EdukoppelingWsse(
+                    self.ondertekenaar,
+                    self.vertrouwen,
+                    verwacht_oin=oin,
+                    gemachtigd=self._mandaatcontrole(oin),
+                ),
                 plugins=[adressering],
             )
             self._clients[sleutel] = (client.create_service(BINDING, endpoint), adressering, transport)
         return self._clients[sleutel]
+
+
+class _TeLaat(Exception):
+    """One delivery attempt took longer than its total deadline (a receiver dripping bytes)."""
+
+
+@contextmanager
+def _uiterlijk(seconden: float):
+    """A total deadline for one attempt: requests' timeouts are per read, so a receiver that sends a byte
+    a second would hold a worker forever. Uses SIGALRM, so only in a worker's main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def te_laat(*_):
+        raise _TeLaat()
+
+    vorige = signal.signal(signal.SIGALRM, te_laat)
+    signal.setitimer(signal.ITIMER_REAL, seconden)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, vorige)
 
 
 def _wachttijd(pogingen: int, instellingen) -> float:

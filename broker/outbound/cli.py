@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import uuid
 from datetime import UTC, datetime
 
 import click
@@ -20,7 +21,13 @@ def outbox() -> None:
 
 
 @outbox.command("run")
-@click.option("--workers", default=1, show_default=True, type=int, help="Parallel workers (PostgreSQL only).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Parallel workers (PostgreSQL only).",
+)
 @click.option(
     "--until-empty", "tot_leeg", is_flag=True, help="Stop when nothing is waiting (tests, catch-up)."
 )
@@ -38,8 +45,12 @@ def run(omgeving, workers: int, tot_leeg: bool) -> None:
     processen = [multiprocessing.Process(target=_werker, args=(omgeving, tot_leeg)) for _ in range(workers)]
     for proces in processen:
         proces.start()
+    # Pass a stop on to the workers, and fail loudly when one of them failed (a supervisor restarts us).
+    signal.signal(signal.SIGTERM, lambda *_: [p.terminate() for p in processen if p.is_alive()])
     for proces in processen:
         proces.join()
+    if any(p.exitcode not in (0, -signal.SIGTERM) for p in processen):
+        raise SystemExit(1)
 
 
 def _werker(omgeving, tot_leeg: bool) -> None:
@@ -52,17 +63,16 @@ def _werker(omgeving, tot_leeg: bool) -> None:
 
 @outbox.command("list")
 @click.option("--status", type=click.Choice([WACHTEND, BEZIG, "afgeleverd", DOOD]), help="Only this status.")
-@click.option("--limit", default=50, show_default=True, type=int)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @click.pass_obj
 def lijst(omgeving, status: str | None, limit: int) -> None:
     """Counts per status and receiver, then the oldest messages (no pupil data is shown)."""
     U = models.UitgaandBericht
     with omgeving.sessions() as session:
-        for ontvanger, st, aantal in session.execute(
-            select(U.ontvanger_oin, U.status, func.count())
-            .group_by(U.ontvanger_oin, U.status)
-            .order_by(U.ontvanger_oin)
-        ):
+        telling = select(U.ontvanger_oin, U.status, func.count()).group_by(U.ontvanger_oin, U.status)
+        if status:
+            telling = telling.where(U.status == status)
+        for ontvanger, st, aantal in session.execute(telling.order_by(U.ontvanger_oin)):
             click.echo(f"{ontvanger}  {st:<10} {aantal}")
         vraag = select(U).order_by(U.id).limit(limit)
         if status:
@@ -80,6 +90,8 @@ def lijst(omgeving, status: str | None, limit: int) -> None:
 @click.pass_obj
 def retry(omgeving, ids: tuple[int, ...], alle: bool) -> None:
     """Put dead-lettered messages back in the queue, due now, with a fresh attempt count."""
+    if alle == bool(ids):
+        raise click.UsageError("give message ids or --all-dead, not both and not neither")
     U = models.UitgaandBericht
     with omgeving.sessions.begin() as session:
         vraag = select(U).where(U.status == DOOD)
@@ -87,7 +99,9 @@ def retry(omgeving, ids: tuple[int, ...], alle: bool) -> None:
             vraag = vraag.where(U.id.in_(ids))
         rijen = list(session.scalars(vraag))
         for rij in rijen:
+            # Rendered afresh (and so under a new MessageID): never an old state after a newer one.
             rij.status, rij.pogingen, rij.volgende_poging_op = WACHTEND, 0, datetime.now(UTC)
+            rij.inhoud, rij.inhoud_digest, rij.message_id = b"", None, f"urn:uuid:{uuid.uuid4()}"
     click.echo(f"{len(rijen)} message(s) queued again")
 
 

@@ -10,6 +10,7 @@ the broker's own verifier, including SignatureConfirmation when present (S8).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -40,11 +41,14 @@ class EdukoppelingWsse:
         vertrouwen: Vertrouwen | None = None,
         verwacht_oin: str | None = None,
         instellingen: Instellingen | None = None,
+        gemachtigd: Callable[[str], bool] | None = None,
     ) -> None:
         self.ondertekenaar = ondertekenaar
         self.vertrouwen = vertrouwen
         self.verwacht_oin = verwacht_oin
         self.instellingen = instellingen or Instellingen()
+        # A partner's answer may be signed by a supplier holding a mandate for it (§5 M2).
+        self.gemachtigd = gemachtigd
         # One zeep client may serve several threads: what was sent is remembered per thread.
         self._verzonden = threading.local()
 
@@ -67,12 +71,10 @@ class EdukoppelingWsse:
             geverifieerd = verifieer(envelop, nu, self.instellingen, vertrouw=vertrouw)
         except EdukoppelingFout as fout:
             raise OnbetrouwbaarAntwoord(f"response not verified: {fout.reden}") from None
-        if (
-            self.verwacht_oin is not None
-            and geverifieerd.oin is not None
-            and geverifieerd.oin != self.verwacht_oin
-        ):
-            raise OnbetrouwbaarAntwoord("response signed by an unexpected party")
+        ondertekenaar = geverifieerd.oin
+        if self.verwacht_oin is not None and ondertekenaar is not None and ondertekenaar != self.verwacht_oin:
+            if self.gemachtigd is None or not self.gemachtigd(ondertekenaar):
+                raise OnbetrouwbaarAntwoord("response signed by an unexpected party")
         self._controleer_adressering(envelope)
         self._controleer_bevestiging(envelope, geverifieerd.ondertekend)
         return envelope

@@ -1,23 +1,32 @@
 """The transactional outbox: pushes are written in the transaction that makes the change.
 
 ``plan_pushes`` runs at the end of a business transaction: for every pupil changed in it and every
-party with a push endpoint that may see that pupil (``broker.domain.routering``), one
-``ontvangenWijziging`` is queued, holding the pupil exactly as that party may see it, encrypted at
-rest. If the transaction rolls back, so do its pushes; if it commits, they will be delivered.
+party with a push endpoint that may see that pupil (``broker.domain.routering``), one notice
+"pupil X changed, tell receiver R" is queued — unless one for the same pupil and receiver is still
+waiting untried, which will carry the newest state anyway. If the transaction rolls back, so do its
+pushes; if it commits, they will be delivered.
+
+The content is rendered at the first delivery attempt (``render``), from the committed state and the
+registry as they are then: a push never carries a stale or half-seen state, never goes to a party
+whose scope, endpoint or registration has changed meanwhile, and is skipped when it would tell the
+receiver nothing new. From then on the rendered bytes are kept, encrypted, so every retry under the
+same MessageID carries the same Body (O5).
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from datetime import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from lxml import etree
 from spyne.util.xml import get_object_as_xml
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from broker.db import models
 from broker.domain.routering import ontvangers
-from broker.domain.visibility import Partij
+from broker.domain.visibility import Partij, normaliseer_rmc
 from broker.registry.repository import PartijRegister
 from broker.service.context import Verwerking
 from broker.service.feiten import Rijen
@@ -25,58 +34,113 @@ from broker.service.opvragen import Overzicht
 from broker.soap import mapping
 from broker.soap import models as m
 
-WACHTEND, BEZIG, AFGELEVERD, DOOD = "wachtend", "bezig", "afgeleverd", "dood"
+WACHTEND, BEZIG, AFGELEVERD, DOOD, VERVALLEN = "wachtend", "bezig", "afgeleverd", "dood", "vervallen"
 
 
 def plan_pushes(verwerking: Verwerking) -> int:
-    """Queue the pushes for every pupil changed in ``verwerking``'s transaction; returns how many.
+    """Queue a push notice for every pupil changed in ``verwerking``'s transaction and every party with
+    an endpoint that may see it; returns how many were queued.
 
     Source: the brief ("the facility informs the other parties of every change immediately"); who
     receives what: ``broker.domain.routering`` (WEB art. 8.0.3; AVG art. 5 lid 1 sub c).
     """
     if not verwerking.gewijzigd:
         return 0
-    partijen = _partijen_met_endpoint(verwerking)
-    if not partijen:
+    partijen = _Ontvangers.laad(verwerking)
+    if not partijen.alle:
         return 0
-    verwerking.session.flush()  # the change-feed rows get their sequence numbers
     rijen = Rijen.laad(verwerking, verwerking.gewijzigd.keys())
+    al_wachtend = _wachtende_notities(verwerking, verwerking.gewijzigd.keys())
     aantal = 0
-    for partij, endpoint in partijen:
-        dossiers = rijen.dossiers(partij)
-        for sleutel_hash, wijziging in sorted(verwerking.gewijzigd.items(), key=lambda kv: kv[1].volgnummer):
-            dossier = dossiers.get(sleutel_hash)
-            if dossier is None:
+    for sleutel_hash in verwerking.gewijzigd:
+        for partij, endpoint in partijen.kandidaten(rijen, sleutel_hash):
+            if (partij.oin, sleutel_hash) in al_wachtend:
                 continue
-            for push in ontvangers(dossier.feiten, [partij]):
-                nummer = verwerking.sleutelbos.ontsleutel(dossier.nummer_versleuteld)
-                inhoud = _wijziging_xml(wijziging.volgnummer, verwerking.nu, Overzicht(nummer, push.beeld))
-                _in_wachtrij(verwerking, partij.oin, endpoint, sleutel_hash, inhoud)
+            dossier = rijen.dossiers(partij, [sleutel_hash]).get(sleutel_hash)
+            if dossier is not None and ontvangers(dossier.feiten, [partij]):
+                _in_wachtrij(verwerking, partij.oin, endpoint, sleutel_hash)
+                al_wachtend.add((partij.oin, sleutel_hash))
                 aantal += 1
     return aantal
 
 
-def _partijen_met_endpoint(verwerking: Verwerking) -> list[tuple[Partij, str]]:
-    register = PartijRegister(verwerking.session)
-    rijen = verwerking.session.scalars(
-        select(models.Partij).where(models.Partij.endpoint.is_not(None), models.Partij.actief.is_(True))
-    )
+@dataclass(frozen=True)
+class _Ontvangers:
+    """Parties with an endpoint, indexed by the codes their scope is made of, so that a change is only
+    checked against the parties that could possibly see it (thousands of parties, batches of 5,000)."""
+
+    alle: list[tuple[Partij, str]]
+    per_brin: dict[str, list[int]]
+    per_gemeente: dict[str, list[int]]
+    per_rmc: dict[str, list[int]]
+
+    @classmethod
+    def laad(cls, verwerking: Verwerking) -> _Ontvangers:
+        alle = actieve_ontvangers(verwerking.session)
+        per_brin: dict[str, list[int]] = {}
+        per_gemeente: dict[str, list[int]] = {}
+        per_rmc: dict[str, list[int]] = {}
+        for i, (partij, _) in enumerate(alle):
+            for brin in partij.brins:
+                per_brin.setdefault(brin, []).append(i)
+            for code in partij.gemeentecodes:
+                per_gemeente.setdefault(code, []).append(i)
+            for rmc in partij.rmc_regios:
+                per_rmc.setdefault(normaliseer_rmc(rmc), []).append(i)
+        return cls(alle, per_brin, per_gemeente, per_rmc)
+
+    def kandidaten(self, rijen: Rijen, sleutel_hash: str) -> list[tuple[Partij, str]]:
+        leveringen = rijen.leerlingen.get(sleutel_hash, [])
+        brins = {r.brin_vo for r in leveringen} | {
+            a.brin_mbo for a in rijen.aanmeldingen.get(sleutel_hash, [])
+        }
+        gemeenten = {r.gemeentecode for r in leveringen if r.gemeentecode}
+        rmcs = {rijen.regio.gemeente.get(g) for g in gemeenten}
+        rmcs |= {
+            rijen.regio.vestiging.get(r.vestiging or "") or rijen.regio.instelling.get(r.brin_vo)
+            for r in leveringen
+        }
+        indices: set[int] = set()
+        for brin in brins:
+            indices.update(self.per_brin.get(brin, []))
+        for code in gemeenten:
+            indices.update(self.per_gemeente.get(code, []))
+        for rmc in rmcs - {None}:
+            indices.update(self.per_rmc.get(normaliseer_rmc(rmc), []))
+        return [self.alle[i] for i in sorted(indices)]
+
+
+def actieve_ontvangers(session) -> list[tuple[Partij, str]]:
+    """Every active party with a push endpoint, as (registry view, endpoint), in OIN order."""
+    register = PartijRegister(session)
     uitkomst = []
-    for rij in rijen:
+    for rij in session.scalars(
+        select(models.Partij)
+        .where(models.Partij.endpoint.is_not(None), models.Partij.actief.is_(True))
+        .order_by(models.Partij.oin)
+    ):
         partij = register.zoek(rij.oin)
         if partij is not None:
             uitkomst.append((partij, rij.endpoint))
     return uitkomst
 
 
-def _wijziging_xml(wijziging_id: int, tijdstip: datetime, overzicht: Overzicht) -> bytes:
-    bericht = m.OntvangenWijziging(
-        wijzigingId=wijziging_id, tijdstip=tijdstip, leerling=mapping.overzicht_uit(overzicht)
-    )
-    return etree.tostring(get_object_as_xml(bericht, m.OntvangenWijziging))
+def _wachtende_notities(verwerking: Verwerking, hashes: Iterable[str]) -> set[tuple[str, str]]:
+    U = models.UitgaandBericht
+    lijst = list(hashes)
+    uitkomst: set[tuple[str, str]] = set()
+    for i in range(0, len(lijst), 500):
+        uitkomst.update(
+            verwerking.session.execute(
+                select(U.ontvanger_oin, U.volgorde_sleutel).where(
+                    U.status == WACHTEND, U.pogingen == 0, U.volgorde_sleutel.in_(lijst[i : i + 500])
+                )
+            ).tuples()
+        )
+    return uitkomst
 
 
-def _in_wachtrij(verwerking: Verwerking, oin: str, endpoint: str, volgorde: str, inhoud: bytes) -> None:
+def _in_wachtrij(verwerking: Verwerking, oin: str, endpoint: str, volgorde: str) -> None:
     verwerking.session.add(
         models.UitgaandBericht(
             ontvanger_oin=oin,
@@ -84,10 +148,55 @@ def _in_wachtrij(verwerking: Verwerking, oin: str, endpoint: str, volgorde: str,
             operatie="ontvangenWijziging",
             volgorde_sleutel=volgorde,
             message_id=f"urn:uuid:{uuid.uuid4()}",
-            inhoud=verwerking.sleutelbos.versleutel_data(inhoud),
+            inhoud=b"",  # rendered at the first attempt
             status=WACHTEND,
             pogingen=0,
             volgende_poging_op=verwerking.nu,
             aangemaakt_op=verwerking.nu,
         )
+    )
+
+
+@dataclass(frozen=True)
+class Weergave:
+    """A push rendered for sending: the Body content, and a digest of what it tells the receiver."""
+
+    xml: bytes
+    digest: str
+
+
+def render(verwerking: Verwerking, ontvanger_oin: str, sleutel_hash: str) -> Weergave | None:
+    """The ``ontvangenWijziging`` for pupil ``sleutel_hash`` as receiver ``ontvanger_oin`` may see it
+    now, or None when the receiver is no longer an active party or may not see the pupil any more."""
+    partij = PartijRegister(verwerking.session).zoek(ontvanger_oin)
+    if partij is None:
+        return None
+    dossier = Rijen.laad(verwerking, [sleutel_hash]).dossiers(partij).get(sleutel_hash)
+    if dossier is None:
+        return None
+    pushes = ontvangers(dossier.feiten, [partij])
+    if not pushes:
+        return None
+    nummer = verwerking.sleutelbos.ontsleutel(dossier.nummer_versleuteld)
+    leerling = mapping.overzicht_uit(Overzicht(nummer, pushes[0].beeld))
+    W = models.Wijziging
+    laatste, tijdstip = verwerking.session.execute(
+        select(func.max(W.volgnummer), func.max(W.vastgelegd_op)).where(W.sleutel_hash == sleutel_hash)
+    ).one()
+    bericht = m.OntvangenWijziging(
+        wijzigingId=laatste or 0, tijdstip=tijdstip or verwerking.nu, leerling=leerling
+    )
+    xml = etree.tostring(get_object_as_xml(bericht, m.OntvangenWijziging))
+    inhoud = etree.tostring(get_object_as_xml(leerling, m.LeerlingOverzicht))
+    return Weergave(xml, hashlib.sha256(inhoud).hexdigest())
+
+
+def laatst_afgeleverd(session, ontvanger_oin: str, sleutel_hash: str) -> str | None:
+    """Digest of the last push of this pupil delivered to this receiver (to skip one that says the same)."""
+    U = models.UitgaandBericht
+    return session.scalar(
+        select(U.inhoud_digest)
+        .where(U.ontvanger_oin == ontvanger_oin, U.volgorde_sleutel == sleutel_hash, U.status == AFGELEVERD)
+        .order_by(U.id.desc())
+        .limit(1)
     )

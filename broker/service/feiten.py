@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -75,10 +75,11 @@ class Rijen:
                 aanmeldingen[rij.sleutel_hash].append(rij)
         return cls(dict(leerlingen), dict(aanmeldingen), _Regio.laad(verwerking))
 
-    def dossiers(self, partij: Partij) -> dict[str, Dossier]:
-        """Every loaded pupil as ``partij`` would see it (see ``_kies_levering``), by pseudonym."""
+    def dossiers(self, partij: Partij, hashes: Iterable[str] | None = None) -> dict[str, Dossier]:
+        """The loaded pupils (or only ``hashes``) as ``partij`` would see them (see ``_kies_levering``)."""
         uitkomst = {}
-        for sleutel_hash in set(self.leerlingen) | set(self.aanmeldingen):
+        bekend = set(self.leerlingen) | set(self.aanmeldingen)
+        for sleutel_hash in bekend if hashes is None else bekend.intersection(hashes):
             eigen = self.aanmeldingen.get(sleutel_hash, [])
             leerling, feiten = _kies_levering(
                 self.leerlingen.get(sleutel_hash, []), eigen, self.regio, partij
@@ -108,9 +109,10 @@ def _kies_levering(
     """
     if not rijen:
         return None, _feiten(None, aanmeldingen, regio)
-    volgorde = sorted(
-        rijen, key=lambda r: (r.status == MboGangerStatus.ACTIEF, r.gewijzigd_op, r.id), reverse=True
-    )
+    # A withdrawn delivery (e.g. "verhuisd") counts only while the pupil has no active one: a pupil who
+    # moved and was delivered again elsewhere is no longer the old gemeente's or region's.
+    actief = [r for r in rijen if r.status == MboGangerStatus.ACTIEF]
+    volgorde = sorted(actief or rijen, key=lambda r: (r.gewijzigd_op, r.id), reverse=True)
     kandidaten = [(r, _feiten(r, aanmeldingen, regio)) for r in volgorde]
     return next(((r, f) for r, f in kandidaten if mag_zien(partij, f)), kandidaten[0])
 

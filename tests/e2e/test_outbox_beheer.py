@@ -40,3 +40,12 @@ def test_dode_berichten_tonen_opnieuw_proberen_en_opruimen(database_url, tmp_pat
     weg = cli.invoke(main, ["--config", str(config), "outbox", "purge-dead", "--yes"])
     assert weg.output.strip() == "2 dead message(s) deleted"
     assert "dood" not in cli.invoke(main, ["--config", str(config), "outbox", "list"]).output
+
+
+def test_opdrachtregel_weigert_onzinnige_argumenten(tmp_path):
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    cli = CliRunner()
+    assert cli.invoke(main, ["--config", str(config), "outbox", "run", "--workers", "0"]).exit_code == 2
+    assert cli.invoke(main, ["--config", str(config), "outbox", "list", "--limit", "-1"]).exit_code == 2
+    beide = cli.invoke(main, ["--config", str(config), "outbox", "retry", "--all-dead", "5"])
+    assert beide.exit_code == 2 and "not both" in beide.output

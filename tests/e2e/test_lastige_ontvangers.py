@@ -1,0 +1,106 @@
+"""Receivers that misbehave at the HTTP level: the worker gives up in bounded time and never counts
+an unsigned or empty answer as a delivery."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+from click.testing import CliRunner
+
+from broker.bootstrap import Omgeving
+from broker.cli import main
+from broker.config import load_settings
+from broker.outbound.bezorger import Bezorger
+from tests.e2e.test_pushes import SCHOOL_A, leerlingen, registreer_endpoint
+from tests.e2e.zeepclient import client
+from tests.helpers import broker_proces, schrijf_config
+
+
+@contextmanager
+def nep_ontvanger(antwoord):
+    """A TCP server on 127.0.0.1 that reads a request and lets ``antwoord(verbinding)`` reply."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+    gestopt = threading.Event()
+
+    def dienen():
+        while not gestopt.is_set():
+            try:
+                verbinding, _ = server.accept()
+            except OSError:
+                continue
+            with verbinding:
+                verbinding.settimeout(5)
+                try:
+                    verbinding.recv(65536)
+                    antwoord(verbinding, gestopt)
+                except OSError:
+                    pass
+
+    draad = threading.Thread(target=dienen, daemon=True)
+    draad.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/vva/ontvanger/v1"
+    finally:
+        gestopt.set()
+        draad.join(timeout=10)
+        server.close()
+
+
+def druppel(verbinding, gestopt):
+    verbinding.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n")
+    while not gestopt.is_set():
+        verbinding.sendall(b" ")  # one byte at a time: no single read ever times out
+        time.sleep(0.5)
+
+
+def leeg_202(verbinding, gestopt):
+    verbinding.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+
+
+def _keten(database_url, tmp_path, endpoint):
+    config = schrijf_config(
+        tmp_path, database_url, profiel="2W-be-S", extra="outbox_timeout_s = 1.0\noutbox_max_pogingen = 3\n"
+    )
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    registreer_endpoint(config, endpoint)
+    with broker_proces(config) as url:
+        demo = type("Demo", (), {"url": url, "pki": tmp_path / "pki"})
+        assert (
+            client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt
+            == 1
+        )
+    return Bezorger(Omgeving(load_settings(config)))
+
+
+def _status(bezorger) -> tuple[str, int, str]:
+    from sqlalchemy import select
+
+    from broker.db import models
+
+    with bezorger.omgeving.sessions() as session:
+        rij = session.scalar(select(models.UitgaandBericht))
+        return rij.status, rij.pogingen, rij.laatste_fout
+
+
+def test_druppelende_ontvanger_houdt_de_werker_niet_vast(database_url, tmp_path):
+    with nep_ontvanger(druppel) as endpoint:
+        bezorger = _keten(database_url, tmp_path, endpoint)
+        begin = time.monotonic()
+        assert bezorger.ronde() == 1
+        assert time.monotonic() - begin < 10  # the total deadline (3 × outbox_timeout_s), not forever
+    status, pogingen, fout = _status(bezorger)
+    assert (status, pogingen) == ("wachtend", 1) and fout.startswith("transport")
+
+
+def test_leeg_202_is_geen_aflevering(database_url, tmp_path):
+    with nep_ontvanger(leeg_202) as endpoint:
+        bezorger = _keten(database_url, tmp_path, endpoint)
+        assert bezorger.ronde() == 1
+    status, pogingen, fout = _status(bezorger)
+    assert (status, pogingen, fout) == ("wachtend", 1, "transport no SOAP answer")

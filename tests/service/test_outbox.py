@@ -1,0 +1,66 @@
+"""The outbox's decisions against a real database: who gets a notice, and what is sent at delivery."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from broker.db import models
+from broker.outbound.outbox import plan_pushes, render
+from broker.registry.repository import PartijRegister
+from broker.service.leerlingen import aanleveren_leerlingen
+from broker.service.opvragen import opvragen_overzicht
+from tests.service.test_use_cases import AMSTERDAM, P1, P2, SCHOOL_A, SCHOOL_C, leerling
+
+REGIO = "00000099000000000042"
+
+
+def _geef_endpoint(session, oin: str, endpoint: str = "https://ontvanger.example/vva") -> None:
+    register = PartijRegister(session)
+    huidig = next(p for p in register.lijst() if p.oin == oin)
+    register.voeg_toe(replace(huidig, endpoint=endpoint), vervang=True)
+    session.flush()
+
+
+def test_een_notitie_per_ontvanger_die_de_leerling_mag_zien(verwerking, aanroep):
+    _geef_endpoint(verwerking.session, AMSTERDAM)
+    _geef_endpoint(verwerking.session, REGIO)
+    aanleveren_leerlingen(
+        verwerking, aanroep(SCHOOL_A), [leerling(1, P1), leerling(2, P2, gemeente="0599", postcode="3011AA")]
+    )
+    assert plan_pushes(verwerking) == 3  # P1 → Amsterdam and region 21; P2 (Rotterdam) → region 21 (school)
+    ontvangers = sorted(verwerking.session.execute(select(models.UitgaandBericht.ontvanger_oin)).scalars())
+    assert ontvangers == sorted([AMSTERDAM, REGIO, REGIO])
+    # A second change before any attempt adds nothing: the waiting notice will carry the newest state.
+    verwerking.gewijzigd.clear()
+    aanleveren_leerlingen(
+        verwerking, aanroep(SCHOOL_A), [leerling(1, P1, mutatie="wijzigen", postcode="1012AB")]
+    )
+    assert plan_pushes(verwerking) == 0
+
+
+def test_bij_aflevering_telt_het_register_van_dat_moment(verwerking, aanroep):
+    _geef_endpoint(verwerking.session, AMSTERDAM)
+    aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1)])
+    plan_pushes(verwerking)
+    sleutel = verwerking.session.scalar(select(models.UitgaandBericht.volgorde_sleutel))
+    weergave = render(verwerking, AMSTERDAM, sleutel)
+    assert weergave is not None and P1.encode() in weergave.xml and b"<ns0:woongemeente>0363" in weergave.xml
+    # The gemeente's scope changes before delivery: the queued push lapses, nothing leaves.
+    register = PartijRegister(verwerking.session)
+    huidig = next(p for p in register.lijst() if p.oin == AMSTERDAM)
+    register.voeg_toe(replace(huidig, gemeentecodes=("0384",)), vervang=True)
+    verwerking.session.flush()
+    assert render(verwerking, AMSTERDAM, sleutel) is None
+
+
+def test_verhuisde_leerling_is_niet_meer_van_de_oude_gemeente(verwerking, aanroep):
+    aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1)])
+    aanleveren_leerlingen(
+        verwerking, aanroep(SCHOOL_A), [leerling(1, P1, mutatie="afmelden", reden="verhuisd")]
+    )
+    aanleveren_leerlingen(
+        verwerking, aanroep(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599", postcode="3011AA")]
+    )
+    assert opvragen_overzicht(verwerking, aanroep(AMSTERDAM), []) == []
