@@ -138,6 +138,11 @@ def receiver_serve(omgeving, host: str, port: int, storingen: str, timeout_s: fl
     lijst_ = [s for s in storingen.split(",") if s]
     if any(s not in STORINGEN for s in lijst_):
         raise click.BadParameter(f"each failure is one of {', '.join(STORINGEN)}", param_hint="--fail")
+    sleutels = omgeving.settings.key_file
+    if not sleutels.exists():
+        from broker.privacy.sleutels import maak_sleutelbestand
+
+        maak_sleutelbestand(sleutels)  # the receiver's own key for its message log
     upgrade(omgeving.engine)
     omgeving.sluit()
     click.echo(f"WSDL ontvanger http://{host}:{port}/vva/ontvanger/v1?wsdl")
