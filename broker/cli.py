@@ -82,10 +82,10 @@ def serve(omgeving: Omgeving, host: str, port: int, workers: int, threads: int) 
 
     Plain HTTP on HOST:PORT; TLS termination is described in deploy/README.md.
     """
-    from broker.edukoppeling.contract import Contract
+    from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
     from broker.web.server import serveer
 
-    for dienst in Contract().diensten.values():
+    for dienst in Contract(sleutels=BROKER_DIENSTEN).diensten.values():
         click.echo(f"WSDL {dienst.sleutel:9} http://{host}:{port}{dienst.pad}?wsdl")
     serveer(omgeving, host, port, workers, threads)
 

@@ -31,7 +31,7 @@ def duo_map() -> Path:
     map_ = duo_data_map()
     if map_ is None:
         pytest.skip(
-            "real DUO open data not found: set VVA_DUO_DATA or put shared/data/duo-open-data beside the clone"
+            "real DUO open data not found: set VVA_SHARED (or VVA_DUO_DATA) or put shared/data/duo-open-data beside the clone"
         )
     return map_
 
