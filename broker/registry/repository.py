@@ -16,6 +16,7 @@ Rules (design.md "Parties and what they may see"; Edukoppeling §1.1 and §5):
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -247,6 +248,23 @@ def _controleer_mandaten(
     return tuple(resultaat.values())
 
 
+def _intern_adres(host: str) -> bool:
+    """True for localhost and IP literals in loopback, private, link-local or reserved ranges."""
+    if host.lower() in ("localhost",) or host.lower().endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        adres = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return (
+        adres.is_loopback
+        or adres.is_private
+        or adres.is_link_local
+        or adres.is_reserved
+        or adres.is_unspecified
+    )
+
+
 def _dekt(mandaat: models.Mandaat, actie: str | None) -> bool:
     """A mandate without actions covers everything; otherwise the service or the operation must be listed."""
     toegestaan = (mandaat.acties or "").split()
@@ -274,6 +292,9 @@ def _controleer_endpoint(
         delen.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
     except ValueError:
         raise fout(f"endpoint {waarde!r} is not a valid URL") from None
+    if productie and _intern_adres(delen.hostname or ""):
+        # The broker posts there with its own certificate: never at its own host or internal networks.
+        raise fout(f"endpoint {waarde!r} points at a loopback, private or link-local address")
     lokaal = not productie and delen.scheme == "http" and delen.hostname in ("127.0.0.1", "localhost", "::1")
     if (delen.scheme != "https" and not lokaal) or not delen.hostname:
         raise fout(f"endpoint {waarde!r} must be an absolute https:// URL (Edukoppeling §1 T8)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -394,3 +395,27 @@ def test_controleer_needs_no_database() -> None:
     )
 
     assert schoon == PartijInvoer(oin=SCHOOL, soort="vo-school", naam="School (FICTIEF)", brins=("99XA",))
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://127.0.0.1/vva",
+        "https://169.254.169.254/latest",
+        "https://10.0.0.5:5432/x",
+        "https://[::1]/vva",
+        "https://localhost/vva",
+        "https://db.svc.cluster.local/x",
+    ],
+)
+def test_in_productie_geen_endpoint_naar_interne_adressen(endpoint: str) -> None:
+    """The broker posts to endpoints with its own certificate: never to its host or internal networks."""
+    oin = "00000001800866472000"  # not a test OIN: production refuses those
+    invoer = PartijInvoer(
+        oin=oin, soort="gemeente", naam="Gemeente", gemeentecodes=("0363",), endpoint=endpoint
+    )
+    with pytest.raises(PartijFout, match="loopback, private or link-local"):
+        controleer(invoer, productie=True)
+    assert controleer(
+        replace(invoer, endpoint="https://gemeente.example/vva"), productie=True
+    ).endpoint.startswith("https://gemeente")
