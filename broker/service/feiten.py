@@ -32,13 +32,30 @@ class _Regio:
     gemeente: dict[str, str | None]
 
     @classmethod
-    def laad(cls, verwerking: Verwerking) -> _Regio:
-        s = verwerking.session
+    def laad(cls, verwerking: Verwerking, leerlingen: Iterable[models.Leerling]) -> _Regio:
+        """The RMC regions of just the vestigingen, schools and gemeenten of ``leerlingen`` (not whole
+        reference tables: this runs for every query and every push)."""
+        rijen = list(leerlingen)
         return cls(
-            vestiging=dict(s.execute(select(models.Vestiging.code, models.Vestiging.rmc_regio)).all()),
-            instelling=dict(s.execute(select(models.Instelling.brin, models.Instelling.rmc_regio)).all()),
-            gemeente=dict(s.execute(select(models.Gemeente.code, models.Gemeente.rmc_regio)).all()),
+            vestiging=_rmc_van(
+                verwerking, models.Vestiging.code, models.Vestiging.rmc_regio, {r.vestiging for r in rijen}
+            ),
+            instelling=_rmc_van(
+                verwerking, models.Instelling.brin, models.Instelling.rmc_regio, {r.brin_vo for r in rijen}
+            ),
+            gemeente=_rmc_van(
+                verwerking, models.Gemeente.code, models.Gemeente.rmc_regio, {r.gemeentecode for r in rijen}
+            ),
         )
+
+
+def _rmc_van(verwerking: Verwerking, sleutel, rmc, codes: set[str | None]) -> dict[str, str | None]:
+    uitkomst: dict[str, str | None] = {}
+    for stuk in _in_stukken({c for c in codes if c}):
+        uitkomst.update(
+            verwerking.session.execute(select(sleutel, rmc).where(sleutel.in_(stuk))).tuples().all()
+        )
+    return uitkomst
 
 
 def _in_stukken(waarden: Collection[str]) -> Iterator[list[str]]:
@@ -73,7 +90,8 @@ class Rijen:
                 .order_by(models.Aanmelding.id)
             ):
                 aanmeldingen[rij.sleutel_hash].append(rij)
-        return cls(dict(leerlingen), dict(aanmeldingen), _Regio.laad(verwerking))
+        alle_leerlingen = [rij for rijen in leerlingen.values() for rij in rijen]
+        return cls(dict(leerlingen), dict(aanmeldingen), _Regio.laad(verwerking, alle_leerlingen))
 
     def dossiers(self, partij: Partij, hashes: Iterable[str] | None = None) -> dict[str, Dossier]:
         """The loaded pupils (or only ``hashes``) as ``partij`` would see them (see ``_kies_levering``)."""
