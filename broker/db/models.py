@@ -160,7 +160,8 @@ class Cyclus(Base):
 
     jaar: Mapped[int] = mapped_column(Integer, primary_key=True)
     deadline: Mapped[date] = mapped_column(Date)
-    gesloten_op: Mapped[datetime | None] = _tijd()
+    geopend_op: Mapped[datetime | None] = _tijd()  # by ``vva cycle open`` (else created on first use)
+    gesloten_op: Mapped[datetime | None] = _tijd()  # by ``vva cycle close``: its personal data are gone
 
 
 class Leerling(Base):
@@ -242,9 +243,14 @@ class Wijziging(Base):
 
 
 class Signaal(Base):
-    """A signal to a party (e.g. a pupil not registered by the deadline)."""
+    """A signal to a party (e.g. a pupil not registered by the deadline).
+
+    ``sleutel`` identifies what the signal is about (kind, BRIN, pupil pseudonym): unique per party and
+    cycle, so ``vva signals run`` can run daily and never signals the same thing twice.
+    """
 
     __tablename__ = "signaal"
+    __table_args__ = (UniqueConstraint("cyclus_jaar", "partij_oin", "sleutel"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     cyclus_jaar: Mapped[int] = mapped_column(Integer)
@@ -255,6 +261,7 @@ class Signaal(Base):
     nummer_versleuteld: Mapped[bytes | None] = mapped_column(LargeBinary)
     omschrijving: Mapped[str] = mapped_column(Text, default="")
     aangemaakt_op: Mapped[datetime] = _tijd()
+    sleutel: Mapped[str | None] = mapped_column(String(120))
 
 
 # --- the message log -----------------------------------------------------------------------
@@ -319,6 +326,7 @@ class UitgaandBericht(Base):
     endpoint: Mapped[str] = mapped_column(String(500))
     operatie: Mapped[str] = mapped_column(String(40))  # ontvangenWijziging | ontvangenSignaal
     volgorde_sleutel: Mapped[str] = mapped_column(String(64))
+    signaal_id: Mapped[int | None] = mapped_column(ForeignKey("signaal.id"))  # for ontvangenSignaal
     message_id: Mapped[str] = mapped_column(String(45), unique=True)
     inhoud: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(12))  # wachtend | bezig | afgeleverd | dood
@@ -329,3 +337,54 @@ class UitgaandBericht(Base):
     aangemaakt_op: Mapped[datetime] = _tijd()
     afgeleverd_op: Mapped[datetime | None] = _tijd()
     inhoud_digest: Mapped[str | None] = mapped_column(String(64))  # what it told (to skip a repeat)
+
+
+# --- the audit trail (AVG logging) -----------------------------------------------------------
+
+
+class AuditRegel(Base):
+    """One operation on personal data: who (OIN, certificate), what, when, how many, the outcome.
+
+    Append-only (a database trigger refuses UPDATE and DELETE) and tamper-evident: ``hash`` is the
+    SHA-256 of this row's fields and ``vorige_hash``, so changing any row breaks the chain from there
+    on (``broker.audit.spoor``). Which pupils were touched is in ``audit_leerling``; this row keeps only
+    a salted digest of them, so the chain stays verifiable after the yearly purge deletes them.
+    """
+
+    __tablename__ = "audit_regel"
+
+    volgnummer: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    tijdstip: Mapped[str] = mapped_column(String(32), index=True)  # ISO 8601 UTC, exactly as hashed
+    cyclus_jaar: Mapped[int | None] = mapped_column(Integer)
+    bron: Mapped[str] = mapped_column(String(10))  # soap | push | beheer
+    partij_oin: Mapped[str | None] = mapped_column(String(20))
+    certificaat: Mapped[str | None] = mapped_column(String(120))
+    operatie: Mapped[str] = mapped_column(String(80))
+    message_id: Mapped[str | None] = mapped_column(String(100))
+    aantal: Mapped[int] = mapped_column(Integer)
+    uitkomst: Mapped[str] = mapped_column(String(40))
+    betrokkenen_digest: Mapped[str] = mapped_column(String(64))
+    vorige_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditLeerling(Base):
+    """A pupil (pseudonym) touched by one audited operation; deleted with the cycle's personal data."""
+
+    __tablename__ = "audit_leerling"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    volgnummer: Mapped[int] = mapped_column(ForeignKey("audit_regel.volgnummer"), index=True)
+    cyclus_jaar: Mapped[int] = mapped_column(Integer, index=True)
+    sleutel_hash: Mapped[str] = mapped_column(String(64), index=True)
+    zout: Mapped[str] = mapped_column(String(32))
+
+
+class AuditKop(Base):
+    """The head of the audit chain (one row): appending locks it, so records chain in one order."""
+
+    __tablename__ = "audit_kop"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    teller: Mapped[int] = mapped_column(BigInteger)
+    laatste_hash: Mapped[str] = mapped_column(String(64))

@@ -92,7 +92,9 @@ def _verwerk(
     sleutel_hash = verwerking.sleutelbos.pseudoniem(nummer)
     rij = _bestaande(verwerking, cyclus, sleutel_hash, brin, crebo)
     van = parse_aanmeldstatus(rij.status) if rij is not None else None
-    if not controleer_overgang(van, status):
+    herhaling = not controleer_overgang(van, status)
+    verwerking.raak_aan(sleutel_hash)
+    if herhaling:
         return
     if rij is not None and crebo:
         rij.crebo = crebo  # a registration without programme learns it

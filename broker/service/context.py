@@ -54,6 +54,15 @@ class Verwerking:
     #: Pupils changed in this transaction (pseudonym → its latest change-feed row): the outbox
     #: announces them before the transaction commits.
     gewijzigd: dict[str, object] = field(default_factory=dict)
+    #: Pupils (pseudonyms) whose data this transaction read or wrote, and how many records it handled:
+    #: what the audit trail records about it (AVG art. 5 lid 2).
+    betrokken: set[str] = field(default_factory=set)
+    aantal: int = 0
+
+    def raak_aan(self, sleutel_hash: str) -> None:
+        """Note that one record about pupil ``sleutel_hash`` was read or written (for the audit trail)."""
+        self.betrokken.add(sleutel_hash)
+        self.aantal += 1
 
     @property
     def vandaag(self) -> date:

@@ -91,6 +91,7 @@ def aanleveren_leerlingen(
                 raise Afwijzing(DUBBEL_IN_BATCH)
             _pas_toe(verwerking, aanroep, cyclus, geldig)
             toegepast.add(sleutel)
+            verwerking.raak_aan(geldig.sleutel_hash)
         except Afwijzing as afwijzing:
             uitkomst.afgewezen(record.volgnummer, afwijzing.melding)
         else:
@@ -200,3 +201,4 @@ def _meld_ontbrekenden_af(
         if (rij.sleutel_hash, rij.brin_vo) not in aanwezig:
             rij.status, rij.afmeldreden = MboGangerStatus.AFGEMELD, AfmeldReden.NIET_MEER_AANGELEVERD
             _leg_vast(verwerking, aanroep, cyclus, rij, Mutatie.AFMELDEN)
+            verwerking.raak_aan(rij.sleutel_hash)

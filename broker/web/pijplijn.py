@@ -20,6 +20,7 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from broker.audit.spoor import SOAP, Gebeurtenis, leg_vast
 from broker.bootstrap import Omgeving
 from broker.db.berichtenlog import Kop, leg_uitkomst_vast, log_ontvangen, log_verzonden
 from broker.db.herhaling import Vingerafdruk, eerder_antwoord, onthoud
@@ -76,6 +77,8 @@ class _Verzoek:
     kop: Kop = field(default_factory=Kop)
     bevestig: str | None = None  # the verified request SignatureValue, for SignatureConfirmation (S8)
     raw: bytes = b""
+    certificaat: str | None = None  # the authenticating certificate, "OIN serial <hex>", for the audit
+    operatie: str | None = None  # set once the request reaches the service layer (audited from there)
 
 
 class SoapPijplijn:
@@ -161,7 +164,7 @@ class SoapPijplijn:
         if (storing := environ.get("vva.storing")) is not None:
             raise storing  # the reference receiver's deliberate failure (broker.outbound.ontvanger)
         # §6.1 step 1: the connection's certificate comes before anything in the message (F4).
-        tls_oin = self._tls_oin(environ, verzoek.nu)
+        tls_oin = self._tls_oin(environ, verzoek)
         http.controleer_content_type(environ)
         soapaction = http.soapaction(environ)
         root = parse_bericht(raw)
@@ -188,6 +191,7 @@ class SoapPijplijn:
                 ),
             )
             certificaat_oin, signature_value = geverifieerd.oin, geverifieerd.signature_value
+            verzoek.certificaat = _certificaat(certificaat_oin, geverifieerd.certificaat)
             verzoek.bevestig = signature_value
             if tls_oin is not None and tls_oin != certificaat_oin:
                 # The connection and the signature must be the same party (edukoppeling.md §5, O10);
@@ -211,7 +215,7 @@ class SoapPijplijn:
             return self._herhaal(eerder, adres, verzoek)
         return self._toepassen(root, adres, partij, afdruk, verzoek)
 
-    def _tls_oin(self, environ: dict, nu: datetime) -> str | None:
+    def _tls_oin(self, environ: dict, verzoek: _Verzoek) -> str | None:
         """The OIN of the TLS client certificate, checked against the trust store; None without one
         unless one is required. Raises EdukoppelingFout Client.EK0030 (T9, T10; H48) or DK0051."""
         instellingen = self.omgeving.settings
@@ -223,7 +227,9 @@ class SoapPijplijn:
             if instellingen.client_certificaat_vereist:
                 raise EdukoppelingFout("Client.EK0030", "no TLS client certificate")
             return None
-        return self.vertrouwen.controleer(certificaat, "tls", nu)
+        oin = self.vertrouwen.controleer(certificaat, "tls", verzoek.nu)
+        verzoek.certificaat = _certificaat(oin, certificaat)
+        return oin
 
     def _machtig(self, session, dienst: Dienst, adres: Adressering, certificaat_oin: str | None) -> Partij:
         """Authorisation (§6.1 step 5): the From OIN is a registered party of the service's kind, and
@@ -259,6 +265,7 @@ class SoapPijplijn:
             verwerking = Verwerking(session, om.sleutelbos, om.kalender, nu=verzoek.nu)
             aanroep = Aanroep(partij, adres.message_id, verzoek.bericht_id, verzoek.kop.certificaat_oin)
             werk = Werk(verzoek.dienst.sleutel, verwerking, aanroep)
+            verzoek.operatie = verzoek.dienst.operaties[adres.action].naam
             antwoord = self.dispatchers[verzoek.dienst.pad].verwerk(root, werk)
             plan_pushes(verwerking)  # the outbox: in the same transaction as the change
             body, message_id = self._antwoord(antwoord, adres, verzoek)
@@ -266,6 +273,8 @@ class SoapPijplijn:
             antwoord_id = log_verzonden(session, body, uit, "verwerkt", 200, om.sleutelbos)
             onthoud(session, afdruk, antwoord_id, verzoek.nu)
             leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, "verwerkt", None, 200)
+            # Last: appending locks the head of the audit chain until this transaction commits.
+            self._audit(session, verzoek, "verwerkt", verwerking.betrokken, verwerking.aantal)
         return 200, [("Content-Type", XML)], body
 
     def _herhaal(self, eerder: bytes, adres: Adressering, verzoek: _Verzoek) -> tuple[int, list, bytes]:
@@ -279,6 +288,8 @@ class SoapPijplijn:
             leg_uitkomst_vast(
                 session, verzoek.bericht_id, verzoek.kop, "herhaald", "idempotent redelivery", 200
             )
+            verzoek.operatie = verzoek.dienst.operaties[adres.action].naam
+            self._audit(session, verzoek, "herhaald")
         return 200, [("Content-Type", XML)], body
 
     def _antwoord(self, inhoud: etree._Element, adres: Adressering, verzoek: _Verzoek) -> tuple[bytes, str]:
@@ -316,7 +327,33 @@ class SoapPijplijn:
                 om.sleutelbos,
             )
             leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, fout.code, fout.reden, 500)
+            self._audit(session, verzoek, fout.code)  # a refused query or delivery is traced too
         return 500, [("Content-Type", XML)], body
+
+    def _audit(
+        self, session, verzoek: _Verzoek, uitkomst: str, leerlingen: set[str] | None = None, aantal: int = 0
+    ) -> None:
+        """Append the audit record of a request that reached the service layer of the broker (not
+        ``ping``, which touches no personal data, nor the reference receiver)."""
+        if verzoek.operatie in (None, "ping") or verzoek.dienst.sleutel == "ontvanger":
+            return
+        gebeurtenis = Gebeurtenis(
+            SOAP,
+            verzoek.operatie,
+            uitkomst,
+            partij_oin=verzoek.kop.afzender_oin,
+            certificaat=verzoek.certificaat,
+            message_id=verzoek.kop.message_id,
+            cyclus_jaar=self.omgeving.kalender.cyclus_op(verzoek.nu.date()).jaar,
+            leerlingen=leerlingen or set(),
+            aantal=aantal,
+        )
+        leg_vast(session, gebeurtenis, verzoek.nu)
+
+
+def _certificaat(oin: str | None, certificaat) -> str:
+    """How the audit trail names a certificate: its OIN and serial number (hex)."""
+    return f"{oin} serial {certificaat.serial_number:x}"
 
 
 def _kop_voor_fout(verzoek: _Verzoek) -> Kop:

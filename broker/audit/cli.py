@@ -1,0 +1,98 @@
+"""``vva audit …``: verify the chain, export a period, answer an inzageverzoek about one pupil."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+
+import click
+
+from broker.audit import inzage
+from broker.audit.controle import verifieer_keten
+from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.db.migrate import upgrade
+from broker.domain.identifiers import parse_leerlingnummer
+from broker.domain.meldingen import Afwijzing
+
+
+@click.group()
+def audit() -> None:
+    """The AVG audit trail: verify, export, per pupil."""
+
+
+@audit.command("verify")
+@click.pass_obj
+def verify(omgeving) -> None:
+    """Check the hash chain end to end; exit 1 and name the first broken record when it was altered."""
+    upgrade(omgeving.engine)
+    with omgeving.sessions() as session:
+        uitslag = verifieer_keten(session)
+    if not uitslag.intact:
+        click.echo(f"audit trail BROKEN after {uitslag.aantal} intact records: {uitslag.fout}", err=True)
+        raise SystemExit(1)
+    click.echo(f"audit trail intact: {uitslag.aantal} records")
+
+
+@audit.command("export")
+@click.option("--from", "van", metavar="DATE", help="First day (YYYY-MM-DD, UTC), inclusive.")
+@click.option("--to", "tot", metavar="DATE", help="Last day (YYYY-MM-DD, UTC), inclusive.")
+@click.option("--format", "formaat", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option(
+    "--out", "uit", type=click.File("w", encoding="utf-8"), default="-", help="File; default stdout."
+)
+@click.pass_obj
+def export(omgeving, van: str | None, tot: str | None, formaat: str, uit) -> None:
+    """Write the records of a period as CSV or JSON lines (no pupil numbers: counts only)."""
+    grens_van = _dag(van).isoformat() if van else None
+    grens_tot = (_dag(tot) + timedelta(days=1)).isoformat() if tot else None
+    upgrade(omgeving.engine)
+    with omgeving.sessions() as session:
+        aantal = inzage.schrijf(inzage.regels(session, grens_van, grens_tot), formaat, uit)
+    click.echo(f"{aantal} records exported", err=True)
+
+
+@audit.command("pupil")
+@click.argument("bsn", required=False)
+@click.option("--onderwijsnummer", help="For a pupil without a BSN.")
+@click.option("--year", "jaar", type=int, help="Cycle (year of its deadline); default: the current one.")
+@click.option("--format", "formaat", type=click.Choice(["table", "csv", "jsonl"]), default="table")
+@click.pass_obj
+def pupil(omgeving, bsn: str | None, onderwijsnummer: str | None, jaar: int | None, formaat: str) -> None:
+    """Who saw or changed what about one pupil in a cycle (AVG art. 15 inzageverzoek).
+
+    The number is given on the command line and never printed; the query itself is audited.
+    """
+    try:
+        nummer = parse_leerlingnummer(bsn, onderwijsnummer)
+    except Afwijzing as fout:
+        raise click.BadParameter(str(fout)) from None
+    jaar = jaar or omgeving.kalender.cyclus_op(date.today()).jaar
+    pseudoniem = omgeving.sleutelbos.pseudoniem(nummer)
+    upgrade(omgeving.engine)
+    with omgeving.sessions.begin() as session:
+        gevonden = inzage.over_leerling(session, pseudoniem, jaar)
+        leg_vast(
+            session,
+            Gebeurtenis(
+                BEHEER,
+                "vva audit pupil",
+                "verwerkt",
+                cyclus_jaar=jaar,
+                leerlingen={pseudoniem},
+                aantal=len(gevonden),
+            ),
+        )
+    if formaat != "table":
+        inzage.schrijf(iter(gevonden), formaat, sys.stdout)
+        return
+    click.echo(f"cycle {jaar}: {len(gevonden)} operations touched this pupil")
+    for r in gevonden:
+        wie = r.partij_oin or "operator"
+        click.echo(f"{r.tijdstip}  {r.bron:6} {wie:20} {r.operatie:28} {r.uitkomst:12} {r.message_id or ''}")
+
+
+def _dag(tekst: str) -> date:
+    try:
+        return date.fromisoformat(tekst)
+    except ValueError:
+        raise click.BadParameter(f"{tekst!r} is not a date (YYYY-MM-DD)") from None

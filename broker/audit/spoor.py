@@ -1,0 +1,149 @@
+"""Appending to the audit trail: one hash-chained record per operation on personal data.
+
+AVG art. 5 lid 2 and art. 32 (accountability, logging), the brief ("every transaction on personal data
+can be traced afterwards"). A record says when, which party (OIN) with which certificate, which
+operation, which pupils (pseudonyms, in ``audit_leerling``), how many records, the wsa:MessageID and the
+outcome. ``hash`` = SHA-256 over the record's fields and the previous record's hash, so a change to any
+stored record breaks the chain (``broker.audit.controle``). The pupils enter the hash only through a
+salted digest; when the yearly purge deletes their pseudonyms and salts, the digest no longer links to
+anyone, and the chain still verifies.
+
+The record is written in the caller's transaction: it exists exactly when the operation's effect was
+committed. Appending takes the lock on the chain head (``audit_kop``), so concurrent transactions chain
+in commit order; callers append as the last step of their transaction to keep that lock short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from broker.db import models
+
+BEGIN_HASH = "0" * 64
+#: Fields of ``audit_regel`` that the hash covers, in this order (the hash itself excluded).
+GEHASHTE_VELDEN = (
+    "volgnummer",
+    "tijdstip",
+    "cyclus_jaar",
+    "bron",
+    "partij_oin",
+    "certificaat",
+    "operatie",
+    "message_id",
+    "aantal",
+    "uitkomst",
+    "betrokkenen_digest",
+    "vorige_hash",
+)
+
+SOAP, PUSH, BEHEER = "soap", "push", "beheer"
+
+
+@dataclass
+class Gebeurtenis:
+    """One operation to record.
+
+    ``bron``: "soap" (a request), "push" (a delivery to a receiver) or "beheer" (an operator command);
+    ``partij_oin``: the principal (wsa:From, the receiver of a push) or None for an operator command;
+    ``certificaat``: the authenticating certificate as "OIN serial <hex>"; ``operatie``: the operation
+    name or command; ``leerlingen``: pseudonyms (HMAC hex) of the pupils read or written; ``aantal``: the
+    number of records handled (may exceed the pupils: one pupil, several registrations).
+    """
+
+    bron: str
+    operatie: str
+    uitkomst: str
+    partij_oin: str | None = None
+    certificaat: str | None = None
+    message_id: str | None = None
+    cyclus_jaar: int | None = None
+    leerlingen: set[str] = field(default_factory=set)
+    aantal: int = 0
+
+
+def tijdstempel(moment: datetime) -> str:
+    """``moment`` as the fixed-width ISO 8601 UTC text stored and hashed (sortable as text)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def regel_hash(velden: dict) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``velden`` restricted to ``GEHASHTE_VELDEN``."""
+    inhoud = json.dumps([velden[naam] for naam in GEHASHTE_VELDEN], separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(inhoud.encode()).hexdigest()
+
+
+def betrokkenen_digest(zout: str, pseudoniemen: Iterable[str]) -> str:
+    """SHA-256 (hex) of the salt and the sorted pseudonyms; "" for an operation that touched no pupil."""
+    lijst = sorted(pseudoniemen)
+    if not lijst:
+        return ""
+    return hashlib.sha256("\n".join([zout, *lijst]).encode()).hexdigest()
+
+
+def leg_vast(session: Session, gebeurtenis: Gebeurtenis, moment: datetime | None = None) -> int:
+    """Append ``gebeurtenis`` to the chain in ``session``'s transaction; returns its ``volgnummer``.
+
+    Raises ``ValueError`` when pupils were touched but no cycle is given (their pseudonyms must be
+    purgeable with that cycle). Database errors propagate: an operation whose audit record cannot be
+    written must not commit either.
+    """
+    if gebeurtenis.leerlingen and gebeurtenis.cyclus_jaar is None:
+        raise ValueError("an audit record about pupils needs the cycle they belong to")
+    kop = _neem_kop(session)
+    zout = secrets.token_hex(16)
+    velden = {
+        "volgnummer": kop.teller,
+        "tijdstip": tijdstempel(moment or datetime.now(UTC)),
+        "cyclus_jaar": gebeurtenis.cyclus_jaar,
+        "bron": gebeurtenis.bron,
+        "partij_oin": gebeurtenis.partij_oin,
+        "certificaat": gebeurtenis.certificaat,
+        "operatie": gebeurtenis.operatie,
+        "message_id": gebeurtenis.message_id,
+        "aantal": gebeurtenis.aantal,
+        "uitkomst": gebeurtenis.uitkomst[:40],
+        "betrokkenen_digest": betrokkenen_digest(zout, gebeurtenis.leerlingen),
+        "vorige_hash": kop.laatste_hash,
+    }
+    velden["hash"] = regel_hash(velden)
+    session.execute(insert(models.AuditRegel).values(**velden))
+    if gebeurtenis.leerlingen:
+        session.execute(
+            insert(models.AuditLeerling),
+            [
+                {
+                    "volgnummer": kop.teller,
+                    "cyclus_jaar": gebeurtenis.cyclus_jaar,
+                    "sleutel_hash": h,
+                    "zout": zout,
+                }
+                for h in sorted(gebeurtenis.leerlingen)
+            ],
+        )
+    session.execute(
+        update(models.AuditKop).where(models.AuditKop.id == 1).values(laatste_hash=velden["hash"])
+    )
+    return kop.teller
+
+
+@dataclass(frozen=True)
+class _Kop:
+    teller: int
+    laatste_hash: str
+
+
+def _neem_kop(session: Session) -> _Kop:
+    # Write first, read second: the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)
+    # before the previous hash is read, so two transactions can never chain onto the same record.
+    K = models.AuditKop
+    session.execute(update(K).where(K.id == 1).values(teller=K.teller + 1))
+    teller, laatste = session.execute(select(K.teller, K.laatste_hash).where(K.id == 1)).one()
+    return _Kop(teller, laatste)

@@ -1,0 +1,149 @@
+"""The audit trail's chain on each database: appends, verifies, and finds every kind of tampering."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from broker.audit import inzage
+from broker.audit.controle import verifieer_keten
+from broker.audit.spoor import BEHEER, SOAP, Gebeurtenis, leg_vast
+from broker.db import models
+from broker.db.engine import make_session_factory
+
+T0 = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+PUPIL_A, PUPIL_B = "a" * 64, "b" * 64
+SCHOOL = "0000000700099XA00000"
+
+
+def _vul(engine) -> None:
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        leg_vast(
+            session,
+            Gebeurtenis(
+                SOAP,
+                "aanleverenLeerlingen",
+                "verwerkt",
+                SCHOOL,
+                "x serial 1",
+                "urn:uuid:1",
+                2027,
+                {PUPIL_A, PUPIL_B},
+                2,
+            ),
+            T0,
+        )
+        leg_vast(
+            session,
+            Gebeurtenis(SOAP, "opvragenStatus", "verwerkt", SCHOOL, None, "urn:uuid:2", 2027, {PUPIL_A}, 1),
+            T0 + timedelta(minutes=1),
+        )
+        leg_vast(
+            session, Gebeurtenis(BEHEER, "vva keys rotate", "verwerkt", aantal=7), T0 + timedelta(days=1)
+        )
+
+
+def _sta_wijziging_toe(engine) -> None:
+    """An attacker with database rights removes the append-only trigger first."""
+    with engine.begin() as verbinding:
+        if engine.dialect.name == "postgresql":
+            verbinding.execute(text("ALTER TABLE audit_regel DISABLE TRIGGER USER"))
+        else:
+            verbinding.execute(text("DROP TRIGGER audit_regel_geen_update"))
+            verbinding.execute(text("DROP TRIGGER audit_regel_geen_delete"))
+
+
+def _controle(engine):
+    with make_session_factory(engine)() as session:
+        return verifieer_keten(session)
+
+
+def test_een_intacte_keten_verifieert(db_engine):
+    _vul(db_engine)
+    uitslag = _controle(db_engine)
+    assert (uitslag.intact, uitslag.aantal) == (True, 3)
+    with make_session_factory(db_engine)() as session:
+        regels = list(inzage.regels(session))
+    assert [(r.volgnummer, r.operatie, r.leerlingen, r.aantal) for r in regels] == [
+        (1, "aanleverenLeerlingen", 2, 2),
+        (2, "opvragenStatus", 1, 1),
+        (3, "vva keys rotate", 0, 7),
+    ]
+    with make_session_factory(db_engine)() as session:
+        assert [r.volgnummer for r in inzage.over_leerling(session, PUPIL_B, 2027)] == [1]
+        assert [r.volgnummer for r in inzage.regels(session, "2027-03-02", None)] == [3]
+
+
+def test_de_database_weigert_wijzigen_en_wissen(db_engine):
+    _vul(db_engine)
+    for opdracht in ("UPDATE audit_regel SET aantal = 0", "DELETE FROM audit_regel"):
+        with pytest.raises(DBAPIError, match="append-only"), db_engine.begin() as verbinding:
+            verbinding.execute(text(opdracht))
+    assert _controle(db_engine).intact
+
+
+def test_een_directe_update_wordt_gevonden(db_engine):
+    _vul(db_engine)
+    _sta_wijziging_toe(db_engine)
+    with db_engine.begin() as verbinding:
+        verbinding.execute(
+            text("UPDATE audit_regel SET partij_oin = '00000001000000000000' WHERE volgnummer = 2")
+        )
+    uitslag = _controle(db_engine)
+    assert not uitslag.intact
+    assert uitslag.aantal == 1
+    assert uitslag.fout == "record 2: contents do not match its hash (altered)"
+
+
+def test_een_gewiste_regel_wordt_gevonden(db_engine):
+    _vul(db_engine)
+    _sta_wijziging_toe(db_engine)
+    with db_engine.begin() as verbinding:
+        verbinding.execute(text("DELETE FROM audit_leerling WHERE volgnummer = 2"))
+        verbinding.execute(text("DELETE FROM audit_regel WHERE volgnummer = 2"))
+    assert _controle(db_engine).fout == "record 2 is missing (next present: 3)"
+
+
+def test_een_herberekende_regel_breekt_de_keten_erna(db_engine):
+    """Recomputing a changed record's own hash does not help: the next record points at the old one."""
+    from broker.audit.spoor import GEHASHTE_VELDEN, regel_hash
+
+    _vul(db_engine)
+    _sta_wijziging_toe(db_engine)
+    with make_session_factory(db_engine).begin() as session:
+        regel = session.get(models.AuditRegel, 1)
+        velden = {naam: getattr(regel, naam) for naam in GEHASHTE_VELDEN}
+        velden["uitkomst"] = "Client.DK0002"
+        session.execute(
+            text("UPDATE audit_regel SET uitkomst = :u, hash = :h WHERE volgnummer = 1"),
+            {"u": "Client.DK0002", "h": regel_hash(velden)},
+        )
+    assert _controle(db_engine).fout == "record 2: previous-hash does not match record 1"
+
+
+def test_een_leerling_toevoegen_aan_een_regel_wordt_gevonden(db_engine):
+    _vul(db_engine)
+    with db_engine.begin() as verbinding:
+        zout = verbinding.execute(text("SELECT zout FROM audit_leerling WHERE volgnummer = 2")).scalar_one()
+        verbinding.execute(
+            text(
+                "INSERT INTO audit_leerling (volgnummer, cyclus_jaar, sleutel_hash, zout) VALUES (2, 2027, :h, :z)"
+            ),
+            {"h": "c" * 64, "z": zout},
+        )
+    assert _controle(db_engine).fout == "record 2: its pupils do not match its digest"
+
+
+def test_na_het_wissen_van_de_cyclus_blijft_de_keten_geldig(db_engine):
+    _vul(db_engine)
+    with make_session_factory(db_engine).begin() as session:
+        session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
+        session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
+    assert _controle(db_engine).intact
+    with make_session_factory(db_engine)() as session:
+        assert inzage.over_leerling(session, PUPIL_A, 2027) == []
+        assert [r.leerlingen for r in inzage.regels(session)] == [None, None, 0]
