@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broker.config import Settings, load_settings
 from broker.db.engine import make_engine, make_session_factory
 from broker.domain.cycle import Kalender
-from broker.privacy.sleutels import Sleutelbos, laad_sleutelbos
+from broker.privacy.sleutels import HerlaadbareSleutelbos
 
 
 @dataclass
@@ -39,8 +39,8 @@ class Omgeving:
         return make_session_factory(self.engine)
 
     @cached_property
-    def sleutelbos(self) -> Sleutelbos:
-        return laad_sleutelbos(self.settings.key_file)
+    def sleutelbos(self) -> HerlaadbareSleutelbos:
+        return HerlaadbareSleutelbos(self.settings.key_file)
 
     @cached_property
     def kalender(self) -> Kalender:

@@ -18,6 +18,7 @@ import hmac
 import json
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,3 +111,99 @@ def laad_sleutelbos(pad: Path) -> Sleutelbos:
     if len(bos.hmac_sleutel) != 32 or any(len(k) != 32 for k in aes.values()) or bos.aes_huidig not in aes:
         raise SleutelFout(f"key file {pad} is malformed")
     return bos
+
+
+def voeg_sleutel_toe(pad: Path) -> int:
+    """Add a fresh AES-256 key to the key file at ``pad`` and make it current; returns its id.
+
+    The matching (HMAC) key and the older encryption keys stay, so every ciphertext stays readable
+    while ``broker.privacy.rotatie`` re-encrypts. The file is replaced atomically (mode 0600), so a
+    process reading it meanwhile sees the old or the new file, never half of one.
+    Raises ``SleutelFout`` when the file is unreadable or all 255 key ids are used.
+    """
+    bos = laad_sleutelbos(pad)
+    nieuw = max(bos.aes_sleutels) + 1
+    if nieuw > 255:
+        raise SleutelFout("all 255 key ids are used: retire old keys first ('vva keys retire')")
+    schrijf_sleutelbos(
+        pad, Sleutelbos(bos.hmac_sleutel, {**bos.aes_sleutels, nieuw: secrets.token_bytes(32)}, nieuw)
+    )
+    return nieuw
+
+
+def schrijf_sleutelbos(pad: Path, bos: Sleutelbos) -> None:
+    """Write ``bos`` to ``pad`` atomically (a temporary file with mode 0600, then rename)."""
+    inhoud = {
+        "hmac": base64.b64encode(bos.hmac_sleutel).decode(),
+        "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(bos.aes_sleutels.items())},
+        "aes_huidig": str(bos.aes_huidig),
+    }
+    tijdelijk = pad.with_name(f".{pad.name}.{os.getpid()}.tmp")
+    fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(inhoud, handle, indent=2)
+    os.replace(tijdelijk, pad)
+
+
+class HerlaadbareSleutelbos:
+    """The key file of a running process, re-read when it changed (checked at most once a second).
+
+    ``vva keys rotate`` adds a key while brokers and workers run: they pick it up within a second for
+    new ciphertexts, and at once when they meet a ciphertext under a key id they do not know yet, so a
+    rotation needs no restart. Same interface as ``Sleutelbos``.
+    """
+
+    def __init__(self, pad: Path) -> None:
+        self._pad = Path(pad)
+        self._bos = laad_sleutelbos(self._pad)
+        self._stempel = self._lees_stempel()
+        self._gecontroleerd = time.monotonic()
+
+    def _lees_stempel(self) -> tuple[int, int]:
+        stat = self._pad.stat()
+        return stat.st_mtime_ns, stat.st_ino
+
+    def _actueel(self, forceer: bool = False) -> Sleutelbos:
+        nu = time.monotonic()
+        if forceer or nu - self._gecontroleerd >= 1.0:
+            self._gecontroleerd = nu
+            try:
+                stempel = self._lees_stempel()
+                if stempel != self._stempel:
+                    self._bos, self._stempel = laad_sleutelbos(self._pad), stempel
+            except (OSError, SleutelFout):
+                pass  # a file being replaced: keep the keys we have, try again next time
+        return self._bos
+
+    @property
+    def hmac_sleutel(self) -> bytes:
+        return self._actueel().hmac_sleutel
+
+    @property
+    def aes_sleutels(self) -> dict[int, bytes]:
+        return self._actueel().aes_sleutels
+
+    @property
+    def aes_huidig(self) -> int:
+        return self._actueel().aes_huidig
+
+    def pseudoniem(self, nummer: Leerlingnummer) -> str:
+        return self._actueel().pseudoniem(nummer)
+
+    def versleutel(self, nummer: Leerlingnummer) -> bytes:
+        return self._actueel().versleutel(nummer)
+
+    def versleutel_data(self, data: bytes) -> bytes:
+        return self._actueel().versleutel_data(data)
+
+    def ontsleutel(self, blob: bytes) -> Leerlingnummer:
+        return self._met_herlaad(lambda bos: bos.ontsleutel(blob), blob)
+
+    def ontsleutel_data(self, blob: bytes) -> bytes:
+        return self._met_herlaad(lambda bos: bos.ontsleutel_data(blob), blob)
+
+    def _met_herlaad(self, actie, blob: bytes):
+        bos = self._actueel()
+        if blob and blob[0] not in bos.aes_sleutels:
+            bos = self._actueel(forceer=True)  # made under a key added since we last looked
+        return actie(bos)

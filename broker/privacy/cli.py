@@ -1,0 +1,77 @@
+"""``vva keys …``: rotate the encryption key without downtime, show key usage, retire unused keys."""
+
+from __future__ import annotations
+
+import click
+
+from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.db.migrate import upgrade
+from broker.privacy import rotatie
+from broker.privacy.sleutels import Sleutelbos, laad_sleutelbos, schrijf_sleutelbos, voeg_sleutel_toe
+
+
+@click.group()
+def keys() -> None:
+    """The keys that protect every BSN: rotate, status, retire (see README "Keys")."""
+
+
+@keys.command("rotate")
+@click.pass_obj
+def rotate(omgeving) -> None:
+    """Add a new encryption key, make it current, and re-encrypt everything stored under older keys.
+
+    Safe while the broker and the outbox workers run: they pick up the new key within a second and can
+    read both old and new ciphertexts throughout. The matching key (HMAC) is not rotated: pseudonyms
+    stay stable within and across cycles. Run 'vva keys retire' afterwards to drop unused keys.
+    """
+    upgrade(omgeving.engine)
+    pad = omgeving.settings.key_file
+    nieuw = voeg_sleutel_toe(pad)
+    click.echo(f"keys: key {nieuw} added to {pad} and made current")
+    bos = laad_sleutelbos(pad)
+    with omgeving.sessions() as session:
+        totaal = rotatie.te_herversleutelen(session, bos.aes_huidig)
+    with click.progressbar(length=totaal, label="re-encrypting", file=None) as balk:
+        per_tabel = rotatie.herversleutel(omgeving.sessions, bos, balk.update)
+    aantal = sum(per_tabel.values())
+    with omgeving.sessions.begin() as session:
+        leg_vast(session, Gebeurtenis(BEHEER, "vva keys rotate", "verwerkt", aantal=aantal))
+    for tabel, rijen in per_tabel.items():
+        click.echo(f"  {tabel:18} {rijen} re-encrypted")
+    click.echo(f"keys: {aantal} ciphertexts now under key {nieuw}; run 'vva keys retire' to drop old keys")
+
+
+@keys.command("status")
+@click.pass_obj
+def status(omgeving) -> None:
+    """List the encryption keys, which one is current, and how many ciphertexts each protects."""
+    upgrade(omgeving.engine)
+    bos = laad_sleutelbos(omgeving.settings.key_file)
+    with omgeving.sessions() as session:
+        gebruik = rotatie.gebruik(session)
+    for sleutel in sorted(bos.aes_sleutels):
+        huidig = " (current)" if sleutel == bos.aes_huidig else ""
+        click.echo(f"key {sleutel}{huidig}: {gebruik.get(sleutel, 0)} ciphertexts")
+    onbekend = set(gebruik) - set(bos.aes_sleutels)
+    if onbekend:
+        click.echo(f"WARNING: ciphertexts under unknown key ids {sorted(onbekend)}", err=True)
+        raise SystemExit(1)
+
+
+@keys.command("retire")
+@click.pass_obj
+def retire(omgeving) -> None:
+    """Remove every non-current key that no stored ciphertext uses any more; keys still in use stay."""
+    upgrade(omgeving.engine)
+    pad = omgeving.settings.key_file
+    bos = laad_sleutelbos(pad)
+    with omgeving.sessions() as session:
+        gebruik = rotatie.gebruik(session)
+    weg = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and not gebruik.get(k))
+    blijft = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and gebruik.get(k))
+    if weg:
+        sleutels = {k: v for k, v in bos.aes_sleutels.items() if k not in weg}
+        schrijf_sleutelbos(pad, Sleutelbos(bos.hmac_sleutel, sleutels, bos.aes_huidig))
+    click.echo(f"keys: retired {weg or 'none'}; current key {bos.aes_huidig}")
+    if blijft:
+        click.echo(f"keys still in use, kept: {blijft} (run 'vva keys rotate' again to re-encrypt them)")

@@ -1,0 +1,108 @@
+"""Re-encrypting every stored pupil number and message under the current key (``vva keys rotate``).
+
+Runs beside a live broker: rows are re-encrypted in small transactions, each row only if it still
+holds the ciphertext that was read (compare-and-set), so a row a request changed meanwhile is left to
+the next pass instead of being overwritten with stale content. Key ids are the first byte of every
+ciphertext (``broker.privacy.sleutels``), so usage per key is counted without decrypting anything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from broker.db import models
+from broker.privacy.sleutels import Sleutelbos
+
+_STUK = 1_000
+
+
+@dataclass(frozen=True)
+class Kolom:
+    """An encrypted column: ``soort`` "nummer" (a pupil number) or "data" (a message, a push)."""
+
+    model: type
+    naam: str
+    soort: str
+
+    @property
+    def kolom(self):
+        return getattr(self.model, self.naam)
+
+    @property
+    def sleutel(self):
+        return next(iter(self.model.__table__.primary_key.columns))
+
+    def versleutelde(self):
+        voorwaarden = [self.kolom.is_not(None), func.length(self.kolom) > 0]
+        if self.model is models.Bericht:
+            voorwaarden.append(models.Bericht.versleuteld.is_(True))
+        return voorwaarden
+
+
+VERSLEUTELD = (
+    Kolom(models.Leerling, "nummer_versleuteld", "nummer"),
+    Kolom(models.Aanmelding, "nummer_versleuteld", "nummer"),
+    Kolom(models.Signaal, "nummer_versleuteld", "nummer"),
+    Kolom(models.Bericht, "inhoud", "data"),
+    Kolom(models.UitgaandBericht, "inhoud", "data"),
+)
+
+
+def gebruik(session: Session) -> Counter[int]:
+    """How many stored ciphertexts each key id protects, over every encrypted column."""
+    teller: Counter[int] = Counter()
+    for kolom in VERSLEUTELD:
+        for (blob,) in session.execute(select(kolom.kolom).where(*kolom.versleutelde())).yield_per(_STUK):
+            teller[blob[0]] += 1
+    return teller
+
+
+def te_herversleutelen(session: Session, huidig: int) -> int:
+    """How many ciphertexts are not under key ``huidig`` (for a progress bar)."""
+    return sum(aantal for sleutel, aantal in gebruik(session).items() if sleutel != huidig)
+
+
+def herversleutel(
+    sessions: sessionmaker[Session], bos: Sleutelbos, voortgang: Callable[[int], None] = lambda _: None
+) -> dict[str, int]:
+    """Re-encrypt every ciphertext not under ``bos.aes_huidig``; returns rows rewritten per table.
+
+    ``voortgang`` is called with the number of rows handled after each piece. Raises ``SleutelFout``
+    when a ciphertext was made under a key ``bos`` does not have (nothing of that piece is written).
+    """
+    uitkomst: dict[str, int] = {}
+    for kolom in VERSLEUTELD:
+        herschreven, vanaf = 0, None
+        while True:
+            with sessions.begin() as session:
+                vraag = select(kolom.sleutel, kolom.kolom).where(*kolom.versleutelde())
+                if vanaf is not None:
+                    vraag = vraag.where(kolom.sleutel > vanaf)
+                rijen = session.execute(vraag.order_by(kolom.sleutel).limit(_STUK)).all()
+                if not rijen:
+                    break
+                for sleutel, blob in rijen:
+                    if blob[0] == bos.aes_huidig:
+                        continue
+                    nieuw = _herversleutel(bos, kolom.soort, blob)
+                    resultaat = session.execute(
+                        update(kolom.model)
+                        .where(kolom.sleutel == sleutel, kolom.kolom == blob)
+                        .values({kolom.naam: nieuw})
+                    )
+                    herschreven += resultaat.rowcount
+                vanaf = rijen[-1][0]
+            voortgang(len(rijen))
+        uitkomst[kolom.model.__tablename__] = herschreven
+    return uitkomst
+
+
+def _herversleutel(bos: Sleutelbos, soort: str, blob: bytes) -> bytes:
+    if soort == "nummer":
+        return bos.versleutel(bos.ontsleutel(blob))
+    return bos.versleutel_data(bos.ontsleutel_data(blob))
