@@ -91,13 +91,17 @@ def serve(omgeving: Omgeving, host: str, port: int, workers: int, threads: int) 
 
 
 def _register() -> None:
+    from broker.audit.cli import audit
     from broker.edukoppeling.cli import envelope
+    from broker.jaarcyclus.cyclus_cli import cycle
+    from broker.jaarcyclus.signalen_cli import signals
     from broker.outbound.cli import outbox, receiver
     from broker.pki.cli import pki
+    from broker.privacy.cli import keys
     from broker.refdata.cli import refdata
     from broker.registry.cli import party
 
-    for groep in (refdata, party, pki, envelope, outbox, receiver):
+    for groep in (refdata, party, pki, envelope, outbox, receiver, audit, signals, keys, cycle):
         main.add_command(groep)
 
 

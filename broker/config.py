@@ -68,6 +68,10 @@ class Settings:
     #: Require a TLS client certificate on every request (EK0030 without one). Default: in production.
     tls_vereist: bool | None = None
 
+    # --- signals (``vva signals run``) ------------------------------------------------------------
+    #: Days before the deadline from which parties that exchanged nothing yet are signalled.
+    signaal_voorloop_dagen: int = 14
+
     # --- pushes (outbox) and the reference receiver ------------------------------------------------
     outbox_max_pogingen: int = 8
     outbox_basis_s: float = 2.0  # first retry after about this long, then doubling, with jitter

@@ -35,6 +35,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import aliased
 from zeep.transports import Transport
 
+from broker.audit.spoor import PUSH, Gebeurtenis, leg_vast
 from broker.bootstrap import Omgeving
 from broker.db import models
 from broker.db.berichtenlog import Kop, log_verzonden
@@ -52,6 +53,7 @@ from broker.outbound.outbox import (
     actieve_ontvangers,
     laatst_afgeleverd,
     render,
+    render_signaal,
 )
 from broker.registry.repository import PartijRegister
 from broker.service.context import Verwerking
@@ -257,7 +259,10 @@ class Bezorger:
         with om.sessions.begin() as session:
             rij = session.get(models.UitgaandBericht, taak.id)
             verwerking = Verwerking(session, om.sleutelbos, om.kalender)
-            weergave = render(verwerking, taak.ontvanger_oin, rij.volgorde_sleutel)
+            if rij.operatie == "ontvangenSignaal":
+                weergave = render_signaal(verwerking, taak.ontvanger_oin, rij.signaal_id)
+            else:
+                weergave = render(verwerking, taak.ontvanger_oin, rij.volgorde_sleutel)
             if weergave is None:
                 rij.status, rij.laatste_fout, rij.bezig_tot = (
                     VERVALLEN,
@@ -267,6 +272,9 @@ class Bezorger:
                 return None
             if rij.inhoud:
                 return om.sleutelbos.ontsleutel_data(rij.inhoud)
+            if rij.operatie == "ontvangenSignaal":  # a signal is news by itself: no "nothing new" check
+                rij.inhoud, rij.inhoud_digest = om.sleutelbos.versleutel_data(weergave.xml), weergave.digest
+                return weergave.xml
             if weergave.digest == laatst_afgeleverd(session, taak.ontvanger_oin, rij.volgorde_sleutel):
                 rij.status, rij.laatste_fout, rij.bezig_tot = VERVALLEN, "nothing new for this receiver", None
                 return None
@@ -304,6 +312,8 @@ class Bezorger:
             sleutelbos = self.omgeving.sleutelbos
             uitkomst = rij.status if fout is None else fout[:40]
             log_verzonden(session, transport.laatste_verzoek, kop, uitkomst, status, sleutelbos)
+            if transport.laatste_verzoek is not None:
+                self._audit(session, taak, rij, uitkomst, nu)
             if transport.laatste_antwoord:
                 antwoordkop = Kop(
                     dienst="ontvanger",
@@ -315,6 +325,25 @@ class Bezorger:
                 log_verzonden(
                     session, transport.laatste_antwoord[1], antwoordkop, uitkomst, status, sleutelbos, "in"
                 )
+
+    def _audit(self, session, taak: Taak, rij: models.UitgaandBericht, uitkomst: str, nu: datetime) -> None:
+        """A push that left the broker disclosed the pupil to its receiver: record it (AVG art. 5 lid 2),
+        whatever the receiver answered."""
+        pupil = rij.signaal_id is None or rij.volgorde_sleutel != f"signaal:{rij.signaal_id}"
+        leg_vast(
+            session,
+            Gebeurtenis(
+                PUSH,
+                taak.operatie,
+                uitkomst,
+                partij_oin=taak.ontvanger_oin,
+                message_id=taak.message_id,
+                cyclus_jaar=self.omgeving.kalender.cyclus_op(nu.date()).jaar,
+                leerlingen={rij.volgorde_sleutel} if pupil else set(),
+                aantal=1,
+            ),
+            nu,
+        )
 
     def _mandaatcontrole(self, oin: str):
         def gemachtigd(certificaat_oin: str) -> bool:

@@ -30,7 +30,7 @@ from broker.domain.visibility import Partij, normaliseer_rmc
 from broker.registry.repository import PartijRegister
 from broker.service.context import Verwerking
 from broker.service.feiten import Rijen
-from broker.service.opvragen import Overzicht
+from broker.service.opvragen import Overzicht, signaal_regel
 from broker.soap import mapping
 from broker.soap import models as m
 
@@ -189,6 +189,19 @@ def render(verwerking: Verwerking, ontvanger_oin: str, sleutel_hash: str) -> Wee
     xml = etree.tostring(get_object_as_xml(bericht, m.OntvangenWijziging))
     inhoud = etree.tostring(get_object_as_xml(leerling, m.LeerlingOverzicht))
     return Weergave(xml, hashlib.sha256(inhoud).hexdigest())
+
+
+def render_signaal(verwerking: Verwerking, ontvanger_oin: str, signaal_id: int | None) -> Weergave | None:
+    """The ``ontvangenSignaal`` for a stored signal, or None when the signal is gone (purged) or the
+    receiver is no longer the active party it was meant for."""
+    rij = verwerking.session.get(models.Signaal, signaal_id) if signaal_id is not None else None
+    if rij is None or rij.partij_oin != ontvanger_oin:
+        return None
+    if PartijRegister(verwerking.session).zoek(ontvanger_oin) is None:
+        return None
+    signaal = mapping.signaal_uit(signaal_regel(verwerking, rij))
+    xml = etree.tostring(get_object_as_xml(m.OntvangenSignaal(signaal=signaal), m.OntvangenSignaal))
+    return Weergave(xml, hashlib.sha256(xml).hexdigest())
 
 
 def laatst_afgeleverd(session, ontvanger_oin: str, sleutel_hash: str) -> str | None:

@@ -48,6 +48,7 @@ class SignaalRegel:
 
 def _toon(verwerking: Verwerking, aanroep: Aanroep, dossier: Dossier) -> Overzicht:
     nummer = verwerking.sleutelbos.ontsleutel(dossier.nummer_versleuteld)
+    verwerking.raak_aan(dossier.sleutel_hash)
     return Overzicht(nummer, beeld_voor(aanroep.partij, dossier.feiten))
 
 
@@ -184,14 +185,20 @@ def opvragen_signalen(verwerking: Verwerking, aanroep: Aanroep, vanaf: int | Non
         .where(models.Signaal.partij_oin == aanroep.partij.oin, models.Signaal.id > (vanaf or 0))
         .order_by(models.Signaal.id)
     )
-    return [
-        SignaalRegel(
-            signaal_id=r.id,
-            soort=r.soort,
-            aangemaakt_op=r.aangemaakt_op,
-            brin=r.brin,
-            nummer=verwerking.sleutelbos.ontsleutel(r.nummer_versleuteld) if r.nummer_versleuteld else None,
-            omschrijving=r.omschrijving,
-        )
-        for r in rijen
-    ]
+    return [signaal_regel(verwerking, r) for r in rijen]
+
+
+def signaal_regel(verwerking: Verwerking, rij: models.Signaal) -> SignaalRegel:
+    """One stored signal as shown to its party, with the pupil number decrypted when it has one."""
+    nummer = None
+    if rij.nummer_versleuteld and rij.sleutel_hash:
+        nummer = verwerking.sleutelbos.ontsleutel(rij.nummer_versleuteld)
+        verwerking.raak_aan(rij.sleutel_hash)
+    return SignaalRegel(
+        signaal_id=rij.id,
+        soort=rij.soort,
+        aangemaakt_op=rij.aangemaakt_op,
+        brin=rij.brin,
+        nummer=nummer,
+        omschrijving=rij.omschrijving,
+    )

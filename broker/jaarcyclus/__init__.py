@@ -1,0 +1,1 @@
+"""The yearly rhythm of the exchange: daily signals, and closing and opening a cycle."""

@@ -1,0 +1,151 @@
+"""Closing a cycle: keep the anonymous yearly figures, then delete all personal data of that cycle.
+
+The brief: "all personal data are deleted every year at the end of the cycle; trends over the years
+stay available" (AVG art. 5 lid 1 sub e, storage limitation). ``sluit`` does both in one transaction,
+so either the figures are kept and the data are gone, or nothing happened. Every table of the schema
+is classified below as holding personal data of a cycle or not; a test checks the classification
+covers the whole SQLAlchemy metadata, so a new table cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.db import models
+from broker.domain.cycle import Kalender
+
+#: Tables holding personal data of a cycle: deleted by ``sluit``, in this order (foreign keys first).
+PERSOONSGEGEVENS = (
+    "leerling_mutatie",
+    "aanmelding_overgang",
+    "leerling",
+    "aanmelding",
+    "wijziging",
+    "uitgaand_bericht",
+    "signaal",
+    "ontvangen_message_id",
+    "bericht",
+    "audit_leerling",
+)
+#: Tables without personal data of pupils: the registry, reference data, the cycle calendar, the
+#: audit chain (OINs and counts only) and the anonymous yearly figures. They stay.
+GEEN_PERSOONSGEGEVENS = frozenset(
+    {
+        "partij",
+        "partij_scope",
+        "mandaat",
+        "rmc_regio",
+        "gemeente",
+        "instelling",
+        "vestiging",
+        "cyclus",
+        "audit_regel",
+        "audit_kop",
+        "jaarcijfer",
+    }
+)
+
+
+class CyclusFout(Exception):
+    """The cycle cannot be opened or closed now; the text says why and what to do."""
+
+
+@dataclass
+class Afsluiting:
+    """What ``sluit`` did: yearly figure rows kept, rows deleted per table."""
+
+    jaar: int
+    jaarcijfers: int
+    verwijderd: dict[str, int] = field(default_factory=dict)
+
+
+def sluit(session: Session, kalender: Kalender, jaar: int, vandaag: date, nu: datetime) -> Afsluiting:
+    """Close cycle ``jaar`` in ``session``'s transaction: store its yearly figures, delete its personal data.
+
+    Raises ``CyclusFout`` when the cycle has not ended on ``vandaag`` (its last day is 30 September),
+    when it was closed before, or when it never held any data. The audit chain stays verifiable: only
+    the pupils' pseudonyms and salts are removed from it (``broker.audit``).
+    """
+    from broker.rapportage.jaarcijfers import bewaar_jaarcijfers
+
+    cyclus = kalender.cyclus(jaar)
+    rij = session.get(models.Cyclus, jaar)
+    if rij is not None and rij.gesloten_op is not None:
+        raise CyclusFout(
+            f"cycle {jaar} was closed on {rij.gesloten_op:%Y-%m-%d}; it holds no personal data any more"
+        )
+    if vandaag <= cyclus.einde:
+        raise CyclusFout(
+            f"cycle {jaar} runs until {cyclus.einde}; close it after that day (its data are still in use)"
+        )
+    if rij is None:
+        raise CyclusFout(f"cycle {jaar} never held any data; nothing to close")
+    afsluiting = Afsluiting(jaar, bewaar_jaarcijfers(session, jaar, kalender))
+    grens = (
+        datetime.combine(cyclus.begin, time(0), UTC),
+        datetime.combine(cyclus.einde + timedelta(days=1), time(0), UTC),
+    )
+    for tabel in PERSOONSGEGEVENS:
+        afsluiting.verwijderd[tabel] = session.execute(_verwijder(tabel, jaar, grens)).rowcount
+    rij.gesloten_op = nu
+    leerlingen = afsluiting.verwijderd["leerling"]
+    leg_vast(
+        session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=jaar, aantal=leerlingen), nu
+    )
+    return afsluiting
+
+
+def _verwijder(tabel: str, jaar: int, grens: tuple[datetime, datetime]):
+    L, A, S, B = models.Leerling, models.Aanmelding, models.Signaal, models.Bericht
+    leerlingen = select(L.id).where(L.cyclus_jaar == jaar)
+    aanmeldingen = select(A.id).where(A.cyclus_jaar == jaar)
+    berichten = select(B.id).where(B.tijdstip >= grens[0], B.tijdstip < grens[1])
+    U = models.UitgaandBericht
+    opdrachten = {
+        "leerling_mutatie": delete(models.LeerlingMutatie).where(
+            models.LeerlingMutatie.leerling_id.in_(leerlingen)
+        ),
+        "aanmelding_overgang": delete(models.AanmeldingOvergang).where(
+            models.AanmeldingOvergang.aanmelding_id.in_(aanmeldingen)
+        ),
+        "leerling": delete(L).where(L.cyclus_jaar == jaar),
+        "aanmelding": delete(A).where(A.cyclus_jaar == jaar),
+        "wijziging": delete(models.Wijziging).where(models.Wijziging.cyclus_jaar == jaar),
+        "uitgaand_bericht": delete(U).where(
+            or_(
+                U.signaal_id.in_(select(S.id).where(S.cyclus_jaar == jaar)),
+                U.aangemaakt_op.between(grens[0], grens[1]),
+            )
+        ),
+        "signaal": delete(S).where(S.cyclus_jaar == jaar),
+        "ontvangen_message_id": delete(models.OntvangenMessageId).where(
+            models.OntvangenMessageId.antwoord_id.in_(berichten)
+        ),
+        "bericht": delete(B).where(B.tijdstip >= grens[0], B.tijdstip < grens[1]),
+        "audit_leerling": delete(models.AuditLeerling).where(models.AuditLeerling.cyclus_jaar == jaar),
+    }
+    return opdrachten[tabel].execution_options(synchronize_session=False)
+
+
+def open_cyclus(session: Session, kalender: Kalender, jaar: int, nu: datetime) -> models.Cyclus:
+    """Mark cycle ``jaar`` as opened (the caller loads its reference data in the same transaction).
+
+    Raises ``CyclusFout`` when it was opened or closed before.
+    """
+    cyclus = kalender.cyclus(jaar)
+    rij = session.get(models.Cyclus, jaar)
+    if rij is not None and rij.gesloten_op is not None:
+        raise CyclusFout(f"cycle {jaar} was closed on {rij.gesloten_op:%Y-%m-%d}; it cannot be opened again")
+    if rij is not None and rij.geopend_op is not None:
+        raise CyclusFout(f"cycle {jaar} was opened on {rij.geopend_op:%Y-%m-%d} already")
+    if rij is None:
+        rij = models.Cyclus(jaar=jaar, deadline=cyclus.deadline)
+        session.add(rij)
+    rij.geopend_op = nu
+    leg_vast(session, Gebeurtenis(BEHEER, "vva cycle open", "verwerkt", cyclus_jaar=jaar), nu)
+    return rij

@@ -1,0 +1,67 @@
+"""``vva cycle close|open``: the yearly end and start of the exchange (run once a year, by a timer)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from broker.db.migrate import upgrade
+from broker.jaarcyclus.afsluiten import CyclusFout, open_cyclus, sluit
+from broker.refdata.laden import laad_bestanden, laad_demo
+from broker.service.signalen import moment_van
+
+
+@click.group()
+def cycle() -> None:
+    """Close a cycle (yearly figures, then delete all its personal data) or open the next one."""
+
+
+@cycle.command("close")
+@click.option("--year", "jaar", type=int, required=True, help="The cycle: the year of its deadline.")
+@click.option("--date", "dag", type=click.DateTime(["%Y-%m-%d"]), help="Act as of this day (default today).")
+@click.pass_obj
+def close(omgeving, jaar: int, dag) -> None:
+    """Store the cycle's anonymous yearly figures, then delete every pupil, registration, message,
+    signal and push of that cycle and the pupils' pseudonyms in the audit trail. Irreversible; refused
+    before the cycle's last day has passed, and refused the second time."""
+    vandaag = dag.date() if dag else date.today()
+    upgrade(omgeving.engine)
+    try:
+        with omgeving.sessions.begin() as session:
+            afsluiting = sluit(session, omgeving.kalender, jaar, vandaag, moment_van(vandaag))
+    except CyclusFout as fout:
+        raise click.ClickException(str(fout)) from None
+    click.echo(f"cycle {jaar}: {afsluiting.jaarcijfers} yearly figures kept")
+    for tabel, aantal in afsluiting.verwijderd.items():
+        click.echo(f"  {tabel:22} {aantal} rows deleted")
+    click.echo(f"cycle {jaar} closed: no personal data of it remain")
+
+
+@cycle.command("open")
+@click.option("--year", "jaar", type=int, required=True, help="The cycle: the year of its deadline.")
+@click.option(
+    "--refdata",
+    "bestanden",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="DUO open-data CSV files for this cycle (repeat the option per file).",
+)
+@click.option("--demo-refdata", is_flag=True, help="Load the fictional demo reference data instead.")
+@click.pass_obj
+def open_(omgeving, jaar: int, bestanden: tuple[Path, ...], demo_refdata: bool) -> None:
+    """Start cycle YEAR with fresh DUO reference data; refused if it was opened or closed before."""
+    if bool(bestanden) == demo_refdata:
+        raise click.UsageError("give the DUO files with --refdata FILE (or --demo-refdata), not both")
+    upgrade(omgeving.engine)
+    try:
+        with omgeving.sessions.begin() as session:
+            open_cyclus(session, omgeving.kalender, jaar, datetime.now(UTC))
+            rapport = laad_demo(session, jaar) if demo_refdata else laad_bestanden(session, bestanden, jaar)
+    except CyclusFout as fout:
+        raise click.ClickException(str(fout)) from None
+    tabellen = ", ".join(f"{t.totaal} {naam}" for naam, t in rapport.tellingen.items())
+    click.echo(
+        f"cycle {jaar} opened (deadline {omgeving.kalender.cyclus(jaar).deadline}); reference data: {tabellen}"
+    )

@@ -1,0 +1,70 @@
+"""``vva signals run``: the daily signal job (safe to run from a timer; idempotent)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+
+import click
+
+from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.db.migrate import upgrade
+from broker.service.context import Verwerking
+from broker.service.signalen import moment_van, signaleer
+
+
+@click.group()
+def signals() -> None:
+    """Signals to schools and institutions (not registered after the deadline; no exchange yet)."""
+
+
+@signals.command("run")
+@click.option(
+    "--date", "peildatum", type=click.DateTime(["%Y-%m-%d"]), help="Run as of this day (default today)."
+)
+@click.option(
+    "--report", "rapport", type=click.Path(dir_okay=False), help="Write the operator report (CSV) here."
+)
+@click.pass_obj
+def run(omgeving, peildatum, rapport: str | None) -> None:
+    """Create today's signals that do not exist yet, queue pushes, print the operator report.
+
+    After the deadline: one signal to each VO school per pupil of theirs registered nowhere. From
+    ``signaal_voorloop_dagen`` (default 14) days before the deadline: one signal to each VO school and
+    MBO institution that exchanged no data yet this cycle. A second run the same day creates nothing.
+    """
+    dag = peildatum.date() if peildatum else date.today()
+    upgrade(omgeving.engine)
+    with omgeving.sessions.begin() as session:
+        verwerking = Verwerking(session, omgeving.sleutelbos, omgeving.kalender, nu=moment_van(dag))
+        ronde = signaleer(verwerking, omgeving.settings.signaal_voorloop_dagen)
+        gebeurtenis = Gebeurtenis(
+            BEHEER,
+            "vva signals run",
+            "verwerkt",
+            cyclus_jaar=ronde.cyclus_jaar,
+            leerlingen=verwerking.betrokken,
+            aantal=ronde.totaal,
+        )
+        leg_vast(session, gebeurtenis, verwerking.nu)
+    fase = {
+        "voor-voorloop": "before the signal period",
+        "voorloop": "signal period before the deadline",
+        "na-deadline": "after the deadline",
+    }[ronde.fase]
+    click.echo(
+        f"cycle {ronde.cyclus_jaar} (deadline {ronde.deadline}), {dag}: {fase}; "
+        f"{ronde.totaal} new signals to {len({oin for oin, _ in ronde.nieuw})} parties, {ronde.pushes} pushes queued"
+    )
+    for (oin, soort), aantal in sorted(ronde.nieuw.items()):
+        click.echo(f"  {oin}  {soort:26} {aantal}")
+    if ronde.fase == "voorloop":
+        click.echo(f"parties that exchanged no data yet this cycle: {len(ronde.stil)}")
+        for stil in ronde.stil:
+            click.echo(f"  {stil.oin}  {stil.soort:15} {','.join(stil.brins):20} {stil.naam}")
+    if rapport:
+        with open(rapport, "w", newline="", encoding="utf-8") as handle:
+            schrijver = csv.writer(handle)
+            schrijver.writerow(["oin", "soort", "brins", "naam"])
+            for stil in ronde.stil:
+                schrijver.writerow([stil.oin, stil.soort, " ".join(stil.brins), stil.naam])

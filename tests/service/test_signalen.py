@@ -1,0 +1,120 @@
+"""``vva signals run`` across the deadline with a fixed clock: exactly which party gets which signal,
+and a second run on the same day creates nothing new (issue 5, "Signals")."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from lxml import etree
+from sqlalchemy import select
+
+from broker.db import models
+from broker.domain.cycle import Kalender
+from broker.edukoppeling.contract import Contract
+from broker.outbound.outbox import render_signaal
+from broker.service.aanmeldingen import aanleveren_aanmeldingen
+from broker.service.context import Verwerking
+from broker.service.leerlingen import aanleveren_leerlingen
+from broker.service.opvragen import opvragen_signalen
+from broker.service.signalen import GEEN_UITWISSELING, NIET_AANGEMELD, signaleer
+from tests.helpers import bsn
+from tests.service.test_outbox import _geef_endpoint
+from tests.service.test_use_cases import MBO_X, MBO_Y, P1, P2, P3, SCHOOL_A, SCHOOL_C, aanmelding, leerling
+
+MBO_F = "0000000700099XF00000"
+P5 = bsn("40000001")
+
+
+def _op(session, sleutelbos, dag: date) -> Verwerking:
+    return Verwerking(
+        session, sleutelbos, Kalender(), nu=datetime.combine(dag, datetime.min.time(), UTC).replace(hour=6)
+    )
+
+
+def _ronde(session, sleutelbos, dag: date):
+    ronde = signaleer(_op(session, sleutelbos, dag), voorloop_dagen=14)
+    session.flush()
+    return ronde
+
+
+def _signalen(session) -> list[tuple[str, str, str | None]]:
+    rijen = session.execute(select(models.Signaal.partij_oin, models.Signaal.soort, models.Signaal.brin))
+    return sorted(rijen.tuples().all())
+
+
+def test_signalen_over_de_deadline_heen(demo_session, sleutelbos, aanroep):
+    session = demo_session
+    _geef_endpoint(session, SCHOOL_A)
+    aanleveren_leerlingen(
+        _op(session, sleutelbos, date(2027, 3, 1)),
+        aanroep(SCHOOL_A),
+        [leerling(1, P1), leerling(2, P2), leerling(3, P3)],
+    )
+    aanleveren_aanmeldingen(
+        _op(session, sleutelbos, date(2027, 3, 2)),
+        aanroep(MBO_X),
+        [aanmelding(1, P1, "99XB", "aangemeld", date(2027, 3, 2))],
+    )
+
+    # Before the 14 days of lead time: nothing.
+    assert (_ronde(session, sleutelbos, date(2027, 3, 17)).fase, _signalen(session)) == ("voor-voorloop", [])
+
+    # In the lead time: every VO school and MBO institution that exchanged nothing, once.
+    ronde = _ronde(session, sleutelbos, date(2027, 3, 18))
+    assert ronde.fase == "voorloop"
+    assert sorted(s.oin for s in ronde.stil) == [SCHOOL_C, MBO_Y, MBO_F]
+    verwacht = [
+        (SCHOOL_C, GEEN_UITWISSELING, None),
+        (MBO_Y, GEEN_UITWISSELING, None),
+        (MBO_F, GEEN_UITWISSELING, None),
+    ]
+    assert _signalen(session) == sorted(verwacht)
+    assert _ronde(session, sleutelbos, date(2027, 3, 18)).totaal == 0  # the same day again: nothing new
+
+    aanleveren_leerlingen(
+        _op(session, sleutelbos, date(2027, 3, 25)),
+        aanroep(SCHOOL_C),
+        [leerling(1, P5, brin="99XC", gemeente="0599", postcode="3011AA")],
+    )
+    assert _ronde(session, sleutelbos, date(2027, 3, 26)).totaal == 0  # C was signalled already
+    assert _ronde(session, sleutelbos, date(2027, 4, 1)).fase == "voorloop"  # the deadline day itself
+
+    # After the deadline: each VO school, one signal per pupil of theirs registered nowhere.
+    ronde = _ronde(session, sleutelbos, date(2027, 4, 2))
+    assert ronde.fase == "na-deadline"
+    assert ronde.nieuw == {(SCHOOL_A, NIET_AANGEMELD): 2, (SCHOOL_C, NIET_AANGEMELD): 1}
+    assert ronde.pushes == 2  # only school A has an endpoint
+    assert _ronde(session, sleutelbos, date(2027, 4, 2)).totaal == 0
+
+    aanleveren_aanmeldingen(
+        _op(session, sleutelbos, date(2027, 4, 3)),
+        aanroep(MBO_Y),
+        [aanmelding(1, P2, "99XE", "aangemeld", date(2027, 4, 3))],
+    )
+    assert _ronde(session, sleutelbos, date(2027, 4, 4)).totaal == 0
+
+    assert _signalen(session) == sorted(
+        verwacht + [(SCHOOL_A, NIET_AANGEMELD, "99XA")] * 2 + [(SCHOOL_C, NIET_AANGEMELD, "99XC")]
+    )
+    # School A can fetch exactly its two signals, about P2 and P3.
+    regels = opvragen_signalen(_op(session, sleutelbos, date(2027, 4, 4)), aanroep(SCHOOL_A), None)
+    assert sorted(r.nummer.waarde for r in regels) == sorted([P2, P3])
+    assert {r.soort for r in regels} == {NIET_AANGEMELD}
+
+
+def test_een_signaalpush_is_geldig_volgens_het_contract(demo_session, sleutelbos, aanroep):
+    session = demo_session
+    _geef_endpoint(session, SCHOOL_A)
+    aanleveren_leerlingen(_op(session, sleutelbos, date(2027, 3, 1)), aanroep(SCHOOL_A), [leerling(1, P2)])
+    _ronde(session, sleutelbos, date(2027, 4, 2))
+    push = session.scalars(
+        select(models.UitgaandBericht).where(models.UitgaandBericht.operatie == "ontvangenSignaal")
+    ).one()
+    assert push.ontvanger_oin == SCHOOL_A and push.signaal_id is not None
+    weergave = render_signaal(_op(session, sleutelbos, date(2027, 4, 2)), SCHOOL_A, push.signaal_id)
+    element = etree.fromstring(weergave.xml)
+    Contract().valideer_element(element)
+    assert element.findtext(".//{*}bsn") == P2
+    assert element.findtext(".//{*}soort") == NIET_AANGEMELD
+    # Not for another party, and gone with its signal.
+    assert render_signaal(_op(session, sleutelbos, date(2027, 4, 2)), SCHOOL_C, push.signaal_id) is None
