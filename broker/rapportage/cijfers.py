@@ -135,7 +135,9 @@ class Peil:
         cyclus = kalender.cyclus(jaar)
         peildatum = peildatum or cyclus.einde
         if not cyclus.bevat(peildatum):
-            raise ValueError(f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})")
+            raise ValueError(
+                f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
+            )
         return cls(jaar, cyclus.deadline, peildatum)
 
 
@@ -222,8 +224,14 @@ class _Bron:
 
     def _populatie(self, niveau: Niveau, filter_: Collection[str] | None):
         g = self.geleverd.c
-        eenheid = {Niveau.LANDELIJK: literal("", String), Niveau.SCHOOL: g.brin_vo, Niveau.REGIO: g.rmc}[niveau]
-        delen = [select(g.sleutel_hash, eenheid.label("eenheid"), g.actief, g.diploma, literal(1).label("geleverd"))]
+        eenheid = {Niveau.LANDELIJK: literal("", String), Niveau.SCHOOL: g.brin_vo, Niveau.REGIO: g.rmc}[
+            niveau
+        ]
+        delen = [
+            select(
+                g.sleutel_hash, eenheid.label("eenheid"), g.actief, g.diploma, literal(1).label("geleverd")
+            )
+        ]
         if niveau is Niveau.LANDELIJK:
             a = self.aanm.c
             delen.append(select(a.sleutel_hash, literal("", String), literal(0), literal(0), literal(0)))
@@ -262,8 +270,9 @@ class _Bron:
         uitkomst = [
             _cijfer(niveau, rij.eenheid, naam, "", getattr(rij, naam))
             for rij in session.execute(
-                basis.add_columns(*(_aantal(voorwaarde).label(naam) for naam, voorwaarde in tellingen.items()))
-                .group_by(pop.c.eenheid)
+                basis.add_columns(
+                    *(_aantal(voorwaarde).label(naam) for naam, voorwaarde in tellingen.items())
+                ).group_by(pop.c.eenheid)
             )
             for naam in tellingen
         ]
@@ -273,15 +282,21 @@ class _Bron:
             for rij in session.execute(per_status.group_by(pop.c.eenheid, rang))
         ]
         eerste = type_coerce(pl.eerst_actief, Date)
-        per_dag = basis.add_columns(eerste.label("dag"), func.count().label("n")).where(pl.eerst_actief.is_not(None))
-        uitkomst += _per_week(niveau, EERSTE_AANMELDING_PER_WEEK, session.execute(per_dag.group_by(pop.c.eenheid, eerste)))
+        per_dag = basis.add_columns(eerste.label("dag"), func.count().label("n")).where(
+            pl.eerst_actief.is_not(None)
+        )
+        uitkomst += _per_week(
+            niveau, EERSTE_AANMELDING_PER_WEEK, session.execute(per_dag.group_by(pop.c.eenheid, eerste))
+        )
         return uitkomst
 
     # --- registrations ------------------------------------------------------------------------
 
     def _aanm_eenheid(self, niveau: Niveau) -> ColumnElement:
         a = self.aanm.c
-        return {Niveau.LANDELIJK: literal("", String), Niveau.INSTELLING: a.brin_mbo, Niveau.REGIO: a.rmc}[niveau]
+        return {Niveau.LANDELIJK: literal("", String), Niveau.INSTELLING: a.brin_mbo, Niveau.REGIO: a.rmc}[
+            niveau
+        ]
 
     def aanmeldingcijfers(self, session: Session, niveau: Niveau, filter_) -> list[Cijfer]:
         a = self.aanm.c
@@ -313,13 +328,23 @@ class _Bron:
         uitkomst += _per_week(
             niveau,
             AANMELDINGEN_PER_WEEK,
-            session.execute(basis.add_columns(begin.label("dag"), func.count().label("n")).group_by(groep, begin)),
+            session.execute(
+                basis.add_columns(begin.label("dag"), func.count().label("n")).group_by(groep, begin)
+            ),
         )
         if niveau is Niveau.INSTELLING:
             uitkomst += [
-                _cijfer(niveau, rij.eenheid, AANMELDINGEN_PER_OPLEIDING, f"{rij.crebo or '-'}/{rij.locatie or '-'}", rij.n)
+                _cijfer(
+                    niveau,
+                    rij.eenheid,
+                    AANMELDINGEN_PER_OPLEIDING,
+                    f"{rij.crebo or '-'}/{rij.locatie or '-'}",
+                    rij.n,
+                )
                 for rij in session.execute(
-                    basis.add_columns(a.crebo, a.locatie, func.count().label("n")).group_by(groep, a.crebo, a.locatie)
+                    basis.add_columns(a.crebo, a.locatie, func.count().label("n")).group_by(
+                        groep, a.crebo, a.locatie
+                    )
                 )
             ]
         return uitkomst
@@ -329,7 +354,9 @@ class _Bron:
     def doorlooptijden(self, session: Session, niveau: Niveau, filter_) -> list[Cijfer]:
         a = self.aanm.c
         if niveau is Niveau.SCHOOL:
-            scholen = select(self.geleverd.c.sleutel_hash, self.geleverd.c.brin_vo).distinct().subquery("scholen")
+            scholen = (
+                select(self.geleverd.c.sleutel_hash, self.geleverd.c.brin_vo).distinct().subquery("scholen")
+            )
             van_tabel = self.aanm.join(scholen, scholen.c.sleutel_hash == a.sleutel_hash)
             groep = scholen.c.brin_vo
         else:
@@ -480,7 +507,9 @@ def _geleverd(peil: Peil):
     lm, leerling = models.LeerlingMutatie, models.Leerling
     vestiging, instelling = aliased(models.Vestiging), aliased(models.Instelling)
     grens = datetime.combine(peil.peildatum + timedelta(days=1), time(), UTC)
-    volgorde = func.row_number().over(partition_by=lm.leerling_id, order_by=(lm.vastgelegd_op.desc(), lm.id.desc()))
+    volgorde = func.row_number().over(
+        partition_by=lm.leerling_id, order_by=(lm.vastgelegd_op.desc(), lm.id.desc())
+    )
     laatste = (
         select(lm.leerling_id, lm.status, lm.afmeldreden, volgorde.label("rn"))
         .join(leerling, leerling.id == lm.leerling_id)

@@ -23,8 +23,12 @@ _NIVEAUS = {"school": Niveau.SCHOOL, "regio": Niveau.REGIO, "landelijk": Niveau.
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Peildatum, YYYY-MM-DD (default: today, or the cycle's last day). A closed cycle has only its last day.",
 )
-@click.option("--format", "formaat", type=click.Choice(["html", "csv", "xlsx"]), default="html", show_default=True)
-@click.option("--out", "uit", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option(
+    "--format", "formaat", type=click.Choice(["html", "csv", "xlsx"]), default="html", show_default=True
+)
+@click.option(
+    "--out", "uit", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."
+)
 @click.pass_obj
 def report(
     omgeving: Omgeving,
@@ -45,7 +49,9 @@ def report(
     from broker.rapportage.uitvoer import schrijf
 
     if (niveau == "school") != (brin is not None) or (niveau == "regio") != (rmc is not None):
-        raise click.UsageError("--brin belongs with --level school and --rmc with --level regio (and only there)")
+        raise click.UsageError(
+            "--brin belongs with --level school and --rmc with --level regio (and only there)"
+        )
     eenheid = brin or rmc or ""
     try:
         with omgeving.sessions() as session:
@@ -60,4 +66,6 @@ def report(
     except (RapportFout, ValueError) as fout:
         raise click.UsageError(str(fout)) from None
     schrijf(rapport, formaat, uit)
-    click.echo(f"report: {uit} ({formaat}, {niveau} {rapport.eenheid or 'NL'}, cycle {jaar}, peildatum {rapport.peildatum})")
+    click.echo(
+        f"report: {uit} ({formaat}, {niveau} {rapport.eenheid or 'NL'}, cycle {jaar}, peildatum {rapport.peildatum})"
+    )

@@ -150,7 +150,13 @@ def trendlijnen(rapport: Rapport) -> Figure:
     jaren = sorted(rapport.trend)
     for i, (naam, dimensie, label) in enumerate(TREND_CIJFERS[:6]):
         waarden = [rapport.trend[j].get((naam, dimensie), 0) for j in jaren]
-        as_.plot(jaren, [float("nan") if w is None else w for w in waarden], marker="o", color=_KLEUREN[i], label=label)
+        as_.plot(
+            jaren,
+            [float("nan") if w is None else w for w in waarden],
+            marker="o",
+            color=_KLEUREN[i],
+            label=label,
+        )
     as_.set_xticks(jaren, [str(j) for j in jaren])
     as_.set_title("Trend over de cycli (stand aan het eind van elke cyclus)")
     as_.set_xlabel("cyclusjaar (jaar van de deadline)")

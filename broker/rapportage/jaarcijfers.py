@@ -74,7 +74,9 @@ def bewaar_jaarcijfers(session: Session, jaar: int, kalender: Kalender) -> int:
     replace the figures of a purged cycle with figures of nothing.
     """
     if bewaarde_jaren(session, [jaar]):
-        raise JaarcijfersBestaanAl(f"de jaarcijfers van cyclus {jaar} zijn al bewaard; ze worden nooit overschreven")
+        raise JaarcijfersBestaanAl(
+            f"de jaarcijfers van cyclus {jaar} zijn al bewaard; ze worden nooit overschreven"
+        )
     rijen = bereken_jaarcijfers(session, jaar, kalender)
     nu = datetime.now(UTC)
     if rijen:

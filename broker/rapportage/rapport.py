@@ -44,7 +44,11 @@ class Rapport:
     namen: dict[str, str] = field(default_factory=dict)  # BRIN / RMC code → name, for tables
 
     def van(self, niveau: Niveau, eenheid: str) -> dict[tuple[str, str], int | None]:
-        return {(r.cijfer, r.dimensie): r.waarde for r in self.cijfers if r.niveau == niveau and r.eenheid == eenheid}
+        return {
+            (r.cijfer, r.dimensie): r.waarde
+            for r in self.cijfers
+            if r.niveau == niveau and r.eenheid == eenheid
+        }
 
     @property
     def hoofd(self) -> dict[tuple[str, str], int | None]:
@@ -81,7 +85,9 @@ def maak_rapport(
         peildatum = cyclus.einde
     peildatum = peildatum or min(date.today(), cyclus.einde)
     if not cyclus.bevat(peildatum):
-        raise RapportFout(f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})")
+        raise RapportFout(
+            f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
+        )
     bereik = _bereik(session, niveau, eenheid)
     if gesloten:
         cijfers = [r for n, e in bereik.items() for r in lees_jaarcijfers(session, jaar, n, e)]

@@ -27,6 +27,4 @@ def _verschil(element, compiler, **kw):
 def _verschil_sqlite(element, compiler, **kw):
     # SQLite keeps dates as ISO text; julianday() makes them numbers (whole days apart at midnight).
     van, tot = list(element.clauses)
-    return (
-        f"CAST(julianday({compiler.process(tot, **kw)}) - julianday({compiler.process(van, **kw)}) AS INTEGER)"
-    )
+    return f"CAST(julianday({compiler.process(tot, **kw)}) - julianday({compiler.process(van, **kw)}) AS INTEGER)"

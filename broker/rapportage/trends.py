@@ -28,7 +28,11 @@ TREND_CIJFERS: tuple[tuple[str, str, str], ...] = (
     (c.AANMELDINGEN, "", "aanmeldingen"),
     (c.AANMELDINGEN_VOOR_DEADLINE, "", "aanmeldingen voor de deadline"),
     (c.AANMELDINGEN_NA_DEADLINE, "", "aanmeldingen na de deadline"),
-    (c.DOORLOOPTIJD_MEDIAAN, "aangemeld>ingeschreven", "mediane doorlooptijd aanmelding → inschrijving (dagen)"),
+    (
+        c.DOORLOOPTIJD_MEDIAAN,
+        "aangemeld>ingeschreven",
+        "mediane doorlooptijd aanmelding → inschrijving (dagen)",
+    ),
 )
 _SLEUTELS = {(naam, dimensie) for naam, dimensie, _ in TREND_CIJFERS}
 
@@ -48,7 +52,11 @@ def trend(session: Session, kalender: Kalender, niveau: Niveau, eenheid: str, to
         else:
             rijen = onderdruk(
                 jaar,
-                bereken_cijfers(session, Peil.van(kalender, jaar), niveaus=[niveau], eenheden={niveau: [eenheid]}),
+                bereken_cijfers(
+                    session, Peil.van(kalender, jaar), niveaus=[niveau], eenheden={niveau: [eenheid]}
+                ),
             )
-        uitkomst[jaar] = {(r.cijfer, r.dimensie): r.waarde for r in rijen if (r.cijfer, r.dimensie) in _SLEUTELS}
+        uitkomst[jaar] = {
+            (r.cijfer, r.dimensie): r.waarde for r in rijen if (r.cijfer, r.dimensie) in _SLEUTELS
+        }
     return uitkomst

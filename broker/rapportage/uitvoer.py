@@ -15,21 +15,54 @@ from broker.rapportage.rapport import Rapport
 from broker.rapportage.trends import TREND_CIJFERS
 
 ONDERDRUKT = "<5"
-KOLOMMEN = ["soort", "jaar", "peildatum", "niveau", "eenheid", "naam", "cijfer", "dimensie", "waarde", "onderdrukt"]
+KOLOMMEN = [
+    "soort",
+    "jaar",
+    "peildatum",
+    "niveau",
+    "eenheid",
+    "naam",
+    "cijfer",
+    "dimensie",
+    "waarde",
+    "onderdrukt",
+]
 _NIVEAU_NAAM = {Niveau.SCHOOL: "VO-school", Niveau.REGIO: "RMC-regio", Niveau.LANDELIJK: "landelijk"}
 
 
 def rijen(rapport: Rapport) -> list[list]:
     """The report's figures as flat rows (``KOLOMMEN``): every figure on the peildatum, then the trend."""
     uit = [
-        ["peildatum", r.jaar, rapport.peildatum.isoformat(), r.niveau, r.eenheid, rapport.namen.get(r.eenheid, ""),
-         r.cijfer, r.dimensie, r.waarde, int(r.waarde is None)]
+        [
+            "peildatum",
+            r.jaar,
+            rapport.peildatum.isoformat(),
+            r.niveau,
+            r.eenheid,
+            rapport.namen.get(r.eenheid, ""),
+            r.cijfer,
+            r.dimensie,
+            r.waarde,
+            int(r.waarde is None),
+        ]
         for r in rapport.cijfers
     ]
     for jaar, figuren in sorted(rapport.trend.items()):
         for (naam, dimensie), waarde in sorted(figuren.items()):
-            uit.append(["trend", jaar, "", rapport.niveau.value, rapport.eenheid, rapport.naam, naam, dimensie,
-                        waarde, int(waarde is None)])
+            uit.append(
+                [
+                    "trend",
+                    jaar,
+                    "",
+                    rapport.niveau.value,
+                    rapport.eenheid,
+                    rapport.naam,
+                    naam,
+                    dimensie,
+                    waarde,
+                    int(waarde is None),
+                ]
+            )
     return uit
 
 
@@ -89,7 +122,9 @@ def _procent(deel: int | None, geheel: int | None) -> str:
 
 def _tabel(titel: str, koppen: list[str], regels: list[list[str]], uitleg: str = "") -> str:
     kop = "".join(f"<th>{escape(k)}</th>" for k in koppen)
-    lijf = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in regel) + "</tr>" for regel in regels)
+    lijf = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in regel) + "</tr>" for regel in regels
+    )
     if not regels:
         lijf = f'<tr><td colspan="{len(koppen)}">geen gegevens</td></tr>'
     onder = f"<p class='uitleg'>{escape(uitleg)}</p>" if uitleg else ""
@@ -107,8 +142,11 @@ def _kop(rapport: Rapport) -> str:
     leerlingen = f.get((c.LEERLINGEN, ""), 0)
     kaarten = [
         ("leerlingen in het aanmeldproces", f.get((c.LEERLINGEN, ""), 0), ""),
-        ("aangemeld vóór de deadline", f.get((c.AANGEMELD_VOOR_DEADLINE, ""), 0),
-         _procent(f.get((c.AANGEMELD_VOOR_DEADLINE, ""), 0), leerlingen)),
+        (
+            "aangemeld vóór de deadline",
+            f.get((c.AANGEMELD_VOOR_DEADLINE, ""), 0),
+            _procent(f.get((c.AANGEMELD_VOOR_DEADLINE, ""), 0), leerlingen),
+        ),
         ("aangemeld na de deadline", f.get((c.AANGEMELD_NA_DEADLINE, ""), 0), ""),
         ("teruggevallen na de deadline (aangemeld → nergens)", f.get((c.TERUGGEVALLEN, ""), 0), ""),
         ("geleverd door de school, nergens aangemeld", f.get((c.GELEVERD_NERGENS, ""), 0), ""),
@@ -120,44 +158,63 @@ def _kop(rapport: Rapport) -> str:
         ]
     if rapport.niveau is not Niveau.SCHOOL:
         kaarten.append(("aanmeldingen bij mbo-instellingen", f.get((c.AANMELDINGEN, ""), 0), ""))
-    return "<section class='kaarten'>" + "".join(
-        f"<div class='kaart'><div class='getal'>{_getal(w)}</div><div class='pct'>{escape(p)}</div>"
-        f"<div class='label'>{escape(label)}</div></div>"
-        for label, w, p in kaarten
-    ) + "</section>"
+    return (
+        "<section class='kaarten'>"
+        + "".join(
+            f"<div class='kaart'><div class='getal'>{_getal(w)}</div><div class='pct'>{escape(p)}</div>"
+            f"<div class='label'>{escape(label)}</div></div>"
+            for label, w, p in kaarten
+        )
+        + "</section>"
+    )
 
 
 def _status_tabel(rapport: Rapport) -> str:
     f = rapport.hoofd
     totaal = f.get((c.LEERLINGEN, ""), 0)
     regels = [
-        [grafieken.STATUS_LABEL[s], _getal(f.get((c.LEERLINGEN_PER_STATUS, s), 0)),
-         _procent(f.get((c.LEERLINGEN_PER_STATUS, s), 0), totaal)]
+        [
+            grafieken.STATUS_LABEL[s],
+            _getal(f.get((c.LEERLINGEN_PER_STATUS, s), 0)),
+            _procent(f.get((c.LEERLINGEN_PER_STATUS, s), 0), totaal),
+        ]
         for s in reversed(STATUS_VOLGORDE)
     ]
-    return _tabel("Leerlingen per status", ["status", "leerlingen", "aandeel"], regels,
-                  "Per leerling telt de verste status van al zijn aanmeldingen.")
+    return _tabel(
+        "Leerlingen per status",
+        ["status", "leerlingen", "aandeel"],
+        regels,
+        "Per leerling telt de verste status van al zijn aanmeldingen.",
+    )
 
 
 def _doorloop_tabel(rapport: Rapport) -> str:
     f = rapport.hoofd
     regels = [
-        [traject.replace(">", " → "), _getal(f.get((c.DOORLOOPTIJD_N, traject), 0)),
-         _getal(f.get((c.DOORLOOPTIJD_MEDIAAN, traject))) if (c.DOORLOOPTIJD_N, traject) in f else "",
-         _getal(f.get((c.DOORLOOPTIJD_P90, traject))) if (c.DOORLOOPTIJD_N, traject) in f else ""]
+        [
+            traject.replace(">", " → "),
+            _getal(f.get((c.DOORLOOPTIJD_N, traject), 0)),
+            _getal(f.get((c.DOORLOOPTIJD_MEDIAAN, traject))) if (c.DOORLOOPTIJD_N, traject) in f else "",
+            _getal(f.get((c.DOORLOOPTIJD_P90, traject))) if (c.DOORLOOPTIJD_N, traject) in f else "",
+        ]
         for traject, _, _ in TRAJECTEN
     ]
-    return _tabel("Doorlooptijden (dagen)", ["traject", "aanmeldingen", "mediaan", "90e percentiel"], regels,
-                  "Dagen tussen de eerste gemelde datum van elke status (aanmelding = aanmelding ontvangen of aangemeld).")
+    return _tabel(
+        "Doorlooptijden (dagen)",
+        ["traject", "aanmeldingen", "mediaan", "90e percentiel"],
+        regels,
+        "Dagen tussen de eerste gemelde datum van elke status (aanmelding = aanmelding ontvangen of aangemeld).",
+    )
 
 
 def _per_eenheid(rapport: Rapport, niveau: Niveau, titel: str, kolommen: list[tuple[str, str, str]]) -> str:
     regels = []
     for eenheid in rapport.eenheden(niveau):
         f = rapport.van(niveau, eenheid)
-        regels.append([eenheid, rapport.namen.get(eenheid, "")] + [
-            _getal(f.get((naam, dimensie), 0)) for naam, dimensie, _ in kolommen
-        ])
+        regels.append(
+            [eenheid, rapport.namen.get(eenheid, "")]
+            + [_getal(f.get((naam, dimensie), 0)) for naam, dimensie, _ in kolommen]
+        )
     return _tabel(titel, ["code", "naam"] + [k for _, _, k in kolommen], regels)
 
 
@@ -186,16 +243,26 @@ def _opleiding_tabel(rapport: Rapport) -> str:
             if naam == c.AANMELDINGEN_PER_OPLEIDING:
                 crebo, locatie = dimensie.split("/")
                 regels.append([eenheid, crebo, locatie, _getal(waarde)])
-    return _tabel("Aanmeldingen per opleiding en locatie", ["instelling", "crebo", "locatie", "aanmeldingen"], regels,
-                  "'-' = niet opgegeven door de instelling.")
+    return _tabel(
+        "Aanmeldingen per opleiding en locatie",
+        ["instelling", "crebo", "locatie", "aanmeldingen"],
+        regels,
+        "'-' = niet opgegeven door de instelling.",
+    )
 
 
 def _trend_tabel(rapport: Rapport) -> str:
     jaren = sorted(rapport.trend)
-    regels = [[label] + [_getal(rapport.trend[j].get((naam, dimensie), 0)) for j in jaren]
-              for naam, dimensie, label in TREND_CIJFERS]
-    return _tabel("Trend over de cycli", ["kerncijfer"] + [str(j) for j in jaren], regels,
-                  "Stand aan het eind van elke cyclus; gesloten cycli uit de jaarcijfers, de lopende cyclus tot nu.")
+    regels = [
+        [label] + [_getal(rapport.trend[j].get((naam, dimensie), 0)) for j in jaren]
+        for naam, dimensie, label in TREND_CIJFERS
+    ]
+    return _tabel(
+        "Trend over de cycli",
+        ["kerncijfer"] + [str(j) for j in jaren],
+        regels,
+        "Stand aan het eind van elke cyclus; gesloten cycli uit de jaarcijfers, de lopende cyclus tot nu.",
+    )
 
 
 _STIJL = """
@@ -212,7 +279,9 @@ figure{margin:1.5rem 0} figure img{max-width:100%} .uitleg{font-size:.85rem;colo
 
 def html(rapport: Rapport) -> str:
     """The report as one self-contained HTML document (charts as embedded SVG)."""
-    titel = f"Procesinformatie VVA — {_NIVEAU_NAAM[rapport.niveau]} {rapport.eenheid} {rapport.naam}".replace("  ", " ")
+    titel = f"Procesinformatie VVA — {_NIVEAU_NAAM[rapport.niveau]} {rapport.eenheid} {rapport.naam}".replace(
+        "  ", " "
+    )
     trechter, weken, doorloop, trend = (figuur for _, figuur in grafieken.grafieken(rapport))
     delen = [
         _kop(rapport),
@@ -229,7 +298,11 @@ def html(rapport: Rapport) -> str:
             _per_eenheid(rapport, Niveau.SCHOOL, "Per VO-school in de regio", _LEERLING_KOLOMMEN),
         ]
     if rapport.niveau is Niveau.LANDELIJK:
-        delen.append(_per_eenheid(rapport, Niveau.REGIO, "Per RMC-regio", _LEERLING_KOLOMMEN + _INSTELLING_KOLOMMEN[:3]))
+        delen.append(
+            _per_eenheid(
+                rapport, Niveau.REGIO, "Per RMC-regio", _LEERLING_KOLOMMEN + _INSTELLING_KOLOMMEN[:3]
+            )
+        )
     delen += [_grafiek(trend), _trend_tabel(rapport)]
     meta = "".join(f"<p class='meta'>{escape(regel)}</p>" for regel in _toelichting(rapport))
     return (
@@ -248,4 +321,3 @@ SCHRIJVERS = {"html": schrijf_html, "csv": schrijf_csv, "xlsx": schrijf_xlsx}
 def schrijf(rapport: Rapport, formaat: str, pad: Path) -> None:
     """Write ``rapport`` to ``pad`` as html, csv or xlsx."""
     SCHRIJVERS[formaat](rapport, pad)
-

@@ -60,9 +60,17 @@ def _nummers(namen: list[str]) -> dict[str, str]:
 NUMMERS = _nummers(["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "Q1", "Q2", "Q3", "R1"])
 
 _LEVERINGEN = [  # (school, pupil, vestiging)
-    ("99XA", "P1", "99XA01"), ("99XA", "P2", None), ("99XA", "P3", None), ("99XA", "P4", "99XA02"),
-    ("99XA", "P5", None), ("99XA", "P6", None), ("99XA", "P7", None), ("99XA", "P8", None),
-    ("99XC", "Q1", None), ("99XC", "Q2", None), ("99XC", "Q3", None),
+    ("99XA", "P1", "99XA01"),
+    ("99XA", "P2", None),
+    ("99XA", "P3", None),
+    ("99XA", "P4", "99XA02"),
+    ("99XA", "P5", None),
+    ("99XA", "P6", None),
+    ("99XA", "P7", None),
+    ("99XA", "P8", None),
+    ("99XC", "Q1", None),
+    ("99XC", "Q2", None),
+    ("99XC", "Q3", None),
 ]
 _AFMELDINGEN = [("99XA", "P8", "andereVervolgkeuze"), ("99XC", "Q2", "gaatNaarHavoVwo")]
 _STATUSSEN = [  # (reported date, pupil, institution, status, crebo, locatie)

@@ -59,7 +59,11 @@ def _doorloop(trajecten: dict[str, list[int]]):
         uitkomst[("doorlooptijd_mediaan", traject)] = sorted(dagen)[(len(dagen) + 1) // 2 - 1]
         uitkomst[("doorlooptijd_p90", traject)] = sorted(dagen)[-(-9 * len(dagen) // 10) - 1]
         for d in dagen:
-            bucket = next(b for b, hoog in (("0-7", 7), ("8-14", 14), ("15-28", 28), ("29-56", 56), ("57+", 10**6)) if d <= hoog)
+            bucket = next(
+                b
+                for b, hoog in (("0-7", 7), ("8-14", 14), ("15-28", 28), ("29-56", 56), ("57+", 10**6))
+                if d <= hoog
+            )
             uitkomst[("doorlooptijd_verdeling", f"{traject} {bucket}")] = (
                 uitkomst.get(("doorlooptijd_verdeling", f"{traject} {bucket}"), 0) + 1
             )
@@ -68,7 +72,12 @@ def _doorloop(trajecten: dict[str, list[int]]):
 
 # Lead times in days (scenario dates): P1 10 / 132 / 142, P2 14 / 75 / 89, P3 3, P5 30, Q1 20 / 30 / 50.
 LEERLINGEN_99XA = _leerlingen(
-    7, 5, 1, 2, 3, 4,
+    7,
+    5,
+    1,
+    2,
+    3,
+    4,
     {"ingeschreven": 2, "geaccepteerd": 2, "ingetrokken": 1, "geweigerd": 1, "geenAanmelding": 1},
     {"2027-W01": 1, "2027-W05": 1, "2027-W09": 1, "2027-W11": 2, "2027-W15": 1},
 )
@@ -78,13 +87,17 @@ LEERLINGEN_99XC = _leerlingen(
 )
 SCHOOL_99XC = LEERLINGEN_99XC | _doorloop({AG: [20], GI: [30], AI: [50]})
 INSTELLING_99XB = _aanmeldingen(
-    5, 5, 0,
+    5,
+    5,
+    0,
     {"ingeschreven": 2, "geaccepteerd": 1, "ingetrokken": 1, "geweigerd": 1},
     {"2027-W01": 1, "2027-W05": 1, "2027-W09": 1, "2027-W11": 2},
     {"25180/99XB01": 2, "25181/-": 2, "-/-": 1},
 ) | _doorloop({AG: [10, 14, 3], GI: [132, 75], AI: [142, 89]})
 INSTELLING_99XE = _aanmeldingen(
-    4, 2, 2,
+    4,
+    2,
+    2,
     {"ingetrokken": 1, "geaccepteerd": 1, "ingeschreven": 1, "aangemeld": 1},
     {"2027-W01": 1, "2027-W09": 1, "2027-W13": 1, "2027-W15": 1},
     {"25190/-": 1, "25180/-": 1, "25182/-": 1, "-/-": 1},
@@ -92,15 +105,45 @@ INSTELLING_99XE = _aanmeldingen(
 INSTELLING_99XF = _aanmeldingen(1, 1, 0, {"aangemeld": 1}, {"2027-W06": 1}, {"-/-": 1})
 LANDELIJK = (
     _leerlingen(
-        10, 7, 2, 2, 3, 4,
-        {"ingeschreven": 3, "geaccepteerd": 2, "aangemeld": 2, "ingetrokken": 1, "geweigerd": 1, "geenAanmelding": 1},
-        {"2027-W01": 2, "2027-W05": 1, "2027-W06": 1, "2027-W09": 1, "2027-W11": 2, "2027-W13": 1, "2027-W15": 1},
+        10,
+        7,
+        2,
+        2,
+        3,
+        4,
+        {
+            "ingeschreven": 3,
+            "geaccepteerd": 2,
+            "aangemeld": 2,
+            "ingetrokken": 1,
+            "geweigerd": 1,
+            "geenAanmelding": 1,
+        },
+        {
+            "2027-W01": 2,
+            "2027-W05": 1,
+            "2027-W06": 1,
+            "2027-W09": 1,
+            "2027-W11": 2,
+            "2027-W13": 1,
+            "2027-W15": 1,
+        },
     )
     | {("aangemeld_zonder_levering", ""): 1}
     | _aanmeldingen(
-        10, 8, 2,
+        10,
+        8,
+        2,
         {"ingeschreven": 3, "geaccepteerd": 2, "aangemeld": 2, "ingetrokken": 2, "geweigerd": 1},
-        {"2027-W01": 2, "2027-W05": 1, "2027-W06": 1, "2027-W09": 2, "2027-W11": 2, "2027-W13": 1, "2027-W15": 1},
+        {
+            "2027-W01": 2,
+            "2027-W05": 1,
+            "2027-W06": 1,
+            "2027-W09": 2,
+            "2027-W11": 2,
+            "2027-W13": 1,
+            "2027-W15": 1,
+        },
     )
     | _doorloop({AG: [10, 14, 3, 30, 20], GI: [132, 75, 30], AI: [142, 89, 50]})
 )
@@ -125,8 +168,15 @@ def test_every_figure_at_each_level_on_15_june(cyclus_sessie):
     assert _van(figuren, "regio", "29") == LEERLINGEN_99XC | _zonder_opleidingen(INSTELLING_99XE)
     assert _van(figuren, "regio", "19") == _zonder_opleidingen(INSTELLING_99XF)
     assert {k[:2] for k in figuren} == {
-        ("landelijk", ""), ("school", "99XA"), ("school", "99XC"), ("instelling", "99XB"),
-        ("instelling", "99XE"), ("instelling", "99XF"), ("regio", "21"), ("regio", "29"), ("regio", "19"),
+        ("landelijk", ""),
+        ("school", "99XA"),
+        ("school", "99XC"),
+        ("instelling", "99XB"),
+        ("instelling", "99XE"),
+        ("instelling", "99XF"),
+        ("regio", "21"),
+        ("regio", "29"),
+        ("regio", "19"),
     }
 
 

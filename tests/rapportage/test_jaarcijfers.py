@@ -58,7 +58,11 @@ def test_counts_of_one_to_four_are_suppressed_and_no_row_names_a_pupil(cyclus_se
     assert rijen[("landelijk", "", "doorlooptijd_p90", "aangemeld>geaccepteerd")] == 30
     # A median of 3 observations is as telling as the observations: suppressed with them.
     assert rijen[("landelijk", "", "doorlooptijd_mediaan", "geaccepteerd>ingeschreven")] is None
-    assert all(w is None or w == 0 or w >= 5 for (_, _, naam, _), w in rijen.items() if "mediaan" not in naam and "p90" not in naam)
+    assert all(
+        w is None or w == 0 or w >= 5
+        for (_, _, naam, _), w in rijen.items()
+        if "mediaan" not in naam and "p90" not in naam
+    )
     assert {k[1] for k in rijen} <= {"", "99XA", "99XC", "99XB", "99XE", "99XF", "21", "29", "19"}
 
 
@@ -75,7 +79,10 @@ def test_after_the_purge_the_trend_of_the_closed_year_is_identical(cyclus_sessie
     voor = {
         (niveau, eenheid): trend(cyclus_sessie, kalender, niveau, eenheid, 2027)
         for niveau, eenheid in [
-            (Niveau.LANDELIJK, ""), (Niveau.SCHOOL, "99XA"), (Niveau.INSTELLING, "99XB"), (Niveau.REGIO, "21")
+            (Niveau.LANDELIJK, ""),
+            (Niveau.SCHOOL, "99XA"),
+            (Niveau.INSTELLING, "99XB"),
+            (Niveau.REGIO, "21"),
         ]
     }
     berekend = bereken_jaarcijfers(cyclus_sessie, 2027, kalender)

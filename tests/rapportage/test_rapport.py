@@ -7,7 +7,6 @@ import csv
 import shutil
 import subprocess
 from datetime import date
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -45,7 +44,9 @@ def _chromium() -> str:
     return pad
 
 
-@pytest.mark.parametrize("niveau,eenheid", [(Niveau.SCHOOL, "99XA"), (Niveau.REGIO, "21"), (Niveau.LANDELIJK, "")])
+@pytest.mark.parametrize(
+    "niveau,eenheid", [(Niveau.SCHOOL, "99XA"), (Niveau.REGIO, "21"), (Niveau.LANDELIJK, "")]
+)
 def test_every_chart_has_a_title_labelled_axes_and_units(cyclus_sessie, niveau, eenheid):
     rapport = maak_rapport(cyclus_sessie, Kalender(), niveau, 2027, eenheid, PEILDATUM)
     namen = []
@@ -54,7 +55,9 @@ def test_every_chart_has_a_title_labelled_axes_and_units(cyclus_sessie, niveau, 
         assert as_.get_title(), naam
         assert as_.get_xlabel() and as_.get_ylabel(), naam
         # Units: counts say what is counted ("aantal …"), time axes their unit or scale.
-        assert any(eenheid_ in f"{as_.get_xlabel()} {as_.get_ylabel()}" for eenheid_ in ("aantal", "dagen")), naam
+        assert any(
+            eenheid_ in f"{as_.get_xlabel()} {as_.get_ylabel()}" for eenheid_ in ("aantal", "dagen")
+        ), naam
         namen.append(naam)
     assert namen == ["statustrechter", "aanmeldingen_per_week", "doorlooptijden", "trend"]
 
@@ -70,9 +73,17 @@ def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
     scherm = tmp_path / "regio-21.png"
     profiel = tmp_path / "chromium-profiel"
     uitkomst = subprocess.run(
-        [chromium, *CHROMIUM_VLAGGEN, f"--user-data-dir={profiel}", "--window-size=1200,3200",
-         f"--screenshot={scherm}", pagina.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        [
+            chromium,
+            *CHROMIUM_VLAGGEN,
+            f"--user-data-dir={profiel}",
+            "--window-size=1200,3200",
+            f"--screenshot={scherm}",
+            pagina.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert uitkomst.returncode == 0, uitkomst.stderr[-2000:]
     # Page errors (a script error, a resource that failed) are logged as CONSOLE lines.
@@ -82,7 +93,9 @@ def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
     assert beeld[:1600].std() > 0.05  # not a blank page: text, tables and charts
     dom = subprocess.run(
         [chromium, *CHROMIUM_VLAGGEN, f"--user-data-dir={profiel}", "--dump-dom", pagina.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     ).stdout
     assert "Procesinformatie VVA — RMC-regio 21" in dom
     assert "Per mbo-instelling in de regio" in dom and "Aanmeldingen per opleiding en locatie" in dom
@@ -135,20 +148,61 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
     with omgeving.sessions() as session:
         bouw_cyclus(session, omgeving.sleutelbos)
     omgeving.sluit()
-    for formaat, niveau in (("html", ["--level", "landelijk"]), ("csv", ["--level", "school", "--brin", "99XA"]),
-                            ("xlsx", ["--level", "regio", "--rmc", "21"])):
+    for formaat, niveau in (
+        ("html", ["--level", "landelijk"]),
+        ("csv", ["--level", "school", "--brin", "99XA"]),
+        ("xlsx", ["--level", "regio", "--rmc", "21"]),
+    ):
         uit = tmp_path / f"rapport.{formaat}"
         resultaat = runner.invoke(
             main,
-            ["--config", str(config), "report", *niveau, "--year", "2027", "--date", "2027-06-15",
-             "--format", formaat, "--out", str(uit)],
+            [
+                "--config",
+                str(config),
+                "report",
+                *niveau,
+                "--year",
+                "2027",
+                "--date",
+                "2027-06-15",
+                "--format",
+                formaat,
+                "--out",
+                str(uit),
+            ],
         )
         assert resultaat.exit_code == 0, resultaat.output
-        assert f"peildatum 2027-06-15" in resultaat.output
+        assert "peildatum 2027-06-15" in resultaat.output
         assert uit.stat().st_size > 1000
-    fout = runner.invoke(main, ["--config", str(config), "report", "--level", "school", "--year", "2027",
-                                "--out", str(tmp_path / "x.html")])
+    fout = runner.invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "report",
+            "--level",
+            "school",
+            "--year",
+            "2027",
+            "--out",
+            str(tmp_path / "x.html"),
+        ],
+    )
     assert fout.exit_code == 2 and "--brin belongs with --level school" in fout.output
-    fout = runner.invoke(main, ["--config", str(config), "report", "--level", "landelijk", "--year", "2027",
-                                "--date", "2026-09-30", "--out", str(tmp_path / "x.html")])
+    fout = runner.invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "report",
+            "--level",
+            "landelijk",
+            "--year",
+            "2027",
+            "--date",
+            "2026-09-30",
+            "--out",
+            str(tmp_path / "x.html"),
+        ],
+    )
     assert fout.exit_code == 2 and "ligt niet in cyclus 2027" in fout.output

@@ -31,7 +31,9 @@ def upgrade() -> None:
         sa.Column("waarde", sa.Integer(), nullable=True),
         sa.Column("berekend_op", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jaarcijfer")),
-        sa.UniqueConstraint("jaar", "niveau", "eenheid", "cijfer", "dimensie", name=op.f("uq_jaarcijfer_jaar")),
+        sa.UniqueConstraint(
+            "jaar", "niveau", "eenheid", "cijfer", "dimensie", name=op.f("uq_jaarcijfer_jaar")
+        ),
     )
 
 
