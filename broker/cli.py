@@ -98,11 +98,13 @@ def _register() -> None:
     from broker.outbound.cli import outbox, receiver
     from broker.pki.cli import pki
     from broker.privacy.cli import keys
+    from broker.rapportage.cli import report
     from broker.refdata.cli import refdata
     from broker.registry.cli import party
 
     for groep in (refdata, party, pki, envelope, outbox, receiver, audit, signals, keys, cycle):
         main.add_command(groep)
+    main.add_command(report)
 
 
 _register()

@@ -388,3 +388,28 @@ class AuditKop(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     teller: Mapped[int] = mapped_column(BigInteger)
     laatste_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --- yearly aggregates (survive the purge) --------------------------------------------------
+
+
+class Jaarcijfer(Base):
+    """One anonymous yearly aggregate of a closed cycle: what the trend figures read after the purge.
+
+    ``niveau`` landelijk | school | instelling | regio; ``eenheid`` '' (landelijk), a BRIN4 (school,
+    instelling) or an RMC code (regio); ``cijfer`` the figure's name (``broker.rapportage.cijfers``);
+    ``dimensie`` a status, an ISO week ("2027-W05"), a lead-time bucket or ''. ``waarde`` is NULL
+    when the count is suppressed (1 to 4 pupils). No pupil-level rows: nothing here names a pupil.
+    """
+
+    __tablename__ = "jaarcijfer"
+    __table_args__ = (UniqueConstraint("jaar", "niveau", "eenheid", "cijfer", "dimensie"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    jaar: Mapped[int] = mapped_column(Integer)
+    niveau: Mapped[str] = mapped_column(String(12))
+    eenheid: Mapped[str] = mapped_column(String(6))
+    cijfer: Mapped[str] = mapped_column(String(40))
+    dimensie: Mapped[str] = mapped_column(String(60))
+    waarde: Mapped[int | None] = mapped_column(Integer)
+    berekend_op: Mapped[datetime] = _tijd()

@@ -1,0 +1,535 @@
+"""The process figures of one cycle on one date (peildatum), computed by the database.
+
+Every figure is a GROUP BY over the history tables (``leerling_mutatie``, ``aanmelding_overgang``);
+Python only folds the per-day counts the database returns into ISO weeks and lead-time buckets, and
+reads medians off per-day histograms. Nothing here loops over pupils.
+
+Definitions (mission.md "Policy and process information"; the state "on" a date is the last reported
+status with ``datum`` up to and including that date, and for a school's delivery the last mutation
+recorded (``vastgelegd_op``, UTC) before the end of that date):
+
+* **pupil status**: the furthest status among the pupil's registrations, in the order
+  ingeschreven > geaccepteerd > aangemeld > aanmeldingOntvangen > geweigerd > ingetrokken, else
+  ``geenAanmelding``. A pupil is *actively registered* in the first four (``ACTIEF_AANGEMELD``).
+* **population** of a school or region: the pupils its VO schools delivered (region: the RMC region of
+  the vestiging, else of the school) that are still ``actief`` or have a registration; nationally also
+  pupils registered without any school delivery (counted apart as ``aangemeld_zonder_levering``).
+* ``aangemeld_voor_deadline`` / ``_na_deadline``: pupils whose first active registration is dated on or
+  before / after the cycle's deadline (registering ON the deadline is on time, Kamerstuk 34 457).
+* ``teruggevallen_na_deadline``: actively registered on the deadline, registered nowhere on the peildatum.
+* ``geleverd_nergens_aangemeld``: still ``actief`` at their school, registered nowhere (the signal basis).
+* ``diploma_nergens_aangemeld``: pupils the school lets go to further education with a diploma — still
+  ``actief`` (a school withdraws a pupil who fails, stays for havo/vwo or was delivered by mistake), or
+  withdrawn with ``andereVervolgkeuze`` — and registered nowhere. The contract has no separate diploma
+  flag; after the exams this is the national "not registered anywhere after the diploma".
+* registrations (MBO side, per institution or the institution's RMC region): per status on the
+  peildatum, before/after the deadline by the date of their first status, per week, per crebo and
+  location; lead times registration (aanmeldingOntvangen/aangemeld) → geaccepteerd → ingeschreven in
+  days between the first reported date of each, as a distribution, a median and a 90th percentile
+  (nearest rank: the smallest value with at least p % of the observations at or below it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    String,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+
+from broker.db import models
+from broker.domain.cycle import Kalender
+from broker.domain.status import ACTIEF_AANGEMELD, AanmeldStatus, AfmeldReden, MboGangerStatus
+from broker.rapportage.sql import dagen_tussen
+
+
+class Niveau(StrEnum):
+    LANDELIJK = "landelijk"
+    SCHOOL = "school"  # a VO school (BRIN4)
+    INSTELLING = "instelling"  # an MBO institution (BRIN4)
+    REGIO = "regio"  # an RMC region
+
+
+#: The figure names (``jaarcijfer.cijfer``). Pupil figures exist for landelijk, school and regio;
+#: registration figures for landelijk, instelling and regio; lead times for all four.
+LEERLINGEN = "leerlingen"
+LEERLINGEN_PER_STATUS = "leerlingen_per_status"
+AANGEMELD_VOOR_DEADLINE = "aangemeld_voor_deadline"
+AANGEMELD_NA_DEADLINE = "aangemeld_na_deadline"
+TERUGGEVALLEN = "teruggevallen_na_deadline"
+GELEVERD_NERGENS = "geleverd_nergens_aangemeld"
+DIPLOMA_NERGENS = "diploma_nergens_aangemeld"
+ZONDER_LEVERING = "aangemeld_zonder_levering"
+EERSTE_AANMELDING_PER_WEEK = "eerste_aanmelding_per_week"
+AANMELDINGEN = "aanmeldingen"
+AANMELDINGEN_PER_STATUS = "aanmeldingen_per_status"
+AANMELDINGEN_VOOR_DEADLINE = "aanmeldingen_voor_deadline"
+AANMELDINGEN_NA_DEADLINE = "aanmeldingen_na_deadline"
+AANMELDINGEN_PER_WEEK = "aanmeldingen_per_week"
+AANMELDINGEN_PER_OPLEIDING = "aanmeldingen_per_opleiding"  # dimensie "crebo/locatie", '-' when absent
+DOORLOOPTIJD_N = "doorlooptijd_n"
+DOORLOOPTIJD_MEDIAAN = "doorlooptijd_mediaan"  # days
+DOORLOOPTIJD_P90 = "doorlooptijd_p90"  # days
+DOORLOOPTIJD_VERDELING = "doorlooptijd_verdeling"  # dimensie "<traject> <bucket>"
+
+GEEN_AANMELDING = "geenAanmelding"
+_S = AanmeldStatus
+#: Pupil status order, least to furthest; index = rank (0 = no registration at all).
+STATUS_VOLGORDE: tuple[str, ...] = (
+    GEEN_AANMELDING,
+    _S.INGETROKKEN,
+    _S.GEWEIGERD,
+    _S.AANMELDING_ONTVANGEN,
+    _S.AANGEMELD,
+    _S.GEACCEPTEERD,
+    _S.INGESCHREVEN,
+)
+#: Lead-time trajects: (name, from-moment, to-moment) on the per-registration first dates.
+TRAJECTEN: tuple[tuple[str, str, str], ...] = (
+    ("aangemeld>geaccepteerd", "t_aangemeld", "t_geaccepteerd"),
+    ("geaccepteerd>ingeschreven", "t_geaccepteerd", "t_ingeschreven"),
+    ("aangemeld>ingeschreven", "t_aangemeld", "t_ingeschreven"),
+)
+#: Lead-time buckets in days, inclusive bounds; the last is open.
+BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("0-7", 0, 7),
+    ("8-14", 8, 14),
+    ("15-28", 15, 28),
+    ("29-56", 29, 56),
+    ("57+", 57, None),
+)
+ALLE_NIVEAUS = frozenset(Niveau)
+
+
+@dataclass(frozen=True)
+class Peil:
+    """A cycle and the date its figures are taken on.
+
+    Raises ``ValueError`` when ``peildatum`` lies outside the cycle (before its begin or after its end).
+    """
+
+    jaar: int
+    deadline: date
+    peildatum: date
+
+    @classmethod
+    def van(cls, kalender: Kalender, jaar: int, peildatum: date | None = None) -> Peil:
+        """The cycle ``jaar`` on ``peildatum`` (default: the cycle's last day)."""
+        cyclus = kalender.cyclus(jaar)
+        peildatum = peildatum or cyclus.einde
+        if not cyclus.bevat(peildatum):
+            raise ValueError(
+                f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
+            )
+        return cls(jaar, cyclus.deadline, peildatum)
+
+
+@dataclass(frozen=True)
+class Cijfer:
+    """One computed figure before suppression. ``basis`` is the number of pupils or registrations
+    it rests on (the count itself, or the number of observations behind a median)."""
+
+    niveau: Niveau
+    eenheid: str
+    cijfer: str
+    dimensie: str
+    waarde: int
+    basis: int
+
+
+def bereken_cijfers(
+    session: Session,
+    peil: Peil,
+    niveaus: Collection[Niveau] = ALLE_NIVEAUS,
+    eenheden: Mapping[Niveau, Collection[str]] | None = None,
+) -> list[Cijfer]:
+    """All figures of ``peil`` at the given levels, unsuppressed (for storage and reports, which
+    suppress; see ``broker.rapportage.jaarcijfers.onderdruk``).
+
+    ``eenheden`` limits a level to some units (BRIN4s, RMC codes), e.g. one school for the SOAP
+    operation. Output: Cijfer rows sorted by level, unit, figure and dimension; figures with no
+    observations (an empty week, a status nobody has) are absent rather than 0, except the fixed
+    pupil and registration totals, which are present for every unit with a population.
+    """
+    bron = _Bron(peil)
+    eenheden = eenheden or {}
+    uitkomst: list[Cijfer] = []
+    for niveau in sorted(niveaus):
+        filter_ = eenheden.get(niveau)
+        if niveau is not Niveau.INSTELLING:
+            uitkomst += bron.leerlingcijfers(session, niveau, filter_)
+        if niveau is not Niveau.SCHOOL:
+            uitkomst += bron.aanmeldingcijfers(session, niveau, filter_)
+        uitkomst += bron.doorlooptijden(session, niveau, filter_)
+    return sorted(uitkomst, key=lambda c: (c.niveau, c.eenheid, c.cijfer, c.dimensie))
+
+
+def iso_week(d: date) -> str:
+    """The ISO week of ``d`` as "YYYY-Www" (e.g. "2027-W13" for 1 April 2027)."""
+    jaar, week, _ = d.isocalendar()
+    return f"{jaar}-W{week:02d}"
+
+
+def bucket_van(dagen: int) -> str:
+    """The lead-time bucket name of ``dagen`` (>= 0)."""
+    for naam, laag, hoog in BUCKETS:
+        if dagen >= laag and (hoog is None or dagen <= hoog):
+            return naam
+    raise ValueError("negatieve doorlooptijd")
+
+
+def percentiel(histogram: Mapping[int, int], p: float) -> int:
+    """Nearest-rank percentile of a histogram {value: count}: the smallest value with at least
+    ``p`` (0 < p <= 1) of the observations at or below it. Raises ``ValueError`` when empty."""
+    n = sum(histogram.values())
+    if n == 0:
+        raise ValueError("geen waarnemingen")
+    rang = max(1, math.ceil(p * n))
+    gezien = 0
+    for waarde in sorted(histogram):
+        gezien += histogram[waarde]
+        if gezien >= rang:
+            return waarde
+    raise AssertionError("unreachable")
+
+
+class _Bron:
+    """The shared subqueries of one peil: the state of every registration, every pupil's summary and
+    every delivered pupil on the peildatum."""
+
+    def __init__(self, peil: Peil) -> None:
+        self.peil = peil
+        self.aanm = _aanmeldingen(peil)
+        self.per_leerling = _per_leerling(self.aanm)
+        self.geleverd = _geleverd(peil)
+
+    # --- pupils -----------------------------------------------------------------------------
+
+    def _populatie(self, niveau: Niveau, filter_: Collection[str] | None):
+        g = self.geleverd.c
+        eenheid = {Niveau.LANDELIJK: literal("", String), Niveau.SCHOOL: g.brin_vo, Niveau.REGIO: g.rmc}[
+            niveau
+        ]
+        delen = [
+            select(
+                g.sleutel_hash, eenheid.label("eenheid"), g.actief, g.diploma, literal(1).label("geleverd")
+            )
+        ]
+        if niveau is Niveau.LANDELIJK:
+            a = self.aanm.c
+            delen.append(select(a.sleutel_hash, literal("", String), literal(0), literal(0), literal(0)))
+        u = union_all(*delen).subquery("delen")
+        q = select(
+            u.c.sleutel_hash,
+            u.c.eenheid,
+            func.max(u.c.actief).label("actief"),
+            func.max(u.c.diploma).label("diploma"),
+            func.max(u.c.geleverd).label("geleverd"),
+        ).where(u.c.eenheid.is_not(None))
+        if filter_ is not None:
+            q = q.where(u.c.eenheid.in_(list(filter_)))
+        return q.group_by(u.c.sleutel_hash, u.c.eenheid).subquery("populatie")
+
+    def leerlingcijfers(self, session: Session, niveau: Niveau, filter_) -> list[Cijfer]:
+        pop = self._populatie(niveau, filter_)
+        pl = self.per_leerling.c
+        rang = func.coalesce(pl.rang, 0)
+        nergens = func.coalesce(pl.actief, 0) == 0
+        in_proces = or_(pop.c.actief == 1, rang > 0)
+        deadline = self.peil.deadline
+        tellingen = {
+            LEERLINGEN: in_proces,
+            AANGEMELD_VOOR_DEADLINE: pl.eerst_actief <= deadline,
+            AANGEMELD_NA_DEADLINE: pl.eerst_actief > deadline,
+            TERUGGEVALLEN: and_(pl.actief_deadline == 1, nergens),
+            GELEVERD_NERGENS: and_(pop.c.actief == 1, nergens),
+            DIPLOMA_NERGENS: and_(pop.c.diploma == 1, nergens),
+        }
+        if niveau is Niveau.LANDELIJK:
+            tellingen[ZONDER_LEVERING] = and_(pop.c.geleverd == 0, rang > 0)
+        basis = select(pop.c.eenheid).select_from(
+            pop.outerjoin(self.per_leerling, pl.sleutel_hash == pop.c.sleutel_hash)
+        )
+        uitkomst = [
+            _cijfer(niveau, rij.eenheid, naam, "", getattr(rij, naam))
+            for rij in session.execute(
+                basis.add_columns(
+                    *(_aantal(voorwaarde).label(naam) for naam, voorwaarde in tellingen.items())
+                ).group_by(pop.c.eenheid)
+            )
+            for naam in tellingen
+        ]
+        per_status = basis.add_columns(rang.label("rang"), func.count().label("n")).where(in_proces)
+        uitkomst += [
+            _cijfer(niveau, rij.eenheid, LEERLINGEN_PER_STATUS, STATUS_VOLGORDE[rij.rang], rij.n)
+            for rij in session.execute(per_status.group_by(pop.c.eenheid, rang))
+        ]
+        eerste = type_coerce(pl.eerst_actief, Date)
+        per_dag = basis.add_columns(eerste.label("dag"), func.count().label("n")).where(
+            pl.eerst_actief.is_not(None)
+        )
+        uitkomst += _per_week(
+            niveau, EERSTE_AANMELDING_PER_WEEK, session.execute(per_dag.group_by(pop.c.eenheid, eerste))
+        )
+        return uitkomst
+
+    # --- registrations ------------------------------------------------------------------------
+
+    def _aanm_eenheid(self, niveau: Niveau) -> ColumnElement:
+        a = self.aanm.c
+        return {Niveau.LANDELIJK: literal("", String), Niveau.INSTELLING: a.brin_mbo, Niveau.REGIO: a.rmc}[
+            niveau
+        ]
+
+    def aanmeldingcijfers(self, session: Session, niveau: Niveau, filter_) -> list[Cijfer]:
+        a = self.aanm.c
+        eenheid = self._aanm_eenheid(niveau).label("eenheid")
+        basis = select(eenheid).where(eenheid.is_not(None))
+        if filter_ is not None:
+            basis = basis.where(self._aanm_eenheid(niveau).in_(list(filter_)))
+        deadline = self.peil.deadline
+        tellingen = {
+            AANMELDINGEN: true(),
+            AANMELDINGEN_VOOR_DEADLINE: a.begin <= deadline,
+            AANMELDINGEN_NA_DEADLINE: a.begin > deadline,
+        }
+        groep = self._aanm_eenheid(niveau)
+        uitkomst = [
+            _cijfer(niveau, rij.eenheid, naam, "", getattr(rij, naam))
+            for rij in session.execute(
+                basis.add_columns(*(_aantal(v).label(naam) for naam, v in tellingen.items())).group_by(groep)
+            )
+            for naam in tellingen
+        ]
+        uitkomst += [
+            _cijfer(niveau, rij.eenheid, AANMELDINGEN_PER_STATUS, rij.status, rij.n)
+            for rij in session.execute(
+                basis.add_columns(a.status, func.count().label("n")).group_by(groep, a.status)
+            )
+        ]
+        begin = type_coerce(a.begin, Date)
+        uitkomst += _per_week(
+            niveau,
+            AANMELDINGEN_PER_WEEK,
+            session.execute(
+                basis.add_columns(begin.label("dag"), func.count().label("n")).group_by(groep, begin)
+            ),
+        )
+        if niveau is Niveau.INSTELLING:
+            uitkomst += [
+                _cijfer(
+                    niveau,
+                    rij.eenheid,
+                    AANMELDINGEN_PER_OPLEIDING,
+                    f"{rij.crebo or '-'}/{rij.locatie or '-'}",
+                    rij.n,
+                )
+                for rij in session.execute(
+                    basis.add_columns(a.crebo, a.locatie, func.count().label("n")).group_by(
+                        groep, a.crebo, a.locatie
+                    )
+                )
+            ]
+        return uitkomst
+
+    # --- lead times ---------------------------------------------------------------------------
+
+    def doorlooptijden(self, session: Session, niveau: Niveau, filter_) -> list[Cijfer]:
+        a = self.aanm.c
+        if niveau is Niveau.SCHOOL:
+            scholen = (
+                select(self.geleverd.c.sleutel_hash, self.geleverd.c.brin_vo).distinct().subquery("scholen")
+            )
+            van_tabel = self.aanm.join(scholen, scholen.c.sleutel_hash == a.sleutel_hash)
+            groep = scholen.c.brin_vo
+        else:
+            van_tabel, groep = self.aanm, self._aanm_eenheid(niveau)
+        histogrammen: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        for traject, van, tot in TRAJECTEN:
+            dagen = dagen_tussen(a[van], a[tot])
+            q = (
+                select(groep.label("eenheid"), dagen.label("dagen"), func.count().label("n"))
+                .select_from(van_tabel)
+                .where(groep.is_not(None), a[van].is_not(None), a[tot].is_not(None), a[tot] >= a[van])
+                .group_by(groep, dagen)
+            )
+            if filter_ is not None:
+                q = q.where(groep.in_(list(filter_)))
+            for rij in session.execute(q):
+                histogrammen[(rij.eenheid, traject)][rij.dagen] += rij.n
+        uitkomst = []
+        for (eenheid, traject), histogram in histogrammen.items():
+            n = sum(histogram.values())
+            uitkomst += [
+                _cijfer(niveau, eenheid, DOORLOOPTIJD_N, traject, n),
+                Cijfer(niveau, eenheid, DOORLOOPTIJD_MEDIAAN, traject, percentiel(histogram, 0.5), n),
+                Cijfer(niveau, eenheid, DOORLOOPTIJD_P90, traject, percentiel(histogram, 0.9), n),
+            ]
+            buckets: Counter = Counter()
+            for dagen, aantal in histogram.items():
+                buckets[bucket_van(dagen)] += aantal
+            uitkomst += [
+                _cijfer(niveau, eenheid, DOORLOOPTIJD_VERDELING, f"{traject} {naam}", aantal)
+                for naam, aantal in buckets.items()
+            ]
+        return uitkomst
+
+
+def _cijfer(niveau: Niveau, eenheid: str, naam: str, dimensie: str, waarde: int | None) -> Cijfer:
+    waarde = int(waarde or 0)
+    return Cijfer(niveau, eenheid, naam, str(dimensie), waarde, waarde)
+
+
+def _aantal(voorwaarde) -> ColumnElement:
+    return func.coalesce(func.sum(case((voorwaarde, 1), else_=0)), 0)
+
+
+def _per_week(niveau: Niveau, naam: str, rijen: Iterable) -> list[Cijfer]:
+    """Fold per-day counts (rows with eenheid, dag, n) into ISO weeks: at most 53 buckets per unit."""
+    weken: Counter = Counter()
+    for rij in rijen:
+        dag = rij.dag if isinstance(rij.dag, date) else date.fromisoformat(str(rij.dag))
+        weken[(rij.eenheid, iso_week(dag))] += rij.n
+    return [_cijfer(niveau, eenheid, naam, week, n) for (eenheid, week), n in weken.items()]
+
+
+# --- the shared subqueries -----------------------------------------------------------------------
+
+
+def _stand(peil: Peil, op: date, naam: str):
+    """Each registration of the cycle with its status on date ``op`` (the last transition dated on or
+    before it; on one date the last recorded wins)."""
+    ao, a = models.AanmeldingOvergang, models.Aanmelding
+    volgorde = func.row_number().over(partition_by=ao.aanmelding_id, order_by=(ao.datum.desc(), ao.id.desc()))
+    gerangschikt = (
+        select(ao.aanmelding_id, ao.naar, volgorde.label("rn"))
+        .join(a, a.id == ao.aanmelding_id)
+        .where(a.cyclus_jaar == peil.jaar, ao.datum <= op)
+        .subquery(f"{naam}_rij")
+    )
+    return (
+        select(gerangschikt.c.aanmelding_id, gerangschikt.c.naar.label("status"))
+        .where(gerangschikt.c.rn == 1)
+        .subquery(naam)
+    )
+
+
+def _aanmeldingen(peil: Peil):
+    """One row per registration with history up to the peildatum: pupil, institution, its region,
+    status on the peildatum and on the deadline, the date of its first status and of its first
+    active status, and the first dates of registration, acceptance and enrolment (lead times)."""
+    ao, a, instelling = models.AanmeldingOvergang, models.Aanmelding, models.Instelling
+    nu = _stand(peil, peil.peildatum, "stand_nu")
+    op_deadline = _stand(peil, min(peil.deadline, peil.peildatum), "stand_deadline")
+
+    def eerste(voorwaarde):
+        return func.min(case((voorwaarde, ao.datum)))
+
+    datums = (
+        select(
+            ao.aanmelding_id,
+            func.min(ao.datum).label("begin"),
+            eerste(ao.naar.in_(sorted(ACTIEF_AANGEMELD))).label("eerst_actief"),
+            eerste(ao.naar.in_([_S.AANMELDING_ONTVANGEN, _S.AANGEMELD])).label("t_aangemeld"),
+            eerste(ao.naar == _S.GEACCEPTEERD).label("t_geaccepteerd"),
+            eerste(ao.naar == _S.INGESCHREVEN).label("t_ingeschreven"),
+        )
+        .join(a, a.id == ao.aanmelding_id)
+        .where(a.cyclus_jaar == peil.jaar, ao.datum <= peil.peildatum)
+        .group_by(ao.aanmelding_id)
+        .subquery("datums")
+    )
+    return (
+        select(
+            a.id,
+            a.sleutel_hash,
+            a.brin_mbo,
+            a.crebo,
+            a.locatie,
+            instelling.rmc_regio.label("rmc"),
+            nu.c.status,
+            op_deadline.c.status.label("status_deadline"),
+            datums.c.begin,
+            datums.c.eerst_actief,
+            datums.c.t_aangemeld,
+            datums.c.t_geaccepteerd,
+            datums.c.t_ingeschreven,
+        )
+        .join(nu, nu.c.aanmelding_id == a.id)
+        .join(datums, datums.c.aanmelding_id == a.id)
+        .outerjoin(op_deadline, op_deadline.c.aanmelding_id == a.id)
+        .outerjoin(instelling, instelling.brin == a.brin_mbo)
+        .where(a.cyclus_jaar == peil.jaar)
+        .subquery("aanm")
+    )
+
+
+def _per_leerling(aanm):
+    """One row per registered pupil: the rank of its furthest status, whether it is actively registered
+    on the peildatum and on the deadline, and the date of its first active registration."""
+    c = aanm.c
+    rang = case(*((c.status == status, i) for i, status in enumerate(STATUS_VOLGORDE) if i), else_=0)
+    actief = sorted(ACTIEF_AANGEMELD)
+    return (
+        select(
+            c.sleutel_hash,
+            func.max(rang).label("rang"),
+            func.max(case((c.status.in_(actief), 1), else_=0)).label("actief"),
+            func.max(case((c.status_deadline.in_(actief), 1), else_=0)).label("actief_deadline"),
+            func.min(c.eerst_actief).label("eerst_actief"),
+        )
+        .group_by(c.sleutel_hash)
+        .subquery("per_leerling")
+    )
+
+
+def _geleverd(peil: Peil):
+    """One row per delivery (pupil × VO school) recorded by the end of the peildatum: the school, its
+    RMC region (the vestiging's, else the school's), whether the pupil is ``actief`` then, and whether
+    the school lets the pupil go with a diploma (see the module docstring)."""
+    lm, leerling = models.LeerlingMutatie, models.Leerling
+    vestiging, instelling = aliased(models.Vestiging), aliased(models.Instelling)
+    grens = datetime.combine(peil.peildatum + timedelta(days=1), time(), UTC)
+    volgorde = func.row_number().over(
+        partition_by=lm.leerling_id, order_by=(lm.vastgelegd_op.desc(), lm.id.desc())
+    )
+    laatste = (
+        select(lm.leerling_id, lm.status, lm.afmeldreden, volgorde.label("rn"))
+        .join(leerling, leerling.id == lm.leerling_id)
+        .where(leerling.cyclus_jaar == peil.jaar, lm.vastgelegd_op < grens)
+        .subquery("laatste_mutatie")
+    )
+    actief = laatste.c.status == MboGangerStatus.ACTIEF
+    return (
+        select(
+            leerling.sleutel_hash,
+            leerling.brin_vo,
+            func.coalesce(vestiging.rmc_regio, instelling.rmc_regio).label("rmc"),
+            case((actief, 1), else_=0).label("actief"),
+            case((or_(actief, laatste.c.afmeldreden == AfmeldReden.ANDERE_VERVOLGKEUZE), 1), else_=0).label(
+                "diploma"
+            ),
+        )
+        .join(laatste, and_(laatste.c.leerling_id == leerling.id, laatste.c.rn == 1))
+        .outerjoin(vestiging, vestiging.code == leerling.vestiging)
+        .outerjoin(instelling, instelling.brin == leerling.brin_vo)
+        .where(leerling.cyclus_jaar == peil.jaar)
+        .subquery("geleverd")
+    )

@@ -1,0 +1,71 @@
+"""``vva report``: the process and policy report of a school, a region or the country, as a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from broker.bootstrap import Omgeving
+from broker.rapportage.cijfers import Niveau
+
+_NIVEAUS = {"school": Niveau.SCHOOL, "regio": Niveau.REGIO, "landelijk": Niveau.LANDELIJK}
+
+
+@click.command("report")
+@click.option("--level", "niveau", type=click.Choice(list(_NIVEAUS)), required=True, help="Report level.")
+@click.option("--brin", help="BRIN4 of the VO school (with --level school).")
+@click.option("--rmc", help="RMC region code (with --level regio).")
+@click.option("--year", "jaar", type=int, required=True, help="Cycle year (the year of its deadline).")
+@click.option(
+    "--date",
+    "peildatum",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Peildatum, YYYY-MM-DD (default: today, or the cycle's last day). A closed cycle has only its last day.",
+)
+@click.option(
+    "--format", "formaat", type=click.Choice(["html", "csv", "xlsx"]), default="html", show_default=True
+)
+@click.option(
+    "--out", "uit", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."
+)
+@click.pass_obj
+def report(
+    omgeving: Omgeving,
+    niveau: str,
+    brin: str | None,
+    rmc: str | None,
+    jaar: int,
+    peildatum,
+    formaat: str,
+    uit: Path,
+) -> None:
+    """Write the process report of a VO school, an RMC region or the country for cycle YEAR.
+
+    The figures are anonymous (counts of 1–4 suppressed); a closed cycle is read from its yearly
+    aggregates. Exit status 2 with a message when the report cannot be made as asked.
+    """
+    from broker.rapportage.rapport import RapportFout, maak_rapport
+    from broker.rapportage.uitvoer import schrijf
+
+    if (niveau == "school") != (brin is not None) or (niveau == "regio") != (rmc is not None):
+        raise click.UsageError(
+            "--brin belongs with --level school and --rmc with --level regio (and only there)"
+        )
+    eenheid = brin or rmc or ""
+    try:
+        with omgeving.sessions() as session:
+            rapport = maak_rapport(
+                session,
+                omgeving.kalender,
+                _NIVEAUS[niveau],
+                jaar,
+                eenheid,
+                peildatum.date() if peildatum else None,
+            )
+    except (RapportFout, ValueError) as fout:
+        raise click.UsageError(str(fout)) from None
+    schrijf(rapport, formaat, uit)
+    click.echo(
+        f"report: {uit} ({formaat}, {niveau} {rapport.eenheid or 'NL'}, cycle {jaar}, peildatum {rapport.peildatum})"
+    )

@@ -1,0 +1,145 @@
+"""One report's content: the suppressed figures of a level and unit, its sub-units and its trend.
+
+Levels (issue 7 part 2): ``school`` (a VO school, level 1), ``regio`` (an RMC region with its VO
+schools and MBO institutions, level 2), ``landelijk`` (with every region, level 3). An open cycle is
+computed from its history on the peildatum; a cycle whose yearly aggregates are stored (closed) is
+read from them, on the cycle's last day only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+from broker.domain.cycle import Kalender
+from broker.domain.visibility import normaliseer_rmc
+from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
+from broker.rapportage.jaarcijfers import Jaarcijfer, bewaarde_jaren, lees_jaarcijfers, onderdruk
+from broker.rapportage.trends import Trend, trend
+
+
+class RapportFout(ValueError):
+    """The report cannot be made as asked; the text says why (for the operator, no personal data)."""
+
+
+@dataclass(frozen=True)
+class Rapport:
+    """The figures of one report. ``cijfers`` holds every suppressed figure in scope (the unit and
+    its sub-units); ``waarde`` None means suppressed (1–4), a missing key means no observations."""
+
+    niveau: Niveau
+    eenheid: str
+    naam: str
+    jaar: int
+    deadline: date
+    peildatum: date
+    uit_jaarcijfers: bool
+    cijfers: list[Jaarcijfer]
+    trend: Trend
+    namen: dict[str, str] = field(default_factory=dict)  # BRIN / RMC code → name, for tables
+
+    def van(self, niveau: Niveau, eenheid: str) -> dict[tuple[str, str], int | None]:
+        return {
+            (r.cijfer, r.dimensie): r.waarde
+            for r in self.cijfers
+            if r.niveau == niveau and r.eenheid == eenheid
+        }
+
+    @property
+    def hoofd(self) -> dict[tuple[str, str], int | None]:
+        """The figures of the report's own unit."""
+        return self.van(self.niveau, self.eenheid)
+
+    def eenheden(self, niveau: Niveau) -> list[str]:
+        return sorted({r.eenheid for r in self.cijfers if r.niveau == niveau})
+
+
+def maak_rapport(
+    session: Session,
+    kalender: Kalender,
+    niveau: Niveau,
+    jaar: int,
+    eenheid: str = "",
+    peildatum: date | None = None,
+) -> Rapport:
+    """Gather the figures of a report. ``eenheid``: the BRIN4 of a VO school, the RMC code of a
+    region, '' for landelijk. ``peildatum`` (default: today, or the cycle's last day if that is
+    earlier) must lie in the cycle; one after today shows what is known today.
+
+    Raises ``RapportFout`` for an unknown unit, a peildatum outside the cycle, or a
+    peildatum other than the last day for a closed cycle (only its yearly aggregates are left).
+    """
+    cyclus = kalender.cyclus(jaar)
+    eenheid = _eenheid(niveau, eenheid)
+    gesloten = jaar in bewaarde_jaren(session, [jaar])
+    if gesloten:
+        if peildatum not in (None, cyclus.einde):
+            raise RapportFout(
+                f"cyclus {jaar} is gesloten: er zijn alleen jaarcijfers op {cyclus.einde}, geen cijfers op {peildatum}"
+            )
+        peildatum = cyclus.einde
+    peildatum = peildatum or min(date.today(), cyclus.einde)
+    if not cyclus.bevat(peildatum):
+        raise RapportFout(
+            f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
+        )
+    bereik = _bereik(session, niveau, eenheid)
+    if gesloten:
+        cijfers = [r for n, e in bereik.items() for r in lees_jaarcijfers(session, jaar, n, e)]
+    else:
+        peil = Peil(jaar, cyclus.deadline, peildatum)
+        cijfers = onderdruk(jaar, bereken_cijfers(session, peil, niveaus=list(bereik), eenheden=bereik))
+    if not any(r.niveau == niveau and r.eenheid == eenheid for r in cijfers):
+        raise RapportFout(f"geen cijfers voor {niveau.value} {eenheid or 'Nederland'} in cyclus {jaar}")
+    namen = _namen(session)
+    return Rapport(
+        niveau=niveau,
+        eenheid=eenheid,
+        naam=namen.get(eenheid, "Nederland") if eenheid else "Nederland",
+        jaar=jaar,
+        deadline=cyclus.deadline,
+        peildatum=peildatum,
+        uit_jaarcijfers=gesloten,
+        cijfers=cijfers,
+        trend=trend(session, kalender, niveau, eenheid, jaar),
+        namen=namen,
+    )
+
+
+def _eenheid(niveau: Niveau, eenheid: str) -> str:
+    if niveau is Niveau.LANDELIJK:
+        return ""
+    if niveau is Niveau.REGIO:
+        try:
+            return normaliseer_rmc(eenheid)
+        except ValueError:
+            raise RapportFout("--rmc moet een RMC-regiocode zijn (1 of 2 cijfers)") from None
+    if not eenheid or len(eenheid) != 4:
+        raise RapportFout("--brin moet een BRIN4 zijn, bijvoorbeeld 99XA")
+    return eenheid.upper()
+
+
+def _bereik(session: Session, niveau: Niveau, eenheid: str) -> dict[Niveau, Collection[str] | None]:
+    """The levels and units a report shows: its own unit and the units in it."""
+    if niveau is Niveau.SCHOOL:
+        return {Niveau.SCHOOL: [eenheid]}
+    if niveau is Niveau.LANDELIJK:
+        return {Niveau.LANDELIJK: [""], Niveau.REGIO: None}
+    i = models.Instelling
+    in_regio = session.execute(select(i.brin, i.sector).where(i.rmc_regio == eenheid)).all()
+    return {
+        Niveau.REGIO: [eenheid],
+        Niveau.SCHOOL: [brin for brin, sector in in_regio if sector == "vo"],
+        Niveau.INSTELLING: [brin for brin, sector in in_regio if sector == "mbo"],
+    }
+
+
+def _namen(session: Session) -> dict[str, str]:
+    namen = dict(session.execute(select(models.Instelling.brin, models.Instelling.naam)).tuples().all())
+    namen |= dict(session.execute(select(models.RmcRegio.code, models.RmcRegio.naam)).tuples().all())
+    return namen

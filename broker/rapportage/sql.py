@@ -1,0 +1,30 @@
+"""SQL constructs the figures need that SQLite and PostgreSQL spell differently."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class dagen_tussen(FunctionElement):  # noqa: N801 — used like a SQL function
+    """``dagen_tussen(van, tot)``: whole days from date ``van`` to date ``tot`` (negative when ``tot``
+    comes first), as an integer on both backends."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "dagen_tussen"
+
+
+@compiles(dagen_tussen)
+def _verschil(element, compiler, **kw):
+    # PostgreSQL: date - date is an integer number of days.
+    van, tot = list(element.clauses)
+    return f"({compiler.process(tot, **kw)} - {compiler.process(van, **kw)})"
+
+
+@compiles(dagen_tussen, "sqlite")
+def _verschil_sqlite(element, compiler, **kw):
+    # SQLite keeps dates as ISO text; julianday() makes them numbers (whole days apart at midnight).
+    van, tot = list(element.clauses)
+    return f"CAST(julianday({compiler.process(tot, **kw)}) - julianday({compiler.process(van, **kw)}) AS INTEGER)"

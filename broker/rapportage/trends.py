@@ -1,0 +1,62 @@
+"""Trend figures: the same key figures per cycle year, read from the anonymous yearly aggregates.
+
+A closed cycle's personal data is gone, so its figures come from ``jaarcijfer`` only; a cycle whose
+aggregates are not stored yet is computed from its history in exactly the same way
+(``bereken_jaarcijfers``'s figures on the cycle's last day, suppressed), so the trend of a year is
+the same before and after its purge.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+from broker.domain.cycle import Kalender
+from broker.rapportage import cijfers as c
+from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
+from broker.rapportage.jaarcijfers import bewaarde_jaren, lees_jaarcijfers, onderdruk
+
+#: (figure, dimension, label) of the trend, in the order a report shows them.
+TREND_CIJFERS: tuple[tuple[str, str, str], ...] = (
+    (c.LEERLINGEN, "", "leerlingen in het aanmeldproces"),
+    (c.AANGEMELD_VOOR_DEADLINE, "", "aangemeld voor de deadline"),
+    (c.AANGEMELD_NA_DEADLINE, "", "aangemeld na de deadline"),
+    (c.TERUGGEVALLEN, "", "teruggevallen na de deadline"),
+    (c.GELEVERD_NERGENS, "", "geleverd, nergens aangemeld"),
+    (c.DIPLOMA_NERGENS, "", "met diploma, nergens aangemeld"),
+    (c.AANMELDINGEN, "", "aanmeldingen"),
+    (c.AANMELDINGEN_VOOR_DEADLINE, "", "aanmeldingen voor de deadline"),
+    (c.AANMELDINGEN_NA_DEADLINE, "", "aanmeldingen na de deadline"),
+    (
+        c.DOORLOOPTIJD_MEDIAAN,
+        "aangemeld>ingeschreven",
+        "mediane doorlooptijd aanmelding → inschrijving (dagen)",
+    ),
+)
+_SLEUTELS = {(naam, dimensie) for naam, dimensie, _ in TREND_CIJFERS}
+
+Trend = dict[int, dict[tuple[str, str], int | None]]
+
+
+def trend(session: Session, kalender: Kalender, niveau: Niveau, eenheid: str, tot_jaar: int) -> Trend:
+    """The key figures of ``niveau``/``eenheid`` for every cycle up to ``tot_jaar`` that has stored
+    aggregates or a row in ``cyclus``: {jaar: {(cijfer, dimensie): waarde or None (suppressed)}}.
+    A figure absent from a year's dict had no observations that year."""
+    bewaard = bewaarde_jaren(session)
+    jaren = bewaard | set(session.scalars(select(models.Cyclus.jaar)))
+    uitkomst: Trend = {}
+    for jaar in sorted(j for j in jaren if j <= tot_jaar):
+        if jaar in bewaard:
+            rijen = lees_jaarcijfers(session, jaar, niveau, [eenheid])
+        else:
+            rijen = onderdruk(
+                jaar,
+                bereken_cijfers(
+                    session, Peil.van(kalender, jaar), niveaus=[niveau], eenheden={niveau: [eenheid]}
+                ),
+            )
+        uitkomst[jaar] = {
+            (r.cijfer, r.dimensie): r.waarde for r in rijen if (r.cijfer, r.dimensie) in _SLEUTELS
+        }
+    return uitkomst

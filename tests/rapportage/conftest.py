@@ -1,0 +1,14 @@
+"""A database (SQLite and PostgreSQL) holding the hand-computable cycle of ``scenario``."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.rapportage.scenario import bouw_cyclus
+from tests.service.conftest import demo_session, sleutelbos  # noqa: F401 — fixtures used below
+
+
+@pytest.fixture
+def cyclus_sessie(demo_session, sleutelbos):  # noqa: F811
+    bouw_cyclus(demo_session, sleutelbos)
+    return demo_session

@@ -1,0 +1,208 @@
+"""Every figure of the hand-computable cycle (``scenario``), at each level, on SQLite and PostgreSQL.
+
+The expected values below are worked out from the scenario table by hand, not copied from output:
+e.g. school 99XA has 7 pupils in the process (P1–P7; P8 withdrew without registering), 5 first
+registered on or before 1 April (P1 10-01, P2 01-02, P3 01-03, P4 15-03, P6 20-03) and P5 after it;
+P4 and P6 were registered on 1 April and are registered nowhere on 15 June. Lead time
+aangemeld → geaccepteerd nationally: 3, 10, 14, 20, 30 days → median (3rd of 5) 14, p90 (5th) 30.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from broker.domain.cycle import Kalender
+from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers, percentiel
+
+AG, GI, AI = "aangemeld>geaccepteerd", "geaccepteerd>ingeschreven", "aangemeld>ingeschreven"
+
+
+def _figuren(session, peildatum=date(2027, 6, 15), **kw):
+    return {
+        (c.niveau.value, c.eenheid, c.cijfer, c.dimensie): c.waarde
+        for c in bereken_cijfers(session, Peil.van(Kalender(), 2027, peildatum), **kw)
+    }
+
+
+def _van(figuren, niveau, eenheid):
+    return {(k[2], k[3]): v for k, v in figuren.items() if k[0] == niveau and k[1] == eenheid}
+
+
+def _leerlingen(totaal, voor, na, terug, geleverd_nergens, diploma_nergens, statussen, weken):
+    uitkomst = {
+        ("leerlingen", ""): totaal,
+        ("aangemeld_voor_deadline", ""): voor,
+        ("aangemeld_na_deadline", ""): na,
+        ("teruggevallen_na_deadline", ""): terug,
+        ("geleverd_nergens_aangemeld", ""): geleverd_nergens,
+        ("diploma_nergens_aangemeld", ""): diploma_nergens,
+    }
+    uitkomst |= {("leerlingen_per_status", s): n for s, n in statussen.items()}
+    uitkomst |= {("eerste_aanmelding_per_week", w): n for w, n in weken.items()}
+    return uitkomst
+
+
+def _aanmeldingen(totaal, voor, na, statussen, weken, opleidingen=None):
+    uitkomst = {("aanmeldingen", ""): totaal, ("aanmeldingen_voor_deadline", ""): voor}
+    uitkomst[("aanmeldingen_na_deadline", "")] = na
+    uitkomst |= {("aanmeldingen_per_status", s): n for s, n in statussen.items()}
+    uitkomst |= {("aanmeldingen_per_week", w): n for w, n in weken.items()}
+    uitkomst |= {("aanmeldingen_per_opleiding", o): n for o, n in (opleidingen or {}).items()}
+    return uitkomst
+
+
+def _doorloop(trajecten: dict[str, list[int]]):
+    """n, median, p90 and buckets of each traject, from the day counts worked out by hand."""
+    uitkomst = {}
+    for traject, dagen in trajecten.items():
+        uitkomst[("doorlooptijd_n", traject)] = len(dagen)
+        uitkomst[("doorlooptijd_mediaan", traject)] = sorted(dagen)[(len(dagen) + 1) // 2 - 1]
+        uitkomst[("doorlooptijd_p90", traject)] = sorted(dagen)[-(-9 * len(dagen) // 10) - 1]
+        for d in dagen:
+            bucket = next(
+                b
+                for b, hoog in (("0-7", 7), ("8-14", 14), ("15-28", 28), ("29-56", 56), ("57+", 10**6))
+                if d <= hoog
+            )
+            uitkomst[("doorlooptijd_verdeling", f"{traject} {bucket}")] = (
+                uitkomst.get(("doorlooptijd_verdeling", f"{traject} {bucket}"), 0) + 1
+            )
+    return uitkomst
+
+
+# Lead times in days (scenario dates): P1 10 / 132 / 142, P2 14 / 75 / 89, P3 3, P5 30, Q1 20 / 30 / 50.
+LEERLINGEN_99XA = _leerlingen(
+    7,
+    5,
+    1,
+    2,
+    3,
+    4,
+    {"ingeschreven": 2, "geaccepteerd": 2, "ingetrokken": 1, "geweigerd": 1, "geenAanmelding": 1},
+    {"2027-W01": 1, "2027-W05": 1, "2027-W09": 1, "2027-W11": 2, "2027-W15": 1},
+)
+SCHOOL_99XA = LEERLINGEN_99XA | _doorloop({AG: [10, 14, 3, 30], GI: [132, 75], AI: [142, 89]})
+LEERLINGEN_99XC = _leerlingen(
+    2, 1, 1, 0, 0, 0, {"ingeschreven": 1, "aangemeld": 1}, {"2027-W01": 1, "2027-W13": 1}
+)
+SCHOOL_99XC = LEERLINGEN_99XC | _doorloop({AG: [20], GI: [30], AI: [50]})
+INSTELLING_99XB = _aanmeldingen(
+    5,
+    5,
+    0,
+    {"ingeschreven": 2, "geaccepteerd": 1, "ingetrokken": 1, "geweigerd": 1},
+    {"2027-W01": 1, "2027-W05": 1, "2027-W09": 1, "2027-W11": 2},
+    {"25180/99XB01": 2, "25181/-": 2, "-/-": 1},
+) | _doorloop({AG: [10, 14, 3], GI: [132, 75], AI: [142, 89]})
+INSTELLING_99XE = _aanmeldingen(
+    4,
+    2,
+    2,
+    {"ingetrokken": 1, "geaccepteerd": 1, "ingeschreven": 1, "aangemeld": 1},
+    {"2027-W01": 1, "2027-W09": 1, "2027-W13": 1, "2027-W15": 1},
+    {"25190/-": 1, "25180/-": 1, "25182/-": 1, "-/-": 1},
+) | _doorloop({AG: [30, 20], GI: [30], AI: [50]})
+INSTELLING_99XF = _aanmeldingen(1, 1, 0, {"aangemeld": 1}, {"2027-W06": 1}, {"-/-": 1})
+LANDELIJK = (
+    _leerlingen(
+        10,
+        7,
+        2,
+        2,
+        3,
+        4,
+        {
+            "ingeschreven": 3,
+            "geaccepteerd": 2,
+            "aangemeld": 2,
+            "ingetrokken": 1,
+            "geweigerd": 1,
+            "geenAanmelding": 1,
+        },
+        {
+            "2027-W01": 2,
+            "2027-W05": 1,
+            "2027-W06": 1,
+            "2027-W09": 1,
+            "2027-W11": 2,
+            "2027-W13": 1,
+            "2027-W15": 1,
+        },
+    )
+    | {("aangemeld_zonder_levering", ""): 1}
+    | _aanmeldingen(
+        10,
+        8,
+        2,
+        {"ingeschreven": 3, "geaccepteerd": 2, "aangemeld": 2, "ingetrokken": 2, "geweigerd": 1},
+        {
+            "2027-W01": 2,
+            "2027-W05": 1,
+            "2027-W06": 1,
+            "2027-W09": 2,
+            "2027-W11": 2,
+            "2027-W13": 1,
+            "2027-W15": 1,
+        },
+    )
+    | _doorloop({AG: [10, 14, 3, 30, 20], GI: [132, 75, 30], AI: [142, 89, 50]})
+)
+
+
+def _zonder_opleidingen(figuren):
+    return {k: v for k, v in figuren.items() if k[0] != "aanmeldingen_per_opleiding"}
+
+
+def test_every_figure_at_each_level_on_15_june(cyclus_sessie):
+    figuren = _figuren(cyclus_sessie)
+    assert _van(figuren, "landelijk", "") == LANDELIJK
+    assert _van(figuren, "school", "99XA") == SCHOOL_99XA
+    assert _van(figuren, "school", "99XC") == SCHOOL_99XC
+    assert _van(figuren, "instelling", "99XB") == INSTELLING_99XB
+    assert _van(figuren, "instelling", "99XE") == INSTELLING_99XE
+    assert _van(figuren, "instelling", "99XF") == INSTELLING_99XF
+    # A region holds its VO schools' pupils (99XA and 99XC by their vestiging or school) and its MBO
+    # institutions' registrations and lead times (99XB in 21, 99XE in 29, 99XF in 19); the
+    # registrations per programme and location are an institution's figure only.
+    assert _van(figuren, "regio", "21") == LEERLINGEN_99XA | _zonder_opleidingen(INSTELLING_99XB)
+    assert _van(figuren, "regio", "29") == LEERLINGEN_99XC | _zonder_opleidingen(INSTELLING_99XE)
+    assert _van(figuren, "regio", "19") == _zonder_opleidingen(INSTELLING_99XF)
+    assert {k[:2] for k in figuren} == {
+        ("landelijk", ""),
+        ("school", "99XA"),
+        ("school", "99XC"),
+        ("instelling", "99XB"),
+        ("instelling", "99XE"),
+        ("instelling", "99XF"),
+        ("regio", "21"),
+        ("regio", "29"),
+        ("regio", "19"),
+    }
+
+
+def test_figures_on_a_date_before_the_deadline_see_only_the_history_up_to_it(cyclus_sessie):
+    # 20 March: Q1, P1, P2, R1, P3 (twice) and P4 registered, P6 received; nobody fell back yet.
+    figuren = _van(_figuren(cyclus_sessie, date(2027, 3, 20), niveaus=[Niveau.LANDELIJK]), "landelijk", "")
+    assert figuren[("leerlingen", "")] == 10  # P1–P7, Q1, Q3 still actief (P8, Q2 withdrew 1 Feb), R1
+    assert figuren[("aangemeld_voor_deadline", "")] == 7
+    assert figuren[("aangemeld_na_deadline", "")] == 0
+    assert figuren[("teruggevallen_na_deadline", "")] == 0
+    assert figuren[("geleverd_nergens_aangemeld", "")] == 3  # P5, P7, Q3 (P8 and Q2 withdrew on 1 Feb)
+    assert figuren[("aanmeldingen_per_status", "aangemeld")] == 3  # P3 at 99XE, P4, R1
+    assert figuren[("aanmeldingen_per_status", "aanmeldingOntvangen")] == 1  # P6
+    assert figuren[("aanmeldingen_per_status", "geaccepteerd")] == 3  # P1, P2, P3 at 99XB
+    assert figuren[("aanmeldingen_per_status", "ingeschreven")] == 1  # Q1
+    assert figuren[("doorlooptijd_n", GI)] == 1  # only Q1 was enrolled by 20 March
+
+
+def test_a_unit_filter_computes_only_that_unit(cyclus_sessie):
+    figuren = _figuren(cyclus_sessie, niveaus=[Niveau.SCHOOL], eenheden={Niveau.SCHOOL: ["99XC"]})
+    assert _van(figuren, "school", "99XC") == SCHOOL_99XC
+    assert {k[:2] for k in figuren} == {("school", "99XC")}
+
+
+def test_percentiles_are_nearest_rank():
+    assert percentiel({3: 1, 10: 1, 14: 1, 20: 1, 30: 1}, 0.5) == 14
+    assert percentiel({3: 1, 10: 1, 14: 1, 20: 1, 30: 1}, 0.9) == 30
+    assert percentiel({10: 2, 40: 2}, 0.5) == 10
+    assert percentiel({7: 1}, 0.9) == 7

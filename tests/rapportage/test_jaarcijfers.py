@@ -1,0 +1,102 @@
+"""The yearly aggregates: suppressed, anonymous, stored once, and the source of the trend after the purge."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, func, select
+
+from broker.db import models
+from broker.domain.cycle import Kalender
+from broker.rapportage.cijfers import Niveau
+from broker.rapportage.jaarcijfers import (
+    JaarcijfersBestaanAl,
+    bereken_jaarcijfers,
+    bewaar_jaarcijfers,
+    lees_jaarcijfers,
+)
+from broker.rapportage.trends import trend
+
+#: What ``vva cycle close`` deletes of a cycle (issue 5 part 4), children first.
+PERSOONSGEGEVENS = (
+    models.LeerlingMutatie,
+    models.AanmeldingOvergang,
+    models.Leerling,
+    models.Aanmelding,
+    models.Wijziging,
+    models.Signaal,
+)
+
+
+def _purge(session, jaar):
+    leerlingen = select(models.Leerling.id).where(models.Leerling.cyclus_jaar == jaar)
+    aanmeldingen = select(models.Aanmelding.id).where(models.Aanmelding.cyclus_jaar == jaar)
+    session.execute(delete(models.LeerlingMutatie).where(models.LeerlingMutatie.leerling_id.in_(leerlingen)))
+    session.execute(
+        delete(models.AanmeldingOvergang).where(models.AanmeldingOvergang.aanmelding_id.in_(aanmeldingen))
+    )
+    for tabel in (models.Leerling, models.Aanmelding, models.Wijziging, models.Signaal):
+        session.execute(delete(tabel).where(tabel.cyclus_jaar == jaar))
+    session.commit()
+
+
+def _per_sleutel(rijen):
+    return {(r.niveau, r.eenheid, r.cijfer, r.dimensie): r.waarde for r in rijen}
+
+
+def test_counts_of_one_to_four_are_suppressed_and_no_row_names_a_pupil(cyclus_sessie):
+    rijen = _per_sleutel(bereken_jaarcijfers(cyclus_sessie, 2027, Kalender()))
+    # On 30 September the scenario's state is that of 15 June (nothing happened after 1 June).
+    assert rijen[("school", "99XA", "leerlingen", "")] == 7
+    assert rijen[("school", "99XA", "aangemeld_voor_deadline", "")] == 5
+    assert rijen[("school", "99XA", "teruggevallen_na_deadline", "")] is None  # 2: suppressed
+    assert rijen[("school", "99XA", "leerlingen_per_status", "ingeschreven")] is None
+    assert rijen[("school", "99XC", "teruggevallen_na_deadline", "")] == 0  # 0 identifies nobody
+    assert rijen[("landelijk", "", "aanmeldingen", "")] == 10
+    assert rijen[("landelijk", "", "aanmeldingen_voor_deadline", "")] == 8
+    assert rijen[("landelijk", "", "doorlooptijd_n", "aangemeld>geaccepteerd")] == 5
+    assert rijen[("landelijk", "", "doorlooptijd_mediaan", "aangemeld>geaccepteerd")] == 14
+    assert rijen[("landelijk", "", "doorlooptijd_p90", "aangemeld>geaccepteerd")] == 30
+    # A median of 3 observations is as telling as the observations: suppressed with them.
+    assert rijen[("landelijk", "", "doorlooptijd_mediaan", "geaccepteerd>ingeschreven")] is None
+    assert all(
+        w is None or w == 0 or w >= 5
+        for (_, _, naam, _), w in rijen.items()
+        if "mediaan" not in naam and "p90" not in naam
+    )
+    assert {k[1] for k in rijen} <= {"", "99XA", "99XC", "99XB", "99XE", "99XF", "21", "29", "19"}
+
+
+def test_storing_twice_is_refused(cyclus_sessie):
+    aantal = bewaar_jaarcijfers(cyclus_sessie, 2027, Kalender())
+    cyclus_sessie.commit()
+    assert aantal == cyclus_sessie.scalar(select(func.count()).select_from(models.Jaarcijfer)) > 100
+    with pytest.raises(JaarcijfersBestaanAl, match="2027"):
+        bewaar_jaarcijfers(cyclus_sessie, 2027, Kalender())
+
+
+def test_after_the_purge_the_trend_of_the_closed_year_is_identical(cyclus_sessie):
+    kalender = Kalender()
+    voor = {
+        (niveau, eenheid): trend(cyclus_sessie, kalender, niveau, eenheid, 2027)
+        for niveau, eenheid in [
+            (Niveau.LANDELIJK, ""),
+            (Niveau.SCHOOL, "99XA"),
+            (Niveau.INSTELLING, "99XB"),
+            (Niveau.REGIO, "21"),
+        ]
+    }
+    berekend = bereken_jaarcijfers(cyclus_sessie, 2027, kalender)
+    assert voor[(Niveau.LANDELIJK, "")][2027][("leerlingen", "")] == 10
+    assert voor[(Niveau.SCHOOL, "99XA")][2027][("aangemeld_voor_deadline", "")] == 5
+
+    bewaar_jaarcijfers(cyclus_sessie, 2027, kalender)
+    cyclus_sessie.commit()
+    _purge(cyclus_sessie, 2027)
+    for tabel in PERSOONSGEGEVENS:
+        assert cyclus_sessie.scalar(select(func.count()).select_from(tabel)) == 0, tabel.__tablename__
+
+    na = {sleutel: trend(cyclus_sessie, kalender, *sleutel, 2027) for sleutel in voor}
+    assert na == voor
+    assert lees_jaarcijfers(cyclus_sessie, 2027) == berekend
+    # Recomputing from the (now empty) history would say something else: the table is the source.
+    assert _per_sleutel(bereken_jaarcijfers(cyclus_sessie, 2027, kalender)) != _per_sleutel(berekend)

@@ -1,0 +1,208 @@
+"""The report files of the hand-computable cycle: HTML rendered by headless Chromium (screenshot),
+charts with titles, labelled axes and units, the same figures as CSV and xlsx, and ``vva report``."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from matplotlib.image import imread
+from openpyxl import load_workbook
+
+from broker.bootstrap import Omgeving
+from broker.cli import main
+from broker.domain.cycle import Kalender
+from broker.rapportage.cijfers import Niveau
+from broker.rapportage.grafieken import grafieken
+from broker.rapportage.jaarcijfers import bewaar_jaarcijfers
+from broker.rapportage.rapport import RapportFout, maak_rapport
+from broker.rapportage.uitvoer import KOLOMMEN, html, rijen, schrijf
+from tests.helpers import schrijf_config
+from tests.rapportage.scenario import PEILDATUM, bouw_cyclus
+
+CHROMIUM_VLAGGEN = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--enable-logging=stderr",
+    "--v=0",
+]
+
+
+def _chromium() -> str:
+    pad = shutil.which("chromium")
+    if pad is None:
+        pytest.skip("Debian package chromium not installed (.ci/run installs it)")
+    return pad
+
+
+@pytest.mark.parametrize(
+    "niveau,eenheid", [(Niveau.SCHOOL, "99XA"), (Niveau.REGIO, "21"), (Niveau.LANDELIJK, "")]
+)
+def test_every_chart_has_a_title_labelled_axes_and_units(cyclus_sessie, niveau, eenheid):
+    rapport = maak_rapport(cyclus_sessie, Kalender(), niveau, 2027, eenheid, PEILDATUM)
+    namen = []
+    for naam, figuur in grafieken(rapport):
+        (as_,) = figuur.axes
+        assert as_.get_title(), naam
+        assert as_.get_xlabel() and as_.get_ylabel(), naam
+        # Units: counts say what is counted ("aantal …"), time axes their unit or scale.
+        assert any(
+            eenheid_ in f"{as_.get_xlabel()} {as_.get_ylabel()}" for eenheid_ in ("aantal", "dagen")
+        ), naam
+        namen.append(naam)
+    assert namen == ["statustrechter", "aanmeldingen_per_week", "doorlooptijden", "trend"]
+
+
+def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
+    chromium = _chromium()
+    rapport = maak_rapport(cyclus_sessie, Kalender(), Niveau.REGIO, 2027, "21", PEILDATUM)
+    pagina = tmp_path / "regio-21.html"
+    schrijf(rapport, "html", pagina)
+    tekst = pagina.read_text()
+    assert "http://" not in tekst and "https://" not in tekst  # self-contained: nothing fetched
+    assert tekst.count("<img ") == 4
+    scherm = tmp_path / "regio-21.png"
+    profiel = tmp_path / "chromium-profiel"
+    uitkomst = subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_VLAGGEN,
+            f"--user-data-dir={profiel}",
+            "--window-size=1200,3200",
+            f"--screenshot={scherm}",
+            pagina.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert uitkomst.returncode == 0, uitkomst.stderr[-2000:]
+    # Page errors (a script error, a resource that failed) are logged as CONSOLE lines.
+    assert "CONSOLE" not in uitkomst.stderr, uitkomst.stderr[-2000:]
+    beeld = imread(scherm)
+    assert beeld.shape[:2] == (3200, 1200)
+    assert beeld[:1600].std() > 0.05  # not a blank page: text, tables and charts
+    dom = subprocess.run(
+        [chromium, *CHROMIUM_VLAGGEN, f"--user-data-dir={profiel}", "--dump-dom", pagina.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    assert "Procesinformatie VVA — RMC-regio 21" in dom
+    assert "Per mbo-instelling in de regio" in dom and "Aanmeldingen per opleiding en locatie" in dom
+
+
+def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cyclus_sessie, tmp_path):
+    rapport = maak_rapport(cyclus_sessie, Kalender(), Niveau.SCHOOL, 2027, "99XA", PEILDATUM)
+    schrijf(rapport, "csv", tmp_path / "r.csv")
+    schrijf(rapport, "xlsx", tmp_path / "r.xlsx")
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as bestand:
+        gelezen = list(csv.reader(bestand))
+    assert gelezen[0] == KOLOMMEN
+    per_cijfer = {(r[0], r[6], r[7]): (r[8], r[9]) for r in gelezen[1:]}
+    assert per_cijfer[("peildatum", "leerlingen", "")] == ("7", "0")
+    assert per_cijfer[("peildatum", "aangemeld_voor_deadline", "")] == ("5", "0")
+    assert per_cijfer[("peildatum", "teruggevallen_na_deadline", "")] == ("", "1")
+    assert per_cijfer[("trend", "leerlingen", "")] == ("7", "0")
+    blad = load_workbook(tmp_path / "r.xlsx")["cijfers"]
+    xlsx = [list(r) for r in blad.iter_rows(values_only=True)]
+    assert xlsx[0] == KOLOMMEN
+    assert [["" if v is None else str(v) for v in r] for r in xlsx[1:]] == gelezen[1:]
+    assert len(xlsx) - 1 == len(rijen(rapport))
+
+
+def test_a_closed_cycle_is_reported_from_its_yearly_aggregates_only(cyclus_sessie):
+    bewaar_jaarcijfers(cyclus_sessie, 2027, Kalender())
+    cyclus_sessie.commit()
+    rapport = maak_rapport(cyclus_sessie, Kalender(), Niveau.SCHOOL, 2027, "99XA")
+    assert rapport.uit_jaarcijfers and rapport.peildatum == date(2027, 9, 30)
+    assert rapport.hoofd[("leerlingen", "")] == 7
+    assert "jaarcijfers van de gesloten cyclus" in html(rapport)
+    with pytest.raises(RapportFout, match="gesloten"):
+        maak_rapport(cyclus_sessie, Kalender(), Niveau.SCHOOL, 2027, "99XA", PEILDATUM)
+
+
+def test_unknown_units_and_dates_outside_the_cycle_are_refused(cyclus_sessie):
+    with pytest.raises(RapportFout, match="geen cijfers"):
+        maak_rapport(cyclus_sessie, Kalender(), Niveau.SCHOOL, 2027, "99ZZ", PEILDATUM)
+    with pytest.raises(RapportFout, match="ligt niet in cyclus 2027"):
+        maak_rapport(cyclus_sessie, Kalender(), Niveau.LANDELIJK, 2027, "", date(2027, 10, 1))
+    with pytest.raises(RapportFout, match="RMC"):
+        maak_rapport(cyclus_sessie, Kalender(), Niveau.REGIO, 2027, "x1", PEILDATUM)
+
+
+def test_vva_report_writes_each_format(database_url, tmp_path):
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    omgeving = Omgeving.laad(str(config))
+    with omgeving.sessions() as session:
+        bouw_cyclus(session, omgeving.sleutelbos)
+    omgeving.sluit()
+    for formaat, niveau in (
+        ("html", ["--level", "landelijk"]),
+        ("csv", ["--level", "school", "--brin", "99XA"]),
+        ("xlsx", ["--level", "regio", "--rmc", "21"]),
+    ):
+        uit = tmp_path / f"rapport.{formaat}"
+        resultaat = runner.invoke(
+            main,
+            [
+                "--config",
+                str(config),
+                "report",
+                *niveau,
+                "--year",
+                "2027",
+                "--date",
+                "2027-06-15",
+                "--format",
+                formaat,
+                "--out",
+                str(uit),
+            ],
+        )
+        assert resultaat.exit_code == 0, resultaat.output
+        assert "peildatum 2027-06-15" in resultaat.output
+        assert uit.stat().st_size > 1000
+    fout = runner.invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "report",
+            "--level",
+            "school",
+            "--year",
+            "2027",
+            "--out",
+            str(tmp_path / "x.html"),
+        ],
+    )
+    assert fout.exit_code == 2 and "--brin belongs with --level school" in fout.output
+    fout = runner.invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "report",
+            "--level",
+            "landelijk",
+            "--year",
+            "2027",
+            "--date",
+            "2026-09-30",
+            "--out",
+            str(tmp_path / "x.html"),
+        ],
+    )
+    assert fout.exit_code == 2 and "ligt niet in cyclus 2027" in fout.output
