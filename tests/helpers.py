@@ -23,6 +23,19 @@ def bsn(prefix: str) -> str:
     return prefix + str(controle)
 
 
+def bsns(aantal: int, begin: int) -> list[str]:
+    """``aantal`` distinct valid BSNs from the 8-digit prefix ``begin`` upwards (prefixes without a valid
+    check digit are skipped)."""
+    uitkomst, prefix = [], begin
+    while len(uitkomst) < aantal:
+        try:
+            uitkomst.append(bsn(f"{prefix:08d}"))
+        except ValueError:
+            pass
+        prefix += 1
+    return uitkomst
+
+
 def ongeldig_bsn(prefix: str) -> str:
     """A 9-digit number with ``prefix`` that fails the elfproef."""
     geldig = bsn(prefix)

@@ -1,0 +1,206 @@
+"""Privacy by construction, end to end (issue 5 "Done when"): after a scenario with hundreds of pupils,
+all flows and some faults, through a real broker with signed requests,
+
+* no BSN or onderwijsnummer of the scenario is in clear text in any table (read back through SQL, and
+  the database files as stored on disk), in the message log, or in the broker's log;
+* ``vva audit pupil`` lists exactly the operations that touched a given pupil, and the chain verifies.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import zeep.exceptions
+from click.testing import CliRunner
+from sqlalchemy import create_engine, inspect, select, text
+from stdnum.nl import onderwijsnummer
+
+from broker.cli import main
+from broker.db import models
+from tests.e2e.test_cyclus import (
+    AMSTERDAM,
+    MBO_X,
+    MBO_Y,
+    REGIO_21,
+    SCHOOL_A,
+    SCHOOL_C,
+    aanmelding,
+    leerling,
+)
+from tests.e2e.zeepclient import client
+from tests.helpers import bsns, ongeldig_bsn
+
+
+def _onderwijsnummers(aantal: int) -> list[str]:
+    uitkomst, kandidaat = [], 100_000_000
+    while len(uitkomst) < aantal:
+        if onderwijsnummer.is_valid(str(kandidaat)):
+            uitkomst.append(str(kandidaat))
+        kandidaat += 1
+    return uitkomst
+
+
+A_BSNS = bsns(200, 31_000_000)  # school A, Amsterdam
+C_BSNS = bsns(100, 32_000_000)  # school C, Rotterdam
+ONDERWIJSNUMMERS = _onderwijsnummers(5)  # school A, pupils without a BSN
+ONGELDIG = [ongeldig_bsn(f"3300000{i}") for i in range(3)]
+P, Q = A_BSNS[0], C_BSNS[0]
+
+
+def _scenario(demo) -> None:
+    vo_a, vo_c = client(demo, "vo", SCHOOL_A), client(demo, "vo", SCHOOL_C)
+    mbo_x, mbo_y = client(demo, "mbo", MBO_X), client(demo, "mbo", MBO_Y)
+    gemeente, regio = client(demo, "gemeente", AMSTERDAM), client(demo, "regio", REGIO_21)
+
+    # Flow a, with three records failing the elfproef.
+    records = [leerling(i + 1, n, "0363") for i, n in enumerate(A_BSNS + ONGELDIG)]
+    records += [
+        {**leerling(len(records) + i + 1, None, "0363"), "onderwijsnummer": o}
+        for i, o in enumerate(ONDERWIJSNUMMERS)
+    ]
+    for r in records:
+        if r["bsn"] is None:
+            del r["bsn"]
+    antwoord = vo_a.service.aanleverenLeerlingen(leerling=records)
+    assert (antwoord.aantalVerwerkt, antwoord.aantalAfgewezen) == (205, 3)
+    antwoord = vo_c.service.aanleverenLeerlingen(
+        leerling=[leerling(i + 1, n, "0599", brin="99XC", postcode="3011AA") for i, n in enumerate(C_BSNS)]
+    )
+    assert antwoord.aantalVerwerkt == 100
+
+    # Flow b: X registers 150 of A's pupils (P among them) and accepts 50; Y registers 40 of C's (not Q).
+    assert (
+        mbo_x.service.aanleverenAanmeldingen(
+            aanmelding=[aanmelding(i + 1, n, "99XB") for i, n in enumerate(A_BSNS[:150])]
+        ).aantalVerwerkt
+        == 150
+    )
+    assert (
+        mbo_x.service.aanleverenAanmeldingen(
+            aanmelding=[aanmelding(i + 1, n, "99XB", "geaccepteerd") for i, n in enumerate(A_BSNS[100:150])]
+        ).aantalVerwerkt
+        == 50
+    )
+    assert (
+        mbo_y.service.aanleverenAanmeldingen(
+            aanmelding=[aanmelding(i + 1, n, "99XE") for i, n in enumerate(C_BSNS[50:90])]
+        ).aantalVerwerkt
+        == 40
+    )
+
+    # Queries of every role.
+    assert [o.bsn for o in vo_a.service.opvragenStatus(leerling=[{"bsn": P}])] == [P]
+    assert len(vo_a.service.opvragenNietAangemeld(brinVo="99XA")) == 55  # 50 BSNs + 5 onderwijsnummers
+    assert len(gemeente.service.opvragenOverzicht()) == 205
+    assert regio.service.opvragenWijzigingen(vanafCursor=0, maximum=1000).meer is False
+
+    # Faults: a pupil outside the caller's scope; a signature by a party without a mandate.
+    with pytest.raises(zeep.exceptions.Fault) as fout:
+        vo_a.service.opvragenStatus(leerling=[{"bsn": Q}])
+    assert fout.value.code.endswith("DK0002")
+    with pytest.raises(zeep.exceptions.Fault) as fout:
+        client(demo, "vo", SCHOOL_A, certificaat_oin=SCHOOL_C).service.opvragenStatus(leerling=[{"bsn": P}])
+    assert fout.value.code.endswith("DK0002")
+
+
+def _database_url(config: Path) -> str:
+    regel = next(r for r in config.read_text().splitlines() if r.startswith("database_url"))
+    return regel.split("=", 1)[1].strip().strip('"')
+
+
+def _in_sql(url: str, nummers: list[str]) -> list[str]:
+    """Every column of every table, read back through SQL, bytes as bytes."""
+    engine = create_engine(url)
+    gevonden = []
+    try:
+        with engine.connect() as verbinding:
+            for tabel in models.Base.metadata.sorted_tables:
+                for rij in verbinding.execute(select(tabel)):
+                    for kolom, waarde in zip(tabel.columns, rij, strict=True):
+                        inhoud = waarde if isinstance(waarde, bytes) else str(waarde).encode()
+                        gevonden += [f"{tabel.name}.{kolom.name}" for n in nummers if n.encode() in inhoud]
+            assert set(inspect(verbinding).get_table_names()) - {"alembic_version"} == set(
+                models.Base.metadata.tables
+            )
+    finally:
+        engine.dispose()
+    return gevonden
+
+
+def _bestanden_op_schijf(url: str, tmp_path: Path) -> list[Path]:
+    """The files the database keeps its data in: the SQLite file (and WAL), or PostgreSQL's relation
+    files (tables, TOAST, indexes) of the test schema after a CHECKPOINT."""
+    if url.startswith("sqlite"):
+        return [p for p in tmp_path.glob("vva.sqlite3*")]
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as verbinding:
+            verbinding.execute(text("CHECKPOINT"))
+            data = Path(verbinding.execute(text("SHOW data_directory")).scalar_one())
+            paden = verbinding.execute(
+                text(
+                    "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() OR c.oid IN (SELECT reltoastrelid FROM pg_class k "
+                    "JOIN pg_namespace m ON m.oid = k.relnamespace WHERE m.nspname = current_schema())"
+                )
+            ).scalars()
+            return [data / p for p in paden if p and (data / p).exists()]
+    finally:
+        engine.dispose()
+
+
+def test_geen_leerlingnummer_in_klare_tekst_en_een_volledig_auditspoor(demo_broker, tmp_path):
+    _scenario(demo_broker)
+    config = tmp_path / "vva.toml"
+    runner = CliRunner()
+    cli = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert cli("signals", "run").exit_code == 0
+
+    # vva audit pupil: exactly the operations of the scenario that touched P, and Q.
+    uitvoer = cli("audit", "pupil", P, "--format", "jsonl")
+    assert uitvoer.exit_code == 0, uitvoer.output
+    regels = [json.loads(r) for r in uitvoer.output.splitlines() if r.startswith("{")]
+    assert [(r["operatie"], r["partij_oin"], r["uitkomst"]) for r in regels] == [
+        ("aanleverenLeerlingen", SCHOOL_A, "verwerkt"),
+        ("aanleverenAanmeldingen", MBO_X, "verwerkt"),
+        ("opvragenStatus", SCHOOL_A, "verwerkt"),
+        ("opvragenOverzicht", AMSTERDAM, "verwerkt"),
+        ("opvragenWijzigingen", REGIO_21, "verwerkt"),
+    ]
+    assert all(
+        r["message_id"].startswith("urn:uuid:") and r["certificaat"].startswith(r["partij_oin"])
+        for r in regels
+    )
+    # Q (school C, Rotterdam) was only delivered; the refused query about Q disclosed nothing.
+    uitvoer = cli("audit", "pupil", Q, "--format", "jsonl")
+    regels = [json.loads(r) for r in uitvoer.output.splitlines() if r.startswith("{")]
+    assert [(r["operatie"], r["partij_oin"]) for r in regels] == [("aanleverenLeerlingen", SCHOOL_C)]
+    assert cli("audit", "verify").output.startswith("audit trail intact:")
+    export = cli("audit", "export", "--format", "csv")
+    assert export.exit_code == 0
+
+    nummers = A_BSNS + C_BSNS + ONDERWIJSNUMMERS + ONGELDIG
+    url = _database_url(config)
+    assert _in_sql(url, nummers) == []
+    bestanden = _bestanden_op_schijf(url, tmp_path)
+    assert bestanden
+    for bestand in bestanden:
+        inhoud = bestand.read_bytes()
+        assert [n for n in nummers if n.encode() in inhoud] == [], bestand
+    # Positive control: a number written in clear text is found by both scans.
+    controle = bsns(1, 39_000_000)[0]
+    engine = create_engine(url)
+    with engine.begin() as verbinding:
+        verbinding.execute(
+            text("UPDATE partij SET naam = :n WHERE oin = :oin"), {"n": f"x {controle}", "oin": SCHOOL_A}
+        )
+    engine.dispose()
+    assert _in_sql(url, [controle]) == ["partij.naam"]
+    assert any(controle.encode() in b.read_bytes() for b in _bestanden_op_schijf(url, tmp_path))
+
+    log = (tmp_path / "broker.log").read_bytes()
+    assert log  # the broker's own log as written
+    assert [n for n in nummers if n.encode() in log] == []
+    assert [n for n in nummers if n in export.output] == []

@@ -1,0 +1,189 @@
+"""``vva cycle close``: the yearly figures are kept, then no personal data of the cycle remain — checked
+table by table against the SQLAlchemy metadata — and the audit chain still verifies (issue 5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from broker.audit.controle import verifieer_keten
+from broker.audit.spoor import SOAP, Gebeurtenis, leg_vast
+from broker.cli import main
+from broker.db import models
+from broker.db.berichtenlog import log_ontvangen
+from broker.db.engine import make_session_factory
+from broker.domain.cycle import Kalender
+from broker.jaarcyclus.afsluiten import GEEN_PERSOONSGEGEVENS, PERSOONSGEGEVENS, CyclusFout, sluit
+from broker.outbound.outbox import plan_pushes
+from broker.rapportage.jaarcijfers import bereken_jaarcijfers
+from broker.service.aanmeldingen import aanleveren_aanmeldingen
+from broker.service.context import Verwerking
+from broker.service.leerlingen import aanleveren_leerlingen
+from broker.service.signalen import signaleer
+from tests.helpers import bsn, bsns
+from tests.service.test_outbox import _geef_endpoint
+from tests.service.test_use_cases import AMSTERDAM, MBO_X, SCHOOL_A, aanmelding, leerling
+
+NA_AFLOOP = date(2027, 10, 6)
+LATER = bsn("77700001")  # a pupil of the next cycle, who must survive
+
+
+def _op(session, sleutelbos, moment: datetime) -> Verwerking:
+    return Verwerking(session, sleutelbos, Kalender(), nu=moment)
+
+
+def _cyclus_2027(session, sleutelbos, aanroep) -> None:
+    """60 pupils of school A, 40 of them registered at X (some accepted), signals, pushes, audit."""
+    _geef_endpoint(session, AMSTERDAM)
+    pupils = bsns(60, 50_000_000)
+    v = _op(session, sleutelbos, datetime(2027, 2, 1, 9, tzinfo=UTC))
+    aanleveren_leerlingen(v, aanroep(SCHOOL_A), [leerling(i + 1, p) for i, p in enumerate(pupils)])
+    plan_pushes(v)
+    leg_vast(
+        session,
+        Gebeurtenis(
+            SOAP,
+            "aanleverenLeerlingen",
+            "verwerkt",
+            SCHOOL_A,
+            None,
+            "urn:uuid:a",
+            2027,
+            v.betrokken,
+            v.aantal,
+        ),
+        v.nu,
+    )
+    v = _op(session, sleutelbos, datetime(2027, 3, 20, 9, tzinfo=UTC))
+    aanleveren_aanmeldingen(
+        v,
+        aanroep(MBO_X),
+        [aanmelding(i + 1, p, "99XB", "aangemeld", date(2027, 3, 20)) for i, p in enumerate(pupils[:40])],
+    )
+    v = _op(session, sleutelbos, datetime(2027, 4, 20, 9, tzinfo=UTC))
+    aanleveren_aanmeldingen(
+        v,
+        aanroep(MBO_X),
+        [aanmelding(i + 1, p, "99XB", "geaccepteerd", date(2027, 4, 20)) for i, p in enumerate(pupils[:25])],
+    )
+    signaleer(_op(session, sleutelbos, datetime(2027, 4, 2, 6, tzinfo=UTC)), 14)
+    session.commit()
+
+
+def _cyclus_2028(session, sleutelbos, aanroep) -> None:
+    v = _op(session, sleutelbos, datetime(2027, 10, 5, 9, tzinfo=UTC))
+    aanleveren_leerlingen(v, aanroep(SCHOOL_A), [leerling(1, LATER)])
+    leg_vast(
+        session,
+        Gebeurtenis(
+            SOAP,
+            "aanleverenLeerlingen",
+            "verwerkt",
+            SCHOOL_A,
+            None,
+            "urn:uuid:b",
+            2028,
+            v.betrokken,
+            v.aantal,
+        ),
+        v.nu,
+    )
+    session.commit()
+
+
+#: Per table with personal data: rows belonging to cycle 2027 (must be 0 after closing it).
+def _van_2027(session, tabel: str) -> int:
+    L, A, B = models.Leerling, models.Aanmelding, models.Bericht
+    grens = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 10, 1, tzinfo=UTC))
+    vragen = {
+        "leerling": select(func.count()).where(L.cyclus_jaar == 2027),
+        "leerling_mutatie": select(func.count())
+        .select_from(models.LeerlingMutatie)
+        .where(~models.LeerlingMutatie.leerling_id.in_(select(L.id).where(L.cyclus_jaar == 2028))),
+        "aanmelding": select(func.count()).where(A.cyclus_jaar == 2027),
+        "aanmelding_overgang": select(func.count()).select_from(models.AanmeldingOvergang),
+        "wijziging": select(func.count()).where(models.Wijziging.cyclus_jaar == 2027),
+        "signaal": select(func.count()).where(models.Signaal.cyclus_jaar == 2027),
+        "uitgaand_bericht": select(func.count()).where(models.UitgaandBericht.aangemaakt_op < grens[1]),
+        "bericht": select(func.count()).where(B.tijdstip >= grens[0], B.tijdstip < grens[1]),
+        "ontvangen_message_id": select(func.count()).select_from(models.OntvangenMessageId),
+        "audit_leerling": select(func.count()).where(models.AuditLeerling.cyclus_jaar == 2027),
+    }
+    assert set(vragen) == set(PERSOONSGEGEVENS), "every table with personal data needs a check here"
+    return session.scalar(vragen[tabel])
+
+
+def test_elke_tabel_is_ingedeeld():
+    alle = set(models.Base.metadata.tables)
+    assert set(PERSOONSGEGEVENS) | GEEN_PERSOONSGEGEVENS == alle
+    assert not set(PERSOONSGEGEVENS) & GEEN_PERSOONSGEGEVENS
+
+
+def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_session, sleutelbos, aanroep):
+    session = demo_session
+    _cyclus_2027(session, sleutelbos, aanroep)
+    log_ontvangen(
+        make_session_factory(session.get_bind()), b"<ander-bericht/>", "vo", sleutelbos
+    )  # today: not 2027
+    _cyclus_2028(session, sleutelbos, aanroep)
+    assert {
+        t: _van_2027(session, t) > 0
+        for t in ("leerling", "aanmelding", "signaal", "uitgaand_bericht", "audit_leerling")
+    } == dict.fromkeys(("leerling", "aanmelding", "signaal", "uitgaand_bericht", "audit_leerling"), True)
+    voor = bereken_jaarcijfers(session, 2027, Kalender())
+    status = {(c.niveau, c.eenheid, c.cijfer, c.dimensie): c.waarde for c in voor}
+    assert status[("landelijk", "", "leerlingen", "")] == 60
+
+    with pytest.raises(CyclusFout, match="runs until 2027-09-30"):
+        sluit(session, Kalender(), 2027, date(2027, 9, 30), datetime(2027, 9, 30, tzinfo=UTC))
+    afsluiting = sluit(session, Kalender(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
+    session.commit()
+
+    assert afsluiting.jaarcijfers == len(voor)
+    assert afsluiting.verwijderd["leerling"] == 60 and afsluiting.verwijderd["aanmelding"] == 40
+    for tabel in PERSOONSGEGEVENS:
+        assert _van_2027(session, tabel) == 0, tabel
+    # The next cycle's pupil and its audit record are untouched.
+    assert session.scalar(select(func.count()).where(models.Leerling.cyclus_jaar == 2028)) == 1
+    assert session.scalar(select(func.count()).where(models.AuditLeerling.cyclus_jaar == 2028)) == 1
+    bewaard = session.execute(
+        select(
+            models.Jaarcijfer.niveau,
+            models.Jaarcijfer.eenheid,
+            models.Jaarcijfer.cijfer,
+            models.Jaarcijfer.dimensie,
+            models.Jaarcijfer.waarde,
+        ).where(models.Jaarcijfer.jaar == 2027)
+    ).all()
+    assert {(n, e, c, d): w for n, e, c, d, w in bewaard} == status
+    assert verifieer_keten(session).intact
+    with pytest.raises(CyclusFout, match="was closed on 2027-10-06"):
+        sluit(session, Kalender(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
+
+
+def test_cycle_commandos(tmp_path, database_url):
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    cyclus = lambda *args: runner.invoke(main, ["--config", str(config), "cycle", *args])  # noqa: E731
+    nooit = cyclus("close", "--year", "2020", "--date", "2021-01-01")
+    assert nooit.exit_code == 1 and "cycle 2020 never held any data" in nooit.output
+    geopend = cyclus("open", "--year", "2031", "--demo-refdata")
+    assert geopend.exit_code == 0, geopend.output
+    assert "cycle 2031 opened (deadline 2031-04-01)" in geopend.output
+    tweede = cyclus("open", "--year", "2031", "--demo-refdata")
+    assert tweede.exit_code == 1 and "was opened on" in tweede.output
+    te_vroeg = cyclus("close", "--year", "2031", "--date", "2031-09-30")
+    assert te_vroeg.exit_code == 1 and "runs until 2031-09-30" in te_vroeg.output
+    dicht = cyclus("close", "--year", "2031", "--date", "2031-10-01")
+    assert dicht.exit_code == 0, dicht.output
+    assert "cycle 2031 closed: no personal data of it remain" in dicht.output
+    nogmaals = cyclus("close", "--year", "2031", "--date", "2031-10-02")
+    assert nogmaals.exit_code == 1 and "was closed on" in nogmaals.output
+    verify = runner.invoke(main, ["--config", str(config), "audit", "verify"])
+    assert verify.exit_code == 0 and verify.output.startswith("audit trail intact: 2 records")
