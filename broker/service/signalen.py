@@ -192,8 +192,9 @@ def _signaal(
                 inhoud=b"",  # rendered at the first attempt
                 status=WACHTEND,
                 pogingen=0,
-                volgende_poging_op=verwerking.nu,
-                aangemaakt_op=verwerking.nu,
+                # Due now, also when the run was made "as of" another day (--date).
+                volgende_poging_op=datetime.now(UTC),
+                aangemaakt_op=datetime.now(UTC),
             )
         )
         ronde.pushes += 1

@@ -79,12 +79,14 @@ class Keten:
 
 
 @contextmanager
-def _ontvanger(map: Path, pki: Path, storingen: str = ""):
+def _ontvanger(map: Path, pki: Path, storingen: str = "", oin: str = REGIO):
+    """A reference receiver on 127.0.0.1 answering as party ``oin`` (its own demo key); yields its
+    endpoint and database URL."""
     map.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{map / 'ontvanger.sqlite3'}"
     extra = (
-        f'broker_oins = ["{REGIO}"]\nonderteken_sleutel = "{pki / (REGIO + ".key.pem")}"\n'
-        f'onderteken_certificaat = "{pki / (REGIO + ".cert.pem")}"\n'
+        f'broker_oins = ["{oin}"]\nonderteken_sleutel = "{pki / (oin + ".key.pem")}"\n'
+        f'onderteken_certificaat = "{pki / (oin + ".cert.pem")}"\n'
     )
     config = schrijf_config(map, db, profiel="2W-be-S", extra=extra)
     config.write_text(config.read_text().replace(f'pki_map = "{map / "pki"}"', f'pki_map = "{pki}"'))

@@ -1,0 +1,63 @@
+"""Signals reach a school with a push endpoint: ``vva signals run`` queues them, the outbox delivers
+them signed to the school's own receiver on 127.0.0.1 (issue 5, "Signals are pushed through the outbox")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from lxml import etree
+from sqlalchemy import create_engine, text
+
+from broker.bootstrap import Omgeving
+from broker.cli import main
+from broker.config import load_settings
+from broker.outbound.bezorger import Bezorger
+from broker.privacy.sleutels import laad_sleutelbos
+from tests.e2e.test_pushes import OUTBOX, SCHOOL_A, _ontvanger
+from tests.helpers import schrijf_config
+
+VVA = "{urn:nl:vva:aanmelden:v1}"
+
+
+def _ontvangen_signalen(db: str) -> list[etree._Element]:
+    engine = create_engine(db)
+    try:
+        with engine.connect() as verbinding:
+            rijen = verbinding.execute(
+                text("SELECT inhoud FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt' ORDER BY id")
+            ).scalars()
+            sleutelbos = laad_sleutelbos(Path(db.removeprefix("sqlite:///")).parent / "sleutels.json")
+            return [etree.fromstring(sleutelbos.ontsleutel_data(bytes(r))) for r in rijen]
+    finally:
+        engine.dispose()
+
+
+def test_een_signaal_wordt_bij_de_school_afgeleverd(database_url, tmp_path):
+    broker_map = tmp_path / "broker"
+    broker_map.mkdir()
+    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra=OUTBOX)
+    runner = CliRunner()
+    cli = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert cli("init").exit_code == 0
+    with _ontvanger(tmp_path / "school", broker_map / "pki", oin=SCHOOL_A) as (endpoint, ontvanger_db):
+        opdracht = ["party", "add", "--oin", SCHOOL_A, "--soort", "vo-school", "--naam", "School A (FICTIEF)"]
+        assert cli(*opdracht, "--brin", "99XA", "--endpoint", endpoint, "--replace").exit_code == 0
+        ronde = cli("signals", "run", "--date", "2027-03-20")
+        assert ronde.exit_code == 0, ronde.output
+        assert "pushes queued" in ronde.output and " 1 pushes queued" in ronde.output
+        Bezorger(Omgeving(load_settings(config))).draai(tot_leeg=True)
+        assert cli("signals", "run", "--date", "2027-03-20").output.count("0 new signals") == 1
+
+        (envelop,) = _ontvangen_signalen(ontvanger_db)
+        signaal = envelop.find(f".//{VVA}ontvangenSignaal/{VVA}signaal")
+        assert signaal.findtext(f"{VVA}soort") == "geenGegevensUitgewisseld"
+        assert "2027-04-01" in signaal.findtext(f"{VVA}omschrijving")
+    # The delivery is in the audit trail as a push to the school.
+    export = cli("audit", "export", "--format", "jsonl")
+    assert (
+        '"bron": "push", "partij_oin": "'
+        + SCHOOL_A
+        + '", "certificaat": null, "operatie": "ontvangenSignaal"'
+        in export.output
+    )
