@@ -59,7 +59,10 @@ class _Sessie:
             return getattr(self.verbinding.dienst(dienst), operatie)(**argumenten)
         except Fault as fout:
             detail = "" if fout.detail is None else " ".join("".join(fout.detail.itertext()).split())
-            _stop(f"the broker refused the message: {fout.code} {fout.message}" + (f"\n{detail}" if detail else ""))
+            _stop(
+                f"the broker refused the message: {fout.code} {fout.message}"
+                + (f"\n{detail}" if detail else "")
+            )
         except OnbetrouwbaarAntwoord as fout:
             _stop(f"the broker's answer could not be verified, so it is not shown: {fout}")
         except TransportError as fout:
@@ -75,7 +78,11 @@ def _stop(tekst: str) -> None:
 
 
 _formaat = click.option(
-    "--format", "formaat", type=click.Choice(uitvoer.FORMATEN), default="table", show_default=True,
+    "--format",
+    "formaat",
+    type=click.Choice(uitvoer.FORMATEN),
+    default="table",
+    show_default=True,
     help="Output: a readable table, CSV (;) or JSON.",
 )
 
@@ -99,7 +106,9 @@ def client(ctx: click.Context, config_pad: str | None) -> None:
 
 @client.command()
 @click.argument("bestand", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--flow", type=click.Choice(["vo", "mbo"]), required=True, help="vo: pupils; mbo: registrations.")
+@click.option(
+    "--flow", type=click.Choice(["vo", "mbo"]), required=True, help="vo: pupils; mbo: registrations."
+)
 @click.option(
     "--replace",
     is_flag=True,
@@ -113,7 +122,9 @@ def client(ctx: click.Context, config_pad: str | None) -> None:
 )
 @_formaat
 @click.pass_obj
-def upload(sessie: _Sessie, bestand: Path, flow: str, replace: bool, progress: bool | None, formaat: str) -> None:
+def upload(
+    sessie: _Sessie, bestand: Path, flow: str, replace: bool, progress: bool | None, formaat: str
+) -> None:
     """Deliver a CSV file (see `vva client template`) and report per row.
 
     Rejected rows are listed and written to FILE's name + .fouten.csv next to it; the other rows are
@@ -123,11 +134,18 @@ def upload(sessie: _Sessie, bestand: Path, flow: str, replace: bool, progress: b
     if replace and flow != "vo":
         raise click.UsageError("--replace is for --flow vo (a school's start population)")
     inhoud = bestand.read_bytes()
-    toon_voortgang = progress if progress is not None else len(inhoud) >= VOORTGANG_VANAF and sys.stderr.isatty()
+    toon_voortgang = (
+        progress if progress is not None else len(inhoud) >= VOORTGANG_VANAF and sys.stderr.isatty()
+    )
     if toon_voortgang:
         sessie.verbinding.transport.voortgang = lambda totaal: tqdm(
-            total=totaal, unit="B", unit_scale=True, unit_divisor=1024, desc=f"upload {bestand.name}",
-            file=sys.stderr, disable=False,
+            total=totaal,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=f"upload {bestand.name}",
+            file=sys.stderr,
+            disable=False,
         )
     if flow == "vo":
         resultaat = sessie.roep(
@@ -226,7 +244,10 @@ def ping(sessie: _Sessie) -> None:
 @client.command()
 @click.argument("flow", type=click.Choice(sorted(BESTANDSFORMATEN)))
 @click.option(
-    "--out", "uit", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    "--out",
+    "uit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
     help="Where to write it (default: leerlingen.csv or aanmeldingen.csv here; - for standard output).",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
@@ -246,5 +267,11 @@ def template(flow: str, uit: Path | None, force: bool) -> None:
 
 
 _LEERLINGKOLOMMEN = [
-    "bsn", "onderwijsnummer", "brinVo", "woongemeente", "mboGangerStatus", "aanmeldingen", "eldersAangemeld",
+    "bsn",
+    "onderwijsnummer",
+    "brinVo",
+    "woongemeente",
+    "mboGangerStatus",
+    "aanmeldingen",
+    "eldersAangemeld",
 ]

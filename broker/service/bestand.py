@@ -182,7 +182,7 @@ _UTF8_BOM = codecs.BOM_UTF8
 def _lees_tekst(inhoud: bytes) -> tuple[str, str]:
     """The file as text and the encoding it was read in.
 
-    UTF-8 when the file starts with a BOM, is valid UTF-8 throughout, or when most of its lines with
+    UTF-8 when the file starts with a BOM, is valid UTF-8 throughout, or when at least half its lines with
     non-ASCII bytes are valid UTF-8 (one mis-encoded name must not turn a whole file into garbage);
     windows-1252 otherwise. Bytes that do not fit are kept as surrogates (``surrogateescape``) so
     that only their row is rejected (VVA120).
@@ -202,7 +202,7 @@ def _lees_tekst(inhoud: bytes) -> tuple[str, str]:
             goed += 1
         except UnicodeDecodeError:
             fout += 1
-    codering = "utf-8" if goed > fout else "cp1252"
+    codering = "utf-8" if goed >= fout else "cp1252"  # a tie: UTF-8, the encoding we ask for
     return inhoud.decode(codering, "surrogateescape"), codering
 
 
@@ -234,7 +234,9 @@ def _kop(namen: list[str], formaat: Formaat) -> list[str]:
                 f"/ Unknown column in the header row; allowed: {', '.join(formaat.kolommen)}."
             )
         if kolom in kolommen:
-            raise BestandOngeldig(f"De kolom {kolom} staat twee keer in de kopregel. / Column {kolom} is repeated.")
+            raise BestandOngeldig(
+                f"De kolom {kolom} staat twee keer in de kopregel. / Column {kolom} is repeated."
+            )
         kolommen.append(kolom)
     ontbreekt = [k for k in formaat.verplicht if k not in kolommen]
     if not any(k in kolommen for k in formaat.een_van):
@@ -248,7 +250,9 @@ def _kop(namen: list[str], formaat: Formaat) -> list[str]:
 
 
 def _rij(nummer: int, velden: list[str], kolommen: list[str], codering: str) -> Rij:
-    waarden = {kolom: (velden[i].strip() or None) if i < len(velden) else None for i, kolom in enumerate(kolommen)}
+    waarden = {
+        kolom: (velden[i].strip() or None) if i < len(velden) else None for i, kolom in enumerate(kolommen)
+    }
     afgewezen = None
     if any(_verkeerd_gecodeerd(veld, codering) for veld in velden):
         afgewezen = TEKENCODERING_ONGELDIG

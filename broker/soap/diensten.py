@@ -62,7 +62,9 @@ def _aanleveren_leerlingen_bestand(ctx, verzoek):
 def _aanleveren_aanmeldingen_bestand(ctx, verzoek):
     werk: Werk = ctx.udc
     with _bestandsfout():
-        uitkomst = bestand.aanleveren_aanmeldingen_bestand(werk.verwerking, werk.aanroep, _bytes(verzoek.bestand))
+        uitkomst = bestand.aanleveren_aanmeldingen_bestand(
+            werk.verwerking, werk.aanroep, _bytes(verzoek.bestand)
+        )
     return mapping.batch_uit(m.AanleverenAanmeldingenBestandResponse, uitkomst)
 
 

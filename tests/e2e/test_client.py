@@ -130,9 +130,13 @@ def _aantal_niet_meer_aangeleverd(database_url: str) -> int:
 
 
 @pytest.mark.parametrize(
-    ("codering", "scheiding"), [("utf-8-sig", ";"), ("cp1252", ",")], ids=["utf8-bom-semicolon", "windows1252-comma"]
+    ("codering", "scheiding"),
+    [("utf-8-sig", ";"), ("cp1252", ",")],
+    ids=["utf8-bom-semicolon", "windows1252-comma"],
 )
-def test_upload_van_2000_rijen_met_7_fouten_en_daarna_vervangen(demo_broker, database_url, tmp_path, codering, scheiding):
+def test_upload_van_2000_rijen_met_7_fouten_en_daarna_vervangen(
+    demo_broker, database_url, tmp_path, codering, scheiding
+):
     config = client_config(demo_broker.pki.parent, demo_broker)
     bestand = schrijf_bestand(
         tmp_path / "leerlingen.csv", [_rij(i) for i in range(AANTAL)], codering, scheiding, fout_op=[1100]
@@ -248,7 +252,9 @@ def test_de_vva_opdracht_zelf_met_een_sjabloon_en_ping(demo_broker, tmp_path):
     config = client_config(demo_broker.pki.parent, demo_broker)
     vva = [sys.executable, "-m", "broker", "client"]
 
-    sjabloon = subprocess.run([*vva, "template", "vo"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    sjabloon = subprocess.run(
+        [*vva, "template", "vo"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     ping = subprocess.run([*vva, "--config", str(config), "ping"], capture_output=True, text=True, timeout=60)
 
     assert sjabloon.returncode == 0, sjabloon.stderr
