@@ -105,7 +105,7 @@ def client(ctx: click.Context, config_pad: str | None) -> None:
 
 
 @client.command()
-@click.argument("bestand", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("bestand", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--flow", type=click.Choice(["vo", "mbo"]), required=True, help="vo: pupils; mbo: registrations."
 )
@@ -131,6 +131,8 @@ def upload(
     applied. Exit status 0: all applied; 3: some rows rejected; 1: the file was refused as a whole
     (nothing applied).
     """
+    if not bestand.is_file():
+        raise click.UsageError(f"{bestand} is not a regular file (the report is written next to it)")
     if replace and flow != "vo":
         raise click.UsageError("--replace is for --flow vo (a school's start population)")
     inhoud = bestand.read_bytes()
@@ -159,7 +161,7 @@ def upload(
         uitvoer.schrijf_rapport(rapport, afgewezen)
     else:
         rapport.unlink(missing_ok=True)  # an old report would now be misleading
-    samenvatting = f"{resultaat.aantalVerwerkt} rows applied, {resultaat.aantalAfgewezen} rejected" + (
+    samenvatting = f"{_rijen(resultaat.aantalVerwerkt)} applied, {resultaat.aantalAfgewezen} rejected" + (
         f"; report: {rapport}" if afgewezen else ""
     )
     if formaat == "json":
@@ -170,6 +172,10 @@ def upload(
             click.echo(uitvoer.toon(afgewezen, formaat, ["rij", "code", "melding"]))
     if afgewezen:
         sys.exit(RIJEN_AFGEWEZEN)
+
+
+def _rijen(aantal: int) -> str:
+    return f"{aantal} row" if aantal == 1 else f"{aantal} rows"
 
 
 def _json_object(resultaat, afgewezen, rapport) -> str:

@@ -61,7 +61,13 @@ def toon(rijen: Sequence[dict], formaat: str, kolommen: Sequence[str] | None = N
         schrijver.writerow(kolommen)
         schrijver.writerows(platte)
         return uit.getvalue().rstrip("\n")
-    return tabulate(platte, headers=kolommen, tablefmt="simple", disable_numparse=True)
+    if not platte:
+        return "(none)"
+    breedte = [_BREED.get(k) for k in kolommen]  # long texts wrap instead of widening the table
+    return tabulate(platte, headers=kolommen, tablefmt="simple", disable_numparse=True, maxcolwidths=breedte)
+
+
+_BREED = {"melding": 70, "omschrijving": 60, "aanmeldingen": 50}
 
 
 def _plat(waarde) -> str:

@@ -193,7 +193,30 @@ def test_een_te_groot_bestand_krijgt_een_duidelijke_fout_en_verandert_niets(demo
     assert "groter dan 2097152 bytes (2 MiB)" in resultaat.output
     assert "Traceback" not in resultaat.output
     assert not (tmp_path / "groot.fouten.csv").exists()
+    # past the broker's HTTP cap (10 MiB) the answer is a bare 413: still a clear message
+    bestand.write_bytes(bestand.read_bytes() * 4)
+    resultaat = vva_client(config, "upload", str(bestand), "--flow", "vo")
+    assert resultaat.exit_code == 1
+    assert resultaat.output == "error: the broker answered HTTP 413 (the file is too large for one message)\n"
     assert status(config) == {}
+
+
+def test_een_partij_zonder_machtiging_krijgt_dk0002_en_verandert_niets(demo_broker, tmp_path):
+    school = client_config(demo_broker.pki.parent, demo_broker)
+    andere = tmp_path / "andere"
+    andere.mkdir()
+    (andere / "pki").symlink_to(demo_broker.pki)
+    bestand = schrijf_bestand(tmp_path / "l.csv", [_rij(i) for i in range(3)], "utf-8", ";")
+
+    # an MBO institution on the VO service, and school 99XC delivering pupils of school 99XA
+    for oin, dienst in (("0000000700099XB00000", "mbo"), ("0000000700099XC00000", "vo")):
+        resultaat = vva_client(
+            client_config(andere, demo_broker, oin, dienst), "upload", str(bestand), "--flow", "vo"
+        )
+        assert resultaat.exit_code == 1
+        assert "Client.DK0002 Niet geautoriseerd" in resultaat.output
+
+    assert status(school) == {}
 
 
 def test_upload_toont_een_voortgangsbalk(demo_broker, tmp_path):
