@@ -16,6 +16,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -78,7 +79,18 @@ def aanleveren_leerlingen_bestand(
     """Apply a VO school's CSV file (``LEERLINGEN`` columns) as ``aanleveren_leerlingen`` would the
     same records; with ``vervang`` the file is the whole start population (pupils of its BRINs missing
     from it are withdrawn with reason nietMeerAangeleverd). Raises ``BestandOngeldig`` for the file
-    as a whole and ``NietGeautoriseerd`` as the batch does; either way nothing is applied."""
+    as a whole (also for a replacement with a row whose columns do not match the header: its pupil
+    might be withdrawn by mistake) and ``NietGeautoriseerd`` as the batch does; either way nothing is
+    applied."""
+    rijen = lees_rijen(inhoud, LEERLINGEN)
+    if vervang and (kapot := next((r for r in rijen if r.afgewezen is KOLOMMEN_ONGELIJK), None)):
+        # Who is in the start population must be certain before anyone is withdrawn.
+        raise BestandOngeldig(
+            f"Regel {kapot.nummer} heeft een ander aantal kolommen dan de kopregel; een vervangende "
+            "aanlevering moet elke regel kunnen lezen, dus er is niets verwerkt. "
+            f"/ Line {kapot.nummer} has another number of columns than the header; a replacement must "
+            "read every row, so nothing was applied."
+        )
     records = [
         LeerlingInvoer(
             volgnummer=rij.nummer,
@@ -92,7 +104,7 @@ def aanleveren_leerlingen_bestand(
             afmeldreden=rij["afmeldReden"],
             afgewezen=rij.afgewezen,
         )
-        for rij in lees_rijen(inhoud, LEERLINGEN)
+        for rij in rijen
     ]
     return aanleveren_leerlingen(verwerking, aanroep, records, vervang)
 
@@ -155,11 +167,12 @@ def lees_rijen(inhoud: bytes, formaat: Formaat) -> list[Rij]:
     eerste = next((regel for regel in tekst.split("\n") if regel.strip()), None)
     if eerste is None:
         raise BestandOngeldig("Het bestand is leeg. / The file is empty.")
-    lezer = csv.reader(io.StringIO(tekst, newline=""), delimiter=_scheidingsteken(eerste))
+    # strict: an unclosed quote must refuse the file, not swallow the rows after it unnoticed
+    lezer = csv.reader(io.StringIO(tekst, newline=""), delimiter=_scheidingsteken(eerste), strict=True)
     kolommen: list[str] | None = None
     rijen: list[Rij] = []
     vorige = 0
-    for velden in lezer:
+    for velden in _records(lezer):
         nummer, vorige = vorige + 1, lezer.line_num  # the line the row starts on
         if not any(v.strip() for v in velden):
             continue
@@ -174,6 +187,21 @@ def lees_rijen(inhoud: bytes, formaat: Formaat) -> list[Rij]:
     if not rijen:
         raise BestandOngeldig("Het bestand heeft geen regels onder de kopregel. / The file has no data rows.")
     return rijen
+
+
+def _records(lezer) -> Iterator[list[str]]:
+    """The reader's records; ``BestandOngeldig`` naming the line where the record that breaks the
+    CSV syntax starts (an unclosed or stray quote, a value over the csv module's 128 KiB limit)."""
+    begin = 1
+    try:
+        for velden in lezer:
+            yield velden
+            begin = lezer.line_num + 1
+    except csv.Error:
+        raise BestandOngeldig(
+            f"Regel {begin} is geen geldige CSV: controleer de aanhalingstekens. "
+            f"/ Line {begin} is not valid CSV: check the double quotes."
+        ) from None
 
 
 _UTF8_BOM = codecs.BOM_UTF8

@@ -72,6 +72,9 @@ def test_kolomnamen_tellen_zonder_hoofdletters_spaties_en_liggende_streepjes():
         (KOP.encode(), "geen regels onder de kopregel"),
         (KOP.encode() + b"# only a comment\n", "geen regels onder de kopregel"),
         (b"%PDF-1.7\n\x00\x01binary", "geen scheidingsteken"),
+        (KOP.encode() + b'1;2;3;4;5;"open\n6;7;8;9;10;x\n', "Regel 2 is geen geldige CSV"),
+        (KOP.encode() + b'1;2;3;4;5;"x"y\n', "Regel 2 is geen geldige CSV"),
+        (KOP.encode() + b"1;2;3;4;5;" + b"x" * 200_000 + b"\n", "Regel 2 is geen geldige CSV"),
     ],
 )
 def test_een_onbruikbaar_bestand_wordt_als_geheel_geweigerd(inhoud, uitleg):
@@ -185,3 +188,18 @@ def test_een_mbo_bestand_met_beide_datumnotaties_en_een_onleesbare_datum(verwerk
     assert codes(uitkomst) == [(2, None), (3, None), (4, "VVA122"), (5, "VVA112")]
     datums = verwerking.session.scalars(select(models.Aanmelding.status_datum).order_by(models.Aanmelding.id))
     assert [d.isoformat() for d in datums] == ["2027-03-01", "2027-03-01"]
+
+
+def test_vervangen_met_een_onleesbare_regel_wordt_als_geheel_geweigerd(verwerking, aanroep):
+    school = aanroep(SCHOOL_A)
+    eerst = KOP + "".join(f"{p};99XA;1011AB;0363;toevoegen;\n" for p in (P1, P2))
+    aanleveren_leerlingen_bestand(verwerking, school, eerst.encode())
+    daarna = KOP + f"{P1};99XA;1011AB;0363;wijzigen;\n{P2};99XA;1011AB;0363;wijzigen;Jansen; P.\n"
+
+    with pytest.raises(BestandOngeldig, match="Regel 3 heeft een ander aantal kolommen"):
+        aanleveren_leerlingen_bestand(verwerking, school, daarna.encode(), vervang=True)
+
+    assert [r.status for r in leerlingen(verwerking)] == [MboGangerStatus.ACTIEF, MboGangerStatus.ACTIEF]
+    # the same file without --replace: that row is rejected, the other applied
+    uitkomst = aanleveren_leerlingen_bestand(verwerking, school, daarna.encode())
+    assert codes(uitkomst) == [(2, None), (3, "VVA121")]
