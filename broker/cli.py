@@ -92,6 +92,7 @@ def serve(omgeving: Omgeving, host: str, port: int, workers: int, threads: int) 
 
 def _register() -> None:
     from broker.audit.cli import audit
+    from broker.client.cli import client
     from broker.edukoppeling.cli import envelope
     from broker.jaarcyclus.cyclus_cli import cycle
     from broker.jaarcyclus.signalen_cli import signals
@@ -102,7 +103,7 @@ def _register() -> None:
     from broker.refdata.cli import refdata
     from broker.registry.cli import party
 
-    for groep in (refdata, party, pki, envelope, outbox, receiver, audit, signals, keys, cycle):
+    for groep in (refdata, party, pki, envelope, outbox, receiver, audit, signals, keys, cycle, client):
         main.add_command(groep)
     main.add_command(report)
 

@@ -152,6 +152,26 @@ AANMELDING_NIET_EENDUIDIG = Melding(
     "The pupil has several registrations at this institution: give the crebo to say which one.",
 )
 
+TEKENCODERING_ONGELDIG = Melding(
+    "VVA120",
+    "Deze regel bevat tekens in een andere tekencodering dan de rest van het bestand (UTF-8 of "
+    "windows-1252); sla het bestand opnieuw op als UTF-8 en controleer de letters met accenten.",
+    "This row holds characters in another text encoding than the rest of the file (UTF-8 or "
+    "windows-1252); save the file again as UTF-8 and check the accented letters.",
+)
+KOLOMMEN_ONGELIJK = Melding(
+    "VVA121",
+    "Deze regel heeft een ander aantal kolommen dan de kopregel; zet een waarde met het "
+    "scheidingsteken erin tussen dubbele aanhalingstekens.",
+    "This row has another number of columns than the header row; put a value that contains the "
+    "separator between double quotes.",
+)
+DATUM_ONLEESBAAR = Melding(
+    "VVA122",
+    "De datum is onleesbaar: gebruik JJJJ-MM-DD (zoals 2027-03-01) of DD-MM-JJJJ (zoals 01-03-2027).",
+    "The date cannot be read: use YYYY-MM-DD (such as 2027-03-01) or DD-MM-YYYY (such as 01-03-2027).",
+)
+
 ALLE: dict[str, Melding] = {
     m.code: m
     for m in (
@@ -174,5 +194,8 @@ ALLE: dict[str, Melding] = {
         MUTATIE_ONGELDIG,
         STATUS_ONGELDIG,
         AANMELDING_NIET_EENDUIDIG,
+        TEKENCODERING_ONGELDIG,
+        KOLOMMEN_ONGELIJK,
+        DATUM_ONLEESBAAR,
     )
 }

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from broker.db import models
 from broker.domain.identifiers import parse_crebo, parse_leerlingnummer, parse_vestigingscode
-from broker.domain.meldingen import AANMELDING_NIET_EENDUIDIG, DATUM_ONGELDIG, Afwijzing
+from broker.domain.meldingen import AANMELDING_NIET_EENDUIDIG, DATUM_ONGELDIG, Afwijzing, Melding
 from broker.domain.status import controleer_overgang, parse_aanmeldstatus
 from broker.service.batch import BatchUitkomst
 from broker.service.context import Aanroep, Verwerking
@@ -29,6 +29,8 @@ class AanmeldingInvoer:
     datum: date | None
     crebo: str | None
     locatie: str | None
+    #: Set when the carrier already rejected the record (e.g. a file row with an unreadable date).
+    afgewezen: Melding | None = None
 
 
 def aanleveren_aanmeldingen(
@@ -83,6 +85,8 @@ def _verwerk(
 ) -> None:
     if isinstance(brin, Afwijzing):
         raise brin
+    if record.afgewezen is not None:
+        raise Afwijzing(record.afgewezen)
     nummer = parse_leerlingnummer(record.bsn, record.onderwijsnummer)
     status = parse_aanmeldstatus(record.status or "")
     if record.datum is None or record.datum > verwerking.vandaag:

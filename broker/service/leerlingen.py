@@ -20,6 +20,7 @@ from broker.domain.meldingen import (
     LEERLING_AL_AANGELEVERD,
     LEERLING_ONBEKEND,
     Afwijzing,
+    Melding,
 )
 from broker.domain.status import (
     AfmeldReden,
@@ -48,6 +49,9 @@ class LeerlingInvoer:
     woongemeente: str | None
     mutatie: str | None
     afmeldreden: str | None
+    #: Set when the carrier already rejected the record (a file row in another text encoding, or
+    #: with a wrong number of columns): it is identified for a replacement but never applied.
+    afgewezen: Melding | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,8 @@ def aanleveren_leerlingen(
             geldig = _valideer(verwerking, record, brins[record.volgnummer], gemeenten)
             sleutel = (geldig.sleutel_hash, geldig.brin_vo)
             aanwezig.add(sleutel)
+            if record.afgewezen is not None:
+                raise Afwijzing(record.afgewezen)
             if sleutel in toegepast:
                 raise Afwijzing(DUBBEL_IN_BATCH)
             _pas_toe(verwerking, aanroep, cyclus, geldig)

@@ -6,12 +6,14 @@ set by the dispatcher after the Edukoppeling gate accepted the message.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from spyne import ServiceBase, rpc
 
-from broker.service import aanmeldingen, leerlingen, opvragen
+from broker.edukoppeling.faults import EdukoppelingFout
+from broker.service import aanmeldingen, bestand, leerlingen, opvragen
 from broker.service.context import Aanroep, Verwerking
 from broker.soap import mapping
 from broker.soap import models as m
@@ -46,6 +48,38 @@ def _aanleveren_aanmeldingen(ctx, verzoek):
         werk.verwerking, werk.aanroep, mapping.aanmeldingen_in(verzoek)
     )
     return mapping.batch_uit(m.AanleverenAanmeldingenResponse, uitkomst)
+
+
+def _aanleveren_leerlingen_bestand(ctx, verzoek):
+    werk: Werk = ctx.udc
+    with _bestandsfout():
+        uitkomst = bestand.aanleveren_leerlingen_bestand(
+            werk.verwerking, werk.aanroep, _bytes(verzoek.bestand), bool(verzoek.vervangStartpopulatie)
+        )
+    return mapping.batch_uit(m.AanleverenLeerlingenBestandResponse, uitkomst)
+
+
+def _aanleveren_aanmeldingen_bestand(ctx, verzoek):
+    werk: Werk = ctx.udc
+    with _bestandsfout():
+        uitkomst = bestand.aanleveren_aanmeldingen_bestand(
+            werk.verwerking, werk.aanroep, _bytes(verzoek.bestand)
+        )
+    return mapping.batch_uit(m.AanleverenAanmeldingenBestandResponse, uitkomst)
+
+
+def _bytes(waarde) -> bytes:
+    # spyne hands a base64Binary over as a sequence of byte strings
+    return b"".join(waarde or [])
+
+
+@contextmanager
+def _bestandsfout():
+    """A file that cannot be processed as a whole is Client.DK0004 with what to fix as detail."""
+    try:
+        yield
+    except bestand.BestandOngeldig as fout:
+        raise EdukoppelingFout("Client.DK0004", "upload refused", fout.reden) from None
 
 
 def _opvragen_status(ctx, verzoek):
@@ -101,6 +135,16 @@ _OPERATIES = {
         _aanleveren_aanmeldingen,
         m.AanleverenAanmeldingen,
         m.AanleverenAanmeldingenResponse,
+    ),
+    "aanleverenLeerlingenBestand": (
+        _aanleveren_leerlingen_bestand,
+        m.AanleverenLeerlingenBestand,
+        m.AanleverenLeerlingenBestandResponse,
+    ),
+    "aanleverenAanmeldingenBestand": (
+        _aanleveren_aanmeldingen_bestand,
+        m.AanleverenAanmeldingenBestand,
+        m.AanleverenAanmeldingenBestandResponse,
     ),
     "opvragenStatus": (_opvragen_status, m.OpvragenStatus, m.OpvragenStatusResponse),
     "opvragenNietAangemeld": (

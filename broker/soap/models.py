@@ -8,7 +8,7 @@ every complex type here has exactly the children, in the order, that the XSD dec
 
 from __future__ import annotations
 
-from spyne import Boolean, ComplexModel, Date, DateTime, Integer, Long, Unicode
+from spyne import Boolean, ByteArray, ComplexModel, Date, DateTime, Integer, Long, Unicode
 
 NS = "urn:nl:vva:aanmelden:v1"
 
@@ -132,6 +132,12 @@ AanleverenAanmeldingen = _element(
     "aanleverenAanmeldingen", fields=[("aanmelding", _lijst(AanleverAanmelding))]
 )
 AanleverenAanmeldingenResponse = _element("aanleverenAanmeldingenResponse", base=BatchResultaat)
+AanleverenLeerlingenBestand = _element(
+    "aanleverenLeerlingenBestand", fields=[("vervangStartpopulatie", Boolean), ("bestand", ByteArray)]
+)
+AanleverenLeerlingenBestandResponse = _element("aanleverenLeerlingenBestandResponse", base=BatchResultaat)
+AanleverenAanmeldingenBestand = _element("aanleverenAanmeldingenBestand", fields=[("bestand", ByteArray)])
+AanleverenAanmeldingenBestandResponse = _element("aanleverenAanmeldingenBestandResponse", base=BatchResultaat)
 OpvragenStatus = _element("opvragenStatus", fields=[("leerling", _lijst(LeerlingId))])
 OpvragenStatusResponse = _element("opvragenStatusResponse", base=LeerlingLijst)
 OpvragenNietAangemeld = _element("opvragenNietAangemeld", fields=[("brinVo", Unicode)])

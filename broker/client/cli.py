@@ -1,0 +1,283 @@
+"""``vva client``: deliver a CSV file and ask the broker what it knows, as a school, an MBO
+institution or a gemeente without a coupled LAS (docs/client.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cached_property
+from pathlib import Path
+
+import click
+import requests
+from tqdm import tqdm
+from zeep.exceptions import Fault, TransportError
+
+from broker.client import uitvoer
+from broker.client.instellingen import ClientInstellingen, InstellingenFout, lees_instellingen
+from broker.client.verbinding import Verbinding
+from broker.outbound.ondertekening import OnbetrouwbaarAntwoord
+from broker.service.bestand import FORMATEN as BESTANDSFORMATEN
+
+#: Exit status of an upload in which the broker rejected rows (the others were applied).
+RIJEN_AFGEWEZEN = 3
+#: Files from this size get a progress bar on a terminal.
+VOORTGANG_VANAF = 256 * 1024
+
+
+class _Sessie:
+    """The settings and the connection, read when a command first needs them (``template`` never does)."""
+
+    def __init__(self, pad: str | None) -> None:
+        self.pad = pad
+
+    @cached_property
+    def instellingen(self) -> ClientInstellingen:
+        try:
+            return lees_instellingen(self.pad)
+        except InstellingenFout as fout:
+            raise click.UsageError(str(fout)) from None
+
+    @cached_property
+    def verbinding(self) -> Verbinding:
+        return Verbinding(self.instellingen)
+
+    def dienst(self, toegestaan: tuple[str, ...], standaard: str | None = None) -> str:
+        """The configured service when it offers the command, else ``standaard``; UsageError otherwise."""
+        dienst = self.instellingen.dienst or standaard
+        if dienst not in toegestaan:
+            raise click.UsageError(
+                f"this command needs dienst = {' or '.join(toegestaan)} in the client settings "
+                f"(now: {self.instellingen.dienst or 'not set'})"
+            )
+        return dienst
+
+    def roep(self, dienst: str, operatie: str, **argumenten):
+        """Call ``operatie`` on ``dienst``; a fault, an unverifiable answer or an unreachable broker
+        ends the command with exit status 1 and a readable message (never a traceback)."""
+        try:
+            return getattr(self.verbinding.dienst(dienst), operatie)(**argumenten)
+        except Fault as fout:
+            detail = "" if fout.detail is None else " ".join("".join(fout.detail.itertext()).split())
+            _stop(
+                f"the broker refused the message: {fout.code} {fout.message}"
+                + (f"\n{detail}" if detail else "")
+            )
+        except OnbetrouwbaarAntwoord as fout:
+            _stop(f"the broker's answer could not be verified, so it is not shown: {fout}")
+        except TransportError as fout:
+            uitleg = " (the file is too large for one message)" if fout.status_code == 413 else ""
+            _stop(f"the broker answered HTTP {fout.status_code}{uitleg}")
+        except requests.RequestException as fout:
+            _stop(f"cannot reach the broker at {self.instellingen.endpoint}: {type(fout).__name__}")
+
+
+def _stop(tekst: str) -> None:
+    click.echo(f"error: {tekst}", err=True)
+    sys.exit(1)
+
+
+_formaat = click.option(
+    "--format",
+    "formaat",
+    type=click.Choice(uitvoer.FORMATEN),
+    default="table",
+    show_default=True,
+    help="Output: a readable table, CSV (;) or JSON.",
+)
+
+
+@click.group("client")
+@click.option(
+    "--config",
+    "config_pad",
+    envvar="VVA_CLIENT_CONFIG",
+    type=click.Path(dir_okay=False),
+    help="Client settings (TOML). Default: ./vva-client.toml.",
+)
+@click.pass_context
+def client(ctx: click.Context, config_pad: str | None) -> None:
+    """Talk to the broker as a school, institution or gemeente: upload files, ask statuses.
+
+    Every message is signed with your key and every answer verified before it is shown.
+    """
+    ctx.obj = _Sessie(config_pad)
+
+
+@client.command()
+@click.argument("bestand", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--flow", type=click.Choice(["vo", "mbo"]), required=True, help="vo: pupils; mbo: registrations."
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="vo: the file is your whole start population; pupils of its BRINs that are not in it are "
+    "withdrawn (reason nietMeerAangeleverd).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help=f"Progress bar while sending (default: on a terminal, for files over {VOORTGANG_VANAF // 1024} KiB).",
+)
+@_formaat
+@click.pass_obj
+def upload(
+    sessie: _Sessie, bestand: Path, flow: str, replace: bool, progress: bool | None, formaat: str
+) -> None:
+    """Deliver a CSV file (see `vva client template`) and report per row.
+
+    Rejected rows are listed and written to FILE's name + .fouten.csv next to it; the other rows are
+    applied. Exit status 0: all applied; 3: some rows rejected; 1: the file was refused as a whole
+    (nothing applied).
+    """
+    if not bestand.is_file():
+        raise click.UsageError(f"{bestand} is not a regular file (the report is written next to it)")
+    if replace and flow != "vo":
+        raise click.UsageError("--replace is for --flow vo (a school's start population)")
+    inhoud = bestand.read_bytes()
+    toon_voortgang = (
+        progress if progress is not None else len(inhoud) >= VOORTGANG_VANAF and sys.stderr.isatty()
+    )
+    if toon_voortgang:
+        sessie.verbinding.transport.voortgang = lambda totaal: tqdm(
+            total=totaal,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=f"upload {bestand.name}",
+            file=sys.stderr,
+            disable=False,
+        )
+    if flow == "vo":
+        resultaat = sessie.roep(
+            "vo", "aanleverenLeerlingenBestand", vervangStartpopulatie=replace or None, bestand=inhoud
+        )
+    else:
+        resultaat = sessie.roep("mbo", "aanleverenAanmeldingenBestand", bestand=inhoud)
+    afgewezen = uitvoer.afgewezen(resultaat)
+    rapport = bestand.with_name(f"{bestand.stem}.fouten.csv")
+    if afgewezen:
+        uitvoer.schrijf_rapport(rapport, afgewezen)
+    else:
+        rapport.unlink(missing_ok=True)  # an old report would now be misleading
+    samenvatting = f"{_rijen(resultaat.aantalVerwerkt)} applied, {resultaat.aantalAfgewezen} rejected" + (
+        f"; report: {rapport}" if afgewezen else ""
+    )
+    if formaat == "json":
+        click.echo(_json_object(resultaat, afgewezen, rapport))
+    else:
+        click.echo(samenvatting, err=formaat == "csv")
+        if afgewezen or formaat == "csv":
+            click.echo(uitvoer.toon(afgewezen, formaat, ["rij", "code", "melding"]))
+    if afgewezen:
+        sys.exit(RIJEN_AFGEWEZEN)
+
+
+def _rijen(aantal: int) -> str:
+    return f"{aantal} row" if aantal == 1 else f"{aantal} rows"
+
+
+def _json_object(resultaat, afgewezen, rapport) -> str:
+    return json.dumps(
+        {
+            "aantalVerwerkt": resultaat.aantalVerwerkt,
+            "aantalAfgewezen": resultaat.aantalAfgewezen,
+            "rapport": str(rapport) if afgewezen else None,
+            "afgewezen": afgewezen,
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
+
+
+@client.command()
+@click.option("--bsn", multiple=True, help="Only these pupils (repeatable); default: all you may see.")
+@click.option("--onderwijsnummer", multiple=True, help="Only these pupils, by onderwijsnummer (repeatable).")
+@_formaat
+@click.pass_obj
+def status(sessie: _Sessie, bsn: tuple[str, ...], onderwijsnummer: tuple[str, ...], formaat: str) -> None:
+    """The status of your pupils: delivered, withdrawn, and their registrations (opvragenStatus)."""
+    dienst = sessie.dienst(("vo", "mbo", "regio"))
+    ids = [{"bsn": b} for b in bsn] + [{"onderwijsnummer": o} for o in onderwijsnummer]
+    antwoord = sessie.roep(dienst, "opvragenStatus", leerling=ids)
+    click.echo(uitvoer.toon(uitvoer.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+
+
+@client.command("niet-aangemeld")
+@click.option("--brin", help="Only the pupils of this BRIN of yours.")
+@_formaat
+@click.pass_obj
+def niet_aangemeld(sessie: _Sessie, brin: str | None, formaat: str) -> None:
+    """Your active pupils who are not registered at any MBO institution (opvragenNietAangemeld)."""
+    dienst = sessie.dienst(("vo", "regio"))
+    antwoord = sessie.roep(dienst, "opvragenNietAangemeld", brinVo=brin)
+    click.echo(uitvoer.toon(uitvoer.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+
+
+@client.command()
+@click.option("--vanaf", type=int, default=None, help="Only signals with a higher id than this one.")
+@_formaat
+@click.pass_obj
+def signalen(sessie: _Sessie, vanaf: int | None, formaat: str) -> None:
+    """Your signals, e.g. a pupil not registered by 1 April (opvragenSignalen)."""
+    dienst = sessie.dienst(("vo", "mbo"))
+    antwoord = sessie.roep(dienst, "opvragenSignalen", vanafSignaalId=vanaf)
+    kolommen = ["signaalId", "soort", "aangemaaktOp", "brin", "bsn", "onderwijsnummer", "omschrijving"]
+    click.echo(uitvoer.toon(uitvoer.signalen(antwoord), formaat, kolommen))
+
+
+@client.command("gemeente-overzicht")
+@click.option("--gemeente", multiple=True, help="Only this gemeentecode of yours (repeatable); default: all.")
+@_formaat
+@click.pass_obj
+def gemeente_overzicht(sessie: _Sessie, gemeente: tuple[str, ...], formaat: str) -> None:
+    """A gemeente's resident pupils who are not registered or not enrolled (opvragenOverzicht)."""
+    sessie.dienst(("gemeente",), standaard="gemeente")
+    antwoord = sessie.roep("gemeente", "opvragenOverzicht", woongemeente=list(gemeente))
+    click.echo(uitvoer.toon(uitvoer.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+
+
+@client.command()
+@click.pass_obj
+def ping(sessie: _Sessie) -> None:
+    """Check the connection, your key and the broker's signature (no personal data)."""
+    dienst = sessie.dienst(("vo", "mbo", "gemeente", "regio"))
+    antwoord = sessie.roep(dienst, "ping", echo="vva client")
+    click.echo(f"ok: {antwoord.dienst} answered at {antwoord.tijdstip.isoformat()}, signed and verified")
+
+
+@client.command()
+@click.argument("flow", type=click.Choice(sorted(BESTANDSFORMATEN)))
+@click.option(
+    "--out",
+    "uit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write it (default: leerlingen.csv or aanmeldingen.csv here; - for standard output).",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def template(flow: str, uit: Path | None, force: bool) -> None:
+    """Write an empty upload file for FLOW (vo or mbo): the header and one example row, commented
+    out with # so that it is never delivered. UTF-8 with BOM and ; as separator."""
+    formaat = BESTANDSFORMATEN[flow]
+    tekst = ";".join(formaat.kolommen) + "\n# " + ";".join(formaat.voorbeeld) + "\n"
+    if uit is not None and str(uit) == "-":
+        click.echo(tekst, nl=False)
+        return
+    uit = uit or Path("leerlingen.csv" if flow == "vo" else "aanmeldingen.csv")
+    if uit.exists() and not force:
+        raise click.UsageError(f"{uit} exists; use --force to overwrite it")
+    uit.write_text(tekst, encoding="utf-8-sig")
+    click.echo(f"{uit}: header and one example row (commented out) for flow {flow}")
+
+
+_LEERLINGKOLOMMEN = [
+    "bsn",
+    "onderwijsnummer",
+    "brinVo",
+    "woongemeente",
+    "mboGangerStatus",
+    "aanmeldingen",
+    "eldersAangemeld",
+]

@@ -1,0 +1,102 @@
+"""The client's settings file (TOML): where the broker is and who the client speaks for.
+
+::
+
+    endpoint = "http://127.0.0.1:8080"        # the broker's base URL (https in production)
+    oin = "0000000700099XA00000"              # your own OIN: wsa:From of every message
+    dienst = "vo"                             # vo | mbo | gemeente | regio: your service
+    sleutel = "var/pki/0000000700099XA00000.key.pem"        # your signing key (PEM)
+    certificaat = "var/pki/0000000700099XA00000.cert.pem"   # its certificate (PKIoverheid, PEM)
+    ca = ["var/pki/ca/root.pem", "var/pki/ca/issuing.pem"]  # trust anchors for the broker's answers
+    crl = ["var/pki/ca/root.crl.pem", "var/pki/ca/issuing.crl.pem"]  # optional
+    broker_oin = "00000099000000000001"       # optional; default: the test broker
+    tls_ca = "/etc/ssl/certs/ca.pem"          # optional: the CA of the broker's TLS certificate
+    timeout_s = 300                           # optional: how long to wait for an answer
+
+Relative paths are relative to the folder of the settings file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from broker.config import TEST_BROKER_OIN
+from broker.domain.identifiers import OIN_PATROON
+
+#: Where ``vva client`` looks without ``--config`` or ``VVA_CLIENT_CONFIG``.
+STANDAARD_BESTAND = Path("vva-client.toml")
+DIENSTEN = ("vo", "mbo", "gemeente", "regio")
+
+
+class InstellingenFout(ValueError):
+    """The settings file is missing, unreadable or incomplete; the text says which key to fix."""
+
+
+@dataclass(frozen=True)
+class ClientInstellingen:
+    endpoint: str
+    oin: str
+    sleutel: Path
+    certificaat: Path
+    ca: tuple[Path, ...]
+    crl: tuple[Path, ...] = ()
+    dienst: str | None = None
+    broker_oin: str = TEST_BROKER_OIN
+    tls_ca: Path | None = None
+    timeout_s: float = 300.0
+
+
+_VERPLICHT = ("endpoint", "oin", "sleutel", "certificaat", "ca")
+
+
+def lees_instellingen(pad: str | os.PathLike[str] | None = None) -> ClientInstellingen:
+    """The settings in ``pad`` (default ``./vva-client.toml``).
+
+    Raises ``InstellingenFout`` for a missing file, invalid TOML, an unknown or missing key, an
+    invalid OIN or service, or a key/certificate/CA file that does not exist.
+    """
+    bestand = Path(pad) if pad else STANDAARD_BESTAND
+    try:
+        with bestand.open("rb") as handle:
+            ruw = tomllib.load(handle)
+    except FileNotFoundError:
+        raise InstellingenFout(f"{bestand}: settings file not found (see docs/client.md)") from None
+    except tomllib.TOMLDecodeError as fout:
+        raise InstellingenFout(f"{bestand}: not valid TOML: {fout}") from None
+    onbekend = set(ruw) - set(ClientInstellingen.__dataclass_fields__)
+    if onbekend:
+        raise InstellingenFout(f"{bestand}: unknown key(s): {', '.join(sorted(onbekend))}")
+    ontbreekt = [k for k in _VERPLICHT if not ruw.get(k)]
+    if ontbreekt:
+        raise InstellingenFout(f"{bestand}: missing key(s): {', '.join(ontbreekt)}")
+    for sleutel in ("oin", "broker_oin"):
+        if sleutel in ruw and not OIN_PATROON.match(str(ruw[sleutel])):
+            raise InstellingenFout(f"{bestand}: {sleutel} is not an OIN (20 digits or capitals)")
+    if ruw.get("dienst") not in (None, *DIENSTEN):
+        raise InstellingenFout(f"{bestand}: dienst must be one of {', '.join(DIENSTEN)}")
+    map = bestand.parent
+
+    def pad_van(waarde) -> Path:
+        pad = map / Path(waarde).expanduser()
+        if not pad.is_file():
+            raise InstellingenFout(f"{bestand}: file not found: {pad}")
+        return pad
+
+    def lijst(waarde) -> tuple[Path, ...]:
+        return tuple(pad_van(w) for w in ([waarde] if isinstance(waarde, str) else waarde))
+
+    return ClientInstellingen(
+        endpoint=str(ruw["endpoint"]).rstrip("/"),
+        oin=ruw["oin"],
+        sleutel=pad_van(ruw["sleutel"]),
+        certificaat=pad_van(ruw["certificaat"]),
+        ca=lijst(ruw["ca"]),
+        crl=lijst(ruw.get("crl", [])),
+        dienst=ruw.get("dienst"),
+        broker_oin=ruw.get("broker_oin", TEST_BROKER_OIN),
+        tls_ca=pad_van(ruw["tls_ca"]) if ruw.get("tls_ca") else None,
+        timeout_s=float(ruw.get("timeout_s", 300)),
+    )

@@ -1,0 +1,97 @@
+"""What ``vva client`` prints: a readable table (tabulate), CSV (``;``, as Dutch spreadsheets expect)
+or JSON, from the broker's verified answers turned into plain rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from tabulate import tabulate
+
+FORMATEN = ("table", "csv", "json")
+
+
+def leerlingen(lijst) -> list[dict]:
+    """``LeerlingOverzicht`` objects (zeep) as rows; ``aanmeldingen`` is a list of dicts."""
+    return [
+        {
+            "bsn": leerling.bsn,
+            "onderwijsnummer": leerling.onderwijsnummer,
+            "brinVo": leerling.brinVo,
+            "woongemeente": leerling.woongemeente,
+            "mboGangerStatus": leerling.mboGangerStatus,
+            "aanmeldingen": [
+                {"brinMbo": a.brinMbo, "status": a.status, "datum": a.datum, "crebo": a.crebo}
+                for a in (leerling.aanmelding or [])
+            ],
+            "eldersAangemeld": leerling.eldersAangemeld,
+        }
+        for leerling in lijst or []
+    ]
+
+
+def signalen(lijst) -> list[dict]:
+    """``Signaal`` objects (zeep) as rows."""
+    velden = ("signaalId", "soort", "aangemaaktOp", "brin", "bsn", "onderwijsnummer", "omschrijving")
+    return [{veld: getattr(signaal, veld) for veld in velden} for signaal in lijst or []]
+
+
+def afgewezen(resultaat) -> list[dict]:
+    """The rejected rows of a ``BatchResultaat``: rij (row number in the file), code and texts."""
+    return [
+        {"rij": r.volgnummer, "code": r.code, "melding": r.tekstNl, "message": r.tekstEn}
+        for r in resultaat.resultaat or []
+        if not r.verwerkt
+    ]
+
+
+def toon(rijen: Sequence[dict], formaat: str, kolommen: Sequence[str] | None = None) -> str:
+    """``rijen`` as ``formaat`` (table, csv or json). Table and CSV flatten a list of
+    registrations to "BRIN status datum crebo" joined by " | "; JSON keeps it a list."""
+    if formaat == "json":
+        return json.dumps(list(rijen), default=_json, ensure_ascii=False, indent=2)
+    kolommen = list(kolommen or (rijen[0].keys() if rijen else []))
+    platte = [[_plat(rij.get(k)) for k in kolommen] for rij in rijen]
+    if formaat == "csv":
+        uit = io.StringIO()
+        schrijver = csv.writer(uit, delimiter=";", lineterminator="\n")
+        schrijver.writerow(kolommen)
+        schrijver.writerows(platte)
+        return uit.getvalue().rstrip("\n")
+    if not platte:
+        return "(none)"
+    breedte = [_BREED.get(k) for k in kolommen]  # long texts wrap instead of widening the table
+    return tabulate(platte, headers=kolommen, tablefmt="simple", disable_numparse=True, maxcolwidths=breedte)
+
+
+_BREED = {"melding": 70, "omschrijving": 60, "aanmeldingen": 50}
+
+
+def _plat(waarde) -> str:
+    if waarde is None:
+        return ""
+    if isinstance(waarde, bool):
+        return "ja" if waarde else "nee"
+    if isinstance(waarde, list):
+        return " | ".join(" ".join(_plat(v) for v in a.values() if v is not None) for a in waarde)
+    if isinstance(waarde, datetime | date):
+        return waarde.isoformat()
+    return str(waarde)
+
+
+def _json(waarde):
+    if isinstance(waarde, datetime | date):
+        return waarde.isoformat()
+    raise TypeError(type(waarde).__name__)
+
+
+def schrijf_rapport(pad, rijen: Sequence[dict]) -> None:
+    """The per-row error report of an upload, next to the input: UTF-8 with BOM and ``;`` (opens in
+    a Dutch spreadsheet as is); columns rij, code, melding, message."""
+    with open(pad, "w", encoding="utf-8-sig", newline="") as handle:
+        schrijver = csv.writer(handle, delimiter=";")
+        schrijver.writerow(["rij", "code", "melding", "message"])
+        schrijver.writerows([[r["rij"], r["code"], r["melding"], r["message"]] for r in rijen])

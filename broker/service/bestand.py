@@ -1,0 +1,320 @@
+"""The secure file upload: a batch delivery from a CSV file, for parties without a coupled LAS.
+
+A file is read into the records of the equivalent batch operation (``aanleverenLeerlingen`` or
+``aanleverenAanmeldingen``) and handed to that same use case, so a row is checked, applied or
+rejected exactly like a record of a SOAP batch. What only a file can get wrong is decided here: the
+whole file (size, row count, header: ``BestandOngeldig``, nothing applied) or one row (text encoding
+VVA120, column count VVA121, an unreadable date VVA122: that row is rejected, the rest goes on).
+
+A row's ``volgnummer`` in the answer is the line of the file it starts on (the header is line 1), the
+row number a spreadsheet shows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from broker.domain.meldingen import DATUM_ONLEESBAAR, KOLOMMEN_ONGELIJK, TEKENCODERING_ONGELDIG, Melding
+from broker.service.aanmeldingen import AanmeldingInvoer, aanleveren_aanmeldingen
+from broker.service.batch import BatchUitkomst
+from broker.service.context import Aanroep, Verwerking
+from broker.service.leerlingen import LeerlingInvoer, aanleveren_leerlingen
+
+#: The largest file accepted (bytes, after base64 decoding): 5,000 rows of any sensible width.
+MAX_BESTAND_BYTES = 2 * 1024 * 1024
+#: The most data rows in one file: the batch limit of the XSD (maxOccurs 5000).
+MAX_RIJEN = 5000
+
+
+class BestandOngeldig(Exception):
+    """The file as a whole cannot be processed (Client.DK0004 for the whole message, nothing applied).
+
+    ``reden`` says what to fix, in Dutch and English; it never quotes a value from the file.
+    """
+
+    def __init__(self, reden: str) -> None:
+        super().__init__(reden)
+        self.reden = reden
+
+
+@dataclass(frozen=True)
+class Formaat:
+    """The columns of one flow's file: header names as in the XSD, matched case-insensitively and
+    ignoring spaces, '-' and '_'. ``verplicht`` must be in the header; ``een_van`` needs one of its
+    columns; ``naam`` is the party's own label for a pupil: checked for its encoding, never used."""
+
+    verplicht: tuple[str, ...]
+    optioneel: tuple[str, ...]
+    een_van: tuple[str, ...] = ("bsn", "onderwijsnummer")
+    voorbeeld: tuple[str, ...] = ()
+
+    @property
+    def kolommen(self) -> tuple[str, ...]:
+        """All columns in the order of the template."""
+        return (*self.een_van, *self.verplicht, *self.optioneel)
+
+
+LEERLINGEN = Formaat(
+    verplicht=("brinVo", "postcode", "woongemeente", "mutatie"),
+    optioneel=("vestiging", "afmeldReden", "naam"),
+    voorbeeld=("111222333", "", "99XA", "1011AB", "0363", "toevoegen", "00", "", "Voorbeeld, A."),
+)
+AANMELDINGEN = Formaat(
+    verplicht=("brinMbo", "status", "datum"),
+    optioneel=("crebo", "locatie", "naam"),
+    voorbeeld=("111222333", "", "99XB", "aangemeld", "2027-03-01", "25180", "", "Voorbeeld, A."),
+)
+FORMATEN = {"vo": LEERLINGEN, "mbo": AANMELDINGEN}
+
+
+def aanleveren_leerlingen_bestand(
+    verwerking: Verwerking, aanroep: Aanroep, inhoud: bytes, vervang: bool = False
+) -> BatchUitkomst:
+    """Apply a VO school's CSV file (``LEERLINGEN`` columns) as ``aanleveren_leerlingen`` would the
+    same records; with ``vervang`` the file is the whole start population (pupils of its BRINs missing
+    from it are withdrawn with reason nietMeerAangeleverd). Raises ``BestandOngeldig`` for the file
+    as a whole (also for a replacement with a row whose columns do not match the header: its pupil
+    might be withdrawn by mistake) and ``NietGeautoriseerd`` as the batch does; either way nothing is
+    applied."""
+    rijen = lees_rijen(inhoud, LEERLINGEN)
+    if vervang and (kapot := next((r for r in rijen if r.afgewezen is KOLOMMEN_ONGELIJK), None)):
+        # Who is in the start population must be certain before anyone is withdrawn.
+        raise BestandOngeldig(
+            f"Regel {kapot.nummer} heeft een ander aantal kolommen dan de kopregel; een vervangende "
+            "aanlevering moet elke regel kunnen lezen, dus er is niets verwerkt. "
+            f"/ Line {kapot.nummer} has another number of columns than the header; a replacement must "
+            "read every row, so nothing was applied."
+        )
+    records = [
+        LeerlingInvoer(
+            volgnummer=rij.nummer,
+            bsn=rij["bsn"],
+            onderwijsnummer=rij["onderwijsnummer"],
+            brin_vo=rij["brinVo"],
+            vestiging=rij["vestiging"],
+            postcode=rij["postcode"],
+            woongemeente=rij["woongemeente"],
+            mutatie=rij["mutatie"],
+            afmeldreden=rij["afmeldReden"],
+            afgewezen=rij.afgewezen,
+        )
+        for rij in rijen
+    ]
+    return aanleveren_leerlingen(verwerking, aanroep, records, vervang)
+
+
+def aanleveren_aanmeldingen_bestand(verwerking: Verwerking, aanroep: Aanroep, inhoud: bytes) -> BatchUitkomst:
+    """Apply an MBO institution's CSV file (``AANMELDINGEN`` columns) as ``aanleveren_aanmeldingen``
+    would the same records. ``datum`` is YYYY-MM-DD or DD-MM-YYYY (VVA122 otherwise). Raises as
+    ``aanleveren_leerlingen_bestand``."""
+    records = []
+    for rij in lees_rijen(inhoud, AANMELDINGEN):
+        datum, afgewezen = _datum(rij["datum"]), rij.afgewezen
+        if afgewezen is None and rij["datum"] is not None and datum is None:
+            afgewezen = DATUM_ONLEESBAAR
+        records.append(
+            AanmeldingInvoer(
+                volgnummer=rij.nummer,
+                bsn=rij["bsn"],
+                onderwijsnummer=rij["onderwijsnummer"],
+                brin_mbo=rij["brinMbo"],
+                status=rij["status"],
+                datum=datum,
+                crebo=rij["crebo"],
+                locatie=rij["locatie"],
+                afgewezen=afgewezen,
+            )
+        )
+    return aanleveren_aanmeldingen(verwerking, aanroep, records)
+
+
+# --- reading the file ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rij:
+    """One data row: its line number, its values by column (None when empty) and, when the file
+    already decides it, why it is rejected."""
+
+    nummer: int
+    waarden: dict[str, str | None]
+    afgewezen: Melding | None = None
+
+    def __getitem__(self, kolom: str) -> str | None:
+        return self.waarden.get(kolom)
+
+
+def lees_rijen(inhoud: bytes, formaat: Formaat) -> list[Rij]:
+    """The data rows of a CSV file in ``formaat``.
+
+    Input: the file's bytes: a header row, then one row per record; ``;`` or ``,`` as separator (the
+    one in the header); UTF-8 with or without BOM, or windows-1252 (see ``_lees_tekst``). Empty
+    rows and rows starting with ``#`` are skipped. Raises ``BestandOngeldig`` when the file is too
+    large, has no or too many rows, or a header that is not ``formaat``'s.
+    """
+    if len(inhoud) > MAX_BESTAND_BYTES:
+        raise BestandOngeldig(
+            f"Het bestand is groter dan {MAX_BESTAND_BYTES} bytes (2 MiB); lever hoogstens {MAX_RIJEN} "
+            f"regels per bestand aan. / The file is larger than {MAX_BESTAND_BYTES} bytes (2 MiB)."
+        )
+    tekst, codering = _lees_tekst(inhoud)
+    eerste = next((regel for regel in tekst.split("\n") if regel.strip()), None)
+    if eerste is None:
+        raise BestandOngeldig("Het bestand is leeg. / The file is empty.")
+    # strict: an unclosed quote must refuse the file, not swallow the rows after it unnoticed
+    lezer = csv.reader(io.StringIO(tekst, newline=""), delimiter=_scheidingsteken(eerste), strict=True)
+    kolommen: list[str] | None = None
+    rijen: list[Rij] = []
+    vorige = 0
+    for velden in _records(lezer):
+        nummer, vorige = vorige + 1, lezer.line_num  # the line the row starts on
+        if not any(v.strip() for v in velden):
+            continue
+        if kolommen is None:
+            kolommen = _kop(velden, formaat)
+        elif not velden[0].lstrip().startswith("#"):
+            rijen.append(_rij(nummer, velden, kolommen, codering))
+        if len(rijen) > MAX_RIJEN:
+            raise BestandOngeldig(
+                f"Het bestand heeft meer dan {MAX_RIJEN} regels. / The file has more than {MAX_RIJEN} rows."
+            )
+    if not rijen:
+        raise BestandOngeldig("Het bestand heeft geen regels onder de kopregel. / The file has no data rows.")
+    return rijen
+
+
+def _records(lezer) -> Iterator[list[str]]:
+    """The reader's records; ``BestandOngeldig`` naming the line where the record that breaks the
+    CSV syntax starts (an unclosed or stray quote, a value over the csv module's 128 KiB limit)."""
+    begin = 1
+    try:
+        for velden in lezer:
+            yield velden
+            begin = lezer.line_num + 1
+    except csv.Error:
+        raise BestandOngeldig(
+            f"Regel {begin} is geen geldige CSV: controleer de aanhalingstekens. "
+            f"/ Line {begin} is not valid CSV: check the double quotes."
+        ) from None
+
+
+_UTF8_BOM = codecs.BOM_UTF8
+
+
+def _lees_tekst(inhoud: bytes) -> tuple[str, str]:
+    """The file as text and the encoding it was read in.
+
+    UTF-8 when the file starts with a BOM, is valid UTF-8 throughout, or when at least half its lines with
+    non-ASCII bytes are valid UTF-8 (one mis-encoded name must not turn a whole file into garbage);
+    windows-1252 otherwise. Bytes that do not fit are kept as surrogates (``surrogateescape``) so
+    that only their row is rejected (VVA120).
+    """
+    if inhoud.startswith(_UTF8_BOM):
+        return inhoud[len(_UTF8_BOM) :].decode("utf-8", "surrogateescape"), "utf-8"
+    try:
+        return inhoud.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    goed = fout = 0
+    for regel in inhoud.splitlines():
+        if regel.isascii():
+            continue
+        try:
+            regel.decode("utf-8")
+            goed += 1
+        except UnicodeDecodeError:
+            fout += 1
+    codering = "utf-8" if goed >= fout else "cp1252"  # a tie: UTF-8, the encoding we ask for
+    return inhoud.decode(codering, "surrogateescape"), codering
+
+
+def _scheidingsteken(kopregel: str) -> str:
+    aantallen = {teken: kopregel.count(teken) for teken in ";,"}
+    teken = max(aantallen, key=aantallen.get)
+    if aantallen[teken] == 0:
+        raise BestandOngeldig(
+            "De kopregel heeft geen scheidingsteken: gebruik ; of , tussen de kolomnamen. "
+            "/ The header row has no separator: use ; or , between the column names."
+        )
+    return teken
+
+
+def _sleutel(naam: str) -> str:
+    return re.sub(r"[\s_\-]", "", naam).lower()
+
+
+def _kop(namen: list[str], formaat: Formaat) -> list[str]:
+    """The canonical column names of a header row; ``BestandOngeldig`` for an unknown, repeated or
+    missing column (the detail names the columns, which are never personal data)."""
+    bekend = {_sleutel(k): k for k in formaat.kolommen}
+    kolommen: list[str] = []
+    for naam in namen:
+        kolom = bekend.get(_sleutel(naam))
+        if kolom is None:
+            raise BestandOngeldig(
+                f"Onbekende kolom in de kopregel; toegestaan zijn: {', '.join(formaat.kolommen)}. "
+                f"/ Unknown column in the header row; allowed: {', '.join(formaat.kolommen)}."
+            )
+        if kolom in kolommen:
+            raise BestandOngeldig(
+                f"De kolom {kolom} staat twee keer in de kopregel. / Column {kolom} is repeated."
+            )
+        kolommen.append(kolom)
+    ontbreekt = [k for k in formaat.verplicht if k not in kolommen]
+    if not any(k in kolommen for k in formaat.een_van):
+        ontbreekt.insert(0, " of ".join(formaat.een_van))
+    if ontbreekt:
+        raise BestandOngeldig(
+            f"De kopregel mist de kolom(men): {', '.join(ontbreekt)}. "
+            f"/ The header row lacks the column(s): {', '.join(ontbreekt)}."
+        )
+    return kolommen
+
+
+def _rij(nummer: int, velden: list[str], kolommen: list[str], codering: str) -> Rij:
+    waarden = {
+        kolom: (velden[i].strip() or None) if i < len(velden) else None for i, kolom in enumerate(kolommen)
+    }
+    afgewezen = None
+    if any(_verkeerd_gecodeerd(veld, codering) for veld in velden):
+        afgewezen = TEKENCODERING_ONGELDIG
+    elif len(velden) != len(kolommen):
+        afgewezen = KOLOMMEN_ONGELIJK
+    return Rij(nummer, waarden, afgewezen)
+
+
+_SURROGAAT = re.compile("[\udc80-\udcff]")
+
+
+def _verkeerd_gecodeerd(veld: str, codering: str) -> bool:
+    """True when ``veld`` holds bytes that do not fit the file's encoding: undecodable bytes, or in a
+    windows-1252 file UTF-8 sequences (``Ã©`` for ``é``, the mark of a name saved in the other one)."""
+    if _SURROGAAT.search(veld):
+        return True
+    if codering != "cp1252" or veld.isascii():
+        return False
+    try:
+        veld.encode("cp1252").decode("utf-8")
+    except UnicodeError:
+        return False
+    return True
+
+
+_DATUMNOTATIES = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
+
+
+def _datum(waarde: str | None) -> date | None:
+    if waarde is None:
+        return None
+    for notatie in _DATUMNOTATIES:
+        try:
+            return datetime.strptime(waarde, notatie).date()
+        except ValueError:
+            continue
+    return None

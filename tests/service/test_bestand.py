@@ -1,0 +1,205 @@
+"""The file upload's use cases: a CSV file read into the batch records and applied by the batch code."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from broker.db import models
+from broker.domain.status import AfmeldReden, MboGangerStatus
+from broker.service.bestand import (
+    LEERLINGEN,
+    MAX_RIJEN,
+    BestandOngeldig,
+    aanleveren_aanmeldingen_bestand,
+    aanleveren_leerlingen_bestand,
+    lees_rijen,
+)
+from broker.service.context import NietGeautoriseerd
+from tests.helpers import bsn
+
+SCHOOL_A, MBO_X = "0000000700099XA00000", "0000000700099XB00000"
+P1, P2, P3 = bsn("11122233"), bsn("12345678"), bsn("20000001")
+KOP = "bsn;brinVo;postcode;woongemeente;mutatie;naam\n"
+
+
+def codes(uitkomst):
+    return [(u.volgnummer, u.melding.code if u.melding else None) for u in uitkomst.uitkomsten]
+
+
+def leerlingen(verwerking):
+    return verwerking.session.scalars(select(models.Leerling).order_by(models.Leerling.id)).all()
+
+
+# --- reading a file ------------------------------------------------------------------------------------
+
+
+def test_rijnummers_zijn_de_regels_van_het_bestand_met_commentaar_lege_regels_en_meerregelige_waarden():
+    tekst = (
+        KOP
+        + f'{P1};99XA;1011AB;0363;toevoegen;"Jansen;\nPiet"\n\n# voorbeeld;;;;;\n{P2};99XA;1011AB;0363;toevoegen;\n'
+    )
+
+    rijen = lees_rijen(tekst.encode(), LEERLINGEN)
+
+    assert [(r.nummer, r["bsn"], r["naam"]) for r in rijen] == [(2, P1, "Jansen;\nPiet"), (6, P2, None)]
+
+
+def test_kolomnamen_tellen_zonder_hoofdletters_spaties_en_liggende_streepjes():
+    rijen = lees_rijen(
+        f"BSN, Brin_VO ,POSTCODE,woon-gemeente,Mutatie\n{P1},99XA,1011AB,0363,toevoegen\n".encode(),
+        LEERLINGEN,
+    )
+
+    assert rijen[0].waarden == {
+        "bsn": P1,
+        "brinVo": "99XA",
+        "postcode": "1011AB",
+        "woongemeente": "0363",
+        "mutatie": "toevoegen",
+    }
+
+
+@pytest.mark.parametrize(
+    ("inhoud", "uitleg"),
+    [
+        (b"", "leeg"),
+        (b"bsn brinVo postcode\n", "geen scheidingsteken"),
+        (b"bsn;brinVo;postcode;woongemeente;mutatie;geboortedatum\n", "Onbekende kolom"),
+        (b"bsn;brinVo;postcode;woongemeente\n1;2;3;4\n", "mist de kolom(men): mutatie"),
+        (b"brinVo;postcode;woongemeente;mutatie\n", "mist de kolom(men): bsn of onderwijsnummer"),
+        (b"bsn;bsn;brinVo;postcode;woongemeente;mutatie\n", "De kolom bsn staat twee keer"),
+        (KOP.encode(), "geen regels onder de kopregel"),
+        (KOP.encode() + b"# only a comment\n", "geen regels onder de kopregel"),
+        (b"%PDF-1.7\n\x00\x01binary", "geen scheidingsteken"),
+        (KOP.encode() + b'1;2;3;4;5;"open\n6;7;8;9;10;x\n', "Regel 2 is geen geldige CSV"),
+        (KOP.encode() + b'1;2;3;4;5;"x"y\n', "Regel 2 is geen geldige CSV"),
+        (KOP.encode() + b"1;2;3;4;5;" + b"x" * 200_000 + b"\n", "Regel 2 is geen geldige CSV"),
+    ],
+)
+def test_een_onbruikbaar_bestand_wordt_als_geheel_geweigerd(inhoud, uitleg):
+    with pytest.raises(BestandOngeldig) as fout:
+        lees_rijen(inhoud, LEERLINGEN)
+    assert uitleg in fout.value.reden
+
+
+def test_te_veel_rijen_of_bytes_wordt_als_geheel_geweigerd():
+    rij = f"{P1};99XA;1011AB;0363;toevoegen;\n"
+    with pytest.raises(BestandOngeldig, match="meer dan 5000 regels"):
+        lees_rijen((KOP + rij * (MAX_RIJEN + 1)).encode(), LEERLINGEN)
+    assert len(lees_rijen((KOP + rij * MAX_RIJEN).encode(), LEERLINGEN)) == MAX_RIJEN
+    with pytest.raises(BestandOngeldig, match="groter dan 2097152 bytes"):
+        lees_rijen(KOP.encode() + b"x" * (2 * 1024 * 1024), LEERLINGEN)
+
+
+def test_codering_utf8_met_en_zonder_bom_en_windows1252_geven_dezelfde_waarden():
+    tekst = KOP + f"{P1};99XA;1011AB;0363;toevoegen;Één Çelik\n"
+    for inhoud in (tekst.encode("utf-8"), b"\xef\xbb\xbf" + tekst.encode("utf-8"), tekst.encode("cp1252")):
+        (rij,) = lees_rijen(inhoud, LEERLINGEN)
+        assert (rij["bsn"], rij["naam"], rij.afgewezen) == (P1, "Één Çelik", None)
+
+
+def test_een_regel_in_de_andere_codering_wordt_afgewezen_en_de_rest_niet():
+    goed = [f"{P1};99XA;1011AB;0363;toevoegen;Müller\n", f"{P3};99XA;1011AB;0363;toevoegen;Öztürk\n"]
+    fout = f"{P2};99XA;1011AB;0363;toevoegen;Ëlif\n"
+    for codering, andere in (("utf-8", "cp1252"), ("cp1252", "utf-8")):
+        inhoud = KOP.encode() + goed[0].encode(codering) + fout.encode(andere) + goed[1].encode(codering)
+        assert [r.afgewezen.code if r.afgewezen else None for r in lees_rijen(inhoud, LEERLINGEN)] == [
+            None,
+            "VVA120",
+            None,
+        ]
+
+
+def test_een_regel_met_te_veel_of_te_weinig_kolommen_wordt_afgewezen():
+    tekst = KOP + f"{P1};99XA;1011AB;0363;toevoegen;Jansen; P.\n{P2};99XA\n{P3};99XA;1011AB;0363;toevoegen\n"
+
+    rijen = lees_rijen(tekst.encode(), LEERLINGEN)
+
+    assert [r.afgewezen.code if r.afgewezen else None for r in rijen] == ["VVA121", "VVA121", "VVA121"]
+
+
+# --- applying a file -------------------------------------------------------------------------------------
+
+
+def test_een_vo_bestand_wordt_verwerkt_als_dezelfde_batch(verwerking, aanroep):
+    inhoud = (
+        KOP
+        + f"{P1};99XA;1011AB;0363;toevoegen;\n"
+        + f"{P1};99XA;1011AB;0363;toevoegen;\n"  # twice in one delivery
+        + f"{P2};99ZZ;1011AB;0363;toevoegen;\n"  # unknown BRIN
+        + f"{P3};99XA;1011 SA;0363;toevoegen;\n"  # SA is never issued
+    ).encode()
+
+    uitkomst = aanleveren_leerlingen_bestand(verwerking, aanroep(SCHOOL_A), inhoud)
+
+    assert codes(uitkomst) == [(2, None), (3, "VVA113"), (4, "VVA105"), (5, "VVA107")]
+    assert [r.postcode for r in leerlingen(verwerking)] == ["1011AB"]
+
+
+def test_vervangen_meldt_alleen_ontbrekende_leerlingen_af(verwerking, aanroep):
+    school = aanroep(SCHOOL_A)
+    eerst = KOP + "".join(f"{p};99XA;1011AB;0363;toevoegen;\n" for p in (P1, P2, P3))
+    aanleveren_leerlingen_bestand(verwerking, school, eerst.encode())
+    # P2 is in the new file but its row is in another encoding: rejected, yet present, so it stays
+    daarna = (
+        KOP.encode()
+        + f"{P1};99XA;1011AB;0363;wijzigen;Müller\n".encode()
+        + f"{P2};99XA;1011AB;0363;wijzigen;Ëlif\n".encode("cp1252")
+    )
+
+    uitkomst = aanleveren_leerlingen_bestand(verwerking, school, daarna, vervang=True)
+
+    assert codes(uitkomst) == [(2, None), (3, "VVA120")]
+    standen = [(r.status, r.afmeldreden) for r in leerlingen(verwerking)]
+    assert standen == [
+        (MboGangerStatus.ACTIEF, None),
+        (MboGangerStatus.ACTIEF, None),
+        (MboGangerStatus.AFGEMELD, AfmeldReden.NIET_MEER_AANGELEVERD),
+    ]
+
+
+def test_zonder_vervangen_blijven_ontbrekende_leerlingen_actief(verwerking, aanroep):
+    school = aanroep(SCHOOL_A)
+    aanleveren_leerlingen_bestand(verwerking, school, (KOP + f"{P1};99XA;1011AB;0363;toevoegen;\n").encode())
+    aanleveren_leerlingen_bestand(verwerking, school, (KOP + f"{P2};99XA;1011AB;0363;toevoegen;\n").encode())
+
+    assert [r.status for r in leerlingen(verwerking)] == [MboGangerStatus.ACTIEF, MboGangerStatus.ACTIEF]
+
+
+def test_een_bekende_brin_van_een_ander_weigert_het_hele_bestand(verwerking, aanroep):
+    inhoud = KOP + f"{P1};99XA;1011AB;0363;toevoegen;\n{P2};99XC;1011AB;0363;toevoegen;\n"
+
+    with pytest.raises(NietGeautoriseerd, match="record 3"):
+        aanleveren_leerlingen_bestand(verwerking, aanroep(SCHOOL_A), inhoud.encode())
+
+
+def test_een_mbo_bestand_met_beide_datumnotaties_en_een_onleesbare_datum(verwerking, aanroep):
+    inhoud = (
+        "bsn,brinMbo,status,datum,crebo\n"
+        f"{P1},99XB,aangemeld,2027-03-01,25180\n"
+        f"{P2},99XB,aangemeld,01-03-2027,\n"
+        f"{P3},99XB,aangemeld,1 maart 2027,25180\n"
+        f"{P3},99XB,aangemeld,,25180\n"
+    ).encode()
+
+    uitkomst = aanleveren_aanmeldingen_bestand(verwerking, aanroep(MBO_X), inhoud)
+
+    assert codes(uitkomst) == [(2, None), (3, None), (4, "VVA122"), (5, "VVA112")]
+    datums = verwerking.session.scalars(select(models.Aanmelding.status_datum).order_by(models.Aanmelding.id))
+    assert [d.isoformat() for d in datums] == ["2027-03-01", "2027-03-01"]
+
+
+def test_vervangen_met_een_onleesbare_regel_wordt_als_geheel_geweigerd(verwerking, aanroep):
+    school = aanroep(SCHOOL_A)
+    eerst = KOP + "".join(f"{p};99XA;1011AB;0363;toevoegen;\n" for p in (P1, P2))
+    aanleveren_leerlingen_bestand(verwerking, school, eerst.encode())
+    daarna = KOP + f"{P1};99XA;1011AB;0363;wijzigen;\n{P2};99XA;1011AB;0363;wijzigen;Jansen; P.\n"
+
+    with pytest.raises(BestandOngeldig, match="Regel 3 heeft een ander aantal kolommen"):
+        aanleveren_leerlingen_bestand(verwerking, school, daarna.encode(), vervang=True)
+
+    assert [r.status for r in leerlingen(verwerking)] == [MboGangerStatus.ACTIEF, MboGangerStatus.ACTIEF]
+    # the same file without --replace: that row is rejected, the other applied
+    uitkomst = aanleveren_leerlingen_bestand(verwerking, school, daarna.encode())
+    assert codes(uitkomst) == [(2, None), (3, "VVA121")]
