@@ -8,7 +8,7 @@ delivered by 600 VO schools in 40 RMC regions and registered at 70 MBO instituti
 - the yearly aggregates of every level (``bereken_jaarcijfers``, what ``vva cycle close`` stores).
 
 Run: .venv/bin/python bench/landelijk_rapport.py [--leerlingen 150000] [--overgangen 400000]
-     [--url postgresql+psycopg://postgres@127.0.0.1:5432/test]
+     [--url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--html landelijk.html]
 Prints the row counts and wall-clock seconds per step.
 """
 
@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--leerlingen", type=int, default=150_000)
     parser.add_argument("--overgangen", type=int, default=400_000)
     parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--html", type=Path, help="Keep the national report here (to look at it).")
     args = parser.parse_args()
 
     schema = f"bench_{uuid.uuid4().hex[:10]}"
@@ -133,7 +134,7 @@ def main() -> None:
             begin = time.perf_counter()
             rapport = maak_rapport(session, Kalender(), Niveau.LANDELIJK, JAAR, "", date(2027, 6, 15))
             figuren = time.perf_counter() - begin
-            schrijf(rapport, "html", Path(map) / "landelijk.html")
+            schrijf(rapport, "html", args.html or Path(map) / "landelijk.html")
             totaal = time.perf_counter() - begin
             print(f"national report (landelijk + 40 regions + trend): figures {figuren:.1f} s, "
                   f"with HTML and charts {totaal:.1f} s; {len(rapport.cijfers):,} figures")
