@@ -194,7 +194,7 @@ def bereken_cijfers(
 
 def _beperking(niveaus: Collection[Niveau], eenheden: Mapping[Niveau, Collection[str]]):
     """The filters on the base tables when only some schools or only some institutions are asked
-    for (the SOAP operation): their rows alone are read. Otherwise (None, None): everything."""
+    for (the SOAP operation): their rows alone are read. Otherwise ([], []): everything."""
     niveaus = set(niveaus)
     if niveaus == {Niveau.SCHOOL} and eenheden.get(Niveau.SCHOOL) is not None:
         scholen = list(eenheden[Niveau.SCHOOL])

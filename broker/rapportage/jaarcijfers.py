@@ -85,7 +85,8 @@ def onderdruk(jaar: int, cijfers: Iterable[Cijfer]) -> list[Jaarcijfer]:
 
 def bereken_jaarcijfers(session: Session, jaar: int, kalender: Kalender) -> list[Jaarcijfer]:
     """The yearly aggregates of cycle ``jaar`` on the cycle's last day, at every level (landelijk,
-    per VO school, per MBO institution, per RMC region), suppressed. Pure: reads, writes nothing.
+    per VO school, per MBO institution, per RMC region), suppressed. Pure: it reads, and writes
+    nothing that outlives the call (the computation's temporary tables are dropped before it returns).
 
     Input: an open session on the broker's database, the cycle year, the calendar (deadline).
     Output: Jaarcijfer rows, sorted. Source rule: issue 5 part 4 (counts per status per school,
