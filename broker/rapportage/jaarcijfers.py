@@ -3,11 +3,14 @@ of the cycle's personal data (``vva cycle close``, issue 5 part 4), read by the 
 
 No row names a pupil, and no cell small enough to identify one leaves this module: a count of 1 to 4
 is stored as NULL (``onderdruk``), and so is a median or percentile resting on fewer than 5
-observations. 0 is kept: it identifies nobody, and a report needs to say "none fell back".
+observations; in a distribution a lone suppressed cell takes a second one with it. 0 is kept: it
+identifies nobody, and a report needs to say "none fell back". Differences between levels (a
+country minus all but one region) are not protected against; the smallest unit is a school.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from broker.db import models
 from broker.domain.cycle import Kalender
+from broker.rapportage import cijfers as c
 from broker.rapportage.cijfers import Cijfer, Niveau, Peil, bereken_cijfers
 
 #: The smallest count that may leave the system (issue 5 part 4, issue 7 part 1).
@@ -44,19 +48,45 @@ class Jaarcijfer:
         return (self.niveau, self.eenheid, self.cijfer, self.dimensie)
 
 
+#: Distributions whose cells add up to a published total: one suppressed cell among them could be
+#: recovered by subtraction, so a second one is suppressed with it.
+VERDELINGEN = frozenset(
+    {
+        c.LEERLINGEN_PER_STATUS,
+        c.AANMELDINGEN_PER_STATUS,
+        c.AANMELDINGEN_PER_OPLEIDING,
+        c.EERSTE_AANMELDING_PER_WEEK,
+        c.AANMELDINGEN_PER_WEEK,
+        c.DOORLOOPTIJD_VERDELING,
+    }
+)
+
+
 def onderdruk(jaar: int, cijfers: Iterable[Cijfer]) -> list[Jaarcijfer]:
-    """The figures as they may leave the system: ``waarde`` None where ``basis`` is 1 to 4."""
+    """The figures as they may leave the system: ``waarde`` None where ``basis`` is 1 to 4
+    (primary suppression), and in a distribution (``VERDELINGEN``) with exactly one such cell also
+    the smallest other non-zero cell (secondary suppression), so no cell follows from the total."""
+    cijfers = list(cijfers)
+    weg = {i for i, f in enumerate(cijfers) if 0 < f.basis < DREMPEL}
+    groepen: dict[tuple, list[int]] = defaultdict(list)
+    for i, f in enumerate(cijfers):
+        if f.cijfer in VERDELINGEN:
+            traject = f.dimensie.split(" ")[0] if f.cijfer == c.DOORLOOPTIJD_VERDELING else ""
+            groepen[(f.niveau, f.eenheid, f.cijfer, traject)].append(i)
+    for leden in groepen.values():
+        zichtbaar = [i for i in leden if i not in weg and cijfers[i].waarde > 0]
+        if len([i for i in leden if i in weg]) == 1 and zichtbaar:
+            weg.add(min(zichtbaar, key=lambda i: (cijfers[i].waarde, cijfers[i].dimensie)))
     return [
-        Jaarcijfer(
-            jaar, c.niveau.value, c.eenheid, c.cijfer, c.dimensie, None if 0 < c.basis < DREMPEL else c.waarde
-        )
-        for c in cijfers
+        Jaarcijfer(jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if i in weg else f.waarde)
+        for i, f in enumerate(cijfers)
     ]
 
 
 def bereken_jaarcijfers(session: Session, jaar: int, kalender: Kalender) -> list[Jaarcijfer]:
     """The yearly aggregates of cycle ``jaar`` on the cycle's last day, at every level (landelijk,
-    per VO school, per MBO institution, per RMC region), suppressed. Pure: reads, writes nothing.
+    per VO school, per MBO institution, per RMC region), suppressed. Pure: it reads, and writes
+    nothing that outlives the call (the computation's temporary tables are dropped before it returns).
 
     Input: an open session on the broker's database, the cycle year, the calendar (deadline).
     Output: Jaarcijfer rows, sorted. Source rule: issue 5 part 4 (counts per status per school,

@@ -56,7 +56,11 @@ class Rapport:
         return self.van(self.niveau, self.eenheid)
 
     def eenheden(self, niveau: Niveau) -> list[str]:
-        return sorted({r.eenheid for r in self.cijfers if r.niveau == niveau})
+        # RMC codes in numeric order (2 before 10), BRINs alphabetically.
+        return sorted(
+            {r.eenheid for r in self.cijfers if r.niveau == niveau},
+            key=lambda e: (0, int(e), "") if e.isdigit() else (1, 0, e),
+        )
 
 
 def maak_rapport(

@@ -8,12 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from broker.db import models
-from broker.domain.identifiers import Leerlingnummer, parse_brin, parse_gemeentecode, parse_leerlingnummer
+from broker.domain.identifiers import Leerlingnummer, parse_gemeentecode, parse_leerlingnummer
 from broker.domain.meldingen import Afwijzing
 from broker.domain.status import MboGangerStatus
 from broker.domain.visibility import LeerlingBeeld, beeld_voor, is_aangemeld, is_ingeschreven, mag_zien
 from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
 from broker.service.feiten import Dossier, dossiers, hashes_in_bereik
+from broker.service.scope import eigen_brin
 
 #: Rows of the change feed one request may scan, so a caller with few visible pupils cannot make
 #: one request walk the whole national feed.
@@ -97,7 +98,7 @@ def opvragen_niet_aangemeld(verwerking: Verwerking, aanroep: Aanroep, brin_vo: s
     ``NietGeautoriseerd`` (DK0002).
     """
     if brin_vo is not None:
-        brin = _eigen_brin(aanroep, brin_vo)
+        brin = eigen_brin(aanroep.partij, brin_vo)
     gekozen = [
         d
         for d in _zichtbaar(verwerking, aanroep)
@@ -106,16 +107,6 @@ def opvragen_niet_aangemeld(verwerking: Verwerking, aanroep: Aanroep, brin_vo: s
         and (brin_vo is None or d.feiten.brin_vo == brin)
     ]
     return _lijst(verwerking, aanroep, gekozen)
-
-
-def _eigen_brin(aanroep: Aanroep, ruw: str) -> str:
-    try:
-        brin = parse_brin(ruw)
-    except Afwijzing:
-        brin = None
-    if brin is None or brin not in aanroep.partij.brins:
-        raise NietGeautoriseerd("brinVo hoort niet bij de afzender")
-    return brin
 
 
 def opvragen_overzicht(verwerking: Verwerking, aanroep: Aanroep, gemeenten: list[str]) -> list[Overzicht]:

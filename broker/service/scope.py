@@ -10,6 +10,21 @@ from broker.domain.visibility import Partij
 from broker.service.context import NietGeautoriseerd, Verwerking
 
 
+def eigen_brin(partij: Partij, ruw: str, veld: str = "brinVo") -> str:
+    """The canonical BRIN4 of ``ruw`` when it is one of ``partij``'s BRINs.
+
+    Raises ``NietGeautoriseerd`` (DK0002) otherwise, invalid and foreign alike (edukoppeling.md F3);
+    the reason names the request field ``veld``.
+    """
+    try:
+        brin = parse_brin(ruw)
+    except Afwijzing:
+        brin = None
+    if brin is None or brin not in partij.brins:
+        raise NietGeautoriseerd(f"{veld} hoort niet bij de afzender")
+    return brin
+
+
 def brins_van_afzender(
     verwerking: Verwerking, partij: Partij, records: Iterable[tuple[int, str | None]]
 ) -> dict[int, Afwijzing | str]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from spyne import ServiceBase, rpc
 
 from broker.edukoppeling.faults import EdukoppelingFout
-from broker.service import aanmeldingen, bestand, leerlingen, opvragen
+from broker.service import aanmeldingen, bestand, leerlingen, opvragen, procescijfers
 from broker.service.context import Aanroep, Verwerking
 from broker.soap import mapping
 from broker.soap import models as m
@@ -118,6 +118,19 @@ def _opvragen_signalen(ctx, verzoek):
     return m.OpvragenSignalenResponse(signaal=[mapping.signaal_uit(r) for r in regels])
 
 
+def _opvragen_procescijfers(ctx, verzoek):
+    # Audit (issue 5 part 2): this operation reads aggregates, no pupil; the lead's audit hook in
+    # the pipeline (SoapPijplijn._toepassen, after the dispatcher returns) records it with 0 pupils.
+    werk: Werk = ctx.udc
+    try:
+        uitkomst = procescijfers.opvragen_procescijfers(
+            werk.verwerking, werk.aanroep, verzoek.brin, verzoek.peildatum
+        )
+    except procescijfers.PeildatumOngeldig as fout:
+        raise EdukoppelingFout("Client.DK0004", "peildatum outside the current cycle", str(fout)) from None
+    return mapping.procescijfers_uit(uitkomst)
+
+
 def _ontvangen(ctx, verzoek):
     # The reference receiver keeps what it got in its message log (written before this runs);
     # a redelivery with the same MessageID is answered from the MessageID memory, never twice.
@@ -155,6 +168,11 @@ _OPERATIES = {
     "opvragenOverzicht": (_opvragen_overzicht, m.OpvragenOverzicht, m.OpvragenOverzichtResponse),
     "opvragenWijzigingen": (_opvragen_wijzigingen, m.OpvragenWijzigingen, m.OpvragenWijzigingenResponse),
     "opvragenSignalen": (_opvragen_signalen, m.OpvragenSignalen, m.OpvragenSignalenResponse),
+    "opvragenProcescijfers": (
+        _opvragen_procescijfers,
+        m.OpvragenProcescijfers,
+        m.OpvragenProcescijfersResponse,
+    ),
     "ontvangenWijziging": (_ontvangen, m.OntvangenWijziging, m.OntvangenWijzigingResponse),
     "ontvangenSignaal": (_ontvangen_signaal, m.OntvangenSignaal, m.OntvangenSignaalResponse),
 }

@@ -7,6 +7,7 @@ from broker.service.aanmeldingen import AanmeldingInvoer
 from broker.service.batch import BatchUitkomst
 from broker.service.leerlingen import LeerlingInvoer
 from broker.service.opvragen import Overzicht, SignaalRegel
+from broker.service.procescijfers import Procescijfers
 from broker.soap import models as m
 
 
@@ -97,4 +98,22 @@ def signaal_uit(regel: SignaalRegel) -> m.Signaal:
         brin=regel.brin,
         **_nummer(regel.nummer),
         omschrijving=regel.omschrijving,
+    )
+
+
+def procescijfers_uit(uitkomst: Procescijfers) -> m.OpvragenProcescijfersResponse:
+    return m.OpvragenProcescijfersResponse(
+        cyclus=uitkomst.peil.jaar,
+        deadline=uitkomst.peil.deadline,
+        peildatum=uitkomst.peil.peildatum,
+        procescijfer=[
+            m.Procescijfer(
+                brin=r.brin,
+                cijfer=r.cijfer,
+                dimensie=r.dimensie or None,
+                aantal=r.aantal,
+                onderdrukt=r.aantal is None,
+            )
+            for r in uitkomst.cijfers
+        ],
     )

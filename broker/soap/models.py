@@ -109,6 +109,16 @@ class LeerlingLijst(_Vva):
     _type_info = [("leerling", _lijst(LeerlingOverzicht))]
 
 
+class Procescijfer(_Vva):
+    _type_info = [
+        ("brin", Unicode),
+        ("cijfer", Unicode),
+        ("dimensie", Unicode),
+        ("aantal", Integer),
+        ("onderdrukt", Boolean),
+    ]
+
+
 # --- operation elements (document/literal wrapped: element name = operation name) -----------
 
 
@@ -151,6 +161,11 @@ OpvragenWijzigingenResponse = _element(
 )
 OpvragenSignalen = _element("opvragenSignalen", fields=[("vanafSignaalId", Long)])
 OpvragenSignalenResponse = _element("opvragenSignalenResponse", fields=[("signaal", _lijst(Signaal))])
+OpvragenProcescijfers = _element("opvragenProcescijfers", fields=[("brin", Unicode), ("peildatum", Date)])
+OpvragenProcescijfersResponse = _element(
+    "opvragenProcescijfersResponse",
+    fields=[("cyclus", Integer), ("deadline", Date), ("peildatum", Date), ("procescijfer", _lijst(Procescijfer))],
+)
 
 # --- the receiver contract (broker → partner pushes) --------------------------------------------
 

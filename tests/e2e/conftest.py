@@ -20,6 +20,7 @@ from tests.helpers import broker_proces, schrijf_config
 class DemoBroker:
     url: str
     pki: Path
+    database_url: str = ""
 
 
 @pytest.fixture
@@ -28,4 +29,4 @@ def demo_broker(database_url, tmp_path):
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert resultaat.exit_code == 0, resultaat.output
     with broker_proces(config) as url:
-        yield DemoBroker(url, tmp_path / "pki")
+        yield DemoBroker(url, tmp_path / "pki", database_url)

@@ -100,3 +100,27 @@ def test_after_the_purge_the_trend_of_the_closed_year_is_identical(cyclus_sessie
     assert lees_jaarcijfers(cyclus_sessie, 2027) == berekend
     # Recomputing from the (now empty) history would say something else: the table is the source.
     assert _per_sleutel(bereken_jaarcijfers(cyclus_sessie, 2027, kalender)) != _per_sleutel(berekend)
+
+
+def test_a_lone_suppressed_cell_in_a_distribution_takes_the_smallest_other_with_it():
+    from broker.rapportage.cijfers import Cijfer
+    from broker.rapportage.jaarcijfers import onderdruk
+
+    def cel(cijfer, dimensie, n):
+        return Cijfer(Niveau.SCHOOL, "99XA", cijfer, dimensie, n, n)
+
+    rijen = onderdruk(
+        2027,
+        [
+            cel("leerlingen", "", 23),
+            cel("leerlingen_per_status", "ingeschreven", 12),
+            cel("leerlingen_per_status", "aangemeld", 8),
+            cel("leerlingen_per_status", "geweigerd", 3),  # 23 - 12 - 8 would give it away
+            cel("aanmeldingen_per_week", "2027-W01", 6),  # a lone week of 6: nothing to hide
+            cel("doorlooptijd_verdeling", "aangemeld>geaccepteerd 0-7", 9),
+            cel("doorlooptijd_verdeling", "aangemeld>geaccepteerd 8-14", 2),
+            cel("doorlooptijd_verdeling", "aangemeld>geaccepteerd 15-28", 7),
+            cel("doorlooptijd_verdeling", "geaccepteerd>ingeschreven 0-7", 6),  # another traject
+        ],
+    )
+    assert [r.waarde for r in rijen] == [23, 12, None, None, 6, 9, None, None, 6]

@@ -1,0 +1,152 @@
+"""Time to produce the national report of a synthetic national cycle on PostgreSQL (issue 7).
+
+Builds, in a fresh PostgreSQL schema (dropped afterwards), a cycle of 2027 with --leerlingen pupils
+delivered by 600 VO schools in 40 RMC regions and registered at 70 MBO institutions, with
+--overgangen status changes in total (aanmelding_overgang rows), loaded with COPY; then times
+
+- the national report (``maak_rapport`` landelijk with every region, and the HTML with its charts),
+- the yearly aggregates of every level (``bereken_jaarcijfers``, what ``vva cycle close`` stores).
+
+Run: .venv/bin/python bench/landelijk_rapport.py [--leerlingen 150000] [--overgangen 400000]
+     [--url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--html landelijk.html]
+Prints the row counts and wall-clock seconds per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import string
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from broker.db.engine import make_engine, make_session_factory
+from broker.db.migrate import upgrade
+from broker.domain.cycle import Kalender
+from broker.rapportage.cijfers import Niveau
+from broker.rapportage.jaarcijfers import bereken_jaarcijfers
+from broker.rapportage.rapport import maak_rapport
+from broker.rapportage.uitvoer import schrijf
+
+JAAR = 2027
+BEGIN = date(2026, 10, 1)
+EINDE = date(2027, 9, 30)
+
+
+def brins(aantal: int, eerste: int) -> list[str]:
+    letters = [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]
+    return [f"{(eerste + i // len(letters)) % 100:02d}{letters[i % len(letters)]}" for i in range(aantal)]
+
+
+def dag(laag: date, hoog: date, rnd: random.Random) -> date:
+    return laag + timedelta(days=rnd.randint(0, (hoog - laag).days))
+
+
+def genereer(leerlingen: int, overgangen: int, seed: int = 7):
+    """Rows for instelling, leerling, leerling_mutatie, aanmelding, aanmelding_overgang."""
+    rnd = random.Random(seed)
+    vo, mbo = brins(600, 10), brins(70, 60)
+    instellingen = [(b, "vo", f"VO-school {b} (FICTIEF)", str(1 + i % 40), JAAR) for i, b in enumerate(vo)]
+    instellingen += [(b, "mbo", f"MBO-instelling {b} (FICTIEF)", str(1 + i % 40), JAAR) for i, b in enumerate(mbo)]
+    leerling_rijen, mutaties, aanmeldingen, statussen = [], [], [], []
+    # Transitions per registration are drawn so that the total lands on ``overgangen``.
+    per_aanmelding = overgangen / (leerlingen * 1.035)
+    for lid in range(1, leerlingen + 1):
+        sleutel = hashlib.sha256(f"{seed}-{lid}".encode()).hexdigest()
+        geleverd = datetime.combine(dag(BEGIN, date(2027, 1, 31), rnd), datetime.min.time(), UTC)
+        leerling_rijen.append((lid, JAAR, sleutel, b"x", rnd.choice(vo), "actief", geleverd, geleverd))
+        mutaties.append((lid, "toevoegen", "actief", None, geleverd))
+        if rnd.random() < 0.04:
+            leerling_rijen[-1] = leerling_rijen[-1][:5] + ("afgemeld",) + leerling_rijen[-1][6:]
+            mutaties.append((lid, "afmelden", "afgemeld", "gaatNaarHavoVwo", geleverd + timedelta(days=30)))
+        if rnd.random() < 0.04:
+            continue  # registers nowhere
+        for instelling in rnd.sample(mbo, 2 if rnd.random() < 0.08 else 1):
+            aid = len(aanmeldingen) + 1
+            begin = dag(date(2026, 11, 1), date(2027, 3, 31), rnd) if rnd.random() < 0.85 else dag(date(2027, 4, 2), date(2027, 6, 30), rnd)
+            reeks = ["aangemeld"]
+            lengte = max(1, min(4, round(rnd.gauss(per_aanmelding, 0.8))))
+            for volgende in ("geaccepteerd", "ingeschreven"):
+                if len(reeks) < lengte:
+                    reeks.append(volgende)
+            if len(reeks) < lengte:
+                reeks.append("ingetrokken")
+            datum, van = begin, None
+            for naar in reeks:
+                statussen.append((aid, van, naar, datum, datetime.combine(datum, datetime.min.time(), UTC)))
+                van, datum = naar, min(datum + timedelta(days=rnd.randint(3, 60)), EINDE)
+            aanmeldingen.append(
+                (aid, JAAR, sleutel, b"x", instelling, f"{25000 + rnd.randint(0, 300)}", van, datum,
+                 datetime.now(UTC), datetime.now(UTC))
+            )
+    return instellingen, leerling_rijen, mutaties, aanmeldingen, statussen
+
+
+def laad(url: str, rijen) -> None:
+    instellingen, leerlingen, mutaties, aanmeldingen, statussen = rijen
+    engine = create_engine(url)
+    with engine.begin() as verbinding:
+        cursor = verbinding.connection.driver_connection.cursor()
+        for tabel, kolommen, data in (
+            ("instelling", "brin, sector, naam, rmc_regio, geldig_vanaf_cyclus", instellingen),
+            ("leerling", "id, cyclus_jaar, sleutel_hash, nummer_versleuteld, brin_vo, status, aangeleverd_op, gewijzigd_op", leerlingen),
+            ("leerling_mutatie", "leerling_id, mutatie, status, afmeldreden, vastgelegd_op", mutaties),
+            ("aanmelding", "id, cyclus_jaar, sleutel_hash, nummer_versleuteld, brin_mbo, crebo, status, status_datum, aangemaakt_op, gewijzigd_op", aanmeldingen),
+            ("aanmelding_overgang", "aanmelding_id, van, naar, datum, vastgelegd_op", statussen),
+        ):
+            with cursor.copy(f"COPY {tabel} ({kolommen}) FROM STDIN") as copy:
+                for rij in data:
+                    copy.write_row(rij)
+        verbinding.execute(text("INSERT INTO cyclus (jaar, deadline) VALUES (:j, :d)"), {"j": JAAR, "d": date(JAAR, 4, 1)})
+        verbinding.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--leerlingen", type=int, default=150_000)
+    parser.add_argument("--overgangen", type=int, default=400_000)
+    parser.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--html", type=Path, help="Keep the national report here (to look at it).")
+    args = parser.parse_args()
+
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    beheer = create_engine(args.url, isolation_level="AUTOCOMMIT")
+    with beheer.connect() as verbinding:
+        verbinding.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{args.url}?options=-csearch_path%3D{schema}"
+    try:
+        engine = make_engine(url)
+        upgrade(engine)
+        begin = time.perf_counter()
+        rijen = genereer(args.leerlingen, args.overgangen)
+        laad(url, rijen)
+        print(f"data: {len(rijen[1]):,} pupils, {len(rijen[2]):,} pupil mutations, {len(rijen[3]):,} registrations, "
+              f"{len(rijen[4]):,} status changes; generated and loaded in {time.perf_counter() - begin:.1f} s")
+        sessions = make_session_factory(engine)
+        with sessions() as session, tempfile.TemporaryDirectory() as map:
+            begin = time.perf_counter()
+            rapport = maak_rapport(session, Kalender(), Niveau.LANDELIJK, JAAR, "", date(2027, 6, 15))
+            figuren = time.perf_counter() - begin
+            schrijf(rapport, "html", args.html or Path(map) / "landelijk.html")
+            totaal = time.perf_counter() - begin
+            print(f"national report (landelijk + 40 regions + trend): figures {figuren:.1f} s, "
+                  f"with HTML and charts {totaal:.1f} s; {len(rapport.cijfers):,} figures")
+            begin = time.perf_counter()
+            jaarcijfers = bereken_jaarcijfers(session, JAAR, Kalender())
+            print(f"yearly aggregates, every level: {len(jaarcijfers):,} rows in {time.perf_counter() - begin:.1f} s")
+        engine.dispose()
+    finally:
+        with beheer.connect() as verbinding:
+            verbinding.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        beheer.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The caller's own process figures (issue 7 part 3): a VO school's pupils, an MBO institution's
+registrations, counted per status and before/after the deadline of the current cycle.
+
+The figures are anonymous counts like those of the reports, suppressed the same way (1–4 leaves
+the system as "onderdrukt"), although the caller could count its own pupils itself: one rule for
+everything that leaves the system is simpler to trust than exceptions to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from broker.domain.visibility import PartijSoort
+from broker.rapportage import cijfers as c
+from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
+from broker.rapportage.jaarcijfers import onderdruk
+from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
+from broker.service.scope import eigen_brin
+
+#: Which figures a party gets, at which level (a school: its pupils; an institution: its registrations).
+CIJFERS: dict[PartijSoort, tuple[Niveau, tuple[str, ...]]] = {
+    PartijSoort.VO_SCHOOL: (
+        Niveau.SCHOOL,
+        (
+            c.LEERLINGEN,
+            c.LEERLINGEN_PER_STATUS,
+            c.AANGEMELD_VOOR_DEADLINE,
+            c.AANGEMELD_NA_DEADLINE,
+            c.TERUGGEVALLEN,
+            c.GELEVERD_NERGENS,
+        ),
+    ),
+    PartijSoort.MBO_INSTELLING: (
+        Niveau.INSTELLING,
+        (c.AANMELDINGEN, c.AANMELDINGEN_PER_STATUS, c.AANMELDINGEN_VOOR_DEADLINE, c.AANMELDINGEN_NA_DEADLINE),
+    ),
+}
+
+
+class PeildatumOngeldig(ValueError):
+    """The peildatum lies before the current cycle began or after today."""
+
+
+@dataclass(frozen=True)
+class Procescijfer:
+    """One count for one of the caller's BRINs; ``aantal`` None = suppressed (1–4)."""
+
+    brin: str
+    cijfer: str
+    dimensie: str
+    aantal: int | None
+
+
+@dataclass(frozen=True)
+class Procescijfers:
+    peil: Peil
+    cijfers: list[Procescijfer]
+
+
+def opvragen_procescijfers(
+    verwerking: Verwerking, aanroep: Aanroep, brin: str | None, peildatum: date | None
+) -> Procescijfers:
+    """The caller's figures in the current cycle on ``peildatum`` (default today), for ``brin`` or
+    for every BRIN it acts for; sorted by BRIN, figure, dimension.
+
+    Raises ``NietGeautoriseerd`` (DK0002) when ``brin`` is not one of the caller's, or the caller
+    is neither a VO school nor an MBO institution; ``PeildatumOngeldig`` when ``peildatum`` lies
+    before the current cycle's begin or after today.
+    """
+    soort = CIJFERS.get(aanroep.partij.soort)
+    if soort is None:
+        raise NietGeautoriseerd("alleen een VO-school of mbo-instelling heeft eigen procescijfers")
+    niveau, namen = soort
+    brins = sorted(aanroep.partij.brins) if brin is None else [eigen_brin(aanroep.partij, brin, "brin")]
+    cyclus = verwerking.cyclus
+    peildatum = peildatum or verwerking.vandaag
+    if not cyclus.begin <= peildatum <= verwerking.vandaag:
+        raise PeildatumOngeldig(
+            f"peildatum moet tussen {cyclus.begin} en vandaag ({verwerking.vandaag}) liggen"
+        )
+    peil = Peil(cyclus.jaar, cyclus.deadline, peildatum)
+    figuren = bereken_cijfers(verwerking.session, peil, niveaus=[niveau], eenheden={niveau: brins})
+    return Procescijfers(
+        peil,
+        [
+            Procescijfer(r.eenheid, r.cijfer, r.dimensie, r.waarde)
+            for r in onderdruk(cyclus.jaar, figuren)
+            if r.cijfer in namen
+        ],
+    )
