@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
 from broker.bootstrap import Omgeving
 from broker.rapportage.cijfers import Niveau
 
@@ -66,6 +67,9 @@ def report(
     except (RapportFout, ValueError) as fout:
         raise click.UsageError(str(fout)) from None
     schrijf(rapport, formaat, uit)
+    with omgeving.sessions.begin() as session:  # aggregates over personal data leave the system: traced
+        operatie = f"vva report {niveau} {eenheid}".strip()
+        leg_vast(session, Gebeurtenis(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
     click.echo(
         f"report: {uit} ({formaat}, {niveau} {rapport.eenheid or 'NL'}, cycle {jaar}, peildatum {rapport.peildatum})"
     )

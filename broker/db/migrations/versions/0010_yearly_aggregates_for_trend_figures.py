@@ -1,6 +1,6 @@
 """yearly aggregates for trend figures (jaarcijfer)
 
-Revision ID: issue7_0007
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-11-29 12:00:00
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "issue7_0007"
+revision: str = "0010"
 down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
