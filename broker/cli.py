@@ -91,13 +91,14 @@ def serve(omgeving: Omgeving, host: str, port: int, workers: int, threads: int) 
 
 
 def _register() -> None:
+    from broker.conformance.cli import conformance
     from broker.edukoppeling.cli import envelope
     from broker.outbound.cli import outbox, receiver
     from broker.pki.cli import pki
     from broker.refdata.cli import refdata
     from broker.registry.cli import party
 
-    for groep in (refdata, party, pki, envelope, outbox, receiver):
+    for groep in (refdata, party, pki, envelope, outbox, receiver, conformance):
         main.add_command(groep)
 
 
