@@ -3,7 +3,8 @@ Santuario (Java), xmlsec1, PHP's SoapClient and zeep, each against a real broker
 
 Each test installs what it needs from the package registries (Debian packages with apt-get as root,
 npm packages into a cache directory, never into the checkout) and is skipped, saying why, only when
-that is impossible. ``.ci/run`` installs the Debian packages up front. The version of every stack that
+that is impossible. ``.ci/run`` installs the Debian packages up front and sets ``VVA_REQUIRE_INTEROP``,
+which turns such a skip into a failure: in CI every stack must run. The version of every stack that
 ran is printed at the end of the test run ("interop stacks").
 """
 
@@ -75,13 +76,20 @@ def ondertekend_antwoord(broker: DemoBroker) -> bytes:
     return antwoord
 
 
+def niet_beschikbaar(reden: str) -> None:
+    """Skip with ``reden``, or fail when ``VVA_REQUIRE_INTEROP`` is set (CI)."""
+    if os.environ.get("VVA_REQUIRE_INTEROP"):
+        pytest.fail(f"interop stack required (VVA_REQUIRE_INTEROP) but not available: {reden}")
+    pytest.skip(reden)
+
+
 def vereis_debian(pakket: str, aanwezig: Callable[[], bool]) -> None:
     """Make sure Debian ``pakket`` is there (``aanwezig()`` says so), installing it with apt-get when
-    it is not; skip the test, saying why, when that cannot be done."""
+    it is not; skip the test, saying why, when that cannot be done (fail in CI)."""
     if aanwezig():
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.skip(
+        niet_beschikbaar(
             f"{pakket} is not installed and apt-get cannot run here (needs root); .ci/run installs it"
         )
     for opdracht in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", pakket]):
@@ -90,9 +98,9 @@ def vereis_debian(pakket: str, aanwezig: Callable[[], bool]) -> None:
             env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
         )  # fmt: skip
         if uitkomst.returncode != 0:
-            pytest.skip(f"could not install Debian package {pakket}: {uitkomst.stderr.strip()[-300:]}")
+            niet_beschikbaar(f"could not install Debian package {pakket}: {uitkomst.stderr.strip()[-300:]}")
     if not aanwezig():
-        pytest.skip(f"Debian package {pakket} installed, but what the test needs is still missing")
+        niet_beschikbaar(f"Debian package {pakket} installed, but what the test needs is still missing")
 
 
 def programma(naam: str) -> Callable[[], bool]:
@@ -125,7 +133,7 @@ def node_modules() -> Path:
             cwd=doel, capture_output=True, text=True, timeout=600,
         )  # fmt: skip
         if uitkomst.returncode != 0:
-            pytest.skip(f"npm install of soap and xml-crypto failed: {uitkomst.stderr.strip()[-300:]}")
+            niet_beschikbaar(f"npm install of soap and xml-crypto failed: {uitkomst.stderr.strip()[-300:]}")
         klaar.write_text(pakket)
     return doel / "node_modules"
 
