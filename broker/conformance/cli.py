@@ -80,6 +80,12 @@ def lijst(manifest_pad: Path | None) -> None:
 @click.option(
     "--junit", "junit_pad", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here."
 )
+@click.option(
+    "--save",
+    "bewaar",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write every request and answer here (<case>.request.xml, <case>.response.xml).",
+)
 @click.option("--manifest", "manifest_pad", type=_BESTAND, help="Default: the kit's own manifest.")
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, help="Seconds per request.")
 def run(
@@ -98,6 +104,7 @@ def run(
     profiel: str,
     alleen: tuple[str, ...],
     junit_pad: Path | None,
+    bewaar: Path | None,
     manifest_pad: Path | None,
     timeout_s: float,
 ) -> None:
@@ -138,7 +145,11 @@ def run(
             bundel = Path(tijdelijk) / "ca.pem"
             bundel.write_bytes(b"".join(p.read_bytes() for p in cas))
         verbinding = Verbinding(bundel, (client_cert or certificaat, client_key or sleutel), timeout_s)
-        kit = Kit(laad_manifest(manifest_pad), doel, afzender, verbinding, vertrouwen, profiel == "2W-be-S")
+        if bewaar is not None:
+            bewaar.mkdir(parents=True, exist_ok=True)
+        kit = Kit(
+            laad_manifest(manifest_pad), doel, afzender, verbinding, vertrouwen, profiel == "2W-be-S", bewaar
+        )
         gevallen = kit.gevallen(alleen)
         if not gevallen:
             raise click.UsageError("no case matches --only")

@@ -92,9 +92,11 @@ class Kit:
         verbinding: Verbinding = Verbinding(),
         vertrouwen: Vertrouwen | None = None,
         ondertekend: bool = True,
+        bewaar: Path | None = None,
     ) -> None:
         self.manifest, self.doel, self.afzender = manifest, doel, afzender
         self.verbinding, self.vertrouwen, self.ondertekend = verbinding, vertrouwen, ondertekend
+        self.bewaar = bewaar  # a folder for every judged request and answer, as sent and received
 
     def gevallen(self, alleen: Iterable[str] = ()) -> list[Geval]:
         """The cases for this endpoint; ``alleen`` restricts them to ids or id prefixes ending in ``*``."""
@@ -146,6 +148,9 @@ class Kit:
             elif geval.herhaling == "andere-body":
                 bericht = self._render(geval, sjabloon, message_id=bericht.message_id, echo="een andere body")
         antwoord = self._stuur(geval, bericht)
+        if self.bewaar is not None:
+            (self.bewaar / f"{geval.id}.request.xml").write_bytes(bericht.data)
+            (self.bewaar / f"{geval.id}.response.xml").write_bytes(antwoord.body)
         uitslag.gekregen = antwoord.uitkomst
         if antwoord.uitkomst not in geval.uitkomsten:
             uitslag.problemen.append(f"expected {' or '.join(geval.uitkomsten)}, got {antwoord.uitkomst}")

@@ -109,9 +109,18 @@ def test_kit_slaagt_tegen_een_goede_broker_over_tweezijdig_tls(database_url, tmp
     pki = tmp_path / "pki"
     with broker_proces(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
-        resultaat = _kit(f"{url}/vva/vo/v1", pki, SCHOOL_A, junit=junit)
+        resultaat = _kit(
+            f"{url}/vva/vo/v1", pki, SCHOOL_A, "--save", str(tmp_path / "berichten"), junit=junit
+        )
         assert resultaat.exit_code == 0, resultaat.output
         uitslag = _junit(junit)
+        # --save keeps what went over the wire: the signed request and the broker's signed answer.
+        verzoek = (tmp_path / "berichten" / "vo-ping.request.xml").read_bytes()
+        assert b"<wsse:BinarySecurityToken" in verzoek and b"conformance vo-ping" in verzoek
+        assert (
+            b"<tns:echo>conformance vo-ping</tns:echo>"
+            in (tmp_path / "berichten" / "vo-ping.response.xml").read_bytes()
+        )
         vo_gevallen = [g.id for g in laad_manifest().gevallen if g.dienst in ("*", "vo")]
         assert uitslag == {ident: "ok" for ident in vo_gevallen}
         assert f"{len(vo_gevallen)} passed, 0 failed, 0 skipped" in resultaat.output
