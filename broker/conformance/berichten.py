@@ -131,12 +131,13 @@ def _bytes(geval: Geval, tekst: str, afzender: Afzender, nu: datetime) -> tuple[
         root = etree.fromstring(data, _PARSER)
         sleutel, certificaat = _sleutel(geval, afzender)
         Ondertekenaar(sleutel, certificaat).onderteken(root, nu + timedelta(seconds=geval.tijd_s))
-        handtekening = "".join(root.find(f".//{q(DS, 'SignatureValue')}").text.split())
-        if geval.mutatie is not None:
-            naam, _, argument = geval.mutatie.partition(":")
+        naam, _, argument = (geval.mutatie or "").partition(":")
+        if naam in BOOM_MUTATIES:
             BOOM_MUTATIES[naam](root, argument, sleutel)
+        # After the mutation: some sign again, and the answer must confirm what was sent (S8).
+        handtekening = "".join(root.find(f".//{q(DS, 'SignatureValue')}").text.split())
         data = naar_bytes(root)
-    elif geval.mutatie is not None:
+    if geval.mutatie in BYTE_MUTATIES:
         data = BYTE_MUTATIES[geval.mutatie](data)
     if geval.codering == "utf-8-bom":
         data = _BOM + data
@@ -211,6 +212,7 @@ def _zonder_referentie(root: etree._Element, deel: str, sleutel_pem: bytes) -> N
     element = {
         "Body": root.find(q(SOAP11, "Body")),
         "Timestamp": root.find(f".//{q(WSU, 'Timestamp')}"),
+        "BinarySecurityToken": root.find(f".//{q(WSSE, 'BinarySecurityToken')}"),
     }.get(deel)
     if element is None:
         element = root.find(f"{q(SOAP11, 'Header')}/{q(WSA, deel)}")
@@ -263,6 +265,54 @@ def _tweede_security(root: etree._Element, _: str, __: bytes) -> None:
     etree.SubElement(tweede, q(WSU, "Timestamp"))
 
 
+def _enveloped_transform(root: etree._Element, _: str, sleutel_pem: bytes) -> None:
+    """node-soap's default: an enveloped-signature transform before exc-c14n on every reference (H17)."""
+    for transforms in _signature(root).iter(q(DS, "Transforms")):
+        transforms.insert(0, etree.Element(q(DS, "Transform"), Algorithm=f"{DS}enveloped-signature"))
+    _herteken(root, sleutel_pem)
+
+
+def _inclusive_c14n(root: etree._Element, _: str, sleutel_pem: bytes) -> None:
+    """Inclusive C14N 1.0 for SignedInfo, a common default of older stacks (H35)."""
+    methode = _signature(root).find(f"{q(DS, 'SignedInfo')}/{q(DS, 'CanonicalizationMethod')}")
+    methode.set("Algorithm", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315")
+    _herteken(root, sleutel_pem)
+
+
+def _base64_regels(root: etree._Element, _: str, sleutel_pem: bytes) -> None:
+    """BinarySecurityToken and SignatureValue wrapped at 64 characters, as many Java stacks write
+    them (H38): the BST before signing (it is signed), the SignatureValue by xmlsec itself."""
+    bst = root.find(f".//{q(WSSE, 'BinarySecurityToken')}")
+    tekst = "".join(bst.text.split())
+    bst.text = "\n" + "\n".join(tekst[i : i + 64] for i in range(0, len(tekst), 64)) + "\n"
+    _herteken(root, sleutel_pem)
+
+
+def _bst_na_handtekening(root: etree._Element, _: str, __: bytes) -> None:
+    """The BinarySecurityToken after the Signature that refers to it (H54)."""
+    root.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}").append(
+        root.find(f".//{q(WSSE, 'BinarySecurityToken')}")
+    )
+
+
+def _security_mustunderstand(root: etree._Element, _: str, __: bytes) -> None:
+    """mustUnderstand="1" on wsse:Security, as node-soap and WSS4J send it (S1, H106)."""
+    root.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}").set(q(SOAP11, "mustUnderstand"), "1")
+
+
+def _opmaak_tussen_headers(root: etree._Element, _: str, __: bytes) -> None:
+    """Line breaks and indentation between the header blocks, outside anything signed (H113)."""
+    header = root.find(q(SOAP11, "Header"))
+    header.text = "\n    "
+    for blok in header:
+        blok.tail = "\n    "
+
+
+def _crlf(data: bytes) -> bytes:
+    """CRLF line endings, also inside the signed Body (H121): XML reads them as LF."""
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
 def _te_groot(data: bytes) -> bytes:
     return data.replace(b"</vva:echo>", b"x" * _TE_GROOT + b"</vva:echo>", 1)
 
@@ -274,5 +324,11 @@ BOOM_MUTATIES: dict[str, Callable[[etree._Element, str, bytes], None]] = {
     "key-identifier": _key_identifier,
     "body-verplaatst": _body_verplaatst,
     "tweede-security": _tweede_security,
+    "enveloped-transform": _enveloped_transform,
+    "inclusive-c14n": _inclusive_c14n,
+    "base64-regels": _base64_regels,
+    "bst-na-handtekening": _bst_na_handtekening,
+    "security-mustunderstand": _security_mustunderstand,
+    "opmaak-tussen-headers": _opmaak_tussen_headers,
 }
-BYTE_MUTATIES: dict[str, Callable[[bytes], bytes]] = {"te-groot": _te_groot}
+BYTE_MUTATIES: dict[str, Callable[[bytes], bytes]] = {"te-groot": _te_groot, "crlf": _crlf}
