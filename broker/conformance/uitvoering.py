@@ -119,6 +119,8 @@ class Kit:
             self._draai(geval, uitslag)
         except ValueError as fout:  # the case cannot be made for this tester (e.g. no BRIN)
             uitslag.overgeslagen = str(fout)
+        except Exception as fout:  # noqa: BLE001 — one broken case (e.g. a custom manifest) fails, the run goes on
+            uitslag.problemen.append(f"the kit could not run this case: {type(fout).__name__}: {fout}")
         uitslag.duur_s = time.monotonic() - begin
         return uitslag
 
