@@ -93,6 +93,7 @@ def serve(omgeving: Omgeving, host: str, port: int, workers: int, threads: int) 
 def _register() -> None:
     from broker.audit.cli import audit
     from broker.client.cli import client
+    from broker.conformance.cli import conformance
     from broker.edukoppeling.cli import envelope
     from broker.jaarcyclus.cyclus_cli import cycle
     from broker.jaarcyclus.signalen_cli import signals
@@ -103,7 +104,7 @@ def _register() -> None:
     from broker.refdata.cli import refdata
     from broker.registry.cli import party
 
-    for groep in (refdata, party, pki, envelope, outbox, receiver, audit, signals, keys, cycle, client):
+    for groep in (refdata, party, pki, envelope, outbox, receiver, audit, signals, keys, cycle, client, conformance):
         main.add_command(groep)
     main.add_command(report)
 

@@ -1,0 +1,168 @@
+"""``vva conformance``: the partner test kit on the command line."""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from cryptography import x509
+
+from broker.config import TEST_BROKER_OIN
+
+_BESTAND = click.Path(exists=True, dir_okay=False, path_type=Path)
+_DIENST_PAD = re.compile(r"/vva/([a-z]+)/v1/?$")
+
+
+@click.group()
+def conformance() -> None:
+    """The conformance kit: replay the sample envelopes and check every answer."""
+
+
+@conformance.command("list")
+@click.option("--manifest", "manifest_pad", type=_BESTAND, help="Default: the kit's own manifest.")
+def lijst(manifest_pad: Path | None) -> None:
+    """List every case: id, service, expected outcome, what it sends."""
+    from broker.conformance.manifest import laad_manifest
+
+    for geval in laad_manifest(manifest_pad).gevallen:
+        click.echo(f"{geval.id:36} {geval.dienst:9} {' | '.join(geval.uitkomsten):28} {geval.omschrijving}")
+
+
+@conformance.command("run")
+@click.option(
+    "--endpoint", required=True, help="Service URL, e.g. https://host/vva/vo/v1 (or the receiver's URL)."
+)
+@click.option("--key", "sleutel", required=True, type=_BESTAND, help="Your signing key (PEM).")
+@click.option("--cert", "certificaat", required=True, type=_BESTAND, help="Your signing certificate (PEM).")
+@click.option(
+    "--ca",
+    "cas",
+    multiple=True,
+    type=_BESTAND,
+    help="CA certificate (PEM) for the server's TLS certificate and the answers' signatures; repeatable.",
+)
+@click.option(
+    "--crl",
+    "crls",
+    multiple=True,
+    type=_BESTAND,
+    help="CRL (PEM) of a --ca: then the answers' signers are checked for revocation too; repeatable.",
+)
+@click.option(
+    "--client-cert", "client_cert", type=_BESTAND, help="TLS client certificate chain (PEM). Default: --cert."
+)
+@click.option("--client-key", "client_key", type=_BESTAND, help="TLS client key (PEM). Default: --key.")
+@click.option(
+    "--receiver", "ontvanger", is_flag=True, help="Test a partner's push receiver: the kit plays the broker."
+)
+@click.option(
+    "--oin",
+    "doel_oin",
+    help=f"OIN of the endpoint under test (wsa:To). Default: the test broker {TEST_BROKER_OIN}; required with --receiver.",
+)
+@click.option("--as", "van", help="OIN in wsa:From (the party you speak for). Default: the OIN of --cert.")
+@click.option("--brin", help="BRIN used in delivery samples. Default: from a BRIN-based OIN.")
+@click.option(
+    "--service",
+    "dienst",
+    type=click.Choice(["vo", "mbo", "gemeente", "regio"]),
+    help="Service under test. Default: from the endpoint path /vva/<service>/v1.",
+)
+@click.option(
+    "--profile", "profiel", type=click.Choice(["2W-be-S", "2W-be"]), default="2W-be-S", show_default=True
+)
+@click.option(
+    "--only", "alleen", multiple=True, help="Run only this case id (or prefix ending in *); repeatable."
+)
+@click.option(
+    "--junit", "junit_pad", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here."
+)
+@click.option(
+    "--save",
+    "bewaar",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write every request and answer here (<case>.request.xml, <case>.response.xml).",
+)
+@click.option("--manifest", "manifest_pad", type=_BESTAND, help="Default: the kit's own manifest.")
+@click.option("--timeout", "timeout_s", default=60.0, show_default=True, help="Seconds per request.")
+def run(
+    endpoint: str,
+    sleutel: Path,
+    certificaat: Path,
+    cas: tuple[Path, ...],
+    crls: tuple[Path, ...],
+    client_cert: Path | None,
+    client_key: Path | None,
+    ontvanger: bool,
+    doel_oin: str | None,
+    van: str | None,
+    brin: str | None,
+    dienst: str | None,
+    profiel: str,
+    alleen: tuple[str, ...],
+    junit_pad: Path | None,
+    bewaar: Path | None,
+    manifest_pad: Path | None,
+    timeout_s: float,
+) -> None:
+    """Replay every case against ENDPOINT, print a table, exit 1 when any case failed.
+
+    Every message is signed at replay time with --key/--cert (a fresh Timestamp and MessageID) and
+    sent over two-way TLS with --client-cert/--client-key (default: the same certificate) for an
+    https endpoint. Each answer is compared with the manifest: the outcome (accepted, the exact
+    faultcode, or an HTTP status), and the answer itself (status, Content-Type, RelatesTo, response
+    element, faultstring, and under 2W-be-S its signature and SignatureConfirmation).
+    """
+    from broker.conformance.berichten import Afzender, certificaat_oin
+    from broker.conformance.manifest import laad_manifest
+    from broker.conformance.rapport import junit, tabel
+    from broker.conformance.uitvoering import Doel, Kit, Verbinding
+    from broker.edukoppeling.vertrouwen import Vertrouwen
+
+    if ontvanger:
+        if doel_oin is None:
+            raise click.UsageError("--receiver needs --oin: the receiver's own OIN")
+        dienst = "ontvanger"
+    elif dienst is None:
+        gevonden = _DIENST_PAD.search(endpoint.split("?")[0])
+        if gevonden is None or gevonden.group(1) not in ("vo", "mbo", "gemeente", "regio"):
+            raise click.UsageError("cannot tell the service from --endpoint: give --service")
+        dienst = gevonden.group(1)
+    sleutel_pem, certificaat_pem = sleutel.read_bytes(), certificaat.read_bytes()
+    eigen_oin = certificaat_oin(x509.load_pem_x509_certificate(certificaat_pem))
+    van = van or eigen_oin
+    if brin is None and van.startswith("00000007"):
+        brin = van[11:15]
+    afzender = Afzender(sleutel_pem, certificaat_pem, van, brin)
+    doel = Doel(endpoint, dienst, "ontvanger" if ontvanger else "broker", doel_oin or TEST_BROKER_OIN)
+    vertrouwen = Vertrouwen(list(cas), list(crls)) if cas and crls else None
+    with tempfile.TemporaryDirectory() as tijdelijk:
+        bundel = None
+        if cas:
+            bundel = Path(tijdelijk) / "ca.pem"
+            bundel.write_bytes(b"".join(p.read_bytes() for p in cas))
+        verbinding = Verbinding(bundel, (client_cert or certificaat, client_key or sleutel), timeout_s)
+        if bewaar is not None:
+            bewaar.mkdir(parents=True, exist_ok=True)
+        kit = Kit(
+            laad_manifest(manifest_pad), doel, afzender, verbinding, vertrouwen, profiel == "2W-be-S", bewaar
+        )
+        gevallen = kit.gevallen(alleen)
+        if not gevallen:
+            raise click.UsageError("no case matches --only")
+        click.echo(
+            f"{doel.modus} {doel.url} (service {dienst}, OIN {doel.oin}) as {van}, signed by {eigen_oin}"
+        )
+        if vertrouwen is None:
+            click.echo(
+                "note: answers' signers are checked by OIN only; give --ca and --crl to check their chain too"
+            )
+        uitslagen = kit.draai(gevallen)
+    click.echo(tabel(uitslagen))
+    if junit_pad is not None:
+        junit(uitslagen, junit_pad, f"vva-conformance-{dienst}")
+    if any(not u.geslaagd and u.overgeslagen is None for u in uitslagen):
+        sys.exit(1)

@@ -1,0 +1,231 @@
+"""The conformance kit (conformance/, ``vva conformance run``) against real brokers and receivers on
+127.0.0.1: every case passes against a correct broker over two-way TLS, and a deliberately
+misconfigured broker or receiver fails exactly the cases that show its fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from broker.cli import main
+from broker.config import TEST_BROKER_OIN
+from broker.conformance.berichten import BOOM_MUTATIES, BYTE_MUTATIES, Afzender, render, zelf_ondertekend
+from broker.conformance.manifest import GEACCEPTEERD, laad_manifest
+from broker.edukoppeling.contract import Contract
+from broker.edukoppeling.faults import FAULTSTRINGS
+from tests.e2e.test_pushes import REGIO, _ontvanger
+from tests.helpers import broker_proces, schrijf_config
+
+SCHOOL_A = "0000000700099XA00000"
+#: The demo party that speaks for each service, and its BRIN for the delivery samples.
+SPREKERS = {
+    "vo": (SCHOOL_A, None),
+    "mbo": ("0000000700099XB00000", None),
+    "gemeente": ("00000099000000000363", None),
+    "regio": (REGIO, "99XB"),
+}
+
+
+# --- the manifest -------------------------------------------------------------------------------
+
+
+def test_elke_code_van_de_fouttabel_wordt_uitgelokt_of_verantwoord():
+    manifest = laad_manifest()
+    uitgelokt = {u for g in manifest.gevallen for u in g.uitkomsten}
+    for code in FAULTSTRINGS:
+        assert code in uitgelokt or code in manifest.buiten_bereik, code
+    # Only the codes a correct broker never gives for a message are excused, each with a reason.
+    assert set(manifest.buiten_bereik) == {"Client.DK0008", "Server.DK0050", "Server.DK0051"}
+    assert not set(manifest.buiten_bereik) & uitgelokt
+    assert all(len(reden) > 40 for reden in manifest.buiten_bereik.values())
+
+
+def test_elke_operatie_van_elke_dienst_heeft_een_geldig_voorbeeld():
+    manifest = laad_manifest()
+    geldig = {(g.dienst, g.operatie) for g in manifest.gevallen if g.verwacht == GEACCEPTEERD}
+    for dienst in Contract().diensten.values():
+        for operatie in dienst.operaties.values():
+            assert (dienst.sleutel, operatie.naam) in geldig
+
+
+def test_elk_geval_is_uitgelegd_en_gebruikt_bestaande_mutaties():
+    for geval in laad_manifest().gevallen:
+        assert geval.omschrijving, geval.id
+        if geval.verwacht != GEACCEPTEERD or geval.dienst == "*":
+            assert geval.bron, geval.id  # the rule or H-number that says why
+        if geval.mutatie:
+            boom = geval.mutatie.partition(":")[0] in BOOM_MUTATIES
+            assert (boom and geval.ondertekenen) or geval.mutatie in BYTE_MUTATIES, geval.id
+
+
+def test_elk_geval_laat_zich_maken_en_de_ondertekende_zijn_getekend():
+    sleutel, certificaat = zelf_ondertekend(SCHOOL_A)
+    afzender = Afzender(sleutel, certificaat, SCHOOL_A, "99XA")
+    manifest = laad_manifest()
+    for geval in manifest.gevallen:
+        dienst = "vo" if geval.dienst == "*" else geval.dienst
+        adres = f"https://vva.example/vva/{dienst}/v1"
+        bericht = render(
+            geval, manifest.sjabloon(geval), dienst=dienst, adres=adres, ontvanger_oin=TEST_BROKER_OIN,
+            afzender=afzender,
+        )  # fmt: skip
+        assert (bericht.signature_value is not None) == (
+            geval.ondertekenen and geval.codering in ("utf-8", "utf-8-bom")
+        )
+        assert "${" not in bericht.data.decode("utf-8", errors="replace"), geval.id
+        if bericht.signature_value is not None:
+            assert bericht.signature_value.encode() in b"".join(bericht.data.split()), geval.id
+
+
+# --- against a broker ------------------------------------------------------------------------------
+
+
+def _broker_config(map: Path, database_url: str, profiel: str = "2W-be-S", extra: str = "") -> Path:
+    pki = map / "pki"
+    tls = (
+        f'tls_sleutel = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
+        f'tls_certificaat = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\ntls_vereist = true\n'
+    )
+    config = schrijf_config(map, database_url, profiel=profiel, extra=tls + extra)
+    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert resultaat.exit_code == 0, resultaat.output
+    return config
+
+
+def _kit(url: str, pki: Path, oin: str, *extra: str, junit: Path | None = None, tls: bool = True):
+    ca = pki / "ca"
+    argumenten = [
+        "conformance", "run", "--endpoint", url,
+        "--key", str(pki / f"{oin}.key.pem"), "--cert", str(pki / f"{oin}.cert.pem"),
+        "--ca", str(ca / "root.pem"), "--ca", str(ca / "issuing.pem"),
+        "--crl", str(ca / "root.crl.pem"), "--crl", str(ca / "issuing.crl.pem"),
+    ]  # fmt: skip
+    if tls:
+        argumenten += ["--client-cert", str(pki / f"{oin}.chain.pem")]
+    if junit is not None:
+        argumenten += ["--junit", str(junit)]
+    return CliRunner().invoke(main, [*argumenten, *extra])
+
+
+def _junit(pad: Path) -> dict[str, str]:
+    """Case id → ok / FAIL / SKIP, from the kit's JUnit XML."""
+    uitslag = {}
+    for testcase in etree.parse(str(pad)).getroot().iter("testcase"):
+        if testcase.find("failure") is not None:
+            uitslag[testcase.get("name")] = "FAIL"
+        elif testcase.find("skipped") is not None:
+            uitslag[testcase.get("name")] = "SKIP"
+        else:
+            uitslag[testcase.get("name")] = "ok"
+    return uitslag
+
+
+def test_kit_slaagt_tegen_een_goede_broker_over_tweezijdig_tls(database_url, tmp_path):
+    config = _broker_config(tmp_path, database_url)
+    pki = tmp_path / "pki"
+    with broker_proces(config, scheme="https") as url:
+        junit = tmp_path / "vo.xml"
+        resultaat = _kit(
+            f"{url}/vva/vo/v1", pki, SCHOOL_A, "--save", str(tmp_path / "berichten"), junit=junit
+        )
+        assert resultaat.exit_code == 0, resultaat.output
+        uitslag = _junit(junit)
+        # --save keeps what went over the wire: the signed request and the broker's signed answer.
+        verzoek = (tmp_path / "berichten" / "vo-ping.request.xml").read_bytes()
+        assert b"<wsse:BinarySecurityToken" in verzoek and b"conformance vo-ping" in verzoek
+        assert (
+            b"<tns:echo>conformance vo-ping</tns:echo>"
+            in (tmp_path / "berichten" / "vo-ping.response.xml").read_bytes()
+        )
+        vo_gevallen = [g.id for g in laad_manifest().gevallen if g.dienst in ("*", "vo")]
+        assert uitslag == {ident: "ok" for ident in vo_gevallen}
+        assert f"{len(vo_gevallen)} passed, 0 failed, 0 skipped" in resultaat.output
+        for dienst, (oin, brin) in SPREKERS.items():
+            extra = ["--only", f"{dienst}-*", "--only", "onbekende-partij", "--only", "body-gewijzigd"]
+            resultaat = _kit(f"{url}/vva/{dienst}/v1", pki, oin, *extra, *(["--brin", brin] if brin else []))
+            assert resultaat.exit_code == 0, resultaat.output
+            assert " 0 failed, 0 skipped" in resultaat.output
+
+
+def _gefaald(uitslag: dict[str, str]) -> set[str]:
+    return {ident for ident, status in uitslag.items() if status == "FAIL"}
+
+
+def test_kit_betrapt_een_broker_met_een_te_ruim_tijdvenster(tmp_path):
+    """A broker that takes Timestamps up to an hour in the future (S6 allows 60 s)."""
+    config = _broker_config(
+        tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", extra="timestamp_toekomst_s = 3600\n"
+    )
+    with broker_proces(config, scheme="https") as url:
+        junit = tmp_path / "vo.xml"
+        resultaat = _kit(f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, junit=junit)
+    assert resultaat.exit_code == 1
+    assert _gefaald(_junit(junit)) == {"tijdstempel-toekomst"}
+    assert "expected Client.EK0031, got geaccepteerd" in resultaat.output
+
+
+def test_kit_betrapt_een_broker_zonder_handtekeningcontrole(tmp_path):
+    """Profile 2W-be: signatures are neither required nor given. The unsigned request is accepted,
+    every signed one refused (DK0010), and no answer is signed; the HTTP framing still passes."""
+    config = _broker_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profiel="2W-be")
+    with broker_proces(config, scheme="https") as url:
+        junit = tmp_path / "vo.xml"
+        resultaat = _kit(f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, junit=junit)
+        assert resultaat.exit_code == 1
+        uitslag = _junit(junit)
+        assert "expected Client.EK0031, got geaccepteerd" in resultaat.output
+        assert "expected geaccepteerd, got Client.DK0010" in resultaat.output
+        assert {"niet-ondertekend", "vo-ping", "vo-aanleverenLeerlingen", "tijdstempel-verlopen"} <= _gefaald(
+            uitslag
+        )
+        assert {
+            uitslag[i] for i in ("gecomprimeerd", "ander-mediatype", "te-groot", "zonder-clientcertificaat")
+        } == {"ok"}
+        # The same broker is conformant for what it is: a 2W-be endpoint, checked as one.
+        junit_be = tmp_path / "vo-be.xml"
+        resultaat = _kit(f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, "--profile", "2W-be", junit=junit_be)
+    assert resultaat.exit_code == 0, resultaat.output
+    uitslag = _junit(junit_be)
+    assert _gefaald(uitslag) == set()
+    assert uitslag["niet-ondertekend"] == uitslag["sha1"] == "SKIP" and uitslag["vo-ping"] == "ok"
+
+
+# --- against a partner's receiver ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_pki(tmp_path) -> Path:
+    (tmp_path / "broker").mkdir()
+    config = schrijf_config(tmp_path / "broker", f"sqlite:///{tmp_path / 'vva.sqlite3'}")
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    return tmp_path / "broker" / "pki"
+
+
+def test_kit_speelt_de_broker_tegen_de_referentieontvanger(demo_pki, tmp_path):
+    with _ontvanger(tmp_path / "ontvanger", demo_pki) as (endpoint, _):
+        junit = tmp_path / "ontvanger.xml"
+        resultaat = _kit(
+            endpoint, demo_pki, TEST_BROKER_OIN, "--receiver", "--oin", REGIO, junit=junit, tls=False
+        )
+    assert resultaat.exit_code == 0, resultaat.output
+    uitslag = _junit(junit)
+    assert {
+        uitslag[i] for i in ("ontvanger-ping", "ontvanger-ontvangenWijziging", "ontvanger-ontvangenSignaal")
+    } == {"ok"}
+    assert uitslag["zonder-clientcertificaat"] == "SKIP"  # plain http: no TLS to refuse
+    assert _gefaald(uitslag) == set() and "vo-ping" not in uitslag
+
+
+def test_kit_betrapt_een_ontvanger_die_niet_beschikbaar_is(demo_pki, tmp_path):
+    with _ontvanger(tmp_path / "ontvanger", demo_pki, storingen="DK0051,503") as (endpoint, _):
+        junit = tmp_path / "ontvanger.xml"
+        resultaat = _kit(
+            endpoint, demo_pki, TEST_BROKER_OIN, "--receiver", "--oin", REGIO, junit=junit, tls=False
+        )
+    assert resultaat.exit_code == 1
+    assert _gefaald(_junit(junit)) == {"ontvanger-ping", "ontvanger-ontvangenWijziging"}
+    assert "expected geaccepteerd, got Server.DK0051" in resultaat.output
+    assert "expected geaccepteerd, got HTTP 503" in resultaat.output

@@ -1,0 +1,34 @@
+"""node-soap with xml-crypto (npm ``soap``, ``xml-crypto``): a client generated from the broker's WSDL
+calls ``ping`` with an X.509-signed request the broker accepts, and verifies the broker's signed answer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from broker.config import TEST_BROKER_OIN
+from tests.interop.conftest import HIER, VERSIES, json_uit, node_modules
+
+SCHOOL_A = "0000000700099XA00000"
+
+
+def test_node_soap_client_ondertekent_en_verifieert_het_antwoord(ondertekende_broker):
+    modules = node_modules()
+    pki = ondertekende_broker.pki
+    uitkomst = subprocess.run(
+        [
+            "node", str(HIER / "node" / "client.js"), f"{ondertekende_broker.url}/vva/vo/v1?wsdl",
+            str(pki / f"{SCHOOL_A}.key.pem"), str(pki / f"{SCHOOL_A}.cert.pem"), SCHOOL_A, TEST_BROKER_OIN,
+            str(pki / "ca" / "issuing.pem"), str(pki / "ca" / "root.pem"),
+        ],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "NODE_PATH": str(modules)},
+    )  # fmt: skip
+    antwoord = json_uit(uitkomst)
+    VERSIES.update({f"node-soap ({k})": v for k, v in antwoord["versions"].items()})
+    assert antwoord["echo"] == "node-soap"
+    # xml-crypto verified one reference per signed part of the broker's answer (S2, S8, R7).
+    assert antwoord["signed"] == sorted(
+        ["Action", "BinarySecurityToken", "Body", "From", "MessageID", "RelatesTo", "SignatureConfirmation",
+         "Timestamp", "To"]
+    )  # fmt: skip
+    assert f"serialNumber={TEST_BROKER_OIN}" in antwoord["signer"]

@@ -1,0 +1,59 @@
+"""zeep (the Python SOAP client a LAS vendor is most likely to pick in Python) generates a client for
+every WSDL of the contract, as files and as the broker serves them, without a single warning."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from importlib.metadata import version
+
+import pytest
+from zeep import Client, Settings
+
+from broker.edukoppeling.contract import Contract, contract_map
+from tests.interop.conftest import VERSIES
+
+BESTANDEN = sorted((contract_map() / "wsdl").glob("*.wsdl"))
+
+
+def _zonder_waarschuwingen(wsdl: str, caplog) -> Client:
+    caplog.clear()
+    with warnings.catch_warnings(record=True) as gezien, caplog.at_level(logging.WARNING):
+        warnings.simplefilter("always")
+        client = Client(wsdl, settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True))
+        for service in client.wsdl.services.values():
+            for port in service.ports.values():
+                for operatie in port.binding._operations.values():
+                    operatie.input.signature(), operatie.output.signature()  # build every message type
+    assert [str(w.message) for w in gezien] == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    return client
+
+
+def _operaties(client: Client) -> set[str]:
+    return {
+        naam
+        for s in client.wsdl.services.values()
+        for p in s.ports.values()
+        for naam in p.binding._operations
+    }
+
+
+@pytest.mark.parametrize("bestand", BESTANDEN, ids=[p.name for p in BESTANDEN])
+def test_zeep_client_uit_elk_wsdl_bestand(bestand, caplog):
+    VERSIES["zeep"] = version("zeep")
+    client = _zonder_waarschuwingen(str(bestand), caplog)
+    dienst = Contract().dienst(bestand.name.removeprefix("vva-").removesuffix("-v1.wsdl"))
+    assert _operaties(client) == {op.naam for op in dienst.operaties.values()}
+
+
+def test_zeep_client_uit_elke_gediende_wsdl(be_broker, caplog):
+    for dienst in ("vo", "mbo", "gemeente", "regio"):
+        client = _zonder_waarschuwingen(f"{be_broker.url}/vva/{dienst}/v1?wsdl", caplog)
+        assert _operaties(client) == {op.naam for op in Contract().dienst(dienst).operaties.values()}
+        # The served WSDL points at the server that served it, not at the placeholder in the file.
+        service = next(iter(client.wsdl.services.values()))
+        assert (
+            next(iter(service.ports.values())).binding_options["address"]
+            == f"{be_broker.url}/vva/{dienst}/v1"
+        )
