@@ -104,7 +104,20 @@ def _register() -> None:
     from broker.refdata.cli import refdata
     from broker.registry.cli import party
 
-    for groep in (refdata, party, pki, envelope, outbox, receiver, audit, signals, keys, cycle, client, conformance):
+    for groep in (
+        refdata,
+        party,
+        pki,
+        envelope,
+        outbox,
+        receiver,
+        audit,
+        signals,
+        keys,
+        cycle,
+        client,
+        conformance,
+    ):
         main.add_command(groep)
     main.add_command(report)
 
