@@ -12,7 +12,7 @@ from broker.privacy.sleutels import Sleutelbos, laad_sleutelbos, schrijf_sleutel
 
 @click.group()
 def keys() -> None:
-    """The keys that protect every BSN: rotate, status, retire (see README "Keys")."""
+    """The keys that protect every BSN: rotate, status, retire (see README "Privacy")."""
 
 
 @keys.command("rotate")

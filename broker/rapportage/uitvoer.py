@@ -161,7 +161,7 @@ def _kop(rapport: Rapport) -> str:
     return (
         "<section class='kaarten'>"
         + "".join(
-            f"<div class='kaart'><div class='getal'>{_getal(w)}</div><div class='pct'>{escape(p)}</div>"
+            f"<div class='kaart'><div class='getal'>{escape(_getal(w))}</div><div class='pct'>{escape(p)}</div>"
             f"<div class='label'>{escape(label)}</div></div>"
             for label, w, p in kaarten
         )
