@@ -2,15 +2,16 @@
 
 Every record's hash must equal the SHA-256 of its fields and the previous record's hash, the sequence
 numbers must run without a gap from 1 to the chain head, and — for a cycle that is not closed — the
-pupils stored with a record must reproduce its salted digest. A direct UPDATE, DELETE or INSERT in
-``audit_regel``, or a pseudonym added to or removed from ``audit_leerling`` of an open cycle, is found
-and reported with the first record where the chain breaks.
+pupils stored with a record must reproduce its salted digest, be filed under the record's cycle (that is
+what ``vva audit pupil`` and the purge select on), and be gone once that cycle is closed. A direct
+UPDATE, DELETE or INSERT in ``audit_regel``, a pseudonym added to, removed from or moved to another
+cycle in ``audit_leerling``, is found and reported with the first record where the chain breaks.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,10 +56,9 @@ def verifieer_keten(session: Session) -> Uitslag:
                 )
             if regel_hash(velden) != regel.hash:
                 return Uitslag(aantal, f"record {regel.volgnummer}: contents do not match its hash (altered)")
-            if regel.cyclus_jaar not in gesloten and not _betrokkenen_kloppen(
-                regel, betrokkenen.get(regel.volgnummer)
-            ):
-                return Uitslag(aantal, f"record {regel.volgnummer}: its pupils do not match its digest")
+            fout = _betrokkenen_fout(regel, betrokkenen.get(regel.volgnummer), regel.cyclus_jaar in gesloten)
+            if fout:
+                return Uitslag(aantal, f"record {regel.volgnummer}: {fout}")
             vorige, verwacht, aantal = regel.hash, verwacht + 1, aantal + 1
     kop = session.get(models.AuditKop, 1)
     if kop is not None and (kop.teller != aantal or kop.laatste_hash != vorige):
@@ -66,18 +66,39 @@ def verifieer_keten(session: Session) -> Uitslag:
     return Uitslag(aantal, None)
 
 
-def _betrokkenen(session: Session, van: int, tot: int) -> dict[int, tuple[str, list[str]]]:
+@dataclass
+class _Betrokkenen:
+    """The ``audit_leerling`` rows of one record: its salt, the pseudonyms and the cycles they are filed under."""
+
+    zout: str = ""
+    pseudoniemen: list[str] = field(default_factory=list)
+    jaren: set[int] = field(default_factory=set)
+
+
+def _betrokkenen(session: Session, van: int, tot: int) -> dict[int, _Betrokkenen]:
     L = models.AuditLeerling
-    uitkomst: dict[int, tuple[str, list[str]]] = defaultdict(lambda: ("", []))
+    uitkomst: dict[int, _Betrokkenen] = defaultdict(_Betrokkenen)
     rijen = session.execute(
-        select(L.volgnummer, L.zout, L.sleutel_hash).where(L.volgnummer.between(van, tot))
+        select(L.volgnummer, L.zout, L.sleutel_hash, L.cyclus_jaar).where(L.volgnummer.between(van, tot))
     )
-    for volgnummer, zout, sleutel_hash in rijen:
-        huidig = uitkomst[volgnummer]
-        uitkomst[volgnummer] = (zout, [*huidig[1], sleutel_hash])
+    for volgnummer, zout, sleutel_hash, jaar in rijen:
+        betrokkenen = uitkomst[volgnummer]
+        betrokkenen.zout = zout
+        betrokkenen.pseudoniemen.append(sleutel_hash)
+        betrokkenen.jaren.add(jaar)
     return dict(uitkomst)
 
 
-def _betrokkenen_kloppen(regel: models.AuditRegel, betrokkenen: tuple[str, list[str]] | None) -> bool:
-    zout, pseudoniemen = betrokkenen or ("", [])
-    return betrokkenen_digest(zout, pseudoniemen) == regel.betrokkenen_digest
+def _betrokkenen_fout(
+    regel: models.AuditRegel, betrokkenen: _Betrokkenen | None, gesloten: bool
+) -> str | None:
+    """What is wrong with the pupils stored with ``regel``, or None."""
+    if betrokkenen is not None and betrokkenen.jaren != {regel.cyclus_jaar}:
+        return "its pupils are filed under another cycle"
+    if gesloten:
+        # The purge deleted them with the cycle; the digest alone stays and links to no one.
+        return "pupils stored for a closed cycle" if betrokkenen is not None else None
+    betrokkenen = betrokkenen or _Betrokkenen()
+    if betrokkenen_digest(betrokkenen.zout, betrokkenen.pseudoniemen) != regel.betrokkenen_digest:
+        return "its pupils do not match its digest"
+    return None

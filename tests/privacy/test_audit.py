@@ -147,3 +147,29 @@ def test_na_het_wissen_van_de_cyclus_blijft_de_keten_geldig(db_engine):
     with make_session_factory(db_engine)() as session:
         assert inzage.over_leerling(session, PUPIL_A, 2027) == []
         assert [r.leerlingen for r in inzage.regels(session)] == [None, None, 0]
+
+
+def test_een_leerling_naar_een_andere_cyclus_verplaatsen_wordt_gevonden(db_engine):
+    """Relabelling a record's pupils to another cycle hides them from ``vva audit pupil`` and from the
+    purge of their own cycle, while the salted digest (over the pseudonyms only) still matches."""
+    _vul(db_engine)
+    with db_engine.begin() as verbinding:
+        verbinding.execute(text("UPDATE audit_leerling SET cyclus_jaar = 2026 WHERE volgnummer = 2"))
+    assert _controle(db_engine).fout == "record 2: its pupils are filed under another cycle"
+
+
+def test_leerlingen_bij_een_gesloten_cyclus_worden_gevonden(db_engine):
+    """After the purge a closed cycle has no pupils left: one added afterwards is a forgery."""
+    _vul(db_engine)
+    with make_session_factory(db_engine).begin() as session:
+        session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
+        session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
+    with db_engine.begin() as verbinding:
+        verbinding.execute(
+            text(
+                "INSERT INTO audit_leerling (volgnummer, cyclus_jaar, sleutel_hash, zout) "
+                "VALUES (2, 2027, :h, :z)"
+            ),
+            {"h": "c" * 64, "z": "0" * 32},
+        )
+    assert _controle(db_engine).fout == "record 2: pupils stored for a closed cycle"
