@@ -90,13 +90,18 @@ def sluit(session: Session, kalender: Kalender, jaar: int, vandaag: date, nu: da
         datetime.combine(cyclus.begin, time(0), UTC),
         datetime.combine(cyclus.einde + timedelta(days=1), time(0), UTC),
     )
-    for tabel in PERSOONSGEGEVENS:
+    for tabel in (t for t in PERSOONSGEGEVENS if t != "audit_leerling"):
         afsluiting.verwijderd[tabel] = session.execute(_verwijder(tabel, jaar, grens)).rowcount
     rij.gesloten_op = nu
     leerlingen = afsluiting.verwijderd["leerling"]
     leg_vast(
         session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=jaar, aantal=leerlingen), nu
     )
+    # The audit pseudonyms last, under the chain head's lock taken just now: an audit record about this
+    # cycle committed meanwhile is deleted too, and one appended later finds the cycle closed.
+    afsluiting.verwijderd["audit_leerling"] = session.execute(
+        _verwijder("audit_leerling", jaar, grens)
+    ).rowcount
     return afsluiting
 
 

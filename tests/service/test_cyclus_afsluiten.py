@@ -14,7 +14,7 @@ from broker.audit.spoor import SOAP, Gebeurtenis, leg_vast
 from broker.cli import main
 from broker.db import models
 from broker.db.berichtenlog import log_ontvangen
-from broker.db.engine import make_session_factory
+from broker.db.engine import make_engine, make_session_factory
 from broker.domain.cycle import Kalender
 from broker.jaarcyclus.afsluiten import GEEN_PERSOONSGEGEVENS, PERSOONSGEGEVENS, CyclusFout, sluit
 from broker.outbound.outbox import plan_pushes
@@ -187,3 +187,30 @@ def test_cycle_commandos(tmp_path, database_url):
     assert nogmaals.exit_code == 1 and "was closed on" in nogmaals.output
     verify = runner.invoke(main, ["--config", str(config), "audit", "verify"])
     assert verify.exit_code == 0 and verify.output.startswith("audit trail intact: 2 records")
+
+
+def test_inzage_over_een_gesloten_cyclus_laat_geen_pseudoniem_achter(tmp_path, database_url):
+    """``vva audit pupil --year`` of a closed cycle is audited, but must not store the pupil's
+    pseudonym again after the purge removed them all (nothing would ever delete it)."""
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert vva("init").exit_code == 0
+    assert vva("cycle", "open", "--year", "2031", "--demo-refdata").exit_code == 0
+    assert vva("cycle", "close", "--year", "2031", "--date", "2031-10-01").exit_code == 0
+    inzage = vva("audit", "pupil", bsn("12300001"), "--year", "2031")
+    assert inzage.exit_code == 0, inzage.output
+    assert "cycle 2031: 0 operations touched this pupil" in inzage.output
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert session.scalar(select(func.count()).select_from(models.AuditLeerling)) == 0
+            R = models.AuditRegel
+            laatste = session.scalars(select(R).order_by(R.volgnummer.desc())).first()
+            assert (laatste.operatie, laatste.cyclus_jaar, laatste.aantal) == ("vva audit pupil", 2031, 0)
+    finally:
+        engine.dispose()
+    verify = vva("audit", "verify")
+    assert verify.exit_code == 0, verify.output
