@@ -9,7 +9,7 @@ import click
 from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
 from broker.db.migrate import upgrade
 from broker.privacy import rotatie
-from broker.privacy.sleutels import Sleutelbos, laad_sleutelbos, schrijf_sleutelbos, voeg_sleutel_toe
+from broker.privacy.sleutels import laad_sleutelbos, verwijder_sleutels, voeg_sleutel_toe
 
 #: How long the key file must be unchanged before ``retire`` drops a key: longer than any transaction
 #: that may still commit a ciphertext made under the previous current key (plus the 1 s reload).
@@ -88,8 +88,7 @@ def retire(omgeving) -> None:
     weg = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and not gebruik.get(k))
     blijft = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and gebruik.get(k))
     if weg:
-        sleutels = {k: v for k, v in bos.aes_sleutels.items() if k not in weg}
-        schrijf_sleutelbos(pad, Sleutelbos(bos.hmac_sleutel, sleutels, bos.aes_huidig))
+        weg = verwijder_sleutels(pad, weg)
     click.echo(f"keys: retired {weg or 'none'}; current key {bos.aes_huidig}")
     if blijft:
         click.echo(f"keys still in use, kept: {blijft} (run 'vva keys rotate' again to re-encrypt them)")

@@ -113,3 +113,30 @@ def test_retire_vlak_na_rotate_laat_een_lopende_schrijver_leesbaar(tmp_path, dat
         assert "retired [1, 2]" in vva("keys", "retire").output
     finally:
         engine.dispose()
+
+
+def test_retire_tijdens_een_rotate_gooit_de_nieuwe_sleutel_niet_weg(tmp_path, database_url, monkeypatch):
+    """``retire`` counts key usage over every table (minutes on a full database) between reading and
+    writing the key file: a ``rotate`` that adds a key meanwhile must not see that key written away
+    again, or everything it re-encrypts becomes unreadable."""
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
+    pad = tmp_path / "sleutels.json"
+    assert voeg_sleutel_toe(pad) == 2
+    oud = time.time() - 3600
+    os.utime(pad, (oud, oud))
+    echte_telling = rotatie.gebruik
+
+    def telling_met_rotate_ertussen(session):
+        uitkomst = echte_telling(session)
+        assert voeg_sleutel_toe(pad) == 3  # another operator's rotate, while this retire counts
+        return uitkomst
+
+    monkeypatch.setattr(rotatie, "gebruik", telling_met_rotate_ertussen)
+    uitvoer = runner.invoke(main, ["--config", str(config), "keys", "retire"])
+    assert uitvoer.exit_code == 0, uitvoer.output
+    bos = laad_sleutelbos(pad)
+    assert (sorted(bos.aes_sleutels), bos.aes_huidig) == ([2, 3], 3)
