@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.orm import Session
 
 from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
@@ -26,10 +26,10 @@ PERSOONSGEGEVENS = (
     "leerling",
     "aanmelding",
     "wijziging",
-    "uitgaand_bericht",
-    "signaal",
     "ontvangen_message_id",
     "bericht",
+    "uitgaand_bericht",
+    "signaal",
     "audit_leerling",
 )
 #: Tables without personal data of pupils: the registry, reference data, the cycle calendar, the
@@ -111,6 +111,13 @@ def _verwijder(tabel: str, jaar: int, grens: tuple[datetime, datetime]):
     aanmeldingen = select(A.id).where(A.cyclus_jaar == jaar)
     berichten = select(B.id).where(B.tijdstip >= grens[0], B.tijdstip < grens[1])
     U = models.UitgaandBericht
+    pushes = or_(
+        U.signaal_id.in_(select(S.id).where(S.cyclus_jaar == jaar)),
+        U.aangemaakt_op.between(grens[0], grens[1]),
+    )
+    # A push of this cycle may leave the broker after its last day (a retry): its attempts and the
+    # receivers' answers are in the message log under the push's MessageID, whenever they happened.
+    push_ids = select(U.message_id).where(pushes)
     opdrachten = {
         "leerling_mutatie": delete(models.LeerlingMutatie).where(
             models.LeerlingMutatie.leerling_id.in_(leerlingen)
@@ -121,17 +128,17 @@ def _verwijder(tabel: str, jaar: int, grens: tuple[datetime, datetime]):
         "leerling": delete(L).where(L.cyclus_jaar == jaar),
         "aanmelding": delete(A).where(A.cyclus_jaar == jaar),
         "wijziging": delete(models.Wijziging).where(models.Wijziging.cyclus_jaar == jaar),
-        "uitgaand_bericht": delete(U).where(
-            or_(
-                U.signaal_id.in_(select(S.id).where(S.cyclus_jaar == jaar)),
-                U.aangemaakt_op.between(grens[0], grens[1]),
-            )
-        ),
+        "uitgaand_bericht": delete(U).where(pushes),
         "signaal": delete(S).where(S.cyclus_jaar == jaar),
         "ontvangen_message_id": delete(models.OntvangenMessageId).where(
             models.OntvangenMessageId.antwoord_id.in_(berichten)
         ),
-        "bericht": delete(B).where(B.tijdstip >= grens[0], B.tijdstip < grens[1]),
+        "bericht": delete(B).where(
+            or_(
+                and_(B.tijdstip >= grens[0], B.tijdstip < grens[1]),
+                and_(B.dienst == "ontvanger", or_(B.message_id.in_(push_ids), B.relates_to.in_(push_ids))),
+            )
+        ),
         "audit_leerling": delete(models.AuditLeerling).where(models.AuditLeerling.cyclus_jaar == jaar),
     }
     return opdrachten[tabel].execution_options(synchronize_session=False)

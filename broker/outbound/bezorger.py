@@ -338,7 +338,9 @@ class Bezorger:
                 uitkomst,
                 partij_oin=taak.ontvanger_oin,
                 message_id=taak.message_id,
-                cyclus_jaar=self.omgeving.kalender.cyclus_op(nu.date()).jaar,
+                # The cycle the push belongs to, not the day it left: a retry after the cycle's last day
+                # must be purged with that cycle (``vva cycle close``).
+                cyclus_jaar=self.omgeving.kalender.cyclus_op(rij.aangemaakt_op.date()).jaar,
                 leerlingen={rij.volgorde_sleutel} if pupil else set(),
                 aantal=1,
             ),
