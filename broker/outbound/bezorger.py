@@ -258,6 +258,8 @@ class Bezorger:
         om = self.omgeving
         with om.sessions.begin() as session:
             rij = session.get(models.UitgaandBericht, taak.id)
+            if rij is None:
+                return None  # purged with its cycle (``vva cycle close``) since it was claimed
             verwerking = Verwerking(session, om.sleutelbos, om.kalender)
             if rij.operatie == "ontvangenSignaal":
                 weergave = render_signaal(verwerking, taak.ontvanger_oin, rij.signaal_id)
@@ -293,6 +295,13 @@ class Bezorger:
         nu = datetime.now(UTC)
         with self.omgeving.sessions.begin() as session:
             rij = session.get(models.UitgaandBericht, taak.id)
+            if rij is None:
+                # Purged with its cycle while this attempt ran: keep nothing of its content, the cycle's
+                # personal data are gone; a push that did leave is still audited, without its pupil.
+                log.warning("outbox message %s was purged during its delivery", taak.id)
+                if transport.laatste_verzoek:
+                    self._audit(session, taak, None, (fout or AFGELEVERD)[:40], nu)
+                return
             rij.bezig_tot = None
             if fout is None:
                 rij.status, rij.afgeleverd_op, rij.laatste_fout = AFGELEVERD, nu, None
@@ -326,9 +335,17 @@ class Bezorger:
                     session, transport.laatste_antwoord[1], antwoordkop, uitkomst, status, sleutelbos, "in"
                 )
 
-    def _audit(self, session, taak: Taak, rij: models.UitgaandBericht, uitkomst: str, nu: datetime) -> None:
+    def _audit(
+        self, session, taak: Taak, rij: models.UitgaandBericht | None, uitkomst: str, nu: datetime
+    ) -> None:
         """A push that left the broker disclosed the pupil to its receiver: record it (AVG art. 5 lid 2),
-        whatever the receiver answered."""
+        whatever the receiver answered (``rij`` None: purged meanwhile, recorded without the pupil)."""
+        if rij is None:
+            gebeurtenis = Gebeurtenis(
+                PUSH, taak.operatie, uitkomst, taak.ontvanger_oin, message_id=taak.message_id, aantal=1
+            )
+            leg_vast(session, gebeurtenis, nu)
+            return
         pupil = rij.signaal_id is None or rij.volgorde_sleutel != f"signaal:{rij.signaal_id}"
         leg_vast(
             session,

@@ -3,6 +3,7 @@ table by table against the SQLAlchemy metadata — and the audit chain still ver
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
@@ -216,11 +217,18 @@ def test_inzage_over_een_gesloten_cyclus_laat_geen_pseudoniem_achter(tmp_path, d
     assert verify.exit_code == 0, verify.output
 
 
-def test_een_push_van_de_cyclus_bezorgd_na_afloop_wordt_mee_gewist(tmp_path, database_url):
-    """A signal of the last day of cycle 2026 whose push leaves the broker in the next cycle (a retry, a
-    worker that was down): its message-log rows and its audit pseudonym belong to cycle 2026 and must go
-    with it, not survive until the next cycle is closed. Runs on the real clock (any day after
-    2026-09-30): the push is delivered today, to an endpoint that refuses the connection."""
+@dataclass
+class _PushVan2026:
+    """A broker set up by ``vva init`` with one signal push of cycle 2026 waiting, to an endpoint that
+    refuses the connection."""
+
+    vva: object
+    sessions: object
+    bezorger: object
+
+
+@pytest.fixture
+def push_van_2026(tmp_path, database_url):
     from broker.bootstrap import Omgeving
     from broker.config import load_settings
     from broker.outbound.bezorger import Bezorger
@@ -234,29 +242,56 @@ def test_een_push_van_de_cyclus_bezorgd_na_afloop_wordt_mee_gewist(tmp_path, dat
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init").exit_code == 0
     sleutelbos = laad_sleutelbos(tmp_path / "sleutels.json")
-    pupil = bsn("26600001")
     engine = make_engine(database_url)
+    omgeving = Omgeving(load_settings(config))
     try:
         sessions = make_session_factory(engine)
         with sessions.begin() as session:
             _geef_endpoint(session, SCHOOL_A, f"http://127.0.0.1:{vrije_poort()}/dicht")
             school = Aanroep(PartijRegister(session).zoek(SCHOOL_A), message_id="urn:uuid:c")
             aanleveren_leerlingen(
-                _op(session, sleutelbos, datetime(2026, 3, 2, 9, tzinfo=UTC)), school, [leerling(1, pupil)]
+                _op(session, sleutelbos, datetime(2026, 3, 2, 9, tzinfo=UTC)),
+                school,
+                [leerling(1, bsn("26600001"))],
             )
             ronde = signaleer(_op(session, sleutelbos, datetime(2026, 9, 30, 23, 50, tzinfo=UTC)), 14)
             assert ronde.pushes == 1
-        assert Bezorger(Omgeving(load_settings(config))).ronde() == 1  # today: cycle 2027 or later
-        with sessions() as session:
-            push = session.scalar(select(models.UitgaandBericht.message_id))
-            B = models.Bericht
-            assert session.scalar(select(func.count()).where(B.message_id == push)) == 1
-
-        dicht = vva("cycle", "close", "--year", "2026")
-        assert dicht.exit_code == 0, dicht.output
-        with sessions() as session:
-            assert session.scalar(select(func.count()).where(B.message_id == push)) == 0
-            assert session.scalar(select(func.count()).select_from(models.AuditLeerling)) == 0
-        assert vva("audit", "verify").exit_code == 0
+        yield _PushVan2026(vva, sessions, Bezorger(omgeving))
     finally:
+        omgeving.sluit()
         engine.dispose()
+
+
+def test_een_push_van_de_cyclus_bezorgd_na_afloop_wordt_mee_gewist(push_van_2026):
+    """A signal of the last day of cycle 2026 whose push leaves the broker in the next cycle (a retry, a
+    worker that was down): its message-log rows and its audit pseudonym belong to cycle 2026 and must go
+    with it, not survive until the next cycle is closed. Runs on the real clock (any day after
+    2026-09-30): the push is delivered today, to an endpoint that refuses the connection."""
+    vva, sessions = push_van_2026.vva, push_van_2026.sessions
+    assert push_van_2026.bezorger.ronde() == 1  # today: cycle 2027 or later
+    with sessions() as session:
+        push = session.scalar(select(models.UitgaandBericht.message_id))
+        B = models.Bericht
+        assert session.scalar(select(func.count()).where(B.message_id == push)) == 1
+
+    dicht = vva("cycle", "close", "--year", "2026")
+    assert dicht.exit_code == 0, dicht.output
+    with sessions() as session:
+        assert session.scalar(select(func.count()).where(B.message_id == push)) == 0
+        assert session.scalar(select(func.count()).select_from(models.AuditLeerling)) == 0
+    assert vva("audit", "verify").exit_code == 0
+
+
+def test_afsluiten_tijdens_een_bezorging_laat_de_werker_doorgaan(push_van_2026):
+    """``vva cycle close`` deletes a push a worker has just claimed: the worker must not die on the
+    vanished row (it delivers the rest of its batch and the queue after it), and sends nothing."""
+    vva, sessions, bezorger = push_van_2026.vva, push_van_2026.sessions, push_van_2026.bezorger
+    (taak,) = bezorger.claim()
+    dicht = vva("cycle", "close", "--year", "2026")
+    assert dicht.exit_code == 0, dicht.output
+    bezorger.lever(taak)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(models.UitgaandBericht)) == 0
+        berichten = session.scalar(select(func.count()).where(models.Bericht.dienst == "ontvanger"))
+        assert berichten == 0
+    assert vva("audit", "verify").exit_code == 0
