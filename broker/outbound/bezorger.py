@@ -223,6 +223,9 @@ class Bezorger:
         if inhoud is None:
             return
         service, adressering, transport = self._client(endpoint, taak.ontvanger_oin)
+        # The transport is shared per endpoint: forget the previous push's bytes, so an attempt that
+        # fails before sending is not logged or audited with another pupil's message.
+        transport.laatste_verzoek, transport.laatste_antwoord = b"", None
         adressering.message_id = taak.message_id
         element = service._binding.wsdl.types.get_element(f"{{{NS}}}{taak.operatie}")
         waarde = element.parse(etree.fromstring(inhoud), service._binding.wsdl.types)
@@ -321,7 +324,7 @@ class Bezorger:
             sleutelbos = self.omgeving.sleutelbos
             uitkomst = rij.status if fout is None else fout[:40]
             log_verzonden(session, transport.laatste_verzoek, kop, uitkomst, status, sleutelbos)
-            if transport.laatste_verzoek is not None:
+            if transport.laatste_verzoek:  # only what left the broker was disclosed
                 self._audit(session, taak, rij, uitkomst, nu)
             if transport.laatste_antwoord:
                 antwoordkop = Kop(

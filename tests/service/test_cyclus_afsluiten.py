@@ -295,3 +295,17 @@ def test_afsluiten_tijdens_een_bezorging_laat_de_werker_doorgaan(push_van_2026):
         berichten = session.scalar(select(func.count()).where(models.Bericht.dienst == "ontvanger"))
         assert berichten == 0
     assert vva("audit", "verify").exit_code == 0
+
+
+def test_een_push_die_de_broker_niet_verliet_staat_niet_als_verstrekking_in_de_audit(push_van_2026):
+    """A delivery that fails before anything is sent (here: its kept Body no longer decrypts) disclosed
+    nothing: the audit trail must not tell an inzageverzoek that the receiver got the pupil's data."""
+    sessions, bezorger = push_van_2026.sessions, push_van_2026.bezorger
+    with sessions.begin() as session:
+        rij = session.scalars(select(models.UitgaandBericht)).one()
+        rij.inhoud = bytes([99]) + b"\0" * 40  # under a key id this installation does not have
+    assert bezorger.ronde() == 1
+    with sessions() as session:
+        R = models.AuditRegel
+        assert session.scalar(select(func.count()).where(R.bron == "push")) == 0
+        assert session.scalar(select(models.UitgaandBericht.laatste_fout)) == "internal SleutelFout"
