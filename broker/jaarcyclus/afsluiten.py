@@ -94,9 +94,8 @@ def sluit(session: Session, kalender: Kalender, jaar: int, vandaag: date, nu: da
         afsluiting.verwijderd[tabel] = session.execute(_verwijder(tabel, jaar, grens)).rowcount
     rij.gesloten_op = nu
     leerlingen = afsluiting.verwijderd["leerling"]
-    leg_vast(
-        session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=jaar, aantal=leerlingen), nu
-    )
+    # The audit record says when the purge really ran (``nu`` may be the day it acts as of).
+    leg_vast(session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
     # The audit pseudonyms last, under the chain head's lock taken just now: an audit record about this
     # cycle committed meanwhile is deleted too, and one appended later finds the cycle closed.
     afsluiting.verwijderd["audit_leerling"] = session.execute(

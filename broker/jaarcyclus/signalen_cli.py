@@ -46,7 +46,7 @@ def run(omgeving, peildatum, rapport: str | None) -> None:
             leerlingen=verwerking.betrokken,
             aantal=ronde.totaal,
         )
-        leg_vast(session, gebeurtenis, verwerking.nu)
+        leg_vast(session, gebeurtenis)  # when it really ran, whatever day it acted as of
     fase = {
         "voor-voorloop": "before the signal period",
         "voorloop": "signal period before the deadline",

@@ -118,3 +118,33 @@ def test_een_signaalpush_is_geldig_volgens_het_contract(demo_session, sleutelbos
     assert element.findtext(".//{*}soort") == NIET_AANGEMELD
     # Not for another party, and gone with its signal.
     assert render_signaal(_op(session, sleutelbos, date(2027, 4, 2)), SCHOOL_C, push.signaal_id) is None
+
+
+def test_beheercommandos_met_een_datum_schrijven_de_echte_tijd_in_de_audit(tmp_path, database_url):
+    """``--date`` says which day a command acts as of; the audit trail says when it really ran. A record
+    stamped with the chosen day would backdate (or postdate) an operation on personal data, and put it
+    outside the period a ``vva audit export --from --to`` asks for."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from broker.db.engine import make_engine, make_session_factory
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert vva("init").exit_code == 0
+    voor = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    assert vva("signals", "run", "--date", "2027-04-02").exit_code == 0
+    assert vva("cycle", "open", "--year", "2031", "--demo-refdata").exit_code == 0
+    assert vva("cycle", "close", "--year", "2031", "--date", "2031-10-01").exit_code == 0
+    na = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            R = models.AuditRegel
+            tijden = dict(session.execute(select(R.operatie, R.tijdstip)).all())
+    finally:
+        engine.dispose()
+    assert set(tijden) == {"vva signals run", "vva cycle open", "vva cycle close"}
+    assert all(voor <= t <= na for t in tijden.values()), tijden
