@@ -61,7 +61,9 @@ def verifieer_keten(session: Session) -> Uitslag:
                 return Uitslag(aantal, f"record {regel.volgnummer}: {fout}")
             vorige, verwacht, aantal = regel.hash, verwacht + 1, aantal + 1
     kop = session.get(models.AuditKop, 1)
-    if kop is not None and (kop.teller != aantal or kop.laatste_hash != vorige):
+    if kop is None:
+        return Uitslag(aantal, "the chain's head (audit_kop) is missing")
+    if kop.teller != aantal or kop.laatste_hash != vorige:
         return Uitslag(aantal, f"the chain ends at record {aantal}, but its head says {kop.teller}")
     return Uitslag(aantal, None)
 

@@ -173,3 +173,12 @@ def test_leerlingen_bij_een_gesloten_cyclus_worden_gevonden(db_engine):
             {"h": "c" * 64, "z": "0" * 32},
         )
     assert _controle(db_engine).fout == "record 2: pupils stored for a closed cycle"
+
+
+def test_een_verwijderde_ketenkop_wordt_gevonden(db_engine):
+    """Without its head row the chain cannot be appended to (every audited request would fail) and a
+    truncated tail could not be told from the end: verify must not call that intact."""
+    _vul(db_engine)
+    with db_engine.begin() as verbinding:
+        verbinding.execute(text("DELETE FROM audit_kop"))
+    assert _controle(db_engine).fout == "the chain's head (audit_kop) is missing"
