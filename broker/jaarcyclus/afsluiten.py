@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
@@ -74,7 +74,11 @@ def sluit(session: Session, kalender: Kalender, jaar: int, vandaag: date, nu: da
     from broker.rapportage.jaarcijfers import bewaar_jaarcijfers
 
     cyclus = kalender.cyclus(jaar)
-    rij = session.get(models.Cyclus, jaar)
+    # Write first, read second (as the audit chain's head does): a concurrent close waits here until
+    # this one commits, then reads the cycle as closed.
+    C = models.Cyclus
+    session.execute(update(C).where(C.jaar == jaar).values(jaar=C.jaar))
+    rij = session.get(C, jaar, populate_existing=True)
     if rij is not None and rij.gesloten_op is not None:
         raise CyclusFout(
             f"cycle {jaar} was closed on {rij.gesloten_op:%Y-%m-%d}; it holds no personal data any more"

@@ -3,6 +3,7 @@ table by table against the SQLAlchemy metadata — and the audit chain still ver
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -309,3 +310,32 @@ def test_een_push_die_de_broker_niet_verliet_staat_niet_als_verstrekking_in_de_a
         R = models.AuditRegel
         assert session.scalar(select(func.count()).where(R.bron == "push")) == 0
         assert session.scalar(select(models.UitgaandBericht.laatste_fout)) == "internal SleutelFout"
+
+
+def test_een_tweede_gelijktijdige_afsluiting_weigert_met_reden(db_engine):
+    """Two ``vva cycle close`` at once (a timer and an operator): the second must wait for the first and
+    then refuse with the reason, not close the cycle a second time or fail on a database error."""
+    sessions = make_session_factory(db_engine)
+    with sessions.begin() as session:
+        session.add(models.Cyclus(jaar=2031, deadline=date(2031, 4, 1)))
+    tweede: list[BaseException | None] = []
+
+    def sluit_ook():
+        try:
+            with sessions.begin() as session:
+                sluit(session, Kalender(), 2031, date(2031, 10, 2), datetime(2031, 10, 2, tzinfo=UTC))
+            tweede.append(None)
+        except BaseException as fout:  # noqa: BLE001 — the test reports what it was
+            tweede.append(fout)
+
+    with sessions.begin() as session:
+        sluit(session, Kalender(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
+        draad = threading.Thread(target=sluit_ook)
+        draad.start()
+        draad.join(timeout=1.5)  # it must be waiting for this transaction now
+    draad.join(timeout=30)
+    (fout,) = tweede
+    assert isinstance(fout, CyclusFout) and "was closed on 2031-10-01" in str(fout), repr(fout)
+    with sessions() as session:
+        sluitingen = select(func.count()).where(models.AuditRegel.operatie == "vva cycle close")
+        assert session.scalar(sluitingen) == 1
