@@ -148,3 +148,29 @@ def test_beheercommandos_met_een_datum_schrijven_de_echte_tijd_in_de_audit(tmp_p
         engine.dispose()
     assert set(tijden) == {"vva signals run", "vva cycle open", "vva cycle close"}
     assert all(voor <= t <= na for t in tijden.values()), tijden
+
+
+def test_signalen_voor_een_gesloten_cyclus_worden_geweigerd(tmp_path, database_url):
+    """A mistyped ``--date`` in a cycle that was closed would find every party silent (its data are
+    gone) and signal and push "no data exchanged yet" to all of them: refused, with the reason."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from broker.db.engine import make_engine, make_session_factory
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert vva("init").exit_code == 0
+    assert vva("cycle", "open", "--year", "2031", "--demo-refdata").exit_code == 0
+    assert vva("cycle", "close", "--year", "2031", "--date", "2031-10-01").exit_code == 0
+    uitvoer = vva("signals", "run", "--date", "2031-03-25")
+    assert uitvoer.exit_code == 1
+    assert "cycle 2031 was closed on 2031-10-01" in uitvoer.output
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert session.scalars(select(models.Signaal)).all() == []
+    finally:
+        engine.dispose()
