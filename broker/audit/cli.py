@@ -11,7 +11,7 @@ from broker.audit import inzage
 from broker.audit.controle import verifieer_keten
 from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
 from broker.db.migrate import upgrade
-from broker.domain.identifiers import parse_leerlingnummer
+from broker.domain.identifiers import Leerlingnummer, parse_leerlingnummer
 from broker.domain.meldingen import Afwijzing
 
 
@@ -60,10 +60,15 @@ def export(omgeving, van: str | None, tot: str | None, formaat: str, uit) -> Non
 def pupil(omgeving, bsn: str | None, onderwijsnummer: str | None, jaar: int | None, formaat: str) -> None:
     """Who saw or changed what about one pupil in a cycle (AVG art. 15 inzageverzoek).
 
-    The number is given on the command line and never printed; the query itself is audited.
+    Without BSN or --onderwijsnummer the number is asked for and not echoed: a number on the command
+    line lands in the shell history, in ``ps`` and in sudo's log. It is never printed; the query itself
+    is audited.
     """
     try:
-        nummer = parse_leerlingnummer(bsn, onderwijsnummer)
+        if bsn is None and onderwijsnummer is None:
+            nummer = _vraag_nummer()
+        else:
+            nummer = parse_leerlingnummer(bsn, onderwijsnummer)
     except Afwijzing as fout:
         raise click.BadParameter(str(fout)) from None
     jaar = jaar or omgeving.kalender.cyclus_op(date.today()).jaar
@@ -89,6 +94,16 @@ def pupil(omgeving, bsn: str | None, onderwijsnummer: str | None, jaar: int | No
     for r in gevonden:
         wie = r.partij_oin or "operator"
         click.echo(f"{r.tijdstip}  {r.bron:6} {wie:20} {r.operatie:28} {r.uitkomst:12} {r.message_id or ''}")
+
+
+def _vraag_nummer() -> Leerlingnummer:
+    """The pupil number typed at a hidden prompt: a BSN, else an onderwijsnummer (their check digits
+    never both fit one number). Raises ``Afwijzing`` when it is neither."""
+    ingevoerd = click.prompt("BSN or onderwijsnummer (not shown)", hide_input=True)
+    try:
+        return parse_leerlingnummer(ingevoerd, None)
+    except Afwijzing:
+        return parse_leerlingnummer(None, ingevoerd)
 
 
 def _dag(tekst: str) -> date:

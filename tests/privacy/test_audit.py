@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from broker.audit import inzage
 from broker.audit.controle import verifieer_keten
 from broker.audit.spoor import BEHEER, SOAP, Gebeurtenis, leg_vast
 from broker.db import models
-from broker.db.engine import make_session_factory
+from broker.db.engine import make_engine, make_session_factory
 
 T0 = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 PUPIL_A, PUPIL_B = "a" * 64, "b" * 64
@@ -182,3 +182,32 @@ def test_een_verwijderde_ketenkop_wordt_gevonden(db_engine):
     with db_engine.begin() as verbinding:
         verbinding.execute(text("DELETE FROM audit_kop"))
     assert _controle(db_engine).fout == "the chain's head (audit_kop) is missing"
+
+
+def test_audit_pupil_vraagt_het_nummer_zonder_het_op_de_opdrachtregel_te_zetten(tmp_path, database_url):
+    """A number on the command line is in the shell history, in ``ps`` for every user of the machine and
+    in sudo's log: ``vva audit pupil`` without a number asks for it, without echoing it."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from broker.domain.identifiers import parse_leerlingnummer
+    from broker.privacy.sleutels import laad_sleutelbos
+    from tests.helpers import bsn, schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
+    nummer = bsn("55500001")
+    uitvoer = runner.invoke(
+        main, ["--config", str(config), "audit", "pupil", "--year", "2027"], input=f"{nummer}\n"
+    )
+    assert uitvoer.exit_code == 0, uitvoer.output
+    assert "cycle 2027: 0 operations touched this pupil" in uitvoer.output
+    assert nummer not in uitvoer.output
+    pseudoniem = laad_sleutelbos(tmp_path / "sleutels.json").pseudoniem(parse_leerlingnummer(nummer, None))
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert session.scalars(select(models.AuditLeerling.sleutel_hash)).all() == [pseudoniem]
+    finally:
+        engine.dispose()
