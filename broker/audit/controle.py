@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broker.audit.spoor import BEGIN_HASH, GEHASHTE_VELDEN, betrokkenen_digest, regel_hash
@@ -35,13 +35,21 @@ class Uitslag:
 
 
 def verifieer_keten(session: Session) -> Uitslag:
-    """Check the whole chain, oldest first, in pieces of 5,000 records (constant memory)."""
-    R = models.AuditRegel
+    """Check the whole chain, oldest first, in pieces of 5,000 records (constant memory).
+
+    Safe beside a running broker: the chain is checked up to the head as read first (a record and the
+    head's update commit together, so every record up to it is there); records appended meanwhile are
+    left to the next run, unless the head does not cover them.
+    """
+    R, K = models.AuditRegel, models.AuditKop
+    kop = session.execute(select(K.teller, K.laatste_hash).where(K.id == 1)).one_or_none()
+    if kop is None:
+        return Uitslag(0, "the chain's head (audit_kop) is missing")
     gesloten = set(session.scalars(select(models.Cyclus.jaar).where(models.Cyclus.gesloten_op.is_not(None))))
     vorige, verwacht, aantal = BEGIN_HASH, 1, 0
     while True:
         regels = session.scalars(
-            select(R).where(R.volgnummer >= verwacht).order_by(R.volgnummer).limit(_STUK)
+            select(R).where(R.volgnummer.between(verwacht, kop.teller)).order_by(R.volgnummer).limit(_STUK)
         ).all()
         if not regels:
             break
@@ -60,11 +68,11 @@ def verifieer_keten(session: Session) -> Uitslag:
             if fout:
                 return Uitslag(aantal, f"record {regel.volgnummer}: {fout}")
             vorige, verwacht, aantal = regel.hash, verwacht + 1, aantal + 1
-    kop = session.get(models.AuditKop, 1)
-    if kop is None:
-        return Uitslag(aantal, "the chain's head (audit_kop) is missing")
     if kop.teller != aantal or kop.laatste_hash != vorige:
         return Uitslag(aantal, f"the chain ends at record {aantal}, but its head says {kop.teller}")
+    laatste = session.scalar(select(func.max(R.volgnummer)))
+    if laatste is not None and laatste > kop.teller and session.scalar(select(K.teller)) < laatste:
+        return Uitslag(aantal, f"record {laatste} lies beyond the chain's head")
     return Uitslag(aantal, None)
 
 

@@ -211,3 +211,54 @@ def test_audit_pupil_vraagt_het_nummer_zonder_het_op_de_opdrachtregel_te_zetten(
             assert session.scalars(select(models.AuditLeerling.sleutel_hash)).all() == [pseudoniem]
     finally:
         engine.dispose()
+
+
+def test_verify_terwijl_de_broker_toevoegt_meldt_geen_breuk(db_engine):
+    """``vva audit verify`` from a timer on a live broker: a record appended while it reads (here: just
+    before it reads the chain's head) is not a broken chain."""
+    from sqlalchemy import event
+
+    _vul(db_engine)
+    sessions = make_session_factory(db_engine)
+    toegevoegd: list[int] = []
+
+    def voeg_toe_voor_de_kop(_conn, _cursor, statement, *_):
+        if "FROM audit_kop" in statement and not toegevoegd:
+            toegevoegd.append(1)
+            with sessions.begin() as session:
+                toegevoegd.append(leg_vast(session, Gebeurtenis(BEHEER, "vva keys rotate", "verwerkt")))
+
+    event.listen(db_engine, "before_cursor_execute", voeg_toe_voor_de_kop)
+    try:
+        uitslag = _controle(db_engine)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", voeg_toe_voor_de_kop)
+    assert toegevoegd == [1, 4]
+    assert uitslag.intact, uitslag.fout
+    assert _controle(db_engine).aantal == 4
+
+
+def test_een_regel_voorbij_de_kop_wordt_gevonden(db_engine):
+    """A record inserted after the last one without moving the head is not a concurrent append."""
+    from broker.audit.spoor import regel_hash
+
+    _vul(db_engine)
+    with make_session_factory(db_engine)() as session:
+        vorige = session.get(models.AuditRegel, 3).hash
+    velden = {
+        "volgnummer": 4,
+        "tijdstip": "2027-03-03T08:00:00.000000Z",
+        "cyclus_jaar": None,
+        "bron": BEHEER,
+        "partij_oin": None,
+        "certificaat": None,
+        "operatie": "vva keys rotate",
+        "message_id": None,
+        "aantal": 0,
+        "uitkomst": "verwerkt",
+        "betrokkenen_digest": "",
+        "vorige_hash": vorige,
+    }
+    with make_session_factory(db_engine).begin() as session:
+        session.add(models.AuditRegel(**velden, hash=regel_hash(velden)))
+    assert _controle(db_engine).fout == "record 4 lies beyond the chain's head"
