@@ -87,13 +87,18 @@ def sluit(session: Session, kalender: Kalender, jaar: int, vandaag: date, nu: da
         raise CyclusFout(
             f"cycle {jaar} runs until {cyclus.einde}; close it after that day (its data are still in use)"
         )
-    if rij is None:
-        raise CyclusFout(f"cycle {jaar} never held any data; nothing to close")
-    afsluiting = Afsluiting(jaar, bewaar_jaarcijfers(session, jaar, kalender))
     grens = (
         datetime.combine(cyclus.begin, time(0), UTC),
         datetime.combine(cyclus.einde + timedelta(days=1), time(0), UTC),
     )
+    if rij is None:
+        # No request of this cycle reached the service layer, but refused ones are in the message log.
+        B = models.Bericht
+        if session.scalar(select(B.id).where(B.tijdstip >= grens[0], B.tijdstip < grens[1]).limit(1)) is None:
+            raise CyclusFout(f"cycle {jaar} never held any data; nothing to close")
+        rij = C(jaar=jaar, deadline=cyclus.deadline)
+        session.add(rij)
+    afsluiting = Afsluiting(jaar, bewaar_jaarcijfers(session, jaar, kalender))
     for tabel in (t for t in PERSOONSGEGEVENS if t != "audit_leerling"):
         afsluiting.verwijderd[tabel] = session.execute(_verwijder(tabel, jaar, grens)).rowcount
     rij.gesloten_op = nu

@@ -339,3 +339,23 @@ def test_een_tweede_gelijktijdige_afsluiting_weigert_met_reden(db_engine):
     with sessions() as session:
         sluitingen = select(func.count()).where(models.AuditRegel.operatie == "vva cycle close")
         assert session.scalar(sluitingen) == 1
+
+
+def test_een_cyclus_met_alleen_geweigerde_berichten_kan_worden_gesloten(db_engine, sleutelbos):
+    """A cycle in which every request was refused before the service layer (say the first weeks of a
+    pilot with a broken certificate set-up) never got its ``cyclus`` row, but its message log holds the
+    raw requests, BSNs and all: closing it must delete them instead of saying there is nothing."""
+    sessions = make_session_factory(db_engine)
+    bericht_id = log_ontvangen(
+        sessions,
+        f"<aanleverenLeerlingen><bsn>{LATER}</bsn></aanleverenLeerlingen>".encode(),
+        "vo",
+        sleutelbos,
+        tijdstip=datetime(2025, 3, 1, 9, tzinfo=UTC),
+    )
+    with sessions.begin() as session:
+        afsluiting = sluit(session, Kalender(), 2025, date(2025, 10, 1), datetime(2025, 10, 1, tzinfo=UTC))
+    assert afsluiting.verwijderd["bericht"] == 1
+    with sessions() as session:
+        assert session.get(models.Bericht, bericht_id) is None
+        assert session.get(models.Cyclus, 2025).gesloten_op is not None
