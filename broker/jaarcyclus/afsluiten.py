@@ -121,7 +121,7 @@ def _verwijder(tabel: str, jaar: int, grens: tuple[datetime, datetime]):
     U = models.UitgaandBericht
     pushes = or_(
         U.signaal_id.in_(select(S.id).where(S.cyclus_jaar == jaar)),
-        U.aangemaakt_op.between(grens[0], grens[1]),
+        and_(U.aangemaakt_op >= grens[0], U.aangemaakt_op < grens[1]),
     )
     # A push of this cycle may leave the broker after its last day (a retry): its attempts and the
     # receivers' answers are in the message log under the push's MessageID, whenever they happened.

@@ -359,3 +359,29 @@ def test_een_cyclus_met_alleen_geweigerde_berichten_kan_worden_gesloten(db_engin
     with sessions() as session:
         assert session.get(models.Bericht, bericht_id) is None
         assert session.get(models.Cyclus, 2025).gesloten_op is not None
+
+
+def test_een_push_van_het_eerste_moment_van_de_volgende_cyclus_blijft(db_engine, sleutelbos):
+    """The cycle's window is [1 October, next 1 October): a push queued at 00:00:00 on 1 October
+    belongs to the next cycle and must survive this one's purge (as messages and everything else do)."""
+    sessions = make_session_factory(db_engine)
+    eerste = datetime(2026, 10, 1, tzinfo=UTC)
+    with sessions.begin() as session:
+        session.add(models.Cyclus(jaar=2026, deadline=date(2026, 4, 1)))
+        session.add(
+            models.UitgaandBericht(
+                ontvanger_oin=SCHOOL_A,
+                endpoint="https://ontvanger.example/vva",
+                operatie="ontvangenWijziging",
+                volgorde_sleutel="a" * 64,
+                message_id="urn:uuid:00000000-0000-4000-8000-000000000001",
+                inhoud=b"",
+                status="wachtend",
+                pogingen=0,
+                volgende_poging_op=eerste,
+                aangemaakt_op=eerste,
+            )
+        )
+    with sessions.begin() as session:
+        afsluiting = sluit(session, Kalender(), 2026, date(2026, 10, 2), datetime(2026, 10, 2, tzinfo=UTC))
+    assert afsluiting.verwijderd["uitgaand_bericht"] == 0
