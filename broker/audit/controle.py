@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broker.audit.spoor import BEGIN_HASH, GEHASHTE_VELDEN, betrokkenen_digest, regel_hash
+from broker.audit.spoor import (
+    BEGIN_HASH,
+    BEHEER,
+    CYCLUS_SLUITEN,
+    GEHASHTE_VELDEN,
+    betrokkenen_digest,
+    regel_hash,
+)
 from broker.db import models
 
 _STUK = 5_000
@@ -70,6 +77,17 @@ def verifieer_keten(session: Session) -> Uitslag:
             vorige, verwacht, aantal = regel.hash, verwacht + 1, aantal + 1
     if kop.teller != aantal or kop.laatste_hash != vorige:
         return Uitslag(aantal, f"the chain ends at record {aantal}, but its head says {kop.teller}")
+    # ``cyclus.gesloten_op`` is outside the chain: a cycle only counts as closed (its pupils gone, its
+    # digests unchecked) when the chain holds the record of its close.
+    gesloten_in_keten = set(
+        session.scalars(
+            select(R.cyclus_jaar).where(
+                R.bron == BEHEER, R.operatie == CYCLUS_SLUITEN, R.volgnummer <= kop.teller
+            )
+        )
+    )
+    for jaar in sorted(gesloten - gesloten_in_keten):
+        return Uitslag(aantal, f"cycle {jaar} is marked closed, but the chain has no vva cycle close for it")
     laatste = session.scalar(select(func.max(R.volgnummer)))
     if laatste is not None and laatste > kop.teller and session.scalar(select(K.teller)) < laatste:
         return Uitslag(aantal, f"record {laatste} lies beyond the chain's head")

@@ -45,6 +45,8 @@ GEHASHTE_VELDEN = (
 )
 
 SOAP, PUSH, BEHEER = "soap", "push", "beheer"
+#: The operation of the record ``vva cycle close`` appends: the chain's own proof that a cycle was closed.
+CYCLUS_SLUITEN = "vva cycle close"
 
 
 @dataclass

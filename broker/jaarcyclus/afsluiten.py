@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.audit.spoor import BEHEER, CYCLUS_SLUITEN, Gebeurtenis, leg_vast
 from broker.db import models
 from broker.domain.cycle import Kalender
 
@@ -104,7 +104,7 @@ def sluit(session: Session, kalender: Kalender, jaar: int, vandaag: date, nu: da
     rij.gesloten_op = nu
     leerlingen = afsluiting.verwijderd["leerling"]
     # The audit record says when the purge really ran (``nu`` may be the day it acts as of).
-    leg_vast(session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
+    leg_vast(session, Gebeurtenis(BEHEER, CYCLUS_SLUITEN, "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
     # The audit pseudonyms last, under the chain head's lock taken just now: an audit record about this
     # cycle committed meanwhile is deleted too, and one appended later finds the cycle closed.
     afsluiting.verwijderd["audit_leerling"] = session.execute(

@@ -143,10 +143,11 @@ def test_na_het_wissen_van_de_cyclus_blijft_de_keten_geldig(db_engine):
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
+        leg_vast(session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
     assert _controle(db_engine).intact
     with make_session_factory(db_engine)() as session:
         assert inzage.over_leerling(session, PUPIL_A, 2027) == []
-        assert [r.leerlingen for r in inzage.regels(session)] == [None, None, 0]
+        assert [r.leerlingen for r in inzage.regels(session)] == [None, None, 0, 0]
 
 
 def test_een_leerling_naar_een_andere_cyclus_verplaatsen_wordt_gevonden(db_engine):
@@ -164,6 +165,7 @@ def test_leerlingen_bij_een_gesloten_cyclus_worden_gevonden(db_engine):
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
+        leg_vast(session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
     with db_engine.begin() as verbinding:
         verbinding.execute(
             text(
@@ -262,3 +264,17 @@ def test_een_regel_voorbij_de_kop_wordt_gevonden(db_engine):
     with make_session_factory(db_engine).begin() as session:
         session.add(models.AuditRegel(**velden, hash=regel_hash(velden)))
     assert _controle(db_engine).fout == "record 4 lies beyond the chain's head"
+
+
+def test_een_cyclus_als_gesloten_markeren_om_leerlingen_te_wissen_wordt_gevonden(db_engine):
+    """``cyclus.gesloten_op`` is not part of the chain: setting it by hand and deleting the pupils of an
+    open cycle would hide who looked at them from every inzageverzoek. Only ``vva cycle close`` closes
+    a cycle, and it leaves its record in the chain."""
+    _vul(db_engine)
+    with make_session_factory(db_engine).begin() as session:
+        session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
+        session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
+    assert (
+        _controle(db_engine).fout
+        == "cycle 2027 is marked closed, but the chain has no vva cycle close for it"
+    )
