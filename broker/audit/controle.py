@@ -35,6 +35,12 @@ class Uitslag:
 
     aantal: int
     fout: str | None
+    kop_hash: str = ""  # the hash of the last record checked: with ``aantal``, the head to anchor outside
+
+    @property
+    def kop(self) -> str:
+        """The verified head as "N:HASH", for ``vva audit verify --anchor``."""
+        return f"{self.aantal}:{self.kop_hash}"
 
     @property
     def intact(self) -> bool:
@@ -91,7 +97,21 @@ def verifieer_keten(session: Session) -> Uitslag:
     laatste = session.scalar(select(func.max(R.volgnummer)))
     if laatste is not None and laatste > kop.teller and session.scalar(select(K.teller)) < laatste:
         return Uitslag(aantal, f"record {laatste} lies beyond the chain's head")
-    return Uitslag(aantal, None)
+    return Uitslag(aantal, None, vorige)
+
+
+def controleer_anker(session: Session, anker: str) -> str | None:
+    """Check a head noted earlier outside the database ("N:HASH", as ``Uitslag.kop``): None when record
+    N still carries that hash, else what is wrong. Deleting the newest records and setting the head
+    back, or rewriting the chain from some record on, leaves a chain consistent in itself: only an
+    anchor kept elsewhere shows it. ``ValueError`` when ``anker`` is not "N:HASH"."""
+    volgnummer, _, verwacht = anker.partition(":")
+    if not volgnummer.isdigit() or len(verwacht) != 64:
+        raise ValueError(f"an anchor is N:HASH as printed by vva audit verify, not {anker!r}")
+    R = models.AuditRegel
+    if session.scalar(select(R.hash).where(R.volgnummer == int(volgnummer))) != verwacht:
+        return f"record {volgnummer} no longer carries the anchored hash (chain truncated or rewritten)"
+    return None
 
 
 @dataclass

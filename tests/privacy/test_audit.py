@@ -278,3 +278,39 @@ def test_een_cyclus_als_gesloten_markeren_om_leerlingen_te_wissen_wordt_gevonden
         _controle(db_engine).fout
         == "cycle 2027 is marked closed, but the chain has no vva cycle close for it"
     )
+
+
+def test_een_afgekapte_keten_wordt_gevonden_met_een_eerder_genoteerde_kop(tmp_path, database_url):
+    """Deleting the newest records and setting the head back leaves a chain that is consistent in itself:
+    no check inside the database can tell. ``vva audit verify`` prints the head, to be kept outside the
+    database (a ticket, the timer's log); ``--anchor`` with such a head finds the truncation."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert vva("init", "--no-demo").exit_code == 0
+    engine = make_engine(database_url)
+    try:
+        _vul(engine)
+        eerst = vva("audit", "verify")
+        assert eerst.exit_code == 0, eerst.output
+        kop = eerst.output.split("head ")[1].strip()
+        with make_session_factory(engine)() as session:
+            assert kop == f"3:{session.get(models.AuditRegel, 3).hash}"
+        _sta_wijziging_toe(engine)
+        with engine.begin() as verbinding:
+            vorige = verbinding.execute(
+                text("SELECT hash FROM audit_regel WHERE volgnummer = 2")
+            ).scalar_one()
+            verbinding.execute(text("DELETE FROM audit_regel WHERE volgnummer = 3"))
+            verbinding.execute(text("UPDATE audit_kop SET teller = 2, laatste_hash = :h"), {"h": vorige})
+    finally:
+        engine.dispose()
+    assert vva("audit", "verify").exit_code == 0  # consistent in itself
+    later = vva("audit", "verify", "--anchor", kop)
+    assert later.exit_code == 1
+    assert "record 3 no longer carries the anchored hash (chain truncated or rewritten)" in later.output

@@ -72,7 +72,7 @@ def test_keys_commandos_voor_de_beheerder(tmp_path, database_url):
     assert draai("status").output.splitlines() == ["key 2 (current): 0 ciphertexts"]
     # The rotation is in the audit trail, which still verifies.
     verify = runner.invoke(main, ["--config", str(config), "audit", "verify"])
-    assert verify.output.strip() == "audit trail intact: 1 records"
+    assert verify.output.startswith("audit trail intact: 1 records; head 1:")
 
 
 def test_retire_vlak_na_rotate_laat_een_lopende_schrijver_leesbaar(tmp_path, database_url):
