@@ -174,3 +174,18 @@ def test_signalen_voor_een_gesloten_cyclus_worden_geweigerd(tmp_path, database_u
             assert session.scalars(select(models.Signaal)).all() == []
     finally:
         engine.dispose()
+
+
+def test_signalen_van_een_afgelopen_cyclus_gaan_niet_mee_de_volgende_in(demo_session, sleutelbos, aanroep):
+    """After 30 September the cycle's signals are moot, and fetching them in the next cycle would
+    disclose last cycle's pupils and file their pseudonyms in the audit trail under the new cycle, where
+    closing the old one does not delete them."""
+    session = demo_session
+    aanleveren_leerlingen(_op(session, sleutelbos, date(2027, 3, 1)), aanroep(SCHOOL_A), [leerling(1, P1)])
+    assert _ronde(session, sleutelbos, date(2027, 4, 2)).nieuw == {(SCHOOL_A, NIET_AANGEMELD): 1}
+    op_30_september = _op(session, sleutelbos, date(2027, 9, 30))
+    assert [r.nummer.waarde for r in opvragen_signalen(op_30_september, aanroep(SCHOOL_A), None)] == [P1]
+
+    op_1_oktober = _op(session, sleutelbos, date(2027, 10, 1))
+    assert opvragen_signalen(op_1_oktober, aanroep(SCHOOL_A), None) == []
+    assert op_1_oktober.betrokken == set()
