@@ -274,10 +274,7 @@ def test_een_cyclus_als_gesloten_markeren_om_leerlingen_te_wissen_wordt_gevonden
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
-    assert (
-        _controle(db_engine).fout
-        == "cycle 2027 is marked closed, but the chain has no vva cycle close for it"
-    )
+    assert _controle(db_engine).fout == "record 1: its pupils do not match its digest"
 
 
 def test_een_afgekapte_keten_wordt_gevonden_met_een_eerder_genoteerde_kop(tmp_path, database_url):
