@@ -162,7 +162,9 @@ def _vergrendeld(pad: Path) -> Iterator[None]:
 
 
 def schrijf_sleutelbos(pad: Path, bos: Sleutelbos) -> None:
-    """Write ``bos`` to ``pad`` atomically (a temporary file with mode 0600, then rename)."""
+    """Write ``bos`` to ``pad`` atomically (a temporary file with mode 0600, then rename). A file being
+    replaced keeps its owner, group and owner/group permissions (never any for others): the broker's
+    service account may read it through its group, also after an operator rotated the key."""
     inhoud = {
         "hmac": base64.b64encode(bos.hmac_sleutel).decode(),
         "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(bos.aes_sleutels.items())},
@@ -172,6 +174,13 @@ def schrijf_sleutelbos(pad: Path, bos: Sleutelbos) -> None:
     fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(inhoud, handle, indent=2)
+    if pad.exists():
+        oud = pad.stat()
+        os.chmod(tijdelijk, oud.st_mode & 0o770)
+        try:
+            os.chown(tijdelijk, oud.st_uid, oud.st_gid)
+        except PermissionError:
+            pass  # not root: owner and group are the writer's; the mode is carried over
     os.replace(tijdelijk, pad)
 
 

@@ -16,7 +16,12 @@ from broker.db import models
 from broker.db.berichtenlog import lees_inhoud, log_ontvangen
 from broker.db.engine import make_engine, make_session_factory
 from broker.privacy import rotatie
-from broker.privacy.sleutels import HerlaadbareSleutelbos, laad_sleutelbos, voeg_sleutel_toe
+from broker.privacy.sleutels import (
+    HerlaadbareSleutelbos,
+    laad_sleutelbos,
+    maak_sleutelbestand,
+    voeg_sleutel_toe,
+)
 from broker.service.leerlingen import aanleveren_leerlingen
 from tests.service.test_use_cases import P1, P2, P3, SCHOOL_A, leerling
 
@@ -140,3 +145,19 @@ def test_retire_tijdens_een_rotate_gooit_de_nieuwe_sleutel_niet_weg(tmp_path, da
     assert uitvoer.exit_code == 0, uitvoer.output
     bos = laad_sleutelbos(pad)
     assert (sorted(bos.aes_sleutels), bos.aes_huidig) == ([2, 3], 3)
+
+
+def test_roteren_houdt_de_rechten_van_het_sleutelbestand(tmp_path):
+    """The broker's service account reads the key file through its group (mode 0640): a rotation run by
+    an operator must not replace it with a file only the operator can read, or every running broker
+    loses the new key and every restarted one fails to start."""
+    pad = tmp_path / "sleutels.json"
+    maak_sleutelbestand(pad)
+    os.chmod(pad, 0o640)
+    voor = pad.stat()
+    voeg_sleutel_toe(pad)
+    na = pad.stat()
+    assert (oct(na.st_mode & 0o777), na.st_uid, na.st_gid) == ("0o640", voor.st_uid, voor.st_gid)
+    os.chmod(pad, 0o644)  # readable by everyone: not carried over, the key file never becomes so
+    voeg_sleutel_toe(pad)
+    assert oct(pad.stat().st_mode & 0o777) == "0o640"
