@@ -10,6 +10,7 @@ import click
 from broker.audit import inzage
 from broker.audit.controle import controleer_anker, verifieer_keten
 from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.db import models
 from broker.db.migrate import upgrade
 from broker.domain.identifiers import Leerlingnummer, parse_leerlingnummer
 from broker.domain.meldingen import Afwijzing
@@ -91,6 +92,10 @@ def pupil(omgeving, bsn: str | None, onderwijsnummer: str | None, jaar: int | No
     pseudoniem = omgeving.sleutelbos.pseudoniem(nummer)
     upgrade(omgeving.engine)
     with omgeving.sessions.begin() as session:
+        if session.get(models.Cyclus, jaar) is None:
+            # Nothing to find, and the question's own record would file the pupil's pseudonym under a
+            # cycle no purge will ever close (a mistyped year).
+            raise click.ClickException(f"cycle {jaar} never held any data; nothing to look up")
         gevonden = inzage.over_leerling(session, pseudoniem, jaar)
         leg_vast(
             session,

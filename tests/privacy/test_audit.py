@@ -199,6 +199,10 @@ def test_audit_pupil_vraagt_het_nummer_zonder_het_op_de_opdrachtregel_te_zetten(
     config = schrijf_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
+    geopend = runner.invoke(
+        main, ["--config", str(config), "cycle", "open", "--year", "2027", "--demo-refdata"]
+    )
+    assert geopend.exit_code == 0, geopend.output
     nummer = bsn("55500001")
     uitvoer = runner.invoke(
         main, ["--config", str(config), "audit", "pupil", "--year", "2027"], input=f"{nummer}\n"
@@ -311,3 +315,28 @@ def test_een_afgekapte_keten_wordt_gevonden_met_een_eerder_genoteerde_kop(tmp_pa
     later = vva("audit", "verify", "--anchor", kop)
     assert later.exit_code == 1
     assert "record 3 no longer carries the anchored hash (chain truncated or rewritten)" in later.output
+
+
+def test_audit_pupil_voor_een_cyclus_zonder_gegevens_laat_geen_pseudoniem_achter(tmp_path, database_url):
+    """A mistyped ``--year`` (2207 for 2027) names a cycle that holds nothing: answering it would file the
+    pupil's pseudonym under a cycle that is not closed for 180 years (or, for a past year that never
+    held data, never). Refused, and nothing is stored."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from tests.helpers import bsn, schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
+    uitvoer = runner.invoke(
+        main, ["--config", str(config), "audit", "pupil", "--year", "2207"], input=f"{bsn('55500001')}\n"
+    )
+    assert uitvoer.exit_code == 1
+    assert "cycle 2207 never held any data" in uitvoer.output
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert session.scalars(select(models.AuditLeerling)).all() == []
+    finally:
+        engine.dispose()
