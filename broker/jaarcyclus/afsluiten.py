@@ -74,11 +74,8 @@ def sluit(session: Session, kalender: Kalender, jaar: int, vandaag: date, nu: da
     from broker.rapportage.jaarcijfers import bewaar_jaarcijfers
 
     cyclus = kalender.cyclus(jaar)
-    # Write first, read second (as the audit chain's head does): a concurrent close waits here until
-    # this one commits, then reads the cycle as closed.
     C = models.Cyclus
-    session.execute(update(C).where(C.jaar == jaar).values(jaar=C.jaar))
-    rij = session.get(C, jaar, populate_existing=True)
+    rij = vergrendel_cyclus(session, jaar)
     if rij is not None and rij.gesloten_op is not None:
         raise CyclusFout(
             f"cycle {jaar} was closed on {rij.gesloten_op:%Y-%m-%d}; it holds no personal data any more"
@@ -111,6 +108,17 @@ def sluit(session: Session, kalender: Kalender, jaar: int, vandaag: date, nu: da
         _verwijder("audit_leerling", jaar, grens)
     ).rowcount
     return afsluiting
+
+
+def vergrendel_cyclus(session: Session, jaar: int) -> models.Cyclus | None:
+    """The row of cycle ``jaar`` (None when it has none), locked until ``session``'s transaction ends.
+
+    Write first, read second (as the audit chain's head does): whatever writes a cycle's data outside
+    a request (``sluit``, ``vva signals run``) waits here for a close in progress, then reads the cycle
+    as closed."""
+    C = models.Cyclus
+    session.execute(update(C).where(C.jaar == jaar).values(jaar=C.jaar))
+    return session.get(C, jaar, populate_existing=True)
 
 
 def _verwijder(tabel: str, jaar: int, grens: tuple[datetime, datetime]):

@@ -8,8 +8,8 @@ from datetime import date
 import click
 
 from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
-from broker.db import models
 from broker.db.migrate import upgrade
+from broker.jaarcyclus.afsluiten import vergrendel_cyclus
 from broker.service.context import Verwerking
 from broker.service.signalen import moment_van, signaleer
 
@@ -38,7 +38,7 @@ def run(omgeving, peildatum, rapport: str | None) -> None:
     upgrade(omgeving.engine)
     jaar = omgeving.kalender.cyclus_op(dag).jaar
     with omgeving.sessions.begin() as session:
-        cyclus = session.get(models.Cyclus, jaar)
+        cyclus = vergrendel_cyclus(session, jaar)  # a close in progress finishes first
         if cyclus is not None and cyclus.gesloten_op is not None:
             # Its data are gone: every party would look silent and be signalled for nothing.
             raise click.ClickException(

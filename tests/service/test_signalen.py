@@ -189,3 +189,48 @@ def test_signalen_van_een_afgelopen_cyclus_gaan_niet_mee_de_volgende_in(demo_ses
     op_1_oktober = _op(session, sleutelbos, date(2027, 10, 1))
     assert opvragen_signalen(op_1_oktober, aanroep(SCHOOL_A), None) == []
     assert op_1_oktober.betrokken == set()
+
+
+def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_path, database_url):
+    """``vva signals run --date`` in a cycle while ``vva cycle close`` purges it: a run that read the
+    pupils before the purge committed would write signals, BSN ciphertext and all, after it, and
+    nothing would ever delete them. The run waits for the close and then refuses."""
+    import threading
+
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from broker.db.engine import make_engine, make_session_factory
+    from broker.jaarcyclus.afsluiten import sluit
+    from broker.privacy.sleutels import laad_sleutelbos
+    from broker.registry.repository import PartijRegister
+    from broker.service.context import Aanroep
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    engine = make_engine(database_url)
+    try:
+        sessions = make_session_factory(engine)
+        sleutelbos = laad_sleutelbos(tmp_path / "sleutels.json")
+        with sessions.begin() as session:
+            school = Aanroep(PartijRegister(session).zoek(SCHOOL_A), message_id="urn:uuid:s")
+            aanleveren_leerlingen(_op(session, sleutelbos, date(2031, 3, 3)), school, [leerling(1, P1)])
+        uitvoer = []
+        draad = threading.Thread(
+            target=lambda: uitvoer.append(
+                runner.invoke(main, ["--config", str(config), "signals", "run", "--date", "2031-04-02"])
+            )
+        )
+        with sessions.begin() as session:
+            sluit(session, Kalender(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
+            draad.start()
+            draad.join(timeout=2)  # the run is under way now, and must wait for this close
+        draad.join(timeout=60)
+        with sessions() as session:
+            assert session.scalars(select(models.Signaal)).all() == []
+        assert uitvoer[0].exit_code == 1, uitvoer[0].output
+        assert "cycle 2031 was closed on 2031-10-01" in uitvoer[0].output
+    finally:
+        engine.dispose()
