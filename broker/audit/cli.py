@@ -8,10 +8,11 @@ from datetime import date, timedelta
 import click
 
 from broker.audit import inzage
-from broker.audit.controle import verifieer_keten
+from broker.audit.controle import controleer_anker, verifieer_keten
 from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.db import models
 from broker.db.migrate import upgrade
-from broker.domain.identifiers import parse_leerlingnummer
+from broker.domain.identifiers import Leerlingnummer, parse_leerlingnummer
 from broker.domain.meldingen import Afwijzing
 
 
@@ -21,16 +22,32 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--anchor",
+    "ankers",
+    multiple=True,
+    metavar="N:HASH",
+    help="A head printed by an earlier verify and kept outside the database; repeatable.",
+)
 @click.pass_obj
-def verify(omgeving) -> None:
-    """Check the hash chain end to end; exit 1 and name the first broken record when it was altered."""
+def verify(omgeving, ankers: tuple[str, ...]) -> None:
+    """Check the hash chain end to end; exit 1 and name the first broken record when it was altered.
+
+    Prints the head ("N:HASH"): keep it outside the database (a ticket, the timer's log) and pass it
+    to a later run with --anchor, which finds newest records deleted with the head set back — a change
+    no check inside the database can see.
+    """
     upgrade(omgeving.engine)
     with omgeving.sessions() as session:
         uitslag = verifieer_keten(session)
-    if not uitslag.intact:
-        click.echo(f"audit trail BROKEN after {uitslag.aantal} intact records: {uitslag.fout}", err=True)
+        try:
+            fout = uitslag.fout or next(filter(None, (controleer_anker(session, a) for a in ankers)), None)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--anchor") from None
+    if fout:
+        click.echo(f"audit trail BROKEN after {uitslag.aantal} intact records: {fout}", err=True)
         raise SystemExit(1)
-    click.echo(f"audit trail intact: {uitslag.aantal} records")
+    click.echo(f"audit trail intact: {uitslag.aantal} records; head {uitslag.kop}")
 
 
 @audit.command("export")
@@ -60,16 +77,25 @@ def export(omgeving, van: str | None, tot: str | None, formaat: str, uit) -> Non
 def pupil(omgeving, bsn: str | None, onderwijsnummer: str | None, jaar: int | None, formaat: str) -> None:
     """Who saw or changed what about one pupil in a cycle (AVG art. 15 inzageverzoek).
 
-    The number is given on the command line and never printed; the query itself is audited.
+    Without BSN or --onderwijsnummer the number is asked for and not echoed: a number on the command
+    line lands in the shell history, in ``ps`` and in sudo's log. It is never printed; the query itself
+    is audited.
     """
     try:
-        nummer = parse_leerlingnummer(bsn, onderwijsnummer)
+        if bsn is None and onderwijsnummer is None:
+            nummer = _vraag_nummer()
+        else:
+            nummer = parse_leerlingnummer(bsn, onderwijsnummer)
     except Afwijzing as fout:
         raise click.BadParameter(str(fout)) from None
     jaar = jaar or omgeving.kalender.cyclus_op(date.today()).jaar
     pseudoniem = omgeving.sleutelbos.pseudoniem(nummer)
     upgrade(omgeving.engine)
     with omgeving.sessions.begin() as session:
+        if session.get(models.Cyclus, jaar) is None:
+            # Nothing to find, and the question's own record would file the pupil's pseudonym under a
+            # cycle no purge will ever close (a mistyped year).
+            raise click.ClickException(f"cycle {jaar} never held any data; nothing to look up")
         gevonden = inzage.over_leerling(session, pseudoniem, jaar)
         leg_vast(
             session,
@@ -89,6 +115,16 @@ def pupil(omgeving, bsn: str | None, onderwijsnummer: str | None, jaar: int | No
     for r in gevonden:
         wie = r.partij_oin or "operator"
         click.echo(f"{r.tijdstip}  {r.bron:6} {wie:20} {r.operatie:28} {r.uitkomst:12} {r.message_id or ''}")
+
+
+def _vraag_nummer() -> Leerlingnummer:
+    """The pupil number typed at a hidden prompt: a BSN, else an onderwijsnummer (their check digits
+    never both fit one number). Raises ``Afwijzing`` when it is neither."""
+    ingevoerd = click.prompt("BSN or onderwijsnummer (not shown)", hide_input=True)
+    try:
+        return parse_leerlingnummer(ingevoerd, None)
+    except Afwijzing:
+        return parse_leerlingnummer(None, ingevoerd)
 
 
 def _dag(tekst: str) -> date:

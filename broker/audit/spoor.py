@@ -19,7 +19,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
@@ -45,6 +45,8 @@ GEHASHTE_VELDEN = (
 )
 
 SOAP, PUSH, BEHEER = "soap", "push", "beheer"
+#: The operation of the record ``vva cycle close`` appends: the chain's own proof that a cycle was closed.
+CYCLUS_SLUITEN = "vva cycle close"
 
 
 @dataclass
@@ -98,6 +100,10 @@ def leg_vast(session: Session, gebeurtenis: Gebeurtenis, moment: datetime | None
     if gebeurtenis.leerlingen and gebeurtenis.cyclus_jaar is None:
         raise ValueError("an audit record about pupils needs the cycle they belong to")
     kop = _neem_kop(session)
+    if gebeurtenis.leerlingen and _gesloten(session, gebeurtenis.cyclus_jaar):
+        # The purge deleted this cycle's pseudonyms for good; storing one now would outlive it. Checked
+        # under the head's lock, which ``vva cycle close`` holds until it commits.
+        gebeurtenis = replace(gebeurtenis, leerlingen=set())
     zout = secrets.token_hex(16)
     velden = {
         "volgnummer": kop.teller,
@@ -132,6 +138,11 @@ def leg_vast(session: Session, gebeurtenis: Gebeurtenis, moment: datetime | None
         update(models.AuditKop).where(models.AuditKop.id == 1).values(laatste_hash=velden["hash"])
     )
     return kop.teller
+
+
+def _gesloten(session: Session, jaar: int | None) -> bool:
+    C = models.Cyclus
+    return session.scalar(select(C.gesloten_op.is_not(None)).where(C.jaar == jaar)) or False
 
 
 @dataclass(frozen=True)

@@ -46,17 +46,22 @@ def lees_inhoud(bericht: Bericht, sleutelbos: Sleutelbos) -> bytes:
 
 
 def log_ontvangen(
-    sessions: sessionmaker[Session], raw: bytes, dienst: str | None, sleutelbos: Sleutelbos
+    sessions: sessionmaker[Session],
+    raw: bytes,
+    dienst: str | None,
+    sleutelbos: Sleutelbos,
+    tijdstip: datetime | None = None,
 ) -> int:
     """Persist the raw request (uitkomst ``ontvangen``), encrypted, and return its id; commits at once.
 
     Messages carry BSNs: the bytes are kept whole (they are the evidence) but only as AES-GCM
-    ciphertext under the installation's key (AVG art. 32)."""
+    ciphertext under the installation's key (AVG art. 32). ``tijdstip`` (default now): the moment the
+    request is processed at, so that the message and its effect fall in the same cycle."""
     with sessions.begin() as session:
         bericht = Bericht(
             richting="in",
             dienst=dienst,
-            tijdstip=datetime.now(UTC),
+            tijdstip=tijdstip or datetime.now(UTC),
             uitkomst="ontvangen",
             inhoud=sleutelbos.versleutel_data(raw),
             versleuteld=True,
@@ -85,12 +90,14 @@ def log_verzonden(
     http_status: int | None,
     sleutelbos: Sleutelbos,
     richting: str = "uit",
+    tijdstip: datetime | None = None,
 ) -> int:
     """Persist a message the broker sent (a response, a fault, a push) — or, with ``richting="in"``, a
-    partner's answer to a push — encrypted, in ``session``'s transaction."""
+    partner's answer to a push — encrypted, in ``session``'s transaction. ``tijdstip`` (default now):
+    for an answer, the moment its request was processed at (the yearly purge goes by that time)."""
     bericht = Bericht(
         richting=richting,
-        tijdstip=datetime.now(UTC),
+        tijdstip=tijdstip or datetime.now(UTC),
         uitkomst=uitkomst,
         http_status=http_status,
         inhoud=sleutelbos.versleutel_data(raw),

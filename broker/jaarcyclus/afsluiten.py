@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.audit.spoor import BEHEER, CYCLUS_SLUITEN, Gebeurtenis, leg_vast
 from broker.db import models
 from broker.domain.cycle import Kalender
 
@@ -26,10 +26,10 @@ PERSOONSGEGEVENS = (
     "leerling",
     "aanmelding",
     "wijziging",
-    "uitgaand_bericht",
-    "signaal",
     "ontvangen_message_id",
     "bericht",
+    "uitgaand_bericht",
+    "signaal",
     "audit_leerling",
 )
 #: Tables without personal data of pupils: the registry, reference data, the cycle calendar, the
@@ -74,7 +74,8 @@ def sluit(session: Session, kalender: Kalender, jaar: int, vandaag: date, nu: da
     from broker.rapportage.jaarcijfers import bewaar_jaarcijfers
 
     cyclus = kalender.cyclus(jaar)
-    rij = session.get(models.Cyclus, jaar)
+    C = models.Cyclus
+    rij = vergrendel_cyclus(session, jaar)
     if rij is not None and rij.gesloten_op is not None:
         raise CyclusFout(
             f"cycle {jaar} was closed on {rij.gesloten_op:%Y-%m-%d}; it holds no personal data any more"
@@ -83,21 +84,41 @@ def sluit(session: Session, kalender: Kalender, jaar: int, vandaag: date, nu: da
         raise CyclusFout(
             f"cycle {jaar} runs until {cyclus.einde}; close it after that day (its data are still in use)"
         )
-    if rij is None:
-        raise CyclusFout(f"cycle {jaar} never held any data; nothing to close")
-    afsluiting = Afsluiting(jaar, bewaar_jaarcijfers(session, jaar, kalender))
     grens = (
         datetime.combine(cyclus.begin, time(0), UTC),
         datetime.combine(cyclus.einde + timedelta(days=1), time(0), UTC),
     )
-    for tabel in PERSOONSGEGEVENS:
+    if rij is None:
+        # No request of this cycle reached the service layer, but refused ones are in the message log.
+        B = models.Bericht
+        if session.scalar(select(B.id).where(B.tijdstip >= grens[0], B.tijdstip < grens[1]).limit(1)) is None:
+            raise CyclusFout(f"cycle {jaar} never held any data; nothing to close")
+        rij = C(jaar=jaar, deadline=cyclus.deadline)
+        session.add(rij)
+    afsluiting = Afsluiting(jaar, bewaar_jaarcijfers(session, jaar, kalender))
+    for tabel in (t for t in PERSOONSGEGEVENS if t != "audit_leerling"):
         afsluiting.verwijderd[tabel] = session.execute(_verwijder(tabel, jaar, grens)).rowcount
     rij.gesloten_op = nu
     leerlingen = afsluiting.verwijderd["leerling"]
-    leg_vast(
-        session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=jaar, aantal=leerlingen), nu
-    )
+    # The audit record says when the purge really ran (``nu`` may be the day it acts as of).
+    leg_vast(session, Gebeurtenis(BEHEER, CYCLUS_SLUITEN, "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
+    # The audit pseudonyms last, under the chain head's lock taken just now: an audit record about this
+    # cycle committed meanwhile is deleted too, and one appended later finds the cycle closed.
+    afsluiting.verwijderd["audit_leerling"] = session.execute(
+        _verwijder("audit_leerling", jaar, grens)
+    ).rowcount
     return afsluiting
+
+
+def vergrendel_cyclus(session: Session, jaar: int) -> models.Cyclus | None:
+    """The row of cycle ``jaar`` (None when it has none), locked until ``session``'s transaction ends.
+
+    Write first, read second (as the audit chain's head does): whatever writes a cycle's data outside
+    a request (``sluit``, ``vva signals run``) waits here for a close in progress, then reads the cycle
+    as closed."""
+    C = models.Cyclus
+    session.execute(update(C).where(C.jaar == jaar).values(jaar=C.jaar))
+    return session.get(C, jaar, populate_existing=True)
 
 
 def _verwijder(tabel: str, jaar: int, grens: tuple[datetime, datetime]):
@@ -106,6 +127,13 @@ def _verwijder(tabel: str, jaar: int, grens: tuple[datetime, datetime]):
     aanmeldingen = select(A.id).where(A.cyclus_jaar == jaar)
     berichten = select(B.id).where(B.tijdstip >= grens[0], B.tijdstip < grens[1])
     U = models.UitgaandBericht
+    pushes = or_(
+        U.signaal_id.in_(select(S.id).where(S.cyclus_jaar == jaar)),
+        and_(U.aangemaakt_op >= grens[0], U.aangemaakt_op < grens[1]),
+    )
+    # A push of this cycle may leave the broker after its last day (a retry): its attempts and the
+    # receivers' answers are in the message log under the push's MessageID, whenever they happened.
+    push_ids = select(U.message_id).where(pushes)
     opdrachten = {
         "leerling_mutatie": delete(models.LeerlingMutatie).where(
             models.LeerlingMutatie.leerling_id.in_(leerlingen)
@@ -116,17 +144,17 @@ def _verwijder(tabel: str, jaar: int, grens: tuple[datetime, datetime]):
         "leerling": delete(L).where(L.cyclus_jaar == jaar),
         "aanmelding": delete(A).where(A.cyclus_jaar == jaar),
         "wijziging": delete(models.Wijziging).where(models.Wijziging.cyclus_jaar == jaar),
-        "uitgaand_bericht": delete(U).where(
-            or_(
-                U.signaal_id.in_(select(S.id).where(S.cyclus_jaar == jaar)),
-                U.aangemaakt_op.between(grens[0], grens[1]),
-            )
-        ),
+        "uitgaand_bericht": delete(U).where(pushes),
         "signaal": delete(S).where(S.cyclus_jaar == jaar),
         "ontvangen_message_id": delete(models.OntvangenMessageId).where(
             models.OntvangenMessageId.antwoord_id.in_(berichten)
         ),
-        "bericht": delete(B).where(B.tijdstip >= grens[0], B.tijdstip < grens[1]),
+        "bericht": delete(B).where(
+            or_(
+                and_(B.tijdstip >= grens[0], B.tijdstip < grens[1]),
+                and_(B.dienst == "ontvanger", or_(B.message_id.in_(push_ids), B.relates_to.in_(push_ids))),
+            )
+        ),
         "audit_leerling": delete(models.AuditLeerling).where(models.AuditLeerling.cyclus_jaar == jaar),
     }
     return opdrachten[tabel].execution_options(synchronize_session=False)

@@ -9,6 +9,7 @@ import click
 
 from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
 from broker.db.migrate import upgrade
+from broker.jaarcyclus.afsluiten import vergrendel_cyclus
 from broker.service.context import Verwerking
 from broker.service.signalen import moment_van, signaleer
 
@@ -35,7 +36,14 @@ def run(omgeving, peildatum, rapport: str | None) -> None:
     """
     dag = peildatum.date() if peildatum else date.today()
     upgrade(omgeving.engine)
+    jaar = omgeving.kalender.cyclus_op(dag).jaar
     with omgeving.sessions.begin() as session:
+        cyclus = vergrendel_cyclus(session, jaar)  # a close in progress finishes first
+        if cyclus is not None and cyclus.gesloten_op is not None:
+            # Its data are gone: every party would look silent and be signalled for nothing.
+            raise click.ClickException(
+                f"cycle {jaar} was closed on {cyclus.gesloten_op:%Y-%m-%d}; it has no signals any more"
+            )
         verwerking = Verwerking(session, omgeving.sleutelbos, omgeving.kalender, nu=moment_van(dag))
         ronde = signaleer(verwerking, omgeving.settings.signaal_voorloop_dagen)
         gebeurtenis = Gebeurtenis(
@@ -46,7 +54,7 @@ def run(omgeving, peildatum, rapport: str | None) -> None:
             leerlingen=verwerking.betrokken,
             aantal=ronde.totaal,
         )
-        leg_vast(session, gebeurtenis, verwerking.nu)
+        leg_vast(session, gebeurtenis)  # when it really ran, whatever day it acted as of
     fase = {
         "voor-voorloop": "before the signal period",
         "voorloop": "signal period before the deadline",

@@ -223,6 +223,9 @@ class Bezorger:
         if inhoud is None:
             return
         service, adressering, transport = self._client(endpoint, taak.ontvanger_oin)
+        # The transport is shared per endpoint: forget the previous push's bytes, so an attempt that
+        # fails before sending is not logged or audited with another pupil's message.
+        transport.laatste_verzoek, transport.laatste_antwoord = b"", None
         adressering.message_id = taak.message_id
         element = service._binding.wsdl.types.get_element(f"{{{NS}}}{taak.operatie}")
         waarde = element.parse(etree.fromstring(inhoud), service._binding.wsdl.types)
@@ -258,6 +261,8 @@ class Bezorger:
         om = self.omgeving
         with om.sessions.begin() as session:
             rij = session.get(models.UitgaandBericht, taak.id)
+            if rij is None:
+                return None  # purged with its cycle (``vva cycle close``) since it was claimed
             verwerking = Verwerking(session, om.sleutelbos, om.kalender)
             if rij.operatie == "ontvangenSignaal":
                 weergave = render_signaal(verwerking, taak.ontvanger_oin, rij.signaal_id)
@@ -293,6 +298,13 @@ class Bezorger:
         nu = datetime.now(UTC)
         with self.omgeving.sessions.begin() as session:
             rij = session.get(models.UitgaandBericht, taak.id)
+            if rij is None:
+                # Purged with its cycle while this attempt ran: keep nothing of its content, the cycle's
+                # personal data are gone; a push that did leave is still audited, without its pupil.
+                log.warning("outbox message %s was purged during its delivery", taak.id)
+                if transport.laatste_verzoek:
+                    self._audit(session, taak, None, (fout or AFGELEVERD)[:40], nu)
+                return
             rij.bezig_tot = None
             if fout is None:
                 rij.status, rij.afgeleverd_op, rij.laatste_fout = AFGELEVERD, nu, None
@@ -312,7 +324,7 @@ class Bezorger:
             sleutelbos = self.omgeving.sleutelbos
             uitkomst = rij.status if fout is None else fout[:40]
             log_verzonden(session, transport.laatste_verzoek, kop, uitkomst, status, sleutelbos)
-            if transport.laatste_verzoek is not None:
+            if transport.laatste_verzoek:  # only what left the broker was disclosed
                 self._audit(session, taak, rij, uitkomst, nu)
             if transport.laatste_antwoord:
                 antwoordkop = Kop(
@@ -326,9 +338,17 @@ class Bezorger:
                     session, transport.laatste_antwoord[1], antwoordkop, uitkomst, status, sleutelbos, "in"
                 )
 
-    def _audit(self, session, taak: Taak, rij: models.UitgaandBericht, uitkomst: str, nu: datetime) -> None:
+    def _audit(
+        self, session, taak: Taak, rij: models.UitgaandBericht | None, uitkomst: str, nu: datetime
+    ) -> None:
         """A push that left the broker disclosed the pupil to its receiver: record it (AVG art. 5 lid 2),
-        whatever the receiver answered."""
+        whatever the receiver answered (``rij`` None: purged meanwhile, recorded without the pupil)."""
+        if rij is None:
+            gebeurtenis = Gebeurtenis(
+                PUSH, taak.operatie, uitkomst, taak.ontvanger_oin, message_id=taak.message_id, aantal=1
+            )
+            leg_vast(session, gebeurtenis, nu)
+            return
         pupil = rij.signaal_id is None or rij.volgorde_sleutel != f"signaal:{rij.signaal_id}"
         leg_vast(
             session,
@@ -338,7 +358,9 @@ class Bezorger:
                 uitkomst,
                 partij_oin=taak.ontvanger_oin,
                 message_id=taak.message_id,
-                cyclus_jaar=self.omgeving.kalender.cyclus_op(nu.date()).jaar,
+                # The cycle the push belongs to, not the day it left: a retry after the cycle's last day
+                # must be purged with that cycle (``vva cycle close``).
+                cyclus_jaar=self.omgeving.kalender.cyclus_op(rij.aangemaakt_op.date()).jaar,
                 leerlingen={rij.volgorde_sleutel} if pupil else set(),
                 aantal=1,
             ),

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
 from broker.db.migrate import upgrade
 from broker.privacy import rotatie
-from broker.privacy.sleutels import Sleutelbos, laad_sleutelbos, schrijf_sleutelbos, voeg_sleutel_toe
+from broker.privacy.sleutels import laad_sleutelbos, verwijder_sleutels, voeg_sleutel_toe
+
+#: How long the key file must be unchanged before ``retire`` drops a key: longer than any transaction
+#: that may still commit a ciphertext made under the previous current key (plus the 1 s reload).
+RUSTTIJD_S = 15 * 60
 
 
 @click.group()
@@ -61,17 +67,28 @@ def status(omgeving) -> None:
 @keys.command("retire")
 @click.pass_obj
 def retire(omgeving) -> None:
-    """Remove every non-current key that no stored ciphertext uses any more; keys still in use stay."""
+    """Remove every non-current key that no stored ciphertext uses any more; keys still in use stay.
+
+    Refused (nothing removed) until the key file has been unchanged for 15 minutes after a rotation.
+    """
     upgrade(omgeving.engine)
     pad = omgeving.settings.key_file
     bos = laad_sleutelbos(pad)
+    rust = time.time() - pad.stat().st_mtime
+    if rust < RUSTTIJD_S:
+        # A process rereads the key file at most once a second, and a transaction that encrypted under
+        # the previous key before it did may commit later still: its ciphertext cannot be counted yet.
+        click.echo(
+            f"keys: retired none; current key {bos.aes_huidig}. The key file changed {rust:.0f} s ago: "
+            f"run retire again once it has been unchanged for {RUSTTIJD_S // 60} minutes"
+        )
+        return
     with omgeving.sessions() as session:
         gebruik = rotatie.gebruik(session)
     weg = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and not gebruik.get(k))
     blijft = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and gebruik.get(k))
     if weg:
-        sleutels = {k: v for k, v in bos.aes_sleutels.items() if k not in weg}
-        schrijf_sleutelbos(pad, Sleutelbos(bos.hmac_sleutel, sleutels, bos.aes_huidig))
+        weg = verwijder_sleutels(pad, weg)
     click.echo(f"keys: retired {weg or 'none'}; current key {bos.aes_huidig}")
     if blijft:
         click.echo(f"keys still in use, kept: {blijft} (run 'vva keys rotate' again to re-encrypt them)")

@@ -54,12 +54,20 @@ VERSLEUTELD = (
 
 
 def gebruik(session: Session) -> Counter[int]:
-    """How many stored ciphertexts each key id protects, over every encrypted column."""
+    """How many stored ciphertexts each key id protects, over every encrypted column (counted in the
+    database from the first byte: messages of megabytes are not read)."""
     teller: Counter[int] = Counter()
     for kolom in VERSLEUTELD:
-        for (blob,) in session.execute(select(kolom.kolom).where(*kolom.versleutelde())).yield_per(_STUK):
-            teller[blob[0]] += 1
+        sleutel_id = _sleutel_id(kolom)
+        vraag = select(sleutel_id, func.count()).where(*kolom.versleutelde()).group_by(sleutel_id)
+        for eerste, aantal in session.execute(vraag):
+            teller[bytes(eerste)[0]] += aantal
     return teller
+
+
+def _sleutel_id(kolom: Kolom):
+    # The key id is the ciphertext's first byte (``broker.privacy.sleutels``).
+    return func.substr(kolom.kolom, 1, 1)
 
 
 def te_herversleutelen(session: Session, huidig: int) -> int:
@@ -80,15 +88,19 @@ def herversleutel(
         herschreven, vanaf = 0, None
         while True:
             with sessions.begin() as session:
-                vraag = select(kolom.sleutel, kolom.kolom).where(*kolom.versleutelde())
+                vraag = select(kolom.sleutel, _sleutel_id(kolom)).where(*kolom.versleutelde())
                 if vanaf is not None:
                     vraag = vraag.where(kolom.sleutel > vanaf)
                 rijen = session.execute(vraag.order_by(kolom.sleutel).limit(_STUK)).all()
                 if not rijen:
                     break
-                for sleutel, blob in rijen:
-                    if blob[0] == bos.aes_huidig:
+                for sleutel, eerste in rijen:
+                    if bytes(eerste)[0] == bos.aes_huidig:
                         continue
+                    # One ciphertext in memory at a time: a message can be megabytes.
+                    blob = session.scalar(select(kolom.kolom).where(kolom.sleutel == sleutel))
+                    if blob is None or blob[0] == bos.aes_huidig:
+                        continue  # deleted or re-encrypted by a request since the piece was read
                     nieuw = _herversleutel(bos, kolom.soort, blob)
                     resultaat = session.execute(
                         update(kolom.model)

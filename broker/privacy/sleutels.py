@@ -13,12 +13,15 @@ The key file is JSON: ``{"hmac": "<base64 32 bytes>", "aes": {"<id>": "<base64 3
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import secrets
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,18 +124,47 @@ def voeg_sleutel_toe(pad: Path) -> int:
     process reading it meanwhile sees the old or the new file, never half of one.
     Raises ``SleutelFout`` when the file is unreadable or all 255 key ids are used.
     """
-    bos = laad_sleutelbos(pad)
-    nieuw = max(bos.aes_sleutels) + 1
-    if nieuw > 255:
-        raise SleutelFout("all 255 key ids are used: retire old keys first ('vva keys retire')")
-    schrijf_sleutelbos(
-        pad, Sleutelbos(bos.hmac_sleutel, {**bos.aes_sleutels, nieuw: secrets.token_bytes(32)}, nieuw)
-    )
+    with _vergrendeld(pad):
+        bos = laad_sleutelbos(pad)
+        nieuw = max(bos.aes_sleutels) + 1
+        if nieuw > 255:
+            raise SleutelFout("all 255 key ids are used: retire old keys first ('vva keys retire')")
+        schrijf_sleutelbos(
+            pad, Sleutelbos(bos.hmac_sleutel, {**bos.aes_sleutels, nieuw: secrets.token_bytes(32)}, nieuw)
+        )
     return nieuw
 
 
+def verwijder_sleutels(pad: Path, weg: Iterable[int]) -> list[int]:
+    """Remove the encryption keys ``weg`` from the key file at ``pad``, never the current one; returns
+    the ids removed. Reads the file afresh under the same lock as ``voeg_sleutel_toe``, so a key added
+    meanwhile (a concurrent rotation) is kept. Raises ``SleutelFout`` when the file is unreadable."""
+    with _vergrendeld(pad):
+        bos = laad_sleutelbos(pad)
+        verwijderd = sorted(set(weg) & set(bos.aes_sleutels) - {bos.aes_huidig})
+        if verwijderd:
+            sleutels = {k: v for k, v in bos.aes_sleutels.items() if k not in verwijderd}
+            schrijf_sleutelbos(pad, Sleutelbos(bos.hmac_sleutel, sleutels, bos.aes_huidig))
+    return verwijderd
+
+
+@contextmanager
+def _vergrendeld(pad: Path) -> Iterator[None]:
+    # Read-modify-write of the key file by two commands at once would let the last writer drop the
+    # other's new key, and with it everything encrypted under it: one at a time (a lock file beside it,
+    # as the key file itself is replaced by rename).
+    with open(pad.with_name(f".{pad.name}.lock"), "a") as slot:
+        fcntl.flock(slot, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(slot, fcntl.LOCK_UN)
+
+
 def schrijf_sleutelbos(pad: Path, bos: Sleutelbos) -> None:
-    """Write ``bos`` to ``pad`` atomically (a temporary file with mode 0600, then rename)."""
+    """Write ``bos`` to ``pad`` atomically (a temporary file with mode 0600, then rename). A file being
+    replaced keeps its owner, group and owner/group permissions (never any for others): the broker's
+    service account may read it through its group, also after an operator rotated the key."""
     inhoud = {
         "hmac": base64.b64encode(bos.hmac_sleutel).decode(),
         "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(bos.aes_sleutels.items())},
@@ -142,6 +174,13 @@ def schrijf_sleutelbos(pad: Path, bos: Sleutelbos) -> None:
     fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(inhoud, handle, indent=2)
+    if pad.exists():
+        oud = pad.stat()
+        os.chmod(tijdelijk, oud.st_mode & 0o770)
+        try:
+            os.chown(tijdelijk, oud.st_uid, oud.st_gid)
+        except PermissionError:
+            pass  # not root: owner and group are the writer's; the mode is carried over
     os.replace(tijdelijk, pad)
 
 

@@ -170,11 +170,16 @@ def opvragen_wijzigingen(
 
 
 def opvragen_signalen(verwerking: Verwerking, aanroep: Aanroep, vanaf: int | None) -> list[SignaalRegel]:
-    """The caller's signals with an id above ``vanaf`` (all when None), oldest first."""
+    """The caller's signals of the current cycle with an id above ``vanaf`` (all when None), oldest
+    first. A finished cycle's signals are not given out any more (its purpose ended; AVG art. 5 lid 1
+    sub b and e), even before ``vva cycle close`` deleted them."""
+    S = models.Signaal
     rijen = verwerking.session.scalars(
-        select(models.Signaal)
-        .where(models.Signaal.partij_oin == aanroep.partij.oin, models.Signaal.id > (vanaf or 0))
-        .order_by(models.Signaal.id)
+        select(S)
+        .where(
+            S.partij_oin == aanroep.partij.oin, S.id > (vanaf or 0), S.cyclus_jaar == verwerking.cyclus.jaar
+        )
+        .order_by(S.id)
     )
     return [signaal_regel(verwerking, r) for r in rijen]
 

@@ -124,8 +124,13 @@ class SoapPijplijn:
         refusals before any SOAP processing (411, 413, 415, 400)."""
         raw = http.lees_body(environ, self.omgeving.settings.max_request_bytes)
         ondertekend = self.omgeving.settings.profiel_van(dienst.sleutel) == ONDERTEKEND
+        # One clock reading for the request: its message-log rows and its business effect fall in the
+        # same cycle, also at midnight on the cycle's last day (the yearly purge relies on it).
+        nu = datetime.now(UTC)
         try:
-            bericht_id = log_ontvangen(self.omgeving.sessions, raw, dienst.sleutel, self.omgeving.sleutelbos)
+            bericht_id = log_ontvangen(
+                self.omgeving.sessions, raw, dienst.sleutel, self.omgeving.sleutelbos, tijdstip=nu
+            )
         except OperationalError as exc:
             # Nothing may happen to a message that could not be kept: refuse it, retryable (DK0051).
             log.error("message log unavailable: %s", veilige_trace(exc))
@@ -138,9 +143,7 @@ class SoapPijplijn:
             if ondertekend:  # S9: signed like every answer of a -S service
                 self.ondertekenaar.onderteken(envelop, datetime.now(UTC))
             return 500, [("Content-Type", XML)], naar_bytes(envelop)
-        verzoek = _Verzoek(
-            dienst, bericht_id, datetime.now(UTC), ondertekend, Kop(dienst=dienst.sleutel), raw=raw
-        )
+        verzoek = _Verzoek(dienst, bericht_id, nu, ondertekend, Kop(dienst=dienst.sleutel), raw=raw)
         try:
             return self._stappen(environ, raw, verzoek)
         except (EdukoppelingFout, NietGeautoriseerd) as fout:
@@ -270,7 +273,9 @@ class SoapPijplijn:
             plan_pushes(verwerking)  # the outbox: in the same transaction as the change
             body, message_id = self._antwoord(antwoord, adres, verzoek)
             uit = _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id)
-            antwoord_id = log_verzonden(session, body, uit, "verwerkt", 200, om.sleutelbos)
+            antwoord_id = log_verzonden(
+                session, body, uit, "verwerkt", 200, om.sleutelbos, tijdstip=verzoek.nu
+            )
             onthoud(session, afdruk, antwoord_id, verzoek.nu)
             leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, "verwerkt", None, 200)
             # Last: appending locks the head of the audit chain until this transaction commits.
@@ -284,7 +289,7 @@ class SoapPijplijn:
         body, message_id = self._antwoord(inhoud, adres, verzoek)
         uit = _antwoordkop(verzoek.kop, self.omgeving.settings.broker_oin, message_id)
         with self.omgeving.sessions.begin() as session:
-            log_verzonden(session, body, uit, "herhaald", 200, self.omgeving.sleutelbos)
+            log_verzonden(session, body, uit, "herhaald", 200, self.omgeving.sleutelbos, tijdstip=verzoek.nu)
             leg_uitkomst_vast(
                 session, verzoek.bericht_id, verzoek.kop, "herhaald", "idempotent redelivery", 200
             )
@@ -325,6 +330,7 @@ class SoapPijplijn:
                 fout.code,
                 500,
                 om.sleutelbos,
+                tijdstip=verzoek.nu,
             )
             leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, fout.code, fout.reden, 500)
             self._audit(session, verzoek, fout.code)  # a refused query or delivery is traced too

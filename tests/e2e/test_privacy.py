@@ -204,3 +204,31 @@ def test_geen_leerlingnummer_in_klare_tekst_en_een_volledig_auditspoor(demo_brok
     assert log  # the broker's own log as written
     assert [n for n in nummers if n.encode() in log] == []
     assert [n for n in nummers if n in export.output] == []
+
+
+def test_een_verzoek_en_zijn_antwoord_vallen_in_de_cyclus_van_hun_verwerking(demo_broker, database_url):
+    """``vva cycle close`` deletes the message log by the cycle's time window, and the business rows by
+    the cycle they were written in. A request logged at 23:59:59.999 on 30 September but processed on
+    1 October (a second clock reading) would hold the next cycle's mutations to a message the purge
+    deletes (a foreign-key error: the close could never run), and an answer logged after midnight would
+    keep the closing cycle's BSNs for another year. So every message-log row of one request carries the
+    one moment the request was processed at."""
+    vo_a = client(demo_broker, "vo", SCHOOL_A)
+    vo_a.service.aanleverenLeerlingen(leerling=[leerling(1, A_BSNS[0], "0363")])
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as verbinding:
+            berichten = verbinding.execute(
+                select(models.Bericht.tijdstip).where(models.Bericht.dienst == "vo")
+            ).scalars()
+            mutaties = verbinding.execute(select(models.LeerlingMutatie.vastgelegd_op)).scalars()
+            momenten = {_utc(t) for t in berichten} | {_utc(t) for t in mutaties}
+    finally:
+        engine.dispose()
+    assert len(momenten) == 1, sorted(momenten)
+
+
+def _utc(moment):
+    from datetime import UTC
+
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from broker.audit import inzage
 from broker.audit.controle import verifieer_keten
 from broker.audit.spoor import BEHEER, SOAP, Gebeurtenis, leg_vast
 from broker.db import models
-from broker.db.engine import make_session_factory
+from broker.db.engine import make_engine, make_session_factory
 
 T0 = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 PUPIL_A, PUPIL_B = "a" * 64, "b" * 64
@@ -143,7 +143,200 @@ def test_na_het_wissen_van_de_cyclus_blijft_de_keten_geldig(db_engine):
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
+        leg_vast(session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
     assert _controle(db_engine).intact
     with make_session_factory(db_engine)() as session:
         assert inzage.over_leerling(session, PUPIL_A, 2027) == []
-        assert [r.leerlingen for r in inzage.regels(session)] == [None, None, 0]
+        assert [r.leerlingen for r in inzage.regels(session)] == [None, None, 0, 0]
+
+
+def test_een_leerling_naar_een_andere_cyclus_verplaatsen_wordt_gevonden(db_engine):
+    """Relabelling a record's pupils to another cycle hides them from ``vva audit pupil`` and from the
+    purge of their own cycle, while the salted digest (over the pseudonyms only) still matches."""
+    _vul(db_engine)
+    with db_engine.begin() as verbinding:
+        verbinding.execute(text("UPDATE audit_leerling SET cyclus_jaar = 2026 WHERE volgnummer = 2"))
+    assert _controle(db_engine).fout == "record 2: its pupils are filed under another cycle"
+
+
+def test_leerlingen_bij_een_gesloten_cyclus_worden_gevonden(db_engine):
+    """After the purge a closed cycle has no pupils left: one added afterwards is a forgery."""
+    _vul(db_engine)
+    with make_session_factory(db_engine).begin() as session:
+        session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
+        session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
+        leg_vast(session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
+    with db_engine.begin() as verbinding:
+        verbinding.execute(
+            text(
+                "INSERT INTO audit_leerling (volgnummer, cyclus_jaar, sleutel_hash, zout) "
+                "VALUES (2, 2027, :h, :z)"
+            ),
+            {"h": "c" * 64, "z": "0" * 32},
+        )
+    assert _controle(db_engine).fout == "record 2: pupils stored for a closed cycle"
+
+
+def test_een_verwijderde_ketenkop_wordt_gevonden(db_engine):
+    """Without its head row the chain cannot be appended to (every audited request would fail) and a
+    truncated tail could not be told from the end: verify must not call that intact."""
+    _vul(db_engine)
+    with db_engine.begin() as verbinding:
+        verbinding.execute(text("DELETE FROM audit_kop"))
+    assert _controle(db_engine).fout == "the chain's head (audit_kop) is missing"
+
+
+def test_audit_pupil_vraagt_het_nummer_zonder_het_op_de_opdrachtregel_te_zetten(tmp_path, database_url):
+    """A number on the command line is in the shell history, in ``ps`` for every user of the machine and
+    in sudo's log: ``vva audit pupil`` without a number asks for it, without echoing it."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from broker.domain.identifiers import parse_leerlingnummer
+    from broker.privacy.sleutels import laad_sleutelbos
+    from tests.helpers import bsn, schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
+    geopend = runner.invoke(
+        main, ["--config", str(config), "cycle", "open", "--year", "2027", "--demo-refdata"]
+    )
+    assert geopend.exit_code == 0, geopend.output
+    nummer = bsn("55500001")
+    uitvoer = runner.invoke(
+        main, ["--config", str(config), "audit", "pupil", "--year", "2027"], input=f"{nummer}\n"
+    )
+    assert uitvoer.exit_code == 0, uitvoer.output
+    assert "cycle 2027: 0 operations touched this pupil" in uitvoer.output
+    assert nummer not in uitvoer.output
+    pseudoniem = laad_sleutelbos(tmp_path / "sleutels.json").pseudoniem(parse_leerlingnummer(nummer, None))
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert session.scalars(select(models.AuditLeerling.sleutel_hash)).all() == [pseudoniem]
+    finally:
+        engine.dispose()
+
+
+def test_verify_terwijl_de_broker_toevoegt_meldt_geen_breuk(db_engine):
+    """``vva audit verify`` from a timer on a live broker: a record appended while it reads (here: just
+    before it reads the chain's head) is not a broken chain."""
+    from sqlalchemy import event
+
+    _vul(db_engine)
+    sessions = make_session_factory(db_engine)
+    toegevoegd: list[int] = []
+
+    def voeg_toe_voor_de_kop(_conn, _cursor, statement, *_):
+        if "FROM audit_kop" in statement and not toegevoegd:
+            toegevoegd.append(1)
+            with sessions.begin() as session:
+                toegevoegd.append(leg_vast(session, Gebeurtenis(BEHEER, "vva keys rotate", "verwerkt")))
+
+    event.listen(db_engine, "before_cursor_execute", voeg_toe_voor_de_kop)
+    try:
+        uitslag = _controle(db_engine)
+    finally:
+        event.remove(db_engine, "before_cursor_execute", voeg_toe_voor_de_kop)
+    assert toegevoegd == [1, 4]
+    assert uitslag.intact, uitslag.fout
+    assert _controle(db_engine).aantal == 4
+
+
+def test_een_regel_voorbij_de_kop_wordt_gevonden(db_engine):
+    """A record inserted after the last one without moving the head is not a concurrent append."""
+    from broker.audit.spoor import regel_hash
+
+    _vul(db_engine)
+    with make_session_factory(db_engine)() as session:
+        vorige = session.get(models.AuditRegel, 3).hash
+    velden = {
+        "volgnummer": 4,
+        "tijdstip": "2027-03-03T08:00:00.000000Z",
+        "cyclus_jaar": None,
+        "bron": BEHEER,
+        "partij_oin": None,
+        "certificaat": None,
+        "operatie": "vva keys rotate",
+        "message_id": None,
+        "aantal": 0,
+        "uitkomst": "verwerkt",
+        "betrokkenen_digest": "",
+        "vorige_hash": vorige,
+    }
+    with make_session_factory(db_engine).begin() as session:
+        session.add(models.AuditRegel(**velden, hash=regel_hash(velden)))
+    assert _controle(db_engine).fout == "record 4 lies beyond the chain's head"
+
+
+def test_een_cyclus_als_gesloten_markeren_om_leerlingen_te_wissen_wordt_gevonden(db_engine):
+    """``cyclus.gesloten_op`` is not part of the chain: setting it by hand and deleting the pupils of an
+    open cycle would hide who looked at them from every inzageverzoek. Only ``vva cycle close`` closes
+    a cycle, and it leaves its record in the chain."""
+    _vul(db_engine)
+    with make_session_factory(db_engine).begin() as session:
+        session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
+        session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
+    assert _controle(db_engine).fout == "record 1: its pupils do not match its digest"
+
+
+def test_een_afgekapte_keten_wordt_gevonden_met_een_eerder_genoteerde_kop(tmp_path, database_url):
+    """Deleting the newest records and setting the head back leaves a chain that is consistent in itself:
+    no check inside the database can tell. ``vva audit verify`` prints the head, to be kept outside the
+    database (a ticket, the timer's log); ``--anchor`` with such a head finds the truncation."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert vva("init", "--no-demo").exit_code == 0
+    engine = make_engine(database_url)
+    try:
+        _vul(engine)
+        eerst = vva("audit", "verify")
+        assert eerst.exit_code == 0, eerst.output
+        kop = eerst.output.split("head ")[1].strip()
+        with make_session_factory(engine)() as session:
+            assert kop == f"3:{session.get(models.AuditRegel, 3).hash}"
+        _sta_wijziging_toe(engine)
+        with engine.begin() as verbinding:
+            vorige = verbinding.execute(
+                text("SELECT hash FROM audit_regel WHERE volgnummer = 2")
+            ).scalar_one()
+            verbinding.execute(text("DELETE FROM audit_regel WHERE volgnummer = 3"))
+            verbinding.execute(text("UPDATE audit_kop SET teller = 2, laatste_hash = :h"), {"h": vorige})
+    finally:
+        engine.dispose()
+    assert vva("audit", "verify").exit_code == 0  # consistent in itself
+    later = vva("audit", "verify", "--anchor", kop)
+    assert later.exit_code == 1
+    assert "record 3 no longer carries the anchored hash (chain truncated or rewritten)" in later.output
+
+
+def test_audit_pupil_voor_een_cyclus_zonder_gegevens_laat_geen_pseudoniem_achter(tmp_path, database_url):
+    """A mistyped ``--year`` (2207 for 2027) names a cycle that holds nothing: answering it would file the
+    pupil's pseudonym under a cycle that is not closed for 180 years (or, for a past year that never
+    held data, never). Refused, and nothing is stored."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from tests.helpers import bsn, schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
+    uitvoer = runner.invoke(
+        main, ["--config", str(config), "audit", "pupil", "--year", "2207"], input=f"{bsn('55500001')}\n"
+    )
+    assert uitvoer.exit_code == 1
+    assert "cycle 2207 never held any data" in uitvoer.output
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert session.scalars(select(models.AuditLeerling)).all() == []
+    finally:
+        engine.dispose()

@@ -3,6 +3,8 @@ table by table against the SQLAlchemy metadata — and the audit chain still ver
 
 from __future__ import annotations
 
+import threading
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import pytest
@@ -14,7 +16,7 @@ from broker.audit.spoor import SOAP, Gebeurtenis, leg_vast
 from broker.cli import main
 from broker.db import models
 from broker.db.berichtenlog import log_ontvangen
-from broker.db.engine import make_session_factory
+from broker.db.engine import make_engine, make_session_factory
 from broker.domain.cycle import Kalender
 from broker.jaarcyclus.afsluiten import GEEN_PERSOONSGEGEVENS, PERSOONSGEGEVENS, CyclusFout, sluit
 from broker.outbound.outbox import plan_pushes
@@ -187,3 +189,199 @@ def test_cycle_commandos(tmp_path, database_url):
     assert nogmaals.exit_code == 1 and "was closed on" in nogmaals.output
     verify = runner.invoke(main, ["--config", str(config), "audit", "verify"])
     assert verify.exit_code == 0 and verify.output.startswith("audit trail intact: 2 records")
+
+
+def test_inzage_over_een_gesloten_cyclus_laat_geen_pseudoniem_achter(tmp_path, database_url):
+    """``vva audit pupil --year`` of a closed cycle is audited, but must not store the pupil's
+    pseudonym again after the purge removed them all (nothing would ever delete it)."""
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert vva("init").exit_code == 0
+    assert vva("cycle", "open", "--year", "2031", "--demo-refdata").exit_code == 0
+    assert vva("cycle", "close", "--year", "2031", "--date", "2031-10-01").exit_code == 0
+    inzage = vva("audit", "pupil", bsn("12300001"), "--year", "2031")
+    assert inzage.exit_code == 0, inzage.output
+    assert "cycle 2031: 0 operations touched this pupil" in inzage.output
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert session.scalar(select(func.count()).select_from(models.AuditLeerling)) == 0
+            R = models.AuditRegel
+            laatste = session.scalars(select(R).order_by(R.volgnummer.desc())).first()
+            assert (laatste.operatie, laatste.cyclus_jaar, laatste.aantal) == ("vva audit pupil", 2031, 0)
+    finally:
+        engine.dispose()
+    verify = vva("audit", "verify")
+    assert verify.exit_code == 0, verify.output
+
+
+@dataclass
+class _PushVan2026:
+    """A broker set up by ``vva init`` with one signal push of cycle 2026 waiting, to an endpoint that
+    refuses the connection."""
+
+    vva: object
+    sessions: object
+    bezorger: object
+
+
+@pytest.fixture
+def push_van_2026(tmp_path, database_url):
+    from broker.bootstrap import Omgeving
+    from broker.config import load_settings
+    from broker.outbound.bezorger import Bezorger
+    from broker.privacy.sleutels import laad_sleutelbos
+    from broker.registry.repository import PartijRegister
+    from broker.service.context import Aanroep
+    from tests.helpers import schrijf_config, vrije_poort
+
+    config = schrijf_config(tmp_path, database_url, extra="outbox_timeout_s = 2.0\n")
+    runner = CliRunner()
+    vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert vva("init").exit_code == 0
+    sleutelbos = laad_sleutelbos(tmp_path / "sleutels.json")
+    engine = make_engine(database_url)
+    omgeving = Omgeving(load_settings(config))
+    try:
+        sessions = make_session_factory(engine)
+        with sessions.begin() as session:
+            _geef_endpoint(session, SCHOOL_A, f"http://127.0.0.1:{vrije_poort()}/dicht")
+            school = Aanroep(PartijRegister(session).zoek(SCHOOL_A), message_id="urn:uuid:c")
+            aanleveren_leerlingen(
+                _op(session, sleutelbos, datetime(2026, 3, 2, 9, tzinfo=UTC)),
+                school,
+                [leerling(1, bsn("26600001"))],
+            )
+            ronde = signaleer(_op(session, sleutelbos, datetime(2026, 9, 30, 23, 50, tzinfo=UTC)), 14)
+            assert ronde.pushes == 1
+        yield _PushVan2026(vva, sessions, Bezorger(omgeving))
+    finally:
+        omgeving.sluit()
+        engine.dispose()
+
+
+def test_een_push_van_de_cyclus_bezorgd_na_afloop_wordt_mee_gewist(push_van_2026):
+    """A signal of the last day of cycle 2026 whose push leaves the broker in the next cycle (a retry, a
+    worker that was down): its message-log rows and its audit pseudonym belong to cycle 2026 and must go
+    with it, not survive until the next cycle is closed. Runs on the real clock (any day after
+    2026-09-30): the push is delivered today, to an endpoint that refuses the connection."""
+    vva, sessions = push_van_2026.vva, push_van_2026.sessions
+    assert push_van_2026.bezorger.ronde() == 1  # today: cycle 2027 or later
+    with sessions() as session:
+        push = session.scalar(select(models.UitgaandBericht.message_id))
+        B = models.Bericht
+        assert session.scalar(select(func.count()).where(B.message_id == push)) == 1
+
+    dicht = vva("cycle", "close", "--year", "2026")
+    assert dicht.exit_code == 0, dicht.output
+    with sessions() as session:
+        assert session.scalar(select(func.count()).where(B.message_id == push)) == 0
+        assert session.scalar(select(func.count()).select_from(models.AuditLeerling)) == 0
+    assert vva("audit", "verify").exit_code == 0
+
+
+def test_afsluiten_tijdens_een_bezorging_laat_de_werker_doorgaan(push_van_2026):
+    """``vva cycle close`` deletes a push a worker has just claimed: the worker must not die on the
+    vanished row (it delivers the rest of its batch and the queue after it), and sends nothing."""
+    vva, sessions, bezorger = push_van_2026.vva, push_van_2026.sessions, push_van_2026.bezorger
+    (taak,) = bezorger.claim()
+    dicht = vva("cycle", "close", "--year", "2026")
+    assert dicht.exit_code == 0, dicht.output
+    bezorger.lever(taak)
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(models.UitgaandBericht)) == 0
+        berichten = session.scalar(select(func.count()).where(models.Bericht.dienst == "ontvanger"))
+        assert berichten == 0
+    assert vva("audit", "verify").exit_code == 0
+
+
+def test_een_push_die_de_broker_niet_verliet_staat_niet_als_verstrekking_in_de_audit(push_van_2026):
+    """A delivery that fails before anything is sent (here: its kept Body no longer decrypts) disclosed
+    nothing: the audit trail must not tell an inzageverzoek that the receiver got the pupil's data."""
+    sessions, bezorger = push_van_2026.sessions, push_van_2026.bezorger
+    with sessions.begin() as session:
+        rij = session.scalars(select(models.UitgaandBericht)).one()
+        rij.inhoud = bytes([99]) + b"\0" * 40  # under a key id this installation does not have
+    assert bezorger.ronde() == 1
+    with sessions() as session:
+        R = models.AuditRegel
+        assert session.scalar(select(func.count()).where(R.bron == "push")) == 0
+        assert session.scalar(select(models.UitgaandBericht.laatste_fout)) == "internal SleutelFout"
+
+
+def test_een_tweede_gelijktijdige_afsluiting_weigert_met_reden(db_engine):
+    """Two ``vva cycle close`` at once (a timer and an operator): the second must wait for the first and
+    then refuse with the reason, not close the cycle a second time or fail on a database error."""
+    sessions = make_session_factory(db_engine)
+    with sessions.begin() as session:
+        session.add(models.Cyclus(jaar=2031, deadline=date(2031, 4, 1)))
+    tweede: list[BaseException | None] = []
+
+    def sluit_ook():
+        try:
+            with sessions.begin() as session:
+                sluit(session, Kalender(), 2031, date(2031, 10, 2), datetime(2031, 10, 2, tzinfo=UTC))
+            tweede.append(None)
+        except BaseException as fout:  # noqa: BLE001 — the test reports what it was
+            tweede.append(fout)
+
+    with sessions.begin() as session:
+        sluit(session, Kalender(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
+        draad = threading.Thread(target=sluit_ook)
+        draad.start()
+        draad.join(timeout=1.5)  # it must be waiting for this transaction now
+    draad.join(timeout=30)
+    (fout,) = tweede
+    assert isinstance(fout, CyclusFout) and "was closed on 2031-10-01" in str(fout), repr(fout)
+    with sessions() as session:
+        sluitingen = select(func.count()).where(models.AuditRegel.operatie == "vva cycle close")
+        assert session.scalar(sluitingen) == 1
+
+
+def test_een_cyclus_met_alleen_geweigerde_berichten_kan_worden_gesloten(db_engine, sleutelbos):
+    """A cycle in which every request was refused before the service layer (say the first weeks of a
+    pilot with a broken certificate set-up) never got its ``cyclus`` row, but its message log holds the
+    raw requests, BSNs and all: closing it must delete them instead of saying there is nothing."""
+    sessions = make_session_factory(db_engine)
+    bericht_id = log_ontvangen(
+        sessions,
+        f"<aanleverenLeerlingen><bsn>{LATER}</bsn></aanleverenLeerlingen>".encode(),
+        "vo",
+        sleutelbos,
+        tijdstip=datetime(2025, 3, 1, 9, tzinfo=UTC),
+    )
+    with sessions.begin() as session:
+        afsluiting = sluit(session, Kalender(), 2025, date(2025, 10, 1), datetime(2025, 10, 1, tzinfo=UTC))
+    assert afsluiting.verwijderd["bericht"] == 1
+    with sessions() as session:
+        assert session.get(models.Bericht, bericht_id) is None
+        assert session.get(models.Cyclus, 2025).gesloten_op is not None
+
+
+def test_een_push_van_het_eerste_moment_van_de_volgende_cyclus_blijft(db_engine, sleutelbos):
+    """The cycle's window is [1 October, next 1 October): a push queued at 00:00:00 on 1 October
+    belongs to the next cycle and must survive this one's purge (as messages and everything else do)."""
+    sessions = make_session_factory(db_engine)
+    eerste = datetime(2026, 10, 1, tzinfo=UTC)
+    with sessions.begin() as session:
+        session.add(models.Cyclus(jaar=2026, deadline=date(2026, 4, 1)))
+        session.add(
+            models.UitgaandBericht(
+                ontvanger_oin=SCHOOL_A,
+                endpoint="https://ontvanger.example/vva",
+                operatie="ontvangenWijziging",
+                volgorde_sleutel="a" * 64,
+                message_id="urn:uuid:00000000-0000-4000-8000-000000000001",
+                inhoud=b"",
+                status="wachtend",
+                pogingen=0,
+                volgende_poging_op=eerste,
+                aangemaakt_op=eerste,
+            )
+        )
+    with sessions.begin() as session:
+        afsluiting = sluit(session, Kalender(), 2026, date(2026, 10, 2), datetime(2026, 10, 2, tzinfo=UTC))
+    assert afsluiting.verwijderd["uitgaand_bericht"] == 0

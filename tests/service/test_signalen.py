@@ -118,3 +118,119 @@ def test_een_signaalpush_is_geldig_volgens_het_contract(demo_session, sleutelbos
     assert element.findtext(".//{*}soort") == NIET_AANGEMELD
     # Not for another party, and gone with its signal.
     assert render_signaal(_op(session, sleutelbos, date(2027, 4, 2)), SCHOOL_C, push.signaal_id) is None
+
+
+def test_beheercommandos_met_een_datum_schrijven_de_echte_tijd_in_de_audit(tmp_path, database_url):
+    """``--date`` says which day a command acts as of; the audit trail says when it really ran. A record
+    stamped with the chosen day would backdate (or postdate) an operation on personal data, and put it
+    outside the period a ``vva audit export --from --to`` asks for."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from broker.db.engine import make_engine, make_session_factory
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert vva("init").exit_code == 0
+    voor = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    assert vva("signals", "run", "--date", "2027-04-02").exit_code == 0
+    assert vva("cycle", "open", "--year", "2031", "--demo-refdata").exit_code == 0
+    assert vva("cycle", "close", "--year", "2031", "--date", "2031-10-01").exit_code == 0
+    na = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            R = models.AuditRegel
+            tijden = dict(session.execute(select(R.operatie, R.tijdstip)).all())
+    finally:
+        engine.dispose()
+    assert set(tijden) == {"vva signals run", "vva cycle open", "vva cycle close"}
+    assert all(voor <= t <= na for t in tijden.values()), tijden
+
+
+def test_signalen_voor_een_gesloten_cyclus_worden_geweigerd(tmp_path, database_url):
+    """A mistyped ``--date`` in a cycle that was closed would find every party silent (its data are
+    gone) and signal and push "no data exchanged yet" to all of them: refused, with the reason."""
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from broker.db.engine import make_engine, make_session_factory
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert vva("init").exit_code == 0
+    assert vva("cycle", "open", "--year", "2031", "--demo-refdata").exit_code == 0
+    assert vva("cycle", "close", "--year", "2031", "--date", "2031-10-01").exit_code == 0
+    uitvoer = vva("signals", "run", "--date", "2031-03-25")
+    assert uitvoer.exit_code == 1
+    assert "cycle 2031 was closed on 2031-10-01" in uitvoer.output
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert session.scalars(select(models.Signaal)).all() == []
+    finally:
+        engine.dispose()
+
+
+def test_signalen_van_een_afgelopen_cyclus_gaan_niet_mee_de_volgende_in(demo_session, sleutelbos, aanroep):
+    """After 30 September the cycle's signals are moot, and fetching them in the next cycle would
+    disclose last cycle's pupils and file their pseudonyms in the audit trail under the new cycle, where
+    closing the old one does not delete them."""
+    session = demo_session
+    aanleveren_leerlingen(_op(session, sleutelbos, date(2027, 3, 1)), aanroep(SCHOOL_A), [leerling(1, P1)])
+    assert _ronde(session, sleutelbos, date(2027, 4, 2)).nieuw == {(SCHOOL_A, NIET_AANGEMELD): 1}
+    op_30_september = _op(session, sleutelbos, date(2027, 9, 30))
+    assert [r.nummer.waarde for r in opvragen_signalen(op_30_september, aanroep(SCHOOL_A), None)] == [P1]
+
+    op_1_oktober = _op(session, sleutelbos, date(2027, 10, 1))
+    assert opvragen_signalen(op_1_oktober, aanroep(SCHOOL_A), None) == []
+    assert op_1_oktober.betrokken == set()
+
+
+def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_path, database_url):
+    """``vva signals run --date`` in a cycle while ``vva cycle close`` purges it: a run that read the
+    pupils before the purge committed would write signals, BSN ciphertext and all, after it, and
+    nothing would ever delete them. The run waits for the close and then refuses."""
+    import threading
+
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from broker.db.engine import make_engine, make_session_factory
+    from broker.jaarcyclus.afsluiten import sluit
+    from broker.privacy.sleutels import laad_sleutelbos
+    from broker.registry.repository import PartijRegister
+    from broker.service.context import Aanroep
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    engine = make_engine(database_url)
+    try:
+        sessions = make_session_factory(engine)
+        sleutelbos = laad_sleutelbos(tmp_path / "sleutels.json")
+        with sessions.begin() as session:
+            school = Aanroep(PartijRegister(session).zoek(SCHOOL_A), message_id="urn:uuid:s")
+            aanleveren_leerlingen(_op(session, sleutelbos, date(2031, 3, 3)), school, [leerling(1, P1)])
+        uitvoer = []
+        draad = threading.Thread(
+            target=lambda: uitvoer.append(
+                runner.invoke(main, ["--config", str(config), "signals", "run", "--date", "2031-04-02"])
+            )
+        )
+        with sessions.begin() as session:
+            sluit(session, Kalender(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
+            draad.start()
+            draad.join(timeout=2)  # the run is under way now, and must wait for this close
+        draad.join(timeout=60)
+        with sessions() as session:
+            assert session.scalars(select(models.Signaal)).all() == []
+        assert uitvoer[0].exit_code == 1, uitvoer[0].output
+        assert "cycle 2031 was closed on 2031-10-01" in uitvoer[0].output
+    finally:
+        engine.dispose()

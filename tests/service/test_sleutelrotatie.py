@@ -3,7 +3,10 @@ and a running process picks the new key up without a restart (issue 5, "BSN at r
 
 from __future__ import annotations
 
+import os
+import time
 from collections import Counter
+from datetime import UTC, datetime
 
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -11,9 +14,14 @@ from sqlalchemy import select
 from broker.cli import main
 from broker.db import models
 from broker.db.berichtenlog import lees_inhoud, log_ontvangen
-from broker.db.engine import make_session_factory
+from broker.db.engine import make_engine, make_session_factory
 from broker.privacy import rotatie
-from broker.privacy.sleutels import HerlaadbareSleutelbos, laad_sleutelbos, voeg_sleutel_toe
+from broker.privacy.sleutels import (
+    HerlaadbareSleutelbos,
+    laad_sleutelbos,
+    maak_sleutelbestand,
+    voeg_sleutel_toe,
+)
 from broker.service.leerlingen import aanleveren_leerlingen
 from tests.service.test_use_cases import P1, P2, P3, SCHOOL_A, leerling
 
@@ -62,8 +70,94 @@ def test_keys_commandos_voor_de_beheerder(tmp_path, database_url):
     assert uitvoer.exit_code == 0, uitvoer.output
     assert "key 2 added" in uitvoer.output
     assert draai("status").output.splitlines() == ["key 1: 0 ciphertexts", "key 2 (current): 0 ciphertexts"]
+    assert "retired none" in draai("retire").output  # too soon after the rotation
+    oud = time.time() - 3600
+    os.utime(tmp_path / "sleutels.json", (oud, oud))
     assert "retired [1]" in draai("retire").output
     assert draai("status").output.splitlines() == ["key 2 (current): 0 ciphertexts"]
     # The rotation is in the audit trail, which still verifies.
     verify = runner.invoke(main, ["--config", str(config), "audit", "verify"])
-    assert verify.output.strip() == "audit trail intact: 1 records"
+    assert verify.output.startswith("audit trail intact: 1 records; head 1:")
+
+
+def test_retire_vlak_na_rotate_laat_een_lopende_schrijver_leesbaar(tmp_path, database_url):
+    """A broker process still on the old key (it rereads the key file at most once a second) or a
+    transaction that encrypted before the rotation and commits later writes a ciphertext under the old
+    key that ``retire`` cannot count yet: dropping that key right away makes the row unreadable forever."""
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert vva("init", "--no-demo").exit_code == 0
+    pad = tmp_path / "sleutels.json"
+    lopend = HerlaadbareSleutelbos(pad)  # a running broker process, that just looked at the key file
+    engine = make_engine(str(database_url))
+    try:
+        sessions = make_session_factory(engine)
+        with sessions.begin() as session:  # a request in flight across the rotation
+            rij = models.Bericht(
+                richting="in",
+                uitkomst="ontvangen",
+                tijdstip=datetime.now(UTC),
+                inhoud=lopend.versleutel_data(f"<bericht>{P1}</bericht>".encode()),
+                versleuteld=True,
+            )
+            assert vva("keys", "rotate").exit_code == 0
+            retire = vva("keys", "retire")
+            assert retire.exit_code == 0, retire.output
+            session.add(rij)
+        with sessions() as session:
+            blob = session.scalar(select(models.Bericht.inhoud))
+        assert laad_sleutelbos(pad).ontsleutel_data(blob) == f"<bericht>{P1}</bericht>".encode()
+        assert "retired none" in retire.output
+        # Once the key file has been at rest long enough, a second rotate and retire drop the old key.
+        assert vva("keys", "rotate").exit_code == 0
+        oud = time.time() - 3600
+        os.utime(pad, (oud, oud))
+        assert "retired [1, 2]" in vva("keys", "retire").output
+    finally:
+        engine.dispose()
+
+
+def test_retire_tijdens_een_rotate_gooit_de_nieuwe_sleutel_niet_weg(tmp_path, database_url, monkeypatch):
+    """``retire`` counts key usage over every table (minutes on a full database) between reading and
+    writing the key file: a ``rotate`` that adds a key meanwhile must not see that key written away
+    again, or everything it re-encrypts becomes unreadable."""
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
+    pad = tmp_path / "sleutels.json"
+    assert voeg_sleutel_toe(pad) == 2
+    oud = time.time() - 3600
+    os.utime(pad, (oud, oud))
+    echte_telling = rotatie.gebruik
+
+    def telling_met_rotate_ertussen(session):
+        uitkomst = echte_telling(session)
+        assert voeg_sleutel_toe(pad) == 3  # another operator's rotate, while this retire counts
+        return uitkomst
+
+    monkeypatch.setattr(rotatie, "gebruik", telling_met_rotate_ertussen)
+    uitvoer = runner.invoke(main, ["--config", str(config), "keys", "retire"])
+    assert uitvoer.exit_code == 0, uitvoer.output
+    bos = laad_sleutelbos(pad)
+    assert (sorted(bos.aes_sleutels), bos.aes_huidig) == ([2, 3], 3)
+
+
+def test_roteren_houdt_de_rechten_van_het_sleutelbestand(tmp_path):
+    """The broker's service account reads the key file through its group (mode 0640): a rotation run by
+    an operator must not replace it with a file only the operator can read, or every running broker
+    loses the new key and every restarted one fails to start."""
+    pad = tmp_path / "sleutels.json"
+    maak_sleutelbestand(pad)
+    os.chmod(pad, 0o640)
+    voor = pad.stat()
+    voeg_sleutel_toe(pad)
+    na = pad.stat()
+    assert (oct(na.st_mode & 0o777), na.st_uid, na.st_gid) == ("0o640", voor.st_uid, voor.st_gid)
+    os.chmod(pad, 0o644)  # readable by everyone: not carried over, the key file never becomes so
+    voeg_sleutel_toe(pad)
+    assert oct(pad.stat().st_mode & 0o777) == "0o640"
