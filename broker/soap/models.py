@@ -164,7 +164,12 @@ OpvragenSignalenResponse = _element("opvragenSignalenResponse", fields=[("signaa
 OpvragenProcescijfers = _element("opvragenProcescijfers", fields=[("brin", Unicode), ("peildatum", Date)])
 OpvragenProcescijfersResponse = _element(
     "opvragenProcescijfersResponse",
-    fields=[("cyclus", Integer), ("deadline", Date), ("peildatum", Date), ("procescijfer", _lijst(Procescijfer))],
+    fields=[
+        ("cyclus", Integer),
+        ("deadline", Date),
+        ("peildatum", Date),
+        ("procescijfer", _lijst(Procescijfer)),
+    ],
 )
 
 # --- the receiver contract (broker → partner pushes) --------------------------------------------
