@@ -192,9 +192,9 @@ def _signaal(
                 inhoud=b"",  # rendered at the first attempt
                 status=WACHTEND,
                 pogingen=0,
-                # Due now, also when the run was made "as of" another day (--date).
+                # Due now, also when the run is dated another day (--date); created "as of" that day.
                 volgende_poging_op=datetime.now(UTC),
-                aangemaakt_op=datetime.now(UTC),
+                aangemaakt_op=verwerking.nu,  # the cycle it belongs to (purge, audit)
             )
         )
         ronde.pushes += 1
