@@ -11,6 +11,7 @@ no stack trace and no pupil number in it.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -41,7 +42,7 @@ from broker.registry.repository import PartijRegister
 from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
 from broker.soap.diensten import Werk
 from broker.soap.dispatch import Dispatcher
-from broker.web import http
+from broker.web import http, metriek
 from broker.web.tls import client_certificaat
 
 log = logging.getLogger("vva.web")
@@ -76,6 +77,13 @@ class _Verzoek:
     kop: Kop = field(default_factory=Kop)
     bevestig: str | None = None  # the verified request SignatureValue, for SignatureConfirmation (S8)
     raw: bytes = b""
+    uitkomst: str = metriek.OK  # the metrics label: ok, or the fault code of the answer
+
+    @property
+    def operatie(self) -> str:
+        """The operation's contract name, for the metrics; never the client's own text."""
+        operatie = self.dienst.operaties.get(self.kop.action or "")
+        return operatie.naam if operatie is not None else metriek.ONBEKEND
 
 
 class SoapPijplijn:
@@ -116,9 +124,27 @@ class SoapPijplijn:
 
     # --- the pipeline --------------------------------------------------------------------------
 
+    def vertrouwen_in_gebruik(self) -> Vertrouwen | None:
+        """The trust store when any service checks certificates (a signed profile or required TLS
+        client certificates), else None."""
+        instellingen = self.omgeving.settings
+        signeert = any(instellingen.profiel_van(d.sleutel) == ONDERTEKEND for d in self.contract.diensten.values())
+        return self.vertrouwen if signeert or instellingen.client_certificaat_vereist else None
+
     def verwerk(self, environ: dict, dienst: Dienst) -> tuple[int, list, bytes]:
         """Answer one POST to ``dienst``: (HTTP status, headers, body). Raises ``HttpFout`` only for
-        refusals before any SOAP processing (411, 413, 415, 400)."""
+        refusals before any SOAP processing (411, 413, 415, 400). Counts the request in the metrics."""
+        begin, verzoeken = time.perf_counter(), []
+        try:
+            antwoord = self._verwerk(environ, dienst, verzoeken)
+        except HttpFout as fout:
+            _tel(dienst, verzoeken, f"HTTP {fout.status}", begin)
+            raise
+        # No request object: the message log was unavailable and the answer was DK0051.
+        _tel(dienst, verzoeken, None if verzoeken else "Server.DK0051", begin)
+        return antwoord
+
+    def _verwerk(self, environ: dict, dienst: Dienst, verzoeken: list) -> tuple[int, list, bytes]:
         raw = http.lees_body(environ, self.omgeving.settings.max_request_bytes)
         ondertekend = self.omgeving.settings.profiel_van(dienst.sleutel) == ONDERTEKEND
         try:
@@ -138,6 +164,7 @@ class SoapPijplijn:
         verzoek = _Verzoek(
             dienst, bericht_id, datetime.now(UTC), ondertekend, Kop(dienst=dienst.sleutel), raw=raw
         )
+        verzoeken.append(verzoek)
         try:
             return self._stappen(environ, raw, verzoek)
         except (EdukoppelingFout, NietGeautoriseerd) as fout:
@@ -179,14 +206,15 @@ class SoapPijplijn:
         )
         certificaat_oin, signature_value = tls_oin, None
         if verzoek.ondertekend:
-            geverifieerd = verifieer(
-                envelop,
-                verzoek.nu,
-                self.wss,
-                vertrouw=lambda certificaat: self.vertrouwen.controleer(
-                    certificaat, "ondertekening", verzoek.nu
-                ),
-            )
+            with metriek.gemeten(metriek.VERIFICATIE_DUUR):
+                geverifieerd = verifieer(
+                    envelop,
+                    verzoek.nu,
+                    self.wss,
+                    vertrouw=lambda certificaat: self.vertrouwen.controleer(
+                        certificaat, "ondertekening", verzoek.nu
+                    ),
+                )
             certificaat_oin, signature_value = geverifieerd.oin, geverifieerd.signature_value
             verzoek.bevestig = signature_value
             if tls_oin is not None and tls_oin != certificaat_oin:
@@ -291,11 +319,13 @@ class SoapPijplijn:
         # S9: every answer of a -S service is signed, faults included; SignatureConfirmation only
         # when the request's signature was verified (S8).
         if verzoek.ondertekend:
-            self.ondertekenaar.onderteken(envelop, datetime.now(UTC), bevestig=verzoek.bevestig)
+            with metriek.gemeten(metriek.ONDERTEKENING_DUUR):
+                self.ondertekenaar.onderteken(envelop, datetime.now(UTC), bevestig=verzoek.bevestig)
         return naar_bytes(envelop)
 
     def _fout(self, fout: EdukoppelingFout, verzoek: _Verzoek) -> tuple[int, list, bytes]:
         om = self.omgeving
+        verzoek.uitkomst = fout.code
         if verzoek.kop.message_id is None:
             verzoek.kop = _kop_voor_fout(verzoek)
         envelop, message_id = bouw_fout(
@@ -317,6 +347,14 @@ class SoapPijplijn:
             )
             leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, fout.code, fout.reden, 500)
         return 500, [("Content-Type", XML)], body
+
+
+def _tel(dienst: Dienst, verzoeken: list[_Verzoek], uitkomst: str | None, begin: float) -> None:
+    """Count the request in the metrics: its outcome (``uitkomst`` or the request's own) and operation."""
+    verzoek = verzoeken[0] if verzoeken else None
+    operatie = verzoek.operatie if verzoek else metriek.ONBEKEND
+    uitkomst = uitkomst or (verzoek.uitkomst if verzoek else metriek.OK)
+    metriek.tel_verzoek(dienst.sleutel, operatie, uitkomst, time.perf_counter() - begin)
 
 
 def _kop_voor_fout(verzoek: _Verzoek) -> Kop:
