@@ -83,7 +83,12 @@ def init(omgeving: Omgeving, demo: bool) -> None:
 )
 @click.pass_obj
 def serve(
-    omgeving: Omgeving, host: str, port: int, workers: int | None, threads: int | None, gunicorn_config: str | None
+    omgeving: Omgeving,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int | None,
+    gunicorn_config: str | None,
 ) -> None:
     """Serve the SOAP services with gunicorn; GET /health and /metrics for operators.
 

@@ -80,7 +80,7 @@ class Broker:
     def _metriek(self) -> tuple[int, list, bytes]:
         body, soort = metriek.exposeer(
             lambda: outbox_stand(self.omgeving.sessions),
-            lambda: (v.crls_geldig_tot() if (v := self.pijplijn.vertrouwen_in_gebruik()) else None),
+            lambda: v.crls_geldig_tot() if (v := self.pijplijn.vertrouwen_in_gebruik()) else None,
         )
         return 200, [("Content-Type", soort), ("Cache-Control", "no-store")], body
 

@@ -93,7 +93,11 @@ def _vertrouwen(vertrouwen: Callable[[], Vertrouwen | None], nu: datetime) -> di
         return {"status": STORING, "detail": "no CRLs configured"}
     resterend = (tot - nu).total_seconds()
     if resterend <= 0:
-        return {"status": STORING, "detail": "a CRL is past nextUpdate + grace", "crls_geldig_tot": tot.isoformat()}
+        return {
+            "status": STORING,
+            "detail": "a CRL is past nextUpdate + grace",
+            "crls_geldig_tot": tot.isoformat(),
+        }
     return {"status": OK, "crls_geldig_tot": tot.isoformat(), "resterend_s": int(resterend)}
 
 
@@ -105,5 +109,8 @@ def _outbox(sessions: sessionmaker[Session], max_s: float, nu: datetime) -> dict
     te_oud = stand["oudste_s"] > max_s
     dood = stand["per_status"][DOOD]
     status = WAARSCHUWING if te_oud or dood else OK
-    detail = [*(["oldest waiting push older than the limit"] if te_oud else []), *(["dead letters"] if dood else [])]
+    detail = [
+        *(["oldest waiting push older than the limit"] if te_oud else []),
+        *(["dead letters"] if dood else []),
+    ]
     return {"status": status, **stand, **({"detail": ", ".join(detail)} if detail else {})}

@@ -106,9 +106,7 @@ class _Standcollector(Collector):
             )
 
 
-def exposeer(
-    outbox: Callable[[], dict], crls_geldig_tot: Callable[[], datetime | None]
-) -> tuple[bytes, str]:
+def exposeer(outbox: Callable[[], dict], crls_geldig_tot: Callable[[], datetime | None]) -> tuple[bytes, str]:
     """The metrics of this installation as (body, content type): the counters and histograms of every
     worker process (multiprocess mode under gunicorn) or of this process, plus the scrape-time figures."""
     registry = CollectorRegistry()

@@ -128,7 +128,9 @@ class SoapPijplijn:
         """The trust store when any service checks certificates (a signed profile or required TLS
         client certificates), else None."""
         instellingen = self.omgeving.settings
-        signeert = any(instellingen.profiel_van(d.sleutel) == ONDERTEKEND for d in self.contract.diensten.values())
+        signeert = any(
+            instellingen.profiel_van(d.sleutel) == ONDERTEKEND for d in self.contract.diensten.values()
+        )
         return self.vertrouwen if signeert or instellingen.client_certificaat_vereist else None
 
     def verwerk(self, environ: dict, dienst: Dienst) -> tuple[int, list, bytes]:

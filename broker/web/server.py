@@ -41,8 +41,14 @@ class _Gunicorn(Application):
     """gunicorn with our settings, then those of a gunicorn configuration file (``deploy/gunicorn.conf.py``),
     then the options given on the command line; gunicorn's own argv parsing is not used."""
 
-    def __init__(self, omgeving: Omgeving, opties: dict, maak_app=None, bestand: str | None = None,
-                 opdrachtregel: dict | None = None) -> None:
+    def __init__(
+        self,
+        omgeving: Omgeving,
+        opties: dict,
+        maak_app=None,
+        bestand: str | None = None,
+        opdrachtregel: dict | None = None,
+    ) -> None:
         self._omgeving = omgeving
         self._opties = opties
         self._maak_app = maak_app

@@ -35,7 +35,9 @@ def schrijf_nginx_config(map: Path, pki: Path, poort: int, broker_poort: int) ->
     ca = pki / "ca"
     (tls / "server.chain.pem").write_bytes((pki / f"{BROKER_OIN}.chain.pem").read_bytes())
     shutil.copy(pki / f"{BROKER_OIN}.key.pem", tls / "server.key.pem")
-    (tls / "pkioverheid-ca.pem").write_bytes((ca / "root.pem").read_bytes() + (ca / "issuing.pem").read_bytes())
+    (tls / "pkioverheid-ca.pem").write_bytes(
+        (ca / "root.pem").read_bytes() + (ca / "issuing.pem").read_bytes()
+    )
     (tls / "pkioverheid-crl.pem").write_bytes(
         (ca / "root.crl.pem").read_bytes() + (ca / "issuing.crl.pem").read_bytes()
     )
@@ -54,8 +56,16 @@ def schrijf_nginx_config(map: Path, pki: Path, poort: int, broker_poort: int) ->
         f"daemon off;\nmaster_process off;\nworker_processes 1;\npid {map / 'nginx.pid'};\n"
         f"error_log {map / 'error.log'} info;\nevents {{ worker_connections 64; }}\n"
         f"http {{\n  access_log {map / 'access.log'};\n"
-        + "".join(f"  {soort}_temp_path {map / naam};\n" for soort, naam in (
-            ("client_body", "body"), ("proxy", "proxy"), ("fastcgi", "fastcgi"), ("uwsgi", "uwsgi"), ("scgi", "scgi")))
+        + "".join(
+            f"  {soort}_temp_path {map / naam};\n"
+            for soort, naam in (
+                ("client_body", "body"),
+                ("proxy", "proxy"),
+                ("fastcgi", "fastcgi"),
+                ("uwsgi", "uwsgi"),
+                ("scgi", "scgi"),
+            )
+        )
         + f"  include {map / 'upstream.conf'};\n  include {map / 'vva-site.conf'};\n}}\n"
     )
     return conf

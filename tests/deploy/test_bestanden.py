@@ -72,8 +72,14 @@ def test_systemd_units_verify(tmp_path):
         pytest.skip("systemd-analyze not installed")
     units = sorted((DEPLOY / "systemd").iterdir())
     assert {u.name for u in units} >= {
-        "vva-web.service", "vva-outbox.service", "vva-signals.service", "vva-signals.timer",
-        "vva-cycle.service", "vva-cycle.timer", "vva-crl.service", "vva-crl.timer",
+        "vva-web.service",
+        "vva-outbox.service",
+        "vva-signals.service",
+        "vva-signals.timer",
+        "vva-cycle.service",
+        "vva-cycle.timer",
+        "vva-crl.service",
+        "vva-crl.timer",
     }
     # verify checks that every ExecStart program exists: point the install paths at this checkout.
     vva = Path(sys.prefix) / "bin" / "vva"
