@@ -231,11 +231,12 @@ class SoapPijplijn:
         afdruk = Vingerafdruk.van(
             adres.from_oin, adres.message_id, envelop.inhoud, signature_value, certificaat_oin
         )
+        # One read-only session for authorisation and the MessageID memory: a connection checkout (and
+        # its liveness ping) fewer per request.
         with self.omgeving.sessions() as session:
             partij = self._machtig(session, verzoek.dienst, adres, certificaat_oin)
-        maak_leesbaar(envelop.body)  # after the signature is verified, before the XSD and spyne
-        self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
-        with self.omgeving.sessions() as session:
+            maak_leesbaar(envelop.body)  # after the signature is verified, before the XSD and spyne
+            self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
             eerder = eerder_antwoord(session, afdruk, self.omgeving.sleutelbos)
         if eerder is not None:
             return self._herhaal(eerder, adres, verzoek)
