@@ -1,107 +1,80 @@
-"""Deliveries per second from the outbox to the reference receiver on 127.0.0.1 (issue 4).
+"""Outbox rate: deliveries per second from the outbox to the reference receiver on 127.0.0.1, with 1 and
+with 4 workers (``vva outbox run --workers N --until-empty``), the broker on PostgreSQL.
 
-Sets up a broker (SQLite, demo PKI) and a reference receiver process in a temporary folder, queues
-N pushes by delivering N pupils of school 99XA (each goes to the demo regional system of RMC region
-21), then times one in-process delivery worker until the queue is empty. Every delivery is a signed
-request with a signed, verified answer, and both are written to the message logs.
+For each worker count: a fresh broker schema with the demo data, the demo regional system (RMC region 21)
+registered with the reference receiver's endpoint, N pupils of school 99XA delivered in one signed batch
+(so N pushes are queued in that transaction), then the worker command is timed until the queue is
+empty. Every delivery is a signed request through the receiver's full inbound gate and message log, and
+a signed answer that the worker verifies before it marks the push delivered.
 
-Run: .venv/bin/python bench/bezorgingen_per_seconde.py [--n 300]
+Run: .venv/bin/python bench/outbox_rate.py [--n 400] [--workers 1 4]
+Needs PostgreSQL on 127.0.0.1:5432 (VVA_BENCH_POSTGRES_URL) and the bench extra (psutil).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
-import os
+import http.client
+import resource
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
-from lxml import etree
-from stdnum.nl import bsn
+from sqlalchemy import func, select
 
+from bench._opstelling import (
+    SCHOOL_A,
+    _wacht_op,
+    bsns,
+    envelop,
+    gunicorn_broker,
+    installatie,
+    leerlingen_xml,
+    machine,
+    ondertekenaar,
+    post,
+    postgres_schema,
+    vrije_poort,
+)
 from broker.bootstrap import Omgeving
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN, load_settings
-from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
-from broker.outbound.bezorger import Bezorger
-from broker.privacy.sleutels import maak_sleutelbestand
-from broker.web.app import Broker
+from broker.db import models
 
-REGIO, SCHOOL, NS = "00000099000000000042", "0000000700099XA00000", "urn:nl:vva:aanmelden:v1"
+REGIO = "00000099000000000042"
 
 
-def vrije_poort() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def levering(n: int, pki: Path) -> bytes:
-    records, nummer = [], 200000000
-    while len(records) < n:
-        nummer += 1
-        if bsn.is_valid(str(nummer)):
-            records.append(
-                f"<v:leerling><v:volgnummer>{len(records) + 1}</v:volgnummer><v:bsn>{nummer}</v:bsn><v:brinVo>99XA</v:brinVo>"
-                "<v:postcode>1011AB</v:postcode><v:woongemeente>0363</v:woongemeente><v:mutatie>toevoegen</v:mutatie></v:leerling>"
-            )
-    root = etree.fromstring(
-        f'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
-        f"<soap:Header><wsa:Action>{NS}/vo/aanleverenLeerlingen</wsa:Action><wsa:MessageID>urn:uuid:{os.urandom(16).hex()[:8]}-0000-4000-8000-000000000000</wsa:MessageID>"
-        f"<wsa:To>https://vva.example/vva/vo/v1?oin={TEST_BROKER_OIN}</wsa:To><wsa:From><wsa:Address>"
-        f"http://www.w3.org/2005/08/addressing/anonymous?oin={SCHOOL}</wsa:Address></wsa:From></soap:Header>"
-        f'<soap:Body><v:aanleverenLeerlingen xmlns:v="{NS}">{"".join(records)}</v:aanleverenLeerlingen></soap:Body></soap:Envelope>'
+def ontvanger(map: Path, pki: Path):
+    """The reference receiver as the demo regional system (its own SQLite and key file)."""
+    map.mkdir()
+    config = map / "vva.toml"
+    config.write_text(
+        f'database_url = "sqlite:///{map / "o.sqlite3"}"\nkey_file = "{map / "k.json"}"\npki_map = "{pki}"\n'
+        f'broker_oins = ["{REGIO}"]\nonderteken_sleutel = "{pki / (REGIO + ".key.pem")}"\n'
+        f'onderteken_certificaat = "{pki / (REGIO + ".cert.pem")}"\nontvanger_afzenders = ["{TEST_BROKER_OIN}"]\n'
     )
-    Ondertekenaar(
-        (pki / f"{SCHOOL}.key.pem").read_bytes(), (pki / f"{SCHOOL}.cert.pem").read_bytes()
-    ).onderteken(root, datetime.now(UTC))
-    return naar_bytes(root)
+    poort = vrije_poort()
+    proces = subprocess.Popen(
+        [sys.executable, "-m", "broker", "--config", str(config), "receiver", "serve", "--port", str(poort)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wacht_op(f"http://127.0.0.1:{poort}/health", proces)
+    return proces, f"http://127.0.0.1:{poort}/vva/ontvanger/v1"
 
 
-def main_() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=300)
-    n = parser.parse_args().n
-    with tempfile.TemporaryDirectory() as tijdelijk:
+def meet(aantal: int, workers: int) -> tuple[float, float, int]:
+    """(wall seconds, worker CPU seconds, deliveries) of one run with ``workers`` workers."""
+    with tempfile.TemporaryDirectory() as tijdelijk, postgres_schema() as database_url:
         map = Path(tijdelijk)
-        config = map / "vva.toml"
-        config.write_text(
-            f'database_url = "sqlite:///{map / "vva.sqlite3"}"\nkey_file = "{map / "k.json"}"\npki_map = "{map / "pki"}"\n'
-        )
-        assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+        config = installatie(map, database_url)
         pki = map / "pki"
-        ontvanger = map / "ontvanger"
-        ontvanger.mkdir()
-        maak_sleutelbestand(ontvanger / "k.json")
-        (ontvanger / "vva.toml").write_text(
-            f'database_url = "sqlite:///{ontvanger / "o.sqlite3"}"\nkey_file = "{ontvanger / "k.json"}"\npki_map = "{pki}"\n'
-            f'broker_oins = ["{REGIO}"]\nonderteken_sleutel = "{pki / (REGIO + ".key.pem")}"\nonderteken_certificaat = "{pki / (REGIO + ".cert.pem")}"\n'
-        )
-        poort = vrije_poort()
-        proces = subprocess.Popen(
-            [sys.executable, "-m", "broker", "receiver", "serve", "--port", str(poort)],
-            env={**os.environ, "VVA_CONFIG": str(ontvanger / "vva.toml")},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        proces, endpoint = ontvanger(map / "ontvanger", pki)
         try:
-            for _ in range(100):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{poort}/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
-            endpoint = f"http://127.0.0.1:{poort}/vva/ontvanger/v1"
-            CliRunner().invoke(
+            uitslag = CliRunner().invoke(
                 main,
                 [
                     "--config",
@@ -123,32 +96,75 @@ def main_() -> None:
                     "--replace",
                 ],
             )
-            omgeving = Omgeving(load_settings(config))
-            data = levering(n, pki)
-            Broker(omgeving)(
-                {
-                    "REQUEST_METHOD": "POST",
-                    "PATH_INFO": "/vva/vo/v1",
-                    "CONTENT_TYPE": "text/xml",
-                    "CONTENT_LENGTH": str(len(data)),
-                    "wsgi.input": io.BytesIO(data),
-                    "HTTP_SOAPACTION": '""',
-                    "SERVER_NAME": "127.0.0.1",
-                    "SERVER_PORT": "80",
-                },
-                lambda *_: None,
+            assert uitslag.exit_code == 0, uitslag.output
+            teken = ondertekenaar(pki, SCHOOL_A)
+            data = envelop(
+                teken,
+                SCHOOL_A,
+                "vo",
+                "aanleverenLeerlingen",
+                leerlingen_xml(bsns(aantal, 200_000_000), "99XA"),
             )
-            bezorger = Bezorger(omgeving)
-            begin, cpu = time.perf_counter(), time.process_time()
-            bezorger.draai(tot_leeg=True)
-            duur, cpu = time.perf_counter() - begin, time.process_time() - cpu
+            with gunicorn_broker(config, "--workers", "1") as broker:
+                verbinding = http.client.HTTPConnection(
+                    *broker.url.removeprefix("http://").split(":"), timeout=300
+                )
+                status, antwoord = post(verbinding, "/vva/vo/v1", data)
+                assert status == 200, antwoord[:2000]
+            omgeving = Omgeving(load_settings(config))
+            with omgeving.sessions() as session:
+                wachtend = session.scalar(select(func.count()).select_from(models.UitgaandBericht))
+            assert wachtend == aantal, wachtend
+            voor = resource.getrusage(resource.RUSAGE_CHILDREN)
+            begin = time.perf_counter()
+            werker = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "broker",
+                    "--config",
+                    str(config),
+                    "outbox",
+                    "run",
+                    "--workers",
+                    str(workers),
+                    "--until-empty",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                check=False,
+            )
+            duur = time.perf_counter() - begin
+            na = resource.getrusage(resource.RUSAGE_CHILDREN)
+            assert werker.returncode == 0, werker.stderr[-2000:]
+            # The worker command and the worker processes it waited for (the receiver is still running).
+            cpu = (na.ru_utime - voor.ru_utime) + (na.ru_stime - voor.ru_stime)
+            with omgeving.sessions() as session:
+                afgeleverd = session.scalar(
+                    select(func.count())
+                    .select_from(models.UitgaandBericht)
+                    .where(models.UitgaandBericht.status == "afgeleverd")
+                )
+            omgeving.sluit()
+            return duur, cpu, afgeleverd
         finally:
             proces.terminate()
             proces.wait()
-    print(
-        f"{n} pushes delivered by one worker in {duur:.1f} s: {n / duur:.0f} deliveries/s "
-        f"(worker CPU {cpu * 1000 / n:.1f} ms per delivery; receiver on the same 2-core machine)"
-    )
+
+
+def main_() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=400)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 4])
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    for workers in args.workers:
+        duur, cpu, afgeleverd = meet(args.n, workers)
+        print(
+            f"{workers} worker(s): {afgeleverd} of {args.n} pushes delivered in {duur:.1f} s = {afgeleverd / duur:.0f} "
+            f"deliveries/s (worker CPU {cpu * 1000 / max(afgeleverd, 1):.1f} ms per delivery, incl. start-up; "
+            "receiver on the same 2 cores)"
+        )
 
 
 if __name__ == "__main__":
