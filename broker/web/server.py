@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -157,7 +159,11 @@ def _bereid_metriek_voor() -> None:
         for bestand in Path(map_).glob("*.db"):
             bestand.unlink()
     else:
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vva-metriek-")
+        map_ = tempfile.mkdtemp(prefix="vva-metriek-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = map_
+        master = os.getpid()
+        # Removed when the master exits; the workers (forks that exit through sys.exit too) leave it.
+        atexit.register(lambda: os.getpid() == master and shutil.rmtree(map_, ignore_errors=True))
 
 
 def _metriek_proces_weg(pid: int) -> None:
