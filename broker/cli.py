@@ -74,11 +74,23 @@ def init(omgeving: Omgeving, demo: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int, help="Worker processes.")
-@click.option("--threads", default=4, show_default=True, type=int, help="Threads per worker.")
+@click.option("--workers", type=int, help="Worker processes  [default: 2, or the gunicorn config's]")
+@click.option("--threads", type=int, help="Threads per worker  [default: 4, or the gunicorn config's]")
+@click.option(
+    "--gunicorn-config",
+    type=click.Path(exists=True, dir_okay=False),
+    help="A gunicorn configuration file (deploy/gunicorn.conf.py): production workers, limits, logs.",
+)
 @click.pass_obj
-def serve(omgeving: Omgeving, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the SOAP services with gunicorn.
+def serve(
+    omgeving: Omgeving,
+    host: str,
+    port: int,
+    workers: int | None,
+    threads: int | None,
+    gunicorn_config: str | None,
+) -> None:
+    """Serve the SOAP services with gunicorn; GET /health and /metrics for operators.
 
     Plain HTTP on HOST:PORT; TLS termination is described in deploy/README.md.
     """
@@ -87,7 +99,7 @@ def serve(omgeving: Omgeving, host: str, port: int, workers: int, threads: int) 
 
     for dienst in Contract(sleutels=BROKER_DIENSTEN).diensten.values():
         click.echo(f"WSDL {dienst.sleutel:9} http://{host}:{port}{dienst.pad}?wsdl")
-    serveer(omgeving, host, port, workers, threads)
+    serveer(omgeving, host, port, workers, threads, gunicorn_config=gunicorn_config)
 
 
 def _register() -> None:

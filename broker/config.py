@@ -78,6 +78,8 @@ class Settings:
     outbox_max_wacht_s: float = 900.0
     outbox_timeout_s: float = 10.0
     outbox_bezig_s: float = 120.0  # a claimed message is free again after this (a crashed worker)
+    #: GET /health warns (for monitoring, still HTTP 200) when a push has waited longer than this.
+    gezondheid_outbox_max_s: float = 900.0
     #: For ``vva receiver serve``: the OINs whose pushes a receiver accepts (the broker's).
     ontvanger_afzenders: tuple[str, ...] = (TEST_BROKER_OIN,)
 

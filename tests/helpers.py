@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,6 +111,8 @@ def _wacht_op(basis: str | None, proces: subprocess.Popen, poort: int) -> None:
             with urllib.request.urlopen(f"{basis}/health", timeout=1) as antwoord:
                 if antwoord.status == 200:
                     return
+        except urllib.error.HTTPError:  # 503: serving, but the health check says why it cannot work
+            return
         except OSError:
             time.sleep(0.1)
     raise RuntimeError("broker did not start within 15 s")

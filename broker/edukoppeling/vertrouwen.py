@@ -226,6 +226,14 @@ class Vertrouwen:
             log.error("new CRL files not loaded, keeping the ones in force: %s", type(fout).__name__)
         self._crl_stempel = stempel
 
+    def crls_geldig_tot(self) -> datetime | None:
+        """The moment (UTC) the first CRL in force goes stale: its nextUpdate + grace, after picking up
+        CRL files changed on disk; None when no CRL is configured. For the health endpoint and the
+        metrics: past this moment certificates under that CRL's CA get Server.DK0051 (O6)."""
+        self._ververs_crls_als_gewijzigd()
+        momenten = [crl.next_update_utc for crl in self._crls.crls]
+        return min(momenten) + self._gratie if momenten else None
+
     @property
     def roots(self) -> list[x509.Certificate]:
         """The trust anchors loaded (self-signed CA certificates)."""

@@ -86,16 +86,25 @@ def aanleveren_leerlingen(
     # For a replacement every identifiable pupil counts as present, also when its record was
     # rejected for another value: a typo in a postcode must not withdraw the pupil.
     aanwezig: set[tuple[str, str]] = set()
+    gevalideerd: list[tuple[LeerlingInvoer, _GeldigeLeerling | Afwijzing]] = []
     for record in records:
         try:
-            geldig = _valideer(verwerking, record, brins[record.volgnummer], gemeenten)
+            gevalideerd.append((record, _valideer(verwerking, record, brins[record.volgnummer], gemeenten)))
+        except Afwijzing as afwijzing:
+            gevalideerd.append((record, afwijzing))
+    # The stored rows of the whole batch in one query, not one per record (bench/bulk_delivery.py).
+    bestaand = _bestaande(verwerking, cyclus, [g for _, g in gevalideerd if not isinstance(g, Afwijzing)])
+    for record, geldig in gevalideerd:
+        try:
+            if isinstance(geldig, Afwijzing):
+                raise geldig
             sleutel = (geldig.sleutel_hash, geldig.brin_vo)
             aanwezig.add(sleutel)
             if record.afgewezen is not None:
                 raise Afwijzing(record.afgewezen)
             if sleutel in toegepast:
                 raise Afwijzing(DUBBEL_IN_BATCH)
-            _pas_toe(verwerking, aanroep, cyclus, geldig)
+            bestaand[sleutel] = _pas_toe(verwerking, aanroep, cyclus, geldig, bestaand.get(sleutel))
             toegepast.add(sleutel)
             verwerking.raak_aan(geldig.sleutel_hash)
         except Afwijzing as afwijzing:
@@ -137,18 +146,33 @@ def _valideer(
     )
 
 
-def _bestaande(verwerking: Verwerking, cyclus: int, sleutel_hash: str, brin: str) -> models.Leerling | None:
-    return verwerking.session.scalar(
-        select(models.Leerling).where(
-            models.Leerling.cyclus_jaar == cyclus,
-            models.Leerling.sleutel_hash == sleutel_hash,
-            models.Leerling.brin_vo == brin,
-        )
-    )
+def _bestaande(
+    verwerking: Verwerking, cyclus: int, geldigen: list[_GeldigeLeerling]
+) -> dict[tuple[str, str], models.Leerling]:
+    """The stored rows of the pupils in ``geldigen`` by (pseudonym, BRIN VO), in chunks of 1,000."""
+    hashes = sorted({g.sleutel_hash for g in geldigen})
+    brins = {g.brin_vo for g in geldigen}
+    rijen: dict[tuple[str, str], models.Leerling] = {}
+    for begin in range(0, len(hashes), 1000):
+        for rij in verwerking.session.scalars(
+            select(models.Leerling).where(
+                models.Leerling.cyclus_jaar == cyclus,
+                models.Leerling.sleutel_hash.in_(hashes[begin : begin + 1000]),
+                models.Leerling.brin_vo.in_(brins),
+            )
+        ):
+            rijen[(rij.sleutel_hash, rij.brin_vo)] = rij
+    return rijen
 
 
-def _pas_toe(verwerking: Verwerking, aanroep: Aanroep, cyclus: int, geldig: _GeldigeLeerling) -> None:
-    rij = _bestaande(verwerking, cyclus, geldig.sleutel_hash, geldig.brin_vo)
+def _pas_toe(
+    verwerking: Verwerking,
+    aanroep: Aanroep,
+    cyclus: int,
+    geldig: _GeldigeLeerling,
+    rij: models.Leerling | None,
+) -> models.Leerling:
+    """Apply one valid record to its stored row ``rij`` (None: not delivered before); return the row."""
     if geldig.mutatie is Mutatie.TOEVOEGEN:
         if rij is not None and rij.status == MboGangerStatus.ACTIEF:
             raise Afwijzing(LEERLING_AL_AANGELEVERD)
@@ -171,16 +195,16 @@ def _pas_toe(verwerking: Verwerking, aanroep: Aanroep, cyclus: int, geldig: _Gel
     elif geldig.mutatie is Mutatie.TOEVOEGEN:
         rij.status, rij.afmeldreden = MboGangerStatus.ACTIEF, None
     _leg_vast(verwerking, aanroep, cyclus, rij, geldig.mutatie)
+    return rij
 
 
 def _leg_vast(
     verwerking: Verwerking, aanroep: Aanroep, cyclus: int, rij: models.Leerling, mutatie: Mutatie
 ) -> None:
     rij.gewijzigd_op = verwerking.nu
-    verwerking.session.flush()
     verwerking.session.add(
         models.LeerlingMutatie(
-            leerling_id=rij.id,
+            leerling=rij,
             mutatie=mutatie,
             status=rij.status,
             afmeldreden=rij.afmeldreden,

@@ -16,6 +16,8 @@ from lxml import etree
 from broker.bootstrap import Omgeving
 from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract, Dienst
 from broker.edukoppeling.faults import HttpFout
+from broker.web import metriek
+from broker.web.gezondheid import gezondheid, outbox_stand
 from broker.web.pijplijn import ONDERTEKEND, XML, SoapPijplijn, veilige_trace
 
 log = logging.getLogger("vva.web")
@@ -53,7 +55,9 @@ class Broker:
     def _route(self, environ) -> tuple[int, list, bytes]:
         pad, methode = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
         if pad == "/health" and methode == "GET":
-            return 200, [("Content-Type", "text/plain; charset=UTF-8")], b"ok\n"
+            return self._gezondheid()
+        if pad == "/metrics" and methode == "GET":
+            return self._metriek()
         if pad.startswith("/vva/xsd/") and methode == "GET":
             return self._xsd(pad.removeprefix("/vva/xsd/"))
         dienst = self.contract.diensten.get(pad)
@@ -64,6 +68,21 @@ class Broker:
         if methode != "POST":
             raise HttpFout(405, "only POST (or GET ?wsdl)", allow="POST, GET")
         return self.pijplijn.verwerk(environ, dienst)
+
+    def _gezondheid(self) -> tuple[int, list, bytes]:
+        status, body = gezondheid(
+            self.omgeving.sessions,
+            self.pijplijn.vertrouwen_in_gebruik,
+            self.omgeving.settings.gezondheid_outbox_max_s,
+        )
+        return status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body
+
+    def _metriek(self) -> tuple[int, list, bytes]:
+        body, soort = metriek.exposeer(
+            lambda: outbox_stand(self.omgeving.sessions),
+            lambda: v.crls_geldig_tot() if (v := self.pijplijn.vertrouwen_in_gebruik()) else None,
+        )
+        return 200, [("Content-Type", soort), ("Cache-Control", "no-store")], body
 
     def _xsd(self, naam: str) -> tuple[int, list, bytes]:
         bestanden = {p.name: p for p in (self.contract.map / "xsd").glob("*.xsd")}
@@ -117,5 +136,6 @@ _STATUS = {
     405: "405 Method Not Allowed",
     413: "413 Content Too Large",
     415: "415 Unsupported Media Type",
+    503: "503 Service Unavailable",
     500: "500 Internal Server Error",
 }

@@ -11,6 +11,7 @@ no stack trace and no pupil number in it.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -42,7 +43,7 @@ from broker.registry.repository import PartijRegister
 from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
 from broker.soap.diensten import Werk
 from broker.soap.dispatch import Dispatcher
-from broker.web import http
+from broker.web import http, metriek
 from broker.web.tls import client_certificaat
 
 log = logging.getLogger("vva.web")
@@ -78,7 +79,14 @@ class _Verzoek:
     bevestig: str | None = None  # the verified request SignatureValue, for SignatureConfirmation (S8)
     raw: bytes = b""
     certificaat: str | None = None  # the authenticating certificate, "OIN serial <hex>", for the audit
-    operatie: str | None = None  # set once the request reaches the service layer (audited from there)
+    uitgevoerd: bool = False  # the request reached the service layer (audited from there on)
+    uitkomst: str = metriek.OK  # the metrics label: ok, or the fault code of the answer
+
+    @property
+    def operatie(self) -> str:
+        """The operation's contract name, for the metrics; never the client's own text."""
+        operatie = self.dienst.operaties.get(self.kop.action or "")
+        return operatie.naam if operatie is not None else metriek.ONBEKEND
 
 
 class SoapPijplijn:
@@ -119,9 +127,29 @@ class SoapPijplijn:
 
     # --- the pipeline --------------------------------------------------------------------------
 
+    def vertrouwen_in_gebruik(self) -> Vertrouwen | None:
+        """The trust store when any service checks certificates (a signed profile or required TLS
+        client certificates), else None."""
+        instellingen = self.omgeving.settings
+        signeert = any(
+            instellingen.profiel_van(d.sleutel) == ONDERTEKEND for d in self.contract.diensten.values()
+        )
+        return self.vertrouwen if signeert or instellingen.client_certificaat_vereist else None
+
     def verwerk(self, environ: dict, dienst: Dienst) -> tuple[int, list, bytes]:
         """Answer one POST to ``dienst``: (HTTP status, headers, body). Raises ``HttpFout`` only for
-        refusals before any SOAP processing (411, 413, 415, 400)."""
+        refusals before any SOAP processing (411, 413, 415, 400). Counts the request in the metrics."""
+        begin, verzoeken = time.perf_counter(), []
+        try:
+            antwoord = self._verwerk(environ, dienst, verzoeken)
+        except HttpFout as fout:
+            _tel(dienst, verzoeken, f"HTTP {fout.status}", begin)
+            raise
+        # No request object: the message log was unavailable and the answer was DK0051.
+        _tel(dienst, verzoeken, None if verzoeken else "Server.DK0051", begin)
+        return antwoord
+
+    def _verwerk(self, environ: dict, dienst: Dienst, verzoeken: list) -> tuple[int, list, bytes]:
         raw = http.lees_body(environ, self.omgeving.settings.max_request_bytes)
         ondertekend = self.omgeving.settings.profiel_van(dienst.sleutel) == ONDERTEKEND
         # One clock reading for the request: its message-log rows and its business effect fall in the
@@ -144,6 +172,7 @@ class SoapPijplijn:
                 self.ondertekenaar.onderteken(envelop, datetime.now(UTC))
             return 500, [("Content-Type", XML)], naar_bytes(envelop)
         verzoek = _Verzoek(dienst, bericht_id, nu, ondertekend, Kop(dienst=dienst.sleutel), raw=raw)
+        verzoeken.append(verzoek)
         try:
             return self._stappen(environ, raw, verzoek)
         except (EdukoppelingFout, NietGeautoriseerd) as fout:
@@ -185,14 +214,15 @@ class SoapPijplijn:
         )
         certificaat_oin, signature_value = tls_oin, None
         if verzoek.ondertekend:
-            geverifieerd = verifieer(
-                envelop,
-                verzoek.nu,
-                self.wss,
-                vertrouw=lambda certificaat: self.vertrouwen.controleer(
-                    certificaat, "ondertekening", verzoek.nu
-                ),
-            )
+            with metriek.gemeten(metriek.VERIFICATIE_DUUR):
+                geverifieerd = verifieer(
+                    envelop,
+                    verzoek.nu,
+                    self.wss,
+                    vertrouw=lambda certificaat: self.vertrouwen.controleer(
+                        certificaat, "ondertekening", verzoek.nu
+                    ),
+                )
             certificaat_oin, signature_value = geverifieerd.oin, geverifieerd.signature_value
             verzoek.certificaat = _certificaat(certificaat_oin, geverifieerd.certificaat)
             verzoek.bevestig = signature_value
@@ -208,11 +238,12 @@ class SoapPijplijn:
         afdruk = Vingerafdruk.van(
             adres.from_oin, adres.message_id, envelop.inhoud, signature_value, certificaat_oin
         )
+        # One read-only session for authorisation and the MessageID memory: a connection checkout (and
+        # its liveness ping) fewer per request.
         with self.omgeving.sessions() as session:
             partij = self._machtig(session, verzoek.dienst, adres, certificaat_oin)
-        maak_leesbaar(envelop.body)  # after the signature is verified, before the XSD and spyne
-        self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
-        with self.omgeving.sessions() as session:
+            maak_leesbaar(envelop.body)  # after the signature is verified, before the XSD and spyne
+            self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
             eerder = eerder_antwoord(session, afdruk, self.omgeving.sleutelbos)
         if eerder is not None:
             return self._herhaal(eerder, adres, verzoek)
@@ -268,7 +299,7 @@ class SoapPijplijn:
             verwerking = Verwerking(session, om.sleutelbos, om.kalender, nu=verzoek.nu)
             aanroep = Aanroep(partij, adres.message_id, verzoek.bericht_id, verzoek.kop.certificaat_oin)
             werk = Werk(verzoek.dienst.sleutel, verwerking, aanroep)
-            verzoek.operatie = verzoek.dienst.operaties[adres.action].naam
+            verzoek.uitgevoerd = True
             antwoord = self.dispatchers[verzoek.dienst.pad].verwerk(root, werk)
             plan_pushes(verwerking)  # the outbox: in the same transaction as the change
             body, message_id = self._antwoord(antwoord, adres, verzoek)
@@ -293,7 +324,7 @@ class SoapPijplijn:
             leg_uitkomst_vast(
                 session, verzoek.bericht_id, verzoek.kop, "herhaald", "idempotent redelivery", 200
             )
-            verzoek.operatie = verzoek.dienst.operaties[adres.action].naam
+            verzoek.uitgevoerd = True
             self._audit(session, verzoek, "herhaald")
         return 200, [("Content-Type", XML)], body
 
@@ -307,11 +338,13 @@ class SoapPijplijn:
         # S9: every answer of a -S service is signed, faults included; SignatureConfirmation only
         # when the request's signature was verified (S8).
         if verzoek.ondertekend:
-            self.ondertekenaar.onderteken(envelop, datetime.now(UTC), bevestig=verzoek.bevestig)
+            with metriek.gemeten(metriek.ONDERTEKENING_DUUR):
+                self.ondertekenaar.onderteken(envelop, datetime.now(UTC), bevestig=verzoek.bevestig)
         return naar_bytes(envelop)
 
     def _fout(self, fout: EdukoppelingFout, verzoek: _Verzoek) -> tuple[int, list, bytes]:
         om = self.omgeving
+        verzoek.uitkomst = fout.code
         if verzoek.kop.message_id is None:
             verzoek.kop = _kop_voor_fout(verzoek)
         envelop, message_id = bouw_fout(
@@ -341,7 +374,7 @@ class SoapPijplijn:
     ) -> None:
         """Append the audit record of a request that reached the service layer of the broker (not
         ``ping``, which touches no personal data, nor the reference receiver)."""
-        if verzoek.operatie in (None, "ping") or verzoek.dienst.sleutel == "ontvanger":
+        if not verzoek.uitgevoerd or verzoek.operatie == "ping" or verzoek.dienst.sleutel == "ontvanger":
             return
         gebeurtenis = Gebeurtenis(
             SOAP,
@@ -360,6 +393,14 @@ class SoapPijplijn:
 def _certificaat(oin: str | None, certificaat) -> str:
     """How the audit trail names a certificate: its OIN and serial number (hex)."""
     return f"{oin} serial {certificaat.serial_number:x}"
+
+
+def _tel(dienst: Dienst, verzoeken: list[_Verzoek], uitkomst: str | None, begin: float) -> None:
+    """Count the request in the metrics: its outcome (``uitkomst`` or the request's own) and operation."""
+    verzoek = verzoeken[0] if verzoeken else None
+    operatie = verzoek.operatie if verzoek else metriek.ONBEKEND
+    uitkomst = uitkomst or (verzoek.uitkomst if verzoek else metriek.OK)
+    metriek.tel_verzoek(dienst.sleutel, operatie, uitkomst, time.perf_counter() - begin)
 
 
 def _kop_voor_fout(verzoek: _Verzoek) -> Kop:

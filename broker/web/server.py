@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
-from gunicorn.app.base import BaseApplication
+from gunicorn.app.base import Application
 from gunicorn.glogging import Logger
 
 from broker.bootstrap import Omgeving
@@ -34,15 +39,31 @@ def _configureer_logging() -> None:
     bescherm(wortel)
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, omgeving: Omgeving, opties: dict, maak_app=None) -> None:
+class _Gunicorn(Application):
+    """gunicorn with our settings, then those of a gunicorn configuration file (``deploy/gunicorn.conf.py``),
+    then the options given on the command line; gunicorn's own argv parsing is not used."""
+
+    def __init__(
+        self,
+        omgeving: Omgeving,
+        opties: dict,
+        maak_app=None,
+        bestand: str | None = None,
+        opdrachtregel: dict | None = None,
+    ) -> None:
         self._omgeving = omgeving
         self._opties = opties
         self._maak_app = maak_app
+        self._bestand = bestand
+        self._opdrachtregel = opdrachtregel or {}
         super().__init__()
 
     def load_config(self) -> None:
         for sleutel, waarde in self._opties.items():
+            self.cfg.set(sleutel, waarde)
+        if self._bestand:
+            self.load_config_from_file(self._bestand)
+        for sleutel, waarde in self._opdrachtregel.items():
             self.cfg.set(sleutel, waarde)
         if "control_socket_disable" in self.cfg.settings:
             # gunicorn 24+ opens a control socket shared by every instance in ~/.gunicorn; one
@@ -73,27 +94,79 @@ def _tls_opties(omgeving: Omgeving) -> dict:
     return {"certfile": certificaat, "keyfile": sleutel, "ssl_context": context}
 
 
-def serveer(omgeving: Omgeving, host: str, poort: int, workers: int, threads: int = 4, maak_app=None) -> None:
-    """Serve the broker on ``host:poort`` with ``workers`` processes of ``threads`` threads each.
+def serveer(
+    omgeving: Omgeving,
+    host: str,
+    poort: int,
+    workers: int | None = None,
+    threads: int | None = None,
+    maak_app=None,
+    gunicorn_config: str | None = None,
+) -> None:
+    """Serve the broker on ``host:poort`` with gunicorn: ``workers`` processes of ``threads`` threads.
 
-    Each worker builds its own ``Broker`` after the fork (database connections are not shared
-    between processes). Blocks until stopped (SIGTERM/SIGINT).
+    The defaults below hold unless ``gunicorn_config`` (a gunicorn configuration file, e.g.
+    ``deploy/gunicorn.conf.py``) sets otherwise; ``workers`` and ``threads`` given here win over both
+    (None = not given: 2 workers of 4 threads without a file). Each worker builds its own ``Broker``
+    after the fork (database connections are not shared between processes). Blocks until stopped
+    (SIGTERM/SIGINT).
     """
     _configureer_logging()
+    _bereid_metriek_voor()
+    opdrachtregel = {k: v for k, v in (("workers", workers), ("threads", threads)) if v is not None}
     _Gunicorn(
         omgeving,
         {
-            "logger_class": _BeschermdeLogger,
+            **STANDAARD,
             "bind": f"{host}:{poort}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "timeout": 60,
-            "graceful_timeout": 10,
-            "accesslog": "-",
-            # Never log query strings or bodies; the access log shows method, path and status only.
-            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss',
             **_tls_opties(omgeving),
         },
         maak_app,
+        gunicorn_config,
+        opdrachtregel,
     ).run()
+
+
+#: gunicorn settings of every ``vva serve``; a configuration file may override them.
+STANDAARD = {
+    "logger_class": _BeschermdeLogger,
+    "workers": 2,
+    "threads": 4,
+    "worker_class": "gthread",
+    "timeout": 60,
+    "graceful_timeout": 10,
+    # The request line, headers and their sizes are capped by gunicorn; the body by the broker
+    # (max_request_bytes, 413) and by nginx (client_max_body_size).
+    "limit_request_line": 4094,
+    "limit_request_fields": 50,
+    "limit_request_field_size": 8190,
+    "accesslog": "-",
+    # Never log query strings or bodies; the access log shows method, path and status only (the
+    # logger masks 8–9 digit runs as a second line, see _BeschermdeLogger).
+    "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss',
+    "child_exit": lambda _arbiter, worker: _metriek_proces_weg(worker.pid),
+}
+
+
+def _bereid_metriek_voor() -> None:
+    """Prometheus multiprocess mode: every worker writes its counters to files in one folder, which must
+    be empty at start. The operator's ``PROMETHEUS_MULTIPROC_DIR`` (systemd ``RuntimeDirectory``) is
+    emptied; without one a private temporary folder is made. Set before any worker imports
+    prometheus_client."""
+    map_ = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if map_:
+        Path(map_).mkdir(parents=True, exist_ok=True)
+        for bestand in Path(map_).glob("*.db"):
+            bestand.unlink()
+    else:
+        map_ = tempfile.mkdtemp(prefix="vva-metriek-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = map_
+        master = os.getpid()
+        # Removed when the master exits; the workers (forks that exit through sys.exit too) leave it.
+        atexit.register(lambda: os.getpid() == master and shutil.rmtree(map_, ignore_errors=True))
+
+
+def _metriek_proces_weg(pid: int) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(pid)

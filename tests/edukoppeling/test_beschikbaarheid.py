@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 from click.testing import CliRunner
 
 from broker.cli import main
@@ -19,7 +20,14 @@ def test_sqlite_onleesbaar_geeft_dk0051(tmp_path):
     (tmp_path / "vva.sqlite3").mkdir()
     with broker_proces(config) as url:
         status, body = post_soap(url, envelop())
+        gezond = requests.get(f"{url}/health", timeout=10, proxies={"http": None})
     assert status == 500
+    # The health endpoint tells the load balancer this node cannot serve, and why.
+    assert gezond.status_code == 503
+    assert gezond.json()["controles"]["database"] == {
+        "status": "storing",
+        "detail": "unreachable (OperationalError)",
+    }
     assert b"<faultcode>soap:Server.DK0051</faultcode>" in body and SOAP.encode() in body
 
 

@@ -1,0 +1,250 @@
+"""Shared set-up of the benchmarks: a fresh PostgreSQL schema, an installation with the demo PKI, the
+broker under gunicorn as a real process, signed envelopes, a load generator, process CPU and memory.
+
+Not a benchmark itself; the scripts beside it import it (run them from the checkout with .venv/bin/python).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import platform
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+from click.testing import CliRunner
+from lxml import etree
+from sqlalchemy import create_engine, text
+from stdnum.nl import bsn as stdnum_bsn
+
+from broker.cli import main
+from broker.config import TEST_BROKER_OIN
+from broker.edukoppeling.response import naar_bytes
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+
+POSTGRES_URL = os.environ.get("VVA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+NS = "urn:nl:vva:aanmelden:v1"
+SCHOOL_A = "0000000700099XA00000"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+
+
+def machine() -> str:
+    """One line about the machine and its load right now (others may share it)."""
+    model = next(
+        (
+            r.split(":", 1)[1].strip()
+            for r in Path("/proc/cpuinfo").read_text().splitlines()
+            if r.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    belasting = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    geheugen = psutil.virtual_memory().total / 2**30
+    return (
+        f"{os.cpu_count()} cores ({model}), {geheugen:.1f} GiB RAM, Python {platform.python_version()}, "
+        f"load average {belasting} at start"
+    )
+
+
+@contextmanager
+def postgres_schema():
+    """A fresh schema on the local PostgreSQL (``VVA_BENCH_POSTGRES_URL``); yields its URL; dropped after."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    beheer = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with beheer.connect() as verbinding:
+        verbinding.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with beheer.connect() as verbinding:
+            verbinding.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        beheer.dispose()
+
+
+def installatie(map: Path, database_url: str, extra: str = "") -> Path:
+    """A migrated installation in ``map`` with the demo data and PKI (2W-be-S); returns its vva.toml."""
+    config = map / "vva.toml"
+    config.write_text(
+        f'database_url = "{database_url}"\nkey_file = "{map / "sleutels.json"}"\npki_map = "{map / "pki"}"\n{extra}'
+    )
+    uitslag = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert uitslag.exit_code == 0, uitslag.output
+    return config
+
+
+def vrije_poort() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Broker:
+    url: str
+    proces: psutil.Process
+
+    def processen(self) -> list[psutil.Process]:
+        return [self.proces, *self.proces.children(recursive=True)]
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds of the gunicorn master and its workers so far."""
+        totaal = 0.0
+        for p in self.processen():
+            try:
+                tijden = p.cpu_times()
+                totaal += tijden.user + tijden.system
+            except psutil.NoSuchProcess:
+                pass
+        return totaal
+
+    def piek_rss_mb(self) -> dict[str, float]:
+        """Peak resident memory (VmHWM) per process: the master and each worker, in MiB."""
+        uit = {}
+        for p in self.processen():
+            status = Path(f"/proc/{p.pid}/status").read_text()
+            hwm = next(int(r.split()[1]) for r in status.splitlines() if r.startswith("VmHWM"))
+            uit["master" if p.pid == self.proces.pid else f"worker {p.pid}"] = hwm / 1024
+        return uit
+
+
+@contextmanager
+def gunicorn_broker(config: Path, *opties: str, gunicorn_config: bool = True):
+    """``vva serve`` with deploy/gunicorn.conf.py (unless told otherwise) as a real process on 127.0.0.1."""
+    poort = vrije_poort()
+    opdracht = [sys.executable, "-m", "broker", "serve", "--port", str(poort), *opties]
+    if gunicorn_config:
+        opdracht += [
+            "--gunicorn-config",
+            str(Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"),
+        ]
+    log = (config.parent / "broker.log").open("wb")
+    proces = subprocess.Popen(
+        opdracht, env={**os.environ, "VVA_CONFIG": str(config)}, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        _wacht_op(f"http://127.0.0.1:{poort}/health", proces)
+        yield Broker(f"http://127.0.0.1:{poort}", psutil.Process(proces.pid))
+    finally:
+        proces.terminate()
+        proces.wait(timeout=30)
+        log.close()
+
+
+def _wacht_op(url: str, proces: subprocess.Popen) -> None:
+    for _ in range(300):
+        if proces.poll() is not None:
+            raise RuntimeError("the broker stopped; see broker.log beside vva.toml")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("the broker did not start within 30 s")
+
+
+def ondertekenaar(pki: Path, oin: str) -> Ondertekenaar:
+    return Ondertekenaar((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes())
+
+
+def envelop(teken: Ondertekenaar, afzender: str, dienst: str, operatie: str, body: str) -> bytes:
+    """A signed 2W-be-S request of ``afzender`` to ``dienst`` with a fresh Timestamp and MessageID."""
+    root = etree.fromstring(
+        f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
+        f"<soap:Header><wsa:Action>{NS}/{dienst}/{operatie}</wsa:Action><wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>"
+        f"<wsa:To>https://vva.example/vva/{dienst}/v1?oin={TEST_BROKER_OIN}</wsa:To><wsa:From><wsa:Address>"
+        f"http://www.w3.org/2005/08/addressing/anonymous?oin={afzender}</wsa:Address></wsa:From></soap:Header>"
+        f"<soap:Body>{body}</soap:Body></soap:Envelope>"
+    )
+    teken.onderteken(root, datetime.now(UTC))
+    return naar_bytes(root)
+
+
+def bsns(aantal: int, vanaf: int = 100_000_000) -> list[str]:
+    """``aantal`` valid (elfproef) BSNs counting up from ``vanaf``."""
+    uit, nummer = [], vanaf
+    while len(uit) < aantal:
+        nummer += 1
+        if stdnum_bsn.is_valid(str(nummer)):
+            uit.append(str(nummer))
+    return uit
+
+
+def leerlingen_xml(nummers: list[str], brin: str, gemeente: str = "0363") -> str:
+    records = "".join(
+        f"<v:leerling><v:volgnummer>{i}</v:volgnummer><v:bsn>{n}</v:bsn><v:brinVo>{brin}</v:brinVo>"
+        f"<v:postcode>1011AB</v:postcode><v:woongemeente>{gemeente}</v:woongemeente><v:mutatie>toevoegen</v:mutatie></v:leerling>"
+        for i, n in enumerate(nummers, 1)
+    )
+    return f'<v:aanleverenLeerlingen xmlns:v="{NS}">{records}</v:aanleverenLeerlingen>'
+
+
+def post(verbinding: http.client.HTTPConnection, pad: str, data: bytes) -> tuple[int, bytes]:
+    verbinding.request(
+        "POST", pad, body=data, headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}
+    )
+    antwoord = verbinding.getresponse()
+    return antwoord.status, antwoord.read()
+
+
+@dataclass
+class Belasting:
+    """The outcome of a load run: per request the latency in seconds, the wall time, the statuses."""
+
+    latenties: list[float] = field(default_factory=list)
+    statussen: dict[int, int] = field(default_factory=dict)
+    fouten: list[bytes] = field(default_factory=list)
+    wand_s: float = 0.0
+
+    def percentiel(self, p: float) -> float:
+        rij = sorted(self.latenties)
+        return rij[min(len(rij) - 1, int(p / 100 * len(rij)))]
+
+
+def belast(url: str, verzoeken: list[tuple[str, bytes]], clients: int) -> Belasting:
+    """Send ``verzoeken`` ((path, body) pairs) from ``clients`` threads, each with its own keep-alive
+    connection, as fast as answers come; returns latencies and statuses (status 200 expected)."""
+    host, poort = url.removeprefix("http://").split(":")
+    rij: queue.SimpleQueue = queue.SimpleQueue()
+    for verzoek in verzoeken:
+        rij.put(verzoek)
+    uitslag, slot = Belasting(), threading.Lock()
+
+    def client() -> None:
+        verbinding = http.client.HTTPConnection(host, int(poort), timeout=120)
+        while True:
+            try:
+                pad, data = rij.get_nowait()
+            except queue.Empty:
+                break
+            begin = time.perf_counter()
+            status, body = post(verbinding, pad, data)
+            duur = time.perf_counter() - begin
+            with slot:
+                uitslag.latenties.append(duur)
+                uitslag.statussen[status] = uitslag.statussen.get(status, 0) + 1
+                if status != 200 and len(uitslag.fouten) < 3:
+                    uitslag.fouten.append(body[:2000])
+        verbinding.close()
+
+    begin = time.perf_counter()
+    draden = [threading.Thread(target=client) for _ in range(clients)]
+    for draad in draden:
+        draad.start()
+    for draad in draden:
+        draad.join()
+    uitslag.wand_s = time.perf_counter() - begin
+    return uitslag

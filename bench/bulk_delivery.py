@@ -1,0 +1,72 @@
+"""Bulk delivery: a VO school delivers its whole start population (5,000 pupils) in one signed batch to
+the broker under gunicorn on PostgreSQL; the time until the signed answer and the memory it took.
+
+The same school then delivers the same 5,000 again as changes (``wijzigen``), the other heavy case.
+Reported per batch: wall time seen by the client, pupils/s, accepted records, and the peak RSS
+(VmHWM) of the worker process that handled it, next to its RSS before the batch.
+
+Run: .venv/bin/python bench/bulk_delivery.py [--pupils 5000]
+Needs PostgreSQL on 127.0.0.1:5432 (VVA_BENCH_POSTGRES_URL) and the bench extra (psutil).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from bench._opstelling import (
+    SCHOOL_A,
+    bsns,
+    envelop,
+    gunicorn_broker,
+    installatie,
+    leerlingen_xml,
+    machine,
+    ondertekenaar,
+    post,
+    postgres_schema,
+)
+
+
+def main_() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pupils", type=int, default=5000)
+    aantal = parser.parse_args().pupils
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory() as tijdelijk, postgres_schema() as database_url:
+        map = Path(tijdelijk)
+        config = installatie(map, database_url)
+        teken = ondertekenaar(map / "pki", SCHOOL_A)
+        nummers = bsns(aantal)
+        # One worker: the figures are those of the process that handles the batch.
+        with gunicorn_broker(config, "--workers", "1") as broker:
+            for mutatie in ("toevoegen", "wijzigen"):
+                body = leerlingen_xml(nummers, "99XA").replace("toevoegen", mutatie)
+                data = envelop(teken, SCHOOL_A, "vo", "aanleverenLeerlingen", body)
+                rss_voor = {
+                    naam: p.memory_info().rss / 2**20
+                    for naam, p in zip(("master", "worker"), broker.processen(), strict=False)
+                }
+                verbinding = http.client.HTTPConnection(
+                    *broker.url.removeprefix("http://").split(":"), timeout=300
+                )
+                begin = time.perf_counter()
+                status, antwoord = post(verbinding, "/vva/vo/v1", data)
+                duur = time.perf_counter() - begin
+                assert status == 200, antwoord[:2000]
+                verwerkt = int(re.search(rb"aantalVerwerkt>(\d+)<", antwoord).group(1))
+                piek = broker.piek_rss_mb()
+                werker = next(v for k, v in piek.items() if k.startswith("worker"))
+                print(
+                    f"{aantal} pupils ({mutatie}, {len(data) / 2**20:.1f} MiB signed request): {duur:.2f} s, "
+                    f"{aantal / duur:.0f} pupils/s, {verwerkt} accepted; worker RSS {rss_voor['worker']:.0f} MiB "
+                    f"before, peak {werker:.0f} MiB"
+                )
+
+
+if __name__ == "__main__":
+    main_()

@@ -1,0 +1,218 @@
+"""Peak day: a national peak day replayed against the broker under gunicorn on PostgreSQL, from a generated
+population — by default 150,000 pupils of 60 VO schools, then 60,000 status messages from 30 MBO
+institutions (each its own signed SOAP message: half the pupils' registration, then their acceptance).
+
+Set-up (timed and reported too): generated reference data (DUO file format) and party registry, a demo
+certificate per party, then every school delivers its pupils in batches of at most 5,000. The replay:
+--clients threads send the status messages, each signed just before it is sent (fresh Timestamp and
+MessageID; the signing CPU is the client's, on the same machine). Reported: wall time, messages/s,
+p50/p99 latency, the broker's CPU per message, and the peak RSS of every broker process.
+
+Run: .venv/bin/python bench/peak_day.py [--pupils 150000] [--messages 60000] [--clients 16]
+Needs PostgreSQL on 127.0.0.1:5432 (VVA_BENCH_POSTGRES_URL) and the bench extra (psutil).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import re
+import string
+import tempfile
+import threading
+import time
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bench._opstelling import (
+    NS,
+    Belasting,
+    bsns,
+    envelop,
+    gunicorn_broker,
+    installatie,
+    leerlingen_xml,
+    machine,
+    ondertekenaar,
+    post,
+    postgres_schema,
+)
+from broker.cli import main
+from broker.pki.demo import maak_demo_pki
+
+
+def brins(aantal: int, voorvoegsel: str) -> list[str]:
+    """``aantal`` BRIN4 codes ``<2 digits><2 letters>`` outside the demo range (99X*)."""
+    letters = ("".join(p) for p in itertools.product(string.ascii_uppercase, repeat=2))
+    return [f"{voorvoegsel}{next(letters)}" for _ in range(aantal)]
+
+
+def oin(brin: str) -> str:
+    return f"00000007000{brin}00000"
+
+
+def referentiedata(map: Path, vo: list[str], mbo: list[str]) -> list[Path]:
+    """DUO-format files (the demo files' first row, once per generated BRIN)."""
+    demo = resources.files("broker.refdata") / "demo"
+    uit = []
+    for naam, codes, voorbeeld in (
+        ("vestigingen-vo-FICTIEF.csv", vo, b"99XA"),
+        ("mbo-instellingen-FICTIEF.csv", mbo, b"99XB"),
+    ):
+        regels = demo.joinpath(naam).read_bytes().splitlines()
+        rij = regels[1]
+        pad = map / naam
+        pad.write_bytes(
+            b"\r\n".join([regels[0], *(rij.replace(voorbeeld, c.encode()) for c in codes)]) + b"\r\n"
+        )
+        uit.append(pad)
+    return uit
+
+
+def partijen(map: Path, vo: list[str], mbo: list[str]) -> Path:
+    pad = map / "partijen.toml"
+    pad.write_text(
+        "".join(
+            f'[[partij]]\noin = "{oin(b)}"\nsoort = "{soort}"\nnaam = "{soort} {b} (FICTIEF)"\nbrins = ["{b}"]\n\n'
+            for soort, codes in (("vo-school", vo), ("mbo-instelling", mbo))
+            for b in codes
+        )
+    )
+    return pad
+
+
+def statusbericht(volgnummer: int, bsn: str, brin: str, status: str) -> str:
+    return (
+        f'<v:aanleverenAanmeldingen xmlns:v="{NS}"><v:aanmelding><v:volgnummer>{volgnummer}</v:volgnummer>'
+        f"<v:bsn>{bsn}</v:bsn><v:brinMbo>{brin}</v:brinMbo><v:status>{status}</v:status>"
+        f"<v:datum>{date.today().isoformat()}</v:datum><v:crebo>25180</v:crebo></v:aanmelding></v:aanleverenAanmeldingen>"
+    )
+
+
+def main_() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pupils", type=int, default=150_000)
+    parser.add_argument("--messages", type=int, default=60_000)
+    parser.add_argument("--schools", type=int, default=60)
+    parser.add_argument("--institutions", type=int, default=30)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+    print(f"machine: {machine()}", flush=True)
+    vo, mbo = brins(args.schools, "97"), brins(args.institutions, "96")
+    with tempfile.TemporaryDirectory() as tijdelijk, postgres_schema() as database_url:
+        map = Path(tijdelijk)
+        begin = time.perf_counter()
+        config = installatie(map, database_url)
+        cli = CliRunner()
+        for opdracht in (
+            ["refdata", "load", *[str(p) for p in referentiedata(map, vo, mbo)]],
+            ["party", "load", str(partijen(map, vo, mbo))],
+        ):
+            uitslag = cli.invoke(main, ["--config", str(config), *opdracht])
+            assert uitslag.exit_code == 0, uitslag.output
+        pki = map / "pki"
+        maak_demo_pki(pki, [(oin(b), b) for b in vo + mbo])
+        tekenaars = {b: ondertekenaar(pki, oin(b)) for b in vo + mbo}
+        print(
+            f"set-up: {len(vo)} schools, {len(mbo)} institutions, certificates in {time.perf_counter() - begin:.0f} s",
+            flush=True,
+        )
+        nummers = bsns(args.pupils)
+        with gunicorn_broker(config) as broker:
+            host, poort = broker.url.removeprefix("http://").split(":")
+            # The population: each school's pupils in batches of at most 5,000, two schools at a time.
+            begin = time.perf_counter()
+            per_school = -(-len(nummers) // len(vo))
+            batches = []
+            for i, brin in enumerate(vo):
+                eigen = nummers[i * per_school : (i + 1) * per_school]
+                batches += [(brin, eigen[j : j + 5000]) for j in range(0, len(eigen), 5000)]
+            rij = iter(batches)
+            slot = threading.Lock()
+
+            def school() -> None:
+                verbinding = http.client.HTTPConnection(host, int(poort), timeout=600)
+                while True:
+                    with slot:
+                        volgende = next(rij, None)
+                    if volgende is None:
+                        return
+                    brin, deel = volgende
+                    data = envelop(
+                        tekenaars[brin], oin(brin), "vo", "aanleverenLeerlingen", leerlingen_xml(deel, brin)
+                    )
+                    status, antwoord = post(verbinding, "/vva/vo/v1", data)
+                    assert status == 200 and re.search(rb"aantalAfgewezen>0<", antwoord), antwoord[:1500]
+
+            draden = [threading.Thread(target=school) for _ in range(2)]
+            for d in draden:
+                d.start()
+            for d in draden:
+                d.join()
+            print(
+                f"population: {len(nummers)} pupils in {len(batches)} batches, {time.perf_counter() - begin:.0f} s",
+                flush=True,
+            )
+
+            # The peak: registrations, then acceptances, each its own signed message.
+            helft = args.messages // 2
+            berichten = [(i, "aangemeld") for i in range(helft)] + [
+                (i, "geaccepteerd") for i in range(args.messages - helft)
+            ]
+            uitslag, teller = Belasting(), itertools.count()
+            stap = max(len(nummers) // max(helft, 1), 1)  # registered pupils spread over all schools
+            rij2 = iter(berichten)
+            cpu_voor = broker.cpu_s()
+            begin = time.perf_counter()
+
+            def instelling() -> None:
+                verbinding = http.client.HTTPConnection(host, int(poort), timeout=120)
+                while True:
+                    with slot:
+                        volgende = next(rij2, None)
+                    if volgende is None:
+                        return
+                    i, status_ = volgende
+                    brin = mbo[i % len(mbo)]
+                    leerling = nummers[(i * stap) % len(nummers)]
+                    bericht = statusbericht(1, leerling, brin, status_)
+                    data = envelop(tekenaars[brin], oin(brin), "mbo", "aanleverenAanmeldingen", bericht)
+                    start = time.perf_counter()
+                    status, antwoord = post(verbinding, "/vva/mbo/v1", data)
+                    duur = time.perf_counter() - start
+                    with slot:
+                        uitslag.latenties.append(duur)
+                        uitslag.statussen[status] = uitslag.statussen.get(status, 0) + 1
+                        if (status != 200 or b"aantalAfgewezen>0<" not in antwoord) and len(
+                            uitslag.fouten
+                        ) < 3:
+                            uitslag.fouten.append(antwoord[:1500])
+                        n = next(teller) + 1
+                    if n % 5000 == 0:
+                        verstreken = time.perf_counter() - begin
+                        print(f"  {n} messages, {verstreken:.0f} s, {n / verstreken:.1f}/s", flush=True)
+
+            draden = [threading.Thread(target=instelling) for _ in range(args.clients)]
+            for d in draden:
+                d.start()
+            for d in draden:
+                d.join()
+            uitslag.wand_s = time.perf_counter() - begin
+            cpu = broker.cpu_s() - cpu_voor
+            rss = broker.piek_rss_mb()
+    n = len(uitslag.latenties)
+    print(f"peak day: {n} status messages from {len(mbo)} institutions, {args.clients} clients")
+    print(f"  wall time        {uitslag.wand_s:8.0f} s ({uitslag.wand_s / 60:.1f} min)")
+    print(f"  messages/s       {n / uitslag.wand_s:8.1f}")
+    print(f"  latency p50/p99  {uitslag.percentiel(50) * 1000:8.0f} / {uitslag.percentiel(99) * 1000:.0f} ms")
+    print(f"  broker CPU/msg   {cpu * 1000 / n:8.1f} ms")
+    print(f"  statuses         {uitslag.statussen}; first problems: {[f[:300] for f in uitslag.fouten]}")
+    print(f"  peak RSS         {', '.join(f'{k} {v:.0f} MiB' for k, v in rss.items())}")
+
+
+if __name__ == "__main__":
+    main_()

@@ -1,0 +1,116 @@
+"""The health endpoint: ``GET /health`` on a web process, for load balancers, compose and monitoring.
+
+Answers JSON ``{"status": "ok"|"waarschuwing"|"storing", "controles": {...}}`` with HTTP 200, or 503 on
+``storing``. A node is in ``storing`` only when it cannot serve: the database does not answer, or the
+trust store's CRLs are past nextUpdate + grace (every signed request would then get Server.DK0051, O6).
+The outbox is a shared queue worked by separate processes: a backlog older than
+``gezondheid_outbox_max_s`` or dead letters make a ``waarschuwing`` (for monitoring), never a 503 —
+pulling every web node out of the load balancer would not deliver a single push.
+
+Nothing in the answer identifies a pupil or a party: counts, ages and times only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from broker.db import models
+from broker.edukoppeling.vertrouwen import Vertrouwen
+from broker.outbound.outbox import BEZIG, DOOD, WACHTEND
+
+OK, WAARSCHUWING, STORING = "ok", "waarschuwing", "storing"
+
+
+def outbox_stand(sessions: sessionmaker[Session], nu: datetime | None = None) -> dict:
+    """The outbox queue: ``{"per_status": {status: count}, "oudste_s": float}`` for the statuses
+    wachtend, bezig and dood (delivered pushes are history, not backlog); ``oudste_s`` is the age in
+    seconds of the oldest push still waiting or being delivered, 0 when there is none.
+    Raises SQLAlchemy's ``OperationalError`` when the database does not answer."""
+    nu = nu or datetime.now(UTC)
+    tabel = models.UitgaandBericht
+    with sessions() as session:
+        per_status = dict(
+            session.execute(
+                select(tabel.status, func.count())
+                .where(tabel.status.in_((WACHTEND, BEZIG, DOOD)))
+                .group_by(tabel.status)
+            ).all()
+        )
+        oudste = session.scalar(
+            select(func.min(tabel.aangemaakt_op)).where(tabel.status.in_((WACHTEND, BEZIG)))
+        )
+    if oudste is not None and oudste.tzinfo is None:  # SQLite gives naive UTC
+        oudste = oudste.replace(tzinfo=UTC)
+    return {
+        "per_status": {s: per_status.get(s, 0) for s in (WACHTEND, BEZIG, DOOD)},
+        "oudste_s": max((nu - oudste).total_seconds(), 0.0) if oudste else 0.0,
+    }
+
+
+def gezondheid(
+    sessions: sessionmaker[Session],
+    vertrouwen: Callable[[], Vertrouwen | None],
+    outbox_max_s: float,
+    nu: datetime | None = None,
+) -> tuple[int, bytes]:
+    """Run the checks; return (HTTP status, JSON body). ``vertrouwen`` gives the trust store in use,
+    or None when no service checks certificates (then there is nothing to be stale)."""
+    nu = nu or datetime.now(UTC)
+    controles = {
+        "database": _database(sessions),
+        "vertrouwen": _vertrouwen(vertrouwen, nu),
+        "outbox": _outbox(sessions, outbox_max_s, nu),
+    }
+    standen = {c["status"] for c in controles.values()}
+    status = STORING if STORING in standen else WAARSCHUWING if WAARSCHUWING in standen else OK
+    body = json.dumps({"status": status, "controles": controles}, indent=2, sort_keys=True) + "\n"
+    return (503 if status == STORING else 200), body.encode()
+
+
+def _database(sessions: sessionmaker[Session]) -> dict:
+    try:
+        with sessions() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 — the type says enough; the text may quote the URL
+        return {"status": STORING, "detail": f"unreachable ({type(exc).__name__})"}
+    return {"status": OK}
+
+
+def _vertrouwen(vertrouwen: Callable[[], Vertrouwen | None], nu: datetime) -> dict:
+    try:
+        store = vertrouwen()
+        tot = store.crls_geldig_tot() if store is not None else None
+    except Exception as exc:  # noqa: BLE001
+        return {"status": STORING, "detail": f"trust store unusable ({type(exc).__name__})"}
+    if store is None:
+        return {"status": OK, "detail": "no service checks certificates"}
+    if tot is None:
+        return {"status": STORING, "detail": "no CRLs configured"}
+    resterend = (tot - nu).total_seconds()
+    if resterend <= 0:
+        return {
+            "status": STORING,
+            "detail": "a CRL is past nextUpdate + grace",
+            "crls_geldig_tot": tot.isoformat(),
+        }
+    return {"status": OK, "crls_geldig_tot": tot.isoformat(), "resterend_s": int(resterend)}
+
+
+def _outbox(sessions: sessionmaker[Session], max_s: float, nu: datetime) -> dict:
+    try:
+        stand = outbox_stand(sessions, nu)
+    except Exception as exc:  # noqa: BLE001 — the database check reports the cause
+        return {"status": STORING, "detail": f"outbox unreadable ({type(exc).__name__})"}
+    te_oud = stand["oudste_s"] > max_s
+    dood = stand["per_status"][DOOD]
+    status = WAARSCHUWING if te_oud or dood else OK
+    detail = [
+        *(["oldest waiting push older than the limit"] if te_oud else []),
+        *(["dead letters"] if dood else []),
+    ]
+    return {"status": status, **stand, **({"detail": ", ".join(detail)} if detail else {})}

@@ -1,0 +1,81 @@
+"""The production nginx site (deploy/nginx/) as a runnable test configuration with the demo PKI."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+BROKER_OIN = "00000099000000000001"
+
+
+def nginx_of_overslaan() -> str:
+    """The nginx binary (Debian ``nginx``; .ci/run installs it), or skip with the reason."""
+    pad = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if pad is None:
+        pytest.skip("nginx not installed (apt-get install nginx; .ci/run does)")
+    return pad
+
+
+def _vervang(tekst: str, oud: str, nieuw: str) -> str:
+    # Every path is replaced exactly as written in the deploy file: a renamed path fails here, loudly.
+    assert oud in tekst, f"{oud!r} no longer in the deploy file"
+    return tekst.replace(oud, nieuw)
+
+
+def schrijf_nginx_config(map: Path, pki: Path, poort: int, broker_poort: int) -> Path:
+    """nginx.conf in ``map`` running deploy/nginx/vva-site.conf on 127.0.0.1:``poort`` in front of a
+    broker on ``broker_poort``, with the demo PKI in ``pki`` as the server certificate, the CA and the
+    CRLs. Only the listen address, the upstream and the file paths differ from production."""
+    tls = map / "tls"
+    tls.mkdir(parents=True, exist_ok=True)
+    ca = pki / "ca"
+    (tls / "server.chain.pem").write_bytes((pki / f"{BROKER_OIN}.chain.pem").read_bytes())
+    shutil.copy(pki / f"{BROKER_OIN}.key.pem", tls / "server.key.pem")
+    (tls / "pkioverheid-ca.pem").write_bytes(
+        (ca / "root.pem").read_bytes() + (ca / "issuing.pem").read_bytes()
+    )
+    (tls / "pkioverheid-crl.pem").write_bytes(
+        (ca / "root.crl.pem").read_bytes() + (ca / "issuing.crl.pem").read_bytes()
+    )
+    site = (DEPLOY / "nginx" / "vva-site.conf").read_text()
+    site = _vervang(site, "listen 443 ssl;", f"listen 127.0.0.1:{poort} ssl;")
+    site = _vervang(site, "/etc/vva/tls/", f"{tls}/")
+    site = _vervang(site, "/var/lib/vva/crl/", f"{tls}/")
+    (map / "vva-site.conf").write_text(site)
+    upstream = (DEPLOY / "nginx" / "upstream-local.conf").read_text()
+    (map / "upstream.conf").write_text(_vervang(upstream, "127.0.0.1:8080", f"127.0.0.1:{broker_poort}"))
+    for tijdelijk in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (map / tijdelijk).mkdir(exist_ok=True)
+    conf = map / "nginx.conf"
+    # One process in the foreground, as the test's user, everything inside ``map``.
+    conf.write_text(
+        f"daemon off;\nmaster_process off;\nworker_processes 1;\npid {map / 'nginx.pid'};\n"
+        f"error_log {map / 'error.log'} info;\nevents {{ worker_connections 64; }}\n"
+        f"http {{\n  access_log {map / 'access.log'};\n"
+        + "".join(
+            f"  {soort}_temp_path {map / naam};\n"
+            for soort, naam in (
+                ("client_body", "body"),
+                ("proxy", "proxy"),
+                ("fastcgi", "fastcgi"),
+                ("uwsgi", "uwsgi"),
+                ("scgi", "scgi"),
+            )
+        )
+        + f"  include {map / 'upstream.conf'};\n  include {map / 'vva-site.conf'};\n}}\n"
+    )
+    return conf
+
+
+def nginx_test(nginx: str, conf: Path) -> subprocess.CompletedProcess:
+    """``nginx -t`` on ``conf`` (error log to stderr, prefix in its folder)."""
+    return subprocess.run(
+        [nginx, "-t", "-c", str(conf), "-p", str(conf.parent), "-e", "stderr"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )

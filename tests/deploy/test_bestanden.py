@@ -1,0 +1,129 @@
+"""The deployment files are accepted by the tools that will run them: the compose-spec schema (no
+docker engine here; `docker compose config` needs one), `systemd-analyze verify` and `nginx -t`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+
+from broker.cli import main
+from tests.deploy.nginx import DEPLOY, nginx_of_overslaan, nginx_test, schrijf_nginx_config
+
+COMPOSE = DEPLOY / "compose" / "compose.yaml"
+
+
+def test_compose_bestand_voldoet_aan_de_compose_spec():
+    # check-jsonschema ships the compose-spec JSON schema (vendor.compose-spec), the schema that
+    # `docker compose config` validates against.
+    uitslag = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert uitslag.returncode == 0, uitslag.stdout + uitslag.stderr
+    assert "ok -- validation done" in uitslag.stdout
+
+
+def test_compose_bestand_hangt_samen():
+    # What the schema cannot see: the services it names exist, the long-running ones have health
+    # checks, the files it mounts are in the repository, the proxy address matches vertrouwde_proxies.
+    compose = YAML(typ="safe").load(COMPOSE.read_text())
+    diensten = compose["services"]
+    assert set(diensten) == {"postgres", "migratie", "broker", "worker", "nginx"}
+    for naam, dienst in diensten.items():
+        for afhankelijk in dienst.get("depends_on", {}):
+            assert afhankelijk in diensten, (naam, afhankelijk)
+        if naam != "migratie":
+            assert dienst["healthcheck"]["test"], naam
+        for volume in dienst.get("volumes", []):
+            bron = volume.split(":")[0]
+            if bron.startswith("../"):
+                assert (COMPOSE.parent / bron).exists(), bron
+    assert diensten["broker"]["depends_on"]["migratie"]["condition"] == "service_completed_successfully"
+    assert diensten["nginx"]["depends_on"]["broker"]["condition"] == "service_healthy"
+    proxy = diensten["nginx"]["networks"]["vva"]["ipv4_address"]
+    assert f'vertrouwde_proxies = ["{proxy}"]' in (COMPOSE.parent / "vva.toml").read_text()
+    container = (DEPLOY / "Containerfile").read_text()
+    for regel in container.splitlines():
+        if regel.startswith("COPY ") and "--from" not in regel:
+            for bron in regel.split()[1:-1]:
+                assert (DEPLOY.parent / bron).exists(), bron
+
+
+def test_compose_instellingen_zijn_geldige_vva_instellingen():
+    from broker.config import load_settings
+
+    instellingen = load_settings(DEPLOY / "compose" / "vva.toml")
+    assert instellingen.environment == "production" and instellingen.client_certificaat_vereist
+    voorbeeld = load_settings(DEPLOY / "vva.toml.example")
+    assert voorbeeld.vertrouwde_proxies == ("127.0.0.1",)
+
+
+def test_systemd_units_verify(tmp_path):
+    analyse = shutil.which("systemd-analyze")
+    if analyse is None:
+        pytest.skip("systemd-analyze not installed")
+    units = sorted((DEPLOY / "systemd").iterdir())
+    assert {u.name for u in units} >= {
+        "vva-web.service",
+        "vva-outbox.service",
+        "vva-signals.service",
+        "vva-signals.timer",
+        "vva-cycle.service",
+        "vva-cycle.timer",
+        "vva-crl.service",
+        "vva-crl.timer",
+    }
+    # verify checks that every ExecStart program exists: point the install paths at this checkout.
+    vva = Path(sys.prefix) / "bin" / "vva"
+    for unit in units:
+        tekst = unit.read_text().replace("/opt/vva/venv/bin/vva", str(vva))
+        tekst = tekst.replace("/opt/vva/deploy/", f"{DEPLOY}/")
+        (tmp_path / unit.name).write_text(tekst)
+    uitslag = subprocess.run(
+        [analyse, "verify", *sorted(str(p) for p in tmp_path.iterdir())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    # verify only warns (exit 0) about unknown keys and bad values: any output is a failure here.
+    assert uitslag.returncode == 0 and not uitslag.stderr.strip() and not uitslag.stdout.strip(), (
+        uitslag.stdout + uitslag.stderr
+    )
+
+
+@pytest.fixture
+def demo_pki(tmp_path) -> Path:
+    """The demo PKI (CA, CRLs, the broker's and the parties' certificates), as `vva init` makes it."""
+    config = tmp_path / "vva.toml"
+    config.write_text(
+        f'database_url = "sqlite:///{tmp_path / "v.sqlite3"}"\nkey_file = "{tmp_path / "k.json"}"\n'
+        f'pki_map = "{tmp_path / "pki"}"\n'
+    )
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    return tmp_path / "pki"
+
+
+def test_nginx_accepteert_de_site_met_testcertificaten(tmp_path, demo_pki):
+    nginx = nginx_of_overslaan()
+    conf = schrijf_nginx_config(tmp_path / "nginx", demo_pki, 8443, 8080)
+    uitslag = nginx_test(nginx, conf)
+    assert uitslag.returncode == 0, uitslag.stderr
+    assert "syntax is ok" in uitslag.stderr and "test is successful" in uitslag.stderr
+
+
+def test_nginx_weigert_een_site_zonder_bestaande_crl(tmp_path, demo_pki):
+    # The test above can fail: nginx -t really loads certificates and CRLs.
+    nginx = nginx_of_overslaan()
+    conf = schrijf_nginx_config(tmp_path / "nginx", demo_pki, 8443, 8080)
+    (tmp_path / "nginx" / "tls" / "pkioverheid-crl.pem").unlink()
+    uitslag = nginx_test(nginx, conf)
+    assert uitslag.returncode != 0 and "pkioverheid-crl.pem" in uitslag.stderr

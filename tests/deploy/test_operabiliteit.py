@@ -1,0 +1,137 @@
+"""Health and metrics of a production-like web node: gunicorn with deploy/gunicorn.conf.py and two
+worker processes (Prometheus multiprocess mode), and the health checks one by one."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+import requests
+import zeep.exceptions
+from click.testing import CliRunner
+from prometheus_client.parser import text_string_to_metric_families
+
+from broker.cli import main
+from broker.db import models
+from broker.db.engine import make_session_factory
+from broker.edukoppeling.vertrouwen import Vertrouwen
+from broker.pki.demo import maak_demo_pki
+from broker.web.gezondheid import gezondheid
+from tests.deploy.nginx import DEPLOY
+from tests.e2e.zeepclient import client
+from tests.helpers import broker_proces, post_soap, schrijf_config
+
+SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"
+
+
+@pytest.fixture
+def productienode(database_url, tmp_path):
+    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    gunicorn = str(DEPLOY / "gunicorn.conf.py")
+    with broker_proces(config, "--gunicorn-config", gunicorn, "--workers", "2") as url:
+        yield SimpleNamespace(url=url, pki=tmp_path / "pki")
+
+
+def _haal(url: str) -> requests.Response:
+    sessie = requests.Session()
+    sessie.trust_env = False
+    return sessie.get(url, timeout=10)
+
+
+def test_metrics_tellen_over_alle_workers_zonder_persoonsgegevens(productienode):
+    school = client(productienode, "vo", SCHOOL_A)
+    for i in range(4):
+        assert school.service.ping(echo=f"{i}").echo == f"{i}"
+    vreemd = client(productienode, "vo", SCHOOL_A, certificaat_oin=SCHOOL_C)
+    with pytest.raises(zeep.exceptions.Fault, match="Niet geautoriseerd"):
+        vreemd.service.ping(echo="x")
+    status, body = post_soap(productienode.url, b"<geen-soap/>")
+    assert status == 500
+    fout = re.search(rb"<faultcode>soap:([^<]+)</faultcode>", body).group(1).decode()
+
+    antwoord = _haal(f"{productienode.url}/metrics")
+    assert antwoord.status_code == 200 and antwoord.headers["Content-Type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(antwoord.text)}
+    verzoeken = Counter()
+    for sample in families["vva_verzoeken"].samples:
+        if sample.name == "vva_verzoeken_total":
+            verzoeken[(sample.labels["dienst"], sample.labels["operatie"], sample.labels["uitkomst"])] += (
+                sample.value
+            )
+    assert dict(verzoeken) == {
+        ("vo", "ping", "ok"): 4,
+        ("vo", "ping", "Client.DK0002"): 1,
+        ("vo", "onbekend", fout): 1,
+    }
+    # Five requests got as far as their signature; all six answers were signed.
+    assert _som(families["vva_verificatie_seconden"], "vva_verificatie_seconden_count") == 5
+    assert _som(families["vva_ondertekening_seconden"], "vva_ondertekening_seconden_count") == 6
+    assert {s.labels["status"]: s.value for s in families["vva_outbox_berichten"].samples} == {
+        "wachtend": 0,
+        "bezig": 0,
+        "dood": 0,
+    }
+    assert families["vva_crl_geldig_tot_seconden"].samples[0].value > datetime.now(UTC).timestamp()
+    # Labels hold fixed sets only: no OIN, BSN or MessageID (no run of digits beyond a fault code's four).
+    labels = {(k, v) for f in families.values() for sample in f.samples for k, v in sample.labels.items()}
+    assert {k for k, _ in labels} == {"dienst", "operatie", "uitkomst", "status", "le"}
+    assert not [v for k, v in labels if k != "le" and re.search(r"\d{5}|uuid", v)]
+
+
+def _som(familie, naam: str) -> float:
+    return sum(s.value for s in familie.samples if s.name == naam)
+
+
+def test_health_van_een_gezonde_node(productienode):
+    antwoord = _haal(f"{productienode.url}/health")
+    assert antwoord.status_code == 200 and antwoord.headers["Content-Type"] == "application/json"
+    stand = antwoord.json()
+    assert stand["status"] == "ok"
+    assert stand["controles"]["database"] == {"status": "ok"}
+    assert stand["controles"]["vertrouwen"]["status"] == "ok"
+    assert stand["controles"]["vertrouwen"]["resterend_s"] > 3600
+    assert stand["controles"]["outbox"] == {
+        "status": "ok",
+        "per_status": {"wachtend": 0, "bezig": 0, "dood": 0},
+        "oudste_s": 0.0,
+    }
+
+
+def test_health_storing_bij_verlopen_crl_en_waarschuwing_bij_achterstand(db_engine, tmp_path):
+    pki = maak_demo_pki(tmp_path / "pki", [])
+    vertrouwen = Vertrouwen(pki.ca_bestanden, pki.crl_bestanden)
+    sessions = make_session_factory(db_engine)
+    nu = datetime.now(UTC)
+    with sessions.begin() as session:
+        session.add(
+            models.UitgaandBericht(
+                ontvanger_oin="00000099000000000042",
+                endpoint="https://r.example/v1",
+                operatie="ontvangenWijziging",
+                volgorde_sleutel="s" * 64,
+                message_id="urn:uuid:00000000-0000-4000-8000-000000000001",
+                inhoud=b"x",
+                status="wachtend",
+                pogingen=0,
+                volgende_poging_op=nu - timedelta(hours=2),
+                aangemaakt_op=nu - timedelta(hours=2),
+            )
+        )
+    status, body = gezondheid(sessions, lambda: vertrouwen, outbox_max_s=900, nu=nu)
+    stand = json.loads(body)
+    assert status == 200 and stand["status"] == "waarschuwing"
+    assert stand["controles"]["outbox"]["per_status"] == {"wachtend": 1, "bezig": 0, "dood": 0}
+    assert 7190 < stand["controles"]["outbox"]["oudste_s"] < 7300
+    assert stand["controles"]["outbox"]["detail"] == "oldest waiting push older than the limit"
+
+    # Past the CRLs' nextUpdate every signed request would be DK0051: the node is out of service.
+    later = vertrouwen.crls_geldig_tot() + timedelta(seconds=1)
+    status, body = gezondheid(sessions, lambda: vertrouwen, outbox_max_s=10**9, nu=later)
+    stand = json.loads(body)
+    assert status == 503 and stand["status"] == "storing"
+    assert stand["controles"]["vertrouwen"]["detail"] == "a CRL is past nextUpdate + grace"
