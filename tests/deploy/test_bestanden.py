@@ -127,3 +127,40 @@ def test_nginx_weigert_een_site_zonder_bestaande_crl(tmp_path, demo_pki):
     (tmp_path / "nginx" / "tls" / "pkioverheid-crl.pem").unlink()
     uitslag = nginx_test(nginx, conf)
     assert uitslag.returncode != 0 and "pkioverheid-crl.pem" in uitslag.stderr
+
+
+def test_elke_vva_opdracht_in_de_units_bestaat_met_geldige_opties(tmp_path):
+    """The timers run unattended once a day or once a year: a command or option the CLI does not have
+    would fail only then. Each ``vva …`` in an ExecStart must parse (sub-commands, required options)."""
+    import re
+    import shlex
+
+    import click
+
+    from broker.cli import main
+
+    gevonden = 0
+    for unit in sorted((DEPLOY / "systemd").glob("*.service")):
+        tekst = unit.read_text().replace("\\\n", " ")
+        for regel in re.findall(r"^ExecStart=(.*)$", tekst, flags=re.M):
+            regel = re.sub(r"\$\(\(.*?\)\)|\$\(.*?\)", "2027", regel).replace("%%", "%")
+            woorden = shlex.split(regel.replace("'", " ").replace('"', " "))
+            if not any(w.endswith("/vva") for w in woorden):
+                continue
+            argumenten = woorden[[i for i, w in enumerate(woorden) if w.endswith("/vva")][0] + 1 :]
+            commando, naam = main, "vva"
+            while isinstance(commando, click.Group) and argumenten and argumenten[0] in commando.commands:
+                naam, argumenten = argumenten[0], argumenten[1:]
+                commando = commando.commands[naam]
+            assert not isinstance(commando, click.Group), f"{unit.name}: incomplete command {regel}"
+            # Files the operator provides (DUO files, the gunicorn settings) exist on a server only: stand-ins.
+            for pad in [a for a in argumenten if a.startswith(("/var/lib/vva/", "/etc/vva/"))]:
+                (tmp_path / pad.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+                (tmp_path / pad.lstrip("/")).touch()
+            argumenten = [
+                str(tmp_path / a.lstrip("/")) if a.startswith(("/var/lib/vva/", "/etc/vva/")) else a
+                for a in argumenten
+            ]
+            commando.make_context(naam, list(argumenten))  # raises on an unknown or missing option
+            gevonden += 1
+    assert gevonden >= 5
