@@ -20,7 +20,10 @@ from broker.bootstrap import Omgeving
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """vva-broker: the national Edukoppeling broker for early MBO registration."""
-    ctx.obj = Omgeving.laad(config_path)
+    try:
+        ctx.obj = Omgeving.laad(config_path)
+    except ValueError as fout:  # a wrong settings file: one clear line, no traceback
+        raise click.ClickException(str(fout)) from None
     # Close pooled connections when the command ends, also on an error exit, instead of leaving them
     # to the garbage collector (PostgreSQL would see the connections drop without a goodbye).
     ctx.call_on_close(ctx.obj.sluit)

@@ -83,6 +83,19 @@ class Settings:
     #: For ``vva receiver serve``: the OINs whose pushes a receiver accepts (the broker's).
     ontvanger_afzenders: tuple[str, ...] = (TEST_BROKER_OIN,)
 
+    # --- the conformance kit ----------------------------------------------------------------------
+    #: Deliberate failures on request (``broker.web.storingen``): a ``ping`` whose echo is
+    #: ``vva-storing:DK0050``, ``…DK0051`` or ``…DK0008`` gets that fault, so a partner sees how its
+    #: client handles them. Test environments only: refused with ``environment = "production"``.
+    conformance_storingen: bool = False
+
+    def __post_init__(self) -> None:
+        if self.environment == "production" and self.conformance_storingen:
+            raise ValueError(
+                "conformance_storingen = true is for test environments only: "
+                'refusing it with environment = "production"'
+            )
+
     @property
     def broker_oin(self) -> str:
         """The OIN the broker signs and answers with (the first configured one)."""
@@ -120,7 +133,8 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
     """Build the settings from ``path`` (or ``VVA_CONFIG``, or ``./vva.toml``) and the environment.
 
     Raises ``FileNotFoundError`` when an explicitly named file is missing and ``ValueError`` on
-    an unknown key, so a typo in an operator's file never passes silently.
+    an unknown key, so a typo in an operator's file never passes silently, or on a setting that is
+    not allowed in production (``conformance_storingen``).
     """
     settings = Settings()
     explicit = path or os.environ.get("VVA_CONFIG")

@@ -3,8 +3,8 @@
 A case (``[[geval]]``) names a template, the service it is for (``*`` = the service under test), the
 expected outcome — ``geaccepteerd``, a fault code of the Edukoppeling table (``Client.DK0004``) or a
 bare HTTP status (``HTTP 415``) — and how the kit makes the message: signed or not, a Timestamp
-offset, a mutation after signing, HTTP header overrides, a repeat. ``[[buiten_bereik]]`` lists the
-fault codes no request can provoke at a correctly working broker, each with the reason.
+offset, a mutation after signing, HTTP header overrides, a repeat. ``[[buiten_bereik]]`` would
+excuse a fault code no case provokes, with the reason; the kit's own manifest keeps it empty.
 """
 
 from __future__ import annotations

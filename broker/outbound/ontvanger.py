@@ -4,8 +4,9 @@ broker's full inbound gate, so a regional system or LAS vendor sees exactly what
 It accepts pushes only from the facility's OINs (``ontvanger_afzenders``), keeps every one in its
 message log and answers a redelivery (same MessageID, same Body) from its MessageID memory, so a
 retried push is never processed twice. ``storingen`` makes it misbehave on purpose for the first
-requests — "503", "timeout" (no answer within the sender's timeout) or "DK0051" (a signed fault) —
-to show and test how the broker retries.
+requests — "503", "timeout" (no answer within the sender's timeout) or "DK0051" (a signed fault,
+raised by the pipeline once the request passed the gate; ``broker.web.storingen``) — to show and
+test how the broker retries.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from broker.bootstrap import Omgeving
 from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.web.app import Broker
+from broker.web.storingen import STORING
 
 STORINGEN = ("503", "timeout", "DK0051")
 
@@ -42,7 +44,7 @@ class _Storingen:
         if storing == "timeout":
             time.sleep(self.timeout_s)
         if storing == "DK0051":
-            environ["vva.storing"] = EdukoppelingFout("Server.DK0051", "deliberate failure (storingen)")
+            environ[STORING] = EdukoppelingFout("Server.DK0051", "deliberate failure (storingen)")
         return self.app(environ, start_response)
 
 

@@ -2,7 +2,8 @@
 
 HTTP framing → message log (raw bytes, committed) → one hardened parse → envelope → WS-Addressing →
 TLS client certificate → WS-Security per the service's profile (signature, coverage, Timestamp,
-certificate trust) → authorisation → Body made readable → XSD → MessageID memory (O5) → spyne on the
+certificate trust) → authorisation → Body made readable → XSD → a test environment's deliberate
+failure, if asked for (``broker.web.storingen``) → MessageID memory (O5) → spyne on the
 verified tree → service layer, all business writes in one transaction with the logged, signed answer.
 Any refusal is an Edukoppeling fault, HTTP 500, logged, signed on a -S service, with nothing applied,
 no stack trace and no pupil number in it.
@@ -44,6 +45,7 @@ from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
 from broker.soap.diensten import Werk
 from broker.soap.dispatch import Dispatcher
 from broker.web import http, metriek
+from broker.web.storingen import STORING, gevraagde_storing
 from broker.web.tls import client_certificaat
 
 log = logging.getLogger("vva.web")
@@ -193,8 +195,6 @@ class SoapPijplijn:
 
     def _stappen(self, environ: dict, raw: bytes, verzoek: _Verzoek) -> tuple[int, list, bytes]:
         instellingen = self.omgeving.settings
-        if (storing := environ.get("vva.storing")) is not None:
-            raise storing  # the reference receiver's deliberate failure (broker.outbound.ontvanger)
         # §6.1 step 1: the connection's certificate comes before anything in the message (F4).
         tls_oin = self._tls_oin(environ, verzoek)
         http.controleer_content_type(environ)
@@ -244,10 +244,22 @@ class SoapPijplijn:
             partij = self._machtig(session, verzoek.dienst, adres, certificaat_oin)
             maak_leesbaar(envelop.body)  # after the signature is verified, before the XSD and spyne
             self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
+            self._storing(environ, adres, envelop.inhoud, verzoek)
             eerder = eerder_antwoord(session, afdruk, self.omgeving.sleutelbos)
         if eerder is not None:
             return self._herhaal(eerder, adres, verzoek)
         return self._toepassen(root, adres, partij, afdruk, verzoek)
+
+    def _storing(self, environ: dict, adres: Adressering, inhoud: etree._Element, verzoek: _Verzoek) -> None:
+        """Raise a deliberate fault of a test environment, if one is asked for (broker.web.storingen):
+        the reference receiver's ``--fail`` or, with ``conformance_storingen``, a ping's echo."""
+        storing = environ.get(STORING)
+        if storing is None and self.omgeving.settings.conformance_storingen:
+            operatie = verzoek.dienst.operaties[adres.action].naam
+            storing = gevraagde_storing(operatie, inhoud, adres.relates_to)
+        if storing is not None:
+            log.warning("deliberate %s for bericht %s: %s", storing.code, verzoek.bericht_id, storing.reden)
+            raise storing
 
     def _tls_oin(self, environ: dict, verzoek: _Verzoek) -> str | None:
         """The OIN of the TLS client certificate, checked against the trust store; None without one

@@ -1,0 +1,77 @@
+"""The test environment's deliberate failures (``conformance_storingen``, broker/web/storingen.py):
+never in production, and without the setting a ``vva-storing:`` echo is just an echo."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from broker.cli import main
+from broker.config import Settings, load_settings
+from broker.web.storingen import gevraagde_storing
+from tests.conformance.test_kit import SCHOOL_A, _broker_config, _junit, _kit
+from tests.helpers import broker_proces, schrijf_config
+
+
+def test_productie_weigert_de_storingen(tmp_path):
+    with pytest.raises(ValueError, match="conformance_storingen = true is for test environments only"):
+        Settings(environment="production", conformance_storingen=True)
+    config = schrijf_config(
+        tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", extra='environment = "production"\n'
+    )
+    assert load_settings(config).conformance_storingen is False
+    with config.open("a") as bestand:
+        bestand.write("conformance_storingen = true\n")
+    resultaat = CliRunner().invoke(main, ["--config", str(config), "serve", "--port", "1"])
+    assert resultaat.exit_code == 1
+    assert resultaat.output == (
+        "Error: conformance_storingen = true is for test environments only: "
+        'refusing it with environment = "production"\n'
+    )
+
+
+def test_zonder_de_instelling_is_een_storing_echo_gewoon_een_echo(tmp_path):
+    config = _broker_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", storingen=False)
+    with broker_proces(config, scheme="https") as url:
+        junit = tmp_path / "vo.xml"
+        resultaat = _kit(
+            f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, "--only", "storing-*",
+            "--save", str(tmp_path / "berichten"), junit=junit,
+        )  # fmt: skip
+    assert resultaat.exit_code == 1
+    assert _junit(junit) == {
+        "storing-dk0050": "FAIL",
+        "storing-dk0051": "FAIL",
+        "storing-dk0008": "FAIL",
+        "storing-dk0008-met-relatesto": "ok",
+    }
+    assert "expected Server.DK0051, got geaccepteerd" in resultaat.output
+    antwoord = (tmp_path / "berichten" / "storing-dk0051.response.xml").read_bytes()
+    assert b"<tns:echo>vva-storing:DK0051</tns:echo>" in antwoord
+
+
+def _ping(echo: str | None) -> etree._Element:
+    ping = etree.Element("{urn:nl:vva:aanmelden:v1}ping")
+    if echo is not None:
+        etree.SubElement(ping, "{urn:nl:vva:aanmelden:v1}echo").text = echo
+    return ping
+
+
+@pytest.mark.parametrize(
+    ("operatie", "echo", "relates_to", "code"),
+    [
+        ("ping", "vva-storing:DK0050", None, "Server.DK0050"),
+        ("ping", "vva-storing:DK0051", "urn:uuid:0f0f0f0f-1111-4222-8333-000000000001", "Server.DK0051"),
+        ("ping", "vva-storing:DK0008", None, "Client.DK0008"),
+        ("ping", "vva-storing:DK0008", "urn:uuid:0f0f0f0f-1111-4222-8333-000000000001", None),
+        ("ping", "vva-storing:DK0052", None, None),
+        ("ping", "vva-storing:dk0050", None, None),
+        ("ping", " vva-storing:DK0050x", None, None),
+        ("ping", None, None, None),
+        ("opvragenStatus", "vva-storing:DK0050", None, None),
+    ],
+)
+def test_alleen_precies_de_drie_echoteksten_van_ping_vragen_een_storing(operatie, echo, relates_to, code):
+    storing = gevraagde_storing(operatie, _ping(echo), relates_to)
+    assert (storing.code if storing else None) == code
