@@ -73,6 +73,16 @@ def certificaat_oin(certificaat: x509.Certificate) -> str:
     return str(waarden[0].value) if waarden else ""
 
 
+def _bestanden(brin: str, vandaag: str) -> dict[str, str]:
+    """The CSV files of the upload samples (base64, as in the Body): one pupil of the sender's BRIN."""
+    vo = f"bsn;brinVo;postcode;woongemeente;mutatie\n{FICTIEF_BSN};{brin};1011AB;0363;toevoegen\n"
+    mbo = f"bsn;brinMbo;status;datum\n{FICTIEF_BSN};{brin};aangemeld;{vandaag}\n"
+    return {
+        "bestand_vo": base64.b64encode(vo.encode()).decode(),
+        "bestand_mbo": base64.b64encode(mbo.encode()).decode(),
+    }
+
+
 def render(
     geval: Geval,
     sjabloon: str,
@@ -108,6 +118,7 @@ def render(
     }
     if afzender.brin is not None:
         waarden["brin"] = afzender.brin
+        waarden.update(_bestanden(afzender.brin, waarden["vandaag"]))
     elif "${brin}" in sjabloon:
         raise ValueError(f"case {geval.id} needs a BRIN: give --brin")
     for sleutel, waarde in geval.waarden.items():
