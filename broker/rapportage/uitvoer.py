@@ -251,10 +251,17 @@ def _opleiding_tabel(rapport: Rapport) -> str:
     )
 
 
+def _trendwaarde(cijfers: dict, naam: str, dimensie: str) -> str:
+    """An absent count had no observations (0); an absent lead time has no value at all."""
+    if (naam, dimensie) not in cijfers and naam in (c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90):
+        return ""
+    return _getal(cijfers.get((naam, dimensie), 0))
+
+
 def _trend_tabel(rapport: Rapport) -> str:
     jaren = sorted(rapport.trend)
     regels = [
-        [label] + [_getal(rapport.trend[j].get((naam, dimensie), 0)) for j in jaren]
+        [label] + [_trendwaarde(rapport.trend[j], naam, dimensie) for j in jaren]
         for naam, dimensie, label in TREND_CIJFERS
     ]
     return _tabel(

@@ -206,3 +206,11 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
         ],
     )
     assert fout.exit_code == 2 and "ligt niet in cyclus 2027" in fout.output
+
+
+def test_a_lead_time_without_observations_is_blank_in_the_trend_not_zero(cyclus_sessie):
+    """A count with no observations is 0; a median of no observations does not exist."""
+    rapport = maak_rapport(cyclus_sessie, Kalender(), Niveau.REGIO, 2027, "19", PEILDATUM)  # nobody enrolled
+    rij = "<tr><td>mediane doorlooptijd aanmelding → inschrijving (dagen)</td><td></td></tr>"
+    assert rij in html(rapport)
+    assert "<tr><td>teruggevallen na de deadline</td><td>0</td></tr>" in html(rapport)
