@@ -91,8 +91,8 @@ def _als_regels(session: Session, stuk: list[models.AuditRegel]) -> list[Regel]:
 
 
 def schrijf(records: Iterator[Regel], formaat: str, uit: io.TextIOBase) -> int:
-    """Write ``records`` to ``uit`` as "csv" (header, ``;``-free standard CSV) or "jsonl" (one JSON
-    object a line); returns how many were written. ``ValueError`` for another format."""
+    """Write ``records`` to ``uit`` as "csv" (a header row, then one row per record, comma-separated)
+    or "jsonl" (one JSON object a line); returns how many were written. ``ValueError`` for another format."""
     if formaat not in ("csv", "jsonl"):
         raise ValueError(f"format must be csv or jsonl, not {formaat!r}")
     schrijver = csv.DictWriter(uit, fieldnames=VELDEN) if formaat == "csv" else None
