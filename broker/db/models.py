@@ -103,6 +103,16 @@ class Mandaat(Base):
     partij: Mapped[Partij] = relationship(back_populates="mandaten")
 
 
+class RegisterVersie(Base):
+    """One row: a random value that every change to partij, partij_scope or mandaat renews (a trigger,
+    migration 0011), so a process's copy of the registry knows when it is stale."""
+
+    __tablename__ = "register_versie"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    versie: Mapped[str] = mapped_column(String(32))
+
+
 # --- reference data (DUO open data) ---------------------------------------------------------
 
 

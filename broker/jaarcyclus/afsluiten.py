@@ -39,6 +39,7 @@ GEEN_PERSOONSGEGEVENS = frozenset(
         "partij",
         "partij_scope",
         "mandaat",
+        "register_versie",
         "rmc_regio",
         "gemeente",
         "instelling",

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from broker.db import models
 from broker.domain.routering import ontvangers
 from broker.domain.visibility import Partij, normaliseer_rmc
-from broker.registry.repository import PartijRegister
+from broker.registry.opname import registeropname
 from broker.service.context import Verwerking
 from broker.service.feiten import Rijen
 from broker.service.opvragen import Overzicht, signaal_regel
@@ -112,17 +112,7 @@ class _Ontvangers:
 
 def actieve_ontvangers(session) -> list[tuple[Partij, str]]:
     """Every active party with a push endpoint, as (registry view, endpoint), in OIN order."""
-    register = PartijRegister(session)
-    uitkomst = []
-    for rij in session.scalars(
-        select(models.Partij)
-        .where(models.Partij.endpoint.is_not(None), models.Partij.actief.is_(True))
-        .order_by(models.Partij.oin)
-    ):
-        partij = register.zoek(rij.oin)
-        if partij is not None:
-            uitkomst.append((partij, rij.endpoint))
-    return uitkomst
+    return registeropname(session).ontvangers()
 
 
 def _wachtende_notities(verwerking: Verwerking, hashes: Iterable[str]) -> set[tuple[str, str]]:
@@ -168,7 +158,7 @@ class Weergave:
 def render(verwerking: Verwerking, ontvanger_oin: str, sleutel_hash: str) -> Weergave | None:
     """The ``ontvangenWijziging`` for pupil ``sleutel_hash`` as receiver ``ontvanger_oin`` may see it
     now, or None when the receiver is no longer an active party or may not see the pupil any more."""
-    partij = PartijRegister(verwerking.session).zoek(ontvanger_oin)
+    partij = registeropname(verwerking.session).zoek(ontvanger_oin)
     if partij is None:
         return None
     dossier = Rijen.laad(verwerking, [sleutel_hash]).dossiers(partij).get(sleutel_hash)
@@ -197,7 +187,7 @@ def render_signaal(verwerking: Verwerking, ontvanger_oin: str, signaal_id: int |
     rij = verwerking.session.get(models.Signaal, signaal_id) if signaal_id is not None else None
     if rij is None or rij.partij_oin != ontvanger_oin:
         return None
-    if PartijRegister(verwerking.session).zoek(ontvanger_oin) is None:
+    if registeropname(verwerking.session).zoek(ontvanger_oin) is None:
         return None
     signaal = mapping.signaal_uit(signaal_regel(verwerking, rij))
     xml = etree.tostring(get_object_as_xml(m.OntvangenSignaal(signaal=signaal), m.OntvangenSignaal))

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -426,23 +427,11 @@ class PartijRegister:
         Mandates come only from this registry, never from message content. Never raises for unknown or
         invalid OINs (False); raises ``TypeError`` when ``op`` is not a date (a datetime is refused).
         """
-        if isinstance(op, datetime) or not isinstance(op, date):
-            raise TypeError("op must be a date, not a datetime")
-        if not (is_geldig_oin(certificaat_oin) and is_geldig_oin(partij_oin)):
-            return False
-        if certificaat_oin == partij_oin:
-            return True
-        partij = self._actieve(partij_oin)
-        if partij is None:
-            return False
+        return mandaat_geldig(self._actieve, self._houder_actief, certificaat_oin, partij_oin, op, actie)
+
+    def _houder_actief(self, certificaat_oin: str) -> bool | None:
         houder = self._session.get(models.Partij, certificaat_oin)
-        if houder is not None and not houder.actief:
-            # A supplier switched off in the registry loses all its mandates at once.
-            return False
-        return any(
-            m.certificaat_oin == certificaat_oin and _geldig_op(m, op) and _dekt(m, actie)
-            for m in partij.mandaten
-        )
+        return houder.actief if houder is not None else None
 
     def endpoint(self, oin: str) -> str | None:
         """The push endpoint of the active party ``oin``; None when it has none, is unknown or inactive."""
@@ -454,6 +443,40 @@ class PartijRegister:
             return None
         rij = self._session.get(models.Partij, oin)
         return rij if rij is not None and rij.actief else None
+
+
+class _MetMandaten(Protocol):
+    mandaten: Sequence  # items with certificaat_oin, geldig_van, geldig_tot and acties, like models.Mandaat
+
+
+def mandaat_geldig(
+    actieve: Callable[[str], _MetMandaten | None],
+    houder_actief: Callable[[str], bool | None],
+    certificaat_oin: str,
+    partij_oin: str,
+    op: date,
+    actie: str | None,
+) -> bool:
+    """The mandate rule of ``PartijRegister.mandaat_geldig``, over any view of the registry: ``actieve``
+    gives the active party with an OIN (with its mandates) or None, ``houder_actief`` whether a
+    certificate OIN registered as a party is active (None when it is not registered). One rule for the
+    database and for a process's copy of it (``broker.registry.opname``); Edukoppeling §5 M1–M3."""
+    if isinstance(op, datetime) or not isinstance(op, date):
+        raise TypeError("op must be a date, not a datetime")
+    if not (is_geldig_oin(certificaat_oin) and is_geldig_oin(partij_oin)):
+        return False
+    if certificaat_oin == partij_oin:
+        return True
+    partij = actieve(partij_oin)
+    if partij is None:
+        return False
+    if houder_actief(certificaat_oin) is False:
+        # A supplier switched off in the registry loses all its mandates at once.
+        return False
+    return any(
+        m.certificaat_oin == certificaat_oin and _geldig_op(m, op) and _dekt(m, actie)
+        for m in partij.mandaten
+    )
 
 
 def _scope_rijen(invoer: PartijInvoer) -> list[models.PartijScope]:

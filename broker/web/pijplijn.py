@@ -40,7 +40,7 @@ from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.edukoppeling.wss.verificatie import Instellingen, verifieer
 from broker.outbound.outbox import plan_pushes
-from broker.registry.repository import PartijRegister
+from broker.registry.opname import registeropname
 from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
 from broker.soap.diensten import Werk
 from broker.soap.dispatch import Dispatcher
@@ -284,7 +284,7 @@ class SoapPijplijn:
         whether an OIN is known (F3)."""
         if dienst.sleutel == "ontvanger":
             return self._machtig_afzender_van_pushes(adres, certificaat_oin)
-        register = PartijRegister(session)
+        register = registeropname(session)  # this process's copy, renewed on any registry change
         partij = register.zoek(adres.from_oin)
         weigering = NietGeautoriseerd("de afzender (wsa:From) is niet gemachtigd voor deze dienst")
         if partij is None or partij.soort != DIENST_PARTIJSOORT[dienst.sleutel]:

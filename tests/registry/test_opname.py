@@ -1,0 +1,176 @@
+"""A process's copy of the party registry (broker.registry.opname), on SQLite and PostgreSQL: it gives
+the answers the database gives, and any committed change — by the register or by plain SQL from another
+connection — is seen by the next use, while a rolled-back change is never."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
+
+from broker.db import models
+from broker.db.engine import make_session_factory
+from broker.registry.opname import registeropname
+from broker.registry.repository import MandaatInvoer, PartijInvoer, PartijRegister
+
+SCHOOL = "0000000700099XA00000"
+MBO = "0000000700099XB00000"
+GEMEENTE = "00000099000000000363"
+REGIO = "00000099000000000042"
+LEVERANCIER = "00000099000000000077"
+
+
+def vul(engine: Engine) -> None:
+    """A school with two mandates (one limited in time and to one service), a supplier, an MBO
+    institution with an endpoint, a gemeente without one; committed."""
+    with make_session_factory(engine).begin() as session:
+        register = PartijRegister(session)
+        register.voeg_toe(PartijInvoer(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
+        register.voeg_toe(
+            PartijInvoer(
+                oin=SCHOOL,
+                soort="vo-school",
+                naam="School (FICTIEF)",
+                brins=("99XA", "99XC"),
+                mandaten=(
+                    MandaatInvoer(
+                        LEVERANCIER, geldig_van=date(2026, 8, 1), geldig_tot=date(2027, 7, 31), acties=("vo",)
+                    ),
+                    MandaatInvoer(REGIO),
+                ),
+            )
+        )
+        register.voeg_toe(
+            PartijInvoer(
+                oin=MBO, soort="mbo-instelling", naam="MBO (FICTIEF)", endpoint="https://mbo.example/vva"
+            )
+        )
+        register.voeg_toe(
+            PartijInvoer(oin=GEMEENTE, soort="gemeente", naam="Gemeente (FICTIEF)", gemeentecodes=("0363",))
+        )
+
+
+def lees(engine: Engine):
+    with make_session_factory(engine)() as session:
+        return registeropname(session)
+
+
+@pytest.fixture
+def engine(registry_db) -> Engine:
+    vul(registry_db.engine)
+    return registry_db.engine
+
+
+def test_the_copy_answers_as_the_database_does(engine: Engine) -> None:
+    opname = lees(engine)
+    with make_session_factory(engine)() as session:
+        register = PartijRegister(session)
+        for oin in (SCHOOL, MBO, GEMEENTE, LEVERANCIER, REGIO, "00000099000000000999", SCHOOL.lower()):
+            assert opname.zoek(oin) == register.zoek(oin), oin
+            assert opname.endpoint(oin) == register.endpoint(oin), oin
+        gevallen = [
+            (certificaat, partij, op, actie)
+            for certificaat in (LEVERANCIER, REGIO, SCHOOL, MBO, "00000099000000000999")
+            for partij in (SCHOOL, MBO, LEVERANCIER)
+            for op in (date(2026, 7, 31), date(2026, 8, 1), date(2027, 7, 31), date(2027, 8, 1))
+            for actie in (None, "vo", "vo/opvragenStatus", "mbo/ping")
+        ]
+        uitkomsten = [opname.mandaat_geldig(*geval) for geval in gevallen]
+        assert uitkomsten == [register.mandaat_geldig(*geval) for geval in gevallen]
+    # Not trivially equal: both outcomes occur, and the supplier's limits are applied.
+    assert True in uitkomsten and False in uitkomsten
+    assert opname.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1), "vo/opvragenStatus")
+    assert not opname.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1), "mbo/ping")
+    assert not opname.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 8, 1), "vo")
+    assert opname.zoek(SCHOOL).brins == frozenset({"99XA", "99XC"})
+    assert [(p.oin, e) for p, e in opname.ontvangers()] == [(MBO, "https://mbo.example/vva")]
+    with pytest.raises(TypeError):
+        opname.mandaat_geldig(REGIO, SCHOOL, datetime(2027, 1, 1))
+
+
+def test_an_unchanged_registry_costs_one_select_and_no_reload(engine: Engine) -> None:
+    eerste = lees(engine)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda c, cu, s, *a: statements.append(s))
+
+    tweede = lees(engine)
+
+    assert tweede is eerste
+    assert len(statements) == 1 and "register_versie" in statements[0]
+
+
+@pytest.mark.parametrize(
+    "wijziging",
+    [
+        "UPDATE partij SET actief = false WHERE oin = '{SCHOOL}'",
+        "DELETE FROM mandaat WHERE certificaat_oin = '{REGIO}'",
+        "DELETE FROM partij_scope WHERE waarde = '99XC'",
+        "INSERT INTO partij_scope (partij_oin, soort, waarde) VALUES ('{SCHOOL}', 'brin', '99XD')",
+        "UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'",
+    ],
+)
+def test_a_change_by_plain_sql_is_seen_by_the_next_use(engine: Engine, wijziging: str) -> None:
+    voor = lees(engine)
+    with engine.begin() as verbinding:  # around the register, as an operator's psql would
+        verbinding.execute(text(wijziging.format(SCHOOL=SCHOOL, REGIO=REGIO, MBO=MBO)))
+
+    na = lees(engine)
+
+    assert na.versie != voor.versie
+    if "actief" in wijziging:
+        assert voor.zoek(SCHOOL) is not None and na.zoek(SCHOOL) is None
+    elif "mandaat" in wijziging:
+        assert na.mandaat_geldig(REGIO, SCHOOL, date(2027, 1, 1)) is False
+    elif "DELETE FROM partij_scope" in wijziging:
+        assert na.zoek(SCHOOL).brins == frozenset({"99XA"})
+    elif "INSERT" in wijziging:
+        assert na.zoek(SCHOOL).brins == frozenset({"99XA", "99XC", "99XD"})
+    else:
+        assert voor.ontvangers() and na.ontvangers() == []
+
+
+def test_a_removed_party_is_refused_at_once(engine: Engine) -> None:
+    assert lees(engine).zoek(MBO) is not None
+    with make_session_factory(engine).begin() as session:
+        PartijRegister(session).verwijder(MBO)
+
+    assert lees(engine).zoek(MBO) is None
+
+
+def test_a_rolled_back_change_never_reaches_another_session(engine: Engine) -> None:
+    sessions = make_session_factory(engine)
+    voor = lees(engine)
+    schrijver: Session = sessions()
+    try:
+        schrijver.get(models.Partij, SCHOOL).actief = False
+        schrijver.flush()
+        # The writer sees its own change in its own transaction…
+        assert registeropname(schrijver).zoek(SCHOOL) is None
+        schrijver.rollback()
+    finally:
+        schrijver.close()
+
+    # …and nobody else ever does, although the writer's copy was the process's latest — not even
+    # after the next committed change (a counter would give that change the writer's number again).
+    with engine.begin() as verbinding:
+        verbinding.execute(text(f"UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'"))
+    na = lees(engine)
+    assert na.versie != voor.versie
+    assert na.zoek(SCHOOL) is not None and na.ontvangers() == []
+
+
+def test_a_party_with_non_canonical_codes_fails_alone(engine: Engine) -> None:
+    with engine.begin() as verbinding:
+        verbinding.execute(
+            text(f"INSERT INTO partij_scope (partij_oin, soort, waarde) VALUES ('{SCHOOL}', 'brin', 'xx')")
+        )
+
+    opname = lees(engine)
+
+    with pytest.raises(ValueError):
+        opname.zoek(SCHOOL)
+    assert opname.zoek(MBO) is not None
+    with make_session_factory(engine)() as session, pytest.raises(ValueError):
+        PartijRegister(session).zoek(SCHOOL)
