@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from broker.db import models
@@ -90,6 +90,20 @@ def betrokkenen_digest(zout: str, pseudoniemen: Iterable[str]) -> str:
     return hashlib.sha256("\n".join([zout, *lijst]).encode()).hexdigest()
 
 
+# Built once (an audited request runs them all); Core on the tables, on the session's connection.
+_KOP, _CYCLUS = models.AuditKop.__table__, models.Cyclus.__table__
+_REGEL = models.AuditRegel.__table__.insert()
+_LEERLING = models.AuditLeerling.__table__.insert()
+_NEEM_KOP = (
+    _KOP.update()
+    .where(_KOP.c.id == 1)
+    .values(teller=_KOP.c.teller + 1)
+    .returning(_KOP.c.teller, _KOP.c.laatste_hash)
+)
+_NIEUWE_KOP = _KOP.update().where(_KOP.c.id == 1)
+_GESLOTEN = select(_CYCLUS.c.gesloten_op.is_not(None)).where(_CYCLUS.c.jaar == bindparam("jaar"))
+
+
 def leg_vast(session: Session, gebeurtenis: Gebeurtenis, moment: datetime | None = None) -> int:
     """Append ``gebeurtenis`` to the chain in ``session``'s transaction; returns its ``volgnummer``.
 
@@ -120,10 +134,11 @@ def leg_vast(session: Session, gebeurtenis: Gebeurtenis, moment: datetime | None
         "vorige_hash": kop.laatste_hash,
     }
     velden["hash"] = regel_hash(velden)
-    session.execute(insert(models.AuditRegel).values(**velden))
+    verbinding = session.connection()
+    verbinding.execute(_REGEL, velden)
     if gebeurtenis.leerlingen:
-        session.execute(
-            insert(models.AuditLeerling),
+        verbinding.execute(
+            _LEERLING,
             [
                 {
                     "volgnummer": kop.teller,
@@ -134,15 +149,12 @@ def leg_vast(session: Session, gebeurtenis: Gebeurtenis, moment: datetime | None
                 for h in sorted(gebeurtenis.leerlingen)
             ],
         )
-    session.execute(
-        update(models.AuditKop).where(models.AuditKop.id == 1).values(laatste_hash=velden["hash"])
-    )
+    verbinding.execute(_NIEUWE_KOP, {"laatste_hash": velden["hash"]})
     return kop.teller
 
 
 def _gesloten(session: Session, jaar: int | None) -> bool:
-    C = models.Cyclus
-    return session.scalar(select(C.gesloten_op.is_not(None)).where(C.jaar == jaar)) or False
+    return session.connection().execute(_GESLOTEN, {"jaar": jaar}).scalar() or False
 
 
 @dataclass(frozen=True)
@@ -152,9 +164,7 @@ class _Kop:
 
 
 def _neem_kop(session: Session) -> _Kop:
-    # Write first, read second: the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)
+    # Write and read in one statement: the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)
     # before the previous hash is read, so two transactions can never chain onto the same record.
-    K = models.AuditKop
-    session.execute(update(K).where(K.id == 1).values(teller=K.teller + 1))
-    teller, laatste = session.execute(select(K.teller, K.laatste_hash).where(K.id == 1)).one()
+    teller, laatste = session.connection().execute(_NEEM_KOP).one()
     return _Kop(teller, laatste)

@@ -18,12 +18,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lxml import etree
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from broker.db.berichtenlog import lees_inhoud
 from broker.db.models import Bericht, OntvangenMessageId
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.privacy.sleutels import Sleutelbos
+
+# Built once (they run for every request); Core on the table, on the session's connection.
+_M = OntvangenMessageId.__table__
+_EERDER = select(_M.c.handtekening_digest, _M.c.body_digest, _M.c.certificaat_oin, _M.c.antwoord_id).where(
+    _M.c.afzender_oin == bindparam("afzender_oin"), _M.c.message_id == bindparam("message_id")
+)
+_ONTHOUD = _M.insert()
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,11 @@ def eerder_antwoord(session: Session, afdruk: Vingerafdruk, sleutelbos: Sleutelb
     Raises ``EdukoppelingFout`` Client.EK0031 for a byte-identical replay and Client.DK0011 for a
     reused MessageID with another Body or certificate.
     """
-    eerder = session.get(OntvangenMessageId, (afdruk.afzender_oin, afdruk.message_id))
+    eerder = (
+        session.connection()
+        .execute(_EERDER, {"afzender_oin": afdruk.afzender_oin, "message_id": afdruk.message_id})
+        .first()
+    )
     if eerder is None:
         return None
     if afdruk.handtekening_digest is not None and eerder.handtekening_digest == afdruk.handtekening_digest:
@@ -94,15 +106,15 @@ def eerder_antwoord(session: Session, afdruk: Vingerafdruk, sleutelbos: Sleutelb
 
 def onthoud(session: Session, afdruk: Vingerafdruk, antwoord_id: int, moment: datetime) -> None:
     """Remember an applied request in ``session``'s (the business) transaction."""
-    session.add(
-        OntvangenMessageId(
-            afzender_oin=afdruk.afzender_oin,
-            message_id=afdruk.message_id,
-            body_digest=afdruk.body_digest,
-            handtekening_digest=afdruk.handtekening_digest,
-            certificaat_oin=afdruk.certificaat_oin,
-            antwoord_id=antwoord_id,
-            ontvangen_op=moment,
-        )
+    session.connection().execute(
+        _ONTHOUD,
+        {
+            "afzender_oin": afdruk.afzender_oin,
+            "message_id": afdruk.message_id,
+            "body_digest": afdruk.body_digest,
+            "handtekening_digest": afdruk.handtekening_digest,
+            "certificaat_oin": afdruk.certificaat_oin,
+            "antwoord_id": antwoord_id,
+            "ontvangen_op": moment,
+        },
     )
-    session.flush()

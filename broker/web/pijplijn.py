@@ -238,17 +238,17 @@ class SoapPijplijn:
         afdruk = Vingerafdruk.van(
             adres.from_oin, adres.message_id, envelop.inhoud, signature_value, certificaat_oin
         )
-        # One read-only session for authorisation and the MessageID memory: a connection checkout (and
-        # its liveness ping) fewer per request.
-        with self.omgeving.sessions() as session:
+        # One transaction from authorisation to the logged answer: a single connection checkout per
+        # request after the message log's own. A refusal before the service layer rolls back nothing.
+        with self.omgeving.sessions.begin() as session:
             partij = self._machtig(session, verzoek.dienst, adres, certificaat_oin)
             maak_leesbaar(envelop.body)  # after the signature is verified, before the XSD and spyne
             self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
             self._storing(environ, adres, envelop.inhoud, verzoek)
             eerder = eerder_antwoord(session, afdruk, self.omgeving.sleutelbos)
-        if eerder is not None:
-            return self._herhaal(eerder, adres, verzoek)
-        return self._toepassen(root, adres, partij, afdruk, verzoek)
+            if eerder is not None:
+                return self._herhaal(session, eerder, adres, verzoek)
+            return self._toepassen(session, root, adres, partij, afdruk, verzoek)
 
     def _storing(self, environ: dict, adres: Adressering, inhoud: etree._Element, verzoek: _Verzoek) -> None:
         """Raise a deliberate fault of a test environment, if one is asked for (broker.web.storingen):
@@ -305,39 +305,38 @@ class SoapPijplijn:
             raise NietGeautoriseerd("de afzender (wsa:From) is niet de voorziening")
         return Partij(oin=adres.from_oin, soort=PartijSoort.VOORZIENING)
 
-    def _toepassen(self, root, adres: Adressering, partij: Partij, afdruk: Vingerafdruk, verzoek: _Verzoek):
+    def _toepassen(
+        self, session, root, adres: Adressering, partij: Partij, afdruk: Vingerafdruk, verzoek: _Verzoek
+    ):
+        """Run the operation and log, remember and audit its answer, all in ``session``'s transaction."""
         om = self.omgeving
-        with om.sessions.begin() as session:
-            verwerking = Verwerking(session, om.sleutelbos, om.kalender, nu=verzoek.nu)
-            aanroep = Aanroep(partij, adres.message_id, verzoek.bericht_id, verzoek.kop.certificaat_oin)
-            werk = Werk(verzoek.dienst.sleutel, verwerking, aanroep)
-            verzoek.uitgevoerd = True
-            antwoord = self.dispatchers[verzoek.dienst.pad].verwerk(root, werk)
-            plan_pushes(verwerking)  # the outbox: in the same transaction as the change
-            body, message_id = self._antwoord(antwoord, adres, verzoek)
-            uit = _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id)
-            antwoord_id = log_verzonden(
-                session, body, uit, "verwerkt", 200, om.sleutelbos, tijdstip=verzoek.nu
-            )
-            onthoud(session, afdruk, antwoord_id, verzoek.nu)
-            leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, "verwerkt", None, 200)
-            # Last: appending locks the head of the audit chain until this transaction commits.
-            self._audit(session, verzoek, "verwerkt", verwerking.betrokken, verwerking.aantal)
+        verwerking = Verwerking(session, om.sleutelbos, om.kalender, nu=verzoek.nu)
+        aanroep = Aanroep(partij, adres.message_id, verzoek.bericht_id, verzoek.kop.certificaat_oin)
+        werk = Werk(verzoek.dienst.sleutel, verwerking, aanroep)
+        verzoek.uitgevoerd = True
+        antwoord = self.dispatchers[verzoek.dienst.pad].verwerk(root, werk)
+        plan_pushes(verwerking)  # the outbox: in the same transaction as the change
+        body, message_id = self._antwoord(antwoord, adres, verzoek)
+        uit = _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id)
+        antwoord_id = log_verzonden(session, body, uit, "verwerkt", 200, om.sleutelbos, tijdstip=verzoek.nu)
+        onthoud(session, afdruk, antwoord_id, verzoek.nu)
+        leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, "verwerkt", None, 200)
+        # Last: appending locks the head of the audit chain until this transaction commits.
+        self._audit(session, verzoek, "verwerkt", verwerking.betrokken, verwerking.aantal)
         return 200, [("Content-Type", XML)], body
 
-    def _herhaal(self, eerder: bytes, adres: Adressering, verzoek: _Verzoek) -> tuple[int, list, bytes]:
+    def _herhaal(
+        self, session, eerder: bytes, adres: Adressering, verzoek: _Verzoek
+    ) -> tuple[int, list, bytes]:
         """Send the stored answer of an applied request again, with fresh headers and signature (O5)."""
         vorige = etree.fromstring(eerder, etree.XMLParser(resolve_entities=False, no_network=True))
         inhoud = vorige.find(q(SOAP11, "Body"))[0]
         body, message_id = self._antwoord(inhoud, adres, verzoek)
         uit = _antwoordkop(verzoek.kop, self.omgeving.settings.broker_oin, message_id)
-        with self.omgeving.sessions.begin() as session:
-            log_verzonden(session, body, uit, "herhaald", 200, self.omgeving.sleutelbos, tijdstip=verzoek.nu)
-            leg_uitkomst_vast(
-                session, verzoek.bericht_id, verzoek.kop, "herhaald", "idempotent redelivery", 200
-            )
-            verzoek.uitgevoerd = True
-            self._audit(session, verzoek, "herhaald")
+        log_verzonden(session, body, uit, "herhaald", 200, self.omgeving.sleutelbos, tijdstip=verzoek.nu)
+        leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, "herhaald", "idempotent redelivery", 200)
+        verzoek.uitgevoerd = True
+        self._audit(session, verzoek, "herhaald")
         return 200, [("Content-Type", XML)], body
 
     def _antwoord(self, inhoud: etree._Element, adres: Adressering, verzoek: _Verzoek) -> tuple[bytes, str]:
