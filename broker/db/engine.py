@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -14,6 +17,7 @@ def make_engine(database_url: str) -> Engine:
 
     For SQLite the parent directory is created, foreign keys are switched on and WAL is used so a
     reader never blocks the single writer (SQLite has no ``SKIP LOCKED``; see design.md "Storage").
+    For PostgreSQL a pooled connection idle for ``PING_NA_RUST_S`` or more is checked before use.
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -22,7 +26,34 @@ def make_engine(database_url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+    event.listen(engine, "checkin", _teruggegeven)
+    event.listen(engine, "checkout", partial(_ping_na_rust, engine.dialect))
+    return engine
+
+
+#: Seconds a pooled PostgreSQL connection may have been idle before it is checked at checkout.
+PING_NA_RUST_S = 10.0
+
+
+def _teruggegeven(_dbapi_connection, record) -> None:
+    record.info["teruggegeven_op"] = time.monotonic()
+
+
+def _ping_na_rust(dialect, dbapi_connection, record, _proxy) -> None:
+    """Check a connection that sat idle in the pool (PostgreSQL restarted, a firewall dropped it) before
+    it is used; a pool raising ``DisconnectionError`` here retries with a fresh connection.
+
+    Not every checkout, as ``pool_pre_ping`` would: under load a connection is never idle for long,
+    and a ping per checkout was a round trip per transaction (bench/README.md). A connection that
+    breaks while in use makes that one request fail retryably (DK0051) and the pool start afresh."""
+    teruggegeven = record.info.get("teruggegeven_op")
+    if teruggegeven is None or time.monotonic() - teruggegeven < PING_NA_RUST_S:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as fout:
+        raise DisconnectionError("pooled connection is gone") from fout
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
