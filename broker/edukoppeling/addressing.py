@@ -17,6 +17,7 @@ from broker.edukoppeling.ns import WSA, WSA_ANONYMOUS, WSA_NONE, q
 MAX_WAARDE = 2048
 _URN_UUID = re.compile(r"\Aurn:uuid:(.+)\Z", re.IGNORECASE)
 _UUID = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.IGNORECASE)
+_WITRUIMTE = re.compile(r"\s")  # the same characters as str.isspace()
 _BEKEND = {"To", "Action", "MessageID", "From", "RelatesTo", "ReplyTo", "FaultTo"}
 
 
@@ -155,7 +156,7 @@ def _controleer_soapaction(soapaction: str, action: str) -> None:
 
 
 def _oin(adres: str, fout: str) -> str:
-    if any(teken.isspace() for teken in adres):
+    if _WITRUIMTE.search(adres):
         raise EdukoppelingFout(fout, "whitespace in address")
     try:
         delen = urlsplit(adres)

@@ -66,7 +66,7 @@ def parse_bericht(raw: bytes, limieten: Limieten = Limieten()) -> etree._Element
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError:
         raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Malformed") from None
-    _controleer_structuur(root, limieten)
+    _controleer_structuur(root, limieten, _Grenzen.van(raw, limieten))
     return root
 
 
@@ -89,7 +89,21 @@ def _nieuwe_namespaces(element: etree._Element) -> int:
     return len(element.nsmap) - (len(ouder.nsmap) if ouder is not None else 0)
 
 
-def _controleer_structuur(root: etree._Element, limieten: Limieten) -> None:
+@dataclass(frozen=True)
+class _Grenzen:
+    """Which per-element checks the bytes already rule out, so the walk of an ordinary message skips
+    them: an attribute value is never longer than the message (no entities: references only
+    shrink), and no element declares more namespaces than the message spells ``xmlns``."""
+
+    waarden: bool  # attribute values could exceed limieten.attribuutwaarde
+    max_namespaces: int  # at most this many namespace declarations on any one element
+
+    @classmethod
+    def van(cls, raw: bytes, limieten: Limieten) -> _Grenzen:
+        return cls(waarden=len(raw) > limieten.attribuutwaarde, max_namespaces=raw.count(b"xmlns"))
+
+
+def _controleer_structuur(root: etree._Element, limieten: Limieten, grenzen: _Grenzen) -> None:
     aantal = 0
     stapel = [(root, 1)]
     while stapel:
@@ -101,9 +115,13 @@ def _controleer_structuur(root: etree._Element, limieten: Limieten) -> None:
         aantal += 1
         if diepte > limieten.diepte:
             raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit element depth")
-        if len(element.attrib) + _nieuwe_namespaces(element) > limieten.attributen:
+        attributen = element.attrib
+        if (
+            len(attributen) + grenzen.max_namespaces > limieten.attributen
+            and len(attributen) + _nieuwe_namespaces(element) > limieten.attributen
+        ):
             raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit attribute count")
-        if any(len(waarde) > limieten.attribuutwaarde for waarde in element.attrib.values()):
+        if grenzen.waarden and any(len(waarde) > limieten.attribuutwaarde for waarde in attributen.values()):
             raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit attribute size")
         if len(element) > limieten.kinderen or aantal > limieten.elementen:
             raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit element count")
