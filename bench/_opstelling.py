@@ -7,6 +7,7 @@ Not a benchmark itself; the scripts beside it import it (run them from the check
 from __future__ import annotations
 
 import http.client
+import io
 import os
 import platform
 import queue
@@ -248,3 +249,22 @@ def belast(url: str, verzoeken: list[tuple[str, bytes]], clients: int) -> Belast
         draad.join()
     uitslag.wand_s = time.perf_counter() - begin
     return uitslag
+
+
+def wsgi_post(app, pad: str, data: bytes) -> bytes:
+    """One POST of ``data`` to ``pad`` through the WSGI application ``app`` in this process, as gunicorn
+    would call it (no HTTP); returns the answer's body and asserts HTTP 200."""
+    omgeving = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": pad,
+        "CONTENT_TYPE": "text/xml; charset=UTF-8",
+        "CONTENT_LENGTH": str(len(data)),
+        "wsgi.input": io.BytesIO(data),
+        "HTTP_SOAPACTION": '""',
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+    }
+    statussen: list[str] = []
+    body = b"".join(app(omgeving, lambda s, h: statussen.append(s)))
+    assert statussen[0].startswith("200"), (statussen, body[body.find(b"<soap:Body") :][:1500])
+    return body

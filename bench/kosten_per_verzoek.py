@@ -8,14 +8,13 @@ Measures, in one process and one run (so the figures are comparable):
 - a whole request through the WSGI app in-process (all of the above plus authorisation, XSD,
   spyne, the service layer and the database on SQLite), ping and a 100-pupil delivery.
 
-Run: .venv/bin/python bench/kosten_per_verzoek.py [--n 200]
+Run: .venv/bin/python -m bench.kosten_per_verzoek [--n 200]
 Prints CPU milliseconds per operation (process time, so other load on the machine does not count).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import tempfile
 import time
 import uuid
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 
+from bench._opstelling import wsgi_post
 from broker.bootstrap import Omgeving
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN, load_settings
@@ -133,19 +133,7 @@ def main_() -> None:
         app = Broker(Omgeving(load_settings(config)))
 
         def wsgi(data: bytes) -> None:
-            omgeving = {
-                "REQUEST_METHOD": "POST",
-                "PATH_INFO": "/vva/vo/v1",
-                "CONTENT_TYPE": "text/xml; charset=UTF-8",
-                "CONTENT_LENGTH": str(len(data)),
-                "wsgi.input": io.BytesIO(data),
-                "HTTP_SOAPACTION": '""',
-                "SERVER_NAME": "127.0.0.1",
-                "SERVER_PORT": "80",
-            }
-            statussen = []
-            app(omgeving, lambda s, h: statussen.append(s))
-            assert statussen[0].startswith("200"), statussen
+            wsgi_post(app, "/vva/vo/v1", data)
 
         pings = [verzoek(pki, f'<v:ping xmlns:v="{NS}"/>', f"{NS}/vo/ping") for _ in range(n + 1)]
         leveringen = [

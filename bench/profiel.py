@@ -1,0 +1,138 @@
+"""Where one signed request's time goes: the broker in-process on PostgreSQL, no HTTP, one thread.
+
+For each kind of request (a signed ping to the VO service; a signed status message of one pupil from an
+MBO institution, the peak day's message) it prints the CPU and wall milliseconds per request, the SQL
+statements, commits and connection checkouts per request, and the functions that take the most time
+(cProfile, process time, cumulative), so a change to the request path can be weighed before and after
+on the same machine. The requests are signed in advance (fresh Timestamps: run well within 5 minutes).
+
+Run: .venv/bin/python -m bench.profiel [--n 300] [--top 25]
+Needs PostgreSQL on 127.0.0.1:5432 (VVA_BENCH_POSTGRES_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import tempfile
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import event
+
+from bench._opstelling import (
+    NS,
+    bsns,
+    envelop,
+    installatie,
+    leerlingen_xml,
+    machine,
+    ondertekenaar,
+    postgres_schema,
+    wsgi_post,
+)
+from broker.bootstrap import Omgeving
+from broker.config import load_settings
+from broker.web.app import Broker
+
+SCHOOL, INSTELLING = "0000000700099XA00000", "0000000700099XB00000"
+
+
+def statusbericht(bsn: str) -> str:
+    return (
+        f'<v:aanleverenAanmeldingen xmlns:v="{NS}"><v:aanmelding><v:volgnummer>1</v:volgnummer>'
+        f"<v:bsn>{bsn}</v:bsn><v:brinMbo>99XB</v:brinMbo><v:status>aangemeld</v:status>"
+        f"<v:datum>{date.today().isoformat()}</v:datum>"
+        f"<v:crebo>25180</v:crebo></v:aanmelding></v:aanleverenAanmeldingen>"
+    )
+
+
+class Teller:
+    """Counts the statements, commits and connection checkouts of an engine."""
+
+    def __init__(self, engine) -> None:
+        self.tellingen: Counter[str] = Counter()
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", lambda *_: self.tellingen.update(["commits"]))
+        event.listen(engine.pool, "checkout", lambda *_: self.tellingen.update(["checkouts"]))
+
+    def _statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.tellingen["statements"] += 1
+        self.tellingen[statement.split(None, 1)[0].upper()] += 1
+
+
+def meet(
+    naam: str, app: Broker, pad: str, berichten: list[bytes], teller: Teller, top: int, sortering: str
+) -> None:
+    for data in berichten[:5]:  # warm up: imports, caches, the first connections
+        wsgi_post(app, pad, data)
+    # First without the profiler (its own cost is of the order of the request's), then with it.
+    helft = (len(berichten) - 5) // 2
+    zonder, met = berichten[5 : 5 + helft], berichten[5 + helft :]
+    teller.tellingen.clear()
+    cpu, wand = time.process_time(), time.perf_counter()
+    for data in zonder:
+        wsgi_post(app, pad, data)
+    cpu, wand = time.process_time() - cpu, time.perf_counter() - wand
+    n = len(zonder)
+    print(f"\n{naam}: {n} requests, {cpu * 1000 / n:.2f} ms CPU and {wand * 1000 / n:.2f} ms wall each")
+    print("  per request: " + ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(teller.tellingen.items())))
+    profiel = cProfile.Profile(time.process_time)
+    profiel.enable()
+    for data in met:
+        wsgi_post(app, pad, data)
+    profiel.disable()
+    print(f"  profile of {len(met)} more (cumulative process time, with the profiler's own cost):")
+    uit = io.StringIO()
+    pstats.Stats(profiel, stream=uit).sort_stats(sortering).print_stats(
+        r"broker|sqlalchemy/orm/session|xmlsec|spyne/server" if sortering == "cumulative" else "", top
+    )
+    print(
+        "\n".join("  " + r for r in uit.getvalue().splitlines() if r.strip()[:1].isdigit() or "ncalls" in r)
+    )
+
+
+def main_() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative or tottime")
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory() as map_, postgres_schema() as database_url:
+        map = Path(map_)
+        config = installatie(map, database_url)
+        app = Broker(Omgeving(load_settings(config)))
+        teller = Teller(app.omgeving.engine)
+        school, instelling = ondertekenaar(map / "pki", SCHOOL), ondertekenaar(map / "pki", INSTELLING)
+        nummers = bsns(args.n + 5)
+        wsgi_post(
+            app,
+            "/vva/vo/v1",
+            envelop(school, SCHOOL, "vo", "aanleverenLeerlingen", leerlingen_xml(nummers, "99XA")),
+        )
+        pings = [
+            envelop(school, SCHOOL, "vo", "ping", f'<v:ping xmlns:v="{NS}"/>') for _ in range(args.n + 5)
+        ]
+        statussen = [
+            envelop(instelling, INSTELLING, "mbo", "aanleverenAanmeldingen", statusbericht(n))
+            for n in nummers
+        ]
+        meet("signed ping (VO service)", app, "/vva/vo/v1", pings, teller, args.top, args.sort)
+        meet(
+            "signed status message, one pupil (MBO service)",
+            app,
+            "/vva/mbo/v1",
+            statussen,
+            teller,
+            args.top,
+            args.sort,
+        )
+
+
+if __name__ == "__main__":
+    main_()
