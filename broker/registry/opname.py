@@ -118,10 +118,15 @@ def registeropname(session: Session) -> Registeropname:
     reads, else a fresh copy read in ``session`` (which then becomes the process's copy).
 
     One ``SELECT`` of the version per call when the copy is current; four when it is not. Within a
-    transaction that changed the registry itself, the session's own (uncommitted) version differs
-    from every committed one, so it reads its own changes and no other process ever uses them.
+    transaction that changed the registry itself (pending changes are flushed first, as the session's
+    autoflush would), the session's own (uncommitted) version differs from every committed one, so it
+    reads its own changes and no other process ever uses them.
     """
     bewaarde = _bewaarde(session.get_bind())
+    if session.autoflush:
+        # As the rows' SELECTs below would: pending registry changes first, so that their (uncommitted)
+        # version is the one read, and a copy holding them never carries a committed version.
+        session.flush()
     versie = session.connection().execute(_VERSIE).scalar_one()
     opname = bewaarde.opname
     if opname is not None and opname.versie == versie:

@@ -174,3 +174,21 @@ def test_a_party_with_non_canonical_codes_fails_alone(engine: Engine) -> None:
     assert opname.zoek(MBO) is not None
     with make_session_factory(engine)() as session, pytest.raises(ValueError):
         PartijRegister(session).zoek(SCHOOL)
+
+
+def test_an_unflushed_rolled_back_change_never_reaches_another_session(engine: Engine) -> None:
+    # The process's copy is stale (a committed change), so the writer's call reads the registry anew.
+    with engine.begin() as verbinding:
+        verbinding.execute(text(f"UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'"))
+    schrijver: Session = make_session_factory(engine)()
+    try:
+        schrijver.get(models.Partij, SCHOOL).actief = False  # pending in the unit of work, not flushed
+        assert registeropname(schrijver).zoek(SCHOOL) is None
+        schrijver.rollback()
+    finally:
+        schrijver.close()
+
+    na = lees(engine)
+
+    assert na.zoek(SCHOOL) is not None
+    assert na.zoek(SCHOOL).brins == frozenset({"99XA", "99XC"})
