@@ -70,7 +70,9 @@ class Registeropname:
         if rij is None:
             return None
         if rij.fout is not None:
-            raise rij.fout
+            # A fresh exception per call: the stored one, raised again by every request, would collect
+            # each request's frames in its traceback for as long as the process runs.
+            raise ValueError(*rij.fout.args)
         return rij.partij
 
     def mandaat_geldig(

@@ -4,6 +4,7 @@ connection — is seen by the next use, while a rolled-back change is never."""
 
 from __future__ import annotations
 
+import traceback
 from datetime import date, datetime
 
 import pytest
@@ -192,3 +193,23 @@ def test_an_unflushed_rolled_back_change_never_reaches_another_session(engine: E
 
     assert na.zoek(SCHOOL) is not None
     assert na.zoek(SCHOOL).brins == frozenset({"99XA", "99XC"})
+
+
+def test_a_non_canonical_party_raises_a_fresh_error_each_time(engine: Engine) -> None:
+    # One shared exception object raised for every request would grow its traceback with each raise,
+    # keeping every request's frames (and their raw messages) alive for the life of the process.
+    with engine.begin() as verbinding:
+        verbinding.execute(
+            text(f"INSERT INTO partij_scope (partij_oin, soort, waarde) VALUES ('{SCHOOL}', 'brin', 'xx')")
+        )
+    opname = lees(engine)
+
+    diepten, teksten = [], []
+    for _ in range(3):
+        with pytest.raises(ValueError) as fout:
+            opname.zoek(SCHOOL)
+        diepten.append(len(traceback.extract_tb(fout.value.__traceback__)))
+        teksten.append(str(fout.value))
+
+    assert diepten == [diepten[0]] * 3
+    assert teksten == ["brins is geen geldige code in canonieke vorm"] * 3
