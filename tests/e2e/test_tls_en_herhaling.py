@@ -216,3 +216,75 @@ def test_h47_intrekking_geldt_zonder_herstart(database_url, tmp_path):
                 break
             time.sleep(0.5)
     assert b"soap:Client.EK0031" in antwoord
+
+
+def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, tmp_path):
+    """Eight deliveries of one MessageID and Body at once, each freshly signed, to two workers of four
+    threads: it is applied once; every other delivery gets the stored answer or Server.DK0051 (never
+    DK0050, never "database is locked" as anything else); each is logged with its outcome and audited
+    once."""
+    import threading
+    from datetime import timedelta
+
+    from sqlalchemy import create_engine, text
+
+    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    pki, message_id, nummer = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("45645645")
+    berichten = []
+    for i in range(8):
+        root = etree.fromstring(
+            envelop(
+                _levering(nummer),
+                action="urn:nl:vva:aanmelden:v1/vo/aanleverenLeerlingen",
+                message_id=message_id,
+            )
+        )
+        Ondertekenaar(
+            (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
+        ).onderteken(root, datetime.now(UTC) - timedelta(seconds=i))
+        berichten.append(naar_bytes(root))
+    uitkomsten: list[tuple[int, bytes]] = []
+    start = threading.Barrier(len(berichten))
+
+    def stuur(bericht: bytes) -> None:
+        start.wait()
+        uitkomsten.append(post_soap(url, bericht))
+
+    with broker_proces(config, "--workers", "2", "--threads", "4") as url:
+        draden = [threading.Thread(target=stuur, args=(b,)) for b in berichten]
+        for draad in draden:
+            draad.start()
+        for draad in draden:
+            draad.join(timeout=60)
+
+    assert len(uitkomsten) == 8
+    goed = [a for s, a in uitkomsten if s == 200]
+    fout = [(s, a) for s, a in uitkomsten if s != 200]
+    assert goed and all(b"<tns:verwerkt>true</tns:verwerkt>" in a for a in goed)
+    assert all(s == 500 and b"soap:Server.DK0051" in a for s, a in fout), fout
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as verbinding:
+            assert verbinding.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
+            assert verbinding.execute(text("SELECT count(*) FROM leerling_mutatie")).scalar() == 1
+            uitkomst = verbinding.execute(
+                text("SELECT uitkomst, count(*) FROM bericht WHERE richting = 'in' GROUP BY uitkomst")
+            ).all()
+            assert dict(uitkomst) == {
+                k: v
+                for k, v in {
+                    "verwerkt": 1,
+                    "herhaald": len(goed) - 1,
+                    "Server.DK0051": len(fout),
+                }.items()
+                if v
+            }
+            audit = verbinding.execute(
+                text("SELECT uitkomst, count(*) FROM audit_regel WHERE message_id = :m GROUP BY uitkomst"),
+                {"m": message_id},
+            ).all()
+            assert sum(n for _, n in audit) == 8
+            assert dict(audit).get("verwerkt") == 1
+    finally:
+        engine.dispose()
