@@ -100,12 +100,16 @@ class Broker:
         return [self.proces, *self.proces.children(recursive=True)]
 
     def cpu_s(self) -> float:
-        """User + system CPU seconds of the gunicorn master and its workers so far."""
+        """User + system CPU seconds of the gunicorn master and its workers so far, including workers
+        that were recycled (``max_requests``): the master reaped them, so their time is in its
+        ``children_*`` figures."""
         totaal = 0.0
         for p in self.processen():
             try:
                 tijden = p.cpu_times()
                 totaal += tijden.user + tijden.system
+                if p.pid == self.proces.pid:
+                    totaal += tijden.children_user + tijden.children_system
             except psutil.NoSuchProcess:
                 pass
         return totaal
