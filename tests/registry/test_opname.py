@@ -12,7 +12,8 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from broker.db import models
-from broker.db.engine import make_session_factory
+from broker.db.engine import make_engine, make_session_factory
+from broker.db.migrate import upgrade
 from broker.registry.opname import registeropname
 from broker.registry.repository import MandaatInvoer, PartijInvoer, PartijRegister
 
@@ -213,3 +214,17 @@ def test_a_non_canonical_party_raises_a_fresh_error_each_time(engine: Engine) ->
 
     assert diepten == [diepten[0]] * 3
     assert teksten == ["brins is geen geldige code in canonieke vorm"] * 3
+
+
+def test_every_database_starts_at_its_own_version(registry_db, tmp_path) -> None:
+    # A database re-created under a running process must never match that process's copy of the old one.
+    tweede = make_engine(f"sqlite:///{tmp_path / 'tweede.sqlite3'}")
+    upgrade(tweede)
+    try:
+        versies = []
+        for engine in (registry_db.engine, tweede):
+            with engine.connect() as verbinding:
+                versies.append(verbinding.execute(text("SELECT versie FROM register_versie")).scalar())
+    finally:
+        tweede.dispose()
+    assert versies[0] != versies[1] and len(versies[0]) == 32

@@ -11,6 +11,7 @@ Random rather than a counter: a rolled-back change must never leave a number tha
 reuses for other content.
 """
 
+import uuid
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -31,7 +32,13 @@ def upgrade() -> None:
         sa.Column("versie", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_register_versie")),
     )
-    op.execute(sa.text("INSERT INTO register_versie (id, versie) VALUES (1, 'begin')"))
+    # Random from the start too: a database re-created under a running process must not meet that
+    # process's copy of another database at the same version.
+    op.execute(
+        sa.text("INSERT INTO register_versie (id, versie) VALUES (1, :versie)").bindparams(
+            versie=uuid.uuid4().hex
+        )
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE FUNCTION vva_register_gewijzigd() RETURNS trigger LANGUAGE plpgsql AS "
