@@ -460,6 +460,24 @@ def test_H87_namespacedeclaraties_en_H88_grote_attribuutwaarde(broker):
     assert fault(broker, groot) == (500, "soap:VersionMismatch.DK0001")
 
 
+def test_H87_herhaalde_namespacedeclaraties_tellen_mee(broker):
+    # Two ancestors declare 300 prefixes each; the leaf declares all 600 again (other URIs) and 300 with
+    # the same URI: the tree's nsmap shows the leaf no new prefix, the limit counts every declaration.
+    voorouders = [" ".join(f'xmlns:p{j}_{i}="urn:{i}"' for i in range(300)) for j in range(2)]
+    opnieuw = " ".join(f'xmlns:p{j}_{i}="urn:ander{i}"' for j in range(2) for i in range(300))
+    body = (
+        f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:a {voorouders[0]}><vva:b {voorouders[1]}>'
+        f"<vva:c {opnieuw}/></vva:b></vva:a></vva:ping>"
+    )
+    assert fault(broker, envelop(body)) == (500, "soap:VersionMismatch.DK0001")
+    attributen = " ".join(f'a{i}="x"' for i in range(250))
+    zelfde = (  # 300 declarations repeated with the same URIs, plus 250 attributes: 550 on one element
+        f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:a {voorouders[0]}>'
+        f"<vva:c {voorouders[0]} {attributen}/></vva:a></vva:ping>"
+    )
+    assert fault(broker, envelop(zelfde)) == (500, "soap:VersionMismatch.DK0001")
+
+
 def test_H89_te_veel_elementen_wordt_geweigerd_voor_de_boom_bestaat(broker):
     veel = "<a/>" * 600_000
     assert fault(broker, envelop(f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1">{veel}</vva:ping>')) == (
