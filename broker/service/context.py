@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -72,12 +74,21 @@ class Verwerking:
     def cyclus(self) -> Cyclus:
         """The current cycle; its row is created on first use."""
         cyclus = self.kalender.cyclus_op(self.vandaag)
+        bekend = _bekende_cycli(self.session.get_bind())
+        if cyclus.jaar in bekend:
+            return cyclus
+        aangemaakt = self.session.info.setdefault("aangemaakte_cycli", set())
         if self.session.get(models.Cyclus, cyclus.jaar) is None:
             try:
                 with self.session.begin_nested():
                     self.session.add(models.Cyclus(jaar=cyclus.jaar, deadline=cyclus.deadline))
+                aangemaakt.add(cyclus.jaar)
             except IntegrityError:
                 pass  # a concurrent request created it first
+        elif cyclus.jaar not in aangemaakt:
+            # Committed by another transaction, and cycle rows are never deleted: this process need
+            # not look again. A row this session created may still be rolled back, so it is not noted.
+            bekend.add(cyclus.jaar)
         return cyclus
 
     def bekende_brins(self, brins: set[str]) -> set[str]:
@@ -91,3 +102,13 @@ class Verwerking:
         """All known gemeentecodes, or None when no reference data is loaded (then only the format counts)."""
         codes = set(self.session.scalars(select(models.Gemeente.code)))
         return codes or None
+
+
+_cycli: weakref.WeakKeyDictionary[Engine, set[int]] = weakref.WeakKeyDictionary()
+_cycli_slot = threading.Lock()
+
+
+def _bekende_cycli(engine: Engine) -> set[int]:
+    """The years whose cycle row this process has seen committed in the database of ``engine``."""
+    with _cycli_slot:
+        return _cycli.setdefault(engine, set())
