@@ -8,10 +8,11 @@ Prometheus multiprocess clean-up). ``--workers``/``--threads`` on the command li
 import os
 
 # The work is CPU-bound Python (XML canonicalisation, signatures, the service layer) under one GIL per
-# process: one worker process per core uses the cores; threads overlap the database round trips.
-# bench/README.md has the measurements behind these numbers.
+# process: one worker process per core uses the cores; two threads overlap one request's database
+# round trips with another's Python. More threads only contend for the GIL: at 16 clients the p99 was
+# 93–115 ms with 2 threads against 117–138 ms with 4 (bench/README.md).
 workers = int(os.environ.get("VVA_WEB_WORKERS", os.cpu_count() or 1))
-threads = int(os.environ.get("VVA_WEB_THREADS", 4))
+threads = int(os.environ.get("VVA_WEB_THREADS", 2))
 worker_class = "gthread"
 
 # A 5,000-pupil delivery takes seconds; a request still running after a minute is stuck.
