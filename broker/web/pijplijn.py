@@ -165,7 +165,13 @@ class SoapPijplijn:
         return antwoord
 
     def _verwerk(self, environ: dict, dienst: Dienst, verzoeken: list) -> tuple[int, list, bytes]:
-        raw = http.lees_body(environ, self.omgeving.settings.max_request_bytes)
+        instellingen = self.omgeving.settings
+        raw = http.lees_body(
+            environ,
+            instellingen.max_request_bytes,
+            instellingen.request_read_timeout_s,
+            instellingen.request_min_bytes_per_s,
+        )
         ondertekend = self.omgeving.settings.profiel_van(dienst.sleutel) == ONDERTEKEND
         # One clock reading for the request: its message-log rows and its business effect fall in the
         # same cycle, also at midnight on the cycle's last day (the yearly purge relies on it).
