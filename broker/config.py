@@ -27,6 +27,8 @@ class Settings:
     ``environment`` is ``test`` or ``production`` (test OINs are refused in production);
     ``key_file`` holds the keys that pseudonymise and encrypt pupil numbers;
     ``max_request_bytes`` caps a request body (hostile-inputs.md, "Request body");
+    ``request_read_timeout_s`` and ``request_min_bytes_per_s`` bound how long a client may take to send
+    one request, and how slowly (H92; ``broker.web.worker``, ``broker.web.http.lees_body``);
     ``deadline_afwijkingen`` maps a cycle year to a deadline other than 1 April.
     """
 
@@ -35,6 +37,8 @@ class Settings:
     environment: str = "test"
     key_file: Path = DEFAULT_DATA_DIR / "sleutels.json"
     max_request_bytes: int = 10 * 1024 * 1024
+    request_read_timeout_s: float = 30.0
+    request_min_bytes_per_s: int = 1024
     max_batch_records: int = 5000
     deadline_afwijkingen: dict[int, str] = field(default_factory=lambda: {2020: "2020-05-01"})
 

@@ -13,7 +13,8 @@ import os
 # 93–115 ms with 2 threads against 117–138 ms with 4 (bench/README.md).
 workers = int(os.environ.get("VVA_WEB_WORKERS", os.cpu_count() or 1))
 threads = int(os.environ.get("VVA_WEB_THREADS", 2))
-worker_class = "gthread"
+# gthread receiving each request in full before a thread serves it (H92; broker/web/worker.py)
+worker_class = "broker.web.worker.BufferingWorker"
 
 # A 5,000-pupil delivery takes seconds; a request still running after a minute is stuck.
 timeout = 60

@@ -134,6 +134,7 @@ _STATUS = {
     411: "411 Length Required",
     404: "404 Not Found",
     405: "405 Method Not Allowed",
+    408: "408 Request Timeout",
     413: "413 Content Too Large",
     415: "415 Unsupported Media Type",
     503: "503 Service Unavailable",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from email.message import Message
 
 from broker.edukoppeling.faults import EdukoppelingFout, HttpFout
@@ -36,11 +37,19 @@ def controleer_content_type(environ: dict) -> None:
         raise EdukoppelingFout("Client.DK0009", "xml:Encoding charset not UTF-8")
 
 
-def lees_body(environ: dict, maximum: int) -> bytes:
-    """Read the request body, never more than ``maximum`` bytes (H92).
+def lees_body(
+    environ: dict, maximum: int, deadline_s: float | None = None, min_bytes_per_s: int = 0
+) -> bytes:
+    """Read the request body, never more than ``maximum`` bytes (H92), within ``deadline_s``.
 
     Raises ``HttpFout`` 411 without Content-Length or chunked coding, 400 for a malformed length or
-    chunked framing, 413 when Content-Length or the bytes read (chunked) exceed the cap.
+    chunked framing or a body shorter than its Content-Length (the client closed early: nothing of it
+    is applied), 413 when Content-Length or the bytes read (chunked) exceed the cap, 408 when the body
+    does not arrive within ``deadline_s`` or arrives slower than ``min_bytes_per_s`` (after a second).
+
+    Under ``vva serve`` the worker has the whole request before this runs (``broker.web.worker``), so
+    the deadline only bites where it could not gather it (TLS in gunicorn, ``Expect: 100-continue``):
+    there every socket read waits at most the time left, so a stalled client frees its thread.
     """
     lengte = (environ.get("CONTENT_LENGTH") or "").strip()
     if not lengte and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
@@ -50,13 +59,47 @@ def lees_body(environ: dict, maximum: int) -> bytes:
             raise HttpFout(400, "Content-Length is not a number")
         if int(lengte) > maximum:
             raise HttpFout(413, "request body too large")
+    te_lezen = int(lengte) if lengte else maximum + 1
     try:
-        data = environ["wsgi.input"].read(int(lengte) if lengte else maximum + 1)
+        data = _lees(environ, te_lezen, deadline_s, min_bytes_per_s)
+    except TimeoutError:
+        raise HttpFout(408, "request body not received in time") from None
     except Exception:  # noqa: BLE001 — a broken chunked framing; its text quotes the body, so drop it
         raise HttpFout(400, "malformed request body framing") from None
     if len(data) > maximum:
         raise HttpFout(413, "request body too large")
+    if lengte and len(data) < te_lezen:
+        raise HttpFout(400, "request body shorter than its Content-Length")
     return data
+
+
+#: Bytes per read of a body under a deadline: each read re-arms the socket timeout.
+_STUK = 64 * 1024
+
+
+def _lees(environ: dict, aantal: int, deadline_s: float | None, min_bytes_per_s: int) -> bytes:
+    """Up to ``aantal`` bytes of ``wsgi.input``; ``TimeoutError`` past the deadline or below the rate."""
+    invoer, sock = environ["wsgi.input"], environ.get("gunicorn.socket")
+    if deadline_s is None or sock is None:
+        return invoer.read(aantal)
+    begin = time.monotonic()
+    delen, gelezen = [], 0
+    try:
+        while gelezen < aantal:
+            verstreken = time.monotonic() - begin
+            if verstreken > deadline_s or (
+                verstreken > 1.0 and gelezen < min_bytes_per_s * (verstreken - 1.0)
+            ):
+                raise TimeoutError
+            sock.settimeout(max(deadline_s - verstreken, 0.001))
+            deel = invoer.read(min(_STUK, aantal - gelezen))
+            if not deel:
+                break
+            delen.append(deel)
+            gelezen += len(deel)
+    finally:
+        sock.settimeout(None)  # gunicorn expects a blocking socket back (keep-alive, the answer)
+    return b"".join(delen)
 
 
 def soapaction(environ: dict) -> str:

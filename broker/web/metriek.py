@@ -52,6 +52,15 @@ ONDERTEKENING_DUUR = Histogram(
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
 )
 
+#: Answers given while the message log could not be written (an outage): ``verzoek`` when the request
+#: itself could not be kept, ``antwoord`` when it was but its answer could not be. Always DK0051.
+NIET_GELOGD = Counter(
+    "vva_niet_gelogd",
+    "Requests answered Server.DK0051 because the message log could not be written (verzoek: the "
+    "request itself, antwoord: its answer)",
+    ["wat"],
+)
+
 
 @contextmanager
 def gemeten(histogram: Histogram) -> Iterator[None]:

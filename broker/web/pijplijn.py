@@ -20,7 +20,8 @@ from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from broker.audit.spoor import SOAP, Gebeurtenis, leg_vast
 from broker.bootstrap import Omgeving
@@ -140,19 +141,37 @@ class SoapPijplijn:
 
     def verwerk(self, environ: dict, dienst: Dienst) -> tuple[int, list, bytes]:
         """Answer one POST to ``dienst``: (HTTP status, headers, body). Raises ``HttpFout`` only for
-        refusals before any SOAP processing (411, 413, 415, 400). Counts the request in the metrics."""
+        refusals before any SOAP processing (411, 413, 415, 400). Counts the request in the metrics.
+
+        A database that is down never makes the answer a bare HTTP 500: whatever step finds it gone,
+        the client gets a (signed) Server.DK0051 fault and retries with the same MessageID (F7)."""
         begin, verzoeken = time.perf_counter(), []
         try:
             antwoord = self._verwerk(environ, dienst, verzoeken)
         except HttpFout as fout:
             _tel(dienst, verzoeken, f"HTTP {fout.status}", begin)
             raise
+        except Exception as exc:
+            if not database_weg(exc):
+                raise
+            # The last net, for a step outside the fault path that needed the database.
+            if verzoeken:
+                verzoeken[0].uitkomst = _NIET_BESCHIKBAAR
+            ondertekend = self.omgeving.settings.profiel_van(dienst.sleutel) == ONDERTEKEND
+            verzoek = verzoeken[0] if verzoeken else _Verzoek(dienst, 0, datetime.now(UTC), ondertekend)
+            antwoord = self._onbereikbaar(exc, verzoek, "antwoord")
         # No request object: the message log was unavailable and the answer was DK0051.
-        _tel(dienst, verzoeken, None if verzoeken else "Server.DK0051", begin)
+        _tel(dienst, verzoeken, None if verzoeken else _NIET_BESCHIKBAAR, begin)
         return antwoord
 
     def _verwerk(self, environ: dict, dienst: Dienst, verzoeken: list) -> tuple[int, list, bytes]:
-        raw = http.lees_body(environ, self.omgeving.settings.max_request_bytes)
+        instellingen = self.omgeving.settings
+        raw = http.lees_body(
+            environ,
+            instellingen.max_request_bytes,
+            instellingen.request_read_timeout_s,
+            instellingen.request_min_bytes_per_s,
+        )
         ondertekend = self.omgeving.settings.profiel_van(dienst.sleutel) == ONDERTEKEND
         # One clock reading for the request: its message-log rows and its business effect fall in the
         # same cycle, also at midnight on the cycle's last day (the yearly purge relies on it).
@@ -161,18 +180,11 @@ class SoapPijplijn:
             bericht_id = log_ontvangen(
                 self.omgeving.sessions, raw, dienst.sleutel, self.omgeving.sleutelbos, tijdstip=nu
             )
-        except OperationalError as exc:
+        except Exception as exc:
+            if not database_weg(exc):
+                raise
             # Nothing may happen to a message that could not be kept: refuse it, retryable (DK0051).
-            log.error("message log unavailable: %s", veilige_trace(exc))
-            envelop, _ = bouw_fout(
-                EdukoppelingFout("Server.DK0051", "message log unavailable"),
-                None,
-                self.omgeving.settings.broker_oin,
-                None,
-            )
-            if ondertekend:  # S9: signed like every answer of a -S service
-                self.ondertekenaar.onderteken(envelop, datetime.now(UTC))
-            return 500, [("Content-Type", XML)], naar_bytes(envelop)
+            return self._onbereikbaar(exc, _Verzoek(dienst, 0, nu, ondertekend, raw=raw), "verzoek")
         verzoek = _Verzoek(dienst, bericht_id, nu, ondertekend, Kop(dienst=dienst.sleutel), raw=raw)
         verzoeken.append(verzoek)
         try:
@@ -180,18 +192,70 @@ class SoapPijplijn:
         except (EdukoppelingFout, NietGeautoriseerd) as fout:
             return self._fout(_als_fout(fout), verzoek)
         except HttpFout as fout:
-            with self.omgeving.sessions.begin() as session:
-                leg_uitkomst_vast(
-                    session, bericht_id, verzoek.kop, f"HTTP {fout.status}", fout.reden, fout.status
+            try:
+                with self.omgeving.sessions.begin() as session:
+                    leg_uitkomst_vast(
+                        session, bericht_id, verzoek.kop, f"HTTP {fout.status}", fout.reden, fout.status
+                    )
+            except Exception as exc:
+                if not database_weg(exc):
+                    raise
+                # The framing refusal does not depend on the database; the request row stays
+                # "ontvangen" (its bytes are logged), so the refusal itself still stands.
+                log.warning(
+                    "could not record HTTP %s on bericht %s: %s", fout.status, bericht_id, veilige_trace(exc)
                 )
             raise
-        except (IntegrityError, OperationalError) as exc:
-            # A concurrent duplicate or an unreachable database: retryable, so "not available" (F7).
-            log.warning("database unavailable or conflict for bericht %s: %s", bericht_id, veilige_trace(exc))
-            return self._fout(EdukoppelingFout("Server.DK0051", f"database {type(exc).__name__}"), verzoek)
         except Exception as exc:
+            if database_weg(exc) or isinstance(exc, IntegrityError):
+                # A concurrent duplicate or an unreachable database: retryable, so "not available" (F7).
+                log.warning(
+                    "database unavailable or conflict for bericht %s: %s", bericht_id, veilige_trace(exc)
+                )
+                return self._fout(
+                    EdukoppelingFout(_NIET_BESCHIKBAAR, f"database {type(exc).__name__}"), verzoek
+                )
             log.error("processing failed for bericht %s: %s", bericht_id, veilige_trace(exc))
             return self._fout(EdukoppelingFout("Server.DK0050", f"error {type(exc).__name__}"), verzoek)
+
+    def _onbereikbaar(self, exc: BaseException, verzoek: _Verzoek, wat: str) -> tuple[int, list, bytes]:
+        """The answer when the message log cannot be written: a Server.DK0051 fault, signed on a -S
+        service (the key is in memory; signing needs no database), addressed to the request's
+        MessageID and From OIN as far as its bytes yield them (F5).
+
+        ``wat`` says what could not be kept: ``verzoek`` (the request itself) or ``antwoord`` (the
+        answer, after the request was logged). The rule puts every raw message in the message log; in
+        an outage it cannot go there, and it goes nowhere else: the bytes carry pupil numbers, which
+        may be kept only encrypted in the database (AVG art. 32), never in a file or the operator
+        log. Nothing was applied, and the sender keeps the message and sends it again after DK0051
+        (F7), so it reaches the log then. The operator log gets one line without payload: the
+        MessageID and From OIN (which cannot hold a BSN in a way that survives the log's number mask,
+        broker.privacy.logfilter) and the cause; the metric counts it."""
+        kop = verzoek.kop if verzoek.kop.message_id else _kop_voor_fout(verzoek)
+        metriek.NIET_GELOGD.labels(wat).inc()
+        log.error(
+            "message log unavailable (%s): answered Server.DK0051 to MessageID %s from OIN %s; "
+            "the %s is not kept (personal data only goes into the encrypted log; the sender retries)",
+            veilige_trace(exc),
+            _voor_log(kop.message_id),
+            _voor_log(kop.afzender_oin),
+            "request" if wat == "verzoek" else "answer",
+        )
+        envelop, _ = bouw_fout(
+            EdukoppelingFout(_NIET_BESCHIKBAAR, "message log unavailable"),
+            kop.message_id,
+            self.omgeving.settings.broker_oin,
+            kop.afzender_oin,
+        )
+        if verzoek.ondertekend:  # S9: signed like every answer of a -S service
+            try:
+                body = self._onderteken(envelop, verzoek)
+            except Exception as fout:  # noqa: BLE001 — an unsigned fault beats no answer at all
+                log.error("could not sign a fault: %s", veilige_trace(fout))
+                body = naar_bytes(envelop)
+        else:
+            body = naar_bytes(envelop)
+        return 500, [("Content-Type", XML)], body
 
     def _stappen(self, environ: dict, raw: bytes, verzoek: _Verzoek) -> tuple[int, list, bytes]:
         instellingen = self.omgeving.settings
@@ -366,18 +430,26 @@ class SoapPijplijn:
         except Exception as exc:  # noqa: BLE001 — an unsigned fault beats no answer at all
             log.error("could not sign a fault: %s", veilige_trace(exc))
             body = naar_bytes(envelop)
-        with om.sessions.begin() as session:
-            log_verzonden(
-                session,
-                body,
-                _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id),
-                fout.code,
-                500,
-                om.sleutelbos,
-                tijdstip=verzoek.nu,
-            )
-            leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, fout.code, fout.reden, 500)
-            self._audit(session, verzoek, fout.code)  # a refused query or delivery is traced too
+        try:
+            with om.sessions.begin() as session:
+                log_verzonden(
+                    session,
+                    body,
+                    _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id),
+                    fout.code,
+                    500,
+                    om.sleutelbos,
+                    tijdstip=verzoek.nu,
+                )
+                leg_uitkomst_vast(session, verzoek.bericht_id, verzoek.kop, fout.code, fout.reden, 500)
+                self._audit(session, verzoek, fout.code)  # a refused query or delivery is traced too
+        except Exception as exc:
+            if not database_weg(exc):
+                raise
+            # The fault cannot be logged: answer DK0051 instead, so the sender retries and the
+            # exchange is logged in full once the database is back (an unlogged answer is no answer).
+            verzoek.uitkomst = _NIET_BESCHIKBAAR
+            return self._onbereikbaar(exc, verzoek, "antwoord")
         return 500, [("Content-Type", XML)], body
 
     def _audit(
@@ -404,6 +476,27 @@ class SoapPijplijn:
 def _certificaat(oin: str | None, certificaat) -> str:
     """How the audit trail names a certificate: its OIN and serial number (hex)."""
     return f"{oin} serial {certificaat.serial_number:x}"
+
+
+_NIET_BESCHIKBAAR = "Server.DK0051"
+
+
+def database_weg(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or used right now (down, restarting,
+    shutting down, a connection lost, the pool exhausted), as opposed to a fault in the request or
+    in the code. Any of these makes the answer Server.DK0051: retryable (F7)."""
+    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _voor_log(waarde: str | None) -> str:
+    """A value the client sent (a MessageID, an OIN) fit for one operator log line: printable ASCII
+    without spaces, at most 100 characters; anything else is replaced, so it cannot forge lines."""
+    if waarde is None:
+        return "(unknown)"
+    schoon = "".join(t if "!" <= t <= "~" else "?" for t in waarde[:100])
+    return schoon + ("…" if len(waarde) > 100 else "")
 
 
 def _tel(dienst: Dienst, verzoeken: list[_Verzoek], uitkomst: str | None, begin: float) -> None:

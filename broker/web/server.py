@@ -52,6 +52,7 @@ class _Gunicorn(Application):
         opdrachtregel: dict | None = None,
     ) -> None:
         self._omgeving = omgeving
+        self.instellingen = omgeving.settings  # read by the worker (broker.web.worker) in each process
         self._opties = opties
         self._maak_app = maak_app
         self._bestand = bestand
@@ -132,7 +133,8 @@ STANDAARD = {
     "logger_class": _BeschermdeLogger,
     "workers": 2,
     "threads": 4,
-    "worker_class": "gthread",
+    # gthread that receives each request in full before a thread serves it (H92, broker.web.worker).
+    "worker_class": "broker.web.worker.BufferingWorker",
     "timeout": 60,
     "graceful_timeout": 10,
     # The request line, headers and their sizes are capped by gunicorn; the body by the broker

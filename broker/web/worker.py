@@ -1,0 +1,187 @@
+"""The gunicorn worker of ``vva serve``: gthread, but a request reaches a thread only once it is all there.
+
+gunicorn's gthread worker hands a connection to one of its N threads as soon as it has bytes; the
+thread then reads the headers and the body with blocking socket reads and no deadline. N clients
+that send headers and stall in the body (or trickle a byte now and then) hold every thread, and a
+signed ping from anyone else waits behind them (slowloris; hostile-inputs.md H92). A deadline on
+reading in the WSGI layer alone frees a stalled thread only after that deadline, and the thread
+pool's queue is first come, first served: with N threads and N + k stalled uploads a ping still
+waits a full deadline or more, so "answered within 2 s" cannot hold with any useful deadline.
+
+So this worker receives each request in its main loop first, as nginx's request buffering does:
+the socket stays non-blocking in the worker's selector, the bytes are gathered until the request
+is complete — the headers and, by Content-Length, the whole body, or for a chunked body its last
+chunk — and only then does a thread get the connection, with the bytes already in its parser's
+buffer, so the thread never waits for the client. A request not complete within
+``request_read_timeout_s`` of accepting the connection (or of its first byte on a kept-alive one), or
+arriving slower than ``request_min_bytes_per_s`` from a second after its first byte, gets HTTP 408 and
+is closed; it never held a thread. A client that closes its side early hands over what it sent: the broker refuses a
+body shorter than its Content-Length (``broker.web.http.lees_body``).
+
+The check for "complete" only ever errs towards handing over early (malformed or oversized headers
+and bodies over ``max_request_bytes`` go to gunicorn and the broker at once, which refuse them; a
+``0`` chunk line inside data counts as the end): a thread then reads the rest itself, bounded by
+the deadline and rate of ``lees_body``. ``Expect: 100-continue`` is handed over at once too (the
+client waits for gunicorn's interim answer before it sends the body), as are TLS connections
+(``tls_sleutel``: the handshake runs in the thread) and HTTP/2 — for those the WSGI-layer deadline is
+the bound, and production puts nginx in front (deploy/), which buffers requests itself.
+
+What remains: stalled connections still count against gunicorn's ``worker_connections`` (1000 per
+worker) until their deadline; more than that from one attacker is for a per-address connection
+limit in front (nginx ``limit_conn``, a firewall).
+"""
+
+from __future__ import annotations
+
+import selectors
+import time
+from dataclasses import dataclass, field
+from functools import partial
+
+from gunicorn.workers.gthread import TConn, ThreadWorker
+
+try:  # gunicorn 24+: HTTP/2, also cleartext with prior knowledge
+    from gunicorn.http2 import negotiation
+except ImportError:  # pragma: no cover — older gunicorn: HTTP/1.x only
+    negotiation = None
+
+from broker.config import Settings
+
+#: The first second of a request is not held to the minimum rate (TCP slow start, a TLS proxy).
+_AANLOOP_S = 1.0
+_TE_LAAT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+
+
+@dataclass(eq=False)
+class _Inkomend:
+    """A connection whose request is still arriving."""
+
+    conn: TConn
+    begin: float
+    buf: bytearray = field(default_factory=bytearray)
+    eerste_byte: float | None = None  # when the first byte of the request came (the rate counts from it)
+
+
+class BufferingWorker(ThreadWorker):
+    """gthread with each request received in full before a thread serves it (module docstring)."""
+
+    def init_process(self) -> None:
+        instellingen = getattr(self.app, "instellingen", None) or Settings()
+        self.lees_s = instellingen.request_read_timeout_s
+        self.min_snelheid = instellingen.request_min_bytes_per_s
+        self.max_body = instellingen.max_request_bytes
+        cfg = self.cfg
+        self.max_kop = (
+            cfg.limit_request_line + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
+        )
+        self.inkomend: list[_Inkomend] = []
+        super().init_process()
+
+    def enqueue_req(self, conn: TConn) -> None:
+        if getattr(conn, "vva_compleet", False) or not self._buffert(conn):
+            conn.vva_compleet = False  # the next request on this connection is gathered again
+            super().enqueue_req(conn)
+            return
+        eerder = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
+        nu = time.monotonic()
+        inkomend = _Inkomend(conn, nu, bytearray(eerder), nu if eerder else None)
+        conn.sock.setblocking(False)
+        if self._compleet(inkomend.buf):
+            self._geef_door(inkomend)
+            return
+        self.inkomend.append(inkomend)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._leesbaar, inkomend))
+
+    def _buffert(self, conn: TConn) -> bool:
+        return not (
+            self.cfg.is_ssl
+            or getattr(conn, "is_http2", False)
+            or (negotiation is not None and negotiation.prior_knowledge_allowed(self.cfg, conn.client))
+            or getattr(self.cfg, "protocol", "http") != "http"
+        )
+
+    def _leesbaar(self, inkomend: _Inkomend, _sock) -> None:
+        try:
+            data = inkomend.conn.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            self._sluit(inkomend, antwoord=False)
+            return
+        if not data:  # the client closed its side: hand over what it sent (or close, if nothing)
+            if inkomend.buf:
+                self._geef_door(inkomend)
+            else:
+                self._sluit(inkomend, antwoord=False)
+            return
+        inkomend.buf += data
+        inkomend.eerste_byte = inkomend.eerste_byte or time.monotonic()
+        if self._compleet(inkomend.buf):
+            self._geef_door(inkomend)
+
+    def _compleet(self, buf: bytearray) -> bool:
+        """Whether ``buf`` holds a whole request, or enough to refuse it; errs towards True."""
+        eind = buf.find(b"\r\n\r\n")
+        if eind < 0:
+            return len(buf) > self.max_kop
+        lengte, chunked = None, False
+        for regel in bytes(buf[:eind]).split(b"\r\n")[1:]:
+            naam, _, waarde = regel.partition(b":")
+            naam, waarde = naam.strip().lower(), waarde.strip()
+            if naam == b"content-length":
+                if not waarde.isdigit() or (lengte is not None and int(waarde) != lengte):
+                    return True  # malformed: gunicorn refuses it
+                lengte = int(waarde)
+            elif naam == b"transfer-encoding":
+                chunked = True
+            elif naam == b"expect":
+                return True
+        body = memoryview(buf)[eind + 4 :]
+        if chunked:
+            return len(body) > self.max_body or body[:3] == b"0\r\n" or bytes(body).find(b"\r\n0\r\n") >= 0
+        return lengte is None or lengte > self.max_body or len(body) >= lengte
+
+    def _geef_door(self, inkomend: _Inkomend) -> None:
+        """Hand the complete request to a thread, its bytes in the parser's buffer."""
+        self._vergeet(inkomend)
+        conn = inkomend.conn
+        conn.init()  # plain HTTP/1.x: makes the parser only (TLS and HTTP/2 are never gathered)
+        conn.data_ready = True
+        conn.parser.unreader.unread(bytes(inkomend.buf))
+        conn.vva_compleet = True
+        self.enqueue_req(conn)
+
+    def _vergeet(self, inkomend: _Inkomend) -> None:
+        self.inkomend.remove(inkomend)
+        try:
+            self.poller.unregister(inkomend.conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass  # never registered (complete at once) or already gone
+
+    def _sluit(self, inkomend: _Inkomend, antwoord: bool) -> None:
+        if inkomend in self.inkomend:
+            self._vergeet(inkomend)
+        if antwoord:
+            try:
+                inkomend.conn.sock.send(_TE_LAAT)  # non-blocking, best effort
+            except OSError:
+                pass
+        self.nr_conns -= 1
+        inkomend.conn.close()
+
+    def murder_pending(self) -> None:
+        """gunicorn's clean-up of idle connections, plus: close requests past their deadline or
+        below the minimum rate (called from the worker's main loop about once a second)."""
+        super().murder_pending()
+        nu = time.monotonic()
+        for inkomend in list(self.inkomend):
+            verstreken = nu - inkomend.begin
+            bezig = nu - (inkomend.eerste_byte or nu)  # no rate before the first byte: an idle connection
+            te_traag = bezig > _AANLOOP_S and len(inkomend.buf) < self.min_snelheid * (bezig - _AANLOOP_S)
+            if verstreken > self.lees_s or te_traag:
+                self.log.info(
+                    "request not received in time (%d bytes in %.1f s): 408, connection closed",
+                    len(inkomend.buf),
+                    verstreken,
+                )
+                self._sluit(inkomend, antwoord=bool(inkomend.buf))

@@ -1,0 +1,192 @@
+"""A PostgreSQL outage under load: every answer is a signed SOAP Server.DK0051 fault, never a bare
+HTTP 500, and the broker serves again as soon as the database is back, without a restart (F7).
+
+The test runs its own PostgreSQL cluster (initdb + pg_ctl, a data directory in a temporary folder, a
+free port), so it can stop and start it without touching the shared server of the other tests.
+"""
+
+from __future__ import annotations
+
+import glob
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+from click.testing import CliRunner
+from lxml import etree
+
+from broker.cli import main
+from broker.edukoppeling.envelope import lees_envelop
+from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.response import naar_bytes
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.edukoppeling.wss.verificatie import Instellingen, verifieer
+from tests.edukoppeling.conftest import SCHOOL_A, envelop
+from tests.helpers import broker_proces, schrijf_config, vrije_poort
+
+pytestmark = pytest.mark.postgres
+
+_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+
+
+class _Cluster:
+    """A PostgreSQL cluster of this test only, run as the ``postgres`` user when the test is root."""
+
+    def __init__(self) -> None:
+        if not _BIN:
+            pytest.skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin")
+        self.bin = Path(_BIN[-1])
+        self.map = Path(tempfile.mkdtemp(prefix="vva-pg-"))
+        self.poort = vrije_poort()
+        self.gebruiker = "postgres" if os.geteuid() == 0 else None
+        if self.gebruiker:
+            shutil.chown(self.map, self.gebruiker)
+        self._pg("initdb", "-D", str(self.map / "data"), "-A", "trust", "-U", "postgres", "--no-sync")
+
+    def _pg(self, programma: str, *args: str) -> None:
+        opdracht = [str(self.bin / programma), *args]
+        if self.gebruiker:
+            opdracht = ["runuser", "-u", self.gebruiker, "--", *opdracht]
+        subprocess.run(opdracht, check=True, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        opties = f"-p {self.poort} -k {self.map} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._pg(
+            "pg_ctl", "-D", str(self.map / "data"), "-o", opties, "-l", str(self.map / "log"), "-w", "start"
+        )
+
+    def stop(self) -> None:
+        self._pg("pg_ctl", "-D", str(self.map / "data"), "-m", "fast", "-w", "stop")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.poort}/postgres"
+
+    def weg(self) -> None:
+        try:
+            self.stop()
+        except subprocess.CalledProcessError:
+            pass  # already stopped
+        shutil.rmtree(self.map, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster():
+    eigen = _Cluster()
+    eigen.start()
+    try:
+        yield eigen
+    finally:
+        eigen.weg()
+
+
+def _ping(pki: Path) -> bytes:
+    root = etree.fromstring(envelop(message_id=f"urn:uuid:{uuid.uuid4()}"))
+    Ondertekenaar(
+        (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
+    ).onderteken(root, datetime.now(UTC))
+    return naar_bytes(root)
+
+
+def _post(poort: int, data: bytes) -> tuple[int, str, bytes]:
+    verbinding = http.client.HTTPConnection("127.0.0.1", poort, timeout=30)
+    try:
+        verbinding.request(
+            "POST",
+            "/vva/vo/v1",
+            body=data,
+            headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
+        )
+        antwoord = verbinding.getresponse()
+        return antwoord.status, antwoord.getheader("Content-Type", ""), antwoord.read()
+    finally:
+        verbinding.close()
+
+
+def _faultcode(body: bytes) -> str | None:
+    gevonden = re.search(rb"<faultcode>([^<]*)</faultcode>", body)
+    return gevonden.group(1).decode() if gevonden else None
+
+
+def _ondertekend(body: bytes) -> bool:
+    """The answer's WS-Security signature verifies (certificate trust aside)."""
+    verifieer(lees_envelop(parse_bericht(body), wss_toegestaan=True), datetime.now(UTC), Instellingen())
+    return True
+
+
+def test_een_database_storing_onder_last_geeft_alleen_ondertekende_dk0051(cluster, tmp_path):
+    config = schrijf_config(tmp_path, cluster.url, profiel="2W-be-S")
+    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert resultaat.exit_code == 0, resultaat.output
+    pki = tmp_path / "pki"
+    verzoeken = [_ping(pki) for _ in range(600)]  # signed up front: the load is the broker's work
+
+    with broker_proces(config) as url:
+        poort = int(url.rsplit(":", 1)[1])
+        antwoorden: list[tuple[float, float, int, str, bytes]] = []
+        klaar = threading.Event()
+        volgende = iter(verzoeken)
+        slot = threading.Lock()
+
+        def last() -> None:
+            while not klaar.is_set():
+                with slot:
+                    data = next(volgende, None)
+                if data is None:
+                    return
+                begin = time.monotonic()
+                try:
+                    status, soort, body = _post(poort, data)
+                except OSError as fout:  # a dropped connection is an answer too, and a wrong one
+                    status, soort, body = -1, type(fout).__name__, b""
+                antwoorden.append((begin, time.monotonic(), status, soort, body))
+
+        draden = [threading.Thread(target=last) for _ in range(4)]
+        for draad in draden:
+            draad.start()
+        time.sleep(1.0)
+        cluster.stop()  # -m fast: the requests in flight lose their connections mid-transaction
+        gestopt = time.monotonic()
+        time.sleep(2.0)
+        herstart = time.monotonic()
+        cluster.start()
+        terug = time.monotonic()
+        # The first request after the database is back is served, within 2 s, without a restart.
+        status, _, body = _post(poort, _ping(pki))
+        eerste = time.monotonic() - terug
+        time.sleep(0.5)
+        klaar.set()
+        for draad in draden:
+            draad.join(timeout=60)
+        metrics = requests.get(f"{url}/metrics", timeout=10, proxies={"http": None}).text
+
+    assert status == 200, body[:300]
+    assert eerste < 2.0
+    tijdens = [a for a in antwoorden if a[0] >= gestopt and a[1] <= herstart]
+    assert len(tijdens) >= 5  # the outage was really under load
+    assert all(a[2] == 500 for a in tijdens)
+    fouten = [a for a in antwoorden if a[2] != 200]
+    # Every answer that is not the ping's echo — in flight at the stop, during, around the restart —
+    # is a well-formed, signed SOAP 1.1 Server.DK0051 fault, never text/plain "internal error".
+    for _begin, _eind, status_, soort, body_ in fouten:
+        assert (status_, soort) == (500, "text/xml; charset=UTF-8"), body_[:200]
+        assert _faultcode(body_) == "soap:Server.DK0051", body_[:300]
+        assert _ondertekend(body_)
+    # The metrics count exactly the DK0051 answers the clients got.
+    geteld = sum(
+        float(m.group(1))
+        for m in re.finditer(r'vva_verzoeken_total\{[^}]*uitkomst="Server\.DK0051"[^}]*\} (\S+)', metrics)
+    )
+    assert geteld == len(fouten)
+    niet_gelogd = sum(float(w) for w in re.findall(r"vva_niet_gelogd_total\{[^}]*\} (\S+)", metrics))
+    assert 0 < niet_gelogd <= len(fouten)

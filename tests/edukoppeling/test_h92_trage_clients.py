@@ -1,0 +1,112 @@
+"""H92 for slow and lying clients, against the real server ``vva serve`` runs (gunicorn, the broker's
+gthread worker, broker.web.worker): uploads that stall in the body hold no thread, so others are
+still answered; a body shorter than its Content-Length is refused and nothing of it is applied."""
+
+from __future__ import annotations
+
+import socket
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+from sqlalchemy import create_engine, text
+
+from broker.cli import main
+from broker.edukoppeling.response import naar_bytes
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from tests.edukoppeling.conftest import SCHOOL_A, VO, envelop
+from tests.helpers import broker_proces, bsn, post_soap, schrijf_config
+
+THREADS = 2
+
+
+@pytest.fixture
+def broker(tmp_path):
+    database = f"sqlite:///{tmp_path / 'vva.sqlite3'}"
+    config = schrijf_config(tmp_path, database, profiel="2W-be-S")
+    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert resultaat.exit_code == 0, resultaat.output
+    with broker_proces(config, "--threads", str(THREADS)) as url:
+        yield url, tmp_path / "pki", database
+
+
+def _ondertekend(pki: Path, body: str | None = None, action: str = VO + "ping") -> bytes:
+    root = etree.fromstring(envelop(body, action=action) if body else envelop(action=action))
+    Ondertekenaar(
+        (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
+    ).onderteken(root, datetime.now(UTC))
+    return naar_bytes(root)
+
+
+def _kop(lengte: int) -> bytes:
+    return (
+        f"POST /vva/vo/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=UTF-8\r\n"
+        f'SOAPAction: ""\r\nContent-Length: {lengte}\r\n\r\n'
+    ).encode()
+
+
+def _poort(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def test_h92_vastgelopen_uploads_houden_geen_draad_vast(broker):
+    url, pki, _ = broker
+    ping = _ondertekend(pki)
+    # More stalled uploads than the broker has threads: headers and a first part of the body, then nothing.
+    vast = []
+    for _ in range(THREADS + 3):
+        verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+        verbinding.sendall(_kop(len(ping)) + ping[:200])
+        vast.append(verbinding)
+    time.sleep(1.0)  # every stalled upload has been accepted and would have had a thread by now
+
+    begin = time.monotonic()
+    status, body = post_soap(url, ping)
+    duur = time.monotonic() - begin
+
+    assert status == 200, body[:300]
+    assert b"Fault>" not in body
+    assert duur < 2.0
+    # The stalled uploads are still open (not simply dropped to make room): none has had an answer.
+    for verbinding in vast:
+        verbinding.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            verbinding.recv(1)
+        verbinding.close()
+
+
+def test_h92_een_body_korter_dan_content_length_wordt_geweigerd_en_niet_toegepast(broker):
+    url, pki, database = broker
+    levering = _ondertekend(
+        pki,
+        '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling>'
+        f"<vva:volgnummer>1</vva:volgnummer><vva:bsn>{bsn('12312312')}</vva:bsn><vva:brinVo>99XA</vva:brinVo>"
+        "<vva:postcode>1011AB</vva:postcode><vva:woongemeente>0363</vva:woongemeente>"
+        "<vva:mutatie>toevoegen</vva:mutatie></vva:leerling></vva:aanleverenLeerlingen>",
+        action=VO + "aanleverenLeerlingen",
+    )
+    # The whole, valid, signed message, but Content-Length promises 500 bytes more; then the client
+    # closes its side.
+    verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    verbinding.sendall(_kop(len(levering) + 500) + levering)
+    verbinding.shutdown(socket.SHUT_WR)
+    antwoord = b""
+    while deel := verbinding.recv(65536):
+        antwoord += deel
+    verbinding.close()
+
+    assert antwoord.startswith(b"HTTP/1.1 400 "), antwoord[:200]
+    assert b"shorter than its Content-Length" in antwoord
+    engine = create_engine(database)
+    with engine.connect() as db:
+        assert db.execute(text("SELECT count(*) FROM bericht")).scalar() == 0
+        assert db.execute(text("SELECT count(*) FROM leerling")).scalar() == 0
+    # The control: the same message, framed honestly, is applied.
+    status, body = post_soap(url, levering)
+    assert status == 200, body[:300]
+    with engine.connect() as db:
+        assert db.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
+    engine.dispose()
