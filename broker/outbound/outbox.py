@@ -147,7 +147,7 @@ def _in_wachtrij(verwerking: Verwerking, oin: str, endpoint: str, volgorde: str)
             pogingen=0,
             volgende_poging_op=verwerking.nu,
             aangemaakt_op=verwerking.nu,
-        )
+        ),
     )
 
 

@@ -197,6 +197,6 @@ def _signaal(
                 # Due now, also when the run is dated another day (--date); created "as of" that day.
                 volgende_poging_op=datetime.now(UTC),
                 aangemaakt_op=verwerking.nu,  # the cycle it belongs to (purge, audit)
-            )
+            ),
         )
         ronde.pushes += 1

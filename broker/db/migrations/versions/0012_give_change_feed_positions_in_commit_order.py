@@ -42,14 +42,20 @@ def upgrade() -> None:
             hoogste = max(hoogste, gegeven)
             op.execute("ALTER TABLE wijziging ALTER COLUMN volgnummer DROP DEFAULT")
             op.execute(f"DROP SEQUENCE {reeks}")
-    op.execute(sa.text("INSERT INTO wijziging_teller (id, laatste) VALUES (1, :laatste)").bindparams(laatste=hoogste))
+    op.execute(
+        sa.text("INSERT INTO wijziging_teller (id, laatste) VALUES (1, :laatste)").bindparams(laatste=hoogste)
+    )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         laatste = op.get_bind().execute(sa.text("SELECT laatste FROM wijziging_teller")).scalar_one()
         op.execute("CREATE SEQUENCE wijziging_volgnummer_seq OWNED BY wijziging.volgnummer")
-        op.execute(sa.text("SELECT setval('wijziging_volgnummer_seq', :n, :c)").bindparams(n=max(laatste, 1), c=laatste > 0))
+        op.execute(
+            sa.text("SELECT setval('wijziging_volgnummer_seq', :n, :c)").bindparams(
+                n=max(laatste, 1), c=laatste > 0
+            )
+        )
         op.execute(
             "ALTER TABLE wijziging ALTER COLUMN volgnummer SET DEFAULT nextval('wijziging_volgnummer_seq')"
         )
