@@ -245,14 +245,27 @@ class AanmeldingOvergang(Base):
 
 
 class Wijziging(Base):
-    """The change feed: one row per change of a pupil; the cursor of ``opvragenWijzigingen``."""
+    """The change feed: one row per change of a pupil; the cursor of ``opvragenWijzigingen``.
+
+    ``volgnummer`` is the change's position in commit order, given at commit from ``wijziging_teller``
+    (``broker.db.commit_order``), never by the database at insert."""
 
     __tablename__ = "wijziging"
 
-    volgnummer: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    volgnummer: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
     cyclus_jaar: Mapped[int] = mapped_column(Integer)
     sleutel_hash: Mapped[str] = mapped_column(String(64), index=True)
     vastgelegd_op: Mapped[datetime] = _tijd()
+
+
+class WijzigingTeller(Base):
+    """One row: the last position handed out in the change feed. Taking positions locks it until the
+    transaction ends, so positions follow commit order (``broker.db.commit_order``)."""
+
+    __tablename__ = "wijziging_teller"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    laatste: Mapped[int] = mapped_column(BigInteger)
 
 
 class Signaal(Base):
@@ -325,7 +338,8 @@ class UitgaandBericht(Base):
 
     ``inhoud`` is the Body content (XML) encrypted with the installation's key (it holds a BSN);
     ``message_id`` is fixed at creation so every retry is recognisably the same message (O5);
-    ``volgorde_sleutel`` (the pupil's pseudonym) keeps one pupil's pushes to one receiver in order.
+    ``volgorde_sleutel`` (the pupil's pseudonym) keeps one pupil's pushes to one receiver in order: the
+    order of ``id``, which is drawn at commit in commit order (``broker.db.commit_order``).
     """
 
     __tablename__ = "uitgaand_bericht"

@@ -48,6 +48,7 @@ GEEN_PERSOONSGEGEVENS = frozenset(
         "audit_regel",
         "audit_kop",
         "jaarcijfer",
+        "wijziging_teller",
     }
 )
 

@@ -10,7 +10,7 @@ timeouts set. A message keeps its MessageID on every attempt, so a receiver that
 answer was lost recognises the retry (O5). Transport errors, unverifiable answers and DK0051 are
 retried with exponential backoff and jitter up to a maximum, then dead-lettered; any other fault is
 final at once. A pupil's later message to the same receiver waits until the earlier one is delivered
-or dead. A worker that dies mid-delivery leaves its messages ``bezig``; after the lease they are
+or dead; earlier means lower ``id``, and ids are drawn in commit order (``broker.db.commit_order``). A worker that dies mid-delivery leaves its messages ``bezig``; after the lease they are
 claimed again. Every attempt is written to the message log.
 """
 

@@ -25,6 +25,7 @@ from spyne.util.xml import get_object_as_xml
 from sqlalchemy import func, select
 
 from broker.db import models
+from broker.db.commit_order import add_in_commit_order
 from broker.domain.routering import ontvangers
 from broker.domain.visibility import Partij, normaliseer_rmc
 from broker.registry.opname import registeropname
@@ -131,7 +132,10 @@ def _wachtende_notities(verwerking: Verwerking, hashes: Iterable[str]) -> set[tu
 
 
 def _in_wachtrij(verwerking: Verwerking, oin: str, endpoint: str, volgorde: str) -> None:
-    verwerking.session.add(
+    # Written at commit, its id drawn in commit order: a pupil's pushes leave in the order of the
+    # commits they announce (broker.db.commit_order).
+    add_in_commit_order(
+        verwerking.session,
         models.UitgaandBericht(
             ontvanger_oin=oin,
             endpoint=endpoint,
@@ -143,7 +147,7 @@ def _in_wachtrij(verwerking: Verwerking, oin: str, endpoint: str, volgorde: str)
             pogingen=0,
             volgende_poging_op=verwerking.nu,
             aangemaakt_op=verwerking.nu,
-        )
+        ),
     )
 
 

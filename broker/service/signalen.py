@@ -24,6 +24,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from broker.db import models
+from broker.db.commit_order import add_in_commit_order
 from broker.domain.visibility import Partij, PartijSoort
 from broker.outbound.outbox import WACHTEND, actieve_ontvangers
 from broker.registry.repository import PartijRegister
@@ -181,7 +182,8 @@ def _signaal(
         return  # a concurrent run created it first
     ronde.nieuw[(oin, soort)] = ronde.nieuw.get((oin, soort), 0) + 1
     if (endpoint := endpoints.get(oin)) is not None:
-        verwerking.session.add(
+        add_in_commit_order(  # in the pupil's order with its change pushes (broker.db.commit_order)
+            verwerking.session,
             models.UitgaandBericht(
                 ontvanger_oin=oin,
                 endpoint=endpoint,
@@ -195,6 +197,6 @@ def _signaal(
                 # Due now, also when the run is dated another day (--date); created "as of" that day.
                 volgende_poging_op=datetime.now(UTC),
                 aangemaakt_op=verwerking.nu,  # the cycle it belongs to (purge, audit)
-            )
+            ),
         )
         ronde.pushes += 1

@@ -1,13 +1,15 @@
-"""The change feed that ``opvragenWijzigingen`` reads (and, later, the outbox)."""
+"""The change feed that ``opvragenWijzigingen`` reads and the outbox announces."""
 
 from __future__ import annotations
 
 from broker.db import models
+from broker.db.commit_order import add_in_commit_order
 from broker.service.context import Verwerking
 
 
 def registreer_wijziging(verwerking: Verwerking, cyclus: int, sleutel_hash: str) -> None:
-    """Append one change of pupil ``sleutel_hash`` to the feed, in the caller's transaction."""
+    """Append one change of pupil ``sleutel_hash`` to the feed, in the caller's transaction: the row is
+    written when that transaction commits, with its position in commit order (``broker.db.commit_order``)."""
     wijziging = models.Wijziging(cyclus_jaar=cyclus, sleutel_hash=sleutel_hash, vastgelegd_op=verwerking.nu)
-    verwerking.session.add(wijziging)
+    add_in_commit_order(verwerking.session, wijziging)
     verwerking.gewijzigd[sleutel_hash] = wijziging

@@ -30,6 +30,7 @@ def test_een_notitie_per_ontvanger_die_de_leerling_mag_zien(verwerking, aanroep)
         verwerking, aanroep(SCHOOL_A), [leerling(1, P1), leerling(2, P2, gemeente="0599", postcode="3011AA")]
     )
     assert plan_pushes(verwerking) == 3  # P1 → Amsterdam and region 21; P2 (Rotterdam) → region 21 (school)
+    verwerking.session.commit()  # notices are written at commit, in commit order (broker.db.commit_order)
     ontvangers = sorted(verwerking.session.execute(select(models.UitgaandBericht.ontvanger_oin)).scalars())
     assert ontvangers == sorted([AMSTERDAM, REGIO, REGIO])
     # A second change before any attempt adds nothing: the waiting notice will carry the newest state.
@@ -44,6 +45,7 @@ def test_bij_aflevering_telt_het_register_van_dat_moment(verwerking, aanroep):
     _geef_endpoint(verwerking.session, AMSTERDAM)
     aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1)])
     plan_pushes(verwerking)
+    verwerking.session.commit()
     sleutel = verwerking.session.scalar(select(models.UitgaandBericht.volgorde_sleutel))
     weergave = render(verwerking, AMSTERDAM, sleutel)
     assert weergave is not None and P1.encode() in weergave.xml and b"<ns0:woongemeente>0363" in weergave.xml

@@ -107,6 +107,7 @@ def test_een_signaalpush_is_geldig_volgens_het_contract(demo_session, sleutelbos
     _geef_endpoint(session, SCHOOL_A)
     aanleveren_leerlingen(_op(session, sleutelbos, date(2027, 3, 1)), aanroep(SCHOOL_A), [leerling(1, P2)])
     _ronde(session, sleutelbos, date(2027, 4, 2))
+    session.commit()  # the push is written at commit (broker.db.commit_order)
     push = session.scalars(
         select(models.UitgaandBericht).where(models.UitgaandBericht.operatie == "ontvangenSignaal")
     ).one()

@@ -177,6 +177,7 @@ def test_wijzigingen_pagineren_met_cursor(verwerking, aanroep):
     aanleveren_leerlingen(
         verwerking, aanroep(SCHOOL_C), [leerling(1, bsn("40000001"), brin="99XC", gemeente="0599")]
     )
+    verwerking.session.commit()  # feed rows are written at commit (broker.db.commit_order)
     eerste = opvragen_wijzigingen(verwerking, school, 0, 2)
     assert (len(eerste.wijzigingen), eerste.meer) == (2, True)
     tweede = opvragen_wijzigingen(verwerking, school, eerste.volgende_cursor, 2)

@@ -1,0 +1,267 @@
+"""The change feed follows commit order: a follower paging ``opvragenWijzigingen`` misses nothing.
+
+Issue 14: positions were drawn at insert and transactions committed later in another order, so a
+follower's cursor moved past changes not yet visible and never saw them (``broker.db.commit_order``).
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import event, select
+
+from broker.audit.spoor import SOAP, Gebeurtenis, leg_vast
+from broker.db import models
+from broker.db.engine import make_session_factory
+from broker.domain.cycle import Kalender
+from broker.domain.identifiers import parse_leerlingnummer
+from broker.jaarcyclus.afsluiten import sluit
+from broker.outbound.outbox import plan_pushes
+from broker.registry.repository import PartijRegister
+from broker.service.context import Aanroep, Verwerking
+from broker.service.leerlingen import aanleveren_leerlingen
+from broker.service.opvragen import WijzigingenPagina, opvragen_status, opvragen_wijzigingen
+from tests.helpers import bsn, bsns
+from tests.service.conftest import NU
+from tests.service.test_outbox import _geef_endpoint
+from tests.service.test_use_cases import AMSTERDAM, REGIO_21, SCHOOL_A, leerling
+
+
+def _aanroep(session, oin: str) -> Aanroep:
+    partij = PartijRegister(session).zoek(oin)
+    assert partij is not None
+    return Aanroep(partij=partij, message_id="urn:uuid:00000000-0000-4000-8000-000000000001")
+
+
+def _lever(factory, sleutelbos, records, nu: datetime = NU) -> None:
+    """One committed delivery by school A, as the request path does it (change, pushes, audit)."""
+    with factory.begin() as session:
+        verwerking = Verwerking(session, sleutelbos, Kalender(), nu=nu)
+        aanleveren_leerlingen(verwerking, _aanroep(session, SCHOOL_A), records)
+        plan_pushes(verwerking)
+
+
+def _volg(factory, sleutelbos, cursor: int, maximum: int = 50, nu: datetime = NU) -> WijzigingenPagina:
+    """One page of the feed for the regional system of region 21, in its own transaction."""
+    with factory.begin() as session:
+        verwerking = Verwerking(session, sleutelbos, Kalender(), nu=nu)
+        return opvragen_wijzigingen(verwerking, _aanroep(session, REGIO_21), cursor, maximum)
+
+
+def _gezien(pagina: WijzigingenPagina) -> set[str]:
+    return {o.nummer.waarde for _, o in pagina.wijzigingen}
+
+
+def test_een_wijziging_die_later_commit_komt_na_de_cursor_van_de_volger(db_engine, demo_session, sleutelbos):
+    """Two deliveries in flight; the one that started first commits last. The follower reads in
+    between and moves its cursor; the late change must still come after that cursor."""
+    if db_engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer: the second delivery waits for the first, they cannot interleave")
+    factory = make_session_factory(db_engine)
+    vroeg, laat, eerder = bsn("61000001"), bsn("61000002"), bsn("61000003")
+    _lever(factory, sleutelbos, [leerling(1, eerder)])  # the cycle row exists, committed
+    cursor = _volg(factory, sleutelbos, 0).volgende_cursor
+
+    traag = factory()
+    try:
+        verwerking = Verwerking(traag, sleutelbos, Kalender(), nu=NU)
+        aanleveren_leerlingen(verwerking, _aanroep(traag, SCHOOL_A), [leerling(1, vroeg)])
+        traag.flush()  # written, not committed: the request still signs and logs its answer
+        _lever(factory, sleutelbos, [leerling(1, laat)])
+        eerste = _volg(factory, sleutelbos, cursor)
+        assert _gezien(eerste) == {laat}
+        traag.commit()
+    finally:
+        traag.close()
+    tweede = _volg(factory, sleutelbos, eerste.volgende_cursor)
+    assert _gezien(tweede) == {vroeg}
+    assert tweede.volgende_cursor > eerste.volgende_cursor > cursor
+
+
+def test_een_cursor_blijft_geldig_nadat_de_cyclus_is_gesloten(db_engine, demo_session, sleutelbos):
+    """The purge empties the feed; the next cycle's changes still come after a cursor a partner holds
+    (SQLite's rowid started again at 1 in the emptied table, below that cursor)."""
+    factory = make_session_factory(db_engine)
+    _lever(factory, sleutelbos, [leerling(i + 1, p) for i, p in enumerate(bsns(3, 62_000_000))])
+    pagina = _volg(factory, sleutelbos, 0)
+    assert len(pagina.wijzigingen) == 3
+    with factory.begin() as session:
+        sluit(session, Kalender(), 2027, date(2027, 10, 6), datetime(2027, 10, 6, 12, tzinfo=UTC))
+    volgend_jaar = datetime(2027, 10, 12, 9, tzinfo=UTC)
+    nieuw = bsns(2, 63_000_000)
+    _lever(factory, sleutelbos, [leerling(i + 1, p) for i, p in enumerate(nieuw)], nu=volgend_jaar)
+    assert _gezien(_volg(factory, sleutelbos, pagina.volgende_cursor, nu=volgend_jaar)) == set(nieuw)
+
+
+# --- the soak: concurrent writers and one follower -------------------------------------------------
+
+
+@dataclass
+class _Pagina:
+    vanaf: int
+    tot: int
+    gezien: dict[str, int]  # pupil number → the cursor it was shown at
+
+
+@dataclass
+class _Verloop:
+    """What the writers committed and what the follower saw."""
+
+    posities: list[tuple[int, str]] = field(default_factory=list)  # (feed position, pupil number)
+    pushes: list[tuple[int, int]] = field(default_factory=list)  # (outbox id, feed position of its change)
+    paginas: list[_Pagina] = field(default_factory=list)
+    laatst_gezien: dict[str, object] = field(default_factory=dict)  # pupil number → LeerlingBeeld
+    fouten: list[BaseException] = field(default_factory=list)
+    slot: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _schrijver(factory, sleutelbos, nummers: list[str], einde: float, verloop: _Verloop, zaad: int) -> None:
+    kans = random.Random(zaad)
+    actief: set[str] = set()
+    volgnummer = 0
+    try:
+        while time.monotonic() < einde:
+            records = []
+            for nummer in kans.sample(nummers, kans.randint(1, 3)):
+                volgnummer += 1
+                if nummer in actief:
+                    records.append(
+                        leerling(volgnummer, nummer, mutatie="afmelden", reden="andereVervolgkeuze")
+                    )
+                else:
+                    records.append(leerling(volgnummer, nummer))
+            geschreven: list = []
+            with factory.begin() as session:
+                event.listen(session, "pending_to_persistent", lambda _, rij, g=geschreven: g.append(rij))
+                verwerking = Verwerking(session, sleutelbos, Kalender(), nu=NU)
+                uitkomst = aanleveren_leerlingen(verwerking, _aanroep(session, SCHOOL_A), records)
+                assert all(u.melding is None for u in uitkomst.uitkomsten)
+                plan_pushes(verwerking)
+                time.sleep(kans.uniform(0, 0.004))  # the request path signs and logs its answer here
+                leg_vast(
+                    session,
+                    Gebeurtenis(
+                        SOAP,
+                        "aanleverenLeerlingen",
+                        "verwerkt",
+                        SCHOOL_A,
+                        None,
+                        None,
+                        2027,
+                        verwerking.betrokken,
+                        verwerking.aantal,
+                    ),
+                    NU,
+                )
+            for record in records:
+                if record.mutatie == "afmelden":
+                    actief.discard(record.bsn)
+                else:
+                    actief.add(record.bsn)
+            nummer_van = {
+                verwerking.sleutelbos.pseudoniem(parse_leerlingnummer(r.bsn, None)): r.bsn for r in records
+            }
+            posities = [(w.volgnummer, nummer_van[h]) for h, w in verwerking.gewijzigd.items()]
+            pushes = [
+                (o.id, min(p for p, _ in posities))
+                for o in geschreven
+                if isinstance(o, models.UitgaandBericht)
+            ]
+            with verloop.slot:
+                verloop.posities.extend(posities)
+                verloop.pushes.extend(pushes)
+    except BaseException as fout:  # noqa: BLE001 — reported by the test
+        verloop.fouten.append(fout)
+
+
+def _volger(factory, sleutelbos, klaar: threading.Event, verloop: _Verloop) -> None:
+    cursor, stil = 0, 0
+    try:
+        while stil < 2:  # after the writers stop: until two pages in a row bring nothing new
+            na_afloop = klaar.is_set()
+            pagina = _volg(factory, sleutelbos, cursor, 50)
+            verloop.paginas.append(
+                _Pagina(cursor, pagina.volgende_cursor, {o.nummer.waarde: c for c, o in pagina.wijzigingen})
+            )
+            for _, overzicht in pagina.wijzigingen:
+                verloop.laatst_gezien[overzicht.nummer.waarde] = overzicht.beeld
+            leeg = not pagina.wijzigingen and not pagina.meer
+            stil = stil + 1 if (leeg and na_afloop) else 0
+            cursor = pagina.volgende_cursor
+            if leeg:
+                time.sleep(0.005)
+    except BaseException as fout:  # noqa: BLE001 — reported by the test
+        verloop.fouten.append(fout)
+
+
+def test_een_volger_ziet_elke_wijziging_precies_een_keer_terwijl_tien_partijen_schrijven(
+    db_engine, demo_session, sleutelbos
+):
+    """10 concurrent writers (SQLite: 4, one writing at a time) for 60 s (SQLite: 10 s) while a
+    regional system pages the feed 50 at a time: every committed change falls in exactly one page,
+    which shows that pupil once; cursors only grow; the last state seen of every pupil is its
+    committed state; and the outbox ids follow the commit order of the changes they announce."""
+    postgres = db_engine.dialect.name == "postgresql"
+    schrijvers, duur = (10, 60.0) if postgres else (4, 10.0)
+    _geef_endpoint(demo_session, AMSTERDAM)
+    _geef_endpoint(demo_session, REGIO_21)
+    demo_session.commit()
+    factory = make_session_factory(db_engine)
+    _lever(factory, sleutelbos, [leerling(1, bsn("64000001"))])  # the cycle row exists, committed
+
+    verloop, klaar = _Verloop(), threading.Event()
+    einde = time.monotonic() + duur
+    pools = [bsns(20, 65_000_000 + 1000 * i) for i in range(schrijvers)]
+    draden = [
+        threading.Thread(target=_schrijver, args=(factory, sleutelbos, pools[i], einde, verloop, i))
+        for i in range(schrijvers)
+    ]
+    volger = threading.Thread(target=_volger, args=(factory, sleutelbos, klaar, verloop))
+    volger.start()
+    for draad in draden:
+        draad.start()
+    for draad in draden:
+        draad.join()
+    klaar.set()
+    volger.join(timeout=120)
+    assert not volger.is_alive()
+    assert verloop.fouten == []
+
+    posities = sorted(verloop.posities)
+    assert len(posities) > 100 * schrijvers  # the writers really wrote
+    assert len({p for p, _ in posities}) == len(posities)
+    # The pages tile the feed: each starts where the previous ended, cursors only grow.
+    paginas = verloop.paginas
+    assert paginas[0].vanaf == 0
+    for vorige, pagina in zip(paginas, paginas[1:], strict=False):
+        assert pagina.vanaf == vorige.tot
+        assert vorige.tot <= pagina.tot
+    getoond = [c for p in paginas for c in sorted(p.gezien.values())]
+    assert getoond == sorted(set(getoond))  # never a change twice, never one out of order
+    # Every committed change falls in exactly one page, and that page shows its pupil.
+    grenzen = [p.tot for p in paginas]
+    gemist = []
+    for positie, nummer in posities:
+        i = bisect.bisect_left(grenzen, positie)
+        assert i < len(paginas), "a committed change after the follower's last cursor"
+        if nummer not in paginas[i].gezien or paginas[i].gezien[nummer] > positie:
+            gemist.append(positie)
+    assert gemist == [], f"{len(gemist)} of {len(posities)} changes never shown"
+    # The follower's last view of every pupil is the committed state.
+    with factory.begin() as session:
+        verwerking = Verwerking(session, sleutelbos, Kalender(), nu=NU)
+        nu_vastgelegd = {
+            o.nummer.waarde: o.beeld for o in opvragen_status(verwerking, _aanroep(session, REGIO_21), [])
+        }
+        teller = session.scalar(select(models.WijzigingTeller.laatste))
+    assert verloop.laatst_gezien == nu_vastgelegd
+    assert teller == posities[-1][0]
+    # The outbox: a later id never announces an earlier commit (broker.outbound.bezorger orders by id).
+    volgorde = [positie for _, positie in sorted(verloop.pushes)]
+    assert verloop.pushes and volgorde == sorted(volgorde)
