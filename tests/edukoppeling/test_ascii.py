@@ -10,12 +10,15 @@ memory that the look-alike slipped past).
 from __future__ import annotations
 
 import base64
+import io
 import uuid
 
 import pytest
 from lxml import etree
 
 from broker.edukoppeling.addressing import is_uuid, message_id_key
+from broker.edukoppeling.faults import HttpFout
+from broker.web.http import lees_body
 from tests.edukoppeling.conftest import VO, envelop
 from tests.edukoppeling.test_ondertekend import ondertekend
 from tests.helpers import bsn
@@ -173,3 +176,15 @@ def test_volbreed_cijfer_in_bsn_in_een_geupload_bestand_is_vva101(ondertekende_b
     assert _resultaten(antwoord) == [(2, False, "VVA101"), (3, True, None)]
     assert _leerlingen(broker) == voor + 1
     _geen_nummer_in_de_log(broker, een, ander)
+
+
+# --- HTTP framing ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lengte", ["1\u00b2", "\u00b9\u00b2", _volbreed("12")])
+def test_h92_content_length_met_niet_ascii_cijfers_is_400(lengte):
+    # gunicorn refuses these itself; the broker's own check must not rely on it (another WSGI server).
+    environ = {"CONTENT_LENGTH": lengte, "wsgi.input": io.BytesIO(b"x" * 20)}
+    with pytest.raises(HttpFout) as fout:
+        lees_body(environ, 1000)
+    assert (fout.value.status, fout.value.reden) == (400, "Content-Length is not a number")
