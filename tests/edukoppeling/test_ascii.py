@@ -12,12 +12,15 @@ from __future__ import annotations
 import base64
 import io
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from lxml import etree
 
 from broker.edukoppeling.addressing import is_uuid, message_id_key
-from broker.edukoppeling.faults import HttpFout
+from broker.edukoppeling.contract import Contract, _uitleg
+from broker.edukoppeling.faults import EdukoppelingFout, HttpFout
+from broker.privacy.logfilter import MASKER, maskeer
 from broker.web.http import lees_body
 from tests.edukoppeling.conftest import VO, envelop
 from tests.edukoppeling.test_ondertekend import ondertekend
@@ -188,3 +191,41 @@ def test_h92_content_length_met_niet_ascii_cijfers_is_400(lengte):
     with pytest.raises(HttpFout) as fout:
         lees_body(environ, 1000)
     assert (fout.value.status, fout.value.reden) == (400, "Content-Length is not a number")
+
+
+# --- the XSD types the schema checks itself, and masking ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "aanmelding",
+    [
+        f"<vva:volgnummer>{_volbreed('1')}</vva:volgnummer><vva:bsn>111222333</vva:bsn>"
+        "<vva:brinMbo>99XB</vva:brinMbo><vva:status>aangemeld</vva:status><vva:datum>2027-03-01</vva:datum>",
+        "<vva:volgnummer>1</vva:volgnummer><vva:bsn>111222333</vva:bsn><vva:brinMbo>99XB</vva:brinMbo>"
+        f"<vva:status>aangemeld</vva:status><vva:datum>{_volbreed('2027')}-03-01</vva:datum>",
+    ],
+)
+def test_xsd_int_en_date_nemen_alleen_ascii_cijfers(aanmelding):
+    # libxml2's xs:int and xs:date read only 0-9 (only a pattern's \d would take any digit; the schema
+    # has no patterns), so a full-width volgnummer or datum is DK0004 before spyne parses anything.
+    element = etree.fromstring(
+        f'<vva:aanleverenAanmeldingen xmlns:vva="{NS}"><vva:aanmelding>{aanmelding}</vva:aanmelding>'
+        "</vva:aanleverenAanmeldingen>"
+    )
+    with pytest.raises(EdukoppelingFout) as fout:
+        Contract().valideer_element(element)
+    assert fout.value.code == "Client.DK0004"
+    assert _volbreed("2027") not in str(fout.value.detail) and _volbreed("1") not in str(fout.value.detail)
+
+
+def test_het_logfilter_maskeert_ook_een_bsn_in_volbrede_cijfers():
+    nummer = bsn("30000007")
+    assert (
+        maskeer(f"bsn {_volbreed(nummer)} en {nummer[:-1]}{_volbreed(nummer[-1])}.")
+        == f"bsn {MASKER} en {MASKER}."
+    )
+
+
+def test_een_xsd_foutmelding_maskeert_ook_volbrede_cijferreeksen():
+    fout = SimpleNamespace(path="/x/bsn", message=f"Element 'bsn': iets met {_volbreed('111222333')} erin")
+    assert _uitleg(fout) == "/x/bsn: Element 'bsn': iets met … erin"
