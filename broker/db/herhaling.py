@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from broker.db.berichtenlog import lees_inhoud
 from broker.db.models import Bericht, OntvangenMessageId
+from broker.edukoppeling.addressing import message_id_key
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.privacy.sleutels import Sleutelbos
 
@@ -74,9 +75,8 @@ def _handtekening_digest(signature_value: str | None) -> str | None:
 
 
 def _sleutel(message_id: str) -> str:
-    # "urn:uuid:X" and a bare "X" name the same message (A7); hex case does not matter.
-    kern = message_id[9:] if message_id.lower().startswith("urn:uuid:") else message_id
-    return kern.lower()
+    # "urn:uuid:X" and a bare "X" name the same message (A7); the one rule, shared with addressing.
+    return message_id_key(message_id)
 
 
 def eerder_antwoord(session: Session, afdruk: Vingerafdruk, sleutelbos: Sleutelbos) -> bytes | None:

@@ -3,7 +3,12 @@
 Sender-facing parsers raise ``Afwijzing`` with a catalogue melding. Neither the melding nor the exception
 ever contains the rejected value: a pupil number is personal data of a minor (AVG art. 5 lid 1 sub c).
 Checksums and formats come from python-stdnum (``stdnum.nl.*``) wherever it has the rule; this module only
-adds what the exchange itself requires (canonical forms, no silent upper-casing of codes).
+adds what the exchange itself requires (canonical forms, no silent upper-casing of codes, ASCII only).
+
+ASCII only: stdnum's ``compact()`` maps full-width and other Unicode digits to ASCII ("１" -> "1"), and
+Python's ``str.isdigit()``, ``int()`` and ``re``'s ``\\d`` accept them too. The standards say digits 0-9,
+so a value with any other character (inside it; surrounding whitespace is trimmed as before) is refused
+with the field's melding before stdnum sees it, in SOAP and in uploaded files alike.
 """
 
 from __future__ import annotations
@@ -34,9 +39,16 @@ from broker.domain.meldingen import (
 LeerlingnummerSoort = Literal["bsn", "onderwijsnummer"]
 
 _ASCII_CIJFERS = frozenset("0123456789")
+
 # \A and \Z instead of ^ and $: "$" also matches before a trailing newline, so "0363\n" would slip through.
 _GEMEENTECODE_PATROON = re.compile(r"\A(?:GM(?P<cbs>[0-9]{4})|(?P<kaal>[0-9]{1,4}))\Z")
 _CREBO_PATROON = re.compile(r"\A[0-9]{5}\Z")
+
+
+def _is_ascii(waarde: str) -> bool:
+    """True when ``waarde`` without surrounding whitespace is pure ASCII (see the module docstring)."""
+    return waarde.strip().isascii()
+
 
 # ---------------------------------------------------------------------------------------------------------
 # Pupil numbers
@@ -48,12 +60,12 @@ def parse_bsn(waarde: str) -> str:
 
     Input: str. Surrounding whitespace and the separators stdnum allows ("1112.22.333") are removed; a
     number of 8 digits is zero-padded to 9, as stdnum does. Output: str of 9 ASCII digits.
-    Raises ``Afwijzing(BSN_ONGELDIG)`` when the value is not a str, fails the elfproef, is all zeros, or
-    has fewer than 8 digits (stdnum would pad "12" to a valid-looking 000000012; only one dropped leading
-    zero is plausible).
+    Raises ``Afwijzing(BSN_ONGELDIG)`` when the value is not a str, holds a non-ASCII character (a
+    full-width digit), fails the elfproef, is all zeros, or has fewer than 8 digits (stdnum would pad
+    "12" to a valid-looking 000000012; only one dropped leading zero is plausible).
     Source rule: python-stdnum nl.bsn (elfproef); BRP / Wet algemene bepalingen burgerservicenummer.
     """
-    if not isinstance(waarde, str):
+    if not isinstance(waarde, str) or not _is_ascii(waarde):
         raise Afwijzing(BSN_ONGELDIG)
     try:
         compact = _stdnum_bsn.validate(waarde)
@@ -69,11 +81,11 @@ def parse_onderwijsnummer(waarde: str) -> str:
     """Validate an onderwijsnummer and return its compact 9-digit form.
 
     Input: str (separators as for the BSN are allowed). Output: str of 9 ASCII digits starting with "10".
-    Raises ``Afwijzing(ONDERWIJSNUMMER_ONGELDIG)`` when the value is not a str, does not start with 10,
-    is not 9 digits, or its weighted sum is not 5 modulo 11.
+    Raises ``Afwijzing(ONDERWIJSNUMMER_ONGELDIG)`` when the value is not a str, holds a non-ASCII
+    character, does not start with 10, is not 9 digits, or its weighted sum is not 5 modulo 11.
     Source rule: python-stdnum nl.onderwijsnummer (DUO onderwijsnummer for pupils without a BSN).
     """
-    if not isinstance(waarde, str):
+    if not isinstance(waarde, str) or not _is_ascii(waarde):
         raise Afwijzing(ONDERWIJSNUMMER_ONGELDIG)
     try:
         return _stdnum_onderwijsnummer.validate(waarde)
@@ -150,15 +162,20 @@ def _is_exacte_brin(waarde: str, lengte: int) -> bool:
     """True when ``waarde`` is a stdnum-valid BRIN of ``lengte`` characters that stdnum need not rewrite."""
     # stdnum.compact upper-cases and drops separators; we want the sender to send the canonical code,
     # so any rewrite counts as invalid.
-    return len(waarde) == lengte and _stdnum_brin.compact(waarde) == waarde and _stdnum_brin.is_valid(waarde)
+    return (
+        waarde.isascii()
+        and len(waarde) == lengte
+        and _stdnum_brin.compact(waarde) == waarde
+        and _stdnum_brin.is_valid(waarde)
+    )
 
 
 def parse_brin(waarde: str) -> str:
     """Validate a BRIN4 (instellingscode) and return it.
 
     Input: str; surrounding whitespace is removed. Output: str matching ``[0-9]{2}[A-Z]{2}``, e.g. "25BE".
-    Raises ``Afwijzing(BRIN_ONGELDIG)`` when the value is not a str, is not exactly 4 characters, or is
-    not in canonical form (lower case, inner spaces: no silent correction, so sender and broker agree).
+    Raises ``Afwijzing(BRIN_ONGELDIG)`` when the value is not a str, is not exactly 4 ASCII characters, or
+    is not in canonical form (lower case, inner spaces: no silent correction, so sender and broker agree).
     Source rule: python-stdnum nl.brin (format only; existence is checked against DUO data elsewhere).
     """
     if not isinstance(waarde, str):
@@ -212,11 +229,11 @@ def parse_postcode(waarde: str) -> str:
 
     Input: str in any form python-stdnum accepts ("1234 AB", "1234ab", "NL-1234AB"). Output: str like
     "1234AB" (the form of DUO's RIO type Postcode-v02).
-    Raises ``Afwijzing(POSTCODE_ONGELDIG)`` when the value is not a str, does not match
-    ``[1-9][0-9]{3}[A-Z]{2}``, or uses the unused letter pairs SA, SD or SS.
+    Raises ``Afwijzing(POSTCODE_ONGELDIG)`` when the value is not a str, holds a non-ASCII character, does
+    not match ``[1-9][0-9]{3}[A-Z]{2}``, or uses the unused letter pairs SA, SD or SS.
     Source rule: python-stdnum nl.postcode; DUO RIO XSD Postcode-v02.
     """
-    if not isinstance(waarde, str):
+    if not isinstance(waarde, str) or not _is_ascii(waarde):
         raise Afwijzing(POSTCODE_ONGELDIG)
     try:
         return _stdnum_postcode.validate(waarde).replace(" ", "")

@@ -15,8 +15,12 @@ from broker.edukoppeling.ns import WSA, WSA_ANONYMOUS, WSA_NONE, q
 
 #: Bound on every wsa value, checked before anything is stored (hostile-inputs.md H75).
 MAX_WAARDE = 2048
-_URN_UUID = re.compile(r"\Aurn:uuid:(.+)\Z", re.IGNORECASE)
-_UUID = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.IGNORECASE)
+# re.ASCII: with IGNORECASE alone Python also lets "ı" (dotless i) and "İ" match "i", so "urn:uuıd:<uuid>"
+# would pass as a MessageID and be remembered under another key than its ASCII twin.
+_URN_UUID = re.compile(r"\Aurn:uuid:(.+)\Z", re.IGNORECASE | re.ASCII)
+_UUID = re.compile(
+    r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.IGNORECASE | re.ASCII
+)
 _WITRUIMTE = re.compile(r"\s")  # the same characters as str.isspace()
 _BEKEND = {"To", "Action", "MessageID", "From", "RelatesTo", "ReplyTo", "FaultTo"}
 
@@ -173,9 +177,21 @@ def _oin(adres: str, fout: str) -> str:
 
 
 def is_uuid(waarde: str) -> bool:
-    """True for ``urn:uuid:<uuid>`` or a bare UUID in the 8-4-4-4-12 hex form, any case (A7, O8)."""
+    """True for ``urn:uuid:<uuid>`` or a bare UUID in the 8-4-4-4-12 hex form, any case, ASCII only
+    (A7, O8)."""
     kern = m.group(1) if (m := _URN_UUID.match(waarde)) else waarde
     return _UUID.match(kern) is not None
+
+
+def message_id_key(waarde: str) -> str:
+    """The key a MessageID is remembered and compared by: the UUID without an ASCII ``urn:uuid:``
+    prefix (any case), lower-cased, so "urn:uuid:X" and a bare "X" name the same message (A7).
+
+    Input: any str (callers check ``is_uuid`` first where it matters). Output: str. Never raises.
+    """
+    kern = m.group(1) if (m := _URN_UUID.match(waarde)) else waarde
+    # A UUID is ASCII, so lower() cannot turn another character into one of its hex letters.
+    return kern.lower()
 
 
 def gelezen_voor_fout(envelop: Envelop) -> tuple[str | None, str | None]:

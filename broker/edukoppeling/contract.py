@@ -107,7 +107,7 @@ class Contract:
 # libxml2 quotes the offending value: "The value '…' is not …" or "…: '…' is not a valid value …".
 # Greedy up to the last "' is not", so a value containing quotes is still removed whole.
 _WAARDE = re.compile(r"(The value |: )'.*' is not")
-_CIJFERREEKS = re.compile(r"[0-9]{5,}")
+_CIJFERREEKS = re.compile(r"\d{5,}")  # any Unicode digit: a full-width BSN is still a BSN
 
 
 def _uitleg(fout) -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
+from broker.edukoppeling.addressing import message_id_key
 from broker.edukoppeling.envelope import lees_envelop
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
@@ -110,4 +111,4 @@ def _tekst(envelope: etree._Element, naam: str) -> str | None:
 def _uuid(waarde: str | None) -> str | None:
     if waarde is None:
         return None
-    return (waarde[9:] if waarde.lower().startswith("urn:uuid:") else waarde).lower()
+    return message_id_key(waarde)

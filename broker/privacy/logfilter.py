@@ -11,7 +11,9 @@ import logging
 import re
 import traceback
 
-_NUMMER = re.compile(r"(?<![0-9])[0-9]{8,9}(?![0-9])")
+# \d, not [0-9]: the mask errs on the safe side, so a BSN in full-width digits ("１１１２２２３３３") is masked
+# too, even though the broker refuses such a number as input.
+_NUMMER = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
 MASKER = "*********"
 
 

@@ -310,7 +310,8 @@ _DATUMNOTATIES = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
 
 
 def _datum(waarde: str | None) -> date | None:
-    if waarde is None:
+    # strptime's %Y/%m/%d read any Unicode digit ("２０２７-03-01" is 1 March 2027): dates are ASCII only.
+    if waarde is None or not waarde.isascii():
         return None
     for notatie in _DATUMNOTATIES:
         try:

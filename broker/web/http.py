@@ -55,7 +55,8 @@ def lees_body(
     if not lengte and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         raise HttpFout(411, "Content-Length or chunked transfer coding required")
     if lengte:
-        if not lengte.isdigit():
+        # isascii too: WSGI header values are latin-1, and "²" passes isdigit() but not int().
+        if not (lengte.isascii() and lengte.isdigit()):
             raise HttpFout(400, "Content-Length is not a number")
         if int(lengte) > maximum:
             raise HttpFout(413, "request body too large")

@@ -345,3 +345,72 @@ def test_is_test_oin():
     assert is_test_oin("00000099123456780000") is True
     assert is_test_oin("0000000700025BE00000") is False
     assert is_test_oin("00000099") is False
+
+
+# ---------------------------------------------------------------------------------------------------------
+# ASCII only (issue 14 item 7): python-stdnum's compact() maps full-width and mathematical digits to ASCII
+# and str.isdigit()/int()/re \d accept them, so one "３" in a BSN used to pass while nine were refused.
+# hostile-inputs.md has no row for Unicode digits or look-alikes yet; these tests are named after it.
+# ---------------------------------------------------------------------------------------------------------
+
+_VOLBREED = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def _volbreed(tekst: str) -> str:
+    return tekst.translate(_VOLBREED)
+
+
+@pytest.mark.parametrize(
+    ("functie", "invoer", "melding"),
+    [
+        (parse_bsn, "11122233" + _volbreed("3"), meldingen.BSN_ONGELDIG),  # one full-width digit
+        (parse_bsn, "1" + _volbreed("1") + "1222333", meldingen.BSN_ONGELDIG),
+        (parse_bsn, "11122233\U0001d7d1", meldingen.BSN_ONGELDIG),  # MATHEMATICAL BOLD DIGIT THREE
+        (parse_bsn, "1112\u201022\u2010333", meldingen.BSN_ONGELDIG),  # typographic hyphens
+        (parse_onderwijsnummer, _volbreed("101222331"), meldingen.ONDERWIJSNUMMER_ONGELDIG),
+        (parse_onderwijsnummer, "10122233" + _volbreed("1"), meldingen.ONDERWIJSNUMMER_ONGELDIG),
+        (parse_brin, _volbreed("25") + "BE", meldingen.BRIN_ONGELDIG),
+        (parse_brin, "25\uff22\uff25", meldingen.BRIN_ONGELDIG),  # full-width B and E
+        (parse_postcode, "260" + _volbreed("1") + "DC", meldingen.POSTCODE_ONGELDIG),
+        (parse_postcode, _volbreed("2601") + " DC", meldingen.POSTCODE_ONGELDIG),
+        (parse_postcode, "2601 \uff24\uff23", meldingen.POSTCODE_ONGELDIG),
+        (parse_gemeentecode, _volbreed("0363"), meldingen.GEMEENTECODE_ONGELDIG),
+        (parse_gemeentecode, "GM036" + _volbreed("3"), meldingen.GEMEENTECODE_ONGELDIG),
+        (parse_crebo, "2518" + _volbreed("0"), meldingen.CREBO_ONGELDIG),
+    ],
+)
+def test_ascii_unicode_cijfers_worden_geweigerd(functie, invoer, melding):
+    with pytest.raises(Afwijzing) as info:
+        functie(invoer)
+    assert info.value.melding is melding
+
+
+def test_ascii_vestigingscode_met_volbreed_cijfer_wordt_geweigerd():
+    with pytest.raises(Afwijzing) as info:
+        parse_vestigingscode("16SW", "0" + _volbreed("3"))
+    assert info.value.melding is meldingen.VESTIGING_ONGELDIG
+
+
+def test_ascii_leerlingnummer_met_een_volbreed_cijfer_wordt_geweigerd():
+    # The bug as reported: a BSN with one full-width digit became a Leerlingnummer equal to its ASCII twin.
+    with pytest.raises(Afwijzing) as info:
+        parse_leerlingnummer("11122233" + _volbreed("3"), None)
+    assert info.value.melding is meldingen.BSN_ONGELDIG
+    with pytest.raises(Afwijzing) as info:
+        parse_leerlingnummer(None, _volbreed("101222331"))
+    assert info.value.melding is meldingen.ONDERWIJSNUMMER_ONGELDIG
+
+
+def test_ascii_oin_met_volbreed_cijfer_is_ongeldig():
+    oin = "0000000700025BE0000" + _volbreed("0")
+    assert not is_geldig_oin(oin)
+    assert brin_uit_oin(oin) is None
+    with pytest.raises(OngeldigOin):
+        parse_oin(oin)
+
+
+def test_ascii_omringende_unicode_witruimte_blijft_toegestaan():
+    # Only the value itself must be ASCII: a no-break space around it is trimmed, as before.
+    assert parse_bsn("\u00a0111222333\u00a0") == "111222333"
+    assert parse_brin("\u00a025BE") == "25BE"
+    assert parse_postcode("2601 DC\u00a0") == "2601DC"

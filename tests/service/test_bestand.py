@@ -203,3 +203,51 @@ def test_vervangen_met_een_onleesbare_regel_wordt_als_geheel_geweigerd(verwerkin
     # the same file without --replace: that row is rejected, the other applied
     uitkomst = aanleveren_leerlingen_bestand(verwerking, school, daarna.encode())
     assert codes(uitkomst) == [(2, None), (3, "VVA121")]
+
+
+# --- ASCII only (issue 14 item 7; hostile-inputs.md has no Unicode-digit row yet) --------------------------
+
+_VOLBREED = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def test_ascii_volbrede_cijfers_in_een_vo_bestand_geven_de_code_van_het_veld(verwerking, aanroep):
+    inhoud = (
+        KOP
+        + f"{P1[:-1]}{P1[-1].translate(_VOLBREED)};99XA;1011AB;0363;toevoegen;\n"  # one full-width digit
+        + f"{P2};{'99'.translate(_VOLBREED)}XA;1011AB;0363;toevoegen;\n"
+        + f"{P2};99XA;{'1011'.translate(_VOLBREED)}AB;0363;toevoegen;\n"
+        + f"{P2};99XA;1011AB;{'0363'.translate(_VOLBREED)};toevoegen;\n"
+        + f"{P3};99XA;1011AB;0363;toevoegen;\n"
+    ).encode()
+
+    uitkomst = aanleveren_leerlingen_bestand(verwerking, aanroep(SCHOOL_A), inhoud)
+
+    assert codes(uitkomst) == [(2, "VVA101"), (3, "VVA104"), (4, "VVA107"), (5, "VVA108"), (6, None)]
+    assert len(leerlingen(verwerking)) == 1
+
+
+def test_ascii_volbreed_onderwijsnummer_in_een_bestand_is_vva102(verwerking, aanroep):
+    inhoud = (
+        "onderwijsnummer;brinVo;postcode;woongemeente;mutatie\n"
+        + f"{'101222331'.translate(_VOLBREED)};99XA;1011AB;0363;toevoegen\n"
+    ).encode()
+
+    uitkomst = aanleveren_leerlingen_bestand(verwerking, aanroep(SCHOOL_A), inhoud)
+
+    assert codes(uitkomst) == [(2, "VVA102")]
+    assert leerlingen(verwerking) == []
+
+
+def test_ascii_volbrede_cijfers_in_een_mbo_datum_of_bsn(verwerking, aanroep):
+    inhoud = (
+        "bsn,brinMbo,status,datum,crebo\n"
+        f"{P1},99XB,aangemeld,{'2027'.translate(_VOLBREED)}-03-01,25180\n"
+        f"{P2},99XB,aangemeld,01-03-{'2027'.translate(_VOLBREED)},25180\n"
+        f"{P3.translate(_VOLBREED)},99XB,aangemeld,2027-03-01,25180\n"
+        f"{P3},99XB,aangemeld,2027-03-01,2518{'0'.translate(_VOLBREED)}\n"
+    ).encode()
+
+    uitkomst = aanleveren_aanmeldingen_bestand(verwerking, aanroep(MBO_X), inhoud)
+
+    assert codes(uitkomst) == [(2, "VVA122"), (3, "VVA122"), (4, "VVA101"), (5, "VVA115")]
+    assert verwerking.session.scalars(select(models.Aanmelding)).all() == []
