@@ -26,6 +26,7 @@ checked here as well, so that the outcome never depends on a library default.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import threading
@@ -35,8 +36,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
+from asn1crypto import core as asn1_core
 from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -52,6 +54,7 @@ from broker.domain.identifiers import is_geldig_oin, is_test_oin
 from broker.edukoppeling.faults import EdukoppelingFout
 
 Doel = Literal["ondertekening", "tls"]
+_Asn1 = TypeVar("_Asn1", bound=asn1_core.Asn1Value)
 
 #: Wire code for a refused certificate, per purpose (edukoppeling.md T9, O6; hostile-inputs.md C).
 WEIGERCODE: dict[str, str] = {"ondertekening": "Client.EK0031", "tls": "Client.EK0030"}
@@ -142,8 +145,10 @@ class Vertrouwen:
             raise ValueError("the trust store needs at least one self-signed root CA")
         if productie:
             _weiger_demo_cas(certificaten)
-        self._asn1_roots = [_naar_asn1(c) for c in self._roots]
-        self._asn1_tussen = [_naar_asn1(c) for c in self._tussen]
+        _zet_asn1_klassen_op()
+        # Shared by every request thread: built completely here, before any thread can see them.
+        self._asn1_roots = tuple(_volledig_gebouwd(_naar_asn1(c)) for c in self._roots)
+        self._asn1_tussen = tuple(_volledig_gebouwd(_naar_asn1(c)) for c in self._tussen)
         self._gratie = timedelta(seconds=crl_gratie_s)
         self._productie = productie
         self._crl_bestanden = list(crl_bestanden)
@@ -369,7 +374,10 @@ class Vertrouwen:
                 if crl.next_update_utc is None:
                     raise ValueError(f"{pad}: CRL without nextUpdate; its freshness cannot be judged (O6)")
                 crls.append(crl)
-        asn1 = tuple(asn1_crl.CertificateList.load(c.public_bytes(serialization.Encoding.DER)) for c in crls)
+        asn1 = tuple(
+            _volledig_gebouwd(asn1_crl.CertificateList.load(c.public_bytes(serialization.Encoding.DER)))
+            for c in crls
+        )
         return _CrlStand(tuple(crls), asn1)
 
     def _uit_cache(self, sleutel: tuple, moment: datetime) -> str | None:
@@ -534,6 +542,78 @@ def _weiger_demo_cas(certificaten: list[x509.Certificate]) -> None:
 
 def _naar_asn1(certificaat: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(certificaat.public_bytes(serialization.Encoding.DER))
+
+
+_klassen_slot = threading.Lock()
+_klassen_klaar = False
+
+
+def _zet_asn1_klassen_op() -> None:
+    """Run asn1crypto's one-time set-up of every ASN.1 class now, in this thread.
+
+    asn1crypto sets a class up when its first instance is made, without a lock: a second thread making
+    an instance meanwhile resets the half-built field table (``KeyError: 'type'``). The certificates of
+    the first concurrent requests of a fresh worker bring classes the configured CAs do not use (an
+    extended key usage, say); doing all of them before the trust store is shared removes that race too.
+    """
+    global _klassen_klaar
+    with _klassen_slot:
+        if _klassen_klaar:
+            return
+        te_doen = list(asn1_core.Asn1Value.__subclasses__())
+        while te_doen:
+            klasse = te_doen.pop()
+            te_doen.extend(klasse.__subclasses__())
+            try:
+                klasse()  # the set-up runs first in Asn1Value.__init__, whatever the value check says after
+            except (TypeError, ValueError):
+                pass
+        _klassen_klaar = True
+
+
+def _volledig_gebouwd(waarde: _Asn1) -> _Asn1:
+    """Parse ``waarde`` completely and compute every value asn1crypto would otherwise compute on first
+    read; return it.
+
+    asn1crypto parses lazily and caches without a lock: a thread reading an object another thread is
+    still parsing sees a half-filled child list (``KeyError: No field numbered 1``) or a half-computed
+    property (``self_signed`` is "no" before it becomes "maybe"). On a fresh worker the first concurrent
+    requests did exactly that with the shared roots, intermediates and CRLs, and were answered
+    Server.DK0050 (issue 14). After this, threads only read what is already there. ``native`` builds
+    every nested structure; the walk then reads the properties (subject hash, key hash, extensions…) of
+    every structured value below, once, in this thread.
+    """
+    _ = waarde.native
+    stapel: list[asn1_core.Asn1Value] = [waarde]
+    while stapel:
+        huidig = stapel.pop()
+        if isinstance(huidig, (asn1_core.Sequence, asn1_core.Choice)):
+            for naam in _eigenschappen(type(huidig)):
+                try:
+                    getattr(huidig, naam)
+                except Exception:  # noqa: BLE001 - a value that cannot be computed fails the same way later
+                    pass
+        if isinstance(huidig, (asn1_core.Sequence, asn1_core.SequenceOf)):
+            stapel.extend(kind for kind in huidig.children if isinstance(kind, asn1_core.Asn1Value))
+        elif isinstance(huidig, asn1_core.Choice):
+            stapel.append(huidig.chosen)
+        elif isinstance(
+            huidig, (asn1_core.ParsableOctetString, asn1_core.ParsableOctetBitString, asn1_core.Any)
+        ):
+            if huidig._parsed is not None:  # noqa: SLF001 - the parsed form, if asn1crypto made one
+                stapel.append(huidig._parsed[0])  # noqa: SLF001
+    return waarde
+
+
+@functools.cache
+def _eigenschappen(klasse: type) -> tuple[str, ...]:
+    """The lazily computed properties of an asn1crypto class outside asn1crypto.core (those of core,
+    ``native`` and ``contents``, are filled by ``native``)."""
+    if klasse.__module__ == asn1_core.__name__:
+        return ()
+    return tuple(
+        naam for naam in dir(klasse) if isinstance(getattr(klasse, naam, None), property) and naam != "native"
+    )
 
 
 def _spki(certificaat: x509.Certificate) -> bytes:

@@ -84,3 +84,19 @@ def test_antwoord_verifieert_met_signxml(demo_broker, antwoord):
         "To",
     }
     assert root.find(f".//{q(WSSE, 'Security')}") is not None
+
+
+def _header_namen(bericht: bytes) -> list[str]:
+    return [etree.QName(blok).localname for blok in etree.fromstring(bericht).find(q(SOAP11, "Header"))]
+
+
+def test_security_is_the_last_header_block_of_a_signed_answer_and_fault(demo_broker, antwoord, tmp_path):
+    """gSOAP's WS-Security plugin refuses a message whose signed header block follows wsse:Security
+    ("Message body not signed"); DUO's answers have Security last (issue 14, item 10)."""
+    _, body = antwoord
+    assert _header_namen(body) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
+    ongeldig = '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>'
+    status, fout = post_soap(demo_broker.url, _ondertekend_verzoek(demo_broker, tmp_path, ongeldig))
+    assert status == 500 and b"<faultcode>soap:Client." in fout, fout
+    assert _header_namen(fout) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
+    assert etree.fromstring(fout).find(f".//{q(WSSE11, 'SignatureConfirmation')}") is not None

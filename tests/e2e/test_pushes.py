@@ -45,6 +45,13 @@ class Keten:
 
     def ontvangen(self) -> list[int]:
         """wijzigingId of every push the receiver processed (not answered from memory), in order."""
+        return [
+            int(etree.fromstring(push).findtext(f"{{{NS}}}Body//{{urn:nl:vva:aanmelden:v1}}wijzigingId"))
+            for push in self.pushes()
+        ]
+
+    def pushes(self) -> list[bytes]:
+        """The bytes of every push the receiver processed, in order, as they came over the wire."""
         engine = create_engine(self.ontvanger_db)
         try:
             with engine.connect() as verbinding:
@@ -56,14 +63,7 @@ class Keten:
                 sleutelbos = laad_sleutelbos(
                     Path(self.ontvanger_db.removeprefix("sqlite:///")).parent / "sleutels.json"
                 )
-                return [
-                    int(
-                        etree.fromstring(sleutelbos.ontsleutel_data(bytes(r))).findtext(
-                            f"{{{NS}}}Body//{{urn:nl:vva:aanmelden:v1}}wijzigingId"
-                        )
-                    )
-                    for r in rijen
-                ]
+                return [sleutelbos.ontsleutel_data(bytes(r)) for r in rijen]
         finally:
             engine.dispose()
 
@@ -207,6 +207,11 @@ def test_bezorging_door_storingen_heen_precies_een_keer_en_op_volgorde(database_
         ontvangen = keten.ontvangen()
         assert len(ontvangen) == 2 and ontvangen == sorted(ontvangen)  # once each, the first first
         assert keten.wachtrij("afgeleverd") == 2
+        for push in keten.pushes():  # signed, with wsse:Security last as gSOAP needs (issue 14, item 10)
+            kop = etree.fromstring(push).find(f"{{{NS}}}Header")
+            namen = [etree.QName(blok).localname for blok in kop]
+            assert namen[-1] == "Security" and namen.count("Security") == 1, namen
+            assert {"Action", "MessageID", "To", "From"} <= set(namen[:-1])
 
 
 def test_sigkill_midden_in_200_bezorgingen(database_url, tmp_path):

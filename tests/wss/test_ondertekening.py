@@ -51,7 +51,15 @@ def test_reference_set_is_body_timestamp_each_wsa_header_and_bst(ondertekenaar):
 def test_security_header_layout(ondertekenaar):
     root = boom(bouw_verzoek(ondertekenaar))
     header = een(root, "/soap:Envelope/soap:Header")
-    security = header[0]
+    # Last, after every signed wsa block, as DUO's answers have it (gSOAP refuses a signed block after it).
+    assert [etree.QName(blok).localname for blok in header] == [
+        "Action",
+        "MessageID",
+        "To",
+        "From",
+        "Security",
+    ]
+    security = header[-1]
     assert security.tag == f"{{{NS['wsse']}}}Security"
     assert not any(naam.endswith("mustUnderstand") for naam in security.attrib)
     namen = [etree.QName(kind).localname for kind in security]
@@ -252,3 +260,34 @@ def test_clientkant_controleert_relates_to_afzender_en_bevestiging(ondertekenaar
     message_id, handtekening = _verstuurd(strikt)
     with pytest.raises(OnbetrouwbaarAntwoord, match="party called"):
         strikt.verify(_partnerantwoord(ondertekenaar, message_id, handtekening))
+
+
+def _header_namen(root: etree._Element) -> list[str]:
+    return [etree.QName(blok).localname for blok in een(root, "/soap:Envelope/soap:Header")]
+
+
+def test_security_is_the_last_header_block_of_answers_faults_and_client_requests(ondertekenaar):
+    """Issue 14 item 10: gSOAP's wsse plugin counts signed elements wrongly when a signed header block
+    follows wsse:Security ("Message body not signed"); DUO's answers put Security last, so do we, in
+    every message the one signer makes: answers, faults, pushes and other client requests."""
+    from datetime import UTC
+
+    from broker.edukoppeling.faults import EdukoppelingFout
+    from broker.edukoppeling.response import bouw_fout, naar_bytes
+    from broker.outbound.ondertekening import EdukoppelingWsse
+
+    nu = datetime.now(UTC)
+    antwoord, _ = bouw_antwoord(
+        etree.Element("{urn:x}pingResponse"), "urn:x/ping", "urn:uuid:1", BROKER, OIN_SCHOOL
+    )
+    ondertekenaar.onderteken(antwoord, nu, bevestig="QUJD")
+    fout, _ = bouw_fout(EdukoppelingFout("Client.DK0004", "test"), "urn:uuid:1", BROKER, OIN_SCHOOL)
+    ondertekenaar.onderteken(fout, nu)
+    # A request as zeep hands it to the client's wsse.apply (pushes, vva client): wsa headers only.
+    verzoek = boom(VERZOEK_71.encode())
+    EdukoppelingWsse(ondertekenaar, verwacht_oin=None).apply(verzoek, {})
+    assert _header_namen(antwoord) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
+    assert _header_namen(fout) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
+    assert _header_namen(verzoek) == ["Action", "MessageID", "To", "From", "Security"]
+    for root in (antwoord, fout, verzoek):
+        controleer(naar_bytes(root), nu)  # and our own verifier still accepts them

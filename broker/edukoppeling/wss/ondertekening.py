@@ -66,9 +66,11 @@ class Ondertekenaar:
 
         In: a SOAP 1.1 Envelope with a Body (and no wsse:Security yet), the clock ``nu``
         (timezone-aware), and for a response the request's SignatureValue ``bevestig`` (S8), which
-        becomes a signed wsse11:SignatureConfirmation. The header is the first child of soap:Header
-        (created if absent) and holds Timestamp, BST, SignatureConfirmation, Signature, in that
-        order, without mustUnderstand. Every signed element without a wsu:Id gets a fresh one.
+        becomes a signed wsse11:SignatureConfirmation. The header is the last child of soap:Header
+        (created if absent), as in DUO's own signed answers: gSOAP's WS-Security plugin refuses a
+        message ("Message body not signed") when a signed header block follows wsse:Security. It
+        holds Timestamp, BST, SignatureConfirmation, Signature, in that order, without
+        mustUnderstand. Every signed element without a wsu:Id gets a fresh one.
         Raises ValueError for a naive ``nu``, a non-SOAP-1.1 root, an existing Security header, or
         duplicate ids among the signed elements; xmlsec.Error if signing itself fails.
         """
@@ -76,7 +78,7 @@ class Ondertekenaar:
             raise ValueError("nu must be timezone-aware")
         header, body = _header_en_body(envelop_root)
         security = etree.Element(q(WSSE, "Security"), nsmap={"wsse": WSSE, "wsu": WSU})
-        header.insert(0, security)
+        header.append(security)
         timestamp = _timestamp(security, nu)
         bst = self._bst(security)
         getekend = [body, timestamp] + [blok for blok in header if _is_wsa(blok)]
