@@ -17,11 +17,13 @@ claimed again. Every attempt is written to the message log.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import signal
 import tempfile
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -123,8 +125,15 @@ class Bezorger:
             crl_gratie_s=instellingen.crl_gratie_s,
         )
         self._ca_bundel = _bundel(instellingen.ca_bestanden)
+        # Removed by ``sluit`` (a worker's normal end), else when this object is collected or the
+        # interpreter exits: a start must not leave a file behind in /tmp.
+        self._bundel_weg = weakref.finalize(self, _verwijder, self._ca_bundel)
         self._clients: dict[tuple[str, str], tuple] = {}
         self.meervoudig = omgeving.engine.dialect.name == "postgresql"
+
+    def sluit(self) -> None:
+        """Release what this worker holds outside the database: the CA bundle file."""
+        self._bundel_weg()
 
     # --- the queue -----------------------------------------------------------------------------
 
@@ -444,3 +453,10 @@ def _bundel(bestanden) -> Path:
         for pad in bestanden:
             bundel.write(Path(pad).read_bytes())
     return Path(bundel.name)
+
+
+def _verwijder(pad: Path) -> None:
+    try:
+        os.unlink(pad)
+    except FileNotFoundError:
+        pass

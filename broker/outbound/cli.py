@@ -58,7 +58,12 @@ def _werker(omgeving, tot_leeg: bool) -> None:
 
     gestopt = []
     signal.signal(signal.SIGTERM, lambda *_: gestopt.append(True))
-    Bezorger(omgeving).draai(tot_leeg=tot_leeg, stop=lambda: bool(gestopt))
+    bezorger = Bezorger(omgeving)
+    try:
+        bezorger.draai(tot_leeg=tot_leeg, stop=lambda: bool(gestopt))
+    finally:
+        # A forked worker ends with os._exit (no atexit handlers): remove its files here.
+        bezorger.sluit()
 
 
 @outbox.command("list")
