@@ -108,6 +108,7 @@ def retry(omgeving, ids: tuple[int, ...], alle: bool) -> None:
         for rij in rijen:
             # Rendered afresh (and so under a new MessageID): never an old state after a newer one.
             rij.status, rij.pogingen, rij.volgende_poging_op = WACHTEND, 0, datetime.now(UTC)
+            rij.eerste_poging_op = None  # a fresh retry window
             rij.inhoud, rij.inhoud_digest, rij.message_id = b"", None, f"urn:uuid:{uuid.uuid4()}"
     click.echo(f"{len(rijen)} message(s) queued again")
 
