@@ -77,9 +77,13 @@ class Settings:
     signaal_voorloop_dagen: int = 14
 
     # --- pushes (outbox) and the reference receiver ------------------------------------------------
-    outbox_max_pogingen: int = 8
+    #: A push that keeps failing is retried for this long from its first attempt, then dead-lettered:
+    #: a receiver down over a long weekend still gets every push.
+    outbox_retry_window_s: float = 72 * 3600.0
+    #: Dead-letter after this many attempts as well; 0 = no limit (the window decides).
+    outbox_max_pogingen: int = 0
     outbox_basis_s: float = 2.0  # first retry after about this long, then doubling, with jitter
-    outbox_max_wacht_s: float = 900.0
+    outbox_max_wacht_s: float = 3600.0  # the backoff's cap
     outbox_timeout_s: float = 10.0
     outbox_bezig_s: float = 120.0  # a claimed message is free again after this (a crashed worker)
     #: GET /health warns (for monitoring, still HTTP 200) when a push has waited longer than this.

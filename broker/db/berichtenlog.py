@@ -1,15 +1,17 @@
 """The message log: every inbound and outbound message, raw, with its addressing and outcome.
 
 The inbound row is written and committed in its own transaction *before* the message can have any
-business effect, so a message is never lost, whatever happens next (design.md **must**).
+business effect, so a message is never lost, whatever happens next (design.md **must**). A request
+whose process was killed before its outcome was recorded keeps ``ontvangen``; the next start marks such
+rows ``afgebroken`` (``markeer_afgebroken``), so an operator can tell them from requests still running.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.db.models import Bericht
@@ -67,6 +69,26 @@ def log_ontvangen(
     request is processed at, so that the message and its effect fall in the same cycle."""
     with sessions.begin() as session:
         return _voeg_toe(session, Kop(dienst=dienst), "in", tijdstip, "ontvangen", None, raw, sleutelbos)
+
+
+#: The outcome of a request whose process died before it was answered (killed, crashed, OOM).
+AFGEBROKEN = "afgebroken"
+#: A row still ``ontvangen`` after this long belongs to no running request: gunicorn kills a request
+#: after its 60 s timeout, so another node's request in flight is never marked.
+AFGEBROKEN_NA = timedelta(minutes=10)
+
+
+def markeer_afgebroken(sessions: sessionmaker[Session], nu: datetime | None = None) -> int:
+    """Mark inbound rows left ``ontvangen`` by a request killed mid-flight as ``afgebroken``; returns
+    how many. Run at start-up (``serveer``); rows younger than ``AFGEBROKEN_NA`` are left alone."""
+    grens = (nu or datetime.now(UTC)) - AFGEBROKEN_NA
+    with sessions.begin() as session:
+        return session.execute(
+            update(Bericht)
+            .where(Bericht.richting == "in", Bericht.uitkomst == "ontvangen", Bericht.tijdstip < grens)
+            .values(uitkomst=AFGEBROKEN, reden="request ended without an outcome (process stopped)")
+            .execution_options(synchronize_session=False)
+        ).rowcount
 
 
 def leg_uitkomst_vast(

@@ -359,6 +359,7 @@ class UitgaandBericht(Base):
     status: Mapped[str] = mapped_column(String(12))  # wachtend | bezig | afgeleverd | dood
     pogingen: Mapped[int] = mapped_column(Integer, default=0)
     volgende_poging_op: Mapped[datetime] = _tijd()
+    eerste_poging_op: Mapped[datetime | None] = _tijd()  # the retry window counts from here
     bezig_tot: Mapped[datetime | None] = _tijd()
     laatste_fout: Mapped[str | None] = mapped_column(String(200))
     aangemaakt_op: Mapped[datetime] = _tijd()

@@ -8,20 +8,26 @@ broker's signer (Body, Timestamp, each wsa header, SHA-256), the partner's signe
 the broker's own verifier and trust store, ``forbid_dtd``/``forbid_entities``/``forbid_external`` on,
 timeouts set. A message keeps its MessageID on every attempt, so a receiver that got it but whose
 answer was lost recognises the retry (O5). Transport errors, unverifiable answers and DK0051 are
-retried with exponential backoff and jitter up to a maximum, then dead-lettered; any other fault is
-final at once. A pupil's later message to the same receiver waits until the earlier one is delivered
-or dead; earlier means lower ``id``, and ids are drawn in commit order (``broker.db.commit_order``). A worker that dies mid-delivery leaves its messages ``bezig``; after the lease they are
+retried with exponential backoff (capped) and jitter for ``outbox_retry_window_s`` from the first
+attempt (72 h by default), then dead-lettered; any other fault is final at once. A failed attempt
+postpones the receiver's other waiting pushes to the same time, so a receiver that is down costs one
+timeout per backoff step, not one per push, and the others are served meanwhile. A pupil's later
+message to the same receiver waits until the earlier one is delivered or dead; earlier means lower
+``id``, and ids are drawn in commit order (``broker.db.commit_order``). A worker that dies
+mid-delivery leaves its messages ``bezig``; after the lease they are
 claimed again. Every attempt is written to the message log.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import signal
 import tempfile
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +36,7 @@ from pathlib import Path
 import requests
 import zeep
 from lxml import etree
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import aliased
 from zeep.transports import Transport
@@ -123,8 +129,15 @@ class Bezorger:
             crl_gratie_s=instellingen.crl_gratie_s,
         )
         self._ca_bundel = _bundel(instellingen.ca_bestanden)
+        # Removed by ``sluit`` (a worker's normal end), else when this object is collected or the
+        # interpreter exits: a start must not leave a file behind in /tmp.
+        self._bundel_weg = weakref.finalize(self, _verwijder, self._ca_bundel)
         self._clients: dict[tuple[str, str], tuple] = {}
         self.meervoudig = omgeving.engine.dialect.name == "postgresql"
+
+    def sluit(self) -> None:
+        """Release what this worker holds outside the database: the CA bundle file."""
+        self._bundel_weg()
 
     # --- the queue -----------------------------------------------------------------------------
 
@@ -153,11 +166,17 @@ class Bezorger:
             .with_for_update(skip_locked=True)
         )
         with self.omgeving.sessions.begin() as session:
-            rijen = list(session.scalars(vraag))
-            for rij in rijen:
+            rijen = []
+            for rij in session.scalars(vraag):
+                if rij.status == BEZIG and _opgeven(rij, nu, self.omgeving.settings):
+                    # Its worker died during the delivery, again and again: never a poison loop.
+                    rij.status, rij.laatste_fout, rij.bezig_tot = DOOD, "worker stopped during delivery", None
+                    continue
                 # The attempt counts from the claim: a message that kills its worker still ends up dead.
                 rij.status, rij.pogingen = BEZIG, rij.pogingen + 1
+                rij.eerste_poging_op = rij.eerste_poging_op or nu
                 rij.bezig_tot = nu + timedelta(seconds=self.omgeving.settings.outbox_bezig_s)
+                rijen.append(rij)
             return [
                 Taak(r.id, r.ontvanger_oin, r.endpoint, r.operatie, r.message_id, r.inhoud, r.pogingen)
                 for r in rijen
@@ -166,8 +185,13 @@ class Bezorger:
     def ronde(self, maximum: int = 5) -> int:
         """Claim and deliver one batch; returns how many messages were handled."""
         taken = self.claim(maximum)
+        uitgesteld: dict[str, datetime] = {}  # receivers that failed in this batch: until when
         for taak in taken:
-            self.lever(taak)
+            if taak.ontvanger_oin in uitgesteld:
+                # Not tried: it waits with the receiver's other pushes.
+                self._terug(taak, uitgesteld[taak.ontvanger_oin])
+            elif (tot := self.lever(taak)) is not None:
+                uitgesteld[taak.ontvanger_oin] = tot
         return len(taken)
 
     def draai(self, tot_leeg: bool = False, stop=None) -> None:
@@ -202,26 +226,28 @@ class Bezorger:
 
     # --- one delivery ------------------------------------------------------------------------------
 
-    def lever(self, taak: Taak) -> None:
-        """Send ``taak`` once and record the outcome (delivered, retry later, or dead). Never raises:
-        whatever goes wrong with one message is recorded on it, so one bad message cannot stop a worker."""
+    def lever(self, taak: Taak) -> datetime | None:
+        """Send ``taak`` once and record the outcome (delivered, retry later, or dead); returns the
+        time of the next attempt when the receiver failed (None otherwise). Never raises: whatever goes wrong with one
+        message is recorded on it, so one bad message cannot stop a worker."""
         try:
-            self._lever(taak)
+            return self._lever(taak)
         except Exception as exc:  # noqa: BLE001 — recorded, retried, dead-lettered in the end
             log.error("delivery of outbox message %s failed: %s", taak.id, type(exc).__name__)
             self._leg_vast(taak, _VastleggendeTransport(), f"internal {type(exc).__name__}", False)
+            return None  # our failure, not the receiver's: its other pushes go on
 
-    def _lever(self, taak: Taak) -> None:
+    def _lever(self, taak: Taak) -> datetime | None:
         endpoint = self._huidig_endpoint(taak.ontvanger_oin)
         if endpoint is None:
             self._afsluiten(taak, VERVALLEN, "receiver no longer registered with an endpoint")
-            return
+            return None
         if self.omgeving.settings.environment == "production" and not endpoint.startswith("https://"):
             self._afsluiten(taak, DOOD, "endpoint is not https (T8)")
-            return
+            return None
         inhoud = self._inhoud(taak)
         if inhoud is None:
-            return
+            return None
         service, adressering, transport = self._client(endpoint, taak.ontvanger_oin)
         # The transport is shared per endpoint: forget the previous push's bytes, so an attempt that
         # fails before sending is not logged or audited with another pupil's message.
@@ -246,7 +272,10 @@ class Bezorger:
             fout = f"transport {type(f).__name__}"
         except zeep.exceptions.Error as f:
             fout = f"answer {type(f).__name__}"
-        self._leg_vast(taak, transport, fout, blijvend)
+        opnieuw = self._leg_vast(taak, transport, fout, blijvend)
+        if opnieuw is not None:
+            self._stel_ontvanger_uit(taak, opnieuw)
+        return opnieuw
 
     def _huidig_endpoint(self, oin: str) -> str | None:
         # The registry as it is now: a party removed, switched off or moved meanwhile gets nothing.
@@ -291,9 +320,36 @@ class Bezorger:
             rij = session.get(models.UitgaandBericht, taak.id)
             rij.status, rij.laatste_fout, rij.bezig_tot = status, reden, None
 
+    def _terug(self, taak: Taak, tot: datetime) -> None:
+        """Give a claimed but untried message back, due at ``tot`` with the receiver's other pushes;
+        the claim's attempt is undone."""
+        with self.omgeving.sessions.begin() as session:
+            rij = session.get(models.UitgaandBericht, taak.id)
+            if rij is None or rij.status != BEZIG:
+                return
+            rij.status, rij.bezig_tot, rij.pogingen = WACHTEND, None, rij.pogingen - 1
+            if rij.pogingen == 0:
+                rij.eerste_poging_op = None
+            rij.volgende_poging_op = tot
+
+    def _stel_ontvanger_uit(self, taak: Taak, tot: datetime) -> None:
+        """The receiver failed: its other waiting pushes wait as long as the failed one (a circuit
+        breaker per receiver), instead of each costing a worker a timeout now."""
+        U = models.UitgaandBericht
+        with self.omgeving.sessions.begin() as session:
+            session.execute(
+                update(U)
+                .where(
+                    U.ontvanger_oin == taak.ontvanger_oin, U.status == WACHTEND, U.volgende_poging_op < tot
+                )
+                .values(volgende_poging_op=tot)
+                .execution_options(synchronize_session=False)
+            )
+
     def _leg_vast(
         self, taak: Taak, transport: _VastleggendeTransport, fout: str | None, blijvend: bool
-    ) -> None:
+    ) -> datetime | None:
+        """Record the attempt's outcome; returns the next attempt's time when it is to be retried."""
         instellingen = self.omgeving.settings
         nu = datetime.now(UTC)
         with self.omgeving.sessions.begin() as session:
@@ -304,15 +360,16 @@ class Bezorger:
                 log.warning("outbox message %s was purged during its delivery", taak.id)
                 if transport.laatste_verzoek:
                     self._audit(session, taak, None, (fout or AFGELEVERD)[:40], nu)
-                return
-            rij.bezig_tot = None
+                return None
+            rij.bezig_tot, opnieuw = None, None
             if fout is None:
                 rij.status, rij.afgeleverd_op, rij.laatste_fout = AFGELEVERD, nu, None
-            elif blijvend or rij.pogingen >= instellingen.outbox_max_pogingen:
+            elif blijvend or _opgeven(rij, nu, instellingen):
                 rij.status, rij.laatste_fout = DOOD, fout
             else:
                 rij.status, rij.laatste_fout = WACHTEND, fout
-                rij.volgende_poging_op = nu + timedelta(seconds=_wachttijd(rij.pogingen, instellingen))
+                opnieuw = nu + timedelta(seconds=_wachttijd(rij.pogingen, instellingen))
+                rij.volgende_poging_op = opnieuw
             kop = Kop(
                 dienst="ontvanger",
                 action=f"{NS}/ontvanger/{taak.operatie}",
@@ -337,6 +394,7 @@ class Bezorger:
                 log_verzonden(
                     session, transport.laatste_antwoord[1], antwoordkop, uitkomst, status, sleutelbos, "in"
                 )
+        return opnieuw
 
     def _audit(
         self, session, taak: Taak, rij: models.UitgaandBericht | None, uitkomst: str, nu: datetime
@@ -431,9 +489,23 @@ def _uiterlijk(seconden: float):
         signal.signal(signal.SIGALRM, vorige)
 
 
+def _opgeven(rij: models.UitgaandBericht, nu: datetime, instellingen) -> bool:
+    """Whether a failing push has had its chances: its retry window since the first attempt is over,
+    or (when set) its maximum number of attempts is reached."""
+    if instellingen.outbox_max_pogingen and rij.pogingen >= instellingen.outbox_max_pogingen:
+        return True
+    eerste = rij.eerste_poging_op
+    if eerste is None:
+        return False
+    if eerste.tzinfo is None:  # SQLite gives naive UTC
+        eerste = eerste.replace(tzinfo=UTC)
+    return (nu - eerste).total_seconds() >= instellingen.outbox_retry_window_s
+
+
 def _wachttijd(pogingen: int, instellingen) -> float:
     """Exponential backoff with full jitter around the middle: basis × 2^(n−1), capped, × 0.5–1.5."""
-    basis = min(instellingen.outbox_max_wacht_s, instellingen.outbox_basis_s * 2 ** (pogingen - 1))
+    # The exponent is capped too: after a few days of attempts 2**n would overflow a float.
+    basis = min(instellingen.outbox_max_wacht_s, instellingen.outbox_basis_s * 2 ** min(pogingen - 1, 60))
     return basis * random.uniform(0.5, 1.5)
 
 
@@ -444,3 +516,10 @@ def _bundel(bestanden) -> Path:
         for pad in bestanden:
             bundel.write(Path(pad).read_bytes())
     return Path(bundel.name)
+
+
+def _verwijder(pad: Path) -> None:
+    try:
+        os.unlink(pad)
+    except FileNotFoundError:
+        pass

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
+import logging
 import signal
 import uuid
 from datetime import UTC, datetime
@@ -42,14 +42,15 @@ def run(omgeving, workers: int, tot_leeg: bool) -> None:
     if workers == 1:
         _werker(omgeving, tot_leeg)
         return
-    processen = [multiprocessing.Process(target=_werker, args=(omgeving, tot_leeg)) for _ in range(workers)]
-    for proces in processen:
-        proces.start()
-    # Pass a stop on to the workers, and fail loudly when one of them failed (a supervisor restarts us).
-    signal.signal(signal.SIGTERM, lambda *_: [p.terminate() for p in processen if p.is_alive()])
-    for proces in processen:
-        proces.join()
-    if any(p.exitcode not in (0, -signal.SIGTERM) for p in processen):
+    from broker.outbound.toezicht import Toezicht
+
+    # Dead workers are reaped and replaced; workers dying in a tight loop end us non-zero, for
+    # systemd (Restart=always) to restart the unit.
+    from broker.privacy.logfilter import bescherm
+
+    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s")
+    bescherm(logging.getLogger())
+    if Toezicht(workers, _werker, (omgeving, tot_leeg), tot_leeg=tot_leeg).draai():
         raise SystemExit(1)
 
 
@@ -57,8 +58,14 @@ def _werker(omgeving, tot_leeg: bool) -> None:
     from broker.outbound.bezorger import Bezorger
 
     gestopt = []
-    signal.signal(signal.SIGTERM, lambda *_: gestopt.append(True))
-    Bezorger(omgeving).draai(tot_leeg=tot_leeg, stop=lambda: bool(gestopt))
+    for signum in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C reaches the whole process group
+        signal.signal(signum, lambda *_: gestopt.append(True))
+    bezorger = Bezorger(omgeving)
+    try:
+        bezorger.draai(tot_leeg=tot_leeg, stop=lambda: bool(gestopt))
+    finally:
+        # A forked worker ends with os._exit (no atexit handlers): remove its files here.
+        bezorger.sluit()
 
 
 @outbox.command("list")
@@ -101,6 +108,7 @@ def retry(omgeving, ids: tuple[int, ...], alle: bool) -> None:
         for rij in rijen:
             # Rendered afresh (and so under a new MessageID): never an old state after a newer one.
             rij.status, rij.pogingen, rij.volgende_poging_op = WACHTEND, 0, datetime.now(UTC)
+            rij.eerste_poging_op = None  # a fresh retry window
             rij.inhoud, rij.inhoud_digest, rij.message_id = b"", None, f"urn:uuid:{uuid.uuid4()}"
     click.echo(f"{len(rijen)} message(s) queued again")
 

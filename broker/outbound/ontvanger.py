@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from broker.bootstrap import Omgeving
 from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
 from broker.edukoppeling.faults import EdukoppelingFout
-from broker.web.app import Broker
 from broker.web.storingen import STORING
+
+if TYPE_CHECKING:
+    from broker.web.app import Broker
 
 STORINGEN = ("503", "timeout", "DK0051")
 
@@ -50,5 +53,9 @@ class _Storingen:
 
 def maak_ontvanger(omgeving: Omgeving, storingen: list[str] = (), timeout_s: float = 15.0):
     """The receiver WSGI app for ``omgeving`` (its own database, keys and OIN in ``broker_oins``)."""
+    # Imported here, in the worker: broker.web.app creates the Prometheus metrics, which must not
+    # happen before ``serveer`` has prepared PROMETHEUS_MULTIPROC_DIR (a missing folder crashes).
+    from broker.web.app import Broker
+
     app = Broker(omgeving, Contract(sleutels=ONTVANGER_DIENSTEN))
     return _Storingen(app, list(storingen), timeout_s) if storingen else app

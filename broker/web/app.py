@@ -17,7 +17,7 @@ from broker.bootstrap import Omgeving
 from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract, Dienst
 from broker.edukoppeling.faults import HttpFout
 from broker.web import metriek
-from broker.web.gezondheid import gezondheid, outbox_stand
+from broker.web.gezondheid import gezondheid, outbox_per_ontvanger, outbox_stand
 from broker.web.pijplijn import ONDERTEKEND, XML, SoapPijplijn, veilige_trace
 
 log = logging.getLogger("vva.web")
@@ -81,6 +81,7 @@ class Broker:
         body, soort = metriek.exposeer(
             lambda: outbox_stand(self.omgeving.sessions),
             lambda: v.crls_geldig_tot() if (v := self.pijplijn.vertrouwen_in_gebruik()) else None,
+            lambda: outbox_per_ontvanger(self.omgeving.sessions),
         )
         return 200, [("Content-Type", soort), ("Cache-Control", "no-store")], body
 

@@ -7,7 +7,9 @@ The outbox is a shared queue worked by separate processes: a backlog older than
 ``gezondheid_outbox_max_s`` or dead letters make a ``waarschuwing`` (for monitoring), never a 503 —
 pulling every web node out of the load balancer would not deliver a single push.
 
-Nothing in the answer identifies a pupil or a party: counts, ages and times only.
+Nothing in the answer identifies a pupil: counts, ages and times, and per receiver (by the OIN of the
+party's registration, the endpoint's id — an organisation, never a pupil) its backlog and the age of its
+oldest undelivered push, so one receiver that is down is seen at once.
 """
 
 from __future__ import annotations
@@ -44,12 +46,34 @@ def outbox_stand(sessions: sessionmaker[Session], nu: datetime | None = None) ->
         oudste = session.scalar(
             select(func.min(tabel.aangemaakt_op)).where(tabel.status.in_((WACHTEND, BEZIG)))
         )
-    if oudste is not None and oudste.tzinfo is None:  # SQLite gives naive UTC
-        oudste = oudste.replace(tzinfo=UTC)
     return {
         "per_status": {s: per_status.get(s, 0) for s in (WACHTEND, BEZIG, DOOD)},
-        "oudste_s": max((nu - oudste).total_seconds(), 0.0) if oudste else 0.0,
+        "oudste_s": _leeftijd(nu, oudste),
     }
+
+
+def outbox_per_ontvanger(sessions: sessionmaker[Session], nu: datetime | None = None) -> dict[str, dict]:
+    """Per receiver (its OIN) with undelivered pushes: ``{"achterstand": count of pushes waiting or being
+    delivered, "oudste_s": age in seconds of the oldest of them}``. Receivers without backlog are left
+    out. Raises SQLAlchemy's ``OperationalError`` when the database does not answer."""
+    nu = nu or datetime.now(UTC)
+    tabel = models.UitgaandBericht
+    with sessions() as session:
+        rijen = session.execute(
+            select(tabel.ontvanger_oin, func.count(), func.min(tabel.aangemaakt_op))
+            .where(tabel.status.in_((WACHTEND, BEZIG)))
+            .group_by(tabel.ontvanger_oin)
+            .order_by(tabel.ontvanger_oin)
+        ).all()
+    return {oin: {"achterstand": aantal, "oudste_s": _leeftijd(nu, oudste)} for oin, aantal, oudste in rijen}
+
+
+def _leeftijd(nu: datetime, sinds: datetime | None) -> float:
+    if sinds is None:
+        return 0.0
+    if sinds.tzinfo is None:  # SQLite gives naive UTC
+        sinds = sinds.replace(tzinfo=UTC)
+    return max((nu - sinds).total_seconds(), 0.0)
 
 
 def gezondheid(
@@ -104,6 +128,7 @@ def _vertrouwen(vertrouwen: Callable[[], Vertrouwen | None], nu: datetime) -> di
 def _outbox(sessions: sessionmaker[Session], max_s: float, nu: datetime) -> dict:
     try:
         stand = outbox_stand(sessions, nu)
+        per_ontvanger = outbox_per_ontvanger(sessions, nu)
     except Exception as exc:  # noqa: BLE001 — the database check reports the cause
         return {"status": STORING, "detail": f"outbox unreadable ({type(exc).__name__})"}
     te_oud = stand["oudste_s"] > max_s
@@ -113,4 +138,9 @@ def _outbox(sessions: sessionmaker[Session], max_s: float, nu: datetime) -> dict
         *(["oldest waiting push older than the limit"] if te_oud else []),
         *(["dead letters"] if dood else []),
     ]
-    return {"status": status, **stand, **({"detail": ", ".join(detail)} if detail else {})}
+    return {
+        "status": status,
+        **stand,
+        "per_ontvanger": per_ontvanger,
+        **({"detail": ", ".join(detail)} if detail else {}),
+    }

@@ -7,9 +7,11 @@ at scrape time (the database and the trust store are shared), so they are right 
 answers.
 
 Labels carry only fixed, small sets of values — service, operation names of the contract, fault
-codes, outbox statuses — never an OIN, a MessageID, a BSN or anything else a client sent: a label is
-kept by every monitoring system it reaches, and an attacker-chosen value would also blow up the
-number of series.
+codes, outbox statuses — never a MessageID, a BSN or anything else a client sent: a label is kept by
+every monitoring system it reaches, and an attacker-chosen value would also blow up the number of
+series. The one exception is the receiver of the per-endpoint outbox figures: the OIN of a party the
+operator registered with an endpoint (an organisation, from the registry, not from a request), and
+only while it has a backlog.
 """
 
 from __future__ import annotations
@@ -115,7 +117,11 @@ class _Standcollector(Collector):
             )
 
 
-def exposeer(outbox: Callable[[], dict], crls_geldig_tot: Callable[[], datetime | None]) -> tuple[bytes, str]:
+def exposeer(
+    outbox: Callable[[], dict],
+    crls_geldig_tot: Callable[[], datetime | None],
+    outbox_per_ontvanger: Callable[[], dict[str, dict]] | None = None,
+) -> tuple[bytes, str]:
     """The metrics of this installation as (body, content type): the counters and histograms of every
     worker process (multiprocess mode under gunicorn) or of this process, plus the scrape-time figures."""
     registry = CollectorRegistry()
@@ -124,7 +130,38 @@ def exposeer(outbox: Callable[[], dict], crls_geldig_tot: Callable[[], datetime 
     else:
         registry.register(_DitProces())
     registry.register(_Standcollector(outbox, crls_geldig_tot))
+    if outbox_per_ontvanger is not None:
+        registry.register(_OntvangerCollector(outbox_per_ontvanger))
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class _OntvangerCollector(Collector):
+    """Per receiver (the OIN of its registration) its push backlog and the age of its oldest undelivered
+    push, read at scrape time: one receiver that is down shows, while the others are served."""
+
+    def __init__(self, per_ontvanger: Callable[[], dict[str, dict]]) -> None:
+        self._per_ontvanger = per_ontvanger
+
+    def collect(self):
+        try:
+            stand = self._per_ontvanger()
+        except Exception:  # noqa: BLE001 — a scrape must not fail on the database; health reports it
+            return
+        achterstand = GaugeMetricFamily(
+            "vva_outbox_ontvanger_achterstand",
+            "Pushes waiting or being delivered, per receiver (the OIN of its registration)",
+            labels=["ontvanger"],
+        )
+        oudste = GaugeMetricFamily(
+            "vva_outbox_ontvanger_oudste_seconden",
+            "Age of the oldest undelivered push, per receiver (the OIN of its registration)",
+            labels=["ontvanger"],
+        )
+        for oin, cijfers in sorted(stand.items()):
+            achterstand.add_metric([oin], cijfers["achterstand"])
+            oudste.add_metric([oin], cijfers["oudste_s"])
+        yield achterstand
+        yield oudste
 
 
 class _DitProces(Collector):

@@ -114,6 +114,7 @@ def serveer(
     """
     _configureer_logging()
     _bereid_metriek_voor()
+    _markeer_afgebroken(omgeving)
     opdrachtregel = {k: v for k, v in (("workers", workers), ("threads", threads)) if v is not None}
     _Gunicorn(
         omgeving,
@@ -166,6 +167,26 @@ def _bereid_metriek_voor() -> None:
         master = os.getpid()
         # Removed when the master exits; the workers (forks that exit through sys.exit too) leave it.
         atexit.register(lambda: os.getpid() == master and shutil.rmtree(map_, ignore_errors=True))
+
+
+def _markeer_afgebroken(omgeving: Omgeving) -> None:
+    """Requests killed mid-flight by an earlier stop leave message-log rows ``ontvangen``: mark them, so
+    operators can tell them apart. Never stops a start: a database that is away is reported by /health."""
+    from broker.db.berichtenlog import markeer_afgebroken
+
+    try:
+        aantal = markeer_afgebroken(omgeving.sessions)
+    except Exception as exc:  # noqa: BLE001 — the type says enough; the text may quote the URL
+        logging.getLogger("vva").warning(
+            "message log: could not mark interrupted requests (%s)", type(exc).__name__
+        )
+        return
+    finally:
+        omgeving.sluit()  # no pooled connection may cross the fork into the workers
+    if aantal:
+        logging.getLogger("vva").warning(
+            "message log: %d request(s) ended without an outcome; marked %s", aantal, "afgebroken"
+        )
 
 
 def _metriek_proces_weg(pid: int) -> None:

@@ -99,6 +99,7 @@ def test_health_van_een_gezonde_node(productienode):
         "status": "ok",
         "per_status": {"wachtend": 0, "bezig": 0, "dood": 0},
         "oudste_s": 0.0,
+        "per_ontvanger": {},
     }
 
 

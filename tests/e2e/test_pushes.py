@@ -79,7 +79,7 @@ class Keten:
 
 
 @contextmanager
-def _ontvanger(map: Path, pki: Path, storingen: str = "", oin: str = REGIO):
+def _ontvanger(map: Path, pki: Path, storingen: str = "", oin: str = REGIO, poort: int | None = None):
     """A reference receiver on 127.0.0.1 answering as party ``oin`` (its own demo key); yields its
     endpoint and database URL."""
     map.mkdir(parents=True, exist_ok=True)
@@ -93,7 +93,7 @@ def _ontvanger(map: Path, pki: Path, storingen: str = "", oin: str = REGIO):
     from broker.privacy.sleutels import maak_sleutelbestand
 
     maak_sleutelbestand(map / "sleutels.json")
-    poort = vrije_poort()
+    poort = poort or vrije_poort()
     logbestand = (map / "ontvanger.log").open("wb")
     argumenten = [
         sys.executable,

@@ -1,0 +1,102 @@
+"""Small leaks of a running installation: temporary files, a metrics folder that is not there yet,
+message-log rows of requests that were killed mid-flight."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from broker.bootstrap import Omgeving
+from broker.cli import main
+from broker.config import load_settings
+from broker.db import models
+from broker.db.berichtenlog import log_ontvangen
+from tests.helpers import broker_proces, schrijf_config, vrije_poort
+
+
+def _init(tmp_path, database_url):
+    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert resultaat.exit_code == 0, resultaat.output
+    return config
+
+
+def test_outbox_laat_geen_ca_bundel_in_tmp_achter(database_url, tmp_path):
+    config = _init(tmp_path, database_url)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "VVA_CONFIG": str(config), "TMPDIR": str(tmp)}
+    opdracht = [sys.executable, "-m", "broker", "outbox", "run", "--workers", "2"]
+    # Until empty: the workers end by themselves.
+    subprocess.run([*opdracht, "--until-empty"], env=env, check=True, timeout=60)
+    assert list(tmp.glob("vva-ca-*.pem")) == []
+    # Stopped by systemd (SIGTERM) while running.
+    proces = subprocess.Popen(opdracht, env=env)
+    for _ in range(200):
+        if list(tmp.glob("vva-ca-*.pem")):
+            break
+        time.sleep(0.05)
+    assert list(tmp.glob("vva-ca-*.pem")), "the workers did not start"
+    time.sleep(0.5)  # every worker has its bundle
+    proces.send_signal(signal.SIGTERM)
+    assert proces.wait(timeout=30) == 0
+    assert list(tmp.glob("vva-ca-*.pem")) == []
+
+
+def test_receiver_serve_maakt_een_ontbrekende_metriekmap(database_url, tmp_path):
+    config = _init(tmp_path, database_url)
+    metriek = tmp_path / "bestaat-niet" / "metriek"
+    poort = vrije_poort()
+    env = {**os.environ, "VVA_CONFIG": str(config), "PROMETHEUS_MULTIPROC_DIR": str(metriek)}
+    log = (tmp_path / "ontvanger.log").open("wb")
+    proces = subprocess.Popen(
+        [sys.executable, "-m", "broker", "receiver", "serve", "--port", str(poort)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(150):
+            assert proces.poll() is None, (tmp_path / "ontvanger.log").read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{poort}/metrics", timeout=1) as antwoord:
+                    assert antwoord.status == 200 and b"vva_verificatie_seconden" in antwoord.read()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the receiver did not serve /metrics")
+        assert metriek.is_dir()
+    finally:
+        proces.terminate()
+        proces.wait(timeout=15)
+        log.close()
+
+
+def test_verzoeken_die_halverwege_stierven_worden_afgebroken_gemarkeerd(database_url, tmp_path):
+    config = _init(tmp_path, database_url)
+    omgeving = Omgeving(load_settings(config))
+    nu = datetime.now(UTC)
+    # Rows written before the business effect, whose process was killed before the outcome: one of a
+    # request long gone, one of a request another node may still be running.
+    oud = log_ontvangen(omgeving.sessions, b"<oud/>", "vo", omgeving.sleutelbos, nu - timedelta(hours=1))
+    vers = log_ontvangen(omgeving.sessions, b"<vers/>", "vo", omgeving.sleutelbos, nu)
+    omgeving.sluit()
+    with broker_proces(config):
+        pass
+    with omgeving.sessions() as session:
+        uitkomst = dict(
+            session.execute(
+                select(models.Bericht.id, models.Bericht.uitkomst).where(models.Bericht.id.in_((oud, vers)))
+            ).all()
+        )
+    omgeving.sluit()
+    assert uitkomst == {oud: "afgebroken", vers: "ontvangen"}
