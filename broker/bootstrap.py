@@ -21,9 +21,9 @@ class Omgeving:
     settings: Settings
 
     @classmethod
-    def laad(cls, config_path: str | None = None) -> Omgeving:
+    def laad(cls, config_path: str | None = None, *, files_must_exist: bool = True) -> Omgeving:
         """The environment for the settings file ``config_path`` (see ``broker.config.load_settings``)."""
-        return cls(load_settings(config_path))
+        return cls(load_settings(config_path, files_must_exist=files_must_exist))
 
     def sluit(self) -> None:
         """Close pooled database connections, if any were opened (never creates an engine)."""
