@@ -1,9 +1,19 @@
-"""Wiring: builds the objects one process needs (settings, database, keys) exactly once."""
+"""The composition root: builds the objects one process needs from its settings, each exactly once.
+
+Settings, database, pupil-number keys and calendar; and the security objects — the broker's signer,
+its trust store and the hardened zeep client — which the inbound pipeline, the outbox, ``vva client``,
+``vva envelope`` and ``vva conformance`` are handed instead of building their own. Built in one place
+because copies drift: the outbox once built its trust store without the production flag, and so in
+production accepted receivers' answers signed under a demo CA or by a test OIN.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +23,13 @@ from broker.db.engine import make_engine, make_session_factory
 from broker.domain.cycle import Kalender
 from broker.privacy.sleutels import HerlaadbareSleutelbos
 
+if TYPE_CHECKING:  # imported where used: most commands need none of them, and zeep is slow to import
+    import requests
+    import zeep
+
+    from broker.edukoppeling.vertrouwen import Vertrouwen
+    from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+
 
 @dataclass
 class Omgeving:
@@ -21,9 +38,9 @@ class Omgeving:
     settings: Settings
 
     @classmethod
-    def laad(cls, config_path: str | None = None) -> Omgeving:
+    def laad(cls, config_path: str | None = None, *, files_must_exist: bool = True) -> Omgeving:
         """The environment for the settings file ``config_path`` (see ``broker.config.load_settings``)."""
-        return cls(load_settings(config_path))
+        return cls(load_settings(config_path, files_must_exist=files_must_exist))
 
     def sluit(self) -> None:
         """Close pooled database connections, if any were opened (never creates an engine)."""
@@ -48,3 +65,67 @@ class Omgeving:
 
         afwijkingen = {jaar: date.fromisoformat(d) for jaar, d in self.settings.deadline_afwijkingen.items()}
         return Kalender(afwijkingen=afwijkingen)
+
+    # --- security objects -------------------------------------------------------------------------
+
+    @cached_property
+    def signer(self) -> Ondertekenaar:
+        """The broker's signer: its key and certificate (``onderteken_*``, default the demo PKI's)."""
+        return build_signer(self.settings.broker_sleutel, self.settings.broker_certificaat)
+
+    @cached_property
+    def trust_store(self) -> Vertrouwen:
+        """The broker's trust store: the configured CAs and CRLs under this installation's rules.
+        Raises ``ValueError``/``OSError`` on a missing CRL (fail closed, O6) or, in production, a demo CA."""
+        return self.trust_store_of(self.settings.ca_bestanden, self.settings.crl_bestanden)
+
+    def trust_store_of(self, ca_files: Sequence[Path], crl_files: Sequence[Path]) -> Vertrouwen:
+        """A trust store of other CA and CRL files (a tool's ``--trust``/``--ca`` and ``--crl``) under
+        this installation's rules: in production no demo CA and no test OIN; the configured CRL grace."""
+        from broker.edukoppeling.vertrouwen import Vertrouwen
+
+        return Vertrouwen(
+            list(ca_files),
+            list(crl_files),
+            crl_gratie_s=self.settings.crl_gratie_s,
+            productie=self.settings.production,
+        )
+
+
+def build_signer(key_file: Path, certificate_file: Path) -> Ondertekenaar:
+    """A signer (profile 2W-be-S) of the PEM key and certificate in these files."""
+    from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+
+    return Ondertekenaar(Path(key_file).read_bytes(), Path(certificate_file).read_bytes())
+
+
+def hardened_session(
+    ca_bundle: Path | None, client_certificate: tuple[Path, Path] | None
+) -> requests.Session:
+    """A requests session for signed traffic: no proxy or CA bundle from the environment (they would
+    override ``verify``), no redirects (a peer never sends a message elsewhere: no SSRF by redirect),
+    ``ca_bundle`` to verify the server (None: the system's), and the two-way TLS certificate and key."""
+    import requests
+
+    sessie = requests.Session()
+    sessie.trust_env = False
+    sessie.max_redirects = 0
+    if ca_bundle is not None:
+        sessie.verify = str(ca_bundle)
+    if client_certificate is not None:
+        sessie.cert = (str(client_certificate[0]), str(client_certificate[1]))
+    return sessie
+
+
+def hardened_zeep_client(wsdl: Path, *, transport, wsse, plugins: list) -> zeep.Client:
+    """A zeep client of a local WSDL that validates strictly and never expands a DTD or an entity, nor
+    fetches anything from outside (hostile-inputs.md: "load WSDL/XSD from local files only")."""
+    import zeep
+
+    return zeep.Client(
+        str(wsdl),
+        settings=zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True),
+        transport=transport,
+        wsse=wsse,
+        plugins=plugins,
+    )

@@ -20,8 +20,11 @@ from broker.bootstrap import Omgeving
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """vva-broker: the national Edukoppeling broker for early MBO registration."""
+    # ``init`` and ``pki`` make the demo PKI that key, certificate and CRL settings may point into:
+    # for them those files need not exist yet; every other command refuses to start without them.
+    files_must_exist = ctx.invoked_subcommand not in ("init", "pki")
     try:
-        ctx.obj = Omgeving.laad(config_path)
+        ctx.obj = Omgeving.laad(config_path, files_must_exist=files_must_exist)
     except ValueError as fout:  # a wrong settings file: one clear line, no traceback
         raise click.ClickException(str(fout)) from None
     # Close pooled connections when the command ends, also on an error exit, instead of leaving them

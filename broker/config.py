@@ -3,19 +3,197 @@
 Read once at start-up from a TOML file (``VVA_CONFIG``, default ``./vva.toml`` when it exists)
 with environment overrides (``VVA_DATABASE_URL``, ``VVA_KEY_FILE``). Nothing here is read
 per request.
+
+Every setting is checked when it is loaded, by type and by value: a misspelt ``environment`` would
+otherwise turn every production guard off, and a string ``"no"`` would count as true. A bad setting
+stops the start with one line naming the file, the key, the bad value and what is allowed
+(``SettingsError``). Each field of ``Settings`` declares its check next to its default::
+
+    outbox_timeout_s: float = setting(10.0, number(above=0))
+
+so adding a validated setting is that one line (the checks are the small functions below).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
+import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
+from typing import Any
+
+from broker.domain.identifiers import is_geldig_oin
 
 #: The broker's OIN in the test environment (test prefix 00000099, edukoppeling.md §0).
 TEST_BROKER_OIN = "00000099000000000001"
 
 DEFAULT_DATA_DIR = Path("var")
+
+ENVIRONMENTS = ("test", "production")
+PROFILES = ("2W-be-S", "2W-be")
+#: The services a profile can be set for: the broker's four and the reference receiver's.
+SERVICES = ("vo", "mbo", "gemeente", "regio", "ontvanger")
+
+
+#: False only while checking a file meant for another machine (``load_settings(files_must_exist=False)``).
+_FILES_MUST_EXIST: ContextVar[bool] = ContextVar("files_must_exist", default=True)
+
+
+class SettingsError(ValueError):
+    """A settings file or setting that cannot be used; the text says which file and key, and why."""
+
+
+# --- checks ---------------------------------------------------------------------------------------
+#
+# A check turns the value as TOML gives it into the value ``Settings`` holds, or raises ``ValueError``
+# (the value does not fit: the message says what is allowed) — never a silent coercion.
+
+
+@dataclass(frozen=True)
+class Check:
+    """What is allowed (for the operator's message) and how a TOML value becomes a setting."""
+
+    allowed: str
+    convert: Callable[[Any], Any]
+
+    def __call__(self, value: Any) -> Any:
+        return self.convert(value)
+
+
+def _eis(voorwaarde: bool, detail: str = "") -> None:
+    """Raise ``ValueError(detail)`` unless ``voorwaarde``; the detail ends up in the operator's message."""
+    if not voorwaarde:
+        raise ValueError(detail)
+
+
+def text(pattern: str | None = None, allowed: str = "a string") -> Check:
+    def convert(value: Any) -> str:
+        _eis(isinstance(value, str) and value != "" and (pattern is None or re.fullmatch(pattern, value)))
+        return value
+
+    return Check(allowed, convert)
+
+
+def one_of(*values: str) -> Check:
+    def convert(value: Any) -> str:
+        _eis(isinstance(value, str) and value in values)
+        return value
+
+    return Check(" or ".join(json.dumps(v) for v in values), convert)
+
+
+def boolean() -> Check:
+    def convert(value: Any) -> bool:
+        _eis(isinstance(value, bool))  # TOML true/false only: "no" or 0 is not a boolean
+        return value
+
+    return Check("true or false (TOML booleans, without quotes)", convert)
+
+
+def integer(minimum: int) -> Check:
+    def convert(value: Any) -> int:
+        _eis(isinstance(value, int) and not isinstance(value, bool) and value >= minimum)
+        return value
+
+    return Check(f"a whole number of at least {minimum} (without quotes)", convert)
+
+
+def number(above: float | None = None, minimum: float | None = None) -> Check:
+    def convert(value: Any) -> float:
+        _eis(isinstance(value, int | float) and not isinstance(value, bool) and value == value)
+        _eis((above is None or value > above) and (minimum is None or value >= minimum))
+        return float(value)
+
+    grens = f"above {above:g}" if above is not None else f"of at least {minimum:g}"
+    return Check(f"a number {grens} (without quotes)", convert)
+
+
+def path(must_exist: bool = False) -> Check:
+    def convert(value: Any) -> Path:
+        _eis(isinstance(value, str) and value != "")
+        pad = Path(value).expanduser()
+        _eis(not must_exist or not _FILES_MUST_EXIST.get() or pad.is_file(), f"no such file: {pad}")
+        return pad
+
+    return Check("the path of an existing file" if must_exist else "a path", convert)
+
+
+def list_of(element: Check, non_empty: bool = False) -> Check:
+    def convert(value: Any) -> tuple:
+        _eis(isinstance(value, list) and (value or not non_empty))
+        return tuple(_element(element, v) for v in value)
+
+    return Check(f"a{' non-empty' if non_empty else ''} list, each {element.allowed}", convert)
+
+
+def table(key: Check, value: Check) -> Check:
+    def convert(raw: Any) -> dict:
+        _eis(isinstance(raw, dict))
+        return {_element(key, k): _element(value, v) for k, v in raw.items()}
+
+    return Check(f"a table of {key.allowed} = {value.allowed}", convert)
+
+
+def _element(check: Check, value: Any) -> Any:
+    """One element of a list or table, so the message can say which one is wrong."""
+    try:
+        return check(value)
+    except (ValueError, TypeError) as fout:
+        raise ValueError(str(fout) or f"{_toml(value)} is not {check.allowed}") from None
+
+
+def _oin(value: Any) -> str:
+    _eis(is_geldig_oin(value))
+    return value
+
+
+def _ip_address(value: Any) -> str:
+    _eis(isinstance(value, str))
+    ipaddress.ip_address(value)  # compared with REMOTE_ADDR: a host name would never match
+    return value
+
+
+def _year(value: Any) -> int:
+    _eis(isinstance(value, str) and re.fullmatch(r"[0-9]{4}", value) is not None)
+    return int(value)
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        return value.isoformat()
+    _eis(isinstance(value, str))
+    return date.fromisoformat(value).isoformat()
+
+
+def _database_url(value: Any) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    _eis(isinstance(value, str))
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError from None
+    _eis(url.get_backend_name() in ("sqlite", "postgresql"))
+    return value
+
+
+OIN = Check("an OIN (20 digits or capitals)", _oin)
+IP_ADDRESS = Check("an IP address", _ip_address)
+DATABASE_URL = Check("an SQLAlchemy URL: sqlite:///… or postgresql+psycopg://…", _database_url)
+DEADLINES = table(Check("a year", _year), Check("a date (2020-05-01)", _date))
+
+
+def setting(default: Any = None, check: Check | None = None, *, factory: Callable[[], Any] | None = None):
+    """A field of ``Settings`` with its load-time check (``None``: the field cannot be set in a file)."""
+    extra = {"metadata": {"check": check}}
+    return field(default_factory=factory, **extra) if factory else field(default=default, **extra)
 
 
 @dataclass(frozen=True)
@@ -32,77 +210,93 @@ class Settings:
     ``deadline_afwijkingen`` maps a cycle year to a deadline other than 1 April.
     """
 
-    database_url: str = f"sqlite:///{DEFAULT_DATA_DIR / 'vva.sqlite3'}"
-    broker_oins: tuple[str, ...] = (TEST_BROKER_OIN,)
-    environment: str = "test"
-    key_file: Path = DEFAULT_DATA_DIR / "sleutels.json"
-    max_request_bytes: int = 10 * 1024 * 1024
-    request_read_timeout_s: float = 30.0
-    request_min_bytes_per_s: int = 1024
-    max_batch_records: int = 5000
-    deadline_afwijkingen: dict[int, str] = field(default_factory=lambda: {2020: "2020-05-01"})
+    database_url: str = setting(f"sqlite:///{DEFAULT_DATA_DIR / 'vva.sqlite3'}", DATABASE_URL)
+    broker_oins: tuple[str, ...] = setting((TEST_BROKER_OIN,), list_of(OIN, non_empty=True))
+    environment: str = setting("test", one_of(*ENVIRONMENTS))
+    key_file: Path = setting(DEFAULT_DATA_DIR / "sleutels.json", path())  # made by ``vva init``
+    max_request_bytes: int = setting(10 * 1024 * 1024, integer(minimum=1))
+    #: Reading one request may take this long in all (HTTP 408 after it; H92, slow clients) …
+    request_read_timeout_s: float = setting(30.0, number(above=0))
+    #: … and, from a second after its first byte, may not arrive slower than this (0 = no minimum).
+    request_min_bytes_per_s: int = setting(1024, integer(minimum=0))
+    max_batch_records: int = setting(5000, integer(minimum=1))
+    deadline_afwijkingen: dict[int, str] = setting(check=DEADLINES, factory=lambda: {2020: "2020-05-01"})
 
     # --- Edukoppeling security (edukoppeling.md §1, §3, §8) ------------------------------------
     #: Profile of every service: "2W-be-S" (signed, the standard) or "2W-be" (tests, legacy), with
     #: per-service overrides, e.g. {"vo": "2W-be"} (WUS WB011: one profile per service).
-    profiel: str = "2W-be-S"
-    profielen: dict[str, str] = field(default_factory=dict)
+    profiel: str = setting("2W-be-S", one_of(*PROFILES))
+    profielen: dict[str, str] = setting(check=table(one_of(*SERVICES), one_of(*PROFILES)), factory=dict)
     #: Folder of the demo PKI made by ``vva init`` / ``vva pki demo``; the defaults below point into it.
-    pki_map: Path = DEFAULT_DATA_DIR / "pki"
+    pki_map: Path = setting(DEFAULT_DATA_DIR / "pki", path())
     #: Trust anchors and intermediates (PEM) and CRLs (PEM/DER); empty = the demo PKI's.
-    vertrouwen_ca: tuple[Path, ...] = ()
-    vertrouwen_crl: tuple[Path, ...] = ()
-    crl_gratie_s: int = 0
+    vertrouwen_ca: tuple[Path, ...] = setting((), list_of(path(must_exist=True)))
+    vertrouwen_crl: tuple[Path, ...] = setting((), list_of(path(must_exist=True)))
+    crl_gratie_s: int = setting(0, integer(minimum=0))
     #: The broker's signing key and certificate (PEM); empty = the demo PKI's broker certificate.
-    onderteken_sleutel: Path | None = None
-    onderteken_certificaat: Path | None = None
-    timestamp_max_leeftijd_s: int = 300
-    timestamp_toekomst_s: int = 60
+    onderteken_sleutel: Path | None = setting(None, path(must_exist=True))
+    onderteken_certificaat: Path | None = setting(None, path(must_exist=True))
+    timestamp_max_leeftijd_s: int = setting(300, integer(minimum=1))
+    timestamp_toekomst_s: int = setting(60, integer(minimum=0))
     #: How long MessageIDs are remembered for idempotent redelivery (O5; > age + skew).
-    idempotentie_dagen: int = 7
+    idempotentie_dagen: int = setting(7, integer(minimum=1))
     #: Two-way TLS terminated by ``vva serve`` itself (T8): server key/cert and the CA file that
     #: client certificates must chain to. Empty = plain HTTP (behind a terminating proxy, or demo).
-    tls_sleutel: Path | None = None
-    tls_certificaat: Path | None = None
-    tls_client_ca: Path | None = None
+    tls_sleutel: Path | None = setting(None, path(must_exist=True))
+    tls_certificaat: Path | None = setting(None, path(must_exist=True))
+    tls_client_ca: Path | None = setting(None, path(must_exist=True))
     #: Addresses of proxies that terminate TLS and pass the verified client certificate in the
     #: ``X-Client-Cert`` header (URL-encoded PEM, nginx $ssl_client_escaped_cert); from anyone else
     #: the header is ignored (T11).
-    vertrouwde_proxies: tuple[str, ...] = ()
+    vertrouwde_proxies: tuple[str, ...] = setting((), list_of(IP_ADDRESS))
     #: Require a TLS client certificate on every request (EK0030 without one). Default: in production.
-    tls_vereist: bool | None = None
+    tls_vereist: bool | None = setting(None, boolean())
 
     # --- signals (``vva signals run``) ------------------------------------------------------------
     #: Days before the deadline from which parties that exchanged nothing yet are signalled.
-    signaal_voorloop_dagen: int = 14
+    signaal_voorloop_dagen: int = setting(14, integer(minimum=0))
 
     # --- pushes (outbox) and the reference receiver ------------------------------------------------
     #: A push that keeps failing is retried for this long from its first attempt, then dead-lettered:
     #: a receiver down over a long weekend still gets every push.
-    outbox_retry_window_s: float = 72 * 3600.0
+    outbox_retry_window_s: float = setting(72 * 3600.0, number(above=0))
     #: Dead-letter after this many attempts as well; 0 = no limit (the window decides).
-    outbox_max_pogingen: int = 0
-    outbox_basis_s: float = 2.0  # first retry after about this long, then doubling, with jitter
-    outbox_max_wacht_s: float = 3600.0  # the backoff's cap
-    outbox_timeout_s: float = 10.0
-    outbox_bezig_s: float = 120.0  # a claimed message is free again after this (a crashed worker)
+    outbox_max_pogingen: int = setting(0, integer(minimum=0))
+    #: First retry after about this long, then doubling, with jitter, up to ``outbox_max_wacht_s``.
+    outbox_basis_s: float = setting(2.0, number(above=0))
+    outbox_max_wacht_s: float = setting(3600.0, number(above=0))
+    outbox_timeout_s: float = setting(10.0, number(above=0))
+    #: A claimed message is free again after this (a crashed worker).
+    outbox_bezig_s: float = setting(120.0, number(above=0))
     #: GET /health warns (for monitoring, still HTTP 200) when a push has waited longer than this.
-    gezondheid_outbox_max_s: float = 900.0
+    gezondheid_outbox_max_s: float = setting(900.0, number(above=0))
     #: For ``vva receiver serve``: the OINs whose pushes a receiver accepts (the broker's).
-    ontvanger_afzenders: tuple[str, ...] = (TEST_BROKER_OIN,)
+    ontvanger_afzenders: tuple[str, ...] = setting((TEST_BROKER_OIN,), list_of(OIN))
 
     # --- the conformance kit ----------------------------------------------------------------------
     #: Deliberate failures on request (``broker.web.storingen``): a ``ping`` whose echo is
     #: ``vva-storing:DK0050``, ``…DK0051`` or ``…DK0008`` gets that fault, so a partner sees how its
     #: client handles them. Test environments only: refused with ``environment = "production"``.
-    conformance_storingen: bool = False
+    conformance_storingen: bool = setting(False, boolean())
 
     def __post_init__(self) -> None:
-        if self.environment == "production" and self.conformance_storingen:
-            raise ValueError(
+        # Also for settings built in code: a misspelt environment must never mean "not production".
+        if self.environment not in ENVIRONMENTS:
+            raise SettingsError(
+                f"environment = {_toml(self.environment)} is not allowed; allowed: {one_of(*ENVIRONMENTS).allowed}"
+            )
+        if self.production and self.conformance_storingen:
+            raise SettingsError(
                 "conformance_storingen = true is for test environments only: "
                 'refusing it with environment = "production"'
             )
+        if (self.tls_sleutel is None) != (self.tls_certificaat is None):
+            raise SettingsError("tls_sleutel and tls_certificaat go together: set both or neither")
+
+    @property
+    def production(self) -> bool:
+        """True with ``environment = "production"``: every production guard hangs on this one test."""
+        return self.environment == "production"
 
     @property
     def broker_oin(self) -> str:
@@ -115,7 +309,7 @@ class Settings:
 
     @property
     def client_certificaat_vereist(self) -> bool:
-        return self.environment == "production" if self.tls_vereist is None else self.tls_vereist
+        return self.production if self.tls_vereist is None else self.tls_vereist
 
     @property
     def ca_bestanden(self) -> tuple[Path, ...]:
@@ -137,52 +331,87 @@ class Settings:
         return self.onderteken_certificaat or self.pki_map / f"{self.broker_oin}.cert.pem"
 
 
-def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+#: The environment variables that override a setting from the file.
+ENVIRONMENT_OVERRIDES = {"VVA_DATABASE_URL": "database_url", "VVA_KEY_FILE": "key_file"}
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, *, files_must_exist: bool = True) -> Settings:
     """Build the settings from ``path`` (or ``VVA_CONFIG``, or ``./vva.toml``) and the environment.
 
-    Raises ``FileNotFoundError`` when an explicitly named file is missing and ``ValueError`` on
-    an unknown key, so a typo in an operator's file never passes silently, or on a setting that is
-    not allowed in production (``conformance_storingen``).
+    Raises ``SettingsError`` (a ``ValueError``) when an explicitly named file is missing or
+    unreadable, on a TOML syntax error, an unknown key, a value of the wrong type or outside what is
+    allowed, a file that must exist and does not, or a combination that is not allowed (such as
+    ``conformance_storingen`` in production) — so a typo in an operator's file never passes silently.
+    ``files_must_exist=False`` checks everything but the existence of key, certificate and CRL files
+    (a file written for another machine, such as deploy/vva.toml.example).
     """
-    settings = Settings()
     explicit = path or os.environ.get("VVA_CONFIG")
     file = Path(explicit) if explicit else Path("vva.toml")
-    if explicit or file.exists():
-        settings = _apply_file(settings, file)
-    if url := os.environ.get("VVA_DATABASE_URL"):
-        settings = replace(settings, database_url=url)
-    if key_file := os.environ.get("VVA_KEY_FILE"):
-        settings = replace(settings, key_file=Path(key_file))
-    return settings
+    token = _FILES_MUST_EXIST.set(files_must_exist)
+    try:
+        values = _read_file(file) if explicit or file.exists() else {}
+        for variable, key in ENVIRONMENT_OVERRIDES.items():
+            if variable in os.environ:
+                values[key] = _checked(key, os.environ[variable], f"environment variable {variable}")
+    finally:
+        _FILES_MUST_EXIST.reset(token)
+    try:
+        return Settings(**values)
+    except SettingsError as fout:
+        raise SettingsError(f"{file}: {fout}") from None
 
 
-def _apply_file(settings: Settings, file: Path) -> Settings:
-    with file.open("rb") as handle:
-        raw = tomllib.load(handle)
-    known = set(Settings.__dataclass_fields__)
-    unknown = set(raw) - known
+def _read_file(file: Path) -> dict[str, Any]:
+    try:
+        with file.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except FileNotFoundError:
+        raise SettingsError(f"{file}: settings file not found") from None
+    except OSError as fout:
+        raise SettingsError(f"{file}: cannot read the settings file ({fout.strerror})") from None
+    except tomllib.TOMLDecodeError as fout:
+        raise SettingsError(f"{file}: not valid TOML: {fout}") from None
+    unknown = set(raw) - set(_CHECKS)
     if unknown:
-        raise ValueError(f"{file}: unknown setting(s): {', '.join(sorted(unknown))}")
-    for sleutel in ("broker_oins", "vertrouwde_proxies", "ontvanger_afzenders"):
-        if sleutel in raw:
-            raw[sleutel] = tuple(raw[sleutel])
-    for sleutel in ("vertrouwen_ca", "vertrouwen_crl"):
-        if sleutel in raw:
-            raw[sleutel] = tuple(Path(p) for p in raw[sleutel])
-    for sleutel in (
-        "key_file",
-        "pki_map",
-        "onderteken_sleutel",
-        "onderteken_certificaat",
-        "tls_sleutel",
-        "tls_certificaat",
-        "tls_client_ca",
-    ):
-        if sleutel in raw:
-            raw[sleutel] = Path(raw[sleutel])
-    for dienst, profiel in {"": raw.get("profiel", "2W-be-S"), **raw.get("profielen", {})}.items():
-        if profiel not in ("2W-be", "2W-be-S"):
-            raise ValueError(f"{file}: profile {profiel!r} {dienst} is not 2W-be or 2W-be-S")
-    if "deadline_afwijkingen" in raw:
-        raw["deadline_afwijkingen"] = {int(k): v for k, v in raw["deadline_afwijkingen"].items()}
-    return replace(settings, **raw)
+        raise SettingsError(f"{file}: unknown setting(s): {', '.join(sorted(unknown))}")
+    return {key: _checked(key, value, str(file)) for key, value in raw.items()}
+
+
+_CHECKS: dict[str, Check] = {f.name: f.metadata["check"] for f in fields(Settings) if f.metadata.get("check")}
+
+
+def _checked(key: str, value: Any, source: str) -> Any:
+    return checked(key, value, _CHECKS[key], source)
+
+
+def checked(key: str, value: Any, check: Check, source: str) -> Any:
+    """``check(value)``, or ``SettingsError`` naming ``source`` (the file), the key, the value and what
+    is allowed."""
+    try:
+        return check(value)
+    except (ValueError, TypeError) as fout:
+        shown = _zonder_wachtwoord(_toml(value)) if key == "database_url" else _toml(value)
+        detail = f" ({fout})" if str(fout) and isinstance(fout, ValueError) else ""
+        raise SettingsError(
+            f"{source}: {key} = {shown} is not allowed{detail}; allowed: {check.allowed}"
+        ) from None
+
+
+def _toml(value: Any) -> str:
+    """The value as it would be written in TOML (strings quoted, so "no" and no differ), shortened."""
+    if isinstance(value, bool):
+        tekst = "true" if value else "false"
+    elif isinstance(value, str):
+        tekst = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, list | tuple):
+        tekst = "[" + ", ".join(_toml(v) for v in value) + "]"
+    elif isinstance(value, dict):
+        tekst = "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    else:
+        tekst = str(value)
+    return tekst if len(tekst) <= 120 else tekst[:117] + "..."
+
+
+def _zonder_wachtwoord(tekst: str) -> str:
+    """A database URL may hold a password: never print what lies between :// and @."""
+    return re.sub(r"://[^@/]*@", "://***@", tekst)

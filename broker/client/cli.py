@@ -13,6 +13,7 @@ import requests
 from tqdm import tqdm
 from zeep.exceptions import Fault, TransportError
 
+from broker.bootstrap import Omgeving, build_signer
 from broker.client import uitvoer
 from broker.client.instellingen import ClientInstellingen, InstellingenFout, lees_instellingen
 from broker.client.verbinding import Verbinding
@@ -28,8 +29,8 @@ VOORTGANG_VANAF = 256 * 1024
 class _Sessie:
     """The settings and the connection, read when a command first needs them (``template`` never does)."""
 
-    def __init__(self, pad: str | None) -> None:
-        self.pad = pad
+    def __init__(self, pad: str | None, omgeving: Omgeving) -> None:
+        self.pad, self.omgeving = pad, omgeving
 
     @cached_property
     def instellingen(self) -> ClientInstellingen:
@@ -40,7 +41,15 @@ class _Sessie:
 
     @cached_property
     def verbinding(self) -> Verbinding:
-        return Verbinding(self.instellingen)
+        i = self.instellingen
+        # The party's own signer; the broker's answers checked under this installation's rules
+        # (in production: no demo CA, no test OIN), both from the composition root.
+        try:
+            return Verbinding(
+                i, build_signer(i.sleutel, i.certificaat), self.omgeving.trust_store_of(i.ca, i.crl)
+            )
+        except (ValueError, OSError) as fout:  # a key, certificate, CA or CRL that cannot be used
+            raise click.ClickException(f"{self.pad or 'vva-client.toml'}: {fout}") from None
 
     def dienst(self, toegestaan: tuple[str, ...], standaard: str | None = None) -> str:
         """The configured service when it offers the command, else ``standaard``; UsageError otherwise."""
@@ -101,7 +110,7 @@ def client(ctx: click.Context, config_pad: str | None) -> None:
 
     Every message is signed with your key and every answer verified before it is shown.
     """
-    ctx.obj = _Sessie(config_pad)
+    ctx.obj = _Sessie(config_pad, ctx.obj)
 
 
 @client.command()

@@ -23,8 +23,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from broker.config import TEST_BROKER_OIN
-from broker.domain.identifiers import OIN_PATROON
+from broker.config import OIN, TEST_BROKER_OIN, SettingsError, checked, number, one_of, text
 
 #: Where ``vva client`` looks without ``--config`` or ``VVA_CLIENT_CONFIG``.
 STANDAARD_BESTAND = Path("vva-client.toml")
@@ -50,13 +49,22 @@ class ClientInstellingen:
 
 
 _VERPLICHT = ("endpoint", "oin", "sleutel", "certificaat", "ca")
+#: The checks of the keys that are not files (files are checked below, relative to the settings file).
+_CHECKS = {
+    "endpoint": text(r"https?://\S+", "an http:// or https:// URL"),
+    "oin": OIN,
+    "broker_oin": OIN,
+    "dienst": one_of(*DIENSTEN),
+    "timeout_s": number(above=0),
+}
 
 
 def lees_instellingen(pad: str | os.PathLike[str] | None = None) -> ClientInstellingen:
     """The settings in ``pad`` (default ``./vva-client.toml``).
 
-    Raises ``InstellingenFout`` for a missing file, invalid TOML, an unknown or missing key, an
-    invalid OIN or service, or a key/certificate/CA file that does not exist.
+    Raises ``InstellingenFout`` for a missing file, invalid TOML, an unknown or missing key, a value
+    of the wrong type or outside what is allowed (an OIN, a service, a number given as text), or a
+    key/certificate/CA file that does not exist; the text names the file, the key and the value.
     """
     bestand = Path(pad) if pad else STANDAARD_BESTAND
     try:
@@ -72,31 +80,36 @@ def lees_instellingen(pad: str | os.PathLike[str] | None = None) -> ClientInstel
     ontbreekt = [k for k in _VERPLICHT if not ruw.get(k)]
     if ontbreekt:
         raise InstellingenFout(f"{bestand}: missing key(s): {', '.join(ontbreekt)}")
-    for sleutel in ("oin", "broker_oin"):
-        if sleutel in ruw and not OIN_PATROON.match(str(ruw[sleutel])):
-            raise InstellingenFout(f"{bestand}: {sleutel} is not an OIN (20 digits or capitals)")
-    if ruw.get("dienst") not in (None, *DIENSTEN):
-        raise InstellingenFout(f"{bestand}: dienst must be one of {', '.join(DIENSTEN)}")
+    try:
+        gecontroleerd = {k: checked(k, v, _CHECKS[k], str(bestand)) for k, v in ruw.items() if k in _CHECKS}
+    except SettingsError as fout:
+        raise InstellingenFout(str(fout)) from None
     map = bestand.parent
 
-    def pad_van(waarde) -> Path:
+    def pad_van(waarde, sleutel: str) -> Path:
+        if not isinstance(waarde, str) or not waarde:
+            raise InstellingenFout(f"{bestand}: {sleutel} = {waarde!r} is not allowed; allowed: a path")
         pad = map / Path(waarde).expanduser()
         if not pad.is_file():
-            raise InstellingenFout(f"{bestand}: file not found: {pad}")
+            raise InstellingenFout(f"{bestand}: {sleutel}: file not found: {pad}")
         return pad
 
-    def lijst(waarde) -> tuple[Path, ...]:
-        return tuple(pad_van(w) for w in ([waarde] if isinstance(waarde, str) else waarde))
+    def lijst(waarde, sleutel: str) -> tuple[Path, ...]:
+        if not isinstance(waarde, str | list):
+            raise InstellingenFout(
+                f"{bestand}: {sleutel} = {waarde!r} is not allowed; allowed: a path or a list of paths"
+            )
+        return tuple(pad_van(w, sleutel) for w in ([waarde] if isinstance(waarde, str) else waarde))
 
     return ClientInstellingen(
-        endpoint=str(ruw["endpoint"]).rstrip("/"),
-        oin=ruw["oin"],
-        sleutel=pad_van(ruw["sleutel"]),
-        certificaat=pad_van(ruw["certificaat"]),
-        ca=lijst(ruw["ca"]),
-        crl=lijst(ruw.get("crl", [])),
-        dienst=ruw.get("dienst"),
-        broker_oin=ruw.get("broker_oin", TEST_BROKER_OIN),
-        tls_ca=pad_van(ruw["tls_ca"]) if ruw.get("tls_ca") else None,
-        timeout_s=float(ruw.get("timeout_s", 300)),
+        endpoint=gecontroleerd["endpoint"].rstrip("/"),
+        oin=gecontroleerd["oin"],
+        sleutel=pad_van(ruw["sleutel"], "sleutel"),
+        certificaat=pad_van(ruw["certificaat"], "certificaat"),
+        ca=lijst(ruw["ca"], "ca"),
+        crl=lijst(ruw.get("crl", []), "crl"),
+        dienst=gecontroleerd.get("dienst"),
+        broker_oin=gecontroleerd.get("broker_oin", TEST_BROKER_OIN),
+        tls_ca=pad_van(ruw["tls_ca"], "tls_ca") if ruw.get("tls_ca") else None,
+        timeout_s=gecontroleerd.get("timeout_s", 300.0),
     )

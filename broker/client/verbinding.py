@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from functools import cached_property
 
-import requests
-import zeep
 from zeep.transports import Transport
 
+from broker.bootstrap import hardened_session, hardened_zeep_client
 from broker.client.instellingen import ClientInstellingen
 from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
 from broker.edukoppeling.vertrouwen import Vertrouwen
@@ -69,35 +67,27 @@ class Verbinding:
     """The services of one broker as one party (``instellingen``): ``dienst("vo")`` is a zeep
     service proxy with the WSDL's operations."""
 
-    def __init__(self, instellingen: ClientInstellingen) -> None:
+    def __init__(
+        self, instellingen: ClientInstellingen, ondertekenaar: Ondertekenaar, vertrouwen: Vertrouwen
+    ) -> None:
+        """``ondertekenaar`` signs as the party (its key and certificate), ``vertrouwen`` checks the
+        broker's answers; both are built by the composition root (``broker.bootstrap``)."""
         self.instellingen = instellingen
-        sessie = requests.Session()
-        sessie.trust_env = False  # no proxy or CA bundle from the environment for signed traffic
-        sessie.max_redirects = 0
-        if instellingen.tls_ca is not None:
-            sessie.verify = str(instellingen.tls_ca)
-        if instellingen.endpoint.startswith("https:"):
-            sessie.cert = (str(instellingen.certificaat), str(instellingen.sleutel))  # two-way TLS (T8)
+        two_way = (instellingen.certificaat, instellingen.sleutel)  # two-way TLS (T8)
+        sessie = hardened_session(
+            instellingen.tls_ca, two_way if instellingen.endpoint.startswith("https:") else None
+        )
         self.transport = _VoortgangTransport(
             session=sessie, timeout=30, operation_timeout=instellingen.timeout_s
         )
         self._contract = Contract(sleutels=BROKER_DIENSTEN)
-
-    @cached_property
-    def _wsse(self) -> EdukoppelingWsse:
-        i = self.instellingen
-        return EdukoppelingWsse(
-            Ondertekenaar(i.sleutel.read_bytes(), i.certificaat.read_bytes()),
-            Vertrouwen(list(i.ca), list(i.crl)),
-            verwacht_oin=i.broker_oin,
-        )
+        self._wsse = EdukoppelingWsse(ondertekenaar, vertrouwen, verwacht_oin=instellingen.broker_oin)
 
     def dienst(self, sleutel: str):
         """The zeep service proxy of service ``sleutel`` (vo, mbo, gemeente, regio)."""
         dienst = self._contract.dienst(sleutel)
-        client = zeep.Client(
-            str(dienst.wsdl),
-            settings=zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True),
+        client = hardened_zeep_client(
+            dienst.wsdl,
             transport=self.transport,
             wsse=self._wsse,
             plugins=[EdukoppelingAdressering(self.instellingen.oin, self.instellingen.broker_oin)],

@@ -88,7 +88,9 @@ def lijst(manifest_pad: Path | None) -> None:
 )
 @click.option("--manifest", "manifest_pad", type=_BESTAND, help="Default: the kit's own manifest.")
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, help="Seconds per request.")
+@click.pass_obj
 def run(
+    omgeving,
     endpoint: str,
     sleutel: Path,
     certificaat: Path,
@@ -120,7 +122,6 @@ def run(
     from broker.conformance.manifest import laad_manifest
     from broker.conformance.rapport import junit, tabel
     from broker.conformance.uitvoering import Doel, Kit, Verbinding
-    from broker.edukoppeling.vertrouwen import Vertrouwen
 
     if ontvanger:
         if doel_oin is None:
@@ -138,7 +139,11 @@ def run(
         brin = van[11:15]
     afzender = Afzender(sleutel_pem, certificaat_pem, van, brin)
     doel = Doel(endpoint, dienst, "ontvanger" if ontvanger else "broker", doel_oin or TEST_BROKER_OIN)
-    vertrouwen = Vertrouwen(list(cas), list(crls)) if cas and crls else None
+    # The composition root's trust store rules: in production no demo CA and no test OIN in an answer.
+    try:
+        vertrouwen = omgeving.trust_store_of(cas, crls) if cas and crls else None
+    except ValueError as fout:
+        raise click.UsageError(f"--ca/--crl: {fout}") from None
     with tempfile.TemporaryDirectory() as tijdelijk:
         bundel = None
         if cas:

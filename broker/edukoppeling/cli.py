@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from cryptography.x509.oid import NameOID
 
+from broker.bootstrap import build_signer
 from broker.domain.identifiers import is_geldig_oin
 from broker.edukoppeling.addressing import lees_adressering
 from broker.edukoppeling.contract import Contract
@@ -21,8 +22,6 @@ from broker.edukoppeling.envelope import lees_envelop
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.edukoppeling.parsing import parse_bericht
 from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.vertrouwen import Vertrouwen
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.edukoppeling.wss.verificatie import verifieer
 
 
@@ -47,7 +46,11 @@ def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> N
         root = parse_bericht(bestand.read_bytes())
     except EdukoppelingFout as fout:
         raise click.ClickException(f"{fout.code}: {fout.reden}") from None
-    Ondertekenaar(sleutel.read_bytes(), certificaat.read_bytes()).onderteken(root, datetime.now(UTC))
+    try:
+        ondertekenaar = build_signer(sleutel, certificaat)
+    except ValueError as fout:  # not an RSA key of 2048 bits or more, or not the certificate's key
+        raise click.ClickException(str(fout)) from None
+    ondertekenaar.onderteken(root, datetime.now(UTC))
     data = naar_bytes(root)
     if uit is None:
         sys.stdout.buffer.write(data)
@@ -100,6 +103,8 @@ def verify(omgeving, bestand: Path, moment, vertrouwd, crls, ingebed: bool, iede
     except EdukoppelingFout as fout:
         click.echo(f"{fout.code}: {fout.faultstring} ({fout.reden})")
         sys.exit(1)
+    except ValueError as fout:  # a trust store the installation refuses (a demo CA in production)
+        raise click.ClickException(str(fout)) from None
     click.echo(f"valid (signed by OIN {oin}, {aantal} signed parts)")
 
 
@@ -112,7 +117,9 @@ def _controleer(omgeving, raw: bytes, nu: datetime, vertrouwd, crls, iedereen: b
         lees_adressering(envelop, '""', omgeving.settings.broker_oins, acties)
     geverifieerd = verifieer(envelop, nu)
     if vertrouwd:
-        oin = Vertrouwen(list(vertrouwd), list(crls)).controleer(
+        # Under the installation's rules, as the broker itself would check it: in production a demo CA
+        # is refused and a test OIN is not valid.
+        oin = omgeving.trust_store_of(vertrouwd, crls).controleer(
             geverifieerd.certificaat, "ondertekening", nu
         )
     else:

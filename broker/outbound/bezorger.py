@@ -42,7 +42,7 @@ from sqlalchemy.orm import aliased
 from zeep.transports import Transport
 
 from broker.audit.spoor import PUSH, Gebeurtenis, leg_vast
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Omgeving, hardened_session, hardened_zeep_client
 from broker.db import models
 from broker.db.berichtenlog import Kop, log_verzonden
 from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
@@ -120,14 +120,10 @@ class Bezorger:
         self.omgeving = omgeving
         instellingen = omgeving.settings
         self.wsdl = Contract(sleutels=ONTVANGER_DIENSTEN).dienst("ontvanger").wsdl
-        self.ondertekenaar = Ondertekenaar(
-            instellingen.broker_sleutel.read_bytes(), instellingen.broker_certificaat.read_bytes()
-        )
-        self.vertrouwen = Vertrouwen(
-            list(instellingen.ca_bestanden),
-            list(instellingen.crl_bestanden),
-            crl_gratie_s=instellingen.crl_gratie_s,
-        )
+        # The signer and trust store come from the composition root: the same objects, under the same
+        # production rules (no demo CA, no test OIN in a receiver's answer), as the inbound pipeline's.
+        self.ondertekenaar: Ondertekenaar = omgeving.signer
+        self.vertrouwen: Vertrouwen = omgeving.trust_store
         self._ca_bundel = _bundel(instellingen.ca_bestanden)
         # Removed by ``sluit`` (a worker's normal end), else when this object is collected or the
         # interpreter exits: a start must not leave a file behind in /tmp.
@@ -436,22 +432,17 @@ class Bezorger:
         sleutel = (endpoint, oin)
         if sleutel not in self._clients:
             instellingen = self.omgeving.settings
-            sessie = requests.Session()
-            sessie.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment overrides verify
-            sessie.max_redirects = 0  # a receiver never sends a push elsewhere (no SSRF by redirect)
-            sessie.verify = str(self._ca_bundel)
-            sessie.cert = (str(instellingen.broker_certificaat), str(instellingen.broker_sleutel))
+            sessie = hardened_session(
+                self._ca_bundel, (instellingen.broker_certificaat, instellingen.broker_sleutel)
+            )
             transport = _VastleggendeTransport(
                 session=sessie,
                 timeout=instellingen.outbox_timeout_s,
                 operation_timeout=instellingen.outbox_timeout_s,
             )
             adressering = EdukoppelingAdressering(instellingen.broker_oin, oin, adres=endpoint)
-            client = zeep.Client(
-                str(self.wsdl),
-                settings=zeep.Settings(
-                    strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=True
-                ),
+            client = hardened_zeep_client(
+                self.wsdl,
                 transport=transport,
                 wsse=EdukoppelingWsse(
                     self.ondertekenaar,

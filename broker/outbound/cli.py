@@ -34,6 +34,12 @@ def outbox() -> None:
 @click.pass_obj
 def run(omgeving, workers: int, tot_leeg: bool) -> None:
     """Deliver queued pushes until stopped (SIGTERM/SIGINT) or, with --until-empty, until done."""
+    try:
+        # Built once, here, before any fork: a key or CRL that cannot be used, or a demo CA in
+        # production, stops the command at once instead of every worker.
+        _ = omgeving.signer, omgeving.trust_store
+    except (ValueError, OSError) as fout:
+        raise click.ClickException(f"cannot deliver pushes: {fout}") from None
     upgrade(omgeving.engine)
     if workers > 1 and omgeving.engine.dialect.name != "postgresql":
         click.echo("SQLite has one writer and no SKIP LOCKED: running one worker", err=True)

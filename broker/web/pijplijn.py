@@ -16,7 +16,6 @@ import time
 import traceback
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from functools import cached_property
 from pathlib import Path
 
 from lxml import etree
@@ -111,22 +110,14 @@ class SoapPijplijn:
         if any(instellingen.profiel_van(d.sleutel) == ONDERTEKEND for d in contract.diensten.values()):
             _ = self.ondertekenaar, self.vertrouwen  # keys and trust store: fail at start-up, not later
 
-    @cached_property
+    @property
     def ondertekenaar(self) -> Ondertekenaar:
-        instellingen = self.omgeving.settings
-        return Ondertekenaar(
-            instellingen.broker_sleutel.read_bytes(), instellingen.broker_certificaat.read_bytes()
-        )
+        return self.omgeving.signer  # built once, in the composition root (broker.bootstrap)
 
-    @cached_property
+    @property
     def vertrouwen(self) -> Vertrouwen:
-        instellingen = self.omgeving.settings
-        return Vertrouwen(
-            list(instellingen.ca_bestanden),
-            list(instellingen.crl_bestanden),  # a missing CRL file fails at start-up (fail closed, O6)
-            crl_gratie_s=instellingen.crl_gratie_s,
-            productie=instellingen.environment == "production",
-        )
+        # A missing CRL file fails at start-up (fail closed, O6); see broker.bootstrap.
+        return self.omgeving.trust_store
 
     # --- the pipeline --------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -53,15 +55,25 @@ def test_paden_zijn_relatief_aan_het_instellingenbestand_en_standaarden_gelden(m
     [
         ({}, "proxy = 1\n", "unknown key(s): proxy"),
         ({"sleutel": None}, "", "missing key(s): sleutel"),
-        ({"oin": '"99XA"'}, "", "oin is not an OIN"),
-        ({}, 'broker_oin = "x"\n', "broker_oin is not an OIN"),
-        ({}, 'dienst = "portal"\n', "dienst must be one of vo, mbo, gemeente, regio"),
+        ({"oin": '"99XA"'}, "", 'oin = "99XA" is not allowed; allowed: an OIN (20 digits or capitals)'),
+        ({}, 'broker_oin = "x"\n', 'broker_oin = "x" is not allowed; allowed: an OIN'),
+        (
+            {},
+            'dienst = "portal"\n',
+            'dienst = "portal" is not allowed; allowed: "vo" or "mbo" or "gemeente" or "regio"',
+        ),
+        (
+            {},
+            'timeout_s = "300"\n',
+            'timeout_s = "300" is not allowed; allowed: a number above 0 (without quotes)',
+        ),
+        ({"endpoint": "8080"}, "", "endpoint = 8080 is not allowed; allowed: an http:// or https:// URL"),
         ({"ca": '["pki/ca/issuing.pem"]'}, "", "file not found"),
         ({"endpoint": "http://x"}, "", "not valid TOML"),
     ],
 )
 def test_een_fout_in_de_instellingen_noemt_wat_te_herstellen(map, vervang, extra, melding):
-    with pytest.raises(InstellingenFout, match=melding.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(InstellingenFout, match=re.escape(melding)):
         lees_instellingen(schrijf(map, extra, **vervang))
 
 

@@ -26,7 +26,7 @@ def test_productie_weigert_de_storingen(tmp_path):
     resultaat = CliRunner().invoke(main, ["--config", str(config), "serve", "--port", "1"])
     assert resultaat.exit_code == 1
     assert resultaat.output == (
-        "Error: conformance_storingen = true is for test environments only: "
+        f"Error: {config}: conformance_storingen = true is for test environments only: "
         'refusing it with environment = "production"\n'
     )
 

@@ -1,0 +1,170 @@
+"""In production the outbox checks receivers' answers by the same rules as the inbound pipeline: the
+signer and trust store are built once, in the composition root (``broker.bootstrap``), and handed to
+both. A receiver answer signed by a test OIN (H48) is not a delivery; a demo CA (H45) is refused
+before the first push."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import create_engine, select, text
+
+from broker.bootstrap import Omgeving
+from broker.cli import main
+from broker.config import TEST_BROKER_OIN, load_settings
+from broker.db import models
+from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
+from broker.outbound.bezorger import Bezorger
+from broker.pki import demo
+from broker.privacy.sleutels import maak_sleutelbestand
+from broker.web.pijplijn import SoapPijplijn
+from tests.e2e.test_pushes import OUTBOX, REGIO, SCHOOL_A, leerlingen, registreer_endpoint
+from tests.e2e.zeepclient import client
+from tests.helpers import _wacht_op, broker_proces, schrijf_config, vrije_poort
+
+
+@contextmanager
+def _tls_ontvanger(map: Path, pki: Path):
+    """The reference receiver as party REGIO (a test OIN, signing with its own key) behind two-way TLS
+    on 127.0.0.1 (the demo broker certificate carries that address); yields its https endpoint."""
+    map.mkdir()
+    extra = (
+        f'broker_oins = ["{REGIO}"]\nonderteken_sleutel = "{pki / (REGIO + ".key.pem")}"\n'
+        f'onderteken_certificaat = "{pki / (REGIO + ".cert.pem")}"\n'
+        f'tls_sleutel = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
+        f'tls_certificaat = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
+    )
+    config = schrijf_config(map, f"sqlite:///{map / 'ontvanger.sqlite3'}", profiel="2W-be-S", extra=extra)
+    config.write_text(config.read_text().replace(f'pki_map = "{map / "pki"}"', f'pki_map = "{pki}"'))
+    maak_sleutelbestand(map / "sleutels.json")
+    poort = vrije_poort()
+    with (map / "ontvanger.log").open("wb") as log:
+        proces = subprocess.Popen(
+            [sys.executable, "-m", "broker", "receiver", "serve", "--port", str(poort)],
+            env={**os.environ, "VVA_CONFIG": str(config)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wacht_op(None, proces, poort)
+            yield f"https://127.0.0.1:{poort}/vva/ontvanger/v1", map / "ontvanger.sqlite3"
+        finally:
+            proces.terminate()
+            proces.wait(timeout=15)
+
+
+def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
+    database_url, tmp_path, monkeypatch
+):
+    broker_map = tmp_path / "broker"
+    broker_map.mkdir()
+    pki = broker_map / "pki"
+    # CAs without the demo marker, so production's trust store loads them and the test is about the
+    # receiver's test OIN alone; ``vva init`` then issues every party's certificate under them.
+    for naam, waarde in (("ROOT_NAAM", "VVA Root CA"), ("ISSUING_NAAM", "VVA Issuing CA")):
+        monkeypatch.setattr(demo, naam, waarde)
+    monkeypatch.setattr(demo, "CA_ORGANISATIE", "VVA PKI")
+    demo.maak_demo_pki(pki, [])
+    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra=OUTBOX)
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+
+    with _tls_ontvanger(tmp_path / "ontvanger", pki) as (endpoint, ontvanger_db):
+        registreer_endpoint(config, endpoint)
+        with broker_proces(config) as url:
+            school = client(type("Demo", (), {"url": url, "pki": pki}), "vo", SCHOOL_A)
+            assert school.service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt == 1
+
+        omgeving = Omgeving(replace(load_settings(config), environment="production"))
+        try:
+            assert Bezorger(omgeving).ronde() == 1
+            with omgeving.sessions() as session:
+                (bericht,) = session.scalars(select(models.UitgaandBericht)).all()
+            # The receiver got and processed the push and answered, signed under its test OIN ...
+            engine = create_engine(f"sqlite:///{ontvanger_db}")
+            with engine.connect() as verbinding:
+                verwerkt = verbinding.execute(
+                    text("SELECT count(*) FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt'")
+                ).scalar()
+            engine.dispose()
+            assert verwerkt == 1
+            # ... and production does not take that answer as a delivery: retried, not delivered.
+            assert (bericht.status, bericht.laatste_fout) == ("wachtend", "transport OnbetrouwbaarAntwoord")
+            assert bericht.afgeleverd_op is None
+        finally:
+            omgeving.sluit()
+
+
+def test_h45_outbox_in_productie_start_niet_met_een_demo_ca(tmp_path):
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profiel="2W-be-S")
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    config.write_text(config.read_text() + 'environment = "production"\n')
+
+    resultaat = CliRunner().invoke(main, ["--config", str(config), "outbox", "run", "--until-empty"])
+
+    assert resultaat.exit_code == 1, resultaat.output
+    assert resultaat.output == (
+        "Error: cannot deliver pushes: demo CA CN=VVA Demo Root CA (FICTIEF),O=VVA Demo PKI (FICTIEF),C=NL "
+        "configured in production\n"
+    )
+
+
+def test_pijplijn_en_outbox_krijgen_dezelfde_ondertekenaar_en_hetzelfde_vertrouwen(tmp_path):
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profiel="2W-be-S")
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    omgeving = Omgeving(load_settings(config))
+    try:
+        pijplijn = SoapPijplijn(omgeving, Contract(sleutels=BROKER_DIENSTEN))
+        bezorger = Bezorger(omgeving)
+
+        assert bezorger.vertrouwen is pijplijn.vertrouwen is omgeving.trust_store
+        assert bezorger.ondertekenaar is pijplijn.ondertekenaar is omgeving.signer
+    finally:
+        omgeving.sluit()
+
+
+def test_h45_envelope_verify_in_productie_weigert_een_demo_ca(tmp_path):
+    from tests.edukoppeling.conftest import envelop
+
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profiel="2W-be-S")
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    pki = tmp_path / "pki"
+    (tmp_path / "verzoek.xml").write_bytes(envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))
+    getekend = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(config),
+            "envelope",
+            "sign",
+            str(tmp_path / "verzoek.xml"),
+            "--out",
+            str(tmp_path / "s.xml"),
+        ]
+        + ["--key", str(pki / f"{SCHOOL_A}.key.pem"), "--cert", str(pki / f"{SCHOOL_A}.cert.pem")],
+    )
+    assert getekend.exit_code == 0, getekend.output
+    ca = pki / "ca"
+    verify = ["envelope", "verify", str(tmp_path / "s.xml"), "--trust", str(ca / "root.pem")]
+    verify += [
+        "--trust",
+        str(ca / "issuing.pem"),
+        "--crl",
+        str(ca / "root.crl.pem"),
+        "--crl",
+        str(ca / "issuing.crl.pem"),
+    ]
+    assert (
+        CliRunner().invoke(main, ["--config", str(config), *verify]).output.startswith("valid (signed by OIN")
+    )
+
+    config.write_text(config.read_text() + 'environment = "production"\n')
+    resultaat = CliRunner().invoke(main, ["--config", str(config), *verify])
+
+    assert resultaat.exit_code == 1
+    assert resultaat.output.startswith("Error: demo CA CN=VVA Demo Root CA (FICTIEF)"), resultaat.output

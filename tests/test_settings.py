@@ -1,0 +1,143 @@
+"""Settings are checked by type and value when ``vva`` starts, as an operator meets them.
+
+A misspelt environment would turn every production guard off, a quoted "no" would count as true and a
+number given as text would load: each is refused before any command runs, with one line naming the
+file, the key, the bad value and what is allowed, and no traceback.
+"""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from broker.cli import main
+
+
+def _vva(tmp_path, inhoud: str, *opdracht: str):
+    config = tmp_path / "vva.toml"
+    config.write_text(f'database_url = "sqlite:///{tmp_path / "vva.sqlite3"}"\n{inhoud}')
+    return config, CliRunner().invoke(main, ["--config", str(config), *(opdracht or ("outbox", "list"))])
+
+
+@pytest.mark.parametrize(
+    ("inhoud", "melding"),
+    [
+        (
+            'environment = "prodution"\n',
+            'environment = "prodution" is not allowed; allowed: "test" or "production"',
+        ),
+        (
+            'conformance_storingen = "no"\n',
+            'conformance_storingen = "no" is not allowed; allowed: true or false (TOML booleans, without quotes)',
+        ),
+        (
+            'max_request_bytes = "10485760"\n',
+            'max_request_bytes = "10485760" is not allowed; allowed: a whole number of at least 1 (without quotes)',
+        ),
+        ('outbox_timeout_s = "10"\n', 'outbox_timeout_s = "10" is not allowed; allowed: a number above 0'),
+        ("tls_vereist = 1\n", "tls_vereist = 1 is not allowed; allowed: true or false"),
+        ("crl_gratie_s = -1\n", "crl_gratie_s = -1 is not allowed; allowed: a whole number of at least 0"),
+        ('profiel = "2W-be-s"\n', 'profiel = "2W-be-s" is not allowed; allowed: "2W-be-S" or "2W-be"'),
+        (
+            'profielen = { vo = "2W-be", portaal = "2W-be" }\n',
+            'profielen = { vo = "2W-be", portaal = "2W-be" } is not allowed ("portaal" is not "vo" or "mbo"',
+        ),
+        ('broker_oins = ["1234"]\n', 'broker_oins = ["1234"] is not allowed ("1234" is not an OIN'),
+        ("broker_oins = []\n", "broker_oins = [] is not allowed; allowed: a non-empty list, each an OIN"),
+        ('vertrouwde_proxies = ["localhost"]\n', 'vertrouwde_proxies = ["localhost"] is not allowed'),
+        (
+            '[deadline_afwijkingen]\n2020 = "1 mei"\n',
+            'deadline_afwijkingen = { 2020 = "1 mei" } is not allowed',
+        ),
+    ],
+    ids=[
+        "environment-misspelt",
+        "boolean-as-text",
+        "integer-as-text",
+        "number-as-text",
+        "boolean-as-number",
+        "negative-grace",
+        "profile-case",
+        "profile-of-unknown-service",
+        "invalid-oin",
+        "no-oin",
+        "proxy-host-name",
+        "deadline-not-a-date",
+    ],
+)
+def test_een_verkeerde_instelling_stopt_vva_met_bestand_sleutel_waarde_en_wat_mag(tmp_path, inhoud, melding):
+    config, resultaat = _vva(tmp_path, inhoud)
+
+    assert resultaat.exit_code == 1, resultaat.output
+    assert resultaat.output.startswith(f"Error: {config}: {melding}"), resultaat.output
+    assert "Traceback" not in resultaat.output
+    assert not (tmp_path / "vva.sqlite3").exists()  # refused before anything was done
+
+
+def test_een_bestand_dat_moet_bestaan_en_ontbreekt_wordt_genoemd(tmp_path):
+    ontbrekend = tmp_path / "pki" / "broker.key.pem"
+
+    config, resultaat = _vva(tmp_path, f'onderteken_sleutel = "{ontbrekend}"\n')
+
+    assert resultaat.exit_code == 1
+    assert resultaat.output.startswith(
+        f'Error: {config}: onderteken_sleutel = "{ontbrekend}" is not allowed (no such file: {ontbrekend}); '
+        "allowed: the path of an existing file"
+    ), resultaat.output
+
+
+def test_een_toml_syntaxfout_noemt_het_bestand(tmp_path):
+    config, resultaat = _vva(tmp_path, "environment = production\n")
+
+    assert resultaat.exit_code == 1
+    assert resultaat.output.startswith(f"Error: {config}: not valid TOML: Invalid value (at line 2"), (
+        resultaat.output
+    )
+
+
+def test_een_ontbrekend_instellingenbestand_zonder_traceback(tmp_path):
+    resultaat = CliRunner().invoke(main, ["--config", str(tmp_path / "nee.toml"), "outbox", "list"])
+
+    assert resultaat.exit_code == 1
+    assert resultaat.output == f"Error: {tmp_path / 'nee.toml'}: settings file not found\n"
+
+
+def test_een_wachtwoord_in_een_verkeerde_database_url_wordt_niet_getoond(tmp_path, monkeypatch):
+    monkeypatch.setenv("VVA_DATABASE_URL", "mysql://vva:geheim@db/vva")
+
+    _, resultaat = _vva(tmp_path, "")
+
+    assert resultaat.exit_code == 1
+    assert "geheim" not in resultaat.output
+    assert (
+        'environment variable VVA_DATABASE_URL: database_url = "mysql://***@db/vva" is not allowed'
+        in resultaat.output
+    )
+
+
+def test_storingen_in_productie_blijven_geweigerd_met_het_bestand(tmp_path):
+    config, resultaat = _vva(tmp_path, 'environment = "production"\nconformance_storingen = true\n')
+
+    assert resultaat.exit_code == 1
+    assert resultaat.output.startswith(
+        f"Error: {config}: conformance_storingen = true is for test environments only"
+    )
+
+
+def test_goede_instellingen_laden_met_toml_typen(tmp_path):
+    from broker.config import load_settings
+
+    config, resultaat = _vva(
+        tmp_path,
+        'environment = "test"\nconformance_storingen = true\ntls_vereist = false\noutbox_basis_s = 1\n'
+        f'key_file = "{tmp_path / "sleutels.json"}"\nvertrouwde_proxies = ["127.0.0.1", "::1"]\n'
+        "[deadline_afwijkingen]\n2020 = 2020-05-01\n",
+        "init",
+        "--no-demo",
+    )
+
+    assert resultaat.exit_code == 0, resultaat.output
+    instellingen = load_settings(config)
+    assert (instellingen.conformance_storingen, instellingen.tls_vereist) == (True, False)
+    assert instellingen.outbox_basis_s == 1.0 and isinstance(instellingen.outbox_basis_s, float)
+    assert instellingen.deadline_afwijkingen == {2020: "2020-05-01"}
