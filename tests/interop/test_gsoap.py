@@ -29,19 +29,17 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from broker.edukoppeling.ns import SOAP11, WSSE, q
-from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from tests.e2e.test_pushes import SCHOOL_A, _bezorger, keten_op, leerlingen
 from tests.e2e.zeepclient import client
-from tests.edukoppeling.conftest import envelop
-from tests.helpers import post_soap
 from tests.interop.conftest import (
     CACHE,
     HIER,
-    PING,
     VERSIES,
     bestand,
     debian_versie,
+    kopblokken,
+    ondertekend_antwoord,
+    ondertekende_fout,
     programma,
     vereis_debian,
 )
@@ -108,19 +106,6 @@ def gsoap():
     return verifieer
 
 
-def _ondertekend_verzoek(broker, body: str | None = None) -> bytes:
-    root = etree.fromstring(envelop(body, action=PING) if body else envelop(action=PING))
-    pki = broker.pki
-    Ondertekenaar(
-        (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
-    ).onderteken(root, datetime.now(UTC))
-    return naar_bytes(root)
-
-
-def _antwoord(broker, body: str | None = None) -> tuple[int, bytes]:
-    return post_soap(broker.url, _ondertekend_verzoek(broker, body), headers={"SOAPAction": f'"{PING}"'})
-
-
 def _security_eerst(bericht: bytes) -> bytes:
     """The message as the old signer laid it out: wsse:Security the first header block. Moving it
     breaks no digest (each signed part is canonicalised on its own), so the signature stays valid."""
@@ -130,23 +115,17 @@ def _security_eerst(bericht: bytes) -> bytes:
     return etree.tostring(root)
 
 
-def _kop(bericht: bytes) -> list[str]:
-    return [etree.QName(blok).localname for blok in etree.fromstring(bericht).find(q(SOAP11, "Header"))]
-
-
 def test_gsoap_verifieert_het_ondertekende_antwoord(ondertekende_broker, gsoap, tmp_path):
-    status, antwoord = _antwoord(ondertekende_broker)
-    assert status == 200 and b"<tns:echo>x</tns:echo>" in antwoord, antwoord
+    antwoord = ondertekend_antwoord(ondertekende_broker)
+    assert b"<tns:echo>x</tns:echo>" in antwoord, antwoord
     assert gsoap(antwoord, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
-    assert _kop(antwoord)[-1] == "Security"
+    assert kopblokken(antwoord)[-1] == "Security"
 
 
 def test_gsoap_verifieert_de_ondertekende_fout(ondertekende_broker, gsoap, tmp_path):
-    ongeldig = '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>'
-    status, fout = _antwoord(ondertekende_broker, ongeldig)
-    assert status == 500 and b"<faultcode>soap:Client." in fout, fout
+    fout = ondertekende_fout(ondertekende_broker)
     assert gsoap(fout, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
-    assert _kop(fout)[-1] == "Security"
+    assert kopblokken(fout)[-1] == "Security"
 
 
 def test_gsoap_verifieert_een_ondertekende_push(gsoap, tmp_path):
@@ -159,27 +138,25 @@ def test_gsoap_verifieert_een_ondertekende_push(gsoap, tmp_path):
         (push,) = keten.pushes()
         uitkomst = gsoap(push, keten.pki, tmp_path)
     assert uitkomst == "OK body=1 timestamp=1"
-    assert _kop(push)[-1] == "Security"
+    assert kopblokken(push)[-1] == "Security"
 
 
 def test_gsoap_weigert_security_als_eerste_kopblok(ondertekende_broker, gsoap, tmp_path):
     """The test can fail: the same signed answer with wsse:Security moved to the front, as the signer
     made it before, is refused by gSOAP although every digest and the signature still hold."""
-    status, antwoord = _antwoord(ondertekende_broker)
-    assert status == 200, antwoord
+    antwoord = ondertekend_antwoord(ondertekende_broker)
     opnieuw = etree.tostring(etree.fromstring(antwoord))
     # Re-serialising alone changes nothing: the refusal below is the move's.
     assert gsoap(opnieuw, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
     eerst = _security_eerst(antwoord)
-    assert _kop(eerst)[0] == "Security" and _kop(eerst)[-1] == "To"
+    assert kopblokken(eerst)[0] == "Security" and kopblokken(eerst)[-1] == "To"
     assert gsoap(eerst, ondertekende_broker.pki, tmp_path) == (
         "FAIL body signed: Message body not signed [gSOAP error 12]\nsigned Body elements counted: 2"
     )
 
 
 def test_gsoap_weigert_een_gewijzigd_antwoord(ondertekende_broker, gsoap, tmp_path):
-    status, antwoord = _antwoord(ondertekende_broker)
-    assert status == 200, antwoord
+    antwoord = ondertekend_antwoord(ondertekende_broker)
     uitkomst = gsoap(antwoord.replace(b">x</tns:echo>", b">y</tns:echo>"), ondertekende_broker.pki, tmp_path)
     assert uitkomst.startswith("FAIL signature:"), uitkomst
 
@@ -187,8 +164,7 @@ def test_gsoap_weigert_een_gewijzigd_antwoord(ondertekende_broker, gsoap, tmp_pa
 def test_gsoap_weigert_een_ondertekenaar_buiten_de_vertrouwde_ca(ondertekende_broker, gsoap, tmp_path):
     """gSOAP checks the BST's chain, not only the signature: with another CA as its trust store the
     same answer is refused."""
-    status, antwoord = _antwoord(ondertekende_broker)
-    assert status == 200, antwoord
+    antwoord = ondertekend_antwoord(ondertekende_broker)
     vreemd = tmp_path / "vreemd" / "ca"
     vreemd.mkdir(parents=True)
     sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
