@@ -1,6 +1,6 @@
 """Interop with SOAP and XML-signature stacks we did not write: node-soap with xml-crypto, Apache
-Santuario (Java), gSOAP's WS-Security plugin (C), xmlsec1, PHP's SoapClient and zeep, each against a
-real broker on 127.0.0.1.
+Santuario and WSS4J (Java), gSOAP's WS-Security plugin (C), xmlsec1, PHP's SoapClient and zeep,
+each against a real broker on 127.0.0.1.
 
 Each test installs what it needs from the package registries (Debian packages with apt-get as root,
 npm packages into a cache directory, never into the checkout) and is skipped, saying why, only when
