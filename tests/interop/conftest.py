@@ -1,5 +1,6 @@
 """Interop with SOAP and XML-signature stacks we did not write: node-soap with xml-crypto, Apache
-Santuario (Java), xmlsec1, PHP's SoapClient and zeep, each against a real broker on 127.0.0.1.
+Santuario and WSS4J (Java), gSOAP's WS-Security plugin (C), xmlsec1, PHP's SoapClient and zeep,
+each against a real broker on 127.0.0.1.
 
 Each test installs what it needs from the package registries (Debian packages with apt-get as root,
 npm packages into a cache directory, never into the checkout) and is skipped, saying why, only when
@@ -24,6 +25,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from broker.cli import main
+from broker.edukoppeling.ns import SOAP11
 from broker.edukoppeling.response import naar_bytes
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from tests.edukoppeling.conftest import envelop
@@ -74,6 +76,25 @@ def ondertekend_antwoord(broker: DemoBroker) -> bytes:
     status, antwoord = post_soap(broker.url, naar_bytes(root), headers={"SOAPAction": f'"{PING}"'})
     assert status == 200, antwoord
     return antwoord
+
+
+def ondertekende_fout(broker: DemoBroker) -> bytes:
+    """The broker's signed fault (soap:Client, HTTP 500) to a signed ``ping`` with an unknown element."""
+    root = etree.fromstring(
+        envelop('<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>', action=PING)
+    )
+    pki = broker.pki
+    Ondertekenaar(
+        (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
+    ).onderteken(root, datetime.now(UTC))
+    status, fout = post_soap(broker.url, naar_bytes(root), headers={"SOAPAction": f'"{PING}"'})
+    assert status == 500 and b"<faultcode>soap:Client." in fout, fout
+    return fout
+
+
+def kopblokken(bericht: bytes) -> list[str]:
+    """Local names of the SOAP Header's children, in order."""
+    return [etree.QName(blok).localname for blok in etree.fromstring(bericht).find(f"{{{SOAP11}}}Header")]
 
 
 def niet_beschikbaar(reden: str) -> None:

@@ -1,0 +1,182 @@
+"""gSOAP 2.8 (Debian ``gsoap`` and ``libgsoap-dev``) with its WS-Security plugin verifies the broker's
+signed answer, fault and push (issue 14, item 10).
+
+tests/interop/gsoap/verify.c is built once with soapcpp2 and gcc from the plugin sources Debian
+ships (wsseapi.c, wsaapi.c, smdevp.c, mecevp.c, threads.c) and cached under ~/.cache/vva-interop.
+It verifies the way a gSOAP client does: ``soap_wsse_verify_auto`` checks the signature with the key
+of the X.509 BinarySecurityToken, whose chain gSOAP checks against the demo PKI's issuing and root
+CA (its ``cafile``); then ``soap_wsse_verify_Timestamp`` and ``soap_wsse_verify_body``, which
+answers "Message body not signed" unless it counts exactly one signed Body. Its count goes wrong
+when the last child of the Header is a signed block: walking on from that block it counts the Body
+as nested in it, and then once more as itself. So wsse:Security goes last (DUO does the same).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from broker.edukoppeling.ns import SOAP11, WSSE, q
+from tests.e2e.test_pushes import SCHOOL_A, _bezorger, keten_op, leerlingen
+from tests.e2e.zeepclient import client
+from tests.interop.conftest import (
+    CACHE,
+    HIER,
+    VERSIES,
+    bestand,
+    debian_versie,
+    kopblokken,
+    ondertekend_antwoord,
+    ondertekende_fout,
+    programma,
+    vereis_debian,
+)
+
+PLUGIN = Path("/usr/share/gsoap/plugin")
+BRONNEN = [HIER / "gsoap" / "verifier.h", HIER / "gsoap" / "verify.c"]
+
+
+def _bouw(map: Path) -> None:
+    import_pad = ["-I/usr/share/gsoap/import", "-I/usr/share/gsoap"]
+    stappen = [
+        ["soapcpp2", "-c", "-C", "-L", "-x", *import_pad, str(BRONNEN[0])],
+        # The library's own flags (WITH_DOM, WITH_OPENSSL, ...): struct soap must have its layout.
+        ["sh", "-c", "gcc -O1 -w $(pkg-config --cflags gsoapssl) \"$@\" $(pkg-config --libs gsoapssl) "
+         "-lssl -lcrypto -lz -lpthread", "gcc",
+         "-I.", f"-I{PLUGIN}", "-I/usr/share/gsoap", "-o", "verify", str(BRONNEN[1]), "soapC.c",
+         *(str(PLUGIN / f) for f in ("wsseapi.c", "wsaapi.c", "smdevp.c", "mecevp.c", "threads.c")),
+         "/usr/share/gsoap/custom/struct_timeval.c"],
+    ]  # fmt: skip
+    for stap in stappen:
+        uitkomst = subprocess.run(stap, cwd=map, capture_output=True, text=True, timeout=300)
+        assert uitkomst.returncode == 0, f"{stap[0]} failed:\n{uitkomst.stdout}\n{uitkomst.stderr}"
+
+
+@pytest.fixture(scope="module")
+def gsoap():
+    """Builds verify.c (once per source and gSOAP version) and returns a runner:
+    ``gsoap(bericht, pki, map)`` → the program's output ("OK ..." or "FAIL <step>: <gSOAP's
+    error>") for message bytes ``bericht`` checked against the demo PKI in ``pki``."""
+    vereis_debian("gcc", programma("gcc"))
+    vereis_debian("pkg-config", programma("pkg-config"))
+    vereis_debian("gsoap", programma("soapcpp2"))
+    vereis_debian("libgsoap-dev", bestand(str(PLUGIN / "wsseapi.c")))
+    vereis_debian("libssl-dev", bestand("/usr/include/openssl/evp.h"))
+    vereis_debian("zlib1g-dev", bestand("/usr/include/zlib.h"))
+    versie = debian_versie("libgsoap-dev")
+    VERSIES["gSOAP (libgsoap-dev, wsse plugin)"] = versie
+    VERSIES["OpenSSL (libssl-dev)"] = debian_versie("libssl-dev")
+    sleutel = hashlib.sha256(versie.encode() + b"".join(b.read_bytes() for b in BRONNEN)).hexdigest()[:16]
+    programma_pad = CACHE / "gsoap" / sleutel / "verify"
+    if not programma_pad.exists():
+        werkmap = CACHE / "gsoap" / f"{sleutel}.{os.getpid()}"
+        shutil.rmtree(werkmap, ignore_errors=True)
+        werkmap.mkdir(parents=True)
+        _bouw(werkmap)
+        try:
+            werkmap.rename(programma_pad.parent)  # atomic: a parallel run uses its own or ours
+        except OSError:
+            shutil.rmtree(werkmap, ignore_errors=True)
+
+    def verifieer(bericht: bytes, pki: Path, map: Path) -> str:
+        ca = pki / "ca"
+        # gSOAP's trust store: the demo PKI's issuing and root CA (the BST holds the leaf only).
+        (map / "ca.pem").write_bytes((ca / "issuing.pem").read_bytes() + (ca / "root.pem").read_bytes())
+        (map / "bericht.xml").write_bytes(bericht)
+        uitkomst = subprocess.run(
+            [str(programma_pad), str(map / "bericht.xml"), str(map / "ca.pem")],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        uit = uitkomst.stdout.strip()
+        assert uitkomst.returncode == (0 if uit.startswith("OK") else 1), uitkomst.stdout + uitkomst.stderr
+        return uit
+
+    return verifieer
+
+
+def _security_eerst(bericht: bytes) -> bytes:
+    """The message as the old signer laid it out: wsse:Security the first header block. Moving it
+    breaks no digest (each signed part is canonicalised on its own), so the signature stays valid."""
+    root = etree.fromstring(bericht)
+    header = root.find(q(SOAP11, "Header"))
+    header.insert(0, header.find(q(WSSE, "Security")))
+    return etree.tostring(root)
+
+
+def test_gsoap_verifieert_het_ondertekende_antwoord(ondertekende_broker, gsoap, tmp_path):
+    antwoord = ondertekend_antwoord(ondertekende_broker)
+    assert b"<tns:echo>x</tns:echo>" in antwoord, antwoord
+    assert gsoap(antwoord, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
+    assert kopblokken(antwoord)[-1] == "Security"
+
+
+def test_gsoap_verifieert_de_ondertekende_fout(ondertekende_broker, gsoap, tmp_path):
+    fout = ondertekende_fout(ondertekende_broker)
+    assert gsoap(fout, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
+    assert kopblokken(fout)[-1] == "Security"
+
+
+def test_gsoap_verifieert_een_ondertekende_push(gsoap, tmp_path):
+    """A push as the delivery worker sends it, taken from the reference receiver's message log."""
+    with keten_op(f"sqlite:///{tmp_path / 'broker.sqlite3'}", tmp_path) as keten:
+        demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+        school = client(demo, "vo", SCHOOL_A)
+        assert school.service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt == 1
+        assert _bezorger(keten).ronde() == 1
+        (push,) = keten.pushes()
+        uitkomst = gsoap(push, keten.pki, tmp_path)
+    assert uitkomst == "OK body=1 timestamp=1"
+    assert kopblokken(push)[-1] == "Security"
+
+
+def test_gsoap_weigert_security_als_eerste_kopblok(ondertekende_broker, gsoap, tmp_path):
+    """The test can fail: the same signed answer with wsse:Security moved to the front, as the signer
+    made it before, is refused by gSOAP although every digest and the signature still hold."""
+    antwoord = ondertekend_antwoord(ondertekende_broker)
+    opnieuw = etree.tostring(etree.fromstring(antwoord))
+    # Re-serialising alone changes nothing: the refusal below is the move's.
+    assert gsoap(opnieuw, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
+    eerst = _security_eerst(antwoord)
+    assert kopblokken(eerst)[0] == "Security" and kopblokken(eerst)[-1] == "To"
+    assert gsoap(eerst, ondertekende_broker.pki, tmp_path) == (
+        "FAIL body signed: Message body not signed [gSOAP error 12]\nsigned Body elements counted: 2"
+    )
+
+
+def test_gsoap_weigert_een_gewijzigd_antwoord(ondertekende_broker, gsoap, tmp_path):
+    antwoord = ondertekend_antwoord(ondertekende_broker)
+    uitkomst = gsoap(antwoord.replace(b">x</tns:echo>", b">y</tns:echo>"), ondertekende_broker.pki, tmp_path)
+    assert uitkomst.startswith("FAIL signature:"), uitkomst
+
+
+def test_gsoap_weigert_een_ondertekenaar_buiten_de_vertrouwde_ca(ondertekende_broker, gsoap, tmp_path):
+    """gSOAP checks the BST's chain, not only the signature: with another CA as its trust store the
+    same answer is refused."""
+    antwoord = ondertekend_antwoord(ondertekende_broker)
+    vreemd = tmp_path / "vreemd" / "ca"
+    vreemd.mkdir(parents=True)
+    sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    naam = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Andere CA (FICTIEF)")])
+    nu = datetime.now(UTC)
+    ca = (
+        x509.CertificateBuilder().subject_name(naam).issuer_name(naam).public_key(sleutel.public_key())
+        .serial_number(1).not_valid_before(nu - timedelta(days=1)).not_valid_after(nu + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(sleutel, hashes.SHA256())
+    )  # fmt: skip
+    for bestandsnaam in ("issuing.pem", "root.pem"):
+        (vreemd / bestandsnaam).write_bytes(ca.public_bytes(Encoding.PEM))
+    uitkomst = gsoap(antwoord, tmp_path / "vreemd", tmp_path)
+    assert uitkomst.startswith("FAIL signature:") and "Invalid certificate" in uitkomst, uitkomst
