@@ -152,15 +152,15 @@ class BufferingWorker(ThreadWorker):
         self.enqueue_req(conn)
 
     def _vergeet(self, inkomend: _Inkomend) -> None:
-        self.inkomend.remove(inkomend)
+        if inkomend in self.inkomend:  # not when complete at once (pipelined behind the last request)
+            self.inkomend.remove(inkomend)
         try:
             self.poller.unregister(inkomend.conn.sock)
         except (KeyError, ValueError, OSError):
             pass  # never registered (complete at once) or already gone
 
     def _sluit(self, inkomend: _Inkomend, antwoord: bool) -> None:
-        if inkomend in self.inkomend:
-            self._vergeet(inkomend)
+        self._vergeet(inkomend)
         if antwoord:
             try:
                 inkomend.conn.sock.send(_TE_LAAT)  # non-blocking, best effort

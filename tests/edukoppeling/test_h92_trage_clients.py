@@ -110,3 +110,38 @@ def test_h92_een_body_korter_dan_content_length_wordt_geweigerd_en_niet_toegepas
     with engine.connect() as db:
         assert db.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
     engine.dispose()
+
+
+def _lees_antwoorden(verbinding: socket.socket, aantal: int, deadline_s: float = 10.0) -> list[bytes]:
+    """Read ``aantal`` HTTP responses (with Content-Length) from ``verbinding``."""
+    verbinding.settimeout(deadline_s)
+    buf, antwoorden = b"", []
+    while len(antwoorden) < aantal:
+        eind = buf.find(b"\r\n\r\n")
+        if eind >= 0:
+            kop = buf[:eind].decode("latin-1")
+            lengte = next(
+                int(r.split(":", 1)[1]) for r in kop.split("\r\n") if r.lower().startswith("content-length:")
+            )
+            if len(buf) >= eind + 4 + lengte:
+                antwoorden.append(buf[: eind + 4 + lengte])
+                buf = buf[eind + 4 + lengte :]
+                continue
+        try:
+            deel = verbinding.recv(65536)
+        except TimeoutError:
+            break
+        if not deel:
+            break
+        buf += deel
+    return antwoorden
+
+
+def test_h92_twee_gepijplijnde_verzoeken_krijgen_allebei_antwoord(broker):
+    url, pki, _ = broker
+    eerste, tweede = _ondertekend(pki), _ondertekend(pki)
+    verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    verbinding.sendall(_kop(len(eerste)) + eerste + _kop(len(tweede)) + tweede)
+    antwoorden = _lees_antwoorden(verbinding, 2)
+    verbinding.close()
+    assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"] * 2
