@@ -18,10 +18,11 @@ arriving slower than ``request_min_bytes_per_s`` from a second after its first b
 is closed; it never held a thread. A client that closes its side early hands over what it sent: the broker refuses a
 body shorter than its Content-Length (``broker.web.http.lees_body``).
 
-The check for "complete" only ever errs towards handing over early (malformed or oversized headers
-and bodies over ``max_request_bytes`` go to gunicorn and the broker at once, which refuse them; a
-``0`` chunk line inside data counts as the end): a thread then reads the rest itself, bounded by
-the deadline and rate of ``lees_body``. ``Expect: 100-continue`` is handed over at once too (the
+A chunked body is followed chunk by chunk, so a ``0`` line inside a chunk's data does not pass for
+its end, and a last chunk with extensions or trailer fields does. The check for "complete" only
+ever errs towards handing over early (malformed or oversized headers and bodies over
+``max_request_bytes`` go to gunicorn and the broker at once, which refuse them): a thread then reads
+the rest itself, bounded by the deadline and rate of ``lees_body``. ``Expect: 100-continue`` is handed over at once too (the
 client waits for gunicorn's interim answer before it sends the body), as are TLS connections
 (``tls_sleutel``: the handshake runs in the thread) and HTTP/2 — for those the WSGI-layer deadline is
 the bound, and production puts nginx in front (deploy/), which buffers requests itself.
@@ -60,6 +61,7 @@ class _Inkomend:
     begin: float
     buf: bytearray = field(default_factory=bytearray)
     eerste_byte: float | None = None  # when the first byte of the request came (the rate counts from it)
+    chunk: int = 0  # chunked body: where in the body the next chunk-size line starts (scanned so far)
 
 
 class BufferingWorker(ThreadWorker):
@@ -71,6 +73,7 @@ class BufferingWorker(ThreadWorker):
         self.min_snelheid = instellingen.request_min_bytes_per_s
         self.max_body = instellingen.max_request_bytes
         cfg = self.cfg
+        self.max_chunkregel = cfg.limit_request_field_size or 8190  # gunicorn's bound on a chunk-size line
         self.max_kop = (
             cfg.limit_request_line + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
         )
@@ -86,7 +89,7 @@ class BufferingWorker(ThreadWorker):
         nu = time.monotonic()
         inkomend = _Inkomend(conn, nu, bytearray(eerder), nu if eerder else None)
         conn.sock.setblocking(False)
-        if self._compleet(inkomend.buf):
+        if self._compleet(inkomend):
             self._geef_door(inkomend)
             return
         self.inkomend.append(inkomend)
@@ -116,11 +119,12 @@ class BufferingWorker(ThreadWorker):
             return
         inkomend.buf += data
         inkomend.eerste_byte = inkomend.eerste_byte or time.monotonic()
-        if self._compleet(inkomend.buf):
+        if self._compleet(inkomend):
             self._geef_door(inkomend)
 
-    def _compleet(self, buf: bytearray) -> bool:
-        """Whether ``buf`` holds a whole request, or enough to refuse it; errs towards True."""
+    def _compleet(self, inkomend: _Inkomend) -> bool:
+        """Whether ``inkomend`` holds a whole request, or enough to refuse it; errs towards True."""
+        buf = inkomend.buf
         eind = buf.find(b"\r\n\r\n")
         if eind < 0:
             return len(buf) > self.max_kop
@@ -136,10 +140,34 @@ class BufferingWorker(ThreadWorker):
                 chunked = True
             elif naam == b"expect":
                 return True
-        body = memoryview(buf)[eind + 4 :]
+        body = len(buf) - eind - 4
         if chunked:
-            return len(body) > self.max_body or body[:3] == b"0\r\n" or bytes(body).find(b"\r\n0\r\n") >= 0
-        return lengte is None or lengte > self.max_body or len(body) >= lengte
+            return body > self.max_body or self._laatste_chunk_binnen(inkomend, eind + 4)
+        return lengte is None or lengte > self.max_body or body >= lengte
+
+    def _laatste_chunk_binnen(self, inkomend: _Inkomend, begin: int) -> bool:
+        """Whether the chunked body from ``begin`` in the buffer is there up to the end of its trailer
+        section (RFC 9112 7.1: the last chunk may carry extensions and trailer fields), or is malformed
+        (gunicorn refuses it at once). Walks the chunks by their sizes, from where the previous call
+        stopped: a "0" line inside a chunk's data is data, and a body in many small reads is scanned
+        once."""
+        buf, pos = inkomend.buf, begin + inkomend.chunk
+        while True:
+            regel = bytes(buf[pos : pos + self.max_chunkregel + 2])
+            einde = regel.find(b"\r\n")
+            if einde < 0:
+                return len(regel) > self.max_chunkregel  # a size line without end: gunicorn refuses it
+            grootte = regel[:einde].split(b";", 1)[0].rstrip(b" \t")
+            if not grootte or grootte.strip(b"0123456789abcdefABCDEF"):
+                return True  # not a chunk size: gunicorn refuses it
+            data = pos + einde + 2
+            if int(grootte, 16) == 0:  # the last chunk: then trailer fields up to an empty line
+                leeg = buf[data : data + 2] == b"\r\n" or buf.find(b"\r\n\r\n", data) >= 0
+                return leeg or len(buf) - data > self.max_kop
+            pos = data + int(grootte, 16) + 2  # past the chunk's data and its CRLF
+            if len(buf) < pos:
+                return False
+            inkomend.chunk = pos - begin
 
     def _geef_door(self, inkomend: _Inkomend) -> None:
         """Hand the complete request to a thread, its bytes in the parser's buffer."""

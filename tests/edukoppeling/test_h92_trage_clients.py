@@ -145,3 +145,52 @@ def test_h92_twee_gepijplijnde_verzoeken_krijgen_allebei_antwoord(broker):
     antwoorden = _lees_antwoorden(verbinding, 2)
     verbinding.close()
     assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"] * 2
+
+
+def _chunked_kop(extra: str = "") -> bytes:
+    return (
+        "POST /vva/vo/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=UTF-8\r\n"
+        f'SOAPAction: ""\r\nTransfer-Encoding: chunked\r\n{extra}\r\n'
+    ).encode()
+
+
+def _ping_binnen_2_s(url: str, pki: Path) -> None:
+    ping = _ondertekend(pki)
+    begin = time.monotonic()
+    status, body = post_soap(url, ping)
+    duur = time.monotonic() - begin
+    assert status == 200, body[:300]
+    assert duur < 2.0
+
+
+def test_h92_chunked_met_extensie_op_de_laatste_chunk_wordt_aangenomen(broker):
+    # RFC 9112 7.1: last-chunk = 1*"0" [ chunk-ext ] CRLF, then the trailer section and CRLF.
+    url, pki, _ = broker
+    ping = _ondertekend(pki)
+    helft = len(ping) // 2
+    body = (
+        f"{helft:x};deel=1\r\n".encode()
+        + ping[:helft]
+        + f"\r\n{len(ping) - helft:X}\r\n".encode()
+        + ping[helft:]
+        + b"\r\n000;klaar=ja\r\nX-Controle: 1\r\n\r\n"
+    )
+    verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    verbinding.sendall(_chunked_kop() + body)
+    antwoorden = _lees_antwoorden(verbinding, 1, deadline_s=5.0)
+    verbinding.close()
+    assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"]
+
+
+def test_h92_vastgelopen_chunked_upload_met_een_nulregel_in_de_data_houdt_geen_draad_vast(broker):
+    # A chunk whose data holds "\r\n0\r\n" is not the end of the body; the upload then stalls.
+    url, pki, _ = broker
+    vast = []
+    for _ in range(THREADS + 1):
+        verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+        verbinding.sendall(_chunked_kop() + b"9\r\n<a>\r\n0\r\n\r\n100\r\nmeer")
+        vast.append(verbinding)
+    time.sleep(1.0)
+    _ping_binnen_2_s(url, pki)
+    for verbinding in vast:
+        verbinding.close()
