@@ -22,9 +22,11 @@ A chunked body is followed chunk by chunk, so a ``0`` line inside a chunk's data
 its end, and a last chunk with extensions or trailer fields does. The check for "complete" only
 ever errs towards handing over early (malformed or oversized headers and bodies over
 ``max_request_bytes`` go to gunicorn and the broker at once, which refuse them): a thread then reads
-the rest itself, bounded by the deadline and rate of ``lees_body``. ``Expect: 100-continue`` is handed over at once too (the
-client waits for gunicorn's interim answer before it sends the body), as are TLS connections
-(``tls_sleutel``: the handshake runs in the thread) and HTTP/2 — for those the WSGI-layer deadline is
+the rest itself, bounded by the deadline and rate of ``lees_body``. A client that sends ``Expect:
+100-continue`` gets the interim ``100 Continue`` from this loop and its body is gathered like any
+other (handing it to a thread at once let such clients, stalling after the interim answer, hold
+every thread). TLS connections (``tls_sleutel``: the handshake runs in the thread) and HTTP/2 are
+handed over at once — for those the WSGI-layer deadline is
 the bound, and production puts nginx in front (deploy/), which buffers requests itself.
 
 What remains: stalled connections still count against gunicorn's ``worker_connections`` (1000 per
@@ -50,6 +52,7 @@ from broker.config import Settings
 
 #: The first second of a request is not held to the minimum rate (TCP slow start, a TLS proxy).
 _AANLOOP_S = 1.0
+_GA_DOOR = b"HTTP/1.1 100 Continue\r\n\r\n"
 _TE_LAAT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
 
@@ -61,6 +64,8 @@ class _Inkomend:
     begin: float
     buf: bytearray = field(default_factory=bytearray)
     eerste_byte: float | None = None  # when the first byte of the request came (the rate counts from it)
+    vraagt_continue: bool = False  # "Expect: 100-continue": the client waits for an interim answer
+    continue_gestuurd: bool = False
     chunk: int = 0  # chunked body: where in the body the next chunk-size line starts (scanned so far)
 
 
@@ -89,11 +94,9 @@ class BufferingWorker(ThreadWorker):
         nu = time.monotonic()
         inkomend = _Inkomend(conn, nu, bytearray(eerder), nu if eerder else None)
         conn.sock.setblocking(False)
-        if self._compleet(inkomend):
-            self._geef_door(inkomend)
-            return
         self.inkomend.append(inkomend)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._leesbaar, inkomend))
+        self._verder(inkomend)
 
     def _buffert(self, conn: TConn) -> bool:
         return not (
@@ -119,8 +122,19 @@ class BufferingWorker(ThreadWorker):
             return
         inkomend.buf += data
         inkomend.eerste_byte = inkomend.eerste_byte or time.monotonic()
+        self._verder(inkomend)
+
+    def _verder(self, inkomend: _Inkomend) -> None:
+        """Hand the request over if it is complete; else, if the client waits for "100 Continue"
+        before it sends its body, send that (once) and go on gathering, as for any other request."""
         if self._compleet(inkomend):
             self._geef_door(inkomend)
+        elif inkomend.vraagt_continue and not inkomend.continue_gestuurd:
+            inkomend.continue_gestuurd = True
+            try:
+                inkomend.conn.sock.send(_GA_DOOR)  # 25 bytes on a fresh connection: never blocks
+            except OSError:
+                self._sluit(inkomend, antwoord=False)
 
     def _compleet(self, inkomend: _Inkomend) -> bool:
         """Whether ``inkomend`` holds a whole request, or enough to refuse it; errs towards True."""
@@ -139,7 +153,10 @@ class BufferingWorker(ThreadWorker):
             elif naam == b"transfer-encoding":
                 chunked = True
             elif naam == b"expect":
-                return True
+                if waarde.lower() != b"100-continue":
+                    return True  # gunicorn answers 417
+                # RFC 9110 10.1.1: an HTTP/1.0 client sends its body anyway; the server ignores it.
+                inkomend.vraagt_continue = buf[: buf.find(b"\r\n")].endswith(b" HTTP/1.1")
         body = len(buf) - eind - 4
         if chunked:
             return body > self.max_body or self._laatste_chunk_binnen(inkomend, eind + 4)
@@ -177,7 +194,14 @@ class BufferingWorker(ThreadWorker):
         conn.data_ready = True
         conn.parser.unreader.unread(bytes(inkomend.buf))
         conn.vva_compleet = True
+        conn.vva_continue_gestuurd = inkomend.continue_gestuurd
         self.enqueue_req(conn)
+
+    def handle_request(self, req, conn: TConn):
+        if getattr(conn, "vva_continue_gestuurd", False):
+            conn.vva_continue_gestuurd = False
+            req._expected_100_continue = False  # this worker sent it already; gunicorn would send another
+        return super().handle_request(req, conn)
 
     def _vergeet(self, inkomend: _Inkomend) -> None:
         if inkomend in self.inkomend:  # not when complete at once (pipelined behind the last request)

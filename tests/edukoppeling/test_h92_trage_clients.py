@@ -194,3 +194,30 @@ def test_h92_vastgelopen_chunked_upload_met_een_nulregel_in_de_data_houdt_geen_d
     _ping_binnen_2_s(url, pki)
     for verbinding in vast:
         verbinding.close()
+
+
+def test_h92_vastgelopen_upload_met_expect_100_continue_houdt_geen_draad_vast(broker):
+    url, pki, _ = broker
+    vast = []
+    for _ in range(THREADS + 1):
+        verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+        verbinding.sendall(_kop(4000)[:-2] + b"Expect: 100-continue\r\n\r\n")
+        # The client may send its body only after the interim answer: it gets one, and stalls.
+        assert verbinding.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        vast.append(verbinding)
+    time.sleep(1.0)
+    _ping_binnen_2_s(url, pki)
+    for verbinding in vast:
+        verbinding.close()
+
+
+def test_h92_expect_100_continue_krijgt_een_tussenantwoord_en_dan_het_antwoord(broker):
+    url, pki, _ = broker
+    ping = _ondertekend(pki)
+    verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    verbinding.sendall(_kop(len(ping))[:-2] + b"Expect: 100-continue\r\n\r\n")
+    assert verbinding.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    verbinding.sendall(ping)
+    antwoorden = _lees_antwoorden(verbinding, 1)
+    verbinding.close()
+    assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"]
