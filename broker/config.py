@@ -104,14 +104,20 @@ def integer(minimum: int) -> Check:
     return Check(f"a whole number of at least {minimum} (without quotes)", convert)
 
 
+#: The largest number of seconds a duration setting takes (about 31 years): anything larger, or TOML's
+#: ``inf``, overflows a socket timeout, an interval timer or a ``timedelta`` where it is used.
+MAX_SECONDS = 1e9
+
+
 def number(above: float | None = None, minimum: float | None = None) -> Check:
     def convert(value: Any) -> float:
         _eis(isinstance(value, int | float) and not isinstance(value, bool) and value == value)
         _eis((above is None or value > above) and (minimum is None or value >= minimum))
+        _eis(value <= MAX_SECONDS)
         return float(value)
 
     grens = f"above {above:g}" if above is not None else f"of at least {minimum:g}"
-    return Check(f"a number {grens} (without quotes)", convert)
+    return Check(f"a number {grens} and at most {MAX_SECONDS:g} (seconds, without quotes)", convert)
 
 
 def path(must_exist: bool = False) -> Check:

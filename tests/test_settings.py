@@ -35,6 +35,10 @@ def _vva(tmp_path, inhoud: str, *opdracht: str):
             'max_request_bytes = "10485760" is not allowed; allowed: a whole number of at least 1 (without quotes)',
         ),
         ('outbox_timeout_s = "10"\n', 'outbox_timeout_s = "10" is not allowed; allowed: a number above 0'),
+        # TOML has inf: as a read deadline every socket timeout overflows and every POST got 400.
+        ("request_read_timeout_s = inf\n", "request_read_timeout_s = inf is not allowed; allowed: a number"),
+        # Finite, but past what a timedelta holds: the outbox worker crashed at its first retry.
+        ("outbox_max_wacht_s = 1e300\n", "outbox_max_wacht_s = 1e+300 is not allowed; allowed: a number"),
         ("tls_vereist = 1\n", "tls_vereist = 1 is not allowed; allowed: true or false"),
         ("crl_gratie_s = -1\n", "crl_gratie_s = -1 is not allowed; allowed: a whole number of at least 0"),
         ('profiel = "2W-be-s"\n', 'profiel = "2W-be-s" is not allowed; allowed: "2W-be-S" or "2W-be"'),
@@ -55,6 +59,8 @@ def _vva(tmp_path, inhoud: str, *opdracht: str):
         "boolean-as-text",
         "integer-as-text",
         "number-as-text",
+        "number-infinite",
+        "number-beyond-a-timedelta",
         "boolean-as-number",
         "negative-grace",
         "profile-case",

@@ -48,7 +48,7 @@ def lees_body(
     does not arrive within ``deadline_s`` or arrives slower than ``min_bytes_per_s`` (after a second).
 
     Under ``vva serve`` the worker has the whole request before this runs (``broker.web.worker``), so
-    the deadline only bites where it could not gather it (TLS in gunicorn, ``Expect: 100-continue``):
+    the deadline only bites where it could not gather it (TLS in gunicorn, HTTP/2):
     there every socket read waits at most the time left, so a stalled client frees its thread.
     """
     lengte = (environ.get("CONTENT_LENGTH") or "").strip()

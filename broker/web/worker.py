@@ -18,12 +18,15 @@ arriving slower than ``request_min_bytes_per_s`` from a second after its first b
 is closed; it never held a thread. A client that closes its side early hands over what it sent: the broker refuses a
 body shorter than its Content-Length (``broker.web.http.lees_body``).
 
-The check for "complete" only ever errs towards handing over early (malformed or oversized headers
-and bodies over ``max_request_bytes`` go to gunicorn and the broker at once, which refuse them; a
-``0`` chunk line inside data counts as the end): a thread then reads the rest itself, bounded by
-the deadline and rate of ``lees_body``. ``Expect: 100-continue`` is handed over at once too (the
-client waits for gunicorn's interim answer before it sends the body), as are TLS connections
-(``tls_sleutel``: the handshake runs in the thread) and HTTP/2 — for those the WSGI-layer deadline is
+A chunked body is followed chunk by chunk, so a ``0`` line inside a chunk's data does not pass for
+its end, and a last chunk with extensions or trailer fields does. The check for "complete" only
+ever errs towards handing over early (malformed or oversized headers and bodies over
+``max_request_bytes`` go to gunicorn and the broker at once, which refuse them): a thread then reads
+the rest itself, bounded by the deadline and rate of ``lees_body``. A client that sends ``Expect:
+100-continue`` gets the interim ``100 Continue`` from this loop and its body is gathered like any
+other (handing it to a thread at once let such clients, stalling after the interim answer, hold
+every thread). TLS connections (``tls_sleutel``: the handshake runs in the thread) and HTTP/2 are
+handed over at once — for those the WSGI-layer deadline is
 the bound, and production puts nginx in front (deploy/), which buffers requests itself.
 
 What remains: stalled connections still count against gunicorn's ``worker_connections`` (1000 per
@@ -49,6 +52,7 @@ from broker.config import Settings
 
 #: The first second of a request is not held to the minimum rate (TCP slow start, a TLS proxy).
 _AANLOOP_S = 1.0
+_GA_DOOR = b"HTTP/1.1 100 Continue\r\n\r\n"
 _TE_LAAT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
 
@@ -60,6 +64,9 @@ class _Inkomend:
     begin: float
     buf: bytearray = field(default_factory=bytearray)
     eerste_byte: float | None = None  # when the first byte of the request came (the rate counts from it)
+    vraagt_continue: bool = False  # "Expect: 100-continue": the client waits for an interim answer
+    continue_gestuurd: bool = False
+    chunk: int = 0  # chunked body: where in the body the next chunk-size line starts (scanned so far)
 
 
 class BufferingWorker(ThreadWorker):
@@ -71,6 +78,7 @@ class BufferingWorker(ThreadWorker):
         self.min_snelheid = instellingen.request_min_bytes_per_s
         self.max_body = instellingen.max_request_bytes
         cfg = self.cfg
+        self.max_chunkregel = cfg.limit_request_field_size or 8190  # gunicorn's bound on a chunk-size line
         self.max_kop = (
             cfg.limit_request_line + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
         )
@@ -86,11 +94,9 @@ class BufferingWorker(ThreadWorker):
         nu = time.monotonic()
         inkomend = _Inkomend(conn, nu, bytearray(eerder), nu if eerder else None)
         conn.sock.setblocking(False)
-        if self._compleet(inkomend.buf):
-            self._geef_door(inkomend)
-            return
         self.inkomend.append(inkomend)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._leesbaar, inkomend))
+        self._verder(inkomend)
 
     def _buffert(self, conn: TConn) -> bool:
         return not (
@@ -116,11 +122,23 @@ class BufferingWorker(ThreadWorker):
             return
         inkomend.buf += data
         inkomend.eerste_byte = inkomend.eerste_byte or time.monotonic()
-        if self._compleet(inkomend.buf):
-            self._geef_door(inkomend)
+        self._verder(inkomend)
 
-    def _compleet(self, buf: bytearray) -> bool:
-        """Whether ``buf`` holds a whole request, or enough to refuse it; errs towards True."""
+    def _verder(self, inkomend: _Inkomend) -> None:
+        """Hand the request over if it is complete; else, if the client waits for "100 Continue"
+        before it sends its body, send that (once) and go on gathering, as for any other request."""
+        if self._compleet(inkomend):
+            self._geef_door(inkomend)
+        elif inkomend.vraagt_continue and not inkomend.continue_gestuurd:
+            inkomend.continue_gestuurd = True
+            try:
+                inkomend.conn.sock.send(_GA_DOOR)  # 25 bytes on a fresh connection: never blocks
+            except OSError:
+                self._sluit(inkomend, antwoord=False)
+
+    def _compleet(self, inkomend: _Inkomend) -> bool:
+        """Whether ``inkomend`` holds a whole request, or enough to refuse it; errs towards True."""
+        buf = inkomend.buf
         eind = buf.find(b"\r\n\r\n")
         if eind < 0:
             return len(buf) > self.max_kop
@@ -135,11 +153,38 @@ class BufferingWorker(ThreadWorker):
             elif naam == b"transfer-encoding":
                 chunked = True
             elif naam == b"expect":
-                return True
-        body = memoryview(buf)[eind + 4 :]
+                if waarde.lower() != b"100-continue":
+                    return True  # gunicorn answers 417
+                # RFC 9110 10.1.1: an HTTP/1.0 client sends its body anyway; the server ignores it.
+                inkomend.vraagt_continue = buf[: buf.find(b"\r\n")].endswith(b" HTTP/1.1")
+        body = len(buf) - eind - 4
         if chunked:
-            return len(body) > self.max_body or body[:3] == b"0\r\n" or bytes(body).find(b"\r\n0\r\n") >= 0
-        return lengte is None or lengte > self.max_body or len(body) >= lengte
+            return body > self.max_body or self._laatste_chunk_binnen(inkomend, eind + 4)
+        return lengte is None or lengte > self.max_body or body >= lengte
+
+    def _laatste_chunk_binnen(self, inkomend: _Inkomend, begin: int) -> bool:
+        """Whether the chunked body from ``begin`` in the buffer is there up to the end of its trailer
+        section (RFC 9112 7.1: the last chunk may carry extensions and trailer fields), or is malformed
+        (gunicorn refuses it at once). Walks the chunks by their sizes, from where the previous call
+        stopped: a "0" line inside a chunk's data is data, and a body in many small reads is scanned
+        once."""
+        buf, pos = inkomend.buf, begin + inkomend.chunk
+        while True:
+            regel = bytes(buf[pos : pos + self.max_chunkregel + 2])
+            einde = regel.find(b"\r\n")
+            if einde < 0:
+                return len(regel) > self.max_chunkregel  # a size line without end: gunicorn refuses it
+            grootte = regel[:einde].split(b";", 1)[0].rstrip(b" \t")
+            if not grootte or grootte.strip(b"0123456789abcdefABCDEF"):
+                return True  # not a chunk size: gunicorn refuses it
+            data = pos + einde + 2
+            if int(grootte, 16) == 0:  # the last chunk: then trailer fields up to an empty line
+                leeg = buf[data : data + 2] == b"\r\n" or buf.find(b"\r\n\r\n", data) >= 0
+                return leeg or len(buf) - data > self.max_kop
+            pos = data + int(grootte, 16) + 2  # past the chunk's data and its CRLF
+            if len(buf) < pos:
+                return False
+            inkomend.chunk = pos - begin
 
     def _geef_door(self, inkomend: _Inkomend) -> None:
         """Hand the complete request to a thread, its bytes in the parser's buffer."""
@@ -149,18 +194,25 @@ class BufferingWorker(ThreadWorker):
         conn.data_ready = True
         conn.parser.unreader.unread(bytes(inkomend.buf))
         conn.vva_compleet = True
+        conn.vva_continue_gestuurd = inkomend.continue_gestuurd
         self.enqueue_req(conn)
 
+    def handle_request(self, req, conn: TConn):
+        if getattr(conn, "vva_continue_gestuurd", False):
+            conn.vva_continue_gestuurd = False
+            req._expected_100_continue = False  # this worker sent it already; gunicorn would send another
+        return super().handle_request(req, conn)
+
     def _vergeet(self, inkomend: _Inkomend) -> None:
-        self.inkomend.remove(inkomend)
+        if inkomend in self.inkomend:  # not when complete at once (pipelined behind the last request)
+            self.inkomend.remove(inkomend)
         try:
             self.poller.unregister(inkomend.conn.sock)
         except (KeyError, ValueError, OSError):
             pass  # never registered (complete at once) or already gone
 
     def _sluit(self, inkomend: _Inkomend, antwoord: bool) -> None:
-        if inkomend in self.inkomend:
-            self._vergeet(inkomend)
+        self._vergeet(inkomend)
         if antwoord:
             try:
                 inkomend.conn.sock.send(_TE_LAAT)  # non-blocking, best effort

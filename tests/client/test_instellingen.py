@@ -65,7 +65,7 @@ def test_paden_zijn_relatief_aan_het_instellingenbestand_en_standaarden_gelden(m
         (
             {},
             'timeout_s = "300"\n',
-            'timeout_s = "300" is not allowed; allowed: a number above 0 (without quotes)',
+            'timeout_s = "300" is not allowed; allowed: a number above 0 and at most 1e+09 (seconds, without quotes)',
         ),
         ({"endpoint": "8080"}, "", "endpoint = 8080 is not allowed; allowed: an http:// or https:// URL"),
         ({"ca": '["pki/ca/issuing.pem"]'}, "", "file not found"),

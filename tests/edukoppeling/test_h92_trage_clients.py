@@ -110,3 +110,114 @@ def test_h92_een_body_korter_dan_content_length_wordt_geweigerd_en_niet_toegepas
     with engine.connect() as db:
         assert db.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
     engine.dispose()
+
+
+def _lees_antwoorden(verbinding: socket.socket, aantal: int, deadline_s: float = 10.0) -> list[bytes]:
+    """Read ``aantal`` HTTP responses (with Content-Length) from ``verbinding``."""
+    verbinding.settimeout(deadline_s)
+    buf, antwoorden = b"", []
+    while len(antwoorden) < aantal:
+        eind = buf.find(b"\r\n\r\n")
+        if eind >= 0:
+            kop = buf[:eind].decode("latin-1")
+            lengte = next(
+                int(r.split(":", 1)[1]) for r in kop.split("\r\n") if r.lower().startswith("content-length:")
+            )
+            if len(buf) >= eind + 4 + lengte:
+                antwoorden.append(buf[: eind + 4 + lengte])
+                buf = buf[eind + 4 + lengte :]
+                continue
+        try:
+            deel = verbinding.recv(65536)
+        except TimeoutError:
+            break
+        if not deel:
+            break
+        buf += deel
+    return antwoorden
+
+
+def test_h92_twee_gepijplijnde_verzoeken_krijgen_allebei_antwoord(broker):
+    url, pki, _ = broker
+    eerste, tweede = _ondertekend(pki), _ondertekend(pki)
+    verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    verbinding.sendall(_kop(len(eerste)) + eerste + _kop(len(tweede)) + tweede)
+    antwoorden = _lees_antwoorden(verbinding, 2)
+    verbinding.close()
+    assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"] * 2
+
+
+def _chunked_kop(extra: str = "") -> bytes:
+    return (
+        "POST /vva/vo/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=UTF-8\r\n"
+        f'SOAPAction: ""\r\nTransfer-Encoding: chunked\r\n{extra}\r\n'
+    ).encode()
+
+
+def _ping_binnen_2_s(url: str, pki: Path) -> None:
+    ping = _ondertekend(pki)
+    begin = time.monotonic()
+    status, body = post_soap(url, ping)
+    duur = time.monotonic() - begin
+    assert status == 200, body[:300]
+    assert duur < 2.0
+
+
+def test_h92_chunked_met_extensie_op_de_laatste_chunk_wordt_aangenomen(broker):
+    # RFC 9112 7.1: last-chunk = 1*"0" [ chunk-ext ] CRLF, then the trailer section and CRLF.
+    url, pki, _ = broker
+    ping = _ondertekend(pki)
+    helft = len(ping) // 2
+    body = (
+        f"{helft:x};deel=1\r\n".encode()
+        + ping[:helft]
+        + f"\r\n{len(ping) - helft:X}\r\n".encode()
+        + ping[helft:]
+        + b"\r\n000;klaar=ja\r\nX-Controle: 1\r\n\r\n"
+    )
+    verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    verbinding.sendall(_chunked_kop() + body)
+    antwoorden = _lees_antwoorden(verbinding, 1, deadline_s=5.0)
+    verbinding.close()
+    assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"]
+
+
+def test_h92_vastgelopen_chunked_upload_met_een_nulregel_in_de_data_houdt_geen_draad_vast(broker):
+    # A chunk whose data holds "\r\n0\r\n" is not the end of the body; the upload then stalls.
+    url, pki, _ = broker
+    vast = []
+    for _ in range(THREADS + 1):
+        verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+        verbinding.sendall(_chunked_kop() + b"9\r\n<a>\r\n0\r\n\r\n100\r\nmeer")
+        vast.append(verbinding)
+    time.sleep(1.0)
+    _ping_binnen_2_s(url, pki)
+    for verbinding in vast:
+        verbinding.close()
+
+
+def test_h92_vastgelopen_upload_met_expect_100_continue_houdt_geen_draad_vast(broker):
+    url, pki, _ = broker
+    vast = []
+    for _ in range(THREADS + 1):
+        verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+        verbinding.sendall(_kop(4000)[:-2] + b"Expect: 100-continue\r\n\r\n")
+        # The client may send its body only after the interim answer: it gets one, and stalls.
+        assert verbinding.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        vast.append(verbinding)
+    time.sleep(1.0)
+    _ping_binnen_2_s(url, pki)
+    for verbinding in vast:
+        verbinding.close()
+
+
+def test_h92_expect_100_continue_krijgt_een_tussenantwoord_en_dan_het_antwoord(broker):
+    url, pki, _ = broker
+    ping = _ondertekend(pki)
+    verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    verbinding.sendall(_kop(len(ping))[:-2] + b"Expect: 100-continue\r\n\r\n")
+    assert verbinding.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    verbinding.sendall(ping)
+    antwoorden = _lees_antwoorden(verbinding, 1)
+    verbinding.close()
+    assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"]
