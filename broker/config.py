@@ -212,7 +212,8 @@ class Settings:
     ``key_file`` holds the keys that pseudonymise and encrypt pupil numbers;
     ``max_request_bytes`` caps a request body (hostile-inputs.md, "Request body");
     ``request_read_timeout_s`` and ``request_min_bytes_per_s`` bound how long a client may take to send
-    one request, and how slowly (H92; ``broker.web.worker``, ``broker.web.http.lees_body``);
+    one request, and how slowly (H92; ``broker.web.worker``, ``broker.web.http.lees_body``), and
+    ``request_buffer_budget_bytes`` how much of all requests still arriving a web worker holds;
     ``deadline_afwijkingen`` maps a cycle year to a deadline other than 1 April.
     """
 
@@ -225,6 +226,9 @@ class Settings:
     request_read_timeout_s: float = setting(30.0, number(above=0))
     #: … and, from a second after its first byte, may not arrive slower than this (0 = no minimum).
     request_min_bytes_per_s: int = setting(1024, integer(minimum=0))
+    #: All requests a web worker is still receiving may hold at most this many bytes together; a
+    #: request whose bytes would go beyond it gets HTTP 503 (H92: stalled uploads cannot fill memory).
+    request_buffer_budget_bytes: int = setting(64 * 1024 * 1024, integer(minimum=1))
     max_batch_records: int = setting(5000, integer(minimum=1))
     deadline_afwijkingen: dict[int, str] = setting(check=DEADLINES, factory=lambda: {2020: "2020-05-01"})
 

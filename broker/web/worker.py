@@ -29,6 +29,11 @@ every thread). TLS connections (``tls_sleutel``: the handshake runs in the threa
 handed over at once — for those the WSGI-layer deadline is
 the bound, and production puts nginx in front (deploy/), which buffers requests itself.
 
+Memory: every request still arriving is held in the worker, so a few clients could send nearly
+``max_request_bytes`` each and hold back the last byte. All requests a worker is still receiving may
+together hold ``request_buffer_budget_bytes``; the one whose bytes would go beyond it gets HTTP 503
+(Retry-After) and is closed, and requests already being received keep their room.
+
 What remains: stalled connections still count against gunicorn's ``worker_connections`` (1000 per
 worker) until their deadline; more than that from one attacker is for a per-address connection
 limit in front (nginx ``limit_conn``, a firewall).
@@ -53,6 +58,7 @@ from broker.config import Settings
 #: The first second of a request is not held to the minimum rate (TCP slow start, a TLS proxy).
 _AANLOOP_S = 1.0
 _GA_DOOR = b"HTTP/1.1 100 Continue\r\n\r\n"
+_VOL = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 _TE_LAAT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
 
@@ -77,6 +83,8 @@ class BufferingWorker(ThreadWorker):
         self.lees_s = instellingen.request_read_timeout_s
         self.min_snelheid = instellingen.request_min_bytes_per_s
         self.max_body = instellingen.max_request_bytes
+        self.budget = instellingen.request_buffer_budget_bytes
+        self.gebufferd = 0  # bytes held by all requests in self.inkomend together
         cfg = self.cfg
         self.max_chunkregel = cfg.limit_request_field_size or 8190  # gunicorn's bound on a chunk-size line
         self.max_kop = (
@@ -95,6 +103,7 @@ class BufferingWorker(ThreadWorker):
         inkomend = _Inkomend(conn, nu, bytearray(eerder), nu if eerder else None)
         conn.sock.setblocking(False)
         self.inkomend.append(inkomend)
+        self.gebufferd += len(inkomend.buf)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._leesbaar, inkomend))
         self._verder(inkomend)
 
@@ -120,7 +129,17 @@ class BufferingWorker(ThreadWorker):
             else:
                 self._sluit(inkomend, antwoord=False)
             return
+        if self.gebufferd + len(data) > self.budget:
+            self.log.warning(
+                "requests being received hold %d bytes, the budget is %d: 503, connection closed",
+                self.gebufferd,
+                self.budget,
+            )
+            _lees_weg(inkomend.conn.sock)
+            self._sluit(inkomend, antwoord=False, melding=_VOL)
+            return
         inkomend.buf += data
+        self.gebufferd += len(data)
         inkomend.eerste_byte = inkomend.eerste_byte or time.monotonic()
         self._verder(inkomend)
 
@@ -206,16 +225,17 @@ class BufferingWorker(ThreadWorker):
     def _vergeet(self, inkomend: _Inkomend) -> None:
         if inkomend in self.inkomend:  # not when complete at once (pipelined behind the last request)
             self.inkomend.remove(inkomend)
+            self.gebufferd -= len(inkomend.buf)
         try:
             self.poller.unregister(inkomend.conn.sock)
         except (KeyError, ValueError, OSError):
             pass  # never registered (complete at once) or already gone
 
-    def _sluit(self, inkomend: _Inkomend, antwoord: bool) -> None:
+    def _sluit(self, inkomend: _Inkomend, antwoord: bool, melding: bytes = _TE_LAAT) -> None:
         self._vergeet(inkomend)
-        if antwoord:
+        if antwoord or melding is not _TE_LAAT:
             try:
-                inkomend.conn.sock.send(_TE_LAAT)  # non-blocking, best effort
+                inkomend.conn.sock.send(melding)  # non-blocking, best effort
             except OSError:
                 pass
         self.nr_conns -= 1
@@ -237,3 +257,13 @@ class BufferingWorker(ThreadWorker):
                     verstreken,
                 )
                 self._sluit(inkomend, antwoord=bool(inkomend.buf))
+
+
+def _lees_weg(sock, hoogstens: int = 1024 * 1024) -> None:
+    """Discard what the client already sent (non-blocking, bounded), so that closing the socket after
+    the answer sends a FIN, not a reset that can make the client lose the answer unread."""
+    try:
+        while hoogstens > 0 and (deel := sock.recv(min(hoogstens, 65536))):
+            hoogstens -= len(deel)
+    except OSError:
+        pass  # nothing more waiting (BlockingIOError) or the client is gone

@@ -221,3 +221,39 @@ def test_h92_expect_100_continue_krijgt_een_tussenantwoord_en_dan_het_antwoord(b
     antwoorden = _lees_antwoorden(verbinding, 1)
     verbinding.close()
     assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"]
+
+
+def test_h92_vastgelopen_grote_uploads_vullen_het_geheugen_niet(tmp_path):
+    """Uploads that send most of a large body and then stall may together hold at most
+    ``request_buffer_budget_bytes`` in a worker: the one that would go beyond it gets 503 and is
+    closed, the ones already being received keep their room, and a signed ping is still answered."""
+    database = f"sqlite:///{tmp_path / 'vva.sqlite3'}"
+    config = schrijf_config(
+        tmp_path, database, profiel="2W-be-S", extra="request_buffer_budget_bytes = 300000\n"
+    )
+    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert resultaat.exit_code == 0, resultaat.output
+    with broker_proces(config, "--threads", str(THREADS)) as url:
+        ping = _ondertekend(tmp_path / "pki")
+        deel = b"<" + b"x" * 119_999  # 120 kB of a 1 MB body: two fit in the budget, a third does not
+        vast = []
+        for _ in range(3):
+            verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+            verbinding.sendall(_kop(1_000_000) + deel)
+            vast.append(verbinding)
+            time.sleep(0.3)  # in order: the first two are being received when the third arrives
+
+        vast[2].settimeout(5)
+        antwoord = b""
+        while chunk := vast[2].recv(65536):
+            antwoord += chunk
+        assert antwoord.startswith(b"HTTP/1.1 503 "), antwoord[:200]
+        for verbinding in vast[:2]:  # still being received: no answer, not closed
+            verbinding.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                verbinding.recv(1)
+
+        status, body = post_soap(url, ping)
+        assert status == 200, body[:300]
+        for verbinding in vast:
+            verbinding.close()
