@@ -290,7 +290,8 @@ def oracle_in_scope(partij, feiten):
         return feiten.gemeentecode in partij.gemeentecodes or _regio_nummer(feiten.woon_rmc_regio) in regios
     if partij.soort == "regionaal-systeem":
         leerling_regios = {_regio_nummer(feiten.vo_rmc_regio), _regio_nummer(feiten.woon_rmc_regio)}
-        return bool(regios & leerling_regios) or aanmelding_bij_partij
+        bediende_school = feiten.brin_vo in partij.brins
+        return bool(regios & leerling_regios) or bediende_school or aanmelding_bij_partij
     return False  # leverancier
 
 

@@ -246,6 +246,22 @@ def test_regio_ziet_leerling_die_zich_bij_haar_mbo_instelling_aanmeldde():
     assert mag_zien(REGIO_MET_MBO, leerling(aanmeldingen=(AANGEMELD_A,))) is False
 
 
+def test_regio_ziet_leerling_van_een_vo_school_die_zij_bedient_ook_buiten_haar_regio():
+    # Flow d both ways: the regional system passes on 11VO's start population, so it sees those
+    # pupils (school region 36, residence region 7) like pupils of its own region, without the residence.
+    bedienend = Partij("00000003333333330000", PartijSoort.REGIONAAL_SYSTEEM, brins=frozenset({VO_BRIN}))
+    feiten = leerling()
+    assert mag_zien(bedienend, feiten) is True
+    assert beeld_voor(bedienend, feiten) == LeerlingBeeld(
+        brin_vo=VO_BRIN,
+        gemeentecode=None,
+        mbo_ganger_status=MboGangerStatus.ACTIEF,
+        aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
+        elders_aangemeld=None,
+    )
+    assert mag_zien(bedienend, leerling(brin_vo=ANDERE_VO_BRIN, aanmeldingen=())) is False
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Leverancier
 # ---------------------------------------------------------------------------------------------------------
