@@ -1,6 +1,9 @@
 """Catalogue of per-record result codes ("meldingen") returned to the sender.
 
-Every code is "VVA" + 3 digits. The texts tell the sender what to fix. They are fixed strings and never
+Every code is "VVA" + 3 digits, with one exception: ``DK0002`` (Edukoppeling "Niet geautoriseerd") for a
+record of a regional system's batch that names a school the system does not serve — the same fault a
+whole message would get, reported for that record alone so that the rest of the batch applies. The
+texts tell the sender what to fix. They are fixed strings and never
 contain a value from the message: a rejected record may hold the BSN of a minor, and result texts end up
 in vendor logs and support tickets (AVG art. 5 lid 1 sub c, data minimisation).
 """
@@ -10,14 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CODE_PATROON = re.compile(r"\AVVA[0-9]{3}\Z")
+_CODE_PATROON = re.compile(r"\A(VVA[0-9]{3}|DK0002)\Z")
 
 
 @dataclass(frozen=True)
 class Melding:
     """One result code with its Dutch and English text.
 
-    Raises ValueError when ``code`` is not "VVA" followed by 3 digits.
+    Raises ValueError when ``code`` is not "VVA" followed by 3 digits, nor "DK0002".
     """
 
     code: str
@@ -170,6 +173,16 @@ DATUM_ONLEESBAAR = Melding(
     "VVA122",
     "De datum is onleesbaar: gebruik JJJJ-MM-DD (zoals 2027-03-01) of DD-MM-JJJJ (zoals 01-03-2027).",
     "The date cannot be read: use YYYY-MM-DD (such as 2027-03-01) or DD-MM-YYYY (such as 01-03-2027).",
+)
+
+#: A record of a regional system (regio service, flow d) for a BRIN the system does not serve: the
+#: Edukoppeling code Client.DK0002 for that record only; not part of ``ALLE`` (the VVA1xx catalogue).
+BRIN_NIET_BEDIEND = Melding(
+    "DK0002",
+    "Niet geautoriseerd: het regionale systeem bedient deze BRIN-code niet volgens het partijregister "
+    "van de voorziening.",
+    "Not authorised: according to the broker's party registry the regional system does not serve "
+    "this BRIN code.",
 )
 
 ALLE: dict[str, Melding] = {

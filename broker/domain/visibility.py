@@ -6,8 +6,11 @@ is registered for, and then only the fields its role needs (mission.md, flows a-
 * a VO school sees its own pupils: its BRIN, the mbo-ganger status and every registration (flow a);
 * an MBO institution sees only its own registrations, plus whether the pupil is actively registered
   elsewhere, never where (flow b);
-* a gemeente sees its residents (flow c), a regional system the pupils of its RMC region(s) or of the
-  MBO institutions it serves (flow d);
+* a gemeente sees its residents (flow c); a gemeente registered with an RMC region is that region's RMC
+  function (the contact gemeente that coordinates the region) and sees the residents of every gemeente
+  of the region, each with its woongemeente;
+* a regional system sees the pupils of its RMC region(s), of the VO schools it serves and of the MBO
+  institutions it serves (flow d);
 * a supplier (leverancier) sees nothing as itself; it only acts under a mandate for another party.
 
 The dataclasses check that codes are in canonical form on construction: a "363" next to a "0363" would
@@ -203,8 +206,10 @@ def mag_zien(partij: Partij, feiten: LeerlingFeiten) -> bool:
 
     Input: Partij, LeerlingFeiten. Output: bool; never raises.
     VO school: the pupil's brin_vo is one of its BRINs. MBO institution: the pupil has a registration (any
-    status) at one of its BRINs. Gemeente: the pupil lives in one of its gemeenten. Regional system: the
-    school's or the residence's RMC region is one of its regions, or the pupil has a registration at one
+    status) at one of its BRINs. Gemeente: the pupil lives in one of its gemeenten, or (RMC function) the
+    residence's RMC region is one of its regions; the school's region does not count, the RMC function
+    is about residents. Regional system: the school's or the residence's RMC region is one of its
+    regions, the pupil's VO school is one of the BRINs it serves, or the pupil has a registration at one
     of its BRINs. Leverancier and any unknown role: never.
     Source rule: WEB art. 8.0.3 and the Regeling gegevensverstrekking bij overstap naar het mbo (who
     receives what); AVG art. 5 lid 1 sub c (data minimisation).
@@ -215,7 +220,8 @@ def mag_zien(partij: Partij, feiten: LeerlingFeiten) -> bool:
         case PartijSoort.MBO_INSTELLING:
             return _heeft_aanmelding_bij(partij, feiten)
         case PartijSoort.GEMEENTE:
-            return feiten.gemeentecode is not None and feiten.gemeentecode in partij.gemeentecodes
+            eigen_inwoner = feiten.gemeentecode is not None and feiten.gemeentecode in partij.gemeentecodes
+            return eigen_inwoner or _in_regio(feiten.woon_rmc_regio, partij)
         case PartijSoort.REGIONAAL_SYSTEEM:
             return _in_eigen_regio(partij, feiten) or _heeft_aanmelding_bij(partij, feiten)
         case _:
@@ -229,9 +235,10 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     Input: Partij, LeerlingFeiten. Output: LeerlingBeeld.
     VO school: brin_vo, mbo_ganger_status and all registrations. MBO institution: only its own
     registrations, plus elders_aangemeld; never the school, the residence or another institution's BRIN.
-    Gemeente: brin_vo, gemeentecode, mbo_ganger_status and all registrations; regional system the same
-    without the gemeentecode (flow d carries BRIN VO, BRIN MBO, BSN and status only) for pupils of its
-    region, and for a pupil it sees only through its own institutions what an institution sees.
+    Gemeente (also as RMC function, for every resident of its region): brin_vo, gemeentecode,
+    mbo_ganger_status and all registrations; regional system the same without the gemeentecode (flow d
+    carries BRIN VO, BRIN MBO, BSN and status only) for pupils of its region or of a VO school it serves,
+    and for a pupil it sees only through its own institutions what an institution sees.
     Raises ``NietZichtbaar`` when ``mag_zien`` is False.
     Source rule: WEB art. 8.0.3 (flows a-d of the VVA); AVG art. 5 lid 1 sub c.
     """
@@ -276,7 +283,12 @@ def _instellingsbeeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
 
 
 def _in_eigen_regio(partij: Partij, feiten: LeerlingFeiten) -> bool:
-    return _in_regio(feiten.vo_rmc_regio, partij) or _in_regio(feiten.woon_rmc_regio, partij)
+    # A VO school the regional system serves counts as its own region (flow d: it passes on that
+    # school's start population), also when the school lies outside its RMC regions.
+    bediende_school = feiten.brin_vo is not None and feiten.brin_vo in partij.brins
+    return (
+        bediende_school or _in_regio(feiten.vo_rmc_regio, partij) or _in_regio(feiten.woon_rmc_regio, partij)
+    )
 
 
 def _zonder_crebo(aanmeldingen: tuple[AanmeldingFeit, ...]) -> tuple[AanmeldingFeit, ...]:

@@ -36,9 +36,22 @@ def party() -> None:
 @click.option("--oin", required=True, help="OIN of the party: 20 characters 0-9 and A-Z.")
 @click.option("--soort", required=True, help=f"Kind: {', '.join(s.value for s in PartijSoort)}.")
 @click.option("--naam", required=True, help="Name of the party.")
-@click.option("--brin", "brins", multiple=True, help="BRIN4 it acts for (repeatable).")
+@click.option(
+    "--brin",
+    "brins",
+    multiple=True,
+    help="BRIN4 it acts for (repeatable). For a regionaal-systeem: a BRIN it serves, a VO school whose "
+    "pupils it passes on (aanleverenLeerlingen on the regio service; other BRINs get DK0002 per record) "
+    "or an MBO institution whose registrations it delivers.",
+)
 @click.option("--gemeente", "gemeentecodes", multiple=True, help="CBS gemeentecode it acts for (repeatable).")
-@click.option("--rmc", "rmc_regios", multiple=True, help="RMC region it acts for (repeatable).")
+@click.option(
+    "--rmc",
+    "rmc_regios",
+    multiple=True,
+    help="RMC region it acts for (repeatable). A gemeente with a region is that region's RMC function: "
+    "its overview covers the residents of every gemeente of the region.",
+)
 @click.option("--endpoint", default=None, help="https URL for pushes to this party.")
 @click.option(
     "--mandaat", "mandaten", multiple=True, metavar="CERT_OIN", help="Certificate OIN that may speak for it."

@@ -15,7 +15,14 @@ Format (one ``[[partij]]`` table per party, ``[[partij.mandaat]]`` tables for it
     acties = ["vo/opvragenStatus"]         # optional: services ("vo") or operations; none = all
 
 Optional lists per party: ``brins``, ``gemeentecodes``, ``rmc_regios`` (strings). Unknown keys and
-wrong types are errors, so a typo never passes silently as "no scope".
+wrong types are errors, so a typo never passes silently as "no scope". What they mean per soort:
+
+* ``brins`` — a school or institution: its own BRINs; a regionaal-systeem: the BRINs it **serves**, VO
+  schools whose potential mbo-gangers it passes on (``aanleverenLeerlingen`` on the regio service; a
+  record for any other BRIN gets DK0002) and MBO institutions whose registrations it delivers;
+* ``gemeentecodes`` — a gemeente: the gemeenten whose residents it sees;
+* ``rmc_regios`` — a regionaal-systeem: the RMC regions whose pupils it sees; a gemeente: the regions it
+  is the RMC function (contact gemeente) of, so it sees the residents of every gemeente of the region.
 """
 
 from __future__ import annotations

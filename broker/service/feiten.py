@@ -12,6 +12,7 @@ from broker.db import models
 from broker.domain.status import AanmeldStatus, MboGangerStatus
 from broker.domain.visibility import AanmeldingFeit, LeerlingFeiten, Partij, PartijSoort, mag_zien
 from broker.service.context import Verwerking
+from broker.service.gemeenteregio import gemeenten_in_regios, rmc_regios_van_gemeenten
 
 _PARTIJ = 500  # bound the IN-list size (SQLite allows 32766 parameters; stay far below)
 
@@ -43,9 +44,7 @@ class _Regio:
             instelling=_rmc_van(
                 verwerking, models.Instelling.brin, models.Instelling.rmc_regio, {r.brin_vo for r in rijen}
             ),
-            gemeente=_rmc_van(
-                verwerking, models.Gemeente.code, models.Gemeente.rmc_regio, {r.gemeentecode for r in rijen}
-            ),
+            gemeente=rmc_regios_van_gemeenten(verwerking, {r.gemeentecode for r in rijen if r.gemeentecode}),
         )
 
 
@@ -166,8 +165,11 @@ def hashes_in_bereik(verwerking: Verwerking, partij: Partij) -> set[str]:
         vragen.append(select(A.sleutel_hash).where(A.cyclus_jaar == cyclus, A.brin_mbo.in_(partij.brins)))
         vragen.append(select(L.sleutel_hash).where(L.cyclus_jaar == cyclus, L.brin_vo.in_(partij.brins)))
     gemeenten = set(partij.gemeentecodes)
+    if partij.soort is PartijSoort.GEMEENTE and partij.rmc_regios:
+        # the RMC function: the residents of every gemeente of its region(s)
+        gemeenten |= gemeenten_in_regios(verwerking, partij.rmc_regios)
     if partij.soort is PartijSoort.REGIONAAL_SYSTEEM and partij.rmc_regios:
-        gemeenten |= _gemeenten_in_regios(verwerking, partij)
+        gemeenten |= gemeenten_in_regios(verwerking, partij.rmc_regios)
         brins = _brins_in_regios(verwerking, partij)
         vestigingen = _vestigingen_in_regios(verwerking, partij)
         vragen.append(
@@ -187,14 +189,6 @@ def _regios(partij: Partij) -> set[str]:
     from broker.domain.visibility import normaliseer_rmc
 
     return {normaliseer_rmc(r) for r in partij.rmc_regios}
-
-
-def _gemeenten_in_regios(verwerking: Verwerking, partij: Partij) -> set[str]:
-    return set(
-        verwerking.session.scalars(
-            select(models.Gemeente.code).where(models.Gemeente.rmc_regio.in_(_regios(partij)))
-        )
-    )
 
 
 def _brins_in_regios(verwerking: Verwerking, partij: Partij) -> set[str]:

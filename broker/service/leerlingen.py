@@ -68,7 +68,11 @@ class _GeldigeLeerling:
 
 
 def aanleveren_leerlingen(
-    verwerking: Verwerking, aanroep: Aanroep, records: list[LeerlingInvoer], vervang: bool = False
+    verwerking: Verwerking,
+    aanroep: Aanroep,
+    records: list[LeerlingInvoer],
+    vervang: bool = False,
+    namens_scholen: bool = False,
 ) -> BatchUitkomst:
     """Apply a batch of potential mbo-gangers from a VO school (flow a; WEB art. 8.0.3, WVO art. 27d).
 
@@ -77,8 +81,17 @@ def aanleveren_leerlingen(
     pupils of those BRINs that are not in the batch are withdrawn with reason nietMeerAangeleverd.
     Raises ``NietGeautoriseerd`` (DK0002) before applying anything when a record names a known BRIN
     the caller does not act for.
+
+    ``namens_scholen``: the caller is a regional system passing on what the VO schools it serves
+    delivered (flow d, the regio service). A record for a known BRIN it does not serve is then
+    rejected alone with ``DK0002`` and the rest applies; such a BRIN is never part of a replacement.
     """
-    brins = brins_van_afzender(verwerking, aanroep.partij, [(r.volgnummer, r.brin_vo) for r in records])
+    brins = brins_van_afzender(
+        verwerking,
+        aanroep.partij,
+        [(r.volgnummer, r.brin_vo) for r in records],
+        vreemd_per_record=namens_scholen,
+    )
     cyclus = verwerking.cyclus.jaar
     gemeenten = verwerking.bekende_gemeenten()
     uitkomst = BatchUitkomst()

@@ -14,6 +14,7 @@ from broker.domain.status import MboGangerStatus
 from broker.domain.visibility import LeerlingBeeld, beeld_voor, is_aangemeld, is_ingeschreven, mag_zien
 from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
 from broker.service.feiten import Dossier, dossiers, hashes_in_bereik
+from broker.service.gemeenteregio import gemeenten_in_regios
 from broker.service.scope import eigen_brin
 
 #: Rows of the change feed one request may scan, so a caller with few visible pupils cannot make
@@ -112,17 +113,24 @@ def opvragen_niet_aangemeld(verwerking: Verwerking, aanroep: Aanroep, brin_vo: s
 def opvragen_overzicht(verwerking: Verwerking, aanroep: Aanroep, gemeenten: list[str]) -> list[Overzicht]:
     """Flow c: resident pupils of the caller's gemeenten who are active and not enrolled anywhere.
 
-    ``gemeenten`` narrows the answer; a gemeentecode the caller does not act for raises
-    ``NietGeautoriseerd`` (DK0002). Pupils with no registration and pupils registered but not
-    (yet) enrolled are both listed, each with its registrations.
+    A gemeente registered with an RMC region is that region's RMC function: its gemeenten are its own
+    plus every gemeente of the region (``broker.domain.visibility.mag_zien``). ``gemeenten`` narrows
+    the answer; a gemeentecode outside those raises ``NietGeautoriseerd`` (DK0002). Pupils with no
+    registration and pupils registered but not (yet) enrolled are both listed, each with its
+    woongemeente and registrations.
     """
     gekozen = set()
+    eigen: set[str] | None = None
     for ruw in gemeenten:
         try:
             code = parse_gemeentecode(ruw)
         except Afwijzing:
             code = None
-        if code is None or code not in aanroep.partij.gemeentecodes:
+        if eigen is None:
+            eigen = set(aanroep.partij.gemeentecodes)
+            if aanroep.partij.rmc_regios:
+                eigen |= gemeenten_in_regios(verwerking, aanroep.partij.rmc_regios)
+        if code is None or code not in eigen:
             raise NietGeautoriseerd("woongemeente hoort niet bij de afzender")
         gekozen.add(code)
     return _lijst(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from broker.domain.identifiers import parse_brin
-from broker.domain.meldingen import BRIN_ONBEKEND, Afwijzing
+from broker.domain.meldingen import BRIN_NIET_BEDIEND, BRIN_ONBEKEND, Afwijzing
 from broker.domain.visibility import Partij
 from broker.service.context import NietGeautoriseerd, Verwerking
 
@@ -26,7 +26,10 @@ def eigen_brin(partij: Partij, ruw: str, veld: str = "brinVo") -> str:
 
 
 def brins_van_afzender(
-    verwerking: Verwerking, partij: Partij, records: Iterable[tuple[int, str | None]]
+    verwerking: Verwerking,
+    partij: Partij,
+    records: Iterable[tuple[int, str | None]],
+    vreemd_per_record: bool = False,
 ) -> dict[int, Afwijzing | str]:
     """Check the BRIN of every record before anything is applied.
 
@@ -35,6 +38,11 @@ def brins_van_afzender(
     Raises ``NietGeautoriseerd`` (Client.DK0002) for the whole message when any record names a known
     BRIN the caller does not act for — sender identifiers in the Body must belong to the principal
     (Edukoppeling §5 M4), and a fault must leave nothing half-applied.
+
+    With ``vreemd_per_record`` (a regional system passing on the deliveries of the schools it serves,
+    flow d) such a record gets ``BRIN_NIET_BEDIEND`` (DK0002) for itself and the rest of the batch
+    applies: the system speaks for many schools, and one school it no longer serves must not hold up
+    the others.
     """
     uitkomst: dict[int, Afwijzing | str] = {}
     vreemd: dict[int, str] = {}
@@ -49,7 +57,10 @@ def brins_van_afzender(
             vreemd[volgnummer] = brin
     bekend = verwerking.bekende_brins(set(vreemd.values()))
     for volgnummer, brin in vreemd.items():
-        if brin in bekend:
+        if brin not in bekend:
+            uitkomst[volgnummer] = Afwijzing(BRIN_ONBEKEND)
+        elif vreemd_per_record:
+            uitkomst[volgnummer] = Afwijzing(BRIN_NIET_BEDIEND)
+        else:
             raise NietGeautoriseerd(f"record {volgnummer}: de afzender treedt niet op voor BRIN {brin}")
-        uitkomst[volgnummer] = Afwijzing(BRIN_ONBEKEND)
     return uitkomst

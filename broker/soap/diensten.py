@@ -37,7 +37,12 @@ def _ping(ctx, verzoek):
 def _aanleveren_leerlingen(ctx, verzoek):
     werk: Werk = ctx.udc
     uitkomst = leerlingen.aanleveren_leerlingen(
-        werk.verwerking, werk.aanroep, mapping.leerlingen_in(verzoek), bool(verzoek.vervangStartpopulatie)
+        werk.verwerking,
+        werk.aanroep,
+        mapping.leerlingen_in(verzoek),
+        bool(verzoek.vervangStartpopulatie),
+        # on the regio service a regional system passes on its schools' deliveries (flow d)
+        namens_scholen=werk.dienst == "regio",
     )
     return mapping.batch_uit(m.AanleverenLeerlingenResponse, uitkomst)
 

@@ -20,7 +20,8 @@ from broker.domain.visibility import (
 S = AanmeldStatus
 
 # RMC regions of the demo gemeenten (broker/refdata/demo): Groningen 3, Amsterdam 21, Rotterdam 29.
-WOON_RMC = {"0014": "3", "0363": "21", "0599": "29"}
+# Diemen (0384) shares region 21 with Amsterdam, so an RMC function sees a gemeente other than its own.
+WOON_RMC = {"0014": "3", "0363": "21", "0384": "21", "0599": "29"}
 
 VO_BRIN = "10VO"
 ANDERE_VO_BRIN = "11VO"
@@ -203,6 +204,16 @@ def test_nieuwe_instelling_krijgt_het_volledige_beeld():
     assert push.beeld.aanmeldingen == (AANGEMELD_A,)
 
 
+def test_rmc_functie_ontvangt_inwoner_van_een_andere_gemeente_van_haar_regio():
+    rmc_functie = Partij(
+        "00000001002564440001", PartijSoort.GEMEENTE, gemeentecodes={"0363"}, rmc_regios={"21"}
+    )
+    diemen = leerling(gemeentecode="0384", woon_rmc_regio="21", vo_rmc_regio="29")
+    pushes = ontvangers(diemen, [AMSTERDAM, rmc_functie, ROTTERDAM])
+    assert ontvangende_partijen(pushes) == [rmc_functie]
+    assert pushes[0].beeld.gemeentecode == "0384"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Property: every receiver is in scope, and nobody in scope is forgotten (independent oracle)
 # ---------------------------------------------------------------------------------------------------------
@@ -273,12 +284,14 @@ def oracle_in_scope(partij, feiten):
         return feiten.brin_vo in partij.brins
     if partij.soort == "mbo-instelling":
         return aanmelding_bij_partij
+    regios = {int(code) for code in partij.rmc_regios}
     if partij.soort == "gemeente":
-        return feiten.gemeentecode in partij.gemeentecodes
+        # its own residents, and as RMC function the residents of its region(s) (not via the school)
+        return feiten.gemeentecode in partij.gemeentecodes or _regio_nummer(feiten.woon_rmc_regio) in regios
     if partij.soort == "regionaal-systeem":
-        regios = {int(code) for code in partij.rmc_regios}
         leerling_regios = {_regio_nummer(feiten.vo_rmc_regio), _regio_nummer(feiten.woon_rmc_regio)}
-        return bool(regios & leerling_regios) or aanmelding_bij_partij
+        bediende_school = feiten.brin_vo in partij.brins
+        return bool(regios & leerling_regios) or bediende_school or aanmelding_bij_partij
     return False  # leverancier
 
 

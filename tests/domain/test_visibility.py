@@ -171,6 +171,49 @@ def test_gemeente_ziet_leerling_zonder_bekende_woonplaats_niet():
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Gemeente as RMC function (issue 15 item 3)
+# ---------------------------------------------------------------------------------------------------------
+
+#: The contact gemeente of RMC region 7, registered with its own code and the region ("07" as typed).
+RMC_FUNCTIE_07 = Partij(
+    "00000001002564440001",
+    PartijSoort.GEMEENTE,
+    gemeentecodes=frozenset({"0363"}),
+    rmc_regios=frozenset({"07"}),
+)
+
+
+def test_rmc_functie_ziet_inwoner_van_een_andere_gemeente_van_haar_regio_met_woongemeente():
+    # Lives in Diemen (0384), region 7; the school lies in region 36.
+    feiten = leerling(gemeentecode="0384", woon_rmc_regio="7")
+    assert mag_zien(RMC_FUNCTIE_07, feiten) is True
+    assert beeld_voor(RMC_FUNCTIE_07, feiten) == LeerlingBeeld(
+        brin_vo=VO_BRIN,
+        gemeentecode="0384",
+        mbo_ganger_status=MboGangerStatus.ACTIEF,
+        aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
+        elders_aangemeld=None,
+    )
+
+
+def test_rmc_functie_ziet_inwoner_buiten_haar_regio_niet_ook_niet_via_de_school():
+    # Lives in Haarlem (0392, region 25), goes to a school in region 7: not the region's resident.
+    feiten = leerling(gemeentecode="0392", woon_rmc_regio="25", vo_rmc_regio="7")
+    assert mag_zien(RMC_FUNCTIE_07, feiten) is False
+    with pytest.raises(NietZichtbaar):
+        beeld_voor(RMC_FUNCTIE_07, feiten)
+
+
+def test_rmc_functie_ziet_haar_eigen_inwoner_ook_zonder_bekende_regio():
+    assert mag_zien(RMC_FUNCTIE_07, leerling(woon_rmc_regio=None)) is True
+
+
+def test_gemeente_zonder_regio_ziet_de_buurgemeente_van_haar_regio_niet():
+    feiten = leerling(gemeentecode="0384", woon_rmc_regio="7")
+    assert mag_zien(AMSTERDAM, feiten) is False
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Regional system
 # ---------------------------------------------------------------------------------------------------------
 
@@ -201,6 +244,22 @@ def test_regio_ziet_leerling_die_zich_bij_haar_mbo_instelling_aanmeldde():
     feiten = leerling(vo_rmc_regio="36", woon_rmc_regio="7", aanmeldingen=(ONTVANGEN_B,))
     assert mag_zien(REGIO_MET_MBO, feiten) is True
     assert mag_zien(REGIO_MET_MBO, leerling(aanmeldingen=(AANGEMELD_A,))) is False
+
+
+def test_regio_ziet_leerling_van_een_vo_school_die_zij_bedient_ook_buiten_haar_regio():
+    # Flow d both ways: the regional system passes on 11VO's start population, so it sees those
+    # pupils (school region 36, residence region 7) like pupils of its own region, without the residence.
+    bedienend = Partij("00000003333333330000", PartijSoort.REGIONAAL_SYSTEEM, brins=frozenset({VO_BRIN}))
+    feiten = leerling()
+    assert mag_zien(bedienend, feiten) is True
+    assert beeld_voor(bedienend, feiten) == LeerlingBeeld(
+        brin_vo=VO_BRIN,
+        gemeentecode=None,
+        mbo_ganger_status=MboGangerStatus.ACTIEF,
+        aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
+        elders_aangemeld=None,
+    )
+    assert mag_zien(bedienend, leerling(brin_vo=ANDERE_VO_BRIN, aanmeldingen=())) is False
 
 
 # ---------------------------------------------------------------------------------------------------------

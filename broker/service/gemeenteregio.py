@@ -1,0 +1,48 @@
+"""The RMC region of each gemeente, from the reference data: the one place that reads that mapping.
+
+Visibility of residents by region (a regional system, a gemeente as RMC function), the pushes and the
+RMC overview all go through ``rmc_regios_van_gemeenten``, so that where the mapping comes from (one
+table today, reference data per cycle later) changes in this function only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import select
+
+from broker.db import models
+from broker.domain.visibility import normaliseer_rmc
+from broker.service.context import Verwerking
+
+_STUK = 500  # bound the IN-list size (SQLite allows 32766 parameters; stay far below)
+
+
+def rmc_regios_van_gemeenten(
+    verwerking: Verwerking, codes: Collection[str] | None = None
+) -> dict[str, str | None]:
+    """gemeentecode → RMC region code (no leading zero; None when the gemeente has no region) for
+    ``codes``, or for every known gemeente when ``codes`` is None. Unknown codes are absent."""
+    G = models.Gemeente
+    if codes is None:
+        rijen = verwerking.session.execute(select(G.code, G.rmc_regio)).tuples().all()
+    else:
+        lijst = sorted({c for c in codes if c})
+        rijen = []
+        for i in range(0, len(lijst), _STUK):
+            rijen += (
+                verwerking.session.execute(
+                    select(G.code, G.rmc_regio).where(G.code.in_(lijst[i : i + _STUK]))
+                )
+                .tuples()
+                .all()
+            )
+    return {code: normaliseer_rmc(regio) if regio else None for code, regio in rijen}
+
+
+def gemeenten_in_regios(verwerking: Verwerking, regios: Collection[str]) -> set[str]:
+    """The gemeentecodes whose RMC region is one of ``regios`` (any spelling: "07" or "7")."""
+    gezocht = {normaliseer_rmc(r) for r in regios}
+    if not gezocht:
+        return set()
+    return {code for code, regio in rmc_regios_van_gemeenten(verwerking).items() if regio in gezocht}
