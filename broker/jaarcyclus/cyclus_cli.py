@@ -9,6 +9,8 @@ import click
 
 from broker.db.migrate import upgrade
 from broker.jaarcyclus.afsluiten import CyclusFout, open_cyclus, sluit
+from broker.refdata.cli import meld_controle
+from broker.refdata.controle import controleer
 from broker.refdata.laden import laad_bestanden, laad_demo
 from broker.service.signalen import moment_van
 
@@ -46,12 +48,14 @@ def close(omgeving, jaar: int, dag) -> None:
     "bestanden",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="DUO open-data CSV files for this cycle (repeat the option per file).",
+    help="DUO open-data CSV files for this cycle (repeat the option per file): the VO, primary-school, "
+    "SBO/SO/VSO and MBO files.",
 )
 @click.option("--demo-refdata", is_flag=True, help="Load the fictional demo reference data instead.")
 @click.pass_obj
 def open_(omgeving, jaar: int, bestanden: tuple[Path, ...], demo_refdata: bool) -> None:
-    """Start cycle YEAR with fresh DUO reference data; refused if it was opened or closed before."""
+    """Start cycle YEAR with fresh DUO reference data; refused if it was opened or closed before, or
+    when the reference data are incomplete (``vva refdata check``: give all four DUO files)."""
     if bool(bestanden) == demo_refdata:
         raise click.UsageError("give the DUO files with --refdata FILE (or --demo-refdata), not both")
     upgrade(omgeving.engine)
@@ -59,6 +63,11 @@ def open_(omgeving, jaar: int, bestanden: tuple[Path, ...], demo_refdata: bool) 
         with omgeving.sessions.begin() as session:
             open_cyclus(session, omgeving.kalender, jaar, datetime.now(UTC))
             rapport = laad_demo(session, jaar) if demo_refdata else laad_bestanden(session, bestanden, jaar)
+            controle = controleer(session, jaar)
+            if not controle.in_orde:
+                meld_controle(controle)
+                # Raised inside the transaction, so neither the cycle nor its data are stored.
+                raise CyclusFout(f"cycle {jaar} not opened: its reference data are incomplete (see above)")
     except CyclusFout as fout:
         raise click.ClickException(str(fout)) from None
     tabellen = ", ".join(f"{t.totaal} {naam}" for naam, t in rapport.tellingen.items())
