@@ -151,9 +151,9 @@ def _bereik(
 def _namen(session: Session, jaar: int) -> dict[str, str]:
     i, r = models.Instelling, models.RmcRegio
     namen = dict(
-        session.execute(select(i.brin, i.naam).where(i.cyclus_jaar == refdata_jaar_sql(jaar))).tuples()
+        session.execute(select(i.brin, i.naam).where(i.cyclus_jaar == refdata_jaar_sql(jaar))).tuples().all()
     )
     namen |= dict(
-        session.execute(select(r.code, r.naam).where(r.cyclus_jaar == refdata_jaar_sql(jaar))).tuples()
+        session.execute(select(r.code, r.naam).where(r.cyclus_jaar == refdata_jaar_sql(jaar))).tuples().all()
     )
     return namen

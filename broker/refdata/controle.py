@@ -47,7 +47,7 @@ def controleer(session: Session, cyclus_jaar: int) -> Controle:
     uitkomst = Controle(cyclus_jaar)
     g, i = models.Gemeente, models.Instelling
     gemeenten = dict(
-        session.execute(select(g.code, g.rmc_regio).where(g.cyclus_jaar == cyclus_jaar)).tuples()
+        session.execute(select(g.code, g.rmc_regio).where(g.cyclus_jaar == cyclus_jaar)).tuples().all()
     )
     uitkomst.gemeenten = len(gemeenten)
     uitkomst.regios = len({r for r in gemeenten.values() if r})
@@ -56,7 +56,9 @@ def controleer(session: Session, cyclus_jaar: int) -> Controle:
             select(i.onderwijssoort, func.count())
             .where(i.cyclus_jaar == cyclus_jaar, i.beeindigd.is_(False))
             .group_by(i.onderwijssoort)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     if not gemeenten:
         uitkomst.problemen.append(f"no reference data loaded for cycle {cyclus_jaar}")
