@@ -28,6 +28,29 @@ _CYCLUS_OPTIE = click.option(
     help="Cycle year the data are valid from (default: the cycle of today).",
 )
 
+
+def _gemeentecodes(_ctx, _param, waarden: tuple[str, ...]) -> tuple[str, ...]:
+    codes = []
+    for waarde in waarden:
+        code = waarde.strip()
+        if not (code.isdigit() and len(code) <= 4):
+            raise click.BadParameter(f"{waarde!r} is no CBS gemeentecode (4 digits, e.g. 0397)")
+        codes.append(code.zfill(4))
+    return tuple(codes)
+
+
+#: ``--ended-gemeente``: the operator's deliberate acknowledgement that a gemeente of the previous cycle
+#: ended (was merged: "gemeente opgeheven"), so its absence from the new files is no error.
+BEEINDIGDE_GEMEENTE_OPTIE = click.option(
+    "--ended-gemeente",
+    "beeindigde_gemeenten",
+    multiple=True,
+    metavar="CODE",
+    callback=_gemeentecodes,
+    help="CBS code of a gemeente of the previous cycle that ended (merged, opgeheven) and is rightly "
+    "missing from this cycle's DUO files (repeatable). Without it, a missing gemeente fails the check.",
+)
+
 _MODELLEN = {
     "rmc_regio": models.RmcRegio,
     "gemeente": models.Gemeente,
@@ -83,14 +106,15 @@ def demo(ctx: click.Context, cyclus: int | None) -> None:
 
 @refdata.command("check")
 @_CYCLUS_OPTIE
+@BEEINDIGDE_GEMEENTE_OPTIE
 @click.pass_context
-def check(ctx: click.Context, cyclus: int | None) -> None:
+def check(ctx: click.Context, cyclus: int | None, beeindigde_gemeenten: tuple[str, ...]) -> None:
     """Say whether the cycle's reference data are complete; exit 1 and name what is missing if not."""
     omgeving: Omgeving = ctx.obj
     jaar = _cyclus_jaar(omgeving, cyclus)
     upgrade(omgeving.engine)
     with omgeving.sessions() as session:
-        uitkomst = controleer(session, jaar)
+        uitkomst = controleer(session, jaar, beeindigde_gemeenten)
     meld_controle(uitkomst)
     if not uitkomst.in_orde:
         ctx.exit(1)
@@ -103,6 +127,8 @@ def meld_controle(uitkomst: Controle) -> None:
         f"cycle {uitkomst.cyclus_jaar}: {uitkomst.gemeenten} gemeenten in {uitkomst.regios} RMC regions; "
         f"institutions: {soorten}"
     )
+    if uitkomst.beeindigde_gemeenten:
+        click.echo(f"acknowledged as ended: gemeente {', '.join(uitkomst.beeindigde_gemeenten)}")
     for probleem in uitkomst.problemen:
         click.echo(f"missing: {probleem}", err=True)
     click.echo("reference data complete" if uitkomst.in_orde else "reference data INCOMPLETE")

@@ -4,10 +4,15 @@ Complete means: the four DUO files of the yearly set were loaded for the cycle (
 is the only one that covers every gemeente), every gemeente has an RMC region, no gemeente of the
 previous cycle is gone, and (V)SO and MBO institutions are known. Without this, pupils living in a
 gemeente without a VO school are refused (VVA108) and nobody sees them.
+
+A gemeente that really ended (merged into another, "gemeente opgeheven": it happens most years) is
+accepted only when the operator names it (``--ended-gemeente CODE``), so a file that silently lacks
+gemeenten still fails.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -36,14 +41,20 @@ class Controle:
     gemeenten: int = 0
     regios: int = 0
     instellingen: dict[str, int] = field(default_factory=dict)  # onderwijssoort -> active institutions
+    beeindigde_gemeenten: list[str] = field(default_factory=list)  # gone, and acknowledged as ended
 
     @property
     def in_orde(self) -> bool:
         return not self.problemen
 
 
-def controleer(session: Session, cyclus_jaar: int) -> Controle:
-    """Check the reference data loaded for ``cyclus_jaar`` itself (not an earlier cycle's)."""
+def controleer(session: Session, cyclus_jaar: int, beeindigde_gemeenten: Collection[str] = ()) -> Controle:
+    """Check the reference data loaded for ``cyclus_jaar`` itself (not an earlier cycle's).
+
+    ``beeindigde_gemeenten``: gemeentecodes the operator acknowledges as ended since the previous cycle
+    (merged); their absence is no problem. A code given that is not missing is one: a typo must not
+    pass unnoticed.
+    """
     uitkomst = Controle(cyclus_jaar)
     g, i = models.Gemeente, models.Instelling
     gemeenten = dict(
@@ -76,12 +87,26 @@ def controleer(session: Session, cyclus_jaar: int) -> Controle:
             f"{len(zonder_regio)} gemeente(n) without an RMC region: {_lijst(zonder_regio)}"
         )
     vorig = session.scalar(select(func.max(g.cyclus_jaar)).where(g.cyclus_jaar < cyclus_jaar))
+    erkend = set(beeindigde_gemeenten)
+    weg: set[str] = set()
     if vorig is not None and gemeenten:
-        weg = sorted(set(session.scalars(select(g.code).where(g.cyclus_jaar == vorig))) - set(gemeenten))
-        if weg:
+        weg = set(session.scalars(select(g.code).where(g.cyclus_jaar == vorig))) - set(gemeenten)
+        onverklaard = sorted(weg - erkend)
+        if onverklaard:
             uitkomst.problemen.append(
-                f"{len(weg)} gemeente(n) of cycle {vorig} missing from cycle {cyclus_jaar}: {_lijst(weg)}"
+                f"{len(onverklaard)} gemeente(n) of cycle {vorig} missing from cycle {cyclus_jaar}: "
+                f"{_lijst(onverklaard)} (if one really ended, e.g. merged, acknowledge it with "
+                "--ended-gemeente CODE)"
             )
+    uitkomst.beeindigde_gemeenten = sorted(weg & erkend)
+    niet_weg = sorted(erkend - weg)
+    if niet_weg:
+        waar = (
+            f"of cycle {vorig} missing from cycle {cyclus_jaar}"
+            if vorig is not None
+            else "of a previous cycle"
+        )
+        uitkomst.problemen.append(f"given as ended, but not a gemeente {waar}: {_lijst(niet_weg)}")
     if not uitkomst.instellingen.get("vso"):
         uitkomst.problemen.append("no (V)SO institutions loaded")
     if not uitkomst.instellingen.get("mbo"):
