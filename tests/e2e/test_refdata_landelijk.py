@@ -7,6 +7,8 @@ The cycle is opened with ``vva cycle open --refdata`` and the four real DUO file
 * A pupil living in each gemeente that has no VO school (derived here: in DUO's primary-school file,
   not in its VO file) is accepted, and the gemeente sees the pupil in its ``opvragenOverzicht``.
 * A VSO school known only from DUO's (V)SO file delivers, and its pupils count in its region's report.
+* Primary schools (primary-school file) and SO/SBO schools ((V)SO file) give gemeenten and regions only:
+  they are no institutions, so ``vva party add`` refuses them as a school party.
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ class Landelijk:
     vso_brin: str  # a VSO school in the (V)SO file only
     vso_vestiging: str
     vso_regio: str
+    bo_brin: str  # a primary school: in the primary-school file only
+    so_brin: str  # an SO/SBO school of the (V)SO file without VSO
 
 
 def _cli(config: Path, *args: str) -> None:
@@ -100,6 +104,13 @@ def landelijk(database_url, tmp_path):
         for r in _rijen(paden[SO])
         if r["SOORT PRIMAIR ONDERWIJS"] == "VSO" and r["INSTELLINGSCODE"] not in vo_brins
     )
+
+    brins = {naam: {r["INSTELLINGSCODE"] for r in _rijen(pad)} for naam, pad in paden.items()}
+    bo_brin = min(brins[BO] - brins[VO] - brins[SO] - brins[MBO])
+    so_soorten: dict[str, set[str]] = {}
+    for r in _rijen(paden[SO]):
+        so_soorten.setdefault(r["INSTELLINGSCODE"], set()).add(r["SOORT PRIMAIR ONDERWIJS"])
+    so_brin = min(b for b, soorten in so_soorten.items() if soorten <= {"SO", "SBAO"} and b not in brins[VO])
 
     config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
     jaar = Kalender().cyclus_op(date.today()).jaar
@@ -143,7 +154,29 @@ def landelijk(database_url, tmp_path):
             vso["INSTELLINGSCODE"],
             vso["VESTIGINGSCODE"],
             str(int(vso["RMC-REGIO CODE"])),
+            bo_brin,
+            so_brin,
         )
+
+
+def _weigert_als_school(landelijk: Landelijk, brin: str) -> None:
+    uitkomst = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(landelijk.config),
+            "party",
+            "add",
+            "--oin",
+            oin_van_brin(brin),
+            "--soort",
+            "vo-school",
+        ]
+        + ["--naam", f"school {brin}", "--brin", brin],
+    )
+    assert uitkomst.exit_code != 0, uitkomst.output
+    assert f"BRIN {brin} not in the reference data of cycle {landelijk.jaar}" in uitkomst.output
+    assert "load the DUO reference data first" in uitkomst.output
 
 
 def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_that_gemeente(landelijk):
@@ -168,6 +201,8 @@ def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_th
     afgewezen = [(r.volgnummer, r.code) for r in antwoord.resultaat if not r.verwerkt]
     assert afgewezen == []  # no VVA108 "gemeentecode ongeldig of onbekend"
     assert (antwoord.aantalVerwerkt, antwoord.aantalAfgewezen) == (54, 0)
+    # The primary-school file gave the gemeenten, not its schools: a primary school is no party.
+    _weigert_als_school(landelijk, landelijk.bo_brin)
     for gemeente, nummer in nummers.items():
         overzicht = client(
             landelijk.broker, "gemeente", oin_van_gemeente(gemeente), LEVERANCIER
@@ -194,6 +229,8 @@ def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landeli
         ]
     )
     assert (antwoord.aantalVerwerkt, antwoord.aantalAfgewezen) == (6, 0)
+    # Only the VSO part of the file makes institutions: an SO/SBO school is no party of this exchange.
+    _weigert_als_school(landelijk, landelijk.so_brin)
 
     omgeving = Omgeving.laad(str(landelijk.config))
     try:
