@@ -117,16 +117,22 @@ class RegisterVersie(Base):
 
 
 class RmcRegio(Base):
+    """An RMC region as DUO's files of one cycle name it (regions change between years)."""
+
     __tablename__ = "rmc_regio"
 
+    cyclus_jaar: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(3), primary_key=True)  # "36", no leading zero
     naam: Mapped[str] = mapped_column(String(200))
     geldig_vanaf_cyclus: Mapped[int] = mapped_column(Integer)
 
 
 class Gemeente(Base):
+    """A gemeente of one cycle with its RMC region in that cycle."""
+
     __tablename__ = "gemeente"
 
+    cyclus_jaar: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(4), primary_key=True)  # CBS code, 4 digits
     naam: Mapped[str] = mapped_column(String(200))
     rmc_regio: Mapped[str | None] = mapped_column(String(3))
@@ -134,23 +140,33 @@ class Gemeente(Base):
 
 
 class Instelling(Base):
-    """A VO or MBO institution by BRIN4 (instellingscode)."""
+    """A VO, (V)SO or MBO institution by BRIN4 (instellingscode) in one cycle's reference data.
+
+    ``sector`` vo | mbo ((V)SO schools are on the VO side); ``onderwijssoort`` vo | vso | mbo.
+    ``beeindigd``: known in an earlier cycle, missing from this cycle's DUO files (never deleted).
+    """
 
     __tablename__ = "instelling"
 
+    cyclus_jaar: Mapped[int] = mapped_column(Integer, primary_key=True)
     brin: Mapped[str] = mapped_column(String(4), primary_key=True)
     sector: Mapped[str] = mapped_column(String(3))  # vo | mbo
+    onderwijssoort: Mapped[str] = mapped_column(String(3))  # vo | vso | mbo
     naam: Mapped[str] = mapped_column(String(200))
     gemeentecode: Mapped[str | None] = mapped_column(String(4))
     rmc_regio: Mapped[str | None] = mapped_column(String(3))
+    telefoon: Mapped[str | None] = mapped_column(String(50))
+    internetadres: Mapped[str | None] = mapped_column(String(200))
+    beeindigd: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     geldig_vanaf_cyclus: Mapped[int] = mapped_column(Integer)
 
 
 class Vestiging(Base):
-    """A location (BRIN6 / vestigingscode) of an institution."""
+    """A location (BRIN6 / vestigingscode) of an institution in one cycle's reference data."""
 
     __tablename__ = "vestiging"
 
+    cyclus_jaar: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(6), primary_key=True)
     brin: Mapped[str] = mapped_column(String(4), index=True)
     naam: Mapped[str] = mapped_column(String(200))
@@ -159,7 +175,27 @@ class Vestiging(Base):
     gemeentecode: Mapped[str | None] = mapped_column(String(4))
     rmc_regio: Mapped[str | None] = mapped_column(String(3))
     onderwijsstructuur: Mapped[str | None] = mapped_column(String(50))
+    telefoon: Mapped[str | None] = mapped_column(String(50))
+    internetadres: Mapped[str | None] = mapped_column(String(200))
+    beeindigd: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     geldig_vanaf_cyclus: Mapped[int] = mapped_column(Integer)
+
+
+class RefdataBestand(Base):
+    """One DUO file loaded into a cycle's reference data: what ``vva refdata check`` asks for.
+
+    ``soort`` is the file kind of ``broker.refdata.duo`` (vo-vestigingen, bo-vestigingen,
+    sbo-so-vso-vestigingen, mbo-instellingen).
+    """
+
+    __tablename__ = "refdata_bestand"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    cyclus_jaar: Mapped[int] = mapped_column(Integer, index=True)
+    soort: Mapped[str] = mapped_column(String(30))
+    naam: Mapped[str] = mapped_column(String(300))
+    rijen: Mapped[int] = mapped_column(Integer)
+    geladen_op: Mapped[datetime] = _tijd()
 
 
 # --- the exchange --------------------------------------------------------------------------

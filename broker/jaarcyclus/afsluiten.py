@@ -44,6 +44,7 @@ GEEN_PERSOONSGEGEVENS = frozenset(
         "gemeente",
         "instelling",
         "vestiging",
+        "refdata_bestand",
         "cyclus",
         "audit_regel",
         "audit_kop",

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import click
 
+from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
 from broker.db.migrate import upgrade
 from broker.jaarcyclus.afsluiten import CyclusFout, open_cyclus, sluit
+from broker.refdata.cli import BEEINDIGDE_GEMEENTE_OPTIE, meld_controle
+from broker.refdata.controle import controleer
 from broker.refdata.laden import laad_bestanden, laad_demo
 from broker.service.signalen import moment_van
 
@@ -46,12 +49,23 @@ def close(omgeving, jaar: int, dag) -> None:
     "bestanden",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="DUO open-data CSV files for this cycle (repeat the option per file).",
+    help="DUO open-data CSV files for this cycle (repeat the option per file): the VO, primary-school, "
+    "SBO/SO/VSO and MBO files.",
 )
 @click.option("--demo-refdata", is_flag=True, help="Load the fictional demo reference data instead.")
+@BEEINDIGDE_GEMEENTE_OPTIE
 @click.pass_obj
-def open_(omgeving, jaar: int, bestanden: tuple[Path, ...], demo_refdata: bool) -> None:
-    """Start cycle YEAR with fresh DUO reference data; refused if it was opened or closed before."""
+def open_(
+    omgeving,
+    jaar: int,
+    bestanden: tuple[Path, ...],
+    demo_refdata: bool,
+    beeindigde_gemeenten: tuple[str, ...],
+) -> None:
+    """Start cycle YEAR with fresh DUO reference data; refused if it was opened or closed before, or
+    when the reference data are incomplete (``vva refdata check``: give all four DUO files). A gemeente
+    that ended since the previous cycle (merged) is accepted only when named with --ended-gemeente;
+    each acknowledgement is recorded in the audit trail."""
     if bool(bestanden) == demo_refdata:
         raise click.UsageError("give the DUO files with --refdata FILE (or --demo-refdata), not both")
     upgrade(omgeving.engine)
@@ -59,9 +73,20 @@ def open_(omgeving, jaar: int, bestanden: tuple[Path, ...], demo_refdata: bool) 
         with omgeving.sessions.begin() as session:
             open_cyclus(session, omgeving.kalender, jaar, datetime.now(UTC))
             rapport = laad_demo(session, jaar) if demo_refdata else laad_bestanden(session, bestanden, jaar)
+            controle = controleer(session, jaar, beeindigde_gemeenten)
+            if not controle.in_orde:
+                meld_controle(controle)
+                # Raised inside the transaction, so neither the cycle nor its data are stored.
+                raise CyclusFout(f"cycle {jaar} not opened: its reference data are incomplete (see above)")
+            for code in controle.beeindigde_gemeenten:
+                # A deliberate operator decision that removes a gemeente from the exchange: traced.
+                operatie = f"vva cycle open --ended-gemeente {code}"
+                leg_vast(session, Gebeurtenis(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
     except CyclusFout as fout:
         raise click.ClickException(str(fout)) from None
     tabellen = ", ".join(f"{t.totaal} {naam}" for naam, t in rapport.tellingen.items())
+    if controle.beeindigde_gemeenten:
+        click.echo(f"acknowledged as ended: gemeente {', '.join(controle.beeindigde_gemeenten)}")
     click.echo(
         f"cycle {jaar} opened (deadline {omgeving.kalender.cyclus(jaar).deadline}); reference data: {tabellen}"
     )

@@ -66,6 +66,7 @@ from broker.db import models
 from broker.domain.cycle import Kalender
 from broker.domain.status import ACTIEF_AANGEMELD, AanmeldStatus, AfmeldReden, MboGangerStatus
 from broker.rapportage.sql import dagen_tussen
+from broker.refdata.opzoeken import refdata_jaar_sql
 
 
 class Niveau(StrEnum):
@@ -528,7 +529,10 @@ def _aanmeldingen(peil: Peil, waar: list):
         .join(nu, nu.c.aanmelding_id == a.id)
         .join(datums, datums.c.aanmelding_id == a.id)
         .outerjoin(op_deadline, op_deadline.c.aanmelding_id == a.id)
-        .outerjoin(instelling, instelling.brin == a.brin_mbo)
+        .outerjoin(
+            instelling,
+            and_(instelling.brin == a.brin_mbo, instelling.cyclus_jaar == refdata_jaar_sql(peil.jaar)),
+        )
         .where(a.cyclus_jaar == peil.jaar, *waar)
     )
 
@@ -576,7 +580,13 @@ def _geleverd(peil: Peil, waar: list):
             ),
         )
         .join(laatste, and_(laatste.c.leerling_id == leerling.id, laatste.c.rn == 1))
-        .outerjoin(vestiging, vestiging.code == leerling.vestiging)
-        .outerjoin(instelling, instelling.brin == leerling.brin_vo)
+        .outerjoin(
+            vestiging,
+            and_(vestiging.code == leerling.vestiging, vestiging.cyclus_jaar == refdata_jaar_sql(peil.jaar)),
+        )
+        .outerjoin(
+            instelling,
+            and_(instelling.brin == leerling.brin_vo, instelling.cyclus_jaar == refdata_jaar_sql(peil.jaar)),
+        )
         .where(leerling.cyclus_jaar == peil.jaar, *waar)
     )

@@ -21,6 +21,7 @@ from broker.domain.visibility import normaliseer_rmc
 from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
 from broker.rapportage.jaarcijfers import Jaarcijfer, bewaarde_jaren, lees_jaarcijfers, onderdruk
 from broker.rapportage.trends import Trend, trend
+from broker.refdata.opzoeken import refdata_jaar_sql
 
 
 class RapportFout(ValueError):
@@ -92,7 +93,7 @@ def maak_rapport(
         raise RapportFout(
             f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
         )
-    bereik = _bereik(session, niveau, eenheid)
+    bereik = _bereik(session, jaar, niveau, eenheid)
     if gesloten:
         cijfers = [r for n, e in bereik.items() for r in lees_jaarcijfers(session, jaar, n, e)]
     else:
@@ -100,7 +101,7 @@ def maak_rapport(
         cijfers = onderdruk(jaar, bereken_cijfers(session, peil, niveaus=list(bereik), eenheden=bereik))
     if not any(r.niveau == niveau and r.eenheid == eenheid for r in cijfers):
         raise RapportFout(f"geen cijfers voor {niveau.value} {eenheid or 'Nederland'} in cyclus {jaar}")
-    namen = _namen(session)
+    namen = _namen(session, jaar)
     return Rapport(
         niveau=niveau,
         eenheid=eenheid,
@@ -128,14 +129,18 @@ def _eenheid(niveau: Niveau, eenheid: str) -> str:
     return eenheid.upper()
 
 
-def _bereik(session: Session, niveau: Niveau, eenheid: str) -> dict[Niveau, Collection[str] | None]:
-    """The levels and units a report shows: its own unit and the units in it."""
+def _bereik(
+    session: Session, jaar: int, niveau: Niveau, eenheid: str
+) -> dict[Niveau, Collection[str] | None]:
+    """The levels and units a report shows: its own unit and the units in it (by the cycle's regions)."""
     if niveau is Niveau.SCHOOL:
         return {Niveau.SCHOOL: [eenheid]}
     if niveau is Niveau.LANDELIJK:
         return {Niveau.LANDELIJK: [""], Niveau.REGIO: None}
     i = models.Instelling
-    in_regio = session.execute(select(i.brin, i.sector).where(i.rmc_regio == eenheid)).all()
+    in_regio = session.execute(
+        select(i.brin, i.sector).where(i.cyclus_jaar == refdata_jaar_sql(jaar), i.rmc_regio == eenheid)
+    ).all()
     return {
         Niveau.REGIO: [eenheid],
         Niveau.SCHOOL: [brin for brin, sector in in_regio if sector == "vo"],
@@ -143,7 +148,12 @@ def _bereik(session: Session, niveau: Niveau, eenheid: str) -> dict[Niveau, Coll
     }
 
 
-def _namen(session: Session) -> dict[str, str]:
-    namen = dict(session.execute(select(models.Instelling.brin, models.Instelling.naam)).tuples().all())
-    namen |= dict(session.execute(select(models.RmcRegio.code, models.RmcRegio.naam)).tuples().all())
+def _namen(session: Session, jaar: int) -> dict[str, str]:
+    i, r = models.Instelling, models.RmcRegio
+    namen = dict(
+        session.execute(select(i.brin, i.naam).where(i.cyclus_jaar == refdata_jaar_sql(jaar))).tuples().all()
+    )
+    namen |= dict(
+        session.execute(select(r.code, r.naam).where(r.cyclus_jaar == refdata_jaar_sql(jaar))).tuples().all()
+    )
     return namen

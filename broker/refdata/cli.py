@@ -17,13 +17,38 @@ from sqlalchemy.orm import Session
 from broker.bootstrap import Omgeving
 from broker.db import models
 from broker.db.migrate import upgrade
+from broker.refdata.controle import Controle, controleer
 from broker.refdata.duo import OnbekendBestand
 from broker.refdata.laden import TABELLEN, LaadRapport, laad_bestanden, laad_demo
+from broker.refdata.opzoeken import refdata_jaar
 
 _CYCLUS_OPTIE = click.option(
     "--cyclus",
     type=click.IntRange(1900, 9999),
     help="Cycle year the data are valid from (default: the cycle of today).",
+)
+
+
+def _gemeentecodes(_ctx, _param, waarden: tuple[str, ...]) -> tuple[str, ...]:
+    codes = []
+    for waarde in waarden:
+        code = waarde.strip()
+        if not (code.isdigit() and len(code) <= 4):
+            raise click.BadParameter(f"{waarde!r} is no CBS gemeentecode (4 digits, e.g. 0397)")
+        codes.append(code.zfill(4))
+    return tuple(codes)
+
+
+#: ``--ended-gemeente``: the operator's deliberate acknowledgement that a gemeente of the previous cycle
+#: ended (was merged: "gemeente opgeheven"), so its absence from the new files is no error.
+BEEINDIGDE_GEMEENTE_OPTIE = click.option(
+    "--ended-gemeente",
+    "beeindigde_gemeenten",
+    multiple=True,
+    metavar="CODE",
+    callback=_gemeentecodes,
+    help="CBS code of a gemeente of the previous cycle that ended (merged, opgeheven) and is rightly "
+    "missing from this cycle's DUO files (repeatable). Without it, a missing gemeente fails the check.",
 )
 
 _MODELLEN = {
@@ -46,7 +71,9 @@ def refdata() -> None:
 @_CYCLUS_OPTIE
 @click.pass_context
 def load(ctx: click.Context, bestanden: tuple[Path, ...], cyclus: int | None) -> None:
-    """Load DUO CSV files (02.-alle-vestigingen-vo.csv, 01.-adressen-mbo-instellingen.csv) and commit.
+    """Load DUO CSV files of one cycle and commit; the yearly set is 02.-alle-vestigingen-vo.csv,
+    02.-alle-schoolvestigingen-basisonderwijs.csv, 09.-alle-vestigingen-sbo-so-en-vso.csv and
+    01.-adressen-mbo-instellingen.csv (check it with ``vva refdata check``).
 
     The database schema is created or upgraded first, so this works on a fresh database.
     """
@@ -77,22 +104,58 @@ def demo(ctx: click.Context, cyclus: int | None) -> None:
     _meld(ctx, rapport)
 
 
+@refdata.command("check")
+@_CYCLUS_OPTIE
+@BEEINDIGDE_GEMEENTE_OPTIE
+@click.pass_context
+def check(ctx: click.Context, cyclus: int | None, beeindigde_gemeenten: tuple[str, ...]) -> None:
+    """Say whether the cycle's reference data are complete; exit 1 and name what is missing if not."""
+    omgeving: Omgeving = ctx.obj
+    jaar = _cyclus_jaar(omgeving, cyclus)
+    upgrade(omgeving.engine)
+    with omgeving.sessions() as session:
+        uitkomst = controleer(session, jaar, beeindigde_gemeenten)
+    meld_controle(uitkomst)
+    if not uitkomst.in_orde:
+        ctx.exit(1)
+
+
+def meld_controle(uitkomst: Controle) -> None:
+    """The outcome of a check: a summary on stdout, each problem on stderr."""
+    soorten = ", ".join(f"{uitkomst.instellingen.get(s, 0)} {s}" for s in ("vo", "vso", "mbo"))
+    click.echo(
+        f"cycle {uitkomst.cyclus_jaar}: {uitkomst.gemeenten} gemeenten in {uitkomst.regios} RMC regions; "
+        f"institutions: {soorten}"
+    )
+    if uitkomst.beeindigde_gemeenten:
+        click.echo(f"acknowledged as ended: gemeente {', '.join(uitkomst.beeindigde_gemeenten)}")
+    for probleem in uitkomst.problemen:
+        click.echo(f"missing: {probleem}", err=True)
+    click.echo("reference data complete" if uitkomst.in_orde else "reference data INCOMPLETE")
+
+
 @refdata.command("show")
 @click.option("--brin", help="Show one institution (BRIN4) and its vestigingen instead of the counts.")
+@_CYCLUS_OPTIE
 @click.pass_context
-def show(ctx: click.Context, brin: str | None) -> None:
-    """Print the number of rows per reference table, or one institution."""
+def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
+    """Print the number of rows per reference table of a cycle, or one institution."""
     omgeving: Omgeving = ctx.obj
     if not inspect(omgeving.engine).has_table(models.Instelling.__tablename__):
         click.echo("geen referentiegegevens: de database heeft nog geen schema (vva refdata load)", err=True)
         ctx.exit(1)
     with omgeving.sessions() as session:
+        jaar = refdata_jaar(session, _cyclus_jaar(omgeving, cyclus))
         if brin is None:
+            click.echo(f"reference data of cycle {jaar if jaar is not None else '-'}")
             for tabel in TABELLEN:
-                aantal = session.scalar(select(func.count()).select_from(_MODELLEN[tabel]))
+                model = _MODELLEN[tabel]
+                aantal = session.scalar(
+                    select(func.count()).select_from(model).where(model.cyclus_jaar == jaar)
+                )
                 click.echo(f"{tabel}: {aantal}")
             return
-        instelling = session.get(models.Instelling, brin.strip().upper())
+        instelling = session.get(models.Instelling, (jaar, brin.strip().upper())) if jaar else None
         if instelling is None:
             click.echo(f"instelling {brin} niet gevonden", err=True)
             ctx.exit(1)
@@ -112,6 +175,7 @@ def _meld(ctx: click.Context, rapport: LaadRapport) -> None:
         telling = rapport.tellingen[tabel]
         click.echo(
             f"{tabel}: nieuw {telling.nieuw}, gewijzigd {telling.gewijzigd}, ongewijzigd {telling.ongewijzigd}"
+            + (f", beeindigd {telling.beeindigd}" if telling.beeindigd else "")
         )
     click.echo(f"afgewezen: {len(rapport.afgewezen)}")
     for waarschuwing in rapport.waarschuwingen:
@@ -123,15 +187,20 @@ def _meld(ctx: click.Context, rapport: LaadRapport) -> None:
 
 
 def _toon_instelling(session: Session, instelling: models.Instelling) -> None:
-    gemeente = session.get(models.Gemeente, instelling.gemeentecode) if instelling.gemeentecode else None
-    regio = session.get(models.RmcRegio, instelling.rmc_regio) if instelling.rmc_regio else None
-    click.echo(f"{instelling.brin} ({instelling.sector}) {instelling.naam}")
+    jaar = instelling.cyclus_jaar
+    gemeente = (
+        session.get(models.Gemeente, (jaar, instelling.gemeentecode)) if instelling.gemeentecode else None
+    )
+    regio = session.get(models.RmcRegio, (jaar, instelling.rmc_regio)) if instelling.rmc_regio else None
+    geeindigd = f", ended in cycle {jaar}" if instelling.beeindigd else ""
+    click.echo(f"{instelling.brin} ({instelling.onderwijssoort}{geeindigd}) {instelling.naam}")
+    click.echo(f"  contact: {instelling.telefoon or '-'} {instelling.internetadres or '-'}")
     click.echo(f"  gemeente: {instelling.gemeentecode or '-'} {gemeente.naam if gemeente else ''}".rstrip())
     click.echo(f"  RMC-regio: {instelling.rmc_regio or '-'} {regio.naam if regio else ''}".rstrip())
     click.echo(f"  geldig vanaf cyclus: {instelling.geldig_vanaf_cyclus}")
     vestigingen = session.scalars(
         select(models.Vestiging)
-        .where(models.Vestiging.brin == instelling.brin)
+        .where(models.Vestiging.cyclus_jaar == jaar, models.Vestiging.brin == instelling.brin)
         .order_by(models.Vestiging.code)
     ).all()
     click.echo(f"  vestigingen: {len(vestigingen)}")

@@ -1,9 +1,19 @@
 """Parse DUO open-data CSV files into plain records; no database access.
 
-Sources (DUO open onderwijsdata, https://duo.nl/open_onderwijsdata/; docs/domain.md §3a):
+Sources (DUO open onderwijsdata, https://duo.nl/open_onderwijsdata/; docs/domain.md §3a), the complete
+yearly set:
 - ``02.-alle-vestigingen-vo.csv`` (older name ``02-alle-vestigingen-vo.csv``): one row per VO vestiging;
+- ``02.-alle-schoolvestigingen-basisonderwijs.csv`` (older ``alle-vestigingen-bo.csv``): one row per
+  primary-school vestiging. Only its gemeenten and RMC regions are used (it is the one file that covers
+  every gemeente); primary schools are no party of this exchange and never become institutions;
+- ``09.-alle-vestigingen-sbo-so-en-vso.csv``: special education. VSO and (V)SO rows are schools of the
+  VO side (institutions with vestigingen); SBO ("SBAO") and SO rows are primary level and, like the
+  primary-school file, give only gemeenten and regions;
 - ``01.-adressen-mbo-instellingen.csv`` (older name ``01-adressen-instellingen.csv``): one row per MBO
   institution (BRIN4).
+
+The kind is told by the header: ``SOORT PRIMAIR ONDERWIJS`` is the special-education file, a vestiging
+file with ``ONDERWIJSSTRUCTUUR`` is VO, one without it is the primary-school file.
 
 What varies between DUO releases, and is therefore sniffed rather than assumed:
 - encoding: the legacy downloads are windows-1252 with CRLF, re-exports and the CKAN portal give UTF-8,
@@ -32,9 +42,15 @@ from broker.domain.identifiers import (
 )
 from broker.domain.meldingen import Afwijzing
 
-Soort = Literal["vo-vestigingen", "mbo-instellingen"]
+Soort = Literal["vo-vestigingen", "bo-vestigingen", "sbo-so-vso-vestigingen", "mbo-instellingen"]
 VO: Soort = "vo-vestigingen"
+BO: Soort = "bo-vestigingen"
+SO: Soort = "sbo-so-vso-vestigingen"
 MBO: Soort = "mbo-instellingen"
+SOORTEN: tuple[Soort, ...] = (VO, BO, SO, MBO)
+
+#: Values of ``SOORT PRIMAIR ONDERWIJS`` that are schools of the VO side; SBAO and SO are primary level.
+VSO_SOORTEN = frozenset({"VSO", "(V)SO"})
 
 # Each role the importer reads, with the header names DUO has used for it (normalised: upper case,
 # single spaces, "_" read as a space), newest first.
@@ -49,6 +65,9 @@ _KOPNAMEN: dict[str, tuple[str, ...]] = {
     "gemeentecode": ("GEMEENTENUMMER", "GEMEENTECODE"),
     "gemeentenaam": ("GEMEENTENAAM",),
     "onderwijsstructuur": ("ONDERWIJSSTRUCTUUR",),
+    "soort_po": ("SOORT PRIMAIR ONDERWIJS",),
+    "telefoon": ("TELEFOONNUMMER",),
+    "internetadres": ("INTERNETADRES",),
     "rmc_code": ("RMC-REGIO CODE",),
     "rmc_naam": ("RMC-REGIO NAAM",),
 }
@@ -58,6 +77,8 @@ _OUDE_BRIN_KOP = "BRIN NUMMER"
 # that drops e.g. the RMC columns still loads (and then never erases known regions, see laden.py).
 _VERPLICHT: dict[Soort, tuple[str, ...]] = {
     VO: ("brin", "vestigingscode", "vestigingsnaam", "gemeentecode"),
+    BO: ("brin", "vestigingscode", "vestigingsnaam", "gemeentecode"),
+    SO: ("brin", "vestigingscode", "vestigingsnaam", "gemeentecode", "soort_po"),
     MBO: ("brin", "instellingsnaam", "gemeentecode"),
 }
 
@@ -70,6 +91,8 @@ _MAX_LENGTE = {
     "gemeentenaam": 200,
     "onderwijsstructuur": 50,
     "rmc_naam": 200,
+    "telefoon": 50,
+    "internetadres": 200,
 }
 
 _RMC_CODE = re.compile(r"\A[0-9]{1,3}\Z")
@@ -102,18 +125,27 @@ class Vestiging:
     gemeentenaam: str | None
     rmc_regio: str | None
     rmc_naam: str | None
-    onderwijsstructuur: str | None
+    onderwijsstructuur: str | None  # for (V)SO vestigingen: DUO's SOORT PRIMAIR ONDERWIJS ("VSO", "(V)SO")
+    telefoon: str | None = None
+    internetadres: str | None = None
 
 
 @dataclass(frozen=True)
 class Instelling:
-    """One institution (BRIN4); ``sector`` is "vo" or "mbo"."""
+    """One institution (BRIN4); ``sector`` is "vo" or "mbo", ``onderwijssoort`` "vo", "vso" or "mbo"."""
 
     brin: str
     sector: str
     naam: str
     gemeentecode: str
     rmc_regio: str | None
+    onderwijssoort: str = ""
+    telefoon: str | None = None
+    internetadres: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.onderwijssoort:
+            object.__setattr__(self, "onderwijssoort", self.sector)
 
 
 @dataclass(frozen=True)
@@ -193,10 +225,10 @@ def lees_duo_csv(data: bytes, bron: str) -> DuoBestand:
         generatie="oud" if kolommen["brin"].kop == _OUDE_BRIN_KOP else "nieuw",
     )
     rijen = _data_rijen(lezer, len(kop), kolommen, bestand)
-    if bestand.soort == VO:
-        _verwerk_vo(rijen, bestand)
-    else:
+    if bestand.soort == MBO:
         _verwerk_mbo(rijen, bestand)
+    else:
+        _verwerk_vestigingen(rijen, bestand)
     return bestand
 
 
@@ -259,9 +291,13 @@ def _herken_soort(kolommen: dict[str, _Kolom], bron: str) -> Soort:
         soort: [" of ".join(_KOPNAMEN[rol]) for rol in rollen if rol not in kolommen]
         for soort, rollen in _VERPLICHT.items()
     }
-    for soort in (VO, MBO):
-        if not ontbrekend[soort]:
-            return soort
+    if not ontbrekend[SO]:
+        return SO
+    if not ontbrekend[VO]:
+        return VO if "onderwijsstructuur" in kolommen else BO
+    if not ontbrekend[MBO]:
+        return MBO
+    ontbrekend = {soort: namen for soort, namen in ontbrekend.items() if soort in (VO, MBO)}
     uitleg = "; ".join(f"als {soort} ontbreekt: {', '.join(namen)}" for soort, namen in ontbrekend.items())
     raise OnbekendBestand(bron, f"geen bekend DUO-bestand ({uitleg})", ontbrekend)
 
@@ -433,29 +469,43 @@ def _vo_vestiging(rij: _Rij) -> tuple[Vestiging, _Ligging]:
         gemeentenaam=gemeentenaam,
         rmc_regio=rmc_regio,
         rmc_naam=rmc_naam,
-        onderwijsstructuur=rij.tekst("onderwijsstructuur"),
+        onderwijsstructuur=rij.tekst("soort_po")
+        if "soort_po" in rij.kolommen
+        else rij.tekst("onderwijsstructuur"),
+        telefoon=rij.tekst("telefoon"),
+        internetadres=rij.tekst("internetadres"),
     )
     return vestiging, _Ligging(rij.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
-def _verwerk_vo(rijen: Iterator[_Rij], bestand: DuoBestand) -> None:
-    """Vestigingen from the rows; institutions, gemeenten and regions derived from them."""
+def _verwerk_vestigingen(rijen: Iterator[_Rij], bestand: DuoBestand) -> None:
+    """A vestiging file (VO, primary, special education): gemeenten and regions from every row;
+    vestigingen and their institutions only for schools of the VO side (all of a VO file, the VSO and
+    (V)SO rows of the special-education file, nothing of the primary-school file)."""
     liggingen = []
     for vestiging, ligging in _bruikbare(rijen, bestand, _vo_vestiging, lambda v: v.code, "vestigingscode"):
-        bestand.vestigingen.append(vestiging)
         liggingen.append(ligging)
-    bestand.instellingen = _vo_instellingen(bestand.vestigingen)
+        if bestand.soort == VO or (bestand.soort == SO and vestiging.onderwijsstructuur in VSO_SOORTEN):
+            bestand.vestigingen.append(vestiging)
+    soort = "vso" if bestand.soort == SO else "vo"
+    bestand.instellingen = _vo_instellingen(bestand.vestigingen, soort)
     _gemeenten_en_regios(liggingen, bestand)
 
 
-def _vo_instellingen(vestigingen: list[Vestiging]) -> list[Instelling]:
-    """One institution per BRIN, named and placed after its lowest vestigingscode (usually "00", the main one)."""
+def _vo_instellingen(vestigingen: list[Vestiging], onderwijssoort: str = "vo") -> list[Instelling]:
+    """One institution per BRIN, named, placed and reached after its lowest vestigingscode (usually "00",
+    the main one)."""
     hoofd: dict[str, Vestiging] = {}
     for vestiging in vestigingen:
         huidige = hoofd.get(vestiging.brin)
         if huidige is None or vestiging.code < huidige.code:
             hoofd[vestiging.brin] = vestiging
-    return [Instelling(brin, "vo", v.naam, v.gemeentecode, v.rmc_regio) for brin, v in sorted(hoofd.items())]
+    return [
+        Instelling(
+            brin, "vo", v.naam, v.gemeentecode, v.rmc_regio, onderwijssoort, v.telefoon, v.internetadres
+        )
+        for brin, v in sorted(hoofd.items())
+    ]
 
 
 def _mbo_instelling(rij: _Rij) -> tuple[Instelling, _Ligging]:
@@ -464,7 +514,16 @@ def _mbo_instelling(rij: _Rij) -> tuple[Instelling, _Ligging]:
     gemeentecode = rij.gemeentecode()
     gemeentenaam = rij.tekst("gemeentenaam")
     rmc_regio, rmc_naam = rij.rmc()
-    instelling = Instelling(brin, "mbo", naam, gemeentecode, rmc_regio)  # type: ignore[arg-type]
+    instelling = Instelling(
+        brin,
+        "mbo",
+        naam,  # type: ignore[arg-type]
+        gemeentecode,
+        rmc_regio,
+        "mbo",
+        rij.tekst("telefoon"),
+        rij.tekst("internetadres"),
+    )
     return instelling, _Ligging(rij.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 

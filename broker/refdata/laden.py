@@ -1,9 +1,14 @@
 """Load parsed DUO open data into the reference tables, per registration cycle.
 
-Upserts ``rmc_regio``, ``gemeente``, ``instelling`` and ``vestiging`` by their code with the plain
-SQLAlchemy ORM, so it behaves the same on SQLite and PostgreSQL. Loading the same files again changes
-nothing: a row only gets a new ``geldig_vanaf_cyclus`` when its content changed. Rows that are no longer in
-the files are kept (a load of only the MBO file must not remove the VO schools).
+Reference data belong to a cycle: every table is keyed by (``cyclus_jaar``, code), so a load for one
+cycle never changes another cycle's rows (RMC regions change between years; a closed cycle keeps its
+gemeente→region mapping). Within a cycle, loads upsert by code with the plain SQLAlchemy ORM (same on
+SQLite and PostgreSQL), so the yearly set may be loaded one file at a time and loading the same files
+again changes nothing. ``geldig_vanaf_cyclus`` is the first cycle since which a row's content is the same.
+
+An institution or vestiging of the previous cycle that is not (yet) in this cycle's files is carried
+over as ``beeindigd`` (ended), never deleted; a later load for the cycle that has it again revives it.
+Every file loaded is recorded in ``refdata_bestand`` for ``vva refdata check`` (``controle.py``).
 """
 
 from __future__ import annotations
@@ -11,18 +16,25 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broker.db import models
 from broker.refdata import duo
+from broker.refdata.opzoeken import CACHE_SLEUTEL
 
 #: The demo set in broker/refdata/demo, in load order.
-DEMO_BESTANDEN = ("vestigingen-vo-FICTIEF.csv", "mbo-instellingen-FICTIEF.csv")
+DEMO_BESTANDEN = (
+    "vestigingen-vo-FICTIEF.csv",
+    "basisonderwijs-FICTIEF.csv",
+    "sbo-so-vso-FICTIEF.csv",
+    "mbo-instellingen-FICTIEF.csv",
+)
 
 #: Report keys, in the order the tables are loaded and printed.
 TABELLEN = ("rmc_regio", "gemeente", "instelling", "vestiging")
@@ -39,6 +51,7 @@ class Telling:
     nieuw: int = 0
     gewijzigd: int = 0
     ongewijzigd: int = 0
+    beeindigd: int = 0  # of the previous cycle, missing from this cycle's files: carried over as ended
 
     @property
     def totaal(self) -> int:
@@ -80,11 +93,12 @@ def laad_bestanden(
     """Upsert the reference data of one or more DUO files; flushes, does not commit.
 
     Input: an open session; file paths (read and parsed with ``duo.lees_duo_csv``) or already parsed
-    ``DuoBestand`` objects, e.g. DUO open data ``02.-alle-vestigingen-vo.csv`` and
-    ``01.-adressen-mbo-instellingen.csv``; the cycle year the data are valid from. All files are parsed
-    before anything is written, so one unusable file loads nothing.
-    Output: a ``LaadRapport``. Rows are keyed by code (BRIN for institutions); new and changed rows get
-    ``geldig_vanaf_cyclus = cyclus_jaar``, unchanged rows keep theirs. When files disagree the first file
+    ``DuoBestand`` objects of the yearly set (VO, primary-school, SBO/SO/VSO and MBO files, see
+    ``duo``); the cycle year they belong to. All files are parsed before anything is written, so one
+    unusable file loads nothing.
+    Output: a ``LaadRapport``. Rows are keyed by (cycle, code) (BRIN for institutions); only rows of
+    ``cyclus_jaar`` are written. New and changed rows (compared with this cycle's row, else the previous
+    cycle's) get ``geldig_vanaf_cyclus = cyclus_jaar``, unchanged rows keep theirs. When files disagree the first file
     wins, except that an institution from the MBO file wins over the same BRIN derived from VO vestigingen
     (an AOC has both; the MBO file carries the institution's own name).
     Raises ``duo.OnbekendBestand`` for a file that is not a known DUO file and ``OSError`` when a path
@@ -98,12 +112,35 @@ def laad_bestanden(
         rapport.waarschuwingen += bestand.waarschuwingen
     gegevens = _voeg_samen(bestanden, rapport.waarschuwingen)
 
+    vorig_jaar = _vorig_jaar(session, cyclus_jaar)
     for tabel, model, sleutel in _TABELLEN:
-        bestaand = {getattr(rij, sleutel): rij for rij in session.scalars(select(model))}
+        bestaand = _rijen(session, model, sleutel, cyclus_jaar)
+        vorige = _rijen(session, model, sleutel, vorig_jaar) if vorig_jaar is not None else {}
         telling = rapport.tellingen[tabel]
         for code, velden in gegevens[tabel].items():
-            _upsert(session, model, sleutel, code, velden, bestaand.get(code), cyclus_jaar, telling)
+            rij = bestaand.get(code)
+            basis = rij if rij is not None else vorige.get(code)
+            _upsert(session, model, sleutel, code, velden, rij, basis, cyclus_jaar, telling)
+        if "beeindigd" in model.__table__.columns:
+            for code, oud in vorige.items():
+                if code not in bestaand and code not in gegevens[tabel]:
+                    session.add(
+                        _kopie(model, oud, cyclus_jaar, beeindigd=True, geldig_vanaf_cyclus=cyclus_jaar)
+                    )
+                    telling.beeindigd += 1
+    now = datetime.now(UTC)
+    for bestand in bestanden:
+        session.add(
+            models.RefdataBestand(
+                cyclus_jaar=cyclus_jaar,
+                soort=bestand.soort,
+                naam=Path(bestand.bron).name[:300],
+                rijen=bestand.rijen,
+                geladen_op=now,
+            )
+        )
     session.flush()
+    session.info.pop(CACHE_SLEUTEL, None)
     return rapport
 
 
@@ -195,8 +232,33 @@ def _neem_instellingen(
 
 def _velden(record: Any, model: type[models.Base], sleutel: str) -> dict[str, Any]:
     """The fields of a parsed record that are columns of ``model`` (minus key and validity)."""
-    kolommen = set(model.__table__.columns.keys()) - {sleutel, "geldig_vanaf_cyclus"}
+    kolommen = set(model.__table__.columns.keys()) - {
+        sleutel,
+        "geldig_vanaf_cyclus",
+        "cyclus_jaar",
+        "beeindigd",
+    }
     return {naam: getattr(record, naam) for naam in kolommen if hasattr(record, naam)}
+
+
+def _vorig_jaar(session: Session, cyclus_jaar: int) -> int | None:
+    """The newest earlier cycle with reference data: the one whose institutions carry over."""
+    return session.scalar(
+        select(func.max(models.Gemeente.cyclus_jaar)).where(models.Gemeente.cyclus_jaar < cyclus_jaar)
+    )
+
+
+def _rijen(session: Session, model: type[models.Base], sleutel: str, jaar: int) -> dict[str, Any]:
+    return {
+        getattr(rij, sleutel): rij
+        for rij in session.scalars(select(model).where(model.cyclus_jaar == jaar))  # type: ignore[attr-defined]
+    }
+
+
+def _kopie(model: type[models.Base], rij: Any, cyclus_jaar: int, **anders: Any) -> Any:
+    """A copy of ``rij`` for ``cyclus_jaar``, with the columns in ``anders`` replaced."""
+    velden = {naam: getattr(rij, naam) for naam in model.__table__.columns.keys()}
+    return model(**(velden | {"cyclus_jaar": cyclus_jaar} | anders))
 
 
 def _upsert(
@@ -206,31 +268,42 @@ def _upsert(
     code: str,
     velden: dict[str, Any],
     rij: Any,
+    basis: Any,
     cyclus_jaar: int,
     telling: Telling,
 ) -> None:
-    """Insert ``code`` or update the changed columns of ``rij``; count the outcome in ``telling``."""
-    if rij is None:
-        session.add(model(**{sleutel: code}, **velden, geldig_vanaf_cyclus=cyclus_jaar))
+    """Insert ``code`` into this cycle or update its changed columns; count the outcome in ``telling``.
+
+    ``rij`` is this cycle's row, ``basis`` the row it continues (this cycle's, else the previous
+    cycle's): "new", "changed" and "unchanged" are relative to it, so loading the same files for the
+    next cycle counts as unchanged and keeps ``geldig_vanaf_cyclus``.
+    """
+    if basis is not None and _vo_over_mbo(model, basis, velden):
+        velden = {naam: getattr(basis, naam) for naam in velden}
+    if basis is not None:
+        velden = {
+            naam: getattr(basis, naam) if waarde is None and naam in _NONE_WIST_NIET else waarde
+            for naam, waarde in velden.items()
+        }
+    if "beeindigd" in model.__table__.columns:
+        velden = velden | {"beeindigd": False}
+    wijzigingen = {} if basis is None else {n: w for n, w in velden.items() if getattr(basis, n) != w}
+    if basis is None:
         telling.nieuw += 1
-        return
-    if _vo_over_mbo(model, rij, velden):
+    elif wijzigingen:
+        telling.gewijzigd += 1
+    else:
         telling.ongewijzigd += 1
-        return
-    wijzigingen = {
-        naam: waarde
-        for naam, waarde in velden.items()
-        if getattr(rij, naam) != waarde and not (waarde is None and naam in _NONE_WIST_NIET)
-    }
-    if not wijzigingen:
-        telling.ongewijzigd += 1
+    geldig = cyclus_jaar if basis is None or wijzigingen else basis.geldig_vanaf_cyclus
+    if rij is None:
+        session.add(model(**{sleutel: code}, **velden, cyclus_jaar=cyclus_jaar, geldig_vanaf_cyclus=geldig))
         return
     for naam, waarde in wijzigingen.items():
         setattr(rij, naam, waarde)
-    rij.geldig_vanaf_cyclus = cyclus_jaar
-    telling.gewijzigd += 1
+    rij.geldig_vanaf_cyclus = geldig
 
 
 def _vo_over_mbo(model: type[models.Base], rij: Any, velden: dict[str, Any]) -> bool:
-    # Same rule as within one load, across loads: a VO-only load must not turn an AOC back into "vo".
+    # Same rule as within one load, across loads and cycles: a VO-only load must not turn an AOC back
+    # into "vo".
     return model is models.Instelling and rij.sector == "mbo" and velden["sector"] == "vo"

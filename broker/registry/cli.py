@@ -7,7 +7,8 @@ refused command changes nothing. Errors are one line on stderr with exit status 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from datetime import date
 from importlib import resources
 from typing import NoReturn, TypeVar
 
@@ -19,8 +20,9 @@ from sqlalchemy.orm import Session
 from broker.bootstrap import Omgeving
 from broker.db.migrate import upgrade
 from broker.domain.visibility import PartijSoort
+from broker.refdata.opzoeken import actieve_brins
 from broker.registry.repository import MandaatInvoer, PartijFout, PartijInvoer, PartijRegister
-from broker.registry.toml import laad_partijen
+from broker.registry.toml import laad_partijen, lees_partijen
 
 DEMO_BESTAND = "demo-partijen.toml"
 
@@ -81,7 +83,12 @@ def add(
         mandaten=tuple(MandaatInvoer(certificaat_oin=m) for m in mandaten),
         endpoint=endpoint,
     )
-    _in_transactie(omgeving, lambda session: _register(omgeving, session).voeg_toe(invoer, vervang=vervang))
+
+    def werk(session: Session) -> None:
+        _register(omgeving, session).voeg_toe(invoer, vervang=vervang)
+        _vereis_bekende_brins(omgeving, session, {oin})
+
+    _in_transactie(omgeving, werk)
     click.echo(f"party {oin} {'stored' if vervang else 'added'}")
 
 
@@ -137,9 +144,34 @@ def _register(omgeving: Omgeving, session: Session) -> PartijRegister:
 
 
 def _laad(omgeving: Omgeving, pad: str, vervang: bool) -> int:
-    return _in_transactie(
-        omgeving, lambda session: laad_partijen(session, pad, vervang=vervang, productie=_productie(omgeving))
-    )
+    def werk(session: Session) -> int:
+        aantal = laad_partijen(session, pad, vervang=vervang, productie=_productie(omgeving))
+        oins = {p.oin for p in lees_partijen(pad, productie=_productie(omgeving))}
+        _vereis_bekende_brins(omgeving, session, oins, f"{pad}: ")
+        return aantal
+
+    return _in_transactie(omgeving, werk)
+
+
+#: Parties that are a school or institution themselves: their BRINs must be in the reference data.
+_ONDERWIJS = {PartijSoort.VO_SCHOOL.value, PartijSoort.MBO_INSTELLING.value}
+
+
+def _vereis_bekende_brins(
+    omgeving: Omgeving, session: Session, oins: Collection[str], plek: str = ""
+) -> None:
+    """Refuse (``PartijFout``, so the transaction rolls back) a VO, (V)SO or MBO party of ``oins`` whose
+    BRIN is not an active institution in the current cycle's DUO reference data (issue 15)."""
+    jaar = omgeving.kalender.cyclus_op(date.today()).jaar
+    for partij in _register(omgeving, session).lijst():
+        if partij.oin not in oins or partij.soort not in _ONDERWIJS or not partij.brins:
+            continue
+        onbekend = sorted(set(partij.brins) - actieve_brins(session, jaar, partij.brins))
+        if onbekend:
+            raise PartijFout(
+                f"{plek}party {partij.oin}: BRIN {', '.join(onbekend)} not in the reference data of cycle "
+                f"{jaar}: load the DUO reference data first (vva refdata load, vva cycle open --refdata)"
+            )
 
 
 def _in_transactie(omgeving: Omgeving, werk: Callable[[Session], T]) -> T:

@@ -15,6 +15,7 @@ from broker.db import models
 from broker.domain.cycle import Cyclus, Kalender
 from broker.domain.visibility import Partij
 from broker.privacy.sleutels import Sleutelbos
+from broker.refdata.opzoeken import refdata_jaar
 
 
 class NietGeautoriseerd(Exception):
@@ -91,16 +92,26 @@ class Verwerking:
             bekend.add(cyclus.jaar)
         return cyclus
 
+    @property
+    def refdata_jaar(self) -> int | None:
+        """The cycle whose DUO reference data hold now (``broker.refdata.opzoeken``); cached per session."""
+        return refdata_jaar(self.session, self.cyclus.jaar)
+
     def bekende_brins(self, brins: set[str]) -> set[str]:
-        """Those of ``brins`` that are in the DUO reference data."""
+        """Those of ``brins`` that are in the current cycle's DUO reference data (ended ones too)."""
         if not brins:
             return set()
-        rows = self.session.scalars(select(models.Instelling.brin).where(models.Instelling.brin.in_(brins)))
+        i = models.Instelling
+        rows = self.session.scalars(
+            select(i.brin).where(i.cyclus_jaar == self.refdata_jaar, i.brin.in_(brins))
+        )
         return set(rows)
 
     def bekende_gemeenten(self) -> set[str] | None:
-        """All known gemeentecodes, or None when no reference data is loaded (then only the format counts)."""
-        codes = set(self.session.scalars(select(models.Gemeente.code)))
+        """All gemeentecodes of the current cycle's reference data, or None when none is loaded (then only
+        the format counts)."""
+        g = models.Gemeente
+        codes = set(self.session.scalars(select(g.code).where(g.cyclus_jaar == self.refdata_jaar)))
         return codes or None
 
 

@@ -39,21 +39,25 @@ class _Regio:
         rijen = list(leerlingen)
         return cls(
             vestiging=_rmc_van(
-                verwerking, models.Vestiging.code, models.Vestiging.rmc_regio, {r.vestiging for r in rijen}
+                verwerking, models.Vestiging, models.Vestiging.code, {r.vestiging for r in rijen}
             ),
             instelling=_rmc_van(
-                verwerking, models.Instelling.brin, models.Instelling.rmc_regio, {r.brin_vo for r in rijen}
+                verwerking, models.Instelling, models.Instelling.brin, {r.brin_vo for r in rijen}
             ),
             gemeente=rmc_regios_van_gemeenten(verwerking, {r.gemeentecode for r in rijen if r.gemeentecode}),
         )
 
 
-def _rmc_van(verwerking: Verwerking, sleutel, rmc, codes: set[str | None]) -> dict[str, str | None]:
+def _rmc_van(verwerking: Verwerking, model, sleutel, codes: set[str | None]) -> dict[str, str | None]:
+    """Code -> RMC region in the reference data of the current cycle."""
     uitkomst: dict[str, str | None] = {}
-    for stuk in _in_stukken({c for c in codes if c}):
-        uitkomst.update(
-            verwerking.session.execute(select(sleutel, rmc).where(sleutel.in_(stuk))).tuples().all()
-        )
+    codes = {c for c in codes if c}
+    if not codes:
+        return uitkomst
+    jaar = verwerking.refdata_jaar
+    for stuk in _in_stukken(codes):
+        vraag = select(sleutel, model.rmc_regio).where(model.cyclus_jaar == jaar, sleutel.in_(stuk))
+        uitkomst.update(verwerking.session.execute(vraag).tuples().all())
     return uitkomst
 
 
@@ -194,7 +198,10 @@ def _regios(partij: Partij) -> set[str]:
 def _brins_in_regios(verwerking: Verwerking, partij: Partij) -> set[str]:
     return set(
         verwerking.session.scalars(
-            select(models.Instelling.brin).where(models.Instelling.rmc_regio.in_(_regios(partij)))
+            select(models.Instelling.brin).where(
+                models.Instelling.cyclus_jaar == verwerking.refdata_jaar,
+                models.Instelling.rmc_regio.in_(_regios(partij)),
+            )
         )
     )
 
@@ -202,6 +209,9 @@ def _brins_in_regios(verwerking: Verwerking, partij: Partij) -> set[str]:
 def _vestigingen_in_regios(verwerking: Verwerking, partij: Partij) -> set[str]:
     return set(
         verwerking.session.scalars(
-            select(models.Vestiging.code).where(models.Vestiging.rmc_regio.in_(_regios(partij)))
+            select(models.Vestiging.code).where(
+                models.Vestiging.cyclus_jaar == verwerking.refdata_jaar,
+                models.Vestiging.rmc_regio.in_(_regios(partij)),
+            )
         )
     )

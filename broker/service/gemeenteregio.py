@@ -1,8 +1,8 @@
 """The RMC region of each gemeente, from the reference data: the one place that reads that mapping.
 
 Visibility of residents by region (a regional system, a gemeente as RMC function), the pushes and the
-RMC overview all go through ``rmc_regios_van_gemeenten``, so that where the mapping comes from (one
-table today, reference data per cycle later) changes in this function only.
+RMC overview all go through ``rmc_regios_van_gemeenten``, so that where the mapping comes from (the reference
+data of the request's cycle) changes in this function only.
 """
 
 from __future__ import annotations
@@ -24,15 +24,16 @@ def rmc_regios_van_gemeenten(
     """gemeentecode → RMC region code (no leading zero; None when the gemeente has no region) for
     ``codes``, or for every known gemeente when ``codes`` is None. Unknown codes are absent."""
     G = models.Gemeente
+    van_de_cyclus = G.cyclus_jaar == verwerking.refdata_jaar  # the mapping of the cycle's reference data
     if codes is None:
-        rijen = verwerking.session.execute(select(G.code, G.rmc_regio)).tuples().all()
+        rijen = verwerking.session.execute(select(G.code, G.rmc_regio).where(van_de_cyclus)).tuples().all()
     else:
         lijst = sorted({c for c in codes if c})
         rijen = []
         for i in range(0, len(lijst), _STUK):
             rijen += (
                 verwerking.session.execute(
-                    select(G.code, G.rmc_regio).where(G.code.in_(lijst[i : i + _STUK]))
+                    select(G.code, G.rmc_regio).where(van_de_cyclus, G.code.in_(lijst[i : i + _STUK]))
                 )
                 .tuples()
                 .all()

@@ -28,17 +28,23 @@ EXTRA_GEMEENTEN = {"0415": ("LANDSMEER", "21"), "0392": ("HAARLEM", "25")}
 
 
 def _ken_gemeenten(database_url: str) -> None:
-    """Add the gemeenten of ``EXTRA_GEMEENTEN`` to the reference data, as a load of DUO's BO file would."""
+    """Add the gemeenten of ``EXTRA_GEMEENTEN`` missing from the demo reference data (Haarlem), as a
+    load of DUO's BO file would."""
     engine = make_engine(database_url)
     try:
         with engine.begin() as verbinding:
-            cyclus = verbinding.scalar(select(models.Gemeente.geldig_vanaf_cyclus).limit(1))
-            bekend = set(verbinding.scalars(select(models.Gemeente.code)))
+            G = models.Gemeente
+            jaar, cyclus = verbinding.execute(select(G.cyclus_jaar, G.geldig_vanaf_cyclus).limit(1)).one()
+            bekend = set(verbinding.scalars(select(G.code).where(G.cyclus_jaar == jaar)))
             for code, (naam, regio) in EXTRA_GEMEENTEN.items():
                 if code not in bekend:
                     verbinding.execute(
                         models.Gemeente.__table__.insert().values(
-                            code=code, naam=naam, rmc_regio=regio, geldig_vanaf_cyclus=cyclus
+                            cyclus_jaar=jaar,
+                            code=code,
+                            naam=naam,
+                            rmc_regio=regio,
+                            geldig_vanaf_cyclus=cyclus,
                         )
                     )
     finally:

@@ -41,6 +41,8 @@ ASSEN_00 = Vestiging(
     rmc_regio="7",
     rmc_naam="Noord- en Midden Drenthe",
     onderwijsstructuur="PRO",
+    telefoon="0592340973",
+    internetadres="www.pro-assen.nl",
 )
 
 
@@ -117,9 +119,17 @@ def test_real_file_quoted_name_and_non_ascii(echt: DuoBestand) -> None:
 def test_real_file_institution_follows_lowest_vestigingscode(echt: DuoBestand) -> None:
     instellingen = {i.brin: i for i in echt.instellingen}
     # zone.college has no "00" vestiging; 31JC01 (Almelo) is its lowest code.
-    assert instellingen["31JC"] == Instelling("31JC", "vo", "Zone.college vmboAlmelo", "0141", "12")
+    zone = instellingen["31JC"]
+    assert (zone.naam, zone.gemeentecode, zone.rmc_regio) == ("Zone.college vmboAlmelo", "0141", "12")
     assert instellingen["18BR"] == Instelling(
-        "18BR", "vo", "School voor Praktijkonderwijs Assen", "0106", "7"
+        "18BR",
+        "vo",
+        "School voor Praktijkonderwijs Assen",
+        "0106",
+        "7",
+        "vo",
+        "0592340973",
+        "www.pro-assen.nl",
     )
 
 
@@ -192,7 +202,15 @@ def test_gemeentecode_without_padding_is_padded(echte_tekst: str, echt: DuoBesta
 
 
 def test_single_space_is_empty(klein: list[list[str]]) -> None:
-    for kolom in ("POSTCODE", "PLAATSNAAM", "ONDERWIJSSTRUCTUUR", "RMC-REGIO CODE", "RMC-REGIO NAAM"):
+    for kolom in (
+        "POSTCODE",
+        "PLAATSNAAM",
+        "ONDERWIJSSTRUCTUUR",
+        "RMC-REGIO CODE",
+        "RMC-REGIO NAAM",
+        "TELEFOONNUMMER",
+        "INTERNETADRES",
+    ):
         zet(klein, 1, kolom, " ")
     bestand = lees(klein[:2])
     assert bestand.vestigingen == [

@@ -35,11 +35,14 @@ def aantallen(session: Session) -> dict[str, int]:
     return {naam: session.scalar(select(func.count()).select_from(m)) for naam, m in MODELLEN.items()}
 
 
-def momentopname(session: Session) -> dict[str, set[tuple]]:
-    """Every row of every reference table, all columns, as comparable tuples."""
+def momentopname(session: Session, jaar: int | None = None) -> dict[str, set[tuple]]:
+    """Every row of every reference table (of cycle ``jaar``), all columns, as comparable tuples."""
     session.expire_all()
     return {
-        naam: {tuple(getattr(r, k) for k in m.__table__.columns.keys()) for r in session.scalars(select(m))}
+        naam: {
+            tuple(getattr(r, k) for k in m.__table__.columns.keys())
+            for r in session.scalars(select(m).where(m.cyclus_jaar == jaar) if jaar else select(m))
+        }
         for naam, m in MODELLEN.items()
     }
 
@@ -82,7 +85,7 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
     voor = momentopname(refdata_session)
     assert {rij[-1] for rijen in voor.values() for rij in rijen} == {2026}  # geldig_vanaf_cyclus is last
 
-    jutter = refdata_session.get(models.Vestiging, "14DC06")
+    jutter = refdata_session.get(models.Vestiging, (2026, "14DC06"))
     assert (jutter.naam, jutter.brin, jutter.postcode, jutter.gemeentecode, jutter.rmc_regio) == (
         'VMBO "De Jutter" Vlieland',
         "14DC",
@@ -90,15 +93,19 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
         "0096",
         "4",
     )
-    amsterdam = refdata_session.get(models.Gemeente, "0363")
+    amsterdam = refdata_session.get(models.Gemeente, (2026, "0363"))
     assert (amsterdam.naam, amsterdam.rmc_regio) == ("AMSTERDAM", "21")
-    assert refdata_session.get(models.RmcRegio, "7").naam == "Noord- en Midden Drenthe"
+    assert refdata_session.get(models.RmcRegio, (2026, "7")).naam == "Noord- en Midden Drenthe"
 
     opnieuw = laad_bestanden(refdata_session, [vo_bestand], 2027)
     refdata_session.commit()
 
+    # The next cycle gets its own rows, equal in content and still valid from 2026; 2026 is untouched.
     assert opnieuw.tellingen == ongewijzigd(rapport.tellingen)
-    assert momentopname(refdata_session) == voor
+    assert momentopname(refdata_session, 2026) == voor
+    assert {naam: {r[1:] for r in rijen} for naam, rijen in momentopname(refdata_session, 2027).items()} == {
+        naam: {r[1:] for r in rijen} for naam, rijen in voor.items()
+    }
 
 
 # --- updates and validity ------------------------------------------------------------------
@@ -113,15 +120,17 @@ def test_changed_rows_get_the_new_cycle(refdata_session: Session) -> None:
     rapport = laad_bestanden(refdata_session, [gewijzigd], 2027)
 
     assert rapport.tellingen["vestiging"] == Telling(gewijzigd=1, ongewijzigd=5)
-    assert rapport.tellingen["instelling"] == Telling(
-        gewijzigd=1, ongewijzigd=2
-    )  # 99XD is named after 99XD00
+    # 99XD is named after 99XD00; the MBO institutions are not in 2027's files: ended there.
+    assert rapport.tellingen["instelling"] == Telling(gewijzigd=1, ongewijzigd=2, beeindigd=3)
     assert rapport.tellingen["gemeente"] == Telling(ongewijzigd=5)
-    vestiging = refdata_session.get(models.Vestiging, "99XD00")
+    vestiging = refdata_session.get(models.Vestiging, (2027, "99XD00"))
     assert (vestiging.naam, vestiging.geldig_vanaf_cyclus) == ("Noorderzon College (FICTIEF)", 2027)
-    assert refdata_session.get(models.Instelling, "99XD").geldig_vanaf_cyclus == 2027
-    assert refdata_session.get(models.Vestiging, "99XA00").geldig_vanaf_cyclus == 2026
-    assert refdata_session.get(models.Instelling, "99XB").geldig_vanaf_cyclus == 2026  # not in this load
+    assert refdata_session.get(models.Vestiging, (2026, "99XD00")).naam == "Noorderzon Lyceum (FICTIEF)"
+    assert refdata_session.get(models.Instelling, (2027, "99XD")).geldig_vanaf_cyclus == 2027
+    assert refdata_session.get(models.Vestiging, (2027, "99XA00")).geldig_vanaf_cyclus == 2026
+    roc = refdata_session.get(models.Instelling, (2027, "99XB"))
+    assert (roc.beeindigd, roc.naam, roc.geldig_vanaf_cyclus) == (True, "ROC Amstelstroom (FICTIEF)", 2027)
+    assert refdata_session.get(models.Instelling, (2026, "99XB")).beeindigd is False
 
 
 def test_missing_region_does_not_erase_a_known_one(refdata_session: Session) -> None:
@@ -133,9 +142,9 @@ def test_missing_region_does_not_erase_a_known_one(refdata_session: Session) -> 
 
     assert rapport.tellingen["gemeente"] == Telling(ongewijzigd=5)
     assert rapport.tellingen["vestiging"] == Telling(ongewijzigd=6)
-    assert refdata_session.get(models.Gemeente, "0363").rmc_regio == "21"
-    assert refdata_session.get(models.Gemeente, "0384").geldig_vanaf_cyclus == 2026
-    assert refdata_session.get(models.Vestiging, "99XA02").rmc_regio == "21"
+    assert refdata_session.get(models.Gemeente, (2027, "0363")).rmc_regio == "21"
+    assert refdata_session.get(models.Gemeente, (2027, "0384")).geldig_vanaf_cyclus == 2026
+    assert refdata_session.get(models.Vestiging, (2027, "99XA02")).rmc_regio == "21"
 
 
 @pytest.mark.parametrize("mbo_eerst", [False, True], ids=["vo-first", "mbo-first"])
@@ -147,13 +156,13 @@ def test_mbo_institution_wins_over_vo_vestigingen_of_the_same_brin(
     bestanden = [DEMO_MBO, aoc] if mbo_eerst else [aoc, DEMO_MBO]
 
     laad_bestanden(refdata_session, bestanden, 2026)
-    instelling = refdata_session.get(models.Instelling, "99XB")
+    instelling = refdata_session.get(models.Instelling, (2026, "99XB"))
     assert (instelling.sector, instelling.naam) == ("mbo", "ROC Amstelstroom (FICTIEF)")
-    assert refdata_session.get(models.Vestiging, "99XB00").brin == "99XB"
+    assert refdata_session.get(models.Vestiging, (2026, "99XB00")).brin == "99XB"
 
     alleen_vo = laad_bestanden(refdata_session, [aoc], 2027)  # a later VO-only load keeps it MBO
-    assert alleen_vo.tellingen["instelling"] == Telling(ongewijzigd=3)
-    assert refdata_session.get(models.Instelling, "99XB").sector == "mbo"
+    assert alleen_vo.tellingen["instelling"] == Telling(ongewijzigd=3, beeindigd=2)
+    assert refdata_session.get(models.Instelling, (2027, "99XB")).sector == "mbo"
 
 
 # --- refused rows and unusable files -------------------------------------------------------
@@ -195,7 +204,7 @@ def test_demo_set(refdata_session: Session) -> None:
     rapport = laad_demo(refdata_session, 2026)
     refdata_session.commit()
 
-    assert rapport.tellingen == allemaal_nieuw(4, 6, 6, 6)
+    assert rapport.tellingen == allemaal_nieuw(4, 7, 7, 8)
     assert (rapport.afgewezen, rapport.waarschuwingen) == ([], [])
     instellingen = {
         i.brin: (i.sector, i.gemeentecode, i.rmc_regio)
@@ -205,17 +214,19 @@ def test_demo_set(refdata_session: Session) -> None:
         "99XA": ("vo", "0363", "21"),
         "99XC": ("vo", "0599", "29"),
         "99XD": ("vo", "0014", "3"),
+        "99XG": ("vo", "0363", "21"),  # a VSO school from the (V)SO file
         "99XB": ("mbo", "0363", "21"),
         "99XE": ("mbo", "0599", "29"),
         "99XF": ("mbo", "0344", "19"),
     }
-    assert refdata_session.get(models.Instelling, "99XA").naam == "Scholengemeenschap Één (FICTIEF)"
+    assert refdata_session.get(models.Instelling, (2026, "99XA")).naam == "Scholengemeenschap Één (FICTIEF)"
     gemeenten = {g.code: (g.naam, g.rmc_regio) for g in refdata_session.scalars(select(models.Gemeente))}
     assert gemeenten == {
         "0014": ("GRONINGEN", "3"),
         "0344": ("UTRECHT", "19"),
         "0363": ("AMSTERDAM", "21"),
         "0384": ("DIEMEN", "21"),
+        "0415": ("LANDSMEER", "21"),  # no school but a primary school: from the primary-school file
         "0437": ("OUDER-AMSTEL", "21"),
         "0599": ("ROTTERDAM", "29"),
     }
@@ -228,7 +239,7 @@ def test_demo_set(refdata_session: Session) -> None:
     voor = momentopname(refdata_session)
 
     assert laad_demo(refdata_session, 2027).tellingen == ongewijzigd(rapport.tellingen)
-    assert momentopname(refdata_session) == voor
+    assert momentopname(refdata_session, 2026) == voor
 
 
 # --- vva refdata … -------------------------------------------------------------------------
@@ -271,6 +282,7 @@ def test_cli_load_real_file(vva, vo_bestand: Path) -> None:
 
     toon = vva("refdata", "show")
     assert toon.stdout.splitlines() == [
+        f"reference data of cycle {Kalender().cyclus_op(date.today()).jaar}",
         "rmc_regio: 40",
         "gemeente: 288",
         "instelling: 650",
@@ -306,11 +318,25 @@ def test_cli_demo_and_show(vva) -> None:
 
     demo = vva("refdata", "demo", "--cyclus", "2026")
     assert demo.exit_code == 0, demo.stderr
-    assert "instelling: nieuw 6, gewijzigd 0, ongewijzigd 0" in demo.stdout
+    assert "instelling: nieuw 7, gewijzigd 0, ongewijzigd 0" in demo.stdout
+    controle = vva("refdata", "check", "--cyclus", "2026")
+    assert controle.exit_code == 0, controle.stderr
+    assert controle.stdout.splitlines() == [
+        "cycle 2026: 7 gemeenten in 4 RMC regions; institutions: 3 vo, 1 vso, 3 mbo",
+        "reference data complete",
+    ]
 
+    toon = vva("refdata", "show", "--brin", "99XG", "--cyclus", "2026")
+    assert toon.stdout.splitlines()[:4] == [
+        "99XG (vso) VSO De Verbeelding (FICTIEF)",
+        "  contact: 0200000000 www.vso-verbeelding.example",
+        "  gemeente: 0363 AMSTERDAM",
+        "  RMC-regio: 21 Agglomeratie Amsterdam",
+    ]
     toon = vva("refdata", "show", "--brin", "99XF")
-    assert toon.stdout.splitlines()[:3] == [
+    assert toon.stdout.splitlines()[:4] == [
         "99XF (mbo) Vakschool Domstad (FICTIEF)",
+        "  contact: - -",
         "  gemeente: 0344 UTRECHT",
         "  RMC-regio: 19 Utrecht",
     ]

@@ -29,7 +29,11 @@ def schrijf_config(tmp_path: Path, database_url: str, extra: str = "") -> Path:
 
 @pytest.fixture
 def config(tmp_path: Path, registry_db: RegistryDb) -> Path:
-    return schrijf_config(tmp_path, registry_db.url)
+    """A vva.toml on the test database, with the demo reference data loaded (parties need their BRINs)."""
+    pad = schrijf_config(tmp_path, registry_db.url)
+    geladen = CliRunner().invoke(main, ["--config", str(pad), "refdata", "demo"])
+    assert geladen.exit_code == 0, geladen.output
+    return pad
 
 
 def vva(config: Path, *args: str) -> Result:
@@ -214,3 +218,49 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'dir.db'}")
 
     assert_fout(vva(config, "list"), "database error")
+
+
+def test_party_with_a_brin_outside_the_reference_data_is_refused(config: Path) -> None:
+    # 99XZ is in no DUO file of the cycle (issue 15: known parties only); nothing is stored.
+    resultaat = vva(
+        config,
+        "add",
+        "--oin",
+        "0000000700099XZ00000",
+        "--soort",
+        "vo-school",
+        "--naam",
+        "X",
+        "--brin",
+        "99XZ",
+    )
+    assert_fout(resultaat, "party 0000000700099XZ00000: BRIN 99XZ not in the reference data of cycle")
+    assert "load the DUO reference data first" in resultaat.output
+    assert lijst(config) == []
+    # A (V)SO school from the (V)SO file is known.
+    assert (
+        vva(
+            config,
+            "add",
+            "--oin",
+            "0000000700099XG00000",
+            "--soort",
+            "vo-school",
+            "--naam",
+            "VSO",
+            "--brin",
+            "99XG",
+        ).exit_code
+        == 0
+    )
+
+
+def test_party_load_without_reference_data_says_to_load_them(tmp_path: Path, registry_db: RegistryDb) -> None:
+    leeg = schrijf_config(tmp_path, registry_db.url)
+    bestand = tmp_path / "p.toml"
+    bestand.write_text(
+        '[[partij]]\noin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "ROC (FICTIEF)"\n'
+    )
+    resultaat = vva(leeg, "load", str(bestand))
+    assert_fout(resultaat, f"{bestand}: party 0000000700099XB00000: BRIN 99XB not in the reference data")
+    assert "load the DUO reference data first" in resultaat.output

@@ -1,0 +1,248 @@
+"""The complete yearly DUO set on the real files, through the public interfaces (issue 15).
+
+The cycle is opened with ``vva cycle open --refdata`` and the four real DUO files of
+``../shared/data/duo-open-data`` (skipped, with the reason, when absent); the parties are added with
+``vva party add``; every request goes signed (2W-be-S) over HTTP on 127.0.0.1 to a real broker process.
+
+* A pupil living in each gemeente that has no VO school (derived here: in DUO's primary-school file,
+  not in its VO file) is accepted, and the gemeente sees the pupil in its ``opvragenOverzicht``.
+* A VSO school known only from DUO's (V)SO file delivers, and its pupils count in its region's report.
+* Primary schools (primary-school file) and SO/SBO schools ((V)SO file) give gemeenten and regions only:
+  they are no institutions, so ``vva party add`` refuses them as a school party.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from broker.bootstrap import Omgeving
+from broker.cli import main
+from broker.domain.cycle import Kalender
+from broker.pki.demo import maak_demo_pki
+from broker.rapportage.cijfers import LEERLINGEN, Niveau
+from broker.rapportage.rapport import maak_rapport
+from tests.e2e.conftest import DemoBroker
+from tests.e2e.zeepclient import client
+from tests.helpers import broker_proces, bsns, schrijf_config
+from tests.refdata.conftest import duo_data_map
+
+VO = "alle-vestigingen-vo.csv"
+BO = "sessyll+Dutch_Primary_Education_Lakehouse_Pipeline/02.-alle-schoolvestigingen-basisonderwijs.csv"
+SO = "blackassasinrl-ctrl+hahebo-leadtool/09.-alle-vestigingen-sbo-so-en-vso.csv"
+MBO = "Yuchiaaa+Interactive_Map_Website/01.-adressen-mbo-instellingen.csv"
+
+#: A regular VO school of the VO file (School voor Praktijkonderwijs Assen) that delivers the pupils.
+VO_BRIN = "18BR"
+#: The gemeenten's software supplier (a test OIN).
+LEVERANCIER = "00000099000000000088"
+
+
+def _rijen(pad: Path) -> list[dict[str, str]]:
+    # DUO publishes windows-1252; the copies here are that (BO) or UTF-8 (the others).
+    ruw = pad.read_bytes()
+    try:
+        tekst = ruw.decode("utf-8")
+    except UnicodeDecodeError:
+        tekst = ruw.decode("windows-1252")
+    return list(csv.DictReader(tekst.splitlines(), delimiter=";"))
+
+
+def _gemeenten(pad: Path) -> set[str]:
+    return {r["GEMEENTENUMMER"].strip() for r in _rijen(pad)}
+
+
+def oin_van_brin(brin: str) -> str:
+    return f"00000007000{brin}00000"
+
+
+def oin_van_gemeente(code: str) -> str:
+    return f"0000009900000000{code}"
+
+
+@dataclass(frozen=True)
+class Landelijk:
+    """The broker with the real yearly set loaded for the current cycle ``jaar``."""
+
+    broker: DemoBroker
+    config: Path
+    jaar: int
+    zonder_vo: list[str]  # gemeenten with no VO school, derived from the files
+    vso_brin: str  # a VSO school in the (V)SO file only
+    vso_vestiging: str
+    vso_regio: str
+    bo_brin: str  # a primary school: in the primary-school file only
+    so_brin: str  # an SO/SBO school of the (V)SO file without VSO
+
+
+def _cli(config: Path, *args: str) -> None:
+    uitkomst = CliRunner().invoke(main, ["--config", str(config), *args])
+    assert uitkomst.exit_code == 0, uitkomst.output
+
+
+@pytest.fixture
+def landelijk(database_url, tmp_path):
+    map_ = duo_data_map()
+    if map_ is None:
+        pytest.skip(
+            "real DUO open data not found: set VVA_SHARED or put shared/data/duo-open-data beside the clone"
+        )
+    paden = {naam: map_ / naam for naam in (VO, BO, SO, MBO)}
+    for pad in paden.values():
+        if not pad.is_file():
+            pytest.skip(f"{pad} not present")
+
+    zonder_vo = sorted(_gemeenten(paden[BO]) - _gemeenten(paden[VO]))
+    vo_brins = {r["INSTELLINGSCODE"] for r in _rijen(paden[VO])}
+    vso = next(
+        r
+        for r in _rijen(paden[SO])
+        if r["SOORT PRIMAIR ONDERWIJS"] == "VSO" and r["INSTELLINGSCODE"] not in vo_brins
+    )
+
+    brins = {naam: {r["INSTELLINGSCODE"] for r in _rijen(pad)} for naam, pad in paden.items()}
+    bo_brin = min(brins[BO] - brins[VO] - brins[SO] - brins[MBO])
+    so_soorten: dict[str, set[str]] = {}
+    for r in _rijen(paden[SO]):
+        so_soorten.setdefault(r["INSTELLINGSCODE"], set()).add(r["SOORT PRIMAIR ONDERWIJS"])
+    so_brin = min(b for b, soorten in so_soorten.items() if soorten <= {"SO", "SBAO"} and b not in brins[VO])
+
+    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    jaar = Kalender().cyclus_op(date.today()).jaar
+    _cli(config, "init", "--no-demo")
+    _cli(
+        config,
+        "cycle",
+        "open",
+        "--year",
+        str(jaar),
+        *(a for p in paden.values() for a in ("--refdata", str(p))),
+    )
+    # One registry file, as an operator loads it: the two schools, a gemeente party per gemeente without
+    # a VO school, each speaking through one gemeente software supplier under its mandate (one key).
+    scholen = [
+        (VO_BRIN, "School voor Praktijkonderwijs Assen"),
+        (vso["INSTELLINGSCODE"], vso["VESTIGINGSNAAM"]),
+    ]
+    toml = [
+        f'[[partij]]\noin = "{oin_van_brin(b)}"\nsoort = "vo-school"\nnaam = "{n}"\nbrins = ["{b}"]\n'
+        for b, n in scholen
+    ]
+    toml.append(f'[[partij]]\noin = "{LEVERANCIER}"\nsoort = "leverancier"\nnaam = "Gemeentesoftware"\n')
+    toml += [
+        f'[[partij]]\noin = "{oin_van_gemeente(g)}"\nsoort = "gemeente"\nnaam = "Gemeente {g}"\n'
+        f'gemeentecodes = ["{g}"]\n[[partij.mandaat]]\ncertificaat_oin = "{LEVERANCIER}"\n'
+        for g in zonder_vo
+    ]
+    register = tmp_path / "partijen.toml"
+    register.write_text("\n".join(toml), encoding="utf-8")
+    _cli(config, "party", "load", str(register))
+    maak_demo_pki(
+        tmp_path / "pki", [(oin_van_brin(b), n) for b, n in scholen] + [(LEVERANCIER, "Gemeentesoftware")]
+    )
+    with broker_proces(config) as url:
+        yield Landelijk(
+            DemoBroker(url, tmp_path / "pki", database_url),
+            config,
+            jaar,
+            zonder_vo,
+            vso["INSTELLINGSCODE"],
+            vso["VESTIGINGSCODE"],
+            str(int(vso["RMC-REGIO CODE"])),
+            bo_brin,
+            so_brin,
+        )
+
+
+def _weigert_als_school(landelijk: Landelijk, brin: str) -> None:
+    uitkomst = CliRunner().invoke(
+        main,
+        [
+            "--config",
+            str(landelijk.config),
+            "party",
+            "add",
+            "--oin",
+            oin_van_brin(brin),
+            "--soort",
+            "vo-school",
+        ]
+        + ["--naam", f"school {brin}", "--brin", brin],
+    )
+    assert uitkomst.exit_code != 0, uitkomst.output
+    assert f"BRIN {brin} not in the reference data of cycle {landelijk.jaar}" in uitkomst.output
+    assert "load the DUO reference data first" in uitkomst.output
+
+
+def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_that_gemeente(landelijk):
+    assert len(landelijk.zonder_vo) == 54 and "0415" in landelijk.zonder_vo  # Landsmeer
+    nummers = dict(zip(landelijk.zonder_vo, bsns(len(landelijk.zonder_vo), 61000000), strict=True))
+    vo = client(landelijk.broker, "vo", oin_van_brin(VO_BRIN))
+
+    antwoord = vo.service.aanleverenLeerlingen(
+        leerling=[
+            {
+                "volgnummer": i,
+                "bsn": nummer,
+                "brinVo": VO_BRIN,
+                "postcode": "9406NN",
+                "woongemeente": gemeente,
+                "mutatie": "toevoegen",
+            }
+            for i, (gemeente, nummer) in enumerate(nummers.items(), start=1)
+        ]
+    )
+
+    afgewezen = [(r.volgnummer, r.code) for r in antwoord.resultaat if not r.verwerkt]
+    assert afgewezen == []  # no VVA108 "gemeentecode ongeldig of onbekend"
+    assert (antwoord.aantalVerwerkt, antwoord.aantalAfgewezen) == (54, 0)
+    # The primary-school file gave the gemeenten, not its schools: a primary school is no party.
+    _weigert_als_school(landelijk, landelijk.bo_brin)
+    for gemeente, nummer in nummers.items():
+        overzicht = client(
+            landelijk.broker, "gemeente", oin_van_gemeente(gemeente), LEVERANCIER
+        ).service.opvragenOverzicht(woongemeente=[gemeente])
+        assert [(o.bsn, o.woongemeente) for o in overzicht] == [(nummer, gemeente)], gemeente
+
+
+def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landelijk):
+    vso = client(landelijk.broker, "vo", oin_van_brin(landelijk.vso_brin))
+    nummers = bsns(6, 62000000)  # six: counts of 1-4 are suppressed in reports
+
+    antwoord = vso.service.aanleverenLeerlingen(
+        leerling=[
+            {
+                "volgnummer": i,
+                "bsn": nummer,
+                "brinVo": landelijk.vso_brin,
+                "vestiging": landelijk.vso_vestiging,
+                "postcode": "9402KH",
+                "woongemeente": "0106",
+                "mutatie": "toevoegen",
+            }
+            for i, nummer in enumerate(nummers, start=1)
+        ]
+    )
+    assert (antwoord.aantalVerwerkt, antwoord.aantalAfgewezen) == (6, 0)
+    # Only the VSO part of the file makes institutions: an SO/SBO school is no party of this exchange.
+    _weigert_als_school(landelijk, landelijk.so_brin)
+
+    omgeving = Omgeving.laad(str(landelijk.config))
+    try:
+        with omgeving.sessions() as session:
+            regio = maak_rapport(
+                session, omgeving.kalender, Niveau.REGIO, landelijk.jaar, landelijk.vso_regio
+            )
+            school = maak_rapport(
+                session, omgeving.kalender, Niveau.SCHOOL, landelijk.jaar, landelijk.vso_brin
+            )
+    finally:
+        omgeving.sluit()
+    assert regio.hoofd[(LEERLINGEN, "")] == 6
+    assert school.hoofd[(LEERLINGEN, "")] == 6
+    assert regio.van(Niveau.SCHOOL, landelijk.vso_brin)[(LEERLINGEN, "")] == 6

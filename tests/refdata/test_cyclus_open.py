@@ -1,0 +1,164 @@
+"""``vva cycle open --refdata`` on the real DUO files (issue 15): refused, with nothing stored, when the
+yearly set is incomplete; a real gemeente merger passes only when the operator acknowledges it.
+
+Skips with the reason when ../shared/data/duo-open-data is absent (tests/refdata/conftest.py).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from broker.cli import main
+from broker.db import models
+from broker.db.engine import make_engine, make_session_factory
+from tests.helpers import schrijf_config
+from tests.refdata.test_volledig import BO, BO_2020, MBO, SO, VO
+
+
+@pytest.fixture
+def bestanden(duo_map: Path) -> dict[str, Path]:
+    paden = {naam: duo_map / naam for naam in (VO, BO, BO_2020, SO, MBO)}
+    for pad in paden.values():
+        if not pad.is_file():
+            pytest.skip(f"{pad} not present")
+    return paden
+
+
+@pytest.fixture
+def vva(tmp_path, database_url):
+    """``vva --config … ARGS`` through click's CliRunner on a fresh database without demo data."""
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+
+    def roep(*args: str):
+        return runner.invoke(main, ["--config", str(config), *args])
+
+    assert roep("init", "--no-demo").exit_code == 0
+    return roep
+
+
+def _open(vva, jaar: int, paden: list[Path], *extra: str):
+    return vva(
+        "cycle", "open", "--year", str(jaar), *(a for p in paden for a in ("--refdata", str(p))), *extra
+    )
+
+
+def _tellingen(database_url: str, jaar: int) -> dict[str, int]:
+    """Rows of cycle ``jaar`` in the cycle and reference data tables."""
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            tellen = {
+                "cyclus": select(func.count()).where(models.Cyclus.jaar == jaar),
+                "gemeente": select(func.count()).where(models.Gemeente.cyclus_jaar == jaar),
+                "instelling": select(func.count()).where(models.Instelling.cyclus_jaar == jaar),
+                "refdata_bestand": select(func.count()).where(models.RefdataBestand.cyclus_jaar == jaar),
+            }
+            return {naam: session.scalar(vraag) for naam, vraag in tellen.items()}
+    finally:
+        engine.dispose()
+
+
+def _audit(database_url: str) -> list[tuple[str, int | None]]:
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            r = models.AuditRegel
+            return list(session.execute(select(r.operatie, r.cyclus_jaar).order_by(r.volgnummer)).tuples())
+    finally:
+        engine.dispose()
+
+
+def _gemeenten(*paden: Path) -> set[str]:
+    codes = set()
+    for pad in paden:
+        ruw = pad.read_bytes()
+        try:
+            tekst = ruw.decode("utf-8")
+        except UnicodeDecodeError:
+            tekst = ruw.decode("windows-1252")
+        codes |= {r["GEMEENTENUMMER"].strip() for r in csv.DictReader(tekst.splitlines(), delimiter=";")}
+    return codes - {""}
+
+
+def test_cycle_open_without_the_primary_school_file_is_refused_and_stores_nothing(
+    vva, bestanden, database_url
+) -> None:
+    zonder_bo = _open(vva, 2031, [bestanden[VO], bestanden[SO], bestanden[MBO]])
+
+    assert zonder_bo.exit_code != 0
+    assert (
+        "missing: file not loaded: primary-school vestigingen (02.-alle-schoolvestigingen-basisonderwijs.csv)"
+        in zonder_bo.stderr
+    )
+    assert "cycle 2031 not opened: its reference data are incomplete" in zonder_bo.stderr
+    assert _tellingen(database_url, 2031) == {
+        "cyclus": 0,
+        "gemeente": 0,
+        "instelling": 0,
+        "refdata_bestand": 0,
+    }
+
+    compleet = _open(vva, 2031, [bestanden[VO], bestanden[BO], bestanden[SO], bestanden[MBO]])
+
+    assert compleet.exit_code == 0, compleet.output
+    assert "cycle 2031 opened" in compleet.stdout
+    assert _tellingen(database_url, 2031) == {
+        "cyclus": 1,
+        "gemeente": 342,
+        "instelling": 635 + 224 + 55,  # VO, (V)SO, MBO; no primary schools
+        "refdata_bestand": 4,
+    }
+    check = vva("refdata", "check", "--cyclus", "2031")
+    assert check.exit_code == 0, check.output
+    assert "reference data complete" in check.stdout
+
+
+def test_a_merged_gemeente_blocks_the_next_cycle_until_the_operator_acknowledges_it(
+    vva, bestanden, database_url
+) -> None:
+    # Cycle 2031 on the 2020 primary-school file (2020 indeling), cycle 2032 on the 2026 set: the
+    # gemeenten merged in between (e.g. 0756 Boxmeer into 1982 Land van Cuijk) are gone.
+    oud = [bestanden[VO], bestanden[BO_2020], bestanden[SO], bestanden[MBO]]
+    nieuw = [bestanden[VO], bestanden[BO], bestanden[SO], bestanden[MBO]]
+    eerste = _open(vva, 2031, oud)
+    assert eerste.exit_code == 0, eerste.output
+    weg = sorted(_gemeenten(*oud) - _gemeenten(*nieuw))
+    assert "0756" in weg
+
+    geweigerd = _open(vva, 2032, nieuw)
+    assert geweigerd.exit_code != 0
+    assert f"{len(weg)} gemeente(n) of cycle 2031 missing from cycle 2032: " in geweigerd.stderr
+    assert "acknowledge it with --ended-gemeente CODE" in geweigerd.stderr
+    assert _tellingen(database_url, 2032)["cyclus"] == 0
+
+    # An acknowledgement of a gemeente that is not gone (a typo) is refused too.
+    erkenning = [a for code in weg for a in ("--ended-gemeente", code)]
+    vergist = _open(vva, 2032, nieuw, *erkenning, "--ended-gemeente", "0363")
+    assert vergist.exit_code != 0
+    assert "given as ended, but not a gemeente of cycle 2031 missing from cycle 2032: 0363" in vergist.stderr
+    assert _tellingen(database_url, 2032)["cyclus"] == 0
+    assert (
+        vva("cycle", "open", "--year", "2032", "--demo-refdata", "--ended-gemeente", "Boxmeer").exit_code == 2
+    )
+
+    geopend = _open(vva, 2032, nieuw, *erkenning)
+
+    assert geopend.exit_code == 0, geopend.output
+    assert f"acknowledged as ended: gemeente {', '.join(weg)}" in geopend.stdout
+    assert "cycle 2032 opened" in geopend.stdout
+    assert _tellingen(database_url, 2032)["gemeente"] == 342
+    # Each acknowledgement is a deliberate operator decision in the audit trail, after the opening.
+    assert _audit(database_url)[-len(weg) - 1 :] == [("vva cycle open", 2032)] + [
+        (f"vva cycle open --ended-gemeente {code}", 2032) for code in weg
+    ]
+    verify = vva("audit", "verify")
+    assert verify.exit_code == 0, verify.output
+    check = vva("refdata", "check", "--cyclus", "2032", *erkenning)
+    assert check.exit_code == 0, check.output
+    assert vva("refdata", "check", "--cyclus", "2032").exit_code == 1

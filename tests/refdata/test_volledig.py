@@ -1,0 +1,105 @@
+"""The complete yearly set of real DUO files (issue 15): every gemeente with its region, checked per cycle.
+
+Skips with the reason when ../shared/data/duo-open-data is absent (tests/refdata/conftest.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+from broker.refdata.controle import controleer
+from broker.refdata.laden import laad_bestanden
+from broker.refdata.opzoeken import contactgegevens_van
+
+VO = "alle-vestigingen-vo.csv"
+BO = "sessyll+Dutch_Primary_Education_Lakehouse_Pipeline/02.-alle-schoolvestigingen-basisonderwijs.csv"
+BO_2020 = "ginberg+cito/alle-vestigingen-bo.csv"
+SO = "blackassasinrl-ctrl+hahebo-leadtool/09.-alle-vestigingen-sbo-so-en-vso.csv"
+MBO = "Yuchiaaa+Interactive_Map_Website/01.-adressen-mbo-instellingen.csv"
+
+
+@pytest.fixture
+def set_(duo_map: Path) -> dict[str, Path]:
+    paden = {naam: duo_map / naam for naam in (VO, BO, BO_2020, SO, MBO)}
+    for pad in paden.values():
+        if not pad.is_file():
+            pytest.skip(f"{pad} not present")
+    return paden
+
+
+def regios(session: Session, jaar: int) -> dict[str, str | None]:
+    g = models.Gemeente
+    return dict(session.execute(select(g.code, g.rmc_regio).where(g.cyclus_jaar == jaar)).tuples().all())
+
+
+def test_the_four_files_know_every_gemeente_with_its_region(
+    refdata_session: Session, set_: dict[str, Path], duo_map: Path
+) -> None:
+    rapport = laad_bestanden(refdata_session, [set_[VO], set_[BO], set_[SO], set_[MBO]], 2027)
+    assert rapport.afgewezen == []
+
+    afgeleid = (duo_map / "gemeente-rmc-regio-ALL-DERIVED.csv").read_text(encoding="utf-8").splitlines()[1:]
+    verwacht = {code: str(int(regio)) for code, _, regio, _ in (r.split(";") for r in afgeleid)}
+    assert len(verwacht) == 342
+    assert regios(refdata_session, 2027) == verwacht
+    assert regios(refdata_session, 2027)["0415"] == "21"  # Landsmeer: no VO school, known by its BO school
+
+    controle = controleer(refdata_session, 2027)
+    assert controle.problemen == []
+    # 650 VO BRINs, 15 of them MBO institutions with vmbo vestigingen (AOCs), which stay MBO.
+    assert controle.instellingen == {"vo": 635, "vso": 224, "mbo": 55}
+    # Primary schools are no institutions: 32JK (BBS de Verwondering, BO file only) is not there,
+    # nor SBO/SO-only BRINs of the special-education file.
+    i = models.Instelling
+    assert refdata_session.get(i, (2027, "32JK")) is None
+    assert (
+        refdata_session.scalar(select(func.count()).select_from(i).where(i.cyclus_jaar == 2027))
+        == 635 + 224 + 55
+    )
+    # Contact details from DUO's files, for the SOAP answers.
+    contact = contactgegevens_van(refdata_session, 2027, "00GT")
+    assert (contact.naam, contact.telefoon) == ("Stichting Albeda", "0102901010")
+    assert contactgegevens_van(refdata_session, 2027, "18BR").internetadres == "www.pro-assen.nl"
+
+
+def test_without_the_primary_school_file_the_check_names_what_is_missing(
+    refdata_session: Session, set_: dict[str, Path]
+) -> None:
+    laad_bestanden(refdata_session, [set_[VO], set_[SO], set_[MBO]], 2027)
+
+    controle = controleer(refdata_session, 2027)
+
+    assert not controle.in_orde
+    assert controle.problemen == [
+        "file not loaded: primary-school vestigingen (02.-alle-schoolvestigingen-basisonderwijs.csv)"
+    ]
+    assert "0415" not in regios(refdata_session, 2027)
+
+
+def test_a_second_cycle_with_the_2020_file_leaves_the_first_cycle_alone(
+    refdata_session: Session, set_: dict[str, Path]
+) -> None:
+    laad_bestanden(refdata_session, [set_[VO], set_[BO], set_[SO], set_[MBO]], 2026)
+    refdata_session.commit()
+    eerste = regios(refdata_session, 2026)
+
+    laad_bestanden(refdata_session, [set_[BO_2020], set_[MBO]], 2027)
+    refdata_session.commit()
+
+    assert regios(refdata_session, 2026) == eerste
+    tweede = regios(refdata_session, 2027)
+    assert (eerste["1773"], tweede["1773"]) == (
+        "10",
+        "11",
+    )  # Olst-Wijhe: IJssel-Vecht now, Stedendriehoek in 2020
+    # VO schools missing from the second cycle's files are ended there, never deleted.
+    i = models.Instelling
+    assert refdata_session.get(i, (2027, "18BR")).beeindigd is True
+    assert refdata_session.get(i, (2026, "18BR")).beeindigd is False
+    controle = controleer(refdata_session, 2027)
+    assert "file not loaded: VO vestigingen (02.-alle-vestigingen-vo.csv)" in controle.problemen
