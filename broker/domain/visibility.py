@@ -13,6 +13,10 @@ is registered for, and then only the fields its role needs (mission.md, flows a-
   institutions it serves (flow d);
 * a supplier (leverancier) sees nothing as itself; it only acts under a mandate for another party.
 
+Contact details (issue 15, brief: "contactgegevens van de latende vo-school en ontvangende
+mbo-instelling") are the institution's, never a person's, and follow the same rules: which institution's
+contact details a party is shown is part of its view (``LeerlingBeeld.contacten``, see ``_contacten``).
+
 The dataclasses check that codes are in canonical form on construction: a "363" next to a "0363" would
 not raise anywhere, it would just silently hide a pupil from the gemeente responsible for them.
 """
@@ -178,12 +182,51 @@ class LeerlingFeiten:
         object.__setattr__(self, "aanmeldingen", aanmeldingen)
 
 
+# --- contact details (issue 15, item 5) ------------------------------------------------------------------
+
+
+class ContactRol(StrEnum):
+    """Why an institution's contact details are in a view: the pupil's school, or an institution the
+    pupil registered at (the XSD enumeration ``ContactRol``)."""
+
+    LATENDE_VO_SCHOOL = "latendeVoSchool"
+    ONTVANGENDE_MBO_INSTELLING = "ontvangendeMboInstelling"
+
+
+@dataclass(frozen=True)
+class ContactVerwijzing:
+    """Which institution's contact details a view carries: ``brin`` says whose (the service looks the
+    details up), ``brin_tonen`` whether the party may be told the BRIN itself. An MBO institution gets the
+    school's contact details to reach it, not its BRIN: it never sees the school's BRIN (data
+    minimisation; the contact details are name, phone, internet address and e-mail).
+    Raises ``ValueError`` when ``brin`` is not a canonical BRIN4 or ``rol`` unknown.
+    """
+
+    rol: ContactRol
+    brin: str
+    brin_tonen: bool
+
+    def __post_init__(self) -> None:
+        _eis_canoniek(self.brin, parse_brin, "brin")
+        object.__setattr__(self, "rol", ContactRol(self.rol))
+
+    def __repr__(self) -> str:
+        # A repr ends up in logs and assertion messages: a BRIN the party may not see stays out of it.
+        brin = self.brin if self.brin_tonen else "<niet getoond>"
+        return f"ContactVerwijzing(rol={self.rol.value!r}, brin={brin!r}, brin_tonen={self.brin_tonen})"
+
+
+# ----------------------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class LeerlingBeeld:
     """What one party is shown about one pupil; a field the party may not see is None.
 
     ``elders_aangemeld`` is only set for an MBO institution: True when the pupil has an active
-    registration at an institution outside its BRINs.
+    registration at an institution outside its BRINs. ``contacten``: the institutions whose contact
+    details the party is shown with the pupil (``ContactVerwijzing``), school first, then the MBO
+    institutions in the order of their first registration.
     """
 
     brin_vo: str | None
@@ -191,6 +234,7 @@ class LeerlingBeeld:
     mbo_ganger_status: MboGangerStatus | None
     aanmeldingen: tuple[AanmeldingFeit, ...]
     elders_aangemeld: bool | None
+    contacten: tuple[ContactVerwijzing, ...] = ()
 
 
 def _in_regio(code: str | None, partij: Partij) -> bool:
@@ -239,6 +283,10 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     mbo_ganger_status and all registrations; regional system the same without the gemeentecode (flow d
     carries BRIN VO, BRIN MBO, BSN and status only) for pupils of its region or of a VO school it serves,
     and for a pupil it sees only through its own institutions what an institution sees.
+    Contact details (``contacten``): a VO school gets those of every MBO institution in its view, an MBO
+    institution those of the pupil's school (without its BRIN), a gemeente (also as RMC function) both;
+    a regional system none for the pupils of its region (flow d), and what an institution gets for a
+    pupil it sees through one.
     Raises ``NietZichtbaar`` when ``mag_zien`` is False.
     Source rule: WEB art. 8.0.3 (flows a-d of the VVA); AVG art. 5 lid 1 sub c.
     """
@@ -252,6 +300,7 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 mbo_ganger_status=feiten.mbo_ganger_status,
                 aanmeldingen=_zonder_crebo(feiten.aanmeldingen),
                 elders_aangemeld=None,
+                contacten=_contacten(feiten, school=False, instellingen=True),
             )
         case PartijSoort.MBO_INSTELLING:
             return _instellingsbeeld(partij, feiten)
@@ -268,6 +317,10 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 mbo_ganger_status=feiten.mbo_ganger_status,
                 aanmeldingen=_zonder_crebo(feiten.aanmeldingen),
                 elders_aangemeld=None,
+                # Flow d has no contact details; the gemeente gets both sides (brief, flow c).
+                contacten=_contacten(feiten, school=True, instellingen=True)
+                if partij.soort is PartijSoort.GEMEENTE
+                else (),
             )
     # Unreachable while mag_zien denies every other role; kept so a new role fails closed.
     raise NietZichtbaar("deze partij mag deze leerling niet zien")
@@ -277,9 +330,33 @@ def _instellingsbeeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     # Its own registrations in full, crebo included (it delivered them), and only yes/no elsewhere.
     eigen = tuple(a for a in feiten.aanmeldingen if a.brin_mbo in partij.brins)
     elders = any(a.brin_mbo not in partij.brins and a.status in ACTIEF_AANGEMELD for a in feiten.aanmeldingen)
-    return LeerlingBeeld(
-        brin_vo=None, gemeentecode=None, mbo_ganger_status=None, aanmeldingen=eigen, elders_aangemeld=elders
+    # The school's contact details so the institution can reach it, never its BRIN nor any other
+    # institution's details: elsewhere stays yes/no.
+    school = (
+        (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, feiten.brin_vo, brin_tonen=False),)
+        if feiten.brin_vo is not None
+        else ()
     )
+    return LeerlingBeeld(
+        brin_vo=None,
+        gemeentecode=None,
+        mbo_ganger_status=None,
+        aanmeldingen=eigen,
+        elders_aangemeld=elders,
+        contacten=school,
+    )
+
+
+def _contacten(feiten: LeerlingFeiten, *, school: bool, instellingen: bool) -> tuple[ContactVerwijzing, ...]:
+    """References to the school's and/or every registered institution's contact details, each once; only
+    for parties that see those BRINs anyway (so ``brin_tonen``)."""
+    uitkomst: list[ContactVerwijzing] = []
+    if school and feiten.brin_vo is not None:
+        uitkomst.append(ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, feiten.brin_vo, brin_tonen=True))
+    if instellingen:
+        for brin in dict.fromkeys(a.brin_mbo for a in feiten.aanmeldingen):
+            uitkomst.append(ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, brin_tonen=True))
+    return tuple(uitkomst)
 
 
 def _in_eigen_regio(partij: Partij, feiten: LeerlingFeiten) -> bool:

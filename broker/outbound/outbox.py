@@ -29,6 +29,7 @@ from broker.db.commit_order import add_in_commit_order
 from broker.domain.routering import ontvangers
 from broker.domain.visibility import Partij, normaliseer_rmc
 from broker.registry.opname import registeropname
+from broker.service.contacten import Contactboek
 from broker.service.context import Verwerking
 from broker.service.feiten import Rijen
 from broker.service.opvragen import Overzicht, signaal_regel
@@ -172,7 +173,10 @@ def render(verwerking: Verwerking, ontvanger_oin: str, sleutel_hash: str) -> Wee
     if not pushes:
         return None
     nummer = verwerking.sleutelbos.ontsleutel(dossier.nummer_versleuteld)
-    leerling = mapping.overzicht_uit(Overzicht(nummer, pushes[0].beeld))
+    # A push shows the pupil exactly as an answer would, contact details included (issue 15, item 5).
+    beeld = pushes[0].beeld
+    contacten = Contactboek(verwerking.session, verwerking.cyclus.jaar).contacten(beeld)
+    leerling = mapping.overzicht_uit(Overzicht(nummer, beeld, contacten))
     W = models.Wijziging
     laatste, tijdstip = verwerking.session.execute(
         select(func.max(W.volgnummer), func.max(W.vastgelegd_op)).where(W.sleutel_hash == sleutel_hash)

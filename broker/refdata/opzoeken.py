@@ -8,7 +8,7 @@ path; ``laden.laad_bestanden`` drops it), so a request asks at most once, never 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func, select
@@ -71,3 +71,21 @@ def contactgegevens_van(session: Session, cyclus_jaar: int, brin: str) -> Contac
     if instelling is None:
         return None
     return Contactgegevens(instelling.brin, instelling.naam, instelling.telefoon, instelling.internetadres)
+
+
+def contactgegevens_van_brins(
+    session: Session, cyclus_jaar: int, brins: Iterable[str]
+) -> dict[str, Contactgegevens]:
+    """``contactgegevens_van`` for many BRINs in one query: the BRINs found, with their details."""
+    jaar = refdata_jaar(session, cyclus_jaar)
+    gevraagd = sorted(set(brins))
+    if jaar is None or not gevraagd:
+        return {}
+    i = models.Instelling
+    uitkomst: dict[str, Contactgegevens] = {}
+    for start in range(0, len(gevraagd), 500):  # bounded IN lists
+        for rij in session.scalars(
+            select(i).where(i.cyclus_jaar == jaar, i.brin.in_(gevraagd[start : start + 500]))
+        ):
+            uitkomst[rij.brin] = Contactgegevens(rij.brin, rij.naam, rij.telefoon, rij.internetadres)
+    return uitkomst

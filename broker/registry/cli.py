@@ -58,6 +58,16 @@ def party() -> None:
 @click.option(
     "--mandaat", "mandaten", multiple=True, metavar="CERT_OIN", help="Certificate OIN that may speak for it."
 )
+@click.option(
+    "--contact-email", default=None, help="Institution's contact e-mail for this exchange (not a person's)."
+)
+@click.option("--contact-telefoon", default=None, help="Phone number shown instead of DUO's.")
+@click.option(
+    "--contact-internet",
+    "contact_internetadres",
+    default=None,
+    help="Internet address shown instead of DUO's.",
+)
 @click.option("--replace", "vervang", is_flag=True, help="Replace the party if it exists.")
 @click.pass_obj
 def add(
@@ -70,6 +80,9 @@ def add(
     rmc_regios: tuple[str, ...],
     endpoint: str | None,
     mandaten: tuple[str, ...],
+    contact_email: str | None,
+    contact_telefoon: str | None,
+    contact_internetadres: str | None,
     vervang: bool,
 ) -> None:
     """Register one party (mandates given here have no end date; use a file for dated mandates)."""
@@ -82,6 +95,9 @@ def add(
         rmc_regios=rmc_regios,
         mandaten=tuple(MandaatInvoer(certificaat_oin=m) for m in mandaten),
         endpoint=endpoint,
+        contact_email=contact_email,
+        contact_telefoon=contact_telefoon,
+        contact_internetadres=contact_internetadres,
     )
 
     def werk(session: Session) -> None:
@@ -260,6 +276,9 @@ def _als_json(partijen: list[PartijInvoer]) -> str:
                     for m in p.mandaten
                 ],
                 "endpoint": p.endpoint,
+                "contact_email": p.contact_email,
+                "contact_telefoon": p.contact_telefoon,
+                "contact_internetadres": p.contact_internetadres,
             }
             for p in partijen
         ],

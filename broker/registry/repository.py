@@ -11,7 +11,10 @@ Rules (design.md "Parties and what they may see"; Edukoppeling §1.1 and §5):
   a leverancier acts only under mandates and carries no scope at all;
 * codes are stored in canonical form: BRIN4 as given (no silent upper-casing), gemeentecodes as 4 digits,
   RMC regions without leading zeros (``normaliseer_rmc``);
-* a vo-school or mbo-instelling with a BRIN-based OIN and no BRINs acts for the BRIN in its OIN.
+* a vo-school or mbo-instelling with a BRIN-based OIN and no BRINs acts for the BRIN in its OIN;
+* contact details for this exchange (``contact_email``, ``contact_telefoon``, ``contact_internetadres``)
+  only for a vo-school or mbo-instelling: they override DUO's values for its BRINs in answers about its
+  pupils (issue 15, item 5); the institution's, never a person's.
 """
 
 from __future__ import annotations
@@ -56,6 +59,12 @@ _INSTELLING_SOORTEN = frozenset({PartijSoort.VO_SCHOOL, PartijSoort.MBO_INSTELLI
 # Column sizes of broker.db.models.Partij.
 _MAX_NAAM = 200
 _MAX_ENDPOINT = 500
+_MAX_EMAIL = 254
+_MAX_TELEFOON = 50
+_MAX_INTERNETADRES = 200
+# One address, no display name or list: the answer carries it as a plain value (xsd vva:Email).
+_EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+")
+_TELEFOON = re.compile(r"\+?[0-9][0-9 ()-]*[0-9]")
 
 
 class PartijFout(ValueError):
@@ -98,6 +107,9 @@ class PartijInvoer:
     rmc_regios: tuple[str, ...] = ()
     mandaten: tuple[MandaatInvoer, ...] = ()
     endpoint: str | None = None
+    contact_email: str | None = None
+    contact_telefoon: str | None = None
+    contact_internetadres: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -137,7 +149,48 @@ def controleer(invoer: PartijInvoer, *, productie: bool = False) -> PartijInvoer
         rmc_regios=rmc_regios,
         mandaten=_controleer_mandaten(invoer.mandaten, oin, productie, fout),
         endpoint=_controleer_endpoint(invoer.endpoint, fout, productie),
+        **_controleer_contact(invoer, soort, fout),
     )
+
+
+def _controleer_contact(
+    invoer: PartijInvoer, soort: PartijSoort, fout: Callable[[str], PartijFout]
+) -> dict[str, str | None]:
+    """Check the contact overrides: only for institutions (their details go into answers), each a
+    plain one-line value of the column's size; empty means "none"."""
+    waarden = {
+        "contact_email": (invoer.contact_email, _MAX_EMAIL, _EMAIL, "an e-mail address like vva@school.nl"),
+        "contact_telefoon": (
+            invoer.contact_telefoon,
+            _MAX_TELEFOON,
+            _TELEFOON,
+            "a phone number like 020-1234567",
+        ),
+        "contact_internetadres": (invoer.contact_internetadres, _MAX_INTERNETADRES, None, "an https:// URL"),
+    }
+    uitkomst: dict[str, str | None] = {}
+    for sleutel, (waarde, maximum, patroon, voorbeeld) in waarden.items():
+        if waarde is not None and not isinstance(waarde, str):
+            raise fout(f"{sleutel} must be a string")
+        waarde = (waarde or "").strip() or None
+        if waarde is not None:
+            if soort not in _INSTELLING_SOORTEN:
+                raise fout(
+                    f"{sleutel} is only allowed for vo-school and mbo-instelling, not for {soort.value}"
+                )
+            if len(waarde) > maximum or not waarde.isprintable() or not _contact_vorm(waarde, patroon):
+                raise fout(
+                    f"{sleutel} {waarde!r} is invalid: give {voorbeeld} (at most {maximum} characters)"
+                )
+        uitkomst[sleutel] = waarde
+    return uitkomst
+
+
+def _contact_vorm(waarde: str, patroon: re.Pattern[str] | None) -> bool:
+    if patroon is not None:
+        return patroon.fullmatch(waarde) is not None
+    delen = urlsplit(waarde)
+    return delen.scheme in ("http", "https") and bool(delen.hostname) and " " not in waarde
 
 
 def _foutmaker(oin: str) -> Callable[[str], PartijFout]:
@@ -346,6 +399,9 @@ class PartijRegister:
             rij.mandaten.clear()
             self._flush(schoon.oin)
         rij.soort, rij.naam, rij.endpoint = schoon.soort, schoon.naam, schoon.endpoint
+        rij.contact_email = schoon.contact_email
+        rij.contact_telefoon = schoon.contact_telefoon
+        rij.contact_internetadres = schoon.contact_internetadres
         rij.scopes.extend(_scope_rijen(schoon))
         rij.mandaten.extend(
             models.Mandaat(
@@ -445,6 +501,45 @@ class PartijRegister:
         return rij if rij is not None and rij.actief else None
 
 
+@dataclass(frozen=True)
+class ContactOverride:
+    """A party's own contact details for one of its BRINs (migration 0016); None = use DUO's."""
+
+    naam: str
+    email: str | None
+    telefoon: str | None
+    internetadres: str | None
+
+
+def contact_overrides(session: Session, brins: Iterable[str]) -> dict[str, ContactOverride]:
+    """The contact overrides of the active vo-school/mbo-instelling parties acting for ``brins``, in one
+    query. A BRIN two such parties act for takes the party with the lowest OIN that gives any override
+    (a stable choice; a regional system's BRINs are not its own, so its details never count)."""
+    gevraagd = sorted(set(brins))
+    if not gevraagd:
+        return {}
+    P, S = models.Partij, models.PartijScope
+    uitkomst: dict[str, ContactOverride] = {}
+    for start in range(0, len(gevraagd), 500):
+        rijen = session.execute(
+            select(S.waarde, P.naam, P.contact_email, P.contact_telefoon, P.contact_internetadres)
+            .join(P, P.oin == S.partij_oin)
+            .where(
+                S.soort == SCOPE_BRIN,
+                S.waarde.in_(gevraagd[start : start + 500]),
+                P.actief.is_(True),
+                P.soort.in_(sorted(s.value for s in _INSTELLING_SOORTEN)),
+                (P.contact_email.is_not(None))
+                | (P.contact_telefoon.is_not(None))
+                | (P.contact_internetadres.is_not(None)),
+            )
+            .order_by(S.waarde, P.oin)
+        )
+        for brin, naam, email, telefoon, internetadres in rijen:
+            uitkomst.setdefault(brin, ContactOverride(naam, email, telefoon, internetadres))
+    return uitkomst
+
+
 class _MetMandaten(Protocol):
     mandaten: Sequence  # items with certificaat_oin, geldig_van, geldig_tot and acties, like models.Mandaat
 
@@ -517,4 +612,7 @@ def _als_invoer(rij: models.Partij) -> PartijInvoer:
             for m in sorted(rij.mandaten, key=lambda m: m.certificaat_oin)
         ),
         endpoint=rij.endpoint,
+        contact_email=rij.contact_email,
+        contact_telefoon=rij.contact_telefoon,
+        contact_internetadres=rij.contact_internetadres,
     )

@@ -8,6 +8,9 @@ Format (one ``[[partij]]`` table per party, ``[[partij.mandaat]]`` tables for it
     naam = "Scholengemeenschap De Demo (FICTIEF)"
     brins = ["99XA"]
     endpoint = "https://las.example/vva"   # optional
+    contact_email = "vva@demo.example"      # optional, vo-school/mbo-instelling: contact for this exchange
+    contact_telefoon = "020-1234567"        # optional, overrides DUO's phone number
+    contact_internetadres = "https://www.demo.example"  # optional, overrides DUO's internet address
     [[partij.mandaat]]
     certificaat_oin = "00000099000000000042"
     geldig_van = 2026-08-01                # optional, TOML local date
@@ -37,7 +40,15 @@ from sqlalchemy.orm import Session
 
 from broker.registry.repository import MandaatInvoer, PartijFout, PartijInvoer, PartijRegister, controleer
 
-_TEKST_SLEUTELS = ("oin", "soort", "naam", "endpoint")
+_TEKST_SLEUTELS = (
+    "oin",
+    "soort",
+    "naam",
+    "endpoint",
+    "contact_email",
+    "contact_telefoon",
+    "contact_internetadres",
+)
 _LIJST_SLEUTELS = ("brins", "gemeentecodes", "rmc_regios")
 _VERPLICHT = ("oin", "soort", "naam")
 _PARTIJ_SLEUTELS = frozenset(_TEKST_SLEUTELS + _LIJST_SLEUTELS + ("mandaat",))
@@ -143,6 +154,9 @@ def _als_invoer(tabel: dict[str, Any]) -> PartijInvoer:
         soort=tabel["soort"],
         naam=tabel["naam"],
         endpoint=tabel.get("endpoint"),
+        contact_email=tabel.get("contact_email"),
+        contact_telefoon=tabel.get("contact_telefoon"),
+        contact_internetadres=tabel.get("contact_internetadres"),
         mandaten=tuple(_mandaat(n, m) for n, m in enumerate(mandaten, start=1)),
         **lijsten,
     )

@@ -12,6 +12,7 @@ from broker.domain.identifiers import Leerlingnummer, parse_gemeentecode, parse_
 from broker.domain.meldingen import Afwijzing
 from broker.domain.status import MboGangerStatus
 from broker.domain.visibility import LeerlingBeeld, beeld_voor, is_aangemeld, is_ingeschreven, mag_zien
+from broker.service.contacten import Contact, Contactboek
 from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
 from broker.service.feiten import Dossier, dossiers, hashes_in_bereik
 from broker.service.gemeenteregio import gemeenten_in_regios
@@ -25,10 +26,12 @@ STANDAARD_MAXIMUM = 500
 
 @dataclass(frozen=True)
 class Overzicht:
-    """One pupil as shown to the caller: its number and what the caller may see."""
+    """One pupil as shown to the caller: its number, what the caller may see, and the contact details of
+    the institutions its view refers to (``broker.service.contacten``)."""
 
     nummer: Leerlingnummer
     beeld: LeerlingBeeld
+    contacten: tuple[Contact, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,17 @@ class SignaalRegel:
     omschrijving: str
 
 
-def _toon(verwerking: Verwerking, aanroep: Aanroep, dossier: Dossier) -> Overzicht:
-    nummer = verwerking.sleutelbos.ontsleutel(dossier.nummer_versleuteld)
-    verwerking.raak_aan(dossier.sleutel_hash)
-    return Overzicht(nummer, beeld_voor(aanroep.partij, dossier.feiten))
+def _toon_alle(verwerking: Verwerking, aanroep: Aanroep, gekozen: list[Dossier]) -> list[Overzicht]:
+    """The pupils as shown to the caller; the contact details of all of them are fetched at once."""
+    beelden = [beeld_voor(aanroep.partij, d.feiten) for d in gekozen]
+    boek = Contactboek(verwerking.session, verwerking.cyclus.jaar)
+    boek.laad(beelden)
+    uitkomst = []
+    for dossier, beeld in zip(gekozen, beelden, strict=True):
+        nummer = verwerking.sleutelbos.ontsleutel(dossier.nummer_versleuteld)
+        verwerking.raak_aan(dossier.sleutel_hash)
+        uitkomst.append(Overzicht(nummer, beeld, boek.contacten(beeld)))
+    return uitkomst
 
 
 def _zichtbaar(verwerking: Verwerking, aanroep: Aanroep) -> list[Dossier]:
@@ -61,7 +71,7 @@ def _zichtbaar(verwerking: Verwerking, aanroep: Aanroep) -> list[Dossier]:
 
 def _lijst(verwerking: Verwerking, aanroep: Aanroep, gekozen: list[Dossier]) -> list[Overzicht]:
     """The chosen pupils as shown to the caller, in a stable order: by school, then number."""
-    overzichten = [_toon(verwerking, aanroep, d) for d in gekozen]
+    overzichten = _toon_alle(verwerking, aanroep, gekozen)
     return sorted(overzichten, key=lambda o: (o.beeld.brin_vo or "", o.nummer.soort, o.nummer.waarde))
 
 
@@ -83,13 +93,13 @@ def opvragen_status(
         except Afwijzing:
             raise NietGeautoriseerd(f"leerling {positie} in het verzoek valt niet binnen uw bereik") from None
     gevonden = dossiers(verwerking, aanroep.partij, hashes)
-    uitkomst = []
+    gekozen = []
     for positie, sleutel_hash in enumerate(hashes, start=1):
         dossier = gevonden.get(sleutel_hash)
         if dossier is None or not mag_zien(aanroep.partij, dossier.feiten):
             raise NietGeautoriseerd(f"leerling {positie} in het verzoek valt niet binnen uw bereik")
-        uitkomst.append(_toon(verwerking, aanroep, dossier))
-    return uitkomst
+        gekozen.append(dossier)
+    return _toon_alle(verwerking, aanroep, gekozen)
 
 
 def opvragen_niet_aangemeld(verwerking: Verwerking, aanroep: Aanroep, brin_vo: str | None) -> list[Overzicht]:
@@ -163,18 +173,20 @@ def opvragen_wijzigingen(
     ).all()
     gescand, meer = rijen[:MAX_SCAN], len(rijen) > MAX_SCAN
     gevonden = dossiers(verwerking, aanroep.partij, {h for _, h in gescand})
-    uitkomst: list[tuple[int, Overzicht]] = []
+    gekozen: list[tuple[int, Dossier]] = []
     getoond: set[str] = set()
     cursor = vanaf
     for volgnummer, sleutel_hash in gescand:
         dossier = gevonden.get(sleutel_hash)
         if sleutel_hash not in getoond and dossier and mag_zien(aanroep.partij, dossier.feiten):
-            if len(uitkomst) == maximum:
-                return WijzigingenPagina(uitkomst, cursor, True)
+            if len(gekozen) == maximum:
+                meer = True
+                break
             getoond.add(sleutel_hash)
-            uitkomst.append((volgnummer, _toon(verwerking, aanroep, dossier)))
+            gekozen.append((volgnummer, dossier))
         cursor = volgnummer
-    return WijzigingenPagina(uitkomst, cursor, meer)
+    overzichten = _toon_alle(verwerking, aanroep, [d for _, d in gekozen])
+    return WijzigingenPagina([(v, o) for (v, _), o in zip(gekozen, overzichten, strict=True)], cursor, meer)
 
 
 def opvragen_signalen(verwerking: Verwerking, aanroep: Aanroep, vanaf: int | None) -> list[SignaalRegel]:

@@ -87,6 +87,17 @@ def overzicht_uit(overzicht: Overzicht) -> m.LeerlingOverzicht:
             for a in beeld.aanmeldingen
         ],
         eldersAangemeld=beeld.elders_aangemeld,
+        contactgegevens=[
+            m.Contactgegevens(
+                rol=str(c.rol),
+                brin=c.brin,
+                naam=c.naam,
+                telefoon=c.telefoon,
+                internetadres=c.internetadres,
+                email=c.email,
+            )
+            for c in overzicht.contacten
+        ],
     )
 
 

@@ -69,6 +69,23 @@ class Aanmelding(_Vva):
     _type_info = [("brinMbo", Unicode), ("status", Unicode), ("datum", Date), ("crebo", Unicode)]
 
 
+# --- contact details of institutions (issue 15, item 5) ----------------------------------------
+
+
+class Contactgegevens(_Vva):
+    _type_info = [
+        ("rol", Unicode),
+        ("brin", Unicode),
+        ("naam", Unicode),
+        ("telefoon", Unicode),
+        ("internetadres", Unicode),
+        ("email", Unicode),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------
+
+
 class LeerlingOverzicht(_Vva):
     _type_info = [
         ("bsn", Unicode),
@@ -78,6 +95,7 @@ class LeerlingOverzicht(_Vva):
         ("mboGangerStatus", Unicode),
         ("aanmelding", _lijst(Aanmelding)),
         ("eldersAangemeld", Boolean),
+        ("contactgegevens", _lijst(Contactgegevens)),
     ]
 
 

@@ -10,6 +10,8 @@ from broker.domain.routering import Push, ontvangers
 from broker.domain.status import AanmeldStatus, MboGangerStatus
 from broker.domain.visibility import (
     AanmeldingFeit,
+    ContactRol,
+    ContactVerwijzing,
     LeerlingBeeld,
     LeerlingFeiten,
     Partij,
@@ -148,6 +150,7 @@ def test_mbo_instelling_krijgt_alleen_eigen_aanmelding_en_elders_ja_nee():
         mbo_ganger_status=None,
         aanmeldingen=(AANGEMELD_A,),
         elders_aangemeld=True,
+        contacten=(ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, brin_tonen=False),),
     )
 
 
@@ -295,11 +298,31 @@ def oracle_in_scope(partij, feiten):
     return False  # leverancier
 
 
-def _controleer_inhoud(push):
+def _controleer_inhoud(push, feiten):
+    """Independent restatement of what a push may carry, contact details included (issue 15, item 5)."""
     beeld, partij = push.beeld, push.partij
-    if partij.soort == "mbo-instelling":
+    school = [("latendeVoSchool", feiten.brin_vo)] if feiten.brin_vo else []
+    instellingen = [
+        ("ontvangendeMboInstelling", b) for b in dict.fromkeys(a.brin_mbo for a in feiten.aanmeldingen)
+    ]
+    contacten = [(str(c.rol), c.brin) for c in beeld.contacten]
+    via_instelling = partij.soort == "mbo-instelling" or (
+        partij.soort == "regionaal-systeem"
+        and not {int(r) for r in partij.rmc_regios}
+        & {_regio_nummer(feiten.vo_rmc_regio), _regio_nummer(feiten.woon_rmc_regio)}
+    )
+    if via_instelling:
         assert beeld.brin_vo is None and beeld.gemeentecode is None
         assert all(a.brin_mbo in partij.brins for a in beeld.aanmeldingen)
+        # Only the school's contact details, never its BRIN, never another institution's.
+        assert contacten == school
+        assert not any(c.brin_tonen for c in beeld.contacten)
+    elif partij.soort == "vo-school":
+        assert contacten == instellingen
+    elif partij.soort == "gemeente":
+        assert contacten == school + instellingen
+    else:
+        assert contacten == []
     if partij.soort != "gemeente":
         assert beeld.gemeentecode is None
 
@@ -312,7 +335,7 @@ def test_ontvangers_precies_de_partijen_in_scope(partijlijst, feiten):
     verwacht = list(dict.fromkeys(p for p in partijlijst if oracle_in_scope(p, feiten)))
     assert ontvangen == verwacht
     for push in pushes:
-        _controleer_inhoud(push)
+        _controleer_inhoud(push, feiten)
 
 
 @settings(max_examples=300, deadline=None)
@@ -321,7 +344,7 @@ def test_met_vorige_alleen_in_scope_en_alleen_gewijzigd(partijlijst, voor, na):
     pushes = ontvangers(na, partijlijst, vorige=voor)
     for push in pushes:
         assert oracle_in_scope(push.partij, na)
-        _controleer_inhoud(push)
+        _controleer_inhoud(push, na)
     ontvangen = set(ontvangende_partijen(pushes))
     for partij in partijlijst:
         if not oracle_in_scope(partij, na):

@@ -8,6 +8,8 @@ from broker.domain.identifiers import OngeldigOin, oin_voor_brin
 from broker.domain.status import AanmeldStatus, MboGangerStatus
 from broker.domain.visibility import (
     AanmeldingFeit,
+    ContactRol,
+    ContactVerwijzing,
     LeerlingBeeld,
     LeerlingFeiten,
     NietZichtbaar,
@@ -83,7 +85,21 @@ def test_vo_school_ziet_eigen_leerling_met_alle_aanmeldingen_maar_geen_woonplaat
         mbo_ganger_status=MboGangerStatus.ACTIEF,
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
+        contacten=(
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, brin_tonen=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, brin_tonen=True),
+        ),
     )
+
+
+def test_vo_school_krijgt_contact_van_elke_ontvangende_instelling_een_keer_en_niet_van_zichzelf():
+    tweede_a = AanmeldingFeit(MBO_A, S.AANGEMELD, date(2027, 3, 2), crebo="25180")
+    beeld = beeld_voor(VO_SCHOOL, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B, tweede_a)))
+    assert [(c.rol, c.brin) for c in beeld.contacten] == [
+        (ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A),
+        (ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B),
+    ]
+    assert beeld_voor(VO_SCHOOL, leerling(aanmeldingen=())).contacten == ()
 
 
 def test_vo_school_ziet_leerling_van_andere_school_niet():
@@ -113,6 +129,19 @@ def test_mbo_instelling_ziet_nooit_de_brin_van_een_andere_instelling():
     assert MBO_B not in repr(beeld)
     assert VO_BRIN not in repr(beeld)
     assert "0363" not in repr(beeld)
+
+
+def test_mbo_instelling_krijgt_alleen_het_contact_van_de_latende_school_zonder_brin():
+    # Item 5: the school's contact details, never another institution's: elsewhere stays yes/no.
+    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
+    assert beeld.contacten == (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, brin_tonen=False),)
+    assert all(c.brin != MBO_B and c.rol is ContactRol.LATENDE_VO_SCHOOL for c in beeld.contacten)
+    assert beeld.elders_aangemeld is True
+
+
+def test_mbo_instelling_zonder_latende_school_krijgt_geen_contact():
+    beeld = beeld_voor(MBO_INSTELLING_A, leerling(brin_vo=None, mbo_ganger_status=None))
+    assert beeld.contacten == ()
 
 
 def test_mbo_instelling_hoort_van_actieve_aanmelding_elders():
@@ -157,6 +186,11 @@ def test_gemeente_ziet_eigen_inwoner_volledig():
         mbo_ganger_status=MboGangerStatus.ACTIEF,
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
+        contacten=(
+            ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, brin_tonen=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, brin_tonen=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, brin_tonen=True),
+        ),
     )
 
 
@@ -227,6 +261,7 @@ def test_regio_ziet_inwoner_van_eigen_regio_met_school_elders():
     assert (beeld.brin_vo, beeld.gemeentecode) == (VO_BRIN, None)
     assert beeld.aanmeldingen == (AANGEMELD_A, GEWEIGERD_B)
     assert beeld.elders_aangemeld is None
+    assert beeld.contacten == ()  # flow d carries no contact details
 
 
 def test_regio_ziet_leerling_van_school_in_eigen_regio():
@@ -260,6 +295,20 @@ def test_regio_ziet_leerling_van_een_vo_school_die_zij_bedient_ook_buiten_haar_r
         elders_aangemeld=None,
     )
     assert mag_zien(bedienend, leerling(brin_vo=ANDERE_VO_BRIN, aanmeldingen=())) is False
+
+
+def test_regio_via_eigen_instelling_krijgt_wat_de_instelling_krijgt_ook_het_contact():
+    feiten = leerling(aanmeldingen=(ONTVANGEN_B, AANGEMELD_A))
+    beeld = beeld_voor(REGIO_MET_MBO, feiten)
+    assert beeld.contacten == (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, brin_tonen=False),)
+    assert MBO_A not in repr(beeld)
+
+
+def test_contactverwijzing_eist_canonieke_brin():
+    with pytest.raises(ValueError):
+        ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, "11vo", brin_tonen=True)
+    with pytest.raises(ValueError):
+        ContactVerwijzing("school", VO_BRIN, brin_tonen=True)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -264,3 +264,60 @@ def test_party_load_without_reference_data_says_to_load_them(tmp_path: Path, reg
     resultaat = vva(leeg, "load", str(bestand))
     assert_fout(resultaat, f"{bestand}: party 0000000700099XB00000: BRIN 99XB not in the reference data")
     assert "load the DUO reference data first" in resultaat.output
+
+
+# --- contact details for this exchange (issue 15, item 5) ---------------------------------------------------
+
+
+def test_add_with_contact_details_and_list_them(config: Path) -> None:
+    resultaat = vva(
+        config,
+        "add",
+        "--oin", "0000000700099XB00000",
+        "--soort", "mbo-instelling",
+        "--naam", "ROC (FICTIEF)",
+        "--contact-email", "vva@roc.example",
+        "--contact-telefoon", "+31 20 123 4567",
+        "--contact-internet", "https://www.roc.example/aanmelden",
+    )  # fmt: skip
+    assert resultaat.exit_code == 0, resultaat.output
+
+    [partij] = lijst(config)
+
+    assert (partij["contact_email"], partij["contact_telefoon"], partij["contact_internetadres"]) == (
+        "vva@roc.example",
+        "+31 20 123 4567",
+        "https://www.roc.example/aanmelden",
+    )
+
+
+@pytest.mark.parametrize(
+    ("optie", "waarde", "tekst"),
+    [
+        ("--contact-email", "Jan Jansen <jan@roc.example>", "contact_email"),
+        ("--contact-email", "geen-adres", "contact_email"),
+        ("--contact-telefoon", "bel Jan", "contact_telefoon"),
+        ("--contact-internet", "javascript:alert(1)", "contact_internetadres"),
+    ],
+)
+def test_invalid_contact_details_are_refused(config: Path, optie: str, waarde: str, tekst: str) -> None:
+    resultaat = vva(
+        config, "add", "--oin", SCHOOL, "--soort", "vo-school", "--naam", "School (FICTIEF)", optie, waarde
+    )
+
+    assert_fout(resultaat, tekst)
+    assert lijst(config) == []
+
+
+def test_contact_details_only_for_schools_and_institutions(config: Path) -> None:
+    resultaat = vva(
+        config,
+        "add",
+        "--oin", "00000099000000000363",
+        "--soort", "gemeente",
+        "--naam", "Gemeente (FICTIEF)",
+        "--gemeente", "0363",
+        "--contact-email", "leerplicht@gemeente.example",
+    )  # fmt: skip
+
+    assert_fout(resultaat, "contact_email is only allowed for vo-school and mbo-instelling")

@@ -237,3 +237,42 @@ def test_no_replace_refuses_a_file_with_an_existing_party(registry_session: Sess
         laad_partijen(registry_session, pad, vervang=False)
 
     assert PartijRegister(registry_session).lijst() == voor
+
+
+def test_contact_details_are_read_from_the_file(tmp_path: Path) -> None:
+    pad = bestand(
+        tmp_path,
+        """
+        [[partij]]
+        oin = "0000000700099XB00000"
+        soort = "mbo-instelling"
+        naam = "ROC (FICTIEF)"
+        contact_email = "vva@roc.example"
+        contact_telefoon = "020-1234567"
+        contact_internetadres = "https://www.roc.example"
+        """,
+    )
+
+    [partij] = lees_partijen(pad)
+
+    assert (partij.contact_email, partij.contact_telefoon, partij.contact_internetadres) == (
+        "vva@roc.example",
+        "020-1234567",
+        "https://www.roc.example",
+    )
+
+
+def test_contact_detail_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
+    pad = bestand(
+        tmp_path,
+        """
+        [[partij]]
+        oin = "0000000700099XB00000"
+        soort = "mbo-instelling"
+        naam = "ROC (FICTIEF)"
+        contact_telefoon = 201234567
+        """,
+    )
+
+    with pytest.raises(PartijFout, match="contact_telefoon must be a string"):
+        lees_partijen(pad)

@@ -1,0 +1,100 @@
+"""Institutions' contact details for a view of a pupil (issue 15, item 5).
+
+Which institutions' details a party gets is decided in ``broker.domain.visibility``
+(``LeerlingBeeld.contacten``); here they are looked up: name, phone and internet address from the
+cycle's DUO reference data, the party's own phone and internet address winning field by field, and its
+contact e-mail for this exchange, which only the registry has. Never a person's details.
+
+The request path asks the database once per set of BRINs, not per pupil: ``Contactboek.laad`` fetches
+all BRINs of a list of views at once, and the result is kept in ``session.info`` for the session's life
+(one request, or one delivery attempt), like the other reference lookups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from broker.domain.visibility import ContactRol, LeerlingBeeld
+from broker.refdata.opzoeken import contactgegevens_van_brins
+from broker.registry.repository import contact_overrides
+
+#: The ``session.info`` key of the cache: (cycle, BRIN) → details, or None when unknown.
+CACHE_SLEUTEL = "contactgegevens"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One institution's contact details as shown with a pupil. ``brin`` is None when the party may
+    not see it (an MBO institution gets its school's details, not its BRIN)."""
+
+    rol: ContactRol
+    brin: str | None
+    naam: str
+    telefoon: str | None
+    internetadres: str | None
+    email: str | None
+
+
+@dataclass(frozen=True)
+class _Gegevens:
+    naam: str
+    telefoon: str | None
+    internetadres: str | None
+    email: str | None
+
+
+class Contactboek:
+    """Contact details of one cycle, looked up in bulk and cached per session."""
+
+    def __init__(self, session: Session, cyclus_jaar: int) -> None:
+        self._session = session
+        self._jaar = cyclus_jaar
+        self._cache: dict[tuple[int, str], _Gegevens | None] = session.info.setdefault(CACHE_SLEUTEL, {})
+
+    def laad(self, beelden: Iterable[LeerlingBeeld]) -> None:
+        """Fetch the details of every institution the views refer to that is not cached yet."""
+        ontbrekend = {
+            c.brin for beeld in beelden for c in beeld.contacten if (self._jaar, c.brin) not in self._cache
+        }
+        if not ontbrekend:
+            return
+        duo = contactgegevens_van_brins(self._session, self._jaar, ontbrekend)
+        eigen = contact_overrides(self._session, ontbrekend)
+        for brin in ontbrekend:
+            self._cache[(self._jaar, brin)] = _samengevoegd(duo.get(brin), eigen.get(brin))
+
+    def contacten(self, beeld: LeerlingBeeld) -> tuple[Contact, ...]:
+        """The contact details ``beeld`` refers to, in its order; an institution known neither to DUO's
+        data nor to the registry is left out."""
+        self.laad([beeld])
+        uitkomst = []
+        for verwijzing in beeld.contacten:
+            gegevens = self._cache[(self._jaar, verwijzing.brin)]
+            if gegevens is not None:
+                uitkomst.append(
+                    Contact(
+                        rol=verwijzing.rol,
+                        brin=verwijzing.brin if verwijzing.brin_tonen else None,
+                        naam=gegevens.naam,
+                        telefoon=gegevens.telefoon,
+                        internetadres=gegevens.internetadres,
+                        email=gegevens.email,
+                    )
+                )
+        return tuple(uitkomst)
+
+
+def _samengevoegd(duo, eigen) -> _Gegevens | None:
+    # The registry's values win field by field; DUO's name stays (the party's name may be a board's).
+    if duo is None and eigen is None:
+        return None
+    return _Gegevens(
+        naam=duo.naam if duo is not None else eigen.naam,
+        telefoon=(eigen.telefoon if eigen and eigen.telefoon else None) or (duo.telefoon if duo else None),
+        internetadres=(eigen.internetadres if eigen and eigen.internetadres else None)
+        or (duo.internetadres if duo else None),
+        email=eigen.email if eigen else None,
+    )

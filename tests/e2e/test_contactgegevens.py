@@ -1,0 +1,126 @@
+"""Contact details where the brief puts them (issue 15, item 5), checked from the signed SOAP answers of
+each role and from a push, through a real broker on 127.0.0.1:
+
+* an MBO institution gets the latende VO school's contact details (not its BRIN), and of the other
+  institution only "eldersAangemeld" — never its name, BRIN or contact details;
+* a VO school gets each ontvangende MBO institution's contact details, with the registry's overrides
+  winning field by field over DUO's and the contact e-mail only the registry has;
+* a gemeente's overview carries both; a regional system (flow d) none;
+* a push shows the pupil exactly as the answer does.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from broker.cli import main
+from tests.e2e.test_cyclus import AMSTERDAM, MBO_X, MBO_Y, REGIO_21, SCHOOL_A, aanmelding, leerling
+from tests.e2e.test_pushes import Keten, _bezorger, _ontvanger
+from tests.e2e.zeepclient import client
+from tests.helpers import broker_proces, bsn, schrijf_config
+
+P = bsn("51000001")
+VV = "{urn:nl:vva:aanmelden:v1}"
+
+# DUO's demo files (broker/refdata/demo): 99XA and 99XB have a phone and internet address, 99XE none.
+SCHOOL_A_CONTACT = {
+    "rol": "latendeVoSchool",
+    "naam": "Scholengemeenschap Één (FICTIEF)",
+    "telefoon": "0200000010",
+    "internetadres": "www.een-fictief.example",
+    "email": None,
+}
+# 99XB's registry entry overrides DUO's phone and adds an e-mail; DUO's internet address stays.
+MBO_X_CONTACT = {
+    "rol": "ontvangendeMboInstelling",
+    "brin": "99XB",
+    "naam": "ROC Amstelstroom (FICTIEF)",
+    "telefoon": "020-7654321",
+    "internetadres": "www.amstelstroom.example",
+    "email": "vva@amstelstroom.example",
+}
+MBO_Y_CONTACT = {
+    "rol": "ontvangendeMboInstelling",
+    "brin": "99XE",
+    "naam": "Maascollege voor Vakmanschap (FICTIEF)",
+    "telefoon": None,
+    "internetadres": None,
+    "email": None,
+}
+
+
+def _als_dict(contact) -> dict:
+    return {veld: contact[veld] for veld in ("rol", "brin", "naam", "telefoon", "internetadres", "email")}
+
+
+def _contacten(overzicht) -> list[dict]:
+    return [_als_dict(c) for c in overzicht.contactgegevens]
+
+
+@pytest.fixture
+def keten(database_url, tmp_path):
+    broker_map = tmp_path / "broker"
+    broker_map.mkdir()
+    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra="outbox_basis_s = 0.2\n")
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    pki = broker_map / "pki"
+    with _ontvanger(tmp_path / "ontvanger", pki, oin=MBO_X) as (endpoint, ontvanger_db):
+        # MBO X as an operator registers it: push endpoint, its own phone and e-mail for this exchange.
+        opdracht = ["party", "add", "--oin", MBO_X, "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
+        opdracht += ["--brin", "99XB", "--endpoint", endpoint, "--replace"]
+        opdracht += ["--contact-telefoon", "020-7654321", "--contact-email", "vva@amstelstroom.example"]
+        resultaat = CliRunner().invoke(main, ["--config", str(config), *opdracht])
+        assert resultaat.exit_code == 0, resultaat.output
+        with broker_proces(config) as url:
+            yield Keten(config, url, pki, ontvanger_db)
+
+
+def test_contactgegevens_per_rol_in_antwoorden_en_pushes(keten):
+    demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+    vo_a, mbo_x, mbo_y = client(demo, "vo", SCHOOL_A), client(demo, "mbo", MBO_X), client(demo, "mbo", MBO_Y)
+    gemeente, regio = client(demo, "gemeente", AMSTERDAM), client(demo, "regio", REGIO_21)
+
+    assert vo_a.service.aanleverenLeerlingen(leerling=[leerling(1, P, "0363")]).aantalVerwerkt == 1
+    assert mbo_x.service.aanleverenAanmeldingen(aanmelding=[aanmelding(1, P, "99XB")]).aantalVerwerkt == 1
+    assert mbo_y.service.aanleverenAanmeldingen(aanmelding=[aanmelding(1, P, "99XE")]).aantalVerwerkt == 1
+
+    # MBO institution: the school's details without its BRIN; the other institution only as yes/no.
+    [bij_x] = mbo_x.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacten(bij_x) == [{**SCHOOL_A_CONTACT, "brin": None}]
+    assert bij_x.eldersAangemeld is True and bij_x.brinVo is None
+    assert [a.brinMbo for a in bij_x.aanmelding] == ["99XB"]
+    [bij_y] = mbo_y.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacten(bij_y) == [{**SCHOOL_A_CONTACT, "brin": None}]
+    assert "Amstelstroom" not in str(bij_y) and "99XB" not in str(bij_y)
+
+    # VO school: each ontvangende institution, the registry's values over DUO's field by field.
+    [bij_a] = vo_a.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacten(bij_a) == [MBO_X_CONTACT, MBO_Y_CONTACT]
+
+    # Gemeente: both sides.
+    [in_overzicht] = [r for r in gemeente.service.opvragenOverzicht() if r.bsn == P]
+    assert _contacten(in_overzicht) == [{**SCHOOL_A_CONTACT, "brin": "99XA"}, MBO_X_CONTACT, MBO_Y_CONTACT]
+
+    # Regional system: flow d carries BRIN VO, BRIN MBO, BSN and status only.
+    [bij_regio] = regio.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacten(bij_regio) == [] and bij_regio.brinVo == "99XA"
+
+    # A push to MBO X shows the pupil as its answer does: the school's details, nothing of 99XE.
+    _bezorger(keten).draai(tot_leeg=True)
+    for _ in range(50):
+        pushes = keten.pushes()
+        if pushes:
+            break
+        time.sleep(0.1)
+    assert pushes
+    for push in pushes:
+        leerling_el = etree.fromstring(push).find(f".//{VV}ontvangenWijziging/{VV}leerling")
+        [contact] = leerling_el.findall(f"{VV}contactgegevens")
+        assert {etree.QName(e).localname: e.text for e in contact} == {
+            k: v for k, v in SCHOOL_A_CONTACT.items() if v is not None
+        }
+        assert b"99XE" not in push and b"Maascollege" not in push and b"99XA" not in push

@@ -1,0 +1,94 @@
+"""Contact details of institutions (broker.service.contacten, issue 15 item 5) on SQLite and PostgreSQL:
+DUO's values, the registry's winning field by field, looked up in bulk and once per session."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import event
+
+from broker.domain.visibility import ContactRol, ContactVerwijzing, LeerlingBeeld
+from broker.registry.repository import PartijRegister
+from broker.service.contacten import Contact, Contactboek
+
+MBO_X = "0000000700099XB00000"
+
+
+def _beeld(*verwijzingen: ContactVerwijzing) -> LeerlingBeeld:
+    return LeerlingBeeld(None, None, None, (), None, contacten=verwijzingen)
+
+
+def _instelling(brin: str, tonen: bool = True) -> ContactVerwijzing:
+    return ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, brin_tonen=tonen)
+
+
+def _zet_contact(session, oin: str, **velden) -> None:
+    register = PartijRegister(session)
+    [partij] = [p for p in register.lijst() if p.oin == oin]
+    register.voeg_toe(replace(partij, **velden), vervang=True)
+    session.commit()
+
+
+def test_duo_waarden_zonder_registratie(demo_session):
+    [contact] = Contactboek(demo_session, 2027).contacten(_beeld(_instelling("99XB")))
+
+    assert contact == Contact(
+        rol=ContactRol.ONTVANGENDE_MBO_INSTELLING,
+        brin="99XB",
+        naam="ROC Amstelstroom (FICTIEF)",
+        telefoon="0200000020",
+        internetadres="www.amstelstroom.example",
+        email=None,
+    )
+
+
+def test_registratie_wint_veld_voor_veld_en_naam_blijft_die_van_duo(demo_session):
+    _zet_contact(
+        demo_session,
+        MBO_X,
+        naam="Stichting ROC (FICTIEF)",  # a board's name is not the institution's: DUO's stays
+        contact_telefoon="020-7654321",
+        contact_email="vva@roc.example",
+    )
+
+    [contact] = Contactboek(demo_session, 2027).contacten(_beeld(_instelling("99XB")))
+
+    assert (contact.naam, contact.telefoon, contact.internetadres, contact.email) == (
+        "ROC Amstelstroom (FICTIEF)",
+        "020-7654321",
+        "www.amstelstroom.example",
+        "vva@roc.example",
+    )
+
+
+def test_brin_niet_tonen_en_onbekende_instelling_weggelaten(demo_session):
+    beeld = _beeld(
+        ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, "99XA", brin_tonen=False), _instelling("98ZZ")
+    )
+
+    [school] = Contactboek(demo_session, 2027).contacten(beeld)
+
+    assert (school.rol, school.brin, school.naam) == (
+        ContactRol.LATENDE_VO_SCHOOL,
+        None,
+        "Scholengemeenschap Één (FICTIEF)",
+    )
+
+
+def test_een_opzoeking_voor_veel_leerlingen_en_daarna_uit_de_cache(demo_session):
+    beelden = [_beeld(_instelling("99XB"), _instelling("99XE"), _instelling("99XF")) for _ in range(200)]
+    vragen: list[str] = []
+    verbinding = demo_session.connection()
+
+    @event.listens_for(verbinding, "before_cursor_execute")
+    def tel(conn, cursor, statement, *args):
+        vragen.append(statement)
+
+    boek = Contactboek(demo_session, 2027)
+    boek.laad(beelden)
+    aantal_na_laden = len(vragen)
+    uitkomst = [boek.contacten(b) for b in beelden]
+    Contactboek(demo_session, 2027).contacten(beelden[0])  # a second lookup in the same session
+
+    assert len(vragen) == aantal_na_laden <= 3  # refdata year, DUO's details, the registry's overrides
+    assert {c.brin for contacten in uitkomst for c in contacten} == {"99XB", "99XE", "99XF"}
