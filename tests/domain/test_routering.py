@@ -308,6 +308,7 @@ def _controleer_inhoud(push, feiten):
     contacten = [(str(c.rol), c.brin) for c in beeld.contacten]
     via_instelling = partij.soort == "mbo-instelling" or (
         partij.soort == "regionaal-systeem"
+        and feiten.brin_vo not in partij.brins  # a VO school it serves counts as its own region (flow d)
         and not {int(r) for r in partij.rmc_regios}
         & {_regio_nummer(feiten.vo_rmc_regio), _regio_nummer(feiten.woon_rmc_regio)}
     )

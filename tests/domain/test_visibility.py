@@ -221,12 +221,18 @@ def test_rmc_functie_ziet_inwoner_van_een_andere_gemeente_van_haar_regio_met_woo
     # Lives in Diemen (0384), region 7; the school lies in region 36.
     feiten = leerling(gemeentecode="0384", woon_rmc_regio="7")
     assert mag_zien(RMC_FUNCTIE_07, feiten) is True
+    # Like any gemeente: the contact details of the school and of every institution (issue 15, item 5).
     assert beeld_voor(RMC_FUNCTIE_07, feiten) == LeerlingBeeld(
         brin_vo=VO_BRIN,
         gemeentecode="0384",
         mbo_ganger_status=MboGangerStatus.ACTIEF,
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
+        contacten=(
+            ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, brin_tonen=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, brin_tonen=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, brin_tonen=True),
+        ),
     )
 
 
