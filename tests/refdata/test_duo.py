@@ -239,6 +239,24 @@ def test_invalid_postcode_is_dropped_with_warning(klein: list[list[str]]) -> Non
     assert bestand.waarschuwingen == ["v.csv:2: POSTCODE: '0406 NN' ongeldig, leeg gelaten"]
 
 
+def test_overlong_contact_details_are_dropped_with_warning_not_the_school(klein: list[list[str]]) -> None:
+    # A phone or internet address is only shown to partners; one too long for its column must not make
+    # the school (and so its pupils, VVA105, and its party) unknown to the exchange.
+    lange_url = "https://www.pro-assen.nl/" + "a" * 200
+    zet(klein, 1, "INTERNETADRES", lange_url)
+    zet(klein, 2, "TELEFOONNUMMER", "0592-340973 of 06-12345678 (administratie, alleen op werkdagen)")
+    bestand = lees(klein[:3], "v.csv")
+    assert bestand.afgewezen == []
+    assert [v.code for v in bestand.vestigingen] == ["18BR00", "18BR01"]
+    assert bestand.vestigingen[0].internetadres is None
+    assert bestand.vestigingen[1].telefoon is None
+    assert bestand.vestigingen[0].telefoon == "0592340973"
+    assert bestand.waarschuwingen == [
+        "v.csv:2: INTERNETADRES: langer dan 200 tekens, leeg gelaten",
+        "v.csv:3: TELEFOONNUMMER: langer dan 50 tekens, leeg gelaten",
+    ]
+
+
 def test_gemeente_in_two_regions_keeps_first_and_warns(klein: list[list[str]]) -> None:
     zet(klein, 2, "RMC-REGIO CODE", "08")
     zet(klein, 2, "RMC-REGIO NAAM", "Zuid-Oost Drenthe")
