@@ -364,7 +364,16 @@ def test_demo_mbo_file_newer_generation_utf8_bom() -> None:
     bestand = lees_duo_csv((DEMO / "mbo-instellingen-FICTIEF.csv").read_bytes(), "mbo.csv")
     assert (bestand.soort, bestand.generatie, bestand.codering) == (MBO, "nieuw", "utf-8-sig")
     assert bestand.instellingen == [
-        Instelling("99XB", "mbo", "ROC Amstelstroom (FICTIEF)", "0363", "21"),
+        Instelling(
+            "99XB",
+            "mbo",
+            "ROC Amstelstroom (FICTIEF)",
+            "0363",
+            "21",
+            "mbo",
+            "0200000020",
+            "www.amstelstroom.example",
+        ),
         Instelling("99XE", "mbo", "Maascollege voor Vakmanschap (FICTIEF)", "0599", "29"),
         Instelling("99XF", "mbo", "Vakschool Domstad (FICTIEF)", "0344", "19"),
     ]
@@ -379,7 +388,9 @@ def test_mbo_file_older_generation_cp1252() -> None:
     zet(oud, 1, "INSTELLINGSNAAM", "ROC Één (FICTIEF)")
     bestand = lees_duo_csv(schrijf(oud, einde="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
     assert (bestand.soort, bestand.generatie, bestand.codering) == (MBO, "oud", "cp1252")
-    assert bestand.instellingen[0] == Instelling("99XB", "mbo", "ROC Één (FICTIEF)", "0363", "21")
+    assert bestand.instellingen[0] == Instelling(
+        "99XB", "mbo", "ROC Één (FICTIEF)", "0363", "21", "mbo", "0200000020", "www.amstelstroom.example"
+    )
 
 
 def test_mbo_duplicate_brin_is_refused() -> None:
@@ -403,7 +414,14 @@ def test_demo_vo_file_older_generation_windows_1252() -> None:
         "99XD00",
     ]
     assert bestand.instellingen[0] == Instelling(
-        "99XA", "vo", "Scholengemeenschap Één (FICTIEF)", "0363", "21"
+        "99XA",
+        "vo",
+        "Scholengemeenschap Één (FICTIEF)",
+        "0363",
+        "21",
+        "vo",
+        "0200000010",
+        "www.een-fictief.example",
     )
     assert bestand.vestigingen[4].naam == 'Praktijkschool "De Haven" (FICTIEF)'
     assert [g.code for g in bestand.gemeenten] == ["0014", "0363", "0384", "0437", "0599"]
