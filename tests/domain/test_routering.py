@@ -310,6 +310,7 @@ def _controleer_inhoud(push, feiten):
         partij.soort == "regionaal-systeem"
         and not {int(r) for r in partij.rmc_regios}
         & {_regio_nummer(feiten.vo_rmc_regio), _regio_nummer(feiten.woon_rmc_regio)}
+        and feiten.brin_vo not in partij.brins  # a VO school it serves counts as its region (flow d)
     )
     if via_instelling:
         assert beeld.brin_vo is None and beeld.gemeentecode is None

@@ -227,6 +227,12 @@ def test_rmc_functie_ziet_inwoner_van_een_andere_gemeente_van_haar_regio_met_woo
         mbo_ganger_status=MboGangerStatus.ACTIEF,
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
+        # as any gemeente: the school's and every institution's contact details (issue 15, item 5)
+        contacten=(
+            ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, brin_tonen=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, brin_tonen=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, brin_tonen=True),
+        ),
     )
 
 
