@@ -95,6 +95,10 @@ _MAX_LENGTE = {
     "internetadres": 200,
 }
 
+# Contact details only go into answers to partners: one too long is left empty with a warning, so the
+# school itself (its BRIN, gemeente and region: what pupils are checked and routed on) is still loaded.
+_CONTACT_ROLLEN = frozenset({"telefoon", "internetadres"})
+
 _RMC_CODE = re.compile(r"\A[0-9]{1,3}\Z")
 _REGELEINDE = re.compile(r"\r\n|\r|\n")
 
@@ -361,6 +365,9 @@ class _Rij:
         waarde = self.verplicht(rol) if verplicht else self.waarde(rol)
         grens = _MAX_LENGTE.get(rol)
         if waarde is not None and grens is not None and len(waarde) > grens:
+            if rol in _CONTACT_ROLLEN:
+                self.waarschuwingen.append(f"{self.kop(rol)}: langer dan {grens} tekens, leeg gelaten")
+                return None
             raise _Onbruikbaar(f"{self.kop(rol)}: langer dan {grens} tekens")
         return waarde
 

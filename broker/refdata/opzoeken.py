@@ -49,6 +49,15 @@ def actieve_brins(session: Session, cyclus_jaar: int, brins: Collection[str]) ->
     )
 
 
+def bekende_brins(session: Session, cyclus_jaar: int, brins: Collection[str]) -> set[str]:
+    """Those of ``brins`` that are institutions in the cycle's data, ended ones included."""
+    jaar = refdata_jaar(session, cyclus_jaar)
+    if jaar is None or not brins:
+        return set()
+    i = models.Instelling
+    return set(session.scalars(select(i.brin).where(i.cyclus_jaar == jaar, i.brin.in_(sorted(brins)))))
+
+
 @dataclass(frozen=True)
 class Contactgegevens:
     """An institution's contact details as DUO publishes them: never a person's."""

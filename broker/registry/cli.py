@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from broker.bootstrap import Omgeving
 from broker.db.migrate import upgrade
 from broker.domain.visibility import PartijSoort
-from broker.refdata.opzoeken import actieve_brins
+from broker.refdata.opzoeken import actieve_brins, bekende_brins
 from broker.registry.repository import MandaatInvoer, PartijFout, PartijInvoer, PartijRegister
 from broker.registry.toml import laad_partijen, lees_partijen
 
@@ -101,8 +101,9 @@ def add(
     )
 
     def werk(session: Session) -> None:
+        eerder = _brins_per_partij(omgeving, session)
         _register(omgeving, session).voeg_toe(invoer, vervang=vervang)
-        _vereis_bekende_brins(omgeving, session, {oin})
+        _vereis_bekende_brins(omgeving, session, {oin}, eerder)
 
     _in_transactie(omgeving, werk)
     click.echo(f"party {oin} {'stored' if vervang else 'added'}")
@@ -161,9 +162,10 @@ def _register(omgeving: Omgeving, session: Session) -> PartijRegister:
 
 def _laad(omgeving: Omgeving, pad: str, vervang: bool) -> int:
     def werk(session: Session) -> int:
+        eerder = _brins_per_partij(omgeving, session)
         aantal = laad_partijen(session, pad, vervang=vervang, productie=_productie(omgeving))
         oins = {p.oin for p in lees_partijen(pad, productie=_productie(omgeving))}
-        _vereis_bekende_brins(omgeving, session, oins, f"{pad}: ")
+        _vereis_bekende_brins(omgeving, session, oins, eerder, f"{pad}: ")
         return aantal
 
     return _in_transactie(omgeving, werk)
@@ -173,16 +175,32 @@ def _laad(omgeving: Omgeving, pad: str, vervang: bool) -> int:
 _ONDERWIJS = {PartijSoort.VO_SCHOOL.value, PartijSoort.MBO_INSTELLING.value}
 
 
+def _brins_per_partij(omgeving: Omgeving, session: Session) -> dict[str, set[str]]:
+    return {p.oin: set(p.brins) for p in _register(omgeving, session).lijst()}
+
+
 def _vereis_bekende_brins(
-    omgeving: Omgeving, session: Session, oins: Collection[str], plek: str = ""
+    omgeving: Omgeving,
+    session: Session,
+    oins: Collection[str],
+    eerder: dict[str, set[str]],
+    plek: str = "",
 ) -> None:
     """Refuse (``PartijFout``, so the transaction rolls back) a VO, (V)SO or MBO party of ``oins`` whose
-    BRIN is not an active institution in the current cycle's DUO reference data (issue 15)."""
+    BRIN is not an active institution in the current cycle's DUO reference data (issue 15).
+
+    A BRIN the party already had (``eerder``: OIN -> BRINs before the command) may have ended in this
+    cycle: the institution is still in the reference data, marked ended, and its pupils are still in the
+    exchange, so re-storing its party (the routine reload of the registry file) must not fail."""
     jaar = omgeving.kalender.cyclus_op(date.today()).jaar
     for partij in _register(omgeving, session).lijst():
         if partij.oin not in oins or partij.soort not in _ONDERWIJS or not partij.brins:
             continue
-        onbekend = sorted(set(partij.brins) - actieve_brins(session, jaar, partij.brins))
+        al_geregistreerd = set(partij.brins) & eerder.get(partij.oin, set())
+        toegestaan = actieve_brins(session, jaar, partij.brins) | bekende_brins(
+            session, jaar, al_geregistreerd
+        )
+        onbekend = sorted(set(partij.brins) - toegestaan)
         if onbekend:
             raise PartijFout(
                 f"{plek}party {partij.oin}: BRIN {', '.join(onbekend)} not in the reference data of cycle "

@@ -239,6 +239,24 @@ def test_invalid_postcode_is_dropped_with_warning(klein: list[list[str]]) -> Non
     assert bestand.waarschuwingen == ["v.csv:2: POSTCODE: '0406 NN' ongeldig, leeg gelaten"]
 
 
+def test_overlong_contact_details_are_dropped_with_warning_not_the_school(klein: list[list[str]]) -> None:
+    # A phone or internet address is only shown to partners; one too long for its column must not make
+    # the school (and so its pupils, VVA105, and its party) unknown to the exchange.
+    lange_url = "https://www.pro-assen.nl/" + "a" * 200
+    zet(klein, 1, "INTERNETADRES", lange_url)
+    zet(klein, 2, "TELEFOONNUMMER", "0592-340973 of 06-12345678 (administratie, alleen op werkdagen)")
+    bestand = lees(klein[:3], "v.csv")
+    assert bestand.afgewezen == []
+    assert [v.code for v in bestand.vestigingen] == ["18BR00", "18BR01"]
+    assert bestand.vestigingen[0].internetadres is None
+    assert bestand.vestigingen[1].telefoon is None
+    assert bestand.vestigingen[0].telefoon == "0592340973"
+    assert bestand.waarschuwingen == [
+        "v.csv:2: INTERNETADRES: langer dan 200 tekens, leeg gelaten",
+        "v.csv:3: TELEFOONNUMMER: langer dan 50 tekens, leeg gelaten",
+    ]
+
+
 def test_gemeente_in_two_regions_keeps_first_and_warns(klein: list[list[str]]) -> None:
     zet(klein, 2, "RMC-REGIO CODE", "08")
     zet(klein, 2, "RMC-REGIO NAAM", "Zuid-Oost Drenthe")
@@ -346,7 +364,16 @@ def test_demo_mbo_file_newer_generation_utf8_bom() -> None:
     bestand = lees_duo_csv((DEMO / "mbo-instellingen-FICTIEF.csv").read_bytes(), "mbo.csv")
     assert (bestand.soort, bestand.generatie, bestand.codering) == (MBO, "nieuw", "utf-8-sig")
     assert bestand.instellingen == [
-        Instelling("99XB", "mbo", "ROC Amstelstroom (FICTIEF)", "0363", "21"),
+        Instelling(
+            "99XB",
+            "mbo",
+            "ROC Amstelstroom (FICTIEF)",
+            "0363",
+            "21",
+            "mbo",
+            "0200000020",
+            "www.amstelstroom.example",
+        ),
         Instelling("99XE", "mbo", "Maascollege voor Vakmanschap (FICTIEF)", "0599", "29"),
         Instelling("99XF", "mbo", "Vakschool Domstad (FICTIEF)", "0344", "19"),
     ]
@@ -361,7 +388,9 @@ def test_mbo_file_older_generation_cp1252() -> None:
     zet(oud, 1, "INSTELLINGSNAAM", "ROC Één (FICTIEF)")
     bestand = lees_duo_csv(schrijf(oud, einde="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
     assert (bestand.soort, bestand.generatie, bestand.codering) == (MBO, "oud", "cp1252")
-    assert bestand.instellingen[0] == Instelling("99XB", "mbo", "ROC Één (FICTIEF)", "0363", "21")
+    assert bestand.instellingen[0] == Instelling(
+        "99XB", "mbo", "ROC Één (FICTIEF)", "0363", "21", "mbo", "0200000020", "www.amstelstroom.example"
+    )
 
 
 def test_mbo_duplicate_brin_is_refused() -> None:
@@ -385,7 +414,14 @@ def test_demo_vo_file_older_generation_windows_1252() -> None:
         "99XD00",
     ]
     assert bestand.instellingen[0] == Instelling(
-        "99XA", "vo", "Scholengemeenschap Één (FICTIEF)", "0363", "21"
+        "99XA",
+        "vo",
+        "Scholengemeenschap Één (FICTIEF)",
+        "0363",
+        "21",
+        "vo",
+        "0200000010",
+        "www.een-fictief.example",
     )
     assert bestand.vestigingen[4].naam == 'Praktijkschool "De Haven" (FICTIEF)'
     assert [g.code for g in bestand.gemeenten] == ["0014", "0363", "0384", "0437", "0599"]

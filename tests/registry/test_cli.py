@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -321,3 +322,52 @@ def test_contact_details_only_for_schools_and_institutions(config: Path) -> None
     )  # fmt: skip
 
     assert_fout(resultaat, "contact_email is only allowed for vo-school and mbo-instelling")
+
+
+def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
+    tmp_path: Path, registry_db: RegistryDb
+) -> None:
+    """A school registered last cycle and missing from this cycle's DUO files is marked ended, never
+    deleted: its pupils are still in the exchange. The routine reload of the registry file must not fail
+    on it (it would block every other change to the registry), nor may its party be dropped; a new party
+    for that ended school is still refused."""
+    from broker.domain.cycle import Kalender
+
+    config = schrijf_config(tmp_path, registry_db.url)
+    jaar = Kalender().cyclus_op(date.today()).jaar
+    demo = Path(__file__).parents[2] / "broker" / "refdata" / "demo"
+    runner = CliRunner()
+    vorig = runner.invoke(main, ["--config", str(config), "refdata", "demo", "--cyclus", str(jaar - 1)])
+    assert vorig.exit_code == 0, vorig.output
+    bestand = tmp_path / "partijen.toml"
+    bestand.write_text(
+        '[[partij]]\noin = "0000000700099XC00000"\nsoort = "vo-school"\nnaam = "School C (FICTIEF)"\n'
+        '[[partij]]\noin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "ROC (FICTIEF)"\n'
+    )
+    assert vva(config, "load", str(bestand)).exit_code == 0
+    # This cycle's files: the demo set without school 99XC.
+    nieuw = []
+    for naam in sorted(p.name for p in demo.glob("*.csv")):
+        regels = (demo / naam).read_bytes().split(b"\r\n")
+        (tmp_path / naam).write_bytes(b"\r\n".join(r for r in regels if b";99XC;" not in r))
+        nieuw.append(str(tmp_path / naam))
+    geladen = runner.invoke(main, ["--config", str(config), "refdata", "load", *nieuw, "--cyclus", str(jaar)])
+    assert geladen.exit_code == 0, geladen.output
+
+    opnieuw = vva(config, "load", str(bestand))
+
+    assert opnieuw.exit_code == 0, opnieuw.output
+    assert {p["oin"] for p in lijst(config)} == {"0000000700099XC00000", "0000000700099XB00000"}
+    nieuwe_partij = vva(
+        config,
+        "add",
+        "--oin",
+        "00000099000000000777",
+        "--soort",
+        "vo-school",
+        "--naam",
+        "X",
+        "--brin",
+        "99XC",
+    )
+    assert_fout(nieuwe_partij, f"BRIN 99XC not in the reference data of cycle {jaar}")

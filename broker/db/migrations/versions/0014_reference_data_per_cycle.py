@@ -6,8 +6,10 @@ Create Date: 2026-12-06 19:45:00
 
 ``rmc_regio``, ``gemeente``, ``instelling`` and ``vestiging`` get ``cyclus_jaar`` as the first part of
 their primary key: RMC regions change between years and a new cycle's load must change nothing about
-a closed one (issue 15). Existing rows are carried over to the current cycle: the newest cycle that is
-not closed, else the cycle they were valid from. ``instelling``/``vestiging`` get ``telefoon``,
+a closed one (issue 15). Existing rows are carried over to one cycle, all of them: the newest cycle that
+is not closed, else the newest ``geldig_vanaf_cyclus`` of any reference row. Not each row's own
+``geldig_vanaf_cyclus``: a row unchanged since an earlier load keeps an older year, and a lookup reads
+one cycle's rows only, so such rows would vanish from the exchange. ``instelling``/``vestiging`` get ``telefoon``,
 ``internetadres`` (DUO's contact details) and ``beeindigd`` (missing from a later cycle's files);
 ``instelling.onderwijssoort`` tells (V)SO from regular VO. ``refdata_bestand`` records which DUO files
 were loaded per cycle, so ``vva refdata check`` can say what is missing.
@@ -28,7 +30,16 @@ _SLEUTELS = {"rmc_regio": "code", "gemeente": "code", "instelling": "brin", "ves
 
 
 def upgrade() -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
+    bind = op.get_bind()
+    postgres = bind.dialect.name == "postgresql"
+    jaar = bind.scalar(
+        sa.text(
+            "SELECT COALESCE((SELECT MAX(jaar) FROM cyclus WHERE gesloten_op IS NULL), "
+            + "(SELECT MAX(j) FROM ("
+            + " UNION ALL ".join(f"SELECT MAX(geldig_vanaf_cyclus) AS j FROM {t}" for t in _SLEUTELS)
+            + ") AS alle))"
+        )
+    )
     for tabel in _SLEUTELS:
         with op.batch_alter_table(tabel) as batch_op:
             batch_op.add_column(sa.Column("cyclus_jaar", sa.Integer(), nullable=True))
@@ -42,10 +53,8 @@ def upgrade() -> None:
                 batch_op.add_column(
                     sa.Column("onderwijssoort", sa.String(3), nullable=False, server_default="vo")
                 )
-        op.execute(
-            f"UPDATE {tabel} SET cyclus_jaar = COALESCE("
-            "(SELECT MAX(jaar) FROM cyclus WHERE gesloten_op IS NULL), geldig_vanaf_cyclus)"
-        )
+        if jaar is not None:  # None: no reference rows at all, nothing to carry over
+            op.execute(sa.text(f"UPDATE {tabel} SET cyclus_jaar = :jaar").bindparams(jaar=jaar))
         with (
             warnings.catch_warnings(),
             op.batch_alter_table(tabel, recreate="always" if not postgres else "auto") as batch_op,
