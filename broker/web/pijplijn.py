@@ -238,15 +238,7 @@ class SoapPijplijn:
             self.omgeving.settings.broker_oin,
             kop.afzender_oin,
         )
-        if verzoek.ondertekend:  # S9: signed like every answer of a -S service
-            try:
-                body = self._onderteken(envelop, verzoek)
-            except Exception as fout:  # noqa: BLE001 — an unsigned fault beats no answer at all
-                log.error("could not sign a fault: %s", veilige_trace(fout))
-                body = naar_bytes(envelop)
-        else:
-            body = naar_bytes(envelop)
-        return 500, [("Content-Type", XML)], body
+        return 500, [("Content-Type", XML)], self._fout_bytes(envelop, verzoek)
 
     def _stappen(self, environ: dict, raw: bytes, verzoek: _Verzoek) -> tuple[int, list, bytes]:
         instellingen = self.omgeving.settings
@@ -408,6 +400,15 @@ class SoapPijplijn:
                 self.ondertekenaar.onderteken(envelop, datetime.now(UTC), bevestig=verzoek.bevestig)
         return naar_bytes(envelop)
 
+    def _fout_bytes(self, envelop: etree._Element, verzoek: _Verzoek) -> bytes:
+        """A fault's bytes, signed on a -S service (S9); unsigned when signing fails, since an unsigned
+        fault beats no answer at all."""
+        try:
+            return self._onderteken(envelop, verzoek)
+        except Exception as exc:  # noqa: BLE001 — see the docstring
+            log.error("could not sign a fault: %s", veilige_trace(exc))
+            return naar_bytes(envelop)
+
     def _fout(self, fout: EdukoppelingFout, verzoek: _Verzoek) -> tuple[int, list, bytes]:
         om = self.omgeving
         verzoek.uitkomst = fout.code
@@ -416,11 +417,7 @@ class SoapPijplijn:
         envelop, message_id = bouw_fout(
             fout, verzoek.kop.message_id, om.settings.broker_oin, verzoek.kop.afzender_oin
         )
-        try:
-            body = self._onderteken(envelop, verzoek)
-        except Exception as exc:  # noqa: BLE001 — an unsigned fault beats no answer at all
-            log.error("could not sign a fault: %s", veilige_trace(exc))
-            body = naar_bytes(envelop)
+        body = self._fout_bytes(envelop, verzoek)
         try:
             with om.sessions.begin() as session:
                 log_verzonden(
