@@ -68,6 +68,9 @@ class Partij(Base):
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_telefoon: Mapped[str | None] = mapped_column(String(50))
     contact_internetadres: Mapped[str | None] = mapped_column(String(200))
+    # Whether the party's software accepts the optional ``contactgegevens`` element (migration 0015): a
+    # client validating against the XSD as it was before would refuse answers and pushes carrying it.
+    contactgegevens_ontvangen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     scopes: Mapped[list[PartijScope]] = relationship(
         back_populates="partij", cascade="all, delete-orphan", lazy="selectin"

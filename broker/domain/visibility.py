@@ -93,7 +93,8 @@ class Partij:
 
     ``brins`` are BRIN4 codes ("25BE"), ``gemeentecodes`` 4-digit CBS codes ("0363"), ``rmc_regios``
     RMC region codes stored as given ("07" or "7"; compared through ``normaliseer_rmc``). Any iterable is
-    accepted and stored as a frozenset.
+    accepted and stored as a frozenset. ``contactgegevens``: the party's software accepts the optional
+    ``contactgegevens`` element (registered by the operator); without it its view has no contact details.
     Raises ``OngeldigOin`` for an invalid OIN, ``ValueError`` for an unknown soort or a code that is
     invalid or not canonical, ``TypeError`` when a code set is a bare str.
     """
@@ -103,6 +104,7 @@ class Partij:
     brins: frozenset[str] = frozenset()
     gemeentecodes: frozenset[str] = frozenset()
     rmc_regios: frozenset[str] = frozenset()
+    contactgegevens: bool = False
     # Derived once, so that checking thousands of pupils does not re-normalise per pupil.
     _rmc_genormaliseerd: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -115,6 +117,8 @@ class Partij:
         if isinstance(self.rmc_regios, str):
             raise TypeError("rmc_regios moet een verzameling codes zijn, geen losse string")
         zet(self, "rmc_regios", frozenset(self.rmc_regios))
+        if not isinstance(self.contactgegevens, bool):
+            raise TypeError("contactgegevens moet True of False zijn")
         zet(self, "_rmc_genormaliseerd", frozenset(normaliseer_rmc(code) for code in self.rmc_regios))
 
 
@@ -286,10 +290,19 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     Contact details (``contacten``): a VO school gets those of every MBO institution in its view, an MBO
     institution those of the pupil's school (without its BRIN), a gemeente (also as RMC function) both;
     a regional system none for the pupils of its region (flow d), and what an institution gets for a
-    pupil it sees through one.
+    pupil it sees through one. A party not registered for contact details (``partij.contactgegevens``
+    False) gets none at all.
     Raises ``NietZichtbaar`` when ``mag_zien`` is False.
     Source rule: WEB art. 8.0.3 (flows a-d of the VVA); AVG art. 5 lid 1 sub c.
     """
+    beeld = _beeld(partij, feiten)
+    # The one place for the opt-in, so answers, pushes and routing agree: software validating against
+    # the XSD as it was before contact details would refuse the element (xsd/README.md), and a change
+    # that only alters contact details must not push an unchanged view to a party that never sees them.
+    return beeld if partij.contactgegevens else replace(beeld, contacten=())
+
+
+def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     if not mag_zien(partij, feiten):
         raise NietZichtbaar("deze partij mag deze leerling niet zien")
     match partij.soort:

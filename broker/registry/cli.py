@@ -68,6 +68,14 @@ def party() -> None:
     default=None,
     help="Internet address shown instead of DUO's.",
 )
+@click.option(
+    "--contactgegevens/--geen-contactgegevens",
+    "contactgegevens",
+    default=False,
+    show_default=True,
+    help="Whether its software accepts the optional contactgegevens element in answers and pushes "
+    "(a client validating against the schema as it was before would refuse it; xsd/README.md).",
+)
 @click.option("--replace", "vervang", is_flag=True, help="Replace the party if it exists.")
 @click.pass_obj
 def add(
@@ -83,6 +91,7 @@ def add(
     contact_email: str | None,
     contact_telefoon: str | None,
     contact_internetadres: str | None,
+    contactgegevens: bool,
     vervang: bool,
 ) -> None:
     """Register one party (mandates given here have no end date; use a file for dated mandates)."""
@@ -98,6 +107,7 @@ def add(
         contact_email=contact_email,
         contact_telefoon=contact_telefoon,
         contact_internetadres=contact_internetadres,
+        contactgegevens=contactgegevens,
     )
 
     def werk(session: Session) -> None:
@@ -255,7 +265,7 @@ def _mandaat_tekst(mandaat: MandaatInvoer) -> str:
 def _als_tabel(partijen: list[PartijInvoer]) -> str:
     if not partijen:
         return "no parties registered"
-    kop = ("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT")
+    kop = ("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS")
     rijen = [
         (
             p.oin,
@@ -264,6 +274,7 @@ def _als_tabel(partijen: list[PartijInvoer]) -> str:
             _scope_tekst(p),
             ", ".join(_mandaat_tekst(m) for m in p.mandaten) or "-",
             p.endpoint or "-",
+            "yes" if p.contactgegevens else "no",
         )
         for p in partijen
     ]
@@ -297,6 +308,7 @@ def _als_json(partijen: list[PartijInvoer]) -> str:
                 "contact_email": p.contact_email,
                 "contact_telefoon": p.contact_telefoon,
                 "contact_internetadres": p.contact_internetadres,
+                "contactgegevens": p.contactgegevens,
             }
             for p in partijen
         ],

@@ -162,13 +162,17 @@ def _lees(session: Session) -> dict[str, PartijOpname]:
     ):
         mandaten.setdefault(oin, []).append(MandaatOpname(certificaat_oin, van, tot, acties))
     partijen = {}
-    for oin, soort, endpoint, actief in session.execute(select(P.oin, P.soort, P.endpoint, P.actief)):
-        partij, fout = _domein(oin, soort, scopes.get(oin, {}))
+    for oin, soort, endpoint, actief, contactgegevens in session.execute(
+        select(P.oin, P.soort, P.endpoint, P.actief, P.contactgegevens_ontvangen)
+    ):
+        partij, fout = _domein(oin, soort, scopes.get(oin, {}), bool(contactgegevens))
         partijen[oin] = PartijOpname(oin, partij, fout, endpoint, bool(actief), tuple(mandaten.get(oin, ())))
     return partijen
 
 
-def _domein(oin: str, soort: str, scopes: dict[str, set[str]]) -> tuple[Partij | None, ValueError | None]:
+def _domein(
+    oin: str, soort: str, scopes: dict[str, set[str]], contactgegevens: bool
+) -> tuple[Partij | None, ValueError | None]:
     try:
         partij = Partij(
             oin=oin,
@@ -176,6 +180,7 @@ def _domein(oin: str, soort: str, scopes: dict[str, set[str]]) -> tuple[Partij |
             brins=frozenset(scopes.get(SCOPE_BRIN, ())),
             gemeentecodes=frozenset(scopes.get(SCOPE_GEMEENTE, ())),
             rmc_regios=frozenset(scopes.get(SCOPE_RMC, ())),
+            contactgegevens=contactgegevens,
         )
     except ValueError as fout:
         return None, fout

@@ -110,6 +110,9 @@ class PartijInvoer:
     contact_email: str | None = None
     contact_telefoon: str | None = None
     contact_internetadres: str | None = None
+    #: The party's software accepts the optional ``contactgegevens`` element (xsd/README.md); without it
+    #: answers and pushes to it leave the element out.
+    contactgegevens: bool = False
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -135,6 +138,8 @@ def controleer(invoer: PartijInvoer, *, productie: bool = False) -> PartijInvoer
     gemeentecodes = _codes(invoer.gemeentecodes, parse_gemeentecode, "gemeentecode", fout)
     rmc_regios = _codes(invoer.rmc_regios, normaliseer_rmc, "RMC region", fout)
     _controleer_scope_toegestaan(soort, brins, gemeentecodes, rmc_regios, fout)
+    if not isinstance(invoer.contactgegevens, bool):
+        raise fout("contactgegevens must be true or false")
     if not brins and soort in _INSTELLING_SOORTEN and (eigen := brin_uit_oin(oin)) is not None:
         # The OIN itself names the institution's BRIN (Edukoppeling §1.1); without it the school would
         # be registered but see none of its own pupils.
@@ -402,6 +407,7 @@ class PartijRegister:
         rij.contact_email = schoon.contact_email
         rij.contact_telefoon = schoon.contact_telefoon
         rij.contact_internetadres = schoon.contact_internetadres
+        rij.contactgegevens_ontvangen = schoon.contactgegevens
         rij.scopes.extend(_scope_rijen(schoon))
         rij.mandaten.extend(
             models.Mandaat(
@@ -469,6 +475,7 @@ class PartijRegister:
             brins=_scope(rij, SCOPE_BRIN),
             gemeentecodes=_scope(rij, SCOPE_GEMEENTE),
             rmc_regios=_scope(rij, SCOPE_RMC),
+            contactgegevens=bool(rij.contactgegevens_ontvangen),
         )
 
     def mandaat_geldig(
@@ -615,4 +622,5 @@ def _als_invoer(rij: models.Partij) -> PartijInvoer:
         contact_email=rij.contact_email,
         contact_telefoon=rij.contact_telefoon,
         contact_internetadres=rij.contact_internetadres,
+        contactgegevens=bool(rij.contactgegevens_ontvangen),
     )

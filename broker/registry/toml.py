@@ -11,6 +11,8 @@ Format (one ``[[partij]]`` table per party, ``[[partij.mandaat]]`` tables for it
     contact_email = "vva@demo.example"      # optional, vo-school/mbo-instelling: contact for this exchange
     contact_telefoon = "020-1234567"        # optional, overrides DUO's phone number
     contact_internetadres = "https://www.demo.example"  # optional, overrides DUO's internet address
+    contactgegevens = true                  # optional (default false): its software accepts the
+                                            # contactgegevens element in answers and pushes
     [[partij.mandaat]]
     certificaat_oin = "00000099000000000042"
     geldig_van = 2026-08-01                # optional, TOML local date
@@ -51,7 +53,7 @@ _TEKST_SLEUTELS = (
 )
 _LIJST_SLEUTELS = ("brins", "gemeentecodes", "rmc_regios")
 _VERPLICHT = ("oin", "soort", "naam")
-_PARTIJ_SLEUTELS = frozenset(_TEKST_SLEUTELS + _LIJST_SLEUTELS + ("mandaat",))
+_PARTIJ_SLEUTELS = frozenset(_TEKST_SLEUTELS + _LIJST_SLEUTELS + ("mandaat", "contactgegevens"))
 _MANDAAT_SLEUTELS = frozenset({"certificaat_oin", "geldig_van", "geldig_tot", "acties"})
 
 
@@ -145,6 +147,8 @@ def _als_invoer(tabel: dict[str, Any]) -> PartijInvoer:
     for sleutel in _TEKST_SLEUTELS:
         if sleutel in tabel and not isinstance(tabel[sleutel], str):
             raise PartijFout(f"{sleutel} must be a string")
+    if not isinstance(tabel.get("contactgegevens", False), bool):
+        raise PartijFout("contactgegevens must be true or false")
     lijsten = {sleutel: _tekstlijst(tabel, sleutel) for sleutel in _LIJST_SLEUTELS}
     mandaten = tabel.get("mandaat", [])
     if not isinstance(mandaten, list):
@@ -157,6 +161,7 @@ def _als_invoer(tabel: dict[str, Any]) -> PartijInvoer:
         contact_email=tabel.get("contact_email"),
         contact_telefoon=tabel.get("contact_telefoon"),
         contact_internetadres=tabel.get("contact_internetadres"),
+        contactgegevens=tabel.get("contactgegevens", False),
         mandaten=tuple(_mandaat(n, m) for n, m in enumerate(mandaten, start=1)),
         **lijsten,
     )

@@ -1,5 +1,6 @@
 """Who receives a push when a pupil changes (broker.domain.routering)."""
 
+from dataclasses import replace
 from datetime import date
 
 from hypothesis import given, settings
@@ -31,16 +32,30 @@ MBO_A = "20MA"
 MBO_B = "21MB"
 MBO_C = "22MC"
 
-VO_SCHOOL = Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins={VO_BRIN})
-ANDERE_VO_SCHOOL = Partij(oin_voor_brin(ANDERE_VO_BRIN), PartijSoort.VO_SCHOOL, brins={ANDERE_VO_BRIN})
-MBO_INSTELLING_A = Partij(oin_voor_brin(MBO_A), PartijSoort.MBO_INSTELLING, brins={MBO_A})
-MBO_INSTELLING_C = Partij(oin_voor_brin(MBO_C), PartijSoort.MBO_INSTELLING, brins={MBO_C})
-AMSTERDAM = Partij("00000001002564440000", PartijSoort.GEMEENTE, gemeentecodes={"0363"})
-ROTTERDAM = Partij("00000001002306608000", PartijSoort.GEMEENTE, gemeentecodes={"0599"})
-REGIO_RIJNMOND = Partij("00000003290000000000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios={"29"})
-REGIO_AMSTERDAM = Partij("00000003210000000000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios={"21"})
+# Registered for contact details (``contactgegevens``); a party without them: see
+# test_partij_zonder_contactgegevens_krijgt_geen_push_voor_alleen_contactgegevens.
+VO_SCHOOL = Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins={VO_BRIN}, contactgegevens=True)
+ANDERE_VO_SCHOOL = Partij(
+    oin_voor_brin(ANDERE_VO_BRIN), PartijSoort.VO_SCHOOL, brins={ANDERE_VO_BRIN}, contactgegevens=True
+)
+MBO_INSTELLING_A = Partij(
+    oin_voor_brin(MBO_A), PartijSoort.MBO_INSTELLING, brins={MBO_A}, contactgegevens=True
+)
+MBO_INSTELLING_C = Partij(
+    oin_voor_brin(MBO_C), PartijSoort.MBO_INSTELLING, brins={MBO_C}, contactgegevens=True
+)
+AMSTERDAM = Partij("00000001002564440000", PartijSoort.GEMEENTE, gemeentecodes={"0363"}, contactgegevens=True)
+ROTTERDAM = Partij("00000001002306608000", PartijSoort.GEMEENTE, gemeentecodes={"0599"}, contactgegevens=True)
+REGIO_RIJNMOND = Partij(
+    "00000003290000000000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios={"29"}, contactgegevens=True
+)
+REGIO_AMSTERDAM = Partij(
+    "00000003210000000000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios={"21"}, contactgegevens=True
+)
 # Stored with a leading zero ("03"); it must still match a pupil of region 3.
-REGIO_GRONINGEN = Partij("00000003030000000000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios={"03"})
+REGIO_GRONINGEN = Partij(
+    "00000003030000000000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios={"03"}, contactgegevens=True
+)
 LEVERANCIER = Partij(
     "00000003222222220000",
     PartijSoort.LEVERANCIER,
@@ -154,6 +169,18 @@ def test_mbo_instelling_krijgt_alleen_eigen_aanmelding_en_elders_ja_nee():
     )
 
 
+def test_partij_zonder_contactgegevens_krijgt_geen_push_voor_alleen_contactgegevens():
+    # The pupil moves to another VO school: an MBO institution sees only the school's contact details
+    # change. Registered for them it is told; without them its view is unchanged, so no push.
+    zonder = replace(MBO_INSTELLING_A, contactgegevens=False)
+    voor, na = leerling(), leerling(brin_vo=ANDERE_VO_BRIN)
+
+    pushes = ontvangers(na, [MBO_INSTELLING_A, zonder], vorige=voor)
+
+    assert ontvangende_partijen(pushes) == [MBO_INSTELLING_A]
+    assert ontvangers(na, [zonder])[0].beeld.contacten == ()
+
+
 def test_vo_school_krijgt_geen_woonplaats():
     [push] = ontvangers(leerling(), [VO_SCHOOL])
     assert push.beeld.brin_vo == VO_BRIN
@@ -242,6 +269,7 @@ def partijen(draw):
             brins=draw(st.frozensets(st.sampled_from(VO_BRINS + MBO_BRINS))),
             gemeentecodes=draw(st.frozensets(st.sampled_from(sorted(WOON_RMC)))),
             rmc_regios=draw(st.frozensets(rmc_code(), max_size=3)),
+            contactgegevens=draw(st.booleans()),
         )
         for nummer in range(aantal)
     ]
@@ -306,6 +334,9 @@ def _controleer_inhoud(push, feiten):
         ("ontvangendeMboInstelling", b) for b in dict.fromkeys(a.brin_mbo for a in feiten.aanmeldingen)
     ]
     contacten = [(str(c.rol), c.brin) for c in beeld.contacten]
+    if not partij.contactgegevens:
+        # Not registered for contact details: none at all, whatever its role.
+        school = instellingen = []
     via_instelling = partij.soort == "mbo-instelling" or (
         partij.soort == "regionaal-systeem"
         and feiten.brin_vo not in partij.brins  # a VO school it serves counts as its own region (flow d)

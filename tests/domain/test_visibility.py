@@ -1,5 +1,6 @@
 """Who sees what (broker.domain.visibility)."""
 
+from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
@@ -29,21 +30,41 @@ MBO_A = "22MA"
 MBO_B = "33MB"
 MBO_C = "44MC"
 
-VO_SCHOOL = Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=frozenset({VO_BRIN}))
-ANDERE_VO_SCHOOL = Partij(
-    oin_voor_brin(ANDERE_VO_BRIN), PartijSoort.VO_SCHOOL, brins=frozenset({ANDERE_VO_BRIN})
+# Registered for contact details (``contactgegevens``), so the views show what the contact rules give;
+# test_partij_zonder_contactgegevens_krijgt_er_geen checks a party without them.
+VO_SCHOOL = Partij(
+    oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=frozenset({VO_BRIN}), contactgegevens=True
 )
-MBO_INSTELLING_A = Partij(oin_voor_brin(MBO_A), PartijSoort.MBO_INSTELLING, brins=frozenset({MBO_A}))
-MBO_INSTELLING_C = Partij(oin_voor_brin(MBO_C), PartijSoort.MBO_INSTELLING, brins=frozenset({MBO_C}))
-AMSTERDAM = Partij("00000001002564440000", PartijSoort.GEMEENTE, gemeentecodes=frozenset({"0363"}))
-ROTTERDAM = Partij("00000001002306608000", PartijSoort.GEMEENTE, gemeentecodes=frozenset({"0599"}))
-REGIO_07 = Partij("00000003123456780000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios=frozenset({"07"}))
-REGIO_36 = Partij("00000003876543210000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios=frozenset({"36"}))
+ANDERE_VO_SCHOOL = Partij(
+    oin_voor_brin(ANDERE_VO_BRIN),
+    PartijSoort.VO_SCHOOL,
+    brins=frozenset({ANDERE_VO_BRIN}),
+    contactgegevens=True,
+)
+MBO_INSTELLING_A = Partij(
+    oin_voor_brin(MBO_A), PartijSoort.MBO_INSTELLING, brins=frozenset({MBO_A}), contactgegevens=True
+)
+MBO_INSTELLING_C = Partij(
+    oin_voor_brin(MBO_C), PartijSoort.MBO_INSTELLING, brins=frozenset({MBO_C}), contactgegevens=True
+)
+AMSTERDAM = Partij(
+    "00000001002564440000", PartijSoort.GEMEENTE, gemeentecodes=frozenset({"0363"}), contactgegevens=True
+)
+ROTTERDAM = Partij(
+    "00000001002306608000", PartijSoort.GEMEENTE, gemeentecodes=frozenset({"0599"}), contactgegevens=True
+)
+REGIO_07 = Partij(
+    "00000003123456780000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios=frozenset({"07"}), contactgegevens=True
+)
+REGIO_36 = Partij(
+    "00000003876543210000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios=frozenset({"36"}), contactgegevens=True
+)
 REGIO_MET_MBO = Partij(
     "00000003111111110000",
     PartijSoort.REGIONAAL_SYSTEEM,
     brins=frozenset({MBO_B}),
     rmc_regios=frozenset({"1"}),
+    contactgegevens=True,
 )
 LEVERANCIER = Partij(
     "00000003222222220000",
@@ -214,6 +235,7 @@ RMC_FUNCTIE_07 = Partij(
     PartijSoort.GEMEENTE,
     gemeentecodes=frozenset({"0363"}),
     rmc_regios=frozenset({"07"}),
+    contactgegevens=True,
 )
 
 
@@ -290,7 +312,12 @@ def test_regio_ziet_leerling_die_zich_bij_haar_mbo_instelling_aanmeldde():
 def test_regio_ziet_leerling_van_een_vo_school_die_zij_bedient_ook_buiten_haar_regio():
     # Flow d both ways: the regional system passes on 11VO's start population, so it sees those
     # pupils (school region 36, residence region 7) like pupils of its own region, without the residence.
-    bedienend = Partij("00000003333333330000", PartijSoort.REGIONAAL_SYSTEEM, brins=frozenset({VO_BRIN}))
+    bedienend = Partij(
+        "00000003333333330000",
+        PartijSoort.REGIONAAL_SYSTEEM,
+        brins=frozenset({VO_BRIN}),
+        contactgegevens=True,
+    )
     feiten = leerling()
     assert mag_zien(bedienend, feiten) is True
     assert beeld_voor(bedienend, feiten) == LeerlingBeeld(
@@ -409,3 +436,27 @@ def test_regio_die_leerling_alleen_via_eigen_instelling_ziet_krijgt_het_instelli
     assert (beeld.brin_vo, beeld.gemeentecode, beeld.mbo_ganger_status) == (None, None, None)
     assert [a.brin_mbo for a in beeld.aanmeldingen] == [MBO_B]
     assert beeld.elders_aangemeld is True
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Contact details only for parties registered for them (issue 15, item 5, hostile review)
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("partij", [VO_SCHOOL, MBO_INSTELLING_A, AMSTERDAM, REGIO_MET_MBO], ids=str)
+def test_partij_zonder_contactgegevens_krijgt_er_geen(partij):
+    # Software validating against the schema as it was before contact details would refuse the element,
+    # so a party not registered for them sees exactly its view without them.
+    feiten = leerling()
+    met = beeld_voor(partij, feiten)
+    assert met.contacten != ()
+
+    zonder = beeld_voor(replace(partij, contactgegevens=False), feiten)
+
+    assert zonder == replace(met, contacten=())
+
+
+def test_partij_standaard_niet_aangemeld_voor_contactgegevens():
+    assert Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins={VO_BRIN}).contactgegevens is False
+    with pytest.raises(TypeError):
+        Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, contactgegevens="ja")

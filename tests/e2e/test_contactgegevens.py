@@ -6,18 +6,24 @@ each role and from a push, through a real broker on 127.0.0.1:
 * a VO school gets each ontvangende MBO institution's contact details, with the registry's overrides
   winning field by field over DUO's and the contact e-mail only the registry has;
 * a gemeente's overview carries both; a regional system (flow d) none;
-* a push shows the pupil exactly as the answer does.
+* a push shows the pupil exactly as the answer does;
+* all of this only for a party registered for contact details (``--contactgegevens``): any other gets
+  answers and pushes without the element, valid against the schema as it was before contact details
+  (tests/e2e/data/vva-aanmelden-v1-voor-contact.xsd), so its software keeps working.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from lxml import etree
+from zeep import Plugin
 
 from broker.cli import main
+from broker.edukoppeling.ns import SOAP11, q
 from tests.e2e.test_cyclus import AMSTERDAM, MBO_X, MBO_Y, REGIO_21, SCHOOL_A, aanmelding, leerling
 from tests.e2e.test_pushes import Keten, _bezorger, _ontvanger
 from tests.e2e.zeepclient import client
@@ -25,6 +31,10 @@ from tests.helpers import broker_proces, bsn, schrijf_config
 
 P = bsn("51000001")
 VV = "{urn:nl:vva:aanmelden:v1}"
+#: The contract as a partner validating strictly still has it: before contact details were added.
+SCHEMA_VOOR_CONTACT = etree.XMLSchema(
+    etree.parse(Path(__file__).parent / "data" / "vva-aanmelden-v1-voor-contact.xsd")
+)
 
 # DUO's demo files (broker/refdata/demo): 99XA and 99XB have a phone and internet address, 99XE none.
 SCHOOL_A_CONTACT = {
@@ -61,8 +71,28 @@ def _contacten(overzicht) -> list[dict]:
     return [_als_dict(c) for c in overzicht.contactgegevens]
 
 
-@pytest.fixture
-def keten(database_url, tmp_path):
+class Antwoorden(Plugin):
+    """Keeps each answer's body element, as a client validating against its own XSD copy sees it."""
+
+    def __init__(self) -> None:
+        self.bodies: list[etree._Element] = []
+
+    def ingress(self, envelope, http_headers, operation):
+        self.bodies.append(envelope.find(q(SOAP11, "Body"))[0])
+        return envelope, http_headers
+
+
+def _wacht_op_pushes(keten) -> list[bytes]:
+    _bezorger(keten).draai(tot_leeg=True)
+    for _ in range(50):
+        pushes = keten.pushes()
+        if pushes:
+            return pushes
+        time.sleep(0.1)
+    raise AssertionError("no push arrived")
+
+
+def _keten(database_url, tmp_path, contactgegevens: str):
     broker_map = tmp_path / "broker"
     broker_map.mkdir()
     config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra="outbox_basis_s = 0.2\n")
@@ -73,10 +103,23 @@ def keten(database_url, tmp_path):
         opdracht = ["party", "add", "--oin", MBO_X, "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
         opdracht += ["--brin", "99XB", "--endpoint", endpoint, "--replace"]
         opdracht += ["--contact-telefoon", "020-7654321", "--contact-email", "vva@amstelstroom.example"]
+        opdracht += [contactgegevens]
         resultaat = CliRunner().invoke(main, ["--config", str(config), *opdracht])
         assert resultaat.exit_code == 0, resultaat.output
         with broker_proces(config) as url:
             yield Keten(config, url, pki, ontvanger_db)
+
+
+@pytest.fixture
+def keten(database_url, tmp_path):
+    """MBO X registered for contact details (the demo parties are too)."""
+    yield from _keten(database_url, tmp_path, "--contactgegevens")
+
+
+@pytest.fixture
+def keten_zonder(database_url, tmp_path):
+    """MBO X registered without contact details: its software validates against yesterday's schema."""
+    yield from _keten(database_url, tmp_path, "--geen-contactgegevens")
 
 
 def test_contactgegevens_per_rol_in_antwoorden_en_pushes(keten):
@@ -110,13 +153,7 @@ def test_contactgegevens_per_rol_in_antwoorden_en_pushes(keten):
     assert _contacten(bij_regio) == [] and bij_regio.brinVo == "99XA"
 
     # A push to MBO X shows the pupil as its answer does: the school's details, nothing of 99XE.
-    _bezorger(keten).draai(tot_leeg=True)
-    for _ in range(50):
-        pushes = keten.pushes()
-        if pushes:
-            break
-        time.sleep(0.1)
-    assert pushes
+    pushes = _wacht_op_pushes(keten)
     for push in pushes:
         leerling_el = etree.fromstring(push).find(f".//{VV}ontvangenWijziging/{VV}leerling")
         [contact] = leerling_el.findall(f"{VV}contactgegevens")
@@ -124,3 +161,42 @@ def test_contactgegevens_per_rol_in_antwoorden_en_pushes(keten):
             k: v for k, v in SCHOOL_A_CONTACT.items() if v is not None
         }
         assert b"99XE" not in push and b"Maascollege" not in push and b"99XA" not in push
+
+
+def test_partij_zonder_contactgegevens_krijgt_antwoorden_en_pushes_volgens_het_oude_schema(keten_zonder):
+    # MBO X's software validates against the schema as it was before contact details (a cached WSDL,
+    # zeep strict): answers and pushes to it carry no contactgegevens and stay valid for it, while the
+    # VO school (a demo party, registered for them) still gets them.
+    demo = type("Demo", (), {"url": keten_zonder.broker_url, "pki": keten_zonder.pki})
+    vo_a, mbo_x = client(demo, "vo", SCHOOL_A), client(demo, "mbo", MBO_X)
+    antwoorden = Antwoorden()
+    mbo_x.plugins.append(antwoorden)
+
+    assert vo_a.service.aanleverenLeerlingen(leerling=[leerling(1, P, "0363")]).aantalVerwerkt == 1
+    assert mbo_x.service.aanleverenAanmeldingen(aanmelding=[aanmelding(1, P, "99XB")]).aantalVerwerkt == 1
+
+    [bij_x] = mbo_x.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacten(bij_x) == []
+    assert [a.brinMbo for a in bij_x.aanmelding] == ["99XB"]  # the rest of its view as before
+    wijzigingen = mbo_x.service.opvragenWijzigingen(vanafCursor=0)
+    assert [w.leerling.bsn for w in wijzigingen.wijziging] == [P]
+    assert len(antwoorden.bodies) == 3
+    for body in antwoorden.bodies:
+        assert body.find(f".//{VV}contactgegevens") is None
+        assert SCHEMA_VOOR_CONTACT.validate(body), (
+            etree.QName(body).localname,
+            SCHEMA_VOOR_CONTACT.error_log,
+        )
+
+    # The opted-in VO school does get them, which the old schema would refuse: the check above can fail.
+    opname = Antwoorden()
+    vo_a.plugins.append(opname)
+    [bij_a] = vo_a.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacten(bij_a) == [MBO_X_CONTACT]
+    assert not SCHEMA_VOOR_CONTACT.validate(opname.bodies[-1])
+
+    for push in _wacht_op_pushes(keten_zonder):
+        wijziging = etree.fromstring(push).find(f".//{VV}ontvangenWijziging")
+        assert wijziging.find(f".//{VV}contactgegevens") is None
+        assert wijziging.find(f"{VV}leerling/{VV}aanmelding/{VV}brinMbo").text == "99XB"
+        assert SCHEMA_VOOR_CONTACT.validate(wijziging), SCHEMA_VOOR_CONTACT.error_log

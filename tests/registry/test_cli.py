@@ -101,7 +101,7 @@ def test_add_then_list_as_table(config: Path) -> None:
 
     assert tabel.exit_code == 0, tabel.output
     kop, rij = tabel.stdout.splitlines()
-    assert kop.split() == ["OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT"]
+    assert kop.split() == ["OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS"]
     assert rij.split("  ")[0] == SCHOOL
     for waarde in (
         "vo-school",
@@ -371,3 +371,22 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
         "99XC",
     )
     assert_fout(nieuwe_partij, f"BRIN 99XC not in the reference data of cycle {jaar}")
+
+
+def test_contactgegevens_opt_in_is_stored_listed_and_off_by_default(config: Path) -> None:
+    # Off unless the operator records that the party's software accepts the element (xsd/README.md).
+    for oin, optie in (("0000000700099XB00000", "--contactgegevens"), ("0000000700099XE00000", None)):
+        opdracht = ["add", "--oin", oin, "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
+        resultaat = vva(config, *opdracht, *([optie] if optie else []))
+        assert resultaat.exit_code == 0, resultaat.output
+
+    assert [(p["oin"], p["contactgegevens"]) for p in lijst(config)] == [
+        ("0000000700099XB00000", True),
+        ("0000000700099XE00000", False),
+    ]
+    kop, *rijen = vva(config, "list").stdout.splitlines()
+    assert [rij[kop.index("CONTACTGEGEVENS") :].strip() for rij in rijen] == ["yes", "no"]
+
+    opnieuw = ["add", "--oin", "0000000700099XB00000", "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
+    assert vva(config, *opnieuw, "--geen-contactgegevens", "--replace").exit_code == 0
+    assert lijst(config)[0]["contactgegevens"] is False

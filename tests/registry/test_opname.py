@@ -46,7 +46,11 @@ def vul(engine: Engine) -> None:
         )
         register.voeg_toe(
             PartijInvoer(
-                oin=MBO, soort="mbo-instelling", naam="MBO (FICTIEF)", endpoint="https://mbo.example/vva"
+                oin=MBO,
+                soort="mbo-instelling",
+                naam="MBO (FICTIEF)",
+                endpoint="https://mbo.example/vva",
+                contactgegevens=True,
             )
         )
         register.voeg_toe(
@@ -87,6 +91,9 @@ def test_the_copy_answers_as_the_database_does(engine: Engine) -> None:
     assert not opname.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1), "mbo/ping")
     assert not opname.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 8, 1), "vo")
     assert opname.zoek(SCHOOL).brins == frozenset({"99XA", "99XC"})
+    # The contact-details opt-in travels with the party, into pushes too.
+    assert (opname.zoek(MBO).contactgegevens, opname.zoek(SCHOOL).contactgegevens) == (True, False)
+    assert [p.contactgegevens for p, _ in opname.ontvangers()] == [True]
     assert [(p.oin, e) for p, e in opname.ontvangers()] == [(MBO, "https://mbo.example/vva")]
     with pytest.raises(TypeError):
         opname.mandaat_geldig(REGIO, SCHOOL, datetime(2027, 1, 1))

@@ -185,6 +185,8 @@ def test_demo_file_loads(registry_session: Session) -> None:
     )
     assert register.mandaat_geldig("00000099000000000077", "0000000700099XA00000", date(2027, 2, 1))
     assert not register.mandaat_geldig("00000099000000000077", "0000000700099XC00000", date(2027, 2, 1))
+    # Every demo party accepts contact details, so the demo shows them.
+    assert all(p.contactgegevens for p in register.lijst())
 
 
 def test_demo_file_excludes_the_broker_and_is_refused_in_production() -> None:
@@ -275,4 +277,40 @@ def test_contact_detail_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
     )
 
     with pytest.raises(PartijFout, match="contact_telefoon must be a string"):
+        lees_partijen(pad)
+
+
+def test_contactgegevens_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_path: Path) -> None:
+    pad = bestand(
+        tmp_path,
+        """
+        [[partij]]
+        oin = "0000000700099XB00000"
+        soort = "mbo-instelling"
+        naam = "ROC (FICTIEF)"
+        contactgegevens = true
+
+        [[partij]]
+        oin = "0000000700099XE00000"
+        soort = "mbo-instelling"
+        naam = "Maascollege (FICTIEF)"
+        """,
+    )
+
+    assert [p.contactgegevens for p in lees_partijen(pad)] == [True, False]
+
+
+def test_contactgegevens_must_be_a_boolean(tmp_path: Path) -> None:
+    pad = bestand(
+        tmp_path,
+        """
+        [[partij]]
+        oin = "0000000700099XB00000"
+        soort = "mbo-instelling"
+        naam = "ROC (FICTIEF)"
+        contactgegevens = "ja"
+        """,
+    )
+
+    with pytest.raises(PartijFout, match="contactgegevens must be true or false"):
         lees_partijen(pad)
