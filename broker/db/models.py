@@ -63,7 +63,7 @@ class Partij(Base):
     naam: Mapped[str] = mapped_column(String(200))
     endpoint: Mapped[str | None] = mapped_column(String(500))
     actief: Mapped[bool] = mapped_column(Boolean, default=True)
-    # The institution's contact details for this exchange (migration 0016): phone and internet address
+    # The institution's contact details for this exchange (migration 0015): phone and internet address
     # override DUO's, the e-mail exists only here. Never a person's.
     contact_email: Mapped[str | None] = mapped_column(String(254))
     contact_telefoon: Mapped[str | None] = mapped_column(String(50))

@@ -510,7 +510,7 @@ class PartijRegister:
 
 @dataclass(frozen=True)
 class ContactOverride:
-    """A party's own contact details for one of its BRINs (migration 0016); None = use DUO's."""
+    """A party's own contact details for one of its BRINs (migration 0015); None = use DUO's."""
 
     naam: str
     email: str | None
