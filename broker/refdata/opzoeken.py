@@ -49,6 +49,12 @@ def actieve_brins(session: Session, cyclus_jaar: int, brins: Collection[str]) ->
     )
 
 
+def latere_refdata_jaren(session: Session, cyclus_jaar: int) -> list[int]:
+    """The cycles after ``cyclus_jaar`` that have reference data of their own (a next cycle opened early)."""
+    i = models.Instelling
+    return list(session.scalars(select(i.cyclus_jaar).where(i.cyclus_jaar > cyclus_jaar).distinct()))
+
+
 def bekende_brins(session: Session, cyclus_jaar: int, brins: Collection[str]) -> set[str]:
     """Those of ``brins`` that are institutions in the cycle's data, ended ones included."""
     jaar = refdata_jaar(session, cyclus_jaar)

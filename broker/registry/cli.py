@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from broker.bootstrap import Omgeving
 from broker.db.migrate import upgrade
 from broker.domain.visibility import PartijSoort
-from broker.refdata.opzoeken import actieve_brins, bekende_brins
+from broker.refdata.opzoeken import actieve_brins, bekende_brins, latere_refdata_jaren, refdata_jaar
 from broker.registry.repository import MandaatInvoer, PartijFout, PartijInvoer, PartijRegister
 from broker.registry.toml import laad_partijen, lees_partijen
 
@@ -210,11 +210,22 @@ def _vereis_bekende_brins(
         toegestaan = actieve_brins(session, jaar, partij.brins) | bekende_brins(
             session, jaar, al_geregistreerd
         )
+        # A school that is new in the files of a next cycle already opened may be registered now.
+        for later in latere_refdata_jaren(session, jaar):
+            toegestaan |= actieve_brins(session, later, partij.brins)
         onbekend = sorted(set(partij.brins) - toegestaan)
+        if onbekend and refdata_jaar(session, jaar) is None:
+            raise PartijFout(
+                f"{plek}party {partij.oin}: BRIN {', '.join(onbekend)} cannot be checked: no reference data "
+                f"loaded for cycle {jaar}: load the DUO reference data first (vva refdata load, "
+                "vva cycle open --refdata; for the fictional demo parties: vva refdata demo)"
+            )
         if onbekend:
             raise PartijFout(
-                f"{plek}party {partij.oin}: BRIN {', '.join(onbekend)} not in the reference data of cycle "
-                f"{jaar}: load the DUO reference data first (vva refdata load, vva cycle open --refdata)"
+                f"{plek}party {partij.oin}: BRIN {', '.join(onbekend)} is no active VO, (V)SO or MBO "
+                f"institution in the reference data of cycle {jaar}: check the BRIN against DUO's files "
+                "(vva refdata show --brin X); the fictional demo BRINs need the demo reference data "
+                "(vva refdata demo)"
             )
 
 

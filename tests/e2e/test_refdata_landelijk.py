@@ -175,8 +175,11 @@ def _weigert_als_school(landelijk: Landelijk, brin: str) -> None:
         + ["--naam", f"school {brin}", "--brin", brin],
     )
     assert uitkomst.exit_code != 0, uitkomst.output
-    assert f"BRIN {brin} not in the reference data of cycle {landelijk.jaar}" in uitkomst.output
-    assert "load the DUO reference data first" in uitkomst.output
+    assert (
+        f"BRIN {brin} is no active VO, (V)SO or MBO institution in the reference data of cycle {landelijk.jaar}"
+        in uitkomst.output
+    )
+    assert "check the BRIN" in uitkomst.output
 
 
 def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_that_gemeente(landelijk):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from broker.cli import main
+from broker.domain.cycle import Kalender
 from tests.registry.conftest import RegistryDb
 
 SCHOOL = "0000000700099XA00000"
@@ -235,8 +237,13 @@ def test_party_with_a_brin_outside_the_reference_data_is_refused(config: Path) -
         "--brin",
         "99XZ",
     )
-    assert_fout(resultaat, "party 0000000700099XZ00000: BRIN 99XZ not in the reference data of cycle")
-    assert "load the DUO reference data first" in resultaat.output
+    assert_fout(
+        resultaat,
+        "party 0000000700099XZ00000: BRIN 99XZ is no active VO, (V)SO or MBO institution in the reference data of cycle",
+    )
+    # The reference data are loaded: the operator is told to check the BRIN, not to load them again.
+    assert "check the BRIN" in resultaat.output
+    assert "load the DUO reference data first" not in resultaat.output
     assert lijst(config) == []
     # A (V)SO school from the (V)SO file is known.
     assert (
@@ -263,8 +270,38 @@ def test_party_load_without_reference_data_says_to_load_them(tmp_path: Path, reg
         '[[partij]]\noin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "ROC (FICTIEF)"\n'
     )
     resultaat = vva(leeg, "load", str(bestand))
-    assert_fout(resultaat, f"{bestand}: party 0000000700099XB00000: BRIN 99XB not in the reference data")
+    assert_fout(resultaat, f"{bestand}: party 0000000700099XB00000: BRIN 99XB cannot be checked")
+    assert "no reference data loaded for cycle" in resultaat.output
     assert "load the DUO reference data first" in resultaat.output
+
+
+def test_a_school_new_in_the_next_cycles_files_can_be_registered_once_they_are_loaded(
+    config: Path, tmp_path: Path
+) -> None:
+    volgend = Kalender().cyclus_op(date.today()).jaar + 1
+    demo = (resources.files("broker.refdata") / "demo" / "vestigingen-vo-FICTIEF.csv").read_bytes()
+    kop, eerste = demo.splitlines()[:2]
+    nieuw = tmp_path / "vo-volgend.csv"
+    nieuw.write_bytes(kop + b"\n" + eerste + b"\n" + eerste.replace(b"99XA", b"99YN") + b"\n")
+    partij = [
+        "add",
+        "--oin",
+        "0000000700099YN00000",
+        "--soort",
+        "vo-school",
+        "--naam",
+        "Nieuw",
+        "--brin",
+        "99YN",
+    ]
+
+    assert_fout(vva(config, *partij), "BRIN 99YN is no active VO, (V)SO or MBO institution")
+    geladen = CliRunner().invoke(
+        main, ["--config", str(config), "refdata", "load", "--cyclus", str(volgend), str(nieuw)]
+    )
+    assert geladen.exit_code == 0, geladen.output
+    assert vva(config, *partij).exit_code == 0
+    assert [p["oin"] for p in lijst(config)] == ["0000000700099YN00000"]
 
 
 # --- contact details for this exchange (issue 15, item 5) ---------------------------------------------------
@@ -370,7 +407,10 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
         "--brin",
         "99XC",
     )
-    assert_fout(nieuwe_partij, f"BRIN 99XC not in the reference data of cycle {jaar}")
+    assert_fout(
+        nieuwe_partij,
+        f"BRIN 99XC is no active VO, (V)SO or MBO institution in the reference data of cycle {jaar}",
+    )
 
 
 def test_contactgegevens_opt_in_is_stored_listed_and_off_by_default(config: Path) -> None:
