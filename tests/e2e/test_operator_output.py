@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from click.testing import CliRunner
 
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN
+from tests.e2e.test_pushes import OUTBOX, SCHOOL_A, _ontvanger, leerlingen, registreer_endpoint
+from tests.e2e.zeepclient import client
 from tests.helpers import broker_proces, schrijf_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -86,3 +89,39 @@ def test_serve_help_describes_tls():
     assert "with tls_sleutel and tls_certificaat in the settings" in tekst
     assert "two-way TLS itself on HOST:PORT (https;" in tekst
     assert "Without them it serves plain HTTP" in tekst
+
+
+def test_outbox_until_empty_ends_with_a_summary(database_url, tmp_path):
+    """Two pushes through three 503s with at most two attempts each: one push fails twice and is
+    dead-lettered, the other fails once and is delivered — whichever order the workers take them in
+    (two workers on PostgreSQL, whose outcomes the supervisor adds up; one on SQLite)."""
+    broker_map = tmp_path / "broker"
+    broker_map.mkdir()
+    extra = OUTBOX.replace("outbox_max_pogingen = 12", "outbox_max_pogingen = 2")
+    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra=extra)
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    pki = broker_map / "pki"
+    with _ontvanger(tmp_path / "ontvanger", pki, "503,503,503") as (endpoint, _):
+        registreer_endpoint(config, endpoint)
+        with broker_proces(config) as url:
+            school = client(type("Demo", (), {"url": url, "pki": pki}), "vo", SCHOOL_A)
+            assert school.service.aanleverenLeerlingen(leerling=leerlingen(2)).aantalVerwerkt == 2
+        resultaat = subprocess.run(
+            [sys.executable, "-m", "broker", "outbox", "run", "--until-empty", "--workers", "2"],
+            env={**os.environ, "VVA_CONFIG": str(config)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert resultaat.returncode == 0, resultaat.stderr
+    assert resultaat.stdout.splitlines()[-1] == (
+        "outbox empty: 1 delivered, 2 retried, 1 dead "
+        "(see vva outbox list --status dood; vva outbox retry --all-dead)"
+    )
+
+
+def test_receiver_timeout_help_relates_it_to_the_push_timeout():
+    resultaat = CliRunner().invoke(main, ["receiver", "serve", "--help"])
+    assert resultaat.exit_code == 0
+    tekst = " ".join(resultaat.output.split())
+    assert "Longer than the broker's push timeout (outbox_timeout_s, default 10)" in tekst
