@@ -98,13 +98,24 @@ def serve(
 ) -> None:
     """Serve the SOAP services with gunicorn; GET /health and /metrics for operators.
 
-    Plain HTTP on HOST:PORT; TLS termination is described in deploy/README.md.
+    \b
+    TLS: with tls_sleutel and tls_certificaat in the settings the broker terminates two-way TLS
+    itself on HOST:PORT (https; client certificates must chain to tls_client_ca, or to the trust
+    store's CAs without it). Without them it serves plain HTTP, for the demo or behind a proxy that
+    terminates TLS and passes the client certificate (vertrouwde_proxies; see deploy/README.md).
+    tls_vereist requires a client certificate on every request (default: in production).
     """
     from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
-    from broker.web.server import serveer
+    from broker.web.server import port_in_use, serveer
 
+    if port_in_use(host, port):
+        raise click.ClickException(
+            f"port {port} on {host} is already in use (another vva serve?); "
+            "choose another with --port, e.g. --port 8081"
+        )
+    scheme = "https" if omgeving.settings.tls_sleutel is not None else "http"
     for dienst in Contract(sleutels=BROKER_DIENSTEN).diensten.values():
-        click.echo(f"WSDL {dienst.sleutel:9} http://{host}:{port}{dienst.pad}?wsdl")
+        click.echo(f"WSDL {dienst.sleutel:9} {scheme}://{host}:{port}{dienst.pad}?wsdl")
     serveer(omgeving, host, port, workers, threads, gunicorn_config=gunicorn_config)
 
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from broker.db.engine import make_engine, make_session_factory
@@ -25,25 +25,46 @@ POSTGRES_URL = os.environ.get("VVA_TEST_POSTGRES_URL", "postgresql+psycopg://pos
 SHARED = Path(os.environ.get("VVA_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 
 
-def _postgres_bereikbaar() -> bool:
-    engine = create_engine(POSTGRES_URL)
+def postgres_problem(url: str = POSTGRES_URL) -> str | None:
+    """Why the PostgreSQL of ``url`` cannot be used for tests, in one line; None when it can. A server
+    that is up without database ``test`` is told apart from no server at all: the fixes differ."""
+    adres = make_url(url)
+    engine = create_engine(url)
     try:
         with engine.connect() as verbinding:
             verbinding.execute(text("SELECT 1"))
-        return True
-    except OperationalError:
-        return False
+        return None
+    except OperationalError as fout:
+        # libpq reports no SQLSTATE for a refused connection, so the server's text decides as well.
+        if (
+            getattr(fout.orig, "sqlstate", None) == "3D000"  # invalid_catalog_name
+            or f'database "{adres.database}" does not exist' in str(fout.orig)
+        ):
+            return (
+                f"PostgreSQL at {adres.host}:{adres.port} is up, but database `{adres.database}` does not "
+                f"exist (create it: createdb -h {adres.host} -p {adres.port} -U {adres.username} {adres.database})"
+            )
+        oorzaak = (
+            str(fout.orig).strip().splitlines()[0] if str(fout.orig).strip() else type(fout.orig).__name__
+        )
+        return f"PostgreSQL server not reachable at {adres.host}:{adres.port} ({oorzaak})"
     finally:
         engine.dispose()
 
 
-def vereis_postgres(bereikbaar: bool) -> None:
-    """Skip when PostgreSQL is down, or fail when ``VVA_REQUIRE_POSTGRES`` is set (CI)."""
+def _postgres_bereikbaar() -> bool:
+    return postgres_problem() is None
+
+
+def vereis_postgres(bereikbaar: bool, url: str = POSTGRES_URL) -> None:
+    """Skip when PostgreSQL is down, or fail when ``VVA_REQUIRE_POSTGRES`` is set (CI); the reason
+    says whether the server or only database ``test`` is missing."""
     if bereikbaar:
         return
+    reden = postgres_problem(url) or "PostgreSQL not reachable"
     if os.environ.get("VVA_REQUIRE_POSTGRES"):
-        pytest.fail(f"PostgreSQL required (VVA_REQUIRE_POSTGRES) but not reachable at {POSTGRES_URL}")
-    pytest.skip("PostgreSQL not reachable")
+        pytest.fail(f"PostgreSQL required (VVA_REQUIRE_POSTGRES): {reden}")
+    pytest.skip(reden)
 
 
 @contextmanager

@@ -26,8 +26,13 @@ def signals() -> None:
 @click.option(
     "--report", "rapport", type=click.Path(dir_okay=False), help="Write the operator report (CSV) here."
 )
+@click.option(
+    "--allow-future",
+    is_flag=True,
+    help='Accept a --date after today with environment = "production" (always accepted in test).',
+)
 @click.pass_obj
-def run(omgeving, peildatum, rapport: str | None) -> None:
+def run(omgeving, peildatum, rapport: str | None, allow_future: bool) -> None:
     """Create today's signals that do not exist yet, queue pushes, print the operator report.
 
     After the deadline: one signal to each VO school per pupil of theirs registered nowhere. From
@@ -35,6 +40,12 @@ def run(omgeving, peildatum, rapport: str | None) -> None:
     MBO institution that exchanged no data yet this cycle. A second run the same day creates nothing.
     """
     dag = peildatum.date() if peildatum else date.today()
+    if dag > date.today() and omgeving.settings.production and not allow_future:
+        # A mistyped year would signal (and push to) every party as if the deadline had passed.
+        raise click.ClickException(
+            f"--date {dag} is in the future; signals for it would reach parties now. "
+            "Refused in production; add --allow-future if that is what you mean"
+        )
     upgrade(omgeving.engine)
     jaar = omgeving.kalender.cyclus_op(dag).jaar
     with omgeving.sessions.begin() as session:

@@ -28,6 +28,7 @@ import tempfile
 import threading
 import time
 import weakref
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -113,6 +114,11 @@ class _VastleggendeTransport(Transport):
         return antwoord
 
 
+#: The outcomes counted per attempt (``Bezorger.telling``), in the order the summary shows them.
+DELIVERED, RETRIED, DEAD = "delivered", "retried", "dead"
+UITKOMSTEN = (DELIVERED, RETRIED, DEAD)
+
+
 class Bezorger:
     """One delivery worker. Keys, trust store and a zeep client per endpoint are built once."""
 
@@ -130,6 +136,8 @@ class Bezorger:
         self._bundel_weg = weakref.finalize(self, _verwijder, self._ca_bundel)
         self._clients: dict[tuple[str, str], tuple] = {}
         self.meervoudig = omgeving.engine.dialect.name == "postgresql"
+        #: Outcomes of this worker's attempts, for ``vva outbox run --until-empty``'s summary.
+        self.telling: Counter[str] = Counter()
 
     def sluit(self) -> None:
         """Release what this worker holds outside the database: the CA bundle file."""
@@ -315,6 +323,8 @@ class Bezorger:
         with self.omgeving.sessions.begin() as session:
             rij = session.get(models.UitgaandBericht, taak.id)
             rij.status, rij.laatste_fout, rij.bezig_tot = status, reden, None
+        if status == DOOD:
+            self.telling[DEAD] += 1
 
     def _terug(self, taak: Taak, tot: datetime) -> None:
         """Give a claimed but untried message back, due at ``tot`` with the receiver's other pushes;
@@ -360,10 +370,13 @@ class Bezorger:
             rij.bezig_tot, opnieuw = None, None
             if fout is None:
                 rij.status, rij.afgeleverd_op, rij.laatste_fout = AFGELEVERD, nu, None
+                uitkomst_telling = DELIVERED
             elif blijvend or _opgeven(rij, nu, instellingen):
                 rij.status, rij.laatste_fout = DOOD, fout
+                uitkomst_telling = DEAD
             else:
                 rij.status, rij.laatste_fout = WACHTEND, fout
+                uitkomst_telling = RETRIED
                 opnieuw = nu + timedelta(seconds=_wachttijd(rij.pogingen, instellingen))
                 rij.volgende_poging_op = opnieuw
             kop = Kop(
@@ -390,6 +403,7 @@ class Bezorger:
                 log_verzonden(
                     session, transport.laatste_antwoord[1], antwoordkop, uitkomst, status, sleutelbos, "in"
                 )
+        self.telling[uitkomst_telling] += 1  # counted once committed
         return opnieuw
 
     def _audit(

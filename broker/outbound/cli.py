@@ -46,8 +46,13 @@ def run(omgeving, workers: int, tot_leeg: bool) -> None:
         workers = 1
     omgeving.sluit()  # each worker opens its own connections after the fork
     if workers == 1:
-        _werker(omgeving, tot_leeg)
+        telling = _werker(omgeving, tot_leeg)
+        if tot_leeg:
+            _samenvatting(telling)
         return
+    import multiprocessing
+
+    from broker.outbound.bezorger import UITKOMSTEN
     from broker.outbound.toezicht import Toezicht
 
     # Dead workers are reaped and replaced; workers dying in a tight loop end us non-zero, for
@@ -56,12 +61,27 @@ def run(omgeving, workers: int, tot_leeg: bool) -> None:
 
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s")
     bescherm(logging.getLogger())
-    if Toezicht(workers, _werker, (omgeving, tot_leeg), tot_leeg=tot_leeg).draai():
+    # The workers add their outcomes here as they end (forked processes share nothing else).
+    gedeeld = multiprocessing.Array("q", len(UITKOMSTEN))
+    if Toezicht(workers, _werker, (omgeving, tot_leeg, gedeeld), tot_leeg=tot_leeg).draai():
         raise SystemExit(1)
+    if tot_leeg:
+        _samenvatting(dict(zip(UITKOMSTEN, gedeeld[:], strict=True)))
 
 
-def _werker(omgeving, tot_leeg: bool) -> None:
-    from broker.outbound.bezorger import Bezorger
+def _samenvatting(telling) -> None:
+    """The one line ``--until-empty`` ends with: what this run's attempts came to."""
+    from broker.outbound.bezorger import DEAD, DELIVERED, RETRIED
+
+    regel = f"outbox empty: {telling[DELIVERED]} delivered, {telling[RETRIED]} retried, {telling[DEAD]} dead"
+    if telling[DEAD]:
+        regel += " (see vva outbox list --status dood; vva outbox retry --all-dead)"
+    click.echo(regel)
+
+
+def _werker(omgeving, tot_leeg: bool, gedeeld=None):
+    """One delivery worker; returns its outcomes (and adds them to ``gedeeld``, the supervisor's)."""
+    from broker.outbound.bezorger import UITKOMSTEN, Bezorger
 
     gestopt = []
     for signum in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C reaches the whole process group
@@ -72,6 +92,11 @@ def _werker(omgeving, tot_leeg: bool) -> None:
     finally:
         # A forked worker ends with os._exit (no atexit handlers): remove its files here.
         bezorger.sluit()
+        if gedeeld is not None:
+            with gedeeld.get_lock():
+                for i, uitkomst in enumerate(UITKOMSTEN):
+                    gedeeld[i] += bezorger.telling[uitkomst]
+    return bezorger.telling
 
 
 @outbox.command("list")
@@ -142,7 +167,14 @@ def receiver() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
 @click.option("--fail", "storingen", default="", help="Fail the first requests, e.g. 503,timeout,DK0051.")
-@click.option("--timeout-s", default=15.0, show_default=True, type=float, help="How long 'timeout' stalls.")
+@click.option(
+    "--timeout-s",
+    default=15.0,
+    show_default=True,
+    type=float,
+    help="How long a 'timeout' failure stalls before answering. Longer than the broker's push timeout "
+    "(outbox_timeout_s, default 10) makes the broker give up and retry; shorter is only a slow answer.",
+)
 @click.pass_obj
 def receiver_serve(omgeving, host: str, port: int, storingen: str, timeout_s: float) -> None:
     """Serve the receiver contract with the full inbound gate (its own database and keys from --config)."""

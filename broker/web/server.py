@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import atexit
+import errno
 import logging
 import os
 import shutil
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -93,6 +95,24 @@ def _tls_opties(omgeving: Omgeving) -> dict:
         return server_context(certificaat, sleutel, client_cas)
 
     return {"certfile": certificaat, "keyfile": sleutel, "ssl_context": context}
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether ``host:port`` is taken by another listener, checked the way gunicorn binds (with
+    SO_REUSEADDR, so a port in TIME_WAIT is free), so that ``vva serve`` can say so in one line before
+    printing addresses, instead of gunicorn retrying for five seconds and ending in a traceback."""
+    try:
+        adressen = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return False  # an unknown host is gunicorn's to report
+    familie, soort, protocol, _, adres = adressen[0]
+    with socket.socket(familie, soort, protocol) as sok:
+        sok.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sok.bind(adres)
+        except OSError as fout:
+            return fout.errno == errno.EADDRINUSE
+    return False
 
 
 def serveer(

@@ -235,3 +235,45 @@ def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_pat
         assert "cycle 2031 was closed on 2031-10-01" in uitvoer[0].output
     finally:
         engine.dispose()
+
+
+def test_een_datum_in_de_toekomst_wordt_in_productie_geweigerd(tmp_path, database_url):
+    """A mistyped year in ``--date`` would signal (and push to) parties as if the deadline had passed:
+    in production a future day needs ``--allow-future``; a test environment accepts it as it is."""
+    from datetime import timedelta
+
+    from click.testing import CliRunner
+
+    from broker.cli import main
+    from broker.db.engine import make_engine, make_session_factory
+    from tests.helpers import schrijf_config
+
+    config = schrijf_config(tmp_path, database_url)
+    runner = CliRunner()
+    vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
+    assert vva("init").exit_code == 0
+    morgen = (date.today() + timedelta(days=1)).isoformat()
+    test = vva("signals", "run", "--date", morgen)
+    assert test.exit_code == 0, test.output
+
+    config.write_text(config.read_text() + 'environment = "production"\n')
+    geweigerd = vva("signals", "run", "--date", morgen)
+    assert geweigerd.exit_code == 1
+    assert geweigerd.output == (
+        f"Error: --date {morgen} is in the future; signals for it would reach parties now. "
+        "Refused in production; add --allow-future if that is what you mean\n"
+    )
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            runs = session.scalars(
+                select(models.AuditRegel).where(models.AuditRegel.operatie == "vva signals run")
+            )
+            assert len(runs.all()) == 1  # the test-environment run only: the refusal did nothing
+    finally:
+        engine.dispose()
+    vandaag = vva("signals", "run", "--date", date.today().isoformat())
+    assert vandaag.exit_code == 0, vandaag.output
+    toegestaan = vva("signals", "run", "--date", morgen, "--allow-future")
+    assert toegestaan.exit_code == 0, toegestaan.output
+    assert f", {morgen}: " in toegestaan.output

@@ -1,0 +1,127 @@
+"""What operators see from ``vva`` and ``./scripts/demo`` (issue 20): one clear line instead of a
+traceback or a guess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from broker.cli import main
+from broker.config import TEST_BROKER_OIN
+from tests.e2e.test_pushes import OUTBOX, SCHOOL_A, _ontvanger, leerlingen, registreer_endpoint
+from tests.e2e.zeepclient import client
+from tests.helpers import broker_proces, schrijf_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _init(tmp_path: Path, database_url: str, extra: str = "") -> Path:
+    config = schrijf_config(tmp_path, database_url, extra=extra)
+    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert resultaat.exit_code == 0, resultaat.output
+    return config
+
+
+@pytest.fixture
+def bezette_poort():
+    """A port on 127.0.0.1 with a listener on it."""
+    with socket.socket() as sok:
+        sok.bind(("127.0.0.1", 0))
+        sok.listen()
+        yield sok.getsockname()[1]
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(database_url, tmp_path, bezette_poort):
+    config = _init(tmp_path, database_url)
+    resultaat = CliRunner().invoke(main, ["--config", str(config), "serve", "--port", str(bezette_poort)])
+    assert resultaat.exit_code == 1
+    assert resultaat.output == (
+        f"Error: port {bezette_poort} on 127.0.0.1 is already in use (another vva serve?); "
+        "choose another with --port, e.g. --port 8081\n"
+    )
+
+
+def test_demo_on_a_port_in_use_says_so_before_any_address(database_url, tmp_path, bezette_poort):
+    config = _init(tmp_path, database_url)
+    env = {**os.environ, "VVA_CONFIG": str(config)}
+    resultaat = subprocess.run(
+        [str(REPO / "scripts" / "demo"), "--port", str(bezette_poort)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert resultaat.returncode == 1
+    assert "WSDL" not in resultaat.stdout and "http" not in resultaat.stdout
+    assert resultaat.stderr.splitlines() == [
+        f"Error: port {bezette_poort} on 127.0.0.1 is already in use (another vva serve?); "
+        "choose another with --port, e.g. --port 8081"
+    ]
+
+
+def test_serve_prints_https_wsdl_addresses_when_it_terminates_tls(database_url, tmp_path):
+    pki = tmp_path / "pki"
+    config = _init(
+        tmp_path,
+        database_url,
+        extra=(
+            f'tls_sleutel = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
+            f'tls_certificaat = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
+        ),
+    )
+    with broker_proces(config, scheme="https") as url:
+        pass
+    regels = [r for r in (tmp_path / "broker.log").read_text().splitlines() if r.startswith("WSDL")]
+    assert len(regels) == 4, regels
+    assert all(f" {url}/vva/" in r and r.endswith("?wsdl") for r in regels), regels
+
+
+def test_serve_help_describes_tls():
+    resultaat = CliRunner().invoke(main, ["serve", "--help"])
+    assert resultaat.exit_code == 0
+    tekst = " ".join(resultaat.output.split())
+    assert "with tls_sleutel and tls_certificaat in the settings" in tekst
+    assert "two-way TLS itself on HOST:PORT (https;" in tekst
+    assert "Without them it serves plain HTTP" in tekst
+
+
+def test_outbox_until_empty_ends_with_a_summary(database_url, tmp_path):
+    """Two pushes through three 503s with at most two attempts each: one push fails twice and is
+    dead-lettered, the other fails once and is delivered — whichever order the workers take them in
+    (two workers on PostgreSQL, whose outcomes the supervisor adds up; one on SQLite)."""
+    broker_map = tmp_path / "broker"
+    broker_map.mkdir()
+    extra = OUTBOX.replace("outbox_max_pogingen = 12", "outbox_max_pogingen = 2")
+    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra=extra)
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    pki = broker_map / "pki"
+    with _ontvanger(tmp_path / "ontvanger", pki, "503,503,503") as (endpoint, _):
+        registreer_endpoint(config, endpoint)
+        with broker_proces(config) as url:
+            school = client(type("Demo", (), {"url": url, "pki": pki}), "vo", SCHOOL_A)
+            assert school.service.aanleverenLeerlingen(leerling=leerlingen(2)).aantalVerwerkt == 2
+        resultaat = subprocess.run(
+            [sys.executable, "-m", "broker", "outbox", "run", "--until-empty", "--workers", "2"],
+            env={**os.environ, "VVA_CONFIG": str(config)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert resultaat.returncode == 0, resultaat.stderr
+    assert resultaat.stdout.splitlines()[-1] == (
+        "outbox empty: 1 delivered, 2 retried, 1 dead "
+        "(see vva outbox list --status dood; vva outbox retry --all-dead)"
+    )
+
+
+def test_receiver_timeout_help_relates_it_to_the_push_timeout():
+    resultaat = CliRunner().invoke(main, ["receiver", "serve", "--help"])
+    assert resultaat.exit_code == 0
+    tekst = " ".join(resultaat.output.split())
+    assert "Longer than the broker's push timeout (outbox_timeout_s, default 10)" in tekst
