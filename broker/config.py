@@ -20,7 +20,6 @@ import ipaddress
 import json
 import os
 import re
-import tomllib
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field, fields
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.domain.identifiers import is_geldig_oin
+from broker.toml_file import TomlFileError, read_toml
 
 #: The broker's OIN in the test environment (test prefix 00000099, edukoppeling.md §0).
 TEST_BROKER_OIN = "00000099000000000001"
@@ -373,14 +373,9 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, files_must_exis
 
 def _read_file(file: Path) -> dict[str, Any]:
     try:
-        with file.open("rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError:
-        raise SettingsError(f"{file}: settings file not found") from None
-    except OSError as fout:
-        raise SettingsError(f"{file}: cannot read the settings file ({fout.strerror})") from None
-    except tomllib.TOMLDecodeError as fout:
-        raise SettingsError(f"{file}: not valid TOML: {fout}") from None
+        raw = read_toml(file)
+    except TomlFileError as fout:
+        raise SettingsError(str(fout).replace("file not found", "settings file not found")) from None
     unknown = set(raw) - set(_CHECKS)
     if unknown:
         raise SettingsError(f"{file}: unknown setting(s): {', '.join(sorted(unknown))}")

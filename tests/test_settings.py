@@ -101,6 +101,16 @@ def test_een_toml_syntaxfout_noemt_het_bestand(tmp_path):
     )
 
 
+def test_een_instellingenbestand_dat_geen_utf8_is_noemt_het_bestand(tmp_path):
+    # An editor on Windows saved the file as windows-1252 ("é" is one byte 0xE9): one line, no traceback.
+    config = tmp_path / "vva.toml"
+    config.write_bytes('# Beheer: Ren\u00e9\nenvironment = "test"\n'.encode("cp1252"))
+    resultaat = CliRunner().invoke(main, ["--config", str(config), "outbox", "list"])
+
+    assert resultaat.exit_code == 1
+    assert resultaat.output == f"Error: {config}: not valid TOML: the file is not UTF-8\n"
+
+
 def test_een_ontbrekend_instellingenbestand_zonder_traceback(tmp_path):
     resultaat = CliRunner().invoke(main, ["--config", str(tmp_path / "nee.toml"), "outbox", "list"])
 

@@ -19,11 +19,11 @@ Relative paths are relative to the folder of the settings file.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from broker.config import OIN, TEST_BROKER_OIN, SettingsError, checked, number, one_of, text
+from broker.toml_file import TomlFileError, read_toml
 
 #: Where ``vva client`` looks without ``--config`` or ``VVA_CLIENT_CONFIG``.
 STANDAARD_BESTAND = Path("vva-client.toml")
@@ -68,12 +68,11 @@ def lees_instellingen(pad: str | os.PathLike[str] | None = None) -> ClientInstel
     """
     bestand = Path(pad) if pad else STANDAARD_BESTAND
     try:
-        with bestand.open("rb") as handle:
-            ruw = tomllib.load(handle)
-    except FileNotFoundError:
-        raise InstellingenFout(f"{bestand}: settings file not found (see docs/client.md)") from None
-    except tomllib.TOMLDecodeError as fout:
-        raise InstellingenFout(f"{bestand}: not valid TOML: {fout}") from None
+        ruw = read_toml(bestand)
+    except TomlFileError as fout:
+        if fout.missing:
+            raise InstellingenFout(f"{bestand}: settings file not found (see docs/client.md)") from None
+        raise InstellingenFout(str(fout)) from None
     onbekend = set(ruw) - set(ClientInstellingen.__dataclass_fields__)
     if onbekend:
         raise InstellingenFout(f"{bestand}: unknown key(s): {', '.join(sorted(onbekend))}")

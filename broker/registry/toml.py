@@ -33,7 +33,6 @@ wrong types are errors, so a typo never passes silently as "no scope". What they
 from __future__ import annotations
 
 import os
-import tomllib
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from broker.registry.repository import MandaatInvoer, PartijFout, PartijInvoer, PartijRegister, controleer
+from broker.toml_file import TomlFileError, read_toml
 
 _TEKST_SLEUTELS = (
     "oin",
@@ -110,16 +110,9 @@ def laad_partijen(
 
 def _lees_toml(bestand: Path) -> dict[str, Any]:
     try:
-        with bestand.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise PartijFout(f"{bestand}: file not found") from None
-    except OSError as e:
-        raise PartijFout(f"{bestand}: cannot read: {e.strerror or e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise PartijFout(f"{bestand}: not valid TOML: {e}") from None
-    except UnicodeDecodeError:
-        raise PartijFout(f"{bestand}: not valid TOML: the file is not UTF-8") from None
+        return read_toml(bestand)
+    except TomlFileError as fout:
+        raise PartijFout(str(fout)) from None
 
 
 def _partij(bestand: Path, nummer: int, tabel: object, productie: bool) -> PartijInvoer:
