@@ -71,6 +71,9 @@ class Partij(Base):
     # Whether the party's software accepts the optional ``contactgegevens`` element (migration 0015): a
     # client validating against the XSD as it was before would refuse answers and pushes carrying it.
     contactgegevens_ontvangen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Whether it accepts the optional intake, onderwijsovereenkomst and examenresultaat elements
+    # (migration 0016), for the same reason.
+    procesfeiten_ontvangen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     scopes: Mapped[list[PartijScope]] = relationship(
         back_populates="partij", cascade="all, delete-orphan", lazy="selectin"
@@ -234,6 +237,10 @@ class Leerling(Base):
     gemeentecode: Mapped[str | None] = mapped_column(String(4), index=True)
     status: Mapped[str] = mapped_column(String(20))
     afmeldreden: Mapped[str | None] = mapped_column(String(40))
+    # The VO outcome of the school year as the school last reported it (migration 0016, issue 16):
+    # ``ExamenUitkomst`` and its date; both NULL until the school reports one.
+    examen_uitkomst: Mapped[str | None] = mapped_column(String(24))
+    examen_datum: Mapped[date | None] = mapped_column(Date)
     aangeleverd_op: Mapped[datetime] = _tijd()
     gewijzigd_op: Mapped[datetime] = _tijd()
 
@@ -248,6 +255,9 @@ class LeerlingMutatie(Base):
     mutatie: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
     afmeldreden: Mapped[str | None] = mapped_column(String(40))
+    # The exam result this mutation reported, if any (migration 0016): the history of the outcome.
+    examen_uitkomst: Mapped[str | None] = mapped_column(String(24))
+    examen_datum: Mapped[date | None] = mapped_column(Date)
     vastgelegd_op: Mapped[datetime] = _tijd()
     bericht_id: Mapped[int | None] = mapped_column(ForeignKey("bericht.id"))
     # Set instead of leerling_id, so a batch of new pupils and their mutations is inserted in a few
@@ -270,6 +280,11 @@ class Aanmelding(Base):
     locatie: Mapped[str | None] = mapped_column(String(6))
     status: Mapped[str] = mapped_column(String(24))
     status_datum: Mapped[date] = mapped_column(Date)
+    # The last reported intake and onderwijsovereenkomst (migration 0016, issue 16); NULL until the
+    # institution reports them. Their history is ``aanmelding_feit``.
+    intake_datum: Mapped[date | None] = mapped_column(Date)
+    intake_uitkomst: Mapped[str | None] = mapped_column(String(20))
+    overeenkomst_datum: Mapped[date | None] = mapped_column(Date)
     aangemaakt_op: Mapped[datetime] = _tijd()
     gewijzigd_op: Mapped[datetime] = _tijd()
 
@@ -284,6 +299,22 @@ class AanmeldingOvergang(Base):
     van: Mapped[str | None] = mapped_column(String(24))
     naar: Mapped[str] = mapped_column(String(24))
     datum: Mapped[date] = mapped_column(Date)
+    vastgelegd_op: Mapped[datetime] = _tijd()
+    bericht_id: Mapped[int | None] = mapped_column(ForeignKey("bericht.id"))
+
+
+class AanmeldingFeit(Base):
+    """An intake or onderwijsovereenkomst reported for a registration, as reported and as recorded
+    (migration 0016, issue 16). ``soort`` intake | onderwijsovereenkomst; ``uitkomst`` the intake's
+    ``IntakeUitkomst``, NULL for an onderwijsovereenkomst. A repeat of the current value adds no row."""
+
+    __tablename__ = "aanmelding_feit"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    aanmelding_id: Mapped[int] = mapped_column(ForeignKey("aanmelding.id", ondelete="CASCADE"), index=True)
+    soort: Mapped[str] = mapped_column(String(24))
+    datum: Mapped[date] = mapped_column(Date)
+    uitkomst: Mapped[str | None] = mapped_column(String(20))
     vastgelegd_op: Mapped[datetime] = _tijd()
     bericht_id: Mapped[int | None] = mapped_column(ForeignKey("bericht.id"))
 

@@ -108,6 +108,26 @@ class AfmeldReden(StrEnum):
     NIET_MEER_AANGELEVERD = "nietMeerAangeleverd"
 
 
+class IntakeUitkomst(StrEnum):
+    """The outcome of an intake at an MBO institution (issue 16): the advice given, or that the pupil
+    did not come. Positief is a successful intake, negatief and nietVerschenen are not."""
+
+    POSITIEF_ADVIES = "positiefAdvies"
+    NEGATIEF_ADVIES = "negatiefAdvies"
+    NIET_VERSCHENEN = "nietVerschenen"
+
+
+class ExamenUitkomst(StrEnum):
+    """The VO outcome of the school year a VO school reports for a pupil (issue 16). Only
+    ``geslaagd`` is a diploma; whether the pupil stays a potential mbo-ganger remains the school's
+    decision (a pupil moving on to havo is withdrawn with ``gaatNaarHavoVwo`` as before)."""
+
+    GESLAAGD = "geslaagd"
+    GEZAKT = "gezakt"
+    DOORSTROOM_VO = "doorstroomVo"
+    VERTREK_ZONDER_DIPLOMA = "vertrekZonderDiploma"
+
+
 class Mutatie(StrEnum):
     """Kind of change a VO school sends for a potential mbo-ganger."""
 
