@@ -9,7 +9,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.installed-$(cat pyproject.toml | cksum | cut -d' ' -f1)
 if [ ! -f "$stamp" ]; then
-    echo "Installing vva-broker and its dependencies into .venv (first run only, about 15 s)..." >&2
+    echo "Installing vva-broker and its dependencies into .venv (first run only, about a minute)..." >&2
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e '.[test]'
     rm -f .venv/.installed-*
