@@ -1,0 +1,123 @@
+"""deploy/README.md's install steps work when followed literally (issue 20, item 10).
+
+The test runs the commands of "1. Install (systemd)" exactly as written, with every absolute path moved
+under a temporary root. What needs a real host is left out and only checked to be there: `apt-get`
+(the packages), `useradd` (the `vva` user; its home is created here instead) and `systemctl`, and the
+owner options of `install` (the test does not run as a user that may give files away). Then every file
+the systemd units and the nginx site read from the install, and every `deploy/` file the README names,
+must exist, and the `vva` the later steps call must be the installed one and run.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.deploy.nginx import DEPLOY
+
+PROJECT = DEPLOY.parent
+README = DEPLOY / "README.md"
+#: Absolute paths the install writes to; moved under the temporary root.
+WORTELS = ("/opt/vva", "/etc/vva", "/etc/systemd", "/etc/nginx", "/var/lib/vva", "/usr/local/bin")
+#: Commands that need a real host; the test only checks the README still runs them.
+ALLEEN_OP_EEN_HOST = ("apt-get", "useradd", "systemctl")
+
+
+def _installatiestappen() -> list[str]:
+    tekst = README.read_text(encoding="utf-8")
+    sectie = tekst.split("## 1. Install (systemd)", 1)[1].split("\n## ", 1)[0]
+    blok = re.search(r"\n\n((?: {4}.+\n)+)", sectie)
+    assert blok, "deploy/README.md section 1 has no indented command block"
+    return [regel.strip() for regel in blok.group(1).splitlines()]
+
+
+def _onder_wortel(regel: str, wortel: Path) -> str:
+    for pad in WORTELS:
+        regel = re.sub(rf"(?<![\w./-]){re.escape(pad)}", f"{wortel}{pad}", regel)
+    return regel
+
+
+def test_de_installatiestappen_werken_letterlijk_in_een_lege_wortel(tmp_path):
+    stappen = _installatiestappen()
+    overgeslagen = [s.split()[0] for s in stappen if s.split()[0] in ALLEEN_OP_EEN_HOST]
+    assert sorted(set(overgeslagen)) == sorted(ALLEEN_OP_EEN_HOST)
+
+    wortel = tmp_path / "wortel"
+    # What the packages and useradd would have created on a real host.
+    for map_ in ("etc/nginx/conf.d", "etc/systemd/system", "var/lib/vva", "usr/local/bin"):
+        (wortel / map_).mkdir(parents=True)
+    script = ["set -eux"]
+    for stap in stappen:
+        if stap.split()[0] in ALLEEN_OP_EEN_HOST:
+            continue
+        stap = stap.replace("-o vva -g vva ", "").replace("-g vva ", "")
+        stap = re.sub(r"^python3 ", f"{shlex.quote(sys.executable)} ", stap)
+        script.append(_onder_wortel(stap, wortel))
+    uitslag = subprocess.run(
+        ["bash", "-c", "\n".join(script)], cwd=PROJECT, capture_output=True, text=True, timeout=900
+    )
+    assert uitslag.returncode == 0, uitslag.stderr[-4000:]
+
+    vva = wortel / "usr/local/bin/vva"
+    assert vva.resolve() == (wortel / "opt/vva/venv/bin/vva").resolve()
+    hulp = subprocess.run([str(vva), "--help"], capture_output=True, text=True, timeout=120)
+    assert hulp.returncode == 0 and "cycle" in hulp.stdout, hulp.stderr
+
+    # Every file of the install that a unit or the nginx site reads is there.
+    nodig: set[str] = set()
+    for unit in (wortel / "etc/systemd/system").iterdir():
+        for regel in unit.read_text().splitlines():
+            if regel.startswith(("ExecStart", "Environment=VVA_CONFIG", "ReadWritePaths")):
+                nodig |= set(re.findall(r"(/(?:opt/vva|etc/vva|var/lib/vva)[\w./-]*)", regel))
+    for conf in (wortel / "etc/nginx/conf.d").iterdir():
+        assert conf.name in {"vva-site.conf", "upstream-local.conf"}
+    nodig -= {"/var/lib/vva/duo/" + n for n in _duo_bestanden()}  # the operator downloads these
+    assert nodig, "no paths found in the units"
+    ontbreekt = sorted(p for p in nodig if not (wortel / p.lstrip("/")).exists())
+    assert not ontbreekt, f"named by the systemd units, not installed: {ontbreekt}"
+    assert (wortel / "etc/vva/vva.toml").read_text() == (DEPLOY / "vva.toml.example").read_text()
+
+
+def _duo_bestanden() -> list[str]:
+    return [
+        "02.-alle-vestigingen-vo.csv",
+        "02.-alle-schoolvestigingen-basisonderwijs.csv",
+        "09.-alle-vestigingen-sbo-so-en-vso.csv",
+        "01.-adressen-mbo-instellingen.csv",
+    ]
+
+
+def test_elk_genoemd_deploy_bestand_bestaat():
+    tekst = README.read_text(encoding="utf-8")
+    genoemd = set(re.findall(r"(?<![\w/])deploy/[\w./*{},-]+\w", tekst))
+    bestandentabel = tekst.split("| file | what |", 1)[1].split("\n\n", 1)[0]
+    eerste_kolom = " ".join(rij.split("|")[1] for rij in bestandentabel.splitlines()[1:])
+    genoemd |= {"deploy/" + p for p in re.findall(r"`([\w./{},-]+)`", eerste_kolom)}
+    assert genoemd
+    ontbreekt = []
+    for pad in sorted(genoemd):
+        varianten = _uitgeklapt(pad.rstrip("/"))
+        if not all(any(PROJECT.glob(v)) for v in varianten):
+            ontbreekt.append(pad)
+    assert not ontbreekt, f"deploy/README.md names files that do not exist: {ontbreekt}"
+
+
+def _uitgeklapt(pad: str) -> list[str]:
+    """``a/{b,c}.d`` → ``a/b.d``, ``a/c.d`` (the README's shorthand for unit pairs)."""
+    m = re.search(r"\{([^}]*)\}", pad)
+    if not m:
+        return [pad]
+    return [
+        v for deel in m.group(1).split(",") for v in _uitgeklapt(pad[: m.start()] + deel + pad[m.end() :])
+    ]
+
+
+@pytest.mark.parametrize("pad", ["/etc/vva/vva.toml", "/opt/vva/venv/bin/vva"])
+def test_de_padvervanging_verplaatst_alleen_hele_paden(pad, tmp_path):
+    assert _onder_wortel(f"x {pad} y", tmp_path) == f"x {tmp_path}{pad} y"
+    assert _onder_wortel("deploy/systemd/x", tmp_path) == "deploy/systemd/x"
