@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
+import sys
+import threading
 import uuid
 from datetime import UTC, datetime
 
@@ -29,7 +32,11 @@ def outbox() -> None:
     help="Parallel workers (PostgreSQL only).",
 )
 @click.option(
-    "--until-empty", "tot_leeg", is_flag=True, help="Stop when nothing is waiting (tests, catch-up)."
+    "--until-empty",
+    "tot_leeg",
+    is_flag=True,
+    help="Stop when nothing is waiting (tests, catch-up); shows progress on a terminal and ends with "
+    "a summary: delivered, retried, dead.",
 )
 @click.pass_obj
 def run(omgeving, workers: int, tot_leeg: bool) -> None:
@@ -45,6 +52,11 @@ def run(omgeving, workers: int, tot_leeg: bool) -> None:
         click.echo("SQLite has one writer and no SKIP LOCKED: running one worker", err=True)
         workers = 1
     omgeving.sluit()  # each worker opens its own connections after the fork
+    with _voortgang(omgeving.settings.database_url, aan=tot_leeg and sys.stderr.isatty()):
+        _bezorg(omgeving, workers, tot_leeg)
+
+
+def _bezorg(omgeving, workers: int, tot_leeg: bool) -> None:
     if workers == 1:
         telling = _werker(omgeving, tot_leeg)
         if tot_leeg:
@@ -67,6 +79,52 @@ def run(omgeving, workers: int, tot_leeg: bool) -> None:
         raise SystemExit(1)
     if tot_leeg:
         _samenvatting(dict(zip(UITKOMSTEN, gedeeld[:], strict=True)))
+
+
+@contextlib.contextmanager
+def _voortgang(database_url: str, aan: bool, interval_s: float = 0.5):
+    """A progress bar on stderr while ``--until-empty`` works on a terminal: pushes done of those
+    waiting at the start, read from the queue itself, so it counts every worker's deliveries.
+
+    It polls with an engine of its own, never the workers': they are forked processes and must not
+    share a connection pool with their parent."""
+    if not aan:
+        yield
+        return
+    from sqlalchemy import create_engine
+    from tqdm import tqdm
+
+    engine = create_engine(database_url)
+    klaar = threading.Event()
+
+    def open_pushes() -> int:
+        with engine.connect() as verbinding:
+            return verbinding.scalar(
+                select(func.count())
+                .select_from(models.UitgaandBericht)
+                .where(models.UitgaandBericht.status.in_([WACHTEND, BEZIG]))
+            )
+
+    balk = tqdm(total=open_pushes(), unit="push", desc="delivering", file=sys.stderr, leave=False)
+
+    def volg() -> None:
+        while not klaar.wait(interval_s):
+            try:
+                over = open_pushes()
+            except Exception:  # a busy SQLite file: the next poll will do
+                continue
+            balk.total = max(balk.total, balk.n + over)
+            balk.update(max(0, balk.total - over - balk.n))
+
+    volger = threading.Thread(target=volg, name="outbox-voortgang", daemon=True)
+    volger.start()
+    try:
+        yield
+    finally:
+        klaar.set()
+        volger.join()
+        balk.close()
+        engine.dispose()
 
 
 def _samenvatting(telling) -> None:

@@ -3,10 +3,15 @@ traceback or a guess."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
 import socket
+import struct
 import subprocess
 import sys
+import termios
+import threading
 from pathlib import Path
 
 import pytest
@@ -125,3 +130,53 @@ def test_receiver_timeout_help_relates_it_to_the_push_timeout():
     assert resultaat.exit_code == 0
     tekst = " ".join(resultaat.output.split())
     assert "Longer than the broker's push timeout (outbox_timeout_s, default 10)" in tekst
+
+
+def test_outbox_until_empty_shows_progress_on_a_terminal(database_url, tmp_path):
+    """On a terminal (stderr a pty) a progress bar counts the pushes delivered of those waiting;
+    the summary stays the last line of stdout. Piped (the test above), nothing but the summary."""
+    broker_map = tmp_path / "broker"
+    broker_map.mkdir()
+    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra=OUTBOX)
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    pki = broker_map / "pki"
+    with _ontvanger(tmp_path / "ontvanger", pki, "") as (endpoint, _):
+        registreer_endpoint(config, endpoint)
+        with broker_proces(config) as url:
+            school = client(type("Demo", (), {"url": url, "pki": pki}), "vo", SCHOOL_A)
+            assert school.service.aanleverenLeerlingen(leerling=leerlingen(3)).aantalVerwerkt == 3
+        hoofd, terminal = pty.openpty()
+        # A new pty is 0 columns wide, and tqdm draws nothing in no width: give it a terminal's size.
+        fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+        proces = subprocess.Popen(
+            [sys.executable, "-m", "broker", "outbox", "run", "--until-empty"],
+            env={**os.environ, "VVA_CONFIG": str(config)},
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            text=True,
+        )
+        os.close(terminal)
+        # Read while it runs: Linux drops what is left in a pty once its last writer is gone.
+        scherm = []
+        lezer = threading.Thread(target=lambda: scherm.append(_lees_tot_einde(hoofd)))
+        lezer.start()
+        uitvoer = proces.stdout.read()
+        assert proces.wait(timeout=60) == 0
+        lezer.join(timeout=10)
+        scherm = scherm[0]
+    assert uitvoer.splitlines()[-1] == "outbox empty: 3 delivered, 0 retried, 0 dead"
+    assert "delivering:" in scherm and "/3 [" in scherm and "push" in scherm, scherm
+
+
+def _lees_tot_einde(fd: int) -> str:
+    gelezen = b""
+    while True:
+        try:
+            brok = os.read(fd, 4096)
+        except OSError:  # EIO: the other side closed
+            break
+        if not brok:
+            break
+        gelezen += brok
+    os.close(fd)
+    return gelezen.decode(errors="replace")
