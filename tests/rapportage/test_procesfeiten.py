@@ -44,7 +44,11 @@ from broker.rapportage.jaarcijfers import bereken_jaarcijfers, lees_jaarcijfers
 from broker.rapportage.rapport import maak_rapport
 from broker.rapportage.trends import trend
 from broker.rapportage.uitvoer import html
+from broker.registry.repository import PartijRegister
+from broker.service.context import Aanroep, Verwerking
+from broker.service.procescijfers import opvragen_procescijfers
 from tests.rapportage.procesfeiten import PEILDATUM, bouw_procesfeiten
+from tests.rapportage.scenario import OIN
 from tests.rapportage.test_cijfers import _doorloop
 
 AG, GI, AI = "aangemeld>geaccepteerd", "geaccepteerd>ingeschreven", "aangemeld>ingeschreven"
@@ -242,3 +246,43 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
     assert rapport.uit_jaarcijfers
     pagina = html(rapport)
     assert "Intakes per uitkomst" in pagina and "Examenresultaten" in pagina
+
+
+def test_opvragen_procescijfers_gives_a_school_and_an_institution_their_new_figures(
+    feiten_sessie, sleutelbos
+):
+
+    def vraag(oin):
+        verwerking = Verwerking(
+            feiten_sessie, sleutelbos, Kalender(), nu=datetime(2027, 7, 1, 12, tzinfo=UTC)
+        )
+        aanroep = Aanroep(PartijRegister(feiten_sessie).zoek(oin), "urn:uuid:procescijfers")
+        antwoord = opvragen_procescijfers(verwerking, aanroep, None, None)
+        return {(r.cijfer, r.dimensie): r.aantal for r in antwoord.cijfers}
+
+    school = vraag(OIN["99XA"])
+    assert school[("diploma_nergens_aangemeld", "")] is None  # 2: withheld
+    assert school[("examenresultaat_per_uitkomst", "geslaagd")] == 8
+    assert school[("examenresultaat_per_uitkomst", "gezakt")] is None
+    # Lead times of the school's pupils in days (n, median, p90), as in the report.
+    assert [school[(n, AK)] for n in ("doorlooptijd_n", "doorlooptijd_mediaan", "doorlooptijd_p90")] == [
+        6,
+        10,
+        21,
+    ]
+    assert [school[(n, AO)] for n in ("doorlooptijd_n", "doorlooptijd_mediaan", "doorlooptijd_p90")] == [
+        5,
+        46,
+        51,
+    ]
+    assert not any(naam.startswith("intakes") or naam == "doorlooptijd_verdeling" for naam, _ in school)
+    instelling = vraag(OIN["99XB"])
+    assert instelling[("intakes", "")] == 7
+    assert instelling[("intakes_per_uitkomst", "positiefAdvies")] == 5
+    assert instelling[("intakes_per_uitkomst", "negatiefAdvies")] is None
+    assert [instelling[(n, KI)] for n in ("doorlooptijd_n", "doorlooptijd_mediaan", "doorlooptijd_p90")] == [
+        5,
+        25,
+        40,
+    ]
+    assert not any(naam.startswith(("examen", "diploma")) for naam, _ in instelling)
