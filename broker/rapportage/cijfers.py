@@ -1,12 +1,13 @@
 """The process figures of one cycle on one date (peildatum), computed by the database.
 
-Every figure is a GROUP BY over the history tables (``leerling_mutatie``, ``aanmelding_overgang``);
-Python only folds the per-day counts the database returns into ISO weeks and lead-time buckets, and
-reads medians off per-day histograms. Nothing here loops over pupils.
+Every figure is a GROUP BY over the history tables (``leerling_mutatie``, ``aanmelding_overgang``,
+``aanmelding_feit``); Python only folds the per-day counts the database returns into ISO weeks and
+lead-time buckets, and reads medians off per-day histograms. Nothing here loops over pupils.
 
 Definitions (mission.md "Policy and process information"; the state "on" a date is the last reported
-status with ``datum`` up to and including that date, and for a school's delivery the last mutation
-recorded (``vastgelegd_op``, UTC) before the end of that date):
+status with ``datum`` up to and including that date; for a school's delivery and the exam result the
+last mutation recorded (``vastgelegd_op``, UTC) before the end of that date; for an intake or
+onderwijsovereenkomst the facts dated up to that date and recorded before its end):
 
 * **pupil status**: the furthest status among the pupil's registrations, in the order
   ingeschreven > geaccepteerd > aangemeld > aanmeldingOntvangen > geweigerd > ingetrokken, else
@@ -18,15 +19,30 @@ recorded (``vastgelegd_op``, UTC) before the end of that date):
   before / after the cycle's deadline (registering ON the deadline is on time, Kamerstuk 34 457).
 * ``teruggevallen_na_deadline``: actively registered on the deadline, registered nowhere on the peildatum.
 * ``geleverd_nergens_aangemeld``: still ``actief`` at their school, registered nowhere (the signal basis).
-* ``diploma_nergens_aangemeld``: pupils the school lets go to further education with a diploma — still
-  ``actief`` (a school withdraws a pupil who fails, stays for havo/vwo or was delivered by mistake), or
-  withdrawn with ``andereVervolgkeuze`` — and registered nowhere. The contract has no separate diploma
-  flag; after the exams this is the national "not registered anywhere after the diploma".
+* **exam result** of a pupil on a date: the ``examen_uitkomst`` of the last mutation of that pupil,
+  recorded by the end of that date, that carried one (a mutation without one leaves it as it was).
+* ``examenresultaat_per_uitkomst`` (dimensie = ``ExamenUitkomst``): delivered pupils of the unit per
+  exam result on the peildatum, whatever their status (a pupil withdrawn to havo with ``doorstroomVo``
+  counts); pupils without a result are not counted.
+* ``diploma_nergens_aangemeld``: pupils whose exam result is ``geslaagd``, still ``actief`` at their
+  school, and registered nowhere on the peildatum: the national "not registered anywhere after the
+  diploma". A subset of both ``examenresultaat_per_uitkomst``/``geslaagd`` and
+  ``geleverd_nergens_aangemeld``.
 * registrations (MBO side, per institution or the institution's RMC region): per status on the
   peildatum, before/after the deadline by the date of their first status, per week, per crebo and
-  location; lead times registration (aanmeldingOntvangen/aangemeld) → geaccepteerd → ingeschreven in
-  days between the first reported date of each, as a distribution, a median and a 90th percentile
-  (nearest rank: the smallest value with at least p % of the observations at or below it).
+  location.
+* **intake**: one (registration, intake date) reported for a registration of the unit, with the
+  outcome last recorded for that date (``IntakeUitkomst``). ``intakes`` counts them (0 for a unit with
+  registrations but no intake); ``intakes_per_uitkomst`` (dimensie = the outcome) splits them, and its
+  cells add up to ``intakes``.
+* lead times, per registration, in days between the first moments of its traject (``TRAJECTEN``):
+  ``t_aangemeld`` (first aanmeldingOntvangen/aangemeld), ``t_geaccepteerd``, ``t_ingeschreven`` (first
+  date of that status), ``t_intake`` (the earliest intake date whose outcome is not nietVerschenen:
+  the first intake held), ``t_overeenkomst`` (the earliest onderwijsovereenkomst date reported). A
+  traject counts a registration with both moments, the second not before the first; per unit (a VO
+  school: its pupils' registrations wherever they are; an institution; the institution's region;
+  landelijk) as n, a distribution over ``BUCKETS``, a median and a 90th percentile (nearest rank: the
+  smallest value with at least p % of the observations at or below it).
 """
 
 from __future__ import annotations
@@ -49,8 +65,10 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    cast,
     func,
     literal,
+    null,
     or_,
     select,
     text,
@@ -64,7 +82,13 @@ from sqlalchemy.sql.sqltypes import NullType
 
 from broker.db import models
 from broker.domain.cycle import Kalender
-from broker.domain.status import ACTIEF_AANGEMELD, AanmeldStatus, AfmeldReden, MboGangerStatus
+from broker.domain.status import (
+    ACTIEF_AANGEMELD,
+    AanmeldStatus,
+    ExamenUitkomst,
+    IntakeUitkomst,
+    MboGangerStatus,
+)
 from broker.rapportage.sql import dagen_tussen
 from broker.refdata.opzoeken import refdata_jaar_sql
 
@@ -85,6 +109,7 @@ AANGEMELD_NA_DEADLINE = "aangemeld_na_deadline"
 TERUGGEVALLEN = "teruggevallen_na_deadline"
 GELEVERD_NERGENS = "geleverd_nergens_aangemeld"
 DIPLOMA_NERGENS = "diploma_nergens_aangemeld"
+EXAMENRESULTAAT_PER_UITKOMST = "examenresultaat_per_uitkomst"  # dimensie ExamenUitkomst
 ZONDER_LEVERING = "aangemeld_zonder_levering"
 EERSTE_AANMELDING_PER_WEEK = "eerste_aanmelding_per_week"
 AANMELDINGEN = "aanmeldingen"
@@ -93,12 +118,19 @@ AANMELDINGEN_VOOR_DEADLINE = "aanmeldingen_voor_deadline"
 AANMELDINGEN_NA_DEADLINE = "aanmeldingen_na_deadline"
 AANMELDINGEN_PER_WEEK = "aanmeldingen_per_week"
 AANMELDINGEN_PER_OPLEIDING = "aanmeldingen_per_opleiding"  # dimensie "crebo/locatie", '-' when absent
+INTAKES = "intakes"
+INTAKES_PER_UITKOMST = "intakes_per_uitkomst"  # dimensie IntakeUitkomst; adds up to INTAKES
 DOORLOOPTIJD_N = "doorlooptijd_n"
 DOORLOOPTIJD_MEDIAAN = "doorlooptijd_mediaan"  # days
 DOORLOOPTIJD_P90 = "doorlooptijd_p90"  # days
 DOORLOOPTIJD_VERDELING = "doorlooptijd_verdeling"  # dimensie "<traject> <bucket>"
 
 GEEN_AANMELDING = "geenAanmelding"
+#: ``aanmelding_feit.soort`` values (migration 0016).
+FEIT_INTAKE = "intake"
+FEIT_OVEREENKOMST = "onderwijsovereenkomst"
+#: The dimension of an intake whose outcome was not reported.
+ONBEKEND = "onbekend"
 _S = AanmeldStatus
 #: Pupil status order, least to furthest; index = rank (0 = no registration at all).
 STATUS_VOLGORDE: tuple[str, ...] = (
@@ -115,6 +147,10 @@ TRAJECTEN: tuple[tuple[str, str, str], ...] = (
     ("aangemeld>geaccepteerd", "t_aangemeld", "t_geaccepteerd"),
     ("geaccepteerd>ingeschreven", "t_geaccepteerd", "t_ingeschreven"),
     ("aangemeld>ingeschreven", "t_aangemeld", "t_ingeschreven"),
+    ("aangemeld>intake", "t_aangemeld", "t_intake"),
+    ("intake>ingeschreven", "t_intake", "t_ingeschreven"),
+    ("ingeschreven>overeenkomst", "t_ingeschreven", "t_overeenkomst"),
+    ("aangemeld>overeenkomst", "t_aangemeld", "t_overeenkomst"),
 )
 #: Lead-time buckets in days, inclusive bounds; the last is open.
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -187,6 +223,7 @@ def bereken_cijfers(
                 uitkomst += bron.leerlingcijfers(session, niveau, filter_)
             if niveau is not Niveau.SCHOOL:
                 uitkomst += bron.aanmeldingcijfers(session, niveau, filter_)
+                uitkomst += bron.intakecijfers(session, niveau, filter_)
             uitkomst += bron.doorlooptijden(session, niveau, filter_)
     finally:
         bron.sluit()
@@ -250,7 +287,8 @@ class _Bron:
         self.peil = peil
         self._session = session
         self._tabellen: list[Table] = []
-        self.aanm = self._tijdelijk("aanm", _aanmeldingen(peil, waar_aanmelding))
+        self.intake = self._tijdelijk("intake", _intakes(peil, waar_aanmelding))
+        self.aanm = self._tijdelijk("aanm", _aanmeldingen(peil, waar_aanmelding, self.intake))
         self.per_leerling = self._tijdelijk("per_leerling", _per_leerling(self.aanm))
         self.geleverd = self._tijdelijk("geleverd", _geleverd(peil, waar_leerling))
 
@@ -283,18 +321,33 @@ class _Bron:
         ]
         delen = [
             select(
-                g.sleutel_hash, eenheid.label("eenheid"), g.actief, g.diploma, literal(1).label("geleverd")
+                g.sleutel_hash,
+                eenheid.label("eenheid"),
+                g.actief,
+                g.diploma,
+                g.examen,
+                literal(1).label("geleverd"),
             )
         ]
         if niveau is Niveau.LANDELIJK:
             a = self.aanm.c
-            delen.append(select(a.sleutel_hash, literal("", String), literal(0), literal(0), literal(0)))
+            delen.append(
+                select(
+                    a.sleutel_hash,
+                    literal("", String),
+                    literal(0),
+                    literal(0),
+                    cast(null(), String),
+                    literal(0),
+                )
+            )
         u = union_all(*delen).subquery("delen")
         q = select(
             u.c.sleutel_hash,
             u.c.eenheid,
             func.max(u.c.actief).label("actief"),
             func.max(u.c.diploma).label("diploma"),
+            func.max(u.c.examen).label("examen"),
             func.max(u.c.geleverd).label("geleverd"),
         ).where(u.c.eenheid.is_not(None))
         if filter_ is not None:
@@ -334,6 +387,14 @@ class _Bron:
         uitkomst += [
             _cijfer(niveau, rij.eenheid, LEERLINGEN_PER_STATUS, STATUS_VOLGORDE[rij.rang], rij.n)
             for rij in session.execute(per_status.group_by(pop.c.eenheid, rang))
+        ]
+        # Every delivered pupil with a result, in the process or not: the base of the diploma figure.
+        per_examen = basis.add_columns(pop.c.examen.label("examen"), func.count().label("n")).where(
+            pop.c.examen.is_not(None)
+        )
+        uitkomst += [
+            _cijfer(niveau, rij.eenheid, EXAMENRESULTAAT_PER_UITKOMST, rij.examen, rij.n)
+            for rij in session.execute(per_examen.group_by(pop.c.eenheid, pop.c.examen))
         ]
         eerste = type_coerce(pl.eerst_actief, Date)
         per_dag = basis.add_columns(eerste.label("dag"), func.count().label("n")).where(
@@ -401,6 +462,36 @@ class _Bron:
                     )
                 )
             ]
+        return uitkomst
+
+    # --- intakes ------------------------------------------------------------------------------
+
+    def intakecijfers(self, session: Session, niveau: Niveau, filter_) -> list[Cijfer]:
+        """``intakes`` for every unit with registrations (0 without intakes) and
+        ``intakes_per_uitkomst`` for the outcomes that occur."""
+        a, i = self.aanm.c, self.intake.c
+        groep = self._aanm_eenheid(niveau)
+        basis = (
+            select(groep.label("eenheid"))
+            .select_from(self.aanm.outerjoin(self.intake, i.aanmelding_id == a.id))
+            .where(groep.is_not(None))
+        )
+        if filter_ is not None:
+            basis = basis.where(groep.in_(list(filter_)))
+        uitkomst = [
+            _cijfer(niveau, rij.eenheid, INTAKES, "", rij.n)
+            for rij in session.execute(
+                basis.add_columns(func.count(i.aanmelding_id).label("n")).group_by(groep)
+            )
+        ]
+        uitkomst += [
+            _cijfer(niveau, rij.eenheid, INTAKES_PER_UITKOMST, rij.uitkomst, rij.n)
+            for rij in session.execute(
+                basis.add_columns(i.uitkomst, func.count().label("n"))
+                .where(i.aanmelding_id.is_not(None))
+                .group_by(groep, i.uitkomst)
+            )
+        ]
         return uitkomst
 
     # --- lead times ---------------------------------------------------------------------------
@@ -485,11 +576,43 @@ def _stand(peil: Peil, op: date, naam: str, waar: list):
     )
 
 
-def _aanmeldingen(peil: Peil, waar: list):
+def _einde(dag: date) -> datetime:
+    """The first moment after ``dag`` (UTC): what was recorded before it was known on ``dag``."""
+    return datetime.combine(dag + timedelta(days=1), time(), UTC)
+
+
+def _intakes(peil: Peil, waar: list):
+    """One row per intake known on the peildatum: (registration, intake date) with the outcome last
+    recorded for that date (a correction of the outcome replaces it; another date is another intake)."""
+    f, a = models.AanmeldingFeit, models.Aanmelding
+    volgorde = func.row_number().over(
+        partition_by=(f.aanmelding_id, f.datum), order_by=(f.vastgelegd_op.desc(), f.id.desc())
+    )
+    gerangschikt = (
+        select(f.aanmelding_id, f.datum, f.uitkomst, volgorde.label("rn"))
+        .join(a, a.id == f.aanmelding_id)
+        .where(
+            a.cyclus_jaar == peil.jaar,
+            f.soort == FEIT_INTAKE,
+            f.datum <= peil.peildatum,
+            f.vastgelegd_op < _einde(peil.peildatum),
+            *waar,
+        )
+        .subquery("intake_rij")
+    )
+    g = gerangschikt.c
+    return select(
+        g.aanmelding_id, g.datum, cast(func.coalesce(g.uitkomst, ONBEKEND), String(20)).label("uitkomst")
+    ).where(g.rn == 1)
+
+
+def _aanmeldingen(peil: Peil, waar: list, intake: Table):
     """One row per registration with history up to the peildatum: pupil, institution, its region,
     status on the peildatum and on the deadline, the date of its first status and of its first
-    active status, and the first dates of registration, acceptance and enrolment (lead times)."""
+    active status, and the first dates of registration, acceptance, enrolment, the first intake held
+    and the onderwijsovereenkomst (lead times)."""
     ao, a, instelling = models.AanmeldingOvergang, models.Aanmelding, models.Instelling
+    f = models.AanmeldingFeit
     nu = _stand(peil, peil.peildatum, "stand_nu", waar)
     op_deadline = _stand(peil, min(peil.deadline, peil.peildatum), "stand_deadline", waar)
 
@@ -510,6 +633,26 @@ def _aanmeldingen(peil: Peil, waar: list):
         .group_by(ao.aanmelding_id)
         .subquery("datums")
     )
+    i = intake.c
+    gehouden = i.uitkomst != IntakeUitkomst.NIET_VERSCHENEN
+    eerste_intake = (
+        select(i.aanmelding_id, func.min(case((gehouden, i.datum))).label("t_intake"))
+        .group_by(i.aanmelding_id)
+        .subquery("eerste_intake")
+    )
+    overeenkomst = (
+        select(f.aanmelding_id, func.min(f.datum).label("t_overeenkomst"))
+        .join(a, a.id == f.aanmelding_id)
+        .where(
+            a.cyclus_jaar == peil.jaar,
+            f.soort == FEIT_OVEREENKOMST,
+            f.datum <= peil.peildatum,
+            f.vastgelegd_op < _einde(peil.peildatum),
+            *waar,
+        )
+        .group_by(f.aanmelding_id)
+        .subquery("overeenkomst")
+    )
     return (
         select(
             a.id,
@@ -525,10 +668,14 @@ def _aanmeldingen(peil: Peil, waar: list):
             datums.c.t_aangemeld,
             datums.c.t_geaccepteerd,
             datums.c.t_ingeschreven,
+            type_coerce(eerste_intake.c.t_intake, Date).label("t_intake"),
+            type_coerce(overeenkomst.c.t_overeenkomst, Date).label("t_overeenkomst"),
         )
         .join(nu, nu.c.aanmelding_id == a.id)
         .join(datums, datums.c.aanmelding_id == a.id)
         .outerjoin(op_deadline, op_deadline.c.aanmelding_id == a.id)
+        .outerjoin(eerste_intake, eerste_intake.c.aanmelding_id == a.id)
+        .outerjoin(overeenkomst, overeenkomst.c.aanmelding_id == a.id)
         .outerjoin(
             instelling,
             and_(instelling.brin == a.brin_mbo, instelling.cyclus_jaar == refdata_jaar_sql(peil.jaar)),
@@ -554,11 +701,11 @@ def _per_leerling(aanm):
 
 def _geleverd(peil: Peil, waar: list):
     """One row per delivery (pupil × VO school) recorded by the end of the peildatum: the school, its
-    RMC region (the vestiging's, else the school's), whether the pupil is ``actief`` then, and whether
-    the school lets the pupil go with a diploma (see the module docstring)."""
+    RMC region (the vestiging's, else the school's), whether the pupil is ``actief`` then, its exam
+    result then (NULL: none reported) and whether it is an ``actief`` pupil with a diploma."""
     lm, leerling = models.LeerlingMutatie, models.Leerling
     vestiging, instelling = aliased(models.Vestiging), aliased(models.Instelling)
-    grens = datetime.combine(peil.peildatum + timedelta(days=1), time(), UTC)
+    grens = _einde(peil.peildatum)
     volgorde = func.row_number().over(
         partition_by=lm.leerling_id, order_by=(lm.vastgelegd_op.desc(), lm.id.desc())
     )
@@ -568,18 +715,34 @@ def _geleverd(peil: Peil, waar: list):
         .where(leerling.cyclus_jaar == peil.jaar, lm.vastgelegd_op < grens, *waar)
         .subquery("laatste_mutatie")
     )
+    # The result is the last one reported: a later mutation without one does not erase it.
+    examen_volgorde = func.row_number().over(
+        partition_by=lm.leerling_id, order_by=(lm.vastgelegd_op.desc(), lm.id.desc())
+    )
+    examen = (
+        select(lm.leerling_id, lm.examen_uitkomst, examen_volgorde.label("rn"))
+        .join(leerling, leerling.id == lm.leerling_id)
+        .where(
+            leerling.cyclus_jaar == peil.jaar,
+            lm.vastgelegd_op < grens,
+            lm.examen_uitkomst.is_not(None),
+            *waar,
+        )
+        .subquery("laatste_examen")
+    )
     actief = laatste.c.status == MboGangerStatus.ACTIEF
+    geslaagd = examen.c.examen_uitkomst == ExamenUitkomst.GESLAAGD
     return (
         select(
             leerling.sleutel_hash,
             leerling.brin_vo,
             func.coalesce(vestiging.rmc_regio, instelling.rmc_regio).label("rmc"),
             case((actief, 1), else_=0).label("actief"),
-            case((or_(actief, laatste.c.afmeldreden == AfmeldReden.ANDERE_VERVOLGKEUZE), 1), else_=0).label(
-                "diploma"
-            ),
+            case((and_(actief, geslaagd), 1), else_=0).label("diploma"),
+            examen.c.examen_uitkomst.label("examen"),
         )
         .join(laatste, and_(laatste.c.leerling_id == leerling.id, laatste.c.rn == 1))
+        .outerjoin(examen, and_(examen.c.leerling_id == leerling.id, examen.c.rn == 1))
         .outerjoin(
             vestiging,
             and_(vestiging.code == leerling.vestiging, vestiging.cyclus_jaar == refdata_jaar_sql(peil.jaar)),

@@ -32,6 +32,29 @@ STATUS_LABEL = {
     "geaccepteerd": "onderwijsovereenkomst aangeboden",
     "ingeschreven": "ingeschreven",
 }
+#: Dutch labels of the lead-time trajects (``TRAJECTEN``).
+TRAJECT_LABEL = {
+    "aangemeld>geaccepteerd": "aanmelding → geaccepteerd",
+    "geaccepteerd>ingeschreven": "geaccepteerd → inschrijving",
+    "aangemeld>ingeschreven": "aanmelding → inschrijving",
+    "aangemeld>intake": "aanmelding → intake",
+    "intake>ingeschreven": "intake → inschrijving",
+    "ingeschreven>overeenkomst": "inschrijving → onderwijsovereenkomst",
+    "aangemeld>overeenkomst": "aanmelding → onderwijsovereenkomst",
+}
+#: Dutch labels of the intake outcomes and exam results.
+INTAKE_LABEL = {
+    "positiefAdvies": "positief advies",
+    "negatiefAdvies": "negatief advies",
+    "nietVerschenen": "niet verschenen",
+    c.ONBEKEND: "uitkomst niet gemeld",
+}
+EXAMEN_LABEL = {
+    "geslaagd": "geslaagd (diploma)",
+    "gezakt": "gezakt",
+    "doorstroomVo": "doorstroom binnen het vo (bijv. naar havo)",
+    "vertrekZonderDiploma": "vertrek zonder diploma",
+}
 
 
 def svg(figuur: Figure) -> str:
@@ -122,16 +145,17 @@ def aanmeldingen_per_week(rapport: Rapport) -> Figure:
 def doorlooptijden(rapport: Rapport) -> Figure:
     """The lead-time distribution per traject, in day buckets."""
     figuren = rapport.hoofd
-    figuur = Figure(figsize=(9, 3.8))
+    figuur = Figure(figsize=(10, 4.2))
     as_ = figuur.subplots()
     breedte = 0.8 / len(TRAJECTEN)
+    midden = (len(TRAJECTEN) - 1) / 2
     onderdrukt = False
     handvatten = []
     for i, (traject, _, _) in enumerate(TRAJECTEN):
         waarden = [figuren.get((c.DOORLOOPTIJD_VERDELING, f"{traject} {b}"), 0) for b, _, _ in BUCKETS]
-        posities = [j + (i - 1) * breedte for j in range(len(BUCKETS))]
+        posities = [j + (i - midden) * breedte for j in range(len(BUCKETS))]
         onderdrukt |= _staven(as_, posities, waarden, width=breedte, color=_KLEUREN[i])
-        handvatten.append(Patch(color=_KLEUREN[i], label=traject.replace(">", " → ")))
+        handvatten.append(Patch(color=_KLEUREN[i], label=TRAJECT_LABEL[traject]))
     as_.set_xticks(range(len(BUCKETS)), [b for b, _, _ in BUCKETS])
     as_.set_title("Verdeling van de doorlooptijden")
     as_.set_xlabel("doorlooptijd (dagen)")

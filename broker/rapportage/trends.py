@@ -33,8 +33,46 @@ TREND_CIJFERS: tuple[tuple[str, str, str], ...] = (
         "aangemeld>ingeschreven",
         "mediane doorlooptijd aanmelding → inschrijving (dagen)",
     ),
+    (c.EXAMENRESULTAAT_PER_UITKOMST, "geslaagd", "geslaagd voor het examen"),
+    (c.INTAKES, "", "intakes"),
+    (c.INTAKES_PER_UITKOMST, "positiefAdvies", "intakes met positief advies"),
+    (c.DOORLOOPTIJD_MEDIAAN, "aangemeld>intake", "mediane doorlooptijd aanmelding → intake (dagen)"),
+    (
+        c.DOORLOOPTIJD_MEDIAAN,
+        "aangemeld>overeenkomst",
+        "mediane doorlooptijd aanmelding → onderwijsovereenkomst (dagen)",
+    ),
 )
 _SLEUTELS = {(naam, dimensie) for naam, dimensie, _ in TREND_CIJFERS}
+#: Figures of pupils (no institution has them) and of registrations (no VO school has them).
+_LEERLINGCIJFERS = frozenset(
+    {
+        c.LEERLINGEN,
+        c.AANGEMELD_VOOR_DEADLINE,
+        c.AANGEMELD_NA_DEADLINE,
+        c.TERUGGEVALLEN,
+        c.GELEVERD_NERGENS,
+        c.DIPLOMA_NERGENS,
+        c.EXAMENRESULTAAT_PER_UITKOMST,
+    }
+)
+_AANMELDINGCIJFERS = frozenset(
+    {
+        c.AANMELDINGEN,
+        c.AANMELDINGEN_VOOR_DEADLINE,
+        c.AANMELDINGEN_NA_DEADLINE,
+        c.INTAKES,
+        c.INTAKES_PER_UITKOMST,
+    }
+)
+
+
+def trend_cijfers(niveau: Niveau) -> list[tuple[str, str, str]]:
+    """The rows of ``TREND_CIJFERS`` that exist at ``niveau`` (a school has no intakes, an institution
+    no exam results), so a report does not show a figure that cannot exist as 0."""
+    weg = {Niveau.SCHOOL: _AANMELDINGCIJFERS, Niveau.INSTELLING: _LEERLINGCIJFERS}.get(niveau, frozenset())
+    return [rij for rij in TREND_CIJFERS if rij[0] not in weg]
+
 
 Trend = dict[int, dict[tuple[str, str], int | None]]
 

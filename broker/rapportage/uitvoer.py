@@ -12,7 +12,7 @@ from broker.rapportage import cijfers as c
 from broker.rapportage import grafieken
 from broker.rapportage.cijfers import STATUS_VOLGORDE, TRAJECTEN, Niveau
 from broker.rapportage.rapport import Rapport
-from broker.rapportage.trends import TREND_CIJFERS
+from broker.rapportage.trends import trend_cijfers
 
 ONDERDRUKT = "<5"
 KOLOMMEN = [
@@ -103,8 +103,30 @@ def _toelichting(rapport: Rapport) -> list[str]:
         f"Peildatum {rapport.peildatum:%d-%m-%Y}; deadline {rapport.deadline:%d-%m-%Y}; bron: {bron}.",
         "Aantallen van 1 tot en met 4 zijn onderdrukt (<5), net als een mediaan of percentiel op minder dan 5 waarnemingen.",
         "Doorlooptijden in dagen tussen de eerste gemelde datum van elke status; percentielen volgens de nearest-rank-methode.",
+        *_DEFINITIES,
         "Definities: broker/rapportage/cijfers.py.",
     ]
+
+
+#: One line per figure of issue 16, in the report's words (the same as the module docstring of cijfers).
+_UITLEG_EXAMEN = (
+    "Examenresultaat: de laatste uitkomst die de VO-school tot en met de peildatum meldde, van alle "
+    "geleverde leerlingen (ook afgemelde, zoals doorstroom naar havo); leerlingen zonder gemelde uitkomst tellen niet mee."
+)
+_UITLEG_DIPLOMA = (
+    "Met diploma, nergens aangemeld: geslaagd volgens de school, nog actief als potentiële mbo-ganger, en op de "
+    "peildatum bij geen enkele mbo-instelling actief aangemeld (een deel van 'geleverd, nergens aangemeld')."
+)
+_UITLEG_INTAKE = (
+    "Intake: één intakedatum bij één aanmelding, met de laatst gemelde uitkomst voor die datum; een leerling "
+    "die na 'niet verschenen' opnieuw komt telt twee intakes. De uitkomsten tellen op tot het totaal."
+)
+_UITLEG_DOORLOOP = (
+    "Dagen per aanmelding tussen de eerste gemelde datum van elke stap: aanmelding (aanmelding ontvangen of "
+    "aangemeld), intake (de eerste intake die plaatsvond, dus niet 'niet verschenen'), inschrijving, "
+    "onderwijsovereenkomst (de eerste gemelde datum van ondertekening). Alleen aanmeldingen met beide stappen."
+)
+_DEFINITIES = (_UITLEG_EXAMEN, _UITLEG_DIPLOMA, _UITLEG_INTAKE, _UITLEG_DOORLOOP)
 
 
 # --- HTML -----------------------------------------------------------------------------------------
@@ -151,13 +173,12 @@ def _kop(rapport: Rapport) -> str:
         ("teruggevallen na de deadline (aangemeld → nergens)", f.get((c.TERUGGEVALLEN, ""), 0), ""),
         ("geleverd door de school, nergens aangemeld", f.get((c.GELEVERD_NERGENS, ""), 0), ""),
     ]
+    kaarten.append(("met diploma, nergens aangemeld", f.get((c.DIPLOMA_NERGENS, ""), 0), ""))
     if rapport.niveau is Niveau.LANDELIJK:
-        kaarten += [
-            ("met diploma van school, nergens aangemeld", f.get((c.DIPLOMA_NERGENS, ""), 0), ""),
-            ("aangemeld zonder levering door een school", f.get((c.ZONDER_LEVERING, ""), 0), ""),
-        ]
+        kaarten.append(("aangemeld zonder levering door een school", f.get((c.ZONDER_LEVERING, ""), 0), ""))
     if rapport.niveau is not Niveau.SCHOOL:
         kaarten.append(("aanmeldingen bij mbo-instellingen", f.get((c.AANMELDINGEN, ""), 0), ""))
+        kaarten.append(("intakes bij mbo-instellingen", f.get((c.INTAKES, ""), 0), ""))
     return (
         "<section class='kaarten'>"
         + "".join(
@@ -188,11 +209,34 @@ def _status_tabel(rapport: Rapport) -> str:
     )
 
 
+def _examen_tabel(rapport: Rapport) -> str:
+    f = rapport.hoofd
+    regels = [
+        [label, _getal(f.get((c.EXAMENRESULTAAT_PER_UITKOMST, uitkomst), 0))]
+        for uitkomst, label in grafieken.EXAMEN_LABEL.items()
+    ]
+    regels.append(["met diploma, nergens aangemeld", _getal(f.get((c.DIPLOMA_NERGENS, ""), 0))])
+    return _tabel(
+        "Examenresultaten en diploma zonder aanmelding",
+        ["examenresultaat", "leerlingen"],
+        regels,
+        f"{_UITLEG_EXAMEN} {_UITLEG_DIPLOMA}",
+    )
+
+
+def _intake_tabel(rapport: Rapport) -> str:
+    f = rapport.hoofd
+    uitkomsten = [u for u in grafieken.INTAKE_LABEL if u != c.ONBEKEND or (c.INTAKES_PER_UITKOMST, u) in f]
+    regels = [[grafieken.INTAKE_LABEL[u], _getal(f.get((c.INTAKES_PER_UITKOMST, u), 0))] for u in uitkomsten]
+    regels.append(["totaal", _getal(f.get((c.INTAKES, ""), 0))])
+    return _tabel("Intakes per uitkomst", ["uitkomst", "intakes"], regels, _UITLEG_INTAKE)
+
+
 def _doorloop_tabel(rapport: Rapport) -> str:
     f = rapport.hoofd
     regels = [
         [
-            traject.replace(">", " → "),
+            grafieken.TRAJECT_LABEL[traject],
             _getal(f.get((c.DOORLOOPTIJD_N, traject), 0)),
             _getal(f.get((c.DOORLOOPTIJD_MEDIAAN, traject))) if (c.DOORLOOPTIJD_N, traject) in f else "",
             _getal(f.get((c.DOORLOOPTIJD_P90, traject))) if (c.DOORLOOPTIJD_N, traject) in f else "",
@@ -203,7 +247,7 @@ def _doorloop_tabel(rapport: Rapport) -> str:
         "Doorlooptijden (dagen)",
         ["traject", "aanmeldingen", "mediaan", "90e percentiel"],
         regels,
-        "Dagen tussen de eerste gemelde datum van elke status (aanmelding = aanmelding ontvangen of aangemeld).",
+        _UITLEG_DOORLOOP,
     )
 
 
@@ -213,7 +257,7 @@ def _per_eenheid(rapport: Rapport, niveau: Niveau, titel: str, kolommen: list[tu
         f = rapport.van(niveau, eenheid)
         regels.append(
             [eenheid, rapport.namen.get(eenheid, "")]
-            + [_getal(f.get((naam, dimensie), 0)) for naam, dimensie, _ in kolommen]
+            + [_trendwaarde(f, naam, dimensie) for naam, dimensie, _ in kolommen]
         )
     return _tabel(titel, ["code", "naam"] + [k for _, _, k in kolommen], regels)
 
@@ -224,6 +268,8 @@ _LEERLING_KOLOMMEN = [
     (c.AANGEMELD_NA_DEADLINE, "", "na deadline"),
     (c.TERUGGEVALLEN, "", "teruggevallen"),
     (c.GELEVERD_NERGENS, "", "geleverd, nergens aangemeld"),
+    (c.EXAMENRESULTAAT_PER_UITKOMST, "geslaagd", "geslaagd"),
+    (c.DIPLOMA_NERGENS, "", "met diploma, nergens aangemeld"),
 ]
 _INSTELLING_KOLOMMEN = [
     (c.AANMELDINGEN, "", "aanmeldingen"),
@@ -233,7 +279,15 @@ _INSTELLING_KOLOMMEN = [
     (c.AANMELDINGEN_PER_STATUS, "geweigerd", "leidt niet tot inschrijving"),
     (c.AANMELDINGEN_PER_STATUS, "ingetrokken", "ingetrokken"),
     (c.DOORLOOPTIJD_MEDIAAN, "aangemeld>ingeschreven", "mediaan aanmelding → inschrijving (dagen)"),
+    (c.INTAKES, "", "intakes"),
+    (c.INTAKES_PER_UITKOMST, "positiefAdvies", "intake positief advies"),
+    (c.INTAKES_PER_UITKOMST, "negatiefAdvies", "intake negatief advies"),
+    (c.INTAKES_PER_UITKOMST, "nietVerschenen", "intake niet verschenen"),
+    (c.DOORLOOPTIJD_MEDIAAN, "aangemeld>intake", "mediaan aanmelding → intake (dagen)"),
+    (c.DOORLOOPTIJD_MEDIAAN, "aangemeld>overeenkomst", "mediaan aanmelding → onderwijsovereenkomst (dagen)"),
 ]
+#: The registration columns of the national per-region table: counts and intakes, no lead times.
+_REGIO_INSTELLING_KOLOMMEN = _INSTELLING_KOLOMMEN[:3] + _INSTELLING_KOLOMMEN[7:11]
 
 
 def _opleiding_tabel(rapport: Rapport) -> str:
@@ -262,7 +316,7 @@ def _trend_tabel(rapport: Rapport) -> str:
     jaren = sorted(rapport.trend)
     regels = [
         [label] + [_trendwaarde(rapport.trend[j], naam, dimensie) for j in jaren]
-        for naam, dimensie, label in TREND_CIJFERS
+        for naam, dimensie, label in trend_cijfers(rapport.niveau)
     ]
     return _tabel(
         "Trend over de cycli",
@@ -295,6 +349,11 @@ def html(rapport: Rapport) -> str:
         _grafiek(trechter),
         _status_tabel(rapport),
         _grafiek(weken),
+        _examen_tabel(rapport),
+    ]
+    if rapport.niveau is not Niveau.SCHOOL:
+        delen.append(_intake_tabel(rapport))
+    delen += [
         _grafiek(doorloop),
         _doorloop_tabel(rapport),
     ]
@@ -307,7 +366,7 @@ def html(rapport: Rapport) -> str:
     if rapport.niveau is Niveau.LANDELIJK:
         delen.append(
             _per_eenheid(
-                rapport, Niveau.REGIO, "Per RMC-regio", _LEERLING_KOLOMMEN + _INSTELLING_KOLOMMEN[:3]
+                rapport, Niveau.REGIO, "Per RMC-regio", _LEERLING_KOLOMMEN + _REGIO_INSTELLING_KOLOMMEN
             )
         )
     delen += [_grafiek(trend), _trend_tabel(rapport)]

@@ -1,5 +1,8 @@
-"""The caller's own process figures (issue 7 part 3): a VO school's pupils, an MBO institution's
-registrations, counted per status and before/after the deadline of the current cycle.
+"""The caller's own process figures (issue 7 part 3, issue 16): a VO school's pupils, an MBO
+institution's registrations, counted per status and before/after the deadline of the current cycle;
+a school also its diploma pupils registered nowhere and the exam results behind them, an
+institution its intakes per outcome; both the lead times of the registrations concerned (n, median
+and 90th percentile in days per traject; ``aantal`` of a median or percentile is a number of days).
 
 The figures are anonymous counts like those of the reports, suppressed the same way (1–4 leaves
 the system as "onderdrukt"), although the caller could count its own pupils itself: one rule for
@@ -18,6 +21,8 @@ from broker.rapportage.jaarcijfers import onderdruk
 from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
 from broker.service.scope import eigen_brin
 
+#: The lead-time figures (dimensie = the traject): n registrations, and median and p90 in days.
+DOORLOOPTIJDEN = (c.DOORLOOPTIJD_N, c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90)
 #: Which figures a party gets, at which level (a school: its pupils; an institution: its registrations).
 CIJFERS: dict[PartijSoort, tuple[Niveau, tuple[str, ...]]] = {
     PartijSoort.VO_SCHOOL: (
@@ -29,11 +34,22 @@ CIJFERS: dict[PartijSoort, tuple[Niveau, tuple[str, ...]]] = {
             c.AANGEMELD_NA_DEADLINE,
             c.TERUGGEVALLEN,
             c.GELEVERD_NERGENS,
+            c.DIPLOMA_NERGENS,
+            c.EXAMENRESULTAAT_PER_UITKOMST,
+            *DOORLOOPTIJDEN,
         ),
     ),
     PartijSoort.MBO_INSTELLING: (
         Niveau.INSTELLING,
-        (c.AANMELDINGEN, c.AANMELDINGEN_PER_STATUS, c.AANMELDINGEN_VOOR_DEADLINE, c.AANMELDINGEN_NA_DEADLINE),
+        (
+            c.AANMELDINGEN,
+            c.AANMELDINGEN_PER_STATUS,
+            c.AANMELDINGEN_VOOR_DEADLINE,
+            c.AANMELDINGEN_NA_DEADLINE,
+            c.INTAKES,
+            c.INTAKES_PER_UITKOMST,
+            *DOORLOOPTIJDEN,
+        ),
     ),
 }
 
@@ -44,7 +60,9 @@ class PeildatumOngeldig(ValueError):
 
 @dataclass(frozen=True)
 class Procescijfer:
-    """One count for one of the caller's BRINs; ``aantal`` None = suppressed (1–4)."""
+    """One figure for one of the caller's BRINs: a count, or for ``doorlooptijd_mediaan`` /
+    ``doorlooptijd_p90`` a number of days; ``aantal`` None = suppressed (a count of 1–4, or a
+    lead time resting on fewer than 5 registrations)."""
 
     brin: str
     cijfer: str

@@ -65,6 +65,11 @@ def test_a_school_and_an_institution_get_their_own_counts_suppressed_below_5(dem
         ("99XA", "aangemeld_na_deadline", ""): (0, False),
         ("99XA", "teruggevallen_na_deadline", ""): (0, False),
         ("99XA", "geleverd_nergens_aangemeld", ""): (None, True),  # 1
+        ("99XA", "diploma_nergens_aangemeld", ""): (0, False),  # no exam result reported
+        # One registration accepted today: a lead time of 0 days on 1 registration, withheld.
+        ("99XA", "doorlooptijd_n", "aangemeld>geaccepteerd"): (None, True),
+        ("99XA", "doorlooptijd_mediaan", "aangemeld>geaccepteerd"): (None, True),
+        ("99XA", "doorlooptijd_p90", "aangemeld>geaccepteerd"): (None, True),
         ("99XA", "leerlingen_per_status", "aangemeld"): (None, True),  # 4
         ("99XA", "leerlingen_per_status", "geaccepteerd"): (None, True),  # 1
         ("99XA", "leerlingen_per_status", "geenAanmelding"): (None, True),  # 1
@@ -76,6 +81,10 @@ def test_a_school_and_an_institution_get_their_own_counts_suppressed_below_5(dem
         ("99XB", "aanmeldingen_na_deadline", ""): (0, False),
         ("99XB", "aanmeldingen_per_status", "aangemeld"): (None, True),
         ("99XB", "aanmeldingen_per_status", "geaccepteerd"): (None, True),
+        ("99XB", "intakes", ""): (0, False),  # no intake reported
+        ("99XB", "doorlooptijd_n", "aangemeld>geaccepteerd"): (None, True),
+        ("99XB", "doorlooptijd_mediaan", "aangemeld>geaccepteerd"): (None, True),
+        ("99XB", "doorlooptijd_p90", "aangemeld>geaccepteerd"): (None, True),
     }
     # Like every operation, request and signed answer are in the message log (the audit trail's
     # hook, issue 5, sits in the same pipeline).

@@ -107,6 +107,7 @@ def _van_2027(session, tabel: str) -> int:
         .where(~models.LeerlingMutatie.leerling_id.in_(select(L.id).where(L.cyclus_jaar == 2028))),
         "aanmelding": select(func.count()).where(A.cyclus_jaar == 2027),
         "aanmelding_overgang": select(func.count()).select_from(models.AanmeldingOvergang),
+        "aanmelding_feit": select(func.count()).select_from(models.AanmeldingFeit),
         "wijziging": select(func.count()).where(models.Wijziging.cyclus_jaar == 2027),
         "signaal": select(func.count()).where(models.Signaal.cyclus_jaar == 2027),
         "uitgaand_bericht": select(func.count()).where(models.UitgaandBericht.aangemaakt_op < grens[1]),

@@ -1,0 +1,248 @@
+"""A cycle (2027, deadline 1 April 2027) with intakes, onderwijsovereenkomsten and exam results,
+small enough to compute every new figure of issue 16 by hand (``test_procesfeiten``).
+
+Schools 99XA and 99XG (VSO, a VO-side school) are in RMC region 21, 99XC in region 29; MBO
+institutions 99XB (21) and 99XE (29). Schools deliver on 1 December 2026; statuses go in through the
+service layer at noon on their date (as in ``scenario``). The new facts go in through ``Feiten``, the
+one place that writes them: it stores rows in the shape migration 0016 gives them (the current value
+on ``aanmelding``/``leerling`` plus a history row), until the SOAP path for them exists and replaces
+its body. Each fact is recorded at noon on its date unless said otherwise.
+
+| pupil | school | path (2027)                                                                            |
+|-------|--------|----------------------------------------------------------------------------------------|
+| A1    | 99XA   | 99XB aangemeld 01-02, intake 11-02 positief (geaccepteerd), ingeschreven 03-03, ovk 08-03 |
+| A2    | 99XA   | 99XB aangemeld 08-02, intake 22-02 positief, ingeschreven 24-03, ovk 31-03               |
+| A3    | 99XA   | 99XB aangemeld 15-02, intake 22-02 positief, ingeschreven 03-04, ovk 03-04               |
+| A4    | 99XA   | 99XB aangemeld 01-03, intake 22-03 positief, ingeschreven 06-04, ovk 16-04               |
+| A5    | 99XA   | 99XB aangemeld 08-03, intake 11-03 positief, ingeschreven 05-04, ovk 19-04               |
+| A6    | 99XA   | 99XB aangemeld 01-03, intake 15-03 negatief, geweigerd 20-03 (registered nowhere)       |
+| A7    | 99XA   | 99XB aangemeld 10-03, intake 24-03 nietVerschenen (stays aangemeld)                     |
+| A8    | 99XA   | no registration                                                                        |
+| A9    | 99XA   | no registration                                                                        |
+| A10   | 99XA   | withdrawn 10-06 gaatNaarHavoVwo                                                        |
+| G1-G3 | 99XG   | no registration                                                                        |
+| G4    | 99XG   | 99XE aangemeld 01-02, intake 05-02 positief, ingeschreven 01-03, ovk 29-03               |
+| G5    | 99XG   | 99XE aangemeld 01-03, intake 05-03 recorded nietVerschenen, corrected on 06-03 to        |
+|       |        | negatief, geweigerd 10-03; then 99XB aangemeld 15-03 (no intake)                       |
+| C1    | 99XC   | 99XE aangemeld 15-01, intake 25-01 positief, ingeschreven 10-02, ovk 12-02               |
+| C2    | 99XC   | withdrawn 10-06 gaatNaarHavoVwo                                                        |
+| C3    | 99XC   | no registration                                                                        |
+| C4    | 99XC   | no registration                                                                        |
+| C5    | 99XC   | 99XE aangemeld 01-03, intake 08-03 nietVerschenen, intake 15-03 positief, ingeschreven   |
+|       |        | 12-04, no overeenkomst                                                                 |
+
+Exam results, reported on 10 June: geslaagd A1-A8, G1-G5, C1, C5; gezakt A9, C3, C4; doorstroomVo
+A10, C2 (reported with their withdrawal). C4 passes the re-sit: geslaagd reported on 20 June, and
+on 25 June the school changes C4's postcode (a mutation without exam result, which keeps it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+from broker.domain.identifiers import Leerlingnummer
+from broker.domain.status import ExamenUitkomst, IntakeUitkomst, Mutatie
+from broker.service.aanmeldingen import AanmeldingInvoer, aanleveren_aanmeldingen
+from broker.service.leerlingen import LeerlingInvoer, aanleveren_leerlingen
+from tests.helpers import bsns
+from tests.rapportage.scenario import OIN, _werk
+
+OIN_99XG = "0000000700099XG00000"
+PEILDATUM = date(2027, 7, 1)
+_P, _N, _X = IntakeUitkomst.POSITIEF_ADVIES, IntakeUitkomst.NEGATIEF_ADVIES, IntakeUitkomst.NIET_VERSCHENEN
+_G, _Z, _D = ExamenUitkomst.GESLAAGD, ExamenUitkomst.GEZAKT, ExamenUitkomst.DOORSTROOM_VO
+
+LEERLINGEN = {
+    "99XA": [f"A{i}" for i in range(1, 11)],
+    "99XG": [f"G{i}" for i in range(1, 6)],
+    "99XC": [f"C{i}" for i in range(1, 6)],
+}
+NUMMERS = dict(zip([p for ps in LEERLINGEN.values() for p in ps], bsns(20, 41000000), strict=True))
+SCHOOL = {p: school for school, ps in LEERLINGEN.items() for p in ps}
+
+
+def _d(dag: str) -> date:
+    """ "dd-mm" in 2027."""
+    return date(2027, int(dag[3:]), int(dag[:2]))
+
+
+#: (date, pupil, institution, status)
+_STATUSSEN = [
+    ("15-01", "C1", "99XE", "aangemeld"),
+    ("25-01", "C1", "99XE", "geaccepteerd"),
+    ("10-02", "C1", "99XE", "ingeschreven"),
+    ("01-02", "A1", "99XB", "aangemeld"),
+    ("11-02", "A1", "99XB", "geaccepteerd"),
+    ("03-03", "A1", "99XB", "ingeschreven"),
+    ("08-02", "A2", "99XB", "aangemeld"),
+    ("22-02", "A2", "99XB", "geaccepteerd"),
+    ("24-03", "A2", "99XB", "ingeschreven"),
+    ("15-02", "A3", "99XB", "aangemeld"),
+    ("22-02", "A3", "99XB", "geaccepteerd"),
+    ("03-04", "A3", "99XB", "ingeschreven"),
+    ("01-03", "A4", "99XB", "aangemeld"),
+    ("22-03", "A4", "99XB", "geaccepteerd"),
+    ("06-04", "A4", "99XB", "ingeschreven"),
+    ("08-03", "A5", "99XB", "aangemeld"),
+    ("11-03", "A5", "99XB", "geaccepteerd"),
+    ("05-04", "A5", "99XB", "ingeschreven"),
+    ("01-03", "A6", "99XB", "aangemeld"),
+    ("20-03", "A6", "99XB", "geweigerd"),
+    ("10-03", "A7", "99XB", "aangemeld"),
+    ("01-02", "G4", "99XE", "aangemeld"),
+    ("05-02", "G4", "99XE", "geaccepteerd"),
+    ("01-03", "G4", "99XE", "ingeschreven"),
+    ("01-03", "G5", "99XE", "aangemeld"),
+    ("10-03", "G5", "99XE", "geweigerd"),
+    ("15-03", "G5", "99XB", "aangemeld"),
+    ("01-03", "C5", "99XE", "aangemeld"),
+    ("15-03", "C5", "99XE", "geaccepteerd"),
+    ("12-04", "C5", "99XE", "ingeschreven"),
+]
+#: (intake date, pupil, institution, outcome, recorded on (date) when not the intake date)
+_INTAKES = [
+    ("11-02", "A1", "99XB", _P, None),
+    ("22-02", "A2", "99XB", _P, None),
+    ("22-02", "A3", "99XB", _P, None),
+    ("22-03", "A4", "99XB", _P, None),
+    ("11-03", "A5", "99XB", _P, None),
+    ("15-03", "A6", "99XB", _N, None),
+    ("24-03", "A7", "99XB", _X, None),
+    ("05-02", "G4", "99XE", _P, None),
+    ("05-03", "G5", "99XE", _X, None),
+    ("05-03", "G5", "99XE", _N, "06-03"),  # the institution corrects the outcome of the same intake
+    ("25-01", "C1", "99XE", _P, None),
+    ("08-03", "C5", "99XE", _X, None),
+    ("15-03", "C5", "99XE", _P, None),
+]
+#: (date signed, pupil, institution)
+_OVEREENKOMSTEN = [
+    ("08-03", "A1", "99XB"),
+    ("31-03", "A2", "99XB"),
+    ("03-04", "A3", "99XB"),
+    ("16-04", "A4", "99XB"),
+    ("19-04", "A5", "99XB"),
+    ("29-03", "G4", "99XE"),
+    ("12-02", "C1", "99XE"),
+]
+_GESLAAGD = ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "G1", "G2", "G3", "G4", "G5", "C1", "C5"]
+_EXAMENS = [("10-06", p, _G) for p in _GESLAAGD] + [
+    ("10-06", "A9", _Z),
+    ("10-06", "C3", _Z),
+    ("10-06", "C4", _Z),
+    ("10-06", "A10", _D),
+    ("10-06", "C2", _D),
+    ("20-06", "C4", _G),
+]
+
+
+def _middag(dag: date) -> datetime:
+    return datetime.combine(dag, time(12), UTC)
+
+
+class Feiten:
+    """Writes intakes, onderwijsovereenkomsten and exam results as the ingestion of issue 16 stores
+    them. The only code that knows how: switch its body to the SOAP path once that exists."""
+
+    def __init__(self, session: Session, sleutelbos) -> None:
+        self.session = session
+        self.sleutelbos = sleutelbos
+
+    def _hash(self, pupil: str) -> str:
+        return self.sleutelbos.pseudoniem(Leerlingnummer("bsn", NUMMERS[pupil]))
+
+    def _aanmelding(self, pupil: str, brin: str) -> models.Aanmelding:
+        a = models.Aanmelding
+        return self.session.scalars(
+            select(a).where(a.cyclus_jaar == 2027, a.sleutel_hash == self._hash(pupil), a.brin_mbo == brin)
+        ).one()
+
+    def intake(self, pupil: str, brin: str, datum: date, uitkomst: str, vastgelegd: datetime) -> None:
+        rij = self._aanmelding(pupil, brin)
+        rij.intake_datum, rij.intake_uitkomst = datum, uitkomst
+        self.session.add(
+            models.AanmeldingFeit(
+                aanmelding_id=rij.id, soort="intake", datum=datum, uitkomst=uitkomst, vastgelegd_op=vastgelegd
+            )
+        )
+
+    def overeenkomst(self, pupil: str, brin: str, datum: date, vastgelegd: datetime) -> None:
+        rij = self._aanmelding(pupil, brin)
+        rij.overeenkomst_datum = datum
+        self.session.add(
+            models.AanmeldingFeit(
+                aanmelding_id=rij.id, soort="onderwijsovereenkomst", datum=datum, vastgelegd_op=vastgelegd
+            )
+        )
+
+    def examen(self, pupil: str, uitkomst: str, datum: date, vastgelegd: datetime) -> None:
+        """A mutation of the pupil carrying the result (status unchanged) and the current value."""
+        leerling = self.session.scalars(
+            select(models.Leerling).where(
+                models.Leerling.cyclus_jaar == 2027,
+                models.Leerling.sleutel_hash == self._hash(pupil),
+                models.Leerling.brin_vo == SCHOOL[pupil],
+            )
+        ).one()
+        leerling.examen_uitkomst, leerling.examen_datum = uitkomst, datum
+        self.session.add(
+            models.LeerlingMutatie(
+                leerling_id=leerling.id,
+                mutatie=Mutatie.WIJZIGEN,
+                status=leerling.status,
+                afmeldreden=leerling.afmeldreden,
+                examen_uitkomst=uitkomst,
+                examen_datum=datum,
+                vastgelegd_op=vastgelegd,
+            )
+        )
+        self.session.flush()
+
+
+def _registreer_99xg(session: Session) -> None:
+    """99XG is a VSO school in the demo reference data (region 21) but no party of the demo registry."""
+    partij = models.Partij(oin=OIN_99XG, soort="vo-school", naam="VSO De Verbeelding (FICTIEF)")
+    partij.scopes.append(models.PartijScope(soort="brin", waarde="99XG"))
+    session.add(partij)
+    session.flush()
+
+
+def _oin(brin: str) -> str:
+    return OIN_99XG if brin == "99XG" else OIN[brin]
+
+
+def _lever(
+    session, sleutelbos, dag: date, school: str, pupil: str, mutatie: str, reden=None, postcode="1011AB"
+):
+    verwerking, aanroep = _werk(session, sleutelbos, dag, _oin(school))
+    record = LeerlingInvoer(1, NUMMERS[pupil], None, school, None, postcode, "0363", mutatie, reden)
+    uitkomst = aanleveren_leerlingen(verwerking, aanroep, [record])
+    assert uitkomst.aantal_afgewezen == 0, (pupil, mutatie, uitkomst)
+
+
+def bouw_procesfeiten(session: Session, sleutelbos) -> None:
+    """Apply the scenario above in date order of each kind and commit."""
+    _registreer_99xg(session)
+    for school, pupils in LEERLINGEN.items():
+        for pupil in pupils:
+            _lever(session, sleutelbos, date(2026, 12, 1), school, pupil, "toevoegen")
+    for dag, pupil, brin, status in sorted(_STATUSSEN, key=lambda s: _d(s[0])):
+        verwerking, aanroep = _werk(session, sleutelbos, _d(dag), _oin(brin))
+        record = AanmeldingInvoer(1, NUMMERS[pupil], None, brin, status, _d(dag), None, None)
+        uitkomst = aanleveren_aanmeldingen(verwerking, aanroep, [record])
+        assert uitkomst.aantal_afgewezen == 0, (dag, pupil, uitkomst.uitkomsten)
+    feiten = Feiten(session, sleutelbos)
+    for dag, pupil, brin, uitkomst, vastgelegd in _INTAKES:
+        feiten.intake(pupil, brin, _d(dag), uitkomst, _middag(_d(vastgelegd or dag)))
+    for dag, pupil, brin in _OVEREENKOMSTEN:
+        feiten.overeenkomst(pupil, brin, _d(dag), _middag(_d(dag)))
+    for pupil in ("A10", "C2"):
+        _lever(session, sleutelbos, _d("10-06"), SCHOOL[pupil], pupil, "afmelden", "gaatNaarHavoVwo")
+    for dag, pupil, uitkomst in _EXAMENS:
+        feiten.examen(pupil, uitkomst, _d(dag), _middag(_d(dag)))
+    _lever(session, sleutelbos, _d("25-06"), "99XC", "C4", "wijzigen", postcode="3011AE")
+    session.commit()

@@ -1,0 +1,288 @@
+"""Issue 16's figures from intakes, onderwijsovereenkomsten and exam results (``procesfeiten``), at
+school, region and country level, on SQLite and PostgreSQL, before and after ``vva cycle close``.
+
+Worked out by hand from the scenario table (peildatum 1 July 2027):
+
+* exam results per school: 99XA geslaagd 8 (A1-A8), gezakt 1 (A9), doorstroomVo 1 (A10); 99XG
+  geslaagd 5; 99XC geslaagd 3 (C1, C4 after the re-sit, C5), gezakt 1 (C3), doorstroomVo 1 (C2).
+  Region 21 = 99XA + 99XG: 13 / 1 / 1; region 29 = 99XC; landelijk 16 / 2 / 2.
+* diploma_nergens_aangemeld (geslaagd, actief, registered nowhere): 99XA 2 (A6 refused, A8), 99XG 3
+  (G1-G3), 99XC 1 (C4); region 21: 5, 29: 1, landelijk 6. geleverd_nergens_aangemeld adds the
+  gezakt pupils still actief: 99XA 3 (+A9), 99XG 3, 99XC 2 (+C3); 21: 6, 29: 2, landelijk 8.
+* intakes per institution: 99XB 7 = positief 5 (A1-A5), negatief 1 (A6), nietVerschenen 1 (A7);
+  99XE 5 = positief 3 (G4, C1, C5's second), negatief 1 (G5, corrected: counted once), nietVerschenen
+  1 (C5's first). Regions 21 = 99XB, 29 = 99XE; landelijk 12 = 8 / 2 / 2.
+* lead times in days per registration, (aangemeld>intake, intake>ingeschreven,
+  ingeschreven>overeenkomst, aangemeld>overeenkomst), "-" = no such moment:
+  A1 (10, 20, 5, 35), A2 (14, 30, 7, 51), A3 (7, 40, 0, 47), A4 (21, 15, 10, 46), A5 (3, 25, 14, 42),
+  A6 (14, -, -, -) — a negative intake is an intake held; A7 none (nietVerschenen is no intake held),
+  G4 (4, 24, 28, 56), G5 at 99XE (4, -, -, -), C1 (10, 16, 2, 28),
+  C5 (14, 28, -, -) — the first intake held is the second, 15 March.
+  aangemeld>ingeschreven: A1 30, A2 44, A3 47, A4 36, A5 28, G4 28, C1 26, C5 42.
+  geaccepteerd falls on the positive intake's date, so aangemeld>geaccepteerd = aangemeld>intake and
+  geaccepteerd>ingeschreven = intake>ingeschreven for the pupils that were accepted.
+  School 99XA (= institution 99XB = region 21): aangemeld>intake 3 7 10 14 14 21 → median (3rd of 6)
+  10, p90 (6th) 21; intake>ingeschreven 15 20 25 30 40 → 25, 40; ingeschreven>overeenkomst
+  0 5 7 10 14 → 7, 14; aangemeld>overeenkomst 35 42 46 47 51 → 46, 51.
+  Landelijk: aangemeld>intake 3 4 4 7 10 10 14 14 14 21 → median (5th of 10) 10, p90 (9th) 14;
+  intake>ingeschreven 15 16 20 24 25 28 30 40 → 24 (4th of 8), 40 (8th); ingeschreven>overeenkomst
+  0 2 5 7 10 14 28 → 7 (4th of 7), 28 (7th); aangemeld>overeenkomst 28 35 42 46 47 51 56 → 46, 56.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from broker.db import models
+from broker.domain.cycle import Kalender
+from broker.jaarcyclus.afsluiten import sluit
+from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
+from broker.rapportage.jaarcijfers import bereken_jaarcijfers, lees_jaarcijfers
+from broker.rapportage.rapport import maak_rapport
+from broker.rapportage.trends import trend
+from broker.rapportage.uitvoer import html
+from broker.registry.repository import PartijRegister
+from broker.service.context import Aanroep, Verwerking
+from broker.service.procescijfers import opvragen_procescijfers
+from tests.rapportage.procesfeiten import PEILDATUM, bouw_procesfeiten
+from tests.rapportage.scenario import OIN
+from tests.rapportage.test_cijfers import _doorloop
+
+AG, GI, AI = "aangemeld>geaccepteerd", "geaccepteerd>ingeschreven", "aangemeld>ingeschreven"
+AK, KI, IO, AO = (
+    "aangemeld>intake",
+    "intake>ingeschreven",
+    "ingeschreven>overeenkomst",
+    "aangemeld>overeenkomst",
+)
+#: The figures this test checks in full; the others are the subject of test_cijfers.
+NIEUW = {
+    "diploma_nergens_aangemeld",
+    "geleverd_nergens_aangemeld",
+    "examenresultaat_per_uitkomst",
+    "intakes",
+    "intakes_per_uitkomst",
+    "doorlooptijd_n",
+    "doorlooptijd_mediaan",
+    "doorlooptijd_p90",
+    "doorlooptijd_verdeling",
+}
+
+
+@pytest.fixture
+def feiten_sessie(demo_session, sleutelbos):
+    bouw_procesfeiten(demo_session, sleutelbos)
+    return demo_session
+
+
+def _leerlingen(diploma, geleverd, examens):
+    return {("diploma_nergens_aangemeld", ""): diploma, ("geleverd_nergens_aangemeld", ""): geleverd} | {
+        ("examenresultaat_per_uitkomst", u): n for u, n in examens.items()
+    }
+
+
+def _intakes(positief, negatief, niet_verschenen):
+    return {
+        ("intakes", ""): positief + negatief + niet_verschenen,
+        ("intakes_per_uitkomst", "positiefAdvies"): positief,
+        ("intakes_per_uitkomst", "negatiefAdvies"): negatief,
+        ("intakes_per_uitkomst", "nietVerschenen"): niet_verschenen,
+    }
+
+
+DOORLOOP_99XA = _doorloop(
+    {
+        AG: [10, 14, 7, 21, 3],
+        GI: [20, 30, 40, 15, 25],
+        AI: [30, 44, 47, 36, 28],
+        AK: [10, 14, 7, 21, 3, 14],
+        KI: [20, 30, 40, 15, 25],
+        IO: [5, 7, 0, 10, 14],
+        AO: [35, 51, 47, 46, 42],
+    }
+)
+DOORLOOP_99XE = _doorloop(
+    {
+        AG: [4, 10, 14],
+        GI: [24, 16, 28],
+        AI: [28, 26, 42],
+        AK: [4, 4, 10, 14],
+        KI: [24, 16, 28],
+        IO: [28, 2],
+        AO: [56, 28],
+    }
+)
+VERWACHT = {
+    ("school", "99XA"): _leerlingen(2, 3, {"geslaagd": 8, "gezakt": 1, "doorstroomVo": 1}) | DOORLOOP_99XA,
+    ("school", "99XG"): _leerlingen(3, 3, {"geslaagd": 5})
+    | _doorloop({AG: [4], GI: [24], AI: [28], AK: [4, 4], KI: [24], IO: [28], AO: [56]}),
+    ("school", "99XC"): _leerlingen(1, 2, {"geslaagd": 3, "gezakt": 1, "doorstroomVo": 1})
+    | _doorloop({AG: [10, 14], GI: [16, 28], AI: [26, 42], AK: [10, 14], KI: [16, 28], IO: [2], AO: [28]}),
+    ("instelling", "99XB"): _intakes(5, 1, 1) | DOORLOOP_99XA,
+    ("instelling", "99XE"): _intakes(3, 1, 1) | DOORLOOP_99XE,
+    # A region: its schools' pupils, its institutions' registrations and lead times.
+    ("regio", "21"): _leerlingen(5, 6, {"geslaagd": 13, "gezakt": 1, "doorstroomVo": 1})
+    | _intakes(5, 1, 1)
+    | DOORLOOP_99XA,
+    ("regio", "29"): _leerlingen(1, 2, {"geslaagd": 3, "gezakt": 1, "doorstroomVo": 1})
+    | _intakes(3, 1, 1)
+    | DOORLOOP_99XE,
+    ("landelijk", ""): _leerlingen(6, 8, {"geslaagd": 16, "gezakt": 2, "doorstroomVo": 2})
+    | _intakes(8, 2, 2)
+    | _doorloop(
+        {
+            AG: [10, 14, 7, 21, 3, 4, 10, 14],
+            GI: [20, 30, 40, 15, 25, 24, 16, 28],
+            AI: [30, 44, 47, 36, 28, 28, 26, 42],
+            AK: [10, 14, 7, 21, 3, 14, 4, 4, 10, 14],
+            KI: [20, 30, 40, 15, 25, 24, 16, 28],
+            IO: [5, 7, 0, 10, 14, 28, 2],
+            AO: [35, 51, 47, 46, 42, 56, 28],
+        }
+    ),
+}
+
+
+def _nieuw(cijfers) -> dict[tuple[str, str], dict[tuple[str, str], int | None]]:
+    """The checked figures per (level, unit)."""
+    uitkomst: dict = {}
+    for c in cijfers:
+        if c.cijfer in NIEUW:
+            niveau = getattr(c.niveau, "value", c.niveau)
+            uitkomst.setdefault((niveau, c.eenheid), {})[(c.cijfer, c.dimensie)] = c.waarde
+    return uitkomst
+
+
+def test_the_hand_computed_figures_at_every_level(feiten_sessie):
+    figuren = _nieuw(bereken_cijfers(feiten_sessie, Peil.van(Kalender(), 2027, PEILDATUM)))
+    assert figuren == VERWACHT
+    # The hand-computed medians and percentiles named in the docstring, spelled out once more.
+    landelijk = figuren[("landelijk", "")]
+    assert [landelijk[("doorlooptijd_mediaan", t)] for t in (AK, KI, IO, AO)] == [10, 24, 7, 46]
+    assert [landelijk[("doorlooptijd_p90", t)] for t in (AK, KI, IO, AO)] == [14, 40, 28, 56]
+    school = figuren[("school", "99XA")]
+    assert [school[("doorlooptijd_mediaan", t)] for t in (AK, KI, IO, AO)] == [10, 25, 7, 46]
+    assert [school[("doorlooptijd_p90", t)] for t in (AK, KI, IO, AO)] == [21, 40, 14, 51]
+
+
+def test_the_facts_count_as_known_on_the_peildatum(feiten_sessie):
+    def op(dag):
+        return _nieuw(
+            bereken_cijfers(
+                feiten_sessie, Peil.van(Kalender(), 2027, dag), niveaus=[Niveau.LANDELIJK, Niveau.INSTELLING]
+            )
+        )
+
+    # 5 March: G5's intake was recorded as a no-show at noon; the correction came the next day.
+    # 99XE knows G4 (5 Feb, positief), C1 (25 Jan, positief) and G5 (nietVerschenen).
+    maart_5 = op(date(2027, 3, 5))[("instelling", "99XE")]
+    assert {k: v for k, v in maart_5.items() if k[0].startswith("intakes")} == {
+        ("intakes", ""): 3,
+        ("intakes_per_uitkomst", "positiefAdvies"): 2,
+        ("intakes_per_uitkomst", "nietVerschenen"): 1,
+    }
+    # So G5 has no intake held yet: 99XE's aangemeld>intake are G4's 4 and C1's 10 days only.
+    assert maart_5[("doorlooptijd_n", AK)] == 2
+    # 1 June: no exam result yet, so nobody has a diploma; 15 June: C4 has failed (the re-sit result
+    # comes on 20 June), so only A6, A8, G1-G3 count.
+    assert op(date(2027, 6, 1))[("landelijk", "")][("diploma_nergens_aangemeld", "")] == 0
+    op_15_juni = op(date(2027, 6, 15))[("landelijk", "")]
+    assert op_15_juni[("diploma_nergens_aangemeld", "")] == 5
+    assert op_15_juni[("examenresultaat_per_uitkomst", "gezakt")] == 3
+    assert op_15_juni[("examenresultaat_per_uitkomst", "geslaagd")] == 15
+
+
+def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_sessie):
+    kalender = Kalender()
+    # Nothing happens after 25 June: the cycle's last day gives the figures of 1 July.
+    assert _nieuw(bereken_cijfers(feiten_sessie, Peil.van(kalender, 2027))) == VERWACHT
+    gepubliceerd = bereken_jaarcijfers(feiten_sessie, 2027, kalender)
+    trends_voor = {
+        sleutel: trend(feiten_sessie, kalender, *sleutel, 2027)
+        for sleutel in [
+            (Niveau.LANDELIJK, ""),
+            (Niveau.SCHOOL, "99XA"),
+            (Niveau.REGIO, "21"),
+            (Niveau.INSTELLING, "99XB"),
+        ]
+    }
+
+    afsluiting = sluit(
+        feiten_sessie, kalender, 2027, date(2027, 10, 1), datetime(2027, 10, 1, 12, tzinfo=UTC)
+    )
+    feiten_sessie.commit()
+    assert afsluiting.verwijderd["leerling"] == 20
+    assert feiten_sessie.scalar(select(func.count()).select_from(models.AanmeldingFeit)) == 0
+
+    bewaard = lees_jaarcijfers(feiten_sessie, 2027)
+    assert bewaard == gepubliceerd
+    na = _nieuw(bewaard)
+    # Every published value is the hand-computed one; what is withheld is withheld, not changed.
+    for sleutel, verwacht in VERWACHT.items():
+        assert set(na[sleutel]) == set(verwacht), sleutel
+        assert all(w is None or w == verwacht[k] for k, w in na[sleutel].items()), sleutel
+    # Counts of 5 and more and lead times on 5 or more registrations are published.
+    assert na[("landelijk", "")][("diploma_nergens_aangemeld", "")] == 6
+    assert na[("regio", "21")][("diploma_nergens_aangemeld", "")] == 5
+    assert na[("school", "99XA")][("diploma_nergens_aangemeld", "")] is None  # 2
+    assert na[("school", "99XA")][("examenresultaat_per_uitkomst", "geslaagd")] == 8
+    assert na[("instelling", "99XB")][("intakes", "")] == 7
+    assert na[("instelling", "99XB")][("intakes_per_uitkomst", "positiefAdvies")] == 5
+    assert na[("landelijk", "")][("intakes", "")] == 12
+    assert na[("landelijk", "")][("intakes_per_uitkomst", "positiefAdvies")] == 8
+    assert [na[("school", "99XA")][("doorlooptijd_mediaan", t)] for t in (AK, KI, IO, AO)] == [10, 25, 7, 46]
+    assert [na[("landelijk", "")][("doorlooptijd_p90", t)] for t in (AK, KI, IO, AO)] == [14, 40, 28, 56]
+    assert na[("regio", "29")][("doorlooptijd_mediaan", AK)] is None  # 4 registrations
+
+    # The trend of the closed year is the same as before the purge, and holds the new key figures.
+    na_trends = {sleutel: trend(feiten_sessie, kalender, *sleutel, 2027) for sleutel in trends_voor}
+    assert na_trends == trends_voor
+    assert na_trends[(Niveau.LANDELIJK, "")][2027][("intakes_per_uitkomst", "positiefAdvies")] == 8
+    assert na_trends[(Niveau.LANDELIJK, "")][2027][("doorlooptijd_mediaan", AO)] == 46
+    rapport = maak_rapport(feiten_sessie, kalender, Niveau.LANDELIJK, 2027)
+    assert rapport.uit_jaarcijfers
+    pagina = html(rapport)
+    assert "Intakes per uitkomst" in pagina and "Examenresultaten" in pagina
+
+
+def test_opvragen_procescijfers_gives_a_school_and_an_institution_their_new_figures(
+    feiten_sessie, sleutelbos
+):
+
+    def vraag(oin):
+        verwerking = Verwerking(
+            feiten_sessie, sleutelbos, Kalender(), nu=datetime(2027, 7, 1, 12, tzinfo=UTC)
+        )
+        aanroep = Aanroep(PartijRegister(feiten_sessie).zoek(oin), "urn:uuid:procescijfers")
+        antwoord = opvragen_procescijfers(verwerking, aanroep, None, None)
+        return {(r.cijfer, r.dimensie): r.aantal for r in antwoord.cijfers}
+
+    school = vraag(OIN["99XA"])
+    assert school[("diploma_nergens_aangemeld", "")] is None  # 2: withheld
+    assert school[("examenresultaat_per_uitkomst", "geslaagd")] == 8
+    assert school[("examenresultaat_per_uitkomst", "gezakt")] is None
+    # Lead times of the school's pupils in days (n, median, p90), as in the report.
+    assert [school[(n, AK)] for n in ("doorlooptijd_n", "doorlooptijd_mediaan", "doorlooptijd_p90")] == [
+        6,
+        10,
+        21,
+    ]
+    assert [school[(n, AO)] for n in ("doorlooptijd_n", "doorlooptijd_mediaan", "doorlooptijd_p90")] == [
+        5,
+        46,
+        51,
+    ]
+    assert not any(naam.startswith("intakes") or naam == "doorlooptijd_verdeling" for naam, _ in school)
+    instelling = vraag(OIN["99XB"])
+    assert instelling[("intakes", "")] == 7
+    assert instelling[("intakes_per_uitkomst", "positiefAdvies")] == 5
+    assert instelling[("intakes_per_uitkomst", "negatiefAdvies")] is None
+    assert [instelling[(n, KI)] for n in ("doorlooptijd_n", "doorlooptijd_mediaan", "doorlooptijd_p90")] == [
+        5,
+        25,
+        40,
+    ]
+    assert not any(naam.startswith(("examen", "diploma")) for naam, _ in instelling)
