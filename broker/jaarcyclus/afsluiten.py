@@ -23,6 +23,8 @@ from broker.domain.cycle import Kalender
 PERSOONSGEGEVENS = (
     "leerling_mutatie",
     "aanmelding_overgang",
+    # The intake and onderwijsovereenkomst history (issue 16): deleted before ``aanmelding`` it refers to.
+    "aanmelding_feit",
     "leerling",
     "aanmelding",
     "wijziging",
@@ -143,6 +145,9 @@ def _verwijder(tabel: str, jaar: int, grens: tuple[datetime, datetime]):
         ),
         "aanmelding_overgang": delete(models.AanmeldingOvergang).where(
             models.AanmeldingOvergang.aanmelding_id.in_(aanmeldingen)
+        ),
+        "aanmelding_feit": delete(models.AanmeldingFeit).where(
+            models.AanmeldingFeit.aanmelding_id.in_(aanmeldingen)
         ),
         "leerling": delete(L).where(L.cyclus_jaar == jaar),
         "aanmelding": delete(A).where(A.cyclus_jaar == jaar),
