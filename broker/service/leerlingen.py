@@ -79,6 +79,9 @@ class _GeldigeLeerling:
     mutatie: Mutatie
     reden: AfmeldReden | None
     examen: tuple[ExamenUitkomst, date] | None = None
+    #: Why the exam result cannot be applied; raised after the pupil counts as present, so that a
+    #: typo in it never withdraws the pupil from a replaced start population.
+    examen_fout: Afwijzing | None = None
 
 
 def aanleveren_leerlingen(
@@ -130,6 +133,8 @@ def aanleveren_leerlingen(
             aanwezig.add(sleutel)
             if record.afgewezen is not None:
                 raise Afwijzing(record.afgewezen)
+            if geldig.examen_fout is not None:
+                raise geldig.examen_fout
             if sleutel in toegepast:
                 raise Afwijzing(DUBBEL_IN_BATCH)
             bestaand[sleutel] = _pas_toe(verwerking, aanroep, cyclus, geldig, bestaand.get(sleutel))
@@ -171,21 +176,24 @@ def _valideer(
         gemeentecode=gemeentecode,
         mutatie=mutatie,
         reden=reden,
-        examen=_examen(verwerking, record),
+        **_examen(verwerking, record),
     )
 
 
-def _examen(verwerking: Verwerking, record: LeerlingInvoer) -> tuple[ExamenUitkomst, date] | None:
-    """The record's exam result: both values or neither, a known outcome (VVA127), not in the future
-    (VVA112)."""
+def _examen(verwerking: Verwerking, record: LeerlingInvoer) -> dict:
+    """The record's exam result (``examen``) or why it is refused (``examen_fout``): both values or
+    neither and a known outcome (VVA127), not in the future (VVA112)."""
     if record.examen_uitkomst is None and record.examen_datum is None:
-        return None
-    if record.examen_uitkomst is None or record.examen_datum is None:
-        raise Afwijzing(EXAMENRESULTAAT_ONGELDIG)
-    uitkomst = parse_examen_uitkomst(record.examen_uitkomst)
-    if record.examen_datum > verwerking.vandaag:
-        raise Afwijzing(DATUM_ONGELDIG)
-    return uitkomst, record.examen_datum
+        return {}
+    try:
+        if record.examen_uitkomst is None or record.examen_datum is None:
+            raise Afwijzing(EXAMENRESULTAAT_ONGELDIG)
+        uitkomst = parse_examen_uitkomst(record.examen_uitkomst)
+        if record.examen_datum > verwerking.vandaag:
+            raise Afwijzing(DATUM_ONGELDIG)
+    except Afwijzing as fout:
+        return {"examen_fout": fout}
+    return {"examen": (uitkomst, record.examen_datum)}
 
 
 def _bestaande(

@@ -149,7 +149,14 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
     _cyclus_2028(session, sleutelbos, aanroep)
     assert {
         t: _van_2027(session, t) > 0
-        for t in ("leerling", "aanmelding", "aanmelding_feit", "signaal", "uitgaand_bericht", "audit_leerling")
+        for t in (
+            "leerling",
+            "aanmelding",
+            "aanmelding_feit",
+            "signaal",
+            "uitgaand_bericht",
+            "audit_leerling",
+        )
     } == dict.fromkeys(
         ("leerling", "aanmelding", "aanmelding_feit", "signaal", "uitgaand_bericht", "audit_leerling"), True
     )
