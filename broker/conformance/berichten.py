@@ -32,6 +32,12 @@ from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 ACTIE_BASIS = "urn:nl:vva:aanmelden:v1"
 #: A fictional pupil number that passes the elfproef (edukoppeling.md §0: never a real one).
 FICTIEF_BSN = "999990019"
+#: A second fictional pupil, enrolled with an onderwijsovereenkomst by the issue 16 samples (kept apart
+#: so the status of ``FICTIEF_BSN``'s registration stays what the other samples expect).
+FICTIEF_BSN_2 = "999990020"
+#: A fictional pupil that only ever appears in records the broker must reject: nothing of it is ever
+#: stored, so the rejection samples get the same code on every run against the same broker.
+FICTIEF_BSN_AFGEWEZEN = "999990032"
 _BOM = b"\xef\xbb\xbf"
 _TE_GROOT = 11 * 1024 * 1024  # over the broker's 10 MiB limit (hostile-inputs.md H92)
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
@@ -74,13 +80,30 @@ def certificaat_oin(certificaat: x509.Certificate) -> str:
 
 
 def _bestanden(brin: str, vandaag: str) -> dict[str, str]:
-    """The CSV files of the upload samples (base64, as in the Body): one pupil of the sender's BRIN."""
+    """The CSV files of the upload samples (base64, as in the Body): one pupil of the sender's BRIN;
+    the ``_procesfeiten``/``_examen`` ones with the optional columns of issue 16, the ``_ongeldig``
+    ones with an outcome outside the allowed values (VVA126/VVA127)."""
     vo = f"bsn;brinVo;postcode;woongemeente;mutatie\n{FICTIEF_BSN};{brin};1011AB;0363;toevoegen\n"
     mbo = f"bsn;brinMbo;status;datum\n{FICTIEF_BSN};{brin};aangemeld;{vandaag}\n"
-    return {
-        "bestand_vo": base64.b64encode(vo.encode()).decode(),
-        "bestand_mbo": base64.b64encode(mbo.encode()).decode(),
+    vo_kop = "bsn;brinVo;postcode;woongemeente;mutatie;examenUitkomst;examenDatum\n"
+    # wijzigen: the pupil of the other VO samples, delivered before (a repeat of toevoegen is VVA116)
+    vo_examen = f"{vo_kop}{FICTIEF_BSN};{brin};1011AB;0363;wijzigen;geslaagd;{vandaag}\n"
+    vo_ongeldig = f"{vo_kop}{FICTIEF_BSN_AFGEWEZEN};{brin};1011AB;0363;toevoegen;cumLaude;{vandaag}\n"
+    mbo_kop = "bsn;brinMbo;status;datum;intakeDatum;intakeUitkomst;onderwijsovereenkomstDatum\n"
+    mbo_feiten = (
+        f"{mbo_kop}{FICTIEF_BSN};{brin};aangemeld;{vandaag};{vandaag};positiefAdvies;\n"
+        f"{FICTIEF_BSN_2};{brin};ingeschreven;{vandaag};{vandaag};positiefAdvies;{vandaag}\n"
+    )
+    mbo_ongeldig = f"{mbo_kop}{FICTIEF_BSN_AFGEWEZEN};{brin};aangemeld;{vandaag};{vandaag};misschien;\n"
+    bestanden = {
+        "bestand_vo": vo,
+        "bestand_mbo": mbo,
+        "bestand_vo_examen": vo_examen,
+        "bestand_vo_examen_ongeldig": vo_ongeldig,
+        "bestand_mbo_procesfeiten": mbo_feiten,
+        "bestand_mbo_intake_ongeldig": mbo_ongeldig,
     }
+    return {naam: base64.b64encode(tekst.encode()).decode() for naam, tekst in bestanden.items()}
 
 
 def render(
@@ -111,7 +134,11 @@ def render(
         "message_id": message_id or f"urn:uuid:{kaal}",
         "uuid": kaal,
         "bsn": FICTIEF_BSN,
+        "bsn_2": FICTIEF_BSN_2,
+        "bsn_afgewezen": FICTIEF_BSN_AFGEWEZEN,
         "vandaag": date.today().isoformat(),
+        "gisteren": (date.today() - timedelta(days=1)).isoformat(),
+        "morgen": (date.today() + timedelta(days=1)).isoformat(),
         "nu": nu.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "echo": echo or f"conformance {geval.id}",
         "extra_kop": "",

@@ -3,12 +3,14 @@
 A case (``[[geval]]``) names a template, the service it is for (``*`` = the service under test), the
 expected outcome — ``geaccepteerd``, a fault code of the Edukoppeling table (``Client.DK0004``) or a
 bare HTTP status (``HTTP 415``) — and how the kit makes the message: signed or not, a Timestamp
-offset, a mutation after signing, HTTP header overrides, a repeat. ``[[buiten_bereik]]`` would
+offset, a mutation after signing, HTTP header overrides, a repeat; for a batch optionally the
+outcome its records must get (``resultaat``: ``verwerkt`` or a result code such as ``VVA123``). ``[[buiten_bereik]]`` would
 excuse a fault code no case provokes, with the reason; the kit's own manifest keeps it empty.
 """
 
 from __future__ import annotations
 
+import re
 import sysconfig
 import tomllib
 from dataclasses import dataclass, field
@@ -48,6 +50,9 @@ class Geval:
     codering: str = "utf-8"
     herhaling: str | None = None
     tls: str | None = None
+    #: For an accepted batch: the outcome of every record in its answer, ``verwerkt`` or the result
+    #: code it must get (``VVA123``); None = not checked (e.g. a sample whose record depends on state).
+    resultaat: str | None = None
 
     @property
     def uitkomsten(self) -> tuple[str, ...]:
@@ -115,6 +120,10 @@ def _controleer(geval: Geval, pad: Path) -> None:
         fouten.append(f"herhaling {geval.herhaling}")
     if geval.sleutel not in SLEUTELS:
         fouten.append(f"sleutel {geval.sleutel}")
+    if geval.resultaat is not None and (
+        geval.verwacht != GEACCEPTEERD or not re.fullmatch(r"verwerkt|VVA[0-9]{3}|DK0002", geval.resultaat)
+    ):
+        fouten.append(f"resultaat {geval.resultaat} (verwerkt or a result code, for an accepted case)")
     if not (pad.parent / geval.sjabloon).is_file():
         fouten.append(f"template {geval.sjabloon} not found")
     if fouten:

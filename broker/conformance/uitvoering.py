@@ -285,12 +285,26 @@ def _controleer_antwoord(geval: Geval, bericht: Bericht, root: etree._Element) -
     verwacht = f"{{urn:nl:vva:aanmelden:v1}}{geval.operatie}Response"
     if len(kinderen) != 1 or kinderen[0].tag != verwacht:
         problemen.append(f"the Body does not hold one {geval.operatie}Response (T2, R1)")
+    if geval.resultaat is not None and len(kinderen) == 1:
+        problemen += _controleer_resultaat(geval.resultaat, kinderen[0])
     relates_to = root.findtext(f"{q(SOAP11, 'Header')}/{q(WSA, 'RelatesTo')}")
     if relates_to is None:
         problemen.append("no wsa:RelatesTo in the answer (R4; a client treats this like DK0008)")
     elif relates_to.strip() != bericht.message_id:
         problemen.append("wsa:RelatesTo is not the request's MessageID (R4)")
     return problemen
+
+
+def _controleer_resultaat(verwacht: str, antwoord: etree._Element) -> list[str]:
+    """Every record's outcome in a ``BatchResultaat`` is ``verwacht``: ``verwerkt`` or its code."""
+    vv = "{urn:nl:vva:aanmelden:v1}"
+    uitkomsten = [
+        "verwerkt" if r.findtext(f"{vv}verwerkt") == "true" else (r.findtext(f"{vv}code") or "")
+        for r in antwoord.iter(f"{vv}resultaat")
+    ]
+    if not uitkomsten or any(u != verwacht for u in uitkomsten):
+        return [f"record outcomes {uitkomsten}, expected {verwacht} for each"]
+    return []
 
 
 def _controleer_fout(root: etree._Element, code: str) -> list[str]:

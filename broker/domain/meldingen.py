@@ -174,6 +174,41 @@ DATUM_ONLEESBAAR = Melding(
     "De datum is onleesbaar: gebruik JJJJ-MM-DD (zoals 2027-03-01) of DD-MM-JJJJ (zoals 01-03-2027).",
     "The date cannot be read: use YYYY-MM-DD (such as 2027-03-01) or DD-MM-YYYY (such as 01-03-2027).",
 )
+INTAKE_VOOR_AANMELDING = Melding(
+    "VVA123",
+    "De intakedatum ligt vóór de eerste gemelde datum van deze aanmelding; geef de datum waarop de "
+    "intake werkelijk plaatsvond, of meld eerst de aanmelding met de juiste datum.",
+    "The intake date lies before the first reported date of this registration; give the date the "
+    "intake actually took place, or first report the registration with its correct date.",
+)
+OVEREENKOMST_ZONDER_INSCHRIJVING = Melding(
+    "VVA124",
+    "Een onderwijsovereenkomst kan alleen bij een inschrijving: geef status ingeschreven mee in "
+    "dezelfde regel, of laat onderwijsovereenkomstDatum weg tot de leerling is ingeschreven.",
+    "An onderwijsovereenkomst requires enrolment: give status ingeschreven in the same record, or "
+    "leave out onderwijsovereenkomstDatum until the pupil is enrolled.",
+)
+OVEREENKOMST_VOOR_INSCHRIJVING = Melding(
+    "VVA125",
+    "De datum van de onderwijsovereenkomst ligt vóór de inschrijfdatum van deze aanmelding; geef de "
+    "datum van ondertekening, op of na de inschrijfdatum.",
+    "The onderwijsovereenkomst date lies before this registration's enrolment date; give the date it "
+    "was signed, on or after the enrolment date.",
+)
+INTAKE_ONGELDIG = Melding(
+    "VVA126",
+    "De intake is onvolledig of ongeldig: geef zowel de intakedatum als de uitkomst, en als uitkomst "
+    "positiefAdvies, negatiefAdvies of nietVerschenen.",
+    "The intake is incomplete or invalid: give both the intake date and the outcome, and as outcome "
+    "positiefAdvies, negatiefAdvies or nietVerschenen.",
+)
+EXAMENRESULTAAT_ONGELDIG = Melding(
+    "VVA127",
+    "Het examenresultaat is onvolledig of ongeldig: geef zowel de uitkomst als de datum, en als "
+    "uitkomst geslaagd, gezakt, doorstroomVo of vertrekZonderDiploma.",
+    "The exam result is incomplete or invalid: give both the outcome and the date, and as outcome "
+    "geslaagd, gezakt, doorstroomVo or vertrekZonderDiploma.",
+)
 
 #: A record of a regional system (regio service, flow d) for a BRIN the system does not serve: the
 #: Edukoppeling code Client.DK0002 for that record only; not part of ``ALLE`` (the VVA1xx catalogue).
@@ -210,5 +245,10 @@ ALLE: dict[str, Melding] = {
         TEKENCODERING_ONGELDIG,
         KOLOMMEN_ONGELIJK,
         DATUM_ONLEESBAAR,
+        INTAKE_VOOR_AANMELDING,
+        OVEREENKOMST_ZONDER_INSCHRIJVING,
+        OVEREENKOMST_VOOR_INSCHRIJVING,
+        INTAKE_ONGELDIG,
+        EXAMENRESULTAAT_ONGELDIG,
     )
 }

@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import TypeVar
 
 from broker.domain.meldingen import (
+    EXAMENRESULTAAT_ONGELDIG,
+    INTAKE_ONGELDIG,
     MUTATIE_ONGELDIG,
     OVERGANG_NIET_TOEGESTAAN,
     REDEN_ONTBREEKT_OF_ONGELDIG,
@@ -191,6 +193,18 @@ def parse_afmeldreden(s: str) -> AfmeldReden:
     Source rule: VVA flow a.
     """
     return _parse_enum(AfmeldReden, s, REDEN_ONTBREEKT_OF_ONGELDIG)
+
+
+def parse_intake_uitkomst(s: str) -> IntakeUitkomst:
+    """Parse an intake outcome (issue 16). Input: str, one of the IntakeUitkomst values (case-sensitive;
+    surrounding whitespace removed). Raises ``Afwijzing(INTAKE_ONGELDIG)`` otherwise."""
+    return _parse_enum(IntakeUitkomst, s, INTAKE_ONGELDIG)
+
+
+def parse_examen_uitkomst(s: str) -> ExamenUitkomst:
+    """Parse a VO exam outcome (issue 16). Input: str, one of the ExamenUitkomst values (case-sensitive;
+    surrounding whitespace removed). Raises ``Afwijzing(EXAMENRESULTAAT_ONGELDIG)`` otherwise."""
+    return _parse_enum(ExamenUitkomst, s, EXAMENRESULTAAT_ONGELDIG)
 
 
 @dataclass(frozen=True)

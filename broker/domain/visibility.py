@@ -17,6 +17,16 @@ Contact details (issue 15, brief: "contactgegevens van de latende vo-school en o
 mbo-instelling") are the institution's, never a person's, and follow the same rules: which institution's
 contact details a party is shown is part of its view (``LeerlingBeeld.contacten``, see ``_contacten``).
 
+Process facts (issue 16): the intake and the onderwijsovereenkomst belong to a registration and travel
+inside it (``AanmeldingFeit``), so exactly the parties that see the registration see them. The VO exam
+result (``Examenresultaat``) is about the pupil's school career, not about a registration: the VO school
+that reported it sees it, and so do the gemeente (also as RMC function) that follows the pupil for the
+leerplicht/RMC task and a regional system for the pupils of the VO schools it serves (it passes on what
+those schools deliver). MBO institutions never see it: whether a pupil passed is not needed to handle a
+registration (the diploma itself reaches the institution through DUO at enrolment), so data minimisation
+keeps it from them; a regional system that sees a pupil only through its institutions gets what they
+get. Both kinds reach only parties whose software accepts the elements (``Partij.procesfeiten``).
+
 The dataclasses check that codes are in canonical form on construction: a "363" next to a "0363" would
 not raise anywhere, it would just silently hide a pupil from the gemeente responsible for them.
 """
@@ -30,7 +40,13 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from broker.domain.identifiers import parse_brin, parse_crebo, parse_gemeentecode, parse_oin
-from broker.domain.status import ACTIEF_AANGEMELD, AanmeldStatus, MboGangerStatus
+from broker.domain.status import (
+    ACTIEF_AANGEMELD,
+    AanmeldStatus,
+    ExamenUitkomst,
+    IntakeUitkomst,
+    MboGangerStatus,
+)
 
 _RMC_PATROON = re.compile(r"\A[0-9]{1,2}\Z")
 
@@ -105,6 +121,9 @@ class Partij:
     gemeentecodes: frozenset[str] = frozenset()
     rmc_regios: frozenset[str] = frozenset()
     contactgegevens: bool = False
+    #: The party's software accepts the optional intake, onderwijsovereenkomstDatum and examenresultaat
+    #: elements (issue 16); without it its view has none of them.
+    procesfeiten: bool = False
     # Derived once, so that checking thousands of pupils does not re-normalise per pupil.
     _rmc_genormaliseerd: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -119,30 +138,67 @@ class Partij:
         zet(self, "rmc_regios", frozenset(self.rmc_regios))
         if not isinstance(self.contactgegevens, bool):
             raise TypeError("contactgegevens moet True of False zijn")
+        if not isinstance(self.procesfeiten, bool):
+            raise TypeError("procesfeiten moet True of False zijn")
         zet(self, "_rmc_genormaliseerd", frozenset(normaliseer_rmc(code) for code in self.rmc_regios))
+
+
+def _eis_datum(waarde: object, veld: str) -> None:
+    if isinstance(waarde, datetime) or not isinstance(waarde, date):
+        raise ValueError(f"{veld} moet een date zijn, geen datetime")
+
+
+@dataclass(frozen=True)
+class Intake:
+    """The last reported intake of a registration (issue 16): its date and outcome."""
+
+    datum: date
+    uitkomst: IntakeUitkomst
+
+    def __post_init__(self) -> None:
+        _eis_datum(self.datum, "intake.datum")
+        object.__setattr__(self, "uitkomst", IntakeUitkomst(self.uitkomst))
+
+
+@dataclass(frozen=True)
+class Examenresultaat:
+    """The VO outcome of the school year as the pupil's school last reported it (issue 16)."""
+
+    uitkomst: ExamenUitkomst
+    datum: date
+
+    def __post_init__(self) -> None:
+        _eis_datum(self.datum, "examenresultaat.datum")
+        object.__setattr__(self, "uitkomst", ExamenUitkomst(self.uitkomst))
 
 
 @dataclass(frozen=True)
 class AanmeldingFeit:
     """One registration of the pupil at an MBO institution: its BRIN4, current status and status date,
-    and the crebo of the programme when the institution gave one.
+    the crebo of the programme when the institution gave one, and the last reported intake and
+    onderwijsovereenkomst date (issue 16) when it reported them.
 
     Raises ``ValueError`` when ``brin_mbo`` is not a canonical BRIN4, ``status`` is not an AanmeldStatus
-    value, ``datum`` is not a date (a datetime is refused: it cannot be compared with dates), or
-    ``crebo`` is not 5 digits.
+    value, ``datum`` or ``overeenkomst_datum`` is not a date (a datetime is refused: it cannot be
+    compared with dates), or ``crebo`` is not 5 digits.
     """
 
     brin_mbo: str
     status: AanmeldStatus
     datum: date
     crebo: str | None = None
+    intake: Intake | None = None
+    overeenkomst_datum: date | None = None
 
     def __post_init__(self) -> None:
         _eis_canoniek(self.brin_mbo, parse_brin, "brin_mbo")
         _optioneel_canoniek(self.crebo, parse_crebo, "crebo")
         object.__setattr__(self, "status", AanmeldStatus(self.status))
-        if isinstance(self.datum, datetime) or not isinstance(self.datum, date):
-            raise ValueError("datum moet een date zijn, geen datetime")
+        _eis_datum(self.datum, "datum")
+        if self.overeenkomst_datum is not None:
+            _eis_datum(self.overeenkomst_datum, "overeenkomst_datum")
+        if self.intake is not None and not isinstance(self.intake, Intake):
+            raise ValueError("intake moet een Intake zijn")
 
 
 def _optioneel_canoniek(waarde: str | None, parser: Callable[[str], str], veld: str) -> None:
@@ -163,6 +219,7 @@ class LeerlingFeiten:
     ``vo_rmc_regio``: RMC region of that school's vestiging. ``gemeentecode``: 4-digit code of the
     residence; ``woon_rmc_regio``: RMC region of that gemeente. ``mbo_ganger_status``: None when no VO
     school delivered the pupil. ``aanmeldingen``: any iterable of AanmeldingFeit, stored as a tuple.
+    ``examenresultaat``: the exam result the school reported (issue 16), None when none.
     Raises ``ValueError`` when a code is invalid or not canonical or a status is unknown.
     """
 
@@ -172,6 +229,7 @@ class LeerlingFeiten:
     woon_rmc_regio: str | None
     mbo_ganger_status: MboGangerStatus | None
     aanmeldingen: tuple[AanmeldingFeit, ...] = ()
+    examenresultaat: Examenresultaat | None = None
 
     def __post_init__(self) -> None:
         _optioneel_canoniek(self.brin_vo, parse_brin, "brin_vo")
@@ -230,7 +288,8 @@ class LeerlingBeeld:
     ``elders_aangemeld`` is only set for an MBO institution: True when the pupil has an active
     registration at an institution outside its BRINs. ``contacten``: the institutions whose contact
     details the party is shown with the pupil (``ContactVerwijzing``), school first, then the MBO
-    institutions in the order of their first registration.
+    institutions in the order of their first registration. ``examenresultaat``: the pupil's VO exam
+    result when the party may see it (issue 16).
     """
 
     brin_vo: str | None
@@ -239,6 +298,7 @@ class LeerlingBeeld:
     aanmeldingen: tuple[AanmeldingFeit, ...]
     elders_aangemeld: bool | None
     contacten: tuple[ContactVerwijzing, ...] = ()
+    examenresultaat: Examenresultaat | None = None
 
 
 def _in_regio(code: str | None, partij: Partij) -> bool:
@@ -292,14 +352,38 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     a regional system none for the pupils of its region (flow d), and what an institution gets for a
     pupil it sees through one. A party not registered for contact details (``partij.contactgegevens``
     False) gets none at all.
+    Process facts (issue 16): intake and onderwijsovereenkomst stay inside the registrations the party
+    sees; the exam result (``examenresultaat``) goes to the pupil's VO school, a gemeente (also as RMC
+    function) and a regional system for a pupil of a VO school it serves, never to an MBO institution
+    (nor to a regional system seeing the pupil only through one). A party not registered for process
+    facts (``partij.procesfeiten`` False) gets none of them.
     Raises ``NietZichtbaar`` when ``mag_zien`` is False.
     Source rule: WEB art. 8.0.3 (flows a-d of the VVA); AVG art. 5 lid 1 sub c.
     """
     beeld = _beeld(partij, feiten)
-    # The one place for the opt-in, so answers, pushes and routing agree: software validating against
-    # the XSD as it was before contact details would refuse the element (xsd/README.md), and a change
-    # that only alters contact details must not push an unchanged view to a party that never sees them.
-    return beeld if partij.contactgegevens else replace(beeld, contacten=())
+    # The one place for the opt-ins, so answers, pushes and routing agree: software validating against
+    # the XSD as it was before contact details or process facts would refuse those elements
+    # (xsd/README.md), and a change that only alters them must not push an unchanged view to a party
+    # that never sees them.
+    if not partij.contactgegevens:
+        beeld = replace(beeld, contacten=())
+    if not partij.procesfeiten:
+        beeld = replace(beeld, aanmeldingen=_zonder_procesfeiten(beeld.aanmeldingen), examenresultaat=None)
+    return beeld
+
+
+def _examen_zichtbaar(partij: Partij, feiten: LeerlingFeiten) -> bool:
+    """Whether ``partij`` (which sees the pupil with the school's side of the view) may see the exam
+    result: the VO school and a gemeente (also as RMC function) always; a regional system only for a
+    pupil of a VO school it serves (it delivers for that school), not for one it sees through the
+    region alone."""
+    if partij.soort is PartijSoort.REGIONAAL_SYSTEEM:
+        return feiten.brin_vo is not None and feiten.brin_vo in partij.brins
+    return partij.soort in (PartijSoort.VO_SCHOOL, PartijSoort.GEMEENTE)
+
+
+def _zonder_procesfeiten(aanmeldingen: tuple[AanmeldingFeit, ...]) -> tuple[AanmeldingFeit, ...]:
+    return tuple(replace(a, intake=None, overeenkomst_datum=None) for a in aanmeldingen)
 
 
 def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
@@ -314,6 +398,7 @@ def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 aanmeldingen=_zonder_crebo(feiten.aanmeldingen),
                 elders_aangemeld=None,
                 contacten=_contacten(feiten, school=False, instellingen=True),
+                examenresultaat=feiten.examenresultaat,
             )
         case PartijSoort.MBO_INSTELLING:
             return _instellingsbeeld(partij, feiten)
@@ -334,6 +419,7 @@ def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 contacten=_contacten(feiten, school=True, instellingen=True)
                 if partij.soort is PartijSoort.GEMEENTE
                 else (),
+                examenresultaat=feiten.examenresultaat if _examen_zichtbaar(partij, feiten) else None,
             )
     # Unreachable while mag_zien denies every other role; kept so a new role fails closed.
     raise NietZichtbaar("deze partij mag deze leerling niet zien")

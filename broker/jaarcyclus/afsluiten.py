@@ -23,6 +23,7 @@ from broker.domain.cycle import Kalender
 PERSOONSGEGEVENS = (
     "leerling_mutatie",
     "aanmelding_overgang",
+    # The intake and onderwijsovereenkomst history (issue 16): deleted before ``aanmelding`` it refers to.
     "aanmelding_feit",
     "leerling",
     "aanmelding",

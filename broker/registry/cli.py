@@ -76,6 +76,14 @@ def party() -> None:
     help="Whether its software accepts the optional contactgegevens element in answers and pushes "
     "(a client validating against the schema as it was before would refuse it; xsd/README.md).",
 )
+@click.option(
+    "--procesfeiten/--geen-procesfeiten",
+    "procesfeiten",
+    default=False,
+    show_default=True,
+    help="Whether its software accepts the optional intake, onderwijsovereenkomstDatum and "
+    "examenresultaat elements in answers and pushes (issue 16; xsd/README.md).",
+)
 @click.option("--replace", "vervang", is_flag=True, help="Replace the party if it exists.")
 @click.pass_obj
 def add(
@@ -92,6 +100,7 @@ def add(
     contact_telefoon: str | None,
     contact_internetadres: str | None,
     contactgegevens: bool,
+    procesfeiten: bool,
     vervang: bool,
 ) -> None:
     """Register one party (mandates given here have no end date; use a file for dated mandates)."""
@@ -108,6 +117,7 @@ def add(
         contact_telefoon=contact_telefoon,
         contact_internetadres=contact_internetadres,
         contactgegevens=contactgegevens,
+        procesfeiten=procesfeiten,
     )
 
     def werk(session: Session) -> None:
@@ -276,7 +286,7 @@ def _mandaat_tekst(mandaat: MandaatInvoer) -> str:
 def _als_tabel(partijen: list[PartijInvoer]) -> str:
     if not partijen:
         return "no parties registered"
-    kop = ("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS")
+    kop = ("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS", "PROCESFEITEN")
     rijen = [
         (
             p.oin,
@@ -286,6 +296,7 @@ def _als_tabel(partijen: list[PartijInvoer]) -> str:
             ", ".join(_mandaat_tekst(m) for m in p.mandaten) or "-",
             p.endpoint or "-",
             "yes" if p.contactgegevens else "no",
+            "yes" if p.procesfeiten else "no",
         )
         for p in partijen
     ]
@@ -320,6 +331,7 @@ def _als_json(partijen: list[PartijInvoer]) -> str:
                 "contact_telefoon": p.contact_telefoon,
                 "contact_internetadres": p.contact_internetadres,
                 "contactgegevens": p.contactgegevens,
+                "procesfeiten": p.procesfeiten,
             }
             for p in partijen
         ],

@@ -162,16 +162,16 @@ def _lees(session: Session) -> dict[str, PartijOpname]:
     ):
         mandaten.setdefault(oin, []).append(MandaatOpname(certificaat_oin, van, tot, acties))
     partijen = {}
-    for oin, soort, endpoint, actief, contactgegevens in session.execute(
-        select(P.oin, P.soort, P.endpoint, P.actief, P.contactgegevens_ontvangen)
+    for oin, soort, endpoint, actief, contactgegevens, procesfeiten in session.execute(
+        select(P.oin, P.soort, P.endpoint, P.actief, P.contactgegevens_ontvangen, P.procesfeiten_ontvangen)
     ):
-        partij, fout = _domein(oin, soort, scopes.get(oin, {}), bool(contactgegevens))
+        partij, fout = _domein(oin, soort, scopes.get(oin, {}), bool(contactgegevens), bool(procesfeiten))
         partijen[oin] = PartijOpname(oin, partij, fout, endpoint, bool(actief), tuple(mandaten.get(oin, ())))
     return partijen
 
 
 def _domein(
-    oin: str, soort: str, scopes: dict[str, set[str]], contactgegevens: bool
+    oin: str, soort: str, scopes: dict[str, set[str]], contactgegevens: bool, procesfeiten: bool = False
 ) -> tuple[Partij | None, ValueError | None]:
     try:
         partij = Partij(
@@ -181,6 +181,7 @@ def _domein(
             gemeentecodes=frozenset(scopes.get(SCOPE_GEMEENTE, ())),
             rmc_regios=frozenset(scopes.get(SCOPE_RMC, ())),
             contactgegevens=contactgegevens,
+            procesfeiten=procesfeiten,
         )
     except ValueError as fout:
         return None, fout

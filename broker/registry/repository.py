@@ -113,6 +113,9 @@ class PartijInvoer:
     #: The party's software accepts the optional ``contactgegevens`` element (xsd/README.md); without it
     #: answers and pushes to it leave the element out.
     contactgegevens: bool = False
+    #: It accepts the optional intake, onderwijsovereenkomstDatum and examenresultaat elements (issue 16,
+    #: xsd/README.md); without it answers and pushes to it leave them out.
+    procesfeiten: bool = False
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -140,6 +143,8 @@ def controleer(invoer: PartijInvoer, *, productie: bool = False) -> PartijInvoer
     _controleer_scope_toegestaan(soort, brins, gemeentecodes, rmc_regios, fout)
     if not isinstance(invoer.contactgegevens, bool):
         raise fout("contactgegevens must be true or false")
+    if not isinstance(invoer.procesfeiten, bool):
+        raise fout("procesfeiten must be true or false")
     if not brins and soort in _INSTELLING_SOORTEN and (eigen := brin_uit_oin(oin)) is not None:
         # The OIN itself names the institution's BRIN (Edukoppeling §1.1); without it the school would
         # be registered but see none of its own pupils.
@@ -408,6 +413,7 @@ class PartijRegister:
         rij.contact_telefoon = schoon.contact_telefoon
         rij.contact_internetadres = schoon.contact_internetadres
         rij.contactgegevens_ontvangen = schoon.contactgegevens
+        rij.procesfeiten_ontvangen = schoon.procesfeiten
         rij.scopes.extend(_scope_rijen(schoon))
         rij.mandaten.extend(
             models.Mandaat(
@@ -476,6 +482,7 @@ class PartijRegister:
             gemeentecodes=_scope(rij, SCOPE_GEMEENTE),
             rmc_regios=_scope(rij, SCOPE_RMC),
             contactgegevens=bool(rij.contactgegevens_ontvangen),
+            procesfeiten=bool(rij.procesfeiten_ontvangen),
         )
 
     def mandaat_geldig(
@@ -623,4 +630,5 @@ def _als_invoer(rij: models.Partij) -> PartijInvoer:
         contact_telefoon=rij.contact_telefoon,
         contact_internetadres=rij.contact_internetadres,
         contactgegevens=bool(rij.contactgegevens_ontvangen),
+        procesfeiten=bool(rij.procesfeiten_ontvangen),
     )

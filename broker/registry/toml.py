@@ -13,6 +13,8 @@ Format (one ``[[partij]]`` table per party, ``[[partij.mandaat]]`` tables for it
     contact_internetadres = "https://www.demo.example"  # optional, overrides DUO's internet address
     contactgegevens = true                  # optional (default false): its software accepts the
                                             # contactgegevens element in answers and pushes
+    procesfeiten = true                     # optional (default false): its software accepts the intake,
+                                            # onderwijsovereenkomstDatum and examenresultaat elements
     [[partij.mandaat]]
     certificaat_oin = "00000099000000000042"
     geldig_van = 2026-08-01                # optional, TOML local date
@@ -53,7 +55,9 @@ _TEKST_SLEUTELS = (
 )
 _LIJST_SLEUTELS = ("brins", "gemeentecodes", "rmc_regios")
 _VERPLICHT = ("oin", "soort", "naam")
-_PARTIJ_SLEUTELS = frozenset(_TEKST_SLEUTELS + _LIJST_SLEUTELS + ("mandaat", "contactgegevens"))
+_PARTIJ_SLEUTELS = frozenset(
+    _TEKST_SLEUTELS + _LIJST_SLEUTELS + ("mandaat", "contactgegevens", "procesfeiten")
+)
 _MANDAAT_SLEUTELS = frozenset({"certificaat_oin", "geldig_van", "geldig_tot", "acties"})
 
 
@@ -142,6 +146,8 @@ def _als_invoer(tabel: dict[str, Any]) -> PartijInvoer:
             raise PartijFout(f"{sleutel} must be a string")
     if not isinstance(tabel.get("contactgegevens", False), bool):
         raise PartijFout("contactgegevens must be true or false")
+    if not isinstance(tabel.get("procesfeiten", False), bool):
+        raise PartijFout("procesfeiten must be true or false")
     lijsten = {sleutel: _tekstlijst(tabel, sleutel) for sleutel in _LIJST_SLEUTELS}
     mandaten = tabel.get("mandaat", [])
     if not isinstance(mandaten, list):
@@ -155,6 +161,7 @@ def _als_invoer(tabel: dict[str, Any]) -> PartijInvoer:
         contact_telefoon=tabel.get("contact_telefoon"),
         contact_internetadres=tabel.get("contact_internetadres"),
         contactgegevens=tabel.get("contactgegevens", False),
+        procesfeiten=tabel.get("procesfeiten", False),
         mandaten=tuple(_mandaat(n, m) for n, m in enumerate(mandaten, start=1)),
         **lijsten,
     )

@@ -1,16 +1,36 @@
-"""Flows b and d: an MBO institution (or a regional system on its behalf) delivers registrations."""
+"""Flows b and d: an MBO institution (or a regional system on its behalf) delivers registrations.
+
+A record may also report the intake and the signing of the onderwijsovereenkomst (issue 16). They are
+facts of the registration, checked against it (VVA123-VVA126, VVA112), stored on it and in its history
+(``aanmelding_feit``), and announced like a status change: through the change feed and the outbox.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from broker.db import models
 from broker.domain.identifiers import parse_crebo, parse_leerlingnummer, parse_vestigingscode
-from broker.domain.meldingen import AANMELDING_NIET_EENDUIDIG, DATUM_ONGELDIG, Afwijzing, Melding
-from broker.domain.status import controleer_overgang, parse_aanmeldstatus
+from broker.domain.meldingen import (
+    AANMELDING_NIET_EENDUIDIG,
+    DATUM_ONGELDIG,
+    INTAKE_ONGELDIG,
+    INTAKE_VOOR_AANMELDING,
+    OVEREENKOMST_VOOR_INSCHRIJVING,
+    OVEREENKOMST_ZONDER_INSCHRIJVING,
+    Afwijzing,
+    Melding,
+)
+from broker.domain.status import (
+    AanmeldStatus,
+    IntakeUitkomst,
+    controleer_overgang,
+    parse_aanmeldstatus,
+    parse_intake_uitkomst,
+)
 from broker.service.batch import BatchUitkomst
 from broker.service.context import Aanroep, Verwerking
 from broker.service.scope import brins_van_afzender
@@ -31,6 +51,19 @@ class AanmeldingInvoer:
     locatie: str | None
     #: Set when the carrier already rejected the record (e.g. a file row with an unreadable date).
     afgewezen: Melding | None = None
+    #: The intake held (issue 16): both or neither; ``intake_uitkomst`` unvalidated.
+    intake_datum: date | None = None
+    intake_uitkomst: str | None = None
+    #: The date the onderwijsovereenkomst was signed (issue 16).
+    overeenkomst_datum: date | None = None
+
+
+@dataclass(frozen=True)
+class _Procesfeiten:
+    """The checked intake and onderwijsovereenkomst of one record (each None when not reported)."""
+
+    intake: tuple[date, IntakeUitkomst] | None
+    overeenkomst_datum: date | None
 
 
 def aanleveren_aanmeldingen(
@@ -42,6 +75,11 @@ def aanleveren_aanmeldingen(
     registration. A registration is keyed by pupil, BRIN and crebo; a record without crebo updates
     the pupil's only registration at that institution (VVA119 when there are several). A transition the status model
     forbids is rejected (VVA111); repeating the current status is accepted and records nothing.
+    An intake or onderwijsovereenkomst in the record (issue 16) is applied with the status, also with a
+    repeated one; a repeat of the current intake or overeenkomst records nothing either. Rejected:
+    a date in the future (VVA112), an intake before the registration's first reported date (VVA123),
+    an overeenkomst while the registration is not ingeschreven after the record (VVA124) or dated before
+    the enrolment (VVA125), an incomplete or unknown intake (VVA126).
     Raises ``NietGeautoriseerd`` (DK0002) before applying anything when a record names a known BRIN the
     caller does not act for.
     """
@@ -91,14 +129,20 @@ def _verwerk(
     status = parse_aanmeldstatus(record.status or "")
     if record.datum is None or record.datum > verwerking.vandaag:
         raise Afwijzing(DATUM_ONGELDIG)
+    feiten = _lees_procesfeiten(verwerking, record)
     crebo = parse_crebo(record.crebo) if record.crebo else ""
     locatie = parse_vestigingscode(brin, record.locatie) if record.locatie else None
     sleutel_hash = verwerking.sleutelbos.pseudoniem(nummer)
     rij = _bestaande(verwerking, cyclus, sleutel_hash, brin, crebo)
     van = parse_aanmeldstatus(rij.status) if rij is not None else None
     herhaling = not controleer_overgang(van, status)
+    _controleer_procesfeiten(verwerking, rij, status, herhaling, record.datum, feiten)
     verwerking.raak_aan(sleutel_hash)
     if herhaling:
+        # rij is set: a first record is never a repeat
+        if _leg_procesfeiten_vast(verwerking, aanroep, rij, feiten):
+            rij.gewijzigd_op = verwerking.nu
+            registreer_wijziging(verwerking, cyclus, sleutel_hash)
         return
     if rij is not None and crebo:
         rij.crebo = crebo  # a registration without programme learns it
@@ -126,4 +170,92 @@ def _verwerk(
             bericht_id=aanroep.bericht_id,
         )
     )
+    _leg_procesfeiten_vast(verwerking, aanroep, rij, feiten)
     registreer_wijziging(verwerking, cyclus, sleutel_hash)
+
+
+def _lees_procesfeiten(verwerking: Verwerking, record: AanmeldingInvoer) -> _Procesfeiten:
+    """The record's intake and overeenkomst, checked on their own: both intake values or neither
+    (VVA126), known outcome (VVA126), no date in the future (VVA112)."""
+    intake = None
+    if record.intake_datum is not None or record.intake_uitkomst is not None:
+        if record.intake_datum is None or record.intake_uitkomst is None:
+            raise Afwijzing(INTAKE_ONGELDIG)
+        intake = (record.intake_datum, parse_intake_uitkomst(record.intake_uitkomst))
+    for datum in (intake[0] if intake else None, record.overeenkomst_datum):
+        if datum is not None and datum > verwerking.vandaag:
+            raise Afwijzing(DATUM_ONGELDIG)
+    return _Procesfeiten(intake, record.overeenkomst_datum)
+
+
+def _controleer_procesfeiten(
+    verwerking: Verwerking,
+    rij: models.Aanmelding | None,
+    status: AanmeldStatus,
+    herhaling: bool,
+    datum: date,
+    feiten: _Procesfeiten,
+) -> None:
+    """Reject a combination that cannot have happened, before anything of the record is applied."""
+    if feiten.intake is not None and feiten.intake[0] < _eerste_datum(verwerking, rij, datum):
+        raise Afwijzing(INTAKE_VOOR_AANMELDING)
+    if feiten.overeenkomst_datum is None:
+        return
+    # ``status`` is the registration's status after this record, whether it changes it or repeats it.
+    if status is not AanmeldStatus.INGESCHREVEN:
+        raise Afwijzing(OVEREENKOMST_ZONDER_INSCHRIJVING)
+    # A repeat keeps the stored date of the enrolment; a new enrolment is dated by this record.
+    inschrijving = rij.status_datum if herhaling and rij is not None else datum
+    if feiten.overeenkomst_datum < inschrijving:
+        raise Afwijzing(OVEREENKOMST_VOOR_INSCHRIJVING)
+
+
+def _eerste_datum(verwerking: Verwerking, rij: models.Aanmelding | None, datum: date) -> date:
+    """The first date reported for the registration: its earliest transition, or this record's date
+    for a registration the record creates."""
+    if rij is None:
+        return datum
+    eerste = verwerking.session.scalar(
+        select(func.min(models.AanmeldingOvergang.datum)).where(
+            models.AanmeldingOvergang.aanmelding_id == rij.id
+        )
+    )
+    return eerste if eerste is not None else rij.status_datum
+
+
+def _leg_procesfeiten_vast(
+    verwerking: Verwerking, aanroep: Aanroep, rij: models.Aanmelding, feiten: _Procesfeiten
+) -> bool:
+    """Store the record's intake and overeenkomst on the registration and in its history; a value
+    equal to the stored one records nothing. True when anything changed."""
+    gewijzigd = False
+    if feiten.intake is not None and (rij.intake_datum, rij.intake_uitkomst) != feiten.intake:
+        rij.intake_datum, rij.intake_uitkomst = feiten.intake
+        _feit(verwerking, aanroep, rij, "intake", feiten.intake[0], feiten.intake[1])
+        gewijzigd = True
+    if feiten.overeenkomst_datum is not None and rij.overeenkomst_datum != feiten.overeenkomst_datum:
+        rij.overeenkomst_datum = feiten.overeenkomst_datum
+        _feit(verwerking, aanroep, rij, "onderwijsovereenkomst", feiten.overeenkomst_datum, None)
+        gewijzigd = True
+    return gewijzigd
+
+
+def _feit(
+    verwerking: Verwerking,
+    aanroep: Aanroep,
+    rij: models.Aanmelding,
+    soort: str,
+    datum: date,
+    uitkomst: IntakeUitkomst | None,
+) -> None:
+    verwerking.session.flush()  # a registration created by this record needs its id
+    verwerking.session.add(
+        models.AanmeldingFeit(
+            aanmelding_id=rij.id,
+            soort=soort,
+            datum=datum,
+            uitkomst=str(uitkomst) if uitkomst is not None else None,
+            vastgelegd_op=verwerking.nu,
+            bericht_id=aanroep.bericht_id,
+        )
+    )

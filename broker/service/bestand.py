@@ -6,6 +6,10 @@ rejected exactly like a record of a SOAP batch. What only a file can get wrong i
 whole file (size, row count, header: ``BestandOngeldig``, nothing applied) or one row (text encoding
 VVA120, column count VVA121, an unreadable date VVA122: that row is rejected, the rest goes on).
 
+The process facts of issue 16 are optional columns: ``intakeDatum``, ``intakeUitkomst`` and
+``onderwijsovereenkomstDatum`` for an MBO institution, ``examenUitkomst`` and ``examenDatum`` for a VO
+school; an unknown outcome gets the record's code (VVA126/VVA127), whose text lists the allowed values.
+
 A row's ``volgnummer`` in the answer is the line of the file it starts on (the header is line 1), the
 row number a spreadsheet shows.
 """
@@ -62,13 +66,16 @@ class Formaat:
 
 LEERLINGEN = Formaat(
     verplicht=("brinVo", "postcode", "woongemeente", "mutatie"),
-    optioneel=("vestiging", "afmeldReden", "naam"),
-    voorbeeld=("111222333", "", "99XA", "1011AB", "0363", "toevoegen", "00", "", "Voorbeeld, A."),
+    optioneel=("vestiging", "afmeldReden", "naam", "examenUitkomst", "examenDatum"),
+    voorbeeld=("111222333", "", "99XA", "1011AB", "0363", "toevoegen", "00", "", "Voorbeeld, A.", "", ""),
 )
 AANMELDINGEN = Formaat(
     verplicht=("brinMbo", "status", "datum"),
-    optioneel=("crebo", "locatie", "naam"),
-    voorbeeld=("111222333", "", "99XB", "aangemeld", "2027-03-01", "25180", "", "Voorbeeld, A."),
+    optioneel=("crebo", "locatie", "naam", "intakeDatum", "intakeUitkomst", "onderwijsovereenkomstDatum"),
+    voorbeeld=(
+        *("111222333", "", "99XB", "aangemeld", "2027-03-01", "25180", "", "Voorbeeld, A."),
+        *("2027-03-15", "positiefAdvies", ""),
+    ),
 )
 FORMATEN = {"vo": LEERLINGEN, "mbo": AANMELDINGEN}
 
@@ -91,21 +98,25 @@ def aanleveren_leerlingen_bestand(
             f"/ Line {kapot.nummer} has another number of columns than the header; a replacement must "
             "read every row, so nothing was applied."
         )
-    records = [
-        LeerlingInvoer(
-            volgnummer=rij.nummer,
-            bsn=rij["bsn"],
-            onderwijsnummer=rij["onderwijsnummer"],
-            brin_vo=rij["brinVo"],
-            vestiging=rij["vestiging"],
-            postcode=rij["postcode"],
-            woongemeente=rij["woongemeente"],
-            mutatie=rij["mutatie"],
-            afmeldreden=rij["afmeldReden"],
-            afgewezen=rij.afgewezen,
+    records = []
+    for rij in rijen:
+        examen_datum, afgewezen = _datum_kolom(rij, "examenDatum", rij.afgewezen)
+        records.append(
+            LeerlingInvoer(
+                volgnummer=rij.nummer,
+                bsn=rij["bsn"],
+                onderwijsnummer=rij["onderwijsnummer"],
+                brin_vo=rij["brinVo"],
+                vestiging=rij["vestiging"],
+                postcode=rij["postcode"],
+                woongemeente=rij["woongemeente"],
+                mutatie=rij["mutatie"],
+                afmeldreden=rij["afmeldReden"],
+                afgewezen=afgewezen,
+                examen_uitkomst=rij["examenUitkomst"],
+                examen_datum=examen_datum,
+            )
         )
-        for rij in rijen
-    ]
     return aanleveren_leerlingen(verwerking, aanroep, records, vervang)
 
 
@@ -115,9 +126,9 @@ def aanleveren_aanmeldingen_bestand(verwerking: Verwerking, aanroep: Aanroep, in
     ``aanleveren_leerlingen_bestand``."""
     records = []
     for rij in lees_rijen(inhoud, AANMELDINGEN):
-        datum, afgewezen = _datum(rij["datum"]), rij.afgewezen
-        if afgewezen is None and rij["datum"] is not None and datum is None:
-            afgewezen = DATUM_ONLEESBAAR
+        datum, afgewezen = _datum_kolom(rij, "datum", rij.afgewezen)
+        intake_datum, afgewezen = _datum_kolom(rij, "intakeDatum", afgewezen)
+        overeenkomst_datum, afgewezen = _datum_kolom(rij, "onderwijsovereenkomstDatum", afgewezen)
         records.append(
             AanmeldingInvoer(
                 volgnummer=rij.nummer,
@@ -129,6 +140,9 @@ def aanleveren_aanmeldingen_bestand(verwerking: Verwerking, aanroep: Aanroep, in
                 crebo=rij["crebo"],
                 locatie=rij["locatie"],
                 afgewezen=afgewezen,
+                intake_datum=intake_datum,
+                intake_uitkomst=rij["intakeUitkomst"],
+                overeenkomst_datum=overeenkomst_datum,
             )
         )
     return aanleveren_aanmeldingen(verwerking, aanroep, records)
@@ -307,6 +321,15 @@ def _verkeerd_gecodeerd(veld: str, codering: str) -> bool:
 
 
 _DATUMNOTATIES = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
+
+
+def _datum_kolom(rij: Rij, kolom: str, afgewezen: Melding | None) -> tuple[date | None, Melding | None]:
+    """The date in ``kolom`` of ``rij`` (None when empty), and the row's rejection: ``afgewezen`` as
+    it was, or VVA122 when the date cannot be read."""
+    waarde = _datum(rij[kolom])
+    if afgewezen is None and rij[kolom] is not None and waarde is None:
+        afgewezen = DATUM_ONLEESBAAR
+    return waarde, afgewezen
 
 
 def _datum(waarde: str | None) -> date | None:

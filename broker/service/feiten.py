@@ -9,8 +9,16 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 
 from broker.db import models
-from broker.domain.status import AanmeldStatus, MboGangerStatus
-from broker.domain.visibility import AanmeldingFeit, LeerlingFeiten, Partij, PartijSoort, mag_zien
+from broker.domain.status import AanmeldStatus, ExamenUitkomst, IntakeUitkomst, MboGangerStatus
+from broker.domain.visibility import (
+    AanmeldingFeit,
+    Examenresultaat,
+    Intake,
+    LeerlingFeiten,
+    Partij,
+    PartijSoort,
+    mag_zien,
+)
 from broker.service.context import Verwerking
 from broker.service.gemeenteregio import gemeenten_in_regios, rmc_regios_van_gemeenten
 
@@ -143,7 +151,12 @@ def _feiten(
 ) -> LeerlingFeiten:
     feiten = tuple(
         AanmeldingFeit(
-            brin_mbo=a.brin_mbo, status=AanmeldStatus(a.status), datum=a.status_datum, crebo=a.crebo or None
+            brin_mbo=a.brin_mbo,
+            status=AanmeldStatus(a.status),
+            datum=a.status_datum,
+            crebo=a.crebo or None,
+            intake=_intake(a),
+            overeenkomst_datum=a.overeenkomst_datum,
         )
         for a in aanmeldingen
     )
@@ -157,7 +170,20 @@ def _feiten(
         woon_rmc_regio=regio.gemeente.get(leerling.gemeentecode or ""),
         mbo_ganger_status=MboGangerStatus(leerling.status),
         aanmeldingen=feiten,
+        examenresultaat=_examenresultaat(leerling),
     )
+
+
+def _intake(rij: models.Aanmelding) -> Intake | None:
+    if rij.intake_datum is None or rij.intake_uitkomst is None:
+        return None
+    return Intake(rij.intake_datum, IntakeUitkomst(rij.intake_uitkomst))
+
+
+def _examenresultaat(rij: models.Leerling) -> Examenresultaat | None:
+    if rij.examen_uitkomst is None or rij.examen_datum is None:
+        return None
+    return Examenresultaat(ExamenUitkomst(rij.examen_uitkomst), rij.examen_datum)
 
 
 def hashes_in_bereik(verwerking: Verwerking, partij: Partij) -> set[str]:

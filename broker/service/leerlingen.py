@@ -1,8 +1,14 @@
-"""Flow a: a VO school delivers its potential mbo-gangers and every change to them."""
+"""Flow a: a VO school delivers its potential mbo-gangers and every change to them.
+
+A record may carry the pupil's exam result (issue 16) with any mutation. It is stored on the pupil and
+in its mutation history and announced like any other change; it never changes the mbo-ganger status:
+whether the pupil stays a potential mbo-ganger remains the school's afmelden.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 
@@ -15,7 +21,9 @@ from broker.domain.identifiers import (
     parse_vestigingscode,
 )
 from broker.domain.meldingen import (
+    DATUM_ONGELDIG,
     DUBBEL_IN_BATCH,
+    EXAMENRESULTAAT_ONGELDIG,
     GEMEENTECODE_ONGELDIG,
     LEERLING_AL_AANGELEVERD,
     LEERLING_ONBEKEND,
@@ -24,10 +32,12 @@ from broker.domain.meldingen import (
 )
 from broker.domain.status import (
     AfmeldReden,
+    ExamenUitkomst,
     MboGangerStatus,
     Mutatie,
     controleer_mutatie,
     parse_afmeldreden,
+    parse_examen_uitkomst,
     parse_mutatie,
 )
 from broker.service.batch import BatchUitkomst
@@ -52,6 +62,9 @@ class LeerlingInvoer:
     #: Set when the carrier already rejected the record (a file row in another text encoding, or
     #: with a wrong number of columns): it is identified for a replacement but never applied.
     afgewezen: Melding | None = None
+    #: The exam result (issue 16): both or neither; ``examen_uitkomst`` unvalidated.
+    examen_uitkomst: str | None = None
+    examen_datum: date | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,10 @@ class _GeldigeLeerling:
     gemeentecode: str
     mutatie: Mutatie
     reden: AfmeldReden | None
+    examen: tuple[ExamenUitkomst, date] | None = None
+    #: Why the exam result cannot be applied; raised after the pupil counts as present, so that a
+    #: typo in it never withdraws the pupil from a replaced start population.
+    examen_fout: Afwijzing | None = None
 
 
 def aanleveren_leerlingen(
@@ -77,7 +94,8 @@ def aanleveren_leerlingen(
     """Apply a batch of potential mbo-gangers from a VO school (flow a; WEB art. 8.0.3, WVO art. 27d).
 
     Every valid record is applied, every invalid one is rejected with a code (VVA1xx) and changes
-    nothing. With ``vervang`` the batch is the whole start population of the BRINs in it: active
+    nothing. An exam result in a record (issue 16) is stored with any mutation; an incomplete or unknown
+    one is VVA127, a date in the future VVA112. With ``vervang`` the batch is the whole start population of the BRINs in it: active
     pupils of those BRINs that are not in the batch are withdrawn with reason nietMeerAangeleverd.
     Raises ``NietGeautoriseerd`` (DK0002) before applying anything when a record names a known BRIN
     the caller does not act for.
@@ -115,6 +133,8 @@ def aanleveren_leerlingen(
             aanwezig.add(sleutel)
             if record.afgewezen is not None:
                 raise Afwijzing(record.afgewezen)
+            if geldig.examen_fout is not None:
+                raise geldig.examen_fout
             if sleutel in toegepast:
                 raise Afwijzing(DUBBEL_IN_BATCH)
             bestaand[sleutel] = _pas_toe(verwerking, aanroep, cyclus, geldig, bestaand.get(sleutel))
@@ -156,7 +176,24 @@ def _valideer(
         gemeentecode=gemeentecode,
         mutatie=mutatie,
         reden=reden,
+        **_examen(verwerking, record),
     )
+
+
+def _examen(verwerking: Verwerking, record: LeerlingInvoer) -> dict:
+    """The record's exam result (``examen``) or why it is refused (``examen_fout``): both values or
+    neither and a known outcome (VVA127), not in the future (VVA112)."""
+    if record.examen_uitkomst is None and record.examen_datum is None:
+        return {}
+    try:
+        if record.examen_uitkomst is None or record.examen_datum is None:
+            raise Afwijzing(EXAMENRESULTAAT_ONGELDIG)
+        uitkomst = parse_examen_uitkomst(record.examen_uitkomst)
+        if record.examen_datum > verwerking.vandaag:
+            raise Afwijzing(DATUM_ONGELDIG)
+    except Afwijzing as fout:
+        return {"examen_fout": fout}
+    return {"examen": (uitkomst, record.examen_datum)}
 
 
 def _bestaande(
@@ -207,12 +244,20 @@ def _pas_toe(
         rij.status, rij.afmeldreden = MboGangerStatus.AFGEMELD, geldig.reden
     elif geldig.mutatie is Mutatie.TOEVOEGEN:
         rij.status, rij.afmeldreden = MboGangerStatus.ACTIEF, None
-    _leg_vast(verwerking, aanroep, cyclus, rij, geldig.mutatie)
+    if geldig.examen is not None:
+        # Only the reported result: the mbo-ganger status above stays the school's decision.
+        rij.examen_uitkomst, rij.examen_datum = geldig.examen
+    _leg_vast(verwerking, aanroep, cyclus, rij, geldig.mutatie, geldig.examen)
     return rij
 
 
 def _leg_vast(
-    verwerking: Verwerking, aanroep: Aanroep, cyclus: int, rij: models.Leerling, mutatie: Mutatie
+    verwerking: Verwerking,
+    aanroep: Aanroep,
+    cyclus: int,
+    rij: models.Leerling,
+    mutatie: Mutatie,
+    examen: tuple[ExamenUitkomst, date] | None = None,
 ) -> None:
     rij.gewijzigd_op = verwerking.nu
     verwerking.session.add(
@@ -221,6 +266,9 @@ def _leg_vast(
             mutatie=mutatie,
             status=rij.status,
             afmeldreden=rij.afmeldreden,
+            # the history of the exam result: what this mutation reported, if anything
+            examen_uitkomst=str(examen[0]) if examen else None,
+            examen_datum=examen[1] if examen else None,
             vastgelegd_op=verwerking.nu,
             bericht_id=aanroep.bericht_id,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from broker.domain.identifiers import Leerlingnummer
+from broker.domain.visibility import AanmeldingFeit, Examenresultaat
 from broker.service.aanmeldingen import AanmeldingInvoer
 from broker.service.batch import BatchUitkomst
 from broker.service.leerlingen import LeerlingInvoer
@@ -27,6 +28,8 @@ def leerlingen_in(verzoek) -> list[LeerlingInvoer]:
             woongemeente=r.woongemeente,
             mutatie=r.mutatie,
             afmeldreden=r.afmeldReden,
+            examen_uitkomst=r.examenresultaat.uitkomst if r.examenresultaat else None,
+            examen_datum=r.examenresultaat.datum if r.examenresultaat else None,
         )
         for r in _lijst(verzoek.leerling)
     ]
@@ -43,6 +46,9 @@ def aanmeldingen_in(verzoek) -> list[AanmeldingInvoer]:
             datum=r.datum,
             crebo=r.crebo,
             locatie=r.locatie,
+            intake_datum=r.intake.datum if r.intake else None,
+            intake_uitkomst=r.intake.uitkomst if r.intake else None,
+            overeenkomst_datum=r.onderwijsovereenkomstDatum,
         )
         for r in _lijst(verzoek.aanmelding)
     ]
@@ -82,10 +88,7 @@ def overzicht_uit(overzicht: Overzicht) -> m.LeerlingOverzicht:
         brinVo=beeld.brin_vo,
         woongemeente=beeld.gemeentecode,
         mboGangerStatus=str(beeld.mbo_ganger_status) if beeld.mbo_ganger_status else None,
-        aanmelding=[
-            m.Aanmelding(brinMbo=a.brin_mbo, status=str(a.status), datum=a.datum, crebo=a.crebo)
-            for a in beeld.aanmeldingen
-        ],
+        aanmelding=[_aanmelding_uit(a) for a in beeld.aanmeldingen],
         eldersAangemeld=beeld.elders_aangemeld,
         contactgegevens=[
             m.Contactgegevens(
@@ -98,7 +101,25 @@ def overzicht_uit(overzicht: Overzicht) -> m.LeerlingOverzicht:
             )
             for c in overzicht.contacten
         ],
+        examenresultaat=_examenresultaat_uit(beeld.examenresultaat),
     )
+
+
+def _aanmelding_uit(a: AanmeldingFeit) -> m.Aanmelding:
+    return m.Aanmelding(
+        brinMbo=a.brin_mbo,
+        status=str(a.status),
+        datum=a.datum,
+        crebo=a.crebo,
+        intake=m.Intake(datum=a.intake.datum, uitkomst=str(a.intake.uitkomst)) if a.intake else None,
+        onderwijsovereenkomstDatum=a.overeenkomst_datum,
+    )
+
+
+def _examenresultaat_uit(examen: Examenresultaat | None) -> m.Examenresultaat | None:
+    if examen is None:
+        return None
+    return m.Examenresultaat(uitkomst=str(examen.uitkomst), datum=examen.datum)
 
 
 def signaal_uit(regel: SignaalRegel) -> m.Signaal:

@@ -28,6 +28,14 @@ class LeerlingId(_Vva):
     _type_info = [("bsn", Unicode), ("onderwijsnummer", Unicode)]
 
 
+class Intake(_Vva):
+    _type_info = [("datum", Date), ("uitkomst", Unicode)]
+
+
+class Examenresultaat(_Vva):
+    _type_info = [("uitkomst", Unicode), ("datum", Date)]
+
+
 class AanleverLeerling(_Vva):
     _type_info = [
         ("volgnummer", Integer),
@@ -39,6 +47,7 @@ class AanleverLeerling(_Vva):
         ("woongemeente", Unicode),
         ("mutatie", Unicode),
         ("afmeldReden", Unicode),
+        ("examenresultaat", Examenresultaat),
     ]
 
 
@@ -52,6 +61,8 @@ class AanleverAanmelding(_Vva):
         ("datum", Date),
         ("crebo", Unicode),
         ("locatie", Unicode),
+        ("intake", Intake),
+        ("onderwijsovereenkomstDatum", Date),
     ]
 
 
@@ -66,7 +77,14 @@ class Resultaat(_Vva):
 
 
 class Aanmelding(_Vva):
-    _type_info = [("brinMbo", Unicode), ("status", Unicode), ("datum", Date), ("crebo", Unicode)]
+    _type_info = [
+        ("brinMbo", Unicode),
+        ("status", Unicode),
+        ("datum", Date),
+        ("crebo", Unicode),
+        ("intake", Intake),
+        ("onderwijsovereenkomstDatum", Date),
+    ]
 
 
 # --- contact details of institutions (issue 15, item 5) ----------------------------------------
@@ -96,6 +114,7 @@ class LeerlingOverzicht(_Vva):
         ("aanmelding", _lijst(Aanmelding)),
         ("eldersAangemeld", Boolean),
         ("contactgegevens", _lijst(Contactgegevens)),
+        ("examenresultaat", Examenresultaat),
     ]
 
 

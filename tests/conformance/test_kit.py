@@ -258,3 +258,33 @@ def test_kit_betrapt_een_ontvanger_die_niet_beschikbaar_is(demo_pki, tmp_path):
     assert _gefaald(_junit(junit)) == {"ontvanger-ping", "ontvanger-ontvangenWijziging"}
     assert "expected geaccepteerd, got Server.DK0051" in resultaat.output
     assert "expected geaccepteerd, got HTTP 503" in resultaat.output
+
+
+# --- per-record outcomes (issue 16) ---------------------------------------------------------------------
+
+
+def test_elke_nieuwe_resultaatcode_heeft_een_voorbeeld_en_elk_procesfeit_elke_operatie():
+    gevallen = laad_manifest().gevallen
+    assert {"VVA112", "VVA123", "VVA124", "VVA125", "VVA126", "VVA127"} <= {g.resultaat for g in gevallen}
+    feiten = {(g.dienst, g.operatie) for g in gevallen if "procesfeiten/" in g.sjabloon}
+    assert feiten == {
+        ("vo", "aanleverenLeerlingen"),
+        ("vo", "aanleverenLeerlingenBestand"),
+        ("mbo", "aanleverenAanmeldingen"),
+        ("mbo", "aanleverenAanmeldingenBestand"),
+        ("regio", "aanleverenLeerlingen"),
+        ("regio", "aanleverenAanmeldingen"),
+    }
+
+
+def test_de_kit_controleert_de_uitkomst_per_record():
+    from broker.conformance.uitvoering import _controleer_resultaat
+
+    antwoord = etree.fromstring(
+        b'<r xmlns="urn:nl:vva:aanmelden:v1"><aantalVerwerkt>0</aantalVerwerkt><aantalAfgewezen>1'
+        b"</aantalAfgewezen><resultaat><volgnummer>1</volgnummer><verwerkt>false</verwerkt>"
+        b"<code>VVA111</code></resultaat></r>"
+    )
+    assert _controleer_resultaat("VVA111", antwoord) == []
+    assert _controleer_resultaat("VVA125", antwoord) == ["record outcomes ['VVA111'], expected VVA125 for each"]
+    assert _controleer_resultaat("verwerkt", antwoord) != []

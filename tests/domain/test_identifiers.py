@@ -31,8 +31,8 @@ from broker.domain.meldingen import Afwijzing, Melding
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_catalogus_bevat_alle_codes_101_tot_en_met_122():
-    assert sorted(meldingen.ALLE) == [f"VVA{n}" for n in range(101, 123)]
+def test_catalogus_bevat_alle_codes_101_tot_en_met_127():
+    assert sorted(meldingen.ALLE) == [f"VVA{n}" for n in range(101, 128)]
     for code, melding in meldingen.ALLE.items():
         assert melding.code == code
         assert melding.tekst_nl and melding.tekst_en

@@ -282,7 +282,10 @@ def test_de_vva_opdracht_zelf_met_een_sjabloon_en_ping(demo_broker, tmp_path):
 
     assert sjabloon.returncode == 0, sjabloon.stderr
     regels = (tmp_path / "leerlingen.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert regels[0] == "bsn;onderwijsnummer;brinVo;postcode;woongemeente;mutatie;vestiging;afmeldReden;naam"
+    assert regels[0] == (
+        "bsn;onderwijsnummer;brinVo;postcode;woongemeente;mutatie;vestiging;afmeldReden;naam;"
+        "examenUitkomst;examenDatum"
+    )
     assert regels[1].startswith("# ") and len(regels) == 2
     assert ping.returncode == 0, ping.stderr
     assert ping.stdout.startswith("ok: vo answered at ")

@@ -103,7 +103,9 @@ def test_add_then_list_as_table(config: Path) -> None:
 
     assert tabel.exit_code == 0, tabel.output
     kop, rij = tabel.stdout.splitlines()
-    assert kop.split() == ["OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS"]
+    assert kop.split() == [
+        *("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS", "PROCESFEITEN")
+    ]
     assert rij.split("  ")[0] == SCHOOL
     for waarde in (
         "vo-school",
@@ -425,8 +427,27 @@ def test_contactgegevens_opt_in_is_stored_listed_and_off_by_default(config: Path
         ("0000000700099XE00000", False),
     ]
     kop, *rijen = vva(config, "list").stdout.splitlines()
-    assert [rij[kop.index("CONTACTGEGEVENS") :].strip() for rij in rijen] == ["yes", "no"]
+    assert [rij[kop.index("CONTACTGEGEVENS") :].split()[0] for rij in rijen] == ["yes", "no"]
 
     opnieuw = ["add", "--oin", "0000000700099XB00000", "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
     assert vva(config, *opnieuw, "--geen-contactgegevens", "--replace").exit_code == 0
     assert lijst(config)[0]["contactgegevens"] is False
+
+
+def test_procesfeiten_opt_in_is_stored_listed_and_off_by_default(config: Path) -> None:
+    # Off unless the operator records that the party's software accepts the issue 16 elements.
+    for oin, optie in (("0000000700099XB00000", "--procesfeiten"), ("0000000700099XE00000", None)):
+        opdracht = ["add", "--oin", oin, "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
+        resultaat = vva(config, *opdracht, *([optie] if optie else []))
+        assert resultaat.exit_code == 0, resultaat.output
+
+    assert [(p["oin"], p["procesfeiten"], p["contactgegevens"]) for p in lijst(config)] == [
+        ("0000000700099XB00000", True, False),
+        ("0000000700099XE00000", False, False),
+    ]
+    kop, *rijen = vva(config, "list").stdout.splitlines()
+    assert [rij[kop.index("PROCESFEITEN") :].strip() for rij in rijen] == ["yes", "no"]
+
+    opnieuw = ["add", "--oin", "0000000700099XB00000", "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
+    assert vva(config, *opnieuw, "--geen-procesfeiten", "--replace").exit_code == 0
+    assert lijst(config)[0]["procesfeiten"] is False

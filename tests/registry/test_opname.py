@@ -51,6 +51,7 @@ def vul(engine: Engine) -> None:
                 naam="MBO (FICTIEF)",
                 endpoint="https://mbo.example/vva",
                 contactgegevens=True,
+                procesfeiten=True,
             )
         )
         register.voeg_toe(
@@ -94,6 +95,9 @@ def test_the_copy_answers_as_the_database_does(engine: Engine) -> None:
     # The contact-details opt-in travels with the party, into pushes too.
     assert (opname.zoek(MBO).contactgegevens, opname.zoek(SCHOOL).contactgegevens) == (True, False)
     assert [p.contactgegevens for p, _ in opname.ontvangers()] == [True]
+    # So does the process-facts opt-in (issue 16).
+    assert (opname.zoek(MBO).procesfeiten, opname.zoek(SCHOOL).procesfeiten) == (True, False)
+    assert [p.procesfeiten for p, _ in opname.ontvangers()] == [True]
     assert [(p.oin, e) for p, e in opname.ontvangers()] == [(MBO, "https://mbo.example/vva")]
     with pytest.raises(TypeError):
         opname.mandaat_geldig(REGIO, SCHOOL, datetime(2027, 1, 1))

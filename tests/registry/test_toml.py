@@ -187,6 +187,7 @@ def test_demo_file_loads(registry_session: Session) -> None:
     assert not register.mandaat_geldig("00000099000000000077", "0000000700099XC00000", date(2027, 2, 1))
     # Every demo party accepts contact details, so the demo shows them.
     assert all(p.contactgegevens for p in register.lijst())
+    assert all(p.procesfeiten for p in register.lijst())
 
 
 def test_demo_file_excludes_the_broker_and_is_refused_in_production() -> None:
@@ -313,4 +314,43 @@ def test_contactgegevens_must_be_a_boolean(tmp_path: Path) -> None:
     )
 
     with pytest.raises(PartijFout, match="contactgegevens must be true or false"):
+        lees_partijen(pad)
+
+
+def test_procesfeiten_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_path: Path) -> None:
+    pad = bestand(
+        tmp_path,
+        """
+        [[partij]]
+        oin = "0000000700099XB00000"
+        soort = "mbo-instelling"
+        naam = "ROC (FICTIEF)"
+        procesfeiten = true
+
+        [[partij]]
+        oin = "0000000700099XE00000"
+        soort = "mbo-instelling"
+        naam = "Maascollege (FICTIEF)"
+        """,
+    )
+
+    assert [(p.procesfeiten, p.contactgegevens) for p in lees_partijen(pad)] == [
+        (True, False),
+        (False, False),
+    ]
+
+
+def test_procesfeiten_must_be_a_boolean(tmp_path: Path) -> None:
+    pad = bestand(
+        tmp_path,
+        """
+        [[partij]]
+        oin = "0000000700099XB00000"
+        soort = "mbo-instelling"
+        naam = "ROC (FICTIEF)"
+        procesfeiten = 1
+        """,
+    )
+
+    with pytest.raises(PartijFout, match="procesfeiten must be true or false"):
         lees_partijen(pad)

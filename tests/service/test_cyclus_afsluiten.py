@@ -4,7 +4,7 @@ table by table against the SQLAlchemy metadata — and the audit chain still ver
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -71,6 +71,21 @@ def _cyclus_2027(session, sleutelbos, aanroep) -> None:
         aanroep(MBO_X),
         [aanmelding(i + 1, p, "99XB", "geaccepteerd", date(2027, 4, 20)) for i, p in enumerate(pupils[:25])],
     )
+    # Issue 16: 10 intakes, 3 of them enrolled with an onderwijsovereenkomst: 13 rows of aanmelding_feit.
+    v = _op(session, sleutelbos, datetime(2027, 5, 20, 9, tzinfo=UTC))
+    aanleveren_aanmeldingen(
+        v,
+        aanroep(MBO_X),
+        [
+            replace(
+                aanmelding(i + 1, p, "99XB", "ingeschreven" if i < 3 else "geaccepteerd", date(2027, 5, 20)),
+                intake_datum=date(2027, 4, 1),
+                intake_uitkomst="positiefAdvies",
+                overeenkomst_datum=date(2027, 5, 20) if i < 3 else None,
+            )
+            for i, p in enumerate(pupils[:10])
+        ],
+    )
     signaleer(_op(session, sleutelbos, datetime(2027, 4, 2, 6, tzinfo=UTC)), 14)
     session.commit()
 
@@ -134,8 +149,17 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
     _cyclus_2028(session, sleutelbos, aanroep)
     assert {
         t: _van_2027(session, t) > 0
-        for t in ("leerling", "aanmelding", "signaal", "uitgaand_bericht", "audit_leerling")
-    } == dict.fromkeys(("leerling", "aanmelding", "signaal", "uitgaand_bericht", "audit_leerling"), True)
+        for t in (
+            "leerling",
+            "aanmelding",
+            "aanmelding_feit",
+            "signaal",
+            "uitgaand_bericht",
+            "audit_leerling",
+        )
+    } == dict.fromkeys(
+        ("leerling", "aanmelding", "aanmelding_feit", "signaal", "uitgaand_bericht", "audit_leerling"), True
+    )
     voor = bereken_jaarcijfers(session, 2027, Kalender())
     status = {(c.niveau, c.eenheid, c.cijfer, c.dimensie): c.waarde for c in voor}
     assert status[("landelijk", "", "leerlingen", "")] == 60
@@ -147,6 +171,7 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
 
     assert afsluiting.jaarcijfers == len(voor)
     assert afsluiting.verwijderd["leerling"] == 60 and afsluiting.verwijderd["aanmelding"] == 40
+    assert afsluiting.verwijderd["aanmelding_feit"] == 13
     for tabel in PERSOONSGEGEVENS:
         assert _van_2027(session, tabel) == 0, tabel
     # The next cycle's pupil and its audit record are untouched.

@@ -1,0 +1,99 @@
+"""Every conformance sample of yesterday still works today (issue 16, "messages valid before stay valid").
+
+``tests/conformance/gisteren/`` is the kit as committed in main at f9cb0f7, the commit before the process
+facts of issue 16 changed the contract: its manifest and every template, byte for byte (the first test
+checks that against git when the history is there). Each of its requests must still validate against
+today's XSD, and the kit run with that manifest against today's broker must give every case the answer it
+expected then: accepted stays accepted, each fault stays that fault.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from broker.config import TEST_BROKER_OIN
+from broker.conformance.berichten import Afzender, render, zelf_ondertekend
+from broker.conformance.manifest import GEACCEPTEERD, laad_manifest
+from broker.edukoppeling.ns import SOAP11, q
+from tests.conformance.test_kit import SCHOOL_A, SPREKERS, _broker_config, _junit, _kit
+from tests.helpers import broker_proces
+
+GISTEREN = Path(__file__).parent / "gisteren"
+COMMIT = "f9cb0f7"
+_REPO = Path(__file__).parents[2]
+_XSD = etree.XMLSchema(etree.parse(_REPO / "xsd" / "vva-aanmelden-v1.xsd"))
+_XSD_GISTEREN = etree.XMLSchema(
+    etree.parse(_REPO / "tests" / "e2e" / "data" / "vva-aanmelden-v1-voor-procesfeiten.xsd")
+)
+
+
+def _git_show(pad: str) -> bytes | None:
+    try:
+        uitkomst = subprocess.run(
+            ["git", "-C", str(_REPO), "show", f"{COMMIT}:{pad}"], capture_output=True, timeout=30, check=False
+        )
+    except OSError:
+        return None
+    return uitkomst.stdout if uitkomst.returncode == 0 else None
+
+
+def test_de_kopie_is_de_kit_van_gisteren():
+    bestanden = sorted(p for p in GISTEREN.rglob("*") if p.is_file())
+    assert len(bestanden) == 25  # the manifest, 13 operation samples, 11 structural faults
+    if _git_show("conformance/manifest.toml") is None:
+        pytest.skip(f"no git history with {COMMIT} here; the copy is checked where it is")
+    for pad in bestanden:
+        assert _git_show(f"conformance/{pad.relative_to(GISTEREN)}") == pad.read_bytes(), pad
+    # and the XSD copy the answers are checked against is yesterday's contract
+    assert (
+        _git_show("xsd/vva-aanmelden-v1.xsd")
+        == (_REPO / "tests" / "e2e" / "data" / "vva-aanmelden-v1-voor-procesfeiten.xsd").read_bytes()
+    )
+
+
+def test_elk_geldig_verzoek_van_gisteren_is_geldig_volgens_het_schema_van_vandaag():
+    sleutel, certificaat = zelf_ondertekend(SCHOOL_A)
+    afzender = Afzender(sleutel, certificaat, SCHOOL_A, "99XA")
+    manifest = laad_manifest(GISTEREN / "manifest.toml")
+    geldig = [g for g in manifest.gevallen if g.verwacht == GEACCEPTEERD and g.dienst != "*"]
+    assert len(geldig) == 27
+    for geval in geldig:
+        bericht = render(
+            geval, manifest.sjabloon(geval), dienst=geval.dienst, adres="https://vva.example/vva",
+            ontvanger_oin=TEST_BROKER_OIN, afzender=afzender,
+        )  # fmt: skip
+        [verzoek] = etree.fromstring(bericht.data).find(q(SOAP11, "Body"))
+        assert _XSD_GISTEREN.validate(verzoek), (geval.id, _XSD_GISTEREN.error_log)
+        assert _XSD.validate(verzoek), (geval.id, _XSD.error_log)
+
+
+def test_de_kit_van_gisteren_slaagt_tegen_de_broker_van_vandaag(database_url, tmp_path):
+    # The same run as test_kit_slaagt_tegen_een_goede_broker_over_tweezijdig_tls, with yesterday's manifest.
+    kit = tmp_path / "gisteren"
+    shutil.copytree(GISTEREN, kit)
+    manifest = kit / "manifest.toml"
+    gevallen = laad_manifest(manifest).gevallen
+    config = _broker_config(tmp_path, database_url)
+    pki = tmp_path / "pki"
+    with broker_proces(config, scheme="https") as url:
+        junit = tmp_path / "vo.xml"
+        resultaat = _kit(f"{url}/vva/vo/v1", pki, SCHOOL_A, "--manifest", str(manifest), junit=junit)
+        assert resultaat.exit_code == 0, resultaat.output
+        assert _junit(junit) == {g.id: "ok" for g in gevallen if g.dienst in ("*", "vo")}
+        for dienst, (oin, brin) in SPREKERS.items():
+            junit = tmp_path / f"{dienst}.xml"
+            extra = [
+                "--manifest",
+                str(manifest),
+                "--only",
+                f"{dienst}-*",
+                *(["--brin", brin] if brin else []),
+            ]
+            resultaat = _kit(f"{url}/vva/{dienst}/v1", pki, oin, *extra, junit=junit)
+            assert resultaat.exit_code == 0, resultaat.output
+            assert _junit(junit) == {g.id: "ok" for g in gevallen if g.dienst == dienst}
