@@ -176,10 +176,12 @@ DATUM_ONLEESBAAR = Melding(
 )
 INTAKE_VOOR_AANMELDING = Melding(
     "VVA123",
-    "De intakedatum ligt vóór de eerste gemelde datum van deze aanmelding; geef de datum waarop de "
-    "intake werkelijk plaatsvond, of meld eerst de aanmelding met de juiste datum.",
-    "The intake date lies before the first reported date of this registration; give the date the "
-    "intake actually took place, or first report the registration with its correct date.",
+    "De intakedatum ligt vóór de datum waarop de leerling zich aanmeldde (de eerste gemelde status "
+    "aanmeldingOntvangen of aangemeld); geef de datum waarop de intake werkelijk plaatsvond, of corrigeer "
+    "eerst de aanmelddatum.",
+    "The intake date lies before the date the pupil registered (the first reported status "
+    "aanmeldingOntvangen or aangemeld); give the date the intake actually took place, or correct the "
+    "registration date first.",
 )
 OVEREENKOMST_ZONDER_INSCHRIJVING = Melding(
     "VVA124",
@@ -188,12 +190,11 @@ OVEREENKOMST_ZONDER_INSCHRIJVING = Melding(
     "An onderwijsovereenkomst requires enrolment: give status ingeschreven in the same record, or "
     "leave out onderwijsovereenkomstDatum until the pupil is enrolled.",
 )
-OVEREENKOMST_VOOR_INSCHRIJVING = Melding(
+OVEREENKOMST_VOOR_AANMELDING = Melding(
     "VVA125",
-    "De datum van de onderwijsovereenkomst ligt vóór de inschrijfdatum van deze aanmelding; geef de "
-    "datum van ondertekening, op of na de inschrijfdatum.",
-    "The onderwijsovereenkomst date lies before this registration's enrolment date; give the date it "
-    "was signed, on or after the enrolment date.",
+    "De datum van de onderwijsovereenkomst ligt vóór de datum waarop de leerling zich aanmeldde; geef "
+    "de datum van ondertekening.",
+    "The onderwijsovereenkomst date lies before the date the pupil registered; give the date it was signed.",
 )
 INTAKE_ONGELDIG = Melding(
     "VVA126",
@@ -247,7 +248,7 @@ ALLE: dict[str, Melding] = {
         DATUM_ONLEESBAAR,
         INTAKE_VOOR_AANMELDING,
         OVEREENKOMST_ZONDER_INSCHRIJVING,
-        OVEREENKOMST_VOOR_INSCHRIJVING,
+        OVEREENKOMST_VOOR_AANMELDING,
         INTAKE_ONGELDIG,
         EXAMENRESULTAAT_ONGELDIG,
     )

@@ -19,7 +19,7 @@ from broker.domain.meldingen import (
     DATUM_ONGELDIG,
     INTAKE_ONGELDIG,
     INTAKE_VOOR_AANMELDING,
-    OVEREENKOMST_VOOR_INSCHRIJVING,
+    OVEREENKOMST_VOOR_AANMELDING,
     OVEREENKOMST_ZONDER_INSCHRIJVING,
     Afwijzing,
     Melding,
@@ -77,9 +77,10 @@ def aanleveren_aanmeldingen(
     forbids is rejected (VVA111); repeating the current status is accepted and records nothing.
     An intake or onderwijsovereenkomst in the record (issue 16) is applied with the status, also with a
     repeated one; a repeat of the current intake or overeenkomst records nothing either. Rejected:
-    a date in the future (VVA112), an intake before the registration's first reported date (VVA123),
-    an overeenkomst while the registration is not ingeschreven after the record (VVA124) or dated before
-    the enrolment (VVA125), an incomplete or unknown intake (VVA126).
+    a date in the future (VVA112), an intake before the pupil registered (VVA123), an overeenkomst
+    while the registration is not ingeschreven after the record (VVA124) or dated before the pupil
+    registered (VVA125), an incomplete or unknown intake (VVA126). The registration date is that of the
+    first reported aanmeldingOntvangen or aangemeld; without one (first reported later) it is not checked.
     Raises ``NietGeautoriseerd`` (DK0002) before applying anything when a record names a known BRIN the
     caller does not act for.
     """
@@ -196,31 +197,45 @@ def _controleer_procesfeiten(
     datum: date,
     feiten: _Procesfeiten,
 ) -> None:
-    """Reject a combination that cannot have happened, before anything of the record is applied."""
-    if feiten.intake is not None and feiten.intake[0] < _eerste_datum(verwerking, rij, datum):
-        raise Afwijzing(INTAKE_VOOR_AANMELDING)
-    if feiten.overeenkomst_datum is None:
-        return
-    # ``status`` is the registration's status after this record, whether it changes it or repeats it.
-    if status is not AanmeldStatus.INGESCHREVEN:
+    """Reject a combination that cannot have happened, before anything of the record is applied.
+
+    Only what is impossible is refused: an intake or an overeenkomst before the pupil registered, an
+    overeenkomst without enrolment. An overeenkomst signed before the enrolment's date is normal (the
+    enrolment starts with the school year), and a registration first reported with a later status
+    (institutions report late) has no known registration date to check against."""
+    if feiten.overeenkomst_datum is not None and status is not AanmeldStatus.INGESCHREVEN:
+        # ``status`` is the registration's status after this record, whether it changes it or repeats it.
         raise Afwijzing(OVEREENKOMST_ZONDER_INSCHRIJVING)
-    # A repeat keeps the stored date of the enrolment; a new enrolment is dated by this record.
-    inschrijving = rij.status_datum if herhaling and rij is not None else datum
-    if feiten.overeenkomst_datum < inschrijving:
-        raise Afwijzing(OVEREENKOMST_VOOR_INSCHRIJVING)
+    aangemeld_op = _aanmelddatum(verwerking, rij, None if herhaling else status, datum)
+    if aangemeld_op is None:
+        return
+    if feiten.intake is not None and feiten.intake[0] < aangemeld_op:
+        raise Afwijzing(INTAKE_VOOR_AANMELDING)
+    if feiten.overeenkomst_datum is not None and feiten.overeenkomst_datum < aangemeld_op:
+        raise Afwijzing(OVEREENKOMST_VOOR_AANMELDING)
 
 
-def _eerste_datum(verwerking: Verwerking, rij: models.Aanmelding | None, datum: date) -> date:
-    """The first date reported for the registration: its earliest transition, or this record's date
-    for a registration the record creates."""
-    if rij is None:
-        return datum
-    eerste = verwerking.session.scalar(
-        select(func.min(models.AanmeldingOvergang.datum)).where(
-            models.AanmeldingOvergang.aanmelding_id == rij.id
+#: The statuses that say when the pupil registered (a later first status says only that it did).
+_AANMELDMOMENTEN = (AanmeldStatus.AANMELDING_ONTVANGEN, AanmeldStatus.AANGEMELD)
+
+
+def _aanmelddatum(
+    verwerking: Verwerking, rij: models.Aanmelding | None, nieuwe_status: AanmeldStatus | None, datum: date
+) -> date | None:
+    """The date the pupil registered: the earliest reported aanmeldingOntvangen or aangemeld of the
+    registration, including the one this record reports (``nieuwe_status`` on ``datum``); None when
+    neither was ever reported."""
+    kandidaten = [datum] if nieuwe_status in _AANMELDMOMENTEN else []
+    if rij is not None:
+        overgang = models.AanmeldingOvergang
+        eerste = verwerking.session.scalar(
+            select(func.min(overgang.datum)).where(
+                overgang.aanmelding_id == rij.id, overgang.naar.in_(_AANMELDMOMENTEN)
+            )
         )
-    )
-    return eerste if eerste is not None else rij.status_datum
+        if eerste is not None:
+            kandidaten.append(eerste)
+    return min(kandidaten, default=None)
 
 
 def _leg_procesfeiten_vast(

@@ -265,7 +265,9 @@ def test_kit_betrapt_een_ontvanger_die_niet_beschikbaar_is(demo_pki, tmp_path):
 
 def test_elke_nieuwe_resultaatcode_heeft_een_voorbeeld_en_elk_procesfeit_elke_operatie():
     gevallen = laad_manifest().gevallen
-    assert {"VVA112", "VVA123", "VVA124", "VVA125", "VVA126", "VVA127"} <= {g.resultaat for g in gevallen}
+    # VVA125 needs a registration reported earlier (its registration date), which a sample cannot
+    # count on: tests/service/test_procesfeiten.py covers it.
+    assert {"VVA112", "VVA123", "VVA124", "VVA126", "VVA127"} <= {g.resultaat for g in gevallen}
     feiten = {(g.dienst, g.operatie) for g in gevallen if "procesfeiten/" in g.sjabloon}
     assert feiten == {
         ("vo", "aanleverenLeerlingen"),

@@ -72,12 +72,12 @@ def _lever(keten) -> dict:
         "intake": {"datum": VANDAAG, "uitkomst": "positiefAdvies"},
         "onderwijsovereenkomstDatum": VANDAAG,
     }
-    te_vroeg = {**aanmelding(2, bsn("52000003"), "99XB", "ingeschreven")}
+    te_vroeg = {**aanmelding(2, bsn("52000003"), "99XB", "aangemeld")}
     te_vroeg["onderwijsovereenkomstDatum"] = VANDAAG - dt.timedelta(days=1)
     antwoord = clients["mbo"].service.aanleverenAanmeldingen(aanmelding=[inschrijving, te_vroeg])
     assert [(r.volgnummer, r.verwerkt, r.code) for r in antwoord.resultaat] == [
         (1, True, None),
-        (2, False, "VVA125"),
+        (2, False, "VVA124"),
     ]
     return clients
 

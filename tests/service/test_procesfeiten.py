@@ -83,11 +83,11 @@ def test_intake_en_overeenkomst_met_een_code_per_onmogelijke_combinatie(verwerki
             # an overeenkomst without enrolment after the record
             _met(aanmelding(4, P1, "99XB", "geaccepteerd", date(2027, 4, 1)), overeenkomst_datum=date(2027, 4, 1)),
             aanmelding(5, P1, "99XB", "geaccepteerd", date(2027, 4, 1)),
-            # dated before the enrolment this record reports: nothing of it applies, not the status either
-            _met(aanmelding(6, P1, "99XB", "ingeschreven", date(2027, 4, 10)), overeenkomst_datum=date(2027, 4, 9)),
+            # dated before the pupil registered (1 March): nothing of it applies, not the status either
+            _met(aanmelding(6, P1, "99XB", "ingeschreven", date(2027, 4, 10)), overeenkomst_datum=date(2027, 2, 27)),
             _met(aanmelding(7, P1, "99XB", "ingeschreven", date(2027, 4, 10)), overeenkomst_datum=date(2027, 4, 12)),
-            # a repeated enrolment keeps its stored date: 9 April is still before it
-            _met(aanmelding(8, P1, "99XB", "ingeschreven", date(2027, 5, 1)), overeenkomst_datum=date(2027, 4, 9)),
+            # with a repeated enrolment too
+            _met(aanmelding(8, P1, "99XB", "ingeschreven", date(2027, 5, 1)), overeenkomst_datum=date(2027, 2, 28)),
             # in the future
             _met(aanmelding(9, P2, "99XB", "aangemeld"), intake_datum=date(2027, 6, 1), intake_uitkomst="positiefAdvies"),
             _met(aanmelding(10, P2, "99XB", "ingeschreven"), overeenkomst_datum=date(2027, 6, 1)),
@@ -154,7 +154,7 @@ def test_een_herhaling_legt_niets_vast_en_een_nieuwe_uitkomst_wel_ook_in_de_wijz
 
 def test_intake_bij_een_nieuwe_aanmelding_in_dezelfde_regel(verwerking, aanroep):
     record = _met(
-        aanmelding(1, P1, "99XB", "geaccepteerd", date(2027, 4, 1)),
+        aanmelding(1, P1, "99XB", "aangemeld", date(2027, 4, 1)),
         intake_datum=date(2027, 4, 1),
         intake_uitkomst="positiefAdvies",
     )
@@ -366,3 +366,25 @@ def test_zonder_opt_in_geen_procesfeiten_en_geldig_volgens_het_oude_schema(verwe
         ("uitkomst", "geslaagd"),
         ("datum", "2027-05-01"),
     ]
+
+
+def test_een_laat_gemelde_inschrijving_met_eerdere_intake_en_overeenkomst_gaat_niet_verloren(
+    verwerking, aanroep
+):
+    """An institution that reports a registration for the first time as ingeschreven (late) never
+    said when the pupil registered: its earlier intake and overeenkomst are not "before the
+    registration", and refusing them would refuse the enrolment with them."""
+    laat = _met(
+        aanmelding(1, P1, "99XB", "ingeschreven", date(2027, 5, 1)),
+        intake_datum=date(2027, 3, 15),
+        intake_uitkomst="positiefAdvies",
+        overeenkomst_datum=date(2027, 4, 20),  # signed before the enrolment's date: normal
+    )
+
+    assert codes(aanleveren_aanmeldingen(verwerking, aanroep(MBO_X), [laat])) == [(1, None)]
+    rij = verwerking.session.scalars(select(models.Aanmelding)).one()
+    assert (rij.status, rij.intake_datum, rij.overeenkomst_datum) == (
+        "ingeschreven",
+        date(2027, 3, 15),
+        date(2027, 4, 20),
+    )
