@@ -236,6 +236,93 @@ def test_docs_rules_md_defines_each_id_once_and_only_ids_something_cites():
     assert sorted(set(ids) - set(cited_rule_ids())) == []
 
 
+PIPELINE = ROOT / "broker/web/pijplijn.py"
+#: The class and the method where a POST enters the pipeline.
+PIPELINE_CLASS, PIPELINE_ENTRY = "SoapPijplijn", "_verwerk"
+
+
+class _CallOrder(ast.NodeVisitor):
+    """The names a method calls, in the order they run: arguments before the call they feed, and a call
+    of another method of the same class (``self.x(...)``) followed by what that method calls. The
+    path of a request that passes: exception handlers and lambda bodies are skipped."""
+
+    def __init__(self, methods: dict[str, ast.FunctionDef]) -> None:
+        self.methods, self.names, self._busy = methods, [], set()
+
+    def run(self, name: str) -> list[str]:
+        self._busy.add(name)
+        for statement in self.methods[name].body:
+            self.visit(statement)
+        self._busy.discard(name)
+        return self.names
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        return None
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        return None
+
+    def visit_Call(self, node: ast.Call) -> None:
+        for argument in [*node.args, *node.keywords]:
+            self.visit(argument)
+        function = node.func
+        if isinstance(function, ast.Attribute):
+            self.visit(function.value)
+            name = function.attr
+        elif isinstance(function, ast.Name):
+            name = function.id
+        else:
+            self.visit(function)
+            return
+        self.names.append(name)
+        is_own_method = isinstance(function, ast.Attribute) and ast.unparse(function.value) == "self"
+        if is_own_method and name in self.methods and name not in self._busy:
+            self.run(name)
+
+
+def pipeline_steps_in_code() -> list[str]:
+    """Every name the pipeline calls for one POST, in the order the code runs them."""
+    tree = ast.parse(PIPELINE.read_text(encoding="utf-8"))
+    klasse = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == PIPELINE_CLASS)
+    methods = {n.name: n for n in klasse.body if isinstance(n, ast.FunctionDef)}
+    return _CallOrder(methods).run(PIPELINE_ENTRY)
+
+
+def pipeline_steps_in_doc() -> list[str]:
+    """The function names that open the numbered items under "## The pipeline" of docs/architecture.md."""
+    text = (ROOT / "docs/architecture.md").read_text(encoding="utf-8")
+    section = text.split("\n## The pipeline\n", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\d+\.\s+`(\w+)`", section, re.M)
+
+
+def _out_of_order(doc: list[str], code: list[str]) -> list[str]:
+    """The doc's steps that the code does not call after the step before them (empty: the doc's list
+    is the code's order)."""
+    wrong, position = [], 0
+    for step in doc:
+        if step in code[position:]:
+            position += code[position:].index(step) + 1
+        else:
+            wrong.append(step)
+    return wrong
+
+
+def test_architecture_md_lists_the_pipeline_steps_in_the_order_the_code_runs_them():
+    doc = pipeline_steps_in_doc()
+    assert len(doc) >= 15  # the list is there and names the steps
+    assert _out_of_order(doc, pipeline_steps_in_code()) == []
+
+
+def test_the_order_check_sees_a_step_out_of_place():
+    code = ["lees_body", "log_ontvangen", "_tls_oin", "parse_bericht", "lees_envelop"]
+    assert _out_of_order(["lees_body", "_tls_oin", "lees_envelop"], code) == []
+    assert _out_of_order(["lees_body", "lees_envelop", "_tls_oin"], code) == ["_tls_oin"]
+    assert _out_of_order(["lees_body", "nergens"], code) == ["nergens"]
+    # The order docs/architecture.md gave before: TLS after WS-Addressing.
+    vroeger = ["lees_body", "log_ontvangen", "parse_bericht", "lees_adressering", "_tls_oin", "verifieer"]
+    assert _out_of_order(vroeger, pipeline_steps_in_code()) == ["_tls_oin"]
+
+
 if __name__ == "__main__":  # pragma: no cover - a maintainer's listing of what is cited
     for rule_id, bestanden in sorted(cited_rule_ids().items()):
         print(rule_id, " ".join(sorted(bestanden)))

@@ -1,10 +1,12 @@
-"""The one inbound SOAP pipeline, in the check order of docs/rules.md.
+"""The one inbound SOAP pipeline, in the check order of docs/rules.md (docs/architecture.md, "The
+pipeline", lists the steps as this module runs them).
 
-HTTP framing → message log (raw bytes, committed) → one hardened parse → envelope → WS-Addressing →
-TLS client certificate → WS-Security per the service's profile (signature, coverage, Timestamp,
-certificate trust) → authorisation → Body made readable → XSD → a test environment's deliberate
-failure, if asked for (``broker.web.storingen``) → MessageID memory (O5) → spyne on the
-verified tree → service layer, all business writes in one transaction with the logged, signed answer.
+body read under its size cap → message log (raw bytes, committed) → TLS client certificate →
+Content-Type and SOAPAction → one hardened parse → envelope → WS-Addressing → WS-Security per the
+service's profile (signature, coverage, Timestamp, certificate trust) → authorisation → Body made
+readable → XSD → a test environment's deliberate failure, if asked for (``broker.web.storingen``) →
+MessageID memory (O5) → spyne on the verified tree → service layer, all business writes in one
+transaction with the logged, signed answer.
 Any refusal is an Edukoppeling fault, HTTP 500, logged, signed on a -S service, with nothing applied,
 no stack trace and no pupil number in it.
 """
