@@ -119,7 +119,7 @@ def hardened_session(
 
 def hardened_zeep_client(wsdl: Path, *, transport, wsse, plugins: list) -> zeep.Client:
     """A zeep client of a local WSDL that validates strictly and never expands a DTD or an entity, nor
-    fetches anything from outside (hostile-inputs.md: "load WSDL/XSD from local files only")."""
+    fetches anything from outside (docs/rules.md, known weaknesses of zeep: "loads WSDL/XSD from local files only")."""
     import zeep
 
     return zeep.Client(

@@ -30,7 +30,7 @@ from typing import Any
 from broker.domain.identifiers import is_geldig_oin
 from broker.toml_file import TomlFileError, read_toml
 
-#: The broker's OIN in the test environment (test prefix 00000099, edukoppeling.md §0).
+#: The broker's OIN in the test environment (test prefix 00000099; docs/rules.md, OIN syntax).
 TEST_BROKER_OIN = "00000099000000000001"
 
 DEFAULT_DATA_DIR = Path("var")
@@ -210,7 +210,7 @@ class Settings:
     ``broker_oins`` are the OINs the broker answers for in wsa:To (Edukoppeling A3);
     ``environment`` is ``test`` or ``production`` (test OINs are refused in production);
     ``key_file`` holds the keys that pseudonymise and encrypt pupil numbers;
-    ``max_request_bytes`` caps a request body (hostile-inputs.md, "Request body");
+    ``max_request_bytes`` caps a request body (H92);
     ``request_read_timeout_s`` and ``request_min_bytes_per_s`` bound how long a client may take to send
     one request, and how slowly (H92; ``broker.web.worker``, ``broker.web.http.lees_body``), and
     ``request_buffer_budget_bytes`` how much of all requests still arriving a web worker holds;
@@ -232,7 +232,7 @@ class Settings:
     max_batch_records: int = setting(5000, integer(minimum=1))
     deadline_afwijkingen: dict[int, str] = setting(check=DEADLINES, factory=lambda: {2020: "2020-05-01"})
 
-    # --- Edukoppeling security (edukoppeling.md §1, §3, §8) ------------------------------------
+    # --- Edukoppeling security (the T, S and O rules of docs/rules.md) ------------------------------------
     #: Profile of every service: "2W-be-S" (signed, the standard) or "2W-be" (tests, legacy), with
     #: per-service overrides, e.g. {"vo": "2W-be"} (WUS WB011: one profile per service).
     profiel: str = setting("2W-be-S", one_of(*PROFILES))

@@ -2,7 +2,7 @@
 key (a fresh Timestamp, MessageID and signature on every replay), then apply the case's mutation.
 
 The signing is the broker's own ``Ondertekenaar`` (what a correct partner sends); the mutations
-reproduce the mistakes of hostile-inputs.md that a partner's stack plausibly makes, re-signing with
+reproduce the mistakes of the H rules (docs/rules.md) that a partner's stack plausibly makes, re-signing with
 python-xmlsec where the mistake is in what is signed (a missing reference, SHA-1).
 """
 
@@ -30,7 +30,7 @@ from broker.edukoppeling.wss.constants import BASE64_BINARY, DS, X509V3
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 
 ACTIE_BASIS = "urn:nl:vva:aanmelden:v1"
-#: A fictional pupil number that passes the elfproef (edukoppeling.md §0: never a real one).
+#: A fictional pupil number that passes the elfproef (fictional identities only, never a real one).
 FICTIEF_BSN = "999990019"
 #: A second fictional pupil, enrolled with an onderwijsovereenkomst by the issue 16 samples (kept apart
 #: so the status of ``FICTIEF_BSN``'s registration stays what the other samples expect).
@@ -39,7 +39,7 @@ FICTIEF_BSN_2 = "999990020"
 #: stored, so the rejection samples get the same code on every run against the same broker.
 FICTIEF_BSN_AFGEWEZEN = "999990032"
 _BOM = b"\xef\xbb\xbf"
-_TE_GROOT = 11 * 1024 * 1024  # over the broker's 10 MiB limit (hostile-inputs.md H92)
+_TE_GROOT = 11 * 1024 * 1024  # over the broker's 10 MiB limit (H92)
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
 _SHA1 = {
     "SignatureMethod": "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
@@ -190,7 +190,7 @@ def _sleutel(geval: Geval, afzender: Afzender) -> tuple[bytes, bytes]:
 
 def zelf_ondertekend(oin: str) -> tuple[bytes, bytes]:
     """A fresh RSA-2048 key and a self-signed certificate carrying ``oin``: right in form, trusted
-    by nobody (hostile-inputs.md H44)."""
+    by nobody (H44)."""
     sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     naam = x509.Name(
         [
@@ -219,7 +219,7 @@ def zelf_ondertekend(oin: str) -> tuple[bytes, bytes]:
     )
 
 
-# --- mutations after signing (hostile-inputs.md) ------------------------------------------------
+# --- mutations after signing (the H rules) ------------------------------------------------------
 
 
 def _signature(root: etree._Element) -> etree._Element:

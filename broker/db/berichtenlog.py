@@ -1,7 +1,7 @@
 """The message log: every inbound and outbound message, raw, with its addressing and outcome.
 
 The inbound row is written and committed in its own transaction *before* the message can have any
-business effect, so a message is never lost, whatever happens next (design.md **must**). A request
+business effect, so a message is never lost, whatever happens next (docs/architecture.md, "Fixed requirements"). A request
 whose process was killed before its outcome was recorded keeps ``ontvangen``; the next start marks such
 rows ``afgebroken`` (``markeer_afgebroken``), so an operator can tell them from requests still running.
 """

@@ -16,7 +16,7 @@ def make_engine(database_url: str) -> Engine:
     """Create an engine for ``database_url`` (``sqlite:///path`` or ``postgresql+psycopg://…``).
 
     For SQLite the parent directory is created, foreign keys are switched on and WAL is used so a
-    reader never blocks the single writer (SQLite has no ``SKIP LOCKED``; see design.md "Storage").
+    reader never blocks the single writer (SQLite has no ``SKIP LOCKED``, so it runs one outbox worker).
     For PostgreSQL a pooled connection idle for ``PING_NA_RUST_S`` or more is checked before use.
     """
     url = make_url(database_url)

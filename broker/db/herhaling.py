@@ -1,4 +1,4 @@
-"""MessageID memory: idempotent redelivery and replay refusal (edukoppeling.md §8 O5; H64–H67).
+"""MessageID memory: idempotent redelivery and replay refusal (O5; H64–H67).
 
 A request is remembered by (From OIN, MessageID) together with a digest of its signed Body, a
 digest of its SignatureValue and the certificate OIN, in the transaction that applied it. A later

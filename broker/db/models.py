@@ -2,8 +2,8 @@
 
 In the exchange tables pupil numbers (BSN / onderwijsnummer) are never stored in clear text:
 ``sleutel_hash`` is a keyed hash (HMAC-SHA256) used for matching and ``nummer_versleuteld`` an AES-GCM
-ciphertext used only to give the number back to an entitled party (AVG art. 32; design.md "Parties
-and what they may see"). The raw messages in ``bericht.inhoud`` are encrypted the same way
+ciphertext used only to give the number back to an entitled party (AVG art. 32; docs/architecture.md,
+"Parties and what they may see"). The raw messages in ``bericht.inhoud`` are encrypted the same way
 (``broker.db.berichtenlog``).
 Schema changes go through Alembic migrations in ``broker/db/migrations``.
 """
@@ -98,7 +98,7 @@ class PartijScope(Base):
 
 
 class Mandaat(Base):
-    """A certificate OIN allowed to speak for a party (e.g. a LAS supplier for a school; Edukoppeling §5)."""
+    """A certificate OIN allowed to speak for a party (e.g. a LAS supplier for a school; M2)."""
 
     __tablename__ = "mandaat"
     __table_args__ = (UniqueConstraint("partij_oin", "certificaat_oin"),)
@@ -108,7 +108,7 @@ class Mandaat(Base):
     certificaat_oin: Mapped[str] = mapped_column(String(20))
     geldig_van: Mapped[date | None] = mapped_column(Date)
     geldig_tot: Mapped[date | None] = mapped_column(Date)
-    # Space-separated "dienst" or "dienst/operatie" entries; NULL = every action (Edukoppeling §5 M2).
+    # Space-separated "dienst" or "dienst/operatie" entries; NULL = every action (M2).
     acties: Mapped[str | None] = mapped_column(Text)
 
     partij: Mapped[Partij] = relationship(back_populates="mandaten")
@@ -393,7 +393,7 @@ class Bericht(Base):
 
 class OntvangenMessageId(Base):
     """A processed request's MessageID, remembered for idempotent redelivery and replay refusal
-    (edukoppeling.md §8 O5; hostile-inputs.md H64–H67). Written in the same transaction as the
+    (O5; H64–H67). Written in the same transaction as the
     business effect, so it exists exactly when the request was applied; survives restarts."""
 
     __tablename__ = "ontvangen_message_id"

@@ -56,7 +56,7 @@ def ontvangers(
 
     Source rule: WEB art. 8.0.3 and the Regeling gegevensverstrekking bij overstap naar het mbo (who
     receives what, flows a-d); AVG art. 5 lid 1 sub c (data minimisation: nothing to a party outside its
-    scope, and only the fields its role needs); design.md "Parties and what they may see".
+    scope, and only the fields its role needs); docs/architecture.md, "Parties and what they may see".
     """
     pushes: list[Push] = []
     for partij in _uniek(partijen):

@@ -2,7 +2,7 @@
 
 Legal basis: WEB art. 8.0.3 and the Regeling gegevensverstrekking bij overstap naar het mbo. The law
 names five statuses (aangemeld, onderwijsovereenkomst aangeboden, leidt niet tot inschrijving,
-ingetrokken, ingeschreven); the MBO koppelpunt adds "aanmelding ontvangen" (domain.md §1.5).
+ingetrokken, ingeschreven); the MBO koppelpunt adds "aanmelding ontvangen" (the VVA MBO koppelpunt's status set).
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def controleer_overgang(van: AanmeldStatus | None, naar: AanmeldStatus) -> bool:
     is allowed and must be recorded.
     Raises ``OvergangNietToegestaan`` for any other transition, and also when ``naar`` is not a known
     status.
-    Source rule: WEB art. 8.0.3; status set of the VVA MBO koppelpunt (domain.md §1.5).
+    Source rule: WEB art. 8.0.3; status set of the VVA MBO koppelpunt.
     """
     if van == naar:
         return False

@@ -1,7 +1,7 @@
 """Who may see which pupil, and which part of the pupil's data (AVG art. 5 lid 1 sub c, data minimisation).
 
 Every rule here is deny-by-default: a party sees a pupil only through a BRIN, gemeente or RMC region it
-is registered for, and then only the fields its role needs (mission.md, flows a-d):
+is registered for, and then only the fields its role needs (README.md, flows a–d):
 
 * a VO school sees its own pupils: its BRIN, the mbo-ganger status and every registration (flow a);
 * an MBO institution sees only its own registrations, plus whether the pupil is actively registered
@@ -404,10 +404,10 @@ def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
             return _instellingsbeeld(partij, feiten)
         case PartijSoort.REGIONAAL_SYSTEEM if not _in_eigen_regio(partij, feiten):
             # Seen only through registrations at its own institutions: it acts for them there and
-            # gets what they get, not the pupil's school or the other institutions (design.md).
+            # gets what they get, not the pupil's school or the other institutions (docs/architecture.md, "Parties and what they may see").
             return _instellingsbeeld(partij, feiten)
         case PartijSoort.GEMEENTE | PartijSoort.REGIONAAL_SYSTEEM:
-            # Flow d exchanges BRIN VO, BRIN MBO, BSN and status only (mission.md): the residence
+            # Flow d exchanges BRIN VO, BRIN MBO, BSN and status only (the brief's flow d): the residence
             # is the gemeente's business, not the regional system's.
             return LeerlingBeeld(
                 brin_vo=feiten.brin_vo,
@@ -468,7 +468,7 @@ def _in_eigen_regio(partij: Partij, feiten: LeerlingFeiten) -> bool:
 
 
 def _zonder_crebo(aanmeldingen: tuple[AanmeldingFeit, ...]) -> tuple[AanmeldingFeit, ...]:
-    # The programme is for regional policy information, not for following one pupil (mission.md).
+    # The programme is for regional policy information, not for following one pupil (the brief's data set).
     return tuple(replace(a, crebo=None) for a in aanmeldingen)
 
 

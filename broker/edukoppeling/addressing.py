@@ -1,4 +1,4 @@
-"""WS-Addressing checks (WUS WA001; edukoppeling.md §2 A1–A9, §6.1 step 3, §8 O1)."""
+"""WS-Addressing checks (WUS WA001; A1–A9, check order step 3, O1)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from broker.edukoppeling.envelope import Envelop, moet_begrijpen
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.edukoppeling.ns import WSA, WSA_ANONYMOUS, WSA_NONE, q
 
-#: Bound on every wsa value, checked before anything is stored (hostile-inputs.md H75).
+#: Bound on every wsa value, checked before anything is stored (H75).
 MAX_WAARDE = 2048
 # re.ASCII: with IGNORECASE alone Python also lets "ı" (dotless i) and "İ" match "i", so "urn:uuıd:<uuid>"
 # would pass as a MessageID and be remembered under another key than its ASCII twin.
@@ -50,7 +50,7 @@ def tekst(element: etree._Element) -> str:
 def lees_adressering(
     envelop: Envelop, soapaction: str, broker_oins: tuple[str, ...] | None, acties: set[str] | None
 ) -> Adressering:
-    """Check the wsa headers of ``envelop`` in the order of edukoppeling.md §6.1 step 3.
+    """Check the wsa headers of ``envelop`` in the order of check order step 3 (docs/rules.md).
 
     ``soapaction``: the HTTP SOAPAction header as received (its presence is checked by the HTTP step);
     ``acties``: the wsa:Action values of the addressed service. ``broker_oins``/``acties`` None accept

@@ -1,7 +1,7 @@
 """The published contract (``wsdl/`` + ``xsd/``), read once at start-up.
 
 The WSDL files are the source of truth for which services exist, their paths, their operations
-and their wsa:Action values; the XSD validates every request Body before spyne sees it (§6.1 step 6)
+and their wsa:Action values; the XSD validates every request Body before spyne sees it (check order step 6)
 and, in the tests, every response the broker produces.
 """
 
@@ -86,7 +86,7 @@ class Contract:
         """Check that ``inhoud`` (the Body child) is a valid ``operatie`` request.
 
         Raises ``EdukoppelingFout`` Client.DK0004 with the first violation (element path and reason,
-        no values) as detail (edukoppeling.md F3; Action/Body mismatch per A8).
+        no values) as detail (F3; Action/Body mismatch per A8).
         """
         if inhoud.tag != operatie.invoer:
             raise EdukoppelingFout(

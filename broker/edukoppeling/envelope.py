@@ -1,4 +1,4 @@
-"""SOAP 1.1 envelope checks (WUS WW001–WW003, WS007; edukoppeling.md §6.1 step 2)."""
+"""SOAP 1.1 envelope checks (WUS WW001–WW003, WS007; check order step 2)."""
 
 from __future__ import annotations
 

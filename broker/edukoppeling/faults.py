@@ -1,4 +1,4 @@
-"""The Edukoppeling fault table (edukoppeling.md §4) and the exception that carries a fault.
+"""The Edukoppeling fault table (EK faults; BP WUS for the DK codes; docs/rules.md) and the exception that carries a fault.
 
 Every refusal inside the SOAP pipeline raises ``EdukoppelingFout``; the web layer turns it into a
 SOAP 1.1 Fault with HTTP 500 (F1, F2). The faultstring is always the table text; ``detail`` is only
@@ -27,7 +27,7 @@ FAULTSTRINGS: dict[str, str] = {
     "Client.EK0031": "Berichtondertekening niet aanwezig of onjuist",
     "Server.DK0050": "Service afhandeling geeft fout",
     "Server.DK0051": "Service niet beschikbaar",
-    # SOAP 1.1 §4.4.1: an unprocessed header with mustUnderstand="1" (edukoppeling.md F6).
+    # SOAP 1.1 §4.4.1: an unprocessed header with mustUnderstand="1" (F6).
     "MustUnderstand": "Header met mustUnderstand wordt niet ondersteund",
 }
 

@@ -1,6 +1,6 @@
 """Makes the verified Body readable the way the XSD means it, in place, without a second parse.
 
-Two things a naive reader gets wrong (hostile-inputs.md H114/H115 and the boolean finding): a comment
+Two things a naive reader gets wrong (H114/H115 and the boolean finding): a comment
 splits a text node, and spyne then reads only the part before it; and surrounding whitespace, which
 XSD collapses for booleans, dates and numbers, makes spyne read ``"\\n true\\n"`` as false. Comments
 are outside exclusive c14n without comments and our contract has no value where surrounding

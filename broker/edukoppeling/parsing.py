@@ -1,8 +1,8 @@
-"""The one hardened parse of an inbound message (design.md: parse once; hostile-inputs.md §E).
+"""The one hardened parse of an inbound message (docs/architecture.md, "Fixed requirements": parse once; H77–H95).
 
 Checks run on the bytes first (UTF-8, no DOCTYPE) so that nothing dangerous ever reaches libxml2's
 DTD machinery, then one lxml parse with entities, DTDs and network access switched off, then one
-walk that enforces the structural limits of hostile-inputs.md "Limits the broker enforces".
+walk that enforces the structural limits of docs/rules.md ("Limits", H86–H89).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ _VERBODEN_TEKENS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 @dataclass(frozen=True)
 class Limieten:
-    """Structural caps (CXF defaults as adopted in hostile-inputs.md)."""
+    """Structural caps (CXF defaults as adopted in docs/rules.md, Limits)."""
 
     diepte: int = 100
     attributen: int = 500  # attributes and namespace declarations per element
     attribuutwaarde: int = 64 * 1024
     kinderen: int = 50_000
-    # Lower than the 5,000,000 of hostile-inputs.md: a full batch of 5,000 records has about
+    # Lower than the 5,000,000 CXF allows: a full batch of 5,000 records has about
     # 60,000 elements, and libxml2 needs roughly 300 bytes per element in memory.
     elementen: int = 250_000
 
@@ -55,7 +55,7 @@ def parse_bericht(raw: bytes, limieten: Limieten = Limieten()) -> etree._Element
     Client.DK0009 when the bytes are not strict UTF-8, declare another encoding or hold forbidden
     control characters (WUS WS006); VersionMismatch.DK0001 for a DOCTYPE or entity declaration
     (xml:Forbidden, before parsing), malformed XML (xml:Malformed), a processing instruction
-    (xml:Forbidden) or a structural limit exceeded (xml:Limit) — hostile-inputs.md H77–H89, H99–H102.
+    (xml:Forbidden) or a structural limit exceeded (xml:Limit) — H77–H89, H99–H102.
     """
     tekst = _controleer_utf8(raw)
     if "<!DOCTYPE" in tekst or "<!ENTITY" in tekst:

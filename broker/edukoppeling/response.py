@@ -1,4 +1,4 @@
-"""Builds the broker's response and fault envelopes (edukoppeling.md §6.2 R1–R6, F1–F5).
+"""Builds the broker's response and fault envelopes (R1–R6, F1–F5).
 
 Every header block and the Body carry a wsu:Id so the signer (the WS-Security layer) can reference
 each one separately (WB004).

@@ -1,7 +1,7 @@
 """The trust store: may this certificate sign a message, or open a TLS session, and for which OIN?
 
 One ``Vertrouwen`` per process, built at start-up from the configured CA and CRL files (read once).
-``controleer`` answers for a signing certificate (the BinarySecurityToken, edukoppeling.md S5) and for a
+``controleer`` answers for a signing certificate (the BinarySecurityToken, S5) and for a
 TLS client certificate (T8–T11) with the same rules; only the wire code differs:
 
 - RSA key below 2048 bits, or not RSA (H34; S4): EK0031 / EK0030 · wsse:InvalidSecurity
@@ -14,7 +14,7 @@ TLS client certificate (T8–T11) with the same rules; only the wire code differ
   PKI004): Server.DK0051 for both purposes · crl:Missing / crl:Stale
 - KeyUsage without digitalSignature (H49), or for TLS an EKU without clientAuth (T8): EK0031 / EK0030 ·
   wsse:InvalidSecurityToken
-- no or invalid OIN in subject serialNumber (T10; H48; PKI001), or a test OIN in production (§1.1):
+- no or invalid OIN in subject serialNumber (T10; H48; PKI001), or a test OIN in production (OIN syntax):
   Client.EK0030 for both purposes · wsse:InvalidSecurityToken
 
 (EK0031 = ``Client.EK0031`` for "ondertekening", EK0030 = ``Client.EK0030`` for "tls".)
@@ -56,14 +56,14 @@ from broker.edukoppeling.faults import EdukoppelingFout
 Doel = Literal["ondertekening", "tls"]
 _Asn1 = TypeVar("_Asn1", bound=asn1_core.Asn1Value)
 
-#: Wire code for a refused certificate, per purpose (edukoppeling.md T9, O6; hostile-inputs.md C).
+#: Wire code for a refused certificate, per purpose (T9, O6; H42–H55).
 WEIGERCODE: dict[str, str] = {"ondertekening": "Client.EK0031", "tls": "Client.EK0030"}
 #: A missing or invalid certificate OIN has one code for both purposes (T10, H48).
 OIN_CODE = "Client.EK0030"
-#: Revocation status unknown: fail closed, "Service niet beschikbaar" (edukoppeling.md O6).
+#: Revocation status unknown: fail closed, "Service niet beschikbaar" (O6).
 ONBEKEND_CODE = "Server.DK0051"
 
-# Audit classes (hostile-inputs.md, "How to read the reaction column"): the message log only.
+# Audit classes (docs/rules.md, H rules): the message log only.
 FAILED_CHECK = "wsse:FailedCheck"
 FAILED_AUTHENTICATION = "wsse:FailedAuthentication"
 INVALID_SECURITY_TOKEN = "wsse:InvalidSecurityToken"
@@ -71,7 +71,7 @@ INVALID_SECURITY = "wsse:InvalidSecurity"
 CRL_MISSING = "crl:Missing"
 CRL_STALE = "crl:Stale"
 
-#: RSA floor (hostile-inputs.md H34; PKIoverheid issues nothing smaller).
+#: RSA floor (H34; PKIoverheid issues nothing smaller).
 MIN_RSA_BITS = 2048
 #: A PKIoverheid chain has at most three CAs below the root; a longer peer chain only costs path building.
 MAX_TUSSEN = 8
@@ -117,7 +117,7 @@ class _Uitslag:
 
 
 class Vertrouwen:
-    """The broker's trust store: configured roots, intermediates and CRLs (edukoppeling.md T9, O6).
+    """The broker's trust store: configured roots, intermediates and CRLs (T9, O6).
 
     Input: ``ca_bestanden`` (PEM or DER files, a PEM file may hold several certificates; self-signed ones
     are the roots, the others intermediates), ``crl_bestanden`` (PEM or DER), ``crl_gratie_s`` (seconds a
@@ -173,7 +173,7 @@ class Vertrouwen:
         """Decide whether ``certificaat`` may be used for ``doel`` at ``moment``; return its OIN.
 
         Input: the certificate (from the BinarySecurityToken or the TLS layer); ``doel`` "ondertekening"
-        (message signature, edukoppeling.md S5) or "tls" (client certificate, T8); ``moment`` (time-zone
+        (message signature, S5) or "tls" (client certificate, T8); ``moment`` (time-zone
         aware; normally now); ``extra_tussen``: intermediates the peer sent (a TLS chain, at most
         ``MAX_TUSSEN``), used only to build a path, never trusted on their own. Output: the OIN in subject serialNumber (20 characters).
         Raises ``EdukoppelingFout`` per the table in the module docstring: Client.EK0031 (signing) or
@@ -181,8 +181,8 @@ class Vertrouwen:
         for a missing or invalid OIN (both purposes); Server.DK0051 when revocation status is unknown
         (O6, fail closed). ``reden`` names the audit class. ``ValueError`` for an unknown ``doel`` or a
         naive ``moment``.
-        Source rules: Digikoppeling Beveiliging PKI001–PKI005; WUS WT002, WT004, WT005; edukoppeling.md
-        T9, T10, O6; hostile-inputs.md H34, H44–H49.
+        Source rules: Digikoppeling Beveiliging PKI001–PKI005; WUS WT002, WT004, WT005;
+        T9, T10, O6; H34, H44–H49.
         A positive answer is reused for ``CACHE_S`` seconds of ``moment`` (never past a certificate's
         notAfter or a CRL's nextUpdate + grace, never across ``herlaad_crls``).
         """
@@ -204,7 +204,7 @@ class Vertrouwen:
     def herlaad_crls(self, crl_bestanden: Sequence[Path] | None = None) -> None:
         """Read the CRL files again (or ``crl_bestanden`` instead) and forget every cached answer.
 
-        Call after the CRL fetcher stored new CRLs (edukoppeling.md O6). Raises like ``__init__`` for a
+        Call after the CRL fetcher stored new CRLs (O6). Raises like ``__init__`` for a
         bad CRL, and then keeps the CRLs in force (a broken download must not widen trust).
         """
         nieuwe_bestanden = self._crl_bestanden if crl_bestanden is None else list(crl_bestanden)
@@ -329,7 +329,7 @@ class Vertrouwen:
         """O6 in our own hands, whatever the library concluded: every certificate below the root has a CRL
         signed by its issuer whose nextUpdate + grace is not before ``moment``. ``keten`` runs root first.
         Return the earliest such deadline. Raises ``EdukoppelingFout(Server.DK0051)`` otherwise
-        (edukoppeling.md O6; hostile-inputs.md decision H47).
+        (O6; H47).
         """
         deadlines: list[datetime] = []
         for uitgever in keten[:-1]:  # each one issued the next; the leaf issued nothing
@@ -345,8 +345,8 @@ class Vertrouwen:
         return min(deadlines)
 
     def _controleer_oin(self, certificaat: x509.Certificate) -> str:
-        """The OIN from subject serialNumber: all 20 characters [0-9A-Z] (T10, §1.1; PKI001; H48);
-        in production not a test OIN (prefix 00000099, §1.1). Raises ``EdukoppelingFout(Client.EK0030)``."""
+        """The OIN from subject serialNumber: all 20 characters [0-9A-Z] (T10, OIN syntax; PKI001; H48);
+        in production not a test OIN (prefix 00000099, OIN syntax). Raises ``EdukoppelingFout(Client.EK0030)``."""
         aantal = len(certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER))
         oin = oin_van(certificaat)
         if oin is None:
@@ -408,7 +408,7 @@ def oin_van(certificaat: x509.Certificate) -> str | None:
 
     Input: a certificate. Output: the value of the single serialNumber attribute (no syntax check; use
     ``Vertrouwen.controleer`` for a decision), None when there is none or more than one. Never raises.
-    Source rule: Digikoppeling Beveiliging PKI001 (OIN in subject.serialNumber); edukoppeling.md T10.
+    Source rule: Digikoppeling Beveiliging PKI001 (OIN in subject.serialNumber); T10.
     """
     waarden = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
     if len(waarden) != 1 or not isinstance(waarden[0].value, str):

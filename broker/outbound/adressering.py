@@ -1,4 +1,4 @@
-"""A zeep plugin that makes zeep's WS-Addressing headers Edukoppeling-conform (edukoppeling.md §6.3).
+"""A zeep plugin that makes zeep's WS-Addressing headers Edukoppeling-conform (docs/rules.md, "The broker as client").
 
 zeep adds wsa:Action, wsa:MessageID and wsa:To by itself when the WSDL declares wsam:Action; this
 plugin completes those headers instead of adding a second set (zeep issue #953: duplicates):

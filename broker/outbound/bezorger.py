@@ -1,4 +1,4 @@
-"""Delivers the outbox: ``vva outbox run`` (edukoppeling.md §6.3, F7; the brief: "informs the other
+"""Delivers the outbox: ``vva outbox run`` (docs/rules.md, "The broker as client"; F7; the brief: "informs the other
 parties of every change immediately").
 
 A worker claims due messages — on PostgreSQL with ``SELECT … FOR UPDATE SKIP LOCKED`` so any number of

@@ -1,7 +1,7 @@
-"""WS-Security for zeep clients, the Edukoppeling way (edukoppeling.md §3, §6.3).
+"""WS-Security for zeep clients, the Edukoppeling way (S1–S9; docs/rules.md, "The broker as client").
 
 zeep's own ``Signature``/``BinarySignature`` sign only the Body (plus an existing Timestamp), default
-to SHA-1, put X509Data in the SecurityTokenReference and verify responses unsafely (hostile-inputs.md
+to SHA-1, put X509Data in the SecurityTokenReference and verify responses unsafely (docs/rules.md,
 "Known weaknesses": zeep). This class replaces them: requests are signed by the broker's signer
 (Body, Timestamp, every wsa header, SHA-256, a BST by direct reference) and responses are verified by
 the broker's own verifier, including SignatureConfirmation when present (S8).
@@ -48,7 +48,7 @@ class EdukoppelingWsse:
         self.vertrouwen = vertrouwen
         self.verwacht_oin = verwacht_oin
         self.instellingen = instellingen or Instellingen()
-        # A partner's answer may be signed by a supplier holding a mandate for it (§5 M2).
+        # A partner's answer may be signed by a supplier holding a mandate for it (M2).
         self.gemachtigd = gemachtigd
         # One zeep client may serve several threads: what was sent is remembered per thread.
         self._verzonden = threading.local()
@@ -81,7 +81,7 @@ class EdukoppelingWsse:
         return envelope
 
     def _controleer_adressering(self, envelope: etree._Element) -> None:
-        # §6.3: RelatesTo is the MessageID we sent (a missing one is treated like DK0008), and the
+        # The broker as client (docs/rules.md): RelatesTo is the MessageID we sent (a missing one is treated like DK0008), and the
         # answer comes from the party we called.
         verzonden = getattr(self._verzonden, "message_id", None)
         if verzonden is None or _uuid(_tekst(envelope, "RelatesTo")) != _uuid(verzonden):

@@ -3,7 +3,7 @@
 ``vva pki demo --out DIR`` makes or completes the FICTIONAL demo PKI for the broker and the demo parties
 (broker/registry/demo-partijen.toml) and prints the settings that point the broker at it.
 ``vva pki show CERT`` prints what the trust store looks at; exit status 1 when the certificate carries no
-valid OIN (edukoppeling.md T10), 2 when the file is not a certificate.
+valid OIN (T10), 2 when the file is not a certificate.
 """
 
 from __future__ import annotations
@@ -82,8 +82,8 @@ def demo(uit: Path) -> None:
 def show(ctx: click.Context, certificaat: Path) -> None:
     """Show subject, OIN, issuer, validity, key and key usage of CERT (PEM or DER; first of a chain).
 
-    Exit status 1 when subject serialNumber holds no valid OIN (20 characters 0-9 A-Z, edukoppeling.md
-    T10 and §1.1), 2 when CERT is not a certificate.
+    Exit status 1 when subject serialNumber holds no valid OIN (20 characters 0-9 A-Z, T10
+    and docs/rules.md, OIN syntax), 2 when CERT is not a certificate.
     """
     try:
         cert = _lees_eerste_certificaat(certificaat)

@@ -1,9 +1,9 @@
 """A demo PKI for test and development, made with ``cryptography`` only.
 
 Shape of PKIoverheid Private Services, scaled down: a root CA, an issuing CA under it, and for the broker
-and every party a certificate with the party's OIN in subject serialNumber (edukoppeling.md T9, T10;
+and every party a certificate with the party's OIN in subject serialNumber (T9, T10;
 Digikoppeling Beveiliging PKI001). Both CAs publish a CRL (PKI003/PKI004). Under ``test/`` are the
-certificates the negative tests need, one defect each (hostile-inputs.md H34, H44–H49).
+certificates the negative tests need, one defect each (H34, H44–H49).
 
 Layout of ``map``::
 
@@ -57,7 +57,7 @@ TERUGDATERING = timedelta(minutes=5)
 #: The negative-test certificates under test/ and the OIN in each (None: no serialNumber at all).
 TEST_VARIANTEN: dict[str, str | None] = {
     "zonder-oin": None,
-    "ongeldig-oin": "0000009900000000004x",  # lower-case x: fails [0-9A-Z]{20} (edukoppeling.md §1.1)
+    "ongeldig-oin": "0000009900000000004x",  # lower-case x: fails [0-9A-Z]{20} (docs/rules.md, OIN syntax)
     "verlopen": "00000099000000000901",
     "ingetrokken": "00000099000000000902",
     "zelfondertekend": "00000099000000000903",
@@ -132,7 +132,7 @@ def maak_demo_pki(map: Path, partijen: list[tuple[str, str]], nu: datetime | Non
     Idempotent: when ``map/ca/root.pem`` exists the CAs are reused (same keys, same root fingerprint) and
     only missing leaves are made; the CRLs are always re-issued (nextUpdate = ``nu`` + 7 days).
     Raises ``ValueError`` for a party OIN that fails ``is_geldig_oin`` (the OIN becomes a file name and a
-    certificate serialNumber, edukoppeling.md §1.1), ``FileNotFoundError`` when a CA exists without its key.
+    certificate serialNumber, docs/rules.md, OIN syntax), ``FileNotFoundError`` when a CA exists without its key.
     """
     nu = _utc(nu)
     for oin, _naam in partijen:
@@ -174,7 +174,7 @@ def vernieuw_crl(
 
     Input: the folder of an existing demo PKI; ``nu`` = thisUpdate (default now, UTC); nextUpdate =
     ``nu`` + ``geldigheid``. A ``nu`` more than ``geldigheid`` in the past gives a CRL that is already
-    expired: the fail-closed test of edukoppeling.md O6 / hostile-inputs.md H47. The issuing CA's CRL lists
+    expired: the fail-closed test of O6 / H47. The issuing CA's CRL lists
     ``test/ingetrokken`` when it exists. Raises ``FileNotFoundError`` when the CAs or their keys are missing.
     """
     nu = _utc(nu)

@@ -4,7 +4,7 @@ Every figure is a GROUP BY over the history tables (``leerling_mutatie``, ``aanm
 ``aanmelding_feit``); Python only folds the per-day counts the database returns into ISO weeks and
 lead-time buckets, and reads medians off per-day histograms. Nothing here loops over pupils.
 
-Definitions (mission.md "Policy and process information"; the state "on" a date is the last reported
+Definitions (the brief's policy and process information, levels 1-3; the state "on" a date is the last reported
 status with ``datum`` up to and including that date; for a school's delivery and the exam result the
 last mutation recorded (``vastgelegd_op``, UTC) before the end of that date; for an intake or
 onderwijsovereenkomst the facts dated up to that date and recorded before its end):

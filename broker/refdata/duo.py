@@ -1,6 +1,6 @@
 """Parse DUO open-data CSV files into plain records; no database access.
 
-Sources (DUO open onderwijsdata, https://duo.nl/open_onderwijsdata/; docs/domain.md §3a), the complete
+Sources (DUO open onderwijsdata, https://duo.nl/open_onderwijsdata/), the complete
 yearly set:
 - ``02.-alle-vestigingen-vo.csv`` (older name ``02-alle-vestigingen-vo.csv``): one row per VO vestiging;
 - ``02.-alle-schoolvestigingen-basisonderwijs.csv`` (older ``alle-vestigingen-bo.csv``): one row per
@@ -61,7 +61,7 @@ _KOPNAMEN: dict[str, tuple[str, ...]] = {
     "instellingsnaam": ("INSTELLINGSNAAM",),
     "postcode": ("POSTCODE",),
     "plaats": ("PLAATSNAAM",),
-    # The SQL loader quoted in domain.md §3a calls the MBO column "gemeentecode".
+    # DUO's own SQL loader calls the MBO column "gemeentecode".
     "gemeentecode": ("GEMEENTENUMMER", "GEMEENTECODE"),
     "gemeentenaam": ("GEMEENTENAAM",),
     "onderwijsstructuur": ("ONDERWIJSSTRUCTUUR",),

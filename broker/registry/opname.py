@@ -78,7 +78,7 @@ class Registeropname:
     def mandaat_geldig(
         self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None
     ) -> bool:
-        """As ``PartijRegister.mandaat_geldig`` (Edukoppeling §5 M1–M3); raises ``TypeError`` for a
+        """As ``PartijRegister.mandaat_geldig`` (M1–M3); raises ``TypeError`` for a
         datetime ``op``."""
         return mandaat_geldig(self._actieve, self._houder_actief, certificaat_oin, partij_oin, op, actie)
 

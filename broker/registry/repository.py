@@ -4,7 +4,7 @@
 and reads parties through an SQLAlchemy session. The register never commits: the caller owns the
 transaction (the CLI uses one ``with sessions.begin()`` per command).
 
-Rules (design.md "Parties and what they may see"; Edukoppeling §1.1 and §5):
+Rules (docs/architecture.md, "Parties and what they may see"; docs/rules.md, OIN syntax and M1–M3):
 
 * BRIN scopes only for vo-school, mbo-instelling and regionaal-systeem; gemeentecodes only for gemeente;
   RMC regions for regionaal-systeem and for gemeente (an RMC contactgemeente acts for its region);
@@ -87,7 +87,7 @@ class PartijFout(ValueError):
 class MandaatInvoer:
     """A certificate OIN allowed to speak for a party, optionally limited in time (both bounds inclusive)
     and to services or operations (``acties``: "vo" for a whole service, "vo/opvragenStatus" for one
-    operation; empty = everything the party may do; Edukoppeling §5 M2)."""
+    operation; empty = everything the party may do; M2)."""
 
     certificaat_oin: str
     geldig_van: date | None = None
@@ -129,10 +129,10 @@ def controleer(invoer: PartijInvoer, *, productie: bool = False) -> PartijInvoer
     Input: PartijInvoer; code collections may be any non-str iterable of str. ``productie``: True when
     the broker runs with ``environment = production``. Output: a new PartijInvoer with tuples of canonical,
     de-duplicated codes (order kept), the BRIN default applied and mandates checked.
-    Raises ``PartijFout`` when the OIN is invalid (Edukoppeling §1.1: 20 characters 0-9/A-Z, lowercase
-    refused), a test OIN is used in production (§1.1), the soort is unknown, the naam is empty or too
-    long, a code is invalid or not allowed for the soort (design.md "Parties and what they may see"), a
-    mandate is invalid (§5 M2), or the endpoint is not an https URL (§1 T8, two-way TLS on 443).
+    Raises ``PartijFout`` when the OIN is invalid (OIN syntax: 20 characters 0-9/A-Z, lowercase
+    refused), a test OIN is used in production (OIN syntax), the soort is unknown, the naam is empty or too
+    long, a code is invalid or not allowed for the soort (docs/architecture.md, "Parties and what they may see"), a
+    mandate is invalid (M2), or the endpoint is not an https URL (T8, two-way TLS on 443).
     """
     oin = _controleer_oin(invoer.oin, "OIN", productie)
     fout = _foutmaker(oin)
@@ -146,7 +146,7 @@ def controleer(invoer: PartijInvoer, *, productie: bool = False) -> PartijInvoer
     if not isinstance(invoer.procesfeiten, bool):
         raise fout("procesfeiten must be true or false")
     if not brins and soort in _INSTELLING_SOORTEN and (eigen := brin_uit_oin(oin)) is not None:
-        # The OIN itself names the institution's BRIN (Edukoppeling §1.1); without it the school would
+        # The OIN itself names the institution's BRIN (docs/rules.md, OIN syntax); without it the school would
         # be registered but see none of its own pupils.
         brins = (eigen,)
     return replace(
@@ -283,7 +283,7 @@ _ACTIE = re.compile(r"(vo|mbo|gemeente|regio)(/[a-z][A-Za-z]*)?")
 def _controleer_mandaten(
     mandaten: Iterable[MandaatInvoer], partij_oin: str, productie: bool, fout: Callable[[str], PartijFout]
 ) -> tuple[MandaatInvoer, ...]:
-    """Check each mandate (Edukoppeling §5 M2): valid certificate OIN, sane dates, each OIN once."""
+    """Check each mandate (M2): valid certificate OIN, sane dates, each OIN once."""
     resultaat: dict[str, MandaatInvoer] = {}
     for mandaat in mandaten:
         if not isinstance(mandaat, MandaatInvoer):
@@ -340,7 +340,7 @@ def _dekt(mandaat: models.Mandaat, actie: str | None) -> bool:
 def _controleer_endpoint(
     waarde: object, fout: Callable[[str], PartijFout], productie: bool = True
 ) -> str | None:
-    """An endpoint is an absolute https URL: pushes go over two-way TLS (Edukoppeling §1 T8). Outside
+    """An endpoint is an absolute https URL: pushes go over two-way TLS (T8). Outside
     production a plain-HTTP endpoint on the loopback address is allowed, for a local receiver."""
     if waarde is None:
         return None
@@ -377,7 +377,7 @@ class PartijRegister:
     """Parties in the database, through ``session``; the caller commits or rolls back.
 
     ``productie``: True with ``environment = production``; test OINs (prefix 00000099) are then refused
-    for parties and mandates (Edukoppeling §1.1).
+    for parties and mandates (docs/rules.md, OIN syntax).
     """
 
     def __init__(self, session: Session, *, productie: bool = False) -> None:
@@ -430,7 +430,7 @@ class PartijRegister:
         """Remove a party, its scopes and mandates, and every mandate given to its OIN as certificate OIN.
 
         Input: OIN str. Output: the number of mandates other parties had given to this OIN, now withdrawn
-        (a removed supplier must no longer speak for anyone; Edukoppeling §5 M2).
+        (a removed supplier must no longer speak for anyone; M2).
         Raises ``PartijFout`` when the party is not registered.
         """
         rij = self._session.get(models.Partij, oin)
@@ -491,9 +491,9 @@ class PartijRegister:
         """May the holder of a certificate with ``certificaat_oin`` speak for ``partij_oin`` on day ``op``,
         for ``actie`` ("dienst/operatie", e.g. "vo/opvragenStatus"; None = any)?
 
-        True when both OINs are valid and equal (Edukoppeling §5 M1), or when ``partij_oin`` is an active
+        True when both OINs are valid and equal (M1), or when ``partij_oin`` is an active
         party with a mandate for ``certificaat_oin`` whose geldig_van <= op <= geldig_tot (a missing bound
-        is open) and the certificate OIN, if registered as a party itself, is active (§5 M2, M3).
+        is open) and the certificate OIN, if registered as a party itself, is active (M2, M3).
         Mandates come only from this registry, never from message content. Never raises for unknown or
         invalid OINs (False); raises ``TypeError`` when ``op`` is not a date (a datetime is refused).
         """
@@ -569,7 +569,7 @@ def mandaat_geldig(
     """The mandate rule of ``PartijRegister.mandaat_geldig``, over any view of the registry: ``actieve``
     gives the active party with an OIN (with its mandates) or None, ``houder_actief`` whether a
     certificate OIN registered as a party is active (None when it is not registered). One rule for the
-    database and for a process's copy of it (``broker.registry.opname``); Edukoppeling §5 M1–M3."""
+    database and for a process's copy of it (``broker.registry.opname``); M1–M3."""
     if isinstance(op, datetime) or not isinstance(op, date):
         raise TypeError("op must be a date, not a datetime")
     if not (is_geldig_oin(certificaat_oin) and is_geldig_oin(partij_oin)):

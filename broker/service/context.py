@@ -19,7 +19,7 @@ from broker.refdata.opzoeken import refdata_jaar
 
 
 class NietGeautoriseerd(Exception):
-    """The caller may not do this (Edukoppeling Client.DK0002, design.md "Parties and what they may see").
+    """The caller may not do this (Edukoppeling Client.DK0002; docs/architecture.md, "Parties and what they may see").
 
     ``reden`` is for the message log and the ``detail`` of the fault: it says what to fix in terms
     of the request (a BRIN, a position in the batch), never a pupil number.

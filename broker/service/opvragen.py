@@ -82,7 +82,7 @@ def opvragen_status(
 
     Raises ``NietGeautoriseerd`` (DK0002) when any asked pupil is invalid, unknown or outside the
     caller's scope; the three are not told apart, so an answer never reveals whether a pupil is known
-    (edukoppeling.md F3).
+    (F3).
     """
     if not gevraagd:
         return _lijst(verwerking, aanroep, _zichtbaar(verwerking, aanroep))

@@ -1,4 +1,4 @@
-"""Which institution codes in a request belong to the caller (Edukoppeling §5 M4)."""
+"""Which institution codes in a request belong to the caller (M4)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from broker.service.context import NietGeautoriseerd, Verwerking
 def eigen_brin(partij: Partij, ruw: str, veld: str = "brinVo") -> str:
     """The canonical BRIN4 of ``ruw`` when it is one of ``partij``'s BRINs.
 
-    Raises ``NietGeautoriseerd`` (DK0002) otherwise, invalid and foreign alike (edukoppeling.md F3);
+    Raises ``NietGeautoriseerd`` (DK0002) otherwise, invalid and foreign alike (F3);
     the reason names the request field ``veld``.
     """
     try:
@@ -37,7 +37,7 @@ def brins_van_afzender(
     ``Afwijzing`` (VVA104 bad format, VVA105 not in the DUO reference data) for that record alone.
     Raises ``NietGeautoriseerd`` (Client.DK0002) for the whole message when any record names a known
     BRIN the caller does not act for — sender identifiers in the Body must belong to the principal
-    (Edukoppeling §5 M4), and a fault must leave nothing half-applied.
+    (M4), and a fault must leave nothing half-applied.
 
     With ``vreemd_per_record`` (a regional system passing on the deliveries of the schools it serves,
     flow d) such a record gets ``BRIN_NIET_BEDIEND`` (DK0002) for itself and the rest of the batch

@@ -1,4 +1,4 @@
-"""Hands the verified tree to spyne without a second parse (design.md **must**: the bytes verified
+"""Hands the verified tree to spyne without a second parse (docs/architecture.md, "Fixed requirements": the bytes verified
 are the bytes the business layer reads).
 
 spyne's own Soap11 protocol would parse ``ctx.in_string`` again, with comments and PIs stripped and

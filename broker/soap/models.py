@@ -2,7 +2,7 @@
 
 The XSD is the contract and is enforced by the gate before spyne sees a message
 (``broker.edukoppeling.contract``); these classes only map the validated XML to Python objects and
-back, so the types here are deliberately plain. ``tests/soap/test_models_match_xsd.py`` checks that
+back, so the types here are deliberately plain. ``tests/edukoppeling/test_contract.py::test_spyne_models_match_the_xsd`` checks that
 every complex type here has exactly the children, in the order, that the XSD declares.
 """
 

@@ -1,4 +1,4 @@
-"""HTTP framing checks before any SOAP processing (edukoppeling.md T4–T6; hostile-inputs.md §F)."""
+"""HTTP framing checks before any SOAP processing (T4–T6; H96–H112)."""
 
 from __future__ import annotations
 

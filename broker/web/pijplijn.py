@@ -1,10 +1,12 @@
-"""The one inbound SOAP pipeline, in the order of edukoppeling.md §6.1.
+"""The one inbound SOAP pipeline, in the check order of docs/rules.md (docs/architecture.md, "The
+pipeline", lists the steps as this module runs them).
 
-HTTP framing → message log (raw bytes, committed) → one hardened parse → envelope → WS-Addressing →
-TLS client certificate → WS-Security per the service's profile (signature, coverage, Timestamp,
-certificate trust) → authorisation → Body made readable → XSD → a test environment's deliberate
-failure, if asked for (``broker.web.storingen``) → MessageID memory (O5) → spyne on the
-verified tree → service layer, all business writes in one transaction with the logged, signed answer.
+body read under its size cap → message log (raw bytes, committed) → TLS client certificate →
+Content-Type and SOAPAction → one hardened parse → envelope → WS-Addressing → WS-Security per the
+service's profile (signature, coverage, Timestamp, certificate trust) → authorisation → Body made
+readable → XSD → a test environment's deliberate failure, if asked for (``broker.web.storingen``) →
+MessageID memory (O5) → spyne on the verified tree → service layer, all business writes in one
+transaction with the logged, signed answer.
 Any refusal is an Edukoppeling fault, HTTP 500, logged, signed on a -S service, with nothing applied,
 no stack trace and no pupil number in it.
 """
@@ -53,7 +55,7 @@ log = logging.getLogger("vva.web")
 XML = "text/xml; charset=UTF-8"
 ONDERTEKEND = "2W-be-S"
 
-#: Which kind of party may call which service (design.md "Parties and what they may see").
+#: Which kind of party may call which service (docs/architecture.md, "Parties and what they may see").
 DIENST_PARTIJSOORT = {
     "vo": PartijSoort.VO_SCHOOL,
     "mbo": PartijSoort.MBO_INSTELLING,
@@ -242,7 +244,7 @@ class SoapPijplijn:
 
     def _stappen(self, environ: dict, raw: bytes, verzoek: _Verzoek) -> tuple[int, list, bytes]:
         instellingen = self.omgeving.settings
-        # §6.1 step 1: the connection's certificate comes before anything in the message (F4).
+        # check order step 1: the connection's certificate comes before anything in the message (F4).
         tls_oin = self._tls_oin(environ, verzoek)
         http.controleer_content_type(environ)
         soapaction = http.soapaction(environ)
@@ -274,7 +276,7 @@ class SoapPijplijn:
             verzoek.certificaat = _certificaat(certificaat_oin, geverifieerd.certificaat)
             verzoek.bevestig = signature_value
             if tls_oin is not None and tls_oin != certificaat_oin:
-                # The connection and the signature must be the same party (edukoppeling.md §5, O10);
+                # The connection and the signature must be the same party (M1, M2, O10);
                 # the log keeps both OINs (M6).
                 verzoek.kop = replace(verzoek.kop, certificaat_oin=certificaat_oin)
                 raise NietGeautoriseerd(
@@ -325,8 +327,8 @@ class SoapPijplijn:
         return oin
 
     def _machtig(self, session, dienst: Dienst, adres: Adressering, certificaat_oin: str | None) -> Partij:
-        """Authorisation (§6.1 step 5): the From OIN is a registered party of the service's kind, and
-        the certificate OIN is that party or holds an active mandate for it (§5 M1/M2, H48, H112).
+        """Authorisation (check order step 5): the From OIN is a registered party of the service's kind, and
+        the certificate OIN is that party or holds an active mandate for it (M1, M2, H48, H112).
         Raises ``NietGeautoriseerd`` (DK0002) with one text for every case, so the answer never tells
         whether an OIN is known (F3)."""
         if dienst.sleutel == "ontvanger":

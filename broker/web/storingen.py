@@ -10,9 +10,9 @@ production, ``broker.config``), ``gevraagde_storing`` names one for a ``ping`` w
 
 - ``vva-storing:DK0050`` → Server.DK0050: processing failed; the client must not retry it.
 - ``vva-storing:DK0051`` → Server.DK0051: not available; the client retries with the same MessageID
-  and Body (edukoppeling.md F7). Every retry of this ping gets DK0051 again.
+  and Body (F7). Every retry of this ping gets DK0051 again.
 - ``vva-storing:DK0008`` → the ping stands for a message that refers to an earlier one (the business
-  pattern of edukoppeling.md §2, line "wsa:RelatesTo"): without wsa:RelatesTo it gets Client.DK0008,
+  pattern A9 and DK0008 are about): without wsa:RelatesTo it gets Client.DK0008,
   with one it is answered as usual.
 """
 

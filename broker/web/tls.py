@@ -1,4 +1,4 @@
-"""The TLS client certificate of a request (edukoppeling.md T8–T11).
+"""The TLS client certificate of a request (T8–T11).
 
 Two sources: the embedded TLS server (``vva serve`` with a server key, gunicorn hands the TLS socket
 to the application as ``gunicorn.socket``), or a terminating proxy on a configured address that

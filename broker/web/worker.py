@@ -3,7 +3,7 @@
 gunicorn's gthread worker hands a connection to one of its N threads as soon as it has bytes; the
 thread then reads the headers and the body with blocking socket reads and no deadline. N clients
 that send headers and stall in the body (or trickle a byte now and then) hold every thread, and a
-signed ping from anyone else waits behind them (slowloris; hostile-inputs.md H92). A deadline on
+signed ping from anyone else waits behind them (slowloris; H92). A deadline on
 reading in the WSGI layer alone frees a stalled thread only after that deadline, and the thread
 pool's queue is first come, first served: with N threads and N + k stalled uploads a ping still
 waits a full deadline or more, so "answered within 2 s" cannot hold with any useful deadline.

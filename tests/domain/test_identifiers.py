@@ -350,7 +350,7 @@ def test_is_test_oin():
 # ---------------------------------------------------------------------------------------------------------
 # ASCII only (issue 14 item 7): python-stdnum's compact() maps full-width and mathematical digits to ASCII
 # and str.isdigit()/int()/re \d accept them, so one "３" in a BSN used to pass while nine were refused.
-# hostile-inputs.md has no row for Unicode digits or look-alikes yet; these tests are named after it.
+# The H rules have no row for Unicode digits or look-alikes yet; these tests are named after it.
 # ---------------------------------------------------------------------------------------------------------
 
 _VOLBREED = str.maketrans("0123456789", "０１２３４５６７８９")

@@ -2,7 +2,7 @@
 every request signed (2W-be-S) with the party's own certificate and every answer verified.
 
 Flows a–d as in issue 2's "Done when": school A delivers 3 pupils; institution X registers pupil 1,
-institution Y pupils 1 and 2; every party sees exactly what design.md allows, and no more.
+institution Y pupils 1 and 2; every party sees exactly what docs/architecture.md ("Parties and what they may see") allows, and no more.
 """
 
 from __future__ import annotations

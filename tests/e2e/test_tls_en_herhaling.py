@@ -92,7 +92,7 @@ def test_certificaat_zonder_oin_is_ek0030(tls_broker):
 
 
 def test_tls_certificaat_zonder_oin_gaat_voor_een_kapot_bericht(tls_broker):
-    """§6.1 step 1 and F4: the connection's certificate is judged before anything in the message."""
+    """check order step 1 and F4: the connection's certificate is judged before anything in the message."""
     url, pki, bundel = tls_broker
     sessie = requests.Session()
     sessie.trust_env = False
@@ -111,7 +111,7 @@ def test_h112_tls_en_ondertekening_van_verschillende_partijen_is_dk0002(tls_brok
     assert fout.value.code == "soap:Client.DK0002"
 
 
-# --- MessageID memory (edukoppeling.md O5; hostile-inputs.md H64, H66, H67) -------------------------
+# --- MessageID memory (O5; H64, H66, H67) -------------------------
 
 
 def _ondertekend(pki, body: str, message_id: str, operatie: str = "aanleverenLeerlingen") -> bytes:

@@ -16,7 +16,7 @@ from broker.outbound.ondertekening import EdukoppelingWsse
 
 
 class Schemacontrole(Plugin):
-    """Validates every response Body child against ``xsd/`` (design.md **must**)."""
+    """Validates every response Body child against ``xsd/`` (docs/architecture.md, "Fixed requirements")."""
 
     def __init__(self) -> None:
         self.contract = Contract()

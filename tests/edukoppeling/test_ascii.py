@@ -2,8 +2,8 @@
 
 python-stdnum's compact() maps full-width and mathematical digits to ASCII, and Python's re with
 IGNORECASE lets "ı"/"İ" match "i": a MessageID "urn:uuıd:<uuid>" passed and was remembered under another
-key than its ASCII twin, and a BSN with one full-width digit was stored as its ASCII twin. hostile-inputs.md
-has no row for Unicode digits or look-alike letters yet; the MessageID tests carry H66 (the MessageID
+key than its ASCII twin, and a BSN with one full-width digit was stored as its ASCII twin. The H rules
+have no row for Unicode digits or look-alike letters yet; the MessageID tests carry H66 (the MessageID
 memory that the look-alike slipped past).
 """
 

@@ -1,4 +1,4 @@
-"""Hostile and tricky inputs (shared/docs/hostile-inputs.md) against a real broker over HTTP.
+"""Hostile and tricky inputs (the H rules of docs/rules.md) against a real broker over HTTP.
 
 Each test is named after its H-number. Transport security (signatures, TLS) is issue 3: the
 services run in profile 2W-be here, so only the framing, parser, envelope and addressing rows apply.
@@ -363,7 +363,7 @@ def test_DK0004_detail_noemt_pad_en_toegestane_waarden_maar_niet_de_waarde(broke
     assert b"'toevoegen', 'wijzigen', 'afmelden'" in antwoord.body and b"verwijderen" not in antwoord.body
 
 
-# --- Found by breaking it (hostile-inputs.md rows, and the rules behind them) ------------------------
+# --- Found by breaking it (H rules, and the rules behind them) --------------------------------------
 
 
 def test_H92_kapotte_chunked_framing_geeft_400_en_geen_bsn_in_de_log(broker):

@@ -1,5 +1,5 @@
 """The signed profile (2W-be-S) through the whole HTTP pipeline: what the verifier and the trust
-store decide (tests/wss, tests/pki) also decides the answer on the wire, in the order of §6.1."""
+store decide (tests/wss, tests/pki) also decides the answer on the wire, in the check order of docs/rules.md."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def test_h48_getekend_door_een_andere_partij_zonder_mandaat(ondertekende_broker)
 
 
 def test_volgorde_twee_fouten_geven_altijd_dezelfde_code(ondertekende_broker):
-    """hostile-inputs.md "Precedence": addressing before security before authorisation before XSD."""
+    """The check order (docs/rules.md): addressing before security before authorisation before XSD."""
     # An invalid MessageID (EK0023) in an unsigned message (EK0031) to a foreign From (DK0002): EK0023.
     body = envelop(message_id="geen-uuid", van="0000000700099XC00000")
     assert ondertekende_broker.post(body).faultcode == "soap:Client.EK0023"

@@ -1,5 +1,5 @@
-"""The trust store against every demo test certificate and the CRL rules (edukoppeling.md T9, T10, O6;
-hostile-inputs.md H34, H44–H49).
+"""The trust store against every demo test certificate and the CRL rules (T9, T10, O6;
+H34, H44–H49).
 
 One demo PKI per module (RSA key generation is the slow part). Every refusal is checked for both purposes:
 "ondertekening" (wire code Client.EK0031) and "tls" (Client.EK0030), with the audit class in ``reden``.
@@ -219,7 +219,7 @@ def test_crls_in_der_form_are_read(pki: DemoPki, tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Refused: one test per hostile-inputs.md row
+# Refused: one test per H rule of docs/rules.md
 # ---------------------------------------------------------------------------------------------------------
 
 

@@ -137,7 +137,7 @@ def test_real_file_regions_and_gemeenten(echt: DuoBestand, duo_map: Path) -> Non
     assert RmcRegio("21", "Agglomeratie Amsterdam") in echt.rmc_regios
     assert RmcRegio("40", "Rijk van Nijmegen") in echt.rmc_regios
     assert Gemeente("0363", "AMSTERDAM", "21") in echt.gemeenten
-    # Cross-check with the gemeente -> RMC list derived independently from the same file (SOURCES.md).
+    # Cross-check with the gemeente -> RMC list derived independently from the same file (the data set's source notes).
     afgeleid = rijen((duo_map / "gemeente-rmc-regio-DERIVED.csv").read_text(encoding="utf-8"))[1:]
     assert {g.code: (g.naam, g.rmc_regio) for g in echt.gemeenten} == {
         code: (naam, str(int(regio))) for code, naam, regio, _ in afgeleid

@@ -205,7 +205,7 @@ def test_vervangen_met_een_onleesbare_regel_wordt_als_geheel_geweigerd(verwerkin
     assert codes(uitkomst) == [(2, None), (3, "VVA121")]
 
 
-# --- ASCII only (issue 14 item 7; hostile-inputs.md has no Unicode-digit row yet) --------------------------
+# --- ASCII only (issue 14 item 7; the H rules have no Unicode-digit row yet) --------------------------
 
 _VOLBREED = str.maketrans("0123456789", "０１２３４５６７８９")
 

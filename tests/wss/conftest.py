@@ -3,7 +3,7 @@
 A test CA issues the signing certificate (RSA-2048, subject serialNumber ``00000099000000000042``,
 digitalSignature) and the hostile variants: RSA-1024, EC, DSA, no digitalSignature, another key,
 and a self-signed one. Everything lives in one temporary directory per test session.
-Helpers (importable as ``tests.wss.conftest``) build a 2W-be-S request like edukoppeling.md §7.1,
+Helpers (importable as ``tests.wss.conftest``) build a 2W-be-S request (the checklist's example, §7.1),
 run the inbound pipeline (parse_bericht → lees_envelop → verifieer) and re-sign a mutated
 SignedInfo for attacks that need a valid signature over something.
 """
@@ -155,7 +155,7 @@ def ondertekenaar(sleutels) -> Ondertekenaar:
     return Ondertekenaar(sleutels.onderteken.sleutel_pem, sleutels.onderteken.certificaat_pem)
 
 
-# The edukoppeling.md §7.1 request, unsigned, with the reading whitespace of the document.
+# The §7.1 request (a regional system for school 99XA, with a mandate), unsigned, with the reading whitespace of the document.
 VERZOEK_71 = """<?xml version="1.0" encoding="UTF-8"?>
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing"
     xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd">

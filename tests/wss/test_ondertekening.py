@@ -1,4 +1,4 @@
-"""The signer: exact output shape (edukoppeling.md S2, S4, S5, S8, S9) and an independent check with signxml."""
+"""The signer: exact output shape (S2, S4, S5, S8, S9) and an independent check with signxml."""
 
 from __future__ import annotations
 
@@ -244,7 +244,7 @@ def _verstuurd(wsse):
 
 
 def test_clientkant_controleert_relates_to_afzender_en_bevestiging(ondertekenaar):
-    """§6.3 and S8 as the broker's client: an answer to another request, from another party, or with a
+    """The broker as client (docs/rules.md) and S8: an answer to another request, from another party, or with a
     wrong or unsigned SignatureConfirmation is never processed."""
     from broker.outbound.ondertekening import EdukoppelingWsse, OnbetrouwbaarAntwoord
 

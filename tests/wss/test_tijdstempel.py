@@ -1,4 +1,4 @@
-"""The wsu:Timestamp rules (edukoppeling.md S6, O4; hostile-inputs.md H56–H62; BSP R3203–R3227)."""
+"""The wsu:Timestamp rules (S6, O4; H56–H62; BSP R3203, R3217, R3220–R3222, R3224, R3227)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The inbound WS-Security verifier against hostile-inputs.md A–D and G (edukoppeling.md S1–S7).
+"""The inbound WS-Security verifier against H1–H76 and H113–H122 (S1–S7).
 
-Every test signs the edukoppeling.md §7.1 request with our Ondertekenaar, changes it in one hostile
+Every test signs the §7.1 request of ``tests/wss/conftest.py`` with our Ondertekenaar, changes it in one hostile
 way (re-signing with ``herteken`` where the attack needs a valid signature), and runs the inbound
 pipeline parse_bericht → lees_envelop → verifieer. Test names carry the H-number.
 

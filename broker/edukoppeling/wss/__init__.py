@@ -1,4 +1,4 @@
-"""WS-Security for the 2W-be-S profile (edukoppeling.md §3 S0–S9; hostile-inputs.md A–D).
+"""WS-Security for the 2W-be-S profile (S0–S9; H1–H76).
 
 ``verificatie.verifieer`` checks an inbound envelope's wsse:Security header: shape (S1), algorithms
 (S4), the BinarySecurityToken (S5), reference resolution and coverage (S2, S3), the signature itself

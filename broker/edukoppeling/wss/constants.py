@@ -1,6 +1,6 @@
 """Algorithm and token URIs of WS-Security 1.0/1.1, XML Signature and the X.509 Token Profile.
 
-Only what the 2W-be-S profile accepts (edukoppeling.md S4, S5; WUS WB007, WB009, WB010;
+Only what the 2W-be-S profile accepts (S4, S5; WUS WB007, WB009, WB010;
 Beveiliging 2.0 SIGN001–SIGN004). Elements are always matched on (namespace URI, local name).
 """
 

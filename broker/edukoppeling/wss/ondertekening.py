@@ -1,9 +1,9 @@
-"""Signing of the broker's own messages (edukoppeling.md S2, S4, S5, S8, S9, §6.2 R7).
+"""Signing of the broker's own messages (S2, S4, S5, S8, S9, R7).
 
 Written for the 2W-be-S profile, not after zeep's defaults: a Timestamp the signer creates itself,
 one Reference per signed part (Body, Timestamp, each wsa header block, SignatureConfirmation, BST),
 exc-c14n with rsa-sha256/sha256 only, the BST before the Signature, and KeyInfo as a direct
-SecurityTokenReference to that BST (WUS WB004, WB007, WB009, WB010; hostile-inputs.md "zeep").
+SecurityTokenReference to that BST (WUS WB004, WB007, WB009, WB010; docs/rules.md, "Known weaknesses": zeep).
 The cryptography is python-xmlsec's (template filled in by ``SignatureContext.sign``).
 """
 
@@ -42,7 +42,7 @@ class Ondertekenaar:
 
     ``sleutel_pem``: unencrypted PEM private key (RSA, >= 2048 bits); ``certificaat_pem``: the
     matching certificate, sent as the BinarySecurityToken; ``onderteken_bst``: also sign the BST
-    (edukoppeling.md O2, config ``sign_bst``). Raises ValueError for another key type, a short key,
+    (O2, config ``sign_bst``). Raises ValueError for another key type, a short key,
     or a key that does not belong to the certificate. Safe to share between threads: every call
     uses its own xmlsec context.
     """

@@ -1,4 +1,4 @@
-"""The wsu:Timestamp check (edukoppeling.md S6; hostile-inputs.md H56–H62; WUS WB002).
+"""The wsu:Timestamp check (S6; H56–H62; WUS WB002).
 
 Form first (BSP R3203, R3217, R3220, R3221, R3222, R3224, R3227), then freshness against the
 broker's clock with the WSS4J values the project chose (O4): Created at most ``toekomst_s`` ahead,
@@ -107,7 +107,7 @@ def controleer_tijdstempel(
 
     * ``wsse:InvalidSecurity`` — the form errors of ``lees_tijdstempel`` (H60, H61, H62);
     * ``wsse:MessageExpired`` — Created more than ``toekomst_s`` ahead of ``nu`` (H58), more than
-      ``max_leeftijd_s`` behind it (H57), or ``nu`` after Expires (H56). edukoppeling.md S6, O4;
+      ``max_leeftijd_s`` behind it (H57), or ``nu`` after Expires (H56). S6, O4;
       WUS WB002.
     """
     if nu.tzinfo is None or nu.utcoffset() is None:

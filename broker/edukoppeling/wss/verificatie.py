@@ -1,8 +1,8 @@
-"""Verification of an inbound 2W-be-S wsse:Security header (edukoppeling.md §3 S1–S7, §6.1 step 4).
+"""Verification of an inbound 2W-be-S wsse:Security header (S1–S7, check order step 4).
 
 The checks run in a fixed order and the first failure decides (F4); every failure is
 ``EdukoppelingFout("Client.EK0031", "<wsse class> <what>")``. The audit reason names the WS-Security
-fault class (hostile-inputs.md "How to read the reaction column") and never a payload value.
+fault class (docs/rules.md, audit classes) and never a payload value.
 
 1. Header shape (S1; H10, H11, H14, H15, H61): one Security header for us, one ds:Signature in the
    whole document and it sits in that header, one Timestamp.
@@ -58,7 +58,7 @@ from broker.edukoppeling.wss.constants import (
 )
 from broker.edukoppeling.wss.tijdstempel import controleer_tijdstempel, lees_tijdstempel
 
-#: Detail for a sender that uses another key reference form (hostile-inputs.md decision H52).
+#: Detail for a sender that uses another key reference form (H52).
 DETAIL_DIRECTE_REFERENTIE = "gebruik een BinarySecurityToken met een directe referentie"
 
 _ID_ATTRIBUUTNAMEN = frozenset({"Id", "ID", "id"})
@@ -68,7 +68,7 @@ _SOAP_ACTOR = q(SOAP11, "actor")
 _WSU_ID = q(WSU, "Id")
 _MIN_RSA_BITS = 2048
 
-# The only transforms xmlsec may run (hostile-inputs.md "Known weaknesses": python-xmlsec).
+# The only transforms xmlsec may run (docs/rules.md, "Known weaknesses": python-xmlsec).
 _REFERENTIE_TRANSFORMS = (
     xmlsec.constants.TransformExclC14N,
     xmlsec.constants.TransformSha256,
@@ -85,7 +85,7 @@ _HANDTEKENING_TRANSFORMS = (
 
 @dataclass(frozen=True)
 class Instellingen:
-    """Limits of the verifier (hostile-inputs.md "Limits the broker enforces"; edukoppeling.md O4).
+    """Limits of the verifier (docs/rules.md, Limits; H27, H28, H37; O4).
 
     ``tijd_controleren=False`` keeps the Timestamp form check but skips freshness (recorded traffic).
     """
@@ -161,7 +161,7 @@ def verifieer(
     In: the checked envelope, the broker's clock ``nu`` (timezone-aware), the limits. Out: a
     ``Geverifieerd`` with the signing certificate for the trust step. Raises
     ``EdukoppelingFout("Client.EK0031", reden, detail)`` on the first failing check, in the order of
-    the module docstring (edukoppeling.md S1–S7, §6.1 step 4; WUS WB002–WB013; BSP R3001, R5404).
+    the module docstring (S1–S7, check order step 4; WUS WB002–WB013; BSP R3001, R5404).
     ``detail`` is only set for a key reference other than a direct BST reference (H52).
     ``vertrouw`` (the trust store's check) runs on the certificate before any digest is computed,
     so an untrusted sender cannot make the broker canonicalise and digest megabytes; whatever it
@@ -410,7 +410,7 @@ def _lees_str(token_referentie: etree._Element) -> str:
     kinderen = _elementen(token_referentie)
     namen = [kind.tag for kind in kinderen]
     if q(WSSE, "KeyIdentifier") in namen or q(DS, "X509Data") in namen:
-        # KeyIdentifier (SKI, thumbprint) or IssuerSerial: strict WB010 (hostile-inputs.md decision H52).
+        # KeyIdentifier (SKI, thumbprint) or IssuerSerial: strict WB010 (H52).
         raise _fout(
             "wsse:SecurityTokenUnavailable",
             "STR uses a KeyIdentifier or IssuerSerial, not a direct reference",
@@ -499,7 +499,7 @@ def id_index(document: etree._Element) -> dict[str, list[tuple[etree._Element, s
     """Every ID-like attribute of the document: value -> [(element, attribute name), ...].
 
     ID-like: any attribute whose local name is ``Id``, ``ID`` or ``id`` in any namespace or none, so
-    wsu:Id, a lookalike-namespace Id and xml:id all count (BSP R3001; hostile-inputs.md H3–H6, H23).
+    wsu:Id, a lookalike-namespace Id and xml:id all count (BSP R3001; H3–H6, H23).
     Values are compared without surrounding whitespace, so near-equal ids count as equal.
     """
     index: dict[str, list[tuple[etree._Element, str]]] = defaultdict(list)
