@@ -29,6 +29,9 @@ RULES = ROOT / "docs" / "rules.md"
 TOP_LEVEL = ("broker", "tests", "docs", "xsd", "wsdl", "bench", "scripts", "deploy", "conformance")
 #: Folders whose code is read for citations; the Markdown files are read wherever they are.
 CODE_FOLDERS = ("broker", "tests", "bench", "scripts", "deploy", "conformance", "xsd", "wsdl", ".ci")
+#: Frozen copies that must stay byte-equal to what they copy: yesterday's conformance kit, replayed
+#: by tests/conformance/test_gisteren.py exactly as it was published.
+FROZEN = ("tests/conformance/gisteren",)
 #: Files that hold data, keys or generated output, not prose.
 NOT_PROSE = {".pem", ".der", ".crt", ".key", ".p12", ".csv", ".json", ".gz", ".zip", ".png", ".xlsx"}
 
@@ -78,7 +81,8 @@ def _text_files() -> tuple[Path, ...]:
     for folder in CODE_FOLDERS + ("docs",):
         for pad in (ROOT / folder).rglob("*"):
             if pad.is_file() and "__pycache__" not in pad.parts and pad.suffix not in NOT_PROSE:
-                paden.add(pad)
+                if not _relative(pad).startswith(FROZEN):
+                    paden.add(pad)
     paden.discard(Path(__file__).resolve())
     tekst = []
     for pad in sorted(paden):
