@@ -3,10 +3,9 @@ small enough to compute every new figure of issue 16 by hand (``test_procesfeite
 
 Schools 99XA and 99XG (VSO, a VO-side school) are in RMC region 21, 99XC in region 29; MBO
 institutions 99XB (21) and 99XE (29). Schools deliver on 1 December 2026; statuses go in through the
-service layer at noon on their date (as in ``scenario``). The new facts go in through ``Feiten``, the
-one place that writes them: it stores rows in the shape migration 0016 gives them (the current value
-on ``aanmelding``/``leerling`` plus a history row), until the SOAP path for them exists and replaces
-its body. Each fact is recorded at noon on its date unless said otherwise.
+service layer at noon on their date (as in ``scenario``), and so do the new facts: intakes and
+overeenkomsten in ``aanleveren_aanmeldingen`` records, exam results in ``aanleveren_leerlingen``
+mutations. Each fact is recorded at noon on its date unless said otherwise.
 
 | pupil | school | path (2027)                                                                            |
 |-------|--------|----------------------------------------------------------------------------------------|
@@ -40,12 +39,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.db import models
-from broker.domain.identifiers import Leerlingnummer
-from broker.domain.status import ExamenUitkomst, IntakeUitkomst, Mutatie
+from broker.domain.status import ExamenUitkomst, IntakeUitkomst
 from broker.service.aanmeldingen import AanmeldingInvoer, aanleveren_aanmeldingen
 from broker.service.leerlingen import LeerlingInvoer, aanleveren_leerlingen
 from tests.helpers import bsns
@@ -144,65 +141,6 @@ def _middag(dag: date) -> datetime:
     return datetime.combine(dag, time(12), UTC)
 
 
-class Feiten:
-    """Writes intakes, onderwijsovereenkomsten and exam results as the ingestion of issue 16 stores
-    them. The only code that knows how: switch its body to the SOAP path once that exists."""
-
-    def __init__(self, session: Session, sleutelbos) -> None:
-        self.session = session
-        self.sleutelbos = sleutelbos
-
-    def _hash(self, pupil: str) -> str:
-        return self.sleutelbos.pseudoniem(Leerlingnummer("bsn", NUMMERS[pupil]))
-
-    def _aanmelding(self, pupil: str, brin: str) -> models.Aanmelding:
-        a = models.Aanmelding
-        return self.session.scalars(
-            select(a).where(a.cyclus_jaar == 2027, a.sleutel_hash == self._hash(pupil), a.brin_mbo == brin)
-        ).one()
-
-    def intake(self, pupil: str, brin: str, datum: date, uitkomst: str, vastgelegd: datetime) -> None:
-        rij = self._aanmelding(pupil, brin)
-        rij.intake_datum, rij.intake_uitkomst = datum, uitkomst
-        self.session.add(
-            models.AanmeldingFeit(
-                aanmelding_id=rij.id, soort="intake", datum=datum, uitkomst=uitkomst, vastgelegd_op=vastgelegd
-            )
-        )
-
-    def overeenkomst(self, pupil: str, brin: str, datum: date, vastgelegd: datetime) -> None:
-        rij = self._aanmelding(pupil, brin)
-        rij.overeenkomst_datum = datum
-        self.session.add(
-            models.AanmeldingFeit(
-                aanmelding_id=rij.id, soort="onderwijsovereenkomst", datum=datum, vastgelegd_op=vastgelegd
-            )
-        )
-
-    def examen(self, pupil: str, uitkomst: str, datum: date, vastgelegd: datetime) -> None:
-        """A mutation of the pupil carrying the result (status unchanged) and the current value."""
-        leerling = self.session.scalars(
-            select(models.Leerling).where(
-                models.Leerling.cyclus_jaar == 2027,
-                models.Leerling.sleutel_hash == self._hash(pupil),
-                models.Leerling.brin_vo == SCHOOL[pupil],
-            )
-        ).one()
-        leerling.examen_uitkomst, leerling.examen_datum = uitkomst, datum
-        self.session.add(
-            models.LeerlingMutatie(
-                leerling_id=leerling.id,
-                mutatie=Mutatie.WIJZIGEN,
-                status=leerling.status,
-                afmeldreden=leerling.afmeldreden,
-                examen_uitkomst=uitkomst,
-                examen_datum=datum,
-                vastgelegd_op=vastgelegd,
-            )
-        )
-        self.session.flush()
-
-
 def _registreer_99xg(session: Session) -> None:
     """99XG is a VSO school in the demo reference data (region 21) but no party of the demo registry."""
     partij = models.Partij(oin=OIN_99XG, soort="vo-school", naam="VSO De Verbeelding (FICTIEF)")
@@ -216,33 +154,72 @@ def _oin(brin: str) -> str:
 
 
 def _lever(
-    session, sleutelbos, dag: date, school: str, pupil: str, mutatie: str, reden=None, postcode="1011AB"
+    session,
+    sleutelbos,
+    dag: date,
+    school: str,
+    pupil: str,
+    mutatie: str,
+    reden=None,
+    postcode="1011AB",
+    examen=None,
 ):
     verwerking, aanroep = _werk(session, sleutelbos, dag, _oin(school))
-    record = LeerlingInvoer(1, NUMMERS[pupil], None, school, None, postcode, "0363", mutatie, reden)
+    record = LeerlingInvoer(
+        1,
+        NUMMERS[pupil],
+        None,
+        school,
+        None,
+        postcode,
+        "0363",
+        mutatie,
+        reden,
+        examen_uitkomst=examen,
+        examen_datum=dag if examen else None,
+    )
     uitkomst = aanleveren_leerlingen(verwerking, aanroep, [record])
     assert uitkomst.aantal_afgewezen == 0, (pupil, mutatie, uitkomst)
 
 
 def bouw_procesfeiten(session: Session, sleutelbos) -> None:
-    """Apply the scenario above in date order of each kind and commit."""
+    """Apply the scenario through the service layer, as the SOAP operations would, in date order
+    (on one day: statuses before the facts they allow), and commit. An intake or overeenkomst goes in
+    with the registration's current status, as an institution's system reports it."""
     _registreer_99xg(session)
     for school, pupils in LEERLINGEN.items():
         for pupil in pupils:
             _lever(session, sleutelbos, date(2026, 12, 1), school, pupil, "toevoegen")
-    for dag, pupil, brin, status in sorted(_STATUSSEN, key=lambda s: _d(s[0])):
-        verwerking, aanroep = _werk(session, sleutelbos, _d(dag), _oin(brin))
-        record = AanmeldingInvoer(1, NUMMERS[pupil], None, brin, status, _d(dag), None, None)
+    gebeurtenissen = (
+        [(_d(dag), 0, pupil, brin, {"status": status}) for dag, pupil, brin, status in _STATUSSEN]
+        + [
+            (_d(vastgelegd or dag), 1, pupil, brin, {"intake_datum": _d(dag), "intake_uitkomst": uitkomst})
+            for dag, pupil, brin, uitkomst, vastgelegd in _INTAKES
+        ]
+        + [(_d(dag), 2, pupil, brin, {"overeenkomst_datum": _d(dag)}) for dag, pupil, brin in _OVEREENKOMSTEN]
+    )
+    huidig: dict[tuple[str, str], tuple[str, date]] = {}
+    for dag, _, pupil, brin, feit in sorted(gebeurtenissen, key=lambda g: g[:2]):
+        status, datum = (feit.pop("status"), dag) if "status" in feit else huidig[(pupil, brin)]
+        huidig[(pupil, brin)] = (status, datum)
+        verwerking, aanroep = _werk(session, sleutelbos, dag, _oin(brin))
+        record = AanmeldingInvoer(1, NUMMERS[pupil], None, brin, status, datum, None, None, **feit)
         uitkomst = aanleveren_aanmeldingen(verwerking, aanroep, [record])
-        assert uitkomst.aantal_afgewezen == 0, (dag, pupil, uitkomst.uitkomsten)
-    feiten = Feiten(session, sleutelbos)
-    for dag, pupil, brin, uitkomst, vastgelegd in _INTAKES:
-        feiten.intake(pupil, brin, _d(dag), uitkomst, _middag(_d(vastgelegd or dag)))
-    for dag, pupil, brin in _OVEREENKOMSTEN:
-        feiten.overeenkomst(pupil, brin, _d(dag), _middag(_d(dag)))
-    for pupil in ("A10", "C2"):
-        _lever(session, sleutelbos, _d("10-06"), SCHOOL[pupil], pupil, "afmelden", "gaatNaarHavoVwo")
-    for dag, pupil, uitkomst in _EXAMENS:
-        feiten.examen(pupil, uitkomst, _d(dag), _middag(_d(dag)))
+        assert uitkomst.aantal_afgewezen == 0, (dag, pupil, feit, uitkomst.uitkomsten)
+    examens = sorted(_EXAMENS, key=lambda e: _d(e[0]))
+    for dag, pupil, uitkomst in examens:
+        if pupil in ("A10", "C2"):  # withdrawn with their result
+            _lever(
+                session,
+                sleutelbos,
+                _d(dag),
+                SCHOOL[pupil],
+                pupil,
+                "afmelden",
+                "gaatNaarHavoVwo",
+                examen=uitkomst,
+            )
+        else:
+            _lever(session, sleutelbos, _d(dag), SCHOOL[pupil], pupil, "wijzigen", examen=uitkomst)
     _lever(session, sleutelbos, _d("25-06"), "99XC", "C4", "wijzigen", postcode="3011AE")
     session.commit()
