@@ -102,9 +102,11 @@ VESTIGING_ONGELDIG = Melding(
 )
 REDEN_ONTBREEKT_OF_ONGELDIG = Melding(
     "VVA110",
-    "De reden klopt niet: bij afmelden is een geldige afmeldreden verplicht, "
+    "De reden klopt niet: bij afmelden is een geldige afmeldreden verplicht (gaatNaarHavoVwo, "
+    "nietGeslaagdBlijftZitten, verhuisd, andereVervolgkeuze, foutiefAangeleverd of nietMeerAangeleverd), "
     "bij toevoegen en wijzigen mag geen reden worden meegegeven.",
-    "The reason is wrong: afmelden requires a valid withdrawal reason, "
+    "The reason is wrong: afmelden requires a valid withdrawal reason (gaatNaarHavoVwo, "
+    "nietGeslaagdBlijftZitten, verhuisd, andereVervolgkeuze, foutiefAangeleverd or nietMeerAangeleverd), "
     "toevoegen and wijzigen must not carry a reason.",
 )
 OVERGANG_NIET_TOEGESTAAN = Melding(

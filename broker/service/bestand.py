@@ -21,7 +21,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from broker.domain.meldingen import DATUM_ONLEESBAAR, KOLOMMEN_ONGELIJK, TEKENCODERING_ONGELDIG, Melding
@@ -51,12 +51,15 @@ class BestandOngeldig(Exception):
 class Formaat:
     """The columns of one flow's file: header names as in the XSD, matched case-insensitively and
     ignoring spaces, '-' and '_'. ``verplicht`` must be in the header; ``een_van`` needs one of its
-    columns; ``naam`` is the party's own label for a pupil: checked for its encoding, never used."""
+    columns; ``naam`` is the party's own label for a pupil: checked for its encoding, never used.
+    ``kolommen_per_code``: the columns a result code is about, named in a row's result text so the
+    sender of a file knows where to look (a SOAP record has its element path in the code's text)."""
 
     verplicht: tuple[str, ...]
     optioneel: tuple[str, ...]
     een_van: tuple[str, ...] = ("bsn", "onderwijsnummer")
     voorbeeld: tuple[str, ...] = ()
+    kolommen_per_code: tuple[tuple[str, str], ...] = ()
 
     @property
     def kolommen(self) -> tuple[str, ...]:
@@ -64,10 +67,29 @@ class Formaat:
         return (*self.een_van, *self.verplicht, *self.optioneel)
 
 
+_LEERLINGNUMMER_KOLOMMEN = (
+    ("VVA101", "bsn"),
+    ("VVA102", "onderwijsnummer"),
+    ("VVA103", "bsn, onderwijsnummer"),
+)
+
 LEERLINGEN = Formaat(
     verplicht=("brinVo", "postcode", "woongemeente", "mutatie"),
     optioneel=("vestiging", "afmeldReden", "naam", "examenUitkomst", "examenDatum"),
     voorbeeld=("111222333", "", "99XA", "1011AB", "0363", "toevoegen", "00", "", "Voorbeeld, A.", "", ""),
+    kolommen_per_code=(
+        *_LEERLINGNUMMER_KOLOMMEN,
+        ("VVA104", "brinVo"),
+        ("VVA105", "brinVo"),
+        ("VVA107", "postcode"),
+        ("VVA108", "woongemeente"),
+        ("VVA109", "vestiging"),
+        ("VVA110", "afmeldReden"),
+        ("VVA112", "examenDatum"),
+        ("VVA117", "mutatie"),
+        ("VVA122", "examenDatum"),
+        ("VVA127", "examenUitkomst, examenDatum"),
+    ),
 )
 AANMELDINGEN = Formaat(
     verplicht=("brinMbo", "status", "datum"),
@@ -75,6 +97,22 @@ AANMELDINGEN = Formaat(
     voorbeeld=(
         *("111222333", "", "99XB", "aangemeld", "2027-03-01", "25180", "", "Voorbeeld, A."),
         *("2027-03-15", "positiefAdvies", ""),
+    ),
+    kolommen_per_code=(
+        *_LEERLINGNUMMER_KOLOMMEN,
+        ("VVA104", "brinMbo"),
+        ("VVA105", "brinMbo"),
+        ("VVA109", "locatie"),
+        ("VVA111", "status"),
+        ("VVA112", "datum, intakeDatum, onderwijsovereenkomstDatum"),
+        ("VVA115", "crebo"),
+        ("VVA118", "status"),
+        ("VVA119", "crebo"),
+        ("VVA122", "datum, intakeDatum, onderwijsovereenkomstDatum"),
+        ("VVA123", "intakeDatum"),
+        ("VVA124", "onderwijsovereenkomstDatum, status"),
+        ("VVA125", "onderwijsovereenkomstDatum"),
+        ("VVA126", "intakeDatum, intakeUitkomst"),
     ),
 )
 FORMATEN = {"vo": LEERLINGEN, "mbo": AANMELDINGEN}
@@ -117,7 +155,7 @@ def aanleveren_leerlingen_bestand(
                 examen_datum=examen_datum,
             )
         )
-    return aanleveren_leerlingen(verwerking, aanroep, records, vervang)
+    return _met_kolommen(aanleveren_leerlingen(verwerking, aanroep, records, vervang), LEERLINGEN)
 
 
 def aanleveren_aanmeldingen_bestand(verwerking: Verwerking, aanroep: Aanroep, inhoud: bytes) -> BatchUitkomst:
@@ -145,7 +183,23 @@ def aanleveren_aanmeldingen_bestand(verwerking: Verwerking, aanroep: Aanroep, in
                 overeenkomst_datum=overeenkomst_datum,
             )
         )
-    return aanleveren_aanmeldingen(verwerking, aanroep, records)
+    return _met_kolommen(aanleveren_aanmeldingen(verwerking, aanroep, records), AANMELDINGEN)
+
+
+def _met_kolommen(uitkomst: BatchUitkomst, formaat: Formaat) -> BatchUitkomst:
+    """The outcome with each rejected row's text starting with the columns its code is about
+    (``Kolom afmeldReden: …``). Column names only: like every result text, never a value."""
+    kolommen = dict(formaat.kolommen_per_code)
+    for i, rij in enumerate(uitkomst.uitkomsten):
+        if rij.melding is not None and rij.melding.code in kolommen:
+            namen = kolommen[rij.melding.code]
+            melding = Melding(
+                rij.melding.code,
+                f"{'Kolommen' if ',' in namen else 'Kolom'} {namen}: {rij.melding.tekst_nl}",
+                f"{'Columns' if ',' in namen else 'Column'} {namen}: {rij.melding.tekst_en}",
+            )
+            uitkomst.uitkomsten[i] = replace(rij, melding=melding)
+    return uitkomst
 
 
 # --- reading the file ---------------------------------------------------------------------------------

@@ -251,3 +251,47 @@ def test_ascii_volbrede_cijfers_in_een_mbo_datum_of_bsn(verwerking, aanroep):
 
     assert codes(uitkomst) == [(2, "VVA122"), (3, "VVA122"), (4, "VVA101"), (5, "VVA115")]
     assert verwerking.session.scalars(select(models.Aanmelding)).all() == []
+
+
+# --- what a rejected row says (issue 20, item 4) ---------------------------------------------------
+
+
+def test_een_afgewezen_regel_noemt_de_kolom_en_de_toegestane_waarden(verwerking, aanroep):
+    school = aanroep(SCHOOL_A)
+    aanleveren_leerlingen_bestand(verwerking, school, (KOP + f"{P1};99XA;1011AB;0363;toevoegen;\n").encode())
+    inhoud = (
+        "bsn;brinVo;postcode;woongemeente;mutatie;afmeldReden\n"
+        f"{P1};99XA;1011AB;0363;afmelden;naarHetBuitenland\n"
+        f"{P2};99XA;1011AB;0363;verwijderen;\n"
+    ).encode()
+
+    uitkomst = aanleveren_leerlingen_bestand(verwerking, school, inhoud)
+
+    reden, mutatie = (u.melding for u in uitkomst.uitkomsten)
+    assert (reden.code, mutatie.code) == ("VVA110", "VVA117")
+    assert reden.tekst_nl.startswith("Kolom afmeldReden: De reden klopt niet")
+    assert reden.tekst_en.startswith("Column afmeldReden: The reason is wrong")
+    assert all(r.value in reden.tekst_nl and r.value in reden.tekst_en for r in AfmeldReden)
+    assert (
+        mutatie.tekst_nl
+        == "Kolom mutatie: De mutatiesoort is ongeldig: gebruik toevoegen, wijzigen of afmelden."
+    )
+    assert "naarHetBuitenland" not in reden.tekst_nl + reden.tekst_en  # never a value from the file
+
+
+def test_een_afgewezen_mbo_regel_noemt_de_kolommen_van_zijn_code(verwerking, aanroep):
+    inhoud = (
+        "bsn,brinMbo,status,datum,intakeDatum,intakeUitkomst\n"
+        f"{P1},99XB,aangenomen,2027-03-01,,\n"
+        f"{P2},99XB,aangemeld,2027-03-01,2027-03-05,goed\n"
+        f"{P3},99XB,aangemeld,1 maart 2027,,\n"
+    ).encode()
+
+    uitkomst = aanleveren_aanmeldingen_bestand(verwerking, aanroep(MBO_X), inhoud)
+
+    assert [(u.melding.code, u.melding.tekst_nl.split(":")[0]) for u in uitkomst.uitkomsten] == [
+        ("VVA118", "Kolom status"),
+        ("VVA126", "Kolommen intakeDatum, intakeUitkomst"),
+        ("VVA122", "Kolommen datum, intakeDatum, onderwijsovereenkomstDatum"),
+    ]
+    assert "positiefAdvies, negatiefAdvies" in uitkomst.uitkomsten[1].melding.tekst_nl.replace(" of ", ", ")
