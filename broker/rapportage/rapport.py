@@ -19,7 +19,7 @@ from broker.db import models
 from broker.domain.cycle import Kalender
 from broker.domain.visibility import normaliseer_rmc
 from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
-from broker.rapportage.jaarcijfers import Jaarcijfer, bewaarde_jaren, lees_jaarcijfers, onderdruk
+from broker.rapportage.jaarcijfers import Indeling, Jaarcijfer, bewaarde_jaren, lees_jaarcijfers, onderdruk
 from broker.rapportage.trends import Trend, trend
 from broker.refdata.opzoeken import refdata_jaar_sql
 
@@ -30,8 +30,10 @@ class RapportFout(ValueError):
 
 @dataclass(frozen=True)
 class Rapport:
-    """The figures of one report. ``cijfers`` holds every suppressed figure in scope (the unit and
-    its sub-units); ``waarde`` None means suppressed (1–4), a missing key means no observations."""
+    """The figures of one report. ``cijfers`` holds every figure in scope (the unit and its
+    sub-units), suppressed as one table; ``waarde`` None means suppressed (a count of 1–4, or a
+    complementary cell withheld so that none can be computed back), a missing key means no
+    observations."""
 
     niveau: Niveau
     eenheid: str
@@ -98,7 +100,11 @@ def maak_rapport(
         cijfers = [r for n, e in bereik.items() for r in lees_jaarcijfers(session, jaar, n, e)]
     else:
         peil = Peil(jaar, cyclus.deadline, peildatum)
-        cijfers = onderdruk(jaar, bereken_cijfers(session, peil, niveaus=list(bereik), eenheden=bereik))
+        cijfers = onderdruk(
+            jaar,
+            bereken_cijfers(session, peil, niveaus=list(bereik), eenheden=bereik),
+            indeling(niveau, eenheid, bereik),
+        )
     if not any(r.niveau == niveau and r.eenheid == eenheid for r in cijfers):
         raise RapportFout(f"geen cijfers voor {niveau.value} {eenheid or 'Nederland'} in cyclus {jaar}")
     namen = _namen(session, jaar)
@@ -111,7 +117,7 @@ def maak_rapport(
         peildatum=peildatum,
         uit_jaarcijfers=gesloten,
         cijfers=cijfers,
-        trend=trend(session, kalender, niveau, eenheid, jaar),
+        trend=trend(session, kalender, niveau, eenheid, jaar, bereik, indeling(niveau, eenheid, bereik)),
         namen=namen,
     )
 
@@ -127,6 +133,14 @@ def _eenheid(niveau: Niveau, eenheid: str) -> str:
     if not eenheid or len(eenheid) != 4:
         raise RapportFout("--brin moet een BRIN4 zijn, bijvoorbeeld 99XA")
     return eenheid.upper()
+
+
+def indeling(niveau: Niveau, eenheid: str, bereik: dict[Niveau, Collection[str] | None]) -> Indeling:
+    """A region report's region with the schools and institutions it shows (for the relations
+    between their figures); the country's relation to its regions needs none."""
+    if niveau is not Niveau.REGIO:
+        return {}
+    return {eenheid: [*(bereik.get(Niveau.SCHOOL) or []), *(bereik.get(Niveau.INSTELLING) or [])]}
 
 
 def _bereik(

@@ -8,6 +8,8 @@ the same before and after its purge.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,7 +17,7 @@ from broker.db import models
 from broker.domain.cycle import Kalender
 from broker.rapportage import cijfers as c
 from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
-from broker.rapportage.jaarcijfers import bewaarde_jaren, lees_jaarcijfers, onderdruk
+from broker.rapportage.jaarcijfers import Indeling, bewaarde_jaren, lees_jaarcijfers, onderdruk
 
 #: (figure, dimension, label) of the trend, in the order a report shows them.
 TREND_CIJFERS: tuple[tuple[str, str, str], ...] = (
@@ -39,10 +41,24 @@ _SLEUTELS = {(naam, dimensie) for naam, dimensie, _ in TREND_CIJFERS}
 Trend = dict[int, dict[tuple[str, str], int | None]]
 
 
-def trend(session: Session, kalender: Kalender, niveau: Niveau, eenheid: str, tot_jaar: int) -> Trend:
+def trend(
+    session: Session,
+    kalender: Kalender,
+    niveau: Niveau,
+    eenheid: str,
+    tot_jaar: int,
+    bereik: dict[Niveau, Collection[str] | None] | None = None,
+    indeling: Indeling | None = None,
+) -> Trend:
     """The key figures of ``niveau``/``eenheid`` for every cycle up to ``tot_jaar`` that has stored
     aggregates or a row in ``cyclus``: {jaar: {(cijfer, dimensie): waarde or None (suppressed)}}.
-    A figure absent from a year's dict had no observations that year."""
+    A figure absent from a year's dict had no observations that year.
+
+    An open year is suppressed over ``bereik`` (the units its report shows, with ``indeling``;
+    default the unit alone) — the same table, and so the same cells withheld, as the report's own
+    figures when they are taken on the same day; a closed year reads the stored suppressed view.
+    """
+    bereik = bereik or {niveau: [eenheid]}
     bewaard = bewaarde_jaren(session)
     jaren = bewaard | set(session.scalars(select(models.Cyclus.jaar)))
     uitkomst: Trend = {}
@@ -50,12 +66,14 @@ def trend(session: Session, kalender: Kalender, niveau: Niveau, eenheid: str, to
         if jaar in bewaard:
             rijen = lees_jaarcijfers(session, jaar, niveau, [eenheid])
         else:
-            rijen = onderdruk(
-                jaar,
-                bereken_cijfers(
-                    session, Peil.van(kalender, jaar), niveaus=[niveau], eenheden={niveau: [eenheid]}
-                ),
+            figuren = bereken_cijfers(
+                session, Peil.van(kalender, jaar), niveaus=list(bereik), eenheden=bereik
             )
+            rijen = [
+                r
+                for r in onderdruk(jaar, figuren, indeling)
+                if r.niveau == niveau.value and r.eenheid == eenheid
+            ]
         uitkomst[jaar] = {
             (r.cijfer, r.dimensie): r.waarde for r in rijen if (r.cijfer, r.dimensie) in _SLEUTELS
         }

@@ -1,9 +1,12 @@
 """The caller's own process figures (issue 7 part 3): a VO school's pupils, an MBO institution's
 registrations, counted per status and before/after the deadline of the current cycle.
 
-The figures are anonymous counts like those of the reports, suppressed the same way (1–4 leaves
-the system as "onderdrukt"), although the caller could count its own pupils itself: one rule for
-everything that leaves the system is simpler to trust than exceptions to it.
+The figures are anonymous counts like those of the reports, suppressed the same way, although the
+caller could count its own pupils itself: one rule for everything that leaves the system is simpler
+to trust than exceptions to it. ``onderdrukt`` marks a count of 1–4 and every complementary count
+withheld so that none of those can be computed back from the figures in the same answer (its
+totals and distributions, docs/disclosure.md); the suppression runs over exactly the figures the
+answer carries.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ class PeildatumOngeldig(ValueError):
 
 @dataclass(frozen=True)
 class Procescijfer:
-    """One count for one of the caller's BRINs; ``aantal`` None = suppressed (1–4)."""
+    """One count for one of the caller's BRINs; ``aantal`` None = suppressed (a count of 1–4, or a
+    complementary count withheld so that no small one can be computed back)."""
 
     brin: str
     cijfer: str
@@ -80,12 +84,12 @@ def opvragen_procescijfers(
             f"peildatum moet tussen {cyclus.begin} en vandaag ({verwerking.vandaag}) liggen"
         )
     peil = Peil(cyclus.jaar, cyclus.deadline, peildatum)
-    figuren = bereken_cijfers(verwerking.session, peil, niveaus=[niveau], eenheden={niveau: brins})
+    figuren = [
+        f
+        for f in bereken_cijfers(verwerking.session, peil, niveaus=[niveau], eenheden={niveau: brins})
+        if f.cijfer in namen
+    ]
     return Procescijfers(
         peil,
-        [
-            Procescijfer(r.eenheid, r.cijfer, r.dimensie, r.waarde)
-            for r in onderdruk(cyclus.jaar, figuren)
-            if r.cijfer in namen
-        ],
+        [Procescijfer(r.eenheid, r.cijfer, r.dimensie, r.waarde) for r in onderdruk(cyclus.jaar, figuren)],
     )
