@@ -86,25 +86,37 @@ def protect(cells: Iterable[Cell], relations: Iterable[Relation]) -> set[Key]:
     for i, relation in enumerate(relations):
         for key, _ in relation.terms():
             membership[key].append(i)
+    # Cells the primary flags pin with nothing published at all (four statuses of 1 to 4 under a
+    # total of 1 to 4 are 1 each): no complement hides them, so none is spent on them.
+    inherent = lp_exposed(table, set(table), relations) & suppressed
+    unprotectable |= inherent
     while True:
         bounds = feasible_bounds(table, suppressed, relations)
-        exposed = sorted((k for k in suppressed if k not in unprotectable and _single(bounds[k])), key=_order)
+        exposed = sorted(
+            (k for k in suppressed if k not in unprotectable and _single(bounds[k])),
+            key=lambda k: (not table[k].sensitive, _order(k)),  # the small counts first
+        )
+        if not exposed:  # propagation is content; the exact LP has the last word
+            exposed = sorted(
+                lp_exposed(table, suppressed, relations) - unprotectable,
+                key=lambda k: (not table[k].sensitive, _order(k)),
+            )
         if not exposed:
             return suppressed
-        # One complement per exposed cell per round, except next to a complement chosen in this
-        # round already (it may protect both); then bounds are recomputed.
+        # One complement per exposed cell per round, except for a cell sharing a relation with one
+        # handled in this round already (its complement may protect both); then recompute.
         touched: set[int] = set()
         for key in exposed:
             if touched & set(membership[key]):
                 continue
-            complement = _complement(key, table, suppressed, [relations[i] for i in membership[key]])
+            complement = _complement(key, table, suppressed, relations, membership)
             if complement is None:
-                # Every cell of its relations is withheld, yet they pin it: cannot happen with
-                # counts >= 0 and unbounded complements, but never loop on it.
+                # Nothing published is linked to it at all: cannot happen with counts >= 0 and
+                # unbounded complements, but never loop on it.
                 unprotectable.add(key)
                 continue
             suppressed.add(complement)
-            touched |= set(membership[complement])
+            touched |= set(membership[key]) | set(membership[complement])
 
 
 def feasible_bounds(
@@ -113,15 +125,29 @@ def feasible_bounds(
     """Per suppressed key the interval an outsider can bound it to: start from [1, SMALLEST - 1]
     for a sensitive cell and [0, inf) for a complement, then tighten each by every relation it is
     in (the rest of the relation's suppressed cells at their bounds) until nothing changes."""
-    bounds: dict[Key, tuple[float, float]] = {
-        k: (1, SMALLEST - 1) if table[k].sensitive else (0, math.inf) for k in suppressed
-    }
+    bounds = _start_bounds(table, suppressed)
+    _propagate(bounds, _equations(table, suppressed, relations))
+    return bounds
+
+
+def _start_bounds(table: Mapping[Key, Cell], suppressed: set[Key]) -> dict[Key, tuple[float, float]]:
+    return {k: (1, SMALLEST - 1) if table[k].sensitive else (0, math.inf) for k in suppressed}
+
+
+def _equations(table: Mapping[Key, Cell], suppressed: set[Key], relations: Sequence[Relation]) -> list:
+    """Each relation as (its suppressed terms, the constant their sum equals)."""
     equations = []
     for relation in relations:
         unknown = [(k, c) for k, c in relation.terms() if k in suppressed]
         if unknown:
             known = sum(c * table[k].value for k, c in relation.terms() if k in table and k not in suppressed)
             equations.append((unknown, -known))
+    return equations
+
+
+def _propagate(bounds: dict[Key, tuple[float, float]], equations: list) -> bool:
+    """Tighten ``bounds`` in place until stable; False when some interval becomes empty (the
+    starting bounds admit no solution)."""
     for _ in range(_MAX_SWEEPS):
         changed = False
         for unknown, constant in equations:
@@ -140,12 +166,14 @@ def feasible_bounds(
                 rest_low, rest_high = low_sum.without(own_low), high_sum.without(own_high)
                 ends = ((constant - rest_high) / coefficient, (constant - rest_low) / coefficient)
                 new = (max(low, _ceil(min(ends))), min(high, _floor(max(ends))))
+                if new[0] > new[1]:
+                    return False
                 if new != (low, high):
                     bounds[key] = new
                     changed = True
         if not changed:
-            break
-    return bounds
+            return True
+    return True
 
 
 class _Sum:
@@ -177,22 +205,90 @@ def _floor(x: float) -> float:
     return x if math.isinf(x) else math.floor(x + 1e-9)
 
 
+def lp_exposed(table: Mapping[Key, Cell], suppressed: set[Key], relations: Sequence[Relation]) -> set[Key]:
+    """The suppressed keys the outsider's linear program fixes to one integer: per connected group
+    of suppressed cells, the minimum and maximum of each under the relations and the starting
+    bounds (HiGHS, via scipy). Catches what propagation cannot: a value fixed only by adding up
+    several relations (a country total minus its regions' totals minus their weeks)."""
+    import numpy as np
+    from scipy.optimize import linprog
+
+    equations = _equations(table, suppressed, relations)
+    start = _start_bounds(table, suppressed)
+    exposed = set()
+    for keys, members in _components(equations):
+        index = {k: i for i, k in enumerate(keys)}
+        a_eq = np.zeros((len(members), len(keys)))
+        b_eq = np.array([constant for _, constant in members], dtype=float)
+        for r, (unknown, _) in enumerate(members):
+            for k, c in unknown:
+                a_eq[r, index[k]] += c
+        bounds = [(start[k][0], None if math.isinf(start[k][1]) else start[k][1]) for k in keys]
+        for k, i in index.items():
+            ends = []
+            for sign in (1, -1):
+                objective = np.zeros(len(keys))
+                objective[i] = sign
+                result = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+                ends.append(math.inf if result.status != 0 else sign * result.fun)
+            low, high = ends
+            if not math.isinf(high) and math.ceil(low - 1e-6) >= math.floor(high + 1e-6):
+                exposed.add(k)
+    return exposed
+
+
+def _components(equations: list) -> list[tuple[list[Key], list]]:
+    """Group equations that share suppressed cells (union-find), keys sorted per group."""
+    parent: dict[Key, Key] = {}
+
+    def find(k: Key) -> Key:
+        while parent.setdefault(k, k) != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for unknown, _ in equations:
+        first = find(unknown[0][0])
+        for k, _c in unknown[1:]:
+            parent[find(k)] = first
+    groups: dict[Key, list] = defaultdict(list)
+    for equation in equations:
+        groups[find(equation[0][0][0])].append(equation)
+    uit = []
+    for members in groups.values():
+        keys = sorted({k for unknown, _ in members for k, _c in unknown}, key=_order)
+        uit.append((keys, members))
+    return sorted(uit, key=lambda g: _order(g[0][0]))
+
+
 def _single(bound: tuple[float, float]) -> bool:
     low, high = bound
     return low >= high  # one value left (or none: a relation the outsider would find false)
 
 
 def _complement(
-    exposed: Key, table: Mapping[Key, Cell], suppressed: set[Key], relations: Sequence[Relation]
+    exposed: Key,
+    table: Mapping[Key, Cell],
+    suppressed: set[Key],
+    relations: Sequence[Relation],
+    membership: Mapping[Key, list[int]],
 ) -> Key | None:
     """The published cell to withhold next to ``exposed``: the smallest non-zero one in the
-    relations ``exposed`` is part of, else the smallest zero; ties by key."""
-    candidates = {
-        key for relation in relations for key, _ in relation.terms() if key in table and key not in suppressed
-    }
-    if not candidates:
-        return None
-    return min(candidates, key=lambda k: (table[k].value == 0, table[k].value, _order(k)))
+    relations ``exposed`` is part of, else the smallest zero; ties by key. When every cell of those
+    relations is withheld already (the cell is fixed through other suppressed cells), look one
+    relation further, through the suppressed cells, until a published one is found."""
+    seen_keys, seen_relations = {exposed}, set()
+    frontier = [exposed]
+    while frontier:
+        reached = {i for k in frontier for i in membership.get(k, [])} - seen_relations
+        seen_relations |= reached
+        keys = {k for i in reached for k, _ in relations[i].terms()}
+        candidates = {k for k in keys if k in table and k not in suppressed}
+        if candidates:
+            return min(candidates, key=lambda k: (table[k].value == 0, table[k].value, _order(k)))
+        frontier = sorted((keys & suppressed) - seen_keys, key=_order)
+        seen_keys |= set(frontier)
+    return None
 
 
 def _order(key: Key) -> str:

@@ -19,7 +19,13 @@ from broker.db import models
 from broker.domain.cycle import Kalender
 from broker.domain.visibility import normaliseer_rmc
 from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
-from broker.rapportage.jaarcijfers import Indeling, Jaarcijfer, bewaarde_jaren, lees_jaarcijfers, onderdruk
+from broker.rapportage.jaarcijfers import (
+    Jaarcijfer,
+    bewaarde_jaren,
+    lees_jaarcijfers,
+    onderdruk,
+    regio_indeling,
+)
 from broker.rapportage.trends import Trend, trend
 from broker.refdata.opzoeken import refdata_jaar_sql
 
@@ -100,11 +106,11 @@ def maak_rapport(
         cijfers = [r for n, e in bereik.items() for r in lees_jaarcijfers(session, jaar, n, e)]
     else:
         peil = Peil(jaar, cyclus.deadline, peildatum)
-        cijfers = onderdruk(
-            jaar,
-            bereken_cijfers(session, peil, niveaus=list(bereik), eenheden=bereik),
-            indeling(niveau, eenheid, bereik),
-        )
+        # Cut from the one table of every level on this day, protected as the yearly aggregates
+        # are: reports of different units then withhold the same cells, so putting a school's,
+        # its region's and the country's report side by side computes nothing back either.
+        alle = bereken_cijfers(session, peil)
+        cijfers = [r for r in onderdruk(jaar, alle, regio_indeling(session, jaar)) if _in_bereik(r, bereik)]
     if not any(r.niveau == niveau and r.eenheid == eenheid for r in cijfers):
         raise RapportFout(f"geen cijfers voor {niveau.value} {eenheid or 'Nederland'} in cyclus {jaar}")
     namen = _namen(session, jaar)
@@ -117,7 +123,7 @@ def maak_rapport(
         peildatum=peildatum,
         uit_jaarcijfers=gesloten,
         cijfers=cijfers,
-        trend=trend(session, kalender, niveau, eenheid, jaar, bereik, indeling(niveau, eenheid, bereik)),
+        trend=trend(session, kalender, niveau, eenheid, jaar),
         namen=namen,
     )
 
@@ -135,12 +141,9 @@ def _eenheid(niveau: Niveau, eenheid: str) -> str:
     return eenheid.upper()
 
 
-def indeling(niveau: Niveau, eenheid: str, bereik: dict[Niveau, Collection[str] | None]) -> Indeling:
-    """A region report's region with the schools and institutions it shows (for the relations
-    between their figures); the country's relation to its regions needs none."""
-    if niveau is not Niveau.REGIO:
-        return {}
-    return {eenheid: [*(bereik.get(Niveau.SCHOOL) or []), *(bereik.get(Niveau.INSTELLING) or [])]}
+def _in_bereik(r: Jaarcijfer, bereik: dict[Niveau, Collection[str] | None]) -> bool:
+    niveau = Niveau(r.niveau)
+    return niveau in bereik and (bereik[niveau] is None or r.eenheid in bereik[niveau])
 
 
 def _bereik(

@@ -8,16 +8,14 @@ the same before and after its purge.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.db import models
 from broker.domain.cycle import Kalender
 from broker.rapportage import cijfers as c
-from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
-from broker.rapportage.jaarcijfers import Indeling, bewaarde_jaren, lees_jaarcijfers, onderdruk
+from broker.rapportage.cijfers import Niveau
+from broker.rapportage.jaarcijfers import bereken_jaarcijfers, bewaarde_jaren, lees_jaarcijfers
 
 #: (figure, dimension, label) of the trend, in the order a report shows them.
 TREND_CIJFERS: tuple[tuple[str, str, str], ...] = (
@@ -41,24 +39,12 @@ _SLEUTELS = {(naam, dimensie) for naam, dimensie, _ in TREND_CIJFERS}
 Trend = dict[int, dict[tuple[str, str], int | None]]
 
 
-def trend(
-    session: Session,
-    kalender: Kalender,
-    niveau: Niveau,
-    eenheid: str,
-    tot_jaar: int,
-    bereik: dict[Niveau, Collection[str] | None] | None = None,
-    indeling: Indeling | None = None,
-) -> Trend:
+def trend(session: Session, kalender: Kalender, niveau: Niveau, eenheid: str, tot_jaar: int) -> Trend:
     """The key figures of ``niveau``/``eenheid`` for every cycle up to ``tot_jaar`` that has stored
     aggregates or a row in ``cyclus``: {jaar: {(cijfer, dimensie): waarde or None (suppressed)}}.
-    A figure absent from a year's dict had no observations that year.
-
-    An open year is suppressed over ``bereik`` (the units its report shows, with ``indeling``;
-    default the unit alone) — the same table, and so the same cells withheld, as the report's own
-    figures when they are taken on the same day; a closed year reads the stored suppressed view.
-    """
-    bereik = bereik or {niveau: [eenheid]}
+    A figure absent from a year's dict had no observations that year. An open year is computed
+    and suppressed exactly as its yearly aggregates will be stored (``bereken_jaarcijfers``: every
+    level as one table), so its cells and the cells withheld are the same before and after."""
     bewaard = bewaarde_jaren(session)
     jaren = bewaard | set(session.scalars(select(models.Cyclus.jaar)))
     uitkomst: Trend = {}
@@ -66,12 +52,9 @@ def trend(
         if jaar in bewaard:
             rijen = lees_jaarcijfers(session, jaar, niveau, [eenheid])
         else:
-            figuren = bereken_cijfers(
-                session, Peil.van(kalender, jaar), niveaus=list(bereik), eenheden=bereik
-            )
             rijen = [
                 r
-                for r in onderdruk(jaar, figuren, indeling)
+                for r in bereken_jaarcijfers(session, jaar, kalender)
                 if r.niveau == niveau.value and r.eenheid == eenheid
             ]
         uitkomst[jaar] = {
