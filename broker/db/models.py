@@ -502,7 +502,9 @@ class Jaarcijfer(Base):
     ``niveau`` landelijk | school | instelling | regio; ``eenheid`` '' (landelijk), a BRIN4 (school,
     instelling) or an RMC code (regio); ``cijfer`` the figure's name (``broker.rapportage.cijfers``);
     ``dimensie`` a status, an ISO week ("2027-W05"), a lead-time bucket or ''. ``waarde`` is NULL
-    when the count is suppressed (1 to 4 pupils). No pupil-level rows: nothing here names a pupil.
+    when the cell is suppressed: a count of 1 to 4, a median/percentile on fewer than 5, or a
+    complementary cell of any size withheld so that no small count can be computed back
+    (docs/disclosure.md). No pupil-level rows: nothing here names a pupil.
     """
 
     __tablename__ = "jaarcijfer"
@@ -514,5 +516,5 @@ class Jaarcijfer(Base):
     eenheid: Mapped[str] = mapped_column(String(6))
     cijfer: Mapped[str] = mapped_column(String(40))
     dimensie: Mapped[str] = mapped_column(String(60))
-    waarde: Mapped[int | None] = mapped_column(Integer)
+    waarde: Mapped[int | None] = mapped_column(Integer)  # NULL = suppressed (primary or complementary)
     berekend_op: Mapped[datetime] = _tijd()

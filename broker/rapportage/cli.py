@@ -43,8 +43,8 @@ def report(
 ) -> None:
     """Write the process report of a VO school, an RMC region or the country for cycle YEAR.
 
-    The figures are anonymous (counts of 1–4 suppressed); a closed cycle is read from its yearly
-    aggregates. Exit status 2 with a message when the report cannot be made as asked.
+    The figures are anonymous (counts of 1–4 suppressed, with the cells that would give them
+    away); a closed cycle is read from its yearly aggregates. Exit status 2 with a message when the report cannot be made as asked.
     """
     from broker.rapportage.rapport import RapportFout, maak_rapport
     from broker.rapportage.uitvoer import schrijf

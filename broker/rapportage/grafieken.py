@@ -1,8 +1,9 @@
 """The report's charts, drawn with matplotlib (no display: ``Figure`` on the Agg/SVG backends) and
 returned as SVG text to embed in the HTML file. Every chart has a title, labelled axes and units.
 
-A suppressed count (1–4) is drawn as a grey hatched bar of height 4 and named in the legend, so a
-reader sees that something is there without learning how much.
+A suppressed cell is drawn as a grey "x" on the axis (height 0) and named in the legend, so a reader
+sees that something is withheld without learning how much: a complementary cell may be large, so no
+bar height would be true.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date, timedelta
 
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from broker.rapportage import cijfers as c
@@ -19,8 +21,13 @@ from broker.rapportage.cijfers import BUCKETS, STATUS_VOLGORDE, TRAJECTEN
 from broker.rapportage.rapport import Rapport
 from broker.rapportage.trends import TREND_CIJFERS
 
-ONDERDRUKT_HOOGTE = 4
-_GRIJS = dict(facecolor="#cccccc", hatch="///", edgecolor="#888888")
+#: The one marker of every suppressed cell, in tables and charts: a complementary cell may be
+#: large, so "<5" (or a bar of height 4) would lie about it.
+ONDERDRUKT = "x"
+LEGENDA_ONDERDRUKT = (
+    "x = onderdrukt: minder dan 5, of weggelaten zodat een klein aantal niet terug te rekenen is"
+)
+_ONDERDRUKT = dict(marker="x", color="#888888", linestyle="none", markersize=8)
 _KLEUREN = ["#1f5fa8", "#e07b00", "#2b8a3e", "#b02a37", "#6f42c1", "#0b7285", "#868e96", "#5c940d", "#d6336c"]
 
 STATUS_LABEL = {
@@ -76,18 +83,18 @@ def grafieken(rapport: Rapport) -> list[tuple[str, Figure]]:
 
 
 def _staven(as_, posities, waarden, **kw):
-    """Bars with suppressed values (None) drawn grey at ONDERDRUKT_HOOGTE; returns whether any was."""
+    """Bars; a suppressed value (None) is a grey "x" on the axis. Returns whether any was."""
     echt = [(p, w) for p, w in zip(posities, waarden, strict=True) if w is not None]
     weg = [p for p, w in zip(posities, waarden, strict=True) if w is None]
     if echt:
         as_.bar([p for p, _ in echt], [w for _, w in echt], **kw)
     if weg:
-        as_.bar(weg, [ONDERDRUKT_HOOGTE] * len(weg), width=kw.get("width", 0.8), **_GRIJS)
+        as_.plot(weg, [0] * len(weg), **_ONDERDRUKT)
     return bool(weg)
 
 
 def _legenda_onderdrukt(as_, extra=()) -> None:
-    handvatten = list(extra) + [Patch(label="1–4 (onderdrukt)", **_GRIJS)]
+    handvatten = list(extra) + [Line2D([], [], label=LEGENDA_ONDERDRUKT, **_ONDERDRUKT)]
     as_.legend(handles=handvatten, loc="best", fontsize=8)
 
 
@@ -103,7 +110,7 @@ def statustrechter(rapport: Rapport) -> Figure:
     weg = [p for p, w in zip(posities, waarden, strict=True) if w is None]
     as_.barh([p for p, _ in echt], [w for _, w in echt], color=_KLEUREN[0])
     if weg:
-        as_.barh(weg, [ONDERDRUKT_HOOGTE] * len(weg), **_GRIJS)
+        as_.plot([0] * len(weg), weg, **_ONDERDRUKT)
         _legenda_onderdrukt(as_)
     as_.set_yticks(posities, [STATUS_LABEL[s] for s in statussen])
     as_.set_title(f"Leerlingen per status op {rapport.peildatum:%d-%m-%Y} (verste status per leerling)")

@@ -2,10 +2,12 @@
 of the cycle's personal data (``vva cycle close``, issue 5 part 4), read by the trend figures after it.
 
 No row names a pupil, and no cell small enough to identify one leaves this module: a count of 1 to 4
-is stored as NULL (``onderdruk``), and so is a median or percentile resting on fewer than 5
-observations; in a distribution a lone suppressed cell takes a second one with it. 0 is kept: it
-identifies nobody, and a report needs to say "none fell back". Differences between levels (a
-country minus all but one region) are not protected against; the smallest unit is a school.
+is stored as NULL, and so is a median or percentile resting on fewer than 5 observations (primary
+suppression); so are the complementary cells that keep those from being computed back out of the
+totals, distributions and levels published with them (``onderdruk``, ``broker.rapportage.disclosure``,
+docs/disclosure.md). A NULL is therefore "withheld", not "1 to 4". 0 is kept: it identifies nobody,
+and a report needs to say "none fell back". The stored set is protected as one table over every level
+(country, regions, schools, institutions), so any report read from it is protected too.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from sqlalchemy.orm import Session
 
 from broker.db import models
 from broker.domain.cycle import Kalender
+from broker.domain.status import ACTIEF_AANGEMELD
 from broker.rapportage import cijfers as c
 from broker.rapportage.cijfers import Cijfer, Niveau, Peil, bereken_cijfers
+from broker.rapportage.disclosure import Cell, Relation, protect
+from broker.refdata.opzoeken import refdata_jaar_sql
 
 #: The smallest count that may leave the system (issue 5 part 4, issue 7 part 1).
 DREMPEL = 5
@@ -34,7 +39,9 @@ class JaarcijfersBestaanAl(Exception):
 
 @dataclass(frozen=True)
 class Jaarcijfer:
-    """One anonymous aggregate: see ``models.Jaarcijfer``. ``waarde`` None = suppressed."""
+    """One anonymous aggregate: see ``models.Jaarcijfer``. ``waarde`` None = suppressed: a count of
+    1 to 4, a median/percentile on fewer than 5, or a complementary cell of any size withheld so
+    that no small count can be computed back."""
 
     jaar: int
     niveau: str
@@ -48,39 +55,174 @@ class Jaarcijfer:
         return (self.niveau, self.eenheid, self.cijfer, self.dimensie)
 
 
-#: Distributions whose cells add up to a published total: one suppressed cell among them could be
-#: recovered by subtraction, so a second one is suppressed with it.
-VERDELINGEN = frozenset(
-    {
+#: Figures of issue 16 that cijfers.py gains in a separate change; named here (by their figure
+#: names) so their relations are declared in this one place before they arrive.
+INTAKES = getattr(c, "INTAKES", "intakes")
+INTAKES_PER_UITKOMST = getattr(c, "INTAKES_PER_UITKOMST", "intakes_per_uitkomst")
+
+#: Figures that are no counts (days), so in no sum; suppressed when they rest on fewer than 5.
+NIET_ADDITIEF = frozenset({c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90})
+
+#: The relations within one unit, by the definitions in cijfers.py: (name, totals, parts,
+#: distribution, its dimensions) — the sum of the totals (dimension "") == the sum of the scalar
+#: parts (dimension "") + the distribution's cells (those of the given dimensions, None = all). A
+#: relation is declared for a unit that has a cell of its distribution (a distribution no level
+#: computes, e.g. per opleiding for a region, is not a set of zeros). ``doorlooptijd_n`` per
+#: traject = its ``doorlooptijd_verdeling`` buckets is declared per traject present
+#: (``_doorlooptijd_relaties``), whatever the trajects.
+#: All hold exactly, except "leerlingen = actief aangemeld + geleverd nergens": it fails only when
+#: a pupil the school withdrew is still in the population through a withdrawn or refused
+#: registration — on most schools' data it holds, and an outsider who subtracts is right
+#: (issue 16: 7 pupils, 5 registered nowhere, so "<5" registered was 2); ``protect`` uses it where
+#: it holds. Not declared (no equality): aangemeld voor/na against the statuses, teruggevallen,
+#: diploma nergens aangemeld, aangemeld zonder levering, examenresultaat per uitkomst (no total).
+BINNEN_EENHEID: tuple[
+    tuple[str, tuple[str, ...], tuple[str, ...], str | None, frozenset[str] | None], ...
+] = (
+    ("leerlingen per status", (c.LEERLINGEN,), (), c.LEERLINGEN_PER_STATUS, None),
+    (
+        "leerlingen = actief aangemeld + geleverd nergens",
+        (c.LEERLINGEN,),
+        (c.GELEVERD_NERGENS,),
         c.LEERLINGEN_PER_STATUS,
-        c.AANMELDINGEN_PER_STATUS,
-        c.AANMELDINGEN_PER_OPLEIDING,
+        frozenset(ACTIEF_AANGEMELD),
+    ),
+    (
+        "eerste aanmelding per week",
+        (c.AANGEMELD_VOOR_DEADLINE, c.AANGEMELD_NA_DEADLINE),
+        (),
         c.EERSTE_AANMELDING_PER_WEEK,
-        c.AANMELDINGEN_PER_WEEK,
-        c.DOORLOOPTIJD_VERDELING,
-    }
+        None,
+    ),
+    ("aanmeldingen per status", (c.AANMELDINGEN,), (), c.AANMELDINGEN_PER_STATUS, None),
+    ("aanmeldingen per week", (c.AANMELDINGEN,), (), c.AANMELDINGEN_PER_WEEK, None),
+    ("aanmeldingen per opleiding", (c.AANMELDINGEN,), (), c.AANMELDINGEN_PER_OPLEIDING, None),
+    (
+        "aanmeldingen voor/na deadline",
+        (c.AANMELDINGEN,),
+        (c.AANMELDINGEN_VOOR_DEADLINE, c.AANMELDINGEN_NA_DEADLINE),
+        None,
+        None,
+    ),
+    ("intakes per uitkomst", (INTAKES,), (), INTAKES_PER_UITKOMST, None),
 )
 
+#: Region code → the BRINs (VO schools and MBO institutions) in it, for the relations between a
+#: region's figure and the sum of its units' figures.
+Indeling = dict[str, list[str]]
+Sleutel = tuple[str, str, str, str]
 
-def onderdruk(jaar: int, cijfers: Iterable[Cijfer]) -> list[Jaarcijfer]:
-    """The figures as they may leave the system: ``waarde`` None where ``basis`` is 1 to 4
-    (primary suppression), and in a distribution (``VERDELINGEN``) with exactly one such cell also
-    the smallest other non-zero cell (secondary suppression), so no cell follows from the total."""
+
+def onderdruk(jaar: int, cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> list[Jaarcijfer]:
+    """The figures as they may leave the system, as one published table: ``waarde`` None for a
+    count of 1 to 4 and a median or percentile on fewer than 5 observations (primary), and for
+    the complementary cells ``disclosure.protect`` picks so that none of them can be computed back
+    from the others (``relaties``). Call it on exactly the figures that are published together."""
     cijfers = list(cijfers)
-    weg = {i for i, f in enumerate(cijfers) if 0 < f.basis < DREMPEL}
-    groepen: dict[tuple, list[int]] = defaultdict(list)
-    for i, f in enumerate(cijfers):
-        if f.cijfer in VERDELINGEN:
-            traject = f.dimensie.split(" ")[0] if f.cijfer == c.DOORLOOPTIJD_VERDELING else ""
-            groepen[(f.niveau, f.eenheid, f.cijfer, traject)].append(i)
-    for leden in groepen.values():
-        zichtbaar = [i for i in leden if i not in weg and cijfers[i].waarde > 0]
-        if len([i for i in leden if i in weg]) == 1 and zichtbaar:
-            weg.add(min(zichtbaar, key=lambda i: (cijfers[i].waarde, cijfers[i].dimensie)))
+    cellen = [Cell(_sleutel(f), f.waarde, 0 < f.basis < DREMPEL) for f in cijfers]
+    weg = protect(cellen, relaties(cijfers, indeling))
     return [
-        Jaarcijfer(jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if i in weg else f.waarde)
-        for i, f in enumerate(cijfers)
+        Jaarcijfer(
+            jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if _sleutel(f) in weg else f.waarde
+        )
+        for f in cijfers
     ]
+
+
+def _sleutel(f: Cijfer) -> Sleutel:
+    return (Niveau(f.niveau).value, f.eenheid, f.cijfer, f.dimensie)
+
+
+def relaties(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> list[Relation]:
+    """Every additive relation an outsider may use on ``cijfers`` published together: within each
+    unit (``BINNEN_EENHEID``, lead-time buckets) and between levels — the country against the sum
+    of its regions (of its schools, of its institutions), a region of ``indeling`` against the sum
+    of its schools and of its institutions, per figure and dimension. The ones between levels hold
+    only on some data (a pupil delivered by two schools counts once in the region; the country
+    counts pupils without a school): ``protect`` uses a relation only where it holds."""
+    sleutels = {_sleutel(f) for f in cijfers}
+    per_eenheid: dict[tuple[str, str], set[Sleutel]] = defaultdict(set)
+    for k in sleutels:
+        per_eenheid[k[:2]].add(k)
+    uit: list[Relation] = []
+    for eenheid, eigen in sorted(per_eenheid.items()):
+        uit += _binnen_eenheid(eenheid, eigen)
+        uit += _doorlooptijd_relaties(eenheid, eigen)
+    uit += _tussen_niveaus(sleutels, per_eenheid, indeling or {})
+    return uit
+
+
+def _binnen_eenheid(eenheid: tuple[str, str], eigen: set[Sleutel]) -> list[Relation]:
+    uit = []
+    for naam, totalen, delen, verdeling, dimensies in BINNEN_EENHEID:
+        cellen = sorted(k for k in eigen if k[2] == verdeling)
+        if verdeling is not None and not cellen:
+            continue
+        if dimensies is not None:
+            cellen = [k for k in cellen if k[3] in dimensies]
+        if any(d != "" and (*eenheid, d, "") not in eigen for d in delen):
+            continue  # a part not published with it (opvragenProcescijfers of a school)
+        if verdeling is None and not any(k[2] in totalen + delen for k in eigen):
+            continue
+        uit.append(
+            Relation(
+                tuple((*eenheid, t, "") for t in totalen),
+                tuple((*eenheid, d, "") for d in delen) + tuple(cellen),
+                naam,
+            )
+        )
+    return uit
+
+
+def _doorlooptijd_relaties(eenheid: tuple[str, str], eigen: set[Sleutel]) -> list[Relation]:
+    """``doorlooptijd_n`` of a traject = the sum of its buckets (dimension "<traject> <bucket>")."""
+    uit = []
+    for k in sorted(k for k in eigen if k[2] == c.DOORLOOPTIJD_N):
+        buckets = sorted(b for b in eigen if b[2] == c.DOORLOOPTIJD_VERDELING and b[3].split(" ")[0] == k[3])
+        if buckets:
+            uit.append(Relation((k,), tuple(buckets), f"doorlooptijd {k[3]}"))
+    return uit
+
+
+def _tussen_niveaus(
+    sleutels: set[Sleutel], per_eenheid: dict[tuple[str, str], set[Sleutel]], indeling: Indeling
+) -> list[Relation]:
+    eenheden: dict[str, list[str]] = defaultdict(list)
+    for niveau, eenheid in sorted(per_eenheid):
+        eenheden[niveau].append(eenheid)
+    paren = [
+        ((Niveau.LANDELIJK.value, ""), sub, eenheden[sub])
+        for sub in (Niveau.REGIO.value, Niveau.SCHOOL.value, Niveau.INSTELLING.value)
+    ]
+    for regio, brins in sorted(indeling.items()):
+        for sub in (Niveau.SCHOOL.value, Niveau.INSTELLING.value):
+            paren.append(((Niveau.REGIO.value, regio), sub, [e for e in eenheden[sub] if e in set(brins)]))
+    uit = []
+    for boven, sub, onder in paren:
+        if boven not in per_eenheid or not onder:
+            continue
+        figuren = sorted({k[2:] for e in onder for k in per_eenheid[(sub, e)] if k[2] not in NIET_ADDITIEF})
+        for cijfer, dimensie in figuren:
+            uit.append(
+                Relation(
+                    ((*boven, cijfer, dimensie),),
+                    tuple((sub, e, cijfer, dimensie) for e in onder),
+                    f"{boven[0]} {boven[1]} = som {sub}",
+                )
+            )
+    return uit
+
+
+def regio_indeling(session: Session, jaar: int) -> Indeling:
+    """The VO schools and MBO institutions of each RMC region in cycle ``jaar``'s reference data
+    (the units a region report shows next to the region)."""
+    i = models.Instelling
+    indeling: Indeling = defaultdict(list)
+    for brin, regio in session.execute(
+        select(i.brin, i.rmc_regio).where(i.cyclus_jaar == refdata_jaar_sql(jaar), i.rmc_regio.is_not(None))
+    ):
+        indeling[regio].append(brin)
+    return dict(indeling)
 
 
 def bereken_jaarcijfers(session: Session, jaar: int, kalender: Kalender) -> list[Jaarcijfer]:
@@ -93,7 +235,8 @@ def bereken_jaarcijfers(session: Session, jaar: int, kalender: Kalender) -> list
     region and week, before/after the deadline, fallbacks after the deadline, lead-time
     distributions; no pupil-level rows, no cell below 5).
     """
-    return onderdruk(jaar, bereken_cijfers(session, Peil.van(kalender, jaar)))
+    cijfers = bereken_cijfers(session, Peil.van(kalender, jaar))
+    return onderdruk(jaar, cijfers, regio_indeling(session, jaar))
 
 
 def bewaar_jaarcijfers(session: Session, jaar: int, kalender: Kalender) -> int:

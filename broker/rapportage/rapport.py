@@ -19,7 +19,13 @@ from broker.db import models
 from broker.domain.cycle import Kalender
 from broker.domain.visibility import normaliseer_rmc
 from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
-from broker.rapportage.jaarcijfers import Jaarcijfer, bewaarde_jaren, lees_jaarcijfers, onderdruk
+from broker.rapportage.jaarcijfers import (
+    Jaarcijfer,
+    bewaarde_jaren,
+    lees_jaarcijfers,
+    onderdruk,
+    regio_indeling,
+)
 from broker.rapportage.trends import Trend, trend
 from broker.refdata.opzoeken import refdata_jaar_sql
 
@@ -30,8 +36,10 @@ class RapportFout(ValueError):
 
 @dataclass(frozen=True)
 class Rapport:
-    """The figures of one report. ``cijfers`` holds every suppressed figure in scope (the unit and
-    its sub-units); ``waarde`` None means suppressed (1–4), a missing key means no observations."""
+    """The figures of one report. ``cijfers`` holds every figure in scope (the unit and its
+    sub-units), suppressed as one table; ``waarde`` None means suppressed (a count of 1–4, or a
+    complementary cell withheld so that none can be computed back), a missing key means no
+    observations."""
 
     niveau: Niveau
     eenheid: str
@@ -98,7 +106,11 @@ def maak_rapport(
         cijfers = [r for n, e in bereik.items() for r in lees_jaarcijfers(session, jaar, n, e)]
     else:
         peil = Peil(jaar, cyclus.deadline, peildatum)
-        cijfers = onderdruk(jaar, bereken_cijfers(session, peil, niveaus=list(bereik), eenheden=bereik))
+        # Cut from the one table of every level on this day, protected as the yearly aggregates
+        # are: reports of different units then withhold the same cells, so putting a school's,
+        # its region's and the country's report side by side computes nothing back either.
+        alle = bereken_cijfers(session, peil)
+        cijfers = [r for r in onderdruk(jaar, alle, regio_indeling(session, jaar)) if _in_bereik(r, bereik)]
     if not any(r.niveau == niveau and r.eenheid == eenheid for r in cijfers):
         raise RapportFout(f"geen cijfers voor {niveau.value} {eenheid or 'Nederland'} in cyclus {jaar}")
     namen = _namen(session, jaar)
@@ -127,6 +139,11 @@ def _eenheid(niveau: Niveau, eenheid: str) -> str:
     if not eenheid or len(eenheid) != 4:
         raise RapportFout("--brin moet een BRIN4 zijn, bijvoorbeeld 99XA")
     return eenheid.upper()
+
+
+def _in_bereik(r: Jaarcijfer, bereik: dict[Niveau, Collection[str] | None]) -> bool:
+    niveau = Niveau(r.niveau)
+    return niveau in bereik and (bereik[niveau] is None or r.eenheid in bereik[niveau])
 
 
 def _bereik(

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.cycle import Kalender
 from broker.rapportage import cijfers as c
-from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
-from broker.rapportage.jaarcijfers import bewaarde_jaren, lees_jaarcijfers, onderdruk
+from broker.rapportage.cijfers import Niveau
+from broker.rapportage.jaarcijfers import bereken_jaarcijfers, bewaarde_jaren, lees_jaarcijfers
 
 #: (figure, dimension, label) of the trend, in the order a report shows them.
 TREND_CIJFERS: tuple[tuple[str, str, str], ...] = (
@@ -80,7 +80,9 @@ Trend = dict[int, dict[tuple[str, str], int | None]]
 def trend(session: Session, kalender: Kalender, niveau: Niveau, eenheid: str, tot_jaar: int) -> Trend:
     """The key figures of ``niveau``/``eenheid`` for every cycle up to ``tot_jaar`` that has stored
     aggregates or a row in ``cyclus``: {jaar: {(cijfer, dimensie): waarde or None (suppressed)}}.
-    A figure absent from a year's dict had no observations that year."""
+    A figure absent from a year's dict had no observations that year. An open year is computed
+    and suppressed exactly as its yearly aggregates will be stored (``bereken_jaarcijfers``: every
+    level as one table), so its cells and the cells withheld are the same before and after."""
     bewaard = bewaarde_jaren(session)
     jaren = bewaard | set(session.scalars(select(models.Cyclus.jaar)))
     uitkomst: Trend = {}
@@ -88,12 +90,11 @@ def trend(session: Session, kalender: Kalender, niveau: Niveau, eenheid: str, to
         if jaar in bewaard:
             rijen = lees_jaarcijfers(session, jaar, niveau, [eenheid])
         else:
-            rijen = onderdruk(
-                jaar,
-                bereken_cijfers(
-                    session, Peil.van(kalender, jaar), niveaus=[niveau], eenheden={niveau: [eenheid]}
-                ),
-            )
+            rijen = [
+                r
+                for r in bereken_jaarcijfers(session, jaar, kalender)
+                if r.niveau == niveau.value and r.eenheid == eenheid
+            ]
         uitkomst[jaar] = {
             (r.cijfer, r.dimensie): r.waarde for r in rijen if (r.cijfer, r.dimensie) in _SLEUTELS
         }

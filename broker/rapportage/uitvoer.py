@@ -14,7 +14,7 @@ from broker.rapportage.cijfers import STATUS_VOLGORDE, TRAJECTEN, Niveau
 from broker.rapportage.rapport import Rapport
 from broker.rapportage.trends import trend_cijfers
 
-ONDERDRUKT = "<5"
+ONDERDRUKT = grafieken.ONDERDRUKT
 KOLOMMEN = [
     "soort",
     "jaar",
@@ -101,7 +101,8 @@ def _toelichting(rapport: Rapport) -> list[str]:
     return [
         f"Procesinformatie voorziening vroegtijdig aanmelden, cyclus {rapport.jaar} (studiejaar {rapport.jaar}-{rapport.jaar + 1}).",
         f"Peildatum {rapport.peildatum:%d-%m-%Y}; deadline {rapport.deadline:%d-%m-%Y}; bron: {bron}.",
-        "Aantallen van 1 tot en met 4 zijn onderdrukt (<5), net als een mediaan of percentiel op minder dan 5 waarnemingen.",
+        f"{grafieken.LEGENDA_ONDERDRUKT} (uit totalen, verdelingen of de andere niveaus in dit rapport); "
+        "een mediaan of percentiel op minder dan 5 waarnemingen is ook onderdrukt (docs/disclosure.md).",
         "Doorlooptijden in dagen tussen de eerste gemelde datum van elke status; percentielen volgens de nearest-rank-methode.",
         *_DEFINITIES,
         "Definities: broker/rapportage/cijfers.py.",

@@ -4,9 +4,12 @@ a school also its diploma pupils registered nowhere and the exam results behind 
 institution its intakes per outcome; both the lead times of the registrations concerned (n, median
 and 90th percentile in days per traject; ``aantal`` of a median or percentile is a number of days).
 
-The figures are anonymous counts like those of the reports, suppressed the same way (1–4 leaves
-the system as "onderdrukt"), although the caller could count its own pupils itself: one rule for
-everything that leaves the system is simpler to trust than exceptions to it.
+The figures are anonymous counts like those of the reports, suppressed the same way, although the
+caller could count its own pupils itself: one rule for everything that leaves the system is simpler
+to trust than exceptions to it. ``onderdrukt`` marks a count of 1–4 and every complementary count
+withheld so that none of those can be computed back from the figures in the same answer (its
+totals and distributions, docs/disclosure.md); the suppression runs over exactly the figures the
+answer carries.
 """
 
 from __future__ import annotations
@@ -61,8 +64,9 @@ class PeildatumOngeldig(ValueError):
 @dataclass(frozen=True)
 class Procescijfer:
     """One figure for one of the caller's BRINs: a count, or for ``doorlooptijd_mediaan`` /
-    ``doorlooptijd_p90`` a number of days; ``aantal`` None = suppressed (a count of 1–4, or a
-    lead time resting on fewer than 5 registrations)."""
+    ``doorlooptijd_p90`` a number of days; ``aantal`` None = suppressed (a count of 1–4, a lead time
+    resting on fewer than 5 registrations, or a complementary count withheld so that no small one can
+    be computed back)."""
 
     brin: str
     cijfer: str
@@ -98,12 +102,12 @@ def opvragen_procescijfers(
             f"peildatum moet tussen {cyclus.begin} en vandaag ({verwerking.vandaag}) liggen"
         )
     peil = Peil(cyclus.jaar, cyclus.deadline, peildatum)
-    figuren = bereken_cijfers(verwerking.session, peil, niveaus=[niveau], eenheden={niveau: brins})
+    figuren = [
+        f
+        for f in bereken_cijfers(verwerking.session, peil, niveaus=[niveau], eenheden={niveau: brins})
+        if f.cijfer in namen
+    ]
     return Procescijfers(
         peil,
-        [
-            Procescijfer(r.eenheid, r.cijfer, r.dimensie, r.waarde)
-            for r in onderdruk(cyclus.jaar, figuren)
-            if r.cijfer in namen
-        ],
+        [Procescijfer(r.eenheid, r.cijfer, r.dimensie, r.waarde) for r in onderdruk(cyclus.jaar, figuren)],
     )

@@ -110,7 +110,10 @@ def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cycl
     assert gelezen[0] == KOLOMMEN
     per_cijfer = {(r[0], r[6], r[7]): (r[8], r[9]) for r in gelezen[1:]}
     assert per_cijfer[("peildatum", "leerlingen", "")] == ("7", "0")
-    assert per_cijfer[("peildatum", "aangemeld_voor_deadline", "")] == ("5", "0")
+    assert per_cijfer[("peildatum", "aangemeld_voor_deadline", "")] == (
+        "",
+        "1",
+    )  # 5, withheld with the late 1
     assert per_cijfer[("peildatum", "teruggevallen_na_deadline", "")] == ("", "1")
     assert per_cijfer[("trend", "leerlingen", "")] == ("7", "0")
     blad = load_workbook(tmp_path / "r.xlsx")["cijfers"]

@@ -1,0 +1,153 @@
+"""An outsider's attack on a published table, by linear programming: for every suppressed cell the
+smallest and largest value it can take given the published cells and the additive relations an
+outsider knows. A cell whose range holds a single integer is disclosed.
+
+Independent of the suppressor (``broker.rapportage.disclosure`` propagates intervals): this solves
+the exact LP with scipy's HiGHS. The attacker is the strong one: it knows which suppressed cells
+are primary (a count of 1 to 4) and that every count is >= 0.
+
+Entry points for other tests: ``assert_no_disclosure`` on a plain table, ``assert_rapport_veilig``
+on a ``Rapport`` (everything its HTML, CSV and xlsx show), ``assert_procescijfers_veilig`` on an
+``opvragenProcescijfers`` answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+
+import numpy as np
+from scipy.optimize import linprog
+
+from broker.rapportage.cijfers import Cijfer, Niveau
+from broker.rapportage.jaarcijfers import Jaarcijfer, relaties
+
+Key = Hashable
+#: (left keys, right keys): sum(left) == sum(right); a key not in the table is a published 0.
+Sum = tuple[Sequence[Key], Sequence[Key]]
+
+
+def ranges(
+    published: Mapping[Key, int | None], relations: Iterable[Sum], primary: set[Key] = frozenset()
+) -> dict[Key, tuple[float, float]]:
+    """{suppressed key: (min, max)} — ``published`` maps every key to its value, None = suppressed.
+    Primary keys lie in [1, 4], other suppressed ones in [0, inf). Relations an outsider would find
+    false (no feasible point) raise AssertionError: the caller gave a wrong relation."""
+    unknown = sorted((k for k, v in published.items() if v is None), key=repr)
+    if not unknown:
+        return {}
+    index = {k: i for i, k in enumerate(unknown)}
+    rows, rhs = [], []
+    for left, right in relations:
+        row = np.zeros(len(unknown))
+        constant = 0.0
+        for key, sign in [(k, 1) for k in left] + [(k, -1) for k in right]:
+            if key in index:
+                row[index[key]] += sign
+            else:
+                constant -= sign * (published.get(key) or 0)
+        if row.any():
+            rows.append(row)
+            rhs.append(constant)
+        elif constant != 0:
+            raise AssertionError(f"relation does not hold on the published values: {left} = {right}")
+    bounds = [(1, 4) if k in primary else (0, None) for k in unknown]
+    if not rows:
+        return {
+            k: (bounds[i][0], math.inf if bounds[i][1] is None else bounds[i][1]) for k, i in index.items()
+        }
+    a_eq, b_eq = np.array(rows), np.array(rhs)
+    uit = {}
+    for key, i in index.items():
+        ends = []
+        for sign in (1, -1):
+            c = np.zeros(len(unknown))
+            c[i] = sign
+            result = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            if result.status == 3:  # unbounded
+                ends.append(math.inf)
+                continue
+            assert result.status == 0, f"no feasible point for {key}: {result.message}"
+            ends.append(sign * result.fun)
+        uit[key] = (ends[0], ends[1])
+    return uit
+
+
+def disclosed(
+    published: Mapping[Key, int | None], relations: Iterable[Sum], primary: set[Key] = frozenset()
+) -> dict[Key, float]:
+    """The suppressed keys with a single feasible integer value, and that value."""
+    uit = {}
+    for key, (low, high) in ranges(published, list(relations), primary).items():
+        if not math.isinf(high) and math.ceil(low - 1e-6) >= math.floor(high + 1e-6):
+            uit[key] = round(low)
+    return uit
+
+
+def assert_no_disclosure(
+    published: Mapping[Key, int | None], relations: Iterable[Sum], primary: set[Key] = frozenset()
+) -> None:
+    """No suppressed cell has a single feasible value — except one the primary flags alone pin
+    (nothing published at all: four cells each 1 to 4 under a total of 1 to 4 are 1 each). An
+    outsider who knows which cells are primary learns that from no publication; no suppression
+    pattern can hide it, and the single marker "x" is what keeps a real outsider from knowing it."""
+    relations = list(relations)
+    gevonden = disclosed(published, relations, primary)
+    if gevonden:
+        niets = {k: None for k in published}
+        vooraf = disclosed(niets, relations, primary)
+        gevonden = {k: v for k, v in gevonden.items() if k not in vooraf}
+    assert not gevonden, f"suppressed cells recoverable: {gevonden}"
+
+
+# --- the broker's tables ----------------------------------------------------------------------------
+
+
+def _published(rijen: Iterable[Jaarcijfer]) -> dict[tuple, int | None]:
+    return {(r.niveau, r.eenheid, r.cijfer, r.dimensie): r.waarde for r in rijen}
+
+
+def _relaties_die_gelden(waarheid: Sequence[Cijfer], indeling) -> list[Sum]:
+    """The relations an outsider may use: the declared ones that hold on the true values."""
+    waarden = {(Niveau(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in waarheid}
+    uit = []
+    for r in relaties(waarheid, indeling):
+        if sum(waarden.get(k, 0) for k in r.left) == sum(waarden.get(k, 0) for k in r.right):
+            uit.append((r.left, r.right))
+    return uit
+
+
+def _primair(waarheid: Sequence[Cijfer]) -> set[tuple]:
+    return {(Niveau(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) for f in waarheid if 0 < f.basis < 5}
+
+
+def assert_table_safe(rijen: Iterable[Jaarcijfer], waarheid: Sequence[Cijfer], indeling=None) -> None:
+    """``rijen`` (suppressed, as published together) against ``waarheid`` (the figures before
+    suppression; those not in ``rijen`` are ignored): every primary cell is suppressed, published cells are true, and the LP finds no
+    suppressed cell with a single value under the relations that hold (within units and between
+    the levels of ``indeling``/the country)."""
+    published = _published(rijen)
+    waarheid = [f for f in waarheid if (Niveau(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) in published]
+    primary = _primair(waarheid)
+    waar = {(Niveau(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in waarheid}
+    assert all(published[k] is None for k in primary if k in published), "a count of 1-4 is published"
+    assert all(v == waar[k] for k, v in published.items() if v is not None)
+    assert_no_disclosure(published, _relaties_die_gelden(waarheid, indeling), primary & set(published))
+
+
+def assert_rapport_veilig(rapport, waarheid: Sequence[Cijfer], indeling=None) -> None:
+    """A report: its figures (what the HTML tables/charts and every CSV/xlsx row on the peildatum
+    show) as one table. ``waarheid``: the figures before suppression (``bereken_cijfers`` on the
+    report's peil, all levels or its scope; kept from before a purge for a closed cycle);
+    ``indeling``: region → its BRINs (``regio_indeling``) for the relations between levels."""
+    assert_table_safe(rapport.cijfers, waarheid, indeling)
+
+
+def assert_procescijfers_veilig(antwoord, waarheid: Sequence[Cijfer]) -> None:
+    """An ``opvragenProcescijfers`` answer (``Procescijfers``): its counts as one table, against the
+    same figures before suppression (``bereken_cijfers`` for the caller's BRINs)."""
+    niveau = {f.niveau for f in waarheid} or {Niveau.SCHOOL}
+    (niveau,) = niveau
+    rijen = [Jaarcijfer(0, niveau.value, p.brin, p.cijfer, p.dimensie, p.aantal) for p in antwoord.cijfers]
+    getoond = {(p.brin, p.cijfer, p.dimensie) for p in antwoord.cijfers}
+    assert_table_safe(rijen, [f for f in waarheid if (f.eenheid, f.cijfer, f.dimensie) in getoond])

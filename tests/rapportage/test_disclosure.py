@@ -1,0 +1,221 @@
+"""Suppression that holds (issue 16 item 4): the case of the acceptance run, a region with its
+schools, and the LP checker over every report and opvragenProcescijfers answer of the scenario."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from broker.domain.cycle import Kalender
+from broker.rapportage.cijfers import Cijfer, Niveau, Peil, bereken_cijfers
+from broker.rapportage.disclosure import Cell, Relation, holds, protect
+from broker.rapportage.jaarcijfers import (
+    DREMPEL,
+    Jaarcijfer,
+    bereken_jaarcijfers,
+    onderdruk,
+    regio_indeling,
+    relaties,
+)
+from broker.rapportage.rapport import maak_rapport
+from broker.rapportage.uitvoer import html, rijen
+from broker.service.procescijfers import opvragen_procescijfers
+from tests.rapportage.disclosure_checker import (
+    assert_no_disclosure,
+    assert_procescijfers_veilig,
+    assert_rapport_veilig,
+    assert_table_safe,
+    disclosed,
+)
+from tests.rapportage.scenario import JAAR, OIN, PEILDATUM, _werk
+from tests.service.conftest import sleutelbos  # noqa: F401 — fixture
+
+VERDELINGEN_OUD = frozenset(
+    {
+        "leerlingen_per_status",
+        "aanmeldingen_per_status",
+        "aanmeldingen_per_opleiding",
+        "eerste_aanmelding_per_week",
+        "aanmeldingen_per_week",
+        "doorlooptijd_verdeling",
+    }
+)
+
+
+def _oude_onderdruk(jaar, cijfers):
+    """The suppression before issue 16 (a second cell only within a distribution), to show the
+    attack it let through."""
+    cijfers = list(cijfers)
+    weg = {i for i, f in enumerate(cijfers) if 0 < f.basis < DREMPEL}
+    groepen = defaultdict(list)
+    for i, f in enumerate(cijfers):
+        if f.cijfer in VERDELINGEN_OUD:
+            traject = f.dimensie.split(" ")[0] if f.cijfer == "doorlooptijd_verdeling" else ""
+            groepen[(f.niveau, f.eenheid, f.cijfer, traject)].append(i)
+    for leden in groepen.values():
+        zichtbaar = [i for i in leden if i not in weg and cijfers[i].waarde > 0]
+        if len([i for i in leden if i in weg]) == 1 and zichtbaar:
+            weg.add(min(zichtbaar, key=lambda i: (cijfers[i].waarde, cijfers[i].dimensie)))
+    return [
+        Jaarcijfer(jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if i in weg else f.waarde)
+        for i, f in enumerate(cijfers)
+    ]
+
+
+def _school(cijfer, dimensie, n, eenheid="99XA", niveau=Niveau.SCHOOL):
+    return Cijfer(niveau, eenheid, cijfer, dimensie, n, n)
+
+
+#: The acceptance run's school: 7 pupils, 5 delivered and registered nowhere, 2 registered.
+ZEVEN_VIJF = [
+    _school("leerlingen", "", 7),
+    _school("geleverd_nergens_aangemeld", "", 5),
+    _school("leerlingen_per_status", "geenAanmelding", 5),
+    _school("leerlingen_per_status", "aangemeld", 2),
+]
+
+
+def _gepubliceerd(rijen):
+    return {(r.niveau, r.eenheid, r.cijfer, r.dimensie): r.waarde for r in rijen}
+
+
+def _sommen(cijfers, indeling_=None):
+    return [(r.left, r.right) for r in relaties(cijfers, indeling_)]
+
+
+def test_the_7_5_case_was_recoverable_and_is_no_longer():
+    primair = {("school", "99XA", "leerlingen_per_status", "aangemeld")}
+    oud = _gepubliceerd(_oude_onderdruk(JAAR, ZEVEN_VIJF))
+    assert oud[("school", "99XA", "leerlingen", "")] == 7
+    assert oud[("school", "99XA", "geleverd_nergens_aangemeld", "")] == 5
+    # 7 pupils, 5 registered nowhere: the "<5" registered were 2.
+    assert disclosed(oud, _sommen(ZEVEN_VIJF), primair) == {
+        ("school", "99XA", "leerlingen_per_status", "aangemeld"): 2,
+        ("school", "99XA", "leerlingen_per_status", "geenAanmelding"): 5,
+    }
+
+    nieuw = _gepubliceerd(onderdruk(JAAR, ZEVEN_VIJF))
+    assert nieuw[("school", "99XA", "leerlingen_per_status", "aangemeld")] is None
+    assert_no_disclosure(nieuw, _sommen(ZEVEN_VIJF), primair)
+    # The fewest, smallest complements: the two 5s, the total 7 stays.
+    assert nieuw == {
+        ("school", "99XA", "leerlingen", ""): 7,
+        ("school", "99XA", "geleverd_nergens_aangemeld", ""): None,
+        ("school", "99XA", "leerlingen_per_status", "geenAanmelding"): None,
+        ("school", "99XA", "leerlingen_per_status", "aangemeld"): None,
+    }
+
+
+def test_a_total_and_its_two_parts_take_the_smaller_published_part_and_never_a_0_first():
+    cijfers = [
+        _school("aanmeldingen", "", 7, "99XB", Niveau.INSTELLING),
+        _school("aanmeldingen_voor_deadline", "", 5, "99XB", Niveau.INSTELLING),
+        _school("aanmeldingen_na_deadline", "", 2, "99XB", Niveau.INSTELLING),
+        _school("aanmeldingen_per_status", "aangemeld", 7, "99XB", Niveau.INSTELLING),
+        _school("aanmeldingen_per_status", "geweigerd", 0, "99XB", Niveau.INSTELLING),
+    ]
+    oud = _gepubliceerd(_oude_onderdruk(JAAR, cijfers))
+    primair = {("instelling", "99XB", "aanmeldingen_na_deadline", "")}
+    assert disclosed(oud, _sommen(cijfers), primair)  # 7 - 5
+    nieuw = _gepubliceerd(onderdruk(JAAR, cijfers))
+    assert_no_disclosure(nieuw, _sommen(cijfers), primair)
+    assert nieuw[("instelling", "99XB", "aanmeldingen_voor_deadline", "")] is None
+    assert nieuw[("instelling", "99XB", "aanmeldingen_per_status", "geweigerd")] == 0
+
+
+def test_a_region_and_its_schools_are_protected_together():
+    # Region 21 = schools 99XA + 99XC for every figure; 99XC has 3 registered nowhere.
+    cijfers = [
+        _school("leerlingen", "", 20, "21", Niveau.REGIO),
+        _school("geleverd_nergens_aangemeld", "", 9, "21", Niveau.REGIO),
+        _school("leerlingen", "", 12, "99XA"),
+        _school("geleverd_nergens_aangemeld", "", 6, "99XA"),
+        _school("leerlingen", "", 8, "99XC"),
+        _school("geleverd_nergens_aangemeld", "", 3, "99XC"),
+    ]
+    regio = {"21": ["99XA", "99XC"]}
+    primair = {("school", "99XC", "geleverd_nergens_aangemeld", "")}
+    oud = _gepubliceerd(_oude_onderdruk(JAAR, cijfers))
+    assert disclosed(oud, _sommen(cijfers, regio), primair) == {
+        ("school", "99XC", "geleverd_nergens_aangemeld", ""): 3
+    }
+    nieuw = _gepubliceerd(onderdruk(JAAR, cijfers, regio))
+    assert_no_disclosure(nieuw, _sommen(cijfers, regio), primair)
+    assert nieuw[("school", "99XA", "geleverd_nergens_aangemeld", "")] is None  # 6: the smallest complement
+    assert nieuw[("regio", "21", "geleverd_nergens_aangemeld", "")] == 9  # 9 = x + y: no single value
+
+
+def test_two_primary_cells_summing_to_2_or_8_are_each_pinned_so_a_third_goes():
+    for a, b in ((1, 1), (4, 4)):
+        cellen = [Cell("T", a + b + 9, False), Cell("a", a, True), Cell("b", b, True), Cell("c", 9, False)]
+        relatie = Relation(("T",), ("a", "b", "c"))
+        weg = protect(cellen, [relatie])
+        assert weg == {"a", "b", "c"}
+        assert_no_disclosure(
+            {k.key: None if k.key in weg else k.value for k in cellen},
+            [(("T",), ("a", "b", "c"))],
+            {"a", "b"},
+        )
+
+
+def test_protect_is_deterministic_whatever_the_order():
+    cellen = [Cell(k, v, 0 < v < 5) for k, v in [("T", 30), ("a", 2), ("b", 9), ("c", 9), ("d", 10)]]
+    relatie = [Relation(("T",), ("a", "b", "c", "d"))]
+    assert protect(cellen, relatie) == protect(list(reversed(cellen)), relatie) == {"a", "b"}
+
+
+# --- the scenario: every report, the stored figures and opvragenProcescijfers ------------------------
+
+
+def test_the_declared_within_unit_relations_hold_on_the_scenario(cyclus_sessie):
+    cijfers = bereken_cijfers(cyclus_sessie, Peil.van(Kalender(), JAAR, PEILDATUM))
+    waarden = {(f.niveau.value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in cijfers}
+    exact = [r for r in relaties(cijfers) if " = som " not in r.name and "geleverd nergens" not in r.name]
+    assert exact and all(holds(r, waarden) for r in exact), [r for r in exact if not holds(r, waarden)]
+
+
+@pytest.mark.parametrize(
+    "niveau,eenheid",
+    [
+        (Niveau.SCHOOL, "99XA"),
+        (Niveau.SCHOOL, "99XC"),
+        (Niveau.REGIO, "21"),
+        (Niveau.REGIO, "29"),
+        (Niveau.LANDELIJK, ""),
+    ],
+)
+def test_no_report_of_the_scenario_discloses_a_suppressed_count(cyclus_sessie, niveau, eenheid):
+    rapport = maak_rapport(cyclus_sessie, Kalender(), niveau, JAAR, eenheid, PEILDATUM)
+    waarheid = bereken_cijfers(cyclus_sessie, Peil(JAAR, rapport.deadline, PEILDATUM))
+    assert_rapport_veilig(rapport, waarheid, regio_indeling(cyclus_sessie, JAAR))
+    # The CSV/xlsx rows on the peildatum are exactly the report's figures; the HTML marks every
+    # suppressed cell with the one marker, never "<5".
+    assert [(r[3], r[4], r[6], r[7], r[8]) for r in rijen(rapport) if r[0] == "peildatum"] == [
+        (r.niveau, r.eenheid, r.cijfer, r.dimensie, r.waarde) for r in rapport.cijfers
+    ]
+    assert "&lt;5" not in html(rapport) and "<5" not in html(rapport)
+
+
+def test_the_stored_yearly_figures_disclose_nothing_across_all_levels(cyclus_sessie):
+    kalender = Kalender()
+    waarheid = bereken_cijfers(cyclus_sessie, Peil.van(kalender, JAAR))
+    opgeslagen = bereken_jaarcijfers(cyclus_sessie, JAAR, kalender)
+    assert_table_safe(opgeslagen, waarheid, regio_indeling(cyclus_sessie, JAAR))
+
+
+@pytest.mark.parametrize(
+    "oin,brin", [(OIN["99XA"], "99XA"), (OIN["99XC"], "99XC"), (OIN["99XB"], "99XB"), (OIN["99XE"], "99XE")]
+)
+def test_opvragen_procescijfers_discloses_nothing_and_suppresses_only_what_it_carries(
+    cyclus_sessie,
+    sleutelbos,  # noqa: F811 — the fixture imported above
+    oin,
+    brin,
+):
+    verwerking, aanroep = _werk(cyclus_sessie, sleutelbos, PEILDATUM, oin)
+    antwoord = opvragen_procescijfers(verwerking, aanroep, brin, PEILDATUM)
+    niveau = Niveau.SCHOOL if brin in ("99XA", "99XC") else Niveau.INSTELLING
+    waarheid = bereken_cijfers(cyclus_sessie, antwoord.peil, niveaus=[niveau], eenheden={niveau: [brin]})
+    assert antwoord.cijfers
+    assert_procescijfers_veilig(antwoord, waarheid)
