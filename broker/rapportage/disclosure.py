@@ -80,7 +80,11 @@ def protect(cells: Iterable[Cell], relations: Iterable[Relation]) -> set[Key]:
     relations = sorted(
         {r for r in relations if holds(r, values)}, key=lambda r: (r.name, repr(r.left), repr(r.right))
     )
-    suppressed = {key for key, cell in table.items() if cell.sensitive}
+    # A relation of one cell against one (a region with a single school, the country with a single
+    # institution) says the two are the same number: they are withheld together or not at all, or
+    # the one published gives the other away and every complement is spent twice.
+    same = _identities(table, relations)
+    suppressed = {k for key, cell in table.items() if cell.sensitive for k in same[key]}
     unprotectable: set[Key] = set()
     membership: dict[Key, list[int]] = defaultdict(list)
     for i, relation in enumerate(relations):
@@ -115,8 +119,28 @@ def protect(cells: Iterable[Cell], relations: Iterable[Relation]) -> set[Key]:
                 # unbounded complements, but never loop on it.
                 unprotectable.add(key)
                 continue
-            suppressed.add(complement)
+            suppressed |= same[complement]
             touched |= set(membership[key]) | set(membership[complement])
+
+
+def _identities(table: Mapping[Key, Cell], relations: Sequence[Relation]) -> dict[Key, set[Key]]:
+    """Per cell the cells it equals by a chain of one-against-one relations (itself included)."""
+    parent = {key: key for key in table}
+
+    def root(key: Key) -> Key:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    for relation in relations:
+        terms = relation.terms()
+        if len(terms) == 2 and terms[0][1] == -terms[1][1] and all(k in table for k, _ in terms):
+            parent[root(terms[0][0])] = root(terms[1][0])
+    classes: dict[Key, set[Key]] = defaultdict(set)
+    for key in table:
+        classes[root(key)].add(key)
+    return {key: classes[root(key)] for key in table}
 
 
 def feasible_bounds(

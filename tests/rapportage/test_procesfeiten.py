@@ -40,13 +40,18 @@ from broker.db import models
 from broker.domain.cycle import Kalender
 from broker.jaarcyclus.afsluiten import sluit
 from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
-from broker.rapportage.jaarcijfers import bereken_jaarcijfers, lees_jaarcijfers
+from broker.rapportage.jaarcijfers import bereken_jaarcijfers, lees_jaarcijfers, regio_indeling
 from broker.rapportage.rapport import maak_rapport
 from broker.rapportage.trends import trend
 from broker.rapportage.uitvoer import html
 from broker.registry.repository import PartijRegister
 from broker.service.context import Aanroep, Verwerking
 from broker.service.procescijfers import opvragen_procescijfers
+from tests.rapportage.disclosure_checker import (
+    assert_procescijfers_veilig,
+    assert_rapport_veilig,
+    assert_table_safe,
+)
 from tests.rapportage.procesfeiten import PEILDATUM, bouw_procesfeiten
 from tests.rapportage.scenario import OIN
 from tests.rapportage.test_cijfers import _doorloop
@@ -200,6 +205,19 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
     # Nothing happens after 25 June: the cycle's last day gives the figures of 1 July.
     assert _nieuw(bereken_cijfers(feiten_sessie, Peil.van(kalender, 2027))) == VERWACHT
     gepubliceerd = bereken_jaarcijfers(feiten_sessie, 2027, kalender)
+    waarheid = bereken_cijfers(feiten_sessie, Peil.van(kalender, 2027))
+    indeling = regio_indeling(feiten_sessie, 2027)
+    rapporten_voor = [
+        maak_rapport(feiten_sessie, kalender, niveau, 2027, eenheid, kalender.cyclus(2027).einde)
+        for niveau, eenheid in [
+            (Niveau.LANDELIJK, ""),
+            (Niveau.REGIO, "21"),
+            (Niveau.REGIO, "29"),
+            (Niveau.SCHOOL, "99XA"),
+        ]
+    ]
+    for rapport in rapporten_voor:
+        assert_rapport_veilig(rapport, waarheid, indeling)
     trends_voor = {
         sleutel: trend(feiten_sessie, kalender, *sleutel, 2027)
         for sleutel in [
@@ -224,26 +242,36 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
     for sleutel, verwacht in VERWACHT.items():
         assert set(na[sleutel]) == set(verwacht), sleutel
         assert all(w is None or w == verwacht[k] for k, w in na[sleutel].items()), sleutel
-    # Counts of 5 and more and lead times on 5 or more registrations are published.
+    # Published where nothing small can be computed back from them; what is withheld is the
+    # complement the disclosure control needs (docs/disclosure.md), checked by the LP attacker below.
     assert na[("landelijk", "")][("diploma_nergens_aangemeld", "")] == 6
-    assert na[("regio", "21")][("diploma_nergens_aangemeld", "")] == 5
+    # Region 21's 5 is withheld as a complement: next to the national 6 it would give region 29's 1.
+    assert na[("regio", "21")][("diploma_nergens_aangemeld", "")] is None
     assert na[("school", "99XA")][("diploma_nergens_aangemeld", "")] is None  # 2
     assert na[("school", "99XA")][("examenresultaat_per_uitkomst", "geslaagd")] == 8
-    assert na[("instelling", "99XB")][("intakes", "")] == 7
-    assert na[("instelling", "99XB")][("intakes_per_uitkomst", "positiefAdvies")] == 5
+    # 99XB: 7 intakes = 5 positive + 1 negative + 1 no-show; with the total published one of the 1s
+    # would follow from the other, so the smallest other part (5) is withheld with them.
+    # The intakes per institution are all small or would give a small one away next to the
+    # country's (99XE's 3 positive = 8 - 99XB's 5): only the national total is left.
+    assert [na[("instelling", b)][("intakes", "")] for b in ("99XB", "99XE")] == [None, None]
     assert na[("landelijk", "")][("intakes", "")] == 12
-    assert na[("landelijk", "")][("intakes_per_uitkomst", "positiefAdvies")] == 8
     assert [na[("school", "99XA")][("doorlooptijd_mediaan", t)] for t in (AK, KI, IO, AO)] == [10, 25, 7, 46]
     assert [na[("landelijk", "")][("doorlooptijd_p90", t)] for t in (AK, KI, IO, AO)] == [14, 40, 28, 56]
     assert na[("regio", "29")][("doorlooptijd_mediaan", AK)] is None  # 4 registrations
+    # No withheld figure can be computed back from the stored ones (the LP attacker of the tests).
+    assert_table_safe(bewaard, waarheid, indeling)
 
     # The trend of the closed year is the same as before the purge, and holds the new key figures.
     na_trends = {sleutel: trend(feiten_sessie, kalender, *sleutel, 2027) for sleutel in trends_voor}
     assert na_trends == trends_voor
-    assert na_trends[(Niveau.LANDELIJK, "")][2027][("intakes_per_uitkomst", "positiefAdvies")] == 8
+    assert na_trends[(Niveau.LANDELIJK, "")][2027][("intakes", "")] == 12
     assert na_trends[(Niveau.LANDELIJK, "")][2027][("doorlooptijd_mediaan", AO)] == 46
     rapport = maak_rapport(feiten_sessie, kalender, Niveau.LANDELIJK, 2027)
     assert rapport.uit_jaarcijfers
+    for voor in rapporten_voor:  # the same figures before and after the purge, and just as safe
+        na_rapport = maak_rapport(feiten_sessie, kalender, voor.niveau, 2027, voor.eenheid)
+        assert sorted(na_rapport.cijfers, key=repr) == sorted(voor.cijfers, key=repr)
+        assert_rapport_veilig(na_rapport, waarheid, indeling)
     pagina = html(rapport)
     assert "Intakes per uitkomst" in pagina and "Examenresultaten" in pagina
 
@@ -258,6 +286,10 @@ def test_opvragen_procescijfers_gives_a_school_and_an_institution_their_new_figu
         )
         aanroep = Aanroep(PartijRegister(feiten_sessie).zoek(oin), "urn:uuid:procescijfers")
         antwoord = opvragen_procescijfers(verwerking, aanroep, None, None)
+        niveau = Niveau.SCHOOL if oin == OIN["99XA"] else Niveau.INSTELLING
+        brins = sorted(aanroep.partij.brins)
+        waarheid = bereken_cijfers(feiten_sessie, antwoord.peil, niveaus=[niveau], eenheden={niveau: brins})
+        assert_procescijfers_veilig(antwoord, waarheid)
         return {(r.cijfer, r.dimensie): r.aantal for r in antwoord.cijfers}
 
     school = vraag(OIN["99XA"])
@@ -278,7 +310,7 @@ def test_opvragen_procescijfers_gives_a_school_and_an_institution_their_new_figu
     assert not any(naam.startswith("intakes") or naam == "doorlooptijd_verdeling" for naam, _ in school)
     instelling = vraag(OIN["99XB"])
     assert instelling[("intakes", "")] == 7
-    assert instelling[("intakes_per_uitkomst", "positiefAdvies")] == 5
+    assert instelling[("intakes_per_uitkomst", "positiefAdvies")] is None  # the complement of the two 1s
     assert instelling[("intakes_per_uitkomst", "negatiefAdvies")] is None
     assert [instelling[(n, KI)] for n in ("doorlooptijd_n", "doorlooptijd_mediaan", "doorlooptijd_p90")] == [
         5,
