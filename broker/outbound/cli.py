@@ -189,6 +189,13 @@ def receiver_serve(omgeving, host: str, port: int, storingen: str, timeout_s: fl
         from broker.privacy.sleutels import maak_sleutelbestand
 
         maak_sleutelbestand(sleutels)  # the receiver's own key for its message log
+    from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
+    from broker.web.startcontrole import StartGeweigerd, controleer_start
+
+    try:  # in this process: a refusal is one line, never a worker traceback
+        controleer_start(omgeving, Contract(sleutels=ONTVANGER_DIENSTEN))
+    except StartGeweigerd as fout:
+        raise click.ClickException(str(fout)) from None
     upgrade(omgeving.engine)
     omgeving.sluit()
     click.echo(f"WSDL ontvanger http://{host}:{port}/vva/ontvanger/v1?wsdl")
