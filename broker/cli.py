@@ -49,7 +49,8 @@ def init(omgeving: Omgeving, demo: bool) -> None:
     from broker.privacy.sleutels import maak_sleutelbestand
 
     if demo and omgeving.settings.environment == "production":
-        raise click.UsageError("the demo data use test OINs: run 'vva init --no-demo' in production")
+        # ClickException, not UsageError: one line, without the usage text (issue 20, item 7).
+        raise click.ClickException("the demo data use test OINs: run 'vva init --no-demo' in production")
 
     sleutels = omgeving.settings.key_file
     if not sleutels.exists():
@@ -104,17 +105,29 @@ def serve(
     store's CAs without it). Without them it serves plain HTTP, for the demo or behind a proxy that
     terminates TLS and passes the client certificate (vertrouwde_proxies; see deploy/README.md).
     tls_vereist requires a client certificate on every request (default: in production).
+
+    \b
+    Before serving, the settings are checked in this process: with environment = "production" an
+    unsigned service, tls_vereist = false or a demo CA in the trust store ends the command with one
+    line on stderr and exit status 1; so do a missing signing key, certificate, CRL or key file.
     """
     from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
     from broker.web.server import port_in_use, serveer
+    from broker.web.startcontrole import StartGeweigerd, controleer_start
 
+    contract = Contract(sleutels=BROKER_DIENSTEN)
+    try:
+        # Here, not in a worker: a refusal is one line and exit status 1, never a worker traceback.
+        controleer_start(omgeving, contract)
+    except StartGeweigerd as fout:
+        raise click.ClickException(str(fout)) from None
     if port_in_use(host, port):
         raise click.ClickException(
             f"port {port} on {host} is already in use (another vva serve?); "
             "choose another with --port, e.g. --port 8081"
         )
     scheme = "https" if omgeving.settings.tls_sleutel is not None else "http"
-    for dienst in Contract(sleutels=BROKER_DIENSTEN).diensten.values():
+    for dienst in contract.diensten.values():
         click.echo(f"WSDL {dienst.sleutel:9} {scheme}://{host}:{port}{dienst.pad}?wsdl")
     serveer(omgeving, host, port, workers, threads, gunicorn_config=gunicorn_config)
 

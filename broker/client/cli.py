@@ -16,7 +16,7 @@ from zeep.exceptions import Fault, TransportError
 from broker.bootstrap import Omgeving, build_signer
 from broker.client import uitvoer
 from broker.client.instellingen import ClientInstellingen, InstellingenFout, lees_instellingen
-from broker.client.verbinding import Verbinding
+from broker.client.verbinding import Verbinding, verklaar_verbindingsfout
 from broker.outbound.ondertekening import OnbetrouwbaarAntwoord
 from broker.service.bestand import FORMATEN as BESTANDSFORMATEN
 
@@ -78,7 +78,7 @@ class _Sessie:
             uitleg = " (the file is too large for one message)" if fout.status_code == 413 else ""
             _stop(f"the broker answered HTTP {fout.status_code}{uitleg}")
         except requests.RequestException as fout:
-            _stop(f"cannot reach the broker at {self.instellingen.endpoint}: {type(fout).__name__}")
+            _stop(verklaar_verbindingsfout(fout, self.instellingen, self.pad or "vva-client.toml"))
 
 
 def _stop(tekst: str) -> None:

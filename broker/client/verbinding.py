@@ -9,8 +9,12 @@ are checked before anything of it is shown.
 
 from __future__ import annotations
 
+import socket
+import ssl
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from zeep.transports import Transport
 
@@ -93,3 +97,125 @@ class Verbinding:
             plugins=[EdukoppelingAdressering(self.instellingen.oin, self.instellingen.broker_oin)],
         )
         return client.create_service(_BINDINGEN[sleutel], f"{self.instellingen.endpoint}{dienst.pad}")
+
+
+# --- what went wrong on the way to the broker --------------------------------------------------------
+
+#: OpenSSL verify codes of the broker's certificate that mean "no path to a CA this client trusts".
+_ONBEKENDE_UITGEVER = {2, 18, 19, 20, 21}
+_NAAM_VERKEERD = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_VERLOPEN = 10  # X509_V_ERR_CERT_HAS_EXPIRED
+
+
+def verklaar_verbindingsfout(fout: BaseException, instellingen: ClientInstellingen, bestand: str) -> str:
+    """One readable sentence for a failed connection to the broker (``vva client``): which side failed
+    and which setting of ``bestand`` (the client settings file) to check, instead of ``SSLError``.
+
+    Input: the exception requests raised (its causes are searched for the ssl/socket error), the
+    settings. Output: the text after "error: ". Never raises."""
+    deel = urlsplit(instellingen.endpoint)
+    adres = f"{deel.hostname}:{deel.port or (443 if deel.scheme == 'https' else 80)}"
+    oorzaken = _oorzaken(fout)
+    verificatie = next((o for o in oorzaken if isinstance(o, ssl.SSLCertVerificationError)), None)
+    if verificatie is not None:
+        return _server_certificaat(verificatie, instellingen, bestand, deel.hostname or "")
+    tls = next((o for o in oorzaken if isinstance(o, ssl.SSLError)), None)
+    tekst = " ".join(str(o) for o in oorzaken)
+    if tls is not None and "WRONG_VERSION_NUMBER" in (tls.reason or str(tls)).upper():
+        return f"the server at {adres} does not speak TLS (plain HTTP?): check the scheme of endpoint in {bestand}"
+    if (tls is not None and "ALERT" in (tls.reason or str(tls)).upper()) or (
+        deel.scheme == "https" and _verbroken_na_handshake(oorzaken)
+    ):
+        return _client_certificaat_geweigerd(instellingen, bestand, adres, tls)
+    if any(isinstance(o, ConnectionRefusedError) for o in oorzaken) or "Connection refused" in tekst:
+        return (
+            f"nothing answers at {adres} (connection refused): check endpoint in {bestand} "
+            "and that the broker is running"
+        )
+    if any(isinstance(o, socket.gaierror) for o in oorzaken) or "Name or service not known" in tekst:
+        return f"host {deel.hostname} not found (DNS): check endpoint in {bestand}"
+    if any(isinstance(o, (TimeoutError, socket.timeout)) for o in oorzaken) or "timed out" in tekst:
+        return (
+            f"no answer from {adres} in time: check endpoint in {bestand}, a firewall between you and the "
+            "broker, or raise timeout_s"
+        )
+    return f"cannot reach the broker at {instellingen.endpoint}: {type(fout).__name__}: {_kort(tekst)}"
+
+
+def _server_certificaat(
+    fout: ssl.SSLCertVerificationError, instellingen: ClientInstellingen, bestand: str, host: str
+) -> str:
+    # The broker's side: its TLS certificate, as this client judges it.
+    if fout.verify_code in _NAAM_VERKEERD:
+        return (
+            f"the broker's TLS certificate is not valid for host {host!r} (server side): use in endpoint "
+            f"({bestand}) the host name the broker's certificate names (ask the broker's operators), "
+            "not an IP address or another alias"
+        )
+    if fout.verify_code == _VERLOPEN:
+        return "the broker's TLS certificate has expired (server side): tell the broker's operators"
+    if fout.verify_code in _ONBEKENDE_UITGEVER:
+        nu = (
+            f"now tls_ca = {instellingen.tls_ca}"
+            if instellingen.tls_ca
+            else "tls_ca is not set, so the system's CA store was used"
+        )
+        return (
+            "the broker's TLS certificate is not issued by a CA this client trusts (server side, checked "
+            f"here): set tls_ca in {bestand} to the CA file of the broker's TLS certificate ({nu})"
+        )
+    return f"the broker's TLS certificate was refused (server side): {fout.verify_message}"
+
+
+def _client_certificaat_geweigerd(
+    instellingen: ClientInstellingen, bestand: str, adres: str, tls: ssl.SSLError | None
+) -> str:
+    # Our side: the broker ended the handshake, which after a good server certificate means it did
+    # not accept ours. The commonest cause is a leaf without its issuing CA.
+    aantal = _aantal_certificaten(instellingen.certificaat)
+    keten = (
+        f"; {instellingen.certificaat} holds only {aantal} certificate, not the chain" if aantal == 1 else ""
+    )
+    reden = f" ({tls.reason.lower().replace('_', ' ')})" if tls is not None and tls.reason else ""
+    return (
+        f"the broker at {adres} refused your TLS client certificate (your side){reden}: certificaat in "
+        f"{bestand} must be the whole chain in PEM — your certificate first, then the issuing CA "
+        "certificate(s) — issued under a CA the broker trusts, valid and not revoked" + keten
+    )
+
+
+def _oorzaken(fout: BaseException) -> list[BaseException]:
+    """``fout`` and everything it was raised from or wraps (urllib3 keeps the cause in ``reason`` or
+    in its arguments), at most 10 deep."""
+    gezien: list[BaseException] = []
+    stapel = [fout]
+    while stapel and len(gezien) < 10:
+        huidig = stapel.pop(0)
+        if not isinstance(huidig, BaseException) or any(huidig is g for g in gezien):
+            continue  # ``reason`` may be a plain text
+        gezien.append(huidig)
+        stapel += [huidig.__cause__, huidig.__context__, getattr(huidig, "reason", None)]
+        stapel += [a for a in huidig.args if isinstance(a, BaseException)]
+    return gezien
+
+
+def _verbroken_na_handshake(oorzaken: list[BaseException]) -> bool:
+    """Under TLS 1.3 a server that refuses the client certificate often just closes the connection
+    after the handshake: a reset or an EOF instead of an alert."""
+    return any(
+        isinstance(o, (ConnectionResetError, ssl.SSLEOFError, ssl.SSLZeroReturnError))
+        or type(o).__name__ == "RemoteDisconnected"
+        for o in oorzaken
+    )
+
+
+def _aantal_certificaten(pad: Path) -> int:
+    try:
+        return pad.read_bytes().count(b"-----BEGIN CERTIFICATE-----")
+    except OSError:
+        return 0
+
+
+def _kort(tekst: str) -> str:
+    tekst = " ".join(tekst.split())
+    return tekst if len(tekst) <= 200 else tekst[:197] + "..."

@@ -30,6 +30,7 @@ from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
 from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.constants import WSSE11
 from broker.edukoppeling.wss.verificatie import verifieer
+from broker.web.storingen import ECHO as STORING_ECHO
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
@@ -154,6 +155,9 @@ class Kit:
             (self.bewaar / f"{geval.id}.request.xml").write_bytes(bericht.data)
             (self.bewaar / f"{geval.id}.response.xml").write_bytes(antwoord.body)
         uitslag.gekregen = antwoord.uitkomst
+        if _storing_niet_aangeboden(geval, antwoord):
+            uitslag.overgeslagen = STORINGEN_UIT
+            return
         if antwoord.uitkomst not in geval.uitkomsten:
             uitslag.problemen.append(f"expected {' or '.join(geval.uitkomsten)}, got {antwoord.uitkomst}")
             return
@@ -261,6 +265,25 @@ class Kit:
         ):
             problemen.append("SignatureConfirmation is not one signed copy of our SignatureValue (S8)")
         return problemen
+
+
+#: Why a deliberate-failure case is skipped: the broker answered the ping as usual.
+STORINGEN_UIT = (
+    "this broker does not offer deliberate failures (it answered the ping as usual: "
+    "conformance_storingen is off there); see docs/conformance.md, 'Deliberate failures'"
+)
+
+
+def _storing_niet_aangeboden(geval: Geval, antwoord: _Antwoord) -> bool:
+    """A ``storing-*`` case (a ping whose echo asks for a fault, broker.web.storingen) answered as an
+    ordinary ping: the broker announces by that answer that it does not offer deliberate failures,
+    as every broker without ``conformance_storingen`` (and any production broker) does. The case then
+    does not apply; a broker that offers them and gives another fault still fails the case."""
+    return (
+        geval.waarden.get("echo", "").startswith(STORING_ECHO)
+        and GEACCEPTEERD not in geval.uitkomsten
+        and antwoord.uitkomst == GEACCEPTEERD
+    )
 
 
 def _lees(status: int, content_type: str, body: bytes) -> _Antwoord:

@@ -78,15 +78,32 @@ def lees_adressering(
     if not is_uuid(message_id):
         raise EdukoppelingFout("Client.EK0023", "wsa:MessageID not a UUID")
     if broker_oins is not None and to_oin not in broker_oins:
-        raise EdukoppelingFout("Client.DK0011", "wsa:DestinationUnreachable To OIN")
+        raise EdukoppelingFout(
+            "Client.DK0011", "wsa:DestinationUnreachable To OIN", _verwacht_to(to_oin, broker_oins)
+        )
     if acties is not None and action not in acties:
-        raise EdukoppelingFout("Client.DK0011", "wsa:ActionNotSupported")
+        raise EdukoppelingFout(
+            "Client.DK0011",
+            "wsa:ActionNotSupported",
+            "wsa:Action is geen operatie van deze dienst: gebruik de soapAction uit de WSDL van het "
+            "endpoint waarnaar u stuurt",
+        )
     _epr_adres(blokken["From"])
     for naam in ("ReplyTo", "FaultTo"):
         if naam in blokken and _epr_adres(blokken[naam]) not in (WSA_ANONYMOUS, WSA_NONE):
             raise EdukoppelingFout("Client.DK0011", f"wsa:InvalidAddressingHeader {naam} not anonymous")
     relates_to = _relates_to(blokken["RelatesTo"]) if "RelatesTo" in blokken else None
     return Adressering(to, to_oin, action, message_id, from_adres, from_oin, relates_to)
+
+
+def _verwacht_to(to_oin: str, broker_oins: tuple[str, ...]) -> str:
+    """The DK0011 detail for a wsa:To OIN that is not the broker's: which header, what it said and
+    what is expected (A3). Both OINs are public: the sender's own value and the broker's."""
+    verwacht = " of ".join(f"?oin={oin}" for oin in broker_oins)
+    return (
+        f"wsa:To noemt OIN {to_oin}, maar deze broker heeft OIN {' of '.join(broker_oins)}: "
+        f"zet wsa:To op <adres>{verwacht} (het adres zelf mag elke absolute URI zijn)"
+    )
 
 
 def _relates_to(blok: etree._Element) -> str:

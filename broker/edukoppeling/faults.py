@@ -2,7 +2,8 @@
 
 Every refusal inside the SOAP pipeline raises ``EdukoppelingFout``; the web layer turns it into a
 SOAP 1.1 Fault with HTTP 500 (F1, F2). The faultstring is always the table text; ``detail`` is only
-given for Body faults (F3) and never contains payload values such as a BSN.
+given for Body faults (F3), to say what to fix in addressing (DK0011) and authorisation (DK0002),
+and on EK0031 only to point at the offline tools; never payload values such as a BSN.
 """
 
 from __future__ import annotations
@@ -32,12 +33,22 @@ FAULTSTRINGS: dict[str, str] = {
 }
 
 
+#: The detail of every Client.EK0031 that has no more specific one. The faultstring stays neutral
+#: (security failures must not tell an attacker which check failed); the partner's own tools do.
+EK0031_UITLEG = (
+    "De precieze oorzaak wordt om veiligheidsredenen niet teruggegeven. 'vva envelope verify <bericht.xml>' "
+    "voert dezelfde controles offline uit op uw eigen bericht en noemt de oorzaak; de conformance-kit "
+    "('vva conformance run', docs/conformance.md) doet dat voor al uw berichtsoorten."
+)
+
+
 class EdukoppelingFout(Exception):
     """A refusal with an Edukoppeling fault code.
 
     ``code``: a key of ``FAULTSTRINGS`` (e.g. ``Client.DK0011``). ``reden``: the precise check that
     failed, for the message log only (e.g. ``xml:Forbidden DOCTYPE``). ``detail``: text for the
-    Fault's detail element telling the sender what to fix (Body faults and authorisation only).
+    Fault's detail element telling the sender what to fix (Body faults, addressing, authorisation;
+    an EK0031 without one gets ``EK0031_UITLEG`` on the wire, see ``detail_op_de_lijn``).
     """
 
     def __init__(self, code: str, reden: str, detail: str | None = None) -> None:
@@ -51,6 +62,14 @@ class EdukoppelingFout(Exception):
     @property
     def faultstring(self) -> str:
         return FAULTSTRINGS[self.code]
+
+    @property
+    def detail_op_de_lijn(self) -> str | None:
+        """The detail the Fault carries: ``detail``, or for an EK0031 without one the pointer to the
+        offline tools (``EK0031_UITLEG``)."""
+        if self.detail is None and self.code == "Client.EK0031":
+            return EK0031_UITLEG
+        return self.detail
 
 
 class HttpFout(Exception):

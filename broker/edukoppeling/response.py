@@ -75,6 +75,6 @@ def bouw_fout(
     fault = etree.SubElement(body, q(SOAP11, "Fault"))
     etree.SubElement(fault, "faultcode").text = f"soap:{fout.code}"
     etree.SubElement(fault, "faultstring").text = fout.faultstring
-    if fout.detail:
-        etree.SubElement(etree.SubElement(fault, "detail"), "melding").text = fout.detail
+    if fout.detail_op_de_lijn:
+        etree.SubElement(etree.SubElement(fault, "detail"), "melding").text = fout.detail_op_de_lijn
     return envelop, message_id

@@ -1,4 +1,5 @@
-"""``vva outbox …`` for operators of the push queue, and ``vva receiver serve`` (reference receiver)."""
+"""``vva outbox …`` for operators of the push queue, and ``vva receiver serve|list|show`` (the reference
+receiver and what it received)."""
 
 from __future__ import annotations
 
@@ -247,9 +248,58 @@ def receiver_serve(omgeving, host: str, port: int, storingen: str, timeout_s: fl
         from broker.privacy.sleutels import maak_sleutelbestand
 
         maak_sleutelbestand(sleutels)  # the receiver's own key for its message log
+    from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
+    from broker.web.startcontrole import StartGeweigerd, controleer_start
+
+    try:  # in this process: a refusal is one line, never a worker traceback
+        controleer_start(omgeving, Contract(sleutels=ONTVANGER_DIENSTEN))
+    except StartGeweigerd as fout:
+        raise click.ClickException(str(fout)) from None
     upgrade(omgeving.engine)
     omgeving.sluit()
     click.echo(f"WSDL ontvanger http://{host}:{port}/vva/ontvanger/v1?wsdl")
     serveer(
         omgeving, host, port, workers=1, threads=4, maak_app=lambda om: maak_ontvanger(om, lijst_, timeout_s)
     )
+
+
+@receiver.command("list")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@click.pass_obj
+def receiver_list(omgeving, limit: int) -> None:
+    """What the receiver got, newest first: id, time, sender OIN, operation, MessageID, outcome
+    (verwerkt, herhaald = a redelivery answered from memory, or the faultcode). No pupil data."""
+    from broker.outbound.ontvangen import lijst
+
+    upgrade(omgeving.engine)
+    with omgeving.sessions() as session:
+        ontvangen = lijst(session, limit)
+    if not ontvangen:
+        click.echo("nothing received yet")
+    for o in ontvangen:
+        click.echo(
+            f"#{o.id} {o.tijdstip:%Y-%m-%d %H:%M:%S} {o.afzender_oin or '-'} {o.operatie} "
+            f"{o.message_id or '-'} {o.uitkomst}"
+        )
+
+
+@receiver.command("show")
+@click.argument("bericht_id", metavar="ID", type=int)
+@click.option(
+    "--show-numbers",
+    "nummers",
+    is_flag=True,
+    help="Show pupil numbers (bsn, onderwijsnummer); masked as ********* without it.",
+)
+@click.pass_obj
+def receiver_show(omgeving, bericht_id: int, nummers: bool) -> None:
+    """One received message (ID from `vva receiver list`), decrypted with the receiver's own key: its
+    addressing, how it ended, and the SOAP Body exactly as the broker sent it."""
+    from broker.outbound.ontvangen import toon
+
+    upgrade(omgeving.engine)
+    with omgeving.sessions() as session:
+        tekst = toon(session, bericht_id, omgeving.sleutelbos, nummers)
+    if tekst is None:
+        raise click.ClickException(f"no received message #{bericht_id} (see vva receiver list)")
+    click.echo(tekst)

@@ -25,7 +25,13 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.identifiers import is_geldig_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.repository import SCOPE_BRIN, SCOPE_GEMEENTE, SCOPE_RMC, mandaat_geldig
+from broker.registry.repository import (
+    SCOPE_BRIN,
+    SCOPE_GEMEENTE,
+    SCOPE_RMC,
+    mandaat_geldig,
+    mandaat_stand,
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,11 @@ class Registeropname:
         """As ``PartijRegister.mandaat_geldig`` (M1–M3); raises ``TypeError`` for a
         datetime ``op``."""
         return mandaat_geldig(self._actieve, self._houder_actief, certificaat_oin, partij_oin, op, actie)
+
+    def mandaat_stand(self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None) -> str:
+        """As ``broker.registry.repository.mandaat_stand``: ``MANDAAT_GELDIG``, ``GEEN_MANDAAT`` or
+        ``MANDAAT_DEKT_NIET``, so a refusal can say which (Client.DK0002 detail)."""
+        return mandaat_stand(self._actieve, self._houder_actief, certificaat_oin, partij_oin, op, actie)
 
     def endpoint(self, oin: str) -> str | None:
         """The push endpoint of the active party ``oin``; None when it has none, is unknown or inactive."""

@@ -570,22 +570,42 @@ def mandaat_geldig(
     gives the active party with an OIN (with its mandates) or None, ``houder_actief`` whether a
     certificate OIN registered as a party is active (None when it is not registered). One rule for the
     database and for a process's copy of it (``broker.registry.opname``); M1–M3."""
+    return mandaat_stand(actieve, houder_actief, certificaat_oin, partij_oin, op, actie) == MANDAAT_GELDIG
+
+
+#: The outcomes of ``mandaat_stand``: a mandate that applies (or the party itself), none at all, or
+#: one that exists but not for this operation or day.
+MANDAAT_GELDIG, GEEN_MANDAAT, MANDAAT_DEKT_NIET = "geldig", "geen", "dekt-niet"
+
+
+def mandaat_stand(
+    actieve: Callable[[str], _MetMandaten | None],
+    houder_actief: Callable[[str], bool | None],
+    certificaat_oin: str,
+    partij_oin: str,
+    op: date,
+    actie: str | None,
+) -> str:
+    """As ``mandaat_geldig``, but says why not: ``GEEN_MANDAAT`` when the certificate holds no mandate
+    for the party at all — also when the party is unknown, inactive or an OIN is invalid, so the answer
+    tells a certificate holder nothing about parties it has no mandate for — and ``MANDAAT_DEKT_NIET``
+    when it holds one that does not cover ``actie`` on day ``op`` (only that holder learns it)."""
     if isinstance(op, datetime) or not isinstance(op, date):
         raise TypeError("op must be a date, not a datetime")
     if not (is_geldig_oin(certificaat_oin) and is_geldig_oin(partij_oin)):
-        return False
+        return GEEN_MANDAAT
     if certificaat_oin == partij_oin:
-        return True
+        return MANDAAT_GELDIG
     partij = actieve(partij_oin)
-    if partij is None:
-        return False
-    if houder_actief(certificaat_oin) is False:
+    if partij is None or houder_actief(certificaat_oin) is False:
         # A supplier switched off in the registry loses all its mandates at once.
-        return False
-    return any(
-        m.certificaat_oin == certificaat_oin and _geldig_op(m, op) and _dekt(m, actie)
-        for m in partij.mandaten
-    )
+        return GEEN_MANDAAT
+    eigen = [m for m in partij.mandaten if m.certificaat_oin == certificaat_oin]
+    if not eigen:
+        return GEEN_MANDAAT
+    if any(_geldig_op(m, op) and _dekt(m, actie) for m in eigen):
+        return MANDAAT_GELDIG
+    return MANDAAT_DEKT_NIET
 
 
 def _scope_rijen(invoer: PartijInvoer) -> list[models.PartijScope]:

@@ -18,7 +18,8 @@ from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract, Dienst
 from broker.edukoppeling.faults import HttpFout
 from broker.web import metriek
 from broker.web.gezondheid import gezondheid, outbox_per_ontvanger, outbox_stand
-from broker.web.pijplijn import ONDERTEKEND, XML, SoapPijplijn, veilige_trace
+from broker.web.pijplijn import XML, SoapPijplijn, veilige_trace
+from broker.web.startcontrole import weiger_onveilige_productie
 
 log = logging.getLogger("vva.web")
 
@@ -29,7 +30,7 @@ class Broker:
     def __init__(self, omgeving: Omgeving, contract: Contract | None = None) -> None:
         self.omgeving = omgeving
         self.contract = contract or Contract(sleutels=BROKER_DIENSTEN)
-        _weiger_onveilige_productie(omgeving, self.contract)
+        weiger_onveilige_productie(omgeving.settings, self.contract)  # also checked before the fork
         self.pijplijn = SoapPijplijn(omgeving, self.contract)
         _ = self.contract.schema, omgeving.sleutelbos  # fail at start-up, not on the first request
 
@@ -90,22 +91,6 @@ class Broker:
         if naam not in bestanden:
             raise HttpFout(404, "unknown schema")
         return 200, [("Content-Type", XML)], bestanden[naam].read_bytes()
-
-
-def _weiger_onveilige_productie(omgeving: Omgeving, contract: Contract) -> None:
-    """In production every service is signed (2W-be-S) and every request comes with a TLS client
-    certificate; anything less would let anyone claim any OIN in wsa:From."""
-    instellingen = omgeving.settings
-    if instellingen.environment != "production":
-        return
-    onveilig = [
-        d.sleutel for d in contract.diensten.values() if instellingen.profiel_van(d.sleutel) != ONDERTEKEND
-    ]
-    if onveilig or not instellingen.client_certificaat_vereist:
-        raise RuntimeError(
-            "refusing to serve in production without WS-Security on every service and TLS client "
-            f"certificates (unsigned services: {', '.join(onveilig) or 'none'})"
-        )
 
 
 _HOST = re.compile(r"\A(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z")

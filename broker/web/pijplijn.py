@@ -43,6 +43,7 @@ from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.edukoppeling.wss.verificatie import Instellingen, verifieer
 from broker.outbound.outbox import plan_pushes
 from broker.registry.opname import registeropname
+from broker.registry.repository import MANDAAT_DEKT_NIET, MANDAAT_GELDIG
 from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
 from broker.soap.diensten import Werk
 from broker.soap.dispatch import Dispatcher
@@ -327,24 +328,33 @@ class SoapPijplijn:
         return oin
 
     def _machtig(self, session, dienst: Dienst, adres: Adressering, certificaat_oin: str | None) -> Partij:
-        """Authorisation (check order step 5): the From OIN is a registered party of the service's kind, and
-        the certificate OIN is that party or holds an active mandate for it (M1, M2, H48, H112).
-        Raises ``NietGeautoriseerd`` (DK0002) with one text for every case, so the answer never tells
-        whether an OIN is known (F3)."""
+        """Authorisation (check order step 5): the certificate OIN is the From party or holds an active mandate
+        for it, and the From OIN is a registered party of the service's kind (M1, M2, H48, H112).
+
+        Raises ``NietGeautoriseerd`` (DK0002) whose detail says which of the three failed: no mandate,
+        a mandate that does not cover this operation or day, or wsa:From not registered for this
+        service. The mandate is checked first and "no mandate" covers an unknown From too, so a
+        certificate holder learns nothing about a party it holds no mandate for (F3); only the party
+        itself, or its mandate holder, hears that it is not registered for the service."""
         if dienst.sleutel == "ontvanger":
             return self._machtig_afzender_van_pushes(adres, certificaat_oin)
         register = registeropname(session)  # this process's copy, renewed on any registry change
-        partij = register.zoek(adres.from_oin)
-        weigering = NietGeautoriseerd("de afzender (wsa:From) is niet gemachtigd voor deze dienst")
-        if partij is None or partij.soort != DIENST_PARTIJSOORT[dienst.sleutel]:
-            raise weigering
-        if self.omgeving.settings.environment == "production" and is_test_oin(adres.from_oin):
-            raise weigering
         actie = f"{dienst.sleutel}/{dienst.operaties[adres.action].naam}"
-        if certificaat_oin is not None and not register.mandaat_geldig(
-            certificaat_oin, partij.oin, date.today(), actie
-        ):
-            raise weigering
+        vandaag = date.today()
+        if certificaat_oin is not None and certificaat_oin != adres.from_oin:
+            stand = register.mandaat_stand(certificaat_oin, adres.from_oin, vandaag, actie)
+            if stand != MANDAAT_GELDIG:
+                raise _mandaat_weigering(stand, certificaat_oin, adres.from_oin, actie, vandaag)
+        if self.omgeving.settings.environment == "production" and is_test_oin(adres.from_oin):
+            raise NietGeautoriseerd(
+                f"wsa:From (OIN {adres.from_oin}) is een test-OIN (00000099…): in productie niet toegestaan"
+            )
+        partij = register.zoek(adres.from_oin)
+        if partij is None or partij.soort != DIENST_PARTIJSOORT[dienst.sleutel]:
+            raise NietGeautoriseerd(
+                f"wsa:From (OIN {adres.from_oin}) is niet aangemeld voor deze dienst ({dienst.sleutel}); "
+                "de beheerder van de broker registreert partijen per dienst"
+            )
         return partij
 
     def _machtig_afzender_van_pushes(self, adres: Adressering, certificaat_oin: str | None) -> Partij:
@@ -461,6 +471,26 @@ class SoapPijplijn:
             aantal=aantal,
         )
         leg_vast(session, gebeurtenis, verzoek.nu)
+
+
+def _mandaat_weigering(
+    stand: str, certificaat_oin: str, from_oin: str, actie: str, op: date
+) -> NietGeautoriseerd:
+    """The DK0002 refusal for a certificate that may not speak for ``from_oin``: it names only the
+    caller's own certificate OIN, the From OIN it sent and its own mandate (§5 M2)."""
+    if stand == MANDAAT_DEKT_NIET:
+        return NietGeautoriseerd(
+            f"het mandaat van het certificaat (OIN {certificaat_oin}) voor wsa:From (OIN {from_oin}) dekt "
+            f"deze operatie ({actie}) of deze datum ({op.isoformat()}) niet; de partij in wsa:From kan het "
+            "mandaat laten uitbreiden of verlengen",
+            audit=f"mandate of {certificaat_oin} for {from_oin} does not cover {actie} on {op.isoformat()}",
+        )
+    return NietGeautoriseerd(
+        f"het certificaat (OIN {certificaat_oin}) heeft geen mandaat voor wsa:From (OIN {from_oin}); "
+        "de partij in wsa:From laat het mandaat registreren bij de beheerder van de broker, of u stuurt "
+        "wsa:From met het OIN van uw eigen certificaat",
+        audit=f"no mandate of {certificaat_oin} for {from_oin}",
+    )
 
 
 def _certificaat(oin: str | None, certificaat) -> str:

@@ -8,6 +8,7 @@ import pytest
 from broker.bootstrap import Omgeving
 from broker.config import Settings
 from broker.web.app import Broker
+from broker.web.startcontrole import StartGeweigerd
 
 
 @pytest.mark.parametrize(
@@ -23,5 +24,5 @@ def test_weigert_onveilige_productie(tmp_path, instellingen):
     settings = Settings(
         environment="production", database_url=f"sqlite:///{tmp_path / 'x.db'}", **instellingen
     )
-    with pytest.raises(RuntimeError, match="refusing to serve in production"):
+    with pytest.raises(StartGeweigerd, match="refusing to serve in production"):
         Broker(Omgeving(settings))

@@ -1,0 +1,88 @@
+"""The kit against the demo, exactly as docs/conformance.md's first command line says (issue 20,
+item 2): a broker started the way ``./scripts/demo`` starts it (``vva init``, ``vva serve``, no
+settings file, in its own folder) passes out of the box; the deliberate failures it does not offer
+are skipped with the reason, and pass once ``conformance_storingen = true`` is set."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.helpers import _wacht_op, vrije_poort
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "conformance.md"
+VVA = [sys.executable, "-m", "broker"]
+_OMGEVING = {
+    k: v for k, v in os.environ.items() if k not in ("VVA_CONFIG", "VVA_DATABASE_URL", "VVA_KEY_FILE")
+}
+
+
+def _opdracht_uit_de_docs() -> list[str]:
+    """The first indented command of docs/conformance.md, joined over its line continuations."""
+    tekst = DOCS.read_text(encoding="utf-8")
+    blok = re.search(r"\n\n((?:    .*\n)+)", tekst).group(1)
+    return shlex.split(blok.replace("\\\n", " "))
+
+
+@contextmanager
+def _demo(map: Path):
+    """``./scripts/demo`` in ``map``: ``vva init`` then ``vva serve`` (here on a free port)."""
+    subprocess.run([*VVA, "init"], cwd=map, env=_OMGEVING, check=True, capture_output=True, timeout=120)
+    poort = vrije_poort()
+    with (map / "demo.log").open("wb") as log:
+        proces = subprocess.Popen(
+            [*VVA, "serve", "--port", str(poort), "--workers", "1"],
+            cwd=map,
+            env=_OMGEVING,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wacht_op(f"http://127.0.0.1:{poort}", proces, poort)
+            yield poort
+        finally:
+            proces.terminate()
+            proces.wait(timeout=15)
+
+
+def _kit(map: Path, poort: int) -> subprocess.CompletedProcess:
+    opdracht = _opdracht_uit_de_docs()
+    assert opdracht[:3] == [".venv/bin/vva", "conformance", "run"]
+    argumenten = [a.replace("127.0.0.1:8080", f"127.0.0.1:{poort}") for a in opdracht[1:]]
+    return subprocess.run(
+        [*VVA, *argumenten], cwd=map, env=_OMGEVING, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_de_kit_slaagt_tegen_de_demo_zoals_de_docs_zeggen(tmp_path):
+    with _demo(tmp_path) as poort:
+        uitkomst = _kit(tmp_path, poort)
+    assert uitkomst.returncode == 0, uitkomst.stdout + uitkomst.stderr
+    assert uitkomst.stdout.rstrip().endswith("71 passed, 0 failed, 4 skipped")  # as the docs say
+    for geval in ("storing-dk0050", "storing-dk0051", "storing-dk0008"):
+        regel = next(r for r in uitkomst.stdout.splitlines() if r.split()[1:2] == [geval])
+        assert regel.startswith("SKIP")
+    assert (
+        uitkomst.stdout.count(
+            "- this broker does not offer deliberate failures (it answered the ping as usual: "
+            "conformance_storingen is off there); see docs/conformance.md, 'Deliberate failures'"
+        )
+        == 3
+    )
+    assert re.search(r"^ok\s+storing-dk0008-met-relatesto\s", uitkomst.stdout, re.MULTILINE)
+
+
+def test_met_conformance_storingen_slaagt_ook_de_storing(tmp_path):
+    # docs/conformance.md: a vva.toml in the checkout with this one line switches them on.
+    (tmp_path / "vva.toml").write_text("conformance_storingen = true\n")
+    with _demo(tmp_path) as poort:
+        uitkomst = _kit(tmp_path, poort)
+    assert uitkomst.returncode == 0, uitkomst.stdout + uitkomst.stderr
+    assert uitkomst.stdout.rstrip().endswith("74 passed, 0 failed, 1 skipped")
+    for geval in ("storing-dk0050", "storing-dk0051", "storing-dk0008"):
+        assert re.search(rf"^ok\s+{geval}\s", uitkomst.stdout, re.MULTILINE), geval

@@ -1,0 +1,145 @@
+"""``vva client`` over real two-way TLS on 127.0.0.1 with the demo PKI (issue 20, item 5): a failed
+connection says which side failed and which setting to check, never a bare ``SSLError``."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from broker.cli import main
+from broker.config import TEST_BROKER_OIN
+from tests.helpers import broker_proces, schrijf_config, vrije_poort
+
+SCHOOL = "0000000700099XA00000"
+
+
+@pytest.fixture(scope="module")
+def tls_broker(tmp_path_factory):
+    """A broker terminating two-way TLS whose client certificates must chain to the demo root alone,
+    so a client certificate without its issuing CA is refused in the handshake. It sends its own
+    chain, so a client trusting the root alone (``tls_ca``) verifies it and cannot complete a leaf
+    from that store either — as with a real broker, whose TLS CA is not the partner's PKI."""
+    map = tmp_path_factory.mktemp("tls")
+    pki = map / "pki"
+    extra = (
+        f'tls_sleutel = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
+        f'tls_certificaat = "{pki / (TEST_BROKER_OIN + ".chain.pem")}"\n'
+        "tls_vereist = true\n"
+    )
+    config = schrijf_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profiel="2W-be-S", extra=extra)
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    config.write_text(config.read_text() + f'tls_client_ca = "{pki / "ca" / "root.pem"}"\n')
+    bundel = pki / "ca" / "root.pem"
+    with broker_proces(config, scheme="https") as url:
+        yield url, pki, bundel, config
+
+
+def _ping(map: Path, endpoint: str, pki: Path, certificaat: str, tls_ca: Path | None):
+    instellingen = map / "vva-client.toml"
+    instellingen.write_text(
+        f'endpoint = "{endpoint}"\noin = "{SCHOOL}"\ndienst = "vo"\n'
+        f'sleutel = "{pki / (SCHOOL + ".key.pem")}"\ncertificaat = "{pki / certificaat}"\n'
+        f'ca = ["{pki / "ca" / "root.pem"}", "{pki / "ca" / "issuing.pem"}"]\n'
+        f'crl = ["{pki / "ca" / "root.crl.pem"}", "{pki / "ca" / "issuing.crl.pem"}"]\n'
+        + (f'tls_ca = "{tls_ca}"\n' if tls_ca else "")
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "broker", "client", "--config", str(instellingen), "ping"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_met_de_keten_als_certificaat_lukt_het(tls_broker, tmp_path):
+    url, pki, bundel, _ = tls_broker
+    uitkomst = _ping(tmp_path, url, pki, f"{SCHOOL}.chain.pem", bundel)
+    assert uitkomst.returncode == 0, uitkomst.stderr
+    assert uitkomst.stdout.startswith("ok: vo answered at ")
+
+
+def test_alleen_het_eigen_certificaat_zonder_keten(tls_broker, tmp_path):
+    url, pki, bundel, _ = tls_broker
+    uitkomst = _ping(tmp_path, url, pki, f"{SCHOOL}.cert.pem", bundel)
+    assert uitkomst.returncode == 1
+    fout = uitkomst.stderr.strip()
+    assert "SSLError" not in fout and "\n" not in fout
+    assert fout.startswith(
+        f"error: the broker at {url.removeprefix('https://')} refused your TLS client certificate (your side)"
+    )
+    assert (
+        f"certificaat in {tmp_path / 'vva-client.toml'} must be the whole chain in PEM — your certificate first, "
+        "then the issuing CA certificate(s) — issued under a CA the broker trusts, valid and not revoked; "
+        f"{pki / (SCHOOL + '.cert.pem')} holds only 1 certificate, not the chain"
+    ) in fout
+
+
+def test_zonder_tls_ca(tls_broker, tmp_path):
+    url, pki, _, _ = tls_broker
+    uitkomst = _ping(tmp_path, url, pki, f"{SCHOOL}.chain.pem", None)
+    assert uitkomst.returncode == 1
+    assert uitkomst.stderr.strip() == (
+        "error: the broker's TLS certificate is not issued by a CA this client trusts (server side, checked "
+        f"here): set tls_ca in {tmp_path / 'vva-client.toml'} to the CA file of the broker's TLS certificate "
+        "(tls_ca is not set, so the system's CA store was used)"
+    )
+
+
+def test_niemand_luistert(tls_broker, tmp_path):
+    _, pki, bundel, _ = tls_broker
+    poort = vrije_poort()
+    uitkomst = _ping(tmp_path, f"https://127.0.0.1:{poort}", pki, f"{SCHOOL}.chain.pem", bundel)
+    assert uitkomst.returncode == 1
+    assert uitkomst.stderr.strip() == (
+        f"error: nothing answers at 127.0.0.1:{poort} (connection refused): check endpoint in "
+        f"{tmp_path / 'vva-client.toml'} and that the broker is running"
+    )
+
+
+def test_hostnaam_past_niet_bij_het_certificaat(tls_broker, tmp_path):
+    """The same broker set-up on 127.0.0.2: its certificate names localhost and 127.0.0.1 only."""
+    _, pki, bundel, config = tls_broker
+    poort = vrije_poort()
+    log = (tmp_path / "broker.log").open("wb")
+    proces = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "broker",
+            "serve",
+            "--host",
+            "127.0.0.2",
+            "--port",
+            str(poort),
+            "--workers",
+            "1",
+        ],
+        env={**os.environ, "VVA_CONFIG": str(config)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(150):
+            try:
+                socket.create_connection(("127.0.0.2", poort), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        uitkomst = _ping(tmp_path, f"https://127.0.0.2:{poort}", pki, f"{SCHOOL}.chain.pem", bundel)
+    finally:
+        proces.terminate()
+        proces.wait(timeout=15)
+        log.close()
+    assert uitkomst.returncode == 1
+    assert uitkomst.stderr.strip() == (
+        "error: the broker's TLS certificate is not valid for host '127.0.0.2' (server side): use in endpoint "
+        f"({tmp_path / 'vva-client.toml'}) the host name the broker's certificate names (ask the broker's "
+        "operators), not an IP address or another alias"
+    )

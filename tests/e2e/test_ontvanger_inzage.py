@@ -1,0 +1,61 @@
+"""``vva receiver list`` and ``vva receiver show`` after real pushes from a running broker to a
+running reference receiver (issue 20, item 3): the vendor sees what the broker sent, decrypted with
+the receiver's own key, pupil numbers only with ``--show-numbers``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.e2e.test_pushes import SCHOOL_A, _bezorger, keten_op, leerlingen
+from tests.e2e.zeepclient import client
+
+
+def _vva(config, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "broker", *args],
+        env={**os.environ, "VVA_CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_lijst_en_inhoud_van_wat_de_ontvanger_kreeg(database_url, tmp_path):
+    with keten_op(database_url, tmp_path) as keten:
+        ontvanger = tmp_path / "ontvanger" / "vva.toml"
+        leeg = _vva(ontvanger, "receiver", "list")
+        assert (leeg.returncode, leeg.stdout) == (0, "nothing received yet\n")
+
+        demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+        (leerling,) = leerlingen(1)
+        assert (
+            client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=[leerling]).aantalVerwerkt == 1
+        )
+        assert _bezorger(keten).ronde() == 1
+
+        lijst = _vva(ontvanger, "receiver", "list")
+        assert lijst.returncode == 0, lijst.stderr
+        (regel,) = lijst.stdout.splitlines()
+        nummer, _datum, _tijd, afzender, operatie, message_id, uitkomst = regel.split(" ")
+        assert (afzender, operatie, uitkomst) == ("00000099000000000001", "ontvangenWijziging", "verwerkt")
+        assert message_id.startswith("urn:uuid:")
+        assert leerling["bsn"] not in lijst.stdout
+
+        toon = _vva(ontvanger, "receiver", "show", nummer.removeprefix("#"))
+        assert toon.returncode == 0, toon.stderr
+        assert f"MessageID   {message_id}" in toon.stdout
+        assert "from        00000099000000000001 (certificate 00000099000000000001)" in toon.stdout
+        assert "outcome     verwerkt" in toon.stdout
+        assert '<ns0:ontvangenWijziging xmlns:ns0="urn:nl:vva:aanmelden:v1">' in toon.stdout
+        assert ">*********</" in toon.stdout and leerling["bsn"] not in toon.stdout
+        # The Body as it came over the wire, decrypted with the receiver's key file.
+        assert keten.pushes()[0].count(leerling["bsn"].encode()) >= 1
+
+        met_nummers = _vva(ontvanger, "receiver", "show", nummer.removeprefix("#"), "--show-numbers")
+        assert f">{leerling['bsn']}</" in met_nummers.stdout and "*********" not in met_nummers.stdout
+
+        onbekend = _vva(ontvanger, "receiver", "show", "999")
+        assert onbekend.returncode == 1
+        assert onbekend.stderr == "Error: no received message #999 (see vva receiver list)\n"

@@ -1,0 +1,97 @@
+"""Production refusals through the real ``vva serve`` / ``vva receiver serve`` commands (issue 20,
+item 7): one line on stderr, a non-zero exit status, no traceback, and no address printed first."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from broker.cli import main
+from tests.helpers import schrijf_config, vrije_poort
+
+
+@pytest.fixture
+def productie(tmp_path) -> Path:
+    """A broker set up as the demo is (``vva init``: demo PKI, keys), then switched to production."""
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profiel="2W-be-S")
+    assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
+    return config
+
+
+def _start(config: Path, *opdracht: str, extra: str = "") -> subprocess.CompletedProcess:
+    config.write_text(config.read_text() + 'environment = "production"\n' + extra)
+    return subprocess.run(
+        [sys.executable, "-m", "broker", *opdracht, "--port", str(vrije_poort())],
+        env={**os.environ, "VVA_CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def _een_regel(uitkomst: subprocess.CompletedProcess) -> str:
+    assert uitkomst.returncode != 0
+    assert "Traceback" not in uitkomst.stderr and "Worker failed to boot" not in uitkomst.stderr
+    assert uitkomst.stdout == ""  # no WSDL address before the refusal
+    regels = uitkomst.stderr.splitlines()
+    assert len(regels) == 1, uitkomst.stderr
+    return regels[0]
+
+
+def test_demo_ca_in_productie(productie):
+    regel = _een_regel(_start(productie, "serve", "--workers", "1"))
+    assert regel == (
+        "Error: refusing to serve: demo CA CN=VVA Demo Root CA (FICTIEF),O=VVA Demo PKI (FICTIEF),C=NL "
+        "configured in production; set vertrouwen_ca (and vertrouwen_crl) to the PKIoverheid CA files "
+        "(deploy/README.md)"
+    )
+
+
+def test_onondertekende_diensten_in_productie(productie):
+    regel = _een_regel(_start(productie, "serve", extra='profielen = { vo = "2W-be" }\n'))
+    assert regel == (
+        'Error: refusing to serve in production: service(s) vo are not signed (profile "2W-be"); '
+        'production needs profiel = "2W-be-S" for every service (check profiel and profielen)'
+    )
+
+
+def test_zonder_clientcertificaten_in_productie(productie):
+    regel = _een_regel(_start(productie, "serve", extra="tls_vereist = false\n"))
+    assert regel == (
+        "Error: refusing to serve in production without TLS client certificates (tls_vereist = false); "
+        "remove tls_vereist or set it to true"
+    )
+
+
+def test_referentieontvanger_met_demo_ca_in_productie(productie):
+    regel = _een_regel(_start(productie, "receiver", "serve"))
+    assert regel.startswith("Error: refusing to serve: demo CA CN=VVA Demo Root CA (FICTIEF)")
+
+
+def test_conformance_storingen_in_productie(productie):
+    regel = _een_regel(_start(productie, "serve", extra="conformance_storingen = true\n"))
+    assert regel == (
+        f"Error: {productie}: conformance_storingen = true is for test environments only: "
+        'refusing it with environment = "production"'
+    )
+
+
+def test_demo_init_in_productie(productie):
+    # ./scripts/demo runs `vva init` (with the demo data) before `vva serve`.
+    productie.write_text(productie.read_text() + 'environment = "production"\n')
+    uitkomst = subprocess.run(
+        [sys.executable, "-m", "broker", "init"],
+        env={**os.environ, "VVA_CONFIG": str(productie)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert uitkomst.returncode != 0 and "Traceback" not in uitkomst.stderr
+    assert uitkomst.stderr.splitlines() == [
+        "Error: the demo data use test OINs: run 'vva init --no-demo' in production"
+    ]

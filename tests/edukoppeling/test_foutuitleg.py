@@ -1,0 +1,96 @@
+"""Faults that say what to fix (issue 20, item 1), through a real broker process with real signatures.
+
+The faultstring stays the table text (F1); the detail says which header or which part of the
+authorisation failed, never anything about a party the caller has no mandate for (F3)."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from tests.edukoppeling.conftest import BROKER, SCHOOL_A, SOAP, VO, envelop
+from tests.edukoppeling.test_ondertekend import ondertekend
+
+SCHOOL_C = "0000000700099XC00000"  # a demo school with no mandate for 99XA
+REGIO = "00000099000000000042"  # demo mandate for 99XA: vo/opvragenStatus only
+ONBEKEND = "0000000700099ZZ00000"  # no party at all
+
+
+def _detail(antwoord) -> str:
+    return etree.fromstring(antwoord.body).findtext(f".//{{{SOAP}}}Fault/detail/melding")
+
+
+def test_dk0011_to_oin_noemt_de_header_en_de_verwachte_waarde(ondertekende_broker):
+    antwoord = ondertekende_broker.post(envelop(to="https://vva.example/vva/vo/v1?oin=00000099000000000002"))
+    assert (antwoord.faultcode, antwoord.faultstring) == (
+        "soap:Client.DK0011",
+        "Onjuiste waarde in wsa header",
+    )
+    assert _detail(antwoord) == (
+        f"wsa:To noemt OIN 00000099000000000002, maar deze broker heeft OIN {BROKER}: "
+        f"zet wsa:To op <adres>?oin={BROKER} (het adres zelf mag elke absolute URI zijn)"
+    )
+
+
+def test_dk0002_geen_mandaat_zegt_niets_over_de_andere_partij(ondertekende_broker):
+    bekend = ondertekende_broker.post(ondertekend(ondertekende_broker, envelop(van=SCHOOL_A), oin=SCHOOL_C))
+    onbekend = ondertekende_broker.post(ondertekend(ondertekende_broker, envelop(van=ONBEKEND), oin=SCHOOL_C))
+    assert bekend.faultcode == onbekend.faultcode == "soap:Client.DK0002"
+    assert bekend.faultstring == "Niet geautoriseerd"
+    assert _detail(bekend) == (
+        f"het certificaat (OIN {SCHOOL_C}) heeft geen mandaat voor wsa:From (OIN {SCHOOL_A}); de partij in "
+        "wsa:From laat het mandaat registreren bij de beheerder van de broker, of u stuurt wsa:From met het "
+        "OIN van uw eigen certificaat"
+    )
+    # A registered school and an OIN nobody registered get the same words: only the OIN sent differs.
+    assert _detail(onbekend) == _detail(bekend).replace(SCHOOL_A, ONBEKEND)
+
+
+def test_dk0002_mandaat_dekt_de_operatie_niet(ondertekende_broker):
+    leveren = envelop(
+        '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:volgnummer>1'
+        "</vva:volgnummer><vva:bsn>111222333</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB"
+        "</vva:postcode><vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie>"
+        "</vva:leerling></vva:aanleverenLeerlingen>",
+        action=VO + "aanleverenLeerlingen",
+    )
+    antwoord = ondertekende_broker.post(ondertekend(ondertekende_broker, leveren, oin=REGIO))
+    assert antwoord.faultcode == "soap:Client.DK0002"
+    detail = _detail(antwoord)
+    assert detail.startswith(
+        f"het mandaat van het certificaat (OIN {REGIO}) voor wsa:From (OIN {SCHOOL_A}) dekt deze operatie "
+        "(vo/aanleverenLeerlingen) of deze datum ("
+    )
+    assert detail.endswith(") niet; de partij in wsa:From kan het mandaat laten uitbreiden of verlengen")
+
+
+def test_dk0002_from_niet_aangemeld_voor_de_dienst(ondertekende_broker):
+    # School 99XA signs for itself, but calls the MBO institutions' service.
+    ping = envelop(
+        '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>x</vva:echo></vva:ping>',
+        action="urn:nl:vva:aanmelden:v1/mbo/ping",
+        to=f"https://vva.example/vva/mbo/v1?oin={BROKER}",
+    )
+    antwoord = ondertekende_broker.post(
+        ondertekend(ondertekende_broker, ping),
+        pad="/vva/mbo/v1",
+        soapaction='"urn:nl:vva:aanmelden:v1/mbo/ping"',
+    )
+    assert antwoord.faultcode == "soap:Client.DK0002"
+    assert _detail(antwoord) == (
+        f"wsa:From (OIN {SCHOOL_A}) is niet aangemeld voor deze dienst (mbo); de beheerder van de broker "
+        "registreert partijen per dienst"
+    )
+
+
+def test_ek0031_neutraal_met_verwijzing_naar_de_offline_controle(ondertekende_broker):
+    antwoord = ondertekende_broker.post(envelop())  # unsigned, on a signed service
+    assert (antwoord.faultcode, antwoord.faultstring) == (
+        "soap:Client.EK0031",
+        "Berichtondertekening niet aanwezig of onjuist",
+    )
+    detail = _detail(antwoord)
+    assert "vva envelope verify <bericht.xml>" in detail and "vva conformance run" in detail
+    # Neutral: the same detail for another cause (a changed Body after signing).
+    gewijzigd = ondertekend(ondertekende_broker).replace(b"<vva:echo>x<", b"<vva:echo>y<")
+    tweede = ondertekende_broker.post(gewijzigd)
+    assert tweede.faultcode == "soap:Client.EK0031" and _detail(tweede) == detail
