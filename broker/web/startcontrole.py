@@ -13,7 +13,7 @@ from broker.bootstrap import Omgeving
 from broker.config import Settings
 from broker.edukoppeling.contract import Contract
 
-#: The signed profile (edukoppeling.md S0): what production requires of every service.
+#: The signed profile (S0): what production requires of every service.
 ONDERTEKEND = "2W-be-S"
 
 
