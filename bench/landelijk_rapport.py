@@ -52,8 +52,13 @@ def genereer(leerlingen: int, overgangen: int, seed: int = 7):
     """Rows for instelling, leerling, leerling_mutatie, aanmelding, aanmelding_overgang."""
     rnd = random.Random(seed)
     vo, mbo = brins(600, 10), brins(70, 60)
-    instellingen = [(b, "vo", f"VO-school {b} (FICTIEF)", str(1 + i % 40), JAAR) for i, b in enumerate(vo)]
-    instellingen += [(b, "mbo", f"MBO-instelling {b} (FICTIEF)", str(1 + i % 40), JAAR) for i, b in enumerate(mbo)]
+    instellingen = [
+        (JAAR, b, "vo", "vo", f"VO-school {b} (FICTIEF)", str(1 + i % 40), JAAR) for i, b in enumerate(vo)
+    ]
+    instellingen += [
+        (JAAR, b, "mbo", "mbo", f"MBO-instelling {b} (FICTIEF)", str(1 + i % 40), JAAR)
+        for i, b in enumerate(mbo)
+    ]
     leerling_rijen, mutaties, aanmeldingen, statussen = [], [], [], []
     # Transitions per registration are drawn so that the total lands on ``overgangen``.
     per_aanmelding = overgangen / (leerlingen * 1.035)
@@ -69,7 +74,11 @@ def genereer(leerlingen: int, overgangen: int, seed: int = 7):
             continue  # registers nowhere
         for instelling in rnd.sample(mbo, 2 if rnd.random() < 0.08 else 1):
             aid = len(aanmeldingen) + 1
-            begin = dag(date(2026, 11, 1), date(2027, 3, 31), rnd) if rnd.random() < 0.85 else dag(date(2027, 4, 2), date(2027, 6, 30), rnd)
+            begin = (
+                dag(date(2026, 11, 1), date(2027, 3, 31), rnd)
+                if rnd.random() < 0.85
+                else dag(date(2027, 4, 2), date(2027, 6, 30), rnd)
+            )
             reeks = ["aangemeld"]
             lengte = max(1, min(4, round(rnd.gauss(per_aanmelding, 0.8))))
             for volgende in ("geaccepteerd", "ingeschreven"):
@@ -82,8 +91,18 @@ def genereer(leerlingen: int, overgangen: int, seed: int = 7):
                 statussen.append((aid, van, naar, datum, datetime.combine(datum, datetime.min.time(), UTC)))
                 van, datum = naar, min(datum + timedelta(days=rnd.randint(3, 60)), EINDE)
             aanmeldingen.append(
-                (aid, JAAR, sleutel, b"x", instelling, f"{25000 + rnd.randint(0, 300)}", van, datum,
-                 datetime.now(UTC), datetime.now(UTC))
+                (
+                    aid,
+                    JAAR,
+                    sleutel,
+                    b"x",
+                    instelling,
+                    f"{25000 + rnd.randint(0, 300)}",
+                    van,
+                    datum,
+                    datetime.now(UTC),
+                    datetime.now(UTC),
+                )
             )
     return instellingen, leerling_rijen, mutaties, aanmeldingen, statussen
 
@@ -94,16 +113,30 @@ def laad(url: str, rijen) -> None:
     with engine.begin() as verbinding:
         cursor = verbinding.connection.driver_connection.cursor()
         for tabel, kolommen, data in (
-            ("instelling", "brin, sector, naam, rmc_regio, geldig_vanaf_cyclus", instellingen),
-            ("leerling", "id, cyclus_jaar, sleutel_hash, nummer_versleuteld, brin_vo, status, aangeleverd_op, gewijzigd_op", leerlingen),
+            (
+                "instelling",
+                "cyclus_jaar, brin, sector, onderwijssoort, naam, rmc_regio, geldig_vanaf_cyclus",
+                instellingen,
+            ),
+            (
+                "leerling",
+                "id, cyclus_jaar, sleutel_hash, nummer_versleuteld, brin_vo, status, aangeleverd_op, gewijzigd_op",
+                leerlingen,
+            ),
             ("leerling_mutatie", "leerling_id, mutatie, status, afmeldreden, vastgelegd_op", mutaties),
-            ("aanmelding", "id, cyclus_jaar, sleutel_hash, nummer_versleuteld, brin_mbo, crebo, status, status_datum, aangemaakt_op, gewijzigd_op", aanmeldingen),
+            (
+                "aanmelding",
+                "id, cyclus_jaar, sleutel_hash, nummer_versleuteld, brin_mbo, crebo, status, status_datum, aangemaakt_op, gewijzigd_op",
+                aanmeldingen,
+            ),
             ("aanmelding_overgang", "aanmelding_id, van, naar, datum, vastgelegd_op", statussen),
         ):
             with cursor.copy(f"COPY {tabel} ({kolommen}) FROM STDIN") as copy:
                 for rij in data:
                     copy.write_row(rij)
-        verbinding.execute(text("INSERT INTO cyclus (jaar, deadline) VALUES (:j, :d)"), {"j": JAAR, "d": date(JAAR, 4, 1)})
+        verbinding.execute(
+            text("INSERT INTO cyclus (jaar, deadline) VALUES (:j, :d)"), {"j": JAAR, "d": date(JAAR, 4, 1)}
+        )
         verbinding.execute(text("ANALYZE"))
     engine.dispose()
 
@@ -127,8 +160,10 @@ def main() -> None:
         begin = time.perf_counter()
         rijen = genereer(args.leerlingen, args.overgangen)
         laad(url, rijen)
-        print(f"data: {len(rijen[1]):,} pupils, {len(rijen[2]):,} pupil mutations, {len(rijen[3]):,} registrations, "
-              f"{len(rijen[4]):,} status changes; generated and loaded in {time.perf_counter() - begin:.1f} s")
+        print(
+            f"data: {len(rijen[1]):,} pupils, {len(rijen[2]):,} pupil mutations, {len(rijen[3]):,} registrations, "
+            f"{len(rijen[4]):,} status changes; generated and loaded in {time.perf_counter() - begin:.1f} s"
+        )
         sessions = make_session_factory(engine)
         with sessions() as session, tempfile.TemporaryDirectory() as map:
             begin = time.perf_counter()
@@ -136,11 +171,15 @@ def main() -> None:
             figuren = time.perf_counter() - begin
             schrijf(rapport, "html", args.html or Path(map) / "landelijk.html")
             totaal = time.perf_counter() - begin
-            print(f"national report (landelijk + 40 regions + trend): figures {figuren:.1f} s, "
-                  f"with HTML and charts {totaal:.1f} s; {len(rapport.cijfers):,} figures")
+            print(
+                f"national report (landelijk + 40 regions + trend): figures {figuren:.1f} s, "
+                f"with HTML and charts {totaal:.1f} s; {len(rapport.cijfers):,} figures"
+            )
             begin = time.perf_counter()
             jaarcijfers = bereken_jaarcijfers(session, JAAR, Kalender())
-            print(f"yearly aggregates, every level: {len(jaarcijfers):,} rows in {time.perf_counter() - begin:.1f} s")
+            print(
+                f"yearly aggregates, every level: {len(jaarcijfers):,} rows in {time.perf_counter() - begin:.1f} s"
+            )
         engine.dispose()
     finally:
         with beheer.connect() as verbinding:

@@ -19,6 +19,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC
 
 from lxml import etree
 from spyne.util.xml import get_object_as_xml
@@ -181,6 +182,8 @@ def render(verwerking: Verwerking, ontvanger_oin: str, sleutel_hash: str) -> Wee
     laatste, tijdstip = verwerking.session.execute(
         select(func.max(W.volgnummer), func.max(W.vastgelegd_op)).where(W.sleutel_hash == sleutel_hash)
     ).one()
+    if tijdstip is not None and tijdstip.tzinfo is None:  # SQLite gives naive UTC
+        tijdstip = tijdstip.replace(tzinfo=UTC)
     bericht = m.OntvangenWijziging(
         wijzigingId=laatste or 0, tijdstip=tijdstip or verwerking.nu, leerling=leerling
     )

@@ -5,8 +5,10 @@ the receiver's own key, pupil numbers only with ``--show-numbers``."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from datetime import datetime, timedelta
 
 from tests.e2e.test_pushes import SCHOOL_A, _bezorger, keten_op, leerlingen
 from tests.e2e.zeepclient import client
@@ -49,6 +51,9 @@ def test_lijst_en_inhoud_van_wat_de_ontvanger_kreeg(database_url, tmp_path):
         assert "from        00000099000000000001 (certificate 00000099000000000001)" in toon.stdout
         assert "outcome     verwerkt" in toon.stdout
         assert '<ns0:ontvangenWijziging xmlns:ns0="urn:nl:vva:aanmelden:v1">' in toon.stdout
+        # The change's time in UTC with its offset, on SQLite (naive in the database) as on PostgreSQL.
+        tijdstip = re.search(r"<ns0:tijdstip>([^<]+)</ns0:tijdstip>", toon.stdout).group(1)
+        assert datetime.fromisoformat(tijdstip).utcoffset() == timedelta(0), tijdstip
         assert ">*********</" in toon.stdout and leerling["bsn"] not in toon.stdout
         # The Body as it came over the wire, decrypted with the receiver's key file.
         assert keten.pushes()[0].count(leerling["bsn"].encode()) >= 1
