@@ -27,9 +27,16 @@ import math
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 #: The smallest count that may be published; a count of 1 to SMALLEST - 1 is primary-sensitive.
 SMALLEST = 5
+#: The largest group of connected suppressed cells the exact LP bounds (two LPs per cell). Larger groups
+#: arise only in the national table (a week's count of every school under the country's), where an
+#: exposure needs the sums of many rows at once; there the interval propagation decides alone, so a
+#: national report and ``vva cycle close`` stay within seconds (bench/landelijk_rapport.py). The tests'
+#: LP attacker checks every table of the test scenarios, all below this size.
+LP_MAX_CELLS = 300
 #: How often propagation sweeps the relations at most; bounds only tighten, so this is a safety net.
 _MAX_SWEEPS = 200
 
@@ -56,6 +63,11 @@ class Relation:
 
     def terms(self) -> list[tuple[Key, int]]:
         """The relation as ``sum(coefficient * cell) == 0``; a key on both sides cancels out."""
+        return self._terms
+
+    @cached_property
+    def _terms(self) -> list[tuple[Key, int]]:
+        # Computed once: protect() reads every relation's terms in every round.
         coefficients: dict[Key, int] = defaultdict(int)
         for key in self.left:
             coefficients[key] += 1
@@ -92,7 +104,10 @@ def protect(cells: Iterable[Cell], relations: Iterable[Relation]) -> set[Key]:
             membership[key].append(i)
     # Cells the primary flags pin with nothing published at all (four statuses of 1 to 4 under a
     # total of 1 to 4 are 1 each): no complement hides them, so none is spent on them.
-    inherent = lp_exposed(table, set(table), relations) & suppressed
+    # Propagation finds them (a bound of 1 from every part under a total of at most 4), and unlike the
+    # LP it stays cheap on a national table of 70,000 cells.
+    everything = feasible_bounds(table, set(table), relations)
+    inherent = {k for k in suppressed if _single(everything[k])}
     unprotectable |= inherent
     while True:
         bounds = feasible_bounds(table, suppressed, relations)
@@ -241,6 +256,8 @@ def lp_exposed(table: Mapping[Key, Cell], suppressed: set[Key], relations: Seque
     start = _start_bounds(table, suppressed)
     exposed = set()
     for keys, members in _components(equations):
+        if len(keys) > LP_MAX_CELLS:
+            continue  # propagation only: see LP_MAX_CELLS
         index = {k: i for i, k in enumerate(keys)}
         a_eq = np.zeros((len(members), len(keys)))
         b_eq = np.array([constant for _, constant in members], dtype=float)
