@@ -288,5 +288,7 @@ def test_de_kit_controleert_de_uitkomst_per_record():
         b"<code>VVA111</code></resultaat></r>"
     )
     assert _controleer_resultaat("VVA111", antwoord) == []
-    assert _controleer_resultaat("VVA125", antwoord) == ["record outcomes ['VVA111'], expected VVA125 for each"]
+    assert _controleer_resultaat("VVA125", antwoord) == [
+        "record outcomes ['VVA111'], expected VVA125 for each"
+    ]
     assert _controleer_resultaat("verwerkt", antwoord) != []
