@@ -110,6 +110,7 @@ def test_een_sjabloon_overschrijft_niets_zonder_force(tmp_path):
 
     assert daarna.exit_code == 0
     assert uit.read_text(encoding="utf-8-sig").splitlines() == [
-        "bsn;onderwijsnummer;brinMbo;status;datum;crebo;locatie;naam",
-        "# 111222333;;99XB;aangemeld;2027-03-01;25180;;Voorbeeld, A.",
+        "bsn;onderwijsnummer;brinMbo;status;datum;crebo;locatie;naam;intakeDatum;intakeUitkomst;"
+        "onderwijsovereenkomstDatum",
+        "# 111222333;;99XB;aangemeld;2027-03-01;25180;;Voorbeeld, A.;2027-03-15;positiefAdvies;",
     ]
