@@ -250,7 +250,8 @@ def test_mbo_upload_en_de_opvragingen_van_school_en_gemeente(demo_broker, tmp_pa
     assert resultaat.exit_code == 3, resultaat.output
     assert resultaat.stdout.splitlines() == [
         "rij;code;melding",
-        "3;VVA122;De datum is onleesbaar: gebruik JJJJ-MM-DD (zoals 2027-03-01) of DD-MM-JJJJ (zoals 01-03-2027).",
+        "3;VVA122;Kolommen datum, intakeDatum, onderwijsovereenkomstDatum: De datum is onleesbaar: gebruik "
+        "JJJJ-MM-DD (zoals 2027-03-01) of DD-MM-JJJJ (zoals 01-03-2027).",
     ]
     tabel = vva_client(school, "status").stdout
     assert "99XB aangemeld 2026-03-01" in tabel
