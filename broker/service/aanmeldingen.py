@@ -206,6 +206,8 @@ def _controleer_procesfeiten(
     if feiten.overeenkomst_datum is not None and status is not AanmeldStatus.INGESCHREVEN:
         # ``status`` is the registration's status after this record, whether it changes it or repeats it.
         raise Afwijzing(OVEREENKOMST_ZONDER_INSCHRIJVING)
+    if feiten.intake is None and feiten.overeenkomst_datum is None:
+        return  # nothing to date-check: no query for the records that carry no facts (most of them)
     aangemeld_op = _aanmelddatum(verwerking, rij, None if herhaling else status, datum)
     if aangemeld_op is None:
         return
