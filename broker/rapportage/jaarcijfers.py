@@ -119,7 +119,7 @@ def onderdruk(jaar: int, cijfers: Iterable[Cijfer], indeling: Indeling | None = 
     the complementary cells ``disclosure.protect`` picks so that none of them can be computed back
     from the others (``relaties``). Call it on exactly the figures that are published together."""
     cijfers = list(cijfers)
-    cellen = [Cell(_sleutel(f), f.waarde, 0 < f.basis < DREMPEL) for f in cijfers]
+    cellen = [Cell(_sleutel(f), f.waarde, 0 < f.basis < DREMPEL, _insider(f)) for f in cijfers]
     weg = protect(cellen, relaties(cijfers, indeling))
     return [
         Jaarcijfer(
@@ -127,6 +127,12 @@ def onderdruk(jaar: int, cijfers: Iterable[Cijfer], indeling: Indeling | None = 
         )
         for f in cijfers
     ]
+
+
+def _insider(f: Cijfer) -> tuple[str, str] | None:
+    """Who knows the figure without any publication: the school, institution or region it is
+    of (it counts its own pupils); nobody for the country's."""
+    return None if f.niveau == Niveau.LANDELIJK else (Niveau(f.niveau).value, f.eenheid)
 
 
 def _sleutel(f: Cijfer) -> Sleutel:

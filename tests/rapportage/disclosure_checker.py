@@ -1,10 +1,18 @@
-"""An outsider's attack on a published table, by linear programming: for every suppressed cell the
-smallest and largest value it can take given the published cells and the additive relations an
-outsider knows. A cell whose range holds a single integer is disclosed.
+"""Attacks on a published table, by linear programming: for every withheld cell the smallest and
+largest value it can take given the published cells and the additive relations. A cell whose range
+holds a single integer is disclosed.
 
 Independent of the suppressor (``broker.rapportage.disclosure`` propagates intervals): this solves
-the exact LP with scipy's HiGHS. The attacker is the strong one: it knows which suppressed cells
-are primary (a count of 1 to 4) and that every count is >= 0.
+the exact LP with scipy's HiGHS, for each attacker of docs/disclosure.md —
+
+- the outsider: the relations, the published values, every count >= 0 (a 0 the relations force
+  with nothing published is known from the definitions, and not counted);
+- the flag reader: also which withheld cells are primary (1 to 4), except for cells the flags pin
+  with nothing published at all (no pattern hides those from it);
+- every insider (a school, an institution, a region): also the true values of its own cells; it
+  may pin no cell that tells it a small count of others (another unit's 1 to 4, or a total whose
+  value minus the insider's own part is 1 to 4), except one it pins even when everything but its
+  own cells is withheld (a region whose only school it is).
 
 Entry points for other tests: ``assert_no_disclosure`` on a plain table, ``assert_rapport_veilig``
 on a ``Rapport`` (everything its HTML, CSV and xlsx show), ``assert_procescijfers_veilig`` on an
@@ -28,11 +36,15 @@ Sum = tuple[Sequence[Key], Sequence[Key]]
 
 
 def ranges(
-    published: Mapping[Key, int | None], relations: Iterable[Sum], primary: set[Key] = frozenset()
+    published: Mapping[Key, int | None],
+    relations: Iterable[Sum],
+    primary: set[Key] = frozenset(),
+    only: set[Key] | None = None,
 ) -> dict[Key, tuple[float, float]]:
-    """{suppressed key: (min, max)} — ``published`` maps every key to its value, None = suppressed.
-    Primary keys lie in [1, 4], other suppressed ones in [0, inf). Relations an outsider would find
-    false (no feasible point) raise AssertionError: the caller gave a wrong relation."""
+    """{suppressed key: (min, max)} — ``published`` maps every key to its value, None = suppressed;
+    ``only``: just these keys (default every suppressed one). Primary keys lie in [1, 4], other
+    suppressed ones in [0, inf). Relations an outsider would find false (no feasible point) raise
+    AssertionError: the caller gave a wrong relation."""
     unknown = sorted((k for k, v in published.items() if v is None), key=repr)
     if not unknown:
         return {}
@@ -54,11 +66,15 @@ def ranges(
     bounds = [(1, 4) if k in primary else (0, None) for k in unknown]
     if not rows:
         return {
-            k: (bounds[i][0], math.inf if bounds[i][1] is None else bounds[i][1]) for k, i in index.items()
+            k: (bounds[i][0], math.inf if bounds[i][1] is None else bounds[i][1])
+            for k, i in index.items()
+            if only is None or k in only
         }
     a_eq, b_eq = np.array(rows), np.array(rhs)
     uit = {}
     for key, i in index.items():
+        if only is not None and key not in only:
+            continue
         ends = []
         for sign in (1, -1):
             c = np.zeros(len(unknown))
@@ -74,30 +90,67 @@ def ranges(
 
 
 def disclosed(
-    published: Mapping[Key, int | None], relations: Iterable[Sum], primary: set[Key] = frozenset()
+    published: Mapping[Key, int | None],
+    relations: Iterable[Sum],
+    primary: set[Key] = frozenset(),
+    only: set[Key] | None = None,
 ) -> dict[Key, float]:
-    """The suppressed keys with a single feasible integer value, and that value."""
+    """The suppressed keys (of ``only``) with a single feasible integer value, and that value."""
     uit = {}
-    for key, (low, high) in ranges(published, list(relations), primary).items():
+    for key, (low, high) in ranges(published, list(relations), primary, only).items():
         if not math.isinf(high) and math.ceil(low - 1e-6) >= math.floor(high + 1e-6):
             uit[key] = round(low)
     return uit
 
 
 def assert_no_disclosure(
-    published: Mapping[Key, int | None], relations: Iterable[Sum], primary: set[Key] = frozenset()
+    published: Mapping[Key, int | None],
+    relations: Iterable[Sum],
+    primary: set[Key] = frozenset(),
+    units: Mapping[Key, Hashable] | None = None,
+    truth: Mapping[Key, int] | None = None,
 ) -> None:
-    """No suppressed cell has a single feasible value — except one the primary flags alone pin
-    (nothing published at all: four cells each 1 to 4 under a total of 1 to 4 are 1 each). An
-    outsider who knows which cells are primary learns that from no publication; no suppression
-    pattern can hide it, and the single marker "x" is what keeps a real outsider from knowing it."""
+    """No attacker pins a suppressed cell (see the module docstring). ``units``: per key the unit
+    that knows its true value (``truth``), for the insiders; a key without one (the country's) is
+    nobody's."""
     relations = list(relations)
-    gevonden = disclosed(published, relations, primary)
-    if gevonden:
-        niets = {k: None for k in published}
-        vooraf = disclosed(niets, relations, primary)
-        gevonden = {k: v for k, v in gevonden.items() if k not in vooraf}
-    assert not gevonden, f"suppressed cells recoverable: {gevonden}"
+    gevonden = {("outsider", k): v for k, v in disclosed(published, relations).items()}
+    if gevonden:  # a 0 the relations force with nothing published is no publication's fault
+        vooraf = disclosed({k: None for k in published}, relations)
+        gevonden = {a: v for a, v in gevonden.items() if a[1] not in vooraf}
+    lezer = disclosed(published, relations, primary)
+    if lezer:
+        vooraf = disclosed({k: None for k in published}, relations, primary)
+        gevonden |= {("flag reader", k): v for k, v in lezer.items() if k not in vooraf}
+    for unit in sorted(set((units or {}).values()), key=repr):
+        eigen = {k for k, u in units.items() if u == unit and k in published}
+        anderen = {
+            k
+            for k, v in published.items()
+            if v is None and k not in eigen and _onthult(k, eigen, truth, relations)
+        }
+        if not anderen or all(published[k] is not None for k in eigen):
+            continue  # it knows only what is published, and that pins nothing (above)
+        weten = {k: truth[k] if k in eigen else v for k, v in published.items()}
+        binnen = disclosed(weten, relations, only=anderen)
+        if binnen:
+            vooraf = disclosed(
+                {k: truth[k] if k in eigen else None for k in published}, relations, only=anderen
+            )
+            gevonden |= {(unit, k): v for k, v in binnen.items() if k not in vooraf}
+    assert not gevonden, f"suppressed cells recoverable (attacker, cell): {gevonden}"
+
+
+def _onthult(key: Key, eigen: set[Key], truth: Mapping[Key, int], relations: Sequence[Sum]) -> bool:
+    """Whether pinning ``key`` tells an insider who knows ``eigen`` a small count of others: its
+    value minus the insider's own part of it (where it is the total of a relation) is 1 to 4."""
+    eigen_delen = [
+        sum(truth.get(k, 0) for k in delen if k in eigen)
+        for totaal, delen in [(left, right) for left, right in relations]
+        + [(right, left) for left, right in relations]
+        if tuple(totaal) == (key,)
+    ]
+    return 0 < truth[key] - max(eigen_delen, default=0) < 5  # its own part by the finest relation
 
 
 # --- the broker's tables ----------------------------------------------------------------------------
@@ -132,7 +185,10 @@ def assert_table_safe(rijen: Iterable[Jaarcijfer], waarheid: Sequence[Cijfer], i
     waar = {(Niveau(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in waarheid}
     assert all(published[k] is None for k in primary if k in published), "a count of 1-4 is published"
     assert all(v == waar[k] for k, v in published.items() if v is not None)
-    assert_no_disclosure(published, _relaties_die_gelden(waarheid, indeling), primary & set(published))
+    units = {k: k[:2] for k in published if k[0] != Niveau.LANDELIJK.value}
+    assert_no_disclosure(
+        published, _relaties_die_gelden(waarheid, indeling), primary & set(published), units, waar
+    )
 
 
 def assert_rapport_veilig(rapport, waarheid: Sequence[Cijfer], indeling=None) -> None:

@@ -76,6 +76,15 @@ ZEVEN_VIJF = [
 ]
 
 
+def _waarden(cijfers):
+    return {(f.niveau.value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in cijfers}
+
+
+def _eenheden(cijfers):
+    """Per key the unit that knows it (the insiders); the country is nobody's."""
+    return {k: k[:2] for k in _waarden(cijfers) if k[0] != Niveau.LANDELIJK.value}
+
+
 def _gepubliceerd(rijen):
     return {(r.niveau, r.eenheid, r.cijfer, r.dimensie): r.waarde for r in rijen}
 
@@ -141,9 +150,62 @@ def test_a_region_and_its_schools_are_protected_together():
         ("school", "99XC", "geleverd_nergens_aangemeld", ""): 3
     }
     nieuw = _gepubliceerd(onderdruk(JAAR, cijfers, regio))
-    assert_no_disclosure(nieuw, _sommen(cijfers, regio), primair)
-    assert nieuw[("school", "99XA", "geleverd_nergens_aangemeld", "")] is None  # 6: the smallest complement
-    assert nieuw[("regio", "21", "geleverd_nergens_aangemeld", "")] == 9  # 9 = x + y: no single value
+    assert_no_disclosure(nieuw, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
+    # Not enough: school 99XA knows its own 6 and the region knows its own 9 (H: an insider
+    # subtracts), so with only two schools in the region all three counts must go.
+    assert nieuw[("school", "99XA", "geleverd_nergens_aangemeld", "")] is None
+    assert nieuw[("regio", "21", "geleverd_nergens_aangemeld", "")] is None
+    assert nieuw[("regio", "21", "leerlingen", "")] == 20  # nothing small in it
+
+
+def test_an_insider_cannot_subtract_its_own_counts_from_the_region():
+    # The review's attack: region 21 has three schools; 99XC's 3 registered nowhere is withheld with
+    # 99XB's 7 as its complement. School 99XB knows its own 7 and subtracts it: 3 again.
+    cijfers = [
+        _school("geleverd_nergens_aangemeld", "", 30, "21", Niveau.REGIO),
+        _school("geleverd_nergens_aangemeld", "", 20, "99XA"),
+        _school("geleverd_nergens_aangemeld", "", 7, "99XB"),
+        _school("geleverd_nergens_aangemeld", "", 3, "99XC"),
+    ]
+    regio = {"21": ["99XA", "99XB", "99XC"]}
+    primair = {("school", "99XC", "geleverd_nergens_aangemeld", "")}
+    alleen_buitenstaander = {k: v for k, v in _waarden(cijfers).items()}
+    alleen_buitenstaander[("school", "99XB", "geleverd_nergens_aangemeld", "")] = None
+    alleen_buitenstaander[("school", "99XC", "geleverd_nergens_aangemeld", "")] = None
+    assert_no_disclosure(alleen_buitenstaander, _sommen(cijfers, regio), primair)  # the outsider: x + y = 10
+    with pytest.raises(AssertionError, match="99XB"):
+        assert_no_disclosure(
+            alleen_buitenstaander, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers)
+        )
+    nieuw = _gepubliceerd(onderdruk(JAAR, cijfers, regio))
+    assert_no_disclosure(nieuw, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
+    assert sum(v is None for v in nieuw.values()) == 3  # a third cell: 99XA's 20 or the region's 30
+
+
+def test_cells_the_flags_alone_pin_are_still_hidden_from_plain_subtraction():
+    # The review's second attack: a unit whose 4 registrations fall in 4 weeks is "1 each" for an
+    # attacker who knows which cells are small, so the old suppressor spent no complement on them;
+    # yet the region's week and a neighbour's published week gave each back by subtraction.
+    cijfers = [_school("aanmeldingen", "", 4, "99XB", Niveau.INSTELLING)]
+    cijfers += [
+        _school("aanmeldingen_per_week", f"2027-W{w:02d}", 1, "99XB", Niveau.INSTELLING) for w in (1, 2, 3, 4)
+    ]
+    cijfers += [_school("aanmeldingen", "", 46, "99XD", Niveau.INSTELLING)]
+    cijfers += [
+        _school("aanmeldingen_per_week", f"2027-W{w:02d}", n, "99XD", Niveau.INSTELLING)
+        for w, n in ((1, 10), (2, 11), (3, 12), (4, 13))
+    ]
+    cijfers += [_school("aanmeldingen", "", 50, "21", Niveau.REGIO)]
+    cijfers += [
+        _school("aanmeldingen_per_week", f"2027-W{w:02d}", n, "21", Niveau.REGIO)
+        for w, n in ((1, 11), (2, 12), (3, 13), (4, 14))
+    ]
+    regio = {"21": ["99XB", "99XD"]}
+    primair = {k for k, v in _waarden(cijfers).items() if 0 < v < 5}
+    nieuw = _gepubliceerd(onderdruk(JAAR, cijfers, regio))
+    assert all(nieuw[k] is None for k in primair)
+    assert_no_disclosure(nieuw, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
+    assert disclosed(nieuw, _sommen(cijfers, regio)) == {}  # the outsider, who does not know which are small
 
 
 def test_two_primary_cells_summing_to_2_or_8_are_each_pinned_so_a_third_goes():
