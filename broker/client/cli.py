@@ -289,4 +289,5 @@ _LEERLINGKOLOMMEN = [
     "mboGangerStatus",
     "aanmeldingen",
     "eldersAangemeld",
+    "examenresultaat",
 ]

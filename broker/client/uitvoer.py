@@ -15,7 +15,9 @@ FORMATEN = ("table", "csv", "json")
 
 
 def leerlingen(lijst) -> list[dict]:
-    """``LeerlingOverzicht`` objects (zeep) as rows; ``aanmeldingen`` is a list of dicts."""
+    """``LeerlingOverzicht`` objects (zeep) as rows; ``aanmeldingen`` is a list of dicts. The
+    process facts (intake, onderwijsovereenkomst, examenresultaat) are there only for a party
+    registered to receive them (``--procesfeiten``); an older answer simply lacks them."""
     return [
         {
             "bsn": leerling.bsn,
@@ -23,14 +25,30 @@ def leerlingen(lijst) -> list[dict]:
             "brinVo": leerling.brinVo,
             "woongemeente": leerling.woongemeente,
             "mboGangerStatus": leerling.mboGangerStatus,
-            "aanmeldingen": [
-                {"brinMbo": a.brinMbo, "status": a.status, "datum": a.datum, "crebo": a.crebo}
-                for a in (leerling.aanmelding or [])
-            ],
+            "aanmeldingen": [_aanmelding(a) for a in (leerling.aanmelding or [])],
             "eldersAangemeld": leerling.eldersAangemeld,
+            "examenresultaat": _feit(getattr(leerling, "examenresultaat", None)),
         }
         for leerling in lijst or []
     ]
+
+
+def _aanmelding(a) -> dict:
+    rij = {"brinMbo": a.brinMbo, "status": a.status, "datum": a.datum, "crebo": a.crebo}
+    intake = _feit(getattr(a, "intake", None))
+    if intake:
+        rij["intake"] = f"intake {intake}"
+    overeenkomst = getattr(a, "onderwijsovereenkomstDatum", None)
+    if overeenkomst:
+        rij["onderwijsovereenkomstDatum"] = f"overeenkomst {_plat(overeenkomst)}"
+    return rij
+
+
+def _feit(feit) -> str | None:
+    """An intake or examenresultaat as "<uitkomst> <datum>" (an intake without outcome: its date)."""
+    if feit is None:
+        return None
+    return " ".join(_plat(v) for v in (getattr(feit, "uitkomst", None), feit.datum) if v is not None)
 
 
 def signalen(lijst) -> list[dict]:

@@ -114,3 +114,38 @@ def test_een_sjabloon_overschrijft_niets_zonder_force(tmp_path):
         "onderwijsovereenkomstDatum",
         "# 111222333;;99XB;aangemeld;2027-03-01;25180;;Voorbeeld, A.;2027-03-15;positiefAdvies;",
     ]
+
+
+def test_the_tables_show_intake_overeenkomst_and_examenresultaat_when_the_answer_has_them():
+    from datetime import date
+    from types import SimpleNamespace as Ns
+
+    from broker.client import uitvoer
+
+    aanmelding = Ns(
+        brinMbo="99XB",
+        status="ingeschreven",
+        datum=date(2027, 4, 1),
+        crebo="25180",
+        intake=Ns(datum=date(2027, 3, 10), uitkomst="positiefAdvies"),
+        onderwijsovereenkomstDatum=date(2027, 6, 1),
+    )
+    oud = Ns(brinMbo="99XE", status="aangemeld", datum=date(2027, 2, 1), crebo=None)  # an older answer
+    leerling = Ns(
+        bsn="123456782",
+        onderwijsnummer=None,
+        brinVo="99XA",
+        woongemeente="0363",
+        mboGangerStatus="potentieel",
+        aanmelding=[aanmelding, oud],
+        eldersAangemeld=False,
+        examenresultaat=Ns(uitkomst="geslaagd", datum=date(2027, 7, 10)),
+    )
+    rijen = uitvoer.leerlingen([leerling])
+    csv = uitvoer.toon(rijen, "csv", ["bsn", "aanmeldingen", "examenresultaat"]).splitlines()
+    assert csv[1] == (
+        "123456782;99XB ingeschreven 2027-04-01 25180 intake positiefAdvies 2027-03-10 overeenkomst 2027-06-01"
+        " | 99XE aangemeld 2027-02-01;geslaagd 2027-07-10"
+    )
+    zonder = Ns(**{k: v for k, v in vars(leerling).items() if k != "examenresultaat"})  # an older answer
+    assert uitvoer.leerlingen([zonder])[0]["examenresultaat"] is None
