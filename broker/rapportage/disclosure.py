@@ -430,6 +430,11 @@ def _exposed_by_lp(
     for keys, members in system.components():
         if len(keys) > LP_MAX_CELLS:
             continue  # propagation only: see LP_MAX_CELLS
+        if sum(len(system.equations[i][0]) for i in members) == len(keys) + len(members) - 1:
+            # No cycle of relations through withheld cells (each pair of relations shares at most
+            # one, and no chain returns): propagation's bounds are then the LP's, so it has found
+            # all there is. This holds for most groups: a unit's total with its distributions.
+            continue
         lp = _LinearProgram(system, keys, members)
         # The flag reader knows more than the outsider: where it pins nothing, neither does the outsider.
         reader = _start(table, keys, flags=True)
@@ -571,15 +576,25 @@ def _complement(
 ) -> Key | None:
     """The published cell to withhold next to an exposed one: the smallest non-zero one in the
     relations the exposed cell is part of, else the smallest zero; ties by key; never one the
-    attacker knows. When every cell of those relations is withheld or known already, look one
-    relation further, through the withheld cells the attacker does not know."""
+    attacker knows. Relations with the fewest cells the attacker does not know come first: that
+    is where the cell is pinned (a school's own distribution, not the country's sum over 600
+    schools, where withholding another school's count protects nothing). When every cell of those
+    relations is withheld or known already, look one relation further, through the withheld cells
+    the attacker does not know."""
     seen_keys, seen_relations = {exposure.key}, set()
     frontier = [exposure.key]
     while frontier:
         reached = {i for k in frontier for i in membership.get(k, [])} - seen_relations
         seen_relations |= reached
         keys = {k for i in reached for k, _ in relations[i].terms}
-        candidates = {k for k in keys if k in table and k not in withheld and k not in exposure.known}
+        by_open: dict[int, set[Key]] = defaultdict(set)
+        for i in reached:
+            terms = [k for k, _ in relations[i].terms]
+            unknown = sum(1 for k in terms if k in withheld and k not in exposure.known)
+            by_open[unknown] |= {
+                k for k in terms if k in table and k not in withheld and k not in exposure.known
+            }
+        candidates = next((by_open[n] for n in sorted(by_open) if by_open[n]), set())
         if candidates:
             return min(candidates, key=lambda k: (table[k].value == 0, table[k].value, _order(k)))
         frontier = sorted((keys & withheld) - exposure.known - seen_keys, key=_order)
