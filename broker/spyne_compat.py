@@ -18,10 +18,10 @@ What it patches, and why
    ``exec_module`` puts the module's own spec back, as the old protocol left it.
 
    The class cannot be patched before it exists, and importing ``spyne.util.six`` first runs
-   ``spyne/__init__.py``, which already needs the moves. So the patch is applied lazily: a finder on
-   ``sys.meta_path``, added here before spyne is imported, sees the first lookup of a
-   ``spyne.util.six.`` name (after ``spyne.util.six`` has run and registered its importer, before the
-   import system asks that importer), patches the class of the registered importer and lets it answer.
+   ``spyne/__init__.py``, which already needs the moves. So the patch is applied as soon as the class
+   exists: a finder put first on ``sys.meta_path`` here, before spyne is imported, finds nothing itself
+   but patches the class on the first module lookup after ``spyne.util.six`` has defined it, which is
+   before the import system ever asks that importer anything (it comes last on ``sys.meta_path``).
    It patches only a class that has no ``find_spec`` of its own, so a spyne whose six already speaks
    the current protocol is left alone. The same on every supported Python (3.11 too), so the server
    behaves the same on each.
@@ -86,18 +86,22 @@ def patch_six_importer(six_module) -> bool:
 
 
 class _SpyneSixFinder:
-    """On ``sys.meta_path`` before spyne's six importer: patches that importer's class on the first
-    lookup of a ``spyne.util.six.`` name, then lets the patched importer answer."""
+    """First on ``sys.meta_path``: on the first lookup of any module once ``spyne.util.six`` has defined
+    its importer class, patches that class, then lets the import go on (it finds nothing itself). Any
+    lookup, not only of ``spyne.util.six.*``: the six importer is asked about every name the finders
+    before it do not find (``spyne.util`` imports ``thread`` first), which on 3.11 warns when it lacks
+    ``find_spec``."""
+
+    def __init__(self):
+        self._patched = None  # the spyne.util.six module whose class has the current protocol
 
     def find_spec(self, fullname, path=None, target=None):
-        if not fullname.startswith(_SIX + "."):
-            return None
         six_module = sys.modules.get(_SIX)
-        importer = getattr(six_module, "_importer", None)
-        if importer is None:
-            return None
-        patch_six_importer(six_module)
-        return importer.find_spec(fullname, path, target)
+        if six_module is not None and six_module is not self._patched:
+            if getattr(six_module, "_SixMetaPathImporter", None) is not None:  # not while six is
+                patch_six_importer(six_module)  # still running above its class definition
+                self._patched = six_module
+        return None
 
 
 def _install() -> None:
