@@ -1,4 +1,5 @@
-# Sourced by scripts/_venv.sh: choose the Python for the venv and say which, in PYTHON and VVA_VENV.
+# Sourced by scripts/_venv.sh: choose the Python for the venv; sets PYTHON, VVA_VENV and _vva_keuze (the
+# line saying which Python and why).
 #
 # Supported: CPython 3.11, 3.12 and 3.13 (pyproject.toml's requires-python). The choice, first match:
 #   1. PYTHON=/path/to/python (or a name on PATH): that one, which must be a supported version;
@@ -81,4 +82,6 @@ else
     echo "No supported Python found (3.13, 3.12 or 3.11); install one or set PYTHON=/path/to/python3.x" >&2
     exit 1
 fi
-echo "Using Python $("$PYTHON" -c 'import platform; print(platform.python_version())') for $VVA_VENV ($_vva_why)" >&2
+# Said (by scripts/_venv.sh) when the venv is made or installed into, not on every run: a demo that
+# fails should print its one line of error (tests/e2e/test_operator_output.py).
+_vva_keuze="Using Python $("$PYTHON" -c 'import platform; print(platform.python_version())') for $VVA_VENV ($_vva_why)"
