@@ -130,5 +130,5 @@ def test_a_soap11_service_answers_on_this_python():
         server.shutdown()
         server.server_close()
     resultaat = body.find(".//{urn:vva:test:compat}groetResult")
-    versie = "%d.%d" % sys.version_info[:2]
+    versie = "{}.{}".format(*sys.version_info[:2])
     assert resultaat.text == f"hallo Python {versie} hallo Python {versie}"
