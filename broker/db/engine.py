@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -30,6 +32,19 @@ def make_engine(database_url: str) -> Engine:
     event.listen(engine, "checkin", _teruggegeven)
     event.listen(engine, "checkout", partial(_ping_na_rust, engine.dialect))
     return engine
+
+
+def _registreer_sqlite_adapters() -> None:
+    """Bind ``date`` and ``datetime`` values as the text sqlite3's default adapters gave them
+    (``date.isoformat()``, ``datetime.isoformat(" ")``), registered explicitly: Python 3.12 deprecated
+    those defaults. SQLAlchemy's Date and DateTime columns format their values themselves; this is for
+    values bound to plain ``text()`` SQL (migrations, tests), which must keep comparing equal to what
+    is stored. Process-wide, like the defaults it replaces."""
+    sqlite3.register_adapter(date, date.isoformat)
+    sqlite3.register_adapter(datetime, lambda waarde: waarde.isoformat(" "))
+
+
+_registreer_sqlite_adapters()
 
 
 #: Seconds a pooled PostgreSQL connection may have been idle before it is checked at checkout.

@@ -44,7 +44,6 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as pv
@@ -52,6 +51,7 @@ from pyhanko_certvalidator.path import ValidationPath
 
 from broker.domain.identifiers import is_geldig_oin, is_test_oin
 from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.sleutels import rsa_sleutel
 
 Doel = Literal["ondertekening", "tls"]
 _Asn1 = TypeVar("_Asn1", bound=asn1_core.Asn1Value)
@@ -418,8 +418,8 @@ def oin_van(certificaat: x509.Certificate) -> str | None:
 
 def _controleer_sleutel(certificaat: x509.Certificate, doel: Doel) -> None:
     """RSA of at least 2048 bits (H34). Only RSA: S4 allows rsa-sha256/384/512 signatures only."""
-    sleutel = certificaat.public_key()
-    if not isinstance(sleutel, rsa.RSAPublicKey):
+    sleutel = rsa_sleutel(certificaat)
+    if sleutel is None:
         raise _weiger(doel, INVALID_SECURITY, "key is not RSA")
     if sleutel.key_size < MIN_RSA_BITS:
         raise _weiger(doel, INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (< {MIN_RSA_BITS})")

@@ -16,10 +16,10 @@ from pathlib import Path
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from broker.domain.identifiers import is_geldig_oin, is_test_oin
+from broker.edukoppeling.sleutels import is_ec, rsa_sleutel
 from broker.edukoppeling.vertrouwen import MIN_RSA_BITS, oin_van
 from broker.pki.demo import DemoPki, maak_demo_pki
 
@@ -186,9 +186,9 @@ def _geldigheid_tekst(cert: x509.Certificate) -> str:
 
 
 def _sleutel_tekst(cert: x509.Certificate) -> str:
-    sleutel = cert.public_key()
-    if not isinstance(sleutel, rsa.RSAPublicKey):
-        soort = f"EC {sleutel.curve.name}" if isinstance(sleutel, ec.EllipticCurvePublicKey) else "non-RSA"
+    sleutel = rsa_sleutel(cert)
+    if sleutel is None:
+        soort = f"EC {cert.public_key().curve.name}" if is_ec(cert) else "non-RSA"
         return f"{soort} (not RSA: refused, hostile-inputs.md H34)"
     zwak = (
         f" (below {MIN_RSA_BITS}: refused, hostile-inputs.md H34)" if sleutel.key_size < MIN_RSA_BITS else ""

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, load_pem_priv
 from lxml import etree
 
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
+from broker.edukoppeling.sleutels import rsa_sleutel
 from broker.edukoppeling.wss.constants import (
     BASE64_BINARY,
     DS,
@@ -48,11 +49,15 @@ class Ondertekenaar:
     """
 
     def __init__(self, sleutel_pem: bytes, certificaat_pem: bytes, onderteken_bst: bool = True) -> None:
-        prive = load_pem_private_key(sleutel_pem, password=None)
         certificaat = x509.load_pem_x509_certificate(certificaat_pem)
+        # The certificate's algorithm first: a DSA or EC pair is refused without loading its key.
+        publiek = rsa_sleutel(certificaat)
+        if publiek is None:
+            raise ValueError("signing key must be RSA with at least 2048 bits (SIGN004, PKIoverheid)")
+        prive = load_pem_private_key(sleutel_pem, password=None)
         if not isinstance(prive, rsa.RSAPrivateKey) or prive.key_size < _MIN_RSA_BITS:
             raise ValueError("signing key must be RSA with at least 2048 bits (SIGN004, PKIoverheid)")
-        if prive.public_key().public_numbers() != certificaat.public_key().public_numbers():
+        if prive.public_key().public_numbers() != publiek.public_numbers():
             raise ValueError("signing key does not belong to the certificate")
         self._sleutel = xmlsec.Key.from_memory(sleutel_pem, xmlsec.constants.KeyDataFormatPem)
         self._bst_tekst = base64.b64encode(certificaat.public_bytes(Encoding.DER)).decode("ascii")

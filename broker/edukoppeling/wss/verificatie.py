@@ -38,13 +38,13 @@ from datetime import datetime
 
 import xmlsec
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from broker.edukoppeling.envelope import Envelop
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
+from broker.edukoppeling.sleutels import rsa_sleutel
 from broker.edukoppeling.wss.constants import (
     BASE64_BINARY,
     DIGEST_METHODEN,
@@ -472,8 +472,8 @@ def _lees_certificaat(bst: etree._Element) -> x509.Certificate:
         raise _fout(
             "wsse:InvalidSecurityToken", "BinarySecurityToken is not one DER X.509 certificate"
         ) from None
-    sleutel = certificaat.public_key()
-    if not isinstance(sleutel, rsa.RSAPublicKey):
+    sleutel = rsa_sleutel(certificaat)
+    if sleutel is None:
         raise _fout("wsse:InvalidSecurity", "signing key is not RSA")
     if sleutel.key_size < _MIN_RSA_BITS:
         raise _fout("wsse:InvalidSecurity", f"RSA key of {sleutel.key_size} bits (min {_MIN_RSA_BITS})")
