@@ -142,12 +142,21 @@ def protect(cells: Iterable[Cell], relations: Iterable[Relation]) -> set[Key]:
     small = defaultdict(list, small)
     zero = _forced_zero(table, relations)
     exempt = zero | _pinned_by_flags(table, relations)
-    given_up: set[Key] = set(zero)
+    given_up: set[_Exposure] = set()
     while True:
         system = _System(table, withheld, relations)
-        exposures = _exposed_by_propagation(system, table, withheld, insiders, totals, exempt, given_up)
+        # A cell given up for one attacker is still checked for the others.
+        exposures = [
+            e
+            for e in _exposed_by_propagation(system, table, withheld, insiders, totals, exempt, zero)
+            if e not in given_up
+        ]
         if not exposures:  # propagation is content; the exact LP has the last word
-            exposures = _exposed_by_lp(system, table, withheld, insiders, totals, exempt, given_up)
+            exposures = [
+                e
+                for e in _exposed_by_lp(system, table, withheld, insiders, totals, exempt, zero)
+                if e not in given_up
+            ]
         if not exposures:
             return withheld
         _log.debug("disclosure round: %d withheld, %d exposed", len(withheld), len(exposures))
@@ -163,7 +172,7 @@ def protect(cells: Iterable[Cell], relations: Iterable[Relation]) -> set[Key]:
             if complement is None:
                 # Nothing linked to it is left to withhold (an insider whose own cells make up the
                 # rest of every relation): never loop on it.
-                given_up.add(exposure.key)
+                given_up.add(exposure)
                 continue
             withheld |= same[complement]
             touched |= set(small[exposure.key]) | set(small[complement])
@@ -397,22 +406,24 @@ def _exposed_by_propagation(
     insiders: Mapping[Hashable, frozenset[Key]],
     totals: Mapping[Key, list[tuple[Key, ...]]],
     exempt: set[Key],
-    given_up: set[Key],
+    unchecked: set[Key],
 ) -> list[_Exposure]:
+    """What propagation lets each attacker pin, but the cells in ``unchecked`` (0s the relations
+    force), and for the flag reader the cells in ``exempt``."""
     outsider = system.bounds(_start(table, withheld, flags=False))
     reader = system.bounds(_start(table, withheld, flags=True))
-    exposed = {k: _Exposure(k) for k in sorted(withheld, key=_order) if _single(outsider[k])}
-    for k in sorted(withheld - exempt, key=_order):
+    exposed = {_Exposure(k) for k in withheld - unchecked if _single(outsider[k])}
+    for k in withheld - exempt - unchecked:
         if _single(reader[k]):
-            exposed.setdefault(k, _Exposure(k))
+            exposed.add(_Exposure(k))
     for known in insiders.values():
         own = {k: table[k].value for k in known if k in withheld}
         if not own:
             continue  # it knows only what is published
         for k, bounds in system.bounds_knowing(outsider, own).items():
             if k not in known and _single(bounds) and _reveals(k, known, table, totals):
-                exposed.setdefault(k, _Exposure(k, known))
-    return [e for key, e in exposed.items() if key not in given_up]
+                exposed.add(_Exposure(k, known))
+    return sorted(exposed, key=lambda e: (_order(e.key), sorted(map(_order, e.known))))
 
 
 def _exposed_by_lp(
@@ -422,11 +433,11 @@ def _exposed_by_lp(
     insiders: Mapping[Hashable, frozenset[Key]],
     totals: Mapping[Key, list[tuple[Key, ...]]],
     exempt: set[Key],
-    given_up: set[Key],
+    unchecked: set[Key],
 ) -> list[_Exposure]:
     """What the attackers' linear programs pin that propagation did not, per connected group of
     withheld cells of at most ``LP_MAX_CELLS``."""
-    exposed: dict[Key, _Exposure] = {}
+    exposed: set[_Exposure] = set()
     for keys, members in system.components():
         if len(keys) > LP_MAX_CELLS:
             continue  # propagation only: see LP_MAX_CELLS
@@ -440,22 +451,20 @@ def _exposed_by_lp(
         reader = _start(table, keys, flags=True)
         outsider = _start(table, keys, flags=False)
         for bounds, candidates in (
-            (reader, [k for k in keys if k not in exempt and k not in given_up]),
-            (outsider, [k for k in keys if k in exempt and k not in given_up]),
+            (reader, [k for k in keys if k not in unchecked and k not in exempt]),
+            (outsider, [k for k in keys if k not in unchecked and k in exempt]),
         ):
-            for k in lp.pinned(candidates, bounds):
-                exposed.setdefault(k, _Exposure(k))
+            exposed |= {_Exposure(k) for k in lp.pinned(candidates, bounds)}
         for known in insiders.values():
             own = {k: table[k].value for k in keys if k in known}
             if not own:
                 continue
             bounds = {**outsider, **{k: (v, v) for k, v in own.items()}}
             candidates = [
-                k for k in keys if k not in known and k not in given_up and _reveals(k, known, table, totals)
+                k for k in keys if k not in known and k not in unchecked and _reveals(k, known, table, totals)
             ]
-            for k in lp.pinned(candidates, bounds):
-                exposed.setdefault(k, _Exposure(k, known))
-    return list(exposed.values())
+            exposed |= {_Exposure(k, known) for k in lp.pinned(candidates, bounds)}
+    return sorted(exposed, key=lambda e: (_order(e.key), sorted(map(_order, e.known))))
 
 
 class _LinearProgram:
