@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 
 from broker.db import models
 from broker.db.migrate import upgrade
-from broker.outbound.outbox import BEZIG, DOOD, WACHTEND
+from broker.db.models import BEZIG, DOOD, WACHTEND
 
 
 @click.group()

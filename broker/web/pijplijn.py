@@ -41,10 +41,10 @@ from broker.edukoppeling.response import bouw_antwoord, bouw_fout, naar_bytes
 from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.edukoppeling.wss.verificatie import Instellingen, verifieer
-from broker.outbound.outbox import plan_pushes
 from broker.registry.opname import registeropname
 from broker.registry.repository import MANDAAT_DEKT_NIET, MANDAAT_GELDIG
-from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
+from broker.service.context import Aanroep, NietGeautoriseerd
+from broker.service.unit_of_work import unit_of_work
 from broker.soap.diensten import Werk
 from broker.soap.dispatch import Dispatcher
 from broker.web import http, metriek
@@ -369,12 +369,13 @@ class SoapPijplijn:
     ):
         """Run the operation and log, remember and audit its answer, all in ``session``'s transaction."""
         om = self.omgeving
-        verwerking = Verwerking(session, om.sleutelbos, om.kalender, nu=verzoek.nu)
         aanroep = Aanroep(partij, adres.message_id, verzoek.bericht_id, verzoek.kop.certificaat_oin)
-        werk = Werk(verzoek.dienst.sleutel, verwerking, aanroep)
-        verzoek.uitgevoerd = True
-        antwoord = self.dispatchers[verzoek.dienst.pad].verwerk(root, werk)
-        plan_pushes(verwerking)  # the outbox: in the same transaction as the change
+        # The service layer queues the pushes the change causes at the end of the unit of work, in this
+        # transaction (broker.service.pushes).
+        with unit_of_work(session, om.sleutelbos, om.kalender, verzoek.nu) as verwerking:
+            werk = Werk(verzoek.dienst.sleutel, verwerking, aanroep)
+            verzoek.uitgevoerd = True
+            antwoord = self.dispatchers[verzoek.dienst.pad].verwerk(root, werk)
         body, message_id = self._antwoord(antwoord, adres, verzoek)
         uit = _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id)
         antwoord_id = log_verzonden(session, body, uit, "verwerkt", 200, om.sleutelbos, tijdstip=verzoek.nu)
