@@ -5,7 +5,7 @@ One mechanism with two triggers. A fault in ``environ["vva.storing"]`` is raised
 (``broker.web.pijplijn``) once the gate has accepted the message (XSD passed) and before the MessageID
 memory or the use case is reached, so the answer takes the real fault path: message log, signed,
 HTTP 500, nothing applied. The reference receiver's ``--fail`` puts one there for its first requests
-(``broker.outbound.ontvanger``); with the setting ``conformance_storingen`` on (never allowed in
+(``broker.web.ontvanger``); with the setting ``conformance_storingen`` on (never allowed in
 production, ``broker.config``), ``gevraagde_storing`` names one for a ``ping`` whose echo asks for it:
 
 - ``vva-storing:DK0050`` → Server.DK0050: processing failed; the client must not retry it.

@@ -6,7 +6,7 @@ message log and answers a redelivery (same MessageID, same Body) from its Messag
 retried push is never processed twice. ``storingen`` makes it misbehave on purpose for the first
 requests — "503", "timeout" (no answer within the sender's timeout) or "DK0051" (a signed fault,
 raised by the pipeline once the request passed the gate; ``broker.web.storingen``) — to show and
-test how the broker retries. ``vva receiver list`` and ``vva receiver show`` (``broker.outbound.ontvangen``)
+test how the broker retries. ``vva receiver list`` and ``vva receiver show`` (``broker.web.ontvangen``)
 read that message log back.
 """
 
