@@ -27,10 +27,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from broker.audit.spoor import SOAP, Gebeurtenis, leg_vast
 from broker.bootstrap import Omgeving
 from broker.db.berichtenlog import Kop, leg_uitkomst_vast, log_ontvangen, log_verzonden
-from broker.db.herhaling import Vingerafdruk, eerder_antwoord, onthoud
+from broker.db.herhaling import Outcome, Recall, Vingerafdruk, onthoud, recall
 from broker.domain.identifiers import is_test_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.edukoppeling.addressing import Adressering, gelezen_voor_fout, lees_adressering
+from broker.edukoppeling.addressing import Adressering, gelezen_voor_fout, lees_adressering, message_id_key
 from broker.edukoppeling.contract import Contract, Dienst
 from broker.edukoppeling.envelope import lees_envelop
 from broker.edukoppeling.faults import EdukoppelingFout, HttpFout
@@ -286,7 +286,7 @@ class SoapPijplijn:
                 )
         verzoek.kop = replace(verzoek.kop, certificaat_oin=certificaat_oin)
         afdruk = Vingerafdruk.van(
-            adres.from_oin, adres.message_id, envelop.inhoud, signature_value, certificaat_oin
+            adres.from_oin, message_id_key(adres.message_id), envelop.inhoud, signature_value, certificaat_oin
         )
         # One transaction from authorisation to the logged answer: a single connection checkout per
         # request after the message log's own. A refusal before the service layer rolls back nothing.
@@ -295,9 +295,11 @@ class SoapPijplijn:
             maak_leesbaar(envelop.body)  # after the signature is verified, before the XSD and spyne
             self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
             self._storing(environ, adres, envelop.inhoud, verzoek)
-            eerder = eerder_antwoord(session, afdruk, self.omgeving.sleutelbos)
-            if eerder is not None:
-                return self._herhaal(session, eerder, adres, verzoek)
+            eerder = recall(session, afdruk, self.omgeving.sleutelbos)
+            if eerder.outcome is Outcome.RETRY:
+                return self._herhaal(session, eerder.answer, adres, verzoek)
+            if eerder.outcome is not Outcome.NEW:
+                raise _herhaling_fout(eerder)
             return self._toepassen(session, root, adres, partij, afdruk, verzoek)
 
     def _storing(self, environ: dict, adres: Adressering, inhoud: etree._Element, verzoek: _Verzoek) -> None:
@@ -472,6 +474,19 @@ class SoapPijplijn:
             aantal=aantal,
         )
         leg_vast(session, gebeurtenis, verzoek.nu)
+
+
+def _herhaling_fout(eerder: Recall) -> EdukoppelingFout:
+    """The fault for a MessageID seen before (O5): a byte-identical replay → Client.EK0031 (H64, H67),
+    the MessageID reused with another Body or certificate → Client.DK0011."""
+    if eerder.outcome is Outcome.REPLAY:
+        return EdukoppelingFout(
+            "Client.EK0031",
+            "wsse:InvalidSecurity replay of an applied message",
+            "Dit ondertekende bericht is al ontvangen en verwerkt. Wie het antwoord opnieuw nodig heeft, "
+            "ondertekent hetzelfde bericht (zelfde wsa:MessageID) opnieuw met een nieuwe Timestamp.",
+        )
+    return EdukoppelingFout("Client.DK0011", "wsa:InvalidAddressingHeader duplicate MessageID")
 
 
 def _mandaat_weigering(
