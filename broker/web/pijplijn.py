@@ -4,7 +4,8 @@ pipeline", lists the steps as this module runs them).
 body read under its size cap → message log (raw bytes, committed) → TLS client certificate →
 Content-Type and SOAPAction → one hardened parse → envelope → WS-Addressing → WS-Security per the
 service's profile (signature, coverage, Timestamp, certificate trust) → authorisation → Body made
-readable → XSD → a test environment's deliberate failure, if asked for (``broker.web.storingen``) →
+readable → XSD → a test environment's deliberate failure, when its middleware asks for one
+(``broker.web.storingen``) →
 MessageID memory (O5) → spyne on the verified tree → service layer, all business writes in one
 transaction with the logged, signed answer.
 Any refusal is an Edukoppeling fault, HTTP 500, logged, signed on a -S service, with nothing applied,
@@ -48,7 +49,7 @@ from broker.service.unit_of_work import unit_of_work
 from broker.soap.diensten import Werk
 from broker.soap.dispatch import Dispatcher
 from broker.web import http, metriek
-from broker.web.storingen import STORING, gevraagde_storing
+from broker.web.storingen import FAULT_HOOK
 from broker.web.tls import client_certificaat
 
 log = logging.getLogger("vva.web")
@@ -303,12 +304,12 @@ class SoapPijplijn:
             return self._toepassen(session, root, adres, partij, afdruk, verzoek)
 
     def _storing(self, environ: dict, adres: Adressering, inhoud: etree._Element, verzoek: _Verzoek) -> None:
-        """Raise a deliberate fault of a test environment, if one is asked for (broker.web.storingen):
-        the reference receiver's ``--fail`` or, with ``conformance_storingen``, a ping's echo."""
-        storing = environ.get(STORING)
-        if storing is None and self.omgeving.settings.conformance_storingen:
-            operatie = verzoek.dienst.operaties[adres.action].naam
-            storing = gevraagde_storing(operatie, inhoud, adres.relates_to)
+        """Raise the deliberate fault a test environment's middleware asks for (broker.web.storingen);
+        nothing without that middleware, as in production."""
+        hook = environ.get(FAULT_HOOK)
+        if hook is None:
+            return
+        storing = hook(verzoek.dienst.operaties[adres.action].naam, inhoud, adres.relates_to)
         if storing is not None:
             log.warning("deliberate %s for bericht %s: %s", storing.code, verzoek.bericht_id, storing.reden)
             raise storing
