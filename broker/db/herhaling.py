@@ -25,9 +25,8 @@ from lxml import etree
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from broker.db.berichtenlog import lees_inhoud
+from broker.db.berichtenlog import Cipher, lees_inhoud
 from broker.db.models import Bericht, OntvangenMessageId
-from broker.privacy.sleutels import Sleutelbos
 
 # Built once (they run for every request); Core on the table, on the session's connection.
 _M = OntvangenMessageId.__table__
@@ -95,7 +94,7 @@ class Recall:
     answer: bytes | None = None
 
 
-def recall(session: Session, afdruk: Vingerafdruk, sleutelbos: Sleutelbos) -> Recall:
+def recall(session: Session, afdruk: Vingerafdruk, sleutelbos: Cipher) -> Recall:
     """What ``afdruk`` is against the requests applied before (see the module docstring). Reads only;
     never raises for any outcome."""
     eerder = (
