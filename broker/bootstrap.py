@@ -96,7 +96,7 @@ def build_signer(key_file: Path, certificate_file: Path) -> Ondertekenaar:
     """A signer (profile 2W-be-S) of the PEM key and certificate in these files."""
     from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 
-    return Ondertekenaar(Path(key_file).read_bytes(), Path(certificate_file).read_bytes())
+    return Ondertekenaar.from_files(key_file, certificate_file)
 
 
 def hardened_session(

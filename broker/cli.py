@@ -139,12 +139,13 @@ def _register() -> None:
     from broker.edukoppeling.cli import envelope
     from broker.jaarcyclus.cyclus_cli import cycle
     from broker.jaarcyclus.signalen_cli import signals
-    from broker.outbound.cli import outbox, receiver
+    from broker.outbound.cli import outbox
     from broker.pki.cli import pki
     from broker.privacy.cli import keys
     from broker.rapportage.cli import report
     from broker.refdata.cli import refdata
     from broker.registry.cli import party
+    from broker.web.receiver_cli import receiver
 
     for groep in (
         refdata,

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.db.models import Bericht
-from broker.privacy.sleutels import Sleutelbos
+
+
+class Cipher(Protocol):
+    """What storage needs to keep message bytes encrypted: the installation's keys
+    (``broker.privacy.sleutels.Sleutelbos`` is one). Declared here so that storage depends on no
+    key-management module: the keys are handed in by the caller."""
+
+    def versleutel_data(self, data: bytes) -> bytes: ...
+
+    def ontsleutel_data(self, blob: bytes) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,7 @@ _UITKOMST = _BERICHT.update().where(_BERICHT.c.id == bindparam("_bericht_id"))
 _LENGTES = {k.name: k.type.length for k in _BERICHT.c if getattr(k.type, "length", None)}
 
 
-def lees_inhoud(bericht: Bericht, sleutelbos: Sleutelbos) -> bytes:
+def lees_inhoud(bericht: Bericht, sleutelbos: Cipher) -> bytes:
     """The raw bytes of a logged message (decrypted; rows from before encryption are as stored)."""
     return sleutelbos.ontsleutel_data(bericht.inhoud) if bericht.versleuteld else bericht.inhoud
 
@@ -59,7 +69,7 @@ def log_ontvangen(
     sessions: sessionmaker[Session],
     raw: bytes,
     dienst: str | None,
-    sleutelbos: Sleutelbos,
+    sleutelbos: Cipher,
     tijdstip: datetime | None = None,
 ) -> int:
     """Persist the raw request (uitkomst ``ontvangen``), encrypted, and return its id; commits at once.
@@ -115,7 +125,7 @@ def log_verzonden(
     kop: Kop,
     uitkomst: str,
     http_status: int | None,
-    sleutelbos: Sleutelbos,
+    sleutelbos: Cipher,
     richting: str = "uit",
     tijdstip: datetime | None = None,
 ) -> int:
@@ -134,7 +144,7 @@ def _voeg_toe(
     uitkomst: str,
     http_status: int | None,
     raw: bytes,
-    sleutelbos: Sleutelbos,
+    sleutelbos: Cipher,
 ) -> int:
     waarden = {
         **_kolommen(kop),

@@ -50,7 +50,7 @@ never sends a pupil's push before an earlier one to the same receiver is deliver
 sequence while the counter is held, and by 1–3 an id never becomes visible before a lower id of
 another transaction that will commit. A push for a later commit thus never goes out before, or
 alongside, one for an earlier commit, and the ``wijzigingId`` it carries (the pupil's highest feed
-position, ``broker.outbound.outbox.render``) grows with what it tells.
+position, ``broker.outbound.rendering.render``) grows with what it tells.
 
 Within the transaction that records them the rows are not in the database yet: a query of the feed
 or the outbox in that same transaction does not see them (nothing in the broker reads them there).

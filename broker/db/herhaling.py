@@ -1,13 +1,16 @@
 """MessageID memory: idempotent redelivery and replay refusal (O5; H64–H67).
 
 A request is remembered by (From OIN, MessageID) together with a digest of its signed Body, a
-digest of its SignatureValue and the certificate OIN, in the transaction that applied it. A later
-request with the same key is then
-- the same bytes again (same SignatureValue): a replay → Client.EK0031 (H64, H67);
-- the same Body, re-signed by the same certificate (a client retrying): the stored answer is sent
-  again, nothing is executed twice (O5, H66);
-- anything else: Client.DK0011 "MessageID al gebruikt" (O5).
+digest of its SignatureValue and the certificate OIN, in the transaction that applied it. ``recall``
+says what a request is against that memory (an ``Outcome``); the inbound pipeline
+(``broker.web.pijplijn``) decides what to answer:
+- ``NEW``: never applied; the pipeline applies it and ``onthoud`` remembers it;
+- ``REPLAY``: the same bytes again (same SignatureValue) → Client.EK0031 (H64, H67);
+- ``RETRY``: the same Body, re-signed by the same certificate (a client retrying): the stored answer
+  is sent again, nothing is executed twice (O5, H66);
+- ``REUSED``: the MessageID with another Body or certificate → Client.DK0011 (O5).
 Two identical requests in flight at once meet at the primary key: the second gets Server.DK0051.
+Storage knows no wire fault: it reports the outcome, the pipeline chooses the fault.
 """
 
 from __future__ import annotations
@@ -16,16 +19,14 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from lxml import etree
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from broker.db.berichtenlog import lees_inhoud
+from broker.db.berichtenlog import Cipher, lees_inhoud
 from broker.db.models import Bericht, OntvangenMessageId
-from broker.edukoppeling.addressing import message_id_key
-from broker.edukoppeling.faults import EdukoppelingFout
-from broker.privacy.sleutels import Sleutelbos
 
 # Built once (they run for every request); Core on the table, on the session's connection.
 _M = OntvangenMessageId.__table__
@@ -37,7 +38,9 @@ _ONTHOUD = _M.insert()
 
 @dataclass(frozen=True)
 class Vingerafdruk:
-    """What identifies one request for O5: who, which MessageID, what Body, which signature."""
+    """What identifies one request for O5: who, which MessageID (its key: ``message_id_key`` of
+    ``broker.edukoppeling.addressing``, so "urn:uuid:X" and a bare "X" name the same message, A7),
+    what Body, which signature."""
 
     afzender_oin: str
     message_id: str
@@ -49,7 +52,7 @@ class Vingerafdruk:
     def van(
         cls,
         afzender_oin: str,
-        message_id: str,
+        message_id_key: str,
         body: etree._Element,
         signature_value: str | None,
         certificaat_oin: str | None,
@@ -59,7 +62,7 @@ class Vingerafdruk:
         canoniek = etree.tostring(body, method="c14n", exclusive=True, with_comments=False)
         return cls(
             afzender_oin=afzender_oin,
-            message_id=_sleutel(message_id),
+            message_id=message_id_key,
             body_digest=hashlib.sha256(canoniek).hexdigest(),
             handtekening_digest=_handtekening_digest(signature_value),
             certificaat_oin=certificaat_oin,
@@ -74,34 +77,38 @@ def _handtekening_digest(signature_value: str | None) -> str | None:
     return hashlib.sha256(base64.b64decode(signature_value)).hexdigest()
 
 
-def _sleutel(message_id: str) -> str:
-    # "urn:uuid:X" and a bare "X" name the same message (A7); the one rule, shared with addressing.
-    return message_id_key(message_id)
+class Outcome(Enum):
+    """What a request is against the MessageID memory."""
+
+    NEW = "new"  # not applied before
+    RETRY = "retry"  # the same Body re-signed by the same certificate: send the stored answer again
+    REPLAY = "replay"  # the same signed bytes again
+    REUSED = "reused"  # the MessageID used before with another Body or certificate
 
 
-def eerder_antwoord(session: Session, afdruk: Vingerafdruk, sleutelbos: Sleutelbos) -> bytes | None:
-    """The stored answer (raw envelope) when ``afdruk`` is a retry of an applied request, else None.
+@dataclass(frozen=True)
+class Recall:
+    """The outcome, and for a ``RETRY`` the stored answer (the raw envelope that was sent)."""
 
-    Raises ``EdukoppelingFout`` Client.EK0031 for a byte-identical replay and Client.DK0011 for a
-    reused MessageID with another Body or certificate.
-    """
+    outcome: Outcome
+    answer: bytes | None = None
+
+
+def recall(session: Session, afdruk: Vingerafdruk, sleutelbos: Cipher) -> Recall:
+    """What ``afdruk`` is against the requests applied before (see the module docstring). Reads only;
+    never raises for any outcome."""
     eerder = (
         session.connection()
         .execute(_EERDER, {"afzender_oin": afdruk.afzender_oin, "message_id": afdruk.message_id})
         .first()
     )
     if eerder is None:
-        return None
+        return Recall(Outcome.NEW)
     if afdruk.handtekening_digest is not None and eerder.handtekening_digest == afdruk.handtekening_digest:
-        raise EdukoppelingFout(
-            "Client.EK0031",
-            "wsse:InvalidSecurity replay of an applied message",
-            "Dit ondertekende bericht is al ontvangen en verwerkt. Wie het antwoord opnieuw nodig heeft, "
-            "ondertekent hetzelfde bericht (zelfde wsa:MessageID) opnieuw met een nieuwe Timestamp.",
-        )
+        return Recall(Outcome.REPLAY)
     if (eerder.body_digest, eerder.certificaat_oin) != (afdruk.body_digest, afdruk.certificaat_oin):
-        raise EdukoppelingFout("Client.DK0011", "wsa:InvalidAddressingHeader duplicate MessageID")
-    return lees_inhoud(session.get(Bericht, eerder.antwoord_id), sleutelbos)
+        return Recall(Outcome.REUSED)
+    return Recall(Outcome.RETRY, lees_inhoud(session.get(Bericht, eerder.antwoord_id), sleutelbos))
 
 
 def onthoud(session: Session, afdruk: Vingerafdruk, antwoord_id: int, moment: datetime) -> None:

@@ -407,6 +407,11 @@ class OntvangenMessageId(Base):
     ontvangen_op: Mapped[datetime] = _tijd()
 
 
+#: The statuses of an outbox row (``UitgaandBericht.status``): queued, claimed by a delivery worker,
+#: delivered, given up, and dropped unsent (the receiver may not see it any more, or it says nothing new).
+WACHTEND, BEZIG, AFGELEVERD, DOOD, VERVALLEN = "wachtend", "bezig", "afgeleverd", "dood", "vervallen"
+
+
 class UitgaandBericht(Base):
     """A push waiting to be delivered (the transactional outbox): written in the same transaction as
     the change it announces, sent by ``vva outbox run``, every attempt in the message log.
@@ -431,7 +436,7 @@ class UitgaandBericht(Base):
     signaal_id: Mapped[int | None] = mapped_column(ForeignKey("signaal.id"))  # for ontvangenSignaal
     message_id: Mapped[str] = mapped_column(String(45), unique=True)
     inhoud: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(12))  # wachtend | bezig | afgeleverd | dood
+    status: Mapped[str] = mapped_column(String(12))  # WACHTEND | BEZIG | AFGELEVERD | DOOD | VERVALLEN
     pogingen: Mapped[int] = mapped_column(Integer, default=0)
     volgende_poging_op: Mapped[datetime] = _tijd()
     eerste_poging_op: Mapped[datetime | None] = _tijd()  # the retry window counts from here

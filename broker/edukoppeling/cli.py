@@ -14,7 +14,6 @@ from pathlib import Path
 import click
 from cryptography.x509.oid import NameOID
 
-from broker.bootstrap import build_signer
 from broker.domain.identifiers import is_geldig_oin
 from broker.edukoppeling.addressing import lees_adressering
 from broker.edukoppeling.contract import Contract
@@ -22,6 +21,7 @@ from broker.edukoppeling.envelope import lees_envelop
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.edukoppeling.parsing import parse_bericht
 from broker.edukoppeling.response import naar_bytes
+from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.edukoppeling.wss.verificatie import verifieer
 
 
@@ -47,7 +47,7 @@ def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> N
     except EdukoppelingFout as fout:
         raise click.ClickException(f"{fout.code}: {fout.reden}") from None
     try:
-        ondertekenaar = build_signer(sleutel, certificaat)
+        ondertekenaar = Ondertekenaar.from_files(sleutel, certificaat)
     except ValueError as fout:  # not an RSA key of 2048 bits or more, or not the certificate's key
         raise click.ClickException(str(fout)) from None
     ondertekenaar.onderteken(root, datetime.now(UTC))

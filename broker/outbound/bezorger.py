@@ -46,24 +46,16 @@ from broker.audit.spoor import PUSH, Gebeurtenis, leg_vast
 from broker.bootstrap import Omgeving, hardened_session, hardened_zeep_client
 from broker.db import models
 from broker.db.berichtenlog import Kop, log_verzonden
+from broker.db.models import AFGELEVERD, BEZIG, DOOD, VERVALLEN, WACHTEND
 from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
 from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.outbound.adressering import EdukoppelingAdressering
 from broker.outbound.ondertekening import EdukoppelingWsse, OnbetrouwbaarAntwoord
-from broker.outbound.outbox import (
-    AFGELEVERD,
-    BEZIG,
-    DOOD,
-    VERVALLEN,
-    WACHTEND,
-    actieve_ontvangers,
-    laatst_afgeleverd,
-    render,
-    render_signaal,
-)
+from broker.outbound.rendering import laatst_afgeleverd, render, render_signaal
 from broker.registry.repository import PartijRegister
 from broker.service.context import Verwerking
+from broker.service.pushes import actieve_ontvangers
 
 log = logging.getLogger("vva.outbox")
 

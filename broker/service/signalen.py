@@ -25,11 +25,12 @@ from sqlalchemy.exc import IntegrityError
 
 from broker.db import models
 from broker.db.commit_order import add_in_commit_order
+from broker.db.models import WACHTEND
 from broker.domain.visibility import Partij, PartijSoort
-from broker.outbound.outbox import WACHTEND, actieve_ontvangers
 from broker.registry.repository import PartijRegister
 from broker.service.context import Aanroep, Verwerking
 from broker.service.opvragen import opvragen_niet_aangemeld
+from broker.service.pushes import actieve_ontvangers
 
 NIET_AANGEMELD = "nietAangemeld"
 GEEN_UITWISSELING = "geenGegevensUitgewisseld"

@@ -20,6 +20,7 @@ from broker.web import metriek
 from broker.web.gezondheid import gezondheid, outbox_per_ontvanger, outbox_stand
 from broker.web.pijplijn import XML, SoapPijplijn, veilige_trace
 from broker.web.startcontrole import weiger_onveilige_productie
+from broker.web.storingen import FaultInjection
 
 log = logging.getLogger("vva.web")
 
@@ -126,3 +127,10 @@ _STATUS = {
     503: "503 Service Unavailable",
     500: "500 Internal Server Error",
 }
+
+
+def make_app(omgeving: Omgeving):
+    """The broker's WSGI app as served: with the deliberate failures of the conformance kit
+    (``broker.web.storingen.FaultInjection``) only when ``conformance_storingen`` is on."""
+    app = Broker(omgeving)
+    return FaultInjection(app) if omgeving.settings.conformance_storingen else app

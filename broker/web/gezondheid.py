@@ -22,8 +22,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.db import models
+from broker.db.models import BEZIG, DOOD, WACHTEND
 from broker.edukoppeling.vertrouwen import Vertrouwen
-from broker.outbound.outbox import BEZIG, DOOD, WACHTEND
 
 OK, WAARSCHUWING, STORING = "ok", "waarschuwing", "storing"
 

@@ -4,7 +4,8 @@ pipeline", lists the steps as this module runs them).
 body read under its size cap → message log (raw bytes, committed) → TLS client certificate →
 Content-Type and SOAPAction → one hardened parse → envelope → WS-Addressing → WS-Security per the
 service's profile (signature, coverage, Timestamp, certificate trust) → authorisation → Body made
-readable → XSD → a test environment's deliberate failure, if asked for (``broker.web.storingen``) →
+readable → XSD → a test environment's deliberate failure, when its middleware asks for one
+(``broker.web.storingen``) →
 MessageID memory (O5) → spyne on the verified tree → service layer, all business writes in one
 transaction with the logged, signed answer.
 Any refusal is an Edukoppeling fault, HTTP 500, logged, signed on a -S service, with nothing applied,
@@ -27,10 +28,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from broker.audit.spoor import SOAP, Gebeurtenis, leg_vast
 from broker.bootstrap import Omgeving
 from broker.db.berichtenlog import Kop, leg_uitkomst_vast, log_ontvangen, log_verzonden
-from broker.db.herhaling import Vingerafdruk, eerder_antwoord, onthoud
+from broker.db.herhaling import Outcome, Recall, Vingerafdruk, onthoud, recall
 from broker.domain.identifiers import is_test_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.edukoppeling.addressing import Adressering, gelezen_voor_fout, lees_adressering
+from broker.edukoppeling.addressing import Adressering, gelezen_voor_fout, lees_adressering, message_id_key
 from broker.edukoppeling.contract import Contract, Dienst
 from broker.edukoppeling.envelope import lees_envelop
 from broker.edukoppeling.faults import EdukoppelingFout, HttpFout
@@ -41,14 +42,14 @@ from broker.edukoppeling.response import bouw_antwoord, bouw_fout, naar_bytes
 from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.edukoppeling.wss.verificatie import Instellingen, verifieer
-from broker.outbound.outbox import plan_pushes
 from broker.registry.opname import registeropname
 from broker.registry.repository import MANDAAT_DEKT_NIET, MANDAAT_GELDIG
-from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
+from broker.service.context import Aanroep, NietGeautoriseerd
+from broker.service.unit_of_work import unit_of_work
 from broker.soap.diensten import Werk
 from broker.soap.dispatch import Dispatcher
 from broker.web import http, metriek
-from broker.web.storingen import STORING, gevraagde_storing
+from broker.web.storingen import FAULT_HOOK
 from broker.web.tls import client_certificaat
 
 log = logging.getLogger("vva.web")
@@ -286,7 +287,7 @@ class SoapPijplijn:
                 )
         verzoek.kop = replace(verzoek.kop, certificaat_oin=certificaat_oin)
         afdruk = Vingerafdruk.van(
-            adres.from_oin, adres.message_id, envelop.inhoud, signature_value, certificaat_oin
+            adres.from_oin, message_id_key(adres.message_id), envelop.inhoud, signature_value, certificaat_oin
         )
         # One transaction from authorisation to the logged answer: a single connection checkout per
         # request after the message log's own. A refusal before the service layer rolls back nothing.
@@ -295,18 +296,20 @@ class SoapPijplijn:
             maak_leesbaar(envelop.body)  # after the signature is verified, before the XSD and spyne
             self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
             self._storing(environ, adres, envelop.inhoud, verzoek)
-            eerder = eerder_antwoord(session, afdruk, self.omgeving.sleutelbos)
-            if eerder is not None:
-                return self._herhaal(session, eerder, adres, verzoek)
+            eerder = recall(session, afdruk, self.omgeving.sleutelbos)
+            if eerder.outcome is Outcome.RETRY:
+                return self._herhaal(session, eerder.answer, adres, verzoek)
+            if eerder.outcome is not Outcome.NEW:
+                raise _herhaling_fout(eerder)
             return self._toepassen(session, root, adres, partij, afdruk, verzoek)
 
     def _storing(self, environ: dict, adres: Adressering, inhoud: etree._Element, verzoek: _Verzoek) -> None:
-        """Raise a deliberate fault of a test environment, if one is asked for (broker.web.storingen):
-        the reference receiver's ``--fail`` or, with ``conformance_storingen``, a ping's echo."""
-        storing = environ.get(STORING)
-        if storing is None and self.omgeving.settings.conformance_storingen:
-            operatie = verzoek.dienst.operaties[adres.action].naam
-            storing = gevraagde_storing(operatie, inhoud, adres.relates_to)
+        """Raise the deliberate fault a test environment's middleware asks for (broker.web.storingen);
+        nothing without that middleware, as in production."""
+        hook = environ.get(FAULT_HOOK)
+        if hook is None:
+            return
+        storing = hook(verzoek.dienst.operaties[adres.action].naam, inhoud, adres.relates_to)
         if storing is not None:
             log.warning("deliberate %s for bericht %s: %s", storing.code, verzoek.bericht_id, storing.reden)
             raise storing
@@ -369,12 +372,13 @@ class SoapPijplijn:
     ):
         """Run the operation and log, remember and audit its answer, all in ``session``'s transaction."""
         om = self.omgeving
-        verwerking = Verwerking(session, om.sleutelbos, om.kalender, nu=verzoek.nu)
         aanroep = Aanroep(partij, adres.message_id, verzoek.bericht_id, verzoek.kop.certificaat_oin)
-        werk = Werk(verzoek.dienst.sleutel, verwerking, aanroep)
-        verzoek.uitgevoerd = True
-        antwoord = self.dispatchers[verzoek.dienst.pad].verwerk(root, werk)
-        plan_pushes(verwerking)  # the outbox: in the same transaction as the change
+        # The service layer queues the pushes the change causes at the end of the unit of work, in this
+        # transaction (broker.service.pushes).
+        with unit_of_work(session, om.sleutelbos, om.kalender, verzoek.nu) as verwerking:
+            werk = Werk(verzoek.dienst.sleutel, verwerking, aanroep)
+            verzoek.uitgevoerd = True
+            antwoord = self.dispatchers[verzoek.dienst.pad].verwerk(root, werk)
         body, message_id = self._antwoord(antwoord, adres, verzoek)
         uit = _antwoordkop(verzoek.kop, om.settings.broker_oin, message_id)
         antwoord_id = log_verzonden(session, body, uit, "verwerkt", 200, om.sleutelbos, tijdstip=verzoek.nu)
@@ -471,6 +475,19 @@ class SoapPijplijn:
             aantal=aantal,
         )
         leg_vast(session, gebeurtenis, verzoek.nu)
+
+
+def _herhaling_fout(eerder: Recall) -> EdukoppelingFout:
+    """The fault for a MessageID seen before (O5): a byte-identical replay → Client.EK0031 (H64, H67),
+    the MessageID reused with another Body or certificate → Client.DK0011."""
+    if eerder.outcome is Outcome.REPLAY:
+        return EdukoppelingFout(
+            "Client.EK0031",
+            "wsse:InvalidSecurity replay of an applied message",
+            "Dit ondertekende bericht is al ontvangen en verwerkt. Wie het antwoord opnieuw nodig heeft, "
+            "ondertekent hetzelfde bericht (zelfde wsa:MessageID) opnieuw met een nieuwe Timestamp.",
+        )
+    return EdukoppelingFout("Client.DK0011", "wsa:InvalidAddressingHeader duplicate MessageID")
 
 
 def _mandaat_weigering(

@@ -74,9 +74,9 @@ class _Gunicorn(Application):
             self.cfg.set("control_socket_disable", True)
 
     def load(self):
-        from broker.web.app import Broker
+        from broker.web.app import make_app
 
-        return (self._maak_app or Broker)(self._omgeving)
+        return (self._maak_app or make_app)(self._omgeving)
 
 
 def _tls_opties(omgeving: Omgeving) -> dict:

@@ -1,12 +1,16 @@
 """Deliberate failures ("storingen") in a test environment, so a partner sees how its client handles
 the faults a correct request cannot otherwise get from a healthy broker (docs/conformance.md).
 
-One mechanism with two triggers. A fault in ``environ["vva.storing"]`` is raised by the pipeline
-(``broker.web.pijplijn``) once the gate has accepted the message (XSD passed) and before the MessageID
-memory or the use case is reached, so the answer takes the real fault path: message log, signed,
-HTTP 500, nothing applied. The reference receiver's ``--fail`` puts one there for its first requests
-(``broker.outbound.ontvanger``); with the setting ``conformance_storingen`` on (never allowed in
-production, ``broker.config``), ``gevraagde_storing`` names one for a ``ping`` whose echo asks for it:
+A WSGI middleware, installed only in a test environment that enables it, puts a hook in the request's
+environ (``FAULT_HOOK``); the pipeline (``broker.web.pijplijn``) calls it once the gate has accepted the
+message (XSD passed) and before the MessageID memory or the use case is reached, and raises the fault
+it returns, so the answer takes the real fault path: message log, signed, HTTP 500, nothing applied.
+A production broker never has the middleware, so its requests carry no hook and the step does nothing.
+
+Two middlewares install a hook. ``FaultInjection``, with the setting ``conformance_storingen`` on
+(never allowed in production, ``broker.config``; ``broker.web.app.make_app``), asks
+``gevraagde_storing`` for a ``ping`` whose echo names a fault; the reference receiver's ``--fail``
+(``broker.web.ontvanger``) fails its first requests:
 
 - ``vva-storing:DK0050`` → Server.DK0050: processing failed; the client must not retry it.
 - ``vva-storing:DK0051`` → Server.DK0051: not available; the client retries with the same MessageID
@@ -18,13 +22,17 @@ production, ``broker.config``), ``gevraagde_storing`` names one for a ``ping`` w
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lxml import etree
 
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.edukoppeling.ns import q
 
-#: The WSGI environ key that carries a deliberate fault into the pipeline.
-STORING = "vva.storing"
+#: The WSGI environ key of the hook: called with the operation's name, its Body element (made readable)
+#: and its wsa:RelatesTo (or None), it returns the fault to answer with, or None.
+FAULT_HOOK = "vva.fault_hook"
+FaultHook = Callable[[str, etree._Element, str | None], EdukoppelingFout | None]
 #: A ping echo that asks for a storing starts with this; the rest is the code.
 ECHO = "vva-storing:"
 _REDEN = "deliberate failure (conformance_storingen)"
@@ -49,3 +57,15 @@ def gevraagde_storing(
     if echo == f"{ECHO}DK0008" and relates_to is None:
         return EdukoppelingFout("Client.DK0008", "no wsa:RelatesTo (conformance_storingen)")
     return None
+
+
+class FaultInjection:
+    """WSGI middleware of a test environment with ``conformance_storingen``: every request gets the hook
+    ``gevraagde_storing``, unless an outer middleware (the receiver's ``--fail``) has put one there."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        environ.setdefault(FAULT_HOOK, gevraagde_storing)
+        return self.app(environ, start_response)

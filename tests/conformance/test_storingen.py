@@ -9,7 +9,7 @@ from lxml import etree
 
 from broker.cli import main
 from broker.config import Settings, load_settings
-from broker.web.storingen import gevraagde_storing
+from broker.web.storingen import FAULT_HOOK, FaultInjection, gevraagde_storing
 from tests.conformance.test_kit import SCHOOL_A, _broker_config, _junit, _kit
 from tests.helpers import broker_proces, schrijf_config
 
@@ -77,3 +77,19 @@ def _ping(echo: str | None) -> etree._Element:
 def test_alleen_precies_de_drie_echoteksten_van_ping_vragen_een_storing(operatie, echo, relates_to, code):
     storing = gevraagde_storing(operatie, _ping(echo), relates_to)
     assert (storing.code if storing else None) == code
+
+
+def test_de_middleware_geeft_elk_verzoek_de_haak_en_laat_die_van_de_ontvanger_staan():
+    gezien = []
+
+    def app(environ, start_response):
+        gezien.append(environ.get(FAULT_HOOK))
+        return []
+
+    def eigen(*_):
+        return None
+
+    FaultInjection(app)({}, None)
+    FaultInjection(app)({FAULT_HOOK: eigen}, None)
+    app({}, None)  # without the middleware (production): no hook, so the pipeline raises nothing
+    assert gezien == [gevraagde_storing, eigen, None]

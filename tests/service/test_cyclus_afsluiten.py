@@ -19,11 +19,11 @@ from broker.db.berichtenlog import log_ontvangen
 from broker.db.engine import make_engine, make_session_factory
 from broker.domain.cycle import Kalender
 from broker.jaarcyclus.afsluiten import GEEN_PERSOONSGEGEVENS, PERSOONSGEGEVENS, CyclusFout, sluit
-from broker.outbound.outbox import plan_pushes
 from broker.rapportage.jaarcijfers import bereken_jaarcijfers
 from broker.service.aanmeldingen import aanleveren_aanmeldingen
 from broker.service.context import Verwerking
 from broker.service.leerlingen import aanleveren_leerlingen
+from broker.service.pushes import plan_pushes
 from broker.service.signalen import signaleer
 from tests.helpers import bsn, bsns
 from tests.service.test_outbox import _geef_endpoint

@@ -7,10 +7,11 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from broker.db import models
-from broker.outbound.outbox import plan_pushes, render
+from broker.outbound.rendering import render
 from broker.registry.repository import PartijRegister
 from broker.service.leerlingen import aanleveren_leerlingen
 from broker.service.opvragen import opvragen_overzicht
+from broker.service.pushes import plan_pushes
 from tests.service.test_use_cases import AMSTERDAM, P1, P2, SCHOOL_A, SCHOOL_C, leerling
 
 REGIO = "00000099000000000042"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from broker.db import models
 from broker.domain.cycle import Kalender
 from broker.edukoppeling.contract import Contract
-from broker.outbound.outbox import render_signaal
+from broker.outbound.rendering import render_signaal
 from broker.service.aanmeldingen import aanleveren_aanmeldingen
 from broker.service.context import Verwerking
 from broker.service.leerlingen import aanleveren_leerlingen

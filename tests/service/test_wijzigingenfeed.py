@@ -22,11 +22,11 @@ from broker.db.engine import make_session_factory
 from broker.domain.cycle import Kalender
 from broker.domain.identifiers import parse_leerlingnummer
 from broker.jaarcyclus.afsluiten import sluit
-from broker.outbound.outbox import plan_pushes
 from broker.registry.repository import PartijRegister
 from broker.service.context import Aanroep, Verwerking
 from broker.service.leerlingen import aanleveren_leerlingen
 from broker.service.opvragen import WijzigingenPagina, opvragen_status, opvragen_wijzigingen
+from broker.service.pushes import plan_pushes
 from tests.helpers import bsn, bsns
 from tests.service.conftest import NU
 from tests.service.test_outbox import _geef_endpoint

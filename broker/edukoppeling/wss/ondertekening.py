@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import xmlsec
 from cryptography import x509
@@ -63,6 +64,12 @@ class Ondertekenaar:
         self._bst_tekst = base64.b64encode(certificaat.public_bytes(Encoding.DER)).decode("ascii")
         self.certificaat = certificaat
         self.onderteken_bst = onderteken_bst
+
+    @classmethod
+    def from_files(cls, key_file: Path, certificate_file: Path) -> Ondertekenaar:
+        """A signer of the PEM key and certificate in these files (``broker.bootstrap.build_signer``
+        and ``vva envelope sign`` build theirs here). Raises ValueError as the constructor does."""
+        return cls(Path(key_file).read_bytes(), Path(certificate_file).read_bytes())
 
     def onderteken(
         self, envelop_root: etree._Element, nu: datetime, bevestig: str | None = None

@@ -6,7 +6,7 @@ message log and answers a redelivery (same MessageID, same Body) from its Messag
 retried push is never processed twice. ``storingen`` makes it misbehave on purpose for the first
 requests — "503", "timeout" (no answer within the sender's timeout) or "DK0051" (a signed fault,
 raised by the pipeline once the request passed the gate; ``broker.web.storingen``) — to show and
-test how the broker retries. ``vva receiver list`` and ``vva receiver show`` (``broker.outbound.ontvangen``)
+test how the broker retries. ``vva receiver list`` and ``vva receiver show`` (``broker.web.ontvangen``)
 read that message log back.
 """
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from broker.bootstrap import Omgeving
 from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
 from broker.edukoppeling.faults import EdukoppelingFout
-from broker.web.storingen import STORING
+from broker.web.storingen import FAULT_HOOK, FaultInjection
 
 if TYPE_CHECKING:
     from broker.web.app import Broker
@@ -30,7 +30,7 @@ STORINGEN = ("503", "timeout", "DK0051")
 class _Storingen:
     """WSGI middleware: the first POSTs fail in the given ways, then everything passes through."""
 
-    def __init__(self, app: Broker, storingen: list[str], timeout_s: float) -> None:
+    def __init__(self, app: Broker | FaultInjection, storingen: list[str], timeout_s: float) -> None:
         self.app, self.storingen, self.timeout_s = app, list(storingen), timeout_s
         self._slot = threading.Lock()
 
@@ -48,8 +48,12 @@ class _Storingen:
         if storing == "timeout":
             time.sleep(self.timeout_s)
         if storing == "DK0051":
-            environ[STORING] = EdukoppelingFout("Server.DK0051", "deliberate failure (storingen)")
+            environ[FAULT_HOOK] = _niet_beschikbaar
         return self.app(environ, start_response)
+
+
+def _niet_beschikbaar(*_) -> EdukoppelingFout:
+    return EdukoppelingFout("Server.DK0051", "deliberate failure (storingen)")
 
 
 def maak_ontvanger(omgeving: Omgeving, storingen: list[str] = (), timeout_s: float = 15.0):
@@ -59,4 +63,6 @@ def maak_ontvanger(omgeving: Omgeving, storingen: list[str] = (), timeout_s: flo
     from broker.web.app import Broker
 
     app = Broker(omgeving, Contract(sleutels=ONTVANGER_DIENSTEN))
+    if omgeving.settings.conformance_storingen:
+        app = FaultInjection(app)
     return _Storingen(app, list(storingen), timeout_s) if storingen else app

@@ -1,0 +1,92 @@
+"""Rendering a queued push for delivery: the content of an outbox row is made at its first delivery
+attempt, not when it is queued (``broker.service.pushes`` queues it).
+
+It is rendered from the committed state and the registry as they are then: a push never carries a
+stale or half-seen state, never goes to a party whose scope, endpoint or registration has changed
+meanwhile, and is skipped when it would tell the receiver nothing new. From then on the rendered
+bytes are kept, encrypted, so every retry under the same MessageID carries the same Body (O5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC
+
+from lxml import etree
+from spyne.util.xml import get_object_as_xml
+from sqlalchemy import func, select
+
+from broker.db import models
+from broker.db.models import AFGELEVERD
+from broker.domain.routering import ontvangers
+from broker.registry.opname import registeropname
+from broker.service.contacten import Contactboek
+from broker.service.context import Verwerking
+from broker.service.feiten import Rijen
+from broker.service.opvragen import Overzicht, signaal_regel
+from broker.soap import mapping
+from broker.soap import models as m
+
+
+@dataclass(frozen=True)
+class Weergave:
+    """A push rendered for sending: the Body content, and a digest of what it tells the receiver."""
+
+    xml: bytes
+    digest: str
+
+
+def render(verwerking: Verwerking, ontvanger_oin: str, sleutel_hash: str) -> Weergave | None:
+    """The ``ontvangenWijziging`` for pupil ``sleutel_hash`` as receiver ``ontvanger_oin`` may see it
+    now, or None when the receiver is no longer an active party or may not see the pupil any more."""
+    partij = registeropname(verwerking.session).zoek(ontvanger_oin)
+    if partij is None:
+        return None
+    dossier = Rijen.laad(verwerking, [sleutel_hash]).dossiers(partij).get(sleutel_hash)
+    if dossier is None:
+        return None
+    pushes = ontvangers(dossier.feiten, [partij])
+    if not pushes:
+        return None
+    nummer = verwerking.sleutelbos.ontsleutel(dossier.nummer_versleuteld)
+    # A push shows the pupil exactly as an answer would, contact details included (issue 15, item 5).
+    beeld = pushes[0].beeld
+    contacten = Contactboek(verwerking.session, verwerking.cyclus.jaar).contacten(beeld)
+    leerling = mapping.overzicht_uit(Overzicht(nummer, beeld, contacten))
+    W = models.Wijziging
+    laatste, tijdstip = verwerking.session.execute(
+        select(func.max(W.volgnummer), func.max(W.vastgelegd_op)).where(W.sleutel_hash == sleutel_hash)
+    ).one()
+    if tijdstip is not None and tijdstip.tzinfo is None:  # SQLite gives naive UTC
+        tijdstip = tijdstip.replace(tzinfo=UTC)
+    bericht = m.OntvangenWijziging(
+        wijzigingId=laatste or 0, tijdstip=tijdstip or verwerking.nu, leerling=leerling
+    )
+    xml = etree.tostring(get_object_as_xml(bericht, m.OntvangenWijziging))
+    inhoud = etree.tostring(get_object_as_xml(leerling, m.LeerlingOverzicht))
+    return Weergave(xml, hashlib.sha256(inhoud).hexdigest())
+
+
+def render_signaal(verwerking: Verwerking, ontvanger_oin: str, signaal_id: int | None) -> Weergave | None:
+    """The ``ontvangenSignaal`` for a stored signal, or None when the signal is gone (purged) or the
+    receiver is no longer the active party it was meant for."""
+    rij = verwerking.session.get(models.Signaal, signaal_id) if signaal_id is not None else None
+    if rij is None or rij.partij_oin != ontvanger_oin:
+        return None
+    if registeropname(verwerking.session).zoek(ontvanger_oin) is None:
+        return None
+    signaal = mapping.signaal_uit(signaal_regel(verwerking, rij))
+    xml = etree.tostring(get_object_as_xml(m.OntvangenSignaal(signaal=signaal), m.OntvangenSignaal))
+    return Weergave(xml, hashlib.sha256(xml).hexdigest())
+
+
+def laatst_afgeleverd(session, ontvanger_oin: str, sleutel_hash: str) -> str | None:
+    """Digest of the last push of this pupil delivered to this receiver (to skip one that says the same)."""
+    U = models.UitgaandBericht
+    return session.scalar(
+        select(U.inhoud_digest)
+        .where(U.ontvanger_oin == ontvanger_oin, U.volgorde_sleutel == sleutel_hash, U.status == AFGELEVERD)
+        .order_by(U.id.desc())
+        .limit(1)
+    )

@@ -1,0 +1,96 @@
+"""``vva receiver serve|list|show``: the reference receiver of pushes (``broker.web.ontvanger``) and what
+it received (``broker.web.ontvangen``)."""
+
+from __future__ import annotations
+
+import click
+
+from broker.db.migrate import upgrade
+
+
+@click.group()
+def receiver() -> None:
+    """The reference receiver of pushes (the contract in wsdl/vva-ontvanger-v1.wsdl)."""
+
+
+@receiver.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8090, show_default=True, type=int)
+@click.option("--fail", "storingen", default="", help="Fail the first requests, e.g. 503,timeout,DK0051.")
+@click.option(
+    "--timeout-s",
+    default=15.0,
+    show_default=True,
+    type=float,
+    help="How long a 'timeout' failure stalls before answering. Longer than the broker's push timeout "
+    "(outbox_timeout_s, default 10) makes the broker give up and retry; shorter is only a slow answer.",
+)
+@click.pass_obj
+def receiver_serve(omgeving, host: str, port: int, storingen: str, timeout_s: float) -> None:
+    """Serve the receiver contract with the full inbound gate (its own database and keys from --config)."""
+    from broker.web.ontvanger import STORINGEN, maak_ontvanger
+    from broker.web.server import serveer
+
+    lijst_ = [s for s in storingen.split(",") if s]
+    if any(s not in STORINGEN for s in lijst_):
+        raise click.BadParameter(f"each failure is one of {', '.join(STORINGEN)}", param_hint="--fail")
+    sleutels = omgeving.settings.key_file
+    if not sleutels.exists():
+        from broker.privacy.sleutels import maak_sleutelbestand
+
+        maak_sleutelbestand(sleutels)  # the receiver's own key for its message log
+    from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
+    from broker.web.startcontrole import StartGeweigerd, controleer_start
+
+    try:  # in this process: a refusal is one line, never a worker traceback
+        controleer_start(omgeving, Contract(sleutels=ONTVANGER_DIENSTEN))
+    except StartGeweigerd as fout:
+        raise click.ClickException(str(fout)) from None
+    upgrade(omgeving.engine)
+    omgeving.sluit()
+    click.echo(f"WSDL ontvanger http://{host}:{port}/vva/ontvanger/v1?wsdl")
+    serveer(
+        omgeving, host, port, workers=1, threads=4, maak_app=lambda om: maak_ontvanger(om, lijst_, timeout_s)
+    )
+
+
+@receiver.command("list")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@click.pass_obj
+def receiver_list(omgeving, limit: int) -> None:
+    """What the receiver got, newest first: id, time, sender OIN, operation, MessageID, outcome
+    (verwerkt, herhaald = a redelivery answered from memory, or the faultcode). No pupil data."""
+    from broker.web.ontvangen import lijst
+
+    upgrade(omgeving.engine)
+    with omgeving.sessions() as session:
+        ontvangen = lijst(session, limit)
+    if not ontvangen:
+        click.echo("nothing received yet")
+    for o in ontvangen:
+        click.echo(
+            f"#{o.id} {o.tijdstip:%Y-%m-%d %H:%M:%S} {o.afzender_oin or '-'} {o.operatie} "
+            f"{o.message_id or '-'} {o.uitkomst}"
+        )
+
+
+@receiver.command("show")
+@click.argument("bericht_id", metavar="ID", type=int)
+@click.option(
+    "--show-numbers",
+    "nummers",
+    is_flag=True,
+    help="Show pupil numbers (bsn, onderwijsnummer); masked as ********* without it.",
+)
+@click.pass_obj
+def receiver_show(omgeving, bericht_id: int, nummers: bool) -> None:
+    """One received message (ID from `vva receiver list`), decrypted with the receiver's own key: its
+    addressing, how it ended, and the SOAP Body exactly as the broker sent it."""
+    from broker.web.ontvangen import toon
+
+    upgrade(omgeving.engine)
+    with omgeving.sessions() as session:
+        tekst = toon(session, bericht_id, omgeving.sleutelbos, nummers)
+    if tekst is None:
+        raise click.ClickException(f"no received message #{bericht_id} (see vva receiver list)")
+    click.echo(tekst)

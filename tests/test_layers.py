@@ -1,0 +1,43 @@
+"""The layer contracts in pyproject.toml (``[tool.importlinter]``, checked by ``lint-imports`` in .ci/run)
+cover every package: a contract that says "imports only the domain" lists every other top-level module
+of ``broker`` as forbidden, so a package added later is forbidden too, not silently allowed."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: The contracts that allow only these of our packages (besides the source itself).
+ONLY = {
+    "broker.domain": set(),
+    "broker.db": {"broker.domain"},
+    "broker.edukoppeling": {"broker.domain"},
+}
+
+
+def _top_level() -> set[str]:
+    return {
+        f"broker.{p.stem if p.is_file() else p.name}"
+        for p in (ROOT / "broker").iterdir()
+        if (p.suffix == ".py" and p.stem not in ("__init__", "__main__")) or (p / "__init__.py").exists()
+    }
+
+
+def _contracts() -> list[dict]:
+    with open(ROOT / "pyproject.toml", "rb") as bestand:
+        return tomllib.load(bestand)["tool"]["importlinter"]["contracts"]
+
+
+@pytest.mark.parametrize("bron", sorted(ONLY))
+def test_een_contract_dat_alleen_het_domein_toestaat_verbiedt_elk_ander_pakket(bron):
+    (contract,) = [c for c in _contracts() if c["type"] == "forbidden" and c["source_modules"] == [bron]]
+    assert set(contract["forbidden_modules"]) == _top_level() - {bron} - ONLY[bron]
+
+
+def test_geen_kringen_tussen_de_pakketten_en_modules():
+    (contract,) = [c for c in _contracts() if c["type"] == "acyclic_siblings"]
+    assert contract["ancestors"] == ["broker"] and "depth" not in contract  # every level, not only the top
