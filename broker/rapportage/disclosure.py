@@ -142,21 +142,14 @@ def protect(cells: Iterable[Cell], relations: Iterable[Relation]) -> set[Key]:
     small = defaultdict(list, small)
     zero = _forced_zero(table, relations)
     exempt = zero | _pinned_by_flags(table, relations)
+    attackers = _Attackers(table, insiders, totals, exempt, zero)
     given_up: set[_Exposure] = set()
     while True:
         system = _System(table, withheld, relations)
         # A cell given up for one attacker is still checked for the others.
-        exposures = [
-            e
-            for e in _exposed_by_propagation(system, table, withheld, insiders, totals, exempt, zero)
-            if e not in given_up
-        ]
+        exposures = [e for e in _exposed_by_propagation(system, withheld, attackers) if e not in given_up]
         if not exposures:  # propagation is content; the exact LP has the last word
-            exposures = [
-                e
-                for e in _exposed_by_lp(system, table, withheld, insiders, totals, exempt, zero)
-                if e not in given_up
-            ]
+            exposures = [e for e in _exposed_by_lp(system, withheld, attackers) if e not in given_up]
         if not exposures:
             return withheld
         _log.debug("disclosure round: %d withheld, %d exposed", len(withheld), len(exposures))
@@ -176,6 +169,20 @@ def protect(cells: Iterable[Cell], relations: Iterable[Relation]) -> set[Key]:
                 continue
             withheld |= same[complement]
             touched |= set(small[exposure.key]) | set(small[complement])
+
+
+@dataclass(frozen=True)
+class _Attackers:
+    """What the attackers know of a table beyond what is published: ``insiders`` per unit its own
+    cells, ``totals`` per cell the parts it is the total of. ``exempt``: cells the flag reader is
+    not checked for (the flags alone pin them); ``unchecked``: cells no attacker is checked for (0s
+    the relations force)."""
+
+    table: Mapping[Key, Cell]
+    insiders: Mapping[Hashable, frozenset[Key]]
+    totals: Mapping[Key, list[tuple[Key, ...]]]
+    exempt: set[Key]
+    unchecked: set[Key]
 
 
 def _identities(table: Mapping[Key, Cell], relations: Sequence[Relation]) -> dict[Key, set[Key]]:
@@ -399,17 +406,10 @@ def _start(table: Mapping[Key, Cell], withheld: Iterable[Key], flags: bool) -> d
     return {k: (1, SMALLEST - 1) if flags and table[k].sensitive else (0, math.inf) for k in withheld}
 
 
-def _exposed_by_propagation(
-    system: _System,
-    table: Mapping[Key, Cell],
-    withheld: set[Key],
-    insiders: Mapping[Hashable, frozenset[Key]],
-    totals: Mapping[Key, list[tuple[Key, ...]]],
-    exempt: set[Key],
-    unchecked: set[Key],
-) -> list[_Exposure]:
-    """What propagation lets each attacker pin, but the cells in ``unchecked`` (0s the relations
-    force), and for the flag reader the cells in ``exempt``."""
+def _exposed_by_propagation(system: _System, withheld: set[Key], attackers: _Attackers) -> list[_Exposure]:
+    """What propagation lets each attacker pin (see ``_Attackers`` for what is not checked)."""
+    table, insiders, totals = attackers.table, attackers.insiders, attackers.totals
+    exempt, unchecked = attackers.exempt, attackers.unchecked
     outsider = system.bounds(_start(table, withheld, flags=False))
     reader = system.bounds(_start(table, withheld, flags=True))
     exposed = {_Exposure(k) for k in withheld - unchecked if _single(outsider[k])}
@@ -426,17 +426,11 @@ def _exposed_by_propagation(
     return sorted(exposed, key=lambda e: (_order(e.key), sorted(map(_order, e.known))))
 
 
-def _exposed_by_lp(
-    system: _System,
-    table: Mapping[Key, Cell],
-    withheld: set[Key],
-    insiders: Mapping[Hashable, frozenset[Key]],
-    totals: Mapping[Key, list[tuple[Key, ...]]],
-    exempt: set[Key],
-    unchecked: set[Key],
-) -> list[_Exposure]:
+def _exposed_by_lp(system: _System, withheld: set[Key], attackers: _Attackers) -> list[_Exposure]:
     """What the attackers' linear programs pin that propagation did not, per connected group of
     withheld cells of at most ``LP_MAX_CELLS``."""
+    table, insiders, totals = attackers.table, attackers.insiders, attackers.totals
+    exempt, unchecked = attackers.exempt, attackers.unchecked
     exposed: set[_Exposure] = set()
     for keys, members in system.components():
         if len(keys) > LP_MAX_CELLS:
