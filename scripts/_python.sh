@@ -15,8 +15,10 @@ VVA_VENV="${VVA_VENV:-.venv}"
 _vva_supported="3.13 3.12 3.11"
 
 # The "3.x" of a Python that runs, or nothing (a pyenv shim for a version not selected does not run).
+# Always succeeds: scripts/test runs under `set -e`, where `x="$(_vva_minor ...)"` failing would end it
+# silently before the pyenv lookup below.
 _vva_minor() {
-    "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null
+    "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true
 }
 
 _vva_is_supported() {
