@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from broker.domain.identifiers import is_geldig_oin
+from broker.errors import BrokerError
 from broker.toml_file import TomlFileError, read_toml
 
 #: The broker's OIN in the test environment (test prefix 00000099; docs/rules.md, OIN syntax).
@@ -45,7 +46,7 @@ SERVICES = ("vo", "mbo", "gemeente", "regio", "ontvanger")
 _FILES_MUST_EXIST: ContextVar[bool] = ContextVar("files_must_exist", default=True)
 
 
-class SettingsError(ValueError):
+class SettingsError(BrokerError, ValueError):
     """A settings file or setting that cannot be used; the text says which file and key, and why."""
 
 

@@ -12,8 +12,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from broker.errors import BrokerError
 
-class TomlFileError(ValueError):
+
+class TomlFileError(BrokerError, ValueError):
     """The file cannot be read as TOML; ``str()`` names the file and why. ``missing``: it does not exist."""
 
     def __init__(self, message: str, missing: bool = False) -> None:

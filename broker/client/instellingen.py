@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broker.config import OIN, TEST_BROKER_OIN, SettingsError, checked, number, one_of, text
+from broker.errors import BrokerError
 from broker.toml_file import TomlFileError, read_toml
 
 #: Where ``vva client`` looks without ``--config`` or ``VVA_CLIENT_CONFIG``.
@@ -30,7 +31,7 @@ STANDAARD_BESTAND = Path("vva-client.toml")
 DIENSTEN = ("vo", "mbo", "gemeente", "regio")
 
 
-class InstellingenFout(ValueError):
+class InstellingenFout(BrokerError, ValueError):
     """The settings file is missing, unreadable or incomplete; the text says which key to fix."""
 
 

@@ -35,6 +35,7 @@ from broker.domain.meldingen import (
     VESTIGING_ONGELDIG,
     Afwijzing,
 )
+from broker.errors import BrokerError
 
 LeerlingnummerSoort = Literal["bsn", "onderwijsnummer"]
 
@@ -273,7 +274,7 @@ _OIN_BRIN_SUFFIX = "00000"
 _OIN_TEST_PREFIX = "00000099"
 
 
-class OngeldigOin(ValueError):
+class OngeldigOin(BrokerError, ValueError):
     """An OIN does not have the form of 20 characters 0-9 or A-Z."""
 
 

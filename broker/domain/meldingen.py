@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from broker.errors import BrokerError
+
 _CODE_PATROON = re.compile(r"\A(VVA[0-9]{3}|DK0002)\Z")
 
 
@@ -32,7 +34,7 @@ class Melding:
             raise ValueError("meldingcode moet de vorm VVA999 hebben")
 
 
-class Afwijzing(ValueError):
+class Afwijzing(BrokerError, ValueError):
     """A record is rejected; ``.melding`` says why.
 
     ``str()`` gives "<code>: <tekst_en>". The exception carries only the catalogue entry, never the

@@ -47,11 +47,12 @@ from broker.domain.status import (
     IntakeUitkomst,
     MboGangerStatus,
 )
+from broker.errors import BrokerError
 
 _RMC_PATROON = re.compile(r"\A[0-9]{1,2}\Z")
 
 
-class NietZichtbaar(Exception):
+class NietZichtbaar(BrokerError):
     """The party may not see this pupil. The message names neither the pupil nor the party."""
 
 

@@ -8,6 +8,8 @@ and on EK0031 only to point at the offline tools; never payload values such as a
 
 from __future__ import annotations
 
+from broker.errors import BrokerError
+
 FAULTSTRINGS: dict[str, str] = {
     "VersionMismatch.DK0001": "Invalide envelope",
     "Client.DK0002": "Niet geautoriseerd",
@@ -42,7 +44,7 @@ EK0031_UITLEG = (
 )
 
 
-class EdukoppelingFout(Exception):
+class EdukoppelingFout(BrokerError):
     """A refusal with an Edukoppeling fault code.
 
     ``code``: a key of ``FAULTSTRINGS`` (e.g. ``Client.DK0011``). ``reden``: the precise check that
@@ -72,7 +74,7 @@ class EdukoppelingFout(Exception):
         return self.detail
 
 
-class HttpFout(Exception):
+class HttpFout(BrokerError):
     """A refusal before any SOAP processing: a bare HTTP status (405, 411, 413, 415; hostile-inputs F)."""
 
     def __init__(self, status: int, reden: str, allow: str | None = None) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from broker.audit.spoor import BEHEER, CYCLUS_SLUITEN, Gebeurtenis, leg_vast
 from broker.db import models
 from broker.domain.cycle import Kalender
+from broker.errors import BrokerError
 
 #: Tables holding personal data of a cycle: deleted by ``sluit``, in this order (foreign keys first).
 PERSOONSGEGEVENS = (
@@ -56,7 +57,7 @@ GEEN_PERSOONSGEGEVENS = frozenset(
 )
 
 
-class CyclusFout(Exception):
+class CyclusFout(BrokerError):
     """The cycle cannot be opened or closed now; the text says why and what to do."""
 
 

@@ -50,6 +50,7 @@ from broker.db.models import AFGELEVERD, BEZIG, DOOD, VERVALLEN, WACHTEND
 from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
 from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.errors import BrokerError
 from broker.outbound.adressering import EdukoppelingAdressering
 from broker.outbound.ondertekening import EdukoppelingWsse, OnbetrouwbaarAntwoord
 from broker.outbound.rendering import laatst_afgeleverd, render, render_signaal
@@ -462,7 +463,7 @@ class Bezorger:
         return self._clients[sleutel]
 
 
-class _TeLaat(Exception):
+class _TeLaat(BrokerError):
     """One delivery attempt took longer than its total deadline (a receiver dripping bytes)."""
 
 

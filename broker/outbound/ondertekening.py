@@ -23,9 +23,10 @@ from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.constants import DS, WSSE11
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.edukoppeling.wss.verificatie import Instellingen, verifieer
+from broker.errors import BrokerError
 
 
-class OnbetrouwbaarAntwoord(Exception):
+class OnbetrouwbaarAntwoord(BrokerError):
     """A response whose signature, coverage, Timestamp or signer could not be verified (S7, H76)."""
 
 

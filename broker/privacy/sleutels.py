@@ -28,6 +28,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from broker.domain.identifiers import Leerlingnummer
+from broker.errors import BrokerError
 
 _NONCE_BYTES = 12
 _KEY_ID_BYTES = 1
@@ -35,7 +36,7 @@ _AAD = b"vva-leerlingnummer-v1"
 _AAD_DATA = b"vva-persoonsgegevens-v1"
 
 
-class SleutelFout(Exception):
+class SleutelFout(BrokerError):
     """The key file is missing, malformed, or a ciphertext was made under an unknown key."""
 
 

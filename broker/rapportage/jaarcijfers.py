@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.cycle import Kalender
 from broker.domain.status import ACTIEF_AANGEMELD
+from broker.errors import BrokerError
 from broker.rapportage import cijfers as c
 from broker.rapportage.cijfers import Cijfer, Niveau, Peil, bereken_cijfers
 from broker.rapportage.disclosure import Cell, Relation, protect
@@ -32,7 +33,7 @@ from broker.refdata.opzoeken import refdata_jaar_sql
 DREMPEL = 5
 
 
-class JaarcijfersBestaanAl(Exception):
+class JaarcijfersBestaanAl(BrokerError):
     """The yearly aggregates of this cycle were stored before; they are never overwritten (the
     personal data they were computed from may be gone)."""
 

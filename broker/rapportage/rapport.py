@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.cycle import Kalender
 from broker.domain.visibility import normaliseer_rmc
+from broker.errors import BrokerError
 from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
 from broker.rapportage.jaarcijfers import (
     Jaarcijfer,
@@ -30,7 +31,7 @@ from broker.rapportage.trends import Trend, trend
 from broker.refdata.opzoeken import refdata_jaar_sql
 
 
-class RapportFout(ValueError):
+class RapportFout(BrokerError, ValueError):
     """The report cannot be made as asked; the text says why (for the operator, no personal data)."""
 
 

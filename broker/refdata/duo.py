@@ -41,6 +41,7 @@ from broker.domain.identifiers import (
     parse_vestigingscode,
 )
 from broker.domain.meldingen import Afwijzing
+from broker.errors import BrokerError
 
 Soort = Literal["vo-vestigingen", "bo-vestigingen", "sbo-so-vso-vestigingen", "mbo-instellingen"]
 VO: Soort = "vo-vestigingen"
@@ -103,7 +104,7 @@ _RMC_CODE = re.compile(r"\A[0-9]{1,3}\Z")
 _REGELEINDE = re.compile(r"\r\n|\r|\n")
 
 
-class OnbekendBestand(ValueError):
+class OnbekendBestand(BrokerError, ValueError):
     """The file as a whole cannot be used: not decodable, no delimiter, or not a DUO file this importer knows.
 
     ``bron`` names the file; ``ontbrekend`` maps each known kind to the required columns it lacks
@@ -332,7 +333,7 @@ def _data_rijen(
 # --- reading one row -----------------------------------------------------------------------
 
 
-class _Onbruikbaar(Exception):
+class _Onbruikbaar(BrokerError):
     """This row cannot be used; the message is the reason, naming the column."""
 
 

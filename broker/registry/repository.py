@@ -43,6 +43,7 @@ from broker.domain.identifiers import (
 )
 from broker.domain.meldingen import Afwijzing
 from broker.domain.visibility import Partij, PartijSoort, normaliseer_rmc
+from broker.errors import BrokerError
 
 # Values of partij_scope.soort.
 SCOPE_BRIN = "brin"
@@ -67,7 +68,7 @@ _EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+")
 _TELEFOON = re.compile(r"\+?[0-9][0-9 ()-]*[0-9]")
 
 
-class PartijFout(ValueError):
+class PartijFout(BrokerError, ValueError):
     """A party cannot be stored, removed or read as asked.
 
     ``reden`` says what to fix; ``oin`` is the party concerned, when known. ``str()`` is one line,

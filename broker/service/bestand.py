@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from broker.domain.meldingen import DATUM_ONLEESBAAR, KOLOMMEN_ONGELIJK, TEKENCODERING_ONGELDIG, Melding
+from broker.errors import BrokerError
 from broker.service.aanmeldingen import AanmeldingInvoer, aanleveren_aanmeldingen
 from broker.service.batch import BatchUitkomst
 from broker.service.context import Aanroep, Verwerking
@@ -36,7 +37,7 @@ MAX_BESTAND_BYTES = 2 * 1024 * 1024
 MAX_RIJEN = 5000
 
 
-class BestandOngeldig(Exception):
+class BestandOngeldig(BrokerError):
     """The file as a whole cannot be processed (Client.DK0004 for the whole message, nothing applied).
 
     ``reden`` says what to fix, in Dutch and English; it never quotes a value from the file.

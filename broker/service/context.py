@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.cycle import Cyclus, Kalender
 from broker.domain.visibility import Partij
+from broker.errors import BrokerError
 from broker.privacy.sleutels import Sleutelbos
 from broker.refdata.opzoeken import refdata_jaar
 
 
-class NietGeautoriseerd(Exception):
+class NietGeautoriseerd(BrokerError):
     """The caller may not do this (Edukoppeling Client.DK0002; docs/architecture.md, "Parties and what they may see").
 
     ``reden`` is for the message log and the ``detail`` of the fault: it says what to fix in terms

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from broker.domain.visibility import PartijSoort
+from broker.errors import BrokerError
 from broker.rapportage import cijfers as c
 from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
 from broker.rapportage.jaarcijfers import onderdruk
@@ -57,7 +58,7 @@ CIJFERS: dict[PartijSoort, tuple[Niveau, tuple[str, ...]]] = {
 }
 
 
-class PeildatumOngeldig(ValueError):
+class PeildatumOngeldig(BrokerError, ValueError):
     """The peildatum lies before the current cycle began or after today."""
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 from broker.bootstrap import Omgeving
 from broker.config import Settings
 from broker.edukoppeling.contract import Contract
+from broker.errors import BrokerError
 
 #: The signed profile (S0): what production requires of every service.
 ONDERTEKEND = "2W-be-S"
 
 
-class StartGeweigerd(ValueError):
+class StartGeweigerd(BrokerError, ValueError):
     """The settings do not allow serving; the text is the one line the operator sees."""
 
 
