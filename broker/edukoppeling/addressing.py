@@ -10,7 +10,7 @@ from lxml import etree
 
 from broker.domain.identifiers import is_geldig_oin
 from broker.edukoppeling.envelope import Envelop, moet_begrijpen
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
 from broker.edukoppeling.ns import WSA, WSA_ANONYMOUS, WSA_NONE, q
 
 #: Bound on every wsa value, checked before anything is stored (H75).
@@ -61,29 +61,29 @@ def lees_adressering(
     """
     blokken = _per_naam(envelop.wsa)
     for naam, verplicht in (
-        ("To", "Client.DK0005"),
-        ("Action", "Client.DK0006"),
-        ("MessageID", "Client.DK0007"),
-        ("From", "Client.EK0020"),
+        ("To", FaultCode.CLIENT_DK0005),
+        ("Action", FaultCode.CLIENT_DK0006),
+        ("MessageID", FaultCode.CLIENT_DK0007),
+        ("From", FaultCode.CLIENT_EK0020),
     ):
         if naam not in blokken:
             raise EdukoppelingFout(verplicht, f"wsa:MessageAddressingHeaderRequired {naam}")
     _controleer_overige(blokken, envelop)
     to, action = _simpel(blokken["To"]), _simpel(blokken["Action"])
-    message_id = _simpel(blokken["MessageID"], fout="Client.EK0023")
+    message_id = _simpel(blokken["MessageID"], fout=FaultCode.CLIENT_EK0023)
     from_adres = _adres(blokken["From"])
     _controleer_soapaction(soapaction, action)
-    to_oin = _oin(to, "Client.EK0022")
-    from_oin = _oin(from_adres, "Client.EK0021")
+    to_oin = _oin(to, FaultCode.CLIENT_EK0022)
+    from_oin = _oin(from_adres, FaultCode.CLIENT_EK0021)
     if not is_uuid(message_id):
-        raise EdukoppelingFout("Client.EK0023", "wsa:MessageID not a UUID")
+        raise EdukoppelingFout(FaultCode.CLIENT_EK0023, "wsa:MessageID not a UUID")
     if broker_oins is not None and to_oin not in broker_oins:
         raise EdukoppelingFout(
-            "Client.DK0011", "wsa:DestinationUnreachable To OIN", _verwacht_to(to_oin, broker_oins)
+            FaultCode.CLIENT_DK0011, "wsa:DestinationUnreachable To OIN", _verwacht_to(to_oin, broker_oins)
         )
     if acties is not None and action not in acties:
         raise EdukoppelingFout(
-            "Client.DK0011",
+            FaultCode.CLIENT_DK0011,
             "wsa:ActionNotSupported",
             "wsa:Action is geen operatie van deze dienst: gebruik de soapAction uit de WSDL van het "
             "endpoint waarnaar u stuurt",
@@ -91,7 +91,9 @@ def lees_adressering(
     _epr_adres(blokken["From"])
     for naam in ("ReplyTo", "FaultTo"):
         if naam in blokken and _epr_adres(blokken[naam]) not in (WSA_ANONYMOUS, WSA_NONE):
-            raise EdukoppelingFout("Client.DK0011", f"wsa:InvalidAddressingHeader {naam} not anonymous")
+            raise EdukoppelingFout(
+                FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {naam} not anonymous"
+            )
     relates_to = _relates_to(blokken["RelatesTo"]) if "RelatesTo" in blokken else None
     return Adressering(to, to_oin, action, message_id, from_adres, from_oin, relates_to)
 
@@ -111,7 +113,7 @@ def _relates_to(blok: etree._Element) -> str:
     soort = blok.get("RelationshipType")
     waarde = _simpel(blok)
     if soort not in (None, f"{WSA}/reply") or not is_uuid(waarde):
-        raise EdukoppelingFout("Client.DK0011", "wsa:InvalidAddressingHeader RelatesTo")
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader RelatesTo")
     return waarde
 
 
@@ -120,7 +122,7 @@ def _per_naam(blokken: tuple[etree._Element, ...]) -> dict[str, etree._Element]:
     for blok in blokken:
         naam = etree.QName(blok).localname
         if naam in per_naam:
-            raise EdukoppelingFout("Client.DK0011", f"wsa:InvalidAddressingHeader duplicate {naam}")
+            raise EdukoppelingFout(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader duplicate {naam}")
         per_naam[naam] = blok
     return per_naam
 
@@ -133,17 +135,17 @@ def _controleer_overige(blokken: dict[str, etree._Element], envelop: Envelop) ->
         if naam in _BEKEND:
             continue
         if moet_begrijpen(blok):
-            raise EdukoppelingFout("MustUnderstand", f"wsa:{naam} with mustUnderstand")
+            raise EdukoppelingFout(FaultCode.MUST_UNDERSTAND, f"wsa:{naam} with mustUnderstand")
         if tekst(blok) not in (WSA_ANONYMOUS, WSA_NONE):
-            raise EdukoppelingFout("Client.DK0011", f"wsa:InvalidAddressingHeader {naam}")
+            raise EdukoppelingFout(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {naam}")
     if envelop.oude_wsa:
-        raise EdukoppelingFout("Client.DK0010", "header in an old WS-Addressing namespace")
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0010, "header in an old WS-Addressing namespace")
 
 
-def _simpel(blok: etree._Element, fout: str = "Client.DK0011") -> str:
+def _simpel(blok: etree._Element, fout: FaultCode = FaultCode.CLIENT_DK0011) -> str:
     if any(isinstance(kind.tag, str) for kind in blok):
         raise EdukoppelingFout(
-            "Client.DK0011", f"wsa:InvalidAddressingHeader {etree.QName(blok).localname} has elements"
+            FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {etree.QName(blok).localname} has elements"
         )
     waarde = tekst(blok)
     if len(waarde) > MAX_WAARDE:
@@ -160,7 +162,7 @@ def _epr_adres(blok: etree._Element) -> str:
     kinderen = [kind for kind in blok if isinstance(kind.tag, str)]
     if len(kinderen) != 1 or kinderen[0].tag != q(WSA, "Address"):
         raise EdukoppelingFout(
-            "Client.DK0011", f"wsa:InvalidAddressingHeader {etree.QName(blok).localname} EPR"
+            FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {etree.QName(blok).localname} EPR"
         )
     return _simpel(kinderen[0])
 
@@ -171,12 +173,12 @@ def _controleer_soapaction(soapaction: str, action: str) -> None:
         waarde = waarde[1:-1]
     else:
         # WS-I BP R2744: the SOAPAction header is a quoted string.
-        raise EdukoppelingFout("Client.DK0003", "SOAPAction not quoted")
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0003, "SOAPAction not quoted")
     if waarde not in ("", action):
-        raise EdukoppelingFout("Client.DK0003", "SOAPAction differs from wsa:Action")
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0003, "SOAPAction differs from wsa:Action")
 
 
-def _oin(adres: str, fout: str) -> str:
+def _oin(adres: str, fout: FaultCode) -> str:
     if _WITRUIMTE.search(adres):
         raise EdukoppelingFout(fout, "whitespace in address")
     try:
@@ -189,7 +191,7 @@ def _oin(adres: str, fout: str) -> str:
         raise EdukoppelingFout(fout, "no single valid oin parameter")
     if not delen.scheme:
         # A3: an absolute URI (or the anonymous URI) with the oin parameter.
-        raise EdukoppelingFout("Client.DK0011", "wsa:InvalidAddressingHeader address not absolute")
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader address not absolute")
     return oins[0]
 
 
@@ -221,7 +223,7 @@ def gelezen_voor_fout(envelop: Envelop) -> tuple[str | None, str | None]:
             if naam == "MessageID" and is_uuid(waarde := _simpel(blok)):
                 message_id = waarde
             elif naam == "From":
-                from_oin = _oin(_adres(blok), "Client.EK0021")
+                from_oin = _oin(_adres(blok), FaultCode.CLIENT_EK0021)
         except EdukoppelingFout:
             continue
     return message_id, from_oin

@@ -18,7 +18,7 @@ from broker.domain.identifiers import is_geldig_oin
 from broker.edukoppeling.addressing import lees_adressering
 from broker.edukoppeling.contract import Contract
 from broker.edukoppeling.envelope import lees_envelop
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
 from broker.edukoppeling.parsing import parse_bericht
 from broker.edukoppeling.response import naar_bytes
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
@@ -131,5 +131,5 @@ def _ingebed_oin(certificaat) -> str:
     waarden = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
     oin = waarden[0].value if waarden else ""
     if not is_geldig_oin(oin):
-        raise EdukoppelingFout("Client.EK0030", "certificate subject serialNumber is not a valid OIN")
+        raise EdukoppelingFout(FaultCode.CLIENT_EK0030, "certificate subject serialNumber is not a valid OIN")
     return oin

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
@@ -90,7 +90,7 @@ class Contract:
         """
         if inhoud.tag != operatie.invoer:
             raise EdukoppelingFout(
-                "Client.DK0004",
+                FaultCode.CLIENT_DK0004,
                 "Body element does not match wsa:Action",
                 f"De Body moet het element {etree.QName(operatie.invoer).localname} bevatten voor deze wsa:Action.",
             )
@@ -101,7 +101,7 @@ class Contract:
         if self.schema.validate(element):
             return
         fout = self.schema.error_log[0]
-        raise EdukoppelingFout("Client.DK0004", "xsd violation", _uitleg(fout))
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0004, "xsd violation", _uitleg(fout))
 
 
 # libxml2 quotes the offending value: "The value '…' is not …" or "…: '…' is not a valid value …".

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
 from broker.edukoppeling.ns import SOAP11, SOAP12, SOAP_ENC, WSA, WSA_OUD, WSSE, XINCLUDE, q
 
 
@@ -44,26 +44,26 @@ def lees_envelop(root: etree._Element, wss_toegestaan: bool) -> Envelop:
         reden = (
             "soap:VersionMismatch SOAP 1.2" if root.tag == q(SOAP12, "Envelope") else "no SOAP 1.1 Envelope"
         )
-        raise EdukoppelingFout("VersionMismatch.DK0001", reden)
+        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, reden)
     kinderen = _elementen(root)
     namen = [kind.tag for kind in kinderen]
     if namen not in ([q(SOAP11, "Body")], [q(SOAP11, "Header"), q(SOAP11, "Body")]):
-        raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Malformed Header/Body structure")
+        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed Header/Body structure")
     if (root.text or "").strip() or any((kind.tail or "").strip() for kind in root):
-        raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Malformed text in Envelope")
+        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed text in Envelope")
     body = kinderen[-1]
     inhoud = _body_inhoud(body)
     header = kinderen[0] if len(kinderen) == 2 else None
     for deel in (body, header):
         if deel is not None and q(SOAP11, "encodingStyle") in deel.attrib:
             raise EdukoppelingFout(
-                "Client.DK0004", "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
+                FaultCode.CLIENT_DK0004, "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
             )
         if deel is not None and ((deel.text or "").strip() or any((k.tail or "").strip() for k in deel)):
-            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Malformed text in Header or Body")
+            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed text in Header or Body")
     if q(SOAP11, "encodingStyle") in root.attrib:
         raise EdukoppelingFout(
-            "Client.DK0004", "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
+            FaultCode.CLIENT_DK0004, "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
         )
     wsa, security, oud = _headers(header, wss_toegestaan)
     return Envelop(root, body, inhoud, wsa, security, oud)
@@ -73,23 +73,25 @@ def _body_inhoud(body: etree._Element) -> etree._Element:
     elementen = _elementen(body)
     if len(elementen) != 1:
         raise EdukoppelingFout(
-            "Client.DK0004", "Body child count", "De Body moet precies één element bevatten."
+            FaultCode.CLIENT_DK0004, "Body child count", "De Body moet precies één element bevatten."
         )
     inhoud = elementen[0]
     for element in inhoud.iter(etree.Element):
         if element.tag.startswith(f"{{{XINCLUDE}}}"):
-            raise EdukoppelingFout("Client.DK0004", "xml:Forbidden XInclude", "XInclude is niet toegestaan.")
+            raise EdukoppelingFout(
+                FaultCode.CLIENT_DK0004, "xml:Forbidden XInclude", "XInclude is niet toegestaan."
+            )
         if "href" in element.attrib or any(
             a.startswith(f"{{{SOAP_ENC}}}") or a == q(SOAP11, "encodingStyle") for a in element.attrib
         ):
             raise EdukoppelingFout(
-                "Client.DK0004",
+                FaultCode.CLIENT_DK0004,
                 "xml:Forbidden SOAP encoding",
                 "SOAP-encoding en href-verwijzingen zijn niet toegestaan.",
             )
     if q(SOAP11, "encodingStyle") in inhoud.attrib:
         raise EdukoppelingFout(
-            "Client.DK0004", "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
+            FaultCode.CLIENT_DK0004, "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
         )
     return inhoud
 
@@ -109,14 +111,16 @@ def _headers(header: etree._Element | None, wss_toegestaan: bool) -> tuple[tuple
             wsa.append(blok)
         elif blok.tag == q(WSSE, "Security"):
             if not wss_toegestaan:
-                raise EdukoppelingFout("Client.DK0010", "wsse:Security on a 2W-be service")  # S0
+                raise EdukoppelingFout(FaultCode.CLIENT_DK0010, "wsse:Security on a 2W-be service")  # S0
             security.append(blok)
         elif moet_begrijpen(blok):
             raise EdukoppelingFout(
-                "MustUnderstand", f"header {etree.QName(blok).localname} with mustUnderstand"
+                FaultCode.MUST_UNDERSTAND, f"header {etree.QName(blok).localname} with mustUnderstand"
             )
         elif namespace in WSA_OUD:
             oud.append(blok)  # reported as the missing 2005/08 header when that is what is wrong (H69)
         else:
-            raise EdukoppelingFout("Client.DK0010", f"header {etree.QName(blok).localname} not allowed")
+            raise EdukoppelingFout(
+                FaultCode.CLIENT_DK0010, f"header {etree.QName(blok).localname} not allowed"
+            )
     return tuple(wsa), tuple(security), tuple(oud)

@@ -8,30 +8,86 @@ and on EK0031 only to point at the offline tools; never payload values such as a
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from broker.errors import BrokerError
 
-FAULTSTRINGS: dict[str, str] = {
-    "VersionMismatch.DK0001": "Invalide envelope",
-    "Client.DK0002": "Niet geautoriseerd",
-    "Client.DK0003": "Invalide soap-action",
-    "Client.DK0004": "Niet conform XSD",
-    "Client.DK0005": "Wsa:To ontbreekt",
-    "Client.DK0006": "Wsa:Action ontbreekt",
-    "Client.DK0007": "Wsa:MessageID ontbreekt",
-    "Client.DK0008": "Wsa:RelatesTo ontbreekt",
-    "Client.DK0009": "Niet conform UTF-8",
-    "Client.DK0010": "Andere headers",
-    "Client.DK0011": "Onjuiste waarde in wsa header",
-    "Client.EK0020": "Wsa:From ontbreekt",
-    "Client.EK0021": "Wsa:From bevat geen geldig OIN",
-    "Client.EK0022": "Wsa:To bevat geen geldig OIN",
-    "Client.EK0023": "Wsa:MessageID bevat geen UUID",
-    "Client.EK0030": "OIN in TLS certificaat ontbreekt of is ongeldig",
-    "Client.EK0031": "Berichtondertekening niet aanwezig of onjuist",
-    "Server.DK0050": "Service afhandeling geeft fout",
-    "Server.DK0051": "Service niet beschikbaar",
+
+class FaultCode(StrEnum):
+    """An Edukoppeling fault code, its value exactly as the Fault's faultcode carries it (``Client.DK0011``);
+    ``faultstring`` is the table text (``FAULTSTRINGS``). A StrEnum, so it compares equal to the string."""
+
+    VERSION_MISMATCH_DK0001 = "VersionMismatch.DK0001"
+    CLIENT_DK0002 = "Client.DK0002"
+    CLIENT_DK0003 = "Client.DK0003"
+    CLIENT_DK0004 = "Client.DK0004"
+    CLIENT_DK0005 = "Client.DK0005"
+    CLIENT_DK0006 = "Client.DK0006"
+    CLIENT_DK0007 = "Client.DK0007"
+    CLIENT_DK0008 = "Client.DK0008"
+    CLIENT_DK0009 = "Client.DK0009"
+    CLIENT_DK0010 = "Client.DK0010"
+    CLIENT_DK0011 = "Client.DK0011"
+    CLIENT_EK0020 = "Client.EK0020"
+    CLIENT_EK0021 = "Client.EK0021"
+    CLIENT_EK0022 = "Client.EK0022"
+    CLIENT_EK0023 = "Client.EK0023"
+    CLIENT_EK0030 = "Client.EK0030"
+    CLIENT_EK0031 = "Client.EK0031"
+    SERVER_DK0050 = "Server.DK0050"
+    SERVER_DK0051 = "Server.DK0051"
+    MUST_UNDERSTAND = "MustUnderstand"
+
+    @property
+    def faultstring(self) -> str:
+        return FAULTSTRINGS[self]
+
+
+class WsSecurityFault(StrEnum):
+    """The WS-Security fault class of an EK0031 or EK0030 refusal (WSS 1.1 SOAP Message Security §12),
+    its value the QName as the message log writes it (``wsse:InvalidSecurity``). For the message log
+    only: the wire carries the neutral Edukoppeling faultstring (security failures do not tell an
+    attacker which check failed)."""
+
+    #: An unsupported algorithm (signature, digest or canonicalisation method).
+    UNSUPPORTED_ALGORITHM = "wsse:UnsupportedAlgorithm"
+    #: An error processing the Security header: its form, the signature's structure or coverage.
+    INVALID_SECURITY = "wsse:InvalidSecurity"
+    #: An invalid security token: the BinarySecurityToken, its reference or the certificate in it.
+    INVALID_SECURITY_TOKEN = "wsse:InvalidSecurityToken"
+    #: The security token could not be authenticated: certificate expired, not yet valid or revoked.
+    FAILED_AUTHENTICATION = "wsse:FailedAuthentication"
+    #: The signature is invalid: a digest or the signature value does not verify, an untrusted path.
+    FAILED_CHECK = "wsse:FailedCheck"
+    #: The referenced security token could not be retrieved (a KeyInfo that names no token here).
+    SECURITY_TOKEN_UNAVAILABLE = "wsse:SecurityTokenUnavailable"
+    #: The message has expired: the wsu:Timestamp is too old, in the future, or past its Expires.
+    MESSAGE_EXPIRED = "wsse:MessageExpired"
+
+
+#: The faultstring of every code, as the Edukoppeling table has it.
+FAULTSTRINGS: dict[FaultCode, str] = {
+    FaultCode.VERSION_MISMATCH_DK0001: "Invalide envelope",
+    FaultCode.CLIENT_DK0002: "Niet geautoriseerd",
+    FaultCode.CLIENT_DK0003: "Invalide soap-action",
+    FaultCode.CLIENT_DK0004: "Niet conform XSD",
+    FaultCode.CLIENT_DK0005: "Wsa:To ontbreekt",
+    FaultCode.CLIENT_DK0006: "Wsa:Action ontbreekt",
+    FaultCode.CLIENT_DK0007: "Wsa:MessageID ontbreekt",
+    FaultCode.CLIENT_DK0008: "Wsa:RelatesTo ontbreekt",
+    FaultCode.CLIENT_DK0009: "Niet conform UTF-8",
+    FaultCode.CLIENT_DK0010: "Andere headers",
+    FaultCode.CLIENT_DK0011: "Onjuiste waarde in wsa header",
+    FaultCode.CLIENT_EK0020: "Wsa:From ontbreekt",
+    FaultCode.CLIENT_EK0021: "Wsa:From bevat geen geldig OIN",
+    FaultCode.CLIENT_EK0022: "Wsa:To bevat geen geldig OIN",
+    FaultCode.CLIENT_EK0023: "Wsa:MessageID bevat geen UUID",
+    FaultCode.CLIENT_EK0030: "OIN in TLS certificaat ontbreekt of is ongeldig",
+    FaultCode.CLIENT_EK0031: "Berichtondertekening niet aanwezig of onjuist",
+    FaultCode.SERVER_DK0050: "Service afhandeling geeft fout",
+    FaultCode.SERVER_DK0051: "Service niet beschikbaar",
     # SOAP 1.1 §4.4.1: an unprocessed header with mustUnderstand="1" (F6).
-    "MustUnderstand": "Header met mustUnderstand wordt niet ondersteund",
+    FaultCode.MUST_UNDERSTAND: "Header met mustUnderstand wordt niet ondersteund",
 }
 
 
@@ -47,29 +103,51 @@ EK0031_UITLEG = (
 class EdukoppelingFout(BrokerError):
     """A refusal with an Edukoppeling fault code.
 
-    ``code``: a key of ``FAULTSTRINGS`` (e.g. ``Client.DK0011``). ``reden``: the precise check that
-    failed, for the message log only (e.g. ``xml:Forbidden DOCTYPE``). ``detail``: text for the
-    Fault's detail element telling the sender what to fix (Body faults, addressing, authorisation;
-    an EK0031 without one gets ``EK0031_UITLEG`` on the wire, see ``detail_op_de_lijn``).
+    ``code``: a ``FaultCode`` (e.g. ``FaultCode.CLIENT_DK0011``; its string value is accepted too).
+    ``reden``: the precise check that failed, for the message log only (e.g. ``xml:Forbidden DOCTYPE``).
+    ``detail``: text for the Fault's detail element telling the sender what to fix (Body faults,
+    addressing, authorisation; an EK0031 without one gets ``EK0031_UITLEG`` on the wire, see
+    ``detail_op_de_lijn``). ``wss``: the WS-Security fault class of a security refusal, for the
+    message log only.
+
+    The message log records ``reden``: with a ``wss`` class that is ``"<wss> <text>"`` (e.g.
+    ``"wsse:InvalidSecurity wsu:Timestamp holds text"``), where ``text`` is the reason given to the
+    constructor; ``str()`` is ``"<code>: <reden>"``.
     """
 
-    def __init__(self, code: str, reden: str, detail: str | None = None) -> None:
-        if code not in FAULTSTRINGS:
-            raise ValueError(f"unknown fault code {code}")
-        super().__init__(f"{code}: {reden}")
+    def __init__(
+        self,
+        code: FaultCode | str,
+        reden: str,
+        detail: str | None = None,
+        *,
+        wss: WsSecurityFault | None = None,
+    ) -> None:
+        try:
+            code = FaultCode(code)
+        except ValueError:
+            raise ValueError(f"unknown fault code {code}") from None
         self.code = code
-        self.reden = reden
+        self.wss = wss
+        #: The check that failed, without the WS-Security class.
+        self.text = reden
         self.detail = detail
+        super().__init__(f"{code}: {self.reden}")
+
+    @property
+    def reden(self) -> str:
+        """The reason the message log records: the WS-Security class, if any, a space, then the text."""
+        return self.text if self.wss is None else f"{self.wss.value} {self.text}"
 
     @property
     def faultstring(self) -> str:
-        return FAULTSTRINGS[self.code]
+        return self.code.faultstring
 
     @property
     def detail_op_de_lijn(self) -> str | None:
         """The detail the Fault carries: ``detail``, or for an EK0031 without one the pointer to the
         offline tools (``EK0031_UITLEG``)."""
-        if self.detail is None and self.code == "Client.EK0031":
+        if self.detail is None and self.code is FaultCode.CLIENT_EK0031:
             return EK0031_UITLEG
         return self.detail
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
 
 _BOM = b"\xef\xbb\xbf"
 _DECLARATIE = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
@@ -59,14 +59,14 @@ def parse_bericht(raw: bytes, limieten: Limieten = Limieten()) -> etree._Element
     """
     tekst = _controleer_utf8(raw)
     if "<!DOCTYPE" in tekst or "<!ENTITY" in tekst:
-        raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Forbidden DOCTYPE or ENTITY")
+        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden DOCTYPE or ENTITY")
     if raw.count(b"<") > 2 * limieten.elementen + 100:
         # Every element costs at least one '<': refuse before libxml2 builds a tree of them (H89).
-        raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit element count")
+        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element count")
     try:
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError:
-        raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Malformed") from None
+        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed") from None
     _controleer_structuur(root, limieten, raw)
     return root
 
@@ -76,12 +76,12 @@ def _controleer_utf8(raw: bytes) -> str:
     try:
         tekst = inhoud.decode("utf-8", errors="strict")
     except UnicodeDecodeError:
-        raise EdukoppelingFout("Client.DK0009", "xml:Encoding not UTF-8") from None
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0009, "xml:Encoding not UTF-8") from None
     declaratie = _DECLARATIE.match(inhoud)
     if declaratie and declaratie.group(1).lower() not in (b"utf-8", b"utf8"):
-        raise EdukoppelingFout("Client.DK0009", "xml:Encoding declaration not UTF-8")
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0009, "xml:Encoding declaration not UTF-8")
     if _VERBODEN_TEKENS.search(tekst):
-        raise EdukoppelingFout("Client.DK0009", "xml:Encoding forbidden control character")
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0009, "xml:Encoding forbidden control character")
     return tekst
 
 
@@ -92,23 +92,23 @@ def _controleer_structuur(root: etree._Element, limieten: Limieten, raw: bytes) 
     while stapel:
         element, diepte = stapel.pop()
         if isinstance(element, etree._ProcessingInstruction):
-            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Forbidden processing instruction")
+            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden processing instruction")
         if not isinstance(element.tag, str):
             continue  # comments: harmless here, handled where text is read
         aantal += 1
         if diepte > limieten.diepte:
-            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit element depth")
+            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element depth")
         attributen = element.attrib
         meeste_attributen = max(meeste_attributen, len(attributen))
         if waarden_te_lang_mogelijk and any(len(w) > limieten.attribuutwaarde for w in attributen.values()):
-            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit attribute size")
+            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute size")
         if len(element) > limieten.kinderen or aantal > limieten.elementen:
-            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit element count")
+            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element count")
         stapel.extend((kind, diepte + 1) for kind in element)
     # A PI before or after the root element is a sibling of the root, not a descendant.
     for buur in (*root.itersiblings(preceding=True), *root.itersiblings()):
         if isinstance(buur, etree._ProcessingInstruction):
-            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Forbidden processing instruction")
+            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden processing instruction")
     # No element declares more namespaces than the message spells "xmlns" (strict UTF-8, no entities),
     # so only a message where that bound could break the limit is counted declaration by declaration.
     if meeste_attributen + raw.count(b"xmlns") > limieten.attributen:
@@ -132,5 +132,5 @@ def _controleer_declaraties(raw: bytes, limieten: Limieten) -> None:
             declaraties += 1  # the declarations of the element whose "start" comes next
             continue
         if len(waarde.attrib) + declaraties > limieten.attributen:
-            raise EdukoppelingFout("VersionMismatch.DK0001", "xml:Limit attribute count")
+            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute count")
         declaraties = 0

@@ -50,24 +50,22 @@ from pyhanko_certvalidator import errors as pv
 from pyhanko_certvalidator.path import ValidationPath
 
 from broker.domain.identifiers import is_geldig_oin, is_test_oin
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, WsSecurityFault
 from broker.edukoppeling.sleutels import rsa_sleutel
 
 Doel = Literal["ondertekening", "tls"]
 _Asn1 = TypeVar("_Asn1", bound=asn1_core.Asn1Value)
 
 #: Wire code for a refused certificate, per purpose (T9, O6; H42–H55).
-WEIGERCODE: dict[str, str] = {"ondertekening": "Client.EK0031", "tls": "Client.EK0030"}
+WEIGERCODE: dict[str, FaultCode] = {"ondertekening": FaultCode.CLIENT_EK0031, "tls": FaultCode.CLIENT_EK0030}
 #: A missing or invalid certificate OIN has one code for both purposes (T10, H48).
-OIN_CODE = "Client.EK0030"
+OIN_CODE = FaultCode.CLIENT_EK0030
 #: Revocation status unknown: fail closed, "Service niet beschikbaar" (O6).
-ONBEKEND_CODE = "Server.DK0051"
+ONBEKEND_CODE = FaultCode.SERVER_DK0051
 
-# Audit classes (docs/rules.md, H rules): the message log only.
-FAILED_CHECK = "wsse:FailedCheck"
-FAILED_AUTHENTICATION = "wsse:FailedAuthentication"
-INVALID_SECURITY_TOKEN = "wsse:InvalidSecurityToken"
-INVALID_SECURITY = "wsse:InvalidSecurity"
+# Audit classes (docs/rules.md, H rules): the message log only. A refused certificate carries its
+# WS-Security class as ``EdukoppelingFout.wss`` (``WsSecurityFault``); revocation status unknown, no
+# WS-Security fault, carries one of these in front of its reason.
 CRL_MISSING = "crl:Missing"
 CRL_STALE = "crl:Stale"
 
@@ -265,7 +263,9 @@ class Vertrouwen:
         _controleer_sleutel(certificaat, doel)
         if len(extra_tussen) > MAX_TUSSEN:
             raise _weiger(
-                doel, FAILED_CHECK, f"peer chain of {len(extra_tussen)} intermediates (> {MAX_TUSSEN})"
+                doel,
+                WsSecurityFault.FAILED_CHECK,
+                f"peer chain of {len(extra_tussen)} intermediates (> {MAX_TUSSEN})",
             )
         _controleer_geen_ca(certificaat, doel)
         _controleer_geldigheid(certificaat, moment, doel)
@@ -307,21 +307,29 @@ class Vertrouwen:
             # pyhanko 0.33 is async-only; the broker's request handling is synchronous (WSGI threads).
             return asyncio.run(validator.async_validate_path())
         except pv.RevokedError as fout:
-            raise _weiger(doel, FAILED_AUTHENTICATION, "certificate revoked (CRL)", fout) from fout
+            raise _weiger(
+                doel, WsSecurityFault.FAILED_AUTHENTICATION, "certificate revoked (CRL)", fout
+            ) from fout
         except pv.StaleRevinfoError as fout:
             raise _onbekend(CRL_STALE, "CRL past nextUpdate + grace", fout) from fout
         except pv.InsufficientRevinfoError as fout:
             raise _onbekend(CRL_MISSING, "no usable CRL for a certificate in the path", fout) from fout
         except (pv.ExpiredError, pv.NotYetValidError) as fout:
             raise _weiger(
-                doel, FAILED_AUTHENTICATION, "certificate in the path not valid now", fout
+                doel, WsSecurityFault.FAILED_AUTHENTICATION, "certificate in the path not valid now", fout
             ) from fout
         except pv.DisallowedAlgorithmError as fout:
-            raise _weiger(doel, INVALID_SECURITY, "weak algorithm in the path", fout) from fout
+            raise _weiger(
+                doel, WsSecurityFault.INVALID_SECURITY, "weak algorithm in the path", fout
+            ) from fout
         except pv.InvalidCertificateError as fout:
-            raise _weiger(doel, FAILED_CHECK, "untrusted: self-signed certificate", fout) from fout
+            raise _weiger(
+                doel, WsSecurityFault.FAILED_CHECK, "untrusted: self-signed certificate", fout
+            ) from fout
         except (pv.PathBuildingError, pv.ValidationError) as fout:
-            raise _weiger(doel, FAILED_CHECK, "untrusted: no valid path to a configured root", fout) from fout
+            raise _weiger(
+                doel, WsSecurityFault.FAILED_CHECK, "untrusted: no valid path to a configured root", fout
+            ) from fout
 
     def _controleer_crl_versheid(
         self, keten: list[x509.Certificate], moment: datetime, crls: _CrlStand
@@ -355,11 +363,15 @@ class Vertrouwen:
                 if aantal == 0
                 else "ambiguous OIN: several serialNumbers"
             )
-            raise EdukoppelingFout(OIN_CODE, f"{INVALID_SECURITY_TOKEN} {tekst}")
+            raise EdukoppelingFout(OIN_CODE, tekst, wss=WsSecurityFault.INVALID_SECURITY_TOKEN)
         if not is_geldig_oin(oin):
-            raise EdukoppelingFout(OIN_CODE, f"{INVALID_SECURITY_TOKEN} invalid OIN in subject serialNumber")
+            raise EdukoppelingFout(
+                OIN_CODE, "invalid OIN in subject serialNumber", wss=WsSecurityFault.INVALID_SECURITY_TOKEN
+            )
         if self._productie and is_test_oin(oin):
-            raise EdukoppelingFout(OIN_CODE, f"{INVALID_SECURITY_TOKEN} test OIN (00000099) in production")
+            raise EdukoppelingFout(
+                OIN_CODE, "test OIN (00000099) in production", wss=WsSecurityFault.INVALID_SECURITY_TOKEN
+            )
         return oin
 
     # -----------------------------------------------------------------------------------------------------
@@ -420,9 +432,11 @@ def _controleer_sleutel(certificaat: x509.Certificate, doel: Doel) -> None:
     """RSA of at least 2048 bits (H34). Only RSA: S4 allows rsa-sha256/384/512 signatures only."""
     sleutel = rsa_sleutel(certificaat)
     if sleutel is None:
-        raise _weiger(doel, INVALID_SECURITY, "key is not RSA")
+        raise _weiger(doel, WsSecurityFault.INVALID_SECURITY, "key is not RSA")
     if sleutel.key_size < MIN_RSA_BITS:
-        raise _weiger(doel, INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (< {MIN_RSA_BITS})")
+        raise _weiger(
+            doel, WsSecurityFault.INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (< {MIN_RSA_BITS})"
+        )
 
 
 def _controleer_geen_ca(certificaat: x509.Certificate, doel: Doel) -> None:
@@ -433,7 +447,9 @@ def _controleer_geen_ca(certificaat: x509.Certificate, doel: Doel) -> None:
     except x509.ExtensionNotFound:
         return
     if basis.ca:
-        raise _weiger(doel, INVALID_SECURITY_TOKEN, "a CA certificate is not a party certificate")
+        raise _weiger(
+            doel, WsSecurityFault.INVALID_SECURITY_TOKEN, "a CA certificate is not a party certificate"
+        )
 
 
 def _controleer_geldigheid(certificaat: x509.Certificate, moment: datetime, doel: Doel) -> None:
@@ -441,7 +457,9 @@ def _controleer_geldigheid(certificaat: x509.Certificate, moment: datetime, doel
     if not certificaat.not_valid_before_utc <= moment <= certificaat.not_valid_after_utc:
         tekst = "expired" if moment > certificaat.not_valid_after_utc else "not yet valid"
         raise _weiger(
-            doel, FAILED_AUTHENTICATION, f"certificate {tekst}: {certificaat.subject.rfc4514_string(_NAMEN)}"
+            doel,
+            WsSecurityFault.FAILED_AUTHENTICATION,
+            f"certificate {tekst}: {certificaat.subject.rfc4514_string(_NAMEN)}",
         )
 
 
@@ -457,28 +475,32 @@ def _controleer_gebruik(certificaat: x509.Certificate, doel: Doel) -> None:
     except x509.ExtensionNotFound:
         ku = None
     if (ku is None and doel == "ondertekening") or (ku is not None and not ku.digital_signature):
-        raise _weiger(doel, INVALID_SECURITY_TOKEN, "key usage lacks digitalSignature")
+        raise _weiger(doel, WsSecurityFault.INVALID_SECURITY_TOKEN, "key usage lacks digitalSignature")
     if doel == "tls":
         try:
             eku = certificaat.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
             return
         if ExtendedKeyUsageOID.CLIENT_AUTH not in eku:
-            raise _weiger(doel, INVALID_SECURITY_TOKEN, "extended key usage lacks clientAuth")
+            raise _weiger(doel, WsSecurityFault.INVALID_SECURITY_TOKEN, "extended key usage lacks clientAuth")
 
 
-def _weiger(doel: Doel, klasse: str, tekst: str, oorzaak: Exception | None = None) -> EdukoppelingFout:
-    return EdukoppelingFout(WEIGERCODE[doel], _reden(klasse, tekst, oorzaak))
+def _weiger(
+    doel: Doel, klasse: WsSecurityFault, tekst: str, oorzaak: Exception | None = None
+) -> EdukoppelingFout:
+    return EdukoppelingFout(WEIGERCODE[doel], _reden(tekst, oorzaak), wss=klasse)
 
 
 def _onbekend(klasse: str, tekst: str, oorzaak: Exception | None = None) -> EdukoppelingFout:
-    return EdukoppelingFout(ONBEKEND_CODE, _reden(klasse, f"revocation status unknown: {tekst}", oorzaak))
+    return EdukoppelingFout(
+        ONBEKEND_CODE, f"{klasse} {_reden(f'revocation status unknown: {tekst}', oorzaak)}"
+    )
 
 
-def _reden(klasse: str, tekst: str, oorzaak: Exception | None) -> str:
+def _reden(tekst: str, oorzaak: Exception | None) -> str:
     if oorzaak is None:
-        return f"{klasse} {tekst}"
-    return f"{klasse} {tekst} ({str(oorzaak)[:_MAX_BIBLIOTHEEKTEKST]})"
+        return tekst
+    return f"{tekst} ({str(oorzaak)[:_MAX_BIBLIOTHEEKTEKST]})"
 
 
 def _lees_certificaten(paden: Iterable[Path]) -> list[x509.Certificate]:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from spyne import ServiceBase, rpc
 
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
 from broker.service import aanmeldingen, bestand, leerlingen, opvragen, procescijfers
 from broker.service.context import Aanroep, Verwerking
 from broker.soap import mapping
@@ -84,7 +84,7 @@ def _bestandsfout():
     try:
         yield
     except bestand.BestandOngeldig as fout:
-        raise EdukoppelingFout("Client.DK0004", "upload refused", fout.reden) from None
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0004, "upload refused", fout.reden) from None
 
 
 def _opvragen_status(ctx, verzoek):
@@ -132,7 +132,9 @@ def _opvragen_procescijfers(ctx, verzoek):
             werk.verwerking, werk.aanroep, verzoek.brin, verzoek.peildatum
         )
     except procescijfers.PeildatumOngeldig as fout:
-        raise EdukoppelingFout("Client.DK0004", "peildatum outside the current cycle", str(fout)) from None
+        raise EdukoppelingFout(
+            FaultCode.CLIENT_DK0004, "peildatum outside the current cycle", str(fout)
+        ) from None
     return mapping.procescijfers_uit(uitkomst)
 
 

@@ -16,7 +16,7 @@ from spyne import Application, MethodContext
 from spyne.protocol.soap import Soap11
 from spyne.server import ServerBase
 
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
 from broker.edukoppeling.ns import SOAP11, q
 from broker.soap.diensten import Werk, maak_dienst
 from broker.soap.models import NS
@@ -62,12 +62,12 @@ class Dispatcher:
         if ctx.in_error is None:
             self._server.get_in_object(ctx)
         if ctx.in_error is not None:
-            raise EdukoppelingFout("Client.DK0004", f"spyne: {type(ctx.in_error).__name__}")
+            raise EdukoppelingFout(FaultCode.CLIENT_DK0004, f"spyne: {type(ctx.in_error).__name__}")
         self._server.get_out_object(ctx)
         if werk.fout is not None:
             raise werk.fout
         if ctx.out_error is not None:
-            raise EdukoppelingFout("Server.DK0050", f"spyne: {type(ctx.out_error).__name__}")
+            raise EdukoppelingFout(FaultCode.SERVER_DK0050, f"spyne: {type(ctx.out_error).__name__}")
         self._server.app.out_protocol.serialize(ctx, message=self._server.app.out_protocol.RESPONSE)
         body = ctx.out_document.find(q(SOAP11, "Body"))
         return body[0]

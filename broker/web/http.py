@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from email.message import Message
 
-from broker.edukoppeling.faults import EdukoppelingFout, HttpFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, HttpFout
 
 
 def _content_type(waarde: str) -> tuple[str, dict[str, str]]:
@@ -13,7 +13,9 @@ def _content_type(waarde: str) -> tuple[str, dict[str, str]]:
     bericht["content-type"] = waarde
     paren = [(k.lower(), v) for k, v in bericht.get_params()[1:]]
     if [k for k, _ in paren].count("charset") > 1:
-        raise EdukoppelingFout("Client.DK0009", "xml:Encoding charset given twice")  # never guess (H100)
+        raise EdukoppelingFout(
+            FaultCode.CLIENT_DK0009, "xml:Encoding charset given twice"
+        )  # never guess (H100)
     return bericht.get_content_type(), dict(paren)
 
 
@@ -29,12 +31,12 @@ def controleer_content_type(environ: dict) -> None:
     soort, params = _content_type(environ.get("CONTENT_TYPE", ""))
     if soort == "application/soap+xml":
         raise EdukoppelingFout(
-            "VersionMismatch.DK0001", "soap:VersionMismatch media type application/soap+xml"
+            FaultCode.VERSION_MISMATCH_DK0001, "soap:VersionMismatch media type application/soap+xml"
         )
     if soort != "text/xml":
         raise HttpFout(415, "Content-Type must be text/xml; charset=UTF-8")
     if "charset" in params and params["charset"].lower() not in ("utf-8", "utf8"):
-        raise EdukoppelingFout("Client.DK0009", "xml:Encoding charset not UTF-8")
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0009, "xml:Encoding charset not UTF-8")
 
 
 def lees_body(
@@ -107,5 +109,5 @@ def soapaction(environ: dict) -> str:
     """The SOAPAction header as received; ``EdukoppelingFout`` Client.DK0003 when it is missing (T6)."""
     waarde = environ.get("HTTP_SOAPACTION")
     if waarde is None:
-        raise EdukoppelingFout("Client.DK0003", "SOAPAction header missing")
+        raise EdukoppelingFout(FaultCode.CLIENT_DK0003, "SOAPAction header missing")
     return waarde

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from broker.bootstrap import Omgeving
 from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
 from broker.web.storingen import FAULT_HOOK, FaultInjection
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ class _Storingen:
 
 
 def _niet_beschikbaar(*_) -> EdukoppelingFout:
-    return EdukoppelingFout("Server.DK0051", "deliberate failure (storingen)")
+    return EdukoppelingFout(FaultCode.SERVER_DK0051, "deliberate failure (storingen)")
 
 
 def maak_ontvanger(omgeving: Omgeving, storingen: list[str] = (), timeout_s: float = 15.0):

@@ -34,7 +34,7 @@ from broker.domain.visibility import Partij, PartijSoort
 from broker.edukoppeling.addressing import Adressering, gelezen_voor_fout, lees_adressering, message_id_key
 from broker.edukoppeling.contract import Contract, Dienst
 from broker.edukoppeling.envelope import lees_envelop
-from broker.edukoppeling.faults import EdukoppelingFout, HttpFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, HttpFout, WsSecurityFault
 from broker.edukoppeling.lezen import maak_leesbaar
 from broker.edukoppeling.ns import SOAP11, q
 from broker.edukoppeling.parsing import parse_bericht
@@ -211,7 +211,9 @@ class SoapPijplijn:
                     EdukoppelingFout(_NIET_BESCHIKBAAR, f"database {type(exc).__name__}"), verzoek
                 )
             log.error("processing failed for bericht %s: %s", bericht_id, veilige_trace(exc))
-            return self._fout(EdukoppelingFout("Server.DK0050", f"error {type(exc).__name__}"), verzoek)
+            return self._fout(
+                EdukoppelingFout(FaultCode.SERVER_DK0050, f"error {type(exc).__name__}"), verzoek
+            )
 
     def _onbereikbaar(self, exc: BaseException, verzoek: _Verzoek, wat: str) -> tuple[int, list, bytes]:
         """The answer when the message log cannot be written: a Server.DK0051 fault, signed on a -S
@@ -321,10 +323,10 @@ class SoapPijplijn:
         try:
             certificaat = client_certificaat(environ, instellingen.vertrouwde_proxies)
         except ValueError:
-            raise EdukoppelingFout("Client.EK0030", "client certificate header unreadable") from None
+            raise EdukoppelingFout(FaultCode.CLIENT_EK0030, "client certificate header unreadable") from None
         if certificaat is None:
             if instellingen.client_certificaat_vereist:
-                raise EdukoppelingFout("Client.EK0030", "no TLS client certificate")
+                raise EdukoppelingFout(FaultCode.CLIENT_EK0030, "no TLS client certificate")
             return None
         oin = self.vertrouwen.controleer(certificaat, "tls", verzoek.nu)
         verzoek.certificaat = _certificaat(oin, certificaat)
@@ -482,12 +484,13 @@ def _herhaling_fout(eerder: Recall) -> EdukoppelingFout:
     the MessageID reused with another Body or certificate → Client.DK0011."""
     if eerder.outcome is Outcome.REPLAY:
         return EdukoppelingFout(
-            "Client.EK0031",
-            "wsse:InvalidSecurity replay of an applied message",
+            FaultCode.CLIENT_EK0031,
+            "replay of an applied message",
             "Dit ondertekende bericht is al ontvangen en verwerkt. Wie het antwoord opnieuw nodig heeft, "
             "ondertekent hetzelfde bericht (zelfde wsa:MessageID) opnieuw met een nieuwe Timestamp.",
+            wss=WsSecurityFault.INVALID_SECURITY,
         )
-    return EdukoppelingFout("Client.DK0011", "wsa:InvalidAddressingHeader duplicate MessageID")
+    return EdukoppelingFout(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader duplicate MessageID")
 
 
 def _mandaat_weigering(
@@ -515,7 +518,7 @@ def _certificaat(oin: str | None, certificaat) -> str:
     return f"{oin} serial {certificaat.serial_number:x}"
 
 
-_NIET_BESCHIKBAAR = "Server.DK0051"
+_NIET_BESCHIKBAAR = FaultCode.SERVER_DK0051
 
 
 def database_weg(exc: BaseException) -> bool:
@@ -578,5 +581,7 @@ def veilige_trace(exc: BaseException) -> str:
 def _als_fout(fout: EdukoppelingFout | NietGeautoriseerd) -> EdukoppelingFout:
     if isinstance(fout, NietGeautoriseerd):
         # The detail tells the sender what to fix; the log gets that and, where given, more (M6).
-        return EdukoppelingFout("Client.DK0002", f"not authorised: {fout.audit or fout.reden}", fout.reden)
+        return EdukoppelingFout(
+            FaultCode.CLIENT_DK0002, f"not authorised: {fout.audit or fout.reden}", fout.reden
+        )
     return fout

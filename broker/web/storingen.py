@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
 from broker.edukoppeling.ns import q
 
 #: The WSGI environ key of the hook: called with the operation's name, its Body element (made readable)
@@ -50,12 +50,12 @@ def gevraagde_storing(
     echo = inhoud.findtext(q(etree.QName(inhoud).namespace, "echo"))  # the operation's own namespace
     if echo == f"{ECHO}DK0050":
         return EdukoppelingFout(
-            "Server.DK0050", _REDEN, "opzettelijke storing op verzoek (echo vva-storing:DK0050)"
+            FaultCode.SERVER_DK0050, _REDEN, "opzettelijke storing op verzoek (echo vva-storing:DK0050)"
         )
     if echo == f"{ECHO}DK0051":
-        return EdukoppelingFout("Server.DK0051", _REDEN)
+        return EdukoppelingFout(FaultCode.SERVER_DK0051, _REDEN)
     if echo == f"{ECHO}DK0008" and relates_to is None:
-        return EdukoppelingFout("Client.DK0008", "no wsa:RelatesTo (conformance_storingen)")
+        return EdukoppelingFout(FaultCode.CLIENT_DK0008, "no wsa:RelatesTo (conformance_storingen)")
     return None
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, WsSecurityFault
 from broker.edukoppeling.ns import WSU, q
 
 # xs:dateTime restricted to what BSP R3217/R3220/R3224 allow: UTC with "Z", at most 3 fraction digits.
@@ -23,26 +23,28 @@ _UTC_DATUMTIJD = re.compile(
 )
 
 
-def _fout(klasse: str, reden: str) -> EdukoppelingFout:
-    return EdukoppelingFout("Client.EK0031", f"{klasse} {reden}")
+def _fout(klasse: WsSecurityFault, reden: str) -> EdukoppelingFout:
+    return EdukoppelingFout(FaultCode.CLIENT_EK0031, reden, wss=klasse)
 
 
 def _kinderen(timestamp_el: etree._Element) -> tuple[etree._Element, etree._Element | None]:
     """Created and the optional Expires; anything else is an InvalidSecurity (H60, H61)."""
     if (timestamp_el.text or "").strip() or any((kind.tail or "").strip() for kind in timestamp_el):
-        raise _fout("wsse:InvalidSecurity", "wsu:Timestamp holds text")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Timestamp holds text")
     elementen = [kind for kind in timestamp_el if isinstance(kind.tag, str)]
     namen = [kind.tag for kind in elementen]
     if not namen or namen[0] != q(WSU, "Created"):
         if q(WSU, "Created") in namen:
-            raise _fout("wsse:InvalidSecurity", "wsu:Created is not the first child of wsu:Timestamp")
-        raise _fout("wsse:InvalidSecurity", "wsu:Timestamp without wsu:Created")
+            raise _fout(
+                WsSecurityFault.INVALID_SECURITY, "wsu:Created is not the first child of wsu:Timestamp"
+            )
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Timestamp without wsu:Created")
     if namen.count(q(WSU, "Created")) > 1:
-        raise _fout("wsse:InvalidSecurity", "wsu:Timestamp with more than one wsu:Created")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Timestamp with more than one wsu:Created")
     if namen[1:] not in ([], [q(WSU, "Expires")]):
         if namen.count(q(WSU, "Expires")) > 1:
-            raise _fout("wsse:InvalidSecurity", "wsu:Timestamp with more than one wsu:Expires")
-        raise _fout("wsse:InvalidSecurity", "wsu:Timestamp has a child other than Created/Expires")
+            raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Timestamp with more than one wsu:Expires")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Timestamp has a child other than Created/Expires")
     return elementen[0], (elementen[1] if len(elementen) == 2 else None)
 
 
@@ -55,16 +57,17 @@ def lees_utc(element: etree._Element, veld: str) -> datetime:
     R3220, R3224, R3227; H62).
     """
     if len(element) and any(isinstance(kind.tag, str) for kind in element):
-        raise _fout("wsse:InvalidSecurity", f"{veld} has child elements")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{veld} has child elements")
     tekst = "".join(element.itertext()).strip()
     match = _UTC_DATUMTIJD.fullmatch(tekst)
     if match is None:
         raise _fout(
-            "wsse:InvalidSecurity", f"{veld} is not an xs:dateTime in UTC with Z and <= 3 fraction digits"
+            WsSecurityFault.INVALID_SECURITY,
+            f"{veld} is not an xs:dateTime in UTC with Z and <= 3 fraction digits",
         )
     delen = {naam: int(waarde) for naam, waarde in match.groupdict().items() if naam != "fractie"}
     if delen["seconde"] >= 60:
-        raise _fout("wsse:InvalidSecurity", f"{veld} has seconds >= 60")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{veld} has seconds >= 60")
     fractie = match.group("fractie") or ""
     try:
         return datetime(
@@ -78,7 +81,7 @@ def lees_utc(element: etree._Element, veld: str) -> datetime:
             tzinfo=UTC,
         )
     except ValueError:
-        raise _fout("wsse:InvalidSecurity", f"{veld} is not a valid date/time") from None
+        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{veld} is not a valid date/time") from None
 
 
 def lees_tijdstempel(timestamp_el: etree._Element) -> tuple[datetime, datetime | None]:
@@ -92,7 +95,7 @@ def lees_tijdstempel(timestamp_el: etree._Element) -> tuple[datetime, datetime |
     created = lees_utc(created_el, "wsu:Created")
     expires = lees_utc(expires_el, "wsu:Expires") if expires_el is not None else None
     if expires is not None and expires <= created:
-        raise _fout("wsse:InvalidSecurity", "wsu:Expires is not later than wsu:Created")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Expires is not later than wsu:Created")
     return created, expires
 
 
@@ -103,7 +106,7 @@ def controleer_tijdstempel(
 
     In: the wsu:Timestamp element (the one in the verified Security header), the broker's clock
     ``nu`` (timezone-aware; ValueError when naive), the maximum age and future skew in seconds.
-    Raises ``EdukoppelingFout("Client.EK0031", …)``:
+    Raises ``EdukoppelingFout(FaultCode.CLIENT_EK0031, …)``:
 
     * ``wsse:InvalidSecurity`` — the form errors of ``lees_tijdstempel`` (H60, H61, H62);
     * ``wsse:MessageExpired`` — Created more than ``toekomst_s`` ahead of ``nu`` (H58), more than
@@ -115,9 +118,9 @@ def controleer_tijdstempel(
     nu = nu.astimezone(UTC)
     created, expires = lees_tijdstempel(timestamp_el)
     if created > nu + timedelta(seconds=toekomst_s):
-        raise _fout("wsse:MessageExpired", f"wsu:Created more than {toekomst_s} s in the future")
+        raise _fout(WsSecurityFault.MESSAGE_EXPIRED, f"wsu:Created more than {toekomst_s} s in the future")
     if created < nu - timedelta(seconds=max_leeftijd_s):
-        raise _fout("wsse:MessageExpired", f"wsu:Created more than {max_leeftijd_s} s old")
+        raise _fout(WsSecurityFault.MESSAGE_EXPIRED, f"wsu:Created more than {max_leeftijd_s} s old")
     if expires is not None and nu > expires:
-        raise _fout("wsse:MessageExpired", "wsu:Expires has passed")
+        raise _fout(WsSecurityFault.MESSAGE_EXPIRED, "wsu:Expires has passed")
     return created

@@ -1,7 +1,7 @@
 """Verification of an inbound 2W-be-S wsse:Security header (S1–S7, check order step 4).
 
 The checks run in a fixed order and the first failure decides (F4); every failure is
-``EdukoppelingFout("Client.EK0031", "<wsse class> <what>")``. The audit reason names the WS-Security
+``EdukoppelingFout(FaultCode.CLIENT_EK0031, "<wsse class> <what>")``. The audit reason names the WS-Security
 fault class (docs/rules.md, audit classes) and never a payload value.
 
 1. Header shape (S1; H10, H11, H14, H15, H61): one Security header for us, one ds:Signature in the
@@ -42,7 +42,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from lxml import etree
 
 from broker.edukoppeling.envelope import Envelop
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, WsSecurityFault
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
 from broker.edukoppeling.sleutels import rsa_sleutel
 from broker.edukoppeling.wss.constants import (
@@ -136,8 +136,8 @@ class _Handtekening:
     bst_id: str
 
 
-def _fout(klasse: str, reden: str, detail: str | None = None) -> EdukoppelingFout:
-    return EdukoppelingFout("Client.EK0031", f"{klasse} {reden}", detail)
+def _fout(klasse: WsSecurityFault, reden: str, detail: str | None = None) -> EdukoppelingFout:
+    return EdukoppelingFout(FaultCode.CLIENT_EK0031, reden, detail, wss=klasse)
 
 
 def _elementen(parent: etree._Element) -> list[etree._Element]:
@@ -160,7 +160,7 @@ def verifieer(
 
     In: the checked envelope, the broker's clock ``nu`` (timezone-aware), the limits. Out: a
     ``Geverifieerd`` with the signing certificate for the trust step. Raises
-    ``EdukoppelingFout("Client.EK0031", reden, detail)`` on the first failing check, in the order of
+    ``EdukoppelingFout(FaultCode.CLIENT_EK0031, reden, detail)`` on the first failing check, in the order of
     the module docstring (S1–S7, check order step 4; WUS WB002–WB013; BSP R3001, R5404).
     ``detail`` is only set for a key reference other than a direct BST reference (H52).
     ``vertrouw`` (the trust store's check) runs on the certificate before any digest is computed,
@@ -202,11 +202,11 @@ def _security_header(envelop: Envelop) -> etree._Element:
     processed here, so beside ours it would be an unprocessed header; alone, the message is unsigned
     for us (H14, H15)."""
     if any(blok.get(_SOAP_ACTOR) is not None for blok in envelop.security):
-        raise _fout("wsse:InvalidSecurity", "wsse:Security header with a soap:actor")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsse:Security header with a soap:actor")
     if not envelop.security:
-        raise _fout("wsse:InvalidSecurity", "no wsse:Security header")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "no wsse:Security header")
     if len(envelop.security) > 1:
-        raise _fout("wsse:InvalidSecurity", "more than one wsse:Security header")  # H14
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "more than one wsse:Security header")  # H14
     return envelop.security[0]
 
 
@@ -221,13 +221,15 @@ def _controleer_security_inhoud(
     nothing else (S1): no second token, no UsernameToken, no EncryptedKey on a -S service, no text;
     a SignatureConfirmation only in answers (S8)."""
     if (security.text or "").strip() or any((kind.tail or "").strip() for kind in security):
-        raise _fout("wsse:InvalidSecurity", "text in wsse:Security")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "text in wsse:Security")
     for kind in security:
         if not isinstance(kind.tag, str) or kind is signature or kind is timestamp or kind is bst:
             continue
         if kind.tag == q(WSSE11, "SignatureConfirmation") and instellingen.bevestiging_toegestaan:
             continue
-        raise _fout("wsse:InvalidSecurity", f"unexpected {etree.QName(kind).localname} in wsse:Security")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY, f"unexpected {etree.QName(kind).localname} in wsse:Security"
+        )
 
 
 def _controleer_alleen_bekende_delen(
@@ -246,7 +248,10 @@ def _controleer_alleen_bekende_delen(
     ]
     for ident, element in ondertekend.items():
         if not any(element is deel for deel in toegestaan):
-            raise _fout("wsse:InvalidSecurity", f"reference #{_kort(ident)} signs a part WB004 does not name")
+            raise _fout(
+                WsSecurityFault.INVALID_SECURITY,
+                f"reference #{_kort(ident)} signs a part WB004 does not name",
+            )
 
 
 def _enige_signature(document: etree._Element, security: etree._Element) -> etree._Element:
@@ -256,11 +261,15 @@ def _enige_signature(document: etree._Element, security: etree._Element) -> etre
     """
     handtekeningen = list(document.iter(q(DS, "Signature")))
     if not handtekeningen:
-        raise _fout("wsse:InvalidSecurity", "no ds:Signature")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "no ds:Signature")
     if len(handtekeningen) > 1:
-        raise _fout("wsse:InvalidSecurity", f"{len(handtekeningen)} ds:Signature elements in the message")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY, f"{len(handtekeningen)} ds:Signature elements in the message"
+        )
     if handtekeningen[0].getparent() is not security:
-        raise _fout("wsse:InvalidSecurity", "ds:Signature is not a child of the wsse:Security header")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY, "ds:Signature is not a child of the wsse:Security header"
+        )
     return handtekeningen[0]
 
 
@@ -268,7 +277,9 @@ def _enige_timestamp(security: etree._Element) -> etree._Element:
     """Exactly one wsu:Timestamp child of the Security header (WUS WB002; BSP R3227; H61)."""
     stempels = [kind for kind in _elementen(security) if kind.tag == q(WSU, "Timestamp")]
     if len(stempels) != 1:
-        raise _fout("wsse:InvalidSecurity", f"{len(stempels)} wsu:Timestamp elements in wsse:Security")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY, f"{len(stempels)} wsu:Timestamp elements in wsse:Security"
+        )
     return stempels[0]
 
 
@@ -278,12 +289,16 @@ def _enige_timestamp(security: etree._Element) -> etree._Element:
 def _lees_handtekening(signature: etree._Element, instellingen: Instellingen) -> _Handtekening:
     """Check the Signature's structure and every algorithm URI before anything is computed."""
     if signature.find(f".//{{{DS}}}Manifest") is not None:
-        raise _fout("wsse:InvalidSecurity", "ds:Manifest in ds:Signature")  # H19, BSP R5403
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:Manifest in ds:Signature")  # H19, BSP R5403
     if signature.find(f".//{{{DS}}}Object") is not None:
-        raise _fout("wsse:InvalidSecurity", "ds:Object in ds:Signature (enveloping)")  # H18, BSP R3102
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY, "ds:Object in ds:Signature (enveloping)"
+        )  # H18, BSP R3102
     kinderen = _elementen(signature)
     if [kind.tag for kind in kinderen] != [q(DS, "SignedInfo"), q(DS, "SignatureValue"), q(DS, "KeyInfo")]:
-        raise _fout("wsse:InvalidSecurity", "ds:Signature is not SignedInfo, SignatureValue, KeyInfo")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY, "ds:Signature is not SignedInfo, SignatureValue, KeyInfo"
+        )
     signed_info, signature_value, key_info = kinderen
     referenties = _lees_signed_info(signed_info, instellingen)
     waarde = _base64(signature_value, "ds:SignatureValue")
@@ -297,15 +312,16 @@ def _lees_signed_info(signed_info: etree._Element, instellingen: Instellingen) -
     if namen[:2] != [q(DS, "CanonicalizationMethod"), q(DS, "SignatureMethod")] or any(
         naam != q(DS, "Reference") for naam in namen[2:]
     ):
-        raise _fout("wsse:InvalidSecurity", "ds:SignedInfo structure")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:SignedInfo structure")
     _controleer_c14n(kinderen[0], "CanonicalizationMethod", instellingen)  # H35, H36, H119
     _controleer_signature_method(kinderen[1])
     referenties = kinderen[2:]
     if not referenties:
-        raise _fout("wsse:InvalidSecurity", "ds:SignedInfo without ds:Reference")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:SignedInfo without ds:Reference")
     if len(referenties) > instellingen.max_referenties:  # H28: before any digest is computed
         raise _fout(
-            "wsse:InvalidSecurity", f"{len(referenties)} references (max {instellingen.max_referenties})"
+            WsSecurityFault.INVALID_SECURITY,
+            f"{len(referenties)} references (max {instellingen.max_referenties})",
         )
     return tuple(_lees_referentie(referentie, instellingen) for referentie in referenties)
 
@@ -316,34 +332,42 @@ def _controleer_c14n(methode: etree._Element, waar: str, instellingen: Instellin
     BSP R5404, R5412, R5407; WUS WB007; H24–H26, H35–H37, H118, H119.
     """
     if methode.get("Algorithm") != EXC_C14N:
-        raise _fout("wsse:UnsupportedAlgorithm", f"{waar} is not exclusive c14n without comments")
+        raise _fout(WsSecurityFault.UNSUPPORTED_ALGORITHM, f"{waar} is not exclusive c14n without comments")
     kinderen = _elementen(methode)
     if not kinderen:
         return ()
     if len(kinderen) > 1 or kinderen[0].tag != q(EC, "InclusiveNamespaces"):
-        raise _fout("wsse:InvalidSecurity", f"{waar} has children other than one ec:InclusiveNamespaces")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY, f"{waar} has children other than one ec:InclusiveNamespaces"
+        )
     prefixlijst = kinderen[0].get("PrefixList")
     if prefixlijst is None:
-        raise _fout("wsse:InvalidSecurity", f"{waar} ec:InclusiveNamespaces without PrefixList")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{waar} ec:InclusiveNamespaces without PrefixList")
     if re.search(r"[\t\r\n]", prefixlijst):
         # Literal tabs and newlines became spaces in the parser (XML 1.0 §3.3.3); these were escaped
         # as character references. xmlsec1 splits a PrefixList on spaces only, so it would read one
         # unknown prefix here and digest differently from what the sender meant: refuse clearly.
-        raise _fout("wsse:InvalidSecurity", f"{waar} PrefixList separated by escaped tab or newline")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList separated by escaped tab or newline"
+        )
     prefixen = tuple(prefix for prefix in prefixlijst.split(" ") if prefix)
     if len(prefixen) > instellingen.max_prefixen:  # H37, CVE-2013-2156
-        raise _fout("wsse:InvalidSecurity", f"{waar} PrefixList above {instellingen.max_prefixen} prefixes")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList above {instellingen.max_prefixen} prefixes"
+        )
     if any(prefix != "#default" and not _NCNAME.fullmatch(prefix) for prefix in prefixen):
-        raise _fout("wsse:InvalidSecurity", f"{waar} PrefixList is malformed")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList is malformed")
     return prefixen
 
 
 def _controleer_signature_method(methode: etree._Element) -> None:
     """RSA with SHA-2 only; no HMAC and no HMACOutputLength (SIGN004; H29–H32; CVE-2009-0217)."""
     if methode.get("Algorithm") not in HANDTEKENING_METHODEN:
-        raise _fout("wsse:UnsupportedAlgorithm", "SignatureMethod is not rsa-sha256/384/512")
+        raise _fout(WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod is not rsa-sha256/384/512")
     if _elementen(methode):
-        raise _fout("wsse:UnsupportedAlgorithm", "SignatureMethod has parameters (HMACOutputLength)")
+        raise _fout(
+            WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod has parameters (HMACOutputLength)"
+        )
 
 
 def _lees_referentie(referentie: etree._Element, instellingen: Instellingen) -> _Referentie:
@@ -353,35 +377,36 @@ def _lees_referentie(referentie: etree._Element, instellingen: Instellingen) -> 
     if namen != [q(DS, "Transforms"), q(DS, "DigestMethod"), q(DS, "DigestValue")]:
         if namen == [q(DS, "DigestMethod"), q(DS, "DigestValue")]:
             # Without Transforms the node-set becomes octets by *inclusive* c14n (XMLDSig 4.3.3.2).
-            raise _fout("wsse:UnsupportedAlgorithm", "ds:Reference without exc-c14n Transform")
-        raise _fout("wsse:InvalidSecurity", "ds:Reference structure")
+            raise _fout(WsSecurityFault.UNSUPPORTED_ALGORITHM, "ds:Reference without exc-c14n Transform")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:Reference structure")
     transforms = _elementen(kinderen[0])
     if len(transforms) > instellingen.max_transforms:  # H27
         raise _fout(
-            "wsse:InvalidSecurity", f"{len(transforms)} transforms (max {instellingen.max_transforms})"
+            WsSecurityFault.INVALID_SECURITY,
+            f"{len(transforms)} transforms (max {instellingen.max_transforms})",
         )
     if not transforms or any(transform.tag != q(DS, "Transform") for transform in transforms):
-        raise _fout("wsse:InvalidSecurity", "ds:Transforms structure")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:Transforms structure")
     prefixen = tuple(_controleer_c14n(transform, "Transform", instellingen) for transform in transforms)
     digest_naam = DIGEST_METHODEN.get(kinderen[1].get("Algorithm"))
     if digest_naam is None or _elementen(kinderen[1]):
-        raise _fout("wsse:UnsupportedAlgorithm", "DigestMethod is not sha256/384/512")  # H31–H33
+        raise _fout(WsSecurityFault.UNSUPPORTED_ALGORITHM, "DigestMethod is not sha256/384/512")  # H31–H33
     digest_waarde = base64.b64decode(_base64(kinderen[2], "ds:DigestValue"))
     if len(digest_waarde) != hashlib.new(digest_naam).digest_size:
-        raise _fout("wsse:InvalidSecurity", "ds:DigestValue has the wrong length")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:DigestValue has the wrong length")
     return _Referentie(referentie.get("URI"), prefixen, digest_naam, digest_waarde)
 
 
 def _base64(element: etree._Element, veld: str) -> str:
     """The base64 text of ``element`` without whitespace (xs:base64Binary allows line breaks; H38)."""
     if _elementen(element):
-        raise _fout("wsse:InvalidSecurity", f"{veld} has child elements")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{veld} has child elements")
     tekst = "".join("".join(element.itertext()).split())
     try:
         if not tekst or not base64.b64decode(tekst, validate=True):
             raise ValueError
     except (binascii.Error, ValueError):
-        raise _fout("wsse:InvalidSecurity", f"{veld} is not base64") from None
+        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{veld} is not base64") from None
     return tekst
 
 
@@ -394,15 +419,17 @@ def _lees_key_info(key_info: etree._Element) -> str:
     namen = {kind.tag for kind in kinderen}
     if namen & {q(DS, "KeyValue"), q(DS, "RetrievalMethod")}:
         # Never a key found in the message (CVE-2021-21239); RetrievalMethod chains (CVE-2021-40690).
-        raise _fout("wsse:InvalidSecurity", "ds:KeyInfo holds KeyValue or RetrievalMethod")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:KeyInfo holds KeyValue or RetrievalMethod")
     if namen == {q(DS, "X509Data")}:
         raise _fout(
-            "wsse:SecurityTokenUnavailable",
+            WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE,
             "ds:X509Data instead of a token reference",
             DETAIL_DIRECTE_REFERENTIE,
         )
     if len(kinderen) != 1 or kinderen[0].tag != q(WSSE, "SecurityTokenReference"):
-        raise _fout("wsse:InvalidSecurity", "ds:KeyInfo must hold exactly one wsse:SecurityTokenReference")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY, "ds:KeyInfo must hold exactly one wsse:SecurityTokenReference"
+        )
     return _lees_str(kinderen[0])
 
 
@@ -412,18 +439,18 @@ def _lees_str(token_referentie: etree._Element) -> str:
     if q(WSSE, "KeyIdentifier") in namen or q(DS, "X509Data") in namen:
         # KeyIdentifier (SKI, thumbprint) or IssuerSerial: strict WB010 (H52).
         raise _fout(
-            "wsse:SecurityTokenUnavailable",
+            WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE,
             "STR uses a KeyIdentifier or IssuerSerial, not a direct reference",
             DETAIL_DIRECTE_REFERENTIE,
         )
     if namen != [q(WSSE, "Reference")]:
-        raise _fout("wsse:InvalidSecurityToken", "STR must hold exactly one wsse:Reference")
+        raise _fout(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR must hold exactly one wsse:Reference")
     referentie = kinderen[0]
     if referentie.get("ValueType") != X509V3:
-        raise _fout("wsse:InvalidSecurityToken", "STR Reference ValueType is not X509v3")  # H53
+        raise _fout(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR Reference ValueType is not X509v3")  # H53
     uri = referentie.get("URI") or ""
     if not (uri.startswith("#") and _NCNAME.fullmatch(uri[1:])):
-        raise _fout("wsse:InvalidSecurityToken", "STR Reference URI is not #NCName")
+        raise _fout(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR Reference URI is not #NCName")
     return uri[1:]
 
 
@@ -435,16 +462,19 @@ def _zoek_bst(bst_id: str, index: dict, security: etree._Element) -> etree._Elem
     treffers = index.get(bst_id, [])
     if len(treffers) != 1:
         raise _fout(
-            "wsse:InvalidSecurityToken", f"STR reference #{_kort(bst_id)} matches {len(treffers)} elements"
+            WsSecurityFault.INVALID_SECURITY_TOKEN,
+            f"STR reference #{_kort(bst_id)} matches {len(treffers)} elements",
         )
     bst, attribuut = treffers[0]
     if bst.tag != q(WSSE, "BinarySecurityToken") or attribuut != _WSU_ID:
         raise _fout(
-            "wsse:InvalidSecurityToken", "STR reference does not name a BinarySecurityToken by wsu:Id"
+            WsSecurityFault.INVALID_SECURITY_TOKEN,
+            "STR reference does not name a BinarySecurityToken by wsu:Id",
         )
     if bst.getparent() is not security:
         raise _fout(
-            "wsse:InvalidSecurityToken", "BinarySecurityToken is not in the same wsse:Security header"
+            WsSecurityFault.INVALID_SECURITY_TOKEN,
+            "BinarySecurityToken is not in the same wsse:Security header",
         )
     return bst
 
@@ -455,28 +485,33 @@ def _lees_certificaat(bst: etree._Element) -> x509.Certificate:
     BSP R3029–R3033 (H50, H51), PKIoverheid key sizes (H34), digitalSignature key usage (H49).
     """
     if bst.get("ValueType") != X509V3:
-        raise _fout("wsse:InvalidSecurityToken", "BinarySecurityToken ValueType is not X509v3")
+        raise _fout(WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken ValueType is not X509v3")
     if bst.get("EncodingType") != BASE64_BINARY:
-        raise _fout("wsse:InvalidSecurityToken", "BinarySecurityToken EncodingType is not Base64Binary")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken EncodingType is not Base64Binary"
+        )
     if any(
         naam.startswith("{") and naam.rpartition("}")[2] in ("ValueType", "EncodingType")
         for naam in bst.attrib
     ):
         raise _fout(
-            "wsse:InvalidSecurityToken", "BinarySecurityToken has namespace-qualified type attributes"
+            WsSecurityFault.INVALID_SECURITY_TOKEN,
+            "BinarySecurityToken has namespace-qualified type attributes",
         )
     try:
         der = base64.b64decode(_base64(bst, "BinarySecurityToken"))
         certificaat = x509.load_der_x509_certificate(der)
     except (EdukoppelingFout, ValueError):
         raise _fout(
-            "wsse:InvalidSecurityToken", "BinarySecurityToken is not one DER X.509 certificate"
+            WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken is not one DER X.509 certificate"
         ) from None
     sleutel = rsa_sleutel(certificaat)
     if sleutel is None:
-        raise _fout("wsse:InvalidSecurity", "signing key is not RSA")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "signing key is not RSA")
     if sleutel.key_size < _MIN_RSA_BITS:
-        raise _fout("wsse:InvalidSecurity", f"RSA key of {sleutel.key_size} bits (min {_MIN_RSA_BITS})")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (min {_MIN_RSA_BITS})"
+        )
     _controleer_sleutelgebruik(certificaat)
     return certificaat
 
@@ -487,9 +522,11 @@ def _controleer_sleutelgebruik(certificaat: x509.Certificate) -> None:
     except x509.ExtensionNotFound:
         return
     except ValueError:
-        raise _fout("wsse:InvalidSecurityToken", "certificate extensions are malformed") from None
+        raise _fout(WsSecurityFault.INVALID_SECURITY_TOKEN, "certificate extensions are malformed") from None
     if not gebruik.digital_signature:
-        raise _fout("wsse:InvalidSecurityToken", "certificate lacks the digitalSignature key usage")
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY_TOKEN, "certificate lacks the digitalSignature key usage"
+        )
 
 
 # --- step 4: references, positions, coverage (S2, S3) ----------------------------------------------
@@ -517,16 +554,20 @@ def _los_referenties_op(referenties: tuple[_Referentie, ...], index: dict) -> di
         uri = referentie.uri or ""
         if not (uri.startswith("#") and _NCNAME.fullmatch(uri[1:])):
             # Empty URI, xpointer, external or cid: never fetched, never resolved (H7–H9; BSP R3001).
-            raise _fout("wsse:InvalidSecurity", "Reference URI is not a same-document #NCName")
+            raise _fout(WsSecurityFault.INVALID_SECURITY, "Reference URI is not a same-document #NCName")
         ident = uri[1:]
         treffers = index.get(ident, [])
         if len(treffers) > 1:
-            raise _fout("wsse:FailedCheck", f"duplicate id #{_kort(ident)} ({len(treffers)} ID attributes)")
+            raise _fout(
+                WsSecurityFault.FAILED_CHECK, f"duplicate id #{_kort(ident)} ({len(treffers)} ID attributes)"
+            )
         if not treffers or treffers[0][1] != _WSU_ID:
-            raise _fout("wsse:FailedCheck", f"reference #{_kort(ident)} does not resolve to a wsu:Id")  # H6
+            raise _fout(
+                WsSecurityFault.FAILED_CHECK, f"reference #{_kort(ident)} does not resolve to a wsu:Id"
+            )  # H6
         element = treffers[0][0]
         if ident in opgelost or any(element is eerder for eerder in opgelost.values()):
-            raise _fout("wsse:InvalidSecurity", f"element #{_kort(ident)} referenced twice")  # H28
+            raise _fout(WsSecurityFault.INVALID_SECURITY, f"element #{_kort(ident)} referenced twice")  # H28
         opgelost[ident] = element
     return opgelost
 
@@ -544,19 +585,25 @@ def _controleer_posities(
     """
     for ident, element in ondertekend.items():
         if element.tag == q(SOAP11, "Body") and element is not envelop.body:
-            raise _fout("wsse:InvalidSecurity", f"signed soap:Body #{_kort(ident)} is not /Envelope/Body")
+            raise _fout(
+                WsSecurityFault.INVALID_SECURITY, f"signed soap:Body #{_kort(ident)} is not /Envelope/Body"
+            )
         if element.tag == q(WSU, "Timestamp") and element is not timestamp:
             raise _fout(
-                "wsse:InvalidSecurity", f"signed wsu:Timestamp #{_kort(ident)} is not in our Security header"
+                WsSecurityFault.INVALID_SECURITY,
+                f"signed wsu:Timestamp #{_kort(ident)} is not in our Security header",
             )
         if etree.QName(element).namespace == WSA and not any(
             element is blok or _is_afstammeling(element, blok) for blok in envelop.wsa
         ):
             raise _fout(
-                "wsse:InvalidSecurity", f"signed wsa element #{_kort(ident)} is not in a wsa header block"
+                WsSecurityFault.INVALID_SECURITY,
+                f"signed wsa element #{_kort(ident)} is not in a wsa header block",
             )
         if element is signature or _is_afstammeling(element, signature):
-            raise _fout("wsse:InvalidSecurity", f"reference #{_kort(ident)} points into ds:Signature")
+            raise _fout(
+                WsSecurityFault.INVALID_SECURITY, f"reference #{_kort(ident)} points into ds:Signature"
+            )
 
 
 def _is_afstammeling(element: etree._Element, voorouder: etree._Element) -> bool:
@@ -572,7 +619,7 @@ def _controleer_dekking(
     getekend = list(ondertekend.values())
     for naam, element in vereist:
         if not any(element is kandidaat for kandidaat in getekend):
-            raise _fout("wsse:InvalidSecurity", f"coverage: {naam} is not signed")
+            raise _fout(WsSecurityFault.INVALID_SECURITY, f"coverage: {naam} is not signed")
 
 
 # --- step 5: cryptography (S7) ---------------------------------------------------------------------
@@ -605,7 +652,7 @@ def _controleer_digests(
         berekend = digest(element, referentie.prefixen_per_transform, referentie.digest_naam)
         if not hmac.compare_digest(berekend, referentie.digest_waarde):
             raise _fout(
-                "wsse:FailedCheck",
+                WsSecurityFault.FAILED_CHECK,
                 f"digest mismatch on reference #{_kort(ident)} ({_label(element, labels)})",
             )
 
@@ -660,4 +707,4 @@ def _verifieer_cryptografisch(signature: etree._Element, certificaat: x509.Certi
             context.enable_signature_transform(transform)
         context.verify(signature)
     except xmlsec.Error:
-        raise _fout("wsse:FailedCheck", "signature value does not verify") from None
+        raise _fout(WsSecurityFault.FAILED_CHECK, "signature value does not verify") from None
