@@ -45,3 +45,11 @@ def test_a_former_value_error_is_still_a_value_error():
 
     for cls in (SettingsError, OngeldigOin, Afwijzing, TomlFileError):
         assert issubclass(cls, ValueError) and issubclass(cls, BrokerError), cls
+
+
+def test_the_faults_module_draws_every_exception_class_and_ws_security_class():
+    from broker.edukoppeling import faults
+
+    tree = faults.__doc__
+    assert [name for name in _exception_classes() if f" {name.rsplit('.', 1)[1]} " not in tree] == []
+    assert [c.name for c in faults.WsSecurityFault if f"{c.name}  " not in tree or c.value not in tree] == []

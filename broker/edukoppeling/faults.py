@@ -4,8 +4,59 @@ Every refusal inside the SOAP pipeline raises ``EdukoppelingFout``; the web laye
 SOAP 1.1 Fault with HTTP 500 (F1, F2). The faultstring is always the table text; ``detail`` is only
 given for Body faults (F3), to say what to fix in addressing (DK0011) and authorisation (DK0002),
 and on EK0031 only to point at the offline tools; never payload values such as a BSN.
-"""
 
+The broker's exceptions
+-----------------------
+
+Every exception class the broker defines derives from ``BrokerError`` (``broker/errors.py``;
+``tests/test_errors.py`` checks it). A class marked ``ValueError`` has that as its second base, so an
+``except ValueError`` catches it too::
+
+    BrokerError                                  broker/errors.py
+    ├── EdukoppelingFout        a SOAP Fault: code (FaultCode), reden, detail, wss (WsSecurityFault)
+    ├── HttpFout                a bare HTTP status before any SOAP processing (405, 411, 413, 415)
+    ├── Afwijzing (ValueError)  a record is rejected with a catalogue melding     domain/meldingen.py
+    │   └── OvergangNietToegestaan   a status transition that is not allowed      domain/status.py
+    ├── OngeldigOin (ValueError)     an OIN of the wrong form                     domain/identifiers.py
+    ├── NietZichtbaar                the party may not see this pupil             domain/visibility.py
+    ├── NietGeautoriseerd            the caller may not do this (DK0002)          service/context.py
+    ├── BestandOngeldig              an uploaded file as a whole (DK0004)         service/bestand.py
+    ├── PeildatumOngeldig (ValueError)  a peildatum outside the cycle             service/procescijfers.py
+    ├── PartijFout (ValueError)      a party cannot be stored, removed or read    registry/repository.py
+    ├── SettingsError (ValueError)   an unusable settings file or setting         config.py
+    ├── TomlFileError (ValueError)   an operator's TOML file cannot be read       toml_file.py
+    ├── InstellingenFout (ValueError)   the client's settings file                client/instellingen.py
+    ├── StartGeweigerd (ValueError)  the settings do not allow serving            web/startcontrole.py
+    ├── SleutelFout                  the key file, or a ciphertext of an unknown key   privacy/sleutels.py
+    ├── CyclusFout                   a cycle cannot be opened or closed now       jaarcyclus/afsluiten.py
+    ├── RapportFout (ValueError)     a report cannot be made as asked             rapportage/rapport.py
+    ├── JaarcijfersBestaanAl         the yearly aggregates were stored before     rapportage/jaarcijfers.py
+    ├── OnbekendBestand (ValueError) not a DUO file this importer knows           refdata/duo.py
+    ├── _Onbruikbaar                 one unusable row of a DUO file (internal)    refdata/duo.py
+    ├── OnbetrouwbaarAntwoord        a response that could not be verified        outbound/ondertekening.py
+    └── _TeLaat                      a delivery attempt past its deadline (internal)   outbound/bezorger.py
+
+An ``EdukoppelingFout`` carries::
+
+    code: FaultCode                 what the wire says: faultcode, and the table's faultstring
+    ├── VERSION_MISMATCH_DK0001     VersionMismatch.DK0001   Invalide envelope
+    ├── CLIENT_DK0002 … DK0011      Client.DK00xx            authorisation, SOAPAction, XSD, wsa, UTF-8
+    ├── CLIENT_EK0020 … EK0023      Client.EK002x            wsa:From, the OINs in wsa:From/To, the MessageID
+    ├── CLIENT_EK0030               Client.EK0030            the OIN in the TLS (or signing) certificate
+    ├── CLIENT_EK0031               Client.EK0031            the message signature
+    ├── SERVER_DK0050, DK0051       Server.DK005x            service error, service not available
+    └── MUST_UNDERSTAND             MustUnderstand           a mustUnderstand header we do not process
+    wss: WsSecurityFault | None     the WS-Security class of a security refusal, message log only
+    ├── UNSUPPORTED_ALGORITHM       wsse:UnsupportedAlgorithm
+    ├── INVALID_SECURITY            wsse:InvalidSecurity
+    ├── INVALID_SECURITY_TOKEN      wsse:InvalidSecurityToken
+    ├── FAILED_AUTHENTICATION       wsse:FailedAuthentication
+    ├── FAILED_CHECK                wsse:FailedCheck
+    ├── SECURITY_TOKEN_UNAVAILABLE  wsse:SecurityTokenUnavailable
+    └── MESSAGE_EXPIRED             wsse:MessageExpired
+    reden: str                      the message log's reason: "<wss> <text>", or the text alone
+    detail: str | None              the Fault's detail (``detail_op_de_lijn``)
+"""
 from __future__ import annotations
 
 from enum import StrEnum
