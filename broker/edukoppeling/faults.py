@@ -57,6 +57,7 @@ An ``EdukoppelingFout`` carries::
     reden: str                      the message log's reason: "<wss> <text>", or the text alone
     detail: str | None              the Fault's detail (``detail_op_de_lijn``)
 """
+
 from __future__ import annotations
 
 from enum import StrEnum
