@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
+from broker.edukoppeling.faults import WsSecurityFault
 from broker.edukoppeling.response import naar_bytes
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from tests.edukoppeling.conftest import SCHOOL_A, VO, envelop
@@ -141,6 +142,26 @@ def test_h64_opnieuw_gecodeerde_handtekening_is_nog_steeds_een_herhaling(onderte
     assert ander != zonder[-1]
     waarde.text = zonder[:-1] + ander + tekst[len(zonder) :]
     assert ondertekende_broker.post(naar_bytes(root)).faultcode == "soap:Client.EK0031"
+
+
+def test_h10_h64_the_message_log_records_the_ws_security_class_before_the_reason(ondertekende_broker):
+    """The WS-Security class travels as ``EdukoppelingFout.wss``; the message log's text is unchanged:
+    the class's QName, one space, the reason."""
+    laatste = "SELECT reden FROM bericht WHERE richting = 'in' ORDER BY id DESC LIMIT 1"
+    assert ondertekende_broker.post(envelop()).faultcode == "soap:Client.EK0031"
+    zonder_handtekening = ondertekende_broker.scalar(laatste)
+    data = ondertekend(ondertekende_broker)
+    assert ondertekende_broker.post(data).status == 200
+    assert ondertekende_broker.post(data).faultcode == "soap:Client.EK0031"
+    herhaling = ondertekende_broker.scalar(laatste)
+    assert (zonder_handtekening, herhaling) == (
+        "wsse:InvalidSecurity no wsse:Security header",
+        "wsse:InvalidSecurity replay of an applied message",
+    )
+    assert (zonder_handtekening, herhaling) == (
+        f"{WsSecurityFault.INVALID_SECURITY.value} no wsse:Security header",
+        f"{WsSecurityFault.INVALID_SECURITY.value} replay of an applied message",
+    )
 
 
 def test_h113_commentaar_voor_de_operatie_in_de_body(ondertekende_broker):

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
-from broker.edukoppeling.faults import EdukoppelingFout
-from broker.edukoppeling.vertrouwen import CACHE_S, MAX_TUSSEN, Vertrouwen, oin_van
+from broker.edukoppeling.faults import EdukoppelingFout, WsSecurityFault
+from broker.edukoppeling.vertrouwen import CACHE_S, CRL_MISSING, CRL_STALE, MAX_TUSSEN, Vertrouwen, oin_van
 from broker.pki.demo import TEST_VARIANTEN, DemoPki, maak_demo_pki, vernieuw_crl
 
 SCHOOL = "0000000700099XA00000"
@@ -73,11 +73,21 @@ def weigering(
     doel: str,
     moment: datetime | None = None,
     extra_tussen: Iterable[x509.Certificate] = (),
-) -> tuple[str, str]:
-    """The (wire code, audit class) of a refusal; fails the test when the certificate is accepted."""
+) -> tuple[str, WsSecurityFault | str]:
+    """The (wire code, audit class) of a refusal; fails the test when the certificate is accepted.
+
+    The audit class of a refused certificate is its ``WsSecurityFault``; revocation status unknown
+    (Server.DK0051) has none, and its reason starts with ``CRL_MISSING`` or ``CRL_STALE``."""
     with pytest.raises(EdukoppelingFout) as info:
         vertrouwen.controleer(certificaat, doel, moment or nu(), list(extra_tussen))  # type: ignore[arg-type]
-    return info.value.code, info.value.reden.split(" ", 1)[0]
+    fout = info.value
+    if fout.wss is not None:
+        assert fout.reden == f"{fout.wss.value} {fout.text}"  # what the message log records
+        return fout.code, fout.wss
+    (klasse,) = [
+        k for k in (CRL_MISSING, CRL_STALE) if fout.reden.startswith(f"{k} revocation status unknown: ")
+    ]
+    return fout.code, klasse
 
 
 def issuing_ca(pki: DemoPki) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
@@ -167,7 +177,7 @@ def test_tls_chain_intermediate_from_the_peer_builds_the_path(pki: DemoPki) -> N
     # Only the root is configured; the issuing CA comes with the peer's TLS chain (<oin>.chain.pem).
     alleen_root = Vertrouwen([pki.root], pki.crl_bestanden)
     certificaat = partij(pki, SCHOOL)
-    assert weigering(alleen_root, certificaat, "tls") == ("Client.EK0030", "wsse:FailedCheck")
+    assert weigering(alleen_root, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_CHECK)
     keten = x509.load_pem_x509_certificates(pki.partijen[SCHOOL].keten.read_bytes())
     assert [c.subject for c in keten] == [certificaat.subject, laad(pki.issuing).subject]
     assert alleen_root.controleer(certificaat, "tls", nu(), extra_tussen=keten[1:]) == SCHOOL
@@ -175,7 +185,7 @@ def test_tls_chain_intermediate_from_the_peer_builds_the_path(pki: DemoPki) -> N
     te_lang = keten[1:] * (MAX_TUSSEN + 1)
     assert weigering(alleen_root, certificaat, "tls", extra_tussen=te_lang) == (
         "Client.EK0030",
-        "wsse:FailedCheck",
+        WsSecurityFault.FAILED_CHECK,
     )
 
 
@@ -227,7 +237,7 @@ def test_crls_in_der_form_are_read(pki: DemoPki, tmp_path: Path) -> None:
 def test_h44_self_signed_certificate_is_untrusted(pki: DemoPki, vertrouwen: Vertrouwen, doel: str) -> None:
     certificaat = variant_cert(pki, "zelfondertekend")
     assert certificaat.subject == certificaat.issuer
-    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], "wsse:FailedCheck")
+    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_CHECK)
 
 
 @pytest.mark.parametrize("doel", BEIDE)
@@ -236,11 +246,11 @@ def test_h45_foreign_ca_is_untrusted_even_with_its_chain(
 ) -> None:
     certificaat = variant_cert(pki, "vreemde-ca")
     vreemde_ca = x509.load_pem_x509_certificates(pki.test["vreemde-ca"].keten.read_bytes())[1:]
-    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], "wsse:FailedCheck")
+    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_CHECK)
     # The peer's own chain adds a path candidate, never a trust anchor.
     assert weigering(vertrouwen, certificaat, doel, extra_tussen=vreemde_ca) == (
         CODE[doel],
-        "wsse:FailedCheck",
+        WsSecurityFault.FAILED_CHECK,
     )
 
 
@@ -255,7 +265,7 @@ def test_h45_foreign_ca_named_like_our_issuing_ca_is_untrusted(
     )
     assert weigering(vertrouwen, certificaat, doel, extra_tussen=[impostor]) == (
         CODE[doel],
-        "wsse:FailedCheck",
+        WsSecurityFault.FAILED_CHECK,
     )
 
 
@@ -263,7 +273,7 @@ def test_h45_foreign_ca_named_like_our_issuing_ca_is_untrusted(
 def test_h46_expired_certificate(pki: DemoPki, vertrouwen: Vertrouwen, doel: str) -> None:
     certificaat = variant_cert(pki, "verlopen")
     assert certificaat.not_valid_after_utc < nu()
-    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], "wsse:FailedAuthentication")
+    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_AUTHENTICATION)
 
 
 @pytest.mark.parametrize("doel", BEIDE)
@@ -272,7 +282,7 @@ def test_h46_not_yet_valid_certificate(pki: DemoPki, vertrouwen: Vertrouwen, doe
     moment = certificaat.not_valid_before_utc - timedelta(seconds=1)
     assert weigering(vertrouwen, certificaat, doel, moment=moment) == (
         CODE[doel],
-        "wsse:FailedAuthentication",
+        WsSecurityFault.FAILED_AUTHENTICATION,
     )
 
 
@@ -281,7 +291,7 @@ def test_h47_revoked_certificate(pki: DemoPki, vertrouwen: Vertrouwen, doel: str
     certificaat = variant_cert(pki, "ingetrokken")
     issuing_crl = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes())
     assert issuing_crl.get_revoked_certificate_by_serial_number(certificaat.serial_number) is not None
-    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], "wsse:FailedAuthentication")
+    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_AUTHENTICATION)
 
 
 @pytest.mark.parametrize("doel", BEIDE)
@@ -302,7 +312,7 @@ def test_h47_revoked_and_crl_past_next_update_fails_closed(pki: DemoPki, doel: s
     # Within the grace a revoked certificate stays revoked.
     assert weigering(uur_gratie, variant_cert(pki, "ingetrokken"), doel, moment=moment) == (
         CODE[doel],
-        "wsse:FailedAuthentication",
+        WsSecurityFault.FAILED_AUTHENTICATION,
     )
     voorbij = volgende + timedelta(seconds=3601)
     assert weigering(uur_gratie, certificaat, doel, moment=voorbij) == ("Server.DK0051", "crl:Stale")
@@ -341,7 +351,7 @@ def test_h48_no_or_invalid_oin_is_ek0030_for_both_purposes(
 ) -> None:
     assert weigering(vertrouwen, variant_cert(pki, variant), doel) == (
         "Client.EK0030",
-        "wsse:InvalidSecurityToken",
+        WsSecurityFault.INVALID_SECURITY_TOKEN,
     )
 
 
@@ -350,14 +360,14 @@ def test_h49_no_digital_signature_key_usage(pki: DemoPki, vertrouwen: Vertrouwen
     certificaat = variant_cert(pki, "geen-digitalsignature")
     ku = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
     assert (ku.digital_signature, ku.key_encipherment) == (False, True)
-    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], "wsse:InvalidSecurityToken")
+    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], WsSecurityFault.INVALID_SECURITY_TOKEN)
 
 
 @pytest.mark.parametrize("doel", BEIDE)
 def test_h34_rsa_1024_key(pki: DemoPki, vertrouwen: Vertrouwen, doel: str) -> None:
     certificaat = variant_cert(pki, "rsa1024")
     assert certificaat.public_key().key_size == 1024  # type: ignore[union-attr]
-    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], "wsse:InvalidSecurity")
+    assert weigering(vertrouwen, certificaat, doel) == (CODE[doel], WsSecurityFault.INVALID_SECURITY)
 
 
 def test_every_test_variant_has_a_test_above() -> None:
@@ -370,7 +380,7 @@ def test_every_test_variant_has_a_test_above() -> None:
 def test_ca_certificate_offered_as_party_certificate(pki: DemoPki, vertrouwen: Vertrouwen, doel: str) -> None:
     # Without this check the configured root would validate as a path of length one.
     for ca in (pki.root, pki.issuing):
-        assert weigering(vertrouwen, laad(ca), doel) == (CODE[doel], "wsse:InvalidSecurityToken")
+        assert weigering(vertrouwen, laad(ca), doel) == (CODE[doel], WsSecurityFault.INVALID_SECURITY_TOKEN)
 
 
 def test_tls_needs_client_auth_when_an_eku_is_present(pki: DemoPki, vertrouwen: Vertrouwen) -> None:
@@ -383,7 +393,7 @@ def test_tls_needs_client_auth_when_an_eku_is_present(pki: DemoPki, vertrouwen: 
         extensies=[alleen_server],
     )
     verse = Vertrouwen(pki.ca_bestanden, pki.crl_bestanden)
-    assert weigering(verse, certificaat, "tls") == ("Client.EK0030", "wsse:InvalidSecurityToken")
+    assert weigering(verse, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.INVALID_SECURITY_TOKEN)
     # For signing the EKU is not a criterion (the brief: key usage only).
     assert verse.controleer(certificaat, "ondertekening", nu()) == "00000099000000000124"
 
@@ -409,7 +419,10 @@ def test_productie_refuses_test_oins_and_accepts_others(tmp_path: Path) -> None:
 
     productie = Vertrouwen([ca_bestand], [crl_bestand], productie=True)
     for doel in BEIDE:
-        assert weigering(productie, test_oin, doel) == ("Client.EK0030", "wsse:InvalidSecurityToken")
+        assert weigering(productie, test_oin, doel) == (
+            "Client.EK0030",
+            WsSecurityFault.INVALID_SECURITY_TOKEN,
+        )
         assert productie.controleer(school, doel, nu()) == SCHOOL  # type: ignore[arg-type]
     assert Vertrouwen([ca_bestand], [crl_bestand]).controleer(test_oin, "tls", nu()) == GEMEENTE
 
@@ -471,7 +484,7 @@ def test_crl_reload_clears_the_cache(pki: DemoPki, tmp_path: Path, monkeypatch: 
     # The issuing CA revokes the gemeente's certificate; the fetcher stores the new CRL and reloads.
     nieuwe_crl = schrijf(tmp_path / "issuing-nieuw.crl.pem", crl(issuing_ca(pki), [certificaat]))
     verse.herlaad_crls([pki.root_crl, nieuwe_crl])
-    assert weigering(verse, certificaat, "tls") == ("Client.EK0030", "wsse:FailedAuthentication")
+    assert weigering(verse, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_AUTHENTICATION)
     assert len(aanroepen) == 2
 
 

@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from broker.edukoppeling.envelope import lees_envelop
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, WsSecurityFault
 from broker.edukoppeling.ns import WSA, WSSE, WSU
 from broker.edukoppeling.parsing import parse_bericht
 from broker.edukoppeling.wss.constants import DS
@@ -58,8 +58,8 @@ def test_capture_matches_manifest(opname):
     if not opname["signature_valid"]:
         with pytest.raises(EdukoppelingFout) as info:
             verifieer(envelop, _nu(opname))
-        assert info.value.code == "Client.EK0031"
-        assert info.value.reden.startswith("wsse:FailedCheck "), info.value.reden
+        assert info.value.code is FaultCode.CLIENT_EK0031
+        assert info.value.wss is WsSecurityFault.FAILED_CHECK, info.value.reden
         return
     resultaat = verifieer(envelop, _nu(opname))
     assert len(resultaat.ondertekend) == opname["references"] - _bst_referenties(root)
@@ -86,7 +86,7 @@ def test_a_valid_capture_outside_its_time_window_is_refused():
     envelop = lees_envelop(parse_bericht((CAPTURES / opname["file"]).read_bytes()), True)
     with pytest.raises(EdukoppelingFout) as info:
         verifieer(envelop, _nu(opname) + timedelta(minutes=10))
-    assert info.value.reden.startswith("wsse:MessageExpired ")
+    assert info.value.wss is WsSecurityFault.MESSAGE_EXPIRED, info.value.reden
 
 
 @pytest.mark.parametrize("opname", _manifest(), ids=lambda o: o["file"])

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from lxml import etree
 
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, WsSecurityFault
 from broker.edukoppeling.ns import WSU
 from broker.edukoppeling.wss.tijdstempel import controleer_tijdstempel, lees_tijdstempel
 
@@ -20,11 +20,11 @@ def stempel(*kinderen: tuple[str, str], tekst: str = "") -> etree._Element:
     return etree.fromstring(f'<wsu:Timestamp xmlns:wsu="{WSU}">{tekst}{inhoud}</wsu:Timestamp>')
 
 
-def weiger(element, klasse: str, veld: str, nu: datetime = NU, **limieten) -> None:
+def weiger(element, klasse: WsSecurityFault, veld: str, nu: datetime = NU, **limieten) -> None:
     with pytest.raises(EdukoppelingFout) as info:
         controleer_tijdstempel(element, nu, **limieten)
-    assert info.value.code == "Client.EK0031"
-    assert info.value.reden.startswith(f"{klasse} "), info.value.reden
+    assert info.value.code is FaultCode.CLIENT_EK0031
+    assert info.value.wss is klasse, info.value.reden
     assert veld in info.value.reden, info.value.reden
 
 
@@ -64,7 +64,7 @@ def test_naive_clock_is_a_programming_error():
 
 def test_h56_expires_in_the_past():
     element = stempel(("Created", "2027-02-01T07:58:00Z"), ("Expires", "2027-02-01T07:59:59.999Z"))
-    weiger(element, "wsse:MessageExpired", "wsu:Expires has passed")
+    weiger(element, WsSecurityFault.MESSAGE_EXPIRED, "wsu:Expires has passed")
 
 
 def test_h56_expires_equal_to_now_is_still_valid():
@@ -73,20 +73,26 @@ def test_h56_expires_equal_to_now_is_still_valid():
 
 
 def test_h57_created_more_than_300_s_old_without_expires():
-    weiger(stempel(("Created", "2027-02-01T07:54:59.999Z")), "wsse:MessageExpired", "more than 300 s old")
+    weiger(
+        stempel(("Created", "2027-02-01T07:54:59.999Z")),
+        WsSecurityFault.MESSAGE_EXPIRED,
+        "more than 300 s old",
+    )
     assert controleer_tijdstempel(stempel(("Created", "2027-02-01T07:55:00Z")), NU)  # exactly 300 s: fine
 
 
 def test_h57_an_earlier_expires_wins_over_the_age_limit():
     element = stempel(("Created", "2027-02-01T07:57:00Z"), ("Expires", "2027-02-01T07:58:00Z"))
-    weiger(element, "wsse:MessageExpired", "wsu:Expires has passed")
+    weiger(element, WsSecurityFault.MESSAGE_EXPIRED, "wsu:Expires has passed")
 
 
 def test_h58_created_120_s_in_the_future():
     weiger(
-        stempel(("Created", "2027-02-01T08:02:00Z")), "wsse:MessageExpired", "more than 60 s in the future"
+        stempel(("Created", "2027-02-01T08:02:00Z")),
+        WsSecurityFault.MESSAGE_EXPIRED,
+        "more than 60 s in the future",
     )
-    weiger(stempel(("Created", "2027-02-01T08:01:00.001Z")), "wsse:MessageExpired", "in the future")
+    weiger(stempel(("Created", "2027-02-01T08:01:00.001Z")), WsSecurityFault.MESSAGE_EXPIRED, "in the future")
 
 
 def test_h59_created_30_s_in_the_future_is_accepted():
@@ -97,8 +103,10 @@ def test_h59_created_30_s_in_the_future_is_accepted():
 
 def test_limits_are_configurable():
     element = stempel(("Created", "2027-02-01T07:58:00Z"))
-    weiger(element, "wsse:MessageExpired", "more than 60 s old", max_leeftijd_s=60)
-    weiger(stempel(("Created", "2027-02-01T08:00:10Z")), "wsse:MessageExpired", "future", toekomst_s=5)
+    weiger(element, WsSecurityFault.MESSAGE_EXPIRED, "more than 60 s old", max_leeftijd_s=60)
+    weiger(
+        stempel(("Created", "2027-02-01T08:00:10Z")), WsSecurityFault.MESSAGE_EXPIRED, "future", toekomst_s=5
+    )
 
 
 @pytest.mark.parametrize(
@@ -110,12 +118,12 @@ def test_limits_are_configurable():
     ids=["earlier", "equal"],
 )
 def test_h60_expires_not_later_than_created(kinderen):
-    weiger(stempel(*kinderen), "wsse:InvalidSecurity", "wsu:Expires is not later than wsu:Created")
+    weiger(stempel(*kinderen), WsSecurityFault.INVALID_SECURITY, "wsu:Expires is not later than wsu:Created")
 
 
 def test_h60_expires_placed_before_created():
     element = stempel(("Expires", "2027-02-01T08:05:00Z"), ("Created", "2027-02-01T08:00:00Z"))
-    weiger(element, "wsse:InvalidSecurity", "wsu:Created is not the first child")
+    weiger(element, WsSecurityFault.INVALID_SECURITY, "wsu:Created is not the first child")
 
 
 @pytest.mark.parametrize(
@@ -140,17 +148,21 @@ def test_h60_expires_placed_before_created():
     ids=["empty", "only-expires", "two-created", "two-expires", "extra-child"],
 )
 def test_h61_timestamp_children(kinderen, veld):
-    weiger(stempel(*kinderen), "wsse:InvalidSecurity", veld)
+    weiger(stempel(*kinderen), WsSecurityFault.INVALID_SECURITY, veld)
 
 
 def test_h61_text_directly_in_timestamp():
-    weiger(stempel(("Created", "2027-02-01T08:00:00Z"), tekst="x"), "wsse:InvalidSecurity", "holds text")
+    weiger(
+        stempel(("Created", "2027-02-01T08:00:00Z"), tekst="x"),
+        WsSecurityFault.INVALID_SECURITY,
+        "holds text",
+    )
 
 
 def test_h61_foreign_child_element():
     element = stempel(("Created", "2027-02-01T08:00:00Z"))
     etree.SubElement(element, "{urn:x}Extra")
-    weiger(element, "wsse:InvalidSecurity", "child other than Created/Expires")
+    weiger(element, WsSecurityFault.INVALID_SECURITY, "child other than Created/Expires")
 
 
 @pytest.mark.parametrize(
@@ -168,19 +180,19 @@ def test_h61_foreign_child_element():
     ],
 )
 def test_h62_created_form(waarde, veld):
-    weiger(stempel(("Created", waarde)), "wsse:InvalidSecurity", f"wsu:Created {veld}")
+    weiger(stempel(("Created", waarde)), WsSecurityFault.INVALID_SECURITY, f"wsu:Created {veld}")
 
 
 def test_h62_the_log_names_expires_when_expires_is_malformed():
     element = stempel(("Created", "2027-02-01T08:00:00Z"), ("Expires", "2027-02-01T09:05:00+01:00"))
-    weiger(element, "wsse:InvalidSecurity", "wsu:Expires is not an xs:dateTime in UTC")
+    weiger(element, WsSecurityFault.INVALID_SECURITY, "wsu:Expires is not an xs:dateTime in UTC")
 
 
 def test_h62_child_element_inside_created():
     element = etree.fromstring(
         f'<wsu:Timestamp xmlns:wsu="{WSU}"><wsu:Created>2027-02-01T08:00:00Z<x/></wsu:Created></wsu:Timestamp>'
     )
-    weiger(element, "wsse:InvalidSecurity", "wsu:Created has child elements")
+    weiger(element, WsSecurityFault.INVALID_SECURITY, "wsu:Created has child elements")
 
 
 def test_lees_tijdstempel_checks_form_without_the_clock():

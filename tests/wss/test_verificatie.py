@@ -27,7 +27,7 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
 
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, WsSecurityFault
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU
 from broker.edukoppeling.parsing import parse_bericht
 from broker.edukoppeling.wss import verificatie
@@ -68,13 +68,13 @@ def sleutel(sleutels) -> bytes:
     return sleutels.onderteken.sleutel_pem
 
 
-def weiger(data: bytes, klasse: str, bevat: str = "", nu=NU, **instellingen) -> EdukoppelingFout:
-    """Assert EK0031 with the wsse class first in the audit reason, and no payload in it."""
+def weiger(data: bytes, klasse: WsSecurityFault, bevat: str = "", nu=NU, **instellingen) -> EdukoppelingFout:
+    """Assert EK0031 with the WS-Security class ``klasse``, and no payload in the audit reason."""
     with pytest.raises(EdukoppelingFout) as info:
         controleer(data, nu, **instellingen)
     fout = info.value
-    assert fout.code == "Client.EK0031", fout
-    assert fout.reden.startswith(f"{klasse} "), fout.reden
+    assert fout.code is FaultCode.CLIENT_EK0031, fout
+    assert fout.wss is klasse, fout.reden
     assert bevat in fout.reden, fout.reden
     assert not any(waarde in fout.reden for waarde in PAYLOAD)
     return fout
@@ -107,7 +107,7 @@ def test_signed_request_is_accepted_with_real_values(verzoek, root, sleutels):
 
 def test_s0_unsigned_request_on_a_signed_service(root):
     security(root).getparent().remove(security(root))
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "no wsse:Security header")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "no wsse:Security header")
 
 
 def test_first_failing_step_decides(root):
@@ -116,7 +116,7 @@ def test_first_failing_step_decides(root):
         "Algorithm", "http://www.w3.org/2000/09/xmldsig#sha1"
     )
     etree.SubElement(security(root), "{urn:x}Kopie", {WSU_ID: "h-body"})
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "DigestMethod")
+    weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "DigestMethod")
 
 
 # --- A. signature wrapping and reference resolution ------------------------------------------------
@@ -136,7 +136,7 @@ def test_h1_signed_body_moved_into_header_wrapper(root, sleutels):
         expect_config=SignatureConfiguration(expect_references=7),
     )
     # ... so only the position check catches it.
-    weiger(data, "wsse:InvalidSecurity", "signed soap:Body #h-body is not /Envelope/Body")
+    weiger(data, WsSecurityFault.INVALID_SECURITY, "signed soap:Body #h-body is not /Envelope/Body")
 
 
 def test_h2_signed_body_moved_into_security_with_new_body_id(root):
@@ -144,7 +144,9 @@ def test_h2_signed_body_moved_into_security_with_new_body_id(root):
     security(root).append(body)
     nieuw = etree.SubElement(root, f"{{{SOAP11}}}Body", {WSU_ID: "h-nieuw"})
     etree.SubElement(nieuw, "{urn:nl:vva:aanmelden:v1}meldenPotentieleMboGanger")
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "signed soap:Body #h-body is not /Envelope/Body")
+    weiger(
+        bytes_van(root), WsSecurityFault.INVALID_SECURITY, "signed soap:Body #h-body is not /Envelope/Body"
+    )
 
 
 def test_h3_duplicate_wsu_id(root):
@@ -152,7 +154,7 @@ def test_h3_duplicate_wsu_id(root):
     to = een(root, "//soap:Header/wsa:To")
     security(root).append(copy.deepcopy(to))
     to.text = "https://aanvaller.example/?oin=00000099000000000001"
-    weiger(bytes_van(root), "wsse:FailedCheck", "duplicate id #h-to (2 ID attributes)")
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "duplicate id #h-to (2 ID attributes)")
 
 
 def test_h4_duplicate_id_first_match_is_the_signed_copy(root):
@@ -160,7 +162,7 @@ def test_h4_duplicate_id_first_match_is_the_signed_copy(root):
     body = een(root, "/soap:Envelope/soap:Body")
     security(root).append(copy.deepcopy(body))
     body[0][0].text = "99ZZ"
-    weiger(bytes_van(root), "wsse:FailedCheck", "duplicate id #h-body")
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "duplicate id #h-body")
 
 
 @pytest.mark.parametrize(
@@ -169,12 +171,12 @@ def test_h4_duplicate_id_first_match_is_the_signed_copy(root):
 )
 def test_h5_same_id_on_another_id_like_attribute(root, attribuut):
     etree.SubElement(security(root), "{urn:x}Lokaas", {attribuut: "h-body"})
-    weiger(bytes_van(root), "wsse:FailedCheck", "duplicate id #h-body (2 ID attributes)")
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "duplicate id #h-body (2 ID attributes)")
 
 
 def test_h5_near_equal_id_with_whitespace_counts_as_the_same(root):
     etree.SubElement(security(root), "{urn:x}Lokaas", {"Id": " h-body "})
-    weiger(bytes_van(root), "wsse:FailedCheck", "duplicate id #h-body")
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "duplicate id #h-body")
 
 
 @pytest.mark.parametrize(
@@ -190,7 +192,7 @@ def test_h6_signed_element_id_in_lookalike_namespace(root, namespace):
     body = een(root, "/soap:Envelope/soap:Body")
     del body.attrib[WSU_ID]
     body.set(f"{{{namespace}}}Id" if namespace else "Id", "h-body")
-    weiger(bytes_van(root), "wsse:FailedCheck", "reference #h-body does not resolve to a wsu:Id")
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "reference #h-body does not resolve to a wsu:Id")
 
 
 @pytest.mark.parametrize("uri", ["", "#xpointer(/)", None], ids=["empty", "xpointer-root", "absent"])
@@ -200,12 +202,12 @@ def test_h7_empty_or_whole_document_reference(root, uri):
         del ref.attrib["URI"]
     else:
         ref.set("URI", uri)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "Reference URI is not a same-document #NCName")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "Reference URI is not a same-document #NCName")
 
 
 def test_h8_xpointer_id_reference(root):
     referentie(root, "h-body").set("URI", "#xpointer(id('h-body'))")
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "Reference URI is not a same-document #NCName")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "Reference URI is not a same-document #NCName")
 
 
 @pytest.mark.parametrize(
@@ -213,14 +215,16 @@ def test_h8_xpointer_id_reference(root):
 )
 def test_h9_reference_outside_the_envelope(root, uri):
     referentie(root, "h-body").set("URI", uri)
-    fout = weiger(bytes_van(root), "wsse:InvalidSecurity", "Reference URI is not a same-document #NCName")
+    fout = weiger(
+        bytes_van(root), WsSecurityFault.INVALID_SECURITY, "Reference URI is not a same-document #NCName"
+    )
     assert "aanvaller" not in fout.reden and "passwd" not in fout.reden
 
 
 def test_h10_signature_stripped(root):
     handtekening = een(root, "//ds:Signature")
     handtekening.getparent().remove(handtekening)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "no ds:Signature")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "no ds:Signature")
 
 
 @pytest.mark.parametrize("plaats", ["security", "wsa-from"])
@@ -228,13 +232,17 @@ def test_h11_two_signature_elements(root, plaats):
     tweede = copy.deepcopy(een(root, "//ds:Signature"))
     doel = security(root) if plaats == "security" else een(root, "//soap:Header/wsa:From")
     doel.insert(0, tweede)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "2 ds:Signature elements in the message")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "2 ds:Signature elements in the message")
 
 
 def test_h11_the_only_signature_outside_the_security_header(root):
     handtekening = een(root, "//ds:Signature")
     een(root, "//soap:Header/wsa:From").append(handtekening)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "ds:Signature is not a child of the wsse:Security header")
+    weiger(
+        bytes_van(root),
+        WsSecurityFault.INVALID_SECURITY,
+        "ds:Signature is not a child of the wsse:Security header",
+    )
 
 
 @pytest.mark.parametrize("kop", ["To", "Action", "MessageID", "From"])
@@ -242,37 +250,37 @@ def test_h12_wsa_header_not_signed(root, sleutel, kop):
     ident = een(root, f"//soap:Header/wsa:{kop}").get(WSU_ID)
     verwijder_referentie(root, ident)
     herteken(root, sleutel)  # a valid signature over everything else
-    weiger(bytes_van(root), "wsse:InvalidSecurity", f"coverage: wsa:{kop} is not signed")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, f"coverage: wsa:{kop} is not signed")
 
 
 def test_h13_second_unsigned_wsa_to_is_not_covered(root):
     """DK0011 (duplicate) is the addressing step's answer; the verifier still refuses it (backstop)."""
     header = een(root, "/soap:Envelope/soap:Header")
     etree.SubElement(header, f"{{{WSA}}}To").text = "https://aanvaller.example/?oin=00000099000000000001"
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "coverage: wsa:To is not signed")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "coverage: wsa:To is not signed")
 
 
 def test_h14_second_security_header_without_actor(root):
     header = een(root, "/soap:Envelope/soap:Header")
     tweede = etree.SubElement(header, f"{{{WSSE}}}Security")
     tweede.append(copy.deepcopy(een(root, "//wsu:Timestamp")))
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "more than one wsse:Security header")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "more than one wsse:Security header")
 
 
 def test_h14_two_security_headers_with_the_same_actor(root):
     header = een(root, "/soap:Envelope/soap:Header")
     security(root).set(SOAP_ACTOR, "urn:zelfde")
     etree.SubElement(header, f"{{{WSSE}}}Security", {SOAP_ACTOR: "urn:zelfde"})
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "wsse:Security header with a soap:actor")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "wsse:Security header with a soap:actor")
     # Without actors, two Security headers are refused as well.
     for blok in root.iter(f"{{{WSSE}}}Security"):
         blok.attrib.pop(SOAP_ACTOR, None)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "more than one wsse:Security header")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "more than one wsse:Security header")
 
 
 def test_h15_only_signature_in_a_header_for_another_actor(root):
     security(root).set(SOAP_ACTOR, "http://schemas.xmlsoap.org/soap/actor/next")
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "wsse:Security header with a soap:actor")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "wsse:Security header with a soap:actor")
 
 
 def test_h16_lookalike_prefix_decoy_timestamp_is_refused(root):
@@ -283,7 +291,7 @@ def test_h16_lookalike_prefix_decoy_timestamp_is_refused(root):
     security(root).insert(0, lokaas)
     data = bytes_van(root)
     assert b'<wsu:Timestamp xmlns:wsu="urn:lijkt-op-wsu">' in data
-    weiger(data, "wsse:InvalidSecurity", "unexpected Timestamp in wsse:Security")
+    weiger(data, WsSecurityFault.INVALID_SECURITY, "unexpected Timestamp in wsse:Security")
 
 
 def test_h16_signed_wsa_header_moved_under_a_prefix_rebinding_wrapper(root):
@@ -292,7 +300,11 @@ def test_h16_signed_wsa_header_moved_under_a_prefix_rebinding_wrapper(root):
     wrapper.append(to)
     header = een(root, "/soap:Envelope/soap:Header")
     etree.SubElement(header, f"{{{WSA}}}To").text = "https://aanvaller.example/?oin=00000099000000000001"
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "signed wsa element #h-to is not in a wsa header block")
+    weiger(
+        bytes_van(root),
+        WsSecurityFault.INVALID_SECURITY,
+        "signed wsa element #h-to is not in a wsa header block",
+    )
 
 
 def test_h17_enveloped_signature_transform(root):
@@ -303,37 +315,37 @@ def test_h17_enveloped_signature_transform(root):
             f"{{{DS}}}Transform", Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"
         ),
     )
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "Transform is not exclusive c14n")
+    weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "Transform is not exclusive c14n")
 
 
 def test_h18_enveloping_signature_with_object(root):
     handtekening = een(root, "//ds:Signature")
     voorwerp = etree.SubElement(handtekening, f"{{{DS}}}Object", Id="obj")
     voorwerp.append(copy.deepcopy(een(root, "/soap:Envelope/soap:Body")[0]))
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "ds:Object in ds:Signature")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "ds:Object in ds:Signature")
 
 
 def test_h19_manifest_covering_the_body(root):
     handtekening = een(root, "//ds:Signature")
     manifest = etree.SubElement(etree.SubElement(handtekening, f"{{{DS}}}Object"), f"{{{DS}}}Manifest")
     manifest.append(copy.deepcopy(referentie(root, "h-body")))
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "ds:Manifest in ds:Signature")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "ds:Manifest in ds:Signature")
 
 
 def test_h20_str_points_to_a_bst_in_another_security_header(root):
     header = een(root, "/soap:Envelope/soap:Header")
     ander = etree.SubElement(header, f"{{{WSSE}}}Security", {SOAP_ACTOR: "urn:iemand-anders"})
     ander.append(een(root, "//wsse:BinarySecurityToken"))
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "wsse:Security header with a soap:actor")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "wsse:Security header with a soap:actor")
     ander.attrib.pop(SOAP_ACTOR)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "more than one wsse:Security header")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "more than one wsse:Security header")
 
 
 def test_h21_references_cover_only_the_bst(root, sleutel):
     for ident in VASTE_IDS | {timestamp_id(root)}:
         verwijder_referentie(root, ident)
     herteken(root, sleutel)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "coverage: soap:Body is not signed")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "coverage: soap:Body is not signed")
 
 
 def test_h21_reference_into_the_signature(root, sleutel):
@@ -344,12 +356,12 @@ def test_h21_reference_into_the_signature(root, sleutel):
     nieuw.set("URI", "#h-keyinfo")
     signed_info.append(nieuw)
     herteken(root, sleutel)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "reference #h-keyinfo points into ds:Signature")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "reference #h-keyinfo points into ds:Signature")
 
 
 def test_h23_xml_id_made_resolvable(root):
     etree.SubElement(security(root), "{urn:x}Lokaas", {"{http://www.w3.org/XML/1998/namespace}id": "h-body"})
-    weiger(bytes_van(root), "wsse:FailedCheck", "duplicate id #h-body")
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "duplicate id #h-body")
 
 
 def test_h23_dtd_attlist_never_reaches_the_verifier(verzoek):
@@ -368,7 +380,7 @@ def _weiger_transform(root, algoritme: str) -> None:
     transform = referentie(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
     transform.set("Algorithm", algoritme)
     etree.SubElement(transform, f"{{{DS}}}XPath").text = "not(ancestor-or-self::*)"
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "Transform is not exclusive c14n")
+    weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "Transform is not exclusive c14n")
 
 
 def test_h24_xslt_transform(root):
@@ -391,7 +403,7 @@ def _zet_transforms(root, ident: str, aantal: int) -> None:
 
 def test_h27_six_transforms(root):
     _zet_transforms(root, "h-body", 6)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "6 transforms (max 5)")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "6 transforms (max 5)")
 
 
 def test_h27_five_exc_c14n_transforms_are_within_the_limit(root, sleutel):
@@ -411,13 +423,13 @@ def test_h28_thirty_one_references_refused_before_any_digest(root, monkeypatch):
 
     monkeypatch.setattr(verificatie, "digest", nooit)
     monkeypatch.setattr(verificatie, "_verifieer_cryptografisch", nooit)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "31 references (max 30)")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "31 references (max 30)")
 
 
 def test_h28_same_element_referenced_twice(root, sleutel):
     een(root, "//ds:SignedInfo").append(copy.deepcopy(referentie(root, "h-body")))
     herteken(root, sleutel)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "element #h-body referenced twice")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "element #h-body referenced twice")
 
 
 @pytest.mark.parametrize(
@@ -427,7 +439,9 @@ def test_h28_same_element_referenced_twice(root, sleutel):
 def test_h29_hmac_signature_method(root, algoritme):
     een(root, "//ds:SignatureMethod").set("Algorithm", algoritme)
     # The attacker's MAC, keyed with the certificate bytes, would verify in a naive HMAC verifier.
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "SignatureMethod is not rsa-sha256/384/512")
+    weiger(
+        bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod is not rsa-sha256/384/512"
+    )
 
 
 @pytest.mark.parametrize("lengte", ["0", "8"])
@@ -435,24 +449,30 @@ def test_h30_hmac_output_length(root, lengte):
     methode = een(root, "//ds:SignatureMethod")
     methode.set("Algorithm", "http://www.w3.org/2000/09/xmldsig#hmac-sha1")
     etree.SubElement(methode, f"{{{DS}}}HMACOutputLength").text = lengte
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "SignatureMethod")
+    weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod")
 
 
 def test_h30_hmac_output_length_under_an_rsa_method(root):
     etree.SubElement(een(root, "//ds:SignatureMethod"), f"{{{DS}}}HMACOutputLength").text = "0"
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "SignatureMethod has parameters (HMACOutputLength)")
+    weiger(
+        bytes_van(root),
+        WsSecurityFault.UNSUPPORTED_ALGORITHM,
+        "SignatureMethod has parameters (HMACOutputLength)",
+    )
 
 
 def test_h31_md5_digest(root):
     referentie(root, "h-body").find(f"{{{DS}}}DigestMethod").set(
         "Algorithm", "http://www.w3.org/2001/04/xmldsig-more#md5"
     )
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "DigestMethod is not sha256/384/512")
+    weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "DigestMethod is not sha256/384/512")
 
 
 def test_h31_rsa_md5_signature(root):
     een(root, "//ds:SignatureMethod").set("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#rsa-md5")
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "SignatureMethod is not rsa-sha256/384/512")
+    weiger(
+        bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod is not rsa-sha256/384/512"
+    )
 
 
 def test_h32_rsa_sha1_and_sha1_digests_even_when_valid(root, sleutel):
@@ -460,14 +480,16 @@ def test_h32_rsa_sha1_and_sha1_digests_even_when_valid(root, sleutel):
     for methode in root.iterfind(f".//{{{DS}}}DigestMethod"):
         methode.set("Algorithm", "http://www.w3.org/2000/09/xmldsig#sha1")
     herteken(root, sleutel)  # zeep's defaults, correctly signed
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "SignatureMethod is not rsa-sha256/384/512")
+    weiger(
+        bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod is not rsa-sha256/384/512"
+    )
 
 
 def test_h33_one_reference_with_sha1(root, sleutel):
     laatste = een(root, "//ds:SignedInfo").findall(f"{{{DS}}}Reference")[-1]
     laatste.find(f"{{{DS}}}DigestMethod").set("Algorithm", "http://www.w3.org/2000/09/xmldsig#sha1")
     herteken(root, sleutel)
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "DigestMethod is not sha256/384/512")
+    weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "DigestMethod is not sha256/384/512")
 
 
 def test_sha384_and_sha512_are_accepted(root, sleutel):
@@ -494,7 +516,7 @@ def test_sha384_and_sha512_are_accepted(root, sleutel):
 )
 def test_h34_weak_or_non_rsa_key(root, sleutels, variant, bevat):
     een(root, "//wsse:BinarySecurityToken").text = getattr(sleutels, variant).der_base64
-    weiger(bytes_van(root), "wsse:InvalidSecurity", bevat)
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, bevat)
 
 
 _C14N_VARIANTEN = [
@@ -509,7 +531,9 @@ _C14N_VARIANTEN = [
 @pytest.mark.parametrize("algoritme", _C14N_VARIANTEN)
 def test_h35_other_c14n_on_signed_info(root, algoritme):
     een(root, "//ds:CanonicalizationMethod").set("Algorithm", algoritme)
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "CanonicalizationMethod is not exclusive c14n")
+    weiger(
+        bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "CanonicalizationMethod is not exclusive c14n"
+    )
 
 
 @pytest.mark.parametrize("algoritme", _C14N_VARIANTEN)
@@ -517,13 +541,13 @@ def test_h35_other_c14n_as_transform(root, algoritme):
     referentie(root, timestamp_id(root)).find(f"{{{DS}}}Transforms/{{{DS}}}Transform").set(
         "Algorithm", algoritme
     )
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "Transform is not exclusive c14n")
+    weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "Transform is not exclusive c14n")
 
 
 def test_h35_reference_without_transforms_means_inclusive_c14n(root):
     ref = referentie(root, "h-to")
     ref.remove(ref.find(f"{{{DS}}}Transforms"))
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "ds:Reference without exc-c14n Transform")
+    weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "ds:Reference without exc-c14n Transform")
 
 
 @pytest.mark.parametrize(
@@ -532,7 +556,9 @@ def test_h35_reference_without_transforms_means_inclusive_c14n(root):
 )
 def test_h36_non_c14n_canonicalization_method(root, algoritme):
     een(root, "//ds:CanonicalizationMethod").set("Algorithm", algoritme)
-    weiger(bytes_van(root), "wsse:UnsupportedAlgorithm", "CanonicalizationMethod is not exclusive c14n")
+    weiger(
+        bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "CanonicalizationMethod is not exclusive c14n"
+    )
 
 
 def _prefixlijst(methode, lijst: str):
@@ -547,13 +573,15 @@ def _prefixlijst(methode, lijst: str):
 def test_h37_huge_prefix_list(root, aantal):
     transform = referentie(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
     _prefixlijst(transform, " ".join(f"p{n}" for n in range(aantal)))
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "Transform PrefixList above 64 prefixes")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "Transform PrefixList above 64 prefixes")
 
 
 @pytest.mark.parametrize("lijst", ["a:b", "#foo", "#default#default", "1abc"])
 def test_h37_malformed_prefix_list(root, lijst):
     _prefixlijst(een(root, "//ds:CanonicalizationMethod"), lijst)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "CanonicalizationMethod PrefixList is malformed")
+    weiger(
+        bytes_van(root), WsSecurityFault.INVALID_SECURITY, "CanonicalizationMethod PrefixList is malformed"
+    )
 
 
 def test_h37_sixty_four_prefixes_are_within_the_limit(root, sleutel):
@@ -598,7 +626,7 @@ def test_h42_key_value_instead_of_str(root):
     key_info = een(root, "//ds:KeyInfo")
     key_info.remove(key_info[0])
     key_info.append(_attacker_key_value())
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "ds:KeyInfo holds KeyValue or RetrievalMethod")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "ds:KeyInfo holds KeyValue or RetrievalMethod")
 
 
 def test_h43_x509data_plus_a_different_key_value(root, sleutels):
@@ -607,7 +635,7 @@ def test_h43_x509data_plus_a_different_key_value(root, sleutels):
     x509_data = etree.SubElement(key_info, f"{{{DS}}}X509Data")
     etree.SubElement(x509_data, f"{{{DS}}}X509Certificate").text = sleutels.onderteken.der_base64
     key_info.append(_attacker_key_value())
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "ds:KeyInfo holds KeyValue or RetrievalMethod")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "ds:KeyInfo holds KeyValue or RetrievalMethod")
 
 
 def test_h44_self_signed_certificate_is_left_to_the_trust_step(sleutels):
@@ -621,14 +649,14 @@ def test_h44_self_signed_certificate_is_left_to_the_trust_step(sleutels):
 def test_h49_certificate_without_digital_signature(sleutels):
     paar = sleutels.zonder_digital_signature
     data = bouw_verzoek(Ondertekenaar(paar.sleutel_pem, paar.certificaat_pem))
-    weiger(data, "wsse:InvalidSecurityToken", "lacks the digitalSignature key usage")
+    weiger(data, WsSecurityFault.INVALID_SECURITY_TOKEN, "lacks the digitalSignature key usage")
 
 
 def test_h50_pkcs7_value_type(root):
     een(root, "//wsse:BinarySecurityToken").set(
         "ValueType", "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#PKCS7"
     )
-    weiger(bytes_van(root), "wsse:InvalidSecurityToken", "ValueType is not X509v3")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY_TOKEN, "ValueType is not X509v3")
 
 
 def _der_sequence(inhoud: bytes) -> bytes:
@@ -647,20 +675,24 @@ def test_h50_x509v3_holding_something_else(root, sleutels, vorm):
     }[vorm]
     een(root, "//wsse:BinarySecurityToken").text = base64.b64encode(inhoud).decode()
     weiger(
-        bytes_van(root), "wsse:InvalidSecurityToken", "BinarySecurityToken is not one DER X.509 certificate"
+        bytes_van(root),
+        WsSecurityFault.INVALID_SECURITY_TOKEN,
+        "BinarySecurityToken is not one DER X.509 certificate",
     )
 
 
 def test_h50_bst_text_not_base64(root):
     een(root, "//wsse:BinarySecurityToken").text = "MII*niet-base64*"
     weiger(
-        bytes_van(root), "wsse:InvalidSecurityToken", "BinarySecurityToken is not one DER X.509 certificate"
+        bytes_van(root),
+        WsSecurityFault.INVALID_SECURITY_TOKEN,
+        "BinarySecurityToken is not one DER X.509 certificate",
     )
 
 
 def test_h51_without_encoding_type(root):
     del een(root, "//wsse:BinarySecurityToken").attrib["EncodingType"]
-    weiger(bytes_van(root), "wsse:InvalidSecurityToken", "EncodingType is not Base64Binary")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY_TOKEN, "EncodingType is not Base64Binary")
 
 
 def test_h51_hex_encoding_type(root):
@@ -668,20 +700,20 @@ def test_h51_hex_encoding_type(root):
         "EncodingType",
         "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#HexBinary",
     )
-    weiger(bytes_van(root), "wsse:InvalidSecurityToken", "EncodingType is not Base64Binary")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY_TOKEN, "EncodingType is not Base64Binary")
 
 
 def test_h51_namespace_qualified_type_attributes(root):
     bst = een(root, "//wsse:BinarySecurityToken")
     for naam in ("ValueType", "EncodingType"):
         bst.set(f"{{{WSSE}}}{naam}", bst.attrib.pop(naam))
-    weiger(bytes_van(root), "wsse:InvalidSecurityToken", "ValueType is not X509v3")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY_TOKEN, "ValueType is not X509v3")
 
 
 def test_h51_qualified_duplicates_next_to_the_right_ones(root):
     bst = een(root, "//wsse:BinarySecurityToken")
     bst.set(f"{{{WSSE}}}EncodingType", "http://example.invalid/#HexBinary")
-    weiger(bytes_van(root), "wsse:InvalidSecurityToken", "namespace-qualified type attributes")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY_TOKEN, "namespace-qualified type attributes")
 
 
 def _str(root) -> etree._Element:
@@ -697,7 +729,9 @@ def test_h52_key_identifier(root):
         ValueType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier",
     )
     sleutel_id.text = "c2tp"
-    fout = weiger(bytes_van(root), "wsse:SecurityTokenUnavailable", "KeyIdentifier or IssuerSerial")
+    fout = weiger(
+        bytes_van(root), WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE, "KeyIdentifier or IssuerSerial"
+    )
     assert (
         fout.detail
         == DETAIL_DIRECTE_REFERENTIE
@@ -717,7 +751,9 @@ def test_h52_issuer_serial(root, sleutels):
     etree.SubElement(uitgever, f"{{{DS}}}X509SerialNumber").text = str(
         sleutels.onderteken.certificaat.serial_number
     )
-    fout = weiger(bytes_van(root), "wsse:SecurityTokenUnavailable", "KeyIdentifier or IssuerSerial")
+    fout = weiger(
+        bytes_van(root), WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE, "KeyIdentifier or IssuerSerial"
+    )
     assert fout.detail == DETAIL_DIRECTE_REFERENTIE
 
 
@@ -728,7 +764,9 @@ def test_h52_x509data_in_key_info(root, sleutels):
         etree.SubElement(key_info, f"{{{DS}}}X509Data"), f"{{{DS}}}X509Certificate"
     ).text = sleutels.onderteken.der_base64
     fout = weiger(
-        bytes_van(root), "wsse:SecurityTokenUnavailable", "ds:X509Data instead of a token reference"
+        bytes_van(root),
+        WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE,
+        "ds:X509Data instead of a token reference",
     )
     assert fout.detail == DETAIL_DIRECTE_REFERENTIE
 
@@ -742,13 +780,15 @@ def test_h53_str_reference_value_type_missing_or_wrong(root, waarde):
         del verwijzing.attrib["ValueType"]
     else:
         verwijzing.set("ValueType", waarde)
-    fout = weiger(bytes_van(root), "wsse:InvalidSecurityToken", "STR Reference ValueType is not X509v3")
+    fout = weiger(
+        bytes_van(root), WsSecurityFault.INVALID_SECURITY_TOKEN, "STR Reference ValueType is not X509v3"
+    )
     assert fout.detail is None
 
 
 def test_h53_str_reference_uri_not_local(root):
     _str(root)[0].set("URI", "http://aanvaller.example/cert")
-    weiger(bytes_van(root), "wsse:InvalidSecurityToken", "STR Reference URI is not #NCName")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY_TOKEN, "STR Reference URI is not #NCName")
 
 
 def test_h54_bst_after_the_signature_is_accepted(root):
@@ -764,14 +804,14 @@ def test_h55_trusted_certificate_but_another_signing_key(sleutels):
     )
     root = boom(bouw_verzoek(zonder_bst))
     een(root, "//wsse:BinarySecurityToken").text = sleutels.ander.der_base64
-    weiger(bytes_van(root), "wsse:FailedCheck", "signature value does not verify")
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
 
 
 def test_h55_swapped_bst_that_is_signed_fails_on_its_digest(root, sleutels):
     een(root, "//wsse:BinarySecurityToken").text = sleutels.ander.der_base64
     weiger(
         bytes_van(root),
-        "wsse:FailedCheck",
+        WsSecurityFault.FAILED_CHECK,
         f"digest mismatch on reference #{bst_id(root)} (BinarySecurityToken)",
     )
 
@@ -779,7 +819,7 @@ def test_h55_swapped_bst_that_is_signed_fails_on_its_digest(root, sleutels):
 def test_h94_retrieval_method(root):
     key_info = een(root, "//ds:KeyInfo")
     etree.SubElement(key_info, f"{{{DS}}}RetrievalMethod", URI="#h-keyinfo2")
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "KeyValue or RetrievalMethod")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "KeyValue or RetrievalMethod")
 
 
 # --- D. Timestamp ----------------------------------------------------------------------------------
@@ -799,18 +839,23 @@ def _zet_tijd(root, sleutel, created: str | None, expires: str | None) -> bytes:
 
 def test_h56_expires_in_the_past(root, sleutel):
     data = _zet_tijd(root, sleutel, "2027-02-01T08:00:00.000Z", "2027-02-01T08:01:00.000Z")
-    weiger(data, "wsse:MessageExpired", "wsu:Expires has passed", nu=NU + timedelta(seconds=61))
+    weiger(data, WsSecurityFault.MESSAGE_EXPIRED, "wsu:Expires has passed", nu=NU + timedelta(seconds=61))
 
 
 def test_h57_created_more_than_300_s_old_without_expires(root, sleutel):
     data = _zet_tijd(root, sleutel, "2027-02-01T08:00:00.000Z", None)
-    weiger(data, "wsse:MessageExpired", "wsu:Created more than 300 s old", nu=NU + timedelta(seconds=301))
+    weiger(
+        data,
+        WsSecurityFault.MESSAGE_EXPIRED,
+        "wsu:Created more than 300 s old",
+        nu=NU + timedelta(seconds=301),
+    )
     assert controleer(data, NU + timedelta(seconds=300)).created == NU
 
 
 def test_h58_created_120_s_in_the_future(ondertekenaar):
     data = bouw_verzoek(ondertekenaar, NU + timedelta(seconds=120))
-    weiger(data, "wsse:MessageExpired", "wsu:Created more than 60 s in the future")
+    weiger(data, WsSecurityFault.MESSAGE_EXPIRED, "wsu:Created more than 60 s in the future")
 
 
 def test_h59_created_30_s_in_the_future_is_accepted(ondertekenaar):
@@ -820,35 +865,39 @@ def test_h59_created_30_s_in_the_future_is_accepted(ondertekenaar):
 
 def test_limits_come_from_instellingen(verzoek):
     weiger(
-        verzoek, "wsse:MessageExpired", "more than 10 s old", nu=NU + timedelta(seconds=11), max_leeftijd_s=10
+        verzoek,
+        WsSecurityFault.MESSAGE_EXPIRED,
+        "more than 10 s old",
+        nu=NU + timedelta(seconds=11),
+        max_leeftijd_s=10,
     )
     assert controleer(verzoek, NU + timedelta(days=365), tijd_controleren=False).created == NU
 
 
 def test_h60_expires_earlier_than_created(root, sleutel):
     data = _zet_tijd(root, sleutel, "2027-02-01T08:00:00.000Z", "2027-02-01T07:59:00.000Z")
-    weiger(data, "wsse:InvalidSecurity", "wsu:Expires is not later than wsu:Created")
+    weiger(data, WsSecurityFault.INVALID_SECURITY, "wsu:Expires is not later than wsu:Created")
 
 
 def test_h60_expires_placed_before_created(root, sleutel):
     stempel = een(root, "//wsse:Security/wsu:Timestamp")
     stempel.append(stempel.find(f"{{{WSU}}}Created"))
     herteken(root, sleutel)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "wsu:Created is not the first child")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "wsu:Created is not the first child")
 
 
 def test_h61_no_timestamp(root):
     stempel = een(root, "//wsse:Security/wsu:Timestamp")
     verwijder_referentie(root, timestamp_id(root))
     stempel.getparent().remove(stempel)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "0 wsu:Timestamp elements")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "0 wsu:Timestamp elements")
 
 
 def test_h61_two_timestamps(root):
     tweede = copy.deepcopy(een(root, "//wsse:Security/wsu:Timestamp"))
     tweede.set(WSU_ID, "h-ts2")
     security(root).insert(0, tweede)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "2 wsu:Timestamp elements")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "2 wsu:Timestamp elements")
 
 
 @pytest.mark.parametrize(
@@ -873,7 +922,7 @@ def test_h61_timestamp_content(root, sleutel, wijziging, bevat):
     else:
         etree.SubElement(stempel, f"{{{WSSE}}}Nonce").text = "bm9uY2U="
     herteken(root, sleutel)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", bevat)
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, bevat)
 
 
 @pytest.mark.parametrize(
@@ -891,7 +940,7 @@ def test_h61_timestamp_content(root, sleutel, wijziging, bevat):
 )
 def test_h62_created_form(root, sleutel, created, bevat):
     data = _zet_tijd(root, sleutel, created, "2027-02-01T08:05:00.000Z")
-    weiger(data, "wsse:InvalidSecurity", bevat)
+    weiger(data, WsSecurityFault.INVALID_SECURITY, bevat)
 
 
 def test_h65_new_message_id_under_a_replayed_signature(verzoek):
@@ -899,14 +948,15 @@ def test_h65_new_message_id_under_a_replayed_signature(verzoek):
     SignatureValue replay cache is the persistence layer's second line)."""
     data = verzoek.replace(b"000000000001</wsa:MessageID>", b"000000000002</wsa:MessageID>")
     assert data != verzoek
-    fout = weiger(data, "wsse:FailedCheck")
+    fout = weiger(data, WsSecurityFault.FAILED_CHECK)
+    assert fout.wss is WsSecurityFault.FAILED_CHECK
     assert fout.reden == "wsse:FailedCheck digest mismatch on reference #h-msg (wsa:MessageID)"
 
 
 def test_h63_timestamp_present_but_not_signed(root, sleutel):
     verwijder_referentie(root, timestamp_id(root))
     herteken(root, sleutel)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "coverage: wsu:Timestamp is not signed")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "coverage: wsu:Timestamp is not signed")
 
 
 # --- G. inputs that must be accepted; canonicalisation ---------------------------------------------
@@ -937,7 +987,7 @@ def test_h113_whitespace_and_syntax_outside_and_inside_signed_content(verzoek, r
 
 def test_h113_whitespace_inside_signed_content_still_matters(verzoek):
     data = verzoek.replace(b"<vva:brinVo>99XA</vva:brinVo>", b"<vva:brinVo>99XA </vva:brinVo>")
-    weiger(data, "wsse:FailedCheck", "digest mismatch on reference #h-body (Body)")
+    weiger(data, WsSecurityFault.FAILED_CHECK, "digest mismatch on reference #h-body (Body)")
 
 
 def test_h114_comment_inserted_into_signed_body_text(verzoek, root):
@@ -968,14 +1018,14 @@ def test_h116_envelope_and_header_prefix_renamed(verzoek, root):
 def test_h117_prefix_of_a_signed_element_changed(verzoek):
     data = verzoek.replace(b"<wsa:To wsu:Id", b'<a:To xmlns:a="http://www.w3.org/2005/08/addressing" wsu:Id')
     data = data.replace(b"</wsa:To>", b"</a:To>")
-    weiger(data, "wsse:FailedCheck", "digest mismatch on reference #h-to (wsa:To)")
+    weiger(data, WsSecurityFault.FAILED_CHECK, "digest mismatch on reference #h-to (wsa:To)")
 
 
 def test_h117_default_namespace_redeclared_inside_signed_body(verzoek):
     data = verzoek.replace(
         b"<vva:brinVo>99XA</vva:brinVo>", b'<brinVo xmlns="urn:nl:vva:aanmelden:v1">99XA</brinVo>'
     )
-    weiger(data, "wsse:FailedCheck", "digest mismatch on reference #h-body (Body)")
+    weiger(data, WsSecurityFault.FAILED_CHECK, "digest mismatch on reference #h-body (Body)")
 
 
 def test_h118_inclusive_namespaces_in_any_order_and_whitespace(root, sleutel):
@@ -999,7 +1049,9 @@ def test_h118_escaped_tab_in_prefix_list_is_refused_clearly(root, sleutel):
     herteken(root, sleutel)
     assert b"soap&#9;wsa" in bytes_van(root)
     weiger(
-        bytes_van(root), "wsse:InvalidSecurity", "Transform PrefixList separated by escaped tab or newline"
+        bytes_van(root),
+        WsSecurityFault.INVALID_SECURITY,
+        "Transform PrefixList separated by escaped tab or newline",
     )
 
 
@@ -1012,7 +1064,7 @@ def test_h119_prefix_list_on_signed_info_is_honoured(root, sleutel):
 def test_h119_a_signature_that_ignored_the_prefix_list_fails(root, sleutel):
     _prefixlijst(een(root, "//ds:CanonicalizationMethod"), "wsa soap")
     herteken(root, sleutel, digests=False, prefixlijst_negeren=True)  # a signer that ignored the list
-    weiger(bytes_van(root), "wsse:FailedCheck", "signature value does not verify")
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
 
 
 def test_h120_signature_in_the_default_namespace(verzoek, root, sleutel):
@@ -1037,7 +1089,8 @@ def test_h122_signed_part_reserialised_by_an_intermediary(verzoek):
         b'<vva:meldenPotentieleMboGanger xmlns:vva="urn:nl:vva:aanmelden:v1">',
         b'<vva:meldenPotentieleMboGanger xmlns:x="urn:x" xmlns:vva="urn:nl:vva:aanmelden:v1">',
     ).replace(b"\n      <vva:brinVo>", b"\n        <vva:brinVo>")
-    fout = weiger(data, "wsse:FailedCheck")
+    fout = weiger(data, WsSecurityFault.FAILED_CHECK)
+    assert fout.wss is WsSecurityFault.FAILED_CHECK
     assert fout.reden == "wsse:FailedCheck digest mismatch on reference #h-body (Body)"
 
 
@@ -1048,7 +1101,7 @@ def test_default_prefix_in_prefix_list_is_left_to_xmlsec(root, sleutel):
     herteken(root, sleutel)  # no default namespace is in scope at Body: same digest either way
     assert controleer(bytes_van(root)).ondertekend == alle_ids(root)
     een(root, "/soap:Envelope/soap:Body")[0][0].text = "99ZZ"
-    weiger(bytes_van(root), "wsse:FailedCheck", "signature value does not verify")
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
 
 
 @pytest.mark.parametrize(
@@ -1063,7 +1116,7 @@ def test_default_prefix_in_prefix_list_is_left_to_xmlsec(root, sleutel):
 )
 def test_s1_niets_anders_in_de_security_header(root, extra):
     security(root).append(etree.fromstring(extra))
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "in wsse:Security")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "in wsse:Security")
 
 
 def test_s8_signatureconfirmation_alleen_in_antwoorden(root):
@@ -1072,7 +1125,7 @@ def test_s8_signatureconfirmation_alleen_in_antwoorden(root):
     etree.SubElement(security(root), f"{{{WSSE11}}}SignatureConfirmation", Value="abc")
     weiger(
         bytes_van(root),
-        "wsse:InvalidSecurity",
+        WsSecurityFault.INVALID_SECURITY,
         "unexpected SignatureConfirmation",
         bevestiging_toegestaan=False,
     )
@@ -1085,7 +1138,7 @@ def test_h28_verwijzing_naar_een_deel_dat_wb004_niet_noemt(root, sleutel):
     nieuw.set("URI", "#h-binnen")
     een(root, "//ds:SignedInfo").append(nieuw)
     herteken(root, sleutel)
-    weiger(bytes_van(root), "wsse:InvalidSecurity", "signs a part WB004 does not name")
+    weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "signs a part WB004 does not name")
 
 
 def test_vertrouwen_wordt_gevraagd_voor_de_digests(root):
@@ -1101,7 +1154,7 @@ def test_vertrouwen_wordt_gevraagd_voor_de_digests(root):
 
     def weiger_afzender(certificaat):
         gevraagd.append(certificaat.serial_number)
-        raise EdukoppelingFout("Client.EK0031", "wsse:FailedCheck untrusted signer")
+        raise EdukoppelingFout(FaultCode.CLIENT_EK0031, "untrusted signer", wss=WsSecurityFault.FAILED_CHECK)
 
     with pytest.raises(EdukoppelingFout, match="untrusted signer"):
         verifieer(envelop, NU, vertrouw=weiger_afzender)
