@@ -1,0 +1,61 @@
+"""The typed fault (issue 19, item 3): the code is a ``FaultCode``, the WS-Security class a
+``WsSecurityFault``, and the text the message log and ``str()`` show is what it was when the class
+travelled as a prefix of ``reden``."""
+
+from __future__ import annotations
+
+import pytest
+
+from broker.edukoppeling.faults import FAULTSTRINGS, EdukoppelingFout, FaultCode, WsSecurityFault
+from broker.errors import BrokerError
+
+
+def test_every_fault_code_has_its_table_text():
+    assert list(FAULTSTRINGS) == list(FaultCode)
+    assert FaultCode.CLIENT_DK0011 == "Client.DK0011"
+    assert FaultCode("VersionMismatch.DK0001").faultstring == "Invalide envelope"
+    assert FaultCode.MUST_UNDERSTAND.faultstring == "Header met mustUnderstand wordt niet ondersteund"
+
+
+def test_the_ws_security_classes_are_the_qnames_of_wss_1_1():
+    assert {c.value for c in WsSecurityFault} == {
+        "wsse:UnsupportedAlgorithm",
+        "wsse:InvalidSecurity",
+        "wsse:InvalidSecurityToken",
+        "wsse:FailedAuthentication",
+        "wsse:FailedCheck",
+        "wsse:SecurityTokenUnavailable",
+        "wsse:MessageExpired",
+    }
+
+
+def test_a_ws_security_class_goes_before_the_reason_with_one_space():
+    fout = EdukoppelingFout(
+        FaultCode.CLIENT_EK0031, "wsu:Timestamp holds text", wss=WsSecurityFault.INVALID_SECURITY
+    )
+    assert (fout.code, fout.wss, fout.text) == (
+        FaultCode.CLIENT_EK0031,
+        WsSecurityFault.INVALID_SECURITY,
+        "wsu:Timestamp holds text",
+    )
+    assert fout.reden == "wsse:InvalidSecurity wsu:Timestamp holds text"
+    assert str(fout) == "Client.EK0031: wsse:InvalidSecurity wsu:Timestamp holds text"
+    assert fout.faultstring == "Berichtondertekening niet aanwezig of onjuist"
+    assert isinstance(fout, BrokerError)
+
+
+def test_without_a_class_the_reason_is_the_text():
+    fout = EdukoppelingFout("Client.DK0004", "Body child count", "De Body moet precies één element bevatten.")
+    assert fout.code is FaultCode.CLIENT_DK0004  # a string code is read as its FaultCode
+    assert (fout.wss, fout.reden, str(fout)) == (None, "Body child count", "Client.DK0004: Body child count")
+    assert fout.detail_op_de_lijn == "De Body moet precies één element bevatten."
+
+
+def test_an_ek0031_without_detail_points_at_the_offline_tools():
+    fout = EdukoppelingFout(FaultCode.CLIENT_EK0031, "no ds:Signature", wss=WsSecurityFault.INVALID_SECURITY)
+    assert fout.detail is None and fout.detail_op_de_lijn.startswith("De precieze oorzaak")
+
+
+def test_an_unknown_code_is_refused():
+    with pytest.raises(ValueError, match="unknown fault code Client.DK9999"):
+        EdukoppelingFout("Client.DK9999", "x")
