@@ -13,8 +13,8 @@ from datetime import date
 
 from broker.domain.identifiers import is_test_oin
 from broker.domain.visibility import Partij, PartijSoort
+from broker.registry.mandates import MANDAAT_DEKT_NIET, MANDAAT_GELDIG
 from broker.registry.opname import registeropname
-from broker.registry.repository import MANDAAT_DEKT_NIET, MANDAAT_GELDIG
 from broker.service.context import NietGeautoriseerd
 
 #: Which kind of party may call which service (docs/architecture.md, "Parties and what they may see").
