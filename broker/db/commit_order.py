@@ -46,7 +46,7 @@ counter, taken in ``before_commit``, holds for every writer whatever its entry p
 
 The outbox (``uitgaand_bericht``) is ordered per receiver and pupil by ``id``: the delivery worker
 never sends a pupil's push before an earlier one to the same receiver is delivered or dead
-(``broker.outbound.bezorger``). Its rows take the same step, so their ids, too, are drawn from the
+(``broker.outbound.delivery_queue``). Its rows take the same step, so their ids, too, are drawn from the
 sequence while the counter is held, and by 1–3 an id never becomes visible before a lower id of
 another transaction that will commit. A push for a later commit thus never goes out before, or
 alongside, one for an earlier commit, and the ``wijzigingId`` it carries (the pupil's highest feed

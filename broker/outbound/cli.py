@@ -64,7 +64,7 @@ def _bezorg(omgeving, workers: int, tot_leeg: bool) -> None:
         return
     import multiprocessing
 
-    from broker.outbound.bezorger import UITKOMSTEN
+    from broker.outbound.delivery_queue import UITKOMSTEN
     from broker.outbound.toezicht import Toezicht
 
     # Dead workers are reaped and replaced; workers dying in a tight loop end us non-zero, for
@@ -129,7 +129,7 @@ def _voortgang(database_url: str, aan: bool, interval_s: float = 0.5):
 
 def _samenvatting(telling) -> None:
     """The one line ``--until-empty`` ends with: what this run's attempts came to."""
-    from broker.outbound.bezorger import DEAD, DELIVERED, RETRIED
+    from broker.outbound.delivery_queue import DEAD, DELIVERED, RETRIED
 
     regel = f"outbox empty: {telling[DELIVERED]} delivered, {telling[RETRIED]} retried, {telling[DEAD]} dead"
     if telling[DEAD]:
@@ -139,7 +139,8 @@ def _samenvatting(telling) -> None:
 
 def _werker(omgeving, tot_leeg: bool, gedeeld=None):
     """One delivery worker; returns its outcomes (and adds them to ``gedeeld``, the supervisor's)."""
-    from broker.outbound.bezorger import UITKOMSTEN, Bezorger
+    from broker.outbound.delivery_queue import UITKOMSTEN
+    from broker.outbound.delivery_worker import Bezorger
 
     gestopt = []
     for signum in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C reaches the whole process group

@@ -21,8 +21,9 @@ from broker.bootstrap import Omgeving
 from broker.db.migrate import upgrade
 from broker.domain.visibility import PartijSoort
 from broker.refdata.opzoeken import actieve_brins, bekende_brins, latere_refdata_jaren, refdata_jaar
-from broker.registry.repository import MandaatInvoer, PartijFout, PartijInvoer, PartijRegister
+from broker.registry.repository import PartijRegister
 from broker.registry.toml import laad_partijen, lees_partijen
+from broker.registry.validation import MandaatInvoer, PartijFout, PartijInvoer
 
 DEMO_BESTAND = "demo-partijen.toml"
 

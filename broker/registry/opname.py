@@ -25,13 +25,8 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.identifiers import is_geldig_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.repository import (
-    SCOPE_BRIN,
-    SCOPE_GEMEENTE,
-    SCOPE_RMC,
-    mandaat_geldig,
-    mandaat_stand,
-)
+from broker.registry.mandates import mandaat_geldig, mandaat_stand
+from broker.registry.repository import SCOPE_BRIN, SCOPE_GEMEENTE, SCOPE_RMC
 
 
 @dataclass(frozen=True)
@@ -89,7 +84,7 @@ class Registeropname:
         return mandaat_geldig(self._actieve, self._houder_actief, certificaat_oin, partij_oin, op, actie)
 
     def mandaat_stand(self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None) -> str:
-        """As ``broker.registry.repository.mandaat_stand``: ``MANDAAT_GELDIG``, ``GEEN_MANDAAT`` or
+        """As ``broker.registry.mandates.mandaat_stand``: ``MANDAAT_GELDIG``, ``GEEN_MANDAAT`` or
         ``MANDAAT_DEKT_NIET``, so a refusal can say which (Client.DK0002 detail)."""
         return mandaat_stand(self._actieve, self._houder_actief, certificaat_oin, partij_oin, op, actie)
 

@@ -41,7 +41,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from broker.registry.repository import MandaatInvoer, PartijFout, PartijInvoer, PartijRegister, controleer
+from broker.registry.repository import PartijRegister
+from broker.registry.validation import MandaatInvoer, PartijFout, PartijInvoer, controleer
 from broker.toml_file import TomlFileError, read_toml
 
 _TEKST_SLEUTELS = (
@@ -66,7 +67,7 @@ def lees_partijen(pad: str | os.PathLike[str], *, productie: bool = False) -> li
 
     Input: path of a TOML file in the format of this module's docstring; ``productie`` as for
     ``controleer`` (test OINs refused). Output: list of PartijInvoer in file order, each in canonical form
-    (``broker.registry.repository.controleer``).
+    (``broker.registry.validation.controleer``).
     Raises ``PartijFout`` naming the file (and the party as "party #n", counting from 1, with its OIN when
     known) when the file is missing or not TOML, a key is unknown or missing, a value has the wrong type,
     a party breaks a registry rule, or an OIN occurs twice.

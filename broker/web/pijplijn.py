@@ -18,7 +18,7 @@ import logging
 import time
 import traceback
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lxml import etree
@@ -29,8 +29,7 @@ from broker.audit.spoor import SOAP, Gebeurtenis, leg_vast
 from broker.bootstrap import Omgeving
 from broker.db.berichtenlog import Kop, leg_uitkomst_vast, log_ontvangen, log_verzonden
 from broker.db.herhaling import Outcome, Recall, Vingerafdruk, onthoud, recall
-from broker.domain.identifiers import is_test_oin
-from broker.domain.visibility import Partij, PartijSoort
+from broker.domain.visibility import Partij
 from broker.edukoppeling.addressing import Adressering, gelezen_voor_fout, lees_adressering, message_id_key
 from broker.edukoppeling.contract import Contract, Dienst
 from broker.edukoppeling.envelope import lees_envelop
@@ -42,8 +41,7 @@ from broker.edukoppeling.response import bouw_antwoord, bouw_fout, naar_bytes
 from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.edukoppeling.wss.verificatie import Instellingen, verifieer
-from broker.registry.opname import registeropname
-from broker.registry.repository import MANDAAT_DEKT_NIET, MANDAAT_GELDIG
+from broker.service.authorisation import machtig
 from broker.service.context import Aanroep, NietGeautoriseerd
 from broker.service.unit_of_work import unit_of_work
 from broker.soap.diensten import Werk
@@ -57,13 +55,6 @@ log = logging.getLogger("vva.web")
 XML = "text/xml; charset=UTF-8"
 ONDERTEKEND = "2W-be-S"
 
-#: Which kind of party may call which service (docs/architecture.md, "Parties and what they may see").
-DIENST_PARTIJSOORT = {
-    "vo": PartijSoort.VO_SCHOOL,
-    "mbo": PartijSoort.MBO_INSTELLING,
-    "gemeente": PartijSoort.GEMEENTE,
-    "regio": PartijSoort.REGIONAAL_SYSTEEM,
-}
 _SERVICE_NAMEN = {
     "vo": "VoSchool",
     "mbo": "MboInstelling",
@@ -294,7 +285,14 @@ class SoapPijplijn:
         # One transaction from authorisation to the logged answer: a single connection checkout per
         # request after the message log's own. A refusal before the service layer rolls back nothing.
         with self.omgeving.sessions.begin() as session:
-            partij = self._machtig(session, verzoek.dienst, adres, certificaat_oin)
+            partij = machtig(
+                session,
+                verzoek.dienst.sleutel,
+                verzoek.dienst.operaties[adres.action].naam,
+                adres.from_oin,
+                certificaat_oin,
+                self.omgeving.settings,
+            )
             maak_leesbaar(envelop.body)  # after the signature is verified, before the XSD and spyne
             self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
             self._storing(environ, adres, envelop.inhoud, verzoek)
@@ -331,43 +329,6 @@ class SoapPijplijn:
         oin = self.vertrouwen.controleer(certificaat, "tls", verzoek.nu)
         verzoek.certificaat = _certificaat(oin, certificaat)
         return oin
-
-    def _machtig(self, session, dienst: Dienst, adres: Adressering, certificaat_oin: str | None) -> Partij:
-        """Authorisation (check order step 5): the certificate OIN is the From party or holds an active mandate
-        for it, and the From OIN is a registered party of the service's kind (M1, M2, H48, H112).
-
-        Raises ``NietGeautoriseerd`` (DK0002) whose detail says which of the three failed: no mandate,
-        a mandate that does not cover this operation or day, or wsa:From not registered for this
-        service. The mandate is checked first and "no mandate" covers an unknown From too, so a
-        certificate holder learns nothing about a party it holds no mandate for (F3); only the party
-        itself, or its mandate holder, hears that it is not registered for the service."""
-        if dienst.sleutel == "ontvanger":
-            return self._machtig_afzender_van_pushes(adres, certificaat_oin)
-        register = registeropname(session)  # this process's copy, renewed on any registry change
-        actie = f"{dienst.sleutel}/{dienst.operaties[adres.action].naam}"
-        vandaag = date.today()
-        if certificaat_oin is not None and certificaat_oin != adres.from_oin:
-            stand = register.mandaat_stand(certificaat_oin, adres.from_oin, vandaag, actie)
-            if stand != MANDAAT_GELDIG:
-                raise _mandaat_weigering(stand, certificaat_oin, adres.from_oin, actie, vandaag)
-        if self.omgeving.settings.environment == "production" and is_test_oin(adres.from_oin):
-            raise NietGeautoriseerd(
-                f"wsa:From (OIN {adres.from_oin}) is een test-OIN (00000099…): in productie niet toegestaan"
-            )
-        partij = register.zoek(adres.from_oin)
-        if partij is None or partij.soort != DIENST_PARTIJSOORT[dienst.sleutel]:
-            raise NietGeautoriseerd(
-                f"wsa:From (OIN {adres.from_oin}) is niet aangemeld voor deze dienst ({dienst.sleutel}); "
-                "de beheerder van de broker registreert partijen per dienst"
-            )
-        return partij
-
-    def _machtig_afzender_van_pushes(self, adres: Adressering, certificaat_oin: str | None) -> Partij:
-        """A receiver takes pushes only from the configured facility OINs, signed by that OIN itself."""
-        afzenders = self.omgeving.settings.ontvanger_afzenders
-        if adres.from_oin not in afzenders or certificaat_oin not in (None, adres.from_oin):
-            raise NietGeautoriseerd("de afzender (wsa:From) is niet de voorziening")
-        return Partij(oin=adres.from_oin, soort=PartijSoort.VOORZIENING)
 
     def _toepassen(
         self, session, root, adres: Adressering, partij: Partij, afdruk: Vingerafdruk, verzoek: _Verzoek
@@ -491,26 +452,6 @@ def _herhaling_fout(eerder: Recall) -> EdukoppelingFout:
             wss=WsSecurityFault.INVALID_SECURITY,
         )
     return EdukoppelingFout(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader duplicate MessageID")
-
-
-def _mandaat_weigering(
-    stand: str, certificaat_oin: str, from_oin: str, actie: str, op: date
-) -> NietGeautoriseerd:
-    """The DK0002 refusal for a certificate that may not speak for ``from_oin``: it names only the
-    caller's own certificate OIN, the From OIN it sent and its own mandate (§5 M2)."""
-    if stand == MANDAAT_DEKT_NIET:
-        return NietGeautoriseerd(
-            f"het mandaat van het certificaat (OIN {certificaat_oin}) voor wsa:From (OIN {from_oin}) dekt "
-            f"deze operatie ({actie}) of deze datum ({op.isoformat()}) niet; de partij in wsa:From kan het "
-            "mandaat laten uitbreiden of verlengen",
-            audit=f"mandate of {certificaat_oin} for {from_oin} does not cover {actie} on {op.isoformat()}",
-        )
-    return NietGeautoriseerd(
-        f"het certificaat (OIN {certificaat_oin}) heeft geen mandaat voor wsa:From (OIN {from_oin}); "
-        "de partij in wsa:From laat het mandaat registreren bij de beheerder van de broker, of u stuurt "
-        "wsa:From met het OIN van uw eigen certificaat",
-        audit=f"no mandate of {certificaat_oin} for {from_oin}",
-    )
 
 
 def _certificaat(oin: str | None, certificaat) -> str:

@@ -19,7 +19,7 @@ from broker.bootstrap import Omgeving
 from broker.cli import main
 from broker.config import load_settings
 from broker.db import models
-from broker.outbound.bezorger import Bezorger
+from broker.outbound.delivery_worker import Bezorger
 from broker.privacy.sleutels import laad_sleutelbos
 from tests.e2e.test_lastige_ontvangers import nep_ontvanger
 from tests.e2e.test_pushes import MBO_X, REGIO, SCHOOL_A, _ontvanger, leerlingen, registreer_endpoint

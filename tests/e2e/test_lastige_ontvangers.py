@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from broker.bootstrap import Omgeving
 from broker.cli import main
 from broker.config import load_settings
-from broker.outbound.bezorger import Bezorger
+from broker.outbound.delivery_worker import Bezorger
 from tests.e2e.test_pushes import SCHOOL_A, leerlingen, registreer_endpoint
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_proces, schrijf_config

@@ -20,7 +20,7 @@ from broker.cli import main
 from broker.config import TEST_BROKER_OIN, load_settings
 from broker.db import models
 from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
-from broker.outbound.bezorger import Bezorger
+from broker.outbound.delivery_worker import Bezorger
 from broker.pki import demo
 from broker.privacy.sleutels import maak_sleutelbestand
 from broker.web.pijplijn import SoapPijplijn
@@ -122,8 +122,8 @@ def test_pijplijn_en_outbox_krijgen_dezelfde_ondertekenaar_en_hetzelfde_vertrouw
         pijplijn = SoapPijplijn(omgeving, Contract(sleutels=BROKER_DIENSTEN))
         bezorger = Bezorger(omgeving)
 
-        assert bezorger.vertrouwen is pijplijn.vertrouwen is omgeving.trust_store
-        assert bezorger.ondertekenaar is pijplijn.ondertekenaar is omgeving.signer
+        assert bezorger.transport.vertrouwen is pijplijn.vertrouwen is omgeving.trust_store
+        assert bezorger.transport.ondertekenaar is pijplijn.ondertekenaar is omgeving.signer
     finally:
         omgeving.sluit()
 

@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 from broker.bootstrap import Omgeving
 from broker.cli import main
 from broker.config import load_settings
-from broker.outbound.bezorger import Bezorger
+from broker.outbound.delivery_worker import Bezorger
 from broker.privacy.sleutels import laad_sleutelbos
 from tests.conftest import _postgres_bereikbaar, postgres_schema, vereis_postgres
 from tests.e2e.zeepclient import client

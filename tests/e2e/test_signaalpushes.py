@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from broker.bootstrap import Omgeving
 from broker.cli import main
 from broker.config import load_settings
-from broker.outbound.bezorger import Bezorger
+from broker.outbound.delivery_worker import Bezorger
 from broker.privacy.sleutels import laad_sleutelbos
 from tests.e2e.test_pushes import OUTBOX, SCHOOL_A, _ontvanger
 from tests.helpers import schrijf_config

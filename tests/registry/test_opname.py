@@ -15,7 +15,8 @@ from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
 from broker.db.migrate import upgrade
 from broker.registry.opname import registeropname
-from broker.registry.repository import MandaatInvoer, PartijInvoer, PartijRegister
+from broker.registry.repository import PartijRegister
+from broker.registry.validation import MandaatInvoer, PartijInvoer
 
 SCHOOL = "0000000700099XA00000"
 MBO = "0000000700099XB00000"

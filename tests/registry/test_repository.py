@@ -11,13 +11,8 @@ from sqlalchemy.orm import Session
 
 from broker.db import models
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.repository import (
-    MandaatInvoer,
-    PartijFout,
-    PartijInvoer,
-    PartijRegister,
-    controleer,
-)
+from broker.registry.repository import PartijRegister
+from broker.registry.validation import MandaatInvoer, PartijFout, PartijInvoer, controleer
 
 SCHOOL = "0000000700099XA00000"
 MBO = "0000000700099XB00000"

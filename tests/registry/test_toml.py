@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from broker.domain.visibility import PartijSoort
-from broker.registry.repository import MandaatInvoer, PartijFout, PartijInvoer, PartijRegister
+from broker.registry.repository import PartijRegister
 from broker.registry.toml import laad_partijen, lees_partijen
+from broker.registry.validation import MandaatInvoer, PartijFout, PartijInvoer
 
 DEMO = Path(str(resources.files("broker.registry") / "demo-partijen.toml"))
 

@@ -258,7 +258,7 @@ class _PushVan2026:
 def push_van_2026(tmp_path, database_url):
     from broker.bootstrap import Omgeving
     from broker.config import load_settings
-    from broker.outbound.bezorger import Bezorger
+    from broker.outbound.delivery_worker import Bezorger
     from broker.privacy.sleutels import laad_sleutelbos
     from broker.registry.repository import PartijRegister
     from broker.service.context import Aanroep

@@ -262,6 +262,6 @@ def test_een_volger_ziet_elke_wijziging_precies_een_keer_terwijl_tien_partijen_s
         teller = session.scalar(select(models.WijzigingTeller.laatste))
     assert verloop.laatst_gezien == nu_vastgelegd
     assert teller == posities[-1][0]
-    # The outbox: a later id never announces an earlier commit (broker.outbound.bezorger orders by id).
+    # The outbox: a later id never announces an earlier commit (broker.outbound.delivery_queue orders by id).
     volgorde = [positie for _, positie in sorted(verloop.pushes)]
     assert verloop.pushes and volgorde == sorted(volgorde)

@@ -1,0 +1,125 @@
+"""Delivers the outbox: ``vva outbox run`` (docs/rules.md, "The broker as client"; F7; the brief: "informs the other
+parties of every change immediately").
+
+The worker loop: claim a batch of due messages from the queue (``broker/outbound/delivery_queue.py``),
+send each once (``broker/outbound/transport.py``: signed, over two-way TLS, the signed answer
+verified), record the outcome, and go on until stopped; a database that is away for a moment is waited
+for with backoff. Transport errors, unverifiable answers and DK0051 are retried with exponential
+backoff (capped) and jitter for ``outbox_retry_window_s`` from the first attempt (72 h by default),
+then dead-lettered; any other fault is final at once. A failed attempt postpones the receiver's other
+waiting pushes to the same time, so a receiver that is down costs one timeout per backoff step, not one
+per push, and the others are served meanwhile. Every attempt is written to the message log.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from broker.bootstrap import Omgeving
+from broker.db.models import DOOD, VERVALLEN
+from broker.outbound.delivery_queue import DEAD, DeliveryQueue, Taak
+from broker.outbound.transport import PushTransport, VastleggendeTransport
+
+log = logging.getLogger("vva.outbox")
+
+
+class Bezorger:
+    """One delivery worker: its queue, its transport and the count of its outcomes."""
+
+    def __init__(self, omgeving: Omgeving) -> None:
+        self.omgeving = omgeving
+        self.queue = DeliveryQueue(omgeving)
+        self.transport = PushTransport(omgeving)
+        self.meervoudig = omgeving.engine.dialect.name == "postgresql"
+        #: Outcomes of this worker's attempts, for ``vva outbox run --until-empty``'s summary.
+        self.telling: Counter[str] = Counter()
+
+    def sluit(self) -> None:
+        """Release what this worker holds outside the database: the CA bundle file."""
+        self.transport.sluit()
+
+    def claim(self, maximum: int = 5) -> list[Taak]:
+        """Take up to ``maximum`` due messages (``DeliveryQueue.claim``)."""
+        return self.queue.claim(maximum)
+
+    def ronde(self, maximum: int = 5) -> int:
+        """Claim and deliver one batch; returns how many messages were handled."""
+        taken = self.claim(maximum)
+        uitgesteld: dict[str, datetime] = {}  # receivers that failed in this batch: until when
+        for taak in taken:
+            if taak.ontvanger_oin in uitgesteld:
+                # Not tried: it waits with the receiver's other pushes.
+                self.queue.terug(taak, uitgesteld[taak.ontvanger_oin])
+            elif (tot := self.lever(taak)) is not None:
+                uitgesteld[taak.ontvanger_oin] = tot
+        return len(taken)
+
+    def draai(self, tot_leeg: bool = False, stop=None) -> None:
+        """Deliver until stopped (``stop()`` true) or, with ``tot_leeg``, until nothing is left to do."""
+        pauze = 0.2
+        while not (stop and stop()):
+            try:
+                if self.ronde() == 0:
+                    if tot_leeg and not self.queue.nog_werk():
+                        return
+                    time.sleep(0.2)
+                pauze = 0.2
+            except (OperationalError, DBAPIError) as exc:
+                # The database is away for a moment: wait and go on; claimed messages come back after
+                # their lease, so nothing is lost.
+                log.error(
+                    "outbox worker: database unavailable (%s), retrying in %.1f s", type(exc).__name__, pauze
+                )
+                time.sleep(pauze)
+                pauze = min(pauze * 2, 30.0)
+
+    # --- one delivery ------------------------------------------------------------------------------
+
+    def lever(self, taak: Taak) -> datetime | None:
+        """Send ``taak`` once and record the outcome (delivered, retry later, or dead); returns the
+        time of the next attempt when the receiver failed (None otherwise). Never raises: whatever goes wrong with one
+        message is recorded on it, so one bad message cannot stop a worker."""
+        try:
+            return self._lever(taak)
+        except Exception as exc:  # noqa: BLE001 — recorded, retried, dead-lettered in the end
+            log.error("delivery of outbox message %s failed: %s", taak.id, type(exc).__name__)
+            self._leg_vast(taak, VastleggendeTransport(), f"internal {type(exc).__name__}", False)
+            return None  # our failure, not the receiver's: its other pushes go on
+
+    def _lever(self, taak: Taak) -> datetime | None:
+        endpoint = self.queue.huidig_endpoint(taak.ontvanger_oin)
+        if endpoint is None:
+            self._afsluiten(taak, VERVALLEN, "receiver no longer registered with an endpoint")
+            return None
+        if self.omgeving.settings.environment == "production" and not endpoint.startswith("https://"):
+            self._afsluiten(taak, DOOD, "endpoint is not https (T8)")
+            return None
+        inhoud = self.queue.inhoud(taak)
+        if inhoud is None:
+            return None
+        transport, fout, blijvend = self.transport.send(
+            endpoint, taak.ontvanger_oin, taak.operatie, taak.message_id, inhoud
+        )
+        opnieuw = self._leg_vast(taak, transport, fout, blijvend)
+        if opnieuw is not None:
+            self.queue.stel_ontvanger_uit(taak, opnieuw)
+        return opnieuw
+
+    def _afsluiten(self, taak: Taak, status: str, reden: str) -> None:
+        self.queue.afsluiten(taak, status, reden)
+        if status == DOOD:
+            self.telling[DEAD] += 1
+
+    def _leg_vast(
+        self, taak: Taak, transport: VastleggendeTransport, fout: str | None, blijvend: bool
+    ) -> datetime | None:
+        """Record the attempt's outcome; returns the next attempt's time when it is to be retried."""
+        opnieuw, uitkomst_telling = self.queue.leg_vast(taak, transport, fout, blijvend)
+        if uitkomst_telling is not None:
+            self.telling[uitkomst_telling] += 1  # counted once committed
+        return opnieuw

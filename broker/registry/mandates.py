@@ -1,0 +1,83 @@
+"""The mandate rule (docs/rules.md, M1–M3): may the holder of a certificate speak for a party, for an
+operation, on a day? Pure: it works over any view of the registry, the database
+(``broker.registry.repository.PartijRegister``) or a process's copy of it (``broker.registry.opname``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol
+
+from broker.domain.identifiers import is_geldig_oin
+
+if TYPE_CHECKING:
+    from broker.db import models
+
+
+class _MetMandaten(Protocol):
+    mandaten: Sequence  # items with certificaat_oin, geldig_van, geldig_tot and acties, like models.Mandaat
+
+
+def mandaat_geldig(
+    actieve: Callable[[str], _MetMandaten | None],
+    houder_actief: Callable[[str], bool | None],
+    certificaat_oin: str,
+    partij_oin: str,
+    op: date,
+    actie: str | None,
+) -> bool:
+    """The mandate rule of ``PartijRegister.mandaat_geldig``, over any view of the registry: ``actieve``
+    gives the active party with an OIN (with its mandates) or None, ``houder_actief`` whether a
+    certificate OIN registered as a party is active (None when it is not registered). One rule for the
+    database and for a process's copy of it (``broker.registry.opname``); M1–M3."""
+    return mandaat_stand(actieve, houder_actief, certificaat_oin, partij_oin, op, actie) == MANDAAT_GELDIG
+
+
+#: The outcomes of ``mandaat_stand``: a mandate that applies (or the party itself), none at all, or
+#: one that exists but not for this operation or day.
+MANDAAT_GELDIG, GEEN_MANDAAT, MANDAAT_DEKT_NIET = "geldig", "geen", "dekt-niet"
+
+
+def mandaat_stand(
+    actieve: Callable[[str], _MetMandaten | None],
+    houder_actief: Callable[[str], bool | None],
+    certificaat_oin: str,
+    partij_oin: str,
+    op: date,
+    actie: str | None,
+) -> str:
+    """As ``mandaat_geldig``, but says why not: ``GEEN_MANDAAT`` when the certificate holds no mandate
+    for the party at all — also when the party is unknown, inactive or an OIN is invalid, so the answer
+    tells a certificate holder nothing about parties it has no mandate for — and ``MANDAAT_DEKT_NIET``
+    when it holds one that does not cover ``actie`` on day ``op`` (only that holder learns it)."""
+    if isinstance(op, datetime) or not isinstance(op, date):
+        raise TypeError("op must be a date, not a datetime")
+    if not (is_geldig_oin(certificaat_oin) and is_geldig_oin(partij_oin)):
+        return GEEN_MANDAAT
+    if certificaat_oin == partij_oin:
+        return MANDAAT_GELDIG
+    partij = actieve(partij_oin)
+    if partij is None or houder_actief(certificaat_oin) is False:
+        # A supplier switched off in the registry loses all its mandates at once.
+        return GEEN_MANDAAT
+    eigen = [m for m in partij.mandaten if m.certificaat_oin == certificaat_oin]
+    if not eigen:
+        return GEEN_MANDAAT
+    if any(_geldig_op(m, op) and _dekt(m, actie) for m in eigen):
+        return MANDAAT_GELDIG
+    return MANDAAT_DEKT_NIET
+
+
+def _dekt(mandaat: models.Mandaat, actie: str | None) -> bool:
+    """A mandate without actions covers everything; otherwise the service or the operation must be listed."""
+    toegestaan = (mandaat.acties or "").split()
+    if not toegestaan or actie is None:
+        return not toegestaan or actie is None
+    return actie in toegestaan or actie.split("/", 1)[0] in toegestaan
+
+
+def _geldig_op(mandaat: models.Mandaat, op: date) -> bool:
+    if mandaat.geldig_van is not None and op < mandaat.geldig_van:
+        return False
+    return mandaat.geldig_tot is None or op <= mandaat.geldig_tot
