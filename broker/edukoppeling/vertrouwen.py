@@ -51,7 +51,7 @@ from pyhanko_certvalidator.path import ValidationPath
 
 from broker.domain.identifiers import is_geldig_oin, is_test_oin
 from broker.edukoppeling.faults import EdukoppelingFout
-from broker.edukoppeling.sleutels import rsa_sleutel
+from broker.edukoppeling.sleutels import MIN_RSA_BITS, rsa_sleutel
 
 Doel = Literal["ondertekening", "tls"]
 _Asn1 = TypeVar("_Asn1", bound=asn1_core.Asn1Value)
@@ -71,8 +71,6 @@ INVALID_SECURITY = "wsse:InvalidSecurity"
 CRL_MISSING = "crl:Missing"
 CRL_STALE = "crl:Stale"
 
-#: RSA floor (H34; PKIoverheid issues nothing smaller).
-MIN_RSA_BITS = 2048
 #: A PKIoverheid chain has at most three CAs below the root; a longer peer chain only costs path building.
 MAX_TUSSEN = 8
 #: How long a positive answer is reused (seconds of ``moment``); never across a CRL reload.

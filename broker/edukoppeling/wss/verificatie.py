@@ -44,7 +44,7 @@ from lxml import etree
 from broker.edukoppeling.envelope import Envelop
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
-from broker.edukoppeling.sleutels import rsa_sleutel
+from broker.edukoppeling.sleutels import MIN_RSA_BITS, rsa_sleutel
 from broker.edukoppeling.wss.constants import (
     BASE64_BINARY,
     DIGEST_METHODEN,
@@ -66,7 +66,6 @@ _ID_ATTRIBUUTNAMEN = frozenset({"Id", "ID", "id"})
 _NCNAME = re.compile(r"[^\W\d][\w.\-]*")
 _SOAP_ACTOR = q(SOAP11, "actor")
 _WSU_ID = q(WSU, "Id")
-_MIN_RSA_BITS = 2048
 
 # The only transforms xmlsec may run (docs/rules.md, "Known weaknesses": python-xmlsec).
 _REFERENTIE_TRANSFORMS = (
@@ -475,8 +474,8 @@ def _lees_certificaat(bst: etree._Element) -> x509.Certificate:
     sleutel = rsa_sleutel(certificaat)
     if sleutel is None:
         raise _fout("wsse:InvalidSecurity", "signing key is not RSA")
-    if sleutel.key_size < _MIN_RSA_BITS:
-        raise _fout("wsse:InvalidSecurity", f"RSA key of {sleutel.key_size} bits (min {_MIN_RSA_BITS})")
+    if sleutel.key_size < MIN_RSA_BITS:
+        raise _fout("wsse:InvalidSecurity", f"RSA key of {sleutel.key_size} bits (min {MIN_RSA_BITS})")
     _controleer_sleutelgebruik(certificaat)
     return certificaat
 
