@@ -44,6 +44,7 @@ from lxml import etree
 from broker.edukoppeling.envelope import Envelop
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
+from broker.edukoppeling.parsing import safe_xml_parser
 from broker.edukoppeling.sleutels import MIN_RSA_BITS, rsa_sleutel
 from broker.edukoppeling.wss.constants import (
     BASE64_BINARY,
@@ -619,14 +620,8 @@ def digest(
     """
     data = _exc_c14n(element, prefixen_per_transform[0])
     for prefixen in prefixen_per_transform[1:]:
-        data = _exc_c14n(etree.fromstring(data, _c14n_parser()), prefixen)
+        data = _exc_c14n(etree.fromstring(data, safe_xml_parser()), prefixen)
     return hashlib.new(digest_naam, data).digest()
-
-
-def _c14n_parser() -> etree.XMLParser:
-    # c14n output has no DTD; still no entities or network. A new parser per call: lxml parser
-    # objects must not be shared between threads.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def _exc_c14n(element: etree._Element, prefixen: tuple[str, ...]) -> bytes:
