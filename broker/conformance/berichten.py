@@ -27,6 +27,7 @@ from broker.conformance.manifest import Geval
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
 from broker.edukoppeling.parsing import safe_xml_parser
 from broker.edukoppeling.response import naar_bytes
+from broker.edukoppeling.vertrouwen import oin_van
 from broker.edukoppeling.wss.constants import BASE64_BINARY, DS, X509V3
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 
@@ -75,9 +76,9 @@ class Bericht:
 
 
 def certificaat_oin(certificaat: x509.Certificate) -> str:
-    """The subject serialNumber (the OIN of a PKIoverheid certificate), or '' without one."""
-    waarden = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
-    return str(waarden[0].value) if waarden else ""
+    """The subject serialNumber (the OIN of a PKIoverheid certificate), or '' without a single one
+    (read as the broker reads it: ``oin_van``)."""
+    return oin_van(certificaat) or ""
 
 
 def _bestanden(brin: str, vandaag: str) -> dict[str, str]:

@@ -406,7 +406,9 @@ def oin_van(certificaat: x509.Certificate) -> str | None:
 
     Input: a certificate. Output: the value of the single serialNumber attribute (no syntax check; use
     ``Vertrouwen.controleer`` for a decision), None when there is none or more than one. Never raises.
-    Source rule: Digikoppeling Beveiliging PKI001 (OIN in subject.serialNumber); T10.
+    Source rule: Digikoppeling Beveiliging PKI001 (OIN in subject.serialNumber); T10. The one reader of
+    a certificate's OIN: the trust store, ``vva envelope verify --trust-embedded``, ``vva pki show`` and
+    the conformance kit all use it.
     """
     waarden = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
     if len(waarden) != 1 or not isinstance(waarden[0].value, str):
