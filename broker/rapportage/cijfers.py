@@ -124,6 +124,28 @@ DOORLOOPTIJD_N = "doorlooptijd_n"
 DOORLOOPTIJD_MEDIAAN = "doorlooptijd_mediaan"  # days
 DOORLOOPTIJD_P90 = "doorlooptijd_p90"  # days
 DOORLOOPTIJD_VERDELING = "doorlooptijd_verdeling"  # dimensie "<traject> <bucket>"
+#: The pupil figures (no institution has them) and the registration figures (no VO school has them),
+#: in the order ``opvragenProcescijfers`` serves them to a VO school and an MBO institution; the
+#: yearly trend leaves the other kind out at school and institution level.
+LEERLINGCIJFERS: tuple[str, ...] = (
+    LEERLINGEN,
+    LEERLINGEN_PER_STATUS,
+    AANGEMELD_VOOR_DEADLINE,
+    AANGEMELD_NA_DEADLINE,
+    TERUGGEVALLEN,
+    GELEVERD_NERGENS,
+    DIPLOMA_NERGENS,
+    EXAMENRESULTAAT_PER_UITKOMST,
+)
+AANMELDINGCIJFERS: tuple[str, ...] = (
+    AANMELDINGEN,
+    AANMELDINGEN_PER_STATUS,
+    AANMELDINGEN_VOOR_DEADLINE,
+    AANMELDINGEN_NA_DEADLINE,
+    INTAKES,
+    INTAKES_PER_UITKOMST,
+)
+
 GEEN_AANMELDING = "geenAanmelding"
 #: ``aanmelding_feit.soort`` values (migration 0016).
 FEIT_INTAKE = "intake"
