@@ -25,7 +25,9 @@ from lxml import etree
 
 from broker.conformance.manifest import Geval
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
+from broker.edukoppeling.parsing import safe_xml_parser
 from broker.edukoppeling.response import naar_bytes
+from broker.edukoppeling.vertrouwen import oin_van
 from broker.edukoppeling.wss.constants import BASE64_BINARY, DS, X509V3
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 
@@ -40,7 +42,7 @@ FICTIEF_BSN_2 = "999990020"
 FICTIEF_BSN_AFGEWEZEN = "999990032"
 _BOM = b"\xef\xbb\xbf"
 _TE_GROOT = 11 * 1024 * 1024  # over the broker's 10 MiB limit (H92)
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
+_PARSER = safe_xml_parser(remove_blank_text=False)
 _SHA1 = {
     "SignatureMethod": "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
     "DigestMethod": "http://www.w3.org/2000/09/xmldsig#sha1",
@@ -74,9 +76,9 @@ class Bericht:
 
 
 def certificaat_oin(certificaat: x509.Certificate) -> str:
-    """The subject serialNumber (the OIN of a PKIoverheid certificate), or '' without one."""
-    waarden = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
-    return str(waarden[0].value) if waarden else ""
+    """The subject serialNumber (the OIN of a PKIoverheid certificate), or '' without a single one
+    (read as the broker reads it: ``oin_van``)."""
+    return oin_van(certificaat) or ""
 
 
 def _bestanden(brin: str, vandaag: str) -> dict[str, str]:

@@ -27,12 +27,13 @@ from broker.conformance.manifest import GEACCEPTEERD, TLS_GEWEIGERD, Geval, Mani
 from broker.edukoppeling.envelope import lees_envelop
 from broker.edukoppeling.faults import FAULTSTRINGS, EdukoppelingFout
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
+from broker.edukoppeling.parsing import safe_xml_parser
 from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.constants import WSSE11
 from broker.edukoppeling.wss.verificatie import verifieer
 from broker.web.storingen import ECHO as STORING_ECHO
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+_PARSER = safe_xml_parser()
 
 
 @dataclass(frozen=True)

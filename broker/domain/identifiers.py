@@ -14,6 +14,7 @@ with the field's melding before stdnum sees it, in SOAP and in uploaded files al
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -334,3 +335,9 @@ def is_test_oin(oin: str) -> bool:
     Source rule: OIN-stelsel prefix table (00000099 = test OIN); Digikoppeling I&A 1.5.
     """
     return is_geldig_oin(oin) and oin.startswith(_OIN_TEST_PREFIX)
+
+
+def new_message_id() -> str:
+    """A fresh ``urn:uuid:`` wsa:MessageID with a random (version 4) UUID, lowercase (A7, R3): the one
+    form of every MessageID the broker mints, for its answers, its pushes and their re-queueing."""
+    return f"urn:uuid:{uuid.uuid4()}"

@@ -206,6 +206,8 @@ def message_id_key(waarde: str) -> str:
     """The key a MessageID is remembered and compared by: the UUID without an ASCII ``urn:uuid:``
     prefix (any case), lower-cased, so "urn:uuid:X" and a bare "X" name the same message (A7).
 
+    The one normalisation of a MessageID: the MessageID memory (O5) and the outbox's check of an
+    answer's RelatesTo both compare by it.
     Input: any str (callers check ``is_uuid`` first where it matters). Output: str. Never raises.
     """
     kern = m.group(1) if (m := _URN_UUID.match(waarde)) else waarde

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from cryptography.x509.oid import NameOID
 
 from broker.domain.identifiers import is_geldig_oin
 from broker.edukoppeling.addressing import lees_adressering
@@ -21,6 +20,7 @@ from broker.edukoppeling.envelope import lees_envelop
 from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
 from broker.edukoppeling.parsing import parse_bericht
 from broker.edukoppeling.response import naar_bytes
+from broker.edukoppeling.vertrouwen import oin_van
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
 from broker.edukoppeling.wss.verificatie import verifieer
 
@@ -128,8 +128,7 @@ def _controleer(omgeving, raw: bytes, nu: datetime, vertrouwd, crls, iedereen: b
 
 
 def _ingebed_oin(certificaat) -> str:
-    waarden = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
-    oin = waarden[0].value if waarden else ""
+    oin = oin_van(certificaat) or ""
     if not is_geldig_oin(oin):
         raise EdukoppelingFout(FaultCode.CLIENT_EK0030, "certificate subject serialNumber is not a valid OIN")
     return oin

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
+from broker.edukoppeling.parsing import safe_xml_parser
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
@@ -58,10 +59,6 @@ class Dienst:
         return set(self.operaties)
 
 
-def _veilige_parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-
-
 class Contract:
     """The services of ``wsdl/`` and the compiled schema of ``xsd/`` under ``map``."""
 
@@ -77,7 +74,7 @@ class Contract:
 
     @cached_property
     def schema(self) -> etree.XMLSchema:
-        return etree.XMLSchema(etree.parse(str(self.map / "xsd" / XSD_BESTAND), _veilige_parser()))
+        return etree.XMLSchema(etree.parse(str(self.map / "xsd" / XSD_BESTAND), safe_xml_parser()))
 
     def dienst(self, sleutel: str) -> Dienst:
         return next(d for d in self.diensten.values() if d.sleutel == sleutel)
@@ -119,7 +116,7 @@ def _uitleg(fout) -> str:
 
 
 def _lees_wsdl(pad: Path) -> Dienst:
-    doc = etree.parse(str(pad), _veilige_parser()).getroot()
+    doc = etree.parse(str(pad), safe_xml_parser()).getroot()
     ns = {"w": WSDL_NS, "s": WSDL_SOAP_NS}
     doel = doc.get("targetNamespace")
     schema_ns = doc.nsmap["vva"]

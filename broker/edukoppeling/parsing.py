@@ -33,14 +33,24 @@ class Limieten:
     elementen: int = 250_000
 
 
+#: What makes an lxml parser safe for XML from outside: no entity expanded, no DTD loaded, nothing
+#: fetched from the network, libxml2's size limits kept (H77–H85). ``safe_xml_parser`` and the one
+#: ``iterparse`` below take these; a caller cannot switch them off.
+SAFE_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
+
+
+def safe_xml_parser(**options) -> etree.XMLParser:
+    """A new lxml parser with ``SAFE_PARSER_OPTIONS`` and the other XMLParser ``options`` given (e.g.
+    ``remove_blank_text=True``). Every parser of the broker is made here. A new one per use where
+    threads may share it: lxml parser objects must not be shared between threads.
+    Raises TypeError when ``options`` names one of the safe options."""
+    return etree.XMLParser(**SAFE_PARSER_OPTIONS, **options)
+
+
 def _parser() -> etree.XMLParser:
     # One explicitly configured parser for inbound data (lxml >= 6.1.3; CVE-2026-41066/49825).
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
+    return safe_xml_parser(
         dtd_validation=False,
-        huge_tree=False,
         remove_comments=False,
         remove_pis=False,
         strip_cdata=True,
@@ -122,10 +132,7 @@ def _controleer_declaraties(raw: bytes, limieten: Limieten) -> None:
     gebeurtenissen = etree.iterparse(
         io.BytesIO(raw),
         events=("start-ns", "start"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
+        **SAFE_PARSER_OPTIONS,
     )
     for gebeurtenis, waarde in gebeurtenissen:
         if gebeurtenis == "start-ns":

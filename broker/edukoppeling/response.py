@@ -6,19 +6,13 @@ each one separately (WB004).
 
 from __future__ import annotations
 
-import uuid
-
 from lxml import etree
 
+from broker.domain.identifiers import new_message_id
 from broker.edukoppeling.faults import EdukoppelingFout
 from broker.edukoppeling.ns import SOAP11, WSA, WSA_ANONYMOUS, WSA_FAULT_ACTION, WSU, q
 
 _NSMAP = {"soap": SOAP11, "wsa": WSA, "wsu": WSU}
-
-
-def nieuw_message_id() -> str:
-    """A fresh ``urn:uuid:`` MessageID with a random (version 4) UUID, lowercase (A7, R3)."""
-    return f"urn:uuid:{uuid.uuid4()}"
 
 
 def anoniem(oin: str) -> str:
@@ -29,7 +23,7 @@ def anoniem(oin: str) -> str:
 def _envelop(action: str, relates_to: str | None, broker_oin: str, ontvanger_oin: str | None) -> tuple:
     envelop = etree.Element(q(SOAP11, "Envelope"), nsmap=_NSMAP)
     header = etree.SubElement(envelop, q(SOAP11, "Header"))
-    message_id = nieuw_message_id()
+    message_id = new_message_id()
 
     def blok(naam: str, waarde: str | None = None) -> etree._Element:
         element = etree.SubElement(header, q(WSA, naam), {q(WSU, "Id"): f"wsa-{naam}"})

@@ -12,6 +12,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import PublicKeyAlgorithmOID
 
+#: The RSA floor, the one number every check of a key's size uses: verifying a signature, the trust
+#: store, the broker's own signer and ``vva pki show`` (H34; PKIoverheid issues nothing smaller).
+MIN_RSA_BITS = 2048
 #: rsaEncryption and id-RSASSA-PSS: the algorithm identifiers of an RSA SubjectPublicKeyInfo.
 _RSA = (PublicKeyAlgorithmOID.RSAES_PKCS1_v1_5, PublicKeyAlgorithmOID.RSASSA_PSS)
 

@@ -51,7 +51,7 @@ from pyhanko_certvalidator.path import ValidationPath
 
 from broker.domain.identifiers import is_geldig_oin, is_test_oin
 from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, WsSecurityFault
-from broker.edukoppeling.sleutels import rsa_sleutel
+from broker.edukoppeling.sleutels import MIN_RSA_BITS, rsa_sleutel
 
 Doel = Literal["ondertekening", "tls"]
 _Asn1 = TypeVar("_Asn1", bound=asn1_core.Asn1Value)
@@ -69,8 +69,6 @@ ONBEKEND_CODE = FaultCode.SERVER_DK0051
 CRL_MISSING = "crl:Missing"
 CRL_STALE = "crl:Stale"
 
-#: RSA floor (H34; PKIoverheid issues nothing smaller).
-MIN_RSA_BITS = 2048
 #: A PKIoverheid chain has at most three CAs below the root; a longer peer chain only costs path building.
 MAX_TUSSEN = 8
 #: How long a positive answer is reused (seconds of ``moment``); never across a CRL reload.
@@ -420,7 +418,9 @@ def oin_van(certificaat: x509.Certificate) -> str | None:
 
     Input: a certificate. Output: the value of the single serialNumber attribute (no syntax check; use
     ``Vertrouwen.controleer`` for a decision), None when there is none or more than one. Never raises.
-    Source rule: Digikoppeling Beveiliging PKI001 (OIN in subject.serialNumber); T10.
+    Source rule: Digikoppeling Beveiliging PKI001 (OIN in subject.serialNumber); T10. The one reader of
+    a certificate's OIN: the trust store, ``vva envelope verify --trust-embedded``, ``vva pki show`` and
+    the conformance kit all use it.
     """
     waarden = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
     if len(waarden) != 1 or not isinstance(waarden[0].value, str):

@@ -11,8 +11,9 @@ from lxml import etree
 from zeep import Plugin
 from zeep.wsdl.utils import get_or_create_header
 
+from broker.domain.identifiers import new_message_id
 from broker.edukoppeling.ns import WSA, q
-from broker.edukoppeling.response import anoniem, nieuw_message_id
+from broker.edukoppeling.response import anoniem
 
 
 class EdukoppelingAdressering(Plugin):
@@ -34,7 +35,7 @@ class EdukoppelingAdressering(Plugin):
         action = operation.abstract.wsa_action or operation.soapaction
         self._zet(header, "Action", action)
         if self.message_id is not None or header.find(q(WSA, "MessageID")) is None:
-            self._zet(header, "MessageID", self.message_id or nieuw_message_id())
+            self._zet(header, "MessageID", self.message_id or new_message_id())
         basis = (self.adres or binding_options["address"]).split("?", 1)[0]
         self._zet(header, "To", f"{basis}?oin={self.ontvanger_oin}")
         afzender = header.find(q(WSA, "From"))

@@ -7,7 +7,6 @@ import logging
 import signal
 import sys
 import threading
-import uuid
 from datetime import UTC, datetime
 
 import click
@@ -16,6 +15,7 @@ from sqlalchemy import delete, func, select
 from broker.db import models
 from broker.db.migrate import upgrade
 from broker.db.models import BEZIG, DOOD, WACHTEND
+from broker.domain.identifiers import new_message_id
 
 
 @click.group()
@@ -199,7 +199,7 @@ def retry(omgeving, ids: tuple[int, ...], alle: bool) -> None:
             # Rendered afresh (and so under a new MessageID): never an old state after a newer one.
             rij.status, rij.pogingen, rij.volgende_poging_op = WACHTEND, 0, datetime.now(UTC)
             rij.eerste_poging_op = None  # a fresh retry window
-            rij.inhoud, rij.inhoud_digest, rij.message_id = b"", None, f"urn:uuid:{uuid.uuid4()}"
+            rij.inhoud, rij.inhoud_digest, rij.message_id = b"", None, new_message_id()
     click.echo(f"{len(rijen)} message(s) queued again")
 
 

@@ -85,7 +85,8 @@ class EdukoppelingWsse:
         # The broker as client (docs/rules.md): RelatesTo is the MessageID we sent (a missing one is treated like DK0008), and the
         # answer comes from the party we called.
         verzonden = getattr(self._verzonden, "message_id", None)
-        if verzonden is None or _uuid(_tekst(envelope, "RelatesTo")) != _uuid(verzonden):
+        relates_to = _tekst(envelope, "RelatesTo")
+        if verzonden is None or relates_to is None or message_id_key(relates_to) != message_id_key(verzonden):
             raise OnbetrouwbaarAntwoord("wsa:RelatesTo is not the MessageID of our request")
         if self.verwacht_oin is not None:
             van = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, 'From')}/{q(WSA, 'Address')}")
@@ -107,9 +108,3 @@ class EdukoppelingWsse:
 def _tekst(envelope: etree._Element, naam: str) -> str | None:
     element = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, naam)}")
     return None if element is None else "".join(element.itertext()).strip()
-
-
-def _uuid(waarde: str | None) -> str | None:
-    if waarde is None:
-        return None
-    return message_id_key(waarde)

@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from broker.domain.identifiers import is_geldig_oin, is_test_oin
-from broker.edukoppeling.sleutels import is_ec, rsa_sleutel
-from broker.edukoppeling.vertrouwen import MIN_RSA_BITS, oin_van
+from broker.edukoppeling.sleutels import MIN_RSA_BITS, is_ec, rsa_sleutel
+from broker.edukoppeling.vertrouwen import oin_van
 from broker.pki.demo import DemoPki, maak_demo_pki
 
 DEMO_PARTIJEN = "demo-partijen.toml"

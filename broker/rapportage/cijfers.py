@@ -124,6 +124,27 @@ DOORLOOPTIJD_N = "doorlooptijd_n"
 DOORLOOPTIJD_MEDIAAN = "doorlooptijd_mediaan"  # days
 DOORLOOPTIJD_P90 = "doorlooptijd_p90"  # days
 DOORLOOPTIJD_VERDELING = "doorlooptijd_verdeling"  # dimensie "<traject> <bucket>"
+#: The pupil figures (no institution has them) and the registration figures (no VO school has them),
+#: in the order ``opvragenProcescijfers`` serves them to a VO school and an MBO institution; the
+#: yearly trend leaves the other kind out at school and institution level.
+LEERLINGCIJFERS: tuple[str, ...] = (
+    LEERLINGEN,
+    LEERLINGEN_PER_STATUS,
+    AANGEMELD_VOOR_DEADLINE,
+    AANGEMELD_NA_DEADLINE,
+    TERUGGEVALLEN,
+    GELEVERD_NERGENS,
+    DIPLOMA_NERGENS,
+    EXAMENRESULTAAT_PER_UITKOMST,
+)
+AANMELDINGCIJFERS: tuple[str, ...] = (
+    AANMELDINGEN,
+    AANMELDINGEN_PER_STATUS,
+    AANMELDINGEN_VOOR_DEADLINE,
+    AANMELDINGEN_NA_DEADLINE,
+    INTAKES,
+    INTAKES_PER_UITKOMST,
+)
 
 GEEN_AANMELDING = "geenAanmelding"
 #: ``aanmelding_feit.soort`` values (migration 0016).
@@ -581,6 +602,19 @@ def _einde(dag: date) -> datetime:
     return datetime.combine(dag + timedelta(days=1), time(), UTC)
 
 
+def _feit_known_on_peildatum(peil: Peil, soort: str) -> tuple:
+    """The conditions under which a registration's fact of ``soort`` counts on the peildatum: of the
+    cycle, dated on or before the peildatum and recorded before it ended (a later correction is not
+    yet known). Over ``models.AanmeldingFeit`` joined to its ``models.Aanmelding``."""
+    f, a = models.AanmeldingFeit, models.Aanmelding
+    return (
+        a.cyclus_jaar == peil.jaar,
+        f.soort == soort,
+        f.datum <= peil.peildatum,
+        f.vastgelegd_op < _einde(peil.peildatum),
+    )
+
+
 def _intakes(peil: Peil, waar: list):
     """One row per intake known on the peildatum: (registration, intake date) with the outcome last
     recorded for that date (a correction of the outcome replaces it; another date is another intake)."""
@@ -591,13 +625,7 @@ def _intakes(peil: Peil, waar: list):
     gerangschikt = (
         select(f.aanmelding_id, f.datum, f.uitkomst, volgorde.label("rn"))
         .join(a, a.id == f.aanmelding_id)
-        .where(
-            a.cyclus_jaar == peil.jaar,
-            f.soort == FEIT_INTAKE,
-            f.datum <= peil.peildatum,
-            f.vastgelegd_op < _einde(peil.peildatum),
-            *waar,
-        )
+        .where(*_feit_known_on_peildatum(peil, FEIT_INTAKE), *waar)
         .subquery("intake_rij")
     )
     g = gerangschikt.c
@@ -643,13 +671,7 @@ def _aanmeldingen(peil: Peil, waar: list, intake: Table):
     overeenkomst = (
         select(f.aanmelding_id, func.min(f.datum).label("t_overeenkomst"))
         .join(a, a.id == f.aanmelding_id)
-        .where(
-            a.cyclus_jaar == peil.jaar,
-            f.soort == FEIT_OVEREENKOMST,
-            f.datum <= peil.peildatum,
-            f.vastgelegd_op < _einde(peil.peildatum),
-            *waar,
-        )
+        .where(*_feit_known_on_peildatum(peil, FEIT_OVEREENKOMST), *waar)
         .group_by(f.aanmelding_id)
         .subquery("overeenkomst")
     )

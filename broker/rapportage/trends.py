@@ -45,26 +45,8 @@ TREND_CIJFERS: tuple[tuple[str, str, str], ...] = (
 )
 _SLEUTELS = {(naam, dimensie) for naam, dimensie, _ in TREND_CIJFERS}
 #: Figures of pupils (no institution has them) and of registrations (no VO school has them).
-_LEERLINGCIJFERS = frozenset(
-    {
-        c.LEERLINGEN,
-        c.AANGEMELD_VOOR_DEADLINE,
-        c.AANGEMELD_NA_DEADLINE,
-        c.TERUGGEVALLEN,
-        c.GELEVERD_NERGENS,
-        c.DIPLOMA_NERGENS,
-        c.EXAMENRESULTAAT_PER_UITKOMST,
-    }
-)
-_AANMELDINGCIJFERS = frozenset(
-    {
-        c.AANMELDINGEN,
-        c.AANMELDINGEN_VOOR_DEADLINE,
-        c.AANMELDINGEN_NA_DEADLINE,
-        c.INTAKES,
-        c.INTAKES_PER_UITKOMST,
-    }
-)
+_LEERLINGCIJFERS = frozenset(c.LEERLINGCIJFERS)
+_AANMELDINGCIJFERS = frozenset(c.AANMELDINGCIJFERS)
 
 
 def trend_cijfers(niveau: Niveau) -> list[tuple[str, str, str]]:

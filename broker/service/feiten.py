@@ -200,8 +200,8 @@ def hashes_in_bereik(verwerking: Verwerking, partij: Partij) -> set[str]:
         gemeenten |= gemeenten_in_regios(verwerking, partij.rmc_regios)
     if partij.soort is PartijSoort.REGIONAAL_SYSTEEM and partij.rmc_regios:
         gemeenten |= gemeenten_in_regios(verwerking, partij.rmc_regios)
-        brins = _brins_in_regios(verwerking, partij)
-        vestigingen = _vestigingen_in_regios(verwerking, partij)
+        brins = _codes_in_regios(verwerking, partij, models.Instelling.brin)
+        vestigingen = _codes_in_regios(verwerking, partij, models.Vestiging.code)
         vragen.append(
             select(L.sleutel_hash).where(
                 L.cyclus_jaar == cyclus, or_(L.brin_vo.in_(brins), L.vestiging.in_(vestigingen))
@@ -221,23 +221,15 @@ def _regios(partij: Partij) -> set[str]:
     return {normaliseer_rmc(r) for r in partij.rmc_regios}
 
 
-def _brins_in_regios(verwerking: Verwerking, partij: Partij) -> set[str]:
+def _codes_in_regios(verwerking: Verwerking, partij: Partij, code) -> set[str]:
+    """The values of ``code`` (``models.Instelling.brin`` or ``models.Vestiging.code``) of the institutions
+    or locations of this year's reference data in the partij's RMC regions."""
+    model = code.class_
     return set(
         verwerking.session.scalars(
-            select(models.Instelling.brin).where(
-                models.Instelling.cyclus_jaar == verwerking.refdata_jaar,
-                models.Instelling.rmc_regio.in_(_regios(partij)),
-            )
-        )
-    )
-
-
-def _vestigingen_in_regios(verwerking: Verwerking, partij: Partij) -> set[str]:
-    return set(
-        verwerking.session.scalars(
-            select(models.Vestiging.code).where(
-                models.Vestiging.cyclus_jaar == verwerking.refdata_jaar,
-                models.Vestiging.rmc_regio.in_(_regios(partij)),
+            select(code).where(
+                model.cyclus_jaar == verwerking.refdata_jaar,
+                model.rmc_regio.in_(_regios(partij)),
             )
         )
     )

@@ -31,29 +31,11 @@ DOORLOOPTIJDEN = (c.DOORLOOPTIJD_N, c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90)
 CIJFERS: dict[PartijSoort, tuple[Niveau, tuple[str, ...]]] = {
     PartijSoort.VO_SCHOOL: (
         Niveau.SCHOOL,
-        (
-            c.LEERLINGEN,
-            c.LEERLINGEN_PER_STATUS,
-            c.AANGEMELD_VOOR_DEADLINE,
-            c.AANGEMELD_NA_DEADLINE,
-            c.TERUGGEVALLEN,
-            c.GELEVERD_NERGENS,
-            c.DIPLOMA_NERGENS,
-            c.EXAMENRESULTAAT_PER_UITKOMST,
-            *DOORLOOPTIJDEN,
-        ),
+        (*c.LEERLINGCIJFERS, *DOORLOOPTIJDEN),
     ),
     PartijSoort.MBO_INSTELLING: (
         Niveau.INSTELLING,
-        (
-            c.AANMELDINGEN,
-            c.AANMELDINGEN_PER_STATUS,
-            c.AANMELDINGEN_VOOR_DEADLINE,
-            c.AANMELDINGEN_NA_DEADLINE,
-            c.INTAKES,
-            c.INTAKES_PER_UITKOMST,
-            *DOORLOOPTIJDEN,
-        ),
+        (*c.AANMELDINGCIJFERS, *DOORLOOPTIJDEN),
     ),
 }
 

@@ -10,7 +10,6 @@ they will be delivered (``broker.outbound``), their content rendered at the firs
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from broker.db import models
 from broker.db.commit_order import add_in_commit_order
 from broker.db.models import WACHTEND
+from broker.domain.identifiers import new_message_id
 from broker.domain.routering import ontvangers
 from broker.domain.visibility import Partij, normaliseer_rmc
 from broker.registry.opname import registeropname
@@ -129,7 +129,7 @@ def _in_wachtrij(verwerking: Verwerking, oin: str, endpoint: str, volgorde: str)
             endpoint=endpoint,
             operatie="ontvangenWijziging",
             volgorde_sleutel=volgorde,
-            message_id=f"urn:uuid:{uuid.uuid4()}",
+            message_id=new_message_id(),
             inhoud=b"",  # rendered at the first attempt
             status=WACHTEND,
             pogingen=0,

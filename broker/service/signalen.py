@@ -16,7 +16,6 @@ Every signal can be fetched with ``opvragenSignalen``; a party with a push endpo
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -26,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from broker.db import models
 from broker.db.commit_order import add_in_commit_order
 from broker.db.models import WACHTEND
+from broker.domain.identifiers import new_message_id
 from broker.domain.visibility import Partij, PartijSoort
 from broker.registry.repository import PartijRegister
 from broker.service.context import Aanroep, Verwerking
@@ -191,7 +191,7 @@ def _signaal(
                 operatie="ontvangenSignaal",
                 volgorde_sleutel=leerling[0] if leerling else f"signaal:{rij.id}",
                 signaal_id=rij.id,
-                message_id=f"urn:uuid:{uuid.uuid4()}",
+                message_id=new_message_id(),
                 inhoud=b"",  # rendered at the first attempt
                 status=WACHTEND,
                 pogingen=0,

@@ -16,6 +16,7 @@ from lxml import etree
 from broker.bootstrap import Omgeving
 from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract, Dienst
 from broker.edukoppeling.faults import HttpFout
+from broker.edukoppeling.parsing import safe_xml_parser
 from broker.web import metriek
 from broker.web.gezondheid import gezondheid, outbox_per_ontvanger, outbox_stand
 from broker.web.pijplijn import XML, SoapPijplijn, veilige_trace
@@ -110,7 +111,7 @@ def _basis_url(environ) -> str:
 def _wsdl_met_adres(dienst: Dienst, adres: str) -> bytes:
     """The WSDL file of ``dienst`` with only its soap:address location set to where it is served."""
     tekst = Path(dienst.wsdl).read_text(encoding="utf-8")
-    document = etree.fromstring(tekst.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
+    document = etree.fromstring(tekst.encode(), safe_xml_parser())
     placeholder = document.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address").get("location")
     return tekst.replace(f'location="{placeholder}"', f'location="{adres}"').encode()
 

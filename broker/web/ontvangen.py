@@ -21,12 +21,13 @@ from sqlalchemy.orm import Session
 from broker.db.berichtenlog import lees_inhoud
 from broker.db.models import Bericht
 from broker.edukoppeling.ns import SOAP11, q
+from broker.edukoppeling.parsing import safe_xml_parser
 from broker.privacy.logfilter import MASKER
 from broker.privacy.sleutels import Sleutelbos
 
 #: The elements of the contract that hold a pupil number (xsd/vva-aanmelden-v1.xsd).
 _NUMMERS = {"{urn:nl:vva:aanmelden:v1}bsn", "{urn:nl:vva:aanmelden:v1}onderwijsnummer"}
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_blank_text=True)
+_PARSER = safe_xml_parser(remove_blank_text=True)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from broker.edukoppeling.envelope import lees_envelop
 from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, HttpFout, WsSecurityFault
 from broker.edukoppeling.lezen import maak_leesbaar
 from broker.edukoppeling.ns import SOAP11, q
-from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.parsing import parse_bericht, safe_xml_parser
 from broker.edukoppeling.response import bouw_antwoord, bouw_fout, naar_bytes
 from broker.edukoppeling.vertrouwen import Vertrouwen
 from broker.edukoppeling.wss.ondertekening import Ondertekenaar
@@ -355,7 +355,7 @@ class SoapPijplijn:
         self, session, eerder: bytes, adres: Adressering, verzoek: _Verzoek
     ) -> tuple[int, list, bytes]:
         """Send the stored answer of an applied request again, with fresh headers and signature (O5)."""
-        vorige = etree.fromstring(eerder, etree.XMLParser(resolve_entities=False, no_network=True))
+        vorige = etree.fromstring(eerder, safe_xml_parser())
         inhoud = vorige.find(q(SOAP11, "Body"))[0]
         body, message_id = self._antwoord(inhoud, adres, verzoek)
         uit = _antwoordkop(verzoek.kop, self.omgeving.settings.broker_oin, message_id)

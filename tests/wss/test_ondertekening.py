@@ -228,9 +228,9 @@ def _partnerantwoord(ondertekenaar, relates_to: str, bevestig: str | None, van: 
 
 def _verstuurd(wsse):
     """A request through the client's wsse.apply; returns (MessageID, SignatureValue) it sent."""
-    from broker.edukoppeling.response import nieuw_message_id
+    from broker.domain.identifiers import new_message_id
 
-    message_id = nieuw_message_id()
+    message_id = new_message_id()
     verzoek = etree.fromstring(
         '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
         f"<s:Header><wsa:Action>urn:x/ping</wsa:Action><wsa:MessageID>{message_id}</wsa:MessageID>"

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, load_pem_priv
 from lxml import etree
 
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
-from broker.edukoppeling.sleutels import rsa_sleutel
+from broker.edukoppeling.sleutels import MIN_RSA_BITS, rsa_sleutel
 from broker.edukoppeling.wss.constants import (
     BASE64_BINARY,
     DS,
@@ -35,8 +35,8 @@ from broker.edukoppeling.wss.verificatie import id_index
 
 #: Lifetime of the emitted Timestamp (S6: Expires = Created + 300 s).
 GELDIGHEID = timedelta(seconds=300)
-_MIN_RSA_BITS = 2048
 _WSU_ID = q(WSU, "Id")
+_WEAK_KEY_TEXT = f"signing key must be RSA with at least {MIN_RSA_BITS} bits (SIGN004, PKIoverheid)"
 
 
 class Ondertekenaar:
@@ -54,10 +54,10 @@ class Ondertekenaar:
         # The certificate's algorithm first: a DSA or EC pair is refused without loading its key.
         publiek = rsa_sleutel(certificaat)
         if publiek is None:
-            raise ValueError("signing key must be RSA with at least 2048 bits (SIGN004, PKIoverheid)")
+            raise ValueError(_WEAK_KEY_TEXT)
         prive = load_pem_private_key(sleutel_pem, password=None)
-        if not isinstance(prive, rsa.RSAPrivateKey) or prive.key_size < _MIN_RSA_BITS:
-            raise ValueError("signing key must be RSA with at least 2048 bits (SIGN004, PKIoverheid)")
+        if not isinstance(prive, rsa.RSAPrivateKey) or prive.key_size < MIN_RSA_BITS:
+            raise ValueError(_WEAK_KEY_TEXT)
         if prive.public_key().public_numbers() != publiek.public_numbers():
             raise ValueError("signing key does not belong to the certificate")
         self._sleutel = xmlsec.Key.from_memory(sleutel_pem, xmlsec.constants.KeyDataFormatPem)

@@ -44,7 +44,8 @@ from lxml import etree
 from broker.edukoppeling.envelope import Envelop
 from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, WsSecurityFault
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
-from broker.edukoppeling.sleutels import rsa_sleutel
+from broker.edukoppeling.parsing import safe_xml_parser
+from broker.edukoppeling.sleutels import MIN_RSA_BITS, rsa_sleutel
 from broker.edukoppeling.wss.constants import (
     BASE64_BINARY,
     DIGEST_METHODEN,
@@ -66,7 +67,6 @@ _ID_ATTRIBUUTNAMEN = frozenset({"Id", "ID", "id"})
 _NCNAME = re.compile(r"[^\W\d][\w.\-]*")
 _SOAP_ACTOR = q(SOAP11, "actor")
 _WSU_ID = q(WSU, "Id")
-_MIN_RSA_BITS = 2048
 
 # The only transforms xmlsec may run (docs/rules.md, "Known weaknesses": python-xmlsec).
 _REFERENTIE_TRANSFORMS = (
@@ -508,9 +508,9 @@ def _lees_certificaat(bst: etree._Element) -> x509.Certificate:
     sleutel = rsa_sleutel(certificaat)
     if sleutel is None:
         raise _fout(WsSecurityFault.INVALID_SECURITY, "signing key is not RSA")
-    if sleutel.key_size < _MIN_RSA_BITS:
+    if sleutel.key_size < MIN_RSA_BITS:
         raise _fout(
-            WsSecurityFault.INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (min {_MIN_RSA_BITS})"
+            WsSecurityFault.INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (min {MIN_RSA_BITS})"
         )
     _controleer_sleutelgebruik(certificaat)
     return certificaat
@@ -667,14 +667,8 @@ def digest(
     """
     data = _exc_c14n(element, prefixen_per_transform[0])
     for prefixen in prefixen_per_transform[1:]:
-        data = _exc_c14n(etree.fromstring(data, _c14n_parser()), prefixen)
+        data = _exc_c14n(etree.fromstring(data, safe_xml_parser()), prefixen)
     return hashlib.new(digest_naam, data).digest()
-
-
-def _c14n_parser() -> etree.XMLParser:
-    # c14n output has no DTD; still no entities or network. A new parser per call: lxml parser
-    # objects must not be shared between threads.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def _exc_c14n(element: etree._Element, prefixen: tuple[str, ...]) -> bytes:
