@@ -32,8 +32,8 @@ from stdnum.nl import bsn as stdnum_bsn
 
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN
-from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.edukoppeling.response import to_bytes
+from broker.edukoppeling.wss.signer import Signer
 
 POSTGRES_URL = os.environ.get("VVA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NS = "urn:nl:vva:aanmelden:v1"
@@ -64,13 +64,13 @@ def postgres_schema():
     """A fresh schema on the local PostgreSQL (``VVA_BENCH_POSTGRES_URL``); yields its URL; dropped after."""
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     beheer = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with beheer.connect() as verbinding:
-        verbinding.execute(text(f'CREATE SCHEMA "{schema}"'))
+    with beheer.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        with beheer.connect() as verbinding:
-            verbinding.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        with beheer.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         beheer.dispose()
 
 
@@ -78,7 +78,7 @@ def installatie(map: Path, database_url: str, extra: str = "") -> Path:
     """A migrated installation in ``map`` with the demo data and PKI (2W-be-S); returns its vva.toml."""
     config = map / "vva.toml"
     config.write_text(
-        f'database_url = "{database_url}"\nkey_file = "{map / "sleutels.json"}"\npki_map = "{map / "pki"}"\n{extra}'
+        f'database_url = "{database_url}"\nkey_file = "{map / "sleutels.json"}"\npki_dir = "{map / "pki"}"\n{extra}'
     )
     uitslag = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert uitslag.exit_code == 0, uitslag.output
@@ -161,11 +161,11 @@ def _wacht_op(url: str, proces: subprocess.Popen) -> None:
     raise RuntimeError("the broker did not start within 30 s")
 
 
-def ondertekenaar(pki: Path, oin: str) -> Ondertekenaar:
-    return Ondertekenaar((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes())
+def ondertekenaar(pki: Path, oin: str) -> Signer:
+    return Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes())
 
 
-def envelop(teken: Ondertekenaar, afzender: str, dienst: str, operatie: str, body: str) -> bytes:
+def envelop(teken: Signer, afzender: str, dienst: str, operatie: str, body: str) -> bytes:
     """A signed 2W-be-S request of ``afzender`` to ``dienst`` with a fresh Timestamp and MessageID."""
     root = etree.fromstring(
         f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
@@ -175,7 +175,7 @@ def envelop(teken: Ondertekenaar, afzender: str, dienst: str, operatie: str, bod
         f"<soap:Body>{body}</soap:Body></soap:Envelope>"
     )
     teken.onderteken(root, datetime.now(UTC))
-    return naar_bytes(root)
+    return to_bytes(root)
 
 
 def bsns(aantal: int, vanaf: int = 100_000_000) -> list[str]:
@@ -197,11 +197,11 @@ def leerlingen_xml(nummers: list[str], brin: str, gemeente: str = "0363") -> str
     return f'<v:aanleverenLeerlingen xmlns:v="{NS}">{records}</v:aanleverenLeerlingen>'
 
 
-def post(verbinding: http.client.HTTPConnection, pad: str, data: bytes) -> tuple[int, bytes]:
-    verbinding.request(
+def post(connection: http.client.HTTPConnection, pad: str, data: bytes) -> tuple[int, bytes]:
+    connection.request(
         "POST", pad, body=data, headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}
     )
-    antwoord = verbinding.getresponse()
+    antwoord = connection.getresponse()
     return antwoord.status, antwoord.read()
 
 
@@ -214,7 +214,7 @@ class Belasting:
     fouten: list[bytes] = field(default_factory=list)
     wand_s: float = 0.0
 
-    def percentiel(self, p: float) -> float:
+    def percentile(self, p: float) -> float:
         rij = sorted(self.latenties)
         return rij[min(len(rij) - 1, int(p / 100 * len(rij)))]
 
@@ -229,21 +229,21 @@ def belast(url: str, verzoeken: list[tuple[str, bytes]], clients: int) -> Belast
     uitslag, slot = Belasting(), threading.Lock()
 
     def client() -> None:
-        verbinding = http.client.HTTPConnection(host, int(poort), timeout=120)
+        connection = http.client.HTTPConnection(host, int(poort), timeout=120)
         while True:
             try:
                 pad, data = rij.get_nowait()
             except queue.Empty:
                 break
             begin = time.perf_counter()
-            status, body = post(verbinding, pad, data)
+            status, body = post(connection, pad, data)
             duur = time.perf_counter() - begin
             with slot:
                 uitslag.latenties.append(duur)
                 uitslag.statussen[status] = uitslag.statussen.get(status, 0) + 1
                 if status != 200 and len(uitslag.fouten) < 3:
                     uitslag.fouten.append(body[:2000])
-        verbinding.close()
+        connection.close()
 
     begin = time.perf_counter()
     draden = [threading.Thread(target=client) for _ in range(clients)]
@@ -258,7 +258,7 @@ def belast(url: str, verzoeken: list[tuple[str, bytes]], clients: int) -> Belast
 def wsgi_post(app, pad: str, data: bytes) -> bytes:
     """One POST of ``data`` to ``pad`` through the WSGI application ``app`` in this process, as gunicorn
     would call it (no HTTP); returns the answer's body and asserts HTTP 200."""
-    omgeving = {
+    runtime = {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": pad,
         "CONTENT_TYPE": "text/xml; charset=UTF-8",
@@ -269,6 +269,6 @@ def wsgi_post(app, pad: str, data: bytes) -> bytes:
         "SERVER_PORT": "80",
     }
     statussen: list[str] = []
-    body = b"".join(app(omgeving, lambda s, h: statussen.append(s)))
+    body = b"".join(app(runtime, lambda s, h: statussen.append(s)))
     assert statussen[0].startswith("200"), (statussen, body[body.find(b"<soap:Body") :][:1500])
     return body

@@ -51,11 +51,11 @@ def main_() -> None:
                     naam: p.memory_info().rss / 2**20
                     for naam, p in zip(("master", "worker"), broker.processen(), strict=False)
                 }
-                verbinding = http.client.HTTPConnection(
+                connection = http.client.HTTPConnection(
                     *broker.url.removeprefix("http://").split(":"), timeout=300
                 )
                 begin = time.perf_counter()
-                status, antwoord = post(verbinding, "/vva/vo/v1", data)
+                status, antwoord = post(connection, "/vva/vo/v1", data)
                 duur = time.perf_counter() - begin
                 assert status == 200, antwoord[:2000]
                 verwerkt = int(re.search(rb"aantalVerwerkt>(\d+)<", antwoord).group(1))

@@ -20,8 +20,8 @@ from pathlib import Path
 from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
 from broker.db.migrate import upgrade
-from broker.privacy import rotatie
-from broker.privacy.sleutels import laad_sleutelbos, maak_sleutelbestand, voeg_sleutel_toe
+from broker.privacy import rotation
+from broker.privacy.keys import load_keyring, make_key_file, add_key
 
 
 def main() -> None:
@@ -31,8 +31,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as map:
         pad = Path(map) / "sleutels.json"
-        maak_sleutelbestand(pad)
-        bos = laad_sleutelbos(pad)
+        make_key_file(pad)
+        bos = load_keyring(pad)
         engine = make_engine(f"sqlite:///{Path(map) / 'vva.sqlite3'}")
         upgrade(engine)
         sessions = make_session_factory(engine)
@@ -44,19 +44,19 @@ def main() -> None:
                         richting="in",
                         uitkomst="verwerkt",
                         tijdstip=datetime.now(UTC),
-                        inhoud=bos.versleutel_data(inhoud),
+                        inhoud=bos.encrypt_data(inhoud),
                         versleuteld=True,
                     )
                 )
-        voeg_sleutel_toe(pad)
-        nieuw = laad_sleutelbos(pad)
+        add_key(pad)
+        nieuw = load_keyring(pad)
 
         tracemalloc.start()
         with sessions() as session:
-            rotatie.gebruik(session)
+            rotation.gebruik(session)
         _, piek_tellen = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        rotatie.herversleutel(sessions, nieuw)
+        rotation.reencrypt(sessions, nieuw)
         _, piek_roteren = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         engine.dispose()

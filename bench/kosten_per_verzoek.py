@@ -27,16 +27,16 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 
 from bench._opstelling import wsgi_post
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN, load_settings
-from broker.edukoppeling.addressing import lees_adressering
-from broker.edukoppeling.envelope import lees_envelop
+from broker.edukoppeling.addressing import read_addressing
+from broker.edukoppeling.envelope import read_envelope
 from broker.edukoppeling.parsing import parse_bericht
-from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.vertrouwen import Vertrouwen
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
-from broker.edukoppeling.wss.verificatie import verifieer
+from broker.edukoppeling.response import to_bytes
+from broker.edukoppeling.trust_store import TrustStore
+from broker.edukoppeling.wss.signer import Signer
+from broker.edukoppeling.wss.verification import verify_envelope
 from broker.web.app import Broker
 
 SCHOOL = "0000000700099XA00000"
@@ -65,10 +65,10 @@ def verzoek(pki: Path, body: str, action: str) -> bytes:
         f"http://www.w3.org/2005/08/addressing/anonymous?oin={SCHOOL}</wsa:Address></wsa:From></soap:Header>"
         f"<soap:Body>{body}</soap:Body></soap:Envelope>"
     )
-    Ondertekenaar(
-        (pki / f"{SCHOOL}.key.pem").read_bytes(), (pki / f"{SCHOOL}.cert.pem").read_bytes()
-    ).onderteken(root, datetime.now(UTC))
-    return naar_bytes(root)
+    Signer((pki / f"{SCHOOL}.key.pem").read_bytes(), (pki / f"{SCHOOL}.cert.pem").read_bytes()).onderteken(
+        root, datetime.now(UTC)
+    )
+    return to_bytes(root)
 
 
 def levering(aantal: int) -> str:
@@ -94,7 +94,7 @@ def main_() -> None:
         map = Path(map_)
         config = map / "vva.toml"
         config.write_text(
-            f'database_url = "sqlite:///{map / "vva.sqlite3"}"\nkey_file = "{map / "k.json"}"\npki_map = "{map / "pki"}"\n'
+            f'database_url = "sqlite:///{map / "vva.sqlite3"}"\nkey_file = "{map / "k.json"}"\npki_dir = "{map / "pki"}"\n'
         )
         assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
         pki = map / "pki"
@@ -104,20 +104,20 @@ def main_() -> None:
         ping = verzoek(pki, f'<v:ping xmlns:v="{NS}"/>', f"{NS}/vo/ping")
         ca = pki / "ca"
 
-        def vertrouwen() -> Vertrouwen:
-            return Vertrouwen(
+        def trust() -> TrustStore:
+            return TrustStore(
                 [ca / "root.pem", ca / "issuing.pem"], [ca / "root.crl.pem", ca / "issuing.crl.pem"]
             )
 
-        warm = vertrouwen()
+        warm = trust()
         nu = datetime.now(UTC)
 
-        def inkomend(trust: Vertrouwen) -> None:
-            envelop = lees_envelop(parse_bericht(ping), wss_toegestaan=True)
-            lees_adressering(envelop, '""', (TEST_BROKER_OIN,), None)
-            trust.controleer(verifieer(envelop, nu).certificaat, "ondertekening", nu)
+        def inkomend(trust: TrustStore) -> None:
+            envelop = read_envelope(parse_bericht(ping), wss_toegestaan=True)
+            read_addressing(envelop, '""', (TEST_BROKER_OIN,), None)
+            trust.check_all(verify_envelope(envelop, nu).certificaat, "ondertekening", nu)
 
-        ondertekenaar = Ondertekenaar(
+        ondertekenaar = Signer(
             (pki / f"{TEST_BROKER_OIN}.key.pem").read_bytes(),
             (pki / f"{TEST_BROKER_OIN}.cert.pem").read_bytes(),
         )
@@ -128,9 +128,9 @@ def main_() -> None:
                 b"<soap:Header><wsa:Action>a</wsa:Action><wsa:MessageID>m</wsa:MessageID><wsa:RelatesTo>r</wsa:RelatesTo>"
                 b"<wsa:From><wsa:Address>f</wsa:Address></wsa:From><wsa:To>t</wsa:To></soap:Header><soap:Body><x/></soap:Body></soap:Envelope>"
             )
-            naar_bytes(ondertekenaar.onderteken(root, datetime.now(UTC), bevestig="abc"))
+            to_bytes(ondertekenaar.onderteken(root, datetime.now(UTC), bevestig="abc"))
 
-        app = Broker(Omgeving(load_settings(config)))
+        app = Broker(Runtime(load_settings(config)))
 
         def wsgi(data: bytes) -> None:
             wsgi_post(app, "/vva/vo/v1", data)
@@ -150,7 +150,7 @@ def main_() -> None:
                     lambda: publiek.verify(handtekening, b"x" * 512, padding.PKCS1v15(), hashes.SHA256()), n
                 ),
             ),
-            ("inbound checks, trust cache cold", cpu_ms(lambda: inkomend(vertrouwen()), max(n // 4, 10))),
+            ("inbound checks, trust cache cold", cpu_ms(lambda: inkomend(trust()), max(n // 4, 10))),
             ("inbound checks, trust cache warm", cpu_ms(lambda: inkomend(warm), n)),
             ("sign an answer (6 references + BST)", cpu_ms(uitgaand, n)),
             ("whole signed ping through the app", cpu_ms(volgende(pings, wsgi), n)),

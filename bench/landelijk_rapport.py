@@ -4,8 +4,8 @@ Builds, in a fresh PostgreSQL schema (dropped afterwards), a cycle of 2027 with 
 delivered by 600 VO schools in 40 RMC regions and registered at 70 MBO institutions, with
 --overgangen status changes in total (aanmelding_overgang rows), loaded with COPY; then times
 
-- the national report (``maak_rapport`` landelijk with every region, and the HTML with its charts),
-- the yearly aggregates of every level (``bereken_jaarcijfers``, what ``vva cycle close`` stores).
+- the national report (``make_rapport`` landelijk with every region, and the HTML with its charts),
+- the yearly aggregates of every level (``compute_jaarcijfers``, what ``vva cycle close`` stores).
 
 Run: .venv/bin/python bench/landelijk_rapport.py [--leerlingen 150000] [--overgangen 400000]
      [--url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--html landelijk.html]
@@ -28,11 +28,11 @@ from sqlalchemy import create_engine, text
 
 from broker.db.engine import make_engine, make_session_factory
 from broker.db.migrate import upgrade
-from broker.domain.cycle import Kalender
-from broker.rapportage.cijfers import Niveau
-from broker.rapportage.jaarcijfers import bereken_jaarcijfers
-from broker.rapportage.rapport import maak_rapport
-from broker.rapportage.uitvoer import schrijf
+from broker.domain.cycle import Calendar
+from broker.rapportage.cijfers import Level
+from broker.rapportage.jaarcijfers import compute_jaarcijfers
+from broker.rapportage.rapport import make_rapport
+from broker.rapportage.output import schrijf
 
 JAAR = 2027
 BEGIN = date(2026, 10, 1)
@@ -110,8 +110,8 @@ def genereer(leerlingen: int, overgangen: int, seed: int = 7):
 def laad(url: str, rijen) -> None:
     instellingen, leerlingen, mutaties, aanmeldingen, statussen = rijen
     engine = create_engine(url)
-    with engine.begin() as verbinding:
-        cursor = verbinding.connection.driver_connection.cursor()
+    with engine.begin() as connection:
+        cursor = connection.connection.driver_connection.cursor()
         for tabel, kolommen, data in (
             (
                 "instelling",
@@ -134,10 +134,10 @@ def laad(url: str, rijen) -> None:
             with cursor.copy(f"COPY {tabel} ({kolommen}) FROM STDIN") as copy:
                 for rij in data:
                     copy.write_row(rij)
-        verbinding.execute(
+        connection.execute(
             text("INSERT INTO cyclus (jaar, deadline) VALUES (:j, :d)"), {"j": JAAR, "d": date(JAAR, 4, 1)}
         )
-        verbinding.execute(text("ANALYZE"))
+        connection.execute(text("ANALYZE"))
     engine.dispose()
 
 
@@ -151,8 +151,8 @@ def main() -> None:
 
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     beheer = create_engine(args.url, isolation_level="AUTOCOMMIT")
-    with beheer.connect() as verbinding:
-        verbinding.execute(text(f'CREATE SCHEMA "{schema}"'))
+    with beheer.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{args.url}?options=-csearch_path%3D{schema}"
     try:
         engine = make_engine(url)
@@ -167,7 +167,7 @@ def main() -> None:
         sessions = make_session_factory(engine)
         with sessions() as session, tempfile.TemporaryDirectory() as map:
             begin = time.perf_counter()
-            rapport = maak_rapport(session, Kalender(), Niveau.LANDELIJK, JAAR, "", date(2027, 6, 15))
+            rapport = make_rapport(session, Calendar(), Level.LANDELIJK, JAAR, "", date(2027, 6, 15))
             figuren = time.perf_counter() - begin
             schrijf(rapport, "html", args.html or Path(map) / "landelijk.html")
             totaal = time.perf_counter() - begin
@@ -176,14 +176,14 @@ def main() -> None:
                 f"with HTML and charts {totaal:.1f} s; {len(rapport.cijfers):,} figures"
             )
             begin = time.perf_counter()
-            jaarcijfers = bereken_jaarcijfers(session, JAAR, Kalender())
+            jaarcijfers = compute_jaarcijfers(session, JAAR, Calendar())
             print(
                 f"yearly aggregates, every level: {len(jaarcijfers):,} rows in {time.perf_counter() - begin:.1f} s"
             )
         engine.dispose()
     finally:
-        with beheer.connect() as verbinding:
-            verbinding.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        with beheer.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         beheer.dispose()
 
 

@@ -39,7 +39,7 @@ from bench._opstelling import (
     postgres_schema,
     vrije_poort,
 )
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN, load_settings
 from broker.db import models
@@ -52,9 +52,9 @@ def ontvanger(map: Path, pki: Path):
     map.mkdir()
     config = map / "vva.toml"
     config.write_text(
-        f'database_url = "sqlite:///{map / "o.sqlite3"}"\nkey_file = "{map / "k.json"}"\npki_map = "{pki}"\n'
-        f'broker_oins = ["{REGIO}"]\nonderteken_sleutel = "{pki / (REGIO + ".key.pem")}"\n'
-        f'onderteken_certificaat = "{pki / (REGIO + ".cert.pem")}"\nontvanger_afzenders = ["{TEST_BROKER_OIN}"]\n'
+        f'database_url = "sqlite:///{map / "o.sqlite3"}"\nkey_file = "{map / "k.json"}"\npki_dir = "{pki}"\n'
+        f'broker_oins = ["{REGIO}"]\nsigning_key = "{pki / (REGIO + ".key.pem")}"\n'
+        f'signing_certificate = "{pki / (REGIO + ".cert.pem")}"\nreceiver_senders = ["{TEST_BROKER_OIN}"]\n'
     )
     poort = vrije_poort()
     proces = subprocess.Popen(
@@ -83,9 +83,9 @@ def meet(aantal: int, workers: int) -> tuple[float, float, int]:
                     "add",
                     "--oin",
                     REGIO,
-                    "--soort",
+                    "--kind",
                     "regionaal-systeem",
-                    "--naam",
+                    "--name",
                     "R",
                     "--rmc",
                     "21",
@@ -106,13 +106,13 @@ def meet(aantal: int, workers: int) -> tuple[float, float, int]:
                 leerlingen_xml(bsns(aantal, 200_000_000), "99XA"),
             )
             with gunicorn_broker(config, "--workers", "1") as broker:
-                verbinding = http.client.HTTPConnection(
+                connection = http.client.HTTPConnection(
                     *broker.url.removeprefix("http://").split(":"), timeout=300
                 )
-                status, antwoord = post(verbinding, "/vva/vo/v1", data)
+                status, antwoord = post(connection, "/vva/vo/v1", data)
                 assert status == 200, antwoord[:2000]
-            omgeving = Omgeving(load_settings(config))
-            with omgeving.sessions() as session:
+            runtime = Runtime(load_settings(config))
+            with runtime.sessions() as session:
                 wachtend = session.scalar(select(func.count()).select_from(models.UitgaandBericht))
             assert wachtend == aantal, wachtend
             voor = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -139,13 +139,13 @@ def meet(aantal: int, workers: int) -> tuple[float, float, int]:
             assert werker.returncode == 0, werker.stderr[-2000:]
             # The worker command and the worker processes it waited for (the receiver is still running).
             cpu = (na.ru_utime - voor.ru_utime) + (na.ru_stime - voor.ru_stime)
-            with omgeving.sessions() as session:
+            with runtime.sessions() as session:
                 afgeleverd = session.scalar(
                     select(func.count())
                     .select_from(models.UitgaandBericht)
                     .where(models.UitgaandBericht.status == "afgeleverd")
                 )
-            omgeving.sluit()
+            runtime.sluit()
             return duur, cpu, afgeleverd
         finally:
             proces.terminate()

@@ -42,7 +42,7 @@ from bench._opstelling import (
     postgres_schema,
 )
 from broker.cli import main
-from broker.pki.demo import maak_demo_pki
+from broker.pki.demo import make_demo_pki
 
 
 def brins(aantal: int, voorvoegsel: str) -> list[str]:
@@ -115,7 +115,7 @@ def main_() -> None:
             uitslag = cli.invoke(main, ["--config", str(config), *opdracht])
             assert uitslag.exit_code == 0, uitslag.output
         pki = map / "pki"
-        maak_demo_pki(pki, [(oin(b), b) for b in vo + mbo])
+        make_demo_pki(pki, [(oin(b), b) for b in vo + mbo])
         tekenaars = {b: ondertekenaar(pki, oin(b)) for b in vo + mbo}
         print(
             f"set-up: {len(vo)} schools, {len(mbo)} institutions, certificates in {time.perf_counter() - begin:.0f} s",
@@ -135,7 +135,7 @@ def main_() -> None:
             slot = threading.Lock()
 
             def school() -> None:
-                verbinding = http.client.HTTPConnection(host, int(poort), timeout=600)
+                connection = http.client.HTTPConnection(host, int(poort), timeout=600)
                 while True:
                     with slot:
                         volgende = next(rij, None)
@@ -145,7 +145,7 @@ def main_() -> None:
                     data = envelop(
                         tekenaars[brin], oin(brin), "vo", "aanleverenLeerlingen", leerlingen_xml(deel, brin)
                     )
-                    status, antwoord = post(verbinding, "/vva/vo/v1", data)
+                    status, antwoord = post(connection, "/vva/vo/v1", data)
                     assert status == 200 and re.search(rb"aantalAfgewezen>0<", antwoord), antwoord[:1500]
 
             draden = [threading.Thread(target=school) for _ in range(2)]
@@ -170,7 +170,7 @@ def main_() -> None:
             begin = time.perf_counter()
 
             def instelling() -> None:
-                verbinding = http.client.HTTPConnection(host, int(poort), timeout=120)
+                connection = http.client.HTTPConnection(host, int(poort), timeout=120)
                 while True:
                     with slot:
                         volgende = next(rij2, None)
@@ -182,7 +182,7 @@ def main_() -> None:
                     bericht = statusbericht(1, leerling, brin, status_)
                     data = envelop(tekenaars[brin], oin(brin), "mbo", "aanleverenAanmeldingen", bericht)
                     start = time.perf_counter()
-                    status, antwoord = post(verbinding, "/vva/mbo/v1", data)
+                    status, antwoord = post(connection, "/vva/mbo/v1", data)
                     duur = time.perf_counter() - start
                     with slot:
                         uitslag.latenties.append(duur)
@@ -208,7 +208,7 @@ def main_() -> None:
     print(f"peak day: {n} status messages from {len(mbo)} institutions, {args.clients} clients")
     print(f"  wall time        {uitslag.wand_s:8.0f} s ({uitslag.wand_s / 60:.1f} min)")
     print(f"  messages/s       {n / uitslag.wand_s:8.1f}")
-    print(f"  latency p50/p99  {uitslag.percentiel(50) * 1000:8.0f} / {uitslag.percentiel(99) * 1000:.0f} ms")
+    print(f"  latency p50/p99  {uitslag.percentile(50) * 1000:8.0f} / {uitslag.percentile(99) * 1000:.0f} ms")
     print(f"  broker CPU/msg   {cpu * 1000 / n:8.1f} ms")
     print(f"  statuses         {uitslag.statussen}; first problems: {[f[:300] for f in uitslag.fouten]}")
     print(f"  peak RSS         {', '.join(f'{k} {v:.0f} MiB' for k, v in rss.items())}")

@@ -35,7 +35,7 @@ from bench._opstelling import (
     postgres_schema,
     wsgi_post,
 )
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.config import load_settings
 from broker.web.app import Broker
 
@@ -81,14 +81,14 @@ def meet(
     n = len(zonder)
     print(f"\n{naam}: {n} requests, {cpu * 1000 / n:.2f} ms CPU and {wand * 1000 / n:.2f} ms wall each")
     print("  per request: " + ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(teller.tellingen.items())))
-    profiel = cProfile.Profile(time.process_time)
-    profiel.enable()
+    profile = cProfile.Profile(time.process_time)
+    profile.enable()
     for data in met:
         wsgi_post(app, pad, data)
-    profiel.disable()
+    profile.disable()
     print(f"  profile of {len(met)} more (cumulative process time, with the profiler's own cost):")
     uit = io.StringIO()
-    pstats.Stats(profiel, stream=uit).sort_stats(sortering).print_stats(
+    pstats.Stats(profile, stream=uit).sort_stats(sortering).print_stats(
         r"broker|sqlalchemy/orm/session|xmlsec|spyne/server" if sortering == "cumulative" else "", top
     )
     print(
@@ -106,8 +106,8 @@ def main_() -> None:
     with tempfile.TemporaryDirectory() as map_, postgres_schema() as database_url:
         map = Path(map_)
         config = installatie(map, database_url)
-        app = Broker(Omgeving(load_settings(config)))
-        teller = Teller(app.omgeving.engine)
+        app = Broker(Runtime(load_settings(config)))
+        teller = Teller(app.runtime.engine)
         school, instelling = ondertekenaar(map / "pki", SCHOOL), ondertekenaar(map / "pki", INSTELLING)
         nummers = bsns(args.n + 5)
         wsgi_post(

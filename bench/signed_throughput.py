@@ -136,19 +136,19 @@ def main_() -> None:
             rss = broker.piek_rss_mb()
             import http.client
 
-            verbinding = http.client.HTTPConnection(
+            connection = http.client.HTTPConnection(
                 *broker.url.removeprefix("http://").split(":"), timeout=30
             )
             vraag = envelop(
                 teken, SCHOOL_A, "vo", "ping", f'<v:ping xmlns:v="{NS}"><v:echo>b</v:echo></v:ping>'
             )
-            verbinding.request(
+            connection.request(
                 "POST",
                 "/vva/vo/v1",
                 body=vraag,
                 headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
             )
-            antwoord = verbinding.getresponse().read()
+            antwoord = connection.getresponse().read()
         vloer = crypto_vloer(vraag, antwoord, (pki / f"{TEST_BROKER_OIN}.key.pem").read_bytes(), 2000)
     kernen = os.cpu_count() or 1
     per_s = args.n / meting.wand_s
@@ -157,7 +157,7 @@ def main_() -> None:
     print(f"signed pings, {args.clients} clients, {args.n} requests in {meting.wand_s:.1f} s")
     print(f"  throughput            {per_s:8.1f} requests/s")
     print(
-        f"  latency p50 / p99     {meting.percentiel(50) * 1000:8.1f} / {meting.percentiel(99) * 1000:.1f} ms"
+        f"  latency p50 / p99     {meting.percentile(50) * 1000:8.1f} / {meting.percentile(99) * 1000:.1f} ms"
     )
     print(f"  broker CPU / request  {cpu * 1000 / args.n:8.2f} ms (all gunicorn processes)")
     print(f"  client CPU / request  {client_cpu * 1000 / args.n:8.2f} ms (the load generator, same machine)")

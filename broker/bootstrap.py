@@ -20,25 +20,25 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broker.config import Settings, load_settings
 from broker.db.engine import make_engine, make_session_factory
-from broker.domain.cycle import Kalender
-from broker.privacy.sleutels import HerlaadbareSleutelbos
+from broker.domain.cycle import Calendar
+from broker.privacy.keys import ReloadableKeyring
 
 if TYPE_CHECKING:  # imported where used: most commands need none of them, and zeep is slow to import
     import requests
     import zeep
 
-    from broker.edukoppeling.vertrouwen import Vertrouwen
-    from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+    from broker.edukoppeling.trust_store import TrustStore
+    from broker.edukoppeling.wss.signer import Signer
 
 
 @dataclass
-class Omgeving:
+class Runtime:
     """Everything a command or the web application needs, built lazily from ``settings``."""
 
     settings: Settings
 
     @classmethod
-    def laad(cls, config_path: str | None = None, *, files_must_exist: bool = True) -> Omgeving:
+    def laad(cls, config_path: str | None = None, *, files_must_exist: bool = True) -> Runtime:
         """The environment for the settings file ``config_path`` (see ``broker.config.load_settings``)."""
         return cls(load_settings(config_path, files_must_exist=files_must_exist))
 
@@ -56,47 +56,47 @@ class Omgeving:
         return make_session_factory(self.engine)
 
     @cached_property
-    def sleutelbos(self) -> HerlaadbareSleutelbos:
-        return HerlaadbareSleutelbos(self.settings.key_file)
+    def keyring(self) -> ReloadableKeyring:
+        return ReloadableKeyring(self.settings.key_file)
 
     @cached_property
-    def kalender(self) -> Kalender:
+    def kalender(self) -> Calendar:
         from datetime import date
 
-        afwijkingen = {jaar: date.fromisoformat(d) for jaar, d in self.settings.deadline_afwijkingen.items()}
-        return Kalender(afwijkingen=afwijkingen)
+        afwijkingen = {jaar: date.fromisoformat(d) for jaar, d in self.settings.deadline_overrides.items()}
+        return Calendar(afwijkingen=afwijkingen)
 
     # --- security objects -------------------------------------------------------------------------
 
     @cached_property
-    def signer(self) -> Ondertekenaar:
+    def signer(self) -> Signer:
         """The broker's signer: its key and certificate (``onderteken_*``, default the demo PKI's)."""
-        return build_signer(self.settings.broker_sleutel, self.settings.broker_certificaat)
+        return build_signer(self.settings.broker_key, self.settings.broker_certificate)
 
     @cached_property
-    def trust_store(self) -> Vertrouwen:
+    def trust_store(self) -> TrustStore:
         """The broker's trust store: the configured CAs and CRLs under this installation's rules.
         Raises ``ValueError``/``OSError`` on a missing CRL (fail closed, O6) or, in production, a demo CA."""
-        return self.trust_store_of(self.settings.ca_bestanden, self.settings.crl_bestanden)
+        return self.trust_store_of(self.settings.ca_files, self.settings.crl_files)
 
-    def trust_store_of(self, ca_files: Sequence[Path], crl_files: Sequence[Path]) -> Vertrouwen:
+    def trust_store_of(self, ca_files: Sequence[Path], crl_files: Sequence[Path]) -> TrustStore:
         """A trust store of other CA and CRL files (a tool's ``--trust``/``--ca`` and ``--crl``) under
         this installation's rules: in production no demo CA and no test OIN; the configured CRL grace."""
-        from broker.edukoppeling.vertrouwen import Vertrouwen
+        from broker.edukoppeling.trust_store import TrustStore
 
-        return Vertrouwen(
+        return TrustStore(
             list(ca_files),
             list(crl_files),
-            crl_gratie_s=self.settings.crl_gratie_s,
+            crl_grace_s=self.settings.crl_grace_s,
             productie=self.settings.production,
         )
 
 
-def build_signer(key_file: Path, certificate_file: Path) -> Ondertekenaar:
+def build_signer(key_file: Path, certificate_file: Path) -> Signer:
     """A signer (profile 2W-be-S) of the PEM key and certificate in these files."""
-    from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+    from broker.edukoppeling.wss.signer import Signer
 
-    return Ondertekenaar.from_files(key_file, certificate_file)
+    return Signer.from_files(key_file, certificate_file)
 
 
 def hardened_session(

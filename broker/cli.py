@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 
 
 @click.group()
@@ -24,7 +24,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     # for them those files need not exist yet; every other command refuses to start without them.
     files_must_exist = ctx.invoked_subcommand not in ("init", "pki")
     try:
-        ctx.obj = Omgeving.laad(config_path, files_must_exist=files_must_exist)
+        ctx.obj = Runtime.laad(config_path, files_must_exist=files_must_exist)
     except ValueError as fout:  # a wrong settings file: one clear line, no traceback
         raise click.ClickException(str(fout)) from None
     # Close pooled connections when the command ends, also on an error exit, instead of leaving them
@@ -40,42 +40,42 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     help="Load the fictional demo reference data and parties.",
 )
 @click.pass_obj
-def init(omgeving: Omgeving, demo: bool) -> None:
+def init(runtime: Runtime, demo: bool) -> None:
     """Create the schema, the keys and (by default) the demo data.
 
     Idempotent: a second run migrates what is new and leaves data alone.
     """
     from broker.db.migrate import upgrade
-    from broker.privacy.sleutels import maak_sleutelbestand
+    from broker.privacy.keys import make_key_file
 
-    if demo and omgeving.settings.environment == "production":
+    if demo and runtime.settings.environment == "production":
         # ClickException, not UsageError: one line, without the usage text (issue 20, item 7).
         raise click.ClickException("the demo data use test OINs: run 'vva init --no-demo' in production")
 
-    sleutels = omgeving.settings.key_file
+    sleutels = runtime.settings.key_file
     if not sleutels.exists():
-        maak_sleutelbestand(sleutels)
+        make_key_file(sleutels)
         click.echo(f"keys: created {sleutels} (keep it secret; it protects every BSN)")
-    upgrade(omgeving.engine)
-    click.echo(f"database: {omgeving.engine.url.render_as_string(hide_password=True)} is up to date")
+    upgrade(runtime.engine)
+    click.echo(f"database: {runtime.engine.url.render_as_string(hide_password=True)} is up to date")
     if demo:
         from pathlib import Path
 
         import broker.registry
-        from broker.pki.demo import maak_demo_pki
-        from broker.refdata.laden import laad_demo
-        from broker.registry.toml import laad_partijen, lees_partijen
+        from broker.pki.demo import make_demo_pki
+        from broker.refdata.load import load_demo
+        from broker.registry.toml import load_partijen, read_partijen
 
-        with omgeving.sessions.begin() as session:
-            rapport = laad_demo(session, omgeving.kalender.cyclus_op(date.today()).jaar)
+        with runtime.sessions.begin() as session:
+            rapport = load_demo(session, runtime.kalender.cyclus_on(date.today()).jaar)
         tabellen = ", ".join(f"{t.totaal} {naam}" for naam, t in rapport.tellingen.items())
         click.echo(f"reference data: demo set loaded ({tabellen}; {len(rapport.afgewezen)} rows rejected)")
         demo_partijen = Path(broker.registry.__file__).parent / "demo-partijen.toml"
-        with omgeving.sessions.begin() as session:
-            aantal = laad_partijen(session, demo_partijen)
+        with runtime.sessions.begin() as session:
+            aantal = load_partijen(session, demo_partijen)
         click.echo(f"parties: {aantal} demo parties loaded")
-        maak_demo_pki(omgeving.settings.pki_map, [(p.oin, p.naam) for p in lees_partijen(demo_partijen)])
-        click.echo(f"demo PKI: {omgeving.settings.pki_map} (CA, CRLs, a key and certificate per party)")
+        make_demo_pki(runtime.settings.pki_dir, [(p.oin, p.naam) for p in read_partijen(demo_partijen)])
+        click.echo(f"demo PKI: {runtime.settings.pki_dir} (CA, CRLs, a key and certificate per party)")
 
 
 @main.command()
@@ -90,7 +90,7 @@ def init(omgeving: Omgeving, demo: bool) -> None:
 )
 @click.pass_obj
 def serve(
-    omgeving: Omgeving,
+    runtime: Runtime,
     host: str,
     port: int,
     workers: int | None,
@@ -100,36 +100,36 @@ def serve(
     """Serve the SOAP services with gunicorn; GET /health and /metrics for operators.
 
     \b
-    TLS: with tls_sleutel and tls_certificaat in the settings the broker terminates two-way TLS
+    TLS: with tls_key and tls_certificate in the settings the broker terminates two-way TLS
     itself on HOST:PORT (https; client certificates must chain to tls_client_ca, or to the trust
     store's CAs without it). Without them it serves plain HTTP, for the demo or behind a proxy that
-    terminates TLS and passes the client certificate (vertrouwde_proxies; see deploy/README.md).
-    tls_vereist requires a client certificate on every request (default: in production).
+    terminates TLS and passes the client certificate (trusted_proxies; see deploy/README.md).
+    tls_required requires a client certificate on every request (default: in production).
 
     \b
     Before serving, the settings are checked in this process: with environment = "production" an
-    unsigned service, tls_vereist = false or a demo CA in the trust store ends the command with one
+    unsigned service, tls_required = false or a demo CA in the trust store ends the command with one
     line on stderr and exit status 1; so do a missing signing key, certificate, CRL or key file.
     """
     from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
     from broker.web.server import port_in_use, serveer
-    from broker.web.startcontrole import StartGeweigerd, controleer_start
+    from broker.web.startup_checks import StartRefused, check_start
 
     contract = Contract(sleutels=BROKER_DIENSTEN)
     try:
         # Here, not in a worker: a refusal is one line and exit status 1, never a worker traceback.
-        controleer_start(omgeving, contract)
-    except StartGeweigerd as fout:
+        check_start(runtime, contract)
+    except StartRefused as fout:
         raise click.ClickException(str(fout)) from None
     if port_in_use(host, port):
         raise click.ClickException(
             f"port {port} on {host} is already in use (another vva serve?); "
             "choose another with --port, e.g. --port 8081"
         )
-    scheme = "https" if omgeving.settings.tls_sleutel is not None else "http"
+    scheme = "https" if runtime.settings.tls_key is not None else "http"
     for dienst in contract.diensten.values():
-        click.echo(f"WSDL {dienst.sleutel:9} {scheme}://{host}:{port}{dienst.pad}?wsdl")
-    serveer(omgeving, host, port, workers, threads, gunicorn_config=gunicorn_config)
+        click.echo(f"WSDL {dienst.service_id:9} {scheme}://{host}:{port}{dienst.pad}?wsdl")
+    serveer(runtime, host, port, workers, threads, gunicorn_config=gunicorn_config)
 
 
 def _register() -> None:

@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from broker.domain.identifiers import is_geldig_oin
+from broker.domain.identifiers import is_valid_oin
 from broker.errors import BrokerError
 from broker.toml_file import TomlFileError, read_toml
 
@@ -67,7 +67,7 @@ class Check:
         return self.convert(value)
 
 
-def _eis(voorwaarde: bool, detail: str = "") -> None:
+def _require(voorwaarde: bool, detail: str = "") -> None:
     """Raise ``ValueError(detail)`` unless ``voorwaarde``; the detail ends up in the operator's message."""
     if not voorwaarde:
         raise ValueError(detail)
@@ -75,7 +75,7 @@ def _eis(voorwaarde: bool, detail: str = "") -> None:
 
 def text(pattern: str | None = None, allowed: str = "a string") -> Check:
     def convert(value: Any) -> str:
-        _eis(isinstance(value, str) and value != "" and (pattern is None or re.fullmatch(pattern, value)))
+        _require(isinstance(value, str) and value != "" and (pattern is None or re.fullmatch(pattern, value)))
         return value
 
     return Check(allowed, convert)
@@ -83,7 +83,7 @@ def text(pattern: str | None = None, allowed: str = "a string") -> Check:
 
 def one_of(*values: str) -> Check:
     def convert(value: Any) -> str:
-        _eis(isinstance(value, str) and value in values)
+        _require(isinstance(value, str) and value in values)
         return value
 
     return Check(" or ".join(json.dumps(v) for v in values), convert)
@@ -91,7 +91,7 @@ def one_of(*values: str) -> Check:
 
 def boolean() -> Check:
     def convert(value: Any) -> bool:
-        _eis(isinstance(value, bool))  # TOML true/false only: "no" or 0 is not a boolean
+        _require(isinstance(value, bool))  # TOML true/false only: "no" or 0 is not a boolean
         return value
 
     return Check("true or false (TOML booleans, without quotes)", convert)
@@ -99,7 +99,7 @@ def boolean() -> Check:
 
 def integer(minimum: int) -> Check:
     def convert(value: Any) -> int:
-        _eis(isinstance(value, int) and not isinstance(value, bool) and value >= minimum)
+        _require(isinstance(value, int) and not isinstance(value, bool) and value >= minimum)
         return value
 
     return Check(f"a whole number of at least {minimum} (without quotes)", convert)
@@ -112,9 +112,9 @@ MAX_SECONDS = 1e9
 
 def number(above: float | None = None, minimum: float | None = None) -> Check:
     def convert(value: Any) -> float:
-        _eis(isinstance(value, int | float) and not isinstance(value, bool) and value == value)
-        _eis((above is None or value > above) and (minimum is None or value >= minimum))
-        _eis(value <= MAX_SECONDS)
+        _require(isinstance(value, int | float) and not isinstance(value, bool) and value == value)
+        _require((above is None or value > above) and (minimum is None or value >= minimum))
+        _require(value <= MAX_SECONDS)
         return float(value)
 
     grens = f"above {above:g}" if above is not None else f"of at least {minimum:g}"
@@ -123,9 +123,9 @@ def number(above: float | None = None, minimum: float | None = None) -> Check:
 
 def path(must_exist: bool = False) -> Check:
     def convert(value: Any) -> Path:
-        _eis(isinstance(value, str) and value != "")
+        _require(isinstance(value, str) and value != "")
         pad = Path(value).expanduser()
-        _eis(not must_exist or not _FILES_MUST_EXIST.get() or pad.is_file(), f"no such file: {pad}")
+        _require(not must_exist or not _FILES_MUST_EXIST.get() or pad.is_file(), f"no such file: {pad}")
         return pad
 
     return Check("the path of an existing file" if must_exist else "a path", convert)
@@ -133,7 +133,7 @@ def path(must_exist: bool = False) -> Check:
 
 def list_of(element: Check, non_empty: bool = False) -> Check:
     def convert(value: Any) -> tuple:
-        _eis(isinstance(value, list) and (value or not non_empty))
+        _require(isinstance(value, list) and (value or not non_empty))
         return tuple(_element(element, v) for v in value)
 
     return Check(f"a{' non-empty' if non_empty else ''} list, each {element.allowed}", convert)
@@ -141,7 +141,7 @@ def list_of(element: Check, non_empty: bool = False) -> Check:
 
 def table(key: Check, value: Check) -> Check:
     def convert(raw: Any) -> dict:
-        _eis(isinstance(raw, dict))
+        _require(isinstance(raw, dict))
         return {_element(key, k): _element(value, v) for k, v in raw.items()}
 
     return Check(f"a table of {key.allowed} = {value.allowed}", convert)
@@ -156,25 +156,25 @@ def _element(check: Check, value: Any) -> Any:
 
 
 def _oin(value: Any) -> str:
-    _eis(is_geldig_oin(value))
+    _require(is_valid_oin(value))
     return value
 
 
 def _ip_address(value: Any) -> str:
-    _eis(isinstance(value, str))
+    _require(isinstance(value, str))
     ipaddress.ip_address(value)  # compared with REMOTE_ADDR: a host name would never match
     return value
 
 
 def _year(value: Any) -> int:
-    _eis(isinstance(value, str) and re.fullmatch(r"[0-9]{4}", value) is not None)
+    _require(isinstance(value, str) and re.fullmatch(r"[0-9]{4}", value) is not None)
     return int(value)
 
 
 def _date(value: Any) -> str:
     if isinstance(value, date) and not hasattr(value, "hour"):
         return value.isoformat()
-    _eis(isinstance(value, str))
+    _require(isinstance(value, str))
     return date.fromisoformat(value).isoformat()
 
 
@@ -182,12 +182,12 @@ def _database_url(value: Any) -> str:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    _eis(isinstance(value, str))
+    _require(isinstance(value, str))
     try:
         url = make_url(value)
     except ArgumentError:
         raise ValueError from None
-    _eis(url.get_backend_name() in ("sqlite", "postgresql"))
+    _require(url.get_backend_name() in ("sqlite", "postgresql"))
     return value
 
 
@@ -213,9 +213,9 @@ class Settings:
     ``key_file`` holds the keys that pseudonymise and encrypt pupil numbers;
     ``max_request_bytes`` caps a request body (H92);
     ``request_read_timeout_s`` and ``request_min_bytes_per_s`` bound how long a client may take to send
-    one request, and how slowly (H92; ``broker.web.worker``, ``broker.web.http.lees_body``), and
+    one request, and how slowly (H92; ``broker.web.worker``, ``broker.web.http.read_body``), and
     ``request_buffer_budget_bytes`` how much of all requests still arriving a web worker holds;
-    ``deadline_afwijkingen`` maps a cycle year to a deadline other than 1 April.
+    ``deadline_overrides`` maps a cycle year to a deadline other than 1 April.
     """
 
     database_url: str = setting(f"sqlite:///{DEFAULT_DATA_DIR / 'vva.sqlite3'}", DATABASE_URL)
@@ -231,64 +231,64 @@ class Settings:
     #: request whose bytes would go beyond it gets HTTP 503 (H92: stalled uploads cannot fill memory).
     request_buffer_budget_bytes: int = setting(64 * 1024 * 1024, integer(minimum=1))
     max_batch_records: int = setting(5000, integer(minimum=1))
-    deadline_afwijkingen: dict[int, str] = setting(check=DEADLINES, factory=lambda: {2020: "2020-05-01"})
+    deadline_overrides: dict[int, str] = setting(check=DEADLINES, factory=lambda: {2020: "2020-05-01"})
 
     # --- Edukoppeling security (the T, S and O rules of docs/rules.md) ------------------------------------
     #: Profile of every service: "2W-be-S" (signed, the standard) or "2W-be" (tests, legacy), with
     #: per-service overrides, e.g. {"vo": "2W-be"} (WUS WB011: one profile per service).
-    profiel: str = setting("2W-be-S", one_of(*PROFILES))
-    profielen: dict[str, str] = setting(check=table(one_of(*SERVICES), one_of(*PROFILES)), factory=dict)
+    profile: str = setting("2W-be-S", one_of(*PROFILES))
+    profiles: dict[str, str] = setting(check=table(one_of(*SERVICES), one_of(*PROFILES)), factory=dict)
     #: Folder of the demo PKI made by ``vva init`` / ``vva pki demo``; the defaults below point into it.
-    pki_map: Path = setting(DEFAULT_DATA_DIR / "pki", path())
+    pki_dir: Path = setting(DEFAULT_DATA_DIR / "pki", path())
     #: Trust anchors and intermediates (PEM) and CRLs (PEM/DER); empty = the demo PKI's.
-    vertrouwen_ca: tuple[Path, ...] = setting((), list_of(path(must_exist=True)))
-    vertrouwen_crl: tuple[Path, ...] = setting((), list_of(path(must_exist=True)))
-    crl_gratie_s: int = setting(0, integer(minimum=0))
+    trust_ca: tuple[Path, ...] = setting((), list_of(path(must_exist=True)))
+    trust_crl: tuple[Path, ...] = setting((), list_of(path(must_exist=True)))
+    crl_grace_s: int = setting(0, integer(minimum=0))
     #: The broker's signing key and certificate (PEM); empty = the demo PKI's broker certificate.
-    onderteken_sleutel: Path | None = setting(None, path(must_exist=True))
-    onderteken_certificaat: Path | None = setting(None, path(must_exist=True))
-    timestamp_max_leeftijd_s: int = setting(300, integer(minimum=1))
-    timestamp_toekomst_s: int = setting(60, integer(minimum=0))
+    signing_key: Path | None = setting(None, path(must_exist=True))
+    signing_certificate: Path | None = setting(None, path(must_exist=True))
+    timestamp_max_age_s: int = setting(300, integer(minimum=1))
+    timestamp_future_s: int = setting(60, integer(minimum=0))
     #: How long MessageIDs are remembered for idempotent redelivery (O5; > age + skew).
-    idempotentie_dagen: int = setting(7, integer(minimum=1))
+    idempotency_days: int = setting(7, integer(minimum=1))
     #: Two-way TLS terminated by ``vva serve`` itself (T8): server key/cert and the CA file that
     #: client certificates must chain to. Empty = plain HTTP (behind a terminating proxy, or demo).
-    tls_sleutel: Path | None = setting(None, path(must_exist=True))
-    tls_certificaat: Path | None = setting(None, path(must_exist=True))
+    tls_key: Path | None = setting(None, path(must_exist=True))
+    tls_certificate: Path | None = setting(None, path(must_exist=True))
     tls_client_ca: Path | None = setting(None, path(must_exist=True))
     #: Addresses of proxies that terminate TLS and pass the verified client certificate in the
     #: ``X-Client-Cert`` header (URL-encoded PEM, nginx $ssl_client_escaped_cert); from anyone else
     #: the header is ignored (T11).
-    vertrouwde_proxies: tuple[str, ...] = setting((), list_of(IP_ADDRESS))
+    trusted_proxies: tuple[str, ...] = setting((), list_of(IP_ADDRESS))
     #: Require a TLS client certificate on every request (EK0030 without one). Default: in production.
-    tls_vereist: bool | None = setting(None, boolean())
+    tls_required: bool | None = setting(None, boolean())
 
     # --- signals (``vva signals run``) ------------------------------------------------------------
     #: Days before the deadline from which parties that exchanged nothing yet are signalled.
-    signaal_voorloop_dagen: int = setting(14, integer(minimum=0))
+    signaal_lead_days: int = setting(14, integer(minimum=0))
 
     # --- pushes (outbox) and the reference receiver ------------------------------------------------
     #: A push that keeps failing is retried for this long from its first attempt, then dead-lettered:
     #: a receiver down over a long weekend still gets every push.
     outbox_retry_window_s: float = setting(72 * 3600.0, number(above=0))
     #: Dead-letter after this many attempts as well; 0 = no limit (the window decides).
-    outbox_max_pogingen: int = setting(0, integer(minimum=0))
-    #: First retry after about this long, then doubling, with jitter, up to ``outbox_max_wacht_s``.
-    outbox_basis_s: float = setting(2.0, number(above=0))
-    outbox_max_wacht_s: float = setting(3600.0, number(above=0))
+    outbox_max_attempts: int = setting(0, integer(minimum=0))
+    #: First retry after about this long, then doubling, with jitter, up to ``outbox_max_wait_s``.
+    outbox_base_s: float = setting(2.0, number(above=0))
+    outbox_max_wait_s: float = setting(3600.0, number(above=0))
     outbox_timeout_s: float = setting(10.0, number(above=0))
     #: A claimed message is free again after this (a crashed worker).
-    outbox_bezig_s: float = setting(120.0, number(above=0))
+    outbox_claim_s: float = setting(120.0, number(above=0))
     #: GET /health warns (for monitoring, still HTTP 200) when a push has waited longer than this.
-    gezondheid_outbox_max_s: float = setting(900.0, number(above=0))
+    health_outbox_max_s: float = setting(900.0, number(above=0))
     #: For ``vva receiver serve``: the OINs whose pushes a receiver accepts (the broker's).
-    ontvanger_afzenders: tuple[str, ...] = setting((TEST_BROKER_OIN,), list_of(OIN))
+    receiver_senders: tuple[str, ...] = setting((TEST_BROKER_OIN,), list_of(OIN))
 
     # --- the conformance kit ----------------------------------------------------------------------
-    #: Deliberate failures on request (``broker.web.storingen``): a ``ping`` whose echo is
+    #: Deliberate failures on request (``broker.web.fault_injection``): a ``ping`` whose echo is
     #: ``vva-storing:DK0050``, ``…DK0051`` or ``…DK0008`` gets that fault, so a partner sees how its
     #: client handles them. Test environments only: refused with ``environment = "production"``.
-    conformance_storingen: bool = setting(False, boolean())
+    conformance_fault_injection: bool = setting(False, boolean())
 
     def __post_init__(self) -> None:
         # Also for settings built in code: a misspelt environment must never mean "not production".
@@ -296,13 +296,13 @@ class Settings:
             raise SettingsError(
                 f"environment = {_toml(self.environment)} is not allowed; allowed: {one_of(*ENVIRONMENTS).allowed}"
             )
-        if self.production and self.conformance_storingen:
+        if self.production and self.conformance_fault_injection:
             raise SettingsError(
-                "conformance_storingen = true is for test environments only: "
+                "conformance_fault_injection = true is for test environments only: "
                 'refusing it with environment = "production"'
             )
-        if (self.tls_sleutel is None) != (self.tls_certificaat is None):
-            raise SettingsError("tls_sleutel and tls_certificaat go together: set both or neither")
+        if (self.tls_key is None) != (self.tls_certificate is None):
+            raise SettingsError("tls_key and tls_certificate go together: set both or neither")
 
     @property
     def production(self) -> bool:
@@ -314,32 +314,32 @@ class Settings:
         """The OIN the broker signs and answers with (the first configured one)."""
         return self.broker_oins[0]
 
-    def profiel_van(self, dienst: str) -> str:
+    def profile_of(self, dienst: str) -> str:
         """The security profile of service ``dienst`` (vo, mbo, gemeente, regio)."""
-        return self.profielen.get(dienst, self.profiel)
+        return self.profiles.get(dienst, self.profile)
 
     @property
-    def client_certificaat_vereist(self) -> bool:
-        return self.production if self.tls_vereist is None else self.tls_vereist
+    def client_certificate_required(self) -> bool:
+        return self.production if self.tls_required is None else self.tls_required
 
     @property
-    def ca_bestanden(self) -> tuple[Path, ...]:
-        return self.vertrouwen_ca or (self.pki_map / "ca" / "root.pem", self.pki_map / "ca" / "issuing.pem")
+    def ca_files(self) -> tuple[Path, ...]:
+        return self.trust_ca or (self.pki_dir / "ca" / "root.pem", self.pki_dir / "ca" / "issuing.pem")
 
     @property
-    def crl_bestanden(self) -> tuple[Path, ...]:
-        return self.vertrouwen_crl or (
-            self.pki_map / "ca" / "root.crl.pem",
-            self.pki_map / "ca" / "issuing.crl.pem",
+    def crl_files(self) -> tuple[Path, ...]:
+        return self.trust_crl or (
+            self.pki_dir / "ca" / "root.crl.pem",
+            self.pki_dir / "ca" / "issuing.crl.pem",
         )
 
     @property
-    def broker_sleutel(self) -> Path:
-        return self.onderteken_sleutel or self.pki_map / f"{self.broker_oin}.key.pem"
+    def broker_key(self) -> Path:
+        return self.signing_key or self.pki_dir / f"{self.broker_oin}.key.pem"
 
     @property
-    def broker_certificaat(self) -> Path:
-        return self.onderteken_certificaat or self.pki_map / f"{self.broker_oin}.cert.pem"
+    def broker_certificate(self) -> Path:
+        return self.signing_certificate or self.pki_dir / f"{self.broker_oin}.cert.pem"
 
 
 #: The environment variables that override a setting from the file.
@@ -352,7 +352,7 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, files_must_exis
     Raises ``SettingsError`` (a ``ValueError``) when an explicitly named file is missing or
     unreadable, on a TOML syntax error, an unknown key, a value of the wrong type or outside what is
     allowed, a file that must exist and does not, or a combination that is not allowed (such as
-    ``conformance_storingen`` in production) — so a typo in an operator's file never passes silently.
+    ``conformance_fault_injection`` in production) — so a typo in an operator's file never passes silently.
     ``files_must_exist=False`` checks everything but the existence of key, certificate and CRL files
     (a file written for another machine, such as deploy/vva.toml.example).
     """
@@ -396,7 +396,7 @@ def checked(key: str, value: Any, check: Check, source: str) -> Any:
     try:
         return check(value)
     except (ValueError, TypeError) as fout:
-        shown = _zonder_wachtwoord(_toml(value)) if key == "database_url" else _toml(value)
+        shown = _without_password(_toml(value)) if key == "database_url" else _toml(value)
         detail = f" ({fout})" if str(fout) and isinstance(fout, ValueError) else ""
         raise SettingsError(
             f"{source}: {key} = {shown} is not allowed{detail}; allowed: {check.allowed}"
@@ -418,6 +418,6 @@ def _toml(value: Any) -> str:
     return tekst if len(tekst) <= 120 else tekst[:117] + "..."
 
 
-def _zonder_wachtwoord(tekst: str) -> str:
+def _without_password(tekst: str) -> str:
     """A database URL may hold a password: never print what lies between :// and @."""
     return re.sub(r"://[^@/]*@", "://***@", tekst)

@@ -31,8 +31,8 @@ def postgres_problem(url: str = POSTGRES_URL) -> str | None:
     adres = make_url(url)
     engine = create_engine(url)
     try:
-        with engine.connect() as verbinding:
-            verbinding.execute(text("SELECT 1"))
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
         return None
     except OperationalError as fout:
         # libpq reports no SQLSTATE for a refused connection, so the server's text decides as well.
@@ -73,12 +73,12 @@ def postgres_schema():
     schema = f"t_{uuid.uuid4().hex[:12]}"
     beheer = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
-        with beheer.connect() as verbinding:
-            verbinding.execute(text(f'CREATE SCHEMA "{schema}"'))
+        with beheer.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        with beheer.connect() as verbinding:
-            verbinding.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        with beheer.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         beheer.dispose()
 
 

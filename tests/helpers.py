@@ -48,14 +48,14 @@ def post_soap(
 ) -> tuple[int, bytes]:
     """POST ``data`` as a SOAP 1.1 request over plain HTTP; return (status, body)."""
     deel = urlsplit(url)
-    verbinding = http.client.HTTPConnection(deel.hostname, deel.port, timeout=30)
+    connection = http.client.HTTPConnection(deel.hostname, deel.port, timeout=30)
     kop = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""', **(headers or {})}
-    verbinding.request("POST", pad, body=data, headers=kop)
-    antwoord = verbinding.getresponse()
+    connection.request("POST", pad, body=data, headers=kop)
+    antwoord = connection.getresponse()
     try:
         return antwoord.status, antwoord.read()
     finally:
-        verbinding.close()
+        connection.close()
 
 
 def vrije_poort() -> int:
@@ -64,12 +64,12 @@ def vrije_poort() -> int:
         return s.getsockname()[1]
 
 
-def schrijf_config(map: Path, database_url: str, profiel: str = "2W-be", extra: str = "") -> Path:
+def schrijf_config(map: Path, database_url: str, profile: str = "2W-be", extra: str = "") -> Path:
     """A vva.toml in ``map``: the database, keys and demo PKI in ``map``, the given profile."""
     config = map / "vva.toml"
     config.write_text(
         f'database_url = "{database_url}"\nkey_file = "{map / "sleutels.json"}"\n'
-        f'pki_map = "{map / "pki"}"\nprofiel = "{profiel}"\n{extra}'
+        f'pki_dir = "{map / "pki"}"\nprofile = "{profile}"\n{extra}'
     )
     return config
 

@@ -1,6 +1,6 @@
 """The repository explains itself: what it cites, it contains.
 
-A maintainer who meets ``tests/wss/test_verificatie.py`` or ``H12`` in a docstring must find that file in
+A maintainer who meets ``tests/wss/test_verification.py`` or ``H12`` in a docstring must find that file in
 the checkout and that rule in ``docs/rules.md``, not in a folder that only the first developers had.
 Three checks keep it so:
 
@@ -65,7 +65,7 @@ NOT_RULE_IDS = [
     ("tests/rapportage/test_cijfers.py", r"R1", "pupil R1 of the report scenario"),
     ("broker/db/commit_order.py", r"T\d", "transactions T1 and T2 of the ordering proof"),
     ("tests/privacy/test_audit.py", r"T0", "the test's start time"),
-    ("broker/rapportage/uitvoer.py", r"A2", "a spreadsheet cell"),
+    ("broker/rapportage/output.py", r"A2", "a spreadsheet cell"),
 ]
 
 
@@ -206,17 +206,17 @@ def test_every_cited_path_exists():
 def test_the_path_check_sees_a_missing_file_a_missing_test_and_an_outside_doc():
     # The check itself: a pattern that matched nothing would pass every repository.
     tekst = (
-        "See tests/wss/test_verificatie.py::test_niet_bestaand, tests/zzz/nergens.py, design.md and "
+        "See tests/wss/test_verification.py::test_niet_bestaand, tests/zzz/nergens.py, design.md and "
         "../shared/docs/edukoppeling.md; docs/rules.md and tests/test_self_contained.py exist."
     )
     gevonden = [(m.group(1), m.group(2)) for m in REPO_PATH.finditer(tekst)]
     assert gevonden == [
-        ("tests/wss/test_verificatie.py", "test_niet_bestaand"),
+        ("tests/wss/test_verification.py", "test_niet_bestaand"),
         ("tests/zzz/nergens.py", None),
         ("docs/rules.md", None),
         ("tests/test_self_contained.py", None),
     ]
-    assert not _defines_function(ROOT / "tests/wss/test_verificatie.py", "test_niet_bestaand")
+    assert not _defines_function(ROOT / "tests/wss/test_verification.py", "test_niet_bestaand")
     assert BARE_MARKDOWN.findall(tekst) == ["design.md"]
     assert OUTSIDE_DOCS.search(tekst)
 
@@ -240,9 +240,9 @@ def test_docs_rules_md_defines_each_id_once_and_only_ids_something_cites():
     assert sorted(set(ids) - set(cited_rule_ids())) == []
 
 
-PIPELINE = ROOT / "broker/web/pijplijn.py"
+PIPELINE = ROOT / "broker/web/pipeline.py"
 #: The class and the method where a POST enters the pipeline.
-PIPELINE_CLASS, PIPELINE_ENTRY = "SoapPijplijn", "_verwerk"
+PIPELINE_CLASS, PIPELINE_ENTRY = "SoapPipeline", "_process"
 
 
 class _CallOrder(ast.NodeVisitor):
@@ -318,12 +318,12 @@ def test_architecture_md_lists_the_pipeline_steps_in_the_order_the_code_runs_the
 
 
 def test_the_order_check_sees_a_step_out_of_place():
-    code = ["lees_body", "log_ontvangen", "_tls_oin", "parse_bericht", "lees_envelop"]
-    assert _out_of_order(["lees_body", "_tls_oin", "lees_envelop"], code) == []
-    assert _out_of_order(["lees_body", "lees_envelop", "_tls_oin"], code) == ["_tls_oin"]
-    assert _out_of_order(["lees_body", "nergens"], code) == ["nergens"]
+    code = ["read_body", "log_received", "_tls_oin", "parse_bericht", "read_envelope"]
+    assert _out_of_order(["read_body", "_tls_oin", "read_envelope"], code) == []
+    assert _out_of_order(["read_body", "read_envelope", "_tls_oin"], code) == ["_tls_oin"]
+    assert _out_of_order(["read_body", "nergens"], code) == ["nergens"]
     # The order docs/architecture.md gave before: TLS after WS-Addressing.
-    vroeger = ["lees_body", "log_ontvangen", "parse_bericht", "lees_adressering", "_tls_oin", "verifieer"]
+    vroeger = ["read_body", "log_received", "parse_bericht", "read_addressing", "_tls_oin", "verify_envelope"]
     assert _out_of_order(vroeger, pipeline_steps_in_code()) == ["_tls_oin"]
 
 

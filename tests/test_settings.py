@@ -27,8 +27,8 @@ def _vva(tmp_path, inhoud: str, *opdracht: str):
             'environment = "prodution" is not allowed; allowed: "test" or "production"',
         ),
         (
-            'conformance_storingen = "no"\n',
-            'conformance_storingen = "no" is not allowed; allowed: true or false (TOML booleans, without quotes)',
+            'conformance_fault_injection = "no"\n',
+            'conformance_fault_injection = "no" is not allowed; allowed: true or false (TOML booleans, without quotes)',
         ),
         (
             'max_request_bytes = "10485760"\n',
@@ -38,20 +38,20 @@ def _vva(tmp_path, inhoud: str, *opdracht: str):
         # TOML has inf: as a read deadline every socket timeout overflows and every POST got 400.
         ("request_read_timeout_s = inf\n", "request_read_timeout_s = inf is not allowed; allowed: a number"),
         # Finite, but past what a timedelta holds: the outbox worker crashed at its first retry.
-        ("outbox_max_wacht_s = 1e300\n", "outbox_max_wacht_s = 1e+300 is not allowed; allowed: a number"),
-        ("tls_vereist = 1\n", "tls_vereist = 1 is not allowed; allowed: true or false"),
-        ("crl_gratie_s = -1\n", "crl_gratie_s = -1 is not allowed; allowed: a whole number of at least 0"),
-        ('profiel = "2W-be-s"\n', 'profiel = "2W-be-s" is not allowed; allowed: "2W-be-S" or "2W-be"'),
+        ("outbox_max_wait_s = 1e300\n", "outbox_max_wait_s = 1e+300 is not allowed; allowed: a number"),
+        ("tls_required = 1\n", "tls_required = 1 is not allowed; allowed: true or false"),
+        ("crl_grace_s = -1\n", "crl_grace_s = -1 is not allowed; allowed: a whole number of at least 0"),
+        ('profile = "2W-be-s"\n', 'profile = "2W-be-s" is not allowed; allowed: "2W-be-S" or "2W-be"'),
         (
-            'profielen = { vo = "2W-be", portaal = "2W-be" }\n',
-            'profielen = { vo = "2W-be", portaal = "2W-be" } is not allowed ("portaal" is not "vo" or "mbo"',
+            'profiles = { vo = "2W-be", portaal = "2W-be" }\n',
+            'profiles = { vo = "2W-be", portaal = "2W-be" } is not allowed ("portaal" is not "vo" or "mbo"',
         ),
         ('broker_oins = ["1234"]\n', 'broker_oins = ["1234"] is not allowed ("1234" is not an OIN'),
         ("broker_oins = []\n", "broker_oins = [] is not allowed; allowed: a non-empty list, each an OIN"),
-        ('vertrouwde_proxies = ["localhost"]\n', 'vertrouwde_proxies = ["localhost"] is not allowed'),
+        ('trusted_proxies = ["localhost"]\n', 'trusted_proxies = ["localhost"] is not allowed'),
         (
-            '[deadline_afwijkingen]\n2020 = "1 mei"\n',
-            'deadline_afwijkingen = { 2020 = "1 mei" } is not allowed',
+            '[deadline_overrides]\n2020 = "1 mei"\n',
+            'deadline_overrides = { 2020 = "1 mei" } is not allowed',
         ),
     ],
     ids=[
@@ -83,11 +83,11 @@ def test_een_verkeerde_instelling_stopt_vva_met_bestand_sleutel_waarde_en_wat_ma
 def test_een_bestand_dat_moet_bestaan_en_ontbreekt_wordt_genoemd(tmp_path):
     ontbrekend = tmp_path / "pki" / "broker.key.pem"
 
-    config, resultaat = _vva(tmp_path, f'onderteken_sleutel = "{ontbrekend}"\n')
+    config, resultaat = _vva(tmp_path, f'signing_key = "{ontbrekend}"\n')
 
     assert resultaat.exit_code == 1
     assert resultaat.output.startswith(
-        f'Error: {config}: onderteken_sleutel = "{ontbrekend}" is not allowed (no such file: {ontbrekend}); '
+        f'Error: {config}: signing_key = "{ontbrekend}" is not allowed (no such file: {ontbrekend}); '
         "allowed: the path of an existing file"
     ), resultaat.output
 
@@ -132,11 +132,11 @@ def test_een_wachtwoord_in_een_verkeerde_database_url_wordt_niet_getoond(tmp_pat
 
 
 def test_storingen_in_productie_blijven_geweigerd_met_het_bestand(tmp_path):
-    config, resultaat = _vva(tmp_path, 'environment = "production"\nconformance_storingen = true\n')
+    config, resultaat = _vva(tmp_path, 'environment = "production"\nconformance_fault_injection = true\n')
 
     assert resultaat.exit_code == 1
     assert resultaat.output.startswith(
-        f"Error: {config}: conformance_storingen = true is for test environments only"
+        f"Error: {config}: conformance_fault_injection = true is for test environments only"
     )
 
 
@@ -145,15 +145,15 @@ def test_goede_instellingen_laden_met_toml_typen(tmp_path):
 
     config, resultaat = _vva(
         tmp_path,
-        'environment = "test"\nconformance_storingen = true\ntls_vereist = false\noutbox_basis_s = 1\n'
-        f'key_file = "{tmp_path / "sleutels.json"}"\nvertrouwde_proxies = ["127.0.0.1", "::1"]\n'
-        "[deadline_afwijkingen]\n2020 = 2020-05-01\n",
+        'environment = "test"\nconformance_fault_injection = true\ntls_required = false\noutbox_base_s = 1\n'
+        f'key_file = "{tmp_path / "sleutels.json"}"\ntrusted_proxies = ["127.0.0.1", "::1"]\n'
+        "[deadline_overrides]\n2020 = 2020-05-01\n",
         "init",
         "--no-demo",
     )
 
     assert resultaat.exit_code == 0, resultaat.output
-    instellingen = load_settings(config)
-    assert (instellingen.conformance_storingen, instellingen.tls_vereist) == (True, False)
-    assert instellingen.outbox_basis_s == 1.0 and isinstance(instellingen.outbox_basis_s, float)
-    assert instellingen.deadline_afwijkingen == {2020: "2020-05-01"}
+    settings = load_settings(config)
+    assert (settings.conformance_fault_injection, settings.tls_required) == (True, False)
+    assert settings.outbox_base_s == 1.0 and isinstance(settings.outbox_base_s, float)
+    assert settings.deadline_overrides == {2020: "2020-05-01"}

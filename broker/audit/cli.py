@@ -7,9 +7,9 @@ from datetime import date, timedelta
 
 import click
 
-from broker.audit import inzage
-from broker.audit.controle import controleer_anker, verifieer_keten
-from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.audit import reader
+from broker.audit.verify import check_anchor, verify_chain
+from broker.audit.trail import BEHEER, AuditEvent, leg_vast
 from broker.db import models
 from broker.db.migrate import upgrade
 from broker.domain.identifiers import Leerlingnummer, parse_leerlingnummer
@@ -30,18 +30,18 @@ def audit() -> None:
     help="A head printed by an earlier verify and kept outside the database; repeatable.",
 )
 @click.pass_obj
-def verify(omgeving, ankers: tuple[str, ...]) -> None:
+def verify(runtime, ankers: tuple[str, ...]) -> None:
     """Check the hash chain end to end; exit 1 and name the first broken record when it was altered.
 
     Prints the head ("N:HASH"): keep it outside the database (a ticket, the timer's log) and pass it
     to a later run with --anchor, which finds newest records deleted with the head set back — a change
     no check inside the database can see.
     """
-    upgrade(omgeving.engine)
-    with omgeving.sessions() as session:
-        uitslag = verifieer_keten(session)
+    upgrade(runtime.engine)
+    with runtime.sessions() as session:
+        uitslag = verify_chain(session)
         try:
-            fout = uitslag.fout or next(filter(None, (controleer_anker(session, a) for a in ankers)), None)
+            fout = uitslag.fout or next(filter(None, (check_anchor(session, a) for a in ankers)), None)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--anchor") from None
     if fout:
@@ -58,13 +58,13 @@ def verify(omgeving, ankers: tuple[str, ...]) -> None:
     "--out", "uit", type=click.File("w", encoding="utf-8"), default="-", help="File; default stdout."
 )
 @click.pass_obj
-def export(omgeving, van: str | None, tot: str | None, formaat: str, uit) -> None:
+def export(runtime, van: str | None, tot: str | None, formaat: str, uit) -> None:
     """Write the records of a period as CSV or JSON lines (no pupil numbers: counts only)."""
-    grens_van = _dag(van).isoformat() if van else None
-    grens_tot = (_dag(tot) + timedelta(days=1)).isoformat() if tot else None
-    upgrade(omgeving.engine)
-    with omgeving.sessions() as session:
-        aantal = inzage.schrijf(inzage.regels(session, grens_van, grens_tot), formaat, uit)
+    grens_van = _day(van).isoformat() if van else None
+    grens_tot = (_day(tot) + timedelta(days=1)).isoformat() if tot else None
+    upgrade(runtime.engine)
+    with runtime.sessions() as session:
+        aantal = reader.schrijf(reader.regels(session, grens_van, grens_tot), formaat, uit)
     click.echo(f"{aantal} records exported", err=True)
 
 
@@ -74,7 +74,7 @@ def export(omgeving, van: str | None, tot: str | None, formaat: str, uit) -> Non
 @click.option("--year", "jaar", type=int, help="Cycle (year of its deadline); default: the current one.")
 @click.option("--format", "formaat", type=click.Choice(["table", "csv", "jsonl"]), default="table")
 @click.pass_obj
-def pupil(omgeving, bsn: str | None, onderwijsnummer: str | None, jaar: int | None, formaat: str) -> None:
+def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | None, formaat: str) -> None:
     """Who saw or changed what about one pupil in a cycle (AVG art. 15 inzageverzoek).
 
     Without BSN or --onderwijsnummer the number is asked for and not echoed: a number on the command
@@ -83,23 +83,23 @@ def pupil(omgeving, bsn: str | None, onderwijsnummer: str | None, jaar: int | No
     """
     try:
         if bsn is None and onderwijsnummer is None:
-            nummer = _vraag_nummer()
+            nummer = _ask_number()
         else:
             nummer = parse_leerlingnummer(bsn, onderwijsnummer)
     except Afwijzing as fout:
         raise click.BadParameter(str(fout)) from None
-    jaar = jaar or omgeving.kalender.cyclus_op(date.today()).jaar
-    pseudoniem = omgeving.sleutelbos.pseudoniem(nummer)
-    upgrade(omgeving.engine)
-    with omgeving.sessions.begin() as session:
+    jaar = jaar or runtime.kalender.cyclus_on(date.today()).jaar
+    pseudoniem = runtime.keyring.pseudoniem(nummer)
+    upgrade(runtime.engine)
+    with runtime.sessions.begin() as session:
         if session.get(models.Cyclus, jaar) is None:
             # Nothing to find, and the question's own record would file the pupil's pseudonym under a
             # cycle no purge will ever close (a mistyped year).
             raise click.ClickException(f"cycle {jaar} never held any data; nothing to look up")
-        gevonden = inzage.over_leerling(session, pseudoniem, jaar)
+        gevonden = reader.over_leerling(session, pseudoniem, jaar)
         leg_vast(
             session,
-            Gebeurtenis(
+            AuditEvent(
                 BEHEER,
                 "vva audit pupil",
                 "verwerkt",
@@ -109,7 +109,7 @@ def pupil(omgeving, bsn: str | None, onderwijsnummer: str | None, jaar: int | No
             ),
         )
     if formaat != "table":
-        inzage.schrijf(iter(gevonden), formaat, sys.stdout)
+        reader.schrijf(iter(gevonden), formaat, sys.stdout)
         return
     click.echo(f"cycle {jaar}: {len(gevonden)} operations touched this pupil")
     for r in gevonden:
@@ -117,7 +117,7 @@ def pupil(omgeving, bsn: str | None, onderwijsnummer: str | None, jaar: int | No
         click.echo(f"{r.tijdstip}  {r.bron:6} {wie:20} {r.operatie:28} {r.uitkomst:12} {r.message_id or ''}")
 
 
-def _vraag_nummer() -> Leerlingnummer:
+def _ask_number() -> Leerlingnummer:
     """The pupil number typed at a hidden prompt: a BSN, else an onderwijsnummer (their check digits
     never both fit one number). Raises ``Afwijzing`` when it is neither."""
     ingevoerd = click.prompt("BSN or onderwijsnummer (not shown)", hide_input=True)
@@ -127,7 +127,7 @@ def _vraag_nummer() -> Leerlingnummer:
         return parse_leerlingnummer(None, ingevoerd)
 
 
-def _dag(tekst: str) -> date:
+def _day(tekst: str) -> date:
     try:
         return date.fromisoformat(tekst)
     except ValueError:

@@ -13,12 +13,12 @@ import requests
 from tqdm import tqdm
 from zeep.exceptions import Fault, TransportError
 
-from broker.bootstrap import Omgeving, build_signer
-from broker.client import uitvoer
-from broker.client.instellingen import ClientInstellingen, InstellingenFout, lees_instellingen
-from broker.client.verbinding import Verbinding, verklaar_verbindingsfout
-from broker.outbound.ondertekening import OnbetrouwbaarAntwoord
-from broker.service.bestand import FORMATEN as BESTANDSFORMATEN
+from broker.bootstrap import Runtime, build_signer
+from broker.client import output
+from broker.client.settings import ClientSettings, ClientSettingsError, read_client_settings
+from broker.client.connection import Connection, explain_connection_error
+from broker.outbound.signing import UntrustedResponse
+from broker.service.file_upload import FORMATEN as BESTANDSFORMATEN
 
 #: Exit status of an upload in which the broker rejected rows (the others were applied).
 RIJEN_AFGEWEZEN = 3
@@ -26,59 +26,59 @@ RIJEN_AFGEWEZEN = 3
 VOORTGANG_VANAF = 256 * 1024
 
 
-class _Sessie:
+class _Session:
     """The settings and the connection, read when a command first needs them (``template`` never does)."""
 
-    def __init__(self, pad: str | None, omgeving: Omgeving) -> None:
-        self.pad, self.omgeving = pad, omgeving
+    def __init__(self, pad: str | None, runtime: Runtime) -> None:
+        self.pad, self.runtime = pad, runtime
 
     @cached_property
-    def instellingen(self) -> ClientInstellingen:
+    def settings(self) -> ClientSettings:
         try:
-            return lees_instellingen(self.pad)
-        except InstellingenFout as fout:
+            return read_client_settings(self.pad)
+        except ClientSettingsError as fout:
             raise click.UsageError(str(fout)) from None
 
     @cached_property
-    def verbinding(self) -> Verbinding:
-        i = self.instellingen
+    def connection(self) -> Connection:
+        i = self.settings
         # The party's own signer; the broker's answers checked under this installation's rules
         # (in production: no demo CA, no test OIN), both from the composition root.
         try:
-            return Verbinding(
-                i, build_signer(i.sleutel, i.certificaat), self.omgeving.trust_store_of(i.ca, i.crl)
+            return Connection(
+                i, build_signer(i.sleutel, i.certificaat), self.runtime.trust_store_of(i.ca, i.crl)
             )
         except (ValueError, OSError) as fout:  # a key, certificate, CA or CRL that cannot be used
             raise click.ClickException(f"{self.pad or 'vva-client.toml'}: {fout}") from None
 
     def dienst(self, toegestaan: tuple[str, ...], standaard: str | None = None) -> str:
         """The configured service when it offers the command, else ``standaard``; UsageError otherwise."""
-        dienst = self.instellingen.dienst or standaard
+        dienst = self.settings.dienst or standaard
         if dienst not in toegestaan:
             raise click.UsageError(
                 f"this command needs dienst = {' or '.join(toegestaan)} in the client settings "
-                f"(now: {self.instellingen.dienst or 'not set'})"
+                f"(now: {self.settings.dienst or 'not set'})"
             )
         return dienst
 
-    def roep(self, dienst: str, operatie: str, **argumenten):
+    def call(self, dienst: str, operatie: str, **argumenten):
         """Call ``operatie`` on ``dienst``; a fault, an unverifiable answer or an unreachable broker
         ends the command with exit status 1 and a readable message (never a traceback)."""
         try:
-            return getattr(self.verbinding.dienst(dienst), operatie)(**argumenten)
+            return getattr(self.connection.dienst(dienst), operatie)(**argumenten)
         except Fault as fout:
             detail = "" if fout.detail is None else " ".join("".join(fout.detail.itertext()).split())
             _stop(
                 f"the broker refused the message: {fout.code} {fout.message}"
                 + (f"\n{detail}" if detail else "")
             )
-        except OnbetrouwbaarAntwoord as fout:
+        except UntrustedResponse as fout:
             _stop(f"the broker's answer could not be verified, so it is not shown: {fout}")
         except TransportError as fout:
             uitleg = " (the file is too large for one message)" if fout.status_code == 413 else ""
             _stop(f"the broker answered HTTP {fout.status_code}{uitleg}")
         except requests.RequestException as fout:
-            _stop(verklaar_verbindingsfout(fout, self.instellingen, self.pad or "vva-client.toml"))
+            _stop(explain_connection_error(fout, self.settings, self.pad or "vva-client.toml"))
 
 
 def _stop(tekst: str) -> None:
@@ -89,7 +89,7 @@ def _stop(tekst: str) -> None:
 _formaat = click.option(
     "--format",
     "formaat",
-    type=click.Choice(uitvoer.FORMATEN),
+    type=click.Choice(output.FORMATEN),
     default="table",
     show_default=True,
     help="Output: a readable table, CSV (;) or JSON.",
@@ -110,7 +110,7 @@ def client(ctx: click.Context, config_pad: str | None) -> None:
 
     Every message is signed with your key and every answer verified before it is shown.
     """
-    ctx.obj = _Sessie(config_pad, ctx.obj)
+    ctx.obj = _Session(config_pad, ctx.obj)
 
 
 @client.command()
@@ -132,7 +132,7 @@ def client(ctx: click.Context, config_pad: str | None) -> None:
 @_formaat
 @click.pass_obj
 def upload(
-    sessie: _Sessie, bestand: Path, flow: str, replace: bool, progress: bool | None, formaat: str
+    sessie: _Session, bestand: Path, flow: str, replace: bool, progress: bool | None, formaat: str
 ) -> None:
     """Deliver a CSV file (see `vva client template`) and report per row.
 
@@ -149,7 +149,7 @@ def upload(
         progress if progress is not None else len(inhoud) >= VOORTGANG_VANAF and sys.stderr.isatty()
     )
     if toon_voortgang:
-        sessie.verbinding.transport.voortgang = lambda totaal: tqdm(
+        sessie.connection.transport.voortgang = lambda totaal: tqdm(
             total=totaal,
             unit="B",
             unit_scale=True,
@@ -159,15 +159,15 @@ def upload(
             disable=False,
         )
     if flow == "vo":
-        resultaat = sessie.roep(
+        resultaat = sessie.call(
             "vo", "aanleverenLeerlingenBestand", vervangStartpopulatie=replace or None, bestand=inhoud
         )
     else:
-        resultaat = sessie.roep("mbo", "aanleverenAanmeldingenBestand", bestand=inhoud)
-    afgewezen = uitvoer.afgewezen(resultaat)
+        resultaat = sessie.call("mbo", "aanleverenAanmeldingenBestand", bestand=inhoud)
+    afgewezen = output.afgewezen(resultaat)
     rapport = bestand.with_name(f"{bestand.stem}.fouten.csv")
     if afgewezen:
-        uitvoer.schrijf_rapport(rapport, afgewezen)
+        output.write_report(rapport, afgewezen)
     else:
         rapport.unlink(missing_ok=True)  # an old report would now be misleading
     samenvatting = f"{_rijen(resultaat.aantalVerwerkt)} applied, {resultaat.aantalAfgewezen} rejected" + (
@@ -178,7 +178,7 @@ def upload(
     else:
         click.echo(samenvatting, err=formaat == "csv")
         if afgewezen or formaat == "csv":
-            click.echo(uitvoer.toon(afgewezen, formaat, ["rij", "code", "melding"]))
+            click.echo(output.toon(afgewezen, formaat, ["rij", "code", "melding"]))
     if afgewezen:
         sys.exit(RIJEN_AFGEWEZEN)
 
@@ -205,54 +205,54 @@ def _json_object(resultaat, afgewezen, rapport) -> str:
 @click.option("--onderwijsnummer", multiple=True, help="Only these pupils, by onderwijsnummer (repeatable).")
 @_formaat
 @click.pass_obj
-def status(sessie: _Sessie, bsn: tuple[str, ...], onderwijsnummer: tuple[str, ...], formaat: str) -> None:
+def status(sessie: _Session, bsn: tuple[str, ...], onderwijsnummer: tuple[str, ...], formaat: str) -> None:
     """The status of your pupils: delivered, withdrawn, and their registrations (opvragenStatus)."""
     dienst = sessie.dienst(("vo", "mbo", "regio"))
     ids = [{"bsn": b} for b in bsn] + [{"onderwijsnummer": o} for o in onderwijsnummer]
-    antwoord = sessie.roep(dienst, "opvragenStatus", leerling=ids)
-    click.echo(uitvoer.toon(uitvoer.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+    antwoord = sessie.call(dienst, "opvragenStatus", leerling=ids)
+    click.echo(output.toon(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
 
 
 @client.command("niet-aangemeld")
 @click.option("--brin", help="Only the pupils of this BRIN of yours.")
 @_formaat
 @click.pass_obj
-def niet_aangemeld(sessie: _Sessie, brin: str | None, formaat: str) -> None:
+def niet_aangemeld(sessie: _Session, brin: str | None, formaat: str) -> None:
     """Your active pupils who are not registered at any MBO institution (opvragenNietAangemeld)."""
     dienst = sessie.dienst(("vo", "regio"))
-    antwoord = sessie.roep(dienst, "opvragenNietAangemeld", brinVo=brin)
-    click.echo(uitvoer.toon(uitvoer.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+    antwoord = sessie.call(dienst, "opvragenNietAangemeld", brinVo=brin)
+    click.echo(output.toon(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
 
 
 @client.command()
-@click.option("--vanaf", type=int, default=None, help="Only signals with a higher id than this one.")
+@click.option("--since", "vanaf", type=int, default=None, help="Only signals with a higher id than this one.")
 @_formaat
 @click.pass_obj
-def signalen(sessie: _Sessie, vanaf: int | None, formaat: str) -> None:
+def signalen(sessie: _Session, vanaf: int | None, formaat: str) -> None:
     """Your signals, e.g. a pupil not registered by 1 April (opvragenSignalen)."""
     dienst = sessie.dienst(("vo", "mbo"))
-    antwoord = sessie.roep(dienst, "opvragenSignalen", vanafSignaalId=vanaf)
+    antwoord = sessie.call(dienst, "opvragenSignalen", vanafSignaalId=vanaf)
     kolommen = ["signaalId", "soort", "aangemaaktOp", "brin", "bsn", "onderwijsnummer", "omschrijving"]
-    click.echo(uitvoer.toon(uitvoer.signalen(antwoord), formaat, kolommen))
+    click.echo(output.toon(output.signalen(antwoord), formaat, kolommen))
 
 
 @client.command("gemeente-overzicht")
 @click.option("--gemeente", multiple=True, help="Only this gemeentecode of yours (repeatable); default: all.")
 @_formaat
 @click.pass_obj
-def gemeente_overzicht(sessie: _Sessie, gemeente: tuple[str, ...], formaat: str) -> None:
+def gemeente_overzicht(sessie: _Session, gemeente: tuple[str, ...], formaat: str) -> None:
     """A gemeente's resident pupils who are not registered or not enrolled (opvragenOverzicht)."""
     sessie.dienst(("gemeente",), standaard="gemeente")
-    antwoord = sessie.roep("gemeente", "opvragenOverzicht", woongemeente=list(gemeente))
-    click.echo(uitvoer.toon(uitvoer.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+    antwoord = sessie.call("gemeente", "opvragenOverzicht", woongemeente=list(gemeente))
+    click.echo(output.toon(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
 
 
 @client.command()
 @click.pass_obj
-def ping(sessie: _Sessie) -> None:
+def ping(sessie: _Session) -> None:
     """Check the connection, your key and the broker's signature (no personal data)."""
     dienst = sessie.dienst(("vo", "mbo", "gemeente", "regio"))
-    antwoord = sessie.roep(dienst, "ping", echo="vva client")
+    antwoord = sessie.call(dienst, "ping", echo="vva client")
     click.echo(f"ok: {antwoord.dienst} answered at {antwoord.tijdstip.isoformat()}, signed and verified")
 
 

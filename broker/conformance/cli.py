@@ -25,9 +25,9 @@ def conformance() -> None:
 @click.option("--manifest", "manifest_pad", type=_BESTAND, help="Default: the kit's own manifest.")
 def lijst(manifest_pad: Path | None) -> None:
     """List every case: id, service, expected outcome, what it sends."""
-    from broker.conformance.manifest import laad_manifest
+    from broker.conformance.manifest import load_manifest
 
-    for geval in laad_manifest(manifest_pad).gevallen:
+    for geval in load_manifest(manifest_pad).gevallen:
         click.echo(f"{geval.id:36} {geval.dienst:9} {' | '.join(geval.uitkomsten):28} {geval.omschrijving}")
 
 
@@ -72,7 +72,7 @@ def lijst(manifest_pad: Path | None) -> None:
     help="Service under test. Default: from the endpoint path /vva/<service>/v1.",
 )
 @click.option(
-    "--profile", "profiel", type=click.Choice(["2W-be-S", "2W-be"]), default="2W-be-S", show_default=True
+    "--profile", "profile", type=click.Choice(["2W-be-S", "2W-be"]), default="2W-be-S", show_default=True
 )
 @click.option(
     "--only", "alleen", multiple=True, help="Run only this case id (or prefix ending in *); repeatable."
@@ -90,7 +90,7 @@ def lijst(manifest_pad: Path | None) -> None:
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, help="Seconds per request.")
 @click.pass_obj
 def run(
-    omgeving,
+    runtime,
     endpoint: str,
     sleutel: Path,
     certificaat: Path,
@@ -103,7 +103,7 @@ def run(
     van: str | None,
     brin: str | None,
     dienst: str | None,
-    profiel: str,
+    profile: str,
     alleen: tuple[str, ...],
     junit_pad: Path | None,
     bewaar: Path | None,
@@ -118,10 +118,10 @@ def run(
     faultcode, or an HTTP status), and the answer itself (status, Content-Type, RelatesTo, response
     element, faultstring, and under 2W-be-S its signature and SignatureConfirmation).
     """
-    from broker.conformance.berichten import Afzender, certificaat_oin
-    from broker.conformance.manifest import laad_manifest
-    from broker.conformance.rapport import junit, tabel
-    from broker.conformance.uitvoering import Doel, Kit, Verbinding
+    from broker.conformance.messages import Sender, certificaat_oin
+    from broker.conformance.manifest import load_manifest
+    from broker.conformance.report import junit, tabel
+    from broker.conformance.runner import Target, Kit, Connection
 
     if ontvanger:
         if doel_oin is None:
@@ -137,11 +137,11 @@ def run(
     van = van or eigen_oin
     if brin is None and van.startswith("00000007"):
         brin = van[11:15]
-    afzender = Afzender(sleutel_pem, certificaat_pem, van, brin)
-    doel = Doel(endpoint, dienst, "ontvanger" if ontvanger else "broker", doel_oin or TEST_BROKER_OIN)
+    afzender = Sender(sleutel_pem, certificaat_pem, van, brin)
+    doel = Target(endpoint, dienst, "ontvanger" if ontvanger else "broker", doel_oin or TEST_BROKER_OIN)
     # The composition root's trust store rules: in production no demo CA and no test OIN in an answer.
     try:
-        vertrouwen = omgeving.trust_store_of(cas, crls) if cas and crls else None
+        trust = runtime.trust_store_of(cas, crls) if cas and crls else None
     except ValueError as fout:
         raise click.UsageError(f"--ca/--crl: {fout}") from None
     with tempfile.TemporaryDirectory() as tijdelijk:
@@ -149,11 +149,11 @@ def run(
         if cas:
             bundel = Path(tijdelijk) / "ca.pem"
             bundel.write_bytes(b"".join(p.read_bytes() for p in cas))
-        verbinding = Verbinding(bundel, (client_cert or certificaat, client_key or sleutel), timeout_s)
+        connection = Connection(bundel, (client_cert or certificaat, client_key or sleutel), timeout_s)
         if bewaar is not None:
             bewaar.mkdir(parents=True, exist_ok=True)
         kit = Kit(
-            laad_manifest(manifest_pad), doel, afzender, verbinding, vertrouwen, profiel == "2W-be-S", bewaar
+            load_manifest(manifest_pad), doel, afzender, connection, trust, profile == "2W-be-S", bewaar
         )
         gevallen = kit.gevallen(alleen)
         if not gevallen:
@@ -161,7 +161,7 @@ def run(
         click.echo(
             f"{doel.modus} {doel.url} (service {dienst}, OIN {doel.oin}) as {van}, signed by {eigen_oin}"
         )
-        if vertrouwen is None:
+        if trust is None:
             click.echo(
                 "note: answers' signers are checked by OIN only; give --ca and --crl to check their chain too"
             )

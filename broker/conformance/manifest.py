@@ -27,7 +27,7 @@ SLEUTELS = ("eigen", "zelf-ondertekend")
 
 
 @dataclass(frozen=True)
-class Geval:
+class Case:
     """One conformance case. ``dienst`` ``*`` runs against whatever service is under test."""
 
     id: str
@@ -63,10 +63,10 @@ class Geval:
 @dataclass(frozen=True)
 class Manifest:
     map: Path
-    gevallen: tuple[Geval, ...]
+    gevallen: tuple[Case, ...]
     buiten_bereik: dict[str, str]
 
-    def sjabloon(self, geval: Geval) -> str:
+    def sjabloon(self, geval: Case) -> str:
         return (self.map / geval.sjabloon).read_text(encoding="utf-8")
 
 
@@ -78,12 +78,12 @@ def conformance_map() -> Path:
     return Path(sysconfig.get_path("data")) / "share" / "vva-broker" / "conformance"
 
 
-def laad_manifest(pad: Path | None = None) -> Manifest:
+def load_manifest(pad: Path | None = None) -> Manifest:
     """Read and check ``manifest.toml`` (default: the kit's own). Raises ValueError naming the case
     for an unknown field or value, a duplicate id, an unknown expected code or a missing template."""
     pad = pad or conformance_map() / "manifest.toml"
     ruw = tomllib.loads(pad.read_text(encoding="utf-8"))
-    velden = set(Geval.__dataclass_fields__)
+    velden = set(Case.__dataclass_fields__)
     gevallen, gezien = [], set()
     for item in ruw.get("geval", []):
         onbekend = set(item) - velden
@@ -92,8 +92,8 @@ def laad_manifest(pad: Path | None = None) -> Manifest:
         for naam in ("ook_goed", "modus"):
             if naam in item:
                 item[naam] = tuple(item[naam])
-        geval = Geval(**item)
-        _controleer(geval, pad)
+        geval = Case(**item)
+        _check(geval, pad)
         if geval.id in gezien:
             raise ValueError(f"{pad}: duplicate case id {geval.id}")
         gezien.add(geval.id)
@@ -102,7 +102,7 @@ def laad_manifest(pad: Path | None = None) -> Manifest:
     return Manifest(pad.parent, tuple(gevallen), buiten)
 
 
-def is_bekende_uitkomst(uitkomst: str) -> bool:
+def is_known_outcome(uitkomst: str) -> bool:
     return (
         uitkomst in (GEACCEPTEERD, TLS_GEWEIGERD)
         or uitkomst in FAULTSTRINGS
@@ -110,8 +110,8 @@ def is_bekende_uitkomst(uitkomst: str) -> bool:
     )
 
 
-def _controleer(geval: Geval, pad: Path) -> None:
-    fouten = [f"unknown outcome {u!r}" for u in geval.uitkomsten if not is_bekende_uitkomst(u)]
+def _check(geval: Case, pad: Path) -> None:
+    fouten = [f"unknown outcome {u!r}" for u in geval.uitkomsten if not is_known_outcome(u)]
     if not set(geval.modus) <= set(MODI):
         fouten.append(f"modus {geval.modus}")
     if geval.codering not in CODERINGEN:

@@ -37,7 +37,7 @@ takes the transaction's n feed positions, and only then are the rows inserted. W
    rest of the transaction is flushed before the UPDATE, and the rows inserted after it have keys
    no other transaction holds (positions from the counter, outbox ids from the sequence, random
    MessageIDs). The one lock a request takes earlier and still holds is the audit chain head
-   (``broker.audit.spoor``); the counter is always taken after it, never before.
+   (``broker.audit.trail``); the counter is always taken after it, never before.
 
 Why not allocate under the audit head's lock: it is taken where ``leg_vast`` is called, not at commit,
 and not every writer of the feed or the outbox appends to the audit chain in the same transaction

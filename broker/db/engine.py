@@ -30,11 +30,11 @@ def make_engine(database_url: str) -> Engine:
         return engine
     engine = create_engine(url)
     event.listen(engine, "checkin", _teruggegeven)
-    event.listen(engine, "checkout", partial(_ping_na_rust, engine.dialect))
+    event.listen(engine, "checkout", partial(_ping_after_rest, engine.dialect))
     return engine
 
 
-def _registreer_sqlite_adapters() -> None:
+def _register_sqlite_adapters() -> None:
     """Bind ``date`` and ``datetime`` values as the text sqlite3's default adapters gave them
     (``date.isoformat()``, ``datetime.isoformat(" ")``), registered explicitly: Python 3.12 deprecated
     those defaults. SQLAlchemy's Date and DateTime columns format their values themselves; this is for
@@ -44,7 +44,7 @@ def _registreer_sqlite_adapters() -> None:
     sqlite3.register_adapter(datetime, lambda waarde: waarde.isoformat(" "))
 
 
-_registreer_sqlite_adapters()
+_register_sqlite_adapters()
 
 
 #: Seconds a pooled PostgreSQL connection may have been idle before it is checked at checkout.
@@ -55,7 +55,7 @@ def _teruggegeven(_dbapi_connection, record) -> None:
     record.info["teruggegeven_op"] = time.monotonic()
 
 
-def _ping_na_rust(dialect, dbapi_connection, record, _proxy) -> None:
+def _ping_after_rest(dialect, dbapi_connection, record, _proxy) -> None:
     """Check a connection that sat idle in the pool (PostgreSQL restarted, a firewall dropped it) before
     it is used; a pool raising ``DisconnectionError`` here retries with a fresh connection.
 

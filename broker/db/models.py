@@ -4,7 +4,7 @@ In the exchange tables pupil numbers (BSN / onderwijsnummer) are never stored in
 ``sleutel_hash`` is a keyed hash (HMAC-SHA256) used for matching and ``nummer_versleuteld`` an AES-GCM
 ciphertext used only to give the number back to an entitled party (AVG art. 32; docs/architecture.md,
 "Parties and what they may see"). The raw messages in ``bericht.inhoud`` are encrypted the same way
-(``broker.db.berichtenlog``).
+(``broker.db.message_log``).
 Schema changes go through Alembic migrations in ``broker/db/migrations``.
 """
 
@@ -46,7 +46,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def _tijd() -> Mapped[datetime]:
+def _time() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True))
 
 
@@ -206,7 +206,7 @@ class RefdataBestand(Base):
     soort: Mapped[str] = mapped_column(String(30))
     naam: Mapped[str] = mapped_column(String(300))
     rijen: Mapped[int] = mapped_column(Integer)
-    geladen_op: Mapped[datetime] = _tijd()
+    geladen_op: Mapped[datetime] = _time()
 
 
 # --- the exchange --------------------------------------------------------------------------
@@ -217,8 +217,8 @@ class Cyclus(Base):
 
     jaar: Mapped[int] = mapped_column(Integer, primary_key=True)
     deadline: Mapped[date] = mapped_column(Date)
-    geopend_op: Mapped[datetime | None] = _tijd()  # by ``vva cycle open`` (else created on first use)
-    gesloten_op: Mapped[datetime | None] = _tijd()  # by ``vva cycle close``: its personal data are gone
+    geopend_op: Mapped[datetime | None] = _time()  # by ``vva cycle open`` (else created on first use)
+    gesloten_op: Mapped[datetime | None] = _time()  # by ``vva cycle close``: its personal data are gone
 
 
 class Leerling(Base):
@@ -241,8 +241,8 @@ class Leerling(Base):
     # ``ExamenUitkomst`` and its date; both NULL until the school reports one.
     examen_uitkomst: Mapped[str | None] = mapped_column(String(24))
     examen_datum: Mapped[date | None] = mapped_column(Date)
-    aangeleverd_op: Mapped[datetime] = _tijd()
-    gewijzigd_op: Mapped[datetime] = _tijd()
+    aangeleverd_op: Mapped[datetime] = _time()
+    gewijzigd_op: Mapped[datetime] = _time()
 
 
 class LeerlingMutatie(Base):
@@ -258,7 +258,7 @@ class LeerlingMutatie(Base):
     # The exam result this mutation reported, if any (migration 0016): the history of the outcome.
     examen_uitkomst: Mapped[str | None] = mapped_column(String(24))
     examen_datum: Mapped[date | None] = mapped_column(Date)
-    vastgelegd_op: Mapped[datetime] = _tijd()
+    vastgelegd_op: Mapped[datetime] = _time()
     bericht_id: Mapped[int | None] = mapped_column(ForeignKey("bericht.id"))
     # Set instead of leerling_id, so a batch of new pupils and their mutations is inserted in a few
     # multi-row statements instead of one flush per pupil (bench/bulk_delivery.py).
@@ -285,8 +285,8 @@ class Aanmelding(Base):
     intake_datum: Mapped[date | None] = mapped_column(Date)
     intake_uitkomst: Mapped[str | None] = mapped_column(String(20))
     overeenkomst_datum: Mapped[date | None] = mapped_column(Date)
-    aangemaakt_op: Mapped[datetime] = _tijd()
-    gewijzigd_op: Mapped[datetime] = _tijd()
+    aangemaakt_op: Mapped[datetime] = _time()
+    gewijzigd_op: Mapped[datetime] = _time()
 
 
 class AanmeldingOvergang(Base):
@@ -299,7 +299,7 @@ class AanmeldingOvergang(Base):
     van: Mapped[str | None] = mapped_column(String(24))
     naar: Mapped[str] = mapped_column(String(24))
     datum: Mapped[date] = mapped_column(Date)
-    vastgelegd_op: Mapped[datetime] = _tijd()
+    vastgelegd_op: Mapped[datetime] = _time()
     bericht_id: Mapped[int | None] = mapped_column(ForeignKey("bericht.id"))
 
 
@@ -315,7 +315,7 @@ class AanmeldingFeit(Base):
     soort: Mapped[str] = mapped_column(String(24))
     datum: Mapped[date] = mapped_column(Date)
     uitkomst: Mapped[str | None] = mapped_column(String(20))
-    vastgelegd_op: Mapped[datetime] = _tijd()
+    vastgelegd_op: Mapped[datetime] = _time()
     bericht_id: Mapped[int | None] = mapped_column(ForeignKey("bericht.id"))
 
 
@@ -330,7 +330,7 @@ class Wijziging(Base):
     volgnummer: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
     cyclus_jaar: Mapped[int] = mapped_column(Integer)
     sleutel_hash: Mapped[str] = mapped_column(String(64), index=True)
-    vastgelegd_op: Mapped[datetime] = _tijd()
+    vastgelegd_op: Mapped[datetime] = _time()
 
 
 class WijzigingTeller(Base):
@@ -361,7 +361,7 @@ class Signaal(Base):
     sleutel_hash: Mapped[str | None] = mapped_column(String(64))
     nummer_versleuteld: Mapped[bytes | None] = mapped_column(LargeBinary)
     omschrijving: Mapped[str] = mapped_column(Text, default="")
-    aangemaakt_op: Mapped[datetime] = _tijd()
+    aangemaakt_op: Mapped[datetime] = _time()
     sleutel: Mapped[str | None] = mapped_column(String(120))
 
 
@@ -383,7 +383,7 @@ class Bericht(Base):
     certificaat_oin: Mapped[str | None] = mapped_column(String(20))
     message_id: Mapped[str | None] = mapped_column(String(100))
     relates_to: Mapped[str | None] = mapped_column(String(100))
-    tijdstip: Mapped[datetime] = _tijd()
+    tijdstip: Mapped[datetime] = _time()
     http_status: Mapped[int | None] = mapped_column(Integer)
     uitkomst: Mapped[str] = mapped_column(String(40))  # ontvangen | verwerkt | faultcode
     reden: Mapped[str | None] = mapped_column(String(200))  # audit class, never payload values
@@ -404,7 +404,7 @@ class OntvangenMessageId(Base):
     handtekening_digest: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the SignatureValue
     certificaat_oin: Mapped[str | None] = mapped_column(String(20))
     antwoord_id: Mapped[int] = mapped_column(ForeignKey("bericht.id"))
-    ontvangen_op: Mapped[datetime] = _tijd()
+    ontvangen_op: Mapped[datetime] = _time()
 
 
 #: The statuses of an outbox row (``UitgaandBericht.status``): queued, claimed by a delivery worker,
@@ -438,12 +438,12 @@ class UitgaandBericht(Base):
     inhoud: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(12))  # WACHTEND | BEZIG | AFGELEVERD | DOOD | VERVALLEN
     pogingen: Mapped[int] = mapped_column(Integer, default=0)
-    volgende_poging_op: Mapped[datetime] = _tijd()
-    eerste_poging_op: Mapped[datetime | None] = _tijd()  # the retry window counts from here
-    bezig_tot: Mapped[datetime | None] = _tijd()
+    volgende_poging_op: Mapped[datetime] = _time()
+    eerste_poging_op: Mapped[datetime | None] = _time()  # the retry window counts from here
+    bezig_tot: Mapped[datetime | None] = _time()
     laatste_fout: Mapped[str | None] = mapped_column(String(200))
-    aangemaakt_op: Mapped[datetime] = _tijd()
-    afgeleverd_op: Mapped[datetime | None] = _tijd()
+    aangemaakt_op: Mapped[datetime] = _time()
+    afgeleverd_op: Mapped[datetime | None] = _time()
     inhoud_digest: Mapped[str | None] = mapped_column(String(64))  # what it told (to skip a repeat)
 
 
@@ -455,7 +455,7 @@ class AuditRegel(Base):
 
     Append-only (a database trigger refuses UPDATE and DELETE) and tamper-evident: ``hash`` is the
     SHA-256 of this row's fields and ``vorige_hash``, so changing any row breaks the chain from there
-    on (``broker.audit.spoor``). Which pupils were touched is in ``audit_leerling``; this row keeps only
+    on (``broker.audit.trail``). Which pupils were touched is in ``audit_leerling``; this row keeps only
     a salted digest of them, so the chain stays verifiable after the yearly purge deletes them.
     """
 
@@ -522,4 +522,4 @@ class Jaarcijfer(Base):
     cijfer: Mapped[str] = mapped_column(String(40))
     dimensie: Mapped[str] = mapped_column(String(60))
     waarde: Mapped[int | None] = mapped_column(Integer)  # NULL = suppressed (primary or complementary)
-    berekend_op: Mapped[datetime] = _tijd()
+    berekend_op: Mapped[datetime] = _time()

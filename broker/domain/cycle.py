@@ -53,7 +53,7 @@ class Cyclus:
         return d <= self.deadline
 
 
-def _maand_dag(waarde: tuple[int, int], naam: str) -> tuple[int, int]:
+def _month_day(waarde: tuple[int, int], naam: str) -> tuple[int, int]:
     try:
         maand, dag = waarde
         date(_GEEN_SCHRIKKELJAAR, maand, dag)
@@ -62,7 +62,7 @@ def _maand_dag(waarde: tuple[int, int], naam: str) -> tuple[int, int]:
     return maand, dag
 
 
-class Kalender:
+class Calendar:
     """Computes cycles from a standard deadline, per-year overrides and the cycle start.
 
     Input: ``standaard_deadline`` and ``begin`` as (month, day); ``afwijkingen`` maps a cycle year to its
@@ -80,8 +80,8 @@ class Kalender:
         afwijkingen: Mapping[int, date] | None = None,
         begin: tuple[int, int] = (10, 1),
     ) -> None:
-        self._deadline = _maand_dag(standaard_deadline, "standaard_deadline")
-        self._begin = _maand_dag(begin, "begin")
+        self._deadline = _month_day(standaard_deadline, "standaard_deadline")
+        self._begin = _month_day(begin, "begin")
         if not self._deadline < self._begin:
             raise ValueError("standaard_deadline moet in het kalenderjaar voor begin liggen")
         bron = STANDAARD_AFWIJKINGEN if afwijkingen is None else afwijkingen
@@ -89,13 +89,13 @@ class Kalender:
         for jaar, deadline in self._afwijkingen.items():
             if deadline.year != jaar:
                 raise ValueError("een afwijkende deadline moet in het jaar van zijn eigen cyclus liggen")
-            if not self._begin_van(jaar) <= deadline <= self._einde_van(jaar):
+            if not self._start_of(jaar) <= deadline <= self._end_of(jaar):
                 raise ValueError("een afwijkende deadline moet binnen zijn eigen cyclus liggen")
 
-    def _begin_van(self, jaar: int) -> date:
+    def _start_of(self, jaar: int) -> date:
         return date(jaar - 1, *self._begin)
 
-    def _einde_van(self, jaar: int) -> date:
+    def _end_of(self, jaar: int) -> date:
         return date(jaar, *self._begin) - timedelta(days=1)
 
     def cyclus(self, jaar: int) -> Cyclus:
@@ -104,9 +104,9 @@ class Kalender:
         Input: int year. Output: Cyclus. Raises ``ValueError`` for a year outside 2..9999.
         """
         deadline = self._afwijkingen.get(jaar) or date(jaar, *self._deadline)
-        return Cyclus(jaar=jaar, deadline=deadline, begin=self._begin_van(jaar), einde=self._einde_van(jaar))
+        return Cyclus(jaar=jaar, deadline=deadline, begin=self._start_of(jaar), einde=self._end_of(jaar))
 
-    def cyclus_op(self, d: date) -> Cyclus:
+    def cyclus_on(self, d: date) -> Cyclus:
         """Return the cycle whose [begin, einde] contains date ``d``.
 
         Input: date. Output: Cyclus; e.g. with the defaults 1 October 2026 and 30 September 2027 both

@@ -134,7 +134,7 @@ class Leerlingnummer:
         return f"{self.soort}:{self.waarde}"
 
 
-def _is_leeg(waarde: str | None) -> bool:
+def _is_empty(waarde: str | None) -> bool:
     return waarde is None or (isinstance(waarde, str) and not waarde.strip())
 
 
@@ -147,7 +147,7 @@ def parse_leerlingnummer(bsn: str | None, onderwijsnummer: str | None) -> Leerli
     ``Afwijzing(BSN_ONGELDIG)`` or ``Afwijzing(ONDERWIJSNUMMER_ONGELDIG)`` when the given one is invalid.
     Source rule: WEB art. 8.0.3; DUO (onderwijsnummer only for pupils without a BSN).
     """
-    bsn_leeg, onderwijsnummer_leeg = _is_leeg(bsn), _is_leeg(onderwijsnummer)
+    bsn_leeg, onderwijsnummer_leeg = _is_empty(bsn), _is_empty(onderwijsnummer)
     if bsn_leeg == onderwijsnummer_leeg:
         raise Afwijzing(LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL)
     if not bsn_leeg:
@@ -275,11 +275,11 @@ _OIN_BRIN_SUFFIX = "00000"
 _OIN_TEST_PREFIX = "00000099"
 
 
-class OngeldigOin(BrokerError, ValueError):
+class InvalidOin(BrokerError, ValueError):
     """An OIN does not have the form of 20 characters 0-9 or A-Z."""
 
 
-def is_geldig_oin(s: str) -> bool:
+def is_valid_oin(s: str) -> bool:
     """Return True when ``s`` is a syntactically valid education OIN.
 
     Input: any value. Output: bool; True only for a str of exactly 20 characters from [0-9A-Z]. Lower case
@@ -293,16 +293,16 @@ def is_geldig_oin(s: str) -> bool:
 def parse_oin(s: str) -> str:
     """Return ``s`` unchanged when it is a valid OIN.
 
-    Input: str. Output: the same str. Raises ``OngeldigOin`` when ``is_geldig_oin(s)`` is False; no
+    Input: str. Output: the same str. Raises ``InvalidOin`` when ``is_valid_oin(s)`` is False; no
     whitespace is stripped, the transport layer must hand over the exact value.
     Source rule: Digikoppeling I&A 1.5; Edukoppeling.
     """
-    if not is_geldig_oin(s):
-        raise OngeldigOin("OIN moet precies 20 tekens uit 0-9 en A-Z zijn")
+    if not is_valid_oin(s):
+        raise InvalidOin("OIN moet precies 20 tekens uit 0-9 en A-Z zijn")
     return s
 
 
-def oin_voor_brin(brin: str) -> str:
+def oin_for_brin(brin: str) -> str:
     """Return the OIN of an education institution: "00000007" + "000" + BRIN4 + "00000".
 
     Input: BRIN4 str. Output: 20-character OIN str, e.g. "99XA" -> "0000000700099XA00000".
@@ -312,7 +312,7 @@ def oin_voor_brin(brin: str) -> str:
     return _OIN_BRIN_PREFIX + parse_brin(brin) + _OIN_BRIN_SUFFIX
 
 
-def brin_uit_oin(oin: str) -> str | None:
+def brin_from_oin(oin: str) -> str | None:
     """Return the BRIN4 inside a BRIN-based OIN, or None.
 
     Input: any value. Output: BRIN4 str when ``oin`` is a valid OIN of the form
@@ -320,7 +320,7 @@ def brin_uit_oin(oin: str) -> str | None:
     suffix (those are routing keys, not the institution's own OIN). Never raises.
     Source rule: OIN-stelsel prefix 00000007 (BRIN); Digikoppeling I&A 1.5.
     """
-    if not is_geldig_oin(oin):
+    if not is_valid_oin(oin):
         return None
     if not (oin.startswith(_OIN_BRIN_PREFIX) and oin.endswith(_OIN_BRIN_SUFFIX)):
         return None
@@ -334,7 +334,7 @@ def is_test_oin(oin: str) -> bool:
     Input: any value. Output: bool; never raises. Used to keep test parties out of production.
     Source rule: OIN-stelsel prefix table (00000099 = test OIN); Digikoppeling I&A 1.5.
     """
-    return is_geldig_oin(oin) and oin.startswith(_OIN_TEST_PREFIX)
+    return is_valid_oin(oin) and oin.startswith(_OIN_TEST_PREFIX)
 
 
 def new_message_id() -> str:

@@ -60,7 +60,7 @@ TOEGESTANE_OVERGANGEN: dict[AanmeldStatus | None, frozenset[AanmeldStatus]] = {
 del _S
 
 
-class OvergangNietToegestaan(Afwijzing):
+class TransitionNotAllowed(Afwijzing):
     """A status transition outside ``TOEGESTANE_OVERGANGEN``; melding OVERGANG_NIET_TOEGESTAAN.
 
     ``.van`` and ``.naar`` hold the two statuses (not personal data on their own) for the audit log.
@@ -75,13 +75,13 @@ class OvergangNietToegestaan(Afwijzing):
         return (type(self), (self.van, self.naar))
 
 
-def controleer_overgang(van: AanmeldStatus | None, naar: AanmeldStatus) -> bool:
+def check_overgang(van: AanmeldStatus | None, naar: AanmeldStatus) -> bool:
     """Check a reported status change of one registration.
 
     Input: the current status (None for a registration the broker has not seen yet) and the reported one.
     Output: False when ``van == naar`` (an idempotent repeat; nothing to record), True when the transition
     is allowed and must be recorded.
-    Raises ``OvergangNietToegestaan`` for any other transition, and also when ``naar`` is not a known
+    Raises ``TransitionNotAllowed`` for any other transition, and also when ``naar`` is not a known
     status.
     Source rule: WEB art. 8.0.3; status set of the VVA MBO koppelpunt.
     """
@@ -89,7 +89,7 @@ def controleer_overgang(van: AanmeldStatus | None, naar: AanmeldStatus) -> bool:
         return False
     if naar in TOEGESTANE_OVERGANGEN.get(van, frozenset()):
         return True
-    raise OvergangNietToegestaan(van, naar)
+    raise TransitionNotAllowed(van, naar)
 
 
 class MboGangerStatus(StrEnum):
@@ -138,7 +138,7 @@ class Mutatie(StrEnum):
     AFMELDEN = "afmelden"
 
 
-def controleer_mutatie(mutatie: Mutatie, reden: AfmeldReden | None) -> None:
+def check_mutatie(mutatie: Mutatie, reden: AfmeldReden | None) -> None:
     """Check that a reason is given exactly when the mutation is ``afmelden``.
 
     Input: a Mutatie and an optional AfmeldReden. Output: None.

@@ -52,7 +52,7 @@ from broker.errors import BrokerError
 _RMC_PATROON = re.compile(r"\A[0-9]{1,2}\Z")
 
 
-class NietZichtbaar(BrokerError):
+class NotVisible(BrokerError):
     """The party may not see this pupil. The message names neither the pupil nor the party."""
 
 
@@ -68,7 +68,7 @@ class PartijSoort(StrEnum):
     VOORZIENING = "voorziening"
 
 
-def normaliseer_rmc(code: str | int) -> str:
+def normalise_rmc(code: str | int) -> str:
     """Return an RMC region code without leading zeros, so "07" and "7" compare equal.
 
     Input: str of 1 or 2 ASCII digits (surrounding whitespace removed) or a non-negative int.
@@ -85,7 +85,7 @@ def normaliseer_rmc(code: str | int) -> str:
     return str(int(tekst))
 
 
-def _eis_canoniek(waarde: str, parser: Callable[[str], str], veld: str) -> None:
+def _require_canonical(waarde: str, parser: Callable[[str], str], veld: str) -> None:
     try:
         canoniek = parser(waarde) == waarde
     except ValueError:
@@ -94,13 +94,13 @@ def _eis_canoniek(waarde: str, parser: Callable[[str], str], veld: str) -> None:
         raise ValueError(f"{veld} is geen geldige code in canonieke vorm")
 
 
-def _codeset(waarden: Iterable[str], parser: Callable[[str], str], veld: str) -> frozenset[str]:
+def _code_set(waarden: Iterable[str], parser: Callable[[str], str], veld: str) -> frozenset[str]:
     # A bare str is iterable too; frozenset("25BE") would silently become four one-letter codes.
     if isinstance(waarden, str):
         raise TypeError(f"{veld} moet een verzameling codes zijn, geen losse string")
     resultaat = frozenset(waarden)
     for waarde in resultaat:
-        _eis_canoniek(waarde, parser, veld)
+        _require_canonical(waarde, parser, veld)
     return resultaat
 
 
@@ -109,10 +109,10 @@ class Partij:
     """A connected party and the codes it acts for.
 
     ``brins`` are BRIN4 codes ("25BE"), ``gemeentecodes`` 4-digit CBS codes ("0363"), ``rmc_regios``
-    RMC region codes stored as given ("07" or "7"; compared through ``normaliseer_rmc``). Any iterable is
+    RMC region codes stored as given ("07" or "7"; compared through ``normalise_rmc``). Any iterable is
     accepted and stored as a frozenset. ``contactgegevens``: the party's software accepts the optional
     ``contactgegevens`` element (registered by the operator); without it its view has no contact details.
-    Raises ``OngeldigOin`` for an invalid OIN, ``ValueError`` for an unknown soort or a code that is
+    Raises ``InvalidOin`` for an invalid OIN, ``ValueError`` for an unknown soort or a code that is
     invalid or not canonical, ``TypeError`` when a code set is a bare str.
     """
 
@@ -132,8 +132,8 @@ class Partij:
         parse_oin(self.oin)
         zet = object.__setattr__  # the dataclass is frozen; normalising inputs here is the exception
         zet(self, "soort", PartijSoort(self.soort))
-        zet(self, "brins", _codeset(self.brins, parse_brin, "brins"))
-        zet(self, "gemeentecodes", _codeset(self.gemeentecodes, parse_gemeentecode, "gemeentecodes"))
+        zet(self, "brins", _code_set(self.brins, parse_brin, "brins"))
+        zet(self, "gemeentecodes", _code_set(self.gemeentecodes, parse_gemeentecode, "gemeentecodes"))
         if isinstance(self.rmc_regios, str):
             raise TypeError("rmc_regios moet een verzameling codes zijn, geen losse string")
         zet(self, "rmc_regios", frozenset(self.rmc_regios))
@@ -141,10 +141,10 @@ class Partij:
             raise TypeError("contactgegevens moet True of False zijn")
         if not isinstance(self.procesfeiten, bool):
             raise TypeError("procesfeiten moet True of False zijn")
-        zet(self, "_rmc_genormaliseerd", frozenset(normaliseer_rmc(code) for code in self.rmc_regios))
+        zet(self, "_rmc_genormaliseerd", frozenset(normalise_rmc(code) for code in self.rmc_regios))
 
 
-def _eis_datum(waarde: object, veld: str) -> None:
+def _require_date(waarde: object, veld: str) -> None:
     if isinstance(waarde, datetime) or not isinstance(waarde, date):
         raise ValueError(f"{veld} moet een date zijn, geen datetime")
 
@@ -157,7 +157,7 @@ class Intake:
     uitkomst: IntakeUitkomst
 
     def __post_init__(self) -> None:
-        _eis_datum(self.datum, "intake.datum")
+        _require_date(self.datum, "intake.datum")
         object.__setattr__(self, "uitkomst", IntakeUitkomst(self.uitkomst))
 
 
@@ -169,7 +169,7 @@ class Examenresultaat:
     datum: date
 
     def __post_init__(self) -> None:
-        _eis_datum(self.datum, "examenresultaat.datum")
+        _require_date(self.datum, "examenresultaat.datum")
         object.__setattr__(self, "uitkomst", ExamenUitkomst(self.uitkomst))
 
 
@@ -192,24 +192,24 @@ class AanmeldingFeit:
     overeenkomst_datum: date | None = None
 
     def __post_init__(self) -> None:
-        _eis_canoniek(self.brin_mbo, parse_brin, "brin_mbo")
-        _optioneel_canoniek(self.crebo, parse_crebo, "crebo")
+        _require_canonical(self.brin_mbo, parse_brin, "brin_mbo")
+        _optional_canonical(self.crebo, parse_crebo, "crebo")
         object.__setattr__(self, "status", AanmeldStatus(self.status))
-        _eis_datum(self.datum, "datum")
+        _require_date(self.datum, "datum")
         if self.overeenkomst_datum is not None:
-            _eis_datum(self.overeenkomst_datum, "overeenkomst_datum")
+            _require_date(self.overeenkomst_datum, "overeenkomst_datum")
         if self.intake is not None and not isinstance(self.intake, Intake):
             raise ValueError("intake moet een Intake zijn")
 
 
-def _optioneel_canoniek(waarde: str | None, parser: Callable[[str], str], veld: str) -> None:
+def _optional_canonical(waarde: str | None, parser: Callable[[str], str], veld: str) -> None:
     if waarde is not None:
-        _eis_canoniek(waarde, parser, veld)
+        _require_canonical(waarde, parser, veld)
 
 
 def _optioneel_rmc(waarde: str | None) -> None:
     if waarde is not None:
-        normaliseer_rmc(waarde)
+        normalise_rmc(waarde)
 
 
 @dataclass(frozen=True)
@@ -233,8 +233,8 @@ class LeerlingFeiten:
     examenresultaat: Examenresultaat | None = None
 
     def __post_init__(self) -> None:
-        _optioneel_canoniek(self.brin_vo, parse_brin, "brin_vo")
-        _optioneel_canoniek(self.gemeentecode, parse_gemeentecode, "gemeentecode")
+        _optional_canonical(self.brin_vo, parse_brin, "brin_vo")
+        _optional_canonical(self.gemeentecode, parse_gemeentecode, "gemeentecode")
         _optioneel_rmc(self.vo_rmc_regio)
         _optioneel_rmc(self.woon_rmc_regio)
         if self.mbo_ganger_status is not None:
@@ -270,7 +270,7 @@ class ContactVerwijzing:
     brin_tonen: bool
 
     def __post_init__(self) -> None:
-        _eis_canoniek(self.brin, parse_brin, "brin")
+        _require_canonical(self.brin, parse_brin, "brin")
         object.__setattr__(self, "rol", ContactRol(self.rol))
 
     def __repr__(self) -> str:
@@ -303,14 +303,14 @@ class LeerlingBeeld:
 
 
 def _in_regio(code: str | None, partij: Partij) -> bool:
-    return code is not None and normaliseer_rmc(code) in partij._rmc_genormaliseerd
+    return code is not None and normalise_rmc(code) in partij._rmc_genormaliseerd
 
 
-def _heeft_aanmelding_bij(partij: Partij, feiten: LeerlingFeiten) -> bool:
+def _has_aanmelding_at(partij: Partij, feiten: LeerlingFeiten) -> bool:
     return any(a.brin_mbo in partij.brins for a in feiten.aanmeldingen)
 
 
-def mag_zien(partij: Partij, feiten: LeerlingFeiten) -> bool:
+def may_see(partij: Partij, feiten: LeerlingFeiten) -> bool:
     """Decide whether ``partij`` may see the pupil described by ``feiten`` at all.
 
     Input: Partij, LeerlingFeiten. Output: bool; never raises.
@@ -327,12 +327,12 @@ def mag_zien(partij: Partij, feiten: LeerlingFeiten) -> bool:
         case PartijSoort.VO_SCHOOL:
             return feiten.brin_vo is not None and feiten.brin_vo in partij.brins
         case PartijSoort.MBO_INSTELLING:
-            return _heeft_aanmelding_bij(partij, feiten)
+            return _has_aanmelding_at(partij, feiten)
         case PartijSoort.GEMEENTE:
             eigen_inwoner = feiten.gemeentecode is not None and feiten.gemeentecode in partij.gemeentecodes
             return eigen_inwoner or _in_regio(feiten.woon_rmc_regio, partij)
         case PartijSoort.REGIONAAL_SYSTEEM:
-            return _in_eigen_regio(partij, feiten) or _heeft_aanmelding_bij(partij, feiten)
+            return _in_eigen_regio(partij, feiten) or _has_aanmelding_at(partij, feiten)
         case _:
             # A leverancier acts only under a mandate, as the mandating party; as itself it sees nothing.
             return False
@@ -358,7 +358,7 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     function) and a regional system for a pupil of a VO school it serves, never to an MBO institution
     (nor to a regional system seeing the pupil only through one). A party not registered for process
     facts (``partij.procesfeiten`` False) gets none of them.
-    Raises ``NietZichtbaar`` when ``mag_zien`` is False.
+    Raises ``NotVisible`` when ``may_see`` is False.
     Source rule: WEB art. 8.0.3 (flows a-d of the VVA); AVG art. 5 lid 1 sub c.
     """
     beeld = _beeld(partij, feiten)
@@ -388,8 +388,8 @@ def _zonder_procesfeiten(aanmeldingen: tuple[AanmeldingFeit, ...]) -> tuple[Aanm
 
 
 def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
-    if not mag_zien(partij, feiten):
-        raise NietZichtbaar("deze partij mag deze leerling niet zien")
+    if not may_see(partij, feiten):
+        raise NotVisible("deze partij mag deze leerling niet zien")
     match partij.soort:
         case PartijSoort.VO_SCHOOL:
             return LeerlingBeeld(
@@ -423,7 +423,7 @@ def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 examenresultaat=feiten.examenresultaat if _examen_zichtbaar(partij, feiten) else None,
             )
     # Unreachable while mag_zien denies every other role; kept so a new role fails closed.
-    raise NietZichtbaar("deze partij mag deze leerling niet zien")
+    raise NotVisible("deze partij mag deze leerling niet zien")
 
 
 def _instellingsbeeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:

@@ -8,9 +8,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from lxml import etree
 
-from broker.domain.identifiers import is_geldig_oin
-from broker.edukoppeling.envelope import Envelop, moet_begrijpen
-from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
+from broker.domain.identifiers import is_valid_oin
+from broker.edukoppeling.envelope import Envelope, must_understand
+from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
 from broker.edukoppeling.ns import WSA, WSA_ANONYMOUS, WSA_NONE, q
 
 #: Bound on every wsa value, checked before anything is stored (H75).
@@ -26,7 +26,7 @@ _BEKEND = {"To", "Action", "MessageID", "From", "RelatesTo", "ReplyTo", "FaultTo
 
 
 @dataclass(frozen=True)
-class Adressering:
+class Addressing:
     """The checked WS-Addressing headers of a request.
 
     ``to`` and ``message_id`` are kept exactly as sent (they are signed; never normalise them);
@@ -47,14 +47,14 @@ def tekst(element: etree._Element) -> str:
     return "".join(element.itertext()).strip()
 
 
-def lees_adressering(
-    envelop: Envelop, soapaction: str, broker_oins: tuple[str, ...] | None, acties: set[str] | None
-) -> Adressering:
+def read_addressing(
+    envelop: Envelope, soapaction: str, broker_oins: tuple[str, ...] | None, acties: set[str] | None
+) -> Addressing:
     """Check the wsa headers of ``envelop`` in the order of check order step 3 (docs/rules.md).
 
     ``soapaction``: the HTTP SOAPAction header as received (its presence is checked by the HTTP step);
     ``acties``: the wsa:Action values of the addressed service. ``broker_oins``/``acties`` None accept
-    any receiver/action (``vva envelope verify --any-recipient``, for messages to other parties). Raises ``EdukoppelingFout`` with
+    any receiver/action (``vva envelope verify --any-recipient``, for messages to other parties). Raises ``EdukoppelingFault`` with
     Client.DK0011 (duplicate, unknown or non-anonymous headers, To OIN not ours, unknown Action,
     EPR extras), DK0005/DK0006/DK0007/EK0020 (missing To/Action/MessageID/From), DK0003 (SOAPAction ≠
     wsa:Action), EK0022/EK0021 (no valid OIN in To/From), EK0023 (MessageID not a UUID).
@@ -67,38 +67,38 @@ def lees_adressering(
         ("From", FaultCode.CLIENT_EK0020),
     ):
         if naam not in blokken:
-            raise EdukoppelingFout(verplicht, f"wsa:MessageAddressingHeaderRequired {naam}")
-    _controleer_overige(blokken, envelop)
-    to, action = _simpel(blokken["To"]), _simpel(blokken["Action"])
-    message_id = _simpel(blokken["MessageID"], fout=FaultCode.CLIENT_EK0023)
+            raise EdukoppelingFault(verplicht, f"wsa:MessageAddressingHeaderRequired {naam}")
+    _check_rest(blokken, envelop)
+    to, action = _simple(blokken["To"]), _simple(blokken["Action"])
+    message_id = _simple(blokken["MessageID"], fout=FaultCode.CLIENT_EK0023)
     from_adres = _adres(blokken["From"])
-    _controleer_soapaction(soapaction, action)
+    _check_soapaction(soapaction, action)
     to_oin = _oin(to, FaultCode.CLIENT_EK0022)
     from_oin = _oin(from_adres, FaultCode.CLIENT_EK0021)
     if not is_uuid(message_id):
-        raise EdukoppelingFout(FaultCode.CLIENT_EK0023, "wsa:MessageID not a UUID")
+        raise EdukoppelingFault(FaultCode.CLIENT_EK0023, "wsa:MessageID not a UUID")
     if broker_oins is not None and to_oin not in broker_oins:
-        raise EdukoppelingFout(
-            FaultCode.CLIENT_DK0011, "wsa:DestinationUnreachable To OIN", _verwacht_to(to_oin, broker_oins)
+        raise EdukoppelingFault(
+            FaultCode.CLIENT_DK0011, "wsa:DestinationUnreachable To OIN", _expected_to(to_oin, broker_oins)
         )
     if acties is not None and action not in acties:
-        raise EdukoppelingFout(
+        raise EdukoppelingFault(
             FaultCode.CLIENT_DK0011,
             "wsa:ActionNotSupported",
             "wsa:Action is geen operatie van deze dienst: gebruik de soapAction uit de WSDL van het "
             "endpoint waarnaar u stuurt",
         )
-    _epr_adres(blokken["From"])
+    _epr_address(blokken["From"])
     for naam in ("ReplyTo", "FaultTo"):
-        if naam in blokken and _epr_adres(blokken[naam]) not in (WSA_ANONYMOUS, WSA_NONE):
-            raise EdukoppelingFout(
+        if naam in blokken and _epr_address(blokken[naam]) not in (WSA_ANONYMOUS, WSA_NONE):
+            raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {naam} not anonymous"
             )
     relates_to = _relates_to(blokken["RelatesTo"]) if "RelatesTo" in blokken else None
-    return Adressering(to, to_oin, action, message_id, from_adres, from_oin, relates_to)
+    return Addressing(to, to_oin, action, message_id, from_adres, from_oin, relates_to)
 
 
-def _verwacht_to(to_oin: str, broker_oins: tuple[str, ...]) -> str:
+def _expected_to(to_oin: str, broker_oins: tuple[str, ...]) -> str:
     """The DK0011 detail for a wsa:To OIN that is not the broker's: which header, what it said and
     what is expected (A3). Both OINs are public: the sender's own value and the broker's."""
     verwacht = " of ".join(f"?oin={oin}" for oin in broker_oins)
@@ -111,9 +111,9 @@ def _verwacht_to(to_oin: str, broker_oins: tuple[str, ...]) -> str:
 def _relates_to(blok: etree._Element) -> str:
     # A9: a MessageID, without RelationshipType or with the reply relationship.
     soort = blok.get("RelationshipType")
-    waarde = _simpel(blok)
+    waarde = _simple(blok)
     if soort not in (None, f"{WSA}/reply") or not is_uuid(waarde):
-        raise EdukoppelingFout(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader RelatesTo")
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader RelatesTo")
     return waarde
 
 
@@ -122,76 +122,76 @@ def _per_naam(blokken: tuple[etree._Element, ...]) -> dict[str, etree._Element]:
     for blok in blokken:
         naam = etree.QName(blok).localname
         if naam in per_naam:
-            raise EdukoppelingFout(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader duplicate {naam}")
+            raise EdukoppelingFault(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader duplicate {naam}")
         per_naam[naam] = blok
     return per_naam
 
 
-def _controleer_overige(blokken: dict[str, etree._Element], envelop: Envelop) -> None:
+def _check_rest(blokken: dict[str, etree._Element], envelop: Envelope) -> None:
     """After the presence checks: other wsa headers only as anonymous/none and never with
     mustUnderstand (we do not process them; A6, H104); WS-Addressing 2004 headers beside a complete
     2005/08 set are unknown headers (T7)."""
     for naam, blok in blokken.items():
         if naam in _BEKEND:
             continue
-        if moet_begrijpen(blok):
-            raise EdukoppelingFout(FaultCode.MUST_UNDERSTAND, f"wsa:{naam} with mustUnderstand")
+        if must_understand(blok):
+            raise EdukoppelingFault(FaultCode.MUST_UNDERSTAND, f"wsa:{naam} with mustUnderstand")
         if tekst(blok) not in (WSA_ANONYMOUS, WSA_NONE):
-            raise EdukoppelingFout(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {naam}")
+            raise EdukoppelingFault(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {naam}")
     if envelop.oude_wsa:
-        raise EdukoppelingFout(FaultCode.CLIENT_DK0010, "header in an old WS-Addressing namespace")
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0010, "header in an old WS-Addressing namespace")
 
 
-def _simpel(blok: etree._Element, fout: FaultCode = FaultCode.CLIENT_DK0011) -> str:
+def _simple(blok: etree._Element, fout: FaultCode = FaultCode.CLIENT_DK0011) -> str:
     if any(isinstance(kind.tag, str) for kind in blok):
-        raise EdukoppelingFout(
+        raise EdukoppelingFault(
             FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {etree.QName(blok).localname} has elements"
         )
     waarde = tekst(blok)
     if len(waarde) > MAX_WAARDE:
-        raise EdukoppelingFout(fout, f"xml:Limit {etree.QName(blok).localname} too long")
+        raise EdukoppelingFault(fout, f"xml:Limit {etree.QName(blok).localname} too long")
     return waarde
 
 
 def _adres(blok: etree._Element) -> str:
     adressen = [kind for kind in blok if kind.tag == q(WSA, "Address")]
-    return _simpel(adressen[0]) if len(adressen) == 1 else ""
+    return _simple(adressen[0]) if len(adressen) == 1 else ""
 
 
-def _epr_adres(blok: etree._Element) -> str:
+def _epr_address(blok: etree._Element) -> str:
     kinderen = [kind for kind in blok if isinstance(kind.tag, str)]
     if len(kinderen) != 1 or kinderen[0].tag != q(WSA, "Address"):
-        raise EdukoppelingFout(
+        raise EdukoppelingFault(
             FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {etree.QName(blok).localname} EPR"
         )
-    return _simpel(kinderen[0])
+    return _simple(kinderen[0])
 
 
-def _controleer_soapaction(soapaction: str, action: str) -> None:
+def _check_soapaction(soapaction: str, action: str) -> None:
     waarde = soapaction.strip()
     if len(waarde) >= 2 and waarde[0] == waarde[-1] == '"':
         waarde = waarde[1:-1]
     else:
         # WS-I BP R2744: the SOAPAction header is a quoted string.
-        raise EdukoppelingFout(FaultCode.CLIENT_DK0003, "SOAPAction not quoted")
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0003, "SOAPAction not quoted")
     if waarde not in ("", action):
-        raise EdukoppelingFout(FaultCode.CLIENT_DK0003, "SOAPAction differs from wsa:Action")
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0003, "SOAPAction differs from wsa:Action")
 
 
 def _oin(adres: str, fout: FaultCode) -> str:
     if _WITRUIMTE.search(adres):
-        raise EdukoppelingFout(fout, "whitespace in address")
+        raise EdukoppelingFault(fout, "whitespace in address")
     try:
         delen = urlsplit(adres)
         paren = parse_qsl(delen.query, keep_blank_values=True, strict_parsing=False)
     except ValueError:
-        raise EdukoppelingFout(fout, "address not a URI") from None
+        raise EdukoppelingFault(fout, "address not a URI") from None
     oins = [waarde for sleutel, waarde in paren if sleutel.lower() == "oin"]
-    if len(oins) != 1 or not is_geldig_oin(oins[0]):
-        raise EdukoppelingFout(fout, "no single valid oin parameter")
+    if len(oins) != 1 or not is_valid_oin(oins[0]):
+        raise EdukoppelingFault(fout, "no single valid oin parameter")
     if not delen.scheme:
         # A3: an absolute URI (or the anonymous URI) with the oin parameter.
-        raise EdukoppelingFout(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader address not absolute")
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader address not absolute")
     return oins[0]
 
 
@@ -215,17 +215,17 @@ def message_id_key(waarde: str) -> str:
     return kern.lower()
 
 
-def gelezen_voor_fout(envelop: Envelop) -> tuple[str | None, str | None]:
+def read_before_fault(envelop: Envelope) -> tuple[str | None, str | None]:
     """(MessageID, From OIN) as far as they are valid, for the headers of a fault raised before the
     addressing checks completed (F5: RelatesTo and To when readable). Never raises."""
     message_id = from_oin = None
     for blok in envelop.wsa:
         naam = etree.QName(blok).localname
         try:
-            if naam == "MessageID" and is_uuid(waarde := _simpel(blok)):
+            if naam == "MessageID" and is_uuid(waarde := _simple(blok)):
                 message_id = waarde
             elif naam == "From":
                 from_oin = _oin(_adres(blok), FaultCode.CLIENT_EK0021)
-        except EdukoppelingFout:
+        except EdukoppelingFault:
             continue
     return message_id, from_oin

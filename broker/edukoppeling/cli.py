@@ -13,16 +13,16 @@ from pathlib import Path
 
 import click
 
-from broker.domain.identifiers import is_geldig_oin
-from broker.edukoppeling.addressing import lees_adressering
+from broker.domain.identifiers import is_valid_oin
+from broker.edukoppeling.addressing import read_addressing
 from broker.edukoppeling.contract import Contract
-from broker.edukoppeling.envelope import lees_envelop
-from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
+from broker.edukoppeling.envelope import read_envelope
+from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
 from broker.edukoppeling.parsing import parse_bericht
-from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.vertrouwen import oin_van
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
-from broker.edukoppeling.wss.verificatie import verifieer
+from broker.edukoppeling.response import to_bytes
+from broker.edukoppeling.trust_store import oin_of
+from broker.edukoppeling.wss.signer import Signer
+from broker.edukoppeling.wss.verification import verify_envelope
 
 
 @click.group()
@@ -44,14 +44,14 @@ def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> N
     one SHA-256 reference per wsa header, the Body and the Timestamp (WUS WB004)."""
     try:
         root = parse_bericht(bestand.read_bytes())
-    except EdukoppelingFout as fout:
+    except EdukoppelingFault as fout:
         raise click.ClickException(f"{fout.code}: {fout.reden}") from None
     try:
-        ondertekenaar = Ondertekenaar.from_files(sleutel, certificaat)
+        ondertekenaar = Signer.from_files(sleutel, certificaat)
     except ValueError as fout:  # not an RSA key of 2048 bits or more, or not the certificate's key
         raise click.ClickException(str(fout)) from None
     ondertekenaar.onderteken(root, datetime.now(UTC))
-    data = naar_bytes(root)
+    data = to_bytes(root)
     if uit is None:
         sys.stdout.buffer.write(data)
     else:
@@ -93,14 +93,14 @@ def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> N
     help="Do not require wsa:To to be the broker, nor the action one of the broker's.",
 )
 @click.pass_obj
-def verify(omgeving, bestand: Path, moment, vertrouwd, crls, ingebed: bool, iedereen: bool) -> None:
+def verify(runtime, bestand: Path, moment, vertrouwd, crls, ingebed: bool, iedereen: bool) -> None:
     """Run the inbound checks on BESTAND; print 'valid' (exit 0) or the fault code and reason (exit 1)."""
     if bool(vertrouwd) == ingebed:
         raise click.UsageError("give --trust CERT (one or more) or --trust-embedded")
     nu = moment.replace(tzinfo=UTC) if moment else datetime.now(UTC)
     try:
-        oin, aantal = _controleer(omgeving, bestand.read_bytes(), nu, vertrouwd, crls, iedereen)
-    except EdukoppelingFout as fout:
+        oin, aantal = _check(runtime, bestand.read_bytes(), nu, vertrouwd, crls, iedereen)
+    except EdukoppelingFault as fout:
         click.echo(f"{fout.code}: {fout.faultstring} ({fout.reden})")
         sys.exit(1)
     except ValueError as fout:  # a trust store the installation refuses (a demo CA in production)
@@ -108,27 +108,27 @@ def verify(omgeving, bestand: Path, moment, vertrouwd, crls, ingebed: bool, iede
     click.echo(f"valid (signed by OIN {oin}, {aantal} signed parts)")
 
 
-def _controleer(omgeving, raw: bytes, nu: datetime, vertrouwd, crls, iedereen: bool) -> tuple[str, int]:
-    envelop = lees_envelop(parse_bericht(raw), wss_toegestaan=True)
+def _check(runtime, raw: bytes, nu: datetime, vertrouwd, crls, iedereen: bool) -> tuple[str, int]:
+    envelop = read_envelope(parse_bericht(raw), wss_toegestaan=True)
     if iedereen:
-        lees_adressering(envelop, '""', None, None)
+        read_addressing(envelop, '""', None, None)
     else:
         acties = {a for d in Contract().diensten.values() for a in d.acties}
-        lees_adressering(envelop, '""', omgeving.settings.broker_oins, acties)
-    geverifieerd = verifieer(envelop, nu)
+        read_addressing(envelop, '""', runtime.settings.broker_oins, acties)
+    geverifieerd = verify_envelope(envelop, nu)
     if vertrouwd:
         # Under the installation's rules, as the broker itself would check it: in production a demo CA
         # is refused and a test OIN is not valid.
-        oin = omgeving.trust_store_of(vertrouwd, crls).controleer(
-            geverifieerd.certificaat, "ondertekening", nu
-        )
+        oin = runtime.trust_store_of(vertrouwd, crls).check_all(geverifieerd.certificaat, "ondertekening", nu)
     else:
-        oin = _ingebed_oin(geverifieerd.certificaat)
+        oin = _embedded_oin(geverifieerd.certificaat)
     return oin, len(geverifieerd.ondertekend)
 
 
-def _ingebed_oin(certificaat) -> str:
-    oin = oin_van(certificaat) or ""
-    if not is_geldig_oin(oin):
-        raise EdukoppelingFout(FaultCode.CLIENT_EK0030, "certificate subject serialNumber is not a valid OIN")
+def _embedded_oin(certificaat) -> str:
+    oin = oin_of(certificaat) or ""
+    if not is_valid_oin(oin):
+        raise EdukoppelingFault(
+            FaultCode.CLIENT_EK0030, "certificate subject serialNumber is not a valid OIN"
+        )
     return oin

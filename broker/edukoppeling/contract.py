@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
+from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
 from broker.edukoppeling.parsing import safe_xml_parser
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
@@ -38,7 +38,7 @@ def contract_map() -> Path:
 
 
 @dataclass(frozen=True)
-class Operatie:
+class Operation:
     naam: str
     action: str
     invoer: str  # Clark name of the request element
@@ -49,10 +49,10 @@ class Operatie:
 class Dienst:
     """One service = one WSDL = one port type (WUS WS003)."""
 
-    sleutel: str  # vo | mbo | gemeente | regio
+    service_id: str  # vo | mbo | gemeente | regio
     pad: str  # e.g. /vva/vo/v1
     wsdl: Path
-    operaties: dict[str, Operatie]  # by wsa:Action
+    operaties: dict[str, Operation]  # by wsa:Action
 
     @property
     def acties(self) -> set[str]:
@@ -68,8 +68,8 @@ class Contract:
         self.map = map or contract_map()
         self.diensten: dict[str, Dienst] = {}
         for wsdl in sorted((self.map / "wsdl").glob("vva-*-v1.wsdl")):
-            dienst = _lees_wsdl(wsdl)
-            if sleutels is None or dienst.sleutel in sleutels:
+            dienst = _read_wsdl(wsdl)
+            if sleutels is None or dienst.service_id in sleutels:
                 self.diensten[dienst.pad] = dienst
 
     @cached_property
@@ -77,28 +77,28 @@ class Contract:
         return etree.XMLSchema(etree.parse(str(self.map / "xsd" / XSD_BESTAND), safe_xml_parser()))
 
     def dienst(self, sleutel: str) -> Dienst:
-        return next(d for d in self.diensten.values() if d.sleutel == sleutel)
+        return next(d for d in self.diensten.values() if d.service_id == sleutel)
 
-    def valideer(self, operatie: Operatie, inhoud: etree._Element) -> None:
+    def valideer(self, operatie: Operation, inhoud: etree._Element) -> None:
         """Check that ``inhoud`` (the Body child) is a valid ``operatie`` request.
 
-        Raises ``EdukoppelingFout`` Client.DK0004 with the first violation (element path and reason,
+        Raises ``EdukoppelingFault`` Client.DK0004 with the first violation (element path and reason,
         no values) as detail (F3; Action/Body mismatch per A8).
         """
         if inhoud.tag != operatie.invoer:
-            raise EdukoppelingFout(
+            raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0004,
                 "Body element does not match wsa:Action",
                 f"De Body moet het element {etree.QName(operatie.invoer).localname} bevatten voor deze wsa:Action.",
             )
-        self.valideer_element(inhoud)
+        self.validate_element(inhoud)
 
-    def valideer_element(self, element: etree._Element) -> None:
-        """Validate ``element`` against the XSD; ``EdukoppelingFout`` DK0004 on the first violation."""
+    def validate_element(self, element: etree._Element) -> None:
+        """Validate ``element`` against the XSD; ``EdukoppelingFault`` DK0004 on the first violation."""
         if self.schema.validate(element):
             return
         fout = self.schema.error_log[0]
-        raise EdukoppelingFout(FaultCode.CLIENT_DK0004, "xsd violation", _uitleg(fout))
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0004, "xsd violation", _explanation(fout))
 
 
 # libxml2 quotes the offending value: "The value '…' is not …" or "…: '…' is not a valid value …".
@@ -107,7 +107,7 @@ _WAARDE = re.compile(r"(The value |: )'.*' is not")
 _CIJFERREEKS = re.compile(r"\d{5,}")  # any Unicode digit: a full-width BSN is still a BSN
 
 
-def _uitleg(fout) -> str:
+def _explanation(fout) -> str:
     """The first schema violation as "<element path>: <libxml2 message>" without the offending value:
     it may be a BSN (F3). Allowed values, lengths and names stay: they help the sender fix it. Any run
     of 5+ digits left after that is masked as well, whatever libxml2 put it in."""
@@ -115,7 +115,7 @@ def _uitleg(fout) -> str:
     return f"{fout.path}: {_CIJFERREEKS.sub('…', bericht)}"
 
 
-def _lees_wsdl(pad: Path) -> Dienst:
+def _read_wsdl(pad: Path) -> Dienst:
     doc = etree.parse(str(pad), safe_xml_parser()).getroot()
     ns = {"w": WSDL_NS, "s": WSDL_SOAP_NS}
     doel = doc.get("targetNamespace")
@@ -127,17 +127,17 @@ def _lees_wsdl(pad: Path) -> Dienst:
         invoer = op.find("w:input", ns)
         uitvoer = op.find("w:output", ns)
         action = invoer.get(f"{{{WSAM_NS}}}Action")
-        operaties[action] = Operatie(
+        operaties[action] = Operation(
             naam=naam,
             action=action,
-            invoer=_element_van(doc, invoer.get("message"), schema_ns),
-            uitvoer=_element_van(doc, uitvoer.get("message"), schema_ns),
+            invoer=_element_of(doc, invoer.get("message"), schema_ns),
+            uitvoer=_element_of(doc, uitvoer.get("message"), schema_ns),
         )
-    sleutel = doel.rsplit(":", 1)[-1]
-    return Dienst(sleutel=sleutel, pad=urlsplit(locatie).path, wsdl=pad, operaties=operaties)
+    service_id = doel.rsplit(":", 1)[-1]
+    return Dienst(service_id=service_id, pad=urlsplit(locatie).path, wsdl=pad, operaties=operaties)
 
 
-def _element_van(doc: etree._Element, bericht: str, schema_ns: str) -> str:
+def _element_of(doc: etree._Element, bericht: str, schema_ns: str) -> str:
     naam = bericht.split(":", 1)[-1]
     part = doc.find(f"{{{WSDL_NS}}}message[@name='{naam}']/{{{WSDL_NS}}}part")
     return f"{{{schema_ns}}}{part.get('element').split(':', 1)[-1]}"

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
+from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
 from broker.edukoppeling.ns import SOAP11, SOAP12, SOAP_ENC, WSA, WSA_OUD, WSSE, XINCLUDE, q
 
 
 @dataclass(frozen=True)
-class Envelop:
+class Envelope:
     """The parts of a checked envelope, all nodes of the one parsed tree.
 
     ``inhoud`` is the single Body child; ``wsa`` the WS-Addressing 1.0 header blocks in document
@@ -26,15 +26,15 @@ class Envelop:
     oude_wsa: tuple[etree._Element, ...] = ()  # WS-Addressing 2004 headers: refused after the presence checks
 
 
-def _elementen(parent: etree._Element) -> list[etree._Element]:
+def _elements(parent: etree._Element) -> list[etree._Element]:
     return [kind for kind in parent if isinstance(kind.tag, str)]
 
 
-def lees_envelop(root: etree._Element, wss_toegestaan: bool) -> Envelop:
+def read_envelope(root: etree._Element, wss_toegestaan: bool) -> Envelope:
     """Check the envelope of ``root`` and return its parts.
 
     ``wss_toegestaan`` is False on a 2W-be service, where a wsse:Security header is refused (S0).
-    Raises ``EdukoppelingFout``: VersionMismatch.DK0001 for a SOAP 1.2 or unknown envelope, a missing,
+    Raises ``EdukoppelingFault``: VersionMismatch.DK0001 for a SOAP 1.2 or unknown envelope, a missing,
     repeated or misplaced Header/Body, or text/elements outside them; Client.DK0004 when the Body does
     not hold exactly one element or uses SOAP encoding, multi-refs or XInclude (H22, H85, H90);
     MustUnderstand for an unknown header with mustUnderstand 1/true (H104, H106); Client.DK0010 for any
@@ -44,59 +44,59 @@ def lees_envelop(root: etree._Element, wss_toegestaan: bool) -> Envelop:
         reden = (
             "soap:VersionMismatch SOAP 1.2" if root.tag == q(SOAP12, "Envelope") else "no SOAP 1.1 Envelope"
         )
-        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, reden)
-    kinderen = _elementen(root)
+        raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, reden)
+    kinderen = _elements(root)
     namen = [kind.tag for kind in kinderen]
     if namen not in ([q(SOAP11, "Body")], [q(SOAP11, "Header"), q(SOAP11, "Body")]):
-        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed Header/Body structure")
+        raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed Header/Body structure")
     if (root.text or "").strip() or any((kind.tail or "").strip() for kind in root):
-        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed text in Envelope")
+        raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed text in Envelope")
     body = kinderen[-1]
-    inhoud = _body_inhoud(body)
+    inhoud = _body_content(body)
     header = kinderen[0] if len(kinderen) == 2 else None
     for deel in (body, header):
         if deel is not None and q(SOAP11, "encodingStyle") in deel.attrib:
-            raise EdukoppelingFout(
+            raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0004, "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
             )
         if deel is not None and ((deel.text or "").strip() or any((k.tail or "").strip() for k in deel)):
-            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed text in Header or Body")
+            raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed text in Header or Body")
     if q(SOAP11, "encodingStyle") in root.attrib:
-        raise EdukoppelingFout(
+        raise EdukoppelingFault(
             FaultCode.CLIENT_DK0004, "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
         )
     wsa, security, oud = _headers(header, wss_toegestaan)
-    return Envelop(root, body, inhoud, wsa, security, oud)
+    return Envelope(root, body, inhoud, wsa, security, oud)
 
 
-def _body_inhoud(body: etree._Element) -> etree._Element:
-    elementen = _elementen(body)
+def _body_content(body: etree._Element) -> etree._Element:
+    elementen = _elements(body)
     if len(elementen) != 1:
-        raise EdukoppelingFout(
+        raise EdukoppelingFault(
             FaultCode.CLIENT_DK0004, "Body child count", "De Body moet precies één element bevatten."
         )
     inhoud = elementen[0]
     for element in inhoud.iter(etree.Element):
         if element.tag.startswith(f"{{{XINCLUDE}}}"):
-            raise EdukoppelingFout(
+            raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0004, "xml:Forbidden XInclude", "XInclude is niet toegestaan."
             )
         if "href" in element.attrib or any(
             a.startswith(f"{{{SOAP_ENC}}}") or a == q(SOAP11, "encodingStyle") for a in element.attrib
         ):
-            raise EdukoppelingFout(
+            raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0004,
                 "xml:Forbidden SOAP encoding",
                 "SOAP-encoding en href-verwijzingen zijn niet toegestaan.",
             )
     if q(SOAP11, "encodingStyle") in inhoud.attrib:
-        raise EdukoppelingFout(
+        raise EdukoppelingFault(
             FaultCode.CLIENT_DK0004, "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
         )
     return inhoud
 
 
-def moet_begrijpen(blok: etree._Element) -> bool:
+def must_understand(blok: etree._Element) -> bool:
     """True when ``blok`` carries soap:mustUnderstand 1 or true (xsd:boolean, whitespace collapsed; H106)."""
     return (blok.get(q(SOAP11, "mustUnderstand")) or "").strip() in ("1", "true")
 
@@ -105,22 +105,22 @@ def _headers(header: etree._Element | None, wss_toegestaan: bool) -> tuple[tuple
     if header is None:
         return (), (), ()
     wsa, security, oud = [], [], []
-    for blok in _elementen(header):
+    for blok in _elements(header):
         namespace = etree.QName(blok).namespace
         if namespace == WSA:
             wsa.append(blok)
         elif blok.tag == q(WSSE, "Security"):
             if not wss_toegestaan:
-                raise EdukoppelingFout(FaultCode.CLIENT_DK0010, "wsse:Security on a 2W-be service")  # S0
+                raise EdukoppelingFault(FaultCode.CLIENT_DK0010, "wsse:Security on a 2W-be service")  # S0
             security.append(blok)
-        elif moet_begrijpen(blok):
-            raise EdukoppelingFout(
+        elif must_understand(blok):
+            raise EdukoppelingFault(
                 FaultCode.MUST_UNDERSTAND, f"header {etree.QName(blok).localname} with mustUnderstand"
             )
         elif namespace in WSA_OUD:
             oud.append(blok)  # reported as the missing 2005/08 header when that is what is wrong (H69)
         else:
-            raise EdukoppelingFout(
+            raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0010, f"header {etree.QName(blok).localname} not allowed"
             )
     return tuple(wsa), tuple(security), tuple(oud)

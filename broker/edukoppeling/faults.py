@@ -1,6 +1,6 @@
 """The Edukoppeling fault table (EK faults; BP WUS for the DK codes; docs/rules.md) and the exception that carries a fault.
 
-Every refusal inside the SOAP pipeline raises ``EdukoppelingFout``; the web layer turns it into a
+Every refusal inside the SOAP pipeline raises ``EdukoppelingFault``; the web layer turns it into a
 SOAP 1.1 Fault with HTTP 500 (F1, F2). The faultstring is always the table text; ``detail`` is only
 given for Body faults (F3), to say what to fix in addressing (DK0011) and authorisation (DK0002),
 and on EK0031 only to point at the offline tools; never payload values such as a BSN.
@@ -36,7 +36,7 @@ Every exception class the broker defines derives from ``BrokerError`` (``broker/
     ├── OnbetrouwbaarAntwoord        a response that could not be verified        outbound/ondertekening.py
     └── _TeLaat                      a delivery attempt past its deadline (internal)   outbound/bezorger.py
 
-An ``EdukoppelingFout`` carries::
+An ``EdukoppelingFault`` carries::
 
     code: FaultCode                 what the wire says: faultcode, and the table's faultstring
     ├── VERSION_MISMATCH_DK0001     VersionMismatch.DK0001   Invalide envelope
@@ -55,7 +55,7 @@ An ``EdukoppelingFout`` carries::
     ├── SECURITY_TOKEN_UNAVAILABLE  wsse:SecurityTokenUnavailable
     └── MESSAGE_EXPIRED             wsse:MessageExpired
     reden: str                      the message log's reason: "<wss> <text>", or the text alone
-    detail: str | None              the Fault's detail (``detail_op_de_lijn``)
+    detail: str | None              the Fault's detail (``detail_on_the_wire``)
 """
 
 from __future__ import annotations
@@ -152,14 +152,14 @@ EK0031_UITLEG = (
 )
 
 
-class EdukoppelingFout(BrokerError):
+class EdukoppelingFault(BrokerError):
     """A refusal with an Edukoppeling fault code.
 
     ``code``: a ``FaultCode`` (e.g. ``FaultCode.CLIENT_DK0011``; its string value is accepted too).
     ``reden``: the precise check that failed, for the message log only (e.g. ``xml:Forbidden DOCTYPE``).
     ``detail``: text for the Fault's detail element telling the sender what to fix (Body faults,
     addressing, authorisation; an EK0031 without one gets ``EK0031_UITLEG`` on the wire, see
-    ``detail_op_de_lijn``). ``wss``: the WS-Security fault class of a security refusal, for the
+    ``detail_on_the_wire``). ``wss``: the WS-Security fault class of a security refusal, for the
     message log only.
 
     The message log records ``reden``: with a ``wss`` class that is ``"<wss> <text>"`` (e.g.
@@ -196,7 +196,7 @@ class EdukoppelingFout(BrokerError):
         return self.code.faultstring
 
     @property
-    def detail_op_de_lijn(self) -> str | None:
+    def detail_on_the_wire(self) -> str | None:
         """The detail the Fault carries: ``detail``, or for an EK0031 without one the pointer to the
         offline tools (``EK0031_UITLEG``)."""
         if self.detail is None and self.code is FaultCode.CLIENT_EK0031:
@@ -204,7 +204,7 @@ class EdukoppelingFout(BrokerError):
         return self.detail
 
 
-class HttpFout(BrokerError):
+class HttpError(BrokerError):
     """A refusal before any SOAP processing: a bare HTTP status (405, 411, 413, 415; hostile-inputs F)."""
 
     def __init__(self, status: int, reden: str, allow: str | None = None) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
+from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
 
 _BOM = b"\xef\xbb\xbf"
 _DECLARATIE = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
@@ -21,7 +21,7 @@ _VERBODEN_TEKENS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
-class Limieten:
+class Limits:
     """Structural caps (CXF defaults as adopted in docs/rules.md, Limits)."""
 
     diepte: int = 100
@@ -58,74 +58,74 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_bericht(raw: bytes, limieten: Limieten = Limieten()) -> etree._Element:
+def parse_bericht(raw: bytes, limieten: Limits = Limits()) -> etree._Element:
     """Parse the request bytes into the one tree every later step reads.
 
-    Input: the HTTP body. Output: the root element. Raises ``EdukoppelingFout``:
+    Input: the HTTP body. Output: the root element. Raises ``EdukoppelingFault``:
     Client.DK0009 when the bytes are not strict UTF-8, declare another encoding or hold forbidden
     control characters (WUS WS006); VersionMismatch.DK0001 for a DOCTYPE or entity declaration
     (xml:Forbidden, before parsing), malformed XML (xml:Malformed), a processing instruction
     (xml:Forbidden) or a structural limit exceeded (xml:Limit) — H77–H89, H99–H102.
     """
-    tekst = _controleer_utf8(raw)
+    tekst = _check_utf8(raw)
     if "<!DOCTYPE" in tekst or "<!ENTITY" in tekst:
-        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden DOCTYPE or ENTITY")
+        raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden DOCTYPE or ENTITY")
     if raw.count(b"<") > 2 * limieten.elementen + 100:
         # Every element costs at least one '<': refuse before libxml2 builds a tree of them (H89).
-        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element count")
+        raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element count")
     try:
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError:
-        raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed") from None
-    _controleer_structuur(root, limieten, raw)
+        raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed") from None
+    _check_structure(root, limieten, raw)
     return root
 
 
-def _controleer_utf8(raw: bytes) -> str:
+def _check_utf8(raw: bytes) -> str:
     inhoud = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
     try:
         tekst = inhoud.decode("utf-8", errors="strict")
     except UnicodeDecodeError:
-        raise EdukoppelingFout(FaultCode.CLIENT_DK0009, "xml:Encoding not UTF-8") from None
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding not UTF-8") from None
     declaratie = _DECLARATIE.match(inhoud)
     if declaratie and declaratie.group(1).lower() not in (b"utf-8", b"utf8"):
-        raise EdukoppelingFout(FaultCode.CLIENT_DK0009, "xml:Encoding declaration not UTF-8")
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding declaration not UTF-8")
     if _VERBODEN_TEKENS.search(tekst):
-        raise EdukoppelingFout(FaultCode.CLIENT_DK0009, "xml:Encoding forbidden control character")
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding forbidden control character")
     return tekst
 
 
-def _controleer_structuur(root: etree._Element, limieten: Limieten, raw: bytes) -> None:
+def _check_structure(root: etree._Element, limieten: Limits, raw: bytes) -> None:
     aantal = meeste_attributen = 0
     waarden_te_lang_mogelijk = len(raw) > limieten.attribuutwaarde  # no entities: references only shrink
     stapel = [(root, 1)]
     while stapel:
         element, diepte = stapel.pop()
         if isinstance(element, etree._ProcessingInstruction):
-            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden processing instruction")
+            raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden processing instruction")
         if not isinstance(element.tag, str):
             continue  # comments: harmless here, handled where text is read
         aantal += 1
         if diepte > limieten.diepte:
-            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element depth")
+            raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element depth")
         attributen = element.attrib
         meeste_attributen = max(meeste_attributen, len(attributen))
         if waarden_te_lang_mogelijk and any(len(w) > limieten.attribuutwaarde for w in attributen.values()):
-            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute size")
+            raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute size")
         if len(element) > limieten.kinderen or aantal > limieten.elementen:
-            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element count")
+            raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element count")
         stapel.extend((kind, diepte + 1) for kind in element)
     # A PI before or after the root element is a sibling of the root, not a descendant.
     for buur in (*root.itersiblings(preceding=True), *root.itersiblings()):
         if isinstance(buur, etree._ProcessingInstruction):
-            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden processing instruction")
+            raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden processing instruction")
     # No element declares more namespaces than the message spells "xmlns" (strict UTF-8, no entities),
     # so only a message where that bound could break the limit is counted declaration by declaration.
     if meeste_attributen + raw.count(b"xmlns") > limieten.attributen:
-        _controleer_declaraties(raw, limieten)
+        _check_declarations(raw, limieten)
 
 
-def _controleer_declaraties(raw: bytes, limieten: Limieten) -> None:
+def _check_declarations(raw: bytes, limieten: Limits) -> None:
     """Attributes plus namespace declarations per element, counted from the parser's events: the tree
     shows a re-declared prefix (same or other URI) not at all, so ``nsmap`` cannot count them (H87)."""
     declaraties = 0
@@ -139,5 +139,5 @@ def _controleer_declaraties(raw: bytes, limieten: Limieten) -> None:
             declaraties += 1  # the declarations of the element whose "start" comes next
             continue
         if len(waarde.attrib) + declaraties > limieten.attributen:
-            raise EdukoppelingFout(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute count")
+            raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute count")
         declaraties = 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 from lxml import etree
 
 from broker.domain.identifiers import new_message_id
-from broker.edukoppeling.faults import EdukoppelingFout
+from broker.edukoppeling.faults import EdukoppelingFault
 from broker.edukoppeling.ns import SOAP11, WSA, WSA_ANONYMOUS, WSA_FAULT_ACTION, WSU, q
 
 _NSMAP = {"soap": SOAP11, "wsa": WSA, "wsu": WSU}
@@ -20,7 +20,7 @@ def anoniem(oin: str) -> str:
     return f"{WSA_ANONYMOUS}?oin={oin}"
 
 
-def _envelop(action: str, relates_to: str | None, broker_oin: str, ontvanger_oin: str | None) -> tuple:
+def _envelope(action: str, relates_to: str | None, broker_oin: str, ontvanger_oin: str | None) -> tuple:
     envelop = etree.Element(q(SOAP11, "Envelope"), nsmap=_NSMAP)
     header = etree.SubElement(envelop, q(SOAP11, "Header"))
     message_id = new_message_id()
@@ -41,7 +41,7 @@ def _envelop(action: str, relates_to: str | None, broker_oin: str, ontvanger_oin
     return envelop, body, message_id
 
 
-def bouw_antwoord(
+def build_response(
     inhoud: etree._Element, action: str, relates_to: str, broker_oin: str, ontvanger_oin: str
 ) -> tuple[etree._Element, str]:
     """A response envelope around ``inhoud`` (the ``<op>Response`` element).
@@ -50,25 +50,25 @@ def bouw_antwoord(
     repeats the request action (R2), RelatesTo is the request MessageID verbatim (R4), From/To
     anonymous with OINs (R5, R6).
     """
-    envelop, body, message_id = _envelop(action, relates_to, broker_oin, ontvanger_oin)
+    envelop, body, message_id = _envelope(action, relates_to, broker_oin, ontvanger_oin)
     body.append(inhoud)
     return envelop, message_id
 
 
-def naar_bytes(envelop: etree._Element) -> bytes:
+def to_bytes(envelop: etree._Element) -> bytes:
     """The envelope as sent: UTF-8 with an XML declaration, serialised once (after signing)."""
     return etree.tostring(envelop, xml_declaration=True, encoding="UTF-8")
 
 
-def bouw_fout(
-    fout: EdukoppelingFout, relates_to: str | None, broker_oin: str, ontvanger_oin: str | None
+def build_fault(
+    fout: EdukoppelingFault, relates_to: str | None, broker_oin: str, ontvanger_oin: str | None
 ) -> tuple[etree._Element, str]:
     """A SOAP 1.1 Fault envelope for ``fout`` (F1: faultcode prefixed with the envelope prefix;
-    unqualified faultcode/faultstring/detail; F5 headers). Output as for ``bouw_antwoord``."""
-    envelop, body, message_id = _envelop(WSA_FAULT_ACTION, relates_to, broker_oin, ontvanger_oin)
+    unqualified faultcode/faultstring/detail; F5 headers). Output as for ``build_response``."""
+    envelop, body, message_id = _envelope(WSA_FAULT_ACTION, relates_to, broker_oin, ontvanger_oin)
     fault = etree.SubElement(body, q(SOAP11, "Fault"))
     etree.SubElement(fault, "faultcode").text = f"soap:{fout.code}"
     etree.SubElement(fault, "faultstring").text = fout.faultstring
-    if fout.detail_op_de_lijn:
-        etree.SubElement(etree.SubElement(fault, "detail"), "melding").text = fout.detail_op_de_lijn
+    if fout.detail_on_the_wire:
+        etree.SubElement(etree.SubElement(fault, "detail"), "melding").text = fout.detail_on_the_wire
     return envelop, message_id

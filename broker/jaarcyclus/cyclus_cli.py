@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.audit.trail import BEHEER, AuditEvent, leg_vast
 from broker.db.migrate import upgrade
-from broker.jaarcyclus.afsluiten import CyclusFout, open_cyclus, sluit
-from broker.refdata.cli import BEEINDIGDE_GEMEENTE_OPTIE, meld_controle
-from broker.refdata.controle import controleer
-from broker.refdata.laden import laad_bestanden, laad_demo
-from broker.service.signalen import moment_van
+from broker.jaarcyclus.close import CyclusError, open_cyclus, sluit
+from broker.refdata.cli import BEEINDIGDE_GEMEENTE_OPTIE, report_check
+from broker.refdata.check import check_all
+from broker.refdata.load import load_files, load_demo
+from broker.service.signalen import moment_of
 
 
 @click.group()
@@ -25,16 +25,16 @@ def cycle() -> None:
 @click.option("--year", "jaar", type=int, required=True, help="The cycle: the year of its deadline.")
 @click.option("--date", "dag", type=click.DateTime(["%Y-%m-%d"]), help="Act as of this day (default today).")
 @click.pass_obj
-def close(omgeving, jaar: int, dag) -> None:
+def close(runtime, jaar: int, dag) -> None:
     """Store the cycle's anonymous yearly figures, then delete every pupil, registration, message,
     signal and push of that cycle and the pupils' pseudonyms in the audit trail. Irreversible; refused
     before the cycle's last day has passed, and refused the second time."""
-    vandaag = dag.date() if dag else date.today()
-    upgrade(omgeving.engine)
+    today = dag.date() if dag else date.today()
+    upgrade(runtime.engine)
     try:
-        with omgeving.sessions.begin() as session:
-            afsluiting = sluit(session, omgeving.kalender, jaar, vandaag, moment_van(vandaag))
-    except CyclusFout as fout:
+        with runtime.sessions.begin() as session:
+            afsluiting = sluit(session, runtime.kalender, jaar, today, moment_of(today))
+    except CyclusError as fout:
         raise click.ClickException(str(fout)) from None
     click.echo(f"cycle {jaar}: {afsluiting.jaarcijfers} yearly figures kept")
     for tabel, aantal in afsluiting.verwijderd.items():
@@ -56,7 +56,7 @@ def close(omgeving, jaar: int, dag) -> None:
 @BEEINDIGDE_GEMEENTE_OPTIE
 @click.pass_obj
 def open_(
-    omgeving,
+    runtime,
     jaar: int,
     bestanden: tuple[Path, ...],
     demo_refdata: bool,
@@ -68,25 +68,25 @@ def open_(
     each acknowledgement is recorded in the audit trail."""
     if bool(bestanden) == demo_refdata:
         raise click.UsageError("give the DUO files with --refdata FILE (or --demo-refdata), not both")
-    upgrade(omgeving.engine)
+    upgrade(runtime.engine)
     try:
-        with omgeving.sessions.begin() as session:
-            open_cyclus(session, omgeving.kalender, jaar, datetime.now(UTC))
-            rapport = laad_demo(session, jaar) if demo_refdata else laad_bestanden(session, bestanden, jaar)
-            controle = controleer(session, jaar, beeindigde_gemeenten)
+        with runtime.sessions.begin() as session:
+            open_cyclus(session, runtime.kalender, jaar, datetime.now(UTC))
+            rapport = load_demo(session, jaar) if demo_refdata else load_files(session, bestanden, jaar)
+            controle = check_all(session, jaar, beeindigde_gemeenten)
             if not controle.in_orde:
-                meld_controle(controle)
+                report_check(controle)
                 # Raised inside the transaction, so neither the cycle nor its data are stored.
-                raise CyclusFout(f"cycle {jaar} not opened: its reference data are incomplete (see above)")
+                raise CyclusError(f"cycle {jaar} not opened: its reference data are incomplete (see above)")
             for code in controle.beeindigde_gemeenten:
                 # A deliberate operator decision that removes a gemeente from the exchange: traced.
                 operatie = f"vva cycle open --ended-gemeente {code}"
-                leg_vast(session, Gebeurtenis(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
-    except CyclusFout as fout:
+                leg_vast(session, AuditEvent(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
+    except CyclusError as fout:
         raise click.ClickException(str(fout)) from None
     tabellen = ", ".join(f"{t.totaal} {naam}" for naam, t in rapport.tellingen.items())
     if controle.beeindigde_gemeenten:
         click.echo(f"acknowledged as ended: gemeente {', '.join(controle.beeindigde_gemeenten)}")
     click.echo(
-        f"cycle {jaar} opened (deadline {omgeving.kalender.cyclus(jaar).deadline}); reference data: {tabellen}"
+        f"cycle {jaar} opened (deadline {runtime.kalender.cyclus(jaar).deadline}); reference data: {tabellen}"
     )

@@ -7,11 +7,11 @@ from datetime import date
 
 import click
 
-from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.audit.trail import BEHEER, AuditEvent, leg_vast
 from broker.db.migrate import upgrade
-from broker.jaarcyclus.afsluiten import vergrendel_cyclus
-from broker.service.context import Verwerking
-from broker.service.signalen import moment_van, signaleer
+from broker.jaarcyclus.close import lock_cyclus
+from broker.service.context import Processing
+from broker.service.signalen import moment_of, signaleer
 
 
 @click.group()
@@ -32,32 +32,32 @@ def signals() -> None:
     help='Accept a --date after today with environment = "production" (always accepted in test).',
 )
 @click.pass_obj
-def run(omgeving, peildatum, rapport: str | None, allow_future: bool) -> None:
+def run(runtime, peildatum, rapport: str | None, allow_future: bool) -> None:
     """Create today's signals that do not exist yet, queue pushes, print the operator report.
 
     After the deadline: one signal to each VO school per pupil of theirs registered nowhere. From
-    ``signaal_voorloop_dagen`` (default 14) days before the deadline: one signal to each VO school and
+    ``signaal_lead_days`` (default 14) days before the deadline: one signal to each VO school and
     MBO institution that exchanged no data yet this cycle. A second run the same day creates nothing.
     """
     dag = peildatum.date() if peildatum else date.today()
-    if dag > date.today() and omgeving.settings.production and not allow_future:
+    if dag > date.today() and runtime.settings.production and not allow_future:
         # A mistyped year would signal (and push to) every party as if the deadline had passed.
         raise click.ClickException(
             f"--date {dag} is in the future; signals for it would reach parties now. "
             "Refused in production; add --allow-future if that is what you mean"
         )
-    upgrade(omgeving.engine)
-    jaar = omgeving.kalender.cyclus_op(dag).jaar
-    with omgeving.sessions.begin() as session:
-        cyclus = vergrendel_cyclus(session, jaar)  # a close in progress finishes first
+    upgrade(runtime.engine)
+    jaar = runtime.kalender.cyclus_on(dag).jaar
+    with runtime.sessions.begin() as session:
+        cyclus = lock_cyclus(session, jaar)  # a close in progress finishes first
         if cyclus is not None and cyclus.gesloten_op is not None:
             # Its data are gone: every party would look silent and be signalled for nothing.
             raise click.ClickException(
                 f"cycle {jaar} was closed on {cyclus.gesloten_op:%Y-%m-%d}; it has no signals any more"
             )
-        verwerking = Verwerking(session, omgeving.sleutelbos, omgeving.kalender, nu=moment_van(dag))
-        ronde = signaleer(verwerking, omgeving.settings.signaal_voorloop_dagen)
-        gebeurtenis = Gebeurtenis(
+        verwerking = Processing(session, runtime.keyring, runtime.kalender, nu=moment_of(dag))
+        ronde = signaleer(verwerking, runtime.settings.signaal_lead_days)
+        gebeurtenis = AuditEvent(
             BEHEER,
             "vva signals run",
             "verwerkt",

@@ -39,50 +39,50 @@ def outbox() -> None:
     "a summary: delivered, retried, dead.",
 )
 @click.pass_obj
-def run(omgeving, workers: int, tot_leeg: bool) -> None:
+def run(runtime, workers: int, tot_leeg: bool) -> None:
     """Deliver queued pushes until stopped (SIGTERM/SIGINT) or, with --until-empty, until done."""
     try:
         # Built once, here, before any fork: a key or CRL that cannot be used, or a demo CA in
         # production, stops the command at once instead of every worker.
-        _ = omgeving.signer, omgeving.trust_store
+        _ = runtime.signer, runtime.trust_store
     except (ValueError, OSError) as fout:
         raise click.ClickException(f"cannot deliver pushes: {fout}") from None
-    upgrade(omgeving.engine)
-    if workers > 1 and omgeving.engine.dialect.name != "postgresql":
+    upgrade(runtime.engine)
+    if workers > 1 and runtime.engine.dialect.name != "postgresql":
         click.echo("SQLite has one writer and no SKIP LOCKED: running one worker", err=True)
         workers = 1
-    omgeving.sluit()  # each worker opens its own connections after the fork
-    with _voortgang(omgeving.settings.database_url, aan=tot_leeg and sys.stderr.isatty()):
-        _bezorg(omgeving, workers, tot_leeg)
+    runtime.sluit()  # each worker opens its own connections after the fork
+    with _progress(runtime.settings.database_url, aan=tot_leeg and sys.stderr.isatty()):
+        _deliver(runtime, workers, tot_leeg)
 
 
-def _bezorg(omgeving, workers: int, tot_leeg: bool) -> None:
+def _deliver(runtime, workers: int, tot_leeg: bool) -> None:
     if workers == 1:
-        telling = _werker(omgeving, tot_leeg)
+        telling = _worker(runtime, tot_leeg)
         if tot_leeg:
-            _samenvatting(telling)
+            _summary(telling)
         return
     import multiprocessing
 
     from broker.outbound.delivery_queue import UITKOMSTEN
-    from broker.outbound.toezicht import Toezicht
+    from broker.outbound.supervisor import Supervisor
 
     # Dead workers are reaped and replaced; workers dying in a tight loop end us non-zero, for
     # systemd (Restart=always) to restart the unit.
-    from broker.privacy.logfilter import bescherm
+    from broker.privacy.logfilter import protect_logger
 
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s")
-    bescherm(logging.getLogger())
+    protect_logger(logging.getLogger())
     # The workers add their outcomes here as they end (forked processes share nothing else).
     gedeeld = multiprocessing.Array("q", len(UITKOMSTEN))
-    if Toezicht(workers, _werker, (omgeving, tot_leeg, gedeeld), tot_leeg=tot_leeg).draai():
+    if Supervisor(workers, _worker, (runtime, tot_leeg, gedeeld), tot_leeg=tot_leeg).draai():
         raise SystemExit(1)
     if tot_leeg:
-        _samenvatting(dict(zip(UITKOMSTEN, gedeeld[:], strict=True)))
+        _summary(dict(zip(UITKOMSTEN, gedeeld[:], strict=True)))
 
 
 @contextlib.contextmanager
-def _voortgang(database_url: str, aan: bool, interval_s: float = 0.5):
+def _progress(database_url: str, aan: bool, interval_s: float = 0.5):
     """A progress bar on stderr while ``--until-empty`` works on a terminal: pushes done of those
     waiting at the start, read from the queue itself, so it counts every worker's deliveries.
 
@@ -98,8 +98,8 @@ def _voortgang(database_url: str, aan: bool, interval_s: float = 0.5):
     klaar = threading.Event()
 
     def open_pushes() -> int:
-        with engine.connect() as verbinding:
-            return verbinding.scalar(
+        with engine.connect() as connection:
+            return connection.scalar(
                 select(func.count())
                 .select_from(models.UitgaandBericht)
                 .where(models.UitgaandBericht.status.in_([WACHTEND, BEZIG]))
@@ -107,7 +107,7 @@ def _voortgang(database_url: str, aan: bool, interval_s: float = 0.5):
 
     balk = tqdm(total=open_pushes(), unit="push", desc="delivering", file=sys.stderr, leave=False)
 
-    def volg() -> None:
+    def follow() -> None:
         while not klaar.wait(interval_s):
             try:
                 over = open_pushes()
@@ -116,7 +116,7 @@ def _voortgang(database_url: str, aan: bool, interval_s: float = 0.5):
             balk.total = max(balk.total, balk.n + over)
             balk.update(max(0, balk.total - over - balk.n))
 
-    volger = threading.Thread(target=volg, name="outbox-voortgang", daemon=True)
+    volger = threading.Thread(target=follow, name="outbox-voortgang", daemon=True)
     volger.start()
     try:
         yield
@@ -127,7 +127,7 @@ def _voortgang(database_url: str, aan: bool, interval_s: float = 0.5):
         engine.dispose()
 
 
-def _samenvatting(telling) -> None:
+def _summary(telling) -> None:
     """The one line ``--until-empty`` ends with: what this run's attempts came to."""
     from broker.outbound.delivery_queue import DEAD, DELIVERED, RETRIED
 
@@ -137,35 +137,35 @@ def _samenvatting(telling) -> None:
     click.echo(regel)
 
 
-def _werker(omgeving, tot_leeg: bool, gedeeld=None):
+def _worker(runtime, tot_leeg: bool, gedeeld=None):
     """One delivery worker; returns its outcomes (and adds them to ``gedeeld``, the supervisor's)."""
     from broker.outbound.delivery_queue import UITKOMSTEN
-    from broker.outbound.delivery_worker import Bezorger
+    from broker.outbound.delivery_worker import DeliveryWorker
 
     gestopt = []
     for signum in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C reaches the whole process group
         signal.signal(signum, lambda *_: gestopt.append(True))
-    bezorger = Bezorger(omgeving)
+    delivery_worker = DeliveryWorker(runtime)
     try:
-        bezorger.draai(tot_leeg=tot_leeg, stop=lambda: bool(gestopt))
+        delivery_worker.draai(tot_leeg=tot_leeg, stop=lambda: bool(gestopt))
     finally:
         # A forked worker ends with os._exit (no atexit handlers): remove its files here.
-        bezorger.sluit()
+        delivery_worker.sluit()
         if gedeeld is not None:
             with gedeeld.get_lock():
                 for i, uitkomst in enumerate(UITKOMSTEN):
-                    gedeeld[i] += bezorger.telling[uitkomst]
-    return bezorger.telling
+                    gedeeld[i] += delivery_worker.telling[uitkomst]
+    return delivery_worker.telling
 
 
 @outbox.command("list")
 @click.option("--status", type=click.Choice([WACHTEND, BEZIG, "afgeleverd", DOOD]), help="Only this status.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @click.pass_obj
-def lijst(omgeving, status: str | None, limit: int) -> None:
+def lijst(runtime, status: str | None, limit: int) -> None:
     """Counts per status and receiver, then the oldest messages (no pupil data is shown)."""
     U = models.UitgaandBericht
-    with omgeving.sessions() as session:
+    with runtime.sessions() as session:
         telling = select(U.ontvanger_oin, U.status, func.count()).group_by(U.ontvanger_oin, U.status)
         if status:
             telling = telling.where(U.status == status)
@@ -185,12 +185,12 @@ def lijst(omgeving, status: str | None, limit: int) -> None:
 @click.argument("ids", nargs=-1, type=int)
 @click.option("--all-dead", "alle", is_flag=True, help="Every dead-lettered message.")
 @click.pass_obj
-def retry(omgeving, ids: tuple[int, ...], alle: bool) -> None:
+def retry(runtime, ids: tuple[int, ...], alle: bool) -> None:
     """Put dead-lettered messages back in the queue, due now, with a fresh attempt count."""
     if alle == bool(ids):
         raise click.UsageError("give message ids or --all-dead, not both and not neither")
     U = models.UitgaandBericht
-    with omgeving.sessions.begin() as session:
+    with runtime.sessions.begin() as session:
         vraag = select(U).where(U.status == DOOD)
         if not alle:
             vraag = vraag.where(U.id.in_(ids))
@@ -206,10 +206,10 @@ def retry(omgeving, ids: tuple[int, ...], alle: bool) -> None:
 @outbox.command("purge-dead")
 @click.option("--yes", is_flag=True, help="Do not ask.")
 @click.pass_obj
-def purge_dead(omgeving, yes: bool) -> None:
+def purge_dead(runtime, yes: bool) -> None:
     """Delete dead-lettered messages (their attempts stay in the message log)."""
     U = models.UitgaandBericht
-    with omgeving.sessions.begin() as session:
+    with runtime.sessions.begin() as session:
         aantal = session.scalar(select(func.count()).where(U.status == DOOD))
         if aantal and not yes:
             click.confirm(f"Delete {aantal} dead message(s)?", abort=True)

@@ -20,22 +20,22 @@ from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.db.models import DOOD, VERVALLEN
-from broker.outbound.delivery_queue import DEAD, DeliveryQueue, Taak
+from broker.outbound.delivery_queue import DEAD, DeliveryQueue, Task
 from broker.outbound.transport import PushTransport, VastleggendeTransport
 
 log = logging.getLogger("vva.outbox")
 
 
-class Bezorger:
+class DeliveryWorker:
     """One delivery worker: its queue, its transport and the count of its outcomes."""
 
-    def __init__(self, omgeving: Omgeving) -> None:
-        self.omgeving = omgeving
-        self.queue = DeliveryQueue(omgeving)
-        self.transport = PushTransport(omgeving)
-        self.meervoudig = omgeving.engine.dialect.name == "postgresql"
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.queue = DeliveryQueue(runtime)
+        self.transport = PushTransport(runtime)
+        self.meervoudig = runtime.engine.dialect.name == "postgresql"
         #: Outcomes of this worker's attempts, for ``vva outbox run --until-empty``'s summary.
         self.telling: Counter[str] = Counter()
 
@@ -43,7 +43,7 @@ class Bezorger:
         """Release what this worker holds outside the database: the CA bundle file."""
         self.transport.sluit()
 
-    def claim(self, maximum: int = 5) -> list[Taak]:
+    def claim(self, maximum: int = 5) -> list[Task]:
         """Take up to ``maximum`` due messages (``DeliveryQueue.claim``)."""
         return self.queue.claim(maximum)
 
@@ -80,7 +80,7 @@ class Bezorger:
 
     # --- one delivery ------------------------------------------------------------------------------
 
-    def lever(self, taak: Taak) -> datetime | None:
+    def lever(self, taak: Task) -> datetime | None:
         """Send ``taak`` once and record the outcome (delivered, retry later, or dead); returns the
         time of the next attempt when the receiver failed (None otherwise). Never raises: whatever goes wrong with one
         message is recorded on it, so one bad message cannot stop a worker."""
@@ -91,12 +91,12 @@ class Bezorger:
             self._leg_vast(taak, VastleggendeTransport(), f"internal {type(exc).__name__}", False)
             return None  # our failure, not the receiver's: its other pushes go on
 
-    def _lever(self, taak: Taak) -> datetime | None:
+    def _lever(self, taak: Task) -> datetime | None:
         endpoint = self.queue.huidig_endpoint(taak.ontvanger_oin)
         if endpoint is None:
             self._afsluiten(taak, VERVALLEN, "receiver no longer registered with an endpoint")
             return None
-        if self.omgeving.settings.environment == "production" and not endpoint.startswith("https://"):
+        if self.runtime.settings.environment == "production" and not endpoint.startswith("https://"):
             self._afsluiten(taak, DOOD, "endpoint is not https (T8)")
             return None
         inhoud = self.queue.inhoud(taak)
@@ -110,13 +110,13 @@ class Bezorger:
             self.queue.stel_ontvanger_uit(taak, opnieuw)
         return opnieuw
 
-    def _afsluiten(self, taak: Taak, status: str, reden: str) -> None:
+    def _afsluiten(self, taak: Task, status: str, reden: str) -> None:
         self.queue.afsluiten(taak, status, reden)
         if status == DOOD:
             self.telling[DEAD] += 1
 
     def _leg_vast(
-        self, taak: Taak, transport: VastleggendeTransport, fout: str | None, blijvend: bool
+        self, taak: Task, transport: VastleggendeTransport, fout: str | None, blijvend: bool
     ) -> datetime | None:
         """Record the attempt's outcome; returns the next attempt's time when it is to be retried."""
         opnieuw, uitkomst_telling = self.queue.leg_vast(taak, transport, fout, blijvend)

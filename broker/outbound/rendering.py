@@ -19,40 +19,40 @@ from sqlalchemy import func, select
 
 from broker.db import models
 from broker.db.models import AFGELEVERD
-from broker.domain.routering import ontvangers
-from broker.registry.opname import registeropname
-from broker.service.contacten import Contactboek
-from broker.service.context import Verwerking
-from broker.service.feiten import Rijen
+from broker.domain.routing import ontvangers
+from broker.registry.snapshot import registeropname
+from broker.service.contacten import ContactBook
+from broker.service.context import Processing
+from broker.service.feiten import Rows
 from broker.service.opvragen import Overzicht, signaal_regel
 from broker.soap import mapping
 from broker.soap import models as m
 
 
 @dataclass(frozen=True)
-class Weergave:
+class Rendering:
     """A push rendered for sending: the Body content, and a digest of what it tells the receiver."""
 
     xml: bytes
     digest: str
 
 
-def render(verwerking: Verwerking, ontvanger_oin: str, sleutel_hash: str) -> Weergave | None:
+def render(verwerking: Processing, ontvanger_oin: str, sleutel_hash: str) -> Rendering | None:
     """The ``ontvangenWijziging`` for pupil ``sleutel_hash`` as receiver ``ontvanger_oin`` may see it
     now, or None when the receiver is no longer an active party or may not see the pupil any more."""
     partij = registeropname(verwerking.session).zoek(ontvanger_oin)
     if partij is None:
         return None
-    dossier = Rijen.laad(verwerking, [sleutel_hash]).dossiers(partij).get(sleutel_hash)
+    dossier = Rows.laad(verwerking, [sleutel_hash]).dossiers(partij).get(sleutel_hash)
     if dossier is None:
         return None
     pushes = ontvangers(dossier.feiten, [partij])
     if not pushes:
         return None
-    nummer = verwerking.sleutelbos.ontsleutel(dossier.nummer_versleuteld)
+    nummer = verwerking.keyring.decrypt(dossier.nummer_versleuteld)
     # A push shows the pupil exactly as an answer would, contact details included (issue 15, item 5).
     beeld = pushes[0].beeld
-    contacten = Contactboek(verwerking.session, verwerking.cyclus.jaar).contacten(beeld)
+    contacten = ContactBook(verwerking.session, verwerking.cyclus.jaar).contacten(beeld)
     leerling = mapping.overzicht_uit(Overzicht(nummer, beeld, contacten))
     W = models.Wijziging
     laatste, tijdstip = verwerking.session.execute(
@@ -65,10 +65,10 @@ def render(verwerking: Verwerking, ontvanger_oin: str, sleutel_hash: str) -> Wee
     )
     xml = etree.tostring(get_object_as_xml(bericht, m.OntvangenWijziging))
     inhoud = etree.tostring(get_object_as_xml(leerling, m.LeerlingOverzicht))
-    return Weergave(xml, hashlib.sha256(inhoud).hexdigest())
+    return Rendering(xml, hashlib.sha256(inhoud).hexdigest())
 
 
-def render_signaal(verwerking: Verwerking, ontvanger_oin: str, signaal_id: int | None) -> Weergave | None:
+def render_signaal(verwerking: Processing, ontvanger_oin: str, signaal_id: int | None) -> Rendering | None:
     """The ``ontvangenSignaal`` for a stored signal, or None when the signal is gone (purged) or the
     receiver is no longer the active party it was meant for."""
     rij = verwerking.session.get(models.Signaal, signaal_id) if signaal_id is not None else None
@@ -78,10 +78,10 @@ def render_signaal(verwerking: Verwerking, ontvanger_oin: str, signaal_id: int |
         return None
     signaal = mapping.signaal_uit(signaal_regel(verwerking, rij))
     xml = etree.tostring(get_object_as_xml(m.OntvangenSignaal(signaal=signaal), m.OntvangenSignaal))
-    return Weergave(xml, hashlib.sha256(xml).hexdigest())
+    return Rendering(xml, hashlib.sha256(xml).hexdigest())
 
 
-def laatst_afgeleverd(session, ontvanger_oin: str, sleutel_hash: str) -> str | None:
+def last_delivered(session, ontvanger_oin: str, sleutel_hash: str) -> str | None:
     """Digest of the last push of this pupil delivered to this receiver (to skip one that says the same)."""
     U = models.UitgaandBericht
     return session.scalar(

@@ -26,14 +26,14 @@ import zeep
 from lxml import etree
 from zeep.transports import Transport
 
-from broker.bootstrap import Omgeving, hardened_session, hardened_zeep_client
+from broker.bootstrap import Runtime, hardened_session, hardened_zeep_client
 from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
-from broker.edukoppeling.vertrouwen import Vertrouwen
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.edukoppeling.trust_store import TrustStore
+from broker.edukoppeling.wss.signer import Signer
 from broker.errors import BrokerError
-from broker.outbound.adressering import EdukoppelingAdressering
-from broker.outbound.ondertekening import EdukoppelingWsse, OnbetrouwbaarAntwoord
-from broker.registry.repository import PartijRegister
+from broker.outbound.addressing import EdukoppelingAddressing
+from broker.outbound.signing import EdukoppelingWsse, UntrustedResponse
+from broker.registry.repository import PartijRegistry
 
 NS = "urn:nl:vva:aanmelden:v1"
 MAX_ANTWOORD = 1024 * 1024  # an answer to a push is a few kB
@@ -72,18 +72,18 @@ class VastleggendeTransport(Transport):
 class PushTransport:
     """A worker's transport: keys, trust store and a zeep client per endpoint are built once."""
 
-    def __init__(self, omgeving: Omgeving) -> None:
-        self.omgeving = omgeving
-        instellingen = omgeving.settings
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        settings = runtime.settings
         self.wsdl = Contract(sleutels=ONTVANGER_DIENSTEN).dienst("ontvanger").wsdl
         # The signer and trust store come from the composition root: the same objects, under the same
         # production rules (no demo CA, no test OIN in a receiver's answer), as the inbound pipeline's.
-        self.ondertekenaar: Ondertekenaar = omgeving.signer
-        self.vertrouwen: Vertrouwen = omgeving.trust_store
-        self._ca_bundel = _bundel(instellingen.ca_bestanden)
+        self.ondertekenaar: Signer = runtime.signer
+        self.trust: TrustStore = runtime.trust_store
+        self._ca_bundel = _bundle(settings.ca_files)
         # Removed by ``sluit`` (a worker's normal end), else when this object is collected or the
         # interpreter exits: a start must not leave a file behind in /tmp.
-        self._bundel_weg = weakref.finalize(self, _verwijder, self._ca_bundel)
+        self._bundel_weg = weakref.finalize(self, _remove, self._ca_bundel)
         self._clients: dict[tuple[str, str], tuple] = {}
 
     def sluit(self) -> None:
@@ -104,17 +104,17 @@ class PushTransport:
         waarde = element.parse(etree.fromstring(inhoud), service._binding.wsdl.types)
         fout, blijvend = None, False
         try:
-            with _uiterlijk(self.omgeving.settings.outbox_timeout_s * 3):
+            with _at_the_latest(self.runtime.settings.outbox_timeout_s * 3):
                 getattr(service, operatie)(**{naam: waarde[naam] for naam in waarde})
             if transport.laatste_antwoord is None or transport.laatste_antwoord[0] != 200:
                 fout = "transport no SOAP answer"  # e.g. an empty 202: nothing signed was received
         except zeep.exceptions.Fault as f:
             fout, blijvend = f"fault {f.code}", not (f.code or "").endswith("Server.DK0051")
         except (
-            OnbetrouwbaarAntwoord,
+            UntrustedResponse,
             zeep.exceptions.TransportError,
             requests.RequestException,
-            _TeLaat,
+            _TooLate,
         ) as f:
             fout = f"transport {type(f).__name__}"
         except zeep.exceptions.Error as f:
@@ -123,30 +123,28 @@ class PushTransport:
 
     def _mandaatcontrole(self, oin: str):
         def gemachtigd(certificaat_oin: str) -> bool:
-            with self.omgeving.sessions() as session:
-                return PartijRegister(session).mandaat_geldig(certificaat_oin, oin, date.today())
+            with self.runtime.sessions() as session:
+                return PartijRegistry(session).mandaat_geldig(certificaat_oin, oin, date.today())
 
         return gemachtigd
 
     def _client(self, endpoint: str, oin: str):
         sleutel = (endpoint, oin)
         if sleutel not in self._clients:
-            instellingen = self.omgeving.settings
-            sessie = hardened_session(
-                self._ca_bundel, (instellingen.broker_certificaat, instellingen.broker_sleutel)
-            )
+            settings = self.runtime.settings
+            sessie = hardened_session(self._ca_bundel, (settings.broker_certificate, settings.broker_key))
             transport = VastleggendeTransport(
                 session=sessie,
-                timeout=instellingen.outbox_timeout_s,
-                operation_timeout=instellingen.outbox_timeout_s,
+                timeout=settings.outbox_timeout_s,
+                operation_timeout=settings.outbox_timeout_s,
             )
-            adressering = EdukoppelingAdressering(instellingen.broker_oin, oin, adres=endpoint)
+            adressering = EdukoppelingAddressing(settings.broker_oin, oin, adres=endpoint)
             client = hardened_zeep_client(
                 self.wsdl,
                 transport=transport,
                 wsse=EdukoppelingWsse(
                     self.ondertekenaar,
-                    self.vertrouwen,
+                    self.trust,
                     verwacht_oin=oin,
                     gemachtigd=self._mandaatcontrole(oin),
                 ),
@@ -156,12 +154,12 @@ class PushTransport:
         return self._clients[sleutel]
 
 
-class _TeLaat(BrokerError):
+class _TooLate(BrokerError):
     """One delivery attempt took longer than its total deadline (a receiver dripping bytes)."""
 
 
 @contextmanager
-def _uiterlijk(seconden: float):
+def _at_the_latest(seconden: float):
     """A total deadline for one attempt: requests' timeouts are per read, so a receiver that sends a byte
     a second would hold a worker forever. Uses SIGALRM, so only in a worker's main thread."""
     if threading.current_thread() is not threading.main_thread():
@@ -169,7 +167,7 @@ def _uiterlijk(seconden: float):
         return
 
     def te_laat(*_):
-        raise _TeLaat()
+        raise _TooLate()
 
     vorige = signal.signal(signal.SIGALRM, te_laat)
     signal.setitimer(signal.ITIMER_REAL, seconden)
@@ -180,7 +178,7 @@ def _uiterlijk(seconden: float):
         signal.signal(signal.SIGALRM, vorige)
 
 
-def _bundel(bestanden) -> Path:
+def _bundle(bestanden) -> Path:
     """requests wants one CA file: the trust store's certificates in one temporary PEM file."""
     bundel = tempfile.NamedTemporaryFile(prefix="vva-ca-", suffix=".pem", delete=False)
     with bundel:
@@ -189,7 +187,7 @@ def _bundel(bestanden) -> Path:
     return Path(bundel.name)
 
 
-def _verwijder(pad: Path) -> None:
+def _remove(pad: Path) -> None:
     try:
         os.unlink(pad)
     except FileNotFoundError:

@@ -18,10 +18,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from broker.domain.identifiers import is_geldig_oin, is_test_oin
-from broker.edukoppeling.sleutels import MIN_RSA_BITS, is_ec, rsa_sleutel
-from broker.edukoppeling.vertrouwen import oin_van
-from broker.pki.demo import DemoPki, maak_demo_pki
+from broker.domain.identifiers import is_valid_oin, is_test_oin
+from broker.edukoppeling.keys import MIN_RSA_BITS, is_ec, rsa_key
+from broker.edukoppeling.trust_store import oin_of
+from broker.pki.demo import DemoPki, make_demo_pki
 
 DEMO_PARTIJEN = "demo-partijen.toml"
 #: RFC 4514 has no short name for serialNumber (the OIN); print it by name rather than as 2.5.4.5.
@@ -66,14 +66,14 @@ def demo(uit: Path) -> None:
     Idempotent: an existing CA in DIR is kept, missing certificates are added, the CRLs are re-issued
     (valid 7 days: run again to refresh them). Refused with environment = production.
     """
-    _weiger_in_productie()
-    resultaat = maak_demo_pki(uit, demo_partijen())
+    _refuse_in_production()
+    resultaat = make_demo_pki(uit, demo_partijen())
     for pad in resultaat.geschreven:
         click.echo(f"wrote {pad}")
     aantallen = f"broker, {len(resultaat.partijen)} parties, {len(resultaat.test)} test certificates"
     click.echo(f"demo PKI in {uit}: {aantallen}")
     click.echo("")
-    click.echo(_configuratie(resultaat))
+    click.echo(_configuration(resultaat))
 
 
 @pki.command("show")
@@ -86,14 +86,14 @@ def show(ctx: click.Context, certificaat: Path) -> None:
     and docs/rules.md, OIN syntax), 2 when CERT is not a certificate.
     """
     try:
-        cert = _lees_eerste_certificaat(certificaat)
+        cert = _read_first_certificate(certificaat)
     except ValueError as fout:
         click.echo(f"error: {certificaat} is not an X.509 certificate ({fout})", err=True)
         ctx.exit(2)
-    for label, waarde in _beschrijving(cert):
+    for label, waarde in _description(cert):
         click.echo(f"{label + ':':<17}{waarde}")
-    oin = oin_van(cert)
-    if oin is None or not is_geldig_oin(oin):
+    oin = oin_of(cert)
+    if oin is None or not is_valid_oin(oin):
         click.echo("error: no valid OIN in subject serialNumber (edukoppeling.md T10)", err=True)
         ctx.exit(1)
 
@@ -113,32 +113,32 @@ def demo_partijen() -> list[tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _weiger_in_productie() -> None:
+def _refuse_in_production() -> None:
     """Under ``vva`` (with settings) refuse in production, as ``vva init --demo`` does."""
-    omgeving = click.get_current_context().find_root().obj
-    instellingen = getattr(omgeving, "settings", None)
-    if getattr(instellingen, "environment", None) == "production":
+    runtime = click.get_current_context().find_root().obj
+    settings = getattr(runtime, "settings", None)
+    if getattr(settings, "environment", None) == "production":
         raise click.UsageError("the demo PKI is for test only: environment = production")
 
 
-def _configuratie(resultaat: DemoPki) -> str:
+def _configuration(resultaat: DemoPki) -> str:
     """The vva.toml lines that make the broker use this demo PKI (names as in broker/config.py)."""
     broker = resultaat.broker
-    ca = ", ".join(f'"{p}"' for p in resultaat.ca_bestanden)
-    crl = ", ".join(f'"{p}"' for p in resultaat.crl_bestanden)
+    ca = ", ".join(f'"{p}"' for p in resultaat.ca_files)
+    crl = ", ".join(f'"{p}"' for p in resultaat.crl_files)
     voorbeeld = next(iter(resultaat.partijen.values()), broker)
     return "\n".join(
         [
             "Configure the broker with it (vva.toml):",
-            f'  pki_map = "{resultaat.map}"',
-            f"  vertrouwen_ca = [{ca}]",
-            f"  vertrouwen_crl = [{crl}]",
-            "  crl_gratie_s = 0",
-            f'  onderteken_sleutel = "{broker.sleutel}"',
-            f'  onderteken_certificaat = "{broker.certificaat}"',
+            f'  pki_dir = "{resultaat.map}"',
+            f"  trust_ca = [{ca}]",
+            f"  trust_crl = [{crl}]",
+            "  crl_grace_s = 0",
+            f'  signing_key = "{broker.sleutel}"',
+            f'  signing_certificate = "{broker.certificaat}"',
             "  # optional, two-way TLS in vva serve itself (SAN localhost and 127.0.0.1):",
-            f'  tls_sleutel = "{broker.sleutel}"',
-            f'  tls_certificaat = "{broker.keten}"',
+            f'  tls_key = "{broker.sleutel}"',
+            f'  tls_certificate = "{broker.keten}"',
             f'  tls_client_ca = "{resultaat.root}"',
             "A party signs with <OIN>.key.pem and <OIN>.cert.pem; over TLS it presents <OIN>.chain.pem, e.g.:",
             f"  curl --cert {voorbeeld.keten} --key {voorbeeld.sleutel} \\",
@@ -149,44 +149,44 @@ def _configuratie(resultaat: DemoPki) -> str:
     )
 
 
-def _lees_eerste_certificaat(pad: Path) -> x509.Certificate:
+def _read_first_certificate(pad: Path) -> x509.Certificate:
     data = pad.read_bytes()
     if b"-----BEGIN" in data:
         return x509.load_pem_x509_certificates(data)[0]
     return x509.load_der_x509_certificate(data)
 
 
-def _beschrijving(cert: x509.Certificate) -> list[tuple[str, str]]:
+def _description(cert: x509.Certificate) -> list[tuple[str, str]]:
     return [
         ("subject", cert.subject.rfc4514_string(_NAMEN)),
-        ("OIN", _oin_tekst(cert)),
+        ("OIN", _oin_text(cert)),
         ("issuer", cert.issuer.rfc4514_string(_NAMEN)),
-        ("valid", _geldigheid_tekst(cert)),
-        ("key", _sleutel_tekst(cert)),
-        ("key usage", _key_usage_tekst(cert)),
-        ("ext. key usage", _eku_tekst(cert)),
+        ("valid", _validity_text(cert)),
+        ("key", _key_text(cert)),
+        ("key usage", _key_usage_text(cert)),
+        ("ext. key usage", _eku_text(cert)),
         ("SHA-256", cert.fingerprint(hashes.SHA256()).hex(":").upper()),
     ]
 
 
-def _oin_tekst(cert: x509.Certificate) -> str:
-    oin = oin_van(cert)
+def _oin_text(cert: x509.Certificate) -> str:
+    oin = oin_of(cert)
     if oin is None:
         return "(none: no single serialNumber in the subject)"
-    if not is_geldig_oin(oin):
+    if not is_valid_oin(oin):
         return f"{oin} (INVALID: must be 20 characters 0-9 A-Z)"
     return f"{oin} (test OIN: refused in production)" if is_test_oin(oin) else oin
 
 
-def _geldigheid_tekst(cert: x509.Certificate) -> str:
+def _validity_text(cert: x509.Certificate) -> str:
     nu = datetime.now(UTC)
     van, tot = cert.not_valid_before_utc, cert.not_valid_after_utc
     staat = "EXPIRED" if nu > tot else "NOT YET VALID" if nu < van else "valid now"
     return f"{van:%Y-%m-%d %H:%M:%SZ} to {tot:%Y-%m-%d %H:%M:%SZ} ({staat})"
 
 
-def _sleutel_tekst(cert: x509.Certificate) -> str:
-    sleutel = rsa_sleutel(cert)
+def _key_text(cert: x509.Certificate) -> str:
+    sleutel = rsa_key(cert)
     if sleutel is None:
         soort = f"EC {cert.public_key().curve.name}" if is_ec(cert) else "non-RSA"
         return f"{soort} (not RSA: refused, hostile-inputs.md H34)"
@@ -196,7 +196,7 @@ def _sleutel_tekst(cert: x509.Certificate) -> str:
     return f"RSA {sleutel.key_size} bits{zwak}"
 
 
-def _key_usage_tekst(cert: x509.Certificate) -> str:
+def _key_usage_text(cert: x509.Certificate) -> str:
     try:
         ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
@@ -204,7 +204,7 @@ def _key_usage_tekst(cert: x509.Certificate) -> str:
     return ", ".join(naam for attribuut, naam in _KEY_USAGE_NAMEN if getattr(ku, attribuut)) or "(empty)"
 
 
-def _eku_tekst(cert: x509.Certificate) -> str:
+def _eku_text(cert: x509.Certificate) -> str:
     try:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:

@@ -15,7 +15,7 @@ Layout of ``map``::
 ``*.cert.pem`` is the leaf alone (what a signer puts in its BinarySecurityToken); ``*.chain.pem`` is the
 leaf plus its issuing CA (what a TLS peer sends). Keys are PKCS#8 without a password, mode 0600.
 
-Everything here is FICTIONAL: every name carries "(FICTIEF)" and ``Vertrouwen(productie=True)`` refuses
+Everything here is FICTIONAL: every name carries "(FICTIEF)" and ``TrustStore(productie=True)`` refuses
 a CA with that marker, so a demo PKI cannot end up trusted in production.
 """
 
@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from broker.config import TEST_BROKER_OIN
-from broker.domain.identifiers import is_geldig_oin
+from broker.domain.identifiers import is_valid_oin
 
 #: Marker in every demo name; production refuses a trust anchor or intermediate that carries it.
 FICTIEF = "(FICTIEF)"
@@ -68,7 +68,7 @@ TEST_VARIANTEN: dict[str, str | None] = {
 
 
 @dataclass(frozen=True)
-class DemoCertificaat:
+class DemoCertificate:
     """The files of one demo leaf: ``sleutel`` (PKCS#8 PEM, 0600), ``certificaat`` (leaf PEM) and
     ``keten`` (leaf + issuing CA PEM, for TLS)."""
 
@@ -79,7 +79,7 @@ class DemoCertificaat:
 
 @dataclass(frozen=True)
 class DemoPki:
-    """Paths of a demo PKI made by ``maak_demo_pki``.
+    """Paths of a demo PKI made by ``make_demo_pki``.
 
     ``partijen`` and ``test`` map an OIN resp. a variant name (``TEST_VARIANTEN``) to its files;
     ``geschreven`` lists the files written by this run (CRLs are always re-issued).
@@ -90,18 +90,18 @@ class DemoPki:
     issuing: Path
     root_crl: Path
     issuing_crl: Path
-    broker: DemoCertificaat
-    partijen: dict[str, DemoCertificaat]
-    test: dict[str, DemoCertificaat]
+    broker: DemoCertificate
+    partijen: dict[str, DemoCertificate]
+    test: dict[str, DemoCertificate]
     geschreven: list[Path] = field(default_factory=list)
 
     @property
-    def ca_bestanden(self) -> list[Path]:
+    def ca_files(self) -> list[Path]:
         """The trust store's CA files: the root (anchor) and the issuing CA (intermediate)."""
         return [self.root, self.issuing]
 
     @property
-    def crl_bestanden(self) -> list[Path]:
+    def crl_files(self) -> list[Path]:
         """The trust store's CRL files: one per CA."""
         return [self.root_crl, self.issuing_crl]
 
@@ -124,36 +124,36 @@ class _Leaf:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def maak_demo_pki(map: Path, partijen: list[tuple[str, str]], nu: datetime | None = None) -> DemoPki:
+def make_demo_pki(map: Path, partijen: list[tuple[str, str]], nu: datetime | None = None) -> DemoPki:
     """Make (or complete) the demo PKI in ``map`` and return its paths.
 
     Input: target folder; ``partijen`` as (OIN, name) pairs (the broker, ``TEST_BROKER_OIN``, is always
     added); ``nu`` = the issuance moment (default: now, UTC). Output: ``DemoPki``.
     Idempotent: when ``map/ca/root.pem`` exists the CAs are reused (same keys, same root fingerprint) and
     only missing leaves are made; the CRLs are always re-issued (nextUpdate = ``nu`` + 7 days).
-    Raises ``ValueError`` for a party OIN that fails ``is_geldig_oin`` (the OIN becomes a file name and a
+    Raises ``ValueError`` for a party OIN that fails ``is_valid_oin`` (the OIN becomes a file name and a
     certificate serialNumber, docs/rules.md, OIN syntax), ``FileNotFoundError`` when a CA exists without its key.
     """
     nu = _utc(nu)
     for oin, _naam in partijen:
-        if not is_geldig_oin(oin):
+        if not is_valid_oin(oin):
             raise ValueError(f"not a valid OIN for a demo certificate: {oin!r}")
-    root, issuing, geschreven = _laad_of_maak_cas(map, nu)
+    root, issuing, geschreven = _load_or_make_cas(map, nu)
 
-    broker = _paden(map, TEST_BROKER_OIN)
-    geschreven += _zorg_voor(broker, lambda: _broker_leaf(issuing, nu))
-    partij_paden: dict[str, DemoCertificaat] = {}
+    broker = _paths(map, TEST_BROKER_OIN)
+    geschreven += _ensure(broker, lambda: _broker_leaf_of(issuing, nu))
+    partij_paden: dict[str, DemoCertificate] = {}
     for oin, naam in partijen:
         if oin == TEST_BROKER_OIN:
             continue
-        partij_paden[oin] = _paden(map, oin)
-        geschreven += _zorg_voor(partij_paden[oin], _partij_maker(issuing, oin, naam, nu))
-    test_paden: dict[str, DemoCertificaat] = {}
+        partij_paden[oin] = _paths(map, oin)
+        geschreven += _ensure(partij_paden[oin], _partij_maker(issuing, oin, naam, nu))
+    test_paden: dict[str, DemoCertificate] = {}
     for variant, maker in _test_makers(issuing, nu).items():
-        test_paden[variant] = _paden(map / "test", variant)
-        geschreven += _zorg_voor(test_paden[variant], maker)
+        test_paden[variant] = _paths(map / "test", variant)
+        geschreven += _ensure(test_paden[variant], maker)
 
-    geschreven += list(_schrijf_crls(map, root, issuing, nu, CRL_GELDIGHEID))
+    geschreven += list(_write_crls(map, root, issuing, nu, CRL_GELDIGHEID))
     return DemoPki(
         map=map,
         root=map / "ca" / "root.pem",
@@ -167,7 +167,7 @@ def maak_demo_pki(map: Path, partijen: list[tuple[str, str]], nu: datetime | Non
     )
 
 
-def vernieuw_crl(
+def renew_crl(
     map: Path, nu: datetime | None = None, geldigheid: timedelta = CRL_GELDIGHEID
 ) -> tuple[Path, Path]:
     """Re-issue both CRLs of the demo PKI in ``map`` and return (root CRL, issuing CRL) paths.
@@ -178,21 +178,21 @@ def vernieuw_crl(
     ``test/ingetrokken`` when it exists. Raises ``FileNotFoundError`` when the CAs or their keys are missing.
     """
     nu = _utc(nu)
-    root = _laad_ca(map / "ca", "root")
-    issuing = _laad_ca(map / "ca", "issuing")
-    return _schrijf_crls(map, root, issuing, nu, geldigheid)
+    root = _load_ca(map / "ca", "root")
+    issuing = _load_ca(map / "ca", "issuing")
+    return _write_crls(map, root, issuing, nu, geldigheid)
 
 
-def trek_in(map: Path, certificaat: Path, nu: datetime | None = None) -> Path:
+def withdraw(map: Path, certificaat: Path, nu: datetime | None = None) -> Path:
     """Revoke the leaf certificate in file ``certificaat`` (PEM) at the demo issuing CA in ``map``:
     it is added to ``ca/ingetrokken.pem`` and the CRLs are re-issued. Returns the issuing CRL's path.
 
-    A running broker picks the new CRL up within seconds (``Vertrouwen`` watches its CRL files).
+    A running broker picks the new CRL up within seconds (``TrustStore`` watches its CRL files).
     """
     lijst = map / "ca" / "ingetrokken.pem"
     bestaand = lijst.read_bytes() if lijst.exists() else b""
-    _schrijf(lijst, bestaand + _pem(x509.load_pem_x509_certificate(certificaat.read_bytes())))
-    return vernieuw_crl(map, nu)[1]
+    _write(lijst, bestaand + _pem(x509.load_pem_x509_certificate(certificaat.read_bytes())))
+    return renew_crl(map, nu)[1]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -200,23 +200,23 @@ def trek_in(map: Path, certificaat: Path, nu: datetime | None = None) -> Path:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _laad_of_maak_cas(map: Path, nu: datetime) -> tuple[_Ca, _Ca, list[Path]]:
+def _load_or_make_cas(map: Path, nu: datetime) -> tuple[_Ca, _Ca, list[Path]]:
     ca_map = map / "ca"
     if (ca_map / "root.pem").exists():
-        root = _laad_ca(ca_map, "root")
+        root = _load_ca(ca_map, "root")
         if (ca_map / "issuing.pem").exists():
-            return root, _laad_ca(ca_map, "issuing"), []
-        issuing = _maak_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=root)
-        return root, issuing, _bewaar_ca(ca_map, "issuing", issuing)
-    root = _maak_ca(ROOT_NAAM, 3072, ROOT_GELDIGHEID, nu, uitgever=None)
+            return root, _load_ca(ca_map, "issuing"), []
+        issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=root)
+        return root, issuing, _save_ca(ca_map, "issuing", issuing)
+    root = _make_ca(ROOT_NAAM, 3072, ROOT_GELDIGHEID, nu, uitgever=None)
     # A new root always gets a new issuing CA: an old issuing.pem would hang under a root that is gone.
-    issuing = _maak_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=root)
-    return root, issuing, _bewaar_ca(ca_map, "root", root) + _bewaar_ca(ca_map, "issuing", issuing)
+    issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=root)
+    return root, issuing, _save_ca(ca_map, "root", root) + _save_ca(ca_map, "issuing", issuing)
 
 
-def _maak_ca(naam: str, bits: int, geldigheid: timedelta, nu: datetime, uitgever: _Ca | None) -> _Ca:
+def _make_ca(naam: str, bits: int, geldigheid: timedelta, nu: datetime, uitgever: _Ca | None) -> _Ca:
     """A CA certificate; ``uitgever`` None makes a self-signed root, else an intermediate (pathLen 0)."""
-    sleutel = _nieuwe_sleutel(bits)
+    sleutel = _new_key(bits)
     onderwerp = _naam(naam, CA_ORGANISATIE)
     bouwer = (
         _basis(onderwerp, sleutel, uitgever, nu - TERUGDATERING, nu + geldigheid)
@@ -226,33 +226,31 @@ def _maak_ca(naam: str, bits: int, geldigheid: timedelta, nu: datetime, uitgever
     return _Ca(bouwer.sign(uitgever.sleutel if uitgever else sleutel, hashes.SHA256()), sleutel)
 
 
-def _laad_ca(ca_map: Path, naam: str) -> _Ca:
-    sleutel_pad = ca_map / f"{naam}.key.pem"
-    if not sleutel_pad.exists():
+def _load_ca(ca_map: Path, naam: str) -> _Ca:
+    key_path = ca_map / f"{naam}.key.pem"
+    if not key_path.exists():
         raise FileNotFoundError(
-            f"{sleutel_pad} is missing: the demo CA cannot issue; remove {ca_map} to start a new demo PKI"
+            f"{key_path} is missing: the demo CA cannot issue; remove {ca_map} to start a new demo PKI"
         )
-    sleutel = serialization.load_pem_private_key(sleutel_pad.read_bytes(), password=None)
+    sleutel = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     assert isinstance(sleutel, rsa.RSAPrivateKey)
     return _Ca(x509.load_pem_x509_certificate((ca_map / f"{naam}.pem").read_bytes()), sleutel)
 
 
-def _bewaar_ca(ca_map: Path, naam: str, ca: _Ca) -> list[Path]:
-    _schrijf(ca_map / f"{naam}.key.pem", _sleutel_pem(ca.sleutel), geheim=True)
-    _schrijf(ca_map / f"{naam}.pem", _pem(ca.certificaat))
+def _save_ca(ca_map: Path, naam: str, ca: _Ca) -> list[Path]:
+    _write(ca_map / f"{naam}.key.pem", _key_pem(ca.sleutel), geheim=True)
+    _write(ca_map / f"{naam}.pem", _pem(ca.certificaat))
     return [ca_map / f"{naam}.pem", ca_map / f"{naam}.key.pem"]
 
 
-def _schrijf_crls(
-    map: Path, root: _Ca, issuing: _Ca, nu: datetime, geldigheid: timedelta
-) -> tuple[Path, Path]:
+def _write_crls(map: Path, root: _Ca, issuing: _Ca, nu: datetime, geldigheid: timedelta) -> tuple[Path, Path]:
     root_crl, issuing_crl = map / "ca" / "root.crl.pem", map / "ca" / "issuing.crl.pem"
     # The root has revoked nothing; the issuing CA has revoked test/ingetrokken (H47).
-    _schrijf(root_crl, _crl(root, [], nu, geldigheid, _volgend_crl_nummer(root_crl)))
+    _write(root_crl, _crl(root, [], nu, geldigheid, _next_crl_number(root_crl)))
     ingetrokken = _ingetrokken(map / "test" / "ingetrokken.cert.pem") + _ingetrokken(
         map / "ca" / "ingetrokken.pem"
     )
-    _schrijf(issuing_crl, _crl(issuing, ingetrokken, nu, geldigheid, _volgend_crl_nummer(issuing_crl)))
+    _write(issuing_crl, _crl(issuing, ingetrokken, nu, geldigheid, _next_crl_number(issuing_crl)))
     return root_crl, issuing_crl
 
 
@@ -283,7 +281,7 @@ def _ingetrokken(pad: Path) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(pad.read_bytes()) if pad.exists() else []
 
 
-def _volgend_crl_nummer(pad: Path) -> int:
+def _next_crl_number(pad: Path) -> int:
     """RFC 5280 §5.2.3: the CRL number only goes up, so continue from the CRL being replaced."""
     if not pad.exists():
         return 1
@@ -296,41 +294,41 @@ def _volgend_crl_nummer(pad: Path) -> int:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _paden(map: Path, naam: str) -> DemoCertificaat:
-    return DemoCertificaat(map / f"{naam}.key.pem", map / f"{naam}.cert.pem", map / f"{naam}.chain.pem")
+def _paths(map: Path, naam: str) -> DemoCertificate:
+    return DemoCertificate(map / f"{naam}.key.pem", map / f"{naam}.cert.pem", map / f"{naam}.chain.pem")
 
 
-def _zorg_voor(paden: DemoCertificaat, maker: Callable[[], _Leaf]) -> list[Path]:
+def _ensure(paden: DemoCertificate, maker: Callable[[], _Leaf]) -> list[Path]:
     """Make the leaf unless key and certificate both exist (idempotence); return the files written."""
     if paden.sleutel.exists() and paden.certificaat.exists():
         return []
     leaf = maker()
-    _schrijf(paden.sleutel, _sleutel_pem(leaf.sleutel), geheim=True)
-    _schrijf(paden.certificaat, _pem(leaf.certificaat))
-    _schrijf(paden.keten, b"".join(_pem(c) for c in (leaf.certificaat, *leaf.keten)))
+    _write(paden.sleutel, _key_pem(leaf.sleutel), geheim=True)
+    _write(paden.certificaat, _pem(leaf.certificaat))
+    _write(paden.keten, b"".join(_pem(c) for c in (leaf.certificaat, *leaf.keten)))
     return [paden.sleutel, paden.certificaat, paden.keten]
 
 
-def _broker_leaf(issuing: _Ca, nu: datetime) -> _Leaf:
+def _broker_leaf_of(issuing: _Ca, nu: datetime) -> _Leaf:
     # The broker's certificate doubles as its TLS server certificate in the demo, hence serverAuth and
     # the SAN for localhost (a TLS client checks the SAN, never the CN).
     san = x509.SubjectAlternativeName(
         [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     )
     eku = (ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH)
-    return _maak_leaf(issuing, TEST_BROKER_OIN, BROKER_NAAM, nu, eku=eku, san=san)
+    return _make_leaf(issuing, TEST_BROKER_OIN, BROKER_NAAM, nu, eku=eku, san=san)
 
 
 def _partij_maker(issuing: _Ca, oin: str, naam: str, nu: datetime) -> Callable[[], _Leaf]:
     # A function rather than a lambda in the loop: binds this oin and naam, not the loop variables.
-    return lambda: _maak_leaf(issuing, oin, naam, nu)
+    return lambda: _make_leaf(issuing, oin, naam, nu)
 
 
 def _test_makers(issuing: _Ca, nu: datetime) -> dict[str, Callable[[], _Leaf]]:
     """One maker per ``TEST_VARIANTEN`` entry; each certificate has exactly one defect."""
 
     def leaf(variant: str, uitgever: _Ca | None = issuing, **opties: Any) -> Callable[[], _Leaf]:
-        return lambda: _maak_leaf(uitgever, TEST_VARIANTEN[variant], _test_naam(variant), nu, **opties)
+        return lambda: _make_leaf(uitgever, TEST_VARIANTEN[variant], _test_naam(variant), nu, **opties)
 
     return {
         "zonder-oin": leaf("zonder-oin"),
@@ -340,7 +338,7 @@ def _test_makers(issuing: _Ca, nu: datetime) -> dict[str, Callable[[], _Leaf]]:
         "zelfondertekend": leaf("zelfondertekend", uitgever=None),
         "geen-digitalsignature": leaf("geen-digitalsignature", ku=_key_usage(key_encipherment=True)),
         "rsa1024": leaf("rsa1024", bits=1024),
-        "vreemde-ca": lambda: _vreemde_ca_leaf(nu),
+        "vreemde-ca": lambda: _foreign_ca_leaf(nu),
     }
 
 
@@ -348,14 +346,14 @@ def _test_naam(variant: str) -> str:
     return f"Test {variant} {FICTIEF}"
 
 
-def _vreemde_ca_leaf(nu: datetime) -> _Leaf:
+def _foreign_ca_leaf(nu: datetime) -> _Leaf:
     """A well-formed leaf from a CA the trust store does not know (H45); the chain file carries that CA."""
-    vreemd = _maak_ca(VREEMDE_CA_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=None)
-    leaf = _maak_leaf(vreemd, TEST_VARIANTEN["vreemde-ca"], _test_naam("vreemde-ca"), nu)
+    vreemd = _make_ca(VREEMDE_CA_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=None)
+    leaf = _make_leaf(vreemd, TEST_VARIANTEN["vreemde-ca"], _test_naam("vreemde-ca"), nu)
     return _Leaf(leaf.sleutel, leaf.certificaat, (vreemd.certificaat,))
 
 
-def _maak_leaf(
+def _make_leaf(
     uitgever: _Ca | None,
     oin: str | None,
     naam: str,
@@ -370,7 +368,7 @@ def _maak_leaf(
 ) -> _Leaf:
     """A party certificate as PKIoverheid issues it: OIN in serialNumber (PKI001), CN = O = the name,
     KeyUsage digitalSignature + keyEncipherment (critical), EKU clientAuth. ``uitgever`` None = self-signed."""
-    sleutel = _nieuwe_sleutel(bits)
+    sleutel = _new_key(bits)
     van = van or nu - TERUGDATERING
     tot = tot or nu + LEAF_GELDIGHEID
     bouwer = (
@@ -441,7 +439,7 @@ def _aki(uitgever_sleutel: rsa.RSAPrivateKey) -> x509.AuthorityKeyIdentifier:
     return x509.AuthorityKeyIdentifier.from_issuer_public_key(uitgever_sleutel.public_key())
 
 
-def _nieuwe_sleutel(bits: int) -> rsa.RSAPrivateKey:
+def _new_key(bits: int) -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
@@ -449,13 +447,13 @@ def _pem(certificaat: x509.Certificate) -> bytes:
     return certificaat.public_bytes(serialization.Encoding.PEM)
 
 
-def _sleutel_pem(sleutel: rsa.RSAPrivateKey) -> bytes:
+def _key_pem(sleutel: rsa.RSAPrivateKey) -> bytes:
     return sleutel.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
 
 
-def _schrijf(pad: Path, data: bytes, geheim: bool = False) -> None:
+def _write(pad: Path, data: bytes, geheim: bool = False) -> None:
     """Write ``data`` atomically (temp file + rename); a key is 0600 from its first byte on disk."""
     pad.parent.mkdir(parents=True, exist_ok=True)
     # mkstemp creates the file with mode 0600, so a key is never readable by others, not even briefly.

@@ -6,10 +6,10 @@ import time
 
 import click
 
-from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
+from broker.audit.trail import BEHEER, AuditEvent, leg_vast
 from broker.db.migrate import upgrade
-from broker.privacy import rotatie
-from broker.privacy.sleutels import laad_sleutelbos, verwijder_sleutels, voeg_sleutel_toe
+from broker.privacy import rotation
+from broker.privacy.keys import load_keyring, remove_keys, add_key
 
 #: How long the key file must be unchanged before ``retire`` drops a key: longer than any transaction
 #: that may still commit a ciphertext made under the previous current key (plus the 1 s reload).
@@ -23,25 +23,25 @@ def keys() -> None:
 
 @keys.command("rotate")
 @click.pass_obj
-def rotate(omgeving) -> None:
+def rotate(runtime) -> None:
     """Add a new encryption key, make it current, and re-encrypt everything stored under older keys.
 
     Safe while the broker and the outbox workers run: they pick up the new key within a second and can
     read both old and new ciphertexts throughout. The matching key (HMAC) is not rotated: pseudonyms
     stay stable within and across cycles. Run 'vva keys retire' afterwards to drop unused keys.
     """
-    upgrade(omgeving.engine)
-    pad = omgeving.settings.key_file
-    nieuw = voeg_sleutel_toe(pad)
+    upgrade(runtime.engine)
+    pad = runtime.settings.key_file
+    nieuw = add_key(pad)
     click.echo(f"keys: key {nieuw} added to {pad} and made current")
-    bos = laad_sleutelbos(pad)
-    with omgeving.sessions() as session:
-        totaal = rotatie.te_herversleutelen(session, bos.aes_huidig)
+    bos = load_keyring(pad)
+    with runtime.sessions() as session:
+        totaal = rotation.to_reencrypt(session, bos.aes_huidig)
     with click.progressbar(length=totaal, label="re-encrypting", file=None) as balk:
-        per_tabel = rotatie.herversleutel(omgeving.sessions, bos, balk.update)
+        per_tabel = rotation.reencrypt(runtime.sessions, bos, balk.update)
     aantal = sum(per_tabel.values())
-    with omgeving.sessions.begin() as session:
-        leg_vast(session, Gebeurtenis(BEHEER, "vva keys rotate", "verwerkt", aantal=aantal))
+    with runtime.sessions.begin() as session:
+        leg_vast(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt", aantal=aantal))
     for tabel, rijen in per_tabel.items():
         click.echo(f"  {tabel:18} {rijen} re-encrypted")
     click.echo(f"keys: {aantal} ciphertexts now under key {nieuw}; run 'vva keys retire' to drop old keys")
@@ -49,12 +49,12 @@ def rotate(omgeving) -> None:
 
 @keys.command("status")
 @click.pass_obj
-def status(omgeving) -> None:
+def status(runtime) -> None:
     """List the encryption keys, which one is current, and how many ciphertexts each protects."""
-    upgrade(omgeving.engine)
-    bos = laad_sleutelbos(omgeving.settings.key_file)
-    with omgeving.sessions() as session:
-        gebruik = rotatie.gebruik(session)
+    upgrade(runtime.engine)
+    bos = load_keyring(runtime.settings.key_file)
+    with runtime.sessions() as session:
+        gebruik = rotation.gebruik(session)
     for sleutel in sorted(bos.aes_sleutels):
         huidig = " (current)" if sleutel == bos.aes_huidig else ""
         click.echo(f"key {sleutel}{huidig}: {gebruik.get(sleutel, 0)} ciphertexts")
@@ -66,14 +66,14 @@ def status(omgeving) -> None:
 
 @keys.command("retire")
 @click.pass_obj
-def retire(omgeving) -> None:
+def retire(runtime) -> None:
     """Remove every non-current key that no stored ciphertext uses any more; keys still in use stay.
 
     Refused (nothing removed) until the key file has been unchanged for 15 minutes after a rotation.
     """
-    upgrade(omgeving.engine)
-    pad = omgeving.settings.key_file
-    bos = laad_sleutelbos(pad)
+    upgrade(runtime.engine)
+    pad = runtime.settings.key_file
+    bos = load_keyring(pad)
     rust = time.time() - pad.stat().st_mtime
     if rust < RUSTTIJD_S:
         # A process rereads the key file at most once a second, and a transaction that encrypted under
@@ -83,12 +83,12 @@ def retire(omgeving) -> None:
             f"run retire again once it has been unchanged for {RUSTTIJD_S // 60} minutes"
         )
         return
-    with omgeving.sessions() as session:
-        gebruik = rotatie.gebruik(session)
+    with runtime.sessions() as session:
+        gebruik = rotation.gebruik(session)
     weg = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and not gebruik.get(k))
     blijft = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and gebruik.get(k))
     if weg:
-        weg = verwijder_sleutels(pad, weg)
+        weg = remove_keys(pad, weg)
     click.echo(f"keys: retired {weg or 'none'}; current key {bos.aes_huidig}")
     if blijft:
         click.echo(f"keys still in use, kept: {blijft} (run 'vva keys rotate' again to re-encrypt them)")

@@ -17,27 +17,27 @@ _NUMMER = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
 MASKER = "*********"
 
 
-def maskeer(tekst: str) -> str:
+def mask(tekst: str) -> str:
     """``tekst`` with every standalone run of 8–9 digits replaced by asterisks."""
     return _NUMMER.sub(MASKER, tekst)
 
 
-class MaskeerLeerlingnummers(logging.Filter):
+class MaskLeerlingnummers(logging.Filter):
     """Rewrites a record's message (and traceback text) with pupil-number-like runs masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         bericht = record.getMessage()
-        gemaskeerd = maskeer(bericht)
+        gemaskeerd = mask(bericht)
         if gemaskeerd != bericht:
             record.msg, record.args = gemaskeerd, ()
         if record.exc_info and not record.exc_text:
-            record.exc_text = maskeer("".join(traceback.format_exception(*record.exc_info)).rstrip())
+            record.exc_text = mask("".join(traceback.format_exception(*record.exc_info)).rstrip())
         return True
 
 
-def bescherm(logger: logging.Logger) -> None:
+def protect_logger(logger: logging.Logger) -> None:
     """Attach the mask to every handler of ``logger`` (handlers, not the logger: records from child
     loggers pass through handlers without passing the parent's filters)."""
     for handler in logger.handlers:
-        if not any(isinstance(f, MaskeerLeerlingnummers) for f in handler.filters):
-            handler.addFilter(MaskeerLeerlingnummers())
+        if not any(isinstance(f, MaskLeerlingnummers) for f in handler.filters):
+            handler.addFilter(MaskLeerlingnummers())

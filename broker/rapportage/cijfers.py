@@ -81,7 +81,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.sqltypes import NullType
 
 from broker.db import models
-from broker.domain.cycle import Kalender
+from broker.domain.cycle import Calendar
 from broker.domain.status import (
     ACTIEF_AANGEMELD,
     AanmeldStatus,
@@ -90,10 +90,10 @@ from broker.domain.status import (
     MboGangerStatus,
 )
 from broker.rapportage.sql import dagen_tussen
-from broker.refdata.opzoeken import refdata_jaar_sql
+from broker.refdata.lookup import refdata_jaar_sql
 
 
-class Niveau(StrEnum):
+class Level(StrEnum):
     LANDELIJK = "landelijk"
     SCHOOL = "school"  # a VO school (BRIN4)
     INSTELLING = "instelling"  # an MBO institution (BRIN4)
@@ -181,7 +181,7 @@ BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("29-56", 29, 56),
     ("57+", 57, None),
 )
-ALLE_NIVEAUS = frozenset(Niveau)
+ALLE_NIVEAUS = frozenset(Level)
 
 
 @dataclass(frozen=True)
@@ -196,7 +196,7 @@ class Peil:
     peildatum: date
 
     @classmethod
-    def van(cls, kalender: Kalender, jaar: int, peildatum: date | None = None) -> Peil:
+    def van(cls, kalender: Calendar, jaar: int, peildatum: date | None = None) -> Peil:
         """The cycle ``jaar`` on ``peildatum`` (default: the cycle's last day)."""
         cyclus = kalender.cyclus(jaar)
         peildatum = peildatum or cyclus.einde
@@ -212,7 +212,7 @@ class Cijfer:
     """One computed figure before suppression. ``basis`` is the number of pupils or registrations
     it rests on (the count itself, or the number of observations behind a median)."""
 
-    niveau: Niveau
+    niveau: Level
     eenheid: str
     cijfer: str
     dimensie: str
@@ -220,14 +220,14 @@ class Cijfer:
     basis: int
 
 
-def bereken_cijfers(
+def compute_cijfers(
     session: Session,
     peil: Peil,
-    niveaus: Collection[Niveau] = ALLE_NIVEAUS,
-    eenheden: Mapping[Niveau, Collection[str]] | None = None,
+    niveaus: Collection[Level] = ALLE_NIVEAUS,
+    eenheden: Mapping[Level, Collection[str]] | None = None,
 ) -> list[Cijfer]:
     """All figures of ``peil`` at the given levels, unsuppressed (for storage and reports, which
-    suppress; see ``broker.rapportage.jaarcijfers.onderdruk``).
+    suppress; see ``broker.rapportage.jaarcijfers.suppress``).
 
     ``eenheden`` limits a level to some units (BRIN4s, RMC codes), e.g. one school for the SOAP
     operation. Output: Cijfer rows sorted by level, unit, figure and dimension; figures with no
@@ -236,13 +236,13 @@ def bereken_cijfers(
     """
     eenheden = eenheden or {}
     uitkomst: list[Cijfer] = []
-    bron = _Bron(session, peil, *_beperking(niveaus, eenheden))
+    bron = _Bron(session, peil, *_restriction(niveaus, eenheden))
     try:
         for niveau in sorted(niveaus):
             filter_ = eenheden.get(niveau)
-            if niveau is not Niveau.INSTELLING:
+            if niveau is not Level.INSTELLING:
                 uitkomst += bron.leerlingcijfers(session, niveau, filter_)
-            if niveau is not Niveau.SCHOOL:
+            if niveau is not Level.SCHOOL:
                 uitkomst += bron.aanmeldingcijfers(session, niveau, filter_)
                 uitkomst += bron.intakecijfers(session, niveau, filter_)
             uitkomst += bron.doorlooptijden(session, niveau, filter_)
@@ -251,20 +251,20 @@ def bereken_cijfers(
     return sorted(uitkomst, key=lambda c: (c.niveau, c.eenheid, c.cijfer, c.dimensie))
 
 
-def _beperking(niveaus: Collection[Niveau], eenheden: Mapping[Niveau, Collection[str]]):
+def _restriction(niveaus: Collection[Level], eenheden: Mapping[Level, Collection[str]]):
     """The filters on the base tables when only some schools or only some institutions are asked
     for (the SOAP operation): their rows alone are read. Otherwise ([], []): everything."""
     niveaus = set(niveaus)
-    if niveaus == {Niveau.SCHOOL} and eenheden.get(Niveau.SCHOOL) is not None:
-        scholen = list(eenheden[Niveau.SCHOOL])
+    if niveaus == {Level.SCHOOL} and eenheden.get(Level.SCHOOL) is not None:
+        scholen = list(eenheden[Level.SCHOOL])
         leerling = models.Leerling
         return [leerling.brin_vo.in_(scholen)], [
             models.Aanmelding.sleutel_hash.in_(
                 select(leerling.sleutel_hash).where(leerling.brin_vo.in_(scholen))
             )
         ]
-    if niveaus == {Niveau.INSTELLING} and eenheden.get(Niveau.INSTELLING) is not None:
-        return [false_()], [models.Aanmelding.brin_mbo.in_(list(eenheden[Niveau.INSTELLING]))]
+    if niveaus == {Level.INSTELLING} and eenheden.get(Level.INSTELLING) is not None:
+        return [false_()], [models.Aanmelding.brin_mbo.in_(list(eenheden[Level.INSTELLING]))]
     return [], []
 
 
@@ -282,7 +282,7 @@ def bucket_van(dagen: int) -> str:
     raise ValueError("negatieve doorlooptijd")
 
 
-def percentiel(histogram: Mapping[int, int], p: float) -> int:
+def percentile(histogram: Mapping[int, int], p: float) -> int:
     """Nearest-rank percentile of a histogram {value: count}: the smallest value with at least
     ``p`` (0 < p <= 1) of the observations at or below it. Raises ``ValueError`` when empty."""
     n = sum(histogram.values())
@@ -308,38 +308,36 @@ class _Bron:
         self.peil = peil
         self._session = session
         self._tabellen: list[Table] = []
-        self.intake = self._tijdelijk("intake", _intakes(peil, waar_aanmelding))
-        self.aanm = self._tijdelijk("aanm", _aanmeldingen(peil, waar_aanmelding, self.intake))
-        self.per_leerling = self._tijdelijk("per_leerling", _per_leerling(self.aanm))
-        self.geleverd = self._tijdelijk("geleverd", _geleverd(peil, waar_leerling))
+        self.intake = self._temporary("intake", _intakes(peil, waar_aanmelding))
+        self.aanm = self._temporary("aanm", _aanmeldingen(peil, waar_aanmelding, self.intake))
+        self.per_leerling = self._temporary("per_leerling", _per_leerling(self.aanm))
+        self.geleverd = self._temporary("geleverd", _geleverd(peil, waar_leerling))
 
-    def _tijdelijk(self, naam: str, query) -> Table:
+    def _temporary(self, naam: str, query) -> Table:
         kolommen = [
             Column(k.name, Integer() if isinstance(k.type, NullType) else k.type)
             for k in query.selected_columns
         ]
         tabel = Table(f"tmp_{naam}_{uuid.uuid4().hex[:12]}", MetaData(), *kolommen, prefixes=["TEMPORARY"])
-        verbinding = self._session.connection()
-        tabel.create(verbinding)
+        connection = self._session.connection()
+        tabel.create(connection)
         self._tabellen.append(tabel)
-        verbinding.execute(tabel.insert().from_select([k.name for k in kolommen], query))
-        if verbinding.dialect.name == "postgresql":
-            verbinding.execute(text(f"ANALYZE {tabel.name}"))  # autovacuum never analyses temp tables
+        connection.execute(tabel.insert().from_select([k.name for k in kolommen], query))
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"ANALYZE {tabel.name}"))  # autovacuum never analyses temp tables
         return tabel
 
     def sluit(self) -> None:
-        verbinding = self._session.connection()
+        connection = self._session.connection()
         for tabel in reversed(self._tabellen):
-            tabel.drop(verbinding)
+            tabel.drop(connection)
         self._tabellen.clear()
 
     # --- pupils -----------------------------------------------------------------------------
 
-    def _populatie(self, niveau: Niveau, filter_: Collection[str] | None):
+    def _populatie(self, niveau: Level, filter_: Collection[str] | None):
         g = self.geleverd.c
-        eenheid = {Niveau.LANDELIJK: literal("", String), Niveau.SCHOOL: g.brin_vo, Niveau.REGIO: g.rmc}[
-            niveau
-        ]
+        eenheid = {Level.LANDELIJK: literal("", String), Level.SCHOOL: g.brin_vo, Level.REGIO: g.rmc}[niveau]
         delen = [
             select(
                 g.sleutel_hash,
@@ -350,7 +348,7 @@ class _Bron:
                 literal(1).label("geleverd"),
             )
         ]
-        if niveau is Niveau.LANDELIJK:
+        if niveau is Level.LANDELIJK:
             a = self.aanm.c
             delen.append(
                 select(
@@ -375,7 +373,7 @@ class _Bron:
             q = q.where(u.c.eenheid.in_(list(filter_)))
         return q.group_by(u.c.sleutel_hash, u.c.eenheid).subquery("populatie")
 
-    def leerlingcijfers(self, session: Session, niveau: Niveau, filter_) -> list[Cijfer]:
+    def leerlingcijfers(self, session: Session, niveau: Level, filter_) -> list[Cijfer]:
         pop = self._populatie(niveau, filter_)
         pl = self.per_leerling.c
         rang = func.coalesce(pl.rang, 0)
@@ -390,7 +388,7 @@ class _Bron:
             GELEVERD_NERGENS: and_(pop.c.actief == 1, nergens),
             DIPLOMA_NERGENS: and_(pop.c.diploma == 1, nergens),
         }
-        if niveau is Niveau.LANDELIJK:
+        if niveau is Level.LANDELIJK:
             tellingen[ZONDER_LEVERING] = and_(pop.c.geleverd == 0, rang > 0)
         basis = select(pop.c.eenheid).select_from(
             pop.outerjoin(self.per_leerling, pl.sleutel_hash == pop.c.sleutel_hash)
@@ -428,13 +426,13 @@ class _Bron:
 
     # --- registrations ------------------------------------------------------------------------
 
-    def _aanm_eenheid(self, niveau: Niveau) -> ColumnElement:
+    def _aanm_eenheid(self, niveau: Level) -> ColumnElement:
         a = self.aanm.c
-        return {Niveau.LANDELIJK: literal("", String), Niveau.INSTELLING: a.brin_mbo, Niveau.REGIO: a.rmc}[
+        return {Level.LANDELIJK: literal("", String), Level.INSTELLING: a.brin_mbo, Level.REGIO: a.rmc}[
             niveau
         ]
 
-    def aanmeldingcijfers(self, session: Session, niveau: Niveau, filter_) -> list[Cijfer]:
+    def aanmeldingcijfers(self, session: Session, niveau: Level, filter_) -> list[Cijfer]:
         a = self.aanm.c
         eenheid = self._aanm_eenheid(niveau).label("eenheid")
         basis = select(eenheid).where(eenheid.is_not(None))
@@ -468,7 +466,7 @@ class _Bron:
                 basis.add_columns(begin.label("dag"), func.count().label("n")).group_by(groep, begin)
             ),
         )
-        if niveau is Niveau.INSTELLING:
+        if niveau is Level.INSTELLING:
             uitkomst += [
                 _cijfer(
                     niveau,
@@ -487,7 +485,7 @@ class _Bron:
 
     # --- intakes ------------------------------------------------------------------------------
 
-    def intakecijfers(self, session: Session, niveau: Niveau, filter_) -> list[Cijfer]:
+    def intakecijfers(self, session: Session, niveau: Level, filter_) -> list[Cijfer]:
         """``intakes`` for every unit with registrations (0 without intakes) and
         ``intakes_per_uitkomst`` for the outcomes that occur."""
         a, i = self.aanm.c, self.intake.c
@@ -517,9 +515,9 @@ class _Bron:
 
     # --- lead times ---------------------------------------------------------------------------
 
-    def doorlooptijden(self, session: Session, niveau: Niveau, filter_) -> list[Cijfer]:
+    def doorlooptijden(self, session: Session, niveau: Level, filter_) -> list[Cijfer]:
         a = self.aanm.c
-        if niveau is Niveau.SCHOOL:
+        if niveau is Level.SCHOOL:
             scholen = (
                 select(self.geleverd.c.sleutel_hash, self.geleverd.c.brin_vo).distinct().subquery("scholen")
             )
@@ -545,8 +543,8 @@ class _Bron:
             n = sum(histogram.values())
             uitkomst += [
                 _cijfer(niveau, eenheid, DOORLOOPTIJD_N, traject, n),
-                Cijfer(niveau, eenheid, DOORLOOPTIJD_MEDIAAN, traject, percentiel(histogram, 0.5), n),
-                Cijfer(niveau, eenheid, DOORLOOPTIJD_P90, traject, percentiel(histogram, 0.9), n),
+                Cijfer(niveau, eenheid, DOORLOOPTIJD_MEDIAAN, traject, percentile(histogram, 0.5), n),
+                Cijfer(niveau, eenheid, DOORLOOPTIJD_P90, traject, percentile(histogram, 0.9), n),
             ]
             buckets: Counter = Counter()
             for dagen, aantal in histogram.items():
@@ -558,7 +556,7 @@ class _Bron:
         return uitkomst
 
 
-def _cijfer(niveau: Niveau, eenheid: str, naam: str, dimensie: str, waarde: int | None) -> Cijfer:
+def _cijfer(niveau: Level, eenheid: str, naam: str, dimensie: str, waarde: int | None) -> Cijfer:
     waarde = int(waarde or 0)
     return Cijfer(niveau, eenheid, naam, str(dimensie), waarde, waarde)
 
@@ -567,7 +565,7 @@ def _aantal(voorwaarde) -> ColumnElement:
     return func.coalesce(func.sum(case((voorwaarde, 1), else_=0)), 0)
 
 
-def _per_week(niveau: Niveau, naam: str, rijen: Iterable) -> list[Cijfer]:
+def _per_week(niveau: Level, naam: str, rijen: Iterable) -> list[Cijfer]:
     """Fold per-day counts (rows with eenheid, dag, n) into ISO weeks: at most 53 buckets per unit."""
     weken: Counter = Counter()
     for rij in rijen:
@@ -597,7 +595,7 @@ def _stand(peil: Peil, op: date, naam: str, waar: list):
     )
 
 
-def _einde(dag: date) -> datetime:
+def _end(dag: date) -> datetime:
     """The first moment after ``dag`` (UTC): what was recorded before it was known on ``dag``."""
     return datetime.combine(dag + timedelta(days=1), time(), UTC)
 
@@ -611,7 +609,7 @@ def _feit_known_on_peildatum(peil: Peil, soort: str) -> tuple:
         a.cyclus_jaar == peil.jaar,
         f.soort == soort,
         f.datum <= peil.peildatum,
-        f.vastgelegd_op < _einde(peil.peildatum),
+        f.vastgelegd_op < _end(peil.peildatum),
     )
 
 
@@ -727,7 +725,7 @@ def _geleverd(peil: Peil, waar: list):
     result then (NULL: none reported) and whether it is an ``actief`` pupil with a diploma."""
     lm, leerling = models.LeerlingMutatie, models.Leerling
     vestiging, instelling = aliased(models.Vestiging), aliased(models.Instelling)
-    grens = _einde(peil.peildatum)
+    grens = _end(peil.peildatum)
     volgorde = func.row_number().over(
         partition_by=lm.leerling_id, order_by=(lm.vastgelegd_op.desc(), lm.id.desc())
     )

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from broker.audit.spoor import BEHEER, Gebeurtenis, leg_vast
-from broker.bootstrap import Omgeving
-from broker.rapportage.cijfers import Niveau
+from broker.audit.trail import BEHEER, AuditEvent, leg_vast
+from broker.bootstrap import Runtime
+from broker.rapportage.cijfers import Level
 
-_NIVEAUS = {"school": Niveau.SCHOOL, "regio": Niveau.REGIO, "landelijk": Niveau.LANDELIJK}
+_NIVEAUS = {"school": Level.SCHOOL, "regio": Level.REGIO, "landelijk": Level.LANDELIJK}
 
 
 @click.command("report")
@@ -32,7 +32,7 @@ _NIVEAUS = {"school": Niveau.SCHOOL, "regio": Niveau.REGIO, "landelijk": Niveau.
 )
 @click.pass_obj
 def report(
-    omgeving: Omgeving,
+    runtime: Runtime,
     niveau: str,
     brin: str | None,
     rmc: str | None,
@@ -46,8 +46,8 @@ def report(
     The figures are anonymous (counts of 1–4 suppressed, with the cells that would give them
     away); a closed cycle is read from its yearly aggregates. Exit status 2 with a message when the report cannot be made as asked.
     """
-    from broker.rapportage.rapport import RapportFout, maak_rapport
-    from broker.rapportage.uitvoer import schrijf
+    from broker.rapportage.rapport import RapportError, make_rapport
+    from broker.rapportage.output import schrijf
 
     if (niveau == "school") != (brin is not None) or (niveau == "regio") != (rmc is not None):
         raise click.UsageError(
@@ -55,21 +55,21 @@ def report(
         )
     eenheid = brin or rmc or ""
     try:
-        with omgeving.sessions() as session:
-            rapport = maak_rapport(
+        with runtime.sessions() as session:
+            rapport = make_rapport(
                 session,
-                omgeving.kalender,
+                runtime.kalender,
                 _NIVEAUS[niveau],
                 jaar,
                 eenheid,
                 peildatum.date() if peildatum else None,
             )
-    except (RapportFout, ValueError) as fout:
+    except (RapportError, ValueError) as fout:
         raise click.UsageError(str(fout)) from None
     schrijf(rapport, formaat, uit)
-    with omgeving.sessions.begin() as session:  # aggregates over personal data leave the system: traced
+    with runtime.sessions.begin() as session:  # aggregates over personal data leave the system: traced
         operatie = f"vva report {niveau} {eenheid}".strip()
-        leg_vast(session, Gebeurtenis(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
+        leg_vast(session, AuditEvent(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
     click.echo(
         f"report: {uit} ({formaat}, {niveau} {rapport.eenheid or 'NL'}, cycle {jaar}, peildatum {rapport.peildatum})"
     )

@@ -4,7 +4,7 @@ of the cycle's personal data (``vva cycle close``, issue 5 part 4), read by the 
 No row names a pupil, and no cell small enough to identify one leaves this module: a count of 1 to 4
 is stored as NULL, and so is a median or percentile resting on fewer than 5 observations (primary
 suppression); so are the complementary cells that keep those from being computed back out of the
-totals, distributions and levels published with them (``onderdruk``, ``broker.rapportage.disclosure``,
+totals, distributions and levels published with them (``suppress``, ``broker.rapportage.disclosure``,
 docs/disclosure.md). A NULL is therefore "withheld", not "1 to 4". 0 is kept: it identifies nobody,
 and a report needs to say "none fell back". The stored set is protected as one table over every level
 (country, regions, schools, institutions), so any report read from it is protected too.
@@ -21,19 +21,19 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from broker.db import models
-from broker.domain.cycle import Kalender
+from broker.domain.cycle import Calendar
 from broker.domain.status import ACTIEF_AANGEMELD
 from broker.errors import BrokerError
 from broker.rapportage import cijfers as c
-from broker.rapportage.cijfers import Cijfer, Niveau, Peil, bereken_cijfers
+from broker.rapportage.cijfers import Cijfer, Level, Peil, compute_cijfers
 from broker.rapportage.disclosure import Cell, Relation, protect
-from broker.refdata.opzoeken import refdata_jaar_sql
+from broker.refdata.lookup import refdata_jaar_sql
 
 #: The smallest count that may leave the system (issue 5 part 4, issue 7 part 1).
 DREMPEL = 5
 
 
-class JaarcijfersBestaanAl(BrokerError):
+class JaarcijfersExist(BrokerError):
     """The yearly aggregates of this cycle were stored before; they are never overwritten (the
     personal data they were computed from may be gone)."""
 
@@ -114,17 +114,17 @@ Indeling = dict[str, list[str]]
 Sleutel = tuple[str, str, str, str]
 
 
-def onderdruk(jaar: int, cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> list[Jaarcijfer]:
+def suppress(jaar: int, cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> list[Jaarcijfer]:
     """The figures as they may leave the system, as one published table: ``waarde`` None for a
     count of 1 to 4 and a median or percentile on fewer than 5 observations (primary), and for
     the complementary cells ``disclosure.protect`` picks so that none of them can be computed back
     from the others (``relaties``). Call it on exactly the figures that are published together."""
     cijfers = list(cijfers)
-    cellen = [Cell(_sleutel(f), f.waarde, 0 < f.basis < DREMPEL, _insider(f)) for f in cijfers]
+    cellen = [Cell(_key(f), f.waarde, 0 < f.basis < DREMPEL, _insider(f)) for f in cijfers]
     weg = protect(cellen, relaties(cijfers, indeling))
     return [
         Jaarcijfer(
-            jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if _sleutel(f) in weg else f.waarde
+            jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if _key(f) in weg else f.waarde
         )
         for f in cijfers
     ]
@@ -133,11 +133,11 @@ def onderdruk(jaar: int, cijfers: Iterable[Cijfer], indeling: Indeling | None = 
 def _insider(f: Cijfer) -> tuple[str, str] | None:
     """Who knows the figure without any publication: the school, institution or region it is
     of (it counts its own pupils); nobody for the country's."""
-    return None if f.niveau == Niveau.LANDELIJK else (Niveau(f.niveau).value, f.eenheid)
+    return None if f.niveau == Level.LANDELIJK else (Level(f.niveau).value, f.eenheid)
 
 
-def _sleutel(f: Cijfer) -> Sleutel:
-    return (Niveau(f.niveau).value, f.eenheid, f.cijfer, f.dimensie)
+def _key(f: Cijfer) -> Sleutel:
+    return (Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie)
 
 
 def relaties(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> list[Relation]:
@@ -147,7 +147,7 @@ def relaties(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> lis
     of its schools and of its institutions, per figure and dimension. The ones between levels hold
     only on some data (a pupil delivered by two schools counts once in the region; the country
     counts pupils without a school): ``protect`` uses a relation only where it holds."""
-    sleutels = {_sleutel(f) for f in cijfers}
+    sleutels = {_key(f) for f in cijfers}
     per_eenheid: dict[tuple[str, str], set[Sleutel]] = defaultdict(set)
     for k in sleutels:
         per_eenheid[k[:2]].add(k)
@@ -198,12 +198,12 @@ def _tussen_niveaus(
     for niveau, eenheid in sorted(per_eenheid):
         eenheden[niveau].append(eenheid)
     paren = [
-        ((Niveau.LANDELIJK.value, ""), sub, eenheden[sub])
-        for sub in (Niveau.REGIO.value, Niveau.SCHOOL.value, Niveau.INSTELLING.value)
+        ((Level.LANDELIJK.value, ""), sub, eenheden[sub])
+        for sub in (Level.REGIO.value, Level.SCHOOL.value, Level.INSTELLING.value)
     ]
     for regio, brins in sorted(indeling.items()):
-        for sub in (Niveau.SCHOOL.value, Niveau.INSTELLING.value):
-            paren.append(((Niveau.REGIO.value, regio), sub, [e for e in eenheden[sub] if e in set(brins)]))
+        for sub in (Level.SCHOOL.value, Level.INSTELLING.value):
+            paren.append(((Level.REGIO.value, regio), sub, [e for e in eenheden[sub] if e in set(brins)]))
     uit = []
     for boven, sub, onder in paren:
         if boven not in per_eenheid or not onder:
@@ -232,7 +232,7 @@ def regio_indeling(session: Session, jaar: int) -> Indeling:
     return dict(indeling)
 
 
-def bereken_jaarcijfers(session: Session, jaar: int, kalender: Kalender) -> list[Jaarcijfer]:
+def compute_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> list[Jaarcijfer]:
     """The yearly aggregates of cycle ``jaar`` on the cycle's last day, at every level (landelijk,
     per VO school, per MBO institution, per RMC region), suppressed. Pure: it reads, and writes
     nothing that outlives the call (the computation's temporary tables are dropped before it returns).
@@ -242,22 +242,22 @@ def bereken_jaarcijfers(session: Session, jaar: int, kalender: Kalender) -> list
     region and week, before/after the deadline, fallbacks after the deadline, lead-time
     distributions; no pupil-level rows, no cell below 5).
     """
-    cijfers = bereken_cijfers(session, Peil.van(kalender, jaar))
-    return onderdruk(jaar, cijfers, regio_indeling(session, jaar))
+    cijfers = compute_cijfers(session, Peil.van(kalender, jaar))
+    return suppress(jaar, cijfers, regio_indeling(session, jaar))
 
 
-def bewaar_jaarcijfers(session: Session, jaar: int, kalender: Kalender) -> int:
+def store_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> int:
     """Compute the yearly aggregates of cycle ``jaar`` and insert them into ``jaarcijfer`` in the
     caller's transaction (the caller commits, before it purges). Returns the number of rows.
 
-    Raises ``JaarcijfersBestaanAl`` when rows for ``jaar`` exist already: closing twice must not
+    Raises ``JaarcijfersExist`` when rows for ``jaar`` exist already: closing twice must not
     replace the figures of a purged cycle with figures of nothing.
     """
     if bewaarde_jaren(session, [jaar]):
-        raise JaarcijfersBestaanAl(
+        raise JaarcijfersExist(
             f"de jaarcijfers van cyclus {jaar} zijn al bewaard; ze worden nooit overschreven"
         )
-    rijen = bereken_jaarcijfers(session, jaar, kalender)
+    rijen = compute_jaarcijfers(session, jaar, kalender)
     nu = datetime.now(UTC)
     if rijen:
         session.execute(
@@ -286,8 +286,8 @@ def bewaarde_jaren(session: Session, jaren: Collection[int] | None = None) -> se
     return set(session.scalars(q))
 
 
-def lees_jaarcijfers(
-    session: Session, jaar: int, niveau: Niveau | None = None, eenheden: Collection[str] | None = None
+def read_jaarcijfers(
+    session: Session, jaar: int, niveau: Level | None = None, eenheden: Collection[str] | None = None
 ) -> list[Jaarcijfer]:
     """The stored aggregates of ``jaar``, optionally of one level and some units, sorted."""
     t = models.Jaarcijfer

@@ -16,22 +16,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.db import models
-from broker.domain.cycle import Kalender
-from broker.domain.visibility import normaliseer_rmc
+from broker.domain.cycle import Calendar
+from broker.domain.visibility import normalise_rmc
 from broker.errors import BrokerError
-from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
+from broker.rapportage.cijfers import Level, Peil, compute_cijfers
 from broker.rapportage.jaarcijfers import (
     Jaarcijfer,
     bewaarde_jaren,
-    lees_jaarcijfers,
-    onderdruk,
+    read_jaarcijfers,
+    suppress,
     regio_indeling,
 )
 from broker.rapportage.trends import Trend, trend
-from broker.refdata.opzoeken import refdata_jaar_sql
+from broker.refdata.lookup import refdata_jaar_sql
 
 
-class RapportFout(BrokerError, ValueError):
+class RapportError(BrokerError, ValueError):
     """The report cannot be made as asked; the text says why (for the operator, no personal data)."""
 
 
@@ -42,7 +42,7 @@ class Rapport:
     complementary cell withheld so that none can be computed back), a missing key means no
     observations."""
 
-    niveau: Niveau
+    niveau: Level
     eenheid: str
     naam: str
     jaar: int
@@ -53,7 +53,7 @@ class Rapport:
     trend: Trend
     namen: dict[str, str] = field(default_factory=dict)  # BRIN / RMC code → name, for tables
 
-    def van(self, niveau: Niveau, eenheid: str) -> dict[tuple[str, str], int | None]:
+    def van(self, niveau: Level, eenheid: str) -> dict[tuple[str, str], int | None]:
         return {
             (r.cijfer, r.dimensie): r.waarde
             for r in self.cijfers
@@ -65,7 +65,7 @@ class Rapport:
         """The figures of the report's own unit."""
         return self.van(self.niveau, self.eenheid)
 
-    def eenheden(self, niveau: Niveau) -> list[str]:
+    def eenheden(self, niveau: Level) -> list[str]:
         # RMC codes in numeric order (2 before 10), BRINs alphabetically.
         return sorted(
             {r.eenheid for r in self.cijfers if r.niveau == niveau},
@@ -73,10 +73,10 @@ class Rapport:
         )
 
 
-def maak_rapport(
+def make_rapport(
     session: Session,
-    kalender: Kalender,
-    niveau: Niveau,
+    kalender: Calendar,
+    niveau: Level,
     jaar: int,
     eenheid: str = "",
     peildatum: date | None = None,
@@ -85,7 +85,7 @@ def maak_rapport(
     region, '' for landelijk. ``peildatum`` (default: today, or the cycle's last day if that is
     earlier) must lie in the cycle; one after today shows what is known today.
 
-    Raises ``RapportFout`` for an unknown unit, a peildatum outside the cycle, or a
+    Raises ``RapportError`` for an unknown unit, a peildatum outside the cycle, or a
     peildatum other than the last day for a closed cycle (only its yearly aggregates are left).
     """
     cyclus = kalender.cyclus(jaar)
@@ -93,28 +93,28 @@ def maak_rapport(
     gesloten = jaar in bewaarde_jaren(session, [jaar])
     if gesloten:
         if peildatum not in (None, cyclus.einde):
-            raise RapportFout(
+            raise RapportError(
                 f"cyclus {jaar} is gesloten: er zijn alleen jaarcijfers op {cyclus.einde}, geen cijfers op {peildatum}"
             )
         peildatum = cyclus.einde
     peildatum = peildatum or min(date.today(), cyclus.einde)
     if not cyclus.bevat(peildatum):
-        raise RapportFout(
+        raise RapportError(
             f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
         )
-    bereik = _bereik(session, jaar, niveau, eenheid)
+    bereik = _range(session, jaar, niveau, eenheid)
     if gesloten:
-        cijfers = [r for n, e in bereik.items() for r in lees_jaarcijfers(session, jaar, n, e)]
+        cijfers = [r for n, e in bereik.items() for r in read_jaarcijfers(session, jaar, n, e)]
     else:
         peil = Peil(jaar, cyclus.deadline, peildatum)
         # Cut from the one table of every level on this day, protected as the yearly aggregates
         # are: reports of different units then withhold the same cells, so putting a school's,
         # its region's and the country's report side by side computes nothing back either.
-        alle = bereken_cijfers(session, peil)
-        cijfers = [r for r in onderdruk(jaar, alle, regio_indeling(session, jaar)) if _in_bereik(r, bereik)]
+        alle = compute_cijfers(session, peil)
+        cijfers = [r for r in suppress(jaar, alle, regio_indeling(session, jaar)) if _in_range(r, bereik)]
     if not any(r.niveau == niveau and r.eenheid == eenheid for r in cijfers):
-        raise RapportFout(f"geen cijfers voor {niveau.value} {eenheid or 'Nederland'} in cyclus {jaar}")
-    namen = _namen(session, jaar)
+        raise RapportError(f"geen cijfers voor {niveau.value} {eenheid or 'Nederland'} in cyclus {jaar}")
+    namen = _names(session, jaar)
     return Rapport(
         niveau=niveau,
         eenheid=eenheid,
@@ -129,44 +129,42 @@ def maak_rapport(
     )
 
 
-def _eenheid(niveau: Niveau, eenheid: str) -> str:
-    if niveau is Niveau.LANDELIJK:
+def _eenheid(niveau: Level, eenheid: str) -> str:
+    if niveau is Level.LANDELIJK:
         return ""
-    if niveau is Niveau.REGIO:
+    if niveau is Level.REGIO:
         try:
-            return normaliseer_rmc(eenheid)
+            return normalise_rmc(eenheid)
         except ValueError:
-            raise RapportFout("--rmc moet een RMC-regiocode zijn (1 of 2 cijfers)") from None
+            raise RapportError("--rmc moet een RMC-regiocode zijn (1 of 2 cijfers)") from None
     if not eenheid or len(eenheid) != 4:
-        raise RapportFout("--brin moet een BRIN4 zijn, bijvoorbeeld 99XA")
+        raise RapportError("--brin moet een BRIN4 zijn, bijvoorbeeld 99XA")
     return eenheid.upper()
 
 
-def _in_bereik(r: Jaarcijfer, bereik: dict[Niveau, Collection[str] | None]) -> bool:
-    niveau = Niveau(r.niveau)
+def _in_range(r: Jaarcijfer, bereik: dict[Level, Collection[str] | None]) -> bool:
+    niveau = Level(r.niveau)
     return niveau in bereik and (bereik[niveau] is None or r.eenheid in bereik[niveau])
 
 
-def _bereik(
-    session: Session, jaar: int, niveau: Niveau, eenheid: str
-) -> dict[Niveau, Collection[str] | None]:
+def _range(session: Session, jaar: int, niveau: Level, eenheid: str) -> dict[Level, Collection[str] | None]:
     """The levels and units a report shows: its own unit and the units in it (by the cycle's regions)."""
-    if niveau is Niveau.SCHOOL:
-        return {Niveau.SCHOOL: [eenheid]}
-    if niveau is Niveau.LANDELIJK:
-        return {Niveau.LANDELIJK: [""], Niveau.REGIO: None}
+    if niveau is Level.SCHOOL:
+        return {Level.SCHOOL: [eenheid]}
+    if niveau is Level.LANDELIJK:
+        return {Level.LANDELIJK: [""], Level.REGIO: None}
     i = models.Instelling
     in_regio = session.execute(
         select(i.brin, i.sector).where(i.cyclus_jaar == refdata_jaar_sql(jaar), i.rmc_regio == eenheid)
     ).all()
     return {
-        Niveau.REGIO: [eenheid],
-        Niveau.SCHOOL: [brin for brin, sector in in_regio if sector == "vo"],
-        Niveau.INSTELLING: [brin for brin, sector in in_regio if sector == "mbo"],
+        Level.REGIO: [eenheid],
+        Level.SCHOOL: [brin for brin, sector in in_regio if sector == "vo"],
+        Level.INSTELLING: [brin for brin, sector in in_regio if sector == "mbo"],
     }
 
 
-def _namen(session: Session, jaar: int) -> dict[str, str]:
+def _names(session: Session, jaar: int) -> dict[str, str]:
     i, r = models.Instelling, models.RmcRegio
     namen = dict(
         session.execute(select(i.brin, i.naam).where(i.cyclus_jaar == refdata_jaar_sql(jaar))).tuples().all()

@@ -17,14 +17,14 @@ class dagen_tussen(FunctionElement):  # noqa: N801 — used like a SQL function
 
 
 @compiles(dagen_tussen)
-def _verschil(element, compiler, **kw):
+def _difference(element, compiler, **kw):
     # PostgreSQL: date - date is an integer number of days.
     van, tot = list(element.clauses)
     return f"({compiler.process(tot, **kw)} - {compiler.process(van, **kw)})"
 
 
 @compiles(dagen_tussen, "sqlite")
-def _verschil_sqlite(element, compiler, **kw):
+def _difference_sqlite(element, compiler, **kw):
     # SQLite keeps dates as ISO text; julianday() makes them numbers (whole days apart at midnight).
     van, tot = list(element.clauses)
     return f"CAST(julianday({compiler.process(tot, **kw)}) - julianday({compiler.process(van, **kw)}) AS INTEGER)"

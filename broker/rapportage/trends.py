@@ -2,7 +2,7 @@
 
 A closed cycle's personal data is gone, so its figures come from ``jaarcijfer`` only; a cycle whose
 aggregates are not stored yet is computed from its history in exactly the same way
-(``bereken_jaarcijfers``'s figures on the cycle's last day, suppressed), so the trend of a year is
+(``compute_jaarcijfers``'s figures on the cycle's last day, suppressed), so the trend of a year is
 the same before and after its purge.
 """
 
@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broker.db import models
-from broker.domain.cycle import Kalender
+from broker.domain.cycle import Calendar
 from broker.rapportage import cijfers as c
-from broker.rapportage.cijfers import Niveau
-from broker.rapportage.jaarcijfers import bereken_jaarcijfers, bewaarde_jaren, lees_jaarcijfers
+from broker.rapportage.cijfers import Level
+from broker.rapportage.jaarcijfers import compute_jaarcijfers, bewaarde_jaren, read_jaarcijfers
 
 #: (figure, dimension, label) of the trend, in the order a report shows them.
 TREND_CIJFERS: tuple[tuple[str, str, str], ...] = (
@@ -49,32 +49,32 @@ _LEERLINGCIJFERS = frozenset(c.LEERLINGCIJFERS)
 _AANMELDINGCIJFERS = frozenset(c.AANMELDINGCIJFERS)
 
 
-def trend_cijfers(niveau: Niveau) -> list[tuple[str, str, str]]:
+def trend_cijfers(niveau: Level) -> list[tuple[str, str, str]]:
     """The rows of ``TREND_CIJFERS`` that exist at ``niveau`` (a school has no intakes, an institution
     no exam results), so a report does not show a figure that cannot exist as 0."""
-    weg = {Niveau.SCHOOL: _AANMELDINGCIJFERS, Niveau.INSTELLING: _LEERLINGCIJFERS}.get(niveau, frozenset())
+    weg = {Level.SCHOOL: _AANMELDINGCIJFERS, Level.INSTELLING: _LEERLINGCIJFERS}.get(niveau, frozenset())
     return [rij for rij in TREND_CIJFERS if rij[0] not in weg]
 
 
 Trend = dict[int, dict[tuple[str, str], int | None]]
 
 
-def trend(session: Session, kalender: Kalender, niveau: Niveau, eenheid: str, tot_jaar: int) -> Trend:
+def trend(session: Session, kalender: Calendar, niveau: Level, eenheid: str, tot_jaar: int) -> Trend:
     """The key figures of ``niveau``/``eenheid`` for every cycle up to ``tot_jaar`` that has stored
     aggregates or a row in ``cyclus``: {jaar: {(cijfer, dimensie): waarde or None (suppressed)}}.
     A figure absent from a year's dict had no observations that year. An open year is computed
-    and suppressed exactly as its yearly aggregates will be stored (``bereken_jaarcijfers``: every
+    and suppressed exactly as its yearly aggregates will be stored (``compute_jaarcijfers``: every
     level as one table), so its cells and the cells withheld are the same before and after."""
     bewaard = bewaarde_jaren(session)
     jaren = bewaard | set(session.scalars(select(models.Cyclus.jaar)))
     uitkomst: Trend = {}
     for jaar in sorted(j for j in jaren if j <= tot_jaar):
         if jaar in bewaard:
-            rijen = lees_jaarcijfers(session, jaar, niveau, [eenheid])
+            rijen = read_jaarcijfers(session, jaar, niveau, [eenheid])
         else:
             rijen = [
                 r
-                for r in bereken_jaarcijfers(session, jaar, kalender)
+                for r in compute_jaarcijfers(session, jaar, kalender)
                 if r.niveau == niveau.value and r.eenheid == eenheid
             ]
         uitkomst[jaar] = {

@@ -14,13 +14,13 @@ import click
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.db import models
 from broker.db.migrate import upgrade
-from broker.refdata.controle import Controle, controleer
-from broker.refdata.duo import OnbekendBestand
-from broker.refdata.laden import TABELLEN, LaadRapport, laad_bestanden, laad_demo
-from broker.refdata.opzoeken import refdata_jaar
+from broker.refdata.check import CheckResult, check_all
+from broker.refdata.duo import UnknownFile
+from broker.refdata.load import TABELLEN, LoadReport, load_files, load_demo
+from broker.refdata.lookup import refdata_jaar
 
 _CYCLUS_OPTIE = click.option(
     "--cyclus",
@@ -77,17 +77,17 @@ def load(ctx: click.Context, bestanden: tuple[Path, ...], cyclus: int | None) ->
 
     The database schema is created or upgraded first, so this works on a fresh database.
     """
-    omgeving: Omgeving = ctx.obj
-    jaar = _cyclus_jaar(omgeving, cyclus)
-    upgrade(omgeving.engine)
-    with omgeving.sessions() as session:
+    runtime: Runtime = ctx.obj
+    jaar = _cyclus_jaar(runtime, cyclus)
+    upgrade(runtime.engine)
+    with runtime.sessions() as session:
         try:
-            rapport = laad_bestanden(session, bestanden, jaar)
-        except (OnbekendBestand, OSError) as fout:
+            rapport = load_files(session, bestanden, jaar)
+        except (UnknownFile, OSError) as fout:
             click.echo(f"fout: {fout}; niets geladen", err=True)
             ctx.exit(2)
         session.commit()
-    _meld(ctx, rapport)
+    _report(ctx, rapport)
 
 
 @refdata.command("demo")
@@ -95,13 +95,13 @@ def load(ctx: click.Context, bestanden: tuple[Path, ...], cyclus: int | None) ->
 @click.pass_context
 def demo(ctx: click.Context, cyclus: int | None) -> None:
     """Load the fictional demo set (BRINs 99XA-99XF, see broker/refdata/demo/README.md) and commit."""
-    omgeving: Omgeving = ctx.obj
-    jaar = _cyclus_jaar(omgeving, cyclus)
-    upgrade(omgeving.engine)
-    with omgeving.sessions() as session:
-        rapport = laad_demo(session, jaar)
+    runtime: Runtime = ctx.obj
+    jaar = _cyclus_jaar(runtime, cyclus)
+    upgrade(runtime.engine)
+    with runtime.sessions() as session:
+        rapport = load_demo(session, jaar)
         session.commit()
-    _meld(ctx, rapport)
+    _report(ctx, rapport)
 
 
 @refdata.command("check")
@@ -110,17 +110,17 @@ def demo(ctx: click.Context, cyclus: int | None) -> None:
 @click.pass_context
 def check(ctx: click.Context, cyclus: int | None, beeindigde_gemeenten: tuple[str, ...]) -> None:
     """Say whether the cycle's reference data are complete; exit 1 and name what is missing if not."""
-    omgeving: Omgeving = ctx.obj
-    jaar = _cyclus_jaar(omgeving, cyclus)
-    upgrade(omgeving.engine)
-    with omgeving.sessions() as session:
-        uitkomst = controleer(session, jaar, beeindigde_gemeenten)
-    meld_controle(uitkomst)
+    runtime: Runtime = ctx.obj
+    jaar = _cyclus_jaar(runtime, cyclus)
+    upgrade(runtime.engine)
+    with runtime.sessions() as session:
+        uitkomst = check_all(session, jaar, beeindigde_gemeenten)
+    report_check(uitkomst)
     if not uitkomst.in_orde:
         ctx.exit(1)
 
 
-def meld_controle(uitkomst: Controle) -> None:
+def report_check(uitkomst: CheckResult) -> None:
     """The outcome of a check: a summary on stdout, each problem on stderr."""
     soorten = ", ".join(f"{uitkomst.instellingen.get(s, 0)} {s}" for s in ("vo", "vso", "mbo"))
     click.echo(
@@ -140,12 +140,12 @@ def meld_controle(uitkomst: Controle) -> None:
 @click.pass_context
 def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
     """Print the number of rows per reference table of a cycle, or one institution."""
-    omgeving: Omgeving = ctx.obj
-    if not inspect(omgeving.engine).has_table(models.Instelling.__tablename__):
+    runtime: Runtime = ctx.obj
+    if not inspect(runtime.engine).has_table(models.Instelling.__tablename__):
         click.echo("geen referentiegegevens: de database heeft nog geen schema (vva refdata load)", err=True)
         ctx.exit(1)
-    with omgeving.sessions() as session:
-        jaar = refdata_jaar(session, _cyclus_jaar(omgeving, cyclus))
+    with runtime.sessions() as session:
+        jaar = refdata_jaar(session, _cyclus_jaar(runtime, cyclus))
         if brin is None:
             click.echo(f"reference data of cycle {jaar if jaar is not None else '-'}")
             for tabel in TABELLEN:
@@ -159,15 +159,15 @@ def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
         if instelling is None:
             click.echo(f"instelling {brin} niet gevonden", err=True)
             ctx.exit(1)
-        _toon_instelling(session, instelling)
+        _show_instelling(session, instelling)
 
 
-def _cyclus_jaar(omgeving: Omgeving, cyclus: int | None) -> int:
+def _cyclus_jaar(runtime: Runtime, cyclus: int | None) -> int:
     # Only consult the calendar when needed: it reads the deadline overrides from the settings.
-    return cyclus if cyclus is not None else omgeving.kalender.cyclus_op(date.today()).jaar
+    return cyclus if cyclus is not None else runtime.kalender.cyclus_on(date.today()).jaar
 
 
-def _meld(ctx: click.Context, rapport: LaadRapport) -> None:
+def _report(ctx: click.Context, rapport: LoadReport) -> None:
     """Counts on stdout; warnings and refused rows on stderr; exit 1 when rows were refused."""
     bestanden = ", ".join(rapport.bestanden)
     click.echo(f"cyclus {rapport.cyclus_jaar}: {rapport.rijen} rijen gelezen uit {bestanden}")
@@ -186,7 +186,7 @@ def _meld(ctx: click.Context, rapport: LaadRapport) -> None:
         ctx.exit(1)
 
 
-def _toon_instelling(session: Session, instelling: models.Instelling) -> None:
+def _show_instelling(session: Session, instelling: models.Instelling) -> None:
     jaar = instelling.cyclus_jaar
     gemeente = (
         session.get(models.Gemeente, (jaar, instelling.gemeentecode)) if instelling.gemeentecode else None

@@ -104,7 +104,7 @@ _RMC_CODE = re.compile(r"\A[0-9]{1,3}\Z")
 _REGELEINDE = re.compile(r"\r\n|\r|\n")
 
 
-class OnbekendBestand(BrokerError, ValueError):
+class UnknownFile(BrokerError, ValueError):
     """The file as a whole cannot be used: not decodable, no delimiter, or not a DUO file this importer knows.
 
     ``bron`` names the file; ``ontbrekend`` maps each known kind to the required columns it lacks
@@ -171,7 +171,7 @@ class RmcRegio:
 
 
 @dataclass(frozen=True)
-class AfgewezenRij:
+class RejectedRow:
     """A data row that was not used. ``regel`` is the 1-based line in the file (the header is line 1)."""
 
     regel: int
@@ -196,15 +196,15 @@ class DuoBestand:
     instellingen: list[Instelling] = field(default_factory=list)
     gemeenten: list[Gemeente] = field(default_factory=list)
     rmc_regios: list[RmcRegio] = field(default_factory=list)
-    afgewezen: list[AfgewezenRij] = field(default_factory=list)
+    afgewezen: list[RejectedRow] = field(default_factory=list)
     waarschuwingen: list[str] = field(default_factory=list)
 
-    def waarschuw(self, regel: int, tekst: str) -> None:
+    def warn(self, regel: int, tekst: str) -> None:
         """Record a warning about line ``regel`` (the row itself is still used)."""
         self.waarschuwingen.append(f"{self.bron}:{regel}: {tekst}")
 
 
-def lees_duo_csv(data: bytes, bron: str) -> DuoBestand:
+def read_duo_csv(data: bytes, bron: str) -> DuoBestand:
     """Parse one DUO open-data CSV file.
 
     Input: the raw bytes of ``02.-alle-vestigingen-vo.csv`` or ``01.-adressen-mbo-instellingen.csv`` (either
@@ -212,35 +212,35 @@ def lees_duo_csv(data: bytes, bron: str) -> DuoBestand:
     in messages. Output: a ``DuoBestand``. For a VO file the institutions, gemeenten and RMC regions are
     derived from the vestiging rows; for an MBO file the gemeenten and regions from the institution rows.
     Rows that cannot be used go to ``afgewezen`` with a reason naming the column, and are left out.
-    Raises ``OnbekendBestand`` when the file cannot be decoded, has no ``;``/``,`` header, is empty, has
+    Raises ``UnknownFile`` when the file cannot be decoded, has no ``;``/``,`` header, is empty, has
     unreadable CSV, or lacks the required columns of both known kinds (the message lists them).
     """
-    tekst, codering = _decodeer(data, bron)
+    tekst, codering = _decode(data, bron)
     if not tekst.strip():
-        raise OnbekendBestand(bron, "leeg bestand, geen kopregel")
-    scheidingsteken = _scheidingsteken(tekst, bron)
+        raise UnknownFile(bron, "leeg bestand, geen kopregel")
+    scheidingsteken = _delimiter(tekst, bron)
     lezer = csv.reader(io.StringIO(tekst, newline=""), delimiter=scheidingsteken)
     kop = next(lezer)
-    kolommen = _kolommen(kop)
+    kolommen = _columns(kop)
     bestand = DuoBestand(
         bron=bron,
-        soort=_herken_soort(kolommen, bron),
+        soort=_recognise_kind(kolommen, bron),
         codering=codering,
         scheidingsteken=scheidingsteken,
         generatie="oud" if kolommen["brin"].kop == _OUDE_BRIN_KOP else "nieuw",
     )
-    rijen = _data_rijen(lezer, len(kop), kolommen, bestand)
+    rijen = _data_rows(lezer, len(kop), kolommen, bestand)
     if bestand.soort == MBO:
-        _verwerk_mbo(rijen, bestand)
+        _process_mbo(rijen, bestand)
     else:
-        _verwerk_vestigingen(rijen, bestand)
+        _process_vestigingen(rijen, bestand)
     return bestand
 
 
 # --- reading the file ----------------------------------------------------------------------
 
 
-def _decodeer(data: bytes, bron: str) -> tuple[str, str]:
+def _decode(data: bytes, bron: str) -> tuple[str, str]:
     """Decode as strict UTF-8 (BOM optional), else windows-1252.
 
     UTF-8 goes first because windows-1252 text with accented letters is practically never valid UTF-8,
@@ -254,43 +254,43 @@ def _decodeer(data: bytes, bron: str) -> tuple[str, str]:
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as fout:
-        raise OnbekendBestand(bron, f"niet te lezen als UTF-8 of windows-1252 (byte {fout.start})") from fout
+        raise UnknownFile(bron, f"niet te lezen als UTF-8 of windows-1252 (byte {fout.start})") from fout
 
 
-def _scheidingsteken(tekst: str, bron: str) -> str:
+def _delimiter(tekst: str, bron: str) -> str:
     """``;`` or ``,``, whichever occurs more in the header line (DUO headers contain neither in a name)."""
     kopregel = _REGELEINDE.split(tekst, maxsplit=1)[0]
     puntkomma, komma = kopregel.count(";"), kopregel.count(",")
     if puntkomma == komma == 0:
-        raise OnbekendBestand(bron, "kopregel zonder ; of , als scheidingsteken")
+        raise UnknownFile(bron, "kopregel zonder ; of , als scheidingsteken")
     return ";" if puntkomma >= komma else ","
 
 
-class _Kolom(NamedTuple):
+class _Column(NamedTuple):
     index: int
     kop: str  # the DUO name found in this file (normalised), e.g. "BRIN NUMMER"; used in reasons
 
 
-def _normaliseer_kop(naam: str) -> str:
+def _normalise_header(naam: str) -> str:
     # Re-exports change case, use "_" for spaces or leave a stray BOM on the first name.
     return " ".join(naam.replace("\ufeff", "").replace("_", " ").split()).upper()
 
 
-def _kolommen(kop: Sequence[str]) -> dict[str, _Kolom]:
+def _columns(kop: Sequence[str]) -> dict[str, _Column]:
     """Map each role in ``_KOPNAMEN`` to the first matching column of ``kop``."""
     posities: dict[str, int] = {}
     for index, naam in enumerate(kop):
-        posities.setdefault(_normaliseer_kop(naam), index)
-    kolommen: dict[str, _Kolom] = {}
+        posities.setdefault(_normalise_header(naam), index)
+    kolommen: dict[str, _Column] = {}
     for rol, namen in _KOPNAMEN.items():
         for naam in namen:
             if naam in posities:
-                kolommen[rol] = _Kolom(posities[naam], naam)
+                kolommen[rol] = _Column(posities[naam], naam)
                 break
     return kolommen
 
 
-def _herken_soort(kolommen: dict[str, _Kolom], bron: str) -> Soort:
+def _recognise_kind(kolommen: dict[str, _Column], bron: str) -> Soort:
     """The kind whose required columns are all present; VO first (its key column is the more specific)."""
     ontbrekend = {
         soort: [" of ".join(_KOPNAMEN[rol]) for rol in rollen if rol not in kolommen]
@@ -304,12 +304,12 @@ def _herken_soort(kolommen: dict[str, _Kolom], bron: str) -> Soort:
         return MBO
     ontbrekend = {soort: namen for soort, namen in ontbrekend.items() if soort in (VO, MBO)}
     uitleg = "; ".join(f"als {soort} ontbreekt: {', '.join(namen)}" for soort, namen in ontbrekend.items())
-    raise OnbekendBestand(bron, f"geen bekend DUO-bestand ({uitleg})", ontbrekend)
+    raise UnknownFile(bron, f"geen bekend DUO-bestand ({uitleg})", ontbrekend)
 
 
-def _data_rijen(
-    lezer: Iterator[list[str]], breedte: int, kolommen: dict[str, _Kolom], bestand: DuoBestand
-) -> Iterator[_Rij]:
+def _data_rows(
+    lezer: Iterator[list[str]], breedte: int, kolommen: dict[str, _Column], bestand: DuoBestand
+) -> Iterator[_Row]:
     """Yield each non-blank data row with its starting line; refuse rows with the wrong column count."""
     vorige = lezer.line_num  # type: ignore[attr-defined]
     try:
@@ -323,25 +323,25 @@ def _data_rijen(
                 cellen = cellen[:breedte]  # a trailing ";" on data lines only
             if len(cellen) != breedte:
                 reden = f"verwacht {breedte} kolommen, gevonden {len(cellen)}"
-                bestand.afgewezen.append(AfgewezenRij(regel, reden))
+                bestand.afgewezen.append(RejectedRow(regel, reden))
                 continue
-            yield _Rij(regel, cellen, kolommen)
+            yield _Row(regel, cellen, kolommen)
     except csv.Error as fout:
-        raise OnbekendBestand(bestand.bron, f"regel {vorige + 1}: onleesbare CSV ({fout})") from fout
+        raise UnknownFile(bestand.bron, f"regel {vorige + 1}: onleesbare CSV ({fout})") from fout
 
 
 # --- reading one row -----------------------------------------------------------------------
 
 
-class _Onbruikbaar(BrokerError):
+class _Unusable(BrokerError):
     """This row cannot be used; the message is the reason, naming the column."""
 
 
 @dataclass
-class _Rij:
+class _Row:
     regel: int
     cellen: list[str]
-    kolommen: dict[str, _Kolom]
+    kolommen: dict[str, _Column]
     # Kept on the row and only passed on when the row is used, so a refused row leaves no warnings.
     waarschuwingen: list[str] = field(default_factory=list)
 
@@ -358,7 +358,7 @@ class _Rij:
     def verplicht(self, rol: str) -> str:
         waarde = self.waarde(rol)
         if waarde is None:
-            raise _Onbruikbaar(f"{self.kop(rol)}: leeg")
+            raise _Unusable(f"{self.kop(rol)}: leeg")
         return waarde
 
     def tekst(self, rol: str, verplicht: bool = False) -> str | None:
@@ -369,12 +369,12 @@ class _Rij:
             if rol in _CONTACT_ROLLEN:
                 self.waarschuwingen.append(f"{self.kop(rol)}: langer dan {grens} tekens, leeg gelaten")
                 return None
-            raise _Onbruikbaar(f"{self.kop(rol)}: langer dan {grens} tekens")
+            raise _Unusable(f"{self.kop(rol)}: langer dan {grens} tekens")
         return waarde
 
-    def afwijzing(self, rol: str, waarde: str, fout: Afwijzing) -> _Onbruikbaar:
+    def afwijzing(self, rol: str, waarde: str, fout: Afwijzing) -> _Unusable:
         # Reference data are public, so unlike message meldingen the reason may quote the value.
-        return _Onbruikbaar(f"{self.kop(rol)}: {waarde!r} ongeldig ({fout.melding.tekst_nl})")
+        return _Unusable(f"{self.kop(rol)}: {waarde!r} ongeldig ({fout.melding.tekst_nl})")
 
     def brin(self) -> str:
         waarde = self.verplicht("brin")
@@ -404,7 +404,7 @@ class _Rij:
         if code is None:
             return None, None
         if not _RMC_CODE.match(code) or int(code) == 0:
-            raise _Onbruikbaar(f"{self.kop('rmc_code')}: {code!r} is geen RMC-regiocode (1 tot 3 cijfers)")
+            raise _Unusable(f"{self.kop('rmc_code')}: {code!r} is geen RMC-regiocode (1 tot 3 cijfers)")
         return str(int(code)), self.tekst("rmc_naam")
 
     def postcode(self) -> str | None:
@@ -419,7 +419,7 @@ class _Rij:
             return None
 
 
-class _Ligging(NamedTuple):
+class _Location(NamedTuple):
     """Where an accepted row lies: the input for the gemeente and RMC lists."""
 
     regel: int
@@ -434,33 +434,33 @@ class _Ligging(NamedTuple):
 T = TypeVar("T")
 
 
-def _bruikbare(
-    rijen: Iterator[_Rij],
+def _usable(
+    rijen: Iterator[_Row],
     bestand: DuoBestand,
-    maak: Callable[[_Rij], tuple[T, _Ligging]],
+    maak: Callable[[_Row], tuple[T, _Location]],
     sleutel: Callable[[T], str],
     sleutelrol: str,
-) -> Iterator[tuple[T, _Ligging]]:
+) -> Iterator[tuple[T, _Location]]:
     """Apply ``maak`` to each row; refuse unusable rows and repeats of a key seen on an earlier line."""
     eerste_regel: dict[str, int] = {}
     for rij in rijen:
         try:
             record, ligging = maak(rij)
-        except _Onbruikbaar as fout:
-            bestand.afgewezen.append(AfgewezenRij(rij.regel, str(fout)))
+        except _Unusable as fout:
+            bestand.afgewezen.append(RejectedRow(rij.regel, str(fout)))
             continue
         code = sleutel(record)
         if code in eerste_regel:
             reden = f"{rij.kop(sleutelrol)}: {code} staat al op regel {eerste_regel[code]}"
-            bestand.afgewezen.append(AfgewezenRij(rij.regel, reden))
+            bestand.afgewezen.append(RejectedRow(rij.regel, reden))
             continue
         eerste_regel[code] = rij.regel
         for tekst in rij.waarschuwingen:
-            bestand.waarschuw(rij.regel, tekst)
+            bestand.warn(rij.regel, tekst)
         yield record, ligging
 
 
-def _vo_vestiging(rij: _Rij) -> tuple[Vestiging, _Ligging]:
+def _vo_vestiging(rij: _Row) -> tuple[Vestiging, _Location]:
     brin = rij.brin()
     code = rij.vestigingscode(brin)
     naam = rij.tekst("vestigingsnaam", verplicht=True)
@@ -483,15 +483,15 @@ def _vo_vestiging(rij: _Rij) -> tuple[Vestiging, _Ligging]:
         telefoon=rij.tekst("telefoon"),
         internetadres=rij.tekst("internetadres"),
     )
-    return vestiging, _Ligging(rij.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
+    return vestiging, _Location(rij.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
-def _verwerk_vestigingen(rijen: Iterator[_Rij], bestand: DuoBestand) -> None:
+def _process_vestigingen(rijen: Iterator[_Row], bestand: DuoBestand) -> None:
     """A vestiging file (VO, primary, special education): gemeenten and regions from every row;
     vestigingen and their institutions only for schools of the VO side (all of a VO file, the VSO and
     (V)SO rows of the special-education file, nothing of the primary-school file)."""
     liggingen = []
-    for vestiging, ligging in _bruikbare(rijen, bestand, _vo_vestiging, lambda v: v.code, "vestigingscode"):
+    for vestiging, ligging in _usable(rijen, bestand, _vo_vestiging, lambda v: v.code, "vestigingscode"):
         liggingen.append(ligging)
         if bestand.soort == VO or (bestand.soort == SO and vestiging.onderwijsstructuur in VSO_SOORTEN):
             bestand.vestigingen.append(vestiging)
@@ -516,7 +516,7 @@ def _vo_instellingen(vestigingen: list[Vestiging], onderwijssoort: str = "vo") -
     ]
 
 
-def _mbo_instelling(rij: _Rij) -> tuple[Instelling, _Ligging]:
+def _mbo_instelling(rij: _Row) -> tuple[Instelling, _Location]:
     brin = rij.brin()
     naam = rij.tekst("instellingsnaam", verplicht=True)
     gemeentecode = rij.gemeentecode()
@@ -532,40 +532,40 @@ def _mbo_instelling(rij: _Rij) -> tuple[Instelling, _Ligging]:
         rij.tekst("telefoon"),
         rij.tekst("internetadres"),
     )
-    return instelling, _Ligging(rij.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
+    return instelling, _Location(rij.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
-def _verwerk_mbo(rijen: Iterator[_Rij], bestand: DuoBestand) -> None:
+def _process_mbo(rijen: Iterator[_Row], bestand: DuoBestand) -> None:
     """Institutions from the rows; gemeenten and regions derived from them."""
     liggingen = []
-    for instelling, ligging in _bruikbare(rijen, bestand, _mbo_instelling, lambda i: i.brin, "brin"):
+    for instelling, ligging in _usable(rijen, bestand, _mbo_instelling, lambda i: i.brin, "brin"):
         bestand.instellingen.append(instelling)
         liggingen.append(ligging)
     bestand.instellingen.sort(key=lambda i: i.brin)
     _gemeenten_en_regios(liggingen, bestand)
 
 
-def _gemeenten_en_regios(liggingen: list[_Ligging], bestand: DuoBestand) -> None:
+def _gemeenten_en_regios(liggingen: list[_Location], bestand: DuoBestand) -> None:
     """Build the gemeente and RMC lists; on conflicting rows keep the first value and warn once."""
     gemeentenamen: dict[str, str] = {}
     gemeenteregios: dict[str, str] = {}
     regionamen: dict[str, str] = {}
     gemeld: set[tuple[str, str, str]] = set()
 
-    def houd_eerste(tabel: dict[str, str], sleutel: str, waarde: str | None, regel: int, wat: str) -> None:
+    def keep_first(tabel: dict[str, str], sleutel: str, waarde: str | None, regel: int, wat: str) -> None:
         if waarde is None:
             return
         eerder = tabel.setdefault(sleutel, waarde)
         if eerder != waarde and (wat, sleutel, waarde) not in gemeld:
             gemeld.add((wat, sleutel, waarde))
-            bestand.waarschuw(regel, f"{wat} {sleutel}: {waarde!r} genegeerd, eerder {eerder!r}")
+            bestand.warn(regel, f"{wat} {sleutel}: {waarde!r} genegeerd, eerder {eerder!r}")
 
     for ligging in liggingen:
         code = ligging.gemeentecode
-        houd_eerste(gemeentenamen, code, ligging.gemeentenaam, ligging.regel, "naam van gemeente")
-        houd_eerste(gemeenteregios, code, ligging.rmc_regio, ligging.regel, "RMC-regio van gemeente")
+        keep_first(gemeentenamen, code, ligging.gemeentenaam, ligging.regel, "naam van gemeente")
+        keep_first(gemeenteregios, code, ligging.rmc_regio, ligging.regel, "RMC-regio van gemeente")
         if ligging.rmc_regio is not None:
-            houd_eerste(regionamen, ligging.rmc_regio, ligging.rmc_naam, ligging.regel, "naam van RMC-regio")
+            keep_first(regionamen, ligging.rmc_regio, ligging.rmc_naam, ligging.regel, "naam van RMC-regio")
 
     for code in sorted({ligging.gemeentecode for ligging in liggingen}):
         if code not in gemeentenamen:

@@ -17,13 +17,13 @@ from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.db.migrate import upgrade
 from broker.domain.visibility import PartijSoort
-from broker.refdata.opzoeken import actieve_brins, bekende_brins, latere_refdata_jaren, refdata_jaar
-from broker.registry.repository import PartijRegister
-from broker.registry.toml import laad_partijen, lees_partijen
-from broker.registry.validation import MandaatInvoer, PartijFout, PartijInvoer
+from broker.refdata.lookup import actieve_brins, bekende_brins, latere_refdata_jaren, refdata_jaar
+from broker.registry.repository import PartijRegistry
+from broker.registry.toml import load_partijen, read_partijen
+from broker.registry.validation import MandaatInput, PartijError, PartijInput
 
 DEMO_BESTAND = "demo-partijen.toml"
 
@@ -37,8 +37,8 @@ def party() -> None:
 
 @party.command("add")
 @click.option("--oin", required=True, help="OIN of the party: 20 characters 0-9 and A-Z.")
-@click.option("--soort", required=True, help=f"Kind: {', '.join(s.value for s in PartijSoort)}.")
-@click.option("--naam", required=True, help="Name of the party.")
+@click.option("--kind", "soort", required=True, help=f"Kind: {', '.join(s.value for s in PartijSoort)}.")
+@click.option("--name", "naam", required=True, help="Name of the party.")
 @click.option(
     "--brin",
     "brins",
@@ -88,7 +88,7 @@ def party() -> None:
 @click.option("--replace", "vervang", is_flag=True, help="Replace the party if it exists.")
 @click.pass_obj
 def add(
-    omgeving: Omgeving,
+    runtime: Runtime,
     oin: str,
     soort: str,
     naam: str,
@@ -105,14 +105,14 @@ def add(
     vervang: bool,
 ) -> None:
     """Register one party (mandates given here have no end date; use a file for dated mandates)."""
-    invoer = PartijInvoer(
+    invoer = PartijInput(
         oin=oin,
         soort=soort,
         naam=naam,
         brins=brins,
         gemeentecodes=gemeentecodes,
         rmc_regios=rmc_regios,
-        mandaten=tuple(MandaatInvoer(certificaat_oin=m) for m in mandaten),
+        mandaten=tuple(MandaatInput(certificaat_oin=m) for m in mandaten),
         endpoint=endpoint,
         contact_email=contact_email,
         contact_telefoon=contact_telefoon,
@@ -122,29 +122,29 @@ def add(
     )
 
     def werk(session: Session) -> None:
-        eerder = _brins_per_partij(omgeving, session)
-        _register(omgeving, session).voeg_toe(invoer, vervang=vervang)
-        _vereis_bekende_brins(omgeving, session, {oin}, eerder)
+        eerder = _brins_per_partij(runtime, session)
+        _register(runtime, session).voeg_toe(invoer, vervang=vervang)
+        _require_known_brins(runtime, session, {oin}, eerder)
 
-    _in_transactie(omgeving, werk)
+    _in_transaction(runtime, werk)
     click.echo(f"party {oin} {'stored' if vervang else 'added'}")
 
 
 @party.command("list")
 @click.option("--format", "formaat", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
-def list_(omgeving: Omgeving, formaat: str) -> None:
+def list_(runtime: Runtime, formaat: str) -> None:
     """Show every registered party with its scope, mandates and endpoint."""
-    partijen = _in_transactie(omgeving, lambda session: _register(omgeving, session).lijst())
-    click.echo(_als_json(partijen) if formaat == "json" else _als_tabel(partijen))
+    partijen = _in_transaction(runtime, lambda session: _register(runtime, session).lijst())
+    click.echo(_as_json(partijen) if formaat == "json" else _as_table(partijen))
 
 
 @party.command("remove")
 @click.argument("oin")
 @click.pass_obj
-def remove(omgeving: Omgeving, oin: str) -> None:
+def remove(runtime: Runtime, oin: str) -> None:
     """Remove a party, and withdraw every mandate other parties gave to its OIN."""
-    ingetrokken = _in_transactie(omgeving, lambda session: _register(omgeving, session).verwijder(oin))
+    ingetrokken = _in_transaction(runtime, lambda session: _register(runtime, session).verwijder(oin))
     extra = f"; {ingetrokken} mandate(s) given to it withdrawn" if ingetrokken else ""
     click.echo(f"party {oin} removed{extra}")
 
@@ -153,68 +153,68 @@ def remove(omgeving: Omgeving, oin: str) -> None:
 @click.argument("file")
 @click.option("--no-replace", "niet_vervangen", is_flag=True, help="Refuse the file if a party in it exists.")
 @click.pass_obj
-def load(omgeving: Omgeving, file: str, niet_vervangen: bool) -> None:
+def load(runtime: Runtime, file: str, niet_vervangen: bool) -> None:
     """Load all parties of a TOML file, all or nothing (format: see broker/registry/toml.py)."""
-    aantal = _laad(omgeving, file, vervang=not niet_vervangen)
+    aantal = _load(runtime, file, vervang=not niet_vervangen)
     click.echo(f"{aantal} parties loaded from {file}")
 
 
 @party.command("demo")
 @click.pass_obj
-def demo(omgeving: Omgeving) -> None:
+def demo(runtime: Runtime) -> None:
     """Load the fictional demo parties (test OINs; refused in production)."""
-    if _productie(omgeving):
+    if _productie(runtime):
         _stop("the demo parties use test OINs and are refused with environment = production")
     with resources.as_file(resources.files("broker.registry") / DEMO_BESTAND) as pad:
-        aantal = _laad(omgeving, str(pad), vervang=True)
+        aantal = _load(runtime, str(pad), vervang=True)
     click.echo(f"{aantal} demo parties loaded")
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-def _productie(omgeving: Omgeving) -> bool:
-    return omgeving.settings.environment == "production"
+def _productie(runtime: Runtime) -> bool:
+    return runtime.settings.environment == "production"
 
 
-def _register(omgeving: Omgeving, session: Session) -> PartijRegister:
-    return PartijRegister(session, productie=_productie(omgeving))
+def _register(runtime: Runtime, session: Session) -> PartijRegistry:
+    return PartijRegistry(session, productie=_productie(runtime))
 
 
-def _laad(omgeving: Omgeving, pad: str, vervang: bool) -> int:
+def _load(runtime: Runtime, pad: str, vervang: bool) -> int:
     def werk(session: Session) -> int:
-        eerder = _brins_per_partij(omgeving, session)
-        aantal = laad_partijen(session, pad, vervang=vervang, productie=_productie(omgeving))
-        oins = {p.oin for p in lees_partijen(pad, productie=_productie(omgeving))}
-        _vereis_bekende_brins(omgeving, session, oins, eerder, f"{pad}: ")
+        eerder = _brins_per_partij(runtime, session)
+        aantal = load_partijen(session, pad, vervang=vervang, productie=_productie(runtime))
+        oins = {p.oin for p in read_partijen(pad, productie=_productie(runtime))}
+        _require_known_brins(runtime, session, oins, eerder, f"{pad}: ")
         return aantal
 
-    return _in_transactie(omgeving, werk)
+    return _in_transaction(runtime, werk)
 
 
 #: Parties that are a school or institution themselves: their BRINs must be in the reference data.
 _ONDERWIJS = {PartijSoort.VO_SCHOOL.value, PartijSoort.MBO_INSTELLING.value}
 
 
-def _brins_per_partij(omgeving: Omgeving, session: Session) -> dict[str, set[str]]:
-    return {p.oin: set(p.brins) for p in _register(omgeving, session).lijst()}
+def _brins_per_partij(runtime: Runtime, session: Session) -> dict[str, set[str]]:
+    return {p.oin: set(p.brins) for p in _register(runtime, session).lijst()}
 
 
-def _vereis_bekende_brins(
-    omgeving: Omgeving,
+def _require_known_brins(
+    runtime: Runtime,
     session: Session,
     oins: Collection[str],
     eerder: dict[str, set[str]],
     plek: str = "",
 ) -> None:
-    """Refuse (``PartijFout``, so the transaction rolls back) a VO, (V)SO or MBO party of ``oins`` whose
+    """Refuse (``PartijError``, so the transaction rolls back) a VO, (V)SO or MBO party of ``oins`` whose
     BRIN is not an active institution in the current cycle's DUO reference data (issue 15).
 
     A BRIN the party already had (``eerder``: OIN -> BRINs before the command) may have ended in this
     cycle: the institution is still in the reference data, marked ended, and its pupils are still in the
     exchange, so re-storing its party (the routine reload of the registry file) must not fail."""
-    jaar = omgeving.kalender.cyclus_op(date.today()).jaar
-    for partij in _register(omgeving, session).lijst():
+    jaar = runtime.kalender.cyclus_on(date.today()).jaar
+    for partij in _register(runtime, session).lijst():
         if partij.oin not in oins or partij.soort not in _ONDERWIJS or not partij.brins:
             continue
         al_geregistreerd = set(partij.brins) & eerder.get(partij.oin, set())
@@ -226,13 +226,13 @@ def _vereis_bekende_brins(
             toegestaan |= actieve_brins(session, later, partij.brins)
         onbekend = sorted(set(partij.brins) - toegestaan)
         if onbekend and refdata_jaar(session, jaar) is None:
-            raise PartijFout(
+            raise PartijError(
                 f"{plek}party {partij.oin}: BRIN {', '.join(onbekend)} cannot be checked: no reference data "
                 f"loaded for cycle {jaar}: load the DUO reference data first (vva refdata load, "
                 "vva cycle open --refdata; for the fictional demo parties: vva refdata demo)"
             )
         if onbekend:
-            raise PartijFout(
+            raise PartijError(
                 f"{plek}party {partij.oin}: BRIN {', '.join(onbekend)} is no active VO, (V)SO or MBO "
                 f"institution in the reference data of cycle {jaar}: check the BRIN against DUO's files "
                 "(vva refdata show --brin X); the fictional demo BRINs need the demo reference data "
@@ -240,13 +240,13 @@ def _vereis_bekende_brins(
             )
 
 
-def _in_transactie(omgeving: Omgeving, werk: Callable[[Session], T]) -> T:
+def _in_transaction(runtime: Runtime, werk: Callable[[Session], T]) -> T:
     """Bring the schema up to date, then run ``werk`` in one transaction; any error ends the command."""
     try:
-        upgrade(omgeving.engine)
-        with omgeving.sessions.begin() as session:
+        upgrade(runtime.engine)
+        with runtime.sessions.begin() as session:
             return werk(session)
-    except PartijFout as e:
+    except PartijError as e:
         _stop(str(e))
     except CommandError as e:
         _stop(f"database schema: {e}")
@@ -263,7 +263,7 @@ def _stop(melding: str) -> NoReturn:
     raise SystemExit(2)
 
 
-def _scope_tekst(partij: PartijInvoer) -> str:
+def _scope_text(partij: PartijInput) -> str:
     delen = [
         f"{naam}:{','.join(codes)}"
         for naam, codes in (
@@ -276,7 +276,7 @@ def _scope_tekst(partij: PartijInvoer) -> str:
     return " ".join(delen) or "-"
 
 
-def _mandaat_tekst(mandaat: MandaatInvoer) -> str:
+def _mandaat_text(mandaat: MandaatInput) -> str:
     if mandaat.geldig_van is None and mandaat.geldig_tot is None:
         return mandaat.certificaat_oin
     van = mandaat.geldig_van.isoformat() if mandaat.geldig_van else ""
@@ -284,7 +284,7 @@ def _mandaat_tekst(mandaat: MandaatInvoer) -> str:
     return f"{mandaat.certificaat_oin} ({van}..{tot})"
 
 
-def _als_tabel(partijen: list[PartijInvoer]) -> str:
+def _as_table(partijen: list[PartijInput]) -> str:
     if not partijen:
         return "no parties registered"
     kop = ("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS", "PROCESFEITEN")
@@ -293,8 +293,8 @@ def _als_tabel(partijen: list[PartijInvoer]) -> str:
             p.oin,
             p.soort,
             p.naam,
-            _scope_tekst(p),
-            ", ".join(_mandaat_tekst(m) for m in p.mandaten) or "-",
+            _scope_text(p),
+            ", ".join(_mandaat_text(m) for m in p.mandaten) or "-",
             p.endpoint or "-",
             "yes" if p.contactgegevens else "no",
             "yes" if p.procesfeiten else "no",
@@ -309,7 +309,7 @@ def _als_tabel(partijen: list[PartijInvoer]) -> str:
     )
 
 
-def _als_json(partijen: list[PartijInvoer]) -> str:
+def _as_json(partijen: list[PartijInput]) -> str:
     return json.dumps(
         [
             {

@@ -1,6 +1,6 @@
 """The mandate rule (docs/rules.md, M1–M3): may the holder of a certificate speak for a party, for an
 operation, on a day? Pure: it works over any view of the registry, the database
-(``broker.registry.repository.PartijRegister``) or a process's copy of it (``broker.registry.opname``).
+(``broker.registry.repository.PartijRegistry``) or a process's copy of it (``broker.registry.snapshot``).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from broker.domain.identifiers import is_geldig_oin
+from broker.domain.identifiers import is_valid_oin
 
 if TYPE_CHECKING:
     from broker.db import models
@@ -27,10 +27,10 @@ def mandaat_geldig(
     op: date,
     actie: str | None,
 ) -> bool:
-    """The mandate rule of ``PartijRegister.mandaat_geldig``, over any view of the registry: ``actieve``
+    """The mandate rule of ``PartijRegistry.mandaat_geldig``, over any view of the registry: ``actieve``
     gives the active party with an OIN (with its mandates) or None, ``houder_actief`` whether a
     certificate OIN registered as a party is active (None when it is not registered). One rule for the
-    database and for a process's copy of it (``broker.registry.opname``); M1–M3."""
+    database and for a process's copy of it (``broker.registry.snapshot``); M1–M3."""
     return mandaat_stand(actieve, houder_actief, certificaat_oin, partij_oin, op, actie) == MANDAAT_GELDIG
 
 
@@ -53,7 +53,7 @@ def mandaat_stand(
     when it holds one that does not cover ``actie`` on day ``op`` (only that holder learns it)."""
     if isinstance(op, datetime) or not isinstance(op, date):
         raise TypeError("op must be a date, not a datetime")
-    if not (is_geldig_oin(certificaat_oin) and is_geldig_oin(partij_oin)):
+    if not (is_valid_oin(certificaat_oin) and is_valid_oin(partij_oin)):
         return GEEN_MANDAAT
     if certificaat_oin == partij_oin:
         return MANDAAT_GELDIG
@@ -64,12 +64,12 @@ def mandaat_stand(
     eigen = [m for m in partij.mandaten if m.certificaat_oin == certificaat_oin]
     if not eigen:
         return GEEN_MANDAAT
-    if any(_geldig_op(m, op) and _dekt(m, actie) for m in eigen):
+    if any(_geldig_op(m, op) and _covers(m, actie) for m in eigen):
         return MANDAAT_GELDIG
     return MANDAAT_DEKT_NIET
 
 
-def _dekt(mandaat: models.Mandaat, actie: str | None) -> bool:
+def _covers(mandaat: models.Mandaat, actie: str | None) -> bool:
     """A mandate without actions covers everything; otherwise the service or the operation must be listed."""
     toegestaan = (mandaat.acties or "").split()
     if not toegestaan or actie is None:

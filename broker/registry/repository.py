@@ -1,7 +1,7 @@
 """The party registry in the database: parties, the codes they act for, and their mandates.
 
-``PartijRegister`` stores and reads parties through an SQLAlchemy session; what it stores is first
-checked and normalised by ``broker.registry.validation.controleer`` (pure, no database), and whether a
+``PartijRegistry`` stores and reads parties through an SQLAlchemy session; what it stores is first
+checked and normalised by ``broker.registry.validation.check_all`` (pure, no database), and whether a
 mandate applies is decided by ``broker.registry.mandates``. The register never commits: the caller owns
 the transaction (the CLI uses one ``with sessions.begin()`` per command).
 """
@@ -17,15 +17,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broker.db import models
-from broker.domain.identifiers import is_geldig_oin
+from broker.domain.identifiers import is_valid_oin
 from broker.domain.visibility import Partij, PartijSoort
 from broker.registry.mandates import mandaat_geldig
 from broker.registry.validation import (
     _INSTELLING_SOORTEN,
-    MandaatInvoer,
-    PartijFout,
-    PartijInvoer,
-    controleer,
+    MandaatInput,
+    PartijError,
+    PartijInput,
+    check_all,
 )
 
 # Values of partij_scope.soort.
@@ -39,7 +39,7 @@ SCOPE_RMC = "rmc"
 # ---------------------------------------------------------------------------------------------------------
 
 
-class PartijRegister:
+class PartijRegistry:
     """Parties in the database, through ``session``; the caller commits or rolls back.
 
     ``productie``: True with ``environment = production``; test OINs (prefix 00000099) are then refused
@@ -52,19 +52,19 @@ class PartijRegister:
 
     # --- writing --------------------------------------------------------------------------------------
 
-    def voeg_toe(self, invoer: PartijInvoer, *, vervang: bool = False) -> None:
+    def voeg_toe(self, invoer: PartijInput, *, vervang: bool = False) -> None:
         """Store one party with its scopes and mandates.
 
-        Input: PartijInvoer (checked with ``controleer``); ``vervang``: when the party exists, replace its
+        Input: PartijInvoer (checked with ``check_all``); ``vervang``: when the party exists, replace its
         soort, naam, endpoint, scopes and mandates (its ``actief`` flag is kept: loading a file must not
         silently re-enable a party an operator switched off). Output: None; the row is flushed.
-        Raises ``PartijFout`` for anything ``controleer`` refuses, and when the party exists and
+        Raises ``PartijError`` for anything ``check_all`` refuses, and when the party exists and
         ``vervang`` is False.
         """
-        schoon = controleer(invoer, productie=self._productie)
+        schoon = check_all(invoer, productie=self._productie)
         rij = self._session.get(models.Partij, schoon.oin)
         if rij is not None and not vervang:
-            raise PartijFout("already exists; use replace to overwrite it", schoon.oin)
+            raise PartijError("already exists; use replace to overwrite it", schoon.oin)
         if rij is None:
             rij = models.Partij(oin=schoon.oin, actief=True)
             self._session.add(rij)
@@ -97,11 +97,11 @@ class PartijRegister:
 
         Input: OIN str. Output: the number of mandates other parties had given to this OIN, now withdrawn
         (a removed supplier must no longer speak for anyone; M2).
-        Raises ``PartijFout`` when the party is not registered.
+        Raises ``PartijError`` when the party is not registered.
         """
         rij = self._session.get(models.Partij, oin)
         if rij is None:
-            raise PartijFout("is not registered", oin)
+            raise PartijError("is not registered", oin)
         uitgegeven = self._session.scalars(
             select(models.Mandaat).where(models.Mandaat.certificaat_oin == oin)
         ).all()
@@ -118,7 +118,7 @@ class PartijRegister:
             self._session.flush()
         except IntegrityError as e:
             # Only reachable when another transaction wrote the same party in the meantime.
-            raise PartijFout("conflicting concurrent change, try again", oin) from e
+            raise PartijError("conflicting concurrent change, try again", oin) from e
 
     # --- reading --------------------------------------------------------------------------------------
 
@@ -126,10 +126,10 @@ class PartijRegister:
         """True when a party with this OIN is registered (active or not)."""
         return self._session.get(models.Partij, oin) is not None
 
-    def lijst(self) -> list[PartijInvoer]:
+    def lijst(self) -> list[PartijInput]:
         """All registered parties, sorted by OIN, with codes sorted and mandates sorted by certificate OIN."""
         rijen = self._session.scalars(select(models.Partij).order_by(models.Partij.oin)).all()
-        return [_als_invoer(rij) for rij in rijen]
+        return [_as_input(rij) for rij in rijen]
 
     def zoek(self, oin: str) -> Partij | None:
         """The active party with this OIN as a domain ``Partij`` (input for the visibility rules), else None.
@@ -138,7 +138,7 @@ class PartijRegister:
         when the OIN is invalid, unknown or the party is not active (deny by default).
         Raises ``ValueError`` when the stored data is not canonical (written around this register).
         """
-        rij = self._actieve(oin)
+        rij = self._active(oin)
         if rij is None:
             return None
         return Partij(
@@ -163,19 +163,19 @@ class PartijRegister:
         Mandates come only from this registry, never from message content. Never raises for unknown or
         invalid OINs (False); raises ``TypeError`` when ``op`` is not a date (a datetime is refused).
         """
-        return mandaat_geldig(self._actieve, self._houder_actief, certificaat_oin, partij_oin, op, actie)
+        return mandaat_geldig(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
 
-    def _houder_actief(self, certificaat_oin: str) -> bool | None:
+    def _holder_active(self, certificaat_oin: str) -> bool | None:
         houder = self._session.get(models.Partij, certificaat_oin)
         return houder.actief if houder is not None else None
 
     def endpoint(self, oin: str) -> str | None:
         """The push endpoint of the active party ``oin``; None when it has none, is unknown or inactive."""
-        rij = self._actieve(oin)
+        rij = self._active(oin)
         return rij.endpoint if rij is not None else None
 
-    def _actieve(self, oin: str) -> models.Partij | None:
-        if not is_geldig_oin(oin):
+    def _active(self, oin: str) -> models.Partij | None:
+        if not is_valid_oin(oin):
             return None
         rij = self._session.get(models.Partij, oin)
         return rij if rij is not None and rij.actief else None
@@ -220,7 +220,7 @@ def contact_overrides(session: Session, brins: Iterable[str]) -> dict[str, Conta
     return uitkomst
 
 
-def _scope_rijen(invoer: PartijInvoer) -> list[models.PartijScope]:
+def _scope_rijen(invoer: PartijInput) -> list[models.PartijScope]:
     paren = (
         [(SCOPE_BRIN, c) for c in invoer.brins]
         + [(SCOPE_GEMEENTE, c) for c in invoer.gemeentecodes]
@@ -233,22 +233,22 @@ def _scope(rij: models.Partij, soort: str) -> frozenset[str]:
     return frozenset(s.waarde for s in rij.scopes if s.soort == soort)
 
 
-def _gesorteerd(codes: frozenset[str]) -> tuple[str, ...]:
+def _sorted(codes: frozenset[str]) -> tuple[str, ...]:
     # Shorter first, then alphabetical: numeric order for RMC regions ("7" before "21"), plain order for
     # the fixed-length BRINs and gemeentecodes.
     return tuple(sorted(codes, key=lambda code: (len(code), code)))
 
 
-def _als_invoer(rij: models.Partij) -> PartijInvoer:
-    return PartijInvoer(
+def _as_input(rij: models.Partij) -> PartijInput:
+    return PartijInput(
         oin=rij.oin,
         soort=rij.soort,
         naam=rij.naam,
-        brins=_gesorteerd(_scope(rij, SCOPE_BRIN)),
-        gemeentecodes=_gesorteerd(_scope(rij, SCOPE_GEMEENTE)),
-        rmc_regios=_gesorteerd(_scope(rij, SCOPE_RMC)),
+        brins=_sorted(_scope(rij, SCOPE_BRIN)),
+        gemeentecodes=_sorted(_scope(rij, SCOPE_GEMEENTE)),
+        rmc_regios=_sorted(_scope(rij, SCOPE_RMC)),
         mandaten=tuple(
-            MandaatInvoer(m.certificaat_oin, m.geldig_van, m.geldig_tot, tuple((m.acties or "").split()))
+            MandaatInput(m.certificaat_oin, m.geldig_van, m.geldig_tot, tuple((m.acties or "").split()))
             for m in sorted(rij.mandaten, key=lambda m: m.certificaat_oin)
         ),
         endpoint=rij.endpoint,

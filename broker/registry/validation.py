@@ -1,7 +1,7 @@
 """Checking one party as an operator describes it (TOML file, CLI), before it is stored: pure, no database.
 
-``controleer`` checks and normalises one ``PartijInvoer`` (its OIN, soort, naam, codes, mandates, endpoint
-and contact details) and raises ``PartijFout`` saying what to fix; ``broker.registry.repository`` stores
+``check_all`` checks and normalises one ``PartijInput`` (its OIN, soort, naam, codes, mandates, endpoint
+and contact details) and raises ``PartijError`` saying what to fix; ``broker.registry.repository`` stores
 what it returns.
 
 Rules (docs/architecture.md, "Parties and what they may see"; docs/rules.md, OIN syntax and M1–M3):
@@ -10,7 +10,7 @@ Rules (docs/architecture.md, "Parties and what they may see"; docs/rules.md, OIN
   RMC regions for regionaal-systeem and for gemeente (an RMC contactgemeente acts for its region);
   a leverancier acts only under mandates and carries no scope at all;
 * codes are stored in canonical form: BRIN4 as given (no silent upper-casing), gemeentecodes as 4 digits,
-  RMC regions without leading zeros (``normaliseer_rmc``);
+  RMC regions without leading zeros (``normalise_rmc``);
 * a vo-school or mbo-instelling with a BRIN-based OIN and no BRINs acts for the BRIN in its OIN;
 * contact details for this exchange (``contact_email``, ``contact_telefoon``, ``contact_internetadres``)
   only for a vo-school or mbo-instelling: they override DUO's values for its BRINs in answers about its
@@ -27,15 +27,15 @@ from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from broker.domain.identifiers import (
-    OngeldigOin,
-    brin_uit_oin,
+    InvalidOin,
+    brin_from_oin,
     is_test_oin,
     parse_brin,
     parse_gemeentecode,
     parse_oin,
 )
 from broker.domain.meldingen import Afwijzing
-from broker.domain.visibility import PartijSoort, normaliseer_rmc
+from broker.domain.visibility import PartijSoort, normalise_rmc
 from broker.errors import BrokerError
 
 _BRIN_SOORTEN = frozenset({PartijSoort.VO_SCHOOL, PartijSoort.MBO_INSTELLING, PartijSoort.REGIONAAL_SYSTEEM})
@@ -56,7 +56,7 @@ _EMAIL = re.compile(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+")
 _TELEFOON = re.compile(r"\+?[0-9][0-9 ()-]*[0-9]")
 
 
-class PartijFout(BrokerError, ValueError):
+class PartijError(BrokerError, ValueError):
     """A party cannot be stored, removed or read as asked.
 
     ``reden`` says what to fix; ``oin`` is the party concerned, when known. ``str()`` is one line,
@@ -73,7 +73,7 @@ class PartijFout(BrokerError, ValueError):
 
 
 @dataclass(frozen=True)
-class MandaatInvoer:
+class MandaatInput:
     """A certificate OIN allowed to speak for a party, optionally limited in time (both bounds inclusive)
     and to services or operations (``acties``: "vo" for a whole service, "vo/opvragenStatus" for one
     operation; empty = everything the party may do; M2)."""
@@ -85,8 +85,8 @@ class MandaatInvoer:
 
 
 @dataclass(frozen=True)
-class PartijInvoer:
-    """One party as an operator describes it (TOML file, CLI) and as ``PartijRegister.lijst`` returns it."""
+class PartijInput:
+    """One party as an operator describes it (TOML file, CLI) and as ``PartijRegistry.lijst`` returns it."""
 
     oin: str
     soort: str
@@ -94,7 +94,7 @@ class PartijInvoer:
     brins: tuple[str, ...] = ()
     gemeentecodes: tuple[str, ...] = ()
     rmc_regios: tuple[str, ...] = ()
-    mandaten: tuple[MandaatInvoer, ...] = ()
+    mandaten: tuple[MandaatInput, ...] = ()
     endpoint: str | None = None
     contact_email: str | None = None
     contact_telefoon: str | None = None
@@ -112,29 +112,29 @@ class PartijInvoer:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def controleer(invoer: PartijInvoer, *, productie: bool = False) -> PartijInvoer:
+def check_all(invoer: PartijInput, *, productie: bool = False) -> PartijInput:
     """Check one party and return it in canonical form.
 
     Input: PartijInvoer; code collections may be any non-str iterable of str. ``productie``: True when
     the broker runs with ``environment = production``. Output: a new PartijInvoer with tuples of canonical,
     de-duplicated codes (order kept), the BRIN default applied and mandates checked.
-    Raises ``PartijFout`` when the OIN is invalid (OIN syntax: 20 characters 0-9/A-Z, lowercase
+    Raises ``PartijError`` when the OIN is invalid (OIN syntax: 20 characters 0-9/A-Z, lowercase
     refused), a test OIN is used in production (OIN syntax), the soort is unknown, the naam is empty or too
     long, a code is invalid or not allowed for the soort (docs/architecture.md, "Parties and what they may see"), a
     mandate is invalid (M2), or the endpoint is not an https URL (T8, two-way TLS on 443).
     """
-    oin = _controleer_oin(invoer.oin, "OIN", productie)
-    fout = _foutmaker(oin)
-    soort = _controleer_soort(invoer.soort, fout)
+    oin = _check_oin(invoer.oin, "OIN", productie)
+    fout = _fault_maker(oin)
+    soort = _check_kind(invoer.soort, fout)
     brins = _codes(invoer.brins, parse_brin, "BRIN", fout)
     gemeentecodes = _codes(invoer.gemeentecodes, parse_gemeentecode, "gemeentecode", fout)
-    rmc_regios = _codes(invoer.rmc_regios, normaliseer_rmc, "RMC region", fout)
-    _controleer_scope_toegestaan(soort, brins, gemeentecodes, rmc_regios, fout)
+    rmc_regios = _codes(invoer.rmc_regios, normalise_rmc, "RMC region", fout)
+    _check_scope_allowed(soort, brins, gemeentecodes, rmc_regios, fout)
     if not isinstance(invoer.contactgegevens, bool):
         raise fout("contactgegevens must be true or false")
     if not isinstance(invoer.procesfeiten, bool):
         raise fout("procesfeiten must be true or false")
-    if not brins and soort in _INSTELLING_SOORTEN and (eigen := brin_uit_oin(oin)) is not None:
+    if not brins and soort in _INSTELLING_SOORTEN and (eigen := brin_from_oin(oin)) is not None:
         # The OIN itself names the institution's BRIN (docs/rules.md, OIN syntax); without it the school would
         # be registered but see none of its own pupils.
         brins = (eigen,)
@@ -142,18 +142,18 @@ def controleer(invoer: PartijInvoer, *, productie: bool = False) -> PartijInvoer
         invoer,
         oin=oin,
         soort=soort.value,
-        naam=_controleer_naam(invoer.naam, fout),
+        naam=_check_name(invoer.naam, fout),
         brins=brins,
         gemeentecodes=gemeentecodes,
         rmc_regios=rmc_regios,
-        mandaten=_controleer_mandaten(invoer.mandaten, oin, productie, fout),
-        endpoint=_controleer_endpoint(invoer.endpoint, fout, productie),
-        **_controleer_contact(invoer, soort, fout),
+        mandaten=_check_mandaten(invoer.mandaten, oin, productie, fout),
+        endpoint=_check_endpoint(invoer.endpoint, fout, productie),
+        **_check_contact(invoer, soort, fout),
     )
 
 
-def _controleer_contact(
-    invoer: PartijInvoer, soort: PartijSoort, fout: Callable[[str], PartijFout]
+def _check_contact(
+    invoer: PartijInput, soort: PartijSoort, fout: Callable[[str], PartijError]
 ) -> dict[str, str | None]:
     """Check the contact overrides: only for institutions (their details go into answers), each a
     plain one-line value of the column's size; empty means "none"."""
@@ -192,26 +192,26 @@ def _contact_vorm(waarde: str, patroon: re.Pattern[str] | None) -> bool:
     return delen.scheme in ("http", "https") and bool(delen.hostname) and " " not in waarde
 
 
-def _foutmaker(oin: str) -> Callable[[str], PartijFout]:
-    return lambda reden: PartijFout(reden, oin)
+def _fault_maker(oin: str) -> Callable[[str], PartijError]:
+    return lambda reden: PartijError(reden, oin)
 
 
-def _controleer_oin(waarde: object, wat: str, productie: bool) -> str:
+def _check_oin(waarde: object, wat: str, productie: bool) -> str:
     try:
         oin = parse_oin(waarde)  # type: ignore[arg-type]
-    except OngeldigOin:
+    except InvalidOin:
         # repr() shows stray whitespace or lowercase the operator may not notice.
-        raise PartijFout(
+        raise PartijError(
             f"{wat} {waarde!r} is invalid: use exactly 20 characters 0-9 and A-Z, uppercase (Edukoppeling §1.1)"
         ) from None
     if productie and is_test_oin(oin):
-        raise PartijFout(
+        raise PartijError(
             f"{wat} {oin} is a test OIN (prefix 00000099), refused in production (Edukoppeling §1.1)"
         )
     return oin
 
 
-def _controleer_soort(waarde: object, fout: Callable[[str], PartijFout]) -> PartijSoort:
+def _check_kind(waarde: object, fout: Callable[[str], PartijError]) -> PartijSoort:
     try:
         return PartijSoort(waarde)
     except ValueError:
@@ -219,7 +219,7 @@ def _controleer_soort(waarde: object, fout: Callable[[str], PartijFout]) -> Part
         raise fout(f"unknown soort {waarde!r}; use one of: {toegestaan}") from None
 
 
-def _controleer_naam(waarde: object, fout: Callable[[str], PartijFout]) -> str:
+def _check_name(waarde: object, fout: Callable[[str], PartijError]) -> str:
     if not isinstance(waarde, str) or not waarde.strip():
         raise fout("naam must be a non-empty string")
     if len(waarde.strip()) > _MAX_NAAM:
@@ -231,7 +231,7 @@ def _controleer_naam(waarde: object, fout: Callable[[str], PartijFout]) -> str:
 
 
 def _codes(
-    waarden: Iterable[str], parser: Callable[[str], str], wat: str, fout: Callable[[str], PartijFout]
+    waarden: Iterable[str], parser: Callable[[str], str], wat: str, fout: Callable[[str], PartijError]
 ) -> tuple[str, ...]:
     """Parse every code with ``parser``; return the canonical codes once each, in the order given."""
     # A bare str is iterable too: "99XA" would become four one-letter codes.
@@ -248,12 +248,12 @@ def _codes(
     return tuple(canoniek)
 
 
-def _controleer_scope_toegestaan(
+def _check_scope_allowed(
     soort: PartijSoort,
     brins: tuple[str, ...],
     gemeentecodes: tuple[str, ...],
     rmc_regios: tuple[str, ...],
-    fout: Callable[[str], PartijFout],
+    fout: Callable[[str], PartijError],
 ) -> None:
     """Refuse a scope the soort may not have: a wrong scope would show pupils to the wrong party."""
     for codes, toegestaan, wat in (
@@ -269,17 +269,17 @@ def _controleer_scope_toegestaan(
 _ACTIE = re.compile(r"(vo|mbo|gemeente|regio)(/[a-z][A-Za-z]*)?")
 
 
-def _controleer_mandaten(
-    mandaten: Iterable[MandaatInvoer], partij_oin: str, productie: bool, fout: Callable[[str], PartijFout]
-) -> tuple[MandaatInvoer, ...]:
+def _check_mandaten(
+    mandaten: Iterable[MandaatInput], partij_oin: str, productie: bool, fout: Callable[[str], PartijError]
+) -> tuple[MandaatInput, ...]:
     """Check each mandate (M2): valid certificate OIN, sane dates, each OIN once."""
-    resultaat: dict[str, MandaatInvoer] = {}
+    resultaat: dict[str, MandaatInput] = {}
     for mandaat in mandaten:
-        if not isinstance(mandaat, MandaatInvoer):
+        if not isinstance(mandaat, MandaatInput):
             raise fout("mandaten must be MandaatInvoer objects")
         try:
-            certificaat_oin = _controleer_oin(mandaat.certificaat_oin, "mandate certificate OIN", productie)
-        except PartijFout as e:
+            certificaat_oin = _check_oin(mandaat.certificaat_oin, "mandate certificate OIN", productie)
+        except PartijError as e:
             raise fout(e.reden) from None
         if certificaat_oin == partij_oin:
             raise fout("a mandate for the party's own OIN is not needed (Edukoppeling §5 M1)")
@@ -301,7 +301,7 @@ def _controleer_mandaten(
     return tuple(resultaat.values())
 
 
-def _intern_adres(host: str) -> bool:
+def _internal_address(host: str) -> bool:
     """True for localhost and IP literals in loopback, private, link-local or reserved ranges."""
     if host.lower() in ("localhost",) or host.lower().endswith((".localhost", ".local", ".internal")):
         return True
@@ -318,9 +318,7 @@ def _intern_adres(host: str) -> bool:
     )
 
 
-def _controleer_endpoint(
-    waarde: object, fout: Callable[[str], PartijFout], productie: bool = True
-) -> str | None:
+def _check_endpoint(waarde: object, fout: Callable[[str], PartijError], productie: bool = True) -> str | None:
     """An endpoint is an absolute https URL: pushes go over two-way TLS (T8). Outside
     production a plain-HTTP endpoint on the loopback address is allowed, for a local receiver."""
     if waarde is None:
@@ -337,7 +335,7 @@ def _controleer_endpoint(
         delen.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
     except ValueError:
         raise fout(f"endpoint {waarde!r} is not a valid URL") from None
-    if productie and _intern_adres(delen.hostname or ""):
+    if productie and _internal_address(delen.hostname or ""):
         # The broker posts there with its own certificate: never at its own host or internal networks.
         raise fout(f"endpoint {waarde!r} points at a loopback, private or link-local address")
     lokaal = not productie and delen.scheme == "http" and delen.hostname in ("127.0.0.1", "localhost", "::1")

@@ -27,18 +27,18 @@ from broker.domain.meldingen import (
 from broker.domain.status import (
     AanmeldStatus,
     IntakeUitkomst,
-    controleer_overgang,
+    check_overgang,
     parse_aanmeldstatus,
     parse_intake_uitkomst,
 )
-from broker.service.batch import BatchUitkomst
-from broker.service.context import Aanroep, Verwerking
+from broker.service.batch import BatchOutcome
+from broker.service.context import Caller, Processing
 from broker.service.scope import brins_van_afzender
-from broker.service.wijzigingen import registreer_wijziging
+from broker.service.wijzigingen import record_wijziging
 
 
 @dataclass(frozen=True)
-class AanmeldingInvoer:
+class AanmeldingInput:
     """One record of ``aanleverenAanmeldingen`` as received (strings, unvalidated)."""
 
     volgnummer: int
@@ -67,8 +67,8 @@ class _Procesfeiten:
 
 
 def aanleveren_aanmeldingen(
-    verwerking: Verwerking, aanroep: Aanroep, records: list[AanmeldingInvoer]
-) -> BatchUitkomst:
+    verwerking: Processing, aanroep: Caller, records: list[AanmeldingInput]
+) -> BatchOutcome:
     """Apply registrations and status changes (flow b, or flow d for a regional system; WEB art. 8.0.3).
 
     Records are applied in order, so one batch may carry aangemeld and then geaccepteerd for the same
@@ -81,15 +81,15 @@ def aanleveren_aanmeldingen(
     while the registration is not ingeschreven after the record (VVA124) or dated before the pupil
     registered (VVA125), an incomplete or unknown intake (VVA126). The registration date is that of the
     first reported aanmeldingOntvangen or aangemeld; without one (first reported later) it is not checked.
-    Raises ``NietGeautoriseerd`` (DK0002) before applying anything when a record names a known BRIN the
+    Raises ``NotAuthorised`` (DK0002) before applying anything when a record names a known BRIN the
     caller does not act for.
     """
     brins = brins_van_afzender(verwerking, aanroep.partij, [(r.volgnummer, r.brin_mbo) for r in records])
     cyclus = verwerking.cyclus.jaar
-    uitkomst = BatchUitkomst()
+    uitkomst = BatchOutcome()
     for record in records:
         try:
-            _verwerk(verwerking, aanroep, cyclus, record, brins[record.volgnummer])
+            _process(verwerking, aanroep, cyclus, record, brins[record.volgnummer])
         except Afwijzing as afwijzing:
             uitkomst.afgewezen(record.volgnummer, afwijzing.melding)
         else:
@@ -97,8 +97,8 @@ def aanleveren_aanmeldingen(
     return uitkomst
 
 
-def _bestaande(
-    verwerking: Verwerking, cyclus: int, sleutel_hash: str, brin: str, crebo: str
+def _existing(
+    verwerking: Processing, cyclus: int, sleutel_hash: str, brin: str, crebo: str
 ) -> models.Aanmelding | None:
     """The registration a record refers to: the one with its crebo, else the one without a crebo;
     a record without crebo also matches the pupil's only registration at that institution.
@@ -119,8 +119,8 @@ def _bestaande(
     return rijen[0] if not crebo and rijen else None
 
 
-def _verwerk(
-    verwerking: Verwerking, aanroep: Aanroep, cyclus: int, record: AanmeldingInvoer, brin: Afwijzing | str
+def _process(
+    verwerking: Processing, aanroep: Caller, cyclus: int, record: AanmeldingInput, brin: Afwijzing | str
 ) -> None:
     if isinstance(brin, Afwijzing):
         raise brin
@@ -128,22 +128,22 @@ def _verwerk(
         raise Afwijzing(record.afgewezen)
     nummer = parse_leerlingnummer(record.bsn, record.onderwijsnummer)
     status = parse_aanmeldstatus(record.status or "")
-    if record.datum is None or record.datum > verwerking.vandaag:
+    if record.datum is None or record.datum > verwerking.today:
         raise Afwijzing(DATUM_ONGELDIG)
-    feiten = _lees_procesfeiten(verwerking, record)
+    feiten = _read_procesfeiten(verwerking, record)
     crebo = parse_crebo(record.crebo) if record.crebo else ""
     locatie = parse_vestigingscode(brin, record.locatie) if record.locatie else None
-    sleutel_hash = verwerking.sleutelbos.pseudoniem(nummer)
-    rij = _bestaande(verwerking, cyclus, sleutel_hash, brin, crebo)
+    sleutel_hash = verwerking.keyring.pseudoniem(nummer)
+    rij = _existing(verwerking, cyclus, sleutel_hash, brin, crebo)
     van = parse_aanmeldstatus(rij.status) if rij is not None else None
-    herhaling = not controleer_overgang(van, status)
-    _controleer_procesfeiten(verwerking, rij, status, herhaling, record.datum, feiten)
-    verwerking.raak_aan(sleutel_hash)
+    herhaling = not check_overgang(van, status)
+    _check_procesfeiten(verwerking, rij, status, herhaling, record.datum, feiten)
+    verwerking.touch(sleutel_hash)
     if herhaling:
         # rij is set: a first record is never a repeat
         if _leg_procesfeiten_vast(verwerking, aanroep, rij, feiten):
             rij.gewijzigd_op = verwerking.nu
-            registreer_wijziging(verwerking, cyclus, sleutel_hash)
+            record_wijziging(verwerking, cyclus, sleutel_hash)
         return
     if rij is not None and crebo:
         rij.crebo = crebo  # a registration without programme learns it
@@ -151,7 +151,7 @@ def _verwerk(
         rij = models.Aanmelding(
             cyclus_jaar=cyclus,
             sleutel_hash=sleutel_hash,
-            nummer_versleuteld=verwerking.sleutelbos.versleutel(nummer),
+            nummer_versleuteld=verwerking.keyring.encrypt(nummer),
             brin_mbo=brin,
             crebo=crebo,
             aangemaakt_op=verwerking.nu,
@@ -172,10 +172,10 @@ def _verwerk(
         )
     )
     _leg_procesfeiten_vast(verwerking, aanroep, rij, feiten)
-    registreer_wijziging(verwerking, cyclus, sleutel_hash)
+    record_wijziging(verwerking, cyclus, sleutel_hash)
 
 
-def _lees_procesfeiten(verwerking: Verwerking, record: AanmeldingInvoer) -> _Procesfeiten:
+def _read_procesfeiten(verwerking: Processing, record: AanmeldingInput) -> _Procesfeiten:
     """The record's intake and overeenkomst, checked on their own: both intake values or neither
     (VVA126), known outcome (VVA126), no date in the future (VVA112)."""
     intake = None
@@ -184,13 +184,13 @@ def _lees_procesfeiten(verwerking: Verwerking, record: AanmeldingInvoer) -> _Pro
             raise Afwijzing(INTAKE_ONGELDIG)
         intake = (record.intake_datum, parse_intake_uitkomst(record.intake_uitkomst))
     for datum in (intake[0] if intake else None, record.overeenkomst_datum):
-        if datum is not None and datum > verwerking.vandaag:
+        if datum is not None and datum > verwerking.today:
             raise Afwijzing(DATUM_ONGELDIG)
     return _Procesfeiten(intake, record.overeenkomst_datum)
 
 
-def _controleer_procesfeiten(
-    verwerking: Verwerking,
+def _check_procesfeiten(
+    verwerking: Processing,
     rij: models.Aanmelding | None,
     status: AanmeldStatus,
     herhaling: bool,
@@ -222,12 +222,12 @@ _AANMELDMOMENTEN = (AanmeldStatus.AANMELDING_ONTVANGEN, AanmeldStatus.AANGEMELD)
 
 
 def _aanmelddatum(
-    verwerking: Verwerking, rij: models.Aanmelding | None, nieuwe_status: AanmeldStatus | None, datum: date
+    verwerking: Processing, rij: models.Aanmelding | None, nieuwe_status: AanmeldStatus | None, datum: date
 ) -> date | None:
     """The date the pupil registered: the earliest reported aanmeldingOntvangen or aangemeld of the
     registration, including the one this record reports (``nieuwe_status`` on ``datum``); None when
     neither was ever reported."""
-    kandidaten = [datum] if nieuwe_status in _AANMELDMOMENTEN else []
+    candidates = [datum] if nieuwe_status in _AANMELDMOMENTEN else []
     if rij is not None:
         overgang = models.AanmeldingOvergang
         eerste = verwerking.session.scalar(
@@ -236,12 +236,12 @@ def _aanmelddatum(
             )
         )
         if eerste is not None:
-            kandidaten.append(eerste)
-    return min(kandidaten, default=None)
+            candidates.append(eerste)
+    return min(candidates, default=None)
 
 
 def _leg_procesfeiten_vast(
-    verwerking: Verwerking, aanroep: Aanroep, rij: models.Aanmelding, feiten: _Procesfeiten
+    verwerking: Processing, aanroep: Caller, rij: models.Aanmelding, feiten: _Procesfeiten
 ) -> bool:
     """Store the record's intake and overeenkomst on the registration and in its history; a value
     equal to the stored one records nothing. True when anything changed."""
@@ -258,8 +258,8 @@ def _leg_procesfeiten_vast(
 
 
 def _feit(
-    verwerking: Verwerking,
-    aanroep: Aanroep,
+    verwerking: Processing,
+    aanroep: Caller,
     rij: models.Aanmelding,
     soort: str,
     datum: date,

@@ -2,8 +2,8 @@
 may the party that authenticated (its certificate OIN) speak for the party in wsa:From, and is that
 party registered for the service it calls?
 
-The inbound pipeline (``broker.web.pijplijn``) calls ``machtig`` with plain values read from the
-verified message; a refusal is ``NietGeautoriseerd`` (``broker.service.context``), which the pipeline
+The inbound pipeline (``broker.web.pipeline``) calls ``machtig`` with plain values read from the
+verified message; a refusal is ``NotAuthorised`` (``broker.service.context``), which the pipeline
 answers with the Edukoppeling fault Client.DK0002.
 """
 
@@ -14,8 +14,8 @@ from datetime import date
 from broker.domain.identifiers import is_test_oin
 from broker.domain.visibility import Partij, PartijSoort
 from broker.registry.mandates import MANDAAT_DEKT_NIET, MANDAAT_GELDIG
-from broker.registry.opname import registeropname
-from broker.service.context import NietGeautoriseerd
+from broker.registry.snapshot import registeropname
+from broker.service.context import NotAuthorised
 
 #: Which kind of party may call which service (docs/architecture.md, "Parties and what they may see").
 DIENST_PARTIJSOORT = {
@@ -27,7 +27,7 @@ DIENST_PARTIJSOORT = {
 
 
 def machtig(
-    session, dienst: str, operatie: str, from_oin: str, certificaat_oin: str | None, instellingen
+    session, dienst: str, operatie: str, from_oin: str, certificaat_oin: str | None, settings
 ) -> Partij:
     """Authorisation (check order step 5): the certificate OIN is the From party or holds an active mandate
     for it, and the From OIN is a registered party of the service's kind (M1, M2, H48, H112).
@@ -35,54 +35,54 @@ def machtig(
     ``dienst`` is the service's key (``vo``, …, ``ontvanger``), ``operatie`` the operation's contract
     name, ``instellingen`` the broker's settings.
 
-    Raises ``NietGeautoriseerd`` (DK0002) whose detail says which of the three failed: no mandate,
+    Raises ``NotAuthorised`` (DK0002) whose detail says which of the three failed: no mandate,
     a mandate that does not cover this operation or day, or wsa:From not registered for this
     service. The mandate is checked first and "no mandate" covers an unknown From too, so a
     certificate holder learns nothing about a party it holds no mandate for (F3); only the party
     itself, or its mandate holder, hears that it is not registered for the service."""
     if dienst == "ontvanger":
-        return _machtig_afzender_van_pushes(from_oin, certificaat_oin, instellingen)
+        return _machtig_afzender_van_pushes(from_oin, certificaat_oin, settings)
     register = registeropname(session)  # this process's copy, renewed on any registry change
     actie = f"{dienst}/{operatie}"
-    vandaag = date.today()
+    today = date.today()
     if certificaat_oin is not None and certificaat_oin != from_oin:
-        stand = register.mandaat_stand(certificaat_oin, from_oin, vandaag, actie)
+        stand = register.mandaat_stand(certificaat_oin, from_oin, today, actie)
         if stand != MANDAAT_GELDIG:
-            raise _mandaat_weigering(stand, certificaat_oin, from_oin, actie, vandaag)
-    if instellingen.environment == "production" and is_test_oin(from_oin):
-        raise NietGeautoriseerd(
+            raise _mandaat_weigering(stand, certificaat_oin, from_oin, actie, today)
+    if settings.environment == "production" and is_test_oin(from_oin):
+        raise NotAuthorised(
             f"wsa:From (OIN {from_oin}) is een test-OIN (00000099…): in productie niet toegestaan"
         )
     partij = register.zoek(from_oin)
     if partij is None or partij.soort != DIENST_PARTIJSOORT[dienst]:
-        raise NietGeautoriseerd(
+        raise NotAuthorised(
             f"wsa:From (OIN {from_oin}) is niet aangemeld voor deze dienst ({dienst}); "
             "de beheerder van de broker registreert partijen per dienst"
         )
     return partij
 
 
-def _machtig_afzender_van_pushes(from_oin: str, certificaat_oin: str | None, instellingen) -> Partij:
+def _machtig_afzender_van_pushes(from_oin: str, certificaat_oin: str | None, settings) -> Partij:
     """A receiver takes pushes only from the configured facility OINs, signed by that OIN itself."""
-    afzenders = instellingen.ontvanger_afzenders
+    afzenders = settings.receiver_senders
     if from_oin not in afzenders or certificaat_oin not in (None, from_oin):
-        raise NietGeautoriseerd("de afzender (wsa:From) is niet de voorziening")
+        raise NotAuthorised("de afzender (wsa:From) is niet de voorziening")
     return Partij(oin=from_oin, soort=PartijSoort.VOORZIENING)
 
 
 def _mandaat_weigering(
     stand: str, certificaat_oin: str, from_oin: str, actie: str, op: date
-) -> NietGeautoriseerd:
+) -> NotAuthorised:
     """The DK0002 refusal for a certificate that may not speak for ``from_oin``: it names only the
     caller's own certificate OIN, the From OIN it sent and its own mandate (§5 M2)."""
     if stand == MANDAAT_DEKT_NIET:
-        return NietGeautoriseerd(
+        return NotAuthorised(
             f"het mandaat van het certificaat (OIN {certificaat_oin}) voor wsa:From (OIN {from_oin}) dekt "
             f"deze operatie ({actie}) of deze datum ({op.isoformat()}) niet; de partij in wsa:From kan het "
             "mandaat laten uitbreiden of verlengen",
             audit=f"mandate of {certificaat_oin} for {from_oin} does not cover {actie} on {op.isoformat()}",
         )
-    return NietGeautoriseerd(
+    return NotAuthorised(
         f"het certificaat (OIN {certificaat_oin}) heeft geen mandaat voor wsa:From (OIN {from_oin}); "
         "de partij in wsa:From laat het mandaat registreren bij de beheerder van de broker, of u stuurt "
         "wsa:From met het OIN van uw eigen certificaat",

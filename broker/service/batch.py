@@ -8,7 +8,7 @@ from broker.domain.meldingen import Melding
 
 
 @dataclass(frozen=True)
-class RecordUitkomst:
+class RecordOutcome:
     """The outcome of record ``volgnummer``: ``melding`` is None when it was applied."""
 
     volgnummer: int
@@ -20,16 +20,16 @@ class RecordUitkomst:
 
 
 @dataclass
-class BatchUitkomst:
+class BatchOutcome:
     """All record outcomes of one batch, in the order of the request."""
 
-    uitkomsten: list[RecordUitkomst] = field(default_factory=list)
+    uitkomsten: list[RecordOutcome] = field(default_factory=list)
 
     def verwerkt(self, volgnummer: int) -> None:
-        self.uitkomsten.append(RecordUitkomst(volgnummer))
+        self.uitkomsten.append(RecordOutcome(volgnummer))
 
     def afgewezen(self, volgnummer: int, melding: Melding) -> None:
-        self.uitkomsten.append(RecordUitkomst(volgnummer, melding))
+        self.uitkomsten.append(RecordOutcome(volgnummer, melding))
 
     @property
     def aantal_verwerkt(self) -> int:

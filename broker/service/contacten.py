@@ -5,7 +5,7 @@ Which institutions' details a party gets is decided in ``broker.domain.visibilit
 cycle's DUO reference data, the party's own phone and internet address winning field by field, and its
 contact e-mail for this exchange, which only the registry has. Never a person's details.
 
-The request path asks the database once per set of BRINs, not per pupil: ``Contactboek.laad`` fetches
+The request path asks the database once per set of BRINs, not per pupil: ``ContactBook.laad`` fetches
 all BRINs of a list of views at once, and the result is kept in ``session.info`` for the session's life
 (one request, or one delivery attempt), like the other reference lookups.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from broker.domain.visibility import ContactRol, LeerlingBeeld
-from broker.refdata.opzoeken import contactgegevens_van_brins
+from broker.refdata.lookup import contactgegevens_of_brins
 from broker.registry.repository import contact_overrides
 
 #: The ``session.info`` key of the cache: (cycle, BRIN) → details, or None when unknown.
@@ -39,20 +39,20 @@ class Contact:
 
 
 @dataclass(frozen=True)
-class _Gegevens:
+class _Details:
     naam: str
     telefoon: str | None
     internetadres: str | None
     email: str | None
 
 
-class Contactboek:
+class ContactBook:
     """Contact details of one cycle, looked up in bulk and cached per session."""
 
     def __init__(self, session: Session, cyclus_jaar: int) -> None:
         self._session = session
         self._jaar = cyclus_jaar
-        self._cache: dict[tuple[int, str], _Gegevens | None] = session.info.setdefault(CACHE_SLEUTEL, {})
+        self._cache: dict[tuple[int, str], _Details | None] = session.info.setdefault(CACHE_SLEUTEL, {})
 
     def laad(self, beelden: Iterable[LeerlingBeeld]) -> None:
         """Fetch the details of every institution the views refer to that is not cached yet."""
@@ -61,10 +61,10 @@ class Contactboek:
         }
         if not ontbrekend:
             return
-        duo = contactgegevens_van_brins(self._session, self._jaar, ontbrekend)
+        duo = contactgegevens_of_brins(self._session, self._jaar, ontbrekend)
         eigen = contact_overrides(self._session, ontbrekend)
         for brin in ontbrekend:
-            self._cache[(self._jaar, brin)] = _samengevoegd(duo.get(brin), eigen.get(brin))
+            self._cache[(self._jaar, brin)] = _merged(duo.get(brin), eigen.get(brin))
 
     def contacten(self, beeld: LeerlingBeeld) -> tuple[Contact, ...]:
         """The contact details ``beeld`` refers to, in its order; an institution known neither to DUO's
@@ -87,11 +87,11 @@ class Contactboek:
         return tuple(uitkomst)
 
 
-def _samengevoegd(duo, eigen) -> _Gegevens | None:
+def _merged(duo, eigen) -> _Details | None:
     # The registry's values win field by field; DUO's name stays (the party's name may be a board's).
     if duo is None and eigen is None:
         return None
-    return _Gegevens(
+    return _Details(
         naam=duo.naam if duo is not None else eigen.naam,
         telefoon=(eigen.telefoon if eigen and eigen.telefoon else None) or (duo.telefoon if duo else None),
         internetadres=(eigen.internetadres if eigen and eigen.internetadres else None)

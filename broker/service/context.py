@@ -12,14 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broker.db import models
-from broker.domain.cycle import Cyclus, Kalender
+from broker.domain.cycle import Cyclus, Calendar
 from broker.domain.visibility import Partij
 from broker.errors import BrokerError
-from broker.privacy.sleutels import Sleutelbos
-from broker.refdata.opzoeken import refdata_jaar
+from broker.privacy.keys import Keyring
+from broker.refdata.lookup import refdata_jaar
 
 
-class NietGeautoriseerd(BrokerError):
+class NotAuthorised(BrokerError):
     """The caller may not do this (Edukoppeling Client.DK0002; docs/architecture.md, "Parties and what they may see").
 
     ``reden`` is for the message log and the ``detail`` of the fault: it says what to fix in terms
@@ -33,7 +33,7 @@ class NietGeautoriseerd(BrokerError):
 
 
 @dataclass(frozen=True)
-class Aanroep:
+class Caller:
     """The authenticated caller of one request.
 
     ``partij``: the principal (wsa:From OIN) as registered; ``certificaat_oin``: the OIN that
@@ -48,12 +48,12 @@ class Aanroep:
 
 
 @dataclass
-class Verwerking:
+class Processing:
     """One unit of work: the session (one transaction), the keys, the calendar and the clock."""
 
     session: Session
-    sleutelbos: Sleutelbos
-    kalender: Kalender
+    keyring: Keyring
+    kalender: Calendar
     nu: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: Pupils changed in this transaction (pseudonym → its latest change-feed row): the outbox
     #: announces them before the transaction commits.
@@ -63,20 +63,20 @@ class Verwerking:
     betrokken: set[str] = field(default_factory=set)
     aantal: int = 0
 
-    def raak_aan(self, sleutel_hash: str) -> None:
+    def touch(self, sleutel_hash: str) -> None:
         """Note that one record about pupil ``sleutel_hash`` was read or written (for the audit trail)."""
         self.betrokken.add(sleutel_hash)
         self.aantal += 1
 
     @property
-    def vandaag(self) -> date:
+    def today(self) -> date:
         return self.nu.date()
 
     @property
     def cyclus(self) -> Cyclus:
         """The current cycle; its row is created on first use."""
-        cyclus = self.kalender.cyclus_op(self.vandaag)
-        bekend = _bekende_cycli(self.session.get_bind())
+        cyclus = self.kalender.cyclus_on(self.today)
+        bekend = _known_cycli(self.session.get_bind())
         if cyclus.jaar in bekend:
             return cyclus
         aangemaakt = self.session.info.setdefault("aangemaakte_cycli", set())
@@ -95,7 +95,7 @@ class Verwerking:
 
     @property
     def refdata_jaar(self) -> int | None:
-        """The cycle whose DUO reference data hold now (``broker.refdata.opzoeken``); cached per session."""
+        """The cycle whose DUO reference data hold now (``broker.refdata.lookup``); cached per session."""
         return refdata_jaar(self.session, self.cyclus.jaar)
 
     def bekende_brins(self, brins: set[str]) -> set[str]:
@@ -120,7 +120,7 @@ _cycli: weakref.WeakKeyDictionary[Engine, set[int]] = weakref.WeakKeyDictionary(
 _cycli_slot = threading.Lock()
 
 
-def _bekende_cycli(engine: Engine) -> set[int]:
+def _known_cycli(engine: Engine) -> set[int]:
     """The years whose cycle row this process has seen committed in the database of ``engine``."""
     with _cycli_slot:
         return _cycli.setdefault(engine, set())

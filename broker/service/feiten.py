@@ -17,9 +17,9 @@ from broker.domain.visibility import (
     LeerlingFeiten,
     Partij,
     PartijSoort,
-    mag_zien,
+    may_see,
 )
-from broker.service.context import Verwerking
+from broker.service.context import Processing
 from broker.service.gemeenteregio import gemeenten_in_regios, rmc_regios_van_gemeenten
 
 _PARTIJ = 500  # bound the IN-list size (SQLite allows 32766 parameters; stay far below)
@@ -41,7 +41,7 @@ class _Regio:
     gemeente: dict[str, str | None]
 
     @classmethod
-    def laad(cls, verwerking: Verwerking, leerlingen: Iterable[models.Leerling]) -> _Regio:
+    def laad(cls, verwerking: Processing, leerlingen: Iterable[models.Leerling]) -> _Regio:
         """The RMC regions of just the vestigingen, schools and gemeenten of ``leerlingen`` (not whole
         reference tables: this runs for every query and every push)."""
         rijen = list(leerlingen)
@@ -56,27 +56,27 @@ class _Regio:
         )
 
 
-def _rmc_van(verwerking: Verwerking, model, sleutel, codes: set[str | None]) -> dict[str, str | None]:
+def _rmc_van(verwerking: Processing, model, sleutel, codes: set[str | None]) -> dict[str, str | None]:
     """Code -> RMC region in the reference data of the current cycle."""
     uitkomst: dict[str, str | None] = {}
     codes = {c for c in codes if c}
     if not codes:
         return uitkomst
     jaar = verwerking.refdata_jaar
-    for stuk in _in_stukken(codes):
+    for stuk in _in_chunks(codes):
         vraag = select(sleutel, model.rmc_regio).where(model.cyclus_jaar == jaar, sleutel.in_(stuk))
         uitkomst.update(verwerking.session.execute(vraag).tuples().all())
     return uitkomst
 
 
-def _in_stukken(waarden: Collection[str]) -> Iterator[list[str]]:
+def _in_chunks(waarden: Collection[str]) -> Iterator[list[str]]:
     lijst = sorted(waarden)
     for i in range(0, len(lijst), _PARTIJ):
         yield lijst[i : i + _PARTIJ]
 
 
 @dataclass(frozen=True)
-class Rijen:
+class Rows:
     """The stored rows of a set of pupils in the current cycle, loaded once; facts per party follow."""
 
     leerlingen: dict[str, list[models.Leerling]]
@@ -84,11 +84,11 @@ class Rijen:
     regio: _Regio
 
     @classmethod
-    def laad(cls, verwerking: Verwerking, hashes: Collection[str]) -> Rijen:
+    def laad(cls, verwerking: Processing, hashes: Collection[str]) -> Rows:
         cyclus = verwerking.cyclus.jaar
         leerlingen: dict[str, list[models.Leerling]] = defaultdict(list)
         aanmeldingen: dict[str, list[models.Aanmelding]] = defaultdict(list)
-        for stuk in _in_stukken(hashes):
+        for stuk in _in_chunks(hashes):
             for rij in verwerking.session.scalars(
                 select(models.Leerling).where(
                     models.Leerling.cyclus_jaar == cyclus, models.Leerling.sleutel_hash.in_(stuk)
@@ -105,12 +105,12 @@ class Rijen:
         return cls(dict(leerlingen), dict(aanmeldingen), _Regio.laad(verwerking, alle_leerlingen))
 
     def dossiers(self, partij: Partij, hashes: Iterable[str] | None = None) -> dict[str, Dossier]:
-        """The loaded pupils (or only ``hashes``) as ``partij`` would see them (see ``_kies_levering``)."""
+        """The loaded pupils (or only ``hashes``) as ``partij`` would see them (see ``_choose_delivery``)."""
         uitkomst = {}
         bekend = set(self.leerlingen) | set(self.aanmeldingen)
         for sleutel_hash in bekend if hashes is None else bekend.intersection(hashes):
             eigen = self.aanmeldingen.get(sleutel_hash, [])
-            leerling, feiten = _kies_levering(
+            leerling, feiten = _choose_delivery(
                 self.leerlingen.get(sleutel_hash, []), eigen, self.regio, partij
             )
             versleuteld = leerling.nummer_versleuteld if leerling else eigen[0].nummer_versleuteld
@@ -118,23 +118,23 @@ class Rijen:
         return uitkomst
 
 
-def dossiers(verwerking: Verwerking, partij: Partij, hashes: Collection[str]) -> dict[str, Dossier]:
+def dossiers(verwerking: Processing, partij: Partij, hashes: Collection[str]) -> dict[str, Dossier]:
     """The facts of the pupils ``hashes`` in the current cycle, keyed by pseudonym.
 
     When a pupil was delivered by several VO schools, a VO caller sees its own school's delivery and
     everyone else the most recent active one it may see. Pupils the broker does not know are absent.
     """
-    return Rijen.laad(verwerking, hashes).dossiers(partij)
+    return Rows.laad(verwerking, hashes).dossiers(partij)
 
 
-def _kies_levering(
+def _choose_delivery(
     rijen: list[models.Leerling], aanmeldingen: list[models.Aanmelding], regio: _Regio, partij: Partij
 ) -> tuple[models.Leerling | None, LeerlingFeiten]:
     """The delivery of the pupil that ``partij`` sees: the newest active one it may see.
 
     A pupil delivered by several VO schools stays visible to each school, and to the gemeente and
     region of every delivery: a later delivery by another school never hides the pupil from the
-    gemeente responsible for it. When none is visible, the newest delivery (``mag_zien`` then says no).
+    gemeente responsible for it. When none is visible, the newest delivery (``may_see`` then says no).
     """
     if not rijen:
         return None, _feiten(None, aanmeldingen, regio)
@@ -142,8 +142,8 @@ def _kies_levering(
     # moved and was delivered again elsewhere is no longer the old gemeente's or region's.
     actief = [r for r in rijen if r.status == MboGangerStatus.ACTIEF]
     volgorde = sorted(actief or rijen, key=lambda r: (r.gewijzigd_op, r.id), reverse=True)
-    kandidaten = [(r, _feiten(r, aanmeldingen, regio)) for r in volgorde]
-    return next(((r, f) for r, f in kandidaten if mag_zien(partij, f)), kandidaten[0])
+    candidates = [(r, _feiten(r, aanmeldingen, regio)) for r in volgorde]
+    return next(((r, f) for r, f in candidates if may_see(partij, f)), candidates[0])
 
 
 def _feiten(
@@ -186,8 +186,8 @@ def _examenresultaat(rij: models.Leerling) -> Examenresultaat | None:
     return Examenresultaat(ExamenUitkomst(rij.examen_uitkomst), rij.examen_datum)
 
 
-def hashes_in_bereik(verwerking: Verwerking, partij: Partij) -> set[str]:
-    """Pseudonyms of every pupil that might be in ``partij``'s scope (a superset; ``mag_zien`` decides)."""
+def hashes_in_range(verwerking: Processing, partij: Partij) -> set[str]:
+    """Pseudonyms of every pupil that might be in ``partij``'s scope (a superset; ``may_see`` decides)."""
     cyclus = verwerking.cyclus.jaar
     L, A = models.Leerling, models.Aanmelding
     vragen = []
@@ -216,12 +216,12 @@ def hashes_in_bereik(verwerking: Verwerking, partij: Partij) -> set[str]:
 
 
 def _regios(partij: Partij) -> set[str]:
-    from broker.domain.visibility import normaliseer_rmc
+    from broker.domain.visibility import normalise_rmc
 
-    return {normaliseer_rmc(r) for r in partij.rmc_regios}
+    return {normalise_rmc(r) for r in partij.rmc_regios}
 
 
-def _codes_in_regios(verwerking: Verwerking, partij: Partij, code) -> set[str]:
+def _codes_in_regios(verwerking: Processing, partij: Partij, code) -> set[str]:
     """The values of ``code`` (``models.Instelling.brin`` or ``models.Vestiging.code``) of the institutions
     or locations of this year's reference data in the partij's RMC regions."""
     model = code.class_

@@ -12,14 +12,14 @@ from collections.abc import Collection
 from sqlalchemy import select
 
 from broker.db import models
-from broker.domain.visibility import normaliseer_rmc
-from broker.service.context import Verwerking
+from broker.domain.visibility import normalise_rmc
+from broker.service.context import Processing
 
 _STUK = 500  # bound the IN-list size (SQLite allows 32766 parameters; stay far below)
 
 
 def rmc_regios_van_gemeenten(
-    verwerking: Verwerking, codes: Collection[str] | None = None
+    verwerking: Processing, codes: Collection[str] | None = None
 ) -> dict[str, str | None]:
     """gemeentecode → RMC region code (no leading zero; None when the gemeente has no region) for
     ``codes``, or for every known gemeente when ``codes`` is None. Unknown codes are absent."""
@@ -38,12 +38,12 @@ def rmc_regios_van_gemeenten(
                 .tuples()
                 .all()
             )
-    return {code: normaliseer_rmc(regio) if regio else None for code, regio in rijen}
+    return {code: normalise_rmc(regio) if regio else None for code, regio in rijen}
 
 
-def gemeenten_in_regios(verwerking: Verwerking, regios: Collection[str]) -> set[str]:
+def gemeenten_in_regios(verwerking: Processing, regios: Collection[str]) -> set[str]:
     """The gemeentecodes whose RMC region is one of ``regios`` (any spelling: "07" or "7")."""
-    gezocht = {normaliseer_rmc(r) for r in regios}
+    gezocht = {normalise_rmc(r) for r in regios}
     if not gezocht:
         return set()
     return {code for code, regio in rmc_regios_van_gemeenten(verwerking).items() if regio in gezocht}

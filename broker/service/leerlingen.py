@@ -35,19 +35,19 @@ from broker.domain.status import (
     ExamenUitkomst,
     MboGangerStatus,
     Mutatie,
-    controleer_mutatie,
+    check_mutatie,
     parse_afmeldreden,
     parse_examen_uitkomst,
     parse_mutatie,
 )
-from broker.service.batch import BatchUitkomst
-from broker.service.context import Aanroep, Verwerking
+from broker.service.batch import BatchOutcome
+from broker.service.context import Caller, Processing
 from broker.service.scope import brins_van_afzender
-from broker.service.wijzigingen import registreer_wijziging
+from broker.service.wijzigingen import record_wijziging
 
 
 @dataclass(frozen=True)
-class LeerlingInvoer:
+class LeerlingInput:
     """One record of ``aanleverenLeerlingen`` as received (strings, unvalidated)."""
 
     volgnummer: int
@@ -85,19 +85,19 @@ class _GeldigeLeerling:
 
 
 def aanleveren_leerlingen(
-    verwerking: Verwerking,
-    aanroep: Aanroep,
-    records: list[LeerlingInvoer],
+    verwerking: Processing,
+    aanroep: Caller,
+    records: list[LeerlingInput],
     vervang: bool = False,
     namens_scholen: bool = False,
-) -> BatchUitkomst:
+) -> BatchOutcome:
     """Apply a batch of potential mbo-gangers from a VO school (flow a; WEB art. 8.0.3, WVO art. 27d).
 
     Every valid record is applied, every invalid one is rejected with a code (VVA1xx) and changes
     nothing. An exam result in a record (issue 16) is stored with any mutation; an incomplete or unknown
     one is VVA127, a date in the future VVA112. With ``vervang`` the batch is the whole start population of the BRINs in it: active
     pupils of those BRINs that are not in the batch are withdrawn with reason nietMeerAangeleverd.
-    Raises ``NietGeautoriseerd`` (DK0002) before applying anything when a record names a known BRIN
+    Raises ``NotAuthorised`` (DK0002) before applying anything when a record names a known BRIN
     the caller does not act for.
 
     ``namens_scholen``: the caller is a regional system passing on what the VO schools it serves
@@ -112,19 +112,19 @@ def aanleveren_leerlingen(
     )
     cyclus = verwerking.cyclus.jaar
     gemeenten = verwerking.bekende_gemeenten()
-    uitkomst = BatchUitkomst()
+    uitkomst = BatchOutcome()
     toegepast: set[tuple[str, str]] = set()
     # For a replacement every identifiable pupil counts as present, also when its record was
     # rejected for another value: a typo in a postcode must not withdraw the pupil.
     aanwezig: set[tuple[str, str]] = set()
-    gevalideerd: list[tuple[LeerlingInvoer, _GeldigeLeerling | Afwijzing]] = []
+    gevalideerd: list[tuple[LeerlingInput, _GeldigeLeerling | Afwijzing]] = []
     for record in records:
         try:
-            gevalideerd.append((record, _valideer(verwerking, record, brins[record.volgnummer], gemeenten)))
+            gevalideerd.append((record, _validate(verwerking, record, brins[record.volgnummer], gemeenten)))
         except Afwijzing as afwijzing:
             gevalideerd.append((record, afwijzing))
     # The stored rows of the whole batch in one query, not one per record (bench/bulk_delivery.py).
-    bestaand = _bestaande(verwerking, cyclus, [g for _, g in gevalideerd if not isinstance(g, Afwijzing)])
+    bestaand = _existing(verwerking, cyclus, [g for _, g in gevalideerd if not isinstance(g, Afwijzing)])
     for record, geldig in gevalideerd:
         try:
             if isinstance(geldig, Afwijzing):
@@ -137,9 +137,9 @@ def aanleveren_leerlingen(
                 raise geldig.examen_fout
             if sleutel in toegepast:
                 raise Afwijzing(DUBBEL_IN_BATCH)
-            bestaand[sleutel] = _pas_toe(verwerking, aanroep, cyclus, geldig, bestaand.get(sleutel))
+            bestaand[sleutel] = _apply(verwerking, aanroep, cyclus, geldig, bestaand.get(sleutel))
             toegepast.add(sleutel)
-            verwerking.raak_aan(geldig.sleutel_hash)
+            verwerking.touch(geldig.sleutel_hash)
         except Afwijzing as afwijzing:
             uitkomst.afgewezen(record.volgnummer, afwijzing.melding)
         else:
@@ -154,22 +154,22 @@ def _brins_in_batch(brins: dict[int, Afwijzing | str]) -> set[str]:
     return {brin for brin in brins.values() if isinstance(brin, str)}
 
 
-def _valideer(
-    verwerking: Verwerking, record: LeerlingInvoer, brin: Afwijzing | str, gemeenten: set[str] | None
+def _validate(
+    verwerking: Processing, record: LeerlingInput, brin: Afwijzing | str, gemeenten: set[str] | None
 ) -> _GeldigeLeerling:
     if isinstance(brin, Afwijzing):
         raise brin
     nummer = parse_leerlingnummer(record.bsn, record.onderwijsnummer)
     mutatie = parse_mutatie(record.mutatie or "")
     reden = parse_afmeldreden(record.afmeldreden) if record.afmeldreden else None
-    controleer_mutatie(mutatie, reden)
+    check_mutatie(mutatie, reden)
     gemeentecode = parse_gemeentecode(record.woongemeente or "")
     if gemeenten is not None and gemeentecode not in gemeenten:
         raise Afwijzing(GEMEENTECODE_ONGELDIG)
     return _GeldigeLeerling(
         volgnummer=record.volgnummer,
         nummer=nummer,
-        sleutel_hash=verwerking.sleutelbos.pseudoniem(nummer),
+        sleutel_hash=verwerking.keyring.pseudoniem(nummer),
         brin_vo=brin,
         vestiging=parse_vestigingscode(brin, record.vestiging) if record.vestiging else None,
         postcode=parse_postcode(record.postcode or ""),
@@ -180,7 +180,7 @@ def _valideer(
     )
 
 
-def _examen(verwerking: Verwerking, record: LeerlingInvoer) -> dict:
+def _examen(verwerking: Processing, record: LeerlingInput) -> dict:
     """The record's exam result (``examen``) or why it is refused (``examen_fout``): both values or
     neither and a known outcome (VVA127), not in the future (VVA112)."""
     if record.examen_uitkomst is None and record.examen_datum is None:
@@ -189,15 +189,15 @@ def _examen(verwerking: Verwerking, record: LeerlingInvoer) -> dict:
         if record.examen_uitkomst is None or record.examen_datum is None:
             raise Afwijzing(EXAMENRESULTAAT_ONGELDIG)
         uitkomst = parse_examen_uitkomst(record.examen_uitkomst)
-        if record.examen_datum > verwerking.vandaag:
+        if record.examen_datum > verwerking.today:
             raise Afwijzing(DATUM_ONGELDIG)
     except Afwijzing as fout:
         return {"examen_fout": fout}
     return {"examen": (uitkomst, record.examen_datum)}
 
 
-def _bestaande(
-    verwerking: Verwerking, cyclus: int, geldigen: list[_GeldigeLeerling]
+def _existing(
+    verwerking: Processing, cyclus: int, geldigen: list[_GeldigeLeerling]
 ) -> dict[tuple[str, str], models.Leerling]:
     """The stored rows of the pupils in ``geldigen`` by (pseudonym, BRIN VO), in chunks of 1,000."""
     hashes = sorted({g.sleutel_hash for g in geldigen})
@@ -215,9 +215,9 @@ def _bestaande(
     return rijen
 
 
-def _pas_toe(
-    verwerking: Verwerking,
-    aanroep: Aanroep,
+def _apply(
+    verwerking: Processing,
+    aanroep: Caller,
     cyclus: int,
     geldig: _GeldigeLeerling,
     rij: models.Leerling | None,
@@ -230,7 +230,7 @@ def _pas_toe(
             rij = models.Leerling(
                 cyclus_jaar=cyclus,
                 sleutel_hash=geldig.sleutel_hash,
-                nummer_versleuteld=verwerking.sleutelbos.versleutel(geldig.nummer),
+                nummer_versleuteld=verwerking.keyring.encrypt(geldig.nummer),
                 brin_vo=geldig.brin_vo,
                 aangeleverd_op=verwerking.nu,
             )
@@ -252,8 +252,8 @@ def _pas_toe(
 
 
 def _leg_vast(
-    verwerking: Verwerking,
-    aanroep: Aanroep,
+    verwerking: Processing,
+    aanroep: Caller,
     cyclus: int,
     rij: models.Leerling,
     mutatie: Mutatie,
@@ -273,11 +273,11 @@ def _leg_vast(
             bericht_id=aanroep.bericht_id,
         )
     )
-    registreer_wijziging(verwerking, cyclus, rij.sleutel_hash)
+    record_wijziging(verwerking, cyclus, rij.sleutel_hash)
 
 
 def _meld_ontbrekenden_af(
-    verwerking: Verwerking, aanroep: Aanroep, cyclus: int, aanwezig: set[tuple[str, str]], brins: set[str]
+    verwerking: Processing, aanroep: Caller, cyclus: int, aanwezig: set[tuple[str, str]], brins: set[str]
 ) -> None:
     if not brins:
         return
@@ -292,4 +292,4 @@ def _meld_ontbrekenden_af(
         if (rij.sleutel_hash, rij.brin_vo) not in aanwezig:
             rij.status, rij.afmeldreden = MboGangerStatus.AFGEMELD, AfmeldReden.NIET_MEER_AANGELEVERD
             _leg_vast(verwerking, aanroep, cyclus, rij, Mutatie.AFMELDEN)
-            verwerking.raak_aan(rij.sleutel_hash)
+            verwerking.touch(rij.sleutel_hash)

@@ -11,10 +11,10 @@ from broker.db import models
 from broker.domain.identifiers import Leerlingnummer, parse_gemeentecode, parse_leerlingnummer
 from broker.domain.meldingen import Afwijzing
 from broker.domain.status import MboGangerStatus
-from broker.domain.visibility import LeerlingBeeld, beeld_voor, is_aangemeld, is_ingeschreven, mag_zien
-from broker.service.contacten import Contact, Contactboek
-from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
-from broker.service.feiten import Dossier, dossiers, hashes_in_bereik
+from broker.domain.visibility import LeerlingBeeld, beeld_voor, is_aangemeld, is_ingeschreven, may_see
+from broker.service.contacten import Contact, ContactBook
+from broker.service.context import Caller, NotAuthorised, Processing
+from broker.service.feiten import Dossier, dossiers, hashes_in_range
 from broker.service.gemeenteregio import gemeenten_in_regios
 from broker.service.scope import eigen_brin
 
@@ -35,7 +35,7 @@ class Overzicht:
 
 
 @dataclass(frozen=True)
-class WijzigingenPagina:
+class WijzigingenPage:
     wijzigingen: list[tuple[int, Overzicht]]
     volgende_cursor: int
     meer: bool
@@ -51,36 +51,36 @@ class SignaalRegel:
     omschrijving: str
 
 
-def _toon_alle(verwerking: Verwerking, aanroep: Aanroep, gekozen: list[Dossier]) -> list[Overzicht]:
+def _show_all(verwerking: Processing, aanroep: Caller, gekozen: list[Dossier]) -> list[Overzicht]:
     """The pupils as shown to the caller; the contact details of all of them are fetched at once."""
     beelden = [beeld_voor(aanroep.partij, d.feiten) for d in gekozen]
-    boek = Contactboek(verwerking.session, verwerking.cyclus.jaar)
+    boek = ContactBook(verwerking.session, verwerking.cyclus.jaar)
     boek.laad(beelden)
     uitkomst = []
     for dossier, beeld in zip(gekozen, beelden, strict=True):
-        nummer = verwerking.sleutelbos.ontsleutel(dossier.nummer_versleuteld)
-        verwerking.raak_aan(dossier.sleutel_hash)
+        nummer = verwerking.keyring.decrypt(dossier.nummer_versleuteld)
+        verwerking.touch(dossier.sleutel_hash)
         uitkomst.append(Overzicht(nummer, beeld, boek.contacten(beeld)))
     return uitkomst
 
 
-def _zichtbaar(verwerking: Verwerking, aanroep: Aanroep) -> list[Dossier]:
-    alle = dossiers(verwerking, aanroep.partij, hashes_in_bereik(verwerking, aanroep.partij))
-    return [d for d in alle.values() if mag_zien(aanroep.partij, d.feiten)]
+def _zichtbaar(verwerking: Processing, aanroep: Caller) -> list[Dossier]:
+    alle = dossiers(verwerking, aanroep.partij, hashes_in_range(verwerking, aanroep.partij))
+    return [d for d in alle.values() if may_see(aanroep.partij, d.feiten)]
 
 
-def _lijst(verwerking: Verwerking, aanroep: Aanroep, gekozen: list[Dossier]) -> list[Overzicht]:
+def _lijst(verwerking: Processing, aanroep: Caller, gekozen: list[Dossier]) -> list[Overzicht]:
     """The chosen pupils as shown to the caller, in a stable order: by school, then number."""
-    overzichten = _toon_alle(verwerking, aanroep, gekozen)
+    overzichten = _show_all(verwerking, aanroep, gekozen)
     return sorted(overzichten, key=lambda o: (o.beeld.brin_vo or "", o.nummer.soort, o.nummer.waarde))
 
 
 def opvragen_status(
-    verwerking: Verwerking, aanroep: Aanroep, gevraagd: list[tuple[str | None, str | None]]
+    verwerking: Processing, aanroep: Caller, gevraagd: list[tuple[str | None, str | None]]
 ) -> list[Overzicht]:
     """The status of the pupils ``gevraagd`` ((bsn, onderwijsnummer) pairs), or of all in scope if empty.
 
-    Raises ``NietGeautoriseerd`` (DK0002) when any asked pupil is invalid, unknown or outside the
+    Raises ``NotAuthorised`` (DK0002) when any asked pupil is invalid, unknown or outside the
     caller's scope; the three are not told apart, so an answer never reveals whether a pupil is known
     (F3).
     """
@@ -89,24 +89,24 @@ def opvragen_status(
     hashes = []
     for positie, (bsn, onderwijsnummer) in enumerate(gevraagd, start=1):
         try:
-            hashes.append(verwerking.sleutelbos.pseudoniem(parse_leerlingnummer(bsn, onderwijsnummer)))
+            hashes.append(verwerking.keyring.pseudoniem(parse_leerlingnummer(bsn, onderwijsnummer)))
         except Afwijzing:
-            raise NietGeautoriseerd(f"leerling {positie} in het verzoek valt niet binnen uw bereik") from None
+            raise NotAuthorised(f"leerling {positie} in het verzoek valt niet binnen uw bereik") from None
     gevonden = dossiers(verwerking, aanroep.partij, hashes)
     gekozen = []
     for positie, sleutel_hash in enumerate(hashes, start=1):
         dossier = gevonden.get(sleutel_hash)
-        if dossier is None or not mag_zien(aanroep.partij, dossier.feiten):
-            raise NietGeautoriseerd(f"leerling {positie} in het verzoek valt niet binnen uw bereik")
+        if dossier is None or not may_see(aanroep.partij, dossier.feiten):
+            raise NotAuthorised(f"leerling {positie} in het verzoek valt niet binnen uw bereik")
         gekozen.append(dossier)
-    return _toon_alle(verwerking, aanroep, gekozen)
+    return _show_all(verwerking, aanroep, gekozen)
 
 
-def opvragen_niet_aangemeld(verwerking: Verwerking, aanroep: Aanroep, brin_vo: str | None) -> list[Overzicht]:
+def opvragen_niet_aangemeld(verwerking: Processing, aanroep: Caller, brin_vo: str | None) -> list[Overzicht]:
     """Active potential mbo-gangers in scope with no active registration anywhere (flow a, signal basis).
 
     ``brin_vo`` narrows the answer to one of the caller's BRINs; another BRIN raises
-    ``NietGeautoriseerd`` (DK0002).
+    ``NotAuthorised`` (DK0002).
     """
     if brin_vo is not None:
         brin = eigen_brin(aanroep.partij, brin_vo)
@@ -120,12 +120,12 @@ def opvragen_niet_aangemeld(verwerking: Verwerking, aanroep: Aanroep, brin_vo: s
     return _lijst(verwerking, aanroep, gekozen)
 
 
-def opvragen_overzicht(verwerking: Verwerking, aanroep: Aanroep, gemeenten: list[str]) -> list[Overzicht]:
+def opvragen_overzicht(verwerking: Processing, aanroep: Caller, gemeenten: list[str]) -> list[Overzicht]:
     """Flow c: resident pupils of the caller's gemeenten who are active and not enrolled anywhere.
 
     A gemeente registered with an RMC region is that region's RMC function: its gemeenten are its own
-    plus every gemeente of the region (``broker.domain.visibility.mag_zien``). ``gemeenten`` narrows
-    the answer; a gemeentecode outside those raises ``NietGeautoriseerd`` (DK0002). Pupils with no
+    plus every gemeente of the region (``broker.domain.visibility.may_see``). ``gemeenten`` narrows
+    the answer; a gemeentecode outside those raises ``NotAuthorised`` (DK0002). Pupils with no
     registration and pupils registered but not (yet) enrolled are both listed, each with its
     woongemeente and registrations.
     """
@@ -141,7 +141,7 @@ def opvragen_overzicht(verwerking: Verwerking, aanroep: Aanroep, gemeenten: list
             if aanroep.partij.rmc_regios:
                 eigen |= gemeenten_in_regios(verwerking, aanroep.partij.rmc_regios)
         if code is None or code not in eigen:
-            raise NietGeautoriseerd("woongemeente hoort niet bij de afzender")
+            raise NotAuthorised("woongemeente hoort niet bij de afzender")
         gekozen.add(code)
     return _lijst(
         verwerking,
@@ -157,8 +157,8 @@ def opvragen_overzicht(verwerking: Verwerking, aanroep: Aanroep, gemeenten: list
 
 
 def opvragen_wijzigingen(
-    verwerking: Verwerking, aanroep: Aanroep, vanaf: int, maximum: int | None
-) -> WijzigingenPagina:
+    verwerking: Processing, aanroep: Caller, vanaf: int, maximum: int | None
+) -> WijzigingenPage:
     """Pupils in scope changed after cursor ``vanaf``, oldest first, each once with its current state.
 
     At most ``maximum`` (default 500) pupils and ``MAX_SCAN`` feed rows per call; ``meer`` tells the
@@ -178,18 +178,18 @@ def opvragen_wijzigingen(
     cursor = vanaf
     for volgnummer, sleutel_hash in gescand:
         dossier = gevonden.get(sleutel_hash)
-        if sleutel_hash not in getoond and dossier and mag_zien(aanroep.partij, dossier.feiten):
+        if sleutel_hash not in getoond and dossier and may_see(aanroep.partij, dossier.feiten):
             if len(gekozen) == maximum:
                 meer = True
                 break
             getoond.add(sleutel_hash)
             gekozen.append((volgnummer, dossier))
         cursor = volgnummer
-    overzichten = _toon_alle(verwerking, aanroep, [d for _, d in gekozen])
-    return WijzigingenPagina([(v, o) for (v, _), o in zip(gekozen, overzichten, strict=True)], cursor, meer)
+    overzichten = _show_all(verwerking, aanroep, [d for _, d in gekozen])
+    return WijzigingenPage([(v, o) for (v, _), o in zip(gekozen, overzichten, strict=True)], cursor, meer)
 
 
-def opvragen_signalen(verwerking: Verwerking, aanroep: Aanroep, vanaf: int | None) -> list[SignaalRegel]:
+def opvragen_signalen(verwerking: Processing, aanroep: Caller, vanaf: int | None) -> list[SignaalRegel]:
     """The caller's signals of the current cycle with an id above ``vanaf`` (all when None), oldest
     first. A finished cycle's signals are not given out any more (its purpose ended; AVG art. 5 lid 1
     sub b and e), even before ``vva cycle close`` deleted them."""
@@ -204,12 +204,12 @@ def opvragen_signalen(verwerking: Verwerking, aanroep: Aanroep, vanaf: int | Non
     return [signaal_regel(verwerking, r) for r in rijen]
 
 
-def signaal_regel(verwerking: Verwerking, rij: models.Signaal) -> SignaalRegel:
+def signaal_regel(verwerking: Processing, rij: models.Signaal) -> SignaalRegel:
     """One stored signal as shown to its party, with the pupil number decrypted when it has one."""
     nummer = None
     if rij.nummer_versleuteld and rij.sleutel_hash:
-        nummer = verwerking.sleutelbos.ontsleutel(rij.nummer_versleuteld)
-        verwerking.raak_aan(rij.sleutel_hash)
+        nummer = verwerking.keyring.decrypt(rij.nummer_versleuteld)
+        verwerking.touch(rij.sleutel_hash)
     return SignaalRegel(
         signaal_id=rij.id,
         soort=rij.soort,

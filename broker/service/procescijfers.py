@@ -20,27 +20,27 @@ from datetime import date
 from broker.domain.visibility import PartijSoort
 from broker.errors import BrokerError
 from broker.rapportage import cijfers as c
-from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
-from broker.rapportage.jaarcijfers import onderdruk
-from broker.service.context import Aanroep, NietGeautoriseerd, Verwerking
+from broker.rapportage.cijfers import Level, Peil, compute_cijfers
+from broker.rapportage.jaarcijfers import suppress
+from broker.service.context import Caller, NotAuthorised, Processing
 from broker.service.scope import eigen_brin
 
 #: The lead-time figures (dimensie = the traject): n registrations, and median and p90 in days.
 DOORLOOPTIJDEN = (c.DOORLOOPTIJD_N, c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90)
 #: Which figures a party gets, at which level (a school: its pupils; an institution: its registrations).
-CIJFERS: dict[PartijSoort, tuple[Niveau, tuple[str, ...]]] = {
+CIJFERS: dict[PartijSoort, tuple[Level, tuple[str, ...]]] = {
     PartijSoort.VO_SCHOOL: (
-        Niveau.SCHOOL,
+        Level.SCHOOL,
         (*c.LEERLINGCIJFERS, *DOORLOOPTIJDEN),
     ),
     PartijSoort.MBO_INSTELLING: (
-        Niveau.INSTELLING,
+        Level.INSTELLING,
         (*c.AANMELDINGCIJFERS, *DOORLOOPTIJDEN),
     ),
 }
 
 
-class PeildatumOngeldig(BrokerError, ValueError):
+class InvalidPeildatum(BrokerError, ValueError):
     """The peildatum lies before the current cycle began or after today."""
 
 
@@ -64,33 +64,31 @@ class Procescijfers:
 
 
 def opvragen_procescijfers(
-    verwerking: Verwerking, aanroep: Aanroep, brin: str | None, peildatum: date | None
+    verwerking: Processing, aanroep: Caller, brin: str | None, peildatum: date | None
 ) -> Procescijfers:
     """The caller's figures in the current cycle on ``peildatum`` (default today), for ``brin`` or
     for every BRIN it acts for; sorted by BRIN, figure, dimension.
 
-    Raises ``NietGeautoriseerd`` (DK0002) when ``brin`` is not one of the caller's, or the caller
-    is neither a VO school nor an MBO institution; ``PeildatumOngeldig`` when ``peildatum`` lies
+    Raises ``NotAuthorised`` (DK0002) when ``brin`` is not one of the caller's, or the caller
+    is neither a VO school nor an MBO institution; ``InvalidPeildatum`` when ``peildatum`` lies
     before the current cycle's begin or after today.
     """
     soort = CIJFERS.get(aanroep.partij.soort)
     if soort is None:
-        raise NietGeautoriseerd("alleen een VO-school of mbo-instelling heeft eigen procescijfers")
+        raise NotAuthorised("alleen een VO-school of mbo-instelling heeft eigen procescijfers")
     niveau, namen = soort
     brins = sorted(aanroep.partij.brins) if brin is None else [eigen_brin(aanroep.partij, brin, "brin")]
     cyclus = verwerking.cyclus
-    peildatum = peildatum or verwerking.vandaag
-    if not cyclus.begin <= peildatum <= verwerking.vandaag:
-        raise PeildatumOngeldig(
-            f"peildatum moet tussen {cyclus.begin} en vandaag ({verwerking.vandaag}) liggen"
-        )
+    peildatum = peildatum or verwerking.today
+    if not cyclus.begin <= peildatum <= verwerking.today:
+        raise InvalidPeildatum(f"peildatum moet tussen {cyclus.begin} en vandaag ({verwerking.today}) liggen")
     peil = Peil(cyclus.jaar, cyclus.deadline, peildatum)
     figuren = [
         f
-        for f in bereken_cijfers(verwerking.session, peil, niveaus=[niveau], eenheden={niveau: brins})
+        for f in compute_cijfers(verwerking.session, peil, niveaus=[niveau], eenheden={niveau: brins})
         if f.cijfer in namen
     ]
     return Procescijfers(
         peil,
-        [Procescijfer(r.eenheid, r.cijfer, r.dimensie, r.waarde) for r in onderdruk(cyclus.jaar, figuren)],
+        [Procescijfer(r.eenheid, r.cijfer, r.dimensie, r.waarde) for r in suppress(cyclus.jaar, figuren)],
     )

@@ -1,8 +1,8 @@
 """Push planning: at the end of a unit of work (``broker.service.unit_of_work``), the pushes its
 changes cause are queued in the outbox, in the same transaction.
 
-For every pupil changed in the transaction (``Verwerking.gewijzigd``) and every party with a push
-endpoint that may see that pupil (``broker.domain.routering``), one notice "pupil X changed, tell
+For every pupil changed in the transaction (``Processing.gewijzigd``) and every party with a push
+endpoint that may see that pupil (``broker.domain.routing``), one notice "pupil X changed, tell
 receiver R" is queued — unless one for the same pupil and receiver is still waiting untried, which
 will carry the newest state anyway. If the transaction rolls back, so do its pushes; if it commits,
 they will be delivered (``broker.outbound``), their content rendered at the first attempt.
@@ -19,35 +19,35 @@ from broker.db import models
 from broker.db.commit_order import add_in_commit_order
 from broker.db.models import WACHTEND
 from broker.domain.identifiers import new_message_id
-from broker.domain.routering import ontvangers
-from broker.domain.visibility import Partij, normaliseer_rmc
-from broker.registry.opname import registeropname
-from broker.service.context import Verwerking
-from broker.service.feiten import Rijen
+from broker.domain.routing import ontvangers
+from broker.domain.visibility import Partij, normalise_rmc
+from broker.registry.snapshot import registeropname
+from broker.service.context import Processing
+from broker.service.feiten import Rows
 
 
-def plan_pushes(verwerking: Verwerking) -> int:
+def plan_pushes(verwerking: Processing) -> int:
     """Queue a push notice for every pupil changed in ``verwerking``'s transaction and every party with
     an endpoint that may see it; returns how many were queued.
 
     Source: the brief ("the facility informs the other parties of every change immediately"); who
-    receives what: ``broker.domain.routering`` (WEB art. 8.0.3; AVG art. 5 lid 1 sub c).
+    receives what: ``broker.domain.routing`` (WEB art. 8.0.3; AVG art. 5 lid 1 sub c).
     """
     if not verwerking.gewijzigd:
         return 0
     partijen = _Ontvangers.laad(verwerking)
     if not partijen.alle:
         return 0
-    rijen = Rijen.laad(verwerking, verwerking.gewijzigd.keys())
-    al_wachtend = _wachtende_notities(verwerking, verwerking.gewijzigd.keys())
+    rijen = Rows.laad(verwerking, verwerking.gewijzigd.keys())
+    al_wachtend = _waiting_notes(verwerking, verwerking.gewijzigd.keys())
     aantal = 0
     for sleutel_hash in verwerking.gewijzigd:
-        for partij, endpoint in partijen.kandidaten(rijen, sleutel_hash):
+        for partij, endpoint in partijen.candidates(rijen, sleutel_hash):
             if (partij.oin, sleutel_hash) in al_wachtend:
                 continue
             dossier = rijen.dossiers(partij, [sleutel_hash]).get(sleutel_hash)
             if dossier is not None and ontvangers(dossier.feiten, [partij]):
-                _in_wachtrij(verwerking, partij.oin, endpoint, sleutel_hash)
+                _queued(verwerking, partij.oin, endpoint, sleutel_hash)
                 al_wachtend.add((partij.oin, sleutel_hash))
                 aantal += 1
     return aantal
@@ -64,8 +64,8 @@ class _Ontvangers:
     per_rmc: dict[str, list[int]]
 
     @classmethod
-    def laad(cls, verwerking: Verwerking) -> _Ontvangers:
-        alle = actieve_ontvangers(verwerking.session)
+    def laad(cls, verwerking: Processing) -> _Ontvangers:
+        alle = active_receivers(verwerking.session)
         per_brin: dict[str, list[int]] = {}
         per_gemeente: dict[str, list[int]] = {}
         per_rmc: dict[str, list[int]] = {}
@@ -75,10 +75,10 @@ class _Ontvangers:
             for code in partij.gemeentecodes:
                 per_gemeente.setdefault(code, []).append(i)
             for rmc in partij.rmc_regios:
-                per_rmc.setdefault(normaliseer_rmc(rmc), []).append(i)
+                per_rmc.setdefault(normalise_rmc(rmc), []).append(i)
         return cls(alle, per_brin, per_gemeente, per_rmc)
 
-    def kandidaten(self, rijen: Rijen, sleutel_hash: str) -> list[tuple[Partij, str]]:
+    def candidates(self, rijen: Rows, sleutel_hash: str) -> list[tuple[Partij, str]]:
         leveringen = rijen.leerlingen.get(sleutel_hash, [])
         brins = {r.brin_vo for r in leveringen} | {
             a.brin_mbo for a in rijen.aanmeldingen.get(sleutel_hash, [])
@@ -95,16 +95,16 @@ class _Ontvangers:
         for code in gemeenten:
             indices.update(self.per_gemeente.get(code, []))
         for rmc in rmcs - {None}:
-            indices.update(self.per_rmc.get(normaliseer_rmc(rmc), []))
+            indices.update(self.per_rmc.get(normalise_rmc(rmc), []))
         return [self.alle[i] for i in sorted(indices)]
 
 
-def actieve_ontvangers(session) -> list[tuple[Partij, str]]:
+def active_receivers(session) -> list[tuple[Partij, str]]:
     """Every active party with a push endpoint, as (registry view, endpoint), in OIN order."""
     return registeropname(session).ontvangers()
 
 
-def _wachtende_notities(verwerking: Verwerking, hashes: Iterable[str]) -> set[tuple[str, str]]:
+def _waiting_notes(verwerking: Processing, hashes: Iterable[str]) -> set[tuple[str, str]]:
     U = models.UitgaandBericht
     lijst = list(hashes)
     uitkomst: set[tuple[str, str]] = set()
@@ -119,7 +119,7 @@ def _wachtende_notities(verwerking: Verwerking, hashes: Iterable[str]) -> set[tu
     return uitkomst
 
 
-def _in_wachtrij(verwerking: Verwerking, oin: str, endpoint: str, volgorde: str) -> None:
+def _queued(verwerking: Processing, oin: str, endpoint: str, volgorde: str) -> None:
     # Written at commit, its id drawn in commit order: a pupil's pushes leave in the order of the
     # commits they announce (broker.db.commit_order).
     add_in_commit_order(

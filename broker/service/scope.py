@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from broker.domain.identifiers import parse_brin
 from broker.domain.meldingen import BRIN_NIET_BEDIEND, BRIN_ONBEKEND, Afwijzing
 from broker.domain.visibility import Partij
-from broker.service.context import NietGeautoriseerd, Verwerking
+from broker.service.context import NotAuthorised, Processing
 
 
 def eigen_brin(partij: Partij, ruw: str, veld: str = "brinVo") -> str:
     """The canonical BRIN4 of ``ruw`` when it is one of ``partij``'s BRINs.
 
-    Raises ``NietGeautoriseerd`` (DK0002) otherwise, invalid and foreign alike (F3);
+    Raises ``NotAuthorised`` (DK0002) otherwise, invalid and foreign alike (F3);
     the reason names the request field ``veld``.
     """
     try:
@@ -21,12 +21,12 @@ def eigen_brin(partij: Partij, ruw: str, veld: str = "brinVo") -> str:
     except Afwijzing:
         brin = None
     if brin is None or brin not in partij.brins:
-        raise NietGeautoriseerd(f"{veld} hoort niet bij de afzender")
+        raise NotAuthorised(f"{veld} hoort niet bij de afzender")
     return brin
 
 
 def brins_van_afzender(
-    verwerking: Verwerking,
+    verwerking: Processing,
     partij: Partij,
     records: Iterable[tuple[int, str | None]],
     vreemd_per_record: bool = False,
@@ -35,7 +35,7 @@ def brins_van_afzender(
 
     Input: (volgnummer, raw BRIN) pairs. Output per volgnummer: the canonical BRIN, or an
     ``Afwijzing`` (VVA104 bad format, VVA105 not in the DUO reference data) for that record alone.
-    Raises ``NietGeautoriseerd`` (Client.DK0002) for the whole message when any record names a known
+    Raises ``NotAuthorised`` (Client.DK0002) for the whole message when any record names a known
     BRIN the caller does not act for — sender identifiers in the Body must belong to the principal
     (M4), and a fault must leave nothing half-applied.
 
@@ -62,5 +62,5 @@ def brins_van_afzender(
         elif vreemd_per_record:
             uitkomst[volgnummer] = Afwijzing(BRIN_NIET_BEDIEND)
         else:
-            raise NietGeautoriseerd(f"record {volgnummer}: de afzender treedt niet op voor BRIN {brin}")
+            raise NotAuthorised(f"record {volgnummer}: de afzender treedt niet op voor BRIN {brin}")
     return uitkomst

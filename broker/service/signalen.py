@@ -27,17 +27,17 @@ from broker.db.commit_order import add_in_commit_order
 from broker.db.models import WACHTEND
 from broker.domain.identifiers import new_message_id
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.repository import PartijRegister
-from broker.service.context import Aanroep, Verwerking
+from broker.registry.repository import PartijRegistry
+from broker.service.context import Caller, Processing
 from broker.service.opvragen import opvragen_niet_aangemeld
-from broker.service.pushes import actieve_ontvangers
+from broker.service.pushes import active_receivers
 
 NIET_AANGEMELD = "nietAangemeld"
 GEEN_UITWISSELING = "geenGegevensUitgewisseld"
 
 
 @dataclass(frozen=True)
-class Stil:
+class Silent:
     """A party that exchanged nothing yet in this cycle (a line of the operator report)."""
 
     oin: str
@@ -47,7 +47,7 @@ class Stil:
 
 
 @dataclass
-class Signaalronde:
+class SignaalRun:
     """What one run did: the phase of the cycle it found, the new signals per party OIN and kind,
     the pushes queued, and the parties that have exchanged nothing (before the deadline)."""
 
@@ -57,38 +57,40 @@ class Signaalronde:
     fase: str  # voor-voorloop | voorloop | na-deadline
     nieuw: dict[tuple[str, str], int] = field(default_factory=dict)
     pushes: int = 0
-    stil: list[Stil] = field(default_factory=list)
+    stil: list[Silent] = field(default_factory=list)
 
     @property
     def totaal(self) -> int:
         return sum(self.nieuw.values())
 
 
-def moment_van(peildatum: date) -> datetime:
+def moment_of(peildatum: date) -> datetime:
     """The time a run for ``peildatum`` works at: that day at noon UTC when it is not today."""
     nu = datetime.now(UTC)
     return nu if peildatum == nu.date() else datetime.combine(peildatum, time(12), UTC)
 
 
-def signaleer(verwerking: Verwerking, voorloop_dagen: int) -> Signaalronde:
-    """Create the signals due on ``verwerking.vandaag`` that do not exist yet; idempotent.
+def signaleer(verwerking: Processing, voorloop_dagen: int) -> SignaalRun:
+    """Create the signals due on ``verwerking.today`` that do not exist yet; idempotent.
 
     Input: the unit of work (its clock is the peildatum) and the lead time in days. Output: a
-    ``Signaalronde``. Writes ``signaal`` rows and, for parties with an endpoint, outbox rows; nothing
+    ``SignaalRun``. Writes ``signaal`` rows and, for parties with an endpoint, outbox rows; nothing
     is committed here (the caller's transaction). Never raises for an empty registry or cycle.
     """
     cyclus = verwerking.cyclus
-    ronde = Signaalronde(verwerking.vandaag, cyclus.jaar, cyclus.deadline, "voor-voorloop")
-    endpoints = dict((p.oin, e) for p, e in actieve_ontvangers(verwerking.session))
-    if verwerking.vandaag > cyclus.deadline:
+    ronde = SignaalRun(verwerking.today, cyclus.jaar, cyclus.deadline, "voor-voorloop")
+    endpoints = dict((p.oin, e) for p, e in active_receivers(verwerking.session))
+    if verwerking.today > cyclus.deadline:
         ronde.fase = "na-deadline"
         for partij, _ in _partijen(verwerking, (PartijSoort.VO_SCHOOL,)):
             _niet_aangemeld(verwerking, partij, ronde, endpoints)
-    elif verwerking.vandaag >= cyclus.deadline - timedelta(days=voorloop_dagen):
+    elif verwerking.today >= cyclus.deadline - timedelta(days=voorloop_dagen):
         ronde.fase = "voorloop"
         for partij, rij in _partijen(verwerking, (PartijSoort.VO_SCHOOL, PartijSoort.MBO_INSTELLING)):
-            if not _heeft_uitgewisseld(verwerking, partij, cyclus.begin):
-                ronde.stil.append(Stil(partij.oin, rij.naam, partij.soort.value, tuple(sorted(partij.brins))))
+            if not _has_exchanged(verwerking, partij, cyclus.begin):
+                ronde.stil.append(
+                    Silent(partij.oin, rij.naam, partij.soort.value, tuple(sorted(partij.brins)))
+                )
                 omschrijving = (
                     f"Er zijn in deze cyclus nog geen gegevens uitgewisseld; de deadline is "
                     f"{cyclus.deadline.isoformat()}."
@@ -99,8 +101,8 @@ def signaleer(verwerking: Verwerking, voorloop_dagen: int) -> Signaalronde:
     return ronde
 
 
-def _partijen(verwerking: Verwerking, soorten) -> list[tuple[Partij, models.Partij]]:
-    register = PartijRegister(verwerking.session)
+def _partijen(verwerking: Processing, soorten) -> list[tuple[Partij, models.Partij]]:
+    register = PartijRegistry(verwerking.session)
     rijen = verwerking.session.scalars(
         select(models.Partij)
         .where(models.Partij.soort.in_([s.value for s in soorten]), models.Partij.actief.is_(True))
@@ -110,11 +112,11 @@ def _partijen(verwerking: Verwerking, soorten) -> list[tuple[Partij, models.Part
 
 
 def _niet_aangemeld(
-    verwerking: Verwerking, partij: Partij, ronde: Signaalronde, endpoints: dict[str, str]
+    verwerking: Processing, partij: Partij, ronde: SignaalRun, endpoints: dict[str, str]
 ) -> None:
-    aanroep = Aanroep(partij, message_id="")
+    aanroep = Caller(partij, message_id="")
     for overzicht in opvragen_niet_aangemeld(verwerking, aanroep, None):
-        sleutel_hash = verwerking.sleutelbos.pseudoniem(overzicht.nummer)
+        sleutel_hash = verwerking.keyring.pseudoniem(overzicht.nummer)
         omschrijving = (
             f"Deze leerling is na de deadline van {ronde.deadline.isoformat()} nergens aangemeld; "
             "neem contact op met de leerling."
@@ -125,13 +127,13 @@ def _niet_aangemeld(
             partij.oin,
             NIET_AANGEMELD,
             overzicht.beeld.brin_vo,
-            (sleutel_hash, verwerking.sleutelbos.versleutel(overzicht.nummer)),
+            (sleutel_hash, verwerking.keyring.encrypt(overzicht.nummer)),
             omschrijving,
             endpoints,
         )
 
 
-def _heeft_uitgewisseld(verwerking: Verwerking, partij: Partij, begin: date) -> bool:
+def _has_exchanged(verwerking: Processing, partij: Partij, begin: date) -> bool:
     L, A, B = models.Leerling, models.Aanmelding, models.Bericht
     jaar = verwerking.cyclus.jaar
     brins = sorted(partij.brins)
@@ -149,8 +151,8 @@ def _heeft_uitgewisseld(verwerking: Verwerking, partij: Partij, begin: date) -> 
 
 
 def _signaal(
-    verwerking: Verwerking,
-    ronde: Signaalronde,
+    verwerking: Processing,
+    ronde: SignaalRun,
     oin: str,
     soort: str,
     brin: str | None,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from broker.db import models
 from broker.db.commit_order import add_in_commit_order
-from broker.service.context import Verwerking
+from broker.service.context import Processing
 
 
-def registreer_wijziging(verwerking: Verwerking, cyclus: int, sleutel_hash: str) -> None:
+def record_wijziging(verwerking: Processing, cyclus: int, sleutel_hash: str) -> None:
     """Append one change of pupil ``sleutel_hash`` to the feed, in the caller's transaction: the row is
     written when that transaction commits, with its position in commit order (``broker.db.commit_order``)."""
     wijziging = models.Wijziging(cyclus_jaar=cyclus, sleutel_hash=sleutel_hash, vastgelegd_op=verwerking.nu)

@@ -3,7 +3,7 @@ are the bytes the business layer reads).
 
 spyne's own Soap11 protocol would parse ``ctx.in_string`` again, with comments and PIs stripped and
 href multi-refs resolved. Here ``create_in_document`` is a no-op and the dispatcher puts the gate's
-tree in place; the gate has already made the Body readable (``broker.edukoppeling.lezen``) and
+tree in place; the gate has already made the Body readable (``broker.edukoppeling.reading``) and
 validated it against ``xsd/``.
 """
 
@@ -16,9 +16,9 @@ from spyne import Application, MethodContext
 from spyne.protocol.soap import Soap11
 from spyne.server import ServerBase
 
-from broker.edukoppeling.faults import EdukoppelingFout, FaultCode
+from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
 from broker.edukoppeling.ns import SOAP11, q
-from broker.soap.diensten import Werk, maak_dienst
+from broker.soap.services import Work, make_service
 from broker.soap.models import NS
 
 # spyne logs exceptions with their text; ours never reach it, and nothing else should be logged by it.
@@ -45,14 +45,14 @@ class Dispatcher:
 
     def __init__(self, naam: str, operaties: list[str]) -> None:
         app = _Application(
-            [maak_dienst(naam, operaties)], tns=NS, in_protocol=_VerifiedSoap11(), out_protocol=Soap11()
+            [make_service(naam, operaties)], tns=NS, in_protocol=_VerifiedSoap11(), out_protocol=Soap11()
         )
         self._server = ServerBase(app)
 
-    def verwerk(self, envelop: etree._Element, werk: Werk) -> etree._Element:
+    def process(self, envelop: etree._Element, werk: Work) -> etree._Element:
         """Run the operation of ``envelop``'s Body and return the ``<op>Response`` element.
 
-        Raises whatever the service layer raised (via ``werk.fout``), or ``EdukoppelingFout``
+        Raises whatever the service layer raised (via ``werk.fout``), or ``EdukoppelingFault``
         Client.DK0004 / Server.DK0050 when spyne itself cannot map the message.
         """
         ctx = MethodContext(self._server, MethodContext.SERVER)
@@ -62,12 +62,12 @@ class Dispatcher:
         if ctx.in_error is None:
             self._server.get_in_object(ctx)
         if ctx.in_error is not None:
-            raise EdukoppelingFout(FaultCode.CLIENT_DK0004, f"spyne: {type(ctx.in_error).__name__}")
+            raise EdukoppelingFault(FaultCode.CLIENT_DK0004, f"spyne: {type(ctx.in_error).__name__}")
         self._server.get_out_object(ctx)
         if werk.fout is not None:
             raise werk.fout
         if ctx.out_error is not None:
-            raise EdukoppelingFout(FaultCode.SERVER_DK0050, f"spyne: {type(ctx.out_error).__name__}")
+            raise EdukoppelingFault(FaultCode.SERVER_DK0050, f"spyne: {type(ctx.out_error).__name__}")
         self._server.app.out_protocol.serialize(ctx, message=self._server.app.out_protocol.RESPONSE)
         body = ctx.out_document.find(q(SOAP11, "Body"))
         return body[0]

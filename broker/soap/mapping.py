@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from broker.domain.identifiers import Leerlingnummer
 from broker.domain.visibility import AanmeldingFeit, Examenresultaat
-from broker.service.aanmeldingen import AanmeldingInvoer
-from broker.service.batch import BatchUitkomst
-from broker.service.leerlingen import LeerlingInvoer
+from broker.service.aanmeldingen import AanmeldingInput
+from broker.service.batch import BatchOutcome
+from broker.service.leerlingen import LeerlingInput
 from broker.service.opvragen import Overzicht, SignaalRegel
 from broker.service.procescijfers import Procescijfers
 from broker.soap import models as m
@@ -16,9 +16,9 @@ def _lijst(waarde) -> list:
     return list(waarde or [])
 
 
-def leerlingen_in(verzoek) -> list[LeerlingInvoer]:
+def leerlingen_in(verzoek) -> list[LeerlingInput]:
     return [
-        LeerlingInvoer(
+        LeerlingInput(
             volgnummer=r.volgnummer,
             bsn=r.bsn,
             onderwijsnummer=r.onderwijsnummer,
@@ -35,9 +35,9 @@ def leerlingen_in(verzoek) -> list[LeerlingInvoer]:
     ]
 
 
-def aanmeldingen_in(verzoek) -> list[AanmeldingInvoer]:
+def aanmeldingen_in(verzoek) -> list[AanmeldingInput]:
     return [
-        AanmeldingInvoer(
+        AanmeldingInput(
             volgnummer=r.volgnummer,
             bsn=r.bsn,
             onderwijsnummer=r.onderwijsnummer,
@@ -58,7 +58,7 @@ def ids_in(verzoek) -> list[tuple[str | None, str | None]]:
     return [(r.bsn, r.onderwijsnummer) for r in _lijst(verzoek.leerling)]
 
 
-def batch_uit(cls, uitkomst: BatchUitkomst):
+def batch_uit(cls, uitkomst: BatchOutcome):
     return cls(
         aantalVerwerkt=uitkomst.aantal_verwerkt,
         aantalAfgewezen=uitkomst.aantal_afgewezen,

@@ -1,5 +1,5 @@
-"""``vva receiver serve|list|show``: the reference receiver of pushes (``broker.web.ontvanger``) and what
-it received (``broker.web.ontvangen``)."""
+"""``vva receiver serve|list|show``: the reference receiver of pushes (``broker.web.receiver``) and what
+it received (``broker.web.received``)."""
 
 from __future__ import annotations
 
@@ -26,44 +26,44 @@ def receiver() -> None:
     "(outbox_timeout_s, default 10) makes the broker give up and retry; shorter is only a slow answer.",
 )
 @click.pass_obj
-def receiver_serve(omgeving, host: str, port: int, storingen: str, timeout_s: float) -> None:
+def receiver_serve(runtime, host: str, port: int, storingen: str, timeout_s: float) -> None:
     """Serve the receiver contract with the full inbound gate (its own database and keys from --config)."""
-    from broker.web.ontvanger import STORINGEN, maak_ontvanger
+    from broker.web.receiver import STORINGEN, make_receiver
     from broker.web.server import serveer
 
     lijst_ = [s for s in storingen.split(",") if s]
     if any(s not in STORINGEN for s in lijst_):
         raise click.BadParameter(f"each failure is one of {', '.join(STORINGEN)}", param_hint="--fail")
-    sleutels = omgeving.settings.key_file
+    sleutels = runtime.settings.key_file
     if not sleutels.exists():
-        from broker.privacy.sleutels import maak_sleutelbestand
+        from broker.privacy.keys import make_key_file
 
-        maak_sleutelbestand(sleutels)  # the receiver's own key for its message log
+        make_key_file(sleutels)  # the receiver's own key for its message log
     from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
-    from broker.web.startcontrole import StartGeweigerd, controleer_start
+    from broker.web.startup_checks import StartRefused, check_start
 
     try:  # in this process: a refusal is one line, never a worker traceback
-        controleer_start(omgeving, Contract(sleutels=ONTVANGER_DIENSTEN))
-    except StartGeweigerd as fout:
+        check_start(runtime, Contract(sleutels=ONTVANGER_DIENSTEN))
+    except StartRefused as fout:
         raise click.ClickException(str(fout)) from None
-    upgrade(omgeving.engine)
-    omgeving.sluit()
+    upgrade(runtime.engine)
+    runtime.sluit()
     click.echo(f"WSDL ontvanger http://{host}:{port}/vva/ontvanger/v1?wsdl")
     serveer(
-        omgeving, host, port, workers=1, threads=4, maak_app=lambda om: maak_ontvanger(om, lijst_, timeout_s)
+        runtime, host, port, workers=1, threads=4, maak_app=lambda om: make_receiver(om, lijst_, timeout_s)
     )
 
 
 @receiver.command("list")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @click.pass_obj
-def receiver_list(omgeving, limit: int) -> None:
+def receiver_list(runtime, limit: int) -> None:
     """What the receiver got, newest first: id, time, sender OIN, operation, MessageID, outcome
     (verwerkt, herhaald = a redelivery answered from memory, or the faultcode). No pupil data."""
-    from broker.web.ontvangen import lijst
+    from broker.web.received import lijst
 
-    upgrade(omgeving.engine)
-    with omgeving.sessions() as session:
+    upgrade(runtime.engine)
+    with runtime.sessions() as session:
         ontvangen = lijst(session, limit)
     if not ontvangen:
         click.echo("nothing received yet")
@@ -83,14 +83,14 @@ def receiver_list(omgeving, limit: int) -> None:
     help="Show pupil numbers (bsn, onderwijsnummer); masked as ********* without it.",
 )
 @click.pass_obj
-def receiver_show(omgeving, bericht_id: int, nummers: bool) -> None:
+def receiver_show(runtime, bericht_id: int, nummers: bool) -> None:
     """One received message (ID from `vva receiver list`), decrypted with the receiver's own key: its
     addressing, how it ended, and the SOAP Body exactly as the broker sent it."""
-    from broker.web.ontvangen import toon
+    from broker.web.received import toon
 
-    upgrade(omgeving.engine)
-    with omgeving.sessions() as session:
-        tekst = toon(session, bericht_id, omgeving.sleutelbos, nummers)
+    upgrade(runtime.engine)
+    with runtime.sessions() as session:
+        tekst = toon(session, bericht_id, runtime.keyring, nummers)
     if tekst is None:
         raise click.ClickException(f"no received message #{bericht_id} (see vva receiver list)")
     click.echo(tekst)

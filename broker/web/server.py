@@ -15,22 +15,22 @@ from pathlib import Path
 from gunicorn.app.base import Application
 from gunicorn.glogging import Logger
 
-from broker.bootstrap import Omgeving
-from broker.privacy.logfilter import bescherm
+from broker.bootstrap import Runtime
+from broker.privacy.logfilter import protect_logger
 from broker.web.tls import server_context
 
 
-class _BeschermdeLogger(Logger):
+class _ProtectedLogger(Logger):
     """gunicorn's logger with pupil numbers masked in the error and access logs (it quotes
     malformed request lines and headers verbatim)."""
 
     def setup(self, cfg) -> None:
         super().setup(cfg)
-        bescherm(self.error_log)
-        bescherm(self.access_log)
+        protect_logger(self.error_log)
+        protect_logger(self.access_log)
 
 
-def _configureer_logging() -> None:
+def _configure_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
@@ -38,7 +38,7 @@ def _configureer_logging() -> None:
     wortel = logging.getLogger()
     wortel.handlers[:] = [handler]
     wortel.setLevel(logging.INFO)
-    bescherm(wortel)
+    protect_logger(wortel)
 
 
 class _Gunicorn(Application):
@@ -47,14 +47,14 @@ class _Gunicorn(Application):
 
     def __init__(
         self,
-        omgeving: Omgeving,
+        runtime: Runtime,
         opties: dict,
         maak_app=None,
         bestand: str | None = None,
         opdrachtregel: dict | None = None,
     ) -> None:
-        self._omgeving = omgeving
-        self.instellingen = omgeving.settings  # read by the worker (broker.web.worker) in each process
+        self._omgeving = runtime
+        self.settings = runtime.settings  # read by the worker (broker.web.worker) in each process
         self._opties = opties
         self._maak_app = maak_app
         self._bestand = bestand
@@ -79,16 +79,14 @@ class _Gunicorn(Application):
         return (self._maak_app or make_app)(self._omgeving)
 
 
-def _tls_opties(omgeving: Omgeving) -> dict:
+def _tls_options(runtime: Runtime) -> dict:
     """gunicorn's TLS options when the settings name a server key (embedded two-way TLS)."""
-    instellingen = omgeving.settings
-    if instellingen.tls_sleutel is None:
+    settings = runtime.settings
+    if settings.tls_key is None:
         return {}
-    certificaat, sleutel = str(instellingen.tls_certificaat), str(instellingen.tls_sleutel)
+    certificaat, sleutel = str(settings.tls_certificate), str(settings.tls_key)
     client_cas = (
-        [str(instellingen.tls_client_ca)]
-        if instellingen.tls_client_ca
-        else [str(p) for p in instellingen.ca_bestanden]
+        [str(settings.tls_client_ca)] if settings.tls_client_ca else [str(p) for p in settings.ca_files]
     )
 
     def context(_config, _standaard):
@@ -116,7 +114,7 @@ def port_in_use(host: str, port: int) -> bool:
 
 
 def serveer(
-    omgeving: Omgeving,
+    runtime: Runtime,
     host: str,
     poort: int,
     workers: int | None = None,
@@ -132,16 +130,16 @@ def serveer(
     after the fork (database connections are not shared between processes). Blocks until stopped
     (SIGTERM/SIGINT).
     """
-    _configureer_logging()
-    _bereid_metriek_voor()
-    _markeer_afgebroken(omgeving)
+    _configure_logging()
+    _prepare_metrics()
+    _mark_aborted(runtime)
     opdrachtregel = {k: v for k, v in (("workers", workers), ("threads", threads)) if v is not None}
     _Gunicorn(
-        omgeving,
+        runtime,
         {
             **STANDAARD,
             "bind": f"{host}:{poort}",
-            **_tls_opties(omgeving),
+            **_tls_options(runtime),
         },
         maak_app,
         gunicorn_config,
@@ -151,7 +149,7 @@ def serveer(
 
 #: gunicorn settings of every ``vva serve``; a configuration file may override them.
 STANDAARD = {
-    "logger_class": _BeschermdeLogger,
+    "logger_class": _ProtectedLogger,
     "workers": 2,
     "threads": 4,
     # gthread that receives each request in full before a thread serves it (H92, broker.web.worker).
@@ -167,11 +165,11 @@ STANDAARD = {
     # Never log query strings or bodies; the access log shows method, path and status only (the
     # logger masks 8–9 digit runs as a second line, see _BeschermdeLogger).
     "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(L)ss',
-    "child_exit": lambda _arbiter, worker: _metriek_proces_weg(worker.pid),
+    "child_exit": lambda _arbiter, worker: _remove_process_metrics(worker.pid),
 }
 
 
-def _bereid_metriek_voor() -> None:
+def _prepare_metrics() -> None:
     """Prometheus multiprocess mode: every worker writes its counters to files in one folder, which must
     be empty at start. The operator's ``PROMETHEUS_MULTIPROC_DIR`` (systemd ``RuntimeDirectory``) is
     emptied; without one a private temporary folder is made. Set before any worker imports
@@ -189,27 +187,27 @@ def _bereid_metriek_voor() -> None:
         atexit.register(lambda: os.getpid() == master and shutil.rmtree(map_, ignore_errors=True))
 
 
-def _markeer_afgebroken(omgeving: Omgeving) -> None:
+def _mark_aborted(runtime: Runtime) -> None:
     """Requests killed mid-flight by an earlier stop leave message-log rows ``ontvangen``: mark them, so
     operators can tell them apart. Never stops a start: a database that is away is reported by /health."""
-    from broker.db.berichtenlog import markeer_afgebroken
+    from broker.db.message_log import mark_aborted
 
     try:
-        aantal = markeer_afgebroken(omgeving.sessions)
+        aantal = mark_aborted(runtime.sessions)
     except Exception as exc:  # noqa: BLE001 — the type says enough; the text may quote the URL
         logging.getLogger("vva").warning(
             "message log: could not mark interrupted requests (%s)", type(exc).__name__
         )
         return
     finally:
-        omgeving.sluit()  # no pooled connection may cross the fork into the workers
+        runtime.sluit()  # no pooled connection may cross the fork into the workers
     if aantal:
         logging.getLogger("vva").warning(
             "message log: %d request(s) ended without an outcome; marked %s", aantal, "afgebroken"
         )
 
 
-def _metriek_proces_weg(pid: int) -> None:
+def _remove_process_metrics(pid: int) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(pid)

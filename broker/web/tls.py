@@ -16,7 +16,7 @@ from cryptography import x509
 PROXY_HEADER = "HTTP_X_CLIENT_CERT"
 
 
-def client_certificaat(environ: dict, vertrouwde_proxies: tuple[str, ...]) -> x509.Certificate | None:
+def client_certificaat(environ: dict, trusted_proxies: tuple[str, ...]) -> x509.Certificate | None:
     """The client certificate of this request, or None when there is none.
 
     Raises ``ValueError`` when a trusted proxy sent a header that is not one PEM certificate.
@@ -26,7 +26,7 @@ def client_certificaat(environ: dict, vertrouwde_proxies: tuple[str, ...]) -> x5
         der = sock.getpeercert(binary_form=True)
         return x509.load_der_x509_certificate(der) if der else None
     waarde = environ.get(PROXY_HEADER)
-    if waarde and environ.get("REMOTE_ADDR") in vertrouwde_proxies:
+    if waarde and environ.get("REMOTE_ADDR") in trusted_proxies:
         return x509.load_pem_x509_certificate(unquote(waarde).encode())
     return None
 

@@ -16,16 +16,16 @@ buffer, so the thread never waits for the client. A request not complete within
 ``request_read_timeout_s`` of accepting the connection (or of its first byte on a kept-alive one), or
 arriving slower than ``request_min_bytes_per_s`` from a second after its first byte, gets HTTP 408 and
 is closed; it never held a thread. A client that closes its side early hands over what it sent: the broker refuses a
-body shorter than its Content-Length (``broker.web.http.lees_body``).
+body shorter than its Content-Length (``broker.web.http.read_body``).
 
 A chunked body is followed chunk by chunk, so a ``0`` line inside a chunk's data does not pass for
 its end, and a last chunk with extensions or trailer fields does. The check for "complete" only
 ever errs towards handing over early (malformed or oversized headers and bodies over
 ``max_request_bytes`` go to gunicorn and the broker at once, which refuse them): a thread then reads
-the rest itself, bounded by the deadline and rate of ``lees_body``. A client that sends ``Expect:
+the rest itself, bounded by the deadline and rate of ``read_body``. A client that sends ``Expect:
 100-continue`` gets the interim ``100 Continue`` from this loop and its body is gathered like any
 other (handing it to a thread at once let such clients, stalling after the interim answer, hold
-every thread). TLS connections (``tls_sleutel``: the handshake runs in the thread) and HTTP/2 are
+every thread). TLS connections (``tls_key``: the handshake runs in the thread) and HTTP/2 are
 handed over at once — for those the WSGI-layer deadline is
 the bound, and production puts nginx in front (deploy/), which buffers requests itself.
 
@@ -63,7 +63,7 @@ _TE_LAAT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length
 
 
 @dataclass(eq=False)
-class _Inkomend:
+class _Incoming:
     """A connection whose request is still arriving."""
 
     conn: TConn
@@ -79,35 +79,35 @@ class BufferingWorker(ThreadWorker):
     """gthread with each request received in full before a thread serves it (module docstring)."""
 
     def init_process(self) -> None:
-        instellingen = getattr(self.app, "instellingen", None) or Settings()
-        self.lees_s = instellingen.request_read_timeout_s
-        self.min_snelheid = instellingen.request_min_bytes_per_s
-        self.max_body = instellingen.max_request_bytes
-        self.budget = instellingen.request_buffer_budget_bytes
+        settings = getattr(self.app, "settings", None) or Settings()
+        self.lees_s = settings.request_read_timeout_s
+        self.min_snelheid = settings.request_min_bytes_per_s
+        self.max_body = settings.max_request_bytes
+        self.budget = settings.request_buffer_budget_bytes
         self.gebufferd = 0  # bytes held by all requests in self.inkomend together
         cfg = self.cfg
         self.max_chunkregel = cfg.limit_request_field_size or 8190  # gunicorn's bound on a chunk-size line
         self.max_kop = (
             cfg.limit_request_line + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
         )
-        self.inkomend: list[_Inkomend] = []
+        self.inkomend: list[_Incoming] = []
         super().init_process()
 
     def enqueue_req(self, conn: TConn) -> None:
-        if getattr(conn, "vva_compleet", False) or not self._buffert(conn):
+        if getattr(conn, "vva_compleet", False) or not self._buffers(conn):
             conn.vva_compleet = False  # the next request on this connection is gathered again
             super().enqueue_req(conn)
             return
         eerder = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
         nu = time.monotonic()
-        inkomend = _Inkomend(conn, nu, bytearray(eerder), nu if eerder else None)
+        inkomend = _Incoming(conn, nu, bytearray(eerder), nu if eerder else None)
         conn.sock.setblocking(False)
         self.inkomend.append(inkomend)
         self.gebufferd += len(inkomend.buf)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._leesbaar, inkomend))
-        self._verder(inkomend)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, inkomend))
+        self._onwards(inkomend)
 
-    def _buffert(self, conn: TConn) -> bool:
+    def _buffers(self, conn: TConn) -> bool:
         return not (
             self.cfg.is_ssl
             or getattr(conn, "is_http2", False)
@@ -115,19 +115,19 @@ class BufferingWorker(ThreadWorker):
             or getattr(self.cfg, "protocol", "http") != "http"
         )
 
-    def _leesbaar(self, inkomend: _Inkomend, _sock) -> None:
+    def _readable(self, inkomend: _Incoming, _sock) -> None:
         try:
             data = inkomend.conn.sock.recv(65536)
         except BlockingIOError:
             return
         except OSError:
-            self._sluit(inkomend, antwoord=False)
+            self._close(inkomend, antwoord=False)
             return
         if not data:  # the client closed its side: hand over what it sent (or close, if nothing)
             if inkomend.buf:
-                self._geef_door(inkomend)
+                self._pass_on(inkomend)
             else:
-                self._sluit(inkomend, antwoord=False)
+                self._close(inkomend, antwoord=False)
             return
         if self.gebufferd + len(data) > self.budget:
             self.log.warning(
@@ -135,27 +135,27 @@ class BufferingWorker(ThreadWorker):
                 self.gebufferd,
                 self.budget,
             )
-            _lees_weg(inkomend.conn.sock)
-            self._sluit(inkomend, antwoord=False, melding=_VOL)
+            _drain(inkomend.conn.sock)
+            self._close(inkomend, antwoord=False, melding=_VOL)
             return
         inkomend.buf += data
         self.gebufferd += len(data)
         inkomend.eerste_byte = inkomend.eerste_byte or time.monotonic()
-        self._verder(inkomend)
+        self._onwards(inkomend)
 
-    def _verder(self, inkomend: _Inkomend) -> None:
+    def _onwards(self, inkomend: _Incoming) -> None:
         """Hand the request over if it is complete; else, if the client waits for "100 Continue"
         before it sends its body, send that (once) and go on gathering, as for any other request."""
-        if self._compleet(inkomend):
-            self._geef_door(inkomend)
+        if self._complete(inkomend):
+            self._pass_on(inkomend)
         elif inkomend.vraagt_continue and not inkomend.continue_gestuurd:
             inkomend.continue_gestuurd = True
             try:
                 inkomend.conn.sock.send(_GA_DOOR)  # 25 bytes on a fresh connection: never blocks
             except OSError:
-                self._sluit(inkomend, antwoord=False)
+                self._close(inkomend, antwoord=False)
 
-    def _compleet(self, inkomend: _Inkomend) -> bool:
+    def _complete(self, inkomend: _Incoming) -> bool:
         """Whether ``inkomend`` holds a whole request, or enough to refuse it; errs towards True."""
         buf = inkomend.buf
         eind = buf.find(b"\r\n\r\n")
@@ -178,10 +178,10 @@ class BufferingWorker(ThreadWorker):
                 inkomend.vraagt_continue = buf[: buf.find(b"\r\n")].endswith(b" HTTP/1.1")
         body = len(buf) - eind - 4
         if chunked:
-            return body > self.max_body or self._laatste_chunk_binnen(inkomend, eind + 4)
+            return body > self.max_body or self._last_chunk_in(inkomend, eind + 4)
         return lengte is None or lengte > self.max_body or body >= lengte
 
-    def _laatste_chunk_binnen(self, inkomend: _Inkomend, begin: int) -> bool:
+    def _last_chunk_in(self, inkomend: _Incoming, begin: int) -> bool:
         """Whether the chunked body from ``begin`` in the buffer is there up to the end of its trailer
         section (RFC 9112 7.1: the last chunk may carry extensions and trailer fields), or is malformed
         (gunicorn refuses it at once). Walks the chunks by their sizes, from where the previous call
@@ -205,9 +205,9 @@ class BufferingWorker(ThreadWorker):
                 return False
             inkomend.chunk = pos - begin
 
-    def _geef_door(self, inkomend: _Inkomend) -> None:
+    def _pass_on(self, inkomend: _Incoming) -> None:
         """Hand the complete request to a thread, its bytes in the parser's buffer."""
-        self._vergeet(inkomend)
+        self._forget(inkomend)
         conn = inkomend.conn
         conn.init()  # plain HTTP/1.x: makes the parser only (TLS and HTTP/2 are never gathered)
         conn.data_ready = True
@@ -222,7 +222,7 @@ class BufferingWorker(ThreadWorker):
             req._expected_100_continue = False  # this worker sent it already; gunicorn would send another
         return super().handle_request(req, conn)
 
-    def _vergeet(self, inkomend: _Inkomend) -> None:
+    def _forget(self, inkomend: _Incoming) -> None:
         if inkomend in self.inkomend:  # not when complete at once (pipelined behind the last request)
             self.inkomend.remove(inkomend)
             self.gebufferd -= len(inkomend.buf)
@@ -231,8 +231,8 @@ class BufferingWorker(ThreadWorker):
         except (KeyError, ValueError, OSError):
             pass  # never registered (complete at once) or already gone
 
-    def _sluit(self, inkomend: _Inkomend, antwoord: bool, melding: bytes = _TE_LAAT) -> None:
-        self._vergeet(inkomend)
+    def _close(self, inkomend: _Incoming, antwoord: bool, melding: bytes = _TE_LAAT) -> None:
+        self._forget(inkomend)
         if antwoord or melding is not _TE_LAAT:
             try:
                 inkomend.conn.sock.send(melding)  # non-blocking, best effort
@@ -256,10 +256,10 @@ class BufferingWorker(ThreadWorker):
                     len(inkomend.buf),
                     verstreken,
                 )
-                self._sluit(inkomend, antwoord=bool(inkomend.buf))
+                self._close(inkomend, antwoord=bool(inkomend.buf))
 
 
-def _lees_weg(sock, hoogstens: int = 1024 * 1024) -> None:
+def _drain(sock, hoogstens: int = 1024 * 1024) -> None:
     """Discard what the client already sent (non-blocking, bounded), so that closing the socket after
     the answer sends a FIN, not a reset that can make the client lose the answer unread."""
     try:

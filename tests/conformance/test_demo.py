@@ -1,7 +1,7 @@
 """The kit against the demo, exactly as docs/conformance.md's first command line says (issue 20,
 item 2): a broker started the way ``./scripts/demo`` starts it (``vva init``, ``vva serve``, no
 settings file, in its own folder) passes out of the box; the deliberate failures it does not offer
-are skipped with the reason, and pass once ``conformance_storingen = true`` is set."""
+are skipped with the reason, and pass once ``conformance_fault_injection = true`` is set."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def test_de_kit_slaagt_tegen_de_demo_zoals_de_docs_zeggen(tmp_path):
     assert (
         uitkomst.stdout.count(
             "- this broker does not offer deliberate failures (it answered the ping as usual: "
-            "conformance_storingen is off there); see docs/conformance.md, 'Deliberate failures'"
+            "conformance_fault_injection is off there); see docs/conformance.md, 'Deliberate failures'"
         )
         == 3
     )
@@ -81,7 +81,7 @@ def test_de_kit_slaagt_tegen_de_demo_zoals_de_docs_zeggen(tmp_path):
 
 def test_met_conformance_storingen_slaagt_ook_de_storing(tmp_path):
     # docs/conformance.md: a vva.toml in the checkout with this one line switches them on.
-    (tmp_path / "vva.toml").write_text("conformance_storingen = true\n")
+    (tmp_path / "vva.toml").write_text("conformance_fault_injection = true\n")
     with _demo(tmp_path) as poort:
         uitkomst = _kit(tmp_path, poort)
     assert uitkomst.returncode == 0, uitkomst.stdout + uitkomst.stderr

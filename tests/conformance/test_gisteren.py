@@ -17,8 +17,8 @@ import pytest
 from lxml import etree
 
 from broker.config import TEST_BROKER_OIN
-from broker.conformance.berichten import Afzender, render, zelf_ondertekend
-from broker.conformance.manifest import GEACCEPTEERD, laad_manifest
+from broker.conformance.messages import Sender, render, self_signed
+from broker.conformance.manifest import GEACCEPTEERD, load_manifest
 from broker.edukoppeling.ns import SOAP11, q
 from tests.conformance.test_kit import SCHOOL_A, SPREKERS, _broker_config, _junit, _kit
 from tests.helpers import broker_proces
@@ -57,9 +57,9 @@ def test_de_kopie_is_de_kit_van_gisteren():
 
 
 def test_elk_geldig_verzoek_van_gisteren_is_geldig_volgens_het_schema_van_vandaag():
-    sleutel, certificaat = zelf_ondertekend(SCHOOL_A)
-    afzender = Afzender(sleutel, certificaat, SCHOOL_A, "99XA")
-    manifest = laad_manifest(GISTEREN / "manifest.toml")
+    sleutel, certificaat = self_signed(SCHOOL_A)
+    afzender = Sender(sleutel, certificaat, SCHOOL_A, "99XA")
+    manifest = load_manifest(GISTEREN / "manifest.toml")
     geldig = [g for g in manifest.gevallen if g.verwacht == GEACCEPTEERD and g.dienst != "*"]
     assert len(geldig) == 27
     for geval in geldig:
@@ -77,7 +77,7 @@ def test_de_kit_van_gisteren_slaagt_tegen_de_broker_van_vandaag(database_url, tm
     kit = tmp_path / "gisteren"
     shutil.copytree(GISTEREN, kit)
     manifest = kit / "manifest.toml"
-    gevallen = laad_manifest(manifest).gevallen
+    gevallen = load_manifest(manifest).gevallen
     config = _broker_config(tmp_path, database_url)
     pki = tmp_path / "pki"
     with broker_proces(config, scheme="https") as url:

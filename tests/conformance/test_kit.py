@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN
-from broker.conformance.berichten import BOOM_MUTATIES, BYTE_MUTATIES, Afzender, render, zelf_ondertekend
-from broker.conformance.manifest import GEACCEPTEERD, laad_manifest
+from broker.conformance.messages import BOOM_MUTATIES, BYTE_MUTATIES, Sender, render, self_signed
+from broker.conformance.manifest import GEACCEPTEERD, load_manifest
 from broker.db.engine import make_engine
 from broker.db.models import Bericht
 from broker.edukoppeling.contract import Contract
@@ -36,7 +36,7 @@ SPREKERS = {
 
 
 def test_elke_code_van_de_fouttabel_wordt_uitgelokt():
-    manifest = laad_manifest()
+    manifest = load_manifest()
     # The expected outcome itself, not an ook_goed alternative: each code is provoked for certain.
     verwacht = {g.verwacht for g in manifest.gevallen}
     assert [code for code in FAULTSTRINGS if code not in verwacht] == []
@@ -44,15 +44,15 @@ def test_elke_code_van_de_fouttabel_wordt_uitgelokt():
 
 
 def test_elke_operatie_van_elke_dienst_heeft_een_geldig_voorbeeld():
-    manifest = laad_manifest()
+    manifest = load_manifest()
     geldig = {(g.dienst, g.operatie) for g in manifest.gevallen if g.verwacht == GEACCEPTEERD}
     for dienst in Contract().diensten.values():
         for operatie in dienst.operaties.values():
-            assert (dienst.sleutel, operatie.naam) in geldig
+            assert (dienst.service_id, operatie.naam) in geldig
 
 
 def test_elk_geval_is_uitgelegd_en_gebruikt_bestaande_mutaties():
-    for geval in laad_manifest().gevallen:
+    for geval in load_manifest().gevallen:
         assert geval.omschrijving, geval.id
         if geval.verwacht != GEACCEPTEERD or geval.dienst == "*":
             assert geval.bron, geval.id  # the rule or H-number that says why
@@ -62,9 +62,9 @@ def test_elk_geval_is_uitgelegd_en_gebruikt_bestaande_mutaties():
 
 
 def test_elk_geval_laat_zich_maken_en_de_ondertekende_zijn_getekend():
-    sleutel, certificaat = zelf_ondertekend(SCHOOL_A)
-    afzender = Afzender(sleutel, certificaat, SCHOOL_A, "99XA")
-    manifest = laad_manifest()
+    sleutel, certificaat = self_signed(SCHOOL_A)
+    afzender = Sender(sleutel, certificaat, SCHOOL_A, "99XA")
+    manifest = load_manifest()
     for geval in manifest.gevallen:
         dienst = "vo" if geval.dienst == "*" else geval.dienst
         adres = f"https://vva.example/vva/{dienst}/v1"
@@ -84,17 +84,17 @@ def test_elk_geval_laat_zich_maken_en_de_ondertekende_zijn_getekend():
 
 
 def _broker_config(
-    map: Path, database_url: str, profiel: str = "2W-be-S", extra: str = "", storingen: bool = True
+    map: Path, database_url: str, profile: str = "2W-be-S", extra: str = "", storingen: bool = True
 ) -> Path:
     """A test-environment broker as partners meet it: two-way TLS and, unless ``storingen`` is
-    False, the deliberate failures the storing-* cases ask for (conformance_storingen)."""
+    False, the deliberate failures the storing-* cases ask for (conformance_fault_injection)."""
     pki = map / "pki"
     tls = (
-        f'tls_sleutel = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
-        f'tls_certificaat = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\ntls_vereist = true\n'
-        f"conformance_storingen = {str(storingen).lower()}\n"
+        f'tls_key = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
+        f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\ntls_required = true\n'
+        f"conformance_fault_injection = {str(storingen).lower()}\n"
     )
-    config = schrijf_config(map, database_url, profiel=profiel, extra=tls + extra)
+    config = schrijf_config(map, database_url, profile=profile, extra=tls + extra)
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert resultaat.exit_code == 0, resultaat.output
     return config
@@ -145,7 +145,7 @@ def test_kit_slaagt_tegen_een_goede_broker_over_tweezijdig_tls(database_url, tmp
             b"<tns:echo>conformance vo-ping</tns:echo>"
             in (tmp_path / "berichten" / "vo-ping.response.xml").read_bytes()
         )
-        vo_gevallen = [g.id for g in laad_manifest().gevallen if g.dienst in ("*", "vo")]
+        vo_gevallen = [g.id for g in load_manifest().gevallen if g.dienst in ("*", "vo")]
         assert uitslag == {ident: "ok" for ident in vo_gevallen}
         assert f"{len(vo_gevallen)} passed, 0 failed, 0 skipped" in resultaat.output
         # The deliberate failures take the real fault path: signed (the kit verified it), in the
@@ -168,8 +168,8 @@ def test_kit_slaagt_tegen_een_goede_broker_over_tweezijdig_tls(database_url, tmp
 def _storingen_in_het_berichtenlog(database_url: str) -> set[tuple[str, int, str]]:
     engine = make_engine(database_url)
     try:
-        with engine.connect() as verbinding:
-            rijen = verbinding.execute(
+        with engine.connect() as connection:
+            rijen = connection.execute(
                 select(Bericht.uitkomst, Bericht.http_status, Bericht.reden).where(
                     Bericht.richting == "in", Bericht.reden.contains("conformance_storingen")
                 )
@@ -186,7 +186,7 @@ def _gefaald(uitslag: dict[str, str]) -> set[str]:
 def test_kit_betrapt_een_broker_met_een_te_ruim_tijdvenster(tmp_path):
     """A broker that takes Timestamps up to an hour in the future (S6 allows 60 s)."""
     config = _broker_config(
-        tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", extra="timestamp_toekomst_s = 3600\n"
+        tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", extra="timestamp_future_s = 3600\n"
     )
     with broker_proces(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
@@ -199,7 +199,7 @@ def test_kit_betrapt_een_broker_met_een_te_ruim_tijdvenster(tmp_path):
 def test_kit_betrapt_een_broker_zonder_handtekeningcontrole(tmp_path):
     """Profile 2W-be: signatures are neither required nor given. The unsigned request is accepted,
     every signed one refused (DK0010), and no answer is signed; the HTTP framing still passes."""
-    config = _broker_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profiel="2W-be")
+    config = _broker_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be")
     with broker_proces(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
         resultaat = _kit(f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, junit=junit)
@@ -264,7 +264,7 @@ def test_kit_betrapt_een_ontvanger_die_niet_beschikbaar_is(demo_pki, tmp_path):
 
 
 def test_elke_nieuwe_resultaatcode_heeft_een_voorbeeld_en_elk_procesfeit_elke_operatie():
-    gevallen = laad_manifest().gevallen
+    gevallen = load_manifest().gevallen
     # VVA125 needs a registration reported earlier (its registration date), which a sample cannot
     # count on: tests/service/test_procesfeiten.py covers it.
     assert {"VVA112", "VVA123", "VVA124", "VVA126", "VVA127"} <= {g.resultaat for g in gevallen}
@@ -280,15 +280,13 @@ def test_elke_nieuwe_resultaatcode_heeft_een_voorbeeld_en_elk_procesfeit_elke_op
 
 
 def test_de_kit_controleert_de_uitkomst_per_record():
-    from broker.conformance.uitvoering import _controleer_resultaat
+    from broker.conformance.runner import _check_result
 
     antwoord = etree.fromstring(
         b'<r xmlns="urn:nl:vva:aanmelden:v1"><aantalVerwerkt>0</aantalVerwerkt><aantalAfgewezen>1'
         b"</aantalAfgewezen><resultaat><volgnummer>1</volgnummer><verwerkt>false</verwerkt>"
         b"<code>VVA111</code></resultaat></r>"
     )
-    assert _controleer_resultaat("VVA111", antwoord) == []
-    assert _controleer_resultaat("VVA125", antwoord) == [
-        "record outcomes ['VVA111'], expected VVA125 for each"
-    ]
-    assert _controleer_resultaat("verwerkt", antwoord) != []
+    assert _check_result("VVA111", antwoord) == []
+    assert _check_result("VVA125", antwoord) == ["record outcomes ['VVA111'], expected VVA125 for each"]
+    assert _check_result("verwerkt", antwoord) != []

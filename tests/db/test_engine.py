@@ -23,13 +23,13 @@ def pool(postgres_bereikbaar):
     beheer = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
 
     def beeindig(pid: int) -> None:
-        with beheer.connect() as verbinding:
-            assert verbinding.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        with beheer.connect() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
 
     with postgres_schema() as url:
         engine = make_engine(url)
-        with engine.connect() as verbinding:
-            pid = verbinding.execute(text("SELECT pg_backend_pid()")).scalar()
+        with engine.connect() as connection:
+            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
         try:
             yield engine, pid, beeindig
         finally:
@@ -42,8 +42,8 @@ def test_an_idle_connection_that_died_is_replaced_before_use(pool, monkeypatch) 
     beeindig(pid)
     monkeypatch.setattr(engine_module, "PING_NA_RUST_S", 0.0)  # as if it sat idle for longer than that
 
-    with engine.connect() as verbinding:
-        nieuwe_pid = verbinding.execute(text("SELECT pg_backend_pid()")).scalar()
+    with engine.connect() as connection:
+        nieuwe_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
 
     assert nieuwe_pid != pid
 
@@ -57,14 +57,14 @@ def test_a_recently_used_connection_is_not_pinged(pool) -> None:
     )
 
     for _ in range(3):
-        with engine.connect() as verbinding:
-            assert verbinding.execute(text("SELECT pg_backend_pid()")).scalar() == pid
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar() == pid
 
     assert pings == []
     # The control: the same death of a busy connection is only noticed when it is used — the request
     # in flight fails retryably (the pipeline answers DK0051) and the pool starts afresh.
     beeindig(pid)
-    with pytest.raises(OperationalError), engine.connect() as verbinding:
-        verbinding.execute(text("SELECT 1"))
-    with engine.connect() as verbinding:
-        assert verbinding.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    with pytest.raises(OperationalError), engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != pid

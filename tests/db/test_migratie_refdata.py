@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from broker.db.engine import make_engine, make_session_factory
 from broker.db.migrate import upgrade
-from broker.refdata.opzoeken import actieve_brins, refdata_jaar
+from broker.refdata.lookup import actieve_brins, refdata_jaar
 from broker.registry.repository import contact_overrides
 
 
@@ -21,45 +21,45 @@ def _database_op_0013(database_url: str, cycli: list[tuple[int, bool]]):
     (year, closed)."""
     engine = make_engine(database_url)
     upgrade(engine, "0013")
-    with engine.begin() as verbinding:
+    with engine.begin() as connection:
         for jaar, gesloten in cycli:
-            verbinding.execute(
+            connection.execute(
                 text("INSERT INTO cyclus (jaar, deadline, gesloten_op) VALUES (:j, :d, :g)"),
                 {"j": jaar, "d": date(jaar, 4, 1), "g": "2026-10-01 00:00:00+00:00" if gesloten else None},
             )
-        verbinding.execute(
+        connection.execute(
             text(
                 "INSERT INTO rmc_regio (code, naam, geldig_vanaf_cyclus) VALUES "
                 "('21', 'Agglomeratie Amsterdam', 2025), ('3', 'Groningen', 2026)"
             )
         )
-        verbinding.execute(
+        connection.execute(
             text(
                 "INSERT INTO gemeente (code, naam, rmc_regio, geldig_vanaf_cyclus) VALUES "
                 "('0363', 'AMSTERDAM', '21', 2025), ('0384', 'DIEMEN', '21', 2025), "
                 "('0014', 'GRONINGEN', '3', 2026)"
             )
         )
-        verbinding.execute(
+        connection.execute(
             text(
                 "INSERT INTO instelling (brin, sector, naam, gemeentecode, rmc_regio, geldig_vanaf_cyclus) "
                 "VALUES ('99XA', 'vo', 'School A', '0363', '21', 2025), "
                 "('99XB', 'mbo', 'ROC B', '0363', '21', 2026)"
             )
         )
-        verbinding.execute(
+        connection.execute(
             text(
                 "INSERT INTO vestiging (code, brin, naam, gemeentecode, rmc_regio, geldig_vanaf_cyclus) "
                 "VALUES ('99XA00', '99XA', 'School A', '0363', '21', 2025)"
             )
         )
-        verbinding.execute(
+        connection.execute(
             text(
                 "INSERT INTO partij (oin, soort, naam, actief) VALUES "
                 "('00000099000000000001', 'vo-school', 'School A', true)"
             )
         )
-        verbinding.execute(
+        connection.execute(
             text(
                 "INSERT INTO partij_scope (partij_oin, soort, waarde) VALUES "
                 "('00000099000000000001', 'brin', '99XA')"
@@ -80,16 +80,16 @@ def test_upgrade_from_0013_carries_every_reference_row_into_one_cycle(database_u
     engine = _database_op_0013(database_url, cycli)
     try:
         upgrade(engine)
-        with engine.connect() as verbinding:
+        with engine.connect() as connection:
             jaren = {
-                tabel: set(verbinding.scalars(text(f"SELECT DISTINCT cyclus_jaar FROM {tabel}")))
+                tabel: set(connection.scalars(text(f"SELECT DISTINCT cyclus_jaar FROM {tabel}")))
                 for tabel in ("rmc_regio", "gemeente", "instelling", "vestiging")
             }
             assert jaren == {tabel: {2026} for tabel in jaren}, jaren
-            assert set(verbinding.scalars(text("SELECT code FROM gemeente"))) == {"0363", "0384", "0014"}
-            soorten = dict(verbinding.execute(text("SELECT brin, onderwijssoort FROM instelling")).all())
+            assert set(connection.scalars(text("SELECT code FROM gemeente"))) == {"0363", "0384", "0014"}
+            soorten = dict(connection.execute(text("SELECT brin, onderwijssoort FROM instelling")).all())
             assert soorten == {"99XA": "vo", "99XB": "mbo"}
-            assert verbinding.scalar(text("SELECT contact_email FROM partij")) is None
+            assert connection.scalar(text("SELECT contact_email FROM partij")) is None
         sessie = make_session_factory(engine)()
         try:
             # what a request in cycle 2026 sees: every gemeente and institution of before the upgrade

@@ -26,8 +26,8 @@ SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"
 def achter_nginx(database_url, tmp_path):
     """(https URL of nginx, demo PKI folder, CA bundle) with a production-like broker behind nginx."""
     nginx = nginx_of_overslaan()
-    extra = 'tls_vereist = true\nvertrouwde_proxies = ["127.0.0.1"]\n'
-    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S", extra=extra)
+    extra = 'tls_required = true\ntrusted_proxies = ["127.0.0.1"]\n'
+    config = schrijf_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = tmp_path / "pki"
     bundel = tmp_path / "ca-bundel.pem"

@@ -33,7 +33,7 @@ def test_compose_bestand_voldoet_aan_de_compose_spec():
 
 def test_compose_bestand_hangt_samen():
     # What the schema cannot see: the services it names exist, the long-running ones have health
-    # checks, the files it mounts are in the repository, the proxy address matches vertrouwde_proxies.
+    # checks, the files it mounts are in the repository, the proxy address matches trusted_proxies.
     compose = YAML(typ="safe").load(COMPOSE.read_text())
     diensten = compose["services"]
     assert set(diensten) == {"postgres", "migratie", "broker", "worker", "nginx"}
@@ -49,7 +49,7 @@ def test_compose_bestand_hangt_samen():
     assert diensten["broker"]["depends_on"]["migratie"]["condition"] == "service_completed_successfully"
     assert diensten["nginx"]["depends_on"]["broker"]["condition"] == "service_healthy"
     proxy = diensten["nginx"]["networks"]["vva"]["ipv4_address"]
-    assert f'vertrouwde_proxies = ["{proxy}"]' in (COMPOSE.parent / "vva.toml").read_text()
+    assert f'trusted_proxies = ["{proxy}"]' in (COMPOSE.parent / "vva.toml").read_text()
     container = (DEPLOY / "Containerfile").read_text()
     for regel in container.splitlines():
         if regel.startswith("COPY ") and "--from" not in regel:
@@ -60,10 +60,10 @@ def test_compose_bestand_hangt_samen():
 def test_compose_instellingen_zijn_geldige_vva_instellingen():
     from broker.config import load_settings
 
-    instellingen = load_settings(DEPLOY / "compose" / "vva.toml", files_must_exist=False)
-    assert instellingen.environment == "production" and instellingen.client_certificaat_vereist
+    settings = load_settings(DEPLOY / "compose" / "vva.toml", files_must_exist=False)
+    assert settings.environment == "production" and settings.client_certificate_required
     voorbeeld = load_settings(DEPLOY / "vva.toml.example", files_must_exist=False)
-    assert voorbeeld.vertrouwde_proxies == ("127.0.0.1",)
+    assert voorbeeld.trusted_proxies == ("127.0.0.1",)
 
 
 def test_systemd_units_verify(tmp_path):
@@ -106,7 +106,7 @@ def demo_pki(tmp_path) -> Path:
     config = tmp_path / "vva.toml"
     config.write_text(
         f'database_url = "sqlite:///{tmp_path / "v.sqlite3"}"\nkey_file = "{tmp_path / "k.json"}"\n'
-        f'pki_map = "{tmp_path / "pki"}"\n'
+        f'pki_dir = "{tmp_path / "pki"}"\n'
     )
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     return tmp_path / "pki"

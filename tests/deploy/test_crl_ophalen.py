@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from broker.pki.demo import maak_demo_pki
+from broker.pki.demo import make_demo_pki
 from tests.deploy.nginx import DEPLOY
 
 SCRIPT = DEPLOY / "vva-crl-ophalen"
@@ -17,7 +17,7 @@ SCRIPT = DEPLOY / "vva-crl-ophalen"
 def pki(tmp_path):
     if not (shutil.which("curl") and shutil.which("openssl")):
         pytest.skip("curl and openssl are needed by vva-crl-ophalen")
-    demo = maak_demo_pki(tmp_path / "pki", [])
+    demo = make_demo_pki(tmp_path / "pki", [])
     ca = tmp_path / "ca.pem"
     ca.write_bytes(demo.root.read_bytes() + demo.issuing.read_bytes())
     doel = tmp_path / "crl"
@@ -25,7 +25,7 @@ def pki(tmp_path):
     return demo, ca, doel
 
 
-def _draai(bronnen, doel, ca) -> subprocess.CompletedProcess:
+def _run(bronnen, doel, ca) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["sh", str(SCRIPT), str(bronnen), str(doel), str(ca)], capture_output=True, text=True, timeout=60
     )
@@ -35,7 +35,7 @@ def test_verse_crls_komen_op_hun_plaats(pki, tmp_path):
     demo, ca, doel = pki
     bronnen = tmp_path / "bronnen"
     bronnen.write_text(f"# demo\nfile://{demo.root_crl} root\nfile://{demo.issuing_crl} issuing\n")
-    uitslag = _draai(bronnen, doel, ca)
+    uitslag = _run(bronnen, doel, ca)
     assert uitslag.returncode == 0, uitslag.stderr
     assert sorted(p.name for p in doel.iterdir()) == [
         "issuing.crl.pem",
@@ -49,10 +49,10 @@ def test_verse_crls_komen_op_hun_plaats(pki, tmp_path):
 def test_een_crl_van_een_andere_ca_vervangt_niets(pki, tmp_path):
     demo, ca, doel = pki
     (doel / "root.crl.pem").write_bytes(demo.root_crl.read_bytes())
-    vreemd = maak_demo_pki(tmp_path / "vreemd", [])
+    vreemd = make_demo_pki(tmp_path / "vreemd", [])
     bronnen = tmp_path / "bronnen"
     bronnen.write_text(f"file://{vreemd.root_crl} root\n")
-    uitslag = _draai(bronnen, doel, ca)
+    uitslag = _run(bronnen, doel, ca)
     assert uitslag.returncode == 1
     assert "root: signature does not verify" in uitslag.stderr
     assert (doel / "root.crl.pem").read_bytes() == demo.root_crl.read_bytes()
@@ -63,6 +63,6 @@ def test_een_mislukte_download_houdt_de_crl_die_geldt(pki, tmp_path):
     (doel / "root.crl.pem").write_bytes(demo.root_crl.read_bytes())
     bronnen = tmp_path / "bronnen"
     bronnen.write_text(f"file://{tmp_path / 'bestaat-niet.crl'} root\n")
-    uitslag = _draai(bronnen, doel, ca)
+    uitslag = _run(bronnen, doel, ca)
     assert uitslag.returncode == 1 and "root: download failed" in uitslag.stderr
     assert (doel / "root.crl.pem").read_bytes() == demo.root_crl.read_bytes()

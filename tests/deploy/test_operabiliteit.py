@@ -18,9 +18,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from broker.cli import main
 from broker.db import models
 from broker.db.engine import make_session_factory
-from broker.edukoppeling.vertrouwen import Vertrouwen
-from broker.pki.demo import maak_demo_pki
-from broker.web.gezondheid import gezondheid
+from broker.edukoppeling.trust_store import TrustStore
+from broker.pki.demo import make_demo_pki
+from broker.web.health import health
 from tests.deploy.nginx import DEPLOY
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_proces, post_soap, schrijf_config
@@ -30,7 +30,7 @@ SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"
 
 @pytest.fixture
 def productienode(database_url, tmp_path):
-    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     gunicorn = str(DEPLOY / "gunicorn.conf.py")
     with broker_proces(config, "--gunicorn-config", gunicorn, "--workers", "2") as url:
@@ -104,8 +104,8 @@ def test_health_van_een_gezonde_node(productienode):
 
 
 def test_health_storing_bij_verlopen_crl_en_waarschuwing_bij_achterstand(db_engine, tmp_path):
-    pki = maak_demo_pki(tmp_path / "pki", [])
-    vertrouwen = Vertrouwen(pki.ca_bestanden, pki.crl_bestanden)
+    pki = make_demo_pki(tmp_path / "pki", [])
+    trust = TrustStore(pki.ca_files, pki.crl_files)
     sessions = make_session_factory(db_engine)
     nu = datetime.now(UTC)
     with sessions.begin() as session:
@@ -123,7 +123,7 @@ def test_health_storing_bij_verlopen_crl_en_waarschuwing_bij_achterstand(db_engi
                 aangemaakt_op=nu - timedelta(hours=2),
             )
         )
-    status, body = gezondheid(sessions, lambda: vertrouwen, outbox_max_s=900, nu=nu)
+    status, body = health(sessions, lambda: trust, outbox_max_s=900, nu=nu)
     stand = json.loads(body)
     assert status == 200 and stand["status"] == "waarschuwing"
     assert stand["controles"]["outbox"]["per_status"] == {"wachtend": 1, "bezig": 0, "dood": 0}
@@ -131,8 +131,8 @@ def test_health_storing_bij_verlopen_crl_en_waarschuwing_bij_achterstand(db_engi
     assert stand["controles"]["outbox"]["detail"] == "oldest waiting push older than the limit"
 
     # Past the CRLs' nextUpdate every signed request would be DK0051: the node is out of service.
-    later = vertrouwen.crls_geldig_tot() + timedelta(seconds=1)
-    status, body = gezondheid(sessions, lambda: vertrouwen, outbox_max_s=10**9, nu=later)
+    later = trust.crls_valid_until() + timedelta(seconds=1)
+    status, body = health(sessions, lambda: trust, outbox_max_s=10**9, nu=later)
     stand = json.loads(body)
     assert status == 503 and stand["status"] == "storing"
     assert stand["controles"]["vertrouwen"]["detail"] == "a CRL is past nextUpdate + grace"

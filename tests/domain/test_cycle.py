@@ -4,11 +4,11 @@ from datetime import date
 
 import pytest
 
-from broker.domain.cycle import Cyclus, Kalender
+from broker.domain.cycle import Cyclus, Calendar
 
 
 def test_cyclus_2027_standaard():
-    cyclus = Kalender().cyclus(2027)
+    cyclus = Calendar().cyclus(2027)
     assert cyclus == Cyclus(
         jaar=2027, deadline=date(2027, 4, 1), begin=date(2026, 10, 1), einde=date(2027, 9, 30)
     )
@@ -16,25 +16,25 @@ def test_cyclus_2027_standaard():
 
 
 def test_cyclus_2020_had_deadline_1_mei():
-    assert Kalender().cyclus(2020).deadline == date(2020, 5, 1)
-    assert Kalender().cyclus(2021).deadline == date(2021, 4, 1)
+    assert Calendar().cyclus(2020).deadline == date(2020, 5, 1)
+    assert Calendar().cyclus(2021).deadline == date(2021, 4, 1)
 
 
 def test_aanmelden_op_de_deadline_is_op_tijd():
-    cyclus = Kalender().cyclus(2027)
+    cyclus = Calendar().cyclus(2027)
     assert cyclus.voor_deadline(date(2027, 3, 31)) is True
     assert cyclus.voor_deadline(date(2027, 4, 1)) is True
     assert cyclus.voor_deadline(date(2027, 4, 2)) is False
 
 
 def test_in_2020_was_april_nog_op_tijd():
-    cyclus = Kalender().cyclus(2020)
+    cyclus = Calendar().cyclus(2020)
     assert cyclus.voor_deadline(date(2020, 4, 15)) is True
     assert cyclus.voor_deadline(date(2020, 5, 2)) is False
 
 
 def test_bevat_grenzen_inclusief():
-    cyclus = Kalender().cyclus(2027)
+    cyclus = Calendar().cyclus(2027)
     assert cyclus.bevat(date(2026, 10, 1)) is True
     assert cyclus.bevat(date(2027, 9, 30)) is True
     assert cyclus.bevat(date(2026, 9, 30)) is False
@@ -53,32 +53,32 @@ def test_bevat_grenzen_inclusief():
     ],
 )
 def test_cyclus_op(dag, jaar):
-    cyclus = Kalender().cyclus_op(dag)
+    cyclus = Calendar().cyclus_on(dag)
     assert cyclus.jaar == jaar
     assert cyclus.bevat(dag)
 
 
 def test_cycli_sluiten_op_elkaar_aan():
-    kalender = Kalender()
+    kalender = Calendar()
     for jaar in range(2019, 2031):
         assert (kalender.cyclus(jaar + 1).begin - kalender.cyclus(jaar).einde).days == 1
 
 
 def test_eigen_standaard_deadline_en_begin():
-    kalender = Kalender(standaard_deadline=(5, 1), afwijkingen={}, begin=(8, 1))
+    kalender = Calendar(standaard_deadline=(5, 1), afwijkingen={}, begin=(8, 1))
     cyclus = kalender.cyclus(2020)
     assert cyclus.deadline == date(2020, 5, 1)
     assert (cyclus.begin, cyclus.einde) == (date(2019, 8, 1), date(2020, 7, 31))
-    assert kalender.cyclus_op(date(2020, 8, 1)).jaar == 2021
+    assert kalender.cyclus_on(date(2020, 8, 1)).jaar == 2021
 
 
 def test_lege_afwijkingen_vervangen_de_standaard():
-    assert Kalender(afwijkingen={}).cyclus(2020).deadline == date(2020, 4, 1)
+    assert Calendar(afwijkingen={}).cyclus(2020).deadline == date(2020, 4, 1)
 
 
 def test_afwijkingen_worden_gekopieerd():
     afwijkingen = {2030: date(2030, 4, 15)}
-    kalender = Kalender(afwijkingen=afwijkingen)
+    kalender = Calendar(afwijkingen=afwijkingen)
     afwijkingen[2030] = date(2030, 6, 1)
     assert kalender.cyclus(2030).deadline == date(2030, 4, 15)
 
@@ -86,12 +86,12 @@ def test_afwijkingen_worden_gekopieerd():
 def test_afwijking_moet_in_eigen_jaar_liggen():
     # 1 December 2020 lies inside cycle 2021, but a deadline is always in the cycle's own year.
     with pytest.raises(ValueError):
-        Kalender(afwijkingen={2021: date(2020, 12, 1)})
+        Calendar(afwijkingen={2021: date(2020, 12, 1)})
 
 
 def test_afwijking_moet_in_eigen_cyclus_liggen():
     with pytest.raises(ValueError):
-        Kalender(afwijkingen={2021: date(2021, 11, 1)})
+        Calendar(afwijkingen={2021: date(2021, 11, 1)})
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_afwijking_moet_in_eigen_cyclus_liggen():
 )
 def test_ongeldige_kalender(deadline, begin):
     with pytest.raises(ValueError):
-        Kalender(standaard_deadline=deadline, begin=begin)
+        Calendar(standaard_deadline=deadline, begin=begin)
 
 
 def test_cyclus_eist_volgorde():

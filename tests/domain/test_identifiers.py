@@ -9,11 +9,11 @@ from broker.domain import meldingen
 from broker.domain.identifiers import (
     OIN_PATROON,
     Leerlingnummer,
-    OngeldigOin,
-    brin_uit_oin,
-    is_geldig_oin,
+    InvalidOin,
+    brin_from_oin,
+    is_valid_oin,
     is_test_oin,
-    oin_voor_brin,
+    oin_for_brin,
     parse_brin,
     parse_bsn,
     parse_crebo,
@@ -296,21 +296,21 @@ def test_parse_gemeentecode_ongeldig(invoer):
 
 
 def test_oin_voor_brin():
-    assert oin_voor_brin("99XA") == "0000000700099XA00000"
-    assert oin_voor_brin("25BE") == "0000000700025BE00000"
+    assert oin_for_brin("99XA") == "0000000700099XA00000"
+    assert oin_for_brin("25BE") == "0000000700025BE00000"
 
 
 def test_oin_voor_ongeldige_brin():
     with pytest.raises(Afwijzing):
-        oin_voor_brin("99xa")
+        oin_for_brin("99xa")
 
 
 def test_brin_uit_oin():
-    assert brin_uit_oin("0000000700025BE00000") == "25BE"
-    assert brin_uit_oin("00000001800866472000") is None  # DUO: RSIN-based
-    assert brin_uit_oin("0000000700000YY00931") is None  # OSO routing sub-address
-    assert brin_uit_oin("00000007000ABCD00000") is None  # right frame, no BRIN inside
-    assert brin_uit_oin("0000000700025be00000") is None
+    assert brin_from_oin("0000000700025BE00000") == "25BE"
+    assert brin_from_oin("00000001800866472000") is None  # DUO: RSIN-based
+    assert brin_from_oin("0000000700000YY00931") is None  # OSO routing sub-address
+    assert brin_from_oin("00000007000ABCD00000") is None  # right frame, no BRIN inside
+    assert brin_from_oin("0000000700025be00000") is None
 
 
 @pytest.mark.parametrize(
@@ -328,7 +328,7 @@ def test_brin_uit_oin():
     ],
 )
 def test_is_geldig_oin(oin, geldig):
-    assert is_geldig_oin(oin) is geldig
+    assert is_valid_oin(oin) is geldig
 
 
 def test_oin_patroon_accepteert_geen_afsluitende_newline():
@@ -337,7 +337,7 @@ def test_oin_patroon_accepteert_geen_afsluitende_newline():
 
 def test_parse_oin():
     assert parse_oin("0000000700025BE00000") == "0000000700025BE00000"
-    with pytest.raises(OngeldigOin):
+    with pytest.raises(InvalidOin):
         parse_oin("0000000700025be00000")
 
 
@@ -403,9 +403,9 @@ def test_ascii_leerlingnummer_met_een_volbreed_cijfer_wordt_geweigerd():
 
 def test_ascii_oin_met_volbreed_cijfer_is_ongeldig():
     oin = "0000000700025BE0000" + _volbreed("0")
-    assert not is_geldig_oin(oin)
-    assert brin_uit_oin(oin) is None
-    with pytest.raises(OngeldigOin):
+    assert not is_valid_oin(oin)
+    assert brin_from_oin(oin) is None
+    with pytest.raises(InvalidOin):
         parse_oin(oin)
 
 

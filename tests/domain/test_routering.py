@@ -1,4 +1,4 @@
-"""Who receives a push when a pupil changes (broker.domain.routering)."""
+"""Who receives a push when a pupil changes (broker.domain.routing)."""
 
 from dataclasses import replace
 from datetime import date
@@ -6,8 +6,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broker.domain.identifiers import oin_voor_brin
-from broker.domain.routering import Push, ontvangers
+from broker.domain.identifiers import oin_for_brin
+from broker.domain.routing import Push, ontvangers
 from broker.domain.status import AanmeldStatus, MboGangerStatus
 from broker.domain.visibility import (
     AanmeldingFeit,
@@ -34,15 +34,15 @@ MBO_C = "22MC"
 
 # Registered for contact details (``contactgegevens``); a party without them: see
 # test_partij_zonder_contactgegevens_krijgt_geen_push_voor_alleen_contactgegevens.
-VO_SCHOOL = Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins={VO_BRIN}, contactgegevens=True)
+VO_SCHOOL = Partij(oin_for_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins={VO_BRIN}, contactgegevens=True)
 ANDERE_VO_SCHOOL = Partij(
-    oin_voor_brin(ANDERE_VO_BRIN), PartijSoort.VO_SCHOOL, brins={ANDERE_VO_BRIN}, contactgegevens=True
+    oin_for_brin(ANDERE_VO_BRIN), PartijSoort.VO_SCHOOL, brins={ANDERE_VO_BRIN}, contactgegevens=True
 )
 MBO_INSTELLING_A = Partij(
-    oin_voor_brin(MBO_A), PartijSoort.MBO_INSTELLING, brins={MBO_A}, contactgegevens=True
+    oin_for_brin(MBO_A), PartijSoort.MBO_INSTELLING, brins={MBO_A}, contactgegevens=True
 )
 MBO_INSTELLING_C = Partij(
-    oin_voor_brin(MBO_C), PartijSoort.MBO_INSTELLING, brins={MBO_C}, contactgegevens=True
+    oin_for_brin(MBO_C), PartijSoort.MBO_INSTELLING, brins={MBO_C}, contactgegevens=True
 )
 AMSTERDAM = Partij("00000001002564440000", PartijSoort.GEMEENTE, gemeentecodes={"0363"}, contactgegevens=True)
 ROTTERDAM = Partij("00000001002306608000", PartijSoort.GEMEENTE, gemeentecodes={"0599"}, contactgegevens=True)

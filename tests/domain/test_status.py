@@ -14,9 +14,9 @@ from broker.domain.status import (
     AfmeldReden,
     Mutatie,
     Overgang,
-    OvergangNietToegestaan,
-    controleer_mutatie,
-    controleer_overgang,
+    TransitionNotAllowed,
+    check_mutatie,
+    check_overgang,
     parse_aanmeldstatus,
     parse_afmeldreden,
     parse_mutatie,
@@ -46,13 +46,13 @@ def test_elke_status_heeft_een_regel_voor_overgangen():
 
 @pytest.mark.parametrize("naar", [S.AANMELDING_ONTVANGEN, S.AANGEMELD, S.GEACCEPTEERD, S.INGESCHREVEN])
 def test_eerste_melding_mag_al_een_latere_status_hebben(naar):
-    assert controleer_overgang(None, naar) is True
+    assert check_overgang(None, naar) is True
 
 
 @pytest.mark.parametrize("naar", [S.GEWEIGERD, S.INGETROKKEN])
 def test_eerste_melding_kan_niet_geweigerd_of_ingetrokken_zijn(naar):
-    with pytest.raises(OvergangNietToegestaan):
-        controleer_overgang(None, naar)
+    with pytest.raises(TransitionNotAllowed):
+        check_overgang(None, naar)
 
 
 @pytest.mark.parametrize(
@@ -68,12 +68,12 @@ def test_eerste_melding_kan_niet_geweigerd_of_ingetrokken_zijn(naar):
     ],
 )
 def test_toegestane_overgang_moet_worden_vastgelegd(van, naar):
-    assert controleer_overgang(van, naar) is True
+    assert check_overgang(van, naar) is True
 
 
 @pytest.mark.parametrize("status", list(AanmeldStatus))
 def test_herhaling_van_dezelfde_status_is_idempotent(status):
-    assert controleer_overgang(status, status) is False
+    assert check_overgang(status, status) is False
 
 
 @pytest.mark.parametrize(
@@ -89,8 +89,8 @@ def test_herhaling_van_dezelfde_status_is_idempotent(status):
     ],
 )
 def test_niet_toegestane_overgang(van, naar):
-    with pytest.raises(OvergangNietToegestaan) as info:
-        controleer_overgang(van, naar)
+    with pytest.raises(TransitionNotAllowed) as info:
+        check_overgang(van, naar)
     fout = info.value
     assert isinstance(fout, Afwijzing)
     assert fout.melding is meldingen.OVERGANG_NIET_TOEGESTAAN
@@ -99,7 +99,7 @@ def test_niet_toegestane_overgang(van, naar):
 
 
 def test_overgang_niet_toegestaan_is_picklebaar():
-    fout = pickle.loads(pickle.dumps(OvergangNietToegestaan(S.INGESCHREVEN, S.AANGEMELD)))
+    fout = pickle.loads(pickle.dumps(TransitionNotAllowed(S.INGESCHREVEN, S.AANGEMELD)))
     assert (fout.van, fout.naar, fout.melding) == (
         S.INGESCHREVEN,
         S.AANGEMELD,
@@ -108,34 +108,34 @@ def test_overgang_niet_toegestaan_is_picklebaar():
 
 
 def test_onbekende_doelstatus_is_niet_toegestaan():
-    with pytest.raises(OvergangNietToegestaan):
-        controleer_overgang(S.AANGEMELD, "toegelaten")
+    with pytest.raises(TransitionNotAllowed):
+        check_overgang(S.AANGEMELD, "toegelaten")
 
 
 @pytest.mark.parametrize("mutatie", [Mutatie.TOEVOEGEN, Mutatie.WIJZIGEN])
 def test_toevoegen_en_wijzigen_zonder_reden(mutatie):
-    assert controleer_mutatie(mutatie, None) is None
+    assert check_mutatie(mutatie, None) is None
     with pytest.raises(Afwijzing) as info:
-        controleer_mutatie(mutatie, AfmeldReden.VERHUISD)
+        check_mutatie(mutatie, AfmeldReden.VERHUISD)
     assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
 
 
 def test_afmelden_vraagt_een_reden():
-    assert controleer_mutatie(Mutatie.AFMELDEN, AfmeldReden.GAAT_NAAR_HAVO_VWO) is None
+    assert check_mutatie(Mutatie.AFMELDEN, AfmeldReden.GAAT_NAAR_HAVO_VWO) is None
     with pytest.raises(Afwijzing) as info:
-        controleer_mutatie(Mutatie.AFMELDEN, None)
+        check_mutatie(Mutatie.AFMELDEN, None)
     assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
 
 
 def test_afmelden_met_onbekende_reden():
     with pytest.raises(Afwijzing) as info:
-        controleer_mutatie(Mutatie.AFMELDEN, "geenZin")
+        check_mutatie(Mutatie.AFMELDEN, "geenZin")
     assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
 
 
 def test_onbekende_mutatie():
     with pytest.raises(Afwijzing) as info:
-        controleer_mutatie("verwijderen", None)
+        check_mutatie("verwijderen", None)
     assert info.value.melding is meldingen.MUTATIE_ONGELDIG
 
 

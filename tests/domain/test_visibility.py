@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import pytest
 
-from broker.domain.identifiers import OngeldigOin, oin_voor_brin
+from broker.domain.identifiers import InvalidOin, oin_for_brin
 from broker.domain.status import AanmeldStatus, MboGangerStatus
 from broker.domain.visibility import (
     AanmeldingFeit,
@@ -13,14 +13,14 @@ from broker.domain.visibility import (
     ContactVerwijzing,
     LeerlingBeeld,
     LeerlingFeiten,
-    NietZichtbaar,
+    NotVisible,
     Partij,
     PartijSoort,
     beeld_voor,
     is_aangemeld,
     is_ingeschreven,
-    mag_zien,
-    normaliseer_rmc,
+    may_see,
+    normalise_rmc,
 )
 
 S = AanmeldStatus
@@ -33,19 +33,19 @@ MBO_C = "44MC"
 # Registered for contact details (``contactgegevens``), so the views show what the contact rules give;
 # test_partij_zonder_contactgegevens_krijgt_er_geen checks a party without them.
 VO_SCHOOL = Partij(
-    oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=frozenset({VO_BRIN}), contactgegevens=True
+    oin_for_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=frozenset({VO_BRIN}), contactgegevens=True
 )
 ANDERE_VO_SCHOOL = Partij(
-    oin_voor_brin(ANDERE_VO_BRIN),
+    oin_for_brin(ANDERE_VO_BRIN),
     PartijSoort.VO_SCHOOL,
     brins=frozenset({ANDERE_VO_BRIN}),
     contactgegevens=True,
 )
 MBO_INSTELLING_A = Partij(
-    oin_voor_brin(MBO_A), PartijSoort.MBO_INSTELLING, brins=frozenset({MBO_A}), contactgegevens=True
+    oin_for_brin(MBO_A), PartijSoort.MBO_INSTELLING, brins=frozenset({MBO_A}), contactgegevens=True
 )
 MBO_INSTELLING_C = Partij(
-    oin_voor_brin(MBO_C), PartijSoort.MBO_INSTELLING, brins=frozenset({MBO_C}), contactgegevens=True
+    oin_for_brin(MBO_C), PartijSoort.MBO_INSTELLING, brins=frozenset({MBO_C}), contactgegevens=True
 )
 AMSTERDAM = Partij(
     "00000001002564440000", PartijSoort.GEMEENTE, gemeentecodes=frozenset({"0363"}), contactgegevens=True
@@ -124,13 +124,13 @@ def test_vo_school_krijgt_contact_van_elke_ontvangende_instelling_een_keer_en_ni
 
 
 def test_vo_school_ziet_leerling_van_andere_school_niet():
-    assert mag_zien(ANDERE_VO_SCHOOL, leerling()) is False
-    with pytest.raises(NietZichtbaar):
+    assert may_see(ANDERE_VO_SCHOOL, leerling()) is False
+    with pytest.raises(NotVisible):
         beeld_voor(ANDERE_VO_SCHOOL, leerling())
 
 
 def test_vo_school_ziet_leerling_zonder_vo_school_niet():
-    assert mag_zien(VO_SCHOOL, leerling(brin_vo=None, mbo_ganger_status=None)) is False
+    assert may_see(VO_SCHOOL, leerling(brin_vo=None, mbo_ganger_status=None)) is False
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -189,8 +189,8 @@ def test_mbo_instelling_ziet_ook_eigen_geweigerde_aanmelding():
 
 
 def test_mbo_instelling_zonder_aanmelding_ziet_leerling_niet():
-    assert mag_zien(MBO_INSTELLING_C, leerling()) is False
-    with pytest.raises(NietZichtbaar):
+    assert may_see(MBO_INSTELLING_C, leerling()) is False
+    with pytest.raises(NotVisible):
         beeld_voor(MBO_INSTELLING_C, leerling())
 
 
@@ -216,13 +216,13 @@ def test_gemeente_ziet_eigen_inwoner_volledig():
 
 
 def test_gemeente_ziet_inwoner_van_andere_gemeente_niet():
-    assert mag_zien(ROTTERDAM, leerling()) is False
-    with pytest.raises(NietZichtbaar):
+    assert may_see(ROTTERDAM, leerling()) is False
+    with pytest.raises(NotVisible):
         beeld_voor(ROTTERDAM, leerling())
 
 
 def test_gemeente_ziet_leerling_zonder_bekende_woonplaats_niet():
-    assert mag_zien(AMSTERDAM, leerling(gemeentecode=None, woon_rmc_regio=None)) is False
+    assert may_see(AMSTERDAM, leerling(gemeentecode=None, woon_rmc_regio=None)) is False
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ RMC_FUNCTIE_07 = Partij(
 def test_rmc_functie_ziet_inwoner_van_een_andere_gemeente_van_haar_regio_met_woongemeente():
     # Lives in Diemen (0384), region 7; the school lies in region 36.
     feiten = leerling(gemeentecode="0384", woon_rmc_regio="7")
-    assert mag_zien(RMC_FUNCTIE_07, feiten) is True
+    assert may_see(RMC_FUNCTIE_07, feiten) is True
     # Like any gemeente: the contact details of the school and of every institution (issue 15, item 5).
     assert beeld_voor(RMC_FUNCTIE_07, feiten) == LeerlingBeeld(
         brin_vo=VO_BRIN,
@@ -261,18 +261,18 @@ def test_rmc_functie_ziet_inwoner_van_een_andere_gemeente_van_haar_regio_met_woo
 def test_rmc_functie_ziet_inwoner_buiten_haar_regio_niet_ook_niet_via_de_school():
     # Lives in Haarlem (0392, region 25), goes to a school in region 7: not the region's resident.
     feiten = leerling(gemeentecode="0392", woon_rmc_regio="25", vo_rmc_regio="7")
-    assert mag_zien(RMC_FUNCTIE_07, feiten) is False
-    with pytest.raises(NietZichtbaar):
+    assert may_see(RMC_FUNCTIE_07, feiten) is False
+    with pytest.raises(NotVisible):
         beeld_voor(RMC_FUNCTIE_07, feiten)
 
 
 def test_rmc_functie_ziet_haar_eigen_inwoner_ook_zonder_bekende_regio():
-    assert mag_zien(RMC_FUNCTIE_07, leerling(woon_rmc_regio=None)) is True
+    assert may_see(RMC_FUNCTIE_07, leerling(woon_rmc_regio=None)) is True
 
 
 def test_gemeente_zonder_regio_ziet_de_buurgemeente_van_haar_regio_niet():
     feiten = leerling(gemeentecode="0384", woon_rmc_regio="7")
-    assert mag_zien(AMSTERDAM, feiten) is False
+    assert may_see(AMSTERDAM, feiten) is False
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def test_gemeente_zonder_regio_ziet_de_buurgemeente_van_haar_regio_niet():
 def test_regio_ziet_inwoner_van_eigen_regio_met_school_elders():
     # School in region 36, residence in region 7 (stored as "07" by the regional system).
     feiten = leerling()
-    assert mag_zien(REGIO_07, feiten) is True
+    assert may_see(REGIO_07, feiten) is True
     beeld = beeld_voor(REGIO_07, feiten)
     # Flow d carries BRIN VO, BRIN MBO, BSN and status: never the residence.
     assert (beeld.brin_vo, beeld.gemeentecode) == (VO_BRIN, None)
@@ -293,20 +293,20 @@ def test_regio_ziet_inwoner_van_eigen_regio_met_school_elders():
 
 
 def test_regio_ziet_leerling_van_school_in_eigen_regio():
-    assert mag_zien(REGIO_36, leerling()) is True
+    assert may_see(REGIO_36, leerling()) is True
 
 
 def test_regio_ziet_leerling_zonder_band_met_de_regio_niet():
     feiten = leerling(vo_rmc_regio="1", woon_rmc_regio="2")
-    assert mag_zien(REGIO_07, feiten) is False
-    with pytest.raises(NietZichtbaar):
+    assert may_see(REGIO_07, feiten) is False
+    with pytest.raises(NotVisible):
         beeld_voor(REGIO_07, feiten)
 
 
 def test_regio_ziet_leerling_die_zich_bij_haar_mbo_instelling_aanmeldde():
     feiten = leerling(vo_rmc_regio="36", woon_rmc_regio="7", aanmeldingen=(ONTVANGEN_B,))
-    assert mag_zien(REGIO_MET_MBO, feiten) is True
-    assert mag_zien(REGIO_MET_MBO, leerling(aanmeldingen=(AANGEMELD_A,))) is False
+    assert may_see(REGIO_MET_MBO, feiten) is True
+    assert may_see(REGIO_MET_MBO, leerling(aanmeldingen=(AANGEMELD_A,))) is False
 
 
 def test_regio_ziet_leerling_van_een_vo_school_die_zij_bedient_ook_buiten_haar_regio():
@@ -319,7 +319,7 @@ def test_regio_ziet_leerling_van_een_vo_school_die_zij_bedient_ook_buiten_haar_r
         contactgegevens=True,
     )
     feiten = leerling()
-    assert mag_zien(bedienend, feiten) is True
+    assert may_see(bedienend, feiten) is True
     assert beeld_voor(bedienend, feiten) == LeerlingBeeld(
         brin_vo=VO_BRIN,
         gemeentecode=None,
@@ -327,7 +327,7 @@ def test_regio_ziet_leerling_van_een_vo_school_die_zij_bedient_ook_buiten_haar_r
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
     )
-    assert mag_zien(bedienend, leerling(brin_vo=ANDERE_VO_BRIN, aanmeldingen=())) is False
+    assert may_see(bedienend, leerling(brin_vo=ANDERE_VO_BRIN, aanmeldingen=())) is False
 
 
 def test_regio_via_eigen_instelling_krijgt_wat_de_instelling_krijgt_ook_het_contact():
@@ -351,8 +351,8 @@ def test_contactverwijzing_eist_canonieke_brin():
 
 def test_leverancier_ziet_niets_ook_met_passende_codes():
     feiten = leerling()
-    assert mag_zien(LEVERANCIER, feiten) is False
-    with pytest.raises(NietZichtbaar):
+    assert may_see(LEVERANCIER, feiten) is False
+    with pytest.raises(NotVisible):
         beeld_voor(LEVERANCIER, feiten)
 
 
@@ -380,32 +380,32 @@ def test_is_aangemeld_en_is_ingeschreven():
     ("code", "verwacht"), [("07", "7"), ("7", "7"), (" 36 ", "36"), (7, "7"), ("40", "40")]
 )
 def test_normaliseer_rmc(code, verwacht):
-    assert normaliseer_rmc(code) == verwacht
+    assert normalise_rmc(code) == verwacht
 
 
 @pytest.mark.parametrize("code", ["0", "00", "007", "+7", "0_7", "٧", "7a", "", None, True])
 def test_normaliseer_rmc_ongeldig(code):
     with pytest.raises(ValueError):
-        normaliseer_rmc(code)
+        normalise_rmc(code)
 
 
 def test_partij_eist_canonieke_codes():
     with pytest.raises(ValueError):
         Partij("00000001002564440000", PartijSoort.GEMEENTE, gemeentecodes=frozenset({"363"}))
     with pytest.raises(ValueError):
-        Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=frozenset({"11vo"}))
+        Partij(oin_for_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=frozenset({"11vo"}))
     with pytest.raises(ValueError):
         Partij("00000003123456780000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios=frozenset({"zeven"}))
     with pytest.raises(TypeError):
-        Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=VO_BRIN)
-    with pytest.raises(OngeldigOin):
+        Partij(oin_for_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=VO_BRIN)
+    with pytest.raises(InvalidOin):
         Partij("0000000700011vo00000", PartijSoort.VO_SCHOOL)
     with pytest.raises(ValueError):
-        Partij(oin_voor_brin(VO_BRIN), "school")
+        Partij(oin_for_brin(VO_BRIN), "school")
 
 
 def test_partij_zet_verzamelingen_om_naar_frozenset():
-    partij = Partij(oin_voor_brin(VO_BRIN), "vo-school", brins=[VO_BRIN])
+    partij = Partij(oin_for_brin(VO_BRIN), "vo-school", brins=[VO_BRIN])
     assert partij.brins == frozenset({VO_BRIN})
     assert partij.soort is PartijSoort.VO_SCHOOL
 
@@ -457,6 +457,6 @@ def test_partij_zonder_contactgegevens_krijgt_er_geen(partij):
 
 
 def test_partij_standaard_niet_aangemeld_voor_contactgegevens():
-    assert Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins={VO_BRIN}).contactgegevens is False
+    assert Partij(oin_for_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins={VO_BRIN}).contactgegevens is False
     with pytest.raises(TypeError):
-        Partij(oin_voor_brin(VO_BRIN), PartijSoort.VO_SCHOOL, contactgegevens="ja")
+        Partij(oin_for_brin(VO_BRIN), PartijSoort.VO_SCHOOL, contactgegevens="ja")

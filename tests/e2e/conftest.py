@@ -25,7 +25,7 @@ class DemoBroker:
 
 @pytest.fixture
 def demo_broker(database_url, tmp_path):
-    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert resultaat.exit_code == 0, resultaat.output
     with broker_proces(config) as url:

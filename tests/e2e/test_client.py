@@ -118,8 +118,8 @@ def status(config: Path) -> dict[str, str]:
 def _aantal_niet_meer_aangeleverd(database_url: str) -> int:
     engine = make_engine(database_url)
     try:
-        with engine.connect() as verbinding:
-            return verbinding.scalar(
+        with engine.connect() as connection:
+            return connection.scalar(
                 select(func.count()).where(
                     models.Leerling.status == MboGangerStatus.AFGEMELD,
                     models.Leerling.afmeldreden == AfmeldReden.NIET_MEER_AANGELEVERD,

@@ -29,11 +29,11 @@ def tls_broker(tmp_path_factory):
     map = tmp_path_factory.mktemp("tls")
     pki = map / "pki"
     extra = (
-        f'tls_sleutel = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
-        f'tls_certificaat = "{pki / (TEST_BROKER_OIN + ".chain.pem")}"\n'
-        "tls_vereist = true\n"
+        f'tls_key = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
+        f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".chain.pem")}"\n'
+        "tls_required = true\n"
     )
-    config = schrijf_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profiel="2W-be-S", extra=extra)
+    config = schrijf_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     config.write_text(config.read_text() + f'tls_client_ca = "{pki / "ca" / "root.pem"}"\n')
     bundel = pki / "ca" / "root.pem"
@@ -42,8 +42,8 @@ def tls_broker(tmp_path_factory):
 
 
 def _ping(map: Path, endpoint: str, pki: Path, certificaat: str, tls_ca: Path | None):
-    instellingen = map / "vva-client.toml"
-    instellingen.write_text(
+    settings = map / "vva-client.toml"
+    settings.write_text(
         f'endpoint = "{endpoint}"\noin = "{SCHOOL}"\ndienst = "vo"\n'
         f'sleutel = "{pki / (SCHOOL + ".key.pem")}"\ncertificaat = "{pki / certificaat}"\n'
         f'ca = ["{pki / "ca" / "root.pem"}", "{pki / "ca" / "issuing.pem"}"]\n'
@@ -51,7 +51,7 @@ def _ping(map: Path, endpoint: str, pki: Path, certificaat: str, tls_ca: Path | 
         + (f'tls_ca = "{tls_ca}"\n' if tls_ca else "")
     )
     return subprocess.run(
-        [sys.executable, "-m", "broker", "client", "--config", str(instellingen), "ping"],
+        [sys.executable, "-m", "broker", "client", "--config", str(settings), "ping"],
         capture_output=True,
         text=True,
         timeout=60,

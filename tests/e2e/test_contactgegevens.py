@@ -95,12 +95,12 @@ def _wacht_op_pushes(keten) -> list[bytes]:
 def _keten(database_url, tmp_path, contactgegevens: str):
     broker_map = tmp_path / "broker"
     broker_map.mkdir()
-    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra="outbox_basis_s = 0.2\n")
+    config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra="outbox_base_s = 0.2\n")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_map / "pki"
     with _ontvanger(tmp_path / "ontvanger", pki, oin=MBO_X) as (endpoint, ontvanger_db):
         # MBO X as an operator registers it: push endpoint, its own phone and e-mail for this exchange.
-        opdracht = ["party", "add", "--oin", MBO_X, "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
+        opdracht = ["party", "add", "--oin", MBO_X, "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
         opdracht += ["--brin", "99XB", "--endpoint", endpoint, "--replace"]
         opdracht += ["--contact-telefoon", "020-7654321", "--contact-email", "vva@amstelstroom.example"]
         opdracht += [contactgegevens]

@@ -14,16 +14,16 @@ from datetime import UTC, datetime, timedelta
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import load_settings
 from broker.db import models
-from broker.db.berichtenlog import log_ontvangen
+from broker.db.message_log import log_received
 from tests.helpers import broker_proces, schrijf_config, vrije_poort
 
 
 def _init(tmp_path, database_url):
-    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert resultaat.exit_code == 0, resultaat.output
     return config
@@ -53,9 +53,9 @@ def test_outbox_laat_geen_ca_bundel_in_tmp_achter(database_url, tmp_path):
 
 def test_receiver_serve_maakt_een_ontbrekende_metriekmap(database_url, tmp_path):
     config = _init(tmp_path, database_url)
-    metriek = tmp_path / "bestaat-niet" / "metriek"
+    metrics = tmp_path / "bestaat-niet" / "metriek"
     poort = vrije_poort()
-    env = {**os.environ, "VVA_CONFIG": str(config), "PROMETHEUS_MULTIPROC_DIR": str(metriek)}
+    env = {**os.environ, "VVA_CONFIG": str(config), "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
     log = (tmp_path / "ontvanger.log").open("wb")
     proces = subprocess.Popen(
         [sys.executable, "-m", "broker", "receiver", "serve", "--port", str(poort)],
@@ -74,7 +74,7 @@ def test_receiver_serve_maakt_een_ontbrekende_metriekmap(database_url, tmp_path)
                 time.sleep(0.1)
         else:
             raise AssertionError("the receiver did not serve /metrics")
-        assert metriek.is_dir()
+        assert metrics.is_dir()
     finally:
         proces.terminate()
         proces.wait(timeout=15)
@@ -83,20 +83,20 @@ def test_receiver_serve_maakt_een_ontbrekende_metriekmap(database_url, tmp_path)
 
 def test_verzoeken_die_halverwege_stierven_worden_afgebroken_gemarkeerd(database_url, tmp_path):
     config = _init(tmp_path, database_url)
-    omgeving = Omgeving(load_settings(config))
+    runtime = Runtime(load_settings(config))
     nu = datetime.now(UTC)
     # Rows written before the business effect, whose process was killed before the outcome: one of a
     # request long gone, one of a request another node may still be running.
-    oud = log_ontvangen(omgeving.sessions, b"<oud/>", "vo", omgeving.sleutelbos, nu - timedelta(hours=1))
-    vers = log_ontvangen(omgeving.sessions, b"<vers/>", "vo", omgeving.sleutelbos, nu)
-    omgeving.sluit()
+    oud = log_received(runtime.sessions, b"<oud/>", "vo", runtime.keyring, nu - timedelta(hours=1))
+    vers = log_received(runtime.sessions, b"<vers/>", "vo", runtime.keyring, nu)
+    runtime.sluit()
     with broker_proces(config):
         pass
-    with omgeving.sessions() as session:
+    with runtime.sessions() as session:
         uitkomst = dict(
             session.execute(
                 select(models.Bericht.id, models.Bericht.uitkomst).where(models.Bericht.id.in_((oud, vers)))
             ).all()
         )
-    omgeving.sluit()
+    runtime.sluit()
     assert uitkomst == {oud: "afgebroken", vers: "ontvangen"}

@@ -1,6 +1,6 @@
 """Pushes survive a receiver's long outage, and one receiver that is down does not hold up the others.
 
-The backoff is shortened by settings (``outbox_basis_s``, ``outbox_max_wacht_s``), so an outage of
+The backoff is shortened by settings (``outbox_base_s``, ``outbox_max_wait_s``), so an outage of
 more attempts than the old limit of 8 takes seconds; the retry window keeps its default (72 h).
 """
 
@@ -15,24 +15,24 @@ from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import create_engine, func, select, text
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import load_settings
 from broker.db import models
-from broker.outbound.delivery_worker import Bezorger
-from broker.privacy.sleutels import laad_sleutelbos
+from broker.outbound.delivery_worker import DeliveryWorker
+from broker.privacy.keys import load_keyring
 from tests.e2e.test_lastige_ontvangers import nep_ontvanger
 from tests.e2e.test_pushes import MBO_X, REGIO, SCHOOL_A, _ontvanger, leerlingen, registreer_endpoint
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_proces, schrijf_config, vrije_poort
 
 GEMEENTE = "00000099000000000363"  # the demo gemeente Amsterdam: sees pupils living in 0363
-SNEL = "outbox_basis_s = 0.05\noutbox_max_wacht_s = 0.2\noutbox_timeout_s = 1.0\n"
+SNEL = "outbox_base_s = 0.05\noutbox_max_wait_s = 0.2\noutbox_timeout_s = 1.0\n"
 
 
 def _init(map_: Path, database_url: str, extra: str) -> Path:
     map_.mkdir()
-    config = schrijf_config(map_, database_url, profiel="2W-be-S", extra=extra)
+    config = schrijf_config(map_, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     return config
 
@@ -41,15 +41,15 @@ def _per_leerling(ontvanger_db: str) -> dict[str, list[tuple[int, bool]]]:
     """Per pupil, every push the receiver processed, in the order processed: (wijzigingId, whether it
     tells of an aanmelding)."""
     engine = create_engine(ontvanger_db)
-    sleutelbos = laad_sleutelbos(Path(ontvanger_db.removeprefix("sqlite:///")).parent / "sleutels.json")
+    keyring = load_keyring(Path(ontvanger_db.removeprefix("sqlite:///")).parent / "sleutels.json")
     uitkomst: dict[str, list[tuple[int, bool]]] = {}
     try:
-        with engine.connect() as verbinding:
-            rijen = verbinding.execute(
+        with engine.connect() as connection:
+            rijen = connection.execute(
                 text("SELECT inhoud FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt' ORDER BY id")
             ).scalars()
             for rij in rijen:
-                xml = etree.fromstring(sleutelbos.ontsleutel_data(bytes(rij)))
+                xml = etree.fromstring(keyring.decrypt_data(bytes(rij)))
                 bsn = xml.findtext(".//{urn:nl:vva:aanmelden:v1}bsn")
                 nummer = int(xml.findtext(".//{urn:nl:vva:aanmelden:v1}wijzigingId"))
                 aanmelding = xml.find(".//{urn:nl:vva:aanmelden:v1}aanmelding") is not None
@@ -59,9 +59,9 @@ def _per_leerling(ontvanger_db: str) -> dict[str, list[tuple[int, bool]]]:
     return uitkomst
 
 
-def _per_status(omgeving: Omgeving, oin: str) -> dict[str, int]:
+def _per_status(runtime: Runtime, oin: str) -> dict[str, int]:
     U = models.UitgaandBericht
-    with omgeving.sessions() as session:
+    with runtime.sessions() as session:
         return dict(
             session.execute(
                 select(U.status, func.count()).where(U.ontvanger_oin == oin).group_by(U.status)
@@ -69,9 +69,9 @@ def _per_status(omgeving: Omgeving, oin: str) -> dict[str, int]:
         )
 
 
-def _pogingen(omgeving: Omgeving, oin: str, functie=func.sum) -> int:
+def _pogingen(runtime: Runtime, oin: str, functie=func.sum) -> int:
     U = models.UitgaandBericht
-    with omgeving.sessions() as session:
+    with runtime.sessions() as session:
         return session.scalar(select(func.coalesce(functie(U.pogingen), 0)).where(U.ontvanger_oin == oin))
 
 
@@ -79,14 +79,14 @@ def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(data
     config = _init(tmp_path / "broker", database_url, SNEL)
     poort = vrije_poort()  # the receiver's port: nobody listens there yet
     registreer_endpoint(config, f"http://127.0.0.1:{poort}/vva/ontvanger/v1")
-    bezorger = Bezorger(Omgeving(load_settings(config)))
+    delivery_worker = DeliveryWorker(Runtime(load_settings(config)))
     pupils = leerlingen(4)
     with broker_proces(config) as url:
         demo = type("Demo", (), {"url": url, "pki": tmp_path / "broker" / "pki"})
         assert client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=pupils).aantalVerwerkt == 4
         # Tried and failed: the next change of that pupil is a second push. The receiver's other pushes
         # were not tried (it is down), so each will carry its pupil's newest state.
-        assert bezorger.ronde() == 4
+        assert delivery_worker.ronde() == 4
         aanmeldingen = [
             {
                 "volgnummer": i,
@@ -101,28 +101,28 @@ def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(data
         assert mbo.service.aanleverenAanmeldingen(aanmelding=aanmeldingen).aantalVerwerkt == 4
         # Down for far more attempts than the old limit (8) allowed.
         einde = time.monotonic() + 60
-        while _pogingen(bezorger.omgeving, REGIO, func.max) < 16 and time.monotonic() < einde:
-            bezorger.ronde()
+        while _pogingen(delivery_worker.runtime, REGIO, func.max) < 16 and time.monotonic() < einde:
+            delivery_worker.ronde()
             time.sleep(0.05)
-        assert _per_status(bezorger.omgeving, REGIO) == {"wachtend": 5}
+        assert _per_status(delivery_worker.runtime, REGIO) == {"wachtend": 5}
 
         # /health and /metrics show the receiver's backlog and oldest age, and no pupil.
         with urllib.request.urlopen(f"{url}/health", timeout=10) as antwoord:
-            gezondheid = antwoord.read().decode()
+            health = antwoord.read().decode()
         with urllib.request.urlopen(f"{url}/metrics", timeout=10) as antwoord:
-            metriek = antwoord.read().decode()
-        per_ontvanger = json.loads(gezondheid)["controles"]["outbox"]["per_ontvanger"]
+            metrics = antwoord.read().decode()
+        per_ontvanger = json.loads(health)["controles"]["outbox"]["per_ontvanger"]
         assert per_ontvanger[REGIO]["achterstand"] == 5 and per_ontvanger[REGIO]["oudste_s"] > 1.0
-        assert f'vva_outbox_ontvanger_achterstand{{ontvanger="{REGIO}"}} 5.0' in metriek
-        oudste = [r for r in metriek.splitlines() if r.startswith("vva_outbox_ontvanger_oudste_seconden{")]
+        assert f'vva_outbox_ontvanger_achterstand{{ontvanger="{REGIO}"}} 5.0' in metrics
+        oudste = [r for r in metrics.splitlines() if r.startswith("vva_outbox_ontvanger_oudste_seconden{")]
         assert len(oudste) == 1 and float(oudste[0].split()[-1]) > 1.0
-        with bezorger.omgeving.sessions() as session:
+        with delivery_worker.runtime.sessions() as session:
             sleutels = set(session.scalars(select(models.UitgaandBericht.volgorde_sleutel)))
         for geheim in [p["bsn"] for p in pupils] + sorted(sleutels):
-            assert geheim not in gezondheid and geheim not in metriek
+            assert geheim not in health and geheim not in metrics
 
     with _ontvanger(tmp_path / "ontvanger", tmp_path / "broker" / "pki", poort=poort) as (_, ontvanger_db):
-        bezorger.draai(tot_leeg=True)
+        delivery_worker.draai(tot_leeg=True)
         ontvangen = _per_leerling(ontvanger_db)
     assert sorted(ontvangen) == sorted(p["bsn"] for p in pupils)
     # Each pupil's pushes in order, the last one with the newest state (the aanmelding); the pupil
@@ -131,8 +131,8 @@ def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(data
         nummers = [nummer for nummer, _ in pushes]
         assert nummers == sorted(set(nummers)) and pushes[-1][1]
     assert sorted(len(pushes) for pushes in ontvangen.values()) == [1, 1, 1, 2]
-    assert _per_status(bezorger.omgeving, REGIO) == {"afgeleverd": 5}
-    bezorger.sluit()
+    assert _per_status(delivery_worker.runtime, REGIO) == {"afgeleverd": 5}
+    delivery_worker.sluit()
 
 
 def test_na_het_venster_is_een_push_dood(database_url, tmp_path):
@@ -144,15 +144,15 @@ def test_na_het_venster_is_een_push_dood(database_url, tmp_path):
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt
             == 1
         )
-    bezorger = Bezorger(Omgeving(load_settings(config)))
+    delivery_worker = DeliveryWorker(Runtime(load_settings(config)))
     begin = time.monotonic()
-    bezorger.draai(tot_leeg=True)
+    delivery_worker.draai(tot_leeg=True)
     assert time.monotonic() - begin >= 1.5  # not given up before the window
-    assert _per_status(bezorger.omgeving, REGIO) == {"dood": 1}
-    bezorger.sluit()
+    assert _per_status(delivery_worker.runtime, REGIO) == {"dood": 1}
+    delivery_worker.sluit()
 
 
-def _stil(verbinding, gestopt):
+def _stil(connection, gestopt):
     """A receiver that accepts, reads and never answers (a hung application server)."""
     gestopt.wait(30)
 
@@ -160,26 +160,28 @@ def _stil(verbinding, gestopt):
 def test_vastlopende_ontvanger_houdt_een_levende_niet_op(database_url, tmp_path):
     # The live receiver is the demo regional system; the gemeente's endpoint stalls. The backoff is long
     # enough that the stalled receiver is not due again while the live one is served.
-    config = _init(tmp_path / "broker", database_url, "outbox_basis_s = 10.0\noutbox_timeout_s = 1.0\n")
+    config = _init(tmp_path / "broker", database_url, "outbox_base_s = 10.0\noutbox_timeout_s = 1.0\n")
     pki = tmp_path / "broker" / "pki"
     with _ontvanger(tmp_path / "ontvanger", pki) as (levend, ontvanger_db), nep_ontvanger(_stil) as dood:
         registreer_endpoint(config, levend)
-        opdracht = ["party", "add", "--oin", GEMEENTE, "--soort", "gemeente", "--naam", "Amsterdam (FICTIEF)"]
+        opdracht = ["party", "add", "--oin", GEMEENTE, "--kind", "gemeente", "--name", "Amsterdam (FICTIEF)"]
         opdracht += ["--gemeente", "0363", "--endpoint", dood, "--replace"]
         assert CliRunner().invoke(main, ["--config", str(config), *opdracht]).exit_code == 0
         with broker_proces(config) as url:
             demo = type("Demo", (), {"url": url, "pki": pki})
             school = client(demo, "vo", SCHOOL_A)
             assert school.service.aanleverenLeerlingen(leerling=leerlingen(10)).aantalVerwerkt == 10
-        bezorger = Bezorger(Omgeving(load_settings(config)))
-        assert _per_status(bezorger.omgeving, GEMEENTE) == {"wachtend": 10}
+        delivery_worker = DeliveryWorker(Runtime(load_settings(config)))
+        assert _per_status(delivery_worker.runtime, GEMEENTE) == {"wachtend": 10}
         einde = time.monotonic() + 120
-        while _per_status(bezorger.omgeving, REGIO).get("afgeleverd", 0) < 10 and time.monotonic() < einde:
-            bezorger.ronde()
+        while (
+            _per_status(delivery_worker.runtime, REGIO).get("afgeleverd", 0) < 10 and time.monotonic() < einde
+        ):
+            delivery_worker.ronde()
         # Every push to the live receiver delivered, while the stalled one cost one timeout (at most a
         # second if a batch straddled its backoff), not one per push.
-        assert _per_status(bezorger.omgeving, REGIO) == {"afgeleverd": 10}
+        assert _per_status(delivery_worker.runtime, REGIO) == {"afgeleverd": 10}
         assert len(_per_leerling(ontvanger_db)) == 10
-        assert 1 <= _pogingen(bezorger.omgeving, GEMEENTE) <= 2
-        assert _per_status(bezorger.omgeving, GEMEENTE) == {"wachtend": 10}
-        bezorger.sluit()
+        assert 1 <= _pogingen(delivery_worker.runtime, GEMEENTE) <= 2
+        assert _per_status(delivery_worker.runtime, GEMEENTE) == {"wachtend": 10}
+        delivery_worker.sluit()

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 
 from click.testing import CliRunner
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import load_settings
-from broker.outbound.delivery_worker import Bezorger
+from broker.outbound.delivery_worker import DeliveryWorker
 from tests.e2e.test_pushes import SCHOOL_A, leerlingen, registreer_endpoint
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_proces, schrijf_config
@@ -21,7 +21,7 @@ from tests.helpers import broker_proces, schrijf_config
 
 @contextmanager
 def nep_ontvanger(antwoord):
-    """A TCP server on 127.0.0.1 that reads a request and lets ``antwoord(verbinding)`` reply."""
+    """A TCP server on 127.0.0.1 that reads a request and lets ``antwoord(connection)`` reply."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
@@ -31,14 +31,14 @@ def nep_ontvanger(antwoord):
     def dienen():
         while not gestopt.is_set():
             try:
-                verbinding, _ = server.accept()
+                connection, _ = server.accept()
             except OSError:
                 continue
-            with verbinding:
-                verbinding.settimeout(5)
+            with connection:
+                connection.settimeout(5)
                 try:
-                    verbinding.recv(65536)
-                    antwoord(verbinding, gestopt)
+                    connection.recv(65536)
+                    antwoord(connection, gestopt)
                 except OSError:
                     pass
 
@@ -52,20 +52,20 @@ def nep_ontvanger(antwoord):
         server.close()
 
 
-def druppel(verbinding, gestopt):
-    verbinding.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n")
+def druppel(connection, gestopt):
+    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n")
     while not gestopt.is_set():
-        verbinding.sendall(b" ")  # one byte at a time: no single read ever times out
+        connection.sendall(b" ")  # one byte at a time: no single read ever times out
         time.sleep(0.5)
 
 
-def leeg_202(verbinding, gestopt):
-    verbinding.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+def leeg_202(connection, gestopt):
+    connection.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
 
 
 def _keten(database_url, tmp_path, endpoint):
     config = schrijf_config(
-        tmp_path, database_url, profiel="2W-be-S", extra="outbox_timeout_s = 1.0\noutbox_max_pogingen = 3\n"
+        tmp_path, database_url, profile="2W-be-S", extra="outbox_timeout_s = 1.0\noutbox_max_attempts = 3\n"
     )
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     registreer_endpoint(config, endpoint)
@@ -75,32 +75,32 @@ def _keten(database_url, tmp_path, endpoint):
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt
             == 1
         )
-    return Bezorger(Omgeving(load_settings(config)))
+    return DeliveryWorker(Runtime(load_settings(config)))
 
 
-def _status(bezorger) -> tuple[str, int, str]:
+def _status(delivery_worker) -> tuple[str, int, str]:
     from sqlalchemy import select
 
     from broker.db import models
 
-    with bezorger.omgeving.sessions() as session:
+    with delivery_worker.runtime.sessions() as session:
         rij = session.scalar(select(models.UitgaandBericht))
         return rij.status, rij.pogingen, rij.laatste_fout
 
 
 def test_druppelende_ontvanger_houdt_de_werker_niet_vast(database_url, tmp_path):
     with nep_ontvanger(druppel) as endpoint:
-        bezorger = _keten(database_url, tmp_path, endpoint)
+        delivery_worker = _keten(database_url, tmp_path, endpoint)
         begin = time.monotonic()
-        assert bezorger.ronde() == 1
+        assert delivery_worker.ronde() == 1
         assert time.monotonic() - begin < 10  # the total deadline (3 × outbox_timeout_s), not forever
-    status, pogingen, fout = _status(bezorger)
+    status, pogingen, fout = _status(delivery_worker)
     assert (status, pogingen) == ("wachtend", 1) and fout.startswith("transport")
 
 
 def test_leeg_202_is_geen_aflevering(database_url, tmp_path):
     with nep_ontvanger(leeg_202) as endpoint:
-        bezorger = _keten(database_url, tmp_path, endpoint)
-        assert bezorger.ronde() == 1
-    status, pogingen, fout = _status(bezorger)
+        delivery_worker = _keten(database_url, tmp_path, endpoint)
+        assert delivery_worker.ronde() == 1
+    status, pogingen, fout = _status(delivery_worker)
     assert (status, pogingen, fout) == ("wachtend", 1, "transport no SOAP answer")

@@ -40,7 +40,7 @@ def test_lijst_en_inhoud_van_wat_de_ontvanger_kreeg(database_url, tmp_path):
         lijst = _vva(ontvanger, "receiver", "list")
         assert lijst.returncode == 0, lijst.stderr
         (regel,) = lijst.stdout.splitlines()
-        nummer, _datum, _tijd, afzender, operatie, message_id, uitkomst = regel.split(" ")
+        nummer, _datum, _time, afzender, operatie, message_id, uitkomst = regel.split(" ")
         assert (afzender, operatie, uitkomst) == ("00000099000000000001", "ontvangenWijziging", "verwerkt")
         assert message_id.startswith("urn:uuid:")
         assert leerling["bsn"] not in lijst.stdout

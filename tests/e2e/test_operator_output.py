@@ -76,8 +76,8 @@ def test_serve_prints_https_wsdl_addresses_when_it_terminates_tls(database_url, 
         tmp_path,
         database_url,
         extra=(
-            f'tls_sleutel = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
-            f'tls_certificaat = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
+            f'tls_key = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
+            f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
         ),
     )
     with broker_proces(config, scheme="https") as url:
@@ -91,7 +91,7 @@ def test_serve_help_describes_tls():
     resultaat = CliRunner().invoke(main, ["serve", "--help"])
     assert resultaat.exit_code == 0
     tekst = " ".join(resultaat.output.split())
-    assert "with tls_sleutel and tls_certificaat in the settings" in tekst
+    assert "with tls_key and tls_certificate in the settings" in tekst
     assert "two-way TLS itself on HOST:PORT (https;" in tekst
     assert "Without them it serves plain HTTP" in tekst
 
@@ -102,8 +102,8 @@ def test_outbox_until_empty_ends_with_a_summary(database_url, tmp_path):
     (two workers on PostgreSQL, whose outcomes the supervisor adds up; one on SQLite)."""
     broker_map = tmp_path / "broker"
     broker_map.mkdir()
-    extra = OUTBOX.replace("outbox_max_pogingen = 12", "outbox_max_pogingen = 2")
-    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra=extra)
+    extra = OUTBOX.replace("outbox_max_attempts = 12", "outbox_max_attempts = 2")
+    config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_map / "pki"
     with _ontvanger(tmp_path / "ontvanger", pki, "503,503,503") as (endpoint, _):
@@ -137,7 +137,7 @@ def test_outbox_until_empty_shows_progress_on_a_terminal(database_url, tmp_path)
     the summary stays the last line of stdout. Piped (the test above), nothing but the summary."""
     broker_map = tmp_path / "broker"
     broker_map.mkdir()
-    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra=OUTBOX)
+    config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra=OUTBOX)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_map / "pki"
     with _ontvanger(tmp_path / "ontvanger", pki, "") as (endpoint, _):

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import load_settings
-from broker.outbound.delivery_worker import Bezorger
+from broker.outbound.delivery_worker import DeliveryWorker
 from tests.e2e.test_pushes import REGIO, SCHOOL_A, leerlingen, registreer_endpoint
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_proces, schrijf_config, vrije_poort
 
 
 def test_dode_berichten_tonen_opnieuw_proberen_en_opruimen(database_url, tmp_path):
-    extra = "outbox_max_pogingen = 1\noutbox_timeout_s = 1.0\n"
-    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S", extra=extra)
+    extra = "outbox_max_attempts = 1\noutbox_timeout_s = 1.0\n"
+    config = schrijf_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
     cli = CliRunner()
     assert cli.invoke(main, ["--config", str(config), "init"]).exit_code == 0
     dicht = f"http://127.0.0.1:{vrije_poort()}/vva/ontvanger/v1"  # nobody listens here
@@ -26,7 +26,7 @@ def test_dode_berichten_tonen_opnieuw_proberen_en_opruimen(database_url, tmp_pat
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(2)).aantalVerwerkt
             == 2
         )
-    Bezorger(Omgeving(load_settings(config))).draai(tot_leeg=True)
+    DeliveryWorker(Runtime(load_settings(config))).draai(tot_leeg=True)
 
     lijst = cli.invoke(main, ["--config", str(config), "outbox", "list", "--status", "dood"])
     assert lijst.exit_code == 0 and f"{REGIO}  dood       2" in lijst.output
@@ -36,7 +36,7 @@ def test_dode_berichten_tonen_opnieuw_proberen_en_opruimen(database_url, tmp_pat
     assert opnieuw.output.strip() == "2 message(s) queued again"
     assert f"{REGIO}  wachtend   2" in cli.invoke(main, ["--config", str(config), "outbox", "list"]).output
 
-    Bezorger(Omgeving(load_settings(config))).draai(tot_leeg=True)
+    DeliveryWorker(Runtime(load_settings(config))).draai(tot_leeg=True)
     weg = cli.invoke(main, ["--config", str(config), "outbox", "purge-dead", "--yes"])
     assert weg.output.strip() == "2 dead message(s) deleted"
     assert "dood" not in cli.invoke(main, ["--config", str(config), "outbox", "list"]).output

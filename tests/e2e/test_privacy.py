@@ -115,13 +115,13 @@ def _in_sql(url: str, nummers: list[str]) -> list[str]:
     engine = create_engine(url)
     gevonden = []
     try:
-        with engine.connect() as verbinding:
+        with engine.connect() as connection:
             for tabel in models.Base.metadata.sorted_tables:
-                for rij in verbinding.execute(select(tabel)):
+                for rij in connection.execute(select(tabel)):
                     for kolom, waarde in zip(tabel.columns, rij, strict=True):
                         inhoud = waarde if isinstance(waarde, bytes) else str(waarde).encode()
                         gevonden += [f"{tabel.name}.{kolom.name}" for n in nummers if n.encode() in inhoud]
-            assert set(inspect(verbinding).get_table_names()) - {"alembic_version"} == set(
+            assert set(inspect(connection).get_table_names()) - {"alembic_version"} == set(
                 models.Base.metadata.tables
             )
     finally:
@@ -136,10 +136,10 @@ def _bestanden_op_schijf(url: str, tmp_path: Path) -> list[Path]:
         return [p for p in tmp_path.glob("vva.sqlite3*")]
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
-        with engine.connect() as verbinding:
-            verbinding.execute(text("CHECKPOINT"))
-            data = Path(verbinding.execute(text("SHOW data_directory")).scalar_one())
-            paden = verbinding.execute(
+        with engine.connect() as connection:
+            connection.execute(text("CHECKPOINT"))
+            data = Path(connection.execute(text("SHOW data_directory")).scalar_one())
+            paden = connection.execute(
                 text(
                     "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "WHERE n.nspname = current_schema() OR c.oid IN (SELECT reltoastrelid FROM pg_class k "
@@ -192,8 +192,8 @@ def test_geen_leerlingnummer_in_klare_tekst_en_een_volledig_auditspoor(demo_brok
     # Positive control: a number written in clear text is found by both scans.
     controle = bsns(1, 39_000_000)[0]
     engine = create_engine(url)
-    with engine.begin() as verbinding:
-        verbinding.execute(
+    with engine.begin() as connection:
+        connection.execute(
             text("UPDATE partij SET naam = :n WHERE oin = :oin"), {"n": f"x {controle}", "oin": SCHOOL_A}
         )
     engine.dispose()
@@ -217,11 +217,11 @@ def test_een_verzoek_en_zijn_antwoord_vallen_in_de_cyclus_van_hun_verwerking(dem
     vo_a.service.aanleverenLeerlingen(leerling=[leerling(1, A_BSNS[0], "0363")])
     engine = create_engine(database_url)
     try:
-        with engine.connect() as verbinding:
-            berichten = verbinding.execute(
+        with engine.connect() as connection:
+            berichten = connection.execute(
                 select(models.Bericht.tijdstip).where(models.Bericht.dienst == "vo")
             ).scalars()
-            mutaties = verbinding.execute(select(models.LeerlingMutatie.vastgelegd_op)).scalars()
+            mutaties = connection.execute(select(models.LeerlingMutatie.vastgelegd_op)).scalars()
             momenten = {_utc(t) for t in berichten} | {_utc(t) for t in mutaties}
     finally:
         engine.dispose()

@@ -89,8 +89,8 @@ def test_a_school_and_an_institution_get_their_own_counts_suppressed_below_5(dem
     # Like every operation, request and signed answer are in the message log (the audit trail's
     # hook, issue 5, sits in the same pipeline).
     engine = create_engine(demo_broker.database_url)
-    with engine.connect() as verbinding:
-        uitkomsten = verbinding.execute(
+    with engine.connect() as connection:
+        uitkomsten = connection.execute(
             text(
                 "SELECT richting, uitkomst FROM bericht WHERE action LIKE '%/opvragenProcescijfers' ORDER BY id"
             )

@@ -32,11 +32,11 @@ def _keten(database_url, tmp_path, optie: str):
     """A broker whose VO school 99XA has a push receiver, registered with ``optie``."""
     broker_map = tmp_path / "broker"
     broker_map.mkdir()
-    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra="outbox_basis_s = 0.2\n")
+    config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra="outbox_base_s = 0.2\n")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_map / "pki"
     with _ontvanger(tmp_path / "ontvanger", pki, oin=SCHOOL_A) as (endpoint, ontvanger_db):
-        opdracht = ["party", "add", "--oin", SCHOOL_A, "--soort", "vo-school", "--naam", "School (FICTIEF)"]
+        opdracht = ["party", "add", "--oin", SCHOOL_A, "--kind", "vo-school", "--name", "School (FICTIEF)"]
         opdracht += ["--brin", "99XA", "--endpoint", endpoint, "--replace", "--contactgegevens", optie]
         resultaat = CliRunner().invoke(main, ["--config", str(config), *opdracht])
         assert resultaat.exit_code == 0, resultaat.output

@@ -18,7 +18,7 @@ from tests.helpers import schrijf_config, vrije_poort
 @pytest.fixture
 def productie(tmp_path) -> Path:
     """A broker set up as the demo is (``vva init``: demo PKI, keys), then switched to production."""
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profiel="2W-be-S")
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     return config
 
@@ -34,7 +34,7 @@ def _start(config: Path, *opdracht: str, extra: str = "") -> subprocess.Complete
     )
 
 
-def _een_regel(uitkomst: subprocess.CompletedProcess) -> str:
+def _one_line(uitkomst: subprocess.CompletedProcess) -> str:
     assert uitkomst.returncode != 0
     assert "Traceback" not in uitkomst.stderr and "Worker failed to boot" not in uitkomst.stderr
     assert uitkomst.stdout == ""  # no WSDL address before the refusal
@@ -44,39 +44,39 @@ def _een_regel(uitkomst: subprocess.CompletedProcess) -> str:
 
 
 def test_demo_ca_in_productie(productie):
-    regel = _een_regel(_start(productie, "serve", "--workers", "1"))
+    regel = _one_line(_start(productie, "serve", "--workers", "1"))
     assert regel == (
         "Error: refusing to serve: demo CA CN=VVA Demo Root CA (FICTIEF),O=VVA Demo PKI (FICTIEF),C=NL "
-        "configured in production; set vertrouwen_ca (and vertrouwen_crl) to the PKIoverheid CA files "
+        "configured in production; set trust_ca (and trust_crl) to the PKIoverheid CA files "
         "(deploy/README.md)"
     )
 
 
 def test_onondertekende_diensten_in_productie(productie):
-    regel = _een_regel(_start(productie, "serve", extra='profielen = { vo = "2W-be" }\n'))
+    regel = _one_line(_start(productie, "serve", extra='profiles = { vo = "2W-be" }\n'))
     assert regel == (
         'Error: refusing to serve in production: service(s) vo are not signed (profile "2W-be"); '
-        'production needs profiel = "2W-be-S" for every service (check profiel and profielen)'
+        'production needs profile = "2W-be-S" for every service (check profile and profiles)'
     )
 
 
 def test_zonder_clientcertificaten_in_productie(productie):
-    regel = _een_regel(_start(productie, "serve", extra="tls_vereist = false\n"))
+    regel = _one_line(_start(productie, "serve", extra="tls_required = false\n"))
     assert regel == (
-        "Error: refusing to serve in production without TLS client certificates (tls_vereist = false); "
-        "remove tls_vereist or set it to true"
+        "Error: refusing to serve in production without TLS client certificates (tls_required = false); "
+        "remove tls_required or set it to true"
     )
 
 
 def test_referentieontvanger_met_demo_ca_in_productie(productie):
-    regel = _een_regel(_start(productie, "receiver", "serve"))
+    regel = _one_line(_start(productie, "receiver", "serve"))
     assert regel.startswith("Error: refusing to serve: demo CA CN=VVA Demo Root CA (FICTIEF)")
 
 
 def test_conformance_storingen_in_productie(productie):
-    regel = _een_regel(_start(productie, "serve", extra="conformance_storingen = true\n"))
+    regel = _one_line(_start(productie, "serve", extra="conformance_fault_injection = true\n"))
     assert regel == (
-        f"Error: {productie}: conformance_storingen = true is for test environments only: "
+        f"Error: {productie}: conformance_fault_injection = true is for test environments only: "
         'refusing it with environment = "production"'
     )
 

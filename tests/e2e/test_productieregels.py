@@ -15,15 +15,15 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import create_engine, select, text
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN, load_settings
 from broker.db import models
 from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
-from broker.outbound.delivery_worker import Bezorger
+from broker.outbound.delivery_worker import DeliveryWorker
 from broker.pki import demo
-from broker.privacy.sleutels import maak_sleutelbestand
-from broker.web.pijplijn import SoapPijplijn
+from broker.privacy.keys import make_key_file
+from broker.web.pipeline import SoapPipeline
 from tests.e2e.test_pushes import OUTBOX, REGIO, SCHOOL_A, leerlingen, registreer_endpoint
 from tests.e2e.zeepclient import client
 from tests.helpers import _wacht_op, broker_proces, schrijf_config, vrije_poort
@@ -35,14 +35,14 @@ def _tls_ontvanger(map: Path, pki: Path):
     on 127.0.0.1 (the demo broker certificate carries that address); yields its https endpoint."""
     map.mkdir()
     extra = (
-        f'broker_oins = ["{REGIO}"]\nonderteken_sleutel = "{pki / (REGIO + ".key.pem")}"\n'
-        f'onderteken_certificaat = "{pki / (REGIO + ".cert.pem")}"\n'
-        f'tls_sleutel = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
-        f'tls_certificaat = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
+        f'broker_oins = ["{REGIO}"]\nsigning_key = "{pki / (REGIO + ".key.pem")}"\n'
+        f'signing_certificate = "{pki / (REGIO + ".cert.pem")}"\n'
+        f'tls_key = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
+        f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
     )
-    config = schrijf_config(map, f"sqlite:///{map / 'ontvanger.sqlite3'}", profiel="2W-be-S", extra=extra)
-    config.write_text(config.read_text().replace(f'pki_map = "{map / "pki"}"', f'pki_map = "{pki}"'))
-    maak_sleutelbestand(map / "sleutels.json")
+    config = schrijf_config(map, f"sqlite:///{map / 'ontvanger.sqlite3'}", profile="2W-be-S", extra=extra)
+    config.write_text(config.read_text().replace(f'pki_dir = "{map / "pki"}"', f'pki_dir = "{pki}"'))
+    make_key_file(map / "sleutels.json")
     poort = vrije_poort()
     with (map / "ontvanger.log").open("wb") as log:
         proces = subprocess.Popen(
@@ -70,8 +70,8 @@ def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
     for naam, waarde in (("ROOT_NAAM", "VVA Root CA"), ("ISSUING_NAAM", "VVA Issuing CA")):
         monkeypatch.setattr(demo, naam, waarde)
     monkeypatch.setattr(demo, "CA_ORGANISATIE", "VVA PKI")
-    demo.maak_demo_pki(pki, [])
-    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra=OUTBOX)
+    demo.make_demo_pki(pki, [])
+    config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra=OUTBOX)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
 
     with _tls_ontvanger(tmp_path / "ontvanger", pki) as (endpoint, ontvanger_db):
@@ -80,15 +80,15 @@ def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
             school = client(type("Demo", (), {"url": url, "pki": pki}), "vo", SCHOOL_A)
             assert school.service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt == 1
 
-        omgeving = Omgeving(replace(load_settings(config), environment="production"))
+        runtime = Runtime(replace(load_settings(config), environment="production"))
         try:
-            assert Bezorger(omgeving).ronde() == 1
-            with omgeving.sessions() as session:
+            assert DeliveryWorker(runtime).ronde() == 1
+            with runtime.sessions() as session:
                 (bericht,) = session.scalars(select(models.UitgaandBericht)).all()
             # The receiver got and processed the push and answered, signed under its test OIN ...
             engine = create_engine(f"sqlite:///{ontvanger_db}")
-            with engine.connect() as verbinding:
-                verwerkt = verbinding.execute(
+            with engine.connect() as connection:
+                verwerkt = connection.execute(
                     text("SELECT count(*) FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt'")
                 ).scalar()
             engine.dispose()
@@ -97,11 +97,11 @@ def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
             assert (bericht.status, bericht.laatste_fout) == ("wachtend", "transport OnbetrouwbaarAntwoord")
             assert bericht.afgeleverd_op is None
         finally:
-            omgeving.sluit()
+            runtime.sluit()
 
 
 def test_h45_outbox_in_productie_start_niet_met_een_demo_ca(tmp_path):
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profiel="2W-be-S")
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     config.write_text(config.read_text() + 'environment = "production"\n')
 
@@ -115,23 +115,23 @@ def test_h45_outbox_in_productie_start_niet_met_een_demo_ca(tmp_path):
 
 
 def test_pijplijn_en_outbox_krijgen_dezelfde_ondertekenaar_en_hetzelfde_vertrouwen(tmp_path):
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profiel="2W-be-S")
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
-    omgeving = Omgeving(load_settings(config))
+    runtime = Runtime(load_settings(config))
     try:
-        pijplijn = SoapPijplijn(omgeving, Contract(sleutels=BROKER_DIENSTEN))
-        bezorger = Bezorger(omgeving)
+        pijplijn = SoapPipeline(runtime, Contract(sleutels=BROKER_DIENSTEN))
+        delivery_worker = DeliveryWorker(runtime)
 
-        assert bezorger.transport.vertrouwen is pijplijn.vertrouwen is omgeving.trust_store
-        assert bezorger.transport.ondertekenaar is pijplijn.ondertekenaar is omgeving.signer
+        assert delivery_worker.transport.trust is pijplijn.trust is runtime.trust_store
+        assert delivery_worker.transport.ondertekenaar is pijplijn.ondertekenaar is runtime.signer
     finally:
-        omgeving.sluit()
+        runtime.sluit()
 
 
 def test_h45_envelope_verify_in_productie_weigert_een_demo_ca(tmp_path):
     from tests.edukoppeling.conftest import envelop
 
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profiel="2W-be-S")
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = tmp_path / "pki"
     (tmp_path / "verzoek.xml").write_bytes(envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))

@@ -20,11 +20,11 @@ from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import create_engine, text
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import load_settings
-from broker.outbound.delivery_worker import Bezorger
-from broker.privacy.sleutels import laad_sleutelbos
+from broker.outbound.delivery_worker import DeliveryWorker
+from broker.privacy.keys import load_keyring
 from tests.conftest import _postgres_bereikbaar, postgres_schema, vereis_postgres
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_proces, bsn, schrijf_config, vrije_poort
@@ -33,7 +33,7 @@ NS = "http://schemas.xmlsoap.org/soap/envelope/"
 REGIO = "00000099000000000042"
 SCHOOL_A = "0000000700099XA00000"
 MBO_X = "0000000700099XB00000"
-OUTBOX = "outbox_basis_s = 0.2\noutbox_max_wacht_s = 1.0\noutbox_timeout_s = 2.0\noutbox_bezig_s = 3.0\noutbox_max_pogingen = 12\n"
+OUTBOX = "outbox_base_s = 0.2\noutbox_max_wait_s = 1.0\noutbox_timeout_s = 2.0\noutbox_claim_s = 3.0\noutbox_max_attempts = 12\n"
 
 
 @dataclass
@@ -54,24 +54,24 @@ class Keten:
         """The bytes of every push the receiver processed, in order, as they came over the wire."""
         engine = create_engine(self.ontvanger_db)
         try:
-            with engine.connect() as verbinding:
-                rijen = verbinding.execute(
+            with engine.connect() as connection:
+                rijen = connection.execute(
                     text(
                         "SELECT inhoud FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt' ORDER BY id"
                     )
                 ).scalars()
-                sleutelbos = laad_sleutelbos(
+                keyring = load_keyring(
                     Path(self.ontvanger_db.removeprefix("sqlite:///")).parent / "sleutels.json"
                 )
-                return [sleutelbos.ontsleutel_data(bytes(r)) for r in rijen]
+                return [keyring.decrypt_data(bytes(r)) for r in rijen]
         finally:
             engine.dispose()
 
     def wachtrij(self, status: str) -> int:
         engine = create_engine(load_settings(self.broker_config).database_url)
         try:
-            with engine.connect() as verbinding:
-                return verbinding.execute(
+            with engine.connect() as connection:
+                return connection.execute(
                     text("SELECT count(*) FROM uitgaand_bericht WHERE status = :s"), {"s": status}
                 ).scalar()
         finally:
@@ -85,14 +85,14 @@ def _ontvanger(map: Path, pki: Path, storingen: str = "", oin: str = REGIO, poor
     map.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{map / 'ontvanger.sqlite3'}"
     extra = (
-        f'broker_oins = ["{oin}"]\nonderteken_sleutel = "{pki / (oin + ".key.pem")}"\n'
-        f'onderteken_certificaat = "{pki / (oin + ".cert.pem")}"\n'
+        f'broker_oins = ["{oin}"]\nsigning_key = "{pki / (oin + ".key.pem")}"\n'
+        f'signing_certificate = "{pki / (oin + ".cert.pem")}"\n'
     )
-    config = schrijf_config(map, db, profiel="2W-be-S", extra=extra)
-    config.write_text(config.read_text().replace(f'pki_map = "{map / "pki"}"', f'pki_map = "{pki}"'))
-    from broker.privacy.sleutels import maak_sleutelbestand
+    config = schrijf_config(map, db, profile="2W-be-S", extra=extra)
+    config.write_text(config.read_text().replace(f'pki_dir = "{map / "pki"}"', f'pki_dir = "{pki}"'))
+    from broker.privacy.keys import make_key_file
 
-    maak_sleutelbestand(map / "sleutels.json")
+    make_key_file(map / "sleutels.json")
     poort = poort or vrije_poort()
     logbestand = (map / "ontvanger.log").open("wb")
     argumenten = [
@@ -134,9 +134,9 @@ def registreer_endpoint(config: Path, endpoint: str) -> None:
         "add",
         "--oin",
         REGIO,
-        "--soort",
+        "--kind",
         "regionaal-systeem",
-        "--naam",
+        "--name",
         "Regionaal systeem (FICTIEF)",
     ]
     opdracht += ["--rmc", "21", "--brin", "99XB", "--endpoint", endpoint, "--replace"]
@@ -148,7 +148,7 @@ def registreer_endpoint(config: Path, endpoint: str) -> None:
 def keten_op(database_url: str, tmp_path: Path, storingen: str = ""):
     broker_map = tmp_path / "broker"
     broker_map.mkdir()
-    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra=OUTBOX)
+    config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra=OUTBOX)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_map / "pki"
     with _ontvanger(tmp_path / "ontvanger", pki, storingen) as (endpoint, ontvanger_db):
@@ -157,8 +157,8 @@ def keten_op(database_url: str, tmp_path: Path, storingen: str = ""):
             yield Keten(config, url, pki, ontvanger_db)
 
 
-def _bezorger(keten: Keten) -> Bezorger:
-    return Bezorger(Omgeving(load_settings(keten.broker_config)))
+def _bezorger(keten: Keten) -> DeliveryWorker:
+    return DeliveryWorker(Runtime(load_settings(keten.broker_config)))
 
 
 def leerlingen(aantal: int, begin: int = 30000000) -> list[dict]:
@@ -188,8 +188,8 @@ def test_bezorging_door_storingen_heen_precies_een_keer_en_op_volgorde(database_
         school = client(demo, "vo", SCHOOL_A)
         (p1,) = leerlingen(1)
         assert school.service.aanleverenLeerlingen(leerling=[p1]).aantalVerwerkt == 1
-        bezorger = _bezorger(keten)
-        assert bezorger.ronde() == 1  # first attempt: the receiver answers 503
+        delivery_worker = _bezorger(keten)
+        assert delivery_worker.ronde() == 1  # first attempt: the receiver answers 503
         # A later change of the same pupil, queued while the first push is still failing (an untried
         # notice would simply carry the newer state; this one has been tried, so a second is queued).
         mbo = client(demo, "mbo", MBO_X)
@@ -202,7 +202,7 @@ def test_bezorging_door_storingen_heen_precies_een_keer_en_op_volgorde(database_
         }
         assert mbo.service.aanleverenAanmeldingen(aanmelding=[aanmelding]).aantalVerwerkt == 1
         assert keten.wachtrij("wachtend") == 2
-        bezorger.draai(tot_leeg=True)
+        delivery_worker.draai(tot_leeg=True)
         time.sleep(4.5)  # the receiver's stalled ("timeout") request finishes in the background
         ontvangen = keten.ontvangen()
         assert len(ontvangen) == 2 and ontvangen == sorted(ontvangen)  # once each, the first first

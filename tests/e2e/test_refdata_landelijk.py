@@ -21,12 +21,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.cli import main
-from broker.domain.cycle import Kalender
-from broker.pki.demo import maak_demo_pki
-from broker.rapportage.cijfers import LEERLINGEN, Niveau
-from broker.rapportage.rapport import maak_rapport
+from broker.domain.cycle import Calendar
+from broker.pki.demo import make_demo_pki
+from broker.rapportage.cijfers import LEERLINGEN, Level
+from broker.rapportage.rapport import make_rapport
 from tests.e2e.conftest import DemoBroker
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_proces, bsns, schrijf_config
@@ -112,8 +112,8 @@ def landelijk(database_url, tmp_path):
         so_soorten.setdefault(r["INSTELLINGSCODE"], set()).add(r["SOORT PRIMAIR ONDERWIJS"])
     so_brin = min(b for b, soorten in so_soorten.items() if soorten <= {"SO", "SBAO"} and b not in brins[VO])
 
-    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
-    jaar = Kalender().cyclus_op(date.today()).jaar
+    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
+    jaar = Calendar().cyclus_on(date.today()).jaar
     _cli(config, "init", "--no-demo")
     _cli(
         config,
@@ -142,7 +142,7 @@ def landelijk(database_url, tmp_path):
     register = tmp_path / "partijen.toml"
     register.write_text("\n".join(toml), encoding="utf-8")
     _cli(config, "party", "load", str(register))
-    maak_demo_pki(
+    make_demo_pki(
         tmp_path / "pki", [(oin_van_brin(b), n) for b, n in scholen] + [(LEVERANCIER, "Gemeentesoftware")]
     )
     with broker_proces(config) as url:
@@ -169,10 +169,10 @@ def _weigert_als_school(landelijk: Landelijk, brin: str) -> None:
             "add",
             "--oin",
             oin_van_brin(brin),
-            "--soort",
+            "--kind",
             "vo-school",
         ]
-        + ["--naam", f"school {brin}", "--brin", brin],
+        + ["--name", f"school {brin}", "--brin", brin],
     )
     assert uitkomst.exit_code != 0, uitkomst.output
     assert (
@@ -235,17 +235,13 @@ def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landeli
     # Only the VSO part of the file makes institutions: an SO/SBO school is no party of this exchange.
     _weigert_als_school(landelijk, landelijk.so_brin)
 
-    omgeving = Omgeving.laad(str(landelijk.config))
+    runtime = Runtime.laad(str(landelijk.config))
     try:
-        with omgeving.sessions() as session:
-            regio = maak_rapport(
-                session, omgeving.kalender, Niveau.REGIO, landelijk.jaar, landelijk.vso_regio
-            )
-            school = maak_rapport(
-                session, omgeving.kalender, Niveau.SCHOOL, landelijk.jaar, landelijk.vso_brin
-            )
+        with runtime.sessions() as session:
+            regio = make_rapport(session, runtime.kalender, Level.REGIO, landelijk.jaar, landelijk.vso_regio)
+            school = make_rapport(session, runtime.kalender, Level.SCHOOL, landelijk.jaar, landelijk.vso_brin)
     finally:
-        omgeving.sluit()
+        runtime.sluit()
     assert regio.hoofd[(LEERLINGEN, "")] == 6
     assert school.hoofd[(LEERLINGEN, "")] == 6
-    assert regio.van(Niveau.SCHOOL, landelijk.vso_brin)[(LEERLINGEN, "")] == 6
+    assert regio.van(Level.SCHOOL, landelijk.vso_brin)[(LEERLINGEN, "")] == 6

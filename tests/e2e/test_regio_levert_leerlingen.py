@@ -21,8 +21,8 @@ def test_regionaal_systeem_levert_leerlingen_van_bediende_school_en_krijgt_dk000
     # The regional system of region 21 also serves VO school 99XD (Groningen, region 3: outside its
     # region, so it can see those pupils only because it serves the school).
     _vva(
-        demo_broker, "party", "add", "--oin", REGIO, "--soort", "regionaal-systeem",
-        "--naam", "Regionaal systeem Amsterdam", "--rmc", "21", "--brin", "99XB", "--brin", "99XD", "--replace",
+        demo_broker, "party", "add", "--oin", REGIO, "--kind", "regionaal-systeem",
+        "--name", "Regionaal systeem Amsterdam", "--rmc", "21", "--brin", "99XB", "--brin", "99XD", "--replace",
     )  # fmt: skip
     nummers = bsns(3, 42000000)
     regio = client(demo_broker, "regio", REGIO)

@@ -32,13 +32,13 @@ def _ken_gemeenten(database_url: str) -> None:
     load of DUO's BO file would."""
     engine = make_engine(database_url)
     try:
-        with engine.begin() as verbinding:
+        with engine.begin() as connection:
             G = models.Gemeente
-            jaar, cyclus = verbinding.execute(select(G.cyclus_jaar, G.geldig_vanaf_cyclus).limit(1)).one()
-            bekend = set(verbinding.scalars(select(G.code).where(G.cyclus_jaar == jaar)))
+            jaar, cyclus = connection.execute(select(G.cyclus_jaar, G.geldig_vanaf_cyclus).limit(1)).one()
+            bekend = set(connection.scalars(select(G.code).where(G.cyclus_jaar == jaar)))
             for code, (naam, regio) in EXTRA_GEMEENTEN.items():
                 if code not in bekend:
-                    verbinding.execute(
+                    connection.execute(
                         models.Gemeente.__table__.insert().values(
                             cyclus_jaar=jaar,
                             code=code,
@@ -87,7 +87,7 @@ def test_rmc_functie_van_regio_21_ziet_diemen_en_landsmeer_niet_haarlem(demo_bro
     assert _overzicht(demo_broker, ROTTERDAM) == {nummers["0599"]: "0599"}
 
     _vva(
-        demo_broker, "party", "add", "--oin", AMSTERDAM, "--soort", "gemeente", "--naam", "Gemeente Amsterdam",
+        demo_broker, "party", "add", "--oin", AMSTERDAM, "--kind", "gemeente", "--name", "Gemeente Amsterdam",
         "--gemeente", "0363", "--rmc", "21", "--replace",
     )  # fmt: skip
 

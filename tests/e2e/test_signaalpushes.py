@@ -9,11 +9,11 @@ from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import create_engine, text
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import load_settings
-from broker.outbound.delivery_worker import Bezorger
-from broker.privacy.sleutels import laad_sleutelbos
+from broker.outbound.delivery_worker import DeliveryWorker
+from broker.privacy.keys import load_keyring
 from tests.e2e.test_pushes import OUTBOX, SCHOOL_A, _ontvanger
 from tests.helpers import schrijf_config
 
@@ -23,12 +23,12 @@ VVA = "{urn:nl:vva:aanmelden:v1}"
 def _ontvangen_signalen(db: str) -> list[etree._Element]:
     engine = create_engine(db)
     try:
-        with engine.connect() as verbinding:
-            rijen = verbinding.execute(
+        with engine.connect() as connection:
+            rijen = connection.execute(
                 text("SELECT inhoud FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt' ORDER BY id")
             ).scalars()
-            sleutelbos = laad_sleutelbos(Path(db.removeprefix("sqlite:///")).parent / "sleutels.json")
-            return [etree.fromstring(sleutelbos.ontsleutel_data(bytes(r))) for r in rijen]
+            keyring = load_keyring(Path(db.removeprefix("sqlite:///")).parent / "sleutels.json")
+            return [etree.fromstring(keyring.decrypt_data(bytes(r))) for r in rijen]
     finally:
         engine.dispose()
 
@@ -36,17 +36,17 @@ def _ontvangen_signalen(db: str) -> list[etree._Element]:
 def test_een_signaal_wordt_bij_de_school_afgeleverd(database_url, tmp_path):
     broker_map = tmp_path / "broker"
     broker_map.mkdir()
-    config = schrijf_config(broker_map, database_url, profiel="2W-be-S", extra=OUTBOX)
+    config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra=OUTBOX)
     runner = CliRunner()
     cli = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert cli("init").exit_code == 0
     with _ontvanger(tmp_path / "school", broker_map / "pki", oin=SCHOOL_A) as (endpoint, ontvanger_db):
-        opdracht = ["party", "add", "--oin", SCHOOL_A, "--soort", "vo-school", "--naam", "School A (FICTIEF)"]
+        opdracht = ["party", "add", "--oin", SCHOOL_A, "--kind", "vo-school", "--name", "School A (FICTIEF)"]
         assert cli(*opdracht, "--brin", "99XA", "--endpoint", endpoint, "--replace").exit_code == 0
         ronde = cli("signals", "run", "--date", "2027-03-20")
         assert ronde.exit_code == 0, ronde.output
         assert "pushes queued" in ronde.output and " 1 pushes queued" in ronde.output
-        Bezorger(Omgeving(load_settings(config))).draai(tot_leeg=True)
+        DeliveryWorker(Runtime(load_settings(config))).draai(tot_leeg=True)
         assert cli("signals", "run", "--date", "2027-03-20").output.count("0 new signals") == 1
 
         (envelop,) = _ontvangen_signalen(ontvanger_db)

@@ -17,10 +17,10 @@ from zeep.transports import Transport
 
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN
-from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
-from broker.outbound.adressering import EdukoppelingAdressering
-from broker.outbound.ondertekening import EdukoppelingWsse
+from broker.edukoppeling.response import to_bytes
+from broker.edukoppeling.wss.signer import Signer
+from broker.outbound.addressing import EdukoppelingAddressing
+from broker.outbound.signing import EdukoppelingWsse
 from tests.edukoppeling.conftest import envelop
 from tests.helpers import broker_proces, bsn, post_soap, schrijf_config
 
@@ -32,11 +32,11 @@ LEVERANCIER = "00000099000000000077"  # mandated by school 99XA only
 def tls_broker(database_url, tmp_path):
     pki = tmp_path / "pki"
     extra = (
-        f'tls_sleutel = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
-        f'tls_certificaat = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
-        "tls_vereist = true\n"
+        f'tls_key = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
+        f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
+        "tls_required = true\n"
     )
-    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S", extra=extra)
+    config = schrijf_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     bundel = tmp_path / "ca-bundel.pem"
     bundel.write_bytes((pki / "ca" / "root.pem").read_bytes() + (pki / "ca" / "issuing.pem").read_bytes())
@@ -50,7 +50,7 @@ def _client(url, pki, bundel, tls_oin: str, teken_oin: str, afzender: str, tls_m
     sessie.verify = str(bundel)
     sessie.cert = (str(pki / tls_map / f"{tls_oin}.chain.pem"), str(pki / tls_map / f"{tls_oin}.key.pem"))
     # zeep fetches the WSDL over the same two-way TLS session.
-    ondertekenaar = Ondertekenaar(
+    ondertekenaar = Signer(
         (pki / f"{teken_oin}.key.pem").read_bytes(), (pki / f"{teken_oin}.cert.pem").read_bytes()
     )
     return Client(
@@ -58,7 +58,7 @@ def _client(url, pki, bundel, tls_oin: str, teken_oin: str, afzender: str, tls_m
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True),
         transport=Transport(session=sessie, timeout=30),
         wsse=EdukoppelingWsse(ondertekenaar),
-        plugins=[EdukoppelingAdressering(afzender, TEST_BROKER_OIN)],
+        plugins=[EdukoppelingAddressing(afzender, TEST_BROKER_OIN)],
     )
 
 
@@ -66,10 +66,10 @@ def test_zonder_clientcertificaat_geen_verbinding(tls_broker):
     url, _, bundel = tls_broker
     context = ssl.create_default_context(cafile=str(bundel))
     host, poort = url.removeprefix("https://").split(":")
-    verbinding = http.client.HTTPSConnection(host, int(poort), context=context, timeout=10)
+    connection = http.client.HTTPSConnection(host, int(poort), context=context, timeout=10)
     with pytest.raises((ssl.SSLError, ConnectionError, http.client.RemoteDisconnected)):
-        verbinding.request("GET", "/health")
-        verbinding.getresponse().read()
+        connection.request("GET", "/health")
+        connection.getresponse().read()
 
 
 def test_leverancier_met_mandaat_wordt_geaccepteerd(tls_broker):
@@ -118,10 +118,10 @@ def _ondertekend(pki, body: str, message_id: str, operatie: str = "aanleverenLee
     root = etree.fromstring(
         envelop(body, action=f"urn:nl:vva:aanmelden:v1/vo/{operatie}", message_id=message_id)
     )
-    Ondertekenaar(
+    Signer(
         (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
     ).onderteken(root, datetime.now(UTC))
-    return naar_bytes(root)
+    return to_bytes(root)
 
 
 def _levering(nummer: str) -> str:
@@ -133,7 +133,7 @@ def _levering(nummer: str) -> str:
 
 
 def test_h64_h66_h67_herhaling_na_herstart_wordt_niet_twee_keer_uitgevoerd(database_url, tmp_path):
-    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki, message_id, nummer = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("12312312")
     eerste = _ondertekend(pki, _levering(nummer), message_id)
@@ -154,9 +154,9 @@ def test_h64_h66_h67_herhaling_na_herstart_wordt_niet_twee_keer_uitgevoerd(datab
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
-    with engine.connect() as verbinding:
-        assert verbinding.execute(text("SELECT count(*) FROM leerling_mutatie")).scalar() == 1
-        assert verbinding.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM leerling_mutatie")).scalar() == 1
+        assert connection.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
     engine.dispose()
 
 
@@ -172,8 +172,8 @@ def _met_proxy_header(url: str, data: bytes, pem: bytes | None) -> bytes:
 
 @pytest.mark.parametrize("proxies", [["127.0.0.1"], []], ids=["vertrouwde-proxy", "geen-proxy"])
 def test_clientcertificaat_uit_proxyheader_alleen_van_vertrouwde_proxy(database_url, tmp_path, proxies):
-    extra = f"tls_vereist = true\nvertrouwde_proxies = {proxies!r}\n".replace("'", '"')
-    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S", extra=extra)
+    extra = f"tls_required = true\ntrusted_proxies = {proxies!r}\n".replace("'", '"')
+    config = schrijf_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = tmp_path / "pki"
     ping = '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"/>'
@@ -192,9 +192,9 @@ def test_h47_intrekking_geldt_zonder_herstart(database_url, tmp_path):
     """The CRL fetcher stores a new CRL: the running broker refuses the revoked signer within seconds."""
     import time
 
-    from broker.pki.demo import trek_in
+    from broker.pki.demo import withdraw
 
-    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = tmp_path / "pki"
 
@@ -204,12 +204,12 @@ def test_h47_intrekking_geldt_zonder_herstart(database_url, tmp_path):
             (pki / f"{LEVERANCIER}.key.pem").read_bytes(),
             (pki / f"{LEVERANCIER}.cert.pem").read_bytes(),
         )
-        Ondertekenaar(sleutel, certificaat).onderteken(root, datetime.now(UTC))
-        return post_soap(url, naar_bytes(root))[1]
+        Signer(sleutel, certificaat).onderteken(root, datetime.now(UTC))
+        return post_soap(url, to_bytes(root))[1]
 
     with broker_proces(config) as url:
         assert b"pingResponse" in ping_als_leverancier()
-        trek_in(pki, pki / f"{LEVERANCIER}.cert.pem")
+        withdraw(pki, pki / f"{LEVERANCIER}.cert.pem")
         for _ in range(40):
             antwoord = ping_als_leverancier()
             if b"soap:Client.EK0031" in antwoord:
@@ -228,7 +228,7 @@ def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, 
 
     from sqlalchemy import create_engine, text
 
-    config = schrijf_config(tmp_path, database_url, profiel="2W-be-S")
+    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki, message_id, nummer = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("45645645")
     berichten = []
@@ -240,10 +240,10 @@ def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, 
                 message_id=message_id,
             )
         )
-        Ondertekenaar(
+        Signer(
             (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
         ).onderteken(root, datetime.now(UTC) - timedelta(seconds=i))
-        berichten.append(naar_bytes(root))
+        berichten.append(to_bytes(root))
     uitkomsten: list[tuple[int, bytes]] = []
     start = threading.Barrier(len(berichten))
 
@@ -265,10 +265,10 @@ def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, 
     assert all(s == 500 and b"soap:Server.DK0051" in a for s, a in fout), fout
     engine = create_engine(database_url)
     try:
-        with engine.connect() as verbinding:
-            assert verbinding.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
-            assert verbinding.execute(text("SELECT count(*) FROM leerling_mutatie")).scalar() == 1
-            uitkomst = verbinding.execute(
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
+            assert connection.execute(text("SELECT count(*) FROM leerling_mutatie")).scalar() == 1
+            uitkomst = connection.execute(
                 text("SELECT uitkomst, count(*) FROM bericht WHERE richting = 'in' GROUP BY uitkomst")
             ).all()
             assert dict(uitkomst) == {
@@ -280,7 +280,7 @@ def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, 
                 }.items()
                 if v
             }
-            audit = verbinding.execute(
+            audit = connection.execute(
                 text("SELECT uitkomst, count(*) FROM audit_regel WHERE message_id = :m GROUP BY uitkomst"),
                 {"m": message_id},
             ).all()

@@ -5,7 +5,7 @@
 sent at the same moment. Each round is therefore a fresh worker process whose trust store is used by
 four threads at once before any of them has used it alone. A fault here was Server.DK0050 (asn1crypto
 objects parsed lazily by several threads), which a client must not retry. The focused reproduction,
-including the CRL reload path, is tests/pki/test_vertrouwen_threads.py.
+including the CRL reload path, is tests/pki/test_trust_store_threads.py.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from lxml import etree
 
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN
-from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.edukoppeling.response import to_bytes
+from broker.edukoppeling.wss.signer import Signer
 from tests.edukoppeling.conftest import envelop
 from tests.helpers import broker_proces, post_soap, schrijf_config
 
@@ -51,10 +51,10 @@ def _ping(pki: Path, oin: str, dienst: str) -> bytes:
             van=oin,
         )
     )
-    Ondertekenaar((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).onderteken(
+    Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).onderteken(
         root, datetime.now(UTC)
     )
-    return naar_bytes(root)
+    return to_bytes(root)
 
 
 def _tegelijk(url: str, verzoeken: dict[str, tuple[str, bytes]]) -> dict[str, tuple[int, bytes]]:
@@ -84,7 +84,7 @@ def _wacht_op_worker(log: Path, nummer: int) -> None:
 
 def test_a_fresh_worker_answers_eight_first_signed_pings_at_once(tmp_path):
     # The race is in the trust store, before any database work: one backend keeps this under a minute.
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profiel="2W-be-S")
+    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     gunicorn = tmp_path / "gunicorn.conf.py"
     gunicorn.write_text(f"max_requests = {1 + len(PARTIJEN)}\nmax_requests_jitter = 0\n")

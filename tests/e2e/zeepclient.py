@@ -9,10 +9,10 @@ from zeep.transports import Transport
 from broker.config import TEST_BROKER_OIN
 from broker.edukoppeling.contract import Contract
 from broker.edukoppeling.ns import SOAP11, q
-from broker.edukoppeling.vertrouwen import Vertrouwen
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
-from broker.outbound.adressering import EdukoppelingAdressering
-from broker.outbound.ondertekening import EdukoppelingWsse
+from broker.edukoppeling.trust_store import TrustStore
+from broker.edukoppeling.wss.signer import Signer
+from broker.outbound.addressing import EdukoppelingAddressing
+from broker.outbound.signing import EdukoppelingWsse
 
 
 class Schemacontrole(Plugin):
@@ -24,7 +24,7 @@ class Schemacontrole(Plugin):
     def ingress(self, envelope, http_headers, operation):
         inhoud = envelope.find(q(SOAP11, "Body"))[0]
         if inhoud.tag != q(SOAP11, "Fault"):
-            self.contract.valideer_element(inhoud)
+            self.contract.validate_element(inhoud)
         return envelope, http_headers
 
 
@@ -32,18 +32,16 @@ def client(demo, dienst: str, afzender_oin: str, certificaat_oin: str | None = N
     """A zeep client for ``dienst`` (vo|mbo|gemeente|regio) speaking for ``afzender_oin`` (wsa:From),
     signing with the demo key of ``certificaat_oin`` (default: the same party)."""
     sleutel_oin = certificaat_oin or afzender_oin
-    ondertekenaar = Ondertekenaar(
+    ondertekenaar = Signer(
         (demo.pki / f"{sleutel_oin}.key.pem").read_bytes(),
         (demo.pki / f"{sleutel_oin}.cert.pem").read_bytes(),
     )
     ca = demo.pki / "ca"
-    vertrouwen = Vertrouwen(
-        [ca / "root.pem", ca / "issuing.pem"], [ca / "root.crl.pem", ca / "issuing.crl.pem"]
-    )
+    trust = TrustStore([ca / "root.pem", ca / "issuing.pem"], [ca / "root.crl.pem", ca / "issuing.crl.pem"])
     return Client(
         f"{demo.url}/vva/{dienst}/v1?wsdl",
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False),
         transport=Transport(timeout=30, operation_timeout=60),
-        wsse=EdukoppelingWsse(ondertekenaar, vertrouwen, verwacht_oin=TEST_BROKER_OIN),
-        plugins=[EdukoppelingAdressering(afzender_oin, TEST_BROKER_OIN), Schemacontrole()],
+        wsse=EdukoppelingWsse(ondertekenaar, trust, verwacht_oin=TEST_BROKER_OIN),
+        plugins=[EdukoppelingAddressing(afzender_oin, TEST_BROKER_OIN), Schemacontrole()],
     )

@@ -50,18 +50,18 @@ class Broker:
 
     def ontsleuteld(self, blob: bytes) -> bytes:
         """A message-log row's ``inhoud`` decrypted with this broker's key file."""
-        from broker.privacy.sleutels import laad_sleutelbos
+        from broker.privacy.keys import load_keyring
 
-        return laad_sleutelbos(self.pki.parent / "sleutels.json").ontsleutel_data(bytes(blob))
+        return load_keyring(self.pki.parent / "sleutels.json").decrypt_data(bytes(blob))
 
     def rauw(self, verzoek: bytes) -> bytes:
         """Send ``verzoek`` as raw bytes on a fresh connection and return the raw answer."""
         deel = urlsplit(self.url)
-        with socket.create_connection((deel.hostname, deel.port), timeout=30) as verbinding:
-            verbinding.sendall(verzoek)
-            verbinding.shutdown(socket.SHUT_WR)
+        with socket.create_connection((deel.hostname, deel.port), timeout=30) as connection:
+            connection.sendall(verzoek)
+            connection.shutdown(socket.SHUT_WR)
             antwoord = b""
-            while blok := verbinding.recv(65536):
+            while blok := connection.recv(65536):
                 antwoord += blok
         return antwoord
 
@@ -77,31 +77,31 @@ class Broker:
         chunked=False,
     ) -> Antwoord:
         deel = urlsplit(self.url)
-        verbinding = http.client.HTTPConnection(deel.hostname, deel.port, timeout=30)
+        connection = http.client.HTTPConnection(deel.hostname, deel.port, timeout=30)
         kop = {"Content-Type": content_type, **(headers or {})}
         if soapaction is not None:
             kop["SOAPAction"] = soapaction
         try:
-            verbinding.request(methode, pad, body=body, headers=kop, encode_chunked=chunked)
+            connection.request(methode, pad, body=body, headers=kop, encode_chunked=chunked)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the broker answered (413) and closed before reading everything: read that answer
-        antwoord = verbinding.getresponse()
+        antwoord = connection.getresponse()
         resultaat = Antwoord(
             antwoord.status, {k.lower(): v for k, v in antwoord.getheaders()}, antwoord.read()
         )
-        verbinding.close()
+        connection.close()
         return resultaat
 
     def scalar(self, sql: str, **params):
         engine = create_engine(self.database_url)
         try:
-            with engine.connect() as verbinding:
-                return verbinding.execute(text(sql), params).scalar()
+            with engine.connect() as connection:
+                return connection.execute(text(sql), params).scalar()
         finally:
             engine.dispose()
 
 
-def _start(request, tmp_path_factory, profiel: str):
+def _start(request, tmp_path_factory, profile: str):
     map = tmp_path_factory.mktemp("broker")
     with ExitStack() as stapel:
         if request.param == "sqlite":
@@ -109,7 +109,7 @@ def _start(request, tmp_path_factory, profiel: str):
         else:
             vereis_postgres(_postgres_bereikbaar())
             database_url = stapel.enter_context(postgres_schema())
-        config = schrijf_config(Path(map), database_url, profiel=profiel)
+        config = schrijf_config(Path(map), database_url, profile=profile)
         assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
         with broker_proces(config) as url:
             yield Broker(url, database_url, Path(map) / "broker.log", Path(map) / "pki")

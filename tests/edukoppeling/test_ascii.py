@@ -18,10 +18,10 @@ import pytest
 from lxml import etree
 
 from broker.edukoppeling.addressing import is_uuid, message_id_key
-from broker.edukoppeling.contract import Contract, _uitleg
-from broker.edukoppeling.faults import EdukoppelingFout, HttpFout
-from broker.privacy.logfilter import MASKER, maskeer
-from broker.web.http import lees_body
+from broker.edukoppeling.contract import Contract, _explanation
+from broker.edukoppeling.faults import EdukoppelingFault, HttpError
+from broker.privacy.logfilter import MASKER, mask
+from broker.web.http import read_body
 from tests.edukoppeling.conftest import VO, envelop
 from tests.edukoppeling.test_ondertekend import ondertekend
 from tests.helpers import bsn
@@ -188,8 +188,8 @@ def test_volbreed_cijfer_in_bsn_in_een_geupload_bestand_is_vva101(ondertekende_b
 def test_h92_content_length_met_niet_ascii_cijfers_is_400(lengte):
     # gunicorn refuses these itself; the broker's own check must not rely on it (another WSGI server).
     environ = {"CONTENT_LENGTH": lengte, "wsgi.input": io.BytesIO(b"x" * 20)}
-    with pytest.raises(HttpFout) as fout:
-        lees_body(environ, 1000)
+    with pytest.raises(HttpError) as fout:
+        read_body(environ, 1000)
     assert (fout.value.status, fout.value.reden) == (400, "Content-Length is not a number")
 
 
@@ -212,8 +212,8 @@ def test_xsd_int_en_date_nemen_alleen_ascii_cijfers(aanmelding):
         f'<vva:aanleverenAanmeldingen xmlns:vva="{NS}"><vva:aanmelding>{aanmelding}</vva:aanmelding>'
         "</vva:aanleverenAanmeldingen>"
     )
-    with pytest.raises(EdukoppelingFout) as fout:
-        Contract().valideer_element(element)
+    with pytest.raises(EdukoppelingFault) as fout:
+        Contract().validate_element(element)
     assert fout.value.code == "Client.DK0004"
     assert _volbreed("2027") not in str(fout.value.detail) and _volbreed("1") not in str(fout.value.detail)
 
@@ -221,11 +221,11 @@ def test_xsd_int_en_date_nemen_alleen_ascii_cijfers(aanmelding):
 def test_het_logfilter_maskeert_ook_een_bsn_in_volbrede_cijfers():
     nummer = bsn("30000007")
     assert (
-        maskeer(f"bsn {_volbreed(nummer)} en {nummer[:-1]}{_volbreed(nummer[-1])}.")
+        mask(f"bsn {_volbreed(nummer)} en {nummer[:-1]}{_volbreed(nummer[-1])}.")
         == f"bsn {MASKER} en {MASKER}."
     )
 
 
 def test_een_xsd_foutmelding_maskeert_ook_volbrede_cijferreeksen():
     fout = SimpleNamespace(path="/x/bsn", message=f"Element 'bsn': iets met {_volbreed('111222333')} erin")
-    assert _uitleg(fout) == "/x/bsn: Element 'bsn': iets met … erin"
+    assert _explanation(fout) == "/x/bsn: Element 'bsn': iets met … erin"

@@ -35,9 +35,9 @@ def test_sqlite_onleesbaar_geeft_dk0051(tmp_path):
 def test_postgresql_onbereikbaar_geeft_dk0051(tmp_path):
     # The broker starts without touching the database; every request then needs the message log.
     config = schrijf_config(tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:{vrije_poort()}/test")
-    from broker.privacy.sleutels import maak_sleutelbestand
+    from broker.privacy.keys import make_key_file
 
-    maak_sleutelbestand(tmp_path / "sleutels.json")
+    make_key_file(tmp_path / "sleutels.json")
     with broker_proces(config) as url:
         status, body = post_soap(url, envelop())
     assert status == 500

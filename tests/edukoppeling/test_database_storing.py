@@ -26,11 +26,11 @@ from click.testing import CliRunner
 from lxml import etree
 
 from broker.cli import main
-from broker.edukoppeling.envelope import lees_envelop
+from broker.edukoppeling.envelope import read_envelope
 from broker.edukoppeling.parsing import parse_bericht
-from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
-from broker.edukoppeling.wss.verificatie import Instellingen, verifieer
+from broker.edukoppeling.response import to_bytes
+from broker.edukoppeling.wss.signer import Signer
+from broker.edukoppeling.wss.verification import VerifierSettings, verify_envelope
 from tests.edukoppeling.conftest import SCHOOL_A, envelop
 from tests.helpers import broker_proces, schrijf_config, vrije_poort
 
@@ -92,25 +92,25 @@ def cluster():
 
 def _ping(pki: Path) -> bytes:
     root = etree.fromstring(envelop(message_id=f"urn:uuid:{uuid.uuid4()}"))
-    Ondertekenaar(
+    Signer(
         (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
     ).onderteken(root, datetime.now(UTC))
-    return naar_bytes(root)
+    return to_bytes(root)
 
 
 def _post(poort: int, data: bytes) -> tuple[int, str, bytes]:
-    verbinding = http.client.HTTPConnection("127.0.0.1", poort, timeout=30)
+    connection = http.client.HTTPConnection("127.0.0.1", poort, timeout=30)
     try:
-        verbinding.request(
+        connection.request(
             "POST",
             "/vva/vo/v1",
             body=data,
             headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
         )
-        antwoord = verbinding.getresponse()
+        antwoord = connection.getresponse()
         return antwoord.status, antwoord.getheader("Content-Type", ""), antwoord.read()
     finally:
-        verbinding.close()
+        connection.close()
 
 
 def _faultcode(body: bytes) -> str | None:
@@ -120,12 +120,14 @@ def _faultcode(body: bytes) -> str | None:
 
 def _ondertekend(body: bytes) -> bool:
     """The answer's WS-Security signature verifies (certificate trust aside)."""
-    verifieer(lees_envelop(parse_bericht(body), wss_toegestaan=True), datetime.now(UTC), Instellingen())
+    verify_envelope(
+        read_envelope(parse_bericht(body), wss_toegestaan=True), datetime.now(UTC), VerifierSettings()
+    )
     return True
 
 
 def test_een_database_storing_onder_last_geeft_alleen_ondertekende_dk0051(cluster, tmp_path):
-    config = schrijf_config(tmp_path, cluster.url, profiel="2W-be-S")
+    config = schrijf_config(tmp_path, cluster.url, profile="2W-be-S")
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert resultaat.exit_code == 0, resultaat.output
     pki = tmp_path / "pki"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from broker.edukoppeling.faults import FAULTSTRINGS, EdukoppelingFout, FaultCode, WsSecurityFault
+from broker.edukoppeling.faults import FAULTSTRINGS, EdukoppelingFault, FaultCode, WsSecurityFault
 from broker.errors import BrokerError
 
 
@@ -30,7 +30,7 @@ def test_the_ws_security_classes_are_the_qnames_of_wss_1_1():
 
 
 def test_a_ws_security_class_goes_before_the_reason_with_one_space():
-    fout = EdukoppelingFout(
+    fout = EdukoppelingFault(
         FaultCode.CLIENT_EK0031, "wsu:Timestamp holds text", wss=WsSecurityFault.INVALID_SECURITY
     )
     assert (fout.code, fout.wss, fout.text) == (
@@ -45,17 +45,19 @@ def test_a_ws_security_class_goes_before_the_reason_with_one_space():
 
 
 def test_without_a_class_the_reason_is_the_text():
-    fout = EdukoppelingFout("Client.DK0004", "Body child count", "De Body moet precies één element bevatten.")
+    fout = EdukoppelingFault(
+        "Client.DK0004", "Body child count", "De Body moet precies één element bevatten."
+    )
     assert fout.code is FaultCode.CLIENT_DK0004  # a string code is read as its FaultCode
     assert (fout.wss, fout.reden, str(fout)) == (None, "Body child count", "Client.DK0004: Body child count")
-    assert fout.detail_op_de_lijn == "De Body moet precies één element bevatten."
+    assert fout.detail_on_the_wire == "De Body moet precies één element bevatten."
 
 
 def test_an_ek0031_without_detail_points_at_the_offline_tools():
-    fout = EdukoppelingFout(FaultCode.CLIENT_EK0031, "no ds:Signature", wss=WsSecurityFault.INVALID_SECURITY)
-    assert fout.detail is None and fout.detail_op_de_lijn.startswith("De precieze oorzaak")
+    fout = EdukoppelingFault(FaultCode.CLIENT_EK0031, "no ds:Signature", wss=WsSecurityFault.INVALID_SECURITY)
+    assert fout.detail is None and fout.detail_on_the_wire.startswith("De precieze oorzaak")
 
 
 def test_an_unknown_code_is_refused():
     with pytest.raises(ValueError, match="unknown fault code Client.DK9999"):
-        EdukoppelingFout("Client.DK9999", "x")
+        EdukoppelingFault("Client.DK9999", "x")

@@ -15,8 +15,8 @@ from lxml import etree
 from sqlalchemy import create_engine, text
 
 from broker.cli import main
-from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.edukoppeling.response import to_bytes
+from broker.edukoppeling.wss.signer import Signer
 from tests.edukoppeling.conftest import SCHOOL_A, VO, envelop
 from tests.helpers import broker_proces, bsn, post_soap, schrijf_config
 
@@ -26,7 +26,7 @@ THREADS = 2
 @pytest.fixture
 def broker(tmp_path):
     database = f"sqlite:///{tmp_path / 'vva.sqlite3'}"
-    config = schrijf_config(tmp_path, database, profiel="2W-be-S")
+    config = schrijf_config(tmp_path, database, profile="2W-be-S")
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert resultaat.exit_code == 0, resultaat.output
     with broker_proces(config, "--threads", str(THREADS)) as url:
@@ -35,10 +35,10 @@ def broker(tmp_path):
 
 def _ondertekend(pki: Path, body: str | None = None, action: str = VO + "ping") -> bytes:
     root = etree.fromstring(envelop(body, action=action) if body else envelop(action=action))
-    Ondertekenaar(
+    Signer(
         (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
     ).onderteken(root, datetime.now(UTC))
-    return naar_bytes(root)
+    return to_bytes(root)
 
 
 def _kop(lengte: int) -> bytes:
@@ -58,9 +58,9 @@ def test_h92_vastgelopen_uploads_houden_geen_draad_vast(broker):
     # More stalled uploads than the broker has threads: headers and a first part of the body, then nothing.
     vast = []
     for _ in range(THREADS + 3):
-        verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-        verbinding.sendall(_kop(len(ping)) + ping[:200])
-        vast.append(verbinding)
+        connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+        connection.sendall(_kop(len(ping)) + ping[:200])
+        vast.append(connection)
     time.sleep(1.0)  # every stalled upload has been accepted and would have had a thread by now
 
     begin = time.monotonic()
@@ -71,11 +71,11 @@ def test_h92_vastgelopen_uploads_houden_geen_draad_vast(broker):
     assert b"Fault>" not in body
     assert duur < 2.0
     # The stalled uploads are still open (not simply dropped to make room): none has had an answer.
-    for verbinding in vast:
-        verbinding.setblocking(False)
+    for connection in vast:
+        connection.setblocking(False)
         with pytest.raises(BlockingIOError):
-            verbinding.recv(1)
-        verbinding.close()
+            connection.recv(1)
+        connection.close()
 
 
 def test_h92_een_body_korter_dan_content_length_wordt_geweigerd_en_niet_toegepast(broker):
@@ -90,13 +90,13 @@ def test_h92_een_body_korter_dan_content_length_wordt_geweigerd_en_niet_toegepas
     )
     # The whole, valid, signed message, but Content-Length promises 500 bytes more; then the client
     # closes its side.
-    verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-    verbinding.sendall(_kop(len(levering) + 500) + levering)
-    verbinding.shutdown(socket.SHUT_WR)
+    connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    connection.sendall(_kop(len(levering) + 500) + levering)
+    connection.shutdown(socket.SHUT_WR)
     antwoord = b""
-    while deel := verbinding.recv(65536):
+    while deel := connection.recv(65536):
         antwoord += deel
-    verbinding.close()
+    connection.close()
 
     assert antwoord.startswith(b"HTTP/1.1 400 "), antwoord[:200]
     assert b"shorter than its Content-Length" in antwoord
@@ -112,9 +112,9 @@ def test_h92_een_body_korter_dan_content_length_wordt_geweigerd_en_niet_toegepas
     engine.dispose()
 
 
-def _lees_antwoorden(verbinding: socket.socket, aantal: int, deadline_s: float = 10.0) -> list[bytes]:
-    """Read ``aantal`` HTTP responses (with Content-Length) from ``verbinding``."""
-    verbinding.settimeout(deadline_s)
+def _lees_antwoorden(connection: socket.socket, aantal: int, deadline_s: float = 10.0) -> list[bytes]:
+    """Read ``aantal`` HTTP responses (with Content-Length) from ``connection``."""
+    connection.settimeout(deadline_s)
     buf, antwoorden = b"", []
     while len(antwoorden) < aantal:
         eind = buf.find(b"\r\n\r\n")
@@ -128,7 +128,7 @@ def _lees_antwoorden(verbinding: socket.socket, aantal: int, deadline_s: float =
                 buf = buf[eind + 4 + lengte :]
                 continue
         try:
-            deel = verbinding.recv(65536)
+            deel = connection.recv(65536)
         except TimeoutError:
             break
         if not deel:
@@ -140,10 +140,10 @@ def _lees_antwoorden(verbinding: socket.socket, aantal: int, deadline_s: float =
 def test_h92_twee_gepijplijnde_verzoeken_krijgen_allebei_antwoord(broker):
     url, pki, _ = broker
     eerste, tweede = _ondertekend(pki), _ondertekend(pki)
-    verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-    verbinding.sendall(_kop(len(eerste)) + eerste + _kop(len(tweede)) + tweede)
-    antwoorden = _lees_antwoorden(verbinding, 2)
-    verbinding.close()
+    connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    connection.sendall(_kop(len(eerste)) + eerste + _kop(len(tweede)) + tweede)
+    antwoorden = _lees_antwoorden(connection, 2)
+    connection.close()
     assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"] * 2
 
 
@@ -175,10 +175,10 @@ def test_h92_chunked_met_extensie_op_de_laatste_chunk_wordt_aangenomen(broker):
         + ping[helft:]
         + b"\r\n000;klaar=ja\r\nX-Controle: 1\r\n\r\n"
     )
-    verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-    verbinding.sendall(_chunked_kop() + body)
-    antwoorden = _lees_antwoorden(verbinding, 1, deadline_s=5.0)
-    verbinding.close()
+    connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    connection.sendall(_chunked_kop() + body)
+    antwoorden = _lees_antwoorden(connection, 1, deadline_s=5.0)
+    connection.close()
     assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"]
 
 
@@ -187,39 +187,39 @@ def test_h92_vastgelopen_chunked_upload_met_een_nulregel_in_de_data_houdt_geen_d
     url, pki, _ = broker
     vast = []
     for _ in range(THREADS + 1):
-        verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-        verbinding.sendall(_chunked_kop() + b"9\r\n<a>\r\n0\r\n\r\n100\r\nmeer")
-        vast.append(verbinding)
+        connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+        connection.sendall(_chunked_kop() + b"9\r\n<a>\r\n0\r\n\r\n100\r\nmeer")
+        vast.append(connection)
     time.sleep(1.0)
     _ping_binnen_2_s(url, pki)
-    for verbinding in vast:
-        verbinding.close()
+    for connection in vast:
+        connection.close()
 
 
 def test_h92_vastgelopen_upload_met_expect_100_continue_houdt_geen_draad_vast(broker):
     url, pki, _ = broker
     vast = []
     for _ in range(THREADS + 1):
-        verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-        verbinding.sendall(_kop(4000)[:-2] + b"Expect: 100-continue\r\n\r\n")
+        connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+        connection.sendall(_kop(4000)[:-2] + b"Expect: 100-continue\r\n\r\n")
         # The client may send its body only after the interim answer: it gets one, and stalls.
-        assert verbinding.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
-        vast.append(verbinding)
+        assert connection.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        vast.append(connection)
     time.sleep(1.0)
     _ping_binnen_2_s(url, pki)
-    for verbinding in vast:
-        verbinding.close()
+    for connection in vast:
+        connection.close()
 
 
 def test_h92_expect_100_continue_krijgt_een_tussenantwoord_en_dan_het_antwoord(broker):
     url, pki, _ = broker
     ping = _ondertekend(pki)
-    verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-    verbinding.sendall(_kop(len(ping))[:-2] + b"Expect: 100-continue\r\n\r\n")
-    assert verbinding.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
-    verbinding.sendall(ping)
-    antwoorden = _lees_antwoorden(verbinding, 1)
-    verbinding.close()
+    connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    connection.sendall(_kop(len(ping))[:-2] + b"Expect: 100-continue\r\n\r\n")
+    assert connection.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    connection.sendall(ping)
+    antwoorden = _lees_antwoorden(connection, 1)
+    connection.close()
     assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"]
 
 
@@ -229,7 +229,7 @@ def test_h92_vastgelopen_grote_uploads_vullen_het_geheugen_niet(tmp_path):
     closed, the ones already being received keep their room, and a signed ping is still answered."""
     database = f"sqlite:///{tmp_path / 'vva.sqlite3'}"
     config = schrijf_config(
-        tmp_path, database, profiel="2W-be-S", extra="request_buffer_budget_bytes = 300000\n"
+        tmp_path, database, profile="2W-be-S", extra="request_buffer_budget_bytes = 300000\n"
     )
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert resultaat.exit_code == 0, resultaat.output
@@ -238,9 +238,9 @@ def test_h92_vastgelopen_grote_uploads_vullen_het_geheugen_niet(tmp_path):
         deel = b"<" + b"x" * 119_999  # 120 kB of a 1 MB body: two fit in the budget, a third does not
         vast = []
         for _ in range(3):
-            verbinding = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-            verbinding.sendall(_kop(1_000_000) + deel)
-            vast.append(verbinding)
+            connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+            connection.sendall(_kop(1_000_000) + deel)
+            vast.append(connection)
             time.sleep(0.3)  # in order: the first two are being received when the third arrives
 
         vast[2].settimeout(5)
@@ -248,12 +248,12 @@ def test_h92_vastgelopen_grote_uploads_vullen_het_geheugen_niet(tmp_path):
         while chunk := vast[2].recv(65536):
             antwoord += chunk
         assert antwoord.startswith(b"HTTP/1.1 503 "), antwoord[:200]
-        for verbinding in vast[:2]:  # still being received: no answer, not closed
-            verbinding.setblocking(False)
+        for connection in vast[:2]:  # still being received: no answer, not closed
+            connection.setblocking(False)
             with pytest.raises(BlockingIOError):
-                verbinding.recv(1)
+                connection.recv(1)
 
         status, body = post_soap(url, ping)
         assert status == 200, body[:300]
-        for verbinding in vast:
-            verbinding.close()
+        for connection in vast:
+            connection.close()

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from lxml import etree
 
 from broker.edukoppeling.faults import WsSecurityFault
-from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.edukoppeling.response import to_bytes
+from broker.edukoppeling.wss.signer import Signer
 from tests.edukoppeling.conftest import SCHOOL_A, VO, envelop
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -22,10 +22,10 @@ def ondertekend(
 ) -> bytes:
     root = etree.fromstring(body or envelop())
     pki = broker.pki / map
-    Ondertekenaar((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).onderteken(
+    Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).onderteken(
         root, nu or datetime.now(UTC)
     )
-    return naar_bytes(root)
+    return to_bytes(root)
 
 
 def test_ondertekend_verzoek_geeft_ondertekend_antwoord(ondertekende_broker):
@@ -56,7 +56,7 @@ def test_h1_verplaatste_body_over_http(ondertekende_broker):
     nieuw = etree.SubElement(root, f"{{{soap}}}Body")
     etree.SubElement(nieuw, "{urn:nl:vva:aanmelden:v1}ping")
     # The wrapper is an unknown header: caught even before the signature (DK0010); either way refused.
-    assert ondertekende_broker.post(naar_bytes(root)).faultcode in (
+    assert ondertekende_broker.post(to_bytes(root)).faultcode in (
         "soap:Client.DK0010",
         "soap:Client.EK0031",
     )
@@ -141,11 +141,11 @@ def test_h64_opnieuw_gecodeerde_handtekening_is_nog_steeds_een_herhaling(onderte
     ander = alfabet[laatste ^ 1] if ongebruikt else zonder[-1]
     assert ander != zonder[-1]
     waarde.text = zonder[:-1] + ander + tekst[len(zonder) :]
-    assert ondertekende_broker.post(naar_bytes(root)).faultcode == "soap:Client.EK0031"
+    assert ondertekende_broker.post(to_bytes(root)).faultcode == "soap:Client.EK0031"
 
 
 def test_h10_h64_the_message_log_records_the_ws_security_class_before_the_reason(ondertekende_broker):
-    """The WS-Security class travels as ``EdukoppelingFout.wss``; the message log's text is unchanged:
+    """The WS-Security class travels as ``EdukoppelingFault.wss``; the message log's text is unchanged:
     the class's QName, one space, the reason."""
     laatste = "SELECT reden FROM bericht WHERE richting = 'in' ORDER BY id DESC LIMIT 1"
     assert ondertekende_broker.post(envelop()).faultcode == "soap:Client.EK0031"

@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import pytest
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.config import Settings
 from broker.web.app import Broker
-from broker.web.startcontrole import StartGeweigerd
+from broker.web.startup_checks import StartRefused
 
 
 @pytest.mark.parametrize(
-    "instellingen",
+    "overrides",
     [
-        {"profielen": {"vo": "2W-be"}},
-        {"profiel": "2W-be"},
-        {"tls_vereist": False},
+        {"profiles": {"vo": "2W-be"}},
+        {"profile": "2W-be"},
+        {"tls_required": False},
     ],
     ids=["een-dienst-onondertekend", "alles-onondertekend", "zonder-clientcertificaat"],
 )
-def test_weigert_onveilige_productie(tmp_path, instellingen):
-    settings = Settings(
-        environment="production", database_url=f"sqlite:///{tmp_path / 'x.db'}", **instellingen
-    )
-    with pytest.raises(StartGeweigerd, match="refusing to serve in production"):
-        Broker(Omgeving(settings))
+def test_weigert_onveilige_productie(tmp_path, overrides):
+    settings = Settings(environment="production", database_url=f"sqlite:///{tmp_path / 'x.db'}", **overrides)
+    with pytest.raises(StartRefused, match="refusing to serve in production"):
+        Broker(Runtime(settings))

@@ -26,8 +26,8 @@ from lxml import etree
 
 from broker.cli import main
 from broker.edukoppeling.ns import SOAP11
-from broker.edukoppeling.response import naar_bytes
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
+from broker.edukoppeling.response import to_bytes
+from broker.edukoppeling.wss.signer import Signer
 from tests.edukoppeling.conftest import envelop
 from tests.helpers import broker_proces, post_soap, schrijf_config
 
@@ -45,9 +45,9 @@ class DemoBroker:
     pki: Path
 
 
-def _demo(tmp_path_factory, profiel: str):
-    map = tmp_path_factory.mktemp(f"interop-{profiel}")
-    config = schrijf_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profiel=profiel)
+def _demo(tmp_path_factory, profile: str):
+    map = tmp_path_factory.mktemp(f"interop-{profile}")
+    config = schrijf_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profile=profile)
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert resultaat.exit_code == 0, resultaat.output
     with broker_proces(config) as url:
@@ -70,10 +70,10 @@ def ondertekend_antwoord(broker: DemoBroker) -> bytes:
     """The broker's signed answer to a ``ping`` (echo ``x``) signed by demo school 99XA."""
     root = etree.fromstring(envelop(action=PING))
     pki = broker.pki
-    Ondertekenaar(
+    Signer(
         (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
     ).onderteken(root, datetime.now(UTC))
-    status, antwoord = post_soap(broker.url, naar_bytes(root), headers={"SOAPAction": f'"{PING}"'})
+    status, antwoord = post_soap(broker.url, to_bytes(root), headers={"SOAPAction": f'"{PING}"'})
     assert status == 200, antwoord
     return antwoord
 
@@ -84,10 +84,10 @@ def ondertekende_fout(broker: DemoBroker) -> bytes:
         envelop('<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>', action=PING)
     )
     pki = broker.pki
-    Ondertekenaar(
+    Signer(
         (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
     ).onderteken(root, datetime.now(UTC))
-    status, fout = post_soap(broker.url, naar_bytes(root), headers={"SOAPAction": f'"{PING}"'})
+    status, fout = post_soap(broker.url, to_bytes(root), headers={"SOAPAction": f'"{PING}"'})
     assert status == 500 and b"<faultcode>soap:Client." in fout, fout
     return fout
 

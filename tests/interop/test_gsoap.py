@@ -90,7 +90,7 @@ def gsoap():
         except OSError:
             shutil.rmtree(werkmap, ignore_errors=True)
 
-    def verifieer(bericht: bytes, pki: Path, map: Path) -> str:
+    def verify_envelope(bericht: bytes, pki: Path, map: Path) -> str:
         ca = pki / "ca"
         # gSOAP's trust store: the demo PKI's issuing and root CA (the BST holds the leaf only).
         (map / "ca.pem").write_bytes((ca / "issuing.pem").read_bytes() + (ca / "root.pem").read_bytes())
@@ -103,7 +103,7 @@ def gsoap():
         assert uitkomst.returncode == (0 if uit.startswith("OK") else 1), uitkomst.stdout + uitkomst.stderr
         return uit
 
-    return verifieer
+    return verify_envelope
 
 
 def _security_eerst(bericht: bytes) -> bytes:

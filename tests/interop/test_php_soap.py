@@ -34,7 +34,7 @@ def test_php_soapclient_laadt_alle_wsdls_en_pingt_in_2w_be(be_broker):
     resultaat = json_uit(uitkomst)
     VERSIES.update({f"PHP SoapClient ({k})": v for k, v in resultaat["versions"].items()})
     diensten = Contract().diensten.values()
-    operaties = {d.sleutel: sorted(op.naam for op in d.operaties.values()) for d in diensten}
+    operaties = {d.service_id: sorted(op.naam for op in d.operaties.values()) for d in diensten}
     for dienst in SPREKERS:
         assert resultaat["wsdl"][f"{basis}/{dienst}/v1?wsdl"] == operaties[dienst]
     for bestand in bestanden:

@@ -29,7 +29,7 @@ def xmlsec1():
         ["xmlsec1", "--version"], capture_output=True, text=True
     ).stdout.strip()
 
-    def verifieer(bestand, pki) -> subprocess.CompletedProcess:
+    def verify_envelope(bestand, pki) -> subprocess.CompletedProcess:
         ids = [argument for ns, naam in ONDERTEKEND for argument in ("--id-attr:Id", f"{ns}:{naam}")]
         return subprocess.run(
             [
@@ -41,7 +41,7 @@ def xmlsec1():
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
 
-    return verifieer
+    return verify_envelope
 
 
 def test_xmlsec1_verifieert_het_antwoord(ondertekende_broker, xmlsec1, tmp_path):

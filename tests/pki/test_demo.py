@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from broker.pki.cli import demo_partijen, pki
-from broker.pki.demo import TEST_VARIANTEN, DemoPki, maak_demo_pki, vernieuw_crl
+from broker.pki.demo import TEST_VARIANTEN, DemoPki, make_demo_pki, renew_crl
 
 BROKER = "00000099000000000001"
 SCHOOL = "0000000700099XA00000"
@@ -30,7 +30,7 @@ NU = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
-    return maak_demo_pki(tmp_path_factory.mktemp("demo"), [(SCHOOL, SCHOOL_NAAM)], nu=NU)
+    return make_demo_pki(tmp_path_factory.mktemp("demo"), [(SCHOOL, SCHOOL_NAAM)], nu=NU)
 
 
 @pytest.fixture
@@ -164,7 +164,7 @@ def test_crls_are_signed_valid_seven_days_and_list_only_the_revoked_certificate(
 
 def test_vernieuw_crl_with_a_past_moment_makes_an_expired_crl(kopie: Path) -> None:
     vroeger = NU - timedelta(days=8)
-    root_crl, issuing_crl = vernieuw_crl(kopie, nu=vroeger)
+    root_crl, issuing_crl = renew_crl(kopie, nu=vroeger)
     for pad in (root_crl, issuing_crl):
         crl = x509.load_pem_x509_crl(pad.read_bytes())
         assert crl.next_update_utc == NU - timedelta(days=1)
@@ -185,7 +185,7 @@ def test_second_run_keeps_the_cas_and_certificates_and_adds_only_what_is_missing
     school_voor = (kopie / f"{SCHOOL}.cert.pem").read_bytes()
 
     later = NU + timedelta(days=3)
-    tweede = maak_demo_pki(
+    tweede = make_demo_pki(
         kopie, [(SCHOOL, SCHOOL_NAAM), (GEMEENTE, "Gemeente Amsterdam (FICTIEF)")], nu=later
     )
 
@@ -208,14 +208,14 @@ def test_second_run_keeps_the_cas_and_certificates_and_adds_only_what_is_missing
 
 def test_invalid_party_oin_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="OIN"):
-        maak_demo_pki(tmp_path, [("../../etc/passwd", "x")])
+        make_demo_pki(tmp_path, [("../../etc/passwd", "x")])
     assert not (tmp_path / "ca").exists()
 
 
 def test_ca_without_its_key_cannot_issue(kopie: Path) -> None:
     (kopie / "ca" / "issuing.key.pem").unlink()
     with pytest.raises(FileNotFoundError, match="issuing.key.pem"):
-        maak_demo_pki(kopie, [(GEMEENTE, "Gemeente Amsterdam (FICTIEF)")])
+        make_demo_pki(kopie, [(GEMEENTE, "Gemeente Amsterdam (FICTIEF)")])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -238,10 +238,10 @@ def test_cli_demo_makes_a_certificate_per_demo_party_and_prints_the_settings(kop
         assert (kopie / f"{oin}.cert.pem").exists()
     assert f"wrote {kopie / f'{GEMEENTE}.cert.pem'}" in resultaat.output
     assert f"wrote {kopie / f'{SCHOOL}.cert.pem'}" not in resultaat.output  # already there
-    assert f'vertrouwen_ca = ["{kopie}/ca/root.pem", "{kopie}/ca/issuing.pem"]' in resultaat.output
-    assert f'vertrouwen_crl = ["{kopie}/ca/root.crl.pem", "{kopie}/ca/issuing.crl.pem"]' in resultaat.output
-    assert f'onderteken_sleutel = "{kopie}/{BROKER}.key.pem"' in resultaat.output
-    assert f'onderteken_certificaat = "{kopie}/{BROKER}.cert.pem"' in resultaat.output
+    assert f'trust_ca = ["{kopie}/ca/root.pem", "{kopie}/ca/issuing.pem"]' in resultaat.output
+    assert f'trust_crl = ["{kopie}/ca/root.crl.pem", "{kopie}/ca/issuing.crl.pem"]' in resultaat.output
+    assert f'signing_key = "{kopie}/{BROKER}.key.pem"' in resultaat.output
+    assert f'signing_certificate = "{kopie}/{BROKER}.cert.pem"' in resultaat.output
 
 
 def test_cli_demo_is_refused_in_production(tmp_path: Path) -> None:

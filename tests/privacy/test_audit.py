@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from broker.audit import inzage
-from broker.audit.controle import verifieer_keten
-from broker.audit.spoor import BEHEER, SOAP, Gebeurtenis, leg_vast
+from broker.audit import reader
+from broker.audit.verify import verify_chain
+from broker.audit.trail import BEHEER, SOAP, AuditEvent, leg_vast
 from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
 
@@ -24,7 +24,7 @@ def _vul(engine) -> None:
     with sessions.begin() as session:
         leg_vast(
             session,
-            Gebeurtenis(
+            AuditEvent(
                 SOAP,
                 "aanleverenLeerlingen",
                 "verwerkt",
@@ -39,27 +39,25 @@ def _vul(engine) -> None:
         )
         leg_vast(
             session,
-            Gebeurtenis(SOAP, "opvragenStatus", "verwerkt", SCHOOL, None, "urn:uuid:2", 2027, {PUPIL_A}, 1),
+            AuditEvent(SOAP, "opvragenStatus", "verwerkt", SCHOOL, None, "urn:uuid:2", 2027, {PUPIL_A}, 1),
             T0 + timedelta(minutes=1),
         )
-        leg_vast(
-            session, Gebeurtenis(BEHEER, "vva keys rotate", "verwerkt", aantal=7), T0 + timedelta(days=1)
-        )
+        leg_vast(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt", aantal=7), T0 + timedelta(days=1))
 
 
 def _sta_wijziging_toe(engine) -> None:
     """An attacker with database rights removes the append-only trigger first."""
-    with engine.begin() as verbinding:
+    with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            verbinding.execute(text("ALTER TABLE audit_regel DISABLE TRIGGER USER"))
+            connection.execute(text("ALTER TABLE audit_regel DISABLE TRIGGER USER"))
         else:
-            verbinding.execute(text("DROP TRIGGER audit_regel_geen_update"))
-            verbinding.execute(text("DROP TRIGGER audit_regel_geen_delete"))
+            connection.execute(text("DROP TRIGGER audit_regel_geen_update"))
+            connection.execute(text("DROP TRIGGER audit_regel_geen_delete"))
 
 
 def _controle(engine):
     with make_session_factory(engine)() as session:
-        return verifieer_keten(session)
+        return verify_chain(session)
 
 
 def test_een_intacte_keten_verifieert(db_engine):
@@ -67,30 +65,30 @@ def test_een_intacte_keten_verifieert(db_engine):
     uitslag = _controle(db_engine)
     assert (uitslag.intact, uitslag.aantal) == (True, 3)
     with make_session_factory(db_engine)() as session:
-        regels = list(inzage.regels(session))
+        regels = list(reader.regels(session))
     assert [(r.volgnummer, r.operatie, r.leerlingen, r.aantal) for r in regels] == [
         (1, "aanleverenLeerlingen", 2, 2),
         (2, "opvragenStatus", 1, 1),
         (3, "vva keys rotate", 0, 7),
     ]
     with make_session_factory(db_engine)() as session:
-        assert [r.volgnummer for r in inzage.over_leerling(session, PUPIL_B, 2027)] == [1]
-        assert [r.volgnummer for r in inzage.regels(session, "2027-03-02", None)] == [3]
+        assert [r.volgnummer for r in reader.over_leerling(session, PUPIL_B, 2027)] == [1]
+        assert [r.volgnummer for r in reader.regels(session, "2027-03-02", None)] == [3]
 
 
 def test_de_database_weigert_wijzigen_en_wissen(db_engine):
     _vul(db_engine)
     for opdracht in ("UPDATE audit_regel SET aantal = 0", "DELETE FROM audit_regel"):
-        with pytest.raises(DBAPIError, match="append-only"), db_engine.begin() as verbinding:
-            verbinding.execute(text(opdracht))
+        with pytest.raises(DBAPIError, match="append-only"), db_engine.begin() as connection:
+            connection.execute(text(opdracht))
     assert _controle(db_engine).intact
 
 
 def test_een_directe_update_wordt_gevonden(db_engine):
     _vul(db_engine)
     _sta_wijziging_toe(db_engine)
-    with db_engine.begin() as verbinding:
-        verbinding.execute(
+    with db_engine.begin() as connection:
+        connection.execute(
             text("UPDATE audit_regel SET partij_oin = '00000001000000000000' WHERE volgnummer = 2")
         )
     uitslag = _controle(db_engine)
@@ -102,15 +100,15 @@ def test_een_directe_update_wordt_gevonden(db_engine):
 def test_een_gewiste_regel_wordt_gevonden(db_engine):
     _vul(db_engine)
     _sta_wijziging_toe(db_engine)
-    with db_engine.begin() as verbinding:
-        verbinding.execute(text("DELETE FROM audit_leerling WHERE volgnummer = 2"))
-        verbinding.execute(text("DELETE FROM audit_regel WHERE volgnummer = 2"))
+    with db_engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_leerling WHERE volgnummer = 2"))
+        connection.execute(text("DELETE FROM audit_regel WHERE volgnummer = 2"))
     assert _controle(db_engine).fout == "record 2 is missing (next present: 3)"
 
 
 def test_een_herberekende_regel_breekt_de_keten_erna(db_engine):
     """Recomputing a changed record's own hash does not help: the next record points at the old one."""
-    from broker.audit.spoor import GEHASHTE_VELDEN, regel_hash
+    from broker.audit.trail import GEHASHTE_VELDEN, regel_hash
 
     _vul(db_engine)
     _sta_wijziging_toe(db_engine)
@@ -127,9 +125,9 @@ def test_een_herberekende_regel_breekt_de_keten_erna(db_engine):
 
 def test_een_leerling_toevoegen_aan_een_regel_wordt_gevonden(db_engine):
     _vul(db_engine)
-    with db_engine.begin() as verbinding:
-        zout = verbinding.execute(text("SELECT zout FROM audit_leerling WHERE volgnummer = 2")).scalar_one()
-        verbinding.execute(
+    with db_engine.begin() as connection:
+        zout = connection.execute(text("SELECT zout FROM audit_leerling WHERE volgnummer = 2")).scalar_one()
+        connection.execute(
             text(
                 "INSERT INTO audit_leerling (volgnummer, cyclus_jaar, sleutel_hash, zout) VALUES (2, 2027, :h, :z)"
             ),
@@ -143,19 +141,19 @@ def test_na_het_wissen_van_de_cyclus_blijft_de_keten_geldig(db_engine):
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
-        leg_vast(session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
+        leg_vast(session, AuditEvent(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
     assert _controle(db_engine).intact
     with make_session_factory(db_engine)() as session:
-        assert inzage.over_leerling(session, PUPIL_A, 2027) == []
-        assert [r.leerlingen for r in inzage.regels(session)] == [None, None, 0, 0]
+        assert reader.over_leerling(session, PUPIL_A, 2027) == []
+        assert [r.leerlingen for r in reader.regels(session)] == [None, None, 0, 0]
 
 
 def test_een_leerling_naar_een_andere_cyclus_verplaatsen_wordt_gevonden(db_engine):
     """Relabelling a record's pupils to another cycle hides them from ``vva audit pupil`` and from the
     purge of their own cycle, while the salted digest (over the pseudonyms only) still matches."""
     _vul(db_engine)
-    with db_engine.begin() as verbinding:
-        verbinding.execute(text("UPDATE audit_leerling SET cyclus_jaar = 2026 WHERE volgnummer = 2"))
+    with db_engine.begin() as connection:
+        connection.execute(text("UPDATE audit_leerling SET cyclus_jaar = 2026 WHERE volgnummer = 2"))
     assert _controle(db_engine).fout == "record 2: its pupils are filed under another cycle"
 
 
@@ -165,9 +163,9 @@ def test_leerlingen_bij_een_gesloten_cyclus_worden_gevonden(db_engine):
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
-        leg_vast(session, Gebeurtenis(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
-    with db_engine.begin() as verbinding:
-        verbinding.execute(
+        leg_vast(session, AuditEvent(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
+    with db_engine.begin() as connection:
+        connection.execute(
             text(
                 "INSERT INTO audit_leerling (volgnummer, cyclus_jaar, sleutel_hash, zout) "
                 "VALUES (2, 2027, :h, :z)"
@@ -181,8 +179,8 @@ def test_een_verwijderde_ketenkop_wordt_gevonden(db_engine):
     """Without its head row the chain cannot be appended to (every audited request would fail) and a
     truncated tail could not be told from the end: verify must not call that intact."""
     _vul(db_engine)
-    with db_engine.begin() as verbinding:
-        verbinding.execute(text("DELETE FROM audit_kop"))
+    with db_engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_kop"))
     assert _controle(db_engine).fout == "the chain's head (audit_kop) is missing"
 
 
@@ -193,7 +191,7 @@ def test_audit_pupil_vraagt_het_nummer_zonder_het_op_de_opdrachtregel_te_zetten(
 
     from broker.cli import main
     from broker.domain.identifiers import parse_leerlingnummer
-    from broker.privacy.sleutels import laad_sleutelbos
+    from broker.privacy.keys import load_keyring
     from tests.helpers import bsn, schrijf_config
 
     config = schrijf_config(tmp_path, database_url)
@@ -210,7 +208,7 @@ def test_audit_pupil_vraagt_het_nummer_zonder_het_op_de_opdrachtregel_te_zetten(
     assert uitvoer.exit_code == 0, uitvoer.output
     assert "cycle 2027: 0 operations touched this pupil" in uitvoer.output
     assert nummer not in uitvoer.output
-    pseudoniem = laad_sleutelbos(tmp_path / "sleutels.json").pseudoniem(parse_leerlingnummer(nummer, None))
+    pseudoniem = load_keyring(tmp_path / "sleutels.json").pseudoniem(parse_leerlingnummer(nummer, None))
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
@@ -232,7 +230,7 @@ def test_verify_terwijl_de_broker_toevoegt_meldt_geen_breuk(db_engine):
         if "FROM audit_kop" in statement and not toegevoegd:
             toegevoegd.append(1)
             with sessions.begin() as session:
-                toegevoegd.append(leg_vast(session, Gebeurtenis(BEHEER, "vva keys rotate", "verwerkt")))
+                toegevoegd.append(leg_vast(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt")))
 
     event.listen(db_engine, "before_cursor_execute", voeg_toe_voor_de_kop)
     try:
@@ -246,7 +244,7 @@ def test_verify_terwijl_de_broker_toevoegt_meldt_geen_breuk(db_engine):
 
 def test_een_regel_voorbij_de_kop_wordt_gevonden(db_engine):
     """A record inserted after the last one without moving the head is not a concurrent append."""
-    from broker.audit.spoor import regel_hash
+    from broker.audit.trail import regel_hash
 
     _vul(db_engine)
     with make_session_factory(db_engine)() as session:
@@ -303,12 +301,12 @@ def test_een_afgekapte_keten_wordt_gevonden_met_een_eerder_genoteerde_kop(tmp_pa
         with make_session_factory(engine)() as session:
             assert kop == f"3:{session.get(models.AuditRegel, 3).hash}"
         _sta_wijziging_toe(engine)
-        with engine.begin() as verbinding:
-            vorige = verbinding.execute(
+        with engine.begin() as connection:
+            vorige = connection.execute(
                 text("SELECT hash FROM audit_regel WHERE volgnummer = 2")
             ).scalar_one()
-            verbinding.execute(text("DELETE FROM audit_regel WHERE volgnummer = 3"))
-            verbinding.execute(text("UPDATE audit_kop SET teller = 2, laatste_hash = :h"), {"h": vorige})
+            connection.execute(text("DELETE FROM audit_regel WHERE volgnummer = 3"))
+            connection.execute(text("UPDATE audit_kop SET teller = 2, laatste_hash = :h"), {"h": vorige})
     finally:
         engine.dispose()
     assert vva("audit", "verify").exit_code == 0  # consistent in itself

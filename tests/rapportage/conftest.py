@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.rapportage.scenario import bouw_cyclus
-from tests.service.conftest import demo_session, sleutelbos  # noqa: F401 — fixtures used below
+from tests.service.conftest import demo_session, keyring  # noqa: F401 — fixtures used below
 
 
 @pytest.fixture
-def cyclus_sessie(demo_session, sleutelbos):  # noqa: F811
-    bouw_cyclus(demo_session, sleutelbos)
+def cyclus_sessie(demo_session, keyring):  # noqa: F811
+    bouw_cyclus(demo_session, keyring)
     return demo_session

@@ -27,7 +27,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 import numpy as np
 from scipy.optimize import linprog
 
-from broker.rapportage.cijfers import Cijfer, Niveau
+from broker.rapportage.cijfers import Cijfer, Level
 from broker.rapportage.jaarcijfers import Jaarcijfer, relaties
 
 Key = Hashable
@@ -162,7 +162,7 @@ def _published(rijen: Iterable[Jaarcijfer]) -> dict[tuple, int | None]:
 
 def _relaties_die_gelden(waarheid: Sequence[Cijfer], indeling) -> list[Sum]:
     """The relations an outsider may use: the declared ones that hold on the true values."""
-    waarden = {(Niveau(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in waarheid}
+    waarden = {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in waarheid}
     uit = []
     for r in relaties(waarheid, indeling):
         if sum(waarden.get(k, 0) for k in r.left) == sum(waarden.get(k, 0) for k in r.right):
@@ -171,7 +171,7 @@ def _relaties_die_gelden(waarheid: Sequence[Cijfer], indeling) -> list[Sum]:
 
 
 def _primair(waarheid: Sequence[Cijfer]) -> set[tuple]:
-    return {(Niveau(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) for f in waarheid if 0 < f.basis < 5}
+    return {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) for f in waarheid if 0 < f.basis < 5}
 
 
 def assert_table_safe(rijen: Iterable[Jaarcijfer], waarheid: Sequence[Cijfer], indeling=None) -> None:
@@ -180,12 +180,12 @@ def assert_table_safe(rijen: Iterable[Jaarcijfer], waarheid: Sequence[Cijfer], i
     suppressed cell with a single value under the relations that hold (within units and between
     the levels of ``indeling``/the country)."""
     published = _published(rijen)
-    waarheid = [f for f in waarheid if (Niveau(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) in published]
+    waarheid = [f for f in waarheid if (Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) in published]
     primary = _primair(waarheid)
-    waar = {(Niveau(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in waarheid}
+    waar = {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in waarheid}
     assert all(published[k] is None for k in primary if k in published), "a count of 1-4 is published"
     assert all(v == waar[k] for k, v in published.items() if v is not None)
-    units = {k: k[:2] for k in published if k[0] != Niveau.LANDELIJK.value}
+    units = {k: k[:2] for k in published if k[0] != Level.LANDELIJK.value}
     assert_no_disclosure(
         published, _relaties_die_gelden(waarheid, indeling), primary & set(published), units, waar
     )
@@ -193,7 +193,7 @@ def assert_table_safe(rijen: Iterable[Jaarcijfer], waarheid: Sequence[Cijfer], i
 
 def assert_rapport_veilig(rapport, waarheid: Sequence[Cijfer], indeling=None) -> None:
     """A report: its figures (what the HTML tables/charts and every CSV/xlsx row on the peildatum
-    show) as one table. ``waarheid``: the figures before suppression (``bereken_cijfers`` on the
+    show) as one table. ``waarheid``: the figures before suppression (``compute_cijfers`` on the
     report's peil, all levels or its scope; kept from before a purge for a closed cycle);
     ``indeling``: region → its BRINs (``regio_indeling``) for the relations between levels."""
     assert_table_safe(rapport.cijfers, waarheid, indeling)
@@ -201,8 +201,8 @@ def assert_rapport_veilig(rapport, waarheid: Sequence[Cijfer], indeling=None) ->
 
 def assert_procescijfers_veilig(antwoord, waarheid: Sequence[Cijfer]) -> None:
     """An ``opvragenProcescijfers`` answer (``Procescijfers``): its counts as one table, against the
-    same figures before suppression (``bereken_cijfers`` for the caller's BRINs)."""
-    niveau = {f.niveau for f in waarheid} or {Niveau.SCHOOL}
+    same figures before suppression (``compute_cijfers`` for the caller's BRINs)."""
+    niveau = {f.niveau for f in waarheid} or {Level.SCHOOL}
     (niveau,) = niveau
     rijen = [Jaarcijfer(0, niveau.value, p.brin, p.cijfer, p.dimensie, p.aantal) for p in antwoord.cijfers]
     getoond = {(p.brin, p.cijfer, p.dimensie) for p in antwoord.cijfers}

@@ -43,8 +43,8 @@ from sqlalchemy.orm import Session
 
 from broker.db import models
 from broker.domain.status import ExamenUitkomst, IntakeUitkomst
-from broker.service.aanmeldingen import AanmeldingInvoer, aanleveren_aanmeldingen
-from broker.service.leerlingen import LeerlingInvoer, aanleveren_leerlingen
+from broker.service.aanmeldingen import AanmeldingInput, aanleveren_aanmeldingen
+from broker.service.leerlingen import LeerlingInput, aanleveren_leerlingen
 from tests.helpers import bsns
 from tests.rapportage.scenario import OIN, _werk
 
@@ -155,7 +155,7 @@ def _oin(brin: str) -> str:
 
 def _lever(
     session,
-    sleutelbos,
+    keyring,
     dag: date,
     school: str,
     pupil: str,
@@ -164,8 +164,8 @@ def _lever(
     postcode="1011AB",
     examen=None,
 ):
-    verwerking, aanroep = _werk(session, sleutelbos, dag, _oin(school))
-    record = LeerlingInvoer(
+    verwerking, aanroep = _werk(session, keyring, dag, _oin(school))
+    record = LeerlingInput(
         1,
         NUMMERS[pupil],
         None,
@@ -182,14 +182,14 @@ def _lever(
     assert uitkomst.aantal_afgewezen == 0, (pupil, mutatie, uitkomst)
 
 
-def bouw_procesfeiten(session: Session, sleutelbos) -> None:
+def bouw_procesfeiten(session: Session, keyring) -> None:
     """Apply the scenario through the service layer, as the SOAP operations would, in date order
     (on one day: statuses before the facts they allow), and commit. An intake or overeenkomst goes in
     with the registration's current status, as an institution's system reports it."""
     _registreer_99xg(session)
     for school, pupils in LEERLINGEN.items():
         for pupil in pupils:
-            _lever(session, sleutelbos, date(2026, 12, 1), school, pupil, "toevoegen")
+            _lever(session, keyring, date(2026, 12, 1), school, pupil, "toevoegen")
     gebeurtenissen = (
         [(_d(dag), 0, pupil, brin, {"status": status}) for dag, pupil, brin, status in _STATUSSEN]
         + [
@@ -202,8 +202,8 @@ def bouw_procesfeiten(session: Session, sleutelbos) -> None:
     for dag, _, pupil, brin, feit in sorted(gebeurtenissen, key=lambda g: g[:2]):
         status, datum = (feit.pop("status"), dag) if "status" in feit else huidig[(pupil, brin)]
         huidig[(pupil, brin)] = (status, datum)
-        verwerking, aanroep = _werk(session, sleutelbos, dag, _oin(brin))
-        record = AanmeldingInvoer(1, NUMMERS[pupil], None, brin, status, datum, None, None, **feit)
+        verwerking, aanroep = _werk(session, keyring, dag, _oin(brin))
+        record = AanmeldingInput(1, NUMMERS[pupil], None, brin, status, datum, None, None, **feit)
         uitkomst = aanleveren_aanmeldingen(verwerking, aanroep, [record])
         assert uitkomst.aantal_afgewezen == 0, (dag, pupil, feit, uitkomst.uitkomsten)
     examens = sorted(_EXAMENS, key=lambda e: _d(e[0]))
@@ -211,7 +211,7 @@ def bouw_procesfeiten(session: Session, sleutelbos) -> None:
         if pupil in ("A10", "C2"):  # withdrawn with their result
             _lever(
                 session,
-                sleutelbos,
+                keyring,
                 _d(dag),
                 SCHOOL[pupil],
                 pupil,
@@ -220,6 +220,6 @@ def bouw_procesfeiten(session: Session, sleutelbos) -> None:
                 examen=uitkomst,
             )
         else:
-            _lever(session, sleutelbos, _d(dag), SCHOOL[pupil], pupil, "wijzigen", examen=uitkomst)
-    _lever(session, sleutelbos, _d("25-06"), "99XC", "C4", "wijzigen", postcode="3011AE")
+            _lever(session, keyring, _d(dag), SCHOOL[pupil], pupil, "wijzigen", examen=uitkomst)
+    _lever(session, keyring, _d("25-06"), "99XC", "C4", "wijzigen", postcode="3011AE")
     session.commit()

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from broker.domain.cycle import Kalender
-from broker.registry.repository import PartijRegister
-from broker.service.aanmeldingen import AanmeldingInvoer, aanleveren_aanmeldingen
-from broker.service.context import Aanroep, Verwerking
-from broker.service.leerlingen import LeerlingInvoer, aanleveren_leerlingen
+from broker.domain.cycle import Calendar
+from broker.registry.repository import PartijRegistry
+from broker.service.aanmeldingen import AanmeldingInput, aanleveren_aanmeldingen
+from broker.service.context import Caller, Processing
+from broker.service.leerlingen import LeerlingInput, aanleveren_leerlingen
 from tests.helpers import bsn
 
 JAAR = 2027
@@ -99,30 +99,30 @@ _STATUSSEN = [  # (reported date, pupil, institution, status, crebo, locatie)
 ]
 
 
-def _werk(session, sleutelbos, dag: date, oin: str) -> tuple[Verwerking, Aanroep]:
+def _werk(session, keyring, dag: date, oin: str) -> tuple[Processing, Caller]:
     nu = datetime.combine(dag, time(12), UTC)
-    partij = PartijRegister(session).zoek(oin)
-    return Verwerking(session, sleutelbos, Kalender(), nu=nu), Aanroep(partij, f"urn:uuid:{dag}-{oin}")
+    partij = PartijRegistry(session).zoek(oin)
+    return Processing(session, keyring, Calendar(), nu=nu), Caller(partij, f"urn:uuid:{dag}-{oin}")
 
 
-def bouw_cyclus(session, sleutelbos) -> None:
+def bouw_cyclus(session, keyring) -> None:
     """Apply the scenario through the service layer (as the SOAP operations would) and commit."""
     for school in ("99XA", "99XC"):
-        verwerking, aanroep = _werk(session, sleutelbos, date(2026, 12, 1), OIN[school])
+        verwerking, aanroep = _werk(session, keyring, date(2026, 12, 1), OIN[school])
         records = [
-            LeerlingInvoer(i, NUMMERS[p], None, s, v, "1011AB", "0363", "toevoegen", None)
+            LeerlingInput(i, NUMMERS[p], None, s, v, "1011AB", "0363", "toevoegen", None)
             for i, (s, p, v) in enumerate(_LEVERINGEN, start=1)
             if s == school
         ]
         uitkomst = aanleveren_leerlingen(verwerking, aanroep, records)
         assert uitkomst.aantal_afgewezen == 0, uitkomst
     for school, p, reden in _AFMELDINGEN:
-        verwerking, aanroep = _werk(session, sleutelbos, date(2027, 2, 1), OIN[school])
-        record = LeerlingInvoer(1, NUMMERS[p], None, school, None, "1011AB", "0363", "afmelden", reden)
+        verwerking, aanroep = _werk(session, keyring, date(2027, 2, 1), OIN[school])
+        record = LeerlingInput(1, NUMMERS[p], None, school, None, "1011AB", "0363", "afmelden", reden)
         assert aanleveren_leerlingen(verwerking, aanroep, [record]).aantal_afgewezen == 0
     for dag, p, brin, status, crebo, locatie in _STATUSSEN:
-        verwerking, aanroep = _werk(session, sleutelbos, dag, OIN[brin])
-        record = AanmeldingInvoer(1, NUMMERS[p], None, brin, status, dag, crebo, locatie)
+        verwerking, aanroep = _werk(session, keyring, dag, OIN[brin])
+        record = AanmeldingInput(1, NUMMERS[p], None, brin, status, dag, crebo, locatie)
         uitkomst = aanleveren_aanmeldingen(verwerking, aanroep, [record])
         assert uitkomst.aantal_afgewezen == 0, (dag, p, uitkomst.uitkomsten)
     session.commit()

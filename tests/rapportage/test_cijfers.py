@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from broker.domain.cycle import Kalender
-from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers, percentiel
+from broker.domain.cycle import Calendar
+from broker.rapportage.cijfers import Level, Peil, compute_cijfers, percentile
 
 AG, GI, AI = "aangemeld>geaccepteerd", "geaccepteerd>ingeschreven", "aangemeld>ingeschreven"
 
@@ -20,7 +20,7 @@ AG, GI, AI = "aangemeld>geaccepteerd", "geaccepteerd>ingeschreven", "aangemeld>i
 def _figuren(session, peildatum=date(2027, 6, 15), **kw):
     return {
         (c.niveau.value, c.eenheid, c.cijfer, c.dimensie): c.waarde
-        for c in bereken_cijfers(session, Peil.van(Kalender(), 2027, peildatum), **kw)
+        for c in compute_cijfers(session, Peil.van(Calendar(), 2027, peildatum), **kw)
     }
 
 
@@ -183,7 +183,7 @@ def test_every_figure_at_each_level_on_15_june(cyclus_sessie):
 
 def test_figures_on_a_date_before_the_deadline_see_only_the_history_up_to_it(cyclus_sessie):
     # 20 March: Q1, P1, P2, R1, P3 (twice) and P4 registered, P6 received; nobody fell back yet.
-    figuren = _van(_figuren(cyclus_sessie, date(2027, 3, 20), niveaus=[Niveau.LANDELIJK]), "landelijk", "")
+    figuren = _van(_figuren(cyclus_sessie, date(2027, 3, 20), niveaus=[Level.LANDELIJK]), "landelijk", "")
     assert figuren[("leerlingen", "")] == 10  # P1–P7, Q1, Q3 still actief (P8, Q2 withdrew 1 Feb), R1
     assert figuren[("aangemeld_voor_deadline", "")] == 7
     assert figuren[("aangemeld_na_deadline", "")] == 0
@@ -197,13 +197,13 @@ def test_figures_on_a_date_before_the_deadline_see_only_the_history_up_to_it(cyc
 
 
 def test_a_unit_filter_computes_only_that_unit(cyclus_sessie):
-    figuren = _figuren(cyclus_sessie, niveaus=[Niveau.SCHOOL], eenheden={Niveau.SCHOOL: ["99XC"]})
+    figuren = _figuren(cyclus_sessie, niveaus=[Level.SCHOOL], eenheden={Level.SCHOOL: ["99XC"]})
     assert _van(figuren, "school", "99XC") == SCHOOL_99XC
     assert {k[:2] for k in figuren} == {("school", "99XC")}
 
 
 def test_percentiles_are_nearest_rank():
-    assert percentiel({3: 1, 10: 1, 14: 1, 20: 1, 30: 1}, 0.5) == 14
-    assert percentiel({3: 1, 10: 1, 14: 1, 20: 1, 30: 1}, 0.9) == 30
-    assert percentiel({10: 2, 40: 2}, 0.5) == 10
-    assert percentiel({7: 1}, 0.9) == 7
+    assert percentile({3: 1, 10: 1, 14: 1, 20: 1, 30: 1}, 0.5) == 14
+    assert percentile({3: 1, 10: 1, 14: 1, 20: 1, 30: 1}, 0.9) == 30
+    assert percentile({10: 2, 40: 2}, 0.5) == 10
+    assert percentile({7: 1}, 0.9) == 7

@@ -7,19 +7,19 @@ from collections import defaultdict
 
 import pytest
 
-from broker.domain.cycle import Kalender
-from broker.rapportage.cijfers import Cijfer, Niveau, Peil, bereken_cijfers
+from broker.domain.cycle import Calendar
+from broker.rapportage.cijfers import Cijfer, Level, Peil, compute_cijfers
 from broker.rapportage.disclosure import Cell, Relation, holds, protect
 from broker.rapportage.jaarcijfers import (
     DREMPEL,
     Jaarcijfer,
-    bereken_jaarcijfers,
-    onderdruk,
+    compute_jaarcijfers,
+    suppress,
     regio_indeling,
     relaties,
 )
-from broker.rapportage.rapport import maak_rapport
-from broker.rapportage.uitvoer import html, rijen
+from broker.rapportage.rapport import make_rapport
+from broker.rapportage.output import html, rijen
 from broker.service.procescijfers import opvragen_procescijfers
 from tests.rapportage.disclosure_checker import (
     assert_no_disclosure,
@@ -29,7 +29,7 @@ from tests.rapportage.disclosure_checker import (
     disclosed,
 )
 from tests.rapportage.scenario import JAAR, OIN, PEILDATUM, _werk
-from tests.service.conftest import sleutelbos  # noqa: F401 — fixture
+from tests.service.conftest import keyring  # noqa: F401 — fixture
 
 VERDELINGEN_OUD = frozenset(
     {
@@ -63,7 +63,7 @@ def _oude_onderdruk(jaar, cijfers):
     ]
 
 
-def _school(cijfer, dimensie, n, eenheid="99XA", niveau=Niveau.SCHOOL):
+def _school(cijfer, dimensie, n, eenheid="99XA", niveau=Level.SCHOOL):
     return Cijfer(niveau, eenheid, cijfer, dimensie, n, n)
 
 
@@ -82,7 +82,7 @@ def _waarden(cijfers):
 
 def _eenheden(cijfers):
     """Per key the unit that knows it (the insiders); the country is nobody's."""
-    return {k: k[:2] for k in _waarden(cijfers) if k[0] != Niveau.LANDELIJK.value}
+    return {k: k[:2] for k in _waarden(cijfers) if k[0] != Level.LANDELIJK.value}
 
 
 def _gepubliceerd(rijen):
@@ -104,7 +104,7 @@ def test_the_7_5_case_was_recoverable_and_is_no_longer():
         ("school", "99XA", "leerlingen_per_status", "geenAanmelding"): 5,
     }
 
-    nieuw = _gepubliceerd(onderdruk(JAAR, ZEVEN_VIJF))
+    nieuw = _gepubliceerd(suppress(JAAR, ZEVEN_VIJF))
     assert nieuw[("school", "99XA", "leerlingen_per_status", "aangemeld")] is None
     assert_no_disclosure(nieuw, _sommen(ZEVEN_VIJF), primair)
     # The fewest, smallest complements: the two 5s, the total 7 stays.
@@ -118,16 +118,16 @@ def test_the_7_5_case_was_recoverable_and_is_no_longer():
 
 def test_a_total_and_its_two_parts_take_the_smaller_published_part_and_never_a_0_first():
     cijfers = [
-        _school("aanmeldingen", "", 7, "99XB", Niveau.INSTELLING),
-        _school("aanmeldingen_voor_deadline", "", 5, "99XB", Niveau.INSTELLING),
-        _school("aanmeldingen_na_deadline", "", 2, "99XB", Niveau.INSTELLING),
-        _school("aanmeldingen_per_status", "aangemeld", 7, "99XB", Niveau.INSTELLING),
-        _school("aanmeldingen_per_status", "geweigerd", 0, "99XB", Niveau.INSTELLING),
+        _school("aanmeldingen", "", 7, "99XB", Level.INSTELLING),
+        _school("aanmeldingen_voor_deadline", "", 5, "99XB", Level.INSTELLING),
+        _school("aanmeldingen_na_deadline", "", 2, "99XB", Level.INSTELLING),
+        _school("aanmeldingen_per_status", "aangemeld", 7, "99XB", Level.INSTELLING),
+        _school("aanmeldingen_per_status", "geweigerd", 0, "99XB", Level.INSTELLING),
     ]
     oud = _gepubliceerd(_oude_onderdruk(JAAR, cijfers))
     primair = {("instelling", "99XB", "aanmeldingen_na_deadline", "")}
     assert disclosed(oud, _sommen(cijfers), primair)  # 7 - 5
-    nieuw = _gepubliceerd(onderdruk(JAAR, cijfers))
+    nieuw = _gepubliceerd(suppress(JAAR, cijfers))
     assert_no_disclosure(nieuw, _sommen(cijfers), primair)
     assert nieuw[("instelling", "99XB", "aanmeldingen_voor_deadline", "")] is None
     assert nieuw[("instelling", "99XB", "aanmeldingen_per_status", "geweigerd")] == 0
@@ -136,8 +136,8 @@ def test_a_total_and_its_two_parts_take_the_smaller_published_part_and_never_a_0
 def test_a_region_and_its_schools_are_protected_together():
     # Region 21 = schools 99XA + 99XC for every figure; 99XC has 3 registered nowhere.
     cijfers = [
-        _school("leerlingen", "", 20, "21", Niveau.REGIO),
-        _school("geleverd_nergens_aangemeld", "", 9, "21", Niveau.REGIO),
+        _school("leerlingen", "", 20, "21", Level.REGIO),
+        _school("geleverd_nergens_aangemeld", "", 9, "21", Level.REGIO),
         _school("leerlingen", "", 12, "99XA"),
         _school("geleverd_nergens_aangemeld", "", 6, "99XA"),
         _school("leerlingen", "", 8, "99XC"),
@@ -149,7 +149,7 @@ def test_a_region_and_its_schools_are_protected_together():
     assert disclosed(oud, _sommen(cijfers, regio), primair) == {
         ("school", "99XC", "geleverd_nergens_aangemeld", ""): 3
     }
-    nieuw = _gepubliceerd(onderdruk(JAAR, cijfers, regio))
+    nieuw = _gepubliceerd(suppress(JAAR, cijfers, regio))
     assert_no_disclosure(nieuw, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
     # Not enough: school 99XA knows its own 6 and the region knows its own 9 (H: an insider
     # subtracts), so with only two schools in the region all three counts must go.
@@ -162,7 +162,7 @@ def test_an_insider_cannot_subtract_its_own_counts_from_the_region():
     # The review's attack: region 21 has three schools; 99XC's 3 registered nowhere is withheld with
     # 99XB's 7 as its complement. School 99XB knows its own 7 and subtracts it: 3 again.
     cijfers = [
-        _school("geleverd_nergens_aangemeld", "", 30, "21", Niveau.REGIO),
+        _school("geleverd_nergens_aangemeld", "", 30, "21", Level.REGIO),
         _school("geleverd_nergens_aangemeld", "", 20, "99XA"),
         _school("geleverd_nergens_aangemeld", "", 7, "99XB"),
         _school("geleverd_nergens_aangemeld", "", 3, "99XC"),
@@ -177,7 +177,7 @@ def test_an_insider_cannot_subtract_its_own_counts_from_the_region():
         assert_no_disclosure(
             alleen_buitenstaander, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers)
         )
-    nieuw = _gepubliceerd(onderdruk(JAAR, cijfers, regio))
+    nieuw = _gepubliceerd(suppress(JAAR, cijfers, regio))
     assert_no_disclosure(nieuw, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
     assert sum(v is None for v in nieuw.values()) == 3  # a third cell: 99XA's 20 or the region's 30
 
@@ -186,23 +186,23 @@ def test_cells_the_flags_alone_pin_are_still_hidden_from_plain_subtraction():
     # The review's second attack: a unit whose 4 registrations fall in 4 weeks is "1 each" for an
     # attacker who knows which cells are small, so the old suppressor spent no complement on them;
     # yet the region's week and a neighbour's published week gave each back by subtraction.
-    cijfers = [_school("aanmeldingen", "", 4, "99XB", Niveau.INSTELLING)]
+    cijfers = [_school("aanmeldingen", "", 4, "99XB", Level.INSTELLING)]
     cijfers += [
-        _school("aanmeldingen_per_week", f"2027-W{w:02d}", 1, "99XB", Niveau.INSTELLING) for w in (1, 2, 3, 4)
+        _school("aanmeldingen_per_week", f"2027-W{w:02d}", 1, "99XB", Level.INSTELLING) for w in (1, 2, 3, 4)
     ]
-    cijfers += [_school("aanmeldingen", "", 46, "99XD", Niveau.INSTELLING)]
+    cijfers += [_school("aanmeldingen", "", 46, "99XD", Level.INSTELLING)]
     cijfers += [
-        _school("aanmeldingen_per_week", f"2027-W{w:02d}", n, "99XD", Niveau.INSTELLING)
+        _school("aanmeldingen_per_week", f"2027-W{w:02d}", n, "99XD", Level.INSTELLING)
         for w, n in ((1, 10), (2, 11), (3, 12), (4, 13))
     ]
-    cijfers += [_school("aanmeldingen", "", 50, "21", Niveau.REGIO)]
+    cijfers += [_school("aanmeldingen", "", 50, "21", Level.REGIO)]
     cijfers += [
-        _school("aanmeldingen_per_week", f"2027-W{w:02d}", n, "21", Niveau.REGIO)
+        _school("aanmeldingen_per_week", f"2027-W{w:02d}", n, "21", Level.REGIO)
         for w, n in ((1, 11), (2, 12), (3, 13), (4, 14))
     ]
     regio = {"21": ["99XB", "99XD"]}
     primair = {k for k, v in _waarden(cijfers).items() if 0 < v < 5}
-    nieuw = _gepubliceerd(onderdruk(JAAR, cijfers, regio))
+    nieuw = _gepubliceerd(suppress(JAAR, cijfers, regio))
     assert all(nieuw[k] is None for k in primair)
     assert_no_disclosure(nieuw, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
     assert disclosed(nieuw, _sommen(cijfers, regio)) == {}  # the outsider, who does not know which are small
@@ -231,7 +231,7 @@ def test_protect_is_deterministic_whatever_the_order():
 
 
 def test_the_declared_within_unit_relations_hold_on_the_scenario(cyclus_sessie):
-    cijfers = bereken_cijfers(cyclus_sessie, Peil.van(Kalender(), JAAR, PEILDATUM))
+    cijfers = compute_cijfers(cyclus_sessie, Peil.van(Calendar(), JAAR, PEILDATUM))
     waarden = {(f.niveau.value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in cijfers}
     exact = [r for r in relaties(cijfers) if " = som " not in r.name and "geleverd nergens" not in r.name]
     assert exact and all(holds(r, waarden) for r in exact), [r for r in exact if not holds(r, waarden)]
@@ -240,16 +240,16 @@ def test_the_declared_within_unit_relations_hold_on_the_scenario(cyclus_sessie):
 @pytest.mark.parametrize(
     "niveau,eenheid",
     [
-        (Niveau.SCHOOL, "99XA"),
-        (Niveau.SCHOOL, "99XC"),
-        (Niveau.REGIO, "21"),
-        (Niveau.REGIO, "29"),
-        (Niveau.LANDELIJK, ""),
+        (Level.SCHOOL, "99XA"),
+        (Level.SCHOOL, "99XC"),
+        (Level.REGIO, "21"),
+        (Level.REGIO, "29"),
+        (Level.LANDELIJK, ""),
     ],
 )
 def test_no_report_of_the_scenario_discloses_a_suppressed_count(cyclus_sessie, niveau, eenheid):
-    rapport = maak_rapport(cyclus_sessie, Kalender(), niveau, JAAR, eenheid, PEILDATUM)
-    waarheid = bereken_cijfers(cyclus_sessie, Peil(JAAR, rapport.deadline, PEILDATUM))
+    rapport = make_rapport(cyclus_sessie, Calendar(), niveau, JAAR, eenheid, PEILDATUM)
+    waarheid = compute_cijfers(cyclus_sessie, Peil(JAAR, rapport.deadline, PEILDATUM))
     assert_rapport_veilig(rapport, waarheid, regio_indeling(cyclus_sessie, JAAR))
     # The CSV/xlsx rows on the peildatum are exactly the report's figures; the HTML marks every
     # suppressed cell with the one marker, never "<5".
@@ -260,9 +260,9 @@ def test_no_report_of_the_scenario_discloses_a_suppressed_count(cyclus_sessie, n
 
 
 def test_the_stored_yearly_figures_disclose_nothing_across_all_levels(cyclus_sessie):
-    kalender = Kalender()
-    waarheid = bereken_cijfers(cyclus_sessie, Peil.van(kalender, JAAR))
-    opgeslagen = bereken_jaarcijfers(cyclus_sessie, JAAR, kalender)
+    kalender = Calendar()
+    waarheid = compute_cijfers(cyclus_sessie, Peil.van(kalender, JAAR))
+    opgeslagen = compute_jaarcijfers(cyclus_sessie, JAAR, kalender)
     assert_table_safe(opgeslagen, waarheid, regio_indeling(cyclus_sessie, JAAR))
 
 
@@ -271,13 +271,13 @@ def test_the_stored_yearly_figures_disclose_nothing_across_all_levels(cyclus_ses
 )
 def test_opvragen_procescijfers_discloses_nothing_and_suppresses_only_what_it_carries(
     cyclus_sessie,
-    sleutelbos,  # noqa: F811 — the fixture imported above
+    keyring,  # noqa: F811 — the fixture imported above
     oin,
     brin,
 ):
-    verwerking, aanroep = _werk(cyclus_sessie, sleutelbos, PEILDATUM, oin)
+    verwerking, aanroep = _werk(cyclus_sessie, keyring, PEILDATUM, oin)
     antwoord = opvragen_procescijfers(verwerking, aanroep, brin, PEILDATUM)
-    niveau = Niveau.SCHOOL if brin in ("99XA", "99XC") else Niveau.INSTELLING
-    waarheid = bereken_cijfers(cyclus_sessie, antwoord.peil, niveaus=[niveau], eenheden={niveau: [brin]})
+    niveau = Level.SCHOOL if brin in ("99XA", "99XC") else Level.INSTELLING
+    waarheid = compute_cijfers(cyclus_sessie, antwoord.peil, niveaus=[niveau], eenheden={niveau: [brin]})
     assert antwoord.cijfers
     assert_procescijfers_veilig(antwoord, waarheid)

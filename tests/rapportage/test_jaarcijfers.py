@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from broker.db import models
-from broker.domain.cycle import Kalender
-from broker.rapportage.cijfers import Niveau
+from broker.domain.cycle import Calendar
+from broker.rapportage.cijfers import Level
 from broker.rapportage.jaarcijfers import (
-    JaarcijfersBestaanAl,
-    bereken_jaarcijfers,
-    bewaar_jaarcijfers,
-    lees_jaarcijfers,
+    JaarcijfersExist,
+    compute_jaarcijfers,
+    store_jaarcijfers,
+    read_jaarcijfers,
 )
 from broker.rapportage.trends import trend
 
@@ -44,7 +44,7 @@ def _per_sleutel(rijen):
 
 
 def test_counts_of_one_to_four_are_suppressed_and_no_row_names_a_pupil(cyclus_sessie):
-    rijen = _per_sleutel(bereken_jaarcijfers(cyclus_sessie, 2027, Kalender()))
+    rijen = _per_sleutel(compute_jaarcijfers(cyclus_sessie, 2027, Calendar()))
     # On 30 September the scenario's state is that of 15 June (nothing happened after 1 June).
     assert rijen[("school", "99XA", "leerlingen", "")] == 7
     # 5 on time + 1 late = the sum of its weeks (all 1-4): with the 5 shown, the late 1 would follow.
@@ -72,31 +72,31 @@ def test_counts_of_one_to_four_are_suppressed_and_no_row_names_a_pupil(cyclus_se
 
 
 def test_storing_twice_is_refused(cyclus_sessie):
-    aantal = bewaar_jaarcijfers(cyclus_sessie, 2027, Kalender())
+    aantal = store_jaarcijfers(cyclus_sessie, 2027, Calendar())
     cyclus_sessie.commit()
     assert aantal == cyclus_sessie.scalar(select(func.count()).select_from(models.Jaarcijfer)) > 100
-    with pytest.raises(JaarcijfersBestaanAl, match="2027"):
-        bewaar_jaarcijfers(cyclus_sessie, 2027, Kalender())
+    with pytest.raises(JaarcijfersExist, match="2027"):
+        store_jaarcijfers(cyclus_sessie, 2027, Calendar())
 
 
 def test_after_the_purge_the_trend_of_the_closed_year_is_identical(cyclus_sessie):
-    kalender = Kalender()
+    kalender = Calendar()
     voor = {
         (niveau, eenheid): trend(cyclus_sessie, kalender, niveau, eenheid, 2027)
         for niveau, eenheid in [
-            (Niveau.LANDELIJK, ""),
-            (Niveau.SCHOOL, "99XA"),
-            (Niveau.INSTELLING, "99XB"),
-            (Niveau.REGIO, "21"),
+            (Level.LANDELIJK, ""),
+            (Level.SCHOOL, "99XA"),
+            (Level.INSTELLING, "99XB"),
+            (Level.REGIO, "21"),
         ]
     }
-    berekend = bereken_jaarcijfers(cyclus_sessie, 2027, kalender)
+    berekend = compute_jaarcijfers(cyclus_sessie, 2027, kalender)
     # 10 = 7 at 99XA + 3 at 99XC: published, 99XA would subtract its own 7 (an insider).
-    assert voor[(Niveau.LANDELIJK, "")][2027][("leerlingen", "")] is None
-    assert voor[(Niveau.SCHOOL, "99XA")][2027][("leerlingen", "")] == 7
-    assert voor[(Niveau.SCHOOL, "99XA")][2027][("aangemeld_voor_deadline", "")] is None
+    assert voor[(Level.LANDELIJK, "")][2027][("leerlingen", "")] is None
+    assert voor[(Level.SCHOOL, "99XA")][2027][("leerlingen", "")] == 7
+    assert voor[(Level.SCHOOL, "99XA")][2027][("aangemeld_voor_deadline", "")] is None
 
-    bewaar_jaarcijfers(cyclus_sessie, 2027, kalender)
+    store_jaarcijfers(cyclus_sessie, 2027, kalender)
     cyclus_sessie.commit()
     _purge(cyclus_sessie, 2027)
     for tabel in PERSOONSGEGEVENS:
@@ -104,19 +104,19 @@ def test_after_the_purge_the_trend_of_the_closed_year_is_identical(cyclus_sessie
 
     na = {sleutel: trend(cyclus_sessie, kalender, *sleutel, 2027) for sleutel in voor}
     assert na == voor
-    assert lees_jaarcijfers(cyclus_sessie, 2027) == berekend
+    assert read_jaarcijfers(cyclus_sessie, 2027) == berekend
     # Recomputing from the (now empty) history would say something else: the table is the source.
-    assert _per_sleutel(bereken_jaarcijfers(cyclus_sessie, 2027, kalender)) != _per_sleutel(berekend)
+    assert _per_sleutel(compute_jaarcijfers(cyclus_sessie, 2027, kalender)) != _per_sleutel(berekend)
 
 
 def test_a_lone_suppressed_cell_in_a_distribution_takes_the_smallest_other_with_it():
     from broker.rapportage.cijfers import Cijfer
-    from broker.rapportage.jaarcijfers import onderdruk
+    from broker.rapportage.jaarcijfers import suppress
 
     def cel(cijfer, dimensie, n):
-        return Cijfer(Niveau.SCHOOL, "99XA", cijfer, dimensie, n, n)
+        return Cijfer(Level.SCHOOL, "99XA", cijfer, dimensie, n, n)
 
-    rijen = onderdruk(
+    rijen = suppress(
         2027,
         [
             cel("leerlingen", "", 23),

@@ -37,15 +37,15 @@ import pytest
 from sqlalchemy import func, select
 
 from broker.db import models
-from broker.domain.cycle import Kalender
-from broker.jaarcyclus.afsluiten import sluit
-from broker.rapportage.cijfers import Niveau, Peil, bereken_cijfers
-from broker.rapportage.jaarcijfers import bereken_jaarcijfers, lees_jaarcijfers, regio_indeling
-from broker.rapportage.rapport import maak_rapport
+from broker.domain.cycle import Calendar
+from broker.jaarcyclus.close import sluit
+from broker.rapportage.cijfers import Level, Peil, compute_cijfers
+from broker.rapportage.jaarcijfers import compute_jaarcijfers, read_jaarcijfers, regio_indeling
+from broker.rapportage.rapport import make_rapport
 from broker.rapportage.trends import trend
-from broker.rapportage.uitvoer import html
-from broker.registry.repository import PartijRegister
-from broker.service.context import Aanroep, Verwerking
+from broker.rapportage.output import html
+from broker.registry.repository import PartijRegistry
+from broker.service.context import Caller, Processing
 from broker.service.procescijfers import opvragen_procescijfers
 from tests.rapportage.disclosure_checker import (
     assert_procescijfers_veilig,
@@ -78,8 +78,8 @@ NIEUW = {
 
 
 @pytest.fixture
-def feiten_sessie(demo_session, sleutelbos):
-    bouw_procesfeiten(demo_session, sleutelbos)
+def feiten_sessie(demo_session, keyring):
+    bouw_procesfeiten(demo_session, keyring)
     return demo_session
 
 
@@ -162,7 +162,7 @@ def _nieuw(cijfers) -> dict[tuple[str, str], dict[tuple[str, str], int | None]]:
 
 
 def test_the_hand_computed_figures_at_every_level(feiten_sessie):
-    figuren = _nieuw(bereken_cijfers(feiten_sessie, Peil.van(Kalender(), 2027, PEILDATUM)))
+    figuren = _nieuw(compute_cijfers(feiten_sessie, Peil.van(Calendar(), 2027, PEILDATUM)))
     assert figuren == VERWACHT
     # The hand-computed medians and percentiles named in the docstring, spelled out once more.
     landelijk = figuren[("landelijk", "")]
@@ -176,8 +176,8 @@ def test_the_hand_computed_figures_at_every_level(feiten_sessie):
 def test_the_facts_count_as_known_on_the_peildatum(feiten_sessie):
     def op(dag):
         return _nieuw(
-            bereken_cijfers(
-                feiten_sessie, Peil.van(Kalender(), 2027, dag), niveaus=[Niveau.LANDELIJK, Niveau.INSTELLING]
+            compute_cijfers(
+                feiten_sessie, Peil.van(Calendar(), 2027, dag), niveaus=[Level.LANDELIJK, Level.INSTELLING]
             )
         )
 
@@ -201,19 +201,19 @@ def test_the_facts_count_as_known_on_the_peildatum(feiten_sessie):
 
 
 def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_sessie):
-    kalender = Kalender()
+    kalender = Calendar()
     # Nothing happens after 25 June: the cycle's last day gives the figures of 1 July.
-    assert _nieuw(bereken_cijfers(feiten_sessie, Peil.van(kalender, 2027))) == VERWACHT
-    gepubliceerd = bereken_jaarcijfers(feiten_sessie, 2027, kalender)
-    waarheid = bereken_cijfers(feiten_sessie, Peil.van(kalender, 2027))
+    assert _nieuw(compute_cijfers(feiten_sessie, Peil.van(kalender, 2027))) == VERWACHT
+    gepubliceerd = compute_jaarcijfers(feiten_sessie, 2027, kalender)
+    waarheid = compute_cijfers(feiten_sessie, Peil.van(kalender, 2027))
     indeling = regio_indeling(feiten_sessie, 2027)
     rapporten_voor = [
-        maak_rapport(feiten_sessie, kalender, niveau, 2027, eenheid, kalender.cyclus(2027).einde)
+        make_rapport(feiten_sessie, kalender, niveau, 2027, eenheid, kalender.cyclus(2027).einde)
         for niveau, eenheid in [
-            (Niveau.LANDELIJK, ""),
-            (Niveau.REGIO, "21"),
-            (Niveau.REGIO, "29"),
-            (Niveau.SCHOOL, "99XA"),
+            (Level.LANDELIJK, ""),
+            (Level.REGIO, "21"),
+            (Level.REGIO, "29"),
+            (Level.SCHOOL, "99XA"),
         ]
     ]
     for rapport in rapporten_voor:
@@ -221,10 +221,10 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
     trends_voor = {
         sleutel: trend(feiten_sessie, kalender, *sleutel, 2027)
         for sleutel in [
-            (Niveau.LANDELIJK, ""),
-            (Niveau.SCHOOL, "99XA"),
-            (Niveau.REGIO, "21"),
-            (Niveau.INSTELLING, "99XB"),
+            (Level.LANDELIJK, ""),
+            (Level.SCHOOL, "99XA"),
+            (Level.REGIO, "21"),
+            (Level.INSTELLING, "99XB"),
         ]
     }
 
@@ -235,7 +235,7 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
     assert afsluiting.verwijderd["leerling"] == 20
     assert feiten_sessie.scalar(select(func.count()).select_from(models.AanmeldingFeit)) == 0
 
-    bewaard = lees_jaarcijfers(feiten_sessie, 2027)
+    bewaard = read_jaarcijfers(feiten_sessie, 2027)
     assert bewaard == gepubliceerd
     na = _nieuw(bewaard)
     # Every published value is the hand-computed one; what is withheld is withheld, not changed.
@@ -265,31 +265,27 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
     # The trend of the closed year is the same as before the purge, and holds the new key figures.
     na_trends = {sleutel: trend(feiten_sessie, kalender, *sleutel, 2027) for sleutel in trends_voor}
     assert na_trends == trends_voor
-    assert na_trends[(Niveau.LANDELIJK, "")][2027][("intakes", "")] == 12
-    assert na_trends[(Niveau.LANDELIJK, "")][2027][("doorlooptijd_mediaan", AO)] == 46
-    rapport = maak_rapport(feiten_sessie, kalender, Niveau.LANDELIJK, 2027)
+    assert na_trends[(Level.LANDELIJK, "")][2027][("intakes", "")] == 12
+    assert na_trends[(Level.LANDELIJK, "")][2027][("doorlooptijd_mediaan", AO)] == 46
+    rapport = make_rapport(feiten_sessie, kalender, Level.LANDELIJK, 2027)
     assert rapport.uit_jaarcijfers
     for voor in rapporten_voor:  # the same figures before and after the purge, and just as safe
-        na_rapport = maak_rapport(feiten_sessie, kalender, voor.niveau, 2027, voor.eenheid)
+        na_rapport = make_rapport(feiten_sessie, kalender, voor.niveau, 2027, voor.eenheid)
         assert sorted(na_rapport.cijfers, key=repr) == sorted(voor.cijfers, key=repr)
         assert_rapport_veilig(na_rapport, waarheid, indeling)
     pagina = html(rapport)
     assert "Intakes per uitkomst" in pagina and "Examenresultaten" in pagina
 
 
-def test_opvragen_procescijfers_gives_a_school_and_an_institution_their_new_figures(
-    feiten_sessie, sleutelbos
-):
+def test_opvragen_procescijfers_gives_a_school_and_an_institution_their_new_figures(feiten_sessie, keyring):
 
     def vraag(oin):
-        verwerking = Verwerking(
-            feiten_sessie, sleutelbos, Kalender(), nu=datetime(2027, 7, 1, 12, tzinfo=UTC)
-        )
-        aanroep = Aanroep(PartijRegister(feiten_sessie).zoek(oin), "urn:uuid:procescijfers")
+        verwerking = Processing(feiten_sessie, keyring, Calendar(), nu=datetime(2027, 7, 1, 12, tzinfo=UTC))
+        aanroep = Caller(PartijRegistry(feiten_sessie).zoek(oin), "urn:uuid:procescijfers")
         antwoord = opvragen_procescijfers(verwerking, aanroep, None, None)
-        niveau = Niveau.SCHOOL if oin == OIN["99XA"] else Niveau.INSTELLING
+        niveau = Level.SCHOOL if oin == OIN["99XA"] else Level.INSTELLING
         brins = sorted(aanroep.partij.brins)
-        waarheid = bereken_cijfers(feiten_sessie, antwoord.peil, niveaus=[niveau], eenheden={niveau: brins})
+        waarheid = compute_cijfers(feiten_sessie, antwoord.peil, niveaus=[niveau], eenheden={niveau: brins})
         assert_procescijfers_veilig(antwoord, waarheid)
         return {(r.cijfer, r.dimensie): r.aantal for r in antwoord.cijfers}
 

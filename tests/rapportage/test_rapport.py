@@ -13,14 +13,14 @@ from click.testing import CliRunner
 from matplotlib.image import imread
 from openpyxl import load_workbook
 
-from broker.bootstrap import Omgeving
+from broker.bootstrap import Runtime
 from broker.cli import main
-from broker.domain.cycle import Kalender
-from broker.rapportage.cijfers import Niveau
-from broker.rapportage.grafieken import grafieken
-from broker.rapportage.jaarcijfers import bewaar_jaarcijfers
-from broker.rapportage.rapport import RapportFout, maak_rapport
-from broker.rapportage.uitvoer import KOLOMMEN, html, rijen, schrijf
+from broker.domain.cycle import Calendar
+from broker.rapportage.cijfers import Level
+from broker.rapportage.charts import grafieken
+from broker.rapportage.jaarcijfers import store_jaarcijfers
+from broker.rapportage.rapport import RapportError, make_rapport
+from broker.rapportage.output import KOLOMMEN, html, rijen, schrijf
 from tests.helpers import schrijf_config
 from tests.rapportage.scenario import PEILDATUM, bouw_cyclus
 
@@ -45,10 +45,10 @@ def _chromium() -> str:
 
 
 @pytest.mark.parametrize(
-    "niveau,eenheid", [(Niveau.SCHOOL, "99XA"), (Niveau.REGIO, "21"), (Niveau.LANDELIJK, "")]
+    "niveau,eenheid", [(Level.SCHOOL, "99XA"), (Level.REGIO, "21"), (Level.LANDELIJK, "")]
 )
 def test_every_chart_has_a_title_labelled_axes_and_units(cyclus_sessie, niveau, eenheid):
-    rapport = maak_rapport(cyclus_sessie, Kalender(), niveau, 2027, eenheid, PEILDATUM)
+    rapport = make_rapport(cyclus_sessie, Calendar(), niveau, 2027, eenheid, PEILDATUM)
     namen = []
     for naam, figuur in grafieken(rapport):
         (as_,) = figuur.axes
@@ -64,19 +64,19 @@ def test_every_chart_has_a_title_labelled_axes_and_units(cyclus_sessie, niveau, 
 
 def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
     chromium = _chromium()
-    rapport = maak_rapport(cyclus_sessie, Kalender(), Niveau.REGIO, 2027, "21", PEILDATUM)
+    rapport = make_rapport(cyclus_sessie, Calendar(), Level.REGIO, 2027, "21", PEILDATUM)
     pagina = tmp_path / "regio-21.html"
     schrijf(rapport, "html", pagina)
     tekst = pagina.read_text()
     assert "http://" not in tekst and "https://" not in tekst  # self-contained: nothing fetched
     assert tekst.count("<img ") == 4
     scherm = tmp_path / "regio-21.png"
-    profiel = tmp_path / "chromium-profiel"
+    profile = tmp_path / "chromium-profiel"
     uitkomst = subprocess.run(
         [
             chromium,
             *CHROMIUM_VLAGGEN,
-            f"--user-data-dir={profiel}",
+            f"--user-data-dir={profile}",
             "--window-size=1200,3200",
             f"--screenshot={scherm}",
             pagina.as_uri(),
@@ -92,7 +92,7 @@ def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
     assert beeld.shape[:2] == (3200, 1200)
     assert beeld[:1600].std() > 0.05  # not a blank page: text, tables and charts
     dom = subprocess.run(
-        [chromium, *CHROMIUM_VLAGGEN, f"--user-data-dir={profiel}", "--dump-dom", pagina.as_uri()],
+        [chromium, *CHROMIUM_VLAGGEN, f"--user-data-dir={profile}", "--dump-dom", pagina.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
@@ -102,7 +102,7 @@ def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
 
 
 def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cyclus_sessie, tmp_path):
-    rapport = maak_rapport(cyclus_sessie, Kalender(), Niveau.SCHOOL, 2027, "99XA", PEILDATUM)
+    rapport = make_rapport(cyclus_sessie, Calendar(), Level.SCHOOL, 2027, "99XA", PEILDATUM)
     schrijf(rapport, "csv", tmp_path / "r.csv")
     schrijf(rapport, "xlsx", tmp_path / "r.xlsx")
     with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as bestand:
@@ -124,33 +124,33 @@ def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cycl
 
 
 def test_a_closed_cycle_is_reported_from_its_yearly_aggregates_only(cyclus_sessie):
-    bewaar_jaarcijfers(cyclus_sessie, 2027, Kalender())
+    store_jaarcijfers(cyclus_sessie, 2027, Calendar())
     cyclus_sessie.commit()
-    rapport = maak_rapport(cyclus_sessie, Kalender(), Niveau.SCHOOL, 2027, "99XA")
+    rapport = make_rapport(cyclus_sessie, Calendar(), Level.SCHOOL, 2027, "99XA")
     assert rapport.uit_jaarcijfers and rapport.peildatum == date(2027, 9, 30)
     assert rapport.hoofd[("leerlingen", "")] == 7
     assert "jaarcijfers van de gesloten cyclus" in html(rapport)
-    with pytest.raises(RapportFout, match="gesloten"):
-        maak_rapport(cyclus_sessie, Kalender(), Niveau.SCHOOL, 2027, "99XA", PEILDATUM)
+    with pytest.raises(RapportError, match="gesloten"):
+        make_rapport(cyclus_sessie, Calendar(), Level.SCHOOL, 2027, "99XA", PEILDATUM)
 
 
 def test_unknown_units_and_dates_outside_the_cycle_are_refused(cyclus_sessie):
-    with pytest.raises(RapportFout, match="geen cijfers"):
-        maak_rapport(cyclus_sessie, Kalender(), Niveau.SCHOOL, 2027, "99ZZ", PEILDATUM)
-    with pytest.raises(RapportFout, match="ligt niet in cyclus 2027"):
-        maak_rapport(cyclus_sessie, Kalender(), Niveau.LANDELIJK, 2027, "", date(2027, 10, 1))
-    with pytest.raises(RapportFout, match="RMC"):
-        maak_rapport(cyclus_sessie, Kalender(), Niveau.REGIO, 2027, "x1", PEILDATUM)
+    with pytest.raises(RapportError, match="geen cijfers"):
+        make_rapport(cyclus_sessie, Calendar(), Level.SCHOOL, 2027, "99ZZ", PEILDATUM)
+    with pytest.raises(RapportError, match="ligt niet in cyclus 2027"):
+        make_rapport(cyclus_sessie, Calendar(), Level.LANDELIJK, 2027, "", date(2027, 10, 1))
+    with pytest.raises(RapportError, match="RMC"):
+        make_rapport(cyclus_sessie, Calendar(), Level.REGIO, 2027, "x1", PEILDATUM)
 
 
 def test_vva_report_writes_each_format(database_url, tmp_path):
     config = schrijf_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
-    omgeving = Omgeving.laad(str(config))
-    with omgeving.sessions() as session:
-        bouw_cyclus(session, omgeving.sleutelbos)
-    omgeving.sluit()
+    runtime = Runtime.laad(str(config))
+    with runtime.sessions() as session:
+        bouw_cyclus(session, runtime.keyring)
+    runtime.sluit()
     for formaat, niveau in (
         ("html", ["--level", "landelijk"]),
         ("csv", ["--level", "school", "--brin", "99XA"]),
@@ -213,7 +213,7 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
 
 def test_a_lead_time_without_observations_is_blank_in_the_trend_not_zero(cyclus_sessie):
     """A count with no observations is 0; a median of no observations does not exist."""
-    rapport = maak_rapport(cyclus_sessie, Kalender(), Niveau.REGIO, 2027, "19", PEILDATUM)  # nobody enrolled
+    rapport = make_rapport(cyclus_sessie, Calendar(), Level.REGIO, 2027, "19", PEILDATUM)  # nobody enrolled
     rij = "<tr><td>mediane doorlooptijd aanmelding → inschrijving (dagen)</td><td></td></tr>"
     assert rij in html(rapport)
     assert "<tr><td>teruggevallen na de deadline</td><td>0</td></tr>" in html(rapport)

@@ -18,12 +18,12 @@ def duo_data_map() -> Path | None:
 
     ``$VVA_DUO_DATA`` first, else ``<folder holding the clone>/shared/data/duo-open-data``.
     """
-    kandidaten = [Path(p) for p in [os.environ.get("VVA_DUO_DATA")] if p]
+    candidates = [Path(p) for p in [os.environ.get("VVA_DUO_DATA")] if p]
     if os.environ.get("VVA_SHARED"):
-        kandidaten.append(Path(os.environ["VVA_SHARED"]) / "data" / "duo-open-data")
+        candidates.append(Path(os.environ["VVA_SHARED"]) / "data" / "duo-open-data")
     # tests/refdata/conftest.py -> parents[2] is the clone, parents[3] the folder that holds it.
-    kandidaten.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "duo-open-data")
-    return next((p for p in kandidaten if p.is_dir()), None)
+    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "duo-open-data")
+    return next((p for p in candidates if p.is_dir()), None)
 
 
 @pytest.fixture

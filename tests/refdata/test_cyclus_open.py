@@ -35,11 +35,11 @@ def vva(tmp_path, database_url):
     config = schrijf_config(tmp_path, database_url)
     runner = CliRunner()
 
-    def roep(*args: str):
+    def call(*args: str):
         return runner.invoke(main, ["--config", str(config), *args])
 
-    assert roep("init", "--no-demo").exit_code == 0
-    return roep
+    assert call("init", "--no-demo").exit_code == 0
+    return call
 
 
 def _open(vva, jaar: int, paden: list[Path], *extra: str):

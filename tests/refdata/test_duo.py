@@ -15,14 +15,14 @@ import pytest
 from broker.refdata.duo import (
     MBO,
     VO,
-    AfgewezenRij,
+    RejectedRow,
     DuoBestand,
     Gemeente,
     Instelling,
-    OnbekendBestand,
+    UnknownFile,
     RmcRegio,
     Vestiging,
-    lees_duo_csv,
+    read_duo_csv,
 )
 
 DEMO = Path(__file__).resolve().parents[2] / "broker" / "refdata" / "demo"
@@ -79,7 +79,7 @@ def echte_tekst(vo_bestand: Path) -> str:
 
 @pytest.fixture
 def echt(vo_bestand: Path) -> DuoBestand:
-    return lees_duo_csv(vo_bestand.read_bytes(), "alle-vestigingen-vo.csv")
+    return read_duo_csv(vo_bestand.read_bytes(), "alle-vestigingen-vo.csv")
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def klein(echte_tekst: str) -> list[list[str]]:
 
 
 def lees(tabel: list[list[str]], bron: str = "test.csv") -> DuoBestand:
-    return lees_duo_csv(schrijf(tabel).encode("utf-8"), bron)
+    return read_duo_csv(schrijf(tabel).encode("utf-8"), bron)
 
 
 # --- the real file -------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def test_older_generation_windows_1252_crlf(echte_tekst: str, echt: DuoBestand) 
     data = schrijf(oud, einde="\r\n").encode("cp1252")
     assert b"\r\n" in data and "é".encode("cp1252") in data
 
-    bestand = lees_duo_csv(data, "02.-alle-vestigingen-vo.csv")
+    bestand = read_duo_csv(data, "02.-alle-vestigingen-vo.csv")
 
     assert (bestand.generatie, bestand.codering) == ("oud", "cp1252")
     assert inhoud(bestand) == inhoud(echt)
@@ -167,7 +167,7 @@ def test_utf8_bom_with_comma_delimiter(echte_tekst: str, echt: DuoBestand) -> No
     data = schrijf(rijen(echte_tekst), scheidingsteken=",").encode("utf-8-sig")
     assert data.startswith(b"\xef\xbb\xbf")
 
-    bestand = lees_duo_csv(data, "vestigingenvo.csv")
+    bestand = read_duo_csv(data, "vestigingenvo.csv")
 
     assert (bestand.codering, bestand.scheidingsteken) == ("utf-8-sig", ",")
     assert inhoud(bestand) == inhoud(echt)
@@ -273,7 +273,7 @@ def test_gemeente_in_two_regions_keeps_first_and_warns(klein: list[list[str]]) -
 
 def test_blank_lines_and_trailing_delimiter_are_tolerated(klein: list[list[str]]) -> None:
     tekst = schrijf(klein[:1]) + schrijf(klein[1:2]).rstrip("\n") + ";\n\n" + ";" * 31 + "\n"
-    bestand = lees_duo_csv(tekst.encode(), "v.csv")
+    bestand = read_duo_csv(tekst.encode(), "v.csv")
     assert [v.code for v in bestand.vestigingen] == ["18BR00"]
     assert (bestand.rijen, bestand.afgewezen) == (1, [])
 
@@ -335,8 +335,8 @@ def test_line_numbers_count_physical_lines(klein: list[list[str]]) -> None:
 
 def test_other_csv_is_unknown_file_listing_missing_columns(duo_map: Path) -> None:
     pad = duo_map / "gemeente-rmc-regio-DERIVED.csv"
-    with pytest.raises(OnbekendBestand) as fout:
-        lees_duo_csv(pad.read_bytes(), "gemeente-rmc-regio-DERIVED.csv")
+    with pytest.raises(UnknownFile) as fout:
+        read_duo_csv(pad.read_bytes(), "gemeente-rmc-regio-DERIVED.csv")
     assert str(fout.value).startswith("gemeente-rmc-regio-DERIVED.csv: geen bekend DUO-bestand")
     assert fout.value.ontbrekend == {
         VO: ["INSTELLINGSCODE of BRIN NUMMER", "VESTIGINGSCODE of VESTIGINGSNUMMER", "VESTIGINGSNAAM"],
@@ -353,15 +353,15 @@ def test_other_csv_is_unknown_file_listing_missing_columns(duo_map: Path) -> Non
     ],
 )
 def test_unreadable_files(data: bytes, begin: str) -> None:
-    with pytest.raises(OnbekendBestand, match=f"^{begin}"):
-        lees_duo_csv(data, "x.csv")
+    with pytest.raises(UnknownFile, match=f"^{begin}"):
+        read_duo_csv(data, "x.csv")
 
 
 # --- MBO institutions and the demo set -----------------------------------------------------
 
 
 def test_demo_mbo_file_newer_generation_utf8_bom() -> None:
-    bestand = lees_duo_csv((DEMO / "mbo-instellingen-FICTIEF.csv").read_bytes(), "mbo.csv")
+    bestand = read_duo_csv((DEMO / "mbo-instellingen-FICTIEF.csv").read_bytes(), "mbo.csv")
     assert (bestand.soort, bestand.generatie, bestand.codering) == (MBO, "nieuw", "utf-8-sig")
     assert bestand.instellingen == [
         Instelling(
@@ -386,7 +386,7 @@ def test_mbo_file_older_generation_cp1252() -> None:
     tabel = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
     oud = hernoem_kop(tabel, {"INSTELLINGSCODE": "BRIN NUMMER"})
     zet(oud, 1, "INSTELLINGSNAAM", "ROC Één (FICTIEF)")
-    bestand = lees_duo_csv(schrijf(oud, einde="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
+    bestand = read_duo_csv(schrijf(oud, einde="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
     assert (bestand.soort, bestand.generatie, bestand.codering) == (MBO, "oud", "cp1252")
     assert bestand.instellingen[0] == Instelling(
         "99XB", "mbo", "ROC Één (FICTIEF)", "0363", "21", "mbo", "0200000020", "www.amstelstroom.example"
@@ -397,13 +397,13 @@ def test_mbo_duplicate_brin_is_refused() -> None:
     tabel = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
     tabel.append(list(tabel[1]))
     bestand = lees(tabel, "mbo.csv")
-    assert bestand.afgewezen == [AfgewezenRij(5, "INSTELLINGSCODE: 99XB staat al op regel 2")]
+    assert bestand.afgewezen == [RejectedRow(5, "INSTELLINGSCODE: 99XB staat al op regel 2")]
 
 
 def test_demo_vo_file_older_generation_windows_1252() -> None:
     data = (DEMO / "vestigingen-vo-FICTIEF.csv").read_bytes()
     assert b"\r\n" in data and "Één".encode("cp1252") in data
-    bestand = lees_duo_csv(data, "vo.csv")
+    bestand = read_duo_csv(data, "vo.csv")
     assert (bestand.soort, bestand.generatie, bestand.codering) == (VO, "oud", "cp1252")
     assert [v.code for v in bestand.vestigingen] == [
         "99XA00",
@@ -429,8 +429,8 @@ def test_demo_vo_file_older_generation_windows_1252() -> None:
 
 
 def test_every_demo_name_is_marked_fictional() -> None:
-    vo = lees_duo_csv((DEMO / "vestigingen-vo-FICTIEF.csv").read_bytes(), "vo.csv")
-    mbo = lees_duo_csv((DEMO / "mbo-instellingen-FICTIEF.csv").read_bytes(), "mbo.csv")
+    vo = read_duo_csv((DEMO / "vestigingen-vo-FICTIEF.csv").read_bytes(), "vo.csv")
+    mbo = read_duo_csv((DEMO / "mbo-instellingen-FICTIEF.csv").read_bytes(), "mbo.csv")
     namen = [v.naam for v in vo.vestigingen] + [i.naam for i in vo.instellingen + mbo.instellingen]
     assert len(namen) == 12
     assert all("(FICTIEF)" in naam for naam in namen)

@@ -1,4 +1,4 @@
-"""Loading DUO reference data into the database (broker.refdata.laden) and the ``vva refdata`` commands.
+"""Loading DUO reference data into the database (broker.refdata.load) and the ``vva refdata`` commands.
 
 Database tests run on SQLite and PostgreSQL (fixture ``refdata_session``); the CLI tests use SQLite.
 """
@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broker.db import models
-from broker.domain.cycle import Kalender
+from broker.domain.cycle import Calendar
 from broker.domain.meldingen import GEMEENTECODE_ONGELDIG, VESTIGING_ONGELDIG
 from broker.refdata import duo
-from broker.refdata.laden import AfgewezenRegel, Telling, laad_bestanden, laad_demo
+from broker.refdata.load import RejectedLine, TableCount, load_files, load_demo
 
 DEMO = Path(__file__).resolve().parents[2] / "broker" / "refdata" / "demo"
 DEMO_VO = DEMO / "vestigingen-vo-FICTIEF.csv"
@@ -47,30 +47,30 @@ def momentopname(session: Session, jaar: int | None = None) -> dict[str, set[tup
     }
 
 
-def allemaal_nieuw(rmc: int, gemeente: int, instelling: int, vestiging: int) -> dict[str, Telling]:
+def allemaal_nieuw(rmc: int, gemeente: int, instelling: int, vestiging: int) -> dict[str, TableCount]:
     return {
-        "rmc_regio": Telling(nieuw=rmc),
-        "gemeente": Telling(nieuw=gemeente),
-        "instelling": Telling(nieuw=instelling),
-        "vestiging": Telling(nieuw=vestiging),
+        "rmc_regio": TableCount(nieuw=rmc),
+        "gemeente": TableCount(nieuw=gemeente),
+        "instelling": TableCount(nieuw=instelling),
+        "vestiging": TableCount(nieuw=vestiging),
     }
 
 
-def ongewijzigd(rapport_tellingen: dict[str, Telling]) -> dict[str, Telling]:
-    return {naam: Telling(ongewijzigd=t.totaal) for naam, t in rapport_tellingen.items()}
+def ongewijzigd(rapport_tellingen: dict[str, TableCount]) -> dict[str, TableCount]:
+    return {naam: TableCount(ongewijzigd=t.totaal) for naam, t in rapport_tellingen.items()}
 
 
 def vo_demo_met(wijzig) -> duo.DuoBestand:
     """The demo VO file, decoded, changed by ``wijzig(text) -> text``, re-encoded as DUO does."""
     tekst = wijzig(DEMO_VO.read_bytes().decode("cp1252"))
-    return duo.lees_duo_csv(tekst.encode("cp1252"), "vo-gewijzigd.csv")
+    return duo.read_duo_csv(tekst.encode("cp1252"), "vo-gewijzigd.csv")
 
 
 # --- the real file -------------------------------------------------------------------------
 
 
 def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo_bestand: Path) -> None:
-    rapport = laad_bestanden(refdata_session, [vo_bestand], 2026)
+    rapport = load_files(refdata_session, [vo_bestand], 2026)
     refdata_session.commit()
 
     assert rapport.tellingen == allemaal_nieuw(40, 288, 650, 1630)
@@ -97,7 +97,7 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
     assert (amsterdam.naam, amsterdam.rmc_regio) == ("AMSTERDAM", "21")
     assert refdata_session.get(models.RmcRegio, (2026, "7")).naam == "Noord- en Midden Drenthe"
 
-    opnieuw = laad_bestanden(refdata_session, [vo_bestand], 2027)
+    opnieuw = load_files(refdata_session, [vo_bestand], 2027)
     refdata_session.commit()
 
     # The next cycle gets its own rows, equal in content and still valid from 2026; 2026 is untouched.
@@ -112,17 +112,17 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
 
 
 def test_changed_rows_get_the_new_cycle(refdata_session: Session) -> None:
-    laad_bestanden(refdata_session, [DEMO_VO, DEMO_MBO], 2026)
+    load_files(refdata_session, [DEMO_VO, DEMO_MBO], 2026)
     gewijzigd = vo_demo_met(
         lambda t: t.replace("Noorderzon Lyceum (FICTIEF)", "Noorderzon College (FICTIEF)")
     )
 
-    rapport = laad_bestanden(refdata_session, [gewijzigd], 2027)
+    rapport = load_files(refdata_session, [gewijzigd], 2027)
 
-    assert rapport.tellingen["vestiging"] == Telling(gewijzigd=1, ongewijzigd=5)
+    assert rapport.tellingen["vestiging"] == TableCount(gewijzigd=1, ongewijzigd=5)
     # 99XD is named after 99XD00; the MBO institutions are not in 2027's files: ended there.
-    assert rapport.tellingen["instelling"] == Telling(gewijzigd=1, ongewijzigd=2, beeindigd=3)
-    assert rapport.tellingen["gemeente"] == Telling(ongewijzigd=5)
+    assert rapport.tellingen["instelling"] == TableCount(gewijzigd=1, ongewijzigd=2, beeindigd=3)
+    assert rapport.tellingen["gemeente"] == TableCount(ongewijzigd=5)
     vestiging = refdata_session.get(models.Vestiging, (2027, "99XD00"))
     assert (vestiging.naam, vestiging.geldig_vanaf_cyclus) == ("Noorderzon College (FICTIEF)", 2027)
     assert refdata_session.get(models.Vestiging, (2026, "99XD00")).naam == "Noorderzon Lyceum (FICTIEF)"
@@ -134,14 +134,14 @@ def test_changed_rows_get_the_new_cycle(refdata_session: Session) -> None:
 
 
 def test_missing_region_does_not_erase_a_known_one(refdata_session: Session) -> None:
-    laad_bestanden(refdata_session, [DEMO_VO], 2026)
+    load_files(refdata_session, [DEMO_VO], 2026)
     zonder_regio = vo_demo_met(lambda t: t.replace(";21;Agglomeratie Amsterdam", "; ; "))
     assert [g.rmc_regio for g in zonder_regio.gemeenten if g.code == "0363"] == [None]
 
-    rapport = laad_bestanden(refdata_session, [zonder_regio], 2027)
+    rapport = load_files(refdata_session, [zonder_regio], 2027)
 
-    assert rapport.tellingen["gemeente"] == Telling(ongewijzigd=5)
-    assert rapport.tellingen["vestiging"] == Telling(ongewijzigd=6)
+    assert rapport.tellingen["gemeente"] == TableCount(ongewijzigd=5)
+    assert rapport.tellingen["vestiging"] == TableCount(ongewijzigd=6)
     assert refdata_session.get(models.Gemeente, (2027, "0363")).rmc_regio == "21"
     assert refdata_session.get(models.Gemeente, (2027, "0384")).geldig_vanaf_cyclus == 2026
     assert refdata_session.get(models.Vestiging, (2027, "99XA02")).rmc_regio == "21"
@@ -155,13 +155,13 @@ def test_mbo_institution_wins_over_vo_vestigingen_of_the_same_brin(
     aoc = vo_demo_met(lambda t: t.replace("99XC;99XC00", "99XB;99XB00"))
     bestanden = [DEMO_MBO, aoc] if mbo_eerst else [aoc, DEMO_MBO]
 
-    laad_bestanden(refdata_session, bestanden, 2026)
+    load_files(refdata_session, bestanden, 2026)
     instelling = refdata_session.get(models.Instelling, (2026, "99XB"))
     assert (instelling.sector, instelling.naam) == ("mbo", "ROC Amstelstroom (FICTIEF)")
     assert refdata_session.get(models.Vestiging, (2026, "99XB00")).brin == "99XB"
 
-    alleen_vo = laad_bestanden(refdata_session, [aoc], 2027)  # a later VO-only load keeps it MBO
-    assert alleen_vo.tellingen["instelling"] == Telling(ongewijzigd=3, beeindigd=2)
+    alleen_vo = load_files(refdata_session, [aoc], 2027)  # a later VO-only load keeps it MBO
+    assert alleen_vo.tellingen["instelling"] == TableCount(ongewijzigd=3, beeindigd=2)
     assert refdata_session.get(models.Instelling, (2027, "99XB")).sector == "mbo"
 
 
@@ -171,18 +171,18 @@ def test_mbo_institution_wins_over_vo_vestigingen_of_the_same_brin(
 def test_refused_rows_are_reported_and_the_rest_loaded(refdata_session: Session) -> None:
     kapot = vo_demo_met(lambda t: t.replace("99XC;99XC00", "99XC;99XD00").replace(";0014;", ";14A;"))
 
-    rapport = laad_bestanden(refdata_session, [kapot], 2026)
+    rapport = load_files(refdata_session, [kapot], 2026)
 
     assert rapport.afgewezen == [
-        AfgewezenRegel(
+        RejectedLine(
             "vo-gewijzigd.csv", 6, f"VESTIGINGSNUMMER: '99XD00' ongeldig ({VESTIGING_ONGELDIG.tekst_nl})"
         ),
-        AfgewezenRegel(
+        RejectedLine(
             "vo-gewijzigd.csv", 7, f"GEMEENTENUMMER: '14A' ongeldig ({GEMEENTECODE_ONGELDIG.tekst_nl})"
         ),
     ]
     assert str(rapport.afgewezen[1]).startswith("vo-gewijzigd.csv:7: GEMEENTENUMMER: '14A' ongeldig")
-    assert rapport.tellingen["vestiging"] == Telling(nieuw=4)
+    assert rapport.tellingen["vestiging"] == TableCount(nieuw=4)
     codes = sorted(refdata_session.scalars(select(models.Vestiging.code)))
     assert codes == ["99XA00", "99XA01", "99XA02", "99XA03"]
 
@@ -191,8 +191,8 @@ def test_an_unusable_file_loads_nothing(refdata_session: Session, tmp_path: Path
     onzin = tmp_path / "leerlingen.csv"
     onzin.write_text("naam;klas\nPiet;3b\n", encoding="utf-8")
 
-    with pytest.raises(duo.OnbekendBestand, match="leerlingen.csv: geen bekend DUO-bestand"):
-        laad_bestanden(refdata_session, [DEMO_VO, onzin], 2026)
+    with pytest.raises(duo.UnknownFile, match="leerlingen.csv: geen bekend DUO-bestand"):
+        load_files(refdata_session, [DEMO_VO, onzin], 2026)
 
     assert aantallen(refdata_session) == {"rmc_regio": 0, "gemeente": 0, "instelling": 0, "vestiging": 0}
 
@@ -201,7 +201,7 @@ def test_an_unusable_file_loads_nothing(refdata_session: Session, tmp_path: Path
 
 
 def test_demo_set(refdata_session: Session) -> None:
-    rapport = laad_demo(refdata_session, 2026)
+    rapport = load_demo(refdata_session, 2026)
     refdata_session.commit()
 
     assert rapport.tellingen == allemaal_nieuw(4, 7, 7, 8)
@@ -238,7 +238,7 @@ def test_demo_set(refdata_session: Session) -> None:
     }
     voor = momentopname(refdata_session)
 
-    assert laad_demo(refdata_session, 2027).tellingen == ongewijzigd(rapport.tellingen)
+    assert load_demo(refdata_session, 2027).tellingen == ongewijzigd(rapport.tellingen)
     assert momentopname(refdata_session, 2026) == voor
 
 
@@ -277,12 +277,12 @@ def test_cli_load_real_file(vva, vo_bestand: Path) -> None:
 
     tweede = vva("refdata", "load", str(vo_bestand))  # default cycle: today's
     assert tweede.exit_code == 0, tweede.stderr
-    assert f"cyclus {Kalender().cyclus_op(date.today()).jaar}:" in tweede.stdout
+    assert f"cyclus {Calendar().cyclus_on(date.today()).jaar}:" in tweede.stdout
     assert "vestiging: nieuw 0, gewijzigd 0, ongewijzigd 1630" in tweede.stdout
 
     toon = vva("refdata", "show")
     assert toon.stdout.splitlines() == [
-        f"reference data of cycle {Kalender().cyclus_op(date.today()).jaar}",
+        f"reference data of cycle {Calendar().cyclus_on(date.today()).jaar}",
         "rmc_regio: 40",
         "gemeente: 288",
         "instelling: 650",

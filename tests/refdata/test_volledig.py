@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from broker.db import models
-from broker.refdata.controle import controleer
-from broker.refdata.laden import laad_bestanden
-from broker.refdata.opzoeken import contactgegevens_van
+from broker.refdata.check import check_all
+from broker.refdata.load import load_files
+from broker.refdata.lookup import contactgegevens_of
 
 VO = "alle-vestigingen-vo.csv"
 BO = "sessyll+Dutch_Primary_Education_Lakehouse_Pipeline/02.-alle-schoolvestigingen-basisonderwijs.csv"
@@ -40,7 +40,7 @@ def regios(session: Session, jaar: int) -> dict[str, str | None]:
 def test_the_four_files_know_every_gemeente_with_its_region(
     refdata_session: Session, set_: dict[str, Path], duo_map: Path
 ) -> None:
-    rapport = laad_bestanden(refdata_session, [set_[VO], set_[BO], set_[SO], set_[MBO]], 2027)
+    rapport = load_files(refdata_session, [set_[VO], set_[BO], set_[SO], set_[MBO]], 2027)
     assert rapport.afgewezen == []
 
     afgeleid = (duo_map / "gemeente-rmc-regio-ALL-DERIVED.csv").read_text(encoding="utf-8").splitlines()[1:]
@@ -49,7 +49,7 @@ def test_the_four_files_know_every_gemeente_with_its_region(
     assert regios(refdata_session, 2027) == verwacht
     assert regios(refdata_session, 2027)["0415"] == "21"  # Landsmeer: no VO school, known by its BO school
 
-    controle = controleer(refdata_session, 2027)
+    controle = check_all(refdata_session, 2027)
     assert controle.problemen == []
     # 650 VO BRINs, 15 of them MBO institutions with vmbo vestigingen (AOCs), which stay MBO.
     assert controle.instellingen == {"vo": 635, "vso": 224, "mbo": 55}
@@ -62,17 +62,17 @@ def test_the_four_files_know_every_gemeente_with_its_region(
         == 635 + 224 + 55
     )
     # Contact details from DUO's files, for the SOAP answers.
-    contact = contactgegevens_van(refdata_session, 2027, "00GT")
+    contact = contactgegevens_of(refdata_session, 2027, "00GT")
     assert (contact.naam, contact.telefoon) == ("Stichting Albeda", "0102901010")
-    assert contactgegevens_van(refdata_session, 2027, "18BR").internetadres == "www.pro-assen.nl"
+    assert contactgegevens_of(refdata_session, 2027, "18BR").internetadres == "www.pro-assen.nl"
 
 
 def test_without_the_primary_school_file_the_check_names_what_is_missing(
     refdata_session: Session, set_: dict[str, Path]
 ) -> None:
-    laad_bestanden(refdata_session, [set_[VO], set_[SO], set_[MBO]], 2027)
+    load_files(refdata_session, [set_[VO], set_[SO], set_[MBO]], 2027)
 
-    controle = controleer(refdata_session, 2027)
+    controle = check_all(refdata_session, 2027)
 
     assert not controle.in_orde
     assert controle.problemen == [
@@ -84,11 +84,11 @@ def test_without_the_primary_school_file_the_check_names_what_is_missing(
 def test_a_second_cycle_with_the_2020_file_leaves_the_first_cycle_alone(
     refdata_session: Session, set_: dict[str, Path]
 ) -> None:
-    laad_bestanden(refdata_session, [set_[VO], set_[BO], set_[SO], set_[MBO]], 2026)
+    load_files(refdata_session, [set_[VO], set_[BO], set_[SO], set_[MBO]], 2026)
     refdata_session.commit()
     eerste = regios(refdata_session, 2026)
 
-    laad_bestanden(refdata_session, [set_[BO_2020], set_[MBO]], 2027)
+    load_files(refdata_session, [set_[BO_2020], set_[MBO]], 2027)
     refdata_session.commit()
 
     assert regios(refdata_session, 2026) == eerste
@@ -101,5 +101,5 @@ def test_a_second_cycle_with_the_2020_file_leaves_the_first_cycle_alone(
     i = models.Instelling
     assert refdata_session.get(i, (2027, "18BR")).beeindigd is True
     assert refdata_session.get(i, (2026, "18BR")).beeindigd is False
-    controle = controleer(refdata_session, 2027)
+    controle = check_all(refdata_session, 2027)
     assert "file not loaded: VO vestigingen (02.-alle-vestigingen-vo.csv)" in controle.problemen

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from broker.cli import main
-from broker.domain.cycle import Kalender
+from broker.domain.cycle import Calendar
 from tests.registry.conftest import RegistryDb
 
 SCHOOL = "0000000700099XA00000"
@@ -89,8 +89,8 @@ def test_add_then_list_as_table(config: Path) -> None:
         config,
         "add",
         "--oin", SCHOOL,
-        "--soort", "vo-school",
-        "--naam", "School (FICTIEF)",
+        "--kind", "vo-school",
+        "--name", "School (FICTIEF)",
         "--brin", "99XA",
         "--brin", "99XC",
         "--endpoint", "https://las.example/vva",
@@ -122,7 +122,7 @@ def test_add_then_list_as_table(config: Path) -> None:
 
 def test_add_gemeente_with_rmc_region(config: Path) -> None:
     resultaat = vva(
-        config, "add", "--oin", "00000099000000000363", "--soort", "gemeente", "--naam", "G (FICTIEF)",
+        config, "add", "--oin", "00000099000000000363", "--kind", "gemeente", "--name", "G (FICTIEF)",
         "--gemeente", "363", "--rmc", "21",
     )  # fmt: skip
 
@@ -133,7 +133,7 @@ def test_add_gemeente_with_rmc_region(config: Path) -> None:
 
 def test_vo_school_with_gemeente_is_refused(config: Path) -> None:
     resultaat = vva(
-        config, "add", "--oin", SCHOOL, "--soort", "vo-school", "--naam", "S", "--gemeente", "0363"
+        config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "S", "--gemeente", "0363"
     )
 
     assert_fout(resultaat, "gemeentecodes are only allowed for gemeente, not for vo-school")
@@ -141,17 +141,17 @@ def test_vo_school_with_gemeente_is_refused(config: Path) -> None:
 
 
 def test_lowercase_oin_is_refused(config: Path) -> None:
-    resultaat = vva(config, "add", "--oin", SCHOOL.lower(), "--soort", "vo-school", "--naam", "S")
+    resultaat = vva(config, "add", "--oin", SCHOOL.lower(), "--kind", "vo-school", "--name", "S")
 
     assert_fout(resultaat, "is invalid: use exactly 20 characters 0-9 and A-Z, uppercase")
     assert lijst(config) == []
 
 
 def test_add_existing_needs_replace(config: Path) -> None:
-    assert vva(config, "add", "--oin", SCHOOL, "--soort", "vo-school", "--naam", "S").exit_code == 0
+    assert vva(config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "S").exit_code == 0
 
-    assert_fout(vva(config, "add", "--oin", SCHOOL, "--soort", "vo-school", "--naam", "T"), "already exists")
-    resultaat = vva(config, "add", "--oin", SCHOOL, "--soort", "vo-school", "--naam", "T", "--replace")
+    assert_fout(vva(config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "T"), "already exists")
+    resultaat = vva(config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "T", "--replace")
 
     assert resultaat.exit_code == 0, resultaat.output
     assert [p["naam"] for p in lijst(config)] == ["T"]
@@ -213,7 +213,7 @@ def test_demo_is_refused_in_production(tmp_path: Path) -> None:
 
     assert_fout(vva(config, "demo"), "refused with environment = production")
     assert_fout(
-        vva(config, "add", "--oin", "00000099000000000363", "--soort", "gemeente", "--naam", "G"), "test OIN"
+        vva(config, "add", "--oin", "00000099000000000363", "--kind", "gemeente", "--name", "G"), "test OIN"
     )
 
 
@@ -232,9 +232,9 @@ def test_party_with_a_brin_outside_the_reference_data_is_refused(config: Path) -
         "add",
         "--oin",
         "0000000700099XZ00000",
-        "--soort",
+        "--kind",
         "vo-school",
-        "--naam",
+        "--name",
         "X",
         "--brin",
         "99XZ",
@@ -254,9 +254,9 @@ def test_party_with_a_brin_outside_the_reference_data_is_refused(config: Path) -
             "add",
             "--oin",
             "0000000700099XG00000",
-            "--soort",
+            "--kind",
             "vo-school",
-            "--naam",
+            "--name",
             "VSO",
             "--brin",
             "99XG",
@@ -280,7 +280,7 @@ def test_party_load_without_reference_data_says_to_load_them(tmp_path: Path, reg
 def test_a_school_new_in_the_next_cycles_files_can_be_registered_once_they_are_loaded(
     config: Path, tmp_path: Path
 ) -> None:
-    volgend = Kalender().cyclus_op(date.today()).jaar + 1
+    volgend = Calendar().cyclus_on(date.today()).jaar + 1
     demo = (resources.files("broker.refdata") / "demo" / "vestigingen-vo-FICTIEF.csv").read_bytes()
     kop, eerste = demo.splitlines()[:2]
     nieuw = tmp_path / "vo-volgend.csv"
@@ -289,9 +289,9 @@ def test_a_school_new_in_the_next_cycles_files_can_be_registered_once_they_are_l
         "add",
         "--oin",
         "0000000700099YN00000",
-        "--soort",
+        "--kind",
         "vo-school",
-        "--naam",
+        "--name",
         "Nieuw",
         "--brin",
         "99YN",
@@ -314,8 +314,8 @@ def test_add_with_contact_details_and_list_them(config: Path) -> None:
         config,
         "add",
         "--oin", "0000000700099XB00000",
-        "--soort", "mbo-instelling",
-        "--naam", "ROC (FICTIEF)",
+        "--kind", "mbo-instelling",
+        "--name", "ROC (FICTIEF)",
         "--contact-email", "vva@roc.example",
         "--contact-telefoon", "+31 20 123 4567",
         "--contact-internet", "https://www.roc.example/aanmelden",
@@ -342,7 +342,7 @@ def test_add_with_contact_details_and_list_them(config: Path) -> None:
 )
 def test_invalid_contact_details_are_refused(config: Path, optie: str, waarde: str, tekst: str) -> None:
     resultaat = vva(
-        config, "add", "--oin", SCHOOL, "--soort", "vo-school", "--naam", "School (FICTIEF)", optie, waarde
+        config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "School (FICTIEF)", optie, waarde
     )
 
     assert_fout(resultaat, tekst)
@@ -354,8 +354,8 @@ def test_contact_details_only_for_schools_and_institutions(config: Path) -> None
         config,
         "add",
         "--oin", "00000099000000000363",
-        "--soort", "gemeente",
-        "--naam", "Gemeente (FICTIEF)",
+        "--kind", "gemeente",
+        "--name", "Gemeente (FICTIEF)",
         "--gemeente", "0363",
         "--contact-email", "leerplicht@gemeente.example",
     )  # fmt: skip
@@ -370,10 +370,10 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
     deleted: its pupils are still in the exchange. The routine reload of the registry file must not fail
     on it (it would block every other change to the registry), nor may its party be dropped; a new party
     for that ended school is still refused."""
-    from broker.domain.cycle import Kalender
+    from broker.domain.cycle import Calendar
 
     config = schrijf_config(tmp_path, registry_db.url)
-    jaar = Kalender().cyclus_op(date.today()).jaar
+    jaar = Calendar().cyclus_on(date.today()).jaar
     demo = Path(__file__).parents[2] / "broker" / "refdata" / "demo"
     runner = CliRunner()
     vorig = runner.invoke(main, ["--config", str(config), "refdata", "demo", "--cyclus", str(jaar - 1)])
@@ -402,9 +402,9 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
         "add",
         "--oin",
         "00000099000000000777",
-        "--soort",
+        "--kind",
         "vo-school",
-        "--naam",
+        "--name",
         "X",
         "--brin",
         "99XC",
@@ -418,7 +418,7 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
 def test_contactgegevens_opt_in_is_stored_listed_and_off_by_default(config: Path) -> None:
     # Off unless the operator records that the party's software accepts the element (xsd/README.md).
     for oin, optie in (("0000000700099XB00000", "--contactgegevens"), ("0000000700099XE00000", None)):
-        opdracht = ["add", "--oin", oin, "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
+        opdracht = ["add", "--oin", oin, "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
         resultaat = vva(config, *opdracht, *([optie] if optie else []))
         assert resultaat.exit_code == 0, resultaat.output
 
@@ -429,7 +429,7 @@ def test_contactgegevens_opt_in_is_stored_listed_and_off_by_default(config: Path
     kop, *rijen = vva(config, "list").stdout.splitlines()
     assert [rij[kop.index("CONTACTGEGEVENS") :].split()[0] for rij in rijen] == ["yes", "no"]
 
-    opnieuw = ["add", "--oin", "0000000700099XB00000", "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
+    opnieuw = ["add", "--oin", "0000000700099XB00000", "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
     assert vva(config, *opnieuw, "--geen-contactgegevens", "--replace").exit_code == 0
     assert lijst(config)[0]["contactgegevens"] is False
 
@@ -437,7 +437,7 @@ def test_contactgegevens_opt_in_is_stored_listed_and_off_by_default(config: Path
 def test_procesfeiten_opt_in_is_stored_listed_and_off_by_default(config: Path) -> None:
     # Off unless the operator records that the party's software accepts the issue 16 elements.
     for oin, optie in (("0000000700099XB00000", "--procesfeiten"), ("0000000700099XE00000", None)):
-        opdracht = ["add", "--oin", oin, "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
+        opdracht = ["add", "--oin", oin, "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
         resultaat = vva(config, *opdracht, *([optie] if optie else []))
         assert resultaat.exit_code == 0, resultaat.output
 
@@ -448,6 +448,6 @@ def test_procesfeiten_opt_in_is_stored_listed_and_off_by_default(config: Path) -
     kop, *rijen = vva(config, "list").stdout.splitlines()
     assert [rij[kop.index("PROCESFEITEN") :].strip() for rij in rijen] == ["yes", "no"]
 
-    opnieuw = ["add", "--oin", "0000000700099XB00000", "--soort", "mbo-instelling", "--naam", "ROC (FICTIEF)"]
+    opnieuw = ["add", "--oin", "0000000700099XB00000", "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
     assert vva(config, *opnieuw, "--geen-procesfeiten", "--replace").exit_code == 0
     assert lijst(config)[0]["procesfeiten"] is False

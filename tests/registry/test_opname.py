@@ -1,4 +1,4 @@
-"""A process's copy of the party registry (broker.registry.opname), on SQLite and PostgreSQL: it gives
+"""A process's copy of the party registry (broker.registry.snapshot), on SQLite and PostgreSQL: it gives
 the answers the database gives, and any committed change — by the register or by plain SQL from another
 connection — is seen by the next use, while a rolled-back change is never."""
 
@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
 from broker.db.migrate import upgrade
-from broker.registry.opname import registeropname
-from broker.registry.repository import PartijRegister
-from broker.registry.validation import MandaatInvoer, PartijInvoer
+from broker.registry.snapshot import registeropname
+from broker.registry.repository import PartijRegistry
+from broker.registry.validation import MandaatInput, PartijInput
 
 SCHOOL = "0000000700099XA00000"
 MBO = "0000000700099XB00000"
@@ -29,24 +29,24 @@ def vul(engine: Engine) -> None:
     """A school with two mandates (one limited in time and to one service), a supplier, an MBO
     institution with an endpoint, a gemeente without one; committed."""
     with make_session_factory(engine).begin() as session:
-        register = PartijRegister(session)
-        register.voeg_toe(PartijInvoer(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
+        register = PartijRegistry(session)
+        register.voeg_toe(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
         register.voeg_toe(
-            PartijInvoer(
+            PartijInput(
                 oin=SCHOOL,
                 soort="vo-school",
                 naam="School (FICTIEF)",
                 brins=("99XA", "99XC"),
                 mandaten=(
-                    MandaatInvoer(
+                    MandaatInput(
                         LEVERANCIER, geldig_van=date(2026, 8, 1), geldig_tot=date(2027, 7, 31), acties=("vo",)
                     ),
-                    MandaatInvoer(REGIO),
+                    MandaatInput(REGIO),
                 ),
             )
         )
         register.voeg_toe(
-            PartijInvoer(
+            PartijInput(
                 oin=MBO,
                 soort="mbo-instelling",
                 naam="MBO (FICTIEF)",
@@ -56,7 +56,7 @@ def vul(engine: Engine) -> None:
             )
         )
         register.voeg_toe(
-            PartijInvoer(oin=GEMEENTE, soort="gemeente", naam="Gemeente (FICTIEF)", gemeentecodes=("0363",))
+            PartijInput(oin=GEMEENTE, soort="gemeente", naam="Gemeente (FICTIEF)", gemeentecodes=("0363",))
         )
 
 
@@ -74,7 +74,7 @@ def engine(registry_db) -> Engine:
 def test_the_copy_answers_as_the_database_does(engine: Engine) -> None:
     opname = lees(engine)
     with make_session_factory(engine)() as session:
-        register = PartijRegister(session)
+        register = PartijRegistry(session)
         for oin in (SCHOOL, MBO, GEMEENTE, LEVERANCIER, REGIO, "00000099000000000999", SCHOOL.lower()):
             assert opname.zoek(oin) == register.zoek(oin), oin
             assert opname.endpoint(oin) == register.endpoint(oin), oin
@@ -127,8 +127,8 @@ def test_an_unchanged_registry_costs_one_select_and_no_reload(engine: Engine) ->
 )
 def test_a_change_by_plain_sql_is_seen_by_the_next_use(engine: Engine, wijziging: str) -> None:
     voor = lees(engine)
-    with engine.begin() as verbinding:  # around the register, as an operator's psql would
-        verbinding.execute(text(wijziging.format(SCHOOL=SCHOOL, REGIO=REGIO, MBO=MBO)))
+    with engine.begin() as connection:  # around the register, as an operator's psql would
+        connection.execute(text(wijziging.format(SCHOOL=SCHOOL, REGIO=REGIO, MBO=MBO)))
 
     na = lees(engine)
 
@@ -148,7 +148,7 @@ def test_a_change_by_plain_sql_is_seen_by_the_next_use(engine: Engine, wijziging
 def test_a_removed_party_is_refused_at_once(engine: Engine) -> None:
     assert lees(engine).zoek(MBO) is not None
     with make_session_factory(engine).begin() as session:
-        PartijRegister(session).verwijder(MBO)
+        PartijRegistry(session).verwijder(MBO)
 
     assert lees(engine).zoek(MBO) is None
 
@@ -168,16 +168,16 @@ def test_a_rolled_back_change_never_reaches_another_session(engine: Engine) -> N
 
     # …and nobody else ever does, although the writer's copy was the process's latest — not even
     # after the next committed change (a counter would give that change the writer's number again).
-    with engine.begin() as verbinding:
-        verbinding.execute(text(f"UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'"))
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'"))
     na = lees(engine)
     assert na.versie != voor.versie
     assert na.zoek(SCHOOL) is not None and na.ontvangers() == []
 
 
 def test_a_party_with_non_canonical_codes_fails_alone(engine: Engine) -> None:
-    with engine.begin() as verbinding:
-        verbinding.execute(
+    with engine.begin() as connection:
+        connection.execute(
             text(f"INSERT INTO partij_scope (partij_oin, soort, waarde) VALUES ('{SCHOOL}', 'brin', 'xx')")
         )
 
@@ -187,13 +187,13 @@ def test_a_party_with_non_canonical_codes_fails_alone(engine: Engine) -> None:
         opname.zoek(SCHOOL)
     assert opname.zoek(MBO) is not None
     with make_session_factory(engine)() as session, pytest.raises(ValueError):
-        PartijRegister(session).zoek(SCHOOL)
+        PartijRegistry(session).zoek(SCHOOL)
 
 
 def test_an_unflushed_rolled_back_change_never_reaches_another_session(engine: Engine) -> None:
     # The process's copy is stale (a committed change), so the writer's call reads the registry anew.
-    with engine.begin() as verbinding:
-        verbinding.execute(text(f"UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'"))
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'"))
     schrijver: Session = make_session_factory(engine)()
     try:
         schrijver.get(models.Partij, SCHOOL).actief = False  # pending in the unit of work, not flushed
@@ -211,8 +211,8 @@ def test_an_unflushed_rolled_back_change_never_reaches_another_session(engine: E
 def test_a_non_canonical_party_raises_a_fresh_error_each_time(engine: Engine) -> None:
     # One shared exception object raised for every request would grow its traceback with each raise,
     # keeping every request's frames (and their raw messages) alive for the life of the process.
-    with engine.begin() as verbinding:
-        verbinding.execute(
+    with engine.begin() as connection:
+        connection.execute(
             text(f"INSERT INTO partij_scope (partij_oin, soort, waarde) VALUES ('{SCHOOL}', 'brin', 'xx')")
         )
     opname = lees(engine)
@@ -235,8 +235,8 @@ def test_every_database_starts_at_its_own_version(registry_db, tmp_path) -> None
     try:
         versies = []
         for engine in (registry_db.engine, tweede):
-            with engine.connect() as verbinding:
-                versies.append(verbinding.execute(text("SELECT versie FROM register_versie")).scalar())
+            with engine.connect() as connection:
+                versies.append(connection.execute(text("SELECT versie FROM register_versie")).scalar())
     finally:
         tweede.dispose()
     assert versies[0] != versies[1] and len(versies[0]) == 32

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from broker.db import models
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.repository import PartijRegister
-from broker.registry.validation import MandaatInvoer, PartijFout, PartijInvoer, controleer
+from broker.registry.repository import PartijRegistry
+from broker.registry.validation import MandaatInput, PartijError, PartijInput, check_all
 
 SCHOOL = "0000000700099XA00000"
 MBO = "0000000700099XB00000"
@@ -21,9 +21,9 @@ REGIO = "00000099000000000042"
 LEVERANCIER = "00000099000000000077"
 
 
-def school(**velden) -> PartijInvoer:
+def school(**velden) -> PartijInput:
     standaard = dict(oin=SCHOOL, soort="vo-school", naam="School (FICTIEF)", brins=("99XA",))
-    return PartijInvoer(**(standaard | velden))
+    return PartijInput(**(standaard | velden))
 
 
 def aantal(session: Session, model) -> int:
@@ -34,7 +34,7 @@ def aantal(session: Session, model) -> int:
 
 
 def test_school_is_stored_and_found_with_its_brins(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
+    register = PartijRegistry(registry_session)
     register.voeg_toe(school(brins=("99XA", "99XC"), endpoint="https://las.example/vva"))
 
     assert register.zoek(SCHOOL) == Partij(
@@ -42,7 +42,7 @@ def test_school_is_stored_and_found_with_its_brins(registry_session: Session) ->
     )
     assert register.endpoint(SCHOOL) == "https://las.example/vva"
     assert register.lijst() == [
-        PartijInvoer(
+        PartijInput(
             oin=SCHOOL,
             soort="vo-school",
             naam="School (FICTIEF)",
@@ -53,23 +53,23 @@ def test_school_is_stored_and_found_with_its_brins(registry_session: Session) ->
 
 
 def test_brin_based_oin_without_brins_acts_for_the_brin_in_its_oin(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
-    register.voeg_toe(PartijInvoer(oin=MBO, soort="mbo-instelling", naam="ROC (FICTIEF)"))
+    register = PartijRegistry(registry_session)
+    register.voeg_toe(PartijInput(oin=MBO, soort="mbo-instelling", naam="ROC (FICTIEF)"))
 
     assert register.zoek(MBO).brins == frozenset({"99XB"})
 
 
 def test_non_brin_oin_without_brins_gets_no_default(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
-    register.voeg_toe(PartijInvoer(oin="00000099000000000123", soort="vo-school", naam="Bestuur (FICTIEF)"))
+    register = PartijRegistry(registry_session)
+    register.voeg_toe(PartijInput(oin="00000099000000000123", soort="vo-school", naam="Bestuur (FICTIEF)"))
 
     assert register.zoek("00000099000000000123").brins == frozenset()
 
 
 def test_codes_are_normalised_and_deduplicated(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
+    register = PartijRegistry(registry_session)
     register.voeg_toe(
-        PartijInvoer(
+        PartijInput(
             oin=GEMEENTE,
             soort="gemeente",
             naam="Gemeente (FICTIEF)",
@@ -86,9 +86,9 @@ def test_codes_are_normalised_and_deduplicated(registry_session: Session) -> Non
 
 
 def test_regional_system_carries_rmc_regions_and_brins(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
+    register = PartijRegistry(registry_session)
     register.voeg_toe(
-        PartijInvoer(
+        PartijInput(
             oin=REGIO, soort="regionaal-systeem", naam="RMC (FICTIEF)", rmc_regios=("21",), brins=("99XB",)
         )
     )
@@ -102,7 +102,7 @@ def test_regional_system_carries_rmc_regions_and_brins(registry_session: Session
 
 
 def test_unknown_and_inactive_parties_are_not_found(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
+    register = PartijRegistry(registry_session)
     register.voeg_toe(school(endpoint="https://las.example/vva"))
     registry_session.get(models.Partij, SCHOOL).actief = False
 
@@ -127,18 +127,18 @@ def test_unknown_and_inactive_parties_are_not_found(registry_session: Session) -
     ids=["lowercase", "19-chars", "21-chars", "trailing-newline", "leading-space"],
 )
 def test_invalid_oin_is_refused_and_nothing_stored(registry_session: Session, oin: str) -> None:
-    register = PartijRegister(registry_session)
+    register = PartijRegistry(registry_session)
 
-    with pytest.raises(PartijFout, match=r"Edukoppeling §1\.1"):
+    with pytest.raises(PartijError, match=r"Edukoppeling §1\.1"):
         register.voeg_toe(school(oin=oin))
 
     assert aantal(registry_session, models.Partij) == 0
 
 
 def test_vo_school_with_gemeente_scope_is_refused(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
+    register = PartijRegistry(registry_session)
 
-    with pytest.raises(PartijFout, match="gemeentecodes are only allowed for gemeente, not for vo-school"):
+    with pytest.raises(PartijError, match="gemeentecodes are only allowed for gemeente, not for vo-school"):
         register.voeg_toe(school(gemeentecodes=("0363",)))
 
     assert aantal(registry_session, models.Partij) == 0
@@ -158,9 +158,9 @@ def test_vo_school_with_gemeente_scope_is_refused(registry_session: Session) -> 
 def test_scope_not_allowed_for_the_soort_is_refused(
     registry_session: Session, soort: str, scope: dict
 ) -> None:
-    with pytest.raises(PartijFout, match=f"not for {soort}"):
-        PartijRegister(registry_session).voeg_toe(
-            PartijInvoer(oin="00000099000000000123", soort=soort, naam="X (FICTIEF)", **scope)
+    with pytest.raises(PartijError, match=f"not for {soort}"):
+        PartijRegistry(registry_session).voeg_toe(
+            PartijInput(oin="00000099000000000123", soort=soort, naam="X (FICTIEF)", **scope)
         )
 
 
@@ -185,36 +185,36 @@ def test_scope_not_allowed_for_the_soort_is_refused(
     ],
 )
 def test_invalid_values_are_refused(registry_session: Session, velden: dict, fout: str) -> None:
-    with pytest.raises(PartijFout, match=fout):
-        PartijRegister(registry_session).voeg_toe(school(**velden))
+    with pytest.raises(PartijError, match=fout):
+        PartijRegistry(registry_session).voeg_toe(school(**velden))
 
     assert aantal(registry_session, models.Partij) == 0
 
 
 def test_existing_party_is_refused_without_replace(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
+    register = PartijRegistry(registry_session)
     register.voeg_toe(school())
 
-    with pytest.raises(PartijFout, match=f"party {SCHOOL}: already exists"):
+    with pytest.raises(PartijError, match=f"party {SCHOOL}: already exists"):
         register.voeg_toe(school(naam="Other (FICTIEF)"))
 
     assert register.lijst()[0].naam == "School (FICTIEF)"
 
 
 def test_replace_swaps_scopes_and_mandates(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
-    register.voeg_toe(school(brins=("99XA", "99XC"), mandaten=(MandaatInvoer(LEVERANCIER),)))
+    register = PartijRegistry(registry_session)
+    register.voeg_toe(school(brins=("99XA", "99XC"), mandaten=(MandaatInput(LEVERANCIER),)))
 
     # 99XA comes back unchanged: the old row must be gone before the new one is inserted.
     register.voeg_toe(
-        school(naam="Renamed (FICTIEF)", brins=("99XA",), mandaten=(MandaatInvoer(REGIO),)), vervang=True
+        school(naam="Renamed (FICTIEF)", brins=("99XA",), mandaten=(MandaatInput(REGIO),)), vervang=True
     )
 
     [partij] = register.lijst()
     assert (partij.naam, partij.brins, partij.mandaten) == (
         "Renamed (FICTIEF)",
         ("99XA",),
-        (MandaatInvoer(REGIO),),
+        (MandaatInput(REGIO),),
     )
     assert aantal(registry_session, models.PartijScope) == 1
     assert aantal(registry_session, models.Mandaat) == 1
@@ -222,7 +222,7 @@ def test_replace_swaps_scopes_and_mandates(registry_session: Session) -> None:
 
 
 def test_replace_keeps_a_party_switched_off(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
+    register = PartijRegistry(registry_session)
     register.voeg_toe(school())
     registry_session.get(models.Partij, SCHOOL).actief = False
 
@@ -232,8 +232,8 @@ def test_replace_keeps_a_party_switched_off(registry_session: Session) -> None:
 
 
 def test_remove_deletes_party_scopes_and_mandates(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
-    register.voeg_toe(school(mandaten=(MandaatInvoer(LEVERANCIER),)))
+    register = PartijRegistry(registry_session)
+    register.voeg_toe(school(mandaten=(MandaatInput(LEVERANCIER),)))
 
     assert register.verwijder(SCHOOL) == 0
 
@@ -243,9 +243,9 @@ def test_remove_deletes_party_scopes_and_mandates(registry_session: Session) -> 
 
 
 def test_removing_a_supplier_withdraws_its_mandates(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
-    register.voeg_toe(PartijInvoer(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
-    register.voeg_toe(school(mandaten=(MandaatInvoer(LEVERANCIER),)))
+    register = PartijRegistry(registry_session)
+    register.voeg_toe(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
+    register.voeg_toe(school(mandaten=(MandaatInput(LEVERANCIER),)))
     assert register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
 
     assert register.verwijder(LEVERANCIER) == 1
@@ -255,19 +255,19 @@ def test_removing_a_supplier_withdraws_its_mandates(registry_session: Session) -
 
 
 def test_removing_an_unknown_party_is_an_error(registry_session: Session) -> None:
-    with pytest.raises(PartijFout, match=f"party {SCHOOL}: is not registered"):
-        PartijRegister(registry_session).verwijder(SCHOOL)
+    with pytest.raises(PartijError, match=f"party {SCHOOL}: is not registered"):
+        PartijRegistry(registry_session).verwijder(SCHOOL)
 
 
 def test_production_refuses_test_oins(registry_session: Session) -> None:
-    register = PartijRegister(registry_session, productie=True)
+    register = PartijRegistry(registry_session, productie=True)
 
-    with pytest.raises(PartijFout, match="test OIN"):
+    with pytest.raises(PartijError, match="test OIN"):
         register.voeg_toe(
-            PartijInvoer(oin=GEMEENTE, soort="gemeente", naam="G (FICTIEF)", gemeentecodes=("0363",))
+            PartijInput(oin=GEMEENTE, soort="gemeente", naam="G (FICTIEF)", gemeentecodes=("0363",))
         )
-    with pytest.raises(PartijFout, match="test OIN"):
-        register.voeg_toe(school(mandaten=(MandaatInvoer(LEVERANCIER),)))
+    with pytest.raises(PartijError, match="test OIN"):
+        register.voeg_toe(school(mandaten=(MandaatInput(LEVERANCIER),)))
 
     register.voeg_toe(school())  # a BRIN-based OIN has no test prefix
     assert register.zoek(SCHOOL) is not None
@@ -277,14 +277,14 @@ def test_production_refuses_test_oins(registry_session: Session) -> None:
 
 
 @pytest.fixture
-def register_met_mandaat(registry_session: Session) -> PartijRegister:
+def register_met_mandaat(registry_session: Session) -> PartijRegistry:
     """School 99XA with a supplier mandate valid 2026-08-01..2027-07-31 and an open regional-system mandate."""
-    register = PartijRegister(registry_session)
+    register = PartijRegistry(registry_session)
     register.voeg_toe(
         school(
             mandaten=(
-                MandaatInvoer(LEVERANCIER, geldig_van=date(2026, 8, 1), geldig_tot=date(2027, 7, 31)),
-                MandaatInvoer(REGIO),
+                MandaatInput(LEVERANCIER, geldig_van=date(2026, 8, 1), geldig_tot=date(2027, 7, 31)),
+                MandaatInput(REGIO),
             )
         )
     )
@@ -302,42 +302,42 @@ def register_met_mandaat(registry_session: Session) -> PartijRegister:
     ],
 )
 def test_mandate_is_valid_only_within_its_dates(
-    register_met_mandaat: PartijRegister, op: date, geldig: bool
+    register_met_mandaat: PartijRegistry, op: date, geldig: bool
 ) -> None:
     assert register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, op) is geldig
 
 
-def test_mandate_without_dates_is_open(register_met_mandaat: PartijRegister) -> None:
+def test_mandate_without_dates_is_open(register_met_mandaat: PartijRegistry) -> None:
     assert register_met_mandaat.mandaat_geldig(REGIO, SCHOOL, date(1990, 1, 1))
     assert register_met_mandaat.mandaat_geldig(REGIO, SCHOOL, date(2099, 12, 31))
 
 
 def test_mandate_with_only_an_end_date(registry_session: Session) -> None:
-    register = PartijRegister(registry_session)
-    register.voeg_toe(school(mandaten=(MandaatInvoer(LEVERANCIER, geldig_tot=date(2027, 7, 31)),)))
+    register = PartijRegistry(registry_session)
+    register.voeg_toe(school(mandaten=(MandaatInput(LEVERANCIER, geldig_tot=date(2027, 7, 31)),)))
 
     assert register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2000, 1, 1))
     assert not register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 8, 1))
 
 
-def test_no_mandate_means_not_valid(register_met_mandaat: PartijRegister) -> None:
+def test_no_mandate_means_not_valid(register_met_mandaat: PartijRegistry) -> None:
     # A mandate is one-way: the school cannot speak for its supplier, nor a stranger for the school.
     assert not register_met_mandaat.mandaat_geldig(SCHOOL, LEVERANCIER, date(2027, 1, 1))
     assert not register_met_mandaat.mandaat_geldig("00000099000000000999", SCHOOL, date(2027, 1, 1))
     assert not register_met_mandaat.mandaat_geldig(LEVERANCIER, MBO, date(2027, 1, 1))
 
 
-def test_same_oin_is_always_valid_m1(register_met_mandaat: PartijRegister) -> None:
+def test_same_oin_is_always_valid_m1(register_met_mandaat: PartijRegistry) -> None:
     assert register_met_mandaat.mandaat_geldig(MBO, MBO, date(2027, 1, 1))
 
 
-def test_invalid_oins_are_never_valid(register_met_mandaat: PartijRegister) -> None:
+def test_invalid_oins_are_never_valid(register_met_mandaat: PartijRegistry) -> None:
     assert not register_met_mandaat.mandaat_geldig(REGIO, SCHOOL.lower(), date(2027, 1, 1))
     assert not register_met_mandaat.mandaat_geldig("abc", "abc", date(2027, 1, 1))
 
 
 def test_mandate_of_an_inactive_party_is_not_valid(
-    register_met_mandaat: PartijRegister, registry_session: Session
+    register_met_mandaat: PartijRegistry, registry_session: Session
 ) -> None:
     registry_session.get(models.Partij, SCHOOL).actief = False
 
@@ -345,9 +345,9 @@ def test_mandate_of_an_inactive_party_is_not_valid(
 
 
 def test_mandate_held_by_an_inactive_supplier_is_not_valid(
-    register_met_mandaat: PartijRegister, registry_session: Session
+    register_met_mandaat: PartijRegistry, registry_session: Session
 ) -> None:
-    register_met_mandaat.voeg_toe(PartijInvoer(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
+    register_met_mandaat.voeg_toe(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
     assert register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
 
     registry_session.get(models.Partij, LEVERANCIER).actief = False
@@ -355,7 +355,7 @@ def test_mandate_held_by_an_inactive_supplier_is_not_valid(
     assert not register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
 
 
-def test_mandate_check_refuses_a_datetime(register_met_mandaat: PartijRegister) -> None:
+def test_mandate_check_refuses_a_datetime(register_met_mandaat: PartijRegistry) -> None:
     with pytest.raises(TypeError):
         register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, datetime(2027, 1, 1, 12, 0))
 
@@ -364,32 +364,30 @@ def test_mandate_check_refuses_a_datetime(register_met_mandaat: PartijRegister) 
     ("mandaten", "fout"),
     [
         (
-            (MandaatInvoer(LEVERANCIER, date(2027, 8, 1), date(2027, 7, 31)),),
+            (MandaatInput(LEVERANCIER, date(2027, 8, 1), date(2027, 7, 31)),),
             "geldig_van is after geldig_tot",
         ),
-        ((MandaatInvoer(SCHOOL),), "own OIN is not needed"),
-        ((MandaatInvoer(LEVERANCIER), MandaatInvoer(LEVERANCIER)), "given twice"),
+        ((MandaatInput(SCHOOL),), "own OIN is not needed"),
+        ((MandaatInput(LEVERANCIER), MandaatInput(LEVERANCIER)), "given twice"),
         (
-            (MandaatInvoer("0000000700099xc00000"),),
+            (MandaatInput("0000000700099xc00000"),),
             "mandate certificate OIN '0000000700099xc00000' is invalid",
         ),
-        ((MandaatInvoer(LEVERANCIER, geldig_van=datetime(2026, 8, 1)),), "must be dates"),
+        ((MandaatInput(LEVERANCIER, geldig_van=datetime(2026, 8, 1)),), "must be dates"),
     ],
     ids=["reversed-dates", "own-oin", "twice", "lowercase", "datetime"],
 )
 def test_invalid_mandates_are_refused(registry_session: Session, mandaten: tuple, fout: str) -> None:
-    with pytest.raises(PartijFout, match=fout):
-        PartijRegister(registry_session).voeg_toe(school(mandaten=mandaten))
+    with pytest.raises(PartijError, match=fout):
+        PartijRegistry(registry_session).voeg_toe(school(mandaten=mandaten))
 
     assert aantal(registry_session, models.Mandaat) == 0
 
 
 def test_controleer_needs_no_database() -> None:
-    schoon = controleer(
-        PartijInvoer(oin=SCHOOL, soort="vo-school", naam=" School (FICTIEF) ", brins=["99XA"])
-    )
+    schoon = check_all(PartijInput(oin=SCHOOL, soort="vo-school", naam=" School (FICTIEF) ", brins=["99XA"]))
 
-    assert schoon == PartijInvoer(oin=SCHOOL, soort="vo-school", naam="School (FICTIEF)", brins=("99XA",))
+    assert schoon == PartijInput(oin=SCHOOL, soort="vo-school", naam="School (FICTIEF)", brins=("99XA",))
 
 
 @pytest.mark.parametrize(
@@ -406,11 +404,11 @@ def test_controleer_needs_no_database() -> None:
 def test_in_productie_geen_endpoint_naar_interne_adressen(endpoint: str) -> None:
     """The broker posts to endpoints with its own certificate: never to its host or internal networks."""
     oin = "00000001800866472000"  # not a test OIN: production refuses those
-    invoer = PartijInvoer(
+    invoer = PartijInput(
         oin=oin, soort="gemeente", naam="Gemeente", gemeentecodes=("0363",), endpoint=endpoint
     )
-    with pytest.raises(PartijFout, match="loopback, private or link-local"):
-        controleer(invoer, productie=True)
-    assert controleer(
+    with pytest.raises(PartijError, match="loopback, private or link-local"):
+        check_all(invoer, productie=True)
+    assert check_all(
         replace(invoer, endpoint="https://gemeente.example/vva"), productie=True
     ).endpoint.startswith("https://gemeente")

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from broker.domain.visibility import PartijSoort
-from broker.registry.repository import PartijRegister
-from broker.registry.toml import laad_partijen, lees_partijen
-from broker.registry.validation import MandaatInvoer, PartijFout, PartijInvoer
+from broker.registry.repository import PartijRegistry
+from broker.registry.toml import load_partijen, read_partijen
+from broker.registry.validation import MandaatInput, PartijError, PartijInput
 
 DEMO = Path(str(resources.files("broker.registry") / "demo-partijen.toml"))
 
@@ -48,20 +48,20 @@ def bestand(tmp_path: Path, tekst: str, naam: str = "partijen.toml") -> Path:
 
 
 def test_example_file_is_read_with_dates(tmp_path: Path) -> None:
-    assert lees_partijen(bestand(tmp_path, VOORBEELD)) == [
-        PartijInvoer(
+    assert read_partijen(bestand(tmp_path, VOORBEELD)) == [
+        PartijInput(
             oin="0000000700099XA00000",
             soort="vo-school",
             naam="Scholengemeenschap De Demo (FICTIEF)",
             brins=("99XA",),
-            mandaten=(MandaatInvoer("00000099000000000042", date(2026, 8, 1), date(2027, 7, 31)),),
+            mandaten=(MandaatInput("00000099000000000042", date(2026, 8, 1), date(2027, 7, 31)),),
             endpoint="https://las.example/vva",
         )
     ]
 
 
 def test_empty_file_has_no_parties(tmp_path: Path) -> None:
-    assert lees_partijen(bestand(tmp_path, "")) == []
+    assert read_partijen(bestand(tmp_path, "")) == []
 
 
 @pytest.mark.parametrize(
@@ -103,8 +103,8 @@ def test_empty_file_has_no_parties(tmp_path: Path) -> None:
 def test_errors_name_the_file_and_the_party(tmp_path: Path, tweede: str, fout: str) -> None:
     pad = bestand(tmp_path, VOORBEELD + "\n[[partij]]\n" + tweede + "\n")
 
-    with pytest.raises(PartijFout, match=fout) as fout_info:
-        lees_partijen(pad)
+    with pytest.raises(PartijError, match=fout) as fout_info:
+        read_partijen(pad)
 
     assert str(fout_info.value).startswith(f"{pad}: party #2")
 
@@ -131,8 +131,8 @@ def test_errors_name_the_file_and_the_party(tmp_path: Path, tweede: str, fout: s
 def test_mandate_errors_name_the_mandate(tmp_path: Path, mandaat: str, fout: str) -> None:
     pad = bestand(tmp_path, VOORBEELD + "[[partij.mandaat]]\n" + mandaat + "\n")
 
-    with pytest.raises(PartijFout, match=f"party #1 \\(0000000700099XA00000\\): mandate #2: {fout}"):
-        lees_partijen(pad)
+    with pytest.raises(PartijError, match=f"party #1 \\(0000000700099XA00000\\): mandate #2: {fout}"):
+        read_partijen(pad)
 
 
 @pytest.mark.parametrize(
@@ -148,24 +148,24 @@ def test_mandate_errors_name_the_mandate(tmp_path: Path, mandaat: str, fout: str
 def test_file_level_errors(tmp_path: Path, tekst: str, fout: str) -> None:
     pad = bestand(tmp_path, tekst)
 
-    with pytest.raises(PartijFout, match=fout) as fout_info:
-        lees_partijen(pad)
+    with pytest.raises(PartijError, match=fout) as fout_info:
+        read_partijen(pad)
 
     assert str(fout_info.value).startswith(str(pad))
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(PartijFout, match="file not found"):
-        lees_partijen(tmp_path / "nope.toml")
+    with pytest.raises(PartijError, match="file not found"):
+        read_partijen(tmp_path / "nope.toml")
 
 
 # --- the demo file ---------------------------------------------------------------------------------------
 
 
 def test_demo_file_loads(registry_session: Session) -> None:
-    assert laad_partijen(registry_session, DEMO) == 9
+    assert load_partijen(registry_session, DEMO) == 9
 
-    register = PartijRegister(registry_session)
+    register = PartijRegistry(registry_session)
     assert register.zoek("0000000700099XA00000").brins == frozenset({"99XA"})
     assert register.zoek("0000000700099XC00000").brins == frozenset({"99XC"})
     for brin in ("99XB", "99XE", "99XF"):
@@ -192,30 +192,30 @@ def test_demo_file_loads(registry_session: Session) -> None:
 
 
 def test_demo_file_excludes_the_broker_and_is_refused_in_production() -> None:
-    oins = {p.oin for p in lees_partijen(DEMO)}
+    oins = {p.oin for p in read_partijen(DEMO)}
 
     assert "00000099000000000001" not in oins
-    assert all("(FICTIEF)" in p.naam for p in lees_partijen(DEMO))
-    with pytest.raises(PartijFout, match="test OIN"):
-        lees_partijen(DEMO, productie=True)
+    assert all("(FICTIEF)" in p.naam for p in read_partijen(DEMO))
+    with pytest.raises(PartijError, match="test OIN"):
+        read_partijen(DEMO, productie=True)
 
 
 def test_loading_twice_replaces(registry_session: Session) -> None:
-    laad_partijen(registry_session, DEMO)
-    voor = PartijRegister(registry_session).lijst()
+    load_partijen(registry_session, DEMO)
+    voor = PartijRegistry(registry_session).lijst()
 
-    assert laad_partijen(registry_session, DEMO) == 9
+    assert load_partijen(registry_session, DEMO) == 9
 
-    assert PartijRegister(registry_session).lijst() == voor
+    assert PartijRegistry(registry_session).lijst() == voor
 
 
 # --- all or nothing --------------------------------------------------------------------------------------
 
 
 def test_file_with_one_bad_party_changes_nothing(registry_session: Session, tmp_path: Path) -> None:
-    laad_partijen(registry_session, bestand(tmp_path, GOEDE_GEMEENTE, "goed.toml"))
+    load_partijen(registry_session, bestand(tmp_path, GOEDE_GEMEENTE, "goed.toml"))
     registry_session.commit()
-    voor = PartijRegister(registry_session).lijst()
+    voor = PartijRegistry(registry_session).lijst()
     slecht = bestand(
         tmp_path,
         GOEDE_GEMEENTE.replace("Gemeente (FICTIEF)", "Renamed (FICTIEF)")  # valid, would replace
@@ -224,23 +224,23 @@ def test_file_with_one_bad_party_changes_nothing(registry_session: Session, tmp_
         "slecht.toml",
     )
 
-    with pytest.raises(PartijFout, match="party #3"):
-        laad_partijen(registry_session, slecht)
+    with pytest.raises(PartijError, match="party #3"):
+        load_partijen(registry_session, slecht)
     # Even a caller that commits anyway finds the registry as it was.
     registry_session.commit()
 
-    assert PartijRegister(registry_session).lijst() == voor
+    assert PartijRegistry(registry_session).lijst() == voor
 
 
 def test_no_replace_refuses_a_file_with_an_existing_party(registry_session: Session, tmp_path: Path) -> None:
-    laad_partijen(registry_session, bestand(tmp_path, GOEDE_GEMEENTE, "goed.toml"))
-    voor = PartijRegister(registry_session).lijst()
+    load_partijen(registry_session, bestand(tmp_path, GOEDE_GEMEENTE, "goed.toml"))
+    voor = PartijRegistry(registry_session).lijst()
     pad = bestand(tmp_path, VOORBEELD + GOEDE_GEMEENTE.replace("Gemeente (FICTIEF)", "Renamed (FICTIEF)"))
 
-    with pytest.raises(PartijFout, match="already registered .*: 00000099000000000363"):
-        laad_partijen(registry_session, pad, vervang=False)
+    with pytest.raises(PartijError, match="already registered .*: 00000099000000000363"):
+        load_partijen(registry_session, pad, vervang=False)
 
-    assert PartijRegister(registry_session).lijst() == voor
+    assert PartijRegistry(registry_session).lijst() == voor
 
 
 def test_contact_details_are_read_from_the_file(tmp_path: Path) -> None:
@@ -257,7 +257,7 @@ def test_contact_details_are_read_from_the_file(tmp_path: Path) -> None:
         """,
     )
 
-    [partij] = lees_partijen(pad)
+    [partij] = read_partijen(pad)
 
     assert (partij.contact_email, partij.contact_telefoon, partij.contact_internetadres) == (
         "vva@roc.example",
@@ -278,8 +278,8 @@ def test_contact_detail_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
         """,
     )
 
-    with pytest.raises(PartijFout, match="contact_telefoon must be a string"):
-        lees_partijen(pad)
+    with pytest.raises(PartijError, match="contact_telefoon must be a string"):
+        read_partijen(pad)
 
 
 def test_contactgegevens_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_path: Path) -> None:
@@ -299,7 +299,7 @@ def test_contactgegevens_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_
         """,
     )
 
-    assert [p.contactgegevens for p in lees_partijen(pad)] == [True, False]
+    assert [p.contactgegevens for p in read_partijen(pad)] == [True, False]
 
 
 def test_contactgegevens_must_be_a_boolean(tmp_path: Path) -> None:
@@ -314,8 +314,8 @@ def test_contactgegevens_must_be_a_boolean(tmp_path: Path) -> None:
         """,
     )
 
-    with pytest.raises(PartijFout, match="contactgegevens must be true or false"):
-        lees_partijen(pad)
+    with pytest.raises(PartijError, match="contactgegevens must be true or false"):
+        read_partijen(pad)
 
 
 def test_procesfeiten_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_path: Path) -> None:
@@ -335,7 +335,7 @@ def test_procesfeiten_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_pat
         """,
     )
 
-    assert [(p.procesfeiten, p.contactgegevens) for p in lees_partijen(pad)] == [
+    assert [(p.procesfeiten, p.contactgegevens) for p in read_partijen(pad)] == [
         (True, False),
         (False, False),
     ]
@@ -353,5 +353,5 @@ def test_procesfeiten_must_be_a_boolean(tmp_path: Path) -> None:
         """,
     )
 
-    with pytest.raises(PartijFout, match="procesfeiten must be true or false"):
-        lees_partijen(pad)
+    with pytest.raises(PartijError, match="procesfeiten must be true or false"):
+        read_partijen(pad)

@@ -8,41 +8,41 @@ from pathlib import Path
 import pytest
 
 import broker.registry
-from broker.domain.cycle import Kalender
-from broker.privacy.sleutels import laad_sleutelbos, maak_sleutelbestand
-from broker.refdata.laden import laad_demo
-from broker.registry.repository import PartijRegister
-from broker.registry.toml import laad_partijen
-from broker.service.context import Aanroep, Verwerking
+from broker.domain.cycle import Calendar
+from broker.privacy.keys import load_keyring, make_key_file
+from broker.refdata.load import load_demo
+from broker.registry.repository import PartijRegistry
+from broker.registry.toml import load_partijen
+from broker.service.context import Caller, Processing
 
 #: A fixed clock inside cycle 2027 (deadline 1 April 2027), after the deadline.
 NU = datetime(2027, 5, 10, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def sleutelbos(tmp_path):
-    maak_sleutelbestand(tmp_path / "sleutels.json")
-    return laad_sleutelbos(tmp_path / "sleutels.json")
+def keyring(tmp_path):
+    make_key_file(tmp_path / "sleutels.json")
+    return load_keyring(tmp_path / "sleutels.json")
 
 
 @pytest.fixture
 def demo_session(db_session):
-    laad_demo(db_session, 2027)
-    laad_partijen(db_session, Path(broker.registry.__file__).parent / "demo-partijen.toml")
+    load_demo(db_session, 2027)
+    load_partijen(db_session, Path(broker.registry.__file__).parent / "demo-partijen.toml")
     db_session.commit()
     return db_session
 
 
 @pytest.fixture
-def verwerking(demo_session, sleutelbos):
-    return Verwerking(demo_session, sleutelbos, Kalender(), nu=NU)
+def verwerking(demo_session, keyring):
+    return Processing(demo_session, keyring, Calendar(), nu=NU)
 
 
 @pytest.fixture
 def aanroep(demo_session):
-    def maak(oin: str) -> Aanroep:
-        partij = PartijRegister(demo_session).zoek(oin)
+    def maak(oin: str) -> Caller:
+        partij = PartijRegistry(demo_session).zoek(oin)
         assert partij is not None
-        return Aanroep(partij=partij, message_id="urn:uuid:00000000-0000-4000-8000-000000000000")
+        return Caller(partij=partij, message_id="urn:uuid:00000000-0000-4000-8000-000000000000")
 
     return maak

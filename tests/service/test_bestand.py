@@ -7,15 +7,15 @@ from sqlalchemy import select
 
 from broker.db import models
 from broker.domain.status import AfmeldReden, MboGangerStatus
-from broker.service.bestand import (
+from broker.service.file_upload import (
     LEERLINGEN,
     MAX_RIJEN,
-    BestandOngeldig,
+    InvalidFile,
     aanleveren_aanmeldingen_bestand,
     aanleveren_leerlingen_bestand,
-    lees_rijen,
+    read_rows,
 )
-from broker.service.context import NietGeautoriseerd
+from broker.service.context import NotAuthorised
 from tests.helpers import bsn
 
 SCHOOL_A, MBO_X = "0000000700099XA00000", "0000000700099XB00000"
@@ -40,13 +40,13 @@ def test_rijnummers_zijn_de_regels_van_het_bestand_met_commentaar_lege_regels_en
         + f'{P1};99XA;1011AB;0363;toevoegen;"Jansen;\nPiet"\n\n# voorbeeld;;;;;\n{P2};99XA;1011AB;0363;toevoegen;\n'
     )
 
-    rijen = lees_rijen(tekst.encode(), LEERLINGEN)
+    rijen = read_rows(tekst.encode(), LEERLINGEN)
 
     assert [(r.nummer, r["bsn"], r["naam"]) for r in rijen] == [(2, P1, "Jansen;\nPiet"), (6, P2, None)]
 
 
 def test_kolomnamen_tellen_zonder_hoofdletters_spaties_en_liggende_streepjes():
-    rijen = lees_rijen(
+    rijen = read_rows(
         f"BSN, Brin_VO ,POSTCODE,woon-gemeente,Mutatie\n{P1},99XA,1011AB,0363,toevoegen\n".encode(),
         LEERLINGEN,
     )
@@ -78,24 +78,24 @@ def test_kolomnamen_tellen_zonder_hoofdletters_spaties_en_liggende_streepjes():
     ],
 )
 def test_een_onbruikbaar_bestand_wordt_als_geheel_geweigerd(inhoud, uitleg):
-    with pytest.raises(BestandOngeldig) as fout:
-        lees_rijen(inhoud, LEERLINGEN)
+    with pytest.raises(InvalidFile) as fout:
+        read_rows(inhoud, LEERLINGEN)
     assert uitleg in fout.value.reden
 
 
 def test_te_veel_rijen_of_bytes_wordt_als_geheel_geweigerd():
     rij = f"{P1};99XA;1011AB;0363;toevoegen;\n"
-    with pytest.raises(BestandOngeldig, match="meer dan 5000 regels"):
-        lees_rijen((KOP + rij * (MAX_RIJEN + 1)).encode(), LEERLINGEN)
-    assert len(lees_rijen((KOP + rij * MAX_RIJEN).encode(), LEERLINGEN)) == MAX_RIJEN
-    with pytest.raises(BestandOngeldig, match="groter dan 2097152 bytes"):
-        lees_rijen(KOP.encode() + b"x" * (2 * 1024 * 1024), LEERLINGEN)
+    with pytest.raises(InvalidFile, match="meer dan 5000 regels"):
+        read_rows((KOP + rij * (MAX_RIJEN + 1)).encode(), LEERLINGEN)
+    assert len(read_rows((KOP + rij * MAX_RIJEN).encode(), LEERLINGEN)) == MAX_RIJEN
+    with pytest.raises(InvalidFile, match="groter dan 2097152 bytes"):
+        read_rows(KOP.encode() + b"x" * (2 * 1024 * 1024), LEERLINGEN)
 
 
 def test_codering_utf8_met_en_zonder_bom_en_windows1252_geven_dezelfde_waarden():
     tekst = KOP + f"{P1};99XA;1011AB;0363;toevoegen;Één Çelik\n"
     for inhoud in (tekst.encode("utf-8"), b"\xef\xbb\xbf" + tekst.encode("utf-8"), tekst.encode("cp1252")):
-        (rij,) = lees_rijen(inhoud, LEERLINGEN)
+        (rij,) = read_rows(inhoud, LEERLINGEN)
         assert (rij["bsn"], rij["naam"], rij.afgewezen) == (P1, "Één Çelik", None)
 
 
@@ -104,7 +104,7 @@ def test_een_regel_in_de_andere_codering_wordt_afgewezen_en_de_rest_niet():
     fout = f"{P2};99XA;1011AB;0363;toevoegen;Ëlif\n"
     for codering, andere in (("utf-8", "cp1252"), ("cp1252", "utf-8")):
         inhoud = KOP.encode() + goed[0].encode(codering) + fout.encode(andere) + goed[1].encode(codering)
-        assert [r.afgewezen.code if r.afgewezen else None for r in lees_rijen(inhoud, LEERLINGEN)] == [
+        assert [r.afgewezen.code if r.afgewezen else None for r in read_rows(inhoud, LEERLINGEN)] == [
             None,
             "VVA120",
             None,
@@ -114,7 +114,7 @@ def test_een_regel_in_de_andere_codering_wordt_afgewezen_en_de_rest_niet():
 def test_een_regel_met_te_veel_of_te_weinig_kolommen_wordt_afgewezen():
     tekst = KOP + f"{P1};99XA;1011AB;0363;toevoegen;Jansen; P.\n{P2};99XA\n{P3};99XA;1011AB;0363;toevoegen\n"
 
-    rijen = lees_rijen(tekst.encode(), LEERLINGEN)
+    rijen = read_rows(tekst.encode(), LEERLINGEN)
 
     assert [r.afgewezen.code if r.afgewezen else None for r in rijen] == ["VVA121", "VVA121", "VVA121"]
 
@@ -170,7 +170,7 @@ def test_zonder_vervangen_blijven_ontbrekende_leerlingen_actief(verwerking, aanr
 def test_een_bekende_brin_van_een_ander_weigert_het_hele_bestand(verwerking, aanroep):
     inhoud = KOP + f"{P1};99XA;1011AB;0363;toevoegen;\n{P2};99XC;1011AB;0363;toevoegen;\n"
 
-    with pytest.raises(NietGeautoriseerd, match="record 3"):
+    with pytest.raises(NotAuthorised, match="record 3"):
         aanleveren_leerlingen_bestand(verwerking, aanroep(SCHOOL_A), inhoud.encode())
 
 
@@ -196,7 +196,7 @@ def test_vervangen_met_een_onleesbare_regel_wordt_als_geheel_geweigerd(verwerkin
     aanleveren_leerlingen_bestand(verwerking, school, eerst.encode())
     daarna = KOP + f"{P1};99XA;1011AB;0363;wijzigen;\n{P2};99XA;1011AB;0363;wijzigen;Jansen; P.\n"
 
-    with pytest.raises(BestandOngeldig, match="Regel 3 heeft een ander aantal kolommen"):
+    with pytest.raises(InvalidFile, match="Regel 3 heeft een ander aantal kolommen"):
         aanleveren_leerlingen_bestand(verwerking, school, daarna.encode(), vervang=True)
 
     assert [r.status for r in leerlingen(verwerking)] == [MboGangerStatus.ACTIEF, MboGangerStatus.ACTIEF]

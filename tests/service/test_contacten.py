@@ -8,8 +8,8 @@ from dataclasses import replace
 from sqlalchemy import event
 
 from broker.domain.visibility import ContactRol, ContactVerwijzing, LeerlingBeeld
-from broker.registry.repository import PartijRegister
-from broker.service.contacten import Contact, Contactboek
+from broker.registry.repository import PartijRegistry
+from broker.service.contacten import Contact, ContactBook
 
 MBO_X = "0000000700099XB00000"
 
@@ -23,14 +23,14 @@ def _instelling(brin: str, tonen: bool = True) -> ContactVerwijzing:
 
 
 def _zet_contact(session, oin: str, **velden) -> None:
-    register = PartijRegister(session)
+    register = PartijRegistry(session)
     [partij] = [p for p in register.lijst() if p.oin == oin]
     register.voeg_toe(replace(partij, **velden), vervang=True)
     session.commit()
 
 
 def test_duo_waarden_zonder_registratie(demo_session):
-    [contact] = Contactboek(demo_session, 2027).contacten(_beeld(_instelling("99XB")))
+    [contact] = ContactBook(demo_session, 2027).contacten(_beeld(_instelling("99XB")))
 
     assert contact == Contact(
         rol=ContactRol.ONTVANGENDE_MBO_INSTELLING,
@@ -51,7 +51,7 @@ def test_registratie_wint_veld_voor_veld_en_naam_blijft_die_van_duo(demo_session
         contact_email="vva@roc.example",
     )
 
-    [contact] = Contactboek(demo_session, 2027).contacten(_beeld(_instelling("99XB")))
+    [contact] = ContactBook(demo_session, 2027).contacten(_beeld(_instelling("99XB")))
 
     assert (contact.naam, contact.telefoon, contact.internetadres, contact.email) == (
         "ROC Amstelstroom (FICTIEF)",
@@ -66,7 +66,7 @@ def test_brin_niet_tonen_en_onbekende_instelling_weggelaten(demo_session):
         ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, "99XA", brin_tonen=False), _instelling("98ZZ")
     )
 
-    [school] = Contactboek(demo_session, 2027).contacten(beeld)
+    [school] = ContactBook(demo_session, 2027).contacten(beeld)
 
     assert (school.rol, school.brin, school.naam) == (
         ContactRol.LATENDE_VO_SCHOOL,
@@ -78,17 +78,17 @@ def test_brin_niet_tonen_en_onbekende_instelling_weggelaten(demo_session):
 def test_een_opzoeking_voor_veel_leerlingen_en_daarna_uit_de_cache(demo_session):
     beelden = [_beeld(_instelling("99XB"), _instelling("99XE"), _instelling("99XF")) for _ in range(200)]
     vragen: list[str] = []
-    verbinding = demo_session.connection()
+    connection = demo_session.connection()
 
-    @event.listens_for(verbinding, "before_cursor_execute")
+    @event.listens_for(connection, "before_cursor_execute")
     def tel(conn, cursor, statement, *args):
         vragen.append(statement)
 
-    boek = Contactboek(demo_session, 2027)
+    boek = ContactBook(demo_session, 2027)
     boek.laad(beelden)
     aantal_na_laden = len(vragen)
     uitkomst = [boek.contacten(b) for b in beelden]
-    Contactboek(demo_session, 2027).contacten(beelden[0])  # a second lookup in the same session
+    ContactBook(demo_session, 2027).contacten(beelden[0])  # a second lookup in the same session
 
     assert len(vragen) == aantal_na_laden <= 3  # refdata year, DUO's details, the registry's overrides
     assert {c.brin for contacten in uitkomst for c in contacten} == {"99XB", "99XE", "99XF"}

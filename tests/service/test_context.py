@@ -1,4 +1,4 @@
-"""The unit of work (broker.service.context.Verwerking): the current cycle's row exists once a
+"""The unit of work (broker.service.context.Processing): the current cycle's row exists once a
 request used it, and this process stops looking for it only once it is committed — on SQLite and
 PostgreSQL."""
 
@@ -8,8 +8,8 @@ from sqlalchemy import event, select
 
 from broker.db import models
 from broker.db.engine import make_session_factory
-from broker.domain.cycle import Kalender
-from broker.service.context import Verwerking
+from broker.domain.cycle import Calendar
+from broker.service.context import Processing
 from tests.service.conftest import NU
 
 
@@ -18,33 +18,33 @@ def cycli(engine) -> list[int]:
         return list(session.scalars(select(models.Cyclus.jaar)))
 
 
-def test_a_cycle_row_of_a_rolled_back_request_is_looked_for_again(db_engine, sleutelbos) -> None:
+def test_a_cycle_row_of_a_rolled_back_request_is_looked_for_again(db_engine, keyring) -> None:
     sessions = make_session_factory(db_engine)
     with sessions() as session:
-        assert Verwerking(session, sleutelbos, Kalender(), nu=NU).cyclus.jaar == 2027
-        assert Verwerking(session, sleutelbos, Kalender(), nu=NU).cyclus.jaar == 2027  # seen, not noted
+        assert Processing(session, keyring, Calendar(), nu=NU).cyclus.jaar == 2027
+        assert Processing(session, keyring, Calendar(), nu=NU).cyclus.jaar == 2027  # seen, not noted
         session.rollback()
     statements: list[str] = []
     event.listen(db_engine, "before_cursor_execute", lambda c, cu, s, *a: statements.append(s))
 
     with sessions.begin() as session:
-        assert Verwerking(session, sleutelbos, Kalender(), nu=NU).cyclus.jaar == 2027
+        assert Processing(session, keyring, Calendar(), nu=NU).cyclus.jaar == 2027
 
     # (SQLite may already have kept the row: its SAVEPOINT outside a transaction commits on release.)
     assert [s for s in statements if "cyclus" in s][:1] != []
     assert cycli(db_engine) == [2027]
 
 
-def test_a_committed_cycle_row_is_not_looked_up_again(db_engine, sleutelbos) -> None:
+def test_a_committed_cycle_row_is_not_looked_up_again(db_engine, keyring) -> None:
     sessions = make_session_factory(db_engine)
     with sessions.begin() as session:
-        assert Verwerking(session, sleutelbos, Kalender(), nu=NU).cyclus.jaar == 2027
+        assert Processing(session, keyring, Calendar(), nu=NU).cyclus.jaar == 2027
     with sessions() as session:  # another request sees it committed, and notes it
-        assert Verwerking(session, sleutelbos, Kalender(), nu=NU).cyclus.jaar == 2027
+        assert Processing(session, keyring, Calendar(), nu=NU).cyclus.jaar == 2027
     statements: list[str] = []
     event.listen(db_engine, "before_cursor_execute", lambda c, cu, s, *a: statements.append(s))
 
     with sessions() as session:
-        assert Verwerking(session, sleutelbos, Kalender(), nu=NU).cyclus.deadline.year == 2027
+        assert Processing(session, keyring, Calendar(), nu=NU).cyclus.deadline.year == 2027
 
     assert [s for s in statements if "cyclus" in s] == []

@@ -11,17 +11,17 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from broker.audit.controle import verifieer_keten
-from broker.audit.spoor import SOAP, Gebeurtenis, leg_vast
+from broker.audit.verify import verify_chain
+from broker.audit.trail import SOAP, AuditEvent, leg_vast
 from broker.cli import main
 from broker.db import models
-from broker.db.berichtenlog import log_ontvangen
+from broker.db.message_log import log_received
 from broker.db.engine import make_engine, make_session_factory
-from broker.domain.cycle import Kalender
-from broker.jaarcyclus.afsluiten import GEEN_PERSOONSGEGEVENS, PERSOONSGEGEVENS, CyclusFout, sluit
-from broker.rapportage.jaarcijfers import bereken_jaarcijfers
+from broker.domain.cycle import Calendar
+from broker.jaarcyclus.close import GEEN_PERSOONSGEGEVENS, PERSOONSGEGEVENS, CyclusError, sluit
+from broker.rapportage.jaarcijfers import compute_jaarcijfers
 from broker.service.aanmeldingen import aanleveren_aanmeldingen
-from broker.service.context import Verwerking
+from broker.service.context import Processing
 from broker.service.leerlingen import aanleveren_leerlingen
 from broker.service.pushes import plan_pushes
 from broker.service.signalen import signaleer
@@ -33,20 +33,20 @@ NA_AFLOOP = date(2027, 10, 6)
 LATER = bsn("77700001")  # a pupil of the next cycle, who must survive
 
 
-def _op(session, sleutelbos, moment: datetime) -> Verwerking:
-    return Verwerking(session, sleutelbos, Kalender(), nu=moment)
+def _op(session, keyring, moment: datetime) -> Processing:
+    return Processing(session, keyring, Calendar(), nu=moment)
 
 
-def _cyclus_2027(session, sleutelbos, aanroep) -> None:
+def _cyclus_2027(session, keyring, aanroep) -> None:
     """60 pupils of school A, 40 of them registered at X (some accepted), signals, pushes, audit."""
     _geef_endpoint(session, AMSTERDAM)
     pupils = bsns(60, 50_000_000)
-    v = _op(session, sleutelbos, datetime(2027, 2, 1, 9, tzinfo=UTC))
+    v = _op(session, keyring, datetime(2027, 2, 1, 9, tzinfo=UTC))
     aanleveren_leerlingen(v, aanroep(SCHOOL_A), [leerling(i + 1, p) for i, p in enumerate(pupils)])
     plan_pushes(v)
     leg_vast(
         session,
-        Gebeurtenis(
+        AuditEvent(
             SOAP,
             "aanleverenLeerlingen",
             "verwerkt",
@@ -59,20 +59,20 @@ def _cyclus_2027(session, sleutelbos, aanroep) -> None:
         ),
         v.nu,
     )
-    v = _op(session, sleutelbos, datetime(2027, 3, 20, 9, tzinfo=UTC))
+    v = _op(session, keyring, datetime(2027, 3, 20, 9, tzinfo=UTC))
     aanleveren_aanmeldingen(
         v,
         aanroep(MBO_X),
         [aanmelding(i + 1, p, "99XB", "aangemeld", date(2027, 3, 20)) for i, p in enumerate(pupils[:40])],
     )
-    v = _op(session, sleutelbos, datetime(2027, 4, 20, 9, tzinfo=UTC))
+    v = _op(session, keyring, datetime(2027, 4, 20, 9, tzinfo=UTC))
     aanleveren_aanmeldingen(
         v,
         aanroep(MBO_X),
         [aanmelding(i + 1, p, "99XB", "geaccepteerd", date(2027, 4, 20)) for i, p in enumerate(pupils[:25])],
     )
     # Issue 16: 10 intakes, 3 of them enrolled with an onderwijsovereenkomst: 13 rows of aanmelding_feit.
-    v = _op(session, sleutelbos, datetime(2027, 5, 20, 9, tzinfo=UTC))
+    v = _op(session, keyring, datetime(2027, 5, 20, 9, tzinfo=UTC))
     aanleveren_aanmeldingen(
         v,
         aanroep(MBO_X),
@@ -86,16 +86,16 @@ def _cyclus_2027(session, sleutelbos, aanroep) -> None:
             for i, p in enumerate(pupils[:10])
         ],
     )
-    signaleer(_op(session, sleutelbos, datetime(2027, 4, 2, 6, tzinfo=UTC)), 14)
+    signaleer(_op(session, keyring, datetime(2027, 4, 2, 6, tzinfo=UTC)), 14)
     session.commit()
 
 
-def _cyclus_2028(session, sleutelbos, aanroep) -> None:
-    v = _op(session, sleutelbos, datetime(2027, 10, 5, 9, tzinfo=UTC))
+def _cyclus_2028(session, keyring, aanroep) -> None:
+    v = _op(session, keyring, datetime(2027, 10, 5, 9, tzinfo=UTC))
     aanleveren_leerlingen(v, aanroep(SCHOOL_A), [leerling(1, LATER)])
     leg_vast(
         session,
-        Gebeurtenis(
+        AuditEvent(
             SOAP,
             "aanleverenLeerlingen",
             "verwerkt",
@@ -140,13 +140,13 @@ def test_elke_tabel_is_ingedeeld():
     assert not set(PERSOONSGEGEVENS) & GEEN_PERSOONSGEGEVENS
 
 
-def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_session, sleutelbos, aanroep):
+def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_session, keyring, aanroep):
     session = demo_session
-    _cyclus_2027(session, sleutelbos, aanroep)
-    log_ontvangen(
-        make_session_factory(session.get_bind()), b"<ander-bericht/>", "vo", sleutelbos
+    _cyclus_2027(session, keyring, aanroep)
+    log_received(
+        make_session_factory(session.get_bind()), b"<ander-bericht/>", "vo", keyring
     )  # today: not 2027
-    _cyclus_2028(session, sleutelbos, aanroep)
+    _cyclus_2028(session, keyring, aanroep)
     assert {
         t: _van_2027(session, t) > 0
         for t in (
@@ -160,13 +160,13 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
     } == dict.fromkeys(
         ("leerling", "aanmelding", "aanmelding_feit", "signaal", "uitgaand_bericht", "audit_leerling"), True
     )
-    voor = bereken_jaarcijfers(session, 2027, Kalender())
+    voor = compute_jaarcijfers(session, 2027, Calendar())
     status = {(c.niveau, c.eenheid, c.cijfer, c.dimensie): c.waarde for c in voor}
     assert status[("landelijk", "", "leerlingen", "")] == 60
 
-    with pytest.raises(CyclusFout, match="runs until 2027-09-30"):
-        sluit(session, Kalender(), 2027, date(2027, 9, 30), datetime(2027, 9, 30, tzinfo=UTC))
-    afsluiting = sluit(session, Kalender(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
+    with pytest.raises(CyclusError, match="runs until 2027-09-30"):
+        sluit(session, Calendar(), 2027, date(2027, 9, 30), datetime(2027, 9, 30, tzinfo=UTC))
+    afsluiting = sluit(session, Calendar(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
     session.commit()
 
     assert afsluiting.jaarcijfers == len(voor)
@@ -187,9 +187,9 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
         ).where(models.Jaarcijfer.jaar == 2027)
     ).all()
     assert {(n, e, c, d): w for n, e, c, d, w in bewaard} == status
-    assert verifieer_keten(session).intact
-    with pytest.raises(CyclusFout, match="was closed on 2027-10-06"):
-        sluit(session, Kalender(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
+    assert verify_chain(session).intact
+    with pytest.raises(CyclusError, match="was closed on 2027-10-06"):
+        sluit(session, Calendar(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
 
 
 def test_cycle_commandos(tmp_path, database_url):
@@ -251,41 +251,41 @@ class _PushVan2026:
 
     vva: object
     sessions: object
-    bezorger: object
+    delivery_worker: object
 
 
 @pytest.fixture
 def push_van_2026(tmp_path, database_url):
-    from broker.bootstrap import Omgeving
+    from broker.bootstrap import Runtime
     from broker.config import load_settings
-    from broker.outbound.delivery_worker import Bezorger
-    from broker.privacy.sleutels import laad_sleutelbos
-    from broker.registry.repository import PartijRegister
-    from broker.service.context import Aanroep
+    from broker.outbound.delivery_worker import DeliveryWorker
+    from broker.privacy.keys import load_keyring
+    from broker.registry.repository import PartijRegistry
+    from broker.service.context import Caller
     from tests.helpers import schrijf_config, vrije_poort
 
     config = schrijf_config(tmp_path, database_url, extra="outbox_timeout_s = 2.0\n")
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init").exit_code == 0
-    sleutelbos = laad_sleutelbos(tmp_path / "sleutels.json")
+    keyring = load_keyring(tmp_path / "sleutels.json")
     engine = make_engine(database_url)
-    omgeving = Omgeving(load_settings(config))
+    runtime = Runtime(load_settings(config))
     try:
         sessions = make_session_factory(engine)
         with sessions.begin() as session:
             _geef_endpoint(session, SCHOOL_A, f"http://127.0.0.1:{vrije_poort()}/dicht")
-            school = Aanroep(PartijRegister(session).zoek(SCHOOL_A), message_id="urn:uuid:c")
+            school = Caller(PartijRegistry(session).zoek(SCHOOL_A), message_id="urn:uuid:c")
             aanleveren_leerlingen(
-                _op(session, sleutelbos, datetime(2026, 3, 2, 9, tzinfo=UTC)),
+                _op(session, keyring, datetime(2026, 3, 2, 9, tzinfo=UTC)),
                 school,
                 [leerling(1, bsn("26600001"))],
             )
-            ronde = signaleer(_op(session, sleutelbos, datetime(2026, 9, 30, 23, 50, tzinfo=UTC)), 14)
+            ronde = signaleer(_op(session, keyring, datetime(2026, 9, 30, 23, 50, tzinfo=UTC)), 14)
             assert ronde.pushes == 1
-        yield _PushVan2026(vva, sessions, Bezorger(omgeving))
+        yield _PushVan2026(vva, sessions, DeliveryWorker(runtime))
     finally:
-        omgeving.sluit()
+        runtime.sluit()
         engine.dispose()
 
 
@@ -295,7 +295,7 @@ def test_een_push_van_de_cyclus_bezorgd_na_afloop_wordt_mee_gewist(push_van_2026
     with it, not survive until the next cycle is closed. Runs on the real clock (any day after
     2026-09-30): the push is delivered today, to an endpoint that refuses the connection."""
     vva, sessions = push_van_2026.vva, push_van_2026.sessions
-    assert push_van_2026.bezorger.ronde() == 1  # today: cycle 2027 or later
+    assert push_van_2026.delivery_worker.ronde() == 1  # today: cycle 2027 or later
     with sessions() as session:
         push = session.scalar(select(models.UitgaandBericht.message_id))
         B = models.Bericht
@@ -312,11 +312,11 @@ def test_een_push_van_de_cyclus_bezorgd_na_afloop_wordt_mee_gewist(push_van_2026
 def test_afsluiten_tijdens_een_bezorging_laat_de_werker_doorgaan(push_van_2026):
     """``vva cycle close`` deletes a push a worker has just claimed: the worker must not die on the
     vanished row (it delivers the rest of its batch and the queue after it), and sends nothing."""
-    vva, sessions, bezorger = push_van_2026.vva, push_van_2026.sessions, push_van_2026.bezorger
-    (taak,) = bezorger.claim()
+    vva, sessions, delivery_worker = push_van_2026.vva, push_van_2026.sessions, push_van_2026.delivery_worker
+    (taak,) = delivery_worker.claim()
     dicht = vva("cycle", "close", "--year", "2026")
     assert dicht.exit_code == 0, dicht.output
-    bezorger.lever(taak)
+    delivery_worker.lever(taak)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(models.UitgaandBericht)) == 0
         berichten = session.scalar(select(func.count()).where(models.Bericht.dienst == "ontvanger"))
@@ -327,11 +327,11 @@ def test_afsluiten_tijdens_een_bezorging_laat_de_werker_doorgaan(push_van_2026):
 def test_een_push_die_de_broker_niet_verliet_staat_niet_als_verstrekking_in_de_audit(push_van_2026):
     """A delivery that fails before anything is sent (here: its kept Body no longer decrypts) disclosed
     nothing: the audit trail must not tell an inzageverzoek that the receiver got the pupil's data."""
-    sessions, bezorger = push_van_2026.sessions, push_van_2026.bezorger
+    sessions, delivery_worker = push_van_2026.sessions, push_van_2026.delivery_worker
     with sessions.begin() as session:
         rij = session.scalars(select(models.UitgaandBericht)).one()
         rij.inhoud = bytes([99]) + b"\0" * 40  # under a key id this installation does not have
-    assert bezorger.ronde() == 1
+    assert delivery_worker.ronde() == 1
     with sessions() as session:
         R = models.AuditRegel
         assert session.scalar(select(func.count()).where(R.bron == "push")) == 0
@@ -349,45 +349,45 @@ def test_een_tweede_gelijktijdige_afsluiting_weigert_met_reden(db_engine):
     def sluit_ook():
         try:
             with sessions.begin() as session:
-                sluit(session, Kalender(), 2031, date(2031, 10, 2), datetime(2031, 10, 2, tzinfo=UTC))
+                sluit(session, Calendar(), 2031, date(2031, 10, 2), datetime(2031, 10, 2, tzinfo=UTC))
             tweede.append(None)
         except BaseException as fout:  # noqa: BLE001 — the test reports what it was
             tweede.append(fout)
 
     with sessions.begin() as session:
-        sluit(session, Kalender(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
+        sluit(session, Calendar(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
         draad = threading.Thread(target=sluit_ook)
         draad.start()
         draad.join(timeout=1.5)  # it must be waiting for this transaction now
     draad.join(timeout=30)
     (fout,) = tweede
-    assert isinstance(fout, CyclusFout) and "was closed on 2031-10-01" in str(fout), repr(fout)
+    assert isinstance(fout, CyclusError) and "was closed on 2031-10-01" in str(fout), repr(fout)
     with sessions() as session:
         sluitingen = select(func.count()).where(models.AuditRegel.operatie == "vva cycle close")
         assert session.scalar(sluitingen) == 1
 
 
-def test_een_cyclus_met_alleen_geweigerde_berichten_kan_worden_gesloten(db_engine, sleutelbos):
+def test_een_cyclus_met_alleen_geweigerde_berichten_kan_worden_gesloten(db_engine, keyring):
     """A cycle in which every request was refused before the service layer (say the first weeks of a
     pilot with a broken certificate set-up) never got its ``cyclus`` row, but its message log holds the
     raw requests, BSNs and all: closing it must delete them instead of saying there is nothing."""
     sessions = make_session_factory(db_engine)
-    bericht_id = log_ontvangen(
+    bericht_id = log_received(
         sessions,
         f"<aanleverenLeerlingen><bsn>{LATER}</bsn></aanleverenLeerlingen>".encode(),
         "vo",
-        sleutelbos,
+        keyring,
         tijdstip=datetime(2025, 3, 1, 9, tzinfo=UTC),
     )
     with sessions.begin() as session:
-        afsluiting = sluit(session, Kalender(), 2025, date(2025, 10, 1), datetime(2025, 10, 1, tzinfo=UTC))
+        afsluiting = sluit(session, Calendar(), 2025, date(2025, 10, 1), datetime(2025, 10, 1, tzinfo=UTC))
     assert afsluiting.verwijderd["bericht"] == 1
     with sessions() as session:
         assert session.get(models.Bericht, bericht_id) is None
         assert session.get(models.Cyclus, 2025).gesloten_op is not None
 
 
-def test_een_push_van_het_eerste_moment_van_de_volgende_cyclus_blijft(db_engine, sleutelbos):
+def test_een_push_van_het_eerste_moment_van_de_volgende_cyclus_blijft(db_engine, keyring):
     """The cycle's window is [1 October, next 1 October): a push queued at 00:00:00 on 1 October
     belongs to the next cycle and must survive this one's purge (as messages and everything else do)."""
     sessions = make_session_factory(db_engine)
@@ -409,5 +409,5 @@ def test_een_push_van_het_eerste_moment_van_de_volgende_cyclus_blijft(db_engine,
             )
         )
     with sessions.begin() as session:
-        afsluiting = sluit(session, Kalender(), 2026, date(2026, 10, 2), datetime(2026, 10, 2, tzinfo=UTC))
+        afsluiting = sluit(session, Calendar(), 2026, date(2026, 10, 2), datetime(2026, 10, 2, tzinfo=UTC))
     assert afsluiting.verwijderd["uitgaand_bericht"] == 0

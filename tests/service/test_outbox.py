@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from broker.db import models
 from broker.outbound.rendering import render
-from broker.registry.repository import PartijRegister
+from broker.registry.repository import PartijRegistry
 from broker.service.leerlingen import aanleveren_leerlingen
 from broker.service.opvragen import opvragen_overzicht
 from broker.service.pushes import plan_pushes
@@ -18,7 +18,7 @@ REGIO = "00000099000000000042"
 
 
 def _geef_endpoint(session, oin: str, endpoint: str = "https://ontvanger.example/vva") -> None:
-    register = PartijRegister(session)
+    register = PartijRegistry(session)
     huidig = next(p for p in register.lijst() if p.oin == oin)
     register.voeg_toe(replace(huidig, endpoint=endpoint), vervang=True)
     session.flush()
@@ -51,7 +51,7 @@ def test_bij_aflevering_telt_het_register_van_dat_moment(verwerking, aanroep):
     weergave = render(verwerking, AMSTERDAM, sleutel)
     assert weergave is not None and P1.encode() in weergave.xml and b"<ns0:woongemeente>0363" in weergave.xml
     # The gemeente's scope changes before delivery: the queued push lapses, nothing leaves.
-    register = PartijRegister(verwerking.session)
+    register = PartijRegistry(verwerking.session)
     huidig = next(p for p in register.lijst() if p.oin == AMSTERDAM)
     register.voeg_toe(replace(huidig, gemeentecodes=("0384",)), vervang=True)
     verwerking.session.flush()

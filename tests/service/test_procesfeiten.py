@@ -17,8 +17,8 @@ from broker.db import models
 from broker.domain.status import MboGangerStatus
 from broker.domain.visibility import Examenresultaat, Intake
 from broker.service.aanmeldingen import aanleveren_aanmeldingen
-from broker.service.bestand import aanleveren_aanmeldingen_bestand, aanleveren_leerlingen_bestand
-from broker.service.context import Aanroep
+from broker.service.file_upload import aanleveren_aanmeldingen_bestand, aanleveren_leerlingen_bestand
+from broker.service.context import Caller
 from broker.service.leerlingen import aanleveren_leerlingen
 from broker.service.opvragen import Overzicht, opvragen_status
 from broker.soap import mapping
@@ -199,7 +199,7 @@ def test_examenresultaat_bij_elke_mutatie_zonder_de_mbo_ganger_status_te_raken(v
         r.sleutel_hash: r for r in verwerking.session.scalars(select(models.Leerling))
     }  # the stored rows
     per_nummer = {
-        verwerking.sleutelbos.ontsleutel(r.nummer_versleuteld).waarde: (
+        verwerking.keyring.decrypt(r.nummer_versleuteld).waarde: (
             r.status,
             r.examen_uitkomst,
             r.examen_datum,
@@ -279,7 +279,7 @@ def _scenario(verwerking, aanroep) -> None:
     assert codes(aanleveren_aanmeldingen(verwerking, aanroep(MBO_Y), [bij_y])) == [(1, None)]
 
 
-def _bekeken(verwerking, aanroep_: Aanroep) -> Overzicht:
+def _bekeken(verwerking, aanroep_: Caller) -> Overzicht:
     [overzicht] = opvragen_status(verwerking, aanroep_, [(P1, None)])
     return overzicht
 

@@ -9,11 +9,11 @@ from lxml import etree
 from sqlalchemy import select
 
 from broker.db import models
-from broker.domain.cycle import Kalender
+from broker.domain.cycle import Calendar
 from broker.edukoppeling.contract import Contract
 from broker.outbound.rendering import render_signaal
 from broker.service.aanmeldingen import aanleveren_aanmeldingen
-from broker.service.context import Verwerking
+from broker.service.context import Processing
 from broker.service.leerlingen import aanleveren_leerlingen
 from broker.service.opvragen import opvragen_signalen
 from broker.service.signalen import GEEN_UITWISSELING, NIET_AANGEMELD, signaleer
@@ -25,14 +25,14 @@ MBO_F = "0000000700099XF00000"
 P5 = bsn("40000001")
 
 
-def _op(session, sleutelbos, dag: date) -> Verwerking:
-    return Verwerking(
-        session, sleutelbos, Kalender(), nu=datetime.combine(dag, datetime.min.time(), UTC).replace(hour=6)
+def _op(session, keyring, dag: date) -> Processing:
+    return Processing(
+        session, keyring, Calendar(), nu=datetime.combine(dag, datetime.min.time(), UTC).replace(hour=6)
     )
 
 
-def _ronde(session, sleutelbos, dag: date):
-    ronde = signaleer(_op(session, sleutelbos, dag), voorloop_dagen=14)
+def _ronde(session, keyring, dag: date):
+    ronde = signaleer(_op(session, keyring, dag), voorloop_dagen=14)
     session.flush()
     return ronde
 
@@ -42,25 +42,25 @@ def _signalen(session) -> list[tuple[str, str, str | None]]:
     return sorted(rijen.tuples().all())
 
 
-def test_signalen_over_de_deadline_heen(demo_session, sleutelbos, aanroep):
+def test_signalen_over_de_deadline_heen(demo_session, keyring, aanroep):
     session = demo_session
     _geef_endpoint(session, SCHOOL_A)
     aanleveren_leerlingen(
-        _op(session, sleutelbos, date(2027, 3, 1)),
+        _op(session, keyring, date(2027, 3, 1)),
         aanroep(SCHOOL_A),
         [leerling(1, P1), leerling(2, P2), leerling(3, P3)],
     )
     aanleveren_aanmeldingen(
-        _op(session, sleutelbos, date(2027, 3, 2)),
+        _op(session, keyring, date(2027, 3, 2)),
         aanroep(MBO_X),
         [aanmelding(1, P1, "99XB", "aangemeld", date(2027, 3, 2))],
     )
 
     # Before the 14 days of lead time: nothing.
-    assert (_ronde(session, sleutelbos, date(2027, 3, 17)).fase, _signalen(session)) == ("voor-voorloop", [])
+    assert (_ronde(session, keyring, date(2027, 3, 17)).fase, _signalen(session)) == ("voor-voorloop", [])
 
     # In the lead time: every VO school and MBO institution that exchanged nothing, once.
-    ronde = _ronde(session, sleutelbos, date(2027, 3, 18))
+    ronde = _ronde(session, keyring, date(2027, 3, 18))
     assert ronde.fase == "voorloop"
     assert sorted(s.oin for s in ronde.stil) == [SCHOOL_C, MBO_Y, MBO_F]
     verwacht = [
@@ -69,56 +69,56 @@ def test_signalen_over_de_deadline_heen(demo_session, sleutelbos, aanroep):
         (MBO_F, GEEN_UITWISSELING, None),
     ]
     assert _signalen(session) == sorted(verwacht)
-    assert _ronde(session, sleutelbos, date(2027, 3, 18)).totaal == 0  # the same day again: nothing new
+    assert _ronde(session, keyring, date(2027, 3, 18)).totaal == 0  # the same day again: nothing new
 
     aanleveren_leerlingen(
-        _op(session, sleutelbos, date(2027, 3, 25)),
+        _op(session, keyring, date(2027, 3, 25)),
         aanroep(SCHOOL_C),
         [leerling(1, P5, brin="99XC", gemeente="0599", postcode="3011AA")],
     )
-    assert _ronde(session, sleutelbos, date(2027, 3, 26)).totaal == 0  # C was signalled already
-    assert _ronde(session, sleutelbos, date(2027, 4, 1)).fase == "voorloop"  # the deadline day itself
+    assert _ronde(session, keyring, date(2027, 3, 26)).totaal == 0  # C was signalled already
+    assert _ronde(session, keyring, date(2027, 4, 1)).fase == "voorloop"  # the deadline day itself
 
     # After the deadline: each VO school, one signal per pupil of theirs registered nowhere.
-    ronde = _ronde(session, sleutelbos, date(2027, 4, 2))
+    ronde = _ronde(session, keyring, date(2027, 4, 2))
     assert ronde.fase == "na-deadline"
     assert ronde.nieuw == {(SCHOOL_A, NIET_AANGEMELD): 2, (SCHOOL_C, NIET_AANGEMELD): 1}
     assert ronde.pushes == 2  # only school A has an endpoint
-    assert _ronde(session, sleutelbos, date(2027, 4, 2)).totaal == 0
+    assert _ronde(session, keyring, date(2027, 4, 2)).totaal == 0
 
     aanleveren_aanmeldingen(
-        _op(session, sleutelbos, date(2027, 4, 3)),
+        _op(session, keyring, date(2027, 4, 3)),
         aanroep(MBO_Y),
         [aanmelding(1, P2, "99XE", "aangemeld", date(2027, 4, 3))],
     )
-    assert _ronde(session, sleutelbos, date(2027, 4, 4)).totaal == 0
+    assert _ronde(session, keyring, date(2027, 4, 4)).totaal == 0
 
     assert _signalen(session) == sorted(
         verwacht + [(SCHOOL_A, NIET_AANGEMELD, "99XA")] * 2 + [(SCHOOL_C, NIET_AANGEMELD, "99XC")]
     )
     # School A can fetch exactly its two signals, about P2 and P3.
-    regels = opvragen_signalen(_op(session, sleutelbos, date(2027, 4, 4)), aanroep(SCHOOL_A), None)
+    regels = opvragen_signalen(_op(session, keyring, date(2027, 4, 4)), aanroep(SCHOOL_A), None)
     assert sorted(r.nummer.waarde for r in regels) == sorted([P2, P3])
     assert {r.soort for r in regels} == {NIET_AANGEMELD}
 
 
-def test_een_signaalpush_is_geldig_volgens_het_contract(demo_session, sleutelbos, aanroep):
+def test_een_signaalpush_is_geldig_volgens_het_contract(demo_session, keyring, aanroep):
     session = demo_session
     _geef_endpoint(session, SCHOOL_A)
-    aanleveren_leerlingen(_op(session, sleutelbos, date(2027, 3, 1)), aanroep(SCHOOL_A), [leerling(1, P2)])
-    _ronde(session, sleutelbos, date(2027, 4, 2))
+    aanleveren_leerlingen(_op(session, keyring, date(2027, 3, 1)), aanroep(SCHOOL_A), [leerling(1, P2)])
+    _ronde(session, keyring, date(2027, 4, 2))
     session.commit()  # the push is written at commit (broker.db.commit_order)
     push = session.scalars(
         select(models.UitgaandBericht).where(models.UitgaandBericht.operatie == "ontvangenSignaal")
     ).one()
     assert push.ontvanger_oin == SCHOOL_A and push.signaal_id is not None
-    weergave = render_signaal(_op(session, sleutelbos, date(2027, 4, 2)), SCHOOL_A, push.signaal_id)
+    weergave = render_signaal(_op(session, keyring, date(2027, 4, 2)), SCHOOL_A, push.signaal_id)
     element = etree.fromstring(weergave.xml)
-    Contract().valideer_element(element)
+    Contract().validate_element(element)
     assert element.findtext(".//{*}bsn") == P2
     assert element.findtext(".//{*}soort") == NIET_AANGEMELD
     # Not for another party, and gone with its signal.
-    assert render_signaal(_op(session, sleutelbos, date(2027, 4, 2)), SCHOOL_C, push.signaal_id) is None
+    assert render_signaal(_op(session, keyring, date(2027, 4, 2)), SCHOOL_C, push.signaal_id) is None
 
 
 def test_beheercommandos_met_een_datum_schrijven_de_echte_tijd_in_de_audit(tmp_path, database_url):
@@ -177,17 +177,17 @@ def test_signalen_voor_een_gesloten_cyclus_worden_geweigerd(tmp_path, database_u
         engine.dispose()
 
 
-def test_signalen_van_een_afgelopen_cyclus_gaan_niet_mee_de_volgende_in(demo_session, sleutelbos, aanroep):
+def test_signalen_van_een_afgelopen_cyclus_gaan_niet_mee_de_volgende_in(demo_session, keyring, aanroep):
     """After 30 September the cycle's signals are moot, and fetching them in the next cycle would
     disclose last cycle's pupils and file their pseudonyms in the audit trail under the new cycle, where
     closing the old one does not delete them."""
     session = demo_session
-    aanleveren_leerlingen(_op(session, sleutelbos, date(2027, 3, 1)), aanroep(SCHOOL_A), [leerling(1, P1)])
-    assert _ronde(session, sleutelbos, date(2027, 4, 2)).nieuw == {(SCHOOL_A, NIET_AANGEMELD): 1}
-    op_30_september = _op(session, sleutelbos, date(2027, 9, 30))
+    aanleveren_leerlingen(_op(session, keyring, date(2027, 3, 1)), aanroep(SCHOOL_A), [leerling(1, P1)])
+    assert _ronde(session, keyring, date(2027, 4, 2)).nieuw == {(SCHOOL_A, NIET_AANGEMELD): 1}
+    op_30_september = _op(session, keyring, date(2027, 9, 30))
     assert [r.nummer.waarde for r in opvragen_signalen(op_30_september, aanroep(SCHOOL_A), None)] == [P1]
 
-    op_1_oktober = _op(session, sleutelbos, date(2027, 10, 1))
+    op_1_oktober = _op(session, keyring, date(2027, 10, 1))
     assert opvragen_signalen(op_1_oktober, aanroep(SCHOOL_A), None) == []
     assert op_1_oktober.betrokken == set()
 
@@ -202,10 +202,10 @@ def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_pat
 
     from broker.cli import main
     from broker.db.engine import make_engine, make_session_factory
-    from broker.jaarcyclus.afsluiten import sluit
-    from broker.privacy.sleutels import laad_sleutelbos
-    from broker.registry.repository import PartijRegister
-    from broker.service.context import Aanroep
+    from broker.jaarcyclus.close import sluit
+    from broker.privacy.keys import load_keyring
+    from broker.registry.repository import PartijRegistry
+    from broker.service.context import Caller
     from tests.helpers import schrijf_config
 
     config = schrijf_config(tmp_path, database_url)
@@ -214,10 +214,10 @@ def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_pat
     engine = make_engine(database_url)
     try:
         sessions = make_session_factory(engine)
-        sleutelbos = laad_sleutelbos(tmp_path / "sleutels.json")
+        keyring = load_keyring(tmp_path / "sleutels.json")
         with sessions.begin() as session:
-            school = Aanroep(PartijRegister(session).zoek(SCHOOL_A), message_id="urn:uuid:s")
-            aanleveren_leerlingen(_op(session, sleutelbos, date(2031, 3, 3)), school, [leerling(1, P1)])
+            school = Caller(PartijRegistry(session).zoek(SCHOOL_A), message_id="urn:uuid:s")
+            aanleveren_leerlingen(_op(session, keyring, date(2031, 3, 3)), school, [leerling(1, P1)])
         uitvoer = []
         draad = threading.Thread(
             target=lambda: uitvoer.append(
@@ -225,7 +225,7 @@ def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_pat
             )
         )
         with sessions.begin() as session:
-            sluit(session, Kalender(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
+            sluit(session, Calendar(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
             draad.start()
             draad.join(timeout=2)  # the run is under way now, and must wait for this close
         draad.join(timeout=60)
@@ -272,8 +272,8 @@ def test_een_datum_in_de_toekomst_wordt_in_productie_geweigerd(tmp_path, databas
             assert len(runs.all()) == 1  # the test-environment run only: the refusal did nothing
     finally:
         engine.dispose()
-    vandaag = vva("signals", "run", "--date", date.today().isoformat())
-    assert vandaag.exit_code == 0, vandaag.output
+    today = vva("signals", "run", "--date", date.today().isoformat())
+    assert today.exit_code == 0, today.output
     toegestaan = vva("signals", "run", "--date", morgen, "--allow-future")
     assert toegestaan.exit_code == 0, toegestaan.output
     assert f", {morgen}: " in toegestaan.output

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from broker.db import models
-from broker.service.aanmeldingen import AanmeldingInvoer, aanleveren_aanmeldingen
-from broker.service.context import NietGeautoriseerd
-from broker.service.leerlingen import LeerlingInvoer, aanleveren_leerlingen
+from broker.service.aanmeldingen import AanmeldingInput, aanleveren_aanmeldingen
+from broker.service.context import NotAuthorised
+from broker.service.leerlingen import LeerlingInput, aanleveren_leerlingen
 from broker.service.opvragen import (
     opvragen_niet_aangemeld,
     opvragen_overzicht,
@@ -28,11 +28,11 @@ P1, P2, P3 = bsn("11122233"), bsn("12345678"), bsn("20000001")
 def leerling(
     volgnummer, nummer, brin="99XA", gemeente="0363", mutatie="toevoegen", reden=None, postcode="1011AB"
 ):
-    return LeerlingInvoer(volgnummer, nummer, None, brin, None, postcode, gemeente, mutatie, reden)
+    return LeerlingInput(volgnummer, nummer, None, brin, None, postcode, gemeente, mutatie, reden)
 
 
 def aanmelding(volgnummer, nummer, brin, status, datum=date(2027, 3, 1), crebo=None):
-    return AanmeldingInvoer(volgnummer, nummer, None, brin, status, datum, crebo, None)
+    return AanmeldingInput(volgnummer, nummer, None, brin, status, datum, crebo, None)
 
 
 def codes(uitkomst):
@@ -77,7 +77,7 @@ def test_vo_batch_met_elke_soort_fout(verwerking, aanroep):
 
 
 def test_vo_met_bekende_brin_van_een_ander_past_niets_toe(verwerking, aanroep):
-    with pytest.raises(NietGeautoriseerd, match="99XC"):
+    with pytest.raises(NotAuthorised, match="99XC"):
         aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1), leerling(2, P2, brin="99XC")])
     assert verwerking.session.scalars(select(models.Leerling)).all() == []
 
@@ -121,7 +121,7 @@ def test_statusovergangen_worden_met_tijd_bewaard(verwerking, aanroep):
 
 
 def test_mbo_met_brin_van_andere_instelling_is_dk0002(verwerking, aanroep):
-    with pytest.raises(NietGeautoriseerd):
+    with pytest.raises(NotAuthorised):
         aanleveren_aanmeldingen(verwerking, aanroep(MBO_X), [aanmelding(1, P1, "99XE", "aangemeld")])
 
 
@@ -130,7 +130,7 @@ def test_regionaal_systeem_levert_alleen_voor_eigen_instellingen(verwerking, aan
     assert codes(aanleveren_aanmeldingen(verwerking, regio, [aanmelding(1, P1, "99XB", "aangemeld")])) == [
         (1, None)
     ]
-    with pytest.raises(NietGeautoriseerd):
+    with pytest.raises(NotAuthorised):
         aanleveren_aanmeldingen(verwerking, regio, [aanmelding(1, P1, "99XE", "aangemeld")])
 
 
@@ -157,7 +157,7 @@ def test_gemeente_ziet_niet_ingeschreven_inwoners_en_alleen_eigen_gemeenten(verw
     gemeente = aanroep(AMSTERDAM)
     assert [o.nummer.waarde for o in opvragen_overzicht(verwerking, gemeente, [])] == [P2]
     assert [o.nummer.waarde for o in opvragen_overzicht(verwerking, gemeente, ["GM0363"])] == [P2]
-    with pytest.raises(NietGeautoriseerd):
+    with pytest.raises(NotAuthorised):
         opvragen_overzicht(verwerking, gemeente, ["0599"])
 
 
@@ -165,7 +165,7 @@ def test_onbekende_en_vreemde_leerling_geven_hetzelfde_antwoord(verwerking, aanr
     aanleveren_leerlingen(verwerking, aanroep(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599")])
     fouten = []
     for gevraagd in [(P1, None), (P2, None), ("123", None)]:
-        with pytest.raises(NietGeautoriseerd) as fout:
+        with pytest.raises(NotAuthorised) as fout:
             opvragen_status(verwerking, aanroep(SCHOOL_A), [gevraagd])
         fouten.append(fout.value.reden)
     assert len(set(fouten)) == 1 and P1 not in fouten[0]
@@ -231,7 +231,7 @@ def test_regio_ziet_via_eigen_instelling_alleen_wat_die_instelling_ziet(verwerki
     )
     aanleveren_aanmeldingen(verwerking, aanroep(MBO_Y), [aanmelding(1, P1, "99XE", "aangemeld")])
     regio = aanroep(REGIO_21)
-    with pytest.raises(NietGeautoriseerd):
+    with pytest.raises(NotAuthorised):
         opvragen_status(verwerking, regio, [(P1, None)])
     aanleveren_aanmeldingen(verwerking, regio, [aanmelding(1, P1, "99XB", "aanmeldingOntvangen")])
     (beeld,) = [o.beeld for o in opvragen_status(verwerking, regio, [(P1, None)])]

@@ -16,16 +16,16 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import event, select
 
-from broker.audit.spoor import SOAP, Gebeurtenis, leg_vast
+from broker.audit.trail import SOAP, AuditEvent, leg_vast
 from broker.db import models
 from broker.db.engine import make_session_factory
-from broker.domain.cycle import Kalender
+from broker.domain.cycle import Calendar
 from broker.domain.identifiers import parse_leerlingnummer
-from broker.jaarcyclus.afsluiten import sluit
-from broker.registry.repository import PartijRegister
-from broker.service.context import Aanroep, Verwerking
+from broker.jaarcyclus.close import sluit
+from broker.registry.repository import PartijRegistry
+from broker.service.context import Caller, Processing
 from broker.service.leerlingen import aanleveren_leerlingen
-from broker.service.opvragen import WijzigingenPagina, opvragen_status, opvragen_wijzigingen
+from broker.service.opvragen import WijzigingenPage, opvragen_status, opvragen_wijzigingen
 from broker.service.pushes import plan_pushes
 from tests.helpers import bsn, bsns
 from tests.service.conftest import NU
@@ -33,70 +33,70 @@ from tests.service.test_outbox import _geef_endpoint
 from tests.service.test_use_cases import AMSTERDAM, REGIO_21, SCHOOL_A, leerling
 
 
-def _aanroep(session, oin: str) -> Aanroep:
-    partij = PartijRegister(session).zoek(oin)
+def _aanroep(session, oin: str) -> Caller:
+    partij = PartijRegistry(session).zoek(oin)
     assert partij is not None
-    return Aanroep(partij=partij, message_id="urn:uuid:00000000-0000-4000-8000-000000000001")
+    return Caller(partij=partij, message_id="urn:uuid:00000000-0000-4000-8000-000000000001")
 
 
-def _lever(factory, sleutelbos, records, nu: datetime = NU) -> None:
+def _lever(factory, keyring, records, nu: datetime = NU) -> None:
     """One committed delivery by school A, as the request path does it (change, pushes, audit)."""
     with factory.begin() as session:
-        verwerking = Verwerking(session, sleutelbos, Kalender(), nu=nu)
+        verwerking = Processing(session, keyring, Calendar(), nu=nu)
         aanleveren_leerlingen(verwerking, _aanroep(session, SCHOOL_A), records)
         plan_pushes(verwerking)
 
 
-def _volg(factory, sleutelbos, cursor: int, maximum: int = 50, nu: datetime = NU) -> WijzigingenPagina:
+def _volg(factory, keyring, cursor: int, maximum: int = 50, nu: datetime = NU) -> WijzigingenPage:
     """One page of the feed for the regional system of region 21, in its own transaction."""
     with factory.begin() as session:
-        verwerking = Verwerking(session, sleutelbos, Kalender(), nu=nu)
+        verwerking = Processing(session, keyring, Calendar(), nu=nu)
         return opvragen_wijzigingen(verwerking, _aanroep(session, REGIO_21), cursor, maximum)
 
 
-def _gezien(pagina: WijzigingenPagina) -> set[str]:
+def _gezien(pagina: WijzigingenPage) -> set[str]:
     return {o.nummer.waarde for _, o in pagina.wijzigingen}
 
 
-def test_een_wijziging_die_later_commit_komt_na_de_cursor_van_de_volger(db_engine, demo_session, sleutelbos):
+def test_een_wijziging_die_later_commit_komt_na_de_cursor_van_de_volger(db_engine, demo_session, keyring):
     """Two deliveries in flight; the one that started first commits last. The follower reads in
     between and moves its cursor; the late change must still come after that cursor."""
     if db_engine.dialect.name == "sqlite":
         pytest.skip("SQLite has one writer: the second delivery waits for the first, they cannot interleave")
     factory = make_session_factory(db_engine)
     vroeg, laat, eerder = bsn("61000001"), bsn("61000002"), bsn("61000003")
-    _lever(factory, sleutelbos, [leerling(1, eerder)])  # the cycle row exists, committed
-    cursor = _volg(factory, sleutelbos, 0).volgende_cursor
+    _lever(factory, keyring, [leerling(1, eerder)])  # the cycle row exists, committed
+    cursor = _volg(factory, keyring, 0).volgende_cursor
 
     traag = factory()
     try:
-        verwerking = Verwerking(traag, sleutelbos, Kalender(), nu=NU)
+        verwerking = Processing(traag, keyring, Calendar(), nu=NU)
         aanleveren_leerlingen(verwerking, _aanroep(traag, SCHOOL_A), [leerling(1, vroeg)])
         traag.flush()  # written, not committed: the request still signs and logs its answer
-        _lever(factory, sleutelbos, [leerling(1, laat)])
-        eerste = _volg(factory, sleutelbos, cursor)
+        _lever(factory, keyring, [leerling(1, laat)])
+        eerste = _volg(factory, keyring, cursor)
         assert _gezien(eerste) == {laat}
         traag.commit()
     finally:
         traag.close()
-    tweede = _volg(factory, sleutelbos, eerste.volgende_cursor)
+    tweede = _volg(factory, keyring, eerste.volgende_cursor)
     assert _gezien(tweede) == {vroeg}
     assert tweede.volgende_cursor > eerste.volgende_cursor > cursor
 
 
-def test_een_cursor_blijft_geldig_nadat_de_cyclus_is_gesloten(db_engine, demo_session, sleutelbos):
+def test_een_cursor_blijft_geldig_nadat_de_cyclus_is_gesloten(db_engine, demo_session, keyring):
     """The purge empties the feed; the next cycle's changes still come after a cursor a partner holds
     (SQLite's rowid started again at 1 in the emptied table, below that cursor)."""
     factory = make_session_factory(db_engine)
-    _lever(factory, sleutelbos, [leerling(i + 1, p) for i, p in enumerate(bsns(3, 62_000_000))])
-    pagina = _volg(factory, sleutelbos, 0)
+    _lever(factory, keyring, [leerling(i + 1, p) for i, p in enumerate(bsns(3, 62_000_000))])
+    pagina = _volg(factory, keyring, 0)
     assert len(pagina.wijzigingen) == 3
     with factory.begin() as session:
-        sluit(session, Kalender(), 2027, date(2027, 10, 6), datetime(2027, 10, 6, 12, tzinfo=UTC))
+        sluit(session, Calendar(), 2027, date(2027, 10, 6), datetime(2027, 10, 6, 12, tzinfo=UTC))
     volgend_jaar = datetime(2027, 10, 12, 9, tzinfo=UTC)
     nieuw = bsns(2, 63_000_000)
-    _lever(factory, sleutelbos, [leerling(i + 1, p) for i, p in enumerate(nieuw)], nu=volgend_jaar)
-    assert _gezien(_volg(factory, sleutelbos, pagina.volgende_cursor, nu=volgend_jaar)) == set(nieuw)
+    _lever(factory, keyring, [leerling(i + 1, p) for i, p in enumerate(nieuw)], nu=volgend_jaar)
+    assert _gezien(_volg(factory, keyring, pagina.volgende_cursor, nu=volgend_jaar)) == set(nieuw)
 
 
 # --- the soak: concurrent writers and one follower -------------------------------------------------
@@ -121,7 +121,7 @@ class _Verloop:
     slot: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _schrijver(factory, sleutelbos, nummers: list[str], einde: float, verloop: _Verloop, zaad: int) -> None:
+def _schrijver(factory, keyring, nummers: list[str], einde: float, verloop: _Verloop, zaad: int) -> None:
     kans = random.Random(zaad)
     actief: set[str] = set()
     volgnummer = 0
@@ -139,14 +139,14 @@ def _schrijver(factory, sleutelbos, nummers: list[str], einde: float, verloop: _
             geschreven: list = []
             with factory.begin() as session:
                 event.listen(session, "pending_to_persistent", lambda _, rij, g=geschreven: g.append(rij))
-                verwerking = Verwerking(session, sleutelbos, Kalender(), nu=NU)
+                verwerking = Processing(session, keyring, Calendar(), nu=NU)
                 uitkomst = aanleveren_leerlingen(verwerking, _aanroep(session, SCHOOL_A), records)
                 assert all(u.melding is None for u in uitkomst.uitkomsten)
                 plan_pushes(verwerking)
                 time.sleep(kans.uniform(0, 0.004))  # the request path signs and logs its answer here
                 leg_vast(
                     session,
-                    Gebeurtenis(
+                    AuditEvent(
                         SOAP,
                         "aanleverenLeerlingen",
                         "verwerkt",
@@ -165,7 +165,7 @@ def _schrijver(factory, sleutelbos, nummers: list[str], einde: float, verloop: _
                 else:
                     actief.add(record.bsn)
             nummer_van = {
-                verwerking.sleutelbos.pseudoniem(parse_leerlingnummer(r.bsn, None)): r.bsn for r in records
+                verwerking.keyring.pseudoniem(parse_leerlingnummer(r.bsn, None)): r.bsn for r in records
             }
             posities = [(w.volgnummer, nummer_van[h]) for h, w in verwerking.gewijzigd.items()]
             pushes = [
@@ -180,12 +180,12 @@ def _schrijver(factory, sleutelbos, nummers: list[str], einde: float, verloop: _
         verloop.fouten.append(fout)
 
 
-def _volger(factory, sleutelbos, klaar: threading.Event, verloop: _Verloop) -> None:
+def _volger(factory, keyring, klaar: threading.Event, verloop: _Verloop) -> None:
     cursor, stil = 0, 0
     try:
         while stil < 2:  # after the writers stop: until two pages in a row bring nothing new
             na_afloop = klaar.is_set()
-            pagina = _volg(factory, sleutelbos, cursor, 50)
+            pagina = _volg(factory, keyring, cursor, 50)
             verloop.paginas.append(
                 _Pagina(cursor, pagina.volgende_cursor, {o.nummer.waarde: c for c, o in pagina.wijzigingen})
             )
@@ -201,7 +201,7 @@ def _volger(factory, sleutelbos, klaar: threading.Event, verloop: _Verloop) -> N
 
 
 def test_een_volger_ziet_elke_wijziging_precies_een_keer_terwijl_tien_partijen_schrijven(
-    db_engine, demo_session, sleutelbos
+    db_engine, demo_session, keyring
 ):
     """10 concurrent writers (SQLite: 4, one writing at a time) for 60 s (SQLite: 10 s) while a
     regional system pages the feed 50 at a time: every committed change falls in exactly one page,
@@ -213,16 +213,16 @@ def test_een_volger_ziet_elke_wijziging_precies_een_keer_terwijl_tien_partijen_s
     _geef_endpoint(demo_session, REGIO_21)
     demo_session.commit()
     factory = make_session_factory(db_engine)
-    _lever(factory, sleutelbos, [leerling(1, bsn("64000001"))])  # the cycle row exists, committed
+    _lever(factory, keyring, [leerling(1, bsn("64000001"))])  # the cycle row exists, committed
 
     verloop, klaar = _Verloop(), threading.Event()
     einde = time.monotonic() + duur
     pools = [bsns(20, 65_000_000 + 1000 * i) for i in range(schrijvers)]
     draden = [
-        threading.Thread(target=_schrijver, args=(factory, sleutelbos, pools[i], einde, verloop, i))
+        threading.Thread(target=_schrijver, args=(factory, keyring, pools[i], einde, verloop, i))
         for i in range(schrijvers)
     ]
-    volger = threading.Thread(target=_volger, args=(factory, sleutelbos, klaar, verloop))
+    volger = threading.Thread(target=_volger, args=(factory, keyring, klaar, verloop))
     volger.start()
     for draad in draden:
         draad.start()
@@ -255,7 +255,7 @@ def test_een_volger_ziet_elke_wijziging_precies_een_keer_terwijl_tien_partijen_s
     assert gemist == [], f"{len(gemist)} of {len(posities)} changes never shown"
     # The follower's last view of every pupil is the committed state.
     with factory.begin() as session:
-        verwerking = Verwerking(session, sleutelbos, Kalender(), nu=NU)
+        verwerking = Processing(session, keyring, Calendar(), nu=NU)
         nu_vastgelegd = {
             o.nummer.waarde: o.beeld for o in opvragen_status(verwerking, _aanroep(session, REGIO_21), [])
         }

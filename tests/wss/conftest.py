@@ -25,12 +25,12 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from broker.edukoppeling.envelope import Envelop, lees_envelop
+from broker.edukoppeling.envelope import Envelope, read_envelope
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU
 from broker.edukoppeling.parsing import parse_bericht
 from broker.edukoppeling.wss.constants import DS, EC
-from broker.edukoppeling.wss.ondertekening import Ondertekenaar
-from broker.edukoppeling.wss.verificatie import Geverifieerd, Instellingen, verifieer
+from broker.edukoppeling.wss.signer import Signer
+from broker.edukoppeling.wss.verification import Verified, VerifierSettings, verify_envelope
 
 #: The clock of every test: the moment of the §7.1 example.
 NU = datetime(2027, 2, 1, 8, 0, 0, tzinfo=UTC)
@@ -46,7 +46,7 @@ class Sleutelpaar:
 
     sleutel_pem: bytes
     certificaat_pem: bytes
-    sleutel_pad: Path
+    key_path: Path
     certificaat_pad: Path
 
     @property
@@ -67,7 +67,7 @@ class Sleutels:
     ec: Sleutelpaar
     dsa: Sleutelpaar
     zonder_digital_signature: Sleutelpaar
-    zelf_ondertekend: Sleutelpaar
+    self_signed: Sleutelpaar
 
 
 def _naam(cn: str, serienummer: str | None = None) -> x509.Name:
@@ -91,7 +91,7 @@ def _key_usage(digital_signature: bool, ca: bool = False) -> x509.KeyUsage:
     )
 
 
-def _schrijf(map_: Path, naam: str, sleutel, certificaat: x509.Certificate) -> Sleutelpaar:
+def _write(map_: Path, naam: str, sleutel, certificaat: x509.Certificate) -> Sleutelpaar:
     sleutel_pem = sleutel.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -101,7 +101,7 @@ def _schrijf(map_: Path, naam: str, sleutel, certificaat: x509.Certificate) -> S
     return Sleutelpaar(sleutel_pem, certificaat_pem, map_ / f"{naam}.key", map_ / f"{naam}.pem")
 
 
-def _certificaat(
+def _certificate(
     onderwerp, sleutel, uitgever_naam, uitgever_sleutel, key_usage, ca=False
 ) -> x509.Certificate:
     bouwer = (
@@ -121,7 +121,7 @@ def _certificaat(
 
 def _dsa(blad):
     """The DSA variant: a hostile key the broker refuses from the certificate's algorithm identifier,
-    never loading it (broker/edukoppeling/sleutels.py). cryptography deprecated DSA and warns when one
+    never loading it (broker/edukoppeling/keys.py). cryptography deprecated DSA and warns when one
     is made; making one is the point here, so that warning is expected in this one place."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "DSA is deprecated", CryptographyDeprecationWarning)
@@ -134,18 +134,18 @@ def sleutels(tmp_path_factory) -> Sleutels:
     map_ = tmp_path_factory.mktemp("wss-sleutels")
     ca_sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_naam = _naam("VVA Test CA - FICTIEF")
-    ca_cert = _certificaat(ca_naam, ca_sleutel, ca_naam, ca_sleutel, _key_usage(False, ca=True), ca=True)
+    ca_cert = _certificate(ca_naam, ca_sleutel, ca_naam, ca_sleutel, _key_usage(False, ca=True), ca=True)
 
     def blad(naam, sleutel, digital_signature=True, serienummer=OIN):
         onderwerp = _naam(f"{naam}.test", serienummer)
-        certificaat = _certificaat(onderwerp, sleutel, ca_naam, ca_sleutel, _key_usage(digital_signature))
-        return _schrijf(map_, naam, sleutel, certificaat)
+        certificaat = _certificate(onderwerp, sleutel, ca_naam, ca_sleutel, _key_usage(digital_signature))
+        return _write(map_, naam, sleutel, certificaat)
 
     eigen = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     eigen_naam = _naam("zelf.test", OIN)
-    zelf = _certificaat(eigen_naam, eigen, eigen_naam, eigen, _key_usage(True))
+    zelf = _certificate(eigen_naam, eigen, eigen_naam, eigen, _key_usage(True))
     return Sleutels(
-        ca=_schrijf(map_, "ca", ca_sleutel, ca_cert),
+        ca=_write(map_, "ca", ca_sleutel, ca_cert),
         onderteken=blad("onderteken", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
         ander=blad("ander", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
         rsa1024=blad("rsa1024", rsa.generate_private_key(public_exponent=65537, key_size=1024)),
@@ -156,14 +156,14 @@ def sleutels(tmp_path_factory) -> Sleutels:
             rsa.generate_private_key(public_exponent=65537, key_size=2048),
             digital_signature=False,
         ),
-        zelf_ondertekend=_schrijf(map_, "zelf", eigen, zelf),
+        self_signed=_write(map_, "zelf", eigen, zelf),
     )
 
 
 @pytest.fixture(scope="session")
-def ondertekenaar(sleutels) -> Ondertekenaar:
+def ondertekenaar(sleutels) -> Signer:
     """The regional system's signer (certificate serialNumber 00000099000000000042), BST signed."""
-    return Ondertekenaar(sleutels.onderteken.sleutel_pem, sleutels.onderteken.certificaat_pem)
+    return Signer(sleutels.onderteken.sleutel_pem, sleutels.onderteken.certificaat_pem)
 
 
 # The §7.1 request (a regional system for school 99XA, with a mandate), unsigned, with the reading whitespace of the document.
@@ -187,21 +187,21 @@ VERZOEK_71 = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def bouw_verzoek(ondertekenaar: Ondertekenaar, nu: datetime = NU, tekst: str = VERZOEK_71) -> bytes:
+def bouw_verzoek(ondertekenaar: Signer, nu: datetime = NU, tekst: str = VERZOEK_71) -> bytes:
     """The §7.1 request signed by ``ondertekenaar`` at ``nu``, as the bytes that go on the wire."""
     root = etree.fromstring(tekst.encode())
     ondertekenaar.onderteken(root, nu)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def ontleed(data: bytes) -> Envelop:
+def ontleed(data: bytes) -> Envelope:
     """The steps before WS-Security: the one hardened parse and the envelope check."""
-    return lees_envelop(parse_bericht(data), wss_toegestaan=True)
+    return read_envelope(parse_bericht(data), wss_toegestaan=True)
 
 
-def controleer(data: bytes, nu: datetime = NU, **instellingen) -> Geverifieerd:
+def check_all(data: bytes, nu: datetime = NU, **settings) -> Verified:
     """parse_bericht → lees_envelop → verifieer, as the inbound pipeline runs it."""
-    return verifieer(ontleed(data), nu, Instellingen(**instellingen))
+    return verify_envelope(ontleed(data), nu, VerifierSettings(**settings))
 
 
 def boom(data: bytes) -> etree._Element:

@@ -18,12 +18,12 @@ import pytest
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from broker.edukoppeling.envelope import lees_envelop
-from broker.edukoppeling.faults import EdukoppelingFout, FaultCode, WsSecurityFault
+from broker.edukoppeling.envelope import read_envelope
+from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, WsSecurityFault
 from broker.edukoppeling.ns import WSA, WSSE, WSU
 from broker.edukoppeling.parsing import parse_bericht
 from broker.edukoppeling.wss.constants import DS
-from broker.edukoppeling.wss.verificatie import verifieer
+from broker.edukoppeling.wss.verification import verify_envelope
 
 SHARED = Path(os.environ.get("VVA_SHARED") or Path(__file__).resolve().parents[3] / "shared")
 CAPTURES = SHARED / "data" / "edukoppeling-captures"
@@ -54,14 +54,14 @@ def _bst_referenties(root: etree._Element) -> int:
 def test_capture_matches_manifest(opname):
     raw = (CAPTURES / opname["file"]).read_bytes()  # untouched: any reformatting breaks the digests
     root = parse_bericht(raw)
-    envelop = lees_envelop(root, wss_toegestaan=True)
+    envelop = read_envelope(root, wss_toegestaan=True)
     if not opname["signature_valid"]:
-        with pytest.raises(EdukoppelingFout) as info:
-            verifieer(envelop, _nu(opname))
+        with pytest.raises(EdukoppelingFault) as info:
+            verify_envelope(envelop, _nu(opname))
         assert info.value.code is FaultCode.CLIENT_EK0031
         assert info.value.wss is WsSecurityFault.FAILED_CHECK, info.value.reden
         return
-    resultaat = verifieer(envelop, _nu(opname))
+    resultaat = verify_envelope(envelop, _nu(opname))
     assert len(resultaat.ondertekend) == opname["references"] - _bst_referenties(root)
     getekend = {blok.get(f"{{{WSU}}}Id") for blok in envelop.wsa} | {envelop.body.get(f"{{{WSU}}}Id")}
     assert getekend <= resultaat.ondertekend
@@ -78,14 +78,16 @@ def test_captures_cover_the_real_world_quirks():
     root = parse_bericht((CAPTURES / geldig[0]["file"]).read_bytes())
     assert root.prefix != root[0].prefix and root.nsmap[root.prefix] == root[0].nsmap[root[0].prefix]
     assert root[0].find(f"{{{WSA}}}RelatesTo") is not None
-    assert verifieer(lees_envelop(root, True), _nu(geldig[0])).certificaat.public_key().key_size == 4096
+    assert (
+        verify_envelope(read_envelope(root, True), _nu(geldig[0])).certificaat.public_key().key_size == 4096
+    )
 
 
 def test_a_valid_capture_outside_its_time_window_is_refused():
     opname = next(opname for opname in MANIFEST if opname["signature_valid"])
-    envelop = lees_envelop(parse_bericht((CAPTURES / opname["file"]).read_bytes()), True)
-    with pytest.raises(EdukoppelingFout) as info:
-        verifieer(envelop, _nu(opname) + timedelta(minutes=10))
+    envelop = read_envelope(parse_bericht((CAPTURES / opname["file"]).read_bytes()), True)
+    with pytest.raises(EdukoppelingFault) as info:
+        verify_envelope(envelop, _nu(opname) + timedelta(minutes=10))
     assert info.value.wss is WsSecurityFault.MESSAGE_EXPIRED, info.value.reden
 
 

@@ -1,0 +1,120 @@
+"""Reading the audit trail: an export for a period, and every operation about one pupil (inzageverzoek).
+
+AVG art. 15 (right of access: to whom were the data disclosed) and art. 30; the export is what a
+privacy officer or the Autoriteit Persoonsgegevens asks for. Neither output holds a pupil number: the
+export gives per record how many pupils it touched, the per-pupil listing is asked by number and
+answered with the operations only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+
+_STUK = 5_000
+
+
+@dataclass(frozen=True)
+class ExportedRecord:
+    """One audit record as exported: the stored fields and ``leerlingen``, the number of pupils
+    touched (None once the cycle's pseudonyms were purged)."""
+
+    volgnummer: int
+    tijdstip: str
+    cyclus_jaar: int | None
+    bron: str
+    partij_oin: str | None
+    certificaat: str | None
+    operatie: str
+    message_id: str | None
+    aantal: int
+    uitkomst: str
+    leerlingen: int | None
+    hash: str
+
+
+VELDEN = list(ExportedRecord.__dataclass_fields__)
+
+
+def regels(session: Session, van: str | None = None, tot: str | None = None) -> Iterator[ExportedRecord]:
+    """Records with ``van`` <= tijdstip < ``tot`` (ISO 8601 UTC text prefixes, e.g. "2027-03-01"), oldest
+    first, read in pieces of 5,000."""
+    R = models.AuditRegel
+    vanaf = 0
+    while True:
+        vraag = select(R).where(R.volgnummer > vanaf).order_by(R.volgnummer).limit(_STUK)
+        if van:
+            vraag = vraag.where(R.tijdstip >= van)
+        if tot:
+            vraag = vraag.where(R.tijdstip < tot)
+        stuk = session.scalars(vraag).all()
+        if not stuk:
+            return
+        yield from _as_lines(session, stuk)
+        vanaf = stuk[-1].volgnummer
+
+
+def _as_lines(session: Session, stuk: list[models.AuditRegel]) -> list[ExportedRecord]:
+    L = models.AuditLeerling
+    tellingen = dict(
+        session.execute(
+            select(L.volgnummer, func.count())
+            .where(L.volgnummer.in_([r.volgnummer for r in stuk]))
+            .group_by(L.volgnummer)
+        ).all()
+    )
+    return [
+        ExportedRecord(
+            r.volgnummer,
+            r.tijdstip,
+            r.cyclus_jaar,
+            r.bron,
+            r.partij_oin,
+            r.certificaat,
+            r.operatie,
+            r.message_id,
+            r.aantal,
+            r.uitkomst,
+            tellingen.get(r.volgnummer, None if r.betrokkenen_digest else 0),
+            r.hash,
+        )
+        for r in stuk
+    ]
+
+
+def schrijf(records: Iterator[ExportedRecord], formaat: str, uit: io.TextIOBase) -> int:
+    """Write ``records`` to ``uit`` as "csv" (a header row, then one row per record, comma-separated)
+    or "jsonl" (one JSON object a line); returns how many were written. ``ValueError`` for another format."""
+    if formaat not in ("csv", "jsonl"):
+        raise ValueError(f"format must be csv or jsonl, not {formaat!r}")
+    schrijver = csv.DictWriter(uit, fieldnames=VELDEN) if formaat == "csv" else None
+    if schrijver:
+        schrijver.writeheader()
+    aantal = 0
+    for regel in records:
+        if schrijver:
+            schrijver.writerow(asdict(regel))
+        else:
+            uit.write(json.dumps(asdict(regel), ensure_ascii=False) + "\n")
+        aantal += 1
+    return aantal
+
+
+def over_leerling(session: Session, pseudoniem: str, cyclus_jaar: int) -> list[ExportedRecord]:
+    """Every record of cycle ``cyclus_jaar`` that touched the pupil with ``pseudoniem``, oldest first."""
+    R, L = models.AuditRegel, models.AuditLeerling
+    stuk = session.scalars(
+        select(R)
+        .join(L, L.volgnummer == R.volgnummer)
+        .where(L.sleutel_hash == pseudoniem, L.cyclus_jaar == cyclus_jaar)
+        .order_by(R.volgnummer)
+    ).all()
+    return _as_lines(session, list(stuk))

@@ -1,0 +1,170 @@
+"""Appending to the audit trail: one hash-chained record per operation on personal data.
+
+AVG art. 5 lid 2 and art. 32 (accountability, logging), the brief ("every transaction on personal data
+can be traced afterwards"). A record says when, which party (OIN) with which certificate, which
+operation, which pupils (pseudonyms, in ``audit_leerling``), how many records, the wsa:MessageID and the
+outcome. ``hash`` = SHA-256 over the record's fields and the previous record's hash, so a change to any
+stored record breaks the chain (``broker.audit.verify``). The pupils enter the hash only through a
+salted digest; when the yearly purge deletes their pseudonyms and salts, the digest no longer links to
+anyone, and the chain still verifies.
+
+The record is written in the caller's transaction: it exists exactly when the operation's effect was
+committed. Appending takes the lock on the chain head (``audit_kop``), so concurrent transactions chain
+in commit order; callers append as the last step of their transaction to keep that lock short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+
+BEGIN_HASH = "0" * 64
+#: Fields of ``audit_regel`` that the hash covers, in this order (the hash itself excluded).
+GEHASHTE_VELDEN = (
+    "volgnummer",
+    "tijdstip",
+    "cyclus_jaar",
+    "bron",
+    "partij_oin",
+    "certificaat",
+    "operatie",
+    "message_id",
+    "aantal",
+    "uitkomst",
+    "betrokkenen_digest",
+    "vorige_hash",
+)
+
+SOAP, PUSH, BEHEER = "soap", "push", "beheer"
+#: The operation of the record ``vva cycle close`` appends: the chain's own proof that a cycle was closed.
+CYCLUS_SLUITEN = "vva cycle close"
+
+
+@dataclass
+class AuditEvent:
+    """One operation to record.
+
+    ``bron``: "soap" (a request), "push" (a delivery to a receiver) or "beheer" (an operator command);
+    ``partij_oin``: the principal (wsa:From, the receiver of a push) or None for an operator command;
+    ``certificaat``: the authenticating certificate as "OIN serial <hex>"; ``operatie``: the operation
+    name or command; ``leerlingen``: pseudonyms (HMAC hex) of the pupils read or written; ``aantal``: the
+    number of records handled (may exceed the pupils: one pupil, several registrations).
+    """
+
+    bron: str
+    operatie: str
+    uitkomst: str
+    partij_oin: str | None = None
+    certificaat: str | None = None
+    message_id: str | None = None
+    cyclus_jaar: int | None = None
+    leerlingen: set[str] = field(default_factory=set)
+    aantal: int = 0
+
+
+def tijdstempel(moment: datetime) -> str:
+    """``moment`` as the fixed-width ISO 8601 UTC text stored and hashed (sortable as text)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def regel_hash(velden: dict) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``velden`` restricted to ``GEHASHTE_VELDEN``."""
+    inhoud = json.dumps([velden[naam] for naam in GEHASHTE_VELDEN], separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(inhoud.encode()).hexdigest()
+
+
+def betrokkenen_digest(zout: str, pseudoniemen: Iterable[str]) -> str:
+    """SHA-256 (hex) of the salt and the sorted pseudonyms; "" for an operation that touched no pupil."""
+    lijst = sorted(pseudoniemen)
+    if not lijst:
+        return ""
+    return hashlib.sha256("\n".join([zout, *lijst]).encode()).hexdigest()
+
+
+# Built once (an audited request runs them all); Core on the tables, on the session's connection.
+_KOP, _CYCLUS = models.AuditKop.__table__, models.Cyclus.__table__
+_REGEL = models.AuditRegel.__table__.insert()
+_LEERLING = models.AuditLeerling.__table__.insert()
+_NEEM_KOP = (
+    _KOP.update()
+    .where(_KOP.c.id == 1)
+    .values(teller=_KOP.c.teller + 1)
+    .returning(_KOP.c.teller, _KOP.c.laatste_hash)
+)
+_NIEUWE_KOP = _KOP.update().where(_KOP.c.id == 1)
+_GESLOTEN = select(_CYCLUS.c.gesloten_op.is_not(None)).where(_CYCLUS.c.jaar == bindparam("jaar"))
+
+
+def leg_vast(session: Session, gebeurtenis: AuditEvent, moment: datetime | None = None) -> int:
+    """Append ``gebeurtenis`` to the chain in ``session``'s transaction; returns its ``volgnummer``.
+
+    Raises ``ValueError`` when pupils were touched but no cycle is given (their pseudonyms must be
+    purgeable with that cycle). Database errors propagate: an operation whose audit record cannot be
+    written must not commit either.
+    """
+    if gebeurtenis.leerlingen and gebeurtenis.cyclus_jaar is None:
+        raise ValueError("an audit record about pupils needs the cycle they belong to")
+    kop = _take_header(session)
+    if gebeurtenis.leerlingen and _closed(session, gebeurtenis.cyclus_jaar):
+        # The purge deleted this cycle's pseudonyms for good; storing one now would outlive it. Checked
+        # under the head's lock, which ``vva cycle close`` holds until it commits.
+        gebeurtenis = replace(gebeurtenis, leerlingen=set())
+    zout = secrets.token_hex(16)
+    velden = {
+        "volgnummer": kop.teller,
+        "tijdstip": tijdstempel(moment or datetime.now(UTC)),
+        "cyclus_jaar": gebeurtenis.cyclus_jaar,
+        "bron": gebeurtenis.bron,
+        "partij_oin": gebeurtenis.partij_oin,
+        "certificaat": gebeurtenis.certificaat,
+        "operatie": gebeurtenis.operatie,
+        "message_id": gebeurtenis.message_id,
+        "aantal": gebeurtenis.aantal,
+        "uitkomst": gebeurtenis.uitkomst[:40],
+        "betrokkenen_digest": betrokkenen_digest(zout, gebeurtenis.leerlingen),
+        "vorige_hash": kop.laatste_hash,
+    }
+    velden["hash"] = regel_hash(velden)
+    connection = session.connection()
+    connection.execute(_REGEL, velden)
+    if gebeurtenis.leerlingen:
+        connection.execute(
+            _LEERLING,
+            [
+                {
+                    "volgnummer": kop.teller,
+                    "cyclus_jaar": gebeurtenis.cyclus_jaar,
+                    "sleutel_hash": h,
+                    "zout": zout,
+                }
+                for h in sorted(gebeurtenis.leerlingen)
+            ],
+        )
+    connection.execute(_NIEUWE_KOP, {"laatste_hash": velden["hash"]})
+    return kop.teller
+
+
+def _closed(session: Session, jaar: int | None) -> bool:
+    return session.connection().execute(_GESLOTEN, {"jaar": jaar}).scalar() or False
+
+
+@dataclass(frozen=True)
+class _ChainHead:
+    teller: int
+    laatste_hash: str
+
+
+def _take_header(session: Session) -> _ChainHead:
+    # Write and read in one statement: the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)
+    # before the previous hash is read, so two transactions can never chain onto the same record.
+    teller, laatste = session.connection().execute(_NEEM_KOP).one()
+    return _ChainHead(teller, laatste)

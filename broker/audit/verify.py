@@ -1,0 +1,152 @@
+"""Verifying the audit chain (``vva audit verify``).
+
+Every record's hash must equal the SHA-256 of its fields and the previous record's hash, the sequence
+numbers must run without a gap from 1 to the chain head, and — for a cycle that is not closed — the
+pupils stored with a record must reproduce its salted digest, be filed under the record's cycle (that is
+what ``vva audit pupil`` and the purge select on), and be gone once that cycle is closed. A direct
+UPDATE, DELETE or INSERT in ``audit_regel``, a pseudonym added to, removed from or moved to another
+cycle in ``audit_leerling``, is found and reported with the first record where the chain breaks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.audit.trail import (
+    BEGIN_HASH,
+    BEHEER,
+    CYCLUS_SLUITEN,
+    GEHASHTE_VELDEN,
+    betrokkenen_digest,
+    regel_hash,
+)
+from broker.db import models
+
+_STUK = 5_000
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of a verification: ``fout`` is None when the chain is intact, else what broke where."""
+
+    aantal: int
+    fout: str | None
+    kop_hash: str = ""  # the hash of the last record checked: with ``aantal``, the head to anchor outside
+
+    @property
+    def kop(self) -> str:
+        """The verified head as "N:HASH", for ``vva audit verify --anchor``."""
+        return f"{self.aantal}:{self.kop_hash}"
+
+    @property
+    def intact(self) -> bool:
+        return self.fout is None
+
+
+def verify_chain(session: Session) -> Verdict:
+    """Check the whole chain, oldest first, in pieces of 5,000 records (constant memory).
+
+    Safe beside a running broker: the chain is checked up to the head as read first (a record and the
+    head's update commit together, so every record up to it is there); records appended meanwhile are
+    left to the next run, unless the head does not cover them.
+    """
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
+        # One snapshot for the whole check: a close or an append committing meanwhile changes nothing.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    R, K = models.AuditRegel, models.AuditKop
+    kop = session.execute(select(K.teller, K.laatste_hash).where(K.id == 1)).one_or_none()
+    if kop is None:
+        return Verdict(0, "the chain's head (audit_kop) is missing")
+    # A cycle counts as closed (its pupils gone, its digests unchecked) by the record its close left in
+    # the chain, not by ``cyclus.gesloten_op``, which is outside the chain and could be set by hand.
+    gesloten = set(
+        session.scalars(
+            select(R.cyclus_jaar).where(
+                R.bron == BEHEER, R.operatie == CYCLUS_SLUITEN, R.volgnummer <= kop.teller
+            )
+        )
+    )
+    vorige, verwacht, aantal = BEGIN_HASH, 1, 0
+    while True:
+        regels = session.scalars(
+            select(R).where(R.volgnummer.between(verwacht, kop.teller)).order_by(R.volgnummer).limit(_STUK)
+        ).all()
+        if not regels:
+            break
+        betrokkenen = _betrokkenen(session, regels[0].volgnummer, regels[-1].volgnummer)
+        for regel in regels:
+            if regel.volgnummer != verwacht:
+                return Verdict(aantal, f"record {verwacht} is missing (next present: {regel.volgnummer})")
+            velden = {naam: getattr(regel, naam) for naam in GEHASHTE_VELDEN}
+            if regel.vorige_hash != vorige:
+                return Verdict(
+                    aantal, f"record {regel.volgnummer}: previous-hash does not match record {verwacht - 1}"
+                )
+            if regel_hash(velden) != regel.hash:
+                return Verdict(aantal, f"record {regel.volgnummer}: contents do not match its hash (altered)")
+            fout = _betrokkenen_fout(regel, betrokkenen.get(regel.volgnummer), regel.cyclus_jaar in gesloten)
+            if fout:
+                return Verdict(aantal, f"record {regel.volgnummer}: {fout}")
+            vorige, verwacht, aantal = regel.hash, verwacht + 1, aantal + 1
+    if kop.teller != aantal or kop.laatste_hash != vorige:
+        return Verdict(aantal, f"the chain ends at record {aantal}, but its head says {kop.teller}")
+    laatste = session.scalar(select(func.max(R.volgnummer)))
+    if laatste is not None and laatste > kop.teller and session.scalar(select(K.teller)) < laatste:
+        return Verdict(aantal, f"record {laatste} lies beyond the chain's head")
+    return Verdict(aantal, None, vorige)
+
+
+def check_anchor(session: Session, anker: str) -> str | None:
+    """Check a head noted earlier outside the database ("N:HASH", as ``Verdict.kop``): None when record
+    N still carries that hash, else what is wrong. Deleting the newest records and setting the head
+    back, or rewriting the chain from some record on, leaves a chain consistent in itself: only an
+    anchor kept elsewhere shows it. ``ValueError`` when ``anker`` is not "N:HASH"."""
+    volgnummer, _, verwacht = anker.partition(":")
+    if not volgnummer.isdigit() or len(verwacht) != 64:
+        raise ValueError(f"an anchor is N:HASH as printed by vva audit verify, not {anker!r}")
+    R = models.AuditRegel
+    if session.scalar(select(R.hash).where(R.volgnummer == int(volgnummer))) != verwacht:
+        return f"record {volgnummer} no longer carries the anchored hash (chain truncated or rewritten)"
+    return None
+
+
+@dataclass
+class _Betrokkenen:
+    """The ``audit_leerling`` rows of one record: its salt, the pseudonyms and the cycles they are filed under."""
+
+    zout: str = ""
+    pseudoniemen: list[str] = field(default_factory=list)
+    jaren: set[int] = field(default_factory=set)
+
+
+def _betrokkenen(session: Session, van: int, tot: int) -> dict[int, _Betrokkenen]:
+    L = models.AuditLeerling
+    uitkomst: dict[int, _Betrokkenen] = defaultdict(_Betrokkenen)
+    rijen = session.execute(
+        select(L.volgnummer, L.zout, L.sleutel_hash, L.cyclus_jaar).where(L.volgnummer.between(van, tot))
+    )
+    for volgnummer, zout, sleutel_hash, jaar in rijen:
+        betrokkenen = uitkomst[volgnummer]
+        betrokkenen.zout = zout
+        betrokkenen.pseudoniemen.append(sleutel_hash)
+        betrokkenen.jaren.add(jaar)
+    return dict(uitkomst)
+
+
+def _betrokkenen_fout(
+    regel: models.AuditRegel, betrokkenen: _Betrokkenen | None, gesloten: bool
+) -> str | None:
+    """What is wrong with the pupils stored with ``regel``, or None."""
+    if betrokkenen is not None and betrokkenen.jaren != {regel.cyclus_jaar}:
+        return "its pupils are filed under another cycle"
+    if gesloten:
+        # The purge deleted them with the cycle; the digest alone stays and links to no one.
+        return "pupils stored for a closed cycle" if betrokkenen is not None else None
+    betrokkenen = betrokkenen or _Betrokkenen()
+    if betrokkenen_digest(betrokkenen.zout, betrokkenen.pseudoniemen) != regel.betrokkenen_digest:
+        return "its pupils do not match its digest"
+    return None

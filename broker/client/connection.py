@@ -1,0 +1,215 @@
+"""zeep clients for the broker's services, signed and verified the Edukoppeling way.
+
+The WSDL and XSD come from the contract files shipped with the broker (never fetched: hostile-inputs
+"load WSDL/XSD from local files only"); requests are signed by the broker's own signer
+(``EdukoppelingWsse``) and addressed by ``EdukoppelingAddressing``; every answer's signature,
+signer (the broker's OIN, through the configured trust store), RelatesTo and SignatureConfirmation
+are checked before anything of it is shown.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from zeep.transports import Transport
+
+from broker.bootstrap import hardened_session, hardened_zeep_client
+from broker.client.settings import ClientSettings
+from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
+from broker.edukoppeling.trust_store import TrustStore
+from broker.edukoppeling.wss.signer import Signer
+from broker.outbound.addressing import EdukoppelingAddressing
+from broker.outbound.signing import EdukoppelingWsse
+
+#: The binding of each service in its WSDL (``wsdl/vva-<dienst>-v1.wsdl``).
+_BINDINGEN = {
+    "vo": "{urn:nl:vva:aanmelden:v1:vo}VoSchoolBinding",
+    "mbo": "{urn:nl:vva:aanmelden:v1:mbo}MboInstellingBinding",
+    "gemeente": "{urn:nl:vva:aanmelden:v1:gemeente}GemeenteBinding",
+    "regio": "{urn:nl:vva:aanmelden:v1:regio}RegionaalSysteemBinding",
+}
+_BLOK = 64 * 1024
+
+
+class _Progress:
+    """A request body sent in blocks, reporting every block sent (requests streams an iterable with
+    a length and still sends a Content-Length)."""
+
+    def __init__(self, data: bytes, gemeld: Callable[[int], None]) -> None:
+        self.data, self.gemeld = data, gemeld
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for begin in range(0, len(self.data), _BLOK):
+            blok = self.data[begin : begin + _BLOK]
+            yield blok
+            self.gemeld(len(blok))
+
+
+class _ProgressTransport(Transport):
+    """zeep's transport; while ``voortgang`` is set, every request body is streamed through the
+    progress bar it makes (``voortgang(total bytes)`` gives a context manager with ``update(n)``)."""
+
+    voortgang: Callable[[int], AbstractContextManager] | None = None
+
+    def post(self, address, message, headers):
+        if self.voortgang is None:
+            return super().post(address, message, headers)
+        data = message if isinstance(message, bytes) else message.encode()
+        with self.voortgang(len(data)) as balk:
+            return super().post(address, _Progress(data, balk.update), headers)
+
+
+class Connection:
+    """The services of one broker as one party (``instellingen``): ``dienst("vo")`` is a zeep
+    service proxy with the WSDL's operations."""
+
+    def __init__(self, settings: ClientSettings, ondertekenaar: Signer, trust: TrustStore) -> None:
+        """``ondertekenaar`` signs as the party (its key and certificate), ``trust`` checks the
+        broker's answers; both are built by the composition root (``broker.bootstrap``)."""
+        self.settings = settings
+        two_way = (settings.certificaat, settings.sleutel)  # two-way TLS (T8)
+        sessie = hardened_session(
+            settings.tls_ca, two_way if settings.endpoint.startswith("https:") else None
+        )
+        self.transport = _ProgressTransport(session=sessie, timeout=30, operation_timeout=settings.timeout_s)
+        self._contract = Contract(sleutels=BROKER_DIENSTEN)
+        self._wsse = EdukoppelingWsse(ondertekenaar, trust, verwacht_oin=settings.broker_oin)
+
+    def dienst(self, sleutel: str):
+        """The zeep service proxy of service ``sleutel`` (vo, mbo, gemeente, regio)."""
+        dienst = self._contract.dienst(sleutel)
+        client = hardened_zeep_client(
+            dienst.wsdl,
+            transport=self.transport,
+            wsse=self._wsse,
+            plugins=[EdukoppelingAddressing(self.settings.oin, self.settings.broker_oin)],
+        )
+        return client.create_service(_BINDINGEN[sleutel], f"{self.settings.endpoint}{dienst.pad}")
+
+
+# --- what went wrong on the way to the broker --------------------------------------------------------
+
+#: OpenSSL verify codes of the broker's certificate that mean "no path to a CA this client trusts".
+_ONBEKENDE_UITGEVER = {2, 18, 19, 20, 21}
+_NAAM_VERKEERD = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_VERLOPEN = 10  # X509_V_ERR_CERT_HAS_EXPIRED
+
+
+def explain_connection_error(fout: BaseException, settings: ClientSettings, bestand: str) -> str:
+    """One readable sentence for a failed connection to the broker (``vva client``): which side failed
+    and which setting of ``bestand`` (the client settings file) to check, instead of ``SSLError``.
+
+    Input: the exception requests raised (its causes are searched for the ssl/socket error), the
+    settings. Output: the text after "error: ". Never raises."""
+    deel = urlsplit(settings.endpoint)
+    adres = f"{deel.hostname}:{deel.port or (443 if deel.scheme == 'https' else 80)}"
+    oorzaken = _causes(fout)
+    verificatie = next((o for o in oorzaken if isinstance(o, ssl.SSLCertVerificationError)), None)
+    if verificatie is not None:
+        return _server_certificate(verificatie, settings, bestand, deel.hostname or "")
+    tls = next((o for o in oorzaken if isinstance(o, ssl.SSLError)), None)
+    tekst = " ".join(str(o) for o in oorzaken)
+    if tls is not None and "WRONG_VERSION_NUMBER" in (tls.reason or str(tls)).upper():
+        return f"the server at {adres} does not speak TLS (plain HTTP?): check the scheme of endpoint in {bestand}"
+    if (tls is not None and "ALERT" in (tls.reason or str(tls)).upper()) or (
+        deel.scheme == "https" and _broken_after_handshake(oorzaken)
+    ):
+        return _client_certificate_refused(settings, bestand, adres, tls)
+    if any(isinstance(o, ConnectionRefusedError) for o in oorzaken) or "Connection refused" in tekst:
+        return (
+            f"nothing answers at {adres} (connection refused): check endpoint in {bestand} "
+            "and that the broker is running"
+        )
+    if any(isinstance(o, socket.gaierror) for o in oorzaken) or "Name or service not known" in tekst:
+        return f"host {deel.hostname} not found (DNS): check endpoint in {bestand}"
+    if any(isinstance(o, (TimeoutError, socket.timeout)) for o in oorzaken) or "timed out" in tekst:
+        return (
+            f"no answer from {adres} in time: check endpoint in {bestand}, a firewall between you and the "
+            "broker, or raise timeout_s"
+        )
+    return f"cannot reach the broker at {settings.endpoint}: {type(fout).__name__}: {_short(tekst)}"
+
+
+def _server_certificate(
+    fout: ssl.SSLCertVerificationError, settings: ClientSettings, bestand: str, host: str
+) -> str:
+    # The broker's side: its TLS certificate, as this client judges it.
+    if fout.verify_code in _NAAM_VERKEERD:
+        return (
+            f"the broker's TLS certificate is not valid for host {host!r} (server side): use in endpoint "
+            f"({bestand}) the host name the broker's certificate names (ask the broker's operators), "
+            "not an IP address or another alias"
+        )
+    if fout.verify_code == _VERLOPEN:
+        return "the broker's TLS certificate has expired (server side): tell the broker's operators"
+    if fout.verify_code in _ONBEKENDE_UITGEVER:
+        nu = (
+            f"now tls_ca = {settings.tls_ca}"
+            if settings.tls_ca
+            else "tls_ca is not set, so the system's CA store was used"
+        )
+        return (
+            "the broker's TLS certificate is not issued by a CA this client trusts (server side, checked "
+            f"here): set tls_ca in {bestand} to the CA file of the broker's TLS certificate ({nu})"
+        )
+    return f"the broker's TLS certificate was refused (server side): {fout.verify_message}"
+
+
+def _client_certificate_refused(
+    settings: ClientSettings, bestand: str, adres: str, tls: ssl.SSLError | None
+) -> str:
+    # Our side: the broker ended the handshake, which after a good server certificate means it did
+    # not accept ours. The commonest cause is a leaf without its issuing CA.
+    aantal = _certificate_count(settings.certificaat)
+    keten = f"; {settings.certificaat} holds only {aantal} certificate, not the chain" if aantal == 1 else ""
+    reden = f" ({tls.reason.lower().replace('_', ' ')})" if tls is not None and tls.reason else ""
+    return (
+        f"the broker at {adres} refused your TLS client certificate (your side){reden}: certificaat in "
+        f"{bestand} must be the whole chain in PEM — your certificate first, then the issuing CA "
+        "certificate(s) — issued under a CA the broker trusts, valid and not revoked" + keten
+    )
+
+
+def _causes(fout: BaseException) -> list[BaseException]:
+    """``fout`` and everything it was raised from or wraps (urllib3 keeps the cause in ``reason`` or
+    in its arguments), at most 10 deep."""
+    gezien: list[BaseException] = []
+    stapel = [fout]
+    while stapel and len(gezien) < 10:
+        huidig = stapel.pop(0)
+        if not isinstance(huidig, BaseException) or any(huidig is g for g in gezien):
+            continue  # ``reason`` may be a plain text
+        gezien.append(huidig)
+        stapel += [huidig.__cause__, huidig.__context__, getattr(huidig, "reason", None)]
+        stapel += [a for a in huidig.args if isinstance(a, BaseException)]
+    return gezien
+
+
+def _broken_after_handshake(oorzaken: list[BaseException]) -> bool:
+    """Under TLS 1.3 a server that refuses the client certificate often just closes the connection
+    after the handshake: a reset or an EOF instead of an alert."""
+    return any(
+        isinstance(o, (ConnectionResetError, ssl.SSLEOFError, ssl.SSLZeroReturnError))
+        or type(o).__name__ == "RemoteDisconnected"
+        for o in oorzaken
+    )
+
+
+def _certificate_count(pad: Path) -> int:
+    try:
+        return pad.read_bytes().count(b"-----BEGIN CERTIFICATE-----")
+    except OSError:
+        return 0
+
+
+def _short(tekst: str) -> str:
+    tekst = " ".join(tekst.split())
+    return tekst if len(tekst) <= 200 else tekst[:197] + "..."

@@ -1,0 +1,115 @@
+"""What ``vva client`` prints: a readable table (tabulate), CSV (``;``, as Dutch spreadsheets expect)
+or JSON, from the broker's verified answers turned into plain rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from tabulate import tabulate
+
+FORMATEN = ("table", "csv", "json")
+
+
+def leerlingen(lijst) -> list[dict]:
+    """``LeerlingOverzicht`` objects (zeep) as rows; ``aanmeldingen`` is a list of dicts. The
+    process facts (intake, onderwijsovereenkomst, examenresultaat) are there only for a party
+    registered to receive them (``--procesfeiten``); an older answer simply lacks them."""
+    return [
+        {
+            "bsn": leerling.bsn,
+            "onderwijsnummer": leerling.onderwijsnummer,
+            "brinVo": leerling.brinVo,
+            "woongemeente": leerling.woongemeente,
+            "mboGangerStatus": leerling.mboGangerStatus,
+            "aanmeldingen": [_aanmelding(a) for a in (leerling.aanmelding or [])],
+            "eldersAangemeld": leerling.eldersAangemeld,
+            "examenresultaat": _feit(getattr(leerling, "examenresultaat", None)),
+        }
+        for leerling in lijst or []
+    ]
+
+
+def _aanmelding(a) -> dict:
+    rij = {"brinMbo": a.brinMbo, "status": a.status, "datum": a.datum, "crebo": a.crebo}
+    intake = _feit(getattr(a, "intake", None))
+    if intake:
+        rij["intake"] = f"intake {intake}"
+    overeenkomst = getattr(a, "onderwijsovereenkomstDatum", None)
+    if overeenkomst:
+        rij["onderwijsovereenkomstDatum"] = f"overeenkomst {_flat(overeenkomst)}"
+    return rij
+
+
+def _feit(feit) -> str | None:
+    """An intake or examenresultaat as "<uitkomst> <datum>" (an intake without outcome: its date)."""
+    if feit is None:
+        return None
+    return " ".join(_flat(v) for v in (getattr(feit, "uitkomst", None), feit.datum) if v is not None)
+
+
+def signalen(lijst) -> list[dict]:
+    """``Signaal`` objects (zeep) as rows."""
+    velden = ("signaalId", "soort", "aangemaaktOp", "brin", "bsn", "onderwijsnummer", "omschrijving")
+    return [{veld: getattr(signaal, veld) for veld in velden} for signaal in lijst or []]
+
+
+def afgewezen(resultaat) -> list[dict]:
+    """The rejected rows of a ``BatchResultaat``: rij (row number in the file), code and texts."""
+    return [
+        {"rij": r.volgnummer, "code": r.code, "melding": r.tekstNl, "message": r.tekstEn}
+        for r in resultaat.resultaat or []
+        if not r.verwerkt
+    ]
+
+
+def toon(rijen: Sequence[dict], formaat: str, kolommen: Sequence[str] | None = None) -> str:
+    """``rijen`` as ``formaat`` (table, csv or json). Table and CSV flatten a list of
+    registrations to "BRIN status datum crebo" joined by " | "; JSON keeps it a list."""
+    if formaat == "json":
+        return json.dumps(list(rijen), default=_json, ensure_ascii=False, indent=2)
+    kolommen = list(kolommen or (rijen[0].keys() if rijen else []))
+    platte = [[_flat(rij.get(k)) for k in kolommen] for rij in rijen]
+    if formaat == "csv":
+        uit = io.StringIO()
+        schrijver = csv.writer(uit, delimiter=";", lineterminator="\n")
+        schrijver.writerow(kolommen)
+        schrijver.writerows(platte)
+        return uit.getvalue().rstrip("\n")
+    if not platte:
+        return "(none)"
+    breedte = [_BREED.get(k) for k in kolommen]  # long texts wrap instead of widening the table
+    return tabulate(platte, headers=kolommen, tablefmt="simple", disable_numparse=True, maxcolwidths=breedte)
+
+
+_BREED = {"melding": 70, "omschrijving": 60, "aanmeldingen": 50}
+
+
+def _flat(waarde) -> str:
+    if waarde is None:
+        return ""
+    if isinstance(waarde, bool):
+        return "ja" if waarde else "nee"
+    if isinstance(waarde, list):
+        return " | ".join(" ".join(_flat(v) for v in a.values() if v is not None) for a in waarde)
+    if isinstance(waarde, datetime | date):
+        return waarde.isoformat()
+    return str(waarde)
+
+
+def _json(waarde):
+    if isinstance(waarde, datetime | date):
+        return waarde.isoformat()
+    raise TypeError(type(waarde).__name__)
+
+
+def write_report(pad, rijen: Sequence[dict]) -> None:
+    """The per-row error report of an upload, next to the input: UTF-8 with BOM and ``;`` (opens in
+    a Dutch spreadsheet as is); columns rij, code, melding, message."""
+    with open(pad, "w", encoding="utf-8-sig", newline="") as handle:
+        schrijver = csv.writer(handle, delimiter=";")
+        schrijver.writerow(["rij", "code", "melding", "message"])
+        schrijver.writerows([[r["rij"], r["code"], r["melding"], r["message"]] for r in rijen])

@@ -1,0 +1,115 @@
+"""The client's settings file (TOML): where the broker is and who the client speaks for.
+
+::
+
+    endpoint = "http://127.0.0.1:8080"        # the broker's base URL (https in production)
+    oin = "0000000700099XA00000"              # your own OIN: wsa:From of every message
+    dienst = "vo"                             # vo | mbo | gemeente | regio: your service
+    sleutel = "var/pki/0000000700099XA00000.key.pem"        # your signing key (PEM)
+    certificaat = "var/pki/0000000700099XA00000.cert.pem"   # its certificate (PKIoverheid, PEM)
+    ca = ["var/pki/ca/root.pem", "var/pki/ca/issuing.pem"]  # trust anchors for the broker's answers
+    crl = ["var/pki/ca/root.crl.pem", "var/pki/ca/issuing.crl.pem"]  # optional
+    broker_oin = "00000099000000000001"       # optional; default: the test broker
+    tls_ca = "/etc/ssl/certs/ca.pem"          # optional: the CA of the broker's TLS certificate
+    timeout_s = 300                           # optional: how long to wait for an answer
+
+Relative paths are relative to the folder of the settings file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from broker.config import OIN, TEST_BROKER_OIN, SettingsError, checked, number, one_of, text
+from broker.errors import BrokerError
+from broker.toml_file import TomlFileError, read_toml
+
+#: Where ``vva client`` looks without ``--config`` or ``VVA_CLIENT_CONFIG``.
+STANDAARD_BESTAND = Path("vva-client.toml")
+DIENSTEN = ("vo", "mbo", "gemeente", "regio")
+
+
+class ClientSettingsError(BrokerError, ValueError):
+    """The settings file is missing, unreadable or incomplete; the text says which key to fix."""
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    endpoint: str
+    oin: str
+    sleutel: Path
+    certificaat: Path
+    ca: tuple[Path, ...]
+    crl: tuple[Path, ...] = ()
+    dienst: str | None = None
+    broker_oin: str = TEST_BROKER_OIN
+    tls_ca: Path | None = None
+    timeout_s: float = 300.0
+
+
+_VERPLICHT = ("endpoint", "oin", "sleutel", "certificaat", "ca")
+#: The checks of the keys that are not files (files are checked below, relative to the settings file).
+_CHECKS = {
+    "endpoint": text(r"https?://\S+", "an http:// or https:// URL"),
+    "oin": OIN,
+    "broker_oin": OIN,
+    "dienst": one_of(*DIENSTEN),
+    "timeout_s": number(above=0),
+}
+
+
+def read_client_settings(pad: str | os.PathLike[str] | None = None) -> ClientSettings:
+    """The settings in ``pad`` (default ``./vva-client.toml``).
+
+    Raises ``ClientSettingsError`` for a missing file, invalid TOML, an unknown or missing key, a value
+    of the wrong type or outside what is allowed (an OIN, a service, a number given as text), or a
+    key/certificate/CA file that does not exist; the text names the file, the key and the value.
+    """
+    bestand = Path(pad) if pad else STANDAARD_BESTAND
+    try:
+        ruw = read_toml(bestand)
+    except TomlFileError as fout:
+        if fout.missing:
+            raise ClientSettingsError(f"{bestand}: settings file not found (see docs/client.md)") from None
+        raise ClientSettingsError(str(fout)) from None
+    onbekend = set(ruw) - set(ClientSettings.__dataclass_fields__)
+    if onbekend:
+        raise ClientSettingsError(f"{bestand}: unknown key(s): {', '.join(sorted(onbekend))}")
+    ontbreekt = [k for k in _VERPLICHT if not ruw.get(k)]
+    if ontbreekt:
+        raise ClientSettingsError(f"{bestand}: missing key(s): {', '.join(ontbreekt)}")
+    try:
+        gecontroleerd = {k: checked(k, v, _CHECKS[k], str(bestand)) for k, v in ruw.items() if k in _CHECKS}
+    except SettingsError as fout:
+        raise ClientSettingsError(str(fout)) from None
+    map = bestand.parent
+
+    def path_of(waarde, sleutel: str) -> Path:
+        if not isinstance(waarde, str) or not waarde:
+            raise ClientSettingsError(f"{bestand}: {sleutel} = {waarde!r} is not allowed; allowed: a path")
+        pad = map / Path(waarde).expanduser()
+        if not pad.is_file():
+            raise ClientSettingsError(f"{bestand}: {sleutel}: file not found: {pad}")
+        return pad
+
+    def lijst(waarde, sleutel: str) -> tuple[Path, ...]:
+        if not isinstance(waarde, str | list):
+            raise ClientSettingsError(
+                f"{bestand}: {sleutel} = {waarde!r} is not allowed; allowed: a path or a list of paths"
+            )
+        return tuple(path_of(w, sleutel) for w in ([waarde] if isinstance(waarde, str) else waarde))
+
+    return ClientSettings(
+        endpoint=gecontroleerd["endpoint"].rstrip("/"),
+        oin=gecontroleerd["oin"],
+        sleutel=path_of(ruw["sleutel"], "sleutel"),
+        certificaat=path_of(ruw["certificaat"], "certificaat"),
+        ca=lijst(ruw["ca"], "ca"),
+        crl=lijst(ruw.get("crl", []), "crl"),
+        dienst=gecontroleerd.get("dienst"),
+        broker_oin=gecontroleerd.get("broker_oin", TEST_BROKER_OIN),
+        tls_ca=path_of(ruw["tls_ca"], "tls_ca") if ruw.get("tls_ca") else None,
+        timeout_s=gecontroleerd.get("timeout_s", 300.0),
+    )

@@ -1,0 +1,374 @@
+"""From a manifest case to the bytes on the wire: fill in the template, sign it with the tester's
+key (a fresh Timestamp, MessageID and signature on every replay), then apply the case's mutation.
+
+The signing is the broker's own ``Signer`` (what a correct partner sends); the mutations
+reproduce the mistakes of the H rules (docs/rules.md) that a partner's stack plausibly makes, re-signing with
+python-xmlsec where the mistake is in what is signed (a missing reference, SHA-1).
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from string import Template
+
+import xmlsec
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.x509.oid import NameOID
+from lxml import etree
+
+from broker.conformance.manifest import Case
+from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
+from broker.edukoppeling.parsing import safe_xml_parser
+from broker.edukoppeling.response import to_bytes
+from broker.edukoppeling.trust_store import oin_of
+from broker.edukoppeling.wss.constants import BASE64_BINARY, DS, X509V3
+from broker.edukoppeling.wss.signer import Signer
+
+ACTIE_BASIS = "urn:nl:vva:aanmelden:v1"
+#: A fictional pupil number that passes the elfproef (fictional identities only, never a real one).
+FICTIEF_BSN = "999990019"
+#: A second fictional pupil, enrolled with an onderwijsovereenkomst by the issue 16 samples (kept apart
+#: so the status of ``FICTIEF_BSN``'s registration stays what the other samples expect).
+FICTIEF_BSN_2 = "999990020"
+#: A fictional pupil that only ever appears in records the broker must reject: nothing of it is ever
+#: stored, so the rejection samples get the same code on every run against the same broker.
+FICTIEF_BSN_AFGEWEZEN = "999990032"
+_BOM = b"\xef\xbb\xbf"
+_TE_GROOT = 11 * 1024 * 1024  # over the broker's 10 MiB limit (H92)
+_PARSER = safe_xml_parser(remove_blank_text=False)
+_SHA1 = {
+    "SignatureMethod": "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+    "DigestMethod": "http://www.w3.org/2000/09/xmldsig#sha1",
+}
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who the kit speaks as: the signing key and certificate (PEM), the OIN in wsa:From and the
+    BRIN used in delivery samples (None when the party has none)."""
+
+    sleutel_pem: bytes
+    certificaat_pem: bytes
+    van: str
+    brin: str | None
+
+    @property
+    def certificaat_oin(self) -> str:
+        return certificaat_oin(x509.load_pem_x509_certificate(self.certificaat_pem))
+
+
+@dataclass(frozen=True)
+class Bericht:
+    """One rendered request: the bytes, its MessageID and (when signed) its SignatureValue."""
+
+    data: bytes
+    message_id: str
+    action: str
+    soapaction: str | None
+    signature_value: str | None
+
+
+def certificaat_oin(certificaat: x509.Certificate) -> str:
+    """The subject serialNumber (the OIN of a PKIoverheid certificate), or '' without a single one
+    (read as the broker reads it: ``oin_of``)."""
+    return oin_of(certificaat) or ""
+
+
+def _files(brin: str, today: str) -> dict[str, str]:
+    """The CSV files of the upload samples (base64, as in the Body): one pupil of the sender's BRIN;
+    the ``_procesfeiten``/``_examen`` ones with the optional columns of issue 16, the ``_ongeldig``
+    ones with an outcome outside the allowed values (VVA126/VVA127)."""
+    vo = f"bsn;brinVo;postcode;woongemeente;mutatie\n{FICTIEF_BSN};{brin};1011AB;0363;toevoegen\n"
+    mbo = f"bsn;brinMbo;status;datum\n{FICTIEF_BSN};{brin};aangemeld;{today}\n"
+    vo_kop = "bsn;brinVo;postcode;woongemeente;mutatie;examenUitkomst;examenDatum\n"
+    # wijzigen: the pupil of the other VO samples, delivered before (a repeat of toevoegen is VVA116)
+    vo_examen = f"{vo_kop}{FICTIEF_BSN};{brin};1011AB;0363;wijzigen;geslaagd;{today}\n"
+    vo_ongeldig = f"{vo_kop}{FICTIEF_BSN_AFGEWEZEN};{brin};1011AB;0363;toevoegen;cumLaude;{today}\n"
+    mbo_kop = "bsn;brinMbo;status;datum;intakeDatum;intakeUitkomst;onderwijsovereenkomstDatum\n"
+    mbo_feiten = (
+        f"{mbo_kop}{FICTIEF_BSN};{brin};aangemeld;{today};{today};positiefAdvies;\n"
+        f"{FICTIEF_BSN_2};{brin};ingeschreven;{today};{today};positiefAdvies;{today}\n"
+    )
+    mbo_ongeldig = f"{mbo_kop}{FICTIEF_BSN_AFGEWEZEN};{brin};aangemeld;{today};{today};misschien;\n"
+    bestanden = {
+        "bestand_vo": vo,
+        "bestand_mbo": mbo,
+        "bestand_vo_examen": vo_examen,
+        "bestand_vo_examen_ongeldig": vo_ongeldig,
+        "bestand_mbo_procesfeiten": mbo_feiten,
+        "bestand_mbo_intake_ongeldig": mbo_ongeldig,
+    }
+    return {naam: base64.b64encode(tekst.encode()).decode() for naam, tekst in bestanden.items()}
+
+
+def render(
+    geval: Case,
+    sjabloon: str,
+    *,
+    dienst: str,
+    adres: str,
+    ontvanger_oin: str,
+    afzender: Sender,
+    message_id: str | None = None,
+    echo: str | None = None,
+    nu: datetime | None = None,
+) -> Bericht:
+    """The request of ``geval`` for the service ``dienst`` at logical address ``adres`` (wsa:To
+    without ``?oin=``), addressed to ``ontvanger_oin``. ``message_id``/``echo`` are given for the
+    second message of a repeat. Raises KeyError for a template variable nobody fills in, and
+    ValueError when a delivery sample needs a BRIN and ``afzender.brin`` is None."""
+    nu = nu or datetime.now(UTC)
+    kaal = str(uuid.uuid4())
+    waarden = {
+        "dienst": dienst,
+        "operatie": geval.operatie,
+        "action": f"{ACTIE_BASIS}/{dienst}/{geval.operatie}",
+        "adres": adres,
+        "ontvanger": ontvanger_oin,
+        "van": afzender.van,
+        "message_id": message_id or f"urn:uuid:{kaal}",
+        "uuid": kaal,
+        "bsn": FICTIEF_BSN,
+        "bsn_2": FICTIEF_BSN_2,
+        "bsn_afgewezen": FICTIEF_BSN_AFGEWEZEN,
+        "vandaag": date.today().isoformat(),
+        "gisteren": (date.today() - timedelta(days=1)).isoformat(),
+        "morgen": (date.today() + timedelta(days=1)).isoformat(),
+        "nu": nu.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "echo": echo or f"conformance {geval.id}",
+        "extra_kop": "",
+    }
+    if afzender.brin is not None:
+        waarden["brin"] = afzender.brin
+        waarden.update(_files(afzender.brin, waarden["vandaag"]))
+    elif "${brin}" in sjabloon:
+        raise ValueError(f"case {geval.id} needs a BRIN: give --brin")
+    for sleutel, waarde in geval.waarden.items():
+        if sleutel != "to" and not (sleutel == "message_id" and message_id):
+            waarden[sleutel] = Template(waarde).substitute(waarden)
+    waarden["to"] = Template(geval.waarden.get("to", "${adres}?oin=${ontvanger}")).substitute(waarden)
+    tekst = Template(sjabloon).substitute(waarden)
+    soapaction = None if geval.soapaction == "-" else Template(geval.soapaction).substitute(waarden)
+    data, handtekening = _bytes(geval, tekst, afzender, nu)
+    return Bericht(data, waarden["message_id"], waarden["action"], soapaction, handtekening)
+
+
+def _bytes(geval: Case, tekst: str, afzender: Sender, nu: datetime) -> tuple[bytes, str | None]:
+    if geval.codering == "utf-16":
+        return tekst.encode("utf-16"), None
+    if geval.codering == "latin-1":
+        return tekst.encode("latin-1"), None
+    data = tekst.encode("utf-8")
+    handtekening = None
+    if geval.ondertekenen:
+        root = etree.fromstring(data, _PARSER)
+        sleutel, certificaat = _key(geval, afzender)
+        Signer(sleutel, certificaat).onderteken(root, nu + timedelta(seconds=geval.tijd_s))
+        naam, _, argument = (geval.mutatie or "").partition(":")
+        if naam in BOOM_MUTATIES:
+            BOOM_MUTATIES[naam](root, argument, sleutel)
+        # After the mutation: some sign again, and the answer must confirm what was sent (S8).
+        handtekening = "".join(root.find(f".//{q(DS, 'SignatureValue')}").text.split())
+        data = to_bytes(root)
+    if geval.mutatie in BYTE_MUTATIES:
+        data = BYTE_MUTATIES[geval.mutatie](data)
+    if geval.codering == "utf-8-bom":
+        data = _BOM + data
+    return data, handtekening
+
+
+def _key(geval: Case, afzender: Sender) -> tuple[bytes, bytes]:
+    if geval.sleutel == "zelf-ondertekend":
+        return self_signed(afzender.certificaat_oin)
+    return afzender.sleutel_pem, afzender.certificaat_pem
+
+
+def self_signed(oin: str) -> tuple[bytes, bytes]:
+    """A fresh RSA-2048 key and a self-signed certificate carrying ``oin``: right in form, trusted
+    by nobody (H44)."""
+    sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    naam = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "conformance zelf-ondertekend (FICTIEF)"),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, oin or "00000099000000000999"),
+        ]
+    )
+    nu = datetime.now(UTC)
+    certificaat = (
+        x509.CertificateBuilder()
+        .subject_name(naam)
+        .issuer_name(naam)
+        .public_key(sleutel.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(nu - timedelta(days=1))
+        .not_valid_after(nu + timedelta(days=30))
+        .add_extension(
+            x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True
+        )
+        .sign(sleutel, hashes.SHA256())
+    )
+    return (
+        sleutel.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()),
+        certificaat.public_bytes(Encoding.PEM),
+    )
+
+
+# --- mutations after signing (the H rules) ------------------------------------------------------
+
+
+def _signature(root: etree._Element) -> etree._Element:
+    return root.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}/{q(DS, 'Signature')}")
+
+
+def _resign(root: etree._Element, sleutel_pem: bytes) -> None:
+    """Sign the (changed) SignedInfo again with python-xmlsec: new digests and SignatureValue."""
+    signature = _signature(root)
+    for waarde in signature.iter(q(DS, "DigestValue"), q(DS, "SignatureValue")):
+        waarde.text = None
+    context = xmlsec.SignatureContext()
+    context.key = xmlsec.Key.from_memory(sleutel_pem, xmlsec.constants.KeyDataFormatPem)
+    for element in root.iter():
+        if isinstance(element.tag, str) and element.get(q(WSU, "Id")) is not None:
+            context.register_id(element, "Id", WSU)
+    context.sign(signature)
+
+
+def _body_changed(root: etree._Element, _: str, __: bytes) -> None:
+    inhoud = root.find(q(SOAP11, "Body"))[0]
+    tekst = next(e for e in inhoud.iter() if isinstance(e.tag, str) and (e.text or "").strip())
+    tekst.text = tekst.text + " (gewijzigd)"
+
+
+def _without_reference(root: etree._Element, deel: str, sleutel_pem: bytes) -> None:
+    """Drop the Reference to ``deel`` (Body, Timestamp or a wsa header name) and sign again (H12)."""
+    element = {
+        "Body": root.find(q(SOAP11, "Body")),
+        "Timestamp": root.find(f".//{q(WSU, 'Timestamp')}"),
+        "BinarySecurityToken": root.find(f".//{q(WSSE, 'BinarySecurityToken')}"),
+    }.get(deel)
+    if element is None:
+        element = root.find(f"{q(SOAP11, 'Header')}/{q(WSA, deel)}")
+    ident = element.get(q(WSU, "Id"))
+    for referentie in _signature(root).iter(q(DS, "Reference")):
+        if referentie.get("URI") == f"#{ident}":
+            referentie.getparent().remove(referentie)
+    _resign(root, sleutel_pem)
+
+
+def _sha1(root: etree._Element, _: str, sleutel_pem: bytes) -> None:
+    for element in _signature(root).iter(q(DS, "SignatureMethod"), q(DS, "DigestMethod")):
+        element.set("Algorithm", _SHA1[etree.QName(element).localname])
+    _resign(root, sleutel_pem)
+
+
+def _key_identifier(root: etree._Element, _: str, __: bytes) -> None:
+    """KeyInfo by X509SubjectKeyIdentifier instead of a direct reference to the BST (H52)."""
+    referentie = _signature(root).find(f".//{q(WSSE, 'Reference')}")
+    token_referentie = referentie.getparent()
+    token_referentie.remove(referentie)
+    bst = root.find(f".//{q(WSSE, 'BinarySecurityToken')}")
+    certificaat = x509.load_der_x509_certificate(base64.b64decode(bst.text))
+    ski = x509.SubjectKeyIdentifier.from_public_key(certificaat.public_key()).digest
+    identifier = etree.SubElement(
+        token_referentie,
+        q(WSSE, "KeyIdentifier"),
+        ValueType=X509V3.replace("#X509v3", "#X509SubjectKeyIdentifier"),
+        EncodingType=BASE64_BINARY,
+    )
+    identifier.text = base64.b64encode(ski).decode("ascii")
+
+
+def _body_moved(root: etree._Element, _: str, __: bytes) -> None:
+    """Signature wrapping (H1/H2): the signed Body into the Security header, a new Body in its place."""
+    body = root.find(q(SOAP11, "Body"))
+    root.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}").append(body)
+    nieuw = etree.SubElement(root, q(SOAP11, "Body"))
+    for kind in body:
+        kopie = etree.fromstring(etree.tostring(kind))
+        for element in kopie.iter():
+            if isinstance(element.tag, str) and (element.text or "").strip():
+                element.text = "ondergeschoven"
+        nieuw.append(kopie)
+
+
+def _second_security(root: etree._Element, _: str, __: bytes) -> None:
+    header = root.find(q(SOAP11, "Header"))
+    tweede = etree.SubElement(header, q(WSSE, "Security"))
+    etree.SubElement(tweede, q(WSU, "Timestamp"))
+
+
+def _enveloped_transform(root: etree._Element, _: str, sleutel_pem: bytes) -> None:
+    """node-soap's default: an enveloped-signature transform before exc-c14n on every reference (H17)."""
+    for transforms in _signature(root).iter(q(DS, "Transforms")):
+        transforms.insert(0, etree.Element(q(DS, "Transform"), Algorithm=f"{DS}enveloped-signature"))
+    _resign(root, sleutel_pem)
+
+
+def _inclusive_c14n(root: etree._Element, _: str, sleutel_pem: bytes) -> None:
+    """Inclusive C14N 1.0 for SignedInfo, a common default of older stacks (H35)."""
+    methode = _signature(root).find(f"{q(DS, 'SignedInfo')}/{q(DS, 'CanonicalizationMethod')}")
+    methode.set("Algorithm", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315")
+    _resign(root, sleutel_pem)
+
+
+def _base64_regels(root: etree._Element, _: str, sleutel_pem: bytes) -> None:
+    """BinarySecurityToken and SignatureValue wrapped at 64 characters, as many Java stacks write
+    them (H38): the BST before signing (it is signed), the SignatureValue by xmlsec itself."""
+    bst = root.find(f".//{q(WSSE, 'BinarySecurityToken')}")
+    tekst = "".join(bst.text.split())
+    bst.text = "\n" + "\n".join(tekst[i : i + 64] for i in range(0, len(tekst), 64)) + "\n"
+    _resign(root, sleutel_pem)
+
+
+def _bst_after_signature(root: etree._Element, _: str, __: bytes) -> None:
+    """The BinarySecurityToken after the Signature that refers to it (H54)."""
+    root.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}").append(
+        root.find(f".//{q(WSSE, 'BinarySecurityToken')}")
+    )
+
+
+def _security_mustunderstand(root: etree._Element, _: str, __: bytes) -> None:
+    """mustUnderstand="1" on wsse:Security, as node-soap and WSS4J send it (S1, H106)."""
+    root.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}").set(q(SOAP11, "mustUnderstand"), "1")
+
+
+def _formatting_between_headers(root: etree._Element, _: str, __: bytes) -> None:
+    """Line breaks and indentation between the header blocks, outside anything signed (H113)."""
+    header = root.find(q(SOAP11, "Header"))
+    header.text = "\n    "
+    for blok in header:
+        blok.tail = "\n    "
+
+
+def _crlf(data: bytes) -> bytes:
+    """CRLF line endings, also inside the signed Body (H121): XML reads them as LF."""
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def _too_large(data: bytes) -> bytes:
+    return data.replace(b"</vva:echo>", b"x" * _TE_GROOT + b"</vva:echo>", 1)
+
+
+BOOM_MUTATIES: dict[str, Callable[[etree._Element, str, bytes], None]] = {
+    "body-gewijzigd": _body_changed,
+    "zonder-referentie": _without_reference,
+    "sha1": _sha1,
+    "key-identifier": _key_identifier,
+    "body-verplaatst": _body_moved,
+    "tweede-security": _second_security,
+    "enveloped-transform": _enveloped_transform,
+    "inclusive-c14n": _inclusive_c14n,
+    "base64-regels": _base64_regels,
+    "bst-na-handtekening": _bst_after_signature,
+    "security-mustunderstand": _security_mustunderstand,
+    "opmaak-tussen-headers": _formatting_between_headers,
+}
+BYTE_MUTATIES: dict[str, Callable[[bytes], bytes]] = {"te-groot": _too_large, "crlf": _crlf}

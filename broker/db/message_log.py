@@ -1,0 +1,159 @@
+"""The message log: every inbound and outbound message, raw, with its addressing and outcome.
+
+The inbound row is written and committed in its own transaction *before* the message can have any
+business effect, so a message is never lost, whatever happens next (docs/architecture.md, "Fixed requirements"). A request
+whose process was killed before its outcome was recorded keeps ``ontvangen``; the next start marks such
+rows ``afgebroken`` (``mark_aborted``), so an operator can tell them from requests still running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from broker.db.models import Bericht
+
+
+class Cipher(Protocol):
+    """What storage needs to keep message bytes encrypted: the installation's keys
+    (``broker.privacy.keys.Keyring`` is one). Declared here so that storage depends on no
+    key-management module: the keys are handed in by the caller."""
+
+    def encrypt_data(self, data: bytes) -> bytes: ...
+
+    def decrypt_data(self, blob: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Header:
+    """The addressing of one message, as far as it could be read."""
+
+    dienst: str | None = None
+    action: str | None = None
+    afzender_oin: str | None = None
+    ontvanger_oin: str | None = None
+    certificaat_oin: str | None = None
+    message_id: str | None = None
+    relates_to: str | None = None
+
+
+def _fits(waarde: str | None, veld: str) -> str | None:
+    # Values come from the sender: never let one overflow its column (PostgreSQL refuses, SQLite
+    # would not), so that the same input gets the same answer on every database.
+    lengte = _LENGTES[veld]
+    return waarde if waarde is None or len(waarde) <= lengte else waarde[: lengte - 1] + "…"
+
+
+def _columns(kop: Header) -> dict[str, str | None]:
+    return {veld: _fits(waarde, veld) for veld, waarde in vars(kop).items()}
+
+
+# Built once: these run for every request, and building a statement costs more than running it
+# (bench/profiel.py). Core on the table, executed on the session's connection, bypasses the ORM.
+_BERICHT = Bericht.__table__
+_NIEUW = _BERICHT.insert().returning(_BERICHT.c.id)
+_UITKOMST = _BERICHT.update().where(_BERICHT.c.id == bindparam("_bericht_id"))
+_LENGTES = {k.name: k.type.length for k in _BERICHT.c if getattr(k.type, "length", None)}
+
+
+def read_content(bericht: Bericht, keyring: Cipher) -> bytes:
+    """The raw bytes of a logged message (decrypted; rows from before encryption are as stored)."""
+    return keyring.decrypt_data(bericht.inhoud) if bericht.versleuteld else bericht.inhoud
+
+
+def log_received(
+    sessions: sessionmaker[Session],
+    raw: bytes,
+    dienst: str | None,
+    keyring: Cipher,
+    tijdstip: datetime | None = None,
+) -> int:
+    """Persist the raw request (uitkomst ``ontvangen``), encrypted, and return its id; commits at once.
+
+    Messages carry BSNs: the bytes are kept whole (they are the evidence) but only as AES-GCM
+    ciphertext under the installation's key (AVG art. 32). ``tijdstip`` (default now): the moment the
+    request is processed at, so that the message and its effect fall in the same cycle."""
+    with sessions.begin() as session:
+        return _add(session, Header(dienst=dienst), "in", tijdstip, "ontvangen", None, raw, keyring)
+
+
+#: The outcome of a request whose process died before it was answered (killed, crashed, OOM).
+AFGEBROKEN = "afgebroken"
+#: A row still ``ontvangen`` after this long belongs to no running request: gunicorn kills a request
+#: after its 60 s timeout, so another node's request in flight is never marked.
+AFGEBROKEN_NA = timedelta(minutes=10)
+
+
+def mark_aborted(sessions: sessionmaker[Session], nu: datetime | None = None) -> int:
+    """Mark inbound rows left ``ontvangen`` by a request killed mid-flight as ``afgebroken``; returns
+    how many. Run at start-up (``serveer``); rows younger than ``AFGEBROKEN_NA`` are left alone."""
+    grens = (nu or datetime.now(UTC)) - AFGEBROKEN_NA
+    with sessions.begin() as session:
+        return session.execute(
+            update(Bericht)
+            .where(Bericht.richting == "in", Bericht.uitkomst == "ontvangen", Bericht.tijdstip < grens)
+            .values(uitkomst=AFGEBROKEN, reden="request ended without an outcome (process stopped)")
+            .execution_options(synchronize_session=False)
+        ).rowcount
+
+
+def record_outcome(
+    session: Session, bericht_id: int, kop: Header, uitkomst: str, reden: str | None, http_status: int
+) -> None:
+    """Record on inbound message ``bericht_id`` what was read of it and how it ended
+    (``verwerkt`` or the faultcode; ``reden`` the audit class, never payload values)."""
+    # One UPDATE, without loading the row first (a round trip and an ORM object less per request).
+    session.connection().execute(
+        _UITKOMST,
+        {
+            **_columns(kop),
+            "_bericht_id": bericht_id,
+            "uitkomst": uitkomst,
+            "http_status": http_status,
+            "reden": _fits(reden, "reden"),
+        },
+    )
+
+
+def log_sent(
+    session: Session,
+    raw: bytes,
+    kop: Header,
+    uitkomst: str,
+    http_status: int | None,
+    keyring: Cipher,
+    richting: str = "uit",
+    tijdstip: datetime | None = None,
+) -> int:
+    """Persist a message the broker sent (a response, a fault, a push) — or, with ``richting="in"``, a
+    partner's answer to a push — encrypted, in ``session``'s transaction; returns its id. ``tijdstip``
+    (default now): for an answer, the moment its request was processed at (the yearly purge goes by
+    that time)."""
+    return _add(session, kop, richting, tijdstip, uitkomst, http_status, raw, keyring)
+
+
+def _add(
+    session: Session,
+    kop: Header,
+    richting: str,
+    tijdstip: datetime | None,
+    uitkomst: str,
+    http_status: int | None,
+    raw: bytes,
+    keyring: Cipher,
+) -> int:
+    waarden = {
+        **_columns(kop),
+        "richting": richting,
+        "tijdstip": tijdstip or datetime.now(UTC),
+        "uitkomst": uitkomst,
+        "http_status": http_status,
+        "reden": None,
+        "inhoud": keyring.encrypt_data(raw),
+        "versleuteld": True,
+    }
+    return session.connection().execute(_NIEUW, waarden).scalar_one()

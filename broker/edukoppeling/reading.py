@@ -1,0 +1,29 @@
+"""Makes the verified Body readable the way the XSD means it, in place, without a second parse.
+
+Two things a naive reader gets wrong (H114/H115 and the boolean finding): a comment
+splits a text node, and spyne then reads only the part before it; and surrounding whitespace, which
+XSD collapses for booleans, dates and numbers, makes spyne read ``"\\n true\\n"`` as false. Comments
+are outside exclusive c14n without comments and our contract has no value where surrounding
+whitespace means anything, so this changes nothing that is signed or meant. It must run after the
+signature is verified and before the XSD check, so the schema and spyne see the same values.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+
+def make_readable(element: etree._Element) -> None:
+    """Join the text around every comment in ``element``'s subtree, drop the comments, and strip the
+    surrounding whitespace of every element that holds only text."""
+    for commentaar in list(element.iter(etree.Comment)):
+        ouder, staart = commentaar.getparent(), commentaar.tail or ""
+        vorige = commentaar.getprevious()
+        if vorige is not None:
+            vorige.tail = (vorige.tail or "") + staart
+        else:
+            ouder.text = (ouder.text or "") + staart
+        ouder.remove(commentaar)
+    for blad in element.iter(etree.Element):
+        if len(blad) == 0 and blad.text is not None:
+            blad.text = blad.text.strip()

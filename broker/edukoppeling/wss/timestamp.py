@@ -1,0 +1,126 @@
+"""The wsu:Timestamp check (S6; H56–H62; WUS WB002).
+
+Form first (BSP R3203, R3217, R3220, R3221, R3222, R3224, R3227), then freshness against the
+broker's clock with the WSS4J values the project chose (O4): Created at most ``toekomst_s`` ahead,
+at most ``max_leeftijd_s`` old, and Expires, when present, not passed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from lxml import etree
+
+from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, WsSecurityFault
+from broker.edukoppeling.ns import WSU, q
+
+# xs:dateTime restricted to what BSP R3217/R3220/R3224 allow: UTC with "Z", at most 3 fraction digits.
+_UTC_DATUMTIJD = re.compile(
+    r"(?P<jaar>\d{4})-(?P<maand>\d{2})-(?P<dag>\d{2})"
+    r"T(?P<uur>\d{2}):(?P<minuut>\d{2}):(?P<seconde>\d{2})(?:\.(?P<fractie>\d{1,3}))?Z",
+    re.ASCII,
+)
+
+
+def _fout(klasse: WsSecurityFault, reden: str) -> EdukoppelingFault:
+    return EdukoppelingFault(FaultCode.CLIENT_EK0031, reden, wss=klasse)
+
+
+def _children(timestamp_el: etree._Element) -> tuple[etree._Element, etree._Element | None]:
+    """Created and the optional Expires; anything else is an InvalidSecurity (H60, H61)."""
+    if (timestamp_el.text or "").strip() or any((kind.tail or "").strip() for kind in timestamp_el):
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Timestamp holds text")
+    elementen = [kind for kind in timestamp_el if isinstance(kind.tag, str)]
+    namen = [kind.tag for kind in elementen]
+    if not namen or namen[0] != q(WSU, "Created"):
+        if q(WSU, "Created") in namen:
+            raise _fout(
+                WsSecurityFault.INVALID_SECURITY, "wsu:Created is not the first child of wsu:Timestamp"
+            )
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Timestamp without wsu:Created")
+    if namen.count(q(WSU, "Created")) > 1:
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Timestamp with more than one wsu:Created")
+    if namen[1:] not in ([], [q(WSU, "Expires")]):
+        if namen.count(q(WSU, "Expires")) > 1:
+            raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Timestamp with more than one wsu:Expires")
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Timestamp has a child other than Created/Expires")
+    return elementen[0], (elementen[1] if len(elementen) == 2 else None)
+
+
+def read_utc(element: etree._Element, veld: str) -> datetime:
+    """The xs:dateTime of ``element`` as an aware UTC datetime.
+
+    Accepted: ``YYYY-MM-DDThh:mm:ss[.f{1,3}]Z`` (surrounding whitespace is collapsed as xs:dateTime
+    does). Raises EK0031 ``wsse:InvalidSecurity`` naming ``veld`` for an offset or missing zone,
+    more than 3 fraction digits, seconds >= 60, an impossible date, or child elements (BSP R3217,
+    R3220, R3224, R3227; H62).
+    """
+    if len(element) and any(isinstance(kind.tag, str) for kind in element):
+        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{veld} has child elements")
+    tekst = "".join(element.itertext()).strip()
+    match = _UTC_DATUMTIJD.fullmatch(tekst)
+    if match is None:
+        raise _fout(
+            WsSecurityFault.INVALID_SECURITY,
+            f"{veld} is not an xs:dateTime in UTC with Z and <= 3 fraction digits",
+        )
+    delen = {naam: int(waarde) for naam, waarde in match.groupdict().items() if naam != "fractie"}
+    if delen["seconde"] >= 60:
+        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{veld} has seconds >= 60")
+    fractie = match.group("fractie") or ""
+    try:
+        return datetime(
+            delen["jaar"],
+            delen["maand"],
+            delen["dag"],
+            delen["uur"],
+            delen["minuut"],
+            delen["seconde"],
+            int(fractie.ljust(3, "0")) * 1000 if fractie else 0,
+            tzinfo=UTC,
+        )
+    except ValueError:
+        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{veld} is not a valid date/time") from None
+
+
+def read_timestamp(timestamp_el: etree._Element) -> tuple[datetime, datetime | None]:
+    """The form check of a wsu:Timestamp without the clock: returns (Created, Expires or None).
+
+    Raises EK0031 ``wsse:InvalidSecurity`` for no Created, Created not first, two Created, two
+    Expires, another child, a malformed value, or Expires not later than Created (H60, H61, H62;
+    BSP R3203, R3221, R3222, R3227).
+    """
+    created_el, expires_el = _children(timestamp_el)
+    created = read_utc(created_el, "wsu:Created")
+    expires = read_utc(expires_el, "wsu:Expires") if expires_el is not None else None
+    if expires is not None and expires <= created:
+        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsu:Expires is not later than wsu:Created")
+    return created, expires
+
+
+def check_timestamp(
+    timestamp_el: etree._Element, nu: datetime, max_leeftijd_s: int = 300, toekomst_s: int = 60
+) -> datetime:
+    """Check a wsu:Timestamp and return its Created (aware, UTC).
+
+    In: the wsu:Timestamp element (the one in the verified Security header), the broker's clock
+    ``nu`` (timezone-aware; ValueError when naive), the maximum age and future skew in seconds.
+    Raises ``EdukoppelingFault(FaultCode.CLIENT_EK0031, …)``:
+
+    * ``wsse:InvalidSecurity`` — the form errors of ``read_timestamp`` (H60, H61, H62);
+    * ``wsse:MessageExpired`` — Created more than ``toekomst_s`` ahead of ``nu`` (H58), more than
+      ``max_leeftijd_s`` behind it (H57), or ``nu`` after Expires (H56). S6, O4;
+      WUS WB002.
+    """
+    if nu.tzinfo is None or nu.utcoffset() is None:
+        raise ValueError("nu must be timezone-aware")
+    nu = nu.astimezone(UTC)
+    created, expires = read_timestamp(timestamp_el)
+    if created > nu + timedelta(seconds=toekomst_s):
+        raise _fout(WsSecurityFault.MESSAGE_EXPIRED, f"wsu:Created more than {toekomst_s} s in the future")
+    if created < nu - timedelta(seconds=max_leeftijd_s):
+        raise _fout(WsSecurityFault.MESSAGE_EXPIRED, f"wsu:Created more than {max_leeftijd_s} s old")
+    if expires is not None and nu > expires:
+        raise _fout(WsSecurityFault.MESSAGE_EXPIRED, "wsu:Expires has passed")
+    return created

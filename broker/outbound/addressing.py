@@ -1,0 +1,54 @@
+"""A zeep plugin that makes zeep's WS-Addressing headers Edukoppeling-conform (docs/rules.md, "The broker as client").
+
+zeep adds wsa:Action, wsa:MessageID and wsa:To by itself when the WSDL declares wsam:Action; this
+plugin completes those headers instead of adding a second set (zeep issue #953: duplicates):
+wsa:To becomes ``<logical address>?oin=<receiver OIN>`` and wsa:From ``…/anonymous?oin=<sender OIN>``.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+from zeep import Plugin
+from zeep.wsdl.utils import get_or_create_header
+
+from broker.domain.identifiers import new_message_id
+from broker.edukoppeling.ns import WSA, q
+from broker.edukoppeling.response import anoniem
+
+
+class EdukoppelingAddressing(Plugin):
+    """Egress: set wsa:To/From with OINs and the quoted SOAPAction = wsa:Action (T6).
+
+    ``afzender_oin``: the OIN in wsa:From (the principal). ``ontvanger_oin``: the OIN of the service
+    called. ``adres``: the logical address for wsa:To (default: the binding's endpoint URL).
+    """
+
+    def __init__(self, afzender_oin: str, ontvanger_oin: str, adres: str | None = None) -> None:
+        self.afzender_oin = afzender_oin
+        self.ontvanger_oin = ontvanger_oin
+        self.adres = adres
+        #: Set before a call to send that exact MessageID (a retry of a queued push, O5).
+        self.message_id: str | None = None
+
+    def egress(self, envelope, http_headers, operation, binding_options):
+        header = get_or_create_header(envelope)
+        action = operation.abstract.wsa_action or operation.soapaction
+        self._set(header, "Action", action)
+        if self.message_id is not None or header.find(q(WSA, "MessageID")) is None:
+            self._set(header, "MessageID", self.message_id or new_message_id())
+        basis = (self.adres or binding_options["address"]).split("?", 1)[0]
+        self._set(header, "To", f"{basis}?oin={self.ontvanger_oin}")
+        afzender = header.find(q(WSA, "From"))
+        if afzender is None:
+            afzender = etree.SubElement(header, q(WSA, "From"))
+            etree.SubElement(afzender, q(WSA, "Address"))
+        afzender.find(q(WSA, "Address")).text = anoniem(self.afzender_oin)
+        http_headers["SOAPAction"] = f'"{action}"'
+        return envelope, http_headers
+
+    @staticmethod
+    def _set(header: etree._Element, naam: str, waarde: str) -> None:
+        element = header.find(q(WSA, naam))
+        if element is None:
+            element = etree.SubElement(header, q(WSA, naam))
+        element.text = waarde

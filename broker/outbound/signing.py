@@ -1,0 +1,110 @@
+"""WS-Security for zeep clients, the Edukoppeling way (S1–S9; docs/rules.md, "The broker as client").
+
+zeep's own ``Signature``/``BinarySignature`` sign only the Body (plus an existing Timestamp), default
+to SHA-1, put X509Data in the SecurityTokenReference and verify responses unsafely (docs/rules.md,
+"Known weaknesses": zeep). This class replaces them: requests are signed by the broker's signer
+(Body, Timestamp, every wsa header, SHA-256, a BST by direct reference) and responses are verified by
+the broker's own verifier, including SignatureConfirmation when present (S8).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from lxml import etree
+
+from broker.edukoppeling.addressing import message_id_key
+from broker.edukoppeling.envelope import read_envelope
+from broker.edukoppeling.faults import EdukoppelingFault
+from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
+from broker.edukoppeling.trust_store import TrustStore
+from broker.edukoppeling.wss.constants import DS, WSSE11
+from broker.edukoppeling.wss.signer import Signer
+from broker.edukoppeling.wss.verification import VerifierSettings, verify_envelope
+from broker.errors import BrokerError
+
+
+class UntrustedResponse(BrokerError):
+    """A response whose signature, coverage, Timestamp or signer could not be verified (S7, H76)."""
+
+
+class EdukoppelingWsse:
+    """zeep's ``wsse`` interface (``apply``/``verify``) with the broker's signer and verifier.
+
+    ``trust`` checks the responder's certificate (chain, CRL, OIN) and ``verwacht_oin`` the
+    responder's OIN; without a trust store only the signature itself is checked (tests, tools).
+    """
+
+    def __init__(
+        self,
+        ondertekenaar: Signer | None,
+        trust: TrustStore | None = None,
+        verwacht_oin: str | None = None,
+        settings: VerifierSettings | None = None,
+        gemachtigd: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.ondertekenaar = ondertekenaar
+        self.trust = trust
+        self.verwacht_oin = verwacht_oin
+        self.settings = settings or VerifierSettings()
+        # A partner's answer may be signed by a supplier holding a mandate for it (M2).
+        self.gemachtigd = gemachtigd
+        # One zeep client may serve several threads: what was sent is remembered per thread.
+        self._verzonden = threading.local()
+
+    def apply(self, envelope: etree._Element, headers: dict) -> tuple[etree._Element, dict]:
+        self.ondertekenaar.onderteken(envelope, datetime.now(UTC))
+        waarde = envelope.find(f".//{q(DS, 'SignatureValue')}")
+        self._verzonden.handtekening = "".join(waarde.text.split())
+        self._verzonden.message_id = _text(envelope, "MessageID")
+        return envelope, headers
+
+    def verify(self, envelope: etree._Element) -> etree._Element:
+        """Verify a response envelope; raises ``UntrustedResponse`` on any failure (an unsigned
+        fault included: it must never be treated as signed, H76)."""
+        nu = datetime.now(UTC)
+        try:
+            envelop = read_envelope(envelope, wss_toegestaan=True)
+            vertrouw = None
+            if self.trust is not None:
+                vertrouw = lambda certificaat: self.trust.check_all(certificaat, "ondertekening", nu)  # noqa: E731
+            geverifieerd = verify_envelope(envelop, nu, self.settings, vertrouw=vertrouw)
+        except EdukoppelingFault as fout:
+            raise UntrustedResponse(f"response not verified: {fout.reden}") from None
+        ondertekenaar = geverifieerd.oin
+        if self.verwacht_oin is not None and ondertekenaar is not None and ondertekenaar != self.verwacht_oin:
+            if self.gemachtigd is None or not self.gemachtigd(ondertekenaar):
+                raise UntrustedResponse("response signed by an unexpected party")
+        self._check_addressing(envelope)
+        self._check_confirmation(envelope, geverifieerd.ondertekend)
+        return envelope
+
+    def _check_addressing(self, envelope: etree._Element) -> None:
+        # The broker as client (docs/rules.md): RelatesTo is the MessageID we sent (a missing one is treated like DK0008), and the
+        # answer comes from the party we called.
+        verzonden = getattr(self._verzonden, "message_id", None)
+        relates_to = _text(envelope, "RelatesTo")
+        if verzonden is None or relates_to is None or message_id_key(relates_to) != message_id_key(verzonden):
+            raise UntrustedResponse("wsa:RelatesTo is not the MessageID of our request")
+        if self.verwacht_oin is not None:
+            van = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, 'From')}/{q(WSA, 'Address')}")
+            if van is None or not (van.text or "").strip().endswith(f"oin={self.verwacht_oin}"):
+                raise UntrustedResponse("wsa:From is not the party called")
+
+    def _check_confirmation(self, envelope: etree._Element, ondertekend: frozenset[str]) -> None:
+        # S8: tolerated when absent; when present it must be signed and equal our SignatureValue.
+        security = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}")
+        bevestigingen = [] if security is None else security.findall(q(WSSE11, "SignatureConfirmation"))
+        if not bevestigingen:
+            return
+        if len(bevestigingen) > 1 or bevestigingen[0].get(q(WSU, "Id")) not in ondertekend:
+            raise UntrustedResponse("SignatureConfirmation is not one signed element")
+        if bevestigingen[0].get("Value") != getattr(self._verzonden, "handtekening", None):
+            raise UntrustedResponse("SignatureConfirmation does not match the request's signature")
+
+
+def _text(envelope: etree._Element, naam: str) -> str | None:
+    element = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, naam)}")
+    return None if element is None else "".join(element.itertext()).strip()

@@ -1,0 +1,249 @@
+"""Keys that pseudonymise and encrypt pupil numbers (BSN / onderwijsnummer).
+
+A pupil number is stored twice, never in clear text (AVG art. 25 and 32):
+- ``pseudoniem``: HMAC-SHA256 under the matching key, hex — equal numbers match, and the hash says
+  nothing without the key;
+- ``encrypt``: AES-256-GCM under the current encryption key, the key id in front so that older
+  ciphertexts stay readable after a key rotation.
+
+The key file is JSON: ``{"hmac": "<base64 32 bytes>", "aes": {"<id>": "<base64 32 bytes>"},
+"aes_huidig": "<id>"}``; ``maak_sleutelbestand`` writes a new one with mode 0600.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from broker.domain.identifiers import Leerlingnummer
+from broker.errors import BrokerError
+
+_NONCE_BYTES = 12
+_KEY_ID_BYTES = 1
+_AAD = b"vva-leerlingnummer-v1"
+_AAD_DATA = b"vva-persoonsgegevens-v1"
+
+
+class SleutelFout(BrokerError):
+    """The key file is missing, malformed, or a ciphertext was made under an unknown key."""
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """The matching key and the encryption keys (by one-byte id) of one installation."""
+
+    hmac_sleutel: bytes
+    aes_sleutels: dict[int, bytes]
+    aes_huidig: int
+
+    def pseudoniem(self, nummer: Leerlingnummer) -> str:
+        """HMAC-SHA256 of ``nummer.sleutel`` as 64 hex characters (the matching key of a pupil)."""
+        return hmac.new(self.hmac_sleutel, nummer.sleutel.encode(), hashlib.sha256).hexdigest()
+
+    def encrypt(self, nummer: Leerlingnummer) -> bytes:
+        """AES-256-GCM ciphertext of ``nummer`` as ``key id (1) || nonce (12) || ciphertext+tag``."""
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = AESGCM(self.aes_sleutels[self.aes_huidig]).encrypt(nonce, nummer.sleutel.encode(), _AAD)
+        return bytes([self.aes_huidig]) + nonce + sealed
+
+    def encrypt_data(self, data: bytes) -> bytes:
+        """AES-256-GCM ciphertext of any bytes holding pupil data (e.g. a push waiting in the outbox),
+        in the same form as ``encrypt``, bound to another purpose so the two never mix."""
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = AESGCM(self.aes_sleutels[self.aes_huidig]).encrypt(nonce, data, _AAD_DATA)
+        return bytes([self.aes_huidig]) + nonce + sealed
+
+    def decrypt_data(self, blob: bytes) -> bytes:
+        """The bytes inside a ``encrypt_data`` blob; ``SleutelFout`` if unknown key or altered."""
+        key = self.aes_sleutels.get(blob[0])
+        if key is None:
+            raise SleutelFout(f"ciphertext made under unknown key id {blob[0]}")
+        try:
+            return AESGCM(key).decrypt(blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :], _AAD_DATA)
+        except Exception as exc:  # InvalidTag
+            raise SleutelFout("ciphertext does not authenticate") from exc
+
+    def decrypt(self, blob: bytes) -> Leerlingnummer:
+        """The pupil number inside ``blob``; ``SleutelFout`` if the key id is unknown or it was altered."""
+        key_id, nonce, sealed = blob[0], blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
+        key = self.aes_sleutels.get(key_id)
+        if key is None:
+            raise SleutelFout(f"ciphertext made under unknown key id {key_id}")
+        try:
+            plain = AESGCM(key).decrypt(nonce, sealed, _AAD).decode()
+        except Exception as exc:  # InvalidTag: tampered or wrong key; say nothing about content
+            raise SleutelFout("ciphertext does not authenticate") from exc
+        soort, _, waarde = plain.partition(":")
+        return Leerlingnummer(soort=soort, waarde=waarde)
+
+
+def make_key_file(pad: Path) -> None:
+    """Write a fresh key file at ``pad`` (mode 0600); refuses to overwrite an existing one."""
+    pad.parent.mkdir(parents=True, exist_ok=True)
+    inhoud = {
+        "hmac": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "aes": {"1": base64.b64encode(secrets.token_bytes(32)).decode()},
+        "aes_huidig": "1",
+    }
+    fd = os.open(pad, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(inhoud, handle, indent=2)
+
+
+def load_keyring(pad: Path) -> Keyring:
+    """Read the key file at ``pad``; ``SleutelFout`` when it is missing or malformed."""
+    try:
+        raw = json.loads(Path(pad).read_text())
+        aes = {int(k): base64.b64decode(v) for k, v in raw["aes"].items()}
+        bos = Keyring(base64.b64decode(raw["hmac"]), aes, int(raw["aes_huidig"]))
+    except FileNotFoundError as exc:
+        raise SleutelFout(f"key file {pad} not found: run 'vva init' first") from exc
+    except (KeyError, ValueError, TypeError) as exc:
+        raise SleutelFout(f"key file {pad} is malformed") from exc
+    if len(bos.hmac_sleutel) != 32 or any(len(k) != 32 for k in aes.values()) or bos.aes_huidig not in aes:
+        raise SleutelFout(f"key file {pad} is malformed")
+    return bos
+
+
+def add_key(pad: Path) -> int:
+    """Add a fresh AES-256 key to the key file at ``pad`` and make it current; returns its id.
+
+    The matching (HMAC) key and the older encryption keys stay, so every ciphertext stays readable
+    while ``broker.privacy.rotation`` re-encrypts. The file is replaced atomically (mode 0600), so a
+    process reading it meanwhile sees the old or the new file, never half of one.
+    Raises ``SleutelFout`` when the file is unreadable or all 255 key ids are used.
+    """
+    with _locked(pad):
+        bos = load_keyring(pad)
+        nieuw = max(bos.aes_sleutels) + 1
+        if nieuw > 255:
+            raise SleutelFout("all 255 key ids are used: retire old keys first ('vva keys retire')")
+        write_keyring(
+            pad, Keyring(bos.hmac_sleutel, {**bos.aes_sleutels, nieuw: secrets.token_bytes(32)}, nieuw)
+        )
+    return nieuw
+
+
+def remove_keys(pad: Path, weg: Iterable[int]) -> list[int]:
+    """Remove the encryption keys ``weg`` from the key file at ``pad``, never the current one; returns
+    the ids removed. Reads the file afresh under the same lock as ``add_key``, so a key added
+    meanwhile (a concurrent rotation) is kept. Raises ``SleutelFout`` when the file is unreadable."""
+    with _locked(pad):
+        bos = load_keyring(pad)
+        verwijderd = sorted(set(weg) & set(bos.aes_sleutels) - {bos.aes_huidig})
+        if verwijderd:
+            sleutels = {k: v for k, v in bos.aes_sleutels.items() if k not in verwijderd}
+            write_keyring(pad, Keyring(bos.hmac_sleutel, sleutels, bos.aes_huidig))
+    return verwijderd
+
+
+@contextmanager
+def _locked(pad: Path) -> Iterator[None]:
+    # Read-modify-write of the key file by two commands at once would let the last writer drop the
+    # other's new key, and with it everything encrypted under it: one at a time (a lock file beside it,
+    # as the key file itself is replaced by rename).
+    with open(pad.with_name(f".{pad.name}.lock"), "a") as slot:
+        fcntl.flock(slot, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(slot, fcntl.LOCK_UN)
+
+
+def write_keyring(pad: Path, bos: Keyring) -> None:
+    """Write ``bos`` to ``pad`` atomically (a temporary file with mode 0600, then rename). A file being
+    replaced keeps its owner, group and owner/group permissions (never any for others): the broker's
+    service account may read it through its group, also after an operator rotated the key."""
+    inhoud = {
+        "hmac": base64.b64encode(bos.hmac_sleutel).decode(),
+        "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(bos.aes_sleutels.items())},
+        "aes_huidig": str(bos.aes_huidig),
+    }
+    tijdelijk = pad.with_name(f".{pad.name}.{os.getpid()}.tmp")
+    fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(inhoud, handle, indent=2)
+    if pad.exists():
+        oud = pad.stat()
+        os.chmod(tijdelijk, oud.st_mode & 0o770)
+        try:
+            os.chown(tijdelijk, oud.st_uid, oud.st_gid)
+        except PermissionError:
+            pass  # not root: owner and group are the writer's; the mode is carried over
+    os.replace(tijdelijk, pad)
+
+
+class ReloadableKeyring:
+    """The key file of a running process, re-read when it changed (checked at most once a second).
+
+    ``vva keys rotate`` adds a key while brokers and workers run: they pick it up within a second for
+    new ciphertexts, and at once when they meet a ciphertext under a key id they do not know yet, so a
+    rotation needs no restart. Same interface as ``Keyring``.
+    """
+
+    def __init__(self, pad: Path) -> None:
+        self._pad = Path(pad)
+        self._bos = load_keyring(self._pad)
+        self._stamp = self._read_stamp()
+        self._gecontroleerd = time.monotonic()
+
+    def _read_stamp(self) -> tuple[int, int]:
+        stat = self._pad.stat()
+        return stat.st_mtime_ns, stat.st_ino
+
+    def _current(self, forceer: bool = False) -> Keyring:
+        nu = time.monotonic()
+        if forceer or nu - self._gecontroleerd >= 1.0:
+            self._gecontroleerd = nu
+            try:
+                stempel = self._read_stamp()
+                if stempel != self._stamp:
+                    self._bos, self._stamp = load_keyring(self._pad), stempel
+            except (OSError, SleutelFout):
+                pass  # a file being replaced: keep the keys we have, try again next time
+        return self._bos
+
+    @property
+    def hmac_sleutel(self) -> bytes:
+        return self._current().hmac_sleutel
+
+    @property
+    def aes_sleutels(self) -> dict[int, bytes]:
+        return self._current().aes_sleutels
+
+    @property
+    def aes_huidig(self) -> int:
+        return self._current().aes_huidig
+
+    def pseudoniem(self, nummer: Leerlingnummer) -> str:
+        return self._current().pseudoniem(nummer)
+
+    def encrypt(self, nummer: Leerlingnummer) -> bytes:
+        return self._current().encrypt(nummer)
+
+    def encrypt_data(self, data: bytes) -> bytes:
+        return self._current().encrypt_data(data)
+
+    def decrypt(self, blob: bytes) -> Leerlingnummer:
+        return self._with_reload(lambda bos: bos.decrypt(blob), blob)
+
+    def decrypt_data(self, blob: bytes) -> bytes:
+        return self._with_reload(lambda bos: bos.decrypt_data(blob), blob)
+
+    def _with_reload(self, actie, blob: bytes):
+        bos = self._current()
+        if blob and blob[0] not in bos.aes_sleutels:
+            bos = self._current(forceer=True)  # made under a key added since we last looked
+        return actie(bos)

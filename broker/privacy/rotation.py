@@ -1,0 +1,120 @@
+"""Re-encrypting every stored pupil number and message under the current key (``vva keys rotate``).
+
+Runs beside a live broker: rows are re-encrypted in small transactions, each row only if it still
+holds the ciphertext that was read (compare-and-set), so a row a request changed meanwhile is left to
+the next pass instead of being overwritten with stale content. Key ids are the first byte of every
+ciphertext (``broker.privacy.keys``), so usage per key is counted without decrypting anything.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from broker.db import models
+from broker.privacy.keys import Keyring
+
+_STUK = 1_000
+
+
+@dataclass(frozen=True)
+class EncryptedColumn:
+    """An encrypted column: ``soort`` "nummer" (a pupil number) or "data" (a message, a push)."""
+
+    model: type
+    naam: str
+    soort: str
+
+    @property
+    def kolom(self):
+        return getattr(self.model, self.naam)
+
+    @property
+    def sleutel(self):
+        return next(iter(self.model.__table__.primary_key.columns))
+
+    def versleutelde(self):
+        voorwaarden = [self.kolom.is_not(None), func.length(self.kolom) > 0]
+        if self.model is models.Bericht:
+            voorwaarden.append(models.Bericht.versleuteld.is_(True))
+        return voorwaarden
+
+
+VERSLEUTELD = (
+    EncryptedColumn(models.Leerling, "nummer_versleuteld", "nummer"),
+    EncryptedColumn(models.Aanmelding, "nummer_versleuteld", "nummer"),
+    EncryptedColumn(models.Signaal, "nummer_versleuteld", "nummer"),
+    EncryptedColumn(models.Bericht, "inhoud", "data"),
+    EncryptedColumn(models.UitgaandBericht, "inhoud", "data"),
+)
+
+
+def gebruik(session: Session) -> Counter[int]:
+    """How many stored ciphertexts each key id protects, over every encrypted column (counted in the
+    database from the first byte: messages of megabytes are not read)."""
+    teller: Counter[int] = Counter()
+    for kolom in VERSLEUTELD:
+        sleutel_id = _key_id(kolom)
+        vraag = select(sleutel_id, func.count()).where(*kolom.versleutelde()).group_by(sleutel_id)
+        for eerste, aantal in session.execute(vraag):
+            teller[bytes(eerste)[0]] += aantal
+    return teller
+
+
+def _key_id(kolom: EncryptedColumn):
+    # The key id is the ciphertext's first byte (``broker.privacy.keys``).
+    return func.substr(kolom.kolom, 1, 1)
+
+
+def to_reencrypt(session: Session, huidig: int) -> int:
+    """How many ciphertexts are not under key ``huidig`` (for a progress bar)."""
+    return sum(aantal for sleutel, aantal in gebruik(session).items() if sleutel != huidig)
+
+
+def reencrypt(
+    sessions: sessionmaker[Session], bos: Keyring, voortgang: Callable[[int], None] = lambda _: None
+) -> dict[str, int]:
+    """Re-encrypt every ciphertext not under ``bos.aes_huidig``; returns rows rewritten per table.
+
+    ``voortgang`` is called with the number of rows handled after each piece. Raises ``SleutelFout``
+    when a ciphertext was made under a key ``bos`` does not have (nothing of that piece is written).
+    """
+    uitkomst: dict[str, int] = {}
+    for kolom in VERSLEUTELD:
+        herschreven, vanaf = 0, None
+        while True:
+            with sessions.begin() as session:
+                vraag = select(kolom.sleutel, _key_id(kolom)).where(*kolom.versleutelde())
+                if vanaf is not None:
+                    vraag = vraag.where(kolom.sleutel > vanaf)
+                rijen = session.execute(vraag.order_by(kolom.sleutel).limit(_STUK)).all()
+                if not rijen:
+                    break
+                for sleutel, eerste in rijen:
+                    if bytes(eerste)[0] == bos.aes_huidig:
+                        continue
+                    # One ciphertext in memory at a time: a message can be megabytes.
+                    blob = session.scalar(select(kolom.kolom).where(kolom.sleutel == sleutel))
+                    if blob is None or blob[0] == bos.aes_huidig:
+                        continue  # deleted or re-encrypted by a request since the piece was read
+                    nieuw = _reencrypt(bos, kolom.soort, blob)
+                    resultaat = session.execute(
+                        update(kolom.model)
+                        .where(kolom.sleutel == sleutel, kolom.kolom == blob)
+                        .values({kolom.naam: nieuw})
+                    )
+                    herschreven += resultaat.rowcount
+                vanaf = rijen[-1][0]
+            voortgang(len(rijen))
+        uitkomst[kolom.model.__tablename__] = herschreven
+    return uitkomst
+
+
+def _reencrypt(bos: Keyring, soort: str, blob: bytes) -> bytes:
+    if soort == "nummer":
+        return bos.encrypt(bos.decrypt(blob))
+    return bos.encrypt_data(bos.decrypt_data(blob))

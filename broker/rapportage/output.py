@@ -1,0 +1,390 @@
+"""The report files: HTML a policy officer opens in a browser (charts embedded, no external
+resources), and the same figures as CSV or xlsx for their own analysis."""
+
+from __future__ import annotations
+
+import base64
+import csv
+from html import escape
+from pathlib import Path
+
+from broker.rapportage import cijfers as c
+from broker.rapportage import charts
+from broker.rapportage.cijfers import STATUS_VOLGORDE, TRAJECTEN, Level
+from broker.rapportage.rapport import Rapport
+from broker.rapportage.trends import trend_cijfers
+
+ONDERDRUKT = charts.ONDERDRUKT
+KOLOMMEN = [
+    "soort",
+    "jaar",
+    "peildatum",
+    "niveau",
+    "eenheid",
+    "naam",
+    "cijfer",
+    "dimensie",
+    "waarde",
+    "onderdrukt",
+]
+_NIVEAU_NAAM = {Level.SCHOOL: "VO-school", Level.REGIO: "RMC-regio", Level.LANDELIJK: "landelijk"}
+
+
+def rijen(rapport: Rapport) -> list[list]:
+    """The report's figures as flat rows (``KOLOMMEN``): every figure on the peildatum, then the trend."""
+    uit = [
+        [
+            "peildatum",
+            r.jaar,
+            rapport.peildatum.isoformat(),
+            r.niveau,
+            r.eenheid,
+            rapport.namen.get(r.eenheid, ""),
+            r.cijfer,
+            r.dimensie,
+            r.waarde,
+            int(r.waarde is None),
+        ]
+        for r in rapport.cijfers
+    ]
+    for jaar, figuren in sorted(rapport.trend.items()):
+        for (naam, dimensie), waarde in sorted(figuren.items()):
+            uit.append(
+                [
+                    "trend",
+                    jaar,
+                    "",
+                    rapport.niveau.value,
+                    rapport.eenheid,
+                    rapport.naam,
+                    naam,
+                    dimensie,
+                    waarde,
+                    int(waarde is None),
+                ]
+            )
+    return uit
+
+
+def write_csv(rapport: Rapport, pad: Path) -> None:
+    """UTF-8 with BOM (Excel recognises it), comma-separated, one header row; suppressed = empty
+    ``waarde`` and ``onderdrukt`` 1."""
+    with pad.open("w", newline="", encoding="utf-8-sig") as bestand:
+        schrijver = csv.writer(bestand)
+        schrijver.writerow(KOLOMMEN)
+        schrijver.writerows([["" if w is None else w for w in rij] for rij in rijen(rapport)])
+
+
+def write_xlsx(rapport: Rapport, pad: Path) -> None:
+    """One sheet ``cijfers`` with the CSV's rows (suppressed = empty cell), and ``toelichting``."""
+    from openpyxl import Workbook
+
+    boek = Workbook()
+    blad = boek.active
+    blad.title = "cijfers"
+    blad.append(KOLOMMEN)
+    for rij in rijen(rapport):
+        blad.append(rij)
+    blad.freeze_panes = "A2"
+    uitleg = boek.create_sheet("toelichting")
+    for regel in _note(rapport):
+        uitleg.append([regel])
+    boek.save(pad)
+
+
+def _note(rapport: Rapport) -> list[str]:
+    bron = (
+        "jaarcijfers van de gesloten cyclus (persoonsgegevens verwijderd)"
+        if rapport.uit_jaarcijfers
+        else "berekend uit de historie van de lopende cyclus"
+    )
+    return [
+        f"Procesinformatie voorziening vroegtijdig aanmelden, cyclus {rapport.jaar} (studiejaar {rapport.jaar}-{rapport.jaar + 1}).",
+        f"Peildatum {rapport.peildatum:%d-%m-%Y}; deadline {rapport.deadline:%d-%m-%Y}; bron: {bron}.",
+        f"{charts.LEGENDA_ONDERDRUKT} (uit totalen, verdelingen of de andere niveaus in dit rapport); "
+        "een mediaan of percentiel op minder dan 5 waarnemingen is ook onderdrukt (docs/disclosure.md).",
+        "Doorlooptijden in dagen tussen de eerste gemelde datum van elke status; percentielen volgens de nearest-rank-methode.",
+        *_DEFINITIES,
+        "Definities: broker/rapportage/cijfers.py.",
+    ]
+
+
+#: One line per figure of issue 16, in the report's words (the same as the module docstring of cijfers).
+_UITLEG_EXAMEN = (
+    "Examenresultaat: de laatste uitkomst die de VO-school tot en met de peildatum meldde, van alle "
+    "geleverde leerlingen (ook afgemelde, zoals doorstroom naar havo); leerlingen zonder gemelde uitkomst tellen niet mee."
+)
+_UITLEG_DIPLOMA = (
+    "Met diploma, nergens aangemeld: geslaagd volgens de school, nog actief als potentiële mbo-ganger, en op de "
+    "peildatum bij geen enkele mbo-instelling actief aangemeld (een deel van 'geleverd, nergens aangemeld')."
+)
+_UITLEG_INTAKE = (
+    "Intake: één intakedatum bij één aanmelding, met de laatst gemelde uitkomst voor die datum; een leerling "
+    "die na 'niet verschenen' opnieuw komt telt twee intakes. De uitkomsten tellen op tot het totaal."
+)
+_UITLEG_DOORLOOP = (
+    "Dagen per aanmelding tussen de eerste gemelde datum van elke stap: aanmelding (aanmelding ontvangen of "
+    "aangemeld), intake (de eerste intake die plaatsvond, dus niet 'niet verschenen'), inschrijving, "
+    "onderwijsovereenkomst (de eerste gemelde datum van ondertekening). Alleen aanmeldingen met beide stappen."
+)
+_DEFINITIES = (_UITLEG_EXAMEN, _UITLEG_DIPLOMA, _UITLEG_INTAKE, _UITLEG_DOORLOOP)
+
+
+# --- HTML -----------------------------------------------------------------------------------------
+
+
+def _number(waarde: int | None) -> str:
+    return ONDERDRUKT if waarde is None else f"{waarde:,}".replace(",", ".")
+
+
+def _percent(deel: int | None, geheel: int | None) -> str:
+    if deel is None or not geheel:
+        return ""
+    return f"{100 * deel / geheel:.0f}%"
+
+
+def _table(titel: str, koppen: list[str], regels: list[list[str]], uitleg: str = "") -> str:
+    kop = "".join(f"<th>{escape(k)}</th>" for k in koppen)
+    lijf = "".join(
+        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in regel) + "</tr>" for regel in regels
+    )
+    if not regels:
+        lijf = f'<tr><td colspan="{len(koppen)}">geen gegevens</td></tr>'
+    onder = f"<p class='uitleg'>{escape(uitleg)}</p>" if uitleg else ""
+    return f"<section><h2>{escape(titel)}</h2><table><thead><tr>{kop}</tr></thead><tbody>{lijf}</tbody></table>{onder}</section>"
+
+
+def _chart(figuur) -> str:
+    titel = figuur.axes[0].get_title()
+    data = base64.b64encode(charts.svg(figuur).encode()).decode()
+    return f'<figure><img alt="{escape(titel)}" src="data:image/svg+xml;base64,{data}"></figure>'
+
+
+def _kop(rapport: Rapport) -> str:
+    f = rapport.hoofd
+    leerlingen = f.get((c.LEERLINGEN, ""), 0)
+    kaarten = [
+        ("leerlingen in het aanmeldproces", f.get((c.LEERLINGEN, ""), 0), ""),
+        (
+            "aangemeld vóór de deadline",
+            f.get((c.AANGEMELD_VOOR_DEADLINE, ""), 0),
+            _percent(f.get((c.AANGEMELD_VOOR_DEADLINE, ""), 0), leerlingen),
+        ),
+        ("aangemeld na de deadline", f.get((c.AANGEMELD_NA_DEADLINE, ""), 0), ""),
+        ("teruggevallen na de deadline (aangemeld → nergens)", f.get((c.TERUGGEVALLEN, ""), 0), ""),
+        ("geleverd door de school, nergens aangemeld", f.get((c.GELEVERD_NERGENS, ""), 0), ""),
+    ]
+    kaarten.append(("met diploma, nergens aangemeld", f.get((c.DIPLOMA_NERGENS, ""), 0), ""))
+    if rapport.niveau is Level.LANDELIJK:
+        kaarten.append(("aangemeld zonder levering door een school", f.get((c.ZONDER_LEVERING, ""), 0), ""))
+    if rapport.niveau is not Level.SCHOOL:
+        kaarten.append(("aanmeldingen bij mbo-instellingen", f.get((c.AANMELDINGEN, ""), 0), ""))
+        kaarten.append(("intakes bij mbo-instellingen", f.get((c.INTAKES, ""), 0), ""))
+    return (
+        "<section class='kaarten'>"
+        + "".join(
+            f"<div class='kaart'><div class='getal'>{escape(_number(w))}</div><div class='pct'>{escape(p)}</div>"
+            f"<div class='label'>{escape(label)}</div></div>"
+            for label, w, p in kaarten
+        )
+        + "</section>"
+    )
+
+
+def _status_tabel(rapport: Rapport) -> str:
+    f = rapport.hoofd
+    totaal = f.get((c.LEERLINGEN, ""), 0)
+    regels = [
+        [
+            charts.STATUS_LABEL[s],
+            _number(f.get((c.LEERLINGEN_PER_STATUS, s), 0)),
+            _percent(f.get((c.LEERLINGEN_PER_STATUS, s), 0), totaal),
+        ]
+        for s in reversed(STATUS_VOLGORDE)
+    ]
+    return _table(
+        "Leerlingen per status",
+        ["status", "leerlingen", "aandeel"],
+        regels,
+        "Per leerling telt de verste status van al zijn aanmeldingen.",
+    )
+
+
+def _examen_tabel(rapport: Rapport) -> str:
+    f = rapport.hoofd
+    regels = [
+        [label, _number(f.get((c.EXAMENRESULTAAT_PER_UITKOMST, uitkomst), 0))]
+        for uitkomst, label in charts.EXAMEN_LABEL.items()
+    ]
+    regels.append(["met diploma, nergens aangemeld", _number(f.get((c.DIPLOMA_NERGENS, ""), 0))])
+    return _table(
+        "Examenresultaten en diploma zonder aanmelding",
+        ["examenresultaat", "leerlingen"],
+        regels,
+        f"{_UITLEG_EXAMEN} {_UITLEG_DIPLOMA}",
+    )
+
+
+def _intake_tabel(rapport: Rapport) -> str:
+    f = rapport.hoofd
+    uitkomsten = [u for u in charts.INTAKE_LABEL if u != c.ONBEKEND or (c.INTAKES_PER_UITKOMST, u) in f]
+    regels = [[charts.INTAKE_LABEL[u], _number(f.get((c.INTAKES_PER_UITKOMST, u), 0))] for u in uitkomsten]
+    regels.append(["totaal", _number(f.get((c.INTAKES, ""), 0))])
+    return _table("Intakes per uitkomst", ["uitkomst", "intakes"], regels, _UITLEG_INTAKE)
+
+
+def _doorloop_tabel(rapport: Rapport) -> str:
+    f = rapport.hoofd
+    regels = [
+        [
+            charts.TRAJECT_LABEL[traject],
+            _number(f.get((c.DOORLOOPTIJD_N, traject), 0)),
+            _number(f.get((c.DOORLOOPTIJD_MEDIAAN, traject))) if (c.DOORLOOPTIJD_N, traject) in f else "",
+            _number(f.get((c.DOORLOOPTIJD_P90, traject))) if (c.DOORLOOPTIJD_N, traject) in f else "",
+        ]
+        for traject, _, _ in TRAJECTEN
+    ]
+    return _table(
+        "Doorlooptijden (dagen)",
+        ["traject", "aanmeldingen", "mediaan", "90e percentiel"],
+        regels,
+        _UITLEG_DOORLOOP,
+    )
+
+
+def _per_eenheid(rapport: Rapport, niveau: Level, titel: str, kolommen: list[tuple[str, str, str]]) -> str:
+    regels = []
+    for eenheid in rapport.eenheden(niveau):
+        f = rapport.van(niveau, eenheid)
+        regels.append(
+            [eenheid, rapport.namen.get(eenheid, "")]
+            + [_trendwaarde(f, naam, dimensie) for naam, dimensie, _ in kolommen]
+        )
+    return _table(titel, ["code", "naam"] + [k for _, _, k in kolommen], regels)
+
+
+_LEERLING_KOLOMMEN = [
+    (c.LEERLINGEN, "", "leerlingen"),
+    (c.AANGEMELD_VOOR_DEADLINE, "", "aangemeld vóór deadline"),
+    (c.AANGEMELD_NA_DEADLINE, "", "na deadline"),
+    (c.TERUGGEVALLEN, "", "teruggevallen"),
+    (c.GELEVERD_NERGENS, "", "geleverd, nergens aangemeld"),
+    (c.EXAMENRESULTAAT_PER_UITKOMST, "geslaagd", "geslaagd"),
+    (c.DIPLOMA_NERGENS, "", "met diploma, nergens aangemeld"),
+]
+_INSTELLING_KOLOMMEN = [
+    (c.AANMELDINGEN, "", "aanmeldingen"),
+    (c.AANMELDINGEN_VOOR_DEADLINE, "", "vóór deadline"),
+    (c.AANMELDINGEN_NA_DEADLINE, "", "na deadline"),
+    (c.AANMELDINGEN_PER_STATUS, "ingeschreven", "leidt tot inschrijving"),
+    (c.AANMELDINGEN_PER_STATUS, "geweigerd", "leidt niet tot inschrijving"),
+    (c.AANMELDINGEN_PER_STATUS, "ingetrokken", "ingetrokken"),
+    (c.DOORLOOPTIJD_MEDIAAN, "aangemeld>ingeschreven", "mediaan aanmelding → inschrijving (dagen)"),
+    (c.INTAKES, "", "intakes"),
+    (c.INTAKES_PER_UITKOMST, "positiefAdvies", "intake positief advies"),
+    (c.INTAKES_PER_UITKOMST, "negatiefAdvies", "intake negatief advies"),
+    (c.INTAKES_PER_UITKOMST, "nietVerschenen", "intake niet verschenen"),
+    (c.DOORLOOPTIJD_MEDIAAN, "aangemeld>intake", "mediaan aanmelding → intake (dagen)"),
+    (c.DOORLOOPTIJD_MEDIAAN, "aangemeld>overeenkomst", "mediaan aanmelding → onderwijsovereenkomst (dagen)"),
+]
+#: The registration columns of the national per-region table: counts and intakes, no lead times.
+_REGIO_INSTELLING_KOLOMMEN = _INSTELLING_KOLOMMEN[:3] + _INSTELLING_KOLOMMEN[7:11]
+
+
+def _opleiding_tabel(rapport: Rapport) -> str:
+    regels = []
+    for eenheid in rapport.eenheden(Level.INSTELLING):
+        for (naam, dimensie), waarde in sorted(rapport.van(Level.INSTELLING, eenheid).items()):
+            if naam == c.AANMELDINGEN_PER_OPLEIDING:
+                crebo, locatie = dimensie.split("/")
+                regels.append([eenheid, crebo, locatie, _number(waarde)])
+    return _table(
+        "Aanmeldingen per opleiding en locatie",
+        ["instelling", "crebo", "locatie", "aanmeldingen"],
+        regels,
+        "'-' = niet opgegeven door de instelling.",
+    )
+
+
+def _trendwaarde(cijfers: dict, naam: str, dimensie: str) -> str:
+    """An absent count had no observations (0); an absent lead time has no value at all."""
+    if (naam, dimensie) not in cijfers and naam in (c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90):
+        return ""
+    return _number(cijfers.get((naam, dimensie), 0))
+
+
+def _trend_tabel(rapport: Rapport) -> str:
+    jaren = sorted(rapport.trend)
+    regels = [
+        [label] + [_trendwaarde(rapport.trend[j], naam, dimensie) for j in jaren]
+        for naam, dimensie, label in trend_cijfers(rapport.niveau)
+    ]
+    return _table(
+        "Trend over de cycli",
+        ["kerncijfer"] + [str(j) for j in jaren],
+        regels,
+        "Stand aan het eind van elke cyclus; gesloten cycli uit de jaarcijfers, de lopende cyclus tot nu.",
+    )
+
+
+_STIJL = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
+.meta{color:#555} .kaarten{display:flex;flex-wrap:wrap;gap:.8rem;margin-top:1rem}
+.kaart{border:1px solid #ccd;border-radius:6px;padding:.7rem 1rem;min-width:10rem;flex:1;background:#f7f9fc}
+.getal{font-size:1.8rem;font-weight:600;color:#1f5fa8} .pct{color:#555;min-height:1.2em} .label{font-size:.9rem}
+table{border-collapse:collapse;margin-top:.5rem} th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:right}
+th:first-child,td:first-child,td:nth-child(2){text-align:left} thead{background:#eef2f8}
+figure{margin:1.5rem 0} figure img{max-width:100%} .uitleg{font-size:.85rem;color:#555}
+"""
+
+
+def html(rapport: Rapport) -> str:
+    """The report as one self-contained HTML document (charts as embedded SVG)."""
+    titel = f"Procesinformatie VVA — {_NIVEAU_NAAM[rapport.niveau]} {rapport.eenheid} {rapport.naam}".replace(
+        "  ", " "
+    )
+    trechter, weken, doorloop, trend = (figuur for _, figuur in charts.grafieken(rapport))
+    delen = [
+        _kop(rapport),
+        _chart(trechter),
+        _status_tabel(rapport),
+        _chart(weken),
+        _examen_tabel(rapport),
+    ]
+    if rapport.niveau is not Level.SCHOOL:
+        delen.append(_intake_tabel(rapport))
+    delen += [
+        _chart(doorloop),
+        _doorloop_tabel(rapport),
+    ]
+    if rapport.niveau is Level.REGIO:
+        delen += [
+            _per_eenheid(rapport, Level.INSTELLING, "Per mbo-instelling in de regio", _INSTELLING_KOLOMMEN),
+            _opleiding_tabel(rapport),
+            _per_eenheid(rapport, Level.SCHOOL, "Per VO-school in de regio", _LEERLING_KOLOMMEN),
+        ]
+    if rapport.niveau is Level.LANDELIJK:
+        delen.append(
+            _per_eenheid(
+                rapport, Level.REGIO, "Per RMC-regio", _LEERLING_KOLOMMEN + _REGIO_INSTELLING_KOLOMMEN
+            )
+        )
+    delen += [_chart(trend), _trend_tabel(rapport)]
+    meta = "".join(f"<p class='meta'>{escape(regel)}</p>" for regel in _note(rapport))
+    return (
+        f"<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'><title>{escape(titel)}</title>"
+        f"<style>{_STIJL}</style></head><body><h1>{escape(titel)}</h1>{meta}{''.join(delen)}</body></html>"
+    )
+
+
+def write_html(rapport: Rapport, pad: Path) -> None:
+    pad.write_text(html(rapport), encoding="utf-8")
+
+
+SCHRIJVERS = {"html": write_html, "csv": write_csv, "xlsx": write_xlsx}
+
+
+def schrijf(rapport: Rapport, formaat: str, pad: Path) -> None:
+    """Write ``rapport`` to ``pad`` as html, csv or xlsx."""
+    SCHRIJVERS[formaat](rapport, pad)

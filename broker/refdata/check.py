@@ -1,0 +1,119 @@
+"""Is a cycle's reference data complete? What ``vva refdata check`` and ``vva cycle open`` ask.
+
+Complete means: the four DUO files of the yearly set were loaded for the cycle (the primary-school file
+is the only one that covers every gemeente), every gemeente has an RMC region, no gemeente of the
+previous cycle is gone, and (V)SO and MBO institutions are known. Without this, pupils living in a
+gemeente without a VO school are refused (VVA108) and nobody sees them.
+
+A gemeente that really ended (merged into another, "gemeente opgeheven": it happens most years) is
+accepted only when the operator names it (``--ended-gemeente CODE``), so a file that silently lacks
+gemeenten still fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+from broker.refdata import duo
+
+#: The files of the yearly set, in the words the operator sees.
+BESTANDSNAMEN = {
+    duo.VO: "VO vestigingen (02.-alle-vestigingen-vo.csv)",
+    duo.BO: "primary-school vestigingen (02.-alle-schoolvestigingen-basisonderwijs.csv)",
+    duo.SO: "SBO/SO/VSO vestigingen (09.-alle-vestigingen-sbo-so-en-vso.csv)",
+    duo.MBO: "MBO institutions (01.-adressen-mbo-instellingen.csv)",
+}
+
+_TOON = 20  # list at most this many codes per problem
+
+
+@dataclass
+class CheckResult:
+    """The outcome for one cycle: ``problemen`` (empty = complete) and counts for the summary."""
+
+    cyclus_jaar: int
+    problemen: list[str] = field(default_factory=list)
+    gemeenten: int = 0
+    regios: int = 0
+    instellingen: dict[str, int] = field(default_factory=dict)  # onderwijssoort -> active institutions
+    beeindigde_gemeenten: list[str] = field(default_factory=list)  # gone, and acknowledged as ended
+
+    @property
+    def in_orde(self) -> bool:
+        return not self.problemen
+
+
+def check_all(session: Session, cyclus_jaar: int, beeindigde_gemeenten: Collection[str] = ()) -> CheckResult:
+    """Check the reference data loaded for ``cyclus_jaar`` itself (not an earlier cycle's).
+
+    ``beeindigde_gemeenten``: gemeentecodes the operator acknowledges as ended since the previous cycle
+    (merged); their absence is no problem. A code given that is not missing is one: a typo must not
+    pass unnoticed.
+    """
+    uitkomst = CheckResult(cyclus_jaar)
+    g, i = models.Gemeente, models.Instelling
+    gemeenten = dict(
+        session.execute(select(g.code, g.rmc_regio).where(g.cyclus_jaar == cyclus_jaar)).tuples().all()
+    )
+    uitkomst.gemeenten = len(gemeenten)
+    uitkomst.regios = len({r for r in gemeenten.values() if r})
+    uitkomst.instellingen = dict(
+        session.execute(
+            select(i.onderwijssoort, func.count())
+            .where(i.cyclus_jaar == cyclus_jaar, i.beeindigd.is_(False))
+            .group_by(i.onderwijssoort)
+        )
+        .tuples()
+        .all()
+    )
+    if not gemeenten:
+        uitkomst.problemen.append(f"no reference data loaded for cycle {cyclus_jaar}")
+    geladen = set(
+        session.scalars(
+            select(models.RefdataBestand.soort).where(models.RefdataBestand.cyclus_jaar == cyclus_jaar)
+        )
+    )
+    for soort in duo.SOORTEN:
+        if soort not in geladen:
+            uitkomst.problemen.append(f"file not loaded: {BESTANDSNAMEN[soort]}")
+    zonder_regio = sorted(code for code, regio in gemeenten.items() if not regio)
+    if zonder_regio:
+        uitkomst.problemen.append(
+            f"{len(zonder_regio)} gemeente(n) without an RMC region: {_lijst(zonder_regio)}"
+        )
+    vorig = session.scalar(select(func.max(g.cyclus_jaar)).where(g.cyclus_jaar < cyclus_jaar))
+    erkend = set(beeindigde_gemeenten)
+    weg: set[str] = set()
+    if vorig is not None and gemeenten:
+        weg = set(session.scalars(select(g.code).where(g.cyclus_jaar == vorig))) - set(gemeenten)
+        onverklaard = sorted(weg - erkend)
+        if onverklaard:
+            uitkomst.problemen.append(
+                f"{len(onverklaard)} gemeente(n) of cycle {vorig} missing from cycle {cyclus_jaar}: "
+                f"{_lijst(onverklaard)} (if one really ended, e.g. merged, acknowledge it with "
+                "--ended-gemeente CODE)"
+            )
+    uitkomst.beeindigde_gemeenten = sorted(weg & erkend)
+    niet_weg = sorted(erkend - weg)
+    if niet_weg:
+        waar = (
+            f"of cycle {vorig} missing from cycle {cyclus_jaar}"
+            if vorig is not None
+            else "of a previous cycle"
+        )
+        uitkomst.problemen.append(f"given as ended, but not a gemeente {waar}: {_lijst(niet_weg)}")
+    if not uitkomst.instellingen.get("vso"):
+        uitkomst.problemen.append("no (V)SO institutions loaded")
+    if not uitkomst.instellingen.get("mbo"):
+        uitkomst.problemen.append("no MBO institutions loaded")
+    return uitkomst
+
+
+def _lijst(codes: list[str]) -> str:
+    meer = f" (and {len(codes) - _TOON} more)" if len(codes) > _TOON else ""
+    return ", ".join(codes[:_TOON]) + meer

@@ -1,0 +1,196 @@
+"""A process's copy of the party registry, renewed when the registry changes.
+
+Every request is authorised against the registry and every change is routed to the parties with an
+endpoint; reading parties, scopes and mandates through the ORM on each request cost a quarter of a
+signed ping (bench/README.md). A web process therefore keeps the whole registry in memory — a few
+thousand parties nationally — and checks one value per use: ``register_versie.versie``, which a trigger
+renews in the same transaction as any change to partij, partij_scope or mandaat, by whatever writer
+(migration 0011). A change committed by ``vva party`` is seen by the very next request of every
+process, as before; a rolled-back change leaves no trace, because the value is random, not a counter.
+
+The rules are those of ``PartijRegistry`` (``zoek``, ``mandaat_geldig``, ``endpoint``); the copy only
+changes where the rows come from.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from broker.db import models
+from broker.domain.identifiers import is_valid_oin
+from broker.domain.visibility import Partij, PartijSoort
+from broker.registry.mandates import mandaat_geldig, mandaat_stand
+from broker.registry.repository import SCOPE_BRIN, SCOPE_GEMEENTE, SCOPE_RMC
+
+
+@dataclass(frozen=True)
+class MandaatSnapshot:
+    """One mandate as stored (the attributes the mandate rule reads)."""
+
+    certificaat_oin: str
+    geldig_van: date | None
+    geldig_tot: date | None
+    acties: str | None
+
+
+@dataclass(frozen=True)
+class PartijSnapshot:
+    """One registered party: its domain view (None with ``fout`` when its stored codes are not
+    canonical), endpoint, whether it is active, and its mandates."""
+
+    oin: str
+    partij: Partij | None
+    fout: ValueError | None
+    endpoint: str | None
+    actief: bool
+    mandaten: tuple[MandaatSnapshot, ...]
+
+
+class RegistrySnapshot:
+    """The registry at one ``versie``: read-only, shared by the threads of a process."""
+
+    def __init__(self, versie: str, partijen: dict[str, PartijSnapshot]) -> None:
+        self.versie = versie
+        self._partijen = partijen
+        self._ontvangers = [
+            (p.partij, p.endpoint)
+            for oin, p in sorted(partijen.items())
+            if p.actief and p.endpoint is not None and p.partij is not None
+        ]
+
+    def zoek(self, oin: str) -> Partij | None:
+        """As ``PartijRegistry.zoek``: the active party with this OIN, else None; raises ``ValueError``
+        when its stored codes are not canonical (written around the register)."""
+        rij = self._active(oin)
+        if rij is None:
+            return None
+        if rij.fout is not None:
+            # A fresh exception per call: the stored one, raised again by every request, would collect
+            # each request's frames in its traceback for as long as the process runs.
+            raise ValueError(*rij.fout.args)
+        return rij.partij
+
+    def mandaat_geldig(
+        self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None
+    ) -> bool:
+        """As ``PartijRegistry.mandaat_geldig`` (M1–M3); raises ``TypeError`` for a
+        datetime ``op``."""
+        return mandaat_geldig(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+
+    def mandaat_stand(self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None) -> str:
+        """As ``broker.registry.mandates.mandaat_stand``: ``MANDAAT_GELDIG``, ``GEEN_MANDAAT`` or
+        ``MANDAAT_DEKT_NIET``, so a refusal can say which (Client.DK0002 detail)."""
+        return mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+
+    def endpoint(self, oin: str) -> str | None:
+        """The push endpoint of the active party ``oin``; None when it has none, is unknown or inactive."""
+        rij = self._active(oin)
+        return rij.endpoint if rij is not None else None
+
+    def ontvangers(self) -> list[tuple[Partij, str]]:
+        """Every active party with a push endpoint, as (domain view, endpoint), in OIN order."""
+        return list(self._ontvangers)
+
+    def _active(self, oin: str) -> PartijSnapshot | None:
+        if not is_valid_oin(oin):
+            return None
+        rij = self._partijen.get(oin)
+        return rij if rij is not None and rij.actief else None
+
+    def _holder_active(self, certificaat_oin: str) -> bool | None:
+        rij = self._partijen.get(certificaat_oin)
+        return rij.actief if rij is not None else None
+
+
+class _Stored:
+    """The latest copy of one database's registry in this process."""
+
+    def __init__(self) -> None:
+        self.opname: RegistrySnapshot | None = None
+        self.slot = threading.Lock()
+
+
+_VERSIE = select(models.RegisterVersie.__table__.c.versie).where(models.RegisterVersie.__table__.c.id == 1)
+_per_database: weakref.WeakKeyDictionary[Engine, _Stored] = weakref.WeakKeyDictionary()
+_slot = threading.Lock()
+
+
+def registeropname(session: Session) -> RegistrySnapshot:
+    """The registry as ``session`` sees it: this process's copy when its version is the one the session
+    reads, else a fresh copy read in ``session`` (which then becomes the process's copy).
+
+    One ``SELECT`` of the version per call when the copy is current; four when it is not. Within a
+    transaction that changed the registry itself (pending changes are flushed first, as the session's
+    autoflush would), the session's own (uncommitted) version differs from every committed one, so it
+    reads its own changes and no other process ever uses them.
+    """
+    bewaarde = _bewaarde(session.get_bind())
+    if session.autoflush:
+        # As the rows' SELECTs below would: pending registry changes first, so that their (uncommitted)
+        # version is the one read, and a copy holding them never carries a committed version.
+        session.flush()
+    versie = session.connection().execute(_VERSIE).scalar_one()
+    opname = bewaarde.opname
+    if opname is not None and opname.versie == versie:
+        return opname
+    with bewaarde.slot:  # one thread reads the registry, the others of the process wait for its copy
+        opname = bewaarde.opname
+        if opname is None or opname.versie != versie:
+            # The version is read before the rows: a change committed in between makes the copy look
+            # older than it is (read again next time), never newer.
+            opname = RegistrySnapshot(versie, _read(session))
+            bewaarde.opname = opname
+        return opname
+
+
+def _bewaarde(engine: Engine) -> _Stored:
+    with _slot:
+        bewaarde = _per_database.get(engine)
+        if bewaarde is None:
+            bewaarde = _per_database[engine] = _Stored()
+        return bewaarde
+
+
+def _read(session: Session) -> dict[str, PartijSnapshot]:
+    P, S, M = models.Partij, models.PartijScope, models.Mandaat
+    scopes: dict[str, dict[str, set[str]]] = {}
+    for oin, soort, waarde in session.execute(select(S.partij_oin, S.soort, S.waarde)):
+        scopes.setdefault(oin, {}).setdefault(soort, set()).add(waarde)
+    mandaten: dict[str, list[MandaatSnapshot]] = {}
+    for oin, certificaat_oin, van, tot, acties in session.execute(
+        select(M.partij_oin, M.certificaat_oin, M.geldig_van, M.geldig_tot, M.acties).order_by(M.id)
+    ):
+        mandaten.setdefault(oin, []).append(MandaatSnapshot(certificaat_oin, van, tot, acties))
+    partijen = {}
+    for oin, soort, endpoint, actief, contactgegevens, procesfeiten in session.execute(
+        select(P.oin, P.soort, P.endpoint, P.actief, P.contactgegevens_ontvangen, P.procesfeiten_ontvangen)
+    ):
+        partij, fout = _domain(oin, soort, scopes.get(oin, {}), bool(contactgegevens), bool(procesfeiten))
+        partijen[oin] = PartijSnapshot(
+            oin, partij, fout, endpoint, bool(actief), tuple(mandaten.get(oin, ()))
+        )
+    return partijen
+
+
+def _domain(
+    oin: str, soort: str, scopes: dict[str, set[str]], contactgegevens: bool, procesfeiten: bool = False
+) -> tuple[Partij | None, ValueError | None]:
+    try:
+        partij = Partij(
+            oin=oin,
+            soort=PartijSoort(soort),
+            brins=frozenset(scopes.get(SCOPE_BRIN, ())),
+            gemeentecodes=frozenset(scopes.get(SCOPE_GEMEENTE, ())),
+            rmc_regios=frozenset(scopes.get(SCOPE_RMC, ())),
+            contactgegevens=contactgegevens,
+            procesfeiten=procesfeiten,
+        )
+    except ValueError as fout:
+        return None, fout
+    return partij, None

@@ -1,0 +1,146 @@
+"""The health endpoint: ``GET /health`` on a web process, for load balancers, compose and monitoring.
+
+Answers JSON ``{"status": "ok"|"waarschuwing"|"storing", "controles": {...}}`` with HTTP 200, or 503 on
+``storing``. A node is in ``storing`` only when it cannot serve: the database does not answer, or the
+trust store's CRLs are past nextUpdate + grace (every signed request would then get Server.DK0051, O6).
+The outbox is a shared queue worked by separate processes: a backlog older than
+``health_outbox_max_s`` or dead letters make a ``waarschuwing`` (for monitoring), never a 503 —
+pulling every web node out of the load balancer would not deliver a single push.
+
+Nothing in the answer identifies a pupil: counts, ages and times, and per receiver (by the OIN of the
+party's registration, the endpoint's id — an organisation, never a pupil) its backlog and the age of its
+oldest undelivered push, so one receiver that is down is seen at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from broker.db import models
+from broker.db.models import BEZIG, DOOD, WACHTEND
+from broker.edukoppeling.trust_store import TrustStore
+
+OK, WAARSCHUWING, STORING = "ok", "waarschuwing", "storing"
+
+
+def outbox_state(sessions: sessionmaker[Session], nu: datetime | None = None) -> dict:
+    """The outbox queue: ``{"per_status": {status: count}, "oudste_s": float}`` for the statuses
+    wachtend, bezig and dood (delivered pushes are history, not backlog); ``oudste_s`` is the age in
+    seconds of the oldest push still waiting or being delivered, 0 when there is none.
+    Raises SQLAlchemy's ``OperationalError`` when the database does not answer."""
+    nu = nu or datetime.now(UTC)
+    tabel = models.UitgaandBericht
+    with sessions() as session:
+        per_status = dict(
+            session.execute(
+                select(tabel.status, func.count())
+                .where(tabel.status.in_((WACHTEND, BEZIG, DOOD)))
+                .group_by(tabel.status)
+            ).all()
+        )
+        oudste = session.scalar(
+            select(func.min(tabel.aangemaakt_op)).where(tabel.status.in_((WACHTEND, BEZIG)))
+        )
+    return {
+        "per_status": {s: per_status.get(s, 0) for s in (WACHTEND, BEZIG, DOOD)},
+        "oudste_s": _age(nu, oudste),
+    }
+
+
+def outbox_per_receiver(sessions: sessionmaker[Session], nu: datetime | None = None) -> dict[str, dict]:
+    """Per receiver (its OIN) with undelivered pushes: ``{"achterstand": count of pushes waiting or being
+    delivered, "oudste_s": age in seconds of the oldest of them}``. Receivers without backlog are left
+    out. Raises SQLAlchemy's ``OperationalError`` when the database does not answer."""
+    nu = nu or datetime.now(UTC)
+    tabel = models.UitgaandBericht
+    with sessions() as session:
+        rijen = session.execute(
+            select(tabel.ontvanger_oin, func.count(), func.min(tabel.aangemaakt_op))
+            .where(tabel.status.in_((WACHTEND, BEZIG)))
+            .group_by(tabel.ontvanger_oin)
+            .order_by(tabel.ontvanger_oin)
+        ).all()
+    return {oin: {"achterstand": aantal, "oudste_s": _age(nu, oudste)} for oin, aantal, oudste in rijen}
+
+
+def _age(nu: datetime, sinds: datetime | None) -> float:
+    if sinds is None:
+        return 0.0
+    if sinds.tzinfo is None:  # SQLite gives naive UTC
+        sinds = sinds.replace(tzinfo=UTC)
+    return max((nu - sinds).total_seconds(), 0.0)
+
+
+def health(
+    sessions: sessionmaker[Session],
+    trust: Callable[[], TrustStore | None],
+    outbox_max_s: float,
+    nu: datetime | None = None,
+) -> tuple[int, bytes]:
+    """Run the checks; return (HTTP status, JSON body). ``trust`` gives the trust store in use,
+    or None when no service checks certificates (then there is nothing to be stale)."""
+    nu = nu or datetime.now(UTC)
+    controles = {
+        "database": _database(sessions),
+        "vertrouwen": _trust(trust, nu),
+        "outbox": _outbox(sessions, outbox_max_s, nu),
+    }
+    standen = {c["status"] for c in controles.values()}
+    status = STORING if STORING in standen else WAARSCHUWING if WAARSCHUWING in standen else OK
+    body = json.dumps({"status": status, "controles": controles}, indent=2, sort_keys=True) + "\n"
+    return (503 if status == STORING else 200), body.encode()
+
+
+def _database(sessions: sessionmaker[Session]) -> dict:
+    try:
+        with sessions() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 — the type says enough; the text may quote the URL
+        return {"status": STORING, "detail": f"unreachable ({type(exc).__name__})"}
+    return {"status": OK}
+
+
+def _trust(trust: Callable[[], TrustStore | None], nu: datetime) -> dict:
+    try:
+        store = trust()
+        tot = store.crls_valid_until() if store is not None else None
+    except Exception as exc:  # noqa: BLE001
+        return {"status": STORING, "detail": f"trust store unusable ({type(exc).__name__})"}
+    if store is None:
+        return {"status": OK, "detail": "no service checks certificates"}
+    if tot is None:
+        return {"status": STORING, "detail": "no CRLs configured"}
+    resterend = (tot - nu).total_seconds()
+    if resterend <= 0:
+        return {
+            "status": STORING,
+            "detail": "a CRL is past nextUpdate + grace",
+            "crls_geldig_tot": tot.isoformat(),
+        }
+    return {"status": OK, "crls_geldig_tot": tot.isoformat(), "resterend_s": int(resterend)}
+
+
+def _outbox(sessions: sessionmaker[Session], max_s: float, nu: datetime) -> dict:
+    try:
+        stand = outbox_state(sessions, nu)
+        per_ontvanger = outbox_per_receiver(sessions, nu)
+    except Exception as exc:  # noqa: BLE001 — the database check reports the cause
+        return {"status": STORING, "detail": f"outbox unreadable ({type(exc).__name__})"}
+    te_oud = stand["oudste_s"] > max_s
+    dood = stand["per_status"][DOOD]
+    status = WAARSCHUWING if te_oud or dood else OK
+    detail = [
+        *(["oldest waiting push older than the limit"] if te_oud else []),
+        *(["dead letters"] if dood else []),
+    ]
+    return {
+        "status": status,
+        **stand,
+        "per_ontvanger": per_ontvanger,
+        **({"detail": ", ".join(detail)} if detail else {}),
+    }

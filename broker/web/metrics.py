@@ -1,0 +1,171 @@
+"""Prometheus metrics of the web processes, served on ``GET /metrics`` (text exposition format).
+
+Under gunicorn every worker is its own process: ``vva serve`` points ``PROMETHEUS_MULTIPROC_DIR`` at
+a fresh folder before the workers start, so the counters and histograms of all workers add up in
+one scrape (prometheus_client multiprocess mode). The outbox figures and the CRL deadline are read
+at scrape time (the database and the trust store are shared), so they are right whichever worker
+answers.
+
+Labels carry only fixed, small sets of values — service, operation names of the contract, fault
+codes, outbox statuses — never a MessageID, a BSN or anything else a client sent: a label is kept by
+every monitoring system it reaches, and an attacker-chosen value would also blow up the number of
+series. The one exception is the receiver of the per-endpoint outbox figures: the OIN of a party the
+operator registered with an endpoint (an organisation, from the registry, not from a request), and
+only while it has a backlog.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import REGISTRY, GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+#: The label of an operation that is not in the service's contract (a wrong wsa:Action) or not read yet.
+ONBEKEND = "onbekend"
+#: The outcome label of an applied request; otherwise the fault code (``Client.DK0002``) or ``HTTP 413``.
+OK = "ok"
+
+VERZOEKEN = Counter(
+    "vva_verzoeken",
+    "SOAP requests by service, operation and outcome (ok, the Edukoppeling fault code, or HTTP status)",
+    ["dienst", "operatie", "uitkomst"],
+)
+VERZOEK_DUUR = Histogram(
+    "vva_verzoek_seconden",
+    "Wall time of a SOAP request in the broker, from the first body byte to the signed answer",
+    ["dienst"],
+    buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30),
+)
+VERIFICATIE_DUUR = Histogram(
+    "vva_verificatie_seconden",
+    "WS-Security verification of a request: signature, coverage, Timestamp and the signer's certificate",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
+)
+ONDERTEKENING_DUUR = Histogram(
+    "vva_ondertekening_seconden",
+    "Signing an answer (Timestamp, BST, SignatureConfirmation, one reference per part)",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
+)
+
+#: Answers given while the message log could not be written (an outage): ``verzoek`` when the request
+#: itself could not be kept, ``antwoord`` when it was but its answer could not be. Always DK0051.
+NIET_GELOGD = Counter(
+    "vva_niet_gelogd",
+    "Requests answered Server.DK0051 because the message log could not be written (verzoek: the "
+    "request itself, antwoord: its answer)",
+    ["wat"],
+)
+
+
+@contextmanager
+def measured(histogram: Histogram) -> Iterator[None]:
+    """Observe the wall time of the ``with`` block in ``histogram`` (also when it raises)."""
+    begin = time.perf_counter()
+    try:
+        yield
+    finally:
+        histogram.observe(time.perf_counter() - begin)
+
+
+def count_request(dienst: str, operatie: str, uitkomst: str, duur_s: float) -> None:
+    """Count one request. ``operatie`` must be an operation name of the contract or ``ONBEKEND``;
+    ``uitkomst`` ``OK``, a fault code or ``HTTP nnn`` (callers pass nothing a client chose)."""
+    VERZOEKEN.labels(dienst, operatie, uitkomst).inc()
+    VERZOEK_DUUR.labels(dienst).observe(duur_s)
+
+
+class _StateCollector(Collector):
+    """Figures read at scrape time: the outbox queue from the database, the CRL deadline from the
+    trust store. A failing source leaves its figures out (the health endpoint says why)."""
+
+    def __init__(self, outbox: Callable[[], dict], crls_valid_until: Callable[[], datetime | None]) -> None:
+        self._outbox, self._crls_geldig_tot = outbox, crls_valid_until
+
+    def collect(self):
+        try:
+            stand = self._outbox()
+        except Exception:  # noqa: BLE001 — a scrape must not fail on the database; health reports it
+            stand = None
+        if stand is not None:
+            achterstand = GaugeMetricFamily(
+                "vva_outbox_berichten", "Pushes in the outbox by status", labels=["status"]
+            )
+            for status, aantal in sorted(stand["per_status"].items()):
+                achterstand.add_metric([status], aantal)
+            yield achterstand
+            yield GaugeMetricFamily(
+                "vva_outbox_oudste_wachtende_seconden",
+                "Age of the oldest push still waiting or being delivered (0 when none)",
+                value=stand["oudste_s"],
+            )
+        try:
+            tot = self._crls_geldig_tot()
+        except Exception:  # noqa: BLE001
+            tot = None
+        if tot is not None:
+            yield GaugeMetricFamily(
+                "vva_crl_geldig_tot_seconden",
+                "Unix time at which the first CRL in force passes nextUpdate + grace (then DK0051)",
+                value=tot.timestamp(),
+            )
+
+
+def exposeer(
+    outbox: Callable[[], dict],
+    crls_valid_until: Callable[[], datetime | None],
+    outbox_per_receiver: Callable[[], dict[str, dict]] | None = None,
+) -> tuple[bytes, str]:
+    """The metrics of this installation as (body, content type): the counters and histograms of every
+    worker process (multiprocess mode under gunicorn) or of this process, plus the scrape-time figures."""
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(registry)
+    else:
+        registry.register(_ThisProcess())
+    registry.register(_StateCollector(outbox, crls_valid_until))
+    if outbox_per_receiver is not None:
+        registry.register(_ReceiverCollector(outbox_per_receiver))
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class _ReceiverCollector(Collector):
+    """Per receiver (the OIN of its registration) its push backlog and the age of its oldest undelivered
+    push, read at scrape time: one receiver that is down shows, while the others are served."""
+
+    def __init__(self, per_ontvanger: Callable[[], dict[str, dict]]) -> None:
+        self._per_ontvanger = per_ontvanger
+
+    def collect(self):
+        try:
+            stand = self._per_ontvanger()
+        except Exception:  # noqa: BLE001 — a scrape must not fail on the database; health reports it
+            return
+        achterstand = GaugeMetricFamily(
+            "vva_outbox_ontvanger_achterstand",
+            "Pushes waiting or being delivered, per receiver (the OIN of its registration)",
+            labels=["ontvanger"],
+        )
+        oudste = GaugeMetricFamily(
+            "vva_outbox_ontvanger_oudste_seconden",
+            "Age of the oldest undelivered push, per receiver (the OIN of its registration)",
+            labels=["ontvanger"],
+        )
+        for oin, cijfers in sorted(stand.items()):
+            achterstand.add_metric([oin], cijfers["achterstand"])
+            oudste.add_metric([oin], cijfers["oudste_s"])
+        yield achterstand
+        yield oudste
+
+
+class _ThisProcess(Collector):
+    """This process's own metrics, when it is not one of several gunicorn workers (tests, benchmarks)."""
+
+    def collect(self):
+        yield from REGISTRY.collect()

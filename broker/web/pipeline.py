@@ -1,0 +1,528 @@
+"""The one inbound SOAP pipeline, in the check order of docs/rules.md (docs/architecture.md, "The
+pipeline", lists the steps as this module runs them).
+
+body read under its size cap → message log (raw bytes, committed) → TLS client certificate →
+Content-Type and SOAPAction → one hardened parse → envelope → WS-Addressing → WS-Security per the
+service's profile (signature, coverage, Timestamp, certificate trust) → authorisation → Body made
+readable → XSD → a test environment's deliberate failure, when its middleware asks for one
+(``broker.web.fault_injection``) →
+MessageID memory (O5) → spyne on the verified tree → service layer, all business writes in one
+transaction with the logged, signed answer.
+Any refusal is an Edukoppeling fault, HTTP 500, logged, signed on a -S service, with nothing applied,
+no stack trace and no pupil number in it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from lxml import etree
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from broker.audit.trail import SOAP, AuditEvent, leg_vast
+from broker.bootstrap import Runtime
+from broker.db.message_log import Header, record_outcome, log_received, log_sent
+from broker.db.message_id_memory import Outcome, Recall, Fingerprint, remember, recall
+from broker.domain.visibility import Partij
+from broker.edukoppeling.addressing import Addressing, read_before_fault, read_addressing, message_id_key
+from broker.edukoppeling.contract import Contract, Dienst
+from broker.edukoppeling.envelope import read_envelope
+from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, HttpError, WsSecurityFault
+from broker.edukoppeling.reading import make_readable
+from broker.edukoppeling.ns import SOAP11, q
+from broker.edukoppeling.parsing import parse_bericht, safe_xml_parser
+from broker.edukoppeling.response import build_response, build_fault, to_bytes
+from broker.edukoppeling.trust_store import TrustStore
+from broker.edukoppeling.wss.signer import Signer
+from broker.edukoppeling.wss.verification import VerifierSettings, verify_envelope
+from broker.service.authorisation import machtig
+from broker.service.context import Caller, NotAuthorised
+from broker.service.unit_of_work import unit_of_work
+from broker.soap.services import Work
+from broker.soap.dispatch import Dispatcher
+from broker.web import http, metrics
+from broker.web.fault_injection import FAULT_HOOK
+from broker.web.tls import client_certificaat
+
+log = logging.getLogger("vva.web")
+
+XML = "text/xml; charset=UTF-8"
+ONDERTEKEND = "2W-be-S"
+
+_SERVICE_NAMEN = {
+    "vo": "VoSchool",
+    "mbo": "MboInstelling",
+    "gemeente": "Gemeente",
+    "regio": "RegionaalSysteem",
+    "ontvanger": "Ontvanger",
+}
+
+
+@dataclass
+class _Request:
+    """What is known about one request so far; the fault path uses whatever was read."""
+
+    dienst: Dienst
+    bericht_id: int
+    nu: datetime
+    ondertekend: bool
+    kop: Header = field(default_factory=Header)
+    bevestig: str | None = None  # the verified request SignatureValue, for SignatureConfirmation (S8)
+    raw: bytes = b""
+    certificaat: str | None = None  # the authenticating certificate, "OIN serial <hex>", for the audit
+    uitgevoerd: bool = False  # the request reached the service layer (audited from there on)
+    uitkomst: str = metrics.OK  # the metrics label: ok, or the fault code of the answer
+
+    @property
+    def operatie(self) -> str:
+        """The operation's contract name, for the metrics; never the client's own text."""
+        operatie = self.dienst.operaties.get(self.kop.action or "")
+        return operatie.naam if operatie is not None else metrics.ONBEKEND
+
+
+class SoapPipeline:
+    """Processes one SOAP request for one service; built once per process, no per-request state."""
+
+    def __init__(self, runtime: Runtime, contract: Contract) -> None:
+        self.runtime = runtime
+        self.contract = contract
+        settings = runtime.settings
+        self.dispatchers = {
+            pad: Dispatcher(_SERVICE_NAMEN[d.service_id], [op.naam for op in d.operaties.values()])
+            for pad, d in contract.diensten.items()
+        }
+        self.wss = VerifierSettings(
+            max_leeftijd_s=settings.timestamp_max_age_s,
+            toekomst_s=settings.timestamp_future_s,
+            bevestiging_toegestaan=False,  # a SignatureConfirmation belongs in answers only (S8)
+        )
+        if any(settings.profile_of(d.service_id) == ONDERTEKEND for d in contract.diensten.values()):
+            _ = self.ondertekenaar, self.trust  # keys and trust store: fail at start-up, not later
+
+    @property
+    def ondertekenaar(self) -> Signer:
+        return self.runtime.signer  # built once, in the composition root (broker.bootstrap)
+
+    @property
+    def trust(self) -> TrustStore:
+        # A missing CRL file fails at start-up (fail closed, O6); see broker.bootstrap.
+        return self.runtime.trust_store
+
+    # --- the pipeline --------------------------------------------------------------------------
+
+    def trust_in_use(self) -> TrustStore | None:
+        """The trust store when any service checks certificates (a signed profile or required TLS
+        client certificates), else None."""
+        settings = self.runtime.settings
+        signeert = any(
+            settings.profile_of(d.service_id) == ONDERTEKEND for d in self.contract.diensten.values()
+        )
+        return self.trust if signeert or settings.client_certificate_required else None
+
+    def process(self, environ: dict, dienst: Dienst) -> tuple[int, list, bytes]:
+        """Answer one POST to ``dienst``: (HTTP status, headers, body). Raises ``HttpError`` only for
+        refusals before any SOAP processing (411, 413, 415, 400). Counts the request in the metrics.
+
+        A database that is down never makes the answer a bare HTTP 500: whatever step finds it gone,
+        the client gets a (signed) Server.DK0051 fault and retries with the same MessageID (F7)."""
+        begin, verzoeken = time.perf_counter(), []
+        try:
+            antwoord = self._process(environ, dienst, verzoeken)
+        except HttpError as fout:
+            _count(dienst, verzoeken, f"HTTP {fout.status}", begin)
+            raise
+        except Exception as exc:
+            if not database_weg(exc):
+                raise
+            # The last net, for a step outside the fault path that needed the database.
+            if verzoeken:
+                verzoeken[0].uitkomst = _NIET_BESCHIKBAAR
+            ondertekend = self.runtime.settings.profile_of(dienst.service_id) == ONDERTEKEND
+            verzoek = verzoeken[0] if verzoeken else _Request(dienst, 0, datetime.now(UTC), ondertekend)
+            antwoord = self._unreachable(exc, verzoek, "antwoord")
+        # No request object: the message log was unavailable and the answer was DK0051.
+        _count(dienst, verzoeken, None if verzoeken else _NIET_BESCHIKBAAR, begin)
+        return antwoord
+
+    def _process(self, environ: dict, dienst: Dienst, verzoeken: list) -> tuple[int, list, bytes]:
+        settings = self.runtime.settings
+        raw = http.read_body(
+            environ,
+            settings.max_request_bytes,
+            settings.request_read_timeout_s,
+            settings.request_min_bytes_per_s,
+        )
+        ondertekend = self.runtime.settings.profile_of(dienst.service_id) == ONDERTEKEND
+        # One clock reading for the request: its message-log rows and its business effect fall in the
+        # same cycle, also at midnight on the cycle's last day (the yearly purge relies on it).
+        nu = datetime.now(UTC)
+        try:
+            bericht_id = log_received(
+                self.runtime.sessions, raw, dienst.service_id, self.runtime.keyring, tijdstip=nu
+            )
+        except Exception as exc:
+            if not database_weg(exc):
+                raise
+            # Nothing may happen to a message that could not be kept: refuse it, retryable (DK0051).
+            return self._unreachable(exc, _Request(dienst, 0, nu, ondertekend, raw=raw), "verzoek")
+        verzoek = _Request(dienst, bericht_id, nu, ondertekend, Header(dienst=dienst.service_id), raw=raw)
+        verzoeken.append(verzoek)
+        try:
+            return self._steps(environ, raw, verzoek)
+        except (EdukoppelingFault, NotAuthorised) as fout:
+            return self._fout(_as_fault(fout), verzoek)
+        except HttpError as fout:
+            try:
+                with self.runtime.sessions.begin() as session:
+                    record_outcome(
+                        session, bericht_id, verzoek.kop, f"HTTP {fout.status}", fout.reden, fout.status
+                    )
+            except Exception as exc:
+                if not database_weg(exc):
+                    raise
+                # The framing refusal does not depend on the database; the request row stays
+                # "ontvangen" (its bytes are logged), so the refusal itself still stands.
+                log.warning(
+                    "could not record HTTP %s on bericht %s: %s", fout.status, bericht_id, safe_trace(exc)
+                )
+            raise
+        except Exception as exc:
+            if database_weg(exc) or isinstance(exc, IntegrityError):
+                # A concurrent duplicate or an unreachable database: retryable, so "not available" (F7).
+                log.warning(
+                    "database unavailable or conflict for bericht %s: %s", bericht_id, safe_trace(exc)
+                )
+                return self._fout(
+                    EdukoppelingFault(_NIET_BESCHIKBAAR, f"database {type(exc).__name__}"), verzoek
+                )
+            log.error("processing failed for bericht %s: %s", bericht_id, safe_trace(exc))
+            return self._fout(
+                EdukoppelingFault(FaultCode.SERVER_DK0050, f"error {type(exc).__name__}"), verzoek
+            )
+
+    def _unreachable(self, exc: BaseException, verzoek: _Request, wat: str) -> tuple[int, list, bytes]:
+        """The answer when the message log cannot be written: a Server.DK0051 fault, signed on a -S
+        service (the key is in memory; signing needs no database), addressed to the request's
+        MessageID and From OIN as far as its bytes yield them (F5).
+
+        ``wat`` says what could not be kept: ``verzoek`` (the request itself) or ``antwoord`` (the
+        answer, after the request was logged). The rule puts every raw message in the message log; in
+        an outage it cannot go there, and it goes nowhere else: the bytes carry pupil numbers, which
+        may be kept only encrypted in the database (AVG art. 32), never in a file or the operator
+        log. Nothing was applied, and the sender keeps the message and sends it again after DK0051
+        (F7), so it reaches the log then. The operator log gets one line without payload: the
+        MessageID and From OIN (which cannot hold a BSN in a way that survives the log's number mask,
+        broker.privacy.logfilter) and the cause; the metric counts it."""
+        kop = verzoek.kop if verzoek.kop.message_id else _header_for_fault(verzoek)
+        metrics.NIET_GELOGD.labels(wat).inc()
+        log.error(
+            "message log unavailable (%s): answered Server.DK0051 to MessageID %s from OIN %s; "
+            "the %s is not kept (personal data only goes into the encrypted log; the sender retries)",
+            safe_trace(exc),
+            _voor_log(kop.message_id),
+            _voor_log(kop.afzender_oin),
+            "request" if wat == "verzoek" else "answer",
+        )
+        envelop, _ = build_fault(
+            EdukoppelingFault(_NIET_BESCHIKBAAR, "message log unavailable"),
+            kop.message_id,
+            self.runtime.settings.broker_oin,
+            kop.afzender_oin,
+        )
+        return 500, [("Content-Type", XML)], self._fault_bytes(envelop, verzoek)
+
+    def _steps(self, environ: dict, raw: bytes, verzoek: _Request) -> tuple[int, list, bytes]:
+        settings = self.runtime.settings
+        # check order step 1: the connection's certificate comes before anything in the message (F4).
+        tls_oin = self._tls_oin(environ, verzoek)
+        http.check_content_type(environ)
+        soapaction = http.soapaction(environ)
+        root = parse_bericht(raw)
+        envelop = read_envelope(root, wss_toegestaan=verzoek.ondertekend)
+        message_id, from_oin = read_before_fault(envelop)
+        verzoek.kop = replace(verzoek.kop, message_id=message_id, afzender_oin=from_oin)
+        adres = read_addressing(envelop, soapaction, settings.broker_oins, verzoek.dienst.acties)
+        verzoek.kop = replace(
+            verzoek.kop,
+            action=adres.action,
+            afzender_oin=adres.from_oin,
+            ontvanger_oin=adres.to_oin,
+            message_id=adres.message_id,
+            relates_to=adres.relates_to,
+        )
+        certificaat_oin, signature_value = tls_oin, None
+        if verzoek.ondertekend:
+            with metrics.measured(metrics.VERIFICATIE_DUUR):
+                geverifieerd = verify_envelope(
+                    envelop,
+                    verzoek.nu,
+                    self.wss,
+                    vertrouw=lambda certificaat: self.trust.check_all(
+                        certificaat, "ondertekening", verzoek.nu
+                    ),
+                )
+            certificaat_oin, signature_value = geverifieerd.oin, geverifieerd.signature_value
+            verzoek.certificaat = _certificate(certificaat_oin, geverifieerd.certificaat)
+            verzoek.bevestig = signature_value
+            if tls_oin is not None and tls_oin != certificaat_oin:
+                # The connection and the signature must be the same party (M1, M2, O10);
+                # the log keeps both OINs (M6).
+                verzoek.kop = replace(verzoek.kop, certificaat_oin=certificaat_oin)
+                raise NotAuthorised(
+                    "het TLS-certificaat en het ondertekeningscertificaat horen bij verschillende OIN's",
+                    audit=f"TLS OIN {tls_oin} differs from signing OIN {certificaat_oin}",
+                )
+        verzoek.kop = replace(verzoek.kop, certificaat_oin=certificaat_oin)
+        afdruk = Fingerprint.van(
+            adres.from_oin, message_id_key(adres.message_id), envelop.inhoud, signature_value, certificaat_oin
+        )
+        # One transaction from authorisation to the logged answer: a single connection checkout per
+        # request after the message log's own. A refusal before the service layer rolls back nothing.
+        with self.runtime.sessions.begin() as session:
+            partij = machtig(
+                session,
+                verzoek.dienst.service_id,
+                verzoek.dienst.operaties[adres.action].naam,
+                adres.from_oin,
+                certificaat_oin,
+                self.runtime.settings,
+            )
+            make_readable(envelop.body)  # after the signature is verified, before the XSD and spyne
+            self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
+            self._fault(environ, adres, envelop.inhoud, verzoek)
+            eerder = recall(session, afdruk, self.runtime.keyring)
+            if eerder.outcome is Outcome.RETRY:
+                return self._repeat(session, eerder.answer, adres, verzoek)
+            if eerder.outcome is not Outcome.NEW:
+                raise _replay_fault(eerder)
+            return self._apply_all(session, root, adres, partij, afdruk, verzoek)
+
+    def _fault(self, environ: dict, adres: Addressing, inhoud: etree._Element, verzoek: _Request) -> None:
+        """Raise the deliberate fault a test environment's middleware asks for (broker.web.fault_injection);
+        nothing without that middleware, as in production."""
+        hook = environ.get(FAULT_HOOK)
+        if hook is None:
+            return
+        storing = hook(verzoek.dienst.operaties[adres.action].naam, inhoud, adres.relates_to)
+        if storing is not None:
+            log.warning("deliberate %s for bericht %s: %s", storing.code, verzoek.bericht_id, storing.reden)
+            raise storing
+
+    def _tls_oin(self, environ: dict, verzoek: _Request) -> str | None:
+        """The OIN of the TLS client certificate, checked against the trust store; None without one
+        unless one is required. Raises EdukoppelingFout Client.EK0030 (T9, T10; H48) or DK0051."""
+        settings = self.runtime.settings
+        try:
+            certificaat = client_certificaat(environ, settings.trusted_proxies)
+        except ValueError:
+            raise EdukoppelingFault(FaultCode.CLIENT_EK0030, "client certificate header unreadable") from None
+        if certificaat is None:
+            if settings.client_certificate_required:
+                raise EdukoppelingFault(FaultCode.CLIENT_EK0030, "no TLS client certificate")
+            return None
+        oin = self.trust.check_all(certificaat, "tls", verzoek.nu)
+        verzoek.certificaat = _certificate(oin, certificaat)
+        return oin
+
+    def _apply_all(
+        self, session, root, adres: Addressing, partij: Partij, afdruk: Fingerprint, verzoek: _Request
+    ):
+        """Run the operation and log, remember and audit its answer, all in ``session``'s transaction."""
+        om = self.runtime
+        aanroep = Caller(partij, adres.message_id, verzoek.bericht_id, verzoek.kop.certificaat_oin)
+        # The service layer queues the pushes the change causes at the end of the unit of work, in this
+        # transaction (broker.service.pushes).
+        with unit_of_work(session, om.keyring, om.kalender, verzoek.nu) as verwerking:
+            werk = Work(verzoek.dienst.service_id, verwerking, aanroep)
+            verzoek.uitgevoerd = True
+            antwoord = self.dispatchers[verzoek.dienst.pad].process(root, werk)
+        body, message_id = self._antwoord(antwoord, adres, verzoek)
+        uit = _response_header(verzoek.kop, om.settings.broker_oin, message_id)
+        antwoord_id = log_sent(session, body, uit, "verwerkt", 200, om.keyring, tijdstip=verzoek.nu)
+        remember(session, afdruk, antwoord_id, verzoek.nu)
+        record_outcome(session, verzoek.bericht_id, verzoek.kop, "verwerkt", None, 200)
+        # Last: appending locks the head of the audit chain until this transaction commits.
+        self._audit(session, verzoek, "verwerkt", verwerking.betrokken, verwerking.aantal)
+        return 200, [("Content-Type", XML)], body
+
+    def _repeat(
+        self, session, eerder: bytes, adres: Addressing, verzoek: _Request
+    ) -> tuple[int, list, bytes]:
+        """Send the stored answer of an applied request again, with fresh headers and signature (O5)."""
+        vorige = etree.fromstring(eerder, safe_xml_parser())
+        inhoud = vorige.find(q(SOAP11, "Body"))[0]
+        body, message_id = self._antwoord(inhoud, adres, verzoek)
+        uit = _response_header(verzoek.kop, self.runtime.settings.broker_oin, message_id)
+        log_sent(session, body, uit, "herhaald", 200, self.runtime.keyring, tijdstip=verzoek.nu)
+        record_outcome(session, verzoek.bericht_id, verzoek.kop, "herhaald", "idempotent redelivery", 200)
+        verzoek.uitgevoerd = True
+        self._audit(session, verzoek, "herhaald")
+        return 200, [("Content-Type", XML)], body
+
+    def _antwoord(self, inhoud: etree._Element, adres: Addressing, verzoek: _Request) -> tuple[bytes, str]:
+        envelop, message_id = build_response(
+            inhoud, adres.action, adres.message_id, self.runtime.settings.broker_oin, adres.from_oin
+        )
+        return self._sign(envelop, verzoek), message_id
+
+    def _sign(self, envelop: etree._Element, verzoek: _Request) -> bytes:
+        # S9: every answer of a -S service is signed, faults included; SignatureConfirmation only
+        # when the request's signature was verified (S8).
+        if verzoek.ondertekend:
+            with metrics.measured(metrics.ONDERTEKENING_DUUR):
+                self.ondertekenaar.onderteken(envelop, datetime.now(UTC), bevestig=verzoek.bevestig)
+        return to_bytes(envelop)
+
+    def _fault_bytes(self, envelop: etree._Element, verzoek: _Request) -> bytes:
+        """A fault's bytes, signed on a -S service (S9); unsigned when signing fails, since an unsigned
+        fault beats no answer at all."""
+        try:
+            return self._sign(envelop, verzoek)
+        except Exception as exc:  # noqa: BLE001 — see the docstring
+            log.error("could not sign a fault: %s", safe_trace(exc))
+            return to_bytes(envelop)
+
+    def _fout(self, fout: EdukoppelingFault, verzoek: _Request) -> tuple[int, list, bytes]:
+        om = self.runtime
+        verzoek.uitkomst = fout.code
+        if verzoek.kop.message_id is None:
+            verzoek.kop = _header_for_fault(verzoek)
+        envelop, message_id = build_fault(
+            fout, verzoek.kop.message_id, om.settings.broker_oin, verzoek.kop.afzender_oin
+        )
+        body = self._fault_bytes(envelop, verzoek)
+        try:
+            with om.sessions.begin() as session:
+                log_sent(
+                    session,
+                    body,
+                    _response_header(verzoek.kop, om.settings.broker_oin, message_id),
+                    fout.code,
+                    500,
+                    om.keyring,
+                    tijdstip=verzoek.nu,
+                )
+                record_outcome(session, verzoek.bericht_id, verzoek.kop, fout.code, fout.reden, 500)
+                self._audit(session, verzoek, fout.code)  # a refused query or delivery is traced too
+        except Exception as exc:
+            if not database_weg(exc):
+                raise
+            # The fault cannot be logged: answer DK0051 instead, so the sender retries and the
+            # exchange is logged in full once the database is back (an unlogged answer is no answer).
+            verzoek.uitkomst = _NIET_BESCHIKBAAR
+            return self._unreachable(exc, verzoek, "antwoord")
+        return 500, [("Content-Type", XML)], body
+
+    def _audit(
+        self, session, verzoek: _Request, uitkomst: str, leerlingen: set[str] | None = None, aantal: int = 0
+    ) -> None:
+        """Append the audit record of a request that reached the service layer of the broker (not
+        ``ping``, which touches no personal data, nor the reference receiver)."""
+        if not verzoek.uitgevoerd or verzoek.operatie == "ping" or verzoek.dienst.service_id == "ontvanger":
+            return
+        gebeurtenis = AuditEvent(
+            SOAP,
+            verzoek.operatie,
+            uitkomst,
+            partij_oin=verzoek.kop.afzender_oin,
+            certificaat=verzoek.certificaat,
+            message_id=verzoek.kop.message_id,
+            cyclus_jaar=self.runtime.kalender.cyclus_on(verzoek.nu.date()).jaar,
+            leerlingen=leerlingen or set(),
+            aantal=aantal,
+        )
+        leg_vast(session, gebeurtenis, verzoek.nu)
+
+
+def _replay_fault(eerder: Recall) -> EdukoppelingFault:
+    """The fault for a MessageID seen before (O5): a byte-identical replay → Client.EK0031 (H64, H67),
+    the MessageID reused with another Body or certificate → Client.DK0011."""
+    if eerder.outcome is Outcome.REPLAY:
+        return EdukoppelingFault(
+            FaultCode.CLIENT_EK0031,
+            "replay of an applied message",
+            "Dit ondertekende bericht is al ontvangen en verwerkt. Wie het antwoord opnieuw nodig heeft, "
+            "ondertekent hetzelfde bericht (zelfde wsa:MessageID) opnieuw met een nieuwe Timestamp.",
+            wss=WsSecurityFault.INVALID_SECURITY,
+        )
+    return EdukoppelingFault(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader duplicate MessageID")
+
+
+def _certificate(oin: str | None, certificaat) -> str:
+    """How the audit trail names a certificate: its OIN and serial number (hex)."""
+    return f"{oin} serial {certificaat.serial_number:x}"
+
+
+_NIET_BESCHIKBAAR = FaultCode.SERVER_DK0051
+
+
+def database_weg(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or used right now (down, restarting,
+    shutting down, a connection lost, the pool exhausted), as opposed to a fault in the request or
+    in the code. Any of these makes the answer Server.DK0051: retryable (F7)."""
+    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _voor_log(waarde: str | None) -> str:
+    """A value the client sent (a MessageID, an OIN) fit for one operator log line: printable ASCII
+    without spaces, at most 100 characters; anything else is replaced, so it cannot forge lines."""
+    if waarde is None:
+        return "(unknown)"
+    schoon = "".join(t if "!" <= t <= "~" else "?" for t in waarde[:100])
+    return schoon + ("…" if len(waarde) > 100 else "")
+
+
+def _count(dienst: Dienst, verzoeken: list[_Request], uitkomst: str | None, begin: float) -> None:
+    """Count the request in the metrics: its outcome (``uitkomst`` or the request's own) and operation."""
+    verzoek = verzoeken[0] if verzoeken else None
+    operatie = verzoek.operatie if verzoek else metrics.ONBEKEND
+    uitkomst = uitkomst or (verzoek.uitkomst if verzoek else metrics.OK)
+    metrics.count_request(dienst.service_id, operatie, uitkomst, time.perf_counter() - begin)
+
+
+def _header_for_fault(verzoek: _Request) -> Header:
+    """F5 for a fault raised before the message was read (e.g. EK0030 on the TLS certificate): the
+    MessageID and From OIN, when the bytes yield them, so the sender can match the fault. Best effort."""
+    try:
+        message_id, from_oin = read_before_fault(
+            read_envelope(parse_bericht(verzoek.raw), wss_toegestaan=True)
+        )
+    except Exception:  # noqa: BLE001 — whatever is wrong with the bytes, the original fault stands
+        return verzoek.kop
+    return replace(verzoek.kop, message_id=message_id, afzender_oin=from_oin)
+
+
+def _response_header(verzoek: Header, broker_oin: str, message_id: str) -> Header:
+    """The addressing of the broker's answer to a request with addressing ``verzoek``."""
+    return replace(
+        verzoek,
+        afzender_oin=broker_oin,
+        ontvanger_oin=verzoek.afzender_oin,
+        message_id=message_id,
+        relates_to=verzoek.message_id,
+    )
+
+
+def safe_trace(exc: BaseException) -> str:
+    """Exception type and the frames it passed (file:line function), without the exception text:
+    a text may quote database parameters or payload, and a log line must never carry a BSN."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    plekken = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-6:]))
+    return f"{type(exc).__name__} at {plekken}"
+
+
+def _as_fault(fout: EdukoppelingFault | NotAuthorised) -> EdukoppelingFault:
+    if isinstance(fout, NotAuthorised):
+        # The detail tells the sender what to fix; the log gets that and, where given, more (M6).
+        return EdukoppelingFault(
+            FaultCode.CLIENT_DK0002, f"not authorised: {fout.audit or fout.reden}", fout.reden
+        )
+    return fout

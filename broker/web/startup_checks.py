@@ -1,0 +1,76 @@
+"""What ``vva serve`` and ``vva receiver serve`` check before they start serving, in the parent process.
+
+A refusal here is one line on stderr and a non-zero exit, before any address is printed. The same
+conditions would otherwise only surface in a gunicorn worker, as a traceback followed by "Worker failed
+to boot" (issue 20, item 7). The worker repeats the production rule (``broker.web.app``) as defence in
+depth. Nothing here imports the web application: that would create the Prometheus metrics before
+``serveer`` has prepared their folder.
+"""
+
+from __future__ import annotations
+
+from broker.bootstrap import Runtime
+from broker.config import Settings
+from broker.edukoppeling.contract import Contract
+from broker.errors import BrokerError
+
+#: The signed profile (S0): what production requires of every service.
+ONDERTEKEND = "2W-be-S"
+
+
+class StartRefused(BrokerError, ValueError):
+    """The settings do not allow serving; the text is the one line the operator sees."""
+
+
+def refuse_unsafe_production(settings: Settings, contract: Contract) -> None:
+    """In production every service is signed (2W-be-S) and every request comes with a TLS client
+    certificate; anything less would let anyone claim any OIN in wsa:From. Raises ``StartRefused``."""
+    if not settings.production:
+        return
+    onveilig = sorted(
+        d.service_id for d in contract.diensten.values() if settings.profile_of(d.service_id) != ONDERTEKEND
+    )
+    if onveilig:
+        raise StartRefused(
+            f'refusing to serve in production: service(s) {", ".join(onveilig)} are not signed (profile "2W-be"); '
+            'production needs profile = "2W-be-S" for every service (check profile and profiles)'
+        )
+    if not settings.client_certificate_required:
+        raise StartRefused(
+            "refusing to serve in production without TLS client certificates (tls_required = false); "
+            "remove tls_required or set it to true"
+        )
+
+
+def check_start(runtime: Runtime, contract: Contract) -> None:
+    """Everything a worker would otherwise fail on at boot: the production rule, the signing key and
+    certificate, the trust store (in production: no demo CA; CRLs present) and the key file.
+    Built on a throwaway ``Runtime``, so nothing of it is shared with the forked workers.
+    Raises ``StartRefused`` with one line naming the setting to fix."""
+    settings = runtime.settings
+    refuse_unsafe_production(settings, contract)
+    proef = Runtime(settings)
+    ondertekend = any(settings.profile_of(d.service_id) == ONDERTEKEND for d in contract.diensten.values())
+    try:
+        if ondertekend:
+            _ = proef.signer
+        if ondertekend or settings.client_certificate_required:
+            _ = proef.trust_store
+        _ = proef.keyring
+    except (ValueError, OSError) as fout:
+        raise StartRefused(f"refusing to serve: {_one_line(fout)}{_hint_for(fout, settings)}") from None
+
+
+def _one_line(fout: BaseException) -> str:
+    return " ".join(str(fout).split()) or type(fout).__name__
+
+
+def _hint_for(fout: BaseException, settings: Settings) -> str:
+    tekst = str(fout)
+    if "demo CA" in tekst:
+        return "; set trust_ca (and trust_crl) to the PKIoverheid CA files (deploy/README.md)"
+    if isinstance(fout, FileNotFoundError) and settings.production:
+        return "; check the file settings in the settings file (deploy/README.md)"
+    if isinstance(fout, FileNotFoundError):
+        return "; run 'vva init' first (it makes the keys and the demo PKI)"
+    return ""

@@ -1,0 +1,151 @@
+"""The client's settings file and the commands that need no broker."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from broker.cli import main
+from broker.client.settings import ClientSettingsError, read_client_settings
+
+SCHOOL = "0000000700099XA00000"
+
+
+@pytest.fixture
+def map(tmp_path):
+    (tmp_path / "pki" / "ca").mkdir(parents=True)
+    for naam in (f"{SCHOOL}.key.pem", f"{SCHOOL}.cert.pem", "ca/root.pem"):
+        (tmp_path / "pki" / naam).write_text("-")
+    return tmp_path
+
+
+def schrijf(map, extra: str = "", **vervang) -> str:
+    waarden = {
+        "endpoint": '"http://127.0.0.1:8080/"',
+        "oin": f'"{SCHOOL}"',
+        "sleutel": f'"pki/{SCHOOL}.key.pem"',
+        "certificaat": f'"pki/{SCHOOL}.cert.pem"',
+        "ca": '"pki/ca/root.pem"',
+        **vervang,
+    }
+    pad = map / "vva-client.toml"
+    pad.write_text("".join(f"{k} = {v}\n" for k, v in waarden.items() if v is not None) + extra)
+    return str(pad)
+
+
+def test_paden_zijn_relatief_aan_het_instellingenbestand_en_standaarden_gelden(map, monkeypatch):
+    monkeypatch.chdir("/")
+
+    settings = read_client_settings(schrijf(map))
+
+    assert settings.endpoint == "http://127.0.0.1:8080"
+    assert settings.sleutel == map / "pki" / f"{SCHOOL}.key.pem"
+    assert settings.ca == (map / "pki" / "ca" / "root.pem",)
+    assert (settings.crl, settings.dienst, settings.broker_oin) == (
+        (),
+        None,
+        "00000099000000000001",
+    )
+
+
+@pytest.mark.parametrize(
+    ("vervang", "extra", "melding"),
+    [
+        ({}, "proxy = 1\n", "unknown key(s): proxy"),
+        ({"sleutel": None}, "", "missing key(s): sleutel"),
+        ({"oin": '"99XA"'}, "", 'oin = "99XA" is not allowed; allowed: an OIN (20 digits or capitals)'),
+        ({}, 'broker_oin = "x"\n', 'broker_oin = "x" is not allowed; allowed: an OIN'),
+        (
+            {},
+            'dienst = "portal"\n',
+            'dienst = "portal" is not allowed; allowed: "vo" or "mbo" or "gemeente" or "regio"',
+        ),
+        (
+            {},
+            'timeout_s = "300"\n',
+            'timeout_s = "300" is not allowed; allowed: a number above 0 and at most 1e+09 (seconds, without quotes)',
+        ),
+        ({"endpoint": "8080"}, "", "endpoint = 8080 is not allowed; allowed: an http:// or https:// URL"),
+        ({"ca": '["pki/ca/issuing.pem"]'}, "", "file not found"),
+        ({"endpoint": "http://x"}, "", "not valid TOML"),
+    ],
+)
+def test_een_fout_in_de_instellingen_noemt_wat_te_herstellen(map, vervang, extra, melding):
+    with pytest.raises(ClientSettingsError, match=re.escape(melding)):
+        read_client_settings(schrijf(map, extra, **vervang))
+
+
+def test_zonder_instellingenbestand_een_gebruiksfout_en_geen_traceback(tmp_path):
+    resultaat = CliRunner().invoke(main, ["client", "--config", str(tmp_path / "nee.toml"), "ping"])
+
+    assert resultaat.exit_code == 2
+    assert "settings file not found" in resultaat.output
+    assert "Traceback" not in resultaat.output
+
+
+def test_replace_alleen_voor_vo_en_opvragingen_alleen_voor_de_eigen_dienst(map):
+    config = schrijf(map, 'dienst = "gemeente"\n')
+    (map / "a.csv").write_text("bsn,brinMbo,status,datum\n")
+
+    replace = CliRunner().invoke(
+        main, ["client", "--config", config, "upload", str(map / "a.csv"), "--flow", "mbo", "--replace"]
+    )
+    status = CliRunner().invoke(main, ["client", "--config", config, "status"])
+
+    assert replace.exit_code == 2 and "--replace is for --flow vo" in replace.output
+    assert status.exit_code == 2 and "needs dienst = vo or mbo or regio" in status.output
+
+
+def test_een_sjabloon_overschrijft_niets_zonder_force(tmp_path):
+    uit = tmp_path / "aanmeldingen.csv"
+    uit.write_text("mijn werk")
+
+    eerst = CliRunner().invoke(main, ["client", "template", "mbo", "--out", str(uit)])
+    assert eerst.exit_code == 2 and "use --force" in eerst.output
+    assert uit.read_text() == "mijn werk"
+
+    daarna = CliRunner().invoke(main, ["client", "template", "mbo", "--out", str(uit), "--force"])
+
+    assert daarna.exit_code == 0
+    assert uit.read_text(encoding="utf-8-sig").splitlines() == [
+        "bsn;onderwijsnummer;brinMbo;status;datum;crebo;locatie;naam;intakeDatum;intakeUitkomst;"
+        "onderwijsovereenkomstDatum",
+        "# 111222333;;99XB;aangemeld;2027-03-01;25180;;Voorbeeld, A.;2027-03-15;positiefAdvies;",
+    ]
+
+
+def test_the_tables_show_intake_overeenkomst_and_examenresultaat_when_the_answer_has_them():
+    from datetime import date
+    from types import SimpleNamespace as Ns
+
+    from broker.client import output
+
+    aanmelding = Ns(
+        brinMbo="99XB",
+        status="ingeschreven",
+        datum=date(2027, 4, 1),
+        crebo="25180",
+        intake=Ns(datum=date(2027, 3, 10), uitkomst="positiefAdvies"),
+        onderwijsovereenkomstDatum=date(2027, 6, 1),
+    )
+    oud = Ns(brinMbo="99XE", status="aangemeld", datum=date(2027, 2, 1), crebo=None)  # an older answer
+    leerling = Ns(
+        bsn="123456782",
+        onderwijsnummer=None,
+        brinVo="99XA",
+        woongemeente="0363",
+        mboGangerStatus="potentieel",
+        aanmelding=[aanmelding, oud],
+        eldersAangemeld=False,
+        examenresultaat=Ns(uitkomst="geslaagd", datum=date(2027, 7, 10)),
+    )
+    rijen = output.leerlingen([leerling])
+    csv = output.toon(rijen, "csv", ["bsn", "aanmeldingen", "examenresultaat"]).splitlines()
+    assert csv[1] == (
+        "123456782;99XB ingeschreven 2027-04-01 25180 intake positiefAdvies 2027-03-10 overeenkomst 2027-06-01"
+        " | 99XE aangemeld 2027-02-01;geslaagd 2027-07-10"
+    )
+    zonder = Ns(**{k: v for k, v in vars(leerling).items() if k != "examenresultaat"})  # an older answer
+    assert output.leerlingen([zonder])[0]["examenresultaat"] is None

@@ -1,0 +1,532 @@
+"""The trust store against every demo test certificate and the CRL rules (T9, T10, O6;
+H34, H44–H49).
+
+One demo PKI per module (RSA key generation is the slow part). Every refusal is checked for both purposes:
+"ondertekening" (wire code Client.EK0031) and "tls" (Client.EK0030), with the audit class in ``reden``.
+Certificates that the demo PKI does not make (an impostor CA, a production-like PKI, a PKIoverheid-style
+leaf with CRL and OCSP pointers) are built here with ``cryptography`` directly.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
+
+from broker.edukoppeling.faults import EdukoppelingFault, WsSecurityFault
+from broker.edukoppeling.trust_store import CACHE_S, CRL_MISSING, CRL_STALE, MAX_TUSSEN, TrustStore, oin_of
+from broker.pki.demo import TEST_VARIANTEN, DemoPki, make_demo_pki, renew_crl
+
+SCHOOL = "0000000700099XA00000"
+REGIO = "00000099000000000042"
+GEMEENTE = "00000099000000000363"
+PARTIJEN = [
+    (SCHOOL, "Scholengemeenschap Één (FICTIEF)"),
+    (REGIO, "Regionaal systeem Amsterdam (FICTIEF)"),
+    (GEMEENTE, "Gemeente Amsterdam (FICTIEF)"),
+]
+BEIDE = ("ondertekening", "tls")
+CODE = {"ondertekening": "Client.EK0031", "tls": "Client.EK0030"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Fixtures and helpers
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
+    return make_demo_pki(tmp_path_factory.mktemp("pki"), PARTIJEN)
+
+
+@pytest.fixture(scope="module")
+def trust(pki: DemoPki) -> TrustStore:
+    return TrustStore(pki.ca_files, pki.crl_files)
+
+
+def nu() -> datetime:
+    return datetime.now(UTC)
+
+
+def laad(pad: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(pad.read_bytes())
+
+
+def partij(pki: DemoPki, oin: str) -> x509.Certificate:
+    return laad(pki.partijen[oin].certificaat)
+
+
+def variant_cert(pki: DemoPki, variant: str) -> x509.Certificate:
+    return laad(pki.test[variant].certificaat)
+
+
+def weigering(
+    trust: TrustStore,
+    certificaat: x509.Certificate,
+    doel: str,
+    moment: datetime | None = None,
+    extra_tussen: Iterable[x509.Certificate] = (),
+) -> tuple[str, WsSecurityFault | str]:
+    """The (wire code, audit class) of a refusal; fails the test when the certificate is accepted.
+
+    The audit class of a refused certificate is its ``WsSecurityFault``; revocation status unknown
+    (Server.DK0051) has none, and its reason starts with ``CRL_MISSING`` or ``CRL_STALE``."""
+    with pytest.raises(EdukoppelingFault) as info:
+        trust.check_all(certificaat, doel, moment or nu(), list(extra_tussen))  # type: ignore[arg-type]
+    fout = info.value
+    if fout.wss is not None:
+        assert fout.reden == f"{fout.wss.value} {fout.text}"  # what the message log records
+        return fout.code, fout.wss
+    (klasse,) = [
+        k for k in (CRL_MISSING, CRL_STALE) if fout.reden.startswith(f"{k} revocation status unknown: ")
+    ]
+    return fout.code, klasse
+
+
+def issuing_ca(pki: DemoPki) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    sleutel = serialization.load_pem_private_key((pki.map / "ca" / "issuing.key.pem").read_bytes(), None)
+    assert isinstance(sleutel, rsa.RSAPrivateKey)
+    return laad(pki.issuing), sleutel
+
+
+def naam(cn: str, oin: str | None = None) -> x509.Name:
+    attributen = [x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if oin:
+        attributen.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, oin))
+    return x509.Name(attributen)
+
+
+def uitgeven(
+    onderwerp: x509.Name,
+    uitgever: tuple[x509.Name, rsa.RSAPrivateKey] | None,
+    *,
+    ca: bool,
+    extensies: Iterable[x509.ExtensionType] = (),
+) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+    """A certificate valid from an hour ago for 30 days; ``uitgever`` None = self-signed."""
+    sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    uitgever_naam, uitgever_sleutel = uitgever or (onderwerp, sleutel)
+    ku = x509.KeyUsage(not ca, False, not ca, False, False, ca, ca, False, False)
+    bouwer = (
+        x509.CertificateBuilder()
+        .subject_name(onderwerp)
+        .issuer_name(uitgever_naam)
+        .public_key(sleutel.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(nu() - timedelta(hours=1))
+        .not_valid_after(nu() + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        .add_extension(ku, critical=True)
+    )
+    for extensie in extensies:
+        bouwer = bouwer.add_extension(extensie, critical=False)
+    return bouwer.sign(uitgever_sleutel, hashes.SHA256()), sleutel
+
+
+def crl(
+    ca: tuple[x509.Certificate, rsa.RSAPrivateKey], ingetrokken: Iterable[x509.Certificate] = ()
+) -> x509.CertificateRevocationList:
+    """A CRL of ``ca`` issued a minute ago, valid one day, revoking ``ingetrokken``."""
+    certificaat, sleutel = ca
+    bouwer = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(certificaat.subject)
+        .last_update(nu() - timedelta(minutes=1))
+        .next_update(nu() + timedelta(days=1))
+    )
+    for weg in ingetrokken:
+        bouwer = bouwer.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(weg.serial_number).revocation_date(nu()).build()
+        )
+    return bouwer.sign(sleutel, hashes.SHA256())
+
+
+def schrijf(pad: Path, *objecten: x509.Certificate | x509.CertificateRevocationList) -> Path:
+    pad.write_bytes(b"".join(o.public_bytes(serialization.Encoding.PEM) for o in objecten))
+    return pad
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Accepted
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+@pytest.mark.parametrize("oin", [SCHOOL, REGIO, GEMEENTE])
+def test_valid_party_certificate_returns_its_oin(
+    pki: DemoPki, trust: TrustStore, oin: str, doel: str
+) -> None:
+    assert trust.check_all(partij(pki, oin), doel, nu()) == oin  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_broker_certificate_is_valid_for_signing_and_tls(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+    assert trust.check_all(laad(pki.broker.certificaat), doel, nu()) == "00000099000000000001"  # type: ignore[arg-type]
+
+
+def test_tls_chain_intermediate_from_the_peer_builds_the_path(pki: DemoPki) -> None:
+    # Only the root is configured; the issuing CA comes with the peer's TLS chain (<oin>.chain.pem).
+    alleen_root = TrustStore([pki.root], pki.crl_files)
+    certificaat = partij(pki, SCHOOL)
+    assert weigering(alleen_root, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_CHECK)
+    keten = x509.load_pem_x509_certificates(pki.partijen[SCHOOL].keten.read_bytes())
+    assert [c.subject for c in keten] == [certificaat.subject, laad(pki.issuing).subject]
+    assert alleen_root.check_all(certificaat, "tls", nu(), extra_tussen=keten[1:]) == SCHOOL
+    # A peer cannot make the broker chew on an endless chain.
+    te_lang = keten[1:] * (MAX_TUSSEN + 1)
+    assert weigering(alleen_root, certificaat, "tls", extra_tussen=te_lang) == (
+        "Client.EK0030",
+        WsSecurityFault.FAILED_CHECK,
+    )
+
+
+def test_pkioverheid_style_certificate_with_crl_and_ocsp_pointers_validates_offline(pki: DemoPki) -> None:
+    # PKIoverheid leaves name a CRL distribution point and an OCSP responder; the broker never fetches
+    # (no network in the request path) and decides on the configured CRLs.
+    issuing, sleutel = issuing_ca(pki)
+    cdp = x509.CRLDistributionPoints(
+        [
+            x509.DistributionPoint(
+                [x509.UniformResourceIdentifier("http://crl.demo.invalid/i.crl")], None, None, None
+            )
+        ]
+    )
+    aia = x509.AuthorityInformationAccess(
+        [
+            x509.AccessDescription(
+                AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier("http://ocsp.demo.invalid")
+            )
+        ]
+    )
+    certificaat, _ = uitgeven(
+        naam("PKIo-stijl (FICTIEF)", "00000099000000000123"),
+        (issuing.subject, sleutel),
+        ca=False,
+        extensies=[cdp, aia],
+    )
+    assert TrustStore(pki.ca_files, pki.crl_files).check_all(certificaat, "ondertekening", nu()) == (
+        "00000099000000000123"
+    )
+
+
+def test_crls_in_der_form_are_read(pki: DemoPki, tmp_path: Path) -> None:
+    # PKIoverheid publishes its CRLs in DER.
+    der = []
+    for pem in pki.crl_files:
+        pad = tmp_path / pem.name.replace(".pem", ".der")
+        pad.write_bytes(x509.load_pem_x509_crl(pem.read_bytes()).public_bytes(serialization.Encoding.DER))
+        der.append(pad)
+    assert TrustStore(pki.ca_files, der).check_all(partij(pki, REGIO), "ondertekening", nu()) == REGIO
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Refused: one test per H rule of docs/rules.md
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_h44_self_signed_certificate_is_untrusted(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+    certificaat = variant_cert(pki, "zelfondertekend")
+    assert certificaat.subject == certificaat.issuer
+    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_CHECK)
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_h45_foreign_ca_is_untrusted_even_with_its_chain(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+    certificaat = variant_cert(pki, "vreemde-ca")
+    vreemde_ca = x509.load_pem_x509_certificates(pki.test["vreemde-ca"].keten.read_bytes())[1:]
+    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_CHECK)
+    # The peer's own chain adds a path candidate, never a trust anchor.
+    assert weigering(trust, certificaat, doel, extra_tussen=vreemde_ca) == (
+        CODE[doel],
+        WsSecurityFault.FAILED_CHECK,
+    )
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_h45_foreign_ca_named_like_our_issuing_ca_is_untrusted(
+    pki: DemoPki, trust: TrustStore, doel: str
+) -> None:
+    # An impostor CA with our issuing CA's exact subject: only the key decides, not the name.
+    impostor, impostor_sleutel = uitgeven(laad(pki.issuing).subject, None, ca=True)
+    certificaat, _ = uitgeven(
+        naam("Impostor (FICTIEF)", "00000099000000000666"), (impostor.subject, impostor_sleutel), ca=False
+    )
+    assert weigering(trust, certificaat, doel, extra_tussen=[impostor]) == (
+        CODE[doel],
+        WsSecurityFault.FAILED_CHECK,
+    )
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_h46_expired_certificate(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+    certificaat = variant_cert(pki, "verlopen")
+    assert certificaat.not_valid_after_utc < nu()
+    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_AUTHENTICATION)
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_h46_not_yet_valid_certificate(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+    certificaat = partij(pki, SCHOOL)
+    moment = certificaat.not_valid_before_utc - timedelta(seconds=1)
+    assert weigering(trust, certificaat, doel, moment=moment) == (
+        CODE[doel],
+        WsSecurityFault.FAILED_AUTHENTICATION,
+    )
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_h47_revoked_certificate(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+    certificaat = variant_cert(pki, "ingetrokken")
+    issuing_crl = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes())
+    assert issuing_crl.get_revoked_certificate_by_serial_number(certificaat.serial_number) is not None
+    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_AUTHENTICATION)
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_h47_revoked_and_crl_past_next_update_fails_closed(pki: DemoPki, doel: str) -> None:
+    # O6: beyond nextUpdate + grace the revocation status is unknown: Server.DK0051, for both purposes.
+    volgende = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes()).next_update_utc
+    assert volgende is not None
+    certificaat = partij(pki, SCHOOL)
+    zonder_gratie = TrustStore(pki.ca_files, pki.crl_files, crl_grace_s=0)
+    moment = volgende + timedelta(seconds=1)
+    assert weigering(zonder_gratie, certificaat, doel, moment=moment) == ("Server.DK0051", "crl:Stale")
+    assert (
+        weigering(zonder_gratie, variant_cert(pki, "ingetrokken"), doel, moment=moment)[0] == "Server.DK0051"
+    )
+
+    uur_gratie = TrustStore(pki.ca_files, pki.crl_files, crl_grace_s=3600)
+    assert uur_gratie.check_all(certificaat, doel, moment) == SCHOOL  # type: ignore[arg-type]
+    # Within the grace a revoked certificate stays revoked.
+    assert weigering(uur_gratie, variant_cert(pki, "ingetrokken"), doel, moment=moment) == (
+        CODE[doel],
+        WsSecurityFault.FAILED_AUTHENTICATION,
+    )
+    voorbij = volgende + timedelta(seconds=3601)
+    assert weigering(uur_gratie, certificaat, doel, moment=voorbij) == ("Server.DK0051", "crl:Stale")
+
+
+def test_h47_crl_already_expired_by_vernieuw_crl(pki: DemoPki, tmp_path: Path) -> None:
+    kopie = tmp_path / "pki"
+    shutil.copytree(pki.map, kopie)
+    root_crl, issuing_crl = renew_crl(kopie, nu=nu() - timedelta(days=8))
+    assert x509.load_pem_x509_crl(issuing_crl.read_bytes()).next_update_utc < nu()  # type: ignore[operator]
+    cas = [kopie / "ca" / "root.pem", kopie / "ca" / "issuing.pem"]
+    certificaat = laad(kopie / f"{REGIO}.cert.pem")
+
+    assert weigering(TrustStore(cas, [root_crl, issuing_crl]), certificaat, "ondertekening") == (
+        "Server.DK0051",
+        "crl:Stale",
+    )
+    twee_dagen = TrustStore(cas, [root_crl, issuing_crl], crl_grace_s=2 * 86400)
+    assert twee_dagen.check_all(certificaat, "ondertekening", nu()) == REGIO
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_h47_no_crl_for_an_issuer_fails_closed(pki: DemoPki, doel: str) -> None:
+    certificaat = partij(pki, SCHOOL)
+    zonder_issuing_crl = TrustStore(pki.ca_files, [pki.root_crl])
+    assert weigering(zonder_issuing_crl, certificaat, doel) == ("Server.DK0051", "crl:Missing")
+    # The intermediate needs the root's CRL as well.
+    zonder_root_crl = TrustStore(pki.ca_files, [pki.issuing_crl])
+    assert weigering(zonder_root_crl, certificaat, doel) == ("Server.DK0051", "crl:Missing")
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+@pytest.mark.parametrize("variant", ["zonder-oin", "ongeldig-oin"])
+def test_h48_no_or_invalid_oin_is_ek0030_for_both_purposes(
+    pki: DemoPki, trust: TrustStore, variant: str, doel: str
+) -> None:
+    assert weigering(trust, variant_cert(pki, variant), doel) == (
+        "Client.EK0030",
+        WsSecurityFault.INVALID_SECURITY_TOKEN,
+    )
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_h49_no_digital_signature_key_usage(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+    certificaat = variant_cert(pki, "geen-digitalsignature")
+    ku = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert (ku.digital_signature, ku.key_encipherment) == (False, True)
+    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.INVALID_SECURITY_TOKEN)
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_h34_rsa_1024_key(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+    certificaat = variant_cert(pki, "rsa1024")
+    assert certificaat.public_key().key_size == 1024  # type: ignore[union-attr]
+    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.INVALID_SECURITY)
+
+
+def test_every_test_variant_has_a_test_above() -> None:
+    gedekt = {"zelfondertekend", "vreemde-ca", "verlopen", "ingetrokken", "zonder-oin", "ongeldig-oin"}
+    gedekt |= {"geen-digitalsignature", "rsa1024"}
+    assert gedekt == set(TEST_VARIANTEN)
+
+
+@pytest.mark.parametrize("doel", BEIDE)
+def test_ca_certificate_offered_as_party_certificate(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+    # Without this check the configured root would validate as a path of length one.
+    for ca in (pki.root, pki.issuing):
+        assert weigering(trust, laad(ca), doel) == (CODE[doel], WsSecurityFault.INVALID_SECURITY_TOKEN)
+
+
+def test_tls_needs_client_auth_when_an_eku_is_present(pki: DemoPki, trust: TrustStore) -> None:
+    issuing, sleutel = issuing_ca(pki)
+    alleen_server = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])
+    certificaat, _ = uitgeven(
+        naam("Alleen server (FICTIEF)", "00000099000000000124"),
+        (issuing.subject, sleutel),
+        ca=False,
+        extensies=[alleen_server],
+    )
+    verse = TrustStore(pki.ca_files, pki.crl_files)
+    assert weigering(verse, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.INVALID_SECURITY_TOKEN)
+    # For signing the EKU is not a criterion (the brief: key usage only).
+    assert verse.check_all(certificaat, "ondertekening", nu()) == "00000099000000000124"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Production
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_productie_refuses_a_demo_ca(pki: DemoPki) -> None:
+    with pytest.raises(ValueError, match="demo CA"):
+        TrustStore(pki.ca_files, pki.crl_files, productie=True)
+
+
+def test_productie_refuses_test_oins_and_accepts_others(tmp_path: Path) -> None:
+    root = uitgeven(naam("Productie-achtige Root (pytest)"), None, ca=True)
+    issuing = uitgeven(naam("Productie-achtige CA (pytest)"), (root[0].subject, root[1]), ca=True)
+    ca_bestand = schrijf(tmp_path / "cas.pem", root[0], issuing[0])  # one PEM bundle holding both
+    crl_bestand = schrijf(tmp_path / "crls.pem", crl(root), crl(issuing))
+    uitgever = (issuing[0].subject, issuing[1])
+    test_oin, _ = uitgeven(naam("Gemeente (FICTIEF)", GEMEENTE), uitgever, ca=False)
+    school, _ = uitgeven(naam("School (FICTIEF)", SCHOOL), uitgever, ca=False)
+
+    productie = TrustStore([ca_bestand], [crl_bestand], productie=True)
+    for doel in BEIDE:
+        assert weigering(productie, test_oin, doel) == (
+            "Client.EK0030",
+            WsSecurityFault.INVALID_SECURITY_TOKEN,
+        )
+        assert productie.check_all(school, doel, nu()) == SCHOOL  # type: ignore[arg-type]
+    assert TrustStore([ca_bestand], [crl_bestand]).check_all(test_oin, "tls", nu()) == GEMEENTE
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cache and CRL reload
+# ---------------------------------------------------------------------------------------------------------
+
+
+def tellende(trust: TrustStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the full path validations (the expensive part) that ``trust`` performs."""
+    aanroepen: list[int] = []
+    echt = trust._validate_path
+
+    def tel(*args, **kwargs):
+        aanroepen.append(1)
+        return echt(*args, **kwargs)
+
+    monkeypatch.setattr(trust, "_validate_path", tel)
+    return aanroepen
+
+
+def test_cache_reuses_a_positive_answer_for_cache_s_per_purpose(
+    pki: DemoPki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verse = TrustStore(pki.ca_files, pki.crl_files)
+    aanroepen = tellende(verse, monkeypatch)
+    certificaat, t0 = partij(pki, SCHOOL), nu()
+
+    assert verse.check_all(certificaat, "ondertekening", t0) == SCHOOL
+    assert verse.check_all(certificaat, "ondertekening", t0 + timedelta(seconds=CACHE_S - 1)) == SCHOOL
+    assert len(aanroepen) == 1
+    assert verse.check_all(certificaat, "tls", t0) == SCHOOL
+    assert len(aanroepen) == 2
+    assert verse.check_all(certificaat, "ondertekening", t0 + timedelta(seconds=CACHE_S + 1)) == SCHOOL
+    assert len(aanroepen) == 3
+
+
+def test_cache_never_outlives_the_crl_next_update(pki: DemoPki) -> None:
+    verse = TrustStore(pki.ca_files, pki.crl_files)
+    volgende = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes()).next_update_utc
+    assert volgende is not None
+    certificaat = partij(pki, REGIO)
+    assert verse.check_all(certificaat, "ondertekening", volgende - timedelta(seconds=10)) == REGIO
+    assert weigering(verse, certificaat, "ondertekening", moment=volgende + timedelta(seconds=10)) == (
+        "Server.DK0051",
+        "crl:Stale",
+    )
+
+
+def test_crl_reload_clears_the_cache(pki: DemoPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    verse = TrustStore(pki.ca_files, pki.crl_files)
+    aanroepen = tellende(verse, monkeypatch)
+    certificaat = partij(pki, GEMEENTE)
+    assert verse.check_all(certificaat, "tls", nu()) == GEMEENTE
+    assert verse.check_all(certificaat, "tls", nu()) == GEMEENTE
+    assert len(aanroepen) == 1
+
+    # The issuing CA revokes the gemeente's certificate; the fetcher stores the new CRL and reloads.
+    nieuwe_crl = schrijf(tmp_path / "issuing-nieuw.crl.pem", crl(issuing_ca(pki), [certificaat]))
+    verse.reload_crls([pki.root_crl, nieuwe_crl])
+    assert weigering(verse, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_AUTHENTICATION)
+    assert len(aanroepen) == 2
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Small API points
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_oin_van_returns_the_raw_serial_number(pki: DemoPki) -> None:
+    assert oin_of(partij(pki, SCHOOL)) == SCHOOL
+    assert oin_of(variant_cert(pki, "ongeldig-oin")) == "0000009900000000004x"
+    assert oin_of(variant_cert(pki, "zonder-oin")) is None
+
+
+def test_unknown_purpose_and_naive_moment_are_programming_errors(pki: DemoPki, trust: TrustStore) -> None:
+    certificaat = partij(pki, SCHOOL)
+    with pytest.raises(ValueError, match="doel"):
+        trust.check_all(certificaat, "encryptie", nu())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="time zone"):
+        trust.check_all(certificaat, "tls", datetime.now())
+
+
+def test_trust_store_without_a_root_is_refused(pki: DemoPki) -> None:
+    with pytest.raises(ValueError, match="root"):
+        TrustStore([pki.issuing], pki.crl_files)
+
+
+def test_h47_een_nieuwe_crl_geldt_zonder_herstart(tmp_path: Path) -> None:
+    """The CRL fetcher replaces a file; the running trust store revokes from then on (O6)."""
+    from broker.pki.demo import withdraw
+
+    oin = "00000099000000000077"
+    demo = make_demo_pki(tmp_path, [(oin, "LAS-leverancier (FICTIEF)")])
+    trust = TrustStore(demo.ca_files, demo.crl_files, crl_kijk_s=0)
+    certificaat = laad(tmp_path / f"{oin}.cert.pem")
+    assert trust.check_all(certificaat, "ondertekening", datetime.now(UTC)) == oin  # cached now
+    withdraw(tmp_path, tmp_path / f"{oin}.cert.pem")
+    assert weigering(trust, certificaat, "ondertekening", datetime.now(UTC))[0] == "Client.EK0031"
+    assert weigering(trust, certificaat, "tls", datetime.now(UTC))[0] == "Client.EK0030"
+
+
+def test_een_kapotte_nieuwe_crl_laat_de_oude_gelden(tmp_path: Path) -> None:
+    oin = "00000099000000000077"
+    demo = make_demo_pki(tmp_path, [(oin, "LAS-leverancier (FICTIEF)")])
+    trust = TrustStore(demo.ca_files, demo.crl_files, crl_kijk_s=0)
+    (tmp_path / "ca" / "issuing.crl.pem").write_bytes(
+        b"-----BEGIN X509 CRL-----\nkapot\n-----END X509 CRL-----\n"
+    )
+    assert trust.check_all(laad(tmp_path / f"{oin}.cert.pem"), "ondertekening", datetime.now(UTC)) == oin

@@ -1,0 +1,119 @@
+"""The trust store shared by request threads from the first moment (issue 14, item 2).
+
+asn1crypto parses lazily and caches without a lock; pyhanko-certvalidator reads the trust store's roots,
+intermediates and CRLs from every thread. A fresh worker's first concurrent requests used to meet
+half-parsed objects (``KeyError: No field numbered 1 ...``), answered Server.DK0050. These tests make
+thread switches as frequent as the interpreter allows (``sys.setswitchinterval``), so that a race that
+is rare in production shows up in nearly every round here; before the fix every round failed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from broker.edukoppeling.trust_store import TrustStore
+from broker.pki.demo import DemoPki, make_demo_pki, renew_crl
+
+#: Eight parties, as many as the first concurrent requests of the end-to-end test.
+OINS = [f"000000990000000011{i:02d}" for i in range(8)]
+RONDES = 10
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
+    return make_demo_pki(tmp_path_factory.mktemp("pki"), [(oin, f"Partij {oin} (FICTIEF)") for oin in OINS])
+
+
+@pytest.fixture
+def snelle_wissels():
+    """Switch threads after every few bytecodes instead of every 5 ms."""
+    oud = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(oud)
+
+
+def _certificaten(pki: DemoPki) -> dict[str, x509.Certificate]:
+    return {oin: x509.load_pem_x509_certificate(pki.partijen[oin].certificaat.read_bytes()) for oin in OINS}
+
+
+def _tegelijk(taken: list[Callable[[], object]]) -> list[object]:
+    """Run ``taken`` in one thread each, released at the same moment; return each result or exception."""
+    start = threading.Barrier(len(taken))
+    uitkomsten: list[object] = [None] * len(taken)
+
+    def draai(index: int) -> None:
+        start.wait()
+        try:
+            uitkomsten[index] = taken[index]()
+        except Exception as fout:  # noqa: BLE001 - the test reports what happened
+            uitkomsten[index] = fout
+
+    draden = [threading.Thread(target=draai, args=(i,)) for i in range(len(taken))]
+    for draad in draden:
+        draad.start()
+    for draad in draden:
+        draad.join(timeout=60)
+    return uitkomsten
+
+
+def test_first_concurrent_checks_of_a_fresh_trust_store_all_succeed(pki: DemoPki, snelle_wissels) -> None:
+    certificaten = _certificaten(pki)
+    for ronde in range(RONDES):
+        trust = TrustStore(pki.ca_files, pki.crl_files)
+        moment = datetime.now(UTC)
+        uitkomsten = _tegelijk(
+            [
+                lambda c=certificaat, v=trust, m=moment: v.check_all(c, "ondertekening", m)
+                for certificaat in certificaten.values()
+            ]
+        )
+        assert uitkomsten == list(certificaten), f"round {ronde}: {uitkomsten}"
+
+
+def test_crl_files_replaced_while_checks_run(pki: DemoPki, tmp_path: Path, snelle_wissels) -> None:
+    """The CRL reload path: every reload publishes new CRL objects to threads already validating."""
+    map = tmp_path / "pki"
+    shutil.copytree(pki.map, map)
+    kopie = make_demo_pki(map, [(oin, f"Partij {oin} (FICTIEF)") for oin in OINS])
+    certificaten = _certificaten(kopie)
+    trust = TrustStore(kopie.ca_files, kopie.crl_files, crl_kijk_s=0)
+    begin = datetime.now(UTC)
+    for certificaat in certificaten.values():  # roots and intermediates in use, one thread at a time
+        trust.check_all(certificaat, "ondertekening", begin)
+    klaar = threading.Event()
+
+    def controleer_tot_klaar(certificaat: x509.Certificate) -> str:
+        stap = 0
+        while not klaar.is_set() or stap < 5:
+            stap += 1
+            # An earlier moment each time: no cached answer covers it, so every call validates anew.
+            oin = trust.check_all(certificaat, "ondertekening", begin - timedelta(milliseconds=stap))
+        return oin
+
+    def vervang_crls() -> str:
+        try:
+            for keer in range(RONDES):
+                renew_crl(map, begin - timedelta(minutes=keer + 1))
+                threading.Event().wait(0.05)
+        finally:
+            klaar.set()
+        return "vervangen"
+
+    uitkomsten = _tegelijk(
+        [
+            vervang_crls,
+            *(lambda c=certificaat: controleer_tot_klaar(c) for certificaat in certificaten.values()),
+        ]
+    )
+    assert uitkomsten == ["vervangen", *certificaten], uitkomsten

@@ -1,0 +1,293 @@
+"""The signer: exact output shape (S2, S4, S5, S8, S9) and an independent check with signxml."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from lxml import etree
+from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
+
+from broker.edukoppeling.ns import WSU
+from broker.edukoppeling.response import build_response
+from broker.edukoppeling.wss.constants import BASE64_BINARY, EXC_C14N, RSA_SHA256, SHA256, WSSE11, X509V3
+from broker.edukoppeling.wss.signer import Signer
+from tests.wss.conftest import (
+    NS,
+    NU,
+    VASTE_IDS,
+    VERZOEK_71,
+    boom,
+    bouw_verzoek,
+    bst_id,
+    check_all,
+    een,
+    timestamp_id,
+)
+
+WSU_ID = f"{{{WSU}}}Id"
+BROKER = "00000099000000000001"
+OIN_SCHOOL = "0000000700099XA00000"
+
+
+def _referentie_ids(root) -> list[str]:
+    return [uri[1:] for uri in root.xpath("//ds:SignedInfo/ds:Reference/@URI", namespaces=NS)]
+
+
+def test_reference_set_is_body_timestamp_each_wsa_header_and_bst(ondertekenaar):
+    root = boom(bouw_verzoek(ondertekenaar))
+    ts, bst = timestamp_id(root), bst_id(root)
+    # Order: Body, Timestamp, the wsa headers in document order, BST (S2, O2).
+    assert _referentie_ids(root) == ["h-body", ts, "h-action", "h-msg", "h-to", "h-from", bst]
+    for referentie in root.xpath("//ds:Reference", namespaces=NS):
+        transforms = referentie.xpath("ds:Transforms/ds:Transform/@Algorithm", namespaces=NS)
+        assert transforms == [EXC_C14N]
+        assert referentie.xpath("ds:Transforms/ds:Transform/*", namespaces=NS) == []  # no PrefixList
+        assert referentie.xpath("ds:DigestMethod/@Algorithm", namespaces=NS) == [SHA256]
+    assert een(root, "//ds:CanonicalizationMethod").get("Algorithm") == EXC_C14N
+    assert een(root, "//ds:SignatureMethod").get("Algorithm") == RSA_SHA256
+
+
+def test_security_header_layout(ondertekenaar):
+    root = boom(bouw_verzoek(ondertekenaar))
+    header = een(root, "/soap:Envelope/soap:Header")
+    # Last, after every signed wsa block, as DUO's answers have it (gSOAP refuses a signed block after it).
+    assert [etree.QName(blok).localname for blok in header] == [
+        "Action",
+        "MessageID",
+        "To",
+        "From",
+        "Security",
+    ]
+    security = header[-1]
+    assert security.tag == f"{{{NS['wsse']}}}Security"
+    assert not any(naam.endswith("mustUnderstand") for naam in security.attrib)
+    namen = [etree.QName(kind).localname for kind in security]
+    assert namen == ["Timestamp", "BinarySecurityToken", "Signature"]  # BST before Signature
+    bst = security[1]
+    assert bst.get("ValueType") == X509V3 and bst.get("EncodingType") == BASE64_BINARY
+    assert bst.get(WSU_ID)
+    # KeyInfo: one STR, one direct Reference to the BST (WB010); never zeep's X509Data.
+    str_ = een(root, "//ds:KeyInfo/wsse:SecurityTokenReference")
+    assert len(str_) == 1
+    assert str_[0].tag == f"{{{NS['wsse']}}}Reference"
+    assert str_[0].get("URI") == f"#{bst.get(WSU_ID)}" and str_[0].get("ValueType") == X509V3
+    assert root.xpath("//ds:X509Data|//ds:KeyValue", namespaces=NS) == []
+
+
+def test_timestamp_is_now_with_milliseconds_and_expires_after_300_s(ondertekenaar):
+    nu = datetime(2027, 2, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1)))
+    root = boom(bouw_verzoek(ondertekenaar, nu))
+    assert een(root, "//wsu:Timestamp/wsu:Created").text == "2027-02-01T08:30:15.123Z"
+    assert een(root, "//wsu:Timestamp/wsu:Expires").text == "2027-02-01T08:35:15.123Z"
+    assert len(een(root, "//wsu:Timestamp")) == 2
+
+
+def test_no_sha1_anywhere_and_bst_before_signature(ondertekenaar):
+    data = bouw_verzoek(ondertekenaar)
+    # Every algorithm URI, and no SHA-1 URI anywhere in the bytes (base64 values may spell "sha1").
+    algoritmen = set(boom(data).xpath("//@Algorithm"))
+    assert algoritmen == {EXC_C14N, RSA_SHA256, SHA256}
+    assert not any(uri in data for uri in (b"xmldsig#sha1", b"#rsa-sha1", b"#hmac-sha1", b"#dsa-sha1"))
+    assert data.index(b"<wsse:BinarySecurityToken ") < data.index(b"<ds:Signature ")
+    assert data.count(b"<ds:Signature ") == 1
+
+
+def test_signed_envelope_verifies_with_signxml(ondertekenaar, sleutels):
+    data = bouw_verzoek(ondertekenaar)
+    root = boom(data)
+    verwacht = _referentie_ids(root)
+    resultaten = XMLVerifier().verify(
+        data,
+        x509_cert=sleutels.onderteken.certificaat_pem.decode(),
+        expect_config=SignatureConfiguration(
+            expect_references=len(verwacht),
+            signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
+            digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
+        ),
+    )
+    assert [resultaat.signed_xml.get(WSU_ID) for resultaat in resultaten] == verwacht
+    namen = [etree.QName(resultaat.signed_xml).localname for resultaat in resultaten]
+    assert namen == ["Body", "Timestamp", "Action", "MessageID", "To", "From", "BinarySecurityToken"]
+
+
+def test_signed_envelope_verifies_with_our_verifier(ondertekenaar, sleutels):
+    data = bouw_verzoek(ondertekenaar)
+    root = boom(data)
+    resultaat = check_all(data)
+    assert resultaat.ondertekend == VASTE_IDS | {timestamp_id(root), bst_id(root)}
+    assert resultaat.created == NU
+    assert resultaat.certificaat == sleutels.onderteken.certificaat
+    assert resultaat.signature_value == een(root, "//ds:SignatureValue").text
+    assert "\n" not in resultaat.signature_value  # one line (S8 copies it)
+
+
+def test_bst_reference_can_be_switched_off(sleutels):
+    zonder = Signer(
+        sleutels.onderteken.sleutel_pem, sleutels.onderteken.certificaat_pem, onderteken_bst=False
+    )
+    data = bouw_verzoek(zonder)
+    root = boom(data)
+    assert bst_id(root) not in _referentie_ids(root)
+    assert check_all(data).ondertekend == VASTE_IDS | {timestamp_id(root)}
+
+
+def test_response_with_signature_confirmation(ondertekenaar, sleutels):
+    """A broker response (response.py) with SignatureConfirmation (S8, R7) verifies, RelatesTo signed."""
+    inhoud = etree.Element("{urn:nl:vva:aanmelden:v1}meldenPotentieleMboGangerResponse")
+    antwoord, _ = build_response(inhoud, "urn:nl:vva:aanmelden:v1/melden", "urn:uuid:1", BROKER, OIN_SCHOOL)
+    # response.py hands over the Envelope element (older versions: its bytes).
+    root = antwoord if isinstance(antwoord, etree._Element) else etree.fromstring(antwoord)
+    ondertekenaar.onderteken(root, NU, bevestig="QUJD\nREVG")
+    bevestiging = root.xpath("//wsse:Security/c:SignatureConfirmation", namespaces={**NS, "c": WSSE11})[0]
+    assert bevestiging.get("Value") == "QUJDREVG"
+    ids = _referentie_ids(root)
+    assert ids[:2] == ["body", timestamp_id(root)]
+    assert ids[2:7] == [
+        "wsa-Action",
+        "wsa-MessageID",
+        "wsa-RelatesTo",
+        "wsa-From",
+        "wsa-To",
+    ]  # existing ids kept
+    assert ids[7:] == [bevestiging.get(WSU_ID), bst_id(root)]
+    namen = [etree.QName(kind).localname for kind in een(root, "//wsse:Security")]
+    assert namen == ["Timestamp", "BinarySecurityToken", "SignatureConfirmation", "Signature"]
+    assert check_all(etree.tostring(root)).ondertekend == set(ids)
+
+
+def test_header_is_created_when_absent(ondertekenaar):
+    root = etree.fromstring(
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><x xmlns="urn:x"/></s:Body></s:Envelope>'
+    )
+    ondertekenaar.onderteken(root, NU)
+    assert [etree.QName(kind).localname for kind in root] == ["Header", "Body"]
+    assert etree.QName(root[0][0]).localname == "Security"
+    body_id = root[1].get(WSU_ID)
+    assert body_id.startswith("id-") and len(body_id) == 35
+    assert _referentie_ids(root)[0] == body_id
+
+
+def test_refuses_a_second_security_header(ondertekenaar):
+    root = boom(bouw_verzoek(ondertekenaar))
+    with pytest.raises(ValueError, match="already has a wsse:Security"):
+        ondertekenaar.onderteken(root, NU)
+
+
+def test_refuses_duplicate_ids_among_signed_parts(ondertekenaar):
+    root = etree.fromstring(VERZOEK_71.encode())
+    een(root, "//wsa:To").set(WSU_ID, "h-msg")
+    with pytest.raises(ValueError, match="unique ids"):
+        ondertekenaar.onderteken(root, NU)
+
+
+def test_refuses_naive_clock(ondertekenaar):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        bouw_verzoek(ondertekenaar, datetime(2027, 2, 1, 8, 0))
+
+
+@pytest.mark.parametrize("variant", ["rsa1024", "ec", "dsa"])
+def test_refuses_weak_or_non_rsa_keys(sleutels, variant):
+    paar = getattr(sleutels, variant)
+    with pytest.raises(ValueError, match="RSA with at least 2048"):
+        Signer(paar.sleutel_pem, paar.certificaat_pem)
+
+
+def test_refuses_key_of_another_certificate(sleutels):
+    with pytest.raises(ValueError, match="does not belong"):
+        Signer(sleutels.onderteken.sleutel_pem, sleutels.ander.certificaat_pem)
+
+
+def test_h76_onondertekende_fout_van_een_partner_wordt_nooit_als_ondertekend_gezien():
+    """Broker as client: an unsigned Fault (or a missing Security header) is an unauthenticated
+    transport error, never a signed answer (WUS WB013; zeep #1197, #562)."""
+    from lxml import etree
+
+    from broker.outbound.signing import EdukoppelingWsse, UntrustedResponse
+
+    fout = etree.fromstring(
+        b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>'
+        b"<faultcode>s:Server</faultcode><faultstring>kapot</faultstring></s:Fault></s:Body></s:Envelope>"
+    )
+    wsse = EdukoppelingWsse(ondertekenaar=None)
+    with pytest.raises(UntrustedResponse, match="not verified"):
+        wsse.verify(fout)
+
+
+def _partnerantwoord(ondertekenaar, relates_to: str, bevestig: str | None, van: str = "00000099000000000042"):
+    from datetime import UTC
+
+    from broker.edukoppeling.response import build_response, to_bytes
+
+    envelop, _ = build_response(
+        etree.Element("{urn:x}pingResponse"), "urn:x/ping", relates_to, van, "00000099000000000001"
+    )
+    ondertekenaar.onderteken(envelop, datetime.now(UTC), bevestig=bevestig)
+    return etree.fromstring(to_bytes(envelop))
+
+
+def _verstuurd(wsse):
+    """A request through the client's wsse.apply; returns (MessageID, SignatureValue) it sent."""
+    from broker.domain.identifiers import new_message_id
+
+    message_id = new_message_id()
+    verzoek = etree.fromstring(
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
+        f"<s:Header><wsa:Action>urn:x/ping</wsa:Action><wsa:MessageID>{message_id}</wsa:MessageID>"
+        "<wsa:To>https://partner.example/?oin=00000099000000000042</wsa:To><wsa:From><wsa:Address>"
+        "http://www.w3.org/2005/08/addressing/anonymous?oin=00000099000000000001</wsa:Address></wsa:From>"
+        "</s:Header><s:Body><x:ping xmlns:x='urn:x'/></s:Body></s:Envelope>"
+    )
+    wsse.apply(verzoek, {})
+    waarde = "".join(verzoek.find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureValue").text.split())
+    return message_id, waarde
+
+
+def test_clientkant_controleert_relates_to_afzender_en_bevestiging(ondertekenaar):
+    """The broker as client (docs/rules.md) and S8: an answer to another request, from another party, or with a
+    wrong or unsigned SignatureConfirmation is never processed."""
+    from broker.outbound.signing import EdukoppelingWsse, UntrustedResponse
+
+    wsse = EdukoppelingWsse(ondertekenaar, verwacht_oin=None)
+    message_id, handtekening = _verstuurd(wsse)
+    assert wsse.verify(_partnerantwoord(ondertekenaar, message_id, handtekening)) is not None
+    assert wsse.verify(_partnerantwoord(ondertekenaar, message_id, None)) is not None  # absent: tolerated
+    with pytest.raises(UntrustedResponse, match="RelatesTo"):
+        wsse.verify(_partnerantwoord(ondertekenaar, "urn:uuid:00000000-0000-4000-8000-000000000000", None))
+    with pytest.raises(UntrustedResponse, match="does not match"):
+        wsse.verify(_partnerantwoord(ondertekenaar, message_id, "QUJD"))
+    strikt = EdukoppelingWsse(ondertekenaar, verwacht_oin="0000000700099XB00000")
+    message_id, handtekening = _verstuurd(strikt)
+    with pytest.raises(UntrustedResponse, match="party called"):
+        strikt.verify(_partnerantwoord(ondertekenaar, message_id, handtekening))
+
+
+def _header_namen(root: etree._Element) -> list[str]:
+    return [etree.QName(blok).localname for blok in een(root, "/soap:Envelope/soap:Header")]
+
+
+def test_security_is_the_last_header_block_of_answers_faults_and_client_requests(ondertekenaar):
+    """Issue 14 item 10: gSOAP's wsse plugin counts signed elements wrongly when a signed header block
+    follows wsse:Security ("Message body not signed"); DUO's answers put Security last, so do we, in
+    every message the one signer makes: answers, faults, pushes and other client requests."""
+    from datetime import UTC
+
+    from broker.edukoppeling.faults import EdukoppelingFault
+    from broker.edukoppeling.response import build_fault, to_bytes
+    from broker.outbound.signing import EdukoppelingWsse
+
+    nu = datetime.now(UTC)
+    antwoord, _ = build_response(
+        etree.Element("{urn:x}pingResponse"), "urn:x/ping", "urn:uuid:1", BROKER, OIN_SCHOOL
+    )
+    ondertekenaar.onderteken(antwoord, nu, bevestig="QUJD")
+    fout, _ = build_fault(EdukoppelingFault("Client.DK0004", "test"), "urn:uuid:1", BROKER, OIN_SCHOOL)
+    ondertekenaar.onderteken(fout, nu)
+    # A request as zeep hands it to the client's wsse.apply (pushes, vva client): wsa headers only.
+    verzoek = boom(VERZOEK_71.encode())
+    EdukoppelingWsse(ondertekenaar, verwacht_oin=None).apply(verzoek, {})
+    assert _header_namen(antwoord) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
+    assert _header_namen(fout) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
+    assert _header_namen(verzoek) == ["Action", "MessageID", "To", "From", "Security"]
+    for root in (antwoord, fout, verzoek):
+        check_all(to_bytes(root), nu)  # and our own verifier still accepts them
