@@ -161,7 +161,7 @@ def _wacht_op(url: str, proces: subprocess.Popen) -> None:
     raise RuntimeError("the broker did not start within 30 s")
 
 
-def ondertekenaar(pki: Path, oin: str) -> Signer:
+def signer(pki: Path, oin: str) -> Signer:
     return Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes())
 
 
@@ -174,7 +174,7 @@ def envelop(teken: Signer, afzender: str, dienst: str, operatie: str, body: str)
         f"http://www.w3.org/2005/08/addressing/anonymous?oin={afzender}</wsa:Address></wsa:From></soap:Header>"
         f"<soap:Body>{body}</soap:Body></soap:Envelope>"
     )
-    teken.onderteken(root, datetime.now(UTC))
+    teken.sign(root, datetime.now(UTC))
     return to_bytes(root)
 
 

@@ -26,9 +26,9 @@ from bench._opstelling import (
     installatie,
     leerlingen_xml,
     machine,
-    ondertekenaar,
     post,
     postgres_schema,
+    signer,
 )
 
 
@@ -40,7 +40,7 @@ def main_() -> None:
     with tempfile.TemporaryDirectory() as tijdelijk, postgres_schema() as database_url:
         map = Path(tijdelijk)
         config = installatie(map, database_url)
-        teken = ondertekenaar(map / "pki", SCHOOL_A)
+        teken = signer(map / "pki", SCHOOL_A)
         nummers = bsns(aantal)
         # One worker: the figures are those of the process that handles the batch.
         with gunicorn_broker(config, "--workers", "1") as broker:

@@ -21,7 +21,7 @@ from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
 from broker.db.migrate import upgrade
 from broker.privacy import rotation
-from broker.privacy.keys import load_keyring, make_key_file, add_key
+from broker.privacy.keys import add_key, load_keyring, make_key_file
 
 
 def main() -> None:

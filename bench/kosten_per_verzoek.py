@@ -65,7 +65,7 @@ def verzoek(pki: Path, body: str, action: str) -> bytes:
         f"http://www.w3.org/2005/08/addressing/anonymous?oin={SCHOOL}</wsa:Address></wsa:From></soap:Header>"
         f"<soap:Body>{body}</soap:Body></soap:Envelope>"
     )
-    Signer((pki / f"{SCHOOL}.key.pem").read_bytes(), (pki / f"{SCHOOL}.cert.pem").read_bytes()).onderteken(
+    Signer((pki / f"{SCHOOL}.key.pem").read_bytes(), (pki / f"{SCHOOL}.cert.pem").read_bytes()).sign(
         root, datetime.now(UTC)
     )
     return to_bytes(root)
@@ -117,7 +117,7 @@ def main_() -> None:
             read_addressing(envelop, '""', (TEST_BROKER_OIN,), None)
             trust.check_all(verify_envelope(envelop, nu).certificaat, "ondertekening", nu)
 
-        ondertekenaar = Signer(
+        signer = Signer(
             (pki / f"{TEST_BROKER_OIN}.key.pem").read_bytes(),
             (pki / f"{TEST_BROKER_OIN}.cert.pem").read_bytes(),
         )
@@ -128,7 +128,7 @@ def main_() -> None:
                 b"<soap:Header><wsa:Action>a</wsa:Action><wsa:MessageID>m</wsa:MessageID><wsa:RelatesTo>r</wsa:RelatesTo>"
                 b"<wsa:From><wsa:Address>f</wsa:Address></wsa:From><wsa:To>t</wsa:To></soap:Header><soap:Body><x/></soap:Body></soap:Envelope>"
             )
-            to_bytes(ondertekenaar.onderteken(root, datetime.now(UTC), bevestig="abc"))
+            to_bytes(signer.sign(root, datetime.now(UTC), bevestig="abc"))
 
         app = Broker(Runtime(load_settings(config)))
 

@@ -31,8 +31,8 @@ from broker.db.migrate import upgrade
 from broker.domain.cycle import Calendar
 from broker.rapportage.cijfers import Level
 from broker.rapportage.jaarcijfers import compute_jaarcijfers
+from broker.rapportage.output import write
 from broker.rapportage.rapport import make_rapport
-from broker.rapportage.output import schrijf
 
 JAAR = 2027
 BEGIN = date(2026, 10, 1)
@@ -107,7 +107,7 @@ def genereer(leerlingen: int, overgangen: int, seed: int = 7):
     return instellingen, leerling_rijen, mutaties, aanmeldingen, statussen
 
 
-def laad(url: str, rijen) -> None:
+def load(url: str, rijen) -> None:
     instellingen, leerlingen, mutaties, aanmeldingen, statussen = rijen
     engine = create_engine(url)
     with engine.begin() as connection:
@@ -159,7 +159,7 @@ def main() -> None:
         upgrade(engine)
         begin = time.perf_counter()
         rijen = genereer(args.leerlingen, args.overgangen)
-        laad(url, rijen)
+        load(url, rijen)
         print(
             f"data: {len(rijen[1]):,} pupils, {len(rijen[2]):,} pupil mutations, {len(rijen[3]):,} registrations, "
             f"{len(rijen[4]):,} status changes; generated and loaded in {time.perf_counter() - begin:.1f} s"
@@ -169,7 +169,7 @@ def main() -> None:
             begin = time.perf_counter()
             rapport = make_rapport(session, Calendar(), Level.LANDELIJK, JAAR, "", date(2027, 6, 15))
             figuren = time.perf_counter() - begin
-            schrijf(rapport, "html", args.html or Path(map) / "landelijk.html")
+            write(rapport, "html", args.html or Path(map) / "landelijk.html")
             totaal = time.perf_counter() - begin
             print(
                 f"national report (landelijk + 40 regions + trend): figures {figuren:.1f} s, "

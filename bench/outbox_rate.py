@@ -34,9 +34,9 @@ from bench._opstelling import (
     installatie,
     leerlingen_xml,
     machine,
-    ondertekenaar,
     post,
     postgres_schema,
+    signer,
     vrije_poort,
 )
 from broker.bootstrap import Runtime
@@ -97,7 +97,7 @@ def meet(aantal: int, workers: int) -> tuple[float, float, int]:
                 ],
             )
             assert uitslag.exit_code == 0, uitslag.output
-            teken = ondertekenaar(pki, SCHOOL_A)
+            teken = signer(pki, SCHOOL_A)
             data = envelop(
                 teken,
                 SCHOOL_A,
@@ -145,7 +145,7 @@ def meet(aantal: int, workers: int) -> tuple[float, float, int]:
                     .select_from(models.UitgaandBericht)
                     .where(models.UitgaandBericht.status == "afgeleverd")
                 )
-            runtime.sluit()
+            runtime.close()
             return duur, cpu, afgeleverd
         finally:
             proces.terminate()

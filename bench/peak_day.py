@@ -37,9 +37,9 @@ from bench._opstelling import (
     installatie,
     leerlingen_xml,
     machine,
-    ondertekenaar,
     post,
     postgres_schema,
+    signer,
 )
 from broker.cli import main
 from broker.pki.demo import make_demo_pki
@@ -116,7 +116,7 @@ def main_() -> None:
             assert uitslag.exit_code == 0, uitslag.output
         pki = map / "pki"
         make_demo_pki(pki, [(oin(b), b) for b in vo + mbo])
-        tekenaars = {b: ondertekenaar(pki, oin(b)) for b in vo + mbo}
+        tekenaars = {b: signer(pki, oin(b)) for b in vo + mbo}
         print(
             f"set-up: {len(vo)} schools, {len(mbo)} institutions, certificates in {time.perf_counter() - begin:.0f} s",
             flush=True,

@@ -31,8 +31,8 @@ from bench._opstelling import (
     installatie,
     leerlingen_xml,
     machine,
-    ondertekenaar,
     postgres_schema,
+    signer,
     wsgi_post,
 )
 from broker.bootstrap import Runtime
@@ -108,7 +108,7 @@ def main_() -> None:
         config = installatie(map, database_url)
         app = Broker(Runtime(load_settings(config)))
         teller = Teller(app.runtime.engine)
-        school, instelling = ondertekenaar(map / "pki", SCHOOL), ondertekenaar(map / "pki", INSTELLING)
+        school, instelling = signer(map / "pki", SCHOOL), signer(map / "pki", INSTELLING)
         nummers = bsns(args.n + 5)
         wsgi_post(
             app,

@@ -36,8 +36,8 @@ from bench._opstelling import (
     gunicorn_broker,
     installatie,
     machine,
-    ondertekenaar,
     postgres_schema,
+    signer,
 )
 from broker.config import TEST_BROKER_OIN
 
@@ -114,7 +114,7 @@ def main_() -> None:
         map = Path(tijdelijk)
         config = installatie(map, database_url)
         pki = map / "pki"
-        teken = ondertekenaar(pki, SCHOOL_A)
+        teken = signer(pki, SCHOOL_A)
         opwarmen = max(args.n // 10, 100)
         begin = time.perf_counter()
         pings = [

@@ -38,11 +38,11 @@ class Runtime:
     settings: Settings
 
     @classmethod
-    def laad(cls, config_path: str | None = None, *, files_must_exist: bool = True) -> Runtime:
+    def load(cls, config_path: str | None = None, *, files_must_exist: bool = True) -> Runtime:
         """The environment for the settings file ``config_path`` (see ``broker.config.load_settings``)."""
         return cls(load_settings(config_path, files_must_exist=files_must_exist))
 
-    def sluit(self) -> None:
+    def close(self) -> None:
         """Close pooled database connections, if any were opened (never creates an engine)."""
         if "engine" in vars(self):
             self.engine.dispose()

@@ -24,12 +24,12 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     # for them those files need not exist yet; every other command refuses to start without them.
     files_must_exist = ctx.invoked_subcommand not in ("init", "pki")
     try:
-        ctx.obj = Runtime.laad(config_path, files_must_exist=files_must_exist)
+        ctx.obj = Runtime.load(config_path, files_must_exist=files_must_exist)
     except ValueError as fout:  # a wrong settings file: one clear line, no traceback
         raise click.ClickException(str(fout)) from None
     # Close pooled connections when the command ends, also on an error exit, instead of leaving them
     # to the garbage collector (PostgreSQL would see the connections drop without a goodbye).
-    ctx.call_on_close(ctx.obj.sluit)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command()
@@ -112,7 +112,7 @@ def serve(
     line on stderr and exit status 1; so do a missing signing key, certificate, CRL or key file.
     """
     from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
-    from broker.web.server import port_in_use, serveer
+    from broker.web.server import port_in_use, serve_forever
     from broker.web.startup_checks import StartRefused, check_start
 
     contract = Contract(sleutels=BROKER_DIENSTEN)
@@ -129,7 +129,7 @@ def serve(
     scheme = "https" if runtime.settings.tls_key is not None else "http"
     for dienst in contract.diensten.values():
         click.echo(f"WSDL {dienst.service_id:9} {scheme}://{host}:{port}{dienst.pad}?wsdl")
-    serveer(runtime, host, port, workers, threads, gunicorn_config=gunicorn_config)
+    serve_forever(runtime, host, port, workers, threads, gunicorn_config=gunicorn_config)
 
 
 def _register() -> None:

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import click
 
 from broker.audit import reader
+from broker.audit.trail import BEHEER, AuditEvent, record_event
 from broker.audit.verify import check_anchor, verify_chain
-from broker.audit.trail import BEHEER, AuditEvent, leg_vast
 from broker.db import models
 from broker.db.migrate import upgrade
 from broker.domain.identifiers import Leerlingnummer, parse_leerlingnummer
@@ -64,7 +64,7 @@ def export(runtime, van: str | None, tot: str | None, formaat: str, uit) -> None
     grens_tot = (_day(tot) + timedelta(days=1)).isoformat() if tot else None
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        aantal = reader.schrijf(reader.regels(session, grens_van, grens_tot), formaat, uit)
+        aantal = reader.write(reader.regels(session, grens_van, grens_tot), formaat, uit)
     click.echo(f"{aantal} records exported", err=True)
 
 
@@ -97,7 +97,7 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
             # cycle no purge will ever close (a mistyped year).
             raise click.ClickException(f"cycle {jaar} never held any data; nothing to look up")
         gevonden = reader.over_leerling(session, pseudoniem, jaar)
-        leg_vast(
+        record_event(
             session,
             AuditEvent(
                 BEHEER,
@@ -109,7 +109,7 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
             ),
         )
     if formaat != "table":
-        reader.schrijf(iter(gevonden), formaat, sys.stdout)
+        reader.write(iter(gevonden), formaat, sys.stdout)
         return
     click.echo(f"cycle {jaar}: {len(gevonden)} operations touched this pupil")
     for r in gevonden:

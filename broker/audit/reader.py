@@ -90,7 +90,7 @@ def _as_lines(session: Session, stuk: list[models.AuditRegel]) -> list[ExportedR
     ]
 
 
-def schrijf(records: Iterator[ExportedRecord], formaat: str, uit: io.TextIOBase) -> int:
+def write(records: Iterator[ExportedRecord], formaat: str, uit: io.TextIOBase) -> int:
     """Write ``records`` to ``uit`` as "csv" (a header row, then one row per record, comma-separated)
     or "jsonl" (one JSON object a line); returns how many were written. ``ValueError`` for another format."""
     if formaat not in ("csv", "jsonl"):

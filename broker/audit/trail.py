@@ -104,7 +104,7 @@ _NIEUWE_KOP = _KOP.update().where(_KOP.c.id == 1)
 _GESLOTEN = select(_CYCLUS.c.gesloten_op.is_not(None)).where(_CYCLUS.c.jaar == bindparam("jaar"))
 
 
-def leg_vast(session: Session, gebeurtenis: AuditEvent, moment: datetime | None = None) -> int:
+def record_event(session: Session, gebeurtenis: AuditEvent, moment: datetime | None = None) -> int:
     """Append ``gebeurtenis`` to the chain in ``session``'s transaction; returns its ``volgnummer``.
 
     Raises ``ValueError`` when pupils were touched but no cycle is given (their pseudonyms must be

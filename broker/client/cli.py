@@ -15,8 +15,8 @@ from zeep.exceptions import Fault, TransportError
 
 from broker.bootstrap import Runtime, build_signer
 from broker.client import output
-from broker.client.settings import ClientSettings, ClientSettingsError, read_client_settings
 from broker.client.connection import Connection, explain_connection_error
+from broker.client.settings import ClientSettings, ClientSettingsError, read_client_settings
 from broker.outbound.signing import UntrustedResponse
 from broker.service.file_upload import FORMATEN as BESTANDSFORMATEN
 
@@ -178,7 +178,7 @@ def upload(
     else:
         click.echo(samenvatting, err=formaat == "csv")
         if afgewezen or formaat == "csv":
-            click.echo(output.toon(afgewezen, formaat, ["rij", "code", "melding"]))
+            click.echo(output.show(afgewezen, formaat, ["rij", "code", "melding"]))
     if afgewezen:
         sys.exit(RIJEN_AFGEWEZEN)
 
@@ -210,7 +210,7 @@ def status(sessie: _Session, bsn: tuple[str, ...], onderwijsnummer: tuple[str, .
     dienst = sessie.dienst(("vo", "mbo", "regio"))
     ids = [{"bsn": b} for b in bsn] + [{"onderwijsnummer": o} for o in onderwijsnummer]
     antwoord = sessie.call(dienst, "opvragenStatus", leerling=ids)
-    click.echo(output.toon(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+    click.echo(output.show(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
 
 
 @client.command("niet-aangemeld")
@@ -221,7 +221,7 @@ def niet_aangemeld(sessie: _Session, brin: str | None, formaat: str) -> None:
     """Your active pupils who are not registered at any MBO institution (opvragenNietAangemeld)."""
     dienst = sessie.dienst(("vo", "regio"))
     antwoord = sessie.call(dienst, "opvragenNietAangemeld", brinVo=brin)
-    click.echo(output.toon(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+    click.echo(output.show(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
 
 
 @client.command()
@@ -233,7 +233,7 @@ def signalen(sessie: _Session, vanaf: int | None, formaat: str) -> None:
     dienst = sessie.dienst(("vo", "mbo"))
     antwoord = sessie.call(dienst, "opvragenSignalen", vanafSignaalId=vanaf)
     kolommen = ["signaalId", "soort", "aangemaaktOp", "brin", "bsn", "onderwijsnummer", "omschrijving"]
-    click.echo(output.toon(output.signalen(antwoord), formaat, kolommen))
+    click.echo(output.show(output.signalen(antwoord), formaat, kolommen))
 
 
 @client.command("gemeente-overzicht")
@@ -244,7 +244,7 @@ def gemeente_overzicht(sessie: _Session, gemeente: tuple[str, ...], formaat: str
     """A gemeente's resident pupils who are not registered or not enrolled (opvragenOverzicht)."""
     sessie.dienst(("gemeente",), standaard="gemeente")
     antwoord = sessie.call("gemeente", "opvragenOverzicht", woongemeente=list(gemeente))
-    click.echo(output.toon(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+    click.echo(output.show(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
 
 
 @client.command()

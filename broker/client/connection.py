@@ -71,8 +71,8 @@ class Connection:
     """The services of one broker as one party (``instellingen``): ``dienst("vo")`` is a zeep
     service proxy with the WSDL's operations."""
 
-    def __init__(self, settings: ClientSettings, ondertekenaar: Signer, trust: TrustStore) -> None:
-        """``ondertekenaar`` signs as the party (its key and certificate), ``trust`` checks the
+    def __init__(self, settings: ClientSettings, signer: Signer, trust: TrustStore) -> None:
+        """``signer`` signs as the party (its key and certificate), ``trust`` checks the
         broker's answers; both are built by the composition root (``broker.bootstrap``)."""
         self.settings = settings
         two_way = (settings.certificaat, settings.sleutel)  # two-way TLS (T8)
@@ -81,7 +81,7 @@ class Connection:
         )
         self.transport = _ProgressTransport(session=sessie, timeout=30, operation_timeout=settings.timeout_s)
         self._contract = Contract(sleutels=BROKER_DIENSTEN)
-        self._wsse = EdukoppelingWsse(ondertekenaar, trust, verwacht_oin=settings.broker_oin)
+        self._wsse = EdukoppelingWsse(signer, trust, verwacht_oin=settings.broker_oin)
 
     def dienst(self, sleutel: str):
         """The zeep service proxy of service ``sleutel`` (vo, mbo, gemeente, regio)."""

@@ -66,7 +66,7 @@ def afgewezen(resultaat) -> list[dict]:
     ]
 
 
-def toon(rijen: Sequence[dict], formaat: str, kolommen: Sequence[str] | None = None) -> str:
+def show(rijen: Sequence[dict], formaat: str, kolommen: Sequence[str] | None = None) -> str:
     """``rijen`` as ``formaat`` (table, csv or json). Table and CSV flatten a list of
     registrations to "BRIN status datum crebo" joined by " | "; JSON keeps it a list."""
     if formaat == "json":

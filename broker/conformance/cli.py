@@ -118,10 +118,10 @@ def run(
     faultcode, or an HTTP status), and the answer itself (status, Content-Type, RelatesTo, response
     element, faultstring, and under 2W-be-S its signature and SignatureConfirmation).
     """
-    from broker.conformance.messages import Sender, certificaat_oin
     from broker.conformance.manifest import load_manifest
+    from broker.conformance.messages import Sender, certificaat_oin
     from broker.conformance.report import junit, tabel
-    from broker.conformance.runner import Target, Kit, Connection
+    from broker.conformance.runner import Connection, Kit, Target
 
     if ontvanger:
         if doel_oin is None:
@@ -165,7 +165,7 @@ def run(
             click.echo(
                 "note: answers' signers are checked by OIN only; give --ca and --crl to check their chain too"
             )
-        uitslagen = kit.draai(gevallen)
+        uitslagen = kit.run(gevallen)
     click.echo(tabel(uitslagen))
     if junit_pad is not None:
         junit(uitslagen, junit_pad, f"vva-conformance-{dienst}")

@@ -170,7 +170,7 @@ def _bytes(geval: Case, tekst: str, afzender: Sender, nu: datetime) -> tuple[byt
     if geval.ondertekenen:
         root = etree.fromstring(data, _PARSER)
         sleutel, certificaat = _key(geval, afzender)
-        Signer(sleutel, certificaat).onderteken(root, nu + timedelta(seconds=geval.tijd_s))
+        Signer(sleutel, certificaat).sign(root, nu + timedelta(seconds=geval.tijd_s))
         naam, _, argument = (geval.mutatie or "").partition(":")
         if naam in BOOM_MUTATIES:
             BOOM_MUTATIES[naam](root, argument, sleutel)

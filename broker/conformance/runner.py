@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from broker.conformance.messages import Sender, Bericht, certificaat_oin, render
 from broker.conformance.manifest import GEACCEPTEERD, TLS_GEWEIGERD, Case, Manifest
+from broker.conformance.messages import Bericht, Sender, certificaat_oin, render
 from broker.edukoppeling.envelope import read_envelope
 from broker.edukoppeling.faults import FAULTSTRINGS, EdukoppelingFault
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
@@ -111,10 +111,10 @@ class Kit:
             and (not patronen or any(_fits(g.id, p) for p in patronen))
         ]
 
-    def draai(self, gevallen: Iterable[Case]) -> list[Verdict]:
-        return [self.draai_een(geval) for geval in gevallen]
+    def run(self, gevallen: Iterable[Case]) -> list[Verdict]:
+        return [self.run_once(geval) for geval in gevallen]
 
-    def draai_een(self, geval: Case) -> Verdict:
+    def run_once(self, geval: Case) -> Verdict:
         uitslag = Verdict(geval)
         begin = time.monotonic()
         try:

@@ -39,7 +39,7 @@ takes the transaction's n feed positions, and only then are the rows inserted. W
    MessageIDs). The one lock a request takes earlier and still holds is the audit chain head
    (``broker.audit.trail``); the counter is always taken after it, never before.
 
-Why not allocate under the audit head's lock: it is taken where ``leg_vast`` is called, not at commit,
+Why not allocate under the audit head's lock: it is taken where ``record_event`` is called, not at commit,
 and not every writer of the feed or the outbox appends to the audit chain in the same transaction
 (``vva signals run`` queues pushes, tests and tools write through the service layer directly). The
 counter, taken in ``before_commit``, holds for every writer whatever its entry point.

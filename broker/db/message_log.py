@@ -90,7 +90,7 @@ AFGEBROKEN_NA = timedelta(minutes=10)
 
 def mark_aborted(sessions: sessionmaker[Session], nu: datetime | None = None) -> int:
     """Mark inbound rows left ``ontvangen`` by a request killed mid-flight as ``afgebroken``; returns
-    how many. Run at start-up (``serveer``); rows younger than ``AFGEBROKEN_NA`` are left alone."""
+    how many. Run at start-up (``serve_forever``); rows younger than ``AFGEBROKEN_NA`` are left alone."""
     grens = (nu or datetime.now(UTC)) - AFGEBROKEN_NA
     with sessions.begin() as session:
         return session.execute(

@@ -41,7 +41,7 @@ class Cyclus:
         """Return the name of the school year registered for, e.g. "2027-2028" for cycle 2027."""
         return f"{self.jaar}-{self.jaar + 1}"
 
-    def bevat(self, d: date) -> bool:
+    def contains(self, d: date) -> bool:
         """Return True when date ``d`` lies in [begin, einde] (both inclusive)."""
         return self.begin <= d <= self.einde
 

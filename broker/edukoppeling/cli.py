@@ -47,10 +47,10 @@ def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> N
     except EdukoppelingFault as fout:
         raise click.ClickException(f"{fout.code}: {fout.reden}") from None
     try:
-        ondertekenaar = Signer.from_files(sleutel, certificaat)
+        signer = Signer.from_files(sleutel, certificaat)
     except ValueError as fout:  # not an RSA key of 2048 bits or more, or not the certificate's key
         raise click.ClickException(str(fout)) from None
-    ondertekenaar.onderteken(root, datetime.now(UTC))
+    signer.sign(root, datetime.now(UTC))
     data = to_bytes(root)
     if uit is None:
         sys.stdout.buffer.write(data)

@@ -49,7 +49,7 @@ from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as pv
 from pyhanko_certvalidator.path import ValidationPath
 
-from broker.domain.identifiers import is_valid_oin, is_test_oin
+from broker.domain.identifiers import is_test_oin, is_valid_oin
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, WsSecurityFault
 from broker.edukoppeling.keys import MIN_RSA_BITS, rsa_key
 

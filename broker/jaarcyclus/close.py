@@ -1,7 +1,7 @@
 """Closing a cycle: keep the anonymous yearly figures, then delete all personal data of that cycle.
 
 The brief: "all personal data are deleted every year at the end of the cycle; trends over the years
-stay available" (AVG art. 5 lid 1 sub e, storage limitation). ``sluit`` does both in one transaction,
+stay available" (AVG art. 5 lid 1 sub e, storage limitation). ``close`` does both in one transaction,
 so either the figures are kept and the data are gone, or nothing happened. Every table of the schema
 is classified below as holding personal data of a cycle or not; a test checks the classification
 covers the whole SQLAlchemy metadata, so a new table cannot be forgotten.
@@ -15,12 +15,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from broker.audit.trail import BEHEER, CYCLUS_SLUITEN, AuditEvent, leg_vast
+from broker.audit.trail import BEHEER, CYCLUS_SLUITEN, AuditEvent, record_event
 from broker.db import models
 from broker.domain.cycle import Calendar
 from broker.errors import BrokerError
 
-#: Tables holding personal data of a cycle: deleted by ``sluit``, in this order (foreign keys first).
+#: Tables holding personal data of a cycle: deleted by ``close``, in this order (foreign keys first).
 PERSOONSGEGEVENS = (
     "leerling_mutatie",
     "aanmelding_overgang",
@@ -63,14 +63,14 @@ class CyclusError(BrokerError):
 
 @dataclass
 class Closing:
-    """What ``sluit`` did: yearly figure rows kept, rows deleted per table."""
+    """What ``close`` did: yearly figure rows kept, rows deleted per table."""
 
     jaar: int
     jaarcijfers: int
     verwijderd: dict[str, int] = field(default_factory=dict)
 
 
-def sluit(session: Session, kalender: Calendar, jaar: int, today: date, nu: datetime) -> Closing:
+def close_cyclus(session: Session, kalender: Calendar, jaar: int, today: date, nu: datetime) -> Closing:
     """Close cycle ``jaar`` in ``session``'s transaction: store its yearly figures, delete its personal data.
 
     Raises ``CyclusError`` when the cycle has not ended on ``today`` (its last day is 30 September),
@@ -107,7 +107,7 @@ def sluit(session: Session, kalender: Calendar, jaar: int, today: date, nu: date
     rij.gesloten_op = nu
     leerlingen = afsluiting.verwijderd["leerling"]
     # The audit record says when the purge really ran (``nu`` may be the day it acts as of).
-    leg_vast(session, AuditEvent(BEHEER, CYCLUS_SLUITEN, "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
+    record_event(session, AuditEvent(BEHEER, CYCLUS_SLUITEN, "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
     # The audit pseudonyms last, under the chain head's lock taken just now: an audit record about this
     # cycle committed meanwhile is deleted too, and one appended later finds the cycle closed.
     afsluiting.verwijderd["audit_leerling"] = session.execute(_remove("audit_leerling", jaar, grens)).rowcount
@@ -118,7 +118,7 @@ def lock_cyclus(session: Session, jaar: int) -> models.Cyclus | None:
     """The row of cycle ``jaar`` (None when it has none), locked until ``session``'s transaction ends.
 
     Write first, read second (as the audit chain's head does): whatever writes a cycle's data outside
-    a request (``sluit``, ``vva signals run``) waits here for a close in progress, then reads the cycle
+    a request (``close``, ``vva signals run``) waits here for a close in progress, then reads the cycle
     as closed."""
     C = models.Cyclus
     session.execute(update(C).where(C.jaar == jaar).values(jaar=C.jaar))
@@ -182,5 +182,5 @@ def open_cyclus(session: Session, kalender: Calendar, jaar: int, nu: datetime) -
         rij = models.Cyclus(jaar=jaar, deadline=cyclus.deadline)
         session.add(rij)
     rij.geopend_op = nu
-    leg_vast(session, AuditEvent(BEHEER, "vva cycle open", "verwerkt", cyclus_jaar=jaar), nu)
+    record_event(session, AuditEvent(BEHEER, "vva cycle open", "verwerkt", cyclus_jaar=jaar), nu)
     return rij

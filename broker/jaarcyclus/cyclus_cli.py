@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from broker.audit.trail import BEHEER, AuditEvent, leg_vast
+from broker.audit.trail import BEHEER, AuditEvent, record_event
 from broker.db.migrate import upgrade
-from broker.jaarcyclus.close import CyclusError, open_cyclus, sluit
-from broker.refdata.cli import BEEINDIGDE_GEMEENTE_OPTIE, report_check
+from broker.jaarcyclus.close import CyclusError, close_cyclus, open_cyclus
 from broker.refdata.check import check_all
-from broker.refdata.load import load_files, load_demo
+from broker.refdata.cli import BEEINDIGDE_GEMEENTE_OPTIE, report_check
+from broker.refdata.load import load_demo, load_files
 from broker.service.signalen import moment_of
 
 
@@ -33,7 +33,7 @@ def close(runtime, jaar: int, dag) -> None:
     upgrade(runtime.engine)
     try:
         with runtime.sessions.begin() as session:
-            afsluiting = sluit(session, runtime.kalender, jaar, today, moment_of(today))
+            afsluiting = close_cyclus(session, runtime.kalender, jaar, today, moment_of(today))
     except CyclusError as fout:
         raise click.ClickException(str(fout)) from None
     click.echo(f"cycle {jaar}: {afsluiting.jaarcijfers} yearly figures kept")
@@ -81,7 +81,7 @@ def open_(
             for code in controle.beeindigde_gemeenten:
                 # A deliberate operator decision that removes a gemeente from the exchange: traced.
                 operatie = f"vva cycle open --ended-gemeente {code}"
-                leg_vast(session, AuditEvent(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
+                record_event(session, AuditEvent(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
     except CyclusError as fout:
         raise click.ClickException(str(fout)) from None
     tabellen = ", ".join(f"{t.totaal} {naam}" for naam, t in rapport.tellingen.items())

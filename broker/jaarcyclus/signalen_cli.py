@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from broker.audit.trail import BEHEER, AuditEvent, leg_vast
+from broker.audit.trail import BEHEER, AuditEvent, record_event
 from broker.db.migrate import upgrade
 from broker.jaarcyclus.close import lock_cyclus
 from broker.service.context import Processing
@@ -56,34 +56,34 @@ def run(runtime, peildatum, rapport: str | None, allow_future: bool) -> None:
                 f"cycle {jaar} was closed on {cyclus.gesloten_op:%Y-%m-%d}; it has no signals any more"
             )
         verwerking = Processing(session, runtime.keyring, runtime.kalender, nu=moment_of(dag))
-        ronde = signaleer(verwerking, runtime.settings.signaal_lead_days)
+        run_round = signaleer(verwerking, runtime.settings.signaal_lead_days)
         gebeurtenis = AuditEvent(
             BEHEER,
             "vva signals run",
             "verwerkt",
-            cyclus_jaar=ronde.cyclus_jaar,
+            cyclus_jaar=run_round.cyclus_jaar,
             leerlingen=verwerking.betrokken,
-            aantal=ronde.totaal,
+            aantal=run_round.totaal,
         )
-        leg_vast(session, gebeurtenis)  # when it really ran, whatever day it acted as of
+        record_event(session, gebeurtenis)  # when it really ran, whatever day it acted as of
     fase = {
         "voor-voorloop": "before the signal period",
         "voorloop": "signal period before the deadline",
         "na-deadline": "after the deadline",
-    }[ronde.fase]
+    }[run_round.fase]
     click.echo(
-        f"cycle {ronde.cyclus_jaar} (deadline {ronde.deadline}), {dag}: {fase}; "
-        f"{ronde.totaal} new signals to {len({oin for oin, _ in ronde.nieuw})} parties, {ronde.pushes} pushes queued"
+        f"cycle {run_round.cyclus_jaar} (deadline {run_round.deadline}), {dag}: {fase}; "
+        f"{run_round.totaal} new signals to {len({oin for oin, _ in run_round.nieuw})} parties, {run_round.pushes} pushes queued"
     )
-    for (oin, soort), aantal in sorted(ronde.nieuw.items()):
+    for (oin, soort), aantal in sorted(run_round.nieuw.items()):
         click.echo(f"  {oin}  {soort:26} {aantal}")
-    if ronde.fase == "voorloop":
-        click.echo(f"parties that exchanged no data yet this cycle: {len(ronde.stil)}")
-        for stil in ronde.stil:
+    if run_round.fase == "voorloop":
+        click.echo(f"parties that exchanged no data yet this cycle: {len(run_round.stil)}")
+        for stil in run_round.stil:
             click.echo(f"  {stil.oin}  {stil.soort:15} {','.join(stil.brins):20} {stil.naam}")
     if rapport:
         with open(rapport, "w", newline="", encoding="utf-8") as handle:
             schrijver = csv.writer(handle)
             schrijver.writerow(["oin", "soort", "brins", "naam"])
-            for stil in ronde.stil:
+            for stil in run_round.stil:
                 schrijver.writerow([stil.oin, stil.soort, " ".join(stil.brins), stil.naam])

@@ -51,7 +51,7 @@ def run(runtime, workers: int, tot_leeg: bool) -> None:
     if workers > 1 and runtime.engine.dialect.name != "postgresql":
         click.echo("SQLite has one writer and no SKIP LOCKED: running one worker", err=True)
         workers = 1
-    runtime.sluit()  # each worker opens its own connections after the fork
+    runtime.close()  # each worker opens its own connections after the fork
     with _progress(runtime.settings.database_url, aan=tot_leeg and sys.stderr.isatty()):
         _deliver(runtime, workers, tot_leeg)
 
@@ -75,7 +75,7 @@ def _deliver(runtime, workers: int, tot_leeg: bool) -> None:
     protect_logger(logging.getLogger())
     # The workers add their outcomes here as they end (forked processes share nothing else).
     gedeeld = multiprocessing.Array("q", len(UITKOMSTEN))
-    if Supervisor(workers, _worker, (runtime, tot_leeg, gedeeld), tot_leeg=tot_leeg).draai():
+    if Supervisor(workers, _worker, (runtime, tot_leeg, gedeeld), tot_leeg=tot_leeg).run():
         raise SystemExit(1)
     if tot_leeg:
         _summary(dict(zip(UITKOMSTEN, gedeeld[:], strict=True)))
@@ -147,10 +147,10 @@ def _worker(runtime, tot_leeg: bool, gedeeld=None):
         signal.signal(signum, lambda *_: gestopt.append(True))
     delivery_worker = DeliveryWorker(runtime)
     try:
-        delivery_worker.draai(tot_leeg=tot_leeg, stop=lambda: bool(gestopt))
+        delivery_worker.run(tot_leeg=tot_leeg, stop=lambda: bool(gestopt))
     finally:
         # A forked worker ends with os._exit (no atexit handlers): remove its files here.
-        delivery_worker.sluit()
+        delivery_worker.close()
         if gedeeld is not None:
             with gedeeld.get_lock():
                 for i, uitkomst in enumerate(UITKOMSTEN):

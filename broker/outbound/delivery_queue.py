@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import aliased
 
-from broker.audit.trail import PUSH, AuditEvent, leg_vast
+from broker.audit.trail import PUSH, AuditEvent, record_event
 from broker.bootstrap import Runtime
 from broker.db import models
 from broker.db.message_log import Header, log_sent
@@ -99,7 +99,7 @@ class DeliveryQueue:
                 for r in rijen
             ]
 
-    def nog_werk(self) -> bool:
+    def has_work(self) -> bool:
         with self.runtime.sessions() as session:
             return (
                 session.scalar(
@@ -110,7 +110,7 @@ class DeliveryQueue:
                 is not None
             )
 
-    def huidig_endpoint(self, oin: str) -> str | None:
+    def current_endpoint(self, oin: str) -> str | None:
         # The registry as it is now: a party removed, switched off or moved meanwhile gets nothing.
         with self.runtime.sessions() as session:
             return next(
@@ -153,7 +153,7 @@ class DeliveryQueue:
             rij = session.get(models.UitgaandBericht, taak.id)
             rij.status, rij.laatste_fout, rij.bezig_tot = status, reden, None
 
-    def terug(self, taak: Task, tot: datetime) -> None:
+    def give_back(self, taak: Task, tot: datetime) -> None:
         """Give a claimed but untried message back, due at ``tot`` with the receiver's other pushes;
         the claim's attempt is undone."""
         with self.runtime.sessions.begin() as session:
@@ -165,7 +165,7 @@ class DeliveryQueue:
                 rij.eerste_poging_op = None
             rij.volgende_poging_op = tot
 
-    def stel_ontvanger_uit(self, taak: Task, tot: datetime) -> None:
+    def postpone_receiver(self, taak: Task, tot: datetime) -> None:
         """The receiver failed: its other waiting pushes wait as long as the failed one (a circuit
         breaker per receiver), instead of each costing a worker a timeout now."""
         U = models.UitgaandBericht
@@ -179,7 +179,7 @@ class DeliveryQueue:
                 .execution_options(synchronize_session=False)
             )
 
-    def leg_vast(
+    def record_attempt(
         self, taak: Task, transport: VastleggendeTransport, fout: str | None, blijvend: bool
     ) -> tuple[datetime | None, str | None]:
         """Record the attempt's outcome; returns the next attempt's time when it is to be retried, and
@@ -240,10 +240,10 @@ class DeliveryQueue:
             gebeurtenis = AuditEvent(
                 PUSH, taak.operatie, uitkomst, taak.ontvanger_oin, message_id=taak.message_id, aantal=1
             )
-            leg_vast(session, gebeurtenis, nu)
+            record_event(session, gebeurtenis, nu)
             return
         pupil = rij.signaal_id is None or rij.volgorde_sleutel != f"signaal:{rij.signaal_id}"
-        leg_vast(
+        record_event(
             session,
             AuditEvent(
                 PUSH,

@@ -39,33 +39,33 @@ class DeliveryWorker:
         #: Outcomes of this worker's attempts, for ``vva outbox run --until-empty``'s summary.
         self.telling: Counter[str] = Counter()
 
-    def sluit(self) -> None:
+    def close(self) -> None:
         """Release what this worker holds outside the database: the CA bundle file."""
-        self.transport.sluit()
+        self.transport.close()
 
     def claim(self, maximum: int = 5) -> list[Task]:
         """Take up to ``maximum`` due messages (``DeliveryQueue.claim``)."""
         return self.queue.claim(maximum)
 
-    def ronde(self, maximum: int = 5) -> int:
+    def run_round(self, maximum: int = 5) -> int:
         """Claim and deliver one batch; returns how many messages were handled."""
         taken = self.claim(maximum)
         uitgesteld: dict[str, datetime] = {}  # receivers that failed in this batch: until when
         for taak in taken:
             if taak.ontvanger_oin in uitgesteld:
                 # Not tried: it waits with the receiver's other pushes.
-                self.queue.terug(taak, uitgesteld[taak.ontvanger_oin])
-            elif (tot := self.lever(taak)) is not None:
+                self.queue.give_back(taak, uitgesteld[taak.ontvanger_oin])
+            elif (tot := self.deliver(taak)) is not None:
                 uitgesteld[taak.ontvanger_oin] = tot
         return len(taken)
 
-    def draai(self, tot_leeg: bool = False, stop=None) -> None:
+    def run(self, tot_leeg: bool = False, stop=None) -> None:
         """Deliver until stopped (``stop()`` true) or, with ``tot_leeg``, until nothing is left to do."""
         pauze = 0.2
         while not (stop and stop()):
             try:
-                if self.ronde() == 0:
-                    if tot_leeg and not self.queue.nog_werk():
+                if self.run_round() == 0:
+                    if tot_leeg and not self.queue.has_work():
                         return
                     time.sleep(0.2)
                 pauze = 0.2
@@ -80,7 +80,7 @@ class DeliveryWorker:
 
     # --- one delivery ------------------------------------------------------------------------------
 
-    def lever(self, taak: Task) -> datetime | None:
+    def deliver(self, taak: Task) -> datetime | None:
         """Send ``taak`` once and record the outcome (delivered, retry later, or dead); returns the
         time of the next attempt when the receiver failed (None otherwise). Never raises: whatever goes wrong with one
         message is recorded on it, so one bad message cannot stop a worker."""
@@ -88,11 +88,11 @@ class DeliveryWorker:
             return self._lever(taak)
         except Exception as exc:  # noqa: BLE001 — recorded, retried, dead-lettered in the end
             log.error("delivery of outbox message %s failed: %s", taak.id, type(exc).__name__)
-            self._leg_vast(taak, VastleggendeTransport(), f"internal {type(exc).__name__}", False)
+            self._record_attempt(taak, VastleggendeTransport(), f"internal {type(exc).__name__}", False)
             return None  # our failure, not the receiver's: its other pushes go on
 
     def _lever(self, taak: Task) -> datetime | None:
-        endpoint = self.queue.huidig_endpoint(taak.ontvanger_oin)
+        endpoint = self.queue.current_endpoint(taak.ontvanger_oin)
         if endpoint is None:
             self._afsluiten(taak, VERVALLEN, "receiver no longer registered with an endpoint")
             return None
@@ -105,9 +105,9 @@ class DeliveryWorker:
         transport, fout, blijvend = self.transport.send(
             endpoint, taak.ontvanger_oin, taak.operatie, taak.message_id, inhoud
         )
-        opnieuw = self._leg_vast(taak, transport, fout, blijvend)
+        opnieuw = self._record_attempt(taak, transport, fout, blijvend)
         if opnieuw is not None:
-            self.queue.stel_ontvanger_uit(taak, opnieuw)
+            self.queue.postpone_receiver(taak, opnieuw)
         return opnieuw
 
     def _afsluiten(self, taak: Task, status: str, reden: str) -> None:
@@ -115,11 +115,11 @@ class DeliveryWorker:
         if status == DOOD:
             self.telling[DEAD] += 1
 
-    def _leg_vast(
+    def _record_attempt(
         self, taak: Task, transport: VastleggendeTransport, fout: str | None, blijvend: bool
     ) -> datetime | None:
         """Record the attempt's outcome; returns the next attempt's time when it is to be retried."""
-        opnieuw, uitkomst_telling = self.queue.leg_vast(taak, transport, fout, blijvend)
+        opnieuw, uitkomst_telling = self.queue.record_attempt(taak, transport, fout, blijvend)
         if uitkomst_telling is not None:
             self.telling[uitkomst_telling] += 1  # counted once committed
         return opnieuw

@@ -40,10 +40,10 @@ class Rendering:
 def render(verwerking: Processing, ontvanger_oin: str, sleutel_hash: str) -> Rendering | None:
     """The ``ontvangenWijziging`` for pupil ``sleutel_hash`` as receiver ``ontvanger_oin`` may see it
     now, or None when the receiver is no longer an active party or may not see the pupil any more."""
-    partij = registeropname(verwerking.session).zoek(ontvanger_oin)
+    partij = registeropname(verwerking.session).find(ontvanger_oin)
     if partij is None:
         return None
-    dossier = Rows.laad(verwerking, [sleutel_hash]).dossiers(partij).get(sleutel_hash)
+    dossier = Rows.load(verwerking, [sleutel_hash]).dossiers(partij).get(sleutel_hash)
     if dossier is None:
         return None
     pushes = ontvangers(dossier.feiten, [partij])
@@ -74,7 +74,7 @@ def render_signaal(verwerking: Processing, ontvanger_oin: str, signaal_id: int |
     rij = verwerking.session.get(models.Signaal, signaal_id) if signaal_id is not None else None
     if rij is None or rij.partij_oin != ontvanger_oin:
         return None
-    if registeropname(verwerking.session).zoek(ontvanger_oin) is None:
+    if registeropname(verwerking.session).find(ontvanger_oin) is None:
         return None
     signaal = mapping.signaal_uit(signaal_regel(verwerking, rij))
     xml = etree.tostring(get_object_as_xml(m.OntvangenSignaal(signaal=signaal), m.OntvangenSignaal))

@@ -39,13 +39,13 @@ class EdukoppelingWsse:
 
     def __init__(
         self,
-        ondertekenaar: Signer | None,
+        signer: Signer | None,
         trust: TrustStore | None = None,
         verwacht_oin: str | None = None,
         settings: VerifierSettings | None = None,
         gemachtigd: Callable[[str], bool] | None = None,
     ) -> None:
-        self.ondertekenaar = ondertekenaar
+        self.signer = signer
         self.trust = trust
         self.verwacht_oin = verwacht_oin
         self.settings = settings or VerifierSettings()
@@ -55,7 +55,7 @@ class EdukoppelingWsse:
         self._verzonden = threading.local()
 
     def apply(self, envelope: etree._Element, headers: dict) -> tuple[etree._Element, dict]:
-        self.ondertekenaar.onderteken(envelope, datetime.now(UTC))
+        self.signer.sign(envelope, datetime.now(UTC))
         waarde = envelope.find(f".//{q(DS, 'SignatureValue')}")
         self._verzonden.handtekening = "".join(waarde.text.split())
         self._verzonden.message_id = _text(envelope, "MessageID")
@@ -73,9 +73,9 @@ class EdukoppelingWsse:
             geverifieerd = verify_envelope(envelop, nu, self.settings, vertrouw=vertrouw)
         except EdukoppelingFault as fout:
             raise UntrustedResponse(f"response not verified: {fout.reden}") from None
-        ondertekenaar = geverifieerd.oin
-        if self.verwacht_oin is not None and ondertekenaar is not None and ondertekenaar != self.verwacht_oin:
-            if self.gemachtigd is None or not self.gemachtigd(ondertekenaar):
+        signer = geverifieerd.oin
+        if self.verwacht_oin is not None and signer is not None and signer != self.verwacht_oin:
+            if self.gemachtigd is None or not self.gemachtigd(signer):
                 raise UntrustedResponse("response signed by an unexpected party")
         self._check_addressing(envelope)
         self._check_confirmation(envelope, geverifieerd.ondertekend)

@@ -36,7 +36,7 @@ class Supervisor:
         self._doden: deque[float] = deque()
         self._stoppen = False
 
-    def draai(self) -> int:
+    def run(self) -> int:
         """Supervise until stopped (SIGTERM/SIGINT: exit code 0) or every worker is done
         (``tot_leeg``); returns 1 when workers died in a tight loop."""
         signal.signal(signal.SIGTERM, self._stop)

@@ -78,15 +78,15 @@ class PushTransport:
         self.wsdl = Contract(sleutels=ONTVANGER_DIENSTEN).dienst("ontvanger").wsdl
         # The signer and trust store come from the composition root: the same objects, under the same
         # production rules (no demo CA, no test OIN in a receiver's answer), as the inbound pipeline's.
-        self.ondertekenaar: Signer = runtime.signer
+        self.signer: Signer = runtime.signer
         self.trust: TrustStore = runtime.trust_store
         self._ca_bundel = _bundle(settings.ca_files)
-        # Removed by ``sluit`` (a worker's normal end), else when this object is collected or the
+        # Removed by ``close`` (a worker's normal end), else when this object is collected or the
         # interpreter exits: a start must not leave a file behind in /tmp.
         self._bundel_weg = weakref.finalize(self, _remove, self._ca_bundel)
         self._clients: dict[tuple[str, str], tuple] = {}
 
-    def sluit(self) -> None:
+    def close(self) -> None:
         """Release what this transport holds outside the database: the CA bundle file."""
         self._bundel_weg()
 
@@ -143,7 +143,7 @@ class PushTransport:
                 self.wsdl,
                 transport=transport,
                 wsse=EdukoppelingWsse(
-                    self.ondertekenaar,
+                    self.signer,
                     self.trust,
                     verwacht_oin=oin,
                     gemachtigd=self._mandaatcontrole(oin),
@@ -166,10 +166,10 @@ def _at_the_latest(seconden: float):
         yield
         return
 
-    def te_laat(*_):
+    def too_late(*_):
         raise _TooLate()
 
-    vorige = signal.signal(signal.SIGALRM, te_laat)
+    vorige = signal.signal(signal.SIGALRM, too_late)
     signal.setitimer(signal.ITIMER_REAL, seconden)
     try:
         yield

@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from broker.domain.identifiers import is_valid_oin, is_test_oin
+from broker.domain.identifiers import is_test_oin, is_valid_oin
 from broker.edukoppeling.keys import MIN_RSA_BITS, is_ec, rsa_key
 from broker.edukoppeling.trust_store import oin_of
 from broker.pki.demo import DemoPki, make_demo_pki

@@ -6,10 +6,10 @@ import time
 
 import click
 
-from broker.audit.trail import BEHEER, AuditEvent, leg_vast
+from broker.audit.trail import BEHEER, AuditEvent, record_event
 from broker.db.migrate import upgrade
 from broker.privacy import rotation
-from broker.privacy.keys import load_keyring, remove_keys, add_key
+from broker.privacy.keys import add_key, load_keyring, remove_keys
 
 #: How long the key file must be unchanged before ``retire`` drops a key: longer than any transaction
 #: that may still commit a ciphertext made under the previous current key (plus the 1 s reload).
@@ -41,7 +41,7 @@ def rotate(runtime) -> None:
         per_tabel = rotation.reencrypt(runtime.sessions, bos, balk.update)
     aantal = sum(per_tabel.values())
     with runtime.sessions.begin() as session:
-        leg_vast(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt", aantal=aantal))
+        record_event(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt", aantal=aantal))
     for tabel, rijen in per_tabel.items():
         click.echo(f"  {tabel:18} {rijen} re-encrypted")
     click.echo(f"keys: {aantal} ciphertexts now under key {nieuw}; run 'vva keys retire' to drop old keys")

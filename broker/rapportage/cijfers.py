@@ -200,7 +200,7 @@ class Peil:
         """The cycle ``jaar`` on ``peildatum`` (default: the cycle's last day)."""
         cyclus = kalender.cyclus(jaar)
         peildatum = peildatum or cyclus.einde
-        if not cyclus.bevat(peildatum):
+        if not cyclus.contains(peildatum):
             raise ValueError(
                 f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
             )
@@ -247,7 +247,7 @@ def compute_cijfers(
                 uitkomst += bron.intakecijfers(session, niveau, filter_)
             uitkomst += bron.doorlooptijden(session, niveau, filter_)
     finally:
-        bron.sluit()
+        bron.close()
     return sorted(uitkomst, key=lambda c: (c.niveau, c.eenheid, c.cijfer, c.dimensie))
 
 
@@ -300,7 +300,7 @@ def percentile(histogram: Mapping[int, int], p: float) -> int:
 class _Bron:
     """The shared base of one peil — the state of every registration, every pupil's summary and
     every delivered pupil on the peildatum — computed once into temporary tables (private to the
-    session's connection, dropped by ``sluit``), so the dozens of GROUP BYs that follow read a few
+    session's connection, dropped by ``close``), so the dozens of GROUP BYs that follow read a few
     hundred thousand prepared rows instead of re-running the window functions over the history.
     """
 
@@ -327,7 +327,7 @@ class _Bron:
             connection.execute(text(f"ANALYZE {tabel.name}"))  # autovacuum never analyses temp tables
         return tabel
 
-    def sluit(self) -> None:
+    def close(self) -> None:
         connection = self._session.connection()
         for tabel in reversed(self._tabellen):
             tabel.drop(connection)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from broker.audit.trail import BEHEER, AuditEvent, leg_vast
+from broker.audit.trail import BEHEER, AuditEvent, record_event
 from broker.bootstrap import Runtime
 from broker.rapportage.cijfers import Level
 
@@ -46,8 +46,8 @@ def report(
     The figures are anonymous (counts of 1–4 suppressed, with the cells that would give them
     away); a closed cycle is read from its yearly aggregates. Exit status 2 with a message when the report cannot be made as asked.
     """
+    from broker.rapportage.output import write
     from broker.rapportage.rapport import RapportError, make_rapport
-    from broker.rapportage.output import schrijf
 
     if (niveau == "school") != (brin is not None) or (niveau == "regio") != (rmc is not None):
         raise click.UsageError(
@@ -66,10 +66,10 @@ def report(
             )
     except (RapportError, ValueError) as fout:
         raise click.UsageError(str(fout)) from None
-    schrijf(rapport, formaat, uit)
+    write(rapport, formaat, uit)
     with runtime.sessions.begin() as session:  # aggregates over personal data leave the system: traced
         operatie = f"vva report {niveau} {eenheid}".strip()
-        leg_vast(session, AuditEvent(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
+        record_event(session, AuditEvent(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
     click.echo(
         f"report: {uit} ({formaat}, {niveau} {rapport.eenheid or 'NL'}, cycle {jaar}, peildatum {rapport.peildatum})"
     )

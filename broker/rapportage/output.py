@@ -8,8 +8,8 @@ import csv
 from html import escape
 from pathlib import Path
 
-from broker.rapportage import cijfers as c
 from broker.rapportage import charts
+from broker.rapportage import cijfers as c
 from broker.rapportage.cijfers import STATUS_VOLGORDE, TRAJECTEN, Level
 from broker.rapportage.rapport import Rapport
 from broker.rapportage.trends import trend_cijfers
@@ -385,6 +385,6 @@ def write_html(rapport: Rapport, pad: Path) -> None:
 SCHRIJVERS = {"html": write_html, "csv": write_csv, "xlsx": write_xlsx}
 
 
-def schrijf(rapport: Rapport, formaat: str, pad: Path) -> None:
+def write(rapport: Rapport, formaat: str, pad: Path) -> None:
     """Write ``rapport`` to ``pad`` as html, csv or xlsx."""
     SCHRIJVERS[formaat](rapport, pad)

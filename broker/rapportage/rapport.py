@@ -24,8 +24,8 @@ from broker.rapportage.jaarcijfers import (
     Jaarcijfer,
     bewaarde_jaren,
     read_jaarcijfers,
-    suppress,
     regio_indeling,
+    suppress,
 )
 from broker.rapportage.trends import Trend, trend
 from broker.refdata.lookup import refdata_jaar_sql
@@ -98,7 +98,7 @@ def make_rapport(
             )
         peildatum = cyclus.einde
     peildatum = peildatum or min(date.today(), cyclus.einde)
-    if not cyclus.bevat(peildatum):
+    if not cyclus.contains(peildatum):
         raise RapportError(
             f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
         )

@@ -15,7 +15,7 @@ from broker.db import models
 from broker.domain.cycle import Calendar
 from broker.rapportage import cijfers as c
 from broker.rapportage.cijfers import Level
-from broker.rapportage.jaarcijfers import compute_jaarcijfers, bewaarde_jaren, read_jaarcijfers
+from broker.rapportage.jaarcijfers import bewaarde_jaren, compute_jaarcijfers, read_jaarcijfers
 
 #: (figure, dimension, label) of the trend, in the order a report shows them.
 TREND_CIJFERS: tuple[tuple[str, str, str], ...] = (

@@ -19,7 +19,7 @@ from broker.db import models
 from broker.db.migrate import upgrade
 from broker.refdata.check import CheckResult, check_all
 from broker.refdata.duo import UnknownFile
-from broker.refdata.load import TABELLEN, LoadReport, load_files, load_demo
+from broker.refdata.load import TABELLEN, LoadReport, load_demo, load_files
 from broker.refdata.lookup import refdata_jaar
 
 _CYCLUS_OPTIE = click.option(

@@ -123,7 +123,7 @@ def add(
 
     def werk(session: Session) -> None:
         eerder = _brins_per_partij(runtime, session)
-        _register(runtime, session).voeg_toe(invoer, vervang=vervang)
+        _register(runtime, session).add(invoer, vervang=vervang)
         _require_known_brins(runtime, session, {oin}, eerder)
 
     _in_transaction(runtime, werk)
@@ -144,7 +144,7 @@ def list_(runtime: Runtime, formaat: str) -> None:
 @click.pass_obj
 def remove(runtime: Runtime, oin: str) -> None:
     """Remove a party, and withdraw every mandate other parties gave to its OIN."""
-    ingetrokken = _in_transaction(runtime, lambda session: _register(runtime, session).verwijder(oin))
+    ingetrokken = _in_transaction(runtime, lambda session: _register(runtime, session).remove(oin))
     extra = f"; {ingetrokken} mandate(s) given to it withdrawn" if ingetrokken else ""
     click.echo(f"party {oin} removed{extra}")
 

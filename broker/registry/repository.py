@@ -52,7 +52,7 @@ class PartijRegistry:
 
     # --- writing --------------------------------------------------------------------------------------
 
-    def voeg_toe(self, invoer: PartijInput, *, vervang: bool = False) -> None:
+    def add(self, invoer: PartijInput, *, vervang: bool = False) -> None:
         """Store one party with its scopes and mandates.
 
         Input: PartijInvoer (checked with ``check_all``); ``vervang``: when the party exists, replace its
@@ -92,7 +92,7 @@ class PartijRegistry:
         )
         self._flush(schoon.oin)
 
-    def verwijder(self, oin: str) -> int:
+    def remove(self, oin: str) -> int:
         """Remove a party, its scopes and mandates, and every mandate given to its OIN as certificate OIN.
 
         Input: OIN str. Output: the number of mandates other parties had given to this OIN, now withdrawn
@@ -122,7 +122,7 @@ class PartijRegistry:
 
     # --- reading --------------------------------------------------------------------------------------
 
-    def bestaat(self, oin: str) -> bool:
+    def exists(self, oin: str) -> bool:
         """True when a party with this OIN is registered (active or not)."""
         return self._session.get(models.Partij, oin) is not None
 
@@ -131,7 +131,7 @@ class PartijRegistry:
         rijen = self._session.scalars(select(models.Partij).order_by(models.Partij.oin)).all()
         return [_as_input(rij) for rij in rijen]
 
-    def zoek(self, oin: str) -> Partij | None:
+    def find(self, oin: str) -> Partij | None:
         """The active party with this OIN as a domain ``Partij`` (input for the visibility rules), else None.
 
         Input: OIN str. Output: ``broker.domain.visibility.Partij`` built from the stored scopes, or None

@@ -8,7 +8,7 @@ renews in the same transaction as any change to partij, partij_scope or mandaat,
 (migration 0011). A change committed by ``vva party`` is seen by the very next request of every
 process, as before; a rolled-back change leaves no trace, because the value is random, not a counter.
 
-The rules are those of ``PartijRegistry`` (``zoek``, ``mandaat_geldig``, ``endpoint``); the copy only
+The rules are those of ``PartijRegistry`` (``find``, ``mandaat_geldig``, ``endpoint``); the copy only
 changes where the rows come from.
 """
 
@@ -64,8 +64,8 @@ class RegistrySnapshot:
             if p.actief and p.endpoint is not None and p.partij is not None
         ]
 
-    def zoek(self, oin: str) -> Partij | None:
-        """As ``PartijRegistry.zoek``: the active party with this OIN, else None; raises ``ValueError``
+    def find(self, oin: str) -> Partij | None:
+        """As ``PartijRegistry.find``: the active party with this OIN, else None; raises ``ValueError``
         when its stored codes are not canonical (written around the register)."""
         rij = self._active(oin)
         if rij is None:

@@ -103,13 +103,13 @@ def load_partijen(
     partijen = read_partijen(pad, productie=productie)
     register = PartijRegistry(session, productie=productie)
     if not vervang:
-        bestaand = [p.oin for p in partijen if register.bestaat(p.oin)]
+        bestaand = [p.oin for p in partijen if register.exists(p.oin)]
         if bestaand:
             raise PartijError(
                 f"{pad}: already registered (load with replace to overwrite): {', '.join(bestaand)}"
             )
     for partij in partijen:
-        register.voeg_toe(partij, vervang=vervang)
+        register.add(partij, vervang=vervang)
     return len(partijen)
 
 

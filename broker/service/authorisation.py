@@ -2,7 +2,7 @@
 may the party that authenticated (its certificate OIN) speak for the party in wsa:From, and is that
 party registered for the service it calls?
 
-The inbound pipeline (``broker.web.pipeline``) calls ``machtig`` with plain values read from the
+The inbound pipeline (``broker.web.pipeline``) calls ``authorise`` with plain values read from the
 verified message; a refusal is ``NotAuthorised`` (``broker.service.context``), which the pipeline
 answers with the Edukoppeling fault Client.DK0002.
 """
@@ -26,7 +26,7 @@ DIENST_PARTIJSOORT = {
 }
 
 
-def machtig(
+def authorise(
     session, dienst: str, operatie: str, from_oin: str, certificaat_oin: str | None, settings
 ) -> Partij:
     """Authorisation (check order step 5): the certificate OIN is the From party or holds an active mandate
@@ -53,7 +53,7 @@ def machtig(
         raise NotAuthorised(
             f"wsa:From (OIN {from_oin}) is een test-OIN (00000099…): in productie niet toegestaan"
         )
-    partij = register.zoek(from_oin)
+    partij = register.find(from_oin)
     if partij is None or partij.soort != DIENST_PARTIJSOORT[dienst]:
         raise NotAuthorised(
             f"wsa:From (OIN {from_oin}) is niet aangemeld voor deze dienst ({dienst}); "

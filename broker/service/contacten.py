@@ -5,7 +5,7 @@ Which institutions' details a party gets is decided in ``broker.domain.visibilit
 cycle's DUO reference data, the party's own phone and internet address winning field by field, and its
 contact e-mail for this exchange, which only the registry has. Never a person's details.
 
-The request path asks the database once per set of BRINs, not per pupil: ``ContactBook.laad`` fetches
+The request path asks the database once per set of BRINs, not per pupil: ``ContactBook.load`` fetches
 all BRINs of a list of views at once, and the result is kept in ``session.info`` for the session's life
 (one request, or one delivery attempt), like the other reference lookups.
 """
@@ -54,7 +54,7 @@ class ContactBook:
         self._jaar = cyclus_jaar
         self._cache: dict[tuple[int, str], _Details | None] = session.info.setdefault(CACHE_SLEUTEL, {})
 
-    def laad(self, beelden: Iterable[LeerlingBeeld]) -> None:
+    def load(self, beelden: Iterable[LeerlingBeeld]) -> None:
         """Fetch the details of every institution the views refer to that is not cached yet."""
         ontbrekend = {
             c.brin for beeld in beelden for c in beeld.contacten if (self._jaar, c.brin) not in self._cache
@@ -69,7 +69,7 @@ class ContactBook:
     def contacten(self, beeld: LeerlingBeeld) -> tuple[Contact, ...]:
         """The contact details ``beeld`` refers to, in its order; an institution known neither to DUO's
         data nor to the registry is left out."""
-        self.laad([beeld])
+        self.load([beeld])
         uitkomst = []
         for verwijzing in beeld.contacten:
             gegevens = self._cache[(self._jaar, verwijzing.brin)]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broker.db import models
-from broker.domain.cycle import Cyclus, Calendar
+from broker.domain.cycle import Calendar, Cyclus
 from broker.domain.visibility import Partij
 from broker.errors import BrokerError
 from broker.privacy.keys import Keyring

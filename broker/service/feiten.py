@@ -41,7 +41,7 @@ class _Regio:
     gemeente: dict[str, str | None]
 
     @classmethod
-    def laad(cls, verwerking: Processing, leerlingen: Iterable[models.Leerling]) -> _Regio:
+    def load(cls, verwerking: Processing, leerlingen: Iterable[models.Leerling]) -> _Regio:
         """The RMC regions of just the vestigingen, schools and gemeenten of ``leerlingen`` (not whole
         reference tables: this runs for every query and every push)."""
         rijen = list(leerlingen)
@@ -84,7 +84,7 @@ class Rows:
     regio: _Regio
 
     @classmethod
-    def laad(cls, verwerking: Processing, hashes: Collection[str]) -> Rows:
+    def load(cls, verwerking: Processing, hashes: Collection[str]) -> Rows:
         cyclus = verwerking.cyclus.jaar
         leerlingen: dict[str, list[models.Leerling]] = defaultdict(list)
         aanmeldingen: dict[str, list[models.Aanmelding]] = defaultdict(list)
@@ -102,7 +102,7 @@ class Rows:
             ):
                 aanmeldingen[rij.sleutel_hash].append(rij)
         alle_leerlingen = [rij for rijen in leerlingen.values() for rij in rijen]
-        return cls(dict(leerlingen), dict(aanmeldingen), _Regio.laad(verwerking, alle_leerlingen))
+        return cls(dict(leerlingen), dict(aanmeldingen), _Regio.load(verwerking, alle_leerlingen))
 
     def dossiers(self, partij: Partij, hashes: Iterable[str] | None = None) -> dict[str, Dossier]:
         """The loaded pupils (or only ``hashes``) as ``partij`` would see them (see ``_choose_delivery``)."""
@@ -124,7 +124,7 @@ def dossiers(verwerking: Processing, partij: Partij, hashes: Collection[str]) ->
     When a pupil was delivered by several VO schools, a VO caller sees its own school's delivery and
     everyone else the most recent active one it may see. Pupils the broker does not know are absent.
     """
-    return Rows.laad(verwerking, hashes).dossiers(partij)
+    return Rows.load(verwerking, hashes).dossiers(partij)
 
 
 def _choose_delivery(

@@ -247,11 +247,11 @@ def _apply(
     if geldig.examen is not None:
         # Only the reported result: the mbo-ganger status above stays the school's decision.
         rij.examen_uitkomst, rij.examen_datum = geldig.examen
-    _leg_vast(verwerking, aanroep, cyclus, rij, geldig.mutatie, geldig.examen)
+    _record_attempt(verwerking, aanroep, cyclus, rij, geldig.mutatie, geldig.examen)
     return rij
 
 
-def _leg_vast(
+def _record_attempt(
     verwerking: Processing,
     aanroep: Caller,
     cyclus: int,
@@ -291,5 +291,5 @@ def _meld_ontbrekenden_af(
     for rij in list(actieven):
         if (rij.sleutel_hash, rij.brin_vo) not in aanwezig:
             rij.status, rij.afmeldreden = MboGangerStatus.AFGEMELD, AfmeldReden.NIET_MEER_AANGELEVERD
-            _leg_vast(verwerking, aanroep, cyclus, rij, Mutatie.AFMELDEN)
+            _record_attempt(verwerking, aanroep, cyclus, rij, Mutatie.AFMELDEN)
             verwerking.touch(rij.sleutel_hash)

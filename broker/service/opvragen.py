@@ -55,7 +55,7 @@ def _show_all(verwerking: Processing, aanroep: Caller, gekozen: list[Dossier]) -
     """The pupils as shown to the caller; the contact details of all of them are fetched at once."""
     beelden = [beeld_voor(aanroep.partij, d.feiten) for d in gekozen]
     boek = ContactBook(verwerking.session, verwerking.cyclus.jaar)
-    boek.laad(beelden)
+    boek.load(beelden)
     uitkomst = []
     for dossier, beeld in zip(gekozen, beelden, strict=True):
         nummer = verwerking.keyring.decrypt(dossier.nummer_versleuteld)

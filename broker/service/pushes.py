@@ -35,10 +35,10 @@ def plan_pushes(verwerking: Processing) -> int:
     """
     if not verwerking.gewijzigd:
         return 0
-    partijen = _Ontvangers.laad(verwerking)
+    partijen = _Ontvangers.load(verwerking)
     if not partijen.alle:
         return 0
-    rijen = Rows.laad(verwerking, verwerking.gewijzigd.keys())
+    rijen = Rows.load(verwerking, verwerking.gewijzigd.keys())
     al_wachtend = _waiting_notes(verwerking, verwerking.gewijzigd.keys())
     aantal = 0
     for sleutel_hash in verwerking.gewijzigd:
@@ -64,7 +64,7 @@ class _Ontvangers:
     per_rmc: dict[str, list[int]]
 
     @classmethod
-    def laad(cls, verwerking: Processing) -> _Ontvangers:
+    def load(cls, verwerking: Processing) -> _Ontvangers:
         alle = active_receivers(verwerking.session)
         per_brin: dict[str, list[int]] = {}
         per_gemeente: dict[str, list[int]] = {}

@@ -78,17 +78,17 @@ def signaleer(verwerking: Processing, voorloop_dagen: int) -> SignaalRun:
     is committed here (the caller's transaction). Never raises for an empty registry or cycle.
     """
     cyclus = verwerking.cyclus
-    ronde = SignaalRun(verwerking.today, cyclus.jaar, cyclus.deadline, "voor-voorloop")
+    run_round = SignaalRun(verwerking.today, cyclus.jaar, cyclus.deadline, "voor-voorloop")
     endpoints = dict((p.oin, e) for p, e in active_receivers(verwerking.session))
     if verwerking.today > cyclus.deadline:
-        ronde.fase = "na-deadline"
+        run_round.fase = "na-deadline"
         for partij, _ in _partijen(verwerking, (PartijSoort.VO_SCHOOL,)):
-            _niet_aangemeld(verwerking, partij, ronde, endpoints)
+            _niet_aangemeld(verwerking, partij, run_round, endpoints)
     elif verwerking.today >= cyclus.deadline - timedelta(days=voorloop_dagen):
-        ronde.fase = "voorloop"
+        run_round.fase = "voorloop"
         for partij, rij in _partijen(verwerking, (PartijSoort.VO_SCHOOL, PartijSoort.MBO_INSTELLING)):
             if not _has_exchanged(verwerking, partij, cyclus.begin):
-                ronde.stil.append(
+                run_round.stil.append(
                     Silent(partij.oin, rij.naam, partij.soort.value, tuple(sorted(partij.brins)))
                 )
                 omschrijving = (
@@ -96,9 +96,9 @@ def signaleer(verwerking: Processing, voorloop_dagen: int) -> SignaalRun:
                     f"{cyclus.deadline.isoformat()}."
                 )
                 _signaal(
-                    verwerking, ronde, partij.oin, GEEN_UITWISSELING, None, None, omschrijving, endpoints
+                    verwerking, run_round, partij.oin, GEEN_UITWISSELING, None, None, omschrijving, endpoints
                 )
-    return ronde
+    return run_round
 
 
 def _partijen(verwerking: Processing, soorten) -> list[tuple[Partij, models.Partij]]:
@@ -108,22 +108,22 @@ def _partijen(verwerking: Processing, soorten) -> list[tuple[Partij, models.Part
         .where(models.Partij.soort.in_([s.value for s in soorten]), models.Partij.actief.is_(True))
         .order_by(models.Partij.oin)
     )
-    return [(partij, rij) for rij in rijen if (partij := register.zoek(rij.oin)) is not None]
+    return [(partij, rij) for rij in rijen if (partij := register.find(rij.oin)) is not None]
 
 
 def _niet_aangemeld(
-    verwerking: Processing, partij: Partij, ronde: SignaalRun, endpoints: dict[str, str]
+    verwerking: Processing, partij: Partij, run_round: SignaalRun, endpoints: dict[str, str]
 ) -> None:
     aanroep = Caller(partij, message_id="")
     for overzicht in opvragen_niet_aangemeld(verwerking, aanroep, None):
         sleutel_hash = verwerking.keyring.pseudoniem(overzicht.nummer)
         omschrijving = (
-            f"Deze leerling is na de deadline van {ronde.deadline.isoformat()} nergens aangemeld; "
+            f"Deze leerling is na de deadline van {run_round.deadline.isoformat()} nergens aangemeld; "
             "neem contact op met de leerling."
         )
         _signaal(
             verwerking,
-            ronde,
+            run_round,
             partij.oin,
             NIET_AANGEMELD,
             overzicht.beeld.brin_vo,
@@ -152,7 +152,7 @@ def _has_exchanged(verwerking: Processing, partij: Partij, begin: date) -> bool:
 
 def _signaal(
     verwerking: Processing,
-    ronde: SignaalRun,
+    run_round: SignaalRun,
     oin: str,
     soort: str,
     brin: str | None,
@@ -162,7 +162,7 @@ def _signaal(
 ) -> None:
     sleutel = ":".join([soort, brin or "", leerling[0] if leerling else ""])
     S = models.Signaal
-    jaar = ronde.cyclus_jaar
+    jaar = run_round.cyclus_jaar
     if verwerking.session.scalar(
         select(S.id).where(S.cyclus_jaar == jaar, S.partij_oin == oin, S.sleutel == sleutel)
     ):
@@ -183,7 +183,7 @@ def _signaal(
             verwerking.session.add(rij)
     except IntegrityError:
         return  # a concurrent run created it first
-    ronde.nieuw[(oin, soort)] = ronde.nieuw.get((oin, soort), 0) + 1
+    run_round.nieuw[(oin, soort)] = run_round.nieuw.get((oin, soort), 0) + 1
     if (endpoint := endpoints.get(oin)) is not None:
         add_in_commit_order(  # in the pupil's order with its change pushes (broker.db.commit_order)
             verwerking.session,
@@ -202,4 +202,4 @@ def _signaal(
                 aangemaakt_op=verwerking.nu,  # the cycle it belongs to (purge, audit)
             ),
         )
-        ronde.pushes += 1
+        run_round.pushes += 1

@@ -18,8 +18,8 @@ from spyne.server import ServerBase
 
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
 from broker.edukoppeling.ns import SOAP11, q
-from broker.soap.services import Work, make_service
 from broker.soap.models import NS
+from broker.soap.services import Work, make_service
 
 # spyne logs exceptions with their text; ours never reach it, and nothing else should be logged by it.
 logging.getLogger("spyne").setLevel(logging.CRITICAL)

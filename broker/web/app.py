@@ -18,10 +18,10 @@ from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract, Dienst
 from broker.edukoppeling.faults import HttpError
 from broker.edukoppeling.parsing import safe_xml_parser
 from broker.web import metrics
+from broker.web.fault_injection import FaultInjection
 from broker.web.health import health, outbox_per_receiver, outbox_state
 from broker.web.pipeline import XML, SoapPipeline, safe_trace
 from broker.web.startup_checks import refuse_unsafe_production
-from broker.web.fault_injection import FaultInjection
 
 log = logging.getLogger("vva.web")
 

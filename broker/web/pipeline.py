@@ -25,27 +25,27 @@ from lxml import etree
 from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from broker.audit.trail import SOAP, AuditEvent, leg_vast
+from broker.audit.trail import SOAP, AuditEvent, record_event
 from broker.bootstrap import Runtime
-from broker.db.message_log import Header, record_outcome, log_received, log_sent
-from broker.db.message_id_memory import Outcome, Recall, Fingerprint, remember, recall
+from broker.db.message_id_memory import Fingerprint, Outcome, Recall, recall, remember
+from broker.db.message_log import Header, log_received, log_sent, record_outcome
 from broker.domain.visibility import Partij
-from broker.edukoppeling.addressing import Addressing, read_before_fault, read_addressing, message_id_key
+from broker.edukoppeling.addressing import Addressing, message_id_key, read_addressing, read_before_fault
 from broker.edukoppeling.contract import Contract, Dienst
 from broker.edukoppeling.envelope import read_envelope
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, HttpError, WsSecurityFault
-from broker.edukoppeling.reading import make_readable
 from broker.edukoppeling.ns import SOAP11, q
 from broker.edukoppeling.parsing import parse_bericht, safe_xml_parser
-from broker.edukoppeling.response import build_response, build_fault, to_bytes
+from broker.edukoppeling.reading import make_readable
+from broker.edukoppeling.response import build_fault, build_response, to_bytes
 from broker.edukoppeling.trust_store import TrustStore
 from broker.edukoppeling.wss.signer import Signer
 from broker.edukoppeling.wss.verification import VerifierSettings, verify_envelope
-from broker.service.authorisation import machtig
+from broker.service.authorisation import authorise
 from broker.service.context import Caller, NotAuthorised
 from broker.service.unit_of_work import unit_of_work
-from broker.soap.services import Work
 from broker.soap.dispatch import Dispatcher
+from broker.soap.services import Work
 from broker.web import http, metrics
 from broker.web.fault_injection import FAULT_HOOK
 from broker.web.tls import client_certificaat
@@ -103,10 +103,10 @@ class SoapPipeline:
             bevestiging_toegestaan=False,  # a SignatureConfirmation belongs in answers only (S8)
         )
         if any(settings.profile_of(d.service_id) == ONDERTEKEND for d in contract.diensten.values()):
-            _ = self.ondertekenaar, self.trust  # keys and trust store: fail at start-up, not later
+            _ = self.signer, self.trust  # keys and trust store: fail at start-up, not later
 
     @property
-    def ondertekenaar(self) -> Signer:
+    def signer(self) -> Signer:
         return self.runtime.signer  # built once, in the composition root (broker.bootstrap)
 
     @property
@@ -285,7 +285,7 @@ class SoapPipeline:
         # One transaction from authorisation to the logged answer: a single connection checkout per
         # request after the message log's own. A refusal before the service layer rolls back nothing.
         with self.runtime.sessions.begin() as session:
-            partij = machtig(
+            partij = authorise(
                 session,
                 verzoek.dienst.service_id,
                 verzoek.dienst.operaties[adres.action].naam,
@@ -376,7 +376,7 @@ class SoapPipeline:
         # when the request's signature was verified (S8).
         if verzoek.ondertekend:
             with metrics.measured(metrics.ONDERTEKENING_DUUR):
-                self.ondertekenaar.onderteken(envelop, datetime.now(UTC), bevestig=verzoek.bevestig)
+                self.signer.sign(envelop, datetime.now(UTC), bevestig=verzoek.bevestig)
         return to_bytes(envelop)
 
     def _fault_bytes(self, envelop: etree._Element, verzoek: _Request) -> bytes:
@@ -437,7 +437,7 @@ class SoapPipeline:
             leerlingen=leerlingen or set(),
             aantal=aantal,
         )
-        leg_vast(session, gebeurtenis, verzoek.nu)
+        record_event(session, gebeurtenis, verzoek.nu)
 
 
 def _replay_fault(eerder: Recall) -> EdukoppelingFault:

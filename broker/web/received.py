@@ -22,8 +22,8 @@ from broker.db.message_log import read_content
 from broker.db.models import Bericht
 from broker.edukoppeling.ns import SOAP11, q
 from broker.edukoppeling.parsing import safe_xml_parser
-from broker.privacy.logfilter import MASKER
 from broker.privacy.keys import Keyring
+from broker.privacy.logfilter import MASKER
 
 #: The elements of the contract that hold a pupil number (xsd/vva-aanmelden-v1.xsd).
 _NUMMERS = {"{urn:nl:vva:aanmelden:v1}bsn", "{urn:nl:vva:aanmelden:v1}onderwijsnummer"}
@@ -53,7 +53,7 @@ def lijst(session: Session, limit: int) -> list[Ontvangen]:
     ]
 
 
-def toon(session: Session, bericht_id: int, keyring: Keyring, nummers: bool) -> str | None:
+def show(session: Session, bericht_id: int, keyring: Keyring, nummers: bool) -> str | None:
     """Request ``bericht_id`` decrypted with the receiver's key: a few lines on its addressing and
     outcome, then the SOAP Body as received, indented for reading. Pupil numbers masked unless
     ``nummers``. None when the log holds no request with that id."""

@@ -59,7 +59,7 @@ def _unavailable(*_) -> EdukoppelingFault:
 def make_receiver(runtime: Runtime, storingen: list[str] = (), timeout_s: float = 15.0):
     """The receiver WSGI app for ``runtime`` (its own database, keys and OIN in ``broker_oins``)."""
     # Imported here, in the worker: broker.web.app creates the Prometheus metrics, which must not
-    # happen before ``serveer`` has prepared PROMETHEUS_MULTIPROC_DIR (a missing folder crashes).
+    # happen before ``serve_forever`` has prepared PROMETHEUS_MULTIPROC_DIR (a missing folder crashes).
     from broker.web.app import Broker
 
     app = Broker(runtime, Contract(sleutels=ONTVANGER_DIENSTEN))

@@ -29,7 +29,7 @@ def receiver() -> None:
 def receiver_serve(runtime, host: str, port: int, storingen: str, timeout_s: float) -> None:
     """Serve the receiver contract with the full inbound gate (its own database and keys from --config)."""
     from broker.web.receiver import STORINGEN, make_receiver
-    from broker.web.server import serveer
+    from broker.web.server import serve_forever
 
     lijst_ = [s for s in storingen.split(",") if s]
     if any(s not in STORINGEN for s in lijst_):
@@ -47,9 +47,9 @@ def receiver_serve(runtime, host: str, port: int, storingen: str, timeout_s: flo
     except StartRefused as fout:
         raise click.ClickException(str(fout)) from None
     upgrade(runtime.engine)
-    runtime.sluit()
+    runtime.close()
     click.echo(f"WSDL ontvanger http://{host}:{port}/vva/ontvanger/v1?wsdl")
-    serveer(
+    serve_forever(
         runtime, host, port, workers=1, threads=4, maak_app=lambda om: make_receiver(om, lijst_, timeout_s)
     )
 
@@ -86,11 +86,11 @@ def receiver_list(runtime, limit: int) -> None:
 def receiver_show(runtime, bericht_id: int, nummers: bool) -> None:
     """One received message (ID from `vva receiver list`), decrypted with the receiver's own key: its
     addressing, how it ended, and the SOAP Body exactly as the broker sent it."""
-    from broker.web.received import toon
+    from broker.web.received import show
 
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        tekst = toon(session, bericht_id, runtime.keyring, nummers)
+        tekst = show(session, bericht_id, runtime.keyring, nummers)
     if tekst is None:
         raise click.ClickException(f"no received message #{bericht_id} (see vva receiver list)")
     click.echo(tekst)

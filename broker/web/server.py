@@ -113,7 +113,7 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def serveer(
+def serve_forever(
     runtime: Runtime,
     host: str,
     poort: int,
@@ -200,7 +200,7 @@ def _mark_aborted(runtime: Runtime) -> None:
         )
         return
     finally:
-        runtime.sluit()  # no pooled connection may cross the fork into the workers
+        runtime.close()  # no pooled connection may cross the fork into the workers
     if aantal:
         logging.getLogger("vva").warning(
             "message log: %d request(s) ended without an outcome; marked %s", aantal, "afgebroken"

@@ -4,7 +4,7 @@ A refusal here is one line on stderr and a non-zero exit, before any address is 
 conditions would otherwise only surface in a gunicorn worker, as a traceback followed by "Worker failed
 to boot" (issue 20, item 7). The worker repeats the production rule (``broker.web.app``) as defence in
 depth. Nothing here imports the web application: that would create the Prometheus metrics before
-``serveer`` has prepared their folder.
+``serve_forever`` has prepared their folder.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ def map(tmp_path):
     return tmp_path
 
 
-def schrijf(map, extra: str = "", **vervang) -> str:
+def write(map, extra: str = "", **vervang) -> str:
     waarden = {
         "endpoint": '"http://127.0.0.1:8080/"',
         "oin": f'"{SCHOOL}"',
@@ -38,7 +38,7 @@ def schrijf(map, extra: str = "", **vervang) -> str:
 def test_paden_zijn_relatief_aan_het_instellingenbestand_en_standaarden_gelden(map, monkeypatch):
     monkeypatch.chdir("/")
 
-    settings = read_client_settings(schrijf(map))
+    settings = read_client_settings(write(map))
 
     assert settings.endpoint == "http://127.0.0.1:8080"
     assert settings.sleutel == map / "pki" / f"{SCHOOL}.key.pem"
@@ -74,7 +74,7 @@ def test_paden_zijn_relatief_aan_het_instellingenbestand_en_standaarden_gelden(m
 )
 def test_een_fout_in_de_instellingen_noemt_wat_te_herstellen(map, vervang, extra, melding):
     with pytest.raises(ClientSettingsError, match=re.escape(melding)):
-        read_client_settings(schrijf(map, extra, **vervang))
+        read_client_settings(write(map, extra, **vervang))
 
 
 def test_zonder_instellingenbestand_een_gebruiksfout_en_geen_traceback(tmp_path):
@@ -86,7 +86,7 @@ def test_zonder_instellingenbestand_een_gebruiksfout_en_geen_traceback(tmp_path)
 
 
 def test_replace_alleen_voor_vo_en_opvragingen_alleen_voor_de_eigen_dienst(map):
-    config = schrijf(map, 'dienst = "gemeente"\n')
+    config = write(map, 'dienst = "gemeente"\n')
     (map / "a.csv").write_text("bsn,brinMbo,status,datum\n")
 
     replace = CliRunner().invoke(
@@ -142,7 +142,7 @@ def test_the_tables_show_intake_overeenkomst_and_examenresultaat_when_the_answer
         examenresultaat=Ns(uitkomst="geslaagd", datum=date(2027, 7, 10)),
     )
     rijen = output.leerlingen([leerling])
-    csv = output.toon(rijen, "csv", ["bsn", "aanmeldingen", "examenresultaat"]).splitlines()
+    csv = output.show(rijen, "csv", ["bsn", "aanmeldingen", "examenresultaat"]).splitlines()
     assert csv[1] == (
         "123456782;99XB ingeschreven 2027-04-01 25180 intake positiefAdvies 2027-03-10 overeenkomst 2027-06-01"
         " | 99XE aangemeld 2027-02-01;geslaagd 2027-07-10"

@@ -17,8 +17,8 @@ import pytest
 from lxml import etree
 
 from broker.config import TEST_BROKER_OIN
-from broker.conformance.messages import Sender, render, self_signed
 from broker.conformance.manifest import GEACCEPTEERD, load_manifest
+from broker.conformance.messages import Sender, render, self_signed
 from broker.edukoppeling.ns import SOAP11, q
 from tests.conformance.test_kit import SCHOOL_A, SPREKERS, _broker_config, _junit, _kit
 from tests.helpers import broker_proces

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN
-from broker.conformance.messages import BOOM_MUTATIES, BYTE_MUTATIES, Sender, render, self_signed
 from broker.conformance.manifest import GEACCEPTEERD, load_manifest
+from broker.conformance.messages import BOOM_MUTATIES, BYTE_MUTATIES, Sender, render, self_signed
 from broker.db.engine import make_engine
 from broker.db.models import Bericht
 from broker.edukoppeling.contract import Contract

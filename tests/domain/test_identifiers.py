@@ -8,11 +8,11 @@ import pytest
 from broker.domain import meldingen
 from broker.domain.identifiers import (
     OIN_PATROON,
-    Leerlingnummer,
     InvalidOin,
+    Leerlingnummer,
     brin_from_oin,
-    is_valid_oin,
     is_test_oin,
+    is_valid_oin,
     oin_for_brin,
     parse_brin,
     parse_bsn,

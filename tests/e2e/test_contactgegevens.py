@@ -83,7 +83,7 @@ class Antwoorden(Plugin):
 
 
 def _wacht_op_pushes(keten) -> list[bytes]:
-    _bezorger(keten).draai(tot_leeg=True)
+    _bezorger(keten).run(tot_leeg=True)
     for _ in range(50):
         pushes = keten.pushes()
         if pushes:

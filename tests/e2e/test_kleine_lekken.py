@@ -89,7 +89,7 @@ def test_verzoeken_die_halverwege_stierven_worden_afgebroken_gemarkeerd(database
     # request long gone, one of a request another node may still be running.
     oud = log_received(runtime.sessions, b"<oud/>", "vo", runtime.keyring, nu - timedelta(hours=1))
     vers = log_received(runtime.sessions, b"<vers/>", "vo", runtime.keyring, nu)
-    runtime.sluit()
+    runtime.close()
     with broker_proces(config):
         pass
     with runtime.sessions() as session:
@@ -98,5 +98,5 @@ def test_verzoeken_die_halverwege_stierven_worden_afgebroken_gemarkeerd(database
                 select(models.Bericht.id, models.Bericht.uitkomst).where(models.Bericht.id.in_((oud, vers)))
             ).all()
         )
-    runtime.sluit()
+    runtime.close()
     assert uitkomst == {oud: "afgebroken", vers: "ontvangen"}

@@ -86,7 +86,7 @@ def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(data
         assert client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=pupils).aantalVerwerkt == 4
         # Tried and failed: the next change of that pupil is a second push. The receiver's other pushes
         # were not tried (it is down), so each will carry its pupil's newest state.
-        assert delivery_worker.ronde() == 4
+        assert delivery_worker.run_round() == 4
         aanmeldingen = [
             {
                 "volgnummer": i,
@@ -102,7 +102,7 @@ def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(data
         # Down for far more attempts than the old limit (8) allowed.
         einde = time.monotonic() + 60
         while _pogingen(delivery_worker.runtime, REGIO, func.max) < 16 and time.monotonic() < einde:
-            delivery_worker.ronde()
+            delivery_worker.run_round()
             time.sleep(0.05)
         assert _per_status(delivery_worker.runtime, REGIO) == {"wachtend": 5}
 
@@ -122,7 +122,7 @@ def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(data
             assert geheim not in health and geheim not in metrics
 
     with _ontvanger(tmp_path / "ontvanger", tmp_path / "broker" / "pki", poort=poort) as (_, ontvanger_db):
-        delivery_worker.draai(tot_leeg=True)
+        delivery_worker.run(tot_leeg=True)
         ontvangen = _per_leerling(ontvanger_db)
     assert sorted(ontvangen) == sorted(p["bsn"] for p in pupils)
     # Each pupil's pushes in order, the last one with the newest state (the aanmelding); the pupil
@@ -132,7 +132,7 @@ def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(data
         assert nummers == sorted(set(nummers)) and pushes[-1][1]
     assert sorted(len(pushes) for pushes in ontvangen.values()) == [1, 1, 1, 2]
     assert _per_status(delivery_worker.runtime, REGIO) == {"afgeleverd": 5}
-    delivery_worker.sluit()
+    delivery_worker.close()
 
 
 def test_na_het_venster_is_een_push_dood(database_url, tmp_path):
@@ -146,10 +146,10 @@ def test_na_het_venster_is_een_push_dood(database_url, tmp_path):
         )
     delivery_worker = DeliveryWorker(Runtime(load_settings(config)))
     begin = time.monotonic()
-    delivery_worker.draai(tot_leeg=True)
+    delivery_worker.run(tot_leeg=True)
     assert time.monotonic() - begin >= 1.5  # not given up before the window
     assert _per_status(delivery_worker.runtime, REGIO) == {"dood": 1}
-    delivery_worker.sluit()
+    delivery_worker.close()
 
 
 def _stil(connection, gestopt):
@@ -177,11 +177,11 @@ def test_vastlopende_ontvanger_houdt_een_levende_niet_op(database_url, tmp_path)
         while (
             _per_status(delivery_worker.runtime, REGIO).get("afgeleverd", 0) < 10 and time.monotonic() < einde
         ):
-            delivery_worker.ronde()
+            delivery_worker.run_round()
         # Every push to the live receiver delivered, while the stalled one cost one timeout (at most a
         # second if a batch straddled its backoff), not one per push.
         assert _per_status(delivery_worker.runtime, REGIO) == {"afgeleverd": 10}
         assert len(_per_leerling(ontvanger_db)) == 10
         assert 1 <= _pogingen(delivery_worker.runtime, GEMEENTE) <= 2
         assert _per_status(delivery_worker.runtime, GEMEENTE) == {"wachtend": 10}
-        delivery_worker.sluit()
+        delivery_worker.close()

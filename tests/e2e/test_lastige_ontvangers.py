@@ -92,7 +92,7 @@ def test_druppelende_ontvanger_houdt_de_werker_niet_vast(database_url, tmp_path)
     with nep_ontvanger(druppel) as endpoint:
         delivery_worker = _keten(database_url, tmp_path, endpoint)
         begin = time.monotonic()
-        assert delivery_worker.ronde() == 1
+        assert delivery_worker.run_round() == 1
         assert time.monotonic() - begin < 10  # the total deadline (3 × outbox_timeout_s), not forever
     status, pogingen, fout = _status(delivery_worker)
     assert (status, pogingen) == ("wachtend", 1) and fout.startswith("transport")
@@ -101,6 +101,6 @@ def test_druppelende_ontvanger_houdt_de_werker_niet_vast(database_url, tmp_path)
 def test_leeg_202_is_geen_aflevering(database_url, tmp_path):
     with nep_ontvanger(leeg_202) as endpoint:
         delivery_worker = _keten(database_url, tmp_path, endpoint)
-        assert delivery_worker.ronde() == 1
+        assert delivery_worker.run_round() == 1
     status, pogingen, fout = _status(delivery_worker)
     assert (status, pogingen, fout) == ("wachtend", 1, "transport no SOAP answer")

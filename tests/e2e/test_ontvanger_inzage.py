@@ -35,7 +35,7 @@ def test_lijst_en_inhoud_van_wat_de_ontvanger_kreeg(database_url, tmp_path):
         assert (
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=[leerling]).aantalVerwerkt == 1
         )
-        assert _bezorger(keten).ronde() == 1
+        assert _bezorger(keten).run_round() == 1
 
         lijst = _vva(ontvanger, "receiver", "list")
         assert lijst.returncode == 0, lijst.stderr
@@ -45,16 +45,16 @@ def test_lijst_en_inhoud_van_wat_de_ontvanger_kreeg(database_url, tmp_path):
         assert message_id.startswith("urn:uuid:")
         assert leerling["bsn"] not in lijst.stdout
 
-        toon = _vva(ontvanger, "receiver", "show", nummer.removeprefix("#"))
-        assert toon.returncode == 0, toon.stderr
-        assert f"MessageID   {message_id}" in toon.stdout
-        assert "from        00000099000000000001 (certificate 00000099000000000001)" in toon.stdout
-        assert "outcome     verwerkt" in toon.stdout
-        assert '<ns0:ontvangenWijziging xmlns:ns0="urn:nl:vva:aanmelden:v1">' in toon.stdout
+        show = _vva(ontvanger, "receiver", "show", nummer.removeprefix("#"))
+        assert show.returncode == 0, show.stderr
+        assert f"MessageID   {message_id}" in show.stdout
+        assert "from        00000099000000000001 (certificate 00000099000000000001)" in show.stdout
+        assert "outcome     verwerkt" in show.stdout
+        assert '<ns0:ontvangenWijziging xmlns:ns0="urn:nl:vva:aanmelden:v1">' in show.stdout
         # The change's time in UTC with its offset, on SQLite (naive in the database) as on PostgreSQL.
-        tijdstip = re.search(r"<ns0:tijdstip>([^<]+)</ns0:tijdstip>", toon.stdout).group(1)
+        tijdstip = re.search(r"<ns0:tijdstip>([^<]+)</ns0:tijdstip>", show.stdout).group(1)
         assert datetime.fromisoformat(tijdstip).utcoffset() == timedelta(0), tijdstip
-        assert ">*********</" in toon.stdout and leerling["bsn"] not in toon.stdout
+        assert ">*********</" in show.stdout and leerling["bsn"] not in show.stdout
         # The Body as it came over the wire, decrypted with the receiver's key file.
         assert keten.pushes()[0].count(leerling["bsn"].encode()) >= 1
 

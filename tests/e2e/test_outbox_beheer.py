@@ -26,7 +26,7 @@ def test_dode_berichten_tonen_opnieuw_proberen_en_opruimen(database_url, tmp_pat
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(2)).aantalVerwerkt
             == 2
         )
-    DeliveryWorker(Runtime(load_settings(config))).draai(tot_leeg=True)
+    DeliveryWorker(Runtime(load_settings(config))).run(tot_leeg=True)
 
     lijst = cli.invoke(main, ["--config", str(config), "outbox", "list", "--status", "dood"])
     assert lijst.exit_code == 0 and f"{REGIO}  dood       2" in lijst.output
@@ -36,7 +36,7 @@ def test_dode_berichten_tonen_opnieuw_proberen_en_opruimen(database_url, tmp_pat
     assert opnieuw.output.strip() == "2 message(s) queued again"
     assert f"{REGIO}  wachtend   2" in cli.invoke(main, ["--config", str(config), "outbox", "list"]).output
 
-    DeliveryWorker(Runtime(load_settings(config))).draai(tot_leeg=True)
+    DeliveryWorker(Runtime(load_settings(config))).run(tot_leeg=True)
     weg = cli.invoke(main, ["--config", str(config), "outbox", "purge-dead", "--yes"])
     assert weg.output.strip() == "2 dead message(s) deleted"
     assert "dood" not in cli.invoke(main, ["--config", str(config), "outbox", "list"]).output

@@ -82,7 +82,7 @@ def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
 
         runtime = Runtime(replace(load_settings(config), environment="production"))
         try:
-            assert DeliveryWorker(runtime).ronde() == 1
+            assert DeliveryWorker(runtime).run_round() == 1
             with runtime.sessions() as session:
                 (bericht,) = session.scalars(select(models.UitgaandBericht)).all()
             # The receiver got and processed the push and answered, signed under its test OIN ...
@@ -97,7 +97,7 @@ def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
             assert (bericht.status, bericht.laatste_fout) == ("wachtend", "transport OnbetrouwbaarAntwoord")
             assert bericht.afgeleverd_op is None
         finally:
-            runtime.sluit()
+            runtime.close()
 
 
 def test_h45_outbox_in_productie_start_niet_met_een_demo_ca(tmp_path):
@@ -123,9 +123,9 @@ def test_pijplijn_en_outbox_krijgen_dezelfde_ondertekenaar_en_hetzelfde_vertrouw
         delivery_worker = DeliveryWorker(runtime)
 
         assert delivery_worker.transport.trust is pijplijn.trust is runtime.trust_store
-        assert delivery_worker.transport.ondertekenaar is pijplijn.ondertekenaar is runtime.signer
+        assert delivery_worker.transport.signer is pijplijn.signer is runtime.signer
     finally:
-        runtime.sluit()
+        runtime.close()
 
 
 def test_h45_envelope_verify_in_productie_weigert_een_demo_ca(tmp_path):

@@ -189,7 +189,7 @@ def test_bezorging_door_storingen_heen_precies_een_keer_en_op_volgorde(database_
         (p1,) = leerlingen(1)
         assert school.service.aanleverenLeerlingen(leerling=[p1]).aantalVerwerkt == 1
         delivery_worker = _bezorger(keten)
-        assert delivery_worker.ronde() == 1  # first attempt: the receiver answers 503
+        assert delivery_worker.run_round() == 1  # first attempt: the receiver answers 503
         # A later change of the same pupil, queued while the first push is still failing (an untried
         # notice would simply carry the newer state; this one has been tried, so a second is queued).
         mbo = client(demo, "mbo", MBO_X)
@@ -202,7 +202,7 @@ def test_bezorging_door_storingen_heen_precies_een_keer_en_op_volgorde(database_
         }
         assert mbo.service.aanleverenAanmeldingen(aanmelding=[aanmelding]).aantalVerwerkt == 1
         assert keten.wachtrij("wachtend") == 2
-        delivery_worker.draai(tot_leeg=True)
+        delivery_worker.run(tot_leeg=True)
         time.sleep(4.5)  # the receiver's stalled ("timeout") request finishes in the background
         ontvangen = keten.ontvangen()
         assert len(ontvangen) == 2 and ontvangen == sorted(ontvangen)  # once each, the first first

@@ -235,13 +235,13 @@ def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landeli
     # Only the VSO part of the file makes institutions: an SO/SBO school is no party of this exchange.
     _weigert_als_school(landelijk, landelijk.so_brin)
 
-    runtime = Runtime.laad(str(landelijk.config))
+    runtime = Runtime.load(str(landelijk.config))
     try:
         with runtime.sessions() as session:
             regio = make_rapport(session, runtime.kalender, Level.REGIO, landelijk.jaar, landelijk.vso_regio)
             school = make_rapport(session, runtime.kalender, Level.SCHOOL, landelijk.jaar, landelijk.vso_brin)
     finally:
-        runtime.sluit()
+        runtime.close()
     assert regio.hoofd[(LEERLINGEN, "")] == 6
     assert school.hoofd[(LEERLINGEN, "")] == 6
     assert regio.van(Level.SCHOOL, landelijk.vso_brin)[(LEERLINGEN, "")] == 6

@@ -43,10 +43,10 @@ def test_een_signaal_wordt_bij_de_school_afgeleverd(database_url, tmp_path):
     with _ontvanger(tmp_path / "school", broker_map / "pki", oin=SCHOOL_A) as (endpoint, ontvanger_db):
         opdracht = ["party", "add", "--oin", SCHOOL_A, "--kind", "vo-school", "--name", "School A (FICTIEF)"]
         assert cli(*opdracht, "--brin", "99XA", "--endpoint", endpoint, "--replace").exit_code == 0
-        ronde = cli("signals", "run", "--date", "2027-03-20")
-        assert ronde.exit_code == 0, ronde.output
-        assert "pushes queued" in ronde.output and " 1 pushes queued" in ronde.output
-        DeliveryWorker(Runtime(load_settings(config))).draai(tot_leeg=True)
+        run_round = cli("signals", "run", "--date", "2027-03-20")
+        assert run_round.exit_code == 0, run_round.output
+        assert "pushes queued" in run_round.output and " 1 pushes queued" in run_round.output
+        DeliveryWorker(Runtime(load_settings(config))).run(tot_leeg=True)
         assert cli("signals", "run", "--date", "2027-03-20").output.count("0 new signals") == 1
 
         (envelop,) = _ontvangen_signalen(ontvanger_db)

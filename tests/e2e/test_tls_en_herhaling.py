@@ -50,14 +50,12 @@ def _client(url, pki, bundel, tls_oin: str, teken_oin: str, afzender: str, tls_m
     sessie.verify = str(bundel)
     sessie.cert = (str(pki / tls_map / f"{tls_oin}.chain.pem"), str(pki / tls_map / f"{tls_oin}.key.pem"))
     # zeep fetches the WSDL over the same two-way TLS session.
-    ondertekenaar = Signer(
-        (pki / f"{teken_oin}.key.pem").read_bytes(), (pki / f"{teken_oin}.cert.pem").read_bytes()
-    )
+    signer = Signer((pki / f"{teken_oin}.key.pem").read_bytes(), (pki / f"{teken_oin}.cert.pem").read_bytes())
     return Client(
         f"{url}/vva/vo/v1?wsdl",
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True),
         transport=Transport(session=sessie, timeout=30),
-        wsse=EdukoppelingWsse(ondertekenaar),
+        wsse=EdukoppelingWsse(signer),
         plugins=[EdukoppelingAddressing(afzender, TEST_BROKER_OIN)],
     )
 
@@ -118,9 +116,9 @@ def _ondertekend(pki, body: str, message_id: str, operatie: str = "aanleverenLee
     root = etree.fromstring(
         envelop(body, action=f"urn:nl:vva:aanmelden:v1/vo/{operatie}", message_id=message_id)
     )
-    Signer(
-        (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
-    ).onderteken(root, datetime.now(UTC))
+    Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
+        root, datetime.now(UTC)
+    )
     return to_bytes(root)
 
 
@@ -204,7 +202,7 @@ def test_h47_intrekking_geldt_zonder_herstart(database_url, tmp_path):
             (pki / f"{LEVERANCIER}.key.pem").read_bytes(),
             (pki / f"{LEVERANCIER}.cert.pem").read_bytes(),
         )
-        Signer(sleutel, certificaat).onderteken(root, datetime.now(UTC))
+        Signer(sleutel, certificaat).sign(root, datetime.now(UTC))
         return post_soap(url, to_bytes(root))[1]
 
     with broker_proces(config) as url:
@@ -240,9 +238,9 @@ def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, 
                 message_id=message_id,
             )
         )
-        Signer(
-            (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
-        ).onderteken(root, datetime.now(UTC) - timedelta(seconds=i))
+        Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
+            root, datetime.now(UTC) - timedelta(seconds=i)
+        )
         berichten.append(to_bytes(root))
     uitkomsten: list[tuple[int, bytes]] = []
     start = threading.Barrier(len(berichten))

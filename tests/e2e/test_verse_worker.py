@@ -51,7 +51,7 @@ def _ping(pki: Path, oin: str, dienst: str) -> bytes:
             van=oin,
         )
     )
-    Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).onderteken(
+    Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).sign(
         root, datetime.now(UTC)
     )
     return to_bytes(root)
@@ -90,10 +90,10 @@ def test_a_fresh_worker_answers_eight_first_signed_pings_at_once(tmp_path):
     gunicorn.write_text(f"max_requests = {1 + len(PARTIJEN)}\nmax_requests_jitter = 0\n")
     pki, log = tmp_path / "pki", tmp_path / "broker.log"
     with broker_proces(config, "--threads", "4", "--gunicorn-config", str(gunicorn)) as url:
-        for ronde in range(RONDES):
+        for run_round in range(RONDES):
             verzoeken = {oin: (dienst, _ping(pki, oin, dienst)) for oin, dienst in PARTIJEN.items()}
-            if ronde > 0:  # the first worker had its health check from broker_proces
-                _wacht_op_worker(log, ronde + 1)
+            if run_round > 0:  # the first worker had its health check from broker_proces
+                _wacht_op_worker(log, run_round + 1)
                 with urllib.request.urlopen(f"{url}/health", timeout=60) as gezond:
                     assert gezond.status == 200
             antwoorden = _tegelijk(url, verzoeken)
@@ -102,7 +102,7 @@ def test_a_fresh_worker_answers_eight_first_signed_pings_at_once(tmp_path):
                 for oin, (status, body) in antwoorden.items()
                 if status != 200 or b"pingResponse" not in body
             }
-            assert not fouten, f"round {ronde}: {fouten}"
+            assert not fouten, f"round {run_round}: {fouten}"
             assert sorted(antwoorden) == sorted(PARTIJEN)
         _wacht_op_worker(log, RONDES + 1)  # the last worker, too, served its nine requests and was recycled
     assert "Server.DK0050" not in log.read_text(errors="replace")

@@ -32,7 +32,7 @@ def client(demo, dienst: str, afzender_oin: str, certificaat_oin: str | None = N
     """A zeep client for ``dienst`` (vo|mbo|gemeente|regio) speaking for ``afzender_oin`` (wsa:From),
     signing with the demo key of ``certificaat_oin`` (default: the same party)."""
     sleutel_oin = certificaat_oin or afzender_oin
-    ondertekenaar = Signer(
+    signer = Signer(
         (demo.pki / f"{sleutel_oin}.key.pem").read_bytes(),
         (demo.pki / f"{sleutel_oin}.cert.pem").read_bytes(),
     )
@@ -42,6 +42,6 @@ def client(demo, dienst: str, afzender_oin: str, certificaat_oin: str | None = N
         f"{demo.url}/vva/{dienst}/v1?wsdl",
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False),
         transport=Transport(timeout=30, operation_timeout=60),
-        wsse=EdukoppelingWsse(ondertekenaar, trust, verwacht_oin=TEST_BROKER_OIN),
+        wsse=EdukoppelingWsse(signer, trust, verwacht_oin=TEST_BROKER_OIN),
         plugins=[EdukoppelingAddressing(afzender_oin, TEST_BROKER_OIN), Schemacontrole()],
     )

@@ -92,9 +92,9 @@ def cluster():
 
 def _ping(pki: Path) -> bytes:
     root = etree.fromstring(envelop(message_id=f"urn:uuid:{uuid.uuid4()}"))
-    Signer(
-        (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
-    ).onderteken(root, datetime.now(UTC))
+    Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
+        root, datetime.now(UTC)
+    )
     return to_bytes(root)
 
 
@@ -162,10 +162,10 @@ def test_een_database_storing_onder_last_geeft_alleen_ondertekende_dk0051(cluste
         time.sleep(2.0)
         herstart = time.monotonic()
         cluster.start()
-        terug = time.monotonic()
+        give_back = time.monotonic()
         # The first request after the database is back is served, within 2 s, without a restart.
         status, _, body = _post(poort, _ping(pki))
-        eerste = time.monotonic() - terug
+        eerste = time.monotonic() - give_back
         time.sleep(0.5)
         klaar.set()
         for draad in draden:

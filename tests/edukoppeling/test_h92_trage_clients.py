@@ -35,9 +35,9 @@ def broker(tmp_path):
 
 def _ondertekend(pki: Path, body: str | None = None, action: str = VO + "ping") -> bytes:
     root = etree.fromstring(envelop(body, action=action) if body else envelop(action=action))
-    Signer(
-        (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
-    ).onderteken(root, datetime.now(UTC))
+    Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
+        root, datetime.now(UTC)
+    )
     return to_bytes(root)
 
 

@@ -22,7 +22,7 @@ def ondertekend(
 ) -> bytes:
     root = etree.fromstring(body or envelop())
     pki = broker.pki / map
-    Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).onderteken(
+    Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).sign(
         root, nu or datetime.now(UTC)
     )
     return to_bytes(root)

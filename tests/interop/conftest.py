@@ -70,9 +70,9 @@ def ondertekend_antwoord(broker: DemoBroker) -> bytes:
     """The broker's signed answer to a ``ping`` (echo ``x``) signed by demo school 99XA."""
     root = etree.fromstring(envelop(action=PING))
     pki = broker.pki
-    Signer(
-        (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
-    ).onderteken(root, datetime.now(UTC))
+    Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
+        root, datetime.now(UTC)
+    )
     status, antwoord = post_soap(broker.url, to_bytes(root), headers={"SOAPAction": f'"{PING}"'})
     assert status == 200, antwoord
     return antwoord
@@ -84,9 +84,9 @@ def ondertekende_fout(broker: DemoBroker) -> bytes:
         envelop('<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>', action=PING)
     )
     pki = broker.pki
-    Signer(
-        (pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
-    ).onderteken(root, datetime.now(UTC))
+    Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
+        root, datetime.now(UTC)
+    )
     status, fout = post_soap(broker.url, to_bytes(root), headers={"SOAPAction": f'"{PING}"'})
     assert status == 500 and b"<faultcode>soap:Client." in fout, fout
     return fout

@@ -134,7 +134,7 @@ def test_gsoap_verifieert_een_ondertekende_push(gsoap, tmp_path):
         demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
         school = client(demo, "vo", SCHOOL_A)
         assert school.service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt == 1
-        assert _bezorger(keten).ronde() == 1
+        assert _bezorger(keten).run_round() == 1
         (push,) = keten.pushes()
         uitkomst = gsoap(push, keten.pki, tmp_path)
     assert uitkomst == "OK body=1 timestamp=1"

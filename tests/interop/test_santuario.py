@@ -42,13 +42,13 @@ def santuario():
     VERSIES["Apache Santuario (libxml-security-java)"] = debian_versie("libxml-security-java")
     VERSIES["Java"] = java
 
-    def draai(*argumenten: str) -> subprocess.CompletedProcess:
+    def run(*argumenten: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             ["java", "-cp", ":".join(JARS), str(HIER / "java" / "Santuario.java"), *argumenten],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
 
-    return draai
+    return run
 
 
 def test_santuario_verifieert_het_ondertekende_antwoord(ondertekende_broker, santuario, tmp_path):

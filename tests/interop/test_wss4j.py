@@ -40,14 +40,14 @@ def wss4j(ondertekende_broker):
     ca = ondertekende_broker.pki / "ca"
     pki = [str(ca / naam) for naam in ("issuing.pem", "root.pem", "issuing.crl.pem", "root.crl.pem")]
 
-    def draai(bericht: bytes, map) -> subprocess.CompletedProcess:
+    def run(bericht: bytes, map) -> subprocess.CompletedProcess:
         (map / "bericht.xml").write_bytes(bericht)
         return subprocess.run(
             ["java", "-cp", ":".join(JARS), str(HIER / "java" / "Wss4j.java"), str(map / "bericht.xml"), *pki],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
 
-    return draai
+    return run
 
 
 def _uitvoer(uitkomst: subprocess.CompletedProcess) -> dict[str, str]:

@@ -40,7 +40,7 @@ def kopie(demo: DemoPki, tmp_path: Path) -> Path:
     return doel
 
 
-def laad(pad: Path) -> x509.Certificate:
+def load(pad: Path) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pad.read_bytes())
 
 
@@ -49,7 +49,7 @@ def waarde(naam: x509.Name, oid: x509.ObjectIdentifier) -> list[str]:
 
 
 def vingerafdruk(pad: Path) -> bytes:
-    return laad(pad).fingerprint(hashes.SHA256())
+    return load(pad).fingerprint(hashes.SHA256())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -58,7 +58,7 @@ def vingerafdruk(pad: Path) -> bytes:
 
 
 def test_root_and_issuing_ca(demo: DemoPki) -> None:
-    root, issuing = laad(demo.root), laad(demo.issuing)
+    root, issuing = load(demo.root), load(demo.issuing)
     assert waarde(root.subject, NameOID.COMMON_NAME) == ["VVA Demo Root CA (FICTIEF)"]
     assert waarde(issuing.subject, NameOID.COMMON_NAME) == ["VVA Demo Issuing CA (FICTIEF)"]
     assert root.issuer == root.subject and issuing.issuer == root.subject
@@ -82,7 +82,7 @@ def test_ca_keys_are_private(demo: DemoPki) -> None:
 
 
 def test_broker_certificate_profile(demo: DemoPki) -> None:
-    cert = laad(demo.broker.certificaat)
+    cert = load(demo.broker.certificaat)
     assert waarde(cert.subject, NameOID.SERIAL_NUMBER) == [BROKER]
     assert waarde(cert.subject, NameOID.COMMON_NAME) == waarde(cert.subject, NameOID.ORGANIZATION_NAME)
     assert waarde(cert.subject, NameOID.COUNTRY_NAME) == ["NL"]
@@ -95,11 +95,11 @@ def test_broker_certificate_profile(demo: DemoPki) -> None:
 
 def test_party_certificate_profile(demo: DemoPki) -> None:
     bestanden = demo.partijen[SCHOOL]
-    cert = laad(bestanden.certificaat)
+    cert = load(bestanden.certificaat)
     assert waarde(cert.subject, NameOID.SERIAL_NUMBER) == [SCHOOL]  # all 20 characters (T10)
     assert waarde(cert.subject, NameOID.COMMON_NAME) == [SCHOOL_NAAM]
     assert waarde(cert.subject, NameOID.ORGANIZATION_NAME) == [SCHOOL_NAAM]
-    assert cert.issuer == laad(demo.issuing).subject
+    assert cert.issuer == load(demo.issuing).subject
     assert cert.public_key().key_size == 2048  # type: ignore[union-attr]
     assert cert.not_valid_after_utc - NU == timedelta(days=730)
     ku = cert.extensions.get_extension_for_class(x509.KeyUsage)
@@ -115,7 +115,7 @@ def test_cert_is_the_leaf_alone_and_chain_adds_the_issuing_ca(demo: DemoPki) -> 
     bestanden = demo.partijen[SCHOOL]
     assert len(x509.load_pem_x509_certificates(bestanden.certificaat.read_bytes())) == 1
     keten = x509.load_pem_x509_certificates(bestanden.keten.read_bytes())
-    assert keten == [laad(bestanden.certificaat), laad(demo.issuing)]
+    assert keten == [load(bestanden.certificaat), load(demo.issuing)]
 
 
 def test_party_key_is_unencrypted_pkcs8_0600_and_matches_the_certificate(demo: DemoPki) -> None:
@@ -125,13 +125,13 @@ def test_party_key_is_unencrypted_pkcs8_0600_and_matches_the_certificate(demo: D
     assert stat.S_IMODE(bestanden.sleutel.stat().st_mode) == 0o600
     sleutel = serialization.load_pem_private_key(pem, password=None)
     assert isinstance(sleutel, rsa.RSAPrivateKey)
-    assert sleutel.public_key() == laad(bestanden.certificaat).public_key()
+    assert sleutel.public_key() == load(bestanden.certificaat).public_key()
 
 
 def test_test_certificates_each_have_their_one_defect(demo: DemoPki) -> None:
     assert set(demo.test) == set(TEST_VARIANTEN)
     assert all(p.certificaat.parent == demo.map / "test" for p in demo.test.values())
-    cert = {variant: laad(bestanden.certificaat) for variant, bestanden in demo.test.items()}
+    cert = {variant: load(bestanden.certificaat) for variant, bestanden in demo.test.items()}
 
     assert waarde(cert["zonder-oin"].subject, NameOID.SERIAL_NUMBER) == []
     assert waarde(cert["ongeldig-oin"].subject, NameOID.SERIAL_NUMBER) == ["0000009900000000004x"]
@@ -153,12 +153,12 @@ def test_test_certificates_each_have_their_one_defect(demo: DemoPki) -> None:
 def test_crls_are_signed_valid_seven_days_and_list_only_the_revoked_certificate(demo: DemoPki) -> None:
     root_crl = x509.load_pem_x509_crl(demo.root_crl.read_bytes())
     issuing_crl = x509.load_pem_x509_crl(demo.issuing_crl.read_bytes())
-    assert root_crl.is_signature_valid(laad(demo.root).public_key())  # type: ignore[arg-type]
-    assert issuing_crl.is_signature_valid(laad(demo.issuing).public_key())  # type: ignore[arg-type]
+    assert root_crl.is_signature_valid(load(demo.root).public_key())  # type: ignore[arg-type]
+    assert issuing_crl.is_signature_valid(load(demo.issuing).public_key())  # type: ignore[arg-type]
     for crl in (root_crl, issuing_crl):
         assert (crl.last_update_utc, crl.next_update_utc) == (NU, NU + timedelta(days=7))
     assert len(root_crl) == 0
-    ingetrokken = laad(demo.test["ingetrokken"].certificaat)
+    ingetrokken = load(demo.test["ingetrokken"].certificaat)
     assert [r.serial_number for r in issuing_crl] == [ingetrokken.serial_number]
 
 
@@ -200,7 +200,7 @@ def test_second_run_keeps_the_cas_and_certificates_and_adds_only_what_is_missing
             "issuing.crl.pem",
         ]
     )
-    assert laad(tweede.partijen[GEMEENTE].certificaat).issuer == laad(tweede.issuing).subject
+    assert load(tweede.partijen[GEMEENTE].certificaat).issuer == load(tweede.issuing).subject
     assert x509.load_pem_x509_crl(tweede.issuing_crl.read_bytes()).next_update_utc == later + timedelta(
         days=7
     )

@@ -55,16 +55,16 @@ def nu() -> datetime:
     return datetime.now(UTC)
 
 
-def laad(pad: Path) -> x509.Certificate:
+def load(pad: Path) -> x509.Certificate:
     return x509.load_pem_x509_certificate(pad.read_bytes())
 
 
 def partij(pki: DemoPki, oin: str) -> x509.Certificate:
-    return laad(pki.partijen[oin].certificaat)
+    return load(pki.partijen[oin].certificaat)
 
 
 def variant_cert(pki: DemoPki, variant: str) -> x509.Certificate:
-    return laad(pki.test[variant].certificaat)
+    return load(pki.test[variant].certificaat)
 
 
 def weigering(
@@ -93,7 +93,7 @@ def weigering(
 def issuing_ca(pki: DemoPki) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     sleutel = serialization.load_pem_private_key((pki.map / "ca" / "issuing.key.pem").read_bytes(), None)
     assert isinstance(sleutel, rsa.RSAPrivateKey)
-    return laad(pki.issuing), sleutel
+    return load(pki.issuing), sleutel
 
 
 def naam(cn: str, oin: str | None = None) -> x509.Name:
@@ -148,7 +148,7 @@ def crl(
     return bouwer.sign(sleutel, hashes.SHA256())
 
 
-def schrijf(pad: Path, *objecten: x509.Certificate | x509.CertificateRevocationList) -> Path:
+def write(pad: Path, *objecten: x509.Certificate | x509.CertificateRevocationList) -> Path:
     pad.write_bytes(b"".join(o.public_bytes(serialization.Encoding.PEM) for o in objecten))
     return pad
 
@@ -168,7 +168,7 @@ def test_valid_party_certificate_returns_its_oin(
 
 @pytest.mark.parametrize("doel", BEIDE)
 def test_broker_certificate_is_valid_for_signing_and_tls(pki: DemoPki, trust: TrustStore, doel: str) -> None:
-    assert trust.check_all(laad(pki.broker.certificaat), doel, nu()) == "00000099000000000001"  # type: ignore[arg-type]
+    assert trust.check_all(load(pki.broker.certificaat), doel, nu()) == "00000099000000000001"  # type: ignore[arg-type]
 
 
 def test_tls_chain_intermediate_from_the_peer_builds_the_path(pki: DemoPki) -> None:
@@ -177,7 +177,7 @@ def test_tls_chain_intermediate_from_the_peer_builds_the_path(pki: DemoPki) -> N
     certificaat = partij(pki, SCHOOL)
     assert weigering(alleen_root, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_CHECK)
     keten = x509.load_pem_x509_certificates(pki.partijen[SCHOOL].keten.read_bytes())
-    assert [c.subject for c in keten] == [certificaat.subject, laad(pki.issuing).subject]
+    assert [c.subject for c in keten] == [certificaat.subject, load(pki.issuing).subject]
     assert alleen_root.check_all(certificaat, "tls", nu(), extra_tussen=keten[1:]) == SCHOOL
     # A peer cannot make the broker chew on an endless chain.
     te_lang = keten[1:] * (MAX_TUSSEN + 1)
@@ -255,7 +255,7 @@ def test_h45_foreign_ca_named_like_our_issuing_ca_is_untrusted(
     pki: DemoPki, trust: TrustStore, doel: str
 ) -> None:
     # An impostor CA with our issuing CA's exact subject: only the key decides, not the name.
-    impostor, impostor_sleutel = uitgeven(laad(pki.issuing).subject, None, ca=True)
+    impostor, impostor_sleutel = uitgeven(load(pki.issuing).subject, None, ca=True)
     certificaat, _ = uitgeven(
         naam("Impostor (FICTIEF)", "00000099000000000666"), (impostor.subject, impostor_sleutel), ca=False
     )
@@ -320,7 +320,7 @@ def test_h47_crl_already_expired_by_vernieuw_crl(pki: DemoPki, tmp_path: Path) -
     root_crl, issuing_crl = renew_crl(kopie, nu=nu() - timedelta(days=8))
     assert x509.load_pem_x509_crl(issuing_crl.read_bytes()).next_update_utc < nu()  # type: ignore[operator]
     cas = [kopie / "ca" / "root.pem", kopie / "ca" / "issuing.pem"]
-    certificaat = laad(kopie / f"{REGIO}.cert.pem")
+    certificaat = load(kopie / f"{REGIO}.cert.pem")
 
     assert weigering(TrustStore(cas, [root_crl, issuing_crl]), certificaat, "ondertekening") == (
         "Server.DK0051",
@@ -376,7 +376,7 @@ def test_every_test_variant_has_a_test_above() -> None:
 def test_ca_certificate_offered_as_party_certificate(pki: DemoPki, trust: TrustStore, doel: str) -> None:
     # Without this check the configured root would validate as a path of length one.
     for ca in (pki.root, pki.issuing):
-        assert weigering(trust, laad(ca), doel) == (CODE[doel], WsSecurityFault.INVALID_SECURITY_TOKEN)
+        assert weigering(trust, load(ca), doel) == (CODE[doel], WsSecurityFault.INVALID_SECURITY_TOKEN)
 
 
 def test_tls_needs_client_auth_when_an_eku_is_present(pki: DemoPki, trust: TrustStore) -> None:
@@ -407,8 +407,8 @@ def test_productie_refuses_a_demo_ca(pki: DemoPki) -> None:
 def test_productie_refuses_test_oins_and_accepts_others(tmp_path: Path) -> None:
     root = uitgeven(naam("Productie-achtige Root (pytest)"), None, ca=True)
     issuing = uitgeven(naam("Productie-achtige CA (pytest)"), (root[0].subject, root[1]), ca=True)
-    ca_bestand = schrijf(tmp_path / "cas.pem", root[0], issuing[0])  # one PEM bundle holding both
-    crl_bestand = schrijf(tmp_path / "crls.pem", crl(root), crl(issuing))
+    ca_bestand = write(tmp_path / "cas.pem", root[0], issuing[0])  # one PEM bundle holding both
+    crl_bestand = write(tmp_path / "crls.pem", crl(root), crl(issuing))
     uitgever = (issuing[0].subject, issuing[1])
     test_oin, _ = uitgeven(naam("Gemeente (FICTIEF)", GEMEENTE), uitgever, ca=False)
     school, _ = uitgeven(naam("School (FICTIEF)", SCHOOL), uitgever, ca=False)
@@ -478,7 +478,7 @@ def test_crl_reload_clears_the_cache(pki: DemoPki, tmp_path: Path, monkeypatch: 
     assert len(aanroepen) == 1
 
     # The issuing CA revokes the gemeente's certificate; the fetcher stores the new CRL and reloads.
-    nieuwe_crl = schrijf(tmp_path / "issuing-nieuw.crl.pem", crl(issuing_ca(pki), [certificaat]))
+    nieuwe_crl = write(tmp_path / "issuing-nieuw.crl.pem", crl(issuing_ca(pki), [certificaat]))
     verse.reload_crls([pki.root_crl, nieuwe_crl])
     assert weigering(verse, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_AUTHENTICATION)
     assert len(aanroepen) == 2
@@ -515,7 +515,7 @@ def test_h47_een_nieuwe_crl_geldt_zonder_herstart(tmp_path: Path) -> None:
     oin = "00000099000000000077"
     demo = make_demo_pki(tmp_path, [(oin, "LAS-leverancier (FICTIEF)")])
     trust = TrustStore(demo.ca_files, demo.crl_files, crl_kijk_s=0)
-    certificaat = laad(tmp_path / f"{oin}.cert.pem")
+    certificaat = load(tmp_path / f"{oin}.cert.pem")
     assert trust.check_all(certificaat, "ondertekening", datetime.now(UTC)) == oin  # cached now
     withdraw(tmp_path, tmp_path / f"{oin}.cert.pem")
     assert weigering(trust, certificaat, "ondertekening", datetime.now(UTC))[0] == "Client.EK0031"
@@ -529,4 +529,4 @@ def test_een_kapotte_nieuwe_crl_laat_de_oude_gelden(tmp_path: Path) -> None:
     (tmp_path / "ca" / "issuing.crl.pem").write_bytes(
         b"-----BEGIN X509 CRL-----\nkapot\n-----END X509 CRL-----\n"
     )
-    assert trust.check_all(laad(tmp_path / f"{oin}.cert.pem"), "ondertekening", datetime.now(UTC)) == oin
+    assert trust.check_all(load(tmp_path / f"{oin}.cert.pem"), "ondertekening", datetime.now(UTC)) == oin

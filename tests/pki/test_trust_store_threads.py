@@ -52,14 +52,14 @@ def _tegelijk(taken: list[Callable[[], object]]) -> list[object]:
     start = threading.Barrier(len(taken))
     uitkomsten: list[object] = [None] * len(taken)
 
-    def draai(index: int) -> None:
+    def run(index: int) -> None:
         start.wait()
         try:
             uitkomsten[index] = taken[index]()
         except Exception as fout:  # noqa: BLE001 - the test reports what happened
             uitkomsten[index] = fout
 
-    draden = [threading.Thread(target=draai, args=(i,)) for i in range(len(taken))]
+    draden = [threading.Thread(target=run, args=(i,)) for i in range(len(taken))]
     for draad in draden:
         draad.start()
     for draad in draden:
@@ -69,7 +69,7 @@ def _tegelijk(taken: list[Callable[[], object]]) -> list[object]:
 
 def test_first_concurrent_checks_of_a_fresh_trust_store_all_succeed(pki: DemoPki, snelle_wissels) -> None:
     certificaten = _certificaten(pki)
-    for ronde in range(RONDES):
+    for run_round in range(RONDES):
         trust = TrustStore(pki.ca_files, pki.crl_files)
         moment = datetime.now(UTC)
         uitkomsten = _tegelijk(
@@ -78,7 +78,7 @@ def test_first_concurrent_checks_of_a_fresh_trust_store_all_succeed(pki: DemoPki
                 for certificaat in certificaten.values()
             ]
         )
-        assert uitkomsten == list(certificaten), f"round {ronde}: {uitkomsten}"
+        assert uitkomsten == list(certificaten), f"round {run_round}: {uitkomsten}"
 
 
 def test_crl_files_replaced_while_checks_run(pki: DemoPki, tmp_path: Path, snelle_wissels) -> None:

@@ -9,8 +9,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from broker.audit import reader
+from broker.audit.trail import BEHEER, SOAP, AuditEvent, record_event
 from broker.audit.verify import verify_chain
-from broker.audit.trail import BEHEER, SOAP, AuditEvent, leg_vast
 from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
 
@@ -22,7 +22,7 @@ SCHOOL = "0000000700099XA00000"
 def _vul(engine) -> None:
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
-        leg_vast(
+        record_event(
             session,
             AuditEvent(
                 SOAP,
@@ -37,12 +37,14 @@ def _vul(engine) -> None:
             ),
             T0,
         )
-        leg_vast(
+        record_event(
             session,
             AuditEvent(SOAP, "opvragenStatus", "verwerkt", SCHOOL, None, "urn:uuid:2", 2027, {PUPIL_A}, 1),
             T0 + timedelta(minutes=1),
         )
-        leg_vast(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt", aantal=7), T0 + timedelta(days=1))
+        record_event(
+            session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt", aantal=7), T0 + timedelta(days=1)
+        )
 
 
 def _sta_wijziging_toe(engine) -> None:
@@ -141,7 +143,7 @@ def test_na_het_wissen_van_de_cyclus_blijft_de_keten_geldig(db_engine):
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
-        leg_vast(session, AuditEvent(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
+        record_event(session, AuditEvent(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
     assert _controle(db_engine).intact
     with make_session_factory(db_engine)() as session:
         assert reader.over_leerling(session, PUPIL_A, 2027) == []
@@ -163,7 +165,7 @@ def test_leerlingen_bij_een_gesloten_cyclus_worden_gevonden(db_engine):
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
-        leg_vast(session, AuditEvent(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
+        record_event(session, AuditEvent(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
     with db_engine.begin() as connection:
         connection.execute(
             text(
@@ -230,7 +232,7 @@ def test_verify_terwijl_de_broker_toevoegt_meldt_geen_breuk(db_engine):
         if "FROM audit_kop" in statement and not toegevoegd:
             toegevoegd.append(1)
             with sessions.begin() as session:
-                toegevoegd.append(leg_vast(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt")))
+                toegevoegd.append(record_event(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt")))
 
     event.listen(db_engine, "before_cursor_execute", voeg_toe_voor_de_kop)
     try:

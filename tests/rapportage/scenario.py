@@ -101,7 +101,7 @@ _STATUSSEN = [  # (reported date, pupil, institution, status, crebo, locatie)
 
 def _werk(session, keyring, dag: date, oin: str) -> tuple[Processing, Caller]:
     nu = datetime.combine(dag, time(12), UTC)
-    partij = PartijRegistry(session).zoek(oin)
+    partij = PartijRegistry(session).find(oin)
     return Processing(session, keyring, Calendar(), nu=nu), Caller(partij, f"urn:uuid:{dag}-{oin}")
 
 

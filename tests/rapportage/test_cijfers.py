@@ -28,12 +28,12 @@ def _van(figuren, niveau, eenheid):
     return {(k[2], k[3]): v for k, v in figuren.items() if k[0] == niveau and k[1] == eenheid}
 
 
-def _leerlingen(totaal, voor, na, terug, geleverd_nergens, diploma_nergens, statussen, weken):
+def _leerlingen(totaal, voor, na, give_back, geleverd_nergens, diploma_nergens, statussen, weken):
     uitkomst = {
         ("leerlingen", ""): totaal,
         ("aangemeld_voor_deadline", ""): voor,
         ("aangemeld_na_deadline", ""): na,
-        ("teruggevallen_na_deadline", ""): terug,
+        ("teruggevallen_na_deadline", ""): give_back,
         ("geleverd_nergens_aangemeld", ""): geleverd_nergens,
         ("diploma_nergens_aangemeld", ""): diploma_nergens,
     }

@@ -14,12 +14,12 @@ from broker.rapportage.jaarcijfers import (
     DREMPEL,
     Jaarcijfer,
     compute_jaarcijfers,
-    suppress,
     regio_indeling,
     relaties,
+    suppress,
 )
-from broker.rapportage.rapport import make_rapport
 from broker.rapportage.output import html, rijen
+from broker.rapportage.rapport import make_rapport
 from broker.service.procescijfers import opvragen_procescijfers
 from tests.rapportage.disclosure_checker import (
     assert_no_disclosure,

@@ -11,8 +11,8 @@ from broker.rapportage.cijfers import Level
 from broker.rapportage.jaarcijfers import (
     JaarcijfersExist,
     compute_jaarcijfers,
-    store_jaarcijfers,
     read_jaarcijfers,
+    store_jaarcijfers,
 )
 from broker.rapportage.trends import trend
 

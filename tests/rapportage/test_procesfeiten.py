@@ -38,12 +38,12 @@ from sqlalchemy import func, select
 
 from broker.db import models
 from broker.domain.cycle import Calendar
-from broker.jaarcyclus.close import sluit
+from broker.jaarcyclus.close import close_cyclus
 from broker.rapportage.cijfers import Level, Peil, compute_cijfers
 from broker.rapportage.jaarcijfers import compute_jaarcijfers, read_jaarcijfers, regio_indeling
+from broker.rapportage.output import html
 from broker.rapportage.rapport import make_rapport
 from broker.rapportage.trends import trend
-from broker.rapportage.output import html
 from broker.registry.repository import PartijRegistry
 from broker.service.context import Caller, Processing
 from broker.service.procescijfers import opvragen_procescijfers
@@ -228,7 +228,7 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
         ]
     }
 
-    afsluiting = sluit(
+    afsluiting = close_cyclus(
         feiten_sessie, kalender, 2027, date(2027, 10, 1), datetime(2027, 10, 1, 12, tzinfo=UTC)
     )
     feiten_sessie.commit()
@@ -281,7 +281,7 @@ def test_opvragen_procescijfers_gives_a_school_and_an_institution_their_new_figu
 
     def vraag(oin):
         verwerking = Processing(feiten_sessie, keyring, Calendar(), nu=datetime(2027, 7, 1, 12, tzinfo=UTC))
-        aanroep = Caller(PartijRegistry(feiten_sessie).zoek(oin), "urn:uuid:procescijfers")
+        aanroep = Caller(PartijRegistry(feiten_sessie).find(oin), "urn:uuid:procescijfers")
         antwoord = opvragen_procescijfers(verwerking, aanroep, None, None)
         niveau = Level.SCHOOL if oin == OIN["99XA"] else Level.INSTELLING
         brins = sorted(aanroep.partij.brins)

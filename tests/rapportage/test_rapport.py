@@ -16,11 +16,11 @@ from openpyxl import load_workbook
 from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.domain.cycle import Calendar
-from broker.rapportage.cijfers import Level
 from broker.rapportage.charts import grafieken
+from broker.rapportage.cijfers import Level
 from broker.rapportage.jaarcijfers import store_jaarcijfers
+from broker.rapportage.output import KOLOMMEN, html, rijen, write
 from broker.rapportage.rapport import RapportError, make_rapport
-from broker.rapportage.output import KOLOMMEN, html, rijen, schrijf
 from tests.helpers import schrijf_config
 from tests.rapportage.scenario import PEILDATUM, bouw_cyclus
 
@@ -66,7 +66,7 @@ def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
     chromium = _chromium()
     rapport = make_rapport(cyclus_sessie, Calendar(), Level.REGIO, 2027, "21", PEILDATUM)
     pagina = tmp_path / "regio-21.html"
-    schrijf(rapport, "html", pagina)
+    write(rapport, "html", pagina)
     tekst = pagina.read_text()
     assert "http://" not in tekst and "https://" not in tekst  # self-contained: nothing fetched
     assert tekst.count("<img ") == 4
@@ -103,8 +103,8 @@ def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
 
 def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cyclus_sessie, tmp_path):
     rapport = make_rapport(cyclus_sessie, Calendar(), Level.SCHOOL, 2027, "99XA", PEILDATUM)
-    schrijf(rapport, "csv", tmp_path / "r.csv")
-    schrijf(rapport, "xlsx", tmp_path / "r.xlsx")
+    write(rapport, "csv", tmp_path / "r.csv")
+    write(rapport, "xlsx", tmp_path / "r.xlsx")
     with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as bestand:
         gelezen = list(csv.reader(bestand))
     assert gelezen[0] == KOLOMMEN
@@ -147,10 +147,10 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
     config = schrijf_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
-    runtime = Runtime.laad(str(config))
+    runtime = Runtime.load(str(config))
     with runtime.sessions() as session:
         bouw_cyclus(session, runtime.keyring)
-    runtime.sluit()
+    runtime.close()
     for formaat, niveau in (
         ("html", ["--level", "landelijk"]),
         ("csv", ["--level", "school", "--brin", "99XA"]),

@@ -15,12 +15,12 @@ import pytest
 from broker.refdata.duo import (
     MBO,
     VO,
-    RejectedRow,
     DuoBestand,
     Gemeente,
     Instelling,
-    UnknownFile,
+    RejectedRow,
     RmcRegio,
+    UnknownFile,
     Vestiging,
     read_duo_csv,
 )
@@ -53,7 +53,7 @@ def rijen(tekst: str, scheidingsteken: str = ";") -> list[list[str]]:
     return list(csv.reader(io.StringIO(tekst, newline=""), delimiter=scheidingsteken))
 
 
-def schrijf(rijen_: list[list[str]], scheidingsteken: str = ";", einde: str = "\n") -> str:
+def write(rijen_: list[list[str]], scheidingsteken: str = ";", einde: str = "\n") -> str:
     buffer = io.StringIO(newline="")
     csv.writer(buffer, delimiter=scheidingsteken, lineterminator=einde).writerows(rijen_)
     return buffer.getvalue()
@@ -89,7 +89,7 @@ def klein(echte_tekst: str) -> list[list[str]]:
 
 
 def lees(tabel: list[list[str]], bron: str = "test.csv") -> DuoBestand:
-    return read_duo_csv(schrijf(tabel).encode("utf-8"), bron)
+    return read_duo_csv(write(tabel).encode("utf-8"), bron)
 
 
 # --- the real file -------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def test_older_generation_windows_1252_crlf(echte_tekst: str, echt: DuoBestand) 
     oud = hernoem_kop(
         rijen(echte_tekst), {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"}
     )
-    data = schrijf(oud, einde="\r\n").encode("cp1252")
+    data = write(oud, einde="\r\n").encode("cp1252")
     assert b"\r\n" in data and "é".encode("cp1252") in data
 
     bestand = read_duo_csv(data, "02.-alle-vestigingen-vo.csv")
@@ -164,7 +164,7 @@ def test_older_generation_windows_1252_crlf(echte_tekst: str, echt: DuoBestand) 
 
 
 def test_utf8_bom_with_comma_delimiter(echte_tekst: str, echt: DuoBestand) -> None:
-    data = schrijf(rijen(echte_tekst), scheidingsteken=",").encode("utf-8-sig")
+    data = write(rijen(echte_tekst), scheidingsteken=",").encode("utf-8-sig")
     assert data.startswith(b"\xef\xbb\xbf")
 
     bestand = read_duo_csv(data, "vestigingenvo.csv")
@@ -272,7 +272,7 @@ def test_gemeente_in_two_regions_keeps_first_and_warns(klein: list[list[str]]) -
 
 
 def test_blank_lines_and_trailing_delimiter_are_tolerated(klein: list[list[str]]) -> None:
-    tekst = schrijf(klein[:1]) + schrijf(klein[1:2]).rstrip("\n") + ";\n\n" + ";" * 31 + "\n"
+    tekst = write(klein[:1]) + write(klein[1:2]).rstrip("\n") + ";\n\n" + ";" * 31 + "\n"
     bestand = read_duo_csv(tekst.encode(), "v.csv")
     assert [v.code for v in bestand.vestigingen] == ["18BR00"]
     assert (bestand.rijen, bestand.afgewezen) == (1, [])
@@ -386,7 +386,7 @@ def test_mbo_file_older_generation_cp1252() -> None:
     tabel = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
     oud = hernoem_kop(tabel, {"INSTELLINGSCODE": "BRIN NUMMER"})
     zet(oud, 1, "INSTELLINGSNAAM", "ROC Één (FICTIEF)")
-    bestand = read_duo_csv(schrijf(oud, einde="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
+    bestand = read_duo_csv(write(oud, einde="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
     assert (bestand.soort, bestand.generatie, bestand.codering) == (MBO, "oud", "cp1252")
     assert bestand.instellingen[0] == Instelling(
         "99XB", "mbo", "ROC Één (FICTIEF)", "0363", "21", "mbo", "0200000020", "www.amstelstroom.example"

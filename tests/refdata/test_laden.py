@@ -17,7 +17,7 @@ from broker.db import models
 from broker.domain.cycle import Calendar
 from broker.domain.meldingen import GEMEENTECODE_ONGELDIG, VESTIGING_ONGELDIG
 from broker.refdata import duo
-from broker.refdata.load import RejectedLine, TableCount, load_files, load_demo
+from broker.refdata.load import RejectedLine, TableCount, load_demo, load_files
 
 DEMO = Path(__file__).resolve().parents[2] / "broker" / "refdata" / "demo"
 DEMO_VO = DEMO / "vestigingen-vo-FICTIEF.csv"
@@ -280,8 +280,8 @@ def test_cli_load_real_file(vva, vo_bestand: Path) -> None:
     assert f"cyclus {Calendar().cyclus_on(date.today()).jaar}:" in tweede.stdout
     assert "vestiging: nieuw 0, gewijzigd 0, ongewijzigd 1630" in tweede.stdout
 
-    toon = vva("refdata", "show")
-    assert toon.stdout.splitlines() == [
+    show = vva("refdata", "show")
+    assert show.stdout.splitlines() == [
         f"reference data of cycle {Calendar().cyclus_on(date.today()).jaar}",
         "rmc_regio: 40",
         "gemeente: 288",
@@ -326,15 +326,15 @@ def test_cli_demo_and_show(vva) -> None:
         "reference data complete",
     ]
 
-    toon = vva("refdata", "show", "--brin", "99XG", "--cyclus", "2026")
-    assert toon.stdout.splitlines()[:4] == [
+    show = vva("refdata", "show", "--brin", "99XG", "--cyclus", "2026")
+    assert show.stdout.splitlines()[:4] == [
         "99XG (vso) VSO De Verbeelding (FICTIEF)",
         "  contact: 0200000000 www.vso-verbeelding.example",
         "  gemeente: 0363 AMSTERDAM",
         "  RMC-regio: 21 Agglomeratie Amsterdam",
     ]
-    toon = vva("refdata", "show", "--brin", "99XF")
-    assert toon.stdout.splitlines()[:4] == [
+    show = vva("refdata", "show", "--brin", "99XF")
+    assert show.stdout.splitlines()[:4] == [
         "99XF (mbo) Vakschool Domstad (FICTIEF)",
         "  contact: - -",
         "  gemeente: 0344 UTRECHT",

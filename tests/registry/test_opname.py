@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
 from broker.db.migrate import upgrade
-from broker.registry.snapshot import registeropname
 from broker.registry.repository import PartijRegistry
+from broker.registry.snapshot import registeropname
 from broker.registry.validation import MandaatInput, PartijInput
 
 SCHOOL = "0000000700099XA00000"
@@ -30,8 +30,8 @@ def vul(engine: Engine) -> None:
     institution with an endpoint, a gemeente without one; committed."""
     with make_session_factory(engine).begin() as session:
         register = PartijRegistry(session)
-        register.voeg_toe(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
-        register.voeg_toe(
+        register.add(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
+        register.add(
             PartijInput(
                 oin=SCHOOL,
                 soort="vo-school",
@@ -45,7 +45,7 @@ def vul(engine: Engine) -> None:
                 ),
             )
         )
-        register.voeg_toe(
+        register.add(
             PartijInput(
                 oin=MBO,
                 soort="mbo-instelling",
@@ -55,7 +55,7 @@ def vul(engine: Engine) -> None:
                 procesfeiten=True,
             )
         )
-        register.voeg_toe(
+        register.add(
             PartijInput(oin=GEMEENTE, soort="gemeente", naam="Gemeente (FICTIEF)", gemeentecodes=("0363",))
         )
 
@@ -76,7 +76,7 @@ def test_the_copy_answers_as_the_database_does(engine: Engine) -> None:
     with make_session_factory(engine)() as session:
         register = PartijRegistry(session)
         for oin in (SCHOOL, MBO, GEMEENTE, LEVERANCIER, REGIO, "00000099000000000999", SCHOOL.lower()):
-            assert opname.zoek(oin) == register.zoek(oin), oin
+            assert opname.find(oin) == register.find(oin), oin
             assert opname.endpoint(oin) == register.endpoint(oin), oin
         gevallen = [
             (certificaat, partij, op, actie)
@@ -92,12 +92,12 @@ def test_the_copy_answers_as_the_database_does(engine: Engine) -> None:
     assert opname.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1), "vo/opvragenStatus")
     assert not opname.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1), "mbo/ping")
     assert not opname.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 8, 1), "vo")
-    assert opname.zoek(SCHOOL).brins == frozenset({"99XA", "99XC"})
+    assert opname.find(SCHOOL).brins == frozenset({"99XA", "99XC"})
     # The contact-details opt-in travels with the party, into pushes too.
-    assert (opname.zoek(MBO).contactgegevens, opname.zoek(SCHOOL).contactgegevens) == (True, False)
+    assert (opname.find(MBO).contactgegevens, opname.find(SCHOOL).contactgegevens) == (True, False)
     assert [p.contactgegevens for p, _ in opname.ontvangers()] == [True]
     # So does the process-facts opt-in (issue 16).
-    assert (opname.zoek(MBO).procesfeiten, opname.zoek(SCHOOL).procesfeiten) == (True, False)
+    assert (opname.find(MBO).procesfeiten, opname.find(SCHOOL).procesfeiten) == (True, False)
     assert [p.procesfeiten for p, _ in opname.ontvangers()] == [True]
     assert [(p.oin, e) for p, e in opname.ontvangers()] == [(MBO, "https://mbo.example/vva")]
     with pytest.raises(TypeError):
@@ -134,23 +134,23 @@ def test_a_change_by_plain_sql_is_seen_by_the_next_use(engine: Engine, wijziging
 
     assert na.versie != voor.versie
     if "actief" in wijziging:
-        assert voor.zoek(SCHOOL) is not None and na.zoek(SCHOOL) is None
+        assert voor.find(SCHOOL) is not None and na.find(SCHOOL) is None
     elif "mandaat" in wijziging:
         assert na.mandaat_geldig(REGIO, SCHOOL, date(2027, 1, 1)) is False
     elif "DELETE FROM partij_scope" in wijziging:
-        assert na.zoek(SCHOOL).brins == frozenset({"99XA"})
+        assert na.find(SCHOOL).brins == frozenset({"99XA"})
     elif "INSERT" in wijziging:
-        assert na.zoek(SCHOOL).brins == frozenset({"99XA", "99XC", "99XD"})
+        assert na.find(SCHOOL).brins == frozenset({"99XA", "99XC", "99XD"})
     else:
         assert voor.ontvangers() and na.ontvangers() == []
 
 
 def test_a_removed_party_is_refused_at_once(engine: Engine) -> None:
-    assert lees(engine).zoek(MBO) is not None
+    assert lees(engine).find(MBO) is not None
     with make_session_factory(engine).begin() as session:
-        PartijRegistry(session).verwijder(MBO)
+        PartijRegistry(session).remove(MBO)
 
-    assert lees(engine).zoek(MBO) is None
+    assert lees(engine).find(MBO) is None
 
 
 def test_a_rolled_back_change_never_reaches_another_session(engine: Engine) -> None:
@@ -161,7 +161,7 @@ def test_a_rolled_back_change_never_reaches_another_session(engine: Engine) -> N
         schrijver.get(models.Partij, SCHOOL).actief = False
         schrijver.flush()
         # The writer sees its own change in its own transaction…
-        assert registeropname(schrijver).zoek(SCHOOL) is None
+        assert registeropname(schrijver).find(SCHOOL) is None
         schrijver.rollback()
     finally:
         schrijver.close()
@@ -172,7 +172,7 @@ def test_a_rolled_back_change_never_reaches_another_session(engine: Engine) -> N
         connection.execute(text(f"UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'"))
     na = lees(engine)
     assert na.versie != voor.versie
-    assert na.zoek(SCHOOL) is not None and na.ontvangers() == []
+    assert na.find(SCHOOL) is not None and na.ontvangers() == []
 
 
 def test_a_party_with_non_canonical_codes_fails_alone(engine: Engine) -> None:
@@ -184,10 +184,10 @@ def test_a_party_with_non_canonical_codes_fails_alone(engine: Engine) -> None:
     opname = lees(engine)
 
     with pytest.raises(ValueError):
-        opname.zoek(SCHOOL)
-    assert opname.zoek(MBO) is not None
+        opname.find(SCHOOL)
+    assert opname.find(MBO) is not None
     with make_session_factory(engine)() as session, pytest.raises(ValueError):
-        PartijRegistry(session).zoek(SCHOOL)
+        PartijRegistry(session).find(SCHOOL)
 
 
 def test_an_unflushed_rolled_back_change_never_reaches_another_session(engine: Engine) -> None:
@@ -197,15 +197,15 @@ def test_an_unflushed_rolled_back_change_never_reaches_another_session(engine: E
     schrijver: Session = make_session_factory(engine)()
     try:
         schrijver.get(models.Partij, SCHOOL).actief = False  # pending in the unit of work, not flushed
-        assert registeropname(schrijver).zoek(SCHOOL) is None
+        assert registeropname(schrijver).find(SCHOOL) is None
         schrijver.rollback()
     finally:
         schrijver.close()
 
     na = lees(engine)
 
-    assert na.zoek(SCHOOL) is not None
-    assert na.zoek(SCHOOL).brins == frozenset({"99XA", "99XC"})
+    assert na.find(SCHOOL) is not None
+    assert na.find(SCHOOL).brins == frozenset({"99XA", "99XC"})
 
 
 def test_a_non_canonical_party_raises_a_fresh_error_each_time(engine: Engine) -> None:
@@ -220,7 +220,7 @@ def test_a_non_canonical_party_raises_a_fresh_error_each_time(engine: Engine) ->
     diepten, teksten = [], []
     for _ in range(3):
         with pytest.raises(ValueError) as fout:
-            opname.zoek(SCHOOL)
+            opname.find(SCHOOL)
         diepten.append(len(traceback.extract_tb(fout.value.__traceback__)))
         teksten.append(str(fout.value))
 

@@ -35,9 +35,9 @@ def aantal(session: Session, model) -> int:
 
 def test_school_is_stored_and_found_with_its_brins(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(school(brins=("99XA", "99XC"), endpoint="https://las.example/vva"))
+    register.add(school(brins=("99XA", "99XC"), endpoint="https://las.example/vva"))
 
-    assert register.zoek(SCHOOL) == Partij(
+    assert register.find(SCHOOL) == Partij(
         oin=SCHOOL, soort=PartijSoort.VO_SCHOOL, brins=frozenset({"99XA", "99XC"})
     )
     assert register.endpoint(SCHOOL) == "https://las.example/vva"
@@ -54,21 +54,21 @@ def test_school_is_stored_and_found_with_its_brins(registry_session: Session) ->
 
 def test_brin_based_oin_without_brins_acts_for_the_brin_in_its_oin(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(PartijInput(oin=MBO, soort="mbo-instelling", naam="ROC (FICTIEF)"))
+    register.add(PartijInput(oin=MBO, soort="mbo-instelling", naam="ROC (FICTIEF)"))
 
-    assert register.zoek(MBO).brins == frozenset({"99XB"})
+    assert register.find(MBO).brins == frozenset({"99XB"})
 
 
 def test_non_brin_oin_without_brins_gets_no_default(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(PartijInput(oin="00000099000000000123", soort="vo-school", naam="Bestuur (FICTIEF)"))
+    register.add(PartijInput(oin="00000099000000000123", soort="vo-school", naam="Bestuur (FICTIEF)"))
 
-    assert register.zoek("00000099000000000123").brins == frozenset()
+    assert register.find("00000099000000000123").brins == frozenset()
 
 
 def test_codes_are_normalised_and_deduplicated(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(
+    register.add(
         PartijInput(
             oin=GEMEENTE,
             soort="gemeente",
@@ -78,7 +78,7 @@ def test_codes_are_normalised_and_deduplicated(registry_session: Session) -> Non
         )
     )
 
-    gevonden = register.zoek(GEMEENTE)
+    gevonden = register.find(GEMEENTE)
     assert gevonden.gemeentecodes == frozenset({"0363", "0599"})
     assert gevonden.rmc_regios == frozenset({"7", "21"})
     assert register.lijst()[0].rmc_regios == ("7", "21")  # numeric order
@@ -87,13 +87,13 @@ def test_codes_are_normalised_and_deduplicated(registry_session: Session) -> Non
 
 def test_regional_system_carries_rmc_regions_and_brins(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(
+    register.add(
         PartijInput(
             oin=REGIO, soort="regionaal-systeem", naam="RMC (FICTIEF)", rmc_regios=("21",), brins=("99XB",)
         )
     )
 
-    assert register.zoek(REGIO) == Partij(
+    assert register.find(REGIO) == Partij(
         oin=REGIO,
         soort=PartijSoort.REGIONAAL_SYSTEEM,
         brins=frozenset({"99XB"}),
@@ -103,13 +103,13 @@ def test_regional_system_carries_rmc_regions_and_brins(registry_session: Session
 
 def test_unknown_and_inactive_parties_are_not_found(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(school(endpoint="https://las.example/vva"))
+    register.add(school(endpoint="https://las.example/vva"))
     registry_session.get(models.Partij, SCHOOL).actief = False
 
-    assert register.zoek(SCHOOL) is None
+    assert register.find(SCHOOL) is None
     assert register.endpoint(SCHOOL) is None
-    assert register.zoek(MBO) is None
-    assert register.zoek("not an oin") is None
+    assert register.find(MBO) is None
+    assert register.find("not an oin") is None
 
 
 # --- refusals ------------------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def test_invalid_oin_is_refused_and_nothing_stored(registry_session: Session, oi
     register = PartijRegistry(registry_session)
 
     with pytest.raises(PartijError, match=r"Edukoppeling §1\.1"):
-        register.voeg_toe(school(oin=oin))
+        register.add(school(oin=oin))
 
     assert aantal(registry_session, models.Partij) == 0
 
@@ -139,7 +139,7 @@ def test_vo_school_with_gemeente_scope_is_refused(registry_session: Session) -> 
     register = PartijRegistry(registry_session)
 
     with pytest.raises(PartijError, match="gemeentecodes are only allowed for gemeente, not for vo-school"):
-        register.voeg_toe(school(gemeentecodes=("0363",)))
+        register.add(school(gemeentecodes=("0363",)))
 
     assert aantal(registry_session, models.Partij) == 0
     assert aantal(registry_session, models.PartijScope) == 0
@@ -159,7 +159,7 @@ def test_scope_not_allowed_for_the_soort_is_refused(
     registry_session: Session, soort: str, scope: dict
 ) -> None:
     with pytest.raises(PartijError, match=f"not for {soort}"):
-        PartijRegistry(registry_session).voeg_toe(
+        PartijRegistry(registry_session).add(
             PartijInput(oin="00000099000000000123", soort=soort, naam="X (FICTIEF)", **scope)
         )
 
@@ -186,27 +186,27 @@ def test_scope_not_allowed_for_the_soort_is_refused(
 )
 def test_invalid_values_are_refused(registry_session: Session, velden: dict, fout: str) -> None:
     with pytest.raises(PartijError, match=fout):
-        PartijRegistry(registry_session).voeg_toe(school(**velden))
+        PartijRegistry(registry_session).add(school(**velden))
 
     assert aantal(registry_session, models.Partij) == 0
 
 
 def test_existing_party_is_refused_without_replace(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(school())
+    register.add(school())
 
     with pytest.raises(PartijError, match=f"party {SCHOOL}: already exists"):
-        register.voeg_toe(school(naam="Other (FICTIEF)"))
+        register.add(school(naam="Other (FICTIEF)"))
 
     assert register.lijst()[0].naam == "School (FICTIEF)"
 
 
 def test_replace_swaps_scopes_and_mandates(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(school(brins=("99XA", "99XC"), mandaten=(MandaatInput(LEVERANCIER),)))
+    register.add(school(brins=("99XA", "99XC"), mandaten=(MandaatInput(LEVERANCIER),)))
 
     # 99XA comes back unchanged: the old row must be gone before the new one is inserted.
-    register.voeg_toe(
+    register.add(
         school(naam="Renamed (FICTIEF)", brins=("99XA",), mandaten=(MandaatInput(REGIO),)), vervang=True
     )
 
@@ -223,19 +223,19 @@ def test_replace_swaps_scopes_and_mandates(registry_session: Session) -> None:
 
 def test_replace_keeps_a_party_switched_off(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(school())
+    register.add(school())
     registry_session.get(models.Partij, SCHOOL).actief = False
 
-    register.voeg_toe(school(), vervang=True)
+    register.add(school(), vervang=True)
 
-    assert register.zoek(SCHOOL) is None
+    assert register.find(SCHOOL) is None
 
 
 def test_remove_deletes_party_scopes_and_mandates(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(school(mandaten=(MandaatInput(LEVERANCIER),)))
+    register.add(school(mandaten=(MandaatInput(LEVERANCIER),)))
 
-    assert register.verwijder(SCHOOL) == 0
+    assert register.remove(SCHOOL) == 0
 
     assert register.lijst() == []
     assert aantal(registry_session, models.PartijScope) == 0
@@ -244,11 +244,11 @@ def test_remove_deletes_party_scopes_and_mandates(registry_session: Session) -> 
 
 def test_removing_a_supplier_withdraws_its_mandates(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
-    register.voeg_toe(school(mandaten=(MandaatInput(LEVERANCIER),)))
+    register.add(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
+    register.add(school(mandaten=(MandaatInput(LEVERANCIER),)))
     assert register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
 
-    assert register.verwijder(LEVERANCIER) == 1
+    assert register.remove(LEVERANCIER) == 1
 
     assert not register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
     assert register.lijst()[0].mandaten == ()
@@ -256,21 +256,19 @@ def test_removing_a_supplier_withdraws_its_mandates(registry_session: Session) -
 
 def test_removing_an_unknown_party_is_an_error(registry_session: Session) -> None:
     with pytest.raises(PartijError, match=f"party {SCHOOL}: is not registered"):
-        PartijRegistry(registry_session).verwijder(SCHOOL)
+        PartijRegistry(registry_session).remove(SCHOOL)
 
 
 def test_production_refuses_test_oins(registry_session: Session) -> None:
     register = PartijRegistry(registry_session, productie=True)
 
     with pytest.raises(PartijError, match="test OIN"):
-        register.voeg_toe(
-            PartijInput(oin=GEMEENTE, soort="gemeente", naam="G (FICTIEF)", gemeentecodes=("0363",))
-        )
+        register.add(PartijInput(oin=GEMEENTE, soort="gemeente", naam="G (FICTIEF)", gemeentecodes=("0363",)))
     with pytest.raises(PartijError, match="test OIN"):
-        register.voeg_toe(school(mandaten=(MandaatInput(LEVERANCIER),)))
+        register.add(school(mandaten=(MandaatInput(LEVERANCIER),)))
 
-    register.voeg_toe(school())  # a BRIN-based OIN has no test prefix
-    assert register.zoek(SCHOOL) is not None
+    register.add(school())  # a BRIN-based OIN has no test prefix
+    assert register.find(SCHOOL) is not None
 
 
 # --- mandates (Edukoppeling §5) ------------------------------------------------------------------------
@@ -280,7 +278,7 @@ def test_production_refuses_test_oins(registry_session: Session) -> None:
 def register_met_mandaat(registry_session: Session) -> PartijRegistry:
     """School 99XA with a supplier mandate valid 2026-08-01..2027-07-31 and an open regional-system mandate."""
     register = PartijRegistry(registry_session)
-    register.voeg_toe(
+    register.add(
         school(
             mandaten=(
                 MandaatInput(LEVERANCIER, geldig_van=date(2026, 8, 1), geldig_tot=date(2027, 7, 31)),
@@ -314,7 +312,7 @@ def test_mandate_without_dates_is_open(register_met_mandaat: PartijRegistry) -> 
 
 def test_mandate_with_only_an_end_date(registry_session: Session) -> None:
     register = PartijRegistry(registry_session)
-    register.voeg_toe(school(mandaten=(MandaatInput(LEVERANCIER, geldig_tot=date(2027, 7, 31)),)))
+    register.add(school(mandaten=(MandaatInput(LEVERANCIER, geldig_tot=date(2027, 7, 31)),)))
 
     assert register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2000, 1, 1))
     assert not register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 8, 1))
@@ -347,7 +345,7 @@ def test_mandate_of_an_inactive_party_is_not_valid(
 def test_mandate_held_by_an_inactive_supplier_is_not_valid(
     register_met_mandaat: PartijRegistry, registry_session: Session
 ) -> None:
-    register_met_mandaat.voeg_toe(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
+    register_met_mandaat.add(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
     assert register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
 
     registry_session.get(models.Partij, LEVERANCIER).actief = False
@@ -379,7 +377,7 @@ def test_mandate_check_refuses_a_datetime(register_met_mandaat: PartijRegistry) 
 )
 def test_invalid_mandates_are_refused(registry_session: Session, mandaten: tuple, fout: str) -> None:
     with pytest.raises(PartijError, match=fout):
-        PartijRegistry(registry_session).voeg_toe(school(mandaten=mandaten))
+        PartijRegistry(registry_session).add(school(mandaten=mandaten))
 
     assert aantal(registry_session, models.Mandaat) == 0
 

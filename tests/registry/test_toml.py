@@ -166,19 +166,19 @@ def test_demo_file_loads(registry_session: Session) -> None:
     assert load_partijen(registry_session, DEMO) == 9
 
     register = PartijRegistry(registry_session)
-    assert register.zoek("0000000700099XA00000").brins == frozenset({"99XA"})
-    assert register.zoek("0000000700099XC00000").brins == frozenset({"99XC"})
+    assert register.find("0000000700099XA00000").brins == frozenset({"99XA"})
+    assert register.find("0000000700099XC00000").brins == frozenset({"99XC"})
     for brin in ("99XB", "99XE", "99XF"):
-        assert register.zoek(f"00000007000{brin}00000").soort is PartijSoort.MBO_INSTELLING
-    assert register.zoek("00000099000000000363").gemeentecodes == frozenset({"0363"})
-    assert register.zoek("00000099000000000599").gemeentecodes == frozenset({"0599"})
-    regio = register.zoek("00000099000000000042")
+        assert register.find(f"00000007000{brin}00000").soort is PartijSoort.MBO_INSTELLING
+    assert register.find("00000099000000000363").gemeentecodes == frozenset({"0363"})
+    assert register.find("00000099000000000599").gemeentecodes == frozenset({"0599"})
+    regio = register.find("00000099000000000042")
     assert (regio.soort, regio.rmc_regios, regio.brins) == (
         PartijSoort.REGIONAAL_SYSTEEM,
         frozenset({"21"}),
         frozenset({"99XB"}),
     )
-    leverancier = register.zoek("00000099000000000077")
+    leverancier = register.find("00000099000000000077")
     assert (leverancier.soort, leverancier.brins, leverancier.rmc_regios) == (
         PartijSoort.LEVERANCIER,
         frozenset(),

@@ -41,7 +41,7 @@ def verwerking(demo_session, keyring):
 @pytest.fixture
 def aanroep(demo_session):
     def maak(oin: str) -> Caller:
-        partij = PartijRegistry(demo_session).zoek(oin)
+        partij = PartijRegistry(demo_session).find(oin)
         assert partij is not None
         return Caller(partij=partij, message_id="urn:uuid:00000000-0000-4000-8000-000000000000")
 

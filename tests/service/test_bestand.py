@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from broker.db import models
 from broker.domain.status import AfmeldReden, MboGangerStatus
+from broker.service.context import NotAuthorised
 from broker.service.file_upload import (
     LEERLINGEN,
     MAX_RIJEN,
@@ -15,7 +16,6 @@ from broker.service.file_upload import (
     aanleveren_leerlingen_bestand,
     read_rows,
 )
-from broker.service.context import NotAuthorised
 from tests.helpers import bsn
 
 SCHOOL_A, MBO_X = "0000000700099XA00000", "0000000700099XB00000"

@@ -25,7 +25,7 @@ def _instelling(brin: str, tonen: bool = True) -> ContactVerwijzing:
 def _zet_contact(session, oin: str, **velden) -> None:
     register = PartijRegistry(session)
     [partij] = [p for p in register.lijst() if p.oin == oin]
-    register.voeg_toe(replace(partij, **velden), vervang=True)
+    register.add(replace(partij, **velden), vervang=True)
     session.commit()
 
 
@@ -85,7 +85,7 @@ def test_een_opzoeking_voor_veel_leerlingen_en_daarna_uit_de_cache(demo_session)
         vragen.append(statement)
 
     boek = ContactBook(demo_session, 2027)
-    boek.laad(beelden)
+    boek.load(beelden)
     aantal_na_laden = len(vragen)
     uitkomst = [boek.contacten(b) for b in beelden]
     ContactBook(demo_session, 2027).contacten(beelden[0])  # a second lookup in the same session

@@ -11,14 +11,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from broker.audit.trail import SOAP, AuditEvent, record_event
 from broker.audit.verify import verify_chain
-from broker.audit.trail import SOAP, AuditEvent, leg_vast
 from broker.cli import main
 from broker.db import models
-from broker.db.message_log import log_received
 from broker.db.engine import make_engine, make_session_factory
+from broker.db.message_log import log_received
 from broker.domain.cycle import Calendar
-from broker.jaarcyclus.close import GEEN_PERSOONSGEGEVENS, PERSOONSGEGEVENS, CyclusError, sluit
+from broker.jaarcyclus.close import GEEN_PERSOONSGEGEVENS, PERSOONSGEGEVENS, CyclusError, close_cyclus
 from broker.rapportage.jaarcijfers import compute_jaarcijfers
 from broker.service.aanmeldingen import aanleveren_aanmeldingen
 from broker.service.context import Processing
@@ -44,7 +44,7 @@ def _cyclus_2027(session, keyring, aanroep) -> None:
     v = _op(session, keyring, datetime(2027, 2, 1, 9, tzinfo=UTC))
     aanleveren_leerlingen(v, aanroep(SCHOOL_A), [leerling(i + 1, p) for i, p in enumerate(pupils)])
     plan_pushes(v)
-    leg_vast(
+    record_event(
         session,
         AuditEvent(
             SOAP,
@@ -93,7 +93,7 @@ def _cyclus_2027(session, keyring, aanroep) -> None:
 def _cyclus_2028(session, keyring, aanroep) -> None:
     v = _op(session, keyring, datetime(2027, 10, 5, 9, tzinfo=UTC))
     aanleveren_leerlingen(v, aanroep(SCHOOL_A), [leerling(1, LATER)])
-    leg_vast(
+    record_event(
         session,
         AuditEvent(
             SOAP,
@@ -165,8 +165,8 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
     assert status[("landelijk", "", "leerlingen", "")] == 60
 
     with pytest.raises(CyclusError, match="runs until 2027-09-30"):
-        sluit(session, Calendar(), 2027, date(2027, 9, 30), datetime(2027, 9, 30, tzinfo=UTC))
-    afsluiting = sluit(session, Calendar(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
+        close_cyclus(session, Calendar(), 2027, date(2027, 9, 30), datetime(2027, 9, 30, tzinfo=UTC))
+    afsluiting = close_cyclus(session, Calendar(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
     session.commit()
 
     assert afsluiting.jaarcijfers == len(voor)
@@ -189,7 +189,7 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
     assert {(n, e, c, d): w for n, e, c, d, w in bewaard} == status
     assert verify_chain(session).intact
     with pytest.raises(CyclusError, match="was closed on 2027-10-06"):
-        sluit(session, Calendar(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
+        close_cyclus(session, Calendar(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
 
 
 def test_cycle_commandos(tmp_path, database_url):
@@ -275,17 +275,17 @@ def push_van_2026(tmp_path, database_url):
         sessions = make_session_factory(engine)
         with sessions.begin() as session:
             _geef_endpoint(session, SCHOOL_A, f"http://127.0.0.1:{vrije_poort()}/dicht")
-            school = Caller(PartijRegistry(session).zoek(SCHOOL_A), message_id="urn:uuid:c")
+            school = Caller(PartijRegistry(session).find(SCHOOL_A), message_id="urn:uuid:c")
             aanleveren_leerlingen(
                 _op(session, keyring, datetime(2026, 3, 2, 9, tzinfo=UTC)),
                 school,
                 [leerling(1, bsn("26600001"))],
             )
-            ronde = signaleer(_op(session, keyring, datetime(2026, 9, 30, 23, 50, tzinfo=UTC)), 14)
-            assert ronde.pushes == 1
+            run_round = signaleer(_op(session, keyring, datetime(2026, 9, 30, 23, 50, tzinfo=UTC)), 14)
+            assert run_round.pushes == 1
         yield _PushVan2026(vva, sessions, DeliveryWorker(runtime))
     finally:
-        runtime.sluit()
+        runtime.close()
         engine.dispose()
 
 
@@ -295,7 +295,7 @@ def test_een_push_van_de_cyclus_bezorgd_na_afloop_wordt_mee_gewist(push_van_2026
     with it, not survive until the next cycle is closed. Runs on the real clock (any day after
     2026-09-30): the push is delivered today, to an endpoint that refuses the connection."""
     vva, sessions = push_van_2026.vva, push_van_2026.sessions
-    assert push_van_2026.delivery_worker.ronde() == 1  # today: cycle 2027 or later
+    assert push_van_2026.delivery_worker.run_round() == 1  # today: cycle 2027 or later
     with sessions() as session:
         push = session.scalar(select(models.UitgaandBericht.message_id))
         B = models.Bericht
@@ -316,7 +316,7 @@ def test_afsluiten_tijdens_een_bezorging_laat_de_werker_doorgaan(push_van_2026):
     (taak,) = delivery_worker.claim()
     dicht = vva("cycle", "close", "--year", "2026")
     assert dicht.exit_code == 0, dicht.output
-    delivery_worker.lever(taak)
+    delivery_worker.deliver(taak)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(models.UitgaandBericht)) == 0
         berichten = session.scalar(select(func.count()).where(models.Bericht.dienst == "ontvanger"))
@@ -331,7 +331,7 @@ def test_een_push_die_de_broker_niet_verliet_staat_niet_als_verstrekking_in_de_a
     with sessions.begin() as session:
         rij = session.scalars(select(models.UitgaandBericht)).one()
         rij.inhoud = bytes([99]) + b"\0" * 40  # under a key id this installation does not have
-    assert delivery_worker.ronde() == 1
+    assert delivery_worker.run_round() == 1
     with sessions() as session:
         R = models.AuditRegel
         assert session.scalar(select(func.count()).where(R.bron == "push")) == 0
@@ -349,13 +349,13 @@ def test_een_tweede_gelijktijdige_afsluiting_weigert_met_reden(db_engine):
     def sluit_ook():
         try:
             with sessions.begin() as session:
-                sluit(session, Calendar(), 2031, date(2031, 10, 2), datetime(2031, 10, 2, tzinfo=UTC))
+                close_cyclus(session, Calendar(), 2031, date(2031, 10, 2), datetime(2031, 10, 2, tzinfo=UTC))
             tweede.append(None)
         except BaseException as fout:  # noqa: BLE001 — the test reports what it was
             tweede.append(fout)
 
     with sessions.begin() as session:
-        sluit(session, Calendar(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
+        close_cyclus(session, Calendar(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
         draad = threading.Thread(target=sluit_ook)
         draad.start()
         draad.join(timeout=1.5)  # it must be waiting for this transaction now
@@ -380,7 +380,9 @@ def test_een_cyclus_met_alleen_geweigerde_berichten_kan_worden_gesloten(db_engin
         tijdstip=datetime(2025, 3, 1, 9, tzinfo=UTC),
     )
     with sessions.begin() as session:
-        afsluiting = sluit(session, Calendar(), 2025, date(2025, 10, 1), datetime(2025, 10, 1, tzinfo=UTC))
+        afsluiting = close_cyclus(
+            session, Calendar(), 2025, date(2025, 10, 1), datetime(2025, 10, 1, tzinfo=UTC)
+        )
     assert afsluiting.verwijderd["bericht"] == 1
     with sessions() as session:
         assert session.get(models.Bericht, bericht_id) is None
@@ -409,5 +411,7 @@ def test_een_push_van_het_eerste_moment_van_de_volgende_cyclus_blijft(db_engine,
             )
         )
     with sessions.begin() as session:
-        afsluiting = sluit(session, Calendar(), 2026, date(2026, 10, 2), datetime(2026, 10, 2, tzinfo=UTC))
+        afsluiting = close_cyclus(
+            session, Calendar(), 2026, date(2026, 10, 2), datetime(2026, 10, 2, tzinfo=UTC)
+        )
     assert afsluiting.verwijderd["uitgaand_bericht"] == 0

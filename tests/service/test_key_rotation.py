@@ -13,14 +13,14 @@ from sqlalchemy import select
 
 from broker.cli import main
 from broker.db import models
-from broker.db.message_log import read_content, log_received
 from broker.db.engine import make_engine, make_session_factory
+from broker.db.message_log import log_received, read_content
 from broker.privacy import rotation
 from broker.privacy.keys import (
     ReloadableKeyring,
+    add_key,
     load_keyring,
     make_key_file,
-    add_key,
 )
 from broker.service.leerlingen import aanleveren_leerlingen
 from tests.service.test_use_cases import P1, P2, P3, SCHOOL_A, leerling
@@ -65,16 +65,16 @@ def test_keys_commandos_voor_de_beheerder(tmp_path, database_url):
     config = schrijf_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
-    draai = lambda *args: runner.invoke(main, ["--config", str(config), "keys", *args])  # noqa: E731
-    uitvoer = draai("rotate")
+    run = lambda *args: runner.invoke(main, ["--config", str(config), "keys", *args])  # noqa: E731
+    uitvoer = run("rotate")
     assert uitvoer.exit_code == 0, uitvoer.output
     assert "key 2 added" in uitvoer.output
-    assert draai("status").output.splitlines() == ["key 1: 0 ciphertexts", "key 2 (current): 0 ciphertexts"]
-    assert "retired none" in draai("retire").output  # too soon after the rotation
+    assert run("status").output.splitlines() == ["key 1: 0 ciphertexts", "key 2 (current): 0 ciphertexts"]
+    assert "retired none" in run("retire").output  # too soon after the rotation
     oud = time.time() - 3600
     os.utime(tmp_path / "sleutels.json", (oud, oud))
-    assert "retired [1]" in draai("retire").output
-    assert draai("status").output.splitlines() == ["key 2 (current): 0 ciphertexts"]
+    assert "retired [1]" in run("retire").output
+    assert run("status").output.splitlines() == ["key 2 (current): 0 ciphertexts"]
     # The rotation is in the audit trail, which still verifies.
     verify = runner.invoke(main, ["--config", str(config), "audit", "verify"])
     assert verify.output.startswith("audit trail intact: 1 records; head 1:")

@@ -20,7 +20,7 @@ REGIO = "00000099000000000042"
 def _geef_endpoint(session, oin: str, endpoint: str = "https://ontvanger.example/vva") -> None:
     register = PartijRegistry(session)
     huidig = next(p for p in register.lijst() if p.oin == oin)
-    register.voeg_toe(replace(huidig, endpoint=endpoint), vervang=True)
+    register.add(replace(huidig, endpoint=endpoint), vervang=True)
     session.flush()
 
 
@@ -53,7 +53,7 @@ def test_bij_aflevering_telt_het_register_van_dat_moment(verwerking, aanroep):
     # The gemeente's scope changes before delivery: the queued push lapses, nothing leaves.
     register = PartijRegistry(verwerking.session)
     huidig = next(p for p in register.lijst() if p.oin == AMSTERDAM)
-    register.voeg_toe(replace(huidig, gemeentecodes=("0384",)), vervang=True)
+    register.add(replace(huidig, gemeentecodes=("0384",)), vervang=True)
     verwerking.session.flush()
     assert render(verwerking, AMSTERDAM, sleutel) is None
 

@@ -17,8 +17,8 @@ from broker.db import models
 from broker.domain.status import MboGangerStatus
 from broker.domain.visibility import Examenresultaat, Intake
 from broker.service.aanmeldingen import aanleveren_aanmeldingen
-from broker.service.file_upload import aanleveren_aanmeldingen_bestand, aanleveren_leerlingen_bestand
 from broker.service.context import Caller
+from broker.service.file_upload import aanleveren_aanmeldingen_bestand, aanleveren_leerlingen_bestand
 from broker.service.leerlingen import aanleveren_leerlingen
 from broker.service.opvragen import Overzicht, opvragen_status
 from broker.soap import mapping

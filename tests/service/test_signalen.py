@@ -32,9 +32,9 @@ def _op(session, keyring, dag: date) -> Processing:
 
 
 def _ronde(session, keyring, dag: date):
-    ronde = signaleer(_op(session, keyring, dag), voorloop_dagen=14)
+    run_round = signaleer(_op(session, keyring, dag), voorloop_dagen=14)
     session.flush()
-    return ronde
+    return run_round
 
 
 def _signalen(session) -> list[tuple[str, str, str | None]]:
@@ -60,9 +60,9 @@ def test_signalen_over_de_deadline_heen(demo_session, keyring, aanroep):
     assert (_ronde(session, keyring, date(2027, 3, 17)).fase, _signalen(session)) == ("voor-voorloop", [])
 
     # In the lead time: every VO school and MBO institution that exchanged nothing, once.
-    ronde = _ronde(session, keyring, date(2027, 3, 18))
-    assert ronde.fase == "voorloop"
-    assert sorted(s.oin for s in ronde.stil) == [SCHOOL_C, MBO_Y, MBO_F]
+    run_round = _ronde(session, keyring, date(2027, 3, 18))
+    assert run_round.fase == "voorloop"
+    assert sorted(s.oin for s in run_round.stil) == [SCHOOL_C, MBO_Y, MBO_F]
     verwacht = [
         (SCHOOL_C, GEEN_UITWISSELING, None),
         (MBO_Y, GEEN_UITWISSELING, None),
@@ -80,10 +80,10 @@ def test_signalen_over_de_deadline_heen(demo_session, keyring, aanroep):
     assert _ronde(session, keyring, date(2027, 4, 1)).fase == "voorloop"  # the deadline day itself
 
     # After the deadline: each VO school, one signal per pupil of theirs registered nowhere.
-    ronde = _ronde(session, keyring, date(2027, 4, 2))
-    assert ronde.fase == "na-deadline"
-    assert ronde.nieuw == {(SCHOOL_A, NIET_AANGEMELD): 2, (SCHOOL_C, NIET_AANGEMELD): 1}
-    assert ronde.pushes == 2  # only school A has an endpoint
+    run_round = _ronde(session, keyring, date(2027, 4, 2))
+    assert run_round.fase == "na-deadline"
+    assert run_round.nieuw == {(SCHOOL_A, NIET_AANGEMELD): 2, (SCHOOL_C, NIET_AANGEMELD): 1}
+    assert run_round.pushes == 2  # only school A has an endpoint
     assert _ronde(session, keyring, date(2027, 4, 2)).totaal == 0
 
     aanleveren_aanmeldingen(
@@ -202,7 +202,7 @@ def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_pat
 
     from broker.cli import main
     from broker.db.engine import make_engine, make_session_factory
-    from broker.jaarcyclus.close import sluit
+    from broker.jaarcyclus.close import close_cyclus
     from broker.privacy.keys import load_keyring
     from broker.registry.repository import PartijRegistry
     from broker.service.context import Caller
@@ -216,7 +216,7 @@ def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_pat
         sessions = make_session_factory(engine)
         keyring = load_keyring(tmp_path / "sleutels.json")
         with sessions.begin() as session:
-            school = Caller(PartijRegistry(session).zoek(SCHOOL_A), message_id="urn:uuid:s")
+            school = Caller(PartijRegistry(session).find(SCHOOL_A), message_id="urn:uuid:s")
             aanleveren_leerlingen(_op(session, keyring, date(2031, 3, 3)), school, [leerling(1, P1)])
         uitvoer = []
         draad = threading.Thread(
@@ -225,7 +225,7 @@ def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_pat
             )
         )
         with sessions.begin() as session:
-            sluit(session, Calendar(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
+            close_cyclus(session, Calendar(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
             draad.start()
             draad.join(timeout=2)  # the run is under way now, and must wait for this close
         draad.join(timeout=60)

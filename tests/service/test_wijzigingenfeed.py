@@ -16,12 +16,12 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import event, select
 
-from broker.audit.trail import SOAP, AuditEvent, leg_vast
+from broker.audit.trail import SOAP, AuditEvent, record_event
 from broker.db import models
 from broker.db.engine import make_session_factory
 from broker.domain.cycle import Calendar
 from broker.domain.identifiers import parse_leerlingnummer
-from broker.jaarcyclus.close import sluit
+from broker.jaarcyclus.close import close_cyclus
 from broker.registry.repository import PartijRegistry
 from broker.service.context import Caller, Processing
 from broker.service.leerlingen import aanleveren_leerlingen
@@ -34,7 +34,7 @@ from tests.service.test_use_cases import AMSTERDAM, REGIO_21, SCHOOL_A, leerling
 
 
 def _aanroep(session, oin: str) -> Caller:
-    partij = PartijRegistry(session).zoek(oin)
+    partij = PartijRegistry(session).find(oin)
     assert partij is not None
     return Caller(partij=partij, message_id="urn:uuid:00000000-0000-4000-8000-000000000001")
 
@@ -92,7 +92,7 @@ def test_een_cursor_blijft_geldig_nadat_de_cyclus_is_gesloten(db_engine, demo_se
     pagina = _volg(factory, keyring, 0)
     assert len(pagina.wijzigingen) == 3
     with factory.begin() as session:
-        sluit(session, Calendar(), 2027, date(2027, 10, 6), datetime(2027, 10, 6, 12, tzinfo=UTC))
+        close_cyclus(session, Calendar(), 2027, date(2027, 10, 6), datetime(2027, 10, 6, 12, tzinfo=UTC))
     volgend_jaar = datetime(2027, 10, 12, 9, tzinfo=UTC)
     nieuw = bsns(2, 63_000_000)
     _lever(factory, keyring, [leerling(i + 1, p) for i, p in enumerate(nieuw)], nu=volgend_jaar)
@@ -144,7 +144,7 @@ def _schrijver(factory, keyring, nummers: list[str], einde: float, verloop: _Ver
                 assert all(u.melding is None for u in uitkomst.uitkomsten)
                 plan_pushes(verwerking)
                 time.sleep(kans.uniform(0, 0.004))  # the request path signs and logs its answer here
-                leg_vast(
+                record_event(
                     session,
                     AuditEvent(
                         SOAP,

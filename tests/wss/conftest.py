@@ -61,7 +61,7 @@ class Sleutelpaar:
 @dataclass(frozen=True)
 class Sleutels:
     ca: Sleutelpaar
-    onderteken: Sleutelpaar
+    sign: Sleutelpaar
     ander: Sleutelpaar
     rsa1024: Sleutelpaar
     ec: Sleutelpaar
@@ -146,7 +146,7 @@ def sleutels(tmp_path_factory) -> Sleutels:
     zelf = _certificate(eigen_naam, eigen, eigen_naam, eigen, _key_usage(True))
     return Sleutels(
         ca=_write(map_, "ca", ca_sleutel, ca_cert),
-        onderteken=blad("onderteken", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        sign=blad("onderteken", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
         ander=blad("ander", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
         rsa1024=blad("rsa1024", rsa.generate_private_key(public_exponent=65537, key_size=1024)),
         ec=blad("ec", ec.generate_private_key(ec.SECP256R1())),
@@ -161,9 +161,9 @@ def sleutels(tmp_path_factory) -> Sleutels:
 
 
 @pytest.fixture(scope="session")
-def ondertekenaar(sleutels) -> Signer:
+def signer(sleutels) -> Signer:
     """The regional system's signer (certificate serialNumber 00000099000000000042), BST signed."""
-    return Signer(sleutels.onderteken.sleutel_pem, sleutels.onderteken.certificaat_pem)
+    return Signer(sleutels.sign.sleutel_pem, sleutels.sign.certificaat_pem)
 
 
 # The §7.1 request (a regional system for school 99XA, with a mandate), unsigned, with the reading whitespace of the document.
@@ -187,10 +187,10 @@ VERZOEK_71 = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def bouw_verzoek(ondertekenaar: Signer, nu: datetime = NU, tekst: str = VERZOEK_71) -> bytes:
-    """The §7.1 request signed by ``ondertekenaar`` at ``nu``, as the bytes that go on the wire."""
+def bouw_verzoek(signer: Signer, nu: datetime = NU, tekst: str = VERZOEK_71) -> bytes:
+    """The §7.1 request signed by ``signer`` at ``nu``, as the bytes that go on the wire."""
     root = etree.fromstring(tekst.encode())
-    ondertekenaar.onderteken(root, nu)
+    signer.sign(root, nu)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

@@ -34,8 +34,8 @@ def _referentie_ids(root) -> list[str]:
     return [uri[1:] for uri in root.xpath("//ds:SignedInfo/ds:Reference/@URI", namespaces=NS)]
 
 
-def test_reference_set_is_body_timestamp_each_wsa_header_and_bst(ondertekenaar):
-    root = boom(bouw_verzoek(ondertekenaar))
+def test_reference_set_is_body_timestamp_each_wsa_header_and_bst(signer):
+    root = boom(bouw_verzoek(signer))
     ts, bst = timestamp_id(root), bst_id(root)
     # Order: Body, Timestamp, the wsa headers in document order, BST (S2, O2).
     assert _referentie_ids(root) == ["h-body", ts, "h-action", "h-msg", "h-to", "h-from", bst]
@@ -48,8 +48,8 @@ def test_reference_set_is_body_timestamp_each_wsa_header_and_bst(ondertekenaar):
     assert een(root, "//ds:SignatureMethod").get("Algorithm") == RSA_SHA256
 
 
-def test_security_header_layout(ondertekenaar):
-    root = boom(bouw_verzoek(ondertekenaar))
+def test_security_header_layout(signer):
+    root = boom(bouw_verzoek(signer))
     header = een(root, "/soap:Envelope/soap:Header")
     # Last, after every signed wsa block, as DUO's answers have it (gSOAP refuses a signed block after it).
     assert [etree.QName(blok).localname for blok in header] == [
@@ -75,16 +75,16 @@ def test_security_header_layout(ondertekenaar):
     assert root.xpath("//ds:X509Data|//ds:KeyValue", namespaces=NS) == []
 
 
-def test_timestamp_is_now_with_milliseconds_and_expires_after_300_s(ondertekenaar):
+def test_timestamp_is_now_with_milliseconds_and_expires_after_300_s(signer):
     nu = datetime(2027, 2, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1)))
-    root = boom(bouw_verzoek(ondertekenaar, nu))
+    root = boom(bouw_verzoek(signer, nu))
     assert een(root, "//wsu:Timestamp/wsu:Created").text == "2027-02-01T08:30:15.123Z"
     assert een(root, "//wsu:Timestamp/wsu:Expires").text == "2027-02-01T08:35:15.123Z"
     assert len(een(root, "//wsu:Timestamp")) == 2
 
 
-def test_no_sha1_anywhere_and_bst_before_signature(ondertekenaar):
-    data = bouw_verzoek(ondertekenaar)
+def test_no_sha1_anywhere_and_bst_before_signature(signer):
+    data = bouw_verzoek(signer)
     # Every algorithm URI, and no SHA-1 URI anywhere in the bytes (base64 values may spell "sha1").
     algoritmen = set(boom(data).xpath("//@Algorithm"))
     assert algoritmen == {EXC_C14N, RSA_SHA256, SHA256}
@@ -93,13 +93,13 @@ def test_no_sha1_anywhere_and_bst_before_signature(ondertekenaar):
     assert data.count(b"<ds:Signature ") == 1
 
 
-def test_signed_envelope_verifies_with_signxml(ondertekenaar, sleutels):
-    data = bouw_verzoek(ondertekenaar)
+def test_signed_envelope_verifies_with_signxml(signer, sleutels):
+    data = bouw_verzoek(signer)
     root = boom(data)
     verwacht = _referentie_ids(root)
     resultaten = XMLVerifier().verify(
         data,
-        x509_cert=sleutels.onderteken.certificaat_pem.decode(),
+        x509_cert=sleutels.sign.certificaat_pem.decode(),
         expect_config=SignatureConfiguration(
             expect_references=len(verwacht),
             signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
@@ -111,34 +111,32 @@ def test_signed_envelope_verifies_with_signxml(ondertekenaar, sleutels):
     assert namen == ["Body", "Timestamp", "Action", "MessageID", "To", "From", "BinarySecurityToken"]
 
 
-def test_signed_envelope_verifies_with_our_verifier(ondertekenaar, sleutels):
-    data = bouw_verzoek(ondertekenaar)
+def test_signed_envelope_verifies_with_our_verifier(signer, sleutels):
+    data = bouw_verzoek(signer)
     root = boom(data)
     resultaat = check_all(data)
     assert resultaat.ondertekend == VASTE_IDS | {timestamp_id(root), bst_id(root)}
     assert resultaat.created == NU
-    assert resultaat.certificaat == sleutels.onderteken.certificaat
+    assert resultaat.certificaat == sleutels.sign.certificaat
     assert resultaat.signature_value == een(root, "//ds:SignatureValue").text
     assert "\n" not in resultaat.signature_value  # one line (S8 copies it)
 
 
 def test_bst_reference_can_be_switched_off(sleutels):
-    zonder = Signer(
-        sleutels.onderteken.sleutel_pem, sleutels.onderteken.certificaat_pem, onderteken_bst=False
-    )
+    zonder = Signer(sleutels.sign.sleutel_pem, sleutels.sign.certificaat_pem, onderteken_bst=False)
     data = bouw_verzoek(zonder)
     root = boom(data)
     assert bst_id(root) not in _referentie_ids(root)
     assert check_all(data).ondertekend == VASTE_IDS | {timestamp_id(root)}
 
 
-def test_response_with_signature_confirmation(ondertekenaar, sleutels):
+def test_response_with_signature_confirmation(signer, sleutels):
     """A broker response (response.py) with SignatureConfirmation (S8, R7) verifies, RelatesTo signed."""
     inhoud = etree.Element("{urn:nl:vva:aanmelden:v1}meldenPotentieleMboGangerResponse")
     antwoord, _ = build_response(inhoud, "urn:nl:vva:aanmelden:v1/melden", "urn:uuid:1", BROKER, OIN_SCHOOL)
     # response.py hands over the Envelope element (older versions: its bytes).
     root = antwoord if isinstance(antwoord, etree._Element) else etree.fromstring(antwoord)
-    ondertekenaar.onderteken(root, NU, bevestig="QUJD\nREVG")
+    signer.sign(root, NU, bevestig="QUJD\nREVG")
     bevestiging = root.xpath("//wsse:Security/c:SignatureConfirmation", namespaces={**NS, "c": WSSE11})[0]
     assert bevestiging.get("Value") == "QUJDREVG"
     ids = _referentie_ids(root)
@@ -156,11 +154,11 @@ def test_response_with_signature_confirmation(ondertekenaar, sleutels):
     assert check_all(etree.tostring(root)).ondertekend == set(ids)
 
 
-def test_header_is_created_when_absent(ondertekenaar):
+def test_header_is_created_when_absent(signer):
     root = etree.fromstring(
         b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><x xmlns="urn:x"/></s:Body></s:Envelope>'
     )
-    ondertekenaar.onderteken(root, NU)
+    signer.sign(root, NU)
     assert [etree.QName(kind).localname for kind in root] == ["Header", "Body"]
     assert etree.QName(root[0][0]).localname == "Security"
     body_id = root[1].get(WSU_ID)
@@ -168,22 +166,22 @@ def test_header_is_created_when_absent(ondertekenaar):
     assert _referentie_ids(root)[0] == body_id
 
 
-def test_refuses_a_second_security_header(ondertekenaar):
-    root = boom(bouw_verzoek(ondertekenaar))
+def test_refuses_a_second_security_header(signer):
+    root = boom(bouw_verzoek(signer))
     with pytest.raises(ValueError, match="already has a wsse:Security"):
-        ondertekenaar.onderteken(root, NU)
+        signer.sign(root, NU)
 
 
-def test_refuses_duplicate_ids_among_signed_parts(ondertekenaar):
+def test_refuses_duplicate_ids_among_signed_parts(signer):
     root = etree.fromstring(VERZOEK_71.encode())
     een(root, "//wsa:To").set(WSU_ID, "h-msg")
     with pytest.raises(ValueError, match="unique ids"):
-        ondertekenaar.onderteken(root, NU)
+        signer.sign(root, NU)
 
 
-def test_refuses_naive_clock(ondertekenaar):
+def test_refuses_naive_clock(signer):
     with pytest.raises(ValueError, match="timezone-aware"):
-        bouw_verzoek(ondertekenaar, datetime(2027, 2, 1, 8, 0))
+        bouw_verzoek(signer, datetime(2027, 2, 1, 8, 0))
 
 
 @pytest.mark.parametrize("variant", ["rsa1024", "ec", "dsa"])
@@ -195,7 +193,7 @@ def test_refuses_weak_or_non_rsa_keys(sleutels, variant):
 
 def test_refuses_key_of_another_certificate(sleutels):
     with pytest.raises(ValueError, match="does not belong"):
-        Signer(sleutels.onderteken.sleutel_pem, sleutels.ander.certificaat_pem)
+        Signer(sleutels.sign.sleutel_pem, sleutels.ander.certificaat_pem)
 
 
 def test_h76_onondertekende_fout_van_een_partner_wordt_nooit_als_ondertekend_gezien():
@@ -209,12 +207,12 @@ def test_h76_onondertekende_fout_van_een_partner_wordt_nooit_als_ondertekend_gez
         b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>'
         b"<faultcode>s:Server</faultcode><faultstring>kapot</faultstring></s:Fault></s:Body></s:Envelope>"
     )
-    wsse = EdukoppelingWsse(ondertekenaar=None)
+    wsse = EdukoppelingWsse(signer=None)
     with pytest.raises(UntrustedResponse, match="not verified"):
         wsse.verify(fout)
 
 
-def _partnerantwoord(ondertekenaar, relates_to: str, bevestig: str | None, van: str = "00000099000000000042"):
+def _partnerantwoord(signer, relates_to: str, bevestig: str | None, van: str = "00000099000000000042"):
     from datetime import UTC
 
     from broker.edukoppeling.response import build_response, to_bytes
@@ -222,7 +220,7 @@ def _partnerantwoord(ondertekenaar, relates_to: str, bevestig: str | None, van: 
     envelop, _ = build_response(
         etree.Element("{urn:x}pingResponse"), "urn:x/ping", relates_to, van, "00000099000000000001"
     )
-    ondertekenaar.onderteken(envelop, datetime.now(UTC), bevestig=bevestig)
+    signer.sign(envelop, datetime.now(UTC), bevestig=bevestig)
     return etree.fromstring(to_bytes(envelop))
 
 
@@ -243,30 +241,30 @@ def _verstuurd(wsse):
     return message_id, waarde
 
 
-def test_clientkant_controleert_relates_to_afzender_en_bevestiging(ondertekenaar):
+def test_clientkant_controleert_relates_to_afzender_en_bevestiging(signer):
     """The broker as client (docs/rules.md) and S8: an answer to another request, from another party, or with a
     wrong or unsigned SignatureConfirmation is never processed."""
     from broker.outbound.signing import EdukoppelingWsse, UntrustedResponse
 
-    wsse = EdukoppelingWsse(ondertekenaar, verwacht_oin=None)
+    wsse = EdukoppelingWsse(signer, verwacht_oin=None)
     message_id, handtekening = _verstuurd(wsse)
-    assert wsse.verify(_partnerantwoord(ondertekenaar, message_id, handtekening)) is not None
-    assert wsse.verify(_partnerantwoord(ondertekenaar, message_id, None)) is not None  # absent: tolerated
+    assert wsse.verify(_partnerantwoord(signer, message_id, handtekening)) is not None
+    assert wsse.verify(_partnerantwoord(signer, message_id, None)) is not None  # absent: tolerated
     with pytest.raises(UntrustedResponse, match="RelatesTo"):
-        wsse.verify(_partnerantwoord(ondertekenaar, "urn:uuid:00000000-0000-4000-8000-000000000000", None))
+        wsse.verify(_partnerantwoord(signer, "urn:uuid:00000000-0000-4000-8000-000000000000", None))
     with pytest.raises(UntrustedResponse, match="does not match"):
-        wsse.verify(_partnerantwoord(ondertekenaar, message_id, "QUJD"))
-    strikt = EdukoppelingWsse(ondertekenaar, verwacht_oin="0000000700099XB00000")
+        wsse.verify(_partnerantwoord(signer, message_id, "QUJD"))
+    strikt = EdukoppelingWsse(signer, verwacht_oin="0000000700099XB00000")
     message_id, handtekening = _verstuurd(strikt)
     with pytest.raises(UntrustedResponse, match="party called"):
-        strikt.verify(_partnerantwoord(ondertekenaar, message_id, handtekening))
+        strikt.verify(_partnerantwoord(signer, message_id, handtekening))
 
 
 def _header_namen(root: etree._Element) -> list[str]:
     return [etree.QName(blok).localname for blok in een(root, "/soap:Envelope/soap:Header")]
 
 
-def test_security_is_the_last_header_block_of_answers_faults_and_client_requests(ondertekenaar):
+def test_security_is_the_last_header_block_of_answers_faults_and_client_requests(signer):
     """Issue 14 item 10: gSOAP's wsse plugin counts signed elements wrongly when a signed header block
     follows wsse:Security ("Message body not signed"); DUO's answers put Security last, so do we, in
     every message the one signer makes: answers, faults, pushes and other client requests."""
@@ -280,12 +278,12 @@ def test_security_is_the_last_header_block_of_answers_faults_and_client_requests
     antwoord, _ = build_response(
         etree.Element("{urn:x}pingResponse"), "urn:x/ping", "urn:uuid:1", BROKER, OIN_SCHOOL
     )
-    ondertekenaar.onderteken(antwoord, nu, bevestig="QUJD")
+    signer.sign(antwoord, nu, bevestig="QUJD")
     fout, _ = build_fault(EdukoppelingFault("Client.DK0004", "test"), "urn:uuid:1", BROKER, OIN_SCHOOL)
-    ondertekenaar.onderteken(fout, nu)
+    signer.sign(fout, nu)
     # A request as zeep hands it to the client's wsse.apply (pushes, vva client): wsa headers only.
     verzoek = boom(VERZOEK_71.encode())
-    EdukoppelingWsse(ondertekenaar, verwacht_oin=None).apply(verzoek, {})
+    EdukoppelingWsse(signer, verwacht_oin=None).apply(verzoek, {})
     assert _header_namen(antwoord) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
     assert _header_namen(fout) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
     assert _header_namen(verzoek) == ["Action", "MessageID", "To", "From", "Security"]

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key
 from lxml import etree
 
-from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
 from broker.edukoppeling.keys import MIN_RSA_BITS, rsa_key
+from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
 from broker.edukoppeling.wss.constants import (
     BASE64_BINARY,
     DS,
@@ -71,9 +71,7 @@ class Signer:
         and ``vva envelope sign`` build theirs here). Raises ValueError as the constructor does."""
         return cls(Path(key_file).read_bytes(), Path(certificate_file).read_bytes())
 
-    def onderteken(
-        self, envelop_root: etree._Element, nu: datetime, bevestig: str | None = None
-    ) -> etree._Element:
+    def sign(self, envelop_root: etree._Element, nu: datetime, bevestig: str | None = None) -> etree._Element:
         """Add one signed wsse:Security header to ``envelop_root`` in place and return the root.
 
         In: a SOAP 1.1 Envelope with a Body (and no wsse:Security yet), the clock ``nu``

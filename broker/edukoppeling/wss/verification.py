@@ -43,9 +43,9 @@ from lxml import etree
 
 from broker.edukoppeling.envelope import Envelope
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, WsSecurityFault
+from broker.edukoppeling.keys import MIN_RSA_BITS, rsa_key
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
 from broker.edukoppeling.parsing import safe_xml_parser
-from broker.edukoppeling.keys import MIN_RSA_BITS, rsa_key
 from broker.edukoppeling.wss.constants import (
     BASE64_BINARY,
     DIGEST_METHODEN,
