@@ -13,28 +13,28 @@ Every exception class the broker defines derives from ``BrokerError`` (``broker/
 ``except ValueError`` catches it too::
 
     BrokerError                                  broker/errors.py
-    ├── EdukoppelingFout        a SOAP Fault: code (FaultCode), reden, detail, wss (WsSecurityFault)
-    ├── HttpFout                a bare HTTP status before any SOAP processing (405, 411, 413, 415)
-    ├── Afwijzing (ValueError)  a record is rejected with a catalogue melding     domain/meldingen.py
-    │   └── OvergangNietToegestaan   a status transition that is not allowed      domain/status.py
-    ├── OngeldigOin (ValueError)     an OIN of the wrong form                     domain/identifiers.py
-    ├── NietZichtbaar                the party may not see this pupil             domain/visibility.py
-    ├── NietGeautoriseerd            the caller may not do this (DK0002)          service/context.py
-    ├── BestandOngeldig              an uploaded file as a whole (DK0004)         service/bestand.py
-    ├── PeildatumOngeldig (ValueError)  a peildatum outside the cycle             service/procescijfers.py
-    ├── PartijFout (ValueError)      a party cannot be stored, removed or read    registry/repository.py
-    ├── SettingsError (ValueError)   an unusable settings file or setting         config.py
-    ├── TomlFileError (ValueError)   an operator's TOML file cannot be read       toml_file.py
-    ├── InstellingenFout (ValueError)   the client's settings file                client/instellingen.py
-    ├── StartGeweigerd (ValueError)  the settings do not allow serving            web/startcontrole.py
-    ├── SleutelFout                  the key file, or a ciphertext of an unknown key   privacy/sleutels.py
-    ├── CyclusFout                   a cycle cannot be opened or closed now       jaarcyclus/afsluiten.py
-    ├── RapportFout (ValueError)     a report cannot be made as asked             rapportage/rapport.py
-    ├── JaarcijfersBestaanAl         the yearly aggregates were stored before     rapportage/jaarcijfers.py
-    ├── OnbekendBestand (ValueError) not a DUO file this importer knows           refdata/duo.py
-    ├── _Onbruikbaar                 one unusable row of a DUO file (internal)    refdata/duo.py
-    ├── OnbetrouwbaarAntwoord        a response that could not be verified        outbound/ondertekening.py
-    └── _TeLaat                      a delivery attempt past its deadline (internal)   outbound/bezorger.py
+    ├── EdukoppelingFault                 a SOAP Fault: code (FaultCode), reden, detail, wss (WsSecurityFault)
+    ├── HttpError                         a bare HTTP status before any SOAP processing (405, 411, 413, 415)
+    ├── Afwijzing (ValueError)            a record is rejected with a catalogue melding    domain/meldingen.py
+    │   └── TransitionNotAllowed          a status transition that is not allowed          domain/status.py
+    ├── InvalidOin (ValueError)           an OIN of the wrong form                         domain/identifiers.py
+    ├── NotVisible                        the party may not see this pupil                 domain/visibility.py
+    ├── NotAuthorised                     the caller may not do this (DK0002)              service/context.py
+    ├── InvalidFile                       an uploaded file as a whole (DK0004)             service/file_upload.py
+    ├── InvalidPeildatum (ValueError)     a peildatum outside the cycle                    service/procescijfers.py
+    ├── PartijError (ValueError)          a party cannot be stored, removed or read        registry/validation.py
+    ├── SettingsError (ValueError)        an unusable settings file or setting             config.py
+    ├── TomlFileError (ValueError)        an operator's TOML file cannot be read           toml_file.py
+    ├── ClientSettingsError (ValueError)  the client's settings file                       client/settings.py
+    ├── StartRefused (ValueError)         the settings do not allow serving                web/startup_checks.py
+    ├── SleutelFout                       the key file, or a ciphertext of an unknown key  privacy/keys.py
+    ├── CyclusError                       a cycle cannot be opened or closed now           jaarcyclus/close.py
+    ├── RapportError (ValueError)         a report cannot be made as asked                 rapportage/rapport.py
+    ├── JaarcijfersExist                  the yearly aggregates were stored before         rapportage/jaarcijfers.py
+    ├── UnknownFile (ValueError)          not a DUO file this importer knows               refdata/duo.py
+    ├── _Unusable                         one unusable row of a DUO file (internal)        refdata/duo.py
+    ├── UntrustedResponse                 a response that could not be verified            outbound/signing.py
+    └── _TooLate                          a delivery attempt past its deadline (internal)  outbound/transport.py
 
 An ``EdukoppelingFault`` carries::
 

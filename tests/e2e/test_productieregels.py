@@ -94,7 +94,7 @@ def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
             engine.dispose()
             assert verwerkt == 1
             # ... and production does not take that answer as a delivery: retried, not delivered.
-            assert (bericht.status, bericht.laatste_fout) == ("wachtend", "transport OnbetrouwbaarAntwoord")
+            assert (bericht.status, bericht.laatste_fout) == ("wachtend", "transport UntrustedResponse")
             assert bericht.afgeleverd_op is None
         finally:
             runtime.close()
