@@ -422,7 +422,7 @@ def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 else (),
                 examenresultaat=feiten.examenresultaat if _examen_zichtbaar(partij, feiten) else None,
             )
-    # Unreachable while mag_zien denies every other role; kept so a new role fails closed.
+    # Unreachable while may_see denies every other role; kept so a new role fails closed.
     raise NotVisible("deze partij mag deze leerling niet zien")
 
 

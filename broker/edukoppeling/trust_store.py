@@ -347,7 +347,7 @@ class TrustStore:
             if moment > tot:
                 raise _unknown(CRL_STALE, f"CRL of {naam} past nextUpdate + grace")
             deadlines.append(tot)
-        # Never empty: a party certificate is not itself a root (_controleer_geen_ca).
+        # Never empty: a party certificate is not itself a root (_check_not_a_ca).
         return min(deadlines)
 
     def _check_oin(self, certificaat: x509.Certificate) -> str:

@@ -7,7 +7,7 @@ A pupil number is stored twice, never in clear text (AVG art. 25 and 32):
   ciphertexts stay readable after a key rotation.
 
 The key file is JSON: ``{"hmac": "<base64 32 bytes>", "aes": {"<id>": "<base64 32 bytes>"},
-"aes_huidig": "<id>"}``; ``maak_sleutelbestand`` writes a new one with mode 0600.
+"aes_huidig": "<id>"}``; ``make_key_file`` writes a new one with mode 0600.
 """
 
 from __future__ import annotations

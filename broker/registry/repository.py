@@ -55,7 +55,7 @@ class PartijRegistry:
     def add(self, invoer: PartijInput, *, vervang: bool = False) -> None:
         """Store one party with its scopes and mandates.
 
-        Input: PartijInvoer (checked with ``check_all``); ``vervang``: when the party exists, replace its
+        Input: PartijInput (checked with ``check_all``); ``vervang``: when the party exists, replace its
         soort, naam, endpoint, scopes and mandates (its ``actief`` flag is kept: loading a file must not
         silently re-enable a party an operator switched off). Output: None; the row is flushed.
         Raises ``PartijError`` for anything ``check_all`` refuses, and when the party exists and

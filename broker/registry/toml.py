@@ -66,7 +66,7 @@ def read_partijen(pad: str | os.PathLike[str], *, productie: bool = False) -> li
     """Read and check every party in the TOML file ``pad``.
 
     Input: path of a TOML file in the format of this module's docstring; ``productie`` as for
-    ``check_all`` (test OINs refused). Output: list of PartijInvoer in file order, each in canonical form
+    ``check_all`` (test OINs refused). Output: list of PartijInput in file order, each in canonical form
     (``broker.registry.validation.check_all``).
     Raises ``PartijError`` naming the file (and the party as "party #n", counting from 1, with its OIN when
     known) when the file is missing or not TOML, a key is unknown or missing, a value has the wrong type,

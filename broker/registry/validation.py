@@ -115,7 +115,7 @@ class PartijInput:
 def check_all(invoer: PartijInput, *, productie: bool = False) -> PartijInput:
     """Check one party and return it in canonical form.
 
-    Input: PartijInvoer; code collections may be any non-str iterable of str. ``productie``: True when
+    Input: PartijInput; code collections may be any non-str iterable of str. ``productie``: True when
     the broker runs with ``environment = production``. Output: a new PartijInvoer with tuples of canonical,
     de-duplicated codes (order kept), the BRIN default applied and mandates checked.
     Raises ``PartijError`` when the OIN is invalid (OIN syntax: 20 characters 0-9/A-Z, lowercase

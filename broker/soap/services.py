@@ -125,7 +125,7 @@ def _opvragen_signalen(ctx, verzoek):
 
 def _opvragen_procescijfers(ctx, verzoek):
     # Audit (issue 5 part 2): this operation reads aggregates, no pupil; the lead's audit hook in
-    # the pipeline (SoapPijplijn._toepassen, after the dispatcher returns) records it with 0 pupils.
+    # the pipeline (SoapPipeline._apply_all, after the dispatcher returns) records it with 0 pupils.
     werk: Work = ctx.udc
     try:
         uitkomst = procescijfers.opvragen_procescijfers(

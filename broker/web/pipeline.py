@@ -316,7 +316,7 @@ class SoapPipeline:
 
     def _tls_oin(self, environ: dict, verzoek: _Request) -> str | None:
         """The OIN of the TLS client certificate, checked against the trust store; None without one
-        unless one is required. Raises EdukoppelingFout Client.EK0030 (T9, T10; H48) or DK0051."""
+        unless one is required. Raises EdukoppelingFault Client.EK0030 (T9, T10; H48) or DK0051."""
         settings = self.runtime.settings
         try:
             certificaat = client_certificaat(environ, settings.trusted_proxies)

@@ -309,7 +309,7 @@ def _regio_nummer(code):
 
 
 def oracle_in_scope(partij, feiten):
-    """Independent restatement of the routing rule (not calling mag_zien)."""
+    """Independent restatement of the routing rule (not calling may_see)."""
     aanmelding_bij_partij = any(a.brin_mbo in partij.brins for a in feiten.aanmeldingen)
     if partij.soort == "vo-school":
         return feiten.brin_vo in partij.brins

@@ -4,7 +4,7 @@ A test CA issues the signing certificate (RSA-2048, subject serialNumber ``00000
 digitalSignature) and the hostile variants: RSA-1024, EC, DSA, no digitalSignature, another key,
 and a self-signed one. Everything lives in one temporary directory per test session.
 Helpers (importable as ``tests.wss.conftest``) build a 2W-be-S request (the checklist's example, §7.1),
-run the inbound pipeline (parse_bericht → lees_envelop → verifieer) and re-sign a mutated
+run the inbound pipeline (parse_bericht → read_envelope → verify_envelope) and re-sign a mutated
 SignedInfo for attacks that need a valid signature over something.
 """
 
@@ -200,7 +200,7 @@ def ontleed(data: bytes) -> Envelope:
 
 
 def check_all(data: bytes, nu: datetime = NU, **settings) -> Verified:
-    """parse_bericht → lees_envelop → verifieer, as the inbound pipeline runs it."""
+    """parse_bericht → read_envelope → verify_envelope, as the inbound pipeline runs it."""
     return verify_envelope(ontleed(data), nu, VerifierSettings(**settings))
 
 

@@ -1,12 +1,12 @@
 """The inbound WS-Security verifier against H1–H76 and H113–H122 (S1–S7).
 
-Every test signs the §7.1 request of ``tests/wss/conftest.py`` with our Ondertekenaar, changes it in one hostile
+Every test signs the §7.1 request of ``tests/wss/conftest.py`` with our Signer, changes it in one hostile
 way (re-signing with ``herteken`` where the attack needs a valid signature), and runs the inbound
-pipeline parse_bericht → lees_envelop → verifieer. Test names carry the H-number.
+pipeline parse_bericht → read_envelope → verify_envelope. Test names carry the H-number.
 
 Not decided in this module, so not tested here:
 * H13 as a wire code (DK0011 duplicate wsa header: the addressing step runs first; the verifier's
-  coverage backstop is tested), H22 (SOAP-encoding href: lees_envelop, DK0004), H23's DOCTYPE form
+  coverage backstop is tested), H22 (SOAP-encoding href: read_envelope, DK0004), H23's DOCTYPE form
   (parse_bericht; tested once below to pin that it never reaches the verifier).
 * H39–H41: 2W-be-SE (encryption) is out of scope; the broker's services use 2W-be-S.
 * H45–H48: certificate trust (chain, validity, CRL, OIN) is broker.edukoppeling.trust_store's job;
