@@ -165,6 +165,10 @@ def signer(pki: Path, oin: str) -> Signer:
     return Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes())
 
 
+#: The name the Java peer's runner and checks (../shared/tools/peer-wss4j) import; keep it (issue 18).
+ondertekenaar = signer
+
+
 def envelop(teken: Signer, afzender: str, dienst: str, operatie: str, body: str) -> bytes:
     """A signed 2W-be-S request of ``afzender`` to ``dienst`` with a fresh Timestamp and MessageID."""
     root = etree.fromstring(
