@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -29,7 +30,10 @@ from typing import Any
 
 from broker.domain.identifiers import is_valid_oin
 from broker.errors import BrokerError
+from broker.renamed_settings import RENAMED_SETTINGS
 from broker.toml_file import TomlFileError, read_toml
+
+log = logging.getLogger(__name__)
 
 #: The broker's OIN in the test environment (test prefix 00000099; docs/rules.md, OIN syntax).
 TEST_BROKER_OIN = "00000099000000000001"
@@ -377,10 +381,28 @@ def _read_file(file: Path) -> dict[str, Any]:
         raw = read_toml(file)
     except TomlFileError as fout:
         raise SettingsError(str(fout).replace("file not found", "settings file not found")) from None
+    raw = _with_renamed_keys(raw, file)
     unknown = set(raw) - set(_CHECKS)
     if unknown:
         raise SettingsError(f"{file}: unknown setting(s): {', '.join(sorted(unknown))}")
     return {key: _checked(key, value, str(file)) for key, value in raw.items()}
+
+
+def _with_renamed_keys(raw: dict[str, Any], file: Path) -> dict[str, Any]:
+    """``raw`` with every key of before the rename (``RENAMED_SETTINGS``) under its new name, each one
+    logged; a file giving a setting under both names is refused."""
+    renamed = dict(raw)
+    for old in sorted(set(raw) & set(RENAMED_SETTINGS)):
+        new = RENAMED_SETTINGS[old]
+        if new in raw:
+            raise SettingsError(
+                f"{file}: {old} and {new} are the same setting (renamed to {new}); keep only {new}"
+            )
+        log.warning(
+            "%s: setting %s is now called %s; the old name is still read, please rename it", file, old, new
+        )
+        renamed[new] = renamed.pop(old)
+    return renamed
 
 
 _CHECKS: dict[str, Check] = {f.name: f.metadata["check"] for f in fields(Settings) if f.metadata.get("check")}

@@ -157,3 +157,34 @@ def test_goede_instellingen_laden_met_toml_typen(tmp_path):
     assert (settings.conformance_fault_injection, settings.tls_required) == (True, False)
     assert settings.outbox_base_s == 1.0 and isinstance(settings.outbox_base_s, float)
     assert settings.deadline_overrides == {2020: "2020-05-01"}
+
+
+def test_a_settings_file_of_before_the_rename_still_loads_and_names_the_new_keys(tmp_path, caplog):
+    """The Java peer's runner (../shared/tools/peer-wss4j/run.sh) and any operator's file written before
+    issue 19 use the Dutch keys: they load as the English ones, with a warning naming both."""
+    from broker.config import load_settings
+
+    config = tmp_path / "vva.toml"
+    config.write_text(
+        f'pki_map = "{tmp_path / "pki"}"\ntls_vereist = false\noutbox_basis_s = 2\n', encoding="utf-8"
+    )
+
+    with caplog.at_level("WARNING", logger="broker.config"):
+        settings = load_settings(config, files_must_exist=False)
+
+    assert (settings.pki_dir, settings.tls_required, settings.outbox_base_s) == (tmp_path / "pki", False, 2.0)
+    assert sorted(r.getMessage() for r in caplog.records) == [
+        f"{config}: setting outbox_basis_s is now called outbox_base_s; the old name is still read, please rename it",
+        f"{config}: setting pki_map is now called pki_dir; the old name is still read, please rename it",
+        f"{config}: setting tls_vereist is now called tls_required; the old name is still read, please rename it",
+    ]
+
+
+def test_a_setting_given_under_its_old_and_its_new_name_is_refused(tmp_path):
+    config, resultaat = _vva(tmp_path, "tls_vereist = false\ntls_required = true\n")
+
+    assert resultaat.exit_code == 1
+    assert resultaat.output == (
+        f"Error: {config}: tls_vereist and tls_required are the same setting (renamed to tls_required); "
+        "keep only tls_required\n"
+    )
