@@ -23,8 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import psutil
 from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import create_engine, text
@@ -34,6 +34,12 @@ from broker.cli import main
 from broker.config import TEST_BROKER_OIN
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
+
+if TYPE_CHECKING:
+    import psutil
+
+# psutil (the bench extra) is imported where the CPU and memory are read, not at the top: the Java peer's
+# runner and tests/test_bench_peer.py import envelop/ondertekenaar from here in a venv without the extra.
 
 POSTGRES_URL = os.environ.get("VVA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NS = "urn:nl:vva:aanmelden:v1"
@@ -51,6 +57,8 @@ def machine() -> str:
         ),
         platform.processor(),
     )
+    import psutil
+
     belasting = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     geheugen = psutil.virtual_memory().total / 2**30
     return (
@@ -103,6 +111,8 @@ class Broker:
         """User + system CPU seconds of the gunicorn master and its workers so far, including workers
         that were recycled (``max_requests``): the master reaped them, so their time is in its
         ``children_*`` figures."""
+        import psutil
+
         totaal = 0.0
         for p in self.processen():
             try:
@@ -140,6 +150,8 @@ def gunicorn_broker(config: Path, *opties: str, gunicorn_config: bool = True):
     )
     try:
         _wacht_op(f"http://127.0.0.1:{poort}/health", proces)
+        import psutil
+
         yield Broker(f"http://127.0.0.1:{poort}", psutil.Process(proces.pid))
     finally:
         proces.terminate()
