@@ -1,9 +1,15 @@
 """The message log: every inbound and outbound message, raw, with its addressing and outcome.
 
-The inbound row is written and committed in its own transaction *before* the message can have any
-business effect, so a message is never lost, whatever happens next (docs/architecture.md, "Fixed requirements"). A request
-whose process was killed before its outcome was recorded keeps ``ontvangen``; the next start marks such
-rows ``afgebroken`` (``mark_aborted``), so an operator can tell them from requests still running.
+The pipeline writes an inbound row in the same transaction as everything the message causes, and
+before it (``log_request``): the business effect commits together with the logged message or not at
+all, so no effect exists without its message, and a request costs one commit (issue 18). When the
+message is refused or that transaction fails, the pipeline rolls it back and writes the row again
+with the fault, in a transaction of its own, so a refused message is kept too
+(docs/architecture.md, "Fixed requirements").
+
+``log_received`` commits a bare row (uitkomst ``ontvangen``) at once; a row left ``ontvangen`` by a
+process killed before it recorded an outcome is marked ``afgebroken`` at the next start
+(``mark_aborted``), so an operator can tell it from a request still running.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broker.db.models import Bericht
@@ -56,7 +62,6 @@ def _columns(kop: Header) -> dict[str, str | None]:
 # (bench/profiel.py). Core on the table, executed on the session's connection, bypasses the ORM.
 _BERICHT = Bericht.__table__
 _NIEUW = _BERICHT.insert().returning(_BERICHT.c.id)
-_UITKOMST = _BERICHT.update().where(_BERICHT.c.id == bindparam("_bericht_id"))
 _LENGTES = {k.name: k.type.length for k in _BERICHT.c if getattr(k.type, "length", None)}
 
 
@@ -81,6 +86,23 @@ def log_received(
         return _add(session, Header(dienst=dienst), "in", tijdstip, "ontvangen", None, raw, keyring)
 
 
+def log_request(
+    session: Session,
+    raw: bytes,
+    kop: Header,
+    uitkomst: str,
+    reden: str | None,
+    http_status: int,
+    keyring: Cipher,
+    tijdstip: datetime,
+) -> int:
+    """Persist the raw request, encrypted, with what was read of it and how it ended, in ``session``'s
+    transaction; returns its id. One INSERT: the pipeline calls it once the outcome is known, before
+    the business effect it is the evidence of (``verwerkt``, ``herhaald``) or together with the fault
+    it was refused with (its faultcode, ``reden`` the audit class, never payload values)."""
+    return _add(session, kop, "in", tijdstip, uitkomst, http_status, raw, keyring, reden)
+
+
 #: The outcome of a request whose process died before it was answered (killed, crashed, OOM).
 AFGEBROKEN = "afgebroken"
 #: A row still ``ontvangen`` after this long belongs to no running request: gunicorn kills a request
@@ -99,24 +121,6 @@ def mark_aborted(sessions: sessionmaker[Session], nu: datetime | None = None) ->
             .values(uitkomst=AFGEBROKEN, reden="request ended without an outcome (process stopped)")
             .execution_options(synchronize_session=False)
         ).rowcount
-
-
-def record_outcome(
-    session: Session, bericht_id: int, kop: Header, uitkomst: str, reden: str | None, http_status: int
-) -> None:
-    """Record on inbound message ``bericht_id`` what was read of it and how it ended
-    (``verwerkt`` or the faultcode; ``reden`` the audit class, never payload values)."""
-    # One UPDATE, without loading the row first (a round trip and an ORM object less per request).
-    session.connection().execute(
-        _UITKOMST,
-        {
-            **_columns(kop),
-            "_bericht_id": bericht_id,
-            "uitkomst": uitkomst,
-            "http_status": http_status,
-            "reden": _fits(reden, "reden"),
-        },
-    )
 
 
 def log_sent(
@@ -145,6 +149,7 @@ def _add(
     http_status: int | None,
     raw: bytes,
     keyring: Cipher,
+    reden: str | None = None,
 ) -> int:
     waarden = {
         **_columns(kop),
@@ -152,7 +157,7 @@ def _add(
         "tijdstip": tijdstip or datetime.now(UTC),
         "uitkomst": uitkomst,
         "http_status": http_status,
-        "reden": None,
+        "reden": _fits(reden, "reden"),
         "inhoud": keyring.encrypt_data(raw),
         "versleuteld": True,
     }

@@ -54,8 +54,9 @@ ONDERTEKENING_DUUR = Histogram(
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
 )
 
-#: Answers given while the message log could not be written (an outage): ``verzoek`` when the request
-#: itself could not be kept, ``antwoord`` when it was but its answer could not be. Always DK0051.
+#: Answers given while the message log could not be written (an outage). A request is logged in one
+#: transaction with its answer, so the label is ``verzoek``: the request (and its answer) not kept; the
+#: label ``antwoord`` (the request kept, its answer not) is no longer counted. Always DK0051.
 NIET_GELOGD = Counter(
     "vva_niet_gelogd",
     "Requests answered Server.DK0051 because the message log could not be written (verzoek: the "

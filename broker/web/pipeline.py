@@ -28,7 +28,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from broker.audit.trail import SOAP, AuditEvent, record_event
 from broker.bootstrap import Runtime
 from broker.db.message_id_memory import Fingerprint, Outcome, Recall, recall, remember
-from broker.db.message_log import Header, log_received, log_sent, record_outcome
+from broker.db.message_log import Header, log_request, log_sent
 from broker.domain.visibility import Partij
 from broker.edukoppeling.addressing import Addressing, message_id_key, read_addressing, read_before_fault
 from broker.edukoppeling.contract import Contract, Dienst
@@ -69,7 +69,7 @@ class _Request:
     """What is known about one request so far; the fault path uses whatever was read."""
 
     dienst: Dienst
-    bericht_id: int
+    bericht_id: int | None  # the request's row in the message log, once it is written
     nu: datetime
     ondertekend: bool
     kop: Header = field(default_factory=Header)
@@ -144,10 +144,9 @@ class SoapPipeline:
             if verzoeken:
                 verzoeken[0].uitkomst = _NIET_BESCHIKBAAR
             ondertekend = self.runtime.settings.profile_of(dienst.service_id) == ONDERTEKEND
-            verzoek = verzoeken[0] if verzoeken else _Request(dienst, 0, datetime.now(UTC), ondertekend)
-            antwoord = self._unreachable(exc, verzoek, "antwoord")
-        # No request object: the message log was unavailable and the answer was DK0051.
-        _count(dienst, verzoeken, None if verzoeken else _NIET_BESCHIKBAAR, begin)
+            verzoek = verzoeken[0] if verzoeken else _Request(dienst, None, datetime.now(UTC), ondertekend)
+            antwoord = self._unreachable(exc, verzoek)
+        _count(dienst, verzoeken, None, begin)
         return antwoord
 
     def _process(self, environ: dict, dienst: Dienst, verzoeken: list) -> tuple[int, list, bytes]:
@@ -162,72 +161,80 @@ class SoapPipeline:
         # One clock reading for the request: its message-log rows and its business effect fall in the
         # same cycle, also at midnight on the cycle's last day (the yearly purge relies on it).
         nu = datetime.now(UTC)
-        try:
-            bericht_id = log_received(
-                self.runtime.sessions, raw, dienst.service_id, self.runtime.keyring, tijdstip=nu
-            )
-        except Exception as exc:
-            if not database_weg(exc):
-                raise
-            # Nothing may happen to a message that could not be kept: refuse it, retryable (DK0051).
-            return self._unreachable(exc, _Request(dienst, 0, nu, ondertekend, raw=raw), "verzoek")
-        verzoek = _Request(dienst, bericht_id, nu, ondertekend, Header(dienst=dienst.service_id), raw=raw)
+        verzoek = _Request(dienst, None, nu, ondertekend, Header(dienst=dienst.service_id), raw=raw)
         verzoeken.append(verzoek)
+        # The request is logged in the transaction that applies it (``_apply_all``) or, when it is
+        # refused or that transaction fails, with its fault in one of its own (``_fout``): either way
+        # the raw bytes are in the message log with the answer, and a request costs one commit.
         try:
             return self._steps(environ, raw, verzoek)
         except (EdukoppelingFault, NotAuthorised) as fout:
             return self._fout(_as_fault(fout), verzoek)
         except HttpError as fout:
-            try:
-                with self.runtime.sessions.begin() as session:
-                    record_outcome(
-                        session, bericht_id, verzoek.kop, f"HTTP {fout.status}", fout.reden, fout.status
-                    )
-            except Exception as exc:
-                if not database_weg(exc):
-                    raise
-                # The framing refusal does not depend on the database; the request row stays
-                # "ontvangen" (its bytes are logged), so the refusal itself still stands.
-                log.warning(
-                    "could not record HTTP %s on bericht %s: %s", fout.status, bericht_id, safe_trace(exc)
-                )
+            self._log_http_refusal(fout, verzoek)
             raise
         except Exception as exc:
             if database_weg(exc) or isinstance(exc, IntegrityError):
                 # A concurrent duplicate or an unreachable database: retryable, so "not available" (F7).
                 log.warning(
-                    "database unavailable or conflict for bericht %s: %s", bericht_id, safe_trace(exc)
+                    "database unavailable or conflict for MessageID %s: %s",
+                    _voor_log(verzoek.kop.message_id),
+                    safe_trace(exc),
                 )
                 return self._fout(
                     EdukoppelingFault(_NIET_BESCHIKBAAR, f"database {type(exc).__name__}"), verzoek
                 )
-            log.error("processing failed for bericht %s: %s", bericht_id, safe_trace(exc))
+            log.error(
+                "processing failed for MessageID %s: %s", _voor_log(verzoek.kop.message_id), safe_trace(exc)
+            )
             return self._fout(
                 EdukoppelingFault(FaultCode.SERVER_DK0050, f"error {type(exc).__name__}"), verzoek
             )
 
-    def _unreachable(self, exc: BaseException, verzoek: _Request, wat: str) -> tuple[int, list, bytes]:
+    def _log_http_refusal(self, fout: HttpError, verzoek: _Request) -> None:
+        """Log a request refused on its HTTP framing (415, 400 after the body was read) with that
+        refusal. The refusal does not depend on the database: when the log cannot be written, it
+        still stands, and the operator log and the metric say that the request was not kept."""
+        om = self.runtime
+        try:
+            with om.sessions.begin() as session:
+                verzoek.bericht_id = log_request(
+                    session,
+                    verzoek.raw,
+                    verzoek.kop,
+                    f"HTTP {fout.status}",
+                    fout.reden,
+                    fout.status,
+                    om.keyring,
+                    verzoek.nu,
+                )
+        except Exception as exc:
+            if not database_weg(exc):
+                raise
+            metrics.NIET_GELOGD.labels(_VERZOEK).inc()
+            log.warning("message log unavailable: HTTP %s request not kept: %s", fout.status, safe_trace(exc))
+
+    def _unreachable(self, exc: BaseException, verzoek: _Request) -> tuple[int, list, bytes]:
         """The answer when the message log cannot be written: a Server.DK0051 fault, signed on a -S
         service (the key is in memory; signing needs no database), addressed to the request's
         MessageID and From OIN as far as its bytes yield them (F5).
 
-        ``wat`` says what could not be kept: ``verzoek`` (the request itself) or ``antwoord`` (the
-        answer, after the request was logged). The rule puts every raw message in the message log; in
-        an outage it cannot go there, and it goes nowhere else: the bytes carry pupil numbers, which
+        The request is logged in one transaction with its answer, so neither is kept. The rule puts
+        every raw message in the message log; in an outage it cannot go there, and it goes nowhere
+        else: the bytes carry pupil numbers, which
         may be kept only encrypted in the database (AVG art. 32), never in a file or the operator
         log. Nothing was applied, and the sender keeps the message and sends it again after DK0051
         (F7), so it reaches the log then. The operator log gets one line without payload: the
         MessageID and From OIN (which cannot hold a BSN in a way that survives the log's number mask,
         broker.privacy.logfilter) and the cause; the metric counts it."""
         kop = verzoek.kop if verzoek.kop.message_id else _header_for_fault(verzoek)
-        metrics.NIET_GELOGD.labels(wat).inc()
+        metrics.NIET_GELOGD.labels(_VERZOEK).inc()
         log.error(
             "message log unavailable (%s): answered Server.DK0051 to MessageID %s from OIN %s; "
-            "the %s is not kept (personal data only goes into the encrypted log; the sender retries)",
+            "the request is not kept (personal data only goes into the encrypted log; the sender retries)",
             safe_trace(exc),
             _voor_log(kop.message_id),
             _voor_log(kop.afzender_oin),
-            "request" if wat == "verzoek" else "answer",
         )
         envelop, _ = build_fault(
             EdukoppelingFault(_NIET_BESCHIKBAAR, "message log unavailable"),
@@ -282,8 +289,8 @@ class SoapPipeline:
         afdruk = Fingerprint.van(
             adres.from_oin, message_id_key(adres.message_id), envelop.inhoud, signature_value, certificaat_oin
         )
-        # One transaction from authorisation to the logged answer: a single connection checkout per
-        # request after the message log's own. A refusal before the service layer rolls back nothing.
+        # One transaction from authorisation to the logged request and answer: one connection checkout
+        # and one commit per request (issue 18). A refusal rolls it back and is logged by ``_fout``.
         with self.runtime.sessions.begin() as session:
             partij = authorise(
                 session,
@@ -311,7 +318,9 @@ class SoapPipeline:
             return
         storing = hook(verzoek.dienst.operaties[adres.action].naam, inhoud, adres.relates_to)
         if storing is not None:
-            log.warning("deliberate %s for bericht %s: %s", storing.code, verzoek.bericht_id, storing.reden)
+            log.warning(
+                "deliberate %s for MessageID %s: %s", storing.code, _voor_log(adres.message_id), storing.reden
+            )
             raise storing
 
     def _tls_oin(self, environ: dict, verzoek: _Request) -> str | None:
@@ -335,6 +344,10 @@ class SoapPipeline:
     ):
         """Run the operation and log, remember and audit its answer, all in ``session``'s transaction."""
         om = self.runtime
+        # The evidence first: the business rows below refer to the request's row.
+        verzoek.bericht_id = log_request(
+            session, verzoek.raw, verzoek.kop, "verwerkt", None, 200, om.keyring, verzoek.nu
+        )
         aanroep = Caller(partij, adres.message_id, verzoek.bericht_id, verzoek.kop.certificaat_oin)
         # The service layer queues the pushes the change causes at the end of the unit of work, in this
         # transaction (broker.service.pushes).
@@ -346,7 +359,6 @@ class SoapPipeline:
         uit = _response_header(verzoek.kop, om.settings.broker_oin, message_id)
         antwoord_id = log_sent(session, body, uit, "verwerkt", 200, om.keyring, tijdstip=verzoek.nu)
         remember(session, afdruk, antwoord_id, verzoek.nu)
-        record_outcome(session, verzoek.bericht_id, verzoek.kop, "verwerkt", None, 200)
         # Last: appending locks the head of the audit chain until this transaction commits.
         self._audit(session, verzoek, "verwerkt", verwerking.betrokken, verwerking.aantal)
         return 200, [("Content-Type", XML)], body
@@ -355,12 +367,22 @@ class SoapPipeline:
         self, session, eerder: bytes, adres: Addressing, verzoek: _Request
     ) -> tuple[int, list, bytes]:
         """Send the stored answer of an applied request again, with fresh headers and signature (O5)."""
+        om = self.runtime
+        verzoek.bericht_id = log_request(
+            session,
+            verzoek.raw,
+            verzoek.kop,
+            "herhaald",
+            "idempotent redelivery",
+            200,
+            om.keyring,
+            verzoek.nu,
+        )
         vorige = etree.fromstring(eerder, safe_xml_parser())
         inhoud = vorige.find(q(SOAP11, "Body"))[0]
         body, message_id = self._antwoord(inhoud, adres, verzoek)
         uit = _response_header(verzoek.kop, self.runtime.settings.broker_oin, message_id)
-        log_sent(session, body, uit, "herhaald", 200, self.runtime.keyring, tijdstip=verzoek.nu)
-        record_outcome(session, verzoek.bericht_id, verzoek.kop, "herhaald", "idempotent redelivery", 200)
+        log_sent(session, body, uit, "herhaald", 200, om.keyring, tijdstip=verzoek.nu)
         verzoek.uitgevoerd = True
         self._audit(session, verzoek, "herhaald")
         return 200, [("Content-Type", XML)], body
@@ -399,6 +421,9 @@ class SoapPipeline:
         body = self._fault_bytes(envelop, verzoek)
         try:
             with om.sessions.begin() as session:
+                verzoek.bericht_id = log_request(
+                    session, verzoek.raw, verzoek.kop, fout.code, fout.reden, 500, om.keyring, verzoek.nu
+                )
                 log_sent(
                     session,
                     body,
@@ -408,7 +433,6 @@ class SoapPipeline:
                     om.keyring,
                     tijdstip=verzoek.nu,
                 )
-                record_outcome(session, verzoek.bericht_id, verzoek.kop, fout.code, fout.reden, 500)
                 self._audit(session, verzoek, fout.code)  # a refused query or delivery is traced too
         except Exception as exc:
             if not database_weg(exc):
@@ -416,7 +440,7 @@ class SoapPipeline:
             # The fault cannot be logged: answer DK0051 instead, so the sender retries and the
             # exchange is logged in full once the database is back (an unlogged answer is no answer).
             verzoek.uitkomst = _NIET_BESCHIKBAAR
-            return self._unreachable(exc, verzoek, "antwoord")
+            return self._unreachable(exc, verzoek)
         return 500, [("Content-Type", XML)], body
 
     def _audit(
@@ -460,6 +484,8 @@ def _certificate(oin: str | None, certificaat) -> str:
 
 
 _NIET_BESCHIKBAAR = FaultCode.SERVER_DK0051
+#: The label of ``vva_niet_gelogd_total`` for a request that could not be logged.
+_VERZOEK = "verzoek"
 
 
 def database_weg(exc: BaseException) -> bool:
