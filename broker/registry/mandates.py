@@ -19,21 +19,6 @@ class _MetMandaten(Protocol):
     mandaten: Sequence  # items with certificaat_oin, geldig_van, geldig_tot and acties, like models.Mandaat
 
 
-def mandaat_geldig(
-    actieve: Callable[[str], _MetMandaten | None],
-    houder_actief: Callable[[str], bool | None],
-    certificaat_oin: str,
-    partij_oin: str,
-    op: date,
-    actie: str | None,
-) -> bool:
-    """The mandate rule of ``PartijRegistry.mandaat_geldig``, over any view of the registry: ``actieve``
-    gives the active party with an OIN (with its mandates) or None, ``houder_actief`` whether a
-    certificate OIN registered as a party is active (None when it is not registered). One rule for the
-    database and for a process's copy of it (``broker.registry.snapshot``); M1–M3."""
-    return mandaat_stand(actieve, houder_actief, certificaat_oin, partij_oin, op, actie) == MANDAAT_GELDIG
-
-
 #: The outcomes of ``mandaat_stand``: a mandate that applies (or the party itself), none at all, or
 #: one that exists but not for this operation or day.
 MANDAAT_GELDIG, GEEN_MANDAAT, MANDAAT_DEKT_NIET = "geldig", "geen", "dekt-niet"
@@ -47,7 +32,13 @@ def mandaat_stand(
     op: date,
     actie: str | None,
 ) -> str:
-    """As ``mandaat_geldig``, but says why not: ``GEEN_MANDAAT`` when the certificate holds no mandate
+    """The mandate rule (M1–M3) over any view of the registry, with the reason: ``actieve`` gives the
+    active party with an OIN (with its mandates) or None, ``houder_actief`` whether a certificate OIN
+    registered as a party is active (None when it is not registered). One rule for the database
+    (``PartijRegistry``) and for a process's copy of it (``broker.registry.snapshot``), whose
+    ``mandaat_geldig`` is this outcome being ``MANDAAT_GELDIG``.
+
+    ``MANDAAT_GELDIG`` for the party itself or a mandate that applies; ``GEEN_MANDAAT`` when the certificate holds no mandate
     for the party at all — also when the party is unknown, inactive or an OIN is invalid, so the answer
     tells a certificate holder nothing about parties it has no mandate for — and ``MANDAAT_DEKT_NIET``
     when it holds one that does not cover ``actie`` on day ``op`` (only that holder learns it)."""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.identifiers import is_valid_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.mandates import mandaat_geldig
+from broker.registry.mandates import MANDAAT_GELDIG, mandaat_stand
 from broker.registry.validation import (
     _INSTELLING_SOORTEN,
     MandaatInput,
@@ -163,7 +163,8 @@ class PartijRegistry:
         Mandates come only from this registry, never from message content. Never raises for unknown or
         invalid OINs (False); raises ``TypeError`` when ``op`` is not a date (a datetime is refused).
         """
-        return mandaat_geldig(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+        stand = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+        return stand == MANDAAT_GELDIG
 
     def _holder_active(self, certificaat_oin: str) -> bool | None:
         houder = self._session.get(models.Partij, certificaat_oin)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.identifiers import is_valid_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.mandates import mandaat_geldig, mandaat_stand
+from broker.registry.mandates import MANDAAT_GELDIG, mandaat_stand
 from broker.registry.repository import SCOPE_BRIN, SCOPE_GEMEENTE, SCOPE_RMC
 
 
@@ -81,7 +81,8 @@ class RegistrySnapshot:
     ) -> bool:
         """As ``PartijRegistry.mandaat_geldig`` (M1–M3); raises ``TypeError`` for a
         datetime ``op``."""
-        return mandaat_geldig(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+        stand = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+        return stand == MANDAAT_GELDIG
 
     def mandaat_stand(self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None) -> str:
         """As ``broker.registry.mandates.mandaat_stand``: ``MANDAAT_GELDIG``, ``GEEN_MANDAAT`` or
