@@ -267,7 +267,7 @@ class TrustStore:
             )
         _check_not_a_ca(certificaat, doel)
         _check_validity(certificaat, moment, doel)
-        pad = self._validate_path(certificaat, doel, moment, extra_tussen, crls)
+        pad = self._validate_path(certificaat, doel, self._validation_context(moment, extra_tussen, crls))
         keten = [x509.load_der_x509_certificate(c.dump()) for c in pad.iter_certs(include_root=True)]
         for ca in keten:
             _check_validity(ca, moment, doel)
@@ -276,22 +276,18 @@ class TrustStore:
         oin = self._check_oin(certificaat)
         return oin, min([crl_tot, *(c.not_valid_after_utc for c in keten)])
 
-    def _validate_path(
-        self,
-        certificaat: x509.Certificate,
-        doel: Target,
-        moment: datetime,
-        extra_tussen: Sequence[x509.Certificate],
-        crls: _CrlState,
-    ) -> ValidationPath:
-        """Build and validate a path to a configured root, with CRL checks on every non-root certificate.
+    def _validation_context(
+        self, moment: datetime, extra_tussen: Sequence[x509.Certificate], crls: _CrlState
+    ) -> ValidationContext:
+        """What a path is validated against: the configured roots and intermediates (and the peer's
+        own), the CRLs, the moment.
 
         Revocation mode "require", not "hard-fail": in pyhanko "hard-fail" checks a CRL only when the
         certificate names a distribution point, so a certificate without one would pass unchecked; O6
         demands fail closed. The grace goes in as time tolerance so that a CRL within nextUpdate + grace
         is usable; validity periods are re-checked strictly afterwards (``_check_validity``).
         """
-        context = ValidationContext(
+        return ValidationContext(
             trust_roots=self._asn1_roots,
             other_certs=[*self._asn1_tussen, *(_to_asn1(c) for c in extra_tussen)],
             crls=crls.asn1,
@@ -300,6 +296,12 @@ class TrustStore:
             time_tolerance=self._gratie,
             allow_fetching=False,
         )
+
+    def _validate_path(
+        self, certificaat: x509.Certificate, doel: Target, context: ValidationContext
+    ) -> ValidationPath:
+        """Build and validate a path to a configured root in ``context``, with CRL checks on every
+        non-root certificate; a refusal names what failed."""
         validator = CertificateValidator(_to_asn1(certificaat), validation_context=context)
         try:
             # pyhanko 0.33 is async-only; the broker's request handling is synchronous (WSGI threads).
