@@ -120,6 +120,15 @@ class Leerlingnummer:
         if parser(self.waarde) != self.waarde:
             raise Afwijzing(BSN_ONGELDIG if self.soort == "bsn" else ONDERWIJSNUMMER_ONGELDIG)
 
+    @classmethod
+    def _of_parsed(cls, soort: LeerlingnummerSoort, waarde: str) -> Leerlingnummer:
+        """A number ``parse_bsn``/``parse_onderwijsnummer`` just returned: already valid and compact,
+        so not checked a second time (a 5,000-record batch would run the elfproef 10,000 times)."""
+        nummer = object.__new__(cls)
+        object.__setattr__(nummer, "soort", soort)
+        object.__setattr__(nummer, "waarde", waarde)
+        return nummer
+
     def __repr__(self) -> str:
         return f"Leerlingnummer({self.soort}, *********)"
 
@@ -151,8 +160,8 @@ def parse_leerlingnummer(bsn: str | None, onderwijsnummer: str | None) -> Leerli
     if bsn_leeg == onderwijsnummer_leeg:
         raise Afwijzing(LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL)
     if not bsn_leeg:
-        return Leerlingnummer("bsn", parse_bsn(bsn))  # type: ignore[arg-type]
-    return Leerlingnummer("onderwijsnummer", parse_onderwijsnummer(onderwijsnummer))  # type: ignore[arg-type]
+        return Leerlingnummer._of_parsed("bsn", parse_bsn(bsn))  # type: ignore[arg-type]
+    return Leerlingnummer._of_parsed("onderwijsnummer", parse_onderwijsnummer(onderwijsnummer))  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------------------------------------

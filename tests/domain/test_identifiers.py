@@ -190,6 +190,17 @@ def test_leerlingnummer_maskeert_waarde():
     assert "111222333" not in f"{nummer} {nummer!r} {[nummer]} { ({'n': nummer}) }"
 
 
+@pytest.mark.parametrize(("bsn", "onderwijsnummer"), [("1112.22.333", None), (None, "101222331")])
+def test_a_parsed_leerlingnummer_is_the_same_value_as_one_checked_on_construction(bsn, onderwijsnummer):
+    # parse_leerlingnummer skips the second elfproef (issue 18): its result must be indistinguishable.
+    parsed = parse_leerlingnummer(bsn, onderwijsnummer)
+    constructed = Leerlingnummer(parsed.soort, parsed.waarde)
+    assert (parsed, hash(parsed), parsed.sleutel) == (constructed, hash(constructed), constructed.sleutel)
+    assert type(parsed) is Leerlingnummer
+    with pytest.raises(AttributeError):
+        parsed.waarde = "000000000"  # frozen like any other
+
+
 def test_leerlingnummer_eist_compacte_geldige_waarde():
     with pytest.raises(Afwijzing):
         Leerlingnummer("bsn", "1112.22.333")
