@@ -46,9 +46,13 @@ def brins_van_afzender(
     """
     uitkomst: dict[int, Afwijzing | str] = {}
     vreemd: dict[int, str] = {}
+    # A batch names the same few BRINs thousands of times: each distinct valid one is parsed once.
+    geldige: dict[str, str] = {}
     for volgnummer, ruw in records:
         try:
-            brin = parse_brin(ruw or "")
+            brin = geldige.get(ruw) if ruw else None
+            if brin is None:
+                brin = geldige[ruw or ""] = parse_brin(ruw or "")
         except Afwijzing as afwijzing:
             uitkomst[volgnummer] = afwijzing
             continue
