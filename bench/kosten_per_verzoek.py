@@ -8,13 +8,16 @@ Measures, in one process and one run (so the figures are comparable):
 - a whole request through the WSGI app in-process (all of the above plus authorisation, XSD,
   spyne, the service layer and the database on SQLite), ping and a 100-pupil delivery.
 
-Run: .venv/bin/python -m bench.kosten_per_verzoek [--n 200]
+Run: .venv/bin/python -m bench.kosten_per_verzoek [--n 200] [--postgres]
 Prints CPU milliseconds per operation (process time, so other load on the machine does not count).
+``--postgres``: the whole requests on a fresh schema of the local PostgreSQL (VVA_BENCH_POSTGRES_URL),
+as in production, instead of SQLite; the database server's own CPU is not in the figure.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import tempfile
 import time
 import uuid
@@ -26,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from lxml import etree
 
-from bench._opstelling import wsgi_post
+from bench._opstelling import postgres_schema, wsgi_post
 from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN, load_settings
@@ -86,15 +89,27 @@ def levering(aantal: int) -> str:
     return f'<v:aanleverenLeerlingen xmlns:v="{NS}" ><v:vervangStartpopulatie>true</v:vervangStartpopulatie>{"".join(records)}</v:aanleverenLeerlingen>'
 
 
+@contextlib.contextmanager
+def _database(map: Path, postgres: bool):
+    """The database URL of the installation: a fresh PostgreSQL schema, or a SQLite file in ``map``."""
+    if not postgres:
+        yield f"sqlite:///{map / 'vva.sqlite3'}"
+        return
+    with postgres_schema() as url:
+        yield url
+
+
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="repetitions per measurement")
-    n = parser.parse_args().n
-    with tempfile.TemporaryDirectory() as map_:
+    parser.add_argument("--postgres", action="store_true", help="the whole requests on PostgreSQL")
+    opties = parser.parse_args()
+    n = opties.n
+    with tempfile.TemporaryDirectory() as map_, _database(Path(map_), opties.postgres) as database_url:
         map = Path(map_)
         config = map / "vva.toml"
         config.write_text(
-            f'database_url = "sqlite:///{map / "vva.sqlite3"}"\nkey_file = "{map / "k.json"}"\npki_dir = "{map / "pki"}"\n'
+            f'database_url = "{database_url}"\nkey_file = "{map / "k.json"}"\npki_dir = "{map / "pki"}"\n'
         )
         assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
         pki = map / "pki"
@@ -160,7 +175,8 @@ def main_() -> None:
             ),
         ]
     breedte = max(len(naam) for naam, _ in cijfers)
-    print(f"CPU ms per operation (n={n}, one core, process time)")
+    database = "PostgreSQL" if opties.postgres else "SQLite"
+    print(f"CPU ms per operation (n={n}, one core, process time; whole requests on {database})")
     for naam, ms in cijfers:
         print(f"  {naam:<{breedte}}  {ms:8.2f}")
 
