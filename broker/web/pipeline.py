@@ -78,6 +78,7 @@ class _Request:
     certificaat: str | None = None  # the authenticating certificate, "OIN serial <hex>", for the audit
     uitgevoerd: bool = False  # the request reached the service layer (audited from there on)
     uitkomst: str = metrics.OK  # the metrics label: ok, or the fault code of the answer
+    deliberate: bool = False  # the fault was asked for by a test environment's middleware
 
     @property
     def operatie(self) -> str:
@@ -174,22 +175,28 @@ class SoapPipeline:
             self._log_http_refusal(fout, verzoek)
             raise
         except Exception as exc:
-            if database_weg(exc) or isinstance(exc, IntegrityError):
-                # A concurrent duplicate or an unreachable database: retryable, so "not available" (F7).
-                log.warning(
-                    "database unavailable or conflict for MessageID %s: %s",
-                    _voor_log(verzoek.kop.message_id),
-                    safe_trace(exc),
-                )
-                return self._fout(
-                    EdukoppelingFault(_NIET_BESCHIKBAAR, f"database {type(exc).__name__}"), verzoek
-                )
-            log.error(
-                "processing failed for MessageID %s: %s", _voor_log(verzoek.kop.message_id), safe_trace(exc)
+            return self._failed(exc, verzoek)
+
+    def _failed(self, exc: Exception, verzoek: _Request) -> tuple[int, list, bytes]:
+        """The answer to a request whose processing raised ``exc`` (rolled back): a concurrent
+        duplicate or an unreachable database is retryable, Server.DK0051 (F7); anything else is
+        Server.DK0050. The operator log names the request's row in the message log, once the fault
+        path has written it, and never the exception's text."""
+        if database_weg(exc) or isinstance(exc, IntegrityError):
+            antwoord = self._fout(
+                EdukoppelingFault(_NIET_BESCHIKBAAR, f"database {type(exc).__name__}"), verzoek
             )
-            return self._fout(
-                EdukoppelingFault(FaultCode.SERVER_DK0050, f"error {type(exc).__name__}"), verzoek
+            log.warning(
+                "database unavailable or conflict for bericht %s: %s",
+                _voor_log(verzoek.bericht_id),
+                safe_trace(exc),
             )
+            return antwoord
+        antwoord = self._fout(
+            EdukoppelingFault(FaultCode.SERVER_DK0050, f"error {type(exc).__name__}"), verzoek
+        )
+        log.error("processing failed for bericht %s: %s", _voor_log(verzoek.bericht_id), safe_trace(exc))
+        return antwoord
 
     def _log_http_refusal(self, fout: HttpError, verzoek: _Request) -> None:
         """Log a request refused on its HTTP framing (415, 400 after the body was read) with that
@@ -318,9 +325,7 @@ class SoapPipeline:
             return
         storing = hook(verzoek.dienst.operaties[adres.action].naam, inhoud, adres.relates_to)
         if storing is not None:
-            log.warning(
-                "deliberate %s for MessageID %s: %s", storing.code, _voor_log(adres.message_id), storing.reden
-            )
+            verzoek.deliberate = True  # logged with its row in the message log by ``_fout``
             raise storing
 
     def _tls_oin(self, environ: dict, verzoek: _Request) -> str | None:
@@ -434,6 +439,8 @@ class SoapPipeline:
                     tijdstip=verzoek.nu,
                 )
                 self._audit(session, verzoek, fout.code)  # a refused query or delivery is traced too
+            if verzoek.deliberate:
+                log.warning("deliberate %s for bericht %s: %s", fout.code, verzoek.bericht_id, fout.reden)
         except Exception as exc:
             if not database_weg(exc):
                 raise
@@ -497,11 +504,14 @@ def database_weg(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
-def _voor_log(waarde: str | None) -> str:
+def _voor_log(waarde: str | int | None) -> str:
     """A value the client sent (a MessageID, an OIN) fit for one operator log line: printable ASCII
-    without spaces, at most 100 characters; anything else is replaced, so it cannot forge lines."""
+    without spaces, at most 100 characters; anything else is replaced, so it cannot forge lines. A
+    message-log row id as it is; "(unknown)" for None (a row that could not be written)."""
     if waarde is None:
         return "(unknown)"
+    if isinstance(waarde, int):
+        return str(waarde)
     schoon = "".join(t if "!" <= t <= "~" else "?" for t in waarde[:100])
     return schoon + ("…" if len(waarde) > 100 else "")
 
