@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Run the side-by-side comparison with the Java/WSS4J peer (../shared/tools/peer-wss4j, issue 18)
+# against this checkout:
+#
+#   bash bench/peer_wss4j.sh          # as root; environment as for the tool's run.sh (ROUNDS, DURATION, …)
+#
+# That tool was written against the broker's names of before issue 19's rename: its gate.py and
+# py_floor.py import, e.g., broker.edukoppeling.wss.ondertekening.Ondertekenaar and call
+# verifieer(…). This copies the tool to a scratch folder, maps those names with the rename's own
+# mapping (scripts/maintenance/rename_to_english.py: Python names and module paths only, never a
+# string, so no request, check or figure of the tool changes) and runs the copy's run.sh from here.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=$(cd "${PEER_SHARED:-$ROOT/../shared}" && pwd)
+TOOL=$SHARED/tools/peer-wss4j
+[ -f "$TOOL/run.sh" ] || { echo "no $TOOL/run.sh: the shared folder is expected beside the checkout" >&2; exit 1; }
+PYTHON=$ROOT/.venv/bin/python
+[ -x "$PYTHON" ] || PYTHON=python3.11
+COPY=$(mktemp -d)/peer-wss4j
+cp -r "$TOOL" "$COPY"
+rm -rf "$COPY/results"
+(
+    cd "$COPY"
+    git init -q && git add -A && git -c user.name=peer -c user.email=peer@localhost commit -qm "the tool as shared"
+    "$PYTHON" "$ROOT/scripts/maintenance/rename_to_english.py" . > rename.log
+    echo "peer tool copied to $COPY; names mapped: $(git diff --stat | tail -1)"
+)
+cd "$ROOT"
+PEER_SHARED="$SHARED" exec bash "$COPY/run.sh"
