@@ -7,9 +7,12 @@ message is refused or that transaction fails, the pipeline rolls it back and wri
 with the fault, in a transaction of its own, so a refused message is kept too
 (docs/architecture.md, "Fixed requirements").
 
-``log_received`` commits a bare row (uitkomst ``ontvangen``) at once; a row left ``ontvangen`` by a
-process killed before it recorded an outcome is marked ``afgebroken`` at the next start
-(``mark_aborted``), so an operator can tell it from a request still running.
+A request whose process is killed before that transaction commits (gunicorn's timeout, OOM) leaves
+nothing: no effect, no row; its sender got no answer and sends it again (Edukoppeling F7), and that
+copy is logged. ``log_received`` commits a bare row (uitkomst ``ontvangen``) at once, as versions
+before issue 18 did for every request; such a row left ``ontvangen`` by a killed process is marked
+``afgebroken`` at the next start (``mark_aborted``), so an operator can tell it from a request still
+running.
 """
 
 from __future__ import annotations

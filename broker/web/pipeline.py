@@ -1,15 +1,15 @@
 """The one inbound SOAP pipeline, in the check order of docs/rules.md (docs/architecture.md, "The
 pipeline", lists the steps as this module runs them).
 
-body read under its size cap → message log (raw bytes, committed) → TLS client certificate →
+body read under its size cap → TLS client certificate →
 Content-Type and SOAPAction → one hardened parse → envelope → WS-Addressing → WS-Security per the
 service's profile (signature, coverage, Timestamp, certificate trust) → authorisation → Body made
 readable → XSD → a test environment's deliberate failure, when its middleware asks for one
 (``broker.web.fault_injection``) →
-MessageID memory (O5) → spyne on the verified tree → service layer, all business writes in one
-transaction with the logged, signed answer.
-Any refusal is an Edukoppeling fault, HTTP 500, logged, signed on a -S service, with nothing applied,
-no stack trace and no pupil number in it.
+MessageID memory (O5) → the raw request into the message log → spyne on the verified tree → service
+layer, all business writes in one transaction with the logged request and the logged, signed answer.
+Any refusal is an Edukoppeling fault, HTTP 500, logged with the raw request, signed on a -S service,
+with nothing applied, no stack trace and no pupil number in it.
 """
 
 from __future__ import annotations
@@ -147,7 +147,8 @@ class SoapPipeline:
             ondertekend = self.runtime.settings.profile_of(dienst.service_id) == ONDERTEKEND
             verzoek = verzoeken[0] if verzoeken else _Request(dienst, None, datetime.now(UTC), ondertekend)
             antwoord = self._unreachable(exc, verzoek)
-        _count(dienst, verzoeken, None, begin)
+        # No request object: the answer was DK0051 before the request could be read.
+        _count(dienst, verzoeken, None if verzoeken else _NIET_BESCHIKBAAR, begin)
         return antwoord
 
     def _process(self, environ: dict, dienst: Dienst, verzoeken: list) -> tuple[int, list, bytes]:
@@ -183,29 +184,32 @@ class SoapPipeline:
         Server.DK0050. The operator log names the request's row in the message log, once the fault
         path has written it, and never the exception's text."""
         if database_weg(exc) or isinstance(exc, IntegrityError):
-            antwoord = self._fout(
-                EdukoppelingFault(_NIET_BESCHIKBAAR, f"database {type(exc).__name__}"), verzoek
+            try:
+                return self._fout(
+                    EdukoppelingFault(_NIET_BESCHIKBAAR, f"database {type(exc).__name__}"), verzoek
+                )
+            finally:
+                log.warning(
+                    "database unavailable or conflict for bericht %s: %s",
+                    _voor_log(verzoek.bericht_id),
+                    safe_trace(exc),
+                )
+        try:
+            return self._fout(
+                EdukoppelingFault(FaultCode.SERVER_DK0050, f"error {type(exc).__name__}"), verzoek
             )
-            log.warning(
-                "database unavailable or conflict for bericht %s: %s",
-                _voor_log(verzoek.bericht_id),
-                safe_trace(exc),
-            )
-            return antwoord
-        antwoord = self._fout(
-            EdukoppelingFault(FaultCode.SERVER_DK0050, f"error {type(exc).__name__}"), verzoek
-        )
-        log.error("processing failed for bericht %s: %s", _voor_log(verzoek.bericht_id), safe_trace(exc))
-        return antwoord
+        finally:
+            log.error("processing failed for bericht %s: %s", _voor_log(verzoek.bericht_id), safe_trace(exc))
 
     def _log_http_refusal(self, fout: HttpError, verzoek: _Request) -> None:
         """Log a request refused on its HTTP framing (415, 400 after the body was read) with that
         refusal. The refusal does not depend on the database: when the log cannot be written, it
         still stands, and the operator log and the metric say that the request was not kept."""
         om = self.runtime
+        verzoek.bericht_id = None  # a row of the rolled-back transaction is not this request's
         try:
             with om.sessions.begin() as session:
-                verzoek.bericht_id = log_request(
+                bericht_id = log_request(
                     session,
                     verzoek.raw,
                     verzoek.kop,
@@ -215,10 +219,11 @@ class SoapPipeline:
                     om.keyring,
                     verzoek.nu,
                 )
+            verzoek.bericht_id = bericht_id
         except Exception as exc:
             if not database_weg(exc):
                 raise
-            metrics.NIET_GELOGD.labels(_VERZOEK).inc()
+            # Not counted in vva_niet_gelogd, which counts DK0051 answers: the refusal is the answer.
             log.warning("message log unavailable: HTTP %s request not kept: %s", fout.status, safe_trace(exc))
 
     def _unreachable(self, exc: BaseException, verzoek: _Request) -> tuple[int, list, bytes]:
@@ -349,6 +354,8 @@ class SoapPipeline:
     ):
         """Run the operation and log, remember and audit its answer, all in ``session``'s transaction."""
         om = self.runtime
+        # From here on the request is audited, whichever write fails (the first is the request's row).
+        verzoek.uitgevoerd = True
         # The evidence first: the business rows below refer to the request's row.
         verzoek.bericht_id = log_request(
             session, verzoek.raw, verzoek.kop, "verwerkt", None, 200, om.keyring, verzoek.nu
@@ -358,7 +365,6 @@ class SoapPipeline:
         # transaction (broker.service.pushes).
         with unit_of_work(session, om.keyring, om.kalender, verzoek.nu) as verwerking:
             werk = Work(verzoek.dienst.service_id, verwerking, aanroep)
-            verzoek.uitgevoerd = True
             antwoord = self.dispatchers[verzoek.dienst.pad].process(root, werk)
         body, message_id = self._antwoord(antwoord, adres, verzoek)
         uit = _response_header(verzoek.kop, om.settings.broker_oin, message_id)
@@ -424,9 +430,10 @@ class SoapPipeline:
             fout, verzoek.kop.message_id, om.settings.broker_oin, verzoek.kop.afzender_oin
         )
         body = self._fault_bytes(envelop, verzoek)
+        verzoek.bericht_id = None  # a row of the rolled-back transaction is not this request's
         try:
             with om.sessions.begin() as session:
-                verzoek.bericht_id = log_request(
+                bericht_id = log_request(
                     session, verzoek.raw, verzoek.kop, fout.code, fout.reden, 500, om.keyring, verzoek.nu
                 )
                 log_sent(
@@ -439,6 +446,7 @@ class SoapPipeline:
                     tijdstip=verzoek.nu,
                 )
                 self._audit(session, verzoek, fout.code)  # a refused query or delivery is traced too
+            verzoek.bericht_id = bericht_id
             if verzoek.deliberate:
                 log.warning("deliberate %s for bericht %s: %s", fout.code, verzoek.bericht_id, fout.reden)
         except Exception as exc:

@@ -188,8 +188,9 @@ def _prepare_metrics() -> None:
 
 
 def _mark_aborted(runtime: Runtime) -> None:
-    """Requests killed mid-flight by an earlier stop leave message-log rows ``ontvangen``: mark them, so
-    operators can tell them apart. Never stops a start: a database that is away is reported by /health."""
+    """Rows ``ontvangen`` of requests killed mid-flight (written by versions before issue 18, which
+    committed a request before processing it; ``log_received``): mark them, so operators can tell them
+    apart. Never stops a start: a database that is away is reported by /health."""
     from broker.db.message_log import mark_aborted
 
     try:
