@@ -88,8 +88,8 @@ def installatie(map: Path, database_url: str, extra: str = "") -> Path:
     config.write_text(
         f'database_url = "{database_url}"\nkey_file = "{map / "sleutels.json"}"\npki_dir = "{map / "pki"}"\n{extra}'
     )
-    uitslag = CliRunner().invoke(main, ["--config", str(config), "init"])
-    assert uitslag.exit_code == 0, uitslag.output
+    verdict = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert verdict.exit_code == 0, verdict.output
     return config
 
 
@@ -113,16 +113,16 @@ class Broker:
         ``children_*`` figures."""
         import psutil
 
-        totaal = 0.0
+        total = 0.0
         for p in self.processen():
             try:
                 tijden = p.cpu_times()
-                totaal += tijden.user + tijden.system
+                total += tijden.user + tijden.system
                 if p.pid == self.proces.pid:
-                    totaal += tijden.children_user + tijden.children_system
+                    total += tijden.children_user + tijden.children_system
             except psutil.NoSuchProcess:
                 pass
-        return totaal
+        return total
 
     def piek_rss_mb(self) -> dict[str, float]:
         """Peak resident memory (VmHWM) per process: the master and each worker, in MiB."""
@@ -135,10 +135,10 @@ class Broker:
 
 
 @contextmanager
-def gunicorn_broker(config: Path, *opties: str, gunicorn_config: bool = True):
+def gunicorn_broker(config: Path, *options: str, gunicorn_config: bool = True):
     """``vva serve`` with deploy/gunicorn.conf.py (unless told otherwise) as a real process on 127.0.0.1."""
-    poort = vrije_poort()
-    opdracht = [sys.executable, "-m", "broker", "serve", "--port", str(poort), *opties]
+    port = vrije_poort()
+    opdracht = [sys.executable, "-m", "broker", "serve", "--port", str(port), *options]
     if gunicorn_config:
         opdracht += [
             "--gunicorn-config",
@@ -149,10 +149,10 @@ def gunicorn_broker(config: Path, *opties: str, gunicorn_config: bool = True):
         opdracht, env={**os.environ, "VVA_CONFIG": str(config)}, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        _wacht_op(f"http://127.0.0.1:{poort}/health", proces)
+        _wacht_op(f"http://127.0.0.1:{port}/health", proces)
         import psutil
 
-        yield Broker(f"http://127.0.0.1:{poort}", psutil.Process(proces.pid))
+        yield Broker(f"http://127.0.0.1:{port}", psutil.Process(proces.pid))
     finally:
         proces.terminate()
         proces.wait(timeout=30)
@@ -181,16 +181,16 @@ def signer(pki: Path, oin: str) -> Signer:
 ondertekenaar = signer
 
 
-def envelop(teken: Signer, afzender: str, dienst: str, operatie: str, body: str) -> bytes:
-    """A signed 2W-be-S request of ``afzender`` to ``dienst`` with a fresh Timestamp and MessageID."""
+def envelop(request_signer: Signer, sender: str, dienst: str, operatie: str, body: str) -> bytes:
+    """A signed 2W-be-S request of ``sender`` to ``dienst`` with a fresh Timestamp and MessageID."""
     root = etree.fromstring(
         f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
         f"<soap:Header><wsa:Action>{NS}/{dienst}/{operatie}</wsa:Action><wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>"
         f"<wsa:To>https://vva.example/vva/{dienst}/v1?oin={TEST_BROKER_OIN}</wsa:To><wsa:From><wsa:Address>"
-        f"http://www.w3.org/2005/08/addressing/anonymous?oin={afzender}</wsa:Address></wsa:From></soap:Header>"
+        f"http://www.w3.org/2005/08/addressing/anonymous?oin={sender}</wsa:Address></wsa:From></soap:Header>"
         f"<soap:Body>{body}</soap:Body></soap:Envelope>"
     )
-    teken.sign(root, datetime.now(UTC))
+    request_signer.sign(root, datetime.now(UTC))
     return to_bytes(root)
 
 
@@ -204,21 +204,21 @@ def bsns(aantal: int, vanaf: int = 100_000_000) -> list[str]:
     return uit
 
 
-def leerlingen_xml(nummers: list[str], brin: str, gemeente: str = "0363") -> str:
+def leerlingen_xml(numbers: list[str], brin: str, gemeente: str = "0363") -> str:
     records = "".join(
         f"<v:leerling><v:volgnummer>{i}</v:volgnummer><v:bsn>{n}</v:bsn><v:brinVo>{brin}</v:brinVo>"
         f"<v:postcode>1011AB</v:postcode><v:woongemeente>{gemeente}</v:woongemeente><v:mutatie>toevoegen</v:mutatie></v:leerling>"
-        for i, n in enumerate(nummers, 1)
+        for i, n in enumerate(numbers, 1)
     )
     return f'<v:aanleverenLeerlingen xmlns:v="{NS}">{records}</v:aanleverenLeerlingen>'
 
 
-def post(connection: http.client.HTTPConnection, pad: str, data: bytes) -> tuple[int, bytes]:
+def post(connection: http.client.HTTPConnection, path: str, data: bytes) -> tuple[int, bytes]:
     connection.request(
-        "POST", pad, body=data, headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}
+        "POST", path, body=data, headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}
     )
-    antwoord = connection.getresponse()
-    return antwoord.status, antwoord.read()
+    response = connection.getresponse()
+    return response.status, response.read()
 
 
 @dataclass
@@ -226,39 +226,39 @@ class Belasting:
     """The outcome of a load run: per request the latency in seconds, the wall time, the statuses."""
 
     latenties: list[float] = field(default_factory=list)
-    statussen: dict[int, int] = field(default_factory=dict)
-    fouten: list[bytes] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: list[bytes] = field(default_factory=list)
     wand_s: float = 0.0
 
     def percentile(self, p: float) -> float:
-        rij = sorted(self.latenties)
-        return rij[min(len(rij) - 1, int(p / 100 * len(rij)))]
+        row = sorted(self.latenties)
+        return row[min(len(row) - 1, int(p / 100 * len(row)))]
 
 
-def belast(url: str, verzoeken: list[tuple[str, bytes]], clients: int) -> Belasting:
-    """Send ``verzoeken`` ((path, body) pairs) from ``clients`` threads, each with its own keep-alive
+def belast(url: str, requests: list[tuple[str, bytes]], clients: int) -> Belasting:
+    """Send ``requests`` ((path, body) pairs) from ``clients`` threads, each with its own keep-alive
     connection, as fast as answers come; returns latencies and statuses (status 200 expected)."""
-    host, poort = url.removeprefix("http://").split(":")
-    rij: queue.SimpleQueue = queue.SimpleQueue()
-    for verzoek in verzoeken:
-        rij.put(verzoek)
-    uitslag, slot = Belasting(), threading.Lock()
+    host, port = url.removeprefix("http://").split(":")
+    row: queue.SimpleQueue = queue.SimpleQueue()
+    for request in requests:
+        row.put(request)
+    verdict, lock = Belasting(), threading.Lock()
 
     def client() -> None:
-        connection = http.client.HTTPConnection(host, int(poort), timeout=120)
+        connection = http.client.HTTPConnection(host, int(port), timeout=120)
         while True:
             try:
-                pad, data = rij.get_nowait()
+                path, data = row.get_nowait()
             except queue.Empty:
                 break
             begin = time.perf_counter()
-            status, body = post(connection, pad, data)
+            status, body = post(connection, path, data)
             duur = time.perf_counter() - begin
-            with slot:
-                uitslag.latenties.append(duur)
-                uitslag.statussen[status] = uitslag.statussen.get(status, 0) + 1
-                if status != 200 and len(uitslag.fouten) < 3:
-                    uitslag.fouten.append(body[:2000])
+            with lock:
+                verdict.latenties.append(duur)
+                verdict.statuses[status] = verdict.statuses.get(status, 0) + 1
+                if status != 200 and len(verdict.errors) < 3:
+                    verdict.errors.append(body[:2000])
         connection.close()
 
     begin = time.perf_counter()
@@ -267,16 +267,16 @@ def belast(url: str, verzoeken: list[tuple[str, bytes]], clients: int) -> Belast
         draad.start()
     for draad in draden:
         draad.join()
-    uitslag.wand_s = time.perf_counter() - begin
-    return uitslag
+    verdict.wand_s = time.perf_counter() - begin
+    return verdict
 
 
-def wsgi_post(app, pad: str, data: bytes) -> bytes:
-    """One POST of ``data`` to ``pad`` through the WSGI application ``app`` in this process, as gunicorn
+def wsgi_post(app, path: str, data: bytes) -> bytes:
+    """One POST of ``data`` to ``path`` through the WSGI application ``app`` in this process, as gunicorn
     would call it (no HTTP); returns the answer's body and asserts HTTP 200."""
     runtime = {
         "REQUEST_METHOD": "POST",
-        "PATH_INFO": pad,
+        "PATH_INFO": path,
         "CONTENT_TYPE": "text/xml; charset=UTF-8",
         "CONTENT_LENGTH": str(len(data)),
         "wsgi.input": io.BytesIO(data),
@@ -284,7 +284,7 @@ def wsgi_post(app, pad: str, data: bytes) -> bytes:
         "SERVER_NAME": "127.0.0.1",
         "SERVER_PORT": "80",
     }
-    statussen: list[str] = []
-    body = b"".join(app(runtime, lambda s, h: statussen.append(s)))
-    assert statussen[0].startswith("200"), (statussen, body[body.find(b"<soap:Body") :][:1500])
+    statuses: list[str] = []
+    body = b"".join(app(runtime, lambda s, h: statuses.append(s)))
+    assert statuses[0].startswith("200"), (statuses, body[body.find(b"<soap:Body") :][:1500])
     return body

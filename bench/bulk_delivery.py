@@ -37,16 +37,16 @@ def main_() -> None:
     parser.add_argument("--pupils", type=int, default=5000)
     aantal = parser.parse_args().pupils
     print(f"machine: {machine()}")
-    with tempfile.TemporaryDirectory() as tijdelijk, postgres_schema() as database_url:
-        map = Path(tijdelijk)
+    with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
+        map = Path(temporary)
         config = installatie(map, database_url)
-        teken = signer(map / "pki", SCHOOL_A)
-        nummers = bsns(aantal)
+        request_signer = signer(map / "pki", SCHOOL_A)
+        numbers = bsns(aantal)
         # One worker: the figures are those of the process that handles the batch.
         with gunicorn_broker(config, "--workers", "1") as broker:
             for mutatie in ("toevoegen", "wijzigen"):
-                body = leerlingen_xml(nummers, "99XA").replace("toevoegen", mutatie)
-                data = envelop(teken, SCHOOL_A, "vo", "aanleverenLeerlingen", body)
+                body = leerlingen_xml(numbers, "99XA").replace("toevoegen", mutatie)
+                data = envelop(request_signer, SCHOOL_A, "vo", "aanleverenLeerlingen", body)
                 rss_voor = {
                     naam: p.memory_info().rss / 2**20
                     for naam, p in zip(("master", "worker"), broker.processen(), strict=False)
@@ -55,10 +55,10 @@ def main_() -> None:
                     *broker.url.removeprefix("http://").split(":"), timeout=300
                 )
                 begin = time.perf_counter()
-                status, antwoord = post(connection, "/vva/vo/v1", data)
+                status, response = post(connection, "/vva/vo/v1", data)
                 duur = time.perf_counter() - begin
-                assert status == 200, antwoord[:2000]
-                verwerkt = int(re.search(rb"aantalVerwerkt>(\d+)<", antwoord).group(1))
+                assert status == 200, response[:2000]
+                verwerkt = int(re.search(rb"aantalVerwerkt>(\d+)<", response).group(1))
                 piek = broker.piek_rss_mb()
                 werker = next(v for k, v in piek.items() if k.startswith("worker"))
                 print(

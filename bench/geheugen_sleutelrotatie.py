@@ -30,9 +30,9 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=1.0, help="size of each message in MB")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as map:
-        pad = Path(map) / "sleutels.json"
-        make_key_file(pad)
-        bos = load_keyring(pad)
+        path = Path(map) / "sleutels.json"
+        make_key_file(path)
+        bos = load_keyring(path)
         engine = make_engine(f"sqlite:///{Path(map) / 'vva.sqlite3'}")
         upgrade(engine)
         sessions = make_session_factory(engine)
@@ -48,12 +48,12 @@ def main() -> None:
                         versleuteld=True,
                     )
                 )
-        add_key(pad)
-        nieuw = load_keyring(pad)
+        add_key(path)
+        nieuw = load_keyring(path)
 
         tracemalloc.start()
         with sessions() as session:
-            rotation.gebruik(session)
+            rotation.usage(session)
         _, piek_tellen = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         rotation.reencrypt(sessions, nieuw)

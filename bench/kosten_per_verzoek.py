@@ -46,21 +46,21 @@ SCHOOL = "0000000700099XA00000"
 NS = "urn:nl:vva:aanmelden:v1"
 
 
-def cpu_ms(functie, n: int) -> float:
-    functie()  # warm up (imports, caches)
+def cpu_ms(function, n: int) -> float:
+    function()  # warm up (imports, caches)
     begin = time.process_time()
     for _ in range(n):
-        functie()
+        function()
     return (time.process_time() - begin) * 1000 / n
 
 
-def volgende(berichten: list[bytes], doe):
+def volgende(messages: list[bytes], doe):
     """A call that sends the next message each time: a MessageID may only be used once."""
-    rij = iter(berichten)
-    return lambda: doe(next(rij))
+    row = iter(messages)
+    return lambda: doe(next(row))
 
 
-def verzoek(pki: Path, body: str, action: str) -> bytes:
+def request(pki: Path, body: str, action: str) -> bytes:
     root = etree.fromstring(
         f'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
         f"<soap:Header><wsa:Action>{action}</wsa:Action><wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>"
@@ -103,9 +103,9 @@ def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="repetitions per measurement")
     parser.add_argument("--postgres", action="store_true", help="the whole requests on PostgreSQL")
-    opties = parser.parse_args()
-    n = opties.n
-    with tempfile.TemporaryDirectory() as map_, _database(Path(map_), opties.postgres) as database_url:
+    options = parser.parse_args()
+    n = options.n
+    with tempfile.TemporaryDirectory() as map_, _database(Path(map_), options.postgres) as database_url:
         map = Path(map_)
         config = map / "vva.toml"
         config.write_text(
@@ -115,8 +115,8 @@ def main_() -> None:
         pki = map / "pki"
         sleutel = serialization.load_pem_private_key((pki / f"{SCHOOL}.key.pem").read_bytes(), None)
         handtekening = sleutel.sign(b"x" * 512, padding.PKCS1v15(), hashes.SHA256())
-        publiek = sleutel.public_key()
-        ping = verzoek(pki, f'<v:ping xmlns:v="{NS}"/>', f"{NS}/vo/ping")
+        public = sleutel.public_key()
+        ping = request(pki, f'<v:ping xmlns:v="{NS}"/>', f"{NS}/vo/ping")
         ca = pki / "ca"
 
         def trust() -> TrustStore:
@@ -125,12 +125,12 @@ def main_() -> None:
             )
 
         warm = trust()
-        nu = datetime.now(UTC)
+        now = datetime.now(UTC)
 
-        def inkomend(trust: TrustStore) -> None:
-            envelop = read_envelope(parse_bericht(ping), wss_toegestaan=True)
+        def incoming(trust: TrustStore) -> None:
+            envelop = read_envelope(parse_bericht(ping), wss_allowed=True)
             read_addressing(envelop, '""', (TEST_BROKER_OIN,), None)
-            trust.check_all(verify_envelope(envelop, nu).certificaat, "ondertekening", nu)
+            trust.check_all(verify_envelope(envelop, now).certificaat, "ondertekening", now)
 
         signer = Signer(
             (pki / f"{TEST_BROKER_OIN}.key.pem").read_bytes(),
@@ -143,16 +143,16 @@ def main_() -> None:
                 b"<soap:Header><wsa:Action>a</wsa:Action><wsa:MessageID>m</wsa:MessageID><wsa:RelatesTo>r</wsa:RelatesTo>"
                 b"<wsa:From><wsa:Address>f</wsa:Address></wsa:From><wsa:To>t</wsa:To></soap:Header><soap:Body><x/></soap:Body></soap:Envelope>"
             )
-            to_bytes(signer.sign(root, datetime.now(UTC), bevestig="abc"))
+            to_bytes(signer.sign(root, datetime.now(UTC), confirm="abc"))
 
         app = Broker(Runtime(load_settings(config)))
 
         def wsgi(data: bytes) -> None:
             wsgi_post(app, "/vva/vo/v1", data)
 
-        pings = [verzoek(pki, f'<v:ping xmlns:v="{NS}"/>', f"{NS}/vo/ping") for _ in range(n + 1)]
-        leveringen = [
-            verzoek(pki, levering(100), f"{NS}/vo/aanleverenLeerlingen") for _ in range(max(n // 10, 5) + 1)
+        pings = [request(pki, f'<v:ping xmlns:v="{NS}"/>', f"{NS}/vo/ping") for _ in range(n + 1)]
+        deliveries = [
+            request(pki, levering(100), f"{NS}/vo/aanleverenLeerlingen") for _ in range(max(n // 10, 5) + 1)
         ]
         cijfers = [
             (
@@ -162,23 +162,23 @@ def main_() -> None:
             (
                 "RSA-2048 verify (bare, cryptography)",
                 cpu_ms(
-                    lambda: publiek.verify(handtekening, b"x" * 512, padding.PKCS1v15(), hashes.SHA256()), n
+                    lambda: public.verify(handtekening, b"x" * 512, padding.PKCS1v15(), hashes.SHA256()), n
                 ),
             ),
-            ("inbound checks, trust cache cold", cpu_ms(lambda: inkomend(trust()), max(n // 4, 10))),
-            ("inbound checks, trust cache warm", cpu_ms(lambda: inkomend(warm), n)),
+            ("inbound checks, trust cache cold", cpu_ms(lambda: incoming(trust()), max(n // 4, 10))),
+            ("inbound checks, trust cache warm", cpu_ms(lambda: incoming(warm), n)),
             ("sign an answer (6 references + BST)", cpu_ms(uitgaand, n)),
             ("whole signed ping through the app", cpu_ms(volgende(pings, wsgi), n)),
             (
                 "whole signed 100-pupil delivery",
-                cpu_ms(volgende(leveringen, wsgi), max(n // 10, 5)),
+                cpu_ms(volgende(deliveries, wsgi), max(n // 10, 5)),
             ),
         ]
-    breedte = max(len(naam) for naam, _ in cijfers)
-    database = "PostgreSQL" if opties.postgres else "SQLite"
+    width = max(len(naam) for naam, _ in cijfers)
+    database = "PostgreSQL" if options.postgres else "SQLite"
     print(f"CPU ms per operation (n={n}, one core, process time; whole requests on {database})")
     for naam, ms in cijfers:
-        print(f"  {naam:<{breedte}}  {ms:8.2f}")
+        print(f"  {naam:<{width}}  {ms:8.2f}")
 
 
 if __name__ == "__main__":

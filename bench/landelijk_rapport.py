@@ -44,8 +44,8 @@ def brins(aantal: int, eerste: int) -> list[str]:
     return [f"{(eerste + i // len(letters)) % 100:02d}{letters[i % len(letters)]}" for i in range(aantal)]
 
 
-def dag(laag: date, hoog: date, rnd: random.Random) -> date:
-    return laag + timedelta(days=rnd.randint(0, (hoog - laag).days))
+def day(low: date, hoog: date, rnd: random.Random) -> date:
+    return low + timedelta(days=rnd.randint(0, (hoog - low).days))
 
 
 def genereer(leerlingen: int, overgangen: int, seed: int = 7):
@@ -59,36 +59,36 @@ def genereer(leerlingen: int, overgangen: int, seed: int = 7):
         (JAAR, b, "mbo", "mbo", f"MBO-instelling {b} (FICTIEF)", str(1 + i % 40), JAAR)
         for i, b in enumerate(mbo)
     ]
-    leerling_rijen, mutaties, aanmeldingen, statussen = [], [], [], []
+    leerling_rijen, mutaties, aanmeldingen, statuses = [], [], [], []
     # Transitions per registration are drawn so that the total lands on ``overgangen``.
     per_aanmelding = overgangen / (leerlingen * 1.035)
     for lid in range(1, leerlingen + 1):
         sleutel = hashlib.sha256(f"{seed}-{lid}".encode()).hexdigest()
-        geleverd = datetime.combine(dag(BEGIN, date(2027, 1, 31), rnd), datetime.min.time(), UTC)
-        leerling_rijen.append((lid, JAAR, sleutel, b"x", rnd.choice(vo), "actief", geleverd, geleverd))
-        mutaties.append((lid, "toevoegen", "actief", None, geleverd))
+        delivered = datetime.combine(day(BEGIN, date(2027, 1, 31), rnd), datetime.min.time(), UTC)
+        leerling_rijen.append((lid, JAAR, sleutel, b"x", rnd.choice(vo), "actief", delivered, delivered))
+        mutaties.append((lid, "toevoegen", "actief", None, delivered))
         if rnd.random() < 0.04:
             leerling_rijen[-1] = leerling_rijen[-1][:5] + ("afgemeld",) + leerling_rijen[-1][6:]
-            mutaties.append((lid, "afmelden", "afgemeld", "gaatNaarHavoVwo", geleverd + timedelta(days=30)))
+            mutaties.append((lid, "afmelden", "afgemeld", "gaatNaarHavoVwo", delivered + timedelta(days=30)))
         if rnd.random() < 0.04:
             continue  # registers nowhere
         for instelling in rnd.sample(mbo, 2 if rnd.random() < 0.08 else 1):
             aid = len(aanmeldingen) + 1
             begin = (
-                dag(date(2026, 11, 1), date(2027, 3, 31), rnd)
+                day(date(2026, 11, 1), date(2027, 3, 31), rnd)
                 if rnd.random() < 0.85
-                else dag(date(2027, 4, 2), date(2027, 6, 30), rnd)
+                else day(date(2027, 4, 2), date(2027, 6, 30), rnd)
             )
             reeks = ["aangemeld"]
-            lengte = max(1, min(4, round(rnd.gauss(per_aanmelding, 0.8))))
+            length = max(1, min(4, round(rnd.gauss(per_aanmelding, 0.8))))
             for volgende in ("geaccepteerd", "ingeschreven"):
-                if len(reeks) < lengte:
+                if len(reeks) < length:
                     reeks.append(volgende)
-            if len(reeks) < lengte:
+            if len(reeks) < length:
                 reeks.append("ingetrokken")
             datum, van = begin, None
             for naar in reeks:
-                statussen.append((aid, van, naar, datum, datetime.combine(datum, datetime.min.time(), UTC)))
+                statuses.append((aid, van, naar, datum, datetime.combine(datum, datetime.min.time(), UTC)))
                 van, datum = naar, min(datum + timedelta(days=rnd.randint(3, 60)), EINDE)
             aanmeldingen.append(
                 (
@@ -104,15 +104,15 @@ def genereer(leerlingen: int, overgangen: int, seed: int = 7):
                     datetime.now(UTC),
                 )
             )
-    return instellingen, leerling_rijen, mutaties, aanmeldingen, statussen
+    return instellingen, leerling_rijen, mutaties, aanmeldingen, statuses
 
 
 def load(url: str, rijen) -> None:
-    instellingen, leerlingen, mutaties, aanmeldingen, statussen = rijen
+    instellingen, leerlingen, mutaties, aanmeldingen, statuses = rijen
     engine = create_engine(url)
     with engine.begin() as connection:
         cursor = connection.connection.driver_connection.cursor()
-        for tabel, kolommen, data in (
+        for table, columns, data in (
             (
                 "instelling",
                 "cyclus_jaar, brin, sector, onderwijssoort, naam, rmc_regio, geldig_vanaf_cyclus",
@@ -129,11 +129,11 @@ def load(url: str, rijen) -> None:
                 "id, cyclus_jaar, sleutel_hash, nummer_versleuteld, brin_mbo, crebo, status, status_datum, aangemaakt_op, gewijzigd_op",
                 aanmeldingen,
             ),
-            ("aanmelding_overgang", "aanmelding_id, van, naar, datum, vastgelegd_op", statussen),
+            ("aanmelding_overgang", "aanmelding_id, van, naar, datum, vastgelegd_op", statuses),
         ):
-            with cursor.copy(f"COPY {tabel} ({kolommen}) FROM STDIN") as copy:
-                for rij in data:
-                    copy.write_row(rij)
+            with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in data:
+                    copy.write_row(row)
         connection.execute(
             text("INSERT INTO cyclus (jaar, deadline) VALUES (:j, :d)"), {"j": JAAR, "d": date(JAAR, 4, 1)}
         )
@@ -168,12 +168,12 @@ def main() -> None:
         with sessions() as session, tempfile.TemporaryDirectory() as map:
             begin = time.perf_counter()
             rapport = make_rapport(session, Calendar(), Level.LANDELIJK, JAAR, "", date(2027, 6, 15))
-            figuren = time.perf_counter() - begin
+            figures = time.perf_counter() - begin
             write(rapport, "html", args.html or Path(map) / "landelijk.html")
-            totaal = time.perf_counter() - begin
+            total = time.perf_counter() - begin
             print(
-                f"national report (landelijk + 40 regions + trend): figures {figuren:.1f} s, "
-                f"with HTML and charts {totaal:.1f} s; {len(rapport.cijfers):,} figures"
+                f"national report (landelijk + 40 regions + trend): figures {figures:.1f} s, "
+                f"with HTML and charts {total:.1f} s; {len(rapport.cijfers):,} figures"
             )
             begin = time.perf_counter()
             jaarcijfers = compute_jaarcijfers(session, JAAR, Calendar())

@@ -56,25 +56,25 @@ def ontvanger(map: Path, pki: Path):
         f'broker_oins = ["{REGIO}"]\nsigning_key = "{pki / (REGIO + ".key.pem")}"\n'
         f'signing_certificate = "{pki / (REGIO + ".cert.pem")}"\nreceiver_senders = ["{TEST_BROKER_OIN}"]\n'
     )
-    poort = vrije_poort()
+    port = vrije_poort()
     proces = subprocess.Popen(
-        [sys.executable, "-m", "broker", "--config", str(config), "receiver", "serve", "--port", str(poort)],
+        [sys.executable, "-m", "broker", "--config", str(config), "receiver", "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _wacht_op(f"http://127.0.0.1:{poort}/health", proces)
-    return proces, f"http://127.0.0.1:{poort}/vva/ontvanger/v1"
+    _wacht_op(f"http://127.0.0.1:{port}/health", proces)
+    return proces, f"http://127.0.0.1:{port}/vva/ontvanger/v1"
 
 
 def meet(aantal: int, workers: int) -> tuple[float, float, int]:
     """(wall seconds, worker CPU seconds, deliveries) of one run with ``workers`` workers."""
-    with tempfile.TemporaryDirectory() as tijdelijk, postgres_schema() as database_url:
-        map = Path(tijdelijk)
+    with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
+        map = Path(temporary)
         config = installatie(map, database_url)
         pki = map / "pki"
         proces, endpoint = ontvanger(map / "ontvanger", pki)
         try:
-            uitslag = CliRunner().invoke(
+            verdict = CliRunner().invoke(
                 main,
                 [
                     "--config",
@@ -96,10 +96,10 @@ def meet(aantal: int, workers: int) -> tuple[float, float, int]:
                     "--replace",
                 ],
             )
-            assert uitslag.exit_code == 0, uitslag.output
-            teken = signer(pki, SCHOOL_A)
+            assert verdict.exit_code == 0, verdict.output
+            request_signer = signer(pki, SCHOOL_A)
             data = envelop(
-                teken,
+                request_signer,
                 SCHOOL_A,
                 "vo",
                 "aanleverenLeerlingen",
@@ -109,8 +109,8 @@ def meet(aantal: int, workers: int) -> tuple[float, float, int]:
                 connection = http.client.HTTPConnection(
                     *broker.url.removeprefix("http://").split(":"), timeout=300
                 )
-                status, antwoord = post(connection, "/vva/vo/v1", data)
-                assert status == 200, antwoord[:2000]
+                status, response = post(connection, "/vva/vo/v1", data)
+                assert status == 200, response[:2000]
             runtime = Runtime(load_settings(config))
             with runtime.sessions() as session:
                 wachtend = session.scalar(select(func.count()).select_from(models.UitgaandBericht))

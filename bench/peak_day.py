@@ -59,30 +59,30 @@ def referentiedata(map: Path, vo: list[str], mbo: list[str]) -> list[Path]:
     """DUO-format files (the demo files' first row, once per generated BRIN)."""
     demo = resources.files("broker.refdata") / "demo"
     uit = []
-    for naam, codes, voorbeeld in (
+    for naam, codes, example in (
         ("vestigingen-vo-FICTIEF.csv", vo, b"99XA"),
         ("mbo-instellingen-FICTIEF.csv", mbo, b"99XB"),
     ):
         regels = demo.joinpath(naam).read_bytes().splitlines()
-        rij = regels[1]
-        pad = map / naam
-        pad.write_bytes(
-            b"\r\n".join([regels[0], *(rij.replace(voorbeeld, c.encode()) for c in codes)]) + b"\r\n"
+        row = regels[1]
+        path = map / naam
+        path.write_bytes(
+            b"\r\n".join([regels[0], *(row.replace(example, c.encode()) for c in codes)]) + b"\r\n"
         )
-        uit.append(pad)
+        uit.append(path)
     return uit
 
 
 def partijen(map: Path, vo: list[str], mbo: list[str]) -> Path:
-    pad = map / "partijen.toml"
-    pad.write_text(
+    path = map / "partijen.toml"
+    path.write_text(
         "".join(
             f'[[partij]]\noin = "{oin(b)}"\nsoort = "{soort}"\nnaam = "{soort} {b} (FICTIEF)"\nbrins = ["{b}"]\n\n'
             for soort, codes in (("vo-school", vo), ("mbo-instelling", mbo))
             for b in codes
         )
     )
-    return pad
+    return path
 
 
 def statusbericht(volgnummer: int, bsn: str, brin: str, status: str) -> str:
@@ -103,8 +103,8 @@ def main_() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}", flush=True)
     vo, mbo = brins(args.schools, "97"), brins(args.institutions, "96")
-    with tempfile.TemporaryDirectory() as tijdelijk, postgres_schema() as database_url:
-        map = Path(tijdelijk)
+    with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
+        map = Path(temporary)
         begin = time.perf_counter()
         config = installatie(map, database_url)
         cli = CliRunner()
@@ -112,8 +112,8 @@ def main_() -> None:
             ["refdata", "load", *[str(p) for p in referentiedata(map, vo, mbo)]],
             ["party", "load", str(partijen(map, vo, mbo))],
         ):
-            uitslag = cli.invoke(main, ["--config", str(config), *opdracht])
-            assert uitslag.exit_code == 0, uitslag.output
+            verdict = cli.invoke(main, ["--config", str(config), *opdracht])
+            assert verdict.exit_code == 0, verdict.output
         pki = map / "pki"
         make_demo_pki(pki, [(oin(b), b) for b in vo + mbo])
         tekenaars = {b: signer(pki, oin(b)) for b in vo + mbo}
@@ -121,32 +121,32 @@ def main_() -> None:
             f"set-up: {len(vo)} schools, {len(mbo)} institutions, certificates in {time.perf_counter() - begin:.0f} s",
             flush=True,
         )
-        nummers = bsns(args.pupils)
+        numbers = bsns(args.pupils)
         with gunicorn_broker(config) as broker:
-            host, poort = broker.url.removeprefix("http://").split(":")
+            host, port = broker.url.removeprefix("http://").split(":")
             # The population: each school's pupils in batches of at most 5,000, two schools at a time.
             begin = time.perf_counter()
-            per_school = -(-len(nummers) // len(vo))
+            per_school = -(-len(numbers) // len(vo))
             batches = []
             for i, brin in enumerate(vo):
-                eigen = nummers[i * per_school : (i + 1) * per_school]
-                batches += [(brin, eigen[j : j + 5000]) for j in range(0, len(eigen), 5000)]
-            rij = iter(batches)
-            slot = threading.Lock()
+                own = numbers[i * per_school : (i + 1) * per_school]
+                batches += [(brin, own[j : j + 5000]) for j in range(0, len(own), 5000)]
+            row = iter(batches)
+            lock = threading.Lock()
 
             def school() -> None:
-                connection = http.client.HTTPConnection(host, int(poort), timeout=600)
+                connection = http.client.HTTPConnection(host, int(port), timeout=600)
                 while True:
-                    with slot:
-                        volgende = next(rij, None)
+                    with lock:
+                        volgende = next(row, None)
                     if volgende is None:
                         return
                     brin, deel = volgende
                     data = envelop(
                         tekenaars[brin], oin(brin), "vo", "aanleverenLeerlingen", leerlingen_xml(deel, brin)
                     )
-                    status, antwoord = post(connection, "/vva/vo/v1", data)
-                    assert status == 200 and re.search(rb"aantalAfgewezen>0<", antwoord), antwoord[:1500]
+                    status, response = post(connection, "/vva/vo/v1", data)
+                    assert status == 200 and re.search(rb"aantalAfgewezen>0<", response), response[:1500]
 
             draden = [threading.Thread(target=school) for _ in range(2)]
             for d in draden:
@@ -154,63 +154,63 @@ def main_() -> None:
             for d in draden:
                 d.join()
             print(
-                f"population: {len(nummers)} pupils in {len(batches)} batches, {time.perf_counter() - begin:.0f} s",
+                f"population: {len(numbers)} pupils in {len(batches)} batches, {time.perf_counter() - begin:.0f} s",
                 flush=True,
             )
 
             # The peak: registrations, then acceptances, each its own signed message.
             helft = args.messages // 2
-            berichten = [(i, "aangemeld") for i in range(helft)] + [
+            messages = [(i, "aangemeld") for i in range(helft)] + [
                 (i, "geaccepteerd") for i in range(args.messages - helft)
             ]
-            uitslag, teller = Belasting(), itertools.count()
-            stap = max(len(nummers) // max(helft, 1), 1)  # registered pupils spread over all schools
-            rij2 = iter(berichten)
+            verdict, teller = Belasting(), itertools.count()
+            stap = max(len(numbers) // max(helft, 1), 1)  # registered pupils spread over all schools
+            rij2 = iter(messages)
             cpu_voor = broker.cpu_s()
             begin = time.perf_counter()
 
             def instelling() -> None:
-                connection = http.client.HTTPConnection(host, int(poort), timeout=120)
+                connection = http.client.HTTPConnection(host, int(port), timeout=120)
                 while True:
-                    with slot:
+                    with lock:
                         volgende = next(rij2, None)
                     if volgende is None:
                         return
                     i, status_ = volgende
                     brin = mbo[i % len(mbo)]
-                    leerling = nummers[(i * stap) % len(nummers)]
-                    bericht = statusbericht(1, leerling, brin, status_)
-                    data = envelop(tekenaars[brin], oin(brin), "mbo", "aanleverenAanmeldingen", bericht)
+                    leerling = numbers[(i * stap) % len(numbers)]
+                    message = statusbericht(1, leerling, brin, status_)
+                    data = envelop(tekenaars[brin], oin(brin), "mbo", "aanleverenAanmeldingen", message)
                     start = time.perf_counter()
-                    status, antwoord = post(connection, "/vva/mbo/v1", data)
+                    status, response = post(connection, "/vva/mbo/v1", data)
                     duur = time.perf_counter() - start
-                    with slot:
-                        uitslag.latenties.append(duur)
-                        uitslag.statussen[status] = uitslag.statussen.get(status, 0) + 1
-                        if (status != 200 or b"aantalAfgewezen>0<" not in antwoord) and len(
-                            uitslag.fouten
+                    with lock:
+                        verdict.latenties.append(duur)
+                        verdict.statuses[status] = verdict.statuses.get(status, 0) + 1
+                        if (status != 200 or b"aantalAfgewezen>0<" not in response) and len(
+                            verdict.errors
                         ) < 3:
-                            uitslag.fouten.append(antwoord[:1500])
+                            verdict.errors.append(response[:1500])
                         n = next(teller) + 1
                     if n % 5000 == 0:
-                        verstreken = time.perf_counter() - begin
-                        print(f"  {n} messages, {verstreken:.0f} s, {n / verstreken:.1f}/s", flush=True)
+                        elapsed = time.perf_counter() - begin
+                        print(f"  {n} messages, {elapsed:.0f} s, {n / elapsed:.1f}/s", flush=True)
 
             draden = [threading.Thread(target=instelling) for _ in range(args.clients)]
             for d in draden:
                 d.start()
             for d in draden:
                 d.join()
-            uitslag.wand_s = time.perf_counter() - begin
+            verdict.wand_s = time.perf_counter() - begin
             cpu = broker.cpu_s() - cpu_voor
             rss = broker.piek_rss_mb()
-    n = len(uitslag.latenties)
+    n = len(verdict.latenties)
     print(f"peak day: {n} status messages from {len(mbo)} institutions, {args.clients} clients")
-    print(f"  wall time        {uitslag.wand_s:8.0f} s ({uitslag.wand_s / 60:.1f} min)")
-    print(f"  messages/s       {n / uitslag.wand_s:8.1f}")
-    print(f"  latency p50/p99  {uitslag.percentile(50) * 1000:8.0f} / {uitslag.percentile(99) * 1000:.0f} ms")
+    print(f"  wall time        {verdict.wand_s:8.0f} s ({verdict.wand_s / 60:.1f} min)")
+    print(f"  messages/s       {n / verdict.wand_s:8.1f}")
+    print(f"  latency p50/p99  {verdict.percentile(50) * 1000:8.0f} / {verdict.percentile(99) * 1000:.0f} ms")
     print(f"  broker CPU/msg   {cpu * 1000 / n:8.1f} ms")
-    print(f"  statuses         {uitslag.statussen}; first problems: {[f[:300] for f in uitslag.fouten]}")
+    print(f"  statuses         {verdict.statuses}; first problems: {[f[:300] for f in verdict.errors]}")
     print(f"  peak RSS         {', '.join(f'{k} {v:.0f} MiB' for k, v in rss.items())}")
 
 

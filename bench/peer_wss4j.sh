@@ -5,7 +5,7 @@
 #   bash bench/peer_wss4j.sh          # as root; environment as for the tool's run.sh (ROUNDS, DURATION, …)
 #
 # That tool was written against the broker's names of before issue 19's rename: its gate.py and
-# py_floor.py import, e.g., broker.edukoppeling.wss.ondertekening.Ondertekenaar and call
+# py_floor.py import, e.g., broker.edukoppeling.wss.signer.Signer and call
 # verifieer(…). This copies the tool to a scratch folder, maps those names with the rename's own
 # mapping (scripts/maintenance/rename_to_english.py: Python names and module paths only, never a
 # string, so no request, check or figure of the tool changes) and runs the copy's run.sh from here.

@@ -55,36 +55,36 @@ class Teller:
     """Counts the statements, commits and connection checkouts of an engine."""
 
     def __init__(self, engine) -> None:
-        self.tellingen: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()
         event.listen(engine, "before_cursor_execute", self._statement)
-        event.listen(engine, "commit", lambda *_: self.tellingen.update(["commits"]))
-        event.listen(engine.pool, "checkout", lambda *_: self.tellingen.update(["checkouts"]))
+        event.listen(engine, "commit", lambda *_: self.counts.update(["commits"]))
+        event.listen(engine.pool, "checkout", lambda *_: self.counts.update(["checkouts"]))
 
     def _statement(self, conn, cursor, statement, parameters, context, executemany) -> None:
-        self.tellingen["statements"] += 1
-        self.tellingen[statement.split(None, 1)[0].upper()] += 1
+        self.counts["statements"] += 1
+        self.counts[statement.split(None, 1)[0].upper()] += 1
 
 
 def meet(
-    naam: str, app: Broker, pad: str, berichten: list[bytes], teller: Teller, top: int, sortering: str
+    naam: str, app: Broker, path: str, messages: list[bytes], teller: Teller, top: int, sortering: str
 ) -> None:
-    for data in berichten[:5]:  # warm up: imports, caches, the first connections
-        wsgi_post(app, pad, data)
+    for data in messages[:5]:  # warm up: imports, caches, the first connections
+        wsgi_post(app, path, data)
     # First without the profiler (its own cost is of the order of the request's), then with it.
-    helft = (len(berichten) - 5) // 2
-    zonder, met = berichten[5 : 5 + helft], berichten[5 + helft :]
-    teller.tellingen.clear()
+    helft = (len(messages) - 5) // 2
+    without, met = messages[5 : 5 + helft], messages[5 + helft :]
+    teller.counts.clear()
     cpu, wand = time.process_time(), time.perf_counter()
-    for data in zonder:
-        wsgi_post(app, pad, data)
+    for data in without:
+        wsgi_post(app, path, data)
     cpu, wand = time.process_time() - cpu, time.perf_counter() - wand
-    n = len(zonder)
+    n = len(without)
     print(f"\n{naam}: {n} requests, {cpu * 1000 / n:.2f} ms CPU and {wand * 1000 / n:.2f} ms wall each")
-    print("  per request: " + ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(teller.tellingen.items())))
+    print("  per request: " + ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(teller.counts.items())))
     profile = cProfile.Profile(time.process_time)
     profile.enable()
     for data in met:
-        wsgi_post(app, pad, data)
+        wsgi_post(app, path, data)
     profile.disable()
     print(f"  profile of {len(met)} more (cumulative process time, with the profiler's own cost):")
     uit = io.StringIO()
@@ -109,25 +109,25 @@ def main_() -> None:
         app = Broker(Runtime(load_settings(config)))
         teller = Teller(app.runtime.engine)
         school, instelling = signer(map / "pki", SCHOOL), signer(map / "pki", INSTELLING)
-        nummers = bsns(args.n + 5)
+        numbers = bsns(args.n + 5)
         wsgi_post(
             app,
             "/vva/vo/v1",
-            envelop(school, SCHOOL, "vo", "aanleverenLeerlingen", leerlingen_xml(nummers, "99XA")),
+            envelop(school, SCHOOL, "vo", "aanleverenLeerlingen", leerlingen_xml(numbers, "99XA")),
         )
         pings = [
             envelop(school, SCHOOL, "vo", "ping", f'<v:ping xmlns:v="{NS}"/>') for _ in range(args.n + 5)
         ]
-        statussen = [
+        statuses = [
             envelop(instelling, INSTELLING, "mbo", "aanleverenAanmeldingen", statusbericht(n))
-            for n in nummers
+            for n in numbers
         ]
         meet("signed ping (VO service)", app, "/vva/vo/v1", pings, teller, args.top, args.sort)
         meet(
             "signed status message, one pupil (MBO service)",
             app,
             "/vva/mbo/v1",
-            statussen,
+            statuses,
             teller,
             args.top,
             args.sort,

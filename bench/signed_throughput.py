@@ -60,29 +60,29 @@ def _c14n_en_digests(signed_info: etree._Element, delen: list[etree._Element]) -
     return etree.tostring(signed_info, method="c14n", exclusive=True)
 
 
-def crypto_vloer(verzoek: bytes, antwoord: bytes, broker_sleutel_pem: bytes, n: int) -> dict[str, float]:
+def crypto_vloer(request: bytes, response: bytes, broker_sleutel_pem: bytes, n: int) -> dict[str, float]:
     """CPU ms of the unavoidable cryptography of one request/answer pair (see the module docstring)."""
-    vraag, reactie = etree.fromstring(verzoek), etree.fromstring(antwoord)
-    vraag_info, vraag_delen = _ondertekende_delen(vraag)
+    query, reactie = etree.fromstring(request), etree.fromstring(response)
+    vraag_info, vraag_delen = _ondertekende_delen(query)
     antwoord_info, antwoord_delen = _ondertekende_delen(reactie)
-    bst = vraag.find(f".//{{{WSSE}}}BinarySecurityToken")
-    publiek = x509.load_der_x509_certificate(base64.b64decode(bst.text)).public_key()
-    handtekening = base64.b64decode(vraag.find(f".//{{{DS}}}SignatureValue").text)
+    bst = query.find(f".//{{{WSSE}}}BinarySecurityToken")
+    public = x509.load_der_x509_certificate(base64.b64decode(bst.text)).public_key()
+    handtekening = base64.b64decode(query.find(f".//{{{DS}}}SignatureValue").text)
     sleutel = serialization.load_pem_private_key(broker_sleutel_pem, None)
     te_tekenen = etree.tostring(antwoord_info, method="c14n", exclusive=True)
     te_verifieren = etree.tostring(vraag_info, method="c14n", exclusive=True)
-    publiek.verify(handtekening, te_verifieren, padding.PKCS1v15(), hashes.SHA256())  # it is the real one
+    public.verify(handtekening, te_verifieren, padding.PKCS1v15(), hashes.SHA256())  # it is the real one
 
-    def ms(functie) -> float:
-        functie()
+    def ms(function) -> float:
+        function()
         begin = time.process_time()
         for _ in range(n):
-            functie()
+            function()
         return (time.process_time() - begin) * 1000 / n
 
     return {
         "RSA-2048 verify of the request's SignedInfo": ms(
-            lambda: publiek.verify(handtekening, te_verifieren, padding.PKCS1v15(), hashes.SHA256())
+            lambda: public.verify(handtekening, te_verifieren, padding.PKCS1v15(), hashes.SHA256())
         ),
         "RSA-2048 sign of the answer's SignedInfo": ms(
             lambda: sleutel.sign(te_tekenen, padding.PKCS1v15(), hashes.SHA256())
@@ -106,50 +106,50 @@ def main_() -> None:
     parser.add_argument("--threads", type=int, default=None, help="default: deploy/gunicorn.conf.py (4)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    opties = [
+    options = [
         *(["--workers", str(args.workers)] if args.workers else []),
         *(["--threads", str(args.threads)] if args.threads else []),
     ]
-    with tempfile.TemporaryDirectory() as tijdelijk, postgres_schema() as database_url:
-        map = Path(tijdelijk)
+    with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
+        map = Path(temporary)
         config = installatie(map, database_url)
         pki = map / "pki"
-        teken = signer(pki, SCHOOL_A)
+        request_signer = signer(pki, SCHOOL_A)
         opwarmen = max(args.n // 10, 100)
         begin = time.perf_counter()
         pings = [
             (
                 "/vva/vo/v1",
-                envelop(teken, SCHOOL_A, "vo", "ping", f'<v:ping xmlns:v="{NS}"><v:echo>b</v:echo></v:ping>'),
+                envelop(request_signer, SCHOOL_A, "vo", "ping", f'<v:ping xmlns:v="{NS}"><v:echo>b</v:echo></v:ping>'),
             )
             for _ in range(opwarmen + args.n)
         ]
         print(f"prepared {len(pings)} signed requests in {time.perf_counter() - begin:.1f} s")
-        with gunicorn_broker(config, *opties) as broker:
+        with gunicorn_broker(config, *options) as broker:
             warm = belast(broker.url, pings[:opwarmen], args.clients)
-            assert warm.statussen == {200: opwarmen}, (warm.statussen, warm.fouten)
+            assert warm.statuses == {200: opwarmen}, (warm.statuses, warm.errors)
             cpu_voor, eigen_voor = broker.cpu_s(), time.process_time()
             meting = belast(broker.url, pings[opwarmen:], args.clients)
             cpu = broker.cpu_s() - cpu_voor
             client_cpu = time.process_time() - eigen_voor
-            assert meting.statussen == {200: args.n}, (meting.statussen, meting.fouten)
+            assert meting.statuses == {200: args.n}, (meting.statuses, meting.errors)
             rss = broker.piek_rss_mb()
             import http.client
 
             connection = http.client.HTTPConnection(
                 *broker.url.removeprefix("http://").split(":"), timeout=30
             )
-            vraag = envelop(
-                teken, SCHOOL_A, "vo", "ping", f'<v:ping xmlns:v="{NS}"><v:echo>b</v:echo></v:ping>'
+            query = envelop(
+                request_signer, SCHOOL_A, "vo", "ping", f'<v:ping xmlns:v="{NS}"><v:echo>b</v:echo></v:ping>'
             )
             connection.request(
                 "POST",
                 "/vva/vo/v1",
-                body=vraag,
+                body=query,
                 headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
             )
-            antwoord = connection.getresponse().read()
-        vloer = crypto_vloer(vraag, antwoord, (pki / f"{TEST_BROKER_OIN}.key.pem").read_bytes(), 2000)
+            response = connection.getresponse().read()
+        vloer = crypto_vloer(query, response, (pki / f"{TEST_BROKER_OIN}.key.pem").read_bytes(), 2000)
     kernen = os.cpu_count() or 1
     per_s = args.n / meting.wand_s
     vloer_ms = sum(vloer.values())

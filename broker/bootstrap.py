@@ -63,8 +63,8 @@ class Runtime:
     def kalender(self) -> Calendar:
         from datetime import date
 
-        afwijkingen = {jaar: date.fromisoformat(d) for jaar, d in self.settings.deadline_overrides.items()}
-        return Calendar(afwijkingen=afwijkingen)
+        overrides = {jaar: date.fromisoformat(d) for jaar, d in self.settings.deadline_overrides.items()}
+        return Calendar(overrides=overrides)
 
     # --- security objects -------------------------------------------------------------------------
 
@@ -107,14 +107,14 @@ def hardened_session(
     ``ca_bundle`` to verify the server (None: the system's), and the two-way TLS certificate and key."""
     import requests
 
-    sessie = requests.Session()
-    sessie.trust_env = False
-    sessie.max_redirects = 0
+    session = requests.Session()
+    session.trust_env = False
+    session.max_redirects = 0
     if ca_bundle is not None:
-        sessie.verify = str(ca_bundle)
+        session.verify = str(ca_bundle)
     if client_certificate is not None:
-        sessie.cert = (str(client_certificate[0]), str(client_certificate[1]))
-    return sessie
+        session.cert = (str(client_certificate[0]), str(client_certificate[1]))
+    return session
 
 
 def hardened_zeep_client(wsdl: Path, *, transport, wsse, plugins: list) -> zeep.Client:

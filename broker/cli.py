@@ -25,8 +25,8 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     files_must_exist = ctx.invoked_subcommand not in ("init", "pki")
     try:
         ctx.obj = Runtime.load(config_path, files_must_exist=files_must_exist)
-    except ValueError as fout:  # a wrong settings file: one clear line, no traceback
-        raise click.ClickException(str(fout)) from None
+    except ValueError as error:  # a wrong settings file: one clear line, no traceback
+        raise click.ClickException(str(error)) from None
     # Close pooled connections when the command ends, also on an error exit, instead of leaving them
     # to the garbage collector (PostgreSQL would see the connections drop without a goodbye).
     ctx.call_on_close(ctx.obj.close)
@@ -52,10 +52,10 @@ def init(runtime: Runtime, demo: bool) -> None:
         # ClickException, not UsageError: one line, without the usage text (issue 20, item 7).
         raise click.ClickException("the demo data use test OINs: run 'vva init --no-demo' in production")
 
-    sleutels = runtime.settings.key_file
-    if not sleutels.exists():
-        make_key_file(sleutels)
-        click.echo(f"keys: created {sleutels} (keep it secret; it protects every BSN)")
+    keys = runtime.settings.key_file
+    if not keys.exists():
+        make_key_file(keys)
+        click.echo(f"keys: created {keys} (keep it secret; it protects every BSN)")
     upgrade(runtime.engine)
     click.echo(f"database: {runtime.engine.url.render_as_string(hide_password=True)} is up to date")
     if demo:
@@ -68,8 +68,8 @@ def init(runtime: Runtime, demo: bool) -> None:
 
         with runtime.sessions.begin() as session:
             rapport = load_demo(session, runtime.kalender.cyclus_on(date.today()).jaar)
-        tabellen = ", ".join(f"{t.totaal} {naam}" for naam, t in rapport.tellingen.items())
-        click.echo(f"reference data: demo set loaded ({tabellen}; {len(rapport.afgewezen)} rows rejected)")
+        tables = ", ".join(f"{t.total} {naam}" for naam, t in rapport.counts.items())
+        click.echo(f"reference data: demo set loaded ({tables}; {len(rapport.afgewezen)} rows rejected)")
         demo_partijen = Path(broker.registry.__file__).parent / "demo-partijen.toml"
         with runtime.sessions.begin() as session:
             aantal = load_partijen(session, demo_partijen)
@@ -115,12 +115,12 @@ def serve(
     from broker.web.server import port_in_use, serve_forever
     from broker.web.startup_checks import StartRefused, check_start
 
-    contract = Contract(sleutels=BROKER_DIENSTEN)
+    contract = Contract(keys=BROKER_DIENSTEN)
     try:
         # Here, not in a worker: a refusal is one line and exit status 1, never a worker traceback.
         check_start(runtime, contract)
-    except StartRefused as fout:
-        raise click.ClickException(str(fout)) from None
+    except StartRefused as error:
+        raise click.ClickException(str(error)) from None
     if port_in_use(host, port):
         raise click.ClickException(
             f"port {port} on {host} is already in use (another vva serve?); "
@@ -128,7 +128,7 @@ def serve(
         )
     scheme = "https" if runtime.settings.tls_key is not None else "http"
     for dienst in contract.diensten.values():
-        click.echo(f"WSDL {dienst.service_id:9} {scheme}://{host}:{port}{dienst.pad}?wsdl")
+        click.echo(f"WSDL {dienst.service_id:9} {scheme}://{host}:{port}{dienst.path}?wsdl")
     serve_forever(runtime, host, port, workers, threads, gunicorn_config=gunicorn_config)
 
 
@@ -147,7 +147,7 @@ def _register() -> None:
     from broker.registry.cli import party
     from broker.web.receiver_cli import receiver
 
-    for groep in (
+    for group in (
         refdata,
         party,
         pki,
@@ -161,7 +161,7 @@ def _register() -> None:
         client,
         conformance,
     ):
-        main.add_command(groep)
+        main.add_command(group)
     main.add_command(report)
 
 

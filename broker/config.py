@@ -71,9 +71,9 @@ class Check:
         return self.convert(value)
 
 
-def _require(voorwaarde: bool, detail: str = "") -> None:
-    """Raise ``ValueError(detail)`` unless ``voorwaarde``; the detail ends up in the operator's message."""
-    if not voorwaarde:
+def _require(condition: bool, detail: str = "") -> None:
+    """Raise ``ValueError(detail)`` unless ``condition``; the detail ends up in the operator's message."""
+    if not condition:
         raise ValueError(detail)
 
 
@@ -121,16 +121,16 @@ def number(above: float | None = None, minimum: float | None = None) -> Check:
         _require(value <= MAX_SECONDS)
         return float(value)
 
-    grens = f"above {above:g}" if above is not None else f"of at least {minimum:g}"
-    return Check(f"a number {grens} and at most {MAX_SECONDS:g} (seconds, without quotes)", convert)
+    limit = f"above {above:g}" if above is not None else f"of at least {minimum:g}"
+    return Check(f"a number {limit} and at most {MAX_SECONDS:g} (seconds, without quotes)", convert)
 
 
 def path(must_exist: bool = False) -> Check:
     def convert(value: Any) -> Path:
         _require(isinstance(value, str) and value != "")
-        pad = Path(value).expanduser()
-        _require(not must_exist or not _FILES_MUST_EXIST.get() or pad.is_file(), f"no such file: {pad}")
-        return pad
+        path = Path(value).expanduser()
+        _require(not must_exist or not _FILES_MUST_EXIST.get() or path.is_file(), f"no such file: {path}")
+        return path
 
     return Check("the path of an existing file" if must_exist else "a path", convert)
 
@@ -155,8 +155,8 @@ def _element(check: Check, value: Any) -> Any:
     """One element of a list or table, so the message can say which one is wrong."""
     try:
         return check(value)
-    except (ValueError, TypeError) as fout:
-        raise ValueError(str(fout) or f"{_toml(value)} is not {check.allowed}") from None
+    except (ValueError, TypeError) as error:
+        raise ValueError(str(error) or f"{_toml(value)} is not {check.allowed}") from None
 
 
 def _oin(value: Any) -> str:
@@ -372,15 +372,15 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, files_must_exis
         _FILES_MUST_EXIST.reset(token)
     try:
         return Settings(**values)
-    except SettingsError as fout:
-        raise SettingsError(f"{file}: {fout}") from None
+    except SettingsError as error:
+        raise SettingsError(f"{file}: {error}") from None
 
 
 def _read_file(file: Path) -> dict[str, Any]:
     try:
         raw = read_toml(file)
-    except TomlFileError as fout:
-        raise SettingsError(str(fout).replace("file not found", "settings file not found")) from None
+    except TomlFileError as error:
+        raise SettingsError(str(error).replace("file not found", "settings file not found")) from None
     raw = _with_renamed_keys(raw, file)
     unknown = set(raw) - set(_CHECKS)
     if unknown:
@@ -417,9 +417,9 @@ def checked(key: str, value: Any, check: Check, source: str) -> Any:
     is allowed."""
     try:
         return check(value)
-    except (ValueError, TypeError) as fout:
+    except (ValueError, TypeError) as error:
         shown = _without_password(_toml(value)) if key == "database_url" else _toml(value)
-        detail = f" ({fout})" if str(fout) and isinstance(fout, ValueError) else ""
+        detail = f" ({error})" if str(error) and isinstance(error, ValueError) else ""
         raise SettingsError(
             f"{source}: {key} = {shown} is not allowed{detail}; allowed: {check.allowed}"
         ) from None
@@ -428,18 +428,18 @@ def checked(key: str, value: Any, check: Check, source: str) -> Any:
 def _toml(value: Any) -> str:
     """The value as it would be written in TOML (strings quoted, so "no" and no differ), shortened."""
     if isinstance(value, bool):
-        tekst = "true" if value else "false"
+        text = "true" if value else "false"
     elif isinstance(value, str):
-        tekst = json.dumps(value, ensure_ascii=False)
+        text = json.dumps(value, ensure_ascii=False)
     elif isinstance(value, list | tuple):
-        tekst = "[" + ", ".join(_toml(v) for v in value) + "]"
+        text = "[" + ", ".join(_toml(v) for v in value) + "]"
     elif isinstance(value, dict):
-        tekst = "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+        text = "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
     else:
-        tekst = str(value)
-    return tekst if len(tekst) <= 120 else tekst[:117] + "..."
+        text = str(value)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _without_password(tekst: str) -> str:
+def _without_password(text: str) -> str:
     """A database URL may hold a password: never print what lies between :// and @."""
-    return re.sub(r"://[^@/]*@", "://***@", tekst)
+    return re.sub(r"://[^@/]*@", "://***@", text)

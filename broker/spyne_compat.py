@@ -114,11 +114,11 @@ def _install() -> None:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="'cgi' is deprecated", category=DeprecationWarning)
             import cgi  # noqa: F401
-    except ModuleNotFoundError as fout:
+    except ModuleNotFoundError as error:
         raise ImportError(
             "spyne 2.14 imports the cgi module, which Python 3.13 removed: install legacy-cgi "
             "(pip install legacy-cgi; vva-broker requires it on 3.13)"
-        ) from fout
+        ) from error
 
 
 _install()

@@ -29,9 +29,9 @@ def read_toml(file: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise TomlFileError(f"{file}: file not found", missing=True) from None
-    except OSError as fout:
-        raise TomlFileError(f"{file}: cannot read the file ({fout.strerror or fout})") from None
-    except tomllib.TOMLDecodeError as fout:
-        raise TomlFileError(f"{file}: not valid TOML: {fout}") from None
+    except OSError as error:
+        raise TomlFileError(f"{file}: cannot read the file ({error.strerror or error})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise TomlFileError(f"{file}: not valid TOML: {error}") from None
     except UnicodeDecodeError:
         raise TomlFileError(f"{file}: not valid TOML: the file is not UTF-8") from None

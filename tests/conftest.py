@@ -28,26 +28,26 @@ SHARED = Path(os.environ.get("VVA_SHARED", Path(__file__).resolve().parents[2] /
 def postgres_problem(url: str = POSTGRES_URL) -> str | None:
     """Why the PostgreSQL of ``url`` cannot be used for tests, in one line; None when it can. A server
     that is up without database ``test`` is told apart from no server at all: the fixes differ."""
-    adres = make_url(url)
+    address = make_url(url)
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return None
-    except OperationalError as fout:
+    except OperationalError as error:
         # libpq reports no SQLSTATE for a refused connection, so the server's text decides as well.
         if (
-            getattr(fout.orig, "sqlstate", None) == "3D000"  # invalid_catalog_name
-            or f'database "{adres.database}" does not exist' in str(fout.orig)
+            getattr(error.orig, "sqlstate", None) == "3D000"  # invalid_catalog_name
+            or f'database "{address.database}" does not exist' in str(error.orig)
         ):
             return (
-                f"PostgreSQL at {adres.host}:{adres.port} is up, but database `{adres.database}` does not "
-                f"exist (create it: createdb -h {adres.host} -p {adres.port} -U {adres.username} {adres.database})"
+                f"PostgreSQL at {address.host}:{address.port} is up, but database `{address.database}` does not "
+                f"exist (create it: createdb -h {address.host} -p {address.port} -U {address.username} {address.database})"
             )
-        oorzaak = (
-            str(fout.orig).strip().splitlines()[0] if str(fout.orig).strip() else type(fout.orig).__name__
+        cause = (
+            str(error.orig).strip().splitlines()[0] if str(error.orig).strip() else type(error.orig).__name__
         )
-        return f"PostgreSQL server not reachable at {adres.host}:{adres.port} ({oorzaak})"
+        return f"PostgreSQL server not reachable at {address.host}:{address.port} ({cause})"
     finally:
         engine.dispose()
 

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 def bsn(prefix: str) -> str:
     """A valid BSN starting with the 8 digits ``prefix`` (elfproef), or ValueError if none exists."""
     som = sum((9 - i) * int(c) for i, c in enumerate(prefix))
-    controle = som % 11
-    if controle > 9:
+    check = som % 11
+    if check > 9:
         raise ValueError("no valid BSN with this prefix")
-    return prefix + str(controle)
+    return prefix + str(check)
 
 
 def bsns(aantal: int, begin: int) -> list[str]:
@@ -39,21 +39,21 @@ def bsns(aantal: int, begin: int) -> list[str]:
 
 def ongeldig_bsn(prefix: str) -> str:
     """A 9-digit number with ``prefix`` that fails the elfproef."""
-    geldig = bsn(prefix)
-    return prefix + str((int(geldig[-1]) + 1) % 10)
+    valid = bsn(prefix)
+    return prefix + str((int(valid[-1]) + 1) % 10)
 
 
 def post_soap(
-    url: str, data: bytes, pad: str = "/vva/vo/v1", headers: dict | None = None
+    url: str, data: bytes, path: str = "/vva/vo/v1", headers: dict | None = None
 ) -> tuple[int, bytes]:
     """POST ``data`` as a SOAP 1.1 request over plain HTTP; return (status, body)."""
     deel = urlsplit(url)
     connection = http.client.HTTPConnection(deel.hostname, deel.port, timeout=30)
-    kop = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""', **(headers or {})}
-    connection.request("POST", pad, body=data, headers=kop)
-    antwoord = connection.getresponse()
+    header = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""', **(headers or {})}
+    connection.request("POST", path, body=data, headers=header)
+    response = connection.getresponse()
     try:
-        return antwoord.status, antwoord.read()
+        return response.status, response.read()
     finally:
         connection.close()
 
@@ -78,19 +78,19 @@ def schrijf_config(map: Path, database_url: str, profile: str = "2W-be", extra: 
 def broker_proces(config: Path, *extra: str, scheme: str = "http"):
     """Run ``vva serve`` as a real process on 127.0.0.1 and yield its base URL (``https`` when the
     settings make it terminate TLS itself)."""
-    poort = vrije_poort()
+    port = vrije_poort()
     env = {**os.environ, "VVA_CONFIG": str(config)}
     logbestand = (config.parent / "broker.log").open("wb")
     proces = subprocess.Popen(
-        [sys.executable, "-m", "broker", "serve", "--port", str(poort), "--workers", "1", *extra],
+        [sys.executable, "-m", "broker", "serve", "--port", str(port), "--workers", "1", *extra],
         env=env,
         stdout=logbestand,
         stderr=subprocess.STDOUT,
     )
-    basis = f"{scheme}://127.0.0.1:{poort}"
+    base = f"{scheme}://127.0.0.1:{port}"
     try:
-        _wacht_op(f"http://127.0.0.1:{poort}" if scheme == "http" else None, proces, poort)
-        yield basis
+        _wacht_op(f"http://127.0.0.1:{port}" if scheme == "http" else None, proces, port)
+        yield base
     finally:
         proces.terminate()
         try:
@@ -100,16 +100,16 @@ def broker_proces(config: Path, *extra: str, scheme: str = "http"):
         logbestand.close()
 
 
-def _wacht_op(basis: str | None, proces: subprocess.Popen, poort: int) -> None:
+def _wacht_op(base: str | None, proces: subprocess.Popen, port: int) -> None:
     for _ in range(150):
         if proces.poll() is not None:
             raise RuntimeError("broker stopped; see broker.log beside the test's vva.toml")
         try:
-            if basis is None:  # TLS with a required client certificate: a listening port will do
-                socket.create_connection(("127.0.0.1", poort), timeout=1).close()
+            if base is None:  # TLS with a required client certificate: a listening port will do
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 return
-            with urllib.request.urlopen(f"{basis}/health", timeout=1) as antwoord:
-                if antwoord.status == 200:
+            with urllib.request.urlopen(f"{base}/health", timeout=1) as response:
+                if response.status == 200:
                     return
         except urllib.error.HTTPError:  # 503: serving, but the health check says why it cannot work
             return

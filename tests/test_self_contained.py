@@ -77,21 +77,21 @@ def _relative(path: Path) -> str:
 def _text_files() -> tuple[Path, ...]:
     """Every text file of the repository that may cite: Markdown anywhere, and the code folders.
     This test is left out: its examples of wrong citations are wrong on purpose."""
-    paden = {p for p in ROOT.glob("*.md")} | {ROOT / "pyproject.toml"}
+    paths = {p for p in ROOT.glob("*.md")} | {ROOT / "pyproject.toml"}
     for folder in CODE_FOLDERS + ("docs",):
-        for pad in (ROOT / folder).rglob("*"):
-            if pad.is_file() and "__pycache__" not in pad.parts and pad.suffix not in NOT_PROSE:
-                if not _relative(pad).startswith(FROZEN):
-                    paden.add(pad)
-    paden.discard(Path(__file__).resolve())
-    tekst = []
-    for pad in sorted(paden):
+        for path in (ROOT / folder).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix not in NOT_PROSE:
+                if not _relative(path).startswith(FROZEN):
+                    paths.add(path)
+    paths.discard(Path(__file__).resolve())
+    text = []
+    for path in sorted(paths):
         try:
-            pad.read_text(encoding="utf-8")
+            path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, FileNotFoundError):
             continue
-        tekst.append(pad)
-    return tuple(tekst)
+        text.append(path)
+    return tuple(text)
 
 
 def _python_prose(source: str) -> list[str]:
@@ -117,22 +117,22 @@ def _hash_comments(source: str) -> list[str]:
 def _prose() -> tuple[tuple[str, str], ...]:
     """(file, text) for the Markdown files and for the docstrings and comments of everything else."""
     stukken = []
-    for pad in _text_files():
-        bron = pad.read_text(encoding="utf-8")
-        if pad.suffix == ".md":
+    for path in _text_files():
+        bron = path.read_text(encoding="utf-8")
+        if path.suffix == ".md":
             delen = [bron]
-        elif pad.suffix == ".py":
+        elif path.suffix == ".py":
             delen = _python_prose(bron)
-        elif pad.suffix in {".xml", ".xsd", ".wsdl"}:
+        elif path.suffix in {".xml", ".xsd", ".wsdl"}:
             delen = re.findall(r"<!--(.*?)-->", bron, re.S)
         else:
             delen = _hash_comments(bron)
-        stukken += [(_relative(pad), deel) for deel in delen]
+        stukken += [(_relative(path), deel) for deel in delen]
     return tuple(stukken)
 
 
-def _defines_function(pad: Path, naam: str) -> bool:
-    boom = ast.parse(pad.read_text(encoding="utf-8"))
+def _defines_function(path: Path, naam: str) -> bool:
+    boom = ast.parse(path.read_text(encoding="utf-8"))
     return any(
         isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == naam
         for node in ast.walk(boom)
@@ -141,42 +141,42 @@ def _defines_function(pad: Path, naam: str) -> bool:
 
 def missing_paths() -> list[str]:
     """Each cited path (with the file citing it) that is not in the repository."""
-    bestandsnamen = {pad.name for pad in _text_files() if pad.suffix == ".md"}
-    fouten = []
-    for bestand, tekst in _prose():
-        for gevonden in REPO_PATH.finditer(tekst):
-            pad, functie = gevonden.group(1).rstrip("."), gevonden.group(2)
-            volgend = tekst[gevonden.end() : gevonden.end() + 1]
-            if volgend in ("<", "{", "*") or pad.endswith(("-", "_")):
+    bestandsnamen = {path.name for path in _text_files() if path.suffix == ".md"}
+    errors = []
+    for bestand, text in _prose():
+        for found in REPO_PATH.finditer(text):
+            path, function = found.group(1).rstrip("."), found.group(2)
+            volgend = text[found.end() : found.end() + 1]
+            if volgend in ("<", "{", "*") or path.endswith(("-", "_")):
                 continue  # a pattern such as wsdl/vva-<dienst>-v1.wsdl or tests/*/
-            doel = ROOT / pad
+            doel = ROOT / path
             if not doel.exists():
-                fouten.append(f"{bestand}: {pad} does not exist")
-            elif functie and not (doel.suffix == ".py" and _defines_function(doel, functie)):
-                fouten.append(f"{bestand}: {pad} defines no {functie}")
-        for gevonden in BARE_MARKDOWN.finditer(tekst):
-            if gevonden.group(1) not in bestandsnamen:
-                fouten.append(f"{bestand}: {gevonden.group(1)} is no file of the repository")
-        if OUTSIDE_DOCS.search(tekst):
-            fouten.append(f"{bestand}: cites shared/docs, which is outside the repository")
-    return sorted(set(fouten))
+                errors.append(f"{bestand}: {path} does not exist")
+            elif function and not (doel.suffix == ".py" and _defines_function(doel, function)):
+                errors.append(f"{bestand}: {path} defines no {function}")
+        for found in BARE_MARKDOWN.finditer(text):
+            if found.group(1) not in bestandsnamen:
+                errors.append(f"{bestand}: {found.group(1)} is no file of the repository")
+        if OUTSIDE_DOCS.search(text):
+            errors.append(f"{bestand}: cites shared/docs, which is outside the repository")
+    return sorted(set(errors))
 
 
 def _not_a_rule(bestand: str, rule_id: str) -> bool:
-    return any(pad == bestand and re.fullmatch(patroon, rule_id) for pad, patroon, _ in NOT_RULE_IDS)
+    return any(path == bestand and re.fullmatch(pattern, rule_id) for path, pattern, _ in NOT_RULE_IDS)
 
 
-def _ids_in(tekst: str) -> set[str]:
-    ids = set(RULE_ID.findall(tekst))
-    for prefix, begin, eind in RULE_RANGE.findall(tekst):
+def _ids_in(text: str) -> set[str]:
+    ids = set(RULE_ID.findall(text))
+    for prefix, begin, end in RULE_RANGE.findall(text):
         if prefix == "R" and len(begin) == 4:
             continue  # WS-I numbers are not consecutive: a range cites its ends only
-        breedte = len(begin) if begin.startswith("0") else 0
-        ids |= {f"{prefix}{n:0{breedte}d}" for n in range(int(begin), int(eind) + 1)}
-    for naam in TEST_NAME.findall(tekst):
+        width = len(begin) if begin.startswith("0") else 0
+        ids |= {f"{prefix}{n:0{width}d}" for n in range(int(begin), int(end) + 1)}
+    for naam in TEST_NAME.findall(text):
         for deel in naam.split("_"):
-            if gevonden := TEST_NAME_PART.match(deel):
-                ids.add(gevonden.group(1).upper() + gevonden.group(2))
+            if found := TEST_NAME_PART.match(deel):
+                ids.add(found.group(1).upper() + found.group(2))
     return {i for i in ids if RULE_ID.fullmatch(i)}
 
 
@@ -184,11 +184,11 @@ def _ids_in(tekst: str) -> set[str]:
 def cited_rule_ids() -> dict[str, set[str]]:
     """Every rule id cited in the repository (outside docs/rules.md), with the files citing it."""
     geciteerd: dict[str, set[str]] = {}
-    for pad in _text_files():
-        if pad == RULES:
+    for path in _text_files():
+        if path == RULES:
             continue
-        bestand = _relative(pad)
-        for rule_id in _ids_in(pad.read_text(encoding="utf-8")):
+        bestand = _relative(path)
+        for rule_id in _ids_in(path.read_text(encoding="utf-8")):
             if not _not_a_rule(bestand, rule_id):
                 geciteerd.setdefault(rule_id, set()).add(bestand)
     return geciteerd
@@ -205,20 +205,20 @@ def test_every_cited_path_exists():
 
 def test_the_path_check_sees_a_missing_file_a_missing_test_and_an_outside_doc():
     # The check itself: a pattern that matched nothing would pass every repository.
-    tekst = (
+    text = (
         "See tests/wss/test_verification.py::test_niet_bestaand, tests/zzz/nergens.py, design.md and "
         "../shared/docs/edukoppeling.md; docs/rules.md and tests/test_self_contained.py exist."
     )
-    gevonden = [(m.group(1), m.group(2)) for m in REPO_PATH.finditer(tekst)]
-    assert gevonden == [
+    found = [(m.group(1), m.group(2)) for m in REPO_PATH.finditer(text)]
+    assert found == [
         ("tests/wss/test_verification.py", "test_niet_bestaand"),
         ("tests/zzz/nergens.py", None),
         ("docs/rules.md", None),
         ("tests/test_self_contained.py", None),
     ]
     assert not _defines_function(ROOT / "tests/wss/test_verification.py", "test_niet_bestaand")
-    assert BARE_MARKDOWN.findall(tekst) == ["design.md"]
-    assert OUTSIDE_DOCS.search(tekst)
+    assert BARE_MARKDOWN.findall(text) == ["design.md"]
+    assert OUTSIDE_DOCS.search(text)
 
 
 def test_rule_ids_are_read_from_text_ranges_and_test_names():
@@ -230,8 +230,8 @@ def test_rule_ids_are_read_from_text_ranges_and_test_names():
 
 def test_every_cited_rule_id_is_defined_in_docs_rules_md():
     gedefinieerd = set(defined_rule_ids())
-    ontbrekend = {i: sorted(b) for i, b in cited_rule_ids().items() if i not in gedefinieerd}
-    assert ontbrekend == {}
+    missing = {i: sorted(b) for i, b in cited_rule_ids().items() if i not in gedefinieerd}
+    assert missing == {}
 
 
 def test_docs_rules_md_defines_each_id_once_and_only_ids_something_cites():
@@ -287,8 +287,8 @@ class _CallOrder(ast.NodeVisitor):
 def pipeline_steps_in_code() -> list[str]:
     """Every name the pipeline calls for one POST, in the order the code runs them."""
     tree = ast.parse(PIPELINE.read_text(encoding="utf-8"))
-    klasse = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == PIPELINE_CLASS)
-    methods = {n.name: n for n in klasse.body if isinstance(n, ast.FunctionDef)}
+    klass = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == PIPELINE_CLASS)
+    methods = {n.name: n for n in klass.body if isinstance(n, ast.FunctionDef)}
     return _CallOrder(methods).run(PIPELINE_ENTRY)
 
 
@@ -328,7 +328,7 @@ def test_the_order_check_sees_a_step_out_of_place():
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintainer's listing of what is cited
-    for rule_id, bestanden in sorted(cited_rule_ids().items()):
-        print(rule_id, " ".join(sorted(bestanden)))
+    for rule_id, files in sorted(cited_rule_ids().items()):
+        print(rule_id, " ".join(sorted(files)))
     print("\n".join(missing_paths()))
     pytest.main([__file__, "-q"])

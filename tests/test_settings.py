@@ -81,13 +81,13 @@ def test_een_verkeerde_instelling_stopt_vva_met_bestand_sleutel_waarde_en_wat_ma
 
 
 def test_een_bestand_dat_moet_bestaan_en_ontbreekt_wordt_genoemd(tmp_path):
-    ontbrekend = tmp_path / "pki" / "broker.key.pem"
+    missing = tmp_path / "pki" / "broker.key.pem"
 
-    config, resultaat = _vva(tmp_path, f'signing_key = "{ontbrekend}"\n')
+    config, resultaat = _vva(tmp_path, f'signing_key = "{missing}"\n')
 
     assert resultaat.exit_code == 1
     assert resultaat.output.startswith(
-        f'Error: {config}: signing_key = "{ontbrekend}" is not allowed (no such file: {ontbrekend}); '
+        f'Error: {config}: signing_key = "{missing}" is not allowed (no such file: {missing}); '
         "allowed: the path of an existing file"
     ), resultaat.output
 

@@ -108,9 +108,9 @@ def test_a_soap11_service_answers_on_this_python():
     draad = threading.Thread(target=server.serve_forever, daemon=True)
     draad.start()
     try:
-        adres = f"http://127.0.0.1:{server.server_port}/"
-        with urllib.request.urlopen(adres + "?wsdl", timeout=30) as antwoord:
-            wsdl = etree.fromstring(antwoord.read())
+        address = f"http://127.0.0.1:{server.server_port}/"
+        with urllib.request.urlopen(address + "?wsdl", timeout=30) as response:
+            wsdl = etree.fromstring(response.read())
         assert wsdl.get("targetNamespace") == "urn:vva:test:compat"
 
         envelope = (
@@ -118,14 +118,14 @@ def test_a_soap11_service_answers_on_this_python():
             b"<s:Body><t:groet><t:naam>Python %d.%d</t:naam><t:keer>2</t:keer></t:groet></s:Body>"
             b"</s:Envelope>" % sys.version_info[:2]
         )
-        verzoek = urllib.request.Request(
-            adres,
+        soap_request = urllib.request.Request(
+            address,
             data=envelope,
             headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"groet"'},
         )
-        with urllib.request.urlopen(verzoek, timeout=30) as antwoord:
-            assert antwoord.status == 200
-            body = etree.fromstring(antwoord.read())
+        with urllib.request.urlopen(soap_request, timeout=30) as response:
+            assert response.status == 200
+            body = etree.fromstring(response.read())
     finally:
         server.shutdown()
         server.server_close()

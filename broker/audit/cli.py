@@ -24,13 +24,13 @@ def audit() -> None:
 @audit.command("verify")
 @click.option(
     "--anchor",
-    "ankers",
+    "anchors",
     multiple=True,
     metavar="N:HASH",
     help="A head printed by an earlier verify and kept outside the database; repeatable.",
 )
 @click.pass_obj
-def verify(runtime, ankers: tuple[str, ...]) -> None:
+def verify(runtime, anchors: tuple[str, ...]) -> None:
     """Check the hash chain end to end; exit 1 and name the first broken record when it was altered.
 
     Prints the head ("N:HASH"): keep it outside the database (a ticket, the timer's log) and pass it
@@ -39,15 +39,15 @@ def verify(runtime, ankers: tuple[str, ...]) -> None:
     """
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        uitslag = verify_chain(session)
+        verdict = verify_chain(session)
         try:
-            fout = uitslag.fout or next(filter(None, (check_anchor(session, a) for a in ankers)), None)
+            error = verdict.error or next(filter(None, (check_anchor(session, a) for a in anchors)), None)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--anchor") from None
-    if fout:
-        click.echo(f"audit trail BROKEN after {uitslag.aantal} intact records: {fout}", err=True)
+    if error:
+        click.echo(f"audit trail BROKEN after {verdict.aantal} intact records: {error}", err=True)
         raise SystemExit(1)
-    click.echo(f"audit trail intact: {uitslag.aantal} records; head {uitslag.kop}")
+    click.echo(f"audit trail intact: {verdict.aantal} records; head {verdict.header}")
 
 
 @audit.command("export")
@@ -60,11 +60,11 @@ def verify(runtime, ankers: tuple[str, ...]) -> None:
 @click.pass_obj
 def export(runtime, van: str | None, tot: str | None, formaat: str, uit) -> None:
     """Write the records of a period as CSV or JSON lines (no pupil numbers: counts only)."""
-    grens_van = _day(van).isoformat() if van else None
-    grens_tot = (_day(tot) + timedelta(days=1)).isoformat() if tot else None
+    limit_from = _day(van).isoformat() if van else None
+    limit_until = (_day(tot) + timedelta(days=1)).isoformat() if tot else None
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        aantal = reader.write(reader.regels(session, grens_van, grens_tot), formaat, uit)
+        aantal = reader.write(reader.regels(session, limit_from, limit_until), formaat, uit)
     click.echo(f"{aantal} records exported", err=True)
 
 
@@ -86,8 +86,8 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
             nummer = _ask_number()
         else:
             nummer = parse_leerlingnummer(bsn, onderwijsnummer)
-    except Afwijzing as fout:
-        raise click.BadParameter(str(fout)) from None
+    except Afwijzing as error:
+        raise click.BadParameter(str(error)) from None
     jaar = jaar or runtime.kalender.cyclus_on(date.today()).jaar
     pseudoniem = runtime.keyring.pseudoniem(nummer)
     upgrade(runtime.engine)
@@ -96,7 +96,7 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
             # Nothing to find, and the question's own record would file the pupil's pseudonym under a
             # cycle no purge will ever close (a mistyped year).
             raise click.ClickException(f"cycle {jaar} never held any data; nothing to look up")
-        gevonden = reader.over_leerling(session, pseudoniem, jaar)
+        found = reader.over_leerling(session, pseudoniem, jaar)
         record_event(
             session,
             AuditEvent(
@@ -105,30 +105,30 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
                 "verwerkt",
                 cyclus_jaar=jaar,
                 leerlingen={pseudoniem},
-                aantal=len(gevonden),
+                aantal=len(found),
             ),
         )
     if formaat != "table":
-        reader.write(iter(gevonden), formaat, sys.stdout)
+        reader.write(iter(found), formaat, sys.stdout)
         return
-    click.echo(f"cycle {jaar}: {len(gevonden)} operations touched this pupil")
-    for r in gevonden:
-        wie = r.partij_oin or "operator"
-        click.echo(f"{r.tijdstip}  {r.bron:6} {wie:20} {r.operatie:28} {r.uitkomst:12} {r.message_id or ''}")
+    click.echo(f"cycle {jaar}: {len(found)} operations touched this pupil")
+    for r in found:
+        who = r.partij_oin or "operator"
+        click.echo(f"{r.tijdstip}  {r.bron:6} {who:20} {r.operatie:28} {r.uitkomst:12} {r.message_id or ''}")
 
 
 def _ask_number() -> Leerlingnummer:
     """The pupil number typed at a hidden prompt: a BSN, else an onderwijsnummer (their check digits
     never both fit one number). Raises ``Afwijzing`` when it is neither."""
-    ingevoerd = click.prompt("BSN or onderwijsnummer (not shown)", hide_input=True)
+    entered = click.prompt("BSN or onderwijsnummer (not shown)", hide_input=True)
     try:
-        return parse_leerlingnummer(ingevoerd, None)
+        return parse_leerlingnummer(entered, None)
     except Afwijzing:
-        return parse_leerlingnummer(None, ingevoerd)
+        return parse_leerlingnummer(None, entered)
 
 
-def _day(tekst: str) -> date:
+def _day(text: str) -> date:
     try:
-        return date.fromisoformat(tekst)
+        return date.fromisoformat(text)
     except ValueError:
-        raise click.BadParameter(f"{tekst!r} is not a date (YYYY-MM-DD)") from None
+        raise click.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)") from None

@@ -50,12 +50,12 @@ def regels(session: Session, van: str | None = None, tot: str | None = None) -> 
     R = models.AuditRegel
     vanaf = 0
     while True:
-        vraag = select(R).where(R.volgnummer > vanaf).order_by(R.volgnummer).limit(_STUK)
+        query = select(R).where(R.volgnummer > vanaf).order_by(R.volgnummer).limit(_STUK)
         if van:
-            vraag = vraag.where(R.tijdstip >= van)
+            query = query.where(R.tijdstip >= van)
         if tot:
-            vraag = vraag.where(R.tijdstip < tot)
-        stuk = session.scalars(vraag).all()
+            query = query.where(R.tijdstip < tot)
+        stuk = session.scalars(query).all()
         if not stuk:
             return
         yield from _as_lines(session, stuk)
@@ -64,7 +64,7 @@ def regels(session: Session, van: str | None = None, tot: str | None = None) -> 
 
 def _as_lines(session: Session, stuk: list[models.AuditRegel]) -> list[ExportedRecord]:
     L = models.AuditLeerling
-    tellingen = dict(
+    counts = dict(
         session.execute(
             select(L.volgnummer, func.count())
             .where(L.volgnummer.in_([r.volgnummer for r in stuk]))
@@ -83,7 +83,7 @@ def _as_lines(session: Session, stuk: list[models.AuditRegel]) -> list[ExportedR
             r.message_id,
             r.aantal,
             r.uitkomst,
-            tellingen.get(r.volgnummer, None if r.betrokkenen_digest else 0),
+            counts.get(r.volgnummer, None if r.betrokkenen_digest else 0),
             r.hash,
         )
         for r in stuk
@@ -95,13 +95,13 @@ def write(records: Iterator[ExportedRecord], formaat: str, uit: io.TextIOBase) -
     or "jsonl" (one JSON object a line); returns how many were written. ``ValueError`` for another format."""
     if formaat not in ("csv", "jsonl"):
         raise ValueError(f"format must be csv or jsonl, not {formaat!r}")
-    schrijver = csv.DictWriter(uit, fieldnames=VELDEN) if formaat == "csv" else None
-    if schrijver:
-        schrijver.writeheader()
+    writer = csv.DictWriter(uit, fieldnames=VELDEN) if formaat == "csv" else None
+    if writer:
+        writer.writeheader()
     aantal = 0
     for regel in records:
-        if schrijver:
-            schrijver.writerow(asdict(regel))
+        if writer:
+            writer.writerow(asdict(regel))
         else:
             uit.write(json.dumps(asdict(regel), ensure_ascii=False) + "\n")
         aantal += 1

@@ -71,23 +71,23 @@ class AuditEvent:
     aantal: int = 0
 
 
-def tijdstempel(moment: datetime) -> str:
+def timestamp(moment: datetime) -> str:
     """``moment`` as the fixed-width ISO 8601 UTC text stored and hashed (sortable as text)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def regel_hash(velden: dict) -> str:
-    """SHA-256 (hex) of the canonical JSON of ``velden`` restricted to ``GEHASHTE_VELDEN``."""
-    inhoud = json.dumps([velden[naam] for naam in GEHASHTE_VELDEN], separators=(",", ":"), ensure_ascii=True)
+def regel_hash(fields: dict) -> str:
+    """SHA-256 (hex) of the canonical JSON of ``fields`` restricted to ``GEHASHTE_VELDEN``."""
+    inhoud = json.dumps([fields[naam] for naam in GEHASHTE_VELDEN], separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(inhoud.encode()).hexdigest()
 
 
 def betrokkenen_digest(zout: str, pseudoniemen: Iterable[str]) -> str:
     """SHA-256 (hex) of the salt and the sorted pseudonyms; "" for an operation that touched no pupil."""
-    lijst = sorted(pseudoniemen)
-    if not lijst:
+    list_ = sorted(pseudoniemen)
+    if not list_:
         return ""
-    return hashlib.sha256("\n".join([zout, *lijst]).encode()).hexdigest()
+    return hashlib.sha256("\n".join([zout, *list_]).encode()).hexdigest()
 
 
 # Built once (an audited request runs them all); Core on the tables, on the session's connection.
@@ -104,53 +104,53 @@ _NIEUWE_KOP = _KOP.update().where(_KOP.c.id == 1)
 _GESLOTEN = select(_CYCLUS.c.gesloten_op.is_not(None)).where(_CYCLUS.c.jaar == bindparam("jaar"))
 
 
-def record_event(session: Session, gebeurtenis: AuditEvent, moment: datetime | None = None) -> int:
-    """Append ``gebeurtenis`` to the chain in ``session``'s transaction; returns its ``volgnummer``.
+def record_event(session: Session, event: AuditEvent, moment: datetime | None = None) -> int:
+    """Append ``event`` to the chain in ``session``'s transaction; returns its ``volgnummer``.
 
     Raises ``ValueError`` when pupils were touched but no cycle is given (their pseudonyms must be
     purgeable with that cycle). Database errors propagate: an operation whose audit record cannot be
     written must not commit either.
     """
-    if gebeurtenis.leerlingen and gebeurtenis.cyclus_jaar is None:
+    if event.leerlingen and event.cyclus_jaar is None:
         raise ValueError("an audit record about pupils needs the cycle they belong to")
-    kop = _take_header(session)
-    if gebeurtenis.leerlingen and _closed(session, gebeurtenis.cyclus_jaar):
+    header = _take_header(session)
+    if event.leerlingen and _closed(session, event.cyclus_jaar):
         # The purge deleted this cycle's pseudonyms for good; storing one now would outlive it. Checked
         # under the head's lock, which ``vva cycle close`` holds until it commits.
-        gebeurtenis = replace(gebeurtenis, leerlingen=set())
+        event = replace(event, leerlingen=set())
     zout = secrets.token_hex(16)
-    velden = {
-        "volgnummer": kop.teller,
-        "tijdstip": tijdstempel(moment or datetime.now(UTC)),
-        "cyclus_jaar": gebeurtenis.cyclus_jaar,
-        "bron": gebeurtenis.bron,
-        "partij_oin": gebeurtenis.partij_oin,
-        "certificaat": gebeurtenis.certificaat,
-        "operatie": gebeurtenis.operatie,
-        "message_id": gebeurtenis.message_id,
-        "aantal": gebeurtenis.aantal,
-        "uitkomst": gebeurtenis.uitkomst[:40],
-        "betrokkenen_digest": betrokkenen_digest(zout, gebeurtenis.leerlingen),
-        "vorige_hash": kop.laatste_hash,
+    fields = {
+        "volgnummer": header.teller,
+        "tijdstip": timestamp(moment or datetime.now(UTC)),
+        "cyclus_jaar": event.cyclus_jaar,
+        "bron": event.bron,
+        "partij_oin": event.partij_oin,
+        "certificaat": event.certificaat,
+        "operatie": event.operatie,
+        "message_id": event.message_id,
+        "aantal": event.aantal,
+        "uitkomst": event.uitkomst[:40],
+        "betrokkenen_digest": betrokkenen_digest(zout, event.leerlingen),
+        "vorige_hash": header.laatste_hash,
     }
-    velden["hash"] = regel_hash(velden)
+    fields["hash"] = regel_hash(fields)
     connection = session.connection()
-    connection.execute(_REGEL, velden)
-    if gebeurtenis.leerlingen:
+    connection.execute(_REGEL, fields)
+    if event.leerlingen:
         connection.execute(
             _LEERLING,
             [
                 {
-                    "volgnummer": kop.teller,
-                    "cyclus_jaar": gebeurtenis.cyclus_jaar,
+                    "volgnummer": header.teller,
+                    "cyclus_jaar": event.cyclus_jaar,
                     "sleutel_hash": h,
                     "zout": zout,
                 }
-                for h in sorted(gebeurtenis.leerlingen)
+                for h in sorted(event.leerlingen)
             ],
         )
-    connection.execute(_NIEUWE_KOP, {"laatste_hash": velden["hash"]})
-    return kop.teller
+    connection.execute(_NIEUWE_KOP, {"laatste_hash": fields["hash"]})
+    return header.teller
 
 
 def _closed(session: Session, jaar: int | None) -> bool:

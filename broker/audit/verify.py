@@ -31,20 +31,20 @@ _STUK = 5_000
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of a verification: ``fout`` is None when the chain is intact, else what broke where."""
+    """The outcome of a verification: ``error`` is None when the chain is intact, else what broke where."""
 
     aantal: int
-    fout: str | None
-    kop_hash: str = ""  # the hash of the last record checked: with ``aantal``, the head to anchor outside
+    error: str | None
+    header_hash: str = ""  # the hash of the last record checked: with ``aantal``, the head to anchor outside
 
     @property
-    def kop(self) -> str:
+    def header(self) -> str:
         """The verified head as "N:HASH", for ``vva audit verify --anchor``."""
-        return f"{self.aantal}:{self.kop_hash}"
+        return f"{self.aantal}:{self.header_hash}"
 
     @property
     def intact(self) -> bool:
-        return self.fout is None
+        return self.error is None
 
 
 def verify_chain(session: Session) -> Verdict:
@@ -58,58 +58,58 @@ def verify_chain(session: Session) -> Verdict:
         # One snapshot for the whole check: a close or an append committing meanwhile changes nothing.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     R, K = models.AuditRegel, models.AuditKop
-    kop = session.execute(select(K.teller, K.laatste_hash).where(K.id == 1)).one_or_none()
-    if kop is None:
+    header = session.execute(select(K.teller, K.laatste_hash).where(K.id == 1)).one_or_none()
+    if header is None:
         return Verdict(0, "the chain's head (audit_kop) is missing")
     # A cycle counts as closed (its pupils gone, its digests unchecked) by the record its close left in
     # the chain, not by ``cyclus.gesloten_op``, which is outside the chain and could be set by hand.
     gesloten = set(
         session.scalars(
             select(R.cyclus_jaar).where(
-                R.bron == BEHEER, R.operatie == CYCLUS_SLUITEN, R.volgnummer <= kop.teller
+                R.bron == BEHEER, R.operatie == CYCLUS_SLUITEN, R.volgnummer <= header.teller
             )
         )
     )
-    vorige, verwacht, aantal = BEGIN_HASH, 1, 0
+    previous, expected, aantal = BEGIN_HASH, 1, 0
     while True:
         regels = session.scalars(
-            select(R).where(R.volgnummer.between(verwacht, kop.teller)).order_by(R.volgnummer).limit(_STUK)
+            select(R).where(R.volgnummer.between(expected, header.teller)).order_by(R.volgnummer).limit(_STUK)
         ).all()
         if not regels:
             break
         betrokkenen = _betrokkenen(session, regels[0].volgnummer, regels[-1].volgnummer)
         for regel in regels:
-            if regel.volgnummer != verwacht:
-                return Verdict(aantal, f"record {verwacht} is missing (next present: {regel.volgnummer})")
-            velden = {naam: getattr(regel, naam) for naam in GEHASHTE_VELDEN}
-            if regel.vorige_hash != vorige:
+            if regel.volgnummer != expected:
+                return Verdict(aantal, f"record {expected} is missing (next present: {regel.volgnummer})")
+            fields = {naam: getattr(regel, naam) for naam in GEHASHTE_VELDEN}
+            if regel.vorige_hash != previous:
                 return Verdict(
-                    aantal, f"record {regel.volgnummer}: previous-hash does not match record {verwacht - 1}"
+                    aantal, f"record {regel.volgnummer}: previous-hash does not match record {expected - 1}"
                 )
-            if regel_hash(velden) != regel.hash:
+            if regel_hash(fields) != regel.hash:
                 return Verdict(aantal, f"record {regel.volgnummer}: contents do not match its hash (altered)")
-            fout = _betrokkenen_fout(regel, betrokkenen.get(regel.volgnummer), regel.cyclus_jaar in gesloten)
-            if fout:
-                return Verdict(aantal, f"record {regel.volgnummer}: {fout}")
-            vorige, verwacht, aantal = regel.hash, verwacht + 1, aantal + 1
-    if kop.teller != aantal or kop.laatste_hash != vorige:
-        return Verdict(aantal, f"the chain ends at record {aantal}, but its head says {kop.teller}")
+            error = _betrokkenen_error(regel, betrokkenen.get(regel.volgnummer), regel.cyclus_jaar in gesloten)
+            if error:
+                return Verdict(aantal, f"record {regel.volgnummer}: {error}")
+            previous, expected, aantal = regel.hash, expected + 1, aantal + 1
+    if header.teller != aantal or header.laatste_hash != previous:
+        return Verdict(aantal, f"the chain ends at record {aantal}, but its head says {header.teller}")
     laatste = session.scalar(select(func.max(R.volgnummer)))
-    if laatste is not None and laatste > kop.teller and session.scalar(select(K.teller)) < laatste:
+    if laatste is not None and laatste > header.teller and session.scalar(select(K.teller)) < laatste:
         return Verdict(aantal, f"record {laatste} lies beyond the chain's head")
-    return Verdict(aantal, None, vorige)
+    return Verdict(aantal, None, previous)
 
 
-def check_anchor(session: Session, anker: str) -> str | None:
-    """Check a head noted earlier outside the database ("N:HASH", as ``Verdict.kop``): None when record
+def check_anchor(session: Session, anchor: str) -> str | None:
+    """Check a head noted earlier outside the database ("N:HASH", as ``Verdict.header``): None when record
     N still carries that hash, else what is wrong. Deleting the newest records and setting the head
     back, or rewriting the chain from some record on, leaves a chain consistent in itself: only an
-    anchor kept elsewhere shows it. ``ValueError`` when ``anker`` is not "N:HASH"."""
-    volgnummer, _, verwacht = anker.partition(":")
-    if not volgnummer.isdigit() or len(verwacht) != 64:
-        raise ValueError(f"an anchor is N:HASH as printed by vva audit verify, not {anker!r}")
+    anchor kept elsewhere shows it. ``ValueError`` when ``anchor`` is not "N:HASH"."""
+    volgnummer, _, expected = anchor.partition(":")
+    if not volgnummer.isdigit() or len(expected) != 64:
+        raise ValueError(f"an anchor is N:HASH as printed by vva audit verify, not {anchor!r}")
     R = models.AuditRegel
-    if session.scalar(select(R.hash).where(R.volgnummer == int(volgnummer))) != verwacht:
+    if session.scalar(select(R.hash).where(R.volgnummer == int(volgnummer))) != expected:
         return f"record {volgnummer} no longer carries the anchored hash (chain truncated or rewritten)"
     return None
 
@@ -120,7 +120,7 @@ class _Betrokkenen:
 
     zout: str = ""
     pseudoniemen: list[str] = field(default_factory=list)
-    jaren: set[int] = field(default_factory=set)
+    years: set[int] = field(default_factory=set)
 
 
 def _betrokkenen(session: Session, van: int, tot: int) -> dict[int, _Betrokkenen]:
@@ -133,15 +133,15 @@ def _betrokkenen(session: Session, van: int, tot: int) -> dict[int, _Betrokkenen
         betrokkenen = uitkomst[volgnummer]
         betrokkenen.zout = zout
         betrokkenen.pseudoniemen.append(sleutel_hash)
-        betrokkenen.jaren.add(jaar)
+        betrokkenen.years.add(jaar)
     return dict(uitkomst)
 
 
-def _betrokkenen_fout(
+def _betrokkenen_error(
     regel: models.AuditRegel, betrokkenen: _Betrokkenen | None, gesloten: bool
 ) -> str | None:
     """What is wrong with the pupils stored with ``regel``, or None."""
-    if betrokkenen is not None and betrokkenen.jaren != {regel.cyclus_jaar}:
+    if betrokkenen is not None and betrokkenen.years != {regel.cyclus_jaar}:
         return "its pupils are filed under another cycle"
     if gesloten:
         # The purge deleted them with the cycle; the digest alone stays and links to no one.

@@ -29,15 +29,15 @@ VOORTGANG_VANAF = 256 * 1024
 class _Session:
     """The settings and the connection, read when a command first needs them (``template`` never does)."""
 
-    def __init__(self, pad: str | None, runtime: Runtime) -> None:
-        self.pad, self.runtime = pad, runtime
+    def __init__(self, path: str | None, runtime: Runtime) -> None:
+        self.path, self.runtime = path, runtime
 
     @cached_property
     def settings(self) -> ClientSettings:
         try:
-            return read_client_settings(self.pad)
-        except ClientSettingsError as fout:
-            raise click.UsageError(str(fout)) from None
+            return read_client_settings(self.path)
+        except ClientSettingsError as error:
+            raise click.UsageError(str(error)) from None
 
     @cached_property
     def connection(self) -> Connection:
@@ -48,45 +48,45 @@ class _Session:
             return Connection(
                 i, build_signer(i.sleutel, i.certificaat), self.runtime.trust_store_of(i.ca, i.crl)
             )
-        except (ValueError, OSError) as fout:  # a key, certificate, CA or CRL that cannot be used
-            raise click.ClickException(f"{self.pad or 'vva-client.toml'}: {fout}") from None
+        except (ValueError, OSError) as error:  # a key, certificate, CA or CRL that cannot be used
+            raise click.ClickException(f"{self.path or 'vva-client.toml'}: {error}") from None
 
-    def dienst(self, toegestaan: tuple[str, ...], standaard: str | None = None) -> str:
-        """The configured service when it offers the command, else ``standaard``; UsageError otherwise."""
-        dienst = self.settings.dienst or standaard
-        if dienst not in toegestaan:
+    def dienst(self, allowed: tuple[str, ...], default: str | None = None) -> str:
+        """The configured service when it offers the command, else ``default``; UsageError otherwise."""
+        dienst = self.settings.dienst or default
+        if dienst not in allowed:
             raise click.UsageError(
-                f"this command needs dienst = {' or '.join(toegestaan)} in the client settings "
+                f"this command needs dienst = {' or '.join(allowed)} in the client settings "
                 f"(now: {self.settings.dienst or 'not set'})"
             )
         return dienst
 
-    def call(self, dienst: str, operatie: str, **argumenten):
+    def call(self, dienst: str, operatie: str, **arguments):
         """Call ``operatie`` on ``dienst``; a fault, an unverifiable answer or an unreachable broker
         ends the command with exit status 1 and a readable message (never a traceback)."""
         try:
-            return getattr(self.connection.dienst(dienst), operatie)(**argumenten)
-        except Fault as fout:
-            detail = "" if fout.detail is None else " ".join("".join(fout.detail.itertext()).split())
+            return getattr(self.connection.dienst(dienst), operatie)(**arguments)
+        except Fault as error:
+            detail = "" if error.detail is None else " ".join("".join(error.detail.itertext()).split())
             _stop(
-                f"the broker refused the message: {fout.code} {fout.message}"
+                f"the broker refused the message: {error.code} {error.message}"
                 + (f"\n{detail}" if detail else "")
             )
-        except UntrustedResponse as fout:
-            _stop(f"the broker's answer could not be verified, so it is not shown: {fout}")
-        except TransportError as fout:
-            uitleg = " (the file is too large for one message)" if fout.status_code == 413 else ""
-            _stop(f"the broker answered HTTP {fout.status_code}{uitleg}")
-        except requests.RequestException as fout:
-            _stop(explain_connection_error(fout, self.settings, self.pad or "vva-client.toml"))
+        except UntrustedResponse as error:
+            _stop(f"the broker's answer could not be verified, so it is not shown: {error}")
+        except TransportError as error:
+            explanation = " (the file is too large for one message)" if error.status_code == 413 else ""
+            _stop(f"the broker answered HTTP {error.status_code}{explanation}")
+        except requests.RequestException as error:
+            _stop(explain_connection_error(error, self.settings, self.path or "vva-client.toml"))
 
 
-def _stop(tekst: str) -> None:
-    click.echo(f"error: {tekst}", err=True)
+def _stop(text: str) -> None:
+    click.echo(f"error: {text}", err=True)
     sys.exit(1)
 
 
-_formaat = click.option(
+_format = click.option(
     "--format",
     "formaat",
     type=click.Choice(output.FORMATEN),
@@ -129,10 +129,10 @@ def client(ctx: click.Context, config_pad: str | None) -> None:
     default=None,
     help=f"Progress bar while sending (default: on a terminal, for files over {VOORTGANG_VANAF // 1024} KiB).",
 )
-@_formaat
+@_format
 @click.pass_obj
 def upload(
-    sessie: _Session, bestand: Path, flow: str, replace: bool, progress: bool | None, formaat: str
+    session: _Session, bestand: Path, flow: str, replace: bool, progress: bool | None, formaat: str
 ) -> None:
     """Deliver a CSV file (see `vva client template`) and report per row.
 
@@ -145,12 +145,12 @@ def upload(
     if replace and flow != "vo":
         raise click.UsageError("--replace is for --flow vo (a school's start population)")
     inhoud = bestand.read_bytes()
-    toon_voortgang = (
+    show_progress = (
         progress if progress is not None else len(inhoud) >= VOORTGANG_VANAF and sys.stderr.isatty()
     )
-    if toon_voortgang:
-        sessie.connection.transport.voortgang = lambda totaal: tqdm(
-            total=totaal,
+    if show_progress:
+        session.connection.transport.progress = lambda total: tqdm(
+            total=total,
             unit="B",
             unit_scale=True,
             unit_divisor=1024,
@@ -159,31 +159,31 @@ def upload(
             disable=False,
         )
     if flow == "vo":
-        resultaat = sessie.call(
+        resultaat = session.call(
             "vo", "aanleverenLeerlingenBestand", vervangStartpopulatie=replace or None, bestand=inhoud
         )
     else:
-        resultaat = sessie.call("mbo", "aanleverenAanmeldingenBestand", bestand=inhoud)
+        resultaat = session.call("mbo", "aanleverenAanmeldingenBestand", bestand=inhoud)
     afgewezen = output.afgewezen(resultaat)
     rapport = bestand.with_name(f"{bestand.stem}.fouten.csv")
     if afgewezen:
         output.write_report(rapport, afgewezen)
     else:
         rapport.unlink(missing_ok=True)  # an old report would now be misleading
-    samenvatting = f"{_rijen(resultaat.aantalVerwerkt)} applied, {resultaat.aantalAfgewezen} rejected" + (
+    summary = f"{_rows(resultaat.aantalVerwerkt)} applied, {resultaat.aantalAfgewezen} rejected" + (
         f"; report: {rapport}" if afgewezen else ""
     )
     if formaat == "json":
         click.echo(_json_object(resultaat, afgewezen, rapport))
     else:
-        click.echo(samenvatting, err=formaat == "csv")
+        click.echo(summary, err=formaat == "csv")
         if afgewezen or formaat == "csv":
             click.echo(output.show(afgewezen, formaat, ["rij", "code", "melding"]))
     if afgewezen:
         sys.exit(RIJEN_AFGEWEZEN)
 
 
-def _rijen(aantal: int) -> str:
+def _rows(aantal: int) -> str:
     return f"{aantal} row" if aantal == 1 else f"{aantal} rows"
 
 
@@ -203,57 +203,57 @@ def _json_object(resultaat, afgewezen, rapport) -> str:
 @client.command()
 @click.option("--bsn", multiple=True, help="Only these pupils (repeatable); default: all you may see.")
 @click.option("--onderwijsnummer", multiple=True, help="Only these pupils, by onderwijsnummer (repeatable).")
-@_formaat
+@_format
 @click.pass_obj
-def status(sessie: _Session, bsn: tuple[str, ...], onderwijsnummer: tuple[str, ...], formaat: str) -> None:
+def status(session: _Session, bsn: tuple[str, ...], onderwijsnummer: tuple[str, ...], formaat: str) -> None:
     """The status of your pupils: delivered, withdrawn, and their registrations (opvragenStatus)."""
-    dienst = sessie.dienst(("vo", "mbo", "regio"))
+    dienst = session.dienst(("vo", "mbo", "regio"))
     ids = [{"bsn": b} for b in bsn] + [{"onderwijsnummer": o} for o in onderwijsnummer]
-    antwoord = sessie.call(dienst, "opvragenStatus", leerling=ids)
-    click.echo(output.show(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+    response = session.call(dienst, "opvragenStatus", leerling=ids)
+    click.echo(output.show(output.leerlingen(response), formaat, _LEERLINGKOLOMMEN))
 
 
 @client.command("niet-aangemeld")
 @click.option("--brin", help="Only the pupils of this BRIN of yours.")
-@_formaat
+@_format
 @click.pass_obj
-def niet_aangemeld(sessie: _Session, brin: str | None, formaat: str) -> None:
+def niet_aangemeld(session: _Session, brin: str | None, formaat: str) -> None:
     """Your active pupils who are not registered at any MBO institution (opvragenNietAangemeld)."""
-    dienst = sessie.dienst(("vo", "regio"))
-    antwoord = sessie.call(dienst, "opvragenNietAangemeld", brinVo=brin)
-    click.echo(output.show(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+    dienst = session.dienst(("vo", "regio"))
+    response = session.call(dienst, "opvragenNietAangemeld", brinVo=brin)
+    click.echo(output.show(output.leerlingen(response), formaat, _LEERLINGKOLOMMEN))
 
 
 @client.command()
 @click.option("--since", "vanaf", type=int, default=None, help="Only signals with a higher id than this one.")
-@_formaat
+@_format
 @click.pass_obj
-def signalen(sessie: _Session, vanaf: int | None, formaat: str) -> None:
+def signalen(session: _Session, vanaf: int | None, formaat: str) -> None:
     """Your signals, e.g. a pupil not registered by 1 April (opvragenSignalen)."""
-    dienst = sessie.dienst(("vo", "mbo"))
-    antwoord = sessie.call(dienst, "opvragenSignalen", vanafSignaalId=vanaf)
-    kolommen = ["signaalId", "soort", "aangemaaktOp", "brin", "bsn", "onderwijsnummer", "omschrijving"]
-    click.echo(output.show(output.signalen(antwoord), formaat, kolommen))
+    dienst = session.dienst(("vo", "mbo"))
+    response = session.call(dienst, "opvragenSignalen", vanafSignaalId=vanaf)
+    columns = ["signaalId", "soort", "aangemaaktOp", "brin", "bsn", "onderwijsnummer", "omschrijving"]
+    click.echo(output.show(output.signalen(response), formaat, columns))
 
 
 @client.command("gemeente-overzicht")
 @click.option("--gemeente", multiple=True, help="Only this gemeentecode of yours (repeatable); default: all.")
-@_formaat
+@_format
 @click.pass_obj
-def gemeente_overzicht(sessie: _Session, gemeente: tuple[str, ...], formaat: str) -> None:
+def gemeente_overzicht(session: _Session, gemeente: tuple[str, ...], formaat: str) -> None:
     """A gemeente's resident pupils who are not registered or not enrolled (opvragenOverzicht)."""
-    sessie.dienst(("gemeente",), standaard="gemeente")
-    antwoord = sessie.call("gemeente", "opvragenOverzicht", woongemeente=list(gemeente))
-    click.echo(output.show(output.leerlingen(antwoord), formaat, _LEERLINGKOLOMMEN))
+    session.dienst(("gemeente",), default="gemeente")
+    response = session.call("gemeente", "opvragenOverzicht", woongemeente=list(gemeente))
+    click.echo(output.show(output.leerlingen(response), formaat, _LEERLINGKOLOMMEN))
 
 
 @client.command()
 @click.pass_obj
-def ping(sessie: _Session) -> None:
+def ping(session: _Session) -> None:
     """Check the connection, your key and the broker's signature (no personal data)."""
-    dienst = sessie.dienst(("vo", "mbo", "gemeente", "regio"))
-    antwoord = sessie.call(dienst, "ping", echo="vva client")
-    click.echo(f"ok: {antwoord.dienst} answered at {antwoord.tijdstip.isoformat()}, signed and verified")
+    dienst = session.dienst(("vo", "mbo", "gemeente", "regio"))
+    response = session.call(dienst, "ping", echo="vva client")
+    click.echo(f"ok: {response.dienst} answered at {response.tijdstip.isoformat()}, signed and verified")
 
 
 @client.command()
@@ -270,14 +270,14 @@ def template(flow: str, uit: Path | None, force: bool) -> None:
     """Write an empty upload file for FLOW (vo or mbo): the header and one example row, commented
     out with # so that it is never delivered. UTF-8 with BOM and ; as separator."""
     formaat = BESTANDSFORMATEN[flow]
-    tekst = ";".join(formaat.kolommen) + "\n# " + ";".join(formaat.voorbeeld) + "\n"
+    text = ";".join(formaat.columns) + "\n# " + ";".join(formaat.example) + "\n"
     if uit is not None and str(uit) == "-":
-        click.echo(tekst, nl=False)
+        click.echo(text, nl=False)
         return
     uit = uit or Path("leerlingen.csv" if flow == "vo" else "aanmeldingen.csv")
     if uit.exists() and not force:
         raise click.UsageError(f"{uit} exists; use --force to overwrite it")
-    uit.write_text(tekst, encoding="utf-8-sig")
+    uit.write_text(text, encoding="utf-8-sig")
     click.echo(f"{uit}: header and one example row (commented out) for flow {flow}")
 
 

@@ -48,23 +48,23 @@ class _Progress:
 
     def __iter__(self) -> Iterator[bytes]:
         for begin in range(0, len(self.data), _BLOK):
-            blok = self.data[begin : begin + _BLOK]
-            yield blok
-            self.gemeld(len(blok))
+            block = self.data[begin : begin + _BLOK]
+            yield block
+            self.gemeld(len(block))
 
 
 class _ProgressTransport(Transport):
-    """zeep's transport; while ``voortgang`` is set, every request body is streamed through the
-    progress bar it makes (``voortgang(total bytes)`` gives a context manager with ``update(n)``)."""
+    """zeep's transport; while ``progress`` is set, every request body is streamed through the
+    progress bar it makes (``progress(total bytes)`` gives a context manager with ``update(n)``)."""
 
-    voortgang: Callable[[int], AbstractContextManager] | None = None
+    progress: Callable[[int], AbstractContextManager] | None = None
 
     def post(self, address, message, headers):
-        if self.voortgang is None:
+        if self.progress is None:
             return super().post(address, message, headers)
         data = message if isinstance(message, bytes) else message.encode()
-        with self.voortgang(len(data)) as balk:
-            return super().post(address, _Progress(data, balk.update), headers)
+        with self.progress(len(data)) as bar:
+            return super().post(address, _Progress(data, bar.update), headers)
 
 
 class Connection:
@@ -76,12 +76,12 @@ class Connection:
         broker's answers; both are built by the composition root (``broker.bootstrap``)."""
         self.settings = settings
         two_way = (settings.certificaat, settings.sleutel)  # two-way TLS (T8)
-        sessie = hardened_session(
+        session = hardened_session(
             settings.tls_ca, two_way if settings.endpoint.startswith("https:") else None
         )
-        self.transport = _ProgressTransport(session=sessie, timeout=30, operation_timeout=settings.timeout_s)
-        self._contract = Contract(sleutels=BROKER_DIENSTEN)
-        self._wsse = EdukoppelingWsse(signer, trust, verwacht_oin=settings.broker_oin)
+        self.transport = _ProgressTransport(session=session, timeout=30, operation_timeout=settings.timeout_s)
+        self._contract = Contract(keys=BROKER_DIENSTEN)
+        self._wsse = EdukoppelingWsse(signer, trust, expected_oin=settings.broker_oin)
 
     def dienst(self, sleutel: str):
         """The zeep service proxy of service ``sleutel`` (vo, mbo, gemeente, regio)."""
@@ -92,7 +92,7 @@ class Connection:
             wsse=self._wsse,
             plugins=[EdukoppelingAddressing(self.settings.oin, self.settings.broker_oin)],
         )
-        return client.create_service(_BINDINGEN[sleutel], f"{self.settings.endpoint}{dienst.pad}")
+        return client.create_service(_BINDINGEN[sleutel], f"{self.settings.endpoint}{dienst.path}")
 
 
 # --- what went wrong on the way to the broker --------------------------------------------------------
@@ -103,113 +103,113 @@ _NAAM_VERKEERD = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS
 _VERLOPEN = 10  # X509_V_ERR_CERT_HAS_EXPIRED
 
 
-def explain_connection_error(fout: BaseException, settings: ClientSettings, bestand: str) -> str:
+def explain_connection_error(error: BaseException, settings: ClientSettings, bestand: str) -> str:
     """One readable sentence for a failed connection to the broker (``vva client``): which side failed
     and which setting of ``bestand`` (the client settings file) to check, instead of ``SSLError``.
 
     Input: the exception requests raised (its causes are searched for the ssl/socket error), the
     settings. Output: the text after "error: ". Never raises."""
     deel = urlsplit(settings.endpoint)
-    adres = f"{deel.hostname}:{deel.port or (443 if deel.scheme == 'https' else 80)}"
-    oorzaken = _causes(fout)
-    verificatie = next((o for o in oorzaken if isinstance(o, ssl.SSLCertVerificationError)), None)
-    if verificatie is not None:
-        return _server_certificate(verificatie, settings, bestand, deel.hostname or "")
-    tls = next((o for o in oorzaken if isinstance(o, ssl.SSLError)), None)
-    tekst = " ".join(str(o) for o in oorzaken)
+    address = f"{deel.hostname}:{deel.port or (443 if deel.scheme == 'https' else 80)}"
+    causes = _causes(error)
+    verification = next((o for o in causes if isinstance(o, ssl.SSLCertVerificationError)), None)
+    if verification is not None:
+        return _server_certificate(verification, settings, bestand, deel.hostname or "")
+    tls = next((o for o in causes if isinstance(o, ssl.SSLError)), None)
+    text = " ".join(str(o) for o in causes)
     if tls is not None and "WRONG_VERSION_NUMBER" in (tls.reason or str(tls)).upper():
-        return f"the server at {adres} does not speak TLS (plain HTTP?): check the scheme of endpoint in {bestand}"
+        return f"the server at {address} does not speak TLS (plain HTTP?): check the scheme of endpoint in {bestand}"
     if (tls is not None and "ALERT" in (tls.reason or str(tls)).upper()) or (
-        deel.scheme == "https" and _broken_after_handshake(oorzaken)
+        deel.scheme == "https" and _broken_after_handshake(causes)
     ):
-        return _client_certificate_refused(settings, bestand, adres, tls)
-    if any(isinstance(o, ConnectionRefusedError) for o in oorzaken) or "Connection refused" in tekst:
+        return _client_certificate_refused(settings, bestand, address, tls)
+    if any(isinstance(o, ConnectionRefusedError) for o in causes) or "Connection refused" in text:
         return (
-            f"nothing answers at {adres} (connection refused): check endpoint in {bestand} "
+            f"nothing answers at {address} (connection refused): check endpoint in {bestand} "
             "and that the broker is running"
         )
-    if any(isinstance(o, socket.gaierror) for o in oorzaken) or "Name or service not known" in tekst:
+    if any(isinstance(o, socket.gaierror) for o in causes) or "Name or service not known" in text:
         return f"host {deel.hostname} not found (DNS): check endpoint in {bestand}"
-    if any(isinstance(o, (TimeoutError, socket.timeout)) for o in oorzaken) or "timed out" in tekst:
+    if any(isinstance(o, (TimeoutError, socket.timeout)) for o in causes) or "timed out" in text:
         return (
-            f"no answer from {adres} in time: check endpoint in {bestand}, a firewall between you and the "
+            f"no answer from {address} in time: check endpoint in {bestand}, a firewall between you and the "
             "broker, or raise timeout_s"
         )
-    return f"cannot reach the broker at {settings.endpoint}: {type(fout).__name__}: {_short(tekst)}"
+    return f"cannot reach the broker at {settings.endpoint}: {type(error).__name__}: {_short(text)}"
 
 
 def _server_certificate(
-    fout: ssl.SSLCertVerificationError, settings: ClientSettings, bestand: str, host: str
+    error: ssl.SSLCertVerificationError, settings: ClientSettings, bestand: str, host: str
 ) -> str:
     # The broker's side: its TLS certificate, as this client judges it.
-    if fout.verify_code in _NAAM_VERKEERD:
+    if error.verify_code in _NAAM_VERKEERD:
         return (
             f"the broker's TLS certificate is not valid for host {host!r} (server side): use in endpoint "
             f"({bestand}) the host name the broker's certificate names (ask the broker's operators), "
             "not an IP address or another alias"
         )
-    if fout.verify_code == _VERLOPEN:
+    if error.verify_code == _VERLOPEN:
         return "the broker's TLS certificate has expired (server side): tell the broker's operators"
-    if fout.verify_code in _ONBEKENDE_UITGEVER:
-        nu = (
+    if error.verify_code in _ONBEKENDE_UITGEVER:
+        now = (
             f"now tls_ca = {settings.tls_ca}"
             if settings.tls_ca
             else "tls_ca is not set, so the system's CA store was used"
         )
         return (
             "the broker's TLS certificate is not issued by a CA this client trusts (server side, checked "
-            f"here): set tls_ca in {bestand} to the CA file of the broker's TLS certificate ({nu})"
+            f"here): set tls_ca in {bestand} to the CA file of the broker's TLS certificate ({now})"
         )
-    return f"the broker's TLS certificate was refused (server side): {fout.verify_message}"
+    return f"the broker's TLS certificate was refused (server side): {error.verify_message}"
 
 
 def _client_certificate_refused(
-    settings: ClientSettings, bestand: str, adres: str, tls: ssl.SSLError | None
+    settings: ClientSettings, bestand: str, address: str, tls: ssl.SSLError | None
 ) -> str:
     # Our side: the broker ended the handshake, which after a good server certificate means it did
     # not accept ours. The commonest cause is a leaf without its issuing CA.
     aantal = _certificate_count(settings.certificaat)
-    keten = f"; {settings.certificaat} holds only {aantal} certificate, not the chain" if aantal == 1 else ""
+    chain = f"; {settings.certificaat} holds only {aantal} certificate, not the chain" if aantal == 1 else ""
     reden = f" ({tls.reason.lower().replace('_', ' ')})" if tls is not None and tls.reason else ""
     return (
-        f"the broker at {adres} refused your TLS client certificate (your side){reden}: certificaat in "
+        f"the broker at {address} refused your TLS client certificate (your side){reden}: certificaat in "
         f"{bestand} must be the whole chain in PEM — your certificate first, then the issuing CA "
-        "certificate(s) — issued under a CA the broker trusts, valid and not revoked" + keten
+        "certificate(s) — issued under a CA the broker trusts, valid and not revoked" + chain
     )
 
 
-def _causes(fout: BaseException) -> list[BaseException]:
-    """``fout`` and everything it was raised from or wraps (urllib3 keeps the cause in ``reason`` or
+def _causes(error: BaseException) -> list[BaseException]:
+    """``error`` and everything it was raised from or wraps (urllib3 keeps the cause in ``reason`` or
     in its arguments), at most 10 deep."""
     gezien: list[BaseException] = []
-    stapel = [fout]
-    while stapel and len(gezien) < 10:
-        huidig = stapel.pop(0)
-        if not isinstance(huidig, BaseException) or any(huidig is g for g in gezien):
+    stack = [error]
+    while stack and len(gezien) < 10:
+        current = stack.pop(0)
+        if not isinstance(current, BaseException) or any(current is g for g in gezien):
             continue  # ``reason`` may be a plain text
-        gezien.append(huidig)
-        stapel += [huidig.__cause__, huidig.__context__, getattr(huidig, "reason", None)]
-        stapel += [a for a in huidig.args if isinstance(a, BaseException)]
+        gezien.append(current)
+        stack += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        stack += [a for a in current.args if isinstance(a, BaseException)]
     return gezien
 
 
-def _broken_after_handshake(oorzaken: list[BaseException]) -> bool:
+def _broken_after_handshake(causes: list[BaseException]) -> bool:
     """Under TLS 1.3 a server that refuses the client certificate often just closes the connection
     after the handshake: a reset or an EOF instead of an alert."""
     return any(
         isinstance(o, (ConnectionResetError, ssl.SSLEOFError, ssl.SSLZeroReturnError))
         or type(o).__name__ == "RemoteDisconnected"
-        for o in oorzaken
+        for o in causes
     )
 
 
-def _certificate_count(pad: Path) -> int:
+def _certificate_count(path: Path) -> int:
     try:
-        return pad.read_bytes().count(b"-----BEGIN CERTIFICATE-----")
+        return path.read_bytes().count(b"-----BEGIN CERTIFICATE-----")
     except OSError:
         return 0
 
 
-def _short(tekst: str) -> str:
-    tekst = " ".join(tekst.split())
-    return tekst if len(tekst) <= 200 else tekst[:197] + "..."
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -14,7 +14,7 @@ from tabulate import tabulate
 FORMATEN = ("table", "csv", "json")
 
 
-def leerlingen(lijst) -> list[dict]:
+def leerlingen(list_) -> list[dict]:
     """``LeerlingOverzicht`` objects (zeep) as rows; ``aanmeldingen`` is a list of dicts. The
     process facts (intake, onderwijsovereenkomst, examenresultaat) are there only for a party
     registered to receive them (``--procesfeiten``); an older answer simply lacks them."""
@@ -29,19 +29,19 @@ def leerlingen(lijst) -> list[dict]:
             "eldersAangemeld": leerling.eldersAangemeld,
             "examenresultaat": _feit(getattr(leerling, "examenresultaat", None)),
         }
-        for leerling in lijst or []
+        for leerling in list_ or []
     ]
 
 
 def _aanmelding(a) -> dict:
-    rij = {"brinMbo": a.brinMbo, "status": a.status, "datum": a.datum, "crebo": a.crebo}
+    row = {"brinMbo": a.brinMbo, "status": a.status, "datum": a.datum, "crebo": a.crebo}
     intake = _feit(getattr(a, "intake", None))
     if intake:
-        rij["intake"] = f"intake {intake}"
+        row["intake"] = f"intake {intake}"
     overeenkomst = getattr(a, "onderwijsovereenkomstDatum", None)
     if overeenkomst:
-        rij["onderwijsovereenkomstDatum"] = f"overeenkomst {_flat(overeenkomst)}"
-    return rij
+        row["onderwijsovereenkomstDatum"] = f"overeenkomst {_flat(overeenkomst)}"
+    return row
 
 
 def _feit(feit) -> str | None:
@@ -51,10 +51,10 @@ def _feit(feit) -> str | None:
     return " ".join(_flat(v) for v in (getattr(feit, "uitkomst", None), feit.datum) if v is not None)
 
 
-def signalen(lijst) -> list[dict]:
+def signalen(list_) -> list[dict]:
     """``Signaal`` objects (zeep) as rows."""
-    velden = ("signaalId", "soort", "aangemaaktOp", "brin", "bsn", "onderwijsnummer", "omschrijving")
-    return [{veld: getattr(signaal, veld) for veld in velden} for signaal in lijst or []]
+    fields = ("signaalId", "soort", "aangemaaktOp", "brin", "bsn", "onderwijsnummer", "omschrijving")
+    return [{field: getattr(signaal, field) for field in fields} for signaal in list_ or []]
 
 
 def afgewezen(resultaat) -> list[dict]:
@@ -66,23 +66,23 @@ def afgewezen(resultaat) -> list[dict]:
     ]
 
 
-def show(rijen: Sequence[dict], formaat: str, kolommen: Sequence[str] | None = None) -> str:
+def show(rijen: Sequence[dict], formaat: str, columns: Sequence[str] | None = None) -> str:
     """``rijen`` as ``formaat`` (table, csv or json). Table and CSV flatten a list of
     registrations to "BRIN status datum crebo" joined by " | "; JSON keeps it a list."""
     if formaat == "json":
         return json.dumps(list(rijen), default=_json, ensure_ascii=False, indent=2)
-    kolommen = list(kolommen or (rijen[0].keys() if rijen else []))
-    platte = [[_flat(rij.get(k)) for k in kolommen] for rij in rijen]
+    columns = list(columns or (rijen[0].keys() if rijen else []))
+    flat = [[_flat(row.get(k)) for k in columns] for row in rijen]
     if formaat == "csv":
         uit = io.StringIO()
-        schrijver = csv.writer(uit, delimiter=";", lineterminator="\n")
-        schrijver.writerow(kolommen)
-        schrijver.writerows(platte)
+        writer = csv.writer(uit, delimiter=";", lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(flat)
         return uit.getvalue().rstrip("\n")
-    if not platte:
+    if not flat:
         return "(none)"
-    breedte = [_BREED.get(k) for k in kolommen]  # long texts wrap instead of widening the table
-    return tabulate(platte, headers=kolommen, tablefmt="simple", disable_numparse=True, maxcolwidths=breedte)
+    width = [_BREED.get(k) for k in columns]  # long texts wrap instead of widening the table
+    return tabulate(flat, headers=columns, tablefmt="simple", disable_numparse=True, maxcolwidths=width)
 
 
 _BREED = {"melding": 70, "omschrijving": 60, "aanmeldingen": 50}
@@ -106,10 +106,10 @@ def _json(waarde):
     raise TypeError(type(waarde).__name__)
 
 
-def write_report(pad, rijen: Sequence[dict]) -> None:
+def write_report(path, rijen: Sequence[dict]) -> None:
     """The per-row error report of an upload, next to the input: UTF-8 with BOM and ``;`` (opens in
     a Dutch spreadsheet as is); columns rij, code, melding, message."""
-    with open(pad, "w", encoding="utf-8-sig", newline="") as handle:
-        schrijver = csv.writer(handle, delimiter=";")
-        schrijver.writerow(["rij", "code", "melding", "message"])
-        schrijver.writerows([[r["rij"], r["code"], r["melding"], r["message"]] for r in rijen])
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["rij", "code", "melding", "message"])
+        writer.writerows([[r["rij"], r["code"], r["melding"], r["message"]] for r in rijen])

@@ -60,41 +60,41 @@ _CHECKS = {
 }
 
 
-def read_client_settings(pad: str | os.PathLike[str] | None = None) -> ClientSettings:
-    """The settings in ``pad`` (default ``./vva-client.toml``).
+def read_client_settings(path: str | os.PathLike[str] | None = None) -> ClientSettings:
+    """The settings in ``path`` (default ``./vva-client.toml``).
 
     Raises ``ClientSettingsError`` for a missing file, invalid TOML, an unknown or missing key, a value
     of the wrong type or outside what is allowed (an OIN, a service, a number given as text), or a
     key/certificate/CA file that does not exist; the text names the file, the key and the value.
     """
-    bestand = Path(pad) if pad else STANDAARD_BESTAND
+    bestand = Path(path) if path else STANDAARD_BESTAND
     try:
-        ruw = read_toml(bestand)
-    except TomlFileError as fout:
-        if fout.missing:
+        raw = read_toml(bestand)
+    except TomlFileError as error:
+        if error.missing:
             raise ClientSettingsError(f"{bestand}: settings file not found (see docs/client.md)") from None
-        raise ClientSettingsError(str(fout)) from None
-    onbekend = set(ruw) - set(ClientSettings.__dataclass_fields__)
-    if onbekend:
-        raise ClientSettingsError(f"{bestand}: unknown key(s): {', '.join(sorted(onbekend))}")
-    ontbreekt = [k for k in _VERPLICHT if not ruw.get(k)]
-    if ontbreekt:
-        raise ClientSettingsError(f"{bestand}: missing key(s): {', '.join(ontbreekt)}")
+        raise ClientSettingsError(str(error)) from None
+    unknown = set(raw) - set(ClientSettings.__dataclass_fields__)
+    if unknown:
+        raise ClientSettingsError(f"{bestand}: unknown key(s): {', '.join(sorted(unknown))}")
+    missing = [k for k in _VERPLICHT if not raw.get(k)]
+    if missing:
+        raise ClientSettingsError(f"{bestand}: missing key(s): {', '.join(missing)}")
     try:
-        gecontroleerd = {k: checked(k, v, _CHECKS[k], str(bestand)) for k, v in ruw.items() if k in _CHECKS}
-    except SettingsError as fout:
-        raise ClientSettingsError(str(fout)) from None
+        gecontroleerd = {k: checked(k, v, _CHECKS[k], str(bestand)) for k, v in raw.items() if k in _CHECKS}
+    except SettingsError as error:
+        raise ClientSettingsError(str(error)) from None
     map = bestand.parent
 
     def path_of(waarde, sleutel: str) -> Path:
         if not isinstance(waarde, str) or not waarde:
             raise ClientSettingsError(f"{bestand}: {sleutel} = {waarde!r} is not allowed; allowed: a path")
-        pad = map / Path(waarde).expanduser()
-        if not pad.is_file():
-            raise ClientSettingsError(f"{bestand}: {sleutel}: file not found: {pad}")
-        return pad
+        path = map / Path(waarde).expanduser()
+        if not path.is_file():
+            raise ClientSettingsError(f"{bestand}: {sleutel}: file not found: {path}")
+        return path
 
-    def lijst(waarde, sleutel: str) -> tuple[Path, ...]:
+    def list_(waarde, sleutel: str) -> tuple[Path, ...]:
         if not isinstance(waarde, str | list):
             raise ClientSettingsError(
                 f"{bestand}: {sleutel} = {waarde!r} is not allowed; allowed: a path or a list of paths"
@@ -104,12 +104,12 @@ def read_client_settings(pad: str | os.PathLike[str] | None = None) -> ClientSet
     return ClientSettings(
         endpoint=gecontroleerd["endpoint"].rstrip("/"),
         oin=gecontroleerd["oin"],
-        sleutel=path_of(ruw["sleutel"], "sleutel"),
-        certificaat=path_of(ruw["certificaat"], "certificaat"),
-        ca=lijst(ruw["ca"], "ca"),
-        crl=lijst(ruw.get("crl", []), "crl"),
+        sleutel=path_of(raw["sleutel"], "sleutel"),
+        certificaat=path_of(raw["certificaat"], "certificaat"),
+        ca=list_(raw["ca"], "ca"),
+        crl=list_(raw.get("crl", []), "crl"),
         dienst=gecontroleerd.get("dienst"),
         broker_oin=gecontroleerd.get("broker_oin", TEST_BROKER_OIN),
-        tls_ca=path_of(ruw["tls_ca"], "tls_ca") if ruw.get("tls_ca") else None,
+        tls_ca=path_of(raw["tls_ca"], "tls_ca") if raw.get("tls_ca") else None,
         timeout_s=gecontroleerd.get("timeout_s", 300.0),
     )

@@ -22,13 +22,13 @@ def conformance() -> None:
 
 
 @conformance.command("list")
-@click.option("--manifest", "manifest_pad", type=_BESTAND, help="Default: the kit's own manifest.")
-def lijst(manifest_pad: Path | None) -> None:
+@click.option("--manifest", "manifest_path", type=_BESTAND, help="Default: the kit's own manifest.")
+def list_(manifest_path: Path | None) -> None:
     """List every case: id, service, expected outcome, what it sends."""
     from broker.conformance.manifest import load_manifest
 
-    for geval in load_manifest(manifest_pad).gevallen:
-        click.echo(f"{geval.id:36} {geval.dienst:9} {' | '.join(geval.uitkomsten):28} {geval.omschrijving}")
+    for case in load_manifest(manifest_path).cases:
+        click.echo(f"{case.id:36} {case.dienst:9} {' | '.join(case.outcomes):28} {case.omschrijving}")
 
 
 @conformance.command("run")
@@ -60,7 +60,7 @@ def lijst(manifest_pad: Path | None) -> None:
 )
 @click.option(
     "--oin",
-    "doel_oin",
+    "target_oin",
     help=f"OIN of the endpoint under test (wsa:To). Default: the test broker {TEST_BROKER_OIN}; required with --receiver.",
 )
 @click.option("--as", "van", help="OIN in wsa:From (the party you speak for). Default: the OIN of --cert.")
@@ -75,10 +75,10 @@ def lijst(manifest_pad: Path | None) -> None:
     "--profile", "profile", type=click.Choice(["2W-be-S", "2W-be"]), default="2W-be-S", show_default=True
 )
 @click.option(
-    "--only", "alleen", multiple=True, help="Run only this case id (or prefix ending in *); repeatable."
+    "--only", "only", multiple=True, help="Run only this case id (or prefix ending in *); repeatable."
 )
 @click.option(
-    "--junit", "junit_pad", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here."
+    "--junit", "junit_path", type=click.Path(dir_okay=False, path_type=Path), help="Write JUnit XML here."
 )
 @click.option(
     "--save",
@@ -86,7 +86,7 @@ def lijst(manifest_pad: Path | None) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write every request and answer here (<case>.request.xml, <case>.response.xml).",
 )
-@click.option("--manifest", "manifest_pad", type=_BESTAND, help="Default: the kit's own manifest.")
+@click.option("--manifest", "manifest_path", type=_BESTAND, help="Default: the kit's own manifest.")
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, help="Seconds per request.")
 @click.pass_obj
 def run(
@@ -99,15 +99,15 @@ def run(
     client_cert: Path | None,
     client_key: Path | None,
     ontvanger: bool,
-    doel_oin: str | None,
+    target_oin: str | None,
     van: str | None,
     brin: str | None,
     dienst: str | None,
     profile: str,
-    alleen: tuple[str, ...],
-    junit_pad: Path | None,
+    only: tuple[str, ...],
+    junit_path: Path | None,
     bewaar: Path | None,
-    manifest_pad: Path | None,
+    manifest_path: Path | None,
     timeout_s: float,
 ) -> None:
     """Replay every case against ENDPOINT, print a table, exit 1 when any case failed.
@@ -120,54 +120,54 @@ def run(
     """
     from broker.conformance.manifest import load_manifest
     from broker.conformance.messages import Sender, certificaat_oin
-    from broker.conformance.report import junit, tabel
+    from broker.conformance.report import junit, table
     from broker.conformance.runner import Connection, Kit, Target
 
     if ontvanger:
-        if doel_oin is None:
+        if target_oin is None:
             raise click.UsageError("--receiver needs --oin: the receiver's own OIN")
         dienst = "ontvanger"
     elif dienst is None:
-        gevonden = _DIENST_PAD.search(endpoint.split("?")[0])
-        if gevonden is None or gevonden.group(1) not in ("vo", "mbo", "gemeente", "regio"):
+        found = _DIENST_PAD.search(endpoint.split("?")[0])
+        if found is None or found.group(1) not in ("vo", "mbo", "gemeente", "regio"):
             raise click.UsageError("cannot tell the service from --endpoint: give --service")
-        dienst = gevonden.group(1)
-    sleutel_pem, certificaat_pem = sleutel.read_bytes(), certificaat.read_bytes()
-    eigen_oin = certificaat_oin(x509.load_pem_x509_certificate(certificaat_pem))
-    van = van or eigen_oin
+        dienst = found.group(1)
+    key_pem, certificate_pem = sleutel.read_bytes(), certificaat.read_bytes()
+    own_oin = certificaat_oin(x509.load_pem_x509_certificate(certificate_pem))
+    van = van or own_oin
     if brin is None and van.startswith("00000007"):
         brin = van[11:15]
-    afzender = Sender(sleutel_pem, certificaat_pem, van, brin)
-    doel = Target(endpoint, dienst, "ontvanger" if ontvanger else "broker", doel_oin or TEST_BROKER_OIN)
+    sender = Sender(key_pem, certificate_pem, van, brin)
+    doel = Target(endpoint, dienst, "ontvanger" if ontvanger else "broker", target_oin or TEST_BROKER_OIN)
     # The composition root's trust store rules: in production no demo CA and no test OIN in an answer.
     try:
         trust = runtime.trust_store_of(cas, crls) if cas and crls else None
-    except ValueError as fout:
-        raise click.UsageError(f"--ca/--crl: {fout}") from None
-    with tempfile.TemporaryDirectory() as tijdelijk:
-        bundel = None
+    except ValueError as error:
+        raise click.UsageError(f"--ca/--crl: {error}") from None
+    with tempfile.TemporaryDirectory() as temporary:
+        bundle = None
         if cas:
-            bundel = Path(tijdelijk) / "ca.pem"
-            bundel.write_bytes(b"".join(p.read_bytes() for p in cas))
-        connection = Connection(bundel, (client_cert or certificaat, client_key or sleutel), timeout_s)
+            bundle = Path(temporary) / "ca.pem"
+            bundle.write_bytes(b"".join(p.read_bytes() for p in cas))
+        connection = Connection(bundle, (client_cert or certificaat, client_key or sleutel), timeout_s)
         if bewaar is not None:
             bewaar.mkdir(parents=True, exist_ok=True)
         kit = Kit(
-            load_manifest(manifest_pad), doel, afzender, connection, trust, profile == "2W-be-S", bewaar
+            load_manifest(manifest_path), doel, sender, connection, trust, profile == "2W-be-S", bewaar
         )
-        gevallen = kit.gevallen(alleen)
-        if not gevallen:
+        cases = kit.cases(only)
+        if not cases:
             raise click.UsageError("no case matches --only")
         click.echo(
-            f"{doel.modus} {doel.url} (service {dienst}, OIN {doel.oin}) as {van}, signed by {eigen_oin}"
+            f"{doel.modus} {doel.url} (service {dienst}, OIN {doel.oin}) as {van}, signed by {own_oin}"
         )
         if trust is None:
             click.echo(
                 "note: answers' signers are checked by OIN only; give --ca and --crl to check their chain too"
             )
-        uitslagen = kit.run(gevallen)
-    click.echo(tabel(uitslagen))
-    if junit_pad is not None:
-        junit(uitslagen, junit_pad, f"vva-conformance-{dienst}")
-    if any(not u.geslaagd and u.overgeslagen is None for u in uitslagen):
+        verdicts = kit.run(cases)
+    click.echo(table(verdicts))
+    if junit_path is not None:
+        junit(verdicts, junit_path, f"vva-conformance-{dienst}")
+    if any(not u.geslaagd and u.skipped is None for u in verdicts):
         sys.exit(1)

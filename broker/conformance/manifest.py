@@ -55,7 +55,7 @@ class Case:
     resultaat: str | None = None
 
     @property
-    def uitkomsten(self) -> tuple[str, ...]:
+    def outcomes(self) -> tuple[str, ...]:
         """Every outcome that passes: ``verwacht`` and the ``ook_goed`` alternatives."""
         return (self.verwacht, *self.ook_goed)
 
@@ -63,11 +63,11 @@ class Case:
 @dataclass(frozen=True)
 class Manifest:
     map: Path
-    gevallen: tuple[Case, ...]
-    buiten_bereik: dict[str, str]
+    cases: tuple[Case, ...]
+    out_of_range: dict[str, str]
 
-    def sjabloon(self, geval: Case) -> str:
-        return (self.map / geval.sjabloon).read_text(encoding="utf-8")
+    def sjabloon(self, case: Case) -> str:
+        return (self.map / case.sjabloon).read_text(encoding="utf-8")
 
 
 def conformance_map() -> Path:
@@ -78,28 +78,28 @@ def conformance_map() -> Path:
     return Path(sysconfig.get_path("data")) / "share" / "vva-broker" / "conformance"
 
 
-def load_manifest(pad: Path | None = None) -> Manifest:
+def load_manifest(path: Path | None = None) -> Manifest:
     """Read and check ``manifest.toml`` (default: the kit's own). Raises ValueError naming the case
     for an unknown field or value, a duplicate id, an unknown expected code or a missing template."""
-    pad = pad or conformance_map() / "manifest.toml"
-    ruw = tomllib.loads(pad.read_text(encoding="utf-8"))
-    velden = set(Case.__dataclass_fields__)
-    gevallen, gezien = [], set()
-    for item in ruw.get("geval", []):
-        onbekend = set(item) - velden
-        if onbekend:
-            raise ValueError(f"{pad}: case {item.get('id')}: unknown fields {sorted(onbekend)}")
+    path = path or conformance_map() / "manifest.toml"
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    fields = set(Case.__dataclass_fields__)
+    cases, gezien = [], set()
+    for item in raw.get("geval", []):
+        unknown = set(item) - fields
+        if unknown:
+            raise ValueError(f"{path}: case {item.get('id')}: unknown fields {sorted(unknown)}")
         for naam in ("ook_goed", "modus"):
             if naam in item:
                 item[naam] = tuple(item[naam])
-        geval = Case(**item)
-        _check(geval, pad)
-        if geval.id in gezien:
-            raise ValueError(f"{pad}: duplicate case id {geval.id}")
-        gezien.add(geval.id)
-        gevallen.append(geval)
-    buiten = {b["code"]: b["reden"] for b in ruw.get("buiten_bereik", [])}
-    return Manifest(pad.parent, tuple(gevallen), buiten)
+        case = Case(**item)
+        _check(case, path)
+        if case.id in gezien:
+            raise ValueError(f"{path}: duplicate case id {case.id}")
+        gezien.add(case.id)
+        cases.append(case)
+    outside = {b["code"]: b["reden"] for b in raw.get("buiten_bereik", [])}
+    return Manifest(path.parent, tuple(cases), outside)
 
 
 def is_known_outcome(uitkomst: str) -> bool:
@@ -110,21 +110,21 @@ def is_known_outcome(uitkomst: str) -> bool:
     )
 
 
-def _check(geval: Case, pad: Path) -> None:
-    fouten = [f"unknown outcome {u!r}" for u in geval.uitkomsten if not is_known_outcome(u)]
-    if not set(geval.modus) <= set(MODI):
-        fouten.append(f"modus {geval.modus}")
-    if geval.codering not in CODERINGEN:
-        fouten.append(f"codering {geval.codering}")
-    if geval.herhaling not in (None, *HERHALINGEN):
-        fouten.append(f"herhaling {geval.herhaling}")
-    if geval.sleutel not in SLEUTELS:
-        fouten.append(f"sleutel {geval.sleutel}")
-    if geval.resultaat is not None and (
-        geval.verwacht != GEACCEPTEERD or not re.fullmatch(r"verwerkt|VVA[0-9]{3}|DK0002", geval.resultaat)
+def _check(case: Case, path: Path) -> None:
+    errors = [f"unknown outcome {u!r}" for u in case.outcomes if not is_known_outcome(u)]
+    if not set(case.modus) <= set(MODI):
+        errors.append(f"modus {case.modus}")
+    if case.codering not in CODERINGEN:
+        errors.append(f"codering {case.codering}")
+    if case.herhaling not in (None, *HERHALINGEN):
+        errors.append(f"herhaling {case.herhaling}")
+    if case.sleutel not in SLEUTELS:
+        errors.append(f"sleutel {case.sleutel}")
+    if case.resultaat is not None and (
+        case.verwacht != GEACCEPTEERD or not re.fullmatch(r"verwerkt|VVA[0-9]{3}|DK0002", case.resultaat)
     ):
-        fouten.append(f"resultaat {geval.resultaat} (verwerkt or a result code, for an accepted case)")
-    if not (pad.parent / geval.sjabloon).is_file():
-        fouten.append(f"template {geval.sjabloon} not found")
-    if fouten:
-        raise ValueError(f"{pad}: case {geval.id}: {'; '.join(fouten)}")
+        errors.append(f"resultaat {case.resultaat} (verwerkt or a result code, for an accepted case)")
+    if not (path.parent / case.sjabloon).is_file():
+        errors.append(f"template {case.sjabloon} not found")
+    if errors:
+        raise ValueError(f"{path}: case {case.id}: {'; '.join(errors)}")

@@ -54,14 +54,14 @@ class Sender:
     """Who the kit speaks as: the signing key and certificate (PEM), the OIN in wsa:From and the
     BRIN used in delivery samples (None when the party has none)."""
 
-    sleutel_pem: bytes
-    certificaat_pem: bytes
+    key_pem: bytes
+    certificate_pem: bytes
     van: str
     brin: str | None
 
     @property
     def certificaat_oin(self) -> str:
-        return certificaat_oin(x509.load_pem_x509_certificate(self.certificaat_pem))
+        return certificaat_oin(x509.load_pem_x509_certificate(self.certificate_pem))
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def _files(brin: str, today: str) -> dict[str, str]:
         f"{FICTIEF_BSN_2};{brin};ingeschreven;{today};{today};positiefAdvies;{today}\n"
     )
     mbo_ongeldig = f"{mbo_kop}{FICTIEF_BSN_AFGEWEZEN};{brin};aangemeld;{today};{today};misschien;\n"
-    bestanden = {
+    files = {
         "bestand_vo": vo,
         "bestand_mbo": mbo,
         "bestand_vo_examen": vo_examen,
@@ -105,89 +105,89 @@ def _files(brin: str, today: str) -> dict[str, str]:
         "bestand_mbo_procesfeiten": mbo_feiten,
         "bestand_mbo_intake_ongeldig": mbo_ongeldig,
     }
-    return {naam: base64.b64encode(tekst.encode()).decode() for naam, tekst in bestanden.items()}
+    return {naam: base64.b64encode(text.encode()).decode() for naam, text in files.items()}
 
 
 def render(
-    geval: Case,
+    case: Case,
     sjabloon: str,
     *,
     dienst: str,
-    adres: str,
+    address: str,
     ontvanger_oin: str,
-    afzender: Sender,
+    sender: Sender,
     message_id: str | None = None,
     echo: str | None = None,
-    nu: datetime | None = None,
+    now: datetime | None = None,
 ) -> Bericht:
-    """The request of ``geval`` for the service ``dienst`` at logical address ``adres`` (wsa:To
+    """The request of ``case`` for the service ``dienst`` at logical address ``address`` (wsa:To
     without ``?oin=``), addressed to ``ontvanger_oin``. ``message_id``/``echo`` are given for the
     second message of a repeat. Raises KeyError for a template variable nobody fills in, and
-    ValueError when a delivery sample needs a BRIN and ``afzender.brin`` is None."""
-    nu = nu or datetime.now(UTC)
-    kaal = str(uuid.uuid4())
+    ValueError when a delivery sample needs a BRIN and ``sender.brin`` is None."""
+    now = now or datetime.now(UTC)
+    bare = str(uuid.uuid4())
     waarden = {
         "dienst": dienst,
-        "operatie": geval.operatie,
-        "action": f"{ACTIE_BASIS}/{dienst}/{geval.operatie}",
-        "adres": adres,
+        "operatie": case.operatie,
+        "action": f"{ACTIE_BASIS}/{dienst}/{case.operatie}",
+        "adres": address,
         "ontvanger": ontvanger_oin,
-        "van": afzender.van,
-        "message_id": message_id or f"urn:uuid:{kaal}",
-        "uuid": kaal,
+        "van": sender.van,
+        "message_id": message_id or f"urn:uuid:{bare}",
+        "uuid": bare,
         "bsn": FICTIEF_BSN,
         "bsn_2": FICTIEF_BSN_2,
         "bsn_afgewezen": FICTIEF_BSN_AFGEWEZEN,
         "vandaag": date.today().isoformat(),
         "gisteren": (date.today() - timedelta(days=1)).isoformat(),
         "morgen": (date.today() + timedelta(days=1)).isoformat(),
-        "nu": nu.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "echo": echo or f"conformance {geval.id}",
+        "nu": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "echo": echo or f"conformance {case.id}",
         "extra_kop": "",
     }
-    if afzender.brin is not None:
-        waarden["brin"] = afzender.brin
-        waarden.update(_files(afzender.brin, waarden["vandaag"]))
+    if sender.brin is not None:
+        waarden["brin"] = sender.brin
+        waarden.update(_files(sender.brin, waarden["vandaag"]))
     elif "${brin}" in sjabloon:
-        raise ValueError(f"case {geval.id} needs a BRIN: give --brin")
-    for sleutel, waarde in geval.waarden.items():
+        raise ValueError(f"case {case.id} needs a BRIN: give --brin")
+    for sleutel, waarde in case.waarden.items():
         if sleutel != "to" and not (sleutel == "message_id" and message_id):
             waarden[sleutel] = Template(waarde).substitute(waarden)
-    waarden["to"] = Template(geval.waarden.get("to", "${adres}?oin=${ontvanger}")).substitute(waarden)
-    tekst = Template(sjabloon).substitute(waarden)
-    soapaction = None if geval.soapaction == "-" else Template(geval.soapaction).substitute(waarden)
-    data, handtekening = _bytes(geval, tekst, afzender, nu)
+    waarden["to"] = Template(case.waarden.get("to", "${adres}?oin=${ontvanger}")).substitute(waarden)
+    text = Template(sjabloon).substitute(waarden)
+    soapaction = None if case.soapaction == "-" else Template(case.soapaction).substitute(waarden)
+    data, handtekening = _bytes(case, text, sender, now)
     return Bericht(data, waarden["message_id"], waarden["action"], soapaction, handtekening)
 
 
-def _bytes(geval: Case, tekst: str, afzender: Sender, nu: datetime) -> tuple[bytes, str | None]:
-    if geval.codering == "utf-16":
-        return tekst.encode("utf-16"), None
-    if geval.codering == "latin-1":
-        return tekst.encode("latin-1"), None
-    data = tekst.encode("utf-8")
+def _bytes(case: Case, text: str, sender: Sender, now: datetime) -> tuple[bytes, str | None]:
+    if case.codering == "utf-16":
+        return text.encode("utf-16"), None
+    if case.codering == "latin-1":
+        return text.encode("latin-1"), None
+    data = text.encode("utf-8")
     handtekening = None
-    if geval.ondertekenen:
+    if case.ondertekenen:
         root = etree.fromstring(data, _PARSER)
-        sleutel, certificaat = _key(geval, afzender)
-        Signer(sleutel, certificaat).sign(root, nu + timedelta(seconds=geval.tijd_s))
-        naam, _, argument = (geval.mutatie or "").partition(":")
+        sleutel, certificaat = _key(case, sender)
+        Signer(sleutel, certificaat).sign(root, now + timedelta(seconds=case.tijd_s))
+        naam, _, argument = (case.mutatie or "").partition(":")
         if naam in BOOM_MUTATIES:
             BOOM_MUTATIES[naam](root, argument, sleutel)
         # After the mutation: some sign again, and the answer must confirm what was sent (S8).
         handtekening = "".join(root.find(f".//{q(DS, 'SignatureValue')}").text.split())
         data = to_bytes(root)
-    if geval.mutatie in BYTE_MUTATIES:
-        data = BYTE_MUTATIES[geval.mutatie](data)
-    if geval.codering == "utf-8-bom":
+    if case.mutatie in BYTE_MUTATIES:
+        data = BYTE_MUTATIES[case.mutatie](data)
+    if case.codering == "utf-8-bom":
         data = _BOM + data
     return data, handtekening
 
 
-def _key(geval: Case, afzender: Sender) -> tuple[bytes, bytes]:
-    if geval.sleutel == "zelf-ondertekend":
-        return self_signed(afzender.certificaat_oin)
-    return afzender.sleutel_pem, afzender.certificaat_pem
+def _key(case: Case, sender: Sender) -> tuple[bytes, bytes]:
+    if case.sleutel == "zelf-ondertekend":
+        return self_signed(sender.certificaat_oin)
+    return sender.key_pem, sender.certificate_pem
 
 
 def self_signed(oin: str) -> tuple[bytes, bytes]:
@@ -201,15 +201,15 @@ def self_signed(oin: str) -> tuple[bytes, bytes]:
             x509.NameAttribute(NameOID.SERIAL_NUMBER, oin or "00000099000000000999"),
         ]
     )
-    nu = datetime.now(UTC)
+    now = datetime.now(UTC)
     certificaat = (
         x509.CertificateBuilder()
         .subject_name(naam)
         .issuer_name(naam)
         .public_key(sleutel.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(nu - timedelta(days=1))
-        .not_valid_after(nu + timedelta(days=30))
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
         .add_extension(
             x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True
         )
@@ -228,13 +228,13 @@ def _signature(root: etree._Element) -> etree._Element:
     return root.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}/{q(DS, 'Signature')}")
 
 
-def _resign(root: etree._Element, sleutel_pem: bytes) -> None:
+def _resign(root: etree._Element, key_pem: bytes) -> None:
     """Sign the (changed) SignedInfo again with python-xmlsec: new digests and SignatureValue."""
     signature = _signature(root)
     for waarde in signature.iter(q(DS, "DigestValue"), q(DS, "SignatureValue")):
         waarde.text = None
     context = xmlsec.SignatureContext()
-    context.key = xmlsec.Key.from_memory(sleutel_pem, xmlsec.constants.KeyDataFormatPem)
+    context.key = xmlsec.Key.from_memory(key_pem, xmlsec.constants.KeyDataFormatPem)
     for element in root.iter():
         if isinstance(element.tag, str) and element.get(q(WSU, "Id")) is not None:
             context.register_id(element, "Id", WSU)
@@ -243,11 +243,11 @@ def _resign(root: etree._Element, sleutel_pem: bytes) -> None:
 
 def _body_changed(root: etree._Element, _: str, __: bytes) -> None:
     inhoud = root.find(q(SOAP11, "Body"))[0]
-    tekst = next(e for e in inhoud.iter() if isinstance(e.tag, str) and (e.text or "").strip())
-    tekst.text = tekst.text + " (gewijzigd)"
+    text = next(e for e in inhoud.iter() if isinstance(e.tag, str) and (e.text or "").strip())
+    text.text = text.text + " (gewijzigd)"
 
 
-def _without_reference(root: etree._Element, deel: str, sleutel_pem: bytes) -> None:
+def _without_reference(root: etree._Element, deel: str, key_pem: bytes) -> None:
     """Drop the Reference to ``deel`` (Body, Timestamp or a wsa header name) and sign again (H12)."""
     element = {
         "Body": root.find(q(SOAP11, "Body")),
@@ -257,28 +257,28 @@ def _without_reference(root: etree._Element, deel: str, sleutel_pem: bytes) -> N
     if element is None:
         element = root.find(f"{q(SOAP11, 'Header')}/{q(WSA, deel)}")
     ident = element.get(q(WSU, "Id"))
-    for referentie in _signature(root).iter(q(DS, "Reference")):
-        if referentie.get("URI") == f"#{ident}":
-            referentie.getparent().remove(referentie)
-    _resign(root, sleutel_pem)
+    for reference in _signature(root).iter(q(DS, "Reference")):
+        if reference.get("URI") == f"#{ident}":
+            reference.getparent().remove(reference)
+    _resign(root, key_pem)
 
 
-def _sha1(root: etree._Element, _: str, sleutel_pem: bytes) -> None:
+def _sha1(root: etree._Element, _: str, key_pem: bytes) -> None:
     for element in _signature(root).iter(q(DS, "SignatureMethod"), q(DS, "DigestMethod")):
         element.set("Algorithm", _SHA1[etree.QName(element).localname])
-    _resign(root, sleutel_pem)
+    _resign(root, key_pem)
 
 
 def _key_identifier(root: etree._Element, _: str, __: bytes) -> None:
     """KeyInfo by X509SubjectKeyIdentifier instead of a direct reference to the BST (H52)."""
-    referentie = _signature(root).find(f".//{q(WSSE, 'Reference')}")
-    token_referentie = referentie.getparent()
-    token_referentie.remove(referentie)
+    reference = _signature(root).find(f".//{q(WSSE, 'Reference')}")
+    token_reference = reference.getparent()
+    token_reference.remove(reference)
     bst = root.find(f".//{q(WSSE, 'BinarySecurityToken')}")
     certificaat = x509.load_der_x509_certificate(base64.b64decode(bst.text))
     ski = x509.SubjectKeyIdentifier.from_public_key(certificaat.public_key()).digest
     identifier = etree.SubElement(
-        token_referentie,
+        token_reference,
         q(WSSE, "KeyIdentifier"),
         ValueType=X509V3.replace("#X509v3", "#X509SubjectKeyIdentifier"),
         EncodingType=BASE64_BINARY,
@@ -292,40 +292,40 @@ def _body_moved(root: etree._Element, _: str, __: bytes) -> None:
     root.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}").append(body)
     nieuw = etree.SubElement(root, q(SOAP11, "Body"))
     for kind in body:
-        kopie = etree.fromstring(etree.tostring(kind))
-        for element in kopie.iter():
+        copy = etree.fromstring(etree.tostring(kind))
+        for element in copy.iter():
             if isinstance(element.tag, str) and (element.text or "").strip():
                 element.text = "ondergeschoven"
-        nieuw.append(kopie)
+        nieuw.append(copy)
 
 
 def _second_security(root: etree._Element, _: str, __: bytes) -> None:
     header = root.find(q(SOAP11, "Header"))
-    tweede = etree.SubElement(header, q(WSSE, "Security"))
-    etree.SubElement(tweede, q(WSU, "Timestamp"))
+    second = etree.SubElement(header, q(WSSE, "Security"))
+    etree.SubElement(second, q(WSU, "Timestamp"))
 
 
-def _enveloped_transform(root: etree._Element, _: str, sleutel_pem: bytes) -> None:
+def _enveloped_transform(root: etree._Element, _: str, key_pem: bytes) -> None:
     """node-soap's default: an enveloped-signature transform before exc-c14n on every reference (H17)."""
     for transforms in _signature(root).iter(q(DS, "Transforms")):
         transforms.insert(0, etree.Element(q(DS, "Transform"), Algorithm=f"{DS}enveloped-signature"))
-    _resign(root, sleutel_pem)
+    _resign(root, key_pem)
 
 
-def _inclusive_c14n(root: etree._Element, _: str, sleutel_pem: bytes) -> None:
+def _inclusive_c14n(root: etree._Element, _: str, key_pem: bytes) -> None:
     """Inclusive C14N 1.0 for SignedInfo, a common default of older stacks (H35)."""
-    methode = _signature(root).find(f"{q(DS, 'SignedInfo')}/{q(DS, 'CanonicalizationMethod')}")
-    methode.set("Algorithm", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315")
-    _resign(root, sleutel_pem)
+    method = _signature(root).find(f"{q(DS, 'SignedInfo')}/{q(DS, 'CanonicalizationMethod')}")
+    method.set("Algorithm", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315")
+    _resign(root, key_pem)
 
 
-def _base64_regels(root: etree._Element, _: str, sleutel_pem: bytes) -> None:
+def _base64_lines(root: etree._Element, _: str, key_pem: bytes) -> None:
     """BinarySecurityToken and SignatureValue wrapped at 64 characters, as many Java stacks write
     them (H38): the BST before signing (it is signed), the SignatureValue by xmlsec itself."""
     bst = root.find(f".//{q(WSSE, 'BinarySecurityToken')}")
-    tekst = "".join(bst.text.split())
-    bst.text = "\n" + "\n".join(tekst[i : i + 64] for i in range(0, len(tekst), 64)) + "\n"
-    _resign(root, sleutel_pem)
+    text = "".join(bst.text.split())
+    bst.text = "\n" + "\n".join(text[i : i + 64] for i in range(0, len(text), 64)) + "\n"
+    _resign(root, key_pem)
 
 
 def _bst_after_signature(root: etree._Element, _: str, __: bytes) -> None:
@@ -344,8 +344,8 @@ def _formatting_between_headers(root: etree._Element, _: str, __: bytes) -> None
     """Line breaks and indentation between the header blocks, outside anything signed (H113)."""
     header = root.find(q(SOAP11, "Header"))
     header.text = "\n    "
-    for blok in header:
-        blok.tail = "\n    "
+    for block in header:
+        block.tail = "\n    "
 
 
 def _crlf(data: bytes) -> bytes:
@@ -366,7 +366,7 @@ BOOM_MUTATIES: dict[str, Callable[[etree._Element, str, bytes], None]] = {
     "tweede-security": _second_security,
     "enveloped-transform": _enveloped_transform,
     "inclusive-c14n": _inclusive_c14n,
-    "base64-regels": _base64_regels,
+    "base64-regels": _base64_lines,
     "bst-na-handtekening": _bst_after_signature,
     "security-mustunderstand": _security_mustunderstand,
     "opmaak-tussen-headers": _formatting_between_headers,

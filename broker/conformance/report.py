@@ -10,60 +10,60 @@ from lxml import etree
 from broker.conformance.runner import Verdict
 
 
-def status(uitslag: Verdict) -> str:
-    if uitslag.overgeslagen is not None:
+def status(verdict: Verdict) -> str:
+    if verdict.skipped is not None:
         return "SKIP"
-    return "ok" if uitslag.geslaagd else "FAIL"
+    return "ok" if verdict.geslaagd else "FAIL"
 
 
-def tabel(uitslagen: Sequence[Verdict]) -> str:
+def table(verdicts: Sequence[Verdict]) -> str:
     """One line per case: status, id, expected, got; under a failed or skipped case why."""
     rijen = [("", "case", "expected", "got")] + [
-        (status(u), u.geval.id, " | ".join(u.geval.uitkomsten), u.gekregen or "-") for u in uitslagen
+        (status(u), u.case.id, " | ".join(u.case.outcomes), u.received or "-") for u in verdicts
     ]
-    breedtes = [max(len(r[i]) for r in rijen) for i in range(4)]
+    widths = [max(len(r[i]) for r in rijen) for i in range(4)]
     regels = []
-    for rij, uitslag in zip(rijen, [None, *uitslagen], strict=True):
-        regels.append("  ".join(w.ljust(b) for w, b in zip(rij, breedtes, strict=True)).rstrip())
-        if uitslag is not None:
-            for reden in uitslag.problemen + ([uitslag.overgeslagen] if uitslag.overgeslagen else []):
-                regels.append(f"{'':{breedtes[0]}}    - {reden}")
-    geslaagd = sum(u.geslaagd for u in uitslagen)
-    overgeslagen = sum(u.overgeslagen is not None for u in uitslagen)
-    gefaald = len(uitslagen) - geslaagd - overgeslagen
-    regels.append(f"\n{geslaagd} passed, {gefaald} failed, {overgeslagen} skipped")
+    for row, verdict in zip(rijen, [None, *verdicts], strict=True):
+        regels.append("  ".join(w.ljust(b) for w, b in zip(row, widths, strict=True)).rstrip())
+        if verdict is not None:
+            for reden in verdict.problems + ([verdict.skipped] if verdict.skipped else []):
+                regels.append(f"{'':{widths[0]}}    - {reden}")
+    geslaagd = sum(u.geslaagd for u in verdicts)
+    skipped = sum(u.skipped is not None for u in verdicts)
+    failed = len(verdicts) - geslaagd - skipped
+    regels.append(f"\n{geslaagd} passed, {failed} failed, {skipped} skipped")
     return "\n".join(regels)
 
 
-def junit(uitslagen: Sequence[Verdict], pad: Path, naam: str) -> None:
-    """Write JUnit XML (one testsuite ``naam``, one testcase per case) to ``pad``."""
-    gefaald = sum(not u.geslaagd and u.overgeslagen is None for u in uitslagen)
+def junit(verdicts: Sequence[Verdict], path: Path, naam: str) -> None:
+    """Write JUnit XML (one testsuite ``naam``, one testcase per case) to ``path``."""
+    failed = sum(not u.geslaagd and u.skipped is None for u in verdicts)
     suite = etree.Element(
         "testsuite",
         name=naam,
-        tests=str(len(uitslagen)),
-        failures=str(gefaald),
+        tests=str(len(verdicts)),
+        failures=str(failed),
         errors="0",
-        skipped=str(sum(u.overgeslagen is not None for u in uitslagen)),
-        time=f"{sum(u.duur_s for u in uitslagen):.3f}",
+        skipped=str(sum(u.skipped is not None for u in verdicts)),
+        time=f"{sum(u.duration_s for u in verdicts):.3f}",
     )
-    for uitslag in uitslagen:
-        geval = uitslag.geval
+    for verdict in verdicts:
+        case = verdict.case
         testcase = etree.SubElement(
-            suite, "testcase", classname=f"{naam}.{geval.dienst}", name=geval.id, time=f"{uitslag.duur_s:.3f}"
+            suite, "testcase", classname=f"{naam}.{case.dienst}", name=case.id, time=f"{verdict.duration_s:.3f}"
         )
-        if uitslag.overgeslagen is not None:
-            etree.SubElement(testcase, "skipped", message=uitslag.overgeslagen)
-        elif uitslag.problemen:
-            fout = etree.SubElement(testcase, "failure", message=uitslag.problemen[0])
-            fout.text = "\n".join(
+        if verdict.skipped is not None:
+            etree.SubElement(testcase, "skipped", message=verdict.skipped)
+        elif verdict.problems:
+            error = etree.SubElement(testcase, "failure", message=verdict.problems[0])
+            error.text = "\n".join(
                 [
-                    f"{geval.omschrijving} ({geval.bron})",
-                    f"expected: {' | '.join(geval.uitkomsten)}",
-                    f"got: {uitslag.gekregen}",
-                    *uitslag.problemen,
+                    f"{case.omschrijving} ({case.bron})",
+                    f"expected: {' | '.join(case.outcomes)}",
+                    f"got: {verdict.received}",
+                    *verdict.problems,
                 ]
             )
-    pad.write_bytes(
+    path.write_bytes(
         etree.tostring(etree.ElementTree(suite), xml_declaration=True, encoding="UTF-8", pretty_print=True)
     )

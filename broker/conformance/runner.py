@@ -59,18 +59,18 @@ class Connection:
 
 @dataclass
 class Verdict:
-    """The result of one case: ``gekregen`` the outcome seen, ``problemen`` what was wrong (empty =
-    passed), ``overgeslagen`` why the case did not apply (then it neither passes nor fails)."""
+    """The result of one case: ``received`` the outcome seen, ``problems`` what was wrong (empty =
+    passed), ``skipped`` why the case did not apply (then it neither passes nor fails)."""
 
-    geval: Case
-    gekregen: str = ""
-    problemen: list[str] = field(default_factory=list)
-    overgeslagen: str | None = None
-    duur_s: float = 0.0
+    case: Case
+    received: str = ""
+    problems: list[str] = field(default_factory=list)
+    skipped: str | None = None
+    duration_s: float = 0.0
 
     @property
     def geslaagd(self) -> bool:
-        return self.overgeslagen is None and not self.problemen
+        return self.skipped is None and not self.problems
 
 
 @dataclass(frozen=True)
@@ -90,106 +90,106 @@ class Kit:
         self,
         manifest: Manifest,
         doel: Target,
-        afzender: Sender,
+        sender: Sender,
         connection: Connection = Connection(),
         trust: TrustStore | None = None,
-        ondertekend: bool = True,
+        signed: bool = True,
         bewaar: Path | None = None,
     ) -> None:
-        self.manifest, self.doel, self.afzender = manifest, doel, afzender
-        self.connection, self.trust, self.ondertekend = connection, trust, ondertekend
+        self.manifest, self.doel, self.sender = manifest, doel, sender
+        self.connection, self.trust, self.signed = connection, trust, signed
         self.bewaar = bewaar  # a folder for every judged request and answer, as sent and received
 
-    def gevallen(self, alleen: Iterable[str] = ()) -> list[Case]:
-        """The cases for this endpoint; ``alleen`` restricts them to ids or id prefixes ending in ``*``."""
-        patronen = list(alleen)
+    def cases(self, only: Iterable[str] = ()) -> list[Case]:
+        """The cases for this endpoint; ``only`` restricts them to ids or id prefixes ending in ``*``."""
+        patterns = list(only)
         return [
             g
-            for g in self.manifest.gevallen
+            for g in self.manifest.cases
             if g.dienst in ("*", self.doel.dienst)
             and self.doel.modus in g.modus
-            and (not patronen or any(_fits(g.id, p) for p in patronen))
+            and (not patterns or any(_fits(g.id, p) for p in patterns))
         ]
 
-    def run(self, gevallen: Iterable[Case]) -> list[Verdict]:
-        return [self.run_once(geval) for geval in gevallen]
+    def run(self, cases: Iterable[Case]) -> list[Verdict]:
+        return [self.run_once(case) for case in cases]
 
-    def run_once(self, geval: Case) -> Verdict:
-        uitslag = Verdict(geval)
+    def run_once(self, case: Case) -> Verdict:
+        verdict = Verdict(case)
         begin = time.monotonic()
         try:
-            self._run(geval, uitslag)
-        except ValueError as fout:  # the case cannot be made for this tester (e.g. no BRIN)
-            uitslag.overgeslagen = str(fout)
-        except Exception as fout:  # noqa: BLE001 — one broken case (e.g. a custom manifest) fails, the run goes on
-            uitslag.problemen.append(f"the kit could not run this case: {type(fout).__name__}: {fout}")
-        uitslag.duur_s = time.monotonic() - begin
-        return uitslag
+            self._run(case, verdict)
+        except ValueError as error:  # the case cannot be made for this tester (e.g. no BRIN)
+            verdict.skipped = str(error)
+        except Exception as error:  # noqa: BLE001 — one broken case (e.g. a custom manifest) fails, the run goes on
+            verdict.problems.append(f"the kit could not run this case: {type(error).__name__}: {error}")
+        verdict.duration_s = time.monotonic() - begin
+        return verdict
 
     # --- one case --------------------------------------------------------------------------------
 
-    def _run(self, geval: Case, uitslag: Verdict) -> None:
-        if geval.tls and not self.doel.url.startswith("https:"):
-            uitslag.overgeslagen = "needs an https endpoint (two-way TLS)"
+    def _run(self, case: Case, verdict: Verdict) -> None:
+        if case.tls and not self.doel.url.startswith("https:"):
+            verdict.skipped = "needs an https endpoint (two-way TLS)"
             return
-        if not self.ondertekend:
-            if geval.verwacht == "Client.EK0031" or geval.herhaling == "zelfde-bytes" or geval.tijd_s:
-                uitslag.overgeslagen = "the endpoint does not use signatures (2W-be)"
+        if not self.signed:
+            if case.verwacht == "Client.EK0031" or case.herhaling == "zelfde-bytes" or case.tijd_s:
+                verdict.skipped = "the endpoint does not use signatures (2W-be)"
                 return
-            geval = replace(
-                geval, ondertekenen=False, mutatie=None if geval.mutatie != "te-groot" else geval.mutatie
+            case = replace(
+                case, ondertekenen=False, mutatie=None if case.mutatie != "te-groot" else case.mutatie
             )
-        sjabloon = self.manifest.sjabloon(geval)
-        bericht = self._render(geval, sjabloon)
-        if geval.herhaling is not None:
-            eerste = self._send(geval, bericht)
+        sjabloon = self.manifest.sjabloon(case)
+        message = self._render(case, sjabloon)
+        if case.herhaling is not None:
+            eerste = self._send(case, message)
             if eerste.uitkomst != GEACCEPTEERD:
-                uitslag.gekregen = eerste.uitkomst
-                uitslag.problemen.append(f"the first message was not accepted ({eerste.uitkomst})")
+                verdict.received = eerste.uitkomst
+                verdict.problems.append(f"the first message was not accepted ({eerste.uitkomst})")
                 return
-            if geval.herhaling == "opnieuw-ondertekend":
-                bericht = self._render(geval, sjabloon, message_id=bericht.message_id)
-            elif geval.herhaling == "andere-body":
-                bericht = self._render(geval, sjabloon, message_id=bericht.message_id, echo="een andere body")
-        antwoord = self._send(geval, bericht)
+            if case.herhaling == "opnieuw-ondertekend":
+                message = self._render(case, sjabloon, message_id=message.message_id)
+            elif case.herhaling == "andere-body":
+                message = self._render(case, sjabloon, message_id=message.message_id, echo="een andere body")
+        response = self._send(case, message)
         if self.bewaar is not None:
-            (self.bewaar / f"{geval.id}.request.xml").write_bytes(bericht.data)
-            (self.bewaar / f"{geval.id}.response.xml").write_bytes(antwoord.body)
-        uitslag.gekregen = antwoord.uitkomst
-        if _fault_not_offered(geval, antwoord):
-            uitslag.overgeslagen = STORINGEN_UIT
+            (self.bewaar / f"{case.id}.request.xml").write_bytes(message.data)
+            (self.bewaar / f"{case.id}.response.xml").write_bytes(response.body)
+        verdict.received = response.uitkomst
+        if _fault_not_offered(case, response):
+            verdict.skipped = STORINGEN_UIT
             return
-        if antwoord.uitkomst not in geval.uitkomsten:
-            uitslag.problemen.append(f"expected {' or '.join(geval.uitkomsten)}, got {antwoord.uitkomst}")
+        if response.uitkomst not in case.outcomes:
+            verdict.problems.append(f"expected {' or '.join(case.outcomes)}, got {response.uitkomst}")
             return
-        uitslag.problemen += self._judge(geval, bericht, antwoord)
+        verdict.problems += self._judge(case, message, response)
 
-    def _render(self, geval: Case, sjabloon: str, **herhaling) -> Bericht:
+    def _render(self, case: Case, sjabloon: str, **herhaling) -> Bericht:
         return render(
-            geval,
+            case,
             sjabloon,
             dienst=self.doel.dienst,
-            adres=self.doel.url,
+            address=self.doel.url,
             ontvanger_oin=self.doel.oin,
-            afzender=self.afzender,
+            sender=self.sender,
             **herhaling,
         )
 
-    def _send(self, geval: Case, bericht: Bericht) -> _Response:
-        headers = {"Content-Type": geval.content_type}
-        data = bericht.data
-        if bericht.soapaction is not None:
-            headers["SOAPAction"] = bericht.soapaction
-        if geval.content_encoding == "gzip":
+    def _send(self, case: Case, message: Bericht) -> _Response:
+        headers = {"Content-Type": case.content_type}
+        data = message.data
+        if message.soapaction is not None:
+            headers["SOAPAction"] = message.soapaction
+        if case.content_encoding == "gzip":
             headers["Content-Encoding"] = "gzip"
             data = gzip.compress(data)
         deel = urlsplit(self.doel.url)
-        zonder_certificaat = geval.tls == "zonder-clientcertificaat"
+        without_certificate = case.tls == "zonder-clientcertificaat"
         if deel.scheme == "https":
             context = ssl.create_default_context(
                 cafile=str(self.connection.ca) if self.connection.ca else None
             )
-            if self.connection.client and not zonder_certificaat:
+            if self.connection.client and not without_certificate:
                 context.load_cert_chain(*(str(p) for p in self.connection.client))
             connection = http.client.HTTPSConnection(
                 deel.hostname, deel.port, context=context, timeout=self.connection.timeout_s
@@ -198,74 +198,74 @@ class Kit:
             connection = http.client.HTTPConnection(
                 deel.hostname, deel.port, timeout=self.connection.timeout_s
             )
-        pad = deel.path + (f"?{deel.query}" if deel.query else "")
+        path = deel.path + (f"?{deel.query}" if deel.query else "")
         try:
             connection.connect()  # the TLS handshake: a refused client certificate may fail here
             try:
-                connection.request("POST", pad, body=data, headers=headers)
+                connection.request("POST", path, body=data, headers=headers)
             except OSError:
                 pass  # answered (413) and closed before reading everything: read that answer
-            antwoord = connection.getresponse()
-            return _read(antwoord.status, antwoord.getheader("Content-Type", ""), antwoord.read())
+            response = connection.getresponse()
+            return _read(response.status, response.getheader("Content-Type", ""), response.read())
         except ssl.SSLError:
             return _Response(0, "", b"", TLS_GEWEIGERD, None)
-        except (OSError, http.client.HTTPException) as fout:
+        except (OSError, http.client.HTTPException) as error:
             # Under TLS 1.3 a refused client certificate shows only when reading: a closed connection.
-            if zonder_certificaat:
+            if without_certificate:
                 return _Response(0, "", b"", TLS_GEWEIGERD, None)
-            return _Response(0, "", b"", f"transport error: {type(fout).__name__}", None)
+            return _Response(0, "", b"", f"transport error: {type(error).__name__}", None)
         finally:
             connection.close()
 
     # --- judging the answer ------------------------------------------------------------------------
 
-    def _judge(self, geval: Case, bericht: Bericht, antwoord: _Response) -> list[str]:
-        if antwoord.root is None:  # a bare HTTP status or a refused handshake: nothing more to check
+    def _judge(self, case: Case, message: Bericht, response: _Response) -> list[str]:
+        if response.root is None:  # a bare HTTP status or a refused handshake: nothing more to check
             return []
-        problemen = []
-        verwacht_status = 200 if antwoord.uitkomst == GEACCEPTEERD else 500
-        if antwoord.status != verwacht_status:
-            problemen.append(f"HTTP {antwoord.status}, expected {verwacht_status} (R1, F2)")
-        if antwoord.content_type.replace(" ", "").lower() != "text/xml;charset=utf-8":
-            problemen.append(f"Content-Type {antwoord.content_type!r}, expected text/xml; charset=UTF-8 (T5)")
-        if antwoord.uitkomst == GEACCEPTEERD:
-            problemen += _check_response(geval, bericht, antwoord.root)
+        problems = []
+        expected_status = 200 if response.uitkomst == GEACCEPTEERD else 500
+        if response.status != expected_status:
+            problems.append(f"HTTP {response.status}, expected {expected_status} (R1, F2)")
+        if response.content_type.replace(" ", "").lower() != "text/xml;charset=utf-8":
+            problems.append(f"Content-Type {response.content_type!r}, expected text/xml; charset=UTF-8 (T5)")
+        if response.uitkomst == GEACCEPTEERD:
+            problems += _check_response(case, message, response.root)
         else:
-            problemen += _check_fault(antwoord.root, antwoord.uitkomst)
-        if self.ondertekend:
-            problemen += self._check_signature(bericht, antwoord)
-        return problemen
+            problems += _check_fault(response.root, response.uitkomst)
+        if self.signed:
+            problems += self._check_signature(message, response)
+        return problems
 
-    def _check_signature(self, bericht: Bericht, antwoord: _Response) -> list[str]:
-        nu = datetime.now(UTC)
+    def _check_signature(self, message: Bericht, response: _Response) -> list[str]:
+        now = datetime.now(UTC)
         try:
-            envelop = read_envelope(antwoord.root, wss_toegestaan=True)
-            geverifieerd = verify_envelope(envelop, nu)
+            envelop = read_envelope(response.root, wss_allowed=True)
+            verified = verify_envelope(envelop, now)
             oin = (
-                self.trust.check_all(geverifieerd.certificaat, "ondertekening", nu)
+                self.trust.check_all(verified.certificaat, "ondertekening", now)
                 if self.trust is not None
-                else certificaat_oin(geverifieerd.certificaat)
+                else certificaat_oin(verified.certificaat)
             )
-        except EdukoppelingFault as fout:
-            return [f"answer signature not valid: {fout.reden} (S7, S9)"]
-        problemen = []
+        except EdukoppelingFault as error:
+            return [f"answer signature not valid: {error.reden} (S7, S9)"]
+        problems = []
         if oin != self.doel.oin:
-            problemen.append(f"answer signed by OIN {oin}, expected {self.doel.oin}")
-        bevestigingen = antwoord.root.findall(
+            problems.append(f"answer signed by OIN {oin}, expected {self.doel.oin}")
+        confirmations = response.root.findall(
             f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}/{q(WSSE11, 'SignatureConfirmation')}"
         )
-        if bericht.signature_value is None or antwoord.uitkomst != GEACCEPTEERD:
-            return problemen
-        if not bevestigingen:
+        if message.signature_value is None or response.uitkomst != GEACCEPTEERD:
+            return problems
+        if not confirmations:
             if self.doel.modus == "broker":  # the broker always confirms (S8, O3); partners may omit it
-                problemen.append("no SignatureConfirmation in the answer (S8)")
+                problems.append("no SignatureConfirmation in the answer (S8)")
         elif (
-            len(bevestigingen) != 1
-            or bevestigingen[0].get("Value") != bericht.signature_value
-            or bevestigingen[0].get(q(WSU, "Id")) not in geverifieerd.ondertekend
+            len(confirmations) != 1
+            or confirmations[0].get("Value") != message.signature_value
+            or confirmations[0].get(q(WSU, "Id")) not in verified.signed
         ):
-            problemen.append("SignatureConfirmation is not one signed copy of our SignatureValue (S8)")
-        return problemen
+            problems.append("SignatureConfirmation is not one signed copy of our SignatureValue (S8)")
+        return problems
 
 
 #: Why a deliberate-failure case is skipped: the broker answered the ping as usual.
@@ -275,15 +275,15 @@ STORINGEN_UIT = (
 )
 
 
-def _fault_not_offered(geval: Case, antwoord: _Response) -> bool:
+def _fault_not_offered(case: Case, response: _Response) -> bool:
     """A ``storing-*`` case (a ping whose echo asks for a fault, broker.web.fault_injection) answered as an
     ordinary ping: the broker announces by that answer that it does not offer deliberate failures,
     as every broker without ``conformance_fault_injection`` (and any production broker) does. The case then
     does not apply; a broker that offers them and gives another fault still fails the case."""
     return (
-        geval.waarden.get("echo", "").startswith(STORING_ECHO)
-        and GEACCEPTEERD not in geval.uitkomsten
-        and antwoord.uitkomst == GEACCEPTEERD
+        case.waarden.get("echo", "").startswith(STORING_ECHO)
+        and GEACCEPTEERD not in case.outcomes
+        and response.uitkomst == GEACCEPTEERD
     )
 
 
@@ -302,48 +302,48 @@ def _read(status: int, content_type: str, body: bytes) -> _Response:
     return _Response(status, content_type, body, code.partition(":")[2] or code, root)
 
 
-def _check_response(geval: Case, bericht: Bericht, root: etree._Element) -> list[str]:
-    problemen = []
+def _check_response(case: Case, message: Bericht, root: etree._Element) -> list[str]:
+    problems = []
     body = root.find(q(SOAP11, "Body"))
-    kinderen = [k for k in body if isinstance(k.tag, str)] if body is not None else []
-    verwacht = f"{{urn:nl:vva:aanmelden:v1}}{geval.operatie}Response"
-    if len(kinderen) != 1 or kinderen[0].tag != verwacht:
-        problemen.append(f"the Body does not hold one {geval.operatie}Response (T2, R1)")
-    if geval.resultaat is not None and len(kinderen) == 1:
-        problemen += _check_result(geval.resultaat, kinderen[0])
+    children = [k for k in body if isinstance(k.tag, str)] if body is not None else []
+    verwacht = f"{{urn:nl:vva:aanmelden:v1}}{case.operatie}Response"
+    if len(children) != 1 or children[0].tag != verwacht:
+        problems.append(f"the Body does not hold one {case.operatie}Response (T2, R1)")
+    if case.resultaat is not None and len(children) == 1:
+        problems += _check_result(case.resultaat, children[0])
     relates_to = root.findtext(f"{q(SOAP11, 'Header')}/{q(WSA, 'RelatesTo')}")
     if relates_to is None:
-        problemen.append("no wsa:RelatesTo in the answer (R4; a client treats this like DK0008)")
-    elif relates_to.strip() != bericht.message_id:
-        problemen.append("wsa:RelatesTo is not the request's MessageID (R4)")
-    return problemen
+        problems.append("no wsa:RelatesTo in the answer (R4; a client treats this like DK0008)")
+    elif relates_to.strip() != message.message_id:
+        problems.append("wsa:RelatesTo is not the request's MessageID (R4)")
+    return problems
 
 
-def _check_result(verwacht: str, antwoord: etree._Element) -> list[str]:
+def _check_result(verwacht: str, response: etree._Element) -> list[str]:
     """Every record's outcome in a ``BatchResultaat`` is ``verwacht``: ``verwerkt`` or its code."""
     vv = "{urn:nl:vva:aanmelden:v1}"
-    uitkomsten = [
+    outcomes = [
         "verwerkt" if r.findtext(f"{vv}verwerkt") == "true" else (r.findtext(f"{vv}code") or "")
-        for r in antwoord.iter(f"{vv}resultaat")
+        for r in response.iter(f"{vv}resultaat")
     ]
-    if not uitkomsten or any(u != verwacht for u in uitkomsten):
-        return [f"record outcomes {uitkomsten}, expected {verwacht} for each"]
+    if not outcomes or any(u != verwacht for u in outcomes):
+        return [f"record outcomes {outcomes}, expected {verwacht} for each"]
     return []
 
 
 def _check_fault(root: etree._Element, code: str) -> list[str]:
-    problemen = []
+    problems = []
     fault = root.find(f"{q(SOAP11, 'Body')}/{q(SOAP11, 'Fault')}")
     faultcode = fault.find("faultcode")
     prefix = (faultcode.text or "").strip().partition(":")[0]
     if faultcode.nsmap.get(prefix) != SOAP11:
-        problemen.append("the faultcode prefix is not bound to the SOAP 1.1 namespace (F1)")
+        problems.append("the faultcode prefix is not bound to the SOAP 1.1 namespace (F1)")
     verwacht = FAULTSTRINGS.get(code)
     faultstring = fault.findtext("faultstring") or ""
     if verwacht is not None and not faultstring.startswith(verwacht):
-        problemen.append(f"faultstring {faultstring!r}, expected {verwacht!r} (F1)")
-    return problemen
+        problems.append(f"faultstring {faultstring!r}, expected {verwacht!r} (F1)")
+    return problems
 
 
-def _fits(ident: str, patroon: str) -> bool:
-    return ident.startswith(patroon[:-1]) if patroon.endswith("*") else ident == patroon
+def _fits(ident: str, pattern: str) -> bool:
+    return ident.startswith(pattern[:-1]) if pattern.endswith("*") else ident == pattern

@@ -29,7 +29,7 @@ def make_engine(database_url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_engine(url)
-    event.listen(engine, "checkin", _teruggegeven)
+    event.listen(engine, "checkin", _given_back)
     event.listen(engine, "checkout", partial(_ping_after_rest, engine.dialect))
     return engine
 
@@ -51,7 +51,7 @@ _register_sqlite_adapters()
 PING_NA_RUST_S = 10.0
 
 
-def _teruggegeven(_dbapi_connection, record) -> None:
+def _given_back(_dbapi_connection, record) -> None:
     record.info["teruggegeven_op"] = time.monotonic()
 
 
@@ -62,13 +62,13 @@ def _ping_after_rest(dialect, dbapi_connection, record, _proxy) -> None:
     Not every checkout, as ``pool_pre_ping`` would: under load a connection is never idle for long,
     and a ping per checkout was a round trip per transaction (bench/README.md). A connection that
     breaks while in use makes that one request fail retryably (DK0051) and the pool start afresh."""
-    teruggegeven = record.info.get("teruggegeven_op")
-    if teruggegeven is None or time.monotonic() - teruggegeven < PING_NA_RUST_S:
+    given_back = record.info.get("teruggegeven_op")
+    if given_back is None or time.monotonic() - given_back < PING_NA_RUST_S:
         return
     try:
         dialect.do_ping(dbapi_connection)
-    except dialect.loaded_dbapi.Error as fout:
-        raise DisconnectionError("pooled connection is gone") from fout
+    except dialect.loaded_dbapi.Error as error:
+        raise DisconnectionError("pooled connection is gone") from error
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -59,11 +59,11 @@ class Fingerprint:
     ) -> Fingerprint:
         """Build it from the verified request: the Body content (its one child: the Body element carries
         a wsu:Id that differs per signing) is digested as exclusive c14n."""
-        canoniek = etree.tostring(body, method="c14n", exclusive=True, with_comments=False)
+        canonical = etree.tostring(body, method="c14n", exclusive=True, with_comments=False)
         return cls(
             afzender_oin=afzender_oin,
             message_id=message_id_key,
-            body_digest=hashlib.sha256(canoniek).hexdigest(),
+            body_digest=hashlib.sha256(canonical).hexdigest(),
             handtekening_digest=_signature_digest(signature_value),
             certificaat_oin=certificaat_oin,
         )
@@ -94,33 +94,33 @@ class Recall:
     answer: bytes | None = None
 
 
-def recall(session: Session, afdruk: Fingerprint, keyring: Cipher) -> Recall:
-    """What ``afdruk`` is against the requests applied before (see the module docstring). Reads only;
+def recall(session: Session, fingerprint: Fingerprint, keyring: Cipher) -> Recall:
+    """What ``fingerprint`` is against the requests applied before (see the module docstring). Reads only;
     never raises for any outcome."""
-    eerder = (
+    earlier = (
         session.connection()
-        .execute(_EERDER, {"afzender_oin": afdruk.afzender_oin, "message_id": afdruk.message_id})
+        .execute(_EERDER, {"afzender_oin": fingerprint.afzender_oin, "message_id": fingerprint.message_id})
         .first()
     )
-    if eerder is None:
+    if earlier is None:
         return Recall(Outcome.NEW)
-    if afdruk.handtekening_digest is not None and eerder.handtekening_digest == afdruk.handtekening_digest:
+    if fingerprint.handtekening_digest is not None and earlier.handtekening_digest == fingerprint.handtekening_digest:
         return Recall(Outcome.REPLAY)
-    if (eerder.body_digest, eerder.certificaat_oin) != (afdruk.body_digest, afdruk.certificaat_oin):
+    if (earlier.body_digest, earlier.certificaat_oin) != (fingerprint.body_digest, fingerprint.certificaat_oin):
         return Recall(Outcome.REUSED)
-    return Recall(Outcome.RETRY, read_content(session.get(Bericht, eerder.antwoord_id), keyring))
+    return Recall(Outcome.RETRY, read_content(session.get(Bericht, earlier.antwoord_id), keyring))
 
 
-def remember(session: Session, afdruk: Fingerprint, antwoord_id: int, moment: datetime) -> None:
+def remember(session: Session, fingerprint: Fingerprint, antwoord_id: int, moment: datetime) -> None:
     """Remember an applied request in ``session``'s (the business) transaction."""
     session.connection().execute(
         _ONTHOUD,
         {
-            "afzender_oin": afdruk.afzender_oin,
-            "message_id": afdruk.message_id,
-            "body_digest": afdruk.body_digest,
-            "handtekening_digest": afdruk.handtekening_digest,
-            "certificaat_oin": afdruk.certificaat_oin,
+            "afzender_oin": fingerprint.afzender_oin,
+            "message_id": fingerprint.message_id,
+            "body_digest": fingerprint.body_digest,
+            "handtekening_digest": fingerprint.handtekening_digest,
+            "certificaat_oin": fingerprint.certificaat_oin,
             "antwoord_id": antwoord_id,
             "ontvangen_op": moment,
         },

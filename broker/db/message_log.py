@@ -50,15 +50,15 @@ class Header:
     relates_to: str | None = None
 
 
-def _fits(waarde: str | None, veld: str) -> str | None:
+def _fits(waarde: str | None, field: str) -> str | None:
     # Values come from the sender: never let one overflow its column (PostgreSQL refuses, SQLite
     # would not), so that the same input gets the same answer on every database.
-    lengte = _LENGTES[veld]
-    return waarde if waarde is None or len(waarde) <= lengte else waarde[: lengte - 1] + "…"
+    length = _LENGTES[field]
+    return waarde if waarde is None or len(waarde) <= length else waarde[: length - 1] + "…"
 
 
-def _columns(kop: Header) -> dict[str, str | None]:
-    return {veld: _fits(waarde, veld) for veld, waarde in vars(kop).items()}
+def _columns(header: Header) -> dict[str, str | None]:
+    return {field: _fits(waarde, field) for field, waarde in vars(header).items()}
 
 
 # Built once: these run for every request, and building a statement costs more than running it
@@ -68,9 +68,9 @@ _NIEUW = _BERICHT.insert().returning(_BERICHT.c.id)
 _LENGTES = {k.name: k.type.length for k in _BERICHT.c if getattr(k.type, "length", None)}
 
 
-def read_content(bericht: Bericht, keyring: Cipher) -> bytes:
+def read_content(message: Bericht, keyring: Cipher) -> bytes:
     """The raw bytes of a logged message (decrypted; rows from before encryption are as stored)."""
-    return keyring.decrypt_data(bericht.inhoud) if bericht.versleuteld else bericht.inhoud
+    return keyring.decrypt_data(message.inhoud) if message.versleuteld else message.inhoud
 
 
 def log_received(
@@ -92,7 +92,7 @@ def log_received(
 def log_request(
     session: Session,
     raw: bytes,
-    kop: Header,
+    header: Header,
     uitkomst: str,
     reden: str | None,
     http_status: int,
@@ -103,7 +103,7 @@ def log_request(
     transaction; returns its id. One INSERT: the pipeline calls it once the outcome is known, before
     the business effect it is the evidence of (``verwerkt``, ``herhaald``) or together with the fault
     it was refused with (its faultcode, ``reden`` the audit class, never payload values)."""
-    return _add(session, kop, "in", tijdstip, uitkomst, http_status, raw, keyring, reden)
+    return _add(session, header, "in", tijdstip, uitkomst, http_status, raw, keyring, reden)
 
 
 #: The outcome of a request whose process died before it was answered (killed, crashed, OOM).
@@ -113,14 +113,14 @@ AFGEBROKEN = "afgebroken"
 AFGEBROKEN_NA = timedelta(minutes=10)
 
 
-def mark_aborted(sessions: sessionmaker[Session], nu: datetime | None = None) -> int:
+def mark_aborted(sessions: sessionmaker[Session], now: datetime | None = None) -> int:
     """Mark inbound rows left ``ontvangen`` by a request killed mid-flight as ``afgebroken``; returns
     how many. Run at start-up (``serve_forever``); rows younger than ``AFGEBROKEN_NA`` are left alone."""
-    grens = (nu or datetime.now(UTC)) - AFGEBROKEN_NA
+    limit = (now or datetime.now(UTC)) - AFGEBROKEN_NA
     with sessions.begin() as session:
         return session.execute(
             update(Bericht)
-            .where(Bericht.richting == "in", Bericht.uitkomst == "ontvangen", Bericht.tijdstip < grens)
+            .where(Bericht.richting == "in", Bericht.uitkomst == "ontvangen", Bericht.tijdstip < limit)
             .values(uitkomst=AFGEBROKEN, reden="request ended without an outcome (process stopped)")
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -129,7 +129,7 @@ def mark_aborted(sessions: sessionmaker[Session], nu: datetime | None = None) ->
 def log_sent(
     session: Session,
     raw: bytes,
-    kop: Header,
+    header: Header,
     uitkomst: str,
     http_status: int | None,
     keyring: Cipher,
@@ -140,12 +140,12 @@ def log_sent(
     partner's answer to a push — encrypted, in ``session``'s transaction; returns its id. ``tijdstip``
     (default now): for an answer, the moment its request was processed at (the yearly purge goes by
     that time)."""
-    return _add(session, kop, richting, tijdstip, uitkomst, http_status, raw, keyring)
+    return _add(session, header, richting, tijdstip, uitkomst, http_status, raw, keyring)
 
 
 def _add(
     session: Session,
-    kop: Header,
+    header: Header,
     richting: str,
     tijdstip: datetime | None,
     uitkomst: str,
@@ -154,8 +154,8 @@ def _add(
     keyring: Cipher,
     reden: str | None = None,
 ) -> int:
-    waarden = {
-        **_columns(kop),
+    values = {
+        **_columns(header),
         "richting": richting,
         "tijdstip": tijdstip or datetime.now(UTC),
         "uitkomst": uitkomst,
@@ -164,4 +164,4 @@ def _add(
         "inhoud": keyring.encrypt_data(raw),
         "versleuteld": True,
     }
-    return session.connection().execute(_NIEUW, waarden).scalar_one()
+    return session.connection().execute(_NIEUW, values).scalar_one()

@@ -55,17 +55,17 @@ class Cyclus:
 
 def _month_day(waarde: tuple[int, int], naam: str) -> tuple[int, int]:
     try:
-        maand, dag = waarde
-        date(_GEEN_SCHRIKKELJAAR, maand, dag)
-    except (TypeError, ValueError) as fout:
-        raise ValueError(f"{naam} moet een geldige (maand, dag) zijn en niet 29 februari") from fout
-    return maand, dag
+        month, day = waarde
+        date(_GEEN_SCHRIKKELJAAR, month, day)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{naam} moet een geldige (maand, dag) zijn en niet 29 februari") from error
+    return month, day
 
 
 class Calendar:
     """Computes cycles from a standard deadline, per-year overrides and the cycle start.
 
-    Input: ``standaard_deadline`` and ``begin`` as (month, day); ``afwijkingen`` maps a cycle year to its
+    Input: ``standaard_deadline`` and ``begin`` as (month, day); ``overrides`` maps a cycle year to its
     deadline (default: 2020 -> 1 May 2020). A cycle runs from ``begin`` in jaar-1 to the day before
     ``begin`` in jaar.
     Raises ``ValueError`` when a (month, day) is invalid, when the standard deadline does not fall inside
@@ -77,16 +77,16 @@ class Calendar:
     def __init__(
         self,
         standaard_deadline: tuple[int, int] = (4, 1),
-        afwijkingen: Mapping[int, date] | None = None,
+        overrides: Mapping[int, date] | None = None,
         begin: tuple[int, int] = (10, 1),
     ) -> None:
         self._deadline = _month_day(standaard_deadline, "standaard_deadline")
         self._begin = _month_day(begin, "begin")
         if not self._deadline < self._begin:
             raise ValueError("standaard_deadline moet in het kalenderjaar voor begin liggen")
-        bron = STANDAARD_AFWIJKINGEN if afwijkingen is None else afwijkingen
-        self._afwijkingen: Mapping[int, date] = MappingProxyType(dict(bron))
-        for jaar, deadline in self._afwijkingen.items():
+        bron = STANDAARD_AFWIJKINGEN if overrides is None else overrides
+        self._overrides: Mapping[int, date] = MappingProxyType(dict(bron))
+        for jaar, deadline in self._overrides.items():
             if deadline.year != jaar:
                 raise ValueError("een afwijkende deadline moet in het jaar van zijn eigen cyclus liggen")
             if not self._start_of(jaar) <= deadline <= self._end_of(jaar):
@@ -103,7 +103,7 @@ class Calendar:
 
         Input: int year. Output: Cyclus. Raises ``ValueError`` for a year outside 2..9999.
         """
-        deadline = self._afwijkingen.get(jaar) or date(jaar, *self._deadline)
+        deadline = self._overrides.get(jaar) or date(jaar, *self._deadline)
         return Cyclus(jaar=jaar, deadline=deadline, begin=self._start_of(jaar), einde=self._end_of(jaar))
 
     def cyclus_on(self, d: date) -> Cyclus:

@@ -71,10 +71,10 @@ def parse_bsn(waarde: str) -> str:
         raise Afwijzing(BSN_ONGELDIG)
     try:
         compact = _stdnum_bsn.validate(waarde)
-    except ValidationError as fout:
-        raise Afwijzing(BSN_ONGELDIG) from fout
+    except ValidationError as error:
+        raise Afwijzing(BSN_ONGELDIG) from error
     # validate() has accepted the input, so it holds only digits and separators; count the digits.
-    if sum(teken in _ASCII_CIJFERS for teken in waarde) < 8:
+    if sum(char in _ASCII_CIJFERS for char in waarde) < 8:
         raise Afwijzing(BSN_ONGELDIG)
     return compact
 
@@ -91,8 +91,8 @@ def parse_onderwijsnummer(waarde: str) -> str:
         raise Afwijzing(ONDERWIJSNUMMER_ONGELDIG)
     try:
         return _stdnum_onderwijsnummer.validate(waarde)
-    except ValidationError as fout:
-        raise Afwijzing(ONDERWIJSNUMMER_ONGELDIG) from fout
+    except ValidationError as error:
+        raise Afwijzing(ONDERWIJSNUMMER_ONGELDIG) from error
 
 
 _PARSERS: dict[str, Callable[[str], str]] = {"bsn": parse_bsn, "onderwijsnummer": parse_onderwijsnummer}
@@ -156,10 +156,10 @@ def parse_leerlingnummer(bsn: str | None, onderwijsnummer: str | None) -> Leerli
     ``Afwijzing(BSN_ONGELDIG)`` or ``Afwijzing(ONDERWIJSNUMMER_ONGELDIG)`` when the given one is invalid.
     Source rule: WEB art. 8.0.3; DUO (onderwijsnummer only for pupils without a BSN).
     """
-    bsn_leeg, onderwijsnummer_leeg = _is_empty(bsn), _is_empty(onderwijsnummer)
-    if bsn_leeg == onderwijsnummer_leeg:
+    bsn_empty, onderwijsnummer_empty = _is_empty(bsn), _is_empty(onderwijsnummer)
+    if bsn_empty == onderwijsnummer_empty:
         raise Afwijzing(LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL)
-    if not bsn_leeg:
+    if not bsn_empty:
         return Leerlingnummer._of_parsed("bsn", parse_bsn(bsn))  # type: ignore[arg-type]
     return Leerlingnummer._of_parsed("onderwijsnummer", parse_onderwijsnummer(onderwijsnummer))  # type: ignore[arg-type]
 
@@ -169,13 +169,13 @@ def parse_leerlingnummer(bsn: str | None, onderwijsnummer: str | None) -> Leerli
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _is_exacte_brin(waarde: str, lengte: int) -> bool:
-    """True when ``waarde`` is a stdnum-valid BRIN of ``lengte`` characters that stdnum need not rewrite."""
+def _is_exact_brin(waarde: str, length: int) -> bool:
+    """True when ``waarde`` is a stdnum-valid BRIN of ``length`` characters that stdnum need not rewrite."""
     # stdnum.compact upper-cases and drops separators; we want the sender to send the canonical code,
     # so any rewrite counts as invalid.
     return (
         waarde.isascii()
-        and len(waarde) == lengte
+        and len(waarde) == length
         and _stdnum_brin.compact(waarde) == waarde
         and _stdnum_brin.is_valid(waarde)
     )
@@ -192,7 +192,7 @@ def parse_brin(waarde: str) -> str:
     if not isinstance(waarde, str):
         raise Afwijzing(BRIN_ONGELDIG)
     waarde = waarde.strip()
-    if not _is_exacte_brin(waarde, 4):
+    if not _is_exact_brin(waarde, 4):
         raise Afwijzing(BRIN_ONGELDIG)
     return waarde
 
@@ -213,7 +213,7 @@ def parse_vestigingscode(brin: str, code: str) -> str:
     code = code.strip()
     if len(code) == 2:
         code = brin4 + code
-    if not code.startswith(brin4) or not _is_exacte_brin(code, 6):
+    if not code.startswith(brin4) or not _is_exact_brin(code, 6):
         raise Afwijzing(VESTIGING_ONGELDIG)
     return code
 
@@ -248,8 +248,8 @@ def parse_postcode(waarde: str) -> str:
         raise Afwijzing(POSTCODE_ONGELDIG)
     try:
         return _stdnum_postcode.validate(waarde).replace(" ", "")
-    except ValidationError as fout:
-        raise Afwijzing(POSTCODE_ONGELDIG) from fout
+    except ValidationError as error:
+        raise Afwijzing(POSTCODE_ONGELDIG) from error
 
 
 def parse_gemeentecode(waarde: str) -> str:
@@ -333,8 +333,8 @@ def brin_from_oin(oin: str) -> str | None:
         return None
     if not (oin.startswith(_OIN_BRIN_PREFIX) and oin.endswith(_OIN_BRIN_SUFFIX)):
         return None
-    kandidaat = oin[len(_OIN_BRIN_PREFIX) : -len(_OIN_BRIN_SUFFIX)]
-    return kandidaat if _is_exacte_brin(kandidaat, 4) else None
+    candidate = oin[len(_OIN_BRIN_PREFIX) : -len(_OIN_BRIN_SUFFIX)]
+    return candidate if _is_exact_brin(candidate, 4) else None
 
 
 def is_test_oin(oin: str) -> bool:

@@ -33,18 +33,18 @@ class Push:
 
 
 def ontvangers(
-    feiten: LeerlingFeiten, partijen: Iterable[Partij], vorige: LeerlingFeiten | None = None
+    feiten: LeerlingFeiten, partijen: Iterable[Partij], previous: LeerlingFeiten | None = None
 ) -> list[Push]:
     """Return the pushes to send about one pupil after a change.
 
     Input: ``feiten``, the pupil after the change; ``partijen``, the candidate parties (the caller passes
-    only parties with a push endpoint); ``vorige``, the pupil before the change, or None when unknown (a
+    only parties with a push endpoint); ``previous``, the pupil before the change, or None when unknown (a
     new pupil, or a full resend).
     Output: one ``Push`` per party that may see the pupil now (``may_see``), in the order of ``partijen``,
     each party at most once (a repeated, equal Partij is skipped). The content is exactly
     ``beeld_voor(partij, feiten)``. Never raises for valid inputs.
 
-    With ``vorige`` given, a party whose view is unchanged (``beeld_voor(partij, vorige)`` equals the new
+    With ``previous`` given, a party whose view is unchanged (``beeld_voor(partij, previous)`` equals the new
     view) is skipped: e.g. an MBO institution is not told about a change at another institution that
     leaves its own registrations and its elders_aangemeld as they were. A party that could not see the
     pupil before and can now does receive the new view.
@@ -63,7 +63,7 @@ def ontvangers(
         if not may_see(partij, feiten):
             continue
         beeld = beeld_voor(partij, feiten)
-        if vorige is not None and _vorig_beeld(partij, vorige) == beeld:
+        if previous is not None and _previous_beeld(partij, previous) == beeld:
             continue
         pushes.append(Push(partij=partij, beeld=beeld))
     return pushes
@@ -78,6 +78,6 @@ def _unique(partijen: Iterable[Partij]) -> Iterator[Partij]:
             yield partij
 
 
-def _vorig_beeld(partij: Partij, vorige: LeerlingFeiten) -> LeerlingBeeld | None:
+def _previous_beeld(partij: Partij, previous: LeerlingFeiten) -> LeerlingBeeld | None:
     """The party's view before the change, or None when it could not see the pupil then."""
-    return beeld_voor(partij, vorige) if may_see(partij, vorige) else None
+    return beeld_voor(partij, previous) if may_see(partij, previous) else None

@@ -162,8 +162,8 @@ def _parse_enum(soort: type[_E], waarde: str, melding: Melding) -> _E:
         raise Afwijzing(melding)
     try:
         return soort(waarde.strip())
-    except ValueError as fout:
-        raise Afwijzing(melding) from fout
+    except ValueError as error:
+        raise Afwijzing(melding) from error
 
 
 def parse_aanmeldstatus(s: str) -> AanmeldStatus:

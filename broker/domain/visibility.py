@@ -78,29 +78,29 @@ def normalise_rmc(code: str | int) -> str:
     """
     if isinstance(code, bool):
         raise ValueError("RMC-regiocode moet 1 of 2 cijfers zijn")
-    tekst = str(code) if isinstance(code, int) else code
+    text = str(code) if isinstance(code, int) else code
     # A regex rather than int() alone: int() also accepts "+7", "0_7" and non-ASCII digits.
-    if not isinstance(tekst, str) or not _RMC_PATROON.match(tekst.strip()) or int(tekst) == 0:
+    if not isinstance(text, str) or not _RMC_PATROON.match(text.strip()) or int(text) == 0:
         raise ValueError("RMC-regiocode moet 1 of 2 cijfers zijn en niet 0")
-    return str(int(tekst))
+    return str(int(text))
 
 
-def _require_canonical(waarde: str, parser: Callable[[str], str], veld: str) -> None:
+def _require_canonical(waarde: str, parser: Callable[[str], str], field: str) -> None:
     try:
-        canoniek = parser(waarde) == waarde
+        canonical = parser(waarde) == waarde
     except ValueError:
-        canoniek = False
-    if not canoniek:
-        raise ValueError(f"{veld} is geen geldige code in canonieke vorm")
+        canonical = False
+    if not canonical:
+        raise ValueError(f"{field} is geen geldige code in canonieke vorm")
 
 
-def _code_set(waarden: Iterable[str], parser: Callable[[str], str], veld: str) -> frozenset[str]:
+def _code_set(values: Iterable[str], parser: Callable[[str], str], field: str) -> frozenset[str]:
     # A bare str is iterable too; frozenset("25BE") would silently become four one-letter codes.
-    if isinstance(waarden, str):
-        raise TypeError(f"{veld} moet een verzameling codes zijn, geen losse string")
-    resultaat = frozenset(waarden)
+    if isinstance(values, str):
+        raise TypeError(f"{field} moet een verzameling codes zijn, geen losse string")
+    resultaat = frozenset(values)
     for waarde in resultaat:
-        _require_canonical(waarde, parser, veld)
+        _require_canonical(waarde, parser, field)
     return resultaat
 
 
@@ -126,27 +126,27 @@ class Partij:
     #: elements (issue 16); without it its view has none of them.
     procesfeiten: bool = False
     # Derived once, so that checking thousands of pupils does not re-normalise per pupil.
-    _rmc_genormaliseerd: frozenset[str] = field(init=False, repr=False, compare=False)
+    _rmc_normalised: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         parse_oin(self.oin)
-        zet = object.__setattr__  # the dataclass is frozen; normalising inputs here is the exception
-        zet(self, "soort", PartijSoort(self.soort))
-        zet(self, "brins", _code_set(self.brins, parse_brin, "brins"))
-        zet(self, "gemeentecodes", _code_set(self.gemeentecodes, parse_gemeentecode, "gemeentecodes"))
+        set_ = object.__setattr__  # the dataclass is frozen; normalising inputs here is the exception
+        set_(self, "soort", PartijSoort(self.soort))
+        set_(self, "brins", _code_set(self.brins, parse_brin, "brins"))
+        set_(self, "gemeentecodes", _code_set(self.gemeentecodes, parse_gemeentecode, "gemeentecodes"))
         if isinstance(self.rmc_regios, str):
             raise TypeError("rmc_regios moet een verzameling codes zijn, geen losse string")
-        zet(self, "rmc_regios", frozenset(self.rmc_regios))
+        set_(self, "rmc_regios", frozenset(self.rmc_regios))
         if not isinstance(self.contactgegevens, bool):
             raise TypeError("contactgegevens moet True of False zijn")
         if not isinstance(self.procesfeiten, bool):
             raise TypeError("procesfeiten moet True of False zijn")
-        zet(self, "_rmc_genormaliseerd", frozenset(normalise_rmc(code) for code in self.rmc_regios))
+        set_(self, "_rmc_normalised", frozenset(normalise_rmc(code) for code in self.rmc_regios))
 
 
-def _require_date(waarde: object, veld: str) -> None:
+def _require_date(waarde: object, field: str) -> None:
     if isinstance(waarde, datetime) or not isinstance(waarde, date):
-        raise ValueError(f"{veld} moet een date zijn, geen datetime")
+        raise ValueError(f"{field} moet een date zijn, geen datetime")
 
 
 @dataclass(frozen=True)
@@ -202,9 +202,9 @@ class AanmeldingFeit:
             raise ValueError("intake moet een Intake zijn")
 
 
-def _optional_canonical(waarde: str | None, parser: Callable[[str], str], veld: str) -> None:
+def _optional_canonical(waarde: str | None, parser: Callable[[str], str], field: str) -> None:
     if waarde is not None:
-        _require_canonical(waarde, parser, veld)
+        _require_canonical(waarde, parser, field)
 
 
 def _optioneel_rmc(waarde: str | None) -> None:
@@ -259,7 +259,7 @@ class ContactRol(StrEnum):
 @dataclass(frozen=True)
 class ContactVerwijzing:
     """Which institution's contact details a view carries: ``brin`` says whose (the service looks the
-    details up), ``brin_tonen`` whether the party may be told the BRIN itself. An MBO institution gets the
+    details up), ``show_brin`` whether the party may be told the BRIN itself. An MBO institution gets the
     school's contact details to reach it, not its BRIN: it never sees the school's BRIN (data
     minimisation; the contact details are name, phone, internet address and e-mail).
     Raises ``ValueError`` when ``brin`` is not a canonical BRIN4 or ``rol`` unknown.
@@ -267,7 +267,7 @@ class ContactVerwijzing:
 
     rol: ContactRol
     brin: str
-    brin_tonen: bool
+    show_brin: bool
 
     def __post_init__(self) -> None:
         _require_canonical(self.brin, parse_brin, "brin")
@@ -275,8 +275,8 @@ class ContactVerwijzing:
 
     def __repr__(self) -> str:
         # A repr ends up in logs and assertion messages: a BRIN the party may not see stays out of it.
-        brin = self.brin if self.brin_tonen else "<niet getoond>"
-        return f"ContactVerwijzing(rol={self.rol.value!r}, brin={brin!r}, brin_tonen={self.brin_tonen})"
+        brin = self.brin if self.show_brin else "<niet getoond>"
+        return f"ContactVerwijzing(rol={self.rol.value!r}, brin={brin!r}, brin_tonen={self.show_brin})"
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ class LeerlingBeeld:
 
 
 def _in_regio(code: str | None, partij: Partij) -> bool:
-    return code is not None and normalise_rmc(code) in partij._rmc_genormaliseerd
+    return code is not None and normalise_rmc(code) in partij._rmc_normalised
 
 
 def _has_aanmelding_at(partij: Partij, feiten: LeerlingFeiten) -> bool:
@@ -332,7 +332,7 @@ def may_see(partij: Partij, feiten: LeerlingFeiten) -> bool:
             eigen_inwoner = feiten.gemeentecode is not None and feiten.gemeentecode in partij.gemeentecodes
             return eigen_inwoner or _in_regio(feiten.woon_rmc_regio, partij)
         case PartijSoort.REGIONAAL_SYSTEEM:
-            return _in_eigen_regio(partij, feiten) or _has_aanmelding_at(partij, feiten)
+            return _in_own_regio(partij, feiten) or _has_aanmelding_at(partij, feiten)
         case _:
             # A leverancier acts only under a mandate, as the mandating party; as itself it sees nothing.
             return False
@@ -369,7 +369,7 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     if not partij.contactgegevens:
         beeld = replace(beeld, contacten=())
     if not partij.procesfeiten:
-        beeld = replace(beeld, aanmeldingen=_zonder_procesfeiten(beeld.aanmeldingen), examenresultaat=None)
+        beeld = replace(beeld, aanmeldingen=_without_procesfeiten(beeld.aanmeldingen), examenresultaat=None)
     return beeld
 
 
@@ -383,7 +383,7 @@ def _examen_zichtbaar(partij: Partij, feiten: LeerlingFeiten) -> bool:
     return partij.soort in (PartijSoort.VO_SCHOOL, PartijSoort.GEMEENTE)
 
 
-def _zonder_procesfeiten(aanmeldingen: tuple[AanmeldingFeit, ...]) -> tuple[AanmeldingFeit, ...]:
+def _without_procesfeiten(aanmeldingen: tuple[AanmeldingFeit, ...]) -> tuple[AanmeldingFeit, ...]:
     return tuple(replace(a, intake=None, overeenkomst_datum=None) for a in aanmeldingen)
 
 
@@ -396,14 +396,14 @@ def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 brin_vo=feiten.brin_vo,
                 gemeentecode=None,
                 mbo_ganger_status=feiten.mbo_ganger_status,
-                aanmeldingen=_zonder_crebo(feiten.aanmeldingen),
+                aanmeldingen=_without_crebo(feiten.aanmeldingen),
                 elders_aangemeld=None,
                 contacten=_contacten(feiten, school=False, instellingen=True),
                 examenresultaat=feiten.examenresultaat,
             )
         case PartijSoort.MBO_INSTELLING:
             return _instellingsbeeld(partij, feiten)
-        case PartijSoort.REGIONAAL_SYSTEEM if not _in_eigen_regio(partij, feiten):
+        case PartijSoort.REGIONAAL_SYSTEEM if not _in_own_regio(partij, feiten):
             # Seen only through registrations at its own institutions: it acts for them there and
             # gets what they get, not the pupil's school or the other institutions (docs/architecture.md, "Parties and what they may see").
             return _instellingsbeeld(partij, feiten)
@@ -414,7 +414,7 @@ def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 brin_vo=feiten.brin_vo,
                 gemeentecode=feiten.gemeentecode if partij.soort is PartijSoort.GEMEENTE else None,
                 mbo_ganger_status=feiten.mbo_ganger_status,
-                aanmeldingen=_zonder_crebo(feiten.aanmeldingen),
+                aanmeldingen=_without_crebo(feiten.aanmeldingen),
                 elders_aangemeld=None,
                 # Flow d has no contact details; the gemeente gets both sides (brief, flow c).
                 contacten=_contacten(feiten, school=True, instellingen=True)
@@ -428,12 +428,12 @@ def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
 
 def _instellingsbeeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     # Its own registrations in full, crebo included (it delivered them), and only yes/no elsewhere.
-    eigen = tuple(a for a in feiten.aanmeldingen if a.brin_mbo in partij.brins)
-    elders = any(a.brin_mbo not in partij.brins and a.status in ACTIEF_AANGEMELD for a in feiten.aanmeldingen)
+    own = tuple(a for a in feiten.aanmeldingen if a.brin_mbo in partij.brins)
+    elsewhere = any(a.brin_mbo not in partij.brins and a.status in ACTIEF_AANGEMELD for a in feiten.aanmeldingen)
     # The school's contact details so the institution can reach it, never its BRIN nor any other
     # institution's details: elsewhere stays yes/no.
     school = (
-        (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, feiten.brin_vo, brin_tonen=False),)
+        (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, feiten.brin_vo, show_brin=False),)
         if feiten.brin_vo is not None
         else ()
     )
@@ -441,25 +441,25 @@ def _instellingsbeeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
         brin_vo=None,
         gemeentecode=None,
         mbo_ganger_status=None,
-        aanmeldingen=eigen,
-        elders_aangemeld=elders,
+        aanmeldingen=own,
+        elders_aangemeld=elsewhere,
         contacten=school,
     )
 
 
 def _contacten(feiten: LeerlingFeiten, *, school: bool, instellingen: bool) -> tuple[ContactVerwijzing, ...]:
     """References to the school's and/or every registered institution's contact details, each once; only
-    for parties that see those BRINs anyway (so ``brin_tonen``)."""
+    for parties that see those BRINs anyway (so ``show_brin``)."""
     uitkomst: list[ContactVerwijzing] = []
     if school and feiten.brin_vo is not None:
-        uitkomst.append(ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, feiten.brin_vo, brin_tonen=True))
+        uitkomst.append(ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, feiten.brin_vo, show_brin=True))
     if instellingen:
         for brin in dict.fromkeys(a.brin_mbo for a in feiten.aanmeldingen):
-            uitkomst.append(ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, brin_tonen=True))
+            uitkomst.append(ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, show_brin=True))
     return tuple(uitkomst)
 
 
-def _in_eigen_regio(partij: Partij, feiten: LeerlingFeiten) -> bool:
+def _in_own_regio(partij: Partij, feiten: LeerlingFeiten) -> bool:
     # A VO school the regional system serves counts as its own region (flow d: it passes on that
     # school's start population), also when the school lies outside its RMC regions.
     bediende_school = feiten.brin_vo is not None and feiten.brin_vo in partij.brins
@@ -468,7 +468,7 @@ def _in_eigen_regio(partij: Partij, feiten: LeerlingFeiten) -> bool:
     )
 
 
-def _zonder_crebo(aanmeldingen: tuple[AanmeldingFeit, ...]) -> tuple[AanmeldingFeit, ...]:
+def _without_crebo(aanmeldingen: tuple[AanmeldingFeit, ...]) -> tuple[AanmeldingFeit, ...]:
     # The programme is for regional policy information, not for following one pupil (the brief's data set).
     return tuple(replace(a, crebo=None) for a in aanmeldingen)
 

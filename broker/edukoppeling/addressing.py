@@ -37,12 +37,12 @@ class Addressing:
     to_oin: str
     action: str
     message_id: str
-    from_adres: str
+    from_address: str
     from_oin: str
     relates_to: str | None
 
 
-def tekst(element: etree._Element) -> str:
+def text(element: etree._Element) -> str:
     """The whole text of a simple-content element, comments skipped (never only the first text node; H114)."""
     return "".join(element.itertext()).strip()
 
@@ -59,22 +59,22 @@ def read_addressing(
     EPR extras), DK0005/DK0006/DK0007/EK0020 (missing To/Action/MessageID/From), DK0003 (SOAPAction ≠
     wsa:Action), EK0022/EK0021 (no valid OIN in To/From), EK0023 (MessageID not a UUID).
     """
-    blokken = _per_naam(envelop.wsa)
-    for naam, verplicht in (
+    blocks = _per_name(envelop.wsa)
+    for naam, mandatory in (
         ("To", FaultCode.CLIENT_DK0005),
         ("Action", FaultCode.CLIENT_DK0006),
         ("MessageID", FaultCode.CLIENT_DK0007),
         ("From", FaultCode.CLIENT_EK0020),
     ):
-        if naam not in blokken:
-            raise EdukoppelingFault(verplicht, f"wsa:MessageAddressingHeaderRequired {naam}")
-    _check_rest(blokken, envelop)
-    to, action = _simple(blokken["To"]), _simple(blokken["Action"])
-    message_id = _simple(blokken["MessageID"], fout=FaultCode.CLIENT_EK0023)
-    from_adres = _adres(blokken["From"])
+        if naam not in blocks:
+            raise EdukoppelingFault(mandatory, f"wsa:MessageAddressingHeaderRequired {naam}")
+    _check_rest(blocks, envelop)
+    to, action = _simple(blocks["To"]), _simple(blocks["Action"])
+    message_id = _simple(blocks["MessageID"], error=FaultCode.CLIENT_EK0023)
+    from_address = _address(blocks["From"])
     _check_soapaction(soapaction, action)
     to_oin = _oin(to, FaultCode.CLIENT_EK0022)
-    from_oin = _oin(from_adres, FaultCode.CLIENT_EK0021)
+    from_oin = _oin(from_address, FaultCode.CLIENT_EK0021)
     if not is_uuid(message_id):
         raise EdukoppelingFault(FaultCode.CLIENT_EK0023, "wsa:MessageID not a UUID")
     if broker_oins is not None and to_oin not in broker_oins:
@@ -88,83 +88,83 @@ def read_addressing(
             "wsa:Action is geen operatie van deze dienst: gebruik de soapAction uit de WSDL van het "
             "endpoint waarnaar u stuurt",
         )
-    _epr_address(blokken["From"])
+    _epr_address(blocks["From"])
     for naam in ("ReplyTo", "FaultTo"):
-        if naam in blokken and _epr_address(blokken[naam]) not in (WSA_ANONYMOUS, WSA_NONE):
+        if naam in blocks and _epr_address(blocks[naam]) not in (WSA_ANONYMOUS, WSA_NONE):
             raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {naam} not anonymous"
             )
-    relates_to = _relates_to(blokken["RelatesTo"]) if "RelatesTo" in blokken else None
-    return Addressing(to, to_oin, action, message_id, from_adres, from_oin, relates_to)
+    relates_to = _relates_to(blocks["RelatesTo"]) if "RelatesTo" in blocks else None
+    return Addressing(to, to_oin, action, message_id, from_address, from_oin, relates_to)
 
 
 def _expected_to(to_oin: str, broker_oins: tuple[str, ...]) -> str:
     """The DK0011 detail for a wsa:To OIN that is not the broker's: which header, what it said and
     what is expected (A3). Both OINs are public: the sender's own value and the broker's."""
-    verwacht = " of ".join(f"?oin={oin}" for oin in broker_oins)
+    expected = " of ".join(f"?oin={oin}" for oin in broker_oins)
     return (
         f"wsa:To noemt OIN {to_oin}, maar deze broker heeft OIN {' of '.join(broker_oins)}: "
-        f"zet wsa:To op <adres>{verwacht} (het adres zelf mag elke absolute URI zijn)"
+        f"zet wsa:To op <adres>{expected} (het adres zelf mag elke absolute URI zijn)"
     )
 
 
-def _relates_to(blok: etree._Element) -> str:
+def _relates_to(block: etree._Element) -> str:
     # A9: a MessageID, without RelationshipType or with the reply relationship.
-    soort = blok.get("RelationshipType")
-    waarde = _simple(blok)
+    soort = block.get("RelationshipType")
+    waarde = _simple(block)
     if soort not in (None, f"{WSA}/reply") or not is_uuid(waarde):
         raise EdukoppelingFault(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader RelatesTo")
     return waarde
 
 
-def _per_naam(blokken: tuple[etree._Element, ...]) -> dict[str, etree._Element]:
+def _per_name(blocks: tuple[etree._Element, ...]) -> dict[str, etree._Element]:
     per_naam: dict[str, etree._Element] = {}
-    for blok in blokken:
-        naam = etree.QName(blok).localname
+    for block in blocks:
+        naam = etree.QName(block).localname
         if naam in per_naam:
             raise EdukoppelingFault(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader duplicate {naam}")
-        per_naam[naam] = blok
+        per_naam[naam] = block
     return per_naam
 
 
-def _check_rest(blokken: dict[str, etree._Element], envelop: Envelope) -> None:
+def _check_rest(blocks: dict[str, etree._Element], envelop: Envelope) -> None:
     """After the presence checks: other wsa headers only as anonymous/none and never with
     mustUnderstand (we do not process them; A6, H104); WS-Addressing 2004 headers beside a complete
     2005/08 set are unknown headers (T7)."""
-    for naam, blok in blokken.items():
+    for naam, block in blocks.items():
         if naam in _BEKEND:
             continue
-        if must_understand(blok):
+        if must_understand(block):
             raise EdukoppelingFault(FaultCode.MUST_UNDERSTAND, f"wsa:{naam} with mustUnderstand")
-        if tekst(blok) not in (WSA_ANONYMOUS, WSA_NONE):
+        if text(block) not in (WSA_ANONYMOUS, WSA_NONE):
             raise EdukoppelingFault(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {naam}")
-    if envelop.oude_wsa:
+    if envelop.old_wsa:
         raise EdukoppelingFault(FaultCode.CLIENT_DK0010, "header in an old WS-Addressing namespace")
 
 
-def _simple(blok: etree._Element, fout: FaultCode = FaultCode.CLIENT_DK0011) -> str:
-    if any(isinstance(kind.tag, str) for kind in blok):
+def _simple(block: etree._Element, error: FaultCode = FaultCode.CLIENT_DK0011) -> str:
+    if any(isinstance(kind.tag, str) for kind in block):
         raise EdukoppelingFault(
-            FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {etree.QName(blok).localname} has elements"
+            FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {etree.QName(block).localname} has elements"
         )
-    waarde = tekst(blok)
+    waarde = text(block)
     if len(waarde) > MAX_WAARDE:
-        raise EdukoppelingFault(fout, f"xml:Limit {etree.QName(blok).localname} too long")
+        raise EdukoppelingFault(error, f"xml:Limit {etree.QName(block).localname} too long")
     return waarde
 
 
-def _adres(blok: etree._Element) -> str:
-    adressen = [kind for kind in blok if kind.tag == q(WSA, "Address")]
-    return _simple(adressen[0]) if len(adressen) == 1 else ""
+def _address(block: etree._Element) -> str:
+    addresses = [kind for kind in block if kind.tag == q(WSA, "Address")]
+    return _simple(addresses[0]) if len(addresses) == 1 else ""
 
 
-def _epr_address(blok: etree._Element) -> str:
-    kinderen = [kind for kind in blok if isinstance(kind.tag, str)]
-    if len(kinderen) != 1 or kinderen[0].tag != q(WSA, "Address"):
+def _epr_address(block: etree._Element) -> str:
+    children = [kind for kind in block if isinstance(kind.tag, str)]
+    if len(children) != 1 or children[0].tag != q(WSA, "Address"):
         raise EdukoppelingFault(
-            FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {etree.QName(blok).localname} EPR"
+            FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {etree.QName(block).localname} EPR"
         )
-    return _simple(kinderen[0])
+    return _simple(children[0])
 
 
 def _check_soapaction(soapaction: str, action: str) -> None:
@@ -178,17 +178,17 @@ def _check_soapaction(soapaction: str, action: str) -> None:
         raise EdukoppelingFault(FaultCode.CLIENT_DK0003, "SOAPAction differs from wsa:Action")
 
 
-def _oin(adres: str, fout: FaultCode) -> str:
-    if _WITRUIMTE.search(adres):
-        raise EdukoppelingFault(fout, "whitespace in address")
+def _oin(address: str, error: FaultCode) -> str:
+    if _WITRUIMTE.search(address):
+        raise EdukoppelingFault(error, "whitespace in address")
     try:
-        delen = urlsplit(adres)
-        paren = parse_qsl(delen.query, keep_blank_values=True, strict_parsing=False)
+        delen = urlsplit(address)
+        pairs = parse_qsl(delen.query, keep_blank_values=True, strict_parsing=False)
     except ValueError:
-        raise EdukoppelingFault(fout, "address not a URI") from None
-    oins = [waarde for sleutel, waarde in paren if sleutel.lower() == "oin"]
+        raise EdukoppelingFault(error, "address not a URI") from None
+    oins = [waarde for sleutel, waarde in pairs if sleutel.lower() == "oin"]
     if len(oins) != 1 or not is_valid_oin(oins[0]):
-        raise EdukoppelingFault(fout, "no single valid oin parameter")
+        raise EdukoppelingFault(error, "no single valid oin parameter")
     if not delen.scheme:
         # A3: an absolute URI (or the anonymous URI) with the oin parameter.
         raise EdukoppelingFault(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader address not absolute")
@@ -198,8 +198,8 @@ def _oin(adres: str, fout: FaultCode) -> str:
 def is_uuid(waarde: str) -> bool:
     """True for ``urn:uuid:<uuid>`` or a bare UUID in the 8-4-4-4-12 hex form, any case, ASCII only
     (A7, O8)."""
-    kern = m.group(1) if (m := _URN_UUID.match(waarde)) else waarde
-    return _UUID.match(kern) is not None
+    core = m.group(1) if (m := _URN_UUID.match(waarde)) else waarde
+    return _UUID.match(core) is not None
 
 
 def message_id_key(waarde: str) -> str:
@@ -210,22 +210,22 @@ def message_id_key(waarde: str) -> str:
     answer's RelatesTo both compare by it.
     Input: any str (callers check ``is_uuid`` first where it matters). Output: str. Never raises.
     """
-    kern = m.group(1) if (m := _URN_UUID.match(waarde)) else waarde
+    core = m.group(1) if (m := _URN_UUID.match(waarde)) else waarde
     # A UUID is ASCII, so lower() cannot turn another character into one of its hex letters.
-    return kern.lower()
+    return core.lower()
 
 
 def read_before_fault(envelop: Envelope) -> tuple[str | None, str | None]:
     """(MessageID, From OIN) as far as they are valid, for the headers of a fault raised before the
     addressing checks completed (F5: RelatesTo and To when readable). Never raises."""
     message_id = from_oin = None
-    for blok in envelop.wsa:
-        naam = etree.QName(blok).localname
+    for block in envelop.wsa:
+        naam = etree.QName(block).localname
         try:
-            if naam == "MessageID" and is_uuid(waarde := _simple(blok)):
+            if naam == "MessageID" and is_uuid(waarde := _simple(block)):
                 message_id = waarde
             elif naam == "From":
-                from_oin = _oin(_adres(blok), FaultCode.CLIENT_EK0021)
+                from_oin = _oin(_address(block), FaultCode.CLIENT_EK0021)
         except EdukoppelingFault:
             continue
     return message_id, from_oin

@@ -44,12 +44,12 @@ def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> N
     one SHA-256 reference per wsa header, the Body and the Timestamp (WUS WB004)."""
     try:
         root = parse_bericht(bestand.read_bytes())
-    except EdukoppelingFault as fout:
-        raise click.ClickException(f"{fout.code}: {fout.reden}") from None
+    except EdukoppelingFault as error:
+        raise click.ClickException(f"{error.code}: {error.reden}") from None
     try:
         signer = Signer.from_files(sleutel, certificaat)
-    except ValueError as fout:  # not an RSA key of 2048 bits or more, or not the certificate's key
-        raise click.ClickException(str(fout)) from None
+    except ValueError as error:  # not an RSA key of 2048 bits or more, or not the certificate's key
+        raise click.ClickException(str(error)) from None
     signer.sign(root, datetime.now(UTC))
     data = to_bytes(root)
     if uit is None:
@@ -68,7 +68,7 @@ def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> N
 )
 @click.option(
     "--trust",
-    "vertrouwd",
+    "trusted",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="CA certificate (PEM) to trust; repeatable.",
@@ -82,47 +82,47 @@ def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> N
 )
 @click.option(
     "--trust-embedded",
-    "ingebed",
+    "embedded",
     is_flag=True,
     help="Trust the certificate in the message itself (no chain or CRL check).",
 )
 @click.option(
     "--any-recipient",
-    "iedereen",
+    "everyone",
     is_flag=True,
     help="Do not require wsa:To to be the broker, nor the action one of the broker's.",
 )
 @click.pass_obj
-def verify(runtime, bestand: Path, moment, vertrouwd, crls, ingebed: bool, iedereen: bool) -> None:
+def verify(runtime, bestand: Path, moment, trusted, crls, embedded: bool, everyone: bool) -> None:
     """Run the inbound checks on BESTAND; print 'valid' (exit 0) or the fault code and reason (exit 1)."""
-    if bool(vertrouwd) == ingebed:
+    if bool(trusted) == embedded:
         raise click.UsageError("give --trust CERT (one or more) or --trust-embedded")
-    nu = moment.replace(tzinfo=UTC) if moment else datetime.now(UTC)
+    now = moment.replace(tzinfo=UTC) if moment else datetime.now(UTC)
     try:
-        oin, aantal = _check(runtime, bestand.read_bytes(), nu, vertrouwd, crls, iedereen)
-    except EdukoppelingFault as fout:
-        click.echo(f"{fout.code}: {fout.faultstring} ({fout.reden})")
+        oin, aantal = _check(runtime, bestand.read_bytes(), now, trusted, crls, everyone)
+    except EdukoppelingFault as error:
+        click.echo(f"{error.code}: {error.faultstring} ({error.reden})")
         sys.exit(1)
-    except ValueError as fout:  # a trust store the installation refuses (a demo CA in production)
-        raise click.ClickException(str(fout)) from None
+    except ValueError as error:  # a trust store the installation refuses (a demo CA in production)
+        raise click.ClickException(str(error)) from None
     click.echo(f"valid (signed by OIN {oin}, {aantal} signed parts)")
 
 
-def _check(runtime, raw: bytes, nu: datetime, vertrouwd, crls, iedereen: bool) -> tuple[str, int]:
-    envelop = read_envelope(parse_bericht(raw), wss_toegestaan=True)
-    if iedereen:
+def _check(runtime, raw: bytes, now: datetime, trusted, crls, everyone: bool) -> tuple[str, int]:
+    envelop = read_envelope(parse_bericht(raw), wss_allowed=True)
+    if everyone:
         read_addressing(envelop, '""', None, None)
     else:
         acties = {a for d in Contract().diensten.values() for a in d.acties}
         read_addressing(envelop, '""', runtime.settings.broker_oins, acties)
-    geverifieerd = verify_envelope(envelop, nu)
-    if vertrouwd:
+    verified = verify_envelope(envelop, now)
+    if trusted:
         # Under the installation's rules, as the broker itself would check it: in production a demo CA
         # is refused and a test OIN is not valid.
-        oin = runtime.trust_store_of(vertrouwd, crls).check_all(geverifieerd.certificaat, "ondertekening", nu)
+        oin = runtime.trust_store_of(trusted, crls).check_all(verified.certificaat, "ondertekening", now)
     else:
-        oin = _embedded_oin(geverifieerd.certificaat)
-    return oin, len(geverifieerd.ondertekend)
+        oin = _embedded_oin(verified.certificaat)
+    return oin, len(verified.signed)
 
 
 def _embedded_oin(certificaat) -> str:

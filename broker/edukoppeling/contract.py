@@ -41,8 +41,8 @@ def contract_map() -> Path:
 class Operation:
     naam: str
     action: str
-    invoer: str  # Clark name of the request element
-    uitvoer: str  # Clark name of the response element
+    input_: str  # Clark name of the request element
+    output: str  # Clark name of the response element
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Dienst:
     """One service = one WSDL = one port type (WUS WS003)."""
 
     service_id: str  # vo | mbo | gemeente | regio
-    pad: str  # e.g. /vva/vo/v1
+    path: str  # e.g. /vva/vo/v1
     wsdl: Path
     operaties: dict[str, Operation]  # by wsa:Action
 
@@ -62,15 +62,15 @@ class Dienst:
 class Contract:
     """The services of ``wsdl/`` and the compiled schema of ``xsd/`` under ``map``."""
 
-    def __init__(self, map: Path | None = None, sleutels: frozenset[str] | None = None) -> None:
-        """The services of ``map``/wsdl; ``sleutels`` keeps only those services (the broker serves
+    def __init__(self, map: Path | None = None, keys: frozenset[str] | None = None) -> None:
+        """The services of ``map``/wsdl; ``keys`` keeps only those services (the broker serves
         ``BROKER_DIENSTEN``, the reference receiver ``ONTVANGER_DIENSTEN``; None = all files)."""
         self.map = map or contract_map()
         self.diensten: dict[str, Dienst] = {}
         for wsdl in sorted((self.map / "wsdl").glob("vva-*-v1.wsdl")):
             dienst = _read_wsdl(wsdl)
-            if sleutels is None or dienst.service_id in sleutels:
-                self.diensten[dienst.pad] = dienst
+            if keys is None or dienst.service_id in keys:
+                self.diensten[dienst.path] = dienst
 
     @cached_property
     def schema(self) -> etree.XMLSchema:
@@ -79,17 +79,17 @@ class Contract:
     def dienst(self, sleutel: str) -> Dienst:
         return next(d for d in self.diensten.values() if d.service_id == sleutel)
 
-    def valideer(self, operatie: Operation, inhoud: etree._Element) -> None:
+    def validate(self, operatie: Operation, inhoud: etree._Element) -> None:
         """Check that ``inhoud`` (the Body child) is a valid ``operatie`` request.
 
         Raises ``EdukoppelingFault`` Client.DK0004 with the first violation (element path and reason,
         no values) as detail (F3; Action/Body mismatch per A8).
         """
-        if inhoud.tag != operatie.invoer:
+        if inhoud.tag != operatie.input_:
             raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0004,
                 "Body element does not match wsa:Action",
-                f"De Body moet het element {etree.QName(operatie.invoer).localname} bevatten voor deze wsa:Action.",
+                f"De Body moet het element {etree.QName(operatie.input_).localname} bevatten voor deze wsa:Action.",
             )
         self.validate_element(inhoud)
 
@@ -97,8 +97,8 @@ class Contract:
         """Validate ``element`` against the XSD; ``EdukoppelingFault`` DK0004 on the first violation."""
         if self.schema.validate(element):
             return
-        fout = self.schema.error_log[0]
-        raise EdukoppelingFault(FaultCode.CLIENT_DK0004, "xsd violation", _explanation(fout))
+        error = self.schema.error_log[0]
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0004, "xsd violation", _explanation(error))
 
 
 # libxml2 quotes the offending value: "The value '…' is not …" or "…: '…' is not a valid value …".
@@ -107,16 +107,16 @@ _WAARDE = re.compile(r"(The value |: )'.*' is not")
 _CIJFERREEKS = re.compile(r"\d{5,}")  # any Unicode digit: a full-width BSN is still a BSN
 
 
-def _explanation(fout) -> str:
+def _explanation(error) -> str:
     """The first schema violation as "<element path>: <libxml2 message>" without the offending value:
     it may be a BSN (F3). Allowed values, lengths and names stay: they help the sender fix it. Any run
     of 5+ digits left after that is masked as well, whatever libxml2 put it in."""
-    bericht = _WAARDE.sub(lambda m: f"{m.group(1)}… is not", fout.message)
-    return f"{fout.path}: {_CIJFERREEKS.sub('…', bericht)}"
+    message = _WAARDE.sub(lambda m: f"{m.group(1)}… is not", error.message)
+    return f"{error.path}: {_CIJFERREEKS.sub('…', message)}"
 
 
-def _read_wsdl(pad: Path) -> Dienst:
-    doc = etree.parse(str(pad), safe_xml_parser()).getroot()
+def _read_wsdl(path: Path) -> Dienst:
+    doc = etree.parse(str(path), safe_xml_parser()).getroot()
     ns = {"w": WSDL_NS, "s": WSDL_SOAP_NS}
     doel = doc.get("targetNamespace")
     schema_ns = doc.nsmap["vva"]
@@ -124,20 +124,20 @@ def _read_wsdl(pad: Path) -> Dienst:
     operaties = {}
     for op in doc.findall("w:portType/w:operation", ns):
         naam = op.get("name")
-        invoer = op.find("w:input", ns)
-        uitvoer = op.find("w:output", ns)
-        action = invoer.get(f"{{{WSAM_NS}}}Action")
+        input_ = op.find("w:input", ns)
+        output = op.find("w:output", ns)
+        action = input_.get(f"{{{WSAM_NS}}}Action")
         operaties[action] = Operation(
             naam=naam,
             action=action,
-            invoer=_element_of(doc, invoer.get("message"), schema_ns),
-            uitvoer=_element_of(doc, uitvoer.get("message"), schema_ns),
+            input_=_element_of(doc, input_.get("message"), schema_ns),
+            output=_element_of(doc, output.get("message"), schema_ns),
         )
     service_id = doel.rsplit(":", 1)[-1]
-    return Dienst(service_id=service_id, pad=urlsplit(locatie).path, wsdl=pad, operaties=operaties)
+    return Dienst(service_id=service_id, path=urlsplit(locatie).path, wsdl=path, operaties=operaties)
 
 
-def _element_of(doc: etree._Element, bericht: str, schema_ns: str) -> str:
-    naam = bericht.split(":", 1)[-1]
+def _element_of(doc: etree._Element, message: str, schema_ns: str) -> str:
+    naam = message.split(":", 1)[-1]
     part = doc.find(f"{{{WSDL_NS}}}message[@name='{naam}']/{{{WSDL_NS}}}part")
     return f"{{{schema_ns}}}{part.get('element').split(':', 1)[-1]}"

@@ -23,17 +23,17 @@ class Envelope:
     inhoud: etree._Element
     wsa: tuple[etree._Element, ...]
     security: tuple[etree._Element, ...]
-    oude_wsa: tuple[etree._Element, ...] = ()  # WS-Addressing 2004 headers: refused after the presence checks
+    old_wsa: tuple[etree._Element, ...] = ()  # WS-Addressing 2004 headers: refused after the presence checks
 
 
 def _elements(parent: etree._Element) -> list[etree._Element]:
     return [kind for kind in parent if isinstance(kind.tag, str)]
 
 
-def read_envelope(root: etree._Element, wss_toegestaan: bool) -> Envelope:
+def read_envelope(root: etree._Element, wss_allowed: bool) -> Envelope:
     """Check the envelope of ``root`` and return its parts.
 
-    ``wss_toegestaan`` is False on a 2W-be service, where a wsse:Security header is refused (S0).
+    ``wss_allowed`` is False on a 2W-be service, where a wsse:Security header is refused (S0).
     Raises ``EdukoppelingFault``: VersionMismatch.DK0001 for a SOAP 1.2 or unknown envelope, a missing,
     repeated or misplaced Header/Body, or text/elements outside them; Client.DK0004 when the Body does
     not hold exactly one element or uses SOAP encoding, multi-refs or XInclude (H22, H85, H90);
@@ -45,15 +45,15 @@ def read_envelope(root: etree._Element, wss_toegestaan: bool) -> Envelope:
             "soap:VersionMismatch SOAP 1.2" if root.tag == q(SOAP12, "Envelope") else "no SOAP 1.1 Envelope"
         )
         raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, reden)
-    kinderen = _elements(root)
-    namen = [kind.tag for kind in kinderen]
-    if namen not in ([q(SOAP11, "Body")], [q(SOAP11, "Header"), q(SOAP11, "Body")]):
+    children = _elements(root)
+    names = [kind.tag for kind in children]
+    if names not in ([q(SOAP11, "Body")], [q(SOAP11, "Header"), q(SOAP11, "Body")]):
         raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed Header/Body structure")
     if (root.text or "").strip() or any((kind.tail or "").strip() for kind in root):
         raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed text in Envelope")
-    body = kinderen[-1]
+    body = children[-1]
     inhoud = _body_content(body)
-    header = kinderen[0] if len(kinderen) == 2 else None
+    header = children[0] if len(children) == 2 else None
     for deel in (body, header):
         if deel is not None and q(SOAP11, "encodingStyle") in deel.attrib:
             raise EdukoppelingFault(
@@ -65,17 +65,17 @@ def read_envelope(root: etree._Element, wss_toegestaan: bool) -> Envelope:
         raise EdukoppelingFault(
             FaultCode.CLIENT_DK0004, "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
         )
-    wsa, security, oud = _headers(header, wss_toegestaan)
-    return Envelope(root, body, inhoud, wsa, security, oud)
+    wsa, security, old = _headers(header, wss_allowed)
+    return Envelope(root, body, inhoud, wsa, security, old)
 
 
 def _body_content(body: etree._Element) -> etree._Element:
-    elementen = _elements(body)
-    if len(elementen) != 1:
+    elements = _elements(body)
+    if len(elements) != 1:
         raise EdukoppelingFault(
             FaultCode.CLIENT_DK0004, "Body child count", "De Body moet precies één element bevatten."
         )
-    inhoud = elementen[0]
+    inhoud = elements[0]
     for element in inhoud.iter(etree.Element):
         if element.tag.startswith(f"{{{XINCLUDE}}}"):
             raise EdukoppelingFault(
@@ -96,31 +96,31 @@ def _body_content(body: etree._Element) -> etree._Element:
     return inhoud
 
 
-def must_understand(blok: etree._Element) -> bool:
-    """True when ``blok`` carries soap:mustUnderstand 1 or true (xsd:boolean, whitespace collapsed; H106)."""
-    return (blok.get(q(SOAP11, "mustUnderstand")) or "").strip() in ("1", "true")
+def must_understand(block: etree._Element) -> bool:
+    """True when ``block`` carries soap:mustUnderstand 1 or true (xsd:boolean, whitespace collapsed; H106)."""
+    return (block.get(q(SOAP11, "mustUnderstand")) or "").strip() in ("1", "true")
 
 
-def _headers(header: etree._Element | None, wss_toegestaan: bool) -> tuple[tuple, tuple, tuple]:
+def _headers(header: etree._Element | None, wss_allowed: bool) -> tuple[tuple, tuple, tuple]:
     if header is None:
         return (), (), ()
-    wsa, security, oud = [], [], []
-    for blok in _elements(header):
-        namespace = etree.QName(blok).namespace
+    wsa, security, old = [], [], []
+    for block in _elements(header):
+        namespace = etree.QName(block).namespace
         if namespace == WSA:
-            wsa.append(blok)
-        elif blok.tag == q(WSSE, "Security"):
-            if not wss_toegestaan:
+            wsa.append(block)
+        elif block.tag == q(WSSE, "Security"):
+            if not wss_allowed:
                 raise EdukoppelingFault(FaultCode.CLIENT_DK0010, "wsse:Security on a 2W-be service")  # S0
-            security.append(blok)
-        elif must_understand(blok):
+            security.append(block)
+        elif must_understand(block):
             raise EdukoppelingFault(
-                FaultCode.MUST_UNDERSTAND, f"header {etree.QName(blok).localname} with mustUnderstand"
+                FaultCode.MUST_UNDERSTAND, f"header {etree.QName(block).localname} with mustUnderstand"
             )
         elif namespace in WSA_OUD:
-            oud.append(blok)  # reported as the missing 2005/08 header when that is what is wrong (H69)
+            old.append(block)  # reported as the missing 2005/08 header when that is what is wrong (H69)
         else:
             raise EdukoppelingFault(
-                FaultCode.CLIENT_DK0010, f"header {etree.QName(blok).localname} not allowed"
+                FaultCode.CLIENT_DK0010, f"header {etree.QName(block).localname} not allowed"
             )
-    return tuple(wsa), tuple(security), tuple(oud)
+    return tuple(wsa), tuple(security), tuple(old)

@@ -24,13 +24,13 @@ _VERBODEN_TEKENS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 class Limits:
     """Structural caps (CXF defaults as adopted in docs/rules.md, Limits)."""
 
-    diepte: int = 100
-    attributen: int = 500  # attributes and namespace declarations per element
-    attribuutwaarde: int = 64 * 1024
-    kinderen: int = 50_000
+    depth: int = 100
+    attributes: int = 500  # attributes and namespace declarations per element
+    attribute_value: int = 64 * 1024
+    children: int = 50_000
     # Lower than the 5,000,000 CXF allows: a full batch of 5,000 records has about
     # 60,000 elements, and libxml2 needs roughly 300 bytes per element in memory.
-    elementen: int = 250_000
+    elements: int = 250_000
 
 
 #: What makes an lxml parser safe for XML from outside: no entity expanded, no DTD loaded, nothing
@@ -67,10 +67,10 @@ def parse_bericht(raw: bytes, limieten: Limits = Limits()) -> etree._Element:
     (xml:Forbidden, before parsing), malformed XML (xml:Malformed), a processing instruction
     (xml:Forbidden) or a structural limit exceeded (xml:Limit) — H77–H89, H99–H102.
     """
-    tekst = _check_utf8(raw)
-    if "<!DOCTYPE" in tekst or "<!ENTITY" in tekst:
+    text = _check_utf8(raw)
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden DOCTYPE or ENTITY")
-    if raw.count(b"<") > 2 * limieten.elementen + 100:
+    if raw.count(b"<") > 2 * limieten.elements + 100:
         # Every element costs at least one '<': refuse before libxml2 builds a tree of them (H89).
         raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element count")
     try:
@@ -84,19 +84,19 @@ def parse_bericht(raw: bytes, limieten: Limits = Limits()) -> etree._Element:
 def _check_utf8(raw: bytes) -> str:
     inhoud = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
     try:
-        tekst = inhoud.decode("utf-8", errors="strict")
+        text = inhoud.decode("utf-8", errors="strict")
     except UnicodeDecodeError:
         raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding not UTF-8") from None
-    declaratie = _DECLARATIE.match(inhoud)
-    if declaratie and declaratie.group(1).lower() not in (b"utf-8", b"utf8"):
+    declaration = _DECLARATIE.match(inhoud)
+    if declaration and declaration.group(1).lower() not in (b"utf-8", b"utf8"):
         raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding declaration not UTF-8")
-    if _VERBODEN_TEKENS.search(tekst):
+    if _VERBODEN_TEKENS.search(text):
         raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding forbidden control character")
-    return tekst
+    return text
 
 
 def _check_structure(root: etree._Element, limieten: Limits, raw: bytes) -> None:
-    if limieten.diepte == Limits.diepte and _bounded_by_counts(raw, limieten) and not _TOO_DEEP_OR_PI(root):
+    if limieten.depth == Limits.depth and _bounded_by_counts(raw, limieten) and not _TOO_DEEP_OR_PI(root):
         return
     _walk_structure(root, limieten, raw)
 
@@ -108,62 +108,62 @@ def _bounded_by_counts(raw: bytes, limieten: Limits) -> bool:
     tree walk in Python is then left to the (rare) message that needs it (issue 18)."""
     tekens = raw.count(b"<")
     return (
-        tekens <= min(limieten.elementen, limieten.kinderen)
-        and len(raw) <= limieten.attribuutwaarde
-        and raw.count(b"=") + raw.count(b"xmlns") <= limieten.attributen
+        tekens <= min(limieten.elements, limieten.children)
+        and len(raw) <= limieten.attribute_value
+        and raw.count(b"=") + raw.count(b"xmlns") <= limieten.attributes
     )
 
 
 #: An element deeper than the default depth limit, or a processing instruction anywhere in the
 #: document, found in C. Either sends the message through the walk, which gives the exact fault.
 _TOO_DEEP_OR_PI = etree.XPath(
-    "boolean(/*" + "/*" * Limits.diepte + ") or boolean(//processing-instruction())"
+    "boolean(/*" + "/*" * Limits.depth + ") or boolean(//processing-instruction())"
 )
 
 
 def _walk_structure(root: etree._Element, limieten: Limits, raw: bytes) -> None:
-    aantal = meeste_attributen = 0
-    waarden_te_lang_mogelijk = len(raw) > limieten.attribuutwaarde  # no entities: references only shrink
-    stapel = [(root, 1)]
-    while stapel:
-        element, diepte = stapel.pop()
+    aantal = most_attributes = 0
+    values_maybe_too_long = len(raw) > limieten.attribute_value  # no entities: references only shrink
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
         if isinstance(element, etree._ProcessingInstruction):
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden processing instruction")
         if not isinstance(element.tag, str):
             continue  # comments: harmless here, handled where text is read
         aantal += 1
-        if diepte > limieten.diepte:
+        if depth > limieten.depth:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element depth")
-        attributen = element.attrib
-        meeste_attributen = max(meeste_attributen, len(attributen))
-        if waarden_te_lang_mogelijk and any(len(w) > limieten.attribuutwaarde for w in attributen.values()):
+        attributes = element.attrib
+        most_attributes = max(most_attributes, len(attributes))
+        if values_maybe_too_long and any(len(w) > limieten.attribute_value for w in attributes.values()):
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute size")
-        if len(element) > limieten.kinderen or aantal > limieten.elementen:
+        if len(element) > limieten.children or aantal > limieten.elements:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element count")
-        stapel.extend((kind, diepte + 1) for kind in element)
+        stack.extend((kind, depth + 1) for kind in element)
     # A PI before or after the root element is a sibling of the root, not a descendant.
-    for buur in (*root.itersiblings(preceding=True), *root.itersiblings()):
-        if isinstance(buur, etree._ProcessingInstruction):
+    for neighbour in (*root.itersiblings(preceding=True), *root.itersiblings()):
+        if isinstance(neighbour, etree._ProcessingInstruction):
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden processing instruction")
     # No element declares more namespaces than the message spells "xmlns" (strict UTF-8, no entities),
     # so only a message where that bound could break the limit is counted declaration by declaration.
-    if meeste_attributen + raw.count(b"xmlns") > limieten.attributen:
+    if most_attributes + raw.count(b"xmlns") > limieten.attributes:
         _check_declarations(raw, limieten)
 
 
 def _check_declarations(raw: bytes, limieten: Limits) -> None:
     """Attributes plus namespace declarations per element, counted from the parser's events: the tree
     shows a re-declared prefix (same or other URI) not at all, so ``nsmap`` cannot count them (H87)."""
-    declaraties = 0
-    gebeurtenissen = etree.iterparse(
+    declarations = 0
+    events = etree.iterparse(
         io.BytesIO(raw),
         events=("start-ns", "start"),
         **SAFE_PARSER_OPTIONS,
     )
-    for gebeurtenis, waarde in gebeurtenissen:
-        if gebeurtenis == "start-ns":
-            declaraties += 1  # the declarations of the element whose "start" comes next
+    for event, waarde in events:
+        if event == "start-ns":
+            declarations += 1  # the declarations of the element whose "start" comes next
             continue
-        if len(waarde.attrib) + declaraties > limieten.attributen:
+        if len(waarde.attrib) + declarations > limieten.attributes:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute count")
-        declaraties = 0
+        declarations = 0

@@ -16,14 +16,14 @@ from lxml import etree
 def make_readable(element: etree._Element) -> None:
     """Join the text around every comment in ``element``'s subtree, drop the comments, and strip the
     surrounding whitespace of every element that holds only text."""
-    for commentaar in list(element.iter(etree.Comment)):
-        ouder, staart = commentaar.getparent(), commentaar.tail or ""
-        vorige = commentaar.getprevious()
-        if vorige is not None:
-            vorige.tail = (vorige.tail or "") + staart
+    for comment in list(element.iter(etree.Comment)):
+        ouder, tail = comment.getparent(), comment.tail or ""
+        previous = comment.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
         else:
-            ouder.text = (ouder.text or "") + staart
-        ouder.remove(commentaar)
-    for blad in element.iter(etree.Element):
-        if len(blad) == 0 and blad.text is not None:
-            blad.text = blad.text.strip()
+            ouder.text = (ouder.text or "") + tail
+        ouder.remove(comment)
+    for sheet in element.iter(etree.Element):
+        if len(sheet) == 0 and sheet.text is not None:
+            sheet.text = sheet.text.strip()

@@ -15,7 +15,7 @@ from broker.edukoppeling.ns import SOAP11, WSA, WSA_ANONYMOUS, WSA_FAULT_ACTION,
 _NSMAP = {"soap": SOAP11, "wsa": WSA, "wsu": WSU}
 
 
-def anoniem(oin: str) -> str:
+def anonymous(oin: str) -> str:
     """The anonymous address with a lowercase ``oin`` parameter and nothing else (A2)."""
     return f"{WSA_ANONYMOUS}?oin={oin}"
 
@@ -25,18 +25,18 @@ def _envelope(action: str, relates_to: str | None, broker_oin: str, ontvanger_oi
     header = etree.SubElement(envelop, q(SOAP11, "Header"))
     message_id = new_message_id()
 
-    def blok(naam: str, waarde: str | None = None) -> etree._Element:
+    def block(naam: str, waarde: str | None = None) -> etree._Element:
         element = etree.SubElement(header, q(WSA, naam), {q(WSU, "Id"): f"wsa-{naam}"})
         element.text = waarde
         return element
 
-    blok("Action", action)
-    blok("MessageID", message_id)
+    block("Action", action)
+    block("MessageID", message_id)
     if relates_to is not None:
-        blok("RelatesTo", relates_to)
-    etree.SubElement(blok("From"), q(WSA, "Address")).text = anoniem(broker_oin)
+        block("RelatesTo", relates_to)
+    etree.SubElement(block("From"), q(WSA, "Address")).text = anonymous(broker_oin)
     if ontvanger_oin is not None:
-        blok("To", anoniem(ontvanger_oin))
+        block("To", anonymous(ontvanger_oin))
     body = etree.SubElement(envelop, q(SOAP11, "Body"), {q(WSU, "Id"): "body"})
     return envelop, body, message_id
 
@@ -61,14 +61,14 @@ def to_bytes(envelop: etree._Element) -> bytes:
 
 
 def build_fault(
-    fout: EdukoppelingFault, relates_to: str | None, broker_oin: str, ontvanger_oin: str | None
+    error: EdukoppelingFault, relates_to: str | None, broker_oin: str, ontvanger_oin: str | None
 ) -> tuple[etree._Element, str]:
-    """A SOAP 1.1 Fault envelope for ``fout`` (F1: faultcode prefixed with the envelope prefix;
+    """A SOAP 1.1 Fault envelope for ``error`` (F1: faultcode prefixed with the envelope prefix;
     unqualified faultcode/faultstring/detail; F5 headers). Output as for ``build_response``."""
     envelop, body, message_id = _envelope(WSA_FAULT_ACTION, relates_to, broker_oin, ontvanger_oin)
     fault = etree.SubElement(body, q(SOAP11, "Fault"))
-    etree.SubElement(fault, "faultcode").text = f"soap:{fout.code}"
-    etree.SubElement(fault, "faultstring").text = fout.faultstring
-    if fout.detail_on_the_wire:
-        etree.SubElement(etree.SubElement(fault, "detail"), "melding").text = fout.detail_on_the_wire
+    etree.SubElement(fault, "faultcode").text = f"soap:{error.code}"
+    etree.SubElement(fault, "faultstring").text = error.faultstring
+    if error.detail_on_the_wire:
+        etree.SubElement(etree.SubElement(fault, "detail"), "melding").text = error.detail_on_the_wire
     return envelop, message_id

@@ -95,14 +95,14 @@ class _CrlState:
     #: Per issuing CA (SHA-256 of its SubjectPublicKeyInfo) the CRLs that CA verifiably signed; filled on
     #: first use, because an intermediate may arrive only in a peer's TLS chain. Matched on the key, not
     #: on byte-equal names (a PrintableString and a UTF8String name are the same name).
-    _per_uitgever: dict[bytes, tuple[x509.CertificateRevocationList, ...]] = field(default_factory=dict)
+    _per_issuer: dict[bytes, tuple[x509.CertificateRevocationList, ...]] = field(default_factory=dict)
 
-    def van(self, uitgever: x509.Certificate) -> tuple[x509.CertificateRevocationList, ...]:
-        """The CRLs signed by ``uitgever``'s key."""
-        sleutel = _spki(uitgever)
-        if sleutel not in self._per_uitgever:
-            self._per_uitgever[sleutel] = tuple(c for c in self.crls if _has_signed(uitgever, c))
-        return self._per_uitgever[sleutel]
+    def van(self, issuer: x509.Certificate) -> tuple[x509.CertificateRevocationList, ...]:
+        """The CRLs signed by ``issuer``'s key."""
+        sleutel = _spki(issuer)
+        if sleutel not in self._per_issuer:
+            self._per_issuer[sleutel] = tuple(c for c in self.crls if _has_signed(issuer, c))
+        return self._per_issuer[sleutel]
 
 
 @dataclass(frozen=True)
@@ -130,30 +130,30 @@ class TrustStore:
         crl_files: Sequence[Path],
         crl_grace_s: int = 0,
         productie: bool = False,
-        crl_kijk_s: float = CRL_KIJK_S,
+        crl_watch_s: float = CRL_KIJK_S,
     ) -> None:
         if crl_grace_s < 0:
             raise ValueError("crl_gratie_s must be 0 or more")
-        certificaten = _read_certificates(ca_files)
-        self._roots = [c for c in certificaten if _is_self_signed(c)]
-        self._tussen = [c for c in certificaten if not _is_self_signed(c)]
+        certificates = _read_certificates(ca_files)
+        self._roots = [c for c in certificates if _is_self_signed(c)]
+        self._between = [c for c in certificates if not _is_self_signed(c)]
         if not self._roots:
             raise ValueError("the trust store needs at least one self-signed root CA")
         if productie:
-            _refuse_demo_cas(certificaten)
+            _refuse_demo_cas(certificates)
         _set_up_asn1_classes()
         # Shared by every request thread: built completely here, before any thread can see them.
         self._asn1_roots = tuple(_fully_built(_to_asn1(c)) for c in self._roots)
-        self._asn1_tussen = tuple(_fully_built(_to_asn1(c)) for c in self._tussen)
-        self._gratie = timedelta(seconds=crl_grace_s)
+        self._asn1_intermediates = tuple(_fully_built(_to_asn1(c)) for c in self._between)
+        self._grace = timedelta(seconds=crl_grace_s)
         self._productie = productie
-        self._crl_bestanden = list(crl_files)
-        self._slot = threading.Lock()
+        self._crl_files = list(crl_files)
+        self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, _Verdict] = OrderedDict()
-        self._crls = self._read_crls(self._crl_bestanden)
-        self._crl_stempel = _stamp(self._crl_bestanden)
-        self._kijk_s = crl_kijk_s
-        self._volgende_blik = time.monotonic() + crl_kijk_s
+        self._crls = self._read_crls(self._crl_files)
+        self._crl_stamp = _stamp(self._crl_files)
+        self._watch_s = crl_watch_s
+        self._next_look = time.monotonic() + crl_watch_s
 
     # -----------------------------------------------------------------------------------------------------
     # Public API
@@ -164,13 +164,13 @@ class TrustStore:
         certificaat: x509.Certificate,
         doel: Target,
         moment: datetime,
-        extra_tussen: Sequence[x509.Certificate] = (),
+        extra_between: Sequence[x509.Certificate] = (),
     ) -> str:
         """Decide whether ``certificaat`` may be used for ``doel`` at ``moment``; return its OIN.
 
         Input: the certificate (from the BinarySecurityToken or the TLS layer); ``doel`` "ondertekening"
         (message signature, S5) or "tls" (client certificate, T8); ``moment`` (time-zone
-        aware; normally now); ``extra_tussen``: intermediates the peer sent (a TLS chain, at most
+        aware; normally now); ``extra_between``: intermediates the peer sent (a TLS chain, at most
         ``MAX_TUSSEN``), used only to build a path, never trusted on their own. Output: the OIN in subject serialNumber (20 characters).
         Raises ``EdukoppelingFault`` per the table in the module docstring: Client.EK0031 (signing) or
         Client.EK0030 (TLS) for an untrusted, expired, revoked, weak or misused certificate; Client.EK0030
@@ -187,11 +187,11 @@ class TrustStore:
         if moment.tzinfo is None:
             raise ValueError("moment must carry a time zone")
         self._refresh_crls_if_changed()
-        sleutel = (_fingerprint(certificaat), doel, tuple(_fingerprint(c) for c in extra_tussen))
+        sleutel = (_fingerprint(certificaat), doel, tuple(_fingerprint(c) for c in extra_between))
         crls = self._crls  # one snapshot for the whole check, even if a reload happens meanwhile
         if (oin := self._from_cache(sleutel, moment)) is not None:
             return oin
-        oin, geldig_tot = self._judge(certificaat, doel, moment, extra_tussen, crls)
+        oin, geldig_tot = self._judge(certificaat, doel, moment, extra_between, crls)
         self._cached(
             sleutel, _Verdict(oin, moment, min(geldig_tot, moment + timedelta(seconds=CACHE_S))), crls
         )
@@ -203,10 +203,10 @@ class TrustStore:
         Call after the CRL fetcher stored new CRLs (O6). Raises like ``__init__`` for a
         bad CRL, and then keeps the CRLs in force (a broken download must not widen trust).
         """
-        nieuwe_bestanden = self._crl_bestanden if crl_files is None else list(crl_files)
-        nieuw = self._read_crls(nieuwe_bestanden)
-        with self._slot:
-            self._crl_bestanden = nieuwe_bestanden
+        new_files = self._crl_files if crl_files is None else list(crl_files)
+        nieuw = self._read_crls(new_files)
+        with self._lock:
+            self._crl_files = new_files
             self._crls = nieuw
             self._cache.clear()
 
@@ -215,25 +215,25 @@ class TrustStore:
         every ``CRL_KIJK_S`` seconds: a revocation takes effect without a restart (O6, H47). A broken
         new file is logged and the CRLs in force stay (a bad download must not widen trust); past their
         nextUpdate + grace every answer is then DK0051."""
-        if time.monotonic() < self._volgende_blik:
+        if time.monotonic() < self._next_look:
             return
-        self._volgende_blik = time.monotonic() + self._kijk_s
-        stempel = _stamp(self._crl_bestanden)
-        if stempel == self._crl_stempel:
+        self._next_look = time.monotonic() + self._watch_s
+        stamp = _stamp(self._crl_files)
+        if stamp == self._crl_stamp:
             return
         try:
             self.reload_crls()
-        except (OSError, ValueError) as fout:
-            log.error("new CRL files not loaded, keeping the ones in force: %s", type(fout).__name__)
-        self._crl_stempel = stempel
+        except (OSError, ValueError) as error:
+            log.error("new CRL files not loaded, keeping the ones in force: %s", type(error).__name__)
+        self._crl_stamp = stamp
 
     def crls_valid_until(self) -> datetime | None:
         """The moment (UTC) the first CRL in force goes stale: its nextUpdate + grace, after picking up
         CRL files changed on disk; None when no CRL is configured. For the health endpoint and the
         metrics: past this moment certificates under that CRL's CA get Server.DK0051 (O6)."""
         self._refresh_crls_if_changed()
-        momenten = [crl.next_update_utc for crl in self._crls.crls]
-        return min(momenten) + self._gratie if momenten else None
+        moments = [crl.next_update_utc for crl in self._crls.crls]
+        return min(moments) + self._grace if moments else None
 
     @property
     def roots(self) -> list[x509.Certificate]:
@@ -241,9 +241,9 @@ class TrustStore:
         return list(self._roots)
 
     @property
-    def tussen(self) -> list[x509.Certificate]:
+    def between(self) -> list[x509.Certificate]:
         """The intermediates loaded (configured, hence usable for path building)."""
-        return list(self._tussen)
+        return list(self._between)
 
     # -----------------------------------------------------------------------------------------------------
     # The checks, in the order of the module docstring's table
@@ -254,30 +254,30 @@ class TrustStore:
         certificaat: x509.Certificate,
         doel: Target,
         moment: datetime,
-        extra_tussen: Sequence[x509.Certificate],
+        extra_between: Sequence[x509.Certificate],
         crls: _CrlState,
     ) -> tuple[str, datetime]:
         """All checks for one certificate; return (OIN, the moment until which the answer holds)."""
         _check_key(certificaat, doel)
-        if len(extra_tussen) > MAX_TUSSEN:
+        if len(extra_between) > MAX_TUSSEN:
             raise _refuse(
                 doel,
                 WsSecurityFault.FAILED_CHECK,
-                f"peer chain of {len(extra_tussen)} intermediates (> {MAX_TUSSEN})",
+                f"peer chain of {len(extra_between)} intermediates (> {MAX_TUSSEN})",
             )
         _check_not_a_ca(certificaat, doel)
         _check_validity(certificaat, moment, doel)
-        pad = self._validate_path(certificaat, doel, self._validation_context(moment, extra_tussen, crls))
-        keten = [x509.load_der_x509_certificate(c.dump()) for c in pad.iter_certs(include_root=True)]
-        for ca in keten:
+        path = self._validate_path(certificaat, doel, self._validation_context(moment, extra_between, crls))
+        chain = [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(include_root=True)]
+        for ca in chain:
             _check_validity(ca, moment, doel)
-        crl_tot = self._check_crl_freshness(keten, moment, crls)
+        crl_until = self._check_crl_freshness(chain, moment, crls)
         _check_usage(certificaat, doel)
         oin = self._check_oin(certificaat)
-        return oin, min([crl_tot, *(c.not_valid_after_utc for c in keten)])
+        return oin, min([crl_until, *(c.not_valid_after_utc for c in chain)])
 
     def _validation_context(
-        self, moment: datetime, extra_tussen: Sequence[x509.Certificate], crls: _CrlState
+        self, moment: datetime, extra_between: Sequence[x509.Certificate], crls: _CrlState
     ) -> ValidationContext:
         """What a path is validated against: the configured roots and intermediates (and the peer's
         own), the CRLs, the moment.
@@ -289,11 +289,11 @@ class TrustStore:
         """
         return ValidationContext(
             trust_roots=self._asn1_roots,
-            other_certs=[*self._asn1_tussen, *(_to_asn1(c) for c in extra_tussen)],
+            other_certs=[*self._asn1_intermediates, *(_to_asn1(c) for c in extra_between)],
             crls=crls.asn1,
             revocation_mode="require",
             moment=moment,
-            time_tolerance=self._gratie,
+            time_tolerance=self._grace,
             allow_fetching=False,
         )
 
@@ -306,46 +306,46 @@ class TrustStore:
         try:
             # pyhanko 0.33 is async-only; the broker's request handling is synchronous (WSGI threads).
             return asyncio.run(validator.async_validate_path())
-        except pv.RevokedError as fout:
+        except pv.RevokedError as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_AUTHENTICATION, "certificate revoked (CRL)", fout
-            ) from fout
-        except pv.StaleRevinfoError as fout:
-            raise _unknown(CRL_STALE, "CRL past nextUpdate + grace", fout) from fout
-        except pv.InsufficientRevinfoError as fout:
-            raise _unknown(CRL_MISSING, "no usable CRL for a certificate in the path", fout) from fout
-        except (pv.ExpiredError, pv.NotYetValidError) as fout:
+                doel, WsSecurityFault.FAILED_AUTHENTICATION, "certificate revoked (CRL)", error
+            ) from error
+        except pv.StaleRevinfoError as error:
+            raise _unknown(CRL_STALE, "CRL past nextUpdate + grace", error) from error
+        except pv.InsufficientRevinfoError as error:
+            raise _unknown(CRL_MISSING, "no usable CRL for a certificate in the path", error) from error
+        except (pv.ExpiredError, pv.NotYetValidError) as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_AUTHENTICATION, "certificate in the path not valid now", fout
-            ) from fout
-        except pv.DisallowedAlgorithmError as fout:
+                doel, WsSecurityFault.FAILED_AUTHENTICATION, "certificate in the path not valid now", error
+            ) from error
+        except pv.DisallowedAlgorithmError as error:
             raise _refuse(
-                doel, WsSecurityFault.INVALID_SECURITY, "weak algorithm in the path", fout
-            ) from fout
-        except pv.InvalidCertificateError as fout:
+                doel, WsSecurityFault.INVALID_SECURITY, "weak algorithm in the path", error
+            ) from error
+        except pv.InvalidCertificateError as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_CHECK, "untrusted: self-signed certificate", fout
-            ) from fout
-        except (pv.PathBuildingError, pv.ValidationError) as fout:
+                doel, WsSecurityFault.FAILED_CHECK, "untrusted: self-signed certificate", error
+            ) from error
+        except (pv.PathBuildingError, pv.ValidationError) as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_CHECK, "untrusted: no valid path to a configured root", fout
-            ) from fout
+                doel, WsSecurityFault.FAILED_CHECK, "untrusted: no valid path to a configured root", error
+            ) from error
 
     def _check_crl_freshness(
-        self, keten: list[x509.Certificate], moment: datetime, crls: _CrlState
+        self, chain: list[x509.Certificate], moment: datetime, crls: _CrlState
     ) -> datetime:
         """O6 in our own hands, whatever the library concluded: every certificate below the root has a CRL
-        signed by its issuer whose nextUpdate + grace is not before ``moment``. ``keten`` runs root first.
+        signed by its issuer whose nextUpdate + grace is not before ``moment``. ``chain`` runs root first.
         Return the earliest such deadline. Raises ``EdukoppelingFault(Server.DK0051)`` otherwise
         (O6; H47).
         """
         deadlines: list[datetime] = []
-        for uitgever in keten[:-1]:  # each one issued the next; the leaf issued nothing
-            eigen = crls.van(uitgever)
-            naam = uitgever.subject.rfc4514_string(_NAMEN)
-            if not eigen:
+        for issuer in chain[:-1]:  # each one issued the next; the leaf issued nothing
+            own = crls.van(issuer)
+            naam = issuer.subject.rfc4514_string(_NAMEN)
+            if not own:
                 raise _unknown(CRL_MISSING, f"no CRL from {naam}")
-            tot = max(crl.next_update_utc for crl in eigen if crl.next_update_utc) + self._gratie
+            tot = max(crl.next_update_utc for crl in own if crl.next_update_utc) + self._grace
             if moment > tot:
                 raise _unknown(CRL_STALE, f"CRL of {naam} past nextUpdate + grace")
             deadlines.append(tot)
@@ -358,12 +358,12 @@ class TrustStore:
         aantal = len(certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER))
         oin = oin_of(certificaat)
         if oin is None:
-            tekst = (
+            text = (
                 "no OIN: subject has no serialNumber"
                 if aantal == 0
                 else "ambiguous OIN: several serialNumbers"
             )
-            raise EdukoppelingFault(OIN_CODE, tekst, wss=WsSecurityFault.INVALID_SECURITY_TOKEN)
+            raise EdukoppelingFault(OIN_CODE, text, wss=WsSecurityFault.INVALID_SECURITY_TOKEN)
         if not is_valid_oin(oin):
             raise EdukoppelingFault(
                 OIN_CODE, "invalid OIN in subject serialNumber", wss=WsSecurityFault.INVALID_SECURITY_TOKEN
@@ -378,13 +378,13 @@ class TrustStore:
     # Loading and caching
     # -----------------------------------------------------------------------------------------------------
 
-    def _read_crls(self, paden: Sequence[Path]) -> _CrlState:
+    def _read_crls(self, paths: Sequence[Path]) -> _CrlState:
         """Read the CRLs; each must have a nextUpdate, or its freshness cannot be judged (O6)."""
         crls: list[x509.CertificateRevocationList] = []
-        for pad in paden:
-            for crl in _read_crl_file(pad):
+        for path in paths:
+            for crl in _read_crl_file(path):
                 if crl.next_update_utc is None:
-                    raise ValueError(f"{pad}: CRL without nextUpdate; its freshness cannot be judged (O6)")
+                    raise ValueError(f"{path}: CRL without nextUpdate; its freshness cannot be judged (O6)")
                 crls.append(crl)
         asn1 = tuple(
             _fully_built(asn1_crl.CertificateList.load(c.public_bytes(serialization.Encoding.DER)))
@@ -393,18 +393,18 @@ class TrustStore:
         return _CrlState(tuple(crls), asn1)
 
     def _from_cache(self, sleutel: tuple, moment: datetime) -> str | None:
-        with self._slot:
-            uitslag = self._cache.get(sleutel)
-        if uitslag is not None and uitslag.vanaf <= moment < uitslag.tot:
-            return uitslag.oin
+        with self._lock:
+            verdict = self._cache.get(sleutel)
+        if verdict is not None and verdict.vanaf <= moment < verdict.tot:
+            return verdict.oin
         return None
 
-    def _cached(self, sleutel: tuple, uitslag: _Verdict, crls: _CrlState) -> None:
-        with self._slot:
+    def _cached(self, sleutel: tuple, verdict: _Verdict, crls: _CrlState) -> None:
+        with self._lock:
             # Validated against CRLs that have since been replaced: do not let it outlive the reload.
             if crls is not self._crls:
                 return
-            self._cache[sleutel] = uitslag
+            self._cache[sleutel] = verdict
             self._cache.move_to_end(sleutel)
             while len(self._cache) > _CACHE_MAX:
                 self._cache.popitem(last=False)
@@ -424,10 +424,10 @@ def oin_of(certificaat: x509.Certificate) -> str | None:
     a certificate's OIN: the trust store, ``vva envelope verify --trust-embedded``, ``vva pki show`` and
     the conformance kit all use it.
     """
-    waarden = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
-    if len(waarden) != 1 or not isinstance(waarden[0].value, str):
+    values = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    if len(values) != 1 or not isinstance(values[0].value, str):
         return None
-    return waarden[0].value
+    return values[0].value
 
 
 def _check_key(certificaat: x509.Certificate, doel: Target) -> None:
@@ -445,10 +445,10 @@ def _check_not_a_ca(certificaat: x509.Certificate, doel: Target) -> None:
     """A CA certificate is no party certificate; without this check a configured root offered as the
     signing certificate would validate as a path of length one."""
     try:
-        basis = certificaat.extensions.get_extension_for_class(x509.BasicConstraints).value
+        base = certificaat.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
         return
-    if basis.ca:
+    if base.ca:
         raise _refuse(
             doel, WsSecurityFault.INVALID_SECURITY_TOKEN, "a CA certificate is not a party certificate"
         )
@@ -457,11 +457,11 @@ def _check_not_a_ca(certificaat: x509.Certificate, doel: Target) -> None:
 def _check_validity(certificaat: x509.Certificate, moment: datetime, doel: Target) -> None:
     """notBefore <= moment <= notAfter (H46; PKI002; WT004)."""
     if not certificaat.not_valid_before_utc <= moment <= certificaat.not_valid_after_utc:
-        tekst = "expired" if moment > certificaat.not_valid_after_utc else "not yet valid"
+        text = "expired" if moment > certificaat.not_valid_after_utc else "not yet valid"
         raise _refuse(
             doel,
             WsSecurityFault.FAILED_AUTHENTICATION,
-            f"certificate {tekst}: {certificaat.subject.rfc4514_string(_NAMEN)}",
+            f"certificate {text}: {certificaat.subject.rfc4514_string(_NAMEN)}",
         )
 
 
@@ -488,55 +488,55 @@ def _check_usage(certificaat: x509.Certificate, doel: Target) -> None:
 
 
 def _refuse(
-    doel: Target, klasse: WsSecurityFault, tekst: str, oorzaak: Exception | None = None
+    doel: Target, klass: WsSecurityFault, text: str, cause: Exception | None = None
 ) -> EdukoppelingFault:
-    return EdukoppelingFault(WEIGERCODE[doel], _reden(tekst, oorzaak), wss=klasse)
+    return EdukoppelingFault(WEIGERCODE[doel], _reason(text, cause), wss=klass)
 
 
-def _unknown(klasse: str, tekst: str, oorzaak: Exception | None = None) -> EdukoppelingFault:
+def _unknown(klass: str, text: str, cause: Exception | None = None) -> EdukoppelingFault:
     return EdukoppelingFault(
-        ONBEKEND_CODE, f"{klasse} {_reden(f'revocation status unknown: {tekst}', oorzaak)}"
+        ONBEKEND_CODE, f"{klass} {_reason(f'revocation status unknown: {text}', cause)}"
     )
 
 
-def _reden(tekst: str, oorzaak: Exception | None) -> str:
-    if oorzaak is None:
-        return tekst
-    return f"{tekst} ({str(oorzaak)[:_MAX_BIBLIOTHEEKTEKST]})"
+def _reason(text: str, cause: Exception | None) -> str:
+    if cause is None:
+        return text
+    return f"{text} ({str(cause)[:_MAX_BIBLIOTHEEKTEKST]})"
 
 
-def _read_certificates(paden: Iterable[Path]) -> list[x509.Certificate]:
-    certificaten: list[x509.Certificate] = []
-    for pad in paden:
-        data = pad.read_bytes()
+def _read_certificates(paths: Iterable[Path]) -> list[x509.Certificate]:
+    certificates: list[x509.Certificate] = []
+    for path in paths:
+        data = path.read_bytes()
         if b"-----BEGIN" in data:
-            certificaten += x509.load_pem_x509_certificates(data)
+            certificates += x509.load_pem_x509_certificates(data)
         else:
-            certificaten.append(x509.load_der_x509_certificate(data))
-    return certificaten
+            certificates.append(x509.load_der_x509_certificate(data))
+    return certificates
 
 
-def _read_crl_file(pad: Path) -> list[x509.CertificateRevocationList]:
+def _read_crl_file(path: Path) -> list[x509.CertificateRevocationList]:
     # PKIoverheid publishes DER; the demo PKI and most tooling write PEM. Accept both.
-    data = pad.read_bytes()
+    data = path.read_bytes()
     if b"-----BEGIN" not in data:
         return [x509.load_der_x509_crl(data)]
-    blokken = data.split(b"-----END X509 CRL-----")
+    blocks = data.split(b"-----END X509 CRL-----")
     return [
-        x509.load_pem_x509_crl(blok + b"-----END X509 CRL-----\n")
-        for blok in blokken
-        if b"-----BEGIN" in blok
+        x509.load_pem_x509_crl(block + b"-----END X509 CRL-----\n")
+        for block in blocks
+        if b"-----BEGIN" in block
     ]
 
 
-def _stamp(bestanden: Sequence[Path]) -> tuple:
+def _stamp(files: Sequence[Path]) -> tuple:
     uitkomst = []
-    for pad in bestanden:
+    for path in files:
         try:
-            status = Path(pad).stat()
-            uitkomst.append((str(pad), status.st_mtime_ns, status.st_size))
+            status = Path(path).stat()
+            uitkomst.append((str(path), status.st_mtime_ns, status.st_size))
         except OSError:
-            uitkomst.append((str(pad), None, None))
+            uitkomst.append((str(path), None, None))
     return tuple(uitkomst)
 
 
@@ -557,9 +557,9 @@ def _has_signed(ca: x509.Certificate, crl: x509.CertificateRevocationList) -> bo
         return False
 
 
-def _refuse_demo_cas(certificaten: list[x509.Certificate]) -> None:
+def _refuse_demo_cas(certificates: list[x509.Certificate]) -> None:
     """Production trusts only PKIoverheid (T9); a demo CA there is a configuration error, not a choice."""
-    for certificaat in certificaten:
+    for certificaat in certificates:
         if DEMO_MARKER in certificaat.subject.rfc4514_string(_NAMEN):
             raise ValueError(f"demo CA {certificaat.subject.rfc4514_string(_NAMEN)} configured in production")
 
@@ -568,8 +568,8 @@ def _to_asn1(certificaat: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(certificaat.public_bytes(serialization.Encoding.DER))
 
 
-_klassen_slot = threading.Lock()
-_klassen_klaar = False
+_classes_lock = threading.Lock()
+_classes_ready = False
 
 
 def _set_up_asn1_classes() -> None:
@@ -580,19 +580,19 @@ def _set_up_asn1_classes() -> None:
     the first concurrent requests of a fresh worker bring classes the configured CAs do not use (an
     extended key usage, say); doing all of them before the trust store is shared removes that race too.
     """
-    global _klassen_klaar
-    with _klassen_slot:
-        if _klassen_klaar:
+    global _classes_ready
+    with _classes_lock:
+        if _classes_ready:
             return
-        te_doen = list(asn1_core.Asn1Value.__subclasses__())
-        while te_doen:
-            klasse = te_doen.pop()
-            te_doen.extend(klasse.__subclasses__())
+        to_do = list(asn1_core.Asn1Value.__subclasses__())
+        while to_do:
+            klass = to_do.pop()
+            to_do.extend(klass.__subclasses__())
             try:
-                klasse()  # the set-up runs first in Asn1Value.__init__, whatever the value check says after
+                klass()  # the set-up runs first in Asn1Value.__init__, whatever the value check says after
             except (TypeError, ValueError):
                 pass
-        _klassen_klaar = True
+        _classes_ready = True
 
 
 def _fully_built(waarde: _Asn1) -> _Asn1:
@@ -608,35 +608,35 @@ def _fully_built(waarde: _Asn1) -> _Asn1:
     every structured value below, once, in this thread.
     """
     _ = waarde.native
-    stapel: list[asn1_core.Asn1Value] = [waarde]
-    while stapel:
-        huidig = stapel.pop()
-        if isinstance(huidig, (asn1_core.Sequence, asn1_core.Choice)):
-            for naam in _properties(type(huidig)):
+    stack: list[asn1_core.Asn1Value] = [waarde]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (asn1_core.Sequence, asn1_core.Choice)):
+            for naam in _properties(type(current)):
                 try:
-                    getattr(huidig, naam)
+                    getattr(current, naam)
                 except Exception:  # noqa: BLE001 - a value that cannot be computed fails the same way later
                     pass
-        if isinstance(huidig, (asn1_core.Sequence, asn1_core.SequenceOf)):
-            stapel.extend(kind for kind in huidig.children if isinstance(kind, asn1_core.Asn1Value))
-        elif isinstance(huidig, asn1_core.Choice):
-            stapel.append(huidig.chosen)
+        if isinstance(current, (asn1_core.Sequence, asn1_core.SequenceOf)):
+            stack.extend(kind for kind in current.children if isinstance(kind, asn1_core.Asn1Value))
+        elif isinstance(current, asn1_core.Choice):
+            stack.append(current.chosen)
         elif isinstance(
-            huidig, (asn1_core.ParsableOctetString, asn1_core.ParsableOctetBitString, asn1_core.Any)
+            current, (asn1_core.ParsableOctetString, asn1_core.ParsableOctetBitString, asn1_core.Any)
         ):
-            if huidig._parsed is not None:  # noqa: SLF001 - the parsed form, if asn1crypto made one
-                stapel.append(huidig._parsed[0])  # noqa: SLF001
+            if current._parsed is not None:  # noqa: SLF001 - the parsed form, if asn1crypto made one
+                stack.append(current._parsed[0])  # noqa: SLF001
     return waarde
 
 
 @functools.cache
-def _properties(klasse: type) -> tuple[str, ...]:
+def _properties(klass: type) -> tuple[str, ...]:
     """The lazily computed properties of an asn1crypto class outside asn1crypto.core (those of core,
     ``native`` and ``contents``, are filled by ``native``)."""
-    if klasse.__module__ == asn1_core.__name__:
+    if klass.__module__ == asn1_core.__name__:
         return ()
     return tuple(
-        naam for naam in dir(klasse) if isinstance(getattr(klasse, naam, None), property) and naam != "native"
+        naam for naam in dir(klass) if isinstance(getattr(klass, naam, None), property) and naam != "native"
     )
 
 

@@ -67,10 +67,10 @@ class Closing:
 
     jaar: int
     jaarcijfers: int
-    verwijderd: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
 
 
-def close_cyclus(session: Session, kalender: Calendar, jaar: int, today: date, nu: datetime) -> Closing:
+def close_cyclus(session: Session, kalender: Calendar, jaar: int, today: date, now: datetime) -> Closing:
     """Close cycle ``jaar`` in ``session``'s transaction: store its yearly figures, delete its personal data.
 
     Raises ``CyclusError`` when the cycle has not ended on ``today`` (its last day is 30 September),
@@ -81,36 +81,36 @@ def close_cyclus(session: Session, kalender: Calendar, jaar: int, today: date, n
 
     cyclus = kalender.cyclus(jaar)
     C = models.Cyclus
-    rij = lock_cyclus(session, jaar)
-    if rij is not None and rij.gesloten_op is not None:
+    row = lock_cyclus(session, jaar)
+    if row is not None and row.gesloten_op is not None:
         raise CyclusError(
-            f"cycle {jaar} was closed on {rij.gesloten_op:%Y-%m-%d}; it holds no personal data any more"
+            f"cycle {jaar} was closed on {row.gesloten_op:%Y-%m-%d}; it holds no personal data any more"
         )
     if today <= cyclus.einde:
         raise CyclusError(
             f"cycle {jaar} runs until {cyclus.einde}; close it after that day (its data are still in use)"
         )
-    grens = (
+    limit = (
         datetime.combine(cyclus.begin, time(0), UTC),
         datetime.combine(cyclus.einde + timedelta(days=1), time(0), UTC),
     )
-    if rij is None:
+    if row is None:
         # No request of this cycle reached the service layer, but refused ones are in the message log.
         B = models.Bericht
-        if session.scalar(select(B.id).where(B.tijdstip >= grens[0], B.tijdstip < grens[1]).limit(1)) is None:
+        if session.scalar(select(B.id).where(B.tijdstip >= limit[0], B.tijdstip < limit[1]).limit(1)) is None:
             raise CyclusError(f"cycle {jaar} never held any data; nothing to close")
-        rij = C(jaar=jaar, deadline=cyclus.deadline)
-        session.add(rij)
+        row = C(jaar=jaar, deadline=cyclus.deadline)
+        session.add(row)
     afsluiting = Closing(jaar, store_jaarcijfers(session, jaar, kalender))
-    for tabel in (t for t in PERSOONSGEGEVENS if t != "audit_leerling"):
-        afsluiting.verwijderd[tabel] = session.execute(_remove(tabel, jaar, grens)).rowcount
-    rij.gesloten_op = nu
-    leerlingen = afsluiting.verwijderd["leerling"]
-    # The audit record says when the purge really ran (``nu`` may be the day it acts as of).
+    for table in (t for t in PERSOONSGEGEVENS if t != "audit_leerling"):
+        afsluiting.removed[table] = session.execute(_remove(table, jaar, limit)).rowcount
+    row.gesloten_op = now
+    leerlingen = afsluiting.removed["leerling"]
+    # The audit record says when the purge really ran (``now`` may be the day it acts as of).
     record_event(session, AuditEvent(BEHEER, CYCLUS_SLUITEN, "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
     # The audit pseudonyms last, under the chain head's lock taken just now: an audit record about this
     # cycle committed meanwhile is deleted too, and one appended later finds the cycle closed.
-    afsluiting.verwijderd["audit_leerling"] = session.execute(_remove("audit_leerling", jaar, grens)).rowcount
+    afsluiting.removed["audit_leerling"] = session.execute(_remove("audit_leerling", jaar, limit)).rowcount
     return afsluiting
 
 
@@ -125,20 +125,20 @@ def lock_cyclus(session: Session, jaar: int) -> models.Cyclus | None:
     return session.get(C, jaar, populate_existing=True)
 
 
-def _remove(tabel: str, jaar: int, grens: tuple[datetime, datetime]):
+def _remove(table: str, jaar: int, limit: tuple[datetime, datetime]):
     L, A, S, B = models.Leerling, models.Aanmelding, models.Signaal, models.Bericht
     leerlingen = select(L.id).where(L.cyclus_jaar == jaar)
     aanmeldingen = select(A.id).where(A.cyclus_jaar == jaar)
-    berichten = select(B.id).where(B.tijdstip >= grens[0], B.tijdstip < grens[1])
+    messages = select(B.id).where(B.tijdstip >= limit[0], B.tijdstip < limit[1])
     U = models.UitgaandBericht
     pushes = or_(
         U.signaal_id.in_(select(S.id).where(S.cyclus_jaar == jaar)),
-        and_(U.aangemaakt_op >= grens[0], U.aangemaakt_op < grens[1]),
+        and_(U.aangemaakt_op >= limit[0], U.aangemaakt_op < limit[1]),
     )
     # A push of this cycle may leave the broker after its last day (a retry): its attempts and the
     # receivers' answers are in the message log under the push's MessageID, whenever they happened.
     push_ids = select(U.message_id).where(pushes)
-    opdrachten = {
+    commands = {
         "leerling_mutatie": delete(models.LeerlingMutatie).where(
             models.LeerlingMutatie.leerling_id.in_(leerlingen)
         ),
@@ -154,33 +154,33 @@ def _remove(tabel: str, jaar: int, grens: tuple[datetime, datetime]):
         "uitgaand_bericht": delete(U).where(pushes),
         "signaal": delete(S).where(S.cyclus_jaar == jaar),
         "ontvangen_message_id": delete(models.OntvangenMessageId).where(
-            models.OntvangenMessageId.antwoord_id.in_(berichten)
+            models.OntvangenMessageId.antwoord_id.in_(messages)
         ),
         "bericht": delete(B).where(
             or_(
-                and_(B.tijdstip >= grens[0], B.tijdstip < grens[1]),
+                and_(B.tijdstip >= limit[0], B.tijdstip < limit[1]),
                 and_(B.dienst == "ontvanger", or_(B.message_id.in_(push_ids), B.relates_to.in_(push_ids))),
             )
         ),
         "audit_leerling": delete(models.AuditLeerling).where(models.AuditLeerling.cyclus_jaar == jaar),
     }
-    return opdrachten[tabel].execution_options(synchronize_session=False)
+    return commands[table].execution_options(synchronize_session=False)
 
 
-def open_cyclus(session: Session, kalender: Calendar, jaar: int, nu: datetime) -> models.Cyclus:
+def open_cyclus(session: Session, kalender: Calendar, jaar: int, now: datetime) -> models.Cyclus:
     """Mark cycle ``jaar`` as opened (the caller loads its reference data in the same transaction).
 
     Raises ``CyclusError`` when it was opened or closed before.
     """
     cyclus = kalender.cyclus(jaar)
-    rij = session.get(models.Cyclus, jaar)
-    if rij is not None and rij.gesloten_op is not None:
-        raise CyclusError(f"cycle {jaar} was closed on {rij.gesloten_op:%Y-%m-%d}; it cannot be opened again")
-    if rij is not None and rij.geopend_op is not None:
-        raise CyclusError(f"cycle {jaar} was opened on {rij.geopend_op:%Y-%m-%d} already")
-    if rij is None:
-        rij = models.Cyclus(jaar=jaar, deadline=cyclus.deadline)
-        session.add(rij)
-    rij.geopend_op = nu
-    record_event(session, AuditEvent(BEHEER, "vva cycle open", "verwerkt", cyclus_jaar=jaar), nu)
-    return rij
+    row = session.get(models.Cyclus, jaar)
+    if row is not None and row.gesloten_op is not None:
+        raise CyclusError(f"cycle {jaar} was closed on {row.gesloten_op:%Y-%m-%d}; it cannot be opened again")
+    if row is not None and row.geopend_op is not None:
+        raise CyclusError(f"cycle {jaar} was opened on {row.geopend_op:%Y-%m-%d} already")
+    if row is None:
+        row = models.Cyclus(jaar=jaar, deadline=cyclus.deadline)
+        session.add(row)
+    row.geopend_op = now
+    record_event(session, AuditEvent(BEHEER, "vva cycle open", "verwerkt", cyclus_jaar=jaar), now)
+    return row

@@ -23,22 +23,22 @@ def cycle() -> None:
 
 @cycle.command("close")
 @click.option("--year", "jaar", type=int, required=True, help="The cycle: the year of its deadline.")
-@click.option("--date", "dag", type=click.DateTime(["%Y-%m-%d"]), help="Act as of this day (default today).")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="Act as of this day (default today).")
 @click.pass_obj
-def close(runtime, jaar: int, dag) -> None:
+def close(runtime, jaar: int, day) -> None:
     """Store the cycle's anonymous yearly figures, then delete every pupil, registration, message,
     signal and push of that cycle and the pupils' pseudonyms in the audit trail. Irreversible; refused
     before the cycle's last day has passed, and refused the second time."""
-    today = dag.date() if dag else date.today()
+    today = day.date() if day else date.today()
     upgrade(runtime.engine)
     try:
         with runtime.sessions.begin() as session:
             afsluiting = close_cyclus(session, runtime.kalender, jaar, today, moment_of(today))
-    except CyclusError as fout:
-        raise click.ClickException(str(fout)) from None
+    except CyclusError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(f"cycle {jaar}: {afsluiting.jaarcijfers} yearly figures kept")
-    for tabel, aantal in afsluiting.verwijderd.items():
-        click.echo(f"  {tabel:22} {aantal} rows deleted")
+    for table, aantal in afsluiting.removed.items():
+        click.echo(f"  {table:22} {aantal} rows deleted")
     click.echo(f"cycle {jaar} closed: no personal data of it remain")
 
 
@@ -46,7 +46,7 @@ def close(runtime, jaar: int, dag) -> None:
 @click.option("--year", "jaar", type=int, required=True, help="The cycle: the year of its deadline.")
 @click.option(
     "--refdata",
-    "bestanden",
+    "files",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="DUO open-data CSV files for this cycle (repeat the option per file): the VO, primary-school, "
@@ -58,7 +58,7 @@ def close(runtime, jaar: int, dag) -> None:
 def open_(
     runtime,
     jaar: int,
-    bestanden: tuple[Path, ...],
+    files: tuple[Path, ...],
     demo_refdata: bool,
     beeindigde_gemeenten: tuple[str, ...],
 ) -> None:
@@ -66,27 +66,27 @@ def open_(
     when the reference data are incomplete (``vva refdata check``: give all four DUO files). A gemeente
     that ended since the previous cycle (merged) is accepted only when named with --ended-gemeente;
     each acknowledgement is recorded in the audit trail."""
-    if bool(bestanden) == demo_refdata:
+    if bool(files) == demo_refdata:
         raise click.UsageError("give the DUO files with --refdata FILE (or --demo-refdata), not both")
     upgrade(runtime.engine)
     try:
         with runtime.sessions.begin() as session:
             open_cyclus(session, runtime.kalender, jaar, datetime.now(UTC))
-            rapport = load_demo(session, jaar) if demo_refdata else load_files(session, bestanden, jaar)
-            controle = check_all(session, jaar, beeindigde_gemeenten)
-            if not controle.in_orde:
-                report_check(controle)
+            rapport = load_demo(session, jaar) if demo_refdata else load_files(session, files, jaar)
+            check = check_all(session, jaar, beeindigde_gemeenten)
+            if not check.in_orde:
+                report_check(check)
                 # Raised inside the transaction, so neither the cycle nor its data are stored.
                 raise CyclusError(f"cycle {jaar} not opened: its reference data are incomplete (see above)")
-            for code in controle.beeindigde_gemeenten:
+            for code in check.beeindigde_gemeenten:
                 # A deliberate operator decision that removes a gemeente from the exchange: traced.
                 operatie = f"vva cycle open --ended-gemeente {code}"
                 record_event(session, AuditEvent(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
-    except CyclusError as fout:
-        raise click.ClickException(str(fout)) from None
-    tabellen = ", ".join(f"{t.totaal} {naam}" for naam, t in rapport.tellingen.items())
-    if controle.beeindigde_gemeenten:
-        click.echo(f"acknowledged as ended: gemeente {', '.join(controle.beeindigde_gemeenten)}")
+    except CyclusError as error:
+        raise click.ClickException(str(error)) from None
+    tables = ", ".join(f"{t.total} {naam}" for naam, t in rapport.counts.items())
+    if check.beeindigde_gemeenten:
+        click.echo(f"acknowledged as ended: gemeente {', '.join(check.beeindigde_gemeenten)}")
     click.echo(
-        f"cycle {jaar} opened (deadline {runtime.kalender.cyclus(jaar).deadline}); reference data: {tabellen}"
+        f"cycle {jaar} opened (deadline {runtime.kalender.cyclus(jaar).deadline}); reference data: {tables}"
     )

@@ -39,15 +39,15 @@ def run(runtime, peildatum, rapport: str | None, allow_future: bool) -> None:
     ``signaal_lead_days`` (default 14) days before the deadline: one signal to each VO school and
     MBO institution that exchanged no data yet this cycle. A second run the same day creates nothing.
     """
-    dag = peildatum.date() if peildatum else date.today()
-    if dag > date.today() and runtime.settings.production and not allow_future:
+    day = peildatum.date() if peildatum else date.today()
+    if day > date.today() and runtime.settings.production and not allow_future:
         # A mistyped year would signal (and push to) every party as if the deadline had passed.
         raise click.ClickException(
-            f"--date {dag} is in the future; signals for it would reach parties now. "
+            f"--date {day} is in the future; signals for it would reach parties now. "
             "Refused in production; add --allow-future if that is what you mean"
         )
     upgrade(runtime.engine)
-    jaar = runtime.kalender.cyclus_on(dag).jaar
+    jaar = runtime.kalender.cyclus_on(day).jaar
     with runtime.sessions.begin() as session:
         cyclus = lock_cyclus(session, jaar)  # a close in progress finishes first
         if cyclus is not None and cyclus.gesloten_op is not None:
@@ -55,35 +55,35 @@ def run(runtime, peildatum, rapport: str | None, allow_future: bool) -> None:
             raise click.ClickException(
                 f"cycle {jaar} was closed on {cyclus.gesloten_op:%Y-%m-%d}; it has no signals any more"
             )
-        verwerking = Processing(session, runtime.keyring, runtime.kalender, nu=moment_of(dag))
-        run_round = signaleer(verwerking, runtime.settings.signaal_lead_days)
-        gebeurtenis = AuditEvent(
+        processing = Processing(session, runtime.keyring, runtime.kalender, now=moment_of(day))
+        run_round = signaleer(processing, runtime.settings.signaal_lead_days)
+        event = AuditEvent(
             BEHEER,
             "vva signals run",
             "verwerkt",
             cyclus_jaar=run_round.cyclus_jaar,
-            leerlingen=verwerking.betrokken,
-            aantal=run_round.totaal,
+            leerlingen=processing.involved,
+            aantal=run_round.total,
         )
-        record_event(session, gebeurtenis)  # when it really ran, whatever day it acted as of
-    fase = {
+        record_event(session, event)  # when it really ran, whatever day it acted as of
+    phase = {
         "voor-voorloop": "before the signal period",
         "voorloop": "signal period before the deadline",
         "na-deadline": "after the deadline",
-    }[run_round.fase]
+    }[run_round.phase]
     click.echo(
-        f"cycle {run_round.cyclus_jaar} (deadline {run_round.deadline}), {dag}: {fase}; "
-        f"{run_round.totaal} new signals to {len({oin for oin, _ in run_round.nieuw})} parties, {run_round.pushes} pushes queued"
+        f"cycle {run_round.cyclus_jaar} (deadline {run_round.deadline}), {day}: {phase}; "
+        f"{run_round.total} new signals to {len({oin for oin, _ in run_round.nieuw})} parties, {run_round.pushes} pushes queued"
     )
     for (oin, soort), aantal in sorted(run_round.nieuw.items()):
         click.echo(f"  {oin}  {soort:26} {aantal}")
-    if run_round.fase == "voorloop":
-        click.echo(f"parties that exchanged no data yet this cycle: {len(run_round.stil)}")
-        for stil in run_round.stil:
-            click.echo(f"  {stil.oin}  {stil.soort:15} {','.join(stil.brins):20} {stil.naam}")
+    if run_round.phase == "voorloop":
+        click.echo(f"parties that exchanged no data yet this cycle: {len(run_round.quiet)}")
+        for quiet in run_round.quiet:
+            click.echo(f"  {quiet.oin}  {quiet.soort:15} {','.join(quiet.brins):20} {quiet.naam}")
     if rapport:
         with open(rapport, "w", newline="", encoding="utf-8") as handle:
-            schrijver = csv.writer(handle)
-            schrijver.writerow(["oin", "soort", "brins", "naam"])
-            for stil in run_round.stil:
-                schrijver.writerow([stil.oin, stil.soort, " ".join(stil.brins), stil.naam])
+            writer = csv.writer(handle)
+            writer.writerow(["oin", "soort", "brins", "naam"])
+            for quiet in run_round.quiet:
+                writer.writerow([quiet.oin, quiet.soort, " ".join(quiet.brins), quiet.naam])

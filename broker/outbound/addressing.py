@@ -13,20 +13,20 @@ from zeep.wsdl.utils import get_or_create_header
 
 from broker.domain.identifiers import new_message_id
 from broker.edukoppeling.ns import WSA, q
-from broker.edukoppeling.response import anoniem
+from broker.edukoppeling.response import anonymous
 
 
 class EdukoppelingAddressing(Plugin):
     """Egress: set wsa:To/From with OINs and the quoted SOAPAction = wsa:Action (T6).
 
     ``afzender_oin``: the OIN in wsa:From (the principal). ``ontvanger_oin``: the OIN of the service
-    called. ``adres``: the logical address for wsa:To (default: the binding's endpoint URL).
+    called. ``address``: the logical address for wsa:To (default: the binding's endpoint URL).
     """
 
-    def __init__(self, afzender_oin: str, ontvanger_oin: str, adres: str | None = None) -> None:
+    def __init__(self, afzender_oin: str, ontvanger_oin: str, address: str | None = None) -> None:
         self.afzender_oin = afzender_oin
         self.ontvanger_oin = ontvanger_oin
-        self.adres = adres
+        self.address = address
         #: Set before a call to send that exact MessageID (a retry of a queued push, O5).
         self.message_id: str | None = None
 
@@ -36,13 +36,13 @@ class EdukoppelingAddressing(Plugin):
         self._set(header, "Action", action)
         if self.message_id is not None or header.find(q(WSA, "MessageID")) is None:
             self._set(header, "MessageID", self.message_id or new_message_id())
-        basis = (self.adres or binding_options["address"]).split("?", 1)[0]
-        self._set(header, "To", f"{basis}?oin={self.ontvanger_oin}")
-        afzender = header.find(q(WSA, "From"))
-        if afzender is None:
-            afzender = etree.SubElement(header, q(WSA, "From"))
-            etree.SubElement(afzender, q(WSA, "Address"))
-        afzender.find(q(WSA, "Address")).text = anoniem(self.afzender_oin)
+        base = (self.address or binding_options["address"]).split("?", 1)[0]
+        self._set(header, "To", f"{base}?oin={self.ontvanger_oin}")
+        sender = header.find(q(WSA, "From"))
+        if sender is None:
+            sender = etree.SubElement(header, q(WSA, "From"))
+            etree.SubElement(sender, q(WSA, "Address"))
+        sender.find(q(WSA, "Address")).text = anonymous(self.afzender_oin)
         http_headers["SOAPAction"] = f'"{action}"'
         return envelope, http_headers
 

@@ -33,34 +33,34 @@ def outbox() -> None:
 )
 @click.option(
     "--until-empty",
-    "tot_leeg",
+    "until_empty",
     is_flag=True,
     help="Stop when nothing is waiting (tests, catch-up); shows progress on a terminal and ends with "
     "a summary: delivered, retried, dead.",
 )
 @click.pass_obj
-def run(runtime, workers: int, tot_leeg: bool) -> None:
+def run(runtime, workers: int, until_empty: bool) -> None:
     """Deliver queued pushes until stopped (SIGTERM/SIGINT) or, with --until-empty, until done."""
     try:
         # Built once, here, before any fork: a key or CRL that cannot be used, or a demo CA in
         # production, stops the command at once instead of every worker.
         _ = runtime.signer, runtime.trust_store
-    except (ValueError, OSError) as fout:
-        raise click.ClickException(f"cannot deliver pushes: {fout}") from None
+    except (ValueError, OSError) as error:
+        raise click.ClickException(f"cannot deliver pushes: {error}") from None
     upgrade(runtime.engine)
     if workers > 1 and runtime.engine.dialect.name != "postgresql":
         click.echo("SQLite has one writer and no SKIP LOCKED: running one worker", err=True)
         workers = 1
     runtime.close()  # each worker opens its own connections after the fork
-    with _progress(runtime.settings.database_url, aan=tot_leeg and sys.stderr.isatty()):
-        _deliver(runtime, workers, tot_leeg)
+    with _progress(runtime.settings.database_url, aan=until_empty and sys.stderr.isatty()):
+        _deliver(runtime, workers, until_empty)
 
 
-def _deliver(runtime, workers: int, tot_leeg: bool) -> None:
+def _deliver(runtime, workers: int, until_empty: bool) -> None:
     if workers == 1:
-        telling = _worker(runtime, tot_leeg)
-        if tot_leeg:
-            _summary(telling)
+        count = _worker(runtime, until_empty)
+        if until_empty:
+            _summary(count)
         return
     import multiprocessing
 
@@ -74,11 +74,11 @@ def _deliver(runtime, workers: int, tot_leeg: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s")
     protect_logger(logging.getLogger())
     # The workers add their outcomes here as they end (forked processes share nothing else).
-    gedeeld = multiprocessing.Array("q", len(UITKOMSTEN))
-    if Supervisor(workers, _worker, (runtime, tot_leeg, gedeeld), tot_leeg=tot_leeg).run():
+    shared = multiprocessing.Array("q", len(UITKOMSTEN))
+    if Supervisor(workers, _worker, (runtime, until_empty, shared), until_empty=until_empty).run():
         raise SystemExit(1)
-    if tot_leeg:
-        _summary(dict(zip(UITKOMSTEN, gedeeld[:], strict=True)))
+    if until_empty:
+        _summary(dict(zip(UITKOMSTEN, shared[:], strict=True)))
 
 
 @contextlib.contextmanager
@@ -95,7 +95,7 @@ def _progress(database_url: str, aan: bool, interval_s: float = 0.5):
     from tqdm import tqdm
 
     engine = create_engine(database_url)
-    klaar = threading.Event()
+    done = threading.Event()
 
     def open_pushes() -> int:
         with engine.connect() as connection:
@@ -105,79 +105,79 @@ def _progress(database_url: str, aan: bool, interval_s: float = 0.5):
                 .where(models.UitgaandBericht.status.in_([WACHTEND, BEZIG]))
             )
 
-    balk = tqdm(total=open_pushes(), unit="push", desc="delivering", file=sys.stderr, leave=False)
+    bar = tqdm(total=open_pushes(), unit="push", desc="delivering", file=sys.stderr, leave=False)
 
     def follow() -> None:
-        while not klaar.wait(interval_s):
+        while not done.wait(interval_s):
             try:
                 over = open_pushes()
             except Exception:  # a busy SQLite file: the next poll will do
                 continue
-            balk.total = max(balk.total, balk.n + over)
-            balk.update(max(0, balk.total - over - balk.n))
+            bar.total = max(bar.total, bar.n + over)
+            bar.update(max(0, bar.total - over - bar.n))
 
-    volger = threading.Thread(target=follow, name="outbox-voortgang", daemon=True)
-    volger.start()
+    follower = threading.Thread(target=follow, name="outbox-voortgang", daemon=True)
+    follower.start()
     try:
         yield
     finally:
-        klaar.set()
-        volger.join()
-        balk.close()
+        done.set()
+        follower.join()
+        bar.close()
         engine.dispose()
 
 
-def _summary(telling) -> None:
+def _summary(count) -> None:
     """The one line ``--until-empty`` ends with: what this run's attempts came to."""
     from broker.outbound.delivery_queue import DEAD, DELIVERED, RETRIED
 
-    regel = f"outbox empty: {telling[DELIVERED]} delivered, {telling[RETRIED]} retried, {telling[DEAD]} dead"
-    if telling[DEAD]:
+    regel = f"outbox empty: {count[DELIVERED]} delivered, {count[RETRIED]} retried, {count[DEAD]} dead"
+    if count[DEAD]:
         regel += " (see vva outbox list --status dood; vva outbox retry --all-dead)"
     click.echo(regel)
 
 
-def _worker(runtime, tot_leeg: bool, gedeeld=None):
-    """One delivery worker; returns its outcomes (and adds them to ``gedeeld``, the supervisor's)."""
+def _worker(runtime, until_empty: bool, shared=None):
+    """One delivery worker; returns its outcomes (and adds them to ``shared``, the supervisor's)."""
     from broker.outbound.delivery_queue import UITKOMSTEN
     from broker.outbound.delivery_worker import DeliveryWorker
 
-    gestopt = []
+    stopped = []
     for signum in (signal.SIGTERM, signal.SIGINT):  # Ctrl-C reaches the whole process group
-        signal.signal(signum, lambda *_: gestopt.append(True))
+        signal.signal(signum, lambda *_: stopped.append(True))
     delivery_worker = DeliveryWorker(runtime)
     try:
-        delivery_worker.run(tot_leeg=tot_leeg, stop=lambda: bool(gestopt))
+        delivery_worker.run(until_empty=until_empty, stop=lambda: bool(stopped))
     finally:
         # A forked worker ends with os._exit (no atexit handlers): remove its files here.
         delivery_worker.close()
-        if gedeeld is not None:
-            with gedeeld.get_lock():
+        if shared is not None:
+            with shared.get_lock():
                 for i, uitkomst in enumerate(UITKOMSTEN):
-                    gedeeld[i] += delivery_worker.telling[uitkomst]
-    return delivery_worker.telling
+                    shared[i] += delivery_worker.count[uitkomst]
+    return delivery_worker.count
 
 
 @outbox.command("list")
 @click.option("--status", type=click.Choice([WACHTEND, BEZIG, "afgeleverd", DOOD]), help="Only this status.")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
 @click.pass_obj
-def lijst(runtime, status: str | None, limit: int) -> None:
+def list_(runtime, status: str | None, limit: int) -> None:
     """Counts per status and receiver, then the oldest messages (no pupil data is shown)."""
     U = models.UitgaandBericht
     with runtime.sessions() as session:
-        telling = select(U.ontvanger_oin, U.status, func.count()).group_by(U.ontvanger_oin, U.status)
+        count = select(U.ontvanger_oin, U.status, func.count()).group_by(U.ontvanger_oin, U.status)
         if status:
-            telling = telling.where(U.status == status)
-        for ontvanger, st, aantal in session.execute(telling.order_by(U.ontvanger_oin)):
+            count = count.where(U.status == status)
+        for ontvanger, st, aantal in session.execute(count.order_by(U.ontvanger_oin)):
             click.echo(f"{ontvanger}  {st:<10} {aantal}")
-        vraag = select(U).order_by(U.id).limit(limit)
+        query = select(U).order_by(U.id).limit(limit)
         if status:
-            vraag = vraag.where(U.status == status)
-        for rij in session.scalars(vraag):
+            query = query.where(U.status == status)
+        for row in session.scalars(query):
             click.echo(
-                f"#{rij.id} {rij.ontvanger_oin} {rij.operatie} {rij.status} pogingen={rij.pogingen} "
-                f"volgende={rij.volgende_poging_op:%Y-%m-%d %H:%M:%S} {rij.laatste_fout or ''}".rstrip()
+                f"#{row.id} {row.ontvanger_oin} {row.operatie} {row.status} pogingen={row.pogingen} "
+                f"volgende={row.volgende_poging_op:%Y-%m-%d %H:%M:%S} {row.laatste_fout or ''}".rstrip()
             )
 
 
@@ -191,15 +191,15 @@ def retry(runtime, ids: tuple[int, ...], alle: bool) -> None:
         raise click.UsageError("give message ids or --all-dead, not both and not neither")
     U = models.UitgaandBericht
     with runtime.sessions.begin() as session:
-        vraag = select(U).where(U.status == DOOD)
+        query = select(U).where(U.status == DOOD)
         if not alle:
-            vraag = vraag.where(U.id.in_(ids))
-        rijen = list(session.scalars(vraag))
-        for rij in rijen:
+            query = query.where(U.id.in_(ids))
+        rijen = list(session.scalars(query))
+        for row in rijen:
             # Rendered afresh (and so under a new MessageID): never an old state after a newer one.
-            rij.status, rij.pogingen, rij.volgende_poging_op = WACHTEND, 0, datetime.now(UTC)
-            rij.eerste_poging_op = None  # a fresh retry window
-            rij.inhoud, rij.inhoud_digest, rij.message_id = b"", None, new_message_id()
+            row.status, row.pogingen, row.volgende_poging_op = WACHTEND, 0, datetime.now(UTC)
+            row.eerste_poging_op = None  # a fresh retry window
+            row.inhoud, row.inhoud_digest, row.message_id = b"", None, new_message_id()
     click.echo(f"{len(rijen)} message(s) queued again")
 
 

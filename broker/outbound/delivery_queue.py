@@ -34,7 +34,7 @@ from broker.service.pushes import active_receivers
 
 log = logging.getLogger("vva.outbox")
 
-#: The outcomes counted per attempt (``DeliveryWorker.telling``), in the order the summary shows them.
+#: The outcomes counted per attempt (``DeliveryWorker.count``), in the order the summary shows them.
 DELIVERED, RETRIED, DEAD = "delivered", "retried", "dead"
 UITKOMSTEN = (DELIVERED, RETRIED, DEAD)
 
@@ -61,22 +61,22 @@ class DeliveryQueue:
     def claim(self, maximum: int = 5) -> list[Task]:
         """Take up to ``maximum`` due messages, oldest first, never overtaking an earlier undelivered
         message of the same pupil to the same receiver; marks them ``bezig`` for the lease."""
-        nu = datetime.now(UTC)
-        U, eerder = models.UitgaandBericht, aliased(models.UitgaandBericht)
-        voorganger = exists().where(
-            eerder.ontvanger_oin == U.ontvanger_oin,
-            eerder.volgorde_sleutel == U.volgorde_sleutel,
-            eerder.id < U.id,
-            eerder.status.in_((WACHTEND, BEZIG)),
+        now = datetime.now(UTC)
+        U, earlier = models.UitgaandBericht, aliased(models.UitgaandBericht)
+        predecessor = exists().where(
+            earlier.ontvanger_oin == U.ontvanger_oin,
+            earlier.volgorde_sleutel == U.volgorde_sleutel,
+            earlier.id < U.id,
+            earlier.status.in_((WACHTEND, BEZIG)),
         )
-        vraag = (
+        query = (
             select(U)
             .where(
                 or_(
-                    and_(U.status == WACHTEND, U.volgende_poging_op <= nu),
-                    and_(U.status == BEZIG, U.bezig_tot < nu),
+                    and_(U.status == WACHTEND, U.volgende_poging_op <= now),
+                    and_(U.status == BEZIG, U.bezig_tot < now),
                 ),
-                ~voorganger,
+                ~predecessor,
             )
             .order_by(U.id)
             .limit(maximum)
@@ -84,16 +84,16 @@ class DeliveryQueue:
         )
         with self.runtime.sessions.begin() as session:
             rijen = []
-            for rij in session.scalars(vraag):
-                if rij.status == BEZIG and _give_up(rij, nu, self.runtime.settings):
+            for row in session.scalars(query):
+                if row.status == BEZIG and _give_up(row, now, self.runtime.settings):
                     # Its worker died during the delivery, again and again: never a poison loop.
-                    rij.status, rij.laatste_fout, rij.bezig_tot = DOOD, "worker stopped during delivery", None
+                    row.status, row.laatste_fout, row.bezig_tot = DOOD, "worker stopped during delivery", None
                     continue
                 # The attempt counts from the claim: a message that kills its worker still ends up dead.
-                rij.status, rij.pogingen = BEZIG, rij.pogingen + 1
-                rij.eerste_poging_op = rij.eerste_poging_op or nu
-                rij.bezig_tot = nu + timedelta(seconds=self.runtime.settings.outbox_claim_s)
-                rijen.append(rij)
+                row.status, row.pogingen = BEZIG, row.pogingen + 1
+                row.eerste_poging_op = row.eerste_poging_op or now
+                row.bezig_tot = now + timedelta(seconds=self.runtime.settings.outbox_claim_s)
+                rijen.append(row)
             return [
                 Task(r.id, r.ontvanger_oin, r.endpoint, r.operatie, r.message_id, r.inhoud, r.pogingen)
                 for r in rijen
@@ -117,55 +117,55 @@ class DeliveryQueue:
                 (endpoint for partij, endpoint in active_receivers(session) if partij.oin == oin), None
             )
 
-    def inhoud(self, taak: Task) -> bytes | None:
+    def inhoud(self, task: Task) -> bytes | None:
         """The Body to send: rendered now at the first attempt (and kept), the kept one on a retry — or
         None when the push lapsed (receiver may no longer see the pupil, or would learn nothing new)."""
-        om = self.runtime
-        with om.sessions.begin() as session:
-            rij = session.get(models.UitgaandBericht, taak.id)
-            if rij is None:
+        rt = self.runtime
+        with rt.sessions.begin() as session:
+            row = session.get(models.UitgaandBericht, task.id)
+            if row is None:
                 return None  # purged with its cycle (``vva cycle close``) since it was claimed
-            verwerking = Processing(session, om.keyring, om.kalender)
-            if rij.operatie == "ontvangenSignaal":
-                weergave = render_signaal(verwerking, taak.ontvanger_oin, rij.signaal_id)
+            processing = Processing(session, rt.keyring, rt.kalender)
+            if row.operatie == "ontvangenSignaal":
+                rendering = render_signaal(processing, task.ontvanger_oin, row.signaal_id)
             else:
-                weergave = render(verwerking, taak.ontvanger_oin, rij.volgorde_sleutel)
-            if weergave is None:
-                rij.status, rij.laatste_fout, rij.bezig_tot = (
+                rendering = render(processing, task.ontvanger_oin, row.volgorde_sleutel)
+            if rendering is None:
+                row.status, row.laatste_fout, row.bezig_tot = (
                     VERVALLEN,
                     "receiver may no longer see the pupil",
                     None,
                 )
                 return None
-            if rij.inhoud:
-                return om.keyring.decrypt_data(rij.inhoud)
-            if rij.operatie == "ontvangenSignaal":  # a signal is news by itself: no "nothing new" check
-                rij.inhoud, rij.inhoud_digest = om.keyring.encrypt_data(weergave.xml), weergave.digest
-                return weergave.xml
-            if weergave.digest == last_delivered(session, taak.ontvanger_oin, rij.volgorde_sleutel):
-                rij.status, rij.laatste_fout, rij.bezig_tot = VERVALLEN, "nothing new for this receiver", None
+            if row.inhoud:
+                return rt.keyring.decrypt_data(row.inhoud)
+            if row.operatie == "ontvangenSignaal":  # a signal is news by itself: no "nothing new" check
+                row.inhoud, row.inhoud_digest = rt.keyring.encrypt_data(rendering.xml), rendering.digest
+                return rendering.xml
+            if rendering.digest == last_delivered(session, task.ontvanger_oin, row.volgorde_sleutel):
+                row.status, row.laatste_fout, row.bezig_tot = VERVALLEN, "nothing new for this receiver", None
                 return None
-            rij.inhoud, rij.inhoud_digest = om.keyring.encrypt_data(weergave.xml), weergave.digest
-            return weergave.xml
+            row.inhoud, row.inhoud_digest = rt.keyring.encrypt_data(rendering.xml), rendering.digest
+            return rendering.xml
 
-    def afsluiten(self, taak: Task, status: str, reden: str) -> None:
+    def afsluiten(self, task: Task, status: str, reden: str) -> None:
         with self.runtime.sessions.begin() as session:
-            rij = session.get(models.UitgaandBericht, taak.id)
-            rij.status, rij.laatste_fout, rij.bezig_tot = status, reden, None
+            row = session.get(models.UitgaandBericht, task.id)
+            row.status, row.laatste_fout, row.bezig_tot = status, reden, None
 
-    def give_back(self, taak: Task, tot: datetime) -> None:
+    def give_back(self, task: Task, tot: datetime) -> None:
         """Give a claimed but untried message back, due at ``tot`` with the receiver's other pushes;
         the claim's attempt is undone."""
         with self.runtime.sessions.begin() as session:
-            rij = session.get(models.UitgaandBericht, taak.id)
-            if rij is None or rij.status != BEZIG:
+            row = session.get(models.UitgaandBericht, task.id)
+            if row is None or row.status != BEZIG:
                 return
-            rij.status, rij.bezig_tot, rij.pogingen = WACHTEND, None, rij.pogingen - 1
-            if rij.pogingen == 0:
-                rij.eerste_poging_op = None
-            rij.volgende_poging_op = tot
+            row.status, row.bezig_tot, row.pogingen = WACHTEND, None, row.pogingen - 1
+            if row.pogingen == 0:
+                row.eerste_poging_op = None
+            row.volgende_poging_op = tot
 
-    def postpone_receiver(self, taak: Task, tot: datetime) -> None:
+    def postpone_receiver(self, task: Task, tot: datetime) -> None:
         """The receiver failed: its other waiting pushes wait as long as the failed one (a circuit
         breaker per receiver), instead of each costing a worker a timeout now."""
         U = models.UitgaandBericht
@@ -173,109 +173,109 @@ class DeliveryQueue:
             session.execute(
                 update(U)
                 .where(
-                    U.ontvanger_oin == taak.ontvanger_oin, U.status == WACHTEND, U.volgende_poging_op < tot
+                    U.ontvanger_oin == task.ontvanger_oin, U.status == WACHTEND, U.volgende_poging_op < tot
                 )
                 .values(volgende_poging_op=tot)
                 .execution_options(synchronize_session=False)
             )
 
     def record_attempt(
-        self, taak: Task, transport: VastleggendeTransport, fout: str | None, blijvend: bool
+        self, task: Task, transport: VastleggendeTransport, error: str | None, permanent: bool
     ) -> tuple[datetime | None, str | None]:
         """Record the attempt's outcome; returns the next attempt's time when it is to be retried, and
         the outcome to count (one of ``UITKOMSTEN``; None when the message was purged meanwhile)."""
         settings = self.runtime.settings
-        nu = datetime.now(UTC)
+        now = datetime.now(UTC)
         with self.runtime.sessions.begin() as session:
-            rij = session.get(models.UitgaandBericht, taak.id)
-            if rij is None:
+            row = session.get(models.UitgaandBericht, task.id)
+            if row is None:
                 # Purged with its cycle while this attempt ran: keep nothing of its content, the cycle's
                 # personal data are gone; a push that did leave is still audited, without its pupil.
-                log.warning("outbox message %s was purged during its delivery", taak.id)
-                if transport.laatste_verzoek:
-                    self._audit(session, taak, None, (fout or AFGELEVERD)[:40], nu)
+                log.warning("outbox message %s was purged during its delivery", task.id)
+                if transport.last_request:
+                    self._audit(session, task, None, (error or AFGELEVERD)[:40], now)
                 return None, None
-            rij.bezig_tot, opnieuw = None, None
-            if fout is None:
-                rij.status, rij.afgeleverd_op, rij.laatste_fout = AFGELEVERD, nu, None
-                uitkomst_telling = DELIVERED
-            elif blijvend or _give_up(rij, nu, settings):
-                rij.status, rij.laatste_fout = DOOD, fout
-                uitkomst_telling = DEAD
+            row.bezig_tot, again = None, None
+            if error is None:
+                row.status, row.afgeleverd_op, row.laatste_fout = AFGELEVERD, now, None
+                outcome_count = DELIVERED
+            elif permanent or _give_up(row, now, settings):
+                row.status, row.laatste_fout = DOOD, error
+                outcome_count = DEAD
             else:
-                rij.status, rij.laatste_fout = WACHTEND, fout
-                uitkomst_telling = RETRIED
-                opnieuw = nu + timedelta(seconds=_backoff(rij.pogingen, settings))
-                rij.volgende_poging_op = opnieuw
-            kop = Header(
+                row.status, row.laatste_fout = WACHTEND, error
+                outcome_count = RETRIED
+                again = now + timedelta(seconds=_backoff(row.pogingen, settings))
+                row.volgende_poging_op = again
+            header = Header(
                 dienst="ontvanger",
-                action=f"{NS}/ontvanger/{taak.operatie}",
+                action=f"{NS}/ontvanger/{task.operatie}",
                 afzender_oin=settings.broker_oin,
-                ontvanger_oin=taak.ontvanger_oin,
-                message_id=taak.message_id,
+                ontvanger_oin=task.ontvanger_oin,
+                message_id=task.message_id,
             )
-            status = transport.laatste_antwoord[0] if transport.laatste_antwoord else None
+            status = transport.last_response[0] if transport.last_response else None
             keyring = self.runtime.keyring
-            uitkomst = rij.status if fout is None else fout[:40]
-            log_sent(session, transport.laatste_verzoek, kop, uitkomst, status, keyring)
-            if transport.laatste_verzoek:  # only what left the broker was disclosed
-                self._audit(session, taak, rij, uitkomst, nu)
-            if transport.laatste_antwoord:
-                antwoordkop = Header(
+            uitkomst = row.status if error is None else error[:40]
+            log_sent(session, transport.last_request, header, uitkomst, status, keyring)
+            if transport.last_request:  # only what left the broker was disclosed
+                self._audit(session, task, row, uitkomst, now)
+            if transport.last_response:
+                response_header = Header(
                     dienst="ontvanger",
-                    afzender_oin=taak.ontvanger_oin,
+                    afzender_oin=task.ontvanger_oin,
                     ontvanger_oin=settings.broker_oin,
-                    relates_to=taak.message_id,
+                    relates_to=task.message_id,
                 )
-                uitkomst = "antwoord" if fout is None else fout[:40]
-                log_sent(session, transport.laatste_antwoord[1], antwoordkop, uitkomst, status, keyring, "in")
-        return opnieuw, uitkomst_telling
+                uitkomst = "antwoord" if error is None else error[:40]
+                log_sent(session, transport.last_response[1], response_header, uitkomst, status, keyring, "in")
+        return again, outcome_count
 
     def _audit(
-        self, session, taak: Task, rij: models.UitgaandBericht | None, uitkomst: str, nu: datetime
+        self, session, task: Task, row: models.UitgaandBericht | None, uitkomst: str, now: datetime
     ) -> None:
         """A push that left the broker disclosed the pupil to its receiver: record it (AVG art. 5 lid 2),
-        whatever the receiver answered (``rij`` None: purged meanwhile, recorded without the pupil)."""
-        if rij is None:
-            gebeurtenis = AuditEvent(
-                PUSH, taak.operatie, uitkomst, taak.ontvanger_oin, message_id=taak.message_id, aantal=1
+        whatever the receiver answered (``row`` None: purged meanwhile, recorded without the pupil)."""
+        if row is None:
+            event = AuditEvent(
+                PUSH, task.operatie, uitkomst, task.ontvanger_oin, message_id=task.message_id, aantal=1
             )
-            record_event(session, gebeurtenis, nu)
+            record_event(session, event, now)
             return
-        pupil = rij.signaal_id is None or rij.volgorde_sleutel != f"signaal:{rij.signaal_id}"
+        pupil = row.signaal_id is None or row.volgorde_sleutel != f"signaal:{row.signaal_id}"
         record_event(
             session,
             AuditEvent(
                 PUSH,
-                taak.operatie,
+                task.operatie,
                 uitkomst,
-                partij_oin=taak.ontvanger_oin,
-                message_id=taak.message_id,
+                partij_oin=task.ontvanger_oin,
+                message_id=task.message_id,
                 # The cycle the push belongs to, not the day it left: a retry after the cycle's last day
                 # must be purged with that cycle (``vva cycle close``).
-                cyclus_jaar=self.runtime.kalender.cyclus_on(rij.aangemaakt_op.date()).jaar,
-                leerlingen={rij.volgorde_sleutel} if pupil else set(),
+                cyclus_jaar=self.runtime.kalender.cyclus_on(row.aangemaakt_op.date()).jaar,
+                leerlingen={row.volgorde_sleutel} if pupil else set(),
                 aantal=1,
             ),
-            nu,
+            now,
         )
 
 
-def _give_up(rij: models.UitgaandBericht, nu: datetime, settings) -> bool:
+def _give_up(row: models.UitgaandBericht, now: datetime, settings) -> bool:
     """Whether a failing push has had its chances: its retry window since the first attempt is over,
     or (when set) its maximum number of attempts is reached."""
-    if settings.outbox_max_attempts and rij.pogingen >= settings.outbox_max_attempts:
+    if settings.outbox_max_attempts and row.pogingen >= settings.outbox_max_attempts:
         return True
-    eerste = rij.eerste_poging_op
+    eerste = row.eerste_poging_op
     if eerste is None:
         return False
     if eerste.tzinfo is None:  # SQLite gives naive UTC
         eerste = eerste.replace(tzinfo=UTC)
-    return (nu - eerste).total_seconds() >= settings.outbox_retry_window_s
+    return (now - eerste).total_seconds() >= settings.outbox_retry_window_s
 
 
 def _backoff(pogingen: int, settings) -> float:
     """Exponential backoff with full jitter around the middle: basis × 2^(n−1), capped, × 0.5–1.5."""
     # The exponent is capped too: after a few days of attempts 2**n would overflow a float.
-    basis = min(settings.outbox_max_wait_s, settings.outbox_base_s * 2 ** min(pogingen - 1, 60))
-    return basis * random.uniform(0.5, 1.5)
+    base = min(settings.outbox_max_wait_s, settings.outbox_base_s * 2 ** min(pogingen - 1, 60))
+    return base * random.uniform(0.5, 1.5)

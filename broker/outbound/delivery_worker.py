@@ -35,9 +35,9 @@ class DeliveryWorker:
         self.runtime = runtime
         self.queue = DeliveryQueue(runtime)
         self.transport = PushTransport(runtime)
-        self.meervoudig = runtime.engine.dialect.name == "postgresql"
+        self.multiple = runtime.engine.dialect.name == "postgresql"
         #: Outcomes of this worker's attempts, for ``vva outbox run --until-empty``'s summary.
-        self.telling: Counter[str] = Counter()
+        self.count: Counter[str] = Counter()
 
     def close(self) -> None:
         """Release what this worker holds outside the database: the CA bundle file."""
@@ -49,77 +49,77 @@ class DeliveryWorker:
 
     def run_round(self, maximum: int = 5) -> int:
         """Claim and deliver one batch; returns how many messages were handled."""
-        taken = self.claim(maximum)
-        uitgesteld: dict[str, datetime] = {}  # receivers that failed in this batch: until when
-        for taak in taken:
-            if taak.ontvanger_oin in uitgesteld:
+        tasks = self.claim(maximum)
+        postponed: dict[str, datetime] = {}  # receivers that failed in this batch: until when
+        for task in tasks:
+            if task.ontvanger_oin in postponed:
                 # Not tried: it waits with the receiver's other pushes.
-                self.queue.give_back(taak, uitgesteld[taak.ontvanger_oin])
-            elif (tot := self.deliver(taak)) is not None:
-                uitgesteld[taak.ontvanger_oin] = tot
-        return len(taken)
+                self.queue.give_back(task, postponed[task.ontvanger_oin])
+            elif (tot := self.deliver(task)) is not None:
+                postponed[task.ontvanger_oin] = tot
+        return len(tasks)
 
-    def run(self, tot_leeg: bool = False, stop=None) -> None:
-        """Deliver until stopped (``stop()`` true) or, with ``tot_leeg``, until nothing is left to do."""
-        pauze = 0.2
+    def run(self, until_empty: bool = False, stop=None) -> None:
+        """Deliver until stopped (``stop()`` true) or, with ``until_empty``, until nothing is left to do."""
+        pause = 0.2
         while not (stop and stop()):
             try:
                 if self.run_round() == 0:
-                    if tot_leeg and not self.queue.has_work():
+                    if until_empty and not self.queue.has_work():
                         return
                     time.sleep(0.2)
-                pauze = 0.2
+                pause = 0.2
             except (OperationalError, DBAPIError) as exc:
                 # The database is away for a moment: wait and go on; claimed messages come back after
                 # their lease, so nothing is lost.
                 log.error(
-                    "outbox worker: database unavailable (%s), retrying in %.1f s", type(exc).__name__, pauze
+                    "outbox worker: database unavailable (%s), retrying in %.1f s", type(exc).__name__, pause
                 )
-                time.sleep(pauze)
-                pauze = min(pauze * 2, 30.0)
+                time.sleep(pause)
+                pause = min(pause * 2, 30.0)
 
     # --- one delivery ------------------------------------------------------------------------------
 
-    def deliver(self, taak: Task) -> datetime | None:
-        """Send ``taak`` once and record the outcome (delivered, retry later, or dead); returns the
+    def deliver(self, task: Task) -> datetime | None:
+        """Send ``task`` once and record the outcome (delivered, retry later, or dead); returns the
         time of the next attempt when the receiver failed (None otherwise). Never raises: whatever goes wrong with one
         message is recorded on it, so one bad message cannot stop a worker."""
         try:
-            return self._lever(taak)
+            return self._deliver_task(task)
         except Exception as exc:  # noqa: BLE001 — recorded, retried, dead-lettered in the end
-            log.error("delivery of outbox message %s failed: %s", taak.id, type(exc).__name__)
-            self._record_attempt(taak, VastleggendeTransport(), f"internal {type(exc).__name__}", False)
+            log.error("delivery of outbox message %s failed: %s", task.id, type(exc).__name__)
+            self._record_attempt(task, VastleggendeTransport(), f"internal {type(exc).__name__}", False)
             return None  # our failure, not the receiver's: its other pushes go on
 
-    def _lever(self, taak: Task) -> datetime | None:
-        endpoint = self.queue.current_endpoint(taak.ontvanger_oin)
+    def _deliver_task(self, task: Task) -> datetime | None:
+        endpoint = self.queue.current_endpoint(task.ontvanger_oin)
         if endpoint is None:
-            self._afsluiten(taak, VERVALLEN, "receiver no longer registered with an endpoint")
+            self._finish(task, VERVALLEN, "receiver no longer registered with an endpoint")
             return None
         if self.runtime.settings.environment == "production" and not endpoint.startswith("https://"):
-            self._afsluiten(taak, DOOD, "endpoint is not https (T8)")
+            self._finish(task, DOOD, "endpoint is not https (T8)")
             return None
-        inhoud = self.queue.inhoud(taak)
+        inhoud = self.queue.inhoud(task)
         if inhoud is None:
             return None
-        transport, fout, blijvend = self.transport.send(
-            endpoint, taak.ontvanger_oin, taak.operatie, taak.message_id, inhoud
+        transport, error, permanent = self.transport.send(
+            endpoint, task.ontvanger_oin, task.operatie, task.message_id, inhoud
         )
-        opnieuw = self._record_attempt(taak, transport, fout, blijvend)
-        if opnieuw is not None:
-            self.queue.postpone_receiver(taak, opnieuw)
-        return opnieuw
+        again = self._record_attempt(task, transport, error, permanent)
+        if again is not None:
+            self.queue.postpone_receiver(task, again)
+        return again
 
-    def _afsluiten(self, taak: Task, status: str, reden: str) -> None:
-        self.queue.afsluiten(taak, status, reden)
+    def _finish(self, task: Task, status: str, reden: str) -> None:
+        self.queue.afsluiten(task, status, reden)
         if status == DOOD:
-            self.telling[DEAD] += 1
+            self.count[DEAD] += 1
 
     def _record_attempt(
-        self, taak: Task, transport: VastleggendeTransport, fout: str | None, blijvend: bool
+        self, task: Task, transport: VastleggendeTransport, error: str | None, permanent: bool
     ) -> datetime | None:
         """Record the attempt's outcome; returns the next attempt's time when it is to be retried."""
-        opnieuw, uitkomst_telling = self.queue.record_attempt(taak, transport, fout, blijvend)
-        if uitkomst_telling is not None:
-            self.telling[uitkomst_telling] += 1  # counted once committed
-        return opnieuw
+        again, outcome_count = self.queue.record_attempt(task, transport, error, permanent)
+        if outcome_count is not None:
+            self.count[outcome_count] += 1  # counted once committed
+        return again

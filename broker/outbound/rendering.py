@@ -37,46 +37,46 @@ class Rendering:
     digest: str
 
 
-def render(verwerking: Processing, ontvanger_oin: str, sleutel_hash: str) -> Rendering | None:
+def render(processing: Processing, ontvanger_oin: str, sleutel_hash: str) -> Rendering | None:
     """The ``ontvangenWijziging`` for pupil ``sleutel_hash`` as receiver ``ontvanger_oin`` may see it
     now, or None when the receiver is no longer an active party or may not see the pupil any more."""
-    partij = registeropname(verwerking.session).find(ontvanger_oin)
+    partij = registeropname(processing.session).find(ontvanger_oin)
     if partij is None:
         return None
-    dossier = Rows.load(verwerking, [sleutel_hash]).dossiers(partij).get(sleutel_hash)
+    dossier = Rows.load(processing, [sleutel_hash]).dossiers(partij).get(sleutel_hash)
     if dossier is None:
         return None
     pushes = ontvangers(dossier.feiten, [partij])
     if not pushes:
         return None
-    nummer = verwerking.keyring.decrypt(dossier.nummer_versleuteld)
+    nummer = processing.keyring.decrypt(dossier.nummer_versleuteld)
     # A push shows the pupil exactly as an answer would, contact details included (issue 15, item 5).
     beeld = pushes[0].beeld
-    contacten = ContactBook(verwerking.session, verwerking.cyclus.jaar).contacten(beeld)
+    contacten = ContactBook(processing.session, processing.cyclus.jaar).contacten(beeld)
     leerling = mapping.overzicht_uit(Overzicht(nummer, beeld, contacten))
     W = models.Wijziging
-    laatste, tijdstip = verwerking.session.execute(
+    laatste, tijdstip = processing.session.execute(
         select(func.max(W.volgnummer), func.max(W.vastgelegd_op)).where(W.sleutel_hash == sleutel_hash)
     ).one()
     if tijdstip is not None and tijdstip.tzinfo is None:  # SQLite gives naive UTC
         tijdstip = tijdstip.replace(tzinfo=UTC)
-    bericht = m.OntvangenWijziging(
-        wijzigingId=laatste or 0, tijdstip=tijdstip or verwerking.nu, leerling=leerling
+    message = m.OntvangenWijziging(
+        wijzigingId=laatste or 0, tijdstip=tijdstip or processing.now, leerling=leerling
     )
-    xml = etree.tostring(get_object_as_xml(bericht, m.OntvangenWijziging))
+    xml = etree.tostring(get_object_as_xml(message, m.OntvangenWijziging))
     inhoud = etree.tostring(get_object_as_xml(leerling, m.LeerlingOverzicht))
     return Rendering(xml, hashlib.sha256(inhoud).hexdigest())
 
 
-def render_signaal(verwerking: Processing, ontvanger_oin: str, signaal_id: int | None) -> Rendering | None:
+def render_signaal(processing: Processing, ontvanger_oin: str, signaal_id: int | None) -> Rendering | None:
     """The ``ontvangenSignaal`` for a stored signal, or None when the signal is gone (purged) or the
     receiver is no longer the active party it was meant for."""
-    rij = verwerking.session.get(models.Signaal, signaal_id) if signaal_id is not None else None
-    if rij is None or rij.partij_oin != ontvanger_oin:
+    row = processing.session.get(models.Signaal, signaal_id) if signaal_id is not None else None
+    if row is None or row.partij_oin != ontvanger_oin:
         return None
-    if registeropname(verwerking.session).find(ontvanger_oin) is None:
+    if registeropname(processing.session).find(ontvanger_oin) is None:
         return None
-    signaal = mapping.signaal_uit(signaal_regel(verwerking, rij))
+    signaal = mapping.signaal_uit(signaal_regel(processing, row))
     xml = etree.tostring(get_object_as_xml(m.OntvangenSignaal(signaal=signaal), m.OntvangenSignaal))
     return Rendering(xml, hashlib.sha256(xml).hexdigest())
 

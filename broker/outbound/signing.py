@@ -33,7 +33,7 @@ class UntrustedResponse(BrokerError):
 class EdukoppelingWsse:
     """zeep's ``wsse`` interface (``apply``/``verify``) with the broker's signer and verifier.
 
-    ``trust`` checks the responder's certificate (chain, CRL, OIN) and ``verwacht_oin`` the
+    ``trust`` checks the responder's certificate (chain, CRL, OIN) and ``expected_oin`` the
     responder's OIN; without a trust store only the signature itself is checked (tests, tools).
     """
 
@@ -41,67 +41,67 @@ class EdukoppelingWsse:
         self,
         signer: Signer | None,
         trust: TrustStore | None = None,
-        verwacht_oin: str | None = None,
+        expected_oin: str | None = None,
         settings: VerifierSettings | None = None,
-        gemachtigd: Callable[[str], bool] | None = None,
+        authorised: Callable[[str], bool] | None = None,
     ) -> None:
         self.signer = signer
         self.trust = trust
-        self.verwacht_oin = verwacht_oin
+        self.expected_oin = expected_oin
         self.settings = settings or VerifierSettings()
         # A partner's answer may be signed by a supplier holding a mandate for it (M2).
-        self.gemachtigd = gemachtigd
+        self.authorised = authorised
         # One zeep client may serve several threads: what was sent is remembered per thread.
-        self._verzonden = threading.local()
+        self._sent = threading.local()
 
     def apply(self, envelope: etree._Element, headers: dict) -> tuple[etree._Element, dict]:
         self.signer.sign(envelope, datetime.now(UTC))
         waarde = envelope.find(f".//{q(DS, 'SignatureValue')}")
-        self._verzonden.handtekening = "".join(waarde.text.split())
-        self._verzonden.message_id = _text(envelope, "MessageID")
+        self._sent.handtekening = "".join(waarde.text.split())
+        self._sent.message_id = _text(envelope, "MessageID")
         return envelope, headers
 
     def verify(self, envelope: etree._Element) -> etree._Element:
         """Verify a response envelope; raises ``UntrustedResponse`` on any failure (an unsigned
         fault included: it must never be treated as signed, H76)."""
-        nu = datetime.now(UTC)
+        now = datetime.now(UTC)
         try:
-            envelop = read_envelope(envelope, wss_toegestaan=True)
+            envelop = read_envelope(envelope, wss_allowed=True)
             vertrouw = None
             if self.trust is not None:
-                vertrouw = lambda certificaat: self.trust.check_all(certificaat, "ondertekening", nu)  # noqa: E731
-            geverifieerd = verify_envelope(envelop, nu, self.settings, vertrouw=vertrouw)
-        except EdukoppelingFault as fout:
-            raise UntrustedResponse(f"response not verified: {fout.reden}") from None
-        signer = geverifieerd.oin
-        if self.verwacht_oin is not None and signer is not None and signer != self.verwacht_oin:
-            if self.gemachtigd is None or not self.gemachtigd(signer):
+                vertrouw = lambda certificaat: self.trust.check_all(certificaat, "ondertekening", now)  # noqa: E731
+            verified = verify_envelope(envelop, now, self.settings, vertrouw=vertrouw)
+        except EdukoppelingFault as error:
+            raise UntrustedResponse(f"response not verified: {error.reden}") from None
+        signer = verified.oin
+        if self.expected_oin is not None and signer is not None and signer != self.expected_oin:
+            if self.authorised is None or not self.authorised(signer):
                 raise UntrustedResponse("response signed by an unexpected party")
         self._check_addressing(envelope)
-        self._check_confirmation(envelope, geverifieerd.ondertekend)
+        self._check_confirmation(envelope, verified.signed)
         return envelope
 
     def _check_addressing(self, envelope: etree._Element) -> None:
         # The broker as client (docs/rules.md): RelatesTo is the MessageID we sent (a missing one is treated like DK0008), and the
         # answer comes from the party we called.
-        verzonden = getattr(self._verzonden, "message_id", None)
+        sent = getattr(self._sent, "message_id", None)
         relates_to = _text(envelope, "RelatesTo")
-        if verzonden is None or relates_to is None or message_id_key(relates_to) != message_id_key(verzonden):
+        if sent is None or relates_to is None or message_id_key(relates_to) != message_id_key(sent):
             raise UntrustedResponse("wsa:RelatesTo is not the MessageID of our request")
-        if self.verwacht_oin is not None:
+        if self.expected_oin is not None:
             van = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, 'From')}/{q(WSA, 'Address')}")
-            if van is None or not (van.text or "").strip().endswith(f"oin={self.verwacht_oin}"):
+            if van is None or not (van.text or "").strip().endswith(f"oin={self.expected_oin}"):
                 raise UntrustedResponse("wsa:From is not the party called")
 
-    def _check_confirmation(self, envelope: etree._Element, ondertekend: frozenset[str]) -> None:
+    def _check_confirmation(self, envelope: etree._Element, signed: frozenset[str]) -> None:
         # S8: tolerated when absent; when present it must be signed and equal our SignatureValue.
         security = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}")
-        bevestigingen = [] if security is None else security.findall(q(WSSE11, "SignatureConfirmation"))
-        if not bevestigingen:
+        confirmations = [] if security is None else security.findall(q(WSSE11, "SignatureConfirmation"))
+        if not confirmations:
             return
-        if len(bevestigingen) > 1 or bevestigingen[0].get(q(WSU, "Id")) not in ondertekend:
+        if len(confirmations) > 1 or confirmations[0].get(q(WSU, "Id")) not in signed:
             raise UntrustedResponse("SignatureConfirmation is not one signed element")
-        if bevestigingen[0].get("Value") != getattr(self._verzonden, "handtekening", None):
+        if confirmations[0].get("Value") != getattr(self._sent, "handtekening", None):
             raise UntrustedResponse("SignatureConfirmation does not match the request's signature")
 
 

@@ -27,69 +27,69 @@ HERSTART_PAUZE_S = 0.5
 
 
 class Supervisor:
-    """Runs ``doel(*args)`` in ``aantal`` processes, replacing those that die. ``tot_leeg``: a worker
+    """Runs ``doel(*args)`` in ``aantal`` processes, replacing those that die. ``until_empty``: a worker
     that ends with exit code 0 is done (nothing left to deliver) and is not replaced."""
 
-    def __init__(self, aantal: int, doel: Callable, args: tuple = (), tot_leeg: bool = False) -> None:
-        self.aantal, self.doel, self.args, self.tot_leeg = aantal, doel, args, tot_leeg
-        self.werkers: list[multiprocessing.Process] = []
-        self._doden: deque[float] = deque()
-        self._stoppen = False
+    def __init__(self, aantal: int, doel: Callable, args: tuple = (), until_empty: bool = False) -> None:
+        self.aantal, self.doel, self.args, self.until_empty = aantal, doel, args, until_empty
+        self.workers: list[multiprocessing.Process] = []
+        self._deaths: deque[float] = deque()
+        self._stopping = False
 
     def run(self) -> int:
         """Supervise until stopped (SIGTERM/SIGINT: exit code 0) or every worker is done
-        (``tot_leeg``); returns 1 when workers died in a tight loop."""
+        (``until_empty``); returns 1 when workers died in a tight loop."""
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         for _ in range(self.aantal):
             self._start()
-        while self.werkers:
-            klaar = wait([p.sentinel for p in self.werkers], timeout=1.0)
-            for proces in [p for p in self.werkers if p.sentinel in klaar]:
+        while self.workers:
+            done = wait([p.sentinel for p in self.workers], timeout=1.0)
+            for proces in [p for p in self.workers if p.sentinel in done]:
                 proces.join()  # reaps it: no zombie
-                self.werkers.remove(proces)
-                if self._stoppen or (self.tot_leeg and proces.exitcode == 0):
+                self.workers.remove(proces)
+                if self._stopping or (self.until_empty and proces.exitcode == 0):
                     continue
-                oorzaak = f"outbox worker {proces.pid} died ({_cause(proces.exitcode)})"
+                cause = f"outbox worker {proces.pid} died ({_cause(proces.exitcode)})"
                 if self._tight_loop():
                     log.critical(
                         "%s; workers died %d times within %.0f s: stopping, for the supervisor to restart",
-                        oorzaak,
-                        len(self._doden),
+                        cause,
+                        len(self._deaths),
                         VENSTER_S,
                     )
                     self._stop()
                     self._wait_for_all()
                     return 1
-                log.error("%s; starting a replacement", oorzaak)
+                log.error("%s; starting a replacement", cause)
                 time.sleep(HERSTART_PAUZE_S)
-                if not self._stoppen:
+                if not self._stopping:
                     self._start()
         return 0
 
     def _start(self) -> None:
         proces = multiprocessing.Process(target=self.doel, args=self.args)
         proces.start()
-        self.werkers.append(proces)
+        self.workers.append(proces)
 
     def _tight_loop(self) -> bool:
-        nu = time.monotonic()
-        self._doden.append(nu)
-        while self._doden and self._doden[0] < nu - VENSTER_S:
-            self._doden.popleft()
-        return len(self._doden) > MAX_DODEN
+        now = time.monotonic()
+        self._deaths.append(now)
+        while self._deaths and self._deaths[0] < now - VENSTER_S:
+            self._deaths.popleft()
+        return len(self._deaths) > MAX_DODEN
 
     def _stop(self, *_) -> None:
         """Pass a stop on to the workers: each finishes the push in hand (SIGTERM)."""
-        self._stoppen = True
-        for proces in self.werkers:
+        self._stopping = True
+        for proces in self.workers:
             if proces.is_alive():
                 proces.terminate()
 
     def _wait_for_all(self) -> None:
-        for proces in self.werkers:
+        for proces in self.workers:
             proces.join()
-        self.werkers.clear()
+        self.workers.clear()
 
 
 def _cause(exitcode: int | None) -> str:

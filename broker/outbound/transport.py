@@ -43,30 +43,30 @@ BINDING = "{urn:nl:vva:aanmelden:v1:ontvanger}OntvangerBinding"
 class VastleggendeTransport(Transport):
     """zeep's transport, keeping the bytes of the last request and answer for the message log."""
 
-    laatste_verzoek: bytes = b""
-    laatste_antwoord: tuple[int, bytes] | None = None
+    last_request: bytes = b""
+    last_response: tuple[int, bytes] | None = None
 
     def post_xml(self, address, envelope, headers):
-        self.laatste_verzoek = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
-        self.laatste_antwoord = None
-        antwoord = super().post_xml(address, envelope, headers)
-        self.laatste_antwoord = (antwoord.status_code, antwoord.content)
-        return antwoord
+        self.last_request = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+        self.last_response = None
+        response = super().post_xml(address, envelope, headers)
+        self.last_response = (response.status_code, response.content)
+        return response
 
     def post(self, address, message, headers):
         """POST and read at most ``MAX_ANTWOORD`` bytes of the answer (a receiver cannot exhaust the
         worker's memory or the message log)."""
-        antwoord = self.session.post(
+        response = self.session.post(
             address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
         )
-        data = antwoord.raw.read(MAX_ANTWOORD + 1, decode_content=True)
-        antwoord.close()
+        data = response.raw.read(MAX_ANTWOORD + 1, decode_content=True)
+        response.close()
         if len(data) > MAX_ANTWOORD:
             raise zeep.exceptions.TransportError(
-                "answer larger than the limit", status_code=antwoord.status_code
+                "answer larger than the limit", status_code=response.status_code
             )
-        antwoord._content, antwoord._content_consumed = data, True
-        return antwoord
+        response._content, response._content_consumed = data, True
+        return response
 
 
 class PushTransport:
@@ -75,82 +75,82 @@ class PushTransport:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         settings = runtime.settings
-        self.wsdl = Contract(sleutels=ONTVANGER_DIENSTEN).dienst("ontvanger").wsdl
+        self.wsdl = Contract(keys=ONTVANGER_DIENSTEN).dienst("ontvanger").wsdl
         # The signer and trust store come from the composition root: the same objects, under the same
         # production rules (no demo CA, no test OIN in a receiver's answer), as the inbound pipeline's.
         self.signer: Signer = runtime.signer
         self.trust: TrustStore = runtime.trust_store
-        self._ca_bundel = _bundle(settings.ca_files)
+        self._ca_bundle = _bundle(settings.ca_files)
         # Removed by ``close`` (a worker's normal end), else when this object is collected or the
         # interpreter exits: a start must not leave a file behind in /tmp.
-        self._bundel_weg = weakref.finalize(self, _remove, self._ca_bundel)
+        self._bundle_gone = weakref.finalize(self, _remove, self._ca_bundle)
         self._clients: dict[tuple[str, str], tuple] = {}
 
     def close(self) -> None:
         """Release what this transport holds outside the database: the CA bundle file."""
-        self._bundel_weg()
+        self._bundle_gone()
 
     def send(
         self, endpoint: str, ontvanger_oin: str, operatie: str, message_id: str, inhoud: bytes
     ) -> tuple[VastleggendeTransport, str | None, bool]:
         """Send ``inhoud`` (the Body) once; returns the transport with the bytes that went and came,
         the failure (None when delivered) and whether that failure is final."""
-        service, adressering, transport = self._client(endpoint, ontvanger_oin)
+        service, addressing, transport = self._client(endpoint, ontvanger_oin)
         # The transport is shared per endpoint: forget the previous push's bytes, so an attempt that
         # fails before sending is not logged or audited with another pupil's message.
-        transport.laatste_verzoek, transport.laatste_antwoord = b"", None
-        adressering.message_id = message_id
+        transport.last_request, transport.last_response = b"", None
+        addressing.message_id = message_id
         element = service._binding.wsdl.types.get_element(f"{{{NS}}}{operatie}")
         waarde = element.parse(etree.fromstring(inhoud), service._binding.wsdl.types)
-        fout, blijvend = None, False
+        error, permanent = None, False
         try:
             with _at_the_latest(self.runtime.settings.outbox_timeout_s * 3):
                 getattr(service, operatie)(**{naam: waarde[naam] for naam in waarde})
-            if transport.laatste_antwoord is None or transport.laatste_antwoord[0] != 200:
-                fout = "transport no SOAP answer"  # e.g. an empty 202: nothing signed was received
+            if transport.last_response is None or transport.last_response[0] != 200:
+                error = "transport no SOAP answer"  # e.g. an empty 202: nothing signed was received
         except zeep.exceptions.Fault as f:
-            fout, blijvend = f"fault {f.code}", not (f.code or "").endswith("Server.DK0051")
+            error, permanent = f"fault {f.code}", not (f.code or "").endswith("Server.DK0051")
         except (
             UntrustedResponse,
             zeep.exceptions.TransportError,
             requests.RequestException,
             _TooLate,
         ) as f:
-            fout = f"transport {type(f).__name__}"
+            error = f"transport {type(f).__name__}"
         except zeep.exceptions.Error as f:
-            fout = f"answer {type(f).__name__}"
-        return transport, fout, blijvend
+            error = f"answer {type(f).__name__}"
+        return transport, error, permanent
 
-    def _mandaatcontrole(self, oin: str):
-        def gemachtigd(certificaat_oin: str) -> bool:
+    def _mandaat_check(self, oin: str):
+        def authorised(certificaat_oin: str) -> bool:
             with self.runtime.sessions() as session:
                 return PartijRegistry(session).mandaat_geldig(certificaat_oin, oin, date.today())
 
-        return gemachtigd
+        return authorised
 
     def _client(self, endpoint: str, oin: str):
         sleutel = (endpoint, oin)
         if sleutel not in self._clients:
             settings = self.runtime.settings
-            sessie = hardened_session(self._ca_bundel, (settings.broker_certificate, settings.broker_key))
+            session = hardened_session(self._ca_bundle, (settings.broker_certificate, settings.broker_key))
             transport = VastleggendeTransport(
-                session=sessie,
+                session=session,
                 timeout=settings.outbox_timeout_s,
                 operation_timeout=settings.outbox_timeout_s,
             )
-            adressering = EdukoppelingAddressing(settings.broker_oin, oin, adres=endpoint)
+            addressing = EdukoppelingAddressing(settings.broker_oin, oin, address=endpoint)
             client = hardened_zeep_client(
                 self.wsdl,
                 transport=transport,
                 wsse=EdukoppelingWsse(
                     self.signer,
                     self.trust,
-                    verwacht_oin=oin,
-                    gemachtigd=self._mandaatcontrole(oin),
+                    expected_oin=oin,
+                    authorised=self._mandaat_check(oin),
                 ),
-                plugins=[adressering],
+                plugins=[addressing],
             )
-            self._clients[sleutel] = (client.create_service(BINDING, endpoint), adressering, transport)
+            self._clients[sleutel] = (client.create_service(BINDING, endpoint), addressing, transport)
         return self._clients[sleutel]
 
 
@@ -159,7 +159,7 @@ class _TooLate(BrokerError):
 
 
 @contextmanager
-def _at_the_latest(seconden: float):
+def _at_the_latest(seconds: float):
     """A total deadline for one attempt: requests' timeouts are per read, so a receiver that sends a byte
     a second would hold a worker forever. Uses SIGALRM, so only in a worker's main thread."""
     if threading.current_thread() is not threading.main_thread():
@@ -169,26 +169,26 @@ def _at_the_latest(seconden: float):
     def too_late(*_):
         raise _TooLate()
 
-    vorige = signal.signal(signal.SIGALRM, too_late)
-    signal.setitimer(signal.ITIMER_REAL, seconden)
+    previous = signal.signal(signal.SIGALRM, too_late)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, vorige)
+        signal.signal(signal.SIGALRM, previous)
 
 
-def _bundle(bestanden) -> Path:
+def _bundle(files) -> Path:
     """requests wants one CA file: the trust store's certificates in one temporary PEM file."""
-    bundel = tempfile.NamedTemporaryFile(prefix="vva-ca-", suffix=".pem", delete=False)
-    with bundel:
-        for pad in bestanden:
-            bundel.write(Path(pad).read_bytes())
-    return Path(bundel.name)
+    bundle = tempfile.NamedTemporaryFile(prefix="vva-ca-", suffix=".pem", delete=False)
+    with bundle:
+        for path in files:
+            bundle.write(Path(path).read_bytes())
+    return Path(bundle.name)
 
 
-def _remove(pad: Path) -> None:
+def _remove(path: Path) -> None:
     try:
-        os.unlink(pad)
+        os.unlink(path)
     except FileNotFoundError:
         pass

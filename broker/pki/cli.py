@@ -68,10 +68,10 @@ def demo(uit: Path) -> None:
     """
     _refuse_in_production()
     resultaat = make_demo_pki(uit, demo_partijen())
-    for pad in resultaat.geschreven:
-        click.echo(f"wrote {pad}")
-    aantallen = f"broker, {len(resultaat.partijen)} parties, {len(resultaat.test)} test certificates"
-    click.echo(f"demo PKI in {uit}: {aantallen}")
+    for path in resultaat.written:
+        click.echo(f"wrote {path}")
+    counts = f"broker, {len(resultaat.partijen)} parties, {len(resultaat.test)} test certificates"
+    click.echo(f"demo PKI in {uit}: {counts}")
     click.echo("")
     click.echo(_configuration(resultaat))
 
@@ -87,8 +87,8 @@ def show(ctx: click.Context, certificaat: Path) -> None:
     """
     try:
         cert = _read_first_certificate(certificaat)
-    except ValueError as fout:
-        click.echo(f"error: {certificaat} is not an X.509 certificate ({fout})", err=True)
+    except ValueError as error:
+        click.echo(f"error: {certificaat} is not an X.509 certificate ({error})", err=True)
         ctx.exit(2)
     for label, waarde in _description(cert):
         click.echo(f"{label + ':':<17}{waarde}")
@@ -104,8 +104,8 @@ def demo_partijen() -> list[tuple[str, str]]:
     Output: list of tuples; raises ``tomllib.TOMLDecodeError`` or ``KeyError`` when the packaged file is
     broken (a packaging error, not an operator one).
     """
-    tekst = resources.files("broker.registry").joinpath(DEMO_PARTIJEN).read_text(encoding="utf-8")
-    return [(partij["oin"], partij["naam"]) for partij in tomllib.loads(tekst)["partij"]]
+    text = resources.files("broker.registry").joinpath(DEMO_PARTIJEN).read_text(encoding="utf-8")
+    return [(partij["oin"], partij["naam"]) for partij in tomllib.loads(text)["partij"]]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def _configuration(resultaat: DemoPki) -> str:
     broker = resultaat.broker
     ca = ", ".join(f'"{p}"' for p in resultaat.ca_files)
     crl = ", ".join(f'"{p}"' for p in resultaat.crl_files)
-    voorbeeld = next(iter(resultaat.partijen.values()), broker)
+    example = next(iter(resultaat.partijen.values()), broker)
     return "\n".join(
         [
             "Configure the broker with it (vva.toml):",
@@ -138,10 +138,10 @@ def _configuration(resultaat: DemoPki) -> str:
             f'  signing_certificate = "{broker.certificaat}"',
             "  # optional, two-way TLS in vva serve itself (SAN localhost and 127.0.0.1):",
             f'  tls_key = "{broker.sleutel}"',
-            f'  tls_certificate = "{broker.keten}"',
+            f'  tls_certificate = "{broker.chain}"',
             f'  tls_client_ca = "{resultaat.root}"',
             "A party signs with <OIN>.key.pem and <OIN>.cert.pem; over TLS it presents <OIN>.chain.pem, e.g.:",
-            f"  curl --cert {voorbeeld.keten} --key {voorbeeld.sleutel} \\",
+            f"  curl --cert {example.chain} --key {example.sleutel} \\",
             f"       --cacert {resultaat.root} https://localhost:<port>/<service>",
             f"The CRLs expire 7 days after issue: run 'vva pki demo --out {resultaat.map}' again.",
             "FICTIONAL: never trust this CA in production (the broker refuses it there).",
@@ -149,8 +149,8 @@ def _configuration(resultaat: DemoPki) -> str:
     )
 
 
-def _read_first_certificate(pad: Path) -> x509.Certificate:
-    data = pad.read_bytes()
+def _read_first_certificate(path: Path) -> x509.Certificate:
+    data = path.read_bytes()
     if b"-----BEGIN" in data:
         return x509.load_pem_x509_certificates(data)[0]
     return x509.load_der_x509_certificate(data)
@@ -179,10 +179,10 @@ def _oin_text(cert: x509.Certificate) -> str:
 
 
 def _validity_text(cert: x509.Certificate) -> str:
-    nu = datetime.now(UTC)
+    now = datetime.now(UTC)
     van, tot = cert.not_valid_before_utc, cert.not_valid_after_utc
-    staat = "EXPIRED" if nu > tot else "NOT YET VALID" if nu < van else "valid now"
-    return f"{van:%Y-%m-%d %H:%M:%SZ} to {tot:%Y-%m-%d %H:%M:%SZ} ({staat})"
+    state = "EXPIRED" if now > tot else "NOT YET VALID" if now < van else "valid now"
+    return f"{van:%Y-%m-%d %H:%M:%SZ} to {tot:%Y-%m-%d %H:%M:%SZ} ({state})"
 
 
 def _key_text(cert: x509.Certificate) -> str:
@@ -190,10 +190,10 @@ def _key_text(cert: x509.Certificate) -> str:
     if sleutel is None:
         soort = f"EC {cert.public_key().curve.name}" if is_ec(cert) else "non-RSA"
         return f"{soort} (not RSA: refused, hostile-inputs.md H34)"
-    zwak = (
+    weak = (
         f" (below {MIN_RSA_BITS}: refused, hostile-inputs.md H34)" if sleutel.key_size < MIN_RSA_BITS else ""
     )
-    return f"RSA {sleutel.key_size} bits{zwak}"
+    return f"RSA {sleutel.key_size} bits{weak}"
 
 
 def _key_usage_text(cert: x509.Certificate) -> str:
@@ -201,7 +201,7 @@ def _key_usage_text(cert: x509.Certificate) -> str:
         ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return "(none)"
-    return ", ".join(naam for attribuut, naam in _KEY_USAGE_NAMEN if getattr(ku, attribuut)) or "(empty)"
+    return ", ".join(naam for attribute, naam in _KEY_USAGE_NAMEN if getattr(ku, attribute)) or "(empty)"
 
 
 def _eku_text(cert: x509.Certificate) -> str:

@@ -70,11 +70,11 @@ TEST_VARIANTEN: dict[str, str | None] = {
 @dataclass(frozen=True)
 class DemoCertificate:
     """The files of one demo leaf: ``sleutel`` (PKCS#8 PEM, 0600), ``certificaat`` (leaf PEM) and
-    ``keten`` (leaf + issuing CA PEM, for TLS)."""
+    ``chain`` (leaf + issuing CA PEM, for TLS)."""
 
     sleutel: Path
     certificaat: Path
-    keten: Path
+    chain: Path
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class DemoPki:
     """Paths of a demo PKI made by ``make_demo_pki``.
 
     ``partijen`` and ``test`` map an OIN resp. a variant name (``TEST_VARIANTEN``) to its files;
-    ``geschreven`` lists the files written by this run (CRLs are always re-issued).
+    ``written`` lists the files written by this run (CRLs are always re-issued).
     """
 
     map: Path
@@ -93,7 +93,7 @@ class DemoPki:
     broker: DemoCertificate
     partijen: dict[str, DemoCertificate]
     test: dict[str, DemoCertificate]
-    geschreven: list[Path] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
 
     @property
     def ca_files(self) -> list[Path]:
@@ -116,7 +116,7 @@ class _Ca:
 class _Leaf:
     sleutel: rsa.RSAPrivateKey
     certificaat: x509.Certificate
-    keten: tuple[x509.Certificate, ...]  # what follows the leaf in *.chain.pem
+    chain: tuple[x509.Certificate, ...]  # what follows the leaf in *.chain.pem
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -124,36 +124,36 @@ class _Leaf:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def make_demo_pki(map: Path, partijen: list[tuple[str, str]], nu: datetime | None = None) -> DemoPki:
+def make_demo_pki(map: Path, partijen: list[tuple[str, str]], now: datetime | None = None) -> DemoPki:
     """Make (or complete) the demo PKI in ``map`` and return its paths.
 
     Input: target folder; ``partijen`` as (OIN, name) pairs (the broker, ``TEST_BROKER_OIN``, is always
-    added); ``nu`` = the issuance moment (default: now, UTC). Output: ``DemoPki``.
+    added); ``now`` = the issuance moment (default: now, UTC). Output: ``DemoPki``.
     Idempotent: when ``map/ca/root.pem`` exists the CAs are reused (same keys, same root fingerprint) and
-    only missing leaves are made; the CRLs are always re-issued (nextUpdate = ``nu`` + 7 days).
+    only missing leaves are made; the CRLs are always re-issued (nextUpdate = ``now`` + 7 days).
     Raises ``ValueError`` for a party OIN that fails ``is_valid_oin`` (the OIN becomes a file name and a
     certificate serialNumber, docs/rules.md, OIN syntax), ``FileNotFoundError`` when a CA exists without its key.
     """
-    nu = _utc(nu)
-    for oin, _naam in partijen:
+    now = _utc(now)
+    for oin, _name in partijen:
         if not is_valid_oin(oin):
             raise ValueError(f"not a valid OIN for a demo certificate: {oin!r}")
-    root, issuing, geschreven = _load_or_make_cas(map, nu)
+    root, issuing, written = _load_or_make_cas(map, now)
 
     broker = _paths(map, TEST_BROKER_OIN)
-    geschreven += _ensure(broker, lambda: _broker_leaf_of(issuing, nu))
-    partij_paden: dict[str, DemoCertificate] = {}
+    written += _ensure(broker, lambda: _broker_leaf_of(issuing, now))
+    partij_paths: dict[str, DemoCertificate] = {}
     for oin, naam in partijen:
         if oin == TEST_BROKER_OIN:
             continue
-        partij_paden[oin] = _paths(map, oin)
-        geschreven += _ensure(partij_paden[oin], _partij_maker(issuing, oin, naam, nu))
-    test_paden: dict[str, DemoCertificate] = {}
-    for variant, maker in _test_makers(issuing, nu).items():
-        test_paden[variant] = _paths(map / "test", variant)
-        geschreven += _ensure(test_paden[variant], maker)
+        partij_paths[oin] = _paths(map, oin)
+        written += _ensure(partij_paths[oin], _partij_maker(issuing, oin, naam, now))
+    test_paths: dict[str, DemoCertificate] = {}
+    for variant, maker in _test_makers(issuing, now).items():
+        test_paths[variant] = _paths(map / "test", variant)
+        written += _ensure(test_paths[variant], maker)
 
-    geschreven += list(_write_crls(map, root, issuing, nu, CRL_GELDIGHEID))
+    written += list(_write_crls(map, root, issuing, now, CRL_GELDIGHEID))
     return DemoPki(
         map=map,
         root=map / "ca" / "root.pem",
@@ -161,38 +161,38 @@ def make_demo_pki(map: Path, partijen: list[tuple[str, str]], nu: datetime | Non
         root_crl=map / "ca" / "root.crl.pem",
         issuing_crl=map / "ca" / "issuing.crl.pem",
         broker=broker,
-        partijen=partij_paden,
-        test=test_paden,
-        geschreven=geschreven,
+        partijen=partij_paths,
+        test=test_paths,
+        written=written,
     )
 
 
 def renew_crl(
-    map: Path, nu: datetime | None = None, geldigheid: timedelta = CRL_GELDIGHEID
+    map: Path, now: datetime | None = None, validity: timedelta = CRL_GELDIGHEID
 ) -> tuple[Path, Path]:
     """Re-issue both CRLs of the demo PKI in ``map`` and return (root CRL, issuing CRL) paths.
 
-    Input: the folder of an existing demo PKI; ``nu`` = thisUpdate (default now, UTC); nextUpdate =
-    ``nu`` + ``geldigheid``. A ``nu`` more than ``geldigheid`` in the past gives a CRL that is already
+    Input: the folder of an existing demo PKI; ``now`` = thisUpdate (default now, UTC); nextUpdate =
+    ``now`` + ``validity``. A ``now`` more than ``validity`` in the past gives a CRL that is already
     expired: the fail-closed test of O6 / H47. The issuing CA's CRL lists
     ``test/ingetrokken`` when it exists. Raises ``FileNotFoundError`` when the CAs or their keys are missing.
     """
-    nu = _utc(nu)
+    now = _utc(now)
     root = _load_ca(map / "ca", "root")
     issuing = _load_ca(map / "ca", "issuing")
-    return _write_crls(map, root, issuing, nu, geldigheid)
+    return _write_crls(map, root, issuing, now, validity)
 
 
-def withdraw(map: Path, certificaat: Path, nu: datetime | None = None) -> Path:
+def withdraw(map: Path, certificaat: Path, now: datetime | None = None) -> Path:
     """Revoke the leaf certificate in file ``certificaat`` (PEM) at the demo issuing CA in ``map``:
     it is added to ``ca/ingetrokken.pem`` and the CRLs are re-issued. Returns the issuing CRL's path.
 
     A running broker picks the new CRL up within seconds (``TrustStore`` watches its CRL files).
     """
-    lijst = map / "ca" / "ingetrokken.pem"
-    bestaand = lijst.read_bytes() if lijst.exists() else b""
-    _write(lijst, bestaand + _pem(x509.load_pem_x509_certificate(certificaat.read_bytes())))
-    return renew_crl(map, nu)[1]
+    list_ = map / "ca" / "ingetrokken.pem"
+    existing = list_.read_bytes() if list_.exists() else b""
+    _write(list_, existing + _pem(x509.load_pem_x509_certificate(certificaat.read_bytes())))
+    return renew_crl(map, now)[1]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -200,73 +200,73 @@ def withdraw(map: Path, certificaat: Path, nu: datetime | None = None) -> Path:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _load_or_make_cas(map: Path, nu: datetime) -> tuple[_Ca, _Ca, list[Path]]:
-    ca_map = map / "ca"
-    if (ca_map / "root.pem").exists():
-        root = _load_ca(ca_map, "root")
-        if (ca_map / "issuing.pem").exists():
-            return root, _load_ca(ca_map, "issuing"), []
-        issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=root)
-        return root, issuing, _save_ca(ca_map, "issuing", issuing)
-    root = _make_ca(ROOT_NAAM, 3072, ROOT_GELDIGHEID, nu, uitgever=None)
+def _load_or_make_cas(map: Path, now: datetime) -> tuple[_Ca, _Ca, list[Path]]:
+    ca_dir = map / "ca"
+    if (ca_dir / "root.pem").exists():
+        root = _load_ca(ca_dir, "root")
+        if (ca_dir / "issuing.pem").exists():
+            return root, _load_ca(ca_dir, "issuing"), []
+        issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, now, issuer=root)
+        return root, issuing, _save_ca(ca_dir, "issuing", issuing)
+    root = _make_ca(ROOT_NAAM, 3072, ROOT_GELDIGHEID, now, issuer=None)
     # A new root always gets a new issuing CA: an old issuing.pem would hang under a root that is gone.
-    issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=root)
-    return root, issuing, _save_ca(ca_map, "root", root) + _save_ca(ca_map, "issuing", issuing)
+    issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, now, issuer=root)
+    return root, issuing, _save_ca(ca_dir, "root", root) + _save_ca(ca_dir, "issuing", issuing)
 
 
-def _make_ca(naam: str, bits: int, geldigheid: timedelta, nu: datetime, uitgever: _Ca | None) -> _Ca:
-    """A CA certificate; ``uitgever`` None makes a self-signed root, else an intermediate (pathLen 0)."""
+def _make_ca(naam: str, bits: int, validity: timedelta, now: datetime, issuer: _Ca | None) -> _Ca:
+    """A CA certificate; ``issuer`` None makes a self-signed root, else an intermediate (pathLen 0)."""
     sleutel = _new_key(bits)
-    onderwerp = _naam(naam, CA_ORGANISATIE)
-    bouwer = (
-        _basis(onderwerp, sleutel, uitgever, nu - TERUGDATERING, nu + geldigheid)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None if uitgever is None else 0), True)
+    subject = _name(naam, CA_ORGANISATIE)
+    builder = (
+        _base(subject, sleutel, issuer, now - TERUGDATERING, now + validity)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None if issuer is None else 0), True)
         .add_extension(_key_usage(cert_sign=True), critical=True)
     )
-    return _Ca(bouwer.sign(uitgever.sleutel if uitgever else sleutel, hashes.SHA256()), sleutel)
+    return _Ca(builder.sign(issuer.sleutel if issuer else sleutel, hashes.SHA256()), sleutel)
 
 
-def _load_ca(ca_map: Path, naam: str) -> _Ca:
-    key_path = ca_map / f"{naam}.key.pem"
+def _load_ca(ca_dir: Path, naam: str) -> _Ca:
+    key_path = ca_dir / f"{naam}.key.pem"
     if not key_path.exists():
         raise FileNotFoundError(
-            f"{key_path} is missing: the demo CA cannot issue; remove {ca_map} to start a new demo PKI"
+            f"{key_path} is missing: the demo CA cannot issue; remove {ca_dir} to start a new demo PKI"
         )
     sleutel = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     assert isinstance(sleutel, rsa.RSAPrivateKey)
-    return _Ca(x509.load_pem_x509_certificate((ca_map / f"{naam}.pem").read_bytes()), sleutel)
+    return _Ca(x509.load_pem_x509_certificate((ca_dir / f"{naam}.pem").read_bytes()), sleutel)
 
 
-def _save_ca(ca_map: Path, naam: str, ca: _Ca) -> list[Path]:
-    _write(ca_map / f"{naam}.key.pem", _key_pem(ca.sleutel), geheim=True)
-    _write(ca_map / f"{naam}.pem", _pem(ca.certificaat))
-    return [ca_map / f"{naam}.pem", ca_map / f"{naam}.key.pem"]
+def _save_ca(ca_dir: Path, naam: str, ca: _Ca) -> list[Path]:
+    _write(ca_dir / f"{naam}.key.pem", _key_pem(ca.sleutel), secret=True)
+    _write(ca_dir / f"{naam}.pem", _pem(ca.certificaat))
+    return [ca_dir / f"{naam}.pem", ca_dir / f"{naam}.key.pem"]
 
 
-def _write_crls(map: Path, root: _Ca, issuing: _Ca, nu: datetime, geldigheid: timedelta) -> tuple[Path, Path]:
+def _write_crls(map: Path, root: _Ca, issuing: _Ca, now: datetime, validity: timedelta) -> tuple[Path, Path]:
     root_crl, issuing_crl = map / "ca" / "root.crl.pem", map / "ca" / "issuing.crl.pem"
     # The root has revoked nothing; the issuing CA has revoked test/ingetrokken (H47).
-    _write(root_crl, _crl(root, [], nu, geldigheid, _next_crl_number(root_crl)))
+    _write(root_crl, _crl(root, [], now, validity, _next_crl_number(root_crl)))
     ingetrokken = _ingetrokken(map / "test" / "ingetrokken.cert.pem") + _ingetrokken(
         map / "ca" / "ingetrokken.pem"
     )
-    _write(issuing_crl, _crl(issuing, ingetrokken, nu, geldigheid, _next_crl_number(issuing_crl)))
+    _write(issuing_crl, _crl(issuing, ingetrokken, now, validity, _next_crl_number(issuing_crl)))
     return root_crl, issuing_crl
 
 
 def _crl(
-    ca: _Ca, ingetrokken: list[x509.Certificate], nu: datetime, geldigheid: timedelta, nummer: int
+    ca: _Ca, ingetrokken: list[x509.Certificate], now: datetime, validity: timedelta, nummer: int
 ) -> bytes:
-    bouwer = (
+    builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(ca.certificaat.subject)
-        .last_update(nu)
-        .next_update(nu + geldigheid)
+        .last_update(now)
+        .next_update(now + validity)
         .add_extension(x509.CRLNumber(nummer), critical=False)
         .add_extension(_aki(ca.sleutel), critical=False)
     )
     for certificaat in ingetrokken:
-        bouwer = bouwer.add_revoked_certificate(
+        builder = builder.add_revoked_certificate(
             x509.RevokedCertificateBuilder()
             .serial_number(certificaat.serial_number)
             # Revoked the moment it was issued: the demo never trusted it for a second.
@@ -274,19 +274,19 @@ def _crl(
             .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
             .build()
         )
-    return bouwer.sign(ca.sleutel, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    return builder.sign(ca.sleutel, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 
-def _ingetrokken(pad: Path) -> list[x509.Certificate]:
-    return x509.load_pem_x509_certificates(pad.read_bytes()) if pad.exists() else []
+def _ingetrokken(path: Path) -> list[x509.Certificate]:
+    return x509.load_pem_x509_certificates(path.read_bytes()) if path.exists() else []
 
 
-def _next_crl_number(pad: Path) -> int:
+def _next_crl_number(path: Path) -> int:
     """RFC 5280 §5.2.3: the CRL number only goes up, so continue from the CRL being replaced."""
-    if not pad.exists():
+    if not path.exists():
         return 1
-    vorige = x509.load_pem_x509_crl(pad.read_bytes())
-    return vorige.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number + 1
+    previous = x509.load_pem_x509_crl(path.read_bytes())
+    return previous.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number + 1
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -298,66 +298,66 @@ def _paths(map: Path, naam: str) -> DemoCertificate:
     return DemoCertificate(map / f"{naam}.key.pem", map / f"{naam}.cert.pem", map / f"{naam}.chain.pem")
 
 
-def _ensure(paden: DemoCertificate, maker: Callable[[], _Leaf]) -> list[Path]:
+def _ensure(paths: DemoCertificate, maker: Callable[[], _Leaf]) -> list[Path]:
     """Make the leaf unless key and certificate both exist (idempotence); return the files written."""
-    if paden.sleutel.exists() and paden.certificaat.exists():
+    if paths.sleutel.exists() and paths.certificaat.exists():
         return []
     leaf = maker()
-    _write(paden.sleutel, _key_pem(leaf.sleutel), geheim=True)
-    _write(paden.certificaat, _pem(leaf.certificaat))
-    _write(paden.keten, b"".join(_pem(c) for c in (leaf.certificaat, *leaf.keten)))
-    return [paden.sleutel, paden.certificaat, paden.keten]
+    _write(paths.sleutel, _key_pem(leaf.sleutel), secret=True)
+    _write(paths.certificaat, _pem(leaf.certificaat))
+    _write(paths.chain, b"".join(_pem(c) for c in (leaf.certificaat, *leaf.chain)))
+    return [paths.sleutel, paths.certificaat, paths.chain]
 
 
-def _broker_leaf_of(issuing: _Ca, nu: datetime) -> _Leaf:
+def _broker_leaf_of(issuing: _Ca, now: datetime) -> _Leaf:
     # The broker's certificate doubles as its TLS server certificate in the demo, hence serverAuth and
     # the SAN for localhost (a TLS client checks the SAN, never the CN).
     san = x509.SubjectAlternativeName(
         [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     )
     eku = (ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH)
-    return _make_leaf(issuing, TEST_BROKER_OIN, BROKER_NAAM, nu, eku=eku, san=san)
+    return _make_leaf(issuing, TEST_BROKER_OIN, BROKER_NAAM, now, eku=eku, san=san)
 
 
-def _partij_maker(issuing: _Ca, oin: str, naam: str, nu: datetime) -> Callable[[], _Leaf]:
+def _partij_maker(issuing: _Ca, oin: str, naam: str, now: datetime) -> Callable[[], _Leaf]:
     # A function rather than a lambda in the loop: binds this oin and naam, not the loop variables.
-    return lambda: _make_leaf(issuing, oin, naam, nu)
+    return lambda: _make_leaf(issuing, oin, naam, now)
 
 
-def _test_makers(issuing: _Ca, nu: datetime) -> dict[str, Callable[[], _Leaf]]:
+def _test_makers(issuing: _Ca, now: datetime) -> dict[str, Callable[[], _Leaf]]:
     """One maker per ``TEST_VARIANTEN`` entry; each certificate has exactly one defect."""
 
-    def leaf(variant: str, uitgever: _Ca | None = issuing, **opties: Any) -> Callable[[], _Leaf]:
-        return lambda: _make_leaf(uitgever, TEST_VARIANTEN[variant], _test_naam(variant), nu, **opties)
+    def leaf(variant: str, issuer: _Ca | None = issuing, **options: Any) -> Callable[[], _Leaf]:
+        return lambda: _make_leaf(issuer, TEST_VARIANTEN[variant], _test_name(variant), now, **options)
 
     return {
         "zonder-oin": leaf("zonder-oin"),
         "ongeldig-oin": leaf("ongeldig-oin"),
-        "verlopen": leaf("verlopen", van=nu - LEAF_GELDIGHEID, tot=nu - timedelta(days=1)),
+        "verlopen": leaf("verlopen", van=now - LEAF_GELDIGHEID, tot=now - timedelta(days=1)),
         "ingetrokken": leaf("ingetrokken"),
-        "zelfondertekend": leaf("zelfondertekend", uitgever=None),
+        "zelfondertekend": leaf("zelfondertekend", issuer=None),
         "geen-digitalsignature": leaf("geen-digitalsignature", ku=_key_usage(key_encipherment=True)),
         "rsa1024": leaf("rsa1024", bits=1024),
-        "vreemde-ca": lambda: _foreign_ca_leaf(nu),
+        "vreemde-ca": lambda: _foreign_ca_leaf(now),
     }
 
 
-def _test_naam(variant: str) -> str:
+def _test_name(variant: str) -> str:
     return f"Test {variant} {FICTIEF}"
 
 
-def _foreign_ca_leaf(nu: datetime) -> _Leaf:
+def _foreign_ca_leaf(now: datetime) -> _Leaf:
     """A well-formed leaf from a CA the trust store does not know (H45); the chain file carries that CA."""
-    vreemd = _make_ca(VREEMDE_CA_NAAM, 2048, ISSUING_GELDIGHEID, nu, uitgever=None)
-    leaf = _make_leaf(vreemd, TEST_VARIANTEN["vreemde-ca"], _test_naam("vreemde-ca"), nu)
-    return _Leaf(leaf.sleutel, leaf.certificaat, (vreemd.certificaat,))
+    foreign = _make_ca(VREEMDE_CA_NAAM, 2048, ISSUING_GELDIGHEID, now, issuer=None)
+    leaf = _make_leaf(foreign, TEST_VARIANTEN["vreemde-ca"], _test_name("vreemde-ca"), now)
+    return _Leaf(leaf.sleutel, leaf.certificaat, (foreign.certificaat,))
 
 
 def _make_leaf(
-    uitgever: _Ca | None,
+    issuer: _Ca | None,
     oin: str | None,
     naam: str,
-    nu: datetime,
+    now: datetime,
     *,
     bits: int = 2048,
     van: datetime | None = None,
@@ -367,20 +367,20 @@ def _make_leaf(
     san: x509.SubjectAlternativeName | None = None,
 ) -> _Leaf:
     """A party certificate as PKIoverheid issues it: OIN in serialNumber (PKI001), CN = O = the name,
-    KeyUsage digitalSignature + keyEncipherment (critical), EKU clientAuth. ``uitgever`` None = self-signed."""
+    KeyUsage digitalSignature + keyEncipherment (critical), EKU clientAuth. ``issuer`` None = self-signed."""
     sleutel = _new_key(bits)
-    van = van or nu - TERUGDATERING
-    tot = tot or nu + LEAF_GELDIGHEID
-    bouwer = (
-        _basis(_naam(naam, naam, oin), sleutel, uitgever, van, tot)
+    van = van or now - TERUGDATERING
+    tot = tot or now + LEAF_GELDIGHEID
+    builder = (
+        _base(_name(naam, naam, oin), sleutel, issuer, van, tot)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(ku or _key_usage(digital_signature=True, key_encipherment=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
     )
     if san is not None:
-        bouwer = bouwer.add_extension(san, critical=False)
-    certificaat = bouwer.sign(uitgever.sleutel if uitgever else sleutel, hashes.SHA256())
-    return _Leaf(sleutel, certificaat, (uitgever.certificaat,) if uitgever else ())
+        builder = builder.add_extension(san, critical=False)
+    certificaat = builder.sign(issuer.sleutel if issuer else sleutel, hashes.SHA256())
+    return _Leaf(sleutel, certificaat, (issuer.certificaat,) if issuer else ())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -388,35 +388,35 @@ def _make_leaf(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _basis(
-    onderwerp: x509.Name, sleutel: rsa.RSAPrivateKey, uitgever: _Ca | None, van: datetime, tot: datetime
+def _base(
+    subject: x509.Name, sleutel: rsa.RSAPrivateKey, issuer: _Ca | None, van: datetime, tot: datetime
 ) -> x509.CertificateBuilder:
-    """Subject, issuer, validity, serial and key identifiers; ``uitgever`` None = self-signed."""
-    uitgever_sleutel = uitgever.sleutel if uitgever else sleutel
+    """Subject, issuer, validity, serial and key identifiers; ``issuer`` None = self-signed."""
+    issuer_key = issuer.sleutel if issuer else sleutel
     return (
         x509.CertificateBuilder()
-        .subject_name(onderwerp)
-        .issuer_name(uitgever.certificaat.subject if uitgever else onderwerp)
+        .subject_name(subject)
+        .issuer_name(issuer.certificaat.subject if issuer else subject)
         .public_key(sleutel.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(van)
         .not_valid_after(tot)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(sleutel.public_key()), critical=False)
-        .add_extension(_aki(uitgever_sleutel), critical=False)
+        .add_extension(_aki(issuer_key), critical=False)
     )
 
 
-def _naam(cn: str, organisatie: str, oin: str | None = None) -> x509.Name:
+def _name(cn: str, organisation: str, oin: str | None = None) -> x509.Name:
     """C=NL, O, serialNumber (the full 20-character OIN, PKI001) when given, CN."""
     # RFC 5280 upper bound ub-common-name / ub-organization-name = 64; the demo name is only a label.
-    attributen = [
+    attributes = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisatie[:64]),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]),
     ]
     if oin is not None:
-        attributen.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, oin))
-    attributen.append(x509.NameAttribute(NameOID.COMMON_NAME, cn[:64]))
-    return x509.Name(attributen)
+        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, oin))
+    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, cn[:64]))
+    return x509.Name(attributes)
 
 
 def _key_usage(
@@ -435,8 +435,8 @@ def _key_usage(
     )
 
 
-def _aki(uitgever_sleutel: rsa.RSAPrivateKey) -> x509.AuthorityKeyIdentifier:
-    return x509.AuthorityKeyIdentifier.from_issuer_public_key(uitgever_sleutel.public_key())
+def _aki(issuer_key: rsa.RSAPrivateKey) -> x509.AuthorityKeyIdentifier:
+    return x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key())
 
 
 def _new_key(bits: int) -> rsa.RSAPrivateKey:
@@ -453,25 +453,25 @@ def _key_pem(sleutel: rsa.RSAPrivateKey) -> bytes:
     )
 
 
-def _write(pad: Path, data: bytes, geheim: bool = False) -> None:
+def _write(path: Path, data: bytes, secret: bool = False) -> None:
     """Write ``data`` atomically (temp file + rename); a key is 0600 from its first byte on disk."""
-    pad.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     # mkstemp creates the file with mode 0600, so a key is never readable by others, not even briefly.
-    fd, tijdelijk = tempfile.mkstemp(dir=pad.parent, prefix=f".{pad.name}.")
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as uit:
             uit.write(data)
-        if not geheim:
-            os.chmod(tijdelijk, 0o644)
-        os.replace(tijdelijk, pad)
+        if not secret:
+            os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
     except BaseException:
-        Path(tijdelijk).unlink(missing_ok=True)
+        Path(temporary).unlink(missing_ok=True)
         raise
 
 
-def _utc(nu: datetime | None) -> datetime:
-    if nu is None:
+def _utc(now: datetime | None) -> datetime:
+    if now is None:
         return datetime.now(UTC)
-    if nu.tzinfo is None:
+    if now.tzinfo is None:
         raise ValueError("nu must carry a time zone (a naive datetime is ambiguous)")
-    return nu.astimezone(UTC)
+    return now.astimezone(UTC)

@@ -31,19 +31,19 @@ def rotate(runtime) -> None:
     stay stable within and across cycles. Run 'vva keys retire' afterwards to drop unused keys.
     """
     upgrade(runtime.engine)
-    pad = runtime.settings.key_file
-    nieuw = add_key(pad)
-    click.echo(f"keys: key {nieuw} added to {pad} and made current")
-    bos = load_keyring(pad)
+    path = runtime.settings.key_file
+    nieuw = add_key(path)
+    click.echo(f"keys: key {nieuw} added to {path} and made current")
+    bos = load_keyring(path)
     with runtime.sessions() as session:
-        totaal = rotation.to_reencrypt(session, bos.aes_huidig)
-    with click.progressbar(length=totaal, label="re-encrypting", file=None) as balk:
-        per_tabel = rotation.reencrypt(runtime.sessions, bos, balk.update)
-    aantal = sum(per_tabel.values())
+        total = rotation.to_reencrypt(session, bos.aes_huidig)
+    with click.progressbar(length=total, label="re-encrypting", file=None) as bar:
+        per_table = rotation.reencrypt(runtime.sessions, bos, bar.update)
+    aantal = sum(per_table.values())
     with runtime.sessions.begin() as session:
         record_event(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt", aantal=aantal))
-    for tabel, rijen in per_tabel.items():
-        click.echo(f"  {tabel:18} {rijen} re-encrypted")
+    for table, rijen in per_table.items():
+        click.echo(f"  {table:18} {rijen} re-encrypted")
     click.echo(f"keys: {aantal} ciphertexts now under key {nieuw}; run 'vva keys retire' to drop old keys")
 
 
@@ -54,13 +54,13 @@ def status(runtime) -> None:
     upgrade(runtime.engine)
     bos = load_keyring(runtime.settings.key_file)
     with runtime.sessions() as session:
-        gebruik = rotation.gebruik(session)
+        usage = rotation.usage(session)
     for sleutel in sorted(bos.aes_sleutels):
-        huidig = " (current)" if sleutel == bos.aes_huidig else ""
-        click.echo(f"key {sleutel}{huidig}: {gebruik.get(sleutel, 0)} ciphertexts")
-    onbekend = set(gebruik) - set(bos.aes_sleutels)
-    if onbekend:
-        click.echo(f"WARNING: ciphertexts under unknown key ids {sorted(onbekend)}", err=True)
+        current = " (current)" if sleutel == bos.aes_huidig else ""
+        click.echo(f"key {sleutel}{current}: {usage.get(sleutel, 0)} ciphertexts")
+    unknown = set(usage) - set(bos.aes_sleutels)
+    if unknown:
+        click.echo(f"WARNING: ciphertexts under unknown key ids {sorted(unknown)}", err=True)
         raise SystemExit(1)
 
 
@@ -72,23 +72,23 @@ def retire(runtime) -> None:
     Refused (nothing removed) until the key file has been unchanged for 15 minutes after a rotation.
     """
     upgrade(runtime.engine)
-    pad = runtime.settings.key_file
-    bos = load_keyring(pad)
-    rust = time.time() - pad.stat().st_mtime
-    if rust < RUSTTIJD_S:
+    path = runtime.settings.key_file
+    bos = load_keyring(path)
+    rest = time.time() - path.stat().st_mtime
+    if rest < RUSTTIJD_S:
         # A process rereads the key file at most once a second, and a transaction that encrypted under
         # the previous key before it did may commit later still: its ciphertext cannot be counted yet.
         click.echo(
-            f"keys: retired none; current key {bos.aes_huidig}. The key file changed {rust:.0f} s ago: "
+            f"keys: retired none; current key {bos.aes_huidig}. The key file changed {rest:.0f} s ago: "
             f"run retire again once it has been unchanged for {RUSTTIJD_S // 60} minutes"
         )
         return
     with runtime.sessions() as session:
-        gebruik = rotation.gebruik(session)
-    weg = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and not gebruik.get(k))
-    blijft = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and gebruik.get(k))
+        usage = rotation.usage(session)
+    weg = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and not usage.get(k))
+    stays = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and usage.get(k))
     if weg:
-        weg = remove_keys(pad, weg)
+        weg = remove_keys(path, weg)
     click.echo(f"keys: retired {weg or 'none'}; current key {bos.aes_huidig}")
-    if blijft:
-        click.echo(f"keys still in use, kept: {blijft} (run 'vva keys rotate' again to re-encrypt them)")
+    if stays:
+        click.echo(f"keys still in use, kept: {stays} (run 'vva keys rotate' again to re-encrypt them)")

@@ -44,13 +44,13 @@ class SleutelFout(BrokerError):
 class Keyring:
     """The matching key and the encryption keys (by one-byte id) of one installation."""
 
-    hmac_sleutel: bytes
+    hmac_key: bytes
     aes_sleutels: dict[int, bytes]
     aes_huidig: int
 
     def pseudoniem(self, nummer: Leerlingnummer) -> str:
         """HMAC-SHA256 of ``nummer.sleutel`` as 64 hex characters (the matching key of a pupil)."""
-        return hmac.new(self.hmac_sleutel, nummer.sleutel.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self.hmac_key, nummer.sleutel.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, nummer: Leerlingnummer) -> bytes:
         """AES-256-GCM ciphertext of ``nummer`` as ``key id (1) || nonce (12) || ciphertext+tag``."""
@@ -89,100 +89,100 @@ class Keyring:
         return Leerlingnummer(soort=soort, waarde=waarde)
 
 
-def make_key_file(pad: Path) -> None:
-    """Write a fresh key file at ``pad`` (mode 0600); refuses to overwrite an existing one."""
-    pad.parent.mkdir(parents=True, exist_ok=True)
+def make_key_file(path: Path) -> None:
+    """Write a fresh key file at ``path`` (mode 0600); refuses to overwrite an existing one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     inhoud = {
         "hmac": base64.b64encode(secrets.token_bytes(32)).decode(),
         "aes": {"1": base64.b64encode(secrets.token_bytes(32)).decode()},
         "aes_huidig": "1",
     }
-    fd = os.open(pad, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(inhoud, handle, indent=2)
 
 
-def load_keyring(pad: Path) -> Keyring:
-    """Read the key file at ``pad``; ``SleutelFout`` when it is missing or malformed."""
+def load_keyring(path: Path) -> Keyring:
+    """Read the key file at ``path``; ``SleutelFout`` when it is missing or malformed."""
     try:
-        raw = json.loads(Path(pad).read_text())
+        raw = json.loads(Path(path).read_text())
         aes = {int(k): base64.b64decode(v) for k, v in raw["aes"].items()}
         bos = Keyring(base64.b64decode(raw["hmac"]), aes, int(raw["aes_huidig"]))
     except FileNotFoundError as exc:
-        raise SleutelFout(f"key file {pad} not found: run 'vva init' first") from exc
+        raise SleutelFout(f"key file {path} not found: run 'vva init' first") from exc
     except (KeyError, ValueError, TypeError) as exc:
-        raise SleutelFout(f"key file {pad} is malformed") from exc
-    if len(bos.hmac_sleutel) != 32 or any(len(k) != 32 for k in aes.values()) or bos.aes_huidig not in aes:
-        raise SleutelFout(f"key file {pad} is malformed")
+        raise SleutelFout(f"key file {path} is malformed") from exc
+    if len(bos.hmac_key) != 32 or any(len(k) != 32 for k in aes.values()) or bos.aes_huidig not in aes:
+        raise SleutelFout(f"key file {path} is malformed")
     return bos
 
 
-def add_key(pad: Path) -> int:
-    """Add a fresh AES-256 key to the key file at ``pad`` and make it current; returns its id.
+def add_key(path: Path) -> int:
+    """Add a fresh AES-256 key to the key file at ``path`` and make it current; returns its id.
 
     The matching (HMAC) key and the older encryption keys stay, so every ciphertext stays readable
     while ``broker.privacy.rotation`` re-encrypts. The file is replaced atomically (mode 0600), so a
     process reading it meanwhile sees the old or the new file, never half of one.
     Raises ``SleutelFout`` when the file is unreadable or all 255 key ids are used.
     """
-    with _locked(pad):
-        bos = load_keyring(pad)
+    with _locked(path):
+        bos = load_keyring(path)
         nieuw = max(bos.aes_sleutels) + 1
         if nieuw > 255:
             raise SleutelFout("all 255 key ids are used: retire old keys first ('vva keys retire')")
         write_keyring(
-            pad, Keyring(bos.hmac_sleutel, {**bos.aes_sleutels, nieuw: secrets.token_bytes(32)}, nieuw)
+            path, Keyring(bos.hmac_key, {**bos.aes_sleutels, nieuw: secrets.token_bytes(32)}, nieuw)
         )
     return nieuw
 
 
-def remove_keys(pad: Path, weg: Iterable[int]) -> list[int]:
-    """Remove the encryption keys ``weg`` from the key file at ``pad``, never the current one; returns
+def remove_keys(path: Path, weg: Iterable[int]) -> list[int]:
+    """Remove the encryption keys ``weg`` from the key file at ``path``, never the current one; returns
     the ids removed. Reads the file afresh under the same lock as ``add_key``, so a key added
     meanwhile (a concurrent rotation) is kept. Raises ``SleutelFout`` when the file is unreadable."""
-    with _locked(pad):
-        bos = load_keyring(pad)
-        verwijderd = sorted(set(weg) & set(bos.aes_sleutels) - {bos.aes_huidig})
-        if verwijderd:
-            sleutels = {k: v for k, v in bos.aes_sleutels.items() if k not in verwijderd}
-            write_keyring(pad, Keyring(bos.hmac_sleutel, sleutels, bos.aes_huidig))
-    return verwijderd
+    with _locked(path):
+        bos = load_keyring(path)
+        removed = sorted(set(weg) & set(bos.aes_sleutels) - {bos.aes_huidig})
+        if removed:
+            keys = {k: v for k, v in bos.aes_sleutels.items() if k not in removed}
+            write_keyring(path, Keyring(bos.hmac_key, keys, bos.aes_huidig))
+    return removed
 
 
 @contextmanager
-def _locked(pad: Path) -> Iterator[None]:
+def _locked(path: Path) -> Iterator[None]:
     # Read-modify-write of the key file by two commands at once would let the last writer drop the
     # other's new key, and with it everything encrypted under it: one at a time (a lock file beside it,
     # as the key file itself is replaced by rename).
-    with open(pad.with_name(f".{pad.name}.lock"), "a") as slot:
-        fcntl.flock(slot, fcntl.LOCK_EX)
+    with open(path.with_name(f".{path.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
         finally:
-            fcntl.flock(slot, fcntl.LOCK_UN)
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def write_keyring(pad: Path, bos: Keyring) -> None:
-    """Write ``bos`` to ``pad`` atomically (a temporary file with mode 0600, then rename). A file being
+def write_keyring(path: Path, bos: Keyring) -> None:
+    """Write ``bos`` to ``path`` atomically (a temporary file with mode 0600, then rename). A file being
     replaced keeps its owner, group and owner/group permissions (never any for others): the broker's
     service account may read it through its group, also after an operator rotated the key."""
     inhoud = {
-        "hmac": base64.b64encode(bos.hmac_sleutel).decode(),
+        "hmac": base64.b64encode(bos.hmac_key).decode(),
         "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(bos.aes_sleutels.items())},
         "aes_huidig": str(bos.aes_huidig),
     }
-    tijdelijk = pad.with_name(f".{pad.name}.{os.getpid()}.tmp")
-    fd = os.open(tijdelijk, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         json.dump(inhoud, handle, indent=2)
-    if pad.exists():
-        oud = pad.stat()
-        os.chmod(tijdelijk, oud.st_mode & 0o770)
+    if path.exists():
+        old = path.stat()
+        os.chmod(temporary, old.st_mode & 0o770)
         try:
-            os.chown(tijdelijk, oud.st_uid, oud.st_gid)
+            os.chown(temporary, old.st_uid, old.st_gid)
         except PermissionError:
             pass  # not root: owner and group are the writer's; the mode is carried over
-    os.replace(tijdelijk, pad)
+    os.replace(temporary, path)
 
 
 class ReloadableKeyring:
@@ -193,31 +193,31 @@ class ReloadableKeyring:
     rotation needs no restart. Same interface as ``Keyring``.
     """
 
-    def __init__(self, pad: Path) -> None:
-        self._pad = Path(pad)
-        self._bos = load_keyring(self._pad)
+    def __init__(self, path: Path) -> None:
+        self._pad = Path(path)
+        self._keyring = load_keyring(self._pad)
         self._stamp = self._read_stamp()
-        self._gecontroleerd = time.monotonic()
+        self._checked_at = time.monotonic()
 
     def _read_stamp(self) -> tuple[int, int]:
         stat = self._pad.stat()
         return stat.st_mtime_ns, stat.st_ino
 
     def _current(self, forceer: bool = False) -> Keyring:
-        nu = time.monotonic()
-        if forceer or nu - self._gecontroleerd >= 1.0:
-            self._gecontroleerd = nu
+        now = time.monotonic()
+        if forceer or now - self._checked_at >= 1.0:
+            self._checked_at = now
             try:
-                stempel = self._read_stamp()
-                if stempel != self._stamp:
-                    self._bos, self._stamp = load_keyring(self._pad), stempel
+                stamp = self._read_stamp()
+                if stamp != self._stamp:
+                    self._keyring, self._stamp = load_keyring(self._pad), stamp
             except (OSError, SleutelFout):
                 pass  # a file being replaced: keep the keys we have, try again next time
-        return self._bos
+        return self._keyring
 
     @property
-    def hmac_sleutel(self) -> bytes:
-        return self._current().hmac_sleutel
+    def hmac_key(self) -> bytes:
+        return self._current().hmac_key
 
     @property
     def aes_sleutels(self) -> dict[int, bytes]:

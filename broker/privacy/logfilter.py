@@ -17,19 +17,19 @@ _NUMMER = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
 MASKER = "*********"
 
 
-def mask(tekst: str) -> str:
-    """``tekst`` with every standalone run of 8–9 digits replaced by asterisks."""
-    return _NUMMER.sub(MASKER, tekst)
+def mask(text: str) -> str:
+    """``text`` with every standalone run of 8–9 digits replaced by asterisks."""
+    return _NUMMER.sub(MASKER, text)
 
 
 class MaskLeerlingnummers(logging.Filter):
     """Rewrites a record's message (and traceback text) with pupil-number-like runs masked."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        bericht = record.getMessage()
-        gemaskeerd = mask(bericht)
-        if gemaskeerd != bericht:
-            record.msg, record.args = gemaskeerd, ()
+        message = record.getMessage()
+        masked = mask(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
         if record.exc_info and not record.exc_text:
             record.exc_text = mask("".join(traceback.format_exception(*record.exc_info)).rstrip())
         return True

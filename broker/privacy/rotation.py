@@ -30,18 +30,18 @@ class EncryptedColumn:
     soort: str
 
     @property
-    def kolom(self):
+    def column(self):
         return getattr(self.model, self.naam)
 
     @property
     def sleutel(self):
         return next(iter(self.model.__table__.primary_key.columns))
 
-    def versleutelde(self):
-        voorwaarden = [self.kolom.is_not(None), func.length(self.kolom) > 0]
+    def encrypted(self):
+        conditions = [self.column.is_not(None), func.length(self.column) > 0]
         if self.model is models.Bericht:
-            voorwaarden.append(models.Bericht.versleuteld.is_(True))
-        return voorwaarden
+            conditions.append(models.Bericht.versleuteld.is_(True))
+        return conditions
 
 
 VERSLEUTELD = (
@@ -53,64 +53,64 @@ VERSLEUTELD = (
 )
 
 
-def gebruik(session: Session) -> Counter[int]:
+def usage(session: Session) -> Counter[int]:
     """How many stored ciphertexts each key id protects, over every encrypted column (counted in the
     database from the first byte: messages of megabytes are not read)."""
     teller: Counter[int] = Counter()
-    for kolom in VERSLEUTELD:
-        sleutel_id = _key_id(kolom)
-        vraag = select(sleutel_id, func.count()).where(*kolom.versleutelde()).group_by(sleutel_id)
-        for eerste, aantal in session.execute(vraag):
+    for column in VERSLEUTELD:
+        sleutel_id = _key_id(column)
+        query = select(sleutel_id, func.count()).where(*column.encrypted()).group_by(sleutel_id)
+        for eerste, aantal in session.execute(query):
             teller[bytes(eerste)[0]] += aantal
     return teller
 
 
-def _key_id(kolom: EncryptedColumn):
+def _key_id(column: EncryptedColumn):
     # The key id is the ciphertext's first byte (``broker.privacy.keys``).
-    return func.substr(kolom.kolom, 1, 1)
+    return func.substr(column.column, 1, 1)
 
 
-def to_reencrypt(session: Session, huidig: int) -> int:
-    """How many ciphertexts are not under key ``huidig`` (for a progress bar)."""
-    return sum(aantal for sleutel, aantal in gebruik(session).items() if sleutel != huidig)
+def to_reencrypt(session: Session, current: int) -> int:
+    """How many ciphertexts are not under key ``current`` (for a progress bar)."""
+    return sum(aantal for sleutel, aantal in usage(session).items() if sleutel != current)
 
 
 def reencrypt(
-    sessions: sessionmaker[Session], bos: Keyring, voortgang: Callable[[int], None] = lambda _: None
+    sessions: sessionmaker[Session], bos: Keyring, progress: Callable[[int], None] = lambda _: None
 ) -> dict[str, int]:
     """Re-encrypt every ciphertext not under ``bos.aes_huidig``; returns rows rewritten per table.
 
-    ``voortgang`` is called with the number of rows handled after each piece. Raises ``SleutelFout``
+    ``progress`` is called with the number of rows handled after each piece. Raises ``SleutelFout``
     when a ciphertext was made under a key ``bos`` does not have (nothing of that piece is written).
     """
     uitkomst: dict[str, int] = {}
-    for kolom in VERSLEUTELD:
-        herschreven, vanaf = 0, None
+    for column in VERSLEUTELD:
+        rewritten, vanaf = 0, None
         while True:
             with sessions.begin() as session:
-                vraag = select(kolom.sleutel, _key_id(kolom)).where(*kolom.versleutelde())
+                query = select(column.sleutel, _key_id(column)).where(*column.encrypted())
                 if vanaf is not None:
-                    vraag = vraag.where(kolom.sleutel > vanaf)
-                rijen = session.execute(vraag.order_by(kolom.sleutel).limit(_STUK)).all()
+                    query = query.where(column.sleutel > vanaf)
+                rijen = session.execute(query.order_by(column.sleutel).limit(_STUK)).all()
                 if not rijen:
                     break
                 for sleutel, eerste in rijen:
                     if bytes(eerste)[0] == bos.aes_huidig:
                         continue
                     # One ciphertext in memory at a time: a message can be megabytes.
-                    blob = session.scalar(select(kolom.kolom).where(kolom.sleutel == sleutel))
+                    blob = session.scalar(select(column.column).where(column.sleutel == sleutel))
                     if blob is None or blob[0] == bos.aes_huidig:
                         continue  # deleted or re-encrypted by a request since the piece was read
-                    nieuw = _reencrypt(bos, kolom.soort, blob)
+                    nieuw = _reencrypt(bos, column.soort, blob)
                     resultaat = session.execute(
-                        update(kolom.model)
-                        .where(kolom.sleutel == sleutel, kolom.kolom == blob)
-                        .values({kolom.naam: nieuw})
+                        update(column.model)
+                        .where(column.sleutel == sleutel, column.column == blob)
+                        .values({column.naam: nieuw})
                     )
-                    herschreven += resultaat.rowcount
+                    rewritten += resultaat.rowcount
                 vanaf = rijen[-1][0]
-            voortgang(len(rijen))
-        uitkomst[kolom.model.__tablename__] = herschreven
+            progress(len(rijen))
+        uitkomst[column.model.__tablename__] = rewritten
     return uitkomst
 
 

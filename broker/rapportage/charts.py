@@ -64,15 +64,15 @@ EXAMEN_LABEL = {
 }
 
 
-def svg(figuur: Figure) -> str:
+def svg(figure: Figure) -> str:
     """The figure as SVG text; text stays text (selectable, searchable), no creation date."""
     buffer = io.StringIO()
     with rc_context({"svg.fonttype": "none"}):
-        figuur.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buffer.getvalue()
 
 
-def grafieken(rapport: Rapport) -> list[tuple[str, Figure]]:
+def charts(rapport: Rapport) -> list[tuple[str, Figure]]:
     """The report's charts in reading order: (name, figure)."""
     return [
         ("statustrechter", status_funnel(rapport)),
@@ -82,55 +82,55 @@ def grafieken(rapport: Rapport) -> list[tuple[str, Figure]]:
     ]
 
 
-def _substantiate(as_, posities, waarden, **kw):
+def _substantiate(as_, positions, values, **kw):
     """Bars; a suppressed value (None) is a grey "x" on the axis. Returns whether any was."""
-    echt = [(p, w) for p, w in zip(posities, waarden, strict=True) if w is not None]
-    weg = [p for p, w in zip(posities, waarden, strict=True) if w is None]
-    if echt:
-        as_.bar([p for p, _ in echt], [w for _, w in echt], **kw)
+    real = [(p, w) for p, w in zip(positions, values, strict=True) if w is not None]
+    weg = [p for p, w in zip(positions, values, strict=True) if w is None]
+    if real:
+        as_.bar([p for p, _ in real], [w for _, w in real], **kw)
     if weg:
         as_.plot(weg, [0] * len(weg), **_ONDERDRUKT)
     return bool(weg)
 
 
 def _legend_onderdrukt(as_, extra=()) -> None:
-    handvatten = list(extra) + [Line2D([], [], label=LEGENDA_ONDERDRUKT, **_ONDERDRUKT)]
-    as_.legend(handles=handvatten, loc="best", fontsize=8)
+    handles = list(extra) + [Line2D([], [], label=LEGENDA_ONDERDRUKT, **_ONDERDRUKT)]
+    as_.legend(handles=handles, loc="best", fontsize=8)
 
 
 def status_funnel(rapport: Rapport) -> Figure:
     """Pupils per status on the peildatum, furthest status at the top (the funnel)."""
-    figuren = rapport.hoofd
-    figuur = Figure(figsize=(8, 3.8))
-    as_ = figuur.subplots()
-    statussen = list(STATUS_VOLGORDE)
-    waarden = [figuren.get((c.LEERLINGEN_PER_STATUS, s), 0) for s in statussen]
-    posities = list(range(len(statussen)))
-    echt = [(p, w) for p, w in zip(posities, waarden, strict=True) if w is not None]
-    weg = [p for p, w in zip(posities, waarden, strict=True) if w is None]
-    as_.barh([p for p, _ in echt], [w for _, w in echt], color=_KLEUREN[0])
+    figures = rapport.head
+    figure = Figure(figsize=(8, 3.8))
+    as_ = figure.subplots()
+    statuses = list(STATUS_VOLGORDE)
+    values = [figures.get((c.LEERLINGEN_PER_STATUS, s), 0) for s in statuses]
+    positions = list(range(len(statuses)))
+    real = [(p, w) for p, w in zip(positions, values, strict=True) if w is not None]
+    weg = [p for p, w in zip(positions, values, strict=True) if w is None]
+    as_.barh([p for p, _ in real], [w for _, w in real], color=_KLEUREN[0])
     if weg:
         as_.plot([0] * len(weg), weg, **_ONDERDRUKT)
         _legend_onderdrukt(as_)
-    as_.set_yticks(posities, [STATUS_LABEL[s] for s in statussen])
+    as_.set_yticks(positions, [STATUS_LABEL[s] for s in statuses])
     as_.set_title(f"Leerlingen per status op {rapport.peildatum:%d-%m-%Y} (verste status per leerling)")
     as_.set_xlabel("aantal leerlingen")
     as_.set_ylabel("status")
-    return figuur
+    return figure
 
 
 def aanmeldingen_per_week(rapport: Rapport) -> Figure:
     """Registrations per ISO week against the deadline: first registrations of the school's pupils
     for a school, registrations at the institutions otherwise."""
     naam = c.EERSTE_AANMELDING_PER_WEEK if rapport.niveau is c.Level.SCHOOL else c.AANMELDINGEN_PER_WEEK
-    weken = {d: w for (n, d), w in rapport.hoofd.items() if n == naam}
-    figuur = Figure(figsize=(9, 3.8))
-    as_ = figuur.subplots()
-    maandagen = {date.fromisocalendar(int(w[:4]), int(w[6:]), 1): v for w, v in weken.items()}
-    if maandagen:
-        posities = sorted(maandagen)
+    weeks = {d: w for (n, d), w in rapport.head.items() if n == naam}
+    figure = Figure(figsize=(9, 3.8))
+    as_ = figure.subplots()
+    mondays = {date.fromisocalendar(int(w[:4]), int(w[6:]), 1): v for w, v in weeks.items()}
+    if mondays:
+        positions = sorted(mondays)
         if _substantiate(
-            as_, posities, [maandagen[p] for p in posities], width=5, color=_KLEUREN[0], align="edge"
+            as_, positions, [mondays[p] for p in positions], width=5, color=_KLEUREN[0], align="edge"
         ):
             _legend_onderdrukt(as_)
     as_.axvline(rapport.deadline + timedelta(days=1), color=_KLEUREN[3], linestyle="--")
@@ -143,56 +143,56 @@ def aanmeldingen_per_week(rapport: Rapport) -> Figure:
         color=_KLEUREN[3],
         fontsize=8,
     )
-    wat = "eerste aanmeldingen van leerlingen" if naam == c.EERSTE_AANMELDING_PER_WEEK else "aanmeldingen"
+    what = "eerste aanmeldingen van leerlingen" if naam == c.EERSTE_AANMELDING_PER_WEEK else "aanmeldingen"
     as_.set_title(f"Aanmeldingen per week, cyclus {rapport.jaar}")
     as_.set_xlabel("week (datum van de maandag)")
-    as_.set_ylabel(f"aantal {wat}")
-    figuur.autofmt_xdate()
-    return figuur
+    as_.set_ylabel(f"aantal {what}")
+    figure.autofmt_xdate()
+    return figure
 
 
 def doorlooptijden(rapport: Rapport) -> Figure:
     """The lead-time distribution per traject, in day buckets."""
-    figuren = rapport.hoofd
-    figuur = Figure(figsize=(10, 4.2))
-    as_ = figuur.subplots()
-    breedte = 0.8 / len(TRAJECTEN)
-    midden = (len(TRAJECTEN) - 1) / 2
+    figures = rapport.head
+    figure = Figure(figsize=(10, 4.2))
+    as_ = figure.subplots()
+    width = 0.8 / len(TRAJECTEN)
+    middle = (len(TRAJECTEN) - 1) / 2
     onderdrukt = False
-    handvatten = []
+    handles = []
     for i, (traject, _, _) in enumerate(TRAJECTEN):
-        waarden = [figuren.get((c.DOORLOOPTIJD_VERDELING, f"{traject} {b}"), 0) for b, _, _ in BUCKETS]
-        posities = [j + (i - midden) * breedte for j in range(len(BUCKETS))]
-        onderdrukt |= _substantiate(as_, posities, waarden, width=breedte, color=_KLEUREN[i])
-        handvatten.append(Patch(color=_KLEUREN[i], label=TRAJECT_LABEL[traject]))
+        values = [figures.get((c.DOORLOOPTIJD_VERDELING, f"{traject} {b}"), 0) for b, _, _ in BUCKETS]
+        positions = [j + (i - middle) * width for j in range(len(BUCKETS))]
+        onderdrukt |= _substantiate(as_, positions, values, width=width, color=_KLEUREN[i])
+        handles.append(Patch(color=_KLEUREN[i], label=TRAJECT_LABEL[traject]))
     as_.set_xticks(range(len(BUCKETS)), [b for b, _, _ in BUCKETS])
     as_.set_title("Verdeling van de doorlooptijden")
     as_.set_xlabel("doorlooptijd (dagen)")
     as_.set_ylabel("aantal aanmeldingen")
     if onderdrukt:
-        _legend_onderdrukt(as_, handvatten)
+        _legend_onderdrukt(as_, handles)
     else:
-        as_.legend(handles=handvatten, loc="best", fontsize=8)
-    return figuur
+        as_.legend(handles=handles, loc="best", fontsize=8)
+    return figure
 
 
 def trendlijnen(rapport: Rapport) -> Figure:
     """The key counts per cycle year (suppressed years left out of a line, a gap)."""
-    figuur = Figure(figsize=(9, 3.8))
-    as_ = figuur.subplots()
-    jaren = sorted(rapport.trend)
+    figure = Figure(figsize=(9, 3.8))
+    as_ = figure.subplots()
+    years = sorted(rapport.trend)
     for i, (naam, dimensie, label) in enumerate(TREND_CIJFERS[:6]):
-        waarden = [rapport.trend[j].get((naam, dimensie), 0) for j in jaren]
+        values = [rapport.trend[j].get((naam, dimensie), 0) for j in years]
         as_.plot(
-            jaren,
-            [float("nan") if w is None else w for w in waarden],
+            years,
+            [float("nan") if w is None else w for w in values],
             marker="o",
             color=_KLEUREN[i],
             label=label,
         )
-    as_.set_xticks(jaren, [str(j) for j in jaren])
+    as_.set_xticks(years, [str(j) for j in years])
     as_.set_title("Trend over de cycli (stand aan het eind van elke cyclus)")
     as_.set_xlabel("cyclusjaar (jaar van de deadline)")
     as_.set_ylabel("aantal leerlingen")
     as_.legend(loc="best", fontsize=8)
-    return figuur
+    return figure

@@ -89,7 +89,7 @@ from broker.domain.status import (
     IntakeUitkomst,
     MboGangerStatus,
 )
-from broker.rapportage.sql import dagen_tussen
+from broker.rapportage.sql import days_between
 from broker.refdata.lookup import refdata_jaar_sql
 
 
@@ -209,7 +209,7 @@ class Peil:
 
 @dataclass(frozen=True)
 class Cijfer:
-    """One computed figure before suppression. ``basis`` is the number of pupils or registrations
+    """One computed figure before suppression. ``base`` is the number of pupils or registrations
     it rests on (the count itself, or the number of observations behind a median)."""
 
     niveau: Level
@@ -217,7 +217,7 @@ class Cijfer:
     cijfer: str
     dimensie: str
     waarde: int
-    basis: int
+    base: int
 
 
 def compute_cijfers(
@@ -274,10 +274,10 @@ def iso_week(d: date) -> str:
     return f"{jaar}-W{week:02d}"
 
 
-def bucket_van(dagen: int) -> str:
-    """The lead-time bucket name of ``dagen`` (>= 0)."""
-    for naam, laag, hoog in BUCKETS:
-        if dagen >= laag and (hoog is None or dagen <= hoog):
+def bucket_of(days: int) -> str:
+    """The lead-time bucket name of ``days`` (>= 0)."""
+    for naam, low, hoog in BUCKETS:
+        if days >= low and (hoog is None or days <= hoog):
             return naam
     raise ValueError("negatieve doorlooptijd")
 
@@ -288,11 +288,11 @@ def percentile(histogram: Mapping[int, int], p: float) -> int:
     n = sum(histogram.values())
     if n == 0:
         raise ValueError("geen waarnemingen")
-    rang = max(1, math.ceil(p * n))
+    rank = max(1, math.ceil(p * n))
     gezien = 0
     for waarde in sorted(histogram):
         gezien += histogram[waarde]
-        if gezien >= rang:
+        if gezien >= rank:
             return waarde
     raise AssertionError("unreachable")
 
@@ -304,39 +304,39 @@ class _Bron:
     hundred thousand prepared rows instead of re-running the window functions over the history.
     """
 
-    def __init__(self, session: Session, peil: Peil, waar_leerling: list, waar_aanmelding: list) -> None:
+    def __init__(self, session: Session, peil: Peil, where_leerling: list, where_aanmelding: list) -> None:
         self.peil = peil
         self._session = session
-        self._tabellen: list[Table] = []
-        self.intake = self._temporary("intake", _intakes(peil, waar_aanmelding))
-        self.aanm = self._temporary("aanm", _aanmeldingen(peil, waar_aanmelding, self.intake))
+        self._tables: list[Table] = []
+        self.intake = self._temporary("intake", _intakes(peil, where_aanmelding))
+        self.aanm = self._temporary("aanm", _aanmeldingen(peil, where_aanmelding, self.intake))
         self.per_leerling = self._temporary("per_leerling", _per_leerling(self.aanm))
-        self.geleverd = self._temporary("geleverd", _geleverd(peil, waar_leerling))
+        self.delivered = self._temporary("geleverd", _delivered(peil, where_leerling))
 
     def _temporary(self, naam: str, query) -> Table:
-        kolommen = [
+        columns = [
             Column(k.name, Integer() if isinstance(k.type, NullType) else k.type)
             for k in query.selected_columns
         ]
-        tabel = Table(f"tmp_{naam}_{uuid.uuid4().hex[:12]}", MetaData(), *kolommen, prefixes=["TEMPORARY"])
+        table = Table(f"tmp_{naam}_{uuid.uuid4().hex[:12]}", MetaData(), *columns, prefixes=["TEMPORARY"])
         connection = self._session.connection()
-        tabel.create(connection)
-        self._tabellen.append(tabel)
-        connection.execute(tabel.insert().from_select([k.name for k in kolommen], query))
+        table.create(connection)
+        self._tables.append(table)
+        connection.execute(table.insert().from_select([k.name for k in columns], query))
         if connection.dialect.name == "postgresql":
-            connection.execute(text(f"ANALYZE {tabel.name}"))  # autovacuum never analyses temp tables
-        return tabel
+            connection.execute(text(f"ANALYZE {table.name}"))  # autovacuum never analyses temp tables
+        return table
 
     def close(self) -> None:
         connection = self._session.connection()
-        for tabel in reversed(self._tabellen):
-            tabel.drop(connection)
-        self._tabellen.clear()
+        for table in reversed(self._tables):
+            table.drop(connection)
+        self._tables.clear()
 
     # --- pupils -----------------------------------------------------------------------------
 
     def _populatie(self, niveau: Level, filter_: Collection[str] | None):
-        g = self.geleverd.c
+        g = self.delivered.c
         eenheid = {Level.LANDELIJK: literal("", String), Level.SCHOOL: g.brin_vo, Level.REGIO: g.rmc}[niveau]
         delen = [
             select(
@@ -345,7 +345,7 @@ class _Bron:
                 g.actief,
                 g.diploma,
                 g.examen,
-                literal(1).label("geleverd"),
+                literal(1).label("delivered"),
             )
         ]
         if niveau is Level.LANDELIJK:
@@ -367,7 +367,7 @@ class _Bron:
             func.max(u.c.actief).label("actief"),
             func.max(u.c.diploma).label("diploma"),
             func.max(u.c.examen).label("examen"),
-            func.max(u.c.geleverd).label("geleverd"),
+            func.max(u.c.delivered).label("delivered"),
         ).where(u.c.eenheid.is_not(None))
         if filter_ is not None:
             q = q.where(u.c.eenheid.in_(list(filter_)))
@@ -376,51 +376,51 @@ class _Bron:
     def leerlingcijfers(self, session: Session, niveau: Level, filter_) -> list[Cijfer]:
         pop = self._populatie(niveau, filter_)
         pl = self.per_leerling.c
-        rang = func.coalesce(pl.rang, 0)
-        nergens = func.coalesce(pl.actief, 0) == 0
-        in_proces = or_(pop.c.actief == 1, rang > 0)
+        rank = func.coalesce(pl.rank, 0)
+        nowhere = func.coalesce(pl.actief, 0) == 0
+        in_process = or_(pop.c.actief == 1, rank > 0)
         deadline = self.peil.deadline
-        tellingen = {
-            LEERLINGEN: in_proces,
+        counts = {
+            LEERLINGEN: in_process,
             AANGEMELD_VOOR_DEADLINE: pl.eerst_actief <= deadline,
             AANGEMELD_NA_DEADLINE: pl.eerst_actief > deadline,
-            TERUGGEVALLEN: and_(pl.actief_deadline == 1, nergens),
-            GELEVERD_NERGENS: and_(pop.c.actief == 1, nergens),
-            DIPLOMA_NERGENS: and_(pop.c.diploma == 1, nergens),
+            TERUGGEVALLEN: and_(pl.actief_deadline == 1, nowhere),
+            GELEVERD_NERGENS: and_(pop.c.actief == 1, nowhere),
+            DIPLOMA_NERGENS: and_(pop.c.diploma == 1, nowhere),
         }
         if niveau is Level.LANDELIJK:
-            tellingen[ZONDER_LEVERING] = and_(pop.c.geleverd == 0, rang > 0)
-        basis = select(pop.c.eenheid).select_from(
+            counts[ZONDER_LEVERING] = and_(pop.c.delivered == 0, rank > 0)
+        base = select(pop.c.eenheid).select_from(
             pop.outerjoin(self.per_leerling, pl.sleutel_hash == pop.c.sleutel_hash)
         )
         uitkomst = [
-            _cijfer(niveau, rij.eenheid, naam, "", getattr(rij, naam))
-            for rij in session.execute(
-                basis.add_columns(
-                    *(_aantal(voorwaarde).label(naam) for naam, voorwaarde in tellingen.items())
+            _cijfer(niveau, row.eenheid, naam, "", getattr(row, naam))
+            for row in session.execute(
+                base.add_columns(
+                    *(_count_if(condition).label(naam) for naam, condition in counts.items())
                 ).group_by(pop.c.eenheid)
             )
-            for naam in tellingen
+            for naam in counts
         ]
-        per_status = basis.add_columns(rang.label("rang"), func.count().label("n")).where(in_proces)
+        per_status = base.add_columns(rank.label("rank"), func.count().label("n")).where(in_process)
         uitkomst += [
-            _cijfer(niveau, rij.eenheid, LEERLINGEN_PER_STATUS, STATUS_VOLGORDE[rij.rang], rij.n)
-            for rij in session.execute(per_status.group_by(pop.c.eenheid, rang))
+            _cijfer(niveau, row.eenheid, LEERLINGEN_PER_STATUS, STATUS_VOLGORDE[row.rank], row.n)
+            for row in session.execute(per_status.group_by(pop.c.eenheid, rank))
         ]
         # Every delivered pupil with a result, in the process or not: the base of the diploma figure.
-        per_examen = basis.add_columns(pop.c.examen.label("examen"), func.count().label("n")).where(
+        per_examen = base.add_columns(pop.c.examen.label("examen"), func.count().label("n")).where(
             pop.c.examen.is_not(None)
         )
         uitkomst += [
-            _cijfer(niveau, rij.eenheid, EXAMENRESULTAAT_PER_UITKOMST, rij.examen, rij.n)
-            for rij in session.execute(per_examen.group_by(pop.c.eenheid, pop.c.examen))
+            _cijfer(niveau, row.eenheid, EXAMENRESULTAAT_PER_UITKOMST, row.examen, row.n)
+            for row in session.execute(per_examen.group_by(pop.c.eenheid, pop.c.examen))
         ]
         eerste = type_coerce(pl.eerst_actief, Date)
-        per_dag = basis.add_columns(eerste.label("dag"), func.count().label("n")).where(
+        per_day = base.add_columns(eerste.label("day"), func.count().label("n")).where(
             pl.eerst_actief.is_not(None)
         )
         uitkomst += _per_week(
-            niveau, EERSTE_AANMELDING_PER_WEEK, session.execute(per_dag.group_by(pop.c.eenheid, eerste))
+            niveau, EERSTE_AANMELDING_PER_WEEK, session.execute(per_day.group_by(pop.c.eenheid, eerste))
         )
         return uitkomst
 
@@ -435,27 +435,27 @@ class _Bron:
     def aanmeldingcijfers(self, session: Session, niveau: Level, filter_) -> list[Cijfer]:
         a = self.aanm.c
         eenheid = self._aanm_eenheid(niveau).label("eenheid")
-        basis = select(eenheid).where(eenheid.is_not(None))
+        base = select(eenheid).where(eenheid.is_not(None))
         if filter_ is not None:
-            basis = basis.where(self._aanm_eenheid(niveau).in_(list(filter_)))
+            base = base.where(self._aanm_eenheid(niveau).in_(list(filter_)))
         deadline = self.peil.deadline
-        tellingen = {
+        counts = {
             AANMELDINGEN: true(),
             AANMELDINGEN_VOOR_DEADLINE: a.begin <= deadline,
             AANMELDINGEN_NA_DEADLINE: a.begin > deadline,
         }
-        groep = self._aanm_eenheid(niveau)
+        group = self._aanm_eenheid(niveau)
         uitkomst = [
-            _cijfer(niveau, rij.eenheid, naam, "", getattr(rij, naam))
-            for rij in session.execute(
-                basis.add_columns(*(_aantal(v).label(naam) for naam, v in tellingen.items())).group_by(groep)
+            _cijfer(niveau, row.eenheid, naam, "", getattr(row, naam))
+            for row in session.execute(
+                base.add_columns(*(_count_if(v).label(naam) for naam, v in counts.items())).group_by(group)
             )
-            for naam in tellingen
+            for naam in counts
         ]
         uitkomst += [
-            _cijfer(niveau, rij.eenheid, AANMELDINGEN_PER_STATUS, rij.status, rij.n)
-            for rij in session.execute(
-                basis.add_columns(a.status, func.count().label("n")).group_by(groep, a.status)
+            _cijfer(niveau, row.eenheid, AANMELDINGEN_PER_STATUS, row.status, row.n)
+            for row in session.execute(
+                base.add_columns(a.status, func.count().label("n")).group_by(group, a.status)
             )
         ]
         begin = type_coerce(a.begin, Date)
@@ -463,21 +463,21 @@ class _Bron:
             niveau,
             AANMELDINGEN_PER_WEEK,
             session.execute(
-                basis.add_columns(begin.label("dag"), func.count().label("n")).group_by(groep, begin)
+                base.add_columns(begin.label("day"), func.count().label("n")).group_by(group, begin)
             ),
         )
         if niveau is Level.INSTELLING:
             uitkomst += [
                 _cijfer(
                     niveau,
-                    rij.eenheid,
+                    row.eenheid,
                     AANMELDINGEN_PER_OPLEIDING,
-                    f"{rij.crebo or '-'}/{rij.locatie or '-'}",
-                    rij.n,
+                    f"{row.crebo or '-'}/{row.locatie or '-'}",
+                    row.n,
                 )
-                for rij in session.execute(
-                    basis.add_columns(a.crebo, a.locatie, func.count().label("n")).group_by(
-                        groep, a.crebo, a.locatie
+                for row in session.execute(
+                    base.add_columns(a.crebo, a.locatie, func.count().label("n")).group_by(
+                        group, a.crebo, a.locatie
                     )
                 )
             ]
@@ -489,26 +489,26 @@ class _Bron:
         """``intakes`` for every unit with registrations (0 without intakes) and
         ``intakes_per_uitkomst`` for the outcomes that occur."""
         a, i = self.aanm.c, self.intake.c
-        groep = self._aanm_eenheid(niveau)
-        basis = (
-            select(groep.label("eenheid"))
+        group = self._aanm_eenheid(niveau)
+        base = (
+            select(group.label("eenheid"))
             .select_from(self.aanm.outerjoin(self.intake, i.aanmelding_id == a.id))
-            .where(groep.is_not(None))
+            .where(group.is_not(None))
         )
         if filter_ is not None:
-            basis = basis.where(groep.in_(list(filter_)))
+            base = base.where(group.in_(list(filter_)))
         uitkomst = [
-            _cijfer(niveau, rij.eenheid, INTAKES, "", rij.n)
-            for rij in session.execute(
-                basis.add_columns(func.count(i.aanmelding_id).label("n")).group_by(groep)
+            _cijfer(niveau, row.eenheid, INTAKES, "", row.n)
+            for row in session.execute(
+                base.add_columns(func.count(i.aanmelding_id).label("n")).group_by(group)
             )
         ]
         uitkomst += [
-            _cijfer(niveau, rij.eenheid, INTAKES_PER_UITKOMST, rij.uitkomst, rij.n)
-            for rij in session.execute(
-                basis.add_columns(i.uitkomst, func.count().label("n"))
+            _cijfer(niveau, row.eenheid, INTAKES_PER_UITKOMST, row.uitkomst, row.n)
+            for row in session.execute(
+                base.add_columns(i.uitkomst, func.count().label("n"))
                 .where(i.aanmelding_id.is_not(None))
-                .group_by(groep, i.uitkomst)
+                .group_by(group, i.uitkomst)
             )
         ]
         return uitkomst
@@ -519,27 +519,27 @@ class _Bron:
         a = self.aanm.c
         if niveau is Level.SCHOOL:
             scholen = (
-                select(self.geleverd.c.sleutel_hash, self.geleverd.c.brin_vo).distinct().subquery("scholen")
+                select(self.delivered.c.sleutel_hash, self.delivered.c.brin_vo).distinct().subquery("scholen")
             )
-            van_tabel = self.aanm.join(scholen, scholen.c.sleutel_hash == a.sleutel_hash)
-            groep = scholen.c.brin_vo
+            from_table = self.aanm.join(scholen, scholen.c.sleutel_hash == a.sleutel_hash)
+            group = scholen.c.brin_vo
         else:
-            van_tabel, groep = self.aanm, self._aanm_eenheid(niveau)
-        histogrammen: dict[tuple[str, str], Counter] = defaultdict(Counter)
+            from_table, group = self.aanm, self._aanm_eenheid(niveau)
+        histograms: dict[tuple[str, str], Counter] = defaultdict(Counter)
         for traject, van, tot in TRAJECTEN:
-            dagen = dagen_tussen(a[van], a[tot])
+            days = days_between(a[van], a[tot])
             q = (
-                select(groep.label("eenheid"), dagen.label("dagen"), func.count().label("n"))
-                .select_from(van_tabel)
-                .where(groep.is_not(None), a[van].is_not(None), a[tot].is_not(None), a[tot] >= a[van])
-                .group_by(groep, dagen)
+                select(group.label("eenheid"), days.label("days"), func.count().label("n"))
+                .select_from(from_table)
+                .where(group.is_not(None), a[van].is_not(None), a[tot].is_not(None), a[tot] >= a[van])
+                .group_by(group, days)
             )
             if filter_ is not None:
-                q = q.where(groep.in_(list(filter_)))
-            for rij in session.execute(q):
-                histogrammen[(rij.eenheid, traject)][rij.dagen] += rij.n
+                q = q.where(group.in_(list(filter_)))
+            for row in session.execute(q):
+                histograms[(row.eenheid, traject)][row.days] += row.n
         uitkomst = []
-        for (eenheid, traject), histogram in histogrammen.items():
+        for (eenheid, traject), histogram in histograms.items():
             n = sum(histogram.values())
             uitkomst += [
                 _cijfer(niveau, eenheid, DOORLOOPTIJD_N, traject, n),
@@ -547,8 +547,8 @@ class _Bron:
                 Cijfer(niveau, eenheid, DOORLOOPTIJD_P90, traject, percentile(histogram, 0.9), n),
             ]
             buckets: Counter = Counter()
-            for dagen, aantal in histogram.items():
-                buckets[bucket_van(dagen)] += aantal
+            for days, aantal in histogram.items():
+                buckets[bucket_of(days)] += aantal
             uitkomst += [
                 _cijfer(niveau, eenheid, DOORLOOPTIJD_VERDELING, f"{traject} {naam}", aantal)
                 for naam, aantal in buckets.items()
@@ -561,43 +561,43 @@ def _cijfer(niveau: Level, eenheid: str, naam: str, dimensie: str, waarde: int |
     return Cijfer(niveau, eenheid, naam, str(dimensie), waarde, waarde)
 
 
-def _aantal(voorwaarde) -> ColumnElement:
-    return func.coalesce(func.sum(case((voorwaarde, 1), else_=0)), 0)
+def _count_if(condition) -> ColumnElement:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _per_week(niveau: Level, naam: str, rijen: Iterable) -> list[Cijfer]:
     """Fold per-day counts (rows with eenheid, dag, n) into ISO weeks: at most 53 buckets per unit."""
-    weken: Counter = Counter()
-    for rij in rijen:
-        dag = rij.dag if isinstance(rij.dag, date) else date.fromisoformat(str(rij.dag))
-        weken[(rij.eenheid, iso_week(dag))] += rij.n
-    return [_cijfer(niveau, eenheid, naam, week, n) for (eenheid, week), n in weken.items()]
+    weeks: Counter = Counter()
+    for row in rijen:
+        day = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
+        weeks[(row.eenheid, iso_week(day))] += row.n
+    return [_cijfer(niveau, eenheid, naam, week, n) for (eenheid, week), n in weeks.items()]
 
 
 # --- the shared subqueries -----------------------------------------------------------------------
 
 
-def _stand(peil: Peil, op: date, naam: str, waar: list):
+def _state(peil: Peil, op: date, naam: str, waar: list):
     """Each registration of the cycle with its status on date ``op`` (the last transition dated on or
     before it; on one date the last recorded wins)."""
     ao, a = models.AanmeldingOvergang, models.Aanmelding
-    volgorde = func.row_number().over(partition_by=ao.aanmelding_id, order_by=(ao.datum.desc(), ao.id.desc()))
-    gerangschikt = (
-        select(ao.aanmelding_id, ao.naar, volgorde.label("rn"))
+    order = func.row_number().over(partition_by=ao.aanmelding_id, order_by=(ao.datum.desc(), ao.id.desc()))
+    ranked = (
+        select(ao.aanmelding_id, ao.naar, order.label("rn"))
         .join(a, a.id == ao.aanmelding_id)
         .where(a.cyclus_jaar == peil.jaar, ao.datum <= op, *waar)
         .subquery(f"{naam}_rij")
     )
     return (
-        select(gerangschikt.c.aanmelding_id, gerangschikt.c.naar.label("status"))
-        .where(gerangschikt.c.rn == 1)
+        select(ranked.c.aanmelding_id, ranked.c.naar.label("status"))
+        .where(ranked.c.rn == 1)
         .subquery(naam)
     )
 
 
-def _end(dag: date) -> datetime:
-    """The first moment after ``dag`` (UTC): what was recorded before it was known on ``dag``."""
-    return datetime.combine(dag + timedelta(days=1), time(), UTC)
+def _end(day: date) -> datetime:
+    """The first moment after ``day`` (UTC): what was recorded before it was known on ``day``."""
+    return datetime.combine(day + timedelta(days=1), time(), UTC)
 
 
 def _feit_known_on_peildatum(peil: Peil, soort: str) -> tuple:
@@ -617,16 +617,16 @@ def _intakes(peil: Peil, waar: list):
     """One row per intake known on the peildatum: (registration, intake date) with the outcome last
     recorded for that date (a correction of the outcome replaces it; another date is another intake)."""
     f, a = models.AanmeldingFeit, models.Aanmelding
-    volgorde = func.row_number().over(
+    order = func.row_number().over(
         partition_by=(f.aanmelding_id, f.datum), order_by=(f.vastgelegd_op.desc(), f.id.desc())
     )
-    gerangschikt = (
-        select(f.aanmelding_id, f.datum, f.uitkomst, volgorde.label("rn"))
+    ranked = (
+        select(f.aanmelding_id, f.datum, f.uitkomst, order.label("rn"))
         .join(a, a.id == f.aanmelding_id)
         .where(*_feit_known_on_peildatum(peil, FEIT_INTAKE), *waar)
         .subquery("intake_rij")
     )
-    g = gerangschikt.c
+    g = ranked.c
     return select(
         g.aanmelding_id, g.datum, cast(func.coalesce(g.uitkomst, ONBEKEND), String(20)).label("uitkomst")
     ).where(g.rn == 1)
@@ -639,13 +639,13 @@ def _aanmeldingen(peil: Peil, waar: list, intake: Table):
     and the onderwijsovereenkomst (lead times)."""
     ao, a, instelling = models.AanmeldingOvergang, models.Aanmelding, models.Instelling
     f = models.AanmeldingFeit
-    nu = _stand(peil, peil.peildatum, "stand_nu", waar)
-    op_deadline = _stand(peil, min(peil.deadline, peil.peildatum), "stand_deadline", waar)
+    now = _state(peil, peil.peildatum, "stand_nu", waar)
+    op_deadline = _state(peil, min(peil.deadline, peil.peildatum), "stand_deadline", waar)
 
-    def eerste(voorwaarde):
-        return func.min(case((voorwaarde, ao.datum)))
+    def eerste(condition):
+        return func.min(case((condition, ao.datum)))
 
-    datums = (
+    dates = (
         select(
             ao.aanmelding_id,
             func.min(ao.datum).label("begin"),
@@ -660,9 +660,9 @@ def _aanmeldingen(peil: Peil, waar: list, intake: Table):
         .subquery("datums")
     )
     i = intake.c
-    gehouden = i.uitkomst != IntakeUitkomst.NIET_VERSCHENEN
+    held = i.uitkomst != IntakeUitkomst.NIET_VERSCHENEN
     eerste_intake = (
-        select(i.aanmelding_id, func.min(case((gehouden, i.datum))).label("t_intake"))
+        select(i.aanmelding_id, func.min(case((held, i.datum))).label("t_intake"))
         .group_by(i.aanmelding_id)
         .subquery("eerste_intake")
     )
@@ -681,18 +681,18 @@ def _aanmeldingen(peil: Peil, waar: list, intake: Table):
             a.crebo,
             a.locatie,
             instelling.rmc_regio.label("rmc"),
-            nu.c.status,
+            now.c.status,
             op_deadline.c.status.label("status_deadline"),
-            datums.c.begin,
-            datums.c.eerst_actief,
-            datums.c.t_aangemeld,
-            datums.c.t_geaccepteerd,
-            datums.c.t_ingeschreven,
+            dates.c.begin,
+            dates.c.eerst_actief,
+            dates.c.t_aangemeld,
+            dates.c.t_geaccepteerd,
+            dates.c.t_ingeschreven,
             type_coerce(eerste_intake.c.t_intake, Date).label("t_intake"),
             type_coerce(overeenkomst.c.t_overeenkomst, Date).label("t_overeenkomst"),
         )
-        .join(nu, nu.c.aanmelding_id == a.id)
-        .join(datums, datums.c.aanmelding_id == a.id)
+        .join(now, now.c.aanmelding_id == a.id)
+        .join(dates, dates.c.aanmelding_id == a.id)
         .outerjoin(op_deadline, op_deadline.c.aanmelding_id == a.id)
         .outerjoin(eerste_intake, eerste_intake.c.aanmelding_id == a.id)
         .outerjoin(overeenkomst, overeenkomst.c.aanmelding_id == a.id)
@@ -708,43 +708,43 @@ def _per_leerling(aanm):
     """One row per registered pupil: the rank of its furthest status, whether it is actively registered
     on the peildatum and on the deadline, and the date of its first active registration."""
     c = aanm.c
-    rang = case(*((c.status == status, i) for i, status in enumerate(STATUS_VOLGORDE) if i), else_=0)
+    rank = case(*((c.status == status, i) for i, status in enumerate(STATUS_VOLGORDE) if i), else_=0)
     actief = sorted(ACTIEF_AANGEMELD)
     return select(
         c.sleutel_hash,
-        func.max(rang).label("rang"),
+        func.max(rank).label("rank"),
         func.max(case((c.status.in_(actief), 1), else_=0)).label("actief"),
         func.max(case((c.status_deadline.in_(actief), 1), else_=0)).label("actief_deadline"),
         func.min(c.eerst_actief).label("eerst_actief"),
     ).group_by(c.sleutel_hash)
 
 
-def _geleverd(peil: Peil, waar: list):
+def _delivered(peil: Peil, waar: list):
     """One row per delivery (pupil × VO school) recorded by the end of the peildatum: the school, its
     RMC region (the vestiging's, else the school's), whether the pupil is ``actief`` then, its exam
     result then (NULL: none reported) and whether it is an ``actief`` pupil with a diploma."""
     lm, leerling = models.LeerlingMutatie, models.Leerling
     vestiging, instelling = aliased(models.Vestiging), aliased(models.Instelling)
-    grens = _end(peil.peildatum)
-    volgorde = func.row_number().over(
+    limit = _end(peil.peildatum)
+    order = func.row_number().over(
         partition_by=lm.leerling_id, order_by=(lm.vastgelegd_op.desc(), lm.id.desc())
     )
     laatste = (
-        select(lm.leerling_id, lm.status, lm.afmeldreden, volgorde.label("rn"))
+        select(lm.leerling_id, lm.status, lm.afmeldreden, order.label("rn"))
         .join(leerling, leerling.id == lm.leerling_id)
-        .where(leerling.cyclus_jaar == peil.jaar, lm.vastgelegd_op < grens, *waar)
+        .where(leerling.cyclus_jaar == peil.jaar, lm.vastgelegd_op < limit, *waar)
         .subquery("laatste_mutatie")
     )
     # The result is the last one reported: a later mutation without one does not erase it.
-    examen_volgorde = func.row_number().over(
+    examen_order = func.row_number().over(
         partition_by=lm.leerling_id, order_by=(lm.vastgelegd_op.desc(), lm.id.desc())
     )
     examen = (
-        select(lm.leerling_id, lm.examen_uitkomst, examen_volgorde.label("rn"))
+        select(lm.leerling_id, lm.examen_uitkomst, examen_order.label("rn"))
         .join(leerling, leerling.id == lm.leerling_id)
         .where(
             leerling.cyclus_jaar == peil.jaar,
-            lm.vastgelegd_op < grens,
+            lm.vastgelegd_op < limit,
             lm.examen_uitkomst.is_not(None),
             *waar,
         )

@@ -64,8 +64,8 @@ def report(
                 eenheid,
                 peildatum.date() if peildatum else None,
             )
-    except (RapportError, ValueError) as fout:
-        raise click.UsageError(str(fout)) from None
+    except (RapportError, ValueError) as error:
+        raise click.UsageError(str(error)) from None
     write(rapport, formaat, uit)
     with runtime.sessions.begin() as session:  # aggregates over personal data leave the system: traced
         operatie = f"vva report {niveau} {eenheid}".strip()

@@ -118,10 +118,10 @@ def suppress(jaar: int, cijfers: Iterable[Cijfer], indeling: Indeling | None = N
     """The figures as they may leave the system, as one published table: ``waarde`` None for a
     count of 1 to 4 and a median or percentile on fewer than 5 observations (primary), and for
     the complementary cells ``disclosure.protect`` picks so that none of them can be computed back
-    from the others (``relaties``). Call it on exactly the figures that are published together."""
+    from the others (``relations``). Call it on exactly the figures that are published together."""
     cijfers = list(cijfers)
-    cellen = [Cell(_key(f), f.waarde, 0 < f.basis < DREMPEL, _insider(f)) for f in cijfers]
-    weg = protect(cellen, relaties(cijfers, indeling))
+    cellen = [Cell(_key(f), f.waarde, 0 < f.base < DREMPEL, _insider(f)) for f in cijfers]
+    weg = protect(cellen, relations(cijfers, indeling))
     return [
         Jaarcijfer(
             jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if _key(f) in weg else f.waarde
@@ -140,40 +140,40 @@ def _key(f: Cijfer) -> Sleutel:
     return (Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie)
 
 
-def relaties(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> list[Relation]:
+def relations(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> list[Relation]:
     """Every additive relation an outsider may use on ``cijfers`` published together: within each
     unit (``BINNEN_EENHEID``, lead-time buckets) and between levels — the country against the sum
     of its regions (of its schools, of its institutions), a region of ``indeling`` against the sum
     of its schools and of its institutions, per figure and dimension. The ones between levels hold
     only on some data (a pupil delivered by two schools counts once in the region; the country
     counts pupils without a school): ``protect`` uses a relation only where it holds."""
-    sleutels = {_key(f) for f in cijfers}
+    keys = {_key(f) for f in cijfers}
     per_eenheid: dict[tuple[str, str], set[Sleutel]] = defaultdict(set)
-    for k in sleutels:
+    for k in keys:
         per_eenheid[k[:2]].add(k)
     uit: list[Relation] = []
-    for eenheid, eigen in sorted(per_eenheid.items()):
-        uit += _binnen_eenheid(eenheid, eigen)
-        uit += _doorlooptijd_relaties(eenheid, eigen)
-    uit += _tussen_niveaus(sleutels, per_eenheid, indeling or {})
+    for eenheid, own in sorted(per_eenheid.items()):
+        uit += _binnen_eenheid(eenheid, own)
+        uit += _doorlooptijd_relaties(eenheid, own)
+    uit += _between_niveaus(keys, per_eenheid, indeling or {})
     return uit
 
 
-def _binnen_eenheid(eenheid: tuple[str, str], eigen: set[Sleutel]) -> list[Relation]:
+def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
     uit = []
-    for naam, totalen, delen, verdeling, dimensies in BINNEN_EENHEID:
-        cellen = sorted(k for k in eigen if k[2] == verdeling)
-        if verdeling is not None and not cellen:
+    for naam, totals, delen, distribution, dimensies in BINNEN_EENHEID:
+        cellen = sorted(k for k in own if k[2] == distribution)
+        if distribution is not None and not cellen:
             continue
         if dimensies is not None:
             cellen = [k for k in cellen if k[3] in dimensies]
-        if any(d != "" and (*eenheid, d, "") not in eigen for d in delen):
+        if any(d != "" and (*eenheid, d, "") not in own for d in delen):
             continue  # a part not published with it (opvragenProcescijfers of a school)
-        if verdeling is None and not any(k[2] in totalen + delen for k in eigen):
+        if distribution is None and not any(k[2] in totals + delen for k in own):
             continue
         uit.append(
             Relation(
-                tuple((*eenheid, t, "") for t in totalen),
+                tuple((*eenheid, t, "") for t in totals),
                 tuple((*eenheid, d, "") for d in delen) + tuple(cellen),
                 naam,
             )
@@ -181,39 +181,39 @@ def _binnen_eenheid(eenheid: tuple[str, str], eigen: set[Sleutel]) -> list[Relat
     return uit
 
 
-def _doorlooptijd_relaties(eenheid: tuple[str, str], eigen: set[Sleutel]) -> list[Relation]:
+def _doorlooptijd_relaties(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
     """``doorlooptijd_n`` of a traject = the sum of its buckets (dimension "<traject> <bucket>")."""
     uit = []
-    for k in sorted(k for k in eigen if k[2] == c.DOORLOOPTIJD_N):
-        buckets = sorted(b for b in eigen if b[2] == c.DOORLOOPTIJD_VERDELING and b[3].split(" ")[0] == k[3])
+    for k in sorted(k for k in own if k[2] == c.DOORLOOPTIJD_N):
+        buckets = sorted(b for b in own if b[2] == c.DOORLOOPTIJD_VERDELING and b[3].split(" ")[0] == k[3])
         if buckets:
             uit.append(Relation((k,), tuple(buckets), f"doorlooptijd {k[3]}"))
     return uit
 
 
-def _tussen_niveaus(
-    sleutels: set[Sleutel], per_eenheid: dict[tuple[str, str], set[Sleutel]], indeling: Indeling
+def _between_niveaus(
+    keys: set[Sleutel], per_eenheid: dict[tuple[str, str], set[Sleutel]], indeling: Indeling
 ) -> list[Relation]:
     eenheden: dict[str, list[str]] = defaultdict(list)
     for niveau, eenheid in sorted(per_eenheid):
         eenheden[niveau].append(eenheid)
-    paren = [
+    pairs = [
         ((Level.LANDELIJK.value, ""), sub, eenheden[sub])
         for sub in (Level.REGIO.value, Level.SCHOOL.value, Level.INSTELLING.value)
     ]
     for regio, brins in sorted(indeling.items()):
         for sub in (Level.SCHOOL.value, Level.INSTELLING.value):
-            paren.append(((Level.REGIO.value, regio), sub, [e for e in eenheden[sub] if e in set(brins)]))
+            pairs.append(((Level.REGIO.value, regio), sub, [e for e in eenheden[sub] if e in set(brins)]))
     uit = []
-    for boven, sub, onder in paren:
-        if boven not in per_eenheid or not onder:
+    for boven, sub, below in pairs:
+        if boven not in per_eenheid or not below:
             continue
-        figuren = sorted({k[2:] for e in onder for k in per_eenheid[(sub, e)] if k[2] not in NIET_ADDITIEF})
-        for cijfer, dimensie in figuren:
+        figures = sorted({k[2:] for e in below for k in per_eenheid[(sub, e)] if k[2] not in NIET_ADDITIEF})
+        for cijfer, dimensie in figures:
             uit.append(
                 Relation(
                     ((*boven, cijfer, dimensie),),
-                    tuple((sub, e, cijfer, dimensie) for e in onder),
+                    tuple((sub, e, cijfer, dimensie) for e in below),
                     f"{boven[0]} {boven[1]} = som {sub}",
                 )
             )
@@ -258,7 +258,7 @@ def store_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> int:
             f"de jaarcijfers van cyclus {jaar} zijn al bewaard; ze worden nooit overschreven"
         )
     rijen = compute_jaarcijfers(session, jaar, kalender)
-    nu = datetime.now(UTC)
+    now = datetime.now(UTC)
     if rijen:
         session.execute(
             insert(models.Jaarcijfer),
@@ -270,7 +270,7 @@ def store_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> int:
                     "cijfer": r.cijfer,
                     "dimensie": r.dimensie,
                     "waarde": r.waarde,
-                    "berekend_op": nu,
+                    "berekend_op": now,
                 }
                 for r in rijen
             ],
@@ -278,11 +278,11 @@ def store_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> int:
     return len(rijen)
 
 
-def bewaarde_jaren(session: Session, jaren: Collection[int] | None = None) -> set[int]:
-    """The cycle years with stored aggregates (of ``jaren``, or all)."""
+def bewaarde_jaren(session: Session, years: Collection[int] | None = None) -> set[int]:
+    """The cycle years with stored aggregates (of ``years``, or all)."""
     q = select(models.Jaarcijfer.jaar).group_by(models.Jaarcijfer.jaar)
-    if jaren is not None:
-        q = q.where(models.Jaarcijfer.jaar.in_(list(jaren)))
+    if years is not None:
+        q = q.where(models.Jaarcijfer.jaar.in_(list(years)))
     return set(session.scalars(q))
 
 
@@ -297,4 +297,4 @@ def read_jaarcijfers(
     if eenheden is not None:
         q = q.where(t.eenheid.in_(list(eenheden)))
     q = q.order_by(t.niveau, t.eenheid, t.cijfer, t.dimensie)
-    return [Jaarcijfer(*rij) for rij in session.execute(q)]
+    return [Jaarcijfer(*row) for row in session.execute(q)]

@@ -39,7 +39,7 @@ def rijen(rapport: Rapport) -> list[list]:
             rapport.peildatum.isoformat(),
             r.niveau,
             r.eenheid,
-            rapport.namen.get(r.eenheid, ""),
+            rapport.names.get(r.eenheid, ""),
             r.cijfer,
             r.dimensie,
             r.waarde,
@@ -47,8 +47,8 @@ def rijen(rapport: Rapport) -> list[list]:
         ]
         for r in rapport.cijfers
     ]
-    for jaar, figuren in sorted(rapport.trend.items()):
-        for (naam, dimensie), waarde in sorted(figuren.items()):
+    for jaar, figures in sorted(rapport.trend.items()):
+        for (naam, dimensie), waarde in sorted(figures.items()):
             uit.append(
                 [
                     "trend",
@@ -66,30 +66,30 @@ def rijen(rapport: Rapport) -> list[list]:
     return uit
 
 
-def write_csv(rapport: Rapport, pad: Path) -> None:
+def write_csv(rapport: Rapport, path: Path) -> None:
     """UTF-8 with BOM (Excel recognises it), comma-separated, one header row; suppressed = empty
     ``waarde`` and ``onderdrukt`` 1."""
-    with pad.open("w", newline="", encoding="utf-8-sig") as bestand:
-        schrijver = csv.writer(bestand)
-        schrijver.writerow(KOLOMMEN)
-        schrijver.writerows([["" if w is None else w for w in rij] for rij in rijen(rapport)])
+    with path.open("w", newline="", encoding="utf-8-sig") as bestand:
+        writer = csv.writer(bestand)
+        writer.writerow(KOLOMMEN)
+        writer.writerows([["" if w is None else w for w in row] for row in rijen(rapport)])
 
 
-def write_xlsx(rapport: Rapport, pad: Path) -> None:
+def write_xlsx(rapport: Rapport, path: Path) -> None:
     """One sheet ``cijfers`` with the CSV's rows (suppressed = empty cell), and ``toelichting``."""
     from openpyxl import Workbook
 
     boek = Workbook()
-    blad = boek.active
-    blad.title = "cijfers"
-    blad.append(KOLOMMEN)
-    for rij in rijen(rapport):
-        blad.append(rij)
-    blad.freeze_panes = "A2"
-    uitleg = boek.create_sheet("toelichting")
+    sheet = boek.active
+    sheet.title = "cijfers"
+    sheet.append(KOLOMMEN)
+    for row in rijen(rapport):
+        sheet.append(row)
+    sheet.freeze_panes = "A2"
+    explanation = boek.create_sheet("toelichting")
     for regel in _note(rapport):
-        uitleg.append([regel])
-    boek.save(pad)
+        explanation.append([regel])
+    boek.save(path)
 
 
 def _note(rapport: Rapport) -> list[str]:
@@ -137,31 +137,31 @@ def _number(waarde: int | None) -> str:
     return ONDERDRUKT if waarde is None else f"{waarde:,}".replace(",", ".")
 
 
-def _percent(deel: int | None, geheel: int | None) -> str:
-    if deel is None or not geheel:
+def _percent(deel: int | None, whole: int | None) -> str:
+    if deel is None or not whole:
         return ""
-    return f"{100 * deel / geheel:.0f}%"
+    return f"{100 * deel / whole:.0f}%"
 
 
-def _table(titel: str, koppen: list[str], regels: list[list[str]], uitleg: str = "") -> str:
-    kop = "".join(f"<th>{escape(k)}</th>" for k in koppen)
-    lijf = "".join(
+def _table(title: str, headers: list[str], regels: list[list[str]], explanation: str = "") -> str:
+    header = "".join(f"<th>{escape(k)}</th>" for k in headers)
+    body = "".join(
         "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in regel) + "</tr>" for regel in regels
     )
     if not regels:
-        lijf = f'<tr><td colspan="{len(koppen)}">geen gegevens</td></tr>'
-    onder = f"<p class='uitleg'>{escape(uitleg)}</p>" if uitleg else ""
-    return f"<section><h2>{escape(titel)}</h2><table><thead><tr>{kop}</tr></thead><tbody>{lijf}</tbody></table>{onder}</section>"
+        body = f'<tr><td colspan="{len(headers)}">geen gegevens</td></tr>'
+    below = f"<p class='uitleg'>{escape(explanation)}</p>" if explanation else ""
+    return f"<section><h2>{escape(title)}</h2><table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>{below}</section>"
 
 
-def _chart(figuur) -> str:
-    titel = figuur.axes[0].get_title()
-    data = base64.b64encode(charts.svg(figuur).encode()).decode()
-    return f'<figure><img alt="{escape(titel)}" src="data:image/svg+xml;base64,{data}"></figure>'
+def _chart(figure) -> str:
+    title = figure.axes[0].get_title()
+    data = base64.b64encode(charts.svg(figure).encode()).decode()
+    return f'<figure><img alt="{escape(title)}" src="data:image/svg+xml;base64,{data}"></figure>'
 
 
-def _kop(rapport: Rapport) -> str:
-    f = rapport.hoofd
+def _header(rapport: Rapport) -> str:
+    f = rapport.head
     leerlingen = f.get((c.LEERLINGEN, ""), 0)
     kaarten = [
         ("leerlingen in het aanmeldproces", f.get((c.LEERLINGEN, ""), 0), ""),
@@ -191,14 +191,14 @@ def _kop(rapport: Rapport) -> str:
     )
 
 
-def _status_tabel(rapport: Rapport) -> str:
-    f = rapport.hoofd
-    totaal = f.get((c.LEERLINGEN, ""), 0)
+def _status_table(rapport: Rapport) -> str:
+    f = rapport.head
+    total = f.get((c.LEERLINGEN, ""), 0)
     regels = [
         [
             charts.STATUS_LABEL[s],
             _number(f.get((c.LEERLINGEN_PER_STATUS, s), 0)),
-            _percent(f.get((c.LEERLINGEN_PER_STATUS, s), 0), totaal),
+            _percent(f.get((c.LEERLINGEN_PER_STATUS, s), 0), total),
         ]
         for s in reversed(STATUS_VOLGORDE)
     ]
@@ -210,8 +210,8 @@ def _status_tabel(rapport: Rapport) -> str:
     )
 
 
-def _examen_tabel(rapport: Rapport) -> str:
-    f = rapport.hoofd
+def _examen_table(rapport: Rapport) -> str:
+    f = rapport.head
     regels = [
         [label, _number(f.get((c.EXAMENRESULTAAT_PER_UITKOMST, uitkomst), 0))]
         for uitkomst, label in charts.EXAMEN_LABEL.items()
@@ -225,16 +225,16 @@ def _examen_tabel(rapport: Rapport) -> str:
     )
 
 
-def _intake_tabel(rapport: Rapport) -> str:
-    f = rapport.hoofd
-    uitkomsten = [u for u in charts.INTAKE_LABEL if u != c.ONBEKEND or (c.INTAKES_PER_UITKOMST, u) in f]
-    regels = [[charts.INTAKE_LABEL[u], _number(f.get((c.INTAKES_PER_UITKOMST, u), 0))] for u in uitkomsten]
+def _intake_table(rapport: Rapport) -> str:
+    f = rapport.head
+    outcomes = [u for u in charts.INTAKE_LABEL if u != c.ONBEKEND or (c.INTAKES_PER_UITKOMST, u) in f]
+    regels = [[charts.INTAKE_LABEL[u], _number(f.get((c.INTAKES_PER_UITKOMST, u), 0))] for u in outcomes]
     regels.append(["totaal", _number(f.get((c.INTAKES, ""), 0))])
     return _table("Intakes per uitkomst", ["uitkomst", "intakes"], regels, _UITLEG_INTAKE)
 
 
-def _doorloop_tabel(rapport: Rapport) -> str:
-    f = rapport.hoofd
+def _doorloop_table(rapport: Rapport) -> str:
+    f = rapport.head
     regels = [
         [
             charts.TRAJECT_LABEL[traject],
@@ -252,15 +252,15 @@ def _doorloop_tabel(rapport: Rapport) -> str:
     )
 
 
-def _per_eenheid(rapport: Rapport, niveau: Level, titel: str, kolommen: list[tuple[str, str, str]]) -> str:
+def _per_eenheid(rapport: Rapport, niveau: Level, title: str, columns: list[tuple[str, str, str]]) -> str:
     regels = []
     for eenheid in rapport.eenheden(niveau):
         f = rapport.van(niveau, eenheid)
         regels.append(
-            [eenheid, rapport.namen.get(eenheid, "")]
-            + [_trendwaarde(f, naam, dimensie) for naam, dimensie, _ in kolommen]
+            [eenheid, rapport.names.get(eenheid, "")]
+            + [_trend_value(f, naam, dimensie) for naam, dimensie, _ in columns]
         )
-    return _table(titel, ["code", "naam"] + [k for _, _, k in kolommen], regels)
+    return _table(title, ["code", "naam"] + [k for _, _, k in columns], regels)
 
 
 _LEERLING_KOLOMMEN = [
@@ -291,7 +291,7 @@ _INSTELLING_KOLOMMEN = [
 _REGIO_INSTELLING_KOLOMMEN = _INSTELLING_KOLOMMEN[:3] + _INSTELLING_KOLOMMEN[7:11]
 
 
-def _opleiding_tabel(rapport: Rapport) -> str:
+def _opleiding_table(rapport: Rapport) -> str:
     regels = []
     for eenheid in rapport.eenheden(Level.INSTELLING):
         for (naam, dimensie), waarde in sorted(rapport.van(Level.INSTELLING, eenheid).items()):
@@ -306,22 +306,22 @@ def _opleiding_tabel(rapport: Rapport) -> str:
     )
 
 
-def _trendwaarde(cijfers: dict, naam: str, dimensie: str) -> str:
+def _trend_value(cijfers: dict, naam: str, dimensie: str) -> str:
     """An absent count had no observations (0); an absent lead time has no value at all."""
     if (naam, dimensie) not in cijfers and naam in (c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90):
         return ""
     return _number(cijfers.get((naam, dimensie), 0))
 
 
-def _trend_tabel(rapport: Rapport) -> str:
-    jaren = sorted(rapport.trend)
+def _trend_table(rapport: Rapport) -> str:
+    years = sorted(rapport.trend)
     regels = [
-        [label] + [_trendwaarde(rapport.trend[j], naam, dimensie) for j in jaren]
+        [label] + [_trend_value(rapport.trend[j], naam, dimensie) for j in years]
         for naam, dimensie, label in trend_cijfers(rapport.niveau)
     ]
     return _table(
         "Trend over de cycli",
-        ["kerncijfer"] + [str(j) for j in jaren],
+        ["kerncijfer"] + [str(j) for j in years],
         regels,
         "Stand aan het eind van elke cyclus; gesloten cycli uit de jaarcijfers, de lopende cyclus tot nu.",
     )
@@ -341,27 +341,27 @@ figure{margin:1.5rem 0} figure img{max-width:100%} .uitleg{font-size:.85rem;colo
 
 def html(rapport: Rapport) -> str:
     """The report as one self-contained HTML document (charts as embedded SVG)."""
-    titel = f"Procesinformatie VVA — {_NIVEAU_NAAM[rapport.niveau]} {rapport.eenheid} {rapport.naam}".replace(
+    title = f"Procesinformatie VVA — {_NIVEAU_NAAM[rapport.niveau]} {rapport.eenheid} {rapport.naam}".replace(
         "  ", " "
     )
-    trechter, weken, doorloop, trend = (figuur for _, figuur in charts.grafieken(rapport))
+    funnel, weeks, doorloop, trend = (figure for _, figure in charts.charts(rapport))
     delen = [
-        _kop(rapport),
-        _chart(trechter),
-        _status_tabel(rapport),
-        _chart(weken),
-        _examen_tabel(rapport),
+        _header(rapport),
+        _chart(funnel),
+        _status_table(rapport),
+        _chart(weeks),
+        _examen_table(rapport),
     ]
     if rapport.niveau is not Level.SCHOOL:
-        delen.append(_intake_tabel(rapport))
+        delen.append(_intake_table(rapport))
     delen += [
         _chart(doorloop),
-        _doorloop_tabel(rapport),
+        _doorloop_table(rapport),
     ]
     if rapport.niveau is Level.REGIO:
         delen += [
             _per_eenheid(rapport, Level.INSTELLING, "Per mbo-instelling in de regio", _INSTELLING_KOLOMMEN),
-            _opleiding_tabel(rapport),
+            _opleiding_table(rapport),
             _per_eenheid(rapport, Level.SCHOOL, "Per VO-school in de regio", _LEERLING_KOLOMMEN),
         ]
     if rapport.niveau is Level.LANDELIJK:
@@ -370,21 +370,21 @@ def html(rapport: Rapport) -> str:
                 rapport, Level.REGIO, "Per RMC-regio", _LEERLING_KOLOMMEN + _REGIO_INSTELLING_KOLOMMEN
             )
         )
-    delen += [_chart(trend), _trend_tabel(rapport)]
+    delen += [_chart(trend), _trend_table(rapport)]
     meta = "".join(f"<p class='meta'>{escape(regel)}</p>" for regel in _note(rapport))
     return (
-        f"<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'><title>{escape(titel)}</title>"
-        f"<style>{_STIJL}</style></head><body><h1>{escape(titel)}</h1>{meta}{''.join(delen)}</body></html>"
+        f"<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'><title>{escape(title)}</title>"
+        f"<style>{_STIJL}</style></head><body><h1>{escape(title)}</h1>{meta}{''.join(delen)}</body></html>"
     )
 
 
-def write_html(rapport: Rapport, pad: Path) -> None:
-    pad.write_text(html(rapport), encoding="utf-8")
+def write_html(rapport: Rapport, path: Path) -> None:
+    path.write_text(html(rapport), encoding="utf-8")
 
 
 SCHRIJVERS = {"html": write_html, "csv": write_csv, "xlsx": write_xlsx}
 
 
-def write(rapport: Rapport, formaat: str, pad: Path) -> None:
-    """Write ``rapport`` to ``pad`` as html, csv or xlsx."""
-    SCHRIJVERS[formaat](rapport, pad)
+def write(rapport: Rapport, formaat: str, path: Path) -> None:
+    """Write ``rapport`` to ``path`` as html, csv or xlsx."""
+    SCHRIJVERS[formaat](rapport, path)

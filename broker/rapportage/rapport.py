@@ -51,7 +51,7 @@ class Rapport:
     uit_jaarcijfers: bool
     cijfers: list[Jaarcijfer]
     trend: Trend
-    namen: dict[str, str] = field(default_factory=dict)  # BRIN / RMC code → name, for tables
+    names: dict[str, str] = field(default_factory=dict)  # BRIN / RMC code → name, for tables
 
     def van(self, niveau: Level, eenheid: str) -> dict[tuple[str, str], int | None]:
         return {
@@ -61,7 +61,7 @@ class Rapport:
         }
 
     @property
-    def hoofd(self) -> dict[tuple[str, str], int | None]:
+    def head(self) -> dict[tuple[str, str], int | None]:
         """The figures of the report's own unit."""
         return self.van(self.niveau, self.eenheid)
 
@@ -114,18 +114,18 @@ def make_rapport(
         cijfers = [r for r in suppress(jaar, alle, regio_indeling(session, jaar)) if _in_range(r, bereik)]
     if not any(r.niveau == niveau and r.eenheid == eenheid for r in cijfers):
         raise RapportError(f"geen cijfers voor {niveau.value} {eenheid or 'Nederland'} in cyclus {jaar}")
-    namen = _names(session, jaar)
+    names = _names(session, jaar)
     return Rapport(
         niveau=niveau,
         eenheid=eenheid,
-        naam=namen.get(eenheid, "Nederland") if eenheid else "Nederland",
+        naam=names.get(eenheid, "Nederland") if eenheid else "Nederland",
         jaar=jaar,
         deadline=cyclus.deadline,
         peildatum=peildatum,
         uit_jaarcijfers=gesloten,
         cijfers=cijfers,
         trend=trend(session, kalender, niveau, eenheid, jaar),
-        namen=namen,
+        names=names,
     )
 
 
@@ -166,10 +166,10 @@ def _range(session: Session, jaar: int, niveau: Level, eenheid: str) -> dict[Lev
 
 def _names(session: Session, jaar: int) -> dict[str, str]:
     i, r = models.Instelling, models.RmcRegio
-    namen = dict(
+    names = dict(
         session.execute(select(i.brin, i.naam).where(i.cyclus_jaar == refdata_jaar_sql(jaar))).tuples().all()
     )
-    namen |= dict(
+    names |= dict(
         session.execute(select(r.code, r.naam).where(r.cyclus_jaar == refdata_jaar_sql(jaar))).tuples().all()
     )
-    return namen
+    return names

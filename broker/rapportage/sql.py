@@ -7,8 +7,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class dagen_tussen(FunctionElement):  # noqa: N801 — used like a SQL function
-    """``dagen_tussen(van, tot)``: whole days from date ``van`` to date ``tot`` (negative when ``tot``
+class days_between(FunctionElement):  # noqa: N801 — used like a SQL function
+    """``days_between(van, tot)``: whole days from date ``van`` to date ``tot`` (negative when ``tot``
     comes first), as an integer on both backends."""
 
     type = Integer()
@@ -16,14 +16,14 @@ class dagen_tussen(FunctionElement):  # noqa: N801 — used like a SQL function
     name = "dagen_tussen"
 
 
-@compiles(dagen_tussen)
+@compiles(days_between)
 def _difference(element, compiler, **kw):
     # PostgreSQL: date - date is an integer number of days.
     van, tot = list(element.clauses)
     return f"({compiler.process(tot, **kw)} - {compiler.process(van, **kw)})"
 
 
-@compiles(dagen_tussen, "sqlite")
+@compiles(days_between, "sqlite")
 def _difference_sqlite(element, compiler, **kw):
     # SQLite keeps dates as ISO text; julianday() makes them numbers (whole days apart at midnight).
     van, tot = list(element.clauses)

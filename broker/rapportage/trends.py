@@ -53,23 +53,23 @@ def trend_cijfers(niveau: Level) -> list[tuple[str, str, str]]:
     """The rows of ``TREND_CIJFERS`` that exist at ``niveau`` (a school has no intakes, an institution
     no exam results), so a report does not show a figure that cannot exist as 0."""
     weg = {Level.SCHOOL: _AANMELDINGCIJFERS, Level.INSTELLING: _LEERLINGCIJFERS}.get(niveau, frozenset())
-    return [rij for rij in TREND_CIJFERS if rij[0] not in weg]
+    return [row for row in TREND_CIJFERS if row[0] not in weg]
 
 
 Trend = dict[int, dict[tuple[str, str], int | None]]
 
 
-def trend(session: Session, kalender: Calendar, niveau: Level, eenheid: str, tot_jaar: int) -> Trend:
-    """The key figures of ``niveau``/``eenheid`` for every cycle up to ``tot_jaar`` that has stored
+def trend(session: Session, kalender: Calendar, niveau: Level, eenheid: str, until_year: int) -> Trend:
+    """The key figures of ``niveau``/``eenheid`` for every cycle up to ``until_year`` that has stored
     aggregates or a row in ``cyclus``: {jaar: {(cijfer, dimensie): waarde or None (suppressed)}}.
     A figure absent from a year's dict had no observations that year. An open year is computed
     and suppressed exactly as its yearly aggregates will be stored (``compute_jaarcijfers``: every
     level as one table), so its cells and the cells withheld are the same before and after."""
-    bewaard = bewaarde_jaren(session)
-    jaren = bewaard | set(session.scalars(select(models.Cyclus.jaar)))
+    stored = bewaarde_jaren(session)
+    years = stored | set(session.scalars(select(models.Cyclus.jaar)))
     uitkomst: Trend = {}
-    for jaar in sorted(j for j in jaren if j <= tot_jaar):
-        if jaar in bewaard:
+    for jaar in sorted(j for j in years if j <= until_year):
+        if jaar in stored:
             rijen = read_jaarcijfers(session, jaar, niveau, [eenheid])
         else:
             rijen = [

@@ -34,10 +34,10 @@ _TOON = 20  # list at most this many codes per problem
 
 @dataclass
 class CheckResult:
-    """The outcome for one cycle: ``problemen`` (empty = complete) and counts for the summary."""
+    """The outcome for one cycle: ``problems`` (empty = complete) and counts for the summary."""
 
     cyclus_jaar: int
-    problemen: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     gemeenten: int = 0
     regios: int = 0
     instellingen: dict[str, int] = field(default_factory=dict)  # onderwijssoort -> active institutions
@@ -45,7 +45,7 @@ class CheckResult:
 
     @property
     def in_orde(self) -> bool:
-        return not self.problemen
+        return not self.problems
 
 
 def check_all(session: Session, cyclus_jaar: int, beeindigde_gemeenten: Collection[str] = ()) -> CheckResult:
@@ -72,48 +72,48 @@ def check_all(session: Session, cyclus_jaar: int, beeindigde_gemeenten: Collecti
         .all()
     )
     if not gemeenten:
-        uitkomst.problemen.append(f"no reference data loaded for cycle {cyclus_jaar}")
-    geladen = set(
+        uitkomst.problems.append(f"no reference data loaded for cycle {cyclus_jaar}")
+    loaded = set(
         session.scalars(
             select(models.RefdataBestand.soort).where(models.RefdataBestand.cyclus_jaar == cyclus_jaar)
         )
     )
     for soort in duo.SOORTEN:
-        if soort not in geladen:
-            uitkomst.problemen.append(f"file not loaded: {BESTANDSNAMEN[soort]}")
-    zonder_regio = sorted(code for code, regio in gemeenten.items() if not regio)
-    if zonder_regio:
-        uitkomst.problemen.append(
-            f"{len(zonder_regio)} gemeente(n) without an RMC region: {_lijst(zonder_regio)}"
+        if soort not in loaded:
+            uitkomst.problems.append(f"file not loaded: {BESTANDSNAMEN[soort]}")
+    without_regio = sorted(code for code, regio in gemeenten.items() if not regio)
+    if without_regio:
+        uitkomst.problems.append(
+            f"{len(without_regio)} gemeente(n) without an RMC region: {_list(without_regio)}"
         )
-    vorig = session.scalar(select(func.max(g.cyclus_jaar)).where(g.cyclus_jaar < cyclus_jaar))
-    erkend = set(beeindigde_gemeenten)
+    previous = session.scalar(select(func.max(g.cyclus_jaar)).where(g.cyclus_jaar < cyclus_jaar))
+    recognised = set(beeindigde_gemeenten)
     weg: set[str] = set()
-    if vorig is not None and gemeenten:
-        weg = set(session.scalars(select(g.code).where(g.cyclus_jaar == vorig))) - set(gemeenten)
-        onverklaard = sorted(weg - erkend)
-        if onverklaard:
-            uitkomst.problemen.append(
-                f"{len(onverklaard)} gemeente(n) of cycle {vorig} missing from cycle {cyclus_jaar}: "
-                f"{_lijst(onverklaard)} (if one really ended, e.g. merged, acknowledge it with "
+    if previous is not None and gemeenten:
+        weg = set(session.scalars(select(g.code).where(g.cyclus_jaar == previous))) - set(gemeenten)
+        unexplained = sorted(weg - recognised)
+        if unexplained:
+            uitkomst.problems.append(
+                f"{len(unexplained)} gemeente(n) of cycle {previous} missing from cycle {cyclus_jaar}: "
+                f"{_list(unexplained)} (if one really ended, e.g. merged, acknowledge it with "
                 "--ended-gemeente CODE)"
             )
-    uitkomst.beeindigde_gemeenten = sorted(weg & erkend)
-    niet_weg = sorted(erkend - weg)
-    if niet_weg:
+    uitkomst.beeindigde_gemeenten = sorted(weg & recognised)
+    not_gone = sorted(recognised - weg)
+    if not_gone:
         waar = (
-            f"of cycle {vorig} missing from cycle {cyclus_jaar}"
-            if vorig is not None
+            f"of cycle {previous} missing from cycle {cyclus_jaar}"
+            if previous is not None
             else "of a previous cycle"
         )
-        uitkomst.problemen.append(f"given as ended, but not a gemeente {waar}: {_lijst(niet_weg)}")
+        uitkomst.problems.append(f"given as ended, but not a gemeente {waar}: {_list(not_gone)}")
     if not uitkomst.instellingen.get("vso"):
-        uitkomst.problemen.append("no (V)SO institutions loaded")
+        uitkomst.problems.append("no (V)SO institutions loaded")
     if not uitkomst.instellingen.get("mbo"):
-        uitkomst.problemen.append("no MBO institutions loaded")
+        uitkomst.problems.append("no MBO institutions loaded")
     return uitkomst
 
 
-def _lijst(codes: list[str]) -> str:
+def _list(codes: list[str]) -> str:
     meer = f" (and {len(codes) - _TOON} more)" if len(codes) > _TOON else ""
     return ", ".join(codes[:_TOON]) + meer

@@ -29,9 +29,9 @@ _CYCLUS_OPTIE = click.option(
 )
 
 
-def _gemeentecodes(_ctx, _param, waarden: tuple[str, ...]) -> tuple[str, ...]:
+def _gemeentecodes(_ctx, _param, values: tuple[str, ...]) -> tuple[str, ...]:
     codes = []
-    for waarde in waarden:
+    for waarde in values:
         code = waarde.strip()
         if not (code.isdigit() and len(code) <= 4):
             raise click.BadParameter(f"{waarde!r} is no CBS gemeentecode (4 digits, e.g. 0397)")
@@ -66,11 +66,11 @@ def refdata() -> None:
 
 @refdata.command("load")
 @click.argument(
-    "bestanden", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @_CYCLUS_OPTIE
 @click.pass_context
-def load(ctx: click.Context, bestanden: tuple[Path, ...], cyclus: int | None) -> None:
+def load(ctx: click.Context, files: tuple[Path, ...], cyclus: int | None) -> None:
     """Load DUO CSV files of one cycle and commit; the yearly set is 02.-alle-vestigingen-vo.csv,
     02.-alle-schoolvestigingen-basisonderwijs.csv, 09.-alle-vestigingen-sbo-so-en-vso.csv and
     01.-adressen-mbo-instellingen.csv (check it with ``vva refdata check``).
@@ -82,9 +82,9 @@ def load(ctx: click.Context, bestanden: tuple[Path, ...], cyclus: int | None) ->
     upgrade(runtime.engine)
     with runtime.sessions() as session:
         try:
-            rapport = load_files(session, bestanden, jaar)
-        except (UnknownFile, OSError) as fout:
-            click.echo(f"fout: {fout}; niets geladen", err=True)
+            rapport = load_files(session, files, jaar)
+        except (UnknownFile, OSError) as error:
+            click.echo(f"fout: {error}; niets geladen", err=True)
             ctx.exit(2)
         session.commit()
     _report(ctx, rapport)
@@ -122,15 +122,15 @@ def check(ctx: click.Context, cyclus: int | None, beeindigde_gemeenten: tuple[st
 
 def report_check(uitkomst: CheckResult) -> None:
     """The outcome of a check: a summary on stdout, each problem on stderr."""
-    soorten = ", ".join(f"{uitkomst.instellingen.get(s, 0)} {s}" for s in ("vo", "vso", "mbo"))
+    kinds = ", ".join(f"{uitkomst.instellingen.get(s, 0)} {s}" for s in ("vo", "vso", "mbo"))
     click.echo(
         f"cycle {uitkomst.cyclus_jaar}: {uitkomst.gemeenten} gemeenten in {uitkomst.regios} RMC regions; "
-        f"institutions: {soorten}"
+        f"institutions: {kinds}"
     )
     if uitkomst.beeindigde_gemeenten:
         click.echo(f"acknowledged as ended: gemeente {', '.join(uitkomst.beeindigde_gemeenten)}")
-    for probleem in uitkomst.problemen:
-        click.echo(f"missing: {probleem}", err=True)
+    for problem in uitkomst.problems:
+        click.echo(f"missing: {problem}", err=True)
     click.echo("reference data complete" if uitkomst.in_orde else "reference data INCOMPLETE")
 
 
@@ -148,12 +148,12 @@ def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
         jaar = refdata_jaar(session, _cyclus_jaar(runtime, cyclus))
         if brin is None:
             click.echo(f"reference data of cycle {jaar if jaar is not None else '-'}")
-            for tabel in TABELLEN:
-                model = _MODELLEN[tabel]
+            for table in TABELLEN:
+                model = _MODELLEN[table]
                 aantal = session.scalar(
                     select(func.count()).select_from(model).where(model.cyclus_jaar == jaar)
                 )
-                click.echo(f"{tabel}: {aantal}")
+                click.echo(f"{table}: {aantal}")
             return
         instelling = session.get(models.Instelling, (jaar, brin.strip().upper())) if jaar else None
         if instelling is None:
@@ -169,17 +169,17 @@ def _cyclus_jaar(runtime: Runtime, cyclus: int | None) -> int:
 
 def _report(ctx: click.Context, rapport: LoadReport) -> None:
     """Counts on stdout; warnings and refused rows on stderr; exit 1 when rows were refused."""
-    bestanden = ", ".join(rapport.bestanden)
-    click.echo(f"cyclus {rapport.cyclus_jaar}: {rapport.rijen} rijen gelezen uit {bestanden}")
-    for tabel in TABELLEN:
-        telling = rapport.tellingen[tabel]
+    files = ", ".join(rapport.files)
+    click.echo(f"cyclus {rapport.cyclus_jaar}: {rapport.rijen} rijen gelezen uit {files}")
+    for table in TABELLEN:
+        count = rapport.counts[table]
         click.echo(
-            f"{tabel}: nieuw {telling.nieuw}, gewijzigd {telling.gewijzigd}, ongewijzigd {telling.ongewijzigd}"
-            + (f", beeindigd {telling.beeindigd}" if telling.beeindigd else "")
+            f"{table}: nieuw {count.nieuw}, gewijzigd {count.gewijzigd}, ongewijzigd {count.unchanged}"
+            + (f", beeindigd {count.beeindigd}" if count.beeindigd else "")
         )
     click.echo(f"afgewezen: {len(rapport.afgewezen)}")
-    for waarschuwing in rapport.waarschuwingen:
-        click.echo(f"waarschuwing: {waarschuwing}", err=True)
+    for warning in rapport.warnings:
+        click.echo(f"waarschuwing: {warning}", err=True)
     for regel in rapport.afgewezen:
         click.echo(str(regel), err=True)
     if rapport.afgewezen:
@@ -192,8 +192,8 @@ def _show_instelling(session: Session, instelling: models.Instelling) -> None:
         session.get(models.Gemeente, (jaar, instelling.gemeentecode)) if instelling.gemeentecode else None
     )
     regio = session.get(models.RmcRegio, (jaar, instelling.rmc_regio)) if instelling.rmc_regio else None
-    geeindigd = f", ended in cycle {jaar}" if instelling.beeindigd else ""
-    click.echo(f"{instelling.brin} ({instelling.onderwijssoort}{geeindigd}) {instelling.naam}")
+    ended = f", ended in cycle {jaar}" if instelling.beeindigd else ""
+    click.echo(f"{instelling.brin} ({instelling.onderwijssoort}{ended}) {instelling.naam}")
     click.echo(f"  contact: {instelling.telefoon or '-'} {instelling.internetadres or '-'}")
     click.echo(f"  gemeente: {instelling.gemeentecode or '-'} {gemeente.naam if gemeente else ''}".rstrip())
     click.echo(f"  RMC-regio: {instelling.rmc_regio or '-'} {regio.naam if regio else ''}".rstrip())
@@ -205,5 +205,5 @@ def _show_instelling(session: Session, instelling: models.Instelling) -> None:
     ).all()
     click.echo(f"  vestigingen: {len(vestigingen)}")
     for v in vestigingen:
-        plek = " ".join(filter(None, [v.postcode, v.plaats, v.gemeentecode]))
-        click.echo(f"    {v.code} {v.naam} | {plek} | {v.onderwijsstructuur or '-'}")
+        place = " ".join(filter(None, [v.postcode, v.plaats, v.gemeentecode]))
+        click.echo(f"    {v.code} {v.naam} | {place} | {v.onderwijsstructuur or '-'}")

@@ -107,14 +107,14 @@ _REGELEINDE = re.compile(r"\r\n|\r|\n")
 class UnknownFile(BrokerError, ValueError):
     """The file as a whole cannot be used: not decodable, no delimiter, or not a DUO file this importer knows.
 
-    ``bron`` names the file; ``ontbrekend`` maps each known kind to the required columns it lacks
+    ``bron`` names the file; ``missing`` maps each known kind to the required columns it lacks
     (empty when the problem is not the header).
     """
 
-    def __init__(self, bron: str, reden: str, ontbrekend: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, bron: str, reden: str, missing: dict[str, list[str]] | None = None) -> None:
         super().__init__(f"{bron}: {reden}")
         self.bron = bron
-        self.ontbrekend = ontbrekend or {}
+        self.missing = missing or {}
 
 
 @dataclass(frozen=True)
@@ -183,25 +183,25 @@ class DuoBestand:
     """The usable content of one DUO file, plus what was refused and what looked odd.
 
     ``rijen`` counts the non-blank data rows read, so ``rijen == used rows + len(afgewezen)``;
-    ``codering`` is "utf-8", "utf-8-sig" or "cp1252"; ``generatie`` is "oud" (``BRIN NUMMER``) or "nieuw".
+    ``encoding`` is "utf-8", "utf-8-sig" or "cp1252"; ``generation`` is "oud" (``BRIN NUMMER``) or "nieuw".
     """
 
     bron: str
     soort: Soort
-    codering: str = "utf-8"
-    scheidingsteken: str = ";"
-    generatie: str = "nieuw"
+    encoding: str = "utf-8"
+    delimiter: str = ";"
+    generation: str = "nieuw"
     rijen: int = 0
     vestigingen: list[Vestiging] = field(default_factory=list)
     instellingen: list[Instelling] = field(default_factory=list)
     gemeenten: list[Gemeente] = field(default_factory=list)
     rmc_regios: list[RmcRegio] = field(default_factory=list)
     afgewezen: list[RejectedRow] = field(default_factory=list)
-    waarschuwingen: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
-    def warn(self, regel: int, tekst: str) -> None:
+    def warn(self, regel: int, text: str) -> None:
         """Record a warning about line ``regel`` (the row itself is still used)."""
-        self.waarschuwingen.append(f"{self.bron}:{regel}: {tekst}")
+        self.warnings.append(f"{self.bron}:{regel}: {text}")
 
 
 def read_duo_csv(data: bytes, bron: str) -> DuoBestand:
@@ -215,21 +215,21 @@ def read_duo_csv(data: bytes, bron: str) -> DuoBestand:
     Raises ``UnknownFile`` when the file cannot be decoded, has no ``;``/``,`` header, is empty, has
     unreadable CSV, or lacks the required columns of both known kinds (the message lists them).
     """
-    tekst, codering = _decode(data, bron)
-    if not tekst.strip():
+    text, encoding = _decode(data, bron)
+    if not text.strip():
         raise UnknownFile(bron, "leeg bestand, geen kopregel")
-    scheidingsteken = _delimiter(tekst, bron)
-    lezer = csv.reader(io.StringIO(tekst, newline=""), delimiter=scheidingsteken)
-    kop = next(lezer)
-    kolommen = _columns(kop)
+    delimiter = _delimiter(text, bron)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader)
+    columns = _columns(header)
     bestand = DuoBestand(
         bron=bron,
-        soort=_recognise_kind(kolommen, bron),
-        codering=codering,
-        scheidingsteken=scheidingsteken,
-        generatie="oud" if kolommen["brin"].kop == _OUDE_BRIN_KOP else "nieuw",
+        soort=_recognise_kind(columns, bron),
+        encoding=encoding,
+        delimiter=delimiter,
+        generation="oud" if columns["brin"].header == _OUDE_BRIN_KOP else "nieuw",
     )
-    rijen = _data_rows(lezer, len(kop), kolommen, bestand)
+    rijen = _data_rows(reader, len(header), columns, bestand)
     if bestand.soort == MBO:
         _process_mbo(rijen, bestand)
     else:
@@ -247,28 +247,28 @@ def _decode(data: bytes, bron: str) -> tuple[str, str]:
     while every byte string decodes "successfully" (and wrongly) as windows-1252.
     """
     try:
-        tekst = data.decode("utf-8-sig")
-        return tekst, "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
+        text = data.decode("utf-8-sig")
+        return text, "utf-8-sig" if data.startswith(codecs.BOM_UTF8) else "utf-8"
     except UnicodeDecodeError:
         pass
     try:
         return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as fout:
-        raise UnknownFile(bron, f"niet te lezen als UTF-8 of windows-1252 (byte {fout.start})") from fout
+    except UnicodeDecodeError as error:
+        raise UnknownFile(bron, f"niet te lezen als UTF-8 of windows-1252 (byte {error.start})") from error
 
 
-def _delimiter(tekst: str, bron: str) -> str:
+def _delimiter(text: str, bron: str) -> str:
     """``;`` or ``,``, whichever occurs more in the header line (DUO headers contain neither in a name)."""
-    kopregel = _REGELEINDE.split(tekst, maxsplit=1)[0]
-    puntkomma, komma = kopregel.count(";"), kopregel.count(",")
-    if puntkomma == komma == 0:
+    header_line = _REGELEINDE.split(text, maxsplit=1)[0]
+    semicolon, comma = header_line.count(";"), header_line.count(",")
+    if semicolon == comma == 0:
         raise UnknownFile(bron, "kopregel zonder ; of , als scheidingsteken")
-    return ";" if puntkomma >= komma else ","
+    return ";" if semicolon >= comma else ","
 
 
 class _Column(NamedTuple):
     index: int
-    kop: str  # the DUO name found in this file (normalised), e.g. "BRIN NUMMER"; used in reasons
+    header: str  # the DUO name found in this file (normalised), e.g. "BRIN NUMMER"; used in reasons
 
 
 def _normalise_header(naam: str) -> str:
@@ -276,58 +276,58 @@ def _normalise_header(naam: str) -> str:
     return " ".join(naam.replace("\ufeff", "").replace("_", " ").split()).upper()
 
 
-def _columns(kop: Sequence[str]) -> dict[str, _Column]:
-    """Map each role in ``_KOPNAMEN`` to the first matching column of ``kop``."""
-    posities: dict[str, int] = {}
-    for index, naam in enumerate(kop):
-        posities.setdefault(_normalise_header(naam), index)
-    kolommen: dict[str, _Column] = {}
-    for rol, namen in _KOPNAMEN.items():
-        for naam in namen:
-            if naam in posities:
-                kolommen[rol] = _Column(posities[naam], naam)
+def _columns(header: Sequence[str]) -> dict[str, _Column]:
+    """Map each role in ``_KOPNAMEN`` to the first matching column of ``header``."""
+    positions: dict[str, int] = {}
+    for index, naam in enumerate(header):
+        positions.setdefault(_normalise_header(naam), index)
+    columns: dict[str, _Column] = {}
+    for rol, names in _KOPNAMEN.items():
+        for naam in names:
+            if naam in positions:
+                columns[rol] = _Column(positions[naam], naam)
                 break
-    return kolommen
+    return columns
 
 
-def _recognise_kind(kolommen: dict[str, _Column], bron: str) -> Soort:
+def _recognise_kind(columns: dict[str, _Column], bron: str) -> Soort:
     """The kind whose required columns are all present; VO first (its key column is the more specific)."""
-    ontbrekend = {
-        soort: [" of ".join(_KOPNAMEN[rol]) for rol in rollen if rol not in kolommen]
-        for soort, rollen in _VERPLICHT.items()
+    missing = {
+        soort: [" of ".join(_KOPNAMEN[rol]) for rol in roles if rol not in columns]
+        for soort, roles in _VERPLICHT.items()
     }
-    if not ontbrekend[SO]:
+    if not missing[SO]:
         return SO
-    if not ontbrekend[VO]:
-        return VO if "onderwijsstructuur" in kolommen else BO
-    if not ontbrekend[MBO]:
+    if not missing[VO]:
+        return VO if "onderwijsstructuur" in columns else BO
+    if not missing[MBO]:
         return MBO
-    ontbrekend = {soort: namen for soort, namen in ontbrekend.items() if soort in (VO, MBO)}
-    uitleg = "; ".join(f"als {soort} ontbreekt: {', '.join(namen)}" for soort, namen in ontbrekend.items())
-    raise UnknownFile(bron, f"geen bekend DUO-bestand ({uitleg})", ontbrekend)
+    missing = {soort: names for soort, names in missing.items() if soort in (VO, MBO)}
+    explanation = "; ".join(f"als {soort} ontbreekt: {', '.join(names)}" for soort, names in missing.items())
+    raise UnknownFile(bron, f"geen bekend DUO-bestand ({explanation})", missing)
 
 
 def _data_rows(
-    lezer: Iterator[list[str]], breedte: int, kolommen: dict[str, _Column], bestand: DuoBestand
+    reader: Iterator[list[str]], width: int, columns: dict[str, _Column], bestand: DuoBestand
 ) -> Iterator[_Row]:
     """Yield each non-blank data row with its starting line; refuse rows with the wrong column count."""
-    vorige = lezer.line_num  # type: ignore[attr-defined]
+    previous = reader.line_num  # type: ignore[attr-defined]
     try:
-        for cellen in lezer:
+        for cellen in reader:
             # A quoted value may span lines: the row starts on the line after the previous row ended.
-            regel, vorige = vorige + 1, lezer.line_num  # type: ignore[attr-defined]
+            regel, previous = previous + 1, reader.line_num  # type: ignore[attr-defined]
             if not any(cel.strip() for cel in cellen):
                 continue  # empty line, or the ";;;;" lines spreadsheets leave at the end
             bestand.rijen += 1
-            if len(cellen) > breedte and not any(cel.strip() for cel in cellen[breedte:]):
-                cellen = cellen[:breedte]  # a trailing ";" on data lines only
-            if len(cellen) != breedte:
-                reden = f"verwacht {breedte} kolommen, gevonden {len(cellen)}"
+            if len(cellen) > width and not any(cel.strip() for cel in cellen[width:]):
+                cellen = cellen[:width]  # a trailing ";" on data lines only
+            if len(cellen) != width:
+                reden = f"verwacht {width} kolommen, gevonden {len(cellen)}"
                 bestand.afgewezen.append(RejectedRow(regel, reden))
                 continue
-            yield _Row(regel, cellen, kolommen)
-    except csv.Error as fout:
-        raise UnknownFile(bestand.bron, f"regel {vorige + 1}: onleesbare CSV ({fout})") from fout
+            yield _Row(regel, cellen, columns)
+    except csv.Error as error:
+        raise UnknownFile(bestand.bron, f"regel {previous + 1}: onleesbare CSV ({error})") from error
 
 
 # --- reading one row -----------------------------------------------------------------------
@@ -341,62 +341,62 @@ class _Unusable(BrokerError):
 class _Row:
     regel: int
     cellen: list[str]
-    kolommen: dict[str, _Column]
+    columns: dict[str, _Column]
     # Kept on the row and only passed on when the row is used, so a refused row leaves no warnings.
-    waarschuwingen: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
-    def kop(self, rol: str) -> str:
-        return self.kolommen[rol].kop if rol in self.kolommen else _KOPNAMEN[rol][0]
+    def header(self, rol: str) -> str:
+        return self.columns[rol].header if rol in self.columns else _KOPNAMEN[rol][0]
 
     def waarde(self, rol: str) -> str | None:
         """The stripped value, or None when the column is absent or empty (DUO writes " " for empty)."""
-        kolom = self.kolommen.get(rol)
-        if kolom is None:
+        column = self.columns.get(rol)
+        if column is None:
             return None
-        return self.cellen[kolom.index].strip() or None
+        return self.cellen[column.index].strip() or None
 
-    def verplicht(self, rol: str) -> str:
+    def mandatory(self, rol: str) -> str:
         waarde = self.waarde(rol)
         if waarde is None:
-            raise _Unusable(f"{self.kop(rol)}: leeg")
+            raise _Unusable(f"{self.header(rol)}: leeg")
         return waarde
 
-    def tekst(self, rol: str, verplicht: bool = False) -> str | None:
+    def text(self, rol: str, mandatory: bool = False) -> str | None:
         """A free-text value, refused when longer than its database column."""
-        waarde = self.verplicht(rol) if verplicht else self.waarde(rol)
-        grens = _MAX_LENGTE.get(rol)
-        if waarde is not None and grens is not None and len(waarde) > grens:
+        waarde = self.mandatory(rol) if mandatory else self.waarde(rol)
+        limit = _MAX_LENGTE.get(rol)
+        if waarde is not None and limit is not None and len(waarde) > limit:
             if rol in _CONTACT_ROLLEN:
-                self.waarschuwingen.append(f"{self.kop(rol)}: langer dan {grens} tekens, leeg gelaten")
+                self.warnings.append(f"{self.header(rol)}: langer dan {limit} tekens, leeg gelaten")
                 return None
-            raise _Unusable(f"{self.kop(rol)}: langer dan {grens} tekens")
+            raise _Unusable(f"{self.header(rol)}: langer dan {limit} tekens")
         return waarde
 
-    def afwijzing(self, rol: str, waarde: str, fout: Afwijzing) -> _Unusable:
+    def rejection(self, rol: str, waarde: str, error: Afwijzing) -> _Unusable:
         # Reference data are public, so unlike message meldingen the reason may quote the value.
-        return _Unusable(f"{self.kop(rol)}: {waarde!r} ongeldig ({fout.melding.tekst_nl})")
+        return _Unusable(f"{self.header(rol)}: {waarde!r} ongeldig ({error.melding.tekst_nl})")
 
     def brin(self) -> str:
-        waarde = self.verplicht("brin")
+        waarde = self.mandatory("brin")
         try:
             return parse_brin(waarde)
-        except Afwijzing as fout:
-            raise self.afwijzing("brin", waarde, fout) from None
+        except Afwijzing as error:
+            raise self.rejection("brin", waarde, error) from None
 
     def vestigingscode(self, brin: str) -> str:
-        waarde = self.verplicht("vestigingscode")
+        waarde = self.mandatory("vestigingscode")
         try:
             return parse_vestigingscode(brin, waarde)
-        except Afwijzing as fout:
-            raise self.afwijzing("vestigingscode", waarde, fout) from None
+        except Afwijzing as error:
+            raise self.rejection("vestigingscode", waarde, error) from None
 
     def gemeentecode(self) -> str:
         """4 digits; "756" (padding lost by a spreadsheet) becomes "0756"."""
-        waarde = self.verplicht("gemeentecode")
+        waarde = self.mandatory("gemeentecode")
         try:
             return parse_gemeentecode(waarde)
-        except Afwijzing as fout:
-            raise self.afwijzing("gemeentecode", waarde, fout) from None
+        except Afwijzing as error:
+            raise self.rejection("gemeentecode", waarde, error) from None
 
     def rmc(self) -> tuple[str | None, str | None]:
         """(code, name); the code without leading zeros ("07" -> "7"), both None when the code is empty."""
@@ -404,8 +404,8 @@ class _Row:
         if code is None:
             return None, None
         if not _RMC_CODE.match(code) or int(code) == 0:
-            raise _Unusable(f"{self.kop('rmc_code')}: {code!r} is geen RMC-regiocode (1 tot 3 cijfers)")
-        return str(int(code)), self.tekst("rmc_naam")
+            raise _Unusable(f"{self.header('rmc_code')}: {code!r} is geen RMC-regiocode (1 tot 3 cijfers)")
+        return str(int(code)), self.text("rmc_naam")
 
     def postcode(self) -> str | None:
         """ "5831 CR" -> "5831CR". An invalid postcode is dropped with a warning: nothing routes on it."""
@@ -415,7 +415,7 @@ class _Row:
         try:
             return parse_postcode(waarde)
         except Afwijzing:
-            self.waarschuwingen.append(f"{self.kop('postcode')}: {waarde!r} ongeldig, leeg gelaten")
+            self.warnings.append(f"{self.header('postcode')}: {waarde!r} ongeldig, leeg gelaten")
             return None
 
 
@@ -439,89 +439,89 @@ def _usable(
     bestand: DuoBestand,
     maak: Callable[[_Row], tuple[T, _Location]],
     sleutel: Callable[[T], str],
-    sleutelrol: str,
+    key_role: str,
 ) -> Iterator[tuple[T, _Location]]:
     """Apply ``maak`` to each row; refuse unusable rows and repeats of a key seen on an earlier line."""
-    eerste_regel: dict[str, int] = {}
-    for rij in rijen:
+    first_line: dict[str, int] = {}
+    for row in rijen:
         try:
-            record, ligging = maak(rij)
-        except _Unusable as fout:
-            bestand.afgewezen.append(RejectedRow(rij.regel, str(fout)))
+            record, location = maak(row)
+        except _Unusable as error:
+            bestand.afgewezen.append(RejectedRow(row.regel, str(error)))
             continue
         code = sleutel(record)
-        if code in eerste_regel:
-            reden = f"{rij.kop(sleutelrol)}: {code} staat al op regel {eerste_regel[code]}"
-            bestand.afgewezen.append(RejectedRow(rij.regel, reden))
+        if code in first_line:
+            reden = f"{row.header(key_role)}: {code} staat al op regel {first_line[code]}"
+            bestand.afgewezen.append(RejectedRow(row.regel, reden))
             continue
-        eerste_regel[code] = rij.regel
-        for tekst in rij.waarschuwingen:
-            bestand.warn(rij.regel, tekst)
-        yield record, ligging
+        first_line[code] = row.regel
+        for text in row.warnings:
+            bestand.warn(row.regel, text)
+        yield record, location
 
 
-def _vo_vestiging(rij: _Row) -> tuple[Vestiging, _Location]:
-    brin = rij.brin()
-    code = rij.vestigingscode(brin)
-    naam = rij.tekst("vestigingsnaam", verplicht=True)
-    gemeentecode = rij.gemeentecode()
-    gemeentenaam = rij.tekst("gemeentenaam")
-    rmc_regio, rmc_naam = rij.rmc()
+def _vo_vestiging(row: _Row) -> tuple[Vestiging, _Location]:
+    brin = row.brin()
+    code = row.vestigingscode(brin)
+    naam = row.text("vestigingsnaam", mandatory=True)
+    gemeentecode = row.gemeentecode()
+    gemeentenaam = row.text("gemeentenaam")
+    rmc_regio, rmc_naam = row.rmc()
     vestiging = Vestiging(
         code=code,
         brin=brin,
         naam=naam,  # type: ignore[arg-type]  # verplicht=True never gives None
-        postcode=rij.postcode(),
-        plaats=rij.tekst("plaats"),
+        postcode=row.postcode(),
+        plaats=row.text("plaats"),
         gemeentecode=gemeentecode,
         gemeentenaam=gemeentenaam,
         rmc_regio=rmc_regio,
         rmc_naam=rmc_naam,
-        onderwijsstructuur=rij.tekst("soort_po")
-        if "soort_po" in rij.kolommen
-        else rij.tekst("onderwijsstructuur"),
-        telefoon=rij.tekst("telefoon"),
-        internetadres=rij.tekst("internetadres"),
+        onderwijsstructuur=row.text("soort_po")
+        if "soort_po" in row.columns
+        else row.text("onderwijsstructuur"),
+        telefoon=row.text("telefoon"),
+        internetadres=row.text("internetadres"),
     )
-    return vestiging, _Location(rij.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
+    return vestiging, _Location(row.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
 def _process_vestigingen(rijen: Iterator[_Row], bestand: DuoBestand) -> None:
     """A vestiging file (VO, primary, special education): gemeenten and regions from every row;
     vestigingen and their institutions only for schools of the VO side (all of a VO file, the VSO and
     (V)SO rows of the special-education file, nothing of the primary-school file)."""
-    liggingen = []
-    for vestiging, ligging in _usable(rijen, bestand, _vo_vestiging, lambda v: v.code, "vestigingscode"):
-        liggingen.append(ligging)
+    locations = []
+    for vestiging, location in _usable(rijen, bestand, _vo_vestiging, lambda v: v.code, "vestigingscode"):
+        locations.append(location)
         if bestand.soort == VO or (bestand.soort == SO and vestiging.onderwijsstructuur in VSO_SOORTEN):
             bestand.vestigingen.append(vestiging)
     soort = "vso" if bestand.soort == SO else "vo"
     bestand.instellingen = _vo_instellingen(bestand.vestigingen, soort)
-    _gemeenten_en_regios(liggingen, bestand)
+    _gemeenten_en_regios(locations, bestand)
 
 
 def _vo_instellingen(vestigingen: list[Vestiging], onderwijssoort: str = "vo") -> list[Instelling]:
     """One institution per BRIN, named, placed and reached after its lowest vestigingscode (usually "00",
     the main one)."""
-    hoofd: dict[str, Vestiging] = {}
+    head: dict[str, Vestiging] = {}
     for vestiging in vestigingen:
-        huidige = hoofd.get(vestiging.brin)
-        if huidige is None or vestiging.code < huidige.code:
-            hoofd[vestiging.brin] = vestiging
+        current = head.get(vestiging.brin)
+        if current is None or vestiging.code < current.code:
+            head[vestiging.brin] = vestiging
     return [
         Instelling(
             brin, "vo", v.naam, v.gemeentecode, v.rmc_regio, onderwijssoort, v.telefoon, v.internetadres
         )
-        for brin, v in sorted(hoofd.items())
+        for brin, v in sorted(head.items())
     ]
 
 
-def _mbo_instelling(rij: _Row) -> tuple[Instelling, _Location]:
-    brin = rij.brin()
-    naam = rij.tekst("instellingsnaam", verplicht=True)
-    gemeentecode = rij.gemeentecode()
-    gemeentenaam = rij.tekst("gemeentenaam")
-    rmc_regio, rmc_naam = rij.rmc()
+def _mbo_instelling(row: _Row) -> tuple[Instelling, _Location]:
+    brin = row.brin()
+    naam = row.text("instellingsnaam", mandatory=True)
+    gemeentecode = row.gemeentecode()
+    gemeentenaam = row.text("gemeentenaam")
+    rmc_regio, rmc_naam = row.rmc()
     instelling = Instelling(
         brin,
         "mbo",
@@ -529,54 +529,54 @@ def _mbo_instelling(rij: _Row) -> tuple[Instelling, _Location]:
         gemeentecode,
         rmc_regio,
         "mbo",
-        rij.tekst("telefoon"),
-        rij.tekst("internetadres"),
+        row.text("telefoon"),
+        row.text("internetadres"),
     )
-    return instelling, _Location(rij.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
+    return instelling, _Location(row.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
 def _process_mbo(rijen: Iterator[_Row], bestand: DuoBestand) -> None:
     """Institutions from the rows; gemeenten and regions derived from them."""
-    liggingen = []
-    for instelling, ligging in _usable(rijen, bestand, _mbo_instelling, lambda i: i.brin, "brin"):
+    locations = []
+    for instelling, location in _usable(rijen, bestand, _mbo_instelling, lambda i: i.brin, "brin"):
         bestand.instellingen.append(instelling)
-        liggingen.append(ligging)
+        locations.append(location)
     bestand.instellingen.sort(key=lambda i: i.brin)
-    _gemeenten_en_regios(liggingen, bestand)
+    _gemeenten_en_regios(locations, bestand)
 
 
-def _gemeenten_en_regios(liggingen: list[_Location], bestand: DuoBestand) -> None:
+def _gemeenten_en_regios(locations: list[_Location], bestand: DuoBestand) -> None:
     """Build the gemeente and RMC lists; on conflicting rows keep the first value and warn once."""
     gemeentenamen: dict[str, str] = {}
     gemeenteregios: dict[str, str] = {}
-    regionamen: dict[str, str] = {}
+    regio_names: dict[str, str] = {}
     gemeld: set[tuple[str, str, str]] = set()
 
-    def keep_first(tabel: dict[str, str], sleutel: str, waarde: str | None, regel: int, wat: str) -> None:
+    def keep_first(table: dict[str, str], sleutel: str, waarde: str | None, regel: int, what: str) -> None:
         if waarde is None:
             return
-        eerder = tabel.setdefault(sleutel, waarde)
-        if eerder != waarde and (wat, sleutel, waarde) not in gemeld:
-            gemeld.add((wat, sleutel, waarde))
-            bestand.warn(regel, f"{wat} {sleutel}: {waarde!r} genegeerd, eerder {eerder!r}")
+        earlier = table.setdefault(sleutel, waarde)
+        if earlier != waarde and (what, sleutel, waarde) not in gemeld:
+            gemeld.add((what, sleutel, waarde))
+            bestand.warn(regel, f"{what} {sleutel}: {waarde!r} genegeerd, eerder {earlier!r}")
 
-    for ligging in liggingen:
-        code = ligging.gemeentecode
-        keep_first(gemeentenamen, code, ligging.gemeentenaam, ligging.regel, "naam van gemeente")
-        keep_first(gemeenteregios, code, ligging.rmc_regio, ligging.regel, "RMC-regio van gemeente")
-        if ligging.rmc_regio is not None:
-            keep_first(regionamen, ligging.rmc_regio, ligging.rmc_naam, ligging.regel, "naam van RMC-regio")
+    for location in locations:
+        code = location.gemeentecode
+        keep_first(gemeentenamen, code, location.gemeentenaam, location.regel, "naam van gemeente")
+        keep_first(gemeenteregios, code, location.rmc_regio, location.regel, "RMC-regio van gemeente")
+        if location.rmc_regio is not None:
+            keep_first(regio_names, location.rmc_regio, location.rmc_naam, location.regel, "naam van RMC-regio")
 
-    for code in sorted({ligging.gemeentecode for ligging in liggingen}):
+    for code in sorted({location.gemeentecode for location in locations}):
         if code not in gemeentenamen:
             # Gemeente.naam is required; without a name the code stays on the schools only.
-            bestand.waarschuwingen.append(
+            bestand.warnings.append(
                 f"{bestand.bron}: gemeente {code} zonder GEMEENTENAAM, niet opgenomen"
             )
             continue
         bestand.gemeenten.append(Gemeente(code, gemeentenamen[code], gemeenteregios.get(code)))
-    for code in sorted({ligging.rmc_regio for ligging in liggingen if ligging.rmc_regio}, key=int):
-        if code not in regionamen:
-            bestand.waarschuwingen.append(f"{bestand.bron}: RMC-regio {code} zonder naam, niet opgenomen")
+    for code in sorted({location.rmc_regio for location in locations if location.rmc_regio}, key=int):
+        if code not in regio_names:
+            bestand.warnings.append(f"{bestand.bron}: RMC-regio {code} zonder naam, niet opgenomen")
             continue
-        bestand.rmc_regios.append(RmcRegio(code, regionamen[code]))
+        bestand.rmc_regios.append(RmcRegio(code, regio_names[code]))

@@ -50,12 +50,12 @@ class TableCount:
 
     nieuw: int = 0
     gewijzigd: int = 0
-    ongewijzigd: int = 0
+    unchanged: int = 0
     beeindigd: int = 0  # of the previous cycle, missing from this cycle's files: carried over as ended
 
     @property
-    def totaal(self) -> int:
-        return self.nieuw + self.gewijzigd + self.ongewijzigd
+    def total(self) -> int:
+        return self.nieuw + self.gewijzigd + self.unchanged
 
 
 @dataclass(frozen=True)
@@ -74,20 +74,20 @@ class RejectedLine:
 class LoadReport:
     """The outcome of one ``load_files`` call.
 
-    ``tellingen`` per table (keys: ``TABELLEN``), refused rows with file and line, warnings, rows read.
+    ``counts`` per table (keys: ``TABELLEN``), refused rows with file and line, warnings, rows read.
     """
 
     cyclus_jaar: int
-    bestanden: list[str] = field(default_factory=list)
-    tellingen: dict[str, TableCount] = field(default_factory=lambda: {t: TableCount() for t in TABELLEN})
+    files: list[str] = field(default_factory=list)
+    counts: dict[str, TableCount] = field(default_factory=lambda: {t: TableCount() for t in TABELLEN})
     afgewezen: list[RejectedLine] = field(default_factory=list)
-    waarschuwingen: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     rijen: int = 0  # non-blank data rows read over all files
 
 
 def load_files(
     session: Session,
-    paden_of_bestanden: Iterable[str | os.PathLike[str] | duo.DuoBestand],
+    paths_or_files: Iterable[str | os.PathLike[str] | duo.DuoBestand],
     cyclus_jaar: int,
 ) -> LoadReport:
     """Upsert the reference data of one or more DUO files; flushes, does not commit.
@@ -104,32 +104,32 @@ def load_files(
     Raises ``duo.UnknownFile`` for a file that is not a known DUO file and ``OSError`` when a path
     cannot be read.
     """
-    bestanden = [_as_file(item) for item in paden_of_bestanden]
-    rapport = LoadReport(cyclus_jaar=cyclus_jaar, bestanden=[b.bron for b in bestanden])
-    for bestand in bestanden:
+    files = [_as_file(item) for item in paths_or_files]
+    rapport = LoadReport(cyclus_jaar=cyclus_jaar, files=[b.bron for b in files])
+    for bestand in files:
         rapport.rijen += bestand.rijen
         rapport.afgewezen += [RejectedLine(bestand.bron, a.regel, a.reden) for a in bestand.afgewezen]
-        rapport.waarschuwingen += bestand.waarschuwingen
-    gegevens = _merge(bestanden, rapport.waarschuwingen)
+        rapport.warnings += bestand.warnings
+    details = _merge(files, rapport.warnings)
 
-    vorig_jaar = _previous_year(session, cyclus_jaar)
-    for tabel, model, sleutel in _TABELLEN:
-        bestaand = _rijen(session, model, sleutel, cyclus_jaar)
-        vorige = _rijen(session, model, sleutel, vorig_jaar) if vorig_jaar is not None else {}
-        telling = rapport.tellingen[tabel]
-        for code, velden in gegevens[tabel].items():
-            rij = bestaand.get(code)
-            basis = rij if rij is not None else vorige.get(code)
-            _upsert(session, model, sleutel, code, velden, rij, basis, cyclus_jaar, telling)
+    previous_year = _previous_year(session, cyclus_jaar)
+    for table, model, sleutel in _TABELLEN:
+        existing = _rows(session, model, sleutel, cyclus_jaar)
+        previous = _rows(session, model, sleutel, previous_year) if previous_year is not None else {}
+        count = rapport.counts[table]
+        for code, fields in details[table].items():
+            row = existing.get(code)
+            base = row if row is not None else previous.get(code)
+            _upsert(session, model, sleutel, code, fields, row, base, cyclus_jaar, count)
         if "beeindigd" in model.__table__.columns:
-            for code, oud in vorige.items():
-                if code not in bestaand and code not in gegevens[tabel]:
+            for code, old in previous.items():
+                if code not in existing and code not in details[table]:
                     session.add(
-                        _copy(model, oud, cyclus_jaar, beeindigd=True, geldig_vanaf_cyclus=cyclus_jaar)
+                        _copy(model, old, cyclus_jaar, beeindigd=True, geldig_vanaf_cyclus=cyclus_jaar)
                     )
-                    telling.beeindigd += 1
+                    count.beeindigd += 1
     now = datetime.now(UTC)
-    for bestand in bestanden:
+    for bestand in files:
         session.add(
             models.RefdataBestand(
                 cyclus_jaar=cyclus_jaar,
@@ -150,8 +150,8 @@ def load_demo(session: Session, cyclus_jaar: int) -> LoadReport:
     Output: the ``LoadReport`` of ``load_files``. Raises nothing for the shipped files.
     """
     demo = resources.files("broker.refdata") / "demo"
-    bestanden = [duo.read_duo_csv(demo.joinpath(naam).read_bytes(), naam) for naam in DEMO_BESTANDEN]
-    return load_files(session, bestanden, cyclus_jaar)
+    files = [duo.read_duo_csv(demo.joinpath(naam).read_bytes(), naam) for naam in DEMO_BESTANDEN]
+    return load_files(session, files, cyclus_jaar)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -167,64 +167,64 @@ _TABELLEN: tuple[tuple[str, type[models.Base], str], ...] = (
 def _as_file(item: str | os.PathLike[str] | duo.DuoBestand) -> duo.DuoBestand:
     if isinstance(item, duo.DuoBestand):
         return item
-    pad = Path(item)
-    return duo.read_duo_csv(pad.read_bytes(), str(item))
+    path = Path(item)
+    return duo.read_duo_csv(path.read_bytes(), str(item))
 
 
 def _merge(
-    bestanden: list[duo.DuoBestand], waarschuwingen: list[str]
+    files: list[duo.DuoBestand], warnings: list[str]
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """Per table: code -> column values, merged over the files (first file wins, MBO institutions win)."""
-    gegevens: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in TABELLEN}
+    details: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in TABELLEN}
 
-    def neem(tabel: str, code: str, velden: dict[str, Any], bron: str) -> None:
-        eerder = gegevens[tabel].setdefault(code, velden)
-        if eerder != velden:
-            waarschuwingen.append(f"{bron}: {tabel} {code} staat ook in een eerder bestand; dat gaat voor")
+    def take(table: str, code: str, fields: dict[str, Any], bron: str) -> None:
+        earlier = details[table].setdefault(code, fields)
+        if earlier != fields:
+            warnings.append(f"{bron}: {table} {code} staat ook in een eerder bestand; dat gaat voor")
 
-    for bestand in bestanden:
+    for bestand in files:
         for regio in bestand.rmc_regios:
-            neem("rmc_regio", regio.code, {"naam": regio.naam}, bestand.bron)
+            take("rmc_regio", regio.code, {"naam": regio.naam}, bestand.bron)
         for gemeente in bestand.gemeenten:
-            _neem_gemeente(gegevens["gemeente"], gemeente, bestand.bron, waarschuwingen)
+            _take_gemeente(details["gemeente"], gemeente, bestand.bron, warnings)
         for vestiging in bestand.vestigingen:
-            velden = _fields(vestiging, models.Vestiging, "code")
-            neem("vestiging", vestiging.code, velden, bestand.bron)
-    _neem_instellingen(gegevens["instelling"], bestanden, waarschuwingen)
-    return gegevens
+            fields = _fields(vestiging, models.Vestiging, "code")
+            take("vestiging", vestiging.code, fields, bestand.bron)
+    _take_instellingen(details["instelling"], files, warnings)
+    return details
 
 
-def _neem_gemeente(
-    gemeenten: dict[str, dict[str, Any]], gemeente: duo.Gemeente, bron: str, waarschuwingen: list[str]
+def _take_gemeente(
+    gemeenten: dict[str, dict[str, Any]], gemeente: duo.Gemeente, bron: str, warnings: list[str]
 ) -> None:
     """Merge one gemeente: the first name wins; the region comes from the first file that has one."""
-    eerder = gemeenten.get(gemeente.code)
-    if eerder is None:
+    earlier = gemeenten.get(gemeente.code)
+    if earlier is None:
         gemeenten[gemeente.code] = {"naam": gemeente.naam, "rmc_regio": gemeente.rmc_regio}
         return
-    if eerder["rmc_regio"] is None:
-        eerder["rmc_regio"] = gemeente.rmc_regio
-    elif gemeente.rmc_regio not in (None, eerder["rmc_regio"]):
-        waarschuwingen.append(
+    if earlier["rmc_regio"] is None:
+        earlier["rmc_regio"] = gemeente.rmc_regio
+    elif gemeente.rmc_regio not in (None, earlier["rmc_regio"]):
+        warnings.append(
             f"{bron}: gemeente {gemeente.code} in RMC-regio {gemeente.rmc_regio} genegeerd, "
-            f"eerder bestand zegt {eerder['rmc_regio']}"
+            f"eerder bestand zegt {earlier['rmc_regio']}"
         )
 
 
-def _neem_instellingen(
-    instellingen: dict[str, dict[str, Any]], bestanden: list[duo.DuoBestand], waarschuwingen: list[str]
+def _take_instellingen(
+    instellingen: dict[str, dict[str, Any]], files: list[duo.DuoBestand], warnings: list[str]
 ) -> None:
     """MBO files first, so a BRIN with both VO vestigingen and an MBO row keeps its MBO record.
 
     That overlap is expected (an AOC has vmbo vestigingen under its MBO BRIN), so it is not warned about.
     """
-    volgorde = sorted(bestanden, key=lambda b: b.soort != duo.MBO)  # stable: file order within a kind
-    for bestand in volgorde:
+    order = sorted(files, key=lambda b: b.soort != duo.MBO)  # stable: file order within a kind
+    for bestand in order:
         for instelling in bestand.instellingen:
-            velden = _fields(instelling, models.Instelling, "brin")
-            eerder = instellingen.setdefault(instelling.brin, velden)
-            if eerder != velden and eerder["sector"] == instelling.sector:
-                waarschuwingen.append(
+            fields = _fields(instelling, models.Instelling, "brin")
+            earlier = instellingen.setdefault(instelling.brin, fields)
+            if earlier != fields and earlier["sector"] == instelling.sector:
+                warnings.append(
                     f"{bestand.bron}: instelling {instelling.brin} staat ook in een eerder bestand; "
                     "dat gaat voor"
                 )
@@ -232,13 +232,13 @@ def _neem_instellingen(
 
 def _fields(record: Any, model: type[models.Base], sleutel: str) -> dict[str, Any]:
     """The fields of a parsed record that are columns of ``model`` (minus key and validity)."""
-    kolommen = set(model.__table__.columns.keys()) - {
+    columns = set(model.__table__.columns.keys()) - {
         sleutel,
         "geldig_vanaf_cyclus",
         "cyclus_jaar",
         "beeindigd",
     }
-    return {naam: getattr(record, naam) for naam in kolommen if hasattr(record, naam)}
+    return {naam: getattr(record, naam) for naam in columns if hasattr(record, naam)}
 
 
 def _previous_year(session: Session, cyclus_jaar: int) -> int | None:
@@ -248,17 +248,17 @@ def _previous_year(session: Session, cyclus_jaar: int) -> int | None:
     )
 
 
-def _rijen(session: Session, model: type[models.Base], sleutel: str, jaar: int) -> dict[str, Any]:
+def _rows(session: Session, model: type[models.Base], sleutel: str, jaar: int) -> dict[str, Any]:
     return {
-        getattr(rij, sleutel): rij
-        for rij in session.scalars(select(model).where(model.cyclus_jaar == jaar))  # type: ignore[attr-defined]
+        getattr(row, sleutel): row
+        for row in session.scalars(select(model).where(model.cyclus_jaar == jaar))  # type: ignore[attr-defined]
     }
 
 
-def _copy(model: type[models.Base], rij: Any, cyclus_jaar: int, **anders: Any) -> Any:
-    """A copy of ``rij`` for ``cyclus_jaar``, with the columns in ``anders`` replaced."""
-    velden = {naam: getattr(rij, naam) for naam in model.__table__.columns.keys()}
-    return model(**(velden | {"cyclus_jaar": cyclus_jaar} | anders))
+def _copy(model: type[models.Base], row: Any, cyclus_jaar: int, **otherwise: Any) -> Any:
+    """A copy of ``row`` for ``cyclus_jaar``, with the columns in ``otherwise`` replaced."""
+    fields = {naam: getattr(row, naam) for naam in model.__table__.columns.keys()}
+    return model(**(fields | {"cyclus_jaar": cyclus_jaar} | otherwise))
 
 
 def _upsert(
@@ -266,44 +266,44 @@ def _upsert(
     model: type[models.Base],
     sleutel: str,
     code: str,
-    velden: dict[str, Any],
-    rij: Any,
-    basis: Any,
+    fields: dict[str, Any],
+    row: Any,
+    base: Any,
     cyclus_jaar: int,
-    telling: TableCount,
+    count: TableCount,
 ) -> None:
-    """Insert ``code`` into this cycle or update its changed columns; count the outcome in ``telling``.
+    """Insert ``code`` into this cycle or update its changed columns; count the outcome in ``count``.
 
-    ``rij`` is this cycle's row, ``basis`` the row it continues (this cycle's, else the previous
+    ``row`` is this cycle's row, ``base`` the row it continues (this cycle's, else the previous
     cycle's): "new", "changed" and "unchanged" are relative to it, so loading the same files for the
     next cycle counts as unchanged and keeps ``geldig_vanaf_cyclus``.
     """
-    if basis is not None and _vo_over_mbo(model, basis, velden):
-        velden = {naam: getattr(basis, naam) for naam in velden}
-    if basis is not None:
-        velden = {
-            naam: getattr(basis, naam) if waarde is None and naam in _NONE_WIST_NIET else waarde
-            for naam, waarde in velden.items()
+    if base is not None and _vo_over_mbo(model, base, fields):
+        fields = {naam: getattr(base, naam) for naam in fields}
+    if base is not None:
+        fields = {
+            naam: getattr(base, naam) if waarde is None and naam in _NONE_WIST_NIET else waarde
+            for naam, waarde in fields.items()
         }
     if "beeindigd" in model.__table__.columns:
-        velden = velden | {"beeindigd": False}
-    wijzigingen = {} if basis is None else {n: w for n, w in velden.items() if getattr(basis, n) != w}
-    if basis is None:
-        telling.nieuw += 1
+        fields = fields | {"beeindigd": False}
+    wijzigingen = {} if base is None else {n: w for n, w in fields.items() if getattr(base, n) != w}
+    if base is None:
+        count.nieuw += 1
     elif wijzigingen:
-        telling.gewijzigd += 1
+        count.gewijzigd += 1
     else:
-        telling.ongewijzigd += 1
-    geldig = cyclus_jaar if basis is None or wijzigingen else basis.geldig_vanaf_cyclus
-    if rij is None:
-        session.add(model(**{sleutel: code}, **velden, cyclus_jaar=cyclus_jaar, geldig_vanaf_cyclus=geldig))
+        count.unchanged += 1
+    valid = cyclus_jaar if base is None or wijzigingen else base.geldig_vanaf_cyclus
+    if row is None:
+        session.add(model(**{sleutel: code}, **fields, cyclus_jaar=cyclus_jaar, geldig_vanaf_cyclus=valid))
         return
     for naam, waarde in wijzigingen.items():
-        setattr(rij, naam, waarde)
-    rij.geldig_vanaf_cyclus = geldig
+        setattr(row, naam, waarde)
+    row.geldig_vanaf_cyclus = valid
 
 
-def _vo_over_mbo(model: type[models.Base], rij: Any, velden: dict[str, Any]) -> bool:
+def _vo_over_mbo(model: type[models.Base], row: Any, fields: dict[str, Any]) -> bool:
     # Same rule as within one load, across loads and cycles: a VO-only load must not turn an AOC back
     # into "vo".
-    return model is models.Instelling and rij.sector == "mbo" and velden["sector"] == "vo"
+    return model is models.Instelling and row.sector == "mbo" and fields["sector"] == "vo"

@@ -31,9 +31,9 @@ def refdata_jaar(session: Session, cyclus_jaar: int) -> int | None:
 def refdata_jaar_sql(cyclus_jaar: int) -> ColumnElement[int]:
     """``refdata_jaar`` as an SQL expression, for queries that join reference data (reports)."""
     g = aliased(models.Gemeente)
-    eerder = select(func.max(g.cyclus_jaar)).where(g.cyclus_jaar <= cyclus_jaar).correlate(None)
+    earlier = select(func.max(g.cyclus_jaar)).where(g.cyclus_jaar <= cyclus_jaar).correlate(None)
     eerste = select(func.min(g.cyclus_jaar)).correlate(None)
-    return func.coalesce(eerder.scalar_subquery(), eerste.scalar_subquery())
+    return func.coalesce(earlier.scalar_subquery(), eerste.scalar_subquery())
 
 
 def actieve_brins(session: Session, cyclus_jaar: int, brins: Collection[str]) -> set[str]:
@@ -93,14 +93,14 @@ def contactgegevens_of_brins(
 ) -> dict[str, Contactgegevens]:
     """``contactgegevens_of`` for many BRINs in one query: the BRINs found, with their details."""
     jaar = refdata_jaar(session, cyclus_jaar)
-    gevraagd = sorted(set(brins))
-    if jaar is None or not gevraagd:
+    requested = sorted(set(brins))
+    if jaar is None or not requested:
         return {}
     i = models.Instelling
     uitkomst: dict[str, Contactgegevens] = {}
-    for start in range(0, len(gevraagd), 500):  # bounded IN lists
-        for rij in session.scalars(
-            select(i).where(i.cyclus_jaar == jaar, i.brin.in_(gevraagd[start : start + 500]))
+    for start in range(0, len(requested), 500):  # bounded IN lists
+        for row in session.scalars(
+            select(i).where(i.cyclus_jaar == jaar, i.brin.in_(requested[start : start + 500]))
         ):
-            uitkomst[rij.brin] = Contactgegevens(rij.brin, rij.naam, rij.telefoon, rij.internetadres)
+            uitkomst[row.brin] = Contactgegevens(row.brin, row.naam, row.telefoon, row.internetadres)
     return uitkomst

@@ -85,7 +85,7 @@ def party() -> None:
     help="Whether its software accepts the optional intake, onderwijsovereenkomstDatum and "
     "examenresultaat elements in answers and pushes (issue 16; xsd/README.md).",
 )
-@click.option("--replace", "vervang", is_flag=True, help="Replace the party if it exists.")
+@click.option("--replace", "replace", is_flag=True, help="Replace the party if it exists.")
 @click.pass_obj
 def add(
     runtime: Runtime,
@@ -102,10 +102,10 @@ def add(
     contact_internetadres: str | None,
     contactgegevens: bool,
     procesfeiten: bool,
-    vervang: bool,
+    replace: bool,
 ) -> None:
     """Register one party (mandates given here have no end date; use a file for dated mandates)."""
-    invoer = PartijInput(
+    input_ = PartijInput(
         oin=oin,
         soort=soort,
         naam=naam,
@@ -121,13 +121,13 @@ def add(
         procesfeiten=procesfeiten,
     )
 
-    def werk(session: Session) -> None:
-        eerder = _brins_per_partij(runtime, session)
-        _register(runtime, session).add(invoer, vervang=vervang)
-        _require_known_brins(runtime, session, {oin}, eerder)
+    def work(session: Session) -> None:
+        earlier = _brins_per_partij(runtime, session)
+        _register(runtime, session).add(input_, replace=replace)
+        _require_known_brins(runtime, session, {oin}, earlier)
 
-    _in_transaction(runtime, werk)
-    click.echo(f"party {oin} {'stored' if vervang else 'added'}")
+    _in_transaction(runtime, work)
+    click.echo(f"party {oin} {'stored' if replace else 'added'}")
 
 
 @party.command("list")
@@ -135,7 +135,7 @@ def add(
 @click.pass_obj
 def list_(runtime: Runtime, formaat: str) -> None:
     """Show every registered party with its scope, mandates and endpoint."""
-    partijen = _in_transaction(runtime, lambda session: _register(runtime, session).lijst())
+    partijen = _in_transaction(runtime, lambda session: _register(runtime, session).list_())
     click.echo(_as_json(partijen) if formaat == "json" else _as_table(partijen))
 
 
@@ -151,11 +151,11 @@ def remove(runtime: Runtime, oin: str) -> None:
 
 @party.command("load")
 @click.argument("file")
-@click.option("--no-replace", "niet_vervangen", is_flag=True, help="Refuse the file if a party in it exists.")
+@click.option("--no-replace", "not_replaced", is_flag=True, help="Refuse the file if a party in it exists.")
 @click.pass_obj
-def load(runtime: Runtime, file: str, niet_vervangen: bool) -> None:
+def load(runtime: Runtime, file: str, not_replaced: bool) -> None:
     """Load all parties of a TOML file, all or nothing (format: see broker/registry/toml.py)."""
-    aantal = _load(runtime, file, vervang=not niet_vervangen)
+    aantal = _load(runtime, file, replace=not not_replaced)
     click.echo(f"{aantal} parties loaded from {file}")
 
 
@@ -165,8 +165,8 @@ def demo(runtime: Runtime) -> None:
     """Load the fictional demo parties (test OINs; refused in production)."""
     if _productie(runtime):
         _stop("the demo parties use test OINs and are refused with environment = production")
-    with resources.as_file(resources.files("broker.registry") / DEMO_BESTAND) as pad:
-        aantal = _load(runtime, str(pad), vervang=True)
+    with resources.as_file(resources.files("broker.registry") / DEMO_BESTAND) as path:
+        aantal = _load(runtime, str(path), replace=True)
     click.echo(f"{aantal} demo parties loaded")
 
 
@@ -181,15 +181,15 @@ def _register(runtime: Runtime, session: Session) -> PartijRegistry:
     return PartijRegistry(session, productie=_productie(runtime))
 
 
-def _load(runtime: Runtime, pad: str, vervang: bool) -> int:
-    def werk(session: Session) -> int:
-        eerder = _brins_per_partij(runtime, session)
-        aantal = load_partijen(session, pad, vervang=vervang, productie=_productie(runtime))
-        oins = {p.oin for p in read_partijen(pad, productie=_productie(runtime))}
-        _require_known_brins(runtime, session, oins, eerder, f"{pad}: ")
+def _load(runtime: Runtime, path: str, replace: bool) -> int:
+    def work(session: Session) -> int:
+        earlier = _brins_per_partij(runtime, session)
+        aantal = load_partijen(session, path, replace=replace, productie=_productie(runtime))
+        oins = {p.oin for p in read_partijen(path, productie=_productie(runtime))}
+        _require_known_brins(runtime, session, oins, earlier, f"{path}: ")
         return aantal
 
-    return _in_transaction(runtime, werk)
+    return _in_transaction(runtime, work)
 
 
 #: Parties that are a school or institution themselves: their BRINs must be in the reference data.
@@ -197,63 +197,63 @@ _ONDERWIJS = {PartijSoort.VO_SCHOOL.value, PartijSoort.MBO_INSTELLING.value}
 
 
 def _brins_per_partij(runtime: Runtime, session: Session) -> dict[str, set[str]]:
-    return {p.oin: set(p.brins) for p in _register(runtime, session).lijst()}
+    return {p.oin: set(p.brins) for p in _register(runtime, session).list_()}
 
 
 def _require_known_brins(
     runtime: Runtime,
     session: Session,
     oins: Collection[str],
-    eerder: dict[str, set[str]],
-    plek: str = "",
+    earlier: dict[str, set[str]],
+    place: str = "",
 ) -> None:
     """Refuse (``PartijError``, so the transaction rolls back) a VO, (V)SO or MBO party of ``oins`` whose
     BRIN is not an active institution in the current cycle's DUO reference data (issue 15).
 
-    A BRIN the party already had (``eerder``: OIN -> BRINs before the command) may have ended in this
+    A BRIN the party already had (``earlier``: OIN -> BRINs before the command) may have ended in this
     cycle: the institution is still in the reference data, marked ended, and its pupils are still in the
     exchange, so re-storing its party (the routine reload of the registry file) must not fail."""
     jaar = runtime.kalender.cyclus_on(date.today()).jaar
-    for partij in _register(runtime, session).lijst():
+    for partij in _register(runtime, session).list_():
         if partij.oin not in oins or partij.soort not in _ONDERWIJS or not partij.brins:
             continue
-        al_geregistreerd = set(partij.brins) & eerder.get(partij.oin, set())
-        toegestaan = actieve_brins(session, jaar, partij.brins) | bekende_brins(
-            session, jaar, al_geregistreerd
+        already_registered = set(partij.brins) & earlier.get(partij.oin, set())
+        allowed = actieve_brins(session, jaar, partij.brins) | bekende_brins(
+            session, jaar, already_registered
         )
         # A school that is new in the files of a next cycle already opened may be registered now.
         for later in latere_refdata_jaren(session, jaar):
-            toegestaan |= actieve_brins(session, later, partij.brins)
-        onbekend = sorted(set(partij.brins) - toegestaan)
-        if onbekend and refdata_jaar(session, jaar) is None:
+            allowed |= actieve_brins(session, later, partij.brins)
+        unknown = sorted(set(partij.brins) - allowed)
+        if unknown and refdata_jaar(session, jaar) is None:
             raise PartijError(
-                f"{plek}party {partij.oin}: BRIN {', '.join(onbekend)} cannot be checked: no reference data "
+                f"{place}party {partij.oin}: BRIN {', '.join(unknown)} cannot be checked: no reference data "
                 f"loaded for cycle {jaar}: load the DUO reference data first (vva refdata load, "
                 "vva cycle open --refdata; for the fictional demo parties: vva refdata demo)"
             )
-        if onbekend:
+        if unknown:
             raise PartijError(
-                f"{plek}party {partij.oin}: BRIN {', '.join(onbekend)} is no active VO, (V)SO or MBO "
+                f"{place}party {partij.oin}: BRIN {', '.join(unknown)} is no active VO, (V)SO or MBO "
                 f"institution in the reference data of cycle {jaar}: check the BRIN against DUO's files "
                 "(vva refdata show --brin X); the fictional demo BRINs need the demo reference data "
                 "(vva refdata demo)"
             )
 
 
-def _in_transaction(runtime: Runtime, werk: Callable[[Session], T]) -> T:
-    """Bring the schema up to date, then run ``werk`` in one transaction; any error ends the command."""
+def _in_transaction(runtime: Runtime, work: Callable[[Session], T]) -> T:
+    """Bring the schema up to date, then run ``work`` in one transaction; any error ends the command."""
     try:
         upgrade(runtime.engine)
         with runtime.sessions.begin() as session:
-            return werk(session)
+            return work(session)
     except PartijError as e:
         _stop(str(e))
     except CommandError as e:
         _stop(f"database schema: {e}")
     except SQLAlchemyError as e:
         # The driver's first line names the problem; the rest (SQL, parameters, links) is noise here.
-        oorzaak = getattr(e, "orig", None) or e
-        _stop(f"database error: {str(oorzaak).strip()}")
+        cause = getattr(e, "orig", None) or e
+        _stop(f"database error: {str(cause).strip()}")
 
 
 def _stop(melding: str) -> NoReturn:
@@ -287,7 +287,7 @@ def _mandaat_text(mandaat: MandaatInput) -> str:
 def _as_table(partijen: list[PartijInput]) -> str:
     if not partijen:
         return "no parties registered"
-    kop = ("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS", "PROCESFEITEN")
+    header = ("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS", "PROCESFEITEN")
     rijen = [
         (
             p.oin,
@@ -301,11 +301,11 @@ def _as_table(partijen: list[PartijInput]) -> str:
         )
         for p in partijen
     ]
-    breedtes = [max(len(rij[i]) for rij in (kop, *rijen)) for i in range(len(kop))]
+    widths = [max(len(row[i]) for row in (header, *rijen)) for i in range(len(header))]
     # rstrip: no trailing blanks after the last column.
     return "\n".join(
-        "  ".join(cel.ljust(b) for cel, b in zip(rij, breedtes, strict=True)).rstrip()
-        for rij in (kop, *rijen)
+        "  ".join(cel.ljust(b) for cel, b in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rijen)
     )
 
 

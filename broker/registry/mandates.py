@@ -26,14 +26,14 @@ MANDAAT_GELDIG, GEEN_MANDAAT, MANDAAT_DEKT_NIET = "geldig", "geen", "dekt-niet"
 
 def mandaat_stand(
     actieve: Callable[[str], _MetMandaten | None],
-    houder_actief: Callable[[str], bool | None],
+    holder_active: Callable[[str], bool | None],
     certificaat_oin: str,
     partij_oin: str,
     op: date,
     actie: str | None,
 ) -> str:
     """The mandate rule (M1–M3) over any view of the registry, with the reason: ``actieve`` gives the
-    active party with an OIN (with its mandates) or None, ``houder_actief`` whether a certificate OIN
+    active party with an OIN (with its mandates) or None, ``holder_active`` whether a certificate OIN
     registered as a party is active (None when it is not registered). One rule for the database
     (``PartijRegistry``) and for a process's copy of it (``broker.registry.snapshot``), whose
     ``mandaat_geldig`` is this outcome being ``MANDAAT_GELDIG``.
@@ -49,26 +49,26 @@ def mandaat_stand(
     if certificaat_oin == partij_oin:
         return MANDAAT_GELDIG
     partij = actieve(partij_oin)
-    if partij is None or houder_actief(certificaat_oin) is False:
+    if partij is None or holder_active(certificaat_oin) is False:
         # A supplier switched off in the registry loses all its mandates at once.
         return GEEN_MANDAAT
-    eigen = [m for m in partij.mandaten if m.certificaat_oin == certificaat_oin]
-    if not eigen:
+    own = [m for m in partij.mandaten if m.certificaat_oin == certificaat_oin]
+    if not own:
         return GEEN_MANDAAT
-    if any(_geldig_op(m, op) and _covers(m, actie) for m in eigen):
+    if any(_valid_on(m, op) and _covers(m, actie) for m in own):
         return MANDAAT_GELDIG
     return MANDAAT_DEKT_NIET
 
 
 def _covers(mandaat: models.Mandaat, actie: str | None) -> bool:
     """A mandate without actions covers everything; otherwise the service or the operation must be listed."""
-    toegestaan = (mandaat.acties or "").split()
-    if not toegestaan or actie is None:
-        return not toegestaan or actie is None
-    return actie in toegestaan or actie.split("/", 1)[0] in toegestaan
+    allowed = (mandaat.acties or "").split()
+    if not allowed or actie is None:
+        return not allowed or actie is None
+    return actie in allowed or actie.split("/", 1)[0] in allowed
 
 
-def _geldig_op(mandaat: models.Mandaat, op: date) -> bool:
+def _valid_on(mandaat: models.Mandaat, op: date) -> bool:
     if mandaat.geldig_van is not None and op < mandaat.geldig_van:
         return False
     return mandaat.geldig_tot is None or op <= mandaat.geldig_tot

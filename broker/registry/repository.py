@@ -52,45 +52,45 @@ class PartijRegistry:
 
     # --- writing --------------------------------------------------------------------------------------
 
-    def add(self, invoer: PartijInput, *, vervang: bool = False) -> None:
+    def add(self, input_: PartijInput, *, replace: bool = False) -> None:
         """Store one party with its scopes and mandates.
 
-        Input: PartijInput (checked with ``check_all``); ``vervang``: when the party exists, replace its
+        Input: PartijInput (checked with ``check_all``); ``replace``: when the party exists, replace its
         soort, naam, endpoint, scopes and mandates (its ``actief`` flag is kept: loading a file must not
         silently re-enable a party an operator switched off). Output: None; the row is flushed.
         Raises ``PartijError`` for anything ``check_all`` refuses, and when the party exists and
-        ``vervang`` is False.
+        ``replace`` is False.
         """
-        schoon = check_all(invoer, productie=self._productie)
-        rij = self._session.get(models.Partij, schoon.oin)
-        if rij is not None and not vervang:
-            raise PartijError("already exists; use replace to overwrite it", schoon.oin)
-        if rij is None:
-            rij = models.Partij(oin=schoon.oin, actief=True)
-            self._session.add(rij)
+        clean = check_all(input_, productie=self._productie)
+        row = self._session.get(models.Partij, clean.oin)
+        if row is not None and not replace:
+            raise PartijError("already exists; use replace to overwrite it", clean.oin)
+        if row is None:
+            row = models.Partij(oin=clean.oin, actief=True)
+            self._session.add(row)
         else:
             # Delete the old children first: the unit of work inserts before it deletes, so new rows equal
             # to old ones would hit the unique constraints on (partij_oin, soort, waarde) / certificaat_oin.
-            rij.scopes.clear()
-            rij.mandaten.clear()
-            self._flush(schoon.oin)
-        rij.soort, rij.naam, rij.endpoint = schoon.soort, schoon.naam, schoon.endpoint
-        rij.contact_email = schoon.contact_email
-        rij.contact_telefoon = schoon.contact_telefoon
-        rij.contact_internetadres = schoon.contact_internetadres
-        rij.contactgegevens_ontvangen = schoon.contactgegevens
-        rij.procesfeiten_ontvangen = schoon.procesfeiten
-        rij.scopes.extend(_scope_rijen(schoon))
-        rij.mandaten.extend(
+            row.scopes.clear()
+            row.mandaten.clear()
+            self._flush(clean.oin)
+        row.soort, row.naam, row.endpoint = clean.soort, clean.naam, clean.endpoint
+        row.contact_email = clean.contact_email
+        row.contact_telefoon = clean.contact_telefoon
+        row.contact_internetadres = clean.contact_internetadres
+        row.contactgegevens_ontvangen = clean.contactgegevens
+        row.procesfeiten_ontvangen = clean.procesfeiten
+        row.scopes.extend(_scope_rows(clean))
+        row.mandaten.extend(
             models.Mandaat(
                 certificaat_oin=m.certificaat_oin,
                 geldig_van=m.geldig_van,
                 geldig_tot=m.geldig_tot,
                 acties=" ".join(m.acties) or None,
             )
-            for m in schoon.mandaten
+            for m in clean.mandaten
         )
-        self._flush(schoon.oin)
+        self._flush(clean.oin)
 
     def remove(self, oin: str) -> int:
         """Remove a party, its scopes and mandates, and every mandate given to its OIN as certificate OIN.
@@ -99,19 +99,19 @@ class PartijRegistry:
         (a removed supplier must no longer speak for anyone; M2).
         Raises ``PartijError`` when the party is not registered.
         """
-        rij = self._session.get(models.Partij, oin)
-        if rij is None:
+        row = self._session.get(models.Partij, oin)
+        if row is None:
             raise PartijError("is not registered", oin)
-        uitgegeven = self._session.scalars(
+        issued = self._session.scalars(
             select(models.Mandaat).where(models.Mandaat.certificaat_oin == oin)
         ).all()
-        for mandaat in uitgegeven:
+        for mandaat in issued:
             # Through the owner's collection (delete-orphan), so a collection already loaded in this
             # session does not keep offering the withdrawn mandate to mandaat_geldig.
             mandaat.partij.mandaten.remove(mandaat)
-        self._session.delete(rij)
+        self._session.delete(row)
         self._flush(oin)
-        return len(uitgegeven)
+        return len(issued)
 
     def _flush(self, oin: str) -> None:
         try:
@@ -126,10 +126,10 @@ class PartijRegistry:
         """True when a party with this OIN is registered (active or not)."""
         return self._session.get(models.Partij, oin) is not None
 
-    def lijst(self) -> list[PartijInput]:
+    def list_(self) -> list[PartijInput]:
         """All registered parties, sorted by OIN, with codes sorted and mandates sorted by certificate OIN."""
         rijen = self._session.scalars(select(models.Partij).order_by(models.Partij.oin)).all()
-        return [_as_input(rij) for rij in rijen]
+        return [_as_input(row) for row in rijen]
 
     def find(self, oin: str) -> Partij | None:
         """The active party with this OIN as a domain ``Partij`` (input for the visibility rules), else None.
@@ -138,17 +138,17 @@ class PartijRegistry:
         when the OIN is invalid, unknown or the party is not active (deny by default).
         Raises ``ValueError`` when the stored data is not canonical (written around this register).
         """
-        rij = self._active(oin)
-        if rij is None:
+        row = self._active(oin)
+        if row is None:
             return None
         return Partij(
-            oin=rij.oin,
-            soort=PartijSoort(rij.soort),
-            brins=_scope(rij, SCOPE_BRIN),
-            gemeentecodes=_scope(rij, SCOPE_GEMEENTE),
-            rmc_regios=_scope(rij, SCOPE_RMC),
-            contactgegevens=bool(rij.contactgegevens_ontvangen),
-            procesfeiten=bool(rij.procesfeiten_ontvangen),
+            oin=row.oin,
+            soort=PartijSoort(row.soort),
+            brins=_scope(row, SCOPE_BRIN),
+            gemeentecodes=_scope(row, SCOPE_GEMEENTE),
+            rmc_regios=_scope(row, SCOPE_RMC),
+            contactgegevens=bool(row.contactgegevens_ontvangen),
+            procesfeiten=bool(row.procesfeiten_ontvangen),
         )
 
     def mandaat_geldig(
@@ -163,23 +163,23 @@ class PartijRegistry:
         Mandates come only from this registry, never from message content. Never raises for unknown or
         invalid OINs (False); raises ``TypeError`` when ``op`` is not a date (a datetime is refused).
         """
-        stand = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
-        return stand == MANDAAT_GELDIG
+        state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+        return state == MANDAAT_GELDIG
 
     def _holder_active(self, certificaat_oin: str) -> bool | None:
-        houder = self._session.get(models.Partij, certificaat_oin)
-        return houder.actief if houder is not None else None
+        holder = self._session.get(models.Partij, certificaat_oin)
+        return holder.actief if holder is not None else None
 
     def endpoint(self, oin: str) -> str | None:
         """The push endpoint of the active party ``oin``; None when it has none, is unknown or inactive."""
-        rij = self._active(oin)
-        return rij.endpoint if rij is not None else None
+        row = self._active(oin)
+        return row.endpoint if row is not None else None
 
     def _active(self, oin: str) -> models.Partij | None:
         if not is_valid_oin(oin):
             return None
-        rij = self._session.get(models.Partij, oin)
-        return rij if rij is not None and rij.actief else None
+        row = self._session.get(models.Partij, oin)
+        return row if row is not None and row.actief else None
 
 
 @dataclass(frozen=True)
@@ -196,18 +196,18 @@ def contact_overrides(session: Session, brins: Iterable[str]) -> dict[str, Conta
     """The contact overrides of the active vo-school/mbo-instelling parties acting for ``brins``, in one
     query. A BRIN two such parties act for takes the party with the lowest OIN that gives any override
     (a stable choice; a regional system's BRINs are not its own, so its details never count)."""
-    gevraagd = sorted(set(brins))
-    if not gevraagd:
+    requested = sorted(set(brins))
+    if not requested:
         return {}
     P, S = models.Partij, models.PartijScope
     uitkomst: dict[str, ContactOverride] = {}
-    for start in range(0, len(gevraagd), 500):
+    for start in range(0, len(requested), 500):
         rijen = session.execute(
             select(S.waarde, P.naam, P.contact_email, P.contact_telefoon, P.contact_internetadres)
             .join(P, P.oin == S.partij_oin)
             .where(
                 S.soort == SCOPE_BRIN,
-                S.waarde.in_(gevraagd[start : start + 500]),
+                S.waarde.in_(requested[start : start + 500]),
                 P.actief.is_(True),
                 P.soort.in_(sorted(s.value for s in _INSTELLING_SOORTEN)),
                 (P.contact_email.is_not(None))
@@ -221,17 +221,17 @@ def contact_overrides(session: Session, brins: Iterable[str]) -> dict[str, Conta
     return uitkomst
 
 
-def _scope_rijen(invoer: PartijInput) -> list[models.PartijScope]:
-    paren = (
-        [(SCOPE_BRIN, c) for c in invoer.brins]
-        + [(SCOPE_GEMEENTE, c) for c in invoer.gemeentecodes]
-        + [(SCOPE_RMC, c) for c in invoer.rmc_regios]
+def _scope_rows(input_: PartijInput) -> list[models.PartijScope]:
+    pairs = (
+        [(SCOPE_BRIN, c) for c in input_.brins]
+        + [(SCOPE_GEMEENTE, c) for c in input_.gemeentecodes]
+        + [(SCOPE_RMC, c) for c in input_.rmc_regios]
     )
-    return [models.PartijScope(soort=soort, waarde=waarde) for soort, waarde in paren]
+    return [models.PartijScope(soort=soort, waarde=waarde) for soort, waarde in pairs]
 
 
-def _scope(rij: models.Partij, soort: str) -> frozenset[str]:
-    return frozenset(s.waarde for s in rij.scopes if s.soort == soort)
+def _scope(row: models.Partij, soort: str) -> frozenset[str]:
+    return frozenset(s.waarde for s in row.scopes if s.soort == soort)
 
 
 def _sorted(codes: frozenset[str]) -> tuple[str, ...]:
@@ -240,22 +240,22 @@ def _sorted(codes: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted(codes, key=lambda code: (len(code), code)))
 
 
-def _as_input(rij: models.Partij) -> PartijInput:
+def _as_input(row: models.Partij) -> PartijInput:
     return PartijInput(
-        oin=rij.oin,
-        soort=rij.soort,
-        naam=rij.naam,
-        brins=_sorted(_scope(rij, SCOPE_BRIN)),
-        gemeentecodes=_sorted(_scope(rij, SCOPE_GEMEENTE)),
-        rmc_regios=_sorted(_scope(rij, SCOPE_RMC)),
+        oin=row.oin,
+        soort=row.soort,
+        naam=row.naam,
+        brins=_sorted(_scope(row, SCOPE_BRIN)),
+        gemeentecodes=_sorted(_scope(row, SCOPE_GEMEENTE)),
+        rmc_regios=_sorted(_scope(row, SCOPE_RMC)),
         mandaten=tuple(
             MandaatInput(m.certificaat_oin, m.geldig_van, m.geldig_tot, tuple((m.acties or "").split()))
-            for m in sorted(rij.mandaten, key=lambda m: m.certificaat_oin)
+            for m in sorted(row.mandaten, key=lambda m: m.certificaat_oin)
         ),
-        endpoint=rij.endpoint,
-        contact_email=rij.contact_email,
-        contact_telefoon=rij.contact_telefoon,
-        contact_internetadres=rij.contact_internetadres,
-        contactgegevens=bool(rij.contactgegevens_ontvangen),
-        procesfeiten=bool(rij.procesfeiten_ontvangen),
+        endpoint=row.endpoint,
+        contact_email=row.contact_email,
+        contact_telefoon=row.contact_telefoon,
+        contact_internetadres=row.contact_internetadres,
+        contactgegevens=bool(row.contactgegevens_ontvangen),
+        procesfeiten=bool(row.procesfeiten_ontvangen),
     )

@@ -41,12 +41,12 @@ class MandaatSnapshot:
 
 @dataclass(frozen=True)
 class PartijSnapshot:
-    """One registered party: its domain view (None with ``fout`` when its stored codes are not
+    """One registered party: its domain view (None with ``error`` when its stored codes are not
     canonical), endpoint, whether it is active, and its mandates."""
 
     oin: str
     partij: Partij | None
-    fout: ValueError | None
+    error: ValueError | None
     endpoint: str | None
     actief: bool
     mandaten: tuple[MandaatSnapshot, ...]
@@ -58,7 +58,7 @@ class RegistrySnapshot:
     def __init__(self, versie: str, partijen: dict[str, PartijSnapshot]) -> None:
         self.versie = versie
         self._partijen = partijen
-        self._ontvangers = [
+        self._receivers = [
             (p.partij, p.endpoint)
             for oin, p in sorted(partijen.items())
             if p.actief and p.endpoint is not None and p.partij is not None
@@ -67,22 +67,22 @@ class RegistrySnapshot:
     def find(self, oin: str) -> Partij | None:
         """As ``PartijRegistry.find``: the active party with this OIN, else None; raises ``ValueError``
         when its stored codes are not canonical (written around the register)."""
-        rij = self._active(oin)
-        if rij is None:
+        row = self._active(oin)
+        if row is None:
             return None
-        if rij.fout is not None:
+        if row.error is not None:
             # A fresh exception per call: the stored one, raised again by every request, would collect
             # each request's frames in its traceback for as long as the process runs.
-            raise ValueError(*rij.fout.args)
-        return rij.partij
+            raise ValueError(*row.error.args)
+        return row.partij
 
     def mandaat_geldig(
         self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None
     ) -> bool:
         """As ``PartijRegistry.mandaat_geldig`` (M1–M3); raises ``TypeError`` for a
         datetime ``op``."""
-        stand = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
-        return stand == MANDAAT_GELDIG
+        state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+        return state == MANDAAT_GELDIG
 
     def mandaat_stand(self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None) -> str:
         """As ``broker.registry.mandates.mandaat_stand``: ``MANDAAT_GELDIG``, ``GEEN_MANDAAT`` or
@@ -91,35 +91,35 @@ class RegistrySnapshot:
 
     def endpoint(self, oin: str) -> str | None:
         """The push endpoint of the active party ``oin``; None when it has none, is unknown or inactive."""
-        rij = self._active(oin)
-        return rij.endpoint if rij is not None else None
+        row = self._active(oin)
+        return row.endpoint if row is not None else None
 
     def ontvangers(self) -> list[tuple[Partij, str]]:
         """Every active party with a push endpoint, as (domain view, endpoint), in OIN order."""
-        return list(self._ontvangers)
+        return list(self._receivers)
 
     def _active(self, oin: str) -> PartijSnapshot | None:
         if not is_valid_oin(oin):
             return None
-        rij = self._partijen.get(oin)
-        return rij if rij is not None and rij.actief else None
+        row = self._partijen.get(oin)
+        return row if row is not None and row.actief else None
 
     def _holder_active(self, certificaat_oin: str) -> bool | None:
-        rij = self._partijen.get(certificaat_oin)
-        return rij.actief if rij is not None else None
+        row = self._partijen.get(certificaat_oin)
+        return row.actief if row is not None else None
 
 
 class _Stored:
     """The latest copy of one database's registry in this process."""
 
     def __init__(self) -> None:
-        self.opname: RegistrySnapshot | None = None
-        self.slot = threading.Lock()
+        self.snapshot: RegistrySnapshot | None = None
+        self.lock = threading.Lock()
 
 
 _VERSIE = select(models.RegisterVersie.__table__.c.versie).where(models.RegisterVersie.__table__.c.id == 1)
 _per_database: weakref.WeakKeyDictionary[Engine, _Stored] = weakref.WeakKeyDictionary()
-_slot = threading.Lock()
+_lock = threading.Lock()
 
 
 def registeropname(session: Session) -> RegistrySnapshot:
@@ -131,31 +131,31 @@ def registeropname(session: Session) -> RegistrySnapshot:
     autoflush would), the session's own (uncommitted) version differs from every committed one, so it
     reads its own changes and no other process ever uses them.
     """
-    bewaarde = _bewaarde(session.get_bind())
+    stored = _bewaarde(session.get_bind())
     if session.autoflush:
         # As the rows' SELECTs below would: pending registry changes first, so that their (uncommitted)
         # version is the one read, and a copy holding them never carries a committed version.
         session.flush()
     versie = session.connection().execute(_VERSIE).scalar_one()
-    opname = bewaarde.opname
-    if opname is not None and opname.versie == versie:
-        return opname
-    with bewaarde.slot:  # one thread reads the registry, the others of the process wait for its copy
-        opname = bewaarde.opname
-        if opname is None or opname.versie != versie:
+    snapshot = stored.snapshot
+    if snapshot is not None and snapshot.versie == versie:
+        return snapshot
+    with stored.lock:  # one thread reads the registry, the others of the process wait for its copy
+        snapshot = stored.snapshot
+        if snapshot is None or snapshot.versie != versie:
             # The version is read before the rows: a change committed in between makes the copy look
             # older than it is (read again next time), never newer.
-            opname = RegistrySnapshot(versie, _read(session))
-            bewaarde.opname = opname
-        return opname
+            snapshot = RegistrySnapshot(versie, _read(session))
+            stored.snapshot = snapshot
+        return snapshot
 
 
 def _bewaarde(engine: Engine) -> _Stored:
-    with _slot:
-        bewaarde = _per_database.get(engine)
-        if bewaarde is None:
-            bewaarde = _per_database[engine] = _Stored()
-        return bewaarde
+    with _lock:
+        stored = _per_database.get(engine)
+        if stored is None:
+            stored = _per_database[engine] = _Stored()
+        return stored
 
 
 def _read(session: Session) -> dict[str, PartijSnapshot]:
@@ -172,9 +172,9 @@ def _read(session: Session) -> dict[str, PartijSnapshot]:
     for oin, soort, endpoint, actief, contactgegevens, procesfeiten in session.execute(
         select(P.oin, P.soort, P.endpoint, P.actief, P.contactgegevens_ontvangen, P.procesfeiten_ontvangen)
     ):
-        partij, fout = _domain(oin, soort, scopes.get(oin, {}), bool(contactgegevens), bool(procesfeiten))
+        partij, error = _domain(oin, soort, scopes.get(oin, {}), bool(contactgegevens), bool(procesfeiten))
         partijen[oin] = PartijSnapshot(
-            oin, partij, fout, endpoint, bool(actief), tuple(mandaten.get(oin, ()))
+            oin, partij, error, endpoint, bool(actief), tuple(mandaten.get(oin, ()))
         )
     return partijen
 
@@ -192,6 +192,6 @@ def _domain(
             contactgegevens=contactgegevens,
             procesfeiten=procesfeiten,
         )
-    except ValueError as fout:
-        return None, fout
+    except ValueError as error:
+        return None, error
     return partij, None

@@ -62,8 +62,8 @@ _PARTIJ_SLEUTELS = frozenset(
 _MANDAAT_SLEUTELS = frozenset({"certificaat_oin", "geldig_van", "geldig_tot", "acties"})
 
 
-def read_partijen(pad: str | os.PathLike[str], *, productie: bool = False) -> list[PartijInput]:
-    """Read and check every party in the TOML file ``pad``.
+def read_partijen(path: str | os.PathLike[str], *, productie: bool = False) -> list[PartijInput]:
+    """Read and check every party in the TOML file ``path``.
 
     Input: path of a TOML file in the format of this module's docstring; ``productie`` as for
     ``check_all`` (test OINs refused). Output: list of PartijInput in file order, each in canonical form
@@ -72,133 +72,133 @@ def read_partijen(pad: str | os.PathLike[str], *, productie: bool = False) -> li
     known) when the file is missing or not TOML, a key is unknown or missing, a value has the wrong type,
     a party breaks a registry rule, or an OIN occurs twice.
     """
-    bestand = Path(pad)
-    ruw = _read_toml(bestand)
-    onbekend = set(ruw) - {"partij"}
-    if onbekend:
+    bestand = Path(path)
+    raw = _read_toml(bestand)
+    unknown = set(raw) - {"partij"}
+    if unknown:
         raise PartijError(
-            f"{bestand}: unknown top-level key(s): {', '.join(sorted(onbekend))}; expected [[partij]]"
+            f"{bestand}: unknown top-level key(s): {', '.join(sorted(unknown))}; expected [[partij]]"
         )
-    tabellen = ruw.get("partij", [])
-    if not isinstance(tabellen, list):
+    tables = raw.get("partij", [])
+    if not isinstance(tables, list):
         raise PartijError(f"{bestand}: 'partij' must be an array of tables ([[partij]])")
-    partijen = [_partij(bestand, nummer, tabel, productie) for nummer, tabel in enumerate(tabellen, start=1)]
+    partijen = [_partij(bestand, nummer, table, productie) for nummer, table in enumerate(tables, start=1)]
     _require_unique_oins(bestand, partijen)
     return partijen
 
 
 def load_partijen(
-    session: Session, pad: str | os.PathLike[str], vervang: bool = True, *, productie: bool = False
+    session: Session, path: str | os.PathLike[str], replace: bool = True, *, productie: bool = False
 ) -> int:
-    """Load every party in ``pad`` into the registry, all or nothing.
+    """Load every party in ``path`` into the registry, all or nothing.
 
     Input: a session (its transaction is the one transaction of the load; the caller commits), the file,
-    ``vervang`` (replace parties that exist; when False an existing party is an error), ``productie`` as for
+    ``replace`` (replace parties that exist; when False an existing party is an error), ``productie`` as for
     ``check_all``. Output: the number of parties loaded.
-    Raises ``PartijError`` (see ``read_partijen``; also when ``vervang`` is False and a party exists).
+    Raises ``PartijError`` (see ``read_partijen``; also when ``replace`` is False and a party exists).
     Every check runs before the first write, so a refused file leaves the database untouched even if the
     caller went on to commit; a database error half-way leaves the rollback to the caller, which
     ``with sessions.begin():`` does.
     """
-    partijen = read_partijen(pad, productie=productie)
+    partijen = read_partijen(path, productie=productie)
     register = PartijRegistry(session, productie=productie)
-    if not vervang:
-        bestaand = [p.oin for p in partijen if register.exists(p.oin)]
-        if bestaand:
+    if not replace:
+        existing = [p.oin for p in partijen if register.exists(p.oin)]
+        if existing:
             raise PartijError(
-                f"{pad}: already registered (load with replace to overwrite): {', '.join(bestaand)}"
+                f"{path}: already registered (load with replace to overwrite): {', '.join(existing)}"
             )
     for partij in partijen:
-        register.add(partij, vervang=vervang)
+        register.add(partij, replace=replace)
     return len(partijen)
 
 
 def _read_toml(bestand: Path) -> dict[str, Any]:
     try:
         return read_toml(bestand)
-    except TomlFileError as fout:
-        raise PartijError(str(fout)) from None
+    except TomlFileError as error:
+        raise PartijError(str(error)) from None
 
 
-def _partij(bestand: Path, nummer: int, tabel: object, productie: bool) -> PartijInput:
+def _partij(bestand: Path, nummer: int, table: object, productie: bool) -> PartijInput:
     """One [[partij]] table as a checked PartijInvoer; errors name the file, the number and the OIN."""
     plaats = f"{bestand}: party #{nummer}"
-    if not isinstance(tabel, dict):
+    if not isinstance(table, dict):
         raise PartijError(f"{plaats}: must be a table ([[partij]])")
-    if isinstance(tabel.get("oin"), str):
-        plaats += f" ({tabel['oin']})"
+    if isinstance(table.get("oin"), str):
+        plaats += f" ({table['oin']})"
     try:
-        invoer = _as_input(tabel)
-        return check_all(invoer, productie=productie)
+        input_ = _as_input(table)
+        return check_all(input_, productie=productie)
     except PartijError as e:
         raise PartijError(f"{plaats}: {e.reden}") from None
 
 
-def _as_input(tabel: dict[str, Any]) -> PartijInput:
+def _as_input(table: dict[str, Any]) -> PartijInput:
     """Map a [[partij]] table onto PartijInvoer, checking keys and types only (values: ``check_all``)."""
-    onbekend = set(tabel) - _PARTIJ_SLEUTELS
-    if onbekend:
-        raise PartijError(f"unknown key(s): {', '.join(sorted(onbekend))}")
-    ontbrekend = [sleutel for sleutel in _VERPLICHT if sleutel not in tabel]
-    if ontbrekend:
-        raise PartijError(f"missing key(s): {', '.join(ontbrekend)}")
+    unknown = set(table) - _PARTIJ_SLEUTELS
+    if unknown:
+        raise PartijError(f"unknown key(s): {', '.join(sorted(unknown))}")
+    missing = [sleutel for sleutel in _VERPLICHT if sleutel not in table]
+    if missing:
+        raise PartijError(f"missing key(s): {', '.join(missing)}")
     for sleutel in _TEKST_SLEUTELS:
-        if sleutel in tabel and not isinstance(tabel[sleutel], str):
+        if sleutel in table and not isinstance(table[sleutel], str):
             raise PartijError(f"{sleutel} must be a string")
-    if not isinstance(tabel.get("contactgegevens", False), bool):
+    if not isinstance(table.get("contactgegevens", False), bool):
         raise PartijError("contactgegevens must be true or false")
-    if not isinstance(tabel.get("procesfeiten", False), bool):
+    if not isinstance(table.get("procesfeiten", False), bool):
         raise PartijError("procesfeiten must be true or false")
-    lijsten = {sleutel: _text_list(tabel, sleutel) for sleutel in _LIJST_SLEUTELS}
-    mandaten = tabel.get("mandaat", [])
+    lists = {sleutel: _text_list(table, sleutel) for sleutel in _LIJST_SLEUTELS}
+    mandaten = table.get("mandaat", [])
     if not isinstance(mandaten, list):
         raise PartijError("mandaat must be an array of tables ([[partij.mandaat]])")
     return PartijInput(
-        oin=tabel["oin"],
-        soort=tabel["soort"],
-        naam=tabel["naam"],
-        endpoint=tabel.get("endpoint"),
-        contact_email=tabel.get("contact_email"),
-        contact_telefoon=tabel.get("contact_telefoon"),
-        contact_internetadres=tabel.get("contact_internetadres"),
-        contactgegevens=tabel.get("contactgegevens", False),
-        procesfeiten=tabel.get("procesfeiten", False),
+        oin=table["oin"],
+        soort=table["soort"],
+        naam=table["naam"],
+        endpoint=table.get("endpoint"),
+        contact_email=table.get("contact_email"),
+        contact_telefoon=table.get("contact_telefoon"),
+        contact_internetadres=table.get("contact_internetadres"),
+        contactgegevens=table.get("contactgegevens", False),
+        procesfeiten=table.get("procesfeiten", False),
         mandaten=tuple(_mandaat(n, m) for n, m in enumerate(mandaten, start=1)),
-        **lijsten,
+        **lists,
     )
 
 
-def _text_list(tabel: dict[str, Any], sleutel: str) -> tuple[str, ...]:
-    waarde = tabel.get(sleutel, [])
+def _text_list(table: dict[str, Any], sleutel: str) -> tuple[str, ...]:
+    waarde = table.get(sleutel, [])
     if not isinstance(waarde, list) or not all(isinstance(w, str) for w in waarde):
         # Codes are strings: 0363 as a TOML integer would lose its leading zero.
         raise PartijError(f'{sleutel} must be a list of strings, e.g. {sleutel} = ["..."]')
     return tuple(waarde)
 
 
-def _mandaat(nummer: int, tabel: object) -> MandaatInput:
-    if not isinstance(tabel, dict):
+def _mandaat(nummer: int, table: object) -> MandaatInput:
+    if not isinstance(table, dict):
         raise PartijError(f"mandate #{nummer}: must be a table ([[partij.mandaat]])")
-    onbekend = set(tabel) - _MANDAAT_SLEUTELS
-    if onbekend:
-        raise PartijError(f"mandate #{nummer}: unknown key(s): {', '.join(sorted(onbekend))}")
-    if not isinstance(tabel.get("certificaat_oin"), str):
+    unknown = set(table) - _MANDAAT_SLEUTELS
+    if unknown:
+        raise PartijError(f"mandate #{nummer}: unknown key(s): {', '.join(sorted(unknown))}")
+    if not isinstance(table.get("certificaat_oin"), str):
         raise PartijError(f"mandate #{nummer}: certificaat_oin is missing or not a string")
-    acties = tabel.get("acties", [])
+    acties = table.get("acties", [])
     if not isinstance(acties, list) or not all(isinstance(a, str) for a in acties):
         raise PartijError(
             f'mandate #{nummer}: acties must be a list of strings like "vo" or "vo/opvragenStatus"'
         )
     return MandaatInput(
-        certificaat_oin=tabel["certificaat_oin"],
-        geldig_van=_datum(nummer, tabel, "geldig_van"),
-        geldig_tot=_datum(nummer, tabel, "geldig_tot"),
+        certificaat_oin=table["certificaat_oin"],
+        geldig_van=_datum(nummer, table, "geldig_van"),
+        geldig_tot=_datum(nummer, table, "geldig_tot"),
         acties=tuple(acties),
     )
 
 
-def _datum(nummer: int, tabel: dict[str, Any], sleutel: str) -> date | None:
-    waarde = tabel.get(sleutel)
+def _datum(nummer: int, table: dict[str, Any], sleutel: str) -> date | None:
+    waarde = table.get(sleutel)
     # TOML gives a datetime for 2026-08-01T00:00:00; a mandate is valid per day, so only a date will do.
     if waarde is None or (isinstance(waarde, date) and not isinstance(waarde, datetime)):
         return waarde

@@ -86,7 +86,7 @@ class MandaatInput:
 
 @dataclass(frozen=True)
 class PartijInput:
-    """One party as an operator describes it (TOML file, CLI) and as ``PartijRegistry.lijst`` returns it."""
+    """One party as an operator describes it (TOML file, CLI) and as ``PartijRegistry.list_`` returns it."""
 
     oin: str
     soort: str
@@ -112,7 +112,7 @@ class PartijInput:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def check_all(invoer: PartijInput, *, productie: bool = False) -> PartijInput:
+def check_all(input_: PartijInput, *, productie: bool = False) -> PartijInput:
     """Check one party and return it in canonical form.
 
     Input: PartijInput; code collections may be any non-str iterable of str. ``productie``: True when
@@ -123,71 +123,71 @@ def check_all(invoer: PartijInput, *, productie: bool = False) -> PartijInput:
     long, a code is invalid or not allowed for the soort (docs/architecture.md, "Parties and what they may see"), a
     mandate is invalid (M2), or the endpoint is not an https URL (T8, two-way TLS on 443).
     """
-    oin = _check_oin(invoer.oin, "OIN", productie)
-    fout = _fault_maker(oin)
-    soort = _check_kind(invoer.soort, fout)
-    brins = _codes(invoer.brins, parse_brin, "BRIN", fout)
-    gemeentecodes = _codes(invoer.gemeentecodes, parse_gemeentecode, "gemeentecode", fout)
-    rmc_regios = _codes(invoer.rmc_regios, normalise_rmc, "RMC region", fout)
-    _check_scope_allowed(soort, brins, gemeentecodes, rmc_regios, fout)
-    if not isinstance(invoer.contactgegevens, bool):
-        raise fout("contactgegevens must be true or false")
-    if not isinstance(invoer.procesfeiten, bool):
-        raise fout("procesfeiten must be true or false")
-    if not brins and soort in _INSTELLING_SOORTEN and (eigen := brin_from_oin(oin)) is not None:
+    oin = _check_oin(input_.oin, "OIN", productie)
+    error = _fault_maker(oin)
+    soort = _check_kind(input_.soort, error)
+    brins = _codes(input_.brins, parse_brin, "BRIN", error)
+    gemeentecodes = _codes(input_.gemeentecodes, parse_gemeentecode, "gemeentecode", error)
+    rmc_regios = _codes(input_.rmc_regios, normalise_rmc, "RMC region", error)
+    _check_scope_allowed(soort, brins, gemeentecodes, rmc_regios, error)
+    if not isinstance(input_.contactgegevens, bool):
+        raise error("contactgegevens must be true or false")
+    if not isinstance(input_.procesfeiten, bool):
+        raise error("procesfeiten must be true or false")
+    if not brins and soort in _INSTELLING_SOORTEN and (own := brin_from_oin(oin)) is not None:
         # The OIN itself names the institution's BRIN (docs/rules.md, OIN syntax); without it the school would
         # be registered but see none of its own pupils.
-        brins = (eigen,)
+        brins = (own,)
     return replace(
-        invoer,
+        input_,
         oin=oin,
         soort=soort.value,
-        naam=_check_name(invoer.naam, fout),
+        naam=_check_name(input_.naam, error),
         brins=brins,
         gemeentecodes=gemeentecodes,
         rmc_regios=rmc_regios,
-        mandaten=_check_mandaten(invoer.mandaten, oin, productie, fout),
-        endpoint=_check_endpoint(invoer.endpoint, fout, productie),
-        **_check_contact(invoer, soort, fout),
+        mandaten=_check_mandaten(input_.mandaten, oin, productie, error),
+        endpoint=_check_endpoint(input_.endpoint, error, productie),
+        **_check_contact(input_, soort, error),
     )
 
 
 def _check_contact(
-    invoer: PartijInput, soort: PartijSoort, fout: Callable[[str], PartijError]
+    input_: PartijInput, soort: PartijSoort, error: Callable[[str], PartijError]
 ) -> dict[str, str | None]:
     """Check the contact overrides: only for institutions (their details go into answers), each a
     plain one-line value of the column's size; empty means "none"."""
-    waarden = {
-        "contact_email": (invoer.contact_email, _MAX_EMAIL, _EMAIL, "an e-mail address like vva@school.nl"),
+    values = {
+        "contact_email": (input_.contact_email, _MAX_EMAIL, _EMAIL, "an e-mail address like vva@school.nl"),
         "contact_telefoon": (
-            invoer.contact_telefoon,
+            input_.contact_telefoon,
             _MAX_TELEFOON,
             _TELEFOON,
             "a phone number like 020-1234567",
         ),
-        "contact_internetadres": (invoer.contact_internetadres, _MAX_INTERNETADRES, None, "an https:// URL"),
+        "contact_internetadres": (input_.contact_internetadres, _MAX_INTERNETADRES, None, "an https:// URL"),
     }
     uitkomst: dict[str, str | None] = {}
-    for sleutel, (waarde, maximum, patroon, voorbeeld) in waarden.items():
+    for sleutel, (waarde, maximum, pattern, example) in values.items():
         if waarde is not None and not isinstance(waarde, str):
-            raise fout(f"{sleutel} must be a string")
+            raise error(f"{sleutel} must be a string")
         waarde = (waarde or "").strip() or None
         if waarde is not None:
             if soort not in _INSTELLING_SOORTEN:
-                raise fout(
+                raise error(
                     f"{sleutel} is only allowed for vo-school and mbo-instelling, not for {soort.value}"
                 )
-            if len(waarde) > maximum or not waarde.isprintable() or not _contact_vorm(waarde, patroon):
-                raise fout(
-                    f"{sleutel} {waarde!r} is invalid: give {voorbeeld} (at most {maximum} characters)"
+            if len(waarde) > maximum or not waarde.isprintable() or not _contact_form(waarde, pattern):
+                raise error(
+                    f"{sleutel} {waarde!r} is invalid: give {example} (at most {maximum} characters)"
                 )
         uitkomst[sleutel] = waarde
     return uitkomst
 
 
-def _contact_vorm(waarde: str, patroon: re.Pattern[str] | None) -> bool:
-    if patroon is not None:
-        return patroon.fullmatch(waarde) is not None
+def _contact_form(waarde: str, pattern: re.Pattern[str] | None) -> bool:
+    if pattern is not None:
+        return pattern.fullmatch(waarde) is not None
     delen = urlsplit(waarde)
     return delen.scheme in ("http", "https") and bool(delen.hostname) and " " not in waarde
 
@@ -196,56 +196,56 @@ def _fault_maker(oin: str) -> Callable[[str], PartijError]:
     return lambda reden: PartijError(reden, oin)
 
 
-def _check_oin(waarde: object, wat: str, productie: bool) -> str:
+def _check_oin(waarde: object, what: str, productie: bool) -> str:
     try:
         oin = parse_oin(waarde)  # type: ignore[arg-type]
     except InvalidOin:
         # repr() shows stray whitespace or lowercase the operator may not notice.
         raise PartijError(
-            f"{wat} {waarde!r} is invalid: use exactly 20 characters 0-9 and A-Z, uppercase (Edukoppeling §1.1)"
+            f"{what} {waarde!r} is invalid: use exactly 20 characters 0-9 and A-Z, uppercase (Edukoppeling §1.1)"
         ) from None
     if productie and is_test_oin(oin):
         raise PartijError(
-            f"{wat} {oin} is a test OIN (prefix 00000099), refused in production (Edukoppeling §1.1)"
+            f"{what} {oin} is a test OIN (prefix 00000099), refused in production (Edukoppeling §1.1)"
         )
     return oin
 
 
-def _check_kind(waarde: object, fout: Callable[[str], PartijError]) -> PartijSoort:
+def _check_kind(waarde: object, error: Callable[[str], PartijError]) -> PartijSoort:
     try:
         return PartijSoort(waarde)
     except ValueError:
-        toegestaan = ", ".join(s.value for s in PartijSoort)
-        raise fout(f"unknown soort {waarde!r}; use one of: {toegestaan}") from None
+        allowed = ", ".join(s.value for s in PartijSoort)
+        raise error(f"unknown soort {waarde!r}; use one of: {allowed}") from None
 
 
-def _check_name(waarde: object, fout: Callable[[str], PartijError]) -> str:
+def _check_name(waarde: object, error: Callable[[str], PartijError]) -> str:
     if not isinstance(waarde, str) or not waarde.strip():
-        raise fout("naam must be a non-empty string")
+        raise error("naam must be a non-empty string")
     if len(waarde.strip()) > _MAX_NAAM:
-        raise fout(f"naam is longer than {_MAX_NAAM} characters")
+        raise error(f"naam is longer than {_MAX_NAAM} characters")
     if not waarde.strip().isprintable():
         # A line break or control character would split `vva party list` rows and log lines.
-        raise fout("naam must not contain line breaks or control characters")
+        raise error("naam must not contain line breaks or control characters")
     return waarde.strip()
 
 
 def _codes(
-    waarden: Iterable[str], parser: Callable[[str], str], wat: str, fout: Callable[[str], PartijError]
+    values: Iterable[str], parser: Callable[[str], str], what: str, error: Callable[[str], PartijError]
 ) -> tuple[str, ...]:
     """Parse every code with ``parser``; return the canonical codes once each, in the order given."""
     # A bare str is iterable too: "99XA" would become four one-letter codes.
-    if isinstance(waarden, str):
-        raise fout(f"{wat} codes must be a list, not a single string")
-    canoniek: dict[str, None] = {}
-    for waarde in waarden:
+    if isinstance(values, str):
+        raise error(f"{what} codes must be a list, not a single string")
+    canonical: dict[str, None] = {}
+    for waarde in values:
         try:
-            canoniek[parser(waarde)] = None
+            canonical[parser(waarde)] = None
         except Afwijzing as e:
-            raise fout(f"{wat} {waarde!r} is invalid: {e.melding.tekst_en}") from None
+            raise error(f"{what} {waarde!r} is invalid: {e.melding.tekst_en}") from None
         except (ValueError, TypeError):
-            raise fout(f"{wat} {waarde!r} is invalid") from None
-    return tuple(canoniek)
+            raise error(f"{what} {waarde!r} is invalid") from None
+    return tuple(canonical)
 
 
 def _check_scope_allowed(
@@ -253,48 +253,48 @@ def _check_scope_allowed(
     brins: tuple[str, ...],
     gemeentecodes: tuple[str, ...],
     rmc_regios: tuple[str, ...],
-    fout: Callable[[str], PartijError],
+    error: Callable[[str], PartijError],
 ) -> None:
     """Refuse a scope the soort may not have: a wrong scope would show pupils to the wrong party."""
-    for codes, toegestaan, wat in (
+    for codes, allowed, what in (
         (brins, _BRIN_SOORTEN, "BRIN scopes"),
         (gemeentecodes, _GEMEENTE_SOORTEN, "gemeentecodes"),
         (rmc_regios, _RMC_SOORTEN, "RMC regions"),
     ):
-        if codes and soort not in toegestaan:
-            namen = ", ".join(sorted(s.value for s in toegestaan))
-            raise fout(f"{wat} are only allowed for {namen}, not for {soort.value}")
+        if codes and soort not in allowed:
+            names = ", ".join(sorted(s.value for s in allowed))
+            raise error(f"{what} are only allowed for {names}, not for {soort.value}")
 
 
 _ACTIE = re.compile(r"(vo|mbo|gemeente|regio)(/[a-z][A-Za-z]*)?")
 
 
 def _check_mandaten(
-    mandaten: Iterable[MandaatInput], partij_oin: str, productie: bool, fout: Callable[[str], PartijError]
+    mandaten: Iterable[MandaatInput], partij_oin: str, productie: bool, error: Callable[[str], PartijError]
 ) -> tuple[MandaatInput, ...]:
     """Check each mandate (M2): valid certificate OIN, sane dates, each OIN once."""
     resultaat: dict[str, MandaatInput] = {}
     for mandaat in mandaten:
         if not isinstance(mandaat, MandaatInput):
-            raise fout("mandaten must be MandaatInvoer objects")
+            raise error("mandaten must be MandaatInvoer objects")
         try:
             certificaat_oin = _check_oin(mandaat.certificaat_oin, "mandate certificate OIN", productie)
         except PartijError as e:
-            raise fout(e.reden) from None
+            raise error(e.reden) from None
         if certificaat_oin == partij_oin:
-            raise fout("a mandate for the party's own OIN is not needed (Edukoppeling §5 M1)")
+            raise error("a mandate for the party's own OIN is not needed (Edukoppeling §5 M1)")
         if certificaat_oin in resultaat:
-            raise fout(f"mandate for certificate OIN {certificaat_oin} given twice")
-        for grens in (mandaat.geldig_van, mandaat.geldig_tot):
+            raise error(f"mandate for certificate OIN {certificaat_oin} given twice")
+        for limit in (mandaat.geldig_van, mandaat.geldig_tot):
             # datetime is a subclass of date but cannot be compared with one.
-            if grens is not None and (isinstance(grens, datetime) or not isinstance(grens, date)):
-                raise fout(f"mandate {certificaat_oin}: geldig_van/geldig_tot must be dates, not {grens!r}")
+            if limit is not None and (isinstance(limit, datetime) or not isinstance(limit, date)):
+                raise error(f"mandate {certificaat_oin}: geldig_van/geldig_tot must be dates, not {limit!r}")
         if mandaat.geldig_van and mandaat.geldig_tot and mandaat.geldig_van > mandaat.geldig_tot:
-            raise fout(f"mandate {certificaat_oin}: geldig_van is after geldig_tot")
+            raise error(f"mandate {certificaat_oin}: geldig_van is after geldig_tot")
         acties = tuple(dict.fromkeys(mandaat.acties))
         for actie in acties:
             if not isinstance(actie, str) or not _ACTIE.fullmatch(actie):
-                raise fout(
+                raise error(
                     f"mandate {certificaat_oin}: action {actie!r} is not 'dienst' or 'dienst/operatie'"
                 )
         resultaat[certificaat_oin] = replace(mandaat, certificaat_oin=certificaat_oin, acties=acties)
@@ -306,19 +306,19 @@ def _internal_address(host: str) -> bool:
     if host.lower() in ("localhost",) or host.lower().endswith((".localhost", ".local", ".internal")):
         return True
     try:
-        adres = ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
         return False
     return (
-        adres.is_loopback
-        or adres.is_private
-        or adres.is_link_local
-        or adres.is_reserved
-        or adres.is_unspecified
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_reserved
+        or address.is_unspecified
     )
 
 
-def _check_endpoint(waarde: object, fout: Callable[[str], PartijError], productie: bool = True) -> str | None:
+def _check_endpoint(waarde: object, error: Callable[[str], PartijError], productie: bool = True) -> str | None:
     """An endpoint is an absolute https URL: pushes go over two-way TLS (T8). Outside
     production a plain-HTTP endpoint on the loopback address is allowed, for a local receiver."""
     if waarde is None:
@@ -329,19 +329,19 @@ def _check_endpoint(waarde: object, fout: Callable[[str], PartijError], producti
         or not waarde.isprintable()
         or " " in waarde
     ):
-        raise fout(f"endpoint must be an https URL of at most {_MAX_ENDPOINT} characters without spaces")
+        raise error(f"endpoint must be an https URL of at most {_MAX_ENDPOINT} characters without spaces")
     try:
         delen = urlsplit(waarde)
         delen.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
     except ValueError:
-        raise fout(f"endpoint {waarde!r} is not a valid URL") from None
+        raise error(f"endpoint {waarde!r} is not a valid URL") from None
     if productie and _internal_address(delen.hostname or ""):
         # The broker posts there with its own certificate: never at its own host or internal networks.
-        raise fout(f"endpoint {waarde!r} points at a loopback, private or link-local address")
-    lokaal = not productie and delen.scheme == "http" and delen.hostname in ("127.0.0.1", "localhost", "::1")
-    if (delen.scheme != "https" and not lokaal) or not delen.hostname:
-        raise fout(f"endpoint {waarde!r} must be an absolute https:// URL (Edukoppeling §1 T8)")
+        raise error(f"endpoint {waarde!r} points at a loopback, private or link-local address")
+    local = not productie and delen.scheme == "http" and delen.hostname in ("127.0.0.1", "localhost", "::1")
+    if (delen.scheme != "https" and not local) or not delen.hostname:
+        raise error(f"endpoint {waarde!r} must be an absolute https:// URL (Edukoppeling §1 T8)")
     if delen.username is not None or delen.password is not None:
         # Credentials in the URL would end up in `vva party list` output and logs.
-        raise fout("endpoint must not contain a user name or password")
+        raise error("endpoint must not contain a user name or password")
     return waarde

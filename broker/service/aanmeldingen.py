@@ -33,7 +33,7 @@ from broker.domain.status import (
 )
 from broker.service.batch import BatchOutcome
 from broker.service.context import Caller, Processing
-from broker.service.scope import brins_van_afzender
+from broker.service.scope import brins_of_sender
 from broker.service.wijzigingen import record_wijziging
 
 
@@ -67,7 +67,7 @@ class _Procesfeiten:
 
 
 def aanleveren_aanmeldingen(
-    verwerking: Processing, aanroep: Caller, records: list[AanmeldingInput]
+    processing: Processing, call: Caller, records: list[AanmeldingInput]
 ) -> BatchOutcome:
     """Apply registrations and status changes (flow b, or flow d for a regional system; WEB art. 8.0.3).
 
@@ -84,26 +84,26 @@ def aanleveren_aanmeldingen(
     Raises ``NotAuthorised`` (DK0002) before applying anything when a record names a known BRIN the
     caller does not act for.
     """
-    brins = brins_van_afzender(verwerking, aanroep.partij, [(r.volgnummer, r.brin_mbo) for r in records])
-    cyclus = verwerking.cyclus.jaar
+    brins = brins_of_sender(processing, call.partij, [(r.volgnummer, r.brin_mbo) for r in records])
+    cyclus = processing.cyclus.jaar
     uitkomst = BatchOutcome()
     for record in records:
         try:
-            _process(verwerking, aanroep, cyclus, record, brins[record.volgnummer])
-        except Afwijzing as afwijzing:
-            uitkomst.afgewezen(record.volgnummer, afwijzing.melding)
+            _process(processing, call, cyclus, record, brins[record.volgnummer])
+        except Afwijzing as rejection:
+            uitkomst.afgewezen(record.volgnummer, rejection.melding)
         else:
             uitkomst.verwerkt(record.volgnummer)
     return uitkomst
 
 
 def _existing(
-    verwerking: Processing, cyclus: int, sleutel_hash: str, brin: str, crebo: str
+    processing: Processing, cyclus: int, sleutel_hash: str, brin: str, crebo: str
 ) -> models.Aanmelding | None:
     """The registration a record refers to: the one with its crebo, else the one without a crebo;
     a record without crebo also matches the pupil's only registration at that institution.
     Raises ``Afwijzing`` VVA119 when a record without crebo could mean several registrations."""
-    rijen = verwerking.session.scalars(
+    rijen = processing.session.scalars(
         select(models.Aanmelding).where(
             models.Aanmelding.cyclus_jaar == cyclus,
             models.Aanmelding.sleutel_hash == sleutel_hash,
@@ -111,16 +111,16 @@ def _existing(
         )
     ).all()
     exact = [r for r in rijen if r.crebo == crebo]
-    zonder = [r for r in rijen if r.crebo == ""]
-    if exact or zonder:
-        return (exact or zonder)[0]
+    without = [r for r in rijen if r.crebo == ""]
+    if exact or without:
+        return (exact or without)[0]
     if not crebo and len(rijen) > 1:
         raise Afwijzing(AANMELDING_NIET_EENDUIDIG)
     return rijen[0] if not crebo and rijen else None
 
 
 def _process(
-    verwerking: Processing, aanroep: Caller, cyclus: int, record: AanmeldingInput, brin: Afwijzing | str
+    processing: Processing, call: Caller, cyclus: int, record: AanmeldingInput, brin: Afwijzing | str
 ) -> None:
     if isinstance(brin, Afwijzing):
         raise brin
@@ -128,54 +128,54 @@ def _process(
         raise Afwijzing(record.afgewezen)
     nummer = parse_leerlingnummer(record.bsn, record.onderwijsnummer)
     status = parse_aanmeldstatus(record.status or "")
-    if record.datum is None or record.datum > verwerking.today:
+    if record.datum is None or record.datum > processing.today:
         raise Afwijzing(DATUM_ONGELDIG)
-    feiten = _read_procesfeiten(verwerking, record)
+    feiten = _read_procesfeiten(processing, record)
     crebo = parse_crebo(record.crebo) if record.crebo else ""
     locatie = parse_vestigingscode(brin, record.locatie) if record.locatie else None
-    sleutel_hash = verwerking.keyring.pseudoniem(nummer)
-    rij = _existing(verwerking, cyclus, sleutel_hash, brin, crebo)
-    van = parse_aanmeldstatus(rij.status) if rij is not None else None
+    sleutel_hash = processing.keyring.pseudoniem(nummer)
+    row = _existing(processing, cyclus, sleutel_hash, brin, crebo)
+    van = parse_aanmeldstatus(row.status) if row is not None else None
     herhaling = not check_overgang(van, status)
-    _check_procesfeiten(verwerking, rij, status, herhaling, record.datum, feiten)
-    verwerking.touch(sleutel_hash)
+    _check_procesfeiten(processing, row, status, herhaling, record.datum, feiten)
+    processing.touch(sleutel_hash)
     if herhaling:
         # rij is set: a first record is never a repeat
-        if _leg_procesfeiten_vast(verwerking, aanroep, rij, feiten):
-            rij.gewijzigd_op = verwerking.nu
-            record_wijziging(verwerking, cyclus, sleutel_hash)
+        if _record_procesfeiten(processing, call, row, feiten):
+            row.gewijzigd_op = processing.now
+            record_wijziging(processing, cyclus, sleutel_hash)
         return
-    if rij is not None and crebo:
-        rij.crebo = crebo  # a registration without programme learns it
-    if rij is None:
-        rij = models.Aanmelding(
+    if row is not None and crebo:
+        row.crebo = crebo  # a registration without programme learns it
+    if row is None:
+        row = models.Aanmelding(
             cyclus_jaar=cyclus,
             sleutel_hash=sleutel_hash,
-            nummer_versleuteld=verwerking.keyring.encrypt(nummer),
+            nummer_versleuteld=processing.keyring.encrypt(nummer),
             brin_mbo=brin,
             crebo=crebo,
-            aangemaakt_op=verwerking.nu,
+            aangemaakt_op=processing.now,
         )
-        verwerking.session.add(rij)
-    rij.status, rij.status_datum, rij.gewijzigd_op = status, record.datum, verwerking.nu
+        processing.session.add(row)
+    row.status, row.status_datum, row.gewijzigd_op = status, record.datum, processing.now
     if locatie:
-        rij.locatie = locatie
-    verwerking.session.flush()
-    verwerking.session.add(
+        row.locatie = locatie
+    processing.session.flush()
+    processing.session.add(
         models.AanmeldingOvergang(
-            aanmelding_id=rij.id,
+            aanmelding_id=row.id,
             van=van,
             naar=status,
             datum=record.datum,
-            vastgelegd_op=verwerking.nu,
-            bericht_id=aanroep.bericht_id,
+            vastgelegd_op=processing.now,
+            bericht_id=call.bericht_id,
         )
     )
-    _leg_procesfeiten_vast(verwerking, aanroep, rij, feiten)
-    record_wijziging(verwerking, cyclus, sleutel_hash)
+    _record_procesfeiten(processing, call, row, feiten)
+    record_wijziging(processing, cyclus, sleutel_hash)
 
 
-def _read_procesfeiten(verwerking: Processing, record: AanmeldingInput) -> _Procesfeiten:
+def _read_procesfeiten(processing: Processing, record: AanmeldingInput) -> _Procesfeiten:
     """The record's intake and overeenkomst, checked on their own: both intake values or neither
     (VVA126), known outcome (VVA126), no date in the future (VVA112)."""
     intake = None
@@ -184,14 +184,14 @@ def _read_procesfeiten(verwerking: Processing, record: AanmeldingInput) -> _Proc
             raise Afwijzing(INTAKE_ONGELDIG)
         intake = (record.intake_datum, parse_intake_uitkomst(record.intake_uitkomst))
     for datum in (intake[0] if intake else None, record.overeenkomst_datum):
-        if datum is not None and datum > verwerking.today:
+        if datum is not None and datum > processing.today:
             raise Afwijzing(DATUM_ONGELDIG)
     return _Procesfeiten(intake, record.overeenkomst_datum)
 
 
 def _check_procesfeiten(
-    verwerking: Processing,
-    rij: models.Aanmelding | None,
+    processing: Processing,
+    row: models.Aanmelding | None,
     status: AanmeldStatus,
     herhaling: bool,
     datum: date,
@@ -208,7 +208,7 @@ def _check_procesfeiten(
         raise Afwijzing(OVEREENKOMST_ZONDER_INSCHRIJVING)
     if feiten.intake is None and feiten.overeenkomst_datum is None:
         return  # nothing to date-check: no query for the records that carry no facts (most of them)
-    aangemeld_op = _aanmelddatum(verwerking, rij, None if herhaling else status, datum)
+    aangemeld_op = _aanmelddatum(processing, row, None if herhaling else status, datum)
     if aangemeld_op is None:
         return
     if feiten.intake is not None and feiten.intake[0] < aangemeld_op:
@@ -222,17 +222,17 @@ _AANMELDMOMENTEN = (AanmeldStatus.AANMELDING_ONTVANGEN, AanmeldStatus.AANGEMELD)
 
 
 def _aanmelddatum(
-    verwerking: Processing, rij: models.Aanmelding | None, nieuwe_status: AanmeldStatus | None, datum: date
+    processing: Processing, row: models.Aanmelding | None, new_status: AanmeldStatus | None, datum: date
 ) -> date | None:
     """The date the pupil registered: the earliest reported aanmeldingOntvangen or aangemeld of the
-    registration, including the one this record reports (``nieuwe_status`` on ``datum``); None when
+    registration, including the one this record reports (``new_status`` on ``datum``); None when
     neither was ever reported."""
-    candidates = [datum] if nieuwe_status in _AANMELDMOMENTEN else []
-    if rij is not None:
+    candidates = [datum] if new_status in _AANMELDMOMENTEN else []
+    if row is not None:
         overgang = models.AanmeldingOvergang
-        eerste = verwerking.session.scalar(
+        eerste = processing.session.scalar(
             select(func.min(overgang.datum)).where(
-                overgang.aanmelding_id == rij.id, overgang.naar.in_(_AANMELDMOMENTEN)
+                overgang.aanmelding_id == row.id, overgang.naar.in_(_AANMELDMOMENTEN)
             )
         )
         if eerste is not None:
@@ -240,39 +240,39 @@ def _aanmelddatum(
     return min(candidates, default=None)
 
 
-def _leg_procesfeiten_vast(
-    verwerking: Processing, aanroep: Caller, rij: models.Aanmelding, feiten: _Procesfeiten
+def _record_procesfeiten(
+    processing: Processing, call: Caller, row: models.Aanmelding, feiten: _Procesfeiten
 ) -> bool:
     """Store the record's intake and overeenkomst on the registration and in its history; a value
     equal to the stored one records nothing. True when anything changed."""
     gewijzigd = False
-    if feiten.intake is not None and (rij.intake_datum, rij.intake_uitkomst) != feiten.intake:
-        rij.intake_datum, rij.intake_uitkomst = feiten.intake
-        _feit(verwerking, aanroep, rij, "intake", feiten.intake[0], feiten.intake[1])
+    if feiten.intake is not None and (row.intake_datum, row.intake_uitkomst) != feiten.intake:
+        row.intake_datum, row.intake_uitkomst = feiten.intake
+        _feit(processing, call, row, "intake", feiten.intake[0], feiten.intake[1])
         gewijzigd = True
-    if feiten.overeenkomst_datum is not None and rij.overeenkomst_datum != feiten.overeenkomst_datum:
-        rij.overeenkomst_datum = feiten.overeenkomst_datum
-        _feit(verwerking, aanroep, rij, "onderwijsovereenkomst", feiten.overeenkomst_datum, None)
+    if feiten.overeenkomst_datum is not None and row.overeenkomst_datum != feiten.overeenkomst_datum:
+        row.overeenkomst_datum = feiten.overeenkomst_datum
+        _feit(processing, call, row, "onderwijsovereenkomst", feiten.overeenkomst_datum, None)
         gewijzigd = True
     return gewijzigd
 
 
 def _feit(
-    verwerking: Processing,
-    aanroep: Caller,
-    rij: models.Aanmelding,
+    processing: Processing,
+    call: Caller,
+    row: models.Aanmelding,
     soort: str,
     datum: date,
     uitkomst: IntakeUitkomst | None,
 ) -> None:
-    verwerking.session.flush()  # a registration created by this record needs its id
-    verwerking.session.add(
+    processing.session.flush()  # a registration created by this record needs its id
+    processing.session.add(
         models.AanmeldingFeit(
-            aanmelding_id=rij.id,
+            aanmelding_id=row.id,
             soort=soort,
             datum=datum,
             uitkomst=str(uitkomst) if uitkomst is not None else None,
-            vastgelegd_op=verwerking.nu,
-            bericht_id=aanroep.bericht_id,
+            vastgelegd_op=processing.now,
+            bericht_id=call.bericht_id,
         )
     )

@@ -41,14 +41,14 @@ def authorise(
     certificate holder learns nothing about a party it holds no mandate for (F3); only the party
     itself, or its mandate holder, hears that it is not registered for the service."""
     if dienst == "ontvanger":
-        return _machtig_afzender_van_pushes(from_oin, certificaat_oin, settings)
+        return _authorise_sender_of_pushes(from_oin, certificaat_oin, settings)
     register = registeropname(session)  # this process's copy, renewed on any registry change
     actie = f"{dienst}/{operatie}"
     today = date.today()
     if certificaat_oin is not None and certificaat_oin != from_oin:
-        stand = register.mandaat_stand(certificaat_oin, from_oin, today, actie)
-        if stand != MANDAAT_GELDIG:
-            raise _mandaat_weigering(stand, certificaat_oin, from_oin, actie, today)
+        state = register.mandaat_stand(certificaat_oin, from_oin, today, actie)
+        if state != MANDAAT_GELDIG:
+            raise _mandaat_refusal(state, certificaat_oin, from_oin, actie, today)
     if settings.environment == "production" and is_test_oin(from_oin):
         raise NotAuthorised(
             f"wsa:From (OIN {from_oin}) is een test-OIN (00000099…): in productie niet toegestaan"
@@ -62,20 +62,20 @@ def authorise(
     return partij
 
 
-def _machtig_afzender_van_pushes(from_oin: str, certificaat_oin: str | None, settings) -> Partij:
+def _authorise_sender_of_pushes(from_oin: str, certificaat_oin: str | None, settings) -> Partij:
     """A receiver takes pushes only from the configured facility OINs, signed by that OIN itself."""
-    afzenders = settings.receiver_senders
-    if from_oin not in afzenders or certificaat_oin not in (None, from_oin):
+    senders = settings.receiver_senders
+    if from_oin not in senders or certificaat_oin not in (None, from_oin):
         raise NotAuthorised("de afzender (wsa:From) is niet de voorziening")
     return Partij(oin=from_oin, soort=PartijSoort.VOORZIENING)
 
 
-def _mandaat_weigering(
-    stand: str, certificaat_oin: str, from_oin: str, actie: str, op: date
+def _mandaat_refusal(
+    state: str, certificaat_oin: str, from_oin: str, actie: str, op: date
 ) -> NotAuthorised:
     """The DK0002 refusal for a certificate that may not speak for ``from_oin``: it names only the
     caller's own certificate OIN, the From OIN it sent and its own mandate (§5 M2)."""
-    if stand == MANDAAT_DEKT_NIET:
+    if state == MANDAAT_DEKT_NIET:
         return NotAuthorised(
             f"het mandaat van het certificaat (OIN {certificaat_oin}) voor wsa:From (OIN {from_oin}) dekt "
             f"deze operatie ({actie}) of deze datum ({op.isoformat()}) niet; de partij in wsa:From kan het "

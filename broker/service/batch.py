@@ -23,18 +23,18 @@ class RecordOutcome:
 class BatchOutcome:
     """All record outcomes of one batch, in the order of the request."""
 
-    uitkomsten: list[RecordOutcome] = field(default_factory=list)
+    outcomes: list[RecordOutcome] = field(default_factory=list)
 
     def verwerkt(self, volgnummer: int) -> None:
-        self.uitkomsten.append(RecordOutcome(volgnummer))
+        self.outcomes.append(RecordOutcome(volgnummer))
 
     def afgewezen(self, volgnummer: int, melding: Melding) -> None:
-        self.uitkomsten.append(RecordOutcome(volgnummer, melding))
+        self.outcomes.append(RecordOutcome(volgnummer, melding))
 
     @property
-    def aantal_verwerkt(self) -> int:
-        return sum(u.verwerkt for u in self.uitkomsten)
+    def processed_count(self) -> int:
+        return sum(u.verwerkt for u in self.outcomes)
 
     @property
-    def aantal_afgewezen(self) -> int:
-        return len(self.uitkomsten) - self.aantal_verwerkt
+    def rejected_count(self) -> int:
+        return len(self.outcomes) - self.processed_count

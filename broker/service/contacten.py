@@ -56,45 +56,45 @@ class ContactBook:
 
     def load(self, beelden: Iterable[LeerlingBeeld]) -> None:
         """Fetch the details of every institution the views refer to that is not cached yet."""
-        ontbrekend = {
+        missing = {
             c.brin for beeld in beelden for c in beeld.contacten if (self._jaar, c.brin) not in self._cache
         }
-        if not ontbrekend:
+        if not missing:
             return
-        duo = contactgegevens_of_brins(self._session, self._jaar, ontbrekend)
-        eigen = contact_overrides(self._session, ontbrekend)
-        for brin in ontbrekend:
-            self._cache[(self._jaar, brin)] = _merged(duo.get(brin), eigen.get(brin))
+        duo = contactgegevens_of_brins(self._session, self._jaar, missing)
+        own = contact_overrides(self._session, missing)
+        for brin in missing:
+            self._cache[(self._jaar, brin)] = _merged(duo.get(brin), own.get(brin))
 
     def contacten(self, beeld: LeerlingBeeld) -> tuple[Contact, ...]:
         """The contact details ``beeld`` refers to, in its order; an institution known neither to DUO's
         data nor to the registry is left out."""
         self.load([beeld])
         uitkomst = []
-        for verwijzing in beeld.contacten:
-            gegevens = self._cache[(self._jaar, verwijzing.brin)]
-            if gegevens is not None:
+        for reference in beeld.contacten:
+            details = self._cache[(self._jaar, reference.brin)]
+            if details is not None:
                 uitkomst.append(
                     Contact(
-                        rol=verwijzing.rol,
-                        brin=verwijzing.brin if verwijzing.brin_tonen else None,
-                        naam=gegevens.naam,
-                        telefoon=gegevens.telefoon,
-                        internetadres=gegevens.internetadres,
-                        email=gegevens.email,
+                        rol=reference.rol,
+                        brin=reference.brin if reference.show_brin else None,
+                        naam=details.naam,
+                        telefoon=details.telefoon,
+                        internetadres=details.internetadres,
+                        email=details.email,
                     )
                 )
         return tuple(uitkomst)
 
 
-def _merged(duo, eigen) -> _Details | None:
+def _merged(duo, own) -> _Details | None:
     # The registry's values win field by field; DUO's name stays (the party's name may be a board's).
-    if duo is None and eigen is None:
+    if duo is None and own is None:
         return None
     return _Details(
-        naam=duo.naam if duo is not None else eigen.naam,
-        telefoon=(eigen.telefoon if eigen and eigen.telefoon else None) or (duo.telefoon if duo else None),
-        internetadres=(eigen.internetadres if eigen and eigen.internetadres else None)
+        naam=duo.naam if duo is not None else own.naam,
+        telefoon=(own.telefoon if own and own.telefoon else None) or (duo.telefoon if duo else None),
+        internetadres=(own.internetadres if own and own.internetadres else None)
         or (duo.internetadres if duo else None),
-        email=eigen.email if eigen else None,
+        email=own.email if own else None,
     )

@@ -54,30 +54,30 @@ class Processing:
     session: Session
     keyring: Keyring
     kalender: Calendar
-    nu: datetime = field(default_factory=lambda: datetime.now(UTC))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: Pupils changed in this transaction (pseudonym → its latest change-feed row): the outbox
     #: announces them before the transaction commits.
     gewijzigd: dict[str, object] = field(default_factory=dict)
     #: Pupils (pseudonyms) whose data this transaction read or wrote, and how many records it handled:
     #: what the audit trail records about it (AVG art. 5 lid 2).
-    betrokken: set[str] = field(default_factory=set)
+    involved: set[str] = field(default_factory=set)
     aantal: int = 0
 
     def touch(self, sleutel_hash: str) -> None:
         """Note that one record about pupil ``sleutel_hash`` was read or written (for the audit trail)."""
-        self.betrokken.add(sleutel_hash)
+        self.involved.add(sleutel_hash)
         self.aantal += 1
 
     @property
     def today(self) -> date:
-        return self.nu.date()
+        return self.now.date()
 
     @property
     def cyclus(self) -> Cyclus:
         """The current cycle; its row is created on first use."""
         cyclus = self.kalender.cyclus_on(self.today)
-        bekend = _known_cycli(self.session.get_bind())
-        if cyclus.jaar in bekend:
+        known = _known_cycli(self.session.get_bind())
+        if cyclus.jaar in known:
             return cyclus
         aangemaakt = self.session.info.setdefault("aangemaakte_cycli", set())
         if self.session.get(models.Cyclus, cyclus.jaar) is None:
@@ -90,7 +90,7 @@ class Processing:
         elif cyclus.jaar not in aangemaakt:
             # Committed by another transaction, and cycle rows are never deleted: this process need
             # not look again. A row this session created may still be rolled back, so it is not noted.
-            bekend.add(cyclus.jaar)
+            known.add(cyclus.jaar)
         return cyclus
 
     @property
@@ -117,10 +117,10 @@ class Processing:
 
 
 _cycli: weakref.WeakKeyDictionary[Engine, set[int]] = weakref.WeakKeyDictionary()
-_cycli_slot = threading.Lock()
+_cycli_lock = threading.Lock()
 
 
 def _known_cycli(engine: Engine) -> set[int]:
     """The years whose cycle row this process has seen committed in the database of ``engine``."""
-    with _cycli_slot:
+    with _cycli_lock:
         return _cycli.setdefault(engine, set())

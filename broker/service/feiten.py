@@ -41,38 +41,38 @@ class _Regio:
     gemeente: dict[str, str | None]
 
     @classmethod
-    def load(cls, verwerking: Processing, leerlingen: Iterable[models.Leerling]) -> _Regio:
+    def load(cls, processing: Processing, leerlingen: Iterable[models.Leerling]) -> _Regio:
         """The RMC regions of just the vestigingen, schools and gemeenten of ``leerlingen`` (not whole
         reference tables: this runs for every query and every push)."""
         rijen = list(leerlingen)
         return cls(
-            vestiging=_rmc_van(
-                verwerking, models.Vestiging, models.Vestiging.code, {r.vestiging for r in rijen}
+            vestiging=_rmc_of(
+                processing, models.Vestiging, models.Vestiging.code, {r.vestiging for r in rijen}
             ),
-            instelling=_rmc_van(
-                verwerking, models.Instelling, models.Instelling.brin, {r.brin_vo for r in rijen}
+            instelling=_rmc_of(
+                processing, models.Instelling, models.Instelling.brin, {r.brin_vo for r in rijen}
             ),
-            gemeente=rmc_regios_van_gemeenten(verwerking, {r.gemeentecode for r in rijen if r.gemeentecode}),
+            gemeente=rmc_regios_van_gemeenten(processing, {r.gemeentecode for r in rijen if r.gemeentecode}),
         )
 
 
-def _rmc_van(verwerking: Processing, model, sleutel, codes: set[str | None]) -> dict[str, str | None]:
+def _rmc_of(processing: Processing, model, sleutel, codes: set[str | None]) -> dict[str, str | None]:
     """Code -> RMC region in the reference data of the current cycle."""
     uitkomst: dict[str, str | None] = {}
     codes = {c for c in codes if c}
     if not codes:
         return uitkomst
-    jaar = verwerking.refdata_jaar
+    jaar = processing.refdata_jaar
     for stuk in _in_chunks(codes):
-        vraag = select(sleutel, model.rmc_regio).where(model.cyclus_jaar == jaar, sleutel.in_(stuk))
-        uitkomst.update(verwerking.session.execute(vraag).tuples().all())
+        query = select(sleutel, model.rmc_regio).where(model.cyclus_jaar == jaar, sleutel.in_(stuk))
+        uitkomst.update(processing.session.execute(query).tuples().all())
     return uitkomst
 
 
-def _in_chunks(waarden: Collection[str]) -> Iterator[list[str]]:
-    lijst = sorted(waarden)
-    for i in range(0, len(lijst), _PARTIJ):
-        yield lijst[i : i + _PARTIJ]
+def _in_chunks(values: Collection[str]) -> Iterator[list[str]]:
+    list_ = sorted(values)
+    for i in range(0, len(list_), _PARTIJ):
+        yield list_[i : i + _PARTIJ]
 
 
 @dataclass(frozen=True)
@@ -84,47 +84,47 @@ class Rows:
     regio: _Regio
 
     @classmethod
-    def load(cls, verwerking: Processing, hashes: Collection[str]) -> Rows:
-        cyclus = verwerking.cyclus.jaar
+    def load(cls, processing: Processing, hashes: Collection[str]) -> Rows:
+        cyclus = processing.cyclus.jaar
         leerlingen: dict[str, list[models.Leerling]] = defaultdict(list)
         aanmeldingen: dict[str, list[models.Aanmelding]] = defaultdict(list)
         for stuk in _in_chunks(hashes):
-            for rij in verwerking.session.scalars(
+            for row in processing.session.scalars(
                 select(models.Leerling).where(
                     models.Leerling.cyclus_jaar == cyclus, models.Leerling.sleutel_hash.in_(stuk)
                 )
             ):
-                leerlingen[rij.sleutel_hash].append(rij)
-            for rij in verwerking.session.scalars(
+                leerlingen[row.sleutel_hash].append(row)
+            for row in processing.session.scalars(
                 select(models.Aanmelding)
                 .where(models.Aanmelding.cyclus_jaar == cyclus, models.Aanmelding.sleutel_hash.in_(stuk))
                 .order_by(models.Aanmelding.id)
             ):
-                aanmeldingen[rij.sleutel_hash].append(rij)
-        alle_leerlingen = [rij for rijen in leerlingen.values() for rij in rijen]
-        return cls(dict(leerlingen), dict(aanmeldingen), _Regio.load(verwerking, alle_leerlingen))
+                aanmeldingen[row.sleutel_hash].append(row)
+        alle_leerlingen = [row for rijen in leerlingen.values() for row in rijen]
+        return cls(dict(leerlingen), dict(aanmeldingen), _Regio.load(processing, alle_leerlingen))
 
     def dossiers(self, partij: Partij, hashes: Iterable[str] | None = None) -> dict[str, Dossier]:
         """The loaded pupils (or only ``hashes``) as ``partij`` would see them (see ``_choose_delivery``)."""
         uitkomst = {}
-        bekend = set(self.leerlingen) | set(self.aanmeldingen)
-        for sleutel_hash in bekend if hashes is None else bekend.intersection(hashes):
-            eigen = self.aanmeldingen.get(sleutel_hash, [])
+        known = set(self.leerlingen) | set(self.aanmeldingen)
+        for sleutel_hash in known if hashes is None else known.intersection(hashes):
+            own = self.aanmeldingen.get(sleutel_hash, [])
             leerling, feiten = _choose_delivery(
-                self.leerlingen.get(sleutel_hash, []), eigen, self.regio, partij
+                self.leerlingen.get(sleutel_hash, []), own, self.regio, partij
             )
-            versleuteld = leerling.nummer_versleuteld if leerling else eigen[0].nummer_versleuteld
+            versleuteld = leerling.nummer_versleuteld if leerling else own[0].nummer_versleuteld
             uitkomst[sleutel_hash] = Dossier(sleutel_hash, versleuteld, feiten)
         return uitkomst
 
 
-def dossiers(verwerking: Processing, partij: Partij, hashes: Collection[str]) -> dict[str, Dossier]:
+def dossiers(processing: Processing, partij: Partij, hashes: Collection[str]) -> dict[str, Dossier]:
     """The facts of the pupils ``hashes`` in the current cycle, keyed by pseudonym.
 
     When a pupil was delivered by several VO schools, a VO caller sees its own school's delivery and
     everyone else the most recent active one it may see. Pupils the broker does not know are absent.
     """
-    return Rows.load(verwerking, hashes).dossiers(partij)
+    return Rows.load(processing, hashes).dossiers(partij)
 
 
 def _choose_delivery(
@@ -141,8 +141,8 @@ def _choose_delivery(
     # A withdrawn delivery (e.g. "verhuisd") counts only while the pupil has no active one: a pupil who
     # moved and was delivered again elsewhere is no longer the old gemeente's or region's.
     actief = [r for r in rijen if r.status == MboGangerStatus.ACTIEF]
-    volgorde = sorted(actief or rijen, key=lambda r: (r.gewijzigd_op, r.id), reverse=True)
-    candidates = [(r, _feiten(r, aanmeldingen, regio)) for r in volgorde]
+    order = sorted(actief or rijen, key=lambda r: (r.gewijzigd_op, r.id), reverse=True)
+    candidates = [(r, _feiten(r, aanmeldingen, regio)) for r in order]
     return next(((r, f) for r, f in candidates if may_see(partij, f)), candidates[0])
 
 
@@ -174,44 +174,44 @@ def _feiten(
     )
 
 
-def _intake(rij: models.Aanmelding) -> Intake | None:
-    if rij.intake_datum is None or rij.intake_uitkomst is None:
+def _intake(row: models.Aanmelding) -> Intake | None:
+    if row.intake_datum is None or row.intake_uitkomst is None:
         return None
-    return Intake(rij.intake_datum, IntakeUitkomst(rij.intake_uitkomst))
+    return Intake(row.intake_datum, IntakeUitkomst(row.intake_uitkomst))
 
 
-def _examenresultaat(rij: models.Leerling) -> Examenresultaat | None:
-    if rij.examen_uitkomst is None or rij.examen_datum is None:
+def _examenresultaat(row: models.Leerling) -> Examenresultaat | None:
+    if row.examen_uitkomst is None or row.examen_datum is None:
         return None
-    return Examenresultaat(ExamenUitkomst(rij.examen_uitkomst), rij.examen_datum)
+    return Examenresultaat(ExamenUitkomst(row.examen_uitkomst), row.examen_datum)
 
 
-def hashes_in_range(verwerking: Processing, partij: Partij) -> set[str]:
+def hashes_in_range(processing: Processing, partij: Partij) -> set[str]:
     """Pseudonyms of every pupil that might be in ``partij``'s scope (a superset; ``may_see`` decides)."""
-    cyclus = verwerking.cyclus.jaar
+    cyclus = processing.cyclus.jaar
     L, A = models.Leerling, models.Aanmelding
-    vragen = []
+    queries = []
     if partij.brins:
-        vragen.append(select(A.sleutel_hash).where(A.cyclus_jaar == cyclus, A.brin_mbo.in_(partij.brins)))
-        vragen.append(select(L.sleutel_hash).where(L.cyclus_jaar == cyclus, L.brin_vo.in_(partij.brins)))
+        queries.append(select(A.sleutel_hash).where(A.cyclus_jaar == cyclus, A.brin_mbo.in_(partij.brins)))
+        queries.append(select(L.sleutel_hash).where(L.cyclus_jaar == cyclus, L.brin_vo.in_(partij.brins)))
     gemeenten = set(partij.gemeentecodes)
     if partij.soort is PartijSoort.GEMEENTE and partij.rmc_regios:
         # the RMC function: the residents of every gemeente of its region(s)
-        gemeenten |= gemeenten_in_regios(verwerking, partij.rmc_regios)
+        gemeenten |= gemeenten_in_regios(processing, partij.rmc_regios)
     if partij.soort is PartijSoort.REGIONAAL_SYSTEEM and partij.rmc_regios:
-        gemeenten |= gemeenten_in_regios(verwerking, partij.rmc_regios)
-        brins = _codes_in_regios(verwerking, partij, models.Instelling.brin)
-        vestigingen = _codes_in_regios(verwerking, partij, models.Vestiging.code)
-        vragen.append(
+        gemeenten |= gemeenten_in_regios(processing, partij.rmc_regios)
+        brins = _codes_in_regios(processing, partij, models.Instelling.brin)
+        vestigingen = _codes_in_regios(processing, partij, models.Vestiging.code)
+        queries.append(
             select(L.sleutel_hash).where(
                 L.cyclus_jaar == cyclus, or_(L.brin_vo.in_(brins), L.vestiging.in_(vestigingen))
             )
         )
     if gemeenten:
-        vragen.append(select(L.sleutel_hash).where(L.cyclus_jaar == cyclus, L.gemeentecode.in_(gemeenten)))
+        queries.append(select(L.sleutel_hash).where(L.cyclus_jaar == cyclus, L.gemeentecode.in_(gemeenten)))
     hashes: set[str] = set()
-    for vraag in vragen:
-        hashes.update(verwerking.session.scalars(vraag))
+    for query in queries:
+        hashes.update(processing.session.scalars(query))
     return hashes
 
 
@@ -221,14 +221,14 @@ def _regios(partij: Partij) -> set[str]:
     return {normalise_rmc(r) for r in partij.rmc_regios}
 
 
-def _codes_in_regios(verwerking: Processing, partij: Partij, code) -> set[str]:
+def _codes_in_regios(processing: Processing, partij: Partij, code) -> set[str]:
     """The values of ``code`` (``models.Instelling.brin`` or ``models.Vestiging.code``) of the institutions
     or locations of this year's reference data in the partij's RMC regions."""
     model = code.class_
     return set(
-        verwerking.session.scalars(
+        processing.session.scalars(
             select(code).where(
-                model.cyclus_jaar == verwerking.refdata_jaar,
+                model.cyclus_jaar == processing.refdata_jaar,
                 model.rmc_regio.in_(_regios(partij)),
             )
         )

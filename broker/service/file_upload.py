@@ -51,21 +51,21 @@ class InvalidFile(BrokerError):
 @dataclass(frozen=True)
 class FileFormat:
     """The columns of one flow's file: header names as in the XSD, matched case-insensitively and
-    ignoring spaces, '-' and '_'. ``verplicht`` must be in the header; ``een_van`` needs one of its
+    ignoring spaces, '-' and '_'. ``mandatory`` must be in the header; ``een_van`` needs one of its
     columns; ``naam`` is the party's own label for a pupil: checked for its encoding, never used.
-    ``kolommen_per_code``: the columns a result code is about, named in a row's result text so the
+    ``columns_per_code``: the columns a result code is about, named in a row's result text so the
     sender of a file knows where to look (a SOAP record has its element path in the code's text)."""
 
-    verplicht: tuple[str, ...]
-    optioneel: tuple[str, ...]
+    mandatory: tuple[str, ...]
+    optional: tuple[str, ...]
     een_van: tuple[str, ...] = ("bsn", "onderwijsnummer")
-    voorbeeld: tuple[str, ...] = ()
-    kolommen_per_code: tuple[tuple[str, str], ...] = ()
+    example: tuple[str, ...] = ()
+    columns_per_code: tuple[tuple[str, str], ...] = ()
 
     @property
-    def kolommen(self) -> tuple[str, ...]:
+    def columns(self) -> tuple[str, ...]:
         """All columns in the order of the template."""
-        return (*self.een_van, *self.verplicht, *self.optioneel)
+        return (*self.een_van, *self.mandatory, *self.optional)
 
 
 _LEERLINGNUMMER_KOLOMMEN = (
@@ -75,10 +75,10 @@ _LEERLINGNUMMER_KOLOMMEN = (
 )
 
 LEERLINGEN = FileFormat(
-    verplicht=("brinVo", "postcode", "woongemeente", "mutatie"),
-    optioneel=("vestiging", "afmeldReden", "naam", "examenUitkomst", "examenDatum"),
-    voorbeeld=("111222333", "", "99XA", "1011AB", "0363", "toevoegen", "00", "", "Voorbeeld, A.", "", ""),
-    kolommen_per_code=(
+    mandatory=("brinVo", "postcode", "woongemeente", "mutatie"),
+    optional=("vestiging", "afmeldReden", "naam", "examenUitkomst", "examenDatum"),
+    example=("111222333", "", "99XA", "1011AB", "0363", "toevoegen", "00", "", "Voorbeeld, A.", "", ""),
+    columns_per_code=(
         *_LEERLINGNUMMER_KOLOMMEN,
         ("VVA104", "brinVo"),
         ("VVA105", "brinVo"),
@@ -93,13 +93,13 @@ LEERLINGEN = FileFormat(
     ),
 )
 AANMELDINGEN = FileFormat(
-    verplicht=("brinMbo", "status", "datum"),
-    optioneel=("crebo", "locatie", "naam", "intakeDatum", "intakeUitkomst", "onderwijsovereenkomstDatum"),
-    voorbeeld=(
+    mandatory=("brinMbo", "status", "datum"),
+    optional=("crebo", "locatie", "naam", "intakeDatum", "intakeUitkomst", "onderwijsovereenkomstDatum"),
+    example=(
         *("111222333", "", "99XB", "aangemeld", "2027-03-01", "25180", "", "Voorbeeld, A."),
         *("2027-03-15", "positiefAdvies", ""),
     ),
-    kolommen_per_code=(
+    columns_per_code=(
         *_LEERLINGNUMMER_KOLOMMEN,
         ("VVA104", "brinMbo"),
         ("VVA105", "brinMbo"),
@@ -120,86 +120,86 @@ FORMATEN = {"vo": LEERLINGEN, "mbo": AANMELDINGEN}
 
 
 def aanleveren_leerlingen_bestand(
-    verwerking: Processing, aanroep: Caller, inhoud: bytes, vervang: bool = False
+    processing: Processing, call: Caller, inhoud: bytes, replace: bool = False
 ) -> BatchOutcome:
     """Apply a VO school's CSV file (``LEERLINGEN`` columns) as ``aanleveren_leerlingen`` would the
-    same records; with ``vervang`` the file is the whole start population (pupils of its BRINs missing
+    same records; with ``replace`` the file is the whole start population (pupils of its BRINs missing
     from it are withdrawn with reason nietMeerAangeleverd). Raises ``InvalidFile`` for the file
     as a whole (also for a replacement with a row whose columns do not match the header: its pupil
     might be withdrawn by mistake) and ``NotAuthorised`` as the batch does; either way nothing is
     applied."""
     rijen = read_rows(inhoud, LEERLINGEN)
-    if vervang and (kapot := next((r for r in rijen if r.afgewezen is KOLOMMEN_ONGELIJK), None)):
+    if replace and (broken := next((r for r in rijen if r.afgewezen is KOLOMMEN_ONGELIJK), None)):
         # Who is in the start population must be certain before anyone is withdrawn.
         raise InvalidFile(
-            f"Regel {kapot.nummer} heeft een ander aantal kolommen dan de kopregel; een vervangende "
+            f"Regel {broken.nummer} heeft een ander aantal kolommen dan de kopregel; een vervangende "
             "aanlevering moet elke regel kunnen lezen, dus er is niets verwerkt. "
-            f"/ Line {kapot.nummer} has another number of columns than the header; a replacement must "
+            f"/ Line {broken.nummer} has another number of columns than the header; a replacement must "
             "read every row, so nothing was applied."
         )
     records = []
-    for rij in rijen:
-        examen_datum, afgewezen = _date_column(rij, "examenDatum", rij.afgewezen)
+    for row in rijen:
+        examen_datum, afgewezen = _date_column(row, "examenDatum", row.afgewezen)
         records.append(
             LeerlingInput(
-                volgnummer=rij.nummer,
-                bsn=rij["bsn"],
-                onderwijsnummer=rij["onderwijsnummer"],
-                brin_vo=rij["brinVo"],
-                vestiging=rij["vestiging"],
-                postcode=rij["postcode"],
-                woongemeente=rij["woongemeente"],
-                mutatie=rij["mutatie"],
-                afmeldreden=rij["afmeldReden"],
+                volgnummer=row.nummer,
+                bsn=row["bsn"],
+                onderwijsnummer=row["onderwijsnummer"],
+                brin_vo=row["brinVo"],
+                vestiging=row["vestiging"],
+                postcode=row["postcode"],
+                woongemeente=row["woongemeente"],
+                mutatie=row["mutatie"],
+                afmeldreden=row["afmeldReden"],
                 afgewezen=afgewezen,
-                examen_uitkomst=rij["examenUitkomst"],
+                examen_uitkomst=row["examenUitkomst"],
                 examen_datum=examen_datum,
             )
         )
-    return _with_columns(aanleveren_leerlingen(verwerking, aanroep, records, vervang), LEERLINGEN)
+    return _with_columns(aanleveren_leerlingen(processing, call, records, replace), LEERLINGEN)
 
 
-def aanleveren_aanmeldingen_bestand(verwerking: Processing, aanroep: Caller, inhoud: bytes) -> BatchOutcome:
+def aanleveren_aanmeldingen_bestand(processing: Processing, call: Caller, inhoud: bytes) -> BatchOutcome:
     """Apply an MBO institution's CSV file (``AANMELDINGEN`` columns) as ``aanleveren_aanmeldingen``
     would the same records. ``datum`` is YYYY-MM-DD or DD-MM-YYYY (VVA122 otherwise). Raises as
     ``aanleveren_leerlingen_bestand``."""
     records = []
-    for rij in read_rows(inhoud, AANMELDINGEN):
-        datum, afgewezen = _date_column(rij, "datum", rij.afgewezen)
-        intake_datum, afgewezen = _date_column(rij, "intakeDatum", afgewezen)
-        overeenkomst_datum, afgewezen = _date_column(rij, "onderwijsovereenkomstDatum", afgewezen)
+    for row in read_rows(inhoud, AANMELDINGEN):
+        datum, afgewezen = _date_column(row, "datum", row.afgewezen)
+        intake_datum, afgewezen = _date_column(row, "intakeDatum", afgewezen)
+        overeenkomst_datum, afgewezen = _date_column(row, "onderwijsovereenkomstDatum", afgewezen)
         records.append(
             AanmeldingInput(
-                volgnummer=rij.nummer,
-                bsn=rij["bsn"],
-                onderwijsnummer=rij["onderwijsnummer"],
-                brin_mbo=rij["brinMbo"],
-                status=rij["status"],
+                volgnummer=row.nummer,
+                bsn=row["bsn"],
+                onderwijsnummer=row["onderwijsnummer"],
+                brin_mbo=row["brinMbo"],
+                status=row["status"],
                 datum=datum,
-                crebo=rij["crebo"],
-                locatie=rij["locatie"],
+                crebo=row["crebo"],
+                locatie=row["locatie"],
                 afgewezen=afgewezen,
                 intake_datum=intake_datum,
-                intake_uitkomst=rij["intakeUitkomst"],
+                intake_uitkomst=row["intakeUitkomst"],
                 overeenkomst_datum=overeenkomst_datum,
             )
         )
-    return _with_columns(aanleveren_aanmeldingen(verwerking, aanroep, records), AANMELDINGEN)
+    return _with_columns(aanleveren_aanmeldingen(processing, call, records), AANMELDINGEN)
 
 
 def _with_columns(uitkomst: BatchOutcome, formaat: FileFormat) -> BatchOutcome:
     """The outcome with each rejected row's text starting with the columns its code is about
     (``EncryptedColumn afmeldReden: …``). Column names only: like every result text, never a value."""
-    kolommen = dict(formaat.kolommen_per_code)
-    for i, rij in enumerate(uitkomst.uitkomsten):
-        if rij.melding is not None and rij.melding.code in kolommen:
-            namen = kolommen[rij.melding.code]
+    columns = dict(formaat.columns_per_code)
+    for i, row in enumerate(uitkomst.outcomes):
+        if row.melding is not None and row.melding.code in columns:
+            names = columns[row.melding.code]
             melding = Melding(
-                rij.melding.code,
-                f"{'Kolommen' if ',' in namen else 'Kolom'} {namen}: {rij.melding.tekst_nl}",
-                f"{'Columns' if ',' in namen else 'Column'} {namen}: {rij.melding.tekst_en}",
+                row.melding.code,
+                f"{'Kolommen' if ',' in names else 'Kolom'} {names}: {row.melding.tekst_nl}",
+                f"{'Columns' if ',' in names else 'Column'} {names}: {row.melding.tekst_en}",
             )
-            uitkomst.uitkomsten[i] = replace(rij, melding=melding)
+            uitkomst.outcomes[i] = replace(row, melding=melding)
     return uitkomst
 
 
@@ -212,11 +212,11 @@ class Row:
     already decides it, why it is rejected."""
 
     nummer: int
-    waarden: dict[str, str | None]
+    values: dict[str, str | None]
     afgewezen: Melding | None = None
 
-    def __getitem__(self, kolom: str) -> str | None:
-        return self.waarden.get(kolom)
+    def __getitem__(self, column: str) -> str | None:
+        return self.values.get(column)
 
 
 def read_rows(inhoud: bytes, formaat: FileFormat) -> list[Row]:
@@ -232,23 +232,23 @@ def read_rows(inhoud: bytes, formaat: FileFormat) -> list[Row]:
             f"Het bestand is groter dan {MAX_BESTAND_BYTES} bytes (2 MiB); lever hoogstens {MAX_RIJEN} "
             f"regels per bestand aan. / The file is larger than {MAX_BESTAND_BYTES} bytes (2 MiB)."
         )
-    tekst, codering = _read_text(inhoud)
-    eerste = next((regel for regel in tekst.split("\n") if regel.strip()), None)
+    text, encoding = _read_text(inhoud)
+    eerste = next((regel for regel in text.split("\n") if regel.strip()), None)
     if eerste is None:
         raise InvalidFile("Het bestand is leeg. / The file is empty.")
     # strict: an unclosed quote must refuse the file, not swallow the rows after it unnoticed
-    lezer = csv.reader(io.StringIO(tekst, newline=""), delimiter=_delimiter(eerste), strict=True)
-    kolommen: list[str] | None = None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(eerste), strict=True)
+    columns: list[str] | None = None
     rijen: list[Row] = []
-    vorige = 0
-    for velden in _records(lezer):
-        nummer, vorige = vorige + 1, lezer.line_num  # the line the row starts on
-        if not any(v.strip() for v in velden):
+    previous = 0
+    for fields in _records(reader):
+        nummer, previous = previous + 1, reader.line_num  # the line the row starts on
+        if not any(v.strip() for v in fields):
             continue
-        if kolommen is None:
-            kolommen = _kop(velden, formaat)
-        elif not velden[0].lstrip().startswith("#"):
-            rijen.append(_rij(nummer, velden, kolommen, codering))
+        if columns is None:
+            columns = _header(fields, formaat)
+        elif not fields[0].lstrip().startswith("#"):
+            rijen.append(_row(nummer, fields, columns, encoding))
         if len(rijen) > MAX_RIJEN:
             raise InvalidFile(
                 f"Het bestand heeft meer dan {MAX_RIJEN} regels. / The file has more than {MAX_RIJEN} rows."
@@ -258,14 +258,14 @@ def read_rows(inhoud: bytes, formaat: FileFormat) -> list[Row]:
     return rijen
 
 
-def _records(lezer) -> Iterator[list[str]]:
+def _records(reader) -> Iterator[list[str]]:
     """The reader's records; ``InvalidFile`` naming the line where the record that breaks the
     CSV syntax starts (an unclosed or stray quote, a value over the csv module's 128 KiB limit)."""
     begin = 1
     try:
-        for velden in lezer:
-            yield velden
-            begin = lezer.line_num + 1
+        for fields in reader:
+            yield fields
+            begin = reader.line_num + 1
     except csv.Error:
         raise InvalidFile(
             f"Regel {begin} is geen geldige CSV: controleer de aanhalingstekens. "
@@ -290,86 +290,86 @@ def _read_text(inhoud: bytes) -> tuple[str, str]:
         return inhoud.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    goed = fout = 0
+    good = error = 0
     for regel in inhoud.splitlines():
         if regel.isascii():
             continue
         try:
             regel.decode("utf-8")
-            goed += 1
+            good += 1
         except UnicodeDecodeError:
-            fout += 1
-    codering = "utf-8" if goed >= fout else "cp1252"  # a tie: UTF-8, the encoding we ask for
-    return inhoud.decode(codering, "surrogateescape"), codering
+            error += 1
+    encoding = "utf-8" if good >= error else "cp1252"  # a tie: UTF-8, the encoding we ask for
+    return inhoud.decode(encoding, "surrogateescape"), encoding
 
 
-def _delimiter(kopregel: str) -> str:
-    aantallen = {teken: kopregel.count(teken) for teken in ";,"}
-    teken = max(aantallen, key=aantallen.get)
-    if aantallen[teken] == 0:
+def _delimiter(header_line: str) -> str:
+    counts = {char: header_line.count(char) for char in ";,"}
+    char = max(counts, key=counts.get)
+    if counts[char] == 0:
         raise InvalidFile(
             "De kopregel heeft geen scheidingsteken: gebruik ; of , tussen de kolomnamen. "
             "/ The header row has no separator: use ; or , between the column names."
         )
-    return teken
+    return char
 
 
 def _key(naam: str) -> str:
     return re.sub(r"[\s_\-]", "", naam).lower()
 
 
-def _kop(namen: list[str], formaat: FileFormat) -> list[str]:
+def _header(names: list[str], formaat: FileFormat) -> list[str]:
     """The canonical column names of a header row; ``InvalidFile`` for an unknown, repeated or
     missing column (the detail names the columns, which are never personal data)."""
-    bekend = {_key(k): k for k in formaat.kolommen}
-    kolommen: list[str] = []
-    for naam in namen:
-        kolom = bekend.get(_key(naam))
-        if kolom is None:
+    known = {_key(k): k for k in formaat.columns}
+    columns: list[str] = []
+    for naam in names:
+        column = known.get(_key(naam))
+        if column is None:
             raise InvalidFile(
-                f"Onbekende kolom in de kopregel; toegestaan zijn: {', '.join(formaat.kolommen)}. "
-                f"/ Unknown column in the header row; allowed: {', '.join(formaat.kolommen)}."
+                f"Onbekende kolom in de kopregel; toegestaan zijn: {', '.join(formaat.columns)}. "
+                f"/ Unknown column in the header row; allowed: {', '.join(formaat.columns)}."
             )
-        if kolom in kolommen:
+        if column in columns:
             raise InvalidFile(
-                f"De kolom {kolom} staat twee keer in de kopregel. / Column {kolom} is repeated."
+                f"De kolom {column} staat twee keer in de kopregel. / Column {column} is repeated."
             )
-        kolommen.append(kolom)
-    ontbreekt = [k for k in formaat.verplicht if k not in kolommen]
-    if not any(k in kolommen for k in formaat.een_van):
-        ontbreekt.insert(0, " of ".join(formaat.een_van))
-    if ontbreekt:
+        columns.append(column)
+    missing = [k for k in formaat.mandatory if k not in columns]
+    if not any(k in columns for k in formaat.een_van):
+        missing.insert(0, " of ".join(formaat.een_van))
+    if missing:
         raise InvalidFile(
-            f"De kopregel mist de kolom(men): {', '.join(ontbreekt)}. "
-            f"/ The header row lacks the column(s): {', '.join(ontbreekt)}."
+            f"De kopregel mist de kolom(men): {', '.join(missing)}. "
+            f"/ The header row lacks the column(s): {', '.join(missing)}."
         )
-    return kolommen
+    return columns
 
 
-def _rij(nummer: int, velden: list[str], kolommen: list[str], codering: str) -> Row:
-    waarden = {
-        kolom: (velden[i].strip() or None) if i < len(velden) else None for i, kolom in enumerate(kolommen)
+def _row(nummer: int, fields: list[str], columns: list[str], encoding: str) -> Row:
+    values = {
+        column: (fields[i].strip() or None) if i < len(fields) else None for i, column in enumerate(columns)
     }
     afgewezen = None
-    if any(_wrongly_encoded(veld, codering) for veld in velden):
+    if any(_wrongly_encoded(field, encoding) for field in fields):
         afgewezen = TEKENCODERING_ONGELDIG
-    elif len(velden) != len(kolommen):
+    elif len(fields) != len(columns):
         afgewezen = KOLOMMEN_ONGELIJK
-    return Row(nummer, waarden, afgewezen)
+    return Row(nummer, values, afgewezen)
 
 
 _SURROGAAT = re.compile("[\udc80-\udcff]")
 
 
-def _wrongly_encoded(veld: str, codering: str) -> bool:
-    """True when ``veld`` holds bytes that do not fit the file's encoding: undecodable bytes, or in a
+def _wrongly_encoded(field: str, encoding: str) -> bool:
+    """True when ``field`` holds bytes that do not fit the file's encoding: undecodable bytes, or in a
     windows-1252 file UTF-8 sequences (``Ã©`` for ``é``, the mark of a name saved in the other one)."""
-    if _SURROGAAT.search(veld):
+    if _SURROGAAT.search(field):
         return True
-    if codering != "cp1252" or veld.isascii():
+    if encoding != "cp1252" or field.isascii():
         return False
     try:
-        veld.encode("cp1252").decode("utf-8")
+        field.encode("cp1252").decode("utf-8")
     except UnicodeError:
         return False
     return True
@@ -378,11 +378,11 @@ def _wrongly_encoded(veld: str, codering: str) -> bool:
 _DATUMNOTATIES = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
 
 
-def _date_column(rij: Row, kolom: str, afgewezen: Melding | None) -> tuple[date | None, Melding | None]:
-    """The date in ``kolom`` of ``rij`` (None when empty), and the row's rejection: ``afgewezen`` as
+def _date_column(row: Row, column: str, afgewezen: Melding | None) -> tuple[date | None, Melding | None]:
+    """The date in ``column`` of ``row`` (None when empty), and the row's rejection: ``afgewezen`` as
     it was, or VVA122 when the date cannot be read."""
-    waarde = _datum(rij[kolom])
-    if afgewezen is None and rij[kolom] is not None and waarde is None:
+    waarde = _datum(row[column])
+    if afgewezen is None and row[column] is not None and waarde is None:
         afgewezen = DATUM_ONLEESBAAR
     return waarde, afgewezen
 
@@ -391,9 +391,9 @@ def _datum(waarde: str | None) -> date | None:
     # strptime's %Y/%m/%d read any Unicode digit ("２０２７-03-01" is 1 March 2027): dates are ASCII only.
     if waarde is None or not waarde.isascii():
         return None
-    for notatie in _DATUMNOTATIES:
+    for notation in _DATUMNOTATIES:
         try:
-            return datetime.strptime(waarde, notatie).date()
+            return datetime.strptime(waarde, notation).date()
         except ValueError:
             continue
     return None

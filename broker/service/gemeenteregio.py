@@ -19,21 +19,21 @@ _STUK = 500  # bound the IN-list size (SQLite allows 32766 parameters; stay far 
 
 
 def rmc_regios_van_gemeenten(
-    verwerking: Processing, codes: Collection[str] | None = None
+    processing: Processing, codes: Collection[str] | None = None
 ) -> dict[str, str | None]:
     """gemeentecode → RMC region code (no leading zero; None when the gemeente has no region) for
     ``codes``, or for every known gemeente when ``codes`` is None. Unknown codes are absent."""
     G = models.Gemeente
-    van_de_cyclus = G.cyclus_jaar == verwerking.refdata_jaar  # the mapping of the cycle's reference data
+    of_the_cyclus = G.cyclus_jaar == processing.refdata_jaar  # the mapping of the cycle's reference data
     if codes is None:
-        rijen = verwerking.session.execute(select(G.code, G.rmc_regio).where(van_de_cyclus)).tuples().all()
+        rijen = processing.session.execute(select(G.code, G.rmc_regio).where(of_the_cyclus)).tuples().all()
     else:
-        lijst = sorted({c for c in codes if c})
+        list_ = sorted({c for c in codes if c})
         rijen = []
-        for i in range(0, len(lijst), _STUK):
+        for i in range(0, len(list_), _STUK):
             rijen += (
-                verwerking.session.execute(
-                    select(G.code, G.rmc_regio).where(van_de_cyclus, G.code.in_(lijst[i : i + _STUK]))
+                processing.session.execute(
+                    select(G.code, G.rmc_regio).where(of_the_cyclus, G.code.in_(list_[i : i + _STUK]))
                 )
                 .tuples()
                 .all()
@@ -41,9 +41,9 @@ def rmc_regios_van_gemeenten(
     return {code: normalise_rmc(regio) if regio else None for code, regio in rijen}
 
 
-def gemeenten_in_regios(verwerking: Processing, regios: Collection[str]) -> set[str]:
+def gemeenten_in_regios(processing: Processing, regios: Collection[str]) -> set[str]:
     """The gemeentecodes whose RMC region is one of ``regios`` (any spelling: "07" or "7")."""
-    gezocht = {normalise_rmc(r) for r in regios}
-    if not gezocht:
+    sought = {normalise_rmc(r) for r in regios}
+    if not sought:
         return set()
-    return {code for code, regio in rmc_regios_van_gemeenten(verwerking).items() if regio in gezocht}
+    return {code for code, regio in rmc_regios_van_gemeenten(processing).items() if regio in sought}

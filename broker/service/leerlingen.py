@@ -42,7 +42,7 @@ from broker.domain.status import (
 )
 from broker.service.batch import BatchOutcome
 from broker.service.context import Caller, Processing
-from broker.service.scope import brins_van_afzender
+from broker.service.scope import brins_of_sender
 from broker.service.wijzigingen import record_wijziging
 
 
@@ -81,21 +81,21 @@ class _GeldigeLeerling:
     examen: tuple[ExamenUitkomst, date] | None = None
     #: Why the exam result cannot be applied; raised after the pupil counts as present, so that a
     #: typo in it never withdraws the pupil from a replaced start population.
-    examen_fout: Afwijzing | None = None
+    examen_error: Afwijzing | None = None
 
 
 def aanleveren_leerlingen(
-    verwerking: Processing,
-    aanroep: Caller,
+    processing: Processing,
+    call: Caller,
     records: list[LeerlingInput],
-    vervang: bool = False,
+    replace: bool = False,
     namens_scholen: bool = False,
 ) -> BatchOutcome:
     """Apply a batch of potential mbo-gangers from a VO school (flow a; WEB art. 8.0.3, WVO art. 27d).
 
     Every valid record is applied, every invalid one is rejected with a code (VVA1xx) and changes
     nothing. An exam result in a record (issue 16) is stored with any mutation; an incomplete or unknown
-    one is VVA127, a date in the future VVA112. With ``vervang`` the batch is the whole start population of the BRINs in it: active
+    one is VVA127, a date in the future VVA112. With ``replace`` the batch is the whole start population of the BRINs in it: active
     pupils of those BRINs that are not in the batch are withdrawn with reason nietMeerAangeleverd.
     Raises ``NotAuthorised`` (DK0002) before applying anything when a record names a known BRIN
     the caller does not act for.
@@ -104,48 +104,48 @@ def aanleveren_leerlingen(
     delivered (flow d, the regio service). A record for a known BRIN it does not serve is then
     rejected alone with ``DK0002`` and the rest applies; such a BRIN is never part of a replacement.
     """
-    brins = brins_van_afzender(
-        verwerking,
-        aanroep.partij,
+    brins = brins_of_sender(
+        processing,
+        call.partij,
         [(r.volgnummer, r.brin_vo) for r in records],
-        vreemd_per_record=namens_scholen,
+        foreign_per_record=namens_scholen,
     )
-    cyclus = verwerking.cyclus.jaar
-    gemeenten = verwerking.bekende_gemeenten()
+    cyclus = processing.cyclus.jaar
+    gemeenten = processing.bekende_gemeenten()
     uitkomst = BatchOutcome()
-    toegepast: set[tuple[str, str]] = set()
+    applied: set[tuple[str, str]] = set()
     # For a replacement every identifiable pupil counts as present, also when its record was
     # rejected for another value: a typo in a postcode must not withdraw the pupil.
-    aanwezig: set[tuple[str, str]] = set()
-    gevalideerd: list[tuple[LeerlingInput, _GeldigeLeerling | Afwijzing]] = []
+    present: set[tuple[str, str]] = set()
+    validated: list[tuple[LeerlingInput, _GeldigeLeerling | Afwijzing]] = []
     for record in records:
         try:
-            gevalideerd.append((record, _validate(verwerking, record, brins[record.volgnummer], gemeenten)))
-        except Afwijzing as afwijzing:
-            gevalideerd.append((record, afwijzing))
+            validated.append((record, _validate(processing, record, brins[record.volgnummer], gemeenten)))
+        except Afwijzing as rejection:
+            validated.append((record, rejection))
     # The stored rows of the whole batch in one query, not one per record (bench/bulk_delivery.py).
-    bestaand = _existing(verwerking, cyclus, [g for _, g in gevalideerd if not isinstance(g, Afwijzing)])
-    for record, geldig in gevalideerd:
+    existing = _existing(processing, cyclus, [g for _, g in validated if not isinstance(g, Afwijzing)])
+    for record, valid in validated:
         try:
-            if isinstance(geldig, Afwijzing):
-                raise geldig
-            sleutel = (geldig.sleutel_hash, geldig.brin_vo)
-            aanwezig.add(sleutel)
+            if isinstance(valid, Afwijzing):
+                raise valid
+            sleutel = (valid.sleutel_hash, valid.brin_vo)
+            present.add(sleutel)
             if record.afgewezen is not None:
                 raise Afwijzing(record.afgewezen)
-            if geldig.examen_fout is not None:
-                raise geldig.examen_fout
-            if sleutel in toegepast:
+            if valid.examen_error is not None:
+                raise valid.examen_error
+            if sleutel in applied:
                 raise Afwijzing(DUBBEL_IN_BATCH)
-            bestaand[sleutel] = _apply(verwerking, aanroep, cyclus, geldig, bestaand.get(sleutel))
-            toegepast.add(sleutel)
-            verwerking.touch(geldig.sleutel_hash)
-        except Afwijzing as afwijzing:
-            uitkomst.afgewezen(record.volgnummer, afwijzing.melding)
+            existing[sleutel] = _apply(processing, call, cyclus, valid, existing.get(sleutel))
+            applied.add(sleutel)
+            processing.touch(valid.sleutel_hash)
+        except Afwijzing as rejection:
+            uitkomst.afgewezen(record.volgnummer, rejection.melding)
         else:
             uitkomst.verwerkt(record.volgnummer)
-    if vervang:
-        _meld_ontbrekenden_af(verwerking, aanroep, cyclus, aanwezig, _brins_in_batch(brins))
+    if replace:
+        _mark_missing_afgemeld(processing, call, cyclus, present, _brins_in_batch(brins))
     return uitkomst
 
 
@@ -155,7 +155,7 @@ def _brins_in_batch(brins: dict[int, Afwijzing | str]) -> set[str]:
 
 
 def _validate(
-    verwerking: Processing, record: LeerlingInput, brin: Afwijzing | str, gemeenten: set[str] | None
+    processing: Processing, record: LeerlingInput, brin: Afwijzing | str, gemeenten: set[str] | None
 ) -> _GeldigeLeerling:
     if isinstance(brin, Afwijzing):
         raise brin
@@ -169,19 +169,19 @@ def _validate(
     return _GeldigeLeerling(
         volgnummer=record.volgnummer,
         nummer=nummer,
-        sleutel_hash=verwerking.keyring.pseudoniem(nummer),
+        sleutel_hash=processing.keyring.pseudoniem(nummer),
         brin_vo=brin,
         vestiging=parse_vestigingscode(brin, record.vestiging) if record.vestiging else None,
         postcode=parse_postcode(record.postcode or ""),
         gemeentecode=gemeentecode,
         mutatie=mutatie,
         reden=reden,
-        **_examen(verwerking, record),
+        **_examen(processing, record),
     )
 
 
-def _examen(verwerking: Processing, record: LeerlingInput) -> dict:
-    """The record's exam result (``examen``) or why it is refused (``examen_fout``): both values or
+def _examen(processing: Processing, record: LeerlingInput) -> dict:
+    """The record's exam result (``examen``) or why it is refused (``examen_error``): both values or
     neither and a known outcome (VVA127), not in the future (VVA112)."""
     if record.examen_uitkomst is None and record.examen_datum is None:
         return {}
@@ -189,107 +189,107 @@ def _examen(verwerking: Processing, record: LeerlingInput) -> dict:
         if record.examen_uitkomst is None or record.examen_datum is None:
             raise Afwijzing(EXAMENRESULTAAT_ONGELDIG)
         uitkomst = parse_examen_uitkomst(record.examen_uitkomst)
-        if record.examen_datum > verwerking.today:
+        if record.examen_datum > processing.today:
             raise Afwijzing(DATUM_ONGELDIG)
-    except Afwijzing as fout:
-        return {"examen_fout": fout}
+    except Afwijzing as error:
+        return {"examen_error": error}
     return {"examen": (uitkomst, record.examen_datum)}
 
 
 def _existing(
-    verwerking: Processing, cyclus: int, geldigen: list[_GeldigeLeerling]
+    processing: Processing, cyclus: int, valid_ones: list[_GeldigeLeerling]
 ) -> dict[tuple[str, str], models.Leerling]:
-    """The stored rows of the pupils in ``geldigen`` by (pseudonym, BRIN VO), in chunks of 1,000."""
-    hashes = sorted({g.sleutel_hash for g in geldigen})
-    brins = {g.brin_vo for g in geldigen}
+    """The stored rows of the pupils in ``valid_ones`` by (pseudonym, BRIN VO), in chunks of 1,000."""
+    hashes = sorted({g.sleutel_hash for g in valid_ones})
+    brins = {g.brin_vo for g in valid_ones}
     rijen: dict[tuple[str, str], models.Leerling] = {}
     for begin in range(0, len(hashes), 1000):
-        for rij in verwerking.session.scalars(
+        for row in processing.session.scalars(
             select(models.Leerling).where(
                 models.Leerling.cyclus_jaar == cyclus,
                 models.Leerling.sleutel_hash.in_(hashes[begin : begin + 1000]),
                 models.Leerling.brin_vo.in_(brins),
             )
         ):
-            rijen[(rij.sleutel_hash, rij.brin_vo)] = rij
+            rijen[(row.sleutel_hash, row.brin_vo)] = row
     return rijen
 
 
 def _apply(
-    verwerking: Processing,
-    aanroep: Caller,
+    processing: Processing,
+    call: Caller,
     cyclus: int,
-    geldig: _GeldigeLeerling,
-    rij: models.Leerling | None,
+    valid: _GeldigeLeerling,
+    row: models.Leerling | None,
 ) -> models.Leerling:
-    """Apply one valid record to its stored row ``rij`` (None: not delivered before); return the row."""
-    if geldig.mutatie is Mutatie.TOEVOEGEN:
-        if rij is not None and rij.status == MboGangerStatus.ACTIEF:
+    """Apply one valid record to its stored row ``row`` (None: not delivered before); return the row."""
+    if valid.mutatie is Mutatie.TOEVOEGEN:
+        if row is not None and row.status == MboGangerStatus.ACTIEF:
             raise Afwijzing(LEERLING_AL_AANGELEVERD)
-        if rij is None:
-            rij = models.Leerling(
+        if row is None:
+            row = models.Leerling(
                 cyclus_jaar=cyclus,
-                sleutel_hash=geldig.sleutel_hash,
-                nummer_versleuteld=verwerking.keyring.encrypt(geldig.nummer),
-                brin_vo=geldig.brin_vo,
-                aangeleverd_op=verwerking.nu,
+                sleutel_hash=valid.sleutel_hash,
+                nummer_versleuteld=processing.keyring.encrypt(valid.nummer),
+                brin_vo=valid.brin_vo,
+                aangeleverd_op=processing.now,
             )
-            verwerking.session.add(rij)
-    elif rij is None:
+            processing.session.add(row)
+    elif row is None:
         raise Afwijzing(LEERLING_ONBEKEND)
-    rij.vestiging = geldig.vestiging
-    rij.postcode = geldig.postcode
-    rij.gemeentecode = geldig.gemeentecode
-    if geldig.mutatie is Mutatie.AFMELDEN:
-        rij.status, rij.afmeldreden = MboGangerStatus.AFGEMELD, geldig.reden
-    elif geldig.mutatie is Mutatie.TOEVOEGEN:
-        rij.status, rij.afmeldreden = MboGangerStatus.ACTIEF, None
-    if geldig.examen is not None:
+    row.vestiging = valid.vestiging
+    row.postcode = valid.postcode
+    row.gemeentecode = valid.gemeentecode
+    if valid.mutatie is Mutatie.AFMELDEN:
+        row.status, row.afmeldreden = MboGangerStatus.AFGEMELD, valid.reden
+    elif valid.mutatie is Mutatie.TOEVOEGEN:
+        row.status, row.afmeldreden = MboGangerStatus.ACTIEF, None
+    if valid.examen is not None:
         # Only the reported result: the mbo-ganger status above stays the school's decision.
-        rij.examen_uitkomst, rij.examen_datum = geldig.examen
-    _record_attempt(verwerking, aanroep, cyclus, rij, geldig.mutatie, geldig.examen)
-    return rij
+        row.examen_uitkomst, row.examen_datum = valid.examen
+    _record_attempt(processing, call, cyclus, row, valid.mutatie, valid.examen)
+    return row
 
 
 def _record_attempt(
-    verwerking: Processing,
-    aanroep: Caller,
+    processing: Processing,
+    call: Caller,
     cyclus: int,
-    rij: models.Leerling,
+    row: models.Leerling,
     mutatie: Mutatie,
     examen: tuple[ExamenUitkomst, date] | None = None,
 ) -> None:
-    rij.gewijzigd_op = verwerking.nu
-    verwerking.session.add(
+    row.gewijzigd_op = processing.now
+    processing.session.add(
         models.LeerlingMutatie(
-            leerling=rij,
+            leerling=row,
             mutatie=mutatie,
-            status=rij.status,
-            afmeldreden=rij.afmeldreden,
+            status=row.status,
+            afmeldreden=row.afmeldreden,
             # the history of the exam result: what this mutation reported, if anything
             examen_uitkomst=str(examen[0]) if examen else None,
             examen_datum=examen[1] if examen else None,
-            vastgelegd_op=verwerking.nu,
-            bericht_id=aanroep.bericht_id,
+            vastgelegd_op=processing.now,
+            bericht_id=call.bericht_id,
         )
     )
-    record_wijziging(verwerking, cyclus, rij.sleutel_hash)
+    record_wijziging(processing, cyclus, row.sleutel_hash)
 
 
-def _meld_ontbrekenden_af(
-    verwerking: Processing, aanroep: Caller, cyclus: int, aanwezig: set[tuple[str, str]], brins: set[str]
+def _mark_missing_afgemeld(
+    processing: Processing, call: Caller, cyclus: int, present: set[tuple[str, str]], brins: set[str]
 ) -> None:
     if not brins:
         return
-    actieven = verwerking.session.scalars(
+    actieven = processing.session.scalars(
         select(models.Leerling).where(
             models.Leerling.cyclus_jaar == cyclus,
             models.Leerling.brin_vo.in_(brins),
             models.Leerling.status == MboGangerStatus.ACTIEF,
         )
     )
-    for rij in list(actieven):
-        if (rij.sleutel_hash, rij.brin_vo) not in aanwezig:
-            rij.status, rij.afmeldreden = MboGangerStatus.AFGEMELD, AfmeldReden.NIET_MEER_AANGELEVERD
-            _record_attempt(verwerking, aanroep, cyclus, rij, Mutatie.AFMELDEN)
-            verwerking.touch(rij.sleutel_hash)
+    for row in list(actieven):
+        if (row.sleutel_hash, row.brin_vo) not in present:
+            row.status, row.afmeldreden = MboGangerStatus.AFGEMELD, AfmeldReden.NIET_MEER_AANGELEVERD
+            _record_attempt(processing, call, cyclus, row, Mutatie.AFMELDEN)
+            processing.touch(row.sleutel_hash)

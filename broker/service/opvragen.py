@@ -16,7 +16,7 @@ from broker.service.contacten import Contact, ContactBook
 from broker.service.context import Caller, NotAuthorised, Processing
 from broker.service.feiten import Dossier, dossiers, hashes_in_range
 from broker.service.gemeenteregio import gemeenten_in_regios
-from broker.service.scope import eigen_brin
+from broker.service.scope import own_brin
 
 #: Rows of the change feed one request may scan, so a caller with few visible pupils cannot make
 #: one request walk the whole national feed.
@@ -51,76 +51,76 @@ class SignaalRegel:
     omschrijving: str
 
 
-def _show_all(verwerking: Processing, aanroep: Caller, gekozen: list[Dossier]) -> list[Overzicht]:
+def _show_all(processing: Processing, call: Caller, chosen: list[Dossier]) -> list[Overzicht]:
     """The pupils as shown to the caller; the contact details of all of them are fetched at once."""
-    beelden = [beeld_voor(aanroep.partij, d.feiten) for d in gekozen]
-    boek = ContactBook(verwerking.session, verwerking.cyclus.jaar)
+    beelden = [beeld_voor(call.partij, d.feiten) for d in chosen]
+    boek = ContactBook(processing.session, processing.cyclus.jaar)
     boek.load(beelden)
     uitkomst = []
-    for dossier, beeld in zip(gekozen, beelden, strict=True):
-        nummer = verwerking.keyring.decrypt(dossier.nummer_versleuteld)
-        verwerking.touch(dossier.sleutel_hash)
+    for dossier, beeld in zip(chosen, beelden, strict=True):
+        nummer = processing.keyring.decrypt(dossier.nummer_versleuteld)
+        processing.touch(dossier.sleutel_hash)
         uitkomst.append(Overzicht(nummer, beeld, boek.contacten(beeld)))
     return uitkomst
 
 
-def _zichtbaar(verwerking: Processing, aanroep: Caller) -> list[Dossier]:
-    alle = dossiers(verwerking, aanroep.partij, hashes_in_range(verwerking, aanroep.partij))
-    return [d for d in alle.values() if may_see(aanroep.partij, d.feiten)]
+def _zichtbaar(processing: Processing, call: Caller) -> list[Dossier]:
+    alle = dossiers(processing, call.partij, hashes_in_range(processing, call.partij))
+    return [d for d in alle.values() if may_see(call.partij, d.feiten)]
 
 
-def _lijst(verwerking: Processing, aanroep: Caller, gekozen: list[Dossier]) -> list[Overzicht]:
+def _list(processing: Processing, call: Caller, chosen: list[Dossier]) -> list[Overzicht]:
     """The chosen pupils as shown to the caller, in a stable order: by school, then number."""
-    overzichten = _show_all(verwerking, aanroep, gekozen)
+    overzichten = _show_all(processing, call, chosen)
     return sorted(overzichten, key=lambda o: (o.beeld.brin_vo or "", o.nummer.soort, o.nummer.waarde))
 
 
 def opvragen_status(
-    verwerking: Processing, aanroep: Caller, gevraagd: list[tuple[str | None, str | None]]
+    processing: Processing, call: Caller, requested: list[tuple[str | None, str | None]]
 ) -> list[Overzicht]:
-    """The status of the pupils ``gevraagd`` ((bsn, onderwijsnummer) pairs), or of all in scope if empty.
+    """The status of the pupils ``requested`` ((bsn, onderwijsnummer) pairs), or of all in scope if empty.
 
     Raises ``NotAuthorised`` (DK0002) when any asked pupil is invalid, unknown or outside the
     caller's scope; the three are not told apart, so an answer never reveals whether a pupil is known
     (F3).
     """
-    if not gevraagd:
-        return _lijst(verwerking, aanroep, _zichtbaar(verwerking, aanroep))
+    if not requested:
+        return _list(processing, call, _zichtbaar(processing, call))
     hashes = []
-    for positie, (bsn, onderwijsnummer) in enumerate(gevraagd, start=1):
+    for position, (bsn, onderwijsnummer) in enumerate(requested, start=1):
         try:
-            hashes.append(verwerking.keyring.pseudoniem(parse_leerlingnummer(bsn, onderwijsnummer)))
+            hashes.append(processing.keyring.pseudoniem(parse_leerlingnummer(bsn, onderwijsnummer)))
         except Afwijzing:
-            raise NotAuthorised(f"leerling {positie} in het verzoek valt niet binnen uw bereik") from None
-    gevonden = dossiers(verwerking, aanroep.partij, hashes)
-    gekozen = []
-    for positie, sleutel_hash in enumerate(hashes, start=1):
-        dossier = gevonden.get(sleutel_hash)
-        if dossier is None or not may_see(aanroep.partij, dossier.feiten):
-            raise NotAuthorised(f"leerling {positie} in het verzoek valt niet binnen uw bereik")
-        gekozen.append(dossier)
-    return _show_all(verwerking, aanroep, gekozen)
+            raise NotAuthorised(f"leerling {position} in het verzoek valt niet binnen uw bereik") from None
+    found = dossiers(processing, call.partij, hashes)
+    chosen = []
+    for position, sleutel_hash in enumerate(hashes, start=1):
+        dossier = found.get(sleutel_hash)
+        if dossier is None or not may_see(call.partij, dossier.feiten):
+            raise NotAuthorised(f"leerling {position} in het verzoek valt niet binnen uw bereik")
+        chosen.append(dossier)
+    return _show_all(processing, call, chosen)
 
 
-def opvragen_niet_aangemeld(verwerking: Processing, aanroep: Caller, brin_vo: str | None) -> list[Overzicht]:
+def opvragen_niet_aangemeld(processing: Processing, call: Caller, brin_vo: str | None) -> list[Overzicht]:
     """Active potential mbo-gangers in scope with no active registration anywhere (flow a, signal basis).
 
     ``brin_vo`` narrows the answer to one of the caller's BRINs; another BRIN raises
     ``NotAuthorised`` (DK0002).
     """
     if brin_vo is not None:
-        brin = eigen_brin(aanroep.partij, brin_vo)
-    gekozen = [
+        brin = own_brin(call.partij, brin_vo)
+    chosen = [
         d
-        for d in _zichtbaar(verwerking, aanroep)
+        for d in _zichtbaar(processing, call)
         if d.feiten.mbo_ganger_status is MboGangerStatus.ACTIEF
         and not is_aangemeld(d.feiten)
         and (brin_vo is None or d.feiten.brin_vo == brin)
     ]
-    return _lijst(verwerking, aanroep, gekozen)
+    return _list(processing, call, chosen)
 
 
-def opvragen_overzicht(verwerking: Processing, aanroep: Caller, gemeenten: list[str]) -> list[Overzicht]:
+def opvragen_overzicht(processing: Processing, call: Caller, gemeenten: list[str]) -> list[Overzicht]:
     """Flow c: resident pupils of the caller's gemeenten who are active and not enrolled anywhere.
 
     A gemeente registered with an RMC region is that region's RMC function: its gemeenten are its own
@@ -129,35 +129,35 @@ def opvragen_overzicht(verwerking: Processing, aanroep: Caller, gemeenten: list[
     registration and pupils registered but not (yet) enrolled are both listed, each with its
     woongemeente and registrations.
     """
-    gekozen = set()
-    eigen: set[str] | None = None
-    for ruw in gemeenten:
+    chosen = set()
+    own: set[str] | None = None
+    for raw in gemeenten:
         try:
-            code = parse_gemeentecode(ruw)
+            code = parse_gemeentecode(raw)
         except Afwijzing:
             code = None
-        if eigen is None:
-            eigen = set(aanroep.partij.gemeentecodes)
-            if aanroep.partij.rmc_regios:
-                eigen |= gemeenten_in_regios(verwerking, aanroep.partij.rmc_regios)
-        if code is None or code not in eigen:
+        if own is None:
+            own = set(call.partij.gemeentecodes)
+            if call.partij.rmc_regios:
+                own |= gemeenten_in_regios(processing, call.partij.rmc_regios)
+        if code is None or code not in own:
             raise NotAuthorised("woongemeente hoort niet bij de afzender")
-        gekozen.add(code)
-    return _lijst(
-        verwerking,
-        aanroep,
+        chosen.add(code)
+    return _list(
+        processing,
+        call,
         [
             d
-            for d in _zichtbaar(verwerking, aanroep)
+            for d in _zichtbaar(processing, call)
             if d.feiten.mbo_ganger_status is MboGangerStatus.ACTIEF
             and not is_ingeschreven(d.feiten)
-            and (not gekozen or d.feiten.gemeentecode in gekozen)
+            and (not chosen or d.feiten.gemeentecode in chosen)
         ],
     )
 
 
 def opvragen_wijzigingen(
-    verwerking: Processing, aanroep: Caller, vanaf: int, maximum: int | None
+    processing: Processing, call: Caller, vanaf: int, maximum: int | None
 ) -> WijzigingenPage:
     """Pupils in scope changed after cursor ``vanaf``, oldest first, each once with its current state.
 
@@ -165,56 +165,56 @@ def opvragen_wijzigingen(
     caller to poll again at once from ``volgende_cursor``.
     """
     maximum = maximum or STANDAARD_MAXIMUM
-    rijen = verwerking.session.execute(
+    rijen = processing.session.execute(
         select(models.Wijziging.volgnummer, models.Wijziging.sleutel_hash)
-        .where(models.Wijziging.cyclus_jaar == verwerking.cyclus.jaar, models.Wijziging.volgnummer > vanaf)
+        .where(models.Wijziging.cyclus_jaar == processing.cyclus.jaar, models.Wijziging.volgnummer > vanaf)
         .order_by(models.Wijziging.volgnummer)
         .limit(MAX_SCAN + 1)
     ).all()
-    gescand, meer = rijen[:MAX_SCAN], len(rijen) > MAX_SCAN
-    gevonden = dossiers(verwerking, aanroep.partij, {h for _, h in gescand})
-    gekozen: list[tuple[int, Dossier]] = []
+    scanned, meer = rijen[:MAX_SCAN], len(rijen) > MAX_SCAN
+    found = dossiers(processing, call.partij, {h for _, h in scanned})
+    chosen: list[tuple[int, Dossier]] = []
     getoond: set[str] = set()
     cursor = vanaf
-    for volgnummer, sleutel_hash in gescand:
-        dossier = gevonden.get(sleutel_hash)
-        if sleutel_hash not in getoond and dossier and may_see(aanroep.partij, dossier.feiten):
-            if len(gekozen) == maximum:
+    for volgnummer, sleutel_hash in scanned:
+        dossier = found.get(sleutel_hash)
+        if sleutel_hash not in getoond and dossier and may_see(call.partij, dossier.feiten):
+            if len(chosen) == maximum:
                 meer = True
                 break
             getoond.add(sleutel_hash)
-            gekozen.append((volgnummer, dossier))
+            chosen.append((volgnummer, dossier))
         cursor = volgnummer
-    overzichten = _show_all(verwerking, aanroep, [d for _, d in gekozen])
-    return WijzigingenPage([(v, o) for (v, _), o in zip(gekozen, overzichten, strict=True)], cursor, meer)
+    overzichten = _show_all(processing, call, [d for _, d in chosen])
+    return WijzigingenPage([(v, o) for (v, _), o in zip(chosen, overzichten, strict=True)], cursor, meer)
 
 
-def opvragen_signalen(verwerking: Processing, aanroep: Caller, vanaf: int | None) -> list[SignaalRegel]:
+def opvragen_signalen(processing: Processing, call: Caller, vanaf: int | None) -> list[SignaalRegel]:
     """The caller's signals of the current cycle with an id above ``vanaf`` (all when None), oldest
     first. A finished cycle's signals are not given out any more (its purpose ended; AVG art. 5 lid 1
     sub b and e), even before ``vva cycle close`` deleted them."""
     S = models.Signaal
-    rijen = verwerking.session.scalars(
+    rijen = processing.session.scalars(
         select(S)
         .where(
-            S.partij_oin == aanroep.partij.oin, S.id > (vanaf or 0), S.cyclus_jaar == verwerking.cyclus.jaar
+            S.partij_oin == call.partij.oin, S.id > (vanaf or 0), S.cyclus_jaar == processing.cyclus.jaar
         )
         .order_by(S.id)
     )
-    return [signaal_regel(verwerking, r) for r in rijen]
+    return [signaal_regel(processing, r) for r in rijen]
 
 
-def signaal_regel(verwerking: Processing, rij: models.Signaal) -> SignaalRegel:
+def signaal_regel(processing: Processing, row: models.Signaal) -> SignaalRegel:
     """One stored signal as shown to its party, with the pupil number decrypted when it has one."""
     nummer = None
-    if rij.nummer_versleuteld and rij.sleutel_hash:
-        nummer = verwerking.keyring.decrypt(rij.nummer_versleuteld)
-        verwerking.touch(rij.sleutel_hash)
+    if row.nummer_versleuteld and row.sleutel_hash:
+        nummer = processing.keyring.decrypt(row.nummer_versleuteld)
+        processing.touch(row.sleutel_hash)
     return SignaalRegel(
-        signaal_id=rij.id,
-        soort=rij.soort,
-        aangemaakt_op=rij.aangemaakt_op,
-        brin=rij.brin,
+        signaal_id=row.id,
+        soort=row.soort,
+        aangemaakt_op=row.aangemaakt_op,
+        brin=row.brin,
         nummer=nummer,
-        omschrijving=rij.omschrijving,
+        omschrijving=row.omschrijving,
     )

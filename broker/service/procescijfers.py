@@ -23,7 +23,7 @@ from broker.rapportage import cijfers as c
 from broker.rapportage.cijfers import Level, Peil, compute_cijfers
 from broker.rapportage.jaarcijfers import suppress
 from broker.service.context import Caller, NotAuthorised, Processing
-from broker.service.scope import eigen_brin
+from broker.service.scope import own_brin
 
 #: The lead-time figures (dimensie = the traject): n registrations, and median and p90 in days.
 DOORLOOPTIJDEN = (c.DOORLOOPTIJD_N, c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90)
@@ -64,7 +64,7 @@ class Procescijfers:
 
 
 def opvragen_procescijfers(
-    verwerking: Processing, aanroep: Caller, brin: str | None, peildatum: date | None
+    processing: Processing, call: Caller, brin: str | None, peildatum: date | None
 ) -> Procescijfers:
     """The caller's figures in the current cycle on ``peildatum`` (default today), for ``brin`` or
     for every BRIN it acts for; sorted by BRIN, figure, dimension.
@@ -73,22 +73,22 @@ def opvragen_procescijfers(
     is neither a VO school nor an MBO institution; ``InvalidPeildatum`` when ``peildatum`` lies
     before the current cycle's begin or after today.
     """
-    soort = CIJFERS.get(aanroep.partij.soort)
+    soort = CIJFERS.get(call.partij.soort)
     if soort is None:
         raise NotAuthorised("alleen een VO-school of mbo-instelling heeft eigen procescijfers")
-    niveau, namen = soort
-    brins = sorted(aanroep.partij.brins) if brin is None else [eigen_brin(aanroep.partij, brin, "brin")]
-    cyclus = verwerking.cyclus
-    peildatum = peildatum or verwerking.today
-    if not cyclus.begin <= peildatum <= verwerking.today:
-        raise InvalidPeildatum(f"peildatum moet tussen {cyclus.begin} en vandaag ({verwerking.today}) liggen")
+    niveau, names = soort
+    brins = sorted(call.partij.brins) if brin is None else [own_brin(call.partij, brin, "brin")]
+    cyclus = processing.cyclus
+    peildatum = peildatum or processing.today
+    if not cyclus.begin <= peildatum <= processing.today:
+        raise InvalidPeildatum(f"peildatum moet tussen {cyclus.begin} en vandaag ({processing.today}) liggen")
     peil = Peil(cyclus.jaar, cyclus.deadline, peildatum)
-    figuren = [
+    figures = [
         f
-        for f in compute_cijfers(verwerking.session, peil, niveaus=[niveau], eenheden={niveau: brins})
-        if f.cijfer in namen
+        for f in compute_cijfers(processing.session, peil, niveaus=[niveau], eenheden={niveau: brins})
+        if f.cijfer in names
     ]
     return Procescijfers(
         peil,
-        [Procescijfer(r.eenheid, r.cijfer, r.dimensie, r.waarde) for r in suppress(cyclus.jaar, figuren)],
+        [Procescijfer(r.eenheid, r.cijfer, r.dimensie, r.waarde) for r in suppress(cyclus.jaar, figures)],
     )

@@ -26,29 +26,29 @@ from broker.service.context import Processing
 from broker.service.feiten import Rows
 
 
-def plan_pushes(verwerking: Processing) -> int:
-    """Queue a push notice for every pupil changed in ``verwerking``'s transaction and every party with
+def plan_pushes(processing: Processing) -> int:
+    """Queue a push notice for every pupil changed in ``processing``'s transaction and every party with
     an endpoint that may see it; returns how many were queued.
 
     Source: the brief ("the facility informs the other parties of every change immediately"); who
     receives what: ``broker.domain.routing`` (WEB art. 8.0.3; AVG art. 5 lid 1 sub c).
     """
-    if not verwerking.gewijzigd:
+    if not processing.gewijzigd:
         return 0
-    partijen = _Ontvangers.load(verwerking)
+    partijen = _Ontvangers.load(processing)
     if not partijen.alle:
         return 0
-    rijen = Rows.load(verwerking, verwerking.gewijzigd.keys())
-    al_wachtend = _waiting_notes(verwerking, verwerking.gewijzigd.keys())
+    rijen = Rows.load(processing, processing.gewijzigd.keys())
+    already_waiting = _waiting_notes(processing, processing.gewijzigd.keys())
     aantal = 0
-    for sleutel_hash in verwerking.gewijzigd:
+    for sleutel_hash in processing.gewijzigd:
         for partij, endpoint in partijen.candidates(rijen, sleutel_hash):
-            if (partij.oin, sleutel_hash) in al_wachtend:
+            if (partij.oin, sleutel_hash) in already_waiting:
                 continue
             dossier = rijen.dossiers(partij, [sleutel_hash]).get(sleutel_hash)
             if dossier is not None and ontvangers(dossier.feiten, [partij]):
-                _queued(verwerking, partij.oin, endpoint, sleutel_hash)
-                al_wachtend.add((partij.oin, sleutel_hash))
+                _queued(processing, partij.oin, endpoint, sleutel_hash)
+                already_waiting.add((partij.oin, sleutel_hash))
                 aantal += 1
     return aantal
 
@@ -64,8 +64,8 @@ class _Ontvangers:
     per_rmc: dict[str, list[int]]
 
     @classmethod
-    def load(cls, verwerking: Processing) -> _Ontvangers:
-        alle = active_receivers(verwerking.session)
+    def load(cls, processing: Processing) -> _Ontvangers:
+        alle = active_receivers(processing.session)
         per_brin: dict[str, list[int]] = {}
         per_gemeente: dict[str, list[int]] = {}
         per_rmc: dict[str, list[int]] = {}
@@ -79,15 +79,15 @@ class _Ontvangers:
         return cls(alle, per_brin, per_gemeente, per_rmc)
 
     def candidates(self, rijen: Rows, sleutel_hash: str) -> list[tuple[Partij, str]]:
-        leveringen = rijen.leerlingen.get(sleutel_hash, [])
-        brins = {r.brin_vo for r in leveringen} | {
+        deliveries = rijen.leerlingen.get(sleutel_hash, [])
+        brins = {r.brin_vo for r in deliveries} | {
             a.brin_mbo for a in rijen.aanmeldingen.get(sleutel_hash, [])
         }
-        gemeenten = {r.gemeentecode for r in leveringen if r.gemeentecode}
+        gemeenten = {r.gemeentecode for r in deliveries if r.gemeentecode}
         rmcs = {rijen.regio.gemeente.get(g) for g in gemeenten}
         rmcs |= {
             rijen.regio.vestiging.get(r.vestiging or "") or rijen.regio.instelling.get(r.brin_vo)
-            for r in leveringen
+            for r in deliveries
         }
         indices: set[int] = set()
         for brin in brins:
@@ -104,36 +104,36 @@ def active_receivers(session) -> list[tuple[Partij, str]]:
     return registeropname(session).ontvangers()
 
 
-def _waiting_notes(verwerking: Processing, hashes: Iterable[str]) -> set[tuple[str, str]]:
+def _waiting_notes(processing: Processing, hashes: Iterable[str]) -> set[tuple[str, str]]:
     U = models.UitgaandBericht
-    lijst = list(hashes)
+    list_ = list(hashes)
     uitkomst: set[tuple[str, str]] = set()
-    for i in range(0, len(lijst), 500):
+    for i in range(0, len(list_), 500):
         uitkomst.update(
-            verwerking.session.execute(
+            processing.session.execute(
                 select(U.ontvanger_oin, U.volgorde_sleutel).where(
-                    U.status == WACHTEND, U.pogingen == 0, U.volgorde_sleutel.in_(lijst[i : i + 500])
+                    U.status == WACHTEND, U.pogingen == 0, U.volgorde_sleutel.in_(list_[i : i + 500])
                 )
             ).tuples()
         )
     return uitkomst
 
 
-def _queued(verwerking: Processing, oin: str, endpoint: str, volgorde: str) -> None:
+def _queued(processing: Processing, oin: str, endpoint: str, order: str) -> None:
     # Written at commit, its id drawn in commit order: a pupil's pushes leave in the order of the
     # commits they announce (broker.db.commit_order).
     add_in_commit_order(
-        verwerking.session,
+        processing.session,
         models.UitgaandBericht(
             ontvanger_oin=oin,
             endpoint=endpoint,
             operatie="ontvangenWijziging",
-            volgorde_sleutel=volgorde,
+            volgorde_sleutel=order,
             message_id=new_message_id(),
             inhoud=b"",  # rendered at the first attempt
             status=WACHTEND,
             pogingen=0,
-            volgende_poging_op=verwerking.nu,
-            aangemaakt_op=verwerking.nu,
+            volgende_poging_op=processing.now,
+            aangemaakt_op=processing.now,
         ),
     )

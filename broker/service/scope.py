@@ -10,26 +10,26 @@ from broker.domain.visibility import Partij
 from broker.service.context import NotAuthorised, Processing
 
 
-def eigen_brin(partij: Partij, ruw: str, veld: str = "brinVo") -> str:
-    """The canonical BRIN4 of ``ruw`` when it is one of ``partij``'s BRINs.
+def own_brin(partij: Partij, raw: str, field: str = "brinVo") -> str:
+    """The canonical BRIN4 of ``raw`` when it is one of ``partij``'s BRINs.
 
     Raises ``NotAuthorised`` (DK0002) otherwise, invalid and foreign alike (F3);
-    the reason names the request field ``veld``.
+    the reason names the request field ``field``.
     """
     try:
-        brin = parse_brin(ruw)
+        brin = parse_brin(raw)
     except Afwijzing:
         brin = None
     if brin is None or brin not in partij.brins:
-        raise NotAuthorised(f"{veld} hoort niet bij de afzender")
+        raise NotAuthorised(f"{field} hoort niet bij de afzender")
     return brin
 
 
-def brins_van_afzender(
-    verwerking: Processing,
+def brins_of_sender(
+    processing: Processing,
     partij: Partij,
     records: Iterable[tuple[int, str | None]],
-    vreemd_per_record: bool = False,
+    foreign_per_record: bool = False,
 ) -> dict[int, Afwijzing | str]:
     """Check the BRIN of every record before anything is applied.
 
@@ -39,31 +39,31 @@ def brins_van_afzender(
     BRIN the caller does not act for — sender identifiers in the Body must belong to the principal
     (M4), and a fault must leave nothing half-applied.
 
-    With ``vreemd_per_record`` (a regional system passing on the deliveries of the schools it serves,
+    With ``foreign_per_record`` (a regional system passing on the deliveries of the schools it serves,
     flow d) such a record gets ``BRIN_NIET_BEDIEND`` (DK0002) for itself and the rest of the batch
     applies: the system speaks for many schools, and one school it no longer serves must not hold up
     the others.
     """
     uitkomst: dict[int, Afwijzing | str] = {}
-    vreemd: dict[int, str] = {}
+    foreign: dict[int, str] = {}
     # A batch names the same few BRINs thousands of times: each distinct valid one is parsed once.
     geldige: dict[str, str] = {}
-    for volgnummer, ruw in records:
+    for volgnummer, raw in records:
         try:
-            brin = geldige.get(ruw) if ruw else None
+            brin = geldige.get(raw) if raw else None
             if brin is None:
-                brin = geldige[ruw or ""] = parse_brin(ruw or "")
-        except Afwijzing as afwijzing:
-            uitkomst[volgnummer] = afwijzing
+                brin = geldige[raw or ""] = parse_brin(raw or "")
+        except Afwijzing as rejection:
+            uitkomst[volgnummer] = rejection
             continue
         uitkomst[volgnummer] = brin
         if brin not in partij.brins:
-            vreemd[volgnummer] = brin
-    bekend = verwerking.bekende_brins(set(vreemd.values()))
-    for volgnummer, brin in vreemd.items():
-        if brin not in bekend:
+            foreign[volgnummer] = brin
+    known = processing.bekende_brins(set(foreign.values()))
+    for volgnummer, brin in foreign.items():
+        if brin not in known:
             uitkomst[volgnummer] = Afwijzing(BRIN_ONBEKEND)
-        elif vreemd_per_record:
+        elif foreign_per_record:
             uitkomst[volgnummer] = Afwijzing(BRIN_NIET_BEDIEND)
         else:
             raise NotAuthorised(f"record {volgnummer}: de afzender treedt niet op voor BRIN {brin}")

@@ -24,10 +24,10 @@ from broker.service.pushes import plan_pushes
 
 @contextmanager
 def unit_of_work(
-    session: Session, keyring: Keyring, kalender: Calendar, nu: datetime
+    session: Session, keyring: Keyring, kalender: Calendar, now: datetime
 ) -> Iterator[Processing]:
-    """Run the body with a ``Processing`` on ``session`` at clock ``nu``; at its normal end, queue the
+    """Run the body with a ``Processing`` on ``session`` at clock ``now``; at its normal end, queue the
     pushes for every pupil it changed."""
-    verwerking = Processing(session, keyring, kalender, nu=nu)
-    yield verwerking
-    plan_pushes(verwerking)
+    processing = Processing(session, keyring, kalender, now=now)
+    yield processing
+    plan_pushes(processing)

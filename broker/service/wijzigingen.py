@@ -7,9 +7,9 @@ from broker.db.commit_order import add_in_commit_order
 from broker.service.context import Processing
 
 
-def record_wijziging(verwerking: Processing, cyclus: int, sleutel_hash: str) -> None:
+def record_wijziging(processing: Processing, cyclus: int, sleutel_hash: str) -> None:
     """Append one change of pupil ``sleutel_hash`` to the feed, in the caller's transaction: the row is
     written when that transaction commits, with its position in commit order (``broker.db.commit_order``)."""
-    wijziging = models.Wijziging(cyclus_jaar=cyclus, sleutel_hash=sleutel_hash, vastgelegd_op=verwerking.nu)
-    add_in_commit_order(verwerking.session, wijziging)
-    verwerking.gewijzigd[sleutel_hash] = wijziging
+    wijziging = models.Wijziging(cyclus_jaar=cyclus, sleutel_hash=sleutel_hash, vastgelegd_op=processing.now)
+    add_in_commit_order(processing.session, wijziging)
+    processing.gewijzigd[sleutel_hash] = wijziging

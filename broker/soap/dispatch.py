@@ -36,7 +36,7 @@ class _Application(Application):
         try:
             return super().call_wrapper(ctx)
         except Exception as exc:  # noqa: BLE001 — handed over, not swallowed
-            ctx.udc.fout = exc
+            ctx.udc.error = exc
             return None
 
 
@@ -49,23 +49,23 @@ class Dispatcher:
         )
         self._server = ServerBase(app)
 
-    def process(self, envelop: etree._Element, werk: Work) -> etree._Element:
+    def process(self, envelop: etree._Element, work: Work) -> etree._Element:
         """Run the operation of ``envelop``'s Body and return the ``<op>Response`` element.
 
-        Raises whatever the service layer raised (via ``werk.fout``), or ``EdukoppelingFault``
+        Raises whatever the service layer raised (via ``work.error``), or ``EdukoppelingFault``
         Client.DK0004 / Server.DK0050 when spyne itself cannot map the message.
         """
         ctx = MethodContext(self._server, MethodContext.SERVER)
         ctx.in_document = (envelop, {})
-        ctx.udc = werk
+        ctx.udc = work
         (ctx,) = self._server.generate_contexts(ctx)
         if ctx.in_error is None:
             self._server.get_in_object(ctx)
         if ctx.in_error is not None:
             raise EdukoppelingFault(FaultCode.CLIENT_DK0004, f"spyne: {type(ctx.in_error).__name__}")
         self._server.get_out_object(ctx)
-        if werk.fout is not None:
-            raise werk.fout
+        if work.error is not None:
+            raise work.error
         if ctx.out_error is not None:
             raise EdukoppelingFault(FaultCode.SERVER_DK0050, f"spyne: {type(ctx.out_error).__name__}")
         self._server.app.out_protocol.serialize(ctx, message=self._server.app.out_protocol.RESPONSE)

@@ -12,11 +12,11 @@ from broker.service.procescijfers import Procescijfers
 from broker.soap import models as m
 
 
-def _lijst(waarde) -> list:
+def _list(waarde) -> list:
     return list(waarde or [])
 
 
-def leerlingen_in(verzoek) -> list[LeerlingInput]:
+def leerlingen_in(request) -> list[LeerlingInput]:
     return [
         LeerlingInput(
             volgnummer=r.volgnummer,
@@ -31,11 +31,11 @@ def leerlingen_in(verzoek) -> list[LeerlingInput]:
             examen_uitkomst=r.examenresultaat.uitkomst if r.examenresultaat else None,
             examen_datum=r.examenresultaat.datum if r.examenresultaat else None,
         )
-        for r in _lijst(verzoek.leerling)
+        for r in _list(request.leerling)
     ]
 
 
-def aanmeldingen_in(verzoek) -> list[AanmeldingInput]:
+def aanmeldingen_in(request) -> list[AanmeldingInput]:
     return [
         AanmeldingInput(
             volgnummer=r.volgnummer,
@@ -50,18 +50,18 @@ def aanmeldingen_in(verzoek) -> list[AanmeldingInput]:
             intake_uitkomst=r.intake.uitkomst if r.intake else None,
             overeenkomst_datum=r.onderwijsovereenkomstDatum,
         )
-        for r in _lijst(verzoek.aanmelding)
+        for r in _list(request.aanmelding)
     ]
 
 
-def ids_in(verzoek) -> list[tuple[str | None, str | None]]:
-    return [(r.bsn, r.onderwijsnummer) for r in _lijst(verzoek.leerling)]
+def ids_in(request) -> list[tuple[str | None, str | None]]:
+    return [(r.bsn, r.onderwijsnummer) for r in _list(request.leerling)]
 
 
 def batch_uit(cls, uitkomst: BatchOutcome):
     return cls(
-        aantalVerwerkt=uitkomst.aantal_verwerkt,
-        aantalAfgewezen=uitkomst.aantal_afgewezen,
+        aantalVerwerkt=uitkomst.processed_count,
+        aantalAfgewezen=uitkomst.rejected_count,
         resultaat=[
             m.Resultaat(
                 volgnummer=u.volgnummer,
@@ -70,7 +70,7 @@ def batch_uit(cls, uitkomst: BatchOutcome):
                 tekstNl=u.melding.tekst_nl if u.melding else None,
                 tekstEn=u.melding.tekst_en if u.melding else None,
             )
-            for u in uitkomst.uitkomsten
+            for u in uitkomst.outcomes
         ],
     )
 

@@ -17,7 +17,7 @@ class _Vva(ComplexModel):
     __namespace__ = NS
 
 
-def _lijst(cls):
+def _list(cls):
     return cls.customize(max_occurs="unbounded")
 
 
@@ -111,9 +111,9 @@ class LeerlingOverzicht(_Vva):
         ("brinVo", Unicode),
         ("woongemeente", Unicode),
         ("mboGangerStatus", Unicode),
-        ("aanmelding", _lijst(Aanmelding)),
+        ("aanmelding", _list(Aanmelding)),
         ("eldersAangemeld", Boolean),
-        ("contactgegevens", _lijst(Contactgegevens)),
+        ("contactgegevens", _list(Contactgegevens)),
         ("examenresultaat", Examenresultaat),
     ]
 
@@ -138,12 +138,12 @@ class BatchResultaat(_Vva):
     _type_info = [
         ("aantalVerwerkt", Integer),
         ("aantalAfgewezen", Integer),
-        ("resultaat", _lijst(Resultaat)),
+        ("resultaat", _list(Resultaat)),
     ]
 
 
 class LeerlingLijst(_Vva):
-    _type_info = [("leerling", _lijst(LeerlingOverzicht))]
+    _type_info = [("leerling", _list(LeerlingOverzicht))]
 
 
 class Procescijfer(_Vva):
@@ -172,11 +172,11 @@ PingResponse = _element(
 )
 AanleverenLeerlingen = _element(
     "aanleverenLeerlingen",
-    fields=[("vervangStartpopulatie", Boolean), ("leerling", _lijst(AanleverLeerling))],
+    fields=[("vervangStartpopulatie", Boolean), ("leerling", _list(AanleverLeerling))],
 )
 AanleverenLeerlingenResponse = _element("aanleverenLeerlingenResponse", base=BatchResultaat)
 AanleverenAanmeldingen = _element(
-    "aanleverenAanmeldingen", fields=[("aanmelding", _lijst(AanleverAanmelding))]
+    "aanleverenAanmeldingen", fields=[("aanmelding", _list(AanleverAanmelding))]
 )
 AanleverenAanmeldingenResponse = _element("aanleverenAanmeldingenResponse", base=BatchResultaat)
 AanleverenLeerlingenBestand = _element(
@@ -185,19 +185,19 @@ AanleverenLeerlingenBestand = _element(
 AanleverenLeerlingenBestandResponse = _element("aanleverenLeerlingenBestandResponse", base=BatchResultaat)
 AanleverenAanmeldingenBestand = _element("aanleverenAanmeldingenBestand", fields=[("bestand", ByteArray)])
 AanleverenAanmeldingenBestandResponse = _element("aanleverenAanmeldingenBestandResponse", base=BatchResultaat)
-OpvragenStatus = _element("opvragenStatus", fields=[("leerling", _lijst(LeerlingId))])
+OpvragenStatus = _element("opvragenStatus", fields=[("leerling", _list(LeerlingId))])
 OpvragenStatusResponse = _element("opvragenStatusResponse", base=LeerlingLijst)
 OpvragenNietAangemeld = _element("opvragenNietAangemeld", fields=[("brinVo", Unicode)])
 OpvragenNietAangemeldResponse = _element("opvragenNietAangemeldResponse", base=LeerlingLijst)
-OpvragenOverzicht = _element("opvragenOverzicht", fields=[("woongemeente", _lijst(Unicode))])
+OpvragenOverzicht = _element("opvragenOverzicht", fields=[("woongemeente", _list(Unicode))])
 OpvragenOverzichtResponse = _element("opvragenOverzichtResponse", base=LeerlingLijst)
 OpvragenWijzigingen = _element("opvragenWijzigingen", fields=[("vanafCursor", Long), ("maximum", Integer)])
 OpvragenWijzigingenResponse = _element(
     "opvragenWijzigingenResponse",
-    fields=[("wijziging", _lijst(Wijziging)), ("volgendeCursor", Long), ("meer", Boolean)],
+    fields=[("wijziging", _list(Wijziging)), ("volgendeCursor", Long), ("meer", Boolean)],
 )
 OpvragenSignalen = _element("opvragenSignalen", fields=[("vanafSignaalId", Long)])
-OpvragenSignalenResponse = _element("opvragenSignalenResponse", fields=[("signaal", _lijst(Signaal))])
+OpvragenSignalenResponse = _element("opvragenSignalenResponse", fields=[("signaal", _list(Signaal))])
 OpvragenProcescijfers = _element("opvragenProcescijfers", fields=[("brin", Unicode), ("peildatum", Date)])
 OpvragenProcescijfersResponse = _element(
     "opvragenProcescijfersResponse",
@@ -205,7 +205,7 @@ OpvragenProcescijfersResponse = _element(
         ("cyclus", Integer),
         ("deadline", Date),
         ("peildatum", Date),
-        ("procescijfer", _lijst(Procescijfer)),
+        ("procescijfer", _list(Procescijfer)),
     ],
 )
 

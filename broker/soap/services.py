@@ -21,54 +21,54 @@ from broker.soap import models as m
 
 @dataclass
 class Work:
-    """What a spyne method works with; ``fout`` catches an exception for the dispatcher."""
+    """What a spyne method works with; ``error`` catches an exception for the dispatcher."""
 
     dienst: str
-    verwerking: Processing
-    aanroep: Caller
-    fout: BaseException | None = None
+    processing: Processing
+    call: Caller
+    error: BaseException | None = None
 
 
-def _ping(ctx, verzoek):
-    werk: Work = ctx.udc
-    return m.PingResponse(dienst=werk.dienst, tijdstip=datetime.now(UTC), echo=verzoek.echo)
+def _ping(ctx, request):
+    work: Work = ctx.udc
+    return m.PingResponse(dienst=work.dienst, tijdstip=datetime.now(UTC), echo=request.echo)
 
 
-def _aanleveren_leerlingen(ctx, verzoek):
-    werk: Work = ctx.udc
+def _aanleveren_leerlingen(ctx, request):
+    work: Work = ctx.udc
     uitkomst = leerlingen.aanleveren_leerlingen(
-        werk.verwerking,
-        werk.aanroep,
-        mapping.leerlingen_in(verzoek),
-        bool(verzoek.vervangStartpopulatie),
+        work.processing,
+        work.call,
+        mapping.leerlingen_in(request),
+        bool(request.vervangStartpopulatie),
         # on the regio service a regional system passes on its schools' deliveries (flow d)
-        namens_scholen=werk.dienst == "regio",
+        namens_scholen=work.dienst == "regio",
     )
     return mapping.batch_uit(m.AanleverenLeerlingenResponse, uitkomst)
 
 
-def _aanleveren_aanmeldingen(ctx, verzoek):
-    werk: Work = ctx.udc
+def _aanleveren_aanmeldingen(ctx, request):
+    work: Work = ctx.udc
     uitkomst = aanmeldingen.aanleveren_aanmeldingen(
-        werk.verwerking, werk.aanroep, mapping.aanmeldingen_in(verzoek)
+        work.processing, work.call, mapping.aanmeldingen_in(request)
     )
     return mapping.batch_uit(m.AanleverenAanmeldingenResponse, uitkomst)
 
 
-def _aanleveren_leerlingen_bestand(ctx, verzoek):
-    werk: Work = ctx.udc
+def _aanleveren_leerlingen_bestand(ctx, request):
+    work: Work = ctx.udc
     with _file_fault():
         uitkomst = file_upload.aanleveren_leerlingen_bestand(
-            werk.verwerking, werk.aanroep, _bytes(verzoek.bestand), bool(verzoek.vervangStartpopulatie)
+            work.processing, work.call, _bytes(request.bestand), bool(request.vervangStartpopulatie)
         )
     return mapping.batch_uit(m.AanleverenLeerlingenBestandResponse, uitkomst)
 
 
-def _aanleveren_aanmeldingen_bestand(ctx, verzoek):
-    werk: Work = ctx.udc
+def _aanleveren_aanmeldingen_bestand(ctx, request):
+    work: Work = ctx.udc
     with _file_fault():
         uitkomst = file_upload.aanleveren_aanmeldingen_bestand(
-            werk.verwerking, werk.aanroep, _bytes(verzoek.bestand)
+            work.processing, work.call, _bytes(request.bestand)
         )
     return mapping.batch_uit(m.AanleverenAanmeldingenBestandResponse, uitkomst)
 
@@ -83,68 +83,68 @@ def _file_fault():
     """A file that cannot be processed as a whole is Client.DK0004 with what to fix as detail."""
     try:
         yield
-    except file_upload.InvalidFile as fout:
-        raise EdukoppelingFault(FaultCode.CLIENT_DK0004, "upload refused", fout.reden) from None
+    except file_upload.InvalidFile as error:
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0004, "upload refused", error.reden) from None
 
 
-def _opvragen_status(ctx, verzoek):
-    werk: Work = ctx.udc
-    lijst = opvragen.opvragen_status(werk.verwerking, werk.aanroep, mapping.ids_in(verzoek))
-    return m.OpvragenStatusResponse(leerling=[mapping.overzicht_uit(o) for o in lijst])
+def _opvragen_status(ctx, request):
+    work: Work = ctx.udc
+    list_ = opvragen.opvragen_status(work.processing, work.call, mapping.ids_in(request))
+    return m.OpvragenStatusResponse(leerling=[mapping.overzicht_uit(o) for o in list_])
 
 
-def _opvragen_niet_aangemeld(ctx, verzoek):
-    werk: Work = ctx.udc
-    lijst = opvragen.opvragen_niet_aangemeld(werk.verwerking, werk.aanroep, verzoek.brinVo)
-    return m.OpvragenNietAangemeldResponse(leerling=[mapping.overzicht_uit(o) for o in lijst])
+def _opvragen_niet_aangemeld(ctx, request):
+    work: Work = ctx.udc
+    list_ = opvragen.opvragen_niet_aangemeld(work.processing, work.call, request.brinVo)
+    return m.OpvragenNietAangemeldResponse(leerling=[mapping.overzicht_uit(o) for o in list_])
 
 
-def _opvragen_overzicht(ctx, verzoek):
-    werk: Work = ctx.udc
-    lijst = opvragen.opvragen_overzicht(werk.verwerking, werk.aanroep, list(verzoek.woongemeente or []))
-    return m.OpvragenOverzichtResponse(leerling=[mapping.overzicht_uit(o) for o in lijst])
+def _opvragen_overzicht(ctx, request):
+    work: Work = ctx.udc
+    list_ = opvragen.opvragen_overzicht(work.processing, work.call, list(request.woongemeente or []))
+    return m.OpvragenOverzichtResponse(leerling=[mapping.overzicht_uit(o) for o in list_])
 
 
-def _opvragen_wijzigingen(ctx, verzoek):
-    werk: Work = ctx.udc
-    pagina = opvragen.opvragen_wijzigingen(
-        werk.verwerking, werk.aanroep, verzoek.vanafCursor, verzoek.maximum
+def _opvragen_wijzigingen(ctx, request):
+    work: Work = ctx.udc
+    page = opvragen.opvragen_wijzigingen(
+        work.processing, work.call, request.vanafCursor, request.maximum
     )
     return m.OpvragenWijzigingenResponse(
-        wijziging=[m.Wijziging(cursor=c, leerling=mapping.overzicht_uit(o)) for c, o in pagina.wijzigingen],
-        volgendeCursor=pagina.volgende_cursor,
-        meer=pagina.meer,
+        wijziging=[m.Wijziging(cursor=c, leerling=mapping.overzicht_uit(o)) for c, o in page.wijzigingen],
+        volgendeCursor=page.volgende_cursor,
+        meer=page.meer,
     )
 
 
-def _opvragen_signalen(ctx, verzoek):
-    werk: Work = ctx.udc
-    regels = opvragen.opvragen_signalen(werk.verwerking, werk.aanroep, verzoek.vanafSignaalId)
+def _opvragen_signalen(ctx, request):
+    work: Work = ctx.udc
+    regels = opvragen.opvragen_signalen(work.processing, work.call, request.vanafSignaalId)
     return m.OpvragenSignalenResponse(signaal=[mapping.signaal_uit(r) for r in regels])
 
 
-def _opvragen_procescijfers(ctx, verzoek):
+def _opvragen_procescijfers(ctx, request):
     # Audit (issue 5 part 2): this operation reads aggregates, no pupil; the lead's audit hook in
     # the pipeline (SoapPipeline._apply_all, after the dispatcher returns) records it with 0 pupils.
-    werk: Work = ctx.udc
+    work: Work = ctx.udc
     try:
         uitkomst = procescijfers.opvragen_procescijfers(
-            werk.verwerking, werk.aanroep, verzoek.brin, verzoek.peildatum
+            work.processing, work.call, request.brin, request.peildatum
         )
-    except procescijfers.InvalidPeildatum as fout:
+    except procescijfers.InvalidPeildatum as error:
         raise EdukoppelingFault(
-            FaultCode.CLIENT_DK0004, "peildatum outside the current cycle", str(fout)
+            FaultCode.CLIENT_DK0004, "peildatum outside the current cycle", str(error)
         ) from None
     return mapping.procescijfers_uit(uitkomst)
 
 
-def _ontvangen(ctx, verzoek):
+def _ontvangen(ctx, request):
     # The reference receiver keeps what it got in its message log (written before this runs);
     # a redelivery with the same MessageID is answered from the MessageID memory, never twice.
     return m.OntvangenWijzigingResponse(ontvangen=True)
 
 
-def _ontvangen_signaal(ctx, verzoek):
+def _ontvangen_signaal(ctx, request):
     return m.OntvangenSignaalResponse(ontvangen=True)
 
 
@@ -188,17 +188,17 @@ _OPERATIES = {
 def make_service(naam: str, operaties: list[str]) -> type[ServiceBase]:
     """A spyne service class named ``naam`` with the given operations (document/literal, bare
     body style over wrapper elements = the wrapped convention on the wire, T2)."""
-    methoden = {}
+    methods = {}
     for operatie in operaties:
-        functie, invoer, uitvoer = _OPERATIES[operatie]
-        methoden[operatie] = rpc(invoer, _returns=uitvoer, _body_style="bare")(_method(functie, operatie))
-    return type(naam, (ServiceBase,), methoden)
+        function, input_, output = _OPERATIES[operatie]
+        methods[operatie] = rpc(input_, _returns=output, _body_style="bare")(_method(function, operatie))
+    return type(naam, (ServiceBase,), methods)
 
 
-def _method(functie, naam: str):
+def _method(function, naam: str):
     # A fresh function per service class: spyne binds each decorated function to one class.
-    def methode(ctx, verzoek):
-        return functie(ctx, verzoek)
+    def method(ctx, request):
+        return function(ctx, request)
 
-    methode.__name__ = naam
-    return methode
+    method.__name__ = naam
+    return method

@@ -31,7 +31,7 @@ class Broker:
 
     def __init__(self, runtime: Runtime, contract: Contract | None = None) -> None:
         self.runtime = runtime
-        self.contract = contract or Contract(sleutels=BROKER_DIENSTEN)
+        self.contract = contract or Contract(keys=BROKER_DIENSTEN)
         refuse_unsafe_production(runtime.settings, self.contract)  # also checked before the fork
         self.pijplijn = SoapPipeline(runtime, self.contract)
         _ = self.contract.schema, runtime.keyring  # fail at start-up, not on the first request
@@ -39,14 +39,14 @@ class Broker:
     def __call__(self, environ, start_response):
         try:
             status, headers, body = self._route(environ)
-        except HttpError as fout:
+        except HttpError as error:
             status, headers, body = (
-                fout.status,
+                error.status,
                 [("Content-Type", "text/plain; charset=UTF-8")],
-                f"{fout.reden}\n".encode(),
+                f"{error.reden}\n".encode(),
             )
-            if fout.allow:
-                headers.append(("Allow", fout.allow))
+            if error.allow:
+                headers.append(("Allow", error.allow))
         except Exception as exc:  # last resort: never a stack trace to the client, nor a text in the log
             log.error("unhandled error outside the SOAP pipeline: %s", safe_trace(exc))
             status, headers, body = 500, [("Content-Type", "text/plain; charset=UTF-8")], b"internal error\n"
@@ -56,19 +56,19 @@ class Broker:
     # --- routing -------------------------------------------------------------------------------
 
     def _route(self, environ) -> tuple[int, list, bytes]:
-        pad, methode = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
-        if pad == "/health" and methode == "GET":
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == "/health" and method == "GET":
             return self._health()
-        if pad == "/metrics" and methode == "GET":
+        if path == "/metrics" and method == "GET":
             return self._metrics()
-        if pad.startswith("/vva/xsd/") and methode == "GET":
-            return self._xsd(pad.removeprefix("/vva/xsd/"))
-        dienst = self.contract.diensten.get(pad)
+        if path.startswith("/vva/xsd/") and method == "GET":
+            return self._xsd(path.removeprefix("/vva/xsd/"))
+        dienst = self.contract.diensten.get(path)
         if dienst is None:
             raise HttpError(404, "unknown path")
-        if methode == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
-            return 200, [("Content-Type", XML)], _wsdl_with_address(dienst, _base_url(environ) + pad)
-        if methode != "POST":
+        if method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
+            return 200, [("Content-Type", XML)], _wsdl_with_address(dienst, _base_url(environ) + path)
+        if method != "POST":
             raise HttpError(405, "only POST (or GET ?wsdl)", allow="POST, GET")
         return self.pijplijn.process(environ, dienst)
 
@@ -81,7 +81,7 @@ class Broker:
         return status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body
 
     def _metrics(self) -> tuple[int, list, bytes]:
-        body, soort = metrics.exposeer(
+        body, soort = metrics.expose(
             lambda: outbox_state(self.runtime.sessions),
             lambda: v.crls_valid_until() if (v := self.pijplijn.trust_in_use()) else None,
             lambda: outbox_per_receiver(self.runtime.sessions),
@@ -89,10 +89,10 @@ class Broker:
         return 200, [("Content-Type", soort), ("Cache-Control", "no-store")], body
 
     def _xsd(self, naam: str) -> tuple[int, list, bytes]:
-        bestanden = {p.name: p for p in (self.contract.map / "xsd").glob("*.xsd")}
-        if naam not in bestanden:
+        files = {p.name: p for p in (self.contract.map / "xsd").glob("*.xsd")}
+        if naam not in files:
             raise HttpError(404, "unknown schema")
-        return 200, [("Content-Type", XML)], bestanden[naam].read_bytes()
+        return 200, [("Content-Type", XML)], files[naam].read_bytes()
 
 
 _HOST = re.compile(r"\A(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z")
@@ -108,12 +108,12 @@ def _base_url(environ) -> str:
     return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}"
 
 
-def _wsdl_with_address(dienst: Dienst, adres: str) -> bytes:
+def _wsdl_with_address(dienst: Dienst, address: str) -> bytes:
     """The WSDL file of ``dienst`` with only its soap:address location set to where it is served."""
-    tekst = Path(dienst.wsdl).read_text(encoding="utf-8")
-    document = etree.fromstring(tekst.encode(), safe_xml_parser())
+    text = Path(dienst.wsdl).read_text(encoding="utf-8")
+    document = etree.fromstring(text.encode(), safe_xml_parser())
     placeholder = document.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address").get("location")
-    return tekst.replace(f'location="{placeholder}"', f'location="{adres}"').encode()
+    return text.replace(f'location="{placeholder}"', f'location="{address}"').encode()
 
 
 _STATUS = {

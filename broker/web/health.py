@@ -28,71 +28,71 @@ from broker.edukoppeling.trust_store import TrustStore
 OK, WAARSCHUWING, STORING = "ok", "waarschuwing", "storing"
 
 
-def outbox_state(sessions: sessionmaker[Session], nu: datetime | None = None) -> dict:
+def outbox_state(sessions: sessionmaker[Session], now: datetime | None = None) -> dict:
     """The outbox queue: ``{"per_status": {status: count}, "oudste_s": float}`` for the statuses
     wachtend, bezig and dood (delivered pushes are history, not backlog); ``oudste_s`` is the age in
     seconds of the oldest push still waiting or being delivered, 0 when there is none.
     Raises SQLAlchemy's ``OperationalError`` when the database does not answer."""
-    nu = nu or datetime.now(UTC)
-    tabel = models.UitgaandBericht
+    now = now or datetime.now(UTC)
+    table = models.UitgaandBericht
     with sessions() as session:
         per_status = dict(
             session.execute(
-                select(tabel.status, func.count())
-                .where(tabel.status.in_((WACHTEND, BEZIG, DOOD)))
-                .group_by(tabel.status)
+                select(table.status, func.count())
+                .where(table.status.in_((WACHTEND, BEZIG, DOOD)))
+                .group_by(table.status)
             ).all()
         )
-        oudste = session.scalar(
-            select(func.min(tabel.aangemaakt_op)).where(tabel.status.in_((WACHTEND, BEZIG)))
+        oldest = session.scalar(
+            select(func.min(table.aangemaakt_op)).where(table.status.in_((WACHTEND, BEZIG)))
         )
     return {
         "per_status": {s: per_status.get(s, 0) for s in (WACHTEND, BEZIG, DOOD)},
-        "oudste_s": _age(nu, oudste),
+        "oudste_s": _age(now, oldest),
     }
 
 
-def outbox_per_receiver(sessions: sessionmaker[Session], nu: datetime | None = None) -> dict[str, dict]:
+def outbox_per_receiver(sessions: sessionmaker[Session], now: datetime | None = None) -> dict[str, dict]:
     """Per receiver (its OIN) with undelivered pushes: ``{"achterstand": count of pushes waiting or being
     delivered, "oudste_s": age in seconds of the oldest of them}``. Receivers without backlog are left
     out. Raises SQLAlchemy's ``OperationalError`` when the database does not answer."""
-    nu = nu or datetime.now(UTC)
-    tabel = models.UitgaandBericht
+    now = now or datetime.now(UTC)
+    table = models.UitgaandBericht
     with sessions() as session:
         rijen = session.execute(
-            select(tabel.ontvanger_oin, func.count(), func.min(tabel.aangemaakt_op))
-            .where(tabel.status.in_((WACHTEND, BEZIG)))
-            .group_by(tabel.ontvanger_oin)
-            .order_by(tabel.ontvanger_oin)
+            select(table.ontvanger_oin, func.count(), func.min(table.aangemaakt_op))
+            .where(table.status.in_((WACHTEND, BEZIG)))
+            .group_by(table.ontvanger_oin)
+            .order_by(table.ontvanger_oin)
         ).all()
-    return {oin: {"achterstand": aantal, "oudste_s": _age(nu, oudste)} for oin, aantal, oudste in rijen}
+    return {oin: {"achterstand": aantal, "oudste_s": _age(now, oldest)} for oin, aantal, oldest in rijen}
 
 
-def _age(nu: datetime, sinds: datetime | None) -> float:
-    if sinds is None:
+def _age(now: datetime, since: datetime | None) -> float:
+    if since is None:
         return 0.0
-    if sinds.tzinfo is None:  # SQLite gives naive UTC
-        sinds = sinds.replace(tzinfo=UTC)
-    return max((nu - sinds).total_seconds(), 0.0)
+    if since.tzinfo is None:  # SQLite gives naive UTC
+        since = since.replace(tzinfo=UTC)
+    return max((now - since).total_seconds(), 0.0)
 
 
 def health(
     sessions: sessionmaker[Session],
     trust: Callable[[], TrustStore | None],
     outbox_max_s: float,
-    nu: datetime | None = None,
+    now: datetime | None = None,
 ) -> tuple[int, bytes]:
     """Run the checks; return (HTTP status, JSON body). ``trust`` gives the trust store in use,
     or None when no service checks certificates (then there is nothing to be stale)."""
-    nu = nu or datetime.now(UTC)
-    controles = {
+    now = now or datetime.now(UTC)
+    checks = {
         "database": _database(sessions),
-        "vertrouwen": _trust(trust, nu),
-        "outbox": _outbox(sessions, outbox_max_s, nu),
+        "vertrouwen": _trust(trust, now),
+        "outbox": _outbox(sessions, outbox_max_s, now),
     }
-    standen = {c["status"] for c in controles.values()}
-    status = STORING if STORING in standen else WAARSCHUWING if WAARSCHUWING in standen else OK
-    body = json.dumps({"status": status, "controles": controles}, indent=2, sort_keys=True) + "\n"
+    states = {c["status"] for c in checks.values()}
+    status = STORING if STORING in states else WAARSCHUWING if WAARSCHUWING in states else OK
+    body = json.dumps({"status": status, "controles": checks}, indent=2, sort_keys=True) + "\n"
     return (503 if status == STORING else 200), body.encode()
 
 
@@ -105,7 +105,7 @@ def _database(sessions: sessionmaker[Session]) -> dict:
     return {"status": OK}
 
 
-def _trust(trust: Callable[[], TrustStore | None], nu: datetime) -> dict:
+def _trust(trust: Callable[[], TrustStore | None], now: datetime) -> dict:
     try:
         store = trust()
         tot = store.crls_valid_until() if store is not None else None
@@ -115,32 +115,32 @@ def _trust(trust: Callable[[], TrustStore | None], nu: datetime) -> dict:
         return {"status": OK, "detail": "no service checks certificates"}
     if tot is None:
         return {"status": STORING, "detail": "no CRLs configured"}
-    resterend = (tot - nu).total_seconds()
-    if resterend <= 0:
+    remaining = (tot - now).total_seconds()
+    if remaining <= 0:
         return {
             "status": STORING,
             "detail": "a CRL is past nextUpdate + grace",
             "crls_geldig_tot": tot.isoformat(),
         }
-    return {"status": OK, "crls_geldig_tot": tot.isoformat(), "resterend_s": int(resterend)}
+    return {"status": OK, "crls_geldig_tot": tot.isoformat(), "resterend_s": int(remaining)}
 
 
-def _outbox(sessions: sessionmaker[Session], max_s: float, nu: datetime) -> dict:
+def _outbox(sessions: sessionmaker[Session], max_s: float, now: datetime) -> dict:
     try:
-        stand = outbox_state(sessions, nu)
-        per_ontvanger = outbox_per_receiver(sessions, nu)
+        state = outbox_state(sessions, now)
+        per_ontvanger = outbox_per_receiver(sessions, now)
     except Exception as exc:  # noqa: BLE001 — the database check reports the cause
         return {"status": STORING, "detail": f"outbox unreadable ({type(exc).__name__})"}
-    te_oud = stand["oudste_s"] > max_s
-    dood = stand["per_status"][DOOD]
-    status = WAARSCHUWING if te_oud or dood else OK
+    too_old = state["oudste_s"] > max_s
+    dead = state["per_status"][DOOD]
+    status = WAARSCHUWING if too_old or dead else OK
     detail = [
-        *(["oldest waiting push older than the limit"] if te_oud else []),
-        *(["dead letters"] if dood else []),
+        *(["oldest waiting push older than the limit"] if too_old else []),
+        *(["dead letters"] if dead else []),
     ]
     return {
         "status": status,
-        **stand,
+        **state,
         "per_ontvanger": per_ontvanger,
         **({"detail": ", ".join(detail)} if detail else {}),
     }

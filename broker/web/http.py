@@ -9,14 +9,14 @@ from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, HttpError
 
 
 def _content_type(waarde: str) -> tuple[str, dict[str, str]]:
-    bericht = Message()
-    bericht["content-type"] = waarde
-    paren = [(k.lower(), v) for k, v in bericht.get_params()[1:]]
-    if [k for k, _ in paren].count("charset") > 1:
+    message = Message()
+    message["content-type"] = waarde
+    pairs = [(k.lower(), v) for k, v in message.get_params()[1:]]
+    if [k for k, _ in pairs].count("charset") > 1:
         raise EdukoppelingFault(
             FaultCode.CLIENT_DK0009, "xml:Encoding charset given twice"
         )  # never guess (H100)
-    return bericht.get_content_type(), dict(paren)
+    return message.get_content_type(), dict(pairs)
 
 
 def check_content_type(environ: dict) -> None:
@@ -53,25 +53,25 @@ def read_body(
     the deadline only bites where it could not gather it (TLS in gunicorn, HTTP/2):
     there every socket read waits at most the time left, so a stalled client frees its thread.
     """
-    lengte = (environ.get("CONTENT_LENGTH") or "").strip()
-    if not lengte and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+    length = (environ.get("CONTENT_LENGTH") or "").strip()
+    if not length and "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         raise HttpError(411, "Content-Length or chunked transfer coding required")
-    if lengte:
+    if length:
         # isascii too: WSGI header values are latin-1, and "²" passes isdigit() but not int().
-        if not (lengte.isascii() and lengte.isdigit()):
+        if not (length.isascii() and length.isdigit()):
             raise HttpError(400, "Content-Length is not a number")
-        if int(lengte) > maximum:
+        if int(length) > maximum:
             raise HttpError(413, "request body too large")
-    te_lezen = int(lengte) if lengte else maximum + 1
+    to_read = int(length) if length else maximum + 1
     try:
-        data = _read(environ, te_lezen, deadline_s, min_bytes_per_s)
+        data = _read(environ, to_read, deadline_s, min_bytes_per_s)
     except TimeoutError:
         raise HttpError(408, "request body not received in time") from None
     except Exception:  # noqa: BLE001 — a broken chunked framing; its text quotes the body, so drop it
         raise HttpError(400, "malformed request body framing") from None
     if len(data) > maximum:
         raise HttpError(413, "request body too large")
-    if lengte and len(data) < te_lezen:
+    if length and len(data) < to_read:
         raise HttpError(400, "request body shorter than its Content-Length")
     return data
 
@@ -82,24 +82,24 @@ _STUK = 64 * 1024
 
 def _read(environ: dict, aantal: int, deadline_s: float | None, min_bytes_per_s: int) -> bytes:
     """Up to ``aantal`` bytes of ``wsgi.input``; ``TimeoutError`` past the deadline or below the rate."""
-    invoer, sock = environ["wsgi.input"], environ.get("gunicorn.socket")
+    input_, sock = environ["wsgi.input"], environ.get("gunicorn.socket")
     if deadline_s is None or sock is None:
-        return invoer.read(aantal)
+        return input_.read(aantal)
     begin = time.monotonic()
-    delen, gelezen = [], 0
+    delen, read_ = [], 0
     try:
-        while gelezen < aantal:
-            verstreken = time.monotonic() - begin
-            if verstreken > deadline_s or (
-                verstreken > 1.0 and gelezen < min_bytes_per_s * (verstreken - 1.0)
+        while read_ < aantal:
+            elapsed = time.monotonic() - begin
+            if elapsed > deadline_s or (
+                elapsed > 1.0 and read_ < min_bytes_per_s * (elapsed - 1.0)
             ):
                 raise TimeoutError
-            sock.settimeout(max(deadline_s - verstreken, 0.001))
-            deel = invoer.read(min(_STUK, aantal - gelezen))
+            sock.settimeout(max(deadline_s - elapsed, 0.001))
+            deel = input_.read(min(_STUK, aantal - read_))
             if not deel:
                 break
             delen.append(deel)
-            gelezen += len(deel)
+            read_ += len(deel)
     finally:
         sock.settimeout(None)  # gunicorn expects a blocking socket back (keep-alive, the answer)
     return b"".join(delen)

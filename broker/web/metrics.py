@@ -55,8 +55,8 @@ ONDERTEKENING_DUUR = Histogram(
 )
 
 #: Answers given while the message log could not be written (an outage). A request is logged in one
-#: transaction with its answer, so the label is ``verzoek``: the request (and its answer) not kept; the
-#: label ``antwoord`` (the request kept, its answer not) is no longer counted. Always DK0051.
+#: transaction with its answer, so the label is ``request``: the request (and its answer) not kept; the
+#: label ``response`` (the request kept, its answer not) is no longer counted. Always DK0051.
 NIET_GELOGD = Counter(
     "vva_niet_gelogd",
     "Requests answered Server.DK0051 because the message log could not be written (verzoek: the "
@@ -75,11 +75,11 @@ def measured(histogram: Histogram) -> Iterator[None]:
         histogram.observe(time.perf_counter() - begin)
 
 
-def count_request(dienst: str, operatie: str, uitkomst: str, duur_s: float) -> None:
+def count_request(dienst: str, operatie: str, uitkomst: str, duration_s: float) -> None:
     """Count one request. ``operatie`` must be an operation name of the contract or ``ONBEKEND``;
     ``uitkomst`` ``OK``, a fault code or ``HTTP nnn`` (callers pass nothing a client chose)."""
     VERZOEKEN.labels(dienst, operatie, uitkomst).inc()
-    VERZOEK_DUUR.labels(dienst).observe(duur_s)
+    VERZOEK_DUUR.labels(dienst).observe(duration_s)
 
 
 class _StateCollector(Collector):
@@ -87,27 +87,27 @@ class _StateCollector(Collector):
     trust store. A failing source leaves its figures out (the health endpoint says why)."""
 
     def __init__(self, outbox: Callable[[], dict], crls_valid_until: Callable[[], datetime | None]) -> None:
-        self._outbox, self._crls_geldig_tot = outbox, crls_valid_until
+        self._outbox, self._crls_valid_until = outbox, crls_valid_until
 
     def collect(self):
         try:
-            stand = self._outbox()
+            state = self._outbox()
         except Exception:  # noqa: BLE001 — a scrape must not fail on the database; health reports it
-            stand = None
-        if stand is not None:
-            achterstand = GaugeMetricFamily(
+            state = None
+        if state is not None:
+            backlog = GaugeMetricFamily(
                 "vva_outbox_berichten", "Pushes in the outbox by status", labels=["status"]
             )
-            for status, aantal in sorted(stand["per_status"].items()):
-                achterstand.add_metric([status], aantal)
-            yield achterstand
+            for status, aantal in sorted(state["per_status"].items()):
+                backlog.add_metric([status], aantal)
+            yield backlog
             yield GaugeMetricFamily(
                 "vva_outbox_oudste_wachtende_seconden",
                 "Age of the oldest push still waiting or being delivered (0 when none)",
-                value=stand["oudste_s"],
+                value=state["oudste_s"],
             )
         try:
-            tot = self._crls_geldig_tot()
+            tot = self._crls_valid_until()
         except Exception:  # noqa: BLE001
             tot = None
         if tot is not None:
@@ -118,7 +118,7 @@ class _StateCollector(Collector):
             )
 
 
-def exposeer(
+def expose(
     outbox: Callable[[], dict],
     crls_valid_until: Callable[[], datetime | None],
     outbox_per_receiver: Callable[[], dict[str, dict]] | None = None,
@@ -141,28 +141,28 @@ class _ReceiverCollector(Collector):
     push, read at scrape time: one receiver that is down shows, while the others are served."""
 
     def __init__(self, per_ontvanger: Callable[[], dict[str, dict]]) -> None:
-        self._per_ontvanger = per_ontvanger
+        self._per_receiver = per_ontvanger
 
     def collect(self):
         try:
-            stand = self._per_ontvanger()
+            state = self._per_receiver()
         except Exception:  # noqa: BLE001 — a scrape must not fail on the database; health reports it
             return
-        achterstand = GaugeMetricFamily(
+        backlog = GaugeMetricFamily(
             "vva_outbox_ontvanger_achterstand",
             "Pushes waiting or being delivered, per receiver (the OIN of its registration)",
             labels=["ontvanger"],
         )
-        oudste = GaugeMetricFamily(
+        oldest = GaugeMetricFamily(
             "vva_outbox_ontvanger_oudste_seconden",
             "Age of the oldest undelivered push, per receiver (the OIN of its registration)",
             labels=["ontvanger"],
         )
-        for oin, cijfers in sorted(stand.items()):
-            achterstand.add_metric([oin], cijfers["achterstand"])
-            oudste.add_metric([oin], cijfers["oudste_s"])
-        yield achterstand
-        yield oudste
+        for oin, cijfers in sorted(state.items()):
+            backlog.add_metric([oin], cijfers["achterstand"])
+            oldest.add_metric([oin], cijfers["oudste_s"])
+        yield backlog
+        yield oldest
 
 
 class _ThisProcess(Collector):

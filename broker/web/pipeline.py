@@ -70,20 +70,20 @@ class _Request:
 
     dienst: Dienst
     bericht_id: int | None  # the request's row in the message log, once it is written
-    nu: datetime
-    ondertekend: bool
-    kop: Header = field(default_factory=Header)
-    bevestig: str | None = None  # the verified request SignatureValue, for SignatureConfirmation (S8)
+    now: datetime
+    signed: bool
+    header: Header = field(default_factory=Header)
+    confirm: str | None = None  # the verified request SignatureValue, for SignatureConfirmation (S8)
     raw: bytes = b""
     certificaat: str | None = None  # the authenticating certificate, "OIN serial <hex>", for the audit
-    uitgevoerd: bool = False  # the request reached the service layer (audited from there on)
+    executed: bool = False  # the request reached the service layer (audited from there on)
     uitkomst: str = metrics.OK  # the metrics label: ok, or the fault code of the answer
     deliberate: bool = False  # the fault was asked for by a test environment's middleware
 
     @property
     def operatie(self) -> str:
         """The operation's contract name, for the metrics; never the client's own text."""
-        operatie = self.dienst.operaties.get(self.kop.action or "")
+        operatie = self.dienst.operaties.get(self.header.action or "")
         return operatie.naam if operatie is not None else metrics.ONBEKEND
 
 
@@ -95,13 +95,13 @@ class SoapPipeline:
         self.contract = contract
         settings = runtime.settings
         self.dispatchers = {
-            pad: Dispatcher(_SERVICE_NAMEN[d.service_id], [op.naam for op in d.operaties.values()])
-            for pad, d in contract.diensten.items()
+            path: Dispatcher(_SERVICE_NAMEN[d.service_id], [op.naam for op in d.operaties.values()])
+            for path, d in contract.diensten.items()
         }
         self.wss = VerifierSettings(
-            max_leeftijd_s=settings.timestamp_max_age_s,
-            toekomst_s=settings.timestamp_future_s,
-            bevestiging_toegestaan=False,  # a SignatureConfirmation belongs in answers only (S8)
+            max_age_s=settings.timestamp_max_age_s,
+            future_s=settings.timestamp_future_s,
+            confirmation_allowed=False,  # a SignatureConfirmation belongs in answers only (S8)
         )
         if any(settings.profile_of(d.service_id) == ONDERTEKEND for d in contract.diensten.values()):
             _ = self.signer, self.trust  # keys and trust store: fail at start-up, not later
@@ -121,10 +121,10 @@ class SoapPipeline:
         """The trust store when any service checks certificates (a signed profile or required TLS
         client certificates), else None."""
         settings = self.runtime.settings
-        signeert = any(
+        signs = any(
             settings.profile_of(d.service_id) == ONDERTEKEND for d in self.contract.diensten.values()
         )
-        return self.trust if signeert or settings.client_certificate_required else None
+        return self.trust if signs or settings.client_certificate_required else None
 
     def process(self, environ: dict, dienst: Dienst) -> tuple[int, list, bytes]:
         """Answer one POST to ``dienst``: (HTTP status, headers, body). Raises ``HttpError`` only for
@@ -132,26 +132,26 @@ class SoapPipeline:
 
         A database that is down never makes the answer a bare HTTP 500: whatever step finds it gone,
         the client gets a (signed) Server.DK0051 fault and retries with the same MessageID (F7)."""
-        begin, verzoeken = time.perf_counter(), []
+        begin, requests = time.perf_counter(), []
         try:
-            antwoord = self._process(environ, dienst, verzoeken)
-        except HttpError as fout:
-            _count(dienst, verzoeken, f"HTTP {fout.status}", begin)
+            response = self._process(environ, dienst, requests)
+        except HttpError as error:
+            _count(dienst, requests, f"HTTP {error.status}", begin)
             raise
         except Exception as exc:
-            if not database_weg(exc):
+            if not database_gone(exc):
                 raise
             # The last net, for a step outside the fault path that needed the database.
-            if verzoeken:
-                verzoeken[0].uitkomst = _NIET_BESCHIKBAAR
-            ondertekend = self.runtime.settings.profile_of(dienst.service_id) == ONDERTEKEND
-            verzoek = verzoeken[0] if verzoeken else _Request(dienst, None, datetime.now(UTC), ondertekend)
-            antwoord = self._unreachable(exc, verzoek)
+            if requests:
+                requests[0].uitkomst = _NIET_BESCHIKBAAR
+            signed = self.runtime.settings.profile_of(dienst.service_id) == ONDERTEKEND
+            request = requests[0] if requests else _Request(dienst, None, datetime.now(UTC), signed)
+            response = self._unreachable(exc, request)
         # No request object: the answer was DK0051 before the request could be read.
-        _count(dienst, verzoeken, None if verzoeken else _NIET_BESCHIKBAAR, begin)
-        return antwoord
+        _count(dienst, requests, None if requests else _NIET_BESCHIKBAAR, begin)
+        return response
 
-    def _process(self, environ: dict, dienst: Dienst, verzoeken: list) -> tuple[int, list, bytes]:
+    def _process(self, environ: dict, dienst: Dienst, requests: list) -> tuple[int, list, bytes]:
         settings = self.runtime.settings
         raw = http.read_body(
             environ,
@@ -159,74 +159,74 @@ class SoapPipeline:
             settings.request_read_timeout_s,
             settings.request_min_bytes_per_s,
         )
-        ondertekend = self.runtime.settings.profile_of(dienst.service_id) == ONDERTEKEND
+        signed = self.runtime.settings.profile_of(dienst.service_id) == ONDERTEKEND
         # One clock reading for the request: its message-log rows and its business effect fall in the
         # same cycle, also at midnight on the cycle's last day (the yearly purge relies on it).
-        nu = datetime.now(UTC)
-        verzoek = _Request(dienst, None, nu, ondertekend, Header(dienst=dienst.service_id), raw=raw)
-        verzoeken.append(verzoek)
+        now = datetime.now(UTC)
+        request = _Request(dienst, None, now, signed, Header(dienst=dienst.service_id), raw=raw)
+        requests.append(request)
         # The request is logged in the transaction that applies it (``_apply_all``) or, when it is
         # refused or that transaction fails, with its fault in one of its own (``_fout``): either way
         # the raw bytes are in the message log with the answer, and a request costs one commit.
         try:
-            return self._steps(environ, raw, verzoek)
-        except (EdukoppelingFault, NotAuthorised) as fout:
-            return self._fout(_as_fault(fout), verzoek)
-        except HttpError as fout:
-            self._log_http_refusal(fout, verzoek)
+            return self._steps(environ, raw, request)
+        except (EdukoppelingFault, NotAuthorised) as error:
+            return self._fault_response(_as_fault(error), request)
+        except HttpError as error:
+            self._log_http_refusal(error, request)
             raise
         except Exception as exc:
-            return self._failed(exc, verzoek)
+            return self._failed(exc, request)
 
-    def _failed(self, exc: Exception, verzoek: _Request) -> tuple[int, list, bytes]:
+    def _failed(self, exc: Exception, request: _Request) -> tuple[int, list, bytes]:
         """The answer to a request whose processing raised ``exc`` (rolled back): a concurrent
         duplicate or an unreachable database is retryable, Server.DK0051 (F7); anything else is
         Server.DK0050. The operator log names the request's row in the message log, once the fault
         path has written it, and never the exception's text."""
-        if database_weg(exc) or isinstance(exc, IntegrityError):
+        if database_gone(exc) or isinstance(exc, IntegrityError):
             try:
-                return self._fout(
-                    EdukoppelingFault(_NIET_BESCHIKBAAR, f"database {type(exc).__name__}"), verzoek
+                return self._fault_response(
+                    EdukoppelingFault(_NIET_BESCHIKBAAR, f"database {type(exc).__name__}"), request
                 )
             finally:
                 log.warning(
                     "database unavailable or conflict for bericht %s: %s",
-                    _voor_log(verzoek.bericht_id),
+                    _for_log(request.bericht_id),
                     safe_trace(exc),
                 )
         try:
-            return self._fout(
-                EdukoppelingFault(FaultCode.SERVER_DK0050, f"error {type(exc).__name__}"), verzoek
+            return self._fault_response(
+                EdukoppelingFault(FaultCode.SERVER_DK0050, f"error {type(exc).__name__}"), request
             )
         finally:
-            log.error("processing failed for bericht %s: %s", _voor_log(verzoek.bericht_id), safe_trace(exc))
+            log.error("processing failed for bericht %s: %s", _for_log(request.bericht_id), safe_trace(exc))
 
-    def _log_http_refusal(self, fout: HttpError, verzoek: _Request) -> None:
+    def _log_http_refusal(self, error: HttpError, request: _Request) -> None:
         """Log a request refused on its HTTP framing (415, 400 after the body was read) with that
         refusal. The refusal does not depend on the database: when the log cannot be written, it
         still stands, and the operator log and the metric say that the request was not kept."""
-        om = self.runtime
-        verzoek.bericht_id = None  # a row of the rolled-back transaction is not this request's
+        rt = self.runtime
+        request.bericht_id = None  # a row of the rolled-back transaction is not this request's
         try:
-            with om.sessions.begin() as session:
+            with rt.sessions.begin() as session:
                 bericht_id = log_request(
                     session,
-                    verzoek.raw,
-                    verzoek.kop,
-                    f"HTTP {fout.status}",
-                    fout.reden,
-                    fout.status,
-                    om.keyring,
-                    verzoek.nu,
+                    request.raw,
+                    request.header,
+                    f"HTTP {error.status}",
+                    error.reden,
+                    error.status,
+                    rt.keyring,
+                    request.now,
                 )
-            verzoek.bericht_id = bericht_id
+            request.bericht_id = bericht_id
         except Exception as exc:
-            if not database_weg(exc):
+            if not database_gone(exc):
                 raise
             # Not counted in vva_niet_gelogd, which counts DK0051 answers: the refusal is the answer.
-            log.warning("message log unavailable: HTTP %s request not kept: %s", fout.status, safe_trace(exc))
+            log.warning("message log unavailable: HTTP %s request not kept: %s", error.status, safe_trace(exc))
 
-    def _unreachable(self, exc: BaseException, verzoek: _Request) -> tuple[int, list, bytes]:
+    def _unreachable(self, exc: BaseException, request: _Request) -> tuple[int, list, bytes]:
         """The answer when the message log cannot be written: a Server.DK0051 fault, signed on a -S
         service (the key is in memory; signing needs no database), addressed to the request's
         MessageID and From OIN as far as its bytes yield them (F5).
@@ -239,101 +239,101 @@ class SoapPipeline:
         (F7), so it reaches the log then. The operator log gets one line without payload: the
         MessageID and From OIN (which cannot hold a BSN in a way that survives the log's number mask,
         broker.privacy.logfilter) and the cause; the metric counts it."""
-        kop = verzoek.kop if verzoek.kop.message_id else _header_for_fault(verzoek)
+        header = request.header if request.header.message_id else _header_for_fault(request)
         metrics.NIET_GELOGD.labels(_VERZOEK).inc()
         log.error(
             "message log unavailable (%s): answered Server.DK0051 to MessageID %s from OIN %s; "
             "the request is not kept (personal data only goes into the encrypted log; the sender retries)",
             safe_trace(exc),
-            _voor_log(kop.message_id),
-            _voor_log(kop.afzender_oin),
+            _for_log(header.message_id),
+            _for_log(header.afzender_oin),
         )
         envelop, _ = build_fault(
             EdukoppelingFault(_NIET_BESCHIKBAAR, "message log unavailable"),
-            kop.message_id,
+            header.message_id,
             self.runtime.settings.broker_oin,
-            kop.afzender_oin,
+            header.afzender_oin,
         )
-        return 500, [("Content-Type", XML)], self._fault_bytes(envelop, verzoek)
+        return 500, [("Content-Type", XML)], self._fault_bytes(envelop, request)
 
-    def _steps(self, environ: dict, raw: bytes, verzoek: _Request) -> tuple[int, list, bytes]:
+    def _steps(self, environ: dict, raw: bytes, request: _Request) -> tuple[int, list, bytes]:
         settings = self.runtime.settings
         # check order step 1: the connection's certificate comes before anything in the message (F4).
-        tls_oin = self._tls_oin(environ, verzoek)
+        tls_oin = self._tls_oin(environ, request)
         http.check_content_type(environ)
         soapaction = http.soapaction(environ)
         root = parse_bericht(raw)
-        envelop = read_envelope(root, wss_toegestaan=verzoek.ondertekend)
+        envelop = read_envelope(root, wss_allowed=request.signed)
         message_id, from_oin = read_before_fault(envelop)
-        verzoek.kop = replace(verzoek.kop, message_id=message_id, afzender_oin=from_oin)
-        adres = read_addressing(envelop, soapaction, settings.broker_oins, verzoek.dienst.acties)
-        verzoek.kop = replace(
-            verzoek.kop,
-            action=adres.action,
-            afzender_oin=adres.from_oin,
-            ontvanger_oin=adres.to_oin,
-            message_id=adres.message_id,
-            relates_to=adres.relates_to,
+        request.header = replace(request.header, message_id=message_id, afzender_oin=from_oin)
+        address = read_addressing(envelop, soapaction, settings.broker_oins, request.dienst.acties)
+        request.header = replace(
+            request.header,
+            action=address.action,
+            afzender_oin=address.from_oin,
+            ontvanger_oin=address.to_oin,
+            message_id=address.message_id,
+            relates_to=address.relates_to,
         )
         certificaat_oin, signature_value = tls_oin, None
-        if verzoek.ondertekend:
+        if request.signed:
             with metrics.measured(metrics.VERIFICATIE_DUUR):
-                geverifieerd = verify_envelope(
+                verified = verify_envelope(
                     envelop,
-                    verzoek.nu,
+                    request.now,
                     self.wss,
                     vertrouw=lambda certificaat: self.trust.check_all(
-                        certificaat, "ondertekening", verzoek.nu
+                        certificaat, "ondertekening", request.now
                     ),
                 )
-            certificaat_oin, signature_value = geverifieerd.oin, geverifieerd.signature_value
-            verzoek.certificaat = _certificate(certificaat_oin, geverifieerd.certificaat)
-            verzoek.bevestig = signature_value
+            certificaat_oin, signature_value = verified.oin, verified.signature_value
+            request.certificaat = _certificate(certificaat_oin, verified.certificaat)
+            request.confirm = signature_value
             if tls_oin is not None and tls_oin != certificaat_oin:
                 # The connection and the signature must be the same party (M1, M2, O10);
                 # the log keeps both OINs (M6).
-                verzoek.kop = replace(verzoek.kop, certificaat_oin=certificaat_oin)
+                request.header = replace(request.header, certificaat_oin=certificaat_oin)
                 raise NotAuthorised(
                     "het TLS-certificaat en het ondertekeningscertificaat horen bij verschillende OIN's",
                     audit=f"TLS OIN {tls_oin} differs from signing OIN {certificaat_oin}",
                 )
-        verzoek.kop = replace(verzoek.kop, certificaat_oin=certificaat_oin)
-        afdruk = Fingerprint.van(
-            adres.from_oin, message_id_key(adres.message_id), envelop.inhoud, signature_value, certificaat_oin
+        request.header = replace(request.header, certificaat_oin=certificaat_oin)
+        fingerprint = Fingerprint.van(
+            address.from_oin, message_id_key(address.message_id), envelop.inhoud, signature_value, certificaat_oin
         )
         # One transaction from authorisation to the logged request and answer: one connection checkout
         # and one commit per request (issue 18). A refusal rolls it back and is logged by ``_fout``.
         with self.runtime.sessions.begin() as session:
             partij = authorise(
                 session,
-                verzoek.dienst.service_id,
-                verzoek.dienst.operaties[adres.action].naam,
-                adres.from_oin,
+                request.dienst.service_id,
+                request.dienst.operaties[address.action].naam,
+                address.from_oin,
                 certificaat_oin,
                 self.runtime.settings,
             )
             make_readable(envelop.body)  # after the signature is verified, before the XSD and spyne
-            self.contract.valideer(verzoek.dienst.operaties[adres.action], envelop.inhoud)
-            self._fault(environ, adres, envelop.inhoud, verzoek)
-            eerder = recall(session, afdruk, self.runtime.keyring)
-            if eerder.outcome is Outcome.RETRY:
-                return self._repeat(session, eerder.answer, adres, verzoek)
-            if eerder.outcome is not Outcome.NEW:
-                raise _replay_fault(eerder)
-            return self._apply_all(session, root, adres, partij, afdruk, verzoek)
+            self.contract.validate(request.dienst.operaties[address.action], envelop.inhoud)
+            self._fault(environ, address, envelop.inhoud, request)
+            earlier = recall(session, fingerprint, self.runtime.keyring)
+            if earlier.outcome is Outcome.RETRY:
+                return self._repeat(session, earlier.answer, address, request)
+            if earlier.outcome is not Outcome.NEW:
+                raise _replay_fault(earlier)
+            return self._apply_all(session, root, address, partij, fingerprint, request)
 
-    def _fault(self, environ: dict, adres: Addressing, inhoud: etree._Element, verzoek: _Request) -> None:
+    def _fault(self, environ: dict, address: Addressing, inhoud: etree._Element, request: _Request) -> None:
         """Raise the deliberate fault a test environment's middleware asks for (broker.web.fault_injection);
         nothing without that middleware, as in production."""
         hook = environ.get(FAULT_HOOK)
         if hook is None:
             return
-        storing = hook(verzoek.dienst.operaties[adres.action].naam, inhoud, adres.relates_to)
-        if storing is not None:
-            verzoek.deliberate = True  # logged with its row in the message log by ``_fout``
-            raise storing
+        fault = hook(request.dienst.operaties[address.action].naam, inhoud, address.relates_to)
+        if fault is not None:
+            request.deliberate = True  # logged with its row in the message log by ``_fout``
+            raise fault
 
-    def _tls_oin(self, environ: dict, verzoek: _Request) -> str | None:
+    def _tls_oin(self, environ: dict, request: _Request) -> str | None:
         """The OIN of the TLS client certificate, checked against the trust store; None without one
         unless one is required. Raises EdukoppelingFault Client.EK0030 (T9, T10; H48) or DK0051."""
         settings = self.runtime.settings
@@ -345,144 +345,144 @@ class SoapPipeline:
             if settings.client_certificate_required:
                 raise EdukoppelingFault(FaultCode.CLIENT_EK0030, "no TLS client certificate")
             return None
-        oin = self.trust.check_all(certificaat, "tls", verzoek.nu)
-        verzoek.certificaat = _certificate(oin, certificaat)
+        oin = self.trust.check_all(certificaat, "tls", request.now)
+        request.certificaat = _certificate(oin, certificaat)
         return oin
 
     def _apply_all(
-        self, session, root, adres: Addressing, partij: Partij, afdruk: Fingerprint, verzoek: _Request
+        self, session, root, address: Addressing, partij: Partij, fingerprint: Fingerprint, request: _Request
     ):
         """Run the operation and log, remember and audit its answer, all in ``session``'s transaction."""
-        om = self.runtime
+        rt = self.runtime
         # From here on the request is audited, whichever write fails (the first is the request's row).
-        verzoek.uitgevoerd = True
+        request.executed = True
         # The evidence first: the business rows below refer to the request's row.
-        verzoek.bericht_id = log_request(
-            session, verzoek.raw, verzoek.kop, "verwerkt", None, 200, om.keyring, verzoek.nu
+        request.bericht_id = log_request(
+            session, request.raw, request.header, "verwerkt", None, 200, rt.keyring, request.now
         )
-        aanroep = Caller(partij, adres.message_id, verzoek.bericht_id, verzoek.kop.certificaat_oin)
+        call = Caller(partij, address.message_id, request.bericht_id, request.header.certificaat_oin)
         # The service layer queues the pushes the change causes at the end of the unit of work, in this
         # transaction (broker.service.pushes).
-        with unit_of_work(session, om.keyring, om.kalender, verzoek.nu) as verwerking:
-            werk = Work(verzoek.dienst.service_id, verwerking, aanroep)
-            antwoord = self.dispatchers[verzoek.dienst.pad].process(root, werk)
-        body, message_id = self._antwoord(antwoord, adres, verzoek)
-        uit = _response_header(verzoek.kop, om.settings.broker_oin, message_id)
-        antwoord_id = log_sent(session, body, uit, "verwerkt", 200, om.keyring, tijdstip=verzoek.nu)
-        remember(session, afdruk, antwoord_id, verzoek.nu)
+        with unit_of_work(session, rt.keyring, rt.kalender, request.now) as processing:
+            work = Work(request.dienst.service_id, processing, call)
+            response = self.dispatchers[request.dienst.path].process(root, work)
+        body, message_id = self._response(response, address, request)
+        uit = _response_header(request.header, rt.settings.broker_oin, message_id)
+        antwoord_id = log_sent(session, body, uit, "verwerkt", 200, rt.keyring, tijdstip=request.now)
+        remember(session, fingerprint, antwoord_id, request.now)
         # Last: appending locks the head of the audit chain until this transaction commits.
-        self._audit(session, verzoek, "verwerkt", verwerking.betrokken, verwerking.aantal)
+        self._audit(session, request, "verwerkt", processing.involved, processing.aantal)
         return 200, [("Content-Type", XML)], body
 
     def _repeat(
-        self, session, eerder: bytes, adres: Addressing, verzoek: _Request
+        self, session, earlier: bytes, address: Addressing, request: _Request
     ) -> tuple[int, list, bytes]:
         """Send the stored answer of an applied request again, with fresh headers and signature (O5)."""
-        om = self.runtime
-        verzoek.bericht_id = log_request(
+        rt = self.runtime
+        request.bericht_id = log_request(
             session,
-            verzoek.raw,
-            verzoek.kop,
+            request.raw,
+            request.header,
             "herhaald",
             "idempotent redelivery",
             200,
-            om.keyring,
-            verzoek.nu,
+            rt.keyring,
+            request.now,
         )
-        vorige = etree.fromstring(eerder, safe_xml_parser())
-        inhoud = vorige.find(q(SOAP11, "Body"))[0]
-        body, message_id = self._antwoord(inhoud, adres, verzoek)
-        uit = _response_header(verzoek.kop, self.runtime.settings.broker_oin, message_id)
-        log_sent(session, body, uit, "herhaald", 200, om.keyring, tijdstip=verzoek.nu)
-        verzoek.uitgevoerd = True
-        self._audit(session, verzoek, "herhaald")
+        previous = etree.fromstring(earlier, safe_xml_parser())
+        inhoud = previous.find(q(SOAP11, "Body"))[0]
+        body, message_id = self._response(inhoud, address, request)
+        uit = _response_header(request.header, self.runtime.settings.broker_oin, message_id)
+        log_sent(session, body, uit, "herhaald", 200, rt.keyring, tijdstip=request.now)
+        request.executed = True
+        self._audit(session, request, "herhaald")
         return 200, [("Content-Type", XML)], body
 
-    def _antwoord(self, inhoud: etree._Element, adres: Addressing, verzoek: _Request) -> tuple[bytes, str]:
+    def _response(self, inhoud: etree._Element, address: Addressing, request: _Request) -> tuple[bytes, str]:
         envelop, message_id = build_response(
-            inhoud, adres.action, adres.message_id, self.runtime.settings.broker_oin, adres.from_oin
+            inhoud, address.action, address.message_id, self.runtime.settings.broker_oin, address.from_oin
         )
-        return self._sign(envelop, verzoek), message_id
+        return self._sign(envelop, request), message_id
 
-    def _sign(self, envelop: etree._Element, verzoek: _Request) -> bytes:
+    def _sign(self, envelop: etree._Element, request: _Request) -> bytes:
         # S9: every answer of a -S service is signed, faults included; SignatureConfirmation only
         # when the request's signature was verified (S8).
-        if verzoek.ondertekend:
+        if request.signed:
             with metrics.measured(metrics.ONDERTEKENING_DUUR):
-                self.signer.sign(envelop, datetime.now(UTC), bevestig=verzoek.bevestig)
+                self.signer.sign(envelop, datetime.now(UTC), confirm=request.confirm)
         return to_bytes(envelop)
 
-    def _fault_bytes(self, envelop: etree._Element, verzoek: _Request) -> bytes:
+    def _fault_bytes(self, envelop: etree._Element, request: _Request) -> bytes:
         """A fault's bytes, signed on a -S service (S9); unsigned when signing fails, since an unsigned
         fault beats no answer at all."""
         try:
-            return self._sign(envelop, verzoek)
+            return self._sign(envelop, request)
         except Exception as exc:  # noqa: BLE001 — see the docstring
             log.error("could not sign a fault: %s", safe_trace(exc))
             return to_bytes(envelop)
 
-    def _fout(self, fout: EdukoppelingFault, verzoek: _Request) -> tuple[int, list, bytes]:
-        om = self.runtime
-        verzoek.uitkomst = fout.code
-        if verzoek.kop.message_id is None:
-            verzoek.kop = _header_for_fault(verzoek)
+    def _fault_response(self, error: EdukoppelingFault, request: _Request) -> tuple[int, list, bytes]:
+        rt = self.runtime
+        request.uitkomst = error.code
+        if request.header.message_id is None:
+            request.header = _header_for_fault(request)
         envelop, message_id = build_fault(
-            fout, verzoek.kop.message_id, om.settings.broker_oin, verzoek.kop.afzender_oin
+            error, request.header.message_id, rt.settings.broker_oin, request.header.afzender_oin
         )
-        body = self._fault_bytes(envelop, verzoek)
-        verzoek.bericht_id = None  # a row of the rolled-back transaction is not this request's
+        body = self._fault_bytes(envelop, request)
+        request.bericht_id = None  # a row of the rolled-back transaction is not this request's
         try:
-            with om.sessions.begin() as session:
+            with rt.sessions.begin() as session:
                 bericht_id = log_request(
-                    session, verzoek.raw, verzoek.kop, fout.code, fout.reden, 500, om.keyring, verzoek.nu
+                    session, request.raw, request.header, error.code, error.reden, 500, rt.keyring, request.now
                 )
                 log_sent(
                     session,
                     body,
-                    _response_header(verzoek.kop, om.settings.broker_oin, message_id),
-                    fout.code,
+                    _response_header(request.header, rt.settings.broker_oin, message_id),
+                    error.code,
                     500,
-                    om.keyring,
-                    tijdstip=verzoek.nu,
+                    rt.keyring,
+                    tijdstip=request.now,
                 )
-                self._audit(session, verzoek, fout.code)  # a refused query or delivery is traced too
-            verzoek.bericht_id = bericht_id
-            if verzoek.deliberate:
-                log.warning("deliberate %s for bericht %s: %s", fout.code, verzoek.bericht_id, fout.reden)
+                self._audit(session, request, error.code)  # a refused query or delivery is traced too
+            request.bericht_id = bericht_id
+            if request.deliberate:
+                log.warning("deliberate %s for bericht %s: %s", error.code, request.bericht_id, error.reden)
         except Exception as exc:
-            if not database_weg(exc):
+            if not database_gone(exc):
                 raise
             # The fault cannot be logged: answer DK0051 instead, so the sender retries and the
             # exchange is logged in full once the database is back (an unlogged answer is no answer).
-            verzoek.uitkomst = _NIET_BESCHIKBAAR
-            return self._unreachable(exc, verzoek)
+            request.uitkomst = _NIET_BESCHIKBAAR
+            return self._unreachable(exc, request)
         return 500, [("Content-Type", XML)], body
 
     def _audit(
-        self, session, verzoek: _Request, uitkomst: str, leerlingen: set[str] | None = None, aantal: int = 0
+        self, session, request: _Request, uitkomst: str, leerlingen: set[str] | None = None, aantal: int = 0
     ) -> None:
         """Append the audit record of a request that reached the service layer of the broker (not
         ``ping``, which touches no personal data, nor the reference receiver)."""
-        if not verzoek.uitgevoerd or verzoek.operatie == "ping" or verzoek.dienst.service_id == "ontvanger":
+        if not request.executed or request.operatie == "ping" or request.dienst.service_id == "ontvanger":
             return
-        gebeurtenis = AuditEvent(
+        event = AuditEvent(
             SOAP,
-            verzoek.operatie,
+            request.operatie,
             uitkomst,
-            partij_oin=verzoek.kop.afzender_oin,
-            certificaat=verzoek.certificaat,
-            message_id=verzoek.kop.message_id,
-            cyclus_jaar=self.runtime.kalender.cyclus_on(verzoek.nu.date()).jaar,
+            partij_oin=request.header.afzender_oin,
+            certificaat=request.certificaat,
+            message_id=request.header.message_id,
+            cyclus_jaar=self.runtime.kalender.cyclus_on(request.now.date()).jaar,
             leerlingen=leerlingen or set(),
             aantal=aantal,
         )
-        record_event(session, gebeurtenis, verzoek.nu)
+        record_event(session, event, request.now)
 
 
-def _replay_fault(eerder: Recall) -> EdukoppelingFault:
+def _replay_fault(earlier: Recall) -> EdukoppelingFault:
     """The fault for a MessageID seen before (O5): a byte-identical replay → Client.EK0031 (H64, H67),
     the MessageID reused with another Body or certificate → Client.DK0011."""
-    if eerder.outcome is Outcome.REPLAY:
+    if earlier.outcome is Outcome.REPLAY:
         return EdukoppelingFault(
             FaultCode.CLIENT_EK0031,
             "replay of an applied message",
@@ -503,7 +503,7 @@ _NIET_BESCHIKBAAR = FaultCode.SERVER_DK0051
 _VERZOEK = "verzoek"
 
 
-def database_weg(exc: BaseException) -> bool:
+def database_gone(exc: BaseException) -> bool:
     """Whether ``exc`` says the database cannot be reached or used right now (down, restarting,
     shutting down, a connection lost, the pool exhausted), as opposed to a fault in the request or
     in the code. Any of these makes the answer Server.DK0051: retryable (F7)."""
@@ -512,7 +512,7 @@ def database_weg(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
-def _voor_log(waarde: str | int | None) -> str:
+def _for_log(waarde: str | int | None) -> str:
     """A value the client sent (a MessageID, an OIN) fit for one operator log line: printable ASCII
     without spaces, at most 100 characters; anything else is replaced, so it cannot forge lines. A
     message-log row id as it is; "(unknown)" for None (a row that could not be written)."""
@@ -520,38 +520,38 @@ def _voor_log(waarde: str | int | None) -> str:
         return "(unknown)"
     if isinstance(waarde, int):
         return str(waarde)
-    schoon = "".join(t if "!" <= t <= "~" else "?" for t in waarde[:100])
-    return schoon + ("…" if len(waarde) > 100 else "")
+    clean = "".join(t if "!" <= t <= "~" else "?" for t in waarde[:100])
+    return clean + ("…" if len(waarde) > 100 else "")
 
 
-def _count(dienst: Dienst, verzoeken: list[_Request], uitkomst: str | None, begin: float) -> None:
+def _count(dienst: Dienst, requests: list[_Request], uitkomst: str | None, begin: float) -> None:
     """Count the request in the metrics: its outcome (``uitkomst`` or the request's own) and operation."""
-    verzoek = verzoeken[0] if verzoeken else None
-    operatie = verzoek.operatie if verzoek else metrics.ONBEKEND
-    uitkomst = uitkomst or (verzoek.uitkomst if verzoek else metrics.OK)
+    request = requests[0] if requests else None
+    operatie = request.operatie if request else metrics.ONBEKEND
+    uitkomst = uitkomst or (request.uitkomst if request else metrics.OK)
     metrics.count_request(dienst.service_id, operatie, uitkomst, time.perf_counter() - begin)
 
 
-def _header_for_fault(verzoek: _Request) -> Header:
+def _header_for_fault(request: _Request) -> Header:
     """F5 for a fault raised before the message was read (e.g. EK0030 on the TLS certificate): the
     MessageID and From OIN, when the bytes yield them, so the sender can match the fault. Best effort."""
     try:
         message_id, from_oin = read_before_fault(
-            read_envelope(parse_bericht(verzoek.raw), wss_toegestaan=True)
+            read_envelope(parse_bericht(request.raw), wss_allowed=True)
         )
     except Exception:  # noqa: BLE001 — whatever is wrong with the bytes, the original fault stands
-        return verzoek.kop
-    return replace(verzoek.kop, message_id=message_id, afzender_oin=from_oin)
+        return request.header
+    return replace(request.header, message_id=message_id, afzender_oin=from_oin)
 
 
-def _response_header(verzoek: Header, broker_oin: str, message_id: str) -> Header:
-    """The addressing of the broker's answer to a request with addressing ``verzoek``."""
+def _response_header(request: Header, broker_oin: str, message_id: str) -> Header:
+    """The addressing of the broker's answer to a request with addressing ``request``."""
     return replace(
-        verzoek,
+        request,
         afzender_oin=broker_oin,
-        ontvanger_oin=verzoek.afzender_oin,
+        ontvanger_oin=request.afzender_oin,
         message_id=message_id,
-        relates_to=verzoek.message_id,
+        relates_to=request.message_id,
     )
 
 
@@ -559,14 +559,14 @@ def safe_trace(exc: BaseException) -> str:
     """Exception type and the frames it passed (file:line function), without the exception text:
     a text may quote database parameters or payload, and a log line must never carry a BSN."""
     frames = traceback.extract_tb(exc.__traceback__)
-    plekken = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-6:]))
-    return f"{type(exc).__name__} at {plekken}"
+    places = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-6:]))
+    return f"{type(exc).__name__} at {places}"
 
 
-def _as_fault(fout: EdukoppelingFault | NotAuthorised) -> EdukoppelingFault:
-    if isinstance(fout, NotAuthorised):
+def _as_fault(error: EdukoppelingFault | NotAuthorised) -> EdukoppelingFault:
+    if isinstance(error, NotAuthorised):
         # The detail tells the sender what to fix; the log gets that and, where given, more (M6).
         return EdukoppelingFault(
-            FaultCode.CLIENT_DK0002, f"not authorised: {fout.audit or fout.reden}", fout.reden
+            FaultCode.CLIENT_DK0002, f"not authorised: {error.audit or error.reden}", error.reden
         )
-    return fout
+    return error

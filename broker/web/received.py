@@ -42,7 +42,7 @@ class Ontvangen:
     uitkomst: str
 
 
-def lijst(session: Session, limit: int) -> list[Ontvangen]:
+def list_(session: Session, limit: int) -> list[Ontvangen]:
     """The latest ``limit`` requests the receiver got, newest first."""
     rijen = session.scalars(
         select(Bericht).where(Bericht.richting == "in").order_by(Bericht.id.desc()).limit(limit)
@@ -53,25 +53,25 @@ def lijst(session: Session, limit: int) -> list[Ontvangen]:
     ]
 
 
-def show(session: Session, bericht_id: int, keyring: Keyring, nummers: bool) -> str | None:
+def show(session: Session, bericht_id: int, keyring: Keyring, numbers: bool) -> str | None:
     """Request ``bericht_id`` decrypted with the receiver's key: a few lines on its addressing and
     outcome, then the SOAP Body as received, indented for reading. Pupil numbers masked unless
-    ``nummers``. None when the log holds no request with that id."""
-    rij = session.get(Bericht, bericht_id)
-    if rij is None or rij.richting != "in":
+    ``numbers``. None when the log holds no request with that id."""
+    row = session.get(Bericht, bericht_id)
+    if row is None or row.richting != "in":
         return None
-    kop = [
-        f"id          {rij.id}",
-        f"received    {rij.tijdstip:%Y-%m-%d %H:%M:%S} UTC",
-        f"from        {rij.afzender_oin or '(unreadable)'} (certificate {rij.certificaat_oin or '-'})",
-        f"action      {rij.action or '(unreadable)'}",
-        f"MessageID   {rij.message_id or '(unreadable)'}",
-        f"outcome     {rij.uitkomst}" + (f" ({rij.reden})" if rij.reden else ""),
+    header = [
+        f"id          {row.id}",
+        f"received    {row.tijdstip:%Y-%m-%d %H:%M:%S} UTC",
+        f"from        {row.afzender_oin or '(unreadable)'} (certificate {row.certificaat_oin or '-'})",
+        f"action      {row.action or '(unreadable)'}",
+        f"MessageID   {row.message_id or '(unreadable)'}",
+        f"outcome     {row.uitkomst}" + (f" ({row.reden})" if row.reden else ""),
     ]
-    return "\n".join(kop) + "\n\n" + _body(read_content(rij, keyring), nummers)
+    return "\n".join(header) + "\n\n" + _body(read_content(row, keyring), numbers)
 
 
-def _body(raw: bytes, nummers: bool) -> str:
+def _body(raw: bytes, numbers: bool) -> str:
     try:
         root = etree.fromstring(raw, _PARSER)
     except etree.XMLSyntaxError:
@@ -79,15 +79,15 @@ def _body(raw: bytes, nummers: bool) -> str:
     body = root.find(q(SOAP11, "Body"))
     if body is None:
         return "(no SOAP 1.1 Body)"
-    if not nummers:
+    if not numbers:
         for element in body.iter():
             if element.tag in _NUMMERS and element.text:
                 element.text = MASKER
     delen = []
     for kind in body:
-        kopie = copy.deepcopy(kind)
-        etree.cleanup_namespaces(kopie)  # without the Envelope's and wsu's declarations it inherited
-        delen.append(etree.tostring(kopie, pretty_print=True, encoding="unicode"))
+        element_copy = copy.deepcopy(kind)
+        etree.cleanup_namespaces(element_copy)  # without the Envelope's and wsu's declarations it inherited
+        delen.append(etree.tostring(element_copy, pretty_print=True, encoding="unicode"))
     return "".join(delen).rstrip("\n") or "(empty Body)"
 
 

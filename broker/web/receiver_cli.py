@@ -16,7 +16,7 @@ def receiver() -> None:
 @receiver.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8090, show_default=True, type=int)
-@click.option("--fail", "storingen", default="", help="Fail the first requests, e.g. 503,timeout,DK0051.")
+@click.option("--fail", "faults", default="", help="Fail the first requests, e.g. 503,timeout,DK0051.")
 @click.option(
     "--timeout-s",
     default=15.0,
@@ -26,31 +26,31 @@ def receiver() -> None:
     "(outbox_timeout_s, default 10) makes the broker give up and retry; shorter is only a slow answer.",
 )
 @click.pass_obj
-def receiver_serve(runtime, host: str, port: int, storingen: str, timeout_s: float) -> None:
+def receiver_serve(runtime, host: str, port: int, faults: str, timeout_s: float) -> None:
     """Serve the receiver contract with the full inbound gate (its own database and keys from --config)."""
     from broker.web.receiver import STORINGEN, make_receiver
     from broker.web.server import serve_forever
 
-    lijst_ = [s for s in storingen.split(",") if s]
+    lijst_ = [s for s in faults.split(",") if s]
     if any(s not in STORINGEN for s in lijst_):
         raise click.BadParameter(f"each failure is one of {', '.join(STORINGEN)}", param_hint="--fail")
-    sleutels = runtime.settings.key_file
-    if not sleutels.exists():
+    keys = runtime.settings.key_file
+    if not keys.exists():
         from broker.privacy.keys import make_key_file
 
-        make_key_file(sleutels)  # the receiver's own key for its message log
+        make_key_file(keys)  # the receiver's own key for its message log
     from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
     from broker.web.startup_checks import StartRefused, check_start
 
     try:  # in this process: a refusal is one line, never a worker traceback
-        check_start(runtime, Contract(sleutels=ONTVANGER_DIENSTEN))
-    except StartRefused as fout:
-        raise click.ClickException(str(fout)) from None
+        check_start(runtime, Contract(keys=ONTVANGER_DIENSTEN))
+    except StartRefused as error:
+        raise click.ClickException(str(error)) from None
     upgrade(runtime.engine)
     runtime.close()
     click.echo(f"WSDL ontvanger http://{host}:{port}/vva/ontvanger/v1?wsdl")
     serve_forever(
-        runtime, host, port, workers=1, threads=4, maak_app=lambda om: make_receiver(om, lijst_, timeout_s)
+        runtime, host, port, workers=1, threads=4, maak_app=lambda rt: make_receiver(rt, lijst_, timeout_s)
     )
 
 
@@ -60,11 +60,11 @@ def receiver_serve(runtime, host: str, port: int, storingen: str, timeout_s: flo
 def receiver_list(runtime, limit: int) -> None:
     """What the receiver got, newest first: id, time, sender OIN, operation, MessageID, outcome
     (verwerkt, herhaald = a redelivery answered from memory, or the faultcode). No pupil data."""
-    from broker.web.received import lijst
+    from broker.web.received import list_
 
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        ontvangen = lijst(session, limit)
+        ontvangen = list_(session, limit)
     if not ontvangen:
         click.echo("nothing received yet")
     for o in ontvangen:
@@ -78,19 +78,19 @@ def receiver_list(runtime, limit: int) -> None:
 @click.argument("bericht_id", metavar="ID", type=int)
 @click.option(
     "--show-numbers",
-    "nummers",
+    "numbers",
     is_flag=True,
     help="Show pupil numbers (bsn, onderwijsnummer); masked as ********* without it.",
 )
 @click.pass_obj
-def receiver_show(runtime, bericht_id: int, nummers: bool) -> None:
+def receiver_show(runtime, bericht_id: int, numbers: bool) -> None:
     """One received message (ID from `vva receiver list`), decrypted with the receiver's own key: its
     addressing, how it ended, and the SOAP Body exactly as the broker sent it."""
     from broker.web.received import show
 
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        tekst = show(session, bericht_id, runtime.keyring, nummers)
-    if tekst is None:
+        text = show(session, bericht_id, runtime.keyring, numbers)
+    if text is None:
         raise click.ClickException(f"no received message #{bericht_id} (see vva receiver list)")
-    click.echo(tekst)
+    click.echo(text)

@@ -35,10 +35,10 @@ def _configure_logging() -> None:
     handler.setFormatter(
         logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s")
     )
-    wortel = logging.getLogger()
-    wortel.handlers[:] = [handler]
-    wortel.setLevel(logging.INFO)
-    protect_logger(wortel)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    protect_logger(root)
 
 
 class _Gunicorn(Application):
@@ -48,25 +48,25 @@ class _Gunicorn(Application):
     def __init__(
         self,
         runtime: Runtime,
-        opties: dict,
+        options: dict,
         maak_app=None,
         bestand: str | None = None,
-        opdrachtregel: dict | None = None,
+        command_line: dict | None = None,
     ) -> None:
-        self._omgeving = runtime
+        self._runtime = runtime
         self.settings = runtime.settings  # read by the worker (broker.web.worker) in each process
-        self._opties = opties
-        self._maak_app = maak_app
-        self._bestand = bestand
-        self._opdrachtregel = opdrachtregel or {}
+        self._options = options
+        self._make_app = maak_app
+        self._file = bestand
+        self._command_line = command_line or {}
         super().__init__()
 
     def load_config(self) -> None:
-        for sleutel, waarde in self._opties.items():
+        for sleutel, waarde in self._options.items():
             self.cfg.set(sleutel, waarde)
-        if self._bestand:
-            self.load_config_from_file(self._bestand)
-        for sleutel, waarde in self._opdrachtregel.items():
+        if self._file:
+            self.load_config_from_file(self._file)
+        for sleutel, waarde in self._command_line.items():
             self.cfg.set(sleutel, waarde)
         if "control_socket_disable" in self.cfg.settings:
             # gunicorn 24+ opens a control socket shared by every instance in ~/.gunicorn; one
@@ -76,7 +76,7 @@ class _Gunicorn(Application):
     def load(self):
         from broker.web.app import make_app
 
-        return (self._maak_app or make_app)(self._omgeving)
+        return (self._make_app or make_app)(self._runtime)
 
 
 def _tls_options(runtime: Runtime) -> dict:
@@ -89,7 +89,7 @@ def _tls_options(runtime: Runtime) -> dict:
         [str(settings.tls_client_ca)] if settings.tls_client_ca else [str(p) for p in settings.ca_files]
     )
 
-    def context(_config, _standaard):
+    def context(_config, _default):
         return server_context(certificaat, sleutel, client_cas)
 
     return {"certfile": certificaat, "keyfile": sleutel, "ssl_context": context}
@@ -100,29 +100,29 @@ def port_in_use(host: str, port: int) -> bool:
     SO_REUSEADDR, so a port in TIME_WAIT is free), so that ``vva serve`` can say so in one line before
     printing addresses, instead of gunicorn retrying for five seconds and ending in a traceback."""
     try:
-        adressen = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
         return False  # an unknown host is gunicorn's to report
-    familie, soort, protocol, _, adres = adressen[0]
-    with socket.socket(familie, soort, protocol) as sok:
-        sok.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    family, soort, protocol, _, address = addresses[0]
+    with socket.socket(family, soort, protocol) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sok.bind(adres)
-        except OSError as fout:
-            return fout.errno == errno.EADDRINUSE
+            sock.bind(address)
+        except OSError as error:
+            return error.errno == errno.EADDRINUSE
     return False
 
 
 def serve_forever(
     runtime: Runtime,
     host: str,
-    poort: int,
+    port: int,
     workers: int | None = None,
     threads: int | None = None,
     maak_app=None,
     gunicorn_config: str | None = None,
 ) -> None:
-    """Serve the broker on ``host:poort`` with gunicorn: ``workers`` processes of ``threads`` threads.
+    """Serve the broker on ``host:port`` with gunicorn: ``workers`` processes of ``threads`` threads.
 
     The defaults below hold unless ``gunicorn_config`` (a gunicorn configuration file, e.g.
     ``deploy/gunicorn.conf.py``) sets otherwise; ``workers`` and ``threads`` given here win over both
@@ -133,17 +133,17 @@ def serve_forever(
     _configure_logging()
     _prepare_metrics()
     _mark_aborted(runtime)
-    opdrachtregel = {k: v for k, v in (("workers", workers), ("threads", threads)) if v is not None}
+    command_line = {k: v for k, v in (("workers", workers), ("threads", threads)) if v is not None}
     _Gunicorn(
         runtime,
         {
             **STANDAARD,
-            "bind": f"{host}:{poort}",
+            "bind": f"{host}:{port}",
             **_tls_options(runtime),
         },
         maak_app,
         gunicorn_config,
-        opdrachtregel,
+        command_line,
     ).run()
 
 

@@ -27,12 +27,12 @@ def refuse_unsafe_production(settings: Settings, contract: Contract) -> None:
     certificate; anything less would let anyone claim any OIN in wsa:From. Raises ``StartRefused``."""
     if not settings.production:
         return
-    onveilig = sorted(
+    unsafe = sorted(
         d.service_id for d in contract.diensten.values() if settings.profile_of(d.service_id) != ONDERTEKEND
     )
-    if onveilig:
+    if unsafe:
         raise StartRefused(
-            f'refusing to serve in production: service(s) {", ".join(onveilig)} are not signed (profile "2W-be"); '
+            f'refusing to serve in production: service(s) {", ".join(unsafe)} are not signed (profile "2W-be"); '
             'production needs profile = "2W-be-S" for every service (check profile and profiles)'
         )
     if not settings.client_certificate_required:
@@ -49,28 +49,28 @@ def check_start(runtime: Runtime, contract: Contract) -> None:
     Raises ``StartRefused`` with one line naming the setting to fix."""
     settings = runtime.settings
     refuse_unsafe_production(settings, contract)
-    proef = Runtime(settings)
-    ondertekend = any(settings.profile_of(d.service_id) == ONDERTEKEND for d in contract.diensten.values())
+    trial = Runtime(settings)
+    signed = any(settings.profile_of(d.service_id) == ONDERTEKEND for d in contract.diensten.values())
     try:
-        if ondertekend:
-            _ = proef.signer
-        if ondertekend or settings.client_certificate_required:
-            _ = proef.trust_store
-        _ = proef.keyring
-    except (ValueError, OSError) as fout:
-        raise StartRefused(f"refusing to serve: {_one_line(fout)}{_hint_for(fout, settings)}") from None
+        if signed:
+            _ = trial.signer
+        if signed or settings.client_certificate_required:
+            _ = trial.trust_store
+        _ = trial.keyring
+    except (ValueError, OSError) as error:
+        raise StartRefused(f"refusing to serve: {_one_line(error)}{_hint_for(error, settings)}") from None
 
 
-def _one_line(fout: BaseException) -> str:
-    return " ".join(str(fout).split()) or type(fout).__name__
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
 
 
-def _hint_for(fout: BaseException, settings: Settings) -> str:
-    tekst = str(fout)
-    if "demo CA" in tekst:
+def _hint_for(error: BaseException, settings: Settings) -> str:
+    text = str(error)
+    if "demo CA" in text:
         return "; set trust_ca (and trust_crl) to the PKIoverheid CA files (deploy/README.md)"
-    if isinstance(fout, FileNotFoundError) and settings.production:
+    if isinstance(error, FileNotFoundError) and settings.production:
         return "; check the file settings in the settings file (deploy/README.md)"
-    if isinstance(fout, FileNotFoundError):
+    if isinstance(error, FileNotFoundError):
         return "; run 'vva init' first (it makes the keys and the demo PKI)"
     return ""

@@ -69,8 +69,8 @@ class _Incoming:
     conn: TConn
     begin: float
     buf: bytearray = field(default_factory=bytearray)
-    eerste_byte: float | None = None  # when the first byte of the request came (the rate counts from it)
-    vraagt_continue: bool = False  # "Expect: 100-continue": the client waits for an interim answer
+    first_byte: float | None = None  # when the first byte of the request came (the rate counts from it)
+    asks_continue: bool = False  # "Expect: 100-continue": the client waits for an interim answer
     continue_gestuurd: bool = False
     chunk: int = 0  # chunked body: where in the body the next chunk-size line starts (scanned so far)
 
@@ -80,17 +80,17 @@ class BufferingWorker(ThreadWorker):
 
     def init_process(self) -> None:
         settings = getattr(self.app, "settings", None) or Settings()
-        self.lees_s = settings.request_read_timeout_s
-        self.min_snelheid = settings.request_min_bytes_per_s
+        self.read_s = settings.request_read_timeout_s
+        self.min_speed = settings.request_min_bytes_per_s
         self.max_body = settings.max_request_bytes
         self.budget = settings.request_buffer_budget_bytes
-        self.gebufferd = 0  # bytes held by all requests in self.inkomend together
+        self.buffered = 0  # bytes held by all requests in self.inkomend together
         cfg = self.cfg
-        self.max_chunkregel = cfg.limit_request_field_size or 8190  # gunicorn's bound on a chunk-size line
-        self.max_kop = (
+        self.max_chunk_line = cfg.limit_request_field_size or 8190  # gunicorn's bound on a chunk-size line
+        self.max_header = (
             cfg.limit_request_line + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 4
         )
-        self.inkomend: list[_Incoming] = []
+        self.incoming: list[_Incoming] = []
         super().init_process()
 
     def enqueue_req(self, conn: TConn) -> None:
@@ -98,14 +98,14 @@ class BufferingWorker(ThreadWorker):
             conn.vva_compleet = False  # the next request on this connection is gathered again
             super().enqueue_req(conn)
             return
-        eerder = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
-        nu = time.monotonic()
-        inkomend = _Incoming(conn, nu, bytearray(eerder), nu if eerder else None)
+        earlier = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
+        now = time.monotonic()
+        incoming = _Incoming(conn, now, bytearray(earlier), now if earlier else None)
         conn.sock.setblocking(False)
-        self.inkomend.append(inkomend)
-        self.gebufferd += len(inkomend.buf)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, inkomend))
-        self._onwards(inkomend)
+        self.incoming.append(incoming)
+        self.buffered += len(incoming.buf)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._readable, incoming))
+        self._onwards(incoming)
 
     def _buffers(self, conn: TConn) -> bool:
         return not (
@@ -115,105 +115,105 @@ class BufferingWorker(ThreadWorker):
             or getattr(self.cfg, "protocol", "http") != "http"
         )
 
-    def _readable(self, inkomend: _Incoming, _sock) -> None:
+    def _readable(self, incoming: _Incoming, _sock) -> None:
         try:
-            data = inkomend.conn.sock.recv(65536)
+            data = incoming.conn.sock.recv(65536)
         except BlockingIOError:
             return
         except OSError:
-            self._close(inkomend, antwoord=False)
+            self._close(incoming, response=False)
             return
         if not data:  # the client closed its side: hand over what it sent (or close, if nothing)
-            if inkomend.buf:
-                self._pass_on(inkomend)
+            if incoming.buf:
+                self._pass_on(incoming)
             else:
-                self._close(inkomend, antwoord=False)
+                self._close(incoming, response=False)
             return
-        if self.gebufferd + len(data) > self.budget:
+        if self.buffered + len(data) > self.budget:
             self.log.warning(
                 "requests being received hold %d bytes, the budget is %d: 503, connection closed",
-                self.gebufferd,
+                self.buffered,
                 self.budget,
             )
-            _drain(inkomend.conn.sock)
-            self._close(inkomend, antwoord=False, melding=_VOL)
+            _drain(incoming.conn.sock)
+            self._close(incoming, response=False, melding=_VOL)
             return
-        inkomend.buf += data
-        self.gebufferd += len(data)
-        inkomend.eerste_byte = inkomend.eerste_byte or time.monotonic()
-        self._onwards(inkomend)
+        incoming.buf += data
+        self.buffered += len(data)
+        incoming.first_byte = incoming.first_byte or time.monotonic()
+        self._onwards(incoming)
 
-    def _onwards(self, inkomend: _Incoming) -> None:
+    def _onwards(self, incoming: _Incoming) -> None:
         """Hand the request over if it is complete; else, if the client waits for "100 Continue"
         before it sends its body, send that (once) and go on gathering, as for any other request."""
-        if self._complete(inkomend):
-            self._pass_on(inkomend)
-        elif inkomend.vraagt_continue and not inkomend.continue_gestuurd:
-            inkomend.continue_gestuurd = True
+        if self._complete(incoming):
+            self._pass_on(incoming)
+        elif incoming.asks_continue and not incoming.continue_gestuurd:
+            incoming.continue_gestuurd = True
             try:
-                inkomend.conn.sock.send(_GA_DOOR)  # 25 bytes on a fresh connection: never blocks
+                incoming.conn.sock.send(_GA_DOOR)  # 25 bytes on a fresh connection: never blocks
             except OSError:
-                self._close(inkomend, antwoord=False)
+                self._close(incoming, response=False)
 
-    def _complete(self, inkomend: _Incoming) -> bool:
-        """Whether ``inkomend`` holds a whole request, or enough to refuse it; errs towards True."""
-        buf = inkomend.buf
-        eind = buf.find(b"\r\n\r\n")
-        if eind < 0:
-            return len(buf) > self.max_kop
-        lengte, chunked = None, False
-        for regel in bytes(buf[:eind]).split(b"\r\n")[1:]:
+    def _complete(self, incoming: _Incoming) -> bool:
+        """Whether ``incoming`` holds a whole request, or enough to refuse it; errs towards True."""
+        buf = incoming.buf
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return len(buf) > self.max_header
+        length, chunked = None, False
+        for regel in bytes(buf[:end]).split(b"\r\n")[1:]:
             naam, _, waarde = regel.partition(b":")
             naam, waarde = naam.strip().lower(), waarde.strip()
             if naam == b"content-length":
-                if not waarde.isdigit() or (lengte is not None and int(waarde) != lengte):
+                if not waarde.isdigit() or (length is not None and int(waarde) != length):
                     return True  # malformed: gunicorn refuses it
-                lengte = int(waarde)
+                length = int(waarde)
             elif naam == b"transfer-encoding":
                 chunked = True
             elif naam == b"expect":
                 if waarde.lower() != b"100-continue":
                     return True  # gunicorn answers 417
                 # RFC 9110 10.1.1: an HTTP/1.0 client sends its body anyway; the server ignores it.
-                inkomend.vraagt_continue = buf[: buf.find(b"\r\n")].endswith(b" HTTP/1.1")
-        body = len(buf) - eind - 4
+                incoming.asks_continue = buf[: buf.find(b"\r\n")].endswith(b" HTTP/1.1")
+        body = len(buf) - end - 4
         if chunked:
-            return body > self.max_body or self._last_chunk_in(inkomend, eind + 4)
-        return lengte is None or lengte > self.max_body or body >= lengte
+            return body > self.max_body or self._last_chunk_in(incoming, end + 4)
+        return length is None or length > self.max_body or body >= length
 
-    def _last_chunk_in(self, inkomend: _Incoming, begin: int) -> bool:
+    def _last_chunk_in(self, incoming: _Incoming, begin: int) -> bool:
         """Whether the chunked body from ``begin`` in the buffer is there up to the end of its trailer
         section (RFC 9112 7.1: the last chunk may carry extensions and trailer fields), or is malformed
         (gunicorn refuses it at once). Walks the chunks by their sizes, from where the previous call
         stopped: a "0" line inside a chunk's data is data, and a body in many small reads is scanned
         once."""
-        buf, pos = inkomend.buf, begin + inkomend.chunk
+        buf, pos = incoming.buf, begin + incoming.chunk
         while True:
-            regel = bytes(buf[pos : pos + self.max_chunkregel + 2])
+            regel = bytes(buf[pos : pos + self.max_chunk_line + 2])
             einde = regel.find(b"\r\n")
             if einde < 0:
-                return len(regel) > self.max_chunkregel  # a size line without end: gunicorn refuses it
-            grootte = regel[:einde].split(b";", 1)[0].rstrip(b" \t")
-            if not grootte or grootte.strip(b"0123456789abcdefABCDEF"):
+                return len(regel) > self.max_chunk_line  # a size line without end: gunicorn refuses it
+            size = regel[:einde].split(b";", 1)[0].rstrip(b" \t")
+            if not size or size.strip(b"0123456789abcdefABCDEF"):
                 return True  # not a chunk size: gunicorn refuses it
             data = pos + einde + 2
-            if int(grootte, 16) == 0:  # the last chunk: then trailer fields up to an empty line
-                leeg = buf[data : data + 2] == b"\r\n" or buf.find(b"\r\n\r\n", data) >= 0
-                return leeg or len(buf) - data > self.max_kop
-            pos = data + int(grootte, 16) + 2  # past the chunk's data and its CRLF
+            if int(size, 16) == 0:  # the last chunk: then trailer fields up to an empty line
+                empty = buf[data : data + 2] == b"\r\n" or buf.find(b"\r\n\r\n", data) >= 0
+                return empty or len(buf) - data > self.max_header
+            pos = data + int(size, 16) + 2  # past the chunk's data and its CRLF
             if len(buf) < pos:
                 return False
-            inkomend.chunk = pos - begin
+            incoming.chunk = pos - begin
 
-    def _pass_on(self, inkomend: _Incoming) -> None:
+    def _pass_on(self, incoming: _Incoming) -> None:
         """Hand the complete request to a thread, its bytes in the parser's buffer."""
-        self._forget(inkomend)
-        conn = inkomend.conn
+        self._forget(incoming)
+        conn = incoming.conn
         conn.init()  # plain HTTP/1.x: makes the parser only (TLS and HTTP/2 are never gathered)
         conn.data_ready = True
-        conn.parser.unreader.unread(bytes(inkomend.buf))
+        conn.parser.unreader.unread(bytes(incoming.buf))
         conn.vva_compleet = True
-        conn.vva_continue_gestuurd = inkomend.continue_gestuurd
+        conn.vva_continue_gestuurd = incoming.continue_gestuurd
         self.enqueue_req(conn)
 
     def handle_request(self, req, conn: TConn):
@@ -222,48 +222,48 @@ class BufferingWorker(ThreadWorker):
             req._expected_100_continue = False  # this worker sent it already; gunicorn would send another
         return super().handle_request(req, conn)
 
-    def _forget(self, inkomend: _Incoming) -> None:
-        if inkomend in self.inkomend:  # not when complete at once (pipelined behind the last request)
-            self.inkomend.remove(inkomend)
-            self.gebufferd -= len(inkomend.buf)
+    def _forget(self, incoming: _Incoming) -> None:
+        if incoming in self.incoming:  # not when complete at once (pipelined behind the last request)
+            self.incoming.remove(incoming)
+            self.buffered -= len(incoming.buf)
         try:
-            self.poller.unregister(inkomend.conn.sock)
+            self.poller.unregister(incoming.conn.sock)
         except (KeyError, ValueError, OSError):
             pass  # never registered (complete at once) or already gone
 
-    def _close(self, inkomend: _Incoming, antwoord: bool, melding: bytes = _TE_LAAT) -> None:
-        self._forget(inkomend)
-        if antwoord or melding is not _TE_LAAT:
+    def _close(self, incoming: _Incoming, response: bool, melding: bytes = _TE_LAAT) -> None:
+        self._forget(incoming)
+        if response or melding is not _TE_LAAT:
             try:
-                inkomend.conn.sock.send(melding)  # non-blocking, best effort
+                incoming.conn.sock.send(melding)  # non-blocking, best effort
             except OSError:
                 pass
         self.nr_conns -= 1
-        inkomend.conn.close()
+        incoming.conn.close()
 
     def murder_pending(self) -> None:
         """gunicorn's clean-up of idle connections, plus: close requests past their deadline or
         below the minimum rate (called from the worker's main loop about once a second)."""
         super().murder_pending()
-        nu = time.monotonic()
-        for inkomend in list(self.inkomend):
-            verstreken = nu - inkomend.begin
-            bezig = nu - (inkomend.eerste_byte or nu)  # no rate before the first byte: an idle connection
-            te_traag = bezig > _AANLOOP_S and len(inkomend.buf) < self.min_snelheid * (bezig - _AANLOOP_S)
-            if verstreken > self.lees_s or te_traag:
+        now = time.monotonic()
+        for incoming in list(self.incoming):
+            elapsed = now - incoming.begin
+            busy = now - (incoming.first_byte or now)  # no rate before the first byte: an idle connection
+            too_slow = busy > _AANLOOP_S and len(incoming.buf) < self.min_speed * (busy - _AANLOOP_S)
+            if elapsed > self.read_s or too_slow:
                 self.log.info(
                     "request not received in time (%d bytes in %.1f s): 408, connection closed",
-                    len(inkomend.buf),
-                    verstreken,
+                    len(incoming.buf),
+                    elapsed,
                 )
-                self._close(inkomend, antwoord=bool(inkomend.buf))
+                self._close(incoming, response=bool(incoming.buf))
 
 
-def _drain(sock, hoogstens: int = 1024 * 1024) -> None:
+def _drain(sock, at_most: int = 1024 * 1024) -> None:
     """Discard what the client already sent (non-blocking, bounded), so that closing the socket after
     the answer sends a FIN, not a reset that can make the client lose the answer unread."""
     try:
-        while hoogstens > 0 and (deel := sock.recv(min(hoogstens, 65536))):
-            hoogstens -= len(deel)
+        while at_most > 0 and (deel := sock.recv(min(at_most, 65536))):
+            at_most -= len(deel)
     except OSError:
         pass  # nothing more waiting (BlockingIOError) or the client is gone

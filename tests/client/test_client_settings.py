@@ -21,18 +21,18 @@ def map(tmp_path):
     return tmp_path
 
 
-def write(map, extra: str = "", **vervang) -> str:
-    waarden = {
+def write(map, extra: str = "", **replace) -> str:
+    values = {
         "endpoint": '"http://127.0.0.1:8080/"',
         "oin": f'"{SCHOOL}"',
         "sleutel": f'"pki/{SCHOOL}.key.pem"',
         "certificaat": f'"pki/{SCHOOL}.cert.pem"',
         "ca": '"pki/ca/root.pem"',
-        **vervang,
+        **replace,
     }
-    pad = map / "vva-client.toml"
-    pad.write_text("".join(f"{k} = {v}\n" for k, v in waarden.items() if v is not None) + extra)
-    return str(pad)
+    path = map / "vva-client.toml"
+    path.write_text("".join(f"{k} = {v}\n" for k, v in values.items() if v is not None) + extra)
+    return str(path)
 
 
 def test_paden_zijn_relatief_aan_het_instellingenbestand_en_standaarden_gelden(map, monkeypatch):
@@ -130,14 +130,14 @@ def test_the_tables_show_intake_overeenkomst_and_examenresultaat_when_the_answer
         intake=Ns(datum=date(2027, 3, 10), uitkomst="positiefAdvies"),
         onderwijsovereenkomstDatum=date(2027, 6, 1),
     )
-    oud = Ns(brinMbo="99XE", status="aangemeld", datum=date(2027, 2, 1), crebo=None)  # an older answer
+    old = Ns(brinMbo="99XE", status="aangemeld", datum=date(2027, 2, 1), crebo=None)  # an older answer
     leerling = Ns(
         bsn="123456782",
         onderwijsnummer=None,
         brinVo="99XA",
         woongemeente="0363",
         mboGangerStatus="potentieel",
-        aanmelding=[aanmelding, oud],
+        aanmelding=[aanmelding, old],
         eldersAangemeld=False,
         examenresultaat=Ns(uitkomst="geslaagd", datum=date(2027, 7, 10)),
     )
@@ -147,5 +147,5 @@ def test_the_tables_show_intake_overeenkomst_and_examenresultaat_when_the_answer
         "123456782;99XB ingeschreven 2027-04-01 25180 intake positiefAdvies 2027-03-10 overeenkomst 2027-06-01"
         " | 99XE aangemeld 2027-02-01;geslaagd 2027-07-10"
     )
-    zonder = Ns(**{k: v for k, v in vars(leerling).items() if k != "examenresultaat"})  # an older answer
-    assert output.leerlingen([zonder])[0]["examenresultaat"] is None
+    without = Ns(**{k: v for k, v in vars(leerling).items() if k != "examenresultaat"})  # an older answer
+    assert output.leerlingen([without])[0]["examenresultaat"] is None

@@ -24,50 +24,50 @@ _OMGEVING = {
 
 def _opdracht_uit_de_docs() -> list[str]:
     """The first indented command of docs/conformance.md, joined over its line continuations."""
-    tekst = DOCS.read_text(encoding="utf-8")
-    blok = re.search(r"\n\n((?:    .*\n)+)", tekst).group(1)
-    return shlex.split(blok.replace("\\\n", " "))
+    text = DOCS.read_text(encoding="utf-8")
+    block = re.search(r"\n\n((?:    .*\n)+)", text).group(1)
+    return shlex.split(block.replace("\\\n", " "))
 
 
 @contextmanager
 def _demo(map: Path):
     """``./scripts/demo`` in ``map``: ``vva init`` then ``vva serve`` (here on a free port)."""
     subprocess.run([*VVA, "init"], cwd=map, env=_OMGEVING, check=True, capture_output=True, timeout=120)
-    poort = vrije_poort()
+    port = vrije_poort()
     with (map / "demo.log").open("wb") as log:
         proces = subprocess.Popen(
-            [*VVA, "serve", "--port", str(poort), "--workers", "1"],
+            [*VVA, "serve", "--port", str(port), "--workers", "1"],
             cwd=map,
             env=_OMGEVING,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
-            _wacht_op(f"http://127.0.0.1:{poort}", proces, poort)
-            yield poort
+            _wacht_op(f"http://127.0.0.1:{port}", proces, port)
+            yield port
         finally:
             proces.terminate()
             proces.wait(timeout=15)
 
 
-def _kit(map: Path, poort: int) -> subprocess.CompletedProcess:
+def _kit(map: Path, port: int) -> subprocess.CompletedProcess:
     opdracht = _opdracht_uit_de_docs()
     assert opdracht[:3] == [".venv/bin/vva", "conformance", "run"]
-    argumenten = [a.replace("127.0.0.1:8080", f"127.0.0.1:{poort}") for a in opdracht[1:]]
+    arguments = [a.replace("127.0.0.1:8080", f"127.0.0.1:{port}") for a in opdracht[1:]]
     return subprocess.run(
-        [*VVA, *argumenten], cwd=map, env=_OMGEVING, capture_output=True, text=True, timeout=600
+        [*VVA, *arguments], cwd=map, env=_OMGEVING, capture_output=True, text=True, timeout=600
     )
 
 
 def test_de_kit_slaagt_tegen_de_demo_zoals_de_docs_zeggen(tmp_path):
-    with _demo(tmp_path) as poort:
-        uitkomst = _kit(tmp_path, poort)
+    with _demo(tmp_path) as port:
+        uitkomst = _kit(tmp_path, port)
     assert uitkomst.returncode == 0, uitkomst.stdout + uitkomst.stderr
     # as the docs say, in the sentence after the command
     belofte = re.search(r"It ends with `([^`]+)`", DOCS.read_text(encoding="utf-8")).group(1)
     assert uitkomst.stdout.rstrip().endswith(belofte)
-    for geval in ("storing-dk0050", "storing-dk0051", "storing-dk0008"):
-        regel = next(r for r in uitkomst.stdout.splitlines() if r.split()[1:2] == [geval])
+    for case in ("storing-dk0050", "storing-dk0051", "storing-dk0008"):
+        regel = next(r for r in uitkomst.stdout.splitlines() if r.split()[1:2] == [case])
         assert regel.startswith("SKIP")
     assert (
         uitkomst.stdout.count(
@@ -82,11 +82,11 @@ def test_de_kit_slaagt_tegen_de_demo_zoals_de_docs_zeggen(tmp_path):
 def test_met_conformance_storingen_slaagt_ook_de_storing(tmp_path):
     # docs/conformance.md: a vva.toml in the checkout with this one line switches them on.
     (tmp_path / "vva.toml").write_text("conformance_fault_injection = true\n")
-    with _demo(tmp_path) as poort:
-        uitkomst = _kit(tmp_path, poort)
+    with _demo(tmp_path) as port:
+        uitkomst = _kit(tmp_path, port)
     assert uitkomst.returncode == 0, uitkomst.stdout + uitkomst.stderr
     # The three deliberate-failure cases the demo skips now pass: the docs' count plus three.
     belofte = re.search(r"It ends with `(\d+) passed, 0 failed, 4 skipped`", DOCS.read_text(encoding="utf-8"))
     assert uitkomst.stdout.rstrip().endswith(f"{int(belofte.group(1)) + 3} passed, 0 failed, 1 skipped")
-    for geval in ("storing-dk0050", "storing-dk0051", "storing-dk0008"):
-        assert re.search(rf"^ok\s+{geval}\s", uitkomst.stdout, re.MULTILINE), geval
+    for case in ("storing-dk0050", "storing-dk0051", "storing-dk0008"):
+        assert re.search(rf"^ok\s+{case}\s", uitkomst.stdout, re.MULTILINE), case

@@ -32,7 +32,7 @@ def test_productie_weigert_de_storingen(tmp_path):
 
 
 def test_zonder_de_instelling_is_een_storing_echo_gewoon_een_echo(tmp_path):
-    config = _broker_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", storingen=False)
+    config = _broker_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", faults=False)
     with broker_proces(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
         resultaat = _kit(
@@ -49,8 +49,8 @@ def test_zonder_de_instelling_is_een_storing_echo_gewoon_een_echo(tmp_path):
         "storing-dk0008-met-relatesto": "ok",
     }
     assert "this broker does not offer deliberate failures" in resultaat.output
-    antwoord = (tmp_path / "berichten" / "storing-dk0051.response.xml").read_bytes()
-    assert b"<tns:echo>vva-storing:DK0051</tns:echo>" in antwoord
+    response = (tmp_path / "berichten" / "storing-dk0051.response.xml").read_bytes()
+    assert b"<tns:echo>vva-storing:DK0051</tns:echo>" in response
 
 
 def _ping(echo: str | None) -> etree._Element:
@@ -75,8 +75,8 @@ def _ping(echo: str | None) -> etree._Element:
     ],
 )
 def test_alleen_precies_de_drie_echoteksten_van_ping_vragen_een_storing(operatie, echo, relates_to, code):
-    storing = requested_fault(operatie, _ping(echo), relates_to)
-    assert (storing.code if storing else None) == code
+    fault = requested_fault(operatie, _ping(echo), relates_to)
+    assert (fault.code if fault else None) == code
 
 
 def test_de_middleware_geeft_elk_verzoek_de_haak_en_laat_die_van_de_ontvanger_staan():
@@ -86,10 +86,10 @@ def test_de_middleware_geeft_elk_verzoek_de_haak_en_laat_die_van_de_ontvanger_st
         gezien.append(environ.get(FAULT_HOOK))
         return []
 
-    def eigen(*_):
+    def own(*_):
         return None
 
     FaultInjection(app)({}, None)
-    FaultInjection(app)({FAULT_HOOK: eigen}, None)
+    FaultInjection(app)({FAULT_HOOK: own}, None)
     app({}, None)  # without the middleware (production): no hook, so the pipeline raises nothing
-    assert gezien == [requested_fault, eigen, None]
+    assert gezien == [requested_fault, own, None]

@@ -32,10 +32,10 @@ _XSD_GISTEREN = etree.XMLSchema(
 )
 
 
-def _git_show(pad: str) -> bytes | None:
+def _git_show(path: str) -> bytes | None:
     try:
         uitkomst = subprocess.run(
-            ["git", "-C", str(_REPO), "show", f"{COMMIT}:{pad}"], capture_output=True, timeout=30, check=False
+            ["git", "-C", str(_REPO), "show", f"{COMMIT}:{path}"], capture_output=True, timeout=30, check=False
         )
     except OSError:
         return None
@@ -43,12 +43,12 @@ def _git_show(pad: str) -> bytes | None:
 
 
 def test_de_kopie_is_de_kit_van_gisteren():
-    bestanden = sorted(p for p in GISTEREN.rglob("*") if p.is_file())
-    assert len(bestanden) == 25  # the manifest, 13 operation samples, 11 structural faults
+    files = sorted(p for p in GISTEREN.rglob("*") if p.is_file())
+    assert len(files) == 25  # the manifest, 13 operation samples, 11 structural faults
     if _git_show("conformance/manifest.toml") is None:
         pytest.skip(f"no git history with {COMMIT} here; the copy is checked where it is")
-    for pad in bestanden:
-        assert _git_show(f"conformance/{pad.relative_to(GISTEREN)}") == pad.read_bytes(), pad
+    for path in files:
+        assert _git_show(f"conformance/{path.relative_to(GISTEREN)}") == path.read_bytes(), path
     # and the XSD copy the answers are checked against is yesterday's contract
     assert (
         _git_show("xsd/vva-aanmelden-v1.xsd")
@@ -58,18 +58,18 @@ def test_de_kopie_is_de_kit_van_gisteren():
 
 def test_elk_geldig_verzoek_van_gisteren_is_geldig_volgens_het_schema_van_vandaag():
     sleutel, certificaat = self_signed(SCHOOL_A)
-    afzender = Sender(sleutel, certificaat, SCHOOL_A, "99XA")
+    sender = Sender(sleutel, certificaat, SCHOOL_A, "99XA")
     manifest = load_manifest(GISTEREN / "manifest.toml")
-    geldig = [g for g in manifest.gevallen if g.verwacht == GEACCEPTEERD and g.dienst != "*"]
-    assert len(geldig) == 27
-    for geval in geldig:
-        bericht = render(
-            geval, manifest.sjabloon(geval), dienst=geval.dienst, adres="https://vva.example/vva",
-            ontvanger_oin=TEST_BROKER_OIN, afzender=afzender,
+    valid = [g for g in manifest.cases if g.verwacht == GEACCEPTEERD and g.dienst != "*"]
+    assert len(valid) == 27
+    for case in valid:
+        message = render(
+            case, manifest.sjabloon(case), dienst=case.dienst, address="https://vva.example/vva",
+            ontvanger_oin=TEST_BROKER_OIN, sender=sender,
         )  # fmt: skip
-        [verzoek] = etree.fromstring(bericht.data).find(q(SOAP11, "Body"))
-        assert _XSD_GISTEREN.validate(verzoek), (geval.id, _XSD_GISTEREN.error_log)
-        assert _XSD.validate(verzoek), (geval.id, _XSD.error_log)
+        [soap_request] = etree.fromstring(message.data).find(q(SOAP11, "Body"))
+        assert _XSD_GISTEREN.validate(soap_request), (case.id, _XSD_GISTEREN.error_log)
+        assert _XSD.validate(soap_request), (case.id, _XSD.error_log)
 
 
 def test_de_kit_van_gisteren_slaagt_tegen_de_broker_van_vandaag(database_url, tmp_path):
@@ -77,14 +77,14 @@ def test_de_kit_van_gisteren_slaagt_tegen_de_broker_van_vandaag(database_url, tm
     kit = tmp_path / "gisteren"
     shutil.copytree(GISTEREN, kit)
     manifest = kit / "manifest.toml"
-    gevallen = load_manifest(manifest).gevallen
+    cases = load_manifest(manifest).cases
     config = _broker_config(tmp_path, database_url)
     pki = tmp_path / "pki"
     with broker_proces(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
         resultaat = _kit(f"{url}/vva/vo/v1", pki, SCHOOL_A, "--manifest", str(manifest), junit=junit)
         assert resultaat.exit_code == 0, resultaat.output
-        assert _junit(junit) == {g.id: "ok" for g in gevallen if g.dienst in ("*", "vo")}
+        assert _junit(junit) == {g.id: "ok" for g in cases if g.dienst in ("*", "vo")}
         for dienst, (oin, brin) in SPREKERS.items():
             junit = tmp_path / f"{dienst}.xml"
             extra = [
@@ -96,4 +96,4 @@ def test_de_kit_van_gisteren_slaagt_tegen_de_broker_van_vandaag(database_url, tm
             ]
             resultaat = _kit(f"{url}/vva/{dienst}/v1", pki, oin, *extra, junit=junit)
             assert resultaat.exit_code == 0, resultaat.output
-            assert _junit(junit) == {g.id: "ok" for g in gevallen if g.dienst == dienst}
+            assert _junit(junit) == {g.id: "ok" for g in cases if g.dienst == dienst}

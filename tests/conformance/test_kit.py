@@ -38,61 +38,61 @@ SPREKERS = {
 def test_elke_code_van_de_fouttabel_wordt_uitgelokt():
     manifest = load_manifest()
     # The expected outcome itself, not an ook_goed alternative: each code is provoked for certain.
-    verwacht = {g.verwacht for g in manifest.gevallen}
+    verwacht = {g.verwacht for g in manifest.cases}
     assert [code for code in FAULTSTRINGS if code not in verwacht] == []
-    assert manifest.buiten_bereik == {}  # no code is excused
+    assert manifest.out_of_range == {}  # no code is excused
 
 
 def test_elke_operatie_van_elke_dienst_heeft_een_geldig_voorbeeld():
     manifest = load_manifest()
-    geldig = {(g.dienst, g.operatie) for g in manifest.gevallen if g.verwacht == GEACCEPTEERD}
+    valid = {(g.dienst, g.operatie) for g in manifest.cases if g.verwacht == GEACCEPTEERD}
     for dienst in Contract().diensten.values():
         for operatie in dienst.operaties.values():
-            assert (dienst.service_id, operatie.naam) in geldig
+            assert (dienst.service_id, operatie.naam) in valid
 
 
 def test_elk_geval_is_uitgelegd_en_gebruikt_bestaande_mutaties():
-    for geval in load_manifest().gevallen:
-        assert geval.omschrijving, geval.id
-        if geval.verwacht != GEACCEPTEERD or geval.dienst == "*":
-            assert geval.bron, geval.id  # the rule or H-number that says why
-        if geval.mutatie:
-            boom = geval.mutatie.partition(":")[0] in BOOM_MUTATIES
-            assert (boom and geval.ondertekenen) or geval.mutatie in BYTE_MUTATIES, geval.id
+    for case in load_manifest().cases:
+        assert case.omschrijving, case.id
+        if case.verwacht != GEACCEPTEERD or case.dienst == "*":
+            assert case.bron, case.id  # the rule or H-number that says why
+        if case.mutatie:
+            boom = case.mutatie.partition(":")[0] in BOOM_MUTATIES
+            assert (boom and case.ondertekenen) or case.mutatie in BYTE_MUTATIES, case.id
 
 
 def test_elk_geval_laat_zich_maken_en_de_ondertekende_zijn_getekend():
     sleutel, certificaat = self_signed(SCHOOL_A)
-    afzender = Sender(sleutel, certificaat, SCHOOL_A, "99XA")
+    sender = Sender(sleutel, certificaat, SCHOOL_A, "99XA")
     manifest = load_manifest()
-    for geval in manifest.gevallen:
-        dienst = "vo" if geval.dienst == "*" else geval.dienst
-        adres = f"https://vva.example/vva/{dienst}/v1"
-        bericht = render(
-            geval, manifest.sjabloon(geval), dienst=dienst, adres=adres, ontvanger_oin=TEST_BROKER_OIN,
-            afzender=afzender,
+    for case in manifest.cases:
+        dienst = "vo" if case.dienst == "*" else case.dienst
+        address = f"https://vva.example/vva/{dienst}/v1"
+        message = render(
+            case, manifest.sjabloon(case), dienst=dienst, address=address, ontvanger_oin=TEST_BROKER_OIN,
+            sender=sender,
         )  # fmt: skip
-        assert (bericht.signature_value is not None) == (
-            geval.ondertekenen and geval.codering in ("utf-8", "utf-8-bom")
+        assert (message.signature_value is not None) == (
+            case.ondertekenen and case.codering in ("utf-8", "utf-8-bom")
         )
-        assert "${" not in bericht.data.decode("utf-8", errors="replace"), geval.id
-        if bericht.signature_value is not None:
-            assert bericht.signature_value.encode() in b"".join(bericht.data.split()), geval.id
+        assert "${" not in message.data.decode("utf-8", errors="replace"), case.id
+        if message.signature_value is not None:
+            assert message.signature_value.encode() in b"".join(message.data.split()), case.id
 
 
 # --- against a broker ------------------------------------------------------------------------------
 
 
 def _broker_config(
-    map: Path, database_url: str, profile: str = "2W-be-S", extra: str = "", storingen: bool = True
+    map: Path, database_url: str, profile: str = "2W-be-S", extra: str = "", faults: bool = True
 ) -> Path:
-    """A test-environment broker as partners meet it: two-way TLS and, unless ``storingen`` is
+    """A test-environment broker as partners meet it: two-way TLS and, unless ``faults`` is
     False, the deliberate failures the storing-* cases ask for (conformance_fault_injection)."""
     pki = map / "pki"
     tls = (
         f'tls_key = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
         f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\ntls_required = true\n'
-        f"conformance_fault_injection = {str(storingen).lower()}\n"
+        f"conformance_fault_injection = {str(faults).lower()}\n"
     )
     config = schrijf_config(map, database_url, profile=profile, extra=tls + extra)
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
@@ -102,30 +102,30 @@ def _broker_config(
 
 def _kit(url: str, pki: Path, oin: str, *extra: str, junit: Path | None = None, tls: bool = True):
     ca = pki / "ca"
-    argumenten = [
+    arguments = [
         "conformance", "run", "--endpoint", url,
         "--key", str(pki / f"{oin}.key.pem"), "--cert", str(pki / f"{oin}.cert.pem"),
         "--ca", str(ca / "root.pem"), "--ca", str(ca / "issuing.pem"),
         "--crl", str(ca / "root.crl.pem"), "--crl", str(ca / "issuing.crl.pem"),
     ]  # fmt: skip
     if tls:
-        argumenten += ["--client-cert", str(pki / f"{oin}.chain.pem")]
+        arguments += ["--client-cert", str(pki / f"{oin}.chain.pem")]
     if junit is not None:
-        argumenten += ["--junit", str(junit)]
-    return CliRunner().invoke(main, [*argumenten, *extra])
+        arguments += ["--junit", str(junit)]
+    return CliRunner().invoke(main, [*arguments, *extra])
 
 
-def _junit(pad: Path) -> dict[str, str]:
+def _junit(path: Path) -> dict[str, str]:
     """Case id → ok / FAIL / SKIP, from the kit's JUnit XML."""
-    uitslag = {}
-    for testcase in etree.parse(str(pad)).getroot().iter("testcase"):
+    verdict = {}
+    for testcase in etree.parse(str(path)).getroot().iter("testcase"):
         if testcase.find("failure") is not None:
-            uitslag[testcase.get("name")] = "FAIL"
+            verdict[testcase.get("name")] = "FAIL"
         elif testcase.find("skipped") is not None:
-            uitslag[testcase.get("name")] = "SKIP"
+            verdict[testcase.get("name")] = "SKIP"
         else:
-            uitslag[testcase.get("name")] = "ok"
-    return uitslag
+            verdict[testcase.get("name")] = "ok"
+    return verdict
 
 
 def test_kit_slaagt_tegen_een_goede_broker_over_tweezijdig_tls(database_url, tmp_path):
@@ -137,21 +137,21 @@ def test_kit_slaagt_tegen_een_goede_broker_over_tweezijdig_tls(database_url, tmp
             f"{url}/vva/vo/v1", pki, SCHOOL_A, "--save", str(tmp_path / "berichten"), junit=junit
         )
         assert resultaat.exit_code == 0, resultaat.output
-        uitslag = _junit(junit)
+        verdict = _junit(junit)
         # --save keeps what went over the wire: the signed request and the broker's signed answer.
-        verzoek = (tmp_path / "berichten" / "vo-ping.request.xml").read_bytes()
-        assert b"<wsse:BinarySecurityToken" in verzoek and b"conformance vo-ping" in verzoek
+        soap_request = (tmp_path / "berichten" / "vo-ping.request.xml").read_bytes()
+        assert b"<wsse:BinarySecurityToken" in soap_request and b"conformance vo-ping" in soap_request
         assert (
             b"<tns:echo>conformance vo-ping</tns:echo>"
             in (tmp_path / "berichten" / "vo-ping.response.xml").read_bytes()
         )
-        vo_gevallen = [g.id for g in load_manifest().gevallen if g.dienst in ("*", "vo")]
-        assert uitslag == {ident: "ok" for ident in vo_gevallen}
+        vo_gevallen = [g.id for g in load_manifest().cases if g.dienst in ("*", "vo")]
+        assert verdict == {ident: "ok" for ident in vo_gevallen}
         assert f"{len(vo_gevallen)} passed, 0 failed, 0 skipped" in resultaat.output
         # The deliberate failures take the real fault path: signed (the kit verified it), in the
         # message log with their code and HTTP 500, and in the broker's own log.
-        fout = (tmp_path / "berichten" / "storing-dk0051.response.xml").read_bytes()
-        assert b"<faultcode>soap:Server.DK0051</faultcode>" in fout and b"<ds:SignatureValue>" in fout
+        error = (tmp_path / "berichten" / "storing-dk0051.response.xml").read_bytes()
+        assert b"<faultcode>soap:Server.DK0051</faultcode>" in error and b"<ds:SignatureValue>" in error
         assert _storingen_in_het_berichtenlog(database_url) == {
             ("Server.DK0050", 500, "deliberate failure (conformance_storingen)"),
             ("Server.DK0051", 500, "deliberate failure (conformance_storingen)"),
@@ -174,13 +174,13 @@ def _storingen_in_het_berichtenlog(database_url: str) -> set[tuple[str, int, str
                     Bericht.richting == "in", Bericht.reden.contains("conformance_storingen")
                 )
             )
-            return {tuple(rij) for rij in rijen}
+            return {tuple(row) for row in rijen}
     finally:
         engine.dispose()
 
 
-def _gefaald(uitslag: dict[str, str]) -> set[str]:
-    return {ident for ident, status in uitslag.items() if status == "FAIL"}
+def _gefaald(verdict: dict[str, str]) -> set[str]:
+    return {ident for ident, status in verdict.items() if status == "FAIL"}
 
 
 def test_kit_betrapt_een_broker_met_een_te_ruim_tijdvenster(tmp_path):
@@ -204,22 +204,22 @@ def test_kit_betrapt_een_broker_zonder_handtekeningcontrole(tmp_path):
         junit = tmp_path / "vo.xml"
         resultaat = _kit(f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, junit=junit)
         assert resultaat.exit_code == 1
-        uitslag = _junit(junit)
+        verdict = _junit(junit)
         assert "expected Client.EK0031, got geaccepteerd" in resultaat.output
         assert "expected geaccepteerd, got Client.DK0010" in resultaat.output
         assert {"niet-ondertekend", "vo-ping", "vo-aanleverenLeerlingen", "tijdstempel-verlopen"} <= _gefaald(
-            uitslag
+            verdict
         )
         assert {
-            uitslag[i] for i in ("gecomprimeerd", "ander-mediatype", "te-groot", "zonder-clientcertificaat")
+            verdict[i] for i in ("gecomprimeerd", "ander-mediatype", "te-groot", "zonder-clientcertificaat")
         } == {"ok"}
         # The same broker is conformant for what it is: a 2W-be endpoint, checked as one.
         junit_be = tmp_path / "vo-be.xml"
         resultaat = _kit(f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, "--profile", "2W-be", junit=junit_be)
     assert resultaat.exit_code == 0, resultaat.output
-    uitslag = _junit(junit_be)
-    assert _gefaald(uitslag) == set()
-    assert uitslag["niet-ondertekend"] == uitslag["sha1"] == "SKIP" and uitslag["vo-ping"] == "ok"
+    verdict = _junit(junit_be)
+    assert _gefaald(verdict) == set()
+    assert verdict["niet-ondertekend"] == verdict["sha1"] == "SKIP" and verdict["vo-ping"] == "ok"
 
 
 # --- against a partner's receiver ---------------------------------------------------------------------
@@ -240,16 +240,16 @@ def test_kit_speelt_de_broker_tegen_de_referentieontvanger(demo_pki, tmp_path):
             endpoint, demo_pki, TEST_BROKER_OIN, "--receiver", "--oin", REGIO, junit=junit, tls=False
         )
     assert resultaat.exit_code == 0, resultaat.output
-    uitslag = _junit(junit)
+    verdict = _junit(junit)
     assert {
-        uitslag[i] for i in ("ontvanger-ping", "ontvanger-ontvangenWijziging", "ontvanger-ontvangenSignaal")
+        verdict[i] for i in ("ontvanger-ping", "ontvanger-ontvangenWijziging", "ontvanger-ontvangenSignaal")
     } == {"ok"}
-    assert uitslag["zonder-clientcertificaat"] == "SKIP"  # plain http: no TLS to refuse
-    assert _gefaald(uitslag) == set() and "vo-ping" not in uitslag
+    assert verdict["zonder-clientcertificaat"] == "SKIP"  # plain http: no TLS to refuse
+    assert _gefaald(verdict) == set() and "vo-ping" not in verdict
 
 
 def test_kit_betrapt_een_ontvanger_die_niet_beschikbaar_is(demo_pki, tmp_path):
-    with _ontvanger(tmp_path / "ontvanger", demo_pki, storingen="DK0051,503") as (endpoint, _):
+    with _ontvanger(tmp_path / "ontvanger", demo_pki, faults="DK0051,503") as (endpoint, _):
         junit = tmp_path / "ontvanger.xml"
         resultaat = _kit(
             endpoint, demo_pki, TEST_BROKER_OIN, "--receiver", "--oin", REGIO, junit=junit, tls=False
@@ -264,11 +264,11 @@ def test_kit_betrapt_een_ontvanger_die_niet_beschikbaar_is(demo_pki, tmp_path):
 
 
 def test_elke_nieuwe_resultaatcode_heeft_een_voorbeeld_en_elk_procesfeit_elke_operatie():
-    gevallen = load_manifest().gevallen
+    cases = load_manifest().cases
     # VVA125 needs a registration reported earlier (its registration date), which a sample cannot
     # count on: tests/service/test_procesfeiten.py covers it.
-    assert {"VVA112", "VVA123", "VVA124", "VVA126", "VVA127"} <= {g.resultaat for g in gevallen}
-    feiten = {(g.dienst, g.operatie) for g in gevallen if "procesfeiten/" in g.sjabloon}
+    assert {"VVA112", "VVA123", "VVA124", "VVA126", "VVA127"} <= {g.resultaat for g in cases}
+    feiten = {(g.dienst, g.operatie) for g in cases if "procesfeiten/" in g.sjabloon}
     assert feiten == {
         ("vo", "aanleverenLeerlingen"),
         ("vo", "aanleverenLeerlingenBestand"),
@@ -282,11 +282,11 @@ def test_elke_nieuwe_resultaatcode_heeft_een_voorbeeld_en_elk_procesfeit_elke_op
 def test_de_kit_controleert_de_uitkomst_per_record():
     from broker.conformance.runner import _check_result
 
-    antwoord = etree.fromstring(
+    response = etree.fromstring(
         b'<r xmlns="urn:nl:vva:aanmelden:v1"><aantalVerwerkt>0</aantalVerwerkt><aantalAfgewezen>1'
         b"</aantalAfgewezen><resultaat><volgnummer>1</volgnummer><verwerkt>false</verwerkt>"
         b"<code>VVA111</code></resultaat></r>"
     )
-    assert _check_result("VVA111", antwoord) == []
-    assert _check_result("VVA125", antwoord) == ["record outcomes ['VVA111'], expected VVA125 for each"]
-    assert _check_result("verwerkt", antwoord) != []
+    assert _check_result("VVA111", response) == []
+    assert _check_result("VVA125", response) == ["record outcomes ['VVA111'], expected VVA125 for each"]
+    assert _check_result("verwerkt", response) != []

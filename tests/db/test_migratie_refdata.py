@@ -81,22 +81,22 @@ def test_upgrade_from_0013_carries_every_reference_row_into_one_cycle(database_u
     try:
         upgrade(engine)
         with engine.connect() as connection:
-            jaren = {
-                tabel: set(connection.scalars(text(f"SELECT DISTINCT cyclus_jaar FROM {tabel}")))
-                for tabel in ("rmc_regio", "gemeente", "instelling", "vestiging")
+            years = {
+                table: set(connection.scalars(text(f"SELECT DISTINCT cyclus_jaar FROM {table}")))
+                for table in ("rmc_regio", "gemeente", "instelling", "vestiging")
             }
-            assert jaren == {tabel: {2026} for tabel in jaren}, jaren
+            assert years == {table: {2026} for table in years}, years
             assert set(connection.scalars(text("SELECT code FROM gemeente"))) == {"0363", "0384", "0014"}
-            soorten = dict(connection.execute(text("SELECT brin, onderwijssoort FROM instelling")).all())
-            assert soorten == {"99XA": "vo", "99XB": "mbo"}
+            kinds = dict(connection.execute(text("SELECT brin, onderwijssoort FROM instelling")).all())
+            assert kinds == {"99XA": "vo", "99XB": "mbo"}
             assert connection.scalar(text("SELECT contact_email FROM partij")) is None
-        sessie = make_session_factory(engine)()
+        session = make_session_factory(engine)()
         try:
             # what a request in cycle 2026 sees: every gemeente and institution of before the upgrade
-            assert refdata_jaar(sessie, 2026) == 2026
-            assert actieve_brins(sessie, 2026, {"99XA", "99XB"}) == {"99XA", "99XB"}
-            assert contact_overrides(sessie, {"99XA"}) == {}
+            assert refdata_jaar(session, 2026) == 2026
+            assert actieve_brins(session, 2026, {"99XA", "99XB"}) == {"99XA", "99XB"}
+            assert contact_overrides(session, {"99XA"}) == {}
         finally:
-            sessie.close()
+            session.close()
     finally:
         engine.dispose()

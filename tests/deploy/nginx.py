@@ -14,20 +14,20 @@ BROKER_OIN = "00000099000000000001"
 
 def nginx_of_overslaan() -> str:
     """The nginx binary (Debian ``nginx``; .ci/run installs it), or skip with the reason."""
-    pad = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
-    if pad is None:
+    path = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if path is None:
         pytest.skip("nginx not installed (apt-get install nginx; .ci/run does)")
-    return pad
+    return path
 
 
-def _vervang(tekst: str, oud: str, nieuw: str) -> str:
+def _vervang(text: str, old: str, nieuw: str) -> str:
     # Every path is replaced exactly as written in the deploy file: a renamed path fails here, loudly.
-    assert oud in tekst, f"{oud!r} no longer in the deploy file"
-    return tekst.replace(oud, nieuw)
+    assert old in text, f"{old!r} no longer in the deploy file"
+    return text.replace(old, nieuw)
 
 
-def schrijf_nginx_config(map: Path, pki: Path, poort: int, broker_poort: int) -> Path:
-    """nginx.conf in ``map`` running deploy/nginx/vva-site.conf on 127.0.0.1:``poort`` in front of a
+def schrijf_nginx_config(map: Path, pki: Path, port: int, broker_poort: int) -> Path:
+    """nginx.conf in ``map`` running deploy/nginx/vva-site.conf on 127.0.0.1:``port`` in front of a
     broker on ``broker_poort``, with the demo PKI in ``pki`` as the server certificate, the CA and the
     CRLs. Only the listen address, the upstream and the file paths differ from production."""
     tls = map / "tls"
@@ -42,14 +42,14 @@ def schrijf_nginx_config(map: Path, pki: Path, poort: int, broker_poort: int) ->
         (ca / "root.crl.pem").read_bytes() + (ca / "issuing.crl.pem").read_bytes()
     )
     site = (DEPLOY / "nginx" / "vva-site.conf").read_text()
-    site = _vervang(site, "listen 443 ssl;", f"listen 127.0.0.1:{poort} ssl;")
+    site = _vervang(site, "listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
     site = _vervang(site, "/etc/vva/tls/", f"{tls}/")
     site = _vervang(site, "/var/lib/vva/crl/", f"{tls}/")
     (map / "vva-site.conf").write_text(site)
     upstream = (DEPLOY / "nginx" / "upstream-local.conf").read_text()
     (map / "upstream.conf").write_text(_vervang(upstream, "127.0.0.1:8080", f"127.0.0.1:{broker_poort}"))
-    for tijdelijk in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (map / tijdelijk).mkdir(exist_ok=True)
+    for temporary in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (map / temporary).mkdir(exist_ok=True)
     conf = map / "nginx.conf"
     # One process in the foreground, as the test's user, everything inside ``map``.
     conf.write_text(

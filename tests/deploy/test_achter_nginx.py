@@ -30,30 +30,30 @@ def achter_nginx(database_url, tmp_path):
     config = schrijf_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = tmp_path / "pki"
-    bundel = tmp_path / "ca-bundel.pem"
-    bundel.write_bytes((pki / "ca" / "root.pem").read_bytes() + (pki / "ca" / "issuing.pem").read_bytes())
+    bundle = tmp_path / "ca-bundel.pem"
+    bundle.write_bytes((pki / "ca" / "root.pem").read_bytes() + (pki / "ca" / "issuing.pem").read_bytes())
     with broker_proces(config) as broker_url:
-        poort = vrije_poort()
-        conf = schrijf_nginx_config(tmp_path / "nginx", pki, poort, int(broker_url.rsplit(":", 1)[1]))
+        port = vrije_poort()
+        conf = schrijf_nginx_config(tmp_path / "nginx", pki, port, int(broker_url.rsplit(":", 1)[1]))
         proces = subprocess.Popen(
             [nginx, "-c", str(conf), "-p", str(conf.parent), "-e", "stderr"],
             stdout=subprocess.DEVNULL,
             stderr=(tmp_path / "nginx" / "stderr.log").open("wb"),
         )
         try:
-            _wacht_op_poort(poort, proces)
-            yield f"https://127.0.0.1:{poort}", pki, bundel
+            _wacht_op_poort(port, proces)
+            yield f"https://127.0.0.1:{port}", pki, bundle
         finally:
             proces.terminate()
             proces.wait(timeout=15)
 
 
-def _wacht_op_poort(poort: int, proces: subprocess.Popen) -> None:
+def _wacht_op_poort(port: int, proces: subprocess.Popen) -> None:
     for _ in range(100):
         if proces.poll() is not None:
             raise RuntimeError("nginx stopped; see nginx/stderr.log and error.log beside the test's vva.toml")
         try:
-            socket.create_connection(("127.0.0.1", poort), timeout=1).close()
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.1)
@@ -61,37 +61,37 @@ def _wacht_op_poort(poort: int, proces: subprocess.Popen) -> None:
 
 
 def test_ondertekende_aanroep_door_nginx(achter_nginx):
-    school = _client(*achter_nginx, tls_oin=SCHOOL_A, teken_oin=SCHOOL_A, afzender=SCHOOL_A)
+    school = _client(*achter_nginx, tls_oin=SCHOOL_A, teken_oin=SCHOOL_A, sender=SCHOOL_A)
     assert school.service.ping(echo="door nginx").echo == "door nginx"
     # The WSDL fetched through nginx names nginx's https address, not the broker's own port.
     assert school.service._binding_options["address"].startswith(achter_nginx[0] + "/vva/vo/v1")
 
 
 def test_zonder_clientcertificaat_weigert_nginx(achter_nginx):
-    url, _, bundel = achter_nginx
-    sessie = requests.Session()
-    sessie.trust_env = False
-    sessie.verify = str(bundel)
-    antwoord = sessie.get(f"{url}/vva/vo/v1?wsdl", timeout=10)
-    assert antwoord.status_code == 400
-    assert "No required SSL certificate was sent" in antwoord.text
+    url, _, bundle = achter_nginx
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(bundle)
+    response = session.get(f"{url}/vva/vo/v1?wsdl", timeout=10)
+    assert response.status_code == 400
+    assert "No required SSL certificate was sent" in response.text
 
 
 def test_broker_ziet_het_tls_certificaat_dat_nginx_doorgeeft(achter_nginx):
     # TLS as school C, signed as school A: the broker sees C's certificate from nginx and refuses the
     # mismatch (DK0002), which it could not without the header.
-    school = _client(*achter_nginx, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, afzender=SCHOOL_A)
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    school = _client(*achter_nginx, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, sender=SCHOOL_A)
+    with pytest.raises(zeep.exceptions.Fault) as error:
         school.service.ping(echo="x")
-    assert fout.value.code.endswith("Client.DK0002")
+    assert error.value.code.endswith("Client.DK0002")
 
 
 def test_een_meegestuurde_certificaatheader_vervangt_nginx(achter_nginx):
     # School C claims school A's certificate in its own X-Client-Cert header: nginx overwrites it with
     # the certificate of the connection, so the signature as A still does not match (DK0002).
     pki = achter_nginx[1]
-    school = _client(*achter_nginx, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, afzender=SCHOOL_A)
+    school = _client(*achter_nginx, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, sender=SCHOOL_A)
     school.transport.session.headers["X-Client-Cert"] = quote((pki / f"{SCHOOL_A}.cert.pem").read_text())
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    with pytest.raises(zeep.exceptions.Fault) as error:
         school.service.ping(echo="x")
-    assert fout.value.code.endswith("Client.DK0002")
+    assert error.value.code.endswith("Client.DK0002")

@@ -21,14 +21,14 @@ COMPOSE = DEPLOY / "compose" / "compose.yaml"
 def test_compose_bestand_voldoet_aan_de_compose_spec():
     # check-jsonschema ships the compose-spec JSON schema (vendor.compose-spec), the schema that
     # `docker compose config` validates against.
-    uitslag = subprocess.run(
+    verdict = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert uitslag.returncode == 0, uitslag.stdout + uitslag.stderr
-    assert "ok -- validation done" in uitslag.stdout
+    assert verdict.returncode == 0, verdict.stdout + verdict.stderr
+    assert "ok -- validation done" in verdict.stdout
 
 
 def test_compose_bestand_hangt_samen():
@@ -62,8 +62,8 @@ def test_compose_instellingen_zijn_geldige_vva_instellingen():
 
     settings = load_settings(DEPLOY / "compose" / "vva.toml", files_must_exist=False)
     assert settings.environment == "production" and settings.client_certificate_required
-    voorbeeld = load_settings(DEPLOY / "vva.toml.example", files_must_exist=False)
-    assert voorbeeld.trusted_proxies == ("127.0.0.1",)
+    example = load_settings(DEPLOY / "vva.toml.example", files_must_exist=False)
+    assert example.trusted_proxies == ("127.0.0.1",)
 
 
 def test_systemd_units_verify(tmp_path):
@@ -84,10 +84,10 @@ def test_systemd_units_verify(tmp_path):
     # verify checks that every ExecStart program exists: point the install paths at this checkout.
     vva = Path(sys.prefix) / "bin" / "vva"
     for unit in units:
-        tekst = unit.read_text().replace("/opt/vva/venv/bin/vva", str(vva))
-        tekst = tekst.replace("/opt/vva/deploy/", f"{DEPLOY}/")
-        (tmp_path / unit.name).write_text(tekst)
-    uitslag = subprocess.run(
+        text = unit.read_text().replace("/opt/vva/venv/bin/vva", str(vva))
+        text = text.replace("/opt/vva/deploy/", f"{DEPLOY}/")
+        (tmp_path / unit.name).write_text(text)
+    verdict = subprocess.run(
         [analyse, "verify", *sorted(str(p) for p in tmp_path.iterdir())],
         capture_output=True,
         text=True,
@@ -95,8 +95,8 @@ def test_systemd_units_verify(tmp_path):
         cwd=tmp_path,
     )
     # verify only warns (exit 0) about unknown keys and bad values: any output is a failure here.
-    assert uitslag.returncode == 0 and not uitslag.stderr.strip() and not uitslag.stdout.strip(), (
-        uitslag.stdout + uitslag.stderr
+    assert verdict.returncode == 0 and not verdict.stderr.strip() and not verdict.stdout.strip(), (
+        verdict.stdout + verdict.stderr
     )
 
 
@@ -115,9 +115,9 @@ def demo_pki(tmp_path) -> Path:
 def test_nginx_accepteert_de_site_met_testcertificaten(tmp_path, demo_pki):
     nginx = nginx_of_overslaan()
     conf = schrijf_nginx_config(tmp_path / "nginx", demo_pki, 8443, 8080)
-    uitslag = nginx_test(nginx, conf)
-    assert uitslag.returncode == 0, uitslag.stderr
-    assert "syntax is ok" in uitslag.stderr and "test is successful" in uitslag.stderr
+    verdict = nginx_test(nginx, conf)
+    assert verdict.returncode == 0, verdict.stderr
+    assert "syntax is ok" in verdict.stderr and "test is successful" in verdict.stderr
 
 
 def test_nginx_weigert_een_site_zonder_bestaande_crl(tmp_path, demo_pki):
@@ -125,8 +125,8 @@ def test_nginx_weigert_een_site_zonder_bestaande_crl(tmp_path, demo_pki):
     nginx = nginx_of_overslaan()
     conf = schrijf_nginx_config(tmp_path / "nginx", demo_pki, 8443, 8080)
     (tmp_path / "nginx" / "tls" / "pkioverheid-crl.pem").unlink()
-    uitslag = nginx_test(nginx, conf)
-    assert uitslag.returncode != 0 and "pkioverheid-crl.pem" in uitslag.stderr
+    verdict = nginx_test(nginx, conf)
+    assert verdict.returncode != 0 and "pkioverheid-crl.pem" in verdict.stderr
 
 
 def test_elke_vva_opdracht_in_de_units_bestaat_met_geldige_opties(tmp_path):
@@ -139,28 +139,28 @@ def test_elke_vva_opdracht_in_de_units_bestaat_met_geldige_opties(tmp_path):
 
     from broker.cli import main
 
-    gevonden = 0
+    found = 0
     for unit in sorted((DEPLOY / "systemd").glob("*.service")):
-        tekst = unit.read_text().replace("\\\n", " ")
-        for regel in re.findall(r"^ExecStart=(.*)$", tekst, flags=re.M):
+        text = unit.read_text().replace("\\\n", " ")
+        for regel in re.findall(r"^ExecStart=(.*)$", text, flags=re.M):
             regel = re.sub(r"\$\(\(.*?\)\)|\$\(.*?\)", "2027", regel).replace("%%", "%")
             woorden = shlex.split(regel.replace("'", " ").replace('"', " "))
             if not any(w.endswith("/vva") for w in woorden):
                 continue
-            argumenten = woorden[[i for i, w in enumerate(woorden) if w.endswith("/vva")][0] + 1 :]
+            arguments = woorden[[i for i, w in enumerate(woorden) if w.endswith("/vva")][0] + 1 :]
             commando, naam = main, "vva"
-            while isinstance(commando, click.Group) and argumenten and argumenten[0] in commando.commands:
-                naam, argumenten = argumenten[0], argumenten[1:]
+            while isinstance(commando, click.Group) and arguments and arguments[0] in commando.commands:
+                naam, arguments = arguments[0], arguments[1:]
                 commando = commando.commands[naam]
             assert not isinstance(commando, click.Group), f"{unit.name}: incomplete command {regel}"
             # Files the operator provides (DUO files, the gunicorn settings) exist on a server only: stand-ins.
-            for pad in [a for a in argumenten if a.startswith(("/var/lib/vva/", "/etc/vva/"))]:
-                (tmp_path / pad.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
-                (tmp_path / pad.lstrip("/")).touch()
-            argumenten = [
+            for path in [a for a in arguments if a.startswith(("/var/lib/vva/", "/etc/vva/"))]:
+                (tmp_path / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+                (tmp_path / path.lstrip("/")).touch()
+            arguments = [
                 str(tmp_path / a.lstrip("/")) if a.startswith(("/var/lib/vva/", "/etc/vva/")) else a
-                for a in argumenten
+                for a in arguments
             ]
-            commando.make_context(naam, list(argumenten))  # raises on an unknown or missing option
-            gevonden += 1
-    assert gevonden >= 5
+            commando.make_context(naam, list(arguments))  # raises on an unknown or missing option
+            found += 1
+    assert found >= 5

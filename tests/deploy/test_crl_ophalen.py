@@ -35,8 +35,8 @@ def test_verse_crls_komen_op_hun_plaats(pki, tmp_path):
     demo, ca, doel = pki
     bronnen = tmp_path / "bronnen"
     bronnen.write_text(f"# demo\nfile://{demo.root_crl} root\nfile://{demo.issuing_crl} issuing\n")
-    uitslag = _run(bronnen, doel, ca)
-    assert uitslag.returncode == 0, uitslag.stderr
+    verdict = _run(bronnen, doel, ca)
+    assert verdict.returncode == 0, verdict.stderr
     assert sorted(p.name for p in doel.iterdir()) == [
         "issuing.crl.pem",
         "pkioverheid-crl.pem",
@@ -49,12 +49,12 @@ def test_verse_crls_komen_op_hun_plaats(pki, tmp_path):
 def test_een_crl_van_een_andere_ca_vervangt_niets(pki, tmp_path):
     demo, ca, doel = pki
     (doel / "root.crl.pem").write_bytes(demo.root_crl.read_bytes())
-    vreemd = make_demo_pki(tmp_path / "vreemd", [])
+    foreign = make_demo_pki(tmp_path / "vreemd", [])
     bronnen = tmp_path / "bronnen"
-    bronnen.write_text(f"file://{vreemd.root_crl} root\n")
-    uitslag = _run(bronnen, doel, ca)
-    assert uitslag.returncode == 1
-    assert "root: signature does not verify" in uitslag.stderr
+    bronnen.write_text(f"file://{foreign.root_crl} root\n")
+    verdict = _run(bronnen, doel, ca)
+    assert verdict.returncode == 1
+    assert "root: signature does not verify" in verdict.stderr
     assert (doel / "root.crl.pem").read_bytes() == demo.root_crl.read_bytes()
 
 
@@ -63,6 +63,6 @@ def test_een_mislukte_download_houdt_de_crl_die_geldt(pki, tmp_path):
     (doel / "root.crl.pem").write_bytes(demo.root_crl.read_bytes())
     bronnen = tmp_path / "bronnen"
     bronnen.write_text(f"file://{tmp_path / 'bestaat-niet.crl'} root\n")
-    uitslag = _run(bronnen, doel, ca)
-    assert uitslag.returncode == 1 and "root: download failed" in uitslag.stderr
+    verdict = _run(bronnen, doel, ca)
+    assert verdict.returncode == 1 and "root: download failed" in verdict.stderr
     assert (doel / "root.crl.pem").read_bytes() == demo.root_crl.read_bytes()

@@ -29,58 +29,58 @@ ALLEEN_OP_EEN_HOST = ("apt-get", "useradd", "systemctl")
 
 
 def _installatiestappen() -> list[str]:
-    tekst = README.read_text(encoding="utf-8")
-    sectie = tekst.split("## 1. Install (systemd)", 1)[1].split("\n## ", 1)[0]
-    blok = re.search(r"\n\n((?: {4}.+\n)+)", sectie)
-    assert blok, "deploy/README.md section 1 has no indented command block"
-    return [regel.strip() for regel in blok.group(1).splitlines()]
+    text = README.read_text(encoding="utf-8")
+    sectie = text.split("## 1. Install (systemd)", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"\n\n((?: {4}.+\n)+)", sectie)
+    assert block, "deploy/README.md section 1 has no indented command block"
+    return [regel.strip() for regel in block.group(1).splitlines()]
 
 
-def _onder_wortel(regel: str, wortel: Path) -> str:
-    for pad in WORTELS:
-        regel = re.sub(rf"(?<![\w./-]){re.escape(pad)}", f"{wortel}{pad}", regel)
+def _onder_wortel(regel: str, root: Path) -> str:
+    for path in WORTELS:
+        regel = re.sub(rf"(?<![\w./-]){re.escape(path)}", f"{root}{path}", regel)
     return regel
 
 
 def test_de_installatiestappen_werken_letterlijk_in_een_lege_wortel(tmp_path):
     stappen = _installatiestappen()
-    overgeslagen = [s.split()[0] for s in stappen if s.split()[0] in ALLEEN_OP_EEN_HOST]
-    assert sorted(set(overgeslagen)) == sorted(ALLEEN_OP_EEN_HOST)
+    skipped = [s.split()[0] for s in stappen if s.split()[0] in ALLEEN_OP_EEN_HOST]
+    assert sorted(set(skipped)) == sorted(ALLEEN_OP_EEN_HOST)
 
-    wortel = tmp_path / "wortel"
+    root = tmp_path / "wortel"
     # What the packages and useradd would have created on a real host.
     for map_ in ("etc/nginx/conf.d", "etc/systemd/system", "var/lib/vva", "usr/local/bin"):
-        (wortel / map_).mkdir(parents=True)
+        (root / map_).mkdir(parents=True)
     script = ["set -eux"]
     for stap in stappen:
         if stap.split()[0] in ALLEEN_OP_EEN_HOST:
             continue
         stap = stap.replace("-o vva -g vva ", "").replace("-g vva ", "")
         stap = re.sub(r"^python3 ", f"{shlex.quote(sys.executable)} ", stap)
-        script.append(_onder_wortel(stap, wortel))
-    uitslag = subprocess.run(
+        script.append(_onder_wortel(stap, root))
+    verdict = subprocess.run(
         ["bash", "-c", "\n".join(script)], cwd=PROJECT, capture_output=True, text=True, timeout=900
     )
-    assert uitslag.returncode == 0, uitslag.stderr[-4000:]
+    assert verdict.returncode == 0, verdict.stderr[-4000:]
 
-    vva = wortel / "usr/local/bin/vva"
-    assert vva.resolve() == (wortel / "opt/vva/venv/bin/vva").resolve()
+    vva = root / "usr/local/bin/vva"
+    assert vva.resolve() == (root / "opt/vva/venv/bin/vva").resolve()
     hulp = subprocess.run([str(vva), "--help"], capture_output=True, text=True, timeout=120)
     assert hulp.returncode == 0 and "cycle" in hulp.stdout, hulp.stderr
 
     # Every file of the install that a unit or the nginx site reads is there.
     nodig: set[str] = set()
-    for unit in (wortel / "etc/systemd/system").iterdir():
+    for unit in (root / "etc/systemd/system").iterdir():
         for regel in unit.read_text().splitlines():
             if regel.startswith(("ExecStart", "Environment=VVA_CONFIG", "ReadWritePaths")):
                 nodig |= set(re.findall(r"(/(?:opt/vva|etc/vva|var/lib/vva)[\w./-]*)", regel))
-    for conf in (wortel / "etc/nginx/conf.d").iterdir():
+    for conf in (root / "etc/nginx/conf.d").iterdir():
         assert conf.name in {"vva-site.conf", "upstream-local.conf"}
     nodig -= {"/var/lib/vva/duo/" + n for n in _duo_bestanden()}  # the operator downloads these
     assert nodig, "no paths found in the units"
-    ontbreekt = sorted(p for p in nodig if not (wortel / p.lstrip("/")).exists())
-    assert not ontbreekt, f"named by the systemd units, not installed: {ontbreekt}"
-    assert (wortel / "etc/vva/vva.toml").read_text() == (DEPLOY / "vva.toml.example").read_text()
+    missing = sorted(p for p in nodig if not (root / p.lstrip("/")).exists())
+    assert not missing, f"named by the systemd units, not installed: {missing}"
+    assert (root / "etc/vva/vva.toml").read_text() == (DEPLOY / "vva.toml.example").read_text()
 
 
 def _duo_bestanden() -> list[str]:
@@ -93,27 +93,27 @@ def _duo_bestanden() -> list[str]:
 
 
 def test_elk_genoemd_deploy_bestand_bestaat():
-    tekst = README.read_text(encoding="utf-8")
-    genoemd = set(re.findall(r"(?<![\w/])deploy/[\w./*{},-]+\w", tekst))
-    bestandentabel = tekst.split("| file | what |", 1)[1].split("\n\n", 1)[0]
-    eerste_kolom = " ".join(rij.split("|")[1] for rij in bestandentabel.splitlines()[1:])
+    text = README.read_text(encoding="utf-8")
+    genoemd = set(re.findall(r"(?<![\w/])deploy/[\w./*{},-]+\w", text))
+    bestandentabel = text.split("| file | what |", 1)[1].split("\n\n", 1)[0]
+    eerste_kolom = " ".join(row.split("|")[1] for row in bestandentabel.splitlines()[1:])
     genoemd |= {"deploy/" + p for p in re.findall(r"`([\w./{},-]+)`", eerste_kolom)}
     assert genoemd
-    ontbreekt = []
-    for pad in sorted(genoemd):
-        varianten = _uitgeklapt(pad.rstrip("/"))
+    missing = []
+    for path in sorted(genoemd):
+        varianten = _uitgeklapt(path.rstrip("/"))
         if not all(any(PROJECT.glob(v)) for v in varianten):
-            ontbreekt.append(pad)
-    assert not ontbreekt, f"deploy/README.md names files that do not exist: {ontbreekt}"
+            missing.append(path)
+    assert not missing, f"deploy/README.md names files that do not exist: {missing}"
 
 
-def _uitgeklapt(pad: str) -> list[str]:
+def _uitgeklapt(path: str) -> list[str]:
     """``a/{b,c}.d`` → ``a/b.d``, ``a/c.d`` (the README's shorthand for unit pairs)."""
-    m = re.search(r"\{([^}]*)\}", pad)
+    m = re.search(r"\{([^}]*)\}", path)
     if not m:
-        return [pad]
+        return [path]
     return [
-        v for deel in m.group(1).split(",") for v in _uitgeklapt(pad[: m.start()] + deel + pad[m.end() :])
+        v for deel in m.group(1).split(",") for v in _uitgeklapt(path[: m.start()] + deel + path[m.end() :])
     ]
 
 

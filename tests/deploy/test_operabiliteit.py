@@ -38,35 +38,35 @@ def productienode(database_url, tmp_path):
 
 
 def _haal(url: str) -> requests.Response:
-    sessie = requests.Session()
-    sessie.trust_env = False
-    return sessie.get(url, timeout=10)
+    session = requests.Session()
+    session.trust_env = False
+    return session.get(url, timeout=10)
 
 
 def test_metrics_tellen_over_alle_workers_zonder_persoonsgegevens(productienode):
     school = client(productienode, "vo", SCHOOL_A)
     for i in range(4):
         assert school.service.ping(echo=f"{i}").echo == f"{i}"
-    vreemd = client(productienode, "vo", SCHOOL_A, certificaat_oin=SCHOOL_C)
+    foreign = client(productienode, "vo", SCHOOL_A, certificaat_oin=SCHOOL_C)
     with pytest.raises(zeep.exceptions.Fault, match="Niet geautoriseerd"):
-        vreemd.service.ping(echo="x")
+        foreign.service.ping(echo="x")
     status, body = post_soap(productienode.url, b"<geen-soap/>")
     assert status == 500
-    fout = re.search(rb"<faultcode>soap:([^<]+)</faultcode>", body).group(1).decode()
+    error = re.search(rb"<faultcode>soap:([^<]+)</faultcode>", body).group(1).decode()
 
-    antwoord = _haal(f"{productienode.url}/metrics")
-    assert antwoord.status_code == 200 and antwoord.headers["Content-Type"].startswith("text/plain")
-    families = {f.name: f for f in text_string_to_metric_families(antwoord.text)}
-    verzoeken = Counter()
+    response = _haal(f"{productienode.url}/metrics")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(response.text)}
+    requests = Counter()
     for sample in families["vva_verzoeken"].samples:
         if sample.name == "vva_verzoeken_total":
-            verzoeken[(sample.labels["dienst"], sample.labels["operatie"], sample.labels["uitkomst"])] += (
+            requests[(sample.labels["dienst"], sample.labels["operatie"], sample.labels["uitkomst"])] += (
                 sample.value
             )
-    assert dict(verzoeken) == {
+    assert dict(requests) == {
         ("vo", "ping", "ok"): 4,
         ("vo", "ping", "Client.DK0002"): 1,
-        ("vo", "onbekend", fout): 1,
+        ("vo", "onbekend", error): 1,
     }
     # Five requests got as far as their signature; all six answers were signed.
     assert _som(families["vva_verificatie_seconden"], "vva_verificatie_seconden_count") == 5
@@ -83,19 +83,19 @@ def test_metrics_tellen_over_alle_workers_zonder_persoonsgegevens(productienode)
     assert not [v for k, v in labels if k != "le" and re.search(r"\d{5}|uuid", v)]
 
 
-def _som(familie, naam: str) -> float:
-    return sum(s.value for s in familie.samples if s.name == naam)
+def _som(family, naam: str) -> float:
+    return sum(s.value for s in family.samples if s.name == naam)
 
 
 def test_health_van_een_gezonde_node(productienode):
-    antwoord = _haal(f"{productienode.url}/health")
-    assert antwoord.status_code == 200 and antwoord.headers["Content-Type"] == "application/json"
-    stand = antwoord.json()
-    assert stand["status"] == "ok"
-    assert stand["controles"]["database"] == {"status": "ok"}
-    assert stand["controles"]["vertrouwen"]["status"] == "ok"
-    assert stand["controles"]["vertrouwen"]["resterend_s"] > 3600
-    assert stand["controles"]["outbox"] == {
+    response = _haal(f"{productienode.url}/health")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
+    state = response.json()
+    assert state["status"] == "ok"
+    assert state["controles"]["database"] == {"status": "ok"}
+    assert state["controles"]["vertrouwen"]["status"] == "ok"
+    assert state["controles"]["vertrouwen"]["resterend_s"] > 3600
+    assert state["controles"]["outbox"] == {
         "status": "ok",
         "per_status": {"wachtend": 0, "bezig": 0, "dood": 0},
         "oudste_s": 0.0,
@@ -107,7 +107,7 @@ def test_health_storing_bij_verlopen_crl_en_waarschuwing_bij_achterstand(db_engi
     pki = make_demo_pki(tmp_path / "pki", [])
     trust = TrustStore(pki.ca_files, pki.crl_files)
     sessions = make_session_factory(db_engine)
-    nu = datetime.now(UTC)
+    now = datetime.now(UTC)
     with sessions.begin() as session:
         session.add(
             models.UitgaandBericht(
@@ -119,20 +119,20 @@ def test_health_storing_bij_verlopen_crl_en_waarschuwing_bij_achterstand(db_engi
                 inhoud=b"x",
                 status="wachtend",
                 pogingen=0,
-                volgende_poging_op=nu - timedelta(hours=2),
-                aangemaakt_op=nu - timedelta(hours=2),
+                volgende_poging_op=now - timedelta(hours=2),
+                aangemaakt_op=now - timedelta(hours=2),
             )
         )
-    status, body = health(sessions, lambda: trust, outbox_max_s=900, nu=nu)
-    stand = json.loads(body)
-    assert status == 200 and stand["status"] == "waarschuwing"
-    assert stand["controles"]["outbox"]["per_status"] == {"wachtend": 1, "bezig": 0, "dood": 0}
-    assert 7190 < stand["controles"]["outbox"]["oudste_s"] < 7300
-    assert stand["controles"]["outbox"]["detail"] == "oldest waiting push older than the limit"
+    status, body = health(sessions, lambda: trust, outbox_max_s=900, now=now)
+    state = json.loads(body)
+    assert status == 200 and state["status"] == "waarschuwing"
+    assert state["controles"]["outbox"]["per_status"] == {"wachtend": 1, "bezig": 0, "dood": 0}
+    assert 7190 < state["controles"]["outbox"]["oudste_s"] < 7300
+    assert state["controles"]["outbox"]["detail"] == "oldest waiting push older than the limit"
 
     # Past the CRLs' nextUpdate every signed request would be DK0051: the node is out of service.
     later = trust.crls_valid_until() + timedelta(seconds=1)
-    status, body = health(sessions, lambda: trust, outbox_max_s=10**9, nu=later)
-    stand = json.loads(body)
-    assert status == 503 and stand["status"] == "storing"
-    assert stand["controles"]["vertrouwen"]["detail"] == "a CRL is past nextUpdate + grace"
+    status, body = health(sessions, lambda: trust, outbox_max_s=10**9, now=later)
+    state = json.loads(body)
+    assert status == 503 and state["status"] == "storing"
+    assert state["controles"]["vertrouwen"]["detail"] == "a CRL is past nextUpdate + grace"

@@ -65,7 +65,7 @@ def test_cycli_sluiten_op_elkaar_aan():
 
 
 def test_eigen_standaard_deadline_en_begin():
-    kalender = Calendar(standaard_deadline=(5, 1), afwijkingen={}, begin=(8, 1))
+    kalender = Calendar(standaard_deadline=(5, 1), overrides={}, begin=(8, 1))
     cyclus = kalender.cyclus(2020)
     assert cyclus.deadline == date(2020, 5, 1)
     assert (cyclus.begin, cyclus.einde) == (date(2019, 8, 1), date(2020, 7, 31))
@@ -73,25 +73,25 @@ def test_eigen_standaard_deadline_en_begin():
 
 
 def test_lege_afwijkingen_vervangen_de_standaard():
-    assert Calendar(afwijkingen={}).cyclus(2020).deadline == date(2020, 4, 1)
+    assert Calendar(overrides={}).cyclus(2020).deadline == date(2020, 4, 1)
 
 
 def test_afwijkingen_worden_gekopieerd():
-    afwijkingen = {2030: date(2030, 4, 15)}
-    kalender = Calendar(afwijkingen=afwijkingen)
-    afwijkingen[2030] = date(2030, 6, 1)
+    overrides = {2030: date(2030, 4, 15)}
+    kalender = Calendar(overrides=overrides)
+    overrides[2030] = date(2030, 6, 1)
     assert kalender.cyclus(2030).deadline == date(2030, 4, 15)
 
 
 def test_afwijking_moet_in_eigen_jaar_liggen():
     # 1 December 2020 lies inside cycle 2021, but a deadline is always in the cycle's own year.
     with pytest.raises(ValueError):
-        Calendar(afwijkingen={2021: date(2020, 12, 1)})
+        Calendar(overrides={2021: date(2020, 12, 1)})
 
 
 def test_afwijking_moet_in_eigen_cyclus_liggen():
     with pytest.raises(ValueError):
-        Calendar(afwijkingen={2021: date(2021, 11, 1)})
+        Calendar(overrides={2021: date(2021, 11, 1)})
 
 
 @pytest.mark.parametrize(

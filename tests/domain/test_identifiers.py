@@ -64,16 +64,16 @@ def test_melding_code_moet_vva_plus_drie_cijfers_zijn():
 
 
 def test_afwijzing_str_is_code_en_engelse_tekst():
-    fout = Afwijzing(meldingen.CREBO_ONGELDIG)
-    assert str(fout) == "VVA115: The crebo code is invalid: use exactly 5 digits."
-    assert fout.melding is meldingen.CREBO_ONGELDIG
-    assert isinstance(fout, ValueError)
+    error = Afwijzing(meldingen.CREBO_ONGELDIG)
+    assert str(error) == "VVA115: The crebo code is invalid: use exactly 5 digits."
+    assert error.melding is meldingen.CREBO_ONGELDIG
+    assert isinstance(error, ValueError)
 
 
 def test_afwijzing_is_picklebaar():
-    fout = pickle.loads(pickle.dumps(Afwijzing(meldingen.BSN_ONGELDIG)))
-    assert fout.melding == meldingen.BSN_ONGELDIG
-    assert str(fout).startswith("VVA101: ")
+    error = pickle.loads(pickle.dumps(Afwijzing(meldingen.BSN_ONGELDIG)))
+    assert error.melding == meldingen.BSN_ONGELDIG
+    assert str(error).startswith("VVA101: ")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -143,9 +143,9 @@ def test_parse_onderwijsnummer_ongeldig(invoer):
 def test_afwijzing_bevat_nooit_het_nummer(functie, waarde):
     with pytest.raises(Afwijzing) as info:
         functie(waarde)
-    fout = info.value
-    for tekst in (str(fout), repr(fout), repr(fout.args), str(fout.__cause__), repr(fout.__cause__)):
-        assert waarde not in tekst
+    error = info.value
+    for text in (str(error), repr(error), repr(error.args), str(error.__cause__), repr(error.__cause__)):
+        assert waarde not in text
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -367,8 +367,8 @@ def test_is_test_oin():
 _VOLBREED = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
-def _volbreed(tekst: str) -> str:
-    return tekst.translate(_VOLBREED)
+def _volbreed(text: str) -> str:
+    return text.translate(_VOLBREED)
 
 
 @pytest.mark.parametrize(

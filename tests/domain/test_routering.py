@@ -87,7 +87,7 @@ GEWEIGERD_B = AanmeldingFeit(MBO_B, S.GEWEIGERD, date(2027, 4, 2))
 
 def leerling(aanmeldingen=(AANGEMELD_A, AANGEMELD_B), **overschrijf):
     """Pupil of VO school 10VO in Rotterdam (RMC 29), living in Amsterdam (0363, RMC 21)."""
-    velden = dict(
+    fields = dict(
         brin_vo=VO_BRIN,
         vo_rmc_regio="29",
         gemeentecode="0363",
@@ -95,8 +95,8 @@ def leerling(aanmeldingen=(AANGEMELD_A, AANGEMELD_B), **overschrijf):
         mbo_ganger_status=MboGangerStatus.ACTIEF,
         aanmeldingen=aanmeldingen,
     )
-    velden.update(overschrijf)
-    return LeerlingFeiten(**velden)
+    fields.update(overschrijf)
+    return LeerlingFeiten(**fields)
 
 
 def ontvangende_partijen(pushes):
@@ -165,20 +165,20 @@ def test_mbo_instelling_krijgt_alleen_eigen_aanmelding_en_elders_ja_nee():
         mbo_ganger_status=None,
         aanmeldingen=(AANGEMELD_A,),
         elders_aangemeld=True,
-        contacten=(ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, brin_tonen=False),),
+        contacten=(ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=False),),
     )
 
 
 def test_partij_zonder_contactgegevens_krijgt_geen_push_voor_alleen_contactgegevens():
     # The pupil moves to another VO school: an MBO institution sees only the school's contact details
     # change. Registered for them it is told; without them its view is unchanged, so no push.
-    zonder = replace(MBO_INSTELLING_A, contactgegevens=False)
+    without = replace(MBO_INSTELLING_A, contactgegevens=False)
     voor, na = leerling(), leerling(brin_vo=ANDERE_VO_BRIN)
 
-    pushes = ontvangers(na, [MBO_INSTELLING_A, zonder], vorige=voor)
+    pushes = ontvangers(na, [MBO_INSTELLING_A, without], previous=voor)
 
     assert ontvangende_partijen(pushes) == [MBO_INSTELLING_A]
-    assert ontvangers(na, [zonder])[0].beeld.contacten == ()
+    assert ontvangers(na, [without])[0].beeld.contacten == ()
 
 
 def test_vo_school_krijgt_geen_woonplaats():
@@ -200,21 +200,21 @@ def test_woongemeente_krijgt_gemeentecode():
 
 def test_ongewijzigd_beeld_wordt_niet_gepusht():
     voor = leerling()
-    assert ontvangers(voor, ALLE_PARTIJEN, vorige=voor) == []
+    assert ontvangers(voor, ALLE_PARTIJEN, previous=voor) == []
 
 
 def test_mbo_instelling_hoort_niet_van_wijziging_elders_die_haar_beeld_niet_raakt():
     # 21MB goes from aangemeld to geaccepteerd: still active elsewhere, 20MA's own registration unchanged.
     voor = leerling()
     na = leerling(aanmeldingen=(AANGEMELD_A, GEACCEPTEERD_B))
-    pushes = ontvangers(na, ALLE_PARTIJEN, vorige=voor)
+    pushes = ontvangers(na, ALLE_PARTIJEN, previous=voor)
     assert ontvangende_partijen(pushes) == [VO_SCHOOL, REGIO_RIJNMOND, REGIO_AMSTERDAM, AMSTERDAM]
 
 
 def test_mbo_instelling_hoort_wel_dat_elders_aangemeld_vervalt():
     voor = leerling()
     na = leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B))
-    [push] = ontvangers(na, [MBO_INSTELLING_A], vorige=voor)
+    [push] = ontvangers(na, [MBO_INSTELLING_A], previous=voor)
     assert push.beeld.elders_aangemeld is False
     assert push.beeld.aanmeldingen == (AANGEMELD_A,)
 
@@ -223,14 +223,14 @@ def test_partij_die_het_zicht_verliest_krijgt_niets_ook_geen_afmelding():
     # The pupil moves from Amsterdam to Rotterdam (RMC 29, the school's region anyway).
     voor = leerling()
     na = leerling(gemeentecode="0599", woon_rmc_regio="29")
-    pushes = ontvangers(na, [AMSTERDAM, REGIO_AMSTERDAM, ROTTERDAM], vorige=voor)
+    pushes = ontvangers(na, [AMSTERDAM, REGIO_AMSTERDAM, ROTTERDAM], previous=voor)
     assert ontvangende_partijen(pushes) == [ROTTERDAM]
 
 
 def test_nieuwe_instelling_krijgt_het_volledige_beeld():
     voor = leerling(aanmeldingen=(AANGEMELD_B,))
     na = leerling()
-    [push] = ontvangers(na, [MBO_INSTELLING_A], vorige=voor)
+    [push] = ontvangers(na, [MBO_INSTELLING_A], previous=voor)
     assert push.beeld.aanmeldingen == (AANGEMELD_A,)
 
 
@@ -262,7 +262,7 @@ def rmc_code():
 def partijen(draw):
     """Random parties of every kind with random subsets of the code universe; some listed twice."""
     aantal = draw(st.integers(min_value=0, max_value=8))
-    lijst = [
+    list_ = [
         Partij(
             oin=f"0000000300000000{nummer:04d}",
             soort=draw(st.sampled_from(list(PartijSoort))),
@@ -273,8 +273,8 @@ def partijen(draw):
         )
         for nummer in range(aantal)
     ]
-    herhaald = draw(st.lists(st.sampled_from(lijst), max_size=2)) if lijst else []
-    return lijst + herhaald
+    herhaald = draw(st.lists(st.sampled_from(list_), max_size=2)) if list_ else []
+    return list_ + herhaald
 
 
 aanmeldingen = st.lists(
@@ -348,7 +348,7 @@ def _controleer_inhoud(push, feiten):
         assert all(a.brin_mbo in partij.brins for a in beeld.aanmeldingen)
         # Only the school's contact details, never its BRIN, never another institution's.
         assert contacten == school
-        assert not any(c.brin_tonen for c in beeld.contacten)
+        assert not any(c.show_brin for c in beeld.contacten)
     elif partij.soort == "vo-school":
         assert contacten == instellingen
     elif partij.soort == "gemeente":
@@ -364,8 +364,8 @@ def _controleer_inhoud(push, feiten):
 def test_ontvangers_precies_de_partijen_in_scope(partijlijst, feiten):
     pushes = ontvangers(feiten, partijlijst)
     ontvangen = ontvangende_partijen(pushes)
-    verwacht = list(dict.fromkeys(p for p in partijlijst if oracle_in_scope(p, feiten)))
-    assert ontvangen == verwacht
+    expected = list(dict.fromkeys(p for p in partijlijst if oracle_in_scope(p, feiten)))
+    assert ontvangen == expected
     for push in pushes:
         _controleer_inhoud(push, feiten)
 
@@ -373,7 +373,7 @@ def test_ontvangers_precies_de_partijen_in_scope(partijlijst, feiten):
 @settings(max_examples=300, deadline=None)
 @given(partijen(), leerlingen(), leerlingen())
 def test_met_vorige_alleen_in_scope_en_alleen_gewijzigd(partijlijst, voor, na):
-    pushes = ontvangers(na, partijlijst, vorige=voor)
+    pushes = ontvangers(na, partijlijst, previous=voor)
     for push in pushes:
         assert oracle_in_scope(push.partij, na)
         _controleer_inhoud(push, na)

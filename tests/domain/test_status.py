@@ -91,16 +91,16 @@ def test_herhaling_van_dezelfde_status_is_idempotent(status):
 def test_niet_toegestane_overgang(van, naar):
     with pytest.raises(TransitionNotAllowed) as info:
         check_overgang(van, naar)
-    fout = info.value
-    assert isinstance(fout, Afwijzing)
-    assert fout.melding is meldingen.OVERGANG_NIET_TOEGESTAAN
-    assert (fout.van, fout.naar) == (van, naar)
-    assert str(fout).startswith("VVA111: ")
+    error = info.value
+    assert isinstance(error, Afwijzing)
+    assert error.melding is meldingen.OVERGANG_NIET_TOEGESTAAN
+    assert (error.van, error.naar) == (van, naar)
+    assert str(error).startswith("VVA111: ")
 
 
 def test_overgang_niet_toegestaan_is_picklebaar():
-    fout = pickle.loads(pickle.dumps(TransitionNotAllowed(S.INGESCHREVEN, S.AANGEMELD)))
-    assert (fout.van, fout.naar, fout.melding) == (
+    error = pickle.loads(pickle.dumps(TransitionNotAllowed(S.INGESCHREVEN, S.AANGEMELD)))
+    assert (error.van, error.naar, error.melding) == (
         S.INGESCHREVEN,
         S.AANGEMELD,
         meldingen.OVERGANG_NIET_TOEGESTAAN,

@@ -81,7 +81,7 @@ ONTVANGEN_B = AanmeldingFeit(MBO_B, S.AANMELDING_ONTVANGEN, date(2027, 3, 25))
 
 def leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B), **overschrijf):
     """Pupil of VO school 11VO (RMC region 36), living in Amsterdam (RMC region 7)."""
-    velden = dict(
+    fields = dict(
         brin_vo=VO_BRIN,
         vo_rmc_regio="36",
         gemeentecode="0363",
@@ -89,8 +89,8 @@ def leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B), **overschrijf):
         mbo_ganger_status=MboGangerStatus.ACTIEF,
         aanmeldingen=aanmeldingen,
     )
-    velden.update(overschrijf)
-    return LeerlingFeiten(**velden)
+    fields.update(overschrijf)
+    return LeerlingFeiten(**fields)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -107,8 +107,8 @@ def test_vo_school_ziet_eigen_leerling_met_alle_aanmeldingen_maar_geen_woonplaat
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
         contacten=(
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, brin_tonen=True),
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, brin_tonen=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, show_brin=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, show_brin=True),
         ),
     )
 
@@ -155,7 +155,7 @@ def test_mbo_instelling_ziet_nooit_de_brin_van_een_andere_instelling():
 def test_mbo_instelling_krijgt_alleen_het_contact_van_de_latende_school_zonder_brin():
     # Item 5: the school's contact details, never another institution's: elsewhere stays yes/no.
     beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
-    assert beeld.contacten == (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, brin_tonen=False),)
+    assert beeld.contacten == (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=False),)
     assert all(c.brin != MBO_B and c.rol is ContactRol.LATENDE_VO_SCHOOL for c in beeld.contacten)
     assert beeld.elders_aangemeld is True
 
@@ -208,9 +208,9 @@ def test_gemeente_ziet_eigen_inwoner_volledig():
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
         contacten=(
-            ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, brin_tonen=True),
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, brin_tonen=True),
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, brin_tonen=True),
+            ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, show_brin=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, show_brin=True),
         ),
     )
 
@@ -251,9 +251,9 @@ def test_rmc_functie_ziet_inwoner_van_een_andere_gemeente_van_haar_regio_met_woo
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
         contacten=(
-            ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, brin_tonen=True),
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, brin_tonen=True),
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, brin_tonen=True),
+            ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, show_brin=True),
+            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, show_brin=True),
         ),
     )
 
@@ -333,15 +333,15 @@ def test_regio_ziet_leerling_van_een_vo_school_die_zij_bedient_ook_buiten_haar_r
 def test_regio_via_eigen_instelling_krijgt_wat_de_instelling_krijgt_ook_het_contact():
     feiten = leerling(aanmeldingen=(ONTVANGEN_B, AANGEMELD_A))
     beeld = beeld_voor(REGIO_MET_MBO, feiten)
-    assert beeld.contacten == (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, brin_tonen=False),)
+    assert beeld.contacten == (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=False),)
     assert MBO_A not in repr(beeld)
 
 
 def test_contactverwijzing_eist_canonieke_brin():
     with pytest.raises(ValueError):
-        ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, "11vo", brin_tonen=True)
+        ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, "11vo", show_brin=True)
     with pytest.raises(ValueError):
-        ContactVerwijzing("school", VO_BRIN, brin_tonen=True)
+        ContactVerwijzing("school", VO_BRIN, show_brin=True)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -451,9 +451,9 @@ def test_partij_zonder_contactgegevens_krijgt_er_geen(partij):
     met = beeld_voor(partij, feiten)
     assert met.contacten != ()
 
-    zonder = beeld_voor(replace(partij, contactgegevens=False), feiten)
+    without = beeld_voor(replace(partij, contactgegevens=False), feiten)
 
-    assert zonder == replace(met, contacten=())
+    assert without == replace(met, contacten=())
 
 
 def test_partij_standaard_niet_aangemeld_voor_contactgegevens():

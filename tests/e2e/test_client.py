@@ -38,21 +38,21 @@ DUBBEL_VAN = 10  # row 700 delivers this row's pupil again
 
 
 def _bsns(aantal: int) -> list[str]:
-    nummers, kandidaat = [], 30000000
-    while len(nummers) < aantal:
-        kandidaat += 1
+    numbers, candidate = [], 30000000
+    while len(numbers) < aantal:
+        candidate += 1
         try:
-            nummers.append(bsn(str(kandidaat)))
+            numbers.append(bsn(str(candidate)))
         except ValueError:
             continue
-    return nummers
+    return numbers
 
 
 BSNS = _bsns(AANTAL)
 
 
-def _rij(index: int, mutatie: str = "toevoegen") -> list[str]:
-    rij = {
+def _row(index: int, mutatie: str = "toevoegen") -> list[str]:
+    row = {
         "bsn": BSNS[index],
         "brinVo": "99XA",
         "vestiging": "01" if index % 2 else "",
@@ -61,36 +61,36 @@ def _rij(index: int, mutatie: str = "toevoegen") -> list[str]:
         "mutatie": mutatie,
         "naam": NAMEN[index % len(NAMEN)],
     }
-    fout = FOUTEN.get(index, ("", ""))[0]
-    if fout == "bad BSN check digit":
-        rij["bsn"] = ongeldig_bsn(BSNS[index][:8])
-    elif fout == "unknown BRIN":
-        rij["brinVo"] = "99ZZ"
-    elif fout == "postcode format":
-        rij["postcode"] = "1011A"
-    elif fout == "duplicate pupil":
-        rij["bsn"] = BSNS[DUBBEL_VAN]
-    elif fout == "missing column value":
-        rij["woongemeente"] = ""
-    elif fout == "wrong encoding of one name":
-        rij["naam"] = "Ëlif Çelik"
-    elif fout == "unknown mutation":
-        rij["mutatie"] = "verwijderen"
-    return [rij[k] for k in KOP]
+    error = FOUTEN.get(index, ("", ""))[0]
+    if error == "bad BSN check digit":
+        row["bsn"] = ongeldig_bsn(BSNS[index][:8])
+    elif error == "unknown BRIN":
+        row["brinVo"] = "99ZZ"
+    elif error == "postcode format":
+        row["postcode"] = "1011A"
+    elif error == "duplicate pupil":
+        row["bsn"] = BSNS[DUBBEL_VAN]
+    elif error == "missing column value":
+        row["woongemeente"] = ""
+    elif error == "wrong encoding of one name":
+        row["naam"] = "Ëlif Çelik"
+    elif error == "unknown mutation":
+        row["mutatie"] = "verwijderen"
+    return [row[k] for k in KOP]
 
 
-def schrijf_bestand(pad: Path, rijen: list[list[str]], codering: str, scheiding: str, fout_op=()) -> Path:
+def schrijf_bestand(path: Path, rijen: list[list[str]], encoding: str, scheiding: str, fout_op=()) -> Path:
     """A CSV file as a spreadsheet saves it; the rows at ``fout_op`` (data indexes) are saved in the
     other encoding (UTF-8 ↔ windows-1252), the way one pasted name ends up mis-encoded."""
-    andere = "cp1252" if codering.startswith("utf") else "utf-8"
-    delen = [b"\xef\xbb\xbf"] if codering == "utf-8-sig" else []  # the BOM, once
-    codering = codering.removesuffix("-sig")
-    for index, rij in enumerate([KOP, *rijen]):
+    andere = "cp1252" if encoding.startswith("utf") else "utf-8"
+    delen = [b"\xef\xbb\xbf"] if encoding == "utf-8-sig" else []  # the BOM, once
+    encoding = encoding.removesuffix("-sig")
+    for index, row in enumerate([KOP, *rijen]):
         regel = io.StringIO()
-        csv.writer(regel, delimiter=scheiding, lineterminator="\r\n").writerow(rij)
-        delen.append(regel.getvalue().encode(andere if index - 1 in fout_op else codering))
-    pad.write_bytes(b"".join(delen))
-    return pad
+        csv.writer(regel, delimiter=scheiding, lineterminator="\r\n").writerow(row)
+        delen.append(regel.getvalue().encode(andere if index - 1 in fout_op else encoding))
+    path.write_bytes(b"".join(delen))
+    return path
 
 
 def client_config(map: Path, demo, oin: str = SCHOOL, dienst: str = "vo") -> Path:
@@ -139,32 +139,32 @@ def test_upload_van_2000_rijen_met_7_fouten_en_daarna_vervangen(
 ):
     config = client_config(demo_broker.pki.parent, demo_broker)
     bestand = schrijf_bestand(
-        tmp_path / "leerlingen.csv", [_rij(i) for i in range(AANTAL)], codering, scheiding, fout_op=[1100]
+        tmp_path / "leerlingen.csv", [_row(i) for i in range(AANTAL)], codering, scheiding, fout_op=[1100]
     )
 
     resultaat = vva_client(config, "upload", str(bestand), "--flow", "vo", "--format", "json")
 
     assert resultaat.exit_code == 3, resultaat.output  # some rows rejected, the rest applied
     uitkomst = json.loads(resultaat.stdout)
-    verwacht = {index + 2: code for index, (_, code) in FOUTEN.items()}
-    assert {r["rij"]: r["code"] for r in uitkomst["afgewezen"]} == verwacht
+    expected = {index + 2: code for index, (_, code) in FOUTEN.items()}
+    assert {r["rij"]: r["code"] for r in uitkomst["afgewezen"]} == expected
     assert (uitkomst["aantalVerwerkt"], uitkomst["aantalAfgewezen"]) == (1993, 7)
     assert all(r["melding"] and r["message"] for r in uitkomst["afgewezen"])
     # the per-row error report next to the input: the same rows and codes, no pupil numbers
     rapport = (tmp_path / "leerlingen.fouten.csv").read_text(encoding="utf-8-sig")
     rijen = list(csv.DictReader(io.StringIO(rapport), delimiter=";"))
-    assert {int(r["rij"]): r["code"] for r in rijen} == verwacht
+    assert {int(r["rij"]): r["code"] for r in rijen} == expected
     assert not any(nummer in rapport for nummer in BSNS)
     # exactly the 1,993 good rows were applied; nothing of a rejected row
-    goed = {BSNS[i] for i in range(AANTAL) if i not in FOUTEN}
-    assert status(config) == dict.fromkeys(goed, "actief")
+    good = {BSNS[i] for i in range(AANTAL) if i not in FOUTEN}
+    assert status(config) == dict.fromkeys(good, "actief")
 
     # --replace: the whole start population again, 25 pupils left out → exactly those withdrawn
-    weg = set(sorted(goed)[::80])
+    weg = set(sorted(good)[::80])
     assert len(weg) == 25
-    blijft = [i for i in range(AANTAL) if i not in FOUTEN and BSNS[i] not in weg]
+    stays = [i for i in range(AANTAL) if i not in FOUTEN and BSNS[i] not in weg]
     vervanging = schrijf_bestand(
-        tmp_path / "startpopulatie.csv", [_rij(i, "wijzigen") for i in blijft], codering, scheiding
+        tmp_path / "startpopulatie.csv", [_row(i, "wijzigen") for i in stays], codering, scheiding
     )
     (tmp_path / "startpopulatie.fouten.csv").write_text("stale")
 
@@ -174,15 +174,15 @@ def test_upload_van_2000_rijen_met_7_fouten_en_daarna_vervangen(
     assert "1968 rows applied, 0 rejected" in resultaat.output
     assert not (tmp_path / "startpopulatie.fouten.csv").exists()  # no stale report left behind
     na = status(config)
-    assert {nummer for nummer, stand in na.items() if stand == "afgemeld"} == weg
-    assert {nummer for nummer, stand in na.items() if stand == "actief"} == goed - weg
+    assert {nummer for nummer, state in na.items() if state == "afgemeld"} == weg
+    assert {nummer for nummer, state in na.items() if state == "actief"} == good - weg
     assert _aantal_niet_meer_aangeleverd(database_url) == 25
 
 
 def test_een_te_groot_bestand_krijgt_een_duidelijke_fout_en_verandert_niets(demo_broker, tmp_path):
     config = client_config(demo_broker.pki.parent, demo_broker)
     lange_naam = "x" * 1100
-    rijen = [[*_rij(i)[:-1], lange_naam] for i in range(AANTAL)]  # about 2.2 MB: over the 2 MiB limit
+    rijen = [[*_row(i)[:-1], lange_naam] for i in range(AANTAL)]  # about 2.2 MB: over the 2 MiB limit
     bestand = schrijf_bestand(tmp_path / "groot.csv", rijen, "utf-8", ";")
     assert bestand.stat().st_size > 2 * 1024 * 1024
 
@@ -206,7 +206,7 @@ def test_een_partij_zonder_machtiging_krijgt_dk0002_en_verandert_niets(demo_brok
     andere = tmp_path / "andere"
     andere.mkdir()
     (andere / "pki").symlink_to(demo_broker.pki)
-    bestand = schrijf_bestand(tmp_path / "l.csv", [_rij(i) for i in range(3)], "utf-8", ";")
+    bestand = schrijf_bestand(tmp_path / "l.csv", [_row(i) for i in range(3)], "utf-8", ";")
 
     # an MBO institution on the VO service, and school 99XC delivering pupils of school 99XA
     for oin, dienst in (("0000000700099XB00000", "mbo"), ("0000000700099XC00000", "vo")):
@@ -221,7 +221,7 @@ def test_een_partij_zonder_machtiging_krijgt_dk0002_en_verandert_niets(demo_brok
 
 def test_upload_toont_een_voortgangsbalk(demo_broker, tmp_path):
     config = client_config(demo_broker.pki.parent, demo_broker)
-    bestand = schrijf_bestand(tmp_path / "l.csv", [_rij(i) for i in range(3)], "utf-8", ";")
+    bestand = schrijf_bestand(tmp_path / "l.csv", [_row(i) for i in range(3)], "utf-8", ";")
 
     resultaat = vva_client(config, "upload", str(bestand), "--flow", "vo", "--progress")
 
@@ -232,7 +232,7 @@ def test_upload_toont_een_voortgangsbalk(demo_broker, tmp_path):
 
 def test_mbo_upload_en_de_opvragingen_van_school_en_gemeente(demo_broker, tmp_path):
     school = client_config(demo_broker.pki.parent, demo_broker)
-    leerlingen = schrijf_bestand(tmp_path / "l.csv", [_rij(i) for i in range(3)], "utf-8", ";")
+    leerlingen = schrijf_bestand(tmp_path / "l.csv", [_row(i) for i in range(3)], "utf-8", ";")
     assert vva_client(school, "upload", str(leerlingen), "--flow", "vo").exit_code == 0
     mbo = tmp_path / "mbo"
     mbo.mkdir()
@@ -253,8 +253,8 @@ def test_mbo_upload_en_de_opvragingen_van_school_en_gemeente(demo_broker, tmp_pa
         "3;VVA122;Kolommen datum, intakeDatum, onderwijsovereenkomstDatum: De datum is onleesbaar: gebruik "
         "JJJJ-MM-DD (zoals 2027-03-01) of DD-MM-JJJJ (zoals 01-03-2027).",
     ]
-    tabel = vva_client(school, "status").stdout
-    assert "99XB aangemeld 2026-03-01" in tabel
+    table = vva_client(school, "status").stdout
+    assert "99XB aangemeld 2026-03-01" in table
     niet = vva_client(school, "niet-aangemeld", "--format", "json")
     assert sorted(p["bsn"] for p in json.loads(niet.stdout)) == sorted(BSNS[1:3])
     gemeente = gemeente_config(tmp_path, demo_broker)

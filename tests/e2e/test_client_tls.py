@@ -36,9 +36,9 @@ def tls_broker(tmp_path_factory):
     config = schrijf_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     config.write_text(config.read_text() + f'tls_client_ca = "{pki / "ca" / "root.pem"}"\n')
-    bundel = pki / "ca" / "root.pem"
+    bundle = pki / "ca" / "root.pem"
     with broker_proces(config, scheme="https") as url:
-        yield url, pki, bundel, config
+        yield url, pki, bundle, config
 
 
 def _ping(map: Path, endpoint: str, pki: Path, certificaat: str, tls_ca: Path | None):
@@ -59,26 +59,26 @@ def _ping(map: Path, endpoint: str, pki: Path, certificaat: str, tls_ca: Path | 
 
 
 def test_met_de_keten_als_certificaat_lukt_het(tls_broker, tmp_path):
-    url, pki, bundel, _ = tls_broker
-    uitkomst = _ping(tmp_path, url, pki, f"{SCHOOL}.chain.pem", bundel)
+    url, pki, bundle, _ = tls_broker
+    uitkomst = _ping(tmp_path, url, pki, f"{SCHOOL}.chain.pem", bundle)
     assert uitkomst.returncode == 0, uitkomst.stderr
     assert uitkomst.stdout.startswith("ok: vo answered at ")
 
 
 def test_alleen_het_eigen_certificaat_zonder_keten(tls_broker, tmp_path):
-    url, pki, bundel, _ = tls_broker
-    uitkomst = _ping(tmp_path, url, pki, f"{SCHOOL}.cert.pem", bundel)
+    url, pki, bundle, _ = tls_broker
+    uitkomst = _ping(tmp_path, url, pki, f"{SCHOOL}.cert.pem", bundle)
     assert uitkomst.returncode == 1
-    fout = uitkomst.stderr.strip()
-    assert "SSLError" not in fout and "\n" not in fout
-    assert fout.startswith(
+    error = uitkomst.stderr.strip()
+    assert "SSLError" not in error and "\n" not in error
+    assert error.startswith(
         f"error: the broker at {url.removeprefix('https://')} refused your TLS client certificate (your side)"
     )
     assert (
         f"certificaat in {tmp_path / 'vva-client.toml'} must be the whole chain in PEM — your certificate first, "
         "then the issuing CA certificate(s) — issued under a CA the broker trusts, valid and not revoked; "
         f"{pki / (SCHOOL + '.cert.pem')} holds only 1 certificate, not the chain"
-    ) in fout
+    ) in error
 
 
 def test_zonder_tls_ca(tls_broker, tmp_path):
@@ -93,20 +93,20 @@ def test_zonder_tls_ca(tls_broker, tmp_path):
 
 
 def test_niemand_luistert(tls_broker, tmp_path):
-    _, pki, bundel, _ = tls_broker
-    poort = vrije_poort()
-    uitkomst = _ping(tmp_path, f"https://127.0.0.1:{poort}", pki, f"{SCHOOL}.chain.pem", bundel)
+    _, pki, bundle, _ = tls_broker
+    port = vrije_poort()
+    uitkomst = _ping(tmp_path, f"https://127.0.0.1:{port}", pki, f"{SCHOOL}.chain.pem", bundle)
     assert uitkomst.returncode == 1
     assert uitkomst.stderr.strip() == (
-        f"error: nothing answers at 127.0.0.1:{poort} (connection refused): check endpoint in "
+        f"error: nothing answers at 127.0.0.1:{port} (connection refused): check endpoint in "
         f"{tmp_path / 'vva-client.toml'} and that the broker is running"
     )
 
 
 def test_hostnaam_past_niet_bij_het_certificaat(tls_broker, tmp_path):
     """The same broker set-up on 127.0.0.2: its certificate names localhost and 127.0.0.1 only."""
-    _, pki, bundel, config = tls_broker
-    poort = vrije_poort()
+    _, pki, bundle, config = tls_broker
+    port = vrije_poort()
     log = (tmp_path / "broker.log").open("wb")
     proces = subprocess.Popen(
         [
@@ -117,7 +117,7 @@ def test_hostnaam_past_niet_bij_het_certificaat(tls_broker, tmp_path):
             "--host",
             "127.0.0.2",
             "--port",
-            str(poort),
+            str(port),
             "--workers",
             "1",
         ],
@@ -128,11 +128,11 @@ def test_hostnaam_past_niet_bij_het_certificaat(tls_broker, tmp_path):
     try:
         for _ in range(150):
             try:
-                socket.create_connection(("127.0.0.2", poort), timeout=1).close()
+                socket.create_connection(("127.0.0.2", port), timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.1)
-        uitkomst = _ping(tmp_path, f"https://127.0.0.2:{poort}", pki, f"{SCHOOL}.chain.pem", bundel)
+        uitkomst = _ping(tmp_path, f"https://127.0.0.2:{port}", pki, f"{SCHOOL}.chain.pem", bundle)
     finally:
         proces.terminate()
         proces.wait(timeout=15)

@@ -64,7 +64,7 @@ MBO_Y_CONTACT = {
 
 
 def _als_dict(contact) -> dict:
-    return {veld: contact[veld] for veld in ("rol", "brin", "naam", "telefoon", "internetadres", "email")}
+    return {field: contact[field] for field in ("rol", "brin", "naam", "telefoon", "internetadres", "email")}
 
 
 def _contacten(overzicht) -> list[dict]:
@@ -82,10 +82,10 @@ class Antwoorden(Plugin):
         return envelope, http_headers
 
 
-def _wacht_op_pushes(keten) -> list[bytes]:
-    _bezorger(keten).run(tot_leeg=True)
+def _wacht_op_pushes(chain) -> list[bytes]:
+    _bezorger(chain).run(until_empty=True)
     for _ in range(50):
-        pushes = keten.pushes()
+        pushes = chain.pushes()
         if pushes:
             return pushes
         time.sleep(0.1)
@@ -111,7 +111,7 @@ def _keten(database_url, tmp_path, contactgegevens: str):
 
 
 @pytest.fixture
-def keten(database_url, tmp_path):
+def chain(database_url, tmp_path):
     """MBO X registered for contact details (the demo parties are too)."""
     yield from _keten(database_url, tmp_path, "--contactgegevens")
 
@@ -122,8 +122,8 @@ def keten_zonder(database_url, tmp_path):
     yield from _keten(database_url, tmp_path, "--geen-contactgegevens")
 
 
-def test_contactgegevens_per_rol_in_antwoorden_en_pushes(keten):
-    demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+def test_contactgegevens_per_rol_in_antwoorden_en_pushes(chain):
+    demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
     vo_a, mbo_x, mbo_y = client(demo, "vo", SCHOOL_A), client(demo, "mbo", MBO_X), client(demo, "mbo", MBO_Y)
     gemeente, regio = client(demo, "gemeente", AMSTERDAM), client(demo, "regio", REGIO_21)
 
@@ -153,7 +153,7 @@ def test_contactgegevens_per_rol_in_antwoorden_en_pushes(keten):
     assert _contacten(bij_regio) == [] and bij_regio.brinVo == "99XA"
 
     # A push to MBO X shows the pupil as its answer does: the school's details, nothing of 99XE.
-    pushes = _wacht_op_pushes(keten)
+    pushes = _wacht_op_pushes(chain)
     for push in pushes:
         leerling_el = etree.fromstring(push).find(f".//{VV}ontvangenWijziging/{VV}leerling")
         [contact] = leerling_el.findall(f"{VV}contactgegevens")
@@ -189,11 +189,11 @@ def test_partij_zonder_contactgegevens_krijgt_antwoorden_en_pushes_volgens_het_o
         )
 
     # The opted-in VO school does get them, which the old schema would refuse: the check above can fail.
-    opname = Antwoorden()
-    vo_a.plugins.append(opname)
+    snapshot = Antwoorden()
+    vo_a.plugins.append(snapshot)
     [bij_a] = vo_a.service.opvragenStatus(leerling=[{"bsn": P}])
     assert _contacten(bij_a) == [MBO_X_CONTACT]
-    assert not SCHEMA_VOOR_CONTACT.validate(opname.bodies[-1])
+    assert not SCHEMA_VOOR_CONTACT.validate(snapshot.bodies[-1])
 
     for push in _wacht_op_pushes(keten_zonder):
         wijziging = etree.fromstring(push).find(f".//{VV}ontvangenWijziging")

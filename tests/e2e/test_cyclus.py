@@ -41,8 +41,8 @@ def aanmelding(volgnummer, nummer, brin, status="aangemeld"):
     return {"volgnummer": volgnummer, "bsn": nummer, "brinMbo": brin, "status": status, "datum": VANDAAG}
 
 
-def bsns(lijst) -> set[str]:
-    return {item.bsn for item in lijst}
+def bsns(list_) -> set[str]:
+    return {item.bsn for item in list_}
 
 
 def test_een_cyclus_voor_alle_rollen(demo_broker):
@@ -50,7 +50,7 @@ def test_een_cyclus_voor_alle_rollen(demo_broker):
     mbo_x, mbo_y = client(demo_broker, "mbo", MBO_X), client(demo_broker, "mbo", MBO_Y)
 
     # Flow a: three pupils and one with a BSN failing the elfproef, in one batch.
-    antwoord = vo_a.service.aanleverenLeerlingen(
+    response = vo_a.service.aanleverenLeerlingen(
         leerling=[
             leerling(1, P1, "0384"),  # Diemen
             leerling(2, P2, "0363"),  # Amsterdam
@@ -58,8 +58,8 @@ def test_een_cyclus_voor_alle_rollen(demo_broker):
             leerling(4, P3, "0599"),  # Rotterdam
         ]
     )
-    assert (antwoord.aantalVerwerkt, antwoord.aantalAfgewezen) == (3, 1)
-    afgewezen = [r for r in antwoord.resultaat if not r.verwerkt]
+    assert (response.aantalVerwerkt, response.aantalAfgewezen) == (3, 1)
+    afgewezen = [r for r in response.resultaat if not r.verwerkt]
     assert [(r.volgnummer, r.code) for r in afgewezen] == [(3, "VVA101")]
     assert "elfproef" in afgewezen[0].tekstNl
     assert (
@@ -108,15 +108,15 @@ def test_een_cyclus_voor_alle_rollen(demo_broker):
     # not pupil 5 (school and residence in Rotterdam), and is refused when it asks for pupil 5.
     regio = client(demo_broker, "regio", REGIO_21)
     assert bsns(regio.service.opvragenStatus()) == {P1, P2, P3, P4}
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    with pytest.raises(zeep.exceptions.Fault) as error:
         regio.service.opvragenStatus(leerling=[{"bsn": P1}, {"bsn": P5}])
-    assert (fout.value.code, fout.value.message) == ("soap:Client.DK0002", "Niet geautoriseerd")
+    assert (error.value.code, error.value.message) == ("soap:Client.DK0002", "Niet geautoriseerd")
 
     # A school asking about another school's pupil: Client.DK0002, and nothing about the pupil.
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    with pytest.raises(zeep.exceptions.Fault) as error:
         vo_a.service.opvragenStatus(leerling=[{"bsn": P5}])
-    assert fout.value.code == "soap:Client.DK0002"
-    assert P5 not in fout.value.message and P5 not in str(fout.value.detail)
+    assert error.value.code == "soap:Client.DK0002"
+    assert P5 not in error.value.message and P5 not in str(error.value.detail)
 
 
 def test_wijzigingen_sinds_cursor(demo_broker):
@@ -127,17 +127,17 @@ def test_wijzigingen_sinds_cursor(demo_broker):
     client(demo_broker, "mbo", MBO_X).service.aanleverenAanmeldingen(
         aanmelding=[aanmelding(1, P2, "99XB", "aangemeld")]
     )
-    tweede = vo_a.service.opvragenWijzigingen(vanafCursor=eerste.volgendeCursor)
-    assert [(w.leerling.bsn, [a.status for a in w.leerling.aanmelding]) for w in tweede.wijziging] == [
+    second = vo_a.service.opvragenWijzigingen(vanafCursor=eerste.volgendeCursor)
+    assert [(w.leerling.bsn, [a.status for a in w.leerling.aanmelding]) for w in second.wijziging] == [
         (P2, ["aangemeld"])
     ]
-    assert vo_a.service.opvragenWijzigingen(vanafCursor=tweede.volgendeCursor).wijziging == []
+    assert vo_a.service.opvragenWijzigingen(vanafCursor=second.volgendeCursor).wijziging == []
 
 
 def test_statusovergangen_en_ping(demo_broker):
     mbo_x = client(demo_broker, "mbo", MBO_X)
     assert mbo_x.service.ping(echo="hallo").echo == "hallo"
-    antwoord = mbo_x.service.aanleverenAanmeldingen(
+    response = mbo_x.service.aanleverenAanmeldingen(
         aanmelding=[
             aanmelding(1, P1, "99XB", "aangemeld"),
             aanmelding(2, P1, "99XB", "geaccepteerd"),
@@ -145,7 +145,7 @@ def test_statusovergangen_en_ping(demo_broker):
             aanmelding(4, P1, "99XB", "ingeschreven"),
         ]
     )
-    assert [(r.volgnummer, r.verwerkt, r.code) for r in antwoord.resultaat] == [
+    assert [(r.volgnummer, r.verwerkt, r.code) for r in response.resultaat] == [
         (1, True, None),
         (2, True, None),
         (3, False, "VVA111"),

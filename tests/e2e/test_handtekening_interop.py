@@ -42,18 +42,18 @@ def _ondertekend_verzoek(demo, tmp_path, body: str | None = None) -> bytes:
 
 
 @pytest.fixture
-def antwoord(demo_broker, tmp_path):
-    verzoek = _ondertekend_verzoek(demo_broker, tmp_path)
-    status, body = post_soap(demo_broker.url, verzoek)
+def response(demo_broker, tmp_path):
+    soap_request = _ondertekend_verzoek(demo_broker, tmp_path)
+    status, body = post_soap(demo_broker.url, soap_request)
     assert status == 200, body
-    return verzoek, body
+    return soap_request, body
 
 
-def test_verzoek_van_vva_envelope_sign_wordt_geaccepteerd_en_bevestigd(antwoord):
-    verzoek, body = antwoord
+def test_verzoek_van_vva_envelope_sign_wordt_geaccepteerd_en_bevestigd(response):
+    soap_request, body = response
     root = etree.fromstring(body)
     handtekening = "".join(
-        etree.fromstring(verzoek).find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureValue").text.split()
+        etree.fromstring(soap_request).find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureValue").text.split()
     )
     # S8: the answer confirms exactly the request's signature; R4-R6: addressed back with OINs.
     assert root.find(f".//{q(WSSE11, 'SignatureConfirmation')}").get("Value") == handtekening
@@ -62,8 +62,8 @@ def test_verzoek_van_vva_envelope_sign_wordt_geaccepteerd_en_bevestigd(antwoord)
     assert root.find(f".//{q(SOAP11, 'Body')}")[0].tag == "{urn:nl:vva:aanmelden:v1}pingResponse"
 
 
-def test_antwoord_verifieert_met_signxml(demo_broker, antwoord):
-    _, body = antwoord
+def test_antwoord_verifieert_met_signxml(demo_broker, response):
+    _, body = response
     certificaat = (demo_broker.pki / f"{TEST_BROKER_OIN}.cert.pem").read_bytes()
     root = etree.fromstring(body)
     # Body, Timestamp, SignatureConfirmation, BST and the five wsa headers: Action, MessageID,
@@ -71,8 +71,8 @@ def test_antwoord_verifieert_met_signxml(demo_broker, antwoord):
     resultaten = signxml.XMLVerifier().verify(
         body, x509_cert=certificaat.decode(), id_attribute="Id", expect_references=9
     )
-    ondertekend = {etree.QName(r.signed_xml).localname for r in resultaten}
-    assert ondertekend == {
+    signed = {etree.QName(r.signed_xml).localname for r in resultaten}
+    assert signed == {
         "Body",
         "Timestamp",
         "SignatureConfirmation",
@@ -86,17 +86,17 @@ def test_antwoord_verifieert_met_signxml(demo_broker, antwoord):
     assert root.find(f".//{q(WSSE, 'Security')}") is not None
 
 
-def _header_namen(bericht: bytes) -> list[str]:
-    return [etree.QName(blok).localname for blok in etree.fromstring(bericht).find(q(SOAP11, "Header"))]
+def _header_namen(message: bytes) -> list[str]:
+    return [etree.QName(block).localname for block in etree.fromstring(message).find(q(SOAP11, "Header"))]
 
 
-def test_security_is_the_last_header_block_of_a_signed_answer_and_fault(demo_broker, antwoord, tmp_path):
+def test_security_is_the_last_header_block_of_a_signed_answer_and_fault(demo_broker, response, tmp_path):
     """gSOAP's WS-Security plugin refuses a message whose signed header block follows wsse:Security
     ("Message body not signed"); DUO's answers have Security last (issue 14, item 10)."""
-    _, body = antwoord
+    _, body = response
     assert _header_namen(body) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
     ongeldig = '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>'
-    status, fout = post_soap(demo_broker.url, _ondertekend_verzoek(demo_broker, tmp_path, ongeldig))
-    assert status == 500 and b"<faultcode>soap:Client." in fout, fout
-    assert _header_namen(fout) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
-    assert etree.fromstring(fout).find(f".//{q(WSSE11, 'SignatureConfirmation')}") is not None
+    status, error = post_soap(demo_broker.url, _ondertekend_verzoek(demo_broker, tmp_path, ongeldig))
+    assert status == 500 and b"<faultcode>soap:Client." in error, error
+    assert _header_namen(error) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
+    assert etree.fromstring(error).find(f".//{q(WSSE11, 'SignatureConfirmation')}") is not None

@@ -54,11 +54,11 @@ def test_outbox_laat_geen_ca_bundel_in_tmp_achter(database_url, tmp_path):
 def test_receiver_serve_maakt_een_ontbrekende_metriekmap(database_url, tmp_path):
     config = _init(tmp_path, database_url)
     metrics = tmp_path / "bestaat-niet" / "metriek"
-    poort = vrije_poort()
+    port = vrije_poort()
     env = {**os.environ, "VVA_CONFIG": str(config), "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
     log = (tmp_path / "ontvanger.log").open("wb")
     proces = subprocess.Popen(
-        [sys.executable, "-m", "broker", "receiver", "serve", "--port", str(poort)],
+        [sys.executable, "-m", "broker", "receiver", "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -67,8 +67,8 @@ def test_receiver_serve_maakt_een_ontbrekende_metriekmap(database_url, tmp_path)
         for _ in range(150):
             assert proces.poll() is None, (tmp_path / "ontvanger.log").read_text()[-2000:]
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{poort}/metrics", timeout=1) as antwoord:
-                    assert antwoord.status == 200 and b"vva_verificatie_seconden" in antwoord.read()
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as response:
+                    assert response.status == 200 and b"vva_verificatie_seconden" in response.read()
                     break
             except OSError:
                 time.sleep(0.1)
@@ -84,19 +84,19 @@ def test_receiver_serve_maakt_een_ontbrekende_metriekmap(database_url, tmp_path)
 def test_verzoeken_die_halverwege_stierven_worden_afgebroken_gemarkeerd(database_url, tmp_path):
     config = _init(tmp_path, database_url)
     runtime = Runtime(load_settings(config))
-    nu = datetime.now(UTC)
+    now = datetime.now(UTC)
     # Rows written before the business effect, whose process was killed before the outcome: one of a
     # request long gone, one of a request another node may still be running.
-    oud = log_received(runtime.sessions, b"<oud/>", "vo", runtime.keyring, nu - timedelta(hours=1))
-    vers = log_received(runtime.sessions, b"<vers/>", "vo", runtime.keyring, nu)
+    old = log_received(runtime.sessions, b"<oud/>", "vo", runtime.keyring, now - timedelta(hours=1))
+    vers = log_received(runtime.sessions, b"<vers/>", "vo", runtime.keyring, now)
     runtime.close()
     with broker_proces(config):
         pass
     with runtime.sessions() as session:
         uitkomst = dict(
             session.execute(
-                select(models.Bericht.id, models.Bericht.uitkomst).where(models.Bericht.id.in_((oud, vers)))
+                select(models.Bericht.id, models.Bericht.uitkomst).where(models.Bericht.id.in_((old, vers)))
             ).all()
         )
     runtime.close()
-    assert uitkomst == {oud: "afgebroken", vers: "ontvangen"}
+    assert uitkomst == {old: "afgebroken", vers: "ontvangen"}

@@ -48,8 +48,8 @@ def _per_leerling(ontvanger_db: str) -> dict[str, list[tuple[int, bool]]]:
             rijen = connection.execute(
                 text("SELECT inhoud FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt' ORDER BY id")
             ).scalars()
-            for rij in rijen:
-                xml = etree.fromstring(keyring.decrypt_data(bytes(rij)))
+            for row in rijen:
+                xml = etree.fromstring(keyring.decrypt_data(bytes(row)))
                 bsn = xml.findtext(".//{urn:nl:vva:aanmelden:v1}bsn")
                 nummer = int(xml.findtext(".//{urn:nl:vva:aanmelden:v1}wijzigingId"))
                 aanmelding = xml.find(".//{urn:nl:vva:aanmelden:v1}aanmelding") is not None
@@ -69,16 +69,16 @@ def _per_status(runtime: Runtime, oin: str) -> dict[str, int]:
         )
 
 
-def _pogingen(runtime: Runtime, oin: str, functie=func.sum) -> int:
+def _pogingen(runtime: Runtime, oin: str, function=func.sum) -> int:
     U = models.UitgaandBericht
     with runtime.sessions() as session:
-        return session.scalar(select(func.coalesce(functie(U.pogingen), 0)).where(U.ontvanger_oin == oin))
+        return session.scalar(select(func.coalesce(function(U.pogingen), 0)).where(U.ontvanger_oin == oin))
 
 
 def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(database_url, tmp_path):
     config = _init(tmp_path / "broker", database_url, SNEL)
-    poort = vrije_poort()  # the receiver's port: nobody listens there yet
-    registreer_endpoint(config, f"http://127.0.0.1:{poort}/vva/ontvanger/v1")
+    port = vrije_poort()  # the receiver's port: nobody listens there yet
+    registreer_endpoint(config, f"http://127.0.0.1:{port}/vva/ontvanger/v1")
     delivery_worker = DeliveryWorker(Runtime(load_settings(config)))
     pupils = leerlingen(4)
     with broker_proces(config) as url:
@@ -107,29 +107,29 @@ def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(data
         assert _per_status(delivery_worker.runtime, REGIO) == {"wachtend": 5}
 
         # /health and /metrics show the receiver's backlog and oldest age, and no pupil.
-        with urllib.request.urlopen(f"{url}/health", timeout=10) as antwoord:
-            health = antwoord.read().decode()
-        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as antwoord:
-            metrics = antwoord.read().decode()
+        with urllib.request.urlopen(f"{url}/health", timeout=10) as response:
+            health = response.read().decode()
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+            metrics = response.read().decode()
         per_ontvanger = json.loads(health)["controles"]["outbox"]["per_ontvanger"]
         assert per_ontvanger[REGIO]["achterstand"] == 5 and per_ontvanger[REGIO]["oudste_s"] > 1.0
         assert f'vva_outbox_ontvanger_achterstand{{ontvanger="{REGIO}"}} 5.0' in metrics
-        oudste = [r for r in metrics.splitlines() if r.startswith("vva_outbox_ontvanger_oudste_seconden{")]
-        assert len(oudste) == 1 and float(oudste[0].split()[-1]) > 1.0
+        oldest = [r for r in metrics.splitlines() if r.startswith("vva_outbox_ontvanger_oudste_seconden{")]
+        assert len(oldest) == 1 and float(oldest[0].split()[-1]) > 1.0
         with delivery_worker.runtime.sessions() as session:
-            sleutels = set(session.scalars(select(models.UitgaandBericht.volgorde_sleutel)))
-        for geheim in [p["bsn"] for p in pupils] + sorted(sleutels):
-            assert geheim not in health and geheim not in metrics
+            keys = set(session.scalars(select(models.UitgaandBericht.volgorde_sleutel)))
+        for secret in [p["bsn"] for p in pupils] + sorted(keys):
+            assert secret not in health and secret not in metrics
 
-    with _ontvanger(tmp_path / "ontvanger", tmp_path / "broker" / "pki", poort=poort) as (_, ontvanger_db):
-        delivery_worker.run(tot_leeg=True)
+    with _ontvanger(tmp_path / "ontvanger", tmp_path / "broker" / "pki", port=port) as (_, ontvanger_db):
+        delivery_worker.run(until_empty=True)
         ontvangen = _per_leerling(ontvanger_db)
     assert sorted(ontvangen) == sorted(p["bsn"] for p in pupils)
     # Each pupil's pushes in order, the last one with the newest state (the aanmelding); the pupil
     # tried before the change got both.
     for pushes in ontvangen.values():
-        nummers = [nummer for nummer, _ in pushes]
-        assert nummers == sorted(set(nummers)) and pushes[-1][1]
+        numbers = [nummer for nummer, _ in pushes]
+        assert numbers == sorted(set(numbers)) and pushes[-1][1]
     assert sorted(len(pushes) for pushes in ontvangen.values()) == [1, 1, 1, 2]
     assert _per_status(delivery_worker.runtime, REGIO) == {"afgeleverd": 5}
     delivery_worker.close()
@@ -146,15 +146,15 @@ def test_na_het_venster_is_een_push_dood(database_url, tmp_path):
         )
     delivery_worker = DeliveryWorker(Runtime(load_settings(config)))
     begin = time.monotonic()
-    delivery_worker.run(tot_leeg=True)
+    delivery_worker.run(until_empty=True)
     assert time.monotonic() - begin >= 1.5  # not given up before the window
     assert _per_status(delivery_worker.runtime, REGIO) == {"dood": 1}
     delivery_worker.close()
 
 
-def _stil(connection, gestopt):
+def _stil(connection, stopped):
     """A receiver that accepts, reads and never answers (a hung application server)."""
-    gestopt.wait(30)
+    stopped.wait(30)
 
 
 def test_vastlopende_ontvanger_houdt_een_levende_niet_op(database_url, tmp_path):
@@ -162,10 +162,10 @@ def test_vastlopende_ontvanger_houdt_een_levende_niet_op(database_url, tmp_path)
     # enough that the stalled receiver is not due again while the live one is served.
     config = _init(tmp_path / "broker", database_url, "outbox_base_s = 10.0\noutbox_timeout_s = 1.0\n")
     pki = tmp_path / "broker" / "pki"
-    with _ontvanger(tmp_path / "ontvanger", pki) as (levend, ontvanger_db), nep_ontvanger(_stil) as dood:
+    with _ontvanger(tmp_path / "ontvanger", pki) as (levend, ontvanger_db), nep_ontvanger(_stil) as dead:
         registreer_endpoint(config, levend)
         opdracht = ["party", "add", "--oin", GEMEENTE, "--kind", "gemeente", "--name", "Amsterdam (FICTIEF)"]
-        opdracht += ["--gemeente", "0363", "--endpoint", dood, "--replace"]
+        opdracht += ["--gemeente", "0363", "--endpoint", dead, "--replace"]
         assert CliRunner().invoke(main, ["--config", str(config), *opdracht]).exit_code == 0
         with broker_proces(config) as url:
             demo = type("Demo", (), {"url": url, "pki": pki})

@@ -20,16 +20,16 @@ from tests.helpers import broker_proces, schrijf_config
 
 
 @contextmanager
-def nep_ontvanger(antwoord):
-    """A TCP server on 127.0.0.1 that reads a request and lets ``antwoord(connection)`` reply."""
+def nep_ontvanger(response):
+    """A TCP server on 127.0.0.1 that reads a request and lets ``response(connection)`` reply."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     server.settimeout(0.2)
-    gestopt = threading.Event()
+    stopped = threading.Event()
 
     def dienen():
-        while not gestopt.is_set():
+        while not stopped.is_set():
             try:
                 connection, _ = server.accept()
             except OSError:
@@ -38,7 +38,7 @@ def nep_ontvanger(antwoord):
                 connection.settimeout(5)
                 try:
                     connection.recv(65536)
-                    antwoord(connection, gestopt)
+                    response(connection, stopped)
                 except OSError:
                     pass
 
@@ -47,19 +47,19 @@ def nep_ontvanger(antwoord):
     try:
         yield f"http://127.0.0.1:{server.getsockname()[1]}/vva/ontvanger/v1"
     finally:
-        gestopt.set()
+        stopped.set()
         draad.join(timeout=10)
         server.close()
 
 
-def druppel(connection, gestopt):
+def druppel(connection, stopped):
     connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n")
-    while not gestopt.is_set():
+    while not stopped.is_set():
         connection.sendall(b" ")  # one byte at a time: no single read ever times out
         time.sleep(0.5)
 
 
-def leeg_202(connection, gestopt):
+def leeg_202(connection, stopped):
     connection.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
 
 
@@ -84,8 +84,8 @@ def _status(delivery_worker) -> tuple[str, int, str]:
     from broker.db import models
 
     with delivery_worker.runtime.sessions() as session:
-        rij = session.scalar(select(models.UitgaandBericht))
-        return rij.status, rij.pogingen, rij.laatste_fout
+        row = session.scalar(select(models.UitgaandBericht))
+        return row.status, row.pogingen, row.laatste_fout
 
 
 def test_druppelende_ontvanger_houdt_de_werker_niet_vast(database_url, tmp_path):
@@ -94,13 +94,13 @@ def test_druppelende_ontvanger_houdt_de_werker_niet_vast(database_url, tmp_path)
         begin = time.monotonic()
         assert delivery_worker.run_round() == 1
         assert time.monotonic() - begin < 10  # the total deadline (3 × outbox_timeout_s), not forever
-    status, pogingen, fout = _status(delivery_worker)
-    assert (status, pogingen) == ("wachtend", 1) and fout.startswith("transport")
+    status, pogingen, error = _status(delivery_worker)
+    assert (status, pogingen) == ("wachtend", 1) and error.startswith("transport")
 
 
 def test_leeg_202_is_geen_aflevering(database_url, tmp_path):
     with nep_ontvanger(leeg_202) as endpoint:
         delivery_worker = _keten(database_url, tmp_path, endpoint)
         assert delivery_worker.run_round() == 1
-    status, pogingen, fout = _status(delivery_worker)
-    assert (status, pogingen, fout) == ("wachtend", 1, "transport no SOAP answer")
+    status, pogingen, error = _status(delivery_worker)
+    assert (status, pogingen, error) == ("wachtend", 1, "transport no SOAP answer")

@@ -25,25 +25,25 @@ def _vva(config, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_lijst_en_inhoud_van_wat_de_ontvanger_kreeg(database_url, tmp_path):
-    with keten_op(database_url, tmp_path) as keten:
+    with keten_op(database_url, tmp_path) as chain:
         ontvanger = tmp_path / "ontvanger" / "vva.toml"
-        leeg = _vva(ontvanger, "receiver", "list")
-        assert (leeg.returncode, leeg.stdout) == (0, "nothing received yet\n")
+        empty = _vva(ontvanger, "receiver", "list")
+        assert (empty.returncode, empty.stdout) == (0, "nothing received yet\n")
 
-        demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+        demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         (leerling,) = leerlingen(1)
         assert (
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=[leerling]).aantalVerwerkt == 1
         )
-        assert _bezorger(keten).run_round() == 1
+        assert _bezorger(chain).run_round() == 1
 
-        lijst = _vva(ontvanger, "receiver", "list")
-        assert lijst.returncode == 0, lijst.stderr
-        (regel,) = lijst.stdout.splitlines()
-        nummer, _datum, _time, afzender, operatie, message_id, uitkomst = regel.split(" ")
-        assert (afzender, operatie, uitkomst) == ("00000099000000000001", "ontvangenWijziging", "verwerkt")
+        list_ = _vva(ontvanger, "receiver", "list")
+        assert list_.returncode == 0, list_.stderr
+        (regel,) = list_.stdout.splitlines()
+        nummer, _datum, _time, sender, operatie, message_id, uitkomst = regel.split(" ")
+        assert (sender, operatie, uitkomst) == ("00000099000000000001", "ontvangenWijziging", "verwerkt")
         assert message_id.startswith("urn:uuid:")
-        assert leerling["bsn"] not in lijst.stdout
+        assert leerling["bsn"] not in list_.stdout
 
         show = _vva(ontvanger, "receiver", "show", nummer.removeprefix("#"))
         assert show.returncode == 0, show.stderr
@@ -56,11 +56,11 @@ def test_lijst_en_inhoud_van_wat_de_ontvanger_kreeg(database_url, tmp_path):
         assert datetime.fromisoformat(tijdstip).utcoffset() == timedelta(0), tijdstip
         assert ">*********</" in show.stdout and leerling["bsn"] not in show.stdout
         # The Body as it came over the wire, decrypted with the receiver's key file.
-        assert keten.pushes()[0].count(leerling["bsn"].encode()) >= 1
+        assert chain.pushes()[0].count(leerling["bsn"].encode()) >= 1
 
         met_nummers = _vva(ontvanger, "receiver", "show", nummer.removeprefix("#"), "--show-numbers")
         assert f">{leerling['bsn']}</" in met_nummers.stdout and "*********" not in met_nummers.stdout
 
-        onbekend = _vva(ontvanger, "receiver", "show", "999")
-        assert onbekend.returncode == 1
-        assert onbekend.stderr == "Error: no received message #999 (see vva receiver list)\n"
+        unknown = _vva(ontvanger, "receiver", "show", "999")
+        assert unknown.returncode == 1
+        assert unknown.stderr == "Error: no received message #999 (see vva receiver list)\n"

@@ -36,10 +36,10 @@ def _init(tmp_path: Path, database_url: str, extra: str = "") -> Path:
 @pytest.fixture
 def bezette_poort():
     """A port on 127.0.0.1 with a listener on it."""
-    with socket.socket() as sok:
-        sok.bind(("127.0.0.1", 0))
-        sok.listen()
-        yield sok.getsockname()[1]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
 
 
 def test_serve_on_a_port_in_use_says_so_in_one_line(database_url, tmp_path, bezette_poort):
@@ -90,10 +90,10 @@ def test_serve_prints_https_wsdl_addresses_when_it_terminates_tls(database_url, 
 def test_serve_help_describes_tls():
     resultaat = CliRunner().invoke(main, ["serve", "--help"])
     assert resultaat.exit_code == 0
-    tekst = " ".join(resultaat.output.split())
-    assert "with tls_key and tls_certificate in the settings" in tekst
-    assert "two-way TLS itself on HOST:PORT (https;" in tekst
-    assert "Without them it serves plain HTTP" in tekst
+    text = " ".join(resultaat.output.split())
+    assert "with tls_key and tls_certificate in the settings" in text
+    assert "two-way TLS itself on HOST:PORT (https;" in text
+    assert "Without them it serves plain HTTP" in text
 
 
 def test_outbox_until_empty_ends_with_a_summary(database_url, tmp_path):
@@ -128,8 +128,8 @@ def test_outbox_until_empty_ends_with_a_summary(database_url, tmp_path):
 def test_receiver_timeout_help_relates_it_to_the_push_timeout():
     resultaat = CliRunner().invoke(main, ["receiver", "serve", "--help"])
     assert resultaat.exit_code == 0
-    tekst = " ".join(resultaat.output.split())
-    assert "Longer than the broker's push timeout (outbox_timeout_s, default 10)" in tekst
+    text = " ".join(resultaat.output.split())
+    assert "Longer than the broker's push timeout (outbox_timeout_s, default 10)" in text
 
 
 def test_outbox_until_empty_shows_progress_on_a_terminal(database_url, tmp_path):
@@ -145,7 +145,7 @@ def test_outbox_until_empty_shows_progress_on_a_terminal(database_url, tmp_path)
         with broker_proces(config) as url:
             school = client(type("Demo", (), {"url": url, "pki": pki}), "vo", SCHOOL_A)
             assert school.service.aanleverenLeerlingen(leerling=leerlingen(3)).aantalVerwerkt == 3
-        hoofd, terminal = pty.openpty()
+        head, terminal = pty.openpty()
         # A new pty is 0 columns wide, and tqdm draws nothing in no width: give it a terminal's size.
         fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
         proces = subprocess.Popen(
@@ -158,18 +158,18 @@ def test_outbox_until_empty_shows_progress_on_a_terminal(database_url, tmp_path)
         os.close(terminal)
         # Read while it runs: Linux drops what is left in a pty once its last writer is gone.
         scherm = []
-        lezer = threading.Thread(target=lambda: scherm.append(_lees_tot_einde(hoofd)))
-        lezer.start()
-        uitvoer = proces.stdout.read()
+        reader = threading.Thread(target=lambda: scherm.append(_lees_tot_einde(head)))
+        reader.start()
+        output = proces.stdout.read()
         assert proces.wait(timeout=60) == 0
-        lezer.join(timeout=10)
+        reader.join(timeout=10)
         scherm = scherm[0]
-    assert uitvoer.splitlines()[-1] == "outbox empty: 3 delivered, 0 retried, 0 dead"
+    assert output.splitlines()[-1] == "outbox empty: 3 delivered, 0 retried, 0 dead"
     assert "delivering:" in scherm and "/3 [" in scherm and "push" in scherm, scherm
 
 
 def _lees_tot_einde(fd: int) -> str:
-    gelezen = b""
+    read_ = b""
     while True:
         try:
             brok = os.read(fd, 4096)
@@ -177,6 +177,6 @@ def _lees_tot_einde(fd: int) -> str:
             break
         if not brok:
             break
-        gelezen += brok
+        read_ += brok
     os.close(fd)
-    return gelezen.decode(errors="replace")
+    return read_.decode(errors="replace")

@@ -26,17 +26,17 @@ def test_dode_berichten_tonen_opnieuw_proberen_en_opruimen(database_url, tmp_pat
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(2)).aantalVerwerkt
             == 2
         )
-    DeliveryWorker(Runtime(load_settings(config))).run(tot_leeg=True)
+    DeliveryWorker(Runtime(load_settings(config))).run(until_empty=True)
 
-    lijst = cli.invoke(main, ["--config", str(config), "outbox", "list", "--status", "dood"])
-    assert lijst.exit_code == 0 and f"{REGIO}  dood       2" in lijst.output
-    assert "transport ConnectionError" in lijst.output and "bsn" not in lijst.output.lower()
+    list_ = cli.invoke(main, ["--config", str(config), "outbox", "list", "--status", "dood"])
+    assert list_.exit_code == 0 and f"{REGIO}  dood       2" in list_.output
+    assert "transport ConnectionError" in list_.output and "bsn" not in list_.output.lower()
 
-    opnieuw = cli.invoke(main, ["--config", str(config), "outbox", "retry", "--all-dead"])
-    assert opnieuw.output.strip() == "2 message(s) queued again"
+    again = cli.invoke(main, ["--config", str(config), "outbox", "retry", "--all-dead"])
+    assert again.output.strip() == "2 message(s) queued again"
     assert f"{REGIO}  wachtend   2" in cli.invoke(main, ["--config", str(config), "outbox", "list"]).output
 
-    DeliveryWorker(Runtime(load_settings(config))).run(tot_leeg=True)
+    DeliveryWorker(Runtime(load_settings(config))).run(until_empty=True)
     weg = cli.invoke(main, ["--config", str(config), "outbox", "purge-dead", "--yes"])
     assert weg.output.strip() == "2 dead message(s) deleted"
     assert "dood" not in cli.invoke(main, ["--config", str(config), "outbox", "list"]).output

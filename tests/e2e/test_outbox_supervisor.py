@@ -44,27 +44,27 @@ def _toestand(pid: int) -> str | None:
 
 def _children(ouder: int) -> dict[int, str]:
     """The child processes of ``ouder`` with their state letter."""
-    kinderen = {}
-    for pad in Path("/proc").iterdir():
-        if not pad.name.isdigit():
+    children = {}
+    for path in Path("/proc").iterdir():
+        if not path.name.isdigit():
             continue
         try:
-            velden = (pad / "stat").read_text().rsplit(")", 1)[1].split()
+            fields = (path / "stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        if int(velden[1]) == ouder:
-            kinderen[int(pad.name)] = velden[0]
-    return kinderen
+        if int(fields[1]) == ouder:
+            children[int(path.name)] = fields[0]
+    return children
 
 
 def _levend(ouder: int) -> set[int]:
     return {pid for pid, toestand in _children(ouder).items() if toestand != "Z"}
 
 
-def _wacht(voorwaarde, seconden: float = 30.0) -> bool:
-    einde = time.monotonic() + seconden
+def _wacht(condition, seconds: float = 30.0) -> bool:
+    einde = time.monotonic() + seconds
     while time.monotonic() < einde:
-        if voorwaarde():
+        if condition():
             return True
         time.sleep(0.1)
     return False
@@ -75,11 +75,11 @@ def test_sigkill_van_een_werker_wordt_vervangen_zonder_zombie(postgres_url, tmp_
     config = _config(tmp_path, postgres_url)
     env = {**os.environ, "VVA_CONFIG": str(config)}
     log = tmp_path / "outbox.log"
-    with log.open("wb") as uitvoer:
+    with log.open("wb") as output:
         ouder = subprocess.Popen(
             [sys.executable, "-m", "broker", "outbox", "run", "--workers", "3"],
             env=env,
-            stdout=uitvoer,
+            stdout=output,
             stderr=subprocess.STDOUT,
         )
         try:
@@ -90,8 +90,8 @@ def test_sigkill_van_een_werker_wordt_vervangen_zonder_zombie(postgres_url, tmp_
             assert _wacht(lambda: _toestand(slachtoffer) is None and len(_levend(ouder.pid) - eerst) == 1), (
                 f"children {_children(ouder.pid)}, killed {slachtoffer}: {_toestand(slachtoffer)}"
             )
-            nu = _levend(ouder.pid)
-            assert len(nu) == 3 and nu & eerst == eerst - {slachtoffer}
+            now = _levend(ouder.pid)
+            assert len(now) == 3 and now & eerst == eerst - {slachtoffer}
             assert ouder.poll() is None
             ouder.send_signal(signal.SIGTERM)
             assert ouder.wait(timeout=30) == 0
@@ -99,9 +99,9 @@ def test_sigkill_van_een_werker_wordt_vervangen_zonder_zombie(postgres_url, tmp_
             if ouder.poll() is None:
                 ouder.kill()
                 ouder.wait()
-    tekst = log.read_text()
-    assert f"outbox worker {slachtoffer} died (signal SIGKILL); starting a replacement" in tekst
-    assert all(_toestand(pid) is None for pid in nu)
+    text = log.read_text()
+    assert f"outbox worker {slachtoffer} died (signal SIGKILL); starting a replacement" in text
+    assert all(_toestand(pid) is None for pid in now)
 
 
 @pytest.mark.postgres
@@ -112,11 +112,11 @@ def test_werkers_die_steeds_sterven_stoppen_de_ouder_met_een_foutcode(postgres_u
     env = {**os.environ, "VVA_CONFIG": str(config)}
     log = tmp_path / "outbox.log"
     gedood: set[int] = set()
-    with log.open("wb") as uitvoer:
+    with log.open("wb") as output:
         ouder = subprocess.Popen(
             [sys.executable, "-m", "broker", "outbox", "run", "--workers", "2"],
             env=env,
-            stdout=uitvoer,
+            stdout=output,
             stderr=subprocess.STDOUT,
         )
         try:
@@ -131,8 +131,8 @@ def test_werkers_die_steeds_sterven_stoppen_de_ouder_met_een_foutcode(postgres_u
             if ouder.poll() is None:
                 ouder.kill()
                 ouder.wait()
-    tekst = log.read_text()
+    text = log.read_text()
     # Replaced a few times (more deaths than workers), then given up.
-    assert tekst.count("starting a replacement") == 5, tekst
-    assert "workers died 6 times within 60 s: stopping, for the supervisor to restart" in tekst
+    assert text.count("starting a replacement") == 5, text
+    assert "workers died 6 times within 60 s: stopping, for the supervisor to restart" in text
     assert all(_toestand(pid) is None for pid in gedood)

@@ -34,11 +34,11 @@ from tests.helpers import bsns, ongeldig_bsn
 
 
 def _onderwijsnummers(aantal: int) -> list[str]:
-    uitkomst, kandidaat = [], 100_000_000
+    uitkomst, candidate = [], 100_000_000
     while len(uitkomst) < aantal:
-        if onderwijsnummer.is_valid(str(kandidaat)):
-            uitkomst.append(str(kandidaat))
-        kandidaat += 1
+        if onderwijsnummer.is_valid(str(candidate)):
+            uitkomst.append(str(candidate))
+        candidate += 1
     return uitkomst
 
 
@@ -63,12 +63,12 @@ def _scenario(demo) -> None:
     for r in records:
         if r["bsn"] is None:
             del r["bsn"]
-    antwoord = vo_a.service.aanleverenLeerlingen(leerling=records)
-    assert (antwoord.aantalVerwerkt, antwoord.aantalAfgewezen) == (205, 3)
-    antwoord = vo_c.service.aanleverenLeerlingen(
+    response = vo_a.service.aanleverenLeerlingen(leerling=records)
+    assert (response.aantalVerwerkt, response.aantalAfgewezen) == (205, 3)
+    response = vo_c.service.aanleverenLeerlingen(
         leerling=[leerling(i + 1, n, "0599", brin="99XC", postcode="3011AA") for i, n in enumerate(C_BSNS)]
     )
-    assert antwoord.aantalVerwerkt == 100
+    assert response.aantalVerwerkt == 100
 
     # Flow b: X registers 150 of A's pupils (P among them) and accepts 50; Y registers 40 of C's (not Q).
     assert (
@@ -97,12 +97,12 @@ def _scenario(demo) -> None:
     assert regio.service.opvragenWijzigingen(vanafCursor=0, maximum=1000).meer is False
 
     # Faults: a pupil outside the caller's scope; a signature by a party without a mandate.
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    with pytest.raises(zeep.exceptions.Fault) as error:
         vo_a.service.opvragenStatus(leerling=[{"bsn": Q}])
-    assert fout.value.code.endswith("DK0002")
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    assert error.value.code.endswith("DK0002")
+    with pytest.raises(zeep.exceptions.Fault) as error:
         client(demo, "vo", SCHOOL_A, certificaat_oin=SCHOOL_C).service.opvragenStatus(leerling=[{"bsn": P}])
-    assert fout.value.code.endswith("DK0002")
+    assert error.value.code.endswith("DK0002")
 
 
 def _database_url(config: Path) -> str:
@@ -110,23 +110,23 @@ def _database_url(config: Path) -> str:
     return regel.split("=", 1)[1].strip().strip('"')
 
 
-def _in_sql(url: str, nummers: list[str]) -> list[str]:
+def _in_sql(url: str, numbers: list[str]) -> list[str]:
     """Every column of every table, read back through SQL, bytes as bytes."""
     engine = create_engine(url)
-    gevonden = []
+    found = []
     try:
         with engine.connect() as connection:
-            for tabel in models.Base.metadata.sorted_tables:
-                for rij in connection.execute(select(tabel)):
-                    for kolom, waarde in zip(tabel.columns, rij, strict=True):
+            for table in models.Base.metadata.sorted_tables:
+                for row in connection.execute(select(table)):
+                    for column, waarde in zip(table.columns, row, strict=True):
                         inhoud = waarde if isinstance(waarde, bytes) else str(waarde).encode()
-                        gevonden += [f"{tabel.name}.{kolom.name}" for n in nummers if n.encode() in inhoud]
+                        found += [f"{table.name}.{column.name}" for n in numbers if n.encode() in inhoud]
             assert set(inspect(connection).get_table_names()) - {"alembic_version"} == set(
                 models.Base.metadata.tables
             )
     finally:
         engine.dispose()
-    return gevonden
+    return found
 
 
 def _bestanden_op_schijf(url: str, tmp_path: Path) -> list[Path]:
@@ -139,14 +139,14 @@ def _bestanden_op_schijf(url: str, tmp_path: Path) -> list[Path]:
         with engine.connect() as connection:
             connection.execute(text("CHECKPOINT"))
             data = Path(connection.execute(text("SHOW data_directory")).scalar_one())
-            paden = connection.execute(
+            paths = connection.execute(
                 text(
                     "SELECT pg_relation_filepath(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "WHERE n.nspname = current_schema() OR c.oid IN (SELECT reltoastrelid FROM pg_class k "
                     "JOIN pg_namespace m ON m.oid = k.relnamespace WHERE m.nspname = current_schema())"
                 )
             ).scalars()
-            return [data / p for p in paden if p and (data / p).exists()]
+            return [data / p for p in paths if p and (data / p).exists()]
     finally:
         engine.dispose()
 
@@ -159,9 +159,9 @@ def test_geen_leerlingnummer_in_klare_tekst_en_een_volledig_auditspoor(demo_brok
     assert cli("signals", "run").exit_code == 0
 
     # vva audit pupil: exactly the operations of the scenario that touched P, and Q.
-    uitvoer = cli("audit", "pupil", P, "--format", "jsonl")
-    assert uitvoer.exit_code == 0, uitvoer.output
-    regels = [json.loads(r) for r in uitvoer.output.splitlines() if r.startswith("{")]
+    output = cli("audit", "pupil", P, "--format", "jsonl")
+    assert output.exit_code == 0, output.output
+    regels = [json.loads(r) for r in output.output.splitlines() if r.startswith("{")]
     assert [(r["operatie"], r["partij_oin"], r["uitkomst"]) for r in regels] == [
         ("aanleverenLeerlingen", SCHOOL_A, "verwerkt"),
         ("aanleverenAanmeldingen", MBO_X, "verwerkt"),
@@ -174,36 +174,36 @@ def test_geen_leerlingnummer_in_klare_tekst_en_een_volledig_auditspoor(demo_brok
         for r in regels
     )
     # Q (school C, Rotterdam) was only delivered; the refused query about Q disclosed nothing.
-    uitvoer = cli("audit", "pupil", Q, "--format", "jsonl")
-    regels = [json.loads(r) for r in uitvoer.output.splitlines() if r.startswith("{")]
+    output = cli("audit", "pupil", Q, "--format", "jsonl")
+    regels = [json.loads(r) for r in output.output.splitlines() if r.startswith("{")]
     assert [(r["operatie"], r["partij_oin"]) for r in regels] == [("aanleverenLeerlingen", SCHOOL_C)]
     assert cli("audit", "verify").output.startswith("audit trail intact:")
     export = cli("audit", "export", "--format", "csv")
     assert export.exit_code == 0
 
-    nummers = A_BSNS + C_BSNS + ONDERWIJSNUMMERS + ONGELDIG
+    numbers = A_BSNS + C_BSNS + ONDERWIJSNUMMERS + ONGELDIG
     url = _database_url(config)
-    assert _in_sql(url, nummers) == []
-    bestanden = _bestanden_op_schijf(url, tmp_path)
-    assert bestanden
-    for bestand in bestanden:
+    assert _in_sql(url, numbers) == []
+    files = _bestanden_op_schijf(url, tmp_path)
+    assert files
+    for bestand in files:
         inhoud = bestand.read_bytes()
-        assert [n for n in nummers if n.encode() in inhoud] == [], bestand
+        assert [n for n in numbers if n.encode() in inhoud] == [], bestand
     # Positive control: a number written in clear text is found by both scans.
-    controle = bsns(1, 39_000_000)[0]
+    check = bsns(1, 39_000_000)[0]
     engine = create_engine(url)
     with engine.begin() as connection:
         connection.execute(
-            text("UPDATE partij SET naam = :n WHERE oin = :oin"), {"n": f"x {controle}", "oin": SCHOOL_A}
+            text("UPDATE partij SET naam = :n WHERE oin = :oin"), {"n": f"x {check}", "oin": SCHOOL_A}
         )
     engine.dispose()
-    assert _in_sql(url, [controle]) == ["partij.naam"]
-    assert any(controle.encode() in b.read_bytes() for b in _bestanden_op_schijf(url, tmp_path))
+    assert _in_sql(url, [check]) == ["partij.naam"]
+    assert any(check.encode() in b.read_bytes() for b in _bestanden_op_schijf(url, tmp_path))
 
     log = (tmp_path / "broker.log").read_bytes()
     assert log  # the broker's own log as written
-    assert [n for n in nummers if n.encode() in log] == []
-    assert [n for n in nummers if n in export.output] == []
+    assert [n for n in numbers if n.encode() in log] == []
+    assert [n for n in numbers if n in export.output] == []
 
 
 def test_een_verzoek_en_zijn_antwoord_vallen_in_de_cyclus_van_hun_verwerking(demo_broker, database_url):
@@ -218,14 +218,14 @@ def test_een_verzoek_en_zijn_antwoord_vallen_in_de_cyclus_van_hun_verwerking(dem
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            berichten = connection.execute(
+            messages = connection.execute(
                 select(models.Bericht.tijdstip).where(models.Bericht.dienst == "vo")
             ).scalars()
             mutaties = connection.execute(select(models.LeerlingMutatie.vastgelegd_op)).scalars()
-            momenten = {_utc(t) for t in berichten} | {_utc(t) for t in mutaties}
+            moments = {_utc(t) for t in messages} | {_utc(t) for t in mutaties}
     finally:
         engine.dispose()
-    assert len(momenten) == 1, sorted(momenten)
+    assert len(moments) == 1, sorted(moments)
 
 
 def _utc(moment):

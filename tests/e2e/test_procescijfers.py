@@ -20,8 +20,8 @@ VANDAAG = dt.date.today()
 NUMMERS = [bsn(p) for p in ("11122233", "12345678", "20000001", "30000001", "40000001", "50000001")]
 
 
-def _cijfers(antwoord):
-    return {(r.brin, r.cijfer, r.dimensie or ""): (r.aantal, r.onderdrukt) for r in antwoord.procescijfer}
+def _cijfers(response):
+    return {(r.brin, r.cijfer, r.dimensie or ""): (r.aantal, r.onderdrukt) for r in response.procescijfer}
 
 
 def test_a_school_and_an_institution_get_their_own_counts_suppressed_below_5(demo_broker):
@@ -90,21 +90,21 @@ def test_a_school_and_an_institution_get_their_own_counts_suppressed_below_5(dem
     # hook, issue 5, sits in the same pipeline).
     engine = create_engine(demo_broker.database_url)
     with engine.connect() as connection:
-        uitkomsten = connection.execute(
+        outcomes = connection.execute(
             text(
                 "SELECT richting, uitkomst FROM bericht WHERE action LIKE '%/opvragenProcescijfers' ORDER BY id"
             )
         ).all()
     engine.dispose()
-    assert [tuple(r) for r in uitkomsten] == [("in", "verwerkt"), ("uit", "verwerkt")] * 2
+    assert [tuple(r) for r in outcomes] == [("in", "verwerkt"), ("uit", "verwerkt")] * 2
 
 
 def test_another_brin_or_a_date_outside_the_cycle_is_refused(demo_broker):
     vo = client(demo_broker, "vo", SCHOOL_A)
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    with pytest.raises(zeep.exceptions.Fault) as error:
         vo.service.opvragenProcescijfers(brin="99XC")
-    assert fout.value.code.endswith("DK0002")
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    assert error.value.code.endswith("DK0002")
+    with pytest.raises(zeep.exceptions.Fault) as error:
         vo.service.opvragenProcescijfers(peildatum=VANDAAG + dt.timedelta(days=1))
-    assert fout.value.code.endswith("DK0004")
-    assert "peildatum" in etree.tostring(fout.value.detail, encoding="unicode")
+    assert error.value.code.endswith("DK0004")
+    assert "peildatum" in etree.tostring(error.value.detail, encoding="unicode")

@@ -45,7 +45,7 @@ def _keten(database_url, tmp_path, optie: str):
 
 
 @pytest.fixture
-def keten(database_url, tmp_path):
+def chain(database_url, tmp_path):
     yield from _keten(database_url, tmp_path, "--procesfeiten")
 
 
@@ -54,8 +54,8 @@ def keten_zonder(database_url, tmp_path):
     yield from _keten(database_url, tmp_path, "--geen-procesfeiten")
 
 
-def _lever(keten) -> dict:
-    demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+def _deliver_task(chain) -> dict:
+    demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
     clients = {
         "vo": client(demo, "vo", SCHOOL_A),
         "mbo": client(demo, "mbo", MBO_X),
@@ -63,10 +63,10 @@ def _lever(keten) -> dict:
         "regio": client(demo, "regio", REGIO_21),
     }
     examen = {"uitkomst": "geslaagd", "datum": VANDAAG}
-    antwoord = clients["vo"].service.aanleverenLeerlingen(
+    response = clients["vo"].service.aanleverenLeerlingen(
         leerling=[{**leerling(1, P, "0363"), "examenresultaat": examen}]
     )
-    assert antwoord.aantalVerwerkt == 1
+    assert response.aantalVerwerkt == 1
     inschrijving = {
         **aanmelding(1, P, "99XB", "ingeschreven"),
         "intake": {"datum": VANDAAG, "uitkomst": "positiefAdvies"},
@@ -74,16 +74,16 @@ def _lever(keten) -> dict:
     }
     te_vroeg = {**aanmelding(2, bsn("52000003"), "99XB", "aangemeld")}
     te_vroeg["onderwijsovereenkomstDatum"] = VANDAAG - dt.timedelta(days=1)
-    antwoord = clients["mbo"].service.aanleverenAanmeldingen(aanmelding=[inschrijving, te_vroeg])
-    assert [(r.volgnummer, r.verwerkt, r.code) for r in antwoord.resultaat] == [
+    response = clients["mbo"].service.aanleverenAanmeldingen(aanmelding=[inschrijving, te_vroeg])
+    assert [(r.volgnummer, r.verwerkt, r.code) for r in response.resultaat] == [
         (1, True, None),
         (2, False, "VVA124"),
     ]
     return clients
 
 
-def test_procesfeiten_in_antwoorden_per_rol_en_in_de_push_naar_de_vo_school(keten):
-    clients = _lever(keten)
+def test_procesfeiten_in_antwoorden_per_rol_en_in_de_push_naar_de_vo_school(chain):
+    clients = _deliver_task(chain)
 
     [bij_vo] = clients["vo"].service.opvragenStatus(leerling=[{"bsn": P}])
     [aanmelding_vo] = bij_vo.aanmelding
@@ -105,7 +105,7 @@ def test_procesfeiten_in_antwoorden_per_rol_en_in_de_push_naar_de_vo_school(kete
     assert bij_regio.aanmelding[0].intake.uitkomst == "positiefAdvies" and bij_regio.examenresultaat is None
 
     # The push to the VO school carries the intake, the overeenkomst and the exam result.
-    laatste = etree.fromstring(_wacht_op_pushes(keten)[-1]).find(f".//{VV}ontvangenWijziging/{VV}leerling")
+    laatste = etree.fromstring(_wacht_op_pushes(chain)[-1]).find(f".//{VV}ontvangenWijziging/{VV}leerling")
     assert laatste.findtext(f"{VV}aanmelding/{VV}intake/{VV}uitkomst") == "positiefAdvies"
     assert laatste.findtext(f"{VV}aanmelding/{VV}intake/{VV}datum") == VANDAAG.isoformat()
     assert laatste.findtext(f"{VV}aanmelding/{VV}onderwijsovereenkomstDatum") == VANDAAG.isoformat()
@@ -113,7 +113,7 @@ def test_procesfeiten_in_antwoorden_per_rol_en_in_de_push_naar_de_vo_school(kete
 
 
 def test_zonder_opt_in_geen_procesfeiten_en_geldig_volgens_het_oude_schema(keten_zonder):
-    clients = _lever(keten_zonder)
+    clients = _deliver_task(keten_zonder)
     antwoorden = Antwoorden()
     clients["vo"].plugins.append(antwoorden)
 

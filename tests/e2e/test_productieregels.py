@@ -43,17 +43,17 @@ def _tls_ontvanger(map: Path, pki: Path):
     config = schrijf_config(map, f"sqlite:///{map / 'ontvanger.sqlite3'}", profile="2W-be-S", extra=extra)
     config.write_text(config.read_text().replace(f'pki_dir = "{map / "pki"}"', f'pki_dir = "{pki}"'))
     make_key_file(map / "sleutels.json")
-    poort = vrije_poort()
+    port = vrije_poort()
     with (map / "ontvanger.log").open("wb") as log:
         proces = subprocess.Popen(
-            [sys.executable, "-m", "broker", "receiver", "serve", "--port", str(poort)],
+            [sys.executable, "-m", "broker", "receiver", "serve", "--port", str(port)],
             env={**os.environ, "VVA_CONFIG": str(config)},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
-            _wacht_op(None, proces, poort)
-            yield f"https://127.0.0.1:{poort}/vva/ontvanger/v1", map / "ontvanger.sqlite3"
+            _wacht_op(None, proces, port)
+            yield f"https://127.0.0.1:{port}/vva/ontvanger/v1", map / "ontvanger.sqlite3"
         finally:
             proces.terminate()
             proces.wait(timeout=15)
@@ -84,7 +84,7 @@ def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
         try:
             assert DeliveryWorker(runtime).run_round() == 1
             with runtime.sessions() as session:
-                (bericht,) = session.scalars(select(models.UitgaandBericht)).all()
+                (message,) = session.scalars(select(models.UitgaandBericht)).all()
             # The receiver got and processed the push and answered, signed under its test OIN ...
             engine = create_engine(f"sqlite:///{ontvanger_db}")
             with engine.connect() as connection:
@@ -94,8 +94,8 @@ def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
             engine.dispose()
             assert verwerkt == 1
             # ... and production does not take that answer as a delivery: retried, not delivered.
-            assert (bericht.status, bericht.laatste_fout) == ("wachtend", "transport UntrustedResponse")
-            assert bericht.afgeleverd_op is None
+            assert (message.status, message.laatste_fout) == ("wachtend", "transport UntrustedResponse")
+            assert message.afgeleverd_op is None
         finally:
             runtime.close()
 
@@ -119,7 +119,7 @@ def test_pijplijn_en_outbox_krijgen_dezelfde_ondertekenaar_en_hetzelfde_vertrouw
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     runtime = Runtime(load_settings(config))
     try:
-        pijplijn = SoapPipeline(runtime, Contract(sleutels=BROKER_DIENSTEN))
+        pijplijn = SoapPipeline(runtime, Contract(keys=BROKER_DIENSTEN))
         delivery_worker = DeliveryWorker(runtime)
 
         assert delivery_worker.transport.trust is pijplijn.trust is runtime.trust_store
@@ -135,7 +135,7 @@ def test_h45_envelope_verify_in_productie_weigert_een_demo_ca(tmp_path):
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = tmp_path / "pki"
     (tmp_path / "verzoek.xml").write_bytes(envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))
-    getekend = CliRunner().invoke(
+    signed = CliRunner().invoke(
         main,
         [
             "--config",
@@ -148,7 +148,7 @@ def test_h45_envelope_verify_in_productie_weigert_een_demo_ca(tmp_path):
         ]
         + ["--key", str(pki / f"{SCHOOL_A}.key.pem"), "--cert", str(pki / f"{SCHOOL_A}.cert.pem")],
     )
-    assert getekend.exit_code == 0, getekend.output
+    assert signed.exit_code == 0, signed.output
     ca = pki / "ca"
     verify = ["envelope", "verify", str(tmp_path / "s.xml"), "--trust", str(ca / "root.pem")]
     verify += [

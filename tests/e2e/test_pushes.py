@@ -79,7 +79,7 @@ class Keten:
 
 
 @contextmanager
-def _ontvanger(map: Path, pki: Path, storingen: str = "", oin: str = REGIO, poort: int | None = None):
+def _ontvanger(map: Path, pki: Path, faults: str = "", oin: str = REGIO, port: int | None = None):
     """A reference receiver on 127.0.0.1 answering as party ``oin`` (its own demo key); yields its
     endpoint and database URL."""
     map.mkdir(parents=True, exist_ok=True)
@@ -93,34 +93,34 @@ def _ontvanger(map: Path, pki: Path, storingen: str = "", oin: str = REGIO, poor
     from broker.privacy.keys import make_key_file
 
     make_key_file(map / "sleutels.json")
-    poort = poort or vrije_poort()
+    port = port or vrije_poort()
     logbestand = (map / "ontvanger.log").open("wb")
-    argumenten = [
+    arguments = [
         sys.executable,
         "-m",
         "broker",
         "receiver",
         "serve",
         "--port",
-        str(poort),
+        str(port),
         "--timeout-s",
         "4",
     ]
-    if storingen:
-        argumenten += ["--fail", storingen]
+    if faults:
+        arguments += ["--fail", faults]
     proces = subprocess.Popen(
-        argumenten, env={**os.environ, "VVA_CONFIG": str(config)}, stdout=logbestand, stderr=subprocess.STDOUT
+        arguments, env={**os.environ, "VVA_CONFIG": str(config)}, stdout=logbestand, stderr=subprocess.STDOUT
     )
     try:
         for _ in range(100):
             try:
                 import urllib.request
 
-                urllib.request.urlopen(f"http://127.0.0.1:{poort}/health", timeout=1)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
                 break
             except OSError:
                 time.sleep(0.1)
-        yield f"http://127.0.0.1:{poort}/vva/ontvanger/v1", db
+        yield f"http://127.0.0.1:{port}/vva/ontvanger/v1", db
     finally:
         proces.terminate()
         proces.wait(timeout=15)
@@ -145,28 +145,28 @@ def registreer_endpoint(config: Path, endpoint: str) -> None:
 
 
 @contextmanager
-def keten_op(database_url: str, tmp_path: Path, storingen: str = ""):
+def keten_op(database_url: str, tmp_path: Path, faults: str = ""):
     broker_map = tmp_path / "broker"
     broker_map.mkdir()
     config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra=OUTBOX)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_map / "pki"
-    with _ontvanger(tmp_path / "ontvanger", pki, storingen) as (endpoint, ontvanger_db):
+    with _ontvanger(tmp_path / "ontvanger", pki, faults) as (endpoint, ontvanger_db):
         registreer_endpoint(config, endpoint)
         with broker_proces(config) as url:
             yield Keten(config, url, pki, ontvanger_db)
 
 
-def _bezorger(keten: Keten) -> DeliveryWorker:
-    return DeliveryWorker(Runtime(load_settings(keten.broker_config)))
+def _bezorger(chain: Keten) -> DeliveryWorker:
+    return DeliveryWorker(Runtime(load_settings(chain.broker_config)))
 
 
 def leerlingen(aantal: int, begin: int = 30000000) -> list[dict]:
-    nummers, kandidaat = [], begin
-    while len(nummers) < aantal:
-        kandidaat += 1
+    numbers, candidate = [], begin
+    while len(numbers) < aantal:
+        candidate += 1
         try:
-            nummers.append(bsn(str(kandidaat)))
+            numbers.append(bsn(str(candidate)))
         except ValueError:
             continue
     return [
@@ -178,17 +178,17 @@ def leerlingen(aantal: int, begin: int = 30000000) -> list[dict]:
             "woongemeente": "0363",
             "mutatie": "toevoegen",
         }
-        for i, n in enumerate(nummers, start=1)
+        for i, n in enumerate(numbers, start=1)
     ]
 
 
 def test_bezorging_door_storingen_heen_precies_een_keer_en_op_volgorde(database_url, tmp_path):
-    with keten_op(database_url, tmp_path, storingen="503,timeout,DK0051") as keten:
-        demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+    with keten_op(database_url, tmp_path, faults="503,timeout,DK0051") as chain:
+        demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         school = client(demo, "vo", SCHOOL_A)
         (p1,) = leerlingen(1)
         assert school.service.aanleverenLeerlingen(leerling=[p1]).aantalVerwerkt == 1
-        delivery_worker = _bezorger(keten)
+        delivery_worker = _bezorger(chain)
         assert delivery_worker.run_round() == 1  # first attempt: the receiver answers 503
         # A later change of the same pupil, queued while the first push is still failing (an untried
         # notice would simply carry the newer state; this one has been tried, so a second is queued).
@@ -201,71 +201,71 @@ def test_bezorging_door_storingen_heen_precies_een_keer_en_op_volgorde(database_
             "datum": "2026-11-01",
         }
         assert mbo.service.aanleverenAanmeldingen(aanmelding=[aanmelding]).aantalVerwerkt == 1
-        assert keten.wachtrij("wachtend") == 2
-        delivery_worker.run(tot_leeg=True)
+        assert chain.wachtrij("wachtend") == 2
+        delivery_worker.run(until_empty=True)
         time.sleep(4.5)  # the receiver's stalled ("timeout") request finishes in the background
-        ontvangen = keten.ontvangen()
+        ontvangen = chain.ontvangen()
         assert len(ontvangen) == 2 and ontvangen == sorted(ontvangen)  # once each, the first first
-        assert keten.wachtrij("afgeleverd") == 2
-        for push in keten.pushes():  # signed, with wsse:Security last as gSOAP needs (issue 14, item 10)
-            kop = etree.fromstring(push).find(f"{{{NS}}}Header")
-            namen = [etree.QName(blok).localname for blok in kop]
-            assert namen[-1] == "Security" and namen.count("Security") == 1, namen
-            assert {"Action", "MessageID", "To", "From"} <= set(namen[:-1])
+        assert chain.wachtrij("afgeleverd") == 2
+        for push in chain.pushes():  # signed, with wsse:Security last as gSOAP needs (issue 14, item 10)
+            header = etree.fromstring(push).find(f"{{{NS}}}Header")
+            names = [etree.QName(block).localname for block in header]
+            assert names[-1] == "Security" and names.count("Security") == 1, names
+            assert {"Action", "MessageID", "To", "From"} <= set(names[:-1])
 
 
 def test_sigkill_midden_in_200_bezorgingen(database_url, tmp_path):
-    with keten_op(database_url, tmp_path) as keten:
-        demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+    with keten_op(database_url, tmp_path) as chain:
+        demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         assert (
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(200)).aantalVerwerkt
             == 200
         )
-        assert keten.wachtrij("wachtend") == 200
-        env = {**os.environ, "VVA_CONFIG": str(keten.broker_config)}
+        assert chain.wachtrij("wachtend") == 200
+        env = {**os.environ, "VVA_CONFIG": str(chain.broker_config)}
         werker = subprocess.Popen([sys.executable, "-m", "broker", "outbox", "run"], env=env)
         for _ in range(300):
-            if len(keten.ontvangen()) >= 40:
+            if len(chain.ontvangen()) >= 40:
                 break
             time.sleep(0.1)
         os.kill(werker.pid, signal.SIGKILL)
         werker.wait()
-        assert 0 < len(keten.ontvangen()) < 200
+        assert 0 < len(chain.ontvangen()) < 200
         subprocess.run(
             [sys.executable, "-m", "broker", "outbox", "run", "--until-empty"],
             env=env,
             check=True,
             timeout=300,
         )
-        ontvangen = keten.ontvangen()
+        ontvangen = chain.ontvangen()
         assert len(ontvangen) == 200 and len(set(ontvangen)) == 200
-        assert keten.wachtrij("afgeleverd") == 200
+        assert chain.wachtrij("afgeleverd") == 200
 
 
 @pytest.fixture
 def postgres_url():
     vereis_postgres(_postgres_bereikbaar())
-    with ExitStack() as stapel:
-        yield stapel.enter_context(postgres_schema())
+    with ExitStack() as stack:
+        yield stack.enter_context(postgres_schema())
 
 
 @pytest.mark.postgres
 def test_vier_werkers_op_postgresql_1000_zonder_dubbel_of_verlies(postgres_url, tmp_path):
-    with keten_op(postgres_url, tmp_path) as keten:
-        demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+    with keten_op(postgres_url, tmp_path) as chain:
+        demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         assert (
             client(demo, "vo", SCHOOL_A)
             .service.aanleverenLeerlingen(leerling=leerlingen(1000))
             .aantalVerwerkt
             == 1000
         )
-        env = {**os.environ, "VVA_CONFIG": str(keten.broker_config)}
+        env = {**os.environ, "VVA_CONFIG": str(chain.broker_config)}
         subprocess.run(
             [sys.executable, "-m", "broker", "outbox", "run", "--workers", "4", "--until-empty"],
             env=env,
             check=True,
             timeout=600,
         )
-        ontvangen = keten.ontvangen()
+        ontvangen = chain.ontvangen()
         assert len(ontvangen) == 1000 and len(set(ontvangen)) == 1000
-        assert keten.wachtrij("afgeleverd") == 1000
+        assert chain.wachtrij("afgeleverd") == 1000

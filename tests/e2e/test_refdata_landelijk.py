@@ -43,18 +43,18 @@ VO_BRIN = "18BR"
 LEVERANCIER = "00000099000000000088"
 
 
-def _rijen(pad: Path) -> list[dict[str, str]]:
+def _rows(path: Path) -> list[dict[str, str]]:
     # DUO publishes windows-1252; the copies here are that (BO) or UTF-8 (the others).
-    ruw = pad.read_bytes()
+    raw = path.read_bytes()
     try:
-        tekst = ruw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        tekst = ruw.decode("windows-1252")
-    return list(csv.DictReader(tekst.splitlines(), delimiter=";"))
+        text = raw.decode("windows-1252")
+    return list(csv.DictReader(text.splitlines(), delimiter=";"))
 
 
-def _gemeenten(pad: Path) -> set[str]:
-    return {r["GEMEENTENUMMER"].strip() for r in _rijen(pad)}
+def _gemeenten(path: Path) -> set[str]:
+    return {r["GEMEENTENUMMER"].strip() for r in _rows(path)}
 
 
 def oin_van_brin(brin: str) -> str:
@@ -92,25 +92,25 @@ def landelijk(database_url, tmp_path):
         pytest.skip(
             "real DUO open data not found: set VVA_SHARED or put shared/data/duo-open-data beside the clone"
         )
-    paden = {naam: map_ / naam for naam in (VO, BO, SO, MBO)}
-    for pad in paden.values():
-        if not pad.is_file():
-            pytest.skip(f"{pad} not present")
+    paths = {naam: map_ / naam for naam in (VO, BO, SO, MBO)}
+    for path in paths.values():
+        if not path.is_file():
+            pytest.skip(f"{path} not present")
 
-    zonder_vo = sorted(_gemeenten(paden[BO]) - _gemeenten(paden[VO]))
-    vo_brins = {r["INSTELLINGSCODE"] for r in _rijen(paden[VO])}
+    zonder_vo = sorted(_gemeenten(paths[BO]) - _gemeenten(paths[VO]))
+    vo_brins = {r["INSTELLINGSCODE"] for r in _rows(paths[VO])}
     vso = next(
         r
-        for r in _rijen(paden[SO])
+        for r in _rows(paths[SO])
         if r["SOORT PRIMAIR ONDERWIJS"] == "VSO" and r["INSTELLINGSCODE"] not in vo_brins
     )
 
-    brins = {naam: {r["INSTELLINGSCODE"] for r in _rijen(pad)} for naam, pad in paden.items()}
+    brins = {naam: {r["INSTELLINGSCODE"] for r in _rows(path)} for naam, path in paths.items()}
     bo_brin = min(brins[BO] - brins[VO] - brins[SO] - brins[MBO])
     so_soorten: dict[str, set[str]] = {}
-    for r in _rijen(paden[SO]):
+    for r in _rows(paths[SO]):
         so_soorten.setdefault(r["INSTELLINGSCODE"], set()).add(r["SOORT PRIMAIR ONDERWIJS"])
-    so_brin = min(b for b, soorten in so_soorten.items() if soorten <= {"SO", "SBAO"} and b not in brins[VO])
+    so_brin = min(b for b, kinds in so_soorten.items() if kinds <= {"SO", "SBAO"} and b not in brins[VO])
 
     config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
     jaar = Calendar().cyclus_on(date.today()).jaar
@@ -121,7 +121,7 @@ def landelijk(database_url, tmp_path):
         "open",
         "--year",
         str(jaar),
-        *(a for p in paden.values() for a in ("--refdata", str(p))),
+        *(a for p in paths.values() for a in ("--refdata", str(p))),
     )
     # One registry file, as an operator loads it: the two schools, a gemeente party per gemeente without
     # a VO school, each speaking through one gemeente software supplier under its mandate (one key).
@@ -184,10 +184,10 @@ def _weigert_als_school(landelijk: Landelijk, brin: str) -> None:
 
 def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_that_gemeente(landelijk):
     assert len(landelijk.zonder_vo) == 54 and "0415" in landelijk.zonder_vo  # Landsmeer
-    nummers = dict(zip(landelijk.zonder_vo, bsns(len(landelijk.zonder_vo), 61000000), strict=True))
+    numbers = dict(zip(landelijk.zonder_vo, bsns(len(landelijk.zonder_vo), 61000000), strict=True))
     vo = client(landelijk.broker, "vo", oin_van_brin(VO_BRIN))
 
-    antwoord = vo.service.aanleverenLeerlingen(
+    response = vo.service.aanleverenLeerlingen(
         leerling=[
             {
                 "volgnummer": i,
@@ -197,16 +197,16 @@ def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_th
                 "woongemeente": gemeente,
                 "mutatie": "toevoegen",
             }
-            for i, (gemeente, nummer) in enumerate(nummers.items(), start=1)
+            for i, (gemeente, nummer) in enumerate(numbers.items(), start=1)
         ]
     )
 
-    afgewezen = [(r.volgnummer, r.code) for r in antwoord.resultaat if not r.verwerkt]
+    afgewezen = [(r.volgnummer, r.code) for r in response.resultaat if not r.verwerkt]
     assert afgewezen == []  # no VVA108 "gemeentecode ongeldig of onbekend"
-    assert (antwoord.aantalVerwerkt, antwoord.aantalAfgewezen) == (54, 0)
+    assert (response.aantalVerwerkt, response.aantalAfgewezen) == (54, 0)
     # The primary-school file gave the gemeenten, not its schools: a primary school is no party.
     _weigert_als_school(landelijk, landelijk.bo_brin)
-    for gemeente, nummer in nummers.items():
+    for gemeente, nummer in numbers.items():
         overzicht = client(
             landelijk.broker, "gemeente", oin_van_gemeente(gemeente), LEVERANCIER
         ).service.opvragenOverzicht(woongemeente=[gemeente])
@@ -215,9 +215,9 @@ def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_th
 
 def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landelijk):
     vso = client(landelijk.broker, "vo", oin_van_brin(landelijk.vso_brin))
-    nummers = bsns(6, 62000000)  # six: counts of 1-4 are suppressed in reports
+    numbers = bsns(6, 62000000)  # six: counts of 1-4 are suppressed in reports
 
-    antwoord = vso.service.aanleverenLeerlingen(
+    response = vso.service.aanleverenLeerlingen(
         leerling=[
             {
                 "volgnummer": i,
@@ -228,10 +228,10 @@ def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landeli
                 "woongemeente": "0106",
                 "mutatie": "toevoegen",
             }
-            for i, nummer in enumerate(nummers, start=1)
+            for i, nummer in enumerate(numbers, start=1)
         ]
     )
-    assert (antwoord.aantalVerwerkt, antwoord.aantalAfgewezen) == (6, 0)
+    assert (response.aantalVerwerkt, response.aantalAfgewezen) == (6, 0)
     # Only the VSO part of the file makes institutions: an SO/SBO school is no party of this exchange.
     _weigert_als_school(landelijk, landelijk.so_brin)
 
@@ -242,6 +242,6 @@ def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landeli
             school = make_rapport(session, runtime.kalender, Level.SCHOOL, landelijk.jaar, landelijk.vso_brin)
     finally:
         runtime.close()
-    assert regio.hoofd[(LEERLINGEN, "")] == 6
-    assert school.hoofd[(LEERLINGEN, "")] == 6
+    assert regio.head[(LEERLINGEN, "")] == 6
+    assert school.head[(LEERLINGEN, "")] == 6
     assert regio.van(Level.SCHOOL, landelijk.vso_brin)[(LEERLINGEN, "")] == 6

@@ -24,27 +24,27 @@ def test_regionaal_systeem_levert_leerlingen_van_bediende_school_en_krijgt_dk000
         demo_broker, "party", "add", "--oin", REGIO, "--kind", "regionaal-systeem",
         "--name", "Regionaal systeem Amsterdam", "--rmc", "21", "--brin", "99XB", "--brin", "99XD", "--replace",
     )  # fmt: skip
-    nummers = bsns(3, 42000000)
+    numbers = bsns(3, 42000000)
     regio = client(demo_broker, "regio", REGIO)
     levering = [
-        _leerling(1, nummers[0], "99XD", "0014"),
-        _leerling(2, nummers[1], "99XC", "0599"),  # 99XC (Rotterdam) is not served
-        _leerling(3, nummers[2], "99XD", "0014"),
+        _leerling(1, numbers[0], "99XD", "0014"),
+        _leerling(2, numbers[1], "99XC", "0599"),  # 99XC (Rotterdam) is not served
+        _leerling(3, numbers[2], "99XD", "0014"),
     ]
 
-    antwoord = regio.service.aanleverenLeerlingen(vervangStartpopulatie=True, leerling=levering)
+    response = regio.service.aanleverenLeerlingen(vervangStartpopulatie=True, leerling=levering)
 
-    assert (antwoord.aantalVerwerkt, antwoord.aantalAfgewezen) == (2, 1)
-    uitkomst = {r.volgnummer: (r.verwerkt, r.code) for r in antwoord.resultaat}
+    assert (response.aantalVerwerkt, response.aantalAfgewezen) == (2, 1)
+    uitkomst = {r.volgnummer: (r.verwerkt, r.code) for r in response.resultaat}
     assert uitkomst == {1: (True, None), 2: (False, "DK0002"), 3: (True, None)}
-    afgewezen = next(r for r in antwoord.resultaat if r.volgnummer == 2)
+    afgewezen = next(r for r in response.resultaat if r.volgnummer == 2)
     assert afgewezen.tekstNl.startswith("Niet geautoriseerd")
 
     # MBO institution 99XE (not served by the regional system) registers the first pupil.
     mbo = client(demo_broker, "mbo", MBO_E)
     aanmelding = {
         "volgnummer": 1,
-        "bsn": nummers[0],
+        "bsn": numbers[0],
         "brinMbo": "99XE",
         "status": "aangemeld",
         "datum": date.today().isoformat(),
@@ -52,12 +52,12 @@ def test_regionaal_systeem_levert_leerlingen_van_bediende_school_en_krijgt_dk000
     assert mbo.service.aanleverenAanmeldingen(aanmelding=[aanmelding]).aantalVerwerkt == 1
 
     status = {p.bsn: p for p in regio.service.opvragenStatus(leerling=[])}
-    assert set(status) == {nummers[0], nummers[2]}  # not the pupil of the school it does not serve
-    gezien = status[nummers[0]]
+    assert set(status) == {numbers[0], numbers[2]}  # not the pupil of the school it does not serve
+    gezien = status[numbers[0]]
     assert (gezien.brinVo, gezien.woongemeente, gezien.mboGangerStatus) == ("99XD", None, "actief")
     assert [(a.brinMbo, a.status) for a in gezien.aanmelding] == [("99XE", "aangemeld")]
     wijzigingen = regio.service.opvragenWijzigingen(vanafCursor=0)
-    assert {w.leerling.bsn for w in wijzigingen.wijziging} == {nummers[0], nummers[2]}
+    assert {w.leerling.bsn for w in wijzigingen.wijziging} == {numbers[0], numbers[2]}
     # The school that is not served was not touched: its pupil is unknown to the broker.
     school_c = client(demo_broker, "vo", "0000000700099XC00000")
     assert list(school_c.service.opvragenStatus(leerling=[])) == []

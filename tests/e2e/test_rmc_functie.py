@@ -35,9 +35,9 @@ def _ken_gemeenten(database_url: str) -> None:
         with engine.begin() as connection:
             G = models.Gemeente
             jaar, cyclus = connection.execute(select(G.cyclus_jaar, G.geldig_vanaf_cyclus).limit(1)).one()
-            bekend = set(connection.scalars(select(G.code).where(G.cyclus_jaar == jaar)))
+            known = set(connection.scalars(select(G.code).where(G.cyclus_jaar == jaar)))
             for code, (naam, regio) in EXTRA_GEMEENTEN.items():
-                if code not in bekend:
+                if code not in known:
                     connection.execute(
                         models.Gemeente.__table__.insert().values(
                             cyclus_jaar=jaar,
@@ -69,22 +69,22 @@ def _leerling(volgnummer: int, nummer: str, brin: str, gemeente: str) -> dict:
 
 def _overzicht(demo, oin: str, *gemeenten: str) -> dict[str, str]:
     """BSN → woongemeente of the gemeente's opvragenOverzicht."""
-    antwoord = client(demo, "gemeente", oin).service.opvragenOverzicht(woongemeente=list(gemeenten))
-    return {leerling.bsn: leerling.woongemeente for leerling in antwoord}
+    response = client(demo, "gemeente", oin).service.opvragenOverzicht(woongemeente=list(gemeenten))
+    return {leerling.bsn: leerling.woongemeente for leerling in response}
 
 
 def test_rmc_functie_van_regio_21_ziet_diemen_en_landsmeer_niet_haarlem(demo_broker):
     _ken_gemeenten(demo_broker.database_url)
     woonplaatsen = ["0363", "0384", "0415", "0392", "0599"]
-    nummers = dict(zip(woonplaatsen, bsns(len(woonplaatsen), 41000000), strict=True))
+    numbers = dict(zip(woonplaatsen, bsns(len(woonplaatsen), 41000000), strict=True))
     school = client(demo_broker, "vo", SCHOOL_A)
-    levering = [_leerling(i, nummers[g], "99XA", g) for i, g in enumerate(woonplaatsen, start=1)]
-    antwoord = school.service.aanleverenLeerlingen(leerling=levering)
-    assert (antwoord.aantalVerwerkt, antwoord.aantalAfgewezen) == (5, 0), antwoord
+    levering = [_leerling(i, numbers[g], "99XA", g) for i, g in enumerate(woonplaatsen, start=1)]
+    response = school.service.aanleverenLeerlingen(leerling=levering)
+    assert (response.aantalVerwerkt, response.aantalAfgewezen) == (5, 0), response
 
     # Plain gemeenten: only their own residents.
-    assert _overzicht(demo_broker, AMSTERDAM) == {nummers["0363"]: "0363"}
-    assert _overzicht(demo_broker, ROTTERDAM) == {nummers["0599"]: "0599"}
+    assert _overzicht(demo_broker, AMSTERDAM) == {numbers["0363"]: "0363"}
+    assert _overzicht(demo_broker, ROTTERDAM) == {numbers["0599"]: "0599"}
 
     _vva(
         demo_broker, "party", "add", "--oin", AMSTERDAM, "--kind", "gemeente", "--name", "Gemeente Amsterdam",
@@ -93,13 +93,13 @@ def test_rmc_functie_van_regio_21_ziet_diemen_en_landsmeer_niet_haarlem(demo_bro
 
     # The RMC function of region 21: every resident of the region, each with its woongemeente.
     assert _overzicht(demo_broker, AMSTERDAM) == {
-        nummers["0363"]: "0363",
-        nummers["0384"]: "0384",
-        nummers["0415"]: "0415",
+        numbers["0363"]: "0363",
+        numbers["0384"]: "0384",
+        numbers["0415"]: "0415",
     }
-    assert _overzicht(demo_broker, AMSTERDAM, "0415") == {nummers["0415"]: "0415"}
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    assert _overzicht(demo_broker, AMSTERDAM, "0415") == {numbers["0415"]: "0415"}
+    with pytest.raises(zeep.exceptions.Fault) as error:
         _overzicht(demo_broker, AMSTERDAM, "0392")  # Haarlem is region 25
-    assert fout.value.code.endswith("DK0002")
+    assert error.value.code.endswith("DK0002")
     # Rotterdam, without a region, still sees only its own resident.
-    assert _overzicht(demo_broker, ROTTERDAM) == {nummers["0599"]: "0599"}
+    assert _overzicht(demo_broker, ROTTERDAM) == {numbers["0599"]: "0599"}

@@ -46,7 +46,7 @@ def test_een_signaal_wordt_bij_de_school_afgeleverd(database_url, tmp_path):
         run_round = cli("signals", "run", "--date", "2027-03-20")
         assert run_round.exit_code == 0, run_round.output
         assert "pushes queued" in run_round.output and " 1 pushes queued" in run_round.output
-        DeliveryWorker(Runtime(load_settings(config))).run(tot_leeg=True)
+        DeliveryWorker(Runtime(load_settings(config))).run(until_empty=True)
         assert cli("signals", "run", "--date", "2027-03-20").output.count("0 new signals") == 1
 
         (envelop,) = _ontvangen_signalen(ontvanger_db)

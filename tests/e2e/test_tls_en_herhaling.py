@@ -38,75 +38,75 @@ def tls_broker(database_url, tmp_path):
     )
     config = schrijf_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
-    bundel = tmp_path / "ca-bundel.pem"
-    bundel.write_bytes((pki / "ca" / "root.pem").read_bytes() + (pki / "ca" / "issuing.pem").read_bytes())
+    bundle = tmp_path / "ca-bundel.pem"
+    bundle.write_bytes((pki / "ca" / "root.pem").read_bytes() + (pki / "ca" / "issuing.pem").read_bytes())
     with broker_proces(config, scheme="https") as url:
-        yield url, pki, bundel
+        yield url, pki, bundle
 
 
-def _client(url, pki, bundel, tls_oin: str, teken_oin: str, afzender: str, tls_map: str = "") -> Client:
-    sessie = requests.Session()
-    sessie.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment beats session.verify
-    sessie.verify = str(bundel)
-    sessie.cert = (str(pki / tls_map / f"{tls_oin}.chain.pem"), str(pki / tls_map / f"{tls_oin}.key.pem"))
+def _client(url, pki, bundle, tls_oin: str, teken_oin: str, sender: str, tls_map: str = "") -> Client:
+    session = requests.Session()
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment beats session.verify
+    session.verify = str(bundle)
+    session.cert = (str(pki / tls_map / f"{tls_oin}.chain.pem"), str(pki / tls_map / f"{tls_oin}.key.pem"))
     # zeep fetches the WSDL over the same two-way TLS session.
     signer = Signer((pki / f"{teken_oin}.key.pem").read_bytes(), (pki / f"{teken_oin}.cert.pem").read_bytes())
     return Client(
         f"{url}/vva/vo/v1?wsdl",
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True),
-        transport=Transport(session=sessie, timeout=30),
+        transport=Transport(session=session, timeout=30),
         wsse=EdukoppelingWsse(signer),
-        plugins=[EdukoppelingAddressing(afzender, TEST_BROKER_OIN)],
+        plugins=[EdukoppelingAddressing(sender, TEST_BROKER_OIN)],
     )
 
 
 def test_zonder_clientcertificaat_geen_verbinding(tls_broker):
-    url, _, bundel = tls_broker
-    context = ssl.create_default_context(cafile=str(bundel))
-    host, poort = url.removeprefix("https://").split(":")
-    connection = http.client.HTTPSConnection(host, int(poort), context=context, timeout=10)
+    url, _, bundle = tls_broker
+    context = ssl.create_default_context(cafile=str(bundle))
+    host, port = url.removeprefix("https://").split(":")
+    connection = http.client.HTTPSConnection(host, int(port), context=context, timeout=10)
     with pytest.raises((ssl.SSLError, ConnectionError, http.client.RemoteDisconnected)):
         connection.request("GET", "/health")
         connection.getresponse().read()
 
 
 def test_leverancier_met_mandaat_wordt_geaccepteerd(tls_broker):
-    school = _client(*tls_broker, tls_oin=LEVERANCIER, teken_oin=LEVERANCIER, afzender=SCHOOL_A)
+    school = _client(*tls_broker, tls_oin=LEVERANCIER, teken_oin=LEVERANCIER, sender=SCHOOL_A)
     assert school.service.ping(echo="via leverancier").echo == "via leverancier"
 
 
 def test_leverancier_zonder_mandaat_is_dk0002(tls_broker):
-    school_c = _client(*tls_broker, tls_oin=LEVERANCIER, teken_oin=LEVERANCIER, afzender=SCHOOL_C)
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    school_c = _client(*tls_broker, tls_oin=LEVERANCIER, teken_oin=LEVERANCIER, sender=SCHOOL_C)
+    with pytest.raises(zeep.exceptions.Fault) as error:
         school_c.service.ping()
-    assert fout.value.code == "soap:Client.DK0002"
+    assert error.value.code == "soap:Client.DK0002"
 
 
 def test_certificaat_zonder_oin_is_ek0030(tls_broker):
-    school = _client(*tls_broker, tls_oin="zonder-oin", teken_oin=SCHOOL_A, afzender=SCHOOL_A, tls_map="test")
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    school = _client(*tls_broker, tls_oin="zonder-oin", teken_oin=SCHOOL_A, sender=SCHOOL_A, tls_map="test")
+    with pytest.raises(zeep.exceptions.Fault) as error:
         school.service.ping()
-    assert fout.value.code == "soap:Client.EK0030"
+    assert error.value.code == "soap:Client.EK0030"
 
 
 def test_tls_certificaat_zonder_oin_gaat_voor_een_kapot_bericht(tls_broker):
     """check order step 1 and F4: the connection's certificate is judged before anything in the message."""
-    url, pki, bundel = tls_broker
-    sessie = requests.Session()
-    sessie.trust_env = False
-    sessie.verify = str(bundel)
-    sessie.cert = (str(pki / "test" / "zonder-oin.chain.pem"), str(pki / "test" / "zonder-oin.key.pem"))
-    antwoord = sessie.post(
+    url, pki, bundle = tls_broker
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(bundle)
+    session.cert = (str(pki / "test" / "zonder-oin.chain.pem"), str(pki / "test" / "zonder-oin.key.pem"))
+    response = session.post(
         f"{url}/vva/vo/v1", data=b"<niet-af", headers={"Content-Type": "text/xml", "SOAPAction": '""'}
     )
-    assert antwoord.status_code == 500 and b"soap:Client.EK0030" in antwoord.content
+    assert response.status_code == 500 and b"soap:Client.EK0030" in response.content
 
 
 def test_h112_tls_en_ondertekening_van_verschillende_partijen_is_dk0002(tls_broker):
-    school = _client(*tls_broker, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, afzender=SCHOOL_A)
-    with pytest.raises(zeep.exceptions.Fault) as fout:
+    school = _client(*tls_broker, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, sender=SCHOOL_A)
+    with pytest.raises(zeep.exceptions.Fault) as error:
         school.service.ping()
-    assert fout.value.code == "soap:Client.DK0002"
+    assert error.value.code == "soap:Client.DK0002"
 
 
 # --- MessageID memory (O5; H64, H66, H67) -------------------------
@@ -136,19 +136,19 @@ def test_h64_h66_h67_herhaling_na_herstart_wordt_niet_twee_keer_uitgevoerd(datab
     pki, message_id, nummer = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("12312312")
     eerste = _ondertekend(pki, _levering(nummer), message_id)
     with broker_proces(config) as url:
-        status, antwoord = post_soap(url, eerste)
-        assert status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in antwoord
+        status, response = post_soap(url, eerste)
+        assert status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in response
     with broker_proces(config) as url:  # a restart: the memory lives in the database
         # H64/H67: the same bytes again are a replay.
-        status, antwoord = post_soap(url, eerste)
-        assert status == 500 and b"soap:Client.EK0031" in antwoord
+        status, response = post_soap(url, eerste)
+        assert status == 500 and b"soap:Client.EK0031" in response
         # H66: the same MessageID and Body, freshly signed (a client retrying): the stored answer.
-        status, antwoord = post_soap(url, _ondertekend(pki, _levering(nummer), message_id))
-        assert status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in antwoord
-        assert b"<wsa:RelatesTo wsu:Id=" in antwoord and message_id.encode() in antwoord
+        status, response = post_soap(url, _ondertekend(pki, _levering(nummer), message_id))
+        assert status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in response
+        assert b"<wsa:RelatesTo wsu:Id=" in response and message_id.encode() in response
         # O5: the same MessageID with another Body.
-        status, antwoord = post_soap(url, _ondertekend(pki, _levering(bsn("32132132")), message_id))
-        assert status == 500 and b"soap:Client.DK0011" in antwoord
+        status, response = post_soap(url, _ondertekend(pki, _levering(bsn("32132132")), message_id))
+        assert status == 500 and b"soap:Client.DK0011" in response
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
@@ -178,8 +178,8 @@ def test_clientcertificaat_uit_proxyheader_alleen_van_vertrouwde_proxy(database_
     with broker_proces(config) as url:
         school = (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
         met = _met_proxy_header(url, _ondertekend(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), school)
-        zonder = _met_proxy_header(url, _ondertekend(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), None)
-    assert b"soap:Client.EK0030" in zonder
+        without = _met_proxy_header(url, _ondertekend(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), None)
+    assert b"soap:Client.EK0030" in without
     if proxies:
         assert b"pingResponse" in met
     else:
@@ -209,11 +209,11 @@ def test_h47_intrekking_geldt_zonder_herstart(database_url, tmp_path):
         assert b"pingResponse" in ping_als_leverancier()
         withdraw(pki, pki / f"{LEVERANCIER}.cert.pem")
         for _ in range(40):
-            antwoord = ping_als_leverancier()
-            if b"soap:Client.EK0031" in antwoord:
+            response = ping_als_leverancier()
+            if b"soap:Client.EK0031" in response:
                 break
             time.sleep(0.5)
-    assert b"soap:Client.EK0031" in antwoord
+    assert b"soap:Client.EK0031" in response
 
 
 def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, tmp_path):
@@ -229,7 +229,7 @@ def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, 
     config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki, message_id, nummer = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("45645645")
-    berichten = []
+    messages = []
     for i in range(8):
         root = etree.fromstring(
             envelop(
@@ -241,26 +241,26 @@ def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, 
         Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
             root, datetime.now(UTC) - timedelta(seconds=i)
         )
-        berichten.append(to_bytes(root))
-    uitkomsten: list[tuple[int, bytes]] = []
-    start = threading.Barrier(len(berichten))
+        messages.append(to_bytes(root))
+    outcomes: list[tuple[int, bytes]] = []
+    start = threading.Barrier(len(messages))
 
-    def stuur(bericht: bytes) -> None:
+    def stuur(message: bytes) -> None:
         start.wait()
-        uitkomsten.append(post_soap(url, bericht))
+        outcomes.append(post_soap(url, message))
 
     with broker_proces(config, "--workers", "2", "--threads", "4") as url:
-        draden = [threading.Thread(target=stuur, args=(b,)) for b in berichten]
+        draden = [threading.Thread(target=stuur, args=(b,)) for b in messages]
         for draad in draden:
             draad.start()
         for draad in draden:
             draad.join(timeout=60)
 
-    assert len(uitkomsten) == 8
-    goed = [a for s, a in uitkomsten if s == 200]
-    fout = [(s, a) for s, a in uitkomsten if s != 200]
-    assert goed and all(b"<tns:verwerkt>true</tns:verwerkt>" in a for a in goed)
-    assert all(s == 500 and b"soap:Server.DK0051" in a for s, a in fout), fout
+    assert len(outcomes) == 8
+    good = [a for s, a in outcomes if s == 200]
+    error = [(s, a) for s, a in outcomes if s != 200]
+    assert good and all(b"<tns:verwerkt>true</tns:verwerkt>" in a for a in good)
+    assert all(s == 500 and b"soap:Server.DK0051" in a for s, a in error), error
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -273,8 +273,8 @@ def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, 
                 k: v
                 for k, v in {
                     "verwerkt": 1,
-                    "herhaald": len(goed) - 1,
-                    "Server.DK0051": len(fout),
+                    "herhaald": len(good) - 1,
+                    "Server.DK0051": len(error),
                 }.items()
                 if v
             }

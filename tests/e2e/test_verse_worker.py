@@ -57,15 +57,15 @@ def _ping(pki: Path, oin: str, dienst: str) -> bytes:
     return to_bytes(root)
 
 
-def _tegelijk(url: str, verzoeken: dict[str, tuple[str, bytes]]) -> dict[str, tuple[int, bytes]]:
-    start = threading.Barrier(len(verzoeken))
+def _tegelijk(url: str, requests: dict[str, tuple[str, bytes]]) -> dict[str, tuple[int, bytes]]:
+    start = threading.Barrier(len(requests))
     antwoorden: dict[str, tuple[int, bytes]] = {}
 
     def stuur(oin: str, dienst: str, data: bytes) -> None:
         start.wait()
-        antwoorden[oin] = post_soap(url, data, pad=f"/vva/{dienst}/v1")
+        antwoorden[oin] = post_soap(url, data, path=f"/vva/{dienst}/v1")
 
-    draden = [threading.Thread(target=stuur, args=(oin, *v)) for oin, v in verzoeken.items()]
+    draden = [threading.Thread(target=stuur, args=(oin, *v)) for oin, v in requests.items()]
     for draad in draden:
         draad.start()
     for draad in draden:
@@ -91,18 +91,18 @@ def test_a_fresh_worker_answers_eight_first_signed_pings_at_once(tmp_path):
     pki, log = tmp_path / "pki", tmp_path / "broker.log"
     with broker_proces(config, "--threads", "4", "--gunicorn-config", str(gunicorn)) as url:
         for run_round in range(RONDES):
-            verzoeken = {oin: (dienst, _ping(pki, oin, dienst)) for oin, dienst in PARTIJEN.items()}
+            requests = {oin: (dienst, _ping(pki, oin, dienst)) for oin, dienst in PARTIJEN.items()}
             if run_round > 0:  # the first worker had its health check from broker_proces
                 _wacht_op_worker(log, run_round + 1)
                 with urllib.request.urlopen(f"{url}/health", timeout=60) as gezond:
                     assert gezond.status == 200
-            antwoorden = _tegelijk(url, verzoeken)
-            fouten = {
+            antwoorden = _tegelijk(url, requests)
+            errors = {
                 oin: (status, body[:600])
                 for oin, (status, body) in antwoorden.items()
                 if status != 200 or b"pingResponse" not in body
             }
-            assert not fouten, f"round {run_round}: {fouten}"
+            assert not errors, f"round {run_round}: {errors}"
             assert sorted(antwoorden) == sorted(PARTIJEN)
         _wacht_op_worker(log, RONDES + 1)  # the last worker, too, served its nine requests and was recycled
     assert "Server.DK0050" not in log.read_text(errors="replace")

@@ -42,6 +42,6 @@ def client(demo, dienst: str, afzender_oin: str, certificaat_oin: str | None = N
         f"{demo.url}/vva/{dienst}/v1?wsdl",
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False),
         transport=Transport(timeout=30, operation_timeout=60),
-        wsse=EdukoppelingWsse(signer, trust, verwacht_oin=TEST_BROKER_OIN),
+        wsse=EdukoppelingWsse(signer, trust, expected_oin=TEST_BROKER_OIN),
         plugins=[EdukoppelingAddressing(afzender_oin, TEST_BROKER_OIN), Schemacontrole()],
     )

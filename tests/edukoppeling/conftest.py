@@ -54,40 +54,40 @@ class Broker:
 
         return load_keyring(self.pki.parent / "sleutels.json").decrypt_data(bytes(blob))
 
-    def rauw(self, verzoek: bytes) -> bytes:
-        """Send ``verzoek`` as raw bytes on a fresh connection and return the raw answer."""
+    def rauw(self, soap_request: bytes) -> bytes:
+        """Send ``request`` as raw bytes on a fresh connection and return the raw answer."""
         deel = urlsplit(self.url)
         with socket.create_connection((deel.hostname, deel.port), timeout=30) as connection:
-            connection.sendall(verzoek)
+            connection.sendall(soap_request)
             connection.shutdown(socket.SHUT_WR)
-            antwoord = b""
-            while blok := connection.recv(65536):
-                antwoord += blok
-        return antwoord
+            response = b""
+            while block := connection.recv(65536):
+                response += block
+        return response
 
     def post(
         self,
         body: bytes,
         *,
-        pad="/vva/vo/v1",
+        path="/vva/vo/v1",
         soapaction: str | None = '""',
         content_type="text/xml; charset=UTF-8",
         headers=None,
-        methode="POST",
+        method="POST",
         chunked=False,
     ) -> Antwoord:
         deel = urlsplit(self.url)
         connection = http.client.HTTPConnection(deel.hostname, deel.port, timeout=30)
-        kop = {"Content-Type": content_type, **(headers or {})}
+        header = {"Content-Type": content_type, **(headers or {})}
         if soapaction is not None:
-            kop["SOAPAction"] = soapaction
+            header["SOAPAction"] = soapaction
         try:
-            connection.request(methode, pad, body=body, headers=kop, encode_chunked=chunked)
+            connection.request(method, path, body=body, headers=header, encode_chunked=chunked)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the broker answered (413) and closed before reading everything: read that answer
-        antwoord = connection.getresponse()
+        response = connection.getresponse()
         resultaat = Antwoord(
-            antwoord.status, {k.lower(): v for k, v in antwoord.getheaders()}, antwoord.read()
+            response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
         )
         connection.close()
         return resultaat
@@ -103,12 +103,12 @@ class Broker:
 
 def _start(request, tmp_path_factory, profile: str):
     map = tmp_path_factory.mktemp("broker")
-    with ExitStack() as stapel:
+    with ExitStack() as stack:
         if request.param == "sqlite":
             database_url = f"sqlite:///{map / 'vva.sqlite3'}"
         else:
             vereis_postgres(_postgres_bereikbaar())
-            database_url = stapel.enter_context(postgres_schema())
+            database_url = stack.enter_context(postgres_schema())
         config = schrijf_config(Path(map), database_url, profile=profile)
         assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
         with broker_proces(config) as url:

@@ -23,7 +23,7 @@ from broker.edukoppeling.faults import EdukoppelingFault, HttpError
 from broker.privacy.logfilter import MASKER, mask
 from broker.web.http import read_body
 from tests.edukoppeling.conftest import VO, envelop
-from tests.edukoppeling.test_ondertekend import ondertekend
+from tests.edukoppeling.test_ondertekend import signed
 from tests.helpers import bsn
 
 NS = "urn:nl:vva:aanmelden:v1"
@@ -31,8 +31,8 @@ _VOLBREED = str.maketrans("0123456789", "０１２３４５６７８９")
 UUID = "6f1c2a4e-0b7d-4c55-9a3e-2f4b8c1d9e70"
 
 
-def _volbreed(tekst: str) -> str:
-    return tekst.translate(_VOLBREED)
+def _volbreed(text: str) -> str:
+    return text.translate(_VOLBREED)
 
 
 # --- the MessageID check, as a function ----------------------------------------------------------------
@@ -81,9 +81,9 @@ def _aanleveren(*leerlingen: str, message_id: str | None = None) -> bytes:
     return envelop(body, action=VO + "aanleverenLeerlingen", message_id=message_id)
 
 
-def _resultaten(antwoord) -> list[tuple[int, bool, str | None]]:
-    assert (antwoord.status, antwoord.faultcode) == (200, None)
-    root = etree.fromstring(antwoord.body)
+def _resultaten(response) -> list[tuple[int, bool, str | None]]:
+    assert (response.status, response.faultcode) == (200, None)
+    root = etree.fromstring(response.body)
     return [
         (
             int(r.findtext(f"{{{NS}}}volgnummer")),
@@ -98,9 +98,9 @@ def _leerlingen(broker) -> int:
     return broker.scalar("SELECT count(*) FROM leerling")
 
 
-def _geen_nummer_in_de_log(broker, *nummers: str) -> None:
+def _geen_nummer_in_de_log(broker, *numbers: str) -> None:
     log = broker.log.read_text(encoding="utf-8", errors="replace")
-    for nummer in nummers:
+    for nummer in numbers:
         assert nummer not in log and _volbreed(nummer) not in log
 
 
@@ -110,13 +110,13 @@ def test_h66_lookalike_urn_uuid_is_ek0023_en_er_wordt_niets_opgeslagen(onderteke
     lookalike = twin.replace("uuid", "uu\u0131d")
     voor = _leerlingen(broker)
 
-    antwoord = broker.post(ondertekend(broker, _aanleveren(leerling, message_id=lookalike)))
+    response = broker.post(signed(broker, _aanleveren(leerling, message_id=lookalike)))
 
-    assert (antwoord.status, antwoord.faultcode) == (500, "soap:Client.EK0023")
+    assert (response.status, response.faultcode) == (500, "soap:Client.EK0023")
     assert _leerlingen(broker) == voor
     assert broker.scalar("SELECT count(*) FROM ontvangen_message_id WHERE message_id LIKE '%uu_d:%'") == 0
     # The ASCII twin is a new, valid MessageID and is applied once.
-    assert _resultaten(broker.post(ondertekend(broker, _aanleveren(leerling, message_id=twin)))) == [
+    assert _resultaten(broker.post(signed(broker, _aanleveren(leerling, message_id=twin)))) == [
         (1, True, None)
     ]
     assert _leerlingen(broker) == voor + 1
@@ -127,16 +127,16 @@ def test_volbreed_cijfer_in_bsn_via_soap_is_vva101_en_niets_opgeslagen(onderteke
     een, ander = bsn("30000002"), bsn("30000003")
     voor = _leerlingen(broker)
 
-    antwoord = broker.post(
-        ondertekend(
+    response = broker.post(
+        signed(
             broker, _aanleveren(_leerling(1, bsn=een[:-1] + _volbreed(een[-1])), _leerling(2, bsn=ander))
         )
     )
 
-    assert _resultaten(antwoord) == [(1, False, "VVA101"), (2, True, None)]
+    assert _resultaten(response) == [(1, False, "VVA101"), (2, True, None)]
     assert _leerlingen(broker) == voor + 1
     # The twin was not stored under the ASCII number: delivering it now is a first delivery, not VVA116.
-    assert _resultaten(broker.post(ondertekend(broker, _aanleveren(_leerling(1, bsn=een))))) == [
+    assert _resultaten(broker.post(signed(broker, _aanleveren(_leerling(1, bsn=een))))) == [
         (1, True, None)
     ]
     _geen_nummer_in_de_log(broker, een, ander)
@@ -146,8 +146,8 @@ def test_volbreed_onderwijsnummer_en_postcode_via_soap(ondertekende_broker):
     broker = ondertekende_broker
     voor = _leerlingen(broker)
 
-    antwoord = broker.post(
-        ondertekend(
+    response = broker.post(
+        signed(
             broker,
             _aanleveren(
                 _leerling(1, onderwijsnummer=_volbreed("101222331")),
@@ -156,7 +156,7 @@ def test_volbreed_onderwijsnummer_en_postcode_via_soap(ondertekende_broker):
         )
     )
 
-    assert _resultaten(antwoord) == [(1, False, "VVA102"), (2, False, "VVA107")]
+    assert _resultaten(response) == [(1, False, "VVA102"), (2, False, "VVA107")]
     assert _leerlingen(broker) == voor
 
 
@@ -174,9 +174,9 @@ def test_volbreed_cijfer_in_bsn_in_een_geupload_bestand_is_vva101(ondertekende_b
     )
     voor = _leerlingen(broker)
 
-    antwoord = broker.post(ondertekend(broker, envelop(body, action=VO + "aanleverenLeerlingenBestand")))
+    response = broker.post(signed(broker, envelop(body, action=VO + "aanleverenLeerlingenBestand")))
 
-    assert _resultaten(antwoord) == [(2, False, "VVA101"), (3, True, None)]
+    assert _resultaten(response) == [(2, False, "VVA101"), (3, True, None)]
     assert _leerlingen(broker) == voor + 1
     _geen_nummer_in_de_log(broker, een, ander)
 
@@ -188,9 +188,9 @@ def test_volbreed_cijfer_in_bsn_in_een_geupload_bestand_is_vva101(ondertekende_b
 def test_h92_content_length_met_niet_ascii_cijfers_is_400(lengte):
     # gunicorn refuses these itself; the broker's own check must not rely on it (another WSGI server).
     environ = {"CONTENT_LENGTH": lengte, "wsgi.input": io.BytesIO(b"x" * 20)}
-    with pytest.raises(HttpError) as fout:
+    with pytest.raises(HttpError) as error:
         read_body(environ, 1000)
-    assert (fout.value.status, fout.value.reden) == (400, "Content-Length is not a number")
+    assert (error.value.status, error.value.reden) == (400, "Content-Length is not a number")
 
 
 # --- the XSD types the schema checks itself, and masking ------------------------------------------------
@@ -212,10 +212,10 @@ def test_xsd_int_en_date_nemen_alleen_ascii_cijfers(aanmelding):
         f'<vva:aanleverenAanmeldingen xmlns:vva="{NS}"><vva:aanmelding>{aanmelding}</vva:aanmelding>'
         "</vva:aanleverenAanmeldingen>"
     )
-    with pytest.raises(EdukoppelingFault) as fout:
+    with pytest.raises(EdukoppelingFault) as error:
         Contract().validate_element(element)
-    assert fout.value.code == "Client.DK0004"
-    assert _volbreed("2027") not in str(fout.value.detail) and _volbreed("1") not in str(fout.value.detail)
+    assert error.value.code == "Client.DK0004"
+    assert _volbreed("2027") not in str(error.value.detail) and _volbreed("1") not in str(error.value.detail)
 
 
 def test_het_logfilter_maskeert_ook_een_bsn_in_volbrede_cijfers():
@@ -227,5 +227,5 @@ def test_het_logfilter_maskeert_ook_een_bsn_in_volbrede_cijfers():
 
 
 def test_een_xsd_foutmelding_maskeert_ook_volbrede_cijferreeksen():
-    fout = SimpleNamespace(path="/x/bsn", message=f"Element 'bsn': iets met {_volbreed('111222333')} erin")
-    assert _explanation(fout) == "/x/bsn: Element 'bsn': iets met … erin"
+    error = SimpleNamespace(path="/x/bsn", message=f"Element 'bsn': iets met {_volbreed('111222333')} erin")
+    assert _explanation(error) == "/x/bsn: Element 'bsn': iets met … erin"

@@ -20,28 +20,28 @@ ROOT = contract_map()
 WSDLS = sorted((ROOT / "wsdl").glob("*.wsdl"))
 
 
-BROKER_WSDLS = [d.wsdl for d in Contract(sleutels=BROKER_DIENSTEN).diensten.values()]
+BROKER_WSDLS = [d.wsdl for d in Contract(keys=BROKER_DIENSTEN).diensten.values()]
 
 
 @pytest.mark.parametrize("wsdl", BROKER_WSDLS, ids=lambda p: p.name)
 def test_served_wsdl_is_the_contract_file(broker, wsdl):
     dienst = next(d for d in Contract().diensten.values() if d.wsdl == wsdl)
-    antwoord = broker.post(b"", methode="GET", pad=f"{dienst.pad}?wsdl")
-    assert antwoord.status == 200
+    response = broker.post(b"", method="GET", path=f"{dienst.path}?wsdl")
+    assert response.status == 200
     bestand = wsdl.read_text(encoding="utf-8")
-    geserveerd = antwoord.body.decode("utf-8")
+    geserveerd = response.body.decode("utf-8")
     # Only the placeholder endpoint differs: it becomes the address the WSDL was fetched from.
-    assert geserveerd == bestand.replace(f"https://vva.example{dienst.pad}", f"{broker.url}{dienst.pad}")
+    assert geserveerd == bestand.replace(f"https://vva.example{dienst.path}", f"{broker.url}{dienst.path}")
 
 
 def test_the_broker_does_not_serve_the_receiver_contract(broker):
-    assert broker.post(b"", methode="GET", pad="/vva/ontvanger/v1?wsdl").status == 404
+    assert broker.post(b"", method="GET", path="/vva/ontvanger/v1?wsdl").status == 404
 
 
 def test_served_xsd_is_the_contract_file(broker):
-    antwoord = broker.post(b"", methode="GET", pad="/vva/xsd/vva-aanmelden-v1.xsd")
-    assert antwoord.body == (ROOT / "xsd" / "vva-aanmelden-v1.xsd").read_bytes()
-    assert broker.post(b"", methode="GET", pad="/vva/xsd/../pyproject.toml").status == 404
+    response = broker.post(b"", method="GET", path="/vva/xsd/vva-aanmelden-v1.xsd")
+    assert response.body == (ROOT / "xsd" / "vva-aanmelden-v1.xsd").read_bytes()
+    assert broker.post(b"", method="GET", path="/vva/xsd/../pyproject.toml").status == 404
 
 
 @pytest.mark.parametrize("wsdl", WSDLS, ids=lambda p: p.name)
@@ -57,8 +57,8 @@ def test_wsdl_follows_wus(wsdl):
         actie = binding.get("soapAction")
         assert op.find("w:input", ns).get(f"{{{WSAM}}}Action") == actie  # WS008
         assert op.find("w:output", ns).get(f"{{{WSAM}}}Action") == actie  # R2
-        for bericht, element in ((naam, naam), (f"{naam}Response", f"{naam}Response")):
-            part = doc.find(f"w:message[@name='{bericht}']/w:part", ns)
+        for message, element in ((naam, naam), (f"{naam}Response", f"{naam}Response")):
+            part = doc.find(f"w:message[@name='{message}']/w:part", ns)
             assert part.get("element") == f"vva:{element}"  # wrapped: element = operation (T2)
     for body in doc.iter(f"{{{SOAPBIND}}}body"):
         assert body.get("use") == "literal"
@@ -71,10 +71,10 @@ def _sequenties(xsd: Path) -> dict[str, list[str]]:
     for ct in schema.findall(f"{{{XS}}}complexType"):
         uitkomst[ct.get("name")] = [e.get("name") for e in ct.findall(f"{{{XS}}}sequence/{{{XS}}}element")]
     for el in schema.findall(f"{{{XS}}}element"):
-        anoniem = el.find(f"{{{XS}}}complexType")
-        if anoniem is not None:
+        anonymous = el.find(f"{{{XS}}}complexType")
+        if anonymous is not None:
             uitkomst[el.get("name")] = [
-                e.get("name") for e in anoniem.findall(f"{{{XS}}}sequence/{{{XS}}}element")
+                e.get("name") for e in anonymous.findall(f"{{{XS}}}sequence/{{{XS}}}element")
             ]
         else:
             uitkomst[el.get("name")] = uitkomst[el.get("type").split(":", 1)[1]]
@@ -82,12 +82,12 @@ def _sequenties(xsd: Path) -> dict[str, list[str]]:
 
 
 def test_spyne_models_match_the_xsd():
-    verwacht = _sequenties(ROOT / "xsd" / "vva-aanmelden-v1.xsd")
-    gevonden = {}
-    for klasse in vars(models).values():
-        if isinstance(klasse, type) and issubclass(klasse, models._Vva) and klasse is not models._Vva:
-            gevonden[klasse.get_type_name()] = list(klasse.get_flat_type_info(klasse))
-    assert gevonden == verwacht
+    expected = _sequenties(ROOT / "xsd" / "vva-aanmelden-v1.xsd")
+    found = {}
+    for klass in vars(models).values():
+        if isinstance(klass, type) and issubclass(klass, models._Vva) and klass is not models._Vva:
+            found[klass.get_type_name()] = list(klass.get_flat_type_info(klass))
+    assert found == expected
 
 
 @pytest.mark.parametrize("wsdl", WSDLS, ids=lambda p: p.name)

@@ -47,7 +47,7 @@ class _Cluster:
             pytest.skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin")
         self.bin = Path(_BIN[-1])
         self.map = Path(tempfile.mkdtemp(prefix="vva-pg-"))
-        self.poort = vrije_poort()
+        self.port = vrije_poort()
         self.gebruiker = "postgres" if os.geteuid() == 0 else None
         if self.gebruiker:
             shutil.chown(self.map, self.gebruiker)
@@ -60,9 +60,9 @@ class _Cluster:
         subprocess.run(opdracht, check=True, capture_output=True, timeout=60)
 
     def start(self) -> None:
-        opties = f"-p {self.poort} -k {self.map} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = f"-p {self.port} -k {self.map} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._pg(
-            "pg_ctl", "-D", str(self.map / "data"), "-o", opties, "-l", str(self.map / "log"), "-w", "start"
+            "pg_ctl", "-D", str(self.map / "data"), "-o", options, "-l", str(self.map / "log"), "-w", "start"
         )
 
     def stop(self) -> None:
@@ -70,7 +70,7 @@ class _Cluster:
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.poort}/postgres"
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
     def weg(self) -> None:
         try:
@@ -82,12 +82,12 @@ class _Cluster:
 
 @pytest.fixture
 def cluster():
-    eigen = _Cluster()
-    eigen.start()
+    own = _Cluster()
+    own.start()
     try:
-        yield eigen
+        yield own
     finally:
-        eigen.weg()
+        own.weg()
 
 
 def _ping(pki: Path) -> bytes:
@@ -98,8 +98,8 @@ def _ping(pki: Path) -> bytes:
     return to_bytes(root)
 
 
-def _post(poort: int, data: bytes) -> tuple[int, str, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", poort, timeout=30)
+def _post(port: int, data: bytes) -> tuple[int, str, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         connection.request(
             "POST",
@@ -107,21 +107,21 @@ def _post(poort: int, data: bytes) -> tuple[int, str, bytes]:
             body=data,
             headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
         )
-        antwoord = connection.getresponse()
-        return antwoord.status, antwoord.getheader("Content-Type", ""), antwoord.read()
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type", ""), response.read()
     finally:
         connection.close()
 
 
 def _faultcode(body: bytes) -> str | None:
-    gevonden = re.search(rb"<faultcode>([^<]*)</faultcode>", body)
-    return gevonden.group(1).decode() if gevonden else None
+    found = re.search(rb"<faultcode>([^<]*)</faultcode>", body)
+    return found.group(1).decode() if found else None
 
 
 def _ondertekend(body: bytes) -> bool:
     """The answer's WS-Security signature verifies (certificate trust aside)."""
     verify_envelope(
-        read_envelope(parse_bericht(body), wss_toegestaan=True), datetime.now(UTC), VerifierSettings()
+        read_envelope(parse_bericht(body), wss_allowed=True), datetime.now(UTC), VerifierSettings()
     )
     return True
 
@@ -131,26 +131,26 @@ def test_een_database_storing_onder_last_geeft_alleen_ondertekende_dk0051(cluste
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert resultaat.exit_code == 0, resultaat.output
     pki = tmp_path / "pki"
-    verzoeken = [_ping(pki) for _ in range(600)]  # signed up front: the load is the broker's work
+    pings = [_ping(pki) for _ in range(600)]  # signed up front: the load is the broker's work
 
     with broker_proces(config) as url:
-        poort = int(url.rsplit(":", 1)[1])
+        port = int(url.rsplit(":", 1)[1])
         antwoorden: list[tuple[float, float, int, str, bytes]] = []
-        klaar = threading.Event()
-        volgende = iter(verzoeken)
-        slot = threading.Lock()
+        done = threading.Event()
+        volgende = iter(pings)
+        lock = threading.Lock()
 
         def last() -> None:
-            while not klaar.is_set():
-                with slot:
+            while not done.is_set():
+                with lock:
                     data = next(volgende, None)
                 if data is None:
                     return
                 begin = time.monotonic()
                 try:
-                    status, soort, body = _post(poort, data)
-                except OSError as fout:  # a dropped connection is an answer too, and a wrong one
-                    status, soort, body = -1, type(fout).__name__, b""
+                    status, soort, body = _post(port, data)
+                except OSError as error:  # a dropped connection is an answer too, and a wrong one
+                    status, soort, body = -1, type(error).__name__, b""
                 antwoorden.append((begin, time.monotonic(), status, soort, body))
 
         draden = [threading.Thread(target=last) for _ in range(4)]
@@ -158,29 +158,29 @@ def test_een_database_storing_onder_last_geeft_alleen_ondertekende_dk0051(cluste
             draad.start()
         time.sleep(1.0)
         cluster.stop()  # -m fast: the requests in flight lose their connections mid-transaction
-        gestopt = time.monotonic()
+        stopped = time.monotonic()
         time.sleep(2.0)
         herstart = time.monotonic()
         cluster.start()
         give_back = time.monotonic()
         # The first request after the database is back is served, within 2 s, without a restart.
-        status, _, body = _post(poort, _ping(pki))
+        status, _, body = _post(port, _ping(pki))
         eerste = time.monotonic() - give_back
         time.sleep(0.5)
-        klaar.set()
+        done.set()
         for draad in draden:
             draad.join(timeout=60)
         metrics = requests.get(f"{url}/metrics", timeout=10, proxies={"http": None}).text
 
     assert status == 200, body[:300]
     assert eerste < 2.0
-    tijdens = [a for a in antwoorden if a[0] >= gestopt and a[1] <= herstart]
+    tijdens = [a for a in antwoorden if a[0] >= stopped and a[1] <= herstart]
     assert len(tijdens) >= 5  # the outage was really under load
     assert all(a[2] == 500 for a in tijdens)
-    fouten = [a for a in antwoorden if a[2] != 200]
+    errors = [a for a in antwoorden if a[2] != 200]
     # Every answer that is not the ping's echo — in flight at the stop, during, around the restart —
     # is a well-formed, signed SOAP 1.1 Server.DK0051 fault, never text/plain "internal error".
-    for _begin, _eind, status_, soort, body_ in fouten:
+    for _begin, _eind, status_, soort, body_ in errors:
         assert (status_, soort) == (500, "text/xml; charset=UTF-8"), body_[:200]
         assert _faultcode(body_) == "soap:Server.DK0051", body_[:300]
         assert _ondertekend(body_)
@@ -189,6 +189,6 @@ def test_een_database_storing_onder_last_geeft_alleen_ondertekende_dk0051(cluste
         float(m.group(1))
         for m in re.finditer(r'vva_verzoeken_total\{[^}]*uitkomst="Server\.DK0051"[^}]*\} (\S+)', metrics)
     )
-    assert geteld == len(fouten)
+    assert geteld == len(errors)
     niet_gelogd = sum(float(w) for w in re.findall(r"vva_niet_gelogd_total\{[^}]*\} (\S+)", metrics))
-    assert 0 < niet_gelogd <= len(fouten)
+    assert 0 < niet_gelogd <= len(errors)

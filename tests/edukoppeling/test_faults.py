@@ -30,32 +30,32 @@ def test_the_ws_security_classes_are_the_qnames_of_wss_1_1():
 
 
 def test_a_ws_security_class_goes_before_the_reason_with_one_space():
-    fout = EdukoppelingFault(
+    error = EdukoppelingFault(
         FaultCode.CLIENT_EK0031, "wsu:Timestamp holds text", wss=WsSecurityFault.INVALID_SECURITY
     )
-    assert (fout.code, fout.wss, fout.text) == (
+    assert (error.code, error.wss, error.text) == (
         FaultCode.CLIENT_EK0031,
         WsSecurityFault.INVALID_SECURITY,
         "wsu:Timestamp holds text",
     )
-    assert fout.reden == "wsse:InvalidSecurity wsu:Timestamp holds text"
-    assert str(fout) == "Client.EK0031: wsse:InvalidSecurity wsu:Timestamp holds text"
-    assert fout.faultstring == "Berichtondertekening niet aanwezig of onjuist"
-    assert isinstance(fout, BrokerError)
+    assert error.reden == "wsse:InvalidSecurity wsu:Timestamp holds text"
+    assert str(error) == "Client.EK0031: wsse:InvalidSecurity wsu:Timestamp holds text"
+    assert error.faultstring == "Berichtondertekening niet aanwezig of onjuist"
+    assert isinstance(error, BrokerError)
 
 
 def test_without_a_class_the_reason_is_the_text():
-    fout = EdukoppelingFault(
+    error = EdukoppelingFault(
         "Client.DK0004", "Body child count", "De Body moet precies één element bevatten."
     )
-    assert fout.code is FaultCode.CLIENT_DK0004  # a string code is read as its FaultCode
-    assert (fout.wss, fout.reden, str(fout)) == (None, "Body child count", "Client.DK0004: Body child count")
-    assert fout.detail_on_the_wire == "De Body moet precies één element bevatten."
+    assert error.code is FaultCode.CLIENT_DK0004  # a string code is read as its FaultCode
+    assert (error.wss, error.reden, str(error)) == (None, "Body child count", "Client.DK0004: Body child count")
+    assert error.detail_on_the_wire == "De Body moet precies één element bevatten."
 
 
 def test_an_ek0031_without_detail_points_at_the_offline_tools():
-    fout = EdukoppelingFault(FaultCode.CLIENT_EK0031, "no ds:Signature", wss=WsSecurityFault.INVALID_SECURITY)
-    assert fout.detail is None and fout.detail_on_the_wire.startswith("De precieze oorzaak")
+    error = EdukoppelingFault(FaultCode.CLIENT_EK0031, "no ds:Signature", wss=WsSecurityFault.INVALID_SECURITY)
+    assert error.detail is None and error.detail_on_the_wire.startswith("De precieze oorzaak")
 
 
 def test_an_unknown_code_is_refused():

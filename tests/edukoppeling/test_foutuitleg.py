@@ -8,41 +8,41 @@ from __future__ import annotations
 from lxml import etree
 
 from tests.edukoppeling.conftest import BROKER, SCHOOL_A, SOAP, VO, envelop
-from tests.edukoppeling.test_ondertekend import ondertekend
+from tests.edukoppeling.test_ondertekend import signed
 
 SCHOOL_C = "0000000700099XC00000"  # a demo school with no mandate for 99XA
 REGIO = "00000099000000000042"  # demo mandate for 99XA: vo/opvragenStatus only
 ONBEKEND = "0000000700099ZZ00000"  # no party at all
 
 
-def _detail(antwoord) -> str:
-    return etree.fromstring(antwoord.body).findtext(f".//{{{SOAP}}}Fault/detail/melding")
+def _detail(response) -> str:
+    return etree.fromstring(response.body).findtext(f".//{{{SOAP}}}Fault/detail/melding")
 
 
 def test_dk0011_to_oin_noemt_de_header_en_de_verwachte_waarde(ondertekende_broker):
-    antwoord = ondertekende_broker.post(envelop(to="https://vva.example/vva/vo/v1?oin=00000099000000000002"))
-    assert (antwoord.faultcode, antwoord.faultstring) == (
+    response = ondertekende_broker.post(envelop(to="https://vva.example/vva/vo/v1?oin=00000099000000000002"))
+    assert (response.faultcode, response.faultstring) == (
         "soap:Client.DK0011",
         "Onjuiste waarde in wsa header",
     )
-    assert _detail(antwoord) == (
+    assert _detail(response) == (
         f"wsa:To noemt OIN 00000099000000000002, maar deze broker heeft OIN {BROKER}: "
         f"zet wsa:To op <adres>?oin={BROKER} (het adres zelf mag elke absolute URI zijn)"
     )
 
 
 def test_dk0002_geen_mandaat_zegt_niets_over_de_andere_partij(ondertekende_broker):
-    bekend = ondertekende_broker.post(ondertekend(ondertekende_broker, envelop(van=SCHOOL_A), oin=SCHOOL_C))
-    onbekend = ondertekende_broker.post(ondertekend(ondertekende_broker, envelop(van=ONBEKEND), oin=SCHOOL_C))
-    assert bekend.faultcode == onbekend.faultcode == "soap:Client.DK0002"
-    assert bekend.faultstring == "Niet geautoriseerd"
-    assert _detail(bekend) == (
+    known = ondertekende_broker.post(signed(ondertekende_broker, envelop(van=SCHOOL_A), oin=SCHOOL_C))
+    unknown = ondertekende_broker.post(signed(ondertekende_broker, envelop(van=ONBEKEND), oin=SCHOOL_C))
+    assert known.faultcode == unknown.faultcode == "soap:Client.DK0002"
+    assert known.faultstring == "Niet geautoriseerd"
+    assert _detail(known) == (
         f"het certificaat (OIN {SCHOOL_C}) heeft geen mandaat voor wsa:From (OIN {SCHOOL_A}); de partij in "
         "wsa:From laat het mandaat registreren bij de beheerder van de broker, of u stuurt wsa:From met het "
         "OIN van uw eigen certificaat"
     )
     # A registered school and an OIN nobody registered get the same words: only the OIN sent differs.
-    assert _detail(onbekend) == _detail(bekend).replace(SCHOOL_A, ONBEKEND)
+    assert _detail(unknown) == _detail(known).replace(SCHOOL_A, ONBEKEND)
 
 
 def test_dk0002_mandaat_dekt_de_operatie_niet(ondertekende_broker):
@@ -53,9 +53,9 @@ def test_dk0002_mandaat_dekt_de_operatie_niet(ondertekende_broker):
         "</vva:leerling></vva:aanleverenLeerlingen>",
         action=VO + "aanleverenLeerlingen",
     )
-    antwoord = ondertekende_broker.post(ondertekend(ondertekende_broker, leveren, oin=REGIO))
-    assert antwoord.faultcode == "soap:Client.DK0002"
-    detail = _detail(antwoord)
+    response = ondertekende_broker.post(signed(ondertekende_broker, leveren, oin=REGIO))
+    assert response.faultcode == "soap:Client.DK0002"
+    detail = _detail(response)
     assert detail.startswith(
         f"het mandaat van het certificaat (OIN {REGIO}) voor wsa:From (OIN {SCHOOL_A}) dekt deze operatie "
         "(vo/aanleverenLeerlingen) of deze datum ("
@@ -70,27 +70,27 @@ def test_dk0002_from_niet_aangemeld_voor_de_dienst(ondertekende_broker):
         action="urn:nl:vva:aanmelden:v1/mbo/ping",
         to=f"https://vva.example/vva/mbo/v1?oin={BROKER}",
     )
-    antwoord = ondertekende_broker.post(
-        ondertekend(ondertekende_broker, ping),
-        pad="/vva/mbo/v1",
+    response = ondertekende_broker.post(
+        signed(ondertekende_broker, ping),
+        path="/vva/mbo/v1",
         soapaction='"urn:nl:vva:aanmelden:v1/mbo/ping"',
     )
-    assert antwoord.faultcode == "soap:Client.DK0002"
-    assert _detail(antwoord) == (
+    assert response.faultcode == "soap:Client.DK0002"
+    assert _detail(response) == (
         f"wsa:From (OIN {SCHOOL_A}) is niet aangemeld voor deze dienst (mbo); de beheerder van de broker "
         "registreert partijen per dienst"
     )
 
 
 def test_ek0031_neutraal_met_verwijzing_naar_de_offline_controle(ondertekende_broker):
-    antwoord = ondertekende_broker.post(envelop())  # unsigned, on a signed service
-    assert (antwoord.faultcode, antwoord.faultstring) == (
+    response = ondertekende_broker.post(envelop())  # unsigned, on a signed service
+    assert (response.faultcode, response.faultstring) == (
         "soap:Client.EK0031",
         "Berichtondertekening niet aanwezig of onjuist",
     )
-    detail = _detail(antwoord)
+    detail = _detail(response)
     assert "vva envelope verify <bericht.xml>" in detail and "vva conformance run" in detail
     # Neutral: the same detail for another cause (a changed Body after signing).
-    gewijzigd = ondertekend(ondertekende_broker).replace(b"<vva:echo>x<", b"<vva:echo>y<")
-    tweede = ondertekende_broker.post(gewijzigd)
-    assert tweede.faultcode == "soap:Client.EK0031" and _detail(tweede) == detail
+    gewijzigd = signed(ondertekende_broker).replace(b"<vva:echo>x<", b"<vva:echo>y<")
+    second = ondertekende_broker.post(gewijzigd)
+    assert second.faultcode == "soap:Client.EK0031" and _detail(second) == detail

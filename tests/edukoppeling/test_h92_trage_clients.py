@@ -41,10 +41,10 @@ def _ondertekend(pki: Path, body: str | None = None, action: str = VO + "ping") 
     return to_bytes(root)
 
 
-def _kop(lengte: int) -> bytes:
+def _header(length: int) -> bytes:
     return (
         f"POST /vva/vo/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=UTF-8\r\n"
-        f'SOAPAction: ""\r\nContent-Length: {lengte}\r\n\r\n'
+        f'SOAPAction: ""\r\nContent-Length: {length}\r\n\r\n'
     ).encode()
 
 
@@ -59,7 +59,7 @@ def test_h92_vastgelopen_uploads_houden_geen_draad_vast(broker):
     vast = []
     for _ in range(THREADS + 3):
         connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-        connection.sendall(_kop(len(ping)) + ping[:200])
+        connection.sendall(_header(len(ping)) + ping[:200])
         vast.append(connection)
     time.sleep(1.0)  # every stalled upload has been accepted and would have had a thread by now
 
@@ -91,15 +91,15 @@ def test_h92_een_body_korter_dan_content_length_wordt_geweigerd_en_niet_toegepas
     # The whole, valid, signed message, but Content-Length promises 500 bytes more; then the client
     # closes its side.
     connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-    connection.sendall(_kop(len(levering) + 500) + levering)
+    connection.sendall(_header(len(levering) + 500) + levering)
     connection.shutdown(socket.SHUT_WR)
-    antwoord = b""
+    response = b""
     while deel := connection.recv(65536):
-        antwoord += deel
+        response += deel
     connection.close()
 
-    assert antwoord.startswith(b"HTTP/1.1 400 "), antwoord[:200]
-    assert b"shorter than its Content-Length" in antwoord
+    assert response.startswith(b"HTTP/1.1 400 "), response[:200]
+    assert b"shorter than its Content-Length" in response
     engine = create_engine(database)
     with engine.connect() as db:
         assert db.execute(text("SELECT count(*) FROM bericht")).scalar() == 0
@@ -117,15 +117,15 @@ def _lees_antwoorden(connection: socket.socket, aantal: int, deadline_s: float =
     connection.settimeout(deadline_s)
     buf, antwoorden = b"", []
     while len(antwoorden) < aantal:
-        eind = buf.find(b"\r\n\r\n")
-        if eind >= 0:
-            kop = buf[:eind].decode("latin-1")
-            lengte = next(
-                int(r.split(":", 1)[1]) for r in kop.split("\r\n") if r.lower().startswith("content-length:")
+        end = buf.find(b"\r\n\r\n")
+        if end >= 0:
+            header = buf[:end].decode("latin-1")
+            length = next(
+                int(r.split(":", 1)[1]) for r in header.split("\r\n") if r.lower().startswith("content-length:")
             )
-            if len(buf) >= eind + 4 + lengte:
-                antwoorden.append(buf[: eind + 4 + lengte])
-                buf = buf[eind + 4 + lengte :]
+            if len(buf) >= end + 4 + length:
+                antwoorden.append(buf[: end + 4 + length])
+                buf = buf[end + 4 + length :]
                 continue
         try:
             deel = connection.recv(65536)
@@ -139,9 +139,9 @@ def _lees_antwoorden(connection: socket.socket, aantal: int, deadline_s: float =
 
 def test_h92_twee_gepijplijnde_verzoeken_krijgen_allebei_antwoord(broker):
     url, pki, _ = broker
-    eerste, tweede = _ondertekend(pki), _ondertekend(pki)
+    eerste, second = _ondertekend(pki), _ondertekend(pki)
     connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-    connection.sendall(_kop(len(eerste)) + eerste + _kop(len(tweede)) + tweede)
+    connection.sendall(_header(len(eerste)) + eerste + _header(len(second)) + second)
     antwoorden = _lees_antwoorden(connection, 2)
     connection.close()
     assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"] * 2
@@ -201,7 +201,7 @@ def test_h92_vastgelopen_upload_met_expect_100_continue_houdt_geen_draad_vast(br
     vast = []
     for _ in range(THREADS + 1):
         connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-        connection.sendall(_kop(4000)[:-2] + b"Expect: 100-continue\r\n\r\n")
+        connection.sendall(_header(4000)[:-2] + b"Expect: 100-continue\r\n\r\n")
         # The client may send its body only after the interim answer: it gets one, and stalls.
         assert connection.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
         vast.append(connection)
@@ -215,7 +215,7 @@ def test_h92_expect_100_continue_krijgt_een_tussenantwoord_en_dan_het_antwoord(b
     url, pki, _ = broker
     ping = _ondertekend(pki)
     connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-    connection.sendall(_kop(len(ping))[:-2] + b"Expect: 100-continue\r\n\r\n")
+    connection.sendall(_header(len(ping))[:-2] + b"Expect: 100-continue\r\n\r\n")
     assert connection.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
     connection.sendall(ping)
     antwoorden = _lees_antwoorden(connection, 1)
@@ -239,15 +239,15 @@ def test_h92_vastgelopen_grote_uploads_vullen_het_geheugen_niet(tmp_path):
         vast = []
         for _ in range(3):
             connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-            connection.sendall(_kop(1_000_000) + deel)
+            connection.sendall(_header(1_000_000) + deel)
             vast.append(connection)
             time.sleep(0.3)  # in order: the first two are being received when the third arrives
 
         vast[2].settimeout(5)
-        antwoord = b""
+        response = b""
         while chunk := vast[2].recv(65536):
-            antwoord += chunk
-        assert antwoord.startswith(b"HTTP/1.1 503 "), antwoord[:200]
+            response += chunk
+        assert response.startswith(b"HTTP/1.1 503 "), response[:200]
         for connection in vast[:2]:  # still being received: no answer, not closed
             connection.setblocking(False)
             with pytest.raises(BlockingIOError):

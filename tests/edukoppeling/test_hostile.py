@@ -18,14 +18,14 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 
 
 def fault(broker, body: bytes, **kw) -> tuple[int, str | None]:
-    antwoord = broker.post(body, **kw)
-    return antwoord.status, antwoord.faultcode
+    response = broker.post(body, **kw)
+    return response.status, response.faultcode
 
 
 def test_geldig_verzoek_wordt_geaccepteerd(broker):
-    antwoord = broker.post(envelop(), soapaction=f'"{VO}ping"')
-    assert antwoord.status == 200 and antwoord.faultcode is None
-    assert antwoord.headers["content-type"] == "text/xml; charset=UTF-8"
+    response = broker.post(envelop(), soapaction=f'"{VO}ping"')
+    assert response.status == 200 and response.faultcode is None
+    assert response.headers["content-type"] == "text/xml; charset=UTF-8"
 
 
 # --- D. WS-Addressing ------------------------------------------------------------------------
@@ -51,10 +51,10 @@ def test_H68_ontbrekende_wsa_headers(broker, weglaten, code):
 
 
 def test_H69_oude_ws_addressing_namespace(broker):
-    oud = envelop().replace(
+    old = envelop().replace(
         b"http://www.w3.org/2005/08/addressing", b"http://schemas.xmlsoap.org/ws/2004/08/addressing"
     )
-    assert fault(broker, oud) == (500, "soap:Client.DK0005")
+    assert fault(broker, old) == (500, "soap:Client.DK0005")
 
 
 def test_H70_to_met_ander_oin_of_ongeldig_oin(broker):
@@ -78,10 +78,10 @@ def test_H71_anonieme_to_met_oin_in_elke_hoofdletters(broker):
 def test_H72_replyto_naar_intern_adres(broker):
     extra = "<wsa:ReplyTo><wsa:Address>http://169.254.169.254/latest</wsa:Address></wsa:ReplyTo>"
     assert fault(broker, envelop(extra_headers=extra)) == (500, "soap:Client.DK0011")
-    anoniem = (
+    anonymous = (
         "<wsa:ReplyTo><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous</wsa:Address></wsa:ReplyTo>"
     )
-    assert fault(broker, envelop(extra_headers=anoniem)) == (200, None)
+    assert fault(broker, envelop(extra_headers=anonymous)) == (200, None)
 
 
 def test_H73_epr_met_reference_parameters(broker):
@@ -117,8 +117,8 @@ def test_DK0011_onbekende_action(broker):
 def test_DK0002_afzender_niet_van_deze_dienst(broker):
     # An MBO institution calling the VO service, and an unknown OIN: the same answer.
     mbo = fault(broker, envelop(van="0000000700099XB00000"))
-    onbekend = fault(broker, envelop(van="00000099000000000999"))
-    assert mbo == onbekend == (500, "soap:Client.DK0002")
+    unknown = fault(broker, envelop(van="00000099000000000999"))
+    assert mbo == unknown == (500, "soap:Client.DK0002")
 
 
 # --- E. Parser and resource exhaustion ---------------------------------------------------------
@@ -140,9 +140,9 @@ def test_H80_externe_entiteit(broker):
     body = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>' + envelop(
         '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>&e;</vva:echo></vva:ping>'
     )
-    antwoord = broker.post(body)
-    assert (antwoord.status, antwoord.faultcode) == (500, "soap:VersionMismatch.DK0001")
-    assert b"root:" not in antwoord.body
+    response = broker.post(body)
+    assert (response.status, response.faultcode) == (500, "soap:VersionMismatch.DK0001")
+    assert b"root:" not in response.body
 
 
 def test_H84_processing_instruction(broker):
@@ -166,8 +166,8 @@ def test_H86_diepe_nesting(broker):
 
 
 def test_H87_te_veel_attributen(broker):
-    attributen = " ".join(f'a{i}="x"' for i in range(600))
-    assert fault(broker, envelop(f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1" {attributen}/>')) == (
+    attributes = " ".join(f'a{i}="x"' for i in range(600))
+    assert fault(broker, envelop(f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1" {attributes}/>')) == (
         500,
         "soap:VersionMismatch.DK0001",
     )
@@ -182,8 +182,8 @@ def test_H22_soap_encoding_multiref(broker):
 
 
 def test_H91_gecomprimeerd_verzoek(broker):
-    antwoord = broker.post(gzip.compress(envelop()), headers={"Content-Encoding": "gzip"})
-    assert antwoord.status == 415
+    response = broker.post(gzip.compress(envelop()), headers={"Content-Encoding": "gzip"})
+    assert response.status == 415
 
 
 def test_H92_te_groot_verzoek(broker):
@@ -200,8 +200,8 @@ def test_H92_te_groot_verzoek(broker):
 
 
 def test_H96_get_bereikt_geen_operatie(broker):
-    assert broker.post(b"", methode="GET", pad="/vva/vo/v1?op=opvragenStatus").status == 405
-    assert broker.post(b"", methode="PUT").status == 405
+    assert broker.post(b"", method="GET", path="/vva/vo/v1?op=opvragenStatus").status == 405
+    assert broker.post(b"", method="PUT").status == 405
 
 
 def test_H97_soap12_envelop(broker):
@@ -286,11 +286,11 @@ def test_H114_H115_bsn_gesplitst_door_commentaar_wordt_heel_gelezen(broker):
         f"<vva:bsn>{gesplitst}</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB</vva:postcode>"
         "<vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie></vva:leerling></vva:aanleverenLeerlingen>"
     )
-    antwoord = broker.post(envelop(levering, action=VO + "aanleverenLeerlingen"))
-    assert antwoord.status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in antwoord.body
+    response = broker.post(envelop(levering, action=VO + "aanleverenLeerlingen"))
+    assert response.status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in response.body
     status = f'<vva:opvragenStatus xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:bsn>{nummer}</vva:bsn></vva:leerling></vva:opvragenStatus>'
-    antwoord = broker.post(envelop(status, action=VO + "opvragenStatus"))
-    assert antwoord.status == 200 and f"<tns:bsn>{nummer}</tns:bsn>".encode() in antwoord.body
+    response = broker.post(envelop(status, action=VO + "opvragenStatus"))
+    assert response.status == 200 and f"<tns:bsn>{nummer}</tns:bsn>".encode() in response.body
 
 
 # --- Bad input loses nothing and applies nothing ---------------------------------------------------
@@ -308,14 +308,14 @@ def test_fout_bewaart_het_ruwe_bericht_en_past_niets_toe(broker):
     )
     message_id = f"urn:uuid:{uuid.uuid4()}"
     leerlingen_voor = broker.scalar("SELECT count(*) FROM leerling")
-    antwoord = broker.post(envelop(levering, action=VO + "aanleverenLeerlingen", message_id=message_id))
+    response = broker.post(envelop(levering, action=VO + "aanleverenLeerlingen", message_id=message_id))
     # Record 2 names school 99XC, which 99XA does not act for: the whole message is refused (M4).
-    assert (antwoord.status, antwoord.faultcode, antwoord.faultstring) == (
+    assert (response.status, response.faultcode, response.faultstring) == (
         500,
         "soap:Client.DK0002",
         "Niet geautoriseerd",
     )
-    assert b"99XC" in antwoord.body and nummer.encode() not in antwoord.body
+    assert b"99XC" in response.body and nummer.encode() not in response.body
     assert broker.scalar("SELECT count(*) FROM leerling") == leerlingen_voor
     assert (
         broker.scalar("SELECT uitkomst FROM bericht WHERE message_id = :m AND richting = 'in'", m=message_id)
@@ -354,13 +354,13 @@ def test_DK0004_detail_noemt_pad_en_toegestane_waarden_maar_niet_de_waarde(broke
         "<vva:postcode>1011AB</vva:postcode><vva:woongemeente>0363</vva:woongemeente>"
         "<vva:mutatie>toevoegen</vva:mutatie></vva:leerling></vva:aanleverenLeerlingen>"
     )
-    antwoord = broker.post(envelop(levering, action=VO + "aanleverenLeerlingen"))
-    assert antwoord.faultcode == "soap:Client.DK0004"
-    assert b"/vva:aanleverenLeerlingen/vva:leerling/vva:volgnummer" in antwoord.body
-    assert nummer.encode() not in antwoord.body
+    response = broker.post(envelop(levering, action=VO + "aanleverenLeerlingen"))
+    assert response.faultcode == "soap:Client.DK0004"
+    assert b"/vva:aanleverenLeerlingen/vva:leerling/vva:volgnummer" in response.body
+    assert nummer.encode() not in response.body
     mutatie = levering.replace(f"{nummer}x", "1").replace("toevoegen", "verwijderen")
-    antwoord = broker.post(envelop(mutatie, action=VO + "aanleverenLeerlingen"))
-    assert b"'toevoegen', 'wijzigen', 'afmelden'" in antwoord.body and b"verwijderen" not in antwoord.body
+    response = broker.post(envelop(mutatie, action=VO + "aanleverenLeerlingen"))
+    assert b"'toevoegen', 'wijzigen', 'afmelden'" in response.body and b"verwijderen" not in response.body
 
 
 # --- Found by breaking it (H rules, and the rules behind them) --------------------------------------
@@ -368,13 +368,13 @@ def test_DK0004_detail_noemt_pad_en_toegestane_waarden_maar_niet_de_waarde(broke
 
 def test_H92_kapotte_chunked_framing_geeft_400_en_geen_bsn_in_de_log(broker):
     nummer = bsn("55566677")
-    verzoek = (
+    soap_request = (
         b'POST /vva/vo/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nSOAPAction: ""\r\n'
         b"Transfer-Encoding: chunked\r\n\r\n<a><bsn>" + nummer.encode() + b"</bsn></a>\r\n0\r\n\r\n"
     )
-    antwoord = broker.rauw(verzoek)
-    assert antwoord.startswith(b"HTTP/1.1 400")
-    assert nummer.encode() not in antwoord and nummer.encode() not in broker.log.read_bytes()
+    response = broker.rauw(soap_request)
+    assert response.startswith(b"HTTP/1.1 400")
+    assert nummer.encode() not in response and nummer.encode() not in broker.log.read_bytes()
 
 
 def test_gunicorn_log_maskeert_een_bsn_in_een_kapotte_header(broker):
@@ -384,26 +384,26 @@ def test_gunicorn_log_maskeert_een_bsn_in_een_kapotte_header(broker):
 
 
 def test_post_zonder_lengte_of_chunked_is_411(broker):
-    antwoord = broker.rauw(
+    response = broker.rauw(
         b'POST /vva/vo/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nSOAPAction: ""\r\n\r\n'
     )
-    assert antwoord.startswith(b"HTTP/1.1 411")
+    assert response.startswith(b"HTTP/1.1 411")
 
 
 def test_wsdl_adres_uit_host_header_kan_niets_injecteren(broker):
-    antwoord = broker.post(
-        b"", methode="GET", pad="/vva/vo/v1?wsdl", headers={"Host": 'evil.example/x"/><a b="'}
+    response = broker.post(
+        b"", method="GET", path="/vva/vo/v1?wsdl", headers={"Host": 'evil.example/x"/><a b="'}
     )
-    assert antwoord.status == 400 and b"<a b=" not in antwoord.body
+    assert response.status == 400 and b"<a b=" not in response.body
 
 
 def test_H69_oude_ws_addressing_header_naast_een_volledige_set(broker):
-    oud = '<w04:ReplyTo xmlns:w04="http://schemas.xmlsoap.org/ws/2004/08/addressing"><w04:Address>http://169.254.169.254/</w04:Address></w04:ReplyTo>'
-    assert fault(broker, envelop(extra_headers=oud)) == (500, "soap:Client.DK0010")
-    verplicht = (
+    old = '<w04:ReplyTo xmlns:w04="http://schemas.xmlsoap.org/ws/2004/08/addressing"><w04:Address>http://169.254.169.254/</w04:Address></w04:ReplyTo>'
+    assert fault(broker, envelop(extra_headers=old)) == (500, "soap:Client.DK0010")
+    mandatory = (
         '<w04:Iets xmlns:w04="http://schemas.xmlsoap.org/ws/2004/08/addressing" soap:mustUnderstand="1"/>'
     )
-    assert fault(broker, envelop(extra_headers=verplicht)) == (500, "soap:MustUnderstand")
+    assert fault(broker, envelop(extra_headers=mandatory)) == (500, "soap:MustUnderstand")
 
 
 def test_H104_onbekende_wsa_header_met_mustunderstand_en_spaties(broker):
@@ -429,12 +429,12 @@ def test_EK0023_alleen_de_8_4_4_4_12_vorm(broker):
 
 
 def test_A9_relates_to_alleen_als_message_id_en_antwoordrelatie(broker):
-    vreemd = f'<wsa:RelatesTo RelationshipType="urn:evil">urn:uuid:{uuid.uuid4()}</wsa:RelatesTo>'
-    assert fault(broker, envelop(extra_headers=vreemd)) == (500, "soap:Client.DK0011")
+    foreign = f'<wsa:RelatesTo RelationshipType="urn:evil">urn:uuid:{uuid.uuid4()}</wsa:RelatesTo>'
+    assert fault(broker, envelop(extra_headers=foreign)) == (500, "soap:Client.DK0011")
     lang = f"<wsa:RelatesTo>urn:uuid:{'a' * 2000}</wsa:RelatesTo>"
     assert fault(broker, envelop(extra_headers=lang)) == (500, "soap:Client.DK0011")
-    goed = f"<wsa:RelatesTo>urn:uuid:{uuid.uuid4()}</wsa:RelatesTo>"
-    assert fault(broker, envelop(extra_headers=goed)) == (200, None)
+    good = f"<wsa:RelatesTo>urn:uuid:{uuid.uuid4()}</wsa:RelatesTo>"
+    assert fault(broker, envelop(extra_headers=good)) == (200, None)
 
 
 def test_A3_relatief_adres_in_from(broker):
@@ -444,10 +444,10 @@ def test_A3_relatief_adres_in_from(broker):
 
 def test_F5_fout_in_adressering_draagt_relates_to_en_to(broker):
     message_id = f"urn:uuid:{uuid.uuid4()}"
-    antwoord = broker.post(envelop(message_id=message_id), soapaction=f'"{VO}opvragenStatus"')
-    assert antwoord.faultcode == "soap:Client.DK0003"
-    assert f">{message_id}</wsa:RelatesTo>".encode() in antwoord.body
-    assert f"anonymous?oin={SCHOOL_A}</wsa:To>".encode() in antwoord.body
+    response = broker.post(envelop(message_id=message_id), soapaction=f'"{VO}opvragenStatus"')
+    assert response.faultcode == "soap:Client.DK0003"
+    assert f">{message_id}</wsa:RelatesTo>".encode() in response.body
+    assert f"anonymous?oin={SCHOOL_A}</wsa:To>".encode() in response.body
 
 
 def test_H87_namespacedeclaraties_en_H88_grote_attribuutwaarde(broker):
@@ -464,16 +464,16 @@ def test_H87_herhaalde_namespacedeclaraties_tellen_mee(broker):
     # Two ancestors declare 300 prefixes each; the leaf declares all 600 again (other URIs) and 300 with
     # the same URI: the tree's nsmap shows the leaf no new prefix, the limit counts every declaration.
     voorouders = [" ".join(f'xmlns:p{j}_{i}="urn:{i}"' for i in range(300)) for j in range(2)]
-    opnieuw = " ".join(f'xmlns:p{j}_{i}="urn:ander{i}"' for j in range(2) for i in range(300))
+    again = " ".join(f'xmlns:p{j}_{i}="urn:ander{i}"' for j in range(2) for i in range(300))
     body = (
         f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:a {voorouders[0]}><vva:b {voorouders[1]}>'
-        f"<vva:c {opnieuw}/></vva:b></vva:a></vva:ping>"
+        f"<vva:c {again}/></vva:b></vva:a></vva:ping>"
     )
     assert fault(broker, envelop(body)) == (500, "soap:VersionMismatch.DK0001")
-    attributen = " ".join(f'a{i}="x"' for i in range(250))
+    attributes = " ".join(f'a{i}="x"' for i in range(250))
     zelfde = (  # 300 declarations repeated with the same URIs, plus 250 attributes: 550 on one element
         f'<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:a {voorouders[0]}>'
-        f"<vva:c {voorouders[0]} {attributen}/></vva:a></vva:ping>"
+        f"<vva:c {voorouders[0]} {attributes}/></vva:a></vva:ping>"
     )
     assert fault(broker, envelop(zelfde)) == (500, "soap:VersionMismatch.DK0001")
 
@@ -521,23 +521,23 @@ def test_dubbel_volgnummer_is_dk0004(broker):
 def test_DK0004_detail_zonder_bsn_ook_met_aanhalingsteken(broker):
     nummer = bsn("88899900")
     body = f'<vva:opvragenWijzigingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:vanafCursor>x\'{nummer}</vva:vanafCursor></vva:opvragenWijzigingen>'
-    antwoord = broker.post(envelop(body, action=VO + "opvragenWijzigingen"))
-    assert antwoord.faultcode == "soap:Client.DK0004" and nummer.encode() not in antwoord.body
+    response = broker.post(envelop(body, action=VO + "opvragenWijzigingen"))
+    assert response.faultcode == "soap:Client.DK0004" and nummer.encode() not in response.body
 
 
 def test_boolean_en_datum_met_witruimte_betekenen_wat_het_xsd_zegt(broker):
     een, twee = bsn("99900011"), bsn("99900022")
 
-    def levering(nummers, vervang):
+    def levering(numbers, replace):
         records = "".join(
             f"<vva:leerling><vva:volgnummer>{i}</vva:volgnummer><vva:bsn>{n}</vva:bsn><vva:brinVo>99XA</vva:brinVo>"
             "<vva:postcode>1011AB</vva:postcode><vva:woongemeente>0363</vva:woongemeente>"
-            f"<vva:mutatie>{'wijzigen' if vervang else 'toevoegen'}</vva:mutatie></vva:leerling>"
-            for i, n in enumerate(nummers, start=1)
+            f"<vva:mutatie>{'wijzigen' if replace else 'toevoegen'}</vva:mutatie></vva:leerling>"
+            for i, n in enumerate(numbers, start=1)
         )
-        kop = f"<vva:vervangStartpopulatie>\n  {vervang}\n</vva:vervangStartpopulatie>" if vervang else ""
+        header = f"<vva:vervangStartpopulatie>\n  {replace}\n</vva:vervangStartpopulatie>" if replace else ""
         return envelop(
-            f'<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1">{kop}{records}</vva:aanleverenLeerlingen>',
+            f'<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1">{header}{records}</vva:aanleverenLeerlingen>',
             action=VO + "aanleverenLeerlingen",
         )
 
@@ -548,16 +548,16 @@ def test_boolean_en_datum_met_witruimte_betekenen_wat_het_xsd_zegt(broker):
     )
     assert afgemeld >= 1
     datum = f'<vva:aanleverenAanmeldingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:aanmelding><vva:volgnummer>1</vva:volgnummer><vva:bsn>{een}</vva:bsn><vva:brinMbo>99XB</vva:brinMbo><vva:status>aangemeld</vva:status><vva:datum> 2026-11-01 </vva:datum></vva:aanmelding></vva:aanleverenAanmeldingen>'
-    antwoord = broker.post(
+    response = broker.post(
         envelop(
             datum,
             action="urn:nl:vva:aanmelden:v1/mbo/aanleverenAanmeldingen",
             van="0000000700099XB00000",
             to=f"https://vva.example/vva/mbo/v1?oin={BROKER}",
         ),
-        pad="/vva/mbo/v1",
+        path="/vva/mbo/v1",
     )
-    assert antwoord.status == 200, antwoord.body
+    assert response.status == 200, response.body
 
 
 # --- More parser rows: every DTD form is refused before any processing -------------------------------
@@ -616,8 +616,8 @@ def test_h110_xop_include_wordt_nooit_gevolgd(broker):
         '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo><xop:Include '
         'xmlns:xop="http://www.w3.org/2004/08/xop/include" href="file:///etc/passwd"/></vva:echo></vva:ping>'
     )
-    antwoord = broker.post(envelop(body))
-    assert (antwoord.status, antwoord.faultcode) == (
+    response = broker.post(envelop(body))
+    assert (response.status, response.faultcode) == (
         500,
         "soap:Client.DK0004",
-    ) and b"root:" not in antwoord.body
+    ) and b"root:" not in response.body

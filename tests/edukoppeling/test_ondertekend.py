@@ -17,38 +17,38 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
-def ondertekend(
-    broker, body: bytes | None = None, oin: str = SCHOOL_A, map: str = "", nu: datetime | None = None
+def signed(
+    broker, body: bytes | None = None, oin: str = SCHOOL_A, map: str = "", now: datetime | None = None
 ) -> bytes:
     root = etree.fromstring(body or envelop())
     pki = broker.pki / map
     Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).sign(
-        root, nu or datetime.now(UTC)
+        root, now or datetime.now(UTC)
     )
     return to_bytes(root)
 
 
 def test_ondertekend_verzoek_geeft_ondertekend_antwoord(ondertekende_broker):
-    antwoord = ondertekende_broker.post(ondertekend(ondertekende_broker), soapaction=f'"{VO}ping"')
-    assert antwoord.status == 200
-    root = etree.fromstring(antwoord.body)
+    response = ondertekende_broker.post(signed(ondertekende_broker), soapaction=f'"{VO}ping"')
+    assert response.status == 200
+    root = etree.fromstring(response.body)
     assert root.find(f".//{{{WSSE}}}Security/{{{DS}}}Signature") is not None
 
 
 def test_h10_onondertekend_verzoek_op_ondertekende_dienst(ondertekende_broker):
-    antwoord = ondertekende_broker.post(envelop())
-    assert (antwoord.status, antwoord.faultcode) == (500, "soap:Client.EK0031")
+    response = ondertekende_broker.post(envelop())
+    assert (response.status, response.faultcode) == (500, "soap:Client.EK0031")
     # S9: the fault itself is signed.
-    assert etree.fromstring(antwoord.body).find(f".//{{{DS}}}Signature") is not None
+    assert etree.fromstring(response.body).find(f".//{{{DS}}}Signature") is not None
 
 
 def test_h57_verlopen_tijdstempel_over_http(ondertekende_broker):
-    oud = ondertekend(ondertekende_broker, nu=datetime.now(UTC) - timedelta(seconds=400))
-    assert ondertekende_broker.post(oud).faultcode == "soap:Client.EK0031"
+    old = signed(ondertekende_broker, now=datetime.now(UTC) - timedelta(seconds=400))
+    assert ondertekende_broker.post(old).faultcode == "soap:Client.EK0031"
 
 
 def test_h1_verplaatste_body_over_http(ondertekende_broker):
-    root = etree.fromstring(ondertekend(ondertekende_broker))
+    root = etree.fromstring(signed(ondertekende_broker))
     soap = "http://schemas.xmlsoap.org/soap/envelope/"
     body = root.find(f"{{{soap}}}Body")
     wrapper = etree.SubElement(root.find(f"{{{soap}}}Header"), "{urn:x}Wrapper")
@@ -70,17 +70,17 @@ def test_h44_h46_h47_certificaten_die_niet_deugen(ondertekende_broker):
         ("vreemde-ca", "soap:Client.EK0031"),
         ("zonder-oin", "soap:Client.EK0030"),
     ]:
-        antwoord = ondertekende_broker.post(ondertekend(ondertekende_broker, oin=variant, map="test"))
-        assert (variant, antwoord.faultcode) == (variant, code)
+        response = ondertekende_broker.post(signed(ondertekende_broker, oin=variant, map="test"))
+        assert (variant, response.faultcode) == (variant, code)
 
 
 def test_h48_getekend_door_een_andere_partij_zonder_mandaat(ondertekende_broker):
     # School 99XC signs a message on behalf of school 99XA: no mandate.
-    antwoord = ondertekende_broker.post(ondertekend(ondertekende_broker, oin="0000000700099XC00000"))
-    assert antwoord.faultcode == "soap:Client.DK0002"
+    response = ondertekende_broker.post(signed(ondertekende_broker, oin="0000000700099XC00000"))
+    assert response.faultcode == "soap:Client.DK0002"
     # The supplier 00000099000000000077 holds a mandate for 99XA.
     assert (
-        ondertekende_broker.post(ondertekend(ondertekende_broker, oin="00000099000000000077")).status == 200
+        ondertekende_broker.post(signed(ondertekende_broker, oin="00000099000000000077")).status == 200
     )
 
 
@@ -91,13 +91,13 @@ def test_volgorde_twee_fouten_geven_altijd_dezelfde_code(ondertekende_broker):
     assert ondertekende_broker.post(body).faultcode == "soap:Client.EK0023"
     # A valid signature by the wrong party (DK0002) on a Body that violates the XSD (DK0004): DK0002.
     fout_body = envelop('<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>')
-    antwoord = ondertekende_broker.post(
-        ondertekend(ondertekende_broker, fout_body, oin="0000000700099XC00000")
+    response = ondertekende_broker.post(
+        signed(ondertekende_broker, fout_body, oin="0000000700099XC00000")
     )
-    assert antwoord.faultcode == "soap:Client.DK0002"
+    assert response.faultcode == "soap:Client.DK0002"
     # Signed by the right party, the same Body: now the XSD speaks.
     assert (
-        ondertekende_broker.post(ondertekend(ondertekende_broker, fout_body)).faultcode
+        ondertekende_broker.post(signed(ondertekende_broker, fout_body)).faultcode
         == "soap:Client.DK0004"
     )
     # The same message twice gives the same code.
@@ -112,35 +112,35 @@ def test_volgorde_twee_fouten_geven_altijd_dezelfde_code(ondertekende_broker):
 def test_m2_mandaat_beperkt_tot_acties(ondertekende_broker):
     """The regional system may ask for school 99XA but not deliver for it (demo mandate)."""
     regio = "00000099000000000042"
-    vragen = envelop(
+    queries = envelop(
         '<vva:opvragenStatus xmlns:vva="urn:nl:vva:aanmelden:v1"/>', action=VO + "opvragenStatus"
     )
-    assert ondertekende_broker.post(ondertekend(ondertekende_broker, vragen, oin=regio)).status == 200
+    assert ondertekende_broker.post(signed(ondertekende_broker, queries, oin=regio)).status == 200
     leveren = envelop(
         '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:volgnummer>1</vva:volgnummer>'
         "<vva:bsn>111222333</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB</vva:postcode>"
         "<vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie></vva:leerling></vva:aanleverenLeerlingen>",
         action=VO + "aanleverenLeerlingen",
     )
-    antwoord = ondertekende_broker.post(ondertekend(ondertekende_broker, leveren, oin=regio))
-    assert antwoord.faultcode == "soap:Client.DK0002"
+    response = ondertekende_broker.post(signed(ondertekende_broker, leveren, oin=regio))
+    assert response.faultcode == "soap:Client.DK0002"
     assert ondertekende_broker.scalar("SELECT count(*) FROM leerling") == 0
 
 
 def test_h64_opnieuw_gecodeerde_handtekening_is_nog_steeds_een_herhaling(ondertekende_broker):
     """The same signature written with other spare bits in its base64 is the same signature."""
-    data = ondertekend(ondertekende_broker)
+    data = signed(ondertekende_broker)
     assert ondertekende_broker.post(data).status == 200
     root = etree.fromstring(data)
     waarde = root.find(f".//{{{DS}}}SignatureValue")
-    tekst = "".join(waarde.text.split())
+    text = "".join(waarde.text.split())
     alfabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-    zonder = tekst.rstrip("=")
-    ongebruikt = (6 * len(zonder)) % 8  # spare low bits in the last character
-    laatste = alfabet.index(zonder[-1])
-    ander = alfabet[laatste ^ 1] if ongebruikt else zonder[-1]
-    assert ander != zonder[-1]
-    waarde.text = zonder[:-1] + ander + tekst[len(zonder) :]
+    without = text.rstrip("=")
+    ongebruikt = (6 * len(without)) % 8  # spare low bits in the last character
+    laatste = alfabet.index(without[-1])
+    ander = alfabet[laatste ^ 1] if ongebruikt else without[-1]
+    assert ander != without[-1]
+    waarde.text = without[:-1] + ander + text[len(without) :]
     assert ondertekende_broker.post(to_bytes(root)).faultcode == "soap:Client.EK0031"
 
 
@@ -150,7 +150,7 @@ def test_h10_h64_the_message_log_records_the_ws_security_class_before_the_reason
     laatste = "SELECT reden FROM bericht WHERE richting = 'in' ORDER BY id DESC LIMIT 1"
     assert ondertekende_broker.post(envelop()).faultcode == "soap:Client.EK0031"
     zonder_handtekening = ondertekende_broker.scalar(laatste)
-    data = ondertekend(ondertekende_broker)
+    data = signed(ondertekende_broker)
     assert ondertekende_broker.post(data).status == 200
     assert ondertekende_broker.post(data).faultcode == "soap:Client.EK0031"
     herhaling = ondertekende_broker.scalar(laatste)
@@ -168,4 +168,4 @@ def test_h113_commentaar_voor_de_operatie_in_de_body(ondertekende_broker):
     body = envelop(
         '<!-- opmerking --><vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>x</vva:echo></vva:ping>'
     )
-    assert ondertekende_broker.post(ondertekend(ondertekende_broker, body)).status == 200
+    assert ondertekende_broker.post(signed(ondertekende_broker, body)).status == 200

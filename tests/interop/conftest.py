@@ -73,9 +73,9 @@ def ondertekend_antwoord(broker: DemoBroker) -> bytes:
     Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
         root, datetime.now(UTC)
     )
-    status, antwoord = post_soap(broker.url, to_bytes(root), headers={"SOAPAction": f'"{PING}"'})
-    assert status == 200, antwoord
-    return antwoord
+    status, response = post_soap(broker.url, to_bytes(root), headers={"SOAPAction": f'"{PING}"'})
+    assert status == 200, response
+    return response
 
 
 def ondertekende_fout(broker: DemoBroker) -> bytes:
@@ -87,14 +87,14 @@ def ondertekende_fout(broker: DemoBroker) -> bytes:
     Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
         root, datetime.now(UTC)
     )
-    status, fout = post_soap(broker.url, to_bytes(root), headers={"SOAPAction": f'"{PING}"'})
-    assert status == 500 and b"<faultcode>soap:Client." in fout, fout
-    return fout
+    status, error = post_soap(broker.url, to_bytes(root), headers={"SOAPAction": f'"{PING}"'})
+    assert status == 500 and b"<faultcode>soap:Client." in error, error
+    return error
 
 
-def kopblokken(bericht: bytes) -> list[str]:
+def kopblokken(message: bytes) -> list[str]:
     """Local names of the SOAP Header's children, in order."""
-    return [etree.QName(blok).localname for blok in etree.fromstring(bericht).find(f"{{{SOAP11}}}Header")]
+    return [etree.QName(block).localname for block in etree.fromstring(message).find(f"{{{SOAP11}}}Header")]
 
 
 def niet_beschikbaar(reden: str) -> None:
@@ -104,10 +104,10 @@ def niet_beschikbaar(reden: str) -> None:
     pytest.skip(reden)
 
 
-def vereis_debian(pakket: str, aanwezig: Callable[[], bool]) -> None:
-    """Make sure Debian ``pakket`` is there (``aanwezig()`` says so), installing it with apt-get when
+def vereis_debian(pakket: str, present: Callable[[], bool]) -> None:
+    """Make sure Debian ``pakket`` is there (``present()`` says so), installing it with apt-get when
     it is not; skip the test, saying why, when that cannot be done (fail in CI)."""
-    if aanwezig():
+    if present():
         return
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         niet_beschikbaar(
@@ -120,7 +120,7 @@ def vereis_debian(pakket: str, aanwezig: Callable[[], bool]) -> None:
         )  # fmt: skip
         if uitkomst.returncode != 0:
             niet_beschikbaar(f"could not install Debian package {pakket}: {uitkomst.stderr.strip()[-300:]}")
-    if not aanwezig():
+    if not present():
         niet_beschikbaar(f"Debian package {pakket} installed, but what the test needs is still missing")
 
 
@@ -128,8 +128,8 @@ def programma(naam: str) -> Callable[[], bool]:
     return lambda: shutil.which(naam) is not None
 
 
-def bestand(pad: str) -> Callable[[], bool]:
-    return lambda: Path(pad).exists()
+def bestand(path: str) -> Callable[[], bool]:
+    return lambda: Path(path).exists()
 
 
 def debian_versie(pakket: str) -> str:
@@ -146,8 +146,8 @@ def node_modules() -> Path:
     doel = CACHE / "node"
     doel.mkdir(parents=True, exist_ok=True)
     pakket = (HIER / "node" / "package.json").read_text()
-    klaar = doel / "node_modules" / ".vva-package.json"
-    if not klaar.exists() or klaar.read_text() != pakket:
+    done = doel / "node_modules" / ".vva-package.json"
+    if not done.exists() or done.read_text() != pakket:
         (doel / "package.json").write_text(pakket)
         uitkomst = subprocess.run(
             ["npm", "install", "--no-audit", "--no-fund", "--no-package-lock"],
@@ -155,7 +155,7 @@ def node_modules() -> Path:
         )  # fmt: skip
         if uitkomst.returncode != 0:
             niet_beschikbaar(f"npm install of soap and xml-crypto failed: {uitkomst.stderr.strip()[-300:]}")
-        klaar.write_text(pakket)
+        done.write_text(pakket)
     return doel / "node_modules"
 
 

@@ -67,8 +67,8 @@ def _bouw(map: Path) -> None:
 @pytest.fixture(scope="module")
 def gsoap():
     """Builds verify.c (once per source and gSOAP version) and returns a runner:
-    ``gsoap(bericht, pki, map)`` → the program's output ("OK ..." or "FAIL <step>: <gSOAP's
-    error>") for message bytes ``bericht`` checked against the demo PKI in ``pki``."""
+    ``gsoap(message, pki, map)`` → the program's output ("OK ..." or "FAIL <step>: <gSOAP's
+    error>") for message bytes ``message`` checked against the demo PKI in ``pki``."""
     vereis_debian("gcc", programma("gcc"))
     vereis_debian("pkg-config", programma("pkg-config"))
     vereis_debian("gsoap", programma("soapcpp2"))
@@ -90,11 +90,11 @@ def gsoap():
         except OSError:
             shutil.rmtree(werkmap, ignore_errors=True)
 
-    def verify_envelope(bericht: bytes, pki: Path, map: Path) -> str:
+    def verify_envelope(message: bytes, pki: Path, map: Path) -> str:
         ca = pki / "ca"
         # gSOAP's trust store: the demo PKI's issuing and root CA (the BST holds the leaf only).
         (map / "ca.pem").write_bytes((ca / "issuing.pem").read_bytes() + (ca / "root.pem").read_bytes())
-        (map / "bericht.xml").write_bytes(bericht)
+        (map / "bericht.xml").write_bytes(message)
         uitkomst = subprocess.run(
             [str(programma_pad), str(map / "bericht.xml"), str(map / "ca.pem")],
             capture_output=True, text=True, timeout=60,
@@ -106,37 +106,37 @@ def gsoap():
     return verify_envelope
 
 
-def _security_eerst(bericht: bytes) -> bytes:
+def _security_eerst(message: bytes) -> bytes:
     """The message as the old signer laid it out: wsse:Security the first header block. Moving it
     breaks no digest (each signed part is canonicalised on its own), so the signature stays valid."""
-    root = etree.fromstring(bericht)
+    root = etree.fromstring(message)
     header = root.find(q(SOAP11, "Header"))
     header.insert(0, header.find(q(WSSE, "Security")))
     return etree.tostring(root)
 
 
 def test_gsoap_verifieert_het_ondertekende_antwoord(ondertekende_broker, gsoap, tmp_path):
-    antwoord = ondertekend_antwoord(ondertekende_broker)
-    assert b"<tns:echo>x</tns:echo>" in antwoord, antwoord
-    assert gsoap(antwoord, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
-    assert kopblokken(antwoord)[-1] == "Security"
+    response = ondertekend_antwoord(ondertekende_broker)
+    assert b"<tns:echo>x</tns:echo>" in response, response
+    assert gsoap(response, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
+    assert kopblokken(response)[-1] == "Security"
 
 
 def test_gsoap_verifieert_de_ondertekende_fout(ondertekende_broker, gsoap, tmp_path):
-    fout = ondertekende_fout(ondertekende_broker)
-    assert gsoap(fout, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
-    assert kopblokken(fout)[-1] == "Security"
+    error = ondertekende_fout(ondertekende_broker)
+    assert gsoap(error, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
+    assert kopblokken(error)[-1] == "Security"
 
 
 def test_gsoap_verifieert_een_ondertekende_push(gsoap, tmp_path):
     """A push as the delivery worker sends it, taken from the reference receiver's message log."""
-    with keten_op(f"sqlite:///{tmp_path / 'broker.sqlite3'}", tmp_path) as keten:
-        demo = type("Demo", (), {"url": keten.broker_url, "pki": keten.pki})
+    with keten_op(f"sqlite:///{tmp_path / 'broker.sqlite3'}", tmp_path) as chain:
+        demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         school = client(demo, "vo", SCHOOL_A)
         assert school.service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt == 1
-        assert _bezorger(keten).run_round() == 1
-        (push,) = keten.pushes()
-        uitkomst = gsoap(push, keten.pki, tmp_path)
+        assert _bezorger(chain).run_round() == 1
+        (push,) = chain.pushes()
+        uitkomst = gsoap(push, chain.pki, tmp_path)
     assert uitkomst == "OK body=1 timestamp=1"
     assert kopblokken(push)[-1] == "Security"
 
@@ -144,11 +144,11 @@ def test_gsoap_verifieert_een_ondertekende_push(gsoap, tmp_path):
 def test_gsoap_weigert_security_als_eerste_kopblok(ondertekende_broker, gsoap, tmp_path):
     """The test can fail: the same signed answer with wsse:Security moved to the front, as the signer
     made it before, is refused by gSOAP although every digest and the signature still hold."""
-    antwoord = ondertekend_antwoord(ondertekende_broker)
-    opnieuw = etree.tostring(etree.fromstring(antwoord))
+    response = ondertekend_antwoord(ondertekende_broker)
+    again = etree.tostring(etree.fromstring(response))
     # Re-serialising alone changes nothing: the refusal below is the move's.
-    assert gsoap(opnieuw, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
-    eerst = _security_eerst(antwoord)
+    assert gsoap(again, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
+    eerst = _security_eerst(response)
     assert kopblokken(eerst)[0] == "Security" and kopblokken(eerst)[-1] == "To"
     assert gsoap(eerst, ondertekende_broker.pki, tmp_path) == (
         "FAIL body signed: Message body not signed [gSOAP error 12]\nsigned Body elements counted: 2"
@@ -156,27 +156,27 @@ def test_gsoap_weigert_security_als_eerste_kopblok(ondertekende_broker, gsoap, t
 
 
 def test_gsoap_weigert_een_gewijzigd_antwoord(ondertekende_broker, gsoap, tmp_path):
-    antwoord = ondertekend_antwoord(ondertekende_broker)
-    uitkomst = gsoap(antwoord.replace(b">x</tns:echo>", b">y</tns:echo>"), ondertekende_broker.pki, tmp_path)
+    response = ondertekend_antwoord(ondertekende_broker)
+    uitkomst = gsoap(response.replace(b">x</tns:echo>", b">y</tns:echo>"), ondertekende_broker.pki, tmp_path)
     assert uitkomst.startswith("FAIL signature:"), uitkomst
 
 
 def test_gsoap_weigert_een_ondertekenaar_buiten_de_vertrouwde_ca(ondertekende_broker, gsoap, tmp_path):
     """gSOAP checks the BST's chain, not only the signature: with another CA as its trust store the
     same answer is refused."""
-    antwoord = ondertekend_antwoord(ondertekende_broker)
-    vreemd = tmp_path / "vreemd" / "ca"
-    vreemd.mkdir(parents=True)
+    response = ondertekend_antwoord(ondertekende_broker)
+    foreign = tmp_path / "vreemd" / "ca"
+    foreign.mkdir(parents=True)
     sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     naam = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Andere CA (FICTIEF)")])
-    nu = datetime.now(UTC)
+    now = datetime.now(UTC)
     ca = (
         x509.CertificateBuilder().subject_name(naam).issuer_name(naam).public_key(sleutel.public_key())
-        .serial_number(1).not_valid_before(nu - timedelta(days=1)).not_valid_after(nu + timedelta(days=1))
+        .serial_number(1).not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(sleutel, hashes.SHA256())
     )  # fmt: skip
     for bestandsnaam in ("issuing.pem", "root.pem"):
-        (vreemd / bestandsnaam).write_bytes(ca.public_bytes(Encoding.PEM))
-    uitkomst = gsoap(antwoord, tmp_path / "vreemd", tmp_path)
+        (foreign / bestandsnaam).write_bytes(ca.public_bytes(Encoding.PEM))
+    uitkomst = gsoap(response, tmp_path / "vreemd", tmp_path)
     assert uitkomst.startswith("FAIL signature:") and "Invalid certificate" in uitkomst, uitkomst

@@ -23,12 +23,12 @@ def test_node_soap_client_ondertekent_en_verifieert_het_antwoord(ondertekende_br
         ],
         capture_output=True, text=True, timeout=120, env={**os.environ, "NODE_PATH": str(modules)},
     )  # fmt: skip
-    antwoord = json_uit(uitkomst)
-    VERSIES.update({f"node-soap ({k})": v for k, v in antwoord["versions"].items()})
-    assert antwoord["echo"] == "node-soap"
+    response = json_uit(uitkomst)
+    VERSIES.update({f"node-soap ({k})": v for k, v in response["versions"].items()})
+    assert response["echo"] == "node-soap"
     # xml-crypto verified one reference per signed part of the broker's answer (S2, S8, R7).
-    assert antwoord["signed"] == sorted(
+    assert response["signed"] == sorted(
         ["Action", "BinarySecurityToken", "Body", "From", "MessageID", "RelatesTo", "SignatureConfirmation",
          "Timestamp", "To"]
     )  # fmt: skip
-    assert f"serialNumber={TEST_BROKER_OIN}" in antwoord["signer"]
+    assert f"serialNumber={TEST_BROKER_OIN}" in response["signer"]

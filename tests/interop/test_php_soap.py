@@ -23,12 +23,12 @@ def test_php_soapclient_laadt_alle_wsdls_en_pingt_in_2w_be(be_broker):
     vereis_debian(
         "php-soap", lambda: "soap" in subprocess.run(["php", "-m"], capture_output=True, text=True).stdout
     )
-    basis = f"{be_broker.url}/vva"
-    gediend = [f"{basis}/{dienst}/v1?wsdl" for dienst in SPREKERS]
-    bestanden = sorted(str(p) for p in (contract_map() / "wsdl").glob("*.wsdl"))
-    pings = [f"{basis}/{dienst}/v1={oin}" for dienst, oin in SPREKERS.items()]
+    base = f"{be_broker.url}/vva"
+    gediend = [f"{base}/{dienst}/v1?wsdl" for dienst in SPREKERS]
+    files = sorted(str(p) for p in (contract_map() / "wsdl").glob("*.wsdl"))
+    pings = [f"{base}/{dienst}/v1={oin}" for dienst, oin in SPREKERS.items()]
     uitkomst = subprocess.run(
-        ["php", str(HIER / "php" / "ping.php"), TEST_BROKER_OIN, *gediend, *bestanden, "--", *pings],
+        ["php", str(HIER / "php" / "ping.php"), TEST_BROKER_OIN, *gediend, *files, "--", *pings],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     resultaat = json_uit(uitkomst)
@@ -36,8 +36,8 @@ def test_php_soapclient_laadt_alle_wsdls_en_pingt_in_2w_be(be_broker):
     diensten = Contract().diensten.values()
     operaties = {d.service_id: sorted(op.naam for op in d.operaties.values()) for d in diensten}
     for dienst in SPREKERS:
-        assert resultaat["wsdl"][f"{basis}/{dienst}/v1?wsdl"] == operaties[dienst]
-    for bestand in bestanden:
+        assert resultaat["wsdl"][f"{base}/{dienst}/v1?wsdl"] == operaties[dienst]
+    for bestand in files:
         dienst = bestand.rsplit("vva-", 1)[1].removesuffix("-v1.wsdl")
         assert resultaat["wsdl"][bestand] == operaties[dienst]
-    assert resultaat["ping"] == {f"{basis}/{dienst}/v1": "php-soap" for dienst in SPREKERS}
+    assert resultaat["ping"] == {f"{base}/{dienst}/v1": "php-soap" for dienst in SPREKERS}

@@ -42,9 +42,9 @@ def santuario():
     VERSIES["Apache Santuario (libxml-security-java)"] = debian_versie("libxml-security-java")
     VERSIES["Java"] = java
 
-    def run(*argumenten: str) -> subprocess.CompletedProcess:
+    def run(*arguments: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            ["java", "-cp", ":".join(JARS), str(HIER / "java" / "Santuario.java"), *argumenten],
+            ["java", "-cp", ":".join(JARS), str(HIER / "java" / "Santuario.java"), *arguments],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
 
@@ -52,10 +52,10 @@ def santuario():
 
 
 def test_santuario_verifieert_het_ondertekende_antwoord(ondertekende_broker, santuario, tmp_path):
-    antwoord = tmp_path / "antwoord.xml"
-    antwoord.write_bytes(ondertekend_antwoord(ondertekende_broker))
+    response = tmp_path / "antwoord.xml"
+    response.write_bytes(ondertekend_antwoord(ondertekende_broker))
     ca = ondertekende_broker.pki / "ca"
-    uitkomst = santuario("verify", str(antwoord), str(ca / "issuing.pem"), str(ca / "root.pem"))
+    uitkomst = santuario("verify", str(response), str(ca / "issuing.pem"), str(ca / "root.pem"))
     assert uitkomst.returncode == 0, uitkomst.stderr
     regels = dict(regel.split("=", 1) for regel in uitkomst.stdout.splitlines())
     assert regels["signed"].split(",") == sorted(
@@ -66,12 +66,12 @@ def test_santuario_verifieert_het_ondertekende_antwoord(ondertekende_broker, san
 
 
 def test_santuario_verwerpt_een_gewijzigd_antwoord(ondertekende_broker, santuario, tmp_path):
-    antwoord = tmp_path / "antwoord.xml"
-    antwoord.write_bytes(
+    response = tmp_path / "antwoord.xml"
+    response.write_bytes(
         ondertekend_antwoord(ondertekende_broker).replace(b">x</tns:echo>", b">y</tns:echo>")
     )
     ca = ondertekende_broker.pki / "ca"
-    uitkomst = santuario("verify", str(antwoord), str(ca / "issuing.pem"), str(ca / "root.pem"))
+    uitkomst = santuario("verify", str(response), str(ca / "issuing.pem"), str(ca / "root.pem"))
     assert uitkomst.returncode != 0 and "Body" in uitkomst.stderr + uitkomst.stdout
 
 
@@ -87,14 +87,14 @@ def test_verzoek_ondertekend_door_santuario_wordt_geaccepteerd(ondertekende_brok
         str(pki / f"{SCHOOL_A}.cert.pem"), str(tmp_path / "ondertekend.xml"),
     )  # fmt: skip
     assert uitkomst.returncode == 0, uitkomst.stderr
-    ondertekend = (tmp_path / "ondertekend.xml").read_bytes()
-    status, antwoord = post_soap(ondertekende_broker.url, ondertekend, headers={"SOAPAction": f'"{PING}"'})
-    assert status == 200, antwoord
-    assert b"<tns:echo>x</tns:echo>" in antwoord
+    signed = (tmp_path / "ondertekend.xml").read_bytes()
+    status, response = post_soap(ondertekende_broker.url, signed, headers={"SOAPAction": f'"{PING}"'})
+    assert status == 200, response
+    assert b"<tns:echo>x</tns:echo>" in response
     # Santuario's signature, not ours: one reference each for the Body, the Timestamp and the four
     # wsa headers, and the answer confirms exactly that SignatureValue (S8).
-    root = etree.fromstring(ondertekend)
+    root = etree.fromstring(signed)
     ds = "{http://www.w3.org/2000/09/xmldsig#}"
     assert len(root.findall(f".//{ds}Reference")) == 6
     waarde = "".join(root.find(f".//{ds}SignatureValue").text.split())
-    assert f'Value="{waarde}"'.encode() in antwoord
+    assert f'Value="{waarde}"'.encode() in response

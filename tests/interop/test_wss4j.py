@@ -40,8 +40,8 @@ def wss4j(ondertekende_broker):
     ca = ondertekende_broker.pki / "ca"
     pki = [str(ca / naam) for naam in ("issuing.pem", "root.pem", "issuing.crl.pem", "root.crl.pem")]
 
-    def run(bericht: bytes, map) -> subprocess.CompletedProcess:
-        (map / "bericht.xml").write_bytes(bericht)
+    def run(message: bytes, map) -> subprocess.CompletedProcess:
+        (map / "bericht.xml").write_bytes(message)
         return subprocess.run(
             ["java", "-cp", ":".join(JARS), str(HIER / "java" / "Wss4j.java"), str(map / "bericht.xml"), *pki],
             capture_output=True, text=True, timeout=120,
@@ -56,22 +56,22 @@ def _uitvoer(uitkomst: subprocess.CompletedProcess) -> dict[str, str]:
 
 
 def test_wss4j_verifieert_het_ondertekende_antwoord(ondertekende_broker, wss4j, tmp_path):
-    antwoord = ondertekend_antwoord(ondertekende_broker)
-    assert kopblokken(antwoord)[-1] == "Security"
-    regels = _uitvoer(wss4j(antwoord, tmp_path))
+    response = ondertekend_antwoord(ondertekende_broker)
+    assert kopblokken(response)[-1] == "Security"
+    regels = _uitvoer(wss4j(response, tmp_path))
     assert regels["signed"].split(",") == ONDERTEKEND
     assert "CN=VVA broker (FICTIEF)" in regels["signer"]
 
 
 def test_wss4j_verifieert_de_ondertekende_fout(ondertekende_broker, wss4j, tmp_path):
-    fout = ondertekende_fout(ondertekende_broker)
-    assert kopblokken(fout)[-1] == "Security"
-    assert _uitvoer(wss4j(fout, tmp_path))["signed"].split(",") == ONDERTEKEND
+    error = ondertekende_fout(ondertekende_broker)
+    assert kopblokken(error)[-1] == "Security"
+    assert _uitvoer(wss4j(error, tmp_path))["signed"].split(",") == ONDERTEKEND
 
 
 def test_wss4j_verwerpt_een_gewijzigd_antwoord(ondertekende_broker, wss4j, tmp_path):
-    antwoord = ondertekend_antwoord(ondertekende_broker).replace(b">x</tns:echo>", b">y</tns:echo>")
-    uitkomst = wss4j(antwoord, tmp_path)
+    response = ondertekend_antwoord(ondertekende_broker).replace(b">x</tns:echo>", b">y</tns:echo>")
+    uitkomst = wss4j(response, tmp_path)
     assert uitkomst.returncode == 1 and "WSS4J: The signature or decryption was invalid" in uitkomst.stderr, (
         uitkomst.stderr + uitkomst.stdout
     )

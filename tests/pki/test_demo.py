@@ -30,26 +30,26 @@ NU = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
-    return make_demo_pki(tmp_path_factory.mktemp("demo"), [(SCHOOL, SCHOOL_NAAM)], nu=NU)
+    return make_demo_pki(tmp_path_factory.mktemp("demo"), [(SCHOOL, SCHOOL_NAAM)], now=NU)
 
 
 @pytest.fixture
-def kopie(demo: DemoPki, tmp_path: Path) -> Path:
+def copy(demo: DemoPki, tmp_path: Path) -> Path:
     doel = tmp_path / "pki"
     shutil.copytree(demo.map, doel)
     return doel
 
 
-def load(pad: Path) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pad.read_bytes())
+def load(path: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
 
 
 def waarde(naam: x509.Name, oid: x509.ObjectIdentifier) -> list[str]:
     return [a.value for a in naam.get_attributes_for_oid(oid)]  # type: ignore[misc]
 
 
-def vingerafdruk(pad: Path) -> bytes:
-    return load(pad).fingerprint(hashes.SHA256())
+def vingerafdruk(path: Path) -> bytes:
+    return load(path).fingerprint(hashes.SHA256())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -94,8 +94,8 @@ def test_broker_certificate_profile(demo: DemoPki) -> None:
 
 
 def test_party_certificate_profile(demo: DemoPki) -> None:
-    bestanden = demo.partijen[SCHOOL]
-    cert = load(bestanden.certificaat)
+    files = demo.partijen[SCHOOL]
+    cert = load(files.certificaat)
     assert waarde(cert.subject, NameOID.SERIAL_NUMBER) == [SCHOOL]  # all 20 characters (T10)
     assert waarde(cert.subject, NameOID.COMMON_NAME) == [SCHOOL_NAAM]
     assert waarde(cert.subject, NameOID.ORGANIZATION_NAME) == [SCHOOL_NAAM]
@@ -112,26 +112,26 @@ def test_party_certificate_profile(demo: DemoPki) -> None:
 
 
 def test_cert_is_the_leaf_alone_and_chain_adds_the_issuing_ca(demo: DemoPki) -> None:
-    bestanden = demo.partijen[SCHOOL]
-    assert len(x509.load_pem_x509_certificates(bestanden.certificaat.read_bytes())) == 1
-    keten = x509.load_pem_x509_certificates(bestanden.keten.read_bytes())
-    assert keten == [load(bestanden.certificaat), load(demo.issuing)]
+    files = demo.partijen[SCHOOL]
+    assert len(x509.load_pem_x509_certificates(files.certificaat.read_bytes())) == 1
+    chain = x509.load_pem_x509_certificates(files.chain.read_bytes())
+    assert chain == [load(files.certificaat), load(demo.issuing)]
 
 
 def test_party_key_is_unencrypted_pkcs8_0600_and_matches_the_certificate(demo: DemoPki) -> None:
-    bestanden = demo.partijen[SCHOOL]
-    pem = bestanden.sleutel.read_bytes()
+    files = demo.partijen[SCHOOL]
+    pem = files.sleutel.read_bytes()
     assert pem.startswith(b"-----BEGIN PRIVATE KEY-----")  # PKCS#8, not "BEGIN RSA PRIVATE KEY"
-    assert stat.S_IMODE(bestanden.sleutel.stat().st_mode) == 0o600
+    assert stat.S_IMODE(files.sleutel.stat().st_mode) == 0o600
     sleutel = serialization.load_pem_private_key(pem, password=None)
     assert isinstance(sleutel, rsa.RSAPrivateKey)
-    assert sleutel.public_key() == load(bestanden.certificaat).public_key()
+    assert sleutel.public_key() == load(files.certificaat).public_key()
 
 
 def test_test_certificates_each_have_their_one_defect(demo: DemoPki) -> None:
     assert set(demo.test) == set(TEST_VARIANTEN)
     assert all(p.certificaat.parent == demo.map / "test" for p in demo.test.values())
-    cert = {variant: load(bestanden.certificaat) for variant, bestanden in demo.test.items()}
+    cert = {variant: load(files.certificaat) for variant, files in demo.test.items()}
 
     assert waarde(cert["zonder-oin"].subject, NameOID.SERIAL_NUMBER) == []
     assert waarde(cert["ongeldig-oin"].subject, NameOID.SERIAL_NUMBER) == ["0000009900000000004x"]
@@ -162,11 +162,11 @@ def test_crls_are_signed_valid_seven_days_and_list_only_the_revoked_certificate(
     assert [r.serial_number for r in issuing_crl] == [ingetrokken.serial_number]
 
 
-def test_vernieuw_crl_with_a_past_moment_makes_an_expired_crl(kopie: Path) -> None:
+def test_vernieuw_crl_with_a_past_moment_makes_an_expired_crl(copy: Path) -> None:
     vroeger = NU - timedelta(days=8)
-    root_crl, issuing_crl = renew_crl(kopie, nu=vroeger)
-    for pad in (root_crl, issuing_crl):
-        crl = x509.load_pem_x509_crl(pad.read_bytes())
+    root_crl, issuing_crl = renew_crl(copy, now=vroeger)
+    for path in (root_crl, issuing_crl):
+        crl = x509.load_pem_x509_crl(path.read_bytes())
         assert crl.next_update_utc == NU - timedelta(days=1)
     # The CRL number keeps going up (RFC 5280 §5.2.3), even for a back-dated CRL.
     nummer = x509.load_pem_x509_crl(issuing_crl.read_bytes()).extensions.get_extension_for_class(
@@ -180,18 +180,18 @@ def test_vernieuw_crl_with_a_past_moment_makes_an_expired_crl(kopie: Path) -> No
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_second_run_keeps_the_cas_and_certificates_and_adds_only_what_is_missing(kopie: Path) -> None:
-    root_voor = vingerafdruk(kopie / "ca" / "root.pem")
-    school_voor = (kopie / f"{SCHOOL}.cert.pem").read_bytes()
+def test_second_run_keeps_the_cas_and_certificates_and_adds_only_what_is_missing(copy: Path) -> None:
+    root_voor = vingerafdruk(copy / "ca" / "root.pem")
+    school_voor = (copy / f"{SCHOOL}.cert.pem").read_bytes()
 
     later = NU + timedelta(days=3)
-    tweede = make_demo_pki(
-        kopie, [(SCHOOL, SCHOOL_NAAM), (GEMEENTE, "Gemeente Amsterdam (FICTIEF)")], nu=later
+    second = make_demo_pki(
+        copy, [(SCHOOL, SCHOOL_NAAM), (GEMEENTE, "Gemeente Amsterdam (FICTIEF)")], now=later
     )
 
-    assert vingerafdruk(tweede.root) == root_voor
-    assert (kopie / f"{SCHOOL}.cert.pem").read_bytes() == school_voor
-    assert sorted(p.name for p in tweede.geschreven) == sorted(
+    assert vingerafdruk(second.root) == root_voor
+    assert (copy / f"{SCHOOL}.cert.pem").read_bytes() == school_voor
+    assert sorted(p.name for p in second.written) == sorted(
         [
             f"{GEMEENTE}.key.pem",
             f"{GEMEENTE}.cert.pem",
@@ -200,8 +200,8 @@ def test_second_run_keeps_the_cas_and_certificates_and_adds_only_what_is_missing
             "issuing.crl.pem",
         ]
     )
-    assert load(tweede.partijen[GEMEENTE].certificaat).issuer == load(tweede.issuing).subject
-    assert x509.load_pem_x509_crl(tweede.issuing_crl.read_bytes()).next_update_utc == later + timedelta(
+    assert load(second.partijen[GEMEENTE].certificaat).issuer == load(second.issuing).subject
+    assert x509.load_pem_x509_crl(second.issuing_crl.read_bytes()).next_update_utc == later + timedelta(
         days=7
     )
 
@@ -212,10 +212,10 @@ def test_invalid_party_oin_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "ca").exists()
 
 
-def test_ca_without_its_key_cannot_issue(kopie: Path) -> None:
-    (kopie / "ca" / "issuing.key.pem").unlink()
+def test_ca_without_its_key_cannot_issue(copy: Path) -> None:
+    (copy / "ca" / "issuing.key.pem").unlink()
     with pytest.raises(FileNotFoundError, match="issuing.key.pem"):
-        make_demo_pki(kopie, [(GEMEENTE, "Gemeente Amsterdam (FICTIEF)")])
+        make_demo_pki(copy, [(GEMEENTE, "Gemeente Amsterdam (FICTIEF)")])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -230,18 +230,18 @@ def test_demo_partijen_come_from_the_registry_file() -> None:
     assert len(partijen) == 9
 
 
-def test_cli_demo_makes_a_certificate_per_demo_party_and_prints_the_settings(kopie: Path) -> None:
+def test_cli_demo_makes_a_certificate_per_demo_party_and_prints_the_settings(copy: Path) -> None:
     # On a copy of the module's PKI: the run reuses its CA, so it is fast and proves idempotence too.
-    resultaat = CliRunner().invoke(pki, ["demo", "--out", str(kopie)])
+    resultaat = CliRunner().invoke(pki, ["demo", "--out", str(copy)])
     assert resultaat.exit_code == 0, resultaat.output
-    for oin, _naam in demo_partijen():
-        assert (kopie / f"{oin}.cert.pem").exists()
-    assert f"wrote {kopie / f'{GEMEENTE}.cert.pem'}" in resultaat.output
-    assert f"wrote {kopie / f'{SCHOOL}.cert.pem'}" not in resultaat.output  # already there
-    assert f'trust_ca = ["{kopie}/ca/root.pem", "{kopie}/ca/issuing.pem"]' in resultaat.output
-    assert f'trust_crl = ["{kopie}/ca/root.crl.pem", "{kopie}/ca/issuing.crl.pem"]' in resultaat.output
-    assert f'signing_key = "{kopie}/{BROKER}.key.pem"' in resultaat.output
-    assert f'signing_certificate = "{kopie}/{BROKER}.cert.pem"' in resultaat.output
+    for oin, _name in demo_partijen():
+        assert (copy / f"{oin}.cert.pem").exists()
+    assert f"wrote {copy / f'{GEMEENTE}.cert.pem'}" in resultaat.output
+    assert f"wrote {copy / f'{SCHOOL}.cert.pem'}" not in resultaat.output  # already there
+    assert f'trust_ca = ["{copy}/ca/root.pem", "{copy}/ca/issuing.pem"]' in resultaat.output
+    assert f'trust_crl = ["{copy}/ca/root.crl.pem", "{copy}/ca/issuing.crl.pem"]' in resultaat.output
+    assert f'signing_key = "{copy}/{BROKER}.key.pem"' in resultaat.output
+    assert f'signing_certificate = "{copy}/{BROKER}.cert.pem"' in resultaat.output
 
 
 def test_cli_demo_is_refused_in_production(tmp_path: Path) -> None:
@@ -253,7 +253,7 @@ def test_cli_demo_is_refused_in_production(tmp_path: Path) -> None:
 
 
 def test_cli_show_prints_the_oin_and_key_facts(demo: DemoPki) -> None:
-    resultaat = CliRunner().invoke(pki, ["show", str(demo.partijen[SCHOOL].keten)])
+    resultaat = CliRunner().invoke(pki, ["show", str(demo.partijen[SCHOOL].chain)])
     assert resultaat.exit_code == 0, resultaat.output
     regels = dict(regel.split(":", 1) for regel in resultaat.output.splitlines())
     assert regels["OIN"].strip() == SCHOOL

@@ -51,12 +51,12 @@ def trust(pki: DemoPki) -> TrustStore:
     return TrustStore(pki.ca_files, pki.crl_files)
 
 
-def nu() -> datetime:
+def now() -> datetime:
     return datetime.now(UTC)
 
 
-def load(pad: Path) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(pad.read_bytes())
+def load(path: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
 
 
 def partij(pki: DemoPki, oin: str) -> x509.Certificate:
@@ -72,22 +72,22 @@ def weigering(
     certificaat: x509.Certificate,
     doel: str,
     moment: datetime | None = None,
-    extra_tussen: Iterable[x509.Certificate] = (),
+    extra_between: Iterable[x509.Certificate] = (),
 ) -> tuple[str, WsSecurityFault | str]:
     """The (wire code, audit class) of a refusal; fails the test when the certificate is accepted.
 
     The audit class of a refused certificate is its ``WsSecurityFault``; revocation status unknown
     (Server.DK0051) has none, and its reason starts with ``CRL_MISSING`` or ``CRL_STALE``."""
     with pytest.raises(EdukoppelingFault) as info:
-        trust.check_all(certificaat, doel, moment or nu(), list(extra_tussen))  # type: ignore[arg-type]
-    fout = info.value
-    if fout.wss is not None:
-        assert fout.reden == f"{fout.wss.value} {fout.text}"  # what the message log records
-        return fout.code, fout.wss
-    (klasse,) = [
-        k for k in (CRL_MISSING, CRL_STALE) if fout.reden.startswith(f"{k} revocation status unknown: ")
+        trust.check_all(certificaat, doel, moment or now(), list(extra_between))  # type: ignore[arg-type]
+    error = info.value
+    if error.wss is not None:
+        assert error.reden == f"{error.wss.value} {error.text}"  # what the message log records
+        return error.code, error.wss
+    (klass,) = [
+        k for k in (CRL_MISSING, CRL_STALE) if error.reden.startswith(f"{k} revocation status unknown: ")
     ]
-    return fout.code, klasse
+    return error.code, klass
 
 
 def issuing_ca(pki: DemoPki) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
@@ -97,37 +97,37 @@ def issuing_ca(pki: DemoPki) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
 
 
 def naam(cn: str, oin: str | None = None) -> x509.Name:
-    attributen = [x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
     if oin:
-        attributen.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, oin))
-    return x509.Name(attributen)
+        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, oin))
+    return x509.Name(attributes)
 
 
 def uitgeven(
-    onderwerp: x509.Name,
-    uitgever: tuple[x509.Name, rsa.RSAPrivateKey] | None,
+    subject: x509.Name,
+    issuer: tuple[x509.Name, rsa.RSAPrivateKey] | None,
     *,
     ca: bool,
     extensies: Iterable[x509.ExtensionType] = (),
 ) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
-    """A certificate valid from an hour ago for 30 days; ``uitgever`` None = self-signed."""
+    """A certificate valid from an hour ago for 30 days; ``issuer`` None = self-signed."""
     sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    uitgever_naam, uitgever_sleutel = uitgever or (onderwerp, sleutel)
+    uitgever_naam, issuer_key = issuer or (subject, sleutel)
     ku = x509.KeyUsage(not ca, False, not ca, False, False, ca, ca, False, False)
-    bouwer = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(onderwerp)
+        .subject_name(subject)
         .issuer_name(uitgever_naam)
         .public_key(sleutel.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(nu() - timedelta(hours=1))
-        .not_valid_after(nu() + timedelta(days=30))
+        .not_valid_before(now() - timedelta(hours=1))
+        .not_valid_after(now() + timedelta(days=30))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(ku, critical=True)
     )
     for extensie in extensies:
-        bouwer = bouwer.add_extension(extensie, critical=False)
-    return bouwer.sign(uitgever_sleutel, hashes.SHA256()), sleutel
+        builder = builder.add_extension(extensie, critical=False)
+    return builder.sign(issuer_key, hashes.SHA256()), sleutel
 
 
 def crl(
@@ -135,22 +135,22 @@ def crl(
 ) -> x509.CertificateRevocationList:
     """A CRL of ``ca`` issued a minute ago, valid one day, revoking ``ingetrokken``."""
     certificaat, sleutel = ca
-    bouwer = (
+    builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(certificaat.subject)
-        .last_update(nu() - timedelta(minutes=1))
-        .next_update(nu() + timedelta(days=1))
+        .last_update(now() - timedelta(minutes=1))
+        .next_update(now() + timedelta(days=1))
     )
     for weg in ingetrokken:
-        bouwer = bouwer.add_revoked_certificate(
-            x509.RevokedCertificateBuilder().serial_number(weg.serial_number).revocation_date(nu()).build()
+        builder = builder.add_revoked_certificate(
+            x509.RevokedCertificateBuilder().serial_number(weg.serial_number).revocation_date(now()).build()
         )
-    return bouwer.sign(sleutel, hashes.SHA256())
+    return builder.sign(sleutel, hashes.SHA256())
 
 
-def write(pad: Path, *objecten: x509.Certificate | x509.CertificateRevocationList) -> Path:
-    pad.write_bytes(b"".join(o.public_bytes(serialization.Encoding.PEM) for o in objecten))
-    return pad
+def write(path: Path, *objecten: x509.Certificate | x509.CertificateRevocationList) -> Path:
+    path.write_bytes(b"".join(o.public_bytes(serialization.Encoding.PEM) for o in objecten))
+    return path
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -163,12 +163,12 @@ def write(pad: Path, *objecten: x509.Certificate | x509.CertificateRevocationLis
 def test_valid_party_certificate_returns_its_oin(
     pki: DemoPki, trust: TrustStore, oin: str, doel: str
 ) -> None:
-    assert trust.check_all(partij(pki, oin), doel, nu()) == oin  # type: ignore[arg-type]
+    assert trust.check_all(partij(pki, oin), doel, now()) == oin  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("doel", BEIDE)
 def test_broker_certificate_is_valid_for_signing_and_tls(pki: DemoPki, trust: TrustStore, doel: str) -> None:
-    assert trust.check_all(load(pki.broker.certificaat), doel, nu()) == "00000099000000000001"  # type: ignore[arg-type]
+    assert trust.check_all(load(pki.broker.certificaat), doel, now()) == "00000099000000000001"  # type: ignore[arg-type]
 
 
 def test_tls_chain_intermediate_from_the_peer_builds_the_path(pki: DemoPki) -> None:
@@ -176,12 +176,12 @@ def test_tls_chain_intermediate_from_the_peer_builds_the_path(pki: DemoPki) -> N
     alleen_root = TrustStore([pki.root], pki.crl_files)
     certificaat = partij(pki, SCHOOL)
     assert weigering(alleen_root, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_CHECK)
-    keten = x509.load_pem_x509_certificates(pki.partijen[SCHOOL].keten.read_bytes())
-    assert [c.subject for c in keten] == [certificaat.subject, load(pki.issuing).subject]
-    assert alleen_root.check_all(certificaat, "tls", nu(), extra_tussen=keten[1:]) == SCHOOL
+    chain = x509.load_pem_x509_certificates(pki.partijen[SCHOOL].chain.read_bytes())
+    assert [c.subject for c in chain] == [certificaat.subject, load(pki.issuing).subject]
+    assert alleen_root.check_all(certificaat, "tls", now(), extra_between=chain[1:]) == SCHOOL
     # A peer cannot make the broker chew on an endless chain.
-    te_lang = keten[1:] * (MAX_TUSSEN + 1)
-    assert weigering(alleen_root, certificaat, "tls", extra_tussen=te_lang) == (
+    te_lang = chain[1:] * (MAX_TUSSEN + 1)
+    assert weigering(alleen_root, certificaat, "tls", extra_between=te_lang) == (
         "Client.EK0030",
         WsSecurityFault.FAILED_CHECK,
     )
@@ -211,7 +211,7 @@ def test_pkioverheid_style_certificate_with_crl_and_ocsp_pointers_validates_offl
         ca=False,
         extensies=[cdp, aia],
     )
-    assert TrustStore(pki.ca_files, pki.crl_files).check_all(certificaat, "ondertekening", nu()) == (
+    assert TrustStore(pki.ca_files, pki.crl_files).check_all(certificaat, "ondertekening", now()) == (
         "00000099000000000123"
     )
 
@@ -220,10 +220,10 @@ def test_crls_in_der_form_are_read(pki: DemoPki, tmp_path: Path) -> None:
     # PKIoverheid publishes its CRLs in DER.
     der = []
     for pem in pki.crl_files:
-        pad = tmp_path / pem.name.replace(".pem", ".der")
-        pad.write_bytes(x509.load_pem_x509_crl(pem.read_bytes()).public_bytes(serialization.Encoding.DER))
-        der.append(pad)
-    assert TrustStore(pki.ca_files, der).check_all(partij(pki, REGIO), "ondertekening", nu()) == REGIO
+        path = tmp_path / pem.name.replace(".pem", ".der")
+        path.write_bytes(x509.load_pem_x509_crl(pem.read_bytes()).public_bytes(serialization.Encoding.DER))
+        der.append(path)
+    assert TrustStore(pki.ca_files, der).check_all(partij(pki, REGIO), "ondertekening", now()) == REGIO
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -241,10 +241,10 @@ def test_h44_self_signed_certificate_is_untrusted(pki: DemoPki, trust: TrustStor
 @pytest.mark.parametrize("doel", BEIDE)
 def test_h45_foreign_ca_is_untrusted_even_with_its_chain(pki: DemoPki, trust: TrustStore, doel: str) -> None:
     certificaat = variant_cert(pki, "vreemde-ca")
-    vreemde_ca = x509.load_pem_x509_certificates(pki.test["vreemde-ca"].keten.read_bytes())[1:]
+    vreemde_ca = x509.load_pem_x509_certificates(pki.test["vreemde-ca"].chain.read_bytes())[1:]
     assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_CHECK)
     # The peer's own chain adds a path candidate, never a trust anchor.
-    assert weigering(trust, certificaat, doel, extra_tussen=vreemde_ca) == (
+    assert weigering(trust, certificaat, doel, extra_between=vreemde_ca) == (
         CODE[doel],
         WsSecurityFault.FAILED_CHECK,
     )
@@ -259,7 +259,7 @@ def test_h45_foreign_ca_named_like_our_issuing_ca_is_untrusted(
     certificaat, _ = uitgeven(
         naam("Impostor (FICTIEF)", "00000099000000000666"), (impostor.subject, impostor_sleutel), ca=False
     )
-    assert weigering(trust, certificaat, doel, extra_tussen=[impostor]) == (
+    assert weigering(trust, certificaat, doel, extra_between=[impostor]) == (
         CODE[doel],
         WsSecurityFault.FAILED_CHECK,
     )
@@ -268,7 +268,7 @@ def test_h45_foreign_ca_named_like_our_issuing_ca_is_untrusted(
 @pytest.mark.parametrize("doel", BEIDE)
 def test_h46_expired_certificate(pki: DemoPki, trust: TrustStore, doel: str) -> None:
     certificaat = variant_cert(pki, "verlopen")
-    assert certificaat.not_valid_after_utc < nu()
+    assert certificaat.not_valid_after_utc < now()
     assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_AUTHENTICATION)
 
 
@@ -315,19 +315,19 @@ def test_h47_revoked_and_crl_past_next_update_fails_closed(pki: DemoPki, doel: s
 
 
 def test_h47_crl_already_expired_by_vernieuw_crl(pki: DemoPki, tmp_path: Path) -> None:
-    kopie = tmp_path / "pki"
-    shutil.copytree(pki.map, kopie)
-    root_crl, issuing_crl = renew_crl(kopie, nu=nu() - timedelta(days=8))
-    assert x509.load_pem_x509_crl(issuing_crl.read_bytes()).next_update_utc < nu()  # type: ignore[operator]
-    cas = [kopie / "ca" / "root.pem", kopie / "ca" / "issuing.pem"]
-    certificaat = load(kopie / f"{REGIO}.cert.pem")
+    copy = tmp_path / "pki"
+    shutil.copytree(pki.map, copy)
+    root_crl, issuing_crl = renew_crl(copy, now=now() - timedelta(days=8))
+    assert x509.load_pem_x509_crl(issuing_crl.read_bytes()).next_update_utc < now()  # type: ignore[operator]
+    cas = [copy / "ca" / "root.pem", copy / "ca" / "issuing.pem"]
+    certificaat = load(copy / f"{REGIO}.cert.pem")
 
     assert weigering(TrustStore(cas, [root_crl, issuing_crl]), certificaat, "ondertekening") == (
         "Server.DK0051",
         "crl:Stale",
     )
     twee_dagen = TrustStore(cas, [root_crl, issuing_crl], crl_grace_s=2 * 86400)
-    assert twee_dagen.check_all(certificaat, "ondertekening", nu()) == REGIO
+    assert twee_dagen.check_all(certificaat, "ondertekening", now()) == REGIO
 
 
 @pytest.mark.parametrize("doel", BEIDE)
@@ -391,7 +391,7 @@ def test_tls_needs_client_auth_when_an_eku_is_present(pki: DemoPki, trust: Trust
     verse = TrustStore(pki.ca_files, pki.crl_files)
     assert weigering(verse, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.INVALID_SECURITY_TOKEN)
     # For signing the EKU is not a criterion (the brief: key usage only).
-    assert verse.check_all(certificaat, "ondertekening", nu()) == "00000099000000000124"
+    assert verse.check_all(certificaat, "ondertekening", now()) == "00000099000000000124"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -409,9 +409,9 @@ def test_productie_refuses_test_oins_and_accepts_others(tmp_path: Path) -> None:
     issuing = uitgeven(naam("Productie-achtige CA (pytest)"), (root[0].subject, root[1]), ca=True)
     ca_bestand = write(tmp_path / "cas.pem", root[0], issuing[0])  # one PEM bundle holding both
     crl_bestand = write(tmp_path / "crls.pem", crl(root), crl(issuing))
-    uitgever = (issuing[0].subject, issuing[1])
-    test_oin, _ = uitgeven(naam("Gemeente (FICTIEF)", GEMEENTE), uitgever, ca=False)
-    school, _ = uitgeven(naam("School (FICTIEF)", SCHOOL), uitgever, ca=False)
+    issuer = (issuing[0].subject, issuing[1])
+    test_oin, _ = uitgeven(naam("Gemeente (FICTIEF)", GEMEENTE), issuer, ca=False)
+    school, _ = uitgeven(naam("School (FICTIEF)", SCHOOL), issuer, ca=False)
 
     productie = TrustStore([ca_bestand], [crl_bestand], productie=True)
     for doel in BEIDE:
@@ -419,8 +419,8 @@ def test_productie_refuses_test_oins_and_accepts_others(tmp_path: Path) -> None:
             "Client.EK0030",
             WsSecurityFault.INVALID_SECURITY_TOKEN,
         )
-        assert productie.check_all(school, doel, nu()) == SCHOOL  # type: ignore[arg-type]
-    assert TrustStore([ca_bestand], [crl_bestand]).check_all(test_oin, "tls", nu()) == GEMEENTE
+        assert productie.check_all(school, doel, now()) == SCHOOL  # type: ignore[arg-type]
+    assert TrustStore([ca_bestand], [crl_bestand]).check_all(test_oin, "tls", now()) == GEMEENTE
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -431,11 +431,11 @@ def test_productie_refuses_test_oins_and_accepts_others(tmp_path: Path) -> None:
 def tellende(trust: TrustStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the full path validations (the expensive part) that ``trust`` performs."""
     aanroepen: list[int] = []
-    echt = trust._validate_path
+    real = trust._validate_path
 
     def tel(*args, **kwargs):
         aanroepen.append(1)
-        return echt(*args, **kwargs)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(trust, "_validate_path", tel)
     return aanroepen
@@ -446,7 +446,7 @@ def test_cache_reuses_a_positive_answer_for_cache_s_per_purpose(
 ) -> None:
     verse = TrustStore(pki.ca_files, pki.crl_files)
     aanroepen = tellende(verse, monkeypatch)
-    certificaat, t0 = partij(pki, SCHOOL), nu()
+    certificaat, t0 = partij(pki, SCHOOL), now()
 
     assert verse.check_all(certificaat, "ondertekening", t0) == SCHOOL
     assert verse.check_all(certificaat, "ondertekening", t0 + timedelta(seconds=CACHE_S - 1)) == SCHOOL
@@ -473,8 +473,8 @@ def test_crl_reload_clears_the_cache(pki: DemoPki, tmp_path: Path, monkeypatch: 
     verse = TrustStore(pki.ca_files, pki.crl_files)
     aanroepen = tellende(verse, monkeypatch)
     certificaat = partij(pki, GEMEENTE)
-    assert verse.check_all(certificaat, "tls", nu()) == GEMEENTE
-    assert verse.check_all(certificaat, "tls", nu()) == GEMEENTE
+    assert verse.check_all(certificaat, "tls", now()) == GEMEENTE
+    assert verse.check_all(certificaat, "tls", now()) == GEMEENTE
     assert len(aanroepen) == 1
 
     # The issuing CA revokes the gemeente's certificate; the fetcher stores the new CRL and reloads.
@@ -498,7 +498,7 @@ def test_oin_van_returns_the_raw_serial_number(pki: DemoPki) -> None:
 def test_unknown_purpose_and_naive_moment_are_programming_errors(pki: DemoPki, trust: TrustStore) -> None:
     certificaat = partij(pki, SCHOOL)
     with pytest.raises(ValueError, match="doel"):
-        trust.check_all(certificaat, "encryptie", nu())  # type: ignore[arg-type]
+        trust.check_all(certificaat, "encryptie", now())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="time zone"):
         trust.check_all(certificaat, "tls", datetime.now())
 
@@ -514,7 +514,7 @@ def test_h47_een_nieuwe_crl_geldt_zonder_herstart(tmp_path: Path) -> None:
 
     oin = "00000099000000000077"
     demo = make_demo_pki(tmp_path, [(oin, "LAS-leverancier (FICTIEF)")])
-    trust = TrustStore(demo.ca_files, demo.crl_files, crl_kijk_s=0)
+    trust = TrustStore(demo.ca_files, demo.crl_files, crl_watch_s=0)
     certificaat = load(tmp_path / f"{oin}.cert.pem")
     assert trust.check_all(certificaat, "ondertekening", datetime.now(UTC)) == oin  # cached now
     withdraw(tmp_path, tmp_path / f"{oin}.cert.pem")
@@ -525,7 +525,7 @@ def test_h47_een_nieuwe_crl_geldt_zonder_herstart(tmp_path: Path) -> None:
 def test_een_kapotte_nieuwe_crl_laat_de_oude_gelden(tmp_path: Path) -> None:
     oin = "00000099000000000077"
     demo = make_demo_pki(tmp_path, [(oin, "LAS-leverancier (FICTIEF)")])
-    trust = TrustStore(demo.ca_files, demo.crl_files, crl_kijk_s=0)
+    trust = TrustStore(demo.ca_files, demo.crl_files, crl_watch_s=0)
     (tmp_path / "ca" / "issuing.crl.pem").write_bytes(
         b"-----BEGIN X509 CRL-----\nkapot\n-----END X509 CRL-----\n"
     )

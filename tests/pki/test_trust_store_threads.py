@@ -35,67 +35,67 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
 @pytest.fixture
 def snelle_wissels():
     """Switch threads after every few bytecodes instead of every 5 ms."""
-    oud = sys.getswitchinterval()
+    old = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
         yield
     finally:
-        sys.setswitchinterval(oud)
+        sys.setswitchinterval(old)
 
 
 def _certificaten(pki: DemoPki) -> dict[str, x509.Certificate]:
     return {oin: x509.load_pem_x509_certificate(pki.partijen[oin].certificaat.read_bytes()) for oin in OINS}
 
 
-def _tegelijk(taken: list[Callable[[], object]]) -> list[object]:
-    """Run ``taken`` in one thread each, released at the same moment; return each result or exception."""
-    start = threading.Barrier(len(taken))
-    uitkomsten: list[object] = [None] * len(taken)
+def _tegelijk(tasks: list[Callable[[], object]]) -> list[object]:
+    """Run ``tasks`` in one thread each, released at the same moment; return each result or exception."""
+    start = threading.Barrier(len(tasks))
+    outcomes: list[object] = [None] * len(tasks)
 
     def run(index: int) -> None:
         start.wait()
         try:
-            uitkomsten[index] = taken[index]()
-        except Exception as fout:  # noqa: BLE001 - the test reports what happened
-            uitkomsten[index] = fout
+            outcomes[index] = tasks[index]()
+        except Exception as error:  # noqa: BLE001 - the test reports what happened
+            outcomes[index] = error
 
-    draden = [threading.Thread(target=run, args=(i,)) for i in range(len(taken))]
+    draden = [threading.Thread(target=run, args=(i,)) for i in range(len(tasks))]
     for draad in draden:
         draad.start()
     for draad in draden:
         draad.join(timeout=60)
-    return uitkomsten
+    return outcomes
 
 
 def test_first_concurrent_checks_of_a_fresh_trust_store_all_succeed(pki: DemoPki, snelle_wissels) -> None:
-    certificaten = _certificaten(pki)
+    certificates = _certificaten(pki)
     for run_round in range(RONDES):
         trust = TrustStore(pki.ca_files, pki.crl_files)
         moment = datetime.now(UTC)
-        uitkomsten = _tegelijk(
+        outcomes = _tegelijk(
             [
                 lambda c=certificaat, v=trust, m=moment: v.check_all(c, "ondertekening", m)
-                for certificaat in certificaten.values()
+                for certificaat in certificates.values()
             ]
         )
-        assert uitkomsten == list(certificaten), f"round {run_round}: {uitkomsten}"
+        assert outcomes == list(certificates), f"round {run_round}: {outcomes}"
 
 
 def test_crl_files_replaced_while_checks_run(pki: DemoPki, tmp_path: Path, snelle_wissels) -> None:
     """The CRL reload path: every reload publishes new CRL objects to threads already validating."""
     map = tmp_path / "pki"
     shutil.copytree(pki.map, map)
-    kopie = make_demo_pki(map, [(oin, f"Partij {oin} (FICTIEF)") for oin in OINS])
-    certificaten = _certificaten(kopie)
-    trust = TrustStore(kopie.ca_files, kopie.crl_files, crl_kijk_s=0)
+    copy = make_demo_pki(map, [(oin, f"Partij {oin} (FICTIEF)") for oin in OINS])
+    certificates = _certificaten(copy)
+    trust = TrustStore(copy.ca_files, copy.crl_files, crl_watch_s=0)
     begin = datetime.now(UTC)
-    for certificaat in certificaten.values():  # roots and intermediates in use, one thread at a time
+    for certificaat in certificates.values():  # roots and intermediates in use, one thread at a time
         trust.check_all(certificaat, "ondertekening", begin)
-    klaar = threading.Event()
+    done = threading.Event()
 
     def controleer_tot_klaar(certificaat: x509.Certificate) -> str:
         stap = 0
-        while not klaar.is_set() or stap < 5:
+        while not done.is_set() or stap < 5:
             stap += 1
             # An earlier moment each time: no cached answer covers it, so every call validates anew.
             oin = trust.check_all(certificaat, "ondertekening", begin - timedelta(milliseconds=stap))
@@ -107,13 +107,13 @@ def test_crl_files_replaced_while_checks_run(pki: DemoPki, tmp_path: Path, snell
                 renew_crl(map, begin - timedelta(minutes=keer + 1))
                 threading.Event().wait(0.05)
         finally:
-            klaar.set()
+            done.set()
         return "vervangen"
 
-    uitkomsten = _tegelijk(
+    outcomes = _tegelijk(
         [
             vervang_crls,
-            *(lambda c=certificaat: controleer_tot_klaar(c) for certificaat in certificaten.values()),
+            *(lambda c=certificaat: controleer_tot_klaar(c) for certificaat in certificates.values()),
         ]
     )
-    assert uitkomsten == ["vervangen", *certificaten], uitkomsten
+    assert outcomes == ["vervangen", *certificates], outcomes

@@ -64,8 +64,8 @@ def _controle(engine):
 
 def test_een_intacte_keten_verifieert(db_engine):
     _vul(db_engine)
-    uitslag = _controle(db_engine)
-    assert (uitslag.intact, uitslag.aantal) == (True, 3)
+    verdict = _controle(db_engine)
+    assert (verdict.intact, verdict.aantal) == (True, 3)
     with make_session_factory(db_engine)() as session:
         regels = list(reader.regels(session))
     assert [(r.volgnummer, r.operatie, r.leerlingen, r.aantal) for r in regels] == [
@@ -93,10 +93,10 @@ def test_een_directe_update_wordt_gevonden(db_engine):
         connection.execute(
             text("UPDATE audit_regel SET partij_oin = '00000001000000000000' WHERE volgnummer = 2")
         )
-    uitslag = _controle(db_engine)
-    assert not uitslag.intact
-    assert uitslag.aantal == 1
-    assert uitslag.fout == "record 2: contents do not match its hash (altered)"
+    verdict = _controle(db_engine)
+    assert not verdict.intact
+    assert verdict.aantal == 1
+    assert verdict.error == "record 2: contents do not match its hash (altered)"
 
 
 def test_een_gewiste_regel_wordt_gevonden(db_engine):
@@ -105,7 +105,7 @@ def test_een_gewiste_regel_wordt_gevonden(db_engine):
     with db_engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_leerling WHERE volgnummer = 2"))
         connection.execute(text("DELETE FROM audit_regel WHERE volgnummer = 2"))
-    assert _controle(db_engine).fout == "record 2 is missing (next present: 3)"
+    assert _controle(db_engine).error == "record 2 is missing (next present: 3)"
 
 
 def test_een_herberekende_regel_breekt_de_keten_erna(db_engine):
@@ -116,13 +116,13 @@ def test_een_herberekende_regel_breekt_de_keten_erna(db_engine):
     _sta_wijziging_toe(db_engine)
     with make_session_factory(db_engine).begin() as session:
         regel = session.get(models.AuditRegel, 1)
-        velden = {naam: getattr(regel, naam) for naam in GEHASHTE_VELDEN}
-        velden["uitkomst"] = "Client.DK0002"
+        fields = {naam: getattr(regel, naam) for naam in GEHASHTE_VELDEN}
+        fields["uitkomst"] = "Client.DK0002"
         session.execute(
             text("UPDATE audit_regel SET uitkomst = :u, hash = :h WHERE volgnummer = 1"),
-            {"u": "Client.DK0002", "h": regel_hash(velden)},
+            {"u": "Client.DK0002", "h": regel_hash(fields)},
         )
-    assert _controle(db_engine).fout == "record 2: previous-hash does not match record 1"
+    assert _controle(db_engine).error == "record 2: previous-hash does not match record 1"
 
 
 def test_een_leerling_toevoegen_aan_een_regel_wordt_gevonden(db_engine):
@@ -135,7 +135,7 @@ def test_een_leerling_toevoegen_aan_een_regel_wordt_gevonden(db_engine):
             ),
             {"h": "c" * 64, "z": zout},
         )
-    assert _controle(db_engine).fout == "record 2: its pupils do not match its digest"
+    assert _controle(db_engine).error == "record 2: its pupils do not match its digest"
 
 
 def test_na_het_wissen_van_de_cyclus_blijft_de_keten_geldig(db_engine):
@@ -156,7 +156,7 @@ def test_een_leerling_naar_een_andere_cyclus_verplaatsen_wordt_gevonden(db_engin
     _vul(db_engine)
     with db_engine.begin() as connection:
         connection.execute(text("UPDATE audit_leerling SET cyclus_jaar = 2026 WHERE volgnummer = 2"))
-    assert _controle(db_engine).fout == "record 2: its pupils are filed under another cycle"
+    assert _controle(db_engine).error == "record 2: its pupils are filed under another cycle"
 
 
 def test_leerlingen_bij_een_gesloten_cyclus_worden_gevonden(db_engine):
@@ -174,7 +174,7 @@ def test_leerlingen_bij_een_gesloten_cyclus_worden_gevonden(db_engine):
             ),
             {"h": "c" * 64, "z": "0" * 32},
         )
-    assert _controle(db_engine).fout == "record 2: pupils stored for a closed cycle"
+    assert _controle(db_engine).error == "record 2: pupils stored for a closed cycle"
 
 
 def test_een_verwijderde_ketenkop_wordt_gevonden(db_engine):
@@ -183,7 +183,7 @@ def test_een_verwijderde_ketenkop_wordt_gevonden(db_engine):
     _vul(db_engine)
     with db_engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_kop"))
-    assert _controle(db_engine).fout == "the chain's head (audit_kop) is missing"
+    assert _controle(db_engine).error == "the chain's head (audit_kop) is missing"
 
 
 def test_audit_pupil_vraagt_het_nummer_zonder_het_op_de_opdrachtregel_te_zetten(tmp_path, database_url):
@@ -204,12 +204,12 @@ def test_audit_pupil_vraagt_het_nummer_zonder_het_op_de_opdrachtregel_te_zetten(
     )
     assert geopend.exit_code == 0, geopend.output
     nummer = bsn("55500001")
-    uitvoer = runner.invoke(
+    output = runner.invoke(
         main, ["--config", str(config), "audit", "pupil", "--year", "2027"], input=f"{nummer}\n"
     )
-    assert uitvoer.exit_code == 0, uitvoer.output
-    assert "cycle 2027: 0 operations touched this pupil" in uitvoer.output
-    assert nummer not in uitvoer.output
+    assert output.exit_code == 0, output.output
+    assert "cycle 2027: 0 operations touched this pupil" in output.output
+    assert nummer not in output.output
     pseudoniem = load_keyring(tmp_path / "sleutels.json").pseudoniem(parse_leerlingnummer(nummer, None))
     engine = make_engine(database_url)
     try:
@@ -236,11 +236,11 @@ def test_verify_terwijl_de_broker_toevoegt_meldt_geen_breuk(db_engine):
 
     event.listen(db_engine, "before_cursor_execute", voeg_toe_voor_de_kop)
     try:
-        uitslag = _controle(db_engine)
+        verdict = _controle(db_engine)
     finally:
         event.remove(db_engine, "before_cursor_execute", voeg_toe_voor_de_kop)
     assert toegevoegd == [1, 4]
-    assert uitslag.intact, uitslag.fout
+    assert verdict.intact, verdict.error
     assert _controle(db_engine).aantal == 4
 
 
@@ -250,8 +250,8 @@ def test_een_regel_voorbij_de_kop_wordt_gevonden(db_engine):
 
     _vul(db_engine)
     with make_session_factory(db_engine)() as session:
-        vorige = session.get(models.AuditRegel, 3).hash
-    velden = {
+        previous = session.get(models.AuditRegel, 3).hash
+    fields = {
         "volgnummer": 4,
         "tijdstip": "2027-03-03T08:00:00.000000Z",
         "cyclus_jaar": None,
@@ -263,11 +263,11 @@ def test_een_regel_voorbij_de_kop_wordt_gevonden(db_engine):
         "aantal": 0,
         "uitkomst": "verwerkt",
         "betrokkenen_digest": "",
-        "vorige_hash": vorige,
+        "vorige_hash": previous,
     }
     with make_session_factory(db_engine).begin() as session:
-        session.add(models.AuditRegel(**velden, hash=regel_hash(velden)))
-    assert _controle(db_engine).fout == "record 4 lies beyond the chain's head"
+        session.add(models.AuditRegel(**fields, hash=regel_hash(fields)))
+    assert _controle(db_engine).error == "record 4 lies beyond the chain's head"
 
 
 def test_een_cyclus_als_gesloten_markeren_om_leerlingen_te_wissen_wordt_gevonden(db_engine):
@@ -278,7 +278,7 @@ def test_een_cyclus_als_gesloten_markeren_om_leerlingen_te_wissen_wordt_gevonden
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
-    assert _controle(db_engine).fout == "record 1: its pupils do not match its digest"
+    assert _controle(db_engine).error == "record 1: its pupils do not match its digest"
 
 
 def test_een_afgekapte_keten_wordt_gevonden_met_een_eerder_genoteerde_kop(tmp_path, database_url):
@@ -299,20 +299,20 @@ def test_een_afgekapte_keten_wordt_gevonden_met_een_eerder_genoteerde_kop(tmp_pa
         _vul(engine)
         eerst = vva("audit", "verify")
         assert eerst.exit_code == 0, eerst.output
-        kop = eerst.output.split("head ")[1].strip()
+        header = eerst.output.split("head ")[1].strip()
         with make_session_factory(engine)() as session:
-            assert kop == f"3:{session.get(models.AuditRegel, 3).hash}"
+            assert header == f"3:{session.get(models.AuditRegel, 3).hash}"
         _sta_wijziging_toe(engine)
         with engine.begin() as connection:
-            vorige = connection.execute(
+            previous = connection.execute(
                 text("SELECT hash FROM audit_regel WHERE volgnummer = 2")
             ).scalar_one()
             connection.execute(text("DELETE FROM audit_regel WHERE volgnummer = 3"))
-            connection.execute(text("UPDATE audit_kop SET teller = 2, laatste_hash = :h"), {"h": vorige})
+            connection.execute(text("UPDATE audit_kop SET teller = 2, laatste_hash = :h"), {"h": previous})
     finally:
         engine.dispose()
     assert vva("audit", "verify").exit_code == 0  # consistent in itself
-    later = vva("audit", "verify", "--anchor", kop)
+    later = vva("audit", "verify", "--anchor", header)
     assert later.exit_code == 1
     assert "record 3 no longer carries the anchored hash (chain truncated or rewritten)" in later.output
 
@@ -329,11 +329,11 @@ def test_audit_pupil_voor_een_cyclus_zonder_gegevens_laat_geen_pseudoniem_achter
     config = schrijf_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
-    uitvoer = runner.invoke(
+    output = runner.invoke(
         main, ["--config", str(config), "audit", "pupil", "--year", "2207"], input=f"{bsn('55500001')}\n"
     )
-    assert uitvoer.exit_code == 1
-    assert "cycle 2207 never held any data" in uitvoer.output
+    assert output.exit_code == 1
+    assert "cycle 2207 never held any data" in output.output
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from broker.rapportage.cijfers import Cijfer, Level
-from broker.rapportage.jaarcijfers import Jaarcijfer, relaties
+from broker.rapportage.jaarcijfers import Jaarcijfer, relations
 
 Key = Hashable
 #: (left keys, right keys): sum(left) == sum(right); a key not in the table is a published 0.
@@ -114,41 +114,41 @@ def assert_no_disclosure(
     that knows its true value (``truth``), for the insiders; a key without one (the country's) is
     nobody's."""
     relations = list(relations)
-    gevonden = {("outsider", k): v for k, v in disclosed(published, relations).items()}
-    if gevonden:  # a 0 the relations force with nothing published is no publication's fault
+    found = {("outsider", k): v for k, v in disclosed(published, relations).items()}
+    if found:  # a 0 the relations force with nothing published is no publication's fault
         vooraf = disclosed({k: None for k in published}, relations)
-        gevonden = {a: v for a, v in gevonden.items() if a[1] not in vooraf}
-    lezer = disclosed(published, relations, primary)
-    if lezer:
+        found = {a: v for a, v in found.items() if a[1] not in vooraf}
+    reader = disclosed(published, relations, primary)
+    if reader:
         vooraf = disclosed({k: None for k in published}, relations, primary)
-        gevonden |= {("flag reader", k): v for k, v in lezer.items() if k not in vooraf}
+        found |= {("flag reader", k): v for k, v in reader.items() if k not in vooraf}
     for unit in sorted(set((units or {}).values()), key=repr):
-        eigen = {k for k, u in units.items() if u == unit and k in published}
+        own = {k for k, u in units.items() if u == unit and k in published}
         anderen = {
             k
             for k, v in published.items()
-            if v is None and k not in eigen and _onthult(k, eigen, truth, relations)
+            if v is None and k not in own and _onthult(k, own, truth, relations)
         }
-        if not anderen or all(published[k] is not None for k in eigen):
+        if not anderen or all(published[k] is not None for k in own):
             continue  # it knows only what is published, and that pins nothing (above)
-        weten = {k: truth[k] if k in eigen else v for k, v in published.items()}
+        weten = {k: truth[k] if k in own else v for k, v in published.items()}
         binnen = disclosed(weten, relations, only=anderen)
         if binnen:
             vooraf = disclosed(
-                {k: truth[k] if k in eigen else None for k in published}, relations, only=anderen
+                {k: truth[k] if k in own else None for k in published}, relations, only=anderen
             )
-            gevonden |= {(unit, k): v for k, v in binnen.items() if k not in vooraf}
-    assert not gevonden, f"suppressed cells recoverable (attacker, cell): {gevonden}"
+            found |= {(unit, k): v for k, v in binnen.items() if k not in vooraf}
+    assert not found, f"suppressed cells recoverable (attacker, cell): {found}"
 
 
-def _onthult(key: Key, eigen: set[Key], truth: Mapping[Key, int], relations: Sequence[Sum]) -> bool:
-    """Whether pinning ``key`` tells an insider who knows ``eigen`` a small count of others: its
+def _onthult(key: Key, own: set[Key], truth: Mapping[Key, int], relations: Sequence[Sum]) -> bool:
+    """Whether pinning ``key`` tells an insider who knows ``own`` a small count of others: its
     value minus the insider's own part of it (where it is the total of a relation) is 1 to 4."""
     eigen_delen = [
-        sum(truth.get(k, 0) for k in delen if k in eigen)
-        for totaal, delen in [(left, right) for left, right in relations]
+        sum(truth.get(k, 0) for k in delen if k in own)
+        for total, delen in [(left, right) for left, right in relations]
         + [(right, left) for left, right in relations]
-        if tuple(totaal) == (key,)
+        if tuple(total) == (key,)
     ]
     return 0 < truth[key] - max(eigen_delen, default=0) < 5  # its own part by the finest relation
 
@@ -162,16 +162,16 @@ def _published(rijen: Iterable[Jaarcijfer]) -> dict[tuple, int | None]:
 
 def _relaties_die_gelden(waarheid: Sequence[Cijfer], indeling) -> list[Sum]:
     """The relations an outsider may use: the declared ones that hold on the true values."""
-    waarden = {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in waarheid}
+    values = {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in waarheid}
     uit = []
-    for r in relaties(waarheid, indeling):
-        if sum(waarden.get(k, 0) for k in r.left) == sum(waarden.get(k, 0) for k in r.right):
+    for r in relations(waarheid, indeling):
+        if sum(values.get(k, 0) for k in r.left) == sum(values.get(k, 0) for k in r.right):
             uit.append((r.left, r.right))
     return uit
 
 
 def _primair(waarheid: Sequence[Cijfer]) -> set[tuple]:
-    return {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) for f in waarheid if 0 < f.basis < 5}
+    return {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) for f in waarheid if 0 < f.base < 5}
 
 
 def assert_table_safe(rijen: Iterable[Jaarcijfer], waarheid: Sequence[Cijfer], indeling=None) -> None:
@@ -199,11 +199,11 @@ def assert_rapport_veilig(rapport, waarheid: Sequence[Cijfer], indeling=None) ->
     assert_table_safe(rapport.cijfers, waarheid, indeling)
 
 
-def assert_procescijfers_veilig(antwoord, waarheid: Sequence[Cijfer]) -> None:
+def assert_procescijfers_veilig(response, waarheid: Sequence[Cijfer]) -> None:
     """An ``opvragenProcescijfers`` answer (``Procescijfers``): its counts as one table, against the
     same figures before suppression (``compute_cijfers`` for the caller's BRINs)."""
     niveau = {f.niveau for f in waarheid} or {Level.SCHOOL}
     (niveau,) = niveau
-    rijen = [Jaarcijfer(0, niveau.value, p.brin, p.cijfer, p.dimensie, p.aantal) for p in antwoord.cijfers]
-    getoond = {(p.brin, p.cijfer, p.dimensie) for p in antwoord.cijfers}
+    rijen = [Jaarcijfer(0, niveau.value, p.brin, p.cijfer, p.dimensie, p.aantal) for p in response.cijfers]
+    getoond = {(p.brin, p.cijfer, p.dimensie) for p in response.cijfers}
     assert_table_safe(rijen, [f for f in waarheid if (f.eenheid, f.cijfer, f.dimensie) in getoond])

@@ -62,9 +62,9 @@ NUMMERS = dict(zip([p for ps in LEERLINGEN.values() for p in ps], bsns(20, 41000
 SCHOOL = {p: school for school, ps in LEERLINGEN.items() for p in ps}
 
 
-def _d(dag: str) -> date:
+def _d(day: str) -> date:
     """ "dd-mm" in 2027."""
-    return date(2027, int(dag[3:]), int(dag[:2]))
+    return date(2027, int(day[3:]), int(day[:2]))
 
 
 #: (date, pupil, institution, status)
@@ -137,8 +137,8 @@ _EXAMENS = [("10-06", p, _G) for p in _GESLAAGD] + [
 ]
 
 
-def _middag(dag: date) -> datetime:
-    return datetime.combine(dag, time(12), UTC)
+def _middag(day: date) -> datetime:
+    return datetime.combine(day, time(12), UTC)
 
 
 def _registreer_99xg(session: Session) -> None:
@@ -153,10 +153,10 @@ def _oin(brin: str) -> str:
     return OIN_99XG if brin == "99XG" else OIN[brin]
 
 
-def _lever(
+def _deliver_task(
     session,
     keyring,
-    dag: date,
+    day: date,
     school: str,
     pupil: str,
     mutatie: str,
@@ -164,7 +164,7 @@ def _lever(
     postcode="1011AB",
     examen=None,
 ):
-    verwerking, aanroep = _werk(session, keyring, dag, _oin(school))
+    processing, call = _werk(session, keyring, day, _oin(school))
     record = LeerlingInput(
         1,
         NUMMERS[pupil],
@@ -176,10 +176,10 @@ def _lever(
         mutatie,
         reden,
         examen_uitkomst=examen,
-        examen_datum=dag if examen else None,
+        examen_datum=day if examen else None,
     )
-    uitkomst = aanleveren_leerlingen(verwerking, aanroep, [record])
-    assert uitkomst.aantal_afgewezen == 0, (pupil, mutatie, uitkomst)
+    uitkomst = aanleveren_leerlingen(processing, call, [record])
+    assert uitkomst.rejected_count == 0, (pupil, mutatie, uitkomst)
 
 
 def bouw_procesfeiten(session: Session, keyring) -> None:
@@ -189,30 +189,30 @@ def bouw_procesfeiten(session: Session, keyring) -> None:
     _registreer_99xg(session)
     for school, pupils in LEERLINGEN.items():
         for pupil in pupils:
-            _lever(session, keyring, date(2026, 12, 1), school, pupil, "toevoegen")
-    gebeurtenissen = (
-        [(_d(dag), 0, pupil, brin, {"status": status}) for dag, pupil, brin, status in _STATUSSEN]
+            _deliver_task(session, keyring, date(2026, 12, 1), school, pupil, "toevoegen")
+    events = (
+        [(_d(day), 0, pupil, brin, {"status": status}) for day, pupil, brin, status in _STATUSSEN]
         + [
-            (_d(vastgelegd or dag), 1, pupil, brin, {"intake_datum": _d(dag), "intake_uitkomst": uitkomst})
-            for dag, pupil, brin, uitkomst, vastgelegd in _INTAKES
+            (_d(vastgelegd or day), 1, pupil, brin, {"intake_datum": _d(day), "intake_uitkomst": uitkomst})
+            for day, pupil, brin, uitkomst, vastgelegd in _INTAKES
         ]
-        + [(_d(dag), 2, pupil, brin, {"overeenkomst_datum": _d(dag)}) for dag, pupil, brin in _OVEREENKOMSTEN]
+        + [(_d(day), 2, pupil, brin, {"overeenkomst_datum": _d(day)}) for day, pupil, brin in _OVEREENKOMSTEN]
     )
-    huidig: dict[tuple[str, str], tuple[str, date]] = {}
-    for dag, _, pupil, brin, feit in sorted(gebeurtenissen, key=lambda g: g[:2]):
-        status, datum = (feit.pop("status"), dag) if "status" in feit else huidig[(pupil, brin)]
-        huidig[(pupil, brin)] = (status, datum)
-        verwerking, aanroep = _werk(session, keyring, dag, _oin(brin))
+    current: dict[tuple[str, str], tuple[str, date]] = {}
+    for day, _, pupil, brin, feit in sorted(events, key=lambda g: g[:2]):
+        status, datum = (feit.pop("status"), day) if "status" in feit else current[(pupil, brin)]
+        current[(pupil, brin)] = (status, datum)
+        processing, call = _werk(session, keyring, day, _oin(brin))
         record = AanmeldingInput(1, NUMMERS[pupil], None, brin, status, datum, None, None, **feit)
-        uitkomst = aanleveren_aanmeldingen(verwerking, aanroep, [record])
-        assert uitkomst.aantal_afgewezen == 0, (dag, pupil, feit, uitkomst.uitkomsten)
+        uitkomst = aanleveren_aanmeldingen(processing, call, [record])
+        assert uitkomst.rejected_count == 0, (day, pupil, feit, uitkomst.outcomes)
     examens = sorted(_EXAMENS, key=lambda e: _d(e[0]))
-    for dag, pupil, uitkomst in examens:
+    for day, pupil, uitkomst in examens:
         if pupil in ("A10", "C2"):  # withdrawn with their result
-            _lever(
+            _deliver_task(
                 session,
                 keyring,
-                _d(dag),
+                _d(day),
                 SCHOOL[pupil],
                 pupil,
                 "afmelden",
@@ -220,6 +220,6 @@ def bouw_procesfeiten(session: Session, keyring) -> None:
                 examen=uitkomst,
             )
         else:
-            _lever(session, keyring, _d(dag), SCHOOL[pupil], pupil, "wijzigen", examen=uitkomst)
-    _lever(session, keyring, _d("25-06"), "99XC", "C4", "wijzigen", postcode="3011AE")
+            _deliver_task(session, keyring, _d(day), SCHOOL[pupil], pupil, "wijzigen", examen=uitkomst)
+    _deliver_task(session, keyring, _d("25-06"), "99XC", "C4", "wijzigen", postcode="3011AE")
     session.commit()

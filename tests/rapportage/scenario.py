@@ -43,10 +43,10 @@ OIN = {
 }
 
 
-def _nummers(namen: list[str]) -> dict[str, str]:
+def _nummers(names: list[str]) -> dict[str, str]:
     """A valid BSN per name (prefixes without a valid check digit are skipped)."""
     uitkomst, prefix = {}, 30000000
-    for naam in namen:
+    for naam in names:
         while True:
             prefix += 1
             try:
@@ -99,30 +99,30 @@ _STATUSSEN = [  # (reported date, pupil, institution, status, crebo, locatie)
 ]
 
 
-def _werk(session, keyring, dag: date, oin: str) -> tuple[Processing, Caller]:
-    nu = datetime.combine(dag, time(12), UTC)
+def _werk(session, keyring, day: date, oin: str) -> tuple[Processing, Caller]:
+    now = datetime.combine(day, time(12), UTC)
     partij = PartijRegistry(session).find(oin)
-    return Processing(session, keyring, Calendar(), nu=nu), Caller(partij, f"urn:uuid:{dag}-{oin}")
+    return Processing(session, keyring, Calendar(), now=now), Caller(partij, f"urn:uuid:{day}-{oin}")
 
 
 def bouw_cyclus(session, keyring) -> None:
     """Apply the scenario through the service layer (as the SOAP operations would) and commit."""
     for school in ("99XA", "99XC"):
-        verwerking, aanroep = _werk(session, keyring, date(2026, 12, 1), OIN[school])
+        processing, call = _werk(session, keyring, date(2026, 12, 1), OIN[school])
         records = [
             LeerlingInput(i, NUMMERS[p], None, s, v, "1011AB", "0363", "toevoegen", None)
             for i, (s, p, v) in enumerate(_LEVERINGEN, start=1)
             if s == school
         ]
-        uitkomst = aanleveren_leerlingen(verwerking, aanroep, records)
-        assert uitkomst.aantal_afgewezen == 0, uitkomst
+        uitkomst = aanleveren_leerlingen(processing, call, records)
+        assert uitkomst.rejected_count == 0, uitkomst
     for school, p, reden in _AFMELDINGEN:
-        verwerking, aanroep = _werk(session, keyring, date(2027, 2, 1), OIN[school])
+        processing, call = _werk(session, keyring, date(2027, 2, 1), OIN[school])
         record = LeerlingInput(1, NUMMERS[p], None, school, None, "1011AB", "0363", "afmelden", reden)
-        assert aanleveren_leerlingen(verwerking, aanroep, [record]).aantal_afgewezen == 0
-    for dag, p, brin, status, crebo, locatie in _STATUSSEN:
-        verwerking, aanroep = _werk(session, keyring, dag, OIN[brin])
-        record = AanmeldingInput(1, NUMMERS[p], None, brin, status, dag, crebo, locatie)
-        uitkomst = aanleveren_aanmeldingen(verwerking, aanroep, [record])
-        assert uitkomst.aantal_afgewezen == 0, (dag, p, uitkomst.uitkomsten)
+        assert aanleveren_leerlingen(processing, call, [record]).rejected_count == 0
+    for day, p, brin, status, crebo, locatie in _STATUSSEN:
+        processing, call = _werk(session, keyring, day, OIN[brin])
+        record = AanmeldingInput(1, NUMMERS[p], None, brin, status, day, crebo, locatie)
+        uitkomst = aanleveren_aanmeldingen(processing, call, [record])
+        assert uitkomst.rejected_count == 0, (day, p, uitkomst.outcomes)
     session.commit()

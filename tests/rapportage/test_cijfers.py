@@ -24,30 +24,30 @@ def _figuren(session, peildatum=date(2027, 6, 15), **kw):
     }
 
 
-def _van(figuren, niveau, eenheid):
-    return {(k[2], k[3]): v for k, v in figuren.items() if k[0] == niveau and k[1] == eenheid}
+def _van(figures, niveau, eenheid):
+    return {(k[2], k[3]): v for k, v in figures.items() if k[0] == niveau and k[1] == eenheid}
 
 
-def _leerlingen(totaal, voor, na, give_back, geleverd_nergens, diploma_nergens, statussen, weken):
+def _leerlingen(total, voor, na, give_back, geleverd_nergens, diploma_nergens, statuses, weeks):
     uitkomst = {
-        ("leerlingen", ""): totaal,
+        ("leerlingen", ""): total,
         ("aangemeld_voor_deadline", ""): voor,
         ("aangemeld_na_deadline", ""): na,
         ("teruggevallen_na_deadline", ""): give_back,
         ("geleverd_nergens_aangemeld", ""): geleverd_nergens,
         ("diploma_nergens_aangemeld", ""): diploma_nergens,
     }
-    uitkomst |= {("leerlingen_per_status", s): n for s, n in statussen.items()}
-    uitkomst |= {("eerste_aanmelding_per_week", w): n for w, n in weken.items()}
+    uitkomst |= {("leerlingen_per_status", s): n for s, n in statuses.items()}
+    uitkomst |= {("eerste_aanmelding_per_week", w): n for w, n in weeks.items()}
     return uitkomst
 
 
-def _aanmeldingen(totaal, voor, na, statussen, weken, opleidingen=None):
-    uitkomst = {("aanmeldingen", ""): totaal, ("aanmeldingen_voor_deadline", ""): voor}
+def _aanmeldingen(total, voor, na, statuses, weeks, opleidingen=None):
+    uitkomst = {("aanmeldingen", ""): total, ("aanmeldingen_voor_deadline", ""): voor}
     uitkomst[("intakes", "")] = 0  # this scenario reports no intake (see test_procesfeiten)
     uitkomst[("aanmeldingen_na_deadline", "")] = na
-    uitkomst |= {("aanmeldingen_per_status", s): n for s, n in statussen.items()}
-    uitkomst |= {("aanmeldingen_per_week", w): n for w, n in weken.items()}
+    uitkomst |= {("aanmeldingen_per_status", s): n for s, n in statuses.items()}
+    uitkomst |= {("aanmeldingen_per_week", w): n for w, n in weeks.items()}
     uitkomst |= {("aanmeldingen_per_opleiding", o): n for o, n in (opleidingen or {}).items()}
     return uitkomst
 
@@ -55,11 +55,11 @@ def _aanmeldingen(totaal, voor, na, statussen, weken, opleidingen=None):
 def _doorloop(trajecten: dict[str, list[int]]):
     """n, median, p90 and buckets of each traject, from the day counts worked out by hand."""
     uitkomst = {}
-    for traject, dagen in trajecten.items():
-        uitkomst[("doorlooptijd_n", traject)] = len(dagen)
-        uitkomst[("doorlooptijd_mediaan", traject)] = sorted(dagen)[(len(dagen) + 1) // 2 - 1]
-        uitkomst[("doorlooptijd_p90", traject)] = sorted(dagen)[-(-9 * len(dagen) // 10) - 1]
-        for d in dagen:
+    for traject, days in trajecten.items():
+        uitkomst[("doorlooptijd_n", traject)] = len(days)
+        uitkomst[("doorlooptijd_mediaan", traject)] = sorted(days)[(len(days) + 1) // 2 - 1]
+        uitkomst[("doorlooptijd_p90", traject)] = sorted(days)[-(-9 * len(days) // 10) - 1]
+        for d in days:
             bucket = next(
                 b
                 for b, hoog in (("0-7", 7), ("8-14", 14), ("15-28", 28), ("29-56", 56), ("57+", 10**6))
@@ -150,25 +150,25 @@ LANDELIJK = (
 )
 
 
-def _zonder_opleidingen(figuren):
-    return {k: v for k, v in figuren.items() if k[0] != "aanmeldingen_per_opleiding"}
+def _zonder_opleidingen(figures):
+    return {k: v for k, v in figures.items() if k[0] != "aanmeldingen_per_opleiding"}
 
 
 def test_every_figure_at_each_level_on_15_june(cyclus_sessie):
-    figuren = _figuren(cyclus_sessie)
-    assert _van(figuren, "landelijk", "") == LANDELIJK
-    assert _van(figuren, "school", "99XA") == SCHOOL_99XA
-    assert _van(figuren, "school", "99XC") == SCHOOL_99XC
-    assert _van(figuren, "instelling", "99XB") == INSTELLING_99XB
-    assert _van(figuren, "instelling", "99XE") == INSTELLING_99XE
-    assert _van(figuren, "instelling", "99XF") == INSTELLING_99XF
+    figures = _figuren(cyclus_sessie)
+    assert _van(figures, "landelijk", "") == LANDELIJK
+    assert _van(figures, "school", "99XA") == SCHOOL_99XA
+    assert _van(figures, "school", "99XC") == SCHOOL_99XC
+    assert _van(figures, "instelling", "99XB") == INSTELLING_99XB
+    assert _van(figures, "instelling", "99XE") == INSTELLING_99XE
+    assert _van(figures, "instelling", "99XF") == INSTELLING_99XF
     # A region holds its VO schools' pupils (99XA and 99XC by their vestiging or school) and its MBO
     # institutions' registrations and lead times (99XB in 21, 99XE in 29, 99XF in 19); the
     # registrations per programme and location are an institution's figure only.
-    assert _van(figuren, "regio", "21") == LEERLINGEN_99XA | _zonder_opleidingen(INSTELLING_99XB)
-    assert _van(figuren, "regio", "29") == LEERLINGEN_99XC | _zonder_opleidingen(INSTELLING_99XE)
-    assert _van(figuren, "regio", "19") == _zonder_opleidingen(INSTELLING_99XF)
-    assert {k[:2] for k in figuren} == {
+    assert _van(figures, "regio", "21") == LEERLINGEN_99XA | _zonder_opleidingen(INSTELLING_99XB)
+    assert _van(figures, "regio", "29") == LEERLINGEN_99XC | _zonder_opleidingen(INSTELLING_99XE)
+    assert _van(figures, "regio", "19") == _zonder_opleidingen(INSTELLING_99XF)
+    assert {k[:2] for k in figures} == {
         ("landelijk", ""),
         ("school", "99XA"),
         ("school", "99XC"),
@@ -183,23 +183,23 @@ def test_every_figure_at_each_level_on_15_june(cyclus_sessie):
 
 def test_figures_on_a_date_before_the_deadline_see_only_the_history_up_to_it(cyclus_sessie):
     # 20 March: Q1, P1, P2, R1, P3 (twice) and P4 registered, P6 received; nobody fell back yet.
-    figuren = _van(_figuren(cyclus_sessie, date(2027, 3, 20), niveaus=[Level.LANDELIJK]), "landelijk", "")
-    assert figuren[("leerlingen", "")] == 10  # P1–P7, Q1, Q3 still actief (P8, Q2 withdrew 1 Feb), R1
-    assert figuren[("aangemeld_voor_deadline", "")] == 7
-    assert figuren[("aangemeld_na_deadline", "")] == 0
-    assert figuren[("teruggevallen_na_deadline", "")] == 0
-    assert figuren[("geleverd_nergens_aangemeld", "")] == 3  # P5, P7, Q3 (P8 and Q2 withdrew on 1 Feb)
-    assert figuren[("aanmeldingen_per_status", "aangemeld")] == 3  # P3 at 99XE, P4, R1
-    assert figuren[("aanmeldingen_per_status", "aanmeldingOntvangen")] == 1  # P6
-    assert figuren[("aanmeldingen_per_status", "geaccepteerd")] == 3  # P1, P2, P3 at 99XB
-    assert figuren[("aanmeldingen_per_status", "ingeschreven")] == 1  # Q1
-    assert figuren[("doorlooptijd_n", GI)] == 1  # only Q1 was enrolled by 20 March
+    figures = _van(_figuren(cyclus_sessie, date(2027, 3, 20), niveaus=[Level.LANDELIJK]), "landelijk", "")
+    assert figures[("leerlingen", "")] == 10  # P1–P7, Q1, Q3 still actief (P8, Q2 withdrew 1 Feb), R1
+    assert figures[("aangemeld_voor_deadline", "")] == 7
+    assert figures[("aangemeld_na_deadline", "")] == 0
+    assert figures[("teruggevallen_na_deadline", "")] == 0
+    assert figures[("geleverd_nergens_aangemeld", "")] == 3  # P5, P7, Q3 (P8 and Q2 withdrew on 1 Feb)
+    assert figures[("aanmeldingen_per_status", "aangemeld")] == 3  # P3 at 99XE, P4, R1
+    assert figures[("aanmeldingen_per_status", "aanmeldingOntvangen")] == 1  # P6
+    assert figures[("aanmeldingen_per_status", "geaccepteerd")] == 3  # P1, P2, P3 at 99XB
+    assert figures[("aanmeldingen_per_status", "ingeschreven")] == 1  # Q1
+    assert figures[("doorlooptijd_n", GI)] == 1  # only Q1 was enrolled by 20 March
 
 
 def test_a_unit_filter_computes_only_that_unit(cyclus_sessie):
-    figuren = _figuren(cyclus_sessie, niveaus=[Level.SCHOOL], eenheden={Level.SCHOOL: ["99XC"]})
-    assert _van(figuren, "school", "99XC") == SCHOOL_99XC
-    assert {k[:2] for k in figuren} == {("school", "99XC")}
+    figures = _figuren(cyclus_sessie, niveaus=[Level.SCHOOL], eenheden={Level.SCHOOL: ["99XC"]})
+    assert _van(figures, "school", "99XC") == SCHOOL_99XC
+    assert {k[:2] for k in figures} == {("school", "99XC")}
 
 
 def test_percentiles_are_nearest_rank():

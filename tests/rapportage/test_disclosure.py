@@ -15,7 +15,7 @@ from broker.rapportage.jaarcijfers import (
     Jaarcijfer,
     compute_jaarcijfers,
     regio_indeling,
-    relaties,
+    relations,
     suppress,
 )
 from broker.rapportage.output import html, rijen
@@ -47,7 +47,7 @@ def _oude_onderdruk(jaar, cijfers):
     """The suppression before issue 16 (a second cell only within a distribution), to show the
     attack it let through."""
     cijfers = list(cijfers)
-    weg = {i for i, f in enumerate(cijfers) if 0 < f.basis < DREMPEL}
+    weg = {i for i, f in enumerate(cijfers) if 0 < f.base < DREMPEL}
     groepen = defaultdict(list)
     for i, f in enumerate(cijfers):
         if f.cijfer in VERDELINGEN_OUD:
@@ -90,16 +90,16 @@ def _gepubliceerd(rijen):
 
 
 def _sommen(cijfers, indeling_=None):
-    return [(r.left, r.right) for r in relaties(cijfers, indeling_)]
+    return [(r.left, r.right) for r in relations(cijfers, indeling_)]
 
 
 def test_the_7_5_case_was_recoverable_and_is_no_longer():
     primair = {("school", "99XA", "leerlingen_per_status", "aangemeld")}
-    oud = _gepubliceerd(_oude_onderdruk(JAAR, ZEVEN_VIJF))
-    assert oud[("school", "99XA", "leerlingen", "")] == 7
-    assert oud[("school", "99XA", "geleverd_nergens_aangemeld", "")] == 5
+    old = _gepubliceerd(_oude_onderdruk(JAAR, ZEVEN_VIJF))
+    assert old[("school", "99XA", "leerlingen", "")] == 7
+    assert old[("school", "99XA", "geleverd_nergens_aangemeld", "")] == 5
     # 7 pupils, 5 registered nowhere: the "<5" registered were 2.
-    assert disclosed(oud, _sommen(ZEVEN_VIJF), primair) == {
+    assert disclosed(old, _sommen(ZEVEN_VIJF), primair) == {
         ("school", "99XA", "leerlingen_per_status", "aangemeld"): 2,
         ("school", "99XA", "leerlingen_per_status", "geenAanmelding"): 5,
     }
@@ -124,9 +124,9 @@ def test_a_total_and_its_two_parts_take_the_smaller_published_part_and_never_a_0
         _school("aanmeldingen_per_status", "aangemeld", 7, "99XB", Level.INSTELLING),
         _school("aanmeldingen_per_status", "geweigerd", 0, "99XB", Level.INSTELLING),
     ]
-    oud = _gepubliceerd(_oude_onderdruk(JAAR, cijfers))
+    old = _gepubliceerd(_oude_onderdruk(JAAR, cijfers))
     primair = {("instelling", "99XB", "aanmeldingen_na_deadline", "")}
-    assert disclosed(oud, _sommen(cijfers), primair)  # 7 - 5
+    assert disclosed(old, _sommen(cijfers), primair)  # 7 - 5
     nieuw = _gepubliceerd(suppress(JAAR, cijfers))
     assert_no_disclosure(nieuw, _sommen(cijfers), primair)
     assert nieuw[("instelling", "99XB", "aanmeldingen_voor_deadline", "")] is None
@@ -145,8 +145,8 @@ def test_a_region_and_its_schools_are_protected_together():
     ]
     regio = {"21": ["99XA", "99XC"]}
     primair = {("school", "99XC", "geleverd_nergens_aangemeld", "")}
-    oud = _gepubliceerd(_oude_onderdruk(JAAR, cijfers))
-    assert disclosed(oud, _sommen(cijfers, regio), primair) == {
+    old = _gepubliceerd(_oude_onderdruk(JAAR, cijfers))
+    assert disclosed(old, _sommen(cijfers, regio), primair) == {
         ("school", "99XC", "geleverd_nergens_aangemeld", ""): 3
     }
     nieuw = _gepubliceerd(suppress(JAAR, cijfers, regio))
@@ -232,9 +232,9 @@ def test_protect_is_deterministic_whatever_the_order():
 
 def test_the_declared_within_unit_relations_hold_on_the_scenario(cyclus_sessie):
     cijfers = compute_cijfers(cyclus_sessie, Peil.van(Calendar(), JAAR, PEILDATUM))
-    waarden = {(f.niveau.value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in cijfers}
-    exact = [r for r in relaties(cijfers) if " = som " not in r.name and "geleverd nergens" not in r.name]
-    assert exact and all(holds(r, waarden) for r in exact), [r for r in exact if not holds(r, waarden)]
+    values = {(f.niveau.value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in cijfers}
+    exact = [r for r in relations(cijfers) if " = som " not in r.name and "geleverd nergens" not in r.name]
+    assert exact and all(holds(r, values) for r in exact), [r for r in exact if not holds(r, values)]
 
 
 @pytest.mark.parametrize(
@@ -275,9 +275,9 @@ def test_opvragen_procescijfers_discloses_nothing_and_suppresses_only_what_it_ca
     oin,
     brin,
 ):
-    verwerking, aanroep = _werk(cyclus_sessie, keyring, PEILDATUM, oin)
-    antwoord = opvragen_procescijfers(verwerking, aanroep, brin, PEILDATUM)
+    processing, call = _werk(cyclus_sessie, keyring, PEILDATUM, oin)
+    response = opvragen_procescijfers(processing, call, brin, PEILDATUM)
     niveau = Level.SCHOOL if brin in ("99XA", "99XC") else Level.INSTELLING
-    waarheid = compute_cijfers(cyclus_sessie, antwoord.peil, niveaus=[niveau], eenheden={niveau: [brin]})
-    assert antwoord.cijfers
-    assert_procescijfers_veilig(antwoord, waarheid)
+    waarheid = compute_cijfers(cyclus_sessie, response.peil, niveaus=[niveau], eenheden={niveau: [brin]})
+    assert response.cijfers
+    assert_procescijfers_veilig(response, waarheid)

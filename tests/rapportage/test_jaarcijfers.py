@@ -34,8 +34,8 @@ def _purge(session, jaar):
     session.execute(
         delete(models.AanmeldingOvergang).where(models.AanmeldingOvergang.aanmelding_id.in_(aanmeldingen))
     )
-    for tabel in (models.Leerling, models.Aanmelding, models.Wijziging, models.Signaal):
-        session.execute(delete(tabel).where(tabel.cyclus_jaar == jaar))
+    for table in (models.Leerling, models.Aanmelding, models.Wijziging, models.Signaal):
+        session.execute(delete(table).where(table.cyclus_jaar == jaar))
     session.commit()
 
 
@@ -90,7 +90,7 @@ def test_after_the_purge_the_trend_of_the_closed_year_is_identical(cyclus_sessie
             (Level.REGIO, "21"),
         ]
     }
-    berekend = compute_jaarcijfers(cyclus_sessie, 2027, kalender)
+    computed = compute_jaarcijfers(cyclus_sessie, 2027, kalender)
     # 10 = 7 at 99XA + 3 at 99XC: published, 99XA would subtract its own 7 (an insider).
     assert voor[(Level.LANDELIJK, "")][2027][("leerlingen", "")] is None
     assert voor[(Level.SCHOOL, "99XA")][2027][("leerlingen", "")] == 7
@@ -99,14 +99,14 @@ def test_after_the_purge_the_trend_of_the_closed_year_is_identical(cyclus_sessie
     store_jaarcijfers(cyclus_sessie, 2027, kalender)
     cyclus_sessie.commit()
     _purge(cyclus_sessie, 2027)
-    for tabel in PERSOONSGEGEVENS:
-        assert cyclus_sessie.scalar(select(func.count()).select_from(tabel)) == 0, tabel.__tablename__
+    for table in PERSOONSGEGEVENS:
+        assert cyclus_sessie.scalar(select(func.count()).select_from(table)) == 0, table.__tablename__
 
     na = {sleutel: trend(cyclus_sessie, kalender, *sleutel, 2027) for sleutel in voor}
     assert na == voor
-    assert read_jaarcijfers(cyclus_sessie, 2027) == berekend
+    assert read_jaarcijfers(cyclus_sessie, 2027) == computed
     # Recomputing from the (now empty) history would say something else: the table is the source.
-    assert _per_sleutel(compute_jaarcijfers(cyclus_sessie, 2027, kalender)) != _per_sleutel(berekend)
+    assert _per_sleutel(compute_jaarcijfers(cyclus_sessie, 2027, kalender)) != _per_sleutel(computed)
 
 
 def test_a_lone_suppressed_cell_in_a_distribution_takes_the_smallest_other_with_it():

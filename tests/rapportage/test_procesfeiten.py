@@ -83,8 +83,8 @@ def feiten_sessie(demo_session, keyring):
     return demo_session
 
 
-def _leerlingen(diploma, geleverd, examens):
-    return {("diploma_nergens_aangemeld", ""): diploma, ("geleverd_nergens_aangemeld", ""): geleverd} | {
+def _leerlingen(diploma, delivered, examens):
+    return {("diploma_nergens_aangemeld", ""): diploma, ("geleverd_nergens_aangemeld", ""): delivered} | {
         ("examenresultaat_per_uitkomst", u): n for u, n in examens.items()
     }
 
@@ -162,22 +162,22 @@ def _nieuw(cijfers) -> dict[tuple[str, str], dict[tuple[str, str], int | None]]:
 
 
 def test_the_hand_computed_figures_at_every_level(feiten_sessie):
-    figuren = _nieuw(compute_cijfers(feiten_sessie, Peil.van(Calendar(), 2027, PEILDATUM)))
-    assert figuren == VERWACHT
+    figures = _nieuw(compute_cijfers(feiten_sessie, Peil.van(Calendar(), 2027, PEILDATUM)))
+    assert figures == VERWACHT
     # The hand-computed medians and percentiles named in the docstring, spelled out once more.
-    landelijk = figuren[("landelijk", "")]
+    landelijk = figures[("landelijk", "")]
     assert [landelijk[("doorlooptijd_mediaan", t)] for t in (AK, KI, IO, AO)] == [10, 24, 7, 46]
     assert [landelijk[("doorlooptijd_p90", t)] for t in (AK, KI, IO, AO)] == [14, 40, 28, 56]
-    school = figuren[("school", "99XA")]
+    school = figures[("school", "99XA")]
     assert [school[("doorlooptijd_mediaan", t)] for t in (AK, KI, IO, AO)] == [10, 25, 7, 46]
     assert [school[("doorlooptijd_p90", t)] for t in (AK, KI, IO, AO)] == [21, 40, 14, 51]
 
 
 def test_the_facts_count_as_known_on_the_peildatum(feiten_sessie):
-    def op(dag):
+    def op(day):
         return _nieuw(
             compute_cijfers(
-                feiten_sessie, Peil.van(Calendar(), 2027, dag), niveaus=[Level.LANDELIJK, Level.INSTELLING]
+                feiten_sessie, Peil.van(Calendar(), 2027, day), niveaus=[Level.LANDELIJK, Level.INSTELLING]
             )
         )
 
@@ -232,16 +232,16 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
         feiten_sessie, kalender, 2027, date(2027, 10, 1), datetime(2027, 10, 1, 12, tzinfo=UTC)
     )
     feiten_sessie.commit()
-    assert afsluiting.verwijderd["leerling"] == 20
+    assert afsluiting.removed["leerling"] == 20
     assert feiten_sessie.scalar(select(func.count()).select_from(models.AanmeldingFeit)) == 0
 
-    bewaard = read_jaarcijfers(feiten_sessie, 2027)
-    assert bewaard == gepubliceerd
-    na = _nieuw(bewaard)
+    stored = read_jaarcijfers(feiten_sessie, 2027)
+    assert stored == gepubliceerd
+    na = _nieuw(stored)
     # Every published value is the hand-computed one; what is withheld is withheld, not changed.
-    for sleutel, verwacht in VERWACHT.items():
-        assert set(na[sleutel]) == set(verwacht), sleutel
-        assert all(w is None or w == verwacht[k] for k, w in na[sleutel].items()), sleutel
+    for sleutel, expected in VERWACHT.items():
+        assert set(na[sleutel]) == set(expected), sleutel
+        assert all(w is None or w == expected[k] for k, w in na[sleutel].items()), sleutel
     # Published where nothing small can be computed back from them; what is withheld is the
     # complement the disclosure control needs (docs/disclosure.md), checked by the LP attacker below.
     # 6 = region 21's 5 + region 29's 1: the national 6 goes, or region 21 would subtract its own 5
@@ -260,7 +260,7 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
     assert [na[("landelijk", "")][("doorlooptijd_p90", t)] for t in (AK, KI, IO, AO)] == [14, 40, 28, 56]
     assert na[("regio", "29")][("doorlooptijd_mediaan", AK)] is None  # 4 registrations
     # No withheld figure can be computed back from the stored ones (the LP attacker of the tests).
-    assert_table_safe(bewaard, waarheid, indeling)
+    assert_table_safe(stored, waarheid, indeling)
 
     # The trend of the closed year is the same as before the purge, and holds the new key figures.
     na_trends = {sleutel: trend(feiten_sessie, kalender, *sleutel, 2027) for sleutel in trends_voor}
@@ -273,23 +273,23 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
         na_rapport = make_rapport(feiten_sessie, kalender, voor.niveau, 2027, voor.eenheid)
         assert sorted(na_rapport.cijfers, key=repr) == sorted(voor.cijfers, key=repr)
         assert_rapport_veilig(na_rapport, waarheid, indeling)
-    pagina = html(rapport)
-    assert "Intakes per uitkomst" in pagina and "Examenresultaten" in pagina
+    page = html(rapport)
+    assert "Intakes per uitkomst" in page and "Examenresultaten" in page
 
 
 def test_opvragen_procescijfers_gives_a_school_and_an_institution_their_new_figures(feiten_sessie, keyring):
 
-    def vraag(oin):
-        verwerking = Processing(feiten_sessie, keyring, Calendar(), nu=datetime(2027, 7, 1, 12, tzinfo=UTC))
-        aanroep = Caller(PartijRegistry(feiten_sessie).find(oin), "urn:uuid:procescijfers")
-        antwoord = opvragen_procescijfers(verwerking, aanroep, None, None)
+    def query(oin):
+        processing = Processing(feiten_sessie, keyring, Calendar(), now=datetime(2027, 7, 1, 12, tzinfo=UTC))
+        call = Caller(PartijRegistry(feiten_sessie).find(oin), "urn:uuid:procescijfers")
+        response = opvragen_procescijfers(processing, call, None, None)
         niveau = Level.SCHOOL if oin == OIN["99XA"] else Level.INSTELLING
-        brins = sorted(aanroep.partij.brins)
-        waarheid = compute_cijfers(feiten_sessie, antwoord.peil, niveaus=[niveau], eenheden={niveau: brins})
-        assert_procescijfers_veilig(antwoord, waarheid)
-        return {(r.cijfer, r.dimensie): r.aantal for r in antwoord.cijfers}
+        brins = sorted(call.partij.brins)
+        waarheid = compute_cijfers(feiten_sessie, response.peil, niveaus=[niveau], eenheden={niveau: brins})
+        assert_procescijfers_veilig(response, waarheid)
+        return {(r.cijfer, r.dimensie): r.aantal for r in response.cijfers}
 
-    school = vraag(OIN["99XA"])
+    school = query(OIN["99XA"])
     assert school[("diploma_nergens_aangemeld", "")] is None  # 2: withheld
     assert school[("examenresultaat_per_uitkomst", "geslaagd")] == 8
     assert school[("examenresultaat_per_uitkomst", "gezakt")] is None
@@ -305,7 +305,7 @@ def test_opvragen_procescijfers_gives_a_school_and_an_institution_their_new_figu
         51,
     ]
     assert not any(naam.startswith("intakes") or naam == "doorlooptijd_verdeling" for naam, _ in school)
-    instelling = vraag(OIN["99XB"])
+    instelling = query(OIN["99XB"])
     assert instelling[("intakes", "")] == 7
     assert instelling[("intakes_per_uitkomst", "positiefAdvies")] is None  # the complement of the two 1s
     assert instelling[("intakes_per_uitkomst", "negatiefAdvies")] is None

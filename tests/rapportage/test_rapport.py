@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.domain.cycle import Calendar
-from broker.rapportage.charts import grafieken
+from broker.rapportage.charts import charts
 from broker.rapportage.cijfers import Level
 from broker.rapportage.jaarcijfers import store_jaarcijfers
 from broker.rapportage.output import KOLOMMEN, html, rijen, write
@@ -38,10 +38,10 @@ CHROMIUM_VLAGGEN = [
 
 
 def _chromium() -> str:
-    pad = shutil.which("chromium")
-    if pad is None:
+    path = shutil.which("chromium")
+    if path is None:
         pytest.skip("Debian package chromium not installed (.ci/run installs it)")
-    return pad
+    return path
 
 
 @pytest.mark.parametrize(
@@ -49,27 +49,27 @@ def _chromium() -> str:
 )
 def test_every_chart_has_a_title_labelled_axes_and_units(cyclus_sessie, niveau, eenheid):
     rapport = make_rapport(cyclus_sessie, Calendar(), niveau, 2027, eenheid, PEILDATUM)
-    namen = []
-    for naam, figuur in grafieken(rapport):
-        (as_,) = figuur.axes
+    names = []
+    for naam, figure in charts(rapport):
+        (as_,) = figure.axes
         assert as_.get_title(), naam
         assert as_.get_xlabel() and as_.get_ylabel(), naam
         # Units: counts say what is counted ("aantal …"), time axes their unit or scale.
         assert any(
             eenheid_ in f"{as_.get_xlabel()} {as_.get_ylabel()}" for eenheid_ in ("aantal", "dagen")
         ), naam
-        namen.append(naam)
-    assert namen == ["statustrechter", "aanmeldingen_per_week", "doorlooptijden", "trend"]
+        names.append(naam)
+    assert names == ["statustrechter", "aanmeldingen_per_week", "doorlooptijden", "trend"]
 
 
 def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
     chromium = _chromium()
     rapport = make_rapport(cyclus_sessie, Calendar(), Level.REGIO, 2027, "21", PEILDATUM)
-    pagina = tmp_path / "regio-21.html"
-    write(rapport, "html", pagina)
-    tekst = pagina.read_text()
-    assert "http://" not in tekst and "https://" not in tekst  # self-contained: nothing fetched
-    assert tekst.count("<img ") == 4
+    page = tmp_path / "regio-21.html"
+    write(rapport, "html", page)
+    text = page.read_text()
+    assert "http://" not in text and "https://" not in text  # self-contained: nothing fetched
+    assert text.count("<img ") == 4
     scherm = tmp_path / "regio-21.png"
     profile = tmp_path / "chromium-profiel"
     uitkomst = subprocess.run(
@@ -79,7 +79,7 @@ def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
             f"--user-data-dir={profile}",
             "--window-size=1200,3200",
             f"--screenshot={scherm}",
-            pagina.as_uri(),
+            page.as_uri(),
         ],
         capture_output=True,
         text=True,
@@ -92,7 +92,7 @@ def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
     assert beeld.shape[:2] == (3200, 1200)
     assert beeld[:1600].std() > 0.05  # not a blank page: text, tables and charts
     dom = subprocess.run(
-        [chromium, *CHROMIUM_VLAGGEN, f"--user-data-dir={profile}", "--dump-dom", pagina.as_uri()],
+        [chromium, *CHROMIUM_VLAGGEN, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
@@ -106,9 +106,9 @@ def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cycl
     write(rapport, "csv", tmp_path / "r.csv")
     write(rapport, "xlsx", tmp_path / "r.xlsx")
     with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as bestand:
-        gelezen = list(csv.reader(bestand))
-    assert gelezen[0] == KOLOMMEN
-    per_cijfer = {(r[0], r[6], r[7]): (r[8], r[9]) for r in gelezen[1:]}
+        read_ = list(csv.reader(bestand))
+    assert read_[0] == KOLOMMEN
+    per_cijfer = {(r[0], r[6], r[7]): (r[8], r[9]) for r in read_[1:]}
     assert per_cijfer[("peildatum", "leerlingen", "")] == ("7", "0")
     assert per_cijfer[("peildatum", "aangemeld_voor_deadline", "")] == (
         "",
@@ -116,10 +116,10 @@ def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cycl
     )  # 5, withheld with the late 1
     assert per_cijfer[("peildatum", "teruggevallen_na_deadline", "")] == ("", "1")
     assert per_cijfer[("trend", "leerlingen", "")] == ("7", "0")
-    blad = load_workbook(tmp_path / "r.xlsx")["cijfers"]
-    xlsx = [list(r) for r in blad.iter_rows(values_only=True)]
+    sheet = load_workbook(tmp_path / "r.xlsx")["cijfers"]
+    xlsx = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert xlsx[0] == KOLOMMEN
-    assert [["" if v is None else str(v) for v in r] for r in xlsx[1:]] == gelezen[1:]
+    assert [["" if v is None else str(v) for v in r] for r in xlsx[1:]] == read_[1:]
     assert len(xlsx) - 1 == len(rijen(rapport))
 
 
@@ -128,7 +128,7 @@ def test_a_closed_cycle_is_reported_from_its_yearly_aggregates_only(cyclus_sessi
     cyclus_sessie.commit()
     rapport = make_rapport(cyclus_sessie, Calendar(), Level.SCHOOL, 2027, "99XA")
     assert rapport.uit_jaarcijfers and rapport.peildatum == date(2027, 9, 30)
-    assert rapport.hoofd[("leerlingen", "")] == 7
+    assert rapport.head[("leerlingen", "")] == 7
     assert "jaarcijfers van de gesloten cyclus" in html(rapport)
     with pytest.raises(RapportError, match="gesloten"):
         make_rapport(cyclus_sessie, Calendar(), Level.SCHOOL, 2027, "99XA", PEILDATUM)
@@ -177,7 +177,7 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
         assert resultaat.exit_code == 0, resultaat.output
         assert "peildatum 2027-06-15" in resultaat.output
         assert uit.stat().st_size > 1000
-    fout = runner.invoke(
+    error = runner.invoke(
         main,
         [
             "--config",
@@ -191,8 +191,8 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
             str(tmp_path / "x.html"),
         ],
     )
-    assert fout.exit_code == 2 and "--brin belongs with --level school" in fout.output
-    fout = runner.invoke(
+    assert error.exit_code == 2 and "--brin belongs with --level school" in error.output
+    error = runner.invoke(
         main,
         [
             "--config",
@@ -208,12 +208,12 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
             str(tmp_path / "x.html"),
         ],
     )
-    assert fout.exit_code == 2 and "ligt niet in cyclus 2027" in fout.output
+    assert error.exit_code == 2 and "ligt niet in cyclus 2027" in error.output
 
 
 def test_a_lead_time_without_observations_is_blank_in_the_trend_not_zero(cyclus_sessie):
     """A count with no observations is 0; a median of no observations does not exist."""
     rapport = make_rapport(cyclus_sessie, Calendar(), Level.REGIO, 2027, "19", PEILDATUM)  # nobody enrolled
-    rij = "<tr><td>mediane doorlooptijd aanmelding → inschrijving (dagen)</td><td></td></tr>"
-    assert rij in html(rapport)
+    row = "<tr><td>mediane doorlooptijd aanmelding → inschrijving (dagen)</td><td></td></tr>"
+    assert row in html(rapport)
     assert "<tr><td>teruggevallen na de deadline</td><td>0</td></tr>" in html(rapport)

@@ -39,10 +39,10 @@ def duo_map() -> Path:
 @pytest.fixture
 def vo_bestand(duo_map: Path) -> Path:
     """The real DUO 'alle vestigingen VO' file (newer header generation, UTF-8, LF, ';')."""
-    pad = duo_map / "alle-vestigingen-vo.csv"
-    if not pad.is_file():
-        pytest.skip(f"{pad} not present")
-    return pad
+    path = duo_map / "alle-vestigingen-vo.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    return path
 
 
 @pytest.fixture

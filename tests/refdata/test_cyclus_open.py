@@ -21,12 +21,12 @@ from tests.refdata.test_volledig import BO, BO_2020, MBO, SO, VO
 
 
 @pytest.fixture
-def bestanden(duo_map: Path) -> dict[str, Path]:
-    paden = {naam: duo_map / naam for naam in (VO, BO, BO_2020, SO, MBO)}
-    for pad in paden.values():
-        if not pad.is_file():
-            pytest.skip(f"{pad} not present")
-    return paden
+def files(duo_map: Path) -> dict[str, Path]:
+    paths = {naam: duo_map / naam for naam in (VO, BO, BO_2020, SO, MBO)}
+    for path in paths.values():
+        if not path.is_file():
+            pytest.skip(f"{path} not present")
+    return paths
 
 
 @pytest.fixture
@@ -42,9 +42,9 @@ def vva(tmp_path, database_url):
     return call
 
 
-def _open(vva, jaar: int, paden: list[Path], *extra: str):
+def _open(vva, jaar: int, paths: list[Path], *extra: str):
     return vva(
-        "cycle", "open", "--year", str(jaar), *(a for p in paden for a in ("--refdata", str(p))), *extra
+        "cycle", "open", "--year", str(jaar), *(a for p in paths for a in ("--refdata", str(p))), *extra
     )
 
 
@@ -59,7 +59,7 @@ def _tellingen(database_url: str, jaar: int) -> dict[str, int]:
                 "instelling": select(func.count()).where(models.Instelling.cyclus_jaar == jaar),
                 "refdata_bestand": select(func.count()).where(models.RefdataBestand.cyclus_jaar == jaar),
             }
-            return {naam: session.scalar(vraag) for naam, vraag in tellen.items()}
+            return {naam: session.scalar(query) for naam, query in tellen.items()}
     finally:
         engine.dispose()
 
@@ -74,22 +74,22 @@ def _audit(database_url: str) -> list[tuple[str, int | None]]:
         engine.dispose()
 
 
-def _gemeenten(*paden: Path) -> set[str]:
+def _gemeenten(*paths: Path) -> set[str]:
     codes = set()
-    for pad in paden:
-        ruw = pad.read_bytes()
+    for path in paths:
+        raw = path.read_bytes()
         try:
-            tekst = ruw.decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            tekst = ruw.decode("windows-1252")
-        codes |= {r["GEMEENTENUMMER"].strip() for r in csv.DictReader(tekst.splitlines(), delimiter=";")}
+            text = raw.decode("windows-1252")
+        codes |= {r["GEMEENTENUMMER"].strip() for r in csv.DictReader(text.splitlines(), delimiter=";")}
     return codes - {""}
 
 
 def test_cycle_open_without_the_primary_school_file_is_refused_and_stores_nothing(
-    vva, bestanden, database_url
+    vva, files, database_url
 ) -> None:
-    zonder_bo = _open(vva, 2031, [bestanden[VO], bestanden[SO], bestanden[MBO]])
+    zonder_bo = _open(vva, 2031, [files[VO], files[SO], files[MBO]])
 
     assert zonder_bo.exit_code != 0
     assert (
@@ -104,7 +104,7 @@ def test_cycle_open_without_the_primary_school_file_is_refused_and_stores_nothin
         "refdata_bestand": 0,
     }
 
-    compleet = _open(vva, 2031, [bestanden[VO], bestanden[BO], bestanden[SO], bestanden[MBO]])
+    compleet = _open(vva, 2031, [files[VO], files[BO], files[SO], files[MBO]])
 
     assert compleet.exit_code == 0, compleet.output
     assert "cycle 2031 opened" in compleet.stdout
@@ -120,15 +120,15 @@ def test_cycle_open_without_the_primary_school_file_is_refused_and_stores_nothin
 
 
 def test_a_merged_gemeente_blocks_the_next_cycle_until_the_operator_acknowledges_it(
-    vva, bestanden, database_url
+    vva, files, database_url
 ) -> None:
     # Cycle 2031 on the 2020 primary-school file (2020 indeling), cycle 2032 on the 2026 set: the
     # gemeenten merged in between (e.g. 0756 Boxmeer into 1982 Land van Cuijk) are gone.
-    oud = [bestanden[VO], bestanden[BO_2020], bestanden[SO], bestanden[MBO]]
-    nieuw = [bestanden[VO], bestanden[BO], bestanden[SO], bestanden[MBO]]
-    eerste = _open(vva, 2031, oud)
+    old = [files[VO], files[BO_2020], files[SO], files[MBO]]
+    nieuw = [files[VO], files[BO], files[SO], files[MBO]]
+    eerste = _open(vva, 2031, old)
     assert eerste.exit_code == 0, eerste.output
-    weg = sorted(_gemeenten(*oud) - _gemeenten(*nieuw))
+    weg = sorted(_gemeenten(*old) - _gemeenten(*nieuw))
     assert "0756" in weg
 
     geweigerd = _open(vva, 2032, nieuw)

@@ -49,23 +49,23 @@ ASSEN_00 = Vestiging(
 # --- helpers that rewrite a file -----------------------------------------------------------
 
 
-def rijen(tekst: str, scheidingsteken: str = ";") -> list[list[str]]:
-    return list(csv.reader(io.StringIO(tekst, newline=""), delimiter=scheidingsteken))
+def rijen(text: str, delimiter: str = ";") -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
-def write(rijen_: list[list[str]], scheidingsteken: str = ";", einde: str = "\n") -> str:
+def write(rijen_: list[list[str]], delimiter: str = ";", einde: str = "\n") -> str:
     buffer = io.StringIO(newline="")
-    csv.writer(buffer, delimiter=scheidingsteken, lineterminator=einde).writerows(rijen_)
+    csv.writer(buffer, delimiter=delimiter, lineterminator=einde).writerows(rijen_)
     return buffer.getvalue()
 
 
-def hernoem_kop(tabel: list[list[str]], namen: dict[str, str]) -> list[list[str]]:
-    return [[namen.get(naam, naam) for naam in tabel[0]], *tabel[1:]]
+def hernoem_kop(table: list[list[str]], names: dict[str, str]) -> list[list[str]]:
+    return [[names.get(naam, naam) for naam in table[0]], *table[1:]]
 
 
-def zet(tabel: list[list[str]], rij: int, kolom: str, waarde: str) -> None:
-    """Set a cell of data row ``rij`` (1 = first data row = line 2) by header name."""
-    tabel[rij][tabel[0].index(kolom)] = waarde
+def set_(table: list[list[str]], row: int, column: str, waarde: str) -> None:
+    """Set a cell of data row ``row`` (1 = first data row = line 2) by header name."""
+    table[row][table[0].index(column)] = waarde
 
 
 def inhoud(bestand: DuoBestand) -> tuple:
@@ -78,7 +78,7 @@ def echte_tekst(vo_bestand: Path) -> str:
 
 
 @pytest.fixture
-def echt(vo_bestand: Path) -> DuoBestand:
+def real(vo_bestand: Path) -> DuoBestand:
     return read_duo_csv(vo_bestand.read_bytes(), "alle-vestigingen-vo.csv")
 
 
@@ -88,36 +88,36 @@ def klein(echte_tekst: str) -> list[list[str]]:
     return rijen(echte_tekst)[:11]
 
 
-def lees(tabel: list[list[str]], bron: str = "test.csv") -> DuoBestand:
-    return read_duo_csv(write(tabel).encode("utf-8"), bron)
+def lees(table: list[list[str]], bron: str = "test.csv") -> DuoBestand:
+    return read_duo_csv(write(table).encode("utf-8"), bron)
 
 
 # --- the real file -------------------------------------------------------------------------
 
 
-def test_real_vo_file_newer_generation(echt: DuoBestand) -> None:
-    assert (echt.soort, echt.generatie, echt.codering, echt.scheidingsteken) == (VO, "nieuw", "utf-8", ";")
-    assert echt.rijen == 1630
-    assert echt.afgewezen == []
-    assert echt.waarschuwingen == []
-    assert len(echt.vestigingen) == 1630
-    assert len({v.code for v in echt.vestigingen}) == 1630
-    assert len(echt.instellingen) == 650
-    assert len(echt.gemeenten) == 288
-    assert {r.code for r in echt.rmc_regios} == ECHTE_RMC_CODES
-    assert echt.vestigingen[0] == ASSEN_00
-    assert all(i.sector == "vo" for i in echt.instellingen)
+def test_real_vo_file_newer_generation(real: DuoBestand) -> None:
+    assert (real.soort, real.generation, real.encoding, real.delimiter) == (VO, "nieuw", "utf-8", ";")
+    assert real.rijen == 1630
+    assert real.afgewezen == []
+    assert real.warnings == []
+    assert len(real.vestigingen) == 1630
+    assert len({v.code for v in real.vestigingen}) == 1630
+    assert len(real.instellingen) == 650
+    assert len(real.gemeenten) == 288
+    assert {r.code for r in real.rmc_regios} == ECHTE_RMC_CODES
+    assert real.vestigingen[0] == ASSEN_00
+    assert all(i.sector == "vo" for i in real.instellingen)
 
 
-def test_real_file_quoted_name_and_non_ascii(echt: DuoBestand) -> None:
-    namen = {v.code: v.naam for v in echt.vestigingen}
-    assert namen["14DC06"] == 'VMBO "De Jutter" Vlieland'
-    assert namen["19QA00"] == "hét KWC voor Lyc Havo Mavo Vbo Pro en Lwoo"
-    assert namen["31HN00"] == "Stanislascollege Pijnacker – Rijswijk voor bijzonder pro vbo mavo havo vwo"
+def test_real_file_quoted_name_and_non_ascii(real: DuoBestand) -> None:
+    names = {v.code: v.naam for v in real.vestigingen}
+    assert names["14DC06"] == 'VMBO "De Jutter" Vlieland'
+    assert names["19QA00"] == "hét KWC voor Lyc Havo Mavo Vbo Pro en Lwoo"
+    assert names["31HN00"] == "Stanislascollege Pijnacker – Rijswijk voor bijzonder pro vbo mavo havo vwo"
 
 
-def test_real_file_institution_follows_lowest_vestigingscode(echt: DuoBestand) -> None:
-    instellingen = {i.brin: i for i in echt.instellingen}
+def test_real_file_institution_follows_lowest_vestigingscode(real: DuoBestand) -> None:
+    instellingen = {i.brin: i for i in real.instellingen}
     # zone.college has no "00" vestiging; 31JC01 (Almelo) is its lowest code.
     zone = instellingen["31JC"]
     assert (zone.naam, zone.gemeentecode, zone.rmc_regio) == ("Zone.college vmboAlmelo", "0141", "12")
@@ -133,16 +133,16 @@ def test_real_file_institution_follows_lowest_vestigingscode(echt: DuoBestand) -
     )
 
 
-def test_real_file_regions_and_gemeenten(echt: DuoBestand, duo_map: Path) -> None:
-    assert RmcRegio("21", "Agglomeratie Amsterdam") in echt.rmc_regios
-    assert RmcRegio("40", "Rijk van Nijmegen") in echt.rmc_regios
-    assert Gemeente("0363", "AMSTERDAM", "21") in echt.gemeenten
+def test_real_file_regions_and_gemeenten(real: DuoBestand, duo_map: Path) -> None:
+    assert RmcRegio("21", "Agglomeratie Amsterdam") in real.rmc_regios
+    assert RmcRegio("40", "Rijk van Nijmegen") in real.rmc_regios
+    assert Gemeente("0363", "AMSTERDAM", "21") in real.gemeenten
     # Cross-check with the gemeente -> RMC list derived independently from the same file (the data set's source notes).
     afgeleid = rijen((duo_map / "gemeente-rmc-regio-DERIVED.csv").read_text(encoding="utf-8"))[1:]
-    assert {g.code: (g.naam, g.rmc_regio) for g in echt.gemeenten} == {
+    assert {g.code: (g.naam, g.rmc_regio) for g in real.gemeenten} == {
         code: (naam, str(int(regio))) for code, naam, regio, _ in afgeleid
     }
-    assert {r.code: r.naam for r in echt.rmc_regios} == {
+    assert {r.code: r.naam for r in real.rmc_regios} == {
         str(int(regio)): naam for _, _, regio, naam in afgeleid
     }
 
@@ -150,27 +150,27 @@ def test_real_file_regions_and_gemeenten(echt: DuoBestand, duo_map: Path) -> Non
 # --- other encodings, delimiters and header generations ------------------------------------
 
 
-def test_older_generation_windows_1252_crlf(echte_tekst: str, echt: DuoBestand) -> None:
-    oud = hernoem_kop(
+def test_older_generation_windows_1252_crlf(echte_tekst: str, real: DuoBestand) -> None:
+    old = hernoem_kop(
         rijen(echte_tekst), {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"}
     )
-    data = write(oud, einde="\r\n").encode("cp1252")
+    data = write(old, einde="\r\n").encode("cp1252")
     assert b"\r\n" in data and "é".encode("cp1252") in data
 
     bestand = read_duo_csv(data, "02.-alle-vestigingen-vo.csv")
 
-    assert (bestand.generatie, bestand.codering) == ("oud", "cp1252")
-    assert inhoud(bestand) == inhoud(echt)
+    assert (bestand.generation, bestand.encoding) == ("oud", "cp1252")
+    assert inhoud(bestand) == inhoud(real)
 
 
-def test_utf8_bom_with_comma_delimiter(echte_tekst: str, echt: DuoBestand) -> None:
-    data = write(rijen(echte_tekst), scheidingsteken=",").encode("utf-8-sig")
+def test_utf8_bom_with_comma_delimiter(echte_tekst: str, real: DuoBestand) -> None:
+    data = write(rijen(echte_tekst), delimiter=",").encode("utf-8-sig")
     assert data.startswith(b"\xef\xbb\xbf")
 
     bestand = read_duo_csv(data, "vestigingenvo.csv")
 
-    assert (bestand.codering, bestand.scheidingsteken) == ("utf-8-sig", ",")
-    assert inhoud(bestand) == inhoud(echt)
+    assert (bestand.encoding, bestand.delimiter) == ("utf-8-sig", ",")
+    assert inhoud(bestand) == inhoud(real)
     # Names with a comma are CSV-quoted in this variant and must come through whole.
     assert any(v.naam == "SVOK H-B Vmbo-Havo-Ath-Gym, loc. Dalí College" for v in bestand.vestigingen)
 
@@ -182,27 +182,27 @@ def test_header_matching_ignores_case_whitespace_and_underscores(klein: list[lis
 
 def test_two_digit_vestigingscode_becomes_brin6(klein: list[list[str]]) -> None:
     volledig = lees(klein).vestigingen
-    kolom = klein[0].index("VESTIGINGSCODE")
-    for rij in klein[1:]:
-        rij[kolom] = rij[kolom][-2:]
-    assert klein[1][kolom] == "00"
+    column = klein[0].index("VESTIGINGSCODE")
+    for row in klein[1:]:
+        row[column] = row[column][-2:]
+    assert klein[1][column] == "00"
     assert lees(klein).vestigingen == volledig
 
 
-def test_gemeentecode_without_padding_is_padded(echte_tekst: str, echt: DuoBestand) -> None:
-    tabel = rijen(echte_tekst)
-    kolom = tabel[0].index("GEMEENTENUMMER")
-    for rij in tabel[1:]:
-        rij[kolom] = str(int(rij[kolom]))  # what a spreadsheet does: 0106 -> 106, 0014 -> 14
-    assert tabel[1][kolom] == "106"
-    assert inhoud(lees(tabel)) == inhoud(echt)
+def test_gemeentecode_without_padding_is_padded(echte_tekst: str, real: DuoBestand) -> None:
+    table = rijen(echte_tekst)
+    column = table[0].index("GEMEENTENUMMER")
+    for row in table[1:]:
+        row[column] = str(int(row[column]))  # what a spreadsheet does: 0106 -> 106, 0014 -> 14
+    assert table[1][column] == "106"
+    assert inhoud(lees(table)) == inhoud(real)
 
 
 # --- values --------------------------------------------------------------------------------
 
 
 def test_single_space_is_empty(klein: list[list[str]]) -> None:
-    for kolom in (
+    for column in (
         "POSTCODE",
         "PLAATSNAAM",
         "ONDERWIJSSTRUCTUUR",
@@ -211,7 +211,7 @@ def test_single_space_is_empty(klein: list[list[str]]) -> None:
         "TELEFOONNUMMER",
         "INTERNETADRES",
     ):
-        zet(klein, 1, kolom, " ")
+        set_(klein, 1, column, " ")
     bestand = lees(klein[:2])
     assert bestand.vestigingen == [
         Vestiging(
@@ -233,33 +233,33 @@ def test_single_space_is_empty(klein: list[list[str]]) -> None:
 
 
 def test_invalid_postcode_is_dropped_with_warning(klein: list[list[str]]) -> None:
-    zet(klein, 1, "POSTCODE", "0406 NN")
+    set_(klein, 1, "POSTCODE", "0406 NN")
     bestand = lees(klein[:2], "v.csv")
     assert bestand.vestigingen[0].postcode is None
-    assert bestand.waarschuwingen == ["v.csv:2: POSTCODE: '0406 NN' ongeldig, leeg gelaten"]
+    assert bestand.warnings == ["v.csv:2: POSTCODE: '0406 NN' ongeldig, leeg gelaten"]
 
 
 def test_overlong_contact_details_are_dropped_with_warning_not_the_school(klein: list[list[str]]) -> None:
     # A phone or internet address is only shown to partners; one too long for its column must not make
     # the school (and so its pupils, VVA105, and its party) unknown to the exchange.
     lange_url = "https://www.pro-assen.nl/" + "a" * 200
-    zet(klein, 1, "INTERNETADRES", lange_url)
-    zet(klein, 2, "TELEFOONNUMMER", "0592-340973 of 06-12345678 (administratie, alleen op werkdagen)")
+    set_(klein, 1, "INTERNETADRES", lange_url)
+    set_(klein, 2, "TELEFOONNUMMER", "0592-340973 of 06-12345678 (administratie, alleen op werkdagen)")
     bestand = lees(klein[:3], "v.csv")
     assert bestand.afgewezen == []
     assert [v.code for v in bestand.vestigingen] == ["18BR00", "18BR01"]
     assert bestand.vestigingen[0].internetadres is None
     assert bestand.vestigingen[1].telefoon is None
     assert bestand.vestigingen[0].telefoon == "0592340973"
-    assert bestand.waarschuwingen == [
+    assert bestand.warnings == [
         "v.csv:2: INTERNETADRES: langer dan 200 tekens, leeg gelaten",
         "v.csv:3: TELEFOONNUMMER: langer dan 50 tekens, leeg gelaten",
     ]
 
 
 def test_gemeente_in_two_regions_keeps_first_and_warns(klein: list[list[str]]) -> None:
-    zet(klein, 2, "RMC-REGIO CODE", "08")
-    zet(klein, 2, "RMC-REGIO NAAM", "Zuid-Oost Drenthe")
+    set_(klein, 2, "RMC-REGIO CODE", "08")
+    set_(klein, 2, "RMC-REGIO NAAM", "Zuid-Oost Drenthe")
     bestand = lees(klein[:3], "v.csv")
     assert bestand.afgewezen == []
     assert bestand.gemeenten == [Gemeente("0106", "ASSEN", "7")]
@@ -268,12 +268,12 @@ def test_gemeente_in_two_regions_keeps_first_and_warns(klein: list[list[str]]) -
         RmcRegio("7", "Noord- en Midden Drenthe"),
         RmcRegio("8", "Zuid-Oost Drenthe"),
     ]
-    assert bestand.waarschuwingen == ["v.csv:3: RMC-regio van gemeente 0106: '8' genegeerd, eerder '7'"]
+    assert bestand.warnings == ["v.csv:3: RMC-regio van gemeente 0106: '8' genegeerd, eerder '7'"]
 
 
 def test_blank_lines_and_trailing_delimiter_are_tolerated(klein: list[list[str]]) -> None:
-    tekst = write(klein[:1]) + write(klein[1:2]).rstrip("\n") + ";\n\n" + ";" * 31 + "\n"
-    bestand = read_duo_csv(tekst.encode(), "v.csv")
+    text = write(klein[:1]) + write(klein[1:2]).rstrip("\n") + ";\n\n" + ";" * 31 + "\n"
+    bestand = read_duo_csv(text.encode(), "v.csv")
     assert [v.code for v in bestand.vestigingen] == ["18BR00"]
     assert (bestand.rijen, bestand.afgewezen) == (1, [])
 
@@ -282,15 +282,15 @@ def test_blank_lines_and_trailing_delimiter_are_tolerated(klein: list[list[str]]
 
 
 def test_unusable_rows_are_refused_with_line_and_column(klein: list[list[str]]) -> None:
-    zet(klein, 2, "INSTELLINGSCODE", "18B")  # line 3
-    zet(klein, 3, "VESTIGINGSCODE", "18BR0A")  # line 4
-    zet(klein, 4, "VESTIGINGSCODE", "14DC06")  # line 5: a vestiging of another BRIN
-    zet(klein, 5, "GEMEENTENUMMER", "ABC")  # line 6
-    zet(klein, 6, "GEMEENTENUMMER", " ")  # line 7
+    set_(klein, 2, "INSTELLINGSCODE", "18B")  # line 3
+    set_(klein, 3, "VESTIGINGSCODE", "18BR0A")  # line 4
+    set_(klein, 4, "VESTIGINGSCODE", "14DC06")  # line 5: a vestiging of another BRIN
+    set_(klein, 5, "GEMEENTENUMMER", "ABC")  # line 6
+    set_(klein, 6, "GEMEENTENUMMER", " ")  # line 7
     del klein[7][-1]  # line 8: one column short
     klein[8] = list(klein[1])  # line 9: 18BR00 again
-    zet(klein, 9, "RMC-REGIO CODE", "x7")  # line 10
-    zet(klein, 10, "VESTIGINGSNAAM", " ")  # line 11
+    set_(klein, 9, "RMC-REGIO CODE", "x7")  # line 10
+    set_(klein, 10, "VESTIGINGSNAAM", " ")  # line 11
 
     bestand = lees(klein, "v.csv")
 
@@ -315,16 +315,16 @@ def test_unusable_rows_are_refused_with_line_and_column(klein: list[list[str]]) 
 
 
 def test_reason_uses_the_column_name_of_the_files_generation(klein: list[list[str]]) -> None:
-    oud = hernoem_kop(klein[:3], {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"})
-    zet(oud, 2, "BRIN NUMMER", "18br")  # lower case is not silently corrected
-    bestand = lees(oud)
+    old = hernoem_kop(klein[:3], {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"})
+    set_(old, 2, "BRIN NUMMER", "18br")  # lower case is not silently corrected
+    bestand = lees(old)
     assert [a.regel for a in bestand.afgewezen] == [3]
     assert bestand.afgewezen[0].reden.startswith("BRIN NUMMER: '18br' ongeldig")
 
 
 def test_line_numbers_count_physical_lines(klein: list[list[str]]) -> None:
-    zet(klein, 1, "VESTIGINGSNAAM", "Naam over\ntwee regels")  # a quoted value spanning lines 2-3
-    zet(klein, 2, "INSTELLINGSCODE", "XX")  # so this row starts on line 4
+    set_(klein, 1, "VESTIGINGSNAAM", "Naam over\ntwee regels")  # a quoted value spanning lines 2-3
+    set_(klein, 2, "INSTELLINGSCODE", "XX")  # so this row starts on line 4
     bestand = lees(klein[:3])
     assert bestand.vestigingen[0].naam == "Naam over\ntwee regels"
     assert [a.regel for a in bestand.afgewezen] == [4]
@@ -334,11 +334,11 @@ def test_line_numbers_count_physical_lines(klein: list[list[str]]) -> None:
 
 
 def test_other_csv_is_unknown_file_listing_missing_columns(duo_map: Path) -> None:
-    pad = duo_map / "gemeente-rmc-regio-DERIVED.csv"
-    with pytest.raises(UnknownFile) as fout:
-        read_duo_csv(pad.read_bytes(), "gemeente-rmc-regio-DERIVED.csv")
-    assert str(fout.value).startswith("gemeente-rmc-regio-DERIVED.csv: geen bekend DUO-bestand")
-    assert fout.value.ontbrekend == {
+    path = duo_map / "gemeente-rmc-regio-DERIVED.csv"
+    with pytest.raises(UnknownFile) as error:
+        read_duo_csv(path.read_bytes(), "gemeente-rmc-regio-DERIVED.csv")
+    assert str(error.value).startswith("gemeente-rmc-regio-DERIVED.csv: geen bekend DUO-bestand")
+    assert error.value.missing == {
         VO: ["INSTELLINGSCODE of BRIN NUMMER", "VESTIGINGSCODE of VESTIGINGSNUMMER", "VESTIGINGSNAAM"],
         MBO: ["INSTELLINGSCODE of BRIN NUMMER", "INSTELLINGSNAAM"],
     }
@@ -362,7 +362,7 @@ def test_unreadable_files(data: bytes, begin: str) -> None:
 
 def test_demo_mbo_file_newer_generation_utf8_bom() -> None:
     bestand = read_duo_csv((DEMO / "mbo-instellingen-FICTIEF.csv").read_bytes(), "mbo.csv")
-    assert (bestand.soort, bestand.generatie, bestand.codering) == (MBO, "nieuw", "utf-8-sig")
+    assert (bestand.soort, bestand.generation, bestand.encoding) == (MBO, "nieuw", "utf-8-sig")
     assert bestand.instellingen == [
         Instelling(
             "99XB",
@@ -383,20 +383,20 @@ def test_demo_mbo_file_newer_generation_utf8_bom() -> None:
 
 
 def test_mbo_file_older_generation_cp1252() -> None:
-    tabel = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
-    oud = hernoem_kop(tabel, {"INSTELLINGSCODE": "BRIN NUMMER"})
-    zet(oud, 1, "INSTELLINGSNAAM", "ROC Één (FICTIEF)")
-    bestand = read_duo_csv(write(oud, einde="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
-    assert (bestand.soort, bestand.generatie, bestand.codering) == (MBO, "oud", "cp1252")
+    table = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
+    old = hernoem_kop(table, {"INSTELLINGSCODE": "BRIN NUMMER"})
+    set_(old, 1, "INSTELLINGSNAAM", "ROC Één (FICTIEF)")
+    bestand = read_duo_csv(write(old, einde="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
+    assert (bestand.soort, bestand.generation, bestand.encoding) == (MBO, "oud", "cp1252")
     assert bestand.instellingen[0] == Instelling(
         "99XB", "mbo", "ROC Één (FICTIEF)", "0363", "21", "mbo", "0200000020", "www.amstelstroom.example"
     )
 
 
 def test_mbo_duplicate_brin_is_refused() -> None:
-    tabel = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
-    tabel.append(list(tabel[1]))
-    bestand = lees(tabel, "mbo.csv")
+    table = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
+    table.append(list(table[1]))
+    bestand = lees(table, "mbo.csv")
     assert bestand.afgewezen == [RejectedRow(5, "INSTELLINGSCODE: 99XB staat al op regel 2")]
 
 
@@ -404,7 +404,7 @@ def test_demo_vo_file_older_generation_windows_1252() -> None:
     data = (DEMO / "vestigingen-vo-FICTIEF.csv").read_bytes()
     assert b"\r\n" in data and "Één".encode("cp1252") in data
     bestand = read_duo_csv(data, "vo.csv")
-    assert (bestand.soort, bestand.generatie, bestand.codering) == (VO, "oud", "cp1252")
+    assert (bestand.soort, bestand.generation, bestand.encoding) == (VO, "oud", "cp1252")
     assert [v.code for v in bestand.vestigingen] == [
         "99XA00",
         "99XA01",
@@ -431,6 +431,6 @@ def test_demo_vo_file_older_generation_windows_1252() -> None:
 def test_every_demo_name_is_marked_fictional() -> None:
     vo = read_duo_csv((DEMO / "vestigingen-vo-FICTIEF.csv").read_bytes(), "vo.csv")
     mbo = read_duo_csv((DEMO / "mbo-instellingen-FICTIEF.csv").read_bytes(), "mbo.csv")
-    namen = [v.naam for v in vo.vestigingen] + [i.naam for i in vo.instellingen + mbo.instellingen]
-    assert len(namen) == 12
-    assert all("(FICTIEF)" in naam for naam in namen)
+    names = [v.naam for v in vo.vestigingen] + [i.naam for i in vo.instellingen + mbo.instellingen]
+    assert len(names) == 12
+    assert all("(FICTIEF)" in naam for naam in names)

@@ -31,7 +31,7 @@ MODELLEN = {
 }
 
 
-def aantallen(session: Session) -> dict[str, int]:
+def counts(session: Session) -> dict[str, int]:
     return {naam: session.scalar(select(func.count()).select_from(m)) for naam, m in MODELLEN.items()}
 
 
@@ -56,14 +56,14 @@ def allemaal_nieuw(rmc: int, gemeente: int, instelling: int, vestiging: int) -> 
     }
 
 
-def ongewijzigd(rapport_tellingen: dict[str, TableCount]) -> dict[str, TableCount]:
-    return {naam: TableCount(ongewijzigd=t.totaal) for naam, t in rapport_tellingen.items()}
+def unchanged(rapport_tellingen: dict[str, TableCount]) -> dict[str, TableCount]:
+    return {naam: TableCount(unchanged=t.total) for naam, t in rapport_tellingen.items()}
 
 
 def vo_demo_met(wijzig) -> duo.DuoBestand:
     """The demo VO file, decoded, changed by ``wijzig(text) -> text``, re-encoded as DUO does."""
-    tekst = wijzig(DEMO_VO.read_bytes().decode("cp1252"))
-    return duo.read_duo_csv(tekst.encode("cp1252"), "vo-gewijzigd.csv")
+    text = wijzig(DEMO_VO.read_bytes().decode("cp1252"))
+    return duo.read_duo_csv(text.encode("cp1252"), "vo-gewijzigd.csv")
 
 
 # --- the real file -------------------------------------------------------------------------
@@ -73,17 +73,17 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
     rapport = load_files(refdata_session, [vo_bestand], 2026)
     refdata_session.commit()
 
-    assert rapport.tellingen == allemaal_nieuw(40, 288, 650, 1630)
+    assert rapport.counts == allemaal_nieuw(40, 288, 650, 1630)
     assert rapport.afgewezen == []
-    assert rapport.rijen == 1630 == rapport.tellingen["vestiging"].totaal + len(rapport.afgewezen)
-    assert aantallen(refdata_session) == {
+    assert rapport.rijen == 1630 == rapport.counts["vestiging"].total + len(rapport.afgewezen)
+    assert counts(refdata_session) == {
         "rmc_regio": 40,
         "gemeente": 288,
         "instelling": 650,
         "vestiging": 1630,
     }
     voor = momentopname(refdata_session)
-    assert {rij[-1] for rijen in voor.values() for rij in rijen} == {2026}  # geldig_vanaf_cyclus is last
+    assert {row[-1] for rijen in voor.values() for row in rijen} == {2026}  # geldig_vanaf_cyclus is last
 
     jutter = refdata_session.get(models.Vestiging, (2026, "14DC06"))
     assert (jutter.naam, jutter.brin, jutter.postcode, jutter.gemeentecode, jutter.rmc_regio) == (
@@ -97,11 +97,11 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
     assert (amsterdam.naam, amsterdam.rmc_regio) == ("AMSTERDAM", "21")
     assert refdata_session.get(models.RmcRegio, (2026, "7")).naam == "Noord- en Midden Drenthe"
 
-    opnieuw = load_files(refdata_session, [vo_bestand], 2027)
+    again = load_files(refdata_session, [vo_bestand], 2027)
     refdata_session.commit()
 
     # The next cycle gets its own rows, equal in content and still valid from 2026; 2026 is untouched.
-    assert opnieuw.tellingen == ongewijzigd(rapport.tellingen)
+    assert again.counts == unchanged(rapport.counts)
     assert momentopname(refdata_session, 2026) == voor
     assert {naam: {r[1:] for r in rijen} for naam, rijen in momentopname(refdata_session, 2027).items()} == {
         naam: {r[1:] for r in rijen} for naam, rijen in voor.items()
@@ -119,10 +119,10 @@ def test_changed_rows_get_the_new_cycle(refdata_session: Session) -> None:
 
     rapport = load_files(refdata_session, [gewijzigd], 2027)
 
-    assert rapport.tellingen["vestiging"] == TableCount(gewijzigd=1, ongewijzigd=5)
+    assert rapport.counts["vestiging"] == TableCount(gewijzigd=1, unchanged=5)
     # 99XD is named after 99XD00; the MBO institutions are not in 2027's files: ended there.
-    assert rapport.tellingen["instelling"] == TableCount(gewijzigd=1, ongewijzigd=2, beeindigd=3)
-    assert rapport.tellingen["gemeente"] == TableCount(ongewijzigd=5)
+    assert rapport.counts["instelling"] == TableCount(gewijzigd=1, unchanged=2, beeindigd=3)
+    assert rapport.counts["gemeente"] == TableCount(unchanged=5)
     vestiging = refdata_session.get(models.Vestiging, (2027, "99XD00"))
     assert (vestiging.naam, vestiging.geldig_vanaf_cyclus) == ("Noorderzon College (FICTIEF)", 2027)
     assert refdata_session.get(models.Vestiging, (2026, "99XD00")).naam == "Noorderzon Lyceum (FICTIEF)"
@@ -135,13 +135,13 @@ def test_changed_rows_get_the_new_cycle(refdata_session: Session) -> None:
 
 def test_missing_region_does_not_erase_a_known_one(refdata_session: Session) -> None:
     load_files(refdata_session, [DEMO_VO], 2026)
-    zonder_regio = vo_demo_met(lambda t: t.replace(";21;Agglomeratie Amsterdam", "; ; "))
-    assert [g.rmc_regio for g in zonder_regio.gemeenten if g.code == "0363"] == [None]
+    without_regio = vo_demo_met(lambda t: t.replace(";21;Agglomeratie Amsterdam", "; ; "))
+    assert [g.rmc_regio for g in without_regio.gemeenten if g.code == "0363"] == [None]
 
-    rapport = load_files(refdata_session, [zonder_regio], 2027)
+    rapport = load_files(refdata_session, [without_regio], 2027)
 
-    assert rapport.tellingen["gemeente"] == TableCount(ongewijzigd=5)
-    assert rapport.tellingen["vestiging"] == TableCount(ongewijzigd=6)
+    assert rapport.counts["gemeente"] == TableCount(unchanged=5)
+    assert rapport.counts["vestiging"] == TableCount(unchanged=6)
     assert refdata_session.get(models.Gemeente, (2027, "0363")).rmc_regio == "21"
     assert refdata_session.get(models.Gemeente, (2027, "0384")).geldig_vanaf_cyclus == 2026
     assert refdata_session.get(models.Vestiging, (2027, "99XA02")).rmc_regio == "21"
@@ -153,15 +153,15 @@ def test_mbo_institution_wins_over_vo_vestigingen_of_the_same_brin(
 ) -> None:
     # Like an AOC or ROC with vmbo: a VO vestiging under the MBO institution's BRIN (real: 25PW, 31JC).
     aoc = vo_demo_met(lambda t: t.replace("99XC;99XC00", "99XB;99XB00"))
-    bestanden = [DEMO_MBO, aoc] if mbo_eerst else [aoc, DEMO_MBO]
+    files = [DEMO_MBO, aoc] if mbo_eerst else [aoc, DEMO_MBO]
 
-    load_files(refdata_session, bestanden, 2026)
+    load_files(refdata_session, files, 2026)
     instelling = refdata_session.get(models.Instelling, (2026, "99XB"))
     assert (instelling.sector, instelling.naam) == ("mbo", "ROC Amstelstroom (FICTIEF)")
     assert refdata_session.get(models.Vestiging, (2026, "99XB00")).brin == "99XB"
 
     alleen_vo = load_files(refdata_session, [aoc], 2027)  # a later VO-only load keeps it MBO
-    assert alleen_vo.tellingen["instelling"] == TableCount(ongewijzigd=3, beeindigd=2)
+    assert alleen_vo.counts["instelling"] == TableCount(unchanged=3, beeindigd=2)
     assert refdata_session.get(models.Instelling, (2027, "99XB")).sector == "mbo"
 
 
@@ -169,9 +169,9 @@ def test_mbo_institution_wins_over_vo_vestigingen_of_the_same_brin(
 
 
 def test_refused_rows_are_reported_and_the_rest_loaded(refdata_session: Session) -> None:
-    kapot = vo_demo_met(lambda t: t.replace("99XC;99XC00", "99XC;99XD00").replace(";0014;", ";14A;"))
+    broken = vo_demo_met(lambda t: t.replace("99XC;99XC00", "99XC;99XD00").replace(";0014;", ";14A;"))
 
-    rapport = load_files(refdata_session, [kapot], 2026)
+    rapport = load_files(refdata_session, [broken], 2026)
 
     assert rapport.afgewezen == [
         RejectedLine(
@@ -182,7 +182,7 @@ def test_refused_rows_are_reported_and_the_rest_loaded(refdata_session: Session)
         ),
     ]
     assert str(rapport.afgewezen[1]).startswith("vo-gewijzigd.csv:7: GEMEENTENUMMER: '14A' ongeldig")
-    assert rapport.tellingen["vestiging"] == TableCount(nieuw=4)
+    assert rapport.counts["vestiging"] == TableCount(nieuw=4)
     codes = sorted(refdata_session.scalars(select(models.Vestiging.code)))
     assert codes == ["99XA00", "99XA01", "99XA02", "99XA03"]
 
@@ -194,7 +194,7 @@ def test_an_unusable_file_loads_nothing(refdata_session: Session, tmp_path: Path
     with pytest.raises(duo.UnknownFile, match="leerlingen.csv: geen bekend DUO-bestand"):
         load_files(refdata_session, [DEMO_VO, onzin], 2026)
 
-    assert aantallen(refdata_session) == {"rmc_regio": 0, "gemeente": 0, "instelling": 0, "vestiging": 0}
+    assert counts(refdata_session) == {"rmc_regio": 0, "gemeente": 0, "instelling": 0, "vestiging": 0}
 
 
 # --- the demo set --------------------------------------------------------------------------
@@ -204,8 +204,8 @@ def test_demo_set(refdata_session: Session) -> None:
     rapport = load_demo(refdata_session, 2026)
     refdata_session.commit()
 
-    assert rapport.tellingen == allemaal_nieuw(4, 7, 7, 8)
-    assert (rapport.afgewezen, rapport.waarschuwingen) == ([], [])
+    assert rapport.counts == allemaal_nieuw(4, 7, 7, 8)
+    assert (rapport.afgewezen, rapport.warnings) == ([], [])
     instellingen = {
         i.brin: (i.sector, i.gemeentecode, i.rmc_regio)
         for i in refdata_session.scalars(select(models.Instelling))
@@ -238,7 +238,7 @@ def test_demo_set(refdata_session: Session) -> None:
     }
     voor = momentopname(refdata_session)
 
-    assert load_demo(refdata_session, 2027).tellingen == ongewijzigd(rapport.tellingen)
+    assert load_demo(refdata_session, 2027).counts == unchanged(rapport.counts)
     assert momentopname(refdata_session, 2026) == voor
 
 
@@ -275,10 +275,10 @@ def test_cli_load_real_file(vva, vo_bestand: Path) -> None:
     assert "vestiging: nieuw 1630, gewijzigd 0, ongewijzigd 0" in eerste.stdout
     assert "afgewezen: 0" in eerste.stdout
 
-    tweede = vva("refdata", "load", str(vo_bestand))  # default cycle: today's
-    assert tweede.exit_code == 0, tweede.stderr
-    assert f"cyclus {Calendar().cyclus_on(date.today()).jaar}:" in tweede.stdout
-    assert "vestiging: nieuw 0, gewijzigd 0, ongewijzigd 1630" in tweede.stdout
+    second = vva("refdata", "load", str(vo_bestand))  # default cycle: today's
+    assert second.exit_code == 0, second.stderr
+    assert f"cyclus {Calendar().cyclus_on(date.today()).jaar}:" in second.stdout
+    assert "vestiging: nieuw 0, gewijzigd 0, ongewijzigd 1630" in second.stdout
 
     show = vva("refdata", "show")
     assert show.stdout.splitlines() == [
@@ -294,9 +294,9 @@ def test_cli_load_real_file(vva, vo_bestand: Path) -> None:
 
 
 def test_cli_refused_rows_exit_1_and_commit_the_rest(vva, tmp_path: Path) -> None:
-    tekst = DEMO_VO.read_bytes().decode("cp1252").replace("99XD;99XD00", "99XD;99XA00")
+    text = DEMO_VO.read_bytes().decode("cp1252").replace("99XD;99XD00", "99XD;99XA00")
     bestand = tmp_path / "vo.csv"
-    bestand.write_bytes(tekst.encode("cp1252"))
+    bestand.write_bytes(text.encode("cp1252"))
 
     resultaat = vva("refdata", "load", str(bestand), "--cyclus", "2026")
 
@@ -319,9 +319,9 @@ def test_cli_demo_and_show(vva) -> None:
     demo = vva("refdata", "demo", "--cyclus", "2026")
     assert demo.exit_code == 0, demo.stderr
     assert "instelling: nieuw 7, gewijzigd 0, ongewijzigd 0" in demo.stdout
-    controle = vva("refdata", "check", "--cyclus", "2026")
-    assert controle.exit_code == 0, controle.stderr
-    assert controle.stdout.splitlines() == [
+    check = vva("refdata", "check", "--cyclus", "2026")
+    assert check.exit_code == 0, check.stderr
+    assert check.stdout.splitlines() == [
         "cycle 2026: 7 gemeenten in 4 RMC regions; institutions: 3 vo, 1 vso, 3 mbo",
         "reference data complete",
     ]
@@ -340,5 +340,5 @@ def test_cli_demo_and_show(vva) -> None:
         "  gemeente: 0344 UTRECHT",
         "  RMC-regio: 19 Utrecht",
     ]
-    onbekend = vva("refdata", "show", "--brin", "00ZZ")
-    assert (onbekend.exit_code, onbekend.stderr.strip()) == (1, "instelling 00ZZ niet gevonden")
+    unknown = vva("refdata", "show", "--brin", "00ZZ")
+    assert (unknown.exit_code, unknown.stderr.strip()) == (1, "instelling 00ZZ niet gevonden")

@@ -25,11 +25,11 @@ MBO = "Yuchiaaa+Interactive_Map_Website/01.-adressen-mbo-instellingen.csv"
 
 @pytest.fixture
 def set_(duo_map: Path) -> dict[str, Path]:
-    paden = {naam: duo_map / naam for naam in (VO, BO, BO_2020, SO, MBO)}
-    for pad in paden.values():
-        if not pad.is_file():
-            pytest.skip(f"{pad} not present")
-    return paden
+    paths = {naam: duo_map / naam for naam in (VO, BO, BO_2020, SO, MBO)}
+    for path in paths.values():
+        if not path.is_file():
+            pytest.skip(f"{path} not present")
+    return paths
 
 
 def regios(session: Session, jaar: int) -> dict[str, str | None]:
@@ -44,15 +44,15 @@ def test_the_four_files_know_every_gemeente_with_its_region(
     assert rapport.afgewezen == []
 
     afgeleid = (duo_map / "gemeente-rmc-regio-ALL-DERIVED.csv").read_text(encoding="utf-8").splitlines()[1:]
-    verwacht = {code: str(int(regio)) for code, _, regio, _ in (r.split(";") for r in afgeleid)}
-    assert len(verwacht) == 342
-    assert regios(refdata_session, 2027) == verwacht
+    expected = {code: str(int(regio)) for code, _, regio, _ in (r.split(";") for r in afgeleid)}
+    assert len(expected) == 342
+    assert regios(refdata_session, 2027) == expected
     assert regios(refdata_session, 2027)["0415"] == "21"  # Landsmeer: no VO school, known by its BO school
 
-    controle = check_all(refdata_session, 2027)
-    assert controle.problemen == []
+    check = check_all(refdata_session, 2027)
+    assert check.problems == []
     # 650 VO BRINs, 15 of them MBO institutions with vmbo vestigingen (AOCs), which stay MBO.
-    assert controle.instellingen == {"vo": 635, "vso": 224, "mbo": 55}
+    assert check.instellingen == {"vo": 635, "vso": 224, "mbo": 55}
     # Primary schools are no institutions: 32JK (BBS de Verwondering, BO file only) is not there,
     # nor SBO/SO-only BRINs of the special-education file.
     i = models.Instelling
@@ -72,10 +72,10 @@ def test_without_the_primary_school_file_the_check_names_what_is_missing(
 ) -> None:
     load_files(refdata_session, [set_[VO], set_[SO], set_[MBO]], 2027)
 
-    controle = check_all(refdata_session, 2027)
+    check = check_all(refdata_session, 2027)
 
-    assert not controle.in_orde
-    assert controle.problemen == [
+    assert not check.in_orde
+    assert check.problems == [
         "file not loaded: primary-school vestigingen (02.-alle-schoolvestigingen-basisonderwijs.csv)"
     ]
     assert "0415" not in regios(refdata_session, 2027)
@@ -92,8 +92,8 @@ def test_a_second_cycle_with_the_2020_file_leaves_the_first_cycle_alone(
     refdata_session.commit()
 
     assert regios(refdata_session, 2026) == eerste
-    tweede = regios(refdata_session, 2027)
-    assert (eerste["1773"], tweede["1773"]) == (
+    second = regios(refdata_session, 2027)
+    assert (eerste["1773"], second["1773"]) == (
         "10",
         "11",
     )  # Olst-Wijhe: IJssel-Vecht now, Stedendriehoek in 2020
@@ -101,5 +101,5 @@ def test_a_second_cycle_with_the_2020_file_leaves_the_first_cycle_alone(
     i = models.Instelling
     assert refdata_session.get(i, (2027, "18BR")).beeindigd is True
     assert refdata_session.get(i, (2026, "18BR")).beeindigd is False
-    controle = check_all(refdata_session, 2027)
-    assert "file not loaded: VO vestigingen (02.-alle-vestigingen-vo.csv)" in controle.problemen
+    check = check_all(refdata_session, 2027)
+    assert "file not loaded: VO vestigingen (02.-alle-vestigingen-vo.csv)" in check.problems

@@ -33,28 +33,28 @@ def schrijf_config(tmp_path: Path, database_url: str, extra: str = "") -> Path:
 @pytest.fixture
 def config(tmp_path: Path, registry_db: RegistryDb) -> Path:
     """A vva.toml on the test database, with the demo reference data loaded (parties need their BRINs)."""
-    pad = schrijf_config(tmp_path, registry_db.url)
-    geladen = CliRunner().invoke(main, ["--config", str(pad), "refdata", "demo"])
-    assert geladen.exit_code == 0, geladen.output
-    return pad
+    path = schrijf_config(tmp_path, registry_db.url)
+    loaded = CliRunner().invoke(main, ["--config", str(path), "refdata", "demo"])
+    assert loaded.exit_code == 0, loaded.output
+    return path
 
 
 def vva(config: Path, *args: str) -> Result:
     return CliRunner().invoke(main, ["--config", str(config), "party", *args])
 
 
-def lijst(config: Path) -> list[dict]:
+def list_(config: Path) -> list[dict]:
     resultaat = vva(config, "list", "--format", "json")
     assert resultaat.exit_code == 0, resultaat.stderr
     return json.loads(resultaat.stdout)
 
 
-def assert_fout(resultaat: Result, tekst: str) -> None:
+def assert_fout(resultaat: Result, text: str) -> None:
     """Exit status 2, one line on stderr starting with "error:", no traceback."""
     assert resultaat.exit_code == 2, resultaat.output
     assert resultaat.stderr.count("\n") == 1, resultaat.stderr
     assert resultaat.stderr.startswith("error: ")
-    assert tekst in resultaat.stderr
+    assert text in resultaat.stderr
     assert "Traceback" not in resultaat.output
 
 
@@ -72,7 +72,7 @@ def test_demo_then_list_as_json(config: Path) -> None:
     assert resultaat.exit_code == 0, resultaat.output
     assert resultaat.stdout.strip() == "9 demo parties loaded"
 
-    partijen = {p["oin"]: p for p in lijst(config)}
+    partijen = {p["oin"]: p for p in list_(config)}
 
     assert len(partijen) == 9
     assert partijen[SCHOOL]["brins"] == ["99XA"]
@@ -99,14 +99,14 @@ def test_add_then_list_as_table(config: Path) -> None:
     assert resultaat.exit_code == 0, resultaat.output
     assert resultaat.stdout.strip() == f"party {SCHOOL} added"
 
-    tabel = vva(config, "list")
+    table = vva(config, "list")
 
-    assert tabel.exit_code == 0, tabel.output
-    kop, rij = tabel.stdout.splitlines()
-    assert kop.split() == [
+    assert table.exit_code == 0, table.output
+    header, row = table.stdout.splitlines()
+    assert header.split() == [
         *("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS", "PROCESFEITEN")
     ]
-    assert rij.split("  ")[0] == SCHOOL
+    assert row.split("  ")[0] == SCHOOL
     for waarde in (
         "vo-school",
         "School (FICTIEF)",
@@ -114,10 +114,10 @@ def test_add_then_list_as_table(config: Path) -> None:
         "00000099000000000077",
         "https://las.example/vva",
     ):
-        assert waarde in rij
+        assert waarde in row
     # Columns line up: each value starts where its heading does.
-    assert rij.index("brin:99XA,99XC") == kop.index("SCOPE")
-    assert rij.index("https://") == kop.index("ENDPOINT")
+    assert row.index("brin:99XA,99XC") == header.index("SCOPE")
+    assert row.index("https://") == header.index("ENDPOINT")
 
 
 def test_add_gemeente_with_rmc_region(config: Path) -> None:
@@ -127,7 +127,7 @@ def test_add_gemeente_with_rmc_region(config: Path) -> None:
     )  # fmt: skip
 
     assert resultaat.exit_code == 0, resultaat.output
-    [partij] = lijst(config)
+    [partij] = list_(config)
     assert (partij["gemeentecodes"], partij["rmc_regios"]) == (["0363"], ["21"])
 
 
@@ -137,14 +137,14 @@ def test_vo_school_with_gemeente_is_refused(config: Path) -> None:
     )
 
     assert_fout(resultaat, "gemeentecodes are only allowed for gemeente, not for vo-school")
-    assert lijst(config) == []
+    assert list_(config) == []
 
 
 def test_lowercase_oin_is_refused(config: Path) -> None:
     resultaat = vva(config, "add", "--oin", SCHOOL.lower(), "--kind", "vo-school", "--name", "S")
 
     assert_fout(resultaat, "is invalid: use exactly 20 characters 0-9 and A-Z, uppercase")
-    assert lijst(config) == []
+    assert list_(config) == []
 
 
 def test_add_existing_needs_replace(config: Path) -> None:
@@ -154,7 +154,7 @@ def test_add_existing_needs_replace(config: Path) -> None:
     resultaat = vva(config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "T", "--replace")
 
     assert resultaat.exit_code == 0, resultaat.output
-    assert [p["naam"] for p in lijst(config)] == ["T"]
+    assert [p["naam"] for p in list_(config)] == ["T"]
 
 
 def test_remove(config: Path) -> None:
@@ -166,7 +166,7 @@ def test_remove(config: Path) -> None:
     assert (
         resultaat.stdout.strip() == "party 00000099000000000077 removed; 1 mandate(s) given to it withdrawn"
     )
-    partijen = {p["oin"]: p for p in lijst(config)}
+    partijen = {p["oin"]: p for p in list_(config)}
     assert "00000099000000000077" not in partijen
     assert [m["certificaat_oin"] for m in partijen[SCHOOL]["mandaten"]] == ["00000099000000000042"]
     assert_fout(vva(config, "remove", "00000099000000000077"), "is not registered")
@@ -174,7 +174,7 @@ def test_remove(config: Path) -> None:
 
 def test_load_file_with_a_bad_party_changes_nothing(config: Path, tmp_path: Path) -> None:
     assert vva(config, "demo").exit_code == 0
-    voor = lijst(config)
+    voor = list_(config)
     bestand = tmp_path / "partijen.toml"
     bestand.write_text(
         '[[partij]]\noin = "00000099000000000363"\nsoort = "gemeente"\nnaam = "Renamed"\ngemeentecodes = ["0363"]\n'
@@ -185,7 +185,7 @@ def test_load_file_with_a_bad_party_changes_nothing(config: Path, tmp_path: Path
     resultaat = vva(config, "load", str(bestand))
 
     assert_fout(resultaat, f"{bestand}: party #2 (0000000700099XC00000): BRIN '99xc' is invalid")
-    assert lijst(config) == voor
+    assert list_(config) == voor
 
 
 def test_load_and_no_replace(config: Path, tmp_path: Path) -> None:
@@ -198,7 +198,7 @@ def test_load_and_no_replace(config: Path, tmp_path: Path) -> None:
     eerste = vva(config, "load", str(bestand))
     assert eerste.exit_code == 0, eerste.output
     assert eerste.stdout.strip() == f"1 parties loaded from {bestand}"
-    assert [p["brins"] for p in lijst(config)] == [["99XB"]]  # defaulted from the OIN
+    assert [p["brins"] for p in list_(config)] == [["99XB"]]  # defaulted from the OIN
 
     assert_fout(vva(config, "load", str(bestand), "--no-replace"), "already registered")
     assert vva(config, "load", str(bestand)).exit_code == 0
@@ -246,7 +246,7 @@ def test_party_with_a_brin_outside_the_reference_data_is_refused(config: Path) -
     # The reference data are loaded: the operator is told to check the BRIN, not to load them again.
     assert "check the BRIN" in resultaat.output
     assert "load the DUO reference data first" not in resultaat.output
-    assert lijst(config) == []
+    assert list_(config) == []
     # A (V)SO school from the (V)SO file is known.
     assert (
         vva(
@@ -266,12 +266,12 @@ def test_party_with_a_brin_outside_the_reference_data_is_refused(config: Path) -
 
 
 def test_party_load_without_reference_data_says_to_load_them(tmp_path: Path, registry_db: RegistryDb) -> None:
-    leeg = schrijf_config(tmp_path, registry_db.url)
+    empty = schrijf_config(tmp_path, registry_db.url)
     bestand = tmp_path / "p.toml"
     bestand.write_text(
         '[[partij]]\noin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "ROC (FICTIEF)"\n'
     )
-    resultaat = vva(leeg, "load", str(bestand))
+    resultaat = vva(empty, "load", str(bestand))
     assert_fout(resultaat, f"{bestand}: party 0000000700099XB00000: BRIN 99XB cannot be checked")
     assert "no reference data loaded for cycle" in resultaat.output
     assert "load the DUO reference data first" in resultaat.output
@@ -282,9 +282,9 @@ def test_a_school_new_in_the_next_cycles_files_can_be_registered_once_they_are_l
 ) -> None:
     volgend = Calendar().cyclus_on(date.today()).jaar + 1
     demo = (resources.files("broker.refdata") / "demo" / "vestigingen-vo-FICTIEF.csv").read_bytes()
-    kop, eerste = demo.splitlines()[:2]
+    header, eerste = demo.splitlines()[:2]
     nieuw = tmp_path / "vo-volgend.csv"
-    nieuw.write_bytes(kop + b"\n" + eerste + b"\n" + eerste.replace(b"99XA", b"99YN") + b"\n")
+    nieuw.write_bytes(header + b"\n" + eerste + b"\n" + eerste.replace(b"99XA", b"99YN") + b"\n")
     partij = [
         "add",
         "--oin",
@@ -298,12 +298,12 @@ def test_a_school_new_in_the_next_cycles_files_can_be_registered_once_they_are_l
     ]
 
     assert_fout(vva(config, *partij), "BRIN 99YN is no active VO, (V)SO or MBO institution")
-    geladen = CliRunner().invoke(
+    loaded = CliRunner().invoke(
         main, ["--config", str(config), "refdata", "load", "--cyclus", str(volgend), str(nieuw)]
     )
-    assert geladen.exit_code == 0, geladen.output
+    assert loaded.exit_code == 0, loaded.output
     assert vva(config, *partij).exit_code == 0
-    assert [p["oin"] for p in lijst(config)] == ["0000000700099YN00000"]
+    assert [p["oin"] for p in list_(config)] == ["0000000700099YN00000"]
 
 
 # --- contact details for this exchange (issue 15, item 5) ---------------------------------------------------
@@ -322,7 +322,7 @@ def test_add_with_contact_details_and_list_them(config: Path) -> None:
     )  # fmt: skip
     assert resultaat.exit_code == 0, resultaat.output
 
-    [partij] = lijst(config)
+    [partij] = list_(config)
 
     assert (partij["contact_email"], partij["contact_telefoon"], partij["contact_internetadres"]) == (
         "vva@roc.example",
@@ -346,7 +346,7 @@ def test_invalid_contact_details_are_refused(config: Path, optie: str, waarde: s
     )
 
     assert_fout(resultaat, tekst)
-    assert lijst(config) == []
+    assert list_(config) == []
 
 
 def test_contact_details_only_for_schools_and_institutions(config: Path) -> None:
@@ -376,8 +376,8 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
     jaar = Calendar().cyclus_on(date.today()).jaar
     demo = Path(__file__).parents[2] / "broker" / "refdata" / "demo"
     runner = CliRunner()
-    vorig = runner.invoke(main, ["--config", str(config), "refdata", "demo", "--cyclus", str(jaar - 1)])
-    assert vorig.exit_code == 0, vorig.output
+    previous = runner.invoke(main, ["--config", str(config), "refdata", "demo", "--cyclus", str(jaar - 1)])
+    assert previous.exit_code == 0, previous.output
     bestand = tmp_path / "partijen.toml"
     bestand.write_text(
         '[[partij]]\noin = "0000000700099XC00000"\nsoort = "vo-school"\nnaam = "School C (FICTIEF)"\n'
@@ -390,13 +390,13 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
         regels = (demo / naam).read_bytes().split(b"\r\n")
         (tmp_path / naam).write_bytes(b"\r\n".join(r for r in regels if b";99XC;" not in r))
         nieuw.append(str(tmp_path / naam))
-    geladen = runner.invoke(main, ["--config", str(config), "refdata", "load", *nieuw, "--cyclus", str(jaar)])
-    assert geladen.exit_code == 0, geladen.output
+    loaded = runner.invoke(main, ["--config", str(config), "refdata", "load", *nieuw, "--cyclus", str(jaar)])
+    assert loaded.exit_code == 0, loaded.output
 
-    opnieuw = vva(config, "load", str(bestand))
+    again = vva(config, "load", str(bestand))
 
-    assert opnieuw.exit_code == 0, opnieuw.output
-    assert {p["oin"] for p in lijst(config)} == {"0000000700099XC00000", "0000000700099XB00000"}
+    assert again.exit_code == 0, again.output
+    assert {p["oin"] for p in list_(config)} == {"0000000700099XC00000", "0000000700099XB00000"}
     nieuwe_partij = vva(
         config,
         "add",
@@ -422,16 +422,16 @@ def test_contactgegevens_opt_in_is_stored_listed_and_off_by_default(config: Path
         resultaat = vva(config, *opdracht, *([optie] if optie else []))
         assert resultaat.exit_code == 0, resultaat.output
 
-    assert [(p["oin"], p["contactgegevens"]) for p in lijst(config)] == [
+    assert [(p["oin"], p["contactgegevens"]) for p in list_(config)] == [
         ("0000000700099XB00000", True),
         ("0000000700099XE00000", False),
     ]
-    kop, *rijen = vva(config, "list").stdout.splitlines()
-    assert [rij[kop.index("CONTACTGEGEVENS") :].split()[0] for rij in rijen] == ["yes", "no"]
+    header, *rijen = vva(config, "list").stdout.splitlines()
+    assert [row[header.index("CONTACTGEGEVENS") :].split()[0] for row in rijen] == ["yes", "no"]
 
-    opnieuw = ["add", "--oin", "0000000700099XB00000", "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
-    assert vva(config, *opnieuw, "--geen-contactgegevens", "--replace").exit_code == 0
-    assert lijst(config)[0]["contactgegevens"] is False
+    again = ["add", "--oin", "0000000700099XB00000", "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
+    assert vva(config, *again, "--geen-contactgegevens", "--replace").exit_code == 0
+    assert list_(config)[0]["contactgegevens"] is False
 
 
 def test_procesfeiten_opt_in_is_stored_listed_and_off_by_default(config: Path) -> None:
@@ -441,13 +441,13 @@ def test_procesfeiten_opt_in_is_stored_listed_and_off_by_default(config: Path) -
         resultaat = vva(config, *opdracht, *([optie] if optie else []))
         assert resultaat.exit_code == 0, resultaat.output
 
-    assert [(p["oin"], p["procesfeiten"], p["contactgegevens"]) for p in lijst(config)] == [
+    assert [(p["oin"], p["procesfeiten"], p["contactgegevens"]) for p in list_(config)] == [
         ("0000000700099XB00000", True, False),
         ("0000000700099XE00000", False, False),
     ]
-    kop, *rijen = vva(config, "list").stdout.splitlines()
-    assert [rij[kop.index("PROCESFEITEN") :].strip() for rij in rijen] == ["yes", "no"]
+    header, *rijen = vva(config, "list").stdout.splitlines()
+    assert [row[header.index("PROCESFEITEN") :].strip() for row in rijen] == ["yes", "no"]
 
-    opnieuw = ["add", "--oin", "0000000700099XB00000", "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
-    assert vva(config, *opnieuw, "--geen-procesfeiten", "--replace").exit_code == 0
-    assert lijst(config)[0]["procesfeiten"] is False
+    again = ["add", "--oin", "0000000700099XB00000", "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
+    assert vva(config, *again, "--geen-procesfeiten", "--replace").exit_code == 0
+    assert list_(config)[0]["procesfeiten"] is False

@@ -72,36 +72,36 @@ def engine(registry_db) -> Engine:
 
 
 def test_the_copy_answers_as_the_database_does(engine: Engine) -> None:
-    opname = lees(engine)
+    snapshot = lees(engine)
     with make_session_factory(engine)() as session:
         register = PartijRegistry(session)
         for oin in (SCHOOL, MBO, GEMEENTE, LEVERANCIER, REGIO, "00000099000000000999", SCHOOL.lower()):
-            assert opname.find(oin) == register.find(oin), oin
-            assert opname.endpoint(oin) == register.endpoint(oin), oin
-        gevallen = [
+            assert snapshot.find(oin) == register.find(oin), oin
+            assert snapshot.endpoint(oin) == register.endpoint(oin), oin
+        cases = [
             (certificaat, partij, op, actie)
             for certificaat in (LEVERANCIER, REGIO, SCHOOL, MBO, "00000099000000000999")
             for partij in (SCHOOL, MBO, LEVERANCIER)
             for op in (date(2026, 7, 31), date(2026, 8, 1), date(2027, 7, 31), date(2027, 8, 1))
             for actie in (None, "vo", "vo/opvragenStatus", "mbo/ping")
         ]
-        uitkomsten = [opname.mandaat_geldig(*geval) for geval in gevallen]
-        assert uitkomsten == [register.mandaat_geldig(*geval) for geval in gevallen]
+        outcomes = [snapshot.mandaat_geldig(*case) for case in cases]
+        assert outcomes == [register.mandaat_geldig(*case) for case in cases]
     # Not trivially equal: both outcomes occur, and the supplier's limits are applied.
-    assert True in uitkomsten and False in uitkomsten
-    assert opname.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1), "vo/opvragenStatus")
-    assert not opname.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1), "mbo/ping")
-    assert not opname.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 8, 1), "vo")
-    assert opname.find(SCHOOL).brins == frozenset({"99XA", "99XC"})
+    assert True in outcomes and False in outcomes
+    assert snapshot.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1), "vo/opvragenStatus")
+    assert not snapshot.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1), "mbo/ping")
+    assert not snapshot.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 8, 1), "vo")
+    assert snapshot.find(SCHOOL).brins == frozenset({"99XA", "99XC"})
     # The contact-details opt-in travels with the party, into pushes too.
-    assert (opname.find(MBO).contactgegevens, opname.find(SCHOOL).contactgegevens) == (True, False)
-    assert [p.contactgegevens for p, _ in opname.ontvangers()] == [True]
+    assert (snapshot.find(MBO).contactgegevens, snapshot.find(SCHOOL).contactgegevens) == (True, False)
+    assert [p.contactgegevens for p, _ in snapshot.ontvangers()] == [True]
     # So does the process-facts opt-in (issue 16).
-    assert (opname.find(MBO).procesfeiten, opname.find(SCHOOL).procesfeiten) == (True, False)
-    assert [p.procesfeiten for p, _ in opname.ontvangers()] == [True]
-    assert [(p.oin, e) for p, e in opname.ontvangers()] == [(MBO, "https://mbo.example/vva")]
+    assert (snapshot.find(MBO).procesfeiten, snapshot.find(SCHOOL).procesfeiten) == (True, False)
+    assert [p.procesfeiten for p, _ in snapshot.ontvangers()] == [True]
+    assert [(p.oin, e) for p, e in snapshot.ontvangers()] == [(MBO, "https://mbo.example/vva")]
     with pytest.raises(TypeError):
-        opname.mandaat_geldig(REGIO, SCHOOL, datetime(2027, 1, 1))
+        snapshot.mandaat_geldig(REGIO, SCHOOL, datetime(2027, 1, 1))
 
 
 def test_an_unchanged_registry_costs_one_select_and_no_reload(engine: Engine) -> None:
@@ -109,9 +109,9 @@ def test_an_unchanged_registry_costs_one_select_and_no_reload(engine: Engine) ->
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda c, cu, s, *a: statements.append(s))
 
-    tweede = lees(engine)
+    second = lees(engine)
 
-    assert tweede is eerste
+    assert second is eerste
     assert len(statements) == 1 and "register_versie" in statements[0]
 
 
@@ -156,15 +156,15 @@ def test_a_removed_party_is_refused_at_once(engine: Engine) -> None:
 def test_a_rolled_back_change_never_reaches_another_session(engine: Engine) -> None:
     sessions = make_session_factory(engine)
     voor = lees(engine)
-    schrijver: Session = sessions()
+    writer: Session = sessions()
     try:
-        schrijver.get(models.Partij, SCHOOL).actief = False
-        schrijver.flush()
+        writer.get(models.Partij, SCHOOL).actief = False
+        writer.flush()
         # The writer sees its own change in its own transaction…
-        assert registeropname(schrijver).find(SCHOOL) is None
-        schrijver.rollback()
+        assert registeropname(writer).find(SCHOOL) is None
+        writer.rollback()
     finally:
-        schrijver.close()
+        writer.close()
 
     # …and nobody else ever does, although the writer's copy was the process's latest — not even
     # after the next committed change (a counter would give that change the writer's number again).
@@ -181,11 +181,11 @@ def test_a_party_with_non_canonical_codes_fails_alone(engine: Engine) -> None:
             text(f"INSERT INTO partij_scope (partij_oin, soort, waarde) VALUES ('{SCHOOL}', 'brin', 'xx')")
         )
 
-    opname = lees(engine)
+    snapshot = lees(engine)
 
     with pytest.raises(ValueError):
-        opname.find(SCHOOL)
-    assert opname.find(MBO) is not None
+        snapshot.find(SCHOOL)
+    assert snapshot.find(MBO) is not None
     with make_session_factory(engine)() as session, pytest.raises(ValueError):
         PartijRegistry(session).find(SCHOOL)
 
@@ -194,13 +194,13 @@ def test_an_unflushed_rolled_back_change_never_reaches_another_session(engine: E
     # The process's copy is stale (a committed change), so the writer's call reads the registry anew.
     with engine.begin() as connection:
         connection.execute(text(f"UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'"))
-    schrijver: Session = make_session_factory(engine)()
+    writer: Session = make_session_factory(engine)()
     try:
-        schrijver.get(models.Partij, SCHOOL).actief = False  # pending in the unit of work, not flushed
-        assert registeropname(schrijver).find(SCHOOL) is None
-        schrijver.rollback()
+        writer.get(models.Partij, SCHOOL).actief = False  # pending in the unit of work, not flushed
+        assert registeropname(writer).find(SCHOOL) is None
+        writer.rollback()
     finally:
-        schrijver.close()
+        writer.close()
 
     na = lees(engine)
 
@@ -215,14 +215,14 @@ def test_a_non_canonical_party_raises_a_fresh_error_each_time(engine: Engine) ->
         connection.execute(
             text(f"INSERT INTO partij_scope (partij_oin, soort, waarde) VALUES ('{SCHOOL}', 'brin', 'xx')")
         )
-    opname = lees(engine)
+    snapshot = lees(engine)
 
     diepten, teksten = [], []
     for _ in range(3):
-        with pytest.raises(ValueError) as fout:
-            opname.find(SCHOOL)
-        diepten.append(len(traceback.extract_tb(fout.value.__traceback__)))
-        teksten.append(str(fout.value))
+        with pytest.raises(ValueError) as error:
+            snapshot.find(SCHOOL)
+        diepten.append(len(traceback.extract_tb(error.value.__traceback__)))
+        teksten.append(str(error.value))
 
     assert diepten == [diepten[0]] * 3
     assert teksten == ["brins is geen geldige code in canonieke vorm"] * 3
@@ -230,13 +230,13 @@ def test_a_non_canonical_party_raises_a_fresh_error_each_time(engine: Engine) ->
 
 def test_every_database_starts_at_its_own_version(registry_db, tmp_path) -> None:
     # A database re-created under a running process must never match that process's copy of the old one.
-    tweede = make_engine(f"sqlite:///{tmp_path / 'tweede.sqlite3'}")
-    upgrade(tweede)
+    second = make_engine(f"sqlite:///{tmp_path / 'tweede.sqlite3'}")
+    upgrade(second)
     try:
         versies = []
-        for engine in (registry_db.engine, tweede):
+        for engine in (registry_db.engine, second):
             with engine.connect() as connection:
                 versies.append(connection.execute(text("SELECT versie FROM register_versie")).scalar())
     finally:
-        tweede.dispose()
+        second.dispose()
     assert versies[0] != versies[1] and len(versies[0]) == 32

@@ -21,9 +21,9 @@ REGIO = "00000099000000000042"
 LEVERANCIER = "00000099000000000077"
 
 
-def school(**velden) -> PartijInput:
-    standaard = dict(oin=SCHOOL, soort="vo-school", naam="School (FICTIEF)", brins=("99XA",))
-    return PartijInput(**(standaard | velden))
+def school(**fields) -> PartijInput:
+    default = dict(oin=SCHOOL, soort="vo-school", naam="School (FICTIEF)", brins=("99XA",))
+    return PartijInput(**(default | fields))
 
 
 def aantal(session: Session, model) -> int:
@@ -41,7 +41,7 @@ def test_school_is_stored_and_found_with_its_brins(registry_session: Session) ->
         oin=SCHOOL, soort=PartijSoort.VO_SCHOOL, brins=frozenset({"99XA", "99XC"})
     )
     assert register.endpoint(SCHOOL) == "https://las.example/vva"
-    assert register.lijst() == [
+    assert register.list_() == [
         PartijInput(
             oin=SCHOOL,
             soort="vo-school",
@@ -78,10 +78,10 @@ def test_codes_are_normalised_and_deduplicated(registry_session: Session) -> Non
         )
     )
 
-    gevonden = register.find(GEMEENTE)
-    assert gevonden.gemeentecodes == frozenset({"0363", "0599"})
-    assert gevonden.rmc_regios == frozenset({"7", "21"})
-    assert register.lijst()[0].rmc_regios == ("7", "21")  # numeric order
+    found = register.find(GEMEENTE)
+    assert found.gemeentecodes == frozenset({"0363", "0599"})
+    assert found.rmc_regios == frozenset({"7", "21"})
+    assert register.list_()[0].rmc_regios == ("7", "21")  # numeric order
     assert aantal(registry_session, models.PartijScope) == 4
 
 
@@ -198,7 +198,7 @@ def test_existing_party_is_refused_without_replace(registry_session: Session) ->
     with pytest.raises(PartijError, match=f"party {SCHOOL}: already exists"):
         register.add(school(naam="Other (FICTIEF)"))
 
-    assert register.lijst()[0].naam == "School (FICTIEF)"
+    assert register.list_()[0].naam == "School (FICTIEF)"
 
 
 def test_replace_swaps_scopes_and_mandates(registry_session: Session) -> None:
@@ -207,10 +207,10 @@ def test_replace_swaps_scopes_and_mandates(registry_session: Session) -> None:
 
     # 99XA comes back unchanged: the old row must be gone before the new one is inserted.
     register.add(
-        school(naam="Renamed (FICTIEF)", brins=("99XA",), mandaten=(MandaatInput(REGIO),)), vervang=True
+        school(naam="Renamed (FICTIEF)", brins=("99XA",), mandaten=(MandaatInput(REGIO),)), replace=True
     )
 
-    [partij] = register.lijst()
+    [partij] = register.list_()
     assert (partij.naam, partij.brins, partij.mandaten) == (
         "Renamed (FICTIEF)",
         ("99XA",),
@@ -226,7 +226,7 @@ def test_replace_keeps_a_party_switched_off(registry_session: Session) -> None:
     register.add(school())
     registry_session.get(models.Partij, SCHOOL).actief = False
 
-    register.add(school(), vervang=True)
+    register.add(school(), replace=True)
 
     assert register.find(SCHOOL) is None
 
@@ -237,7 +237,7 @@ def test_remove_deletes_party_scopes_and_mandates(registry_session: Session) -> 
 
     assert register.remove(SCHOOL) == 0
 
-    assert register.lijst() == []
+    assert register.list_() == []
     assert aantal(registry_session, models.PartijScope) == 0
     assert aantal(registry_session, models.Mandaat) == 0
 
@@ -251,7 +251,7 @@ def test_removing_a_supplier_withdraws_its_mandates(registry_session: Session) -
     assert register.remove(LEVERANCIER) == 1
 
     assert not register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
-    assert register.lijst()[0].mandaten == ()
+    assert register.list_()[0].mandaten == ()
 
 
 def test_removing_an_unknown_party_is_an_error(registry_session: Session) -> None:
@@ -383,9 +383,9 @@ def test_invalid_mandates_are_refused(registry_session: Session, mandaten: tuple
 
 
 def test_controleer_needs_no_database() -> None:
-    schoon = check_all(PartijInput(oin=SCHOOL, soort="vo-school", naam=" School (FICTIEF) ", brins=["99XA"]))
+    clean = check_all(PartijInput(oin=SCHOOL, soort="vo-school", naam=" School (FICTIEF) ", brins=["99XA"]))
 
-    assert schoon == PartijInput(oin=SCHOOL, soort="vo-school", naam="School (FICTIEF)", brins=("99XA",))
+    assert clean == PartijInput(oin=SCHOOL, soort="vo-school", naam="School (FICTIEF)", brins=("99XA",))
 
 
 @pytest.mark.parametrize(
@@ -402,11 +402,11 @@ def test_controleer_needs_no_database() -> None:
 def test_in_productie_geen_endpoint_naar_interne_adressen(endpoint: str) -> None:
     """The broker posts to endpoints with its own certificate: never to its host or internal networks."""
     oin = "00000001800866472000"  # not a test OIN: production refuses those
-    invoer = PartijInput(
+    input_ = PartijInput(
         oin=oin, soort="gemeente", naam="Gemeente", gemeentecodes=("0363",), endpoint=endpoint
     )
     with pytest.raises(PartijError, match="loopback, private or link-local"):
-        check_all(invoer, productie=True)
+        check_all(input_, productie=True)
     assert check_all(
-        replace(invoer, endpoint="https://gemeente.example/vva"), productie=True
+        replace(input_, endpoint="https://gemeente.example/vva"), productie=True
     ).endpoint.startswith("https://gemeente")

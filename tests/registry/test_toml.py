@@ -38,10 +38,10 @@ gemeentecodes = ["0363"]
 """
 
 
-def bestand(tmp_path: Path, tekst: str, naam: str = "partijen.toml") -> Path:
-    pad = tmp_path / naam
-    pad.write_text(tekst, encoding="utf-8")
-    return pad
+def bestand(tmp_path: Path, text: str, naam: str = "partijen.toml") -> Path:
+    path = tmp_path / naam
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 # --- reading ---------------------------------------------------------------------------------------------
@@ -101,12 +101,12 @@ def test_empty_file_has_no_parties(tmp_path: Path) -> None:
     ],
 )
 def test_errors_name_the_file_and_the_party(tmp_path: Path, tweede: str, fout: str) -> None:
-    pad = bestand(tmp_path, VOORBEELD + "\n[[partij]]\n" + tweede + "\n")
+    path = bestand(tmp_path, VOORBEELD + "\n[[partij]]\n" + tweede + "\n")
 
     with pytest.raises(PartijError, match=fout) as fout_info:
-        read_partijen(pad)
+        read_partijen(path)
 
-    assert str(fout_info.value).startswith(f"{pad}: party #2")
+    assert str(fout_info.value).startswith(f"{path}: party #2")
 
 
 @pytest.mark.parametrize(
@@ -129,10 +129,10 @@ def test_errors_name_the_file_and_the_party(tmp_path: Path, tweede: str, fout: s
     ids=["quoted-date", "datetime", "unknown-key", "missing-oin"],
 )
 def test_mandate_errors_name_the_mandate(tmp_path: Path, mandaat: str, fout: str) -> None:
-    pad = bestand(tmp_path, VOORBEELD + "[[partij.mandaat]]\n" + mandaat + "\n")
+    path = bestand(tmp_path, VOORBEELD + "[[partij.mandaat]]\n" + mandaat + "\n")
 
     with pytest.raises(PartijError, match=f"party #1 \\(0000000700099XA00000\\): mandate #2: {fout}"):
-        read_partijen(pad)
+        read_partijen(path)
 
 
 @pytest.mark.parametrize(
@@ -146,12 +146,12 @@ def test_mandate_errors_name_the_mandate(tmp_path: Path, mandaat: str, fout: str
     ids=["syntax", "top-level-key", "not-an-array", "duplicate-oin"],
 )
 def test_file_level_errors(tmp_path: Path, tekst: str, fout: str) -> None:
-    pad = bestand(tmp_path, tekst)
+    path = bestand(tmp_path, tekst)
 
     with pytest.raises(PartijError, match=fout) as fout_info:
-        read_partijen(pad)
+        read_partijen(path)
 
-    assert str(fout_info.value).startswith(str(pad))
+    assert str(fout_info.value).startswith(str(path))
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -187,8 +187,8 @@ def test_demo_file_loads(registry_session: Session) -> None:
     assert register.mandaat_geldig("00000099000000000077", "0000000700099XA00000", date(2027, 2, 1))
     assert not register.mandaat_geldig("00000099000000000077", "0000000700099XC00000", date(2027, 2, 1))
     # Every demo party accepts contact details, so the demo shows them.
-    assert all(p.contactgegevens for p in register.lijst())
-    assert all(p.procesfeiten for p in register.lijst())
+    assert all(p.contactgegevens for p in register.list_())
+    assert all(p.procesfeiten for p in register.list_())
 
 
 def test_demo_file_excludes_the_broker_and_is_refused_in_production() -> None:
@@ -202,11 +202,11 @@ def test_demo_file_excludes_the_broker_and_is_refused_in_production() -> None:
 
 def test_loading_twice_replaces(registry_session: Session) -> None:
     load_partijen(registry_session, DEMO)
-    voor = PartijRegistry(registry_session).lijst()
+    voor = PartijRegistry(registry_session).list_()
 
     assert load_partijen(registry_session, DEMO) == 9
 
-    assert PartijRegistry(registry_session).lijst() == voor
+    assert PartijRegistry(registry_session).list_() == voor
 
 
 # --- all or nothing --------------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def test_loading_twice_replaces(registry_session: Session) -> None:
 def test_file_with_one_bad_party_changes_nothing(registry_session: Session, tmp_path: Path) -> None:
     load_partijen(registry_session, bestand(tmp_path, GOEDE_GEMEENTE, "goed.toml"))
     registry_session.commit()
-    voor = PartijRegistry(registry_session).lijst()
+    voor = PartijRegistry(registry_session).list_()
     slecht = bestand(
         tmp_path,
         GOEDE_GEMEENTE.replace("Gemeente (FICTIEF)", "Renamed (FICTIEF)")  # valid, would replace
@@ -229,22 +229,22 @@ def test_file_with_one_bad_party_changes_nothing(registry_session: Session, tmp_
     # Even a caller that commits anyway finds the registry as it was.
     registry_session.commit()
 
-    assert PartijRegistry(registry_session).lijst() == voor
+    assert PartijRegistry(registry_session).list_() == voor
 
 
 def test_no_replace_refuses_a_file_with_an_existing_party(registry_session: Session, tmp_path: Path) -> None:
     load_partijen(registry_session, bestand(tmp_path, GOEDE_GEMEENTE, "goed.toml"))
-    voor = PartijRegistry(registry_session).lijst()
-    pad = bestand(tmp_path, VOORBEELD + GOEDE_GEMEENTE.replace("Gemeente (FICTIEF)", "Renamed (FICTIEF)"))
+    voor = PartijRegistry(registry_session).list_()
+    path = bestand(tmp_path, VOORBEELD + GOEDE_GEMEENTE.replace("Gemeente (FICTIEF)", "Renamed (FICTIEF)"))
 
     with pytest.raises(PartijError, match="already registered .*: 00000099000000000363"):
-        load_partijen(registry_session, pad, vervang=False)
+        load_partijen(registry_session, path, replace=False)
 
-    assert PartijRegistry(registry_session).lijst() == voor
+    assert PartijRegistry(registry_session).list_() == voor
 
 
 def test_contact_details_are_read_from_the_file(tmp_path: Path) -> None:
-    pad = bestand(
+    path = bestand(
         tmp_path,
         """
         [[partij]]
@@ -257,7 +257,7 @@ def test_contact_details_are_read_from_the_file(tmp_path: Path) -> None:
         """,
     )
 
-    [partij] = read_partijen(pad)
+    [partij] = read_partijen(path)
 
     assert (partij.contact_email, partij.contact_telefoon, partij.contact_internetadres) == (
         "vva@roc.example",
@@ -267,7 +267,7 @@ def test_contact_details_are_read_from_the_file(tmp_path: Path) -> None:
 
 
 def test_contact_detail_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
-    pad = bestand(
+    path = bestand(
         tmp_path,
         """
         [[partij]]
@@ -279,11 +279,11 @@ def test_contact_detail_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
     )
 
     with pytest.raises(PartijError, match="contact_telefoon must be a string"):
-        read_partijen(pad)
+        read_partijen(path)
 
 
 def test_contactgegevens_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_path: Path) -> None:
-    pad = bestand(
+    path = bestand(
         tmp_path,
         """
         [[partij]]
@@ -299,11 +299,11 @@ def test_contactgegevens_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_
         """,
     )
 
-    assert [p.contactgegevens for p in read_partijen(pad)] == [True, False]
+    assert [p.contactgegevens for p in read_partijen(path)] == [True, False]
 
 
 def test_contactgegevens_must_be_a_boolean(tmp_path: Path) -> None:
-    pad = bestand(
+    path = bestand(
         tmp_path,
         """
         [[partij]]
@@ -315,11 +315,11 @@ def test_contactgegevens_must_be_a_boolean(tmp_path: Path) -> None:
     )
 
     with pytest.raises(PartijError, match="contactgegevens must be true or false"):
-        read_partijen(pad)
+        read_partijen(path)
 
 
 def test_procesfeiten_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_path: Path) -> None:
-    pad = bestand(
+    path = bestand(
         tmp_path,
         """
         [[partij]]
@@ -335,14 +335,14 @@ def test_procesfeiten_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_pat
         """,
     )
 
-    assert [(p.procesfeiten, p.contactgegevens) for p in read_partijen(pad)] == [
+    assert [(p.procesfeiten, p.contactgegevens) for p in read_partijen(path)] == [
         (True, False),
         (False, False),
     ]
 
 
 def test_procesfeiten_must_be_a_boolean(tmp_path: Path) -> None:
-    pad = bestand(
+    path = bestand(
         tmp_path,
         """
         [[partij]]
@@ -354,4 +354,4 @@ def test_procesfeiten_must_be_a_boolean(tmp_path: Path) -> None:
     )
 
     with pytest.raises(PartijError, match="procesfeiten must be true or false"):
-        read_partijen(pad)
+        read_partijen(path)

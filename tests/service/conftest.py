@@ -34,12 +34,12 @@ def demo_session(db_session):
 
 
 @pytest.fixture
-def verwerking(demo_session, keyring):
-    return Processing(demo_session, keyring, Calendar(), nu=NU)
+def processing(demo_session, keyring):
+    return Processing(demo_session, keyring, Calendar(), now=NU)
 
 
 @pytest.fixture
-def aanroep(demo_session):
+def call(demo_session):
     def maak(oin: str) -> Caller:
         partij = PartijRegistry(demo_session).find(oin)
         assert partij is not None

@@ -24,23 +24,23 @@ KOP = "bsn;brinVo;postcode;woongemeente;mutatie;naam\n"
 
 
 def codes(uitkomst):
-    return [(u.volgnummer, u.melding.code if u.melding else None) for u in uitkomst.uitkomsten]
+    return [(u.volgnummer, u.melding.code if u.melding else None) for u in uitkomst.outcomes]
 
 
-def leerlingen(verwerking):
-    return verwerking.session.scalars(select(models.Leerling).order_by(models.Leerling.id)).all()
+def leerlingen(processing):
+    return processing.session.scalars(select(models.Leerling).order_by(models.Leerling.id)).all()
 
 
 # --- reading a file ------------------------------------------------------------------------------------
 
 
 def test_rijnummers_zijn_de_regels_van_het_bestand_met_commentaar_lege_regels_en_meerregelige_waarden():
-    tekst = (
+    text = (
         KOP
         + f'{P1};99XA;1011AB;0363;toevoegen;"Jansen;\nPiet"\n\n# voorbeeld;;;;;\n{P2};99XA;1011AB;0363;toevoegen;\n'
     )
 
-    rijen = read_rows(tekst.encode(), LEERLINGEN)
+    rijen = read_rows(text.encode(), LEERLINGEN)
 
     assert [(r.nummer, r["bsn"], r["naam"]) for r in rijen] == [(2, P1, "Jansen;\nPiet"), (6, P2, None)]
 
@@ -51,7 +51,7 @@ def test_kolomnamen_tellen_zonder_hoofdletters_spaties_en_liggende_streepjes():
         LEERLINGEN,
     )
 
-    assert rijen[0].waarden == {
+    assert rijen[0].values == {
         "bsn": P1,
         "brinVo": "99XA",
         "postcode": "1011AB",
@@ -78,32 +78,32 @@ def test_kolomnamen_tellen_zonder_hoofdletters_spaties_en_liggende_streepjes():
     ],
 )
 def test_een_onbruikbaar_bestand_wordt_als_geheel_geweigerd(inhoud, uitleg):
-    with pytest.raises(InvalidFile) as fout:
+    with pytest.raises(InvalidFile) as error:
         read_rows(inhoud, LEERLINGEN)
-    assert uitleg in fout.value.reden
+    assert uitleg in error.value.reden
 
 
 def test_te_veel_rijen_of_bytes_wordt_als_geheel_geweigerd():
-    rij = f"{P1};99XA;1011AB;0363;toevoegen;\n"
+    row = f"{P1};99XA;1011AB;0363;toevoegen;\n"
     with pytest.raises(InvalidFile, match="meer dan 5000 regels"):
-        read_rows((KOP + rij * (MAX_RIJEN + 1)).encode(), LEERLINGEN)
-    assert len(read_rows((KOP + rij * MAX_RIJEN).encode(), LEERLINGEN)) == MAX_RIJEN
+        read_rows((KOP + row * (MAX_RIJEN + 1)).encode(), LEERLINGEN)
+    assert len(read_rows((KOP + row * MAX_RIJEN).encode(), LEERLINGEN)) == MAX_RIJEN
     with pytest.raises(InvalidFile, match="groter dan 2097152 bytes"):
         read_rows(KOP.encode() + b"x" * (2 * 1024 * 1024), LEERLINGEN)
 
 
 def test_codering_utf8_met_en_zonder_bom_en_windows1252_geven_dezelfde_waarden():
-    tekst = KOP + f"{P1};99XA;1011AB;0363;toevoegen;Één Çelik\n"
-    for inhoud in (tekst.encode("utf-8"), b"\xef\xbb\xbf" + tekst.encode("utf-8"), tekst.encode("cp1252")):
-        (rij,) = read_rows(inhoud, LEERLINGEN)
-        assert (rij["bsn"], rij["naam"], rij.afgewezen) == (P1, "Één Çelik", None)
+    text = KOP + f"{P1};99XA;1011AB;0363;toevoegen;Één Çelik\n"
+    for inhoud in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8"), text.encode("cp1252")):
+        (row,) = read_rows(inhoud, LEERLINGEN)
+        assert (row["bsn"], row["naam"], row.afgewezen) == (P1, "Één Çelik", None)
 
 
 def test_een_regel_in_de_andere_codering_wordt_afgewezen_en_de_rest_niet():
-    goed = [f"{P1};99XA;1011AB;0363;toevoegen;Müller\n", f"{P3};99XA;1011AB;0363;toevoegen;Öztürk\n"]
-    fout = f"{P2};99XA;1011AB;0363;toevoegen;Ëlif\n"
-    for codering, andere in (("utf-8", "cp1252"), ("cp1252", "utf-8")):
-        inhoud = KOP.encode() + goed[0].encode(codering) + fout.encode(andere) + goed[1].encode(codering)
+    good = [f"{P1};99XA;1011AB;0363;toevoegen;Müller\n", f"{P3};99XA;1011AB;0363;toevoegen;Öztürk\n"]
+    error = f"{P2};99XA;1011AB;0363;toevoegen;Ëlif\n"
+    for encoding, andere in (("utf-8", "cp1252"), ("cp1252", "utf-8")):
+        inhoud = KOP.encode() + good[0].encode(encoding) + error.encode(andere) + good[1].encode(encoding)
         assert [r.afgewezen.code if r.afgewezen else None for r in read_rows(inhoud, LEERLINGEN)] == [
             None,
             "VVA120",
@@ -112,9 +112,9 @@ def test_een_regel_in_de_andere_codering_wordt_afgewezen_en_de_rest_niet():
 
 
 def test_een_regel_met_te_veel_of_te_weinig_kolommen_wordt_afgewezen():
-    tekst = KOP + f"{P1};99XA;1011AB;0363;toevoegen;Jansen; P.\n{P2};99XA\n{P3};99XA;1011AB;0363;toevoegen\n"
+    text = KOP + f"{P1};99XA;1011AB;0363;toevoegen;Jansen; P.\n{P2};99XA\n{P3};99XA;1011AB;0363;toevoegen\n"
 
-    rijen = read_rows(tekst.encode(), LEERLINGEN)
+    rijen = read_rows(text.encode(), LEERLINGEN)
 
     assert [r.afgewezen.code if r.afgewezen else None for r in rijen] == ["VVA121", "VVA121", "VVA121"]
 
@@ -122,7 +122,7 @@ def test_een_regel_met_te_veel_of_te_weinig_kolommen_wordt_afgewezen():
 # --- applying a file -------------------------------------------------------------------------------------
 
 
-def test_een_vo_bestand_wordt_verwerkt_als_dezelfde_batch(verwerking, aanroep):
+def test_een_vo_bestand_wordt_verwerkt_als_dezelfde_batch(processing, call):
     inhoud = (
         KOP
         + f"{P1};99XA;1011AB;0363;toevoegen;\n"
@@ -131,16 +131,16 @@ def test_een_vo_bestand_wordt_verwerkt_als_dezelfde_batch(verwerking, aanroep):
         + f"{P3};99XA;1011 SA;0363;toevoegen;\n"  # SA is never issued
     ).encode()
 
-    uitkomst = aanleveren_leerlingen_bestand(verwerking, aanroep(SCHOOL_A), inhoud)
+    uitkomst = aanleveren_leerlingen_bestand(processing, call(SCHOOL_A), inhoud)
 
     assert codes(uitkomst) == [(2, None), (3, "VVA113"), (4, "VVA105"), (5, "VVA107")]
-    assert [r.postcode for r in leerlingen(verwerking)] == ["1011AB"]
+    assert [r.postcode for r in leerlingen(processing)] == ["1011AB"]
 
 
-def test_vervangen_meldt_alleen_ontbrekende_leerlingen_af(verwerking, aanroep):
-    school = aanroep(SCHOOL_A)
+def test_vervangen_meldt_alleen_ontbrekende_leerlingen_af(processing, call):
+    school = call(SCHOOL_A)
     eerst = KOP + "".join(f"{p};99XA;1011AB;0363;toevoegen;\n" for p in (P1, P2, P3))
-    aanleveren_leerlingen_bestand(verwerking, school, eerst.encode())
+    aanleveren_leerlingen_bestand(processing, school, eerst.encode())
     # P2 is in the new file but its row is in another encoding: rejected, yet present, so it stays
     daarna = (
         KOP.encode()
@@ -148,33 +148,33 @@ def test_vervangen_meldt_alleen_ontbrekende_leerlingen_af(verwerking, aanroep):
         + f"{P2};99XA;1011AB;0363;wijzigen;Ëlif\n".encode("cp1252")
     )
 
-    uitkomst = aanleveren_leerlingen_bestand(verwerking, school, daarna, vervang=True)
+    uitkomst = aanleveren_leerlingen_bestand(processing, school, daarna, replace=True)
 
     assert codes(uitkomst) == [(2, None), (3, "VVA120")]
-    standen = [(r.status, r.afmeldreden) for r in leerlingen(verwerking)]
-    assert standen == [
+    states = [(r.status, r.afmeldreden) for r in leerlingen(processing)]
+    assert states == [
         (MboGangerStatus.ACTIEF, None),
         (MboGangerStatus.ACTIEF, None),
         (MboGangerStatus.AFGEMELD, AfmeldReden.NIET_MEER_AANGELEVERD),
     ]
 
 
-def test_zonder_vervangen_blijven_ontbrekende_leerlingen_actief(verwerking, aanroep):
-    school = aanroep(SCHOOL_A)
-    aanleveren_leerlingen_bestand(verwerking, school, (KOP + f"{P1};99XA;1011AB;0363;toevoegen;\n").encode())
-    aanleveren_leerlingen_bestand(verwerking, school, (KOP + f"{P2};99XA;1011AB;0363;toevoegen;\n").encode())
+def test_zonder_vervangen_blijven_ontbrekende_leerlingen_actief(processing, call):
+    school = call(SCHOOL_A)
+    aanleveren_leerlingen_bestand(processing, school, (KOP + f"{P1};99XA;1011AB;0363;toevoegen;\n").encode())
+    aanleveren_leerlingen_bestand(processing, school, (KOP + f"{P2};99XA;1011AB;0363;toevoegen;\n").encode())
 
-    assert [r.status for r in leerlingen(verwerking)] == [MboGangerStatus.ACTIEF, MboGangerStatus.ACTIEF]
+    assert [r.status for r in leerlingen(processing)] == [MboGangerStatus.ACTIEF, MboGangerStatus.ACTIEF]
 
 
-def test_een_bekende_brin_van_een_ander_weigert_het_hele_bestand(verwerking, aanroep):
+def test_een_bekende_brin_van_een_ander_weigert_het_hele_bestand(processing, call):
     inhoud = KOP + f"{P1};99XA;1011AB;0363;toevoegen;\n{P2};99XC;1011AB;0363;toevoegen;\n"
 
     with pytest.raises(NotAuthorised, match="record 3"):
-        aanleveren_leerlingen_bestand(verwerking, aanroep(SCHOOL_A), inhoud.encode())
+        aanleveren_leerlingen_bestand(processing, call(SCHOOL_A), inhoud.encode())
 
 
-def test_een_mbo_bestand_met_beide_datumnotaties_en_een_onleesbare_datum(verwerking, aanroep):
+def test_een_mbo_bestand_met_beide_datumnotaties_en_een_onleesbare_datum(processing, call):
     inhoud = (
         "bsn,brinMbo,status,datum,crebo\n"
         f"{P1},99XB,aangemeld,2027-03-01,25180\n"
@@ -183,25 +183,25 @@ def test_een_mbo_bestand_met_beide_datumnotaties_en_een_onleesbare_datum(verwerk
         f"{P3},99XB,aangemeld,,25180\n"
     ).encode()
 
-    uitkomst = aanleveren_aanmeldingen_bestand(verwerking, aanroep(MBO_X), inhoud)
+    uitkomst = aanleveren_aanmeldingen_bestand(processing, call(MBO_X), inhoud)
 
     assert codes(uitkomst) == [(2, None), (3, None), (4, "VVA122"), (5, "VVA112")]
-    datums = verwerking.session.scalars(select(models.Aanmelding.status_datum).order_by(models.Aanmelding.id))
-    assert [d.isoformat() for d in datums] == ["2027-03-01", "2027-03-01"]
+    dates = processing.session.scalars(select(models.Aanmelding.status_datum).order_by(models.Aanmelding.id))
+    assert [d.isoformat() for d in dates] == ["2027-03-01", "2027-03-01"]
 
 
-def test_vervangen_met_een_onleesbare_regel_wordt_als_geheel_geweigerd(verwerking, aanroep):
-    school = aanroep(SCHOOL_A)
+def test_vervangen_met_een_onleesbare_regel_wordt_als_geheel_geweigerd(processing, call):
+    school = call(SCHOOL_A)
     eerst = KOP + "".join(f"{p};99XA;1011AB;0363;toevoegen;\n" for p in (P1, P2))
-    aanleveren_leerlingen_bestand(verwerking, school, eerst.encode())
+    aanleveren_leerlingen_bestand(processing, school, eerst.encode())
     daarna = KOP + f"{P1};99XA;1011AB;0363;wijzigen;\n{P2};99XA;1011AB;0363;wijzigen;Jansen; P.\n"
 
     with pytest.raises(InvalidFile, match="Regel 3 heeft een ander aantal kolommen"):
-        aanleveren_leerlingen_bestand(verwerking, school, daarna.encode(), vervang=True)
+        aanleveren_leerlingen_bestand(processing, school, daarna.encode(), replace=True)
 
-    assert [r.status for r in leerlingen(verwerking)] == [MboGangerStatus.ACTIEF, MboGangerStatus.ACTIEF]
+    assert [r.status for r in leerlingen(processing)] == [MboGangerStatus.ACTIEF, MboGangerStatus.ACTIEF]
     # the same file without --replace: that row is rejected, the other applied
-    uitkomst = aanleveren_leerlingen_bestand(verwerking, school, daarna.encode())
+    uitkomst = aanleveren_leerlingen_bestand(processing, school, daarna.encode())
     assert codes(uitkomst) == [(2, None), (3, "VVA121")]
 
 
@@ -210,7 +210,7 @@ def test_vervangen_met_een_onleesbare_regel_wordt_als_geheel_geweigerd(verwerkin
 _VOLBREED = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
-def test_ascii_volbrede_cijfers_in_een_vo_bestand_geven_de_code_van_het_veld(verwerking, aanroep):
+def test_ascii_volbrede_cijfers_in_een_vo_bestand_geven_de_code_van_het_veld(processing, call):
     inhoud = (
         KOP
         + f"{P1[:-1]}{P1[-1].translate(_VOLBREED)};99XA;1011AB;0363;toevoegen;\n"  # one full-width digit
@@ -220,25 +220,25 @@ def test_ascii_volbrede_cijfers_in_een_vo_bestand_geven_de_code_van_het_veld(ver
         + f"{P3};99XA;1011AB;0363;toevoegen;\n"
     ).encode()
 
-    uitkomst = aanleveren_leerlingen_bestand(verwerking, aanroep(SCHOOL_A), inhoud)
+    uitkomst = aanleveren_leerlingen_bestand(processing, call(SCHOOL_A), inhoud)
 
     assert codes(uitkomst) == [(2, "VVA101"), (3, "VVA104"), (4, "VVA107"), (5, "VVA108"), (6, None)]
-    assert len(leerlingen(verwerking)) == 1
+    assert len(leerlingen(processing)) == 1
 
 
-def test_ascii_volbreed_onderwijsnummer_in_een_bestand_is_vva102(verwerking, aanroep):
+def test_ascii_volbreed_onderwijsnummer_in_een_bestand_is_vva102(processing, call):
     inhoud = (
         "onderwijsnummer;brinVo;postcode;woongemeente;mutatie\n"
         + f"{'101222331'.translate(_VOLBREED)};99XA;1011AB;0363;toevoegen\n"
     ).encode()
 
-    uitkomst = aanleveren_leerlingen_bestand(verwerking, aanroep(SCHOOL_A), inhoud)
+    uitkomst = aanleveren_leerlingen_bestand(processing, call(SCHOOL_A), inhoud)
 
     assert codes(uitkomst) == [(2, "VVA102")]
-    assert leerlingen(verwerking) == []
+    assert leerlingen(processing) == []
 
 
-def test_ascii_volbrede_cijfers_in_een_mbo_datum_of_bsn(verwerking, aanroep):
+def test_ascii_volbrede_cijfers_in_een_mbo_datum_of_bsn(processing, call):
     inhoud = (
         "bsn,brinMbo,status,datum,crebo\n"
         f"{P1},99XB,aangemeld,{'2027'.translate(_VOLBREED)}-03-01,25180\n"
@@ -247,27 +247,27 @@ def test_ascii_volbrede_cijfers_in_een_mbo_datum_of_bsn(verwerking, aanroep):
         f"{P3},99XB,aangemeld,2027-03-01,2518{'0'.translate(_VOLBREED)}\n"
     ).encode()
 
-    uitkomst = aanleveren_aanmeldingen_bestand(verwerking, aanroep(MBO_X), inhoud)
+    uitkomst = aanleveren_aanmeldingen_bestand(processing, call(MBO_X), inhoud)
 
     assert codes(uitkomst) == [(2, "VVA122"), (3, "VVA122"), (4, "VVA101"), (5, "VVA115")]
-    assert verwerking.session.scalars(select(models.Aanmelding)).all() == []
+    assert processing.session.scalars(select(models.Aanmelding)).all() == []
 
 
 # --- what a rejected row says (issue 20, item 4) ---------------------------------------------------
 
 
-def test_een_afgewezen_regel_noemt_de_kolom_en_de_toegestane_waarden(verwerking, aanroep):
-    school = aanroep(SCHOOL_A)
-    aanleveren_leerlingen_bestand(verwerking, school, (KOP + f"{P1};99XA;1011AB;0363;toevoegen;\n").encode())
+def test_een_afgewezen_regel_noemt_de_kolom_en_de_toegestane_waarden(processing, call):
+    school = call(SCHOOL_A)
+    aanleveren_leerlingen_bestand(processing, school, (KOP + f"{P1};99XA;1011AB;0363;toevoegen;\n").encode())
     inhoud = (
         "bsn;brinVo;postcode;woongemeente;mutatie;afmeldReden\n"
         f"{P1};99XA;1011AB;0363;afmelden;naarHetBuitenland\n"
         f"{P2};99XA;1011AB;0363;verwijderen;\n"
     ).encode()
 
-    uitkomst = aanleveren_leerlingen_bestand(verwerking, school, inhoud)
+    uitkomst = aanleveren_leerlingen_bestand(processing, school, inhoud)
 
-    reden, mutatie = (u.melding for u in uitkomst.uitkomsten)
+    reden, mutatie = (u.melding for u in uitkomst.outcomes)
     assert (reden.code, mutatie.code) == ("VVA110", "VVA117")
     assert reden.tekst_nl.startswith("Kolom afmeldReden: De reden klopt niet")
     assert reden.tekst_en.startswith("Column afmeldReden: The reason is wrong")
@@ -279,7 +279,7 @@ def test_een_afgewezen_regel_noemt_de_kolom_en_de_toegestane_waarden(verwerking,
     assert "naarHetBuitenland" not in reden.tekst_nl + reden.tekst_en  # never a value from the file
 
 
-def test_een_afgewezen_mbo_regel_noemt_de_kolommen_van_zijn_code(verwerking, aanroep):
+def test_een_afgewezen_mbo_regel_noemt_de_kolommen_van_zijn_code(processing, call):
     inhoud = (
         "bsn,brinMbo,status,datum,intakeDatum,intakeUitkomst\n"
         f"{P1},99XB,aangenomen,2027-03-01,,\n"
@@ -287,11 +287,11 @@ def test_een_afgewezen_mbo_regel_noemt_de_kolommen_van_zijn_code(verwerking, aan
         f"{P3},99XB,aangemeld,1 maart 2027,,\n"
     ).encode()
 
-    uitkomst = aanleveren_aanmeldingen_bestand(verwerking, aanroep(MBO_X), inhoud)
+    uitkomst = aanleveren_aanmeldingen_bestand(processing, call(MBO_X), inhoud)
 
-    assert [(u.melding.code, u.melding.tekst_nl.split(":")[0]) for u in uitkomst.uitkomsten] == [
+    assert [(u.melding.code, u.melding.tekst_nl.split(":")[0]) for u in uitkomst.outcomes] == [
         ("VVA118", "Kolom status"),
         ("VVA126", "Kolommen intakeDatum, intakeUitkomst"),
         ("VVA122", "Kolommen datum, intakeDatum, onderwijsovereenkomstDatum"),
     ]
-    assert "positiefAdvies, negatiefAdvies" in uitkomst.uitkomsten[1].melding.tekst_nl.replace(" of ", ", ")
+    assert "positiefAdvies, negatiefAdvies" in uitkomst.outcomes[1].melding.tekst_nl.replace(" of ", ", ")

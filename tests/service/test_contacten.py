@@ -19,13 +19,13 @@ def _beeld(*verwijzingen: ContactVerwijzing) -> LeerlingBeeld:
 
 
 def _instelling(brin: str, tonen: bool = True) -> ContactVerwijzing:
-    return ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, brin_tonen=tonen)
+    return ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, show_brin=tonen)
 
 
-def _zet_contact(session, oin: str, **velden) -> None:
+def _zet_contact(session, oin: str, **fields) -> None:
     register = PartijRegistry(session)
-    [partij] = [p for p in register.lijst() if p.oin == oin]
-    register.add(replace(partij, **velden), vervang=True)
+    [partij] = [p for p in register.list_() if p.oin == oin]
+    register.add(replace(partij, **fields), replace=True)
     session.commit()
 
 
@@ -63,7 +63,7 @@ def test_registratie_wint_veld_voor_veld_en_naam_blijft_die_van_duo(demo_session
 
 def test_brin_niet_tonen_en_onbekende_instelling_weggelaten(demo_session):
     beeld = _beeld(
-        ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, "99XA", brin_tonen=False), _instelling("98ZZ")
+        ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, "99XA", show_brin=False), _instelling("98ZZ")
     )
 
     [school] = ContactBook(demo_session, 2027).contacten(beeld)
@@ -77,18 +77,18 @@ def test_brin_niet_tonen_en_onbekende_instelling_weggelaten(demo_session):
 
 def test_een_opzoeking_voor_veel_leerlingen_en_daarna_uit_de_cache(demo_session):
     beelden = [_beeld(_instelling("99XB"), _instelling("99XE"), _instelling("99XF")) for _ in range(200)]
-    vragen: list[str] = []
+    queries: list[str] = []
     connection = demo_session.connection()
 
     @event.listens_for(connection, "before_cursor_execute")
     def tel(conn, cursor, statement, *args):
-        vragen.append(statement)
+        queries.append(statement)
 
     boek = ContactBook(demo_session, 2027)
     boek.load(beelden)
-    aantal_na_laden = len(vragen)
+    aantal_na_laden = len(queries)
     uitkomst = [boek.contacten(b) for b in beelden]
     ContactBook(demo_session, 2027).contacten(beelden[0])  # a second lookup in the same session
 
-    assert len(vragen) == aantal_na_laden <= 3  # refdata year, DUO's details, the registry's overrides
+    assert len(queries) == aantal_na_laden <= 3  # refdata year, DUO's details, the registry's overrides
     assert {c.brin for contacten in uitkomst for c in contacten} == {"99XB", "99XE", "99XF"}

@@ -34,15 +34,15 @@ LATER = bsn("77700001")  # a pupil of the next cycle, who must survive
 
 
 def _op(session, keyring, moment: datetime) -> Processing:
-    return Processing(session, keyring, Calendar(), nu=moment)
+    return Processing(session, keyring, Calendar(), now=moment)
 
 
-def _cyclus_2027(session, keyring, aanroep) -> None:
+def _cyclus_2027(session, keyring, call) -> None:
     """60 pupils of school A, 40 of them registered at X (some accepted), signals, pushes, audit."""
     _geef_endpoint(session, AMSTERDAM)
     pupils = bsns(60, 50_000_000)
     v = _op(session, keyring, datetime(2027, 2, 1, 9, tzinfo=UTC))
-    aanleveren_leerlingen(v, aanroep(SCHOOL_A), [leerling(i + 1, p) for i, p in enumerate(pupils)])
+    aanleveren_leerlingen(v, call(SCHOOL_A), [leerling(i + 1, p) for i, p in enumerate(pupils)])
     plan_pushes(v)
     record_event(
         session,
@@ -54,28 +54,28 @@ def _cyclus_2027(session, keyring, aanroep) -> None:
             None,
             "urn:uuid:a",
             2027,
-            v.betrokken,
+            v.involved,
             v.aantal,
         ),
-        v.nu,
+        v.now,
     )
     v = _op(session, keyring, datetime(2027, 3, 20, 9, tzinfo=UTC))
     aanleveren_aanmeldingen(
         v,
-        aanroep(MBO_X),
+        call(MBO_X),
         [aanmelding(i + 1, p, "99XB", "aangemeld", date(2027, 3, 20)) for i, p in enumerate(pupils[:40])],
     )
     v = _op(session, keyring, datetime(2027, 4, 20, 9, tzinfo=UTC))
     aanleveren_aanmeldingen(
         v,
-        aanroep(MBO_X),
+        call(MBO_X),
         [aanmelding(i + 1, p, "99XB", "geaccepteerd", date(2027, 4, 20)) for i, p in enumerate(pupils[:25])],
     )
     # Issue 16: 10 intakes, 3 of them enrolled with an onderwijsovereenkomst: 13 rows of aanmelding_feit.
     v = _op(session, keyring, datetime(2027, 5, 20, 9, tzinfo=UTC))
     aanleveren_aanmeldingen(
         v,
-        aanroep(MBO_X),
+        call(MBO_X),
         [
             replace(
                 aanmelding(i + 1, p, "99XB", "ingeschreven" if i < 3 else "geaccepteerd", date(2027, 5, 20)),
@@ -90,9 +90,9 @@ def _cyclus_2027(session, keyring, aanroep) -> None:
     session.commit()
 
 
-def _cyclus_2028(session, keyring, aanroep) -> None:
+def _cyclus_2028(session, keyring, call) -> None:
     v = _op(session, keyring, datetime(2027, 10, 5, 9, tzinfo=UTC))
-    aanleveren_leerlingen(v, aanroep(SCHOOL_A), [leerling(1, LATER)])
+    aanleveren_leerlingen(v, call(SCHOOL_A), [leerling(1, LATER)])
     record_event(
         session,
         AuditEvent(
@@ -103,19 +103,19 @@ def _cyclus_2028(session, keyring, aanroep) -> None:
             None,
             "urn:uuid:b",
             2028,
-            v.betrokken,
+            v.involved,
             v.aantal,
         ),
-        v.nu,
+        v.now,
     )
     session.commit()
 
 
 #: Per table with personal data: rows belonging to cycle 2027 (must be 0 after closing it).
-def _van_2027(session, tabel: str) -> int:
+def _van_2027(session, table: str) -> int:
     L, A, B = models.Leerling, models.Aanmelding, models.Bericht
-    grens = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 10, 1, tzinfo=UTC))
-    vragen = {
+    limit = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 10, 1, tzinfo=UTC))
+    queries = {
         "leerling": select(func.count()).where(L.cyclus_jaar == 2027),
         "leerling_mutatie": select(func.count())
         .select_from(models.LeerlingMutatie)
@@ -125,13 +125,13 @@ def _van_2027(session, tabel: str) -> int:
         "aanmelding_feit": select(func.count()).select_from(models.AanmeldingFeit),
         "wijziging": select(func.count()).where(models.Wijziging.cyclus_jaar == 2027),
         "signaal": select(func.count()).where(models.Signaal.cyclus_jaar == 2027),
-        "uitgaand_bericht": select(func.count()).where(models.UitgaandBericht.aangemaakt_op < grens[1]),
-        "bericht": select(func.count()).where(B.tijdstip >= grens[0], B.tijdstip < grens[1]),
+        "uitgaand_bericht": select(func.count()).where(models.UitgaandBericht.aangemaakt_op < limit[1]),
+        "bericht": select(func.count()).where(B.tijdstip >= limit[0], B.tijdstip < limit[1]),
         "ontvangen_message_id": select(func.count()).select_from(models.OntvangenMessageId),
         "audit_leerling": select(func.count()).where(models.AuditLeerling.cyclus_jaar == 2027),
     }
-    assert set(vragen) == set(PERSOONSGEGEVENS), "every table with personal data needs a check here"
-    return session.scalar(vragen[tabel])
+    assert set(queries) == set(PERSOONSGEGEVENS), "every table with personal data needs a check here"
+    return session.scalar(queries[table])
 
 
 def test_elke_tabel_is_ingedeeld():
@@ -140,13 +140,13 @@ def test_elke_tabel_is_ingedeeld():
     assert not set(PERSOONSGEGEVENS) & GEEN_PERSOONSGEGEVENS
 
 
-def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_session, keyring, aanroep):
+def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_session, keyring, call):
     session = demo_session
-    _cyclus_2027(session, keyring, aanroep)
+    _cyclus_2027(session, keyring, call)
     log_received(
         make_session_factory(session.get_bind()), b"<ander-bericht/>", "vo", keyring
     )  # today: not 2027
-    _cyclus_2028(session, keyring, aanroep)
+    _cyclus_2028(session, keyring, call)
     assert {
         t: _van_2027(session, t) > 0
         for t in (
@@ -170,14 +170,14 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
     session.commit()
 
     assert afsluiting.jaarcijfers == len(voor)
-    assert afsluiting.verwijderd["leerling"] == 60 and afsluiting.verwijderd["aanmelding"] == 40
-    assert afsluiting.verwijderd["aanmelding_feit"] == 13
-    for tabel in PERSOONSGEGEVENS:
-        assert _van_2027(session, tabel) == 0, tabel
+    assert afsluiting.removed["leerling"] == 60 and afsluiting.removed["aanmelding"] == 40
+    assert afsluiting.removed["aanmelding_feit"] == 13
+    for table in PERSOONSGEGEVENS:
+        assert _van_2027(session, table) == 0, table
     # The next cycle's pupil and its audit record are untouched.
     assert session.scalar(select(func.count()).where(models.Leerling.cyclus_jaar == 2028)) == 1
     assert session.scalar(select(func.count()).where(models.AuditLeerling.cyclus_jaar == 2028)) == 1
-    bewaard = session.execute(
+    stored = session.execute(
         select(
             models.Jaarcijfer.niveau,
             models.Jaarcijfer.eenheid,
@@ -186,7 +186,7 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
             models.Jaarcijfer.waarde,
         ).where(models.Jaarcijfer.jaar == 2027)
     ).all()
-    assert {(n, e, c, d): w for n, e, c, d, w in bewaard} == status
+    assert {(n, e, c, d): w for n, e, c, d, w in stored} == status
     assert verify_chain(session).intact
     with pytest.raises(CyclusError, match="was closed on 2027-10-06"):
         close_cyclus(session, Calendar(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
@@ -204,8 +204,8 @@ def test_cycle_commandos(tmp_path, database_url):
     geopend = cyclus("open", "--year", "2031", "--demo-refdata")
     assert geopend.exit_code == 0, geopend.output
     assert "cycle 2031 opened (deadline 2031-04-01)" in geopend.output
-    tweede = cyclus("open", "--year", "2031", "--demo-refdata")
-    assert tweede.exit_code == 1 and "was opened on" in tweede.output
+    second = cyclus("open", "--year", "2031", "--demo-refdata")
+    assert second.exit_code == 1 and "was opened on" in second.output
     te_vroeg = cyclus("close", "--year", "2031", "--date", "2031-09-30")
     assert te_vroeg.exit_code == 1 and "runs until 2031-09-30" in te_vroeg.output
     dicht = cyclus("close", "--year", "2031", "--date", "2031-10-01")
@@ -313,14 +313,14 @@ def test_afsluiten_tijdens_een_bezorging_laat_de_werker_doorgaan(push_van_2026):
     """``vva cycle close`` deletes a push a worker has just claimed: the worker must not die on the
     vanished row (it delivers the rest of its batch and the queue after it), and sends nothing."""
     vva, sessions, delivery_worker = push_van_2026.vva, push_van_2026.sessions, push_van_2026.delivery_worker
-    (taak,) = delivery_worker.claim()
+    (task,) = delivery_worker.claim()
     dicht = vva("cycle", "close", "--year", "2026")
     assert dicht.exit_code == 0, dicht.output
-    delivery_worker.deliver(taak)
+    delivery_worker.deliver(task)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(models.UitgaandBericht)) == 0
-        berichten = session.scalar(select(func.count()).where(models.Bericht.dienst == "ontvanger"))
-        assert berichten == 0
+        messages = session.scalar(select(func.count()).where(models.Bericht.dienst == "ontvanger"))
+        assert messages == 0
     assert vva("audit", "verify").exit_code == 0
 
 
@@ -329,8 +329,8 @@ def test_een_push_die_de_broker_niet_verliet_staat_niet_als_verstrekking_in_de_a
     nothing: the audit trail must not tell an inzageverzoek that the receiver got the pupil's data."""
     sessions, delivery_worker = push_van_2026.sessions, push_van_2026.delivery_worker
     with sessions.begin() as session:
-        rij = session.scalars(select(models.UitgaandBericht)).one()
-        rij.inhoud = bytes([99]) + b"\0" * 40  # under a key id this installation does not have
+        row = session.scalars(select(models.UitgaandBericht)).one()
+        row.inhoud = bytes([99]) + b"\0" * 40  # under a key id this installation does not have
     assert delivery_worker.run_round() == 1
     with sessions() as session:
         R = models.AuditRegel
@@ -344,15 +344,15 @@ def test_een_tweede_gelijktijdige_afsluiting_weigert_met_reden(db_engine):
     sessions = make_session_factory(db_engine)
     with sessions.begin() as session:
         session.add(models.Cyclus(jaar=2031, deadline=date(2031, 4, 1)))
-    tweede: list[BaseException | None] = []
+    second: list[BaseException | None] = []
 
     def sluit_ook():
         try:
             with sessions.begin() as session:
                 close_cyclus(session, Calendar(), 2031, date(2031, 10, 2), datetime(2031, 10, 2, tzinfo=UTC))
-            tweede.append(None)
-        except BaseException as fout:  # noqa: BLE001 — the test reports what it was
-            tweede.append(fout)
+            second.append(None)
+        except BaseException as error:  # noqa: BLE001 — the test reports what it was
+            second.append(error)
 
     with sessions.begin() as session:
         close_cyclus(session, Calendar(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
@@ -360,8 +360,8 @@ def test_een_tweede_gelijktijdige_afsluiting_weigert_met_reden(db_engine):
         draad.start()
         draad.join(timeout=1.5)  # it must be waiting for this transaction now
     draad.join(timeout=30)
-    (fout,) = tweede
-    assert isinstance(fout, CyclusError) and "was closed on 2031-10-01" in str(fout), repr(fout)
+    (error,) = second
+    assert isinstance(error, CyclusError) and "was closed on 2031-10-01" in str(error), repr(error)
     with sessions() as session:
         sluitingen = select(func.count()).where(models.AuditRegel.operatie == "vva cycle close")
         assert session.scalar(sluitingen) == 1
@@ -383,7 +383,7 @@ def test_een_cyclus_met_alleen_geweigerde_berichten_kan_worden_gesloten(db_engin
         afsluiting = close_cyclus(
             session, Calendar(), 2025, date(2025, 10, 1), datetime(2025, 10, 1, tzinfo=UTC)
         )
-    assert afsluiting.verwijderd["bericht"] == 1
+    assert afsluiting.removed["bericht"] == 1
     with sessions() as session:
         assert session.get(models.Bericht, bericht_id) is None
         assert session.get(models.Cyclus, 2025).gesloten_op is not None
@@ -414,4 +414,4 @@ def test_een_push_van_het_eerste_moment_van_de_volgende_cyclus_blijft(db_engine,
         afsluiting = close_cyclus(
             session, Calendar(), 2026, date(2026, 10, 2), datetime(2026, 10, 2, tzinfo=UTC)
         )
-    assert afsluiting.verwijderd["uitgaand_bericht"] == 0
+    assert afsluiting.removed["uitgaand_bericht"] == 0

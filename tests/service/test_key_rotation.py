@@ -26,18 +26,18 @@ from broker.service.leerlingen import aanleveren_leerlingen
 from tests.service.test_use_cases import P1, P2, P3, SCHOOL_A, leerling
 
 
-def test_roteren_herversleutelt_alles_en_blijft_leesbaar(demo_session, verwerking, aanroep, tmp_path):
-    pad = tmp_path / "sleutels.json"
-    lopend = ReloadableKeyring(pad)  # a broker process that was running before the rotation
-    aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
+def test_roteren_herversleutelt_alles_en_blijft_leesbaar(demo_session, processing, call, tmp_path):
+    path = tmp_path / "sleutels.json"
+    lopend = ReloadableKeyring(path)  # a broker process that was running before the rotation
+    aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
     demo_session.commit()
     sessions = make_session_factory(demo_session.get_bind())
     bericht_id = log_received(sessions, f"<bericht>{P1}</bericht>".encode(), "vo", lopend)
     with sessions() as session:
-        assert rotation.gebruik(session) == Counter({1: 4})
+        assert rotation.usage(session) == Counter({1: 4})
 
-    assert add_key(pad) == 2
-    bos = load_keyring(pad)
+    assert add_key(path) == 2
+    bos = load_keyring(path)
     assert (sorted(bos.aes_sleutels), bos.aes_huidig) == ([1, 2], 2)
     assert rotation.reencrypt(sessions, bos) == {
         "leerling": 3,
@@ -47,10 +47,10 @@ def test_roteren_herversleutelt_alles_en_blijft_leesbaar(demo_session, verwerkin
         "uitgaand_bericht": 0,
     }
     with sessions() as session:
-        assert rotation.gebruik(session) == Counter({2: 4})
-        nummers = session.scalars(select(models.Leerling.nummer_versleuteld)).all()
+        assert rotation.usage(session) == Counter({2: 4})
+        numbers = session.scalars(select(models.Leerling.nummer_versleuteld)).all()
         # The process that started before the rotation reads the new ciphertexts at once.
-        assert sorted(lopend.decrypt(n).waarde for n in nummers) == sorted([P1, P2, P3])
+        assert sorted(lopend.decrypt(n).waarde for n in numbers) == sorted([P1, P2, P3])
         assert (
             read_content(session.get(models.Bericht, bericht_id), lopend)
             == f"<bericht>{P1}</bericht>".encode()
@@ -66,13 +66,13 @@ def test_keys_commandos_voor_de_beheerder(tmp_path, database_url):
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
     run = lambda *args: runner.invoke(main, ["--config", str(config), "keys", *args])  # noqa: E731
-    uitvoer = run("rotate")
-    assert uitvoer.exit_code == 0, uitvoer.output
-    assert "key 2 added" in uitvoer.output
+    output = run("rotate")
+    assert output.exit_code == 0, output.output
+    assert "key 2 added" in output.output
     assert run("status").output.splitlines() == ["key 1: 0 ciphertexts", "key 2 (current): 0 ciphertexts"]
     assert "retired none" in run("retire").output  # too soon after the rotation
-    oud = time.time() - 3600
-    os.utime(tmp_path / "sleutels.json", (oud, oud))
+    old = time.time() - 3600
+    os.utime(tmp_path / "sleutels.json", (old, old))
     assert "retired [1]" in run("retire").output
     assert run("status").output.splitlines() == ["key 2 (current): 0 ciphertexts"]
     # The rotation is in the audit trail, which still verifies.
@@ -90,13 +90,13 @@ def test_retire_vlak_na_rotate_laat_een_lopende_schrijver_leesbaar(tmp_path, dat
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init", "--no-demo").exit_code == 0
-    pad = tmp_path / "sleutels.json"
-    lopend = ReloadableKeyring(pad)  # a running broker process, that just looked at the key file
+    path = tmp_path / "sleutels.json"
+    lopend = ReloadableKeyring(path)  # a running broker process, that just looked at the key file
     engine = make_engine(str(database_url))
     try:
         sessions = make_session_factory(engine)
         with sessions.begin() as session:  # a request in flight across the rotation
-            rij = models.Bericht(
+            row = models.Bericht(
                 richting="in",
                 uitkomst="ontvangen",
                 tijdstip=datetime.now(UTC),
@@ -106,15 +106,15 @@ def test_retire_vlak_na_rotate_laat_een_lopende_schrijver_leesbaar(tmp_path, dat
             assert vva("keys", "rotate").exit_code == 0
             retire = vva("keys", "retire")
             assert retire.exit_code == 0, retire.output
-            session.add(rij)
+            session.add(row)
         with sessions() as session:
             blob = session.scalar(select(models.Bericht.inhoud))
-        assert load_keyring(pad).decrypt_data(blob) == f"<bericht>{P1}</bericht>".encode()
+        assert load_keyring(path).decrypt_data(blob) == f"<bericht>{P1}</bericht>".encode()
         assert "retired none" in retire.output
         # Once the key file has been at rest long enough, a second rotate and retire drop the old key.
         assert vva("keys", "rotate").exit_code == 0
-        oud = time.time() - 3600
-        os.utime(pad, (oud, oud))
+        old = time.time() - 3600
+        os.utime(path, (old, old))
         assert "retired [1, 2]" in vva("keys", "retire").output
     finally:
         engine.dispose()
@@ -129,21 +129,21 @@ def test_retire_tijdens_een_rotate_gooit_de_nieuwe_sleutel_niet_weg(tmp_path, da
     config = schrijf_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
-    pad = tmp_path / "sleutels.json"
-    assert add_key(pad) == 2
-    oud = time.time() - 3600
-    os.utime(pad, (oud, oud))
-    echte_telling = rotation.gebruik
+    path = tmp_path / "sleutels.json"
+    assert add_key(path) == 2
+    old = time.time() - 3600
+    os.utime(path, (old, old))
+    echte_telling = rotation.usage
 
     def telling_met_rotate_ertussen(session):
         uitkomst = echte_telling(session)
-        assert add_key(pad) == 3  # another operator's rotate, while this retire counts
+        assert add_key(path) == 3  # another operator's rotate, while this retire counts
         return uitkomst
 
-    monkeypatch.setattr(rotation, "gebruik", telling_met_rotate_ertussen)
-    uitvoer = runner.invoke(main, ["--config", str(config), "keys", "retire"])
-    assert uitvoer.exit_code == 0, uitvoer.output
-    bos = load_keyring(pad)
+    monkeypatch.setattr(rotation, "usage", telling_met_rotate_ertussen)
+    output = runner.invoke(main, ["--config", str(config), "keys", "retire"])
+    assert output.exit_code == 0, output.output
+    bos = load_keyring(path)
     assert (sorted(bos.aes_sleutels), bos.aes_huidig) == ([2, 3], 3)
 
 
@@ -151,13 +151,13 @@ def test_roteren_houdt_de_rechten_van_het_sleutelbestand(tmp_path):
     """The broker's service account reads the key file through its group (mode 0640): a rotation run by
     an operator must not replace it with a file only the operator can read, or every running broker
     loses the new key and every restarted one fails to start."""
-    pad = tmp_path / "sleutels.json"
-    make_key_file(pad)
-    os.chmod(pad, 0o640)
-    voor = pad.stat()
-    add_key(pad)
-    na = pad.stat()
+    path = tmp_path / "sleutels.json"
+    make_key_file(path)
+    os.chmod(path, 0o640)
+    voor = path.stat()
+    add_key(path)
+    na = path.stat()
     assert (oct(na.st_mode & 0o777), na.st_uid, na.st_gid) == ("0o640", voor.st_uid, voor.st_gid)
-    os.chmod(pad, 0o644)  # readable by everyone: not carried over, the key file never becomes so
-    add_key(pad)
-    assert oct(pad.stat().st_mode & 0o777) == "0o640"
+    os.chmod(path, 0o644)  # readable by everyone: not carried over, the key file never becomes so
+    add_key(path)
+    assert oct(path.stat().st_mode & 0o777) == "0o640"

@@ -19,51 +19,51 @@ REGIO = "00000099000000000042"
 
 def _geef_endpoint(session, oin: str, endpoint: str = "https://ontvanger.example/vva") -> None:
     register = PartijRegistry(session)
-    huidig = next(p for p in register.lijst() if p.oin == oin)
-    register.add(replace(huidig, endpoint=endpoint), vervang=True)
+    current = next(p for p in register.list_() if p.oin == oin)
+    register.add(replace(current, endpoint=endpoint), replace=True)
     session.flush()
 
 
-def test_een_notitie_per_ontvanger_die_de_leerling_mag_zien(verwerking, aanroep):
-    _geef_endpoint(verwerking.session, AMSTERDAM)
-    _geef_endpoint(verwerking.session, REGIO)
+def test_een_notitie_per_ontvanger_die_de_leerling_mag_zien(processing, call):
+    _geef_endpoint(processing.session, AMSTERDAM)
+    _geef_endpoint(processing.session, REGIO)
     aanleveren_leerlingen(
-        verwerking, aanroep(SCHOOL_A), [leerling(1, P1), leerling(2, P2, gemeente="0599", postcode="3011AA")]
+        processing, call(SCHOOL_A), [leerling(1, P1), leerling(2, P2, gemeente="0599", postcode="3011AA")]
     )
-    assert plan_pushes(verwerking) == 3  # P1 → Amsterdam and region 21; P2 (Rotterdam) → region 21 (school)
-    verwerking.session.commit()  # notices are written at commit, in commit order (broker.db.commit_order)
-    ontvangers = sorted(verwerking.session.execute(select(models.UitgaandBericht.ontvanger_oin)).scalars())
+    assert plan_pushes(processing) == 3  # P1 → Amsterdam and region 21; P2 (Rotterdam) → region 21 (school)
+    processing.session.commit()  # notices are written at commit, in commit order (broker.db.commit_order)
+    ontvangers = sorted(processing.session.execute(select(models.UitgaandBericht.ontvanger_oin)).scalars())
     assert ontvangers == sorted([AMSTERDAM, REGIO, REGIO])
     # A second change before any attempt adds nothing: the waiting notice will carry the newest state.
-    verwerking.gewijzigd.clear()
+    processing.gewijzigd.clear()
     aanleveren_leerlingen(
-        verwerking, aanroep(SCHOOL_A), [leerling(1, P1, mutatie="wijzigen", postcode="1012AB")]
+        processing, call(SCHOOL_A), [leerling(1, P1, mutatie="wijzigen", postcode="1012AB")]
     )
-    assert plan_pushes(verwerking) == 0
+    assert plan_pushes(processing) == 0
 
 
-def test_bij_aflevering_telt_het_register_van_dat_moment(verwerking, aanroep):
-    _geef_endpoint(verwerking.session, AMSTERDAM)
-    aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1)])
-    plan_pushes(verwerking)
-    verwerking.session.commit()
-    sleutel = verwerking.session.scalar(select(models.UitgaandBericht.volgorde_sleutel))
-    weergave = render(verwerking, AMSTERDAM, sleutel)
-    assert weergave is not None and P1.encode() in weergave.xml and b"<ns0:woongemeente>0363" in weergave.xml
+def test_bij_aflevering_telt_het_register_van_dat_moment(processing, call):
+    _geef_endpoint(processing.session, AMSTERDAM)
+    aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1)])
+    plan_pushes(processing)
+    processing.session.commit()
+    sleutel = processing.session.scalar(select(models.UitgaandBericht.volgorde_sleutel))
+    rendering = render(processing, AMSTERDAM, sleutel)
+    assert rendering is not None and P1.encode() in rendering.xml and b"<ns0:woongemeente>0363" in rendering.xml
     # The gemeente's scope changes before delivery: the queued push lapses, nothing leaves.
-    register = PartijRegistry(verwerking.session)
-    huidig = next(p for p in register.lijst() if p.oin == AMSTERDAM)
-    register.add(replace(huidig, gemeentecodes=("0384",)), vervang=True)
-    verwerking.session.flush()
-    assert render(verwerking, AMSTERDAM, sleutel) is None
+    register = PartijRegistry(processing.session)
+    current = next(p for p in register.list_() if p.oin == AMSTERDAM)
+    register.add(replace(current, gemeentecodes=("0384",)), replace=True)
+    processing.session.flush()
+    assert render(processing, AMSTERDAM, sleutel) is None
 
 
-def test_verhuisde_leerling_is_niet_meer_van_de_oude_gemeente(verwerking, aanroep):
-    aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1)])
+def test_verhuisde_leerling_is_niet_meer_van_de_oude_gemeente(processing, call):
+    aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1)])
     aanleveren_leerlingen(
-        verwerking, aanroep(SCHOOL_A), [leerling(1, P1, mutatie="afmelden", reden="verhuisd")]
+        processing, call(SCHOOL_A), [leerling(1, P1, mutatie="afmelden", reden="verhuisd")]
     )
     aanleveren_leerlingen(
-        verwerking, aanroep(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599", postcode="3011AA")]
+        processing, call(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599", postcode="3011AA")]
     )
-    assert opvragen_overzicht(verwerking, aanroep(AMSTERDAM), []) == []
+    assert opvragen_overzicht(processing, call(AMSTERDAM), []) == []

@@ -48,32 +48,32 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _met(record, **velden):
-    return replace(record, **velden)
+def _met(record, **fields):
+    return replace(record, **fields)
 
 
-def _feiten(verwerking) -> list[tuple]:
-    verwerking.session.flush()
+def _feiten(processing) -> list[tuple]:
+    processing.session.flush()
     F = models.AanmeldingFeit
     return [
         (r.soort, r.datum, r.uitkomst, _utc(r.vastgelegd_op))
-        for r in verwerking.session.scalars(select(F).order_by(F.id))
+        for r in processing.session.scalars(select(F).order_by(F.id))
     ]
 
 
-def _wijzigingen(verwerking) -> int:
+def _wijzigingen(processing) -> int:
     # the feed rows are written at commit (broker.db.commit_order)
-    verwerking.session.commit()
-    return verwerking.session.scalar(select(func.count()).select_from(models.Wijziging))
+    processing.session.commit()
+    return processing.session.scalar(select(func.count()).select_from(models.Wijziging))
 
 
-def test_intake_en_overeenkomst_met_een_code_per_onmogelijke_combinatie(verwerking, aanroep):
-    mbo = aanroep(MBO_X)
-    aanleveren_aanmeldingen(verwerking, mbo, [aanmelding(1, P1, "99XB", "aangemeld", date(2027, 3, 1))])
+def test_intake_en_overeenkomst_met_een_code_per_onmogelijke_combinatie(processing, call):
+    mbo = call(MBO_X)
+    aanleveren_aanmeldingen(processing, mbo, [aanmelding(1, P1, "99XB", "aangemeld", date(2027, 3, 1))])
     intake = {"intake_datum": date(2027, 3, 10), "intake_uitkomst": "positiefAdvies"}
 
     uitkomst = aanleveren_aanmeldingen(
-        verwerking,
+        processing,
         mbo,
         [
             # before the registration's first reported date (1 March)
@@ -111,13 +111,13 @@ def test_intake_en_overeenkomst_met_een_code_per_onmogelijke_combinatie(verwerki
         (11, "VVA126"),
         (12, "VVA126"),
     ]
-    assert _feiten(verwerking) == [
+    assert _feiten(processing) == [
         ("intake", date(2027, 3, 10), "positiefAdvies", NU),
         ("onderwijsovereenkomst", date(2027, 4, 12), None, NU),
     ]
-    rij = verwerking.session.scalars(select(models.Aanmelding)).one()
-    assert (rij.status, rij.status_datum) == ("ingeschreven", date(2027, 4, 10))
-    assert (rij.intake_datum, rij.intake_uitkomst, rij.overeenkomst_datum) == (
+    row = processing.session.scalars(select(models.Aanmelding)).one()
+    assert (row.status, row.status_datum) == ("ingeschreven", date(2027, 4, 10))
+    assert (row.intake_datum, row.intake_uitkomst, row.overeenkomst_datum) == (
         date(2027, 3, 10),
         "positiefAdvies",
         date(2027, 4, 12),
@@ -125,34 +125,34 @@ def test_intake_en_overeenkomst_met_een_code_per_onmogelijke_combinatie(verwerki
 
 
 def test_een_herhaling_legt_niets_vast_en_een_nieuwe_uitkomst_wel_ook_in_de_wijzigingenfeed(
-    verwerking, aanroep
+    processing, call
 ):
-    mbo = aanroep(MBO_X)
-    aanleveren_aanmeldingen(verwerking, mbo, [aanmelding(1, P1, "99XB", "aangemeld", date(2027, 3, 1))])
-    voor = _wijzigingen(verwerking)
+    mbo = call(MBO_X)
+    aanleveren_aanmeldingen(processing, mbo, [aanmelding(1, P1, "99XB", "aangemeld", date(2027, 3, 1))])
+    voor = _wijzigingen(processing)
     intake = _met(
         aanmelding(1, P1, "99XB", "aangemeld"),
         intake_datum=date(2027, 3, 8),
         intake_uitkomst="nietVerschenen",
     )
 
-    assert codes(aanleveren_aanmeldingen(verwerking, mbo, [intake])) == [(1, None)]
-    assert _wijzigingen(verwerking) == voor + 1  # a fact alone is a change of the pupil
-    assert codes(aanleveren_aanmeldingen(verwerking, mbo, [intake])) == [(1, None)]
-    assert _wijzigingen(verwerking) == voor + 1  # the repeat: no change, no history
-    tweede = _met(intake, intake_datum=date(2027, 3, 15), intake_uitkomst="negatiefAdvies")
-    assert codes(aanleveren_aanmeldingen(verwerking, mbo, [tweede])) == [(1, None)]
+    assert codes(aanleveren_aanmeldingen(processing, mbo, [intake])) == [(1, None)]
+    assert _wijzigingen(processing) == voor + 1  # a fact alone is a change of the pupil
+    assert codes(aanleveren_aanmeldingen(processing, mbo, [intake])) == [(1, None)]
+    assert _wijzigingen(processing) == voor + 1  # the repeat: no change, no history
+    second = _met(intake, intake_datum=date(2027, 3, 15), intake_uitkomst="negatiefAdvies")
+    assert codes(aanleveren_aanmeldingen(processing, mbo, [second])) == [(1, None)]
 
-    assert _wijzigingen(verwerking) == voor + 2
-    assert [(s, d, u) for s, d, u, _ in _feiten(verwerking)] == [
+    assert _wijzigingen(processing) == voor + 2
+    assert [(s, d, u) for s, d, u, _ in _feiten(processing)] == [
         ("intake", date(2027, 3, 8), "nietVerschenen"),
         ("intake", date(2027, 3, 15), "negatiefAdvies"),
     ]
     # only the status transition of the first record: the facts added none
-    assert verwerking.session.scalar(select(func.count()).select_from(models.AanmeldingOvergang)) == 1
+    assert processing.session.scalar(select(func.count()).select_from(models.AanmeldingOvergang)) == 1
 
 
-def test_intake_bij_een_nieuwe_aanmelding_in_dezelfde_regel(verwerking, aanroep):
+def test_intake_bij_een_nieuwe_aanmelding_in_dezelfde_regel(processing, call):
     record = _met(
         aanmelding(1, P1, "99XB", "aangemeld", date(2027, 4, 1)),
         intake_datum=date(2027, 4, 1),
@@ -160,19 +160,19 @@ def test_intake_bij_een_nieuwe_aanmelding_in_dezelfde_regel(verwerking, aanroep)
     )
     vroeg = _met(record, volgnummer=2, bsn=P2, intake_datum=date(2027, 3, 31))
 
-    assert codes(aanleveren_aanmeldingen(verwerking, aanroep(MBO_X), [record, vroeg])) == [
+    assert codes(aanleveren_aanmeldingen(processing, call(MBO_X), [record, vroeg])) == [
         (1, None),
         (2, "VVA123"),
     ]
-    assert [s for s, *_ in _feiten(verwerking)] == ["intake"]
+    assert [s for s, *_ in _feiten(processing)] == ["intake"]
 
 
-def test_examenresultaat_bij_elke_mutatie_zonder_de_mbo_ganger_status_te_raken(verwerking, aanroep):
-    school = aanroep(SCHOOL_A)
+def test_examenresultaat_bij_elke_mutatie_zonder_de_mbo_ganger_status_te_raken(processing, call):
+    school = call(SCHOOL_A)
     geslaagd = {"examen_uitkomst": "geslaagd", "examen_datum": date(2027, 5, 1)}
 
     uitkomst = aanleveren_leerlingen(
-        verwerking,
+        processing,
         school,
         [
             _met(leerling(1, P1), **geslaagd),
@@ -183,7 +183,7 @@ def test_examenresultaat_bij_elke_mutatie_zonder_de_mbo_ganger_status_te_raken(v
         ],
     )
     assert codes(uitkomst) == [(1, None), (2, "VVA112"), (3, "VVA127"), (4, "VVA127"), (5, None)]
-    voor = _wijzigingen(verwerking)
+    voor = _wijzigingen(processing)
     gezakt = _met(
         leerling(1, P3, mutatie="wijzigen"), examen_uitkomst="gezakt", examen_datum=date(2027, 5, 2)
     )
@@ -192,14 +192,14 @@ def test_examenresultaat_bij_elke_mutatie_zonder_de_mbo_ganger_status_te_raken(v
         examen_uitkomst="geslaagd",
         examen_datum=date(2027, 5, 3),
     )
-    assert codes(aanleveren_leerlingen(verwerking, school, [gezakt, afmelden])) == [(1, None), (2, None)]
-    assert _wijzigingen(verwerking) == voor + 2
+    assert codes(aanleveren_leerlingen(processing, school, [gezakt, afmelden])) == [(1, None), (2, None)]
+    assert _wijzigingen(processing) == voor + 2
 
     rijen = {
-        r.sleutel_hash: r for r in verwerking.session.scalars(select(models.Leerling))
+        r.sleutel_hash: r for r in processing.session.scalars(select(models.Leerling))
     }  # the stored rows
     per_nummer = {
-        verwerking.keyring.decrypt(r.nummer_versleuteld).waarde: (
+        processing.keyring.decrypt(r.nummer_versleuteld).waarde: (
             r.status,
             r.examen_uitkomst,
             r.examen_datum,
@@ -212,7 +212,7 @@ def test_examenresultaat_bij_elke_mutatie_zonder_de_mbo_ganger_status_te_raken(v
         P3: (MboGangerStatus.ACTIEF, "gezakt", date(2027, 5, 2)),
     }
     M = models.LeerlingMutatie
-    geschiedenis = verwerking.session.execute(
+    geschiedenis = processing.session.execute(
         select(M.mutatie, M.examen_uitkomst, M.examen_datum, M.vastgelegd_op).order_by(M.id)
     ).all()
     assert [(g[0], g[1], g[2], _utc(g[3])) for g in geschiedenis] == [
@@ -226,17 +226,17 @@ def test_examenresultaat_bij_elke_mutatie_zonder_de_mbo_ganger_status_te_raken(v
 # --- CSV files ---------------------------------------------------------------------------------------
 
 
-def test_csv_kolommen_voor_intake_overeenkomst_en_examen(verwerking, aanroep):
+def test_csv_kolommen_voor_intake_overeenkomst_en_examen(processing, call):
     mbo = (
         "bsn;brinMbo;status;datum;intakeDatum;intakeUitkomst;onderwijsovereenkomstDatum\n"
         f"{P1};99XB;ingeschreven;2027-04-01;01-04-2027;positiefAdvies;2027-04-02\n"
         f"{P2};99XB;aangemeld;2027-03-01;2027-03-05;wellicht;\n"
         f"{P3};99XB;aangemeld;2027-03-01;;;gisteren\n"
     )
-    uitkomst = aanleveren_aanmeldingen_bestand(verwerking, aanroep(MBO_X), mbo.encode())
+    uitkomst = aanleveren_aanmeldingen_bestand(processing, call(MBO_X), mbo.encode())
     assert codes(uitkomst) == [(2, None), (3, "VVA126"), (4, "VVA122")]
-    assert "positiefAdvies, negatiefAdvies" in uitkomst.uitkomsten[1].melding.tekst_nl
-    assert [(s, d, u) for s, d, u, _ in _feiten(verwerking)] == [
+    assert "positiefAdvies, negatiefAdvies" in uitkomst.outcomes[1].melding.tekst_nl
+    assert [(s, d, u) for s, d, u, _ in _feiten(processing)] == [
         ("intake", date(2027, 4, 1), "positiefAdvies"),
         ("onderwijsovereenkomst", date(2027, 4, 2), None),
     ]
@@ -247,23 +247,23 @@ def test_csv_kolommen_voor_intake_overeenkomst_en_examen(verwerking, aanroep):
         f"{P2};99XA;1011AB;0363;toevoegen;cum laude;2027-05-01\n"
         f"{P3};99XA;1011AB;0363;toevoegen;geslaagd;1 mei\n"
     )
-    uitkomst = aanleveren_leerlingen_bestand(verwerking, aanroep(SCHOOL_A), vo.encode())
+    uitkomst = aanleveren_leerlingen_bestand(processing, call(SCHOOL_A), vo.encode())
     assert codes(uitkomst) == [(2, None), (3, "VVA127"), (4, "VVA122")]
-    assert "geslaagd, gezakt, doorstroomVo of vertrekZonderDiploma" in uitkomst.uitkomsten[1].melding.tekst_nl
-    assert "geslaagd, gezakt, doorstroomVo or vertrekZonderDiploma" in uitkomst.uitkomsten[1].melding.tekst_en
-    rij = verwerking.session.scalars(select(models.Leerling)).one()
-    assert (rij.examen_uitkomst, rij.examen_datum) == ("vertrekZonderDiploma", date(2027, 5, 1))
+    assert "geslaagd, gezakt, doorstroomVo of vertrekZonderDiploma" in uitkomst.outcomes[1].melding.tekst_nl
+    assert "geslaagd, gezakt, doorstroomVo or vertrekZonderDiploma" in uitkomst.outcomes[1].melding.tekst_en
+    row = processing.session.scalars(select(models.Leerling)).one()
+    assert (row.examen_uitkomst, row.examen_datum) == ("vertrekZonderDiploma", date(2027, 5, 1))
 
 
 # --- who sees what ---------------------------------------------------------------------------------------
 
 
-def _scenario(verwerking, aanroep) -> None:
+def _scenario(processing, call) -> None:
     """P1 of school A, living in Amsterdam, with an exam result, enrolled at X after a positive intake
     and registered at Y with a negative one."""
-    school = aanroep(SCHOOL_A)
+    school = call(SCHOOL_A)
     geslaagd = _met(leerling(1, P1), examen_uitkomst="geslaagd", examen_datum=date(2027, 5, 1))
-    assert codes(aanleveren_leerlingen(verwerking, school, [geslaagd])) == [(1, None)]
+    assert codes(aanleveren_leerlingen(processing, school, [geslaagd])) == [(1, None)]
     bij_x = _met(
         aanmelding(1, P1, "99XB", "ingeschreven", date(2027, 4, 1)),
         intake_datum=date(2027, 4, 1),
@@ -275,12 +275,12 @@ def _scenario(verwerking, aanroep) -> None:
         intake_datum=date(2027, 3, 20),
         intake_uitkomst="negatiefAdvies",
     )
-    assert codes(aanleveren_aanmeldingen(verwerking, aanroep(MBO_X), [bij_x])) == [(1, None)]
-    assert codes(aanleveren_aanmeldingen(verwerking, aanroep(MBO_Y), [bij_y])) == [(1, None)]
+    assert codes(aanleveren_aanmeldingen(processing, call(MBO_X), [bij_x])) == [(1, None)]
+    assert codes(aanleveren_aanmeldingen(processing, call(MBO_Y), [bij_y])) == [(1, None)]
 
 
-def _bekeken(verwerking, aanroep_: Caller) -> Overzicht:
-    [overzicht] = opvragen_status(verwerking, aanroep_, [(P1, None)])
+def _bekeken(processing, aanroep_: Caller) -> Overzicht:
+    [overzicht] = opvragen_status(processing, aanroep_, [(P1, None)])
     return overzicht
 
 
@@ -297,60 +297,60 @@ Y_FEITEN = (Intake(date(2027, 3, 20), "negatiefAdvies"), None)
 EXAMEN = Examenresultaat("geslaagd", date(2027, 5, 1))
 
 
-def test_zichtbaarheid_per_soort_partij(verwerking, aanroep):
-    _scenario(verwerking, aanroep)
-    regio = aanroep(REGIO_21)
+def test_zichtbaarheid_per_soort_partij(processing, call):
+    _scenario(processing, call)
+    regio = call(REGIO_21)
     # REGIO_21 serves MBO X; as a system serving school A too it also gets the exam result.
     regio_voor_a = replace(regio, partij=replace(regio.partij, brins=regio.partij.brins | {"99XA"}))
 
-    assert _procesfeiten(_bekeken(verwerking, aanroep(SCHOOL_A))) == (
+    assert _procesfeiten(_bekeken(processing, call(SCHOOL_A))) == (
         {"99XB": X_FEITEN, "99XE": Y_FEITEN},
         EXAMEN,
     )
-    assert _procesfeiten(_bekeken(verwerking, aanroep(AMSTERDAM))) == (
+    assert _procesfeiten(_bekeken(processing, call(AMSTERDAM))) == (
         {"99XB": X_FEITEN, "99XE": Y_FEITEN},
         EXAMEN,
     )
     # MBO institutions: their own registration's facts, never the exam result nor the other's intake.
-    assert _procesfeiten(_bekeken(verwerking, aanroep(MBO_X))) == ({"99XB": X_FEITEN}, None)
-    assert _procesfeiten(_bekeken(verwerking, aanroep(MBO_Y))) == ({"99XE": Y_FEITEN}, None)
+    assert _procesfeiten(_bekeken(processing, call(MBO_X))) == ({"99XB": X_FEITEN}, None)
+    assert _procesfeiten(_bekeken(processing, call(MBO_Y))) == ({"99XE": Y_FEITEN}, None)
     # A regional system: the registrations of its region's pupils; the exam result only for a school it serves.
-    assert _procesfeiten(_bekeken(verwerking, regio)) == ({"99XB": X_FEITEN, "99XE": Y_FEITEN}, None)
-    assert _procesfeiten(_bekeken(verwerking, regio_voor_a)) == ({"99XB": X_FEITEN, "99XE": Y_FEITEN}, EXAMEN)
+    assert _procesfeiten(_bekeken(processing, regio)) == ({"99XB": X_FEITEN, "99XE": Y_FEITEN}, None)
+    assert _procesfeiten(_bekeken(processing, regio_voor_a)) == ({"99XB": X_FEITEN, "99XE": Y_FEITEN}, EXAMEN)
     # the RMC function of a gemeente sees the exam result of its region's residents
-    rmc = aanroep(AMSTERDAM)
+    rmc = call(AMSTERDAM)
     rmc = replace(
         rmc, partij=replace(rmc.partij, gemeentecodes=frozenset({"0599"}), rmc_regios=frozenset({"21"}))
     )
-    assert _procesfeiten(_bekeken(verwerking, rmc))[1] == EXAMEN  # fmt: skip
+    assert _procesfeiten(_bekeken(processing, rmc))[1] == EXAMEN  # fmt: skip
 
 
 def _als_push(overzicht: Overzicht) -> etree._Element:
-    bericht = m.OntvangenWijziging(wijzigingId=1, tijdstip=NU, leerling=mapping.overzicht_uit(overzicht))
-    return get_object_as_xml(bericht, m.OntvangenWijziging)
+    message = m.OntvangenWijziging(wijzigingId=1, tijdstip=NU, leerling=mapping.overzicht_uit(overzicht))
+    return get_object_as_xml(message, m.OntvangenWijziging)
 
 
-def test_zonder_opt_in_geen_procesfeiten_en_geldig_volgens_het_oude_schema(verwerking, aanroep):
-    _scenario(verwerking, aanroep)
-    nieuw, oud = etree.XMLSchema(etree.parse(_XSD)), etree.XMLSchema(etree.parse(_XSD_VOOR))
+def test_zonder_opt_in_geen_procesfeiten_en_geldig_volgens_het_oude_schema(processing, call):
+    _scenario(processing, call)
+    nieuw, old = etree.XMLSchema(etree.parse(_XSD)), etree.XMLSchema(etree.parse(_XSD_VOOR))
 
     for oin in (SCHOOL_A, MBO_X, AMSTERDAM, REGIO_21):
-        met = aanroep(oin)
-        zonder = replace(met, partij=replace(met.partij, procesfeiten=False))
-        kaal = _bekeken(verwerking, zonder)
-        assert kaal.beeld.examenresultaat is None, oin
-        assert all(a.intake is None and a.overeenkomst_datum is None for a in kaal.beeld.aanmeldingen), oin
+        met = call(oin)
+        without = replace(met, partij=replace(met.partij, procesfeiten=False))
+        bare = _bekeken(processing, without)
+        assert bare.beeld.examenresultaat is None, oin
+        assert all(a.intake is None and a.overeenkomst_datum is None for a in bare.beeld.aanmeldingen), oin
         # the rest of the view is unchanged
-        volledig = _bekeken(verwerking, met)
-        assert [(a.brin_mbo, a.status) for a in kaal.beeld.aanmeldingen] == [
+        volledig = _bekeken(processing, met)
+        assert [(a.brin_mbo, a.status) for a in bare.beeld.aanmeldingen] == [
             (a.brin_mbo, a.status) for a in volledig.beeld.aanmeldingen
         ]
-        assert oud.validate(_als_push(kaal)), (oin, oud.error_log)
+        assert old.validate(_als_push(bare)), (oin, old.error_log)
         assert nieuw.validate(_als_push(volledig)), (oin, nieuw.error_log)
         # with the facts, the old schema refuses the push: the check above can fail
-        assert not oud.validate(_als_push(volledig)), oin
+        assert not old.validate(_als_push(volledig)), oin
 
-    push = _als_push(_bekeken(verwerking, aanroep(SCHOOL_A)))
+    push = _als_push(_bekeken(processing, call(SCHOOL_A)))
     vv = "{urn:nl:vva:aanmelden:v1}"
     bij_x = push.find(f"{vv}leerling/{vv}aanmelding")
     assert [etree.QName(e).localname for e in bij_x] == [
@@ -369,7 +369,7 @@ def test_zonder_opt_in_geen_procesfeiten_en_geldig_volgens_het_oude_schema(verwe
 
 
 def test_een_laat_gemelde_inschrijving_met_eerdere_intake_en_overeenkomst_gaat_niet_verloren(
-    verwerking, aanroep
+    processing, call
 ):
     """An institution that reports a registration for the first time as ingeschreven (late) never
     said when the pupil registered: its earlier intake and overeenkomst are not "before the
@@ -381,9 +381,9 @@ def test_een_laat_gemelde_inschrijving_met_eerdere_intake_en_overeenkomst_gaat_n
         overeenkomst_datum=date(2027, 4, 20),  # signed before the enrolment's date: normal
     )
 
-    assert codes(aanleveren_aanmeldingen(verwerking, aanroep(MBO_X), [laat])) == [(1, None)]
-    rij = verwerking.session.scalars(select(models.Aanmelding)).one()
-    assert (rij.status, rij.intake_datum, rij.overeenkomst_datum) == (
+    assert codes(aanleveren_aanmeldingen(processing, call(MBO_X), [laat])) == [(1, None)]
+    row = processing.session.scalars(select(models.Aanmelding)).one()
+    assert (row.status, row.intake_datum, row.overeenkomst_datum) == (
         "ingeschreven",
         date(2027, 3, 15),
         date(2027, 4, 20),

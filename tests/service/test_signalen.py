@@ -25,14 +25,14 @@ MBO_F = "0000000700099XF00000"
 P5 = bsn("40000001")
 
 
-def _op(session, keyring, dag: date) -> Processing:
+def _op(session, keyring, day: date) -> Processing:
     return Processing(
-        session, keyring, Calendar(), nu=datetime.combine(dag, datetime.min.time(), UTC).replace(hour=6)
+        session, keyring, Calendar(), now=datetime.combine(day, datetime.min.time(), UTC).replace(hour=6)
     )
 
 
-def _ronde(session, keyring, dag: date):
-    run_round = signaleer(_op(session, keyring, dag), voorloop_dagen=14)
+def _ronde(session, keyring, day: date):
+    run_round = signaleer(_op(session, keyring, day), lead_days=14)
     session.flush()
     return run_round
 
@@ -42,78 +42,78 @@ def _signalen(session) -> list[tuple[str, str, str | None]]:
     return sorted(rijen.tuples().all())
 
 
-def test_signalen_over_de_deadline_heen(demo_session, keyring, aanroep):
+def test_signalen_over_de_deadline_heen(demo_session, keyring, call):
     session = demo_session
     _geef_endpoint(session, SCHOOL_A)
     aanleveren_leerlingen(
         _op(session, keyring, date(2027, 3, 1)),
-        aanroep(SCHOOL_A),
+        call(SCHOOL_A),
         [leerling(1, P1), leerling(2, P2), leerling(3, P3)],
     )
     aanleveren_aanmeldingen(
         _op(session, keyring, date(2027, 3, 2)),
-        aanroep(MBO_X),
+        call(MBO_X),
         [aanmelding(1, P1, "99XB", "aangemeld", date(2027, 3, 2))],
     )
 
     # Before the 14 days of lead time: nothing.
-    assert (_ronde(session, keyring, date(2027, 3, 17)).fase, _signalen(session)) == ("voor-voorloop", [])
+    assert (_ronde(session, keyring, date(2027, 3, 17)).phase, _signalen(session)) == ("voor-voorloop", [])
 
     # In the lead time: every VO school and MBO institution that exchanged nothing, once.
     run_round = _ronde(session, keyring, date(2027, 3, 18))
-    assert run_round.fase == "voorloop"
-    assert sorted(s.oin for s in run_round.stil) == [SCHOOL_C, MBO_Y, MBO_F]
-    verwacht = [
+    assert run_round.phase == "voorloop"
+    assert sorted(s.oin for s in run_round.quiet) == [SCHOOL_C, MBO_Y, MBO_F]
+    expected = [
         (SCHOOL_C, GEEN_UITWISSELING, None),
         (MBO_Y, GEEN_UITWISSELING, None),
         (MBO_F, GEEN_UITWISSELING, None),
     ]
-    assert _signalen(session) == sorted(verwacht)
-    assert _ronde(session, keyring, date(2027, 3, 18)).totaal == 0  # the same day again: nothing new
+    assert _signalen(session) == sorted(expected)
+    assert _ronde(session, keyring, date(2027, 3, 18)).total == 0  # the same day again: nothing new
 
     aanleveren_leerlingen(
         _op(session, keyring, date(2027, 3, 25)),
-        aanroep(SCHOOL_C),
+        call(SCHOOL_C),
         [leerling(1, P5, brin="99XC", gemeente="0599", postcode="3011AA")],
     )
-    assert _ronde(session, keyring, date(2027, 3, 26)).totaal == 0  # C was signalled already
-    assert _ronde(session, keyring, date(2027, 4, 1)).fase == "voorloop"  # the deadline day itself
+    assert _ronde(session, keyring, date(2027, 3, 26)).total == 0  # C was signalled already
+    assert _ronde(session, keyring, date(2027, 4, 1)).phase == "voorloop"  # the deadline day itself
 
     # After the deadline: each VO school, one signal per pupil of theirs registered nowhere.
     run_round = _ronde(session, keyring, date(2027, 4, 2))
-    assert run_round.fase == "na-deadline"
+    assert run_round.phase == "na-deadline"
     assert run_round.nieuw == {(SCHOOL_A, NIET_AANGEMELD): 2, (SCHOOL_C, NIET_AANGEMELD): 1}
     assert run_round.pushes == 2  # only school A has an endpoint
-    assert _ronde(session, keyring, date(2027, 4, 2)).totaal == 0
+    assert _ronde(session, keyring, date(2027, 4, 2)).total == 0
 
     aanleveren_aanmeldingen(
         _op(session, keyring, date(2027, 4, 3)),
-        aanroep(MBO_Y),
+        call(MBO_Y),
         [aanmelding(1, P2, "99XE", "aangemeld", date(2027, 4, 3))],
     )
-    assert _ronde(session, keyring, date(2027, 4, 4)).totaal == 0
+    assert _ronde(session, keyring, date(2027, 4, 4)).total == 0
 
     assert _signalen(session) == sorted(
-        verwacht + [(SCHOOL_A, NIET_AANGEMELD, "99XA")] * 2 + [(SCHOOL_C, NIET_AANGEMELD, "99XC")]
+        expected + [(SCHOOL_A, NIET_AANGEMELD, "99XA")] * 2 + [(SCHOOL_C, NIET_AANGEMELD, "99XC")]
     )
     # School A can fetch exactly its two signals, about P2 and P3.
-    regels = opvragen_signalen(_op(session, keyring, date(2027, 4, 4)), aanroep(SCHOOL_A), None)
+    regels = opvragen_signalen(_op(session, keyring, date(2027, 4, 4)), call(SCHOOL_A), None)
     assert sorted(r.nummer.waarde for r in regels) == sorted([P2, P3])
     assert {r.soort for r in regels} == {NIET_AANGEMELD}
 
 
-def test_een_signaalpush_is_geldig_volgens_het_contract(demo_session, keyring, aanroep):
+def test_een_signaalpush_is_geldig_volgens_het_contract(demo_session, keyring, call):
     session = demo_session
     _geef_endpoint(session, SCHOOL_A)
-    aanleveren_leerlingen(_op(session, keyring, date(2027, 3, 1)), aanroep(SCHOOL_A), [leerling(1, P2)])
+    aanleveren_leerlingen(_op(session, keyring, date(2027, 3, 1)), call(SCHOOL_A), [leerling(1, P2)])
     _ronde(session, keyring, date(2027, 4, 2))
     session.commit()  # the push is written at commit (broker.db.commit_order)
     push = session.scalars(
         select(models.UitgaandBericht).where(models.UitgaandBericht.operatie == "ontvangenSignaal")
     ).one()
     assert push.ontvanger_oin == SCHOOL_A and push.signaal_id is not None
-    weergave = render_signaal(_op(session, keyring, date(2027, 4, 2)), SCHOOL_A, push.signaal_id)
-    element = etree.fromstring(weergave.xml)
+    rendering = render_signaal(_op(session, keyring, date(2027, 4, 2)), SCHOOL_A, push.signaal_id)
+    element = etree.fromstring(rendering.xml)
     Contract().validate_element(element)
     assert element.findtext(".//{*}bsn") == P2
     assert element.findtext(".//{*}soort") == NIET_AANGEMELD
@@ -166,9 +166,9 @@ def test_signalen_voor_een_gesloten_cyclus_worden_geweigerd(tmp_path, database_u
     assert vva("init").exit_code == 0
     assert vva("cycle", "open", "--year", "2031", "--demo-refdata").exit_code == 0
     assert vva("cycle", "close", "--year", "2031", "--date", "2031-10-01").exit_code == 0
-    uitvoer = vva("signals", "run", "--date", "2031-03-25")
-    assert uitvoer.exit_code == 1
-    assert "cycle 2031 was closed on 2031-10-01" in uitvoer.output
+    output = vva("signals", "run", "--date", "2031-03-25")
+    assert output.exit_code == 1
+    assert "cycle 2031 was closed on 2031-10-01" in output.output
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
@@ -177,19 +177,19 @@ def test_signalen_voor_een_gesloten_cyclus_worden_geweigerd(tmp_path, database_u
         engine.dispose()
 
 
-def test_signalen_van_een_afgelopen_cyclus_gaan_niet_mee_de_volgende_in(demo_session, keyring, aanroep):
+def test_signalen_van_een_afgelopen_cyclus_gaan_niet_mee_de_volgende_in(demo_session, keyring, call):
     """After 30 September the cycle's signals are moot, and fetching them in the next cycle would
     disclose last cycle's pupils and file their pseudonyms in the audit trail under the new cycle, where
     closing the old one does not delete them."""
     session = demo_session
-    aanleveren_leerlingen(_op(session, keyring, date(2027, 3, 1)), aanroep(SCHOOL_A), [leerling(1, P1)])
+    aanleveren_leerlingen(_op(session, keyring, date(2027, 3, 1)), call(SCHOOL_A), [leerling(1, P1)])
     assert _ronde(session, keyring, date(2027, 4, 2)).nieuw == {(SCHOOL_A, NIET_AANGEMELD): 1}
     op_30_september = _op(session, keyring, date(2027, 9, 30))
-    assert [r.nummer.waarde for r in opvragen_signalen(op_30_september, aanroep(SCHOOL_A), None)] == [P1]
+    assert [r.nummer.waarde for r in opvragen_signalen(op_30_september, call(SCHOOL_A), None)] == [P1]
 
     op_1_oktober = _op(session, keyring, date(2027, 10, 1))
-    assert opvragen_signalen(op_1_oktober, aanroep(SCHOOL_A), None) == []
-    assert op_1_oktober.betrokken == set()
+    assert opvragen_signalen(op_1_oktober, call(SCHOOL_A), None) == []
+    assert op_1_oktober.involved == set()
 
 
 def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_path, database_url):
@@ -218,9 +218,9 @@ def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_pat
         with sessions.begin() as session:
             school = Caller(PartijRegistry(session).find(SCHOOL_A), message_id="urn:uuid:s")
             aanleveren_leerlingen(_op(session, keyring, date(2031, 3, 3)), school, [leerling(1, P1)])
-        uitvoer = []
+        output = []
         draad = threading.Thread(
-            target=lambda: uitvoer.append(
+            target=lambda: output.append(
                 runner.invoke(main, ["--config", str(config), "signals", "run", "--date", "2031-04-02"])
             )
         )
@@ -231,8 +231,8 @@ def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_pat
         draad.join(timeout=60)
         with sessions() as session:
             assert session.scalars(select(models.Signaal)).all() == []
-        assert uitvoer[0].exit_code == 1, uitvoer[0].output
-        assert "cycle 2031 was closed on 2031-10-01" in uitvoer[0].output
+        assert output[0].exit_code == 1, output[0].output
+        assert "cycle 2031 was closed on 2031-10-01" in output[0].output
     finally:
         engine.dispose()
 
@@ -274,6 +274,6 @@ def test_een_datum_in_de_toekomst_wordt_in_productie_geweigerd(tmp_path, databas
         engine.dispose()
     today = vva("signals", "run", "--date", date.today().isoformat())
     assert today.exit_code == 0, today.output
-    toegestaan = vva("signals", "run", "--date", morgen, "--allow-future")
-    assert toegestaan.exit_code == 0, toegestaan.output
-    assert f", {morgen}: " in toegestaan.output
+    allowed = vva("signals", "run", "--date", morgen, "--allow-future")
+    assert allowed.exit_code == 0, allowed.output
+    assert f", {morgen}: " in allowed.output

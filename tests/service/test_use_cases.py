@@ -36,14 +36,14 @@ def aanmelding(volgnummer, nummer, brin, status, datum=date(2027, 3, 1), crebo=N
 
 
 def codes(uitkomst):
-    return [(u.volgnummer, u.melding.code if u.melding else None) for u in uitkomst.uitkomsten]
+    return [(u.volgnummer, u.melding.code if u.melding else None) for u in uitkomst.outcomes]
 
 
-def test_vo_batch_met_elke_soort_fout(verwerking, aanroep):
-    school = aanroep(SCHOOL_A)
-    aanleveren_leerlingen(verwerking, school, [leerling(1, P3)])
+def test_vo_batch_met_elke_soort_fout(processing, call):
+    school = call(SCHOOL_A)
+    aanleveren_leerlingen(processing, school, [leerling(1, P3)])
     uitkomst = aanleveren_leerlingen(
-        verwerking,
+        processing,
         school,
         [
             leerling(1, P1),
@@ -71,34 +71,34 @@ def test_vo_batch_met_elke_soort_fout(verwerking, aanroep):
         (10, None),
     ]
     assert (
-        verwerking.session.scalar(select(models.Leerling).where(models.Leerling.postcode == "1011 SA"))
+        processing.session.scalar(select(models.Leerling).where(models.Leerling.postcode == "1011 SA"))
         is None
     )
 
 
-def test_vo_met_bekende_brin_van_een_ander_past_niets_toe(verwerking, aanroep):
+def test_vo_met_bekende_brin_van_een_ander_past_niets_toe(processing, call):
     with pytest.raises(NotAuthorised, match="99XC"):
-        aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1), leerling(2, P2, brin="99XC")])
-    assert verwerking.session.scalars(select(models.Leerling)).all() == []
+        aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1), leerling(2, P2, brin="99XC")])
+    assert processing.session.scalars(select(models.Leerling)).all() == []
 
 
-def test_vervang_startpopulatie_meldt_ontbrekenden_af(verwerking, aanroep):
-    school = aanroep(SCHOOL_A)
-    aanleveren_leerlingen(verwerking, school, [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
-    aanleveren_leerlingen(verwerking, school, [leerling(1, P1, mutatie="wijzigen")], vervang=True)
+def test_vervang_startpopulatie_meldt_ontbrekenden_af(processing, call):
+    school = call(SCHOOL_A)
+    aanleveren_leerlingen(processing, school, [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
+    aanleveren_leerlingen(processing, school, [leerling(1, P1, mutatie="wijzigen")], replace=True)
     rijen = {
         r.status: r.afmeldreden
-        for r in verwerking.session.scalars(select(models.Leerling))
+        for r in processing.session.scalars(select(models.Leerling))
         if r.status == "afgemeld"
     }
     assert rijen == {"afgemeld": "nietMeerAangeleverd"}
-    assert {o.nummer.waarde for o in opvragen_niet_aangemeld(verwerking, school, None)} == {P1}
+    assert {o.nummer.waarde for o in opvragen_niet_aangemeld(processing, school, None)} == {P1}
 
 
-def test_statusovergangen_worden_met_tijd_bewaard(verwerking, aanroep):
-    mbo = aanroep(MBO_X)
+def test_statusovergangen_worden_met_tijd_bewaard(processing, call):
+    mbo = call(MBO_X)
     uitkomst = aanleveren_aanmeldingen(
-        verwerking,
+        processing,
         mbo,
         [
             aanmelding(1, P1, "99XB", "aangemeld", date(2027, 3, 1)),
@@ -109,7 +109,7 @@ def test_statusovergangen_worden_met_tijd_bewaard(verwerking, aanroep):
         ],
     )
     assert codes(uitkomst) == [(1, None), (2, None), (3, None), (4, "VVA111"), (5, "VVA112")]
-    overgangen = verwerking.session.execute(
+    overgangen = processing.session.execute(
         select(
             models.AanmeldingOvergang.van, models.AanmeldingOvergang.naar, models.AanmeldingOvergang.datum
         ).order_by(models.AanmeldingOvergang.id)
@@ -120,121 +120,121 @@ def test_statusovergangen_worden_met_tijd_bewaard(verwerking, aanroep):
     ]
 
 
-def test_mbo_met_brin_van_andere_instelling_is_dk0002(verwerking, aanroep):
+def test_mbo_met_brin_van_andere_instelling_is_dk0002(processing, call):
     with pytest.raises(NotAuthorised):
-        aanleveren_aanmeldingen(verwerking, aanroep(MBO_X), [aanmelding(1, P1, "99XE", "aangemeld")])
+        aanleveren_aanmeldingen(processing, call(MBO_X), [aanmelding(1, P1, "99XE", "aangemeld")])
 
 
-def test_regionaal_systeem_levert_alleen_voor_eigen_instellingen(verwerking, aanroep):
-    regio = aanroep(REGIO_21)
-    assert codes(aanleveren_aanmeldingen(verwerking, regio, [aanmelding(1, P1, "99XB", "aangemeld")])) == [
+def test_regionaal_systeem_levert_alleen_voor_eigen_instellingen(processing, call):
+    regio = call(REGIO_21)
+    assert codes(aanleveren_aanmeldingen(processing, regio, [aanmelding(1, P1, "99XB", "aangemeld")])) == [
         (1, None)
     ]
     with pytest.raises(NotAuthorised):
-        aanleveren_aanmeldingen(verwerking, regio, [aanmelding(1, P1, "99XE", "aangemeld")])
+        aanleveren_aanmeldingen(processing, regio, [aanmelding(1, P1, "99XE", "aangemeld")])
 
 
-def test_mbo_ziet_alleen_ja_of_nee_elders(verwerking, aanroep):
-    aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1)])
-    aanleveren_aanmeldingen(verwerking, aanroep(MBO_X), [aanmelding(1, P1, "99XB", "aangemeld")])
-    aanleveren_aanmeldingen(verwerking, aanroep(MBO_Y), [aanmelding(1, P1, "99XE", "geweigerd")])
-    (x,) = opvragen_status(verwerking, aanroep(MBO_X), [])
+def test_mbo_ziet_alleen_ja_of_nee_elders(processing, call):
+    aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1)])
+    aanleveren_aanmeldingen(processing, call(MBO_X), [aanmelding(1, P1, "99XB", "aangemeld")])
+    aanleveren_aanmeldingen(processing, call(MBO_Y), [aanmelding(1, P1, "99XE", "geweigerd")])
+    (x,) = opvragen_status(processing, call(MBO_X), [])
     # Y refused the pupil: that is not an active registration elsewhere.
     assert (x.beeld.elders_aangemeld, [a.brin_mbo for a in x.beeld.aanmeldingen], x.beeld.brin_vo) == (
         False,
         ["99XB"],
         None,
     )
-    aanleveren_aanmeldingen(verwerking, aanroep(MBO_Y), [aanmelding(1, P1, "99XE", "aangemeld")])
-    assert opvragen_status(verwerking, aanroep(MBO_X), [(P1, None)])[0].beeld.elders_aangemeld is True
+    aanleveren_aanmeldingen(processing, call(MBO_Y), [aanmelding(1, P1, "99XE", "aangemeld")])
+    assert opvragen_status(processing, call(MBO_X), [(P1, None)])[0].beeld.elders_aangemeld is True
 
 
-def test_gemeente_ziet_niet_ingeschreven_inwoners_en_alleen_eigen_gemeenten(verwerking, aanroep):
+def test_gemeente_ziet_niet_ingeschreven_inwoners_en_alleen_eigen_gemeenten(processing, call):
     aanleveren_leerlingen(
-        verwerking, aanroep(SCHOOL_A), [leerling(1, P1), leerling(2, P2), leerling(3, P3, gemeente="0384")]
+        processing, call(SCHOOL_A), [leerling(1, P1), leerling(2, P2), leerling(3, P3, gemeente="0384")]
     )
-    aanleveren_aanmeldingen(verwerking, aanroep(MBO_X), [aanmelding(1, P1, "99XB", "ingeschreven")])
-    gemeente = aanroep(AMSTERDAM)
-    assert [o.nummer.waarde for o in opvragen_overzicht(verwerking, gemeente, [])] == [P2]
-    assert [o.nummer.waarde for o in opvragen_overzicht(verwerking, gemeente, ["GM0363"])] == [P2]
+    aanleveren_aanmeldingen(processing, call(MBO_X), [aanmelding(1, P1, "99XB", "ingeschreven")])
+    gemeente = call(AMSTERDAM)
+    assert [o.nummer.waarde for o in opvragen_overzicht(processing, gemeente, [])] == [P2]
+    assert [o.nummer.waarde for o in opvragen_overzicht(processing, gemeente, ["GM0363"])] == [P2]
     with pytest.raises(NotAuthorised):
-        opvragen_overzicht(verwerking, gemeente, ["0599"])
+        opvragen_overzicht(processing, gemeente, ["0599"])
 
 
-def test_onbekende_en_vreemde_leerling_geven_hetzelfde_antwoord(verwerking, aanroep):
-    aanleveren_leerlingen(verwerking, aanroep(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599")])
-    fouten = []
-    for gevraagd in [(P1, None), (P2, None), ("123", None)]:
-        with pytest.raises(NotAuthorised) as fout:
-            opvragen_status(verwerking, aanroep(SCHOOL_A), [gevraagd])
-        fouten.append(fout.value.reden)
-    assert len(set(fouten)) == 1 and P1 not in fouten[0]
+def test_onbekende_en_vreemde_leerling_geven_hetzelfde_antwoord(processing, call):
+    aanleveren_leerlingen(processing, call(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599")])
+    errors = []
+    for requested in [(P1, None), (P2, None), ("123", None)]:
+        with pytest.raises(NotAuthorised) as error:
+            opvragen_status(processing, call(SCHOOL_A), [requested])
+        errors.append(error.value.reden)
+    assert len(set(errors)) == 1 and P1 not in errors[0]
 
 
-def test_wijzigingen_pagineren_met_cursor(verwerking, aanroep):
-    school = aanroep(SCHOOL_A)
-    aanleveren_leerlingen(verwerking, school, [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
+def test_wijzigingen_pagineren_met_cursor(processing, call):
+    school = call(SCHOOL_A)
+    aanleveren_leerlingen(processing, school, [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
     aanleveren_leerlingen(
-        verwerking, aanroep(SCHOOL_C), [leerling(1, bsn("40000001"), brin="99XC", gemeente="0599")]
+        processing, call(SCHOOL_C), [leerling(1, bsn("40000001"), brin="99XC", gemeente="0599")]
     )
-    verwerking.session.commit()  # feed rows are written at commit (broker.db.commit_order)
-    eerste = opvragen_wijzigingen(verwerking, school, 0, 2)
+    processing.session.commit()  # feed rows are written at commit (broker.db.commit_order)
+    eerste = opvragen_wijzigingen(processing, school, 0, 2)
     assert (len(eerste.wijzigingen), eerste.meer) == (2, True)
-    tweede = opvragen_wijzigingen(verwerking, school, eerste.volgende_cursor, 2)
+    second = opvragen_wijzigingen(processing, school, eerste.volgende_cursor, 2)
     # The other school's pupil is skipped, and the cursor moves past it.
-    assert (len(tweede.wijzigingen), tweede.meer) == (1, False)
-    gezien = {o.nummer.waarde for _, o in eerste.wijzigingen + tweede.wijzigingen}
+    assert (len(second.wijzigingen), second.meer) == (1, False)
+    gezien = {o.nummer.waarde for _, o in eerste.wijzigingen + second.wijzigingen}
     assert gezien == {P1, P2, P3}
-    assert opvragen_wijzigingen(verwerking, school, tweede.volgende_cursor, 2).wijzigingen == []
+    assert opvragen_wijzigingen(processing, school, second.volgende_cursor, 2).wijzigingen == []
 
 
-def test_aanmelding_zonder_crebo_werkt_de_enige_aanmelding_bij_die_instelling_bij(verwerking, aanroep):
-    mbo, school = aanroep(MBO_X), aanroep(SCHOOL_A)
-    aanleveren_leerlingen(verwerking, school, [leerling(1, P1)])
+def test_aanmelding_zonder_crebo_werkt_de_enige_aanmelding_bij_die_instelling_bij(processing, call):
+    mbo, school = call(MBO_X), call(SCHOOL_A)
+    aanleveren_leerlingen(processing, school, [leerling(1, P1)])
     stappen = [
         aanmelding(1, P1, "99XB", "aanmeldingOntvangen", crebo="25180"),
         aanmelding(2, P1, "99XB", "geaccepteerd"),  # no crebo: the only registration at 99XB
         aanmelding(3, P1, "99XB", "aangemeld", crebo="25181"),  # a second programme
         aanmelding(4, P1, "99XB", "ingeschreven"),  # now ambiguous
     ]
-    assert codes(aanleveren_aanmeldingen(verwerking, mbo, stappen)) == [
+    assert codes(aanleveren_aanmeldingen(processing, mbo, stappen)) == [
         (1, None),
         (2, None),
         (3, None),
         (4, "VVA119"),
     ]
-    (eigen,) = opvragen_status(verwerking, mbo, [])
-    assert sorted((a.crebo, a.status) for a in eigen.beeld.aanmeldingen) == [
+    (own,) = opvragen_status(processing, mbo, [])
+    assert sorted((a.crebo, a.status) for a in own.beeld.aanmeldingen) == [
         ("25180", "geaccepteerd"),
         ("25181", "aangemeld"),
     ]
     # The school sees both registrations, but not the programmes.
-    (van_school,) = opvragen_status(verwerking, school, [])
+    (van_school,) = opvragen_status(processing, school, [])
     assert {a.crebo for a in van_school.beeld.aanmeldingen} == {None}
 
 
-def test_levering_door_andere_school_verbergt_leerling_niet_voor_de_woongemeente(verwerking, aanroep):
-    aanleveren_leerlingen(verwerking, aanroep(SCHOOL_A), [leerling(1, P1, gemeente="0363")])
+def test_levering_door_andere_school_verbergt_leerling_niet_voor_de_woongemeente(processing, call):
+    aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1, gemeente="0363")])
     aanleveren_leerlingen(
-        verwerking, aanroep(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599", postcode="3011AA")]
+        processing, call(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599", postcode="3011AA")]
     )
-    amsterdam = [o.nummer.waarde for o in opvragen_overzicht(verwerking, aanroep(AMSTERDAM), [])]
-    regio = {o.nummer.waarde: o.beeld.brin_vo for o in opvragen_status(verwerking, aanroep(REGIO_21), [])}
+    amsterdam = [o.nummer.waarde for o in opvragen_overzicht(processing, call(AMSTERDAM), [])]
+    regio = {o.nummer.waarde: o.beeld.brin_vo for o in opvragen_status(processing, call(REGIO_21), [])}
     assert amsterdam == [P1] and regio == {P1: "99XA"}
     # Each school still sees its own delivery.
-    assert opvragen_status(verwerking, aanroep(SCHOOL_C), [])[0].beeld.brin_vo == "99XC"
+    assert opvragen_status(processing, call(SCHOOL_C), [])[0].beeld.brin_vo == "99XC"
 
 
-def test_regio_ziet_via_eigen_instelling_alleen_wat_die_instelling_ziet(verwerking, aanroep):
+def test_regio_ziet_via_eigen_instelling_alleen_wat_die_instelling_ziet(processing, call):
     aanleveren_leerlingen(
-        verwerking, aanroep(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599", postcode="3011AA")]
+        processing, call(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599", postcode="3011AA")]
     )
-    aanleveren_aanmeldingen(verwerking, aanroep(MBO_Y), [aanmelding(1, P1, "99XE", "aangemeld")])
-    regio = aanroep(REGIO_21)
+    aanleveren_aanmeldingen(processing, call(MBO_Y), [aanmelding(1, P1, "99XE", "aangemeld")])
+    regio = call(REGIO_21)
     with pytest.raises(NotAuthorised):
-        opvragen_status(verwerking, regio, [(P1, None)])
-    aanleveren_aanmeldingen(verwerking, regio, [aanmelding(1, P1, "99XB", "aanmeldingOntvangen")])
-    (beeld,) = [o.beeld for o in opvragen_status(verwerking, regio, [(P1, None)])]
+        opvragen_status(processing, regio, [(P1, None)])
+    aanleveren_aanmeldingen(processing, regio, [aanmelding(1, P1, "99XB", "aanmeldingOntvangen")])
+    (beeld,) = [o.beeld for o in opvragen_status(processing, regio, [(P1, None)])]
     assert (beeld.brin_vo, [a.brin_mbo for a in beeld.aanmeldingen], beeld.elders_aangemeld) == (
         None,
         ["99XB"],

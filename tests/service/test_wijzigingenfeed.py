@@ -39,23 +39,23 @@ def _aanroep(session, oin: str) -> Caller:
     return Caller(partij=partij, message_id="urn:uuid:00000000-0000-4000-8000-000000000001")
 
 
-def _lever(factory, keyring, records, nu: datetime = NU) -> None:
+def _deliver_task(factory, keyring, records, now: datetime = NU) -> None:
     """One committed delivery by school A, as the request path does it (change, pushes, audit)."""
     with factory.begin() as session:
-        verwerking = Processing(session, keyring, Calendar(), nu=nu)
-        aanleveren_leerlingen(verwerking, _aanroep(session, SCHOOL_A), records)
-        plan_pushes(verwerking)
+        processing = Processing(session, keyring, Calendar(), now=now)
+        aanleveren_leerlingen(processing, _aanroep(session, SCHOOL_A), records)
+        plan_pushes(processing)
 
 
-def _volg(factory, keyring, cursor: int, maximum: int = 50, nu: datetime = NU) -> WijzigingenPage:
+def _volg(factory, keyring, cursor: int, maximum: int = 50, now: datetime = NU) -> WijzigingenPage:
     """One page of the feed for the regional system of region 21, in its own transaction."""
     with factory.begin() as session:
-        verwerking = Processing(session, keyring, Calendar(), nu=nu)
-        return opvragen_wijzigingen(verwerking, _aanroep(session, REGIO_21), cursor, maximum)
+        processing = Processing(session, keyring, Calendar(), now=now)
+        return opvragen_wijzigingen(processing, _aanroep(session, REGIO_21), cursor, maximum)
 
 
-def _gezien(pagina: WijzigingenPage) -> set[str]:
-    return {o.nummer.waarde for _, o in pagina.wijzigingen}
+def _gezien(page: WijzigingenPage) -> set[str]:
+    return {o.nummer.waarde for _, o in page.wijzigingen}
 
 
 def test_een_wijziging_die_later_commit_komt_na_de_cursor_van_de_volger(db_engine, demo_session, keyring):
@@ -64,39 +64,39 @@ def test_een_wijziging_die_later_commit_komt_na_de_cursor_van_de_volger(db_engin
     if db_engine.dialect.name == "sqlite":
         pytest.skip("SQLite has one writer: the second delivery waits for the first, they cannot interleave")
     factory = make_session_factory(db_engine)
-    vroeg, laat, eerder = bsn("61000001"), bsn("61000002"), bsn("61000003")
-    _lever(factory, keyring, [leerling(1, eerder)])  # the cycle row exists, committed
+    vroeg, laat, earlier = bsn("61000001"), bsn("61000002"), bsn("61000003")
+    _deliver_task(factory, keyring, [leerling(1, earlier)])  # the cycle row exists, committed
     cursor = _volg(factory, keyring, 0).volgende_cursor
 
     traag = factory()
     try:
-        verwerking = Processing(traag, keyring, Calendar(), nu=NU)
-        aanleveren_leerlingen(verwerking, _aanroep(traag, SCHOOL_A), [leerling(1, vroeg)])
+        processing = Processing(traag, keyring, Calendar(), now=NU)
+        aanleveren_leerlingen(processing, _aanroep(traag, SCHOOL_A), [leerling(1, vroeg)])
         traag.flush()  # written, not committed: the request still signs and logs its answer
-        _lever(factory, keyring, [leerling(1, laat)])
+        _deliver_task(factory, keyring, [leerling(1, laat)])
         eerste = _volg(factory, keyring, cursor)
         assert _gezien(eerste) == {laat}
         traag.commit()
     finally:
         traag.close()
-    tweede = _volg(factory, keyring, eerste.volgende_cursor)
-    assert _gezien(tweede) == {vroeg}
-    assert tweede.volgende_cursor > eerste.volgende_cursor > cursor
+    second = _volg(factory, keyring, eerste.volgende_cursor)
+    assert _gezien(second) == {vroeg}
+    assert second.volgende_cursor > eerste.volgende_cursor > cursor
 
 
 def test_een_cursor_blijft_geldig_nadat_de_cyclus_is_gesloten(db_engine, demo_session, keyring):
     """The purge empties the feed; the next cycle's changes still come after a cursor a partner holds
     (SQLite's rowid started again at 1 in the emptied table, below that cursor)."""
     factory = make_session_factory(db_engine)
-    _lever(factory, keyring, [leerling(i + 1, p) for i, p in enumerate(bsns(3, 62_000_000))])
-    pagina = _volg(factory, keyring, 0)
-    assert len(pagina.wijzigingen) == 3
+    _deliver_task(factory, keyring, [leerling(i + 1, p) for i, p in enumerate(bsns(3, 62_000_000))])
+    page = _volg(factory, keyring, 0)
+    assert len(page.wijzigingen) == 3
     with factory.begin() as session:
         close_cyclus(session, Calendar(), 2027, date(2027, 10, 6), datetime(2027, 10, 6, 12, tzinfo=UTC))
     volgend_jaar = datetime(2027, 10, 12, 9, tzinfo=UTC)
     nieuw = bsns(2, 63_000_000)
-    _lever(factory, keyring, [leerling(i + 1, p) for i, p in enumerate(nieuw)], nu=volgend_jaar)
-    assert _gezien(_volg(factory, keyring, pagina.volgende_cursor, nu=volgend_jaar)) == set(nieuw)
+    _deliver_task(factory, keyring, [leerling(i + 1, p) for i, p in enumerate(nieuw)], now=volgend_jaar)
+    assert _gezien(_volg(factory, keyring, page.volgende_cursor, now=volgend_jaar)) == set(nieuw)
 
 
 # --- the soak: concurrent writers and one follower -------------------------------------------------
@@ -113,22 +113,22 @@ class _Pagina:
 class _Verloop:
     """What the writers committed and what the follower saw."""
 
-    posities: list[tuple[int, str]] = field(default_factory=list)  # (feed position, pupil number)
+    positions: list[tuple[int, str]] = field(default_factory=list)  # (feed position, pupil number)
     pushes: list[tuple[int, int]] = field(default_factory=list)  # (outbox id, feed position of its change)
     paginas: list[_Pagina] = field(default_factory=list)
     laatst_gezien: dict[str, object] = field(default_factory=dict)  # pupil number → LeerlingBeeld
-    fouten: list[BaseException] = field(default_factory=list)
-    slot: threading.Lock = field(default_factory=threading.Lock)
+    errors: list[BaseException] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _schrijver(factory, keyring, nummers: list[str], einde: float, verloop: _Verloop, zaad: int) -> None:
+def _schrijver(factory, keyring, numbers: list[str], einde: float, verloop: _Verloop, zaad: int) -> None:
     kans = random.Random(zaad)
     actief: set[str] = set()
     volgnummer = 0
     try:
         while time.monotonic() < einde:
             records = []
-            for nummer in kans.sample(nummers, kans.randint(1, 3)):
+            for nummer in kans.sample(numbers, kans.randint(1, 3)):
                 volgnummer += 1
                 if nummer in actief:
                     records.append(
@@ -136,13 +136,13 @@ def _schrijver(factory, keyring, nummers: list[str], einde: float, verloop: _Ver
                     )
                 else:
                     records.append(leerling(volgnummer, nummer))
-            geschreven: list = []
+            written: list = []
             with factory.begin() as session:
-                event.listen(session, "pending_to_persistent", lambda _, rij, g=geschreven: g.append(rij))
-                verwerking = Processing(session, keyring, Calendar(), nu=NU)
-                uitkomst = aanleveren_leerlingen(verwerking, _aanroep(session, SCHOOL_A), records)
-                assert all(u.melding is None for u in uitkomst.uitkomsten)
-                plan_pushes(verwerking)
+                event.listen(session, "pending_to_persistent", lambda _, row, g=written: g.append(row))
+                processing = Processing(session, keyring, Calendar(), now=NU)
+                uitkomst = aanleveren_leerlingen(processing, _aanroep(session, SCHOOL_A), records)
+                assert all(u.melding is None for u in uitkomst.outcomes)
+                plan_pushes(processing)
                 time.sleep(kans.uniform(0, 0.004))  # the request path signs and logs its answer here
                 record_event(
                     session,
@@ -154,8 +154,8 @@ def _schrijver(factory, keyring, nummers: list[str], einde: float, verloop: _Ver
                         None,
                         None,
                         2027,
-                        verwerking.betrokken,
-                        verwerking.aantal,
+                        processing.involved,
+                        processing.aantal,
                     ),
                     NU,
                 )
@@ -165,39 +165,39 @@ def _schrijver(factory, keyring, nummers: list[str], einde: float, verloop: _Ver
                 else:
                     actief.add(record.bsn)
             nummer_van = {
-                verwerking.keyring.pseudoniem(parse_leerlingnummer(r.bsn, None)): r.bsn for r in records
+                processing.keyring.pseudoniem(parse_leerlingnummer(r.bsn, None)): r.bsn for r in records
             }
-            posities = [(w.volgnummer, nummer_van[h]) for h, w in verwerking.gewijzigd.items()]
+            positions = [(w.volgnummer, nummer_van[h]) for h, w in processing.gewijzigd.items()]
             pushes = [
-                (o.id, min(p for p, _ in posities))
-                for o in geschreven
+                (o.id, min(p for p, _ in positions))
+                for o in written
                 if isinstance(o, models.UitgaandBericht)
             ]
-            with verloop.slot:
-                verloop.posities.extend(posities)
+            with verloop.lock:
+                verloop.positions.extend(positions)
                 verloop.pushes.extend(pushes)
-    except BaseException as fout:  # noqa: BLE001 — reported by the test
-        verloop.fouten.append(fout)
+    except BaseException as error:  # noqa: BLE001 — reported by the test
+        verloop.errors.append(error)
 
 
-def _volger(factory, keyring, klaar: threading.Event, verloop: _Verloop) -> None:
-    cursor, stil = 0, 0
+def _volger(factory, keyring, done: threading.Event, verloop: _Verloop) -> None:
+    cursor, quiet = 0, 0
     try:
-        while stil < 2:  # after the writers stop: until two pages in a row bring nothing new
-            na_afloop = klaar.is_set()
-            pagina = _volg(factory, keyring, cursor, 50)
+        while quiet < 2:  # after the writers stop: until two pages in a row bring nothing new
+            na_afloop = done.is_set()
+            page = _volg(factory, keyring, cursor, 50)
             verloop.paginas.append(
-                _Pagina(cursor, pagina.volgende_cursor, {o.nummer.waarde: c for c, o in pagina.wijzigingen})
+                _Pagina(cursor, page.volgende_cursor, {o.nummer.waarde: c for c, o in page.wijzigingen})
             )
-            for _, overzicht in pagina.wijzigingen:
+            for _, overzicht in page.wijzigingen:
                 verloop.laatst_gezien[overzicht.nummer.waarde] = overzicht.beeld
-            leeg = not pagina.wijzigingen and not pagina.meer
-            stil = stil + 1 if (leeg and na_afloop) else 0
-            cursor = pagina.volgende_cursor
-            if leeg:
+            empty = not page.wijzigingen and not page.meer
+            quiet = quiet + 1 if (empty and na_afloop) else 0
+            cursor = page.volgende_cursor
+            if empty:
                 time.sleep(0.005)
-    except BaseException as fout:  # noqa: BLE001 — reported by the test
-        verloop.fouten.append(fout)
+    except BaseException as error:  # noqa: BLE001 — reported by the test
+        verloop.errors.append(error)
 
 
 def test_een_volger_ziet_elke_wijziging_precies_een_keer_terwijl_tien_partijen_schrijven(
@@ -213,55 +213,55 @@ def test_een_volger_ziet_elke_wijziging_precies_een_keer_terwijl_tien_partijen_s
     _geef_endpoint(demo_session, REGIO_21)
     demo_session.commit()
     factory = make_session_factory(db_engine)
-    _lever(factory, keyring, [leerling(1, bsn("64000001"))])  # the cycle row exists, committed
+    _deliver_task(factory, keyring, [leerling(1, bsn("64000001"))])  # the cycle row exists, committed
 
-    verloop, klaar = _Verloop(), threading.Event()
+    verloop, done = _Verloop(), threading.Event()
     einde = time.monotonic() + duur
     pools = [bsns(20, 65_000_000 + 1000 * i) for i in range(schrijvers)]
     draden = [
         threading.Thread(target=_schrijver, args=(factory, keyring, pools[i], einde, verloop, i))
         for i in range(schrijvers)
     ]
-    volger = threading.Thread(target=_volger, args=(factory, keyring, klaar, verloop))
-    volger.start()
+    follower = threading.Thread(target=_volger, args=(factory, keyring, done, verloop))
+    follower.start()
     for draad in draden:
         draad.start()
     for draad in draden:
         draad.join()
-    klaar.set()
-    volger.join(timeout=120)
-    assert not volger.is_alive()
-    assert verloop.fouten == []
+    done.set()
+    follower.join(timeout=120)
+    assert not follower.is_alive()
+    assert verloop.errors == []
 
-    posities = sorted(verloop.posities)
-    assert len(posities) > 100 * schrijvers  # the writers really wrote
-    assert len({p for p, _ in posities}) == len(posities)
+    positions = sorted(verloop.positions)
+    assert len(positions) > 100 * schrijvers  # the writers really wrote
+    assert len({p for p, _ in positions}) == len(positions)
     # The pages tile the feed: each starts where the previous ended, cursors only grow.
     paginas = verloop.paginas
     assert paginas[0].vanaf == 0
-    for vorige, pagina in zip(paginas, paginas[1:], strict=False):
-        assert pagina.vanaf == vorige.tot
-        assert vorige.tot <= pagina.tot
+    for previous, page in zip(paginas, paginas[1:], strict=False):
+        assert page.vanaf == previous.tot
+        assert previous.tot <= page.tot
     getoond = [c for p in paginas for c in sorted(p.gezien.values())]
     assert getoond == sorted(set(getoond))  # never a change twice, never one out of order
     # Every committed change falls in exactly one page, and that page shows its pupil.
     grenzen = [p.tot for p in paginas]
     gemist = []
-    for positie, nummer in posities:
-        i = bisect.bisect_left(grenzen, positie)
+    for position, nummer in positions:
+        i = bisect.bisect_left(grenzen, position)
         assert i < len(paginas), "a committed change after the follower's last cursor"
-        if nummer not in paginas[i].gezien or paginas[i].gezien[nummer] > positie:
-            gemist.append(positie)
-    assert gemist == [], f"{len(gemist)} of {len(posities)} changes never shown"
+        if nummer not in paginas[i].gezien or paginas[i].gezien[nummer] > position:
+            gemist.append(position)
+    assert gemist == [], f"{len(gemist)} of {len(positions)} changes never shown"
     # The follower's last view of every pupil is the committed state.
     with factory.begin() as session:
-        verwerking = Processing(session, keyring, Calendar(), nu=NU)
+        processing = Processing(session, keyring, Calendar(), now=NU)
         nu_vastgelegd = {
-            o.nummer.waarde: o.beeld for o in opvragen_status(verwerking, _aanroep(session, REGIO_21), [])
+            o.nummer.waarde: o.beeld for o in opvragen_status(processing, _aanroep(session, REGIO_21), [])
         }
         teller = session.scalar(select(models.WijzigingTeller.laatste))
     assert verloop.laatst_gezien == nu_vastgelegd
-    assert teller == posities[-1][0]
+    assert teller == positions[-1][0]
     # The outbox: a later id never announces an earlier commit (broker.outbound.delivery_queue orders by id).
-    volgorde = [positie for _, positie in sorted(verloop.pushes)]
-    assert verloop.pushes and volgorde == sorted(volgorde)
+    order = [position for _, position in sorted(verloop.pushes)]
+    assert verloop.pushes and order == sorted(order)

@@ -44,14 +44,14 @@ VASTE_IDS = {"h-action", "h-msg", "h-to", "h-from", "h-body"}
 class Sleutelpaar:
     """A private key and its certificate, as PEM bytes and as files in the session's tmp dir."""
 
-    sleutel_pem: bytes
-    certificaat_pem: bytes
+    key_pem: bytes
+    certificate_pem: bytes
     key_path: Path
     certificaat_pad: Path
 
     @property
     def certificaat(self) -> x509.Certificate:
-        return x509.load_pem_x509_certificate(self.certificaat_pem)
+        return x509.load_pem_x509_certificate(self.certificate_pem)
 
     @property
     def der_base64(self) -> str:
@@ -70,7 +70,7 @@ class Sleutels:
     self_signed: Sleutelpaar
 
 
-def _naam(cn: str, serienummer: str | None = None) -> x509.Name:
+def _name(cn: str, serienummer: str | None = None) -> x509.Name:
     delen = [x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
     if serienummer:
         delen.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serienummer))
@@ -92,21 +92,21 @@ def _key_usage(digital_signature: bool, ca: bool = False) -> x509.KeyUsage:
 
 
 def _write(map_: Path, naam: str, sleutel, certificaat: x509.Certificate) -> Sleutelpaar:
-    sleutel_pem = sleutel.private_bytes(
+    key_pem = sleutel.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    certificaat_pem = certificaat.public_bytes(serialization.Encoding.PEM)
-    (map_ / f"{naam}.key").write_bytes(sleutel_pem)
-    (map_ / f"{naam}.pem").write_bytes(certificaat_pem)
-    return Sleutelpaar(sleutel_pem, certificaat_pem, map_ / f"{naam}.key", map_ / f"{naam}.pem")
+    certificate_pem = certificaat.public_bytes(serialization.Encoding.PEM)
+    (map_ / f"{naam}.key").write_bytes(key_pem)
+    (map_ / f"{naam}.pem").write_bytes(certificate_pem)
+    return Sleutelpaar(key_pem, certificate_pem, map_ / f"{naam}.key", map_ / f"{naam}.pem")
 
 
 def _certificate(
-    onderwerp, sleutel, uitgever_naam, uitgever_sleutel, key_usage, ca=False
+    subject, sleutel, uitgever_naam, issuer_key, key_usage, ca=False
 ) -> x509.Certificate:
-    bouwer = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(onderwerp)
+        .subject_name(subject)
         .issuer_name(uitgever_naam)
         .public_key(sleutel.public_key())
         .serial_number(x509.random_serial_number())
@@ -115,55 +115,55 @@ def _certificate(
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
     if key_usage is not None:
-        bouwer = bouwer.add_extension(key_usage, critical=True)
-    return bouwer.sign(uitgever_sleutel, hashes.SHA256())
+        builder = builder.add_extension(key_usage, critical=True)
+    return builder.sign(issuer_key, hashes.SHA256())
 
 
-def _dsa(blad):
+def _dsa(sheet):
     """The DSA variant: a hostile key the broker refuses from the certificate's algorithm identifier,
     never loading it (broker/edukoppeling/keys.py). cryptography deprecated DSA and warns when one
     is made; making one is the point here, so that warning is expected in this one place."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "DSA is deprecated", CryptographyDeprecationWarning)
-        return blad("dsa", dsa.generate_private_key(key_size=2048))
+        return sheet("dsa", dsa.generate_private_key(key_size=2048))
 
 
 @pytest.fixture(scope="session")
-def sleutels(tmp_path_factory) -> Sleutels:
+def keys(tmp_path_factory) -> Sleutels:
     """The test CA and every signing-certificate variant (session-wide, generated once)."""
     map_ = tmp_path_factory.mktemp("wss-sleutels")
     ca_sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca_naam = _naam("VVA Test CA - FICTIEF")
+    ca_naam = _name("VVA Test CA - FICTIEF")
     ca_cert = _certificate(ca_naam, ca_sleutel, ca_naam, ca_sleutel, _key_usage(False, ca=True), ca=True)
 
-    def blad(naam, sleutel, digital_signature=True, serienummer=OIN):
-        onderwerp = _naam(f"{naam}.test", serienummer)
-        certificaat = _certificate(onderwerp, sleutel, ca_naam, ca_sleutel, _key_usage(digital_signature))
+    def sheet(naam, sleutel, digital_signature=True, serienummer=OIN):
+        subject = _name(f"{naam}.test", serienummer)
+        certificaat = _certificate(subject, sleutel, ca_naam, ca_sleutel, _key_usage(digital_signature))
         return _write(map_, naam, sleutel, certificaat)
 
-    eigen = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    eigen_naam = _naam("zelf.test", OIN)
-    zelf = _certificate(eigen_naam, eigen, eigen_naam, eigen, _key_usage(True))
+    own = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    eigen_naam = _name("zelf.test", OIN)
+    zelf = _certificate(eigen_naam, own, eigen_naam, own, _key_usage(True))
     return Sleutels(
         ca=_write(map_, "ca", ca_sleutel, ca_cert),
-        sign=blad("onderteken", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
-        ander=blad("ander", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
-        rsa1024=blad("rsa1024", rsa.generate_private_key(public_exponent=65537, key_size=1024)),
-        ec=blad("ec", ec.generate_private_key(ec.SECP256R1())),
-        dsa=_dsa(blad),
-        zonder_digital_signature=blad(
+        sign=sheet("onderteken", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        ander=sheet("ander", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        rsa1024=sheet("rsa1024", rsa.generate_private_key(public_exponent=65537, key_size=1024)),
+        ec=sheet("ec", ec.generate_private_key(ec.SECP256R1())),
+        dsa=_dsa(sheet),
+        zonder_digital_signature=sheet(
             "zonder-ds",
             rsa.generate_private_key(public_exponent=65537, key_size=2048),
             digital_signature=False,
         ),
-        self_signed=_write(map_, "zelf", eigen, zelf),
+        self_signed=_write(map_, "zelf", own, zelf),
     )
 
 
 @pytest.fixture(scope="session")
-def signer(sleutels) -> Signer:
+def signer(keys) -> Signer:
     """The regional system's signer (certificate serialNumber 00000099000000000042), BST signed."""
-    return Signer(sleutels.sign.sleutel_pem, sleutels.sign.certificaat_pem)
+    return Signer(keys.sign.key_pem, keys.sign.certificate_pem)
 
 
 # The §7.1 request (a regional system for school 99XA, with a mandate), unsigned, with the reading whitespace of the document.
@@ -187,21 +187,21 @@ VERZOEK_71 = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def bouw_verzoek(signer: Signer, nu: datetime = NU, tekst: str = VERZOEK_71) -> bytes:
-    """The §7.1 request signed by ``signer`` at ``nu``, as the bytes that go on the wire."""
-    root = etree.fromstring(tekst.encode())
-    signer.sign(root, nu)
+def bouw_verzoek(signer: Signer, now: datetime = NU, text: str = VERZOEK_71) -> bytes:
+    """The §7.1 request signed by ``signer`` at ``now``, as the bytes that go on the wire."""
+    root = etree.fromstring(text.encode())
+    signer.sign(root, now)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def ontleed(data: bytes) -> Envelope:
     """The steps before WS-Security: the one hardened parse and the envelope check."""
-    return read_envelope(parse_bericht(data), wss_toegestaan=True)
+    return read_envelope(parse_bericht(data), wss_allowed=True)
 
 
-def check_all(data: bytes, nu: datetime = NU, **settings) -> Verified:
+def check_all(data: bytes, now: datetime = NU, **settings) -> Verified:
     """parse_bericht → read_envelope → verify_envelope, as the inbound pipeline runs it."""
-    return verify_envelope(ontleed(data), nu, VerifierSettings(**settings))
+    return verify_envelope(ontleed(data), now, VerifierSettings(**settings))
 
 
 def boom(data: bytes) -> etree._Element:
@@ -213,11 +213,11 @@ def bytes_van(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def een(root: etree._Element, pad: str) -> etree._Element:
-    """The single element at XPath ``pad`` (prefixes from ``NS``)."""
-    gevonden = root.xpath(pad, namespaces=NS)
-    assert len(gevonden) == 1, (pad, len(gevonden))
-    return gevonden[0]
+def een(root: etree._Element, path: str) -> etree._Element:
+    """The single element at XPath ``path`` (prefixes from ``NS``)."""
+    found = root.xpath(path, namespaces=NS)
+    assert len(found) == 1, (path, len(found))
+    return found[0]
 
 
 def met_id(root: etree._Element, ident: str) -> etree._Element:
@@ -238,13 +238,13 @@ _RSA_HASH = {
 }
 
 
-def _prefixen(methode: etree._Element) -> list[str] | None:
-    inclusief = methode.find(f"{{{EC}}}InclusiveNamespaces")
+def _prefixen(method: etree._Element) -> list[str] | None:
+    inclusief = method.find(f"{{{EC}}}InclusiveNamespaces")
     return inclusief.get("PrefixList").split() if inclusief is not None else None
 
 
 def herteken(
-    root: etree._Element, sleutel_pem: bytes, digests: bool = True, prefixlijst_negeren: bool = False
+    root: etree._Element, key_pem: bytes, digests: bool = True, prefixlijst_negeren: bool = False
 ) -> etree._Element:
     """Re-sign a mutated Signature the way an attacker with a key would (test-only, independent code).
 
@@ -255,9 +255,9 @@ def herteken(
     """
     signed_info = een(root, "//ds:SignedInfo")
     if digests:
-        for referentie in signed_info.iterfind(f"{{{DS}}}Reference"):
-            doel = root.xpath("//*[@wsu:Id=$i]", namespaces=NS, i=referentie.get("URI")[1:])[0]
-            transform = referentie.find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+        for reference in signed_info.iterfind(f"{{{DS}}}Reference"):
+            doel = root.xpath("//*[@wsu:Id=$i]", namespaces=NS, i=reference.get("URI")[1:])[0]
+            transform = reference.find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
             data = etree.tostring(
                 doel,
                 method="c14n",
@@ -265,23 +265,23 @@ def herteken(
                 with_comments=False,
                 inclusive_ns_prefixes=_prefixen(transform),
             )
-            naam = _HASH[referentie.find(f"{{{DS}}}DigestMethod").get("Algorithm")]
-            referentie.find(f"{{{DS}}}DigestValue").text = base64.b64encode(
+            naam = _HASH[reference.find(f"{{{DS}}}DigestMethod").get("Algorithm")]
+            reference.find(f"{{{DS}}}DigestValue").text = base64.b64encode(
                 hashlib.new(naam, data).digest()
             ).decode()
-    methode = signed_info.find(f"{{{DS}}}CanonicalizationMethod")
-    prefixen = None if prefixlijst_negeren else _prefixen(methode)
+    method = signed_info.find(f"{{{DS}}}CanonicalizationMethod")
+    prefixes = None if prefixlijst_negeren else _prefixen(method)
     data = etree.tostring(
-        signed_info, method="c14n", exclusive=True, with_comments=False, inclusive_ns_prefixes=prefixen
+        signed_info, method="c14n", exclusive=True, with_comments=False, inclusive_ns_prefixes=prefixes
     )
-    sleutel = serialization.load_pem_private_key(sleutel_pem, password=None)
+    sleutel = serialization.load_pem_private_key(key_pem, password=None)
     algoritme = _RSA_HASH[signed_info.find(f"{{{DS}}}SignatureMethod").get("Algorithm")]
     waarde = sleutel.sign(data, padding.PKCS1v15(), algoritme)
     signed_info.getparent().find(f"{{{DS}}}SignatureValue").text = base64.b64encode(waarde).decode()
     return root
 
 
-def referentie(root: etree._Element, ident: str) -> etree._Element:
+def reference(root: etree._Element, ident: str) -> etree._Element:
     """The ds:Reference with URI ``#ident``."""
     return een(root, f"//ds:Reference[@URI='#{ident}']")
 

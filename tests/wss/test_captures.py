@@ -30,8 +30,8 @@ CAPTURES = SHARED / "data" / "edukoppeling-captures"
 
 
 def _manifest() -> list[dict]:
-    pad = CAPTURES / "manifest.json"
-    return json.loads(pad.read_text(encoding="utf-8")) if pad.is_file() else []
+    path = CAPTURES / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
 
 
 MANIFEST = _manifest()
@@ -41,8 +41,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _nu(opname: dict) -> datetime:
-    return datetime.fromisoformat(opname["created"].replace("Z", "+00:00")) + timedelta(seconds=1)
+def _nu(snapshot: dict) -> datetime:
+    return datetime.fromisoformat(snapshot["created"].replace("Z", "+00:00")) + timedelta(seconds=1)
 
 
 def _bst_referenties(root: etree._Element) -> int:
@@ -54,7 +54,7 @@ def _bst_referenties(root: etree._Element) -> int:
 def test_capture_matches_manifest(opname):
     raw = (CAPTURES / opname["file"]).read_bytes()  # untouched: any reformatting breaks the digests
     root = parse_bericht(raw)
-    envelop = read_envelope(root, wss_toegestaan=True)
+    envelop = read_envelope(root, wss_allowed=True)
     if not opname["signature_valid"]:
         with pytest.raises(EdukoppelingFault) as info:
             verify_envelope(envelop, _nu(opname))
@@ -62,9 +62,9 @@ def test_capture_matches_manifest(opname):
         assert info.value.wss is WsSecurityFault.FAILED_CHECK, info.value.reden
         return
     resultaat = verify_envelope(envelop, _nu(opname))
-    assert len(resultaat.ondertekend) == opname["references"] - _bst_referenties(root)
-    getekend = {blok.get(f"{{{WSU}}}Id") for blok in envelop.wsa} | {envelop.body.get(f"{{{WSU}}}Id")}
-    assert getekend <= resultaat.ondertekend
+    assert len(resultaat.signed) == opname["references"] - _bst_referenties(root)
+    signed = {block.get(f"{{{WSU}}}Id") for block in envelop.wsa} | {envelop.body.get(f"{{{WSU}}}Id")}
+    assert signed <= resultaat.signed
     assert resultaat.created.strftime("%Y-%m-%dT%H:%M:%SZ") == opname["created"]
     oin = resultaat.certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
     assert oin == opname["certificate_oin"]
@@ -73,21 +73,21 @@ def test_capture_matches_manifest(opname):
 
 def test_captures_cover_the_real_world_quirks():
     """Pin what makes these files worth having: responses with RelatesTo, mixed envelope prefixes."""
-    geldig = [opname for opname in MANIFEST if opname["signature_valid"]]
-    assert geldig and len(geldig) < len(MANIFEST)
-    root = parse_bericht((CAPTURES / geldig[0]["file"]).read_bytes())
+    valid = [snapshot for snapshot in MANIFEST if snapshot["signature_valid"]]
+    assert valid and len(valid) < len(MANIFEST)
+    root = parse_bericht((CAPTURES / valid[0]["file"]).read_bytes())
     assert root.prefix != root[0].prefix and root.nsmap[root.prefix] == root[0].nsmap[root[0].prefix]
     assert root[0].find(f"{{{WSA}}}RelatesTo") is not None
     assert (
-        verify_envelope(read_envelope(root, True), _nu(geldig[0])).certificaat.public_key().key_size == 4096
+        verify_envelope(read_envelope(root, True), _nu(valid[0])).certificaat.public_key().key_size == 4096
     )
 
 
 def test_a_valid_capture_outside_its_time_window_is_refused():
-    opname = next(opname for opname in MANIFEST if opname["signature_valid"])
-    envelop = read_envelope(parse_bericht((CAPTURES / opname["file"]).read_bytes()), True)
+    snapshot = next(snapshot for snapshot in MANIFEST if snapshot["signature_valid"])
+    envelop = read_envelope(parse_bericht((CAPTURES / snapshot["file"]).read_bytes()), True)
     with pytest.raises(EdukoppelingFault) as info:
-        verify_envelope(envelop, _nu(opname) + timedelta(minutes=10))
+        verify_envelope(envelop, _nu(snapshot) + timedelta(minutes=10))
     assert info.value.wss is WsSecurityFault.MESSAGE_EXPIRED, info.value.reden
 
 

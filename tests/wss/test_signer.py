@@ -39,11 +39,11 @@ def test_reference_set_is_body_timestamp_each_wsa_header_and_bst(signer):
     ts, bst = timestamp_id(root), bst_id(root)
     # Order: Body, Timestamp, the wsa headers in document order, BST (S2, O2).
     assert _referentie_ids(root) == ["h-body", ts, "h-action", "h-msg", "h-to", "h-from", bst]
-    for referentie in root.xpath("//ds:Reference", namespaces=NS):
-        transforms = referentie.xpath("ds:Transforms/ds:Transform/@Algorithm", namespaces=NS)
+    for reference in root.xpath("//ds:Reference", namespaces=NS):
+        transforms = reference.xpath("ds:Transforms/ds:Transform/@Algorithm", namespaces=NS)
         assert transforms == [EXC_C14N]
-        assert referentie.xpath("ds:Transforms/ds:Transform/*", namespaces=NS) == []  # no PrefixList
-        assert referentie.xpath("ds:DigestMethod/@Algorithm", namespaces=NS) == [SHA256]
+        assert reference.xpath("ds:Transforms/ds:Transform/*", namespaces=NS) == []  # no PrefixList
+        assert reference.xpath("ds:DigestMethod/@Algorithm", namespaces=NS) == [SHA256]
     assert een(root, "//ds:CanonicalizationMethod").get("Algorithm") == EXC_C14N
     assert een(root, "//ds:SignatureMethod").get("Algorithm") == RSA_SHA256
 
@@ -52,7 +52,7 @@ def test_security_header_layout(signer):
     root = boom(bouw_verzoek(signer))
     header = een(root, "/soap:Envelope/soap:Header")
     # Last, after every signed wsa block, as DUO's answers have it (gSOAP refuses a signed block after it).
-    assert [etree.QName(blok).localname for blok in header] == [
+    assert [etree.QName(block).localname for block in header] == [
         "Action",
         "MessageID",
         "To",
@@ -62,8 +62,8 @@ def test_security_header_layout(signer):
     security = header[-1]
     assert security.tag == f"{{{NS['wsse']}}}Security"
     assert not any(naam.endswith("mustUnderstand") for naam in security.attrib)
-    namen = [etree.QName(kind).localname for kind in security]
-    assert namen == ["Timestamp", "BinarySecurityToken", "Signature"]  # BST before Signature
+    names = [etree.QName(kind).localname for kind in security]
+    assert names == ["Timestamp", "BinarySecurityToken", "Signature"]  # BST before Signature
     bst = security[1]
     assert bst.get("ValueType") == X509V3 and bst.get("EncodingType") == BASE64_BINARY
     assert bst.get(WSU_ID)
@@ -76,8 +76,8 @@ def test_security_header_layout(signer):
 
 
 def test_timestamp_is_now_with_milliseconds_and_expires_after_300_s(signer):
-    nu = datetime(2027, 2, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1)))
-    root = boom(bouw_verzoek(signer, nu))
+    now = datetime(2027, 2, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1)))
+    root = boom(bouw_verzoek(signer, now))
     assert een(root, "//wsu:Timestamp/wsu:Created").text == "2027-02-01T08:30:15.123Z"
     assert een(root, "//wsu:Timestamp/wsu:Expires").text == "2027-02-01T08:35:15.123Z"
     assert len(een(root, "//wsu:Timestamp")) == 2
@@ -93,50 +93,50 @@ def test_no_sha1_anywhere_and_bst_before_signature(signer):
     assert data.count(b"<ds:Signature ") == 1
 
 
-def test_signed_envelope_verifies_with_signxml(signer, sleutels):
+def test_signed_envelope_verifies_with_signxml(signer, keys):
     data = bouw_verzoek(signer)
     root = boom(data)
-    verwacht = _referentie_ids(root)
+    expected = _referentie_ids(root)
     resultaten = XMLVerifier().verify(
         data,
-        x509_cert=sleutels.sign.certificaat_pem.decode(),
+        x509_cert=keys.sign.certificate_pem.decode(),
         expect_config=SignatureConfiguration(
-            expect_references=len(verwacht),
+            expect_references=len(expected),
             signature_methods=frozenset({SignatureMethod.RSA_SHA256}),
             digest_algorithms=frozenset({DigestAlgorithm.SHA256}),
         ),
     )
-    assert [resultaat.signed_xml.get(WSU_ID) for resultaat in resultaten] == verwacht
-    namen = [etree.QName(resultaat.signed_xml).localname for resultaat in resultaten]
-    assert namen == ["Body", "Timestamp", "Action", "MessageID", "To", "From", "BinarySecurityToken"]
+    assert [resultaat.signed_xml.get(WSU_ID) for resultaat in resultaten] == expected
+    names = [etree.QName(resultaat.signed_xml).localname for resultaat in resultaten]
+    assert names == ["Body", "Timestamp", "Action", "MessageID", "To", "From", "BinarySecurityToken"]
 
 
-def test_signed_envelope_verifies_with_our_verifier(signer, sleutels):
+def test_signed_envelope_verifies_with_our_verifier(signer, keys):
     data = bouw_verzoek(signer)
     root = boom(data)
     resultaat = check_all(data)
-    assert resultaat.ondertekend == VASTE_IDS | {timestamp_id(root), bst_id(root)}
+    assert resultaat.signed == VASTE_IDS | {timestamp_id(root), bst_id(root)}
     assert resultaat.created == NU
-    assert resultaat.certificaat == sleutels.sign.certificaat
+    assert resultaat.certificaat == keys.sign.certificaat
     assert resultaat.signature_value == een(root, "//ds:SignatureValue").text
     assert "\n" not in resultaat.signature_value  # one line (S8 copies it)
 
 
-def test_bst_reference_can_be_switched_off(sleutels):
-    zonder = Signer(sleutels.sign.sleutel_pem, sleutels.sign.certificaat_pem, onderteken_bst=False)
-    data = bouw_verzoek(zonder)
+def test_bst_reference_can_be_switched_off(keys):
+    without = Signer(keys.sign.key_pem, keys.sign.certificate_pem, sign_bst=False)
+    data = bouw_verzoek(without)
     root = boom(data)
     assert bst_id(root) not in _referentie_ids(root)
-    assert check_all(data).ondertekend == VASTE_IDS | {timestamp_id(root)}
+    assert check_all(data).signed == VASTE_IDS | {timestamp_id(root)}
 
 
-def test_response_with_signature_confirmation(signer, sleutels):
+def test_response_with_signature_confirmation(signer, keys):
     """A broker response (response.py) with SignatureConfirmation (S8, R7) verifies, RelatesTo signed."""
     inhoud = etree.Element("{urn:nl:vva:aanmelden:v1}meldenPotentieleMboGangerResponse")
-    antwoord, _ = build_response(inhoud, "urn:nl:vva:aanmelden:v1/melden", "urn:uuid:1", BROKER, OIN_SCHOOL)
+    response, _ = build_response(inhoud, "urn:nl:vva:aanmelden:v1/melden", "urn:uuid:1", BROKER, OIN_SCHOOL)
     # response.py hands over the Envelope element (older versions: its bytes).
-    root = antwoord if isinstance(antwoord, etree._Element) else etree.fromstring(antwoord)
-    signer.sign(root, NU, bevestig="QUJD\nREVG")
+    root = response if isinstance(response, etree._Element) else etree.fromstring(response)
+    signer.sign(root, NU, confirm="QUJD\nREVG")
     bevestiging = root.xpath("//wsse:Security/c:SignatureConfirmation", namespaces={**NS, "c": WSSE11})[0]
     assert bevestiging.get("Value") == "QUJDREVG"
     ids = _referentie_ids(root)
@@ -149,9 +149,9 @@ def test_response_with_signature_confirmation(signer, sleutels):
         "wsa-To",
     ]  # existing ids kept
     assert ids[7:] == [bevestiging.get(WSU_ID), bst_id(root)]
-    namen = [etree.QName(kind).localname for kind in een(root, "//wsse:Security")]
-    assert namen == ["Timestamp", "BinarySecurityToken", "SignatureConfirmation", "Signature"]
-    assert check_all(etree.tostring(root)).ondertekend == set(ids)
+    names = [etree.QName(kind).localname for kind in een(root, "//wsse:Security")]
+    assert names == ["Timestamp", "BinarySecurityToken", "SignatureConfirmation", "Signature"]
+    assert check_all(etree.tostring(root)).signed == set(ids)
 
 
 def test_header_is_created_when_absent(signer):
@@ -185,15 +185,15 @@ def test_refuses_naive_clock(signer):
 
 
 @pytest.mark.parametrize("variant", ["rsa1024", "ec", "dsa"])
-def test_refuses_weak_or_non_rsa_keys(sleutels, variant):
-    paar = getattr(sleutels, variant)
+def test_refuses_weak_or_non_rsa_keys(keys, variant):
+    paar = getattr(keys, variant)
     with pytest.raises(ValueError, match="RSA with at least 2048"):
-        Signer(paar.sleutel_pem, paar.certificaat_pem)
+        Signer(paar.key_pem, paar.certificate_pem)
 
 
-def test_refuses_key_of_another_certificate(sleutels):
+def test_refuses_key_of_another_certificate(keys):
     with pytest.raises(ValueError, match="does not belong"):
-        Signer(sleutels.sign.sleutel_pem, sleutels.ander.certificaat_pem)
+        Signer(keys.sign.key_pem, keys.ander.certificate_pem)
 
 
 def test_h76_onondertekende_fout_van_een_partner_wordt_nooit_als_ondertekend_gezien():
@@ -203,16 +203,16 @@ def test_h76_onondertekende_fout_van_een_partner_wordt_nooit_als_ondertekend_gez
 
     from broker.outbound.signing import EdukoppelingWsse, UntrustedResponse
 
-    fout = etree.fromstring(
+    error = etree.fromstring(
         b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><s:Fault>'
         b"<faultcode>s:Server</faultcode><faultstring>kapot</faultstring></s:Fault></s:Body></s:Envelope>"
     )
     wsse = EdukoppelingWsse(signer=None)
     with pytest.raises(UntrustedResponse, match="not verified"):
-        wsse.verify(fout)
+        wsse.verify(error)
 
 
-def _partnerantwoord(signer, relates_to: str, bevestig: str | None, van: str = "00000099000000000042"):
+def _partnerantwoord(signer, relates_to: str, confirm: str | None, van: str = "00000099000000000042"):
     from datetime import UTC
 
     from broker.edukoppeling.response import build_response, to_bytes
@@ -220,7 +220,7 @@ def _partnerantwoord(signer, relates_to: str, bevestig: str | None, van: str = "
     envelop, _ = build_response(
         etree.Element("{urn:x}pingResponse"), "urn:x/ping", relates_to, van, "00000099000000000001"
     )
-    signer.sign(envelop, datetime.now(UTC), bevestig=bevestig)
+    signer.sign(envelop, datetime.now(UTC), confirm=confirm)
     return etree.fromstring(to_bytes(envelop))
 
 
@@ -229,15 +229,15 @@ def _verstuurd(wsse):
     from broker.domain.identifiers import new_message_id
 
     message_id = new_message_id()
-    verzoek = etree.fromstring(
+    soap_request = etree.fromstring(
         '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
         f"<s:Header><wsa:Action>urn:x/ping</wsa:Action><wsa:MessageID>{message_id}</wsa:MessageID>"
         "<wsa:To>https://partner.example/?oin=00000099000000000042</wsa:To><wsa:From><wsa:Address>"
         "http://www.w3.org/2005/08/addressing/anonymous?oin=00000099000000000001</wsa:Address></wsa:From>"
         "</s:Header><s:Body><x:ping xmlns:x='urn:x'/></s:Body></s:Envelope>"
     )
-    wsse.apply(verzoek, {})
-    waarde = "".join(verzoek.find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureValue").text.split())
+    wsse.apply(soap_request, {})
+    waarde = "".join(soap_request.find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureValue").text.split())
     return message_id, waarde
 
 
@@ -246,7 +246,7 @@ def test_clientkant_controleert_relates_to_afzender_en_bevestiging(signer):
     wrong or unsigned SignatureConfirmation is never processed."""
     from broker.outbound.signing import EdukoppelingWsse, UntrustedResponse
 
-    wsse = EdukoppelingWsse(signer, verwacht_oin=None)
+    wsse = EdukoppelingWsse(signer, expected_oin=None)
     message_id, handtekening = _verstuurd(wsse)
     assert wsse.verify(_partnerantwoord(signer, message_id, handtekening)) is not None
     assert wsse.verify(_partnerantwoord(signer, message_id, None)) is not None  # absent: tolerated
@@ -254,14 +254,14 @@ def test_clientkant_controleert_relates_to_afzender_en_bevestiging(signer):
         wsse.verify(_partnerantwoord(signer, "urn:uuid:00000000-0000-4000-8000-000000000000", None))
     with pytest.raises(UntrustedResponse, match="does not match"):
         wsse.verify(_partnerantwoord(signer, message_id, "QUJD"))
-    strikt = EdukoppelingWsse(signer, verwacht_oin="0000000700099XB00000")
+    strikt = EdukoppelingWsse(signer, expected_oin="0000000700099XB00000")
     message_id, handtekening = _verstuurd(strikt)
     with pytest.raises(UntrustedResponse, match="party called"):
         strikt.verify(_partnerantwoord(signer, message_id, handtekening))
 
 
 def _header_namen(root: etree._Element) -> list[str]:
-    return [etree.QName(blok).localname for blok in een(root, "/soap:Envelope/soap:Header")]
+    return [etree.QName(block).localname for block in een(root, "/soap:Envelope/soap:Header")]
 
 
 def test_security_is_the_last_header_block_of_answers_faults_and_client_requests(signer):
@@ -274,18 +274,18 @@ def test_security_is_the_last_header_block_of_answers_faults_and_client_requests
     from broker.edukoppeling.response import build_fault, to_bytes
     from broker.outbound.signing import EdukoppelingWsse
 
-    nu = datetime.now(UTC)
-    antwoord, _ = build_response(
+    now = datetime.now(UTC)
+    response, _ = build_response(
         etree.Element("{urn:x}pingResponse"), "urn:x/ping", "urn:uuid:1", BROKER, OIN_SCHOOL
     )
-    signer.sign(antwoord, nu, bevestig="QUJD")
-    fout, _ = build_fault(EdukoppelingFault("Client.DK0004", "test"), "urn:uuid:1", BROKER, OIN_SCHOOL)
-    signer.sign(fout, nu)
+    signer.sign(response, now, confirm="QUJD")
+    error, _ = build_fault(EdukoppelingFault("Client.DK0004", "test"), "urn:uuid:1", BROKER, OIN_SCHOOL)
+    signer.sign(error, now)
     # A request as zeep hands it to the client's wsse.apply (pushes, vva client): wsa headers only.
-    verzoek = boom(VERZOEK_71.encode())
-    EdukoppelingWsse(signer, verwacht_oin=None).apply(verzoek, {})
-    assert _header_namen(antwoord) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
-    assert _header_namen(fout) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
-    assert _header_namen(verzoek) == ["Action", "MessageID", "To", "From", "Security"]
-    for root in (antwoord, fout, verzoek):
-        check_all(to_bytes(root), nu)  # and our own verifier still accepts them
+    soap_request = boom(VERZOEK_71.encode())
+    EdukoppelingWsse(signer, expected_oin=None).apply(soap_request, {})
+    assert _header_namen(response) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
+    assert _header_namen(error) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
+    assert _header_namen(soap_request) == ["Action", "MessageID", "To", "From", "Security"]
+    for root in (response, error, soap_request):
+        check_all(to_bytes(root), now)  # and our own verifier still accepts them

@@ -44,7 +44,7 @@ from tests.wss.conftest import (
     check_all,
     een,
     herteken,
-    referentie,
+    reference,
     timestamp_id,
 )
 
@@ -54,30 +54,30 @@ PAYLOAD = ("999990019", "99XA", "Fictief")  # values that must never reach a fau
 
 
 @pytest.fixture
-def verzoek(signer) -> bytes:
+def soap_request(signer) -> bytes:
     return bouw_verzoek(signer)
 
 
 @pytest.fixture
-def root(verzoek) -> etree._Element:
-    return boom(verzoek)
+def root(soap_request) -> etree._Element:
+    return boom(soap_request)
 
 
 @pytest.fixture
-def sleutel(sleutels) -> bytes:
-    return sleutels.sign.sleutel_pem
+def sleutel(keys) -> bytes:
+    return keys.sign.key_pem
 
 
-def weiger(data: bytes, klasse: WsSecurityFault, contains: str = "", nu=NU, **settings) -> EdukoppelingFault:
-    """Assert EK0031 with the WS-Security class ``klasse``, and no payload in the audit reason."""
+def weiger(data: bytes, klass: WsSecurityFault, contains: str = "", now=NU, **settings) -> EdukoppelingFault:
+    """Assert EK0031 with the WS-Security class ``klass``, and no payload in the audit reason."""
     with pytest.raises(EdukoppelingFault) as info:
-        check_all(data, nu, **settings)
-    fout = info.value
-    assert fout.code is FaultCode.CLIENT_EK0031, fout
-    assert fout.wss is klasse, fout.reden
-    assert contains in fout.reden, fout.reden
-    assert not any(waarde in fout.reden for waarde in PAYLOAD)
-    return fout
+        check_all(data, now, **settings)
+    error = info.value
+    assert error.code is FaultCode.CLIENT_EK0031, error
+    assert error.wss is klass, error.reden
+    assert contains in error.reden, error.reden
+    assert not any(waarde in error.reden for waarde in PAYLOAD)
+    return error
 
 
 def alle_ids(root) -> set[str]:
@@ -89,16 +89,16 @@ def security(root) -> etree._Element:
 
 
 def verwijder_referentie(root, ident: str) -> None:
-    ref = referentie(root, ident)
+    ref = reference(root, ident)
     ref.getparent().remove(ref)
 
 
 # --- the baseline ----------------------------------------------------------------------------------
 
 
-def test_signed_request_is_accepted_with_real_values(verzoek, root, sleutels):
-    resultaat = check_all(verzoek)
-    assert resultaat.ondertekend == alle_ids(root)
+def test_signed_request_is_accepted_with_real_values(soap_request, root, keys):
+    resultaat = check_all(soap_request)
+    assert resultaat.signed == alle_ids(root)
     assert resultaat.created == NU
     oin = resultaat.certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
     assert oin == "00000099000000000042"
@@ -112,7 +112,7 @@ def test_s0_unsigned_request_on_a_signed_service(root):
 
 def test_first_failing_step_decides(root):
     """A SHA-1 digest (step 2) and a duplicate id (step 4): always the step-2 class."""
-    referentie(root, "h-to").find(f"{{{DS}}}DigestMethod").set(
+    reference(root, "h-to").find(f"{{{DS}}}DigestMethod").set(
         "Algorithm", "http://www.w3.org/2000/09/xmldsig#sha1"
     )
     etree.SubElement(security(root), "{urn:x}Kopie", {WSU_ID: "h-body"})
@@ -122,7 +122,7 @@ def test_first_failing_step_decides(root):
 # --- A. signature wrapping and reference resolution ------------------------------------------------
 
 
-def test_h1_signed_body_moved_into_header_wrapper(root, sleutels):
+def test_h1_signed_body_moved_into_header_wrapper(root, keys):
     body = een(root, "/soap:Envelope/soap:Body")
     wrapper = etree.SubElement(security(root), "{urn:evil}Wrapper")
     wrapper.append(body)
@@ -132,7 +132,7 @@ def test_h1_signed_body_moved_into_header_wrapper(root, sleutels):
     # The crypto alone still verifies (signxml resolves the moved Body) ...
     XMLVerifier().verify(
         data,
-        x509_cert=sleutels.sign.certificaat_pem.decode(),
+        x509_cert=keys.sign.certificate_pem.decode(),
         expect_config=SignatureConfiguration(expect_references=7),
     )
     # ... so only the position check catches it.
@@ -197,7 +197,7 @@ def test_h6_signed_element_id_in_lookalike_namespace(root, namespace):
 
 @pytest.mark.parametrize("uri", ["", "#xpointer(/)", None], ids=["empty", "xpointer-root", "absent"])
 def test_h7_empty_or_whole_document_reference(root, uri):
-    ref = referentie(root, "h-body")
+    ref = reference(root, "h-body")
     if uri is None:
         del ref.attrib["URI"]
     else:
@@ -206,7 +206,7 @@ def test_h7_empty_or_whole_document_reference(root, uri):
 
 
 def test_h8_xpointer_id_reference(root):
-    referentie(root, "h-body").set("URI", "#xpointer(id('h-body'))")
+    reference(root, "h-body").set("URI", "#xpointer(id('h-body'))")
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "Reference URI is not a same-document #NCName")
 
 
@@ -214,11 +214,11 @@ def test_h8_xpointer_id_reference(root):
     "uri", ["http://aanvaller.example/body.xml", "file:///etc/passwd", "cid:body@aanvaller", "h-body"]
 )
 def test_h9_reference_outside_the_envelope(root, uri):
-    referentie(root, "h-body").set("URI", uri)
-    fout = weiger(
+    reference(root, "h-body").set("URI", uri)
+    error = weiger(
         bytes_van(root), WsSecurityFault.INVALID_SECURITY, "Reference URI is not a same-document #NCName"
     )
-    assert "aanvaller" not in fout.reden and "passwd" not in fout.reden
+    assert "aanvaller" not in error.reden and "passwd" not in error.reden
 
 
 def test_h10_signature_stripped(root):
@@ -229,9 +229,9 @@ def test_h10_signature_stripped(root):
 
 @pytest.mark.parametrize("plaats", ["security", "wsa-from"])
 def test_h11_two_signature_elements(root, plaats):
-    tweede = copy.deepcopy(een(root, "//ds:Signature"))
+    second = copy.deepcopy(een(root, "//ds:Signature"))
     doel = security(root) if plaats == "security" else een(root, "//soap:Header/wsa:From")
-    doel.insert(0, tweede)
+    doel.insert(0, second)
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "2 ds:Signature elements in the message")
 
 
@@ -262,8 +262,8 @@ def test_h13_second_unsigned_wsa_to_is_not_covered(root):
 
 def test_h14_second_security_header_without_actor(root):
     header = een(root, "/soap:Envelope/soap:Header")
-    tweede = etree.SubElement(header, f"{{{WSSE}}}Security")
-    tweede.append(copy.deepcopy(een(root, "//wsu:Timestamp")))
+    second = etree.SubElement(header, f"{{{WSSE}}}Security")
+    second.append(copy.deepcopy(een(root, "//wsu:Timestamp")))
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "more than one wsse:Security header")
 
 
@@ -273,8 +273,8 @@ def test_h14_two_security_headers_with_the_same_actor(root):
     etree.SubElement(header, f"{{{WSSE}}}Security", {SOAP_ACTOR: "urn:zelfde"})
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "wsse:Security header with a soap:actor")
     # Without actors, two Security headers are refused as well.
-    for blok in root.iter(f"{{{WSSE}}}Security"):
-        blok.attrib.pop(SOAP_ACTOR, None)
+    for block in root.iter(f"{{{WSSE}}}Security"):
+        block.attrib.pop(SOAP_ACTOR, None)
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "more than one wsse:Security header")
 
 
@@ -308,7 +308,7 @@ def test_h16_signed_wsa_header_moved_under_a_prefix_rebinding_wrapper(root):
 
 
 def test_h17_enveloped_signature_transform(root):
-    transforms = referentie(root, "h-body").find(f"{{{DS}}}Transforms")
+    transforms = reference(root, "h-body").find(f"{{{DS}}}Transforms")
     transforms.insert(
         0,
         etree.Element(
@@ -328,7 +328,7 @@ def test_h18_enveloping_signature_with_object(root):
 def test_h19_manifest_covering_the_body(root):
     handtekening = een(root, "//ds:Signature")
     manifest = etree.SubElement(etree.SubElement(handtekening, f"{{{DS}}}Object"), f"{{{DS}}}Manifest")
-    manifest.append(copy.deepcopy(referentie(root, "h-body")))
+    manifest.append(copy.deepcopy(reference(root, "h-body")))
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "ds:Manifest in ds:Signature")
 
 
@@ -352,7 +352,7 @@ def test_h21_reference_into_the_signature(root, sleutel):
     key_info = een(root, "//ds:KeyInfo")
     key_info.set(WSU_ID, "h-keyinfo")
     signed_info = een(root, "//ds:SignedInfo")
-    nieuw = copy.deepcopy(referentie(root, "h-body"))
+    nieuw = copy.deepcopy(reference(root, "h-body"))
     nieuw.set("URI", "#h-keyinfo")
     signed_info.append(nieuw)
     herteken(root, sleutel)
@@ -364,8 +364,8 @@ def test_h23_xml_id_made_resolvable(root):
     weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "duplicate id #h-body")
 
 
-def test_h23_dtd_attlist_never_reaches_the_verifier(verzoek):
-    data = verzoek.replace(
+def test_h23_dtd_attlist_never_reaches_the_verifier(soap_request):
+    data = soap_request.replace(
         b"<soap:Envelope", b"<!DOCTYPE soap:Envelope [<!ATTLIST x Id ID #IMPLIED>]>\n<soap:Envelope", 1
     )
     with pytest.raises(EdukoppelingFault) as info:
@@ -377,7 +377,7 @@ def test_h23_dtd_attlist_never_reaches_the_verifier(verzoek):
 
 
 def _weiger_transform(root, algoritme: str) -> None:
-    transform = referentie(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+    transform = reference(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
     transform.set("Algorithm", algoritme)
     etree.SubElement(transform, f"{{{DS}}}XPath").text = "not(ancestor-or-self::*)"
     weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "Transform is not exclusive c14n")
@@ -396,7 +396,7 @@ def test_h26_xpath_filter2_transform(root):
 
 
 def _zet_transforms(root, ident: str, aantal: int) -> None:
-    transforms = referentie(root, ident).find(f"{{{DS}}}Transforms")
+    transforms = reference(root, ident).find(f"{{{DS}}}Transforms")
     for _ in range(aantal - 1):
         etree.SubElement(transforms, f"{{{DS}}}Transform", Algorithm=EXC_C14N)
 
@@ -409,12 +409,12 @@ def test_h27_six_transforms(root):
 def test_h27_five_exc_c14n_transforms_are_within_the_limit(root, sleutel):
     _zet_transforms(root, "h-body", 5)
     herteken(root, sleutel)  # exc-c14n is idempotent: one pass gives the digest of five
-    assert check_all(bytes_van(root)).ondertekend == alle_ids(root)
+    assert check_all(bytes_van(root)).signed == alle_ids(root)
 
 
 def test_h28_thirty_one_references_refused_before_any_digest(root, monkeypatch):
     signed_info = een(root, "//ds:SignedInfo")
-    body_referentie = referentie(root, "h-body")
+    body_referentie = reference(root, "h-body")
     while len(signed_info.findall(f"{{{DS}}}Reference")) < 31:
         signed_info.append(copy.deepcopy(body_referentie))
 
@@ -427,7 +427,7 @@ def test_h28_thirty_one_references_refused_before_any_digest(root, monkeypatch):
 
 
 def test_h28_same_element_referenced_twice(root, sleutel):
-    een(root, "//ds:SignedInfo").append(copy.deepcopy(referentie(root, "h-body")))
+    een(root, "//ds:SignedInfo").append(copy.deepcopy(reference(root, "h-body")))
     herteken(root, sleutel)
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "element #h-body referenced twice")
 
@@ -446,9 +446,9 @@ def test_h29_hmac_signature_method(root, algoritme):
 
 @pytest.mark.parametrize("lengte", ["0", "8"])
 def test_h30_hmac_output_length(root, lengte):
-    methode = een(root, "//ds:SignatureMethod")
-    methode.set("Algorithm", "http://www.w3.org/2000/09/xmldsig#hmac-sha1")
-    etree.SubElement(methode, f"{{{DS}}}HMACOutputLength").text = lengte
+    method = een(root, "//ds:SignatureMethod")
+    method.set("Algorithm", "http://www.w3.org/2000/09/xmldsig#hmac-sha1")
+    etree.SubElement(method, f"{{{DS}}}HMACOutputLength").text = lengte
     weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod")
 
 
@@ -462,7 +462,7 @@ def test_h30_hmac_output_length_under_an_rsa_method(root):
 
 
 def test_h31_md5_digest(root):
-    referentie(root, "h-body").find(f"{{{DS}}}DigestMethod").set(
+    reference(root, "h-body").find(f"{{{DS}}}DigestMethod").set(
         "Algorithm", "http://www.w3.org/2001/04/xmldsig-more#md5"
     )
     weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "DigestMethod is not sha256/384/512")
@@ -477,8 +477,8 @@ def test_h31_rsa_md5_signature(root):
 
 def test_h32_rsa_sha1_and_sha1_digests_even_when_valid(root, sleutel):
     een(root, "//ds:SignatureMethod").set("Algorithm", "http://www.w3.org/2000/09/xmldsig#rsa-sha1")
-    for methode in root.iterfind(f".//{{{DS}}}DigestMethod"):
-        methode.set("Algorithm", "http://www.w3.org/2000/09/xmldsig#sha1")
+    for method in root.iterfind(f".//{{{DS}}}DigestMethod"):
+        method.set("Algorithm", "http://www.w3.org/2000/09/xmldsig#sha1")
     herteken(root, sleutel)  # zeep's defaults, correctly signed
     weiger(
         bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod is not rsa-sha256/384/512"
@@ -494,16 +494,16 @@ def test_h33_one_reference_with_sha1(root, sleutel):
 
 def test_sha384_and_sha512_are_accepted(root, sleutel):
     een(root, "//ds:SignatureMethod").set("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512")
-    methoden = root.findall(f".//{{{DS}}}DigestMethod")
-    for index, methode in enumerate(methoden):
-        methode.set(
+    methods = root.findall(f".//{{{DS}}}DigestMethod")
+    for index, method in enumerate(methods):
+        method.set(
             "Algorithm",
             ["http://www.w3.org/2001/04/xmldsig-more#sha384", "http://www.w3.org/2001/04/xmlenc#sha512"][
                 index % 2
             ],
         )
     herteken(root, sleutel)
-    assert check_all(bytes_van(root)).ondertekend == alle_ids(root)
+    assert check_all(bytes_van(root)).signed == alle_ids(root)
 
 
 @pytest.mark.parametrize(
@@ -514,8 +514,8 @@ def test_sha384_and_sha512_are_accepted(root, sleutel):
         ("rsa1024", "RSA key of 1024 bits (min 2048)"),
     ],
 )
-def test_h34_weak_or_non_rsa_key(root, sleutels, variant, contains):
-    een(root, "//wsse:BinarySecurityToken").text = getattr(sleutels, variant).der_base64
+def test_h34_weak_or_non_rsa_key(root, keys, variant, contains):
+    een(root, "//wsse:BinarySecurityToken").text = getattr(keys, variant).der_base64
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, contains)
 
 
@@ -538,14 +538,14 @@ def test_h35_other_c14n_on_signed_info(root, algoritme):
 
 @pytest.mark.parametrize("algoritme", _C14N_VARIANTEN)
 def test_h35_other_c14n_as_transform(root, algoritme):
-    referentie(root, timestamp_id(root)).find(f"{{{DS}}}Transforms/{{{DS}}}Transform").set(
+    reference(root, timestamp_id(root)).find(f"{{{DS}}}Transforms/{{{DS}}}Transform").set(
         "Algorithm", algoritme
     )
     weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "Transform is not exclusive c14n")
 
 
 def test_h35_reference_without_transforms_means_inclusive_c14n(root):
-    ref = referentie(root, "h-to")
+    ref = reference(root, "h-to")
     ref.remove(ref.find(f"{{{DS}}}Transforms"))
     weiger(bytes_van(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "ds:Reference without exc-c14n Transform")
 
@@ -561,17 +561,17 @@ def test_h36_non_c14n_canonicalization_method(root, algoritme):
     )
 
 
-def _prefixlijst(methode, lijst: str):
-    inclusief = methode.find(f"{{{EC}}}InclusiveNamespaces")
+def _prefixlijst(method, list_: str):
+    inclusief = method.find(f"{{{EC}}}InclusiveNamespaces")
     if inclusief is None:
-        inclusief = etree.SubElement(methode, f"{{{EC}}}InclusiveNamespaces", nsmap={"ec": EC})
-    inclusief.set("PrefixList", lijst)
+        inclusief = etree.SubElement(method, f"{{{EC}}}InclusiveNamespaces", nsmap={"ec": EC})
+    inclusief.set("PrefixList", list_)
     return inclusief
 
 
 @pytest.mark.parametrize("aantal", [65, 5000])
 def test_h37_huge_prefix_list(root, aantal):
-    transform = referentie(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+    transform = reference(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
     _prefixlijst(transform, " ".join(f"p{n}" for n in range(aantal)))
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "Transform PrefixList above 64 prefixes")
 
@@ -585,38 +585,38 @@ def test_h37_malformed_prefix_list(root, lijst):
 
 
 def test_h37_sixty_four_prefixes_are_within_the_limit(root, sleutel):
-    transform = referentie(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+    transform = reference(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
     _prefixlijst(transform, " ".join(["wsa", "soap"] + [f"p{n}" for n in range(62)]))
     herteken(root, sleutel)
-    assert check_all(bytes_van(root)).ondertekend == alle_ids(root)
+    assert check_all(bytes_van(root)).signed == alle_ids(root)
 
 
 def test_h38_base64_with_line_breaks_spaces_and_escaped_cr(root, sleutel):
     bst = een(root, "//wsse:BinarySecurityToken")
     bst.text = "\n".join(bst.text[i : i + 64] for i in range(0, len(bst.text), 64)) + "\n"
     herteken(root, sleutel)  # the BST is signed: its digest changes with the line breaks
-    digest = referentie(root, "h-body").find(f"{{{DS}}}DigestValue")
+    digest = reference(root, "h-body").find(f"{{{DS}}}DigestValue")
     digest.text = digest.text[:20] + "\r\n " + digest.text[20:]
     herteken(root, sleutel, digests=False)
     waarde = een(root, "//ds:SignatureValue")
-    schoon = waarde.text
-    waarde.text = "\n" + "\n  ".join(schoon[i : i + 76] for i in range(0, len(schoon), 76)) + "\n"
+    clean = waarde.text
+    waarde.text = "\n" + "\n  ".join(clean[i : i + 76] for i in range(0, len(clean), 76)) + "\n"
     data = bytes_van(root)
     assert b"&#13;" in data  # the CR travels escaped
     resultaat = check_all(data)
-    assert resultaat.ondertekend == alle_ids(root)
-    assert resultaat.signature_value == schoon
+    assert resultaat.signed == alle_ids(root)
+    assert resultaat.signature_value == clean
 
 
 # --- C. keys, certificates -------------------------------------------------------------------------
 
 
 def _attacker_key_value() -> etree._Element:
-    nummers = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_numbers()
+    numbers = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_numbers()
     key_value = etree.Element(f"{{{DS}}}KeyValue")
     rsa_waarde = etree.SubElement(key_value, f"{{{DS}}}RSAKeyValue")
     etree.SubElement(rsa_waarde, f"{{{DS}}}Modulus").text = base64.b64encode(
-        nummers.n.to_bytes(256, "big")
+        numbers.n.to_bytes(256, "big")
     ).decode()
     etree.SubElement(rsa_waarde, f"{{{DS}}}Exponent").text = "AQAB"
     return key_value
@@ -629,26 +629,26 @@ def test_h42_key_value_instead_of_str(root):
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "ds:KeyInfo holds KeyValue or RetrievalMethod")
 
 
-def test_h43_x509data_plus_a_different_key_value(root, sleutels):
+def test_h43_x509data_plus_a_different_key_value(root, keys):
     key_info = een(root, "//ds:KeyInfo")
     key_info.remove(key_info[0])
     x509_data = etree.SubElement(key_info, f"{{{DS}}}X509Data")
-    etree.SubElement(x509_data, f"{{{DS}}}X509Certificate").text = sleutels.sign.der_base64
+    etree.SubElement(x509_data, f"{{{DS}}}X509Certificate").text = keys.sign.der_base64
     key_info.append(_attacker_key_value())
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "ds:KeyInfo holds KeyValue or RetrievalMethod")
 
 
-def test_h44_self_signed_certificate_is_left_to_the_trust_step(sleutels):
+def test_h44_self_signed_certificate_is_left_to_the_trust_step(keys):
     """Trust is vertrouwen.py's decision (FailedCheck there); the verifier returns the certificate."""
-    zelf = Signer(sleutels.self_signed.sleutel_pem, sleutels.self_signed.certificaat_pem)
+    zelf = Signer(keys.self_signed.key_pem, keys.self_signed.certificate_pem)
     resultaat = check_all(bouw_verzoek(zelf))
-    assert resultaat.certificaat == sleutels.self_signed.certificaat
+    assert resultaat.certificaat == keys.self_signed.certificaat
     assert resultaat.certificaat.issuer == resultaat.certificaat.subject
 
 
-def test_h49_certificate_without_digital_signature(sleutels):
-    paar = sleutels.zonder_digital_signature
-    data = bouw_verzoek(Signer(paar.sleutel_pem, paar.certificaat_pem))
+def test_h49_certificate_without_digital_signature(keys):
+    paar = keys.zonder_digital_signature
+    data = bouw_verzoek(Signer(paar.key_pem, paar.certificate_pem))
     weiger(data, WsSecurityFault.INVALID_SECURITY_TOKEN, "lacks the digitalSignature key usage")
 
 
@@ -660,17 +660,17 @@ def test_h50_pkcs7_value_type(root):
 
 
 def _der_sequence(inhoud: bytes) -> bytes:
-    lengte = len(inhoud)
-    return b"\x30\x82" + lengte.to_bytes(2, "big") + inhoud
+    length = len(inhoud)
+    return b"\x30\x82" + length.to_bytes(2, "big") + inhoud
 
 
 @pytest.mark.parametrize("vorm", ["pkipath", "two-certificates", "garbage"])
-def test_h50_x509v3_holding_something_else(root, sleutels, vorm):
-    eigen = base64.b64decode(sleutels.sign.der_base64)
-    ander = base64.b64decode(sleutels.ca.der_base64)
+def test_h50_x509v3_holding_something_else(root, keys, vorm):
+    own = base64.b64decode(keys.sign.der_base64)
+    ander = base64.b64decode(keys.ca.der_base64)
     inhoud = {
-        "pkipath": _der_sequence(ander + eigen),  # PkiPath: SEQUENCE OF Certificate, a CA cert injected
-        "two-certificates": eigen + ander,
+        "pkipath": _der_sequence(ander + own),  # PkiPath: SEQUENCE OF Certificate, a CA cert injected
+        "two-certificates": own + ander,
         "garbage": b"geen certificaat",
     }[vorm]
     een(root, "//wsse:BinarySecurityToken").text = base64.b64encode(inhoud).decode()
@@ -721,69 +721,69 @@ def _str(root) -> etree._Element:
 
 
 def test_h52_key_identifier(root):
-    token_referentie = _str(root)
-    token_referentie.remove(token_referentie[0])
+    token_reference = _str(root)
+    token_reference.remove(token_reference[0])
     sleutel_id = etree.SubElement(
-        token_referentie,
+        token_reference,
         f"{{{WSSE}}}KeyIdentifier",
         ValueType="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509SubjectKeyIdentifier",
     )
     sleutel_id.text = "c2tp"
-    fout = weiger(
+    error = weiger(
         bytes_van(root), WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE, "KeyIdentifier or IssuerSerial"
     )
     assert (
-        fout.detail
+        error.detail
         == DETAIL_DIRECTE_REFERENTIE
         == "gebruik een BinarySecurityToken met een directe referentie"
     )
 
 
-def test_h52_issuer_serial(root, sleutels):
-    token_referentie = _str(root)
-    token_referentie.remove(token_referentie[0])
-    uitgever = etree.SubElement(
-        etree.SubElement(token_referentie, f"{{{DS}}}X509Data"), f"{{{DS}}}X509IssuerSerial"
+def test_h52_issuer_serial(root, keys):
+    token_reference = _str(root)
+    token_reference.remove(token_reference[0])
+    issuer = etree.SubElement(
+        etree.SubElement(token_reference, f"{{{DS}}}X509Data"), f"{{{DS}}}X509IssuerSerial"
     )
     etree.SubElement(
-        uitgever, f"{{{DS}}}X509IssuerName"
-    ).text = sleutels.sign.certificaat.issuer.rfc4514_string()
-    etree.SubElement(uitgever, f"{{{DS}}}X509SerialNumber").text = str(
-        sleutels.sign.certificaat.serial_number
+        issuer, f"{{{DS}}}X509IssuerName"
+    ).text = keys.sign.certificaat.issuer.rfc4514_string()
+    etree.SubElement(issuer, f"{{{DS}}}X509SerialNumber").text = str(
+        keys.sign.certificaat.serial_number
     )
-    fout = weiger(
+    error = weiger(
         bytes_van(root), WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE, "KeyIdentifier or IssuerSerial"
     )
-    assert fout.detail == DETAIL_DIRECTE_REFERENTIE
+    assert error.detail == DETAIL_DIRECTE_REFERENTIE
 
 
-def test_h52_x509data_in_key_info(root, sleutels):
+def test_h52_x509data_in_key_info(root, keys):
     key_info = een(root, "//ds:KeyInfo")
     key_info.remove(key_info[0])
     etree.SubElement(
         etree.SubElement(key_info, f"{{{DS}}}X509Data"), f"{{{DS}}}X509Certificate"
-    ).text = sleutels.sign.der_base64
-    fout = weiger(
+    ).text = keys.sign.der_base64
+    error = weiger(
         bytes_van(root),
         WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE,
         "ds:X509Data instead of a token reference",
     )
-    assert fout.detail == DETAIL_DIRECTE_REFERENTIE
+    assert error.detail == DETAIL_DIRECTE_REFERENTIE
 
 
 @pytest.mark.parametrize(
     "waarde", [None, "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#PKCS7"]
 )
 def test_h53_str_reference_value_type_missing_or_wrong(root, waarde):
-    verwijzing = _str(root)[0]
+    reference = _str(root)[0]
     if waarde is None:
-        del verwijzing.attrib["ValueType"]
+        del reference.attrib["ValueType"]
     else:
-        verwijzing.set("ValueType", waarde)
-    fout = weiger(
+        reference.set("ValueType", waarde)
+    error = weiger(
         bytes_van(root), WsSecurityFault.INVALID_SECURITY_TOKEN, "STR Reference ValueType is not X509v3"
     )
-    assert fout.detail is None
+    assert error.detail is None
 
 
 def test_h53_str_reference_uri_not_local(root):
@@ -793,20 +793,20 @@ def test_h53_str_reference_uri_not_local(root):
 
 def test_h54_bst_after_the_signature_is_accepted(root):
     security(root).append(een(root, "//wsse:BinarySecurityToken"))
-    namen = [etree.QName(kind).localname for kind in security(root)]
-    assert namen == ["Timestamp", "Signature", "BinarySecurityToken"]
-    assert check_all(bytes_van(root)).ondertekend == alle_ids(root)
+    names = [etree.QName(kind).localname for kind in security(root)]
+    assert names == ["Timestamp", "Signature", "BinarySecurityToken"]
+    assert check_all(bytes_van(root)).signed == alle_ids(root)
 
 
-def test_h55_trusted_certificate_but_another_signing_key(sleutels):
-    zonder_bst = Signer(sleutels.sign.sleutel_pem, sleutels.sign.certificaat_pem, onderteken_bst=False)
+def test_h55_trusted_certificate_but_another_signing_key(keys):
+    zonder_bst = Signer(keys.sign.key_pem, keys.sign.certificate_pem, sign_bst=False)
     root = boom(bouw_verzoek(zonder_bst))
-    een(root, "//wsse:BinarySecurityToken").text = sleutels.ander.der_base64
+    een(root, "//wsse:BinarySecurityToken").text = keys.ander.der_base64
     weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
 
 
-def test_h55_swapped_bst_that_is_signed_fails_on_its_digest(root, sleutels):
-    een(root, "//wsse:BinarySecurityToken").text = sleutels.ander.der_base64
+def test_h55_swapped_bst_that_is_signed_fails_on_its_digest(root, keys):
+    een(root, "//wsse:BinarySecurityToken").text = keys.ander.der_base64
     weiger(
         bytes_van(root),
         WsSecurityFault.FAILED_CHECK,
@@ -824,11 +824,11 @@ def test_h94_retrieval_method(root):
 
 
 def _zet_tijd(root, sleutel, created: str | None, expires: str | None) -> bytes:
-    stempel = een(root, "//wsse:Security/wsu:Timestamp")
+    stamp = een(root, "//wsse:Security/wsu:Timestamp")
     for naam, waarde in (("Created", created), ("Expires", expires)):
-        element = stempel.find(f"{{{WSU}}}{naam}")
+        element = stamp.find(f"{{{WSU}}}{naam}")
         if waarde is None:
-            stempel.remove(element)
+            stamp.remove(element)
         else:
             element.text = waarde
     herteken(root, sleutel)
@@ -837,7 +837,7 @@ def _zet_tijd(root, sleutel, created: str | None, expires: str | None) -> bytes:
 
 def test_h56_expires_in_the_past(root, sleutel):
     data = _zet_tijd(root, sleutel, "2027-02-01T08:00:00.000Z", "2027-02-01T08:01:00.000Z")
-    weiger(data, WsSecurityFault.MESSAGE_EXPIRED, "wsu:Expires has passed", nu=NU + timedelta(seconds=61))
+    weiger(data, WsSecurityFault.MESSAGE_EXPIRED, "wsu:Expires has passed", now=NU + timedelta(seconds=61))
 
 
 def test_h57_created_more_than_300_s_old_without_expires(root, sleutel):
@@ -846,7 +846,7 @@ def test_h57_created_more_than_300_s_old_without_expires(root, sleutel):
         data,
         WsSecurityFault.MESSAGE_EXPIRED,
         "wsu:Created more than 300 s old",
-        nu=NU + timedelta(seconds=301),
+        now=NU + timedelta(seconds=301),
     )
     assert check_all(data, NU + timedelta(seconds=300)).created == NU
 
@@ -861,15 +861,15 @@ def test_h59_created_30_s_in_the_future_is_accepted(signer):
     assert check_all(data).created == NU + timedelta(seconds=30)
 
 
-def test_limits_come_from_instellingen(verzoek):
+def test_limits_come_from_instellingen(soap_request):
     weiger(
-        verzoek,
+        soap_request,
         WsSecurityFault.MESSAGE_EXPIRED,
         "more than 10 s old",
-        nu=NU + timedelta(seconds=11),
-        max_leeftijd_s=10,
+        now=NU + timedelta(seconds=11),
+        max_age_s=10,
     )
-    assert check_all(verzoek, NU + timedelta(days=365), tijd_controleren=False).created == NU
+    assert check_all(soap_request, NU + timedelta(days=365), check_time=False).created == NU
 
 
 def test_h60_expires_earlier_than_created(root, sleutel):
@@ -878,23 +878,23 @@ def test_h60_expires_earlier_than_created(root, sleutel):
 
 
 def test_h60_expires_placed_before_created(root, sleutel):
-    stempel = een(root, "//wsse:Security/wsu:Timestamp")
-    stempel.append(stempel.find(f"{{{WSU}}}Created"))
+    stamp = een(root, "//wsse:Security/wsu:Timestamp")
+    stamp.append(stamp.find(f"{{{WSU}}}Created"))
     herteken(root, sleutel)
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "wsu:Created is not the first child")
 
 
 def test_h61_no_timestamp(root):
-    stempel = een(root, "//wsse:Security/wsu:Timestamp")
+    stamp = een(root, "//wsse:Security/wsu:Timestamp")
     verwijder_referentie(root, timestamp_id(root))
-    stempel.getparent().remove(stempel)
+    stamp.getparent().remove(stamp)
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "0 wsu:Timestamp elements")
 
 
 def test_h61_two_timestamps(root):
-    tweede = copy.deepcopy(een(root, "//wsse:Security/wsu:Timestamp"))
-    tweede.set(WSU_ID, "h-ts2")
-    security(root).insert(0, tweede)
+    second = copy.deepcopy(een(root, "//wsse:Security/wsu:Timestamp"))
+    second.set(WSU_ID, "h-ts2")
+    security(root).insert(0, second)
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "2 wsu:Timestamp elements")
 
 
@@ -908,17 +908,17 @@ def test_h61_two_timestamps(root):
     ],
 )
 def test_h61_timestamp_content(root, sleutel, wijziging, contains):
-    stempel = een(root, "//wsse:Security/wsu:Timestamp")
-    created = stempel.find(f"{{{WSU}}}Created")
+    stamp = een(root, "//wsse:Security/wsu:Timestamp")
+    created = stamp.find(f"{{{WSU}}}Created")
     if wijziging == "leeg":
-        for kind in list(stempel):
-            stempel.remove(kind)
+        for kind in list(stamp):
+            stamp.remove(kind)
     elif wijziging == "geen-created":
-        stempel.remove(created)
+        stamp.remove(created)
     elif wijziging == "twee-created":
-        stempel.insert(1, copy.deepcopy(created))
+        stamp.insert(1, copy.deepcopy(created))
     else:
-        etree.SubElement(stempel, f"{{{WSSE}}}Nonce").text = "bm9uY2U="
+        etree.SubElement(stamp, f"{{{WSSE}}}Nonce").text = "bm9uY2U="
     herteken(root, sleutel)
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, contains)
 
@@ -941,14 +941,14 @@ def test_h62_created_form(root, sleutel, created, contains):
     weiger(data, WsSecurityFault.INVALID_SECURITY, contains)
 
 
-def test_h65_new_message_id_under_a_replayed_signature(verzoek):
+def test_h65_new_message_id_under_a_replayed_signature(soap_request):
     """The MessageID is signed, so a replay with a fresh MessageID fails on its digest (the
     SignatureValue replay cache is the persistence layer's second line)."""
-    data = verzoek.replace(b"000000000001</wsa:MessageID>", b"000000000002</wsa:MessageID>")
-    assert data != verzoek
-    fout = weiger(data, WsSecurityFault.FAILED_CHECK)
-    assert fout.wss is WsSecurityFault.FAILED_CHECK
-    assert fout.reden == "wsse:FailedCheck digest mismatch on reference #h-msg (wsa:MessageID)"
+    data = soap_request.replace(b"000000000001</wsa:MessageID>", b"000000000002</wsa:MessageID>")
+    assert data != soap_request
+    error = weiger(data, WsSecurityFault.FAILED_CHECK)
+    assert error.wss is WsSecurityFault.FAILED_CHECK
+    assert error.reden == "wsse:FailedCheck digest mismatch on reference #h-msg (wsa:MessageID)"
 
 
 def test_h63_timestamp_present_but_not_signed(root, sleutel):
@@ -960,89 +960,89 @@ def test_h63_timestamp_present_but_not_signed(root, sleutel):
 # --- G. inputs that must be accepted; canonicalisation ---------------------------------------------
 
 
-def test_h113_whitespace_and_syntax_outside_and_inside_signed_content(verzoek, root):
-    data = verzoek.replace(b"\n    <wsa:MessageID", b"\n\n\t <wsa:MessageID")  # between header blocks
+def test_h113_whitespace_and_syntax_outside_and_inside_signed_content(soap_request, root):
+    data = soap_request.replace(b"\n    <wsa:MessageID", b"\n\n\t <wsa:MessageID")  # between header blocks
     data = data.replace(b"<vva:brinVo>99XA</vva:brinVo>", b"<vva:brinVo>&#x39;9X<![CDATA[A]]></vva:brinVo>")
     bst = een(root, "//wsse:BinarySecurityToken")
-    ident, waarde, codering = (bst.get(naam).encode() for naam in (WSU_ID, "ValueType", "EncodingType"))
+    ident, waarde, encoding = (bst.get(naam).encode() for naam in (WSU_ID, "ValueType", "EncodingType"))
     origineel = b'<wsse:BinarySecurityToken wsu:Id="%s" ValueType="%s" EncodingType="%s">' % (
         ident,
         waarde,
-        codering,
+        encoding,
     )
     omgedraaid = b"<wsse:BinarySecurityToken EncodingType='%s'\n ValueType='%s'  wsu:Id='%s' >" % (
-        codering,
+        encoding,
         waarde,
         ident,
     )
     assert origineel in data
     data = data.replace(origineel, omgedraaid)  # attribute order, quote style, whitespace in the tag
-    methode = b'<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>'
-    assert methode in data
-    data = data.replace(methode, methode[:-2] + b"></ds:SignatureMethod>")  # empty-element form
-    assert check_all(data).ondertekend == alle_ids(root)
+    method = b'<ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/>'
+    assert method in data
+    data = data.replace(method, method[:-2] + b"></ds:SignatureMethod>")  # empty-element form
+    assert check_all(data).signed == alle_ids(root)
 
 
-def test_h113_whitespace_inside_signed_content_still_matters(verzoek):
-    data = verzoek.replace(b"<vva:brinVo>99XA</vva:brinVo>", b"<vva:brinVo>99XA </vva:brinVo>")
+def test_h113_whitespace_inside_signed_content_still_matters(soap_request):
+    data = soap_request.replace(b"<vva:brinVo>99XA</vva:brinVo>", b"<vva:brinVo>99XA </vva:brinVo>")
     weiger(data, WsSecurityFault.FAILED_CHECK, "digest mismatch on reference #h-body (Body)")
 
 
-def test_h114_comment_inserted_into_signed_body_text(verzoek, root):
-    data = verzoek.replace(
+def test_h114_comment_inserted_into_signed_body_text(soap_request, root):
+    data = soap_request.replace(
         b"<vva:brinVo>99XA</vva:brinVo>", b"<vva:brinVo>99<!-- opmerking -->XA</vva:brinVo>"
     )
-    assert check_all(data).ondertekend == alle_ids(root)
+    assert check_all(data).signed == alle_ids(root)
 
 
 @pytest.mark.parametrize("splitsing", [b"99999<!---->0019", b"<![CDATA[99999]]>0019"])
-def test_h115_identifier_split_by_comment_or_cdata(verzoek, root, splitsing):
-    data = verzoek.replace(b"999990019", splitsing)
+def test_h115_identifier_split_by_comment_or_cdata(soap_request, root, splitsing):
+    data = soap_request.replace(b"999990019", splitsing)
     bsn = parse_bericht(data).find(".//{urn:nl:vva:aanmelden:v1}bsn")
     assert "".join(bsn.itertext()) == "999990019"  # the joined value is what was signed
-    assert check_all(data).ondertekend == alle_ids(root)
+    assert check_all(data).signed == alle_ids(root)
 
 
-def test_h116_envelope_and_header_prefix_renamed(verzoek, root):
-    data = verzoek.replace(
+def test_h116_envelope_and_header_prefix_renamed(soap_request, root):
+    data = soap_request.replace(
         b"<soap:Envelope ", b'<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/" '
     )
     data = data.replace(b"</soap:Envelope>", b"</S:Envelope>")
     data = data.replace(b"<soap:Header>", b"<S:Header>").replace(b"</soap:Header>", b"</S:Header>")
     assert b"<S:Header>" in data and b"<soap:Body" in data
-    assert check_all(data).ondertekend == alle_ids(root)
+    assert check_all(data).signed == alle_ids(root)
 
 
-def test_h117_prefix_of_a_signed_element_changed(verzoek):
-    data = verzoek.replace(b"<wsa:To wsu:Id", b'<a:To xmlns:a="http://www.w3.org/2005/08/addressing" wsu:Id')
+def test_h117_prefix_of_a_signed_element_changed(soap_request):
+    data = soap_request.replace(b"<wsa:To wsu:Id", b'<a:To xmlns:a="http://www.w3.org/2005/08/addressing" wsu:Id')
     data = data.replace(b"</wsa:To>", b"</a:To>")
     weiger(data, WsSecurityFault.FAILED_CHECK, "digest mismatch on reference #h-to (wsa:To)")
 
 
-def test_h117_default_namespace_redeclared_inside_signed_body(verzoek):
-    data = verzoek.replace(
+def test_h117_default_namespace_redeclared_inside_signed_body(soap_request):
+    data = soap_request.replace(
         b"<vva:brinVo>99XA</vva:brinVo>", b'<brinVo xmlns="urn:nl:vva:aanmelden:v1">99XA</brinVo>'
     )
     weiger(data, WsSecurityFault.FAILED_CHECK, "digest mismatch on reference #h-body (Body)")
 
 
 def test_h118_inclusive_namespaces_in_any_order_and_whitespace(root, sleutel):
-    transform = referentie(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+    transform = reference(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
     _prefixlijst(transform, "wsa soap")  # wsa is in scope but not used in Body: it changes the digest
     herteken(root, sleutel)
-    assert check_all(bytes_van(root)).ondertekend == alle_ids(root)
+    assert check_all(bytes_van(root)).signed == alle_ids(root)
     # Another order, with tabs and newlines on the wire: the parser turns each into a space
     # (XML 1.0 attribute-value normalisation), and that is what the sender signed.
     _prefixlijst(transform, "   soap    wsa  ")
     herteken(root, sleutel, digests=False)
     data = bytes_van(root).replace(b'PrefixList="   soap    wsa  "', b'PrefixList="\n  soap\t\r\n\t\twsa \t"')
     assert b"\t\r\n\t\twsa" in data  # CRLF counts once (XML 1.0 §2.11)
-    assert check_all(data).ondertekend == alle_ids(root)
+    assert check_all(data).signed == alle_ids(root)
 
 
 def test_h118_escaped_tab_in_prefix_list_is_refused_clearly(root, sleutel):
     """xmlsec1 splits on spaces only: an escaped tab (&#9;) would silently change the digest input."""
-    transform = referentie(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+    transform = reference(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
     _prefixlijst(transform, "soap\twsa")
     herteken(root, sleutel)
     assert b"soap&#9;wsa" in bytes_van(root)
@@ -1056,7 +1056,7 @@ def test_h118_escaped_tab_in_prefix_list_is_refused_clearly(root, sleutel):
 def test_h119_prefix_list_on_signed_info_is_honoured(root, sleutel):
     _prefixlijst(een(root, "//ds:CanonicalizationMethod"), "wsa soap")
     herteken(root, sleutel, digests=False)  # SignedInfo c14n with xmlns:wsa and xmlns:soap
-    assert check_all(bytes_van(root)).ondertekend == alle_ids(root)
+    assert check_all(bytes_van(root)).signed == alle_ids(root)
 
 
 def test_h119_a_signature_that_ignored_the_prefix_list_fails(root, sleutel):
@@ -1065,39 +1065,39 @@ def test_h119_a_signature_that_ignored_the_prefix_list_fails(root, sleutel):
     weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
 
 
-def test_h120_signature_in_the_default_namespace(verzoek, root, sleutel):
-    data = verzoek.replace(b"<ds:", b"<").replace(b"</ds:", b"</")
+def test_h120_signature_in_the_default_namespace(soap_request, root, sleutel):
+    data = soap_request.replace(b"<ds:", b"<").replace(b"</ds:", b"</")
     data = data.replace(
         b'xmlns:ds="http://www.w3.org/2000/09/xmldsig#"', b'xmlns="http://www.w3.org/2000/09/xmldsig#"'
     )
     nieuw = boom(data)
     assert nieuw.xpath("//*[local-name()='Signature']")[0].prefix is None
     herteken(nieuw, sleutel, digests=False)  # SignedInfo's c14n changed with its prefix
-    assert check_all(bytes_van(nieuw)).ondertekend == alle_ids(root)
+    assert check_all(bytes_van(nieuw)).signed == alle_ids(root)
 
 
-def test_h121_crlf_line_endings(verzoek, root):
-    data = verzoek.replace(b"\n", b"\r\n")
+def test_h121_crlf_line_endings(soap_request, root):
+    data = soap_request.replace(b"\n", b"\r\n")
     assert b"\r\n      <vva:brinVo>" in data  # inside the signed Body too
-    assert check_all(data).ondertekend == alle_ids(root)
+    assert check_all(data).signed == alle_ids(root)
 
 
-def test_h122_signed_part_reserialised_by_an_intermediary(verzoek):
-    data = verzoek.replace(
+def test_h122_signed_part_reserialised_by_an_intermediary(soap_request):
+    data = soap_request.replace(
         b'<vva:meldenPotentieleMboGanger xmlns:vva="urn:nl:vva:aanmelden:v1">',
         b'<vva:meldenPotentieleMboGanger xmlns:x="urn:x" xmlns:vva="urn:nl:vva:aanmelden:v1">',
     ).replace(b"\n      <vva:brinVo>", b"\n        <vva:brinVo>")
-    fout = weiger(data, WsSecurityFault.FAILED_CHECK)
-    assert fout.wss is WsSecurityFault.FAILED_CHECK
-    assert fout.reden == "wsse:FailedCheck digest mismatch on reference #h-body (Body)"
+    error = weiger(data, WsSecurityFault.FAILED_CHECK)
+    assert error.wss is WsSecurityFault.FAILED_CHECK
+    assert error.reden == "wsse:FailedCheck digest mismatch on reference #h-body (Body)"
 
 
 def test_default_prefix_in_prefix_list_is_left_to_xmlsec(root, sleutel):
     """lxml drops '#default'; the reference is then verified by xmlsec alone (still strict)."""
-    transform = referentie(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+    transform = reference(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
     _prefixlijst(transform, "#default")
     herteken(root, sleutel)  # no default namespace is in scope at Body: same digest either way
-    assert check_all(bytes_van(root)).ondertekend == alle_ids(root)
+    assert check_all(bytes_van(root)).signed == alle_ids(root)
     een(root, "/soap:Envelope/soap:Body")[0][0].text = "99ZZ"
     weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
 
@@ -1125,14 +1125,14 @@ def test_s8_signatureconfirmation_alleen_in_antwoorden(root):
         bytes_van(root),
         WsSecurityFault.INVALID_SECURITY,
         "unexpected SignatureConfirmation",
-        bevestiging_toegestaan=False,
+        confirmation_allowed=False,
     )
 
 
 def test_h28_verwijzing_naar_een_deel_dat_wb004_niet_noemt(root, sleutel):
     body_kind = een(root, "/soap:Envelope/soap:Body/*")
     body_kind.set(WSU_ID, "h-binnen")
-    nieuw = copy.deepcopy(referentie(root, "h-body"))
+    nieuw = copy.deepcopy(reference(root, "h-body"))
     nieuw.set("URI", "#h-binnen")
     een(root, "//ds:SignedInfo").append(nieuw)
     herteken(root, sleutel)
@@ -1147,16 +1147,16 @@ def test_vertrouwen_wordt_gevraagd_voor_de_digests(root):
     from broker.edukoppeling.wss.verification import verify_envelope
 
     een(root, "/soap:Envelope/soap:Body/*").append(etree.Element("{urn:x}erbij"))
-    envelop = read_envelope(parse_bericht(bytes_van(root)), wss_toegestaan=True)
-    gevraagd = []
+    envelop = read_envelope(parse_bericht(bytes_van(root)), wss_allowed=True)
+    requested = []
 
     def weiger_afzender(certificaat):
-        gevraagd.append(certificaat.serial_number)
+        requested.append(certificaat.serial_number)
         raise EdukoppelingFault(FaultCode.CLIENT_EK0031, "untrusted signer", wss=WsSecurityFault.FAILED_CHECK)
 
     with pytest.raises(EdukoppelingFault, match="untrusted signer"):
         verify_envelope(envelop, NU, vertrouw=weiger_afzender)
-    assert len(gevraagd) == 1
+    assert len(requested) == 1
     # With a trusting callback the tampering is what fails, and its answer is the signer's OIN.
     with pytest.raises(EdukoppelingFault, match="digest mismatch"):
         verify_envelope(envelop, NU, vertrouw=lambda certificaat: "00000099000000000042")

@@ -42,28 +42,28 @@ _WEAK_KEY_TEXT = f"signing key must be RSA with at least {MIN_RSA_BITS} bits (SI
 class Signer:
     """Signs SOAP 1.1 envelopes with one key and certificate, loaded once.
 
-    ``sleutel_pem``: unencrypted PEM private key (RSA, >= 2048 bits); ``certificaat_pem``: the
-    matching certificate, sent as the BinarySecurityToken; ``onderteken_bst``: also sign the BST
+    ``key_pem``: unencrypted PEM private key (RSA, >= 2048 bits); ``certificate_pem``: the
+    matching certificate, sent as the BinarySecurityToken; ``sign_bst``: also sign the BST
     (O2, config ``sign_bst``). Raises ValueError for another key type, a short key,
     or a key that does not belong to the certificate. Safe to share between threads: every call
     uses its own xmlsec context.
     """
 
-    def __init__(self, sleutel_pem: bytes, certificaat_pem: bytes, onderteken_bst: bool = True) -> None:
-        certificaat = x509.load_pem_x509_certificate(certificaat_pem)
+    def __init__(self, key_pem: bytes, certificate_pem: bytes, sign_bst: bool = True) -> None:
+        certificaat = x509.load_pem_x509_certificate(certificate_pem)
         # The certificate's algorithm first: a DSA or EC pair is refused without loading its key.
-        publiek = rsa_key(certificaat)
-        if publiek is None:
+        public = rsa_key(certificaat)
+        if public is None:
             raise ValueError(_WEAK_KEY_TEXT)
-        prive = load_pem_private_key(sleutel_pem, password=None)
-        if not isinstance(prive, rsa.RSAPrivateKey) or prive.key_size < MIN_RSA_BITS:
+        private = load_pem_private_key(key_pem, password=None)
+        if not isinstance(private, rsa.RSAPrivateKey) or private.key_size < MIN_RSA_BITS:
             raise ValueError(_WEAK_KEY_TEXT)
-        if prive.public_key().public_numbers() != publiek.public_numbers():
+        if private.public_key().public_numbers() != public.public_numbers():
             raise ValueError("signing key does not belong to the certificate")
-        self._key = xmlsec.Key.from_memory(sleutel_pem, xmlsec.constants.KeyDataFormatPem)
-        self._bst_tekst = base64.b64encode(certificaat.public_bytes(Encoding.DER)).decode("ascii")
+        self._key = xmlsec.Key.from_memory(key_pem, xmlsec.constants.KeyDataFormatPem)
+        self._bst_text = base64.b64encode(certificaat.public_bytes(Encoding.DER)).decode("ascii")
         self.certificaat = certificaat
-        self.onderteken_bst = onderteken_bst
+        self.sign_bst = sign_bst
 
     @classmethod
     def from_files(cls, key_file: Path, certificate_file: Path) -> Signer:
@@ -71,35 +71,35 @@ class Signer:
         and ``vva envelope sign`` build theirs here). Raises ValueError as the constructor does."""
         return cls(Path(key_file).read_bytes(), Path(certificate_file).read_bytes())
 
-    def sign(self, envelop_root: etree._Element, nu: datetime, bevestig: str | None = None) -> etree._Element:
+    def sign(self, envelop_root: etree._Element, now: datetime, confirm: str | None = None) -> etree._Element:
         """Add one signed wsse:Security header to ``envelop_root`` in place and return the root.
 
-        In: a SOAP 1.1 Envelope with a Body (and no wsse:Security yet), the clock ``nu``
-        (timezone-aware), and for a response the request's SignatureValue ``bevestig`` (S8), which
+        In: a SOAP 1.1 Envelope with a Body (and no wsse:Security yet), the clock ``now``
+        (timezone-aware), and for a response the request's SignatureValue ``confirm`` (S8), which
         becomes a signed wsse11:SignatureConfirmation. The header is the last child of soap:Header
         (created if absent), as in DUO's own signed answers: gSOAP's WS-Security plugin refuses a
         message ("Message body not signed") when a signed header block follows wsse:Security. It
         holds Timestamp, BST, SignatureConfirmation, Signature, in that order, without
         mustUnderstand. Every signed element without a wsu:Id gets a fresh one.
-        Raises ValueError for a naive ``nu``, a non-SOAP-1.1 root, an existing Security header, or
+        Raises ValueError for a naive ``now``, a non-SOAP-1.1 root, an existing Security header, or
         duplicate ids among the signed elements; xmlsec.Error if signing itself fails.
         """
-        if nu.tzinfo is None or nu.utcoffset() is None:
+        if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("nu must be timezone-aware")
         header, body = _header_and_body(envelop_root)
         security = etree.Element(q(WSSE, "Security"), nsmap={"wsse": WSSE, "wsu": WSU})
         header.append(security)
-        timestamp = _timestamp(security, nu)
+        timestamp = _timestamp(security, now)
         bst = self._bst(security)
-        getekend = [body, timestamp] + [blok for blok in header if _is_wsa(blok)]
-        if bevestig is not None:
-            getekend.append(_confirmation(security, bevestig))
-        if self.onderteken_bst:
-            getekend.append(bst)
-        ids = [_ensure_id(element) for element in getekend]
+        signed = [body, timestamp] + [block for block in header if _is_wsa(block)]
+        if confirm is not None:
+            signed.append(_confirmation(security, confirm))
+        if self.sign_bst:
+            signed.append(bst)
+        ids = [_ensure_id(element) for element in signed]
         _check_unique(envelop_root, ids)
         signature = _template(security, ids, bst.get(_WSU_ID))
-        self._sign_message(signature, getekend)
+        self._sign_message(signature, signed)
         return envelop_root
 
     def _bst(self, security: etree._Element) -> etree._Element:
@@ -108,13 +108,13 @@ class Signer:
             q(WSSE, "BinarySecurityToken"),
             {_WSU_ID: _new_id(), "ValueType": X509V3, "EncodingType": BASE64_BINARY},
         )
-        bst.text = self._bst_tekst
+        bst.text = self._bst_text
         return bst
 
-    def _sign_message(self, signature: etree._Element, getekend: list[etree._Element]) -> None:
+    def _sign_message(self, signature: etree._Element, signed: list[etree._Element]) -> None:
         context = xmlsec.SignatureContext()
         context.key = self._key  # python-xmlsec copies the key into the context
-        for element in getekend:
+        for element in signed:
             context.register_id(element, "Id", WSU)
         context.sign(signature)
         # xmlsec wraps base64 at 64 characters. SignatureValue is outside SignedInfo, so removing
@@ -138,8 +138,8 @@ def _header_and_body(root: etree._Element) -> tuple[etree._Element, etree._Eleme
     return header, body
 
 
-def _is_wsa(blok: etree._Element) -> bool:
-    return isinstance(blok.tag, str) and etree.QName(blok).namespace == WSA
+def _is_wsa(block: etree._Element) -> bool:
+    return isinstance(block.tag, str) and etree.QName(block).namespace == WSA
 
 
 def _time(moment: datetime) -> str:
@@ -147,8 +147,8 @@ def _time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _timestamp(security: etree._Element, nu: datetime) -> etree._Element:
-    created = nu.astimezone(UTC)
+def _timestamp(security: etree._Element, now: datetime) -> etree._Element:
+    created = now.astimezone(UTC)
     created = created.replace(microsecond=created.microsecond // 1000 * 1000)
     timestamp = etree.SubElement(security, q(WSU, "Timestamp"), {_WSU_ID: _new_id()})
     etree.SubElement(timestamp, q(WSU, "Created")).text = _time(created)
@@ -156,12 +156,12 @@ def _timestamp(security: etree._Element, nu: datetime) -> etree._Element:
     return timestamp
 
 
-def _confirmation(security: etree._Element, bevestig: str) -> etree._Element:
+def _confirmation(security: etree._Element, confirm: str) -> etree._Element:
     """wsse11:SignatureConfirmation with the request's SignatureValue (WUS WB014; S8)."""
     return etree.SubElement(
         security,
         q(WSSE11, "SignatureConfirmation"),
-        {_WSU_ID: _new_id(), "Value": "".join(bevestig.split())},
+        {_WSU_ID: _new_id(), "Value": "".join(confirm.split())},
         nsmap={"wsse11": WSSE11},
     )
 
@@ -190,13 +190,13 @@ def _template(security: etree._Element, ids: list[str], bst_id: str) -> etree._E
     etree.SubElement(signed_info, q(DS, "CanonicalizationMethod"), Algorithm=EXC_C14N)
     etree.SubElement(signed_info, q(DS, "SignatureMethod"), Algorithm=RSA_SHA256)
     for ident in ids:
-        referentie = etree.SubElement(signed_info, q(DS, "Reference"), URI=f"#{ident}")
-        transforms = etree.SubElement(referentie, q(DS, "Transforms"))
+        reference = etree.SubElement(signed_info, q(DS, "Reference"), URI=f"#{ident}")
+        transforms = etree.SubElement(reference, q(DS, "Transforms"))
         etree.SubElement(transforms, q(DS, "Transform"), Algorithm=EXC_C14N)
-        etree.SubElement(referentie, q(DS, "DigestMethod"), Algorithm=SHA256)
-        etree.SubElement(referentie, q(DS, "DigestValue"))
+        etree.SubElement(reference, q(DS, "DigestMethod"), Algorithm=SHA256)
+        etree.SubElement(reference, q(DS, "DigestValue"))
     etree.SubElement(signature, q(DS, "SignatureValue"))
     key_info = etree.SubElement(signature, q(DS, "KeyInfo"))
-    token_referentie = etree.SubElement(key_info, q(WSSE, "SecurityTokenReference"))
-    etree.SubElement(token_referentie, q(WSSE, "Reference"), URI=f"#{bst_id}", ValueType=X509V3)
+    token_reference = etree.SubElement(key_info, q(WSSE, "SecurityTokenReference"))
+    etree.SubElement(token_reference, q(WSSE, "Reference"), URI=f"#{bst_id}", ValueType=X509V3)
     return signature

@@ -87,16 +87,16 @@ _HANDTEKENING_TRANSFORMS = (
 class VerifierSettings:
     """Limits of the verifier (docs/rules.md, Limits; H27, H28, H37; O4).
 
-    ``tijd_controleren=False`` keeps the Timestamp form check but skips freshness (recorded traffic).
+    ``check_time=False`` keeps the Timestamp form check but skips freshness (recorded traffic).
     """
 
-    max_leeftijd_s: int = 300
-    toekomst_s: int = 60
-    max_referenties: int = 30
+    max_age_s: int = 300
+    future_s: int = 60
+    max_references: int = 30
     max_transforms: int = 5
-    max_prefixen: int = 64
-    tijd_controleren: bool = True
-    bevestiging_toegestaan: bool = True  # False for requests: SignatureConfirmation is an answer's
+    max_prefixes: int = 64
+    check_time: bool = True
+    confirmation_allowed: bool = True  # False for requests: SignatureConfirmation is an answer's
 
 
 @dataclass(frozen=True)
@@ -105,13 +105,13 @@ class Verified:
 
     ``certificaat``: the BST certificate (trust still to be checked); ``signature_value``: the
     ds:SignatureValue text without whitespace (replay key, SignatureConfirmation S8);
-    ``ondertekend``: the wsu:Id values of every signed element; ``created``: wsu:Created (UTC);
+    ``signed``: the wsu:Id values of every signed element; ``created``: wsu:Created (UTC);
     ``oin``: the answer of the ``vertrouw`` callback.
     """
 
     certificaat: x509.Certificate
     signature_value: str
-    ondertekend: frozenset[str]
+    signed: frozenset[str]
     created: datetime
     oin: str | None = None  # what ``vertrouw`` returned (the signer's OIN), when one was given
 
@@ -121,9 +121,9 @@ class _Reference:
     """One ds:Reference after the algorithm checks of step 2."""
 
     uri: str | None
-    prefixen_per_transform: tuple[tuple[str, ...], ...]
-    digest_naam: str
-    digest_waarde: bytes
+    prefixes_per_transform: tuple[tuple[str, ...], ...]
+    digest_name: str
+    digest_value: bytes
 
 
 @dataclass(frozen=True)
@@ -131,13 +131,13 @@ class _Signature:
     """The parts of the one ds:Signature after step 2."""
 
     element: etree._Element
-    referenties: tuple[_Reference, ...]
+    references: tuple[_Reference, ...]
     signature_value: str
     bst_id: str
 
 
-def _fout(klasse: WsSecurityFault, reden: str, detail: str | None = None) -> EdukoppelingFault:
-    return EdukoppelingFault(FaultCode.CLIENT_EK0031, reden, detail, wss=klasse)
+def _make_fault(klass: WsSecurityFault, reden: str, detail: str | None = None) -> EdukoppelingFault:
+    return EdukoppelingFault(FaultCode.CLIENT_EK0031, reden, detail, wss=klass)
 
 
 def _elements(parent: etree._Element) -> list[etree._Element]:
@@ -152,13 +152,13 @@ def _short(waarde: str) -> str:
 
 def verify_envelope(
     envelop: Envelope,
-    nu: datetime,
+    now: datetime,
     settings: VerifierSettings = VerifierSettings(),
     vertrouw: Callable[[x509.Certificate], str | None] | None = None,
 ) -> Verified:
-    """Verify the WS-Security header of ``envelop`` (from ``read_envelope(root, wss_toegestaan=True)``).
+    """Verify the WS-Security header of ``envelop`` (from ``read_envelope(root, wss_allowed=True)``).
 
-    In: the checked envelope, the broker's clock ``nu`` (timezone-aware), the limits. Out: a
+    In: the checked envelope, the broker's clock ``now`` (timezone-aware), the limits. Out: a
     ``Verified`` with the signing certificate for the trust step. Raises
     ``EdukoppelingFault(FaultCode.CLIENT_EK0031, reden, detail)`` on the first failing check, in the order of
     the module docstring (S1–S7, check order step 4; WUS WB002–WB013; BSP R3001, R5404).
@@ -167,7 +167,7 @@ def verify_envelope(
     so an untrusted sender cannot make the broker canonicalise and digest megabytes; whatever it
     raises propagates, what it returns becomes ``Verified.oin``.
     """
-    if nu.tzinfo is None or nu.utcoffset() is None:
+    if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("nu must be timezone-aware")
     document = envelop.root.getroottree().getroot()
     security = _security_header(envelop)
@@ -177,21 +177,21 @@ def verify_envelope(
     index = id_index(document)
     bst = _find_bst(handtekening.bst_id, index, security)
     certificaat = _read_certificate(bst)
-    ondertekend = _resolve_references(handtekening.referenties, index)
-    _check_positions(ondertekend, envelop, timestamp, signature)
-    _check_coverage(ondertekend, envelop, timestamp)
-    _check_only_known_parts(ondertekend, envelop, timestamp, bst, security)
+    signed = _resolve_references(handtekening.references, index)
+    _check_positions(signed, envelop, timestamp, signature)
+    _check_coverage(signed, envelop, timestamp)
+    _check_only_known_parts(signed, envelop, timestamp, bst, security)
     _check_security_content(security, signature, timestamp, bst, settings)
     # Cheap checks first: trust, then digests and RSA (the expensive part, H28-style cost).
     oin = vertrouw(certificaat) if vertrouw is not None else None
     labels = _labels_of(envelop, timestamp, bst)
-    _check_digests(handtekening.referenties, ondertekend, labels)
-    _verify_cryptographically(signature, certificaat, ondertekend.values())
-    if settings.tijd_controleren:
-        created = check_timestamp(timestamp, nu, settings.max_leeftijd_s, settings.toekomst_s)
+    _check_digests(handtekening.references, signed, labels)
+    _verify_cryptographically(signature, certificaat, signed.values())
+    if settings.check_time:
+        created = check_timestamp(timestamp, now, settings.max_age_s, settings.future_s)
     else:
         created, _ = read_timestamp(timestamp)
-    return Verified(certificaat, handtekening.signature_value, frozenset(ondertekend), created, oin)
+    return Verified(certificaat, handtekening.signature_value, frozenset(signed), created, oin)
 
 
 # --- step 1: header shape (S1) ---------------------------------------------------------------------
@@ -201,12 +201,12 @@ def _security_header(envelop: Envelope) -> etree._Element:
     """Exactly one wsse:Security header, without soap:actor (S1). One for another actor is never
     processed here, so beside ours it would be an unprocessed header; alone, the message is unsigned
     for us (H14, H15)."""
-    if any(blok.get(_SOAP_ACTOR) is not None for blok in envelop.security):
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "wsse:Security header with a soap:actor")
+    if any(block.get(_SOAP_ACTOR) is not None for block in envelop.security):
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "wsse:Security header with a soap:actor")
     if not envelop.security:
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "no wsse:Security header")
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "no wsse:Security header")
     if len(envelop.security) > 1:
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "more than one wsse:Security header")  # H14
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "more than one wsse:Security header")  # H14
     return envelop.security[0]
 
 
@@ -221,19 +221,19 @@ def _check_security_content(
     nothing else (S1): no second token, no UsernameToken, no EncryptedKey on a -S service, no text;
     a SignatureConfirmation only in answers (S8)."""
     if (security.text or "").strip() or any((kind.tail or "").strip() for kind in security):
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "text in wsse:Security")
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "text in wsse:Security")
     for kind in security:
         if not isinstance(kind.tag, str) or kind is signature or kind is timestamp or kind is bst:
             continue
-        if kind.tag == q(WSSE11, "SignatureConfirmation") and settings.bevestiging_toegestaan:
+        if kind.tag == q(WSSE11, "SignatureConfirmation") and settings.confirmation_allowed:
             continue
-        raise _fout(
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, f"unexpected {etree.QName(kind).localname} in wsse:Security"
         )
 
 
 def _check_only_known_parts(
-    ondertekend: dict[str, etree._Element],
+    signed: dict[str, etree._Element],
     envelop: Envelope,
     timestamp: etree._Element,
     bst: etree._Element,
@@ -242,13 +242,13 @@ def _check_only_known_parts(
     """Only the parts WB004 names may be signed: the Body, the Timestamp, a wsa header block, the BST
     and a SignatureConfirmation. A reference to anything else buys nothing and costs digests (a
     request with 30 references into the Body costs seconds of CPU)."""
-    toegestaan = [envelop.body, timestamp, bst, *envelop.wsa]
-    toegestaan += [
+    allowed = [envelop.body, timestamp, bst, *envelop.wsa]
+    allowed += [
         k for k in security if isinstance(k.tag, str) and k.tag == q(WSSE11, "SignatureConfirmation")
     ]
-    for ident, element in ondertekend.items():
-        if not any(element is deel for deel in toegestaan):
-            raise _fout(
+    for ident, element in signed.items():
+        if not any(element is deel for deel in allowed):
+            raise _make_fault(
                 WsSecurityFault.INVALID_SECURITY,
                 f"reference #{_short(ident)} signs a part WB004 does not name",
             )
@@ -259,28 +259,28 @@ def _single_signature(document: etree._Element, security: etree._Element) -> etr
 
     xmlsec verifies only the node it is given; a second signature would go unchecked (CVE-2021-21238).
     """
-    handtekeningen = list(document.iter(q(DS, "Signature")))
-    if not handtekeningen:
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "no ds:Signature")
-    if len(handtekeningen) > 1:
-        raise _fout(
-            WsSecurityFault.INVALID_SECURITY, f"{len(handtekeningen)} ds:Signature elements in the message"
+    signatures = list(document.iter(q(DS, "Signature")))
+    if not signatures:
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "no ds:Signature")
+    if len(signatures) > 1:
+        raise _make_fault(
+            WsSecurityFault.INVALID_SECURITY, f"{len(signatures)} ds:Signature elements in the message"
         )
-    if handtekeningen[0].getparent() is not security:
-        raise _fout(
+    if signatures[0].getparent() is not security:
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, "ds:Signature is not a child of the wsse:Security header"
         )
-    return handtekeningen[0]
+    return signatures[0]
 
 
 def _single_timestamp(security: etree._Element) -> etree._Element:
     """Exactly one wsu:Timestamp child of the Security header (WUS WB002; BSP R3227; H61)."""
-    stempels = [kind for kind in _elements(security) if kind.tag == q(WSU, "Timestamp")]
-    if len(stempels) != 1:
-        raise _fout(
-            WsSecurityFault.INVALID_SECURITY, f"{len(stempels)} wsu:Timestamp elements in wsse:Security"
+    stamps = [kind for kind in _elements(security) if kind.tag == q(WSU, "Timestamp")]
+    if len(stamps) != 1:
+        raise _make_fault(
+            WsSecurityFault.INVALID_SECURITY, f"{len(stamps)} wsu:Timestamp elements in wsse:Security"
         )
-    return stempels[0]
+    return stamps[0]
 
 
 # --- step 2: algorithms and structure (S4, S5) -----------------------------------------------------
@@ -289,125 +289,125 @@ def _single_timestamp(security: etree._Element) -> etree._Element:
 def _read_signature(signature: etree._Element, settings: VerifierSettings) -> _Signature:
     """Check the Signature's structure and every algorithm URI before anything is computed."""
     if signature.find(f".//{{{DS}}}Manifest") is not None:
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:Manifest in ds:Signature")  # H19, BSP R5403
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:Manifest in ds:Signature")  # H19, BSP R5403
     if signature.find(f".//{{{DS}}}Object") is not None:
-        raise _fout(
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, "ds:Object in ds:Signature (enveloping)"
         )  # H18, BSP R3102
-    kinderen = _elements(signature)
-    if [kind.tag for kind in kinderen] != [q(DS, "SignedInfo"), q(DS, "SignatureValue"), q(DS, "KeyInfo")]:
-        raise _fout(
+    children = _elements(signature)
+    if [kind.tag for kind in children] != [q(DS, "SignedInfo"), q(DS, "SignatureValue"), q(DS, "KeyInfo")]:
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, "ds:Signature is not SignedInfo, SignatureValue, KeyInfo"
         )
-    signed_info, signature_value, key_info = kinderen
-    referenties = _read_signed_info(signed_info, settings)
+    signed_info, signature_value, key_info = children
+    references = _read_signed_info(signed_info, settings)
     waarde = _base64(signature_value, "ds:SignatureValue")
     bst_id = _read_key_info(key_info)
-    return _Signature(signature, referenties, waarde, bst_id)
+    return _Signature(signature, references, waarde, bst_id)
 
 
 def _read_signed_info(signed_info: etree._Element, settings: VerifierSettings) -> tuple[_Reference, ...]:
-    kinderen = _elements(signed_info)
-    namen = [kind.tag for kind in kinderen]
-    if namen[:2] != [q(DS, "CanonicalizationMethod"), q(DS, "SignatureMethod")] or any(
-        naam != q(DS, "Reference") for naam in namen[2:]
+    children = _elements(signed_info)
+    names = [kind.tag for kind in children]
+    if names[:2] != [q(DS, "CanonicalizationMethod"), q(DS, "SignatureMethod")] or any(
+        naam != q(DS, "Reference") for naam in names[2:]
     ):
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:SignedInfo structure")
-    _check_c14n(kinderen[0], "CanonicalizationMethod", settings)  # H35, H36, H119
-    _check_signature_method(kinderen[1])
-    referenties = kinderen[2:]
-    if not referenties:
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:SignedInfo without ds:Reference")
-    if len(referenties) > settings.max_referenties:  # H28: before any digest is computed
-        raise _fout(
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:SignedInfo structure")
+    _check_c14n(children[0], "CanonicalizationMethod", settings)  # H35, H36, H119
+    _check_signature_method(children[1])
+    references = children[2:]
+    if not references:
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:SignedInfo without ds:Reference")
+    if len(references) > settings.max_references:  # H28: before any digest is computed
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY,
-            f"{len(referenties)} references (max {settings.max_referenties})",
+            f"{len(references)} references (max {settings.max_references})",
         )
-    return tuple(_read_reference(referentie, settings) for referentie in referenties)
+    return tuple(_read_reference(reference, settings) for reference in references)
 
 
-def _check_c14n(methode: etree._Element, waar: str, settings: VerifierSettings) -> tuple[str, ...]:
+def _check_c14n(method: etree._Element, waar: str, settings: VerifierSettings) -> tuple[str, ...]:
     """exc-c14n without comments, optionally with one ec:InclusiveNamespaces; returns its prefixes.
 
     BSP R5404, R5412, R5407; WUS WB007; H24–H26, H35–H37, H118, H119.
     """
-    if methode.get("Algorithm") != EXC_C14N:
-        raise _fout(WsSecurityFault.UNSUPPORTED_ALGORITHM, f"{waar} is not exclusive c14n without comments")
-    kinderen = _elements(methode)
-    if not kinderen:
+    if method.get("Algorithm") != EXC_C14N:
+        raise _make_fault(WsSecurityFault.UNSUPPORTED_ALGORITHM, f"{waar} is not exclusive c14n without comments")
+    children = _elements(method)
+    if not children:
         return ()
-    if len(kinderen) > 1 or kinderen[0].tag != q(EC, "InclusiveNamespaces"):
-        raise _fout(
+    if len(children) > 1 or children[0].tag != q(EC, "InclusiveNamespaces"):
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, f"{waar} has children other than one ec:InclusiveNamespaces"
         )
-    prefixlijst = kinderen[0].get("PrefixList")
-    if prefixlijst is None:
-        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{waar} ec:InclusiveNamespaces without PrefixList")
-    if re.search(r"[\t\r\n]", prefixlijst):
+    prefix_list = children[0].get("PrefixList")
+    if prefix_list is None:
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{waar} ec:InclusiveNamespaces without PrefixList")
+    if re.search(r"[\t\r\n]", prefix_list):
         # Literal tabs and newlines became spaces in the parser (XML 1.0 §3.3.3); these were escaped
         # as character references. xmlsec1 splits a PrefixList on spaces only, so it would read one
         # unknown prefix here and digest differently from what the sender meant: refuse clearly.
-        raise _fout(
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList separated by escaped tab or newline"
         )
-    prefixen = tuple(prefix for prefix in prefixlijst.split(" ") if prefix)
-    if len(prefixen) > settings.max_prefixen:  # H37, CVE-2013-2156
-        raise _fout(
-            WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList above {settings.max_prefixen} prefixes"
+    prefixes = tuple(prefix for prefix in prefix_list.split(" ") if prefix)
+    if len(prefixes) > settings.max_prefixes:  # H37, CVE-2013-2156
+        raise _make_fault(
+            WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList above {settings.max_prefixes} prefixes"
         )
-    if any(prefix != "#default" and not _NCNAME.fullmatch(prefix) for prefix in prefixen):
-        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList is malformed")
-    return prefixen
+    if any(prefix != "#default" and not _NCNAME.fullmatch(prefix) for prefix in prefixes):
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList is malformed")
+    return prefixes
 
 
-def _check_signature_method(methode: etree._Element) -> None:
+def _check_signature_method(method: etree._Element) -> None:
     """RSA with SHA-2 only; no HMAC and no HMACOutputLength (SIGN004; H29–H32; CVE-2009-0217)."""
-    if methode.get("Algorithm") not in HANDTEKENING_METHODEN:
-        raise _fout(WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod is not rsa-sha256/384/512")
-    if _elements(methode):
-        raise _fout(
+    if method.get("Algorithm") not in HANDTEKENING_METHODEN:
+        raise _make_fault(WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod is not rsa-sha256/384/512")
+    if _elements(method):
+        raise _make_fault(
             WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod has parameters (HMACOutputLength)"
         )
 
 
-def _read_reference(referentie: etree._Element, settings: VerifierSettings) -> _Reference:
+def _read_reference(reference: etree._Element, settings: VerifierSettings) -> _Reference:
     """Transforms (1..max, each exc-c14n) and DigestMethod of one Reference (BSP R5416, R5423; H33)."""
-    kinderen = _elements(referentie)
-    namen = [kind.tag for kind in kinderen]
-    if namen != [q(DS, "Transforms"), q(DS, "DigestMethod"), q(DS, "DigestValue")]:
-        if namen == [q(DS, "DigestMethod"), q(DS, "DigestValue")]:
+    children = _elements(reference)
+    names = [kind.tag for kind in children]
+    if names != [q(DS, "Transforms"), q(DS, "DigestMethod"), q(DS, "DigestValue")]:
+        if names == [q(DS, "DigestMethod"), q(DS, "DigestValue")]:
             # Without Transforms the node-set becomes octets by *inclusive* c14n (XMLDSig 4.3.3.2).
-            raise _fout(WsSecurityFault.UNSUPPORTED_ALGORITHM, "ds:Reference without exc-c14n Transform")
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:Reference structure")
-    transforms = _elements(kinderen[0])
+            raise _make_fault(WsSecurityFault.UNSUPPORTED_ALGORITHM, "ds:Reference without exc-c14n Transform")
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:Reference structure")
+    transforms = _elements(children[0])
     if len(transforms) > settings.max_transforms:  # H27
-        raise _fout(
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY,
             f"{len(transforms)} transforms (max {settings.max_transforms})",
         )
     if not transforms or any(transform.tag != q(DS, "Transform") for transform in transforms):
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:Transforms structure")
-    prefixen = tuple(_check_c14n(transform, "Transform", settings) for transform in transforms)
-    digest_naam = DIGEST_METHODEN.get(kinderen[1].get("Algorithm"))
-    if digest_naam is None or _elements(kinderen[1]):
-        raise _fout(WsSecurityFault.UNSUPPORTED_ALGORITHM, "DigestMethod is not sha256/384/512")  # H31–H33
-    digest_waarde = base64.b64decode(_base64(kinderen[2], "ds:DigestValue"))
-    if len(digest_waarde) != hashlib.new(digest_naam).digest_size:
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:DigestValue has the wrong length")
-    return _Reference(referentie.get("URI"), prefixen, digest_naam, digest_waarde)
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:Transforms structure")
+    prefixes = tuple(_check_c14n(transform, "Transform", settings) for transform in transforms)
+    digest_name = DIGEST_METHODEN.get(children[1].get("Algorithm"))
+    if digest_name is None or _elements(children[1]):
+        raise _make_fault(WsSecurityFault.UNSUPPORTED_ALGORITHM, "DigestMethod is not sha256/384/512")  # H31–H33
+    digest_value = base64.b64decode(_base64(children[2], "ds:DigestValue"))
+    if len(digest_value) != hashlib.new(digest_name).digest_size:
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:DigestValue has the wrong length")
+    return _Reference(reference.get("URI"), prefixes, digest_name, digest_value)
 
 
-def _base64(element: etree._Element, veld: str) -> str:
+def _base64(element: etree._Element, field: str) -> str:
     """The base64 text of ``element`` without whitespace (xs:base64Binary allows line breaks; H38)."""
     if _elements(element):
-        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{veld} has child elements")
-    tekst = "".join("".join(element.itertext()).split())
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{field} has child elements")
+    text = "".join("".join(element.itertext()).split())
     try:
-        if not tekst or not base64.b64decode(tekst, validate=True):
+        if not text or not base64.b64decode(text, validate=True):
             raise ValueError
     except (binascii.Error, ValueError):
-        raise _fout(WsSecurityFault.INVALID_SECURITY, f"{veld} is not base64") from None
-    return tekst
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{field} is not base64") from None
+    return text
 
 
 def _read_key_info(key_info: etree._Element) -> str:
@@ -415,42 +415,42 @@ def _read_key_info(key_info: etree._Element) -> str:
 
     WUS WB009, WB010; BSP R5417, R3058, R3059; H42, H43, H52, H53, H94.
     """
-    kinderen = _elements(key_info)
-    namen = {kind.tag for kind in kinderen}
-    if namen & {q(DS, "KeyValue"), q(DS, "RetrievalMethod")}:
+    children = _elements(key_info)
+    names = {kind.tag for kind in children}
+    if names & {q(DS, "KeyValue"), q(DS, "RetrievalMethod")}:
         # Never a key found in the message (CVE-2021-21239); RetrievalMethod chains (CVE-2021-40690).
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "ds:KeyInfo holds KeyValue or RetrievalMethod")
-    if namen == {q(DS, "X509Data")}:
-        raise _fout(
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:KeyInfo holds KeyValue or RetrievalMethod")
+    if names == {q(DS, "X509Data")}:
+        raise _make_fault(
             WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE,
             "ds:X509Data instead of a token reference",
             DETAIL_DIRECTE_REFERENTIE,
         )
-    if len(kinderen) != 1 or kinderen[0].tag != q(WSSE, "SecurityTokenReference"):
-        raise _fout(
+    if len(children) != 1 or children[0].tag != q(WSSE, "SecurityTokenReference"):
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, "ds:KeyInfo must hold exactly one wsse:SecurityTokenReference"
         )
-    return _read_str(kinderen[0])
+    return _read_str(children[0])
 
 
-def _read_str(token_referentie: etree._Element) -> str:
-    kinderen = _elements(token_referentie)
-    namen = [kind.tag for kind in kinderen]
-    if q(WSSE, "KeyIdentifier") in namen or q(DS, "X509Data") in namen:
+def _read_str(token_reference: etree._Element) -> str:
+    children = _elements(token_reference)
+    names = [kind.tag for kind in children]
+    if q(WSSE, "KeyIdentifier") in names or q(DS, "X509Data") in names:
         # KeyIdentifier (SKI, thumbprint) or IssuerSerial: strict WB010 (H52).
-        raise _fout(
+        raise _make_fault(
             WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE,
             "STR uses a KeyIdentifier or IssuerSerial, not a direct reference",
             DETAIL_DIRECTE_REFERENTIE,
         )
-    if namen != [q(WSSE, "Reference")]:
-        raise _fout(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR must hold exactly one wsse:Reference")
-    referentie = kinderen[0]
-    if referentie.get("ValueType") != X509V3:
-        raise _fout(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR Reference ValueType is not X509v3")  # H53
-    uri = referentie.get("URI") or ""
+    if names != [q(WSSE, "Reference")]:
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR must hold exactly one wsse:Reference")
+    reference = children[0]
+    if reference.get("ValueType") != X509V3:
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR Reference ValueType is not X509v3")  # H53
+    uri = reference.get("URI") or ""
     if not (uri.startswith("#") and _NCNAME.fullmatch(uri[1:])):
-        raise _fout(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR Reference URI is not #NCName")
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR Reference URI is not #NCName")
     return uri[1:]
 
 
@@ -459,20 +459,20 @@ def _read_str(token_referentie: etree._Element) -> str:
 
 def _find_bst(bst_id: str, index: dict, security: etree._Element) -> etree._Element:
     """The BST the STR points at: unique id, a wsu:Id, a child of *our* Security header (H20)."""
-    treffers = index.get(bst_id, [])
-    if len(treffers) != 1:
-        raise _fout(
+    hits = index.get(bst_id, [])
+    if len(hits) != 1:
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN,
-            f"STR reference #{_short(bst_id)} matches {len(treffers)} elements",
+            f"STR reference #{_short(bst_id)} matches {len(hits)} elements",
         )
-    bst, attribuut = treffers[0]
-    if bst.tag != q(WSSE, "BinarySecurityToken") or attribuut != _WSU_ID:
-        raise _fout(
+    bst, attribute = hits[0]
+    if bst.tag != q(WSSE, "BinarySecurityToken") or attribute != _WSU_ID:
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN,
             "STR reference does not name a BinarySecurityToken by wsu:Id",
         )
     if bst.getparent() is not security:
-        raise _fout(
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN,
             "BinarySecurityToken is not in the same wsse:Security header",
         )
@@ -485,16 +485,16 @@ def _read_certificate(bst: etree._Element) -> x509.Certificate:
     BSP R3029–R3033 (H50, H51), PKIoverheid key sizes (H34), digitalSignature key usage (H49).
     """
     if bst.get("ValueType") != X509V3:
-        raise _fout(WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken ValueType is not X509v3")
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken ValueType is not X509v3")
     if bst.get("EncodingType") != BASE64_BINARY:
-        raise _fout(
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken EncodingType is not Base64Binary"
         )
     if any(
         naam.startswith("{") and naam.rpartition("}")[2] in ("ValueType", "EncodingType")
         for naam in bst.attrib
     ):
-        raise _fout(
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN,
             "BinarySecurityToken has namespace-qualified type attributes",
         )
@@ -502,14 +502,14 @@ def _read_certificate(bst: etree._Element) -> x509.Certificate:
         der = base64.b64decode(_base64(bst, "BinarySecurityToken"))
         certificaat = x509.load_der_x509_certificate(der)
     except (EdukoppelingFault, ValueError):
-        raise _fout(
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken is not one DER X.509 certificate"
         ) from None
     sleutel = rsa_key(certificaat)
     if sleutel is None:
-        raise _fout(WsSecurityFault.INVALID_SECURITY, "signing key is not RSA")
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, "signing key is not RSA")
     if sleutel.key_size < MIN_RSA_BITS:
-        raise _fout(
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (min {MIN_RSA_BITS})"
         )
     _check_key_usage(certificaat)
@@ -518,13 +518,13 @@ def _read_certificate(bst: etree._Element) -> x509.Certificate:
 
 def _check_key_usage(certificaat: x509.Certificate) -> None:
     try:
-        gebruik = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
+        usage = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return
     except ValueError:
-        raise _fout(WsSecurityFault.INVALID_SECURITY_TOKEN, "certificate extensions are malformed") from None
-    if not gebruik.digital_signature:
-        raise _fout(
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY_TOKEN, "certificate extensions are malformed") from None
+    if not usage.digital_signature:
+        raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN, "certificate lacks the digitalSignature key usage"
         )
 
@@ -547,33 +547,33 @@ def id_index(document: etree._Element) -> dict[str, list[tuple[etree._Element, s
     return dict(index)
 
 
-def _resolve_references(referenties: tuple[_Reference, ...], index: dict) -> dict[str, etree._Element]:
+def _resolve_references(references: tuple[_Reference, ...], index: dict) -> dict[str, etree._Element]:
     """Resolve each ``#id`` to its one element; returns id -> element in SignedInfo order."""
-    opgelost: dict[str, etree._Element] = {}
-    for referentie in referenties:
-        uri = referentie.uri or ""
+    resolved: dict[str, etree._Element] = {}
+    for reference in references:
+        uri = reference.uri or ""
         if not (uri.startswith("#") and _NCNAME.fullmatch(uri[1:])):
             # Empty URI, xpointer, external or cid: never fetched, never resolved (H7–H9; BSP R3001).
-            raise _fout(WsSecurityFault.INVALID_SECURITY, "Reference URI is not a same-document #NCName")
+            raise _make_fault(WsSecurityFault.INVALID_SECURITY, "Reference URI is not a same-document #NCName")
         ident = uri[1:]
-        treffers = index.get(ident, [])
-        if len(treffers) > 1:
-            raise _fout(
-                WsSecurityFault.FAILED_CHECK, f"duplicate id #{_short(ident)} ({len(treffers)} ID attributes)"
+        hits = index.get(ident, [])
+        if len(hits) > 1:
+            raise _make_fault(
+                WsSecurityFault.FAILED_CHECK, f"duplicate id #{_short(ident)} ({len(hits)} ID attributes)"
             )
-        if not treffers or treffers[0][1] != _WSU_ID:
-            raise _fout(
+        if not hits or hits[0][1] != _WSU_ID:
+            raise _make_fault(
                 WsSecurityFault.FAILED_CHECK, f"reference #{_short(ident)} does not resolve to a wsu:Id"
             )  # H6
-        element = treffers[0][0]
-        if ident in opgelost or any(element is eerder for eerder in opgelost.values()):
-            raise _fout(WsSecurityFault.INVALID_SECURITY, f"element #{_short(ident)} referenced twice")  # H28
-        opgelost[ident] = element
-    return opgelost
+        element = hits[0][0]
+        if ident in resolved or any(element is earlier for earlier in resolved.values()):
+            raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"element #{_short(ident)} referenced twice")  # H28
+        resolved[ident] = element
+    return resolved
 
 
 def _check_positions(
-    ondertekend: dict[str, etree._Element],
+    signed: dict[str, etree._Element],
     envelop: Envelope,
     timestamp: etree._Element,
     signature: etree._Element,
@@ -583,43 +583,43 @@ def _check_positions(
     Positions are compared as node identities of the envelope that ``read_envelope`` resolved by
     (namespace, local name), never through XPath built from prefixes.
     """
-    for ident, element in ondertekend.items():
+    for ident, element in signed.items():
         if element.tag == q(SOAP11, "Body") and element is not envelop.body:
-            raise _fout(
+            raise _make_fault(
                 WsSecurityFault.INVALID_SECURITY, f"signed soap:Body #{_short(ident)} is not /Envelope/Body"
             )
         if element.tag == q(WSU, "Timestamp") and element is not timestamp:
-            raise _fout(
+            raise _make_fault(
                 WsSecurityFault.INVALID_SECURITY,
                 f"signed wsu:Timestamp #{_short(ident)} is not in our Security header",
             )
         if etree.QName(element).namespace == WSA and not any(
-            element is blok or _is_descendant(element, blok) for blok in envelop.wsa
+            element is block or _is_descendant(element, block) for block in envelop.wsa
         ):
-            raise _fout(
+            raise _make_fault(
                 WsSecurityFault.INVALID_SECURITY,
                 f"signed wsa element #{_short(ident)} is not in a wsa header block",
             )
         if element is signature or _is_descendant(element, signature):
-            raise _fout(
+            raise _make_fault(
                 WsSecurityFault.INVALID_SECURITY, f"reference #{_short(ident)} points into ds:Signature"
             )
 
 
-def _is_descendant(element: etree._Element, voorouder: etree._Element) -> bool:
-    return any(ouder is voorouder for ouder in element.iterancestors())
+def _is_descendant(element: etree._Element, ancestor: etree._Element) -> bool:
+    return any(ouder is ancestor for ouder in element.iterancestors())
 
 
 def _check_coverage(
-    ondertekend: dict[str, etree._Element], envelop: Envelope, timestamp: etree._Element
+    signed: dict[str, etree._Element], envelop: Envelope, timestamp: etree._Element
 ) -> None:
     """Body, Timestamp and every wsa header block each have their own Reference (WUS WB004; H12, H21, H63)."""
-    vereist = [("soap:Body", envelop.body), ("wsu:Timestamp", timestamp)]
-    vereist += [(f"wsa:{etree.QName(blok).localname}", blok) for blok in envelop.wsa]
-    getekend = list(ondertekend.values())
-    for naam, element in vereist:
-        if not any(element is kandidaat for kandidaat in getekend):
-            raise _fout(WsSecurityFault.INVALID_SECURITY, f"coverage: {naam} is not signed")
+    required = [("soap:Body", envelop.body), ("wsu:Timestamp", timestamp)]
+    required += [(f"wsa:{etree.QName(block).localname}", block) for block in envelop.wsa]
+    signed_elements = list(signed.values())
+    for naam, element in required:
+        if not any(element is candidate for candidate in signed_elements):
+            raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"coverage: {naam} is not signed")
 
 
 # --- step 5: cryptography (S7) ---------------------------------------------------------------------
@@ -630,15 +630,15 @@ def _labels_of(
 ) -> list[tuple[etree._Element, str]]:
     """Names for the audit log: which part a reference covers."""
     labels = [(envelop.body, "Body"), (timestamp, "Timestamp"), (bst, "BinarySecurityToken")]
-    return labels + [(blok, f"wsa:{etree.QName(blok).localname}") for blok in envelop.wsa]
+    return labels + [(block, f"wsa:{etree.QName(block).localname}") for block in envelop.wsa]
 
 
 def _label_of(element: etree._Element, labels: list[tuple[etree._Element, str]]) -> str:
-    return next((naam for kandidaat, naam in labels if kandidaat is element), etree.QName(element).localname)
+    return next((naam for candidate, naam in labels if candidate is element), etree.QName(element).localname)
 
 
 def _check_digests(
-    referenties: tuple[_Reference, ...], ondertekend: dict[str, etree._Element], labels: list
+    references: tuple[_Reference, ...], signed: dict[str, etree._Element], labels: list
 ) -> None:
     """Digest each resolved node ourselves and compare with its DigestValue (H113, H117, H122).
 
@@ -646,42 +646,42 @@ def _check_digests(
     next to the very nodes positioned in step 4. lxml drops ``#default`` from a PrefixList, so such a
     reference is left to xmlsec alone (it passes the list to the same libxml2 c14n unchanged).
     """
-    for referentie, (ident, element) in zip(referenties, ondertekend.items(), strict=True):
-        if any("#default" in prefixen for prefixen in referentie.prefixen_per_transform):
+    for reference, (ident, element) in zip(references, signed.items(), strict=True):
+        if any("#default" in prefixes for prefixes in reference.prefixes_per_transform):
             continue
-        berekend = digest(element, referentie.prefixen_per_transform, referentie.digest_naam)
-        if not hmac.compare_digest(berekend, referentie.digest_waarde):
-            raise _fout(
+        computed = digest(element, reference.prefixes_per_transform, reference.digest_name)
+        if not hmac.compare_digest(computed, reference.digest_value):
+            raise _make_fault(
                 WsSecurityFault.FAILED_CHECK,
                 f"digest mismatch on reference #{_short(ident)} ({_label_of(element, labels)})",
             )
 
 
 def digest(
-    element: etree._Element, prefixen_per_transform: tuple[tuple[str, ...], ...], digest_naam: str
+    element: etree._Element, prefixes_per_transform: tuple[tuple[str, ...], ...], digest_name: str
 ) -> bytes:
     """Digest of ``element`` after a chain of exc-c14n transforms (lxml/libxml2 c14n, hashlib).
 
     The first transform canonicalises the node-set of the subtree (comments excluded); each next one
     canonicalises the octets of the previous one, as XMLDSig defines a transform chain.
     """
-    data = _exc_c14n(element, prefixen_per_transform[0])
-    for prefixen in prefixen_per_transform[1:]:
-        data = _exc_c14n(etree.fromstring(data, safe_xml_parser()), prefixen)
-    return hashlib.new(digest_naam, data).digest()
+    data = _exc_c14n(element, prefixes_per_transform[0])
+    for prefixes in prefixes_per_transform[1:]:
+        data = _exc_c14n(etree.fromstring(data, safe_xml_parser()), prefixes)
+    return hashlib.new(digest_name, data).digest()
 
 
-def _exc_c14n(element: etree._Element, prefixen: tuple[str, ...]) -> bytes:
+def _exc_c14n(element: etree._Element, prefixes: tuple[str, ...]) -> bytes:
     return etree.tostring(
         element,
         method="c14n",
         exclusive=True,
         with_comments=False,
-        inclusive_ns_prefixes=list(prefixen) or None,
+        inclusive_ns_prefixes=list(prefixes) or None,
     )
 
 
-def _verify_cryptographically(signature: etree._Element, certificaat: x509.Certificate, elementen) -> None:
+def _verify_cryptographically(signature: etree._Element, certificaat: x509.Certificate, elements) -> None:
     """python-xmlsec verifies SignedInfo and every Reference with the BST certificate's key only.
 
     Only the checked nodes are registered as ids, and only exc-c14n, rsa-sha2 and sha2 may run.
@@ -693,7 +693,7 @@ def _verify_cryptographically(signature: etree._Element, certificaat: x509.Certi
         context.key = xmlsec.Key.from_memory(
             certificaat.public_bytes(Encoding.PEM), xmlsec.constants.KeyDataFormatCertPem
         )
-        for element in elementen:
+        for element in elements:
             context.register_id(element, "Id", WSU)
         for transform in _REFERENTIE_TRANSFORMS:
             context.enable_reference_transform(transform)
@@ -701,4 +701,4 @@ def _verify_cryptographically(signature: etree._Element, certificaat: x509.Certi
             context.enable_signature_transform(transform)
         context.verify(signature)
     except xmlsec.Error:
-        raise _fout(WsSecurityFault.FAILED_CHECK, "signature value does not verify") from None
+        raise _make_fault(WsSecurityFault.FAILED_CHECK, "signature value does not verify") from None
