@@ -8,7 +8,8 @@
 # py_floor.py import, e.g., broker.edukoppeling.wss.signer.Signer and call
 # verifieer(…). This copies the tool to a scratch folder, maps those names with the rename's own
 # mapping (scripts/maintenance/rename_to_english.py: Python names and module paths only, never a
-# string, so no request, check or figure of the tool changes) and runs the copy's run.sh from here.
+# string, so no request, check or figure of the tool changes), fixes the one step of its gate that
+# assumed the signer put wsse:Security first, and runs the copy's run.sh from here.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=$(cd "${PEER_SHARED:-$ROOT/../shared}" && pwd)
@@ -23,7 +24,19 @@ rm -rf "$COPY/results"
     cd "$COPY"
     git init -q && git add -A && git -c user.name=peer -c user.email=peer@localhost commit -qm "the tool as shared"
     "$PYTHON" "$ROOT/scripts/maintenance/rename_to_english.py" . > rename.log
-    echo "peer tool copied to $COPY; names mapped: $(git diff --stat | tail -1)"
+    # The gate re-signs a request by removing "the Security header" as the Header's first child; since
+    # ad7ce1c the broker's signer puts wsse:Security last (as DUO does, for gSOAP), so remove it by name.
+    "$PYTHON" - <<'PY'
+from pathlib import Path
+gate = Path("gate.py")
+old = "header.remove(header[0])"
+new = 'header.remove(header.find("{http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd}Security"))'
+text = gate.read_text()
+if text.count(old) != 1:
+    raise SystemExit("peer tool's gate.py changed: its re-signing step is not where bench/peer_wss4j.sh expects it")
+gate.write_text(text.replace(old, new))
+PY
+    echo "peer tool copied to $COPY; names mapped and the gate's re-signing fixed: $(git diff --stat | tail -1)"
 )
 cd "$ROOT"
 PEER_SHARED="$SHARED" exec bash "$COPY/run.sh"
