@@ -106,9 +106,9 @@ def _bounded_by_counts(raw: bytes, limieten: Limits) -> bool:
     starts with a '<', every attribute and namespace declaration has a '=' (no entities, no DTD
     defaults), no attribute value is longer than the message. Most messages are this small: the
     tree walk in Python is then left to the (rare) message that needs it (issue 18)."""
-    tekens = raw.count(b"<")
+    tags = raw.count(b"<")
     return (
-        tekens <= min(limieten.elements, limieten.children)
+        tags <= min(limieten.elements, limieten.children)
         and len(raw) <= limieten.attribute_value
         and raw.count(b"=") + raw.count(b"xmlns") <= limieten.attributes
     )

@@ -47,12 +47,12 @@ def brins_of_sender(
     uitkomst: dict[int, Afwijzing | str] = {}
     foreign: dict[int, str] = {}
     # A batch names the same few BRINs thousands of times: each distinct valid one is parsed once.
-    geldige: dict[str, str] = {}
+    parsed: dict[str, str] = {}
     for volgnummer, raw in records:
         try:
-            brin = geldige.get(raw) if raw else None
+            brin = parsed.get(raw) if raw else None
             if brin is None:
-                brin = geldige[raw or ""] = parse_brin(raw or "")
+                brin = parsed[raw or ""] = parse_brin(raw or "")
         except Afwijzing as rejection:
             uitkomst[volgnummer] = rejection
             continue
