@@ -23,6 +23,7 @@ from datetime import timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import SignatureConfiguration, XMLVerifier
@@ -803,6 +804,21 @@ def test_h55_trusted_certificate_but_another_signing_key(keys):
     root = boom(bouw_verzoek(zonder_bst))
     een(root, "//wsse:BinarySecurityToken").text = keys.ander.der_base64
     weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
+
+
+def test_h55_a_certificate_kept_from_an_earlier_request_still_needs_its_own_signature(keys):
+    """The verifier keeps each certificate's parsed form and key (issue 18); a certificate seen and
+    accepted before, then carried by a message another key signed, is still refused."""
+    ander = Signer(keys.ander.key_pem, keys.ander.certificate_pem)
+    verified = check_all(bouw_verzoek(ander))
+    assert verified.certificaat.public_bytes(Encoding.DER) == base64.b64decode(keys.ander.der_base64)
+    kept = verification._verification_key.cache_info().currsize
+    assert kept >= 1
+    zonder_bst = Signer(keys.sign.key_pem, keys.sign.certificate_pem, sign_bst=False)
+    root = boom(bouw_verzoek(zonder_bst))
+    een(root, "//wsse:BinarySecurityToken").text = keys.ander.der_base64
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
+    assert verification._verification_key.cache_info().currsize == kept  # the kept key was the one used
 
 
 def test_h55_swapped_bst_that_is_signed_fails_on_its_digest(root, keys):

@@ -35,6 +35,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import xmlsec
 from cryptography import x509
@@ -500,7 +501,7 @@ def _read_certificate(bst: etree._Element) -> x509.Certificate:
         )
     try:
         der = base64.b64decode(_base64(bst, "BinarySecurityToken"))
-        certificaat = x509.load_der_x509_certificate(der)
+        certificaat = _load_certificate(der)
     except (EdukoppelingFault, ValueError):
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken is not one DER X.509 certificate"
@@ -681,6 +682,29 @@ def _exc_c14n(element: etree._Element, prefixes: tuple[str, ...]) -> bytes:
     )
 
 
+#: How many certificates' parsed forms and keys a process keeps: a partner signs with one or two at a
+#: time, and a few thousand parties are registered nationally; a flood of new certificates only
+#: pushes the oldest out (issue 18: "do expensive things once", bounded).
+_CERTIFICATES_KEPT = 1024
+
+
+@lru_cache(maxsize=_CERTIFICATES_KEPT)
+def _load_certificate(der: bytes) -> x509.Certificate:
+    """The certificate of these DER bytes, parsed once per process (immutable, so shared by the
+    threads). Keyed by the bytes themselves: a certificate is its bytes. Every check on it
+    (``_read_certificate``, the trust store) still runs on every request; a parse error is not
+    cached and raises each time."""
+    return x509.load_der_x509_certificate(der)
+
+
+@lru_cache(maxsize=_CERTIFICATES_KEPT)
+def _verification_key(der: bytes) -> xmlsec.Key:
+    """The xmlsec key of a certificate, loaded once per process: loading it was a tenth of the
+    verification's cost (bench/README.md). Never changed after loading; python-xmlsec duplicates it
+    into each SignatureContext (``context.key = ...``, under the GIL), so threads share it read-only."""
+    return xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer)
+
+
 def _verify_cryptographically(signature: etree._Element, certificaat: x509.Certificate, elements) -> None:
     """python-xmlsec verifies SignedInfo and every Reference with the BST certificate's key only.
 
@@ -690,9 +714,7 @@ def _verify_cryptographically(signature: etree._Element, certificaat: x509.Certi
     """
     try:
         context = xmlsec.SignatureContext()
-        context.key = xmlsec.Key.from_memory(
-            certificaat.public_bytes(Encoding.PEM), xmlsec.constants.KeyDataFormatCertPem
-        )
+        context.key = _verification_key(certificaat.public_bytes(Encoding.DER))
         for element in elements:
             context.register_id(element, "Id", WSU)
         for transform in _REFERENTIE_TRANSFORMS:
