@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import xmlsec
 from lxml import etree
 from signxml import DigestAlgorithm, SignatureConfiguration, SignatureMethod, XMLVerifier
 
@@ -120,6 +121,36 @@ def test_signed_envelope_verifies_with_our_verifier(signer, keys):
     assert resultaat.certificaat == keys.sign.certificaat
     assert resultaat.signature_value == een(root, "//ds:SignatureValue").text
     assert "\n" not in resultaat.signature_value  # one line (S8 copies it)
+
+
+@pytest.mark.parametrize("sign_bst", [True, False])
+def test_signature_is_byte_identical_to_xmlsec_signing_the_same_template(keys, sign_bst):
+    """The signer digests and signs with lxml c14n, hashlib and cryptography (issue 18); python-xmlsec
+    filling in the same template must give the very same bytes (PKCS#1 v1.5 is deterministic), also
+    for a Body with a comment, CDATA, an unused namespace and attribute quoting to normalise."""
+    answer = (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:wsa="http://www.w3.org/2005/08/addressing"><soap:Header><wsa:Action>urn:a</wsa:Action>'
+        "<wsa:MessageID>urn:uuid:1</wsa:MessageID><wsa:RelatesTo>urn:uuid:0</wsa:RelatesTo></soap:Header>"
+        '<soap:Body><v:x xmlns:v="urn:nl:vva:aanmelden:v1" xmlns:q="urn:unused"><v:y b=\'2\'  a="1">'
+        "t&amp;<![CDATA[<c>]]></v:y><!-- c --></v:x></soap:Body></soap:Envelope>"
+    )
+    root = etree.fromstring(answer)
+    Signer(keys.sign.key_pem, keys.sign.certificate_pem, sign_bst=sign_bst).sign(root, NU, confirm="QUJD")
+    ours = etree.tostring(root)
+    # The template as the signer built it, emptied, and filled in by xmlsec instead.
+    for value in root.xpath("//ds:DigestValue | //ds:SignatureValue", namespaces=NS):
+        value.text = None
+    context = xmlsec.SignatureContext()
+    context.key = xmlsec.Key.from_memory(keys.sign.key_pem, xmlsec.constants.KeyDataFormatPem)
+    for element in root.xpath("//*[@wsu:Id]", namespaces=NS):
+        context.register_id(element, "Id", WSU)
+    signature = een(root, "//ds:Signature")
+    context.sign(signature)
+    value = een(root, "//ds:SignatureValue")
+    value.text = "".join(value.text.split())
+    assert len(root.xpath("//ds:Reference", namespaces=NS)) == (7 if sign_bst else 6)  # Body, Timestamp, 3 wsa, confirmation, BST
+    assert etree.tostring(root) == ours
 
 
 def test_bst_reference_can_be_switched_off(keys):
