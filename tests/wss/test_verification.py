@@ -806,6 +806,23 @@ def test_h55_trusted_certificate_but_another_signing_key(keys):
     weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
 
 
+def test_digests_made_to_match_a_changed_body_still_need_a_new_signature(root):
+    """Only SignedInfo's signature is left once every digest matches (issue 18: the references are
+    digested once, by the verifier): a Body changed with its DigestValue updated fails there."""
+    een(root, "/soap:Envelope/soap:Body")[0][0].text = "99ZZ"
+    body = reference(root, "h-body")
+    fresh = verification.digest(een(root, "/soap:Envelope/soap:Body"), ((),), "sha256")
+    body.find(f"{{{DS}}}DigestValue").text = base64.b64encode(fresh).decode()
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
+
+
+def test_a_signature_made_with_another_hash_than_its_signature_method_fails(root, sleutel):
+    """SignatureMethod says rsa-sha512, the value was made with SHA-256: the method named is the one run."""
+    herteken(root, sleutel)  # rsa-sha256, valid
+    een(root, "//ds:SignatureMethod").set("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512")
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
+
+
 def test_h55_a_certificate_kept_from_an_earlier_request_still_needs_its_own_signature(keys):
     """The verifier keeps each certificate's parsed form and key (issue 18); a certificate seen and
     accepted before, then carried by a message another key signed, is still refused."""

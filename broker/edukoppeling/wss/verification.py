@@ -54,6 +54,9 @@ from broker.edukoppeling.wss.constants import (
     EC,
     EXC_C14N,
     HANDTEKENING_METHODEN,
+    RSA_SHA256,
+    RSA_SHA384,
+    RSA_SHA512,
     WSSE11,
     X509V3,
     XML,
@@ -82,6 +85,12 @@ _HANDTEKENING_TRANSFORMS = (
     xmlsec.constants.TransformRsaSha384,
     xmlsec.constants.TransformRsaSha512,
 )
+#: The xmlsec signature transform of each allowed SignatureMethod (HANDTEKENING_METHODEN).
+_SIGNATURE_TRANSFORM = {
+    RSA_SHA256: xmlsec.constants.TransformRsaSha256,
+    RSA_SHA384: xmlsec.constants.TransformRsaSha384,
+    RSA_SHA512: xmlsec.constants.TransformRsaSha512,
+}
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,8 @@ class _Signature:
     references: tuple[_Reference, ...]
     signature_value: str
     bst_id: str
+    method: str  # the SignatureMethod's Algorithm, one of HANDTEKENING_METHODEN
+    prefixes: tuple[str, ...]  # the CanonicalizationMethod's PrefixList
 
 
 def _make_fault(klass: WsSecurityFault, reden: str, detail: str | None = None) -> EdukoppelingFault:
@@ -187,7 +198,7 @@ def verify_envelope(
     oin = vertrouw(certificaat) if vertrouw is not None else None
     labels = _labels_of(envelop, timestamp, bst)
     _check_digests(handtekening.references, signed, labels)
-    _verify_cryptographically(signature, certificaat, signed.values())
+    _verify_cryptographically(handtekening, certificaat, signed.values())
     if settings.check_time:
         created = check_timestamp(timestamp, now, settings.max_age_s, settings.future_s)
     else:
@@ -301,20 +312,23 @@ def _read_signature(signature: etree._Element, settings: VerifierSettings) -> _S
             WsSecurityFault.INVALID_SECURITY, "ds:Signature is not SignedInfo, SignatureValue, KeyInfo"
         )
     signed_info, signature_value, key_info = children
-    references = _read_signed_info(signed_info, settings)
+    references, prefixes, method = _read_signed_info(signed_info, settings)
     waarde = _base64(signature_value, "ds:SignatureValue")
     bst_id = _read_key_info(key_info)
-    return _Signature(signature, references, waarde, bst_id)
+    return _Signature(signature, references, waarde, bst_id, method, prefixes)
 
 
-def _read_signed_info(signed_info: etree._Element, settings: VerifierSettings) -> tuple[_Reference, ...]:
+def _read_signed_info(
+    signed_info: etree._Element, settings: VerifierSettings
+) -> tuple[tuple[_Reference, ...], tuple[str, ...], str]:
+    """The references, the CanonicalizationMethod's PrefixList and the SignatureMethod, checked."""
     children = _elements(signed_info)
     names = [kind.tag for kind in children]
     if names[:2] != [q(DS, "CanonicalizationMethod"), q(DS, "SignatureMethod")] or any(
         naam != q(DS, "Reference") for naam in names[2:]
     ):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:SignedInfo structure")
-    _check_c14n(children[0], "CanonicalizationMethod", settings)  # H35, H36, H119
+    prefixes = _check_c14n(children[0], "CanonicalizationMethod", settings)  # H35, H36, H119
     _check_signature_method(children[1])
     references = children[2:]
     if not references:
@@ -324,7 +338,8 @@ def _read_signed_info(signed_info: etree._Element, settings: VerifierSettings) -
             WsSecurityFault.INVALID_SECURITY,
             f"{len(references)} references (max {settings.max_references})",
         )
-    return tuple(_read_reference(reference, settings) for reference in references)
+    method = children[1].get("Algorithm")
+    return tuple(_read_reference(reference, settings) for reference in references), prefixes, method
 
 
 def _check_c14n(method: etree._Element, waar: str, settings: VerifierSettings) -> tuple[str, ...]:
@@ -705,16 +720,49 @@ def _verification_key(der: bytes) -> xmlsec.Key:
     return xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer)
 
 
-def _verify_cryptographically(signature: etree._Element, certificaat: x509.Certificate, elements) -> None:
-    """python-xmlsec verifies SignedInfo and every Reference with the BST certificate's key only.
+def _verify_cryptographically(signature: _Signature, certificaat: x509.Certificate, elements) -> None:
+    """The SignatureValue over SignedInfo, verified by python-xmlsec with the BST certificate's key only.
 
-    Only the checked nodes are registered as ids, and only exc-c14n, rsa-sha2 and sha2 may run.
-    Since every id is unique in the document (step 4) and a DOCTYPE never gets this far
-    (``parse_bericht``), libxml2's ID lookup finds exactly the nodes checked above.
+    Every Reference's digest has been checked by ``_check_digests`` on the very nodes positioned in
+    step 4, and SignedInfo names those digests: verifying the signature over SignedInfo completes
+    the check. SignedInfo is canonicalised as the references are (lxml's exc-c14n with its
+    PrefixList), and only rsa-sha2 can run. xmlsec digesting every reference a second time, with
+    libxml2's node-set c14n over the whole document per reference, was the larger part of the
+    verification's cost (issue 18).
+
+    A PrefixList naming ``#default`` (which lxml drops) anywhere is left to xmlsec's full verification
+    of SignedInfo and every Reference, as before: only the checked nodes are registered as ids, and
+    only exc-c14n, rsa-sha2 and sha2 may run. Since every id is unique in the document (step 4) and a
+    DOCTYPE never gets this far (``parse_bericht``), libxml2's ID lookup finds exactly the nodes
+    checked above.
     """
+    key = _verification_key(certificaat.public_bytes(Encoding.DER))
+    if _names_default_namespace(signature):
+        _verify_with_xmlsec_alone(signature.element, key, elements)
+        return
+    signed_info = signature.element.find(q(DS, "SignedInfo"))
     try:
         context = xmlsec.SignatureContext()
-        context.key = _verification_key(certificaat.public_bytes(Encoding.DER))
+        context.key = key
+        context.verify_binary(
+            _exc_c14n(signed_info, signature.prefixes),
+            _SIGNATURE_TRANSFORM[signature.method],
+            base64.b64decode(signature.signature_value),
+        )
+    except xmlsec.Error:
+        raise _make_fault(WsSecurityFault.FAILED_CHECK, "signature value does not verify") from None
+
+
+def _names_default_namespace(signature: _Signature) -> bool:
+    return "#default" in signature.prefixes or any(
+        "#default" in prefixes for reference in signature.references for prefixes in reference.prefixes_per_transform
+    )
+
+
+def _verify_with_xmlsec_alone(signature: etree._Element, key: xmlsec.Key, elements) -> None:
+    try:
+        context = xmlsec.SignatureContext()
+        context.key = key
         for element in elements:
             context.register_id(element, "Id", WSU)
         for transform in _REFERENTIE_TRANSFORMS:
