@@ -16,8 +16,10 @@ fault class (docs/rules.md, audit classes) and never a payload value.
    broker reads: /Envelope/Body, the Timestamp in our Security header, each wsa header block.
 5. Cryptography (S7; H55, H113–H122): our own exclusive-c14n digest of each resolved node (precise
    audit reason, and proof that the node we checked is the node whose digest was signed), then
-   python-xmlsec verifies the whole SignedInfo with the key of the BST certificate only
-   (never a key from KeyInfo, CVE-2021-21239) and only the allowed transforms.
+   python-xmlsec verifies the SignatureValue over the canonical SignedInfo with the key of the BST
+   certificate only (never a key from KeyInfo, CVE-2021-21239) and the SignatureMethod named; each
+   reference is digested once. A PrefixList naming ``#default`` gets xmlsec's full verification of
+   SignedInfo and every Reference instead, with only the allowed transforms.
 6. Timestamp (S6; H56–H62).
 
 Certificate trust (chain, validity, CRL, OIN) is not decided here: ``Verified.certificaat`` goes
