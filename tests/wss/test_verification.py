@@ -1193,3 +1193,29 @@ def test_vertrouwen_wordt_gevraagd_voor_de_digests(root):
     # With a trusting callback the tampering is what fails, and its answer is the signer's OIN.
     with pytest.raises(EdukoppelingFault, match="digest mismatch"):
         verify_envelope(envelop, NU, vertrouw=lambda certificaat: "00000099000000000042")
+
+
+# --- issue 18 review: what xmlsec's full verification refused, and our own checks alone do not -----
+
+
+@pytest.mark.parametrize("spatie", ["\u00a0", "\u2028", "\u3000", "\u0085"], ids=["nbsp", "ls", "ideographic", "nel"])
+@pytest.mark.parametrize("veld", ["SignatureValue", "DigestValue"])
+def test_h38_base64_with_whitespace_outside_xml_whitespace_is_refused(root, sleutel, veld, spatie):
+    """xs:base64Binary allows only XML whitespace (#x20, #x9, #xA, #xD) between its characters, and
+    xmlsec1 skips only those. ``_base64`` drops whatever Python's ``str.split`` calls whitespace
+    (NBSP, U+2028, U+3000, NEL...). Before issue 18 xmlsec read the SignatureValue and every
+    DigestValue itself and refused these (wsse:FailedCheck); now the verifier decodes its own
+    cleaned text and accepts them. The SignatureValue is outside SignedInfo, so anyone on the path
+    can make such a variant of a signed message."""
+    if veld == "SignatureValue":
+        waarde = een(root, "//ds:SignatureValue")
+        waarde.text = waarde.text[:10] + spatie + waarde.text[10:]
+    else:
+        digest = reference(root, "h-body").find(f"{{{DS}}}DigestValue")
+        digest.text = digest.text[:10] + spatie + digest.text[10:]
+        herteken(root, sleutel, digests=False)  # the signer put it there: SignedInfo verifies
+    with pytest.raises(EdukoppelingFault) as info:
+        check_all(bytes_van(root))
+    assert info.value.code is FaultCode.CLIENT_EK0031
+    # FailedCheck as before issue 18 (or InvalidSecurity "is not base64", refused as malformed).
+    assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
