@@ -22,7 +22,8 @@ import copy
 from datetime import timedelta
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from lxml import etree
@@ -1219,3 +1220,40 @@ def test_h38_base64_with_whitespace_outside_xml_whitespace_is_refused(root, sleu
     assert info.value.code is FaultCode.CLIENT_EK0031
     # FailedCheck as before issue 18 (or InvalidSecurity "is not base64", refused as malformed).
     assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
+
+
+def _met_default_namespace(root) -> etree._Element:
+    """The request with a default namespace declared on the Envelope: in scope everywhere, used nowhere."""
+    data = bytes_van(root).replace(b"<soap:Envelope ", b'<soap:Envelope xmlns="urn:x:standaard" ', 1)
+    return boom(data)
+
+
+@pytest.mark.parametrize("lijst", ["soap  wsa", " soap", "  "], ids=["double-space", "leading-space", "spaces-only"])
+def test_h118_empty_prefix_list_token_is_the_default_namespace_for_xmlsec(root, sleutel, lijst):
+    """xmlsec1 splits a PrefixList on every single space and keeps the empty tokens; libxml2's
+    exclusive c14n reads an empty prefix as ``#default``. With a default namespace in scope, xmlsec
+    therefore digested the Body with ``xmlns="..."`` and our digest (empty tokens dropped) without it:
+    before issue 18 the two disagreed and the message was refused (wsse:FailedCheck). Now the
+    ``#default`` fallback looks for the literal token only, xmlsec no longer digests, and the message
+    is accepted."""
+    nieuw = _met_default_namespace(root)
+    transform = reference(nieuw, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+    _prefixlijst(transform, lijst)
+    herteken(nieuw, sleutel)  # digests as lxml computes them: empty tokens dropped
+    weiger(bytes_van(nieuw), WsSecurityFault.FAILED_CHECK)
+
+
+def test_h119_empty_token_in_signed_info_prefix_list_as_xmlsec_reads_it(root, sleutel):
+    """The other direction, on SignedInfo: a sender whose stack canonicalises like xmlsec1 (the empty
+    token of "ds  wsu" names the default namespace) was accepted before issue 18, when xmlsec verified
+    SignedInfo; lxml now canonicalises SignedInfo without ``xmlns="..."`` and refuses it."""
+    nieuw = _met_default_namespace(root)
+    _prefixlijst(een(nieuw, "//ds:CanonicalizationMethod"), "ds  wsu")
+    signed_info = een(nieuw, "//ds:SignedInfo")
+    c14n = etree.tostring(signed_info, method="c14n", exclusive=True, inclusive_ns_prefixes=["ds", "wsu"])
+    assert c14n.startswith(b"<ds:SignedInfo xmlns:ds=")
+    als_xmlsec = c14n.replace(b"<ds:SignedInfo ", b'<ds:SignedInfo xmlns="urn:x:standaard" ', 1)
+    private = serialization.load_pem_private_key(sleutel, password=None)
+    waarde = private.sign(als_xmlsec, padding.PKCS1v15(), hashes.SHA256())
+    een(nieuw, "//ds:SignatureValue").text = base64.b64encode(waarde).decode()
+    assert check_all(bytes_van(nieuw)).signed == alle_ids(root)
