@@ -1257,3 +1257,36 @@ def test_h119_empty_token_in_signed_info_prefix_list_as_xmlsec_reads_it(root, sl
     waarde = private.sign(als_xmlsec, padding.PKCS1v15(), hashes.SHA256())
     een(nieuw, "//ds:SignatureValue").text = base64.b64encode(waarde).decode()
     assert check_all(bytes_van(nieuw)).signed == alle_ids(root)
+
+
+@pytest.mark.parametrize(
+    ("pad", "naam", "schaduw"),
+    [
+        ("//ds:Transform/ec:InclusiveNamespaces", "PrefixList", "#default"),
+        ("//ds:Reference[@URI='#h-body']", "URI", "#h-to"),
+        ("//ds:SignatureMethod", "Algorithm", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"),
+        ("//ds:CanonicalizationMethod", "Algorithm", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"),
+    ],
+    ids=["prefix-list", "uri", "signature-method", "c14n-method"],
+)
+def test_h51_qualified_lookalike_before_a_ds_attribute_that_xmlsec_reads(root, sleutel, pad, naam, schaduw):
+    """xmlsec1 reads PrefixList, URI and Algorithm with libxml2's ``xmlGetProp``, which ignores the
+    namespace and takes the first attribute of that local name; the verifier reads the unqualified
+    one. A ``x:PrefixList="#default"`` (or ``x:URI``, ``x:Algorithm``) placed first made xmlsec verify
+    something else than our checks, and before issue 18 the message was refused (wsse:FailedCheck);
+    now only our reading counts and it is accepted, the ``#default`` fallback included. The BST's
+    qualified type attributes are refused for this reason (H51); these should be too."""
+    nieuw = _met_default_namespace(root)  # so that "#default" changes the Body's digest
+    if naam == "PrefixList":
+        _prefixlijst(reference(nieuw, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform"), "soap")
+    element = een(nieuw, pad)
+    waarde = element.attrib.pop(naam)
+    element.set(f"{{urn:x:schaduw}}{naam}", schaduw)  # first in document order
+    element.set(naam, waarde)
+    herteken(nieuw, sleutel)
+    data = bytes_van(nieuw)
+    assert data.index(f':{naam}="'.encode()) < data.index(f' {naam}="{waarde}"'.encode())
+    with pytest.raises(EdukoppelingFault) as info:
+        check_all(data)
+    assert info.value.code is FaultCode.CLIENT_EK0031
+    assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
