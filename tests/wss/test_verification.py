@@ -1290,3 +1290,19 @@ def test_h51_qualified_lookalike_before_a_ds_attribute_that_xmlsec_reads(root, s
         check_all(data)
     assert info.value.code is FaultCode.CLIENT_EK0031
     assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
+
+
+def test_h6_signed_wsu_id_with_surrounding_whitespace_is_not_the_referenced_id(root, sleutel):
+    """``id_index`` strips ids so that near-equal ids count as duplicates (H5). Resolving a reference
+    through it also makes ``#h-body`` name ``wsu:Id=" h-body "``; xmlsec looked the exact value up and
+    found nothing, so before issue 18 such a message was refused (wsse:FailedCheck). Now it is
+    accepted, though a verifier that looks ids up exactly, as xmlsec1 does, refuses it."""
+    body = een(root, "/soap:Envelope/soap:Body")
+    body.set(WSU_ID, " h-body ")
+    fresh = verification.digest(body, ((),), "sha256")
+    reference(root, "h-body").find(f"{{{DS}}}DigestValue").text = base64.b64encode(fresh).decode()
+    herteken(root, sleutel, digests=False)
+    with pytest.raises(EdukoppelingFault) as info:
+        check_all(bytes_van(root))
+    assert info.value.code is FaultCode.CLIENT_EK0031
+    assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
