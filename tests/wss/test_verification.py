@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import re
 from datetime import timedelta
 
 import pytest
@@ -1306,3 +1307,22 @@ def test_h6_signed_wsu_id_with_surrounding_whitespace_is_not_the_referenced_id(r
         check_all(bytes_van(root))
     assert info.value.code is FaultCode.CLIENT_EK0031
     assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
+
+
+def _relatieve_namespace(data: bytes, root, pad: str) -> bytes:
+    """``data`` with ``xmlns:zz="rel/ative"`` declared on the element at ``pad``, after signing."""
+    naam = etree.QName(een(root, pad)).localname
+    begin = re.search(rb"<(\w+:)?" + naam.encode() + rb"[ >]", data).group(0)
+    return data.replace(begin, begin[:-1] + b' xmlns:zz="rel/ative"' + begin[-1:], 1)
+
+
+@pytest.mark.parametrize("pad", ["//ds:Signature", "//ds:SignedInfo", "//ds:SignatureMethod"])
+def test_relative_namespace_uri_around_signed_info_is_a_clear_ek0031(soap_request, root, pad):
+    """Canonicalisation must fail on a relative namespace URI. xmlsec reported that as a failed
+    verification (EK0031 wsse:FailedCheck) before issue 18; lxml's c14n of SignedInfo now raises
+    ``etree.C14NError``, which escapes ``verify_envelope`` and becomes a server fault. The
+    declaration sits outside every signed part, so anyone can add it to any message on the way."""
+    data = _relatieve_namespace(soap_request, root, pad)
+    with pytest.raises(EdukoppelingFault) as info:
+        check_all(data)
+    assert info.value.code is FaultCode.CLIENT_EK0031
