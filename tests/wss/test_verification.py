@@ -1326,3 +1326,14 @@ def test_relative_namespace_uri_around_signed_info_is_a_clear_ek0031(soap_reques
     with pytest.raises(EdukoppelingFault) as info:
         check_all(data)
     assert info.value.code is FaultCode.CLIENT_EK0031
+
+
+@pytest.mark.parametrize("pad", ["/soap:Envelope", "//soap:Header", "//wsse:Security"])
+def test_relative_namespace_uri_in_scope_of_a_signed_part_is_a_clear_ek0031(soap_request, root, pad):
+    """The same relative namespace URI on an ancestor of a signed part: ``_check_digests`` canonicalises
+    that part with lxml, which raises ``etree.C14NError`` out of ``verify_envelope`` (a server fault).
+    Older than issue 18 (5072197 fails the same way), found in its review."""
+    data = _relatieve_namespace(soap_request, root, pad)
+    with pytest.raises(EdukoppelingFault) as info:
+        check_all(data)
+    assert info.value.code is FaultCode.CLIENT_EK0031
