@@ -1337,3 +1337,42 @@ def test_relative_namespace_uri_in_scope_of_a_signed_part_is_a_clear_ek0031(soap
     with pytest.raises(EdukoppelingFault) as info:
         check_all(data)
     assert info.value.code is FaultCode.CLIENT_EK0031
+
+
+def test_certificates_of_refused_messages_are_not_kept_in_memory(root):
+    """The certificate cache of issue 18 (``_load_certificate``) is bounded in count (1024), not in
+    size, and fills in step 3, before the trust check and before any signature is verified. Every
+    message that merely parses keeps its BST's DER bytes and parsed certificate for the process's
+    life: 1024 certificates of up to ~7.5 MB each (10 MiB requests) from an unauthenticated sender.
+    Before issue 18 nothing outlived the request."""
+    import gc
+    import tracemalloc
+
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes as chashes
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    naam = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "groot.test")])
+    opvulling = cx509.UnrecognizedExtension(cx509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), b"\0" * 2**20)
+    data = bytes_van(root)
+    bst = een(root, "//wsse:BinarySecurityToken").text
+    berichten = []
+    for serial in range(1, 9):
+        certificaat = (
+            cx509.CertificateBuilder().subject_name(naam).issuer_name(naam).public_key(key.public_key())
+            .serial_number(serial).not_valid_before(NU - timedelta(days=1)).not_valid_after(NU + timedelta(days=1))
+            .add_extension(opvulling, critical=False).sign(key, chashes.SHA256())
+        )
+        der = base64.b64encode(certificaat.public_bytes(Encoding.DER))
+        berichten.append(data.replace(bst.encode(), der))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for bericht in berichten:
+            weiger(bericht, WsSecurityFault.FAILED_CHECK)  # the BST is signed: its digest fails
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 2**20, f"{kept / 2**20:.1f} MiB kept after refusing 8 messages with 1 MiB certificates"
