@@ -320,3 +320,19 @@ def test_security_is_the_last_header_block_of_answers_faults_and_client_requests
     assert _header_namen(soap_request) == ["Action", "MessageID", "To", "From", "Security"]
     for root in (response, error, soap_request):
         check_all(to_bytes(root), now)  # and our own verifier still accepts them
+
+
+@pytest.mark.parametrize("ident", [" h-body ", "h-body\t"], ids=["spaces", "tab"])
+def test_an_existing_id_with_surrounding_whitespace_is_refused_or_signed_verifiably(signer, ident):
+    """The signer keeps an element's existing wsu:Id, and ``_check_unique`` compares ids stripped.
+    With python-xmlsec (before issue 18) the Reference URI ``# h-body `` resolved to nothing and
+    ``sign`` raised; the hashlib signer now emits that URI without complaint, and the message it
+    returns is refused by our own verifier (``#NCName`` only) and by xmlsec1. Either refuse to sign,
+    or sign something that verifies."""
+    text = VERZOEK_71.replace('wsu:Id="h-body"', f'wsu:Id="{ident}"')
+    root = etree.fromstring(text.encode())
+    try:
+        signer.sign(root, NU)
+    except (ValueError, xmlsec.Error):
+        return
+    check_all(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
