@@ -70,7 +70,7 @@ DETAIL_DIRECTE_REFERENTIE = "gebruik een BinarySecurityToken met een directe ref
 
 _ID_ATTRIBUUTNAMEN = frozenset({"Id", "ID", "id"})
 # xs:NCName, restricted to what an id needs: a letter or "_" first, then letters, digits, ".", "-", "_".
-_NCNAME = re.compile(r"[^\W\d][\w.\-]*")
+NCNAME = re.compile(r"[^\W\d][\w.\-]*")
 _SOAP_ACTOR = q(SOAP11, "actor")
 _WSU_ID = q(WSU, "Id")
 
@@ -308,6 +308,7 @@ def _read_signature(signature: etree._Element, settings: VerifierSettings) -> _S
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, "ds:Object in ds:Signature (enveloping)"
         )  # H18, BSP R3102
+    _refuse_qualified_lookalikes(signature)
     children = _elements(signature)
     if [kind.tag for kind in children] != [q(DS, "SignedInfo"), q(DS, "SignatureValue"), q(DS, "KeyInfo")]:
         raise _make_fault(
@@ -318,6 +319,23 @@ def _read_signature(signature: etree._Element, settings: VerifierSettings) -> _S
     waarde = _base64(signature_value, "ds:SignatureValue")
     bst_id = _read_key_info(key_info)
     return _Signature(signature, references, waarde, bst_id, method, prefixes)
+
+
+#: Attributes xmlsec1 reads with libxml2's ``xmlGetProp``, which ignores the namespace and takes the
+#: first of that local name: a qualified one beside ours would make xmlsec read another value.
+_READ_BY_LOCAL_NAME = frozenset({"URI", "Algorithm", "PrefixList", "Type"})
+
+
+def _refuse_qualified_lookalikes(signature: etree._Element) -> None:
+    """No namespace-qualified URI, Algorithm, PrefixList or Type anywhere in ds:Signature (as for the
+    BST's type attributes, H51): what this verifier reads and what xmlsec would read stay one value."""
+    for element in signature.iter(etree.Element):
+        for naam in element.attrib:
+            if naam.startswith("{") and naam.rpartition("}")[2] in _READ_BY_LOCAL_NAME:
+                raise _make_fault(
+                    WsSecurityFault.INVALID_SECURITY,
+                    f"namespace-qualified {naam.rpartition('}')[2]} attribute in ds:Signature",
+                )
 
 
 def _read_signed_info(
@@ -368,14 +386,24 @@ def _check_c14n(method: etree._Element, waar: str, settings: VerifierSettings) -
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList separated by escaped tab or newline"
         )
-    prefixes = tuple(prefix for prefix in prefix_list.split(" ") if prefix)
+    prefixes = _prefix_tokens(prefix_list)
     if len(prefixes) > settings.max_prefixes:  # H37, CVE-2013-2156
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList above {settings.max_prefixes} prefixes"
         )
-    if any(prefix != "#default" and not _NCNAME.fullmatch(prefix) for prefix in prefixes):
+    if any(prefix != "#default" and not NCNAME.fullmatch(prefix) for prefix in prefixes):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList is malformed")
     return prefixes
+
+
+def _prefix_tokens(prefix_list: str) -> tuple[str, ...]:
+    """The prefixes of a PrefixList as xmlsec1 reads them: split at each single space, an empty token
+    between two spaces or before the first one kept, and read by libxml2's c14n as the default
+    namespace, so it is ``#default`` here too (and such a list is left to xmlsec, H118, H119)."""
+    tokens = prefix_list.split(" ")
+    if tokens[-1] == "":
+        tokens.pop()  # xmlsec stops at the end of the text: one trailing space makes no token
+    return tuple(token or "#default" for token in tokens)
 
 
 def _check_signature_method(method: etree._Element) -> None:
@@ -416,16 +444,23 @@ def _read_reference(reference: etree._Element, settings: VerifierSettings) -> _R
 
 
 def _base64(element: etree._Element, field: str) -> str:
-    """The base64 text of ``element`` without whitespace (xs:base64Binary allows line breaks; H38)."""
+    """The base64 text of ``element`` without whitespace (xs:base64Binary allows line breaks; H38).
+
+    Only XML whitespace (space, tab, CR, LF) is dropped, as xs:base64Binary and xmlsec1 read it; any
+    other character Python calls whitespace (NBSP, U+2028, …) makes the value not base64."""
     if _elements(element):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{field} has child elements")
-    text = "".join("".join(element.itertext()).split())
+    text = "".join(element.itertext()).translate(_XML_WHITESPACE)
     try:
         if not text or not base64.b64decode(text, validate=True):
             raise ValueError
     except (binascii.Error, ValueError):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{field} is not base64") from None
     return text
+
+
+#: The four characters XML calls whitespace (XML 1.0 §2.3 S), removed from base64 text.
+_XML_WHITESPACE = str.maketrans("", "", " \t\r\n")
 
 
 def _read_key_info(key_info: etree._Element) -> str:
@@ -467,7 +502,7 @@ def _read_str(token_reference: etree._Element) -> str:
     if reference.get("ValueType") != X509V3:
         raise _make_fault(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR Reference ValueType is not X509v3")  # H53
     uri = reference.get("URI") or ""
-    if not (uri.startswith("#") and _NCNAME.fullmatch(uri[1:])):
+    if not (uri.startswith("#") and NCNAME.fullmatch(uri[1:])):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR Reference URI is not #NCName")
     return uri[1:]
 
@@ -570,7 +605,7 @@ def _resolve_references(references: tuple[_Reference, ...], index: dict) -> dict
     resolved: dict[str, etree._Element] = {}
     for reference in references:
         uri = reference.uri or ""
-        if not (uri.startswith("#") and _NCNAME.fullmatch(uri[1:])):
+        if not (uri.startswith("#") and NCNAME.fullmatch(uri[1:])):
             # Empty URI, xpointer, external or cid: never fetched, never resolved (H7–H9; BSP R3001).
             raise _make_fault(WsSecurityFault.INVALID_SECURITY, "Reference URI is not a same-document #NCName")
         ident = uri[1:]
@@ -584,6 +619,11 @@ def _resolve_references(references: tuple[_Reference, ...], index: dict) -> dict
                 WsSecurityFault.FAILED_CHECK, f"reference #{_short(ident)} does not resolve to a wsu:Id"
             )  # H6
         element = hits[0][0]
+        if element.get(_WSU_ID) != ident:
+            # The index compares ids stripped (H5); a reference names the exact value, as xmlsec1 reads it.
+            raise _make_fault(
+                WsSecurityFault.FAILED_CHECK, f"reference #{_short(ident)} does not resolve to a wsu:Id"
+            )  # H6
         if ident in resolved or any(element is earlier for earlier in resolved.values()):
             raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"element #{_short(ident)} referenced twice")  # H28
         resolved[ident] = element
@@ -667,7 +707,13 @@ def _check_digests(
     for reference, (ident, element) in zip(references, signed.items(), strict=True):
         if any("#default" in prefixes for prefixes in reference.prefixes_per_transform):
             continue
-        computed = digest(element, reference.prefixes_per_transform, reference.digest_name)
+        try:
+            computed = digest(element, reference.prefixes_per_transform, reference.digest_name)
+        except etree.C14NError:
+            raise _make_fault(
+                WsSecurityFault.FAILED_CHECK,
+                f"reference #{_short(ident)} ({_label_of(element, labels)}) cannot be canonicalised",
+            ) from None
         if not hmac.compare_digest(computed, reference.digest_value):
             raise _make_fault(
                 WsSecurityFault.FAILED_CHECK,
@@ -705,20 +751,38 @@ def _exc_c14n(element: etree._Element, prefixes: tuple[str, ...]) -> bytes:
 _CERTIFICATES_KEPT = 1024
 
 
-@lru_cache(maxsize=_CERTIFICATES_KEPT)
+#: Only certificates up to this size are kept: a PKIoverheid certificate is 1.5–2.5 kB, and the cache
+#: fills before the trust check, so a sender's oversized certificates must not stay in memory.
+_KEPT_CERTIFICATE_MAX_BYTES = 8192
+
+
 def _load_certificate(der: bytes) -> x509.Certificate:
-    """The certificate of these DER bytes, parsed once per process (immutable, so shared by the
-    threads). Keyed by the bytes themselves: a certificate is its bytes. Every check on it
-    (``_read_certificate``, the trust store) still runs on every request; a parse error is not
-    cached and raises each time."""
+    """The certificate of these DER bytes, parsed once per process when it is of ordinary size
+    (immutable, so shared by the threads). Keyed by the bytes themselves: a certificate is its bytes.
+    Every check on it (``_read_certificate``, the trust store) still runs on every request; a parse
+    error is not cached and raises each time."""
+    if len(der) > _KEPT_CERTIFICATE_MAX_BYTES:
+        return x509.load_der_x509_certificate(der)
+    return _load_kept_certificate(der)
+
+
+@lru_cache(maxsize=_CERTIFICATES_KEPT)
+def _load_kept_certificate(der: bytes) -> x509.Certificate:
     return x509.load_der_x509_certificate(der)
 
 
-@lru_cache(maxsize=_CERTIFICATES_KEPT)
 def _verification_key(der: bytes) -> xmlsec.Key:
-    """The xmlsec key of a certificate, loaded once per process: loading it was a tenth of the
-    verification's cost (bench/README.md). Never changed after loading; python-xmlsec duplicates it
-    into each SignatureContext (``context.key = ...``, under the GIL), so threads share it read-only."""
+    """The xmlsec key of a certificate, loaded once per process when it is of ordinary size: loading
+    it was a tenth of the verification's cost (bench/README.md). Never changed after loading;
+    python-xmlsec duplicates it into each SignatureContext (``context.key = ...``, under the GIL), so
+    threads share it read-only."""
+    if len(der) > _KEPT_CERTIFICATE_MAX_BYTES:
+        return xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer)
+    return _load_kept_key(der)
+
+
+@lru_cache(maxsize=_CERTIFICATES_KEPT)
+def _load_kept_key(der: bytes) -> xmlsec.Key:
     return xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer)
 
 
@@ -744,12 +808,14 @@ def _verify_cryptographically(signature: _Signature, certificaat: x509.Certifica
         return
     signed_info = signature.element.find(q(DS, "SignedInfo"))
     try:
+        canonical = _exc_c14n(signed_info, signature.prefixes)
+    except etree.C14NError:  # a relative namespace URI in scope, which c14n cannot render
+        raise _make_fault(WsSecurityFault.FAILED_CHECK, "ds:SignedInfo cannot be canonicalised") from None
+    try:
         context = xmlsec.SignatureContext()
         context.key = key
         context.verify_binary(
-            _exc_c14n(signed_info, signature.prefixes),
-            _SIGNATURE_TRANSFORM[signature.method],
-            base64.b64decode(signature.signature_value),
+            canonical, _SIGNATURE_TRANSFORM[signature.method], base64.b64decode(signature.signature_value)
         )
     except xmlsec.Error:
         raise _make_fault(WsSecurityFault.FAILED_CHECK, "signature value does not verify") from None
