@@ -37,7 +37,7 @@ from broker.edukoppeling.wss.constants import (
     WSSE11,
     X509V3,
 )
-from broker.edukoppeling.wss.verification import id_index
+from broker.edukoppeling.wss.verification import NCNAME, id_index
 
 #: Lifetime of the emitted Timestamp (S6: Expires = Created + 300 s).
 GELDIGHEID = timedelta(seconds=300)
@@ -88,7 +88,8 @@ class Signer:
         holds Timestamp, BST, SignatureConfirmation, Signature, in that order, without
         mustUnderstand. Every signed element without a wsu:Id gets a fresh one.
         Raises ValueError for a naive ``now``, a non-SOAP-1.1 root, an existing Security header, or
-        duplicate ids among the signed elements; xmlsec.Error if signing itself fails.
+        duplicate ids or an id that is not an NCName among the signed elements; lxml's C14NError
+        for an envelope c14n cannot render (a relative namespace URI).
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("nu must be timezone-aware")
@@ -191,7 +192,10 @@ def _ensure_id(element: etree._Element) -> str:
 
 
 def _check_unique(root: etree._Element, ids: list[str]) -> None:
-    """Our own output must pass our own S3 check: each signed id unique among all ID-like attributes."""
+    """Our own output must pass our own S3 check: each signed id an NCName (a ``#id`` reference names
+    it exactly), unique among all ID-like attributes."""
+    if not all(NCNAME.fullmatch(ident) for ident in ids):
+        raise ValueError("signed elements need ids that are NCNames")
     index = id_index(root.getroottree().getroot())
     if any(len(index.get(ident.strip(), [])) != 1 for ident in ids):
         raise ValueError("signed elements need unique ids")
