@@ -23,6 +23,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -1376,3 +1377,57 @@ def test_certificates_of_refused_messages_are_not_kept_in_memory(root):
     finally:
         tracemalloc.stop()
     assert kept < 2**20, f"{kept / 2**20:.1f} MiB kept after refusing 8 messages with 1 MiB certificates"
+
+
+def _tlv(tag: int, body: bytes) -> bytes:
+    n = len(body)
+    if n < 0x80:
+        return bytes([tag, n]) + body
+    octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(octets)]) + octets + body
+
+
+def _der_children(der: bytes) -> list[bytes]:
+    """The TLVs inside one DER SEQUENCE."""
+
+    def header(data: bytes, i: int) -> tuple[int, int]:
+        n = data[i + 1]
+        if n < 0x80:
+            return i + 2, n
+        return i + 2 + (n & 0x7F), int.from_bytes(data[i + 2 : i + 2 + (n & 0x7F)], "big")
+
+    start, n = header(der, 0)
+    body, delen, i = der[start : start + n], [], 0
+    while i < len(body):
+        s, m = header(body, i)
+        delen.append(body[i : s + m])
+        i = s + m
+    return delen
+
+
+def test_rsa_pss_certificate_that_xmlsec_cannot_load_is_ek0031_not_a_server_fault(root, sleutel):
+    """keys.rsa_key accepts an id-RSASSA-PSS SubjectPublicKeyInfo (cryptography reads the RSA key and
+    ignores the PSS parameters). OpenSSL, under xmlsec, cannot load such a key when its parameters
+    name a hash it does not know: ``xmlsec.Key.from_memory`` raises ``xmlsec.Error('cannot load key')``.
+    Before issue 18 the key was loaded inside ``_verify_cryptographically``'s ``try``, so this was
+    Client.EK0031 FailedCheck; since 816865b ``_verification_key`` runs before the ``try`` and the
+    xmlsec.Error escapes the verifier (a server fault, DK0050, from any sender the trust callback
+    lets through, and a traceback in ``vva`` verify / the conformance runner, which pass none)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    naam = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pss.test")])
+    certificaat = (
+        x509.CertificateBuilder().subject_name(naam).issuer_name(naam).public_key(key.public_key())
+        .serial_number(1).not_valid_before(NU - timedelta(days=1)).not_valid_after(NU + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    spki = certificaat.public_key().public_bytes(Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    onbekende_hash = _tlv(0x30, bytes.fromhex("0609608648016503040263"))  # 2.16.840.1.101.3.4.2.99
+    pss = _tlv(0x30, bytes.fromhex("06092a864886f70d01010a") + _tlv(0x30, _tlv(0xA0, onbekende_hash)))
+    nieuwe_spki = _tlv(0x30, pss + _der_children(spki)[1])
+    tbs, handtekening_alg, handtekening = _der_children(certificaat.public_bytes(Encoding.DER))
+    tbs = _tlv(0x30, b"".join(nieuwe_spki if deel == spki else deel for deel in _der_children(tbs)))
+    der = _tlv(0x30, tbs + handtekening_alg + handtekening)
+    assert x509.load_der_x509_certificate(der).public_key().key_size == 2048  # passes step 3
+    een(root, "//wsse:BinarySecurityToken").text = base64.b64encode(der).decode()
+    herteken(root, sleutel)
+    weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
