@@ -1431,3 +1431,21 @@ def test_rsa_pss_certificate_that_xmlsec_cannot_load_is_ek0031_not_a_server_faul
     een(root, "//wsse:BinarySecurityToken").text = base64.b64encode(der).decode()
     herteken(root, sleutel)
     weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
+
+
+@pytest.mark.parametrize(
+    ("pad", "naam"),
+    [
+        ("//wsse:SecurityTokenReference/wsse:Reference", "URI"),  # xmlsec never reads the STR: the key is given
+        ("//ds:SignedInfo/ds:Reference[1]", "Type"),  # xmlsec reads a Reference's Type only to record it
+    ],
+)
+def test_qualified_attribute_that_no_one_reads_in_place_of_ours_is_accepted_as_before(root, sleutel, pad, naam):
+    """b872382 refuses a namespace-qualified URI/Algorithm/PrefixList/Type *anywhere* in ds:Signature.
+    Where neither this verifier nor xmlsec can read it in place of the unqualified one (an STR's
+    wsse:Reference, whose URI xmlsec never reads since the key is set; a Reference's informational
+    Type), the message verified before issue 18 and is now InvalidSecurity: a message accepted
+    before is refused."""
+    een(root, pad).set(f"{{urn:example:extensie}}{naam}", "#elders" if naam == "URI" else "urn:example:type")
+    herteken(root, sleutel)
+    check_all(bytes_van(root))
