@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import re
 from datetime import timedelta
 
@@ -1449,3 +1450,23 @@ def test_qualified_attribute_that_no_one_reads_in_place_of_ours_is_accepted_as_b
     een(root, pad).set(f"{{urn:example:extensie}}{naam}", "#elders" if naam == "URI" else "urn:example:type")
     herteken(root, sleutel)
     check_all(bytes_van(root))
+
+
+def test_h118_empty_token_in_a_transform_prefix_list_digested_as_xmlsec_reads_it_is_refused_as_before(
+    root, sleutel
+):
+    """The H118 case signed the other way: the Body's DigestValue computed as xmlsec1 reads "soap  wsa"
+    (the empty token is the default namespace, so ``xmlns="..."`` on the Body). Before issue 18 our own
+    digest (empty tokens dropped) and xmlsec's both had to match, so no DigestValue could pass and the
+    message was refused (wsse:FailedCheck). b872382 turns the empty token into ``#default``, which
+    ``_check_digests`` skips, and xmlsec's full verification alone now accepts it."""
+    nieuw = _met_default_namespace(root)
+    body_ref = reference(nieuw, "h-body")
+    _prefixlijst(body_ref.find(f"{{{DS}}}Transforms/{{{DS}}}Transform"), "soap  wsa")
+    body = een(nieuw, "/soap:Envelope/soap:Body")
+    c14n = etree.tostring(body, method="c14n", exclusive=True, inclusive_ns_prefixes=["soap", "wsa"])
+    assert c14n.startswith(b"<soap:Body xmlns:soap=")
+    als_xmlsec = c14n.replace(b"<soap:Body ", b'<soap:Body xmlns="urn:x:standaard" ', 1)
+    body_ref.find(f"{{{DS}}}DigestValue").text = base64.b64encode(hashlib.sha256(als_xmlsec).digest()).decode()
+    herteken(nieuw, sleutel, digests=False)
+    weiger(bytes_van(nieuw), WsSecurityFault.FAILED_CHECK)
