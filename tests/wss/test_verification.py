@@ -1470,3 +1470,14 @@ def test_h118_empty_token_in_a_transform_prefix_list_digested_as_xmlsec_reads_it
     body_ref.find(f"{{{DS}}}DigestValue").text = base64.b64encode(hashlib.sha256(als_xmlsec).digest()).decode()
     herteken(nieuw, sleutel, digests=False)
     weiger(bytes_van(nieuw), WsSecurityFault.FAILED_CHECK)
+
+
+def test_h37_sixty_four_prefixes_with_one_double_space_are_accepted_as_before(root, sleutel):
+    """H37 counts prefixes (max 64). Before b872382 an empty token (a double space) was dropped and
+    not counted, so 64 prefixes separated once by two spaces verified (no default namespace in scope:
+    our digest and xmlsec's agree). ``_prefix_tokens`` now counts the empty token as ``#default``,
+    and the same message is refused as "above 64 prefixes": a message accepted before is refused."""
+    transform = reference(root, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+    _prefixlijst(transform, " ".join(f"p{n}" for n in range(63)) + "  vva")
+    herteken(root, sleutel)
+    check_all(bytes_van(root))
