@@ -1481,3 +1481,17 @@ def test_h37_sixty_four_prefixes_with_one_double_space_are_accepted_as_before(ro
     _prefixlijst(transform, " ".join(f"p{n}" for n in range(63)) + "  vva")
     herteken(root, sleutel)
     check_all(bytes_van(root))
+
+
+@pytest.mark.parametrize("spatie", ["\u00a0", "\u2028", "\u0085"], ids=["nbsp", "ls", "nel"])
+def test_h38_bst_with_non_xml_whitespace_signed_by_the_sender_is_accepted_as_before(root, sleutel, spatie):
+    """xmlsec never decoded the BinarySecurityToken (the verifier hands it the certificate's key), so
+    before issue 18 only ``_base64`` read the BST, and it dropped what Python calls whitespace: a BST
+    with an NBSP, U+2028 or NEL in its base64, signed as it stands, verified. b872382 narrowed
+    ``_base64`` to XML whitespace for every field, to match what xmlsec read in SignatureValue and
+    DigestValue; for the BST, which xmlsec did not read, that refuses a message accepted before
+    (InvalidSecurityToken "not one DER X.509 certificate")."""
+    bst = een(root, "//wsse:BinarySecurityToken")
+    bst.text = bst.text[:64] + spatie + bst.text[64:]
+    herteken(root, sleutel)  # the sender signed the BST with this text
+    check_all(bytes_van(root))
