@@ -308,7 +308,6 @@ def _read_signature(signature: etree._Element, settings: VerifierSettings) -> _S
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, "ds:Object in ds:Signature (enveloping)"
         )  # H18, BSP R3102
-    _refuse_qualified_lookalikes(signature)
     children = _elements(signature)
     if [kind.tag for kind in children] != [q(DS, "SignedInfo"), q(DS, "SignatureValue"), q(DS, "KeyInfo")]:
         raise _make_fault(
@@ -316,26 +315,9 @@ def _read_signature(signature: etree._Element, settings: VerifierSettings) -> _S
         )
     signed_info, signature_value, key_info = children
     references, prefixes, method = _read_signed_info(signed_info, settings)
-    waarde = _base64(signature_value, "ds:SignatureValue")
+    waarde = _base64(signature_value, "ds:SignatureValue", xml_whitespace_only=True)
     bst_id = _read_key_info(key_info)
     return _Signature(signature, references, waarde, bst_id, method, prefixes)
-
-
-#: Attributes xmlsec1 reads with libxml2's ``xmlGetProp``, which ignores the namespace and takes the
-#: first of that local name: a qualified one beside ours would make xmlsec read another value.
-_READ_BY_LOCAL_NAME = frozenset({"URI", "Algorithm", "PrefixList", "Type"})
-
-
-def _refuse_qualified_lookalikes(signature: etree._Element) -> None:
-    """No namespace-qualified URI, Algorithm, PrefixList or Type anywhere in ds:Signature (as for the
-    BST's type attributes, H51): what this verifier reads and what xmlsec would read stay one value."""
-    for element in signature.iter(etree.Element):
-        for naam in element.attrib:
-            if naam.startswith("{") and naam.rpartition("}")[2] in _READ_BY_LOCAL_NAME:
-                raise _make_fault(
-                    WsSecurityFault.INVALID_SECURITY,
-                    f"namespace-qualified {naam.rpartition('}')[2]} attribute in ds:Signature",
-                )
 
 
 def _read_signed_info(
@@ -387,23 +369,24 @@ def _check_c14n(method: etree._Element, waar: str, settings: VerifierSettings) -
             WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList separated by escaped tab or newline"
         )
     prefixes = _prefix_tokens(prefix_list)
-    if len(prefixes) > settings.max_prefixes:  # H37, CVE-2013-2156
+    if sum(1 for prefix in prefixes if prefix) > settings.max_prefixes:  # H37, CVE-2013-2156
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList above {settings.max_prefixes} prefixes"
         )
-    if any(prefix != "#default" and not NCNAME.fullmatch(prefix) for prefix in prefixes):
+    if any(prefix not in ("#default", "") and not NCNAME.fullmatch(prefix) for prefix in prefixes):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList is malformed")
     return prefixes
 
 
 def _prefix_tokens(prefix_list: str) -> tuple[str, ...]:
     """The prefixes of a PrefixList as xmlsec1 reads them: split at each single space, an empty token
-    between two spaces or before the first one kept, and read by libxml2's c14n as the default
-    namespace, so it is ``#default`` here too (and such a list is left to xmlsec, H118, H119)."""
+    between two spaces or before the first one kept as "". libxml2's c14n reads an empty prefix as the
+    default namespace, lxml drops it (``_exc_c14n``): a list with one is verified by xmlsec in full as
+    well as by our digests, as before issue 18 (``_xmlsec_reads_otherwise``; H118, H119)."""
     tokens = prefix_list.split(" ")
     if tokens[-1] == "":
         tokens.pop()  # xmlsec stops at the end of the text: one trailing space makes no token
-    return tuple(token or "#default" for token in tokens)
+    return tuple(tokens)
 
 
 def _check_signature_method(method: etree._Element) -> None:
@@ -437,20 +420,22 @@ def _read_reference(reference: etree._Element, settings: VerifierSettings) -> _R
     digest_name = DIGEST_METHODEN.get(children[1].get("Algorithm"))
     if digest_name is None or _elements(children[1]):
         raise _make_fault(WsSecurityFault.UNSUPPORTED_ALGORITHM, "DigestMethod is not sha256/384/512")  # H31–H33
-    digest_value = base64.b64decode(_base64(children[2], "ds:DigestValue"))
+    digest_value = base64.b64decode(_base64(children[2], "ds:DigestValue", xml_whitespace_only=True))
     if len(digest_value) != hashlib.new(digest_name).digest_size:
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:DigestValue has the wrong length")
     return _Reference(reference.get("URI"), prefixes, digest_name, digest_value)
 
 
-def _base64(element: etree._Element, field: str) -> str:
+def _base64(element: etree._Element, field: str, xml_whitespace_only: bool = False) -> str:
     """The base64 text of ``element`` without whitespace (xs:base64Binary allows line breaks; H38).
 
-    Only XML whitespace (space, tab, CR, LF) is dropped, as xs:base64Binary and xmlsec1 read it; any
-    other character Python calls whitespace (NBSP, U+2028, …) makes the value not base64."""
+    ``xml_whitespace_only``: for the values xmlsec1 used to decode itself (SignatureValue,
+    DigestValue), only XML whitespace (space, tab, CR, LF) is dropped, as xmlsec1 does, and any other
+    character Python calls whitespace (NBSP, U+2028, …) makes the value not base64, as it did there."""
     if _elements(element):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{field} has child elements")
-    text = "".join(element.itertext()).translate(_XML_WHITESPACE)
+    text = "".join(element.itertext())
+    text = text.translate(_XML_WHITESPACE) if xml_whitespace_only else "".join(text.split())
     try:
         if not text or not base64.b64decode(text, validate=True):
             raise ValueError
@@ -736,12 +721,13 @@ def digest(
 
 
 def _exc_c14n(element: etree._Element, prefixes: tuple[str, ...]) -> bytes:
+    # An empty PrefixList token names no prefix here (it is xmlsec's to judge: _xmlsec_reads_otherwise).
     return etree.tostring(
         element,
         method="c14n",
         exclusive=True,
         with_comments=False,
-        inclusive_ns_prefixes=list(prefixes) or None,
+        inclusive_ns_prefixes=[prefix for prefix in prefixes if prefix] or None,
     )
 
 
@@ -802,9 +788,8 @@ def _verify_cryptographically(signature: _Signature, certificaat: x509.Certifica
     DOCTYPE never gets this far (``parse_bericht``), libxml2's ID lookup finds exactly the nodes
     checked above.
     """
-    key = _verification_key(certificaat.public_bytes(Encoding.DER))
-    if _names_default_namespace(signature):
-        _verify_with_xmlsec_alone(signature.element, key, elements)
+    if _xmlsec_reads_otherwise(signature):
+        _verify_with_xmlsec_alone(signature.element, certificaat, elements)
         return
     signed_info = signature.element.find(q(DS, "SignedInfo"))
     try:
@@ -813,7 +798,7 @@ def _verify_cryptographically(signature: _Signature, certificaat: x509.Certifica
         raise _make_fault(WsSecurityFault.FAILED_CHECK, "ds:SignedInfo cannot be canonicalised") from None
     try:
         context = xmlsec.SignatureContext()
-        context.key = key
+        context.key = _verification_key(certificaat.public_bytes(Encoding.DER))
         context.verify_binary(
             canonical, _SIGNATURE_TRANSFORM[signature.method], base64.b64decode(signature.signature_value)
         )
@@ -821,16 +806,34 @@ def _verify_cryptographically(signature: _Signature, certificaat: x509.Certifica
         raise _make_fault(WsSecurityFault.FAILED_CHECK, "signature value does not verify") from None
 
 
-def _names_default_namespace(signature: _Signature) -> bool:
-    return "#default" in signature.prefixes or any(
-        "#default" in prefixes for reference in signature.references for prefixes in reference.prefixes_per_transform
-    )
+#: Attributes xmlsec1 reads with libxml2's ``xmlGetProp``, which ignores the namespace and takes the
+#: first attribute of that local name.
+_READ_BY_LOCAL_NAME = ("URI", "Algorithm", "PrefixList")
 
 
-def _verify_with_xmlsec_alone(signature: etree._Element, key: xmlsec.Key, elements) -> None:
+def _xmlsec_reads_otherwise(signature: _Signature) -> bool:
+    """Whether xmlsec1 would read SignedInfo differently from this verifier: a PrefixList naming the
+    default namespace (``#default``, or an empty token: lxml drops both), or a namespace-qualified
+    URI, Algorithm or PrefixList before the unqualified one this verifier reads. Such a signature is
+    verified by xmlsec in full, after our own checks, exactly as every signature was before issue 18."""
+    prefix_lists = [signature.prefixes] + [
+        prefixes for reference in signature.references for prefixes in reference.prefixes_per_transform
+    ]
+    if any("#default" in prefixes or "" in prefixes for prefixes in prefix_lists):
+        return True
+    signed_info = signature.element.find(q(DS, "SignedInfo"))
+    for element in signed_info.iter(etree.Element):
+        for name in _READ_BY_LOCAL_NAME:
+            first = next((key for key in element.attrib if key.rpartition("}")[2] == name), None)
+            if first is not None and first != name:
+                return True
+    return False
+
+
+def _verify_with_xmlsec_alone(signature: etree._Element, certificaat: x509.Certificate, elements) -> None:
     try:
         context = xmlsec.SignatureContext()
-        context.key = key
+        context.key = _verification_key(certificaat.public_bytes(Encoding.DER))
         for element in elements:
             context.register_id(element, "Id", WSU)
         for transform in _REFERENTIE_TRANSFORMS:
