@@ -18,8 +18,9 @@ fault class (docs/rules.md, audit classes) and never a payload value.
    audit reason, and proof that the node we checked is the node whose digest was signed), then
    python-xmlsec verifies the SignatureValue over the canonical SignedInfo with the key of the BST
    certificate only (never a key from KeyInfo, CVE-2021-21239) and the SignatureMethod named; each
-   reference is digested once. A PrefixList naming ``#default`` gets xmlsec's full verification of
-   SignedInfo and every Reference instead, with only the allowed transforms.
+   reference is digested once. Where xmlsec1 would read SignedInfo otherwise than this module (a
+   PrefixList naming the default namespace, a qualified lookalike attribute), xmlsec's full
+   verification of SignedInfo and every Reference runs instead, with only the allowed transforms.
 6. Timestamp (S6; H56–H62).
 
 Certificate trust (chain, validity, CRL, OIN) is not decided here: ``Verified.certificaat`` goes
@@ -782,8 +783,9 @@ def _verify_cryptographically(signature: _Signature, certificaat: x509.Certifica
     libxml2's node-set c14n over the whole document per reference, was the larger part of the
     verification's cost (issue 18).
 
-    A PrefixList naming ``#default`` (which lxml drops) anywhere is left to xmlsec's full verification
-    of SignedInfo and every Reference, as before: only the checked nodes are registered as ids, and
+    Where xmlsec1 would read SignedInfo otherwise (``_xmlsec_reads_otherwise``), xmlsec's full
+    verification of SignedInfo and every Reference decides too, as before: only the checked nodes
+    are registered as ids, and
     only exc-c14n, rsa-sha2 and sha2 may run. Since every id is unique in the document (step 4) and a
     DOCTYPE never gets this far (``parse_bericht``), libxml2's ID lookup finds exactly the nodes
     checked above.
