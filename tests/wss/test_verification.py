@@ -1495,3 +1495,22 @@ def test_h38_bst_with_non_xml_whitespace_signed_by_the_sender_is_accepted_as_bef
     bst.text = bst.text[:64] + spatie + bst.text[64:]
     herteken(root, sleutel)  # the sender signed the BST with this text
     check_all(bytes_van(root))
+
+
+@pytest.mark.parametrize("extra", ["=", "=="])
+def test_h38_digest_value_with_padding_after_a_full_quantum_is_refused_as_before(root, sleutel, extra):
+    """A SHA-384 DigestValue is 48 bytes: 64 base64 characters, no padding. Python's
+    ``b64decode(validate=True)`` ignores '=' after a complete quantum ("...AAAA=" and "...AAAA=="
+    decode to the same 48 bytes), xmlsec1's decoder does not. Before issue 18 xmlsec decoded every
+    DigestValue in its full verification and refused this (FailedCheck, even with a valid signature
+    over SignedInfo); now only ``_base64``/``b64decode`` reads it and the message is accepted."""
+    for methode in root.iterfind(f".//{{{DS}}}DigestMethod"):
+        methode.set("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#sha384")
+    herteken(root, sleutel)
+    waarde = reference(root, "h-body").find(f"{{{DS}}}DigestValue")
+    assert len(waarde.text) == 64 and not waarde.text.endswith("=")
+    waarde.text += extra
+    herteken(root, sleutel, digests=False)  # the sender signed SignedInfo with this text
+    with pytest.raises(EdukoppelingFault) as info:
+        check_all(bytes_van(root))
+    assert info.value.code is FaultCode.CLIENT_EK0031
