@@ -1514,3 +1514,44 @@ def test_h38_digest_value_with_padding_after_a_full_quantum_is_refused_as_before
     with pytest.raises(EdukoppelingFault) as info:
         check_all(bytes_van(root))
     assert info.value.code is FaultCode.CLIENT_EK0031
+
+
+@pytest.fixture(scope="module")
+def signer_3072(keys) -> Signer:
+    """A sender with an RSA-3072 key (PKIoverheid issues them): its SignatureValue is 384 bytes,
+    512 base64 characters without padding."""
+    sleutel = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    ca = x509.load_pem_x509_certificate(keys.ca.certificate_pem)
+    ca_sleutel = serialization.load_pem_private_key(keys.ca.key_pem, password=None)
+    naam = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rsa3072.test")])
+    certificaat = (
+        x509.CertificateBuilder()
+        .subject_name(naam)
+        .issuer_name(ca.subject)
+        .public_key(sleutel.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NU - timedelta(days=1))
+        .not_valid_after(NU + timedelta(days=1))
+        .sign(ca_sleutel, hashes.SHA256())
+    )
+    key_pem = sleutel.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return Signer(key_pem, certificaat.public_bytes(serialization.Encoding.PEM))
+
+
+@pytest.mark.parametrize("extra", ["=", "=="])
+def test_h38_signature_value_with_padding_after_a_full_quantum_is_refused_as_before(signer_3072, extra):
+    """An RSA-3072 SignatureValue is 384 bytes: 512 base64 characters, no padding. Python's
+    ``b64decode(validate=True)`` ignores '=' after a complete quantum, xmlsec1's decoder does not.
+    Before issue 18 xmlsec decoded the SignatureValue itself and refused "...AAAA=" (FailedCheck); now
+    ``verify_binary`` gets Python's decoding and the message is accepted, with ``signature_value``
+    (echoed in SignatureConfirmation, S8) differing from the value that was signed only by padding."""
+    root = boom(bouw_verzoek(signer_3072))
+    check_all(bytes_van(root))  # as signed: accepted
+    waarde = een(root, "//ds:SignatureValue")
+    assert len(waarde.text) == 512 and not waarde.text.endswith("=")
+    waarde.text += extra  # outside SignedInfo: anyone on the path can add it
+    with pytest.raises(EdukoppelingFault) as info:
+        check_all(bytes_van(root))
+    assert info.value.code is FaultCode.CLIENT_EK0031
