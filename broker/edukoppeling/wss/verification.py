@@ -431,12 +431,15 @@ def _base64(element: etree._Element, field: str, xml_whitespace_only: bool = Fal
     """The base64 text of ``element`` without whitespace (xs:base64Binary allows line breaks; H38).
 
     ``xml_whitespace_only``: for the values xmlsec1 used to decode itself (SignatureValue,
-    DigestValue), only XML whitespace (space, tab, CR, LF) is dropped, as xmlsec1 does, and any other
-    character Python calls whitespace (NBSP, U+2028, …) makes the value not base64, as it did there."""
+    DigestValue) the text must be xs:base64Binary as xmlsec1 reads it: only XML whitespace (space,
+    tab, CR, LF) is dropped, and any other character Python calls whitespace (NBSP, U+2028, …) or
+    padding after a complete group, which Python's decoder ignores, makes the value not base64."""
     if _elements(element):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{field} has child elements")
     text = "".join(element.itertext())
     text = text.translate(_XML_WHITESPACE) if xml_whitespace_only else "".join(text.split())
+    if xml_whitespace_only and not _CANONICAL_BASE64.fullmatch(text):
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{field} is not base64")
     try:
         if not text or not base64.b64decode(text, validate=True):
             raise ValueError
@@ -445,6 +448,8 @@ def _base64(element: etree._Element, field: str, xml_whitespace_only: bool = Fal
     return text
 
 
+#: Base64 in groups of four, padded only in the last (xs:base64Binary without its whitespace).
+_CANONICAL_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 #: The four characters XML calls whitespace (XML 1.0 §2.3 S), removed from base64 text.
 _XML_WHITESPACE = str.maketrans("", "", " \t\r\n")
 
