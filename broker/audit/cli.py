@@ -64,8 +64,8 @@ def export(runtime, van: str | None, tot: str | None, formaat: str, uit) -> None
     limit_until = (_day(tot) + timedelta(days=1)).isoformat() if tot else None
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        aantal = reader.write(reader.regels(session, limit_from, limit_until), formaat, uit)
-    click.echo(f"{aantal} records exported", err=True)
+        count = reader.write(reader.regels(session, limit_from, limit_until), formaat, uit)
+    click.echo(f"{count} records exported", err=True)
 
 
 @audit.command("pupil")

@@ -98,14 +98,14 @@ def write(records: Iterator[ExportedRecord], formaat: str, uit: io.TextIOBase) -
     writer = csv.DictWriter(uit, fieldnames=VELDEN) if formaat == "csv" else None
     if writer:
         writer.writeheader()
-    aantal = 0
+    count = 0
     for regel in records:
         if writer:
             writer.writerow(asdict(regel))
         else:
             uit.write(json.dumps(asdict(regel), ensure_ascii=False) + "\n")
-        aantal += 1
-    return aantal
+        count += 1
+    return count
 
 
 def over_leerling(session: Session, pseudoniem: str, cyclus_jaar: int) -> list[ExportedRecord]:

@@ -78,8 +78,8 @@ def timestamp(moment: datetime) -> str:
 
 def regel_hash(fields: dict) -> str:
     """SHA-256 (hex) of the canonical JSON of ``fields`` restricted to ``GEHASHTE_VELDEN``."""
-    inhoud = json.dumps([fields[naam] for naam in GEHASHTE_VELDEN], separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(inhoud.encode()).hexdigest()
+    content = json.dumps([fields[name] for name in GEHASHTE_VELDEN], separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
 def betrokkenen_digest(zout: str, pseudoniemen: Iterable[str]) -> str:

@@ -70,7 +70,7 @@ def verify_chain(session: Session) -> Verdict:
             )
         )
     )
-    previous, expected, aantal = BEGIN_HASH, 1, 0
+    previous, expected, count = BEGIN_HASH, 1, 0
     while True:
         regels = session.scalars(
             select(R).where(R.volgnummer.between(expected, header.teller)).order_by(R.volgnummer).limit(_STUK)
@@ -80,24 +80,24 @@ def verify_chain(session: Session) -> Verdict:
         betrokkenen = _betrokkenen(session, regels[0].volgnummer, regels[-1].volgnummer)
         for regel in regels:
             if regel.volgnummer != expected:
-                return Verdict(aantal, f"record {expected} is missing (next present: {regel.volgnummer})")
+                return Verdict(count, f"record {expected} is missing (next present: {regel.volgnummer})")
             fields = {naam: getattr(regel, naam) for naam in GEHASHTE_VELDEN}
             if regel.vorige_hash != previous:
                 return Verdict(
-                    aantal, f"record {regel.volgnummer}: previous-hash does not match record {expected - 1}"
+                    count, f"record {regel.volgnummer}: previous-hash does not match record {expected - 1}"
                 )
             if regel_hash(fields) != regel.hash:
-                return Verdict(aantal, f"record {regel.volgnummer}: contents do not match its hash (altered)")
+                return Verdict(count, f"record {regel.volgnummer}: contents do not match its hash (altered)")
             error = _betrokkenen_error(regel, betrokkenen.get(regel.volgnummer), regel.cyclus_jaar in gesloten)
             if error:
-                return Verdict(aantal, f"record {regel.volgnummer}: {error}")
-            previous, expected, aantal = regel.hash, expected + 1, aantal + 1
-    if header.teller != aantal or header.laatste_hash != previous:
-        return Verdict(aantal, f"the chain ends at record {aantal}, but its head says {header.teller}")
+                return Verdict(count, f"record {regel.volgnummer}: {error}")
+            previous, expected, count = regel.hash, expected + 1, count + 1
+    if header.teller != count or header.laatste_hash != previous:
+        return Verdict(count, f"the chain ends at record {count}, but its head says {header.teller}")
     laatste = session.scalar(select(func.max(R.volgnummer)))
     if laatste is not None and laatste > header.teller and session.scalar(select(K.teller)) < laatste:
-        return Verdict(aantal, f"record {laatste} lies beyond the chain's head")
-    return Verdict(aantal, None, previous)
+        return Verdict(count, f"record {laatste} lies beyond the chain's head")
+    return Verdict(count, None, previous)
 
 
 def check_anchor(session: Session, anchor: str) -> str | None:

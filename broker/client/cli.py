@@ -144,9 +144,9 @@ def upload(
         raise click.UsageError(f"{bestand} is not a regular file (the report is written next to it)")
     if replace and flow != "vo":
         raise click.UsageError("--replace is for --flow vo (a school's start population)")
-    inhoud = bestand.read_bytes()
+    content = bestand.read_bytes()
     show_progress = (
-        progress if progress is not None else len(inhoud) >= VOORTGANG_VANAF and sys.stderr.isatty()
+        progress if progress is not None else len(content) >= VOORTGANG_VANAF and sys.stderr.isatty()
     )
     if show_progress:
         session.connection.transport.progress = lambda total: tqdm(
@@ -160,10 +160,10 @@ def upload(
         )
     if flow == "vo":
         resultaat = session.call(
-            "vo", "aanleverenLeerlingenBestand", vervangStartpopulatie=replace or None, bestand=inhoud
+            "vo", "aanleverenLeerlingenBestand", vervangStartpopulatie=replace or None, bestand=content
         )
     else:
-        resultaat = session.call("mbo", "aanleverenAanmeldingenBestand", bestand=inhoud)
+        resultaat = session.call("mbo", "aanleverenAanmeldingenBestand", bestand=content)
     afgewezen = output.afgewezen(resultaat)
     rapport = bestand.with_name(f"{bestand.stem}.fouten.csv")
     if afgewezen:
@@ -183,8 +183,8 @@ def upload(
         sys.exit(RIJEN_AFGEWEZEN)
 
 
-def _rows(aantal: int) -> str:
-    return f"{aantal} row" if aantal == 1 else f"{aantal} rows"
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
 
 
 def _json_object(resultaat, afgewezen, rapport) -> str:

@@ -83,16 +83,16 @@ class Connection:
         self._contract = Contract(keys=BROKER_DIENSTEN)
         self._wsse = EdukoppelingWsse(signer, trust, expected_oin=settings.broker_oin)
 
-    def dienst(self, sleutel: str):
+    def dienst(self, service_id: str):
         """The zeep service proxy of service ``sleutel`` (vo, mbo, gemeente, regio)."""
-        dienst = self._contract.dienst(sleutel)
+        dienst = self._contract.dienst(service_id)
         client = hardened_zeep_client(
             dienst.wsdl,
             transport=self.transport,
             wsse=self._wsse,
             plugins=[EdukoppelingAddressing(self.settings.oin, self.settings.broker_oin)],
         )
-        return client.create_service(_BINDINGEN[sleutel], f"{self.settings.endpoint}{dienst.path}")
+        return client.create_service(_BINDINGEN[service_id], f"{self.settings.endpoint}{dienst.path}")
 
 
 # --- what went wrong on the way to the broker --------------------------------------------------------
@@ -168,8 +168,8 @@ def _client_certificate_refused(
 ) -> str:
     # Our side: the broker ended the handshake, which after a good server certificate means it did
     # not accept ours. The commonest cause is a leaf without its issuing CA.
-    aantal = _certificate_count(settings.certificaat)
-    chain = f"; {settings.certificaat} holds only {aantal} certificate, not the chain" if aantal == 1 else ""
+    count = _certificate_count(settings.certificaat)
+    chain = f"; {settings.certificaat} holds only {count} certificate, not the chain" if count == 1 else ""
     reden = f" ({tls.reason.lower().replace('_', ' ')})" if tls is not None and tls.reason else ""
     return (
         f"the broker at {address} refused your TLS client certificate (your side){reden}: certificaat in "

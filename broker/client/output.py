@@ -88,22 +88,22 @@ def show(rijen: Sequence[dict], formaat: str, columns: Sequence[str] | None = No
 _BREED = {"melding": 70, "omschrijving": 60, "aanmeldingen": 50}
 
 
-def _flat(waarde) -> str:
-    if waarde is None:
+def _flat(value) -> str:
+    if value is None:
         return ""
-    if isinstance(waarde, bool):
-        return "ja" if waarde else "nee"
-    if isinstance(waarde, list):
-        return " | ".join(" ".join(_flat(v) for v in a.values() if v is not None) for a in waarde)
-    if isinstance(waarde, datetime | date):
-        return waarde.isoformat()
-    return str(waarde)
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, list):
+        return " | ".join(" ".join(_flat(v) for v in a.values() if v is not None) for a in value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
 
 
-def _json(waarde):
-    if isinstance(waarde, datetime | date):
-        return waarde.isoformat()
-    raise TypeError(type(waarde).__name__)
+def _json(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
 
 
 def write_report(path, rijen: Sequence[dict]) -> None:

@@ -86,20 +86,20 @@ def read_client_settings(path: str | os.PathLike[str] | None = None) -> ClientSe
         raise ClientSettingsError(str(error)) from None
     map = bestand.parent
 
-    def path_of(waarde, sleutel: str) -> Path:
-        if not isinstance(waarde, str) or not waarde:
-            raise ClientSettingsError(f"{bestand}: {sleutel} = {waarde!r} is not allowed; allowed: a path")
-        path = map / Path(waarde).expanduser()
+    def path_of(value, key: str) -> Path:
+        if not isinstance(value, str) or not value:
+            raise ClientSettingsError(f"{bestand}: {key} = {value!r} is not allowed; allowed: a path")
+        path = map / Path(value).expanduser()
         if not path.is_file():
-            raise ClientSettingsError(f"{bestand}: {sleutel}: file not found: {path}")
+            raise ClientSettingsError(f"{bestand}: {key}: file not found: {path}")
         return path
 
-    def list_(waarde, sleutel: str) -> tuple[Path, ...]:
-        if not isinstance(waarde, str | list):
+    def list_(value, key: str) -> tuple[Path, ...]:
+        if not isinstance(value, str | list):
             raise ClientSettingsError(
-                f"{bestand}: {sleutel} = {waarde!r} is not allowed; allowed: a path or a list of paths"
+                f"{bestand}: {key} = {value!r} is not allowed; allowed: a path or a list of paths"
             )
-        return tuple(path_of(w, sleutel) for w in ([waarde] if isinstance(waarde, str) else waarde))
+        return tuple(path_of(w, key) for w in ([value] if isinstance(value, str) else value))
 
     return ClientSettings(
         endpoint=gecontroleerd["endpoint"].rstrip("/"),

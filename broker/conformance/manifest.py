@@ -89,9 +89,9 @@ def load_manifest(path: Path | None = None) -> Manifest:
         unknown = set(item) - fields
         if unknown:
             raise ValueError(f"{path}: case {item.get('id')}: unknown fields {sorted(unknown)}")
-        for naam in ("ook_goed", "modus"):
-            if naam in item:
-                item[naam] = tuple(item[naam])
+        for name in ("ook_goed", "modus"):
+            if name in item:
+                item[name] = tuple(item[name])
         case = Case(**item)
         _check(case, path)
         if case.id in gezien:

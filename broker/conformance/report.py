@@ -26,8 +26,8 @@ def table(verdicts: Sequence[Verdict]) -> str:
     for row, verdict in zip(rijen, [None, *verdicts], strict=True):
         regels.append("  ".join(w.ljust(b) for w, b in zip(row, widths, strict=True)).rstrip())
         if verdict is not None:
-            for reden in verdict.problems + ([verdict.skipped] if verdict.skipped else []):
-                regels.append(f"{'':{widths[0]}}    - {reden}")
+            for reason in verdict.problems + ([verdict.skipped] if verdict.skipped else []):
+                regels.append(f"{'':{widths[0]}}    - {reason}")
     geslaagd = sum(u.geslaagd for u in verdicts)
     skipped = sum(u.skipped is not None for u in verdicts)
     failed = len(verdicts) - geslaagd - skipped

@@ -99,13 +99,13 @@ def verify(runtime, bestand: Path, moment, trusted, crls, embedded: bool, everyo
         raise click.UsageError("give --trust CERT (one or more) or --trust-embedded")
     now = moment.replace(tzinfo=UTC) if moment else datetime.now(UTC)
     try:
-        oin, aantal = _check(runtime, bestand.read_bytes(), now, trusted, crls, everyone)
+        oin, count = _check(runtime, bestand.read_bytes(), now, trusted, crls, everyone)
     except EdukoppelingFault as error:
         click.echo(f"{error.code}: {error.faultstring} ({error.reden})")
         sys.exit(1)
     except ValueError as error:  # a trust store the installation refuses (a demo CA in production)
         raise click.ClickException(str(error)) from None
-    click.echo(f"valid (signed by OIN {oin}, {aantal} signed parts)")
+    click.echo(f"valid (signed by OIN {oin}, {count} signed parts)")
 
 
 def _check(runtime, raw: bytes, now: datetime, trusted, crls, everyone: bool) -> tuple[str, int]:

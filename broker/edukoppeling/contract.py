@@ -79,19 +79,19 @@ class Contract:
     def dienst(self, sleutel: str) -> Dienst:
         return next(d for d in self.diensten.values() if d.service_id == sleutel)
 
-    def validate(self, operatie: Operation, inhoud: etree._Element) -> None:
+    def validate(self, operatie: Operation, content: etree._Element) -> None:
         """Check that ``inhoud`` (the Body child) is a valid ``operatie`` request.
 
         Raises ``EdukoppelingFault`` Client.DK0004 with the first violation (element path and reason,
         no values) as detail (F3; Action/Body mismatch per A8).
         """
-        if inhoud.tag != operatie.input_:
+        if content.tag != operatie.input_:
             raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0004,
                 "Body element does not match wsa:Action",
                 f"De Body moet het element {etree.QName(operatie.input_).localname} bevatten voor deze wsa:Action.",
             )
-        self.validate_element(inhoud)
+        self.validate_element(content)
 
     def validate_element(self, element: etree._Element) -> None:
         """Validate ``element`` against the XSD; ``EdukoppelingFault`` DK0004 on the first violation."""
@@ -138,6 +138,6 @@ def _read_wsdl(path: Path) -> Dienst:
 
 
 def _element_of(doc: etree._Element, message: str, schema_ns: str) -> str:
-    naam = message.split(":", 1)[-1]
-    part = doc.find(f"{{{WSDL_NS}}}message[@name='{naam}']/{{{WSDL_NS}}}part")
+    name = message.split(":", 1)[-1]
+    part = doc.find(f"{{{WSDL_NS}}}message[@name='{name}']/{{{WSDL_NS}}}part")
     return f"{{{schema_ns}}}{part.get('element').split(':', 1)[-1]}"

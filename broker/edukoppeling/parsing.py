@@ -82,12 +82,12 @@ def parse_bericht(raw: bytes, limieten: Limits = Limits()) -> etree._Element:
 
 
 def _check_utf8(raw: bytes) -> str:
-    inhoud = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
+    content = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
     try:
-        text = inhoud.decode("utf-8", errors="strict")
+        text = content.decode("utf-8", errors="strict")
     except UnicodeDecodeError:
         raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding not UTF-8") from None
-    declaration = _DECLARATIE.match(inhoud)
+    declaration = _DECLARATIE.match(content)
     if declaration and declaration.group(1).lower() not in (b"utf-8", b"utf8"):
         raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding declaration not UTF-8")
     if _VERBODEN_TEKENS.search(text):
@@ -160,10 +160,10 @@ def _check_declarations(raw: bytes, limieten: Limits) -> None:
         events=("start-ns", "start"),
         **SAFE_PARSER_OPTIONS,
     )
-    for event, waarde in events:
+    for event, value in events:
         if event == "start-ns":
             declarations += 1  # the declarations of the element whose "start" comes next
             continue
-        if len(waarde.attrib) + declarations > limieten.attributes:
+        if len(value.attrib) + declarations > limieten.attributes:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute count")
         declarations = 0

@@ -99,10 +99,10 @@ class _CrlState:
 
     def van(self, issuer: x509.Certificate) -> tuple[x509.CertificateRevocationList, ...]:
         """The CRLs signed by ``issuer``'s key."""
-        sleutel = _spki(issuer)
-        if sleutel not in self._per_issuer:
-            self._per_issuer[sleutel] = tuple(c for c in self.crls if _has_signed(issuer, c))
-        return self._per_issuer[sleutel]
+        cache_key = _spki(issuer)
+        if cache_key not in self._per_issuer:
+            self._per_issuer[cache_key] = tuple(c for c in self.crls if _has_signed(issuer, c))
+        return self._per_issuer[cache_key]
 
 
 @dataclass(frozen=True)
@@ -187,13 +187,13 @@ class TrustStore:
         if moment.tzinfo is None:
             raise ValueError("moment must carry a time zone")
         self._refresh_crls_if_changed()
-        sleutel = (_fingerprint(certificaat), doel, tuple(_fingerprint(c) for c in extra_between))
+        cache_key = (_fingerprint(certificaat), doel, tuple(_fingerprint(c) for c in extra_between))
         crls = self._crls  # one snapshot for the whole check, even if a reload happens meanwhile
-        if (oin := self._from_cache(sleutel, moment)) is not None:
+        if (oin := self._from_cache(cache_key, moment)) is not None:
             return oin
         oin, geldig_tot = self._judge(certificaat, doel, moment, extra_between, crls)
         self._cached(
-            sleutel, _Verdict(oin, moment, min(geldig_tot, moment + timedelta(seconds=CACHE_S))), crls
+            cache_key, _Verdict(oin, moment, min(geldig_tot, moment + timedelta(seconds=CACHE_S))), crls
         )
         return oin
 
@@ -342,12 +342,12 @@ class TrustStore:
         deadlines: list[datetime] = []
         for issuer in chain[:-1]:  # each one issued the next; the leaf issued nothing
             own = crls.van(issuer)
-            naam = issuer.subject.rfc4514_string(_NAMEN)
+            name = issuer.subject.rfc4514_string(_NAMEN)
             if not own:
-                raise _unknown(CRL_MISSING, f"no CRL from {naam}")
+                raise _unknown(CRL_MISSING, f"no CRL from {name}")
             tot = max(crl.next_update_utc for crl in own if crl.next_update_utc) + self._grace
             if moment > tot:
-                raise _unknown(CRL_STALE, f"CRL of {naam} past nextUpdate + grace")
+                raise _unknown(CRL_STALE, f"CRL of {name} past nextUpdate + grace")
             deadlines.append(tot)
         # Never empty: a party certificate is not itself a root (_check_not_a_ca).
         return min(deadlines)
@@ -355,12 +355,12 @@ class TrustStore:
     def _check_oin(self, certificaat: x509.Certificate) -> str:
         """The OIN from subject serialNumber: all 20 characters [0-9A-Z] (T10, OIN syntax; PKI001; H48);
         in production not a test OIN (prefix 00000099, OIN syntax). Raises ``EdukoppelingFault(Client.EK0030)``."""
-        aantal = len(certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER))
+        count = len(certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER))
         oin = oin_of(certificaat)
         if oin is None:
             text = (
                 "no OIN: subject has no serialNumber"
-                if aantal == 0
+                if count == 0
                 else "ambiguous OIN: several serialNumbers"
             )
             raise EdukoppelingFault(OIN_CODE, text, wss=WsSecurityFault.INVALID_SECURITY_TOKEN)
@@ -392,20 +392,20 @@ class TrustStore:
         )
         return _CrlState(tuple(crls), asn1)
 
-    def _from_cache(self, sleutel: tuple, moment: datetime) -> str | None:
+    def _from_cache(self, cache_key: tuple, moment: datetime) -> str | None:
         with self._lock:
-            verdict = self._cache.get(sleutel)
+            verdict = self._cache.get(cache_key)
         if verdict is not None and verdict.vanaf <= moment < verdict.tot:
             return verdict.oin
         return None
 
-    def _cached(self, sleutel: tuple, verdict: _Verdict, crls: _CrlState) -> None:
+    def _cached(self, cache_key: tuple, verdict: _Verdict, crls: _CrlState) -> None:
         with self._lock:
             # Validated against CRLs that have since been replaced: do not let it outlive the reload.
             if crls is not self._crls:
                 return
-            self._cache[sleutel] = verdict
-            self._cache.move_to_end(sleutel)
+            self._cache[cache_key] = verdict
+            self._cache.move_to_end(cache_key)
             while len(self._cache) > _CACHE_MAX:
                 self._cache.popitem(last=False)
 
@@ -432,12 +432,12 @@ def oin_of(certificaat: x509.Certificate) -> str | None:
 
 def _check_key(certificaat: x509.Certificate, doel: Target) -> None:
     """RSA of at least 2048 bits (H34). Only RSA: S4 allows rsa-sha256/384/512 signatures only."""
-    sleutel = rsa_key(certificaat)
-    if sleutel is None:
+    key = rsa_key(certificaat)
+    if key is None:
         raise _refuse(doel, WsSecurityFault.INVALID_SECURITY, "key is not RSA")
-    if sleutel.key_size < MIN_RSA_BITS:
+    if key.key_size < MIN_RSA_BITS:
         raise _refuse(
-            doel, WsSecurityFault.INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (< {MIN_RSA_BITS})"
+            doel, WsSecurityFault.INVALID_SECURITY, f"RSA key of {key.key_size} bits (< {MIN_RSA_BITS})"
         )
 
 
@@ -595,7 +595,7 @@ def _set_up_asn1_classes() -> None:
         _classes_ready = True
 
 
-def _fully_built(waarde: _Asn1) -> _Asn1:
+def _fully_built(value: _Asn1) -> _Asn1:
     """Parse ``waarde`` completely and compute every value asn1crypto would otherwise compute on first
     read; return it.
 
@@ -607,14 +607,14 @@ def _fully_built(waarde: _Asn1) -> _Asn1:
     every nested structure; the walk then reads the properties (subject hash, key hash, extensions…) of
     every structured value below, once, in this thread.
     """
-    _ = waarde.native
-    stack: list[asn1_core.Asn1Value] = [waarde]
+    _ = value.native
+    stack: list[asn1_core.Asn1Value] = [value]
     while stack:
         current = stack.pop()
         if isinstance(current, (asn1_core.Sequence, asn1_core.Choice)):
-            for naam in _properties(type(current)):
+            for name in _properties(type(current)):
                 try:
-                    getattr(current, naam)
+                    getattr(current, name)
                 except Exception:  # noqa: BLE001 - a value that cannot be computed fails the same way later
                     pass
         if isinstance(current, (asn1_core.Sequence, asn1_core.SequenceOf)):
@@ -626,7 +626,7 @@ def _fully_built(waarde: _Asn1) -> _Asn1:
         ):
             if current._parsed is not None:  # noqa: SLF001 - the parsed form, if asn1crypto made one
                 stack.append(current._parsed[0])  # noqa: SLF001
-    return waarde
+    return value
 
 
 @functools.cache
@@ -636,7 +636,7 @@ def _properties(klass: type) -> tuple[str, ...]:
     if klass.__module__ == asn1_core.__name__:
         return ()
     return tuple(
-        naam for naam in dir(klass) if isinstance(getattr(klass, naam, None), property) and naam != "native"
+        name for name in dir(klass) if isinstance(getattr(klass, name, None), property) and name != "native"
     )
 
 

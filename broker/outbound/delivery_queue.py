@@ -148,10 +148,10 @@ class DeliveryQueue:
             row.inhoud, row.inhoud_digest = rt.keyring.encrypt_data(rendering.xml), rendering.digest
             return rendering.xml
 
-    def afsluiten(self, task: Task, status: str, reden: str) -> None:
+    def afsluiten(self, task: Task, status: str, reason: str) -> None:
         with self.runtime.sessions.begin() as session:
             row = session.get(models.UitgaandBericht, task.id)
-            row.status, row.laatste_fout, row.bezig_tot = status, reden, None
+            row.status, row.laatste_fout, row.bezig_tot = status, reason, None
 
     def give_back(self, task: Task, tot: datetime) -> None:
         """Give a claimed but untried message back, due at ``tot`` with the receiver's other pushes;

@@ -110,8 +110,8 @@ class DeliveryWorker:
             self.queue.postpone_receiver(task, again)
         return again
 
-    def _finish(self, task: Task, status: str, reden: str) -> None:
-        self.queue.afsluiten(task, status, reden)
+    def _finish(self, task: Task, status: str, reason: str) -> None:
+        self.queue.afsluiten(task, status, reason)
         if status == DOOD:
             self.count[DEAD] += 1
 

@@ -64,8 +64,8 @@ def render(processing: Processing, ontvanger_oin: str, sleutel_hash: str) -> Ren
         wijzigingId=laatste or 0, tijdstip=tijdstip or processing.now, leerling=leerling
     )
     xml = etree.tostring(get_object_as_xml(message, m.OntvangenWijziging))
-    inhoud = etree.tostring(get_object_as_xml(leerling, m.LeerlingOverzicht))
-    return Rendering(xml, hashlib.sha256(inhoud).hexdigest())
+    content = etree.tostring(get_object_as_xml(leerling, m.LeerlingOverzicht))
+    return Rendering(xml, hashlib.sha256(content).hexdigest())
 
 
 def render_signaal(processing: Processing, ontvanger_oin: str, signaal_id: int | None) -> Rendering | None:

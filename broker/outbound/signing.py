@@ -56,8 +56,8 @@ class EdukoppelingWsse:
 
     def apply(self, envelope: etree._Element, headers: dict) -> tuple[etree._Element, dict]:
         self.signer.sign(envelope, datetime.now(UTC))
-        waarde = envelope.find(f".//{q(DS, 'SignatureValue')}")
-        self._sent.handtekening = "".join(waarde.text.split())
+        value = envelope.find(f".//{q(DS, 'SignatureValue')}")
+        self._sent.handtekening = "".join(value.text.split())
         self._sent.message_id = _text(envelope, "MessageID")
         return envelope, headers
 
@@ -105,6 +105,6 @@ class EdukoppelingWsse:
             raise UntrustedResponse("SignatureConfirmation does not match the request's signature")
 
 
-def _text(envelope: etree._Element, naam: str) -> str | None:
-    element = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, naam)}")
+def _text(envelope: etree._Element, name: str) -> str | None:
+    element = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, name)}")
     return None if element is None else "".join(element.itertext()).strip()

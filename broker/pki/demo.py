@@ -143,11 +143,11 @@ def make_demo_pki(map: Path, partijen: list[tuple[str, str]], now: datetime | No
     broker = _paths(map, TEST_BROKER_OIN)
     written += _ensure(broker, lambda: _broker_leaf_of(issuing, now))
     partij_paths: dict[str, DemoCertificate] = {}
-    for oin, naam in partijen:
+    for oin, name in partijen:
         if oin == TEST_BROKER_OIN:
             continue
         partij_paths[oin] = _paths(map, oin)
-        written += _ensure(partij_paths[oin], _partij_maker(issuing, oin, naam, now))
+        written += _ensure(partij_paths[oin], _partij_maker(issuing, oin, name, now))
     test_paths: dict[str, DemoCertificate] = {}
     for variant, maker in _test_makers(issuing, now).items():
         test_paths[variant] = _paths(map / "test", variant)
@@ -214,10 +214,10 @@ def _load_or_make_cas(map: Path, now: datetime) -> tuple[_Ca, _Ca, list[Path]]:
     return root, issuing, _save_ca(ca_dir, "root", root) + _save_ca(ca_dir, "issuing", issuing)
 
 
-def _make_ca(naam: str, bits: int, validity: timedelta, now: datetime, issuer: _Ca | None) -> _Ca:
+def _make_ca(name: str, bits: int, validity: timedelta, now: datetime, issuer: _Ca | None) -> _Ca:
     """A CA certificate; ``issuer`` None makes a self-signed root, else an intermediate (pathLen 0)."""
     sleutel = _new_key(bits)
-    subject = _name(naam, CA_ORGANISATIE)
+    subject = _name(name, CA_ORGANISATIE)
     builder = (
         _base(subject, sleutel, issuer, now - TERUGDATERING, now + validity)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None if issuer is None else 0), True)
@@ -232,9 +232,9 @@ def _load_ca(ca_dir: Path, naam: str) -> _Ca:
         raise FileNotFoundError(
             f"{key_path} is missing: the demo CA cannot issue; remove {ca_dir} to start a new demo PKI"
         )
-    sleutel = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    assert isinstance(sleutel, rsa.RSAPrivateKey)
-    return _Ca(x509.load_pem_x509_certificate((ca_dir / f"{naam}.pem").read_bytes()), sleutel)
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return _Ca(x509.load_pem_x509_certificate((ca_dir / f"{naam}.pem").read_bytes()), key)
 
 
 def _save_ca(ca_dir: Path, naam: str, ca: _Ca) -> list[Path]:
@@ -319,9 +319,9 @@ def _broker_leaf_of(issuing: _Ca, now: datetime) -> _Leaf:
     return _make_leaf(issuing, TEST_BROKER_OIN, BROKER_NAAM, now, eku=eku, san=san)
 
 
-def _partij_maker(issuing: _Ca, oin: str, naam: str, now: datetime) -> Callable[[], _Leaf]:
+def _partij_maker(issuing: _Ca, oin: str, name: str, now: datetime) -> Callable[[], _Leaf]:
     # A function rather than a lambda in the loop: binds this oin and naam, not the loop variables.
-    return lambda: _make_leaf(issuing, oin, naam, now)
+    return lambda: _make_leaf(issuing, oin, name, now)
 
 
 def _test_makers(issuing: _Ca, now: datetime) -> dict[str, Callable[[], _Leaf]]:
@@ -356,7 +356,7 @@ def _foreign_ca_leaf(now: datetime) -> _Leaf:
 def _make_leaf(
     issuer: _Ca | None,
     oin: str | None,
-    naam: str,
+    name: str,
     now: datetime,
     *,
     bits: int = 2048,
@@ -372,7 +372,7 @@ def _make_leaf(
     van = van or now - TERUGDATERING
     tot = tot or now + LEAF_GELDIGHEID
     builder = (
-        _base(_name(naam, naam, oin), sleutel, issuer, van, tot)
+        _base(_name(name, name, oin), sleutel, issuer, van, tot)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(ku or _key_usage(digital_signature=True, key_encipherment=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
@@ -447,8 +447,8 @@ def _pem(certificaat: x509.Certificate) -> bytes:
     return certificaat.public_bytes(serialization.Encoding.PEM)
 
 
-def _key_pem(sleutel: rsa.RSAPrivateKey) -> bytes:
-    return sleutel.private_bytes(
+def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
 

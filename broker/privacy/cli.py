@@ -55,9 +55,9 @@ def status(runtime) -> None:
     bos = load_keyring(runtime.settings.key_file)
     with runtime.sessions() as session:
         usage = rotation.usage(session)
-    for sleutel in sorted(bos.aes_sleutels):
-        current = " (current)" if sleutel == bos.aes_huidig else ""
-        click.echo(f"key {sleutel}{current}: {usage.get(sleutel, 0)} ciphertexts")
+    for key in sorted(bos.aes_sleutels):
+        current = " (current)" if key == bos.aes_huidig else ""
+        click.echo(f"key {key}{current}: {usage.get(key, 0)} ciphertexts")
     unknown = set(usage) - set(bos.aes_sleutels)
     if unknown:
         click.echo(f"WARNING: ciphertexts under unknown key ids {sorted(unknown)}", err=True)

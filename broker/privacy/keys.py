@@ -92,14 +92,14 @@ class Keyring:
 def make_key_file(path: Path) -> None:
     """Write a fresh key file at ``path`` (mode 0600); refuses to overwrite an existing one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    inhoud = {
+    content = {
         "hmac": base64.b64encode(secrets.token_bytes(32)).decode(),
         "aes": {"1": base64.b64encode(secrets.token_bytes(32)).decode()},
         "aes_huidig": "1",
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump(inhoud, handle, indent=2)
+        json.dump(content, handle, indent=2)
 
 
 def load_keyring(path: Path) -> Keyring:
@@ -166,7 +166,7 @@ def write_keyring(path: Path, bos: Keyring) -> None:
     """Write ``bos`` to ``path`` atomically (a temporary file with mode 0600, then rename). A file being
     replaced keeps its owner, group and owner/group permissions (never any for others): the broker's
     service account may read it through its group, also after an operator rotated the key."""
-    inhoud = {
+    content = {
         "hmac": base64.b64encode(bos.hmac_key).decode(),
         "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(bos.aes_sleutels.items())},
         "aes_huidig": str(bos.aes_huidig),
@@ -174,7 +174,7 @@ def write_keyring(path: Path, bos: Keyring) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump(inhoud, handle, indent=2)
+        json.dump(content, handle, indent=2)
     if path.exists():
         old = path.stat()
         os.chmod(temporary, old.st_mode & 0o770)

@@ -72,7 +72,7 @@ def _key_id(column: EncryptedColumn):
 
 def to_reencrypt(session: Session, current: int) -> int:
     """How many ciphertexts are not under key ``current`` (for a progress bar)."""
-    return sum(aantal for sleutel, aantal in usage(session).items() if sleutel != current)
+    return sum(count for key, count in usage(session).items() if key != current)
 
 
 def reencrypt(
@@ -114,7 +114,7 @@ def reencrypt(
     return uitkomst
 
 
-def _reencrypt(bos: Keyring, soort: str, blob: bytes) -> bytes:
-    if soort == "nummer":
+def _reencrypt(bos: Keyring, kind: str, blob: bytes) -> bytes:
+    if kind == "nummer":
         return bos.encrypt(bos.decrypt(blob))
     return bos.encrypt_data(bos.decrypt_data(blob))

@@ -122,8 +122,8 @@ def status_funnel(rapport: Rapport) -> Figure:
 def aanmeldingen_per_week(rapport: Rapport) -> Figure:
     """Registrations per ISO week against the deadline: first registrations of the school's pupils
     for a school, registrations at the institutions otherwise."""
-    naam = c.EERSTE_AANMELDING_PER_WEEK if rapport.niveau is c.Level.SCHOOL else c.AANMELDINGEN_PER_WEEK
-    weeks = {d: w for (n, d), w in rapport.head.items() if n == naam}
+    name = c.EERSTE_AANMELDING_PER_WEEK if rapport.niveau is c.Level.SCHOOL else c.AANMELDINGEN_PER_WEEK
+    weeks = {d: w for (n, d), w in rapport.head.items() if n == name}
     figure = Figure(figsize=(9, 3.8))
     as_ = figure.subplots()
     mondays = {date.fromisocalendar(int(w[:4]), int(w[6:]), 1): v for w, v in weeks.items()}
@@ -143,7 +143,7 @@ def aanmeldingen_per_week(rapport: Rapport) -> Figure:
         color=_KLEUREN[3],
         fontsize=8,
     )
-    what = "eerste aanmeldingen van leerlingen" if naam == c.EERSTE_AANMELDING_PER_WEEK else "aanmeldingen"
+    what = "eerste aanmeldingen van leerlingen" if name == c.EERSTE_AANMELDING_PER_WEEK else "aanmeldingen"
     as_.set_title(f"Aanmeldingen per week, cyclus {rapport.jaar}")
     as_.set_xlabel("week (datum van de maandag)")
     as_.set_ylabel(f"aantal {what}")
@@ -181,8 +181,8 @@ def trendlijnen(rapport: Rapport) -> Figure:
     figure = Figure(figsize=(9, 3.8))
     as_ = figure.subplots()
     years = sorted(rapport.trend)
-    for i, (naam, dimensie, label) in enumerate(TREND_CIJFERS[:6]):
-        values = [rapport.trend[j].get((naam, dimensie), 0) for j in years]
+    for i, (name, dimensie, label) in enumerate(TREND_CIJFERS[:6]):
+        values = [rapport.trend[j].get((name, dimensie), 0) for j in years]
         as_.plot(
             years,
             [float("nan") if w is None else w for w in values],

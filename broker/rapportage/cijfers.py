@@ -276,9 +276,9 @@ def iso_week(d: date) -> str:
 
 def bucket_of(days: int) -> str:
     """The lead-time bucket name of ``days`` (>= 0)."""
-    for naam, low, hoog in BUCKETS:
+    for name, low, hoog in BUCKETS:
         if days >= low and (hoog is None or days <= hoog):
-            return naam
+            return name
     raise ValueError("negatieve doorlooptijd")
 
 
@@ -290,10 +290,10 @@ def percentile(histogram: Mapping[int, int], p: float) -> int:
         raise ValueError("geen waarnemingen")
     rank = max(1, math.ceil(p * n))
     gezien = 0
-    for waarde in sorted(histogram):
-        gezien += histogram[waarde]
+    for value in sorted(histogram):
+        gezien += histogram[value]
         if gezien >= rank:
-            return waarde
+            return value
     raise AssertionError("unreachable")
 
 
@@ -394,13 +394,13 @@ class _Bron:
             pop.outerjoin(self.per_leerling, pl.sleutel_hash == pop.c.sleutel_hash)
         )
         uitkomst = [
-            _cijfer(niveau, row.eenheid, naam, "", getattr(row, naam))
+            _cijfer(niveau, row.eenheid, name, "", getattr(row, name))
             for row in session.execute(
                 base.add_columns(
-                    *(_count_if(condition).label(naam) for naam, condition in counts.items())
+                    *(_count_if(condition).label(name) for name, condition in counts.items())
                 ).group_by(pop.c.eenheid)
             )
-            for naam in counts
+            for name in counts
         ]
         per_status = base.add_columns(rank.label("rank"), func.count().label("n")).where(in_process)
         uitkomst += [
@@ -446,11 +446,11 @@ class _Bron:
         }
         group = self._aanm_eenheid(niveau)
         uitkomst = [
-            _cijfer(niveau, row.eenheid, naam, "", getattr(row, naam))
+            _cijfer(niveau, row.eenheid, name, "", getattr(row, name))
             for row in session.execute(
-                base.add_columns(*(_count_if(v).label(naam) for naam, v in counts.items())).group_by(group)
+                base.add_columns(*(_count_if(v).label(name) for name, v in counts.items())).group_by(group)
             )
-            for naam in counts
+            for name in counts
         ]
         uitkomst += [
             _cijfer(niveau, row.eenheid, AANMELDINGEN_PER_STATUS, row.status, row.n)
@@ -550,34 +550,34 @@ class _Bron:
             for days, aantal in histogram.items():
                 buckets[bucket_of(days)] += aantal
             uitkomst += [
-                _cijfer(niveau, eenheid, DOORLOOPTIJD_VERDELING, f"{traject} {naam}", aantal)
-                for naam, aantal in buckets.items()
+                _cijfer(niveau, eenheid, DOORLOOPTIJD_VERDELING, f"{traject} {name}", aantal)
+                for name, aantal in buckets.items()
             ]
         return uitkomst
 
 
-def _cijfer(niveau: Level, eenheid: str, naam: str, dimensie: str, waarde: int | None) -> Cijfer:
-    waarde = int(waarde or 0)
-    return Cijfer(niveau, eenheid, naam, str(dimensie), waarde, waarde)
+def _cijfer(niveau: Level, eenheid: str, name: str, dimensie: str, value: int | None) -> Cijfer:
+    value = int(value or 0)
+    return Cijfer(niveau, eenheid, name, str(dimensie), value, value)
 
 
 def _count_if(condition) -> ColumnElement:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _per_week(niveau: Level, naam: str, rijen: Iterable) -> list[Cijfer]:
+def _per_week(niveau: Level, name: str, rijen: Iterable) -> list[Cijfer]:
     """Fold per-day counts (rows with eenheid, dag, n) into ISO weeks: at most 53 buckets per unit."""
     weeks: Counter = Counter()
     for row in rijen:
         day = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
         weeks[(row.eenheid, iso_week(day))] += row.n
-    return [_cijfer(niveau, eenheid, naam, week, n) for (eenheid, week), n in weeks.items()]
+    return [_cijfer(niveau, eenheid, name, week, n) for (eenheid, week), n in weeks.items()]
 
 
 # --- the shared subqueries -----------------------------------------------------------------------
 
 
-def _state(peil: Peil, op: date, naam: str, waar: list):
+def _state(peil: Peil, op: date, name: str, waar: list):
     """Each registration of the cycle with its status on date ``op`` (the last transition dated on or
     before it; on one date the last recorded wins)."""
     ao, a = models.AanmeldingOvergang, models.Aanmelding
@@ -586,12 +586,12 @@ def _state(peil: Peil, op: date, naam: str, waar: list):
         select(ao.aanmelding_id, ao.naar, order.label("rn"))
         .join(a, a.id == ao.aanmelding_id)
         .where(a.cyclus_jaar == peil.jaar, ao.datum <= op, *waar)
-        .subquery(f"{naam}_rij")
+        .subquery(f"{name}_rij")
     )
     return (
         select(ranked.c.aanmelding_id, ranked.c.naar.label("status"))
         .where(ranked.c.rn == 1)
-        .subquery(naam)
+        .subquery(name)
     )
 
 

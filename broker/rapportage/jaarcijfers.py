@@ -161,7 +161,7 @@ def relations(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> li
 
 def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
     uit = []
-    for naam, totals, delen, distribution, dimensies in BINNEN_EENHEID:
+    for name, totals, delen, distribution, dimensies in BINNEN_EENHEID:
         cellen = sorted(k for k in own if k[2] == distribution)
         if distribution is not None and not cellen:
             continue
@@ -175,7 +175,7 @@ def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relatio
             Relation(
                 tuple((*eenheid, t, "") for t in totals),
                 tuple((*eenheid, d, "") for d in delen) + tuple(cellen),
-                naam,
+                name,
             )
         )
     return uit

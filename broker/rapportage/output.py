@@ -133,8 +133,8 @@ _DEFINITIES = (_UITLEG_EXAMEN, _UITLEG_DIPLOMA, _UITLEG_INTAKE, _UITLEG_DOORLOOP
 # --- HTML -----------------------------------------------------------------------------------------
 
 
-def _number(waarde: int | None) -> str:
-    return ONDERDRUKT if waarde is None else f"{waarde:,}".replace(",", ".")
+def _number(value: int | None) -> str:
+    return ONDERDRUKT if value is None else f"{value:,}".replace(",", ".")
 
 
 def _percent(deel: int | None, whole: int | None) -> str:
@@ -294,10 +294,10 @@ _REGIO_INSTELLING_KOLOMMEN = _INSTELLING_KOLOMMEN[:3] + _INSTELLING_KOLOMMEN[7:1
 def _opleiding_table(rapport: Rapport) -> str:
     regels = []
     for eenheid in rapport.eenheden(Level.INSTELLING):
-        for (naam, dimensie), waarde in sorted(rapport.van(Level.INSTELLING, eenheid).items()):
-            if naam == c.AANMELDINGEN_PER_OPLEIDING:
+        for (name, dimensie), value in sorted(rapport.van(Level.INSTELLING, eenheid).items()):
+            if name == c.AANMELDINGEN_PER_OPLEIDING:
                 crebo, locatie = dimensie.split("/")
-                regels.append([eenheid, crebo, locatie, _number(waarde)])
+                regels.append([eenheid, crebo, locatie, _number(value)])
     return _table(
         "Aanmeldingen per opleiding en locatie",
         ["instelling", "crebo", "locatie", "aanmeldingen"],
@@ -306,18 +306,18 @@ def _opleiding_table(rapport: Rapport) -> str:
     )
 
 
-def _trend_value(cijfers: dict, naam: str, dimensie: str) -> str:
+def _trend_value(cijfers: dict, name: str, dimensie: str) -> str:
     """An absent count had no observations (0); an absent lead time has no value at all."""
-    if (naam, dimensie) not in cijfers and naam in (c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90):
+    if (name, dimensie) not in cijfers and name in (c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90):
         return ""
-    return _number(cijfers.get((naam, dimensie), 0))
+    return _number(cijfers.get((name, dimensie), 0))
 
 
 def _trend_table(rapport: Rapport) -> str:
     years = sorted(rapport.trend)
     regels = [
-        [label] + [_trend_value(rapport.trend[j], naam, dimensie) for j in years]
-        for naam, dimensie, label in trend_cijfers(rapport.niveau)
+        [label] + [_trend_value(rapport.trend[j], name, dimensie) for j in years]
+        for name, dimensie, label in trend_cijfers(rapport.niveau)
     ]
     return _table(
         "Trend over de cycli",

@@ -31,10 +31,10 @@ _CYCLUS_OPTIE = click.option(
 
 def _gemeentecodes(_ctx, _param, values: tuple[str, ...]) -> tuple[str, ...]:
     codes = []
-    for waarde in values:
-        code = waarde.strip()
+    for value in values:
+        code = value.strip()
         if not (code.isdigit() and len(code) <= 4):
-            raise click.BadParameter(f"{waarde!r} is no CBS gemeentecode (4 digits, e.g. 0397)")
+            raise click.BadParameter(f"{value!r} is no CBS gemeentecode (4 digits, e.g. 0397)")
         codes.append(code.zfill(4))
     return tuple(codes)
 

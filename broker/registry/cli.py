@@ -155,8 +155,8 @@ def remove(runtime: Runtime, oin: str) -> None:
 @click.pass_obj
 def load(runtime: Runtime, file: str, not_replaced: bool) -> None:
     """Load all parties of a TOML file, all or nothing (format: see broker/registry/toml.py)."""
-    aantal = _load(runtime, file, replace=not not_replaced)
-    click.echo(f"{aantal} parties loaded from {file}")
+    count = _load(runtime, file, replace=not not_replaced)
+    click.echo(f"{count} parties loaded from {file}")
 
 
 @party.command("demo")
@@ -166,8 +166,8 @@ def demo(runtime: Runtime) -> None:
     if _productie(runtime):
         _stop("the demo parties use test OINs and are refused with environment = production")
     with resources.as_file(resources.files("broker.registry") / DEMO_BESTAND) as path:
-        aantal = _load(runtime, str(path), replace=True)
-    click.echo(f"{aantal} demo parties loaded")
+        count = _load(runtime, str(path), replace=True)
+    click.echo(f"{count} demo parties loaded")
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
@@ -184,10 +184,10 @@ def _register(runtime: Runtime, session: Session) -> PartijRegistry:
 def _load(runtime: Runtime, path: str, replace: bool) -> int:
     def work(session: Session) -> int:
         earlier = _brins_per_partij(runtime, session)
-        aantal = load_partijen(session, path, replace=replace, productie=_productie(runtime))
+        count = load_partijen(session, path, replace=replace, productie=_productie(runtime))
         oins = {p.oin for p in read_partijen(path, productie=_productie(runtime))}
         _require_known_brins(runtime, session, oins, earlier, f"{path}: ")
-        return aantal
+        return count
 
     return _in_transaction(runtime, work)
 
@@ -265,8 +265,8 @@ def _stop(melding: str) -> NoReturn:
 
 def _scope_text(partij: PartijInput) -> str:
     delen = [
-        f"{naam}:{','.join(codes)}"
-        for naam, codes in (
+        f"{name}:{','.join(codes)}"
+        for name, codes in (
             ("brin", partij.brins),
             ("gemeente", partij.gemeentecodes),
             ("rmc", partij.rmc_regios),

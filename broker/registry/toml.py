@@ -139,17 +139,17 @@ def _as_input(table: dict[str, Any]) -> PartijInput:
     unknown = set(table) - _PARTIJ_SLEUTELS
     if unknown:
         raise PartijError(f"unknown key(s): {', '.join(sorted(unknown))}")
-    missing = [sleutel for sleutel in _VERPLICHT if sleutel not in table]
+    missing = [key for key in _VERPLICHT if key not in table]
     if missing:
         raise PartijError(f"missing key(s): {', '.join(missing)}")
-    for sleutel in _TEKST_SLEUTELS:
-        if sleutel in table and not isinstance(table[sleutel], str):
-            raise PartijError(f"{sleutel} must be a string")
+    for key in _TEKST_SLEUTELS:
+        if key in table and not isinstance(table[key], str):
+            raise PartijError(f"{key} must be a string")
     if not isinstance(table.get("contactgegevens", False), bool):
         raise PartijError("contactgegevens must be true or false")
     if not isinstance(table.get("procesfeiten", False), bool):
         raise PartijError("procesfeiten must be true or false")
-    lists = {sleutel: _text_list(table, sleutel) for sleutel in _LIJST_SLEUTELS}
+    lists = {key: _text_list(table, key) for key in _LIJST_SLEUTELS}
     mandaten = table.get("mandaat", [])
     if not isinstance(mandaten, list):
         raise PartijError("mandaat must be an array of tables ([[partij.mandaat]])")
@@ -168,12 +168,12 @@ def _as_input(table: dict[str, Any]) -> PartijInput:
     )
 
 
-def _text_list(table: dict[str, Any], sleutel: str) -> tuple[str, ...]:
-    waarde = table.get(sleutel, [])
-    if not isinstance(waarde, list) or not all(isinstance(w, str) for w in waarde):
+def _text_list(table: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
         # Codes are strings: 0363 as a TOML integer would lose its leading zero.
-        raise PartijError(f'{sleutel} must be a list of strings, e.g. {sleutel} = ["..."]')
-    return tuple(waarde)
+        raise PartijError(f'{key} must be a list of strings, e.g. {key} = ["..."]')
+    return tuple(value)
 
 
 def _mandaat(nummer: int, table: object) -> MandaatInput:
@@ -197,13 +197,13 @@ def _mandaat(nummer: int, table: object) -> MandaatInput:
     )
 
 
-def _datum(nummer: int, table: dict[str, Any], sleutel: str) -> date | None:
-    waarde = table.get(sleutel)
+def _datum(nummer: int, table: dict[str, Any], key: str) -> date | None:
+    value = table.get(key)
     # TOML gives a datetime for 2026-08-01T00:00:00; a mandate is valid per day, so only a date will do.
-    if waarde is None or (isinstance(waarde, date) and not isinstance(waarde, datetime)):
-        return waarde
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
     raise PartijError(
-        f"mandate #{nummer}: {sleutel} must be a TOML date like 2026-08-01 (no quotes, no time)"
+        f"mandate #{nummer}: {key} must be a TOML date like 2026-08-01 (no quotes, no time)"
     )
 
 

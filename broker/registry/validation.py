@@ -153,7 +153,7 @@ def check_all(input_: PartijInput, *, productie: bool = False) -> PartijInput:
 
 
 def _check_contact(
-    input_: PartijInput, soort: PartijSoort, error: Callable[[str], PartijError]
+    input_: PartijInput, kind: PartijSoort, error: Callable[[str], PartijError]
 ) -> dict[str, str | None]:
     """Check the contact overrides: only for institutions (their details go into answers), each a
     plain one-line value of the column's size; empty means "none"."""
@@ -168,41 +168,41 @@ def _check_contact(
         "contact_internetadres": (input_.contact_internetadres, _MAX_INTERNETADRES, None, "an https:// URL"),
     }
     uitkomst: dict[str, str | None] = {}
-    for sleutel, (waarde, maximum, pattern, example) in values.items():
-        if waarde is not None and not isinstance(waarde, str):
-            raise error(f"{sleutel} must be a string")
-        waarde = (waarde or "").strip() or None
-        if waarde is not None:
-            if soort not in _INSTELLING_SOORTEN:
+    for key, (value, maximum, pattern, example) in values.items():
+        if value is not None and not isinstance(value, str):
+            raise error(f"{key} must be a string")
+        value = (value or "").strip() or None
+        if value is not None:
+            if kind not in _INSTELLING_SOORTEN:
                 raise error(
-                    f"{sleutel} is only allowed for vo-school and mbo-instelling, not for {soort.value}"
+                    f"{key} is only allowed for vo-school and mbo-instelling, not for {kind.value}"
                 )
-            if len(waarde) > maximum or not waarde.isprintable() or not _contact_form(waarde, pattern):
+            if len(value) > maximum or not value.isprintable() or not _contact_form(value, pattern):
                 raise error(
-                    f"{sleutel} {waarde!r} is invalid: give {example} (at most {maximum} characters)"
+                    f"{key} {value!r} is invalid: give {example} (at most {maximum} characters)"
                 )
-        uitkomst[sleutel] = waarde
+        uitkomst[key] = value
     return uitkomst
 
 
-def _contact_form(waarde: str, pattern: re.Pattern[str] | None) -> bool:
+def _contact_form(value: str, pattern: re.Pattern[str] | None) -> bool:
     if pattern is not None:
-        return pattern.fullmatch(waarde) is not None
-    delen = urlsplit(waarde)
-    return delen.scheme in ("http", "https") and bool(delen.hostname) and " " not in waarde
+        return pattern.fullmatch(value) is not None
+    delen = urlsplit(value)
+    return delen.scheme in ("http", "https") and bool(delen.hostname) and " " not in value
 
 
 def _fault_maker(oin: str) -> Callable[[str], PartijError]:
-    return lambda reden: PartijError(reden, oin)
+    return lambda reason: PartijError(reason, oin)
 
 
-def _check_oin(waarde: object, what: str, productie: bool) -> str:
+def _check_oin(value: object, what: str, productie: bool) -> str:
     try:
-        oin = parse_oin(waarde)  # type: ignore[arg-type]
+        oin = parse_oin(value)  # type: ignore[arg-type]
     except InvalidOin:
         # repr() shows stray whitespace or lowercase the operator may not notice.
         raise PartijError(
-            f"{what} {waarde!r} is invalid: use exactly 20 characters 0-9 and A-Z, uppercase (Edukoppeling §1.1)"
+            f"{what} {value!r} is invalid: use exactly 20 characters 0-9 and A-Z, uppercase (Edukoppeling §1.1)"
         ) from None
     if productie and is_test_oin(oin):
         raise PartijError(
@@ -219,15 +219,15 @@ def _check_kind(waarde: object, error: Callable[[str], PartijError]) -> PartijSo
         raise error(f"unknown soort {waarde!r}; use one of: {allowed}") from None
 
 
-def _check_name(waarde: object, error: Callable[[str], PartijError]) -> str:
-    if not isinstance(waarde, str) or not waarde.strip():
+def _check_name(value: object, error: Callable[[str], PartijError]) -> str:
+    if not isinstance(value, str) or not value.strip():
         raise error("naam must be a non-empty string")
-    if len(waarde.strip()) > _MAX_NAAM:
+    if len(value.strip()) > _MAX_NAAM:
         raise error(f"naam is longer than {_MAX_NAAM} characters")
-    if not waarde.strip().isprintable():
+    if not value.strip().isprintable():
         # A line break or control character would split `vva party list` rows and log lines.
         raise error("naam must not contain line breaks or control characters")
-    return waarde.strip()
+    return value.strip()
 
 
 def _codes(
@@ -238,18 +238,18 @@ def _codes(
     if isinstance(values, str):
         raise error(f"{what} codes must be a list, not a single string")
     canonical: dict[str, None] = {}
-    for waarde in values:
+    for value in values:
         try:
-            canonical[parser(waarde)] = None
+            canonical[parser(value)] = None
         except Afwijzing as e:
-            raise error(f"{what} {waarde!r} is invalid: {e.melding.tekst_en}") from None
+            raise error(f"{what} {value!r} is invalid: {e.melding.tekst_en}") from None
         except (ValueError, TypeError):
-            raise error(f"{what} {waarde!r} is invalid") from None
+            raise error(f"{what} {value!r} is invalid") from None
     return tuple(canonical)
 
 
 def _check_scope_allowed(
-    soort: PartijSoort,
+    kind: PartijSoort,
     brins: tuple[str, ...],
     gemeentecodes: tuple[str, ...],
     rmc_regios: tuple[str, ...],
@@ -261,9 +261,9 @@ def _check_scope_allowed(
         (gemeentecodes, _GEMEENTE_SOORTEN, "gemeentecodes"),
         (rmc_regios, _RMC_SOORTEN, "RMC regions"),
     ):
-        if codes and soort not in allowed:
+        if codes and kind not in allowed:
             names = ", ".join(sorted(s.value for s in allowed))
-            raise error(f"{what} are only allowed for {names}, not for {soort.value}")
+            raise error(f"{what} are only allowed for {names}, not for {kind.value}")
 
 
 _ACTIE = re.compile(r"(vo|mbo|gemeente|regio)(/[a-z][A-Za-z]*)?")
@@ -318,30 +318,30 @@ def _internal_address(host: str) -> bool:
     )
 
 
-def _check_endpoint(waarde: object, error: Callable[[str], PartijError], productie: bool = True) -> str | None:
+def _check_endpoint(value: object, error: Callable[[str], PartijError], productie: bool = True) -> str | None:
     """An endpoint is an absolute https URL: pushes go over two-way TLS (T8). Outside
     production a plain-HTTP endpoint on the loopback address is allowed, for a local receiver."""
-    if waarde is None:
+    if value is None:
         return None
     if (
-        not isinstance(waarde, str)
-        or len(waarde) > _MAX_ENDPOINT
-        or not waarde.isprintable()
-        or " " in waarde
+        not isinstance(value, str)
+        or len(value) > _MAX_ENDPOINT
+        or not value.isprintable()
+        or " " in value
     ):
         raise error(f"endpoint must be an https URL of at most {_MAX_ENDPOINT} characters without spaces")
     try:
-        delen = urlsplit(waarde)
+        delen = urlsplit(value)
         delen.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
     except ValueError:
-        raise error(f"endpoint {waarde!r} is not a valid URL") from None
+        raise error(f"endpoint {value!r} is not a valid URL") from None
     if productie and _internal_address(delen.hostname or ""):
         # The broker posts there with its own certificate: never at its own host or internal networks.
-        raise error(f"endpoint {waarde!r} points at a loopback, private or link-local address")
+        raise error(f"endpoint {value!r} points at a loopback, private or link-local address")
     local = not productie and delen.scheme == "http" and delen.hostname in ("127.0.0.1", "localhost", "::1")
     if (delen.scheme != "https" and not local) or not delen.hostname:
-        raise error(f"endpoint {waarde!r} must be an absolute https:// URL (Edukoppeling §1 T8)")
+        raise error(f"endpoint {value!r} must be an absolute https:// URL (Edukoppeling §1 T8)")
     if delen.username is not None or delen.password is not None:
         # Credentials in the URL would end up in `vva party list` output and logs.
         raise error("endpoint must not contain a user name or password")
-    return waarde
+    return value

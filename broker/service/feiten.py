@@ -56,7 +56,7 @@ class _Regio:
         )
 
 
-def _rmc_of(processing: Processing, model, sleutel, codes: set[str | None]) -> dict[str, str | None]:
+def _rmc_of(processing: Processing, model, key_column, codes: set[str | None]) -> dict[str, str | None]:
     """Code -> RMC region in the reference data of the current cycle."""
     uitkomst: dict[str, str | None] = {}
     codes = {c for c in codes if c}
@@ -64,7 +64,7 @@ def _rmc_of(processing: Processing, model, sleutel, codes: set[str | None]) -> d
         return uitkomst
     jaar = processing.refdata_jaar
     for stuk in _in_chunks(codes):
-        query = select(sleutel, model.rmc_regio).where(model.cyclus_jaar == jaar, sleutel.in_(stuk))
+        query = select(key_column, model.rmc_regio).where(model.cyclus_jaar == jaar, key_column.in_(stuk))
         uitkomst.update(processing.session.execute(query).tuples().all())
     return uitkomst
 

@@ -120,7 +120,7 @@ FORMATEN = {"vo": LEERLINGEN, "mbo": AANMELDINGEN}
 
 
 def aanleveren_leerlingen_bestand(
-    processing: Processing, call: Caller, inhoud: bytes, replace: bool = False
+    processing: Processing, call: Caller, content: bytes, replace: bool = False
 ) -> BatchOutcome:
     """Apply a VO school's CSV file (``LEERLINGEN`` columns) as ``aanleveren_leerlingen`` would the
     same records; with ``replace`` the file is the whole start population (pupils of its BRINs missing
@@ -128,7 +128,7 @@ def aanleveren_leerlingen_bestand(
     as a whole (also for a replacement with a row whose columns do not match the header: its pupil
     might be withdrawn by mistake) and ``NotAuthorised`` as the batch does; either way nothing is
     applied."""
-    rijen = read_rows(inhoud, LEERLINGEN)
+    rijen = read_rows(content, LEERLINGEN)
     if replace and (broken := next((r for r in rijen if r.afgewezen is KOLOMMEN_ONGELIJK), None)):
         # Who is in the start population must be certain before anyone is withdrawn.
         raise InvalidFile(
@@ -159,12 +159,12 @@ def aanleveren_leerlingen_bestand(
     return _with_columns(aanleveren_leerlingen(processing, call, records, replace), LEERLINGEN)
 
 
-def aanleveren_aanmeldingen_bestand(processing: Processing, call: Caller, inhoud: bytes) -> BatchOutcome:
+def aanleveren_aanmeldingen_bestand(processing: Processing, call: Caller, content: bytes) -> BatchOutcome:
     """Apply an MBO institution's CSV file (``AANMELDINGEN`` columns) as ``aanleveren_aanmeldingen``
     would the same records. ``datum`` is YYYY-MM-DD or DD-MM-YYYY (VVA122 otherwise). Raises as
     ``aanleveren_leerlingen_bestand``."""
     records = []
-    for row in read_rows(inhoud, AANMELDINGEN):
+    for row in read_rows(content, AANMELDINGEN):
         datum, afgewezen = _date_column(row, "datum", row.afgewezen)
         intake_datum, afgewezen = _date_column(row, "intakeDatum", afgewezen)
         overeenkomst_datum, afgewezen = _date_column(row, "onderwijsovereenkomstDatum", afgewezen)
@@ -219,7 +219,7 @@ class Row:
         return self.values.get(column)
 
 
-def read_rows(inhoud: bytes, formaat: FileFormat) -> list[Row]:
+def read_rows(content: bytes, formaat: FileFormat) -> list[Row]:
     """The data rows of a CSV file in ``formaat``.
 
     Input: the file's bytes: a header row, then one row per record; ``;`` or ``,`` as separator (the
@@ -227,12 +227,12 @@ def read_rows(inhoud: bytes, formaat: FileFormat) -> list[Row]:
     rows and rows starting with ``#`` are skipped. Raises ``InvalidFile`` when the file is too
     large, has no or too many rows, or a header that is not ``formaat``'s.
     """
-    if len(inhoud) > MAX_BESTAND_BYTES:
+    if len(content) > MAX_BESTAND_BYTES:
         raise InvalidFile(
             f"Het bestand is groter dan {MAX_BESTAND_BYTES} bytes (2 MiB); lever hoogstens {MAX_RIJEN} "
             f"regels per bestand aan. / The file is larger than {MAX_BESTAND_BYTES} bytes (2 MiB)."
         )
-    text, encoding = _read_text(inhoud)
+    text, encoding = _read_text(content)
     eerste = next((regel for regel in text.split("\n") if regel.strip()), None)
     if eerste is None:
         raise InvalidFile("Het bestand is leeg. / The file is empty.")
@@ -276,7 +276,7 @@ def _records(reader) -> Iterator[list[str]]:
 _UTF8_BOM = codecs.BOM_UTF8
 
 
-def _read_text(inhoud: bytes) -> tuple[str, str]:
+def _read_text(content: bytes) -> tuple[str, str]:
     """The file as text and the encoding it was read in.
 
     UTF-8 when the file starts with a BOM, is valid UTF-8 throughout, or when at least half its lines with
@@ -284,14 +284,14 @@ def _read_text(inhoud: bytes) -> tuple[str, str]:
     windows-1252 otherwise. Bytes that do not fit are kept as surrogates (``surrogateescape``) so
     that only their row is rejected (VVA120).
     """
-    if inhoud.startswith(_UTF8_BOM):
-        return inhoud[len(_UTF8_BOM) :].decode("utf-8", "surrogateescape"), "utf-8"
+    if content.startswith(_UTF8_BOM):
+        return content[len(_UTF8_BOM) :].decode("utf-8", "surrogateescape"), "utf-8"
     try:
-        return inhoud.decode("utf-8"), "utf-8"
+        return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     good = error = 0
-    for regel in inhoud.splitlines():
+    for regel in content.splitlines():
         if regel.isascii():
             continue
         try:
@@ -300,7 +300,7 @@ def _read_text(inhoud: bytes) -> tuple[str, str]:
         except UnicodeDecodeError:
             error += 1
     encoding = "utf-8" if good >= error else "cp1252"  # a tie: UTF-8, the encoding we ask for
-    return inhoud.decode(encoding, "surrogateescape"), encoding
+    return content.decode(encoding, "surrogateescape"), encoding
 
 
 def _delimiter(header_line: str) -> str:
@@ -314,8 +314,8 @@ def _delimiter(header_line: str) -> str:
     return char
 
 
-def _key(naam: str) -> str:
-    return re.sub(r"[\s_\-]", "", naam).lower()
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-]", "", name).lower()
 
 
 def _header(names: list[str], formaat: FileFormat) -> list[str]:
@@ -323,8 +323,8 @@ def _header(names: list[str], formaat: FileFormat) -> list[str]:
     missing column (the detail names the columns, which are never personal data)."""
     known = {_key(k): k for k in formaat.columns}
     columns: list[str] = []
-    for naam in names:
-        column = known.get(_key(naam))
+    for name in names:
+        column = known.get(_key(name))
         if column is None:
             raise InvalidFile(
                 f"Onbekende kolom in de kopregel; toegestaan zijn: {', '.join(formaat.columns)}. "
@@ -381,19 +381,19 @@ _DATUMNOTATIES = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
 def _date_column(row: Row, column: str, afgewezen: Melding | None) -> tuple[date | None, Melding | None]:
     """The date in ``column`` of ``row`` (None when empty), and the row's rejection: ``afgewezen`` as
     it was, or VVA122 when the date cannot be read."""
-    waarde = _datum(row[column])
-    if afgewezen is None and row[column] is not None and waarde is None:
+    value = _datum(row[column])
+    if afgewezen is None and row[column] is not None and value is None:
         afgewezen = DATUM_ONLEESBAAR
-    return waarde, afgewezen
+    return value, afgewezen
 
 
-def _datum(waarde: str | None) -> date | None:
+def _datum(value: str | None) -> date | None:
     # strptime's %Y/%m/%d read any Unicode digit ("２０２７-03-01" is 1 March 2027): dates are ASCII only.
-    if waarde is None or not waarde.isascii():
+    if value is None or not value.isascii():
         return None
     for notation in _DATUMNOTATIES:
         try:
-            return datetime.strptime(waarde, notation).date()
+            return datetime.strptime(value, notation).date()
         except ValueError:
             continue
     return None

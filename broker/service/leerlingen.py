@@ -129,16 +129,16 @@ def aanleveren_leerlingen(
         try:
             if isinstance(valid, Afwijzing):
                 raise valid
-            sleutel = (valid.sleutel_hash, valid.brin_vo)
-            present.add(sleutel)
+            record_key = (valid.sleutel_hash, valid.brin_vo)
+            present.add(record_key)
             if record.afgewezen is not None:
                 raise Afwijzing(record.afgewezen)
             if valid.examen_error is not None:
                 raise valid.examen_error
-            if sleutel in applied:
+            if record_key in applied:
                 raise Afwijzing(DUBBEL_IN_BATCH)
-            existing[sleutel] = _apply(processing, call, cyclus, valid, existing.get(sleutel))
-            applied.add(sleutel)
+            existing[record_key] = _apply(processing, call, cyclus, valid, existing.get(record_key))
+            applied.add(record_key)
             processing.touch(valid.sleutel_hash)
         except Afwijzing as rejection:
             uitkomst.afgewezen(record.volgnummer, rejection.melding)

@@ -40,7 +40,7 @@ def plan_pushes(processing: Processing) -> int:
         return 0
     rijen = Rows.load(processing, processing.gewijzigd.keys())
     already_waiting = _waiting_notes(processing, processing.gewijzigd.keys())
-    aantal = 0
+    count = 0
     for sleutel_hash in processing.gewijzigd:
         for partij, endpoint in partijen.candidates(rijen, sleutel_hash):
             if (partij.oin, sleutel_hash) in already_waiting:
@@ -49,8 +49,8 @@ def plan_pushes(processing: Processing) -> int:
             if dossier is not None and ontvangers(dossier.feiten, [partij]):
                 _queued(processing, partij.oin, endpoint, sleutel_hash)
                 already_waiting.add((partij.oin, sleutel_hash))
-                aantal += 1
-    return aantal
+                count += 1
+    return count
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from broker.service.procescijfers import Procescijfers
 from broker.soap import models as m
 
 
-def _list(waarde) -> list:
-    return list(waarde or [])
+def _list(value) -> list:
+    return list(value or [])
 
 
 def leerlingen_in(request) -> list[LeerlingInput]:

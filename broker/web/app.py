@@ -81,12 +81,12 @@ class Broker:
         return status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body
 
     def _metrics(self) -> tuple[int, list, bytes]:
-        body, soort = metrics.expose(
+        body, kind = metrics.expose(
             lambda: outbox_state(self.runtime.sessions),
             lambda: v.crls_valid_until() if (v := self.pijplijn.trust_in_use()) else None,
             lambda: outbox_per_receiver(self.runtime.sessions),
         )
-        return 200, [("Content-Type", soort), ("Cache-Control", "no-store")], body
+        return 200, [("Content-Type", kind), ("Cache-Control", "no-store")], body
 
     def _xsd(self, naam: str) -> tuple[int, list, bytes]:
         files = {p.name: p for p in (self.contract.map / "xsd").glob("*.xsd")}

@@ -98,8 +98,8 @@ class _StateCollector(Collector):
             backlog = GaugeMetricFamily(
                 "vva_outbox_berichten", "Pushes in the outbox by status", labels=["status"]
             )
-            for status, aantal in sorted(state["per_status"].items()):
-                backlog.add_metric([status], aantal)
+            for status, count in sorted(state["per_status"].items()):
+                backlog.add_metric([status], count)
             yield backlog
             yield GaugeMetricFamily(
                 "vva_outbox_oudste_wachtende_seconden",

@@ -322,13 +322,13 @@ class SoapPipeline:
                 raise _replay_fault(earlier)
             return self._apply_all(session, root, address, partij, fingerprint, request)
 
-    def _fault(self, environ: dict, address: Addressing, inhoud: etree._Element, request: _Request) -> None:
+    def _fault(self, environ: dict, address: Addressing, content: etree._Element, request: _Request) -> None:
         """Raise the deliberate fault a test environment's middleware asks for (broker.web.fault_injection);
         nothing without that middleware, as in production."""
         hook = environ.get(FAULT_HOOK)
         if hook is None:
             return
-        fault = hook(request.dienst.operaties[address.action].naam, inhoud, address.relates_to)
+        fault = hook(request.dienst.operaties[address.action].naam, content, address.relates_to)
         if fault is not None:
             request.deliberate = True  # logged with its row in the message log by ``_fout``
             raise fault
@@ -390,17 +390,17 @@ class SoapPipeline:
             request.now,
         )
         previous = etree.fromstring(earlier, safe_xml_parser())
-        inhoud = previous.find(q(SOAP11, "Body"))[0]
-        body, message_id = self._response(inhoud, address, request)
+        content = previous.find(q(SOAP11, "Body"))[0]
+        body, message_id = self._response(content, address, request)
         uit = _response_header(request.header, self.runtime.settings.broker_oin, message_id)
         log_sent(session, body, uit, "herhaald", 200, rt.keyring, tijdstip=request.now)
         request.executed = True
         self._audit(session, request, "herhaald")
         return 200, [("Content-Type", XML)], body
 
-    def _response(self, inhoud: etree._Element, address: Addressing, request: _Request) -> tuple[bytes, str]:
+    def _response(self, content: etree._Element, address: Addressing, request: _Request) -> tuple[bytes, str]:
         envelop, message_id = build_response(
-            inhoud, address.action, address.message_id, self.runtime.settings.broker_oin, address.from_oin
+            content, address.action, address.message_id, self.runtime.settings.broker_oin, address.from_oin
         )
         return self._sign(envelop, request), message_id
 
@@ -512,16 +512,16 @@ def database_gone(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
-def _for_log(waarde: str | int | None) -> str:
+def _for_log(value: str | int | None) -> str:
     """A value the client sent (a MessageID, an OIN) fit for one operator log line: printable ASCII
     without spaces, at most 100 characters; anything else is replaced, so it cannot forge lines. A
     message-log row id as it is; "(unknown)" for None (a row that could not be written)."""
-    if waarde is None:
+    if value is None:
         return "(unknown)"
-    if isinstance(waarde, int):
-        return str(waarde)
-    clean = "".join(t if "!" <= t <= "~" else "?" for t in waarde[:100])
-    return clean + ("…" if len(waarde) > 100 else "")
+    if isinstance(value, int):
+        return str(value)
+    clean = "".join(t if "!" <= t <= "~" else "?" for t in value[:100])
+    return clean + ("…" if len(value) > 100 else "")
 
 
 def _count(dienst: Dienst, requests: list[_Request], uitkomst: str | None, begin: float) -> None:

@@ -62,12 +62,12 @@ class _Gunicorn(Application):
         super().__init__()
 
     def load_config(self) -> None:
-        for sleutel, waarde in self._options.items():
-            self.cfg.set(sleutel, waarde)
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
         if self._file:
             self.load_config_from_file(self._file)
-        for sleutel, waarde in self._command_line.items():
-            self.cfg.set(sleutel, waarde)
+        for key, value in self._command_line.items():
+            self.cfg.set(key, value)
         if "control_socket_disable" in self.cfg.settings:
             # gunicorn 24+ opens a control socket shared by every instance in ~/.gunicorn; one
             # stopping instance would remove it for the others, and operators use systemd anyway.
@@ -84,15 +84,15 @@ def _tls_options(runtime: Runtime) -> dict:
     settings = runtime.settings
     if settings.tls_key is None:
         return {}
-    certificaat, sleutel = str(settings.tls_certificate), str(settings.tls_key)
+    certificaat, key = str(settings.tls_certificate), str(settings.tls_key)
     client_cas = (
         [str(settings.tls_client_ca)] if settings.tls_client_ca else [str(p) for p in settings.ca_files]
     )
 
     def context(_config, _default):
-        return server_context(certificaat, sleutel, client_cas)
+        return server_context(certificaat, key, client_cas)
 
-    return {"certfile": certificaat, "keyfile": sleutel, "ssl_context": context}
+    return {"certfile": certificaat, "keyfile": key, "ssl_context": context}
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -103,8 +103,8 @@ def port_in_use(host: str, port: int) -> bool:
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
         return False  # an unknown host is gunicorn's to report
-    family, soort, protocol, _, address = addresses[0]
-    with socket.socket(family, soort, protocol) as sock:
+    family, kind, protocol, _, address = addresses[0]
+    with socket.socket(family, kind, protocol) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(address)
@@ -194,7 +194,7 @@ def _mark_aborted(runtime: Runtime) -> None:
     from broker.db.message_log import mark_aborted
 
     try:
-        aantal = mark_aborted(runtime.sessions)
+        count = mark_aborted(runtime.sessions)
     except Exception as exc:  # noqa: BLE001 — the type says enough; the text may quote the URL
         logging.getLogger("vva").warning(
             "message log: could not mark interrupted requests (%s)", type(exc).__name__
@@ -202,9 +202,9 @@ def _mark_aborted(runtime: Runtime) -> None:
         return
     finally:
         runtime.close()  # no pooled connection may cross the fork into the workers
-    if aantal:
+    if count:
         logging.getLogger("vva").warning(
-            "message log: %d request(s) ended without an outcome; marked %s", aantal, "afgebroken"
+            "message log: %d request(s) ended without an outcome; marked %s", count, "afgebroken"
         )
 
 

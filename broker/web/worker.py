@@ -163,16 +163,16 @@ class BufferingWorker(ThreadWorker):
             return len(buf) > self.max_header
         length, chunked = None, False
         for regel in bytes(buf[:end]).split(b"\r\n")[1:]:
-            naam, _, waarde = regel.partition(b":")
-            naam, waarde = naam.strip().lower(), waarde.strip()
-            if naam == b"content-length":
-                if not waarde.isdigit() or (length is not None and int(waarde) != length):
+            name, _, value = regel.partition(b":")
+            name, value = name.strip().lower(), value.strip()
+            if name == b"content-length":
+                if not value.isdigit() or (length is not None and int(value) != length):
                     return True  # malformed: gunicorn refuses it
-                length = int(waarde)
-            elif naam == b"transfer-encoding":
+                length = int(value)
+            elif name == b"transfer-encoding":
                 chunked = True
-            elif naam == b"expect":
-                if waarde.lower() != b"100-continue":
+            elif name == b"expect":
+                if value.lower() != b"100-continue":
                     return True  # gunicorn answers 417
                 # RFC 9110 10.1.1: an HTTP/1.0 client sends its body anyway; the server ignores it.
                 incoming.asks_continue = buf[: buf.find(b"\r\n")].endswith(b" HTTP/1.1")

@@ -119,8 +119,8 @@ class Signer:
         context.sign(signature)
         # xmlsec wraps base64 at 64 characters. SignatureValue is outside SignedInfo, so removing
         # the line breaks changes nothing signed and gives partners one line to copy (S8).
-        waarde = signature.find(q(DS, "SignatureValue"))
-        waarde.text = "".join(waarde.text.split())
+        value = signature.find(q(DS, "SignatureValue"))
+        value.text = "".join(value.text.split())
 
 
 def _header_and_body(root: etree._Element) -> tuple[etree._Element, etree._Element]:

@@ -136,8 +136,8 @@ class _Signature:
     bst_id: str
 
 
-def _make_fault(klass: WsSecurityFault, reden: str, detail: str | None = None) -> EdukoppelingFault:
-    return EdukoppelingFault(FaultCode.CLIENT_EK0031, reden, detail, wss=klass)
+def _make_fault(klass: WsSecurityFault, reason: str, detail: str | None = None) -> EdukoppelingFault:
+    return EdukoppelingFault(FaultCode.CLIENT_EK0031, reason, detail, wss=klass)
 
 
 def _elements(parent: etree._Element) -> list[etree._Element]:
@@ -145,9 +145,9 @@ def _elements(parent: etree._Element) -> list[etree._Element]:
     return [kind for kind in parent if isinstance(kind.tag, str)]
 
 
-def _short(waarde: str) -> str:
+def _short(value: str) -> str:
     """An id for the audit log: technical, never payload, but attacker-chosen, so bounded."""
-    return waarde if len(waarde) <= 64 else waarde[:61] + "..."
+    return value if len(value) <= 64 else value[:61] + "..."
 
 
 def verify_envelope(
@@ -301,16 +301,16 @@ def _read_signature(signature: etree._Element, settings: VerifierSettings) -> _S
         )
     signed_info, signature_value, key_info = children
     references = _read_signed_info(signed_info, settings)
-    waarde = _base64(signature_value, "ds:SignatureValue")
+    value = _base64(signature_value, "ds:SignatureValue")
     bst_id = _read_key_info(key_info)
-    return _Signature(signature, references, waarde, bst_id)
+    return _Signature(signature, references, value, bst_id)
 
 
 def _read_signed_info(signed_info: etree._Element, settings: VerifierSettings) -> tuple[_Reference, ...]:
     children = _elements(signed_info)
     names = [kind.tag for kind in children]
     if names[:2] != [q(DS, "CanonicalizationMethod"), q(DS, "SignatureMethod")] or any(
-        naam != q(DS, "Reference") for naam in names[2:]
+        name != q(DS, "Reference") for name in names[2:]
     ):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:SignedInfo structure")
     _check_c14n(children[0], "CanonicalizationMethod", settings)  # H35, H36, H119
@@ -491,8 +491,8 @@ def _read_certificate(bst: etree._Element) -> x509.Certificate:
             WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken EncodingType is not Base64Binary"
         )
     if any(
-        naam.startswith("{") and naam.rpartition("}")[2] in ("ValueType", "EncodingType")
-        for naam in bst.attrib
+        name.startswith("{") and name.rpartition("}")[2] in ("ValueType", "EncodingType")
+        for name in bst.attrib
     ):
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN,
@@ -505,12 +505,12 @@ def _read_certificate(bst: etree._Element) -> x509.Certificate:
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken is not one DER X.509 certificate"
         ) from None
-    sleutel = rsa_key(certificaat)
-    if sleutel is None:
+    key = rsa_key(certificaat)
+    if key is None:
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, "signing key is not RSA")
-    if sleutel.key_size < MIN_RSA_BITS:
+    if key.key_size < MIN_RSA_BITS:
         raise _make_fault(
-            WsSecurityFault.INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (min {MIN_RSA_BITS})"
+            WsSecurityFault.INVALID_SECURITY, f"RSA key of {key.key_size} bits (min {MIN_RSA_BITS})"
         )
     _check_key_usage(certificaat)
     return certificaat
@@ -541,9 +541,9 @@ def id_index(document: etree._Element) -> dict[str, list[tuple[etree._Element, s
     """
     index: dict[str, list[tuple[etree._Element, str]]] = defaultdict(list)
     for element in document.iter(etree.Element):
-        for naam, waarde in element.attrib.items():
-            if naam.rpartition("}")[2] in _ID_ATTRIBUUTNAMEN or naam == q(XML, "id"):
-                index[waarde.strip()].append((element, naam))
+        for name, value in element.attrib.items():
+            if name.rpartition("}")[2] in _ID_ATTRIBUUTNAMEN or name == q(XML, "id"):
+                index[value.strip()].append((element, name))
     return dict(index)
 
 
@@ -617,9 +617,9 @@ def _check_coverage(
     required = [("soap:Body", envelop.body), ("wsu:Timestamp", timestamp)]
     required += [(f"wsa:{etree.QName(block).localname}", block) for block in envelop.wsa]
     signed_elements = list(signed.values())
-    for naam, element in required:
+    for name, element in required:
         if not any(element is candidate for candidate in signed_elements):
-            raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"coverage: {naam} is not signed")
+            raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"coverage: {name} is not signed")
 
 
 # --- step 5: cryptography (S7) ---------------------------------------------------------------------
@@ -634,7 +634,7 @@ def _labels_of(
 
 
 def _label_of(element: etree._Element, labels: list[tuple[etree._Element, str]]) -> str:
-    return next((naam for candidate, naam in labels if candidate is element), etree.QName(element).localname)
+    return next((name for candidate, name in labels if candidate is element), etree.QName(element).localname)
 
 
 def _check_digests(
