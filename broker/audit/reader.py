@@ -48,9 +48,9 @@ def regels(session: Session, van: str | None = None, tot: str | None = None) -> 
     """Records with ``van`` <= tijdstip < ``tot`` (ISO 8601 UTC text prefixes, e.g. "2027-03-01"), oldest
     first, read in pieces of 5,000."""
     R = models.AuditRegel
-    vanaf = 0
+    after = 0
     while True:
-        query = select(R).where(R.volgnummer > vanaf).order_by(R.volgnummer).limit(_STUK)
+        query = select(R).where(R.volgnummer > after).order_by(R.volgnummer).limit(_STUK)
         if van:
             query = query.where(R.tijdstip >= van)
         if tot:
@@ -59,7 +59,7 @@ def regels(session: Session, van: str | None = None, tot: str | None = None) -> 
         if not stuk:
             return
         yield from _as_lines(session, stuk)
-        vanaf = stuk[-1].volgnummer
+        after = stuk[-1].volgnummer
 
 
 def _as_lines(session: Session, stuk: list[models.AuditRegel]) -> list[ExportedRecord]:
@@ -90,12 +90,12 @@ def _as_lines(session: Session, stuk: list[models.AuditRegel]) -> list[ExportedR
     ]
 
 
-def write(records: Iterator[ExportedRecord], formaat: str, uit: io.TextIOBase) -> int:
-    """Write ``records`` to ``uit`` as "csv" (a header row, then one row per record, comma-separated)
+def write(records: Iterator[ExportedRecord], output_format: str, out: io.TextIOBase) -> int:
+    """Write ``records`` to ``out`` as "csv" (a header row, then one row per record, comma-separated)
     or "jsonl" (one JSON object a line); returns how many were written. ``ValueError`` for another format."""
-    if formaat not in ("csv", "jsonl"):
-        raise ValueError(f"format must be csv or jsonl, not {formaat!r}")
-    writer = csv.DictWriter(uit, fieldnames=VELDEN) if formaat == "csv" else None
+    if output_format not in ("csv", "jsonl"):
+        raise ValueError(f"format must be csv or jsonl, not {output_format!r}")
+    writer = csv.DictWriter(out, fieldnames=VELDEN) if output_format == "csv" else None
     if writer:
         writer.writeheader()
     count = 0
@@ -103,7 +103,7 @@ def write(records: Iterator[ExportedRecord], formaat: str, uit: io.TextIOBase) -
         if writer:
             writer.writerow(asdict(regel))
         else:
-            uit.write(json.dumps(asdict(regel), ensure_ascii=False) + "\n")
+            out.write(json.dumps(asdict(regel), ensure_ascii=False) + "\n")
         count += 1
     return count
 

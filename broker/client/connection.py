@@ -84,7 +84,7 @@ class Connection:
         self._wsse = EdukoppelingWsse(signer, trust, expected_oin=settings.broker_oin)
 
     def dienst(self, service_id: str):
-        """The zeep service proxy of service ``sleutel`` (vo, mbo, gemeente, regio)."""
+        """The zeep service proxy of service ``service_id`` (vo, mbo, gemeente, regio)."""
         dienst = self._contract.dienst(service_id)
         client = hardened_zeep_client(
             dienst.wsdl,

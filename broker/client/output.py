@@ -66,19 +66,19 @@ def afgewezen(resultaat) -> list[dict]:
     ]
 
 
-def show(rijen: Sequence[dict], formaat: str, columns: Sequence[str] | None = None) -> str:
-    """``rijen`` as ``formaat`` (table, csv or json). Table and CSV flatten a list of
+def show(rijen: Sequence[dict], output_format: str, columns: Sequence[str] | None = None) -> str:
+    """``rijen`` as ``output_format`` (table, csv or json). Table and CSV flatten a list of
     registrations to "BRIN status datum crebo" joined by " | "; JSON keeps it a list."""
-    if formaat == "json":
+    if output_format == "json":
         return json.dumps(list(rijen), default=_json, ensure_ascii=False, indent=2)
     columns = list(columns or (rijen[0].keys() if rijen else []))
     flat = [[_flat(row.get(k)) for k in columns] for row in rijen]
-    if formaat == "csv":
-        uit = io.StringIO()
-        writer = csv.writer(uit, delimiter=";", lineterminator="\n")
+    if output_format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";", lineterminator="\n")
         writer.writerow(columns)
         writer.writerows(flat)
-        return uit.getvalue().rstrip("\n")
+        return out.getvalue().rstrip("\n")
     if not flat:
         return "(none)"
     width = [_BREED.get(k) for k in columns]  # long texts wrap instead of widening the table

@@ -82,7 +82,7 @@ def list_(manifest_path: Path | None) -> None:
 )
 @click.option(
     "--save",
-    "bewaar",
+    "save_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write every request and answer here (<case>.request.xml, <case>.response.xml).",
 )
@@ -106,7 +106,7 @@ def run(
     profile: str,
     only: tuple[str, ...],
     junit_path: Path | None,
-    bewaar: Path | None,
+    save_dir: Path | None,
     manifest_path: Path | None,
     timeout_s: float,
 ) -> None:
@@ -150,10 +150,10 @@ def run(
             bundle = Path(temporary) / "ca.pem"
             bundle.write_bytes(b"".join(p.read_bytes() for p in cas))
         connection = Connection(bundle, (client_cert or certificaat, client_key or sleutel), timeout_s)
-        if bewaar is not None:
-            bewaar.mkdir(parents=True, exist_ok=True)
+        if save_dir is not None:
+            save_dir.mkdir(parents=True, exist_ok=True)
         kit = Kit(
-            load_manifest(manifest_path), doel, sender, connection, trust, profile == "2W-be-S", bewaar
+            load_manifest(manifest_path), doel, sender, connection, trust, profile == "2W-be-S", save_dir
         )
         cases = kit.cases(only)
         if not cases:

@@ -156,8 +156,8 @@ def render(
     waarden["to"] = Template(case.waarden.get("to", "${adres}?oin=${ontvanger}")).substitute(waarden)
     text = Template(sjabloon).substitute(waarden)
     soapaction = None if case.soapaction == "-" else Template(case.soapaction).substitute(waarden)
-    data, handtekening = _bytes(case, text, sender, now)
-    return Bericht(data, waarden["message_id"], waarden["action"], soapaction, handtekening)
+    data, signature_value = _bytes(case, text, sender, now)
+    return Bericht(data, waarden["message_id"], waarden["action"], soapaction, signature_value)
 
 
 def _bytes(case: Case, text: str, sender: Sender, now: datetime) -> tuple[bytes, str | None]:
@@ -166,7 +166,7 @@ def _bytes(case: Case, text: str, sender: Sender, now: datetime) -> tuple[bytes,
     if case.codering == "latin-1":
         return text.encode("latin-1"), None
     data = text.encode("utf-8")
-    handtekening = None
+    signature_value = None
     if case.ondertekenen:
         root = etree.fromstring(data, _PARSER)
         key, certificaat = _key(case, sender)
@@ -175,13 +175,13 @@ def _bytes(case: Case, text: str, sender: Sender, now: datetime) -> tuple[bytes,
         if name in BOOM_MUTATIES:
             BOOM_MUTATIES[name](root, argument, key)
         # After the mutation: some sign again, and the answer must confirm what was sent (S8).
-        handtekening = "".join(root.find(f".//{q(DS, 'SignatureValue')}").text.split())
+        signature_value = "".join(root.find(f".//{q(DS, 'SignatureValue')}").text.split())
         data = to_bytes(root)
     if case.mutatie in BYTE_MUTATIES:
         data = BYTE_MUTATIES[case.mutatie](data)
     if case.codering == "utf-8-bom":
         data = _BOM + data
-    return data, handtekening
+    return data, signature_value
 
 
 def _key(case: Case, sender: Sender) -> tuple[bytes, bytes]:

@@ -94,11 +94,11 @@ class Kit:
         connection: Connection = Connection(),
         trust: TrustStore | None = None,
         signed: bool = True,
-        bewaar: Path | None = None,
+        save_dir: Path | None = None,
     ) -> None:
         self.manifest, self.doel, self.sender = manifest, doel, sender
         self.connection, self.trust, self.signed = connection, trust, signed
-        self.bewaar = bewaar  # a folder for every judged request and answer, as sent and received
+        self.save_dir = save_dir  # a folder for every judged request and answer, as sent and received
 
     def cases(self, only: Iterable[str] = ()) -> list[Case]:
         """The cases for this endpoint; ``only`` restricts them to ids or id prefixes ending in ``*``."""
@@ -152,9 +152,9 @@ class Kit:
             elif case.herhaling == "andere-body":
                 message = self._render(case, sjabloon, message_id=message.message_id, echo="een andere body")
         response = self._send(case, message)
-        if self.bewaar is not None:
-            (self.bewaar / f"{case.id}.request.xml").write_bytes(message.data)
-            (self.bewaar / f"{case.id}.response.xml").write_bytes(response.body)
+        if self.save_dir is not None:
+            (self.save_dir / f"{case.id}.request.xml").write_bytes(message.data)
+            (self.save_dir / f"{case.id}.response.xml").write_bytes(response.body)
         verdict.received = response.uitkomst
         if _fault_not_offered(case, response):
             verdict.skipped = STORINGEN_UIT

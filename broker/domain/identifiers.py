@@ -48,7 +48,7 @@ _CREBO_PATROON = re.compile(r"\A[0-9]{5}\Z")
 
 
 def _is_ascii(value: str) -> bool:
-    """True when ``waarde`` without surrounding whitespace is pure ASCII (see the module docstring)."""
+    """True when ``value`` without surrounding whitespace is pure ASCII (see the module docstring)."""
     return value.strip().isascii()
 
 
@@ -170,7 +170,7 @@ def parse_leerlingnummer(bsn: str | None, onderwijsnummer: str | None) -> Leerli
 
 
 def _is_exact_brin(value: str, length: int) -> bool:
-    """True when ``waarde`` is a stdnum-valid BRIN of ``length`` characters that stdnum need not rewrite."""
+    """True when ``value`` is a stdnum-valid BRIN of ``length`` characters that stdnum need not rewrite."""
     # stdnum.compact upper-cases and drops separators; we want the sender to send the canonical code,
     # so any rewrite counts as invalid.
     return (

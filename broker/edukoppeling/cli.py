@@ -37,9 +37,9 @@ def envelope() -> None:
     "--cert", "certificaat", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option(
-    "--out", "uit", type=click.Path(dir_okay=False, path_type=Path), help="Default: standard output."
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Default: standard output."
 )
-def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> None:
+def sign(bestand: Path, sleutel: Path, certificaat: Path, out: Path | None) -> None:
     """Sign envelope BESTAND as profile 2W-be-S: Timestamp (now, +300 s), BinarySecurityToken, and
     one SHA-256 reference per wsa header, the Body and the Timestamp (WUS WB004)."""
     try:
@@ -52,10 +52,10 @@ def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> N
         raise click.ClickException(str(error)) from None
     signer.sign(root, datetime.now(UTC))
     data = to_bytes(root)
-    if uit is None:
+    if out is None:
         sys.stdout.buffer.write(data)
     else:
-        uit.write_bytes(data)
+        out.write_bytes(data)
 
 
 @envelope.command("verify")

@@ -80,7 +80,7 @@ class Contract:
         return next(d for d in self.diensten.values() if d.service_id == sleutel)
 
     def validate(self, operatie: Operation, content: etree._Element) -> None:
-        """Check that ``inhoud`` (the Body child) is a valid ``operatie`` request.
+        """Check that ``content`` (the Body child) is a valid ``operatie`` request.
 
         Raises ``EdukoppelingFault`` Client.DK0004 with the first violation (element path and reason,
         no values) as detail (F3; Action/Body mismatch per A8).

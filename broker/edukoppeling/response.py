@@ -44,7 +44,7 @@ def _envelope(action: str, relates_to: str | None, broker_oin: str, ontvanger_oi
 def build_response(
     content: etree._Element, action: str, relates_to: str, broker_oin: str, ontvanger_oin: str
 ) -> tuple[etree._Element, str]:
-    """A response envelope around ``inhoud`` (the ``<op>Response`` element).
+    """A response envelope around ``content`` (the ``<op>Response`` element).
 
     Output: (the Envelope element, ready to be signed; the response's own MessageID). wsa:Action
     repeats the request action (R2), RelatesTo is the request MessageID verbatim (R4), From/To

@@ -108,8 +108,8 @@ class _CrlState:
 @dataclass(frozen=True)
 class _Verdict:
     oin: str
-    vanaf: datetime
-    tot: datetime
+    valid_from: datetime
+    valid_until: datetime
 
 
 class TrustStore:
@@ -395,7 +395,7 @@ class TrustStore:
     def _from_cache(self, cache_key: tuple, moment: datetime) -> str | None:
         with self._lock:
             verdict = self._cache.get(cache_key)
-        if verdict is not None and verdict.vanaf <= moment < verdict.tot:
+        if verdict is not None and verdict.valid_from <= moment < verdict.valid_until:
             return verdict.oin
         return None
 
@@ -596,7 +596,7 @@ def _set_up_asn1_classes() -> None:
 
 
 def _fully_built(value: _Asn1) -> _Asn1:
-    """Parse ``waarde`` completely and compute every value asn1crypto would otherwise compute on first
+    """Parse ``value`` completely and compute every value asn1crypto would otherwise compute on first
     read; return it.
 
     asn1crypto parses lazily and caches without a lock: a thread reading an object another thread is

@@ -57,7 +57,7 @@ class EdukoppelingWsse:
     def apply(self, envelope: etree._Element, headers: dict) -> tuple[etree._Element, dict]:
         self.signer.sign(envelope, datetime.now(UTC))
         value = envelope.find(f".//{q(DS, 'SignatureValue')}")
-        self._sent.handtekening = "".join(value.text.split())
+        self._sent.signature_value = "".join(value.text.split())
         self._sent.message_id = _text(envelope, "MessageID")
         return envelope, headers
 
@@ -101,7 +101,7 @@ class EdukoppelingWsse:
             return
         if len(confirmations) > 1 or confirmations[0].get(q(WSU, "Id")) not in signed:
             raise UntrustedResponse("SignatureConfirmation is not one signed element")
-        if confirmations[0].get("Value") != getattr(self._sent, "handtekening", None):
+        if confirmations[0].get("Value") != getattr(self._sent, "signature_value", None):
             raise UntrustedResponse("SignatureConfirmation does not match the request's signature")
 
 

@@ -93,7 +93,7 @@ class PushTransport:
     def send(
         self, endpoint: str, ontvanger_oin: str, operatie: str, message_id: str, content: bytes
     ) -> tuple[VastleggendeTransport, str | None, bool]:
-        """Send ``inhoud`` (the Body) once; returns the transport with the bytes that went and came,
+        """Send ``content`` (the Body) once; returns the transport with the bytes that went and came,
         the failure (None when delivered) and whether that failure is final."""
         service, addressing, transport = self._client(endpoint, ontvanger_oin)
         # The transport is shared per endpoint: forget the previous push's bytes, so an attempt that

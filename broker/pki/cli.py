@@ -55,23 +55,23 @@ def pki() -> None:
 @pki.command("demo")
 @click.option(
     "--out",
-    "uit",
+    "out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the demo PKI (made when missing; an existing demo PKI there is completed).",
 )
-def demo(uit: Path) -> None:
+def demo(out: Path) -> None:
     """Make the FICTIONAL demo PKI: CAs, CRLs, a certificate for the broker and every demo party.
 
     Idempotent: an existing CA in DIR is kept, missing certificates are added, the CRLs are re-issued
     (valid 7 days: run again to refresh them). Refused with environment = production.
     """
     _refuse_in_production()
-    resultaat = make_demo_pki(uit, demo_partijen())
+    resultaat = make_demo_pki(out, demo_partijen())
     for path in resultaat.written:
         click.echo(f"wrote {path}")
     counts = f"broker, {len(resultaat.partijen)} parties, {len(resultaat.test)} test certificates"
-    click.echo(f"demo PKI in {uit}: {counts}")
+    click.echo(f"demo PKI in {out}: {counts}")
     click.echo("")
     click.echo(_configuration(resultaat))
 

@@ -459,8 +459,8 @@ def _write(path: Path, data: bytes, secret: bool = False) -> None:
     # mkstemp creates the file with mode 0600, so a key is never readable by others, not even briefly.
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "wb") as uit:
-            uit.write(data)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         if not secret:
             os.chmod(temporary, 0o644)
         os.replace(temporary, path)

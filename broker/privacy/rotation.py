@@ -85,12 +85,12 @@ def reencrypt(
     """
     uitkomst: dict[str, int] = {}
     for column in VERSLEUTELD:
-        rewritten, vanaf = 0, None
+        rewritten, after = 0, None
         while True:
             with sessions.begin() as session:
                 query = select(column.sleutel, _key_id(column)).where(*column.encrypted())
-                if vanaf is not None:
-                    query = query.where(column.sleutel > vanaf)
+                if after is not None:
+                    query = query.where(column.sleutel > after)
                 rijen = session.execute(query.order_by(column.sleutel).limit(_STUK)).all()
                 if not rijen:
                     break
@@ -108,7 +108,7 @@ def reencrypt(
                         .values({column.naam: nieuw})
                     )
                     rewritten += resultaat.rowcount
-                vanaf = rijen[-1][0]
+                after = rijen[-1][0]
             progress(len(rijen))
         uitkomst[column.model.__tablename__] = rewritten
     return uitkomst

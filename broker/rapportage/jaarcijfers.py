@@ -151,16 +151,16 @@ def relations(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> li
     per_eenheid: dict[tuple[str, str], set[Sleutel]] = defaultdict(set)
     for k in keys:
         per_eenheid[k[:2]].add(k)
-    uit: list[Relation] = []
+    relations: list[Relation] = []
     for eenheid, own in sorted(per_eenheid.items()):
-        uit += _binnen_eenheid(eenheid, own)
-        uit += _doorlooptijd_relaties(eenheid, own)
-    uit += _between_niveaus(keys, per_eenheid, indeling or {})
-    return uit
+        relations += _binnen_eenheid(eenheid, own)
+        relations += _doorlooptijd_relaties(eenheid, own)
+    relations += _between_niveaus(keys, per_eenheid, indeling or {})
+    return relations
 
 
 def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
-    uit = []
+    relations = []
     for name, totals, delen, distribution, dimensies in BINNEN_EENHEID:
         cellen = sorted(k for k in own if k[2] == distribution)
         if distribution is not None and not cellen:
@@ -171,24 +171,24 @@ def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relatio
             continue  # a part not published with it (opvragenProcescijfers of a school)
         if distribution is None and not any(k[2] in totals + delen for k in own):
             continue
-        uit.append(
+        relations.append(
             Relation(
                 tuple((*eenheid, t, "") for t in totals),
                 tuple((*eenheid, d, "") for d in delen) + tuple(cellen),
                 name,
             )
         )
-    return uit
+    return relations
 
 
 def _doorlooptijd_relaties(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
     """``doorlooptijd_n`` of a traject = the sum of its buckets (dimension "<traject> <bucket>")."""
-    uit = []
+    relations = []
     for k in sorted(k for k in own if k[2] == c.DOORLOOPTIJD_N):
         buckets = sorted(b for b in own if b[2] == c.DOORLOOPTIJD_VERDELING and b[3].split(" ")[0] == k[3])
         if buckets:
-            uit.append(Relation((k,), tuple(buckets), f"doorlooptijd {k[3]}"))
-    return uit
+            relations.append(Relation((k,), tuple(buckets), f"doorlooptijd {k[3]}"))
+    return relations
 
 
 def _between_niveaus(
@@ -204,20 +204,20 @@ def _between_niveaus(
     for regio, brins in sorted(indeling.items()):
         for sub in (Level.SCHOOL.value, Level.INSTELLING.value):
             pairs.append(((Level.REGIO.value, regio), sub, [e for e in eenheden[sub] if e in set(brins)]))
-    uit = []
+    relations = []
     for boven, sub, below in pairs:
         if boven not in per_eenheid or not below:
             continue
         figures = sorted({k[2:] for e in below for k in per_eenheid[(sub, e)] if k[2] not in NIET_ADDITIEF})
         for cijfer, dimensie in figures:
-            uit.append(
+            relations.append(
                 Relation(
                     ((*boven, cijfer, dimensie),),
                     tuple((sub, e, cijfer, dimensie) for e in below),
                     f"{boven[0]} {boven[1]} = som {sub}",
                 )
             )
-    return uit
+    return relations
 
 
 def regio_indeling(session: Session, jaar: int) -> Indeling:

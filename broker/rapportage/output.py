@@ -32,7 +32,7 @@ _NIVEAU_NAAM = {Level.SCHOOL: "VO-school", Level.REGIO: "RMC-regio", Level.LANDE
 
 def rijen(rapport: Rapport) -> list[list]:
     """The report's figures as flat rows (``KOLOMMEN``): every figure on the peildatum, then the trend."""
-    uit = [
+    table_rows = [
         [
             "peildatum",
             r.jaar,
@@ -49,7 +49,7 @@ def rijen(rapport: Rapport) -> list[list]:
     ]
     for jaar, figures in sorted(rapport.trend.items()):
         for (naam, dimensie), waarde in sorted(figures.items()):
-            uit.append(
+            table_rows.append(
                 [
                     "trend",
                     jaar,
@@ -63,7 +63,7 @@ def rijen(rapport: Rapport) -> list[list]:
                     int(waarde is None),
                 ]
             )
-    return uit
+    return table_rows
 
 
 def write_csv(rapport: Rapport, path: Path) -> None:
@@ -385,6 +385,6 @@ def write_html(rapport: Rapport, path: Path) -> None:
 SCHRIJVERS = {"html": write_html, "csv": write_csv, "xlsx": write_xlsx}
 
 
-def write(rapport: Rapport, formaat: str, path: Path) -> None:
+def write(rapport: Rapport, output_format: str, path: Path) -> None:
     """Write ``rapport`` to ``path`` as html, csv or xlsx."""
-    SCHRIJVERS[formaat](rapport, path)
+    SCHRIJVERS[output_format](rapport, path)

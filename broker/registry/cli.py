@@ -131,12 +131,12 @@ def add(
 
 
 @party.command("list")
-@click.option("--format", "formaat", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
-def list_(runtime: Runtime, formaat: str) -> None:
+def list_(runtime: Runtime, output_format: str) -> None:
     """Show every registered party with its scope, mandates and endpoint."""
     partijen = _in_transaction(runtime, lambda session: _register(runtime, session).list_())
-    click.echo(_as_json(partijen) if formaat == "json" else _as_table(partijen))
+    click.echo(_as_json(partijen) if output_format == "json" else _as_table(partijen))
 
 
 @party.command("remove")

@@ -187,10 +187,10 @@ def aanleveren_aanmeldingen_bestand(processing: Processing, call: Caller, conten
     return _with_columns(aanleveren_aanmeldingen(processing, call, records), AANMELDINGEN)
 
 
-def _with_columns(uitkomst: BatchOutcome, formaat: FileFormat) -> BatchOutcome:
+def _with_columns(uitkomst: BatchOutcome, file_format: FileFormat) -> BatchOutcome:
     """The outcome with each rejected row's text starting with the columns its code is about
     (``EncryptedColumn afmeldReden: …``). Column names only: like every result text, never a value."""
-    columns = dict(formaat.columns_per_code)
+    columns = dict(file_format.columns_per_code)
     for i, row in enumerate(uitkomst.outcomes):
         if row.melding is not None and row.melding.code in columns:
             names = columns[row.melding.code]
@@ -219,13 +219,13 @@ class Row:
         return self.values.get(column)
 
 
-def read_rows(content: bytes, formaat: FileFormat) -> list[Row]:
-    """The data rows of a CSV file in ``formaat``.
+def read_rows(content: bytes, file_format: FileFormat) -> list[Row]:
+    """The data rows of a CSV file in ``file_format``.
 
     Input: the file's bytes: a header row, then one row per record; ``;`` or ``,`` as separator (the
     one in the header); UTF-8 with or without BOM, or windows-1252 (see ``_read_text``). Empty
     rows and rows starting with ``#`` are skipped. Raises ``InvalidFile`` when the file is too
-    large, has no or too many rows, or a header that is not ``formaat``'s.
+    large, has no or too many rows, or a header that is not ``file_format``'s.
     """
     if len(content) > MAX_BESTAND_BYTES:
         raise InvalidFile(
@@ -246,7 +246,7 @@ def read_rows(content: bytes, formaat: FileFormat) -> list[Row]:
         if not any(v.strip() for v in fields):
             continue
         if columns is None:
-            columns = _header(fields, formaat)
+            columns = _header(fields, file_format)
         elif not fields[0].lstrip().startswith("#"):
             rijen.append(_row(nummer, fields, columns, encoding))
         if len(rijen) > MAX_RIJEN:
@@ -318,26 +318,26 @@ def _key(name: str) -> str:
     return re.sub(r"[\s_\-]", "", name).lower()
 
 
-def _header(names: list[str], formaat: FileFormat) -> list[str]:
+def _header(names: list[str], file_format: FileFormat) -> list[str]:
     """The canonical column names of a header row; ``InvalidFile`` for an unknown, repeated or
     missing column (the detail names the columns, which are never personal data)."""
-    known = {_key(k): k for k in formaat.columns}
+    known = {_key(k): k for k in file_format.columns}
     columns: list[str] = []
     for name in names:
         column = known.get(_key(name))
         if column is None:
             raise InvalidFile(
-                f"Onbekende kolom in de kopregel; toegestaan zijn: {', '.join(formaat.columns)}. "
-                f"/ Unknown column in the header row; allowed: {', '.join(formaat.columns)}."
+                f"Onbekende kolom in de kopregel; toegestaan zijn: {', '.join(file_format.columns)}. "
+                f"/ Unknown column in the header row; allowed: {', '.join(file_format.columns)}."
             )
         if column in columns:
             raise InvalidFile(
                 f"De kolom {column} staat twee keer in de kopregel. / Column {column} is repeated."
             )
         columns.append(column)
-    missing = [k for k in formaat.mandatory if k not in columns]
-    if not any(k in columns for k in formaat.een_van):
-        missing.insert(0, " of ".join(formaat.een_van))
+    missing = [k for k in file_format.mandatory if k not in columns]
+    if not any(k in columns for k in file_format.een_van):
+        missing.insert(0, " of ".join(file_format.een_van))
     if missing:
         raise InvalidFile(
             f"De kopregel mist de kolom(men): {', '.join(missing)}. "

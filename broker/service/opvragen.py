@@ -157,9 +157,9 @@ def opvragen_overzicht(processing: Processing, call: Caller, gemeenten: list[str
 
 
 def opvragen_wijzigingen(
-    processing: Processing, call: Caller, vanaf: int, maximum: int | None
+    processing: Processing, call: Caller, after: int, maximum: int | None
 ) -> WijzigingenPage:
-    """Pupils in scope changed after cursor ``vanaf``, oldest first, each once with its current state.
+    """Pupils in scope changed after cursor ``after``, oldest first, each once with its current state.
 
     At most ``maximum`` (default 500) pupils and ``MAX_SCAN`` feed rows per call; ``meer`` tells the
     caller to poll again at once from ``volgende_cursor``.
@@ -167,7 +167,7 @@ def opvragen_wijzigingen(
     maximum = maximum or STANDAARD_MAXIMUM
     rijen = processing.session.execute(
         select(models.Wijziging.volgnummer, models.Wijziging.sleutel_hash)
-        .where(models.Wijziging.cyclus_jaar == processing.cyclus.jaar, models.Wijziging.volgnummer > vanaf)
+        .where(models.Wijziging.cyclus_jaar == processing.cyclus.jaar, models.Wijziging.volgnummer > after)
         .order_by(models.Wijziging.volgnummer)
         .limit(MAX_SCAN + 1)
     ).all()
@@ -175,7 +175,7 @@ def opvragen_wijzigingen(
     found = dossiers(processing, call.partij, {h for _, h in scanned})
     chosen: list[tuple[int, Dossier]] = []
     getoond: set[str] = set()
-    cursor = vanaf
+    cursor = after
     for volgnummer, sleutel_hash in scanned:
         dossier = found.get(sleutel_hash)
         if sleutel_hash not in getoond and dossier and may_see(call.partij, dossier.feiten):
@@ -189,15 +189,15 @@ def opvragen_wijzigingen(
     return WijzigingenPage([(v, o) for (v, _), o in zip(chosen, overzichten, strict=True)], cursor, meer)
 
 
-def opvragen_signalen(processing: Processing, call: Caller, vanaf: int | None) -> list[SignaalRegel]:
-    """The caller's signals of the current cycle with an id above ``vanaf`` (all when None), oldest
+def opvragen_signalen(processing: Processing, call: Caller, after: int | None) -> list[SignaalRegel]:
+    """The caller's signals of the current cycle with an id above ``after`` (all when None), oldest
     first. A finished cycle's signals are not given out any more (its purpose ended; AVG art. 5 lid 1
     sub b and e), even before ``vva cycle close`` deleted them."""
     S = models.Signaal
     rijen = processing.session.scalars(
         select(S)
         .where(
-            S.partij_oin == call.partij.oin, S.id > (vanaf or 0), S.cyclus_jaar == processing.cyclus.jaar
+            S.partij_oin == call.partij.oin, S.id > (after or 0), S.cyclus_jaar == processing.cyclus.jaar
         )
         .order_by(S.id)
     )

@@ -186,7 +186,7 @@ _OPERATIES = {
 
 
 def make_service(name: str, operaties: list[str]) -> type[ServiceBase]:
-    """A spyne service class named ``naam`` with the given operations (document/literal, bare
+    """A spyne service class named ``name`` with the given operations (document/literal, bare
     body style over wrapper elements = the wrapped convention on the wire, T2)."""
     methods = {}
     for operatie in operaties:

@@ -41,7 +41,7 @@ _REDEN = "deliberate failure (conformance_storingen)"
 def requested_fault(
     operatie: str, content: etree._Element, relates_to: str | None
 ) -> EdukoppelingFault | None:
-    """The fault a verified request asks for: ``operatie`` is the operation's name, ``inhoud`` its
+    """The fault a verified request asks for: ``operatie`` is the operation's name, ``content`` its
     Body element (made readable), ``relates_to`` its wsa:RelatesTo or None. None for anything but a
     ``ping`` whose echo is exactly one of the three ``vva-storing:`` texts (any other echo, including
     an unknown code, is simply echoed)."""

@@ -81,7 +81,7 @@ _STUK = 64 * 1024
 
 
 def _read(environ: dict, count: int, deadline_s: float | None, min_bytes_per_s: int) -> bytes:
-    """Up to ``aantal`` bytes of ``wsgi.input``; ``TimeoutError`` past the deadline or below the rate."""
+    """Up to ``count`` bytes of ``wsgi.input``; ``TimeoutError`` past the deadline or below the rate."""
     input_, sock = environ["wsgi.input"], environ.get("gunicorn.socket")
     if deadline_s is None or sock is None:
         return input_.read(count)

@@ -367,8 +367,8 @@ class SoapPipeline:
             work = Work(request.dienst.service_id, processing, call)
             response = self.dispatchers[request.dienst.path].process(root, work)
         body, message_id = self._response(response, address, request)
-        uit = _response_header(request.header, rt.settings.broker_oin, message_id)
-        antwoord_id = log_sent(session, body, uit, "verwerkt", 200, rt.keyring, tijdstip=request.now)
+        reply_header = _response_header(request.header, rt.settings.broker_oin, message_id)
+        antwoord_id = log_sent(session, body, reply_header, "verwerkt", 200, rt.keyring, tijdstip=request.now)
         remember(session, fingerprint, antwoord_id, request.now)
         # Last: appending locks the head of the audit chain until this transaction commits.
         self._audit(session, request, "verwerkt", processing.involved, processing.aantal)
@@ -392,8 +392,8 @@ class SoapPipeline:
         previous = etree.fromstring(earlier, safe_xml_parser())
         content = previous.find(q(SOAP11, "Body"))[0]
         body, message_id = self._response(content, address, request)
-        uit = _response_header(request.header, self.runtime.settings.broker_oin, message_id)
-        log_sent(session, body, uit, "herhaald", 200, rt.keyring, tijdstip=request.now)
+        reply_header = _response_header(request.header, self.runtime.settings.broker_oin, message_id)
+        log_sent(session, body, reply_header, "herhaald", 200, rt.keyring, tijdstip=request.now)
         request.executed = True
         self._audit(session, request, "herhaald")
         return 200, [("Content-Type", XML)], body

@@ -71,7 +71,7 @@ class _Incoming:
     buf: bytearray = field(default_factory=bytearray)
     first_byte: float | None = None  # when the first byte of the request came (the rate counts from it)
     asks_continue: bool = False  # "Expect: 100-continue": the client waits for an interim answer
-    continue_gestuurd: bool = False
+    continue_sent: bool = False
     chunk: int = 0  # chunked body: where in the body the next chunk-size line starts (scanned so far)
 
 
@@ -94,8 +94,8 @@ class BufferingWorker(ThreadWorker):
         super().init_process()
 
     def enqueue_req(self, conn: TConn) -> None:
-        if getattr(conn, "vva_compleet", False) or not self._buffers(conn):
-            conn.vva_compleet = False  # the next request on this connection is gathered again
+        if getattr(conn, "vva_complete", False) or not self._buffers(conn):
+            conn.vva_complete = False  # the next request on this connection is gathered again
             super().enqueue_req(conn)
             return
         earlier = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
@@ -148,8 +148,8 @@ class BufferingWorker(ThreadWorker):
         before it sends its body, send that (once) and go on gathering, as for any other request."""
         if self._complete(incoming):
             self._pass_on(incoming)
-        elif incoming.asks_continue and not incoming.continue_gestuurd:
-            incoming.continue_gestuurd = True
+        elif incoming.asks_continue and not incoming.continue_sent:
+            incoming.continue_sent = True
             try:
                 incoming.conn.sock.send(_GA_DOOR)  # 25 bytes on a fresh connection: never blocks
             except OSError:
@@ -212,13 +212,13 @@ class BufferingWorker(ThreadWorker):
         conn.init()  # plain HTTP/1.x: makes the parser only (TLS and HTTP/2 are never gathered)
         conn.data_ready = True
         conn.parser.unreader.unread(bytes(incoming.buf))
-        conn.vva_compleet = True
-        conn.vva_continue_gestuurd = incoming.continue_gestuurd
+        conn.vva_complete = True
+        conn.vva_continue_sent = incoming.continue_sent
         self.enqueue_req(conn)
 
     def handle_request(self, req, conn: TConn):
-        if getattr(conn, "vva_continue_gestuurd", False):
-            conn.vva_continue_gestuurd = False
+        if getattr(conn, "vva_continue_sent", False):
+            conn.vva_continue_sent = False
             req._expected_100_continue = False  # this worker sent it already; gunicorn would send another
         return super().handle_request(req, conn)
 

@@ -173,11 +173,11 @@ def verify_envelope(
     security = _security_header(envelop)
     signature = _single_signature(document, security)
     timestamp = _single_timestamp(security)
-    handtekening = _read_signature(signature, settings)
+    parsed_signature = _read_signature(signature, settings)
     index = id_index(document)
-    bst = _find_bst(handtekening.bst_id, index, security)
+    bst = _find_bst(parsed_signature.bst_id, index, security)
     certificaat = _read_certificate(bst)
-    signed = _resolve_references(handtekening.references, index)
+    signed = _resolve_references(parsed_signature.references, index)
     _check_positions(signed, envelop, timestamp, signature)
     _check_coverage(signed, envelop, timestamp)
     _check_only_known_parts(signed, envelop, timestamp, bst, security)
@@ -185,13 +185,13 @@ def verify_envelope(
     # Cheap checks first: trust, then digests and RSA (the expensive part, H28-style cost).
     oin = vertrouw(certificaat) if vertrouw is not None else None
     labels = _labels_of(envelop, timestamp, bst)
-    _check_digests(handtekening.references, signed, labels)
+    _check_digests(parsed_signature.references, signed, labels)
     _verify_cryptographically(signature, certificaat, signed.values())
     if settings.check_time:
         created = check_timestamp(timestamp, now, settings.max_age_s, settings.future_s)
     else:
         created, _ = read_timestamp(timestamp)
-    return Verified(certificaat, handtekening.signature_value, frozenset(signed), created, oin)
+    return Verified(certificaat, parsed_signature.signature_value, frozenset(signed), created, oin)
 
 
 # --- step 1: header shape (S1) ---------------------------------------------------------------------
