@@ -55,19 +55,19 @@ def regels(session: Session, van: str | None = None, tot: str | None = None) -> 
             query = query.where(R.tijdstip >= van)
         if tot:
             query = query.where(R.tijdstip < tot)
-        stuk = session.scalars(query).all()
-        if not stuk:
+        chunk = session.scalars(query).all()
+        if not chunk:
             return
-        yield from _as_lines(session, stuk)
-        after = stuk[-1].volgnummer
+        yield from _as_lines(session, chunk)
+        after = chunk[-1].volgnummer
 
 
-def _as_lines(session: Session, stuk: list[models.AuditRegel]) -> list[ExportedRecord]:
+def _as_lines(session: Session, chunk: list[models.AuditRegel]) -> list[ExportedRecord]:
     L = models.AuditLeerling
     counts = dict(
         session.execute(
             select(L.volgnummer, func.count())
-            .where(L.volgnummer.in_([r.volgnummer for r in stuk]))
+            .where(L.volgnummer.in_([r.volgnummer for r in chunk]))
             .group_by(L.volgnummer)
         ).all()
     )
@@ -86,7 +86,7 @@ def _as_lines(session: Session, stuk: list[models.AuditRegel]) -> list[ExportedR
             counts.get(r.volgnummer, None if r.betrokkenen_digest else 0),
             r.hash,
         )
-        for r in stuk
+        for r in chunk
     ]
 
 
@@ -99,11 +99,11 @@ def write(records: Iterator[ExportedRecord], output_format: str, out: io.TextIOB
     if writer:
         writer.writeheader()
     count = 0
-    for regel in records:
+    for record in records:
         if writer:
-            writer.writerow(asdict(regel))
+            writer.writerow(asdict(record))
         else:
-            out.write(json.dumps(asdict(regel), ensure_ascii=False) + "\n")
+            out.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
         count += 1
     return count
 
@@ -111,10 +111,10 @@ def write(records: Iterator[ExportedRecord], output_format: str, out: io.TextIOB
 def over_leerling(session: Session, pseudoniem: str, cyclus_jaar: int) -> list[ExportedRecord]:
     """Every record of cycle ``cyclus_jaar`` that touched the pupil with ``pseudoniem``, oldest first."""
     R, L = models.AuditRegel, models.AuditLeerling
-    stuk = session.scalars(
+    chunk = session.scalars(
         select(R)
         .join(L, L.volgnummer == R.volgnummer)
         .where(L.sleutel_hash == pseudoniem, L.cyclus_jaar == cyclus_jaar)
         .order_by(R.volgnummer)
     ).all()
-    return _as_lines(session, list(stuk))
+    return _as_lines(session, list(chunk))

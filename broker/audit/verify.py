@@ -72,26 +72,26 @@ def verify_chain(session: Session) -> Verdict:
     )
     previous, expected, count = BEGIN_HASH, 1, 0
     while True:
-        regels = session.scalars(
+        records = session.scalars(
             select(R).where(R.volgnummer.between(expected, header.teller)).order_by(R.volgnummer).limit(_STUK)
         ).all()
-        if not regels:
+        if not records:
             break
-        betrokkenen = _betrokkenen(session, regels[0].volgnummer, regels[-1].volgnummer)
-        for regel in regels:
-            if regel.volgnummer != expected:
-                return Verdict(count, f"record {expected} is missing (next present: {regel.volgnummer})")
-            fields = {naam: getattr(regel, naam) for naam in GEHASHTE_VELDEN}
-            if regel.vorige_hash != previous:
+        betrokkenen = _betrokkenen(session, records[0].volgnummer, records[-1].volgnummer)
+        for record in records:
+            if record.volgnummer != expected:
+                return Verdict(count, f"record {expected} is missing (next present: {record.volgnummer})")
+            fields = {naam: getattr(record, naam) for naam in GEHASHTE_VELDEN}
+            if record.vorige_hash != previous:
                 return Verdict(
-                    count, f"record {regel.volgnummer}: previous-hash does not match record {expected - 1}"
+                    count, f"record {record.volgnummer}: previous-hash does not match record {expected - 1}"
                 )
-            if regel_hash(fields) != regel.hash:
-                return Verdict(count, f"record {regel.volgnummer}: contents do not match its hash (altered)")
-            error = _betrokkenen_error(regel, betrokkenen.get(regel.volgnummer), regel.cyclus_jaar in gesloten)
+            if regel_hash(fields) != record.hash:
+                return Verdict(count, f"record {record.volgnummer}: contents do not match its hash (altered)")
+            error = _betrokkenen_error(record, betrokkenen.get(record.volgnummer), record.cyclus_jaar in gesloten)
             if error:
-                return Verdict(count, f"record {regel.volgnummer}: {error}")
-            previous, expected, count = regel.hash, expected + 1, count + 1
+                return Verdict(count, f"record {record.volgnummer}: {error}")
+            previous, expected, count = record.hash, expected + 1, count + 1
     if header.teller != count or header.laatste_hash != previous:
         return Verdict(count, f"the chain ends at record {count}, but its head says {header.teller}")
     laatste = session.scalar(select(func.max(R.volgnummer)))
@@ -138,15 +138,15 @@ def _betrokkenen(session: Session, van: int, tot: int) -> dict[int, _Betrokkenen
 
 
 def _betrokkenen_error(
-    regel: models.AuditRegel, betrokkenen: _Betrokkenen | None, gesloten: bool
+    record: models.AuditRegel, betrokkenen: _Betrokkenen | None, gesloten: bool
 ) -> str | None:
-    """What is wrong with the pupils stored with ``regel``, or None."""
-    if betrokkenen is not None and betrokkenen.years != {regel.cyclus_jaar}:
+    """What is wrong with the pupils stored with ``record``, or None."""
+    if betrokkenen is not None and betrokkenen.years != {record.cyclus_jaar}:
         return "its pupils are filed under another cycle"
     if gesloten:
         # The purge deleted them with the cycle; the digest alone stays and links to no one.
         return "pupils stored for a closed cycle" if betrokkenen is not None else None
     betrokkenen = betrokkenen or _Betrokkenen()
-    if betrokkenen_digest(betrokkenen.zout, betrokkenen.pseudoniemen) != regel.betrokkenen_digest:
+    if betrokkenen_digest(betrokkenen.zout, betrokkenen.pseudoniemen) != record.betrokkenen_digest:
         return "its pupils do not match its digest"
     return None

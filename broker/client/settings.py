@@ -84,12 +84,12 @@ def read_client_settings(path: str | os.PathLike[str] | None = None) -> ClientSe
         gecontroleerd = {k: checked(k, v, _CHECKS[k], str(bestand)) for k, v in raw.items() if k in _CHECKS}
     except SettingsError as error:
         raise ClientSettingsError(str(error)) from None
-    map = bestand.parent
+    folder = bestand.parent
 
     def path_of(value, key: str) -> Path:
         if not isinstance(value, str) or not value:
             raise ClientSettingsError(f"{bestand}: {key} = {value!r} is not allowed; allowed: a path")
-        path = map / Path(value).expanduser()
+        path = folder / Path(value).expanduser()
         if not path.is_file():
             raise ClientSettingsError(f"{bestand}: {key}: file not found: {path}")
         return path

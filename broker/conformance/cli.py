@@ -56,7 +56,7 @@ def list_(manifest_path: Path | None) -> None:
 )
 @click.option("--client-key", "client_key", type=_BESTAND, help="TLS client key (PEM). Default: --key.")
 @click.option(
-    "--receiver", "ontvanger", is_flag=True, help="Test a partner's push receiver: the kit plays the broker."
+    "--receiver", "receiver_mode", is_flag=True, help="Test a partner's push receiver: the kit plays the broker."
 )
 @click.option(
     "--oin",
@@ -98,7 +98,7 @@ def run(
     crls: tuple[Path, ...],
     client_cert: Path | None,
     client_key: Path | None,
-    ontvanger: bool,
+    receiver_mode: bool,
     target_oin: str | None,
     van: str | None,
     brin: str | None,
@@ -123,7 +123,7 @@ def run(
     from broker.conformance.report import junit, table
     from broker.conformance.runner import Connection, Kit, Target
 
-    if ontvanger:
+    if receiver_mode:
         if target_oin is None:
             raise click.UsageError("--receiver needs --oin: the receiver's own OIN")
         dienst = "ontvanger"
@@ -138,7 +138,7 @@ def run(
     if brin is None and van.startswith("00000007"):
         brin = van[11:15]
     sender = Sender(key_pem, certificate_pem, van, brin)
-    doel = Target(endpoint, dienst, "ontvanger" if ontvanger else "broker", target_oin or TEST_BROKER_OIN)
+    doel = Target(endpoint, dienst, "ontvanger" if receiver_mode else "broker", target_oin or TEST_BROKER_OIN)
     # The composition root's trust store rules: in production no demo CA and no test OIN in an answer.
     try:
         trust = runtime.trust_store_of(cas, crls) if cas and crls else None

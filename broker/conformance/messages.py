@@ -247,15 +247,15 @@ def _body_changed(root: etree._Element, _: str, __: bytes) -> None:
     text.text = text.text + " (gewijzigd)"
 
 
-def _without_reference(root: etree._Element, deel: str, key_pem: bytes) -> None:
-    """Drop the Reference to ``deel`` (Body, Timestamp or a wsa header name) and sign again (H12)."""
+def _without_reference(root: etree._Element, part: str, key_pem: bytes) -> None:
+    """Drop the Reference to ``part`` (Body, Timestamp or a wsa header name) and sign again (H12)."""
     element = {
         "Body": root.find(q(SOAP11, "Body")),
         "Timestamp": root.find(f".//{q(WSU, 'Timestamp')}"),
         "BinarySecurityToken": root.find(f".//{q(WSSE, 'BinarySecurityToken')}"),
-    }.get(deel)
+    }.get(part)
     if element is None:
-        element = root.find(f"{q(SOAP11, 'Header')}/{q(WSA, deel)}")
+        element = root.find(f"{q(SOAP11, 'Header')}/{q(WSA, part)}")
     ident = element.get(q(WSU, "Id"))
     for reference in _signature(root).iter(q(DS, "Reference")):
         if reference.get("URI") == f"#{ident}":
@@ -290,13 +290,13 @@ def _body_moved(root: etree._Element, _: str, __: bytes) -> None:
     """Signature wrapping (H1/H2): the signed Body into the Security header, a new Body in its place."""
     body = root.find(q(SOAP11, "Body"))
     root.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}").append(body)
-    nieuw = etree.SubElement(root, q(SOAP11, "Body"))
+    new = etree.SubElement(root, q(SOAP11, "Body"))
     for kind in body:
         copy = etree.fromstring(etree.tostring(kind))
         for element in copy.iter():
             if isinstance(element.tag, str) and (element.text or "").strip():
                 element.text = "ondergeschoven"
-        nieuw.append(copy)
+        new.append(copy)
 
 
 def _second_security(root: etree._Element, _: str, __: bytes) -> None:

@@ -22,17 +22,17 @@ def table(verdicts: Sequence[Verdict]) -> str:
         (status(u), u.case.id, " | ".join(u.case.outcomes), u.received or "-") for u in verdicts
     ]
     widths = [max(len(r[i]) for r in rijen) for i in range(4)]
-    regels = []
+    lines = []
     for row, verdict in zip(rijen, [None, *verdicts], strict=True):
-        regels.append("  ".join(w.ljust(b) for w, b in zip(row, widths, strict=True)).rstrip())
+        lines.append("  ".join(w.ljust(b) for w, b in zip(row, widths, strict=True)).rstrip())
         if verdict is not None:
             for reason in verdict.problems + ([verdict.skipped] if verdict.skipped else []):
-                regels.append(f"{'':{widths[0]}}    - {reason}")
+                lines.append(f"{'':{widths[0]}}    - {reason}")
     geslaagd = sum(u.geslaagd for u in verdicts)
     skipped = sum(u.skipped is not None for u in verdicts)
     failed = len(verdicts) - geslaagd - skipped
-    regels.append(f"\n{geslaagd} passed, {failed} failed, {skipped} skipped")
-    return "\n".join(regels)
+    lines.append(f"\n{geslaagd} passed, {failed} failed, {skipped} skipped")
+    return "\n".join(lines)
 
 
 def junit(verdicts: Sequence[Verdict], path: Path, naam: str) -> None:

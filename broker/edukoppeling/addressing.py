@@ -182,14 +182,14 @@ def _oin(address: str, error: FaultCode) -> str:
     if _WITRUIMTE.search(address):
         raise EdukoppelingFault(error, "whitespace in address")
     try:
-        delen = urlsplit(address)
-        pairs = parse_qsl(delen.query, keep_blank_values=True, strict_parsing=False)
+        url = urlsplit(address)
+        pairs = parse_qsl(url.query, keep_blank_values=True, strict_parsing=False)
     except ValueError:
         raise EdukoppelingFault(error, "address not a URI") from None
     oins = [value for key, value in pairs if key.lower() == "oin"]
     if len(oins) != 1 or not is_valid_oin(oins[0]):
         raise EdukoppelingFault(error, "no single valid oin parameter")
-    if not delen.scheme:
+    if not url.scheme:
         # A3: an absolute URI (or the anonymous URI) with the oin parameter.
         raise EdukoppelingFault(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader address not absolute")
     return oins[0]

@@ -54,12 +54,12 @@ def read_envelope(root: etree._Element, wss_allowed: bool) -> Envelope:
     body = children[-1]
     content = _body_content(body)
     header = children[0] if len(children) == 2 else None
-    for deel in (body, header):
-        if deel is not None and q(SOAP11, "encodingStyle") in deel.attrib:
+    for part in (body, header):
+        if part is not None and q(SOAP11, "encodingStyle") in part.attrib:
             raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0004, "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
             )
-        if deel is not None and ((deel.text or "").strip() or any((k.tail or "").strip() for k in deel)):
+        if part is not None and ((part.text or "").strip() or any((k.tail or "").strip() for k in part)):
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed text in Header or Body")
     if q(SOAP11, "encodingStyle") in root.attrib:
         raise EdukoppelingFault(

@@ -204,10 +204,10 @@ class TrustStore:
         bad CRL, and then keeps the CRLs in force (a broken download must not widen trust).
         """
         new_files = self._crl_files if crl_files is None else list(crl_files)
-        nieuw = self._read_crls(new_files)
+        new = self._read_crls(new_files)
         with self._lock:
             self._crl_files = new_files
-            self._crls = nieuw
+            self._crls = new
             self._cache.clear()
 
     def _refresh_crls_if_changed(self) -> None:
@@ -345,10 +345,10 @@ class TrustStore:
             name = issuer.subject.rfc4514_string(_NAMEN)
             if not own:
                 raise _unknown(CRL_MISSING, f"no CRL from {name}")
-            tot = max(crl.next_update_utc for crl in own if crl.next_update_utc) + self._grace
-            if moment > tot:
+            stale_at = max(crl.next_update_utc for crl in own if crl.next_update_utc) + self._grace
+            if moment > stale_at:
                 raise _unknown(CRL_STALE, f"CRL of {name} past nextUpdate + grace")
-            deadlines.append(tot)
+            deadlines.append(stale_at)
         # Never empty: a party certificate is not itself a root (_check_not_a_ca).
         return min(deadlines)
 

@@ -101,17 +101,17 @@ def close_cyclus(session: Session, kalender: Calendar, jaar: int, today: date, n
             raise CyclusError(f"cycle {jaar} never held any data; nothing to close")
         row = C(jaar=jaar, deadline=cyclus.deadline)
         session.add(row)
-    afsluiting = Closing(jaar, store_jaarcijfers(session, jaar, kalender))
+    closing = Closing(jaar, store_jaarcijfers(session, jaar, kalender))
     for table in (t for t in PERSOONSGEGEVENS if t != "audit_leerling"):
-        afsluiting.removed[table] = session.execute(_remove(table, jaar, limit)).rowcount
+        closing.removed[table] = session.execute(_remove(table, jaar, limit)).rowcount
     row.gesloten_op = now
-    leerlingen = afsluiting.removed["leerling"]
+    leerlingen = closing.removed["leerling"]
     # The audit record says when the purge really ran (``now`` may be the day it acts as of).
     record_event(session, AuditEvent(BEHEER, CYCLUS_SLUITEN, "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
     # The audit pseudonyms last, under the chain head's lock taken just now: an audit record about this
     # cycle committed meanwhile is deleted too, and one appended later finds the cycle closed.
-    afsluiting.removed["audit_leerling"] = session.execute(_remove("audit_leerling", jaar, limit)).rowcount
-    return afsluiting
+    closing.removed["audit_leerling"] = session.execute(_remove("audit_leerling", jaar, limit)).rowcount
+    return closing
 
 
 def lock_cyclus(session: Session, jaar: int) -> models.Cyclus | None:

@@ -33,11 +33,11 @@ def close(runtime, jaar: int, day) -> None:
     upgrade(runtime.engine)
     try:
         with runtime.sessions.begin() as session:
-            afsluiting = close_cyclus(session, runtime.kalender, jaar, today, moment_of(today))
+            closing = close_cyclus(session, runtime.kalender, jaar, today, moment_of(today))
     except CyclusError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"cycle {jaar}: {afsluiting.jaarcijfers} yearly figures kept")
-    for table, count in afsluiting.removed.items():
+    click.echo(f"cycle {jaar}: {closing.jaarcijfers} yearly figures kept")
+    for table, count in closing.removed.items():
         click.echo(f"  {table:22} {count} rows deleted")
     click.echo(f"cycle {jaar} closed: no personal data of it remain")
 

@@ -153,8 +153,8 @@ class DeliveryQueue:
             row = session.get(models.UitgaandBericht, task.id)
             row.status, row.laatste_fout, row.bezig_tot = status, reason, None
 
-    def give_back(self, task: Task, tot: datetime) -> None:
-        """Give a claimed but untried message back, due at ``tot`` with the receiver's other pushes;
+    def give_back(self, task: Task, until: datetime) -> None:
+        """Give a claimed but untried message back, due at ``until`` with the receiver's other pushes;
         the claim's attempt is undone."""
         with self.runtime.sessions.begin() as session:
             row = session.get(models.UitgaandBericht, task.id)
@@ -163,9 +163,9 @@ class DeliveryQueue:
             row.status, row.bezig_tot, row.pogingen = WACHTEND, None, row.pogingen - 1
             if row.pogingen == 0:
                 row.eerste_poging_op = None
-            row.volgende_poging_op = tot
+            row.volgende_poging_op = until
 
-    def postpone_receiver(self, task: Task, tot: datetime) -> None:
+    def postpone_receiver(self, task: Task, until: datetime) -> None:
         """The receiver failed: its other waiting pushes wait as long as the failed one (a circuit
         breaker per receiver), instead of each costing a worker a timeout now."""
         U = models.UitgaandBericht
@@ -173,9 +173,9 @@ class DeliveryQueue:
             session.execute(
                 update(U)
                 .where(
-                    U.ontvanger_oin == task.ontvanger_oin, U.status == WACHTEND, U.volgende_poging_op < tot
+                    U.ontvanger_oin == task.ontvanger_oin, U.status == WACHTEND, U.volgende_poging_op < until
                 )
-                .values(volgende_poging_op=tot)
+                .values(volgende_poging_op=until)
                 .execution_options(synchronize_session=False)
             )
 
@@ -266,12 +266,12 @@ def _give_up(row: models.UitgaandBericht, now: datetime, settings) -> bool:
     or (when set) its maximum number of attempts is reached."""
     if settings.outbox_max_attempts and row.pogingen >= settings.outbox_max_attempts:
         return True
-    eerste = row.eerste_poging_op
-    if eerste is None:
+    first = row.eerste_poging_op
+    if first is None:
         return False
-    if eerste.tzinfo is None:  # SQLite gives naive UTC
-        eerste = eerste.replace(tzinfo=UTC)
-    return (now - eerste).total_seconds() >= settings.outbox_retry_window_s
+    if first.tzinfo is None:  # SQLite gives naive UTC
+        first = first.replace(tzinfo=UTC)
+    return (now - first).total_seconds() >= settings.outbox_retry_window_s
 
 
 def _backoff(pogingen: int, settings) -> float:

@@ -67,10 +67,10 @@ class EdukoppelingWsse:
         now = datetime.now(UTC)
         try:
             envelop = read_envelope(envelope, wss_allowed=True)
-            vertrouw = None
+            trust_check = None
             if self.trust is not None:
-                vertrouw = lambda certificaat: self.trust.check_all(certificaat, "ondertekening", now)  # noqa: E731
-            verified = verify_envelope(envelop, now, self.settings, vertrouw=vertrouw)
+                trust_check = lambda certificaat: self.trust.check_all(certificaat, "ondertekening", now)  # noqa: E731
+            verified = verify_envelope(envelop, now, self.settings, trust_check=trust_check)
         except EdukoppelingFault as error:
             raise UntrustedResponse(f"response not verified: {error.reden}") from None
         signer = verified.oin

@@ -168,9 +168,9 @@ def make_demo_pki(map: Path, partijen: list[tuple[str, str]], now: datetime | No
 
 
 def renew_crl(
-    map: Path, now: datetime | None = None, validity: timedelta = CRL_GELDIGHEID
+    folder: Path, now: datetime | None = None, validity: timedelta = CRL_GELDIGHEID
 ) -> tuple[Path, Path]:
-    """Re-issue both CRLs of the demo PKI in ``map`` and return (root CRL, issuing CRL) paths.
+    """Re-issue both CRLs of the demo PKI in ``folder`` and return (root CRL, issuing CRL) paths.
 
     Input: the folder of an existing demo PKI; ``now`` = thisUpdate (default now, UTC); nextUpdate =
     ``now`` + ``validity``. A ``now`` more than ``validity`` in the past gives a CRL that is already
@@ -178,21 +178,21 @@ def renew_crl(
     ``test/ingetrokken`` when it exists. Raises ``FileNotFoundError`` when the CAs or their keys are missing.
     """
     now = _utc(now)
-    root = _load_ca(map / "ca", "root")
-    issuing = _load_ca(map / "ca", "issuing")
-    return _write_crls(map, root, issuing, now, validity)
+    root = _load_ca(folder / "ca", "root")
+    issuing = _load_ca(folder / "ca", "issuing")
+    return _write_crls(folder, root, issuing, now, validity)
 
 
-def withdraw(map: Path, certificaat: Path, now: datetime | None = None) -> Path:
-    """Revoke the leaf certificate in file ``certificaat`` (PEM) at the demo issuing CA in ``map``:
+def withdraw(folder: Path, certificaat: Path, now: datetime | None = None) -> Path:
+    """Revoke the leaf certificate in file ``certificaat`` (PEM) at the demo issuing CA in ``folder``:
     it is added to ``ca/ingetrokken.pem`` and the CRLs are re-issued. Returns the issuing CRL's path.
 
     A running broker picks the new CRL up within seconds (``TrustStore`` watches its CRL files).
     """
-    list_ = map / "ca" / "ingetrokken.pem"
+    list_ = folder / "ca" / "ingetrokken.pem"
     existing = list_.read_bytes() if list_.exists() else b""
     _write(list_, existing + _pem(x509.load_pem_x509_certificate(certificaat.read_bytes())))
-    return renew_crl(map, now)[1]
+    return renew_crl(folder, now)[1]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -200,8 +200,8 @@ def withdraw(map: Path, certificaat: Path, now: datetime | None = None) -> Path:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _load_or_make_cas(map: Path, now: datetime) -> tuple[_Ca, _Ca, list[Path]]:
-    ca_dir = map / "ca"
+def _load_or_make_cas(folder: Path, now: datetime) -> tuple[_Ca, _Ca, list[Path]]:
+    ca_dir = folder / "ca"
     if (ca_dir / "root.pem").exists():
         root = _load_ca(ca_dir, "root")
         if (ca_dir / "issuing.pem").exists():
@@ -243,26 +243,26 @@ def _save_ca(ca_dir: Path, naam: str, ca: _Ca) -> list[Path]:
     return [ca_dir / f"{naam}.pem", ca_dir / f"{naam}.key.pem"]
 
 
-def _write_crls(map: Path, root: _Ca, issuing: _Ca, now: datetime, validity: timedelta) -> tuple[Path, Path]:
-    root_crl, issuing_crl = map / "ca" / "root.crl.pem", map / "ca" / "issuing.crl.pem"
+def _write_crls(folder: Path, root: _Ca, issuing: _Ca, now: datetime, validity: timedelta) -> tuple[Path, Path]:
+    root_crl, issuing_crl = folder / "ca" / "root.crl.pem", folder / "ca" / "issuing.crl.pem"
     # The root has revoked nothing; the issuing CA has revoked test/ingetrokken (H47).
     _write(root_crl, _crl(root, [], now, validity, _next_crl_number(root_crl)))
-    ingetrokken = _ingetrokken(map / "test" / "ingetrokken.cert.pem") + _ingetrokken(
-        map / "ca" / "ingetrokken.pem"
+    ingetrokken = _ingetrokken(folder / "test" / "ingetrokken.cert.pem") + _ingetrokken(
+        folder / "ca" / "ingetrokken.pem"
     )
     _write(issuing_crl, _crl(issuing, ingetrokken, now, validity, _next_crl_number(issuing_crl)))
     return root_crl, issuing_crl
 
 
 def _crl(
-    ca: _Ca, ingetrokken: list[x509.Certificate], now: datetime, validity: timedelta, nummer: int
+    ca: _Ca, ingetrokken: list[x509.Certificate], now: datetime, validity: timedelta, crl_number: int
 ) -> bytes:
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(ca.certificaat.subject)
         .last_update(now)
         .next_update(now + validity)
-        .add_extension(x509.CRLNumber(nummer), critical=False)
+        .add_extension(x509.CRLNumber(crl_number), critical=False)
         .add_extension(_aki(ca.sleutel), critical=False)
     )
     for certificaat in ingetrokken:
@@ -294,8 +294,8 @@ def _next_crl_number(path: Path) -> int:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _paths(map: Path, naam: str) -> DemoCertificate:
-    return DemoCertificate(map / f"{naam}.key.pem", map / f"{naam}.cert.pem", map / f"{naam}.chain.pem")
+def _paths(folder: Path, naam: str) -> DemoCertificate:
+    return DemoCertificate(folder / f"{naam}.key.pem", folder / f"{naam}.cert.pem", folder / f"{naam}.chain.pem")
 
 
 def _ensure(paths: DemoCertificate, maker: Callable[[], _Leaf]) -> list[Path]:

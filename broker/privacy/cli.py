@@ -32,8 +32,8 @@ def rotate(runtime) -> None:
     """
     upgrade(runtime.engine)
     path = runtime.settings.key_file
-    nieuw = add_key(path)
-    click.echo(f"keys: key {nieuw} added to {path} and made current")
+    new = add_key(path)
+    click.echo(f"keys: key {new} added to {path} and made current")
     bos = load_keyring(path)
     with runtime.sessions() as session:
         total = rotation.to_reencrypt(session, bos.aes_huidig)
@@ -44,7 +44,7 @@ def rotate(runtime) -> None:
         record_event(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt", aantal=aantal))
     for table, rijen in per_table.items():
         click.echo(f"  {table:18} {rijen} re-encrypted")
-    click.echo(f"keys: {aantal} ciphertexts now under key {nieuw}; run 'vva keys retire' to drop old keys")
+    click.echo(f"keys: {aantal} ciphertexts now under key {new}; run 'vva keys retire' to drop old keys")
 
 
 @keys.command("status")
@@ -85,10 +85,10 @@ def retire(runtime) -> None:
         return
     with runtime.sessions() as session:
         usage = rotation.usage(session)
-    weg = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and not usage.get(k))
+    retired = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and not usage.get(k))
     stays = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and usage.get(k))
-    if weg:
-        weg = remove_keys(path, weg)
-    click.echo(f"keys: retired {weg or 'none'}; current key {bos.aes_huidig}")
+    if retired:
+        retired = remove_keys(path, retired)
+    click.echo(f"keys: retired {retired or 'none'}; current key {bos.aes_huidig}")
     if stays:
         click.echo(f"keys still in use, kept: {stays} (run 'vva keys rotate' again to re-encrypt them)")

@@ -127,22 +127,22 @@ def add_key(path: Path) -> int:
     """
     with _locked(path):
         bos = load_keyring(path)
-        nieuw = max(bos.aes_sleutels) + 1
-        if nieuw > 255:
+        new = max(bos.aes_sleutels) + 1
+        if new > 255:
             raise SleutelFout("all 255 key ids are used: retire old keys first ('vva keys retire')")
         write_keyring(
-            path, Keyring(bos.hmac_key, {**bos.aes_sleutels, nieuw: secrets.token_bytes(32)}, nieuw)
+            path, Keyring(bos.hmac_key, {**bos.aes_sleutels, new: secrets.token_bytes(32)}, new)
         )
-    return nieuw
+    return new
 
 
-def remove_keys(path: Path, weg: Iterable[int]) -> list[int]:
-    """Remove the encryption keys ``weg`` from the key file at ``path``, never the current one; returns
+def remove_keys(path: Path, retired: Iterable[int]) -> list[int]:
+    """Remove the encryption keys ``retired`` from the key file at ``path``, never the current one; returns
     the ids removed. Reads the file afresh under the same lock as ``add_key``, so a key added
     meanwhile (a concurrent rotation) is kept. Raises ``SleutelFout`` when the file is unreadable."""
     with _locked(path):
         bos = load_keyring(path)
-        removed = sorted(set(weg) & set(bos.aes_sleutels) - {bos.aes_huidig})
+        removed = sorted(set(retired) & set(bos.aes_sleutels) - {bos.aes_huidig})
         if removed:
             keys = {k: v for k, v in bos.aes_sleutels.items() if k not in removed}
             write_keyring(path, Keyring(bos.hmac_key, keys, bos.aes_huidig))
@@ -203,9 +203,9 @@ class ReloadableKeyring:
         stat = self._pad.stat()
         return stat.st_mtime_ns, stat.st_ino
 
-    def _current(self, forceer: bool = False) -> Keyring:
+    def _current(self, force: bool = False) -> Keyring:
         now = time.monotonic()
-        if forceer or now - self._checked_at >= 1.0:
+        if force or now - self._checked_at >= 1.0:
             self._checked_at = now
             try:
                 stamp = self._read_stamp()
@@ -242,8 +242,8 @@ class ReloadableKeyring:
     def decrypt_data(self, blob: bytes) -> bytes:
         return self._with_reload(lambda bos: bos.decrypt_data(blob), blob)
 
-    def _with_reload(self, actie, blob: bytes):
+    def _with_reload(self, action, blob: bytes):
         bos = self._current()
         if blob and blob[0] not in bos.aes_sleutels:
-            bos = self._current(forceer=True)  # made under a key added since we last looked
-        return actie(bos)
+            bos = self._current(force=True)  # made under a key added since we last looked
+        return action(bos)

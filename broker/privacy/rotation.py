@@ -60,8 +60,8 @@ def usage(session: Session) -> Counter[int]:
     for column in VERSLEUTELD:
         sleutel_id = _key_id(column)
         query = select(sleutel_id, func.count()).where(*column.encrypted()).group_by(sleutel_id)
-        for eerste, aantal in session.execute(query):
-            teller[bytes(eerste)[0]] += aantal
+        for first, aantal in session.execute(query):
+            teller[bytes(first)[0]] += aantal
     return teller
 
 
@@ -94,18 +94,18 @@ def reencrypt(
                 rijen = session.execute(query.order_by(column.sleutel).limit(_STUK)).all()
                 if not rijen:
                     break
-                for sleutel, eerste in rijen:
-                    if bytes(eerste)[0] == bos.aes_huidig:
+                for sleutel, first in rijen:
+                    if bytes(first)[0] == bos.aes_huidig:
                         continue
                     # One ciphertext in memory at a time: a message can be megabytes.
                     blob = session.scalar(select(column.column).where(column.sleutel == sleutel))
                     if blob is None or blob[0] == bos.aes_huidig:
                         continue  # deleted or re-encrypted by a request since the piece was read
-                    nieuw = _reencrypt(bos, column.soort, blob)
+                    new = _reencrypt(bos, column.soort, blob)
                     resultaat = session.execute(
                         update(column.model)
                         .where(column.sleutel == sleutel, column.column == blob)
-                        .values({column.naam: nieuw})
+                        .values({column.naam: new})
                     )
                     rewritten += resultaat.rowcount
                 after = rijen[-1][0]

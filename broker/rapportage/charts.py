@@ -85,12 +85,12 @@ def charts(rapport: Rapport) -> list[tuple[str, Figure]]:
 def _substantiate(as_, positions, values, **kw):
     """Bars; a suppressed value (None) is a grey "x" on the axis. Returns whether any was."""
     real = [(p, w) for p, w in zip(positions, values, strict=True) if w is not None]
-    weg = [p for p, w in zip(positions, values, strict=True) if w is None]
+    missing = [p for p, w in zip(positions, values, strict=True) if w is None]
     if real:
         as_.bar([p for p, _ in real], [w for _, w in real], **kw)
-    if weg:
-        as_.plot(weg, [0] * len(weg), **_ONDERDRUKT)
-    return bool(weg)
+    if missing:
+        as_.plot(missing, [0] * len(missing), **_ONDERDRUKT)
+    return bool(missing)
 
 
 def _legend_onderdrukt(as_, extra=()) -> None:
@@ -107,10 +107,10 @@ def status_funnel(rapport: Rapport) -> Figure:
     values = [figures.get((c.LEERLINGEN_PER_STATUS, s), 0) for s in statuses]
     positions = list(range(len(statuses)))
     real = [(p, w) for p, w in zip(positions, values, strict=True) if w is not None]
-    weg = [p for p, w in zip(positions, values, strict=True) if w is None]
+    missing = [p for p, w in zip(positions, values, strict=True) if w is None]
     as_.barh([p for p, _ in real], [w for _, w in real], color=_KLEUREN[0])
-    if weg:
-        as_.plot([0] * len(weg), weg, **_ONDERDRUKT)
+    if missing:
+        as_.plot([0] * len(missing), missing, **_ONDERDRUKT)
         _legend_onderdrukt(as_)
     as_.set_yticks(positions, [STATUS_LABEL[s] for s in statuses])
     as_.set_title(f"Leerlingen per status op {rapport.peildatum:%d-%m-%Y} (verste status per leerling)")

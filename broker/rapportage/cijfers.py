@@ -276,8 +276,8 @@ def iso_week(d: date) -> str:
 
 def bucket_of(days: int) -> str:
     """The lead-time bucket name of ``days`` (>= 0)."""
-    for name, low, hoog in BUCKETS:
-        if days >= low and (hoog is None or days <= hoog):
+    for name, low, high in BUCKETS:
+        if days >= low and (high is None or days <= high):
             return name
     raise ValueError("negatieve doorlooptijd")
 
@@ -289,10 +289,10 @@ def percentile(histogram: Mapping[int, int], p: float) -> int:
     if n == 0:
         raise ValueError("geen waarnemingen")
     rank = max(1, math.ceil(p * n))
-    gezien = 0
+    seen = 0
     for value in sorted(histogram):
-        gezien += histogram[value]
-        if gezien >= rank:
+        seen += histogram[value]
+        if seen >= rank:
             return value
     raise AssertionError("unreachable")
 
@@ -415,12 +415,12 @@ class _Bron:
             _cijfer(niveau, row.eenheid, EXAMENRESULTAAT_PER_UITKOMST, row.examen, row.n)
             for row in session.execute(per_examen.group_by(pop.c.eenheid, pop.c.examen))
         ]
-        eerste = type_coerce(pl.eerst_actief, Date)
-        per_day = base.add_columns(eerste.label("day"), func.count().label("n")).where(
+        first = type_coerce(pl.eerst_actief, Date)
+        per_day = base.add_columns(first.label("day"), func.count().label("n")).where(
             pl.eerst_actief.is_not(None)
         )
         uitkomst += _per_week(
-            niveau, EERSTE_AANMELDING_PER_WEEK, session.execute(per_day.group_by(pop.c.eenheid, eerste))
+            niveau, EERSTE_AANMELDING_PER_WEEK, session.execute(per_day.group_by(pop.c.eenheid, first))
         )
         return uitkomst
 
@@ -577,15 +577,15 @@ def _per_week(niveau: Level, name: str, rijen: Iterable) -> list[Cijfer]:
 # --- the shared subqueries -----------------------------------------------------------------------
 
 
-def _state(peil: Peil, op: date, name: str, waar: list):
-    """Each registration of the cycle with its status on date ``op`` (the last transition dated on or
+def _state(peil: Peil, on: date, name: str, conditions: list):
+    """Each registration of the cycle with its status on date ``on`` (the last transition dated on or
     before it; on one date the last recorded wins)."""
     ao, a = models.AanmeldingOvergang, models.Aanmelding
     order = func.row_number().over(partition_by=ao.aanmelding_id, order_by=(ao.datum.desc(), ao.id.desc()))
     ranked = (
         select(ao.aanmelding_id, ao.naar, order.label("rn"))
         .join(a, a.id == ao.aanmelding_id)
-        .where(a.cyclus_jaar == peil.jaar, ao.datum <= op, *waar)
+        .where(a.cyclus_jaar == peil.jaar, ao.datum <= on, *conditions)
         .subquery(f"{name}_rij")
     )
     return (
@@ -613,7 +613,7 @@ def _feit_known_on_peildatum(peil: Peil, soort: str) -> tuple:
     )
 
 
-def _intakes(peil: Peil, waar: list):
+def _intakes(peil: Peil, conditions: list):
     """One row per intake known on the peildatum: (registration, intake date) with the outcome last
     recorded for that date (a correction of the outcome replaces it; another date is another intake)."""
     f, a = models.AanmeldingFeit, models.Aanmelding
@@ -623,7 +623,7 @@ def _intakes(peil: Peil, waar: list):
     ranked = (
         select(f.aanmelding_id, f.datum, f.uitkomst, order.label("rn"))
         .join(a, a.id == f.aanmelding_id)
-        .where(*_feit_known_on_peildatum(peil, FEIT_INTAKE), *waar)
+        .where(*_feit_known_on_peildatum(peil, FEIT_INTAKE), *conditions)
         .subquery("intake_rij")
     )
     g = ranked.c
@@ -632,15 +632,15 @@ def _intakes(peil: Peil, waar: list):
     ).where(g.rn == 1)
 
 
-def _aanmeldingen(peil: Peil, waar: list, intake: Table):
+def _aanmeldingen(peil: Peil, conditions: list, intake: Table):
     """One row per registration with history up to the peildatum: pupil, institution, its region,
     status on the peildatum and on the deadline, the date of its first status and of its first
     active status, and the first dates of registration, acceptance, enrolment, the first intake held
     and the onderwijsovereenkomst (lead times)."""
     ao, a, instelling = models.AanmeldingOvergang, models.Aanmelding, models.Instelling
     f = models.AanmeldingFeit
-    now = _state(peil, peil.peildatum, "stand_nu", waar)
-    op_deadline = _state(peil, min(peil.deadline, peil.peildatum), "stand_deadline", waar)
+    now = _state(peil, peil.peildatum, "stand_nu", conditions)
+    op_deadline = _state(peil, min(peil.deadline, peil.peildatum), "stand_deadline", conditions)
 
     def eerste(condition):
         return func.min(case((condition, ao.datum)))
@@ -655,7 +655,7 @@ def _aanmeldingen(peil: Peil, waar: list, intake: Table):
             eerste(ao.naar == _S.INGESCHREVEN).label("t_ingeschreven"),
         )
         .join(a, a.id == ao.aanmelding_id)
-        .where(a.cyclus_jaar == peil.jaar, ao.datum <= peil.peildatum, *waar)
+        .where(a.cyclus_jaar == peil.jaar, ao.datum <= peil.peildatum, *conditions)
         .group_by(ao.aanmelding_id)
         .subquery("datums")
     )
@@ -669,7 +669,7 @@ def _aanmeldingen(peil: Peil, waar: list, intake: Table):
     overeenkomst = (
         select(f.aanmelding_id, func.min(f.datum).label("t_overeenkomst"))
         .join(a, a.id == f.aanmelding_id)
-        .where(*_feit_known_on_peildatum(peil, FEIT_OVEREENKOMST), *waar)
+        .where(*_feit_known_on_peildatum(peil, FEIT_OVEREENKOMST), *conditions)
         .group_by(f.aanmelding_id)
         .subquery("overeenkomst")
     )
@@ -700,7 +700,7 @@ def _aanmeldingen(peil: Peil, waar: list, intake: Table):
             instelling,
             and_(instelling.brin == a.brin_mbo, instelling.cyclus_jaar == refdata_jaar_sql(peil.jaar)),
         )
-        .where(a.cyclus_jaar == peil.jaar, *waar)
+        .where(a.cyclus_jaar == peil.jaar, *conditions)
     )
 
 
@@ -719,7 +719,7 @@ def _per_leerling(aanm):
     ).group_by(c.sleutel_hash)
 
 
-def _delivered(peil: Peil, waar: list):
+def _delivered(peil: Peil, conditions: list):
     """One row per delivery (pupil × VO school) recorded by the end of the peildatum: the school, its
     RMC region (the vestiging's, else the school's), whether the pupil is ``actief`` then, its exam
     result then (NULL: none reported) and whether it is an ``actief`` pupil with a diploma."""
@@ -732,7 +732,7 @@ def _delivered(peil: Peil, waar: list):
     laatste = (
         select(lm.leerling_id, lm.status, lm.afmeldreden, order.label("rn"))
         .join(leerling, leerling.id == lm.leerling_id)
-        .where(leerling.cyclus_jaar == peil.jaar, lm.vastgelegd_op < limit, *waar)
+        .where(leerling.cyclus_jaar == peil.jaar, lm.vastgelegd_op < limit, *conditions)
         .subquery("laatste_mutatie")
     )
     # The result is the last one reported: a later mutation without one does not erase it.
@@ -746,7 +746,7 @@ def _delivered(peil: Peil, waar: list):
             leerling.cyclus_jaar == peil.jaar,
             lm.vastgelegd_op < limit,
             lm.examen_uitkomst.is_not(None),
-            *waar,
+            *conditions,
         )
         .subquery("laatste_examen")
     )
@@ -771,5 +771,5 @@ def _delivered(peil: Peil, waar: list):
             instelling,
             and_(instelling.brin == leerling.brin_vo, instelling.cyclus_jaar == refdata_jaar_sql(peil.jaar)),
         )
-        .where(leerling.cyclus_jaar == peil.jaar, *waar)
+        .where(leerling.cyclus_jaar == peil.jaar, *conditions)
     )

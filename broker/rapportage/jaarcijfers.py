@@ -120,11 +120,11 @@ def suppress(jaar: int, cijfers: Iterable[Cijfer], indeling: Indeling | None = N
     the complementary cells ``disclosure.protect`` picks so that none of them can be computed back
     from the others (``relations``). Call it on exactly the figures that are published together."""
     cijfers = list(cijfers)
-    cellen = [Cell(_key(f), f.waarde, 0 < f.base < DREMPEL, _insider(f)) for f in cijfers]
-    weg = protect(cellen, relations(cijfers, indeling))
+    cells = [Cell(_key(f), f.waarde, 0 < f.base < DREMPEL, _insider(f)) for f in cijfers]
+    suppressed = protect(cells, relations(cijfers, indeling))
     return [
         Jaarcijfer(
-            jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if _key(f) in weg else f.waarde
+            jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if _key(f) in suppressed else f.waarde
         )
         for f in cijfers
     ]
@@ -161,20 +161,20 @@ def relations(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> li
 
 def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
     relations = []
-    for name, totals, delen, distribution, dimensies in BINNEN_EENHEID:
-        cellen = sorted(k for k in own if k[2] == distribution)
-        if distribution is not None and not cellen:
+    for name, totals, parts, distribution, dimensies in BINNEN_EENHEID:
+        cells = sorted(k for k in own if k[2] == distribution)
+        if distribution is not None and not cells:
             continue
         if dimensies is not None:
-            cellen = [k for k in cellen if k[3] in dimensies]
-        if any(d != "" and (*eenheid, d, "") not in own for d in delen):
+            cells = [k for k in cells if k[3] in dimensies]
+        if any(d != "" and (*eenheid, d, "") not in own for d in parts):
             continue  # a part not published with it (opvragenProcescijfers of a school)
-        if distribution is None and not any(k[2] in totals + delen for k in own):
+        if distribution is None and not any(k[2] in totals + parts for k in own):
             continue
         relations.append(
             Relation(
                 tuple((*eenheid, t, "") for t in totals),
-                tuple((*eenheid, d, "") for d in delen) + tuple(cellen),
+                tuple((*eenheid, d, "") for d in parts) + tuple(cells),
                 name,
             )
         )
@@ -205,16 +205,16 @@ def _between_niveaus(
         for sub in (Level.SCHOOL.value, Level.INSTELLING.value):
             pairs.append(((Level.REGIO.value, regio), sub, [e for e in eenheden[sub] if e in set(brins)]))
     relations = []
-    for boven, sub, below in pairs:
-        if boven not in per_eenheid or not below:
+    for above, sub, below in pairs:
+        if above not in per_eenheid or not below:
             continue
         figures = sorted({k[2:] for e in below for k in per_eenheid[(sub, e)] if k[2] not in NIET_ADDITIEF})
         for cijfer, dimensie in figures:
             relations.append(
                 Relation(
-                    ((*boven, cijfer, dimensie),),
+                    ((*above, cijfer, dimensie),),
                     tuple((sub, e, cijfer, dimensie) for e in below),
-                    f"{boven[0]} {boven[1]} = som {sub}",
+                    f"{above[0]} {above[1]} = som {sub}",
                 )
             )
     return relations

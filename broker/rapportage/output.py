@@ -87,8 +87,8 @@ def write_xlsx(rapport: Rapport, path: Path) -> None:
         sheet.append(row)
     sheet.freeze_panes = "A2"
     explanation = boek.create_sheet("toelichting")
-    for regel in _note(rapport):
-        explanation.append([regel])
+    for line in _note(rapport):
+        explanation.append([line])
     boek.save(path)
 
 
@@ -137,18 +137,18 @@ def _number(value: int | None) -> str:
     return ONDERDRUKT if value is None else f"{value:,}".replace(",", ".")
 
 
-def _percent(deel: int | None, whole: int | None) -> str:
-    if deel is None or not whole:
+def _percent(part: int | None, whole: int | None) -> str:
+    if part is None or not whole:
         return ""
-    return f"{100 * deel / whole:.0f}%"
+    return f"{100 * part / whole:.0f}%"
 
 
-def _table(title: str, headers: list[str], regels: list[list[str]], explanation: str = "") -> str:
+def _table(title: str, headers: list[str], rows: list[list[str]], explanation: str = "") -> str:
     header = "".join(f"<th>{escape(k)}</th>" for k in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in regel) + "</tr>" for regel in regels
+        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows
     )
-    if not regels:
+    if not rows:
         body = f'<tr><td colspan="{len(headers)}">geen gegevens</td></tr>'
     below = f"<p class='uitleg'>{escape(explanation)}</p>" if explanation else ""
     return f"<section><h2>{escape(title)}</h2><table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>{below}</section>"
@@ -194,7 +194,7 @@ def _header(rapport: Rapport) -> str:
 def _status_table(rapport: Rapport) -> str:
     f = rapport.head
     total = f.get((c.LEERLINGEN, ""), 0)
-    regels = [
+    rows = [
         [
             charts.STATUS_LABEL[s],
             _number(f.get((c.LEERLINGEN_PER_STATUS, s), 0)),
@@ -205,22 +205,22 @@ def _status_table(rapport: Rapport) -> str:
     return _table(
         "Leerlingen per status",
         ["status", "leerlingen", "aandeel"],
-        regels,
+        rows,
         "Per leerling telt de verste status van al zijn aanmeldingen.",
     )
 
 
 def _examen_table(rapport: Rapport) -> str:
     f = rapport.head
-    regels = [
+    rows = [
         [label, _number(f.get((c.EXAMENRESULTAAT_PER_UITKOMST, uitkomst), 0))]
         for uitkomst, label in charts.EXAMEN_LABEL.items()
     ]
-    regels.append(["met diploma, nergens aangemeld", _number(f.get((c.DIPLOMA_NERGENS, ""), 0))])
+    rows.append(["met diploma, nergens aangemeld", _number(f.get((c.DIPLOMA_NERGENS, ""), 0))])
     return _table(
         "Examenresultaten en diploma zonder aanmelding",
         ["examenresultaat", "leerlingen"],
-        regels,
+        rows,
         f"{_UITLEG_EXAMEN} {_UITLEG_DIPLOMA}",
     )
 
@@ -228,14 +228,14 @@ def _examen_table(rapport: Rapport) -> str:
 def _intake_table(rapport: Rapport) -> str:
     f = rapport.head
     outcomes = [u for u in charts.INTAKE_LABEL if u != c.ONBEKEND or (c.INTAKES_PER_UITKOMST, u) in f]
-    regels = [[charts.INTAKE_LABEL[u], _number(f.get((c.INTAKES_PER_UITKOMST, u), 0))] for u in outcomes]
-    regels.append(["totaal", _number(f.get((c.INTAKES, ""), 0))])
-    return _table("Intakes per uitkomst", ["uitkomst", "intakes"], regels, _UITLEG_INTAKE)
+    rows = [[charts.INTAKE_LABEL[u], _number(f.get((c.INTAKES_PER_UITKOMST, u), 0))] for u in outcomes]
+    rows.append(["totaal", _number(f.get((c.INTAKES, ""), 0))])
+    return _table("Intakes per uitkomst", ["uitkomst", "intakes"], rows, _UITLEG_INTAKE)
 
 
 def _doorloop_table(rapport: Rapport) -> str:
     f = rapport.head
-    regels = [
+    rows = [
         [
             charts.TRAJECT_LABEL[traject],
             _number(f.get((c.DOORLOOPTIJD_N, traject), 0)),
@@ -247,20 +247,20 @@ def _doorloop_table(rapport: Rapport) -> str:
     return _table(
         "Doorlooptijden (dagen)",
         ["traject", "aanmeldingen", "mediaan", "90e percentiel"],
-        regels,
+        rows,
         _UITLEG_DOORLOOP,
     )
 
 
 def _per_eenheid(rapport: Rapport, niveau: Level, title: str, columns: list[tuple[str, str, str]]) -> str:
-    regels = []
+    rows = []
     for eenheid in rapport.eenheden(niveau):
         f = rapport.van(niveau, eenheid)
-        regels.append(
+        rows.append(
             [eenheid, rapport.names.get(eenheid, "")]
             + [_trend_value(f, naam, dimensie) for naam, dimensie, _ in columns]
         )
-    return _table(title, ["code", "naam"] + [k for _, _, k in columns], regels)
+    return _table(title, ["code", "naam"] + [k for _, _, k in columns], rows)
 
 
 _LEERLING_KOLOMMEN = [
@@ -292,16 +292,16 @@ _REGIO_INSTELLING_KOLOMMEN = _INSTELLING_KOLOMMEN[:3] + _INSTELLING_KOLOMMEN[7:1
 
 
 def _opleiding_table(rapport: Rapport) -> str:
-    regels = []
+    rows = []
     for eenheid in rapport.eenheden(Level.INSTELLING):
         for (name, dimensie), value in sorted(rapport.van(Level.INSTELLING, eenheid).items()):
             if name == c.AANMELDINGEN_PER_OPLEIDING:
                 crebo, locatie = dimensie.split("/")
-                regels.append([eenheid, crebo, locatie, _number(value)])
+                rows.append([eenheid, crebo, locatie, _number(value)])
     return _table(
         "Aanmeldingen per opleiding en locatie",
         ["instelling", "crebo", "locatie", "aanmeldingen"],
-        regels,
+        rows,
         "'-' = niet opgegeven door de instelling.",
     )
 
@@ -315,14 +315,14 @@ def _trend_value(cijfers: dict, name: str, dimensie: str) -> str:
 
 def _trend_table(rapport: Rapport) -> str:
     years = sorted(rapport.trend)
-    regels = [
+    rows = [
         [label] + [_trend_value(rapport.trend[j], name, dimensie) for j in years]
         for name, dimensie, label in trend_cijfers(rapport.niveau)
     ]
     return _table(
         "Trend over de cycli",
         ["kerncijfer"] + [str(j) for j in years],
-        regels,
+        rows,
         "Stand aan het eind van elke cyclus; gesloten cycli uit de jaarcijfers, de lopende cyclus tot nu.",
     )
 
@@ -345,7 +345,7 @@ def html(rapport: Rapport) -> str:
         "  ", " "
     )
     funnel, weeks, doorloop, trend = (figure for _, figure in charts.charts(rapport))
-    delen = [
+    parts = [
         _header(rapport),
         _chart(funnel),
         _status_table(rapport),
@@ -353,28 +353,28 @@ def html(rapport: Rapport) -> str:
         _examen_table(rapport),
     ]
     if rapport.niveau is not Level.SCHOOL:
-        delen.append(_intake_table(rapport))
-    delen += [
+        parts.append(_intake_table(rapport))
+    parts += [
         _chart(doorloop),
         _doorloop_table(rapport),
     ]
     if rapport.niveau is Level.REGIO:
-        delen += [
+        parts += [
             _per_eenheid(rapport, Level.INSTELLING, "Per mbo-instelling in de regio", _INSTELLING_KOLOMMEN),
             _opleiding_table(rapport),
             _per_eenheid(rapport, Level.SCHOOL, "Per VO-school in de regio", _LEERLING_KOLOMMEN),
         ]
     if rapport.niveau is Level.LANDELIJK:
-        delen.append(
+        parts.append(
             _per_eenheid(
                 rapport, Level.REGIO, "Per RMC-regio", _LEERLING_KOLOMMEN + _REGIO_INSTELLING_KOLOMMEN
             )
         )
-    delen += [_chart(trend), _trend_table(rapport)]
-    meta = "".join(f"<p class='meta'>{escape(regel)}</p>" for regel in _note(rapport))
+    parts += [_chart(trend), _trend_table(rapport)]
+    meta = "".join(f"<p class='meta'>{escape(line)}</p>" for line in _note(rapport))
     return (
         f"<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'><title>{escape(title)}</title>"
-        f"<style>{_STIJL}</style></head><body><h1>{escape(title)}</h1>{meta}{''.join(delen)}</body></html>"
+        f"<style>{_STIJL}</style></head><body><h1>{escape(title)}</h1>{meta}{''.join(parts)}</body></html>"
     )
 
 

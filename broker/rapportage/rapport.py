@@ -102,16 +102,16 @@ def make_rapport(
         raise RapportError(
             f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
         )
-    bereik = _range(session, jaar, niveau, eenheid)
+    scope = _range(session, jaar, niveau, eenheid)
     if gesloten:
-        cijfers = [r for n, e in bereik.items() for r in read_jaarcijfers(session, jaar, n, e)]
+        cijfers = [r for n, e in scope.items() for r in read_jaarcijfers(session, jaar, n, e)]
     else:
         peil = Peil(jaar, cyclus.deadline, peildatum)
         # Cut from the one table of every level on this day, protected as the yearly aggregates
         # are: reports of different units then withhold the same cells, so putting a school's,
         # its region's and the country's report side by side computes nothing back either.
-        alle = compute_cijfers(session, peil)
-        cijfers = [r for r in suppress(jaar, alle, regio_indeling(session, jaar)) if _in_range(r, bereik)]
+        all_ = compute_cijfers(session, peil)
+        cijfers = [r for r in suppress(jaar, all_, regio_indeling(session, jaar)) if _in_range(r, scope)]
     if not any(r.niveau == niveau and r.eenheid == eenheid for r in cijfers):
         raise RapportError(f"geen cijfers voor {niveau.value} {eenheid or 'Nederland'} in cyclus {jaar}")
     names = _names(session, jaar)
@@ -142,9 +142,9 @@ def _eenheid(niveau: Level, eenheid: str) -> str:
     return eenheid.upper()
 
 
-def _in_range(r: Jaarcijfer, bereik: dict[Level, Collection[str] | None]) -> bool:
+def _in_range(r: Jaarcijfer, scope: dict[Level, Collection[str] | None]) -> bool:
     niveau = Level(r.niveau)
-    return niveau in bereik and (bereik[niveau] is None or r.eenheid in bereik[niveau])
+    return niveau in scope and (scope[niveau] is None or r.eenheid in scope[niveau])
 
 
 def _range(session: Session, jaar: int, niveau: Level, eenheid: str) -> dict[Level, Collection[str] | None]:

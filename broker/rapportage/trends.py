@@ -52,8 +52,8 @@ _AANMELDINGCIJFERS = frozenset(c.AANMELDINGCIJFERS)
 def trend_cijfers(niveau: Level) -> list[tuple[str, str, str]]:
     """The rows of ``TREND_CIJFERS`` that exist at ``niveau`` (a school has no intakes, an institution
     no exam results), so a report does not show a figure that cannot exist as 0."""
-    weg = {Level.SCHOOL: _AANMELDINGCIJFERS, Level.INSTELLING: _LEERLINGCIJFERS}.get(niveau, frozenset())
-    return [row for row in TREND_CIJFERS if row[0] not in weg]
+    left_out = {Level.SCHOOL: _AANMELDINGCIJFERS, Level.INSTELLING: _LEERLINGCIJFERS}.get(niveau, frozenset())
+    return [row for row in TREND_CIJFERS if row[0] not in left_out]
 
 
 Trend = dict[int, dict[tuple[str, str], int | None]]

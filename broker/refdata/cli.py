@@ -180,8 +180,8 @@ def _report(ctx: click.Context, rapport: LoadReport) -> None:
     click.echo(f"afgewezen: {len(rapport.afgewezen)}")
     for warning in rapport.warnings:
         click.echo(f"waarschuwing: {warning}", err=True)
-    for regel in rapport.afgewezen:
-        click.echo(str(regel), err=True)
+    for row in rapport.afgewezen:
+        click.echo(str(row), err=True)
     if rapport.afgewezen:
         ctx.exit(1)
 

@@ -199,9 +199,9 @@ class DuoBestand:
     afgewezen: list[RejectedRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def warn(self, regel: int, text: str) -> None:
-        """Record a warning about line ``regel`` (the row itself is still used)."""
-        self.warnings.append(f"{self.bron}:{regel}: {text}")
+    def warn(self, line: int, text: str) -> None:
+        """Record a warning about line ``line`` (the row itself is still used)."""
+        self.warnings.append(f"{self.bron}:{line}: {text}")
 
 
 def read_duo_csv(data: bytes, bron: str) -> DuoBestand:
@@ -313,19 +313,19 @@ def _data_rows(
     """Yield each non-blank data row with its starting line; refuse rows with the wrong column count."""
     previous = reader.line_num  # type: ignore[attr-defined]
     try:
-        for cellen in reader:
+        for cells in reader:
             # A quoted value may span lines: the row starts on the line after the previous row ended.
-            regel, previous = previous + 1, reader.line_num  # type: ignore[attr-defined]
-            if not any(cel.strip() for cel in cellen):
+            line, previous = previous + 1, reader.line_num  # type: ignore[attr-defined]
+            if not any(cell.strip() for cell in cells):
                 continue  # empty line, or the ";;;;" lines spreadsheets leave at the end
             bestand.rijen += 1
-            if len(cellen) > width and not any(cel.strip() for cel in cellen[width:]):
-                cellen = cellen[:width]  # a trailing ";" on data lines only
-            if len(cellen) != width:
-                reason = f"verwacht {width} kolommen, gevonden {len(cellen)}"
-                bestand.afgewezen.append(RejectedRow(regel, reason))
+            if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
+                cells = cells[:width]  # a trailing ";" on data lines only
+            if len(cells) != width:
+                reason = f"verwacht {width} kolommen, gevonden {len(cells)}"
+                bestand.afgewezen.append(RejectedRow(line, reason))
                 continue
-            yield _Row(regel, cellen, columns)
+            yield _Row(line, cells, columns)
     except csv.Error as error:
         raise UnknownFile(bestand.bron, f"regel {previous + 1}: onleesbare CSV ({error})") from error
 
@@ -437,15 +437,15 @@ T = TypeVar("T")
 def _usable(
     rijen: Iterator[_Row],
     bestand: DuoBestand,
-    maak: Callable[[_Row], tuple[T, _Location]],
+    make: Callable[[_Row], tuple[T, _Location]],
     key_of: Callable[[T], str],
     key_role: str,
 ) -> Iterator[tuple[T, _Location]]:
-    """Apply ``maak`` to each row; refuse unusable rows and repeats of a key seen on an earlier line."""
+    """Apply ``make`` to each row; refuse unusable rows and repeats of a key seen on an earlier line."""
     first_line: dict[str, int] = {}
     for row in rijen:
         try:
-            record, location = maak(row)
+            record, location = make(row)
         except _Unusable as error:
             bestand.afgewezen.append(RejectedRow(row.regel, str(error)))
             continue
@@ -552,13 +552,13 @@ def _gemeenten_en_regios(locations: list[_Location], bestand: DuoBestand) -> Non
     regio_names: dict[str, str] = {}
     gemeld: set[tuple[str, str, str]] = set()
 
-    def keep_first(table: dict[str, str], key: str, value: str | None, regel: int, what: str) -> None:
+    def keep_first(table: dict[str, str], key: str, value: str | None, line: int, what: str) -> None:
         if value is None:
             return
         earlier = table.setdefault(key, value)
         if earlier != value and (what, key, value) not in gemeld:
             gemeld.add((what, key, value))
-            bestand.warn(regel, f"{what} {key}: {value!r} genegeerd, eerder {earlier!r}")
+            bestand.warn(line, f"{what} {key}: {value!r} genegeerd, eerder {earlier!r}")
 
     for location in locations:
         code = location.gemeentecode

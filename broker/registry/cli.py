@@ -256,15 +256,15 @@ def _in_transaction(runtime: Runtime, work: Callable[[Session], T]) -> T:
         _stop(f"database error: {str(cause).strip()}")
 
 
-def _stop(melding: str) -> NoReturn:
-    """Print ``melding`` as one line on stderr and exit with status 2 (no traceback)."""
-    regel = melding.strip().splitlines()[0] if melding.strip() else "unknown error"
-    click.echo(f"error: {regel}", err=True)
+def _stop(message: str) -> NoReturn:
+    """Print ``message`` as one line on stderr and exit with status 2 (no traceback)."""
+    line = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    click.echo(f"error: {line}", err=True)
     raise SystemExit(2)
 
 
 def _scope_text(partij: PartijInput) -> str:
-    delen = [
+    parts = [
         f"{name}:{','.join(codes)}"
         for name, codes in (
             ("brin", partij.brins),
@@ -273,15 +273,15 @@ def _scope_text(partij: PartijInput) -> str:
         )
         if codes
     ]
-    return " ".join(delen) or "-"
+    return " ".join(parts) or "-"
 
 
 def _mandaat_text(mandaat: MandaatInput) -> str:
     if mandaat.geldig_van is None and mandaat.geldig_tot is None:
         return mandaat.certificaat_oin
     van = mandaat.geldig_van.isoformat() if mandaat.geldig_van else ""
-    tot = mandaat.geldig_tot.isoformat() if mandaat.geldig_tot else ""
-    return f"{mandaat.certificaat_oin} ({van}..{tot})"
+    valid_until = mandaat.geldig_tot.isoformat() if mandaat.geldig_tot else ""
+    return f"{mandaat.certificaat_oin} ({van}..{valid_until})"
 
 
 def _as_table(partijen: list[PartijInput]) -> str:
@@ -304,7 +304,7 @@ def _as_table(partijen: list[PartijInput]) -> str:
     widths = [max(len(row[i]) for row in (header, *rijen)) for i in range(len(header))]
     # rstrip: no trailing blanks after the last column.
     return "\n".join(
-        "  ".join(cel.ljust(b) for cel, b in zip(row, widths, strict=True)).rstrip()
+        "  ".join(cell.ljust(b) for cell, b in zip(row, widths, strict=True)).rstrip()
         for row in (header, *rijen)
     )
 

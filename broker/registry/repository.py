@@ -152,18 +152,18 @@ class PartijRegistry:
         )
 
     def mandaat_geldig(
-        self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None
+        self, certificaat_oin: str, partij_oin: str, on: date, action: str | None = None
     ) -> bool:
-        """May the holder of a certificate with ``certificaat_oin`` speak for ``partij_oin`` on day ``op``,
-        for ``actie`` ("dienst/operatie", e.g. "vo/opvragenStatus"; None = any)?
+        """May the holder of a certificate with ``certificaat_oin`` speak for ``partij_oin`` on day ``on``,
+        for ``action`` ("dienst/operatie", e.g. "vo/opvragenStatus"; None = any)?
 
         True when both OINs are valid and equal (M1), or when ``partij_oin`` is an active
         party with a mandate for ``certificaat_oin`` whose geldig_van <= op <= geldig_tot (a missing bound
         is open) and the certificate OIN, if registered as a party itself, is active (M2, M3).
         Mandates come only from this registry, never from message content. Never raises for unknown or
-        invalid OINs (False); raises ``TypeError`` when ``op`` is not a date (a datetime is refused).
+        invalid OINs (False); raises ``TypeError`` when ``on`` is not a date (a datetime is refused).
         """
-        state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+        state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
         return state == MANDAAT_GELDIG
 
     def _holder_active(self, certificaat_oin: str) -> bool | None:

@@ -82,7 +82,7 @@ def read_partijen(path: str | os.PathLike[str], *, productie: bool = False) -> l
     tables = raw.get("partij", [])
     if not isinstance(tables, list):
         raise PartijError(f"{bestand}: 'partij' must be an array of tables ([[partij]])")
-    partijen = [_partij(bestand, nummer, table, productie) for nummer, table in enumerate(tables, start=1)]
+    partijen = [_partij(bestand, index, table, productie) for index, table in enumerate(tables, start=1)]
     _require_unique_oins(bestand, partijen)
     return partijen
 
@@ -120,9 +120,9 @@ def _read_toml(bestand: Path) -> dict[str, Any]:
         raise PartijError(str(error)) from None
 
 
-def _partij(bestand: Path, nummer: int, table: object, productie: bool) -> PartijInput:
+def _partij(bestand: Path, index: int, table: object, productie: bool) -> PartijInput:
     """One [[partij]] table as a checked PartijInvoer; errors name the file, the number and the OIN."""
-    plaats = f"{bestand}: party #{nummer}"
+    plaats = f"{bestand}: party #{index}"
     if not isinstance(table, dict):
         raise PartijError(f"{plaats}: must be a table ([[partij]])")
     if isinstance(table.get("oin"), str):
@@ -176,43 +176,43 @@ def _text_list(table: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _mandaat(nummer: int, table: object) -> MandaatInput:
+def _mandaat(index: int, table: object) -> MandaatInput:
     if not isinstance(table, dict):
-        raise PartijError(f"mandate #{nummer}: must be a table ([[partij.mandaat]])")
+        raise PartijError(f"mandate #{index}: must be a table ([[partij.mandaat]])")
     unknown = set(table) - _MANDAAT_SLEUTELS
     if unknown:
-        raise PartijError(f"mandate #{nummer}: unknown key(s): {', '.join(sorted(unknown))}")
+        raise PartijError(f"mandate #{index}: unknown key(s): {', '.join(sorted(unknown))}")
     if not isinstance(table.get("certificaat_oin"), str):
-        raise PartijError(f"mandate #{nummer}: certificaat_oin is missing or not a string")
+        raise PartijError(f"mandate #{index}: certificaat_oin is missing or not a string")
     acties = table.get("acties", [])
     if not isinstance(acties, list) or not all(isinstance(a, str) for a in acties):
         raise PartijError(
-            f'mandate #{nummer}: acties must be a list of strings like "vo" or "vo/opvragenStatus"'
+            f'mandate #{index}: acties must be a list of strings like "vo" or "vo/opvragenStatus"'
         )
     return MandaatInput(
         certificaat_oin=table["certificaat_oin"],
-        geldig_van=_datum(nummer, table, "geldig_van"),
-        geldig_tot=_datum(nummer, table, "geldig_tot"),
+        geldig_van=_parse_date(index, table, "geldig_van"),
+        geldig_tot=_parse_date(index, table, "geldig_tot"),
         acties=tuple(acties),
     )
 
 
-def _datum(nummer: int, table: dict[str, Any], key: str) -> date | None:
+def _parse_date(index: int, table: dict[str, Any], key: str) -> date | None:
     value = table.get(key)
     # TOML gives a datetime for 2026-08-01T00:00:00; a mandate is valid per day, so only a date will do.
     if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
         return value
     raise PartijError(
-        f"mandate #{nummer}: {key} must be a TOML date like 2026-08-01 (no quotes, no time)"
+        f"mandate #{index}: {key} must be a TOML date like 2026-08-01 (no quotes, no time)"
     )
 
 
 def _require_unique_oins(bestand: Path, partijen: list[PartijInput]) -> None:
     # With replace, a second entry for the same OIN would silently overwrite the first.
-    gezien: dict[str, int] = {}
-    for nummer, partij in enumerate(partijen, start=1):
-        if partij.oin in gezien:
+    seen: dict[str, int] = {}
+    for index, partij in enumerate(partijen, start=1):
+        if partij.oin in seen:
             raise PartijError(
-                f"{bestand}: party #{nummer} ({partij.oin}): same OIN as party #{gezien[partij.oin]}"
+                f"{bestand}: party #{index} ({partij.oin}): same OIN as party #{seen[partij.oin]}"
             )
-        gezien[partij.oin] = nummer
+        seen[partij.oin] = index

@@ -188,8 +188,8 @@ def _check_contact(
 def _contact_form(value: str, pattern: re.Pattern[str] | None) -> bool:
     if pattern is not None:
         return pattern.fullmatch(value) is not None
-    delen = urlsplit(value)
-    return delen.scheme in ("http", "https") and bool(delen.hostname) and " " not in value
+    url = urlsplit(value)
+    return url.scheme in ("http", "https") and bool(url.hostname) and " " not in value
 
 
 def _fault_maker(oin: str) -> Callable[[str], PartijError]:
@@ -292,10 +292,10 @@ def _check_mandaten(
         if mandaat.geldig_van and mandaat.geldig_tot and mandaat.geldig_van > mandaat.geldig_tot:
             raise error(f"mandate {certificaat_oin}: geldig_van is after geldig_tot")
         acties = tuple(dict.fromkeys(mandaat.acties))
-        for actie in acties:
-            if not isinstance(actie, str) or not _ACTIE.fullmatch(actie):
+        for action in acties:
+            if not isinstance(action, str) or not _ACTIE.fullmatch(action):
                 raise error(
-                    f"mandate {certificaat_oin}: action {actie!r} is not 'dienst' or 'dienst/operatie'"
+                    f"mandate {certificaat_oin}: action {action!r} is not 'dienst' or 'dienst/operatie'"
                 )
         resultaat[certificaat_oin] = replace(mandaat, certificaat_oin=certificaat_oin, acties=acties)
     return tuple(resultaat.values())
@@ -331,17 +331,17 @@ def _check_endpoint(value: object, error: Callable[[str], PartijError], producti
     ):
         raise error(f"endpoint must be an https URL of at most {_MAX_ENDPOINT} characters without spaces")
     try:
-        delen = urlsplit(value)
-        delen.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
+        url = urlsplit(value)
+        url.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
     except ValueError:
         raise error(f"endpoint {value!r} is not a valid URL") from None
-    if productie and _internal_address(delen.hostname or ""):
+    if productie and _internal_address(url.hostname or ""):
         # The broker posts there with its own certificate: never at its own host or internal networks.
         raise error(f"endpoint {value!r} points at a loopback, private or link-local address")
-    local = not productie and delen.scheme == "http" and delen.hostname in ("127.0.0.1", "localhost", "::1")
-    if (delen.scheme != "https" and not local) or not delen.hostname:
+    local = not productie and url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1")
+    if (url.scheme != "https" and not local) or not url.hostname:
         raise error(f"endpoint {value!r} must be an absolute https:// URL (Edukoppeling §1 T8)")
-    if delen.username is not None or delen.password is not None:
+    if url.username is not None or url.password is not None:
         # Credentials in the URL would end up in `vva party list` output and logs.
         raise error("endpoint must not contain a user name or password")
     return value

@@ -230,13 +230,13 @@ def _aanmelddatum(
     candidates = [datum] if new_status in _AANMELDMOMENTEN else []
     if row is not None:
         overgang = models.AanmeldingOvergang
-        eerste = processing.session.scalar(
+        first = processing.session.scalar(
             select(func.min(overgang.datum)).where(
                 overgang.aanmelding_id == row.id, overgang.naar.in_(_AANMELDMOMENTEN)
             )
         )
-        if eerste is not None:
-            candidates.append(eerste)
+        if first is not None:
+            candidates.append(first)
     return min(candidates, default=None)
 
 
@@ -245,16 +245,16 @@ def _record_procesfeiten(
 ) -> bool:
     """Store the record's intake and overeenkomst on the registration and in its history; a value
     equal to the stored one records nothing. True when anything changed."""
-    gewijzigd = False
+    changed = False
     if feiten.intake is not None and (row.intake_datum, row.intake_uitkomst) != feiten.intake:
         row.intake_datum, row.intake_uitkomst = feiten.intake
         _feit(processing, call, row, "intake", feiten.intake[0], feiten.intake[1])
-        gewijzigd = True
+        changed = True
     if feiten.overeenkomst_datum is not None and row.overeenkomst_datum != feiten.overeenkomst_datum:
         row.overeenkomst_datum = feiten.overeenkomst_datum
         _feit(processing, call, row, "onderwijsovereenkomst", feiten.overeenkomst_datum, None)
-        gewijzigd = True
-    return gewijzigd
+        changed = True
+    return changed
 
 
 def _feit(

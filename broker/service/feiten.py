@@ -63,8 +63,8 @@ def _rmc_of(processing: Processing, model, key_column, codes: set[str | None]) -
     if not codes:
         return uitkomst
     jaar = processing.refdata_jaar
-    for stuk in _in_chunks(codes):
-        query = select(key_column, model.rmc_regio).where(model.cyclus_jaar == jaar, key_column.in_(stuk))
+    for chunk in _in_chunks(codes):
+        query = select(key_column, model.rmc_regio).where(model.cyclus_jaar == jaar, key_column.in_(chunk))
         uitkomst.update(processing.session.execute(query).tuples().all())
     return uitkomst
 
@@ -88,16 +88,16 @@ class Rows:
         cyclus = processing.cyclus.jaar
         leerlingen: dict[str, list[models.Leerling]] = defaultdict(list)
         aanmeldingen: dict[str, list[models.Aanmelding]] = defaultdict(list)
-        for stuk in _in_chunks(hashes):
+        for chunk in _in_chunks(hashes):
             for row in processing.session.scalars(
                 select(models.Leerling).where(
-                    models.Leerling.cyclus_jaar == cyclus, models.Leerling.sleutel_hash.in_(stuk)
+                    models.Leerling.cyclus_jaar == cyclus, models.Leerling.sleutel_hash.in_(chunk)
                 )
             ):
                 leerlingen[row.sleutel_hash].append(row)
             for row in processing.session.scalars(
                 select(models.Aanmelding)
-                .where(models.Aanmelding.cyclus_jaar == cyclus, models.Aanmelding.sleutel_hash.in_(stuk))
+                .where(models.Aanmelding.cyclus_jaar == cyclus, models.Aanmelding.sleutel_hash.in_(chunk))
                 .order_by(models.Aanmelding.id)
             ):
                 aanmeldingen[row.sleutel_hash].append(row)

@@ -233,22 +233,22 @@ def read_rows(content: bytes, file_format: FileFormat) -> list[Row]:
             f"regels per bestand aan. / The file is larger than {MAX_BESTAND_BYTES} bytes (2 MiB)."
         )
     text, encoding = _read_text(content)
-    eerste = next((regel for regel in text.split("\n") if regel.strip()), None)
-    if eerste is None:
+    first = next((line for line in text.split("\n") if line.strip()), None)
+    if first is None:
         raise InvalidFile("Het bestand is leeg. / The file is empty.")
     # strict: an unclosed quote must refuse the file, not swallow the rows after it unnoticed
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(eerste), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first), strict=True)
     columns: list[str] | None = None
     rijen: list[Row] = []
     previous = 0
     for fields in _records(reader):
-        nummer, previous = previous + 1, reader.line_num  # the line the row starts on
+        line_no, previous = previous + 1, reader.line_num  # the line the row starts on
         if not any(v.strip() for v in fields):
             continue
         if columns is None:
             columns = _header(fields, file_format)
         elif not fields[0].lstrip().startswith("#"):
-            rijen.append(_row(nummer, fields, columns, encoding))
+            rijen.append(_row(line_no, fields, columns, encoding))
         if len(rijen) > MAX_RIJEN:
             raise InvalidFile(
                 f"Het bestand heeft meer dan {MAX_RIJEN} regels. / The file has more than {MAX_RIJEN} rows."
@@ -261,15 +261,15 @@ def read_rows(content: bytes, file_format: FileFormat) -> list[Row]:
 def _records(reader) -> Iterator[list[str]]:
     """The reader's records; ``InvalidFile`` naming the line where the record that breaks the
     CSV syntax starts (an unclosed or stray quote, a value over the csv module's 128 KiB limit)."""
-    begin = 1
+    start = 1
     try:
         for fields in reader:
             yield fields
-            begin = reader.line_num + 1
+            start = reader.line_num + 1
     except csv.Error:
         raise InvalidFile(
-            f"Regel {begin} is geen geldige CSV: controleer de aanhalingstekens. "
-            f"/ Line {begin} is not valid CSV: check the double quotes."
+            f"Regel {start} is geen geldige CSV: controleer de aanhalingstekens. "
+            f"/ Line {start} is not valid CSV: check the double quotes."
         ) from None
 
 
@@ -291,11 +291,11 @@ def _read_text(content: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     good = error = 0
-    for regel in content.splitlines():
-        if regel.isascii():
+    for line in content.splitlines():
+        if line.isascii():
             continue
         try:
-            regel.decode("utf-8")
+            line.decode("utf-8")
             good += 1
         except UnicodeDecodeError:
             error += 1
@@ -346,16 +346,16 @@ def _header(names: list[str], file_format: FileFormat) -> list[str]:
     return columns
 
 
-def _row(nummer: int, fields: list[str], columns: list[str], encoding: str) -> Row:
+def _row(line_no: int, fields: list[str], columns: list[str], encoding: str) -> Row:
     values = {
         column: (fields[i].strip() or None) if i < len(fields) else None for i, column in enumerate(columns)
     }
-    afgewezen = None
+    rejection = None
     if any(_wrongly_encoded(field, encoding) for field in fields):
-        afgewezen = TEKENCODERING_ONGELDIG
+        rejection = TEKENCODERING_ONGELDIG
     elif len(fields) != len(columns):
-        afgewezen = KOLOMMEN_ONGELIJK
-    return Row(nummer, values, afgewezen)
+        rejection = KOLOMMEN_ONGELIJK
+    return Row(line_no, values, rejection)
 
 
 _SURROGAAT = re.compile("[\udc80-\udcff]")
@@ -378,16 +378,16 @@ def _wrongly_encoded(field: str, encoding: str) -> bool:
 _DATUMNOTATIES = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
 
 
-def _date_column(row: Row, column: str, afgewezen: Melding | None) -> tuple[date | None, Melding | None]:
-    """The date in ``column`` of ``row`` (None when empty), and the row's rejection: ``afgewezen`` as
+def _date_column(row: Row, column: str, rejection: Melding | None) -> tuple[date | None, Melding | None]:
+    """The date in ``column`` of ``row`` (None when empty), and the row's rejection: ``rejection`` as
     it was, or VVA122 when the date cannot be read."""
-    value = _datum(row[column])
-    if afgewezen is None and row[column] is not None and value is None:
-        afgewezen = DATUM_ONLEESBAAR
-    return value, afgewezen
+    value = _parse_date(row[column])
+    if rejection is None and row[column] is not None and value is None:
+        rejection = DATUM_ONLEESBAAR
+    return value, rejection
 
 
-def _datum(value: str | None) -> date | None:
+def _parse_date(value: str | None) -> date | None:
     # strptime's %Y/%m/%d read any Unicode digit ("２０２７-03-01" is 1 March 2027): dates are ASCII only.
     if value is None or not value.isascii():
         return None

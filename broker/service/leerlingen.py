@@ -203,11 +203,11 @@ def _existing(
     hashes = sorted({g.sleutel_hash for g in valid_ones})
     brins = {g.brin_vo for g in valid_ones}
     rijen: dict[tuple[str, str], models.Leerling] = {}
-    for begin in range(0, len(hashes), 1000):
+    for start in range(0, len(hashes), 1000):
         for row in processing.session.scalars(
             select(models.Leerling).where(
                 models.Leerling.cyclus_jaar == cyclus,
-                models.Leerling.sleutel_hash.in_(hashes[begin : begin + 1000]),
+                models.Leerling.sleutel_hash.in_(hashes[start : start + 1000]),
                 models.Leerling.brin_vo.in_(brins),
             )
         ):

@@ -65,8 +65,8 @@ def _show_all(processing: Processing, call: Caller, chosen: list[Dossier]) -> li
 
 
 def _zichtbaar(processing: Processing, call: Caller) -> list[Dossier]:
-    alle = dossiers(processing, call.partij, hashes_in_range(processing, call.partij))
-    return [d for d in alle.values() if may_see(call.partij, d.feiten)]
+    all_ = dossiers(processing, call.partij, hashes_in_range(processing, call.partij))
+    return [d for d in all_.values() if may_see(call.partij, d.feiten)]
 
 
 def _list(processing: Processing, call: Caller, chosen: list[Dossier]) -> list[Overzicht]:
@@ -174,15 +174,15 @@ def opvragen_wijzigingen(
     scanned, meer = rijen[:MAX_SCAN], len(rijen) > MAX_SCAN
     found = dossiers(processing, call.partij, {h for _, h in scanned})
     chosen: list[tuple[int, Dossier]] = []
-    getoond: set[str] = set()
+    shown: set[str] = set()
     cursor = after
     for volgnummer, sleutel_hash in scanned:
         dossier = found.get(sleutel_hash)
-        if sleutel_hash not in getoond and dossier and may_see(call.partij, dossier.feiten):
+        if sleutel_hash not in shown and dossier and may_see(call.partij, dossier.feiten):
             if len(chosen) == maximum:
                 meer = True
                 break
-            getoond.add(sleutel_hash)
+            shown.add(sleutel_hash)
             chosen.append((volgnummer, dossier))
         cursor = volgnummer
     overzichten = _show_all(processing, call, [d for _, d in chosen])

@@ -65,18 +65,18 @@ class _Ontvangers:
 
     @classmethod
     def load(cls, processing: Processing) -> _Ontvangers:
-        alle = active_receivers(processing.session)
+        all_ = active_receivers(processing.session)
         per_brin: dict[str, list[int]] = {}
         per_gemeente: dict[str, list[int]] = {}
         per_rmc: dict[str, list[int]] = {}
-        for i, (partij, _) in enumerate(alle):
+        for i, (partij, _) in enumerate(all_):
             for brin in partij.brins:
                 per_brin.setdefault(brin, []).append(i)
             for code in partij.gemeentecodes:
                 per_gemeente.setdefault(code, []).append(i)
             for rmc in partij.rmc_regios:
                 per_rmc.setdefault(normalise_rmc(rmc), []).append(i)
-        return cls(alle, per_brin, per_gemeente, per_rmc)
+        return cls(all_, per_brin, per_gemeente, per_rmc)
 
     def candidates(self, rijen: Rows, sleutel_hash: str) -> list[tuple[Partij, str]]:
         deliveries = rijen.leerlingen.get(sleutel_hash, [])

@@ -133,7 +133,7 @@ def _niet_aangemeld(
         )
 
 
-def _has_exchanged(processing: Processing, partij: Partij, begin: date) -> bool:
+def _has_exchanged(processing: Processing, partij: Partij, start: date) -> bool:
     L, A, B = models.Leerling, models.Aanmelding, models.Bericht
     jaar = processing.cyclus.jaar
     brins = sorted(partij.brins)
@@ -144,7 +144,7 @@ def _has_exchanged(processing: Processing, partij: Partij, begin: date) -> bool:
             B.richting == "in",
             B.afzender_oin == partij.oin,
             B.uitkomst == "verwerkt",
-            B.tijdstip >= datetime.combine(begin, time(0), UTC),
+            B.tijdstip >= datetime.combine(start, time(0), UTC),
         ),
     ]
     return any(processing.session.scalar(select(query)) for query in queries)

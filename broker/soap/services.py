@@ -119,8 +119,8 @@ def _opvragen_wijzigingen(ctx, request):
 
 def _opvragen_signalen(ctx, request):
     work: Work = ctx.udc
-    regels = opvragen.opvragen_signalen(work.processing, work.call, request.vanafSignaalId)
-    return m.OpvragenSignalenResponse(signaal=[mapping.signaal_uit(r) for r in regels])
+    rows = opvragen.opvragen_signalen(work.processing, work.call, request.vanafSignaalId)
+    return m.OpvragenSignalenResponse(signaal=[mapping.signaal_uit(r) for r in rows])
 
 
 def _opvragen_procescijfers(ctx, request):

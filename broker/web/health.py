@@ -108,21 +108,21 @@ def _database(sessions: sessionmaker[Session]) -> dict:
 def _trust(trust: Callable[[], TrustStore | None], now: datetime) -> dict:
     try:
         store = trust()
-        tot = store.crls_valid_until() if store is not None else None
+        valid_until = store.crls_valid_until() if store is not None else None
     except Exception as exc:  # noqa: BLE001
         return {"status": STORING, "detail": f"trust store unusable ({type(exc).__name__})"}
     if store is None:
         return {"status": OK, "detail": "no service checks certificates"}
-    if tot is None:
+    if valid_until is None:
         return {"status": STORING, "detail": "no CRLs configured"}
-    remaining = (tot - now).total_seconds()
+    remaining = (valid_until - now).total_seconds()
     if remaining <= 0:
         return {
             "status": STORING,
             "detail": "a CRL is past nextUpdate + grace",
-            "crls_geldig_tot": tot.isoformat(),
+            "crls_geldig_tot": valid_until.isoformat(),
         }
-    return {"status": OK, "crls_geldig_tot": tot.isoformat(), "resterend_s": int(remaining)}
+    return {"status": OK, "crls_geldig_tot": valid_until.isoformat(), "resterend_s": int(remaining)}
 
 
 def _outbox(sessions: sessionmaker[Session], max_s: float, now: datetime) -> dict:

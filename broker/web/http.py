@@ -85,24 +85,24 @@ def _read(environ: dict, count: int, deadline_s: float | None, min_bytes_per_s: 
     input_, sock = environ["wsgi.input"], environ.get("gunicorn.socket")
     if deadline_s is None or sock is None:
         return input_.read(count)
-    begin = time.monotonic()
-    delen, read_ = [], 0
+    start = time.monotonic()
+    chunks, read_ = [], 0
     try:
         while read_ < count:
-            elapsed = time.monotonic() - begin
+            elapsed = time.monotonic() - start
             if elapsed > deadline_s or (
                 elapsed > 1.0 and read_ < min_bytes_per_s * (elapsed - 1.0)
             ):
                 raise TimeoutError
             sock.settimeout(max(deadline_s - elapsed, 0.001))
-            deel = input_.read(min(_STUK, count - read_))
-            if not deel:
+            chunk = input_.read(min(_STUK, count - read_))
+            if not chunk:
                 break
-            delen.append(deel)
-            read_ += len(deel)
+            chunks.append(chunk)
+            read_ += len(chunk)
     finally:
         sock.settimeout(None)  # gunicorn expects a blocking socket back (keep-alive, the answer)
-    return b"".join(delen)
+    return b"".join(chunks)
 
 
 def soapaction(environ: dict) -> str:

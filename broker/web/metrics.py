@@ -68,11 +68,11 @@ NIET_GELOGD = Counter(
 @contextmanager
 def measured(histogram: Histogram) -> Iterator[None]:
     """Observe the wall time of the ``with`` block in ``histogram`` (also when it raises)."""
-    begin = time.perf_counter()
+    start = time.perf_counter()
     try:
         yield
     finally:
-        histogram.observe(time.perf_counter() - begin)
+        histogram.observe(time.perf_counter() - start)
 
 
 def count_request(dienst: str, operatie: str, uitkomst: str, duration_s: float) -> None:
@@ -107,14 +107,14 @@ class _StateCollector(Collector):
                 value=state["oudste_s"],
             )
         try:
-            tot = self._crls_valid_until()
+            valid_until = self._crls_valid_until()
         except Exception:  # noqa: BLE001
-            tot = None
-        if tot is not None:
+            valid_until = None
+        if valid_until is not None:
             yield GaugeMetricFamily(
                 "vva_crl_geldig_tot_seconden",
                 "Unix time at which the first CRL in force passes nextUpdate + grace (then DK0051)",
-                value=tot.timestamp(),
+                value=valid_until.timestamp(),
             )
 
 

@@ -83,12 +83,12 @@ def _body(raw: bytes, numbers: bool) -> str:
         for element in body.iter():
             if element.tag in _NUMMERS and element.text:
                 element.text = MASKER
-    delen = []
+    chunks = []
     for kind in body:
         element_copy = copy.deepcopy(kind)
         etree.cleanup_namespaces(element_copy)  # without the Envelope's and wsu's declarations it inherited
-        delen.append(etree.tostring(element_copy, pretty_print=True, encoding="unicode"))
-    return "".join(delen).rstrip("\n") or "(empty Body)"
+        chunks.append(etree.tostring(element_copy, pretty_print=True, encoding="unicode"))
+    return "".join(chunks).rstrip("\n") or "(empty Body)"
 
 
 def _operatie(action: str | None) -> str:

@@ -136,7 +136,7 @@ class BufferingWorker(ThreadWorker):
                 self.budget,
             )
             _drain(incoming.conn.sock)
-            self._close(incoming, response=False, melding=_VOL)
+            self._close(incoming, response=False, reply=_VOL)
             return
         incoming.buf += data
         self.buffered += len(data)
@@ -162,8 +162,8 @@ class BufferingWorker(ThreadWorker):
         if end < 0:
             return len(buf) > self.max_header
         length, chunked = None, False
-        for regel in bytes(buf[:end]).split(b"\r\n")[1:]:
-            name, _, value = regel.partition(b":")
+        for line in bytes(buf[:end]).split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
             name, value = name.strip().lower(), value.strip()
             if name == b"content-length":
                 if not value.isdigit() or (length is not None and int(value) != length):
@@ -181,29 +181,29 @@ class BufferingWorker(ThreadWorker):
             return body > self.max_body or self._last_chunk_in(incoming, end + 4)
         return length is None or length > self.max_body or body >= length
 
-    def _last_chunk_in(self, incoming: _Incoming, begin: int) -> bool:
-        """Whether the chunked body from ``begin`` in the buffer is there up to the end of its trailer
+    def _last_chunk_in(self, incoming: _Incoming, start: int) -> bool:
+        """Whether the chunked body from ``start`` in the buffer is there up to the end of its trailer
         section (RFC 9112 7.1: the last chunk may carry extensions and trailer fields), or is malformed
         (gunicorn refuses it at once). Walks the chunks by their sizes, from where the previous call
         stopped: a "0" line inside a chunk's data is data, and a body in many small reads is scanned
         once."""
-        buf, pos = incoming.buf, begin + incoming.chunk
+        buf, pos = incoming.buf, start + incoming.chunk
         while True:
-            regel = bytes(buf[pos : pos + self.max_chunk_line + 2])
-            einde = regel.find(b"\r\n")
-            if einde < 0:
-                return len(regel) > self.max_chunk_line  # a size line without end: gunicorn refuses it
-            size = regel[:einde].split(b";", 1)[0].rstrip(b" \t")
+            line = bytes(buf[pos : pos + self.max_chunk_line + 2])
+            end = line.find(b"\r\n")
+            if end < 0:
+                return len(line) > self.max_chunk_line  # a size line without end: gunicorn refuses it
+            size = line[:end].split(b";", 1)[0].rstrip(b" \t")
             if not size or size.strip(b"0123456789abcdefABCDEF"):
                 return True  # not a chunk size: gunicorn refuses it
-            data = pos + einde + 2
+            data = pos + end + 2
             if int(size, 16) == 0:  # the last chunk: then trailer fields up to an empty line
                 empty = buf[data : data + 2] == b"\r\n" or buf.find(b"\r\n\r\n", data) >= 0
                 return empty or len(buf) - data > self.max_header
             pos = data + int(size, 16) + 2  # past the chunk's data and its CRLF
             if len(buf) < pos:
                 return False
-            incoming.chunk = pos - begin
+            incoming.chunk = pos - start
 
     def _pass_on(self, incoming: _Incoming) -> None:
         """Hand the complete request to a thread, its bytes in the parser's buffer."""
@@ -231,11 +231,11 @@ class BufferingWorker(ThreadWorker):
         except (KeyError, ValueError, OSError):
             pass  # never registered (complete at once) or already gone
 
-    def _close(self, incoming: _Incoming, response: bool, melding: bytes = _TE_LAAT) -> None:
+    def _close(self, incoming: _Incoming, response: bool, reply: bytes = _TE_LAAT) -> None:
         self._forget(incoming)
-        if response or melding is not _TE_LAAT:
+        if response or reply is not _TE_LAAT:
             try:
-                incoming.conn.sock.send(melding)  # non-blocking, best effort
+                incoming.conn.sock.send(reply)  # non-blocking, best effort
             except OSError:
                 pass
         self.nr_conns -= 1
@@ -263,7 +263,7 @@ def _drain(sock, at_most: int = 1024 * 1024) -> None:
     """Discard what the client already sent (non-blocking, bounded), so that closing the socket after
     the answer sends a FIN, not a reset that can make the client lose the answer unread."""
     try:
-        while at_most > 0 and (deel := sock.recv(min(at_most, 65536))):
-            at_most -= len(deel)
+        while at_most > 0 and (chunk := sock.recv(min(at_most, 65536))):
+            at_most -= len(chunk)
     except OSError:
         pass  # nothing more waiting (BlockingIOError) or the client is gone

@@ -1155,8 +1155,8 @@ def test_vertrouwen_wordt_gevraagd_voor_de_digests(root):
         raise EdukoppelingFault(FaultCode.CLIENT_EK0031, "untrusted signer", wss=WsSecurityFault.FAILED_CHECK)
 
     with pytest.raises(EdukoppelingFault, match="untrusted signer"):
-        verify_envelope(envelop, NU, vertrouw=weiger_afzender)
+        verify_envelope(envelop, NU, trust_check=weiger_afzender)
     assert len(requested) == 1
     # With a trusting callback the tampering is what fails, and its answer is the signer's OIN.
     with pytest.raises(EdukoppelingFault, match="digest mismatch"):
-        verify_envelope(envelop, NU, vertrouw=lambda certificaat: "00000099000000000042")
+        verify_envelope(envelop, NU, trust_check=lambda certificaat: "00000099000000000042")

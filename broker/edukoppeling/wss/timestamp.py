@@ -65,18 +65,18 @@ def read_utc(element: etree._Element, field: str) -> datetime:
             WsSecurityFault.INVALID_SECURITY,
             f"{field} is not an xs:dateTime in UTC with Z and <= 3 fraction digits",
         )
-    delen = {name: int(value) for name, value in match.groupdict().items() if name != "fractie"}
-    if delen["seconde"] >= 60:
+    parts = {name: int(value) for name, value in match.groupdict().items() if name != "fractie"}
+    if parts["seconde"] >= 60:
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{field} has seconds >= 60")
     fraction = match.group("fractie") or ""
     try:
         return datetime(
-            delen["jaar"],
-            delen["maand"],
-            delen["dag"],
-            delen["uur"],
-            delen["minuut"],
-            delen["seconde"],
+            parts["jaar"],
+            parts["maand"],
+            parts["dag"],
+            parts["uur"],
+            parts["minuut"],
+            parts["seconde"],
             int(fraction.ljust(3, "0")) * 1000 if fraction else 0,
             tzinfo=UTC,
         )

@@ -106,14 +106,14 @@ class Verified:
     ``certificaat``: the BST certificate (trust still to be checked); ``signature_value``: the
     ds:SignatureValue text without whitespace (replay key, SignatureConfirmation S8);
     ``signed``: the wsu:Id values of every signed element; ``created``: wsu:Created (UTC);
-    ``oin``: the answer of the ``vertrouw`` callback.
+    ``oin``: the answer of the ``trust_check`` callback.
     """
 
     certificaat: x509.Certificate
     signature_value: str
     signed: frozenset[str]
     created: datetime
-    oin: str | None = None  # what ``vertrouw`` returned (the signer's OIN), when one was given
+    oin: str | None = None  # what ``trust_check`` returned (the signer's OIN), when one was given
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def verify_envelope(
     envelop: Envelope,
     now: datetime,
     settings: VerifierSettings = VerifierSettings(),
-    vertrouw: Callable[[x509.Certificate], str | None] | None = None,
+    trust_check: Callable[[x509.Certificate], str | None] | None = None,
 ) -> Verified:
     """Verify the WS-Security header of ``envelop`` (from ``read_envelope(root, wss_allowed=True)``).
 
@@ -163,7 +163,7 @@ def verify_envelope(
     ``EdukoppelingFault(FaultCode.CLIENT_EK0031, reden, detail)`` on the first failing check, in the order of
     the module docstring (S1–S7, check order step 4; WUS WB002–WB013; BSP R3001, R5404).
     ``detail`` is only set for a key reference other than a direct BST reference (H52).
-    ``vertrouw`` (the trust store's check) runs on the certificate before any digest is computed,
+    ``trust_check`` (the trust store's check) runs on the certificate before any digest is computed,
     so an untrusted sender cannot make the broker canonicalise and digest megabytes; whatever it
     raises propagates, what it returns becomes ``Verified.oin``.
     """
@@ -183,7 +183,7 @@ def verify_envelope(
     _check_only_known_parts(signed, envelop, timestamp, bst, security)
     _check_security_content(security, signature, timestamp, bst, settings)
     # Cheap checks first: trust, then digests and RSA (the expensive part, H28-style cost).
-    oin = vertrouw(certificaat) if vertrouw is not None else None
+    oin = trust_check(certificaat) if trust_check is not None else None
     labels = _labels_of(envelop, timestamp, bst)
     _check_digests(parsed_signature.references, signed, labels)
     _verify_cryptographically(signature, certificaat, signed.values())
@@ -247,7 +247,7 @@ def _check_only_known_parts(
         k for k in security if isinstance(k.tag, str) and k.tag == q(WSSE11, "SignatureConfirmation")
     ]
     for ident, element in signed.items():
-        if not any(element is deel for deel in allowed):
+        if not any(element is part for part in allowed):
             raise _make_fault(
                 WsSecurityFault.INVALID_SECURITY,
                 f"reference #{_short(ident)} signs a part WB004 does not name",
@@ -326,37 +326,37 @@ def _read_signed_info(signed_info: etree._Element, settings: VerifierSettings) -
     return tuple(_read_reference(reference, settings) for reference in references)
 
 
-def _check_c14n(method: etree._Element, waar: str, settings: VerifierSettings) -> tuple[str, ...]:
+def _check_c14n(method: etree._Element, where: str, settings: VerifierSettings) -> tuple[str, ...]:
     """exc-c14n without comments, optionally with one ec:InclusiveNamespaces; returns its prefixes.
 
     BSP R5404, R5412, R5407; WUS WB007; H24–H26, H35–H37, H118, H119.
     """
     if method.get("Algorithm") != EXC_C14N:
-        raise _make_fault(WsSecurityFault.UNSUPPORTED_ALGORITHM, f"{waar} is not exclusive c14n without comments")
+        raise _make_fault(WsSecurityFault.UNSUPPORTED_ALGORITHM, f"{where} is not exclusive c14n without comments")
     children = _elements(method)
     if not children:
         return ()
     if len(children) > 1 or children[0].tag != q(EC, "InclusiveNamespaces"):
         raise _make_fault(
-            WsSecurityFault.INVALID_SECURITY, f"{waar} has children other than one ec:InclusiveNamespaces"
+            WsSecurityFault.INVALID_SECURITY, f"{where} has children other than one ec:InclusiveNamespaces"
         )
     prefix_list = children[0].get("PrefixList")
     if prefix_list is None:
-        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{waar} ec:InclusiveNamespaces without PrefixList")
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{where} ec:InclusiveNamespaces without PrefixList")
     if re.search(r"[\t\r\n]", prefix_list):
         # Literal tabs and newlines became spaces in the parser (XML 1.0 §3.3.3); these were escaped
         # as character references. xmlsec1 splits a PrefixList on spaces only, so it would read one
         # unknown prefix here and digest differently from what the sender meant: refuse clearly.
         raise _make_fault(
-            WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList separated by escaped tab or newline"
+            WsSecurityFault.INVALID_SECURITY, f"{where} PrefixList separated by escaped tab or newline"
         )
     prefixes = tuple(prefix for prefix in prefix_list.split(" ") if prefix)
     if len(prefixes) > settings.max_prefixes:  # H37, CVE-2013-2156
         raise _make_fault(
-            WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList above {settings.max_prefixes} prefixes"
+            WsSecurityFault.INVALID_SECURITY, f"{where} PrefixList above {settings.max_prefixes} prefixes"
         )
     if any(prefix != "#default" and not _NCNAME.fullmatch(prefix) for prefix in prefixes):
-        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList is malformed")
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{where} PrefixList is malformed")
     return prefixes
 
 
@@ -607,7 +607,7 @@ def _check_positions(
 
 
 def _is_descendant(element: etree._Element, ancestor: etree._Element) -> bool:
-    return any(ouder is ancestor for ouder in element.iterancestors())
+    return any(parent is ancestor for parent in element.iterancestors())
 
 
 def _check_coverage(
