@@ -81,7 +81,7 @@ def verify_chain(session: Session) -> Verdict:
         for record in records:
             if record.volgnummer != expected:
                 return Verdict(count, f"record {expected} is missing (next present: {record.volgnummer})")
-            fields = {naam: getattr(record, naam) for naam in GEHASHTE_VELDEN}
+            fields = {column: getattr(record, column) for column in GEHASHTE_VELDEN}
             if record.vorige_hash != previous:
                 return Verdict(
                     count, f"record {record.volgnummer}: previous-hash does not match record {expected - 1}"

@@ -170,9 +170,9 @@ def _client_certificate_refused(
     # not accept ours. The commonest cause is a leaf without its issuing CA.
     count = _certificate_count(settings.certificaat)
     chain = f"; {settings.certificaat} holds only {count} certificate, not the chain" if count == 1 else ""
-    reden = f" ({tls.reason.lower().replace('_', ' ')})" if tls is not None and tls.reason else ""
+    reason_text = f" ({tls.reason.lower().replace('_', ' ')})" if tls is not None and tls.reason else ""
     return (
-        f"the broker at {address} refused your TLS client certificate (your side){reden}: certificaat in "
+        f"the broker at {address} refused your TLS client certificate (your side){reason_text}: certificaat in "
         f"{bestand} must be the whole chain in PEM — your certificate first, then the issuing CA "
         "certificate(s) — issued under a CA the broker trusts, valid and not revoked" + chain
     )

@@ -35,12 +35,12 @@ def table(verdicts: Sequence[Verdict]) -> str:
     return "\n".join(lines)
 
 
-def junit(verdicts: Sequence[Verdict], path: Path, naam: str) -> None:
-    """Write JUnit XML (one testsuite ``naam``, one testcase per case) to ``path``."""
+def junit(verdicts: Sequence[Verdict], path: Path, suite_name: str) -> None:
+    """Write JUnit XML (one testsuite ``suite_name``, one testcase per case) to ``path``."""
     failed = sum(not u.geslaagd and u.skipped is None for u in verdicts)
     suite = etree.Element(
         "testsuite",
-        name=naam,
+        name=suite_name,
         tests=str(len(verdicts)),
         failures=str(failed),
         errors="0",
@@ -50,7 +50,7 @@ def junit(verdicts: Sequence[Verdict], path: Path, naam: str) -> None:
     for verdict in verdicts:
         case = verdict.case
         testcase = etree.SubElement(
-            suite, "testcase", classname=f"{naam}.{case.dienst}", name=case.id, time=f"{verdict.duration_s:.3f}"
+            suite, "testcase", classname=f"{suite_name}.{case.dienst}", name=case.id, time=f"{verdict.duration_s:.3f}"
         )
         if verdict.skipped is not None:
             etree.SubElement(testcase, "skipped", message=verdict.skipped)

@@ -76,8 +76,8 @@ class Contract:
     def schema(self) -> etree.XMLSchema:
         return etree.XMLSchema(etree.parse(str(self.map / "xsd" / XSD_BESTAND), safe_xml_parser()))
 
-    def dienst(self, sleutel: str) -> Dienst:
-        return next(d for d in self.diensten.values() if d.service_id == sleutel)
+    def dienst(self, wanted: str) -> Dienst:
+        return next(d for d in self.diensten.values() if d.service_id == wanted)
 
     def validate(self, operatie: Operation, content: etree._Element) -> None:
         """Check that ``content`` (the Body child) is a valid ``operatie`` request.

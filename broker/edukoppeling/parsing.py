@@ -122,7 +122,7 @@ _TOO_DEEP_OR_PI = etree.XPath(
 
 
 def _walk_structure(root: etree._Element, limits: Limits, raw: bytes) -> None:
-    aantal = most_attributes = 0
+    elements_seen = most_attributes = 0
     values_maybe_too_long = len(raw) > limits.attribute_value  # no entities: references only shrink
     stack = [(root, 1)]
     while stack:
@@ -131,14 +131,14 @@ def _walk_structure(root: etree._Element, limits: Limits, raw: bytes) -> None:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden processing instruction")
         if not isinstance(element.tag, str):
             continue  # comments: harmless here, handled where text is read
-        aantal += 1
+        elements_seen += 1
         if depth > limits.depth:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element depth")
         attributes = element.attrib
         most_attributes = max(most_attributes, len(attributes))
         if values_maybe_too_long and any(len(w) > limits.attribute_value for w in attributes.values()):
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute size")
-        if len(element) > limits.children or aantal > limits.elements:
+        if len(element) > limits.children or elements_seen > limits.elements:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element count")
         stack.extend((kind, depth + 1) for kind in element)
     # A PI before or after the root element is a sibling of the root, not a descendant.

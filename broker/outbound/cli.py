@@ -169,8 +169,8 @@ def list_(runtime, status: str | None, limit: int) -> None:
         count = select(U.ontvanger_oin, U.status, func.count()).group_by(U.ontvanger_oin, U.status)
         if status:
             count = count.where(U.status == status)
-        for receiver, st, aantal in session.execute(count.order_by(U.ontvanger_oin)):
-            click.echo(f"{receiver}  {st:<10} {aantal}")
+        for receiver, st, total in session.execute(count.order_by(U.ontvanger_oin)):
+            click.echo(f"{receiver}  {st:<10} {total}")
         query = select(U).order_by(U.id).limit(limit)
         if status:
             query = query.where(U.status == status)
@@ -210,8 +210,8 @@ def purge_dead(runtime, yes: bool) -> None:
     """Delete dead-lettered messages (their attempts stay in the message log)."""
     U = models.UitgaandBericht
     with runtime.sessions.begin() as session:
-        aantal = session.scalar(select(func.count()).where(U.status == DOOD))
-        if aantal and not yes:
-            click.confirm(f"Delete {aantal} dead message(s)?", abort=True)
+        total = session.scalar(select(func.count()).where(U.status == DOOD))
+        if total and not yes:
+            click.confirm(f"Delete {total} dead message(s)?", abort=True)
         session.execute(delete(U).where(U.status == DOOD))
-    click.echo(f"{aantal} dead message(s) deleted")
+    click.echo(f"{total} dead message(s) deleted")

@@ -60,8 +60,8 @@ def usage(session: Session) -> Counter[int]:
     for column in VERSLEUTELD:
         sleutel_id = _key_id(column)
         query = select(sleutel_id, func.count()).where(*column.encrypted()).group_by(sleutel_id)
-        for first, aantal in session.execute(query):
-            teller[bytes(first)[0]] += aantal
+        for first, total in session.execute(query):
+            teller[bytes(first)[0]] += total
     return teller
 
 

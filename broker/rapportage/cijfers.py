@@ -313,12 +313,12 @@ class _Bron:
         self.per_leerling = self._temporary("per_leerling", _per_leerling(self.aanm))
         self.delivered = self._temporary("geleverd", _delivered(peil, where_leerling))
 
-    def _temporary(self, naam: str, query) -> Table:
+    def _temporary(self, table_name: str, query) -> Table:
         columns = [
             Column(k.name, Integer() if isinstance(k.type, NullType) else k.type)
             for k in query.selected_columns
         ]
-        table = Table(f"tmp_{naam}_{uuid.uuid4().hex[:12]}", MetaData(), *columns, prefixes=["TEMPORARY"])
+        table = Table(f"tmp_{table_name}_{uuid.uuid4().hex[:12]}", MetaData(), *columns, prefixes=["TEMPORARY"])
         connection = self._session.connection()
         table.create(connection)
         self._tables.append(table)
@@ -547,11 +547,11 @@ class _Bron:
                 Cijfer(niveau, eenheid, DOORLOOPTIJD_P90, traject, percentile(histogram, 0.9), n),
             ]
             buckets: Counter = Counter()
-            for days, aantal in histogram.items():
-                buckets[bucket_of(days)] += aantal
+            for days, total in histogram.items():
+                buckets[bucket_of(days)] += total
             uitkomst += [
-                _cijfer(niveau, eenheid, DOORLOOPTIJD_VERDELING, f"{traject} {name}", aantal)
-                for name, aantal in buckets.items()
+                _cijfer(niveau, eenheid, DOORLOOPTIJD_VERDELING, f"{traject} {name}", total)
+                for name, total in buckets.items()
             ]
         return uitkomst
 

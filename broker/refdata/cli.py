@@ -150,10 +150,10 @@ def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
             click.echo(f"reference data of cycle {jaar if jaar is not None else '-'}")
             for table in TABELLEN:
                 model = _MODELLEN[table]
-                aantal = session.scalar(
+                total = session.scalar(
                     select(func.count()).select_from(model).where(model.cyclus_jaar == jaar)
                 )
-                click.echo(f"{table}: {aantal}")
+                click.echo(f"{table}: {total}")
             return
         instelling = session.get(models.Instelling, (jaar, brin.strip().upper())) if jaar else None
         if instelling is None:

@@ -211,12 +211,12 @@ def _check_oin(value: object, what: str, productie: bool) -> str:
     return oin
 
 
-def _check_kind(waarde: object, error: Callable[[str], PartijError]) -> PartijSoort:
+def _check_kind(given: object, error: Callable[[str], PartijError]) -> PartijSoort:
     try:
-        return PartijSoort(waarde)
+        return PartijSoort(given)
     except ValueError:
         allowed = ", ".join(s.value for s in PartijSoort)
-        raise error(f"unknown soort {waarde!r}; use one of: {allowed}") from None
+        raise error(f"unknown soort {given!r}; use one of: {allowed}") from None
 
 
 def _check_name(value: object, error: Callable[[str], PartijError]) -> str:

@@ -183,8 +183,8 @@ def _read_procesfeiten(processing: Processing, record: AanmeldingInput) -> _Proc
         if record.intake_datum is None or record.intake_uitkomst is None:
             raise Afwijzing(INTAKE_ONGELDIG)
         intake = (record.intake_datum, parse_intake_uitkomst(record.intake_uitkomst))
-    for datum in (intake[0] if intake else None, record.overeenkomst_datum):
-        if datum is not None and datum > processing.today:
+    for day in (intake[0] if intake else None, record.overeenkomst_datum):
+        if day is not None and day > processing.today:
             raise Afwijzing(DATUM_ONGELDIG)
     return _Procesfeiten(intake, record.overeenkomst_datum)
 
@@ -194,7 +194,7 @@ def _check_procesfeiten(
     row: models.Aanmelding | None,
     status: AanmeldStatus,
     herhaling: bool,
-    datum: date,
+    day: date,
     feiten: _Procesfeiten,
 ) -> None:
     """Reject a combination that cannot have happened, before anything of the record is applied.
@@ -208,7 +208,7 @@ def _check_procesfeiten(
         raise Afwijzing(OVEREENKOMST_ZONDER_INSCHRIJVING)
     if feiten.intake is None and feiten.overeenkomst_datum is None:
         return  # nothing to date-check: no query for the records that carry no facts (most of them)
-    aangemeld_op = _aanmelddatum(processing, row, None if herhaling else status, datum)
+    aangemeld_op = _aanmelddatum(processing, row, None if herhaling else status, day)
     if aangemeld_op is None:
         return
     if feiten.intake is not None and feiten.intake[0] < aangemeld_op:

@@ -88,11 +88,11 @@ class Broker:
         )
         return 200, [("Content-Type", kind), ("Cache-Control", "no-store")], body
 
-    def _xsd(self, naam: str) -> tuple[int, list, bytes]:
+    def _xsd(self, file_name: str) -> tuple[int, list, bytes]:
         files = {p.name: p for p in (self.contract.map / "xsd").glob("*.xsd")}
-        if naam not in files:
+        if file_name not in files:
             raise HttpError(404, "unknown schema")
-        return 200, [("Content-Type", XML)], files[naam].read_bytes()
+        return 200, [("Content-Type", XML)], files[file_name].read_bytes()
 
 
 _HOST = re.compile(r"\A(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z")

@@ -65,7 +65,7 @@ def outbox_per_receiver(sessions: sessionmaker[Session], now: datetime | None = 
             .group_by(table.ontvanger_oin)
             .order_by(table.ontvanger_oin)
         ).all()
-    return {oin: {"achterstand": aantal, "oudste_s": _age(now, oldest)} for oin, aantal, oldest in rijen}
+    return {oin: {"achterstand": total, "oudste_s": _age(now, oldest)} for oin, total, oldest in rijen}
 
 
 def _age(now: datetime, since: datetime | None) -> float:
