@@ -151,16 +151,16 @@ def relations(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> li
     per_eenheid: dict[tuple[str, str], set[Sleutel]] = defaultdict(set)
     for k in keys:
         per_eenheid[k[:2]].add(k)
-    relations: list[Relation] = []
+    found: list[Relation] = []
     for eenheid, own in sorted(per_eenheid.items()):
-        relations += _binnen_eenheid(eenheid, own)
-        relations += _doorlooptijd_relaties(eenheid, own)
-    relations += _between_niveaus(keys, per_eenheid, indeling or {})
-    return relations
+        found += _binnen_eenheid(eenheid, own)
+        found += _doorlooptijd_relaties(eenheid, own)
+    found += _between_niveaus(keys, per_eenheid, indeling or {})
+    return found
 
 
 def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
-    relations = []
+    found = []
     for name, totals, parts, distribution, dimensies in BINNEN_EENHEID:
         cells = sorted(k for k in own if k[2] == distribution)
         if distribution is not None and not cells:
@@ -171,24 +171,24 @@ def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relatio
             continue  # a part not published with it (opvragenProcescijfers of a school)
         if distribution is None and not any(k[2] in totals + parts for k in own):
             continue
-        relations.append(
+        found.append(
             Relation(
                 tuple((*eenheid, t, "") for t in totals),
                 tuple((*eenheid, d, "") for d in parts) + tuple(cells),
                 name,
             )
         )
-    return relations
+    return found
 
 
 def _doorlooptijd_relaties(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
     """``doorlooptijd_n`` of a traject = the sum of its buckets (dimension "<traject> <bucket>")."""
-    relations = []
+    found = []
     for k in sorted(k for k in own if k[2] == c.DOORLOOPTIJD_N):
         buckets = sorted(b for b in own if b[2] == c.DOORLOOPTIJD_VERDELING and b[3].split(" ")[0] == k[3])
         if buckets:
-            relations.append(Relation((k,), tuple(buckets), f"doorlooptijd {k[3]}"))
-    return relations
+            found.append(Relation((k,), tuple(buckets), f"doorlooptijd {k[3]}"))
+    return found
 
 
 def _between_niveaus(
@@ -204,20 +204,20 @@ def _between_niveaus(
     for regio, brins in sorted(indeling.items()):
         for sub in (Level.SCHOOL.value, Level.INSTELLING.value):
             pairs.append(((Level.REGIO.value, regio), sub, [e for e in eenheden[sub] if e in set(brins)]))
-    relations = []
+    found = []
     for above, sub, below in pairs:
         if above not in per_eenheid or not below:
             continue
         figures = sorted({k[2:] for e in below for k in per_eenheid[(sub, e)] if k[2] not in NIET_ADDITIEF})
         for cijfer, dimensie in figures:
-            relations.append(
+            found.append(
                 Relation(
                     ((*above, cijfer, dimensie),),
                     tuple((sub, e, cijfer, dimensie) for e in below),
                     f"{above[0]} {above[1]} = som {sub}",
                 )
             )
-    return relations
+    return found
 
 
 def regio_indeling(session: Session, jaar: int) -> Indeling:
