@@ -117,9 +117,9 @@ class TrustStore:
 
     Input: ``ca_files`` (PEM or DER files, a PEM file may hold several certificates; self-signed ones
     are the roots, the others intermediates), ``crl_files`` (PEM or DER), ``crl_grace_s`` (seconds a
-    CRL may be used past its nextUpdate; O6 ``crl.grace_s``, default 0), ``productie`` (refuse test OINs
+    CRL may be used past its nextUpdate; O6 ``crl.grace_s``, default 0), ``production`` (refuse test OINs
     and demo CAs). Files are read once, here; ``reload_crls`` reads new CRLs.
-    Raises ``ValueError`` when there is no root, when a CRL has no nextUpdate, or (``productie``) when a
+    Raises ``ValueError`` when there is no root, when a CRL has no nextUpdate, or (``production``) when a
     CA is from the demo PKI; ``OSError`` when a file is unreadable. A CRL that no CA in a path signed is
     simply never used, so certificates under that CA get Server.DK0051 (fail closed, O6).
     """
@@ -129,7 +129,7 @@ class TrustStore:
         ca_files: Sequence[Path],
         crl_files: Sequence[Path],
         crl_grace_s: int = 0,
-        productie: bool = False,
+        production: bool = False,
         crl_watch_s: float = CRL_KIJK_S,
     ) -> None:
         if crl_grace_s < 0:
@@ -139,14 +139,14 @@ class TrustStore:
         self._between = [c for c in certificates if not _is_self_signed(c)]
         if not self._roots:
             raise ValueError("the trust store needs at least one self-signed root CA")
-        if productie:
+        if production:
             _refuse_demo_cas(certificates)
         _set_up_asn1_classes()
         # Shared by every request thread: built completely here, before any thread can see them.
         self._asn1_roots = tuple(_fully_built(_to_asn1(c)) for c in self._roots)
         self._asn1_intermediates = tuple(_fully_built(_to_asn1(c)) for c in self._between)
         self._grace = timedelta(seconds=crl_grace_s)
-        self._productie = productie
+        self._production = production
         self._crl_files = list(crl_files)
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, _Verdict] = OrderedDict()
@@ -368,7 +368,7 @@ class TrustStore:
             raise EdukoppelingFault(
                 OIN_CODE, "invalid OIN in subject serialNumber", wss=WsSecurityFault.INVALID_SECURITY_TOKEN
             )
-        if self._productie and is_test_oin(oin):
+        if self._production and is_test_oin(oin):
             raise EdukoppelingFault(
                 OIN_CODE, "test OIN (00000099) in production", wss=WsSecurityFault.INVALID_SECURITY_TOKEN
             )

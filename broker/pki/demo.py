@@ -15,7 +15,7 @@ Layout of ``map``::
 ``*.cert.pem`` is the leaf alone (what a signer puts in its BinarySecurityToken); ``*.chain.pem`` is the
 leaf plus its issuing CA (what a TLS peer sends). Keys are PKCS#8 without a password, mode 0600.
 
-Everything here is FICTIONAL: every name carries "(FICTIEF)" and ``TrustStore(productie=True)`` refuses
+Everything here is FICTIONAL: every name carries "(FICTIEF)" and ``TrustStore(production=True)`` refuses
 a CA with that marker, so a demo PKI cannot end up trusted in production.
 """
 

@@ -163,7 +163,7 @@ def load(runtime: Runtime, file: str, not_replaced: bool) -> None:
 @click.pass_obj
 def demo(runtime: Runtime) -> None:
     """Load the fictional demo parties (test OINs; refused in production)."""
-    if _productie(runtime):
+    if _production(runtime):
         _stop("the demo parties use test OINs and are refused with environment = production")
     with resources.as_file(resources.files("broker.registry") / DEMO_BESTAND) as path:
         count = _load(runtime, str(path), replace=True)
@@ -173,19 +173,19 @@ def demo(runtime: Runtime) -> None:
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-def _productie(runtime: Runtime) -> bool:
+def _production(runtime: Runtime) -> bool:
     return runtime.settings.environment == "production"
 
 
 def _register(runtime: Runtime, session: Session) -> PartijRegistry:
-    return PartijRegistry(session, productie=_productie(runtime))
+    return PartijRegistry(session, production=_production(runtime))
 
 
 def _load(runtime: Runtime, path: str, replace: bool) -> int:
     def work(session: Session) -> int:
         earlier = _brins_per_partij(runtime, session)
-        count = load_partijen(session, path, replace=replace, productie=_productie(runtime))
-        oins = {p.oin for p in read_partijen(path, productie=_productie(runtime))}
+        count = load_partijen(session, path, replace=replace, production=_production(runtime))
+        oins = {p.oin for p in read_partijen(path, production=_production(runtime))}
         _require_known_brins(runtime, session, oins, earlier, f"{path}: ")
         return count
 

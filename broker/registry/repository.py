@@ -42,13 +42,13 @@ SCOPE_RMC = "rmc"
 class PartijRegistry:
     """Parties in the database, through ``session``; the caller commits or rolls back.
 
-    ``productie``: True with ``environment = production``; test OINs (prefix 00000099) are then refused
+    ``production``: True with ``environment = production``; test OINs (prefix 00000099) are then refused
     for parties and mandates (docs/rules.md, OIN syntax).
     """
 
-    def __init__(self, session: Session, *, productie: bool = False) -> None:
+    def __init__(self, session: Session, *, production: bool = False) -> None:
         self._session = session
-        self._productie = productie
+        self._production = production
 
     # --- writing --------------------------------------------------------------------------------------
 
@@ -61,7 +61,7 @@ class PartijRegistry:
         Raises ``PartijError`` for anything ``check_all`` refuses, and when the party exists and
         ``replace`` is False.
         """
-        clean = check_all(input_, productie=self._productie)
+        clean = check_all(input_, production=self._production)
         row = self._session.get(models.Partij, clean.oin)
         if row is not None and not replace:
             raise PartijError("already exists; use replace to overwrite it", clean.oin)

@@ -62,10 +62,10 @@ _PARTIJ_SLEUTELS = frozenset(
 _MANDAAT_SLEUTELS = frozenset({"certificaat_oin", "geldig_van", "geldig_tot", "acties"})
 
 
-def read_partijen(path: str | os.PathLike[str], *, productie: bool = False) -> list[PartijInput]:
+def read_partijen(path: str | os.PathLike[str], *, production: bool = False) -> list[PartijInput]:
     """Read and check every party in the TOML file ``path``.
 
-    Input: path of a TOML file in the format of this module's docstring; ``productie`` as for
+    Input: path of a TOML file in the format of this module's docstring; ``production`` as for
     ``check_all`` (test OINs refused). Output: list of PartijInput in file order, each in canonical form
     (``broker.registry.validation.check_all``).
     Raises ``PartijError`` naming the file (and the party as "party #n", counting from 1, with its OIN when
@@ -82,26 +82,26 @@ def read_partijen(path: str | os.PathLike[str], *, productie: bool = False) -> l
     tables = raw.get("partij", [])
     if not isinstance(tables, list):
         raise PartijError(f"{bestand}: 'partij' must be an array of tables ([[partij]])")
-    partijen = [_partij(bestand, index, table, productie) for index, table in enumerate(tables, start=1)]
+    partijen = [_partij(bestand, index, table, production) for index, table in enumerate(tables, start=1)]
     _require_unique_oins(bestand, partijen)
     return partijen
 
 
 def load_partijen(
-    session: Session, path: str | os.PathLike[str], replace: bool = True, *, productie: bool = False
+    session: Session, path: str | os.PathLike[str], replace: bool = True, *, production: bool = False
 ) -> int:
     """Load every party in ``path`` into the registry, all or nothing.
 
     Input: a session (its transaction is the one transaction of the load; the caller commits), the file,
-    ``replace`` (replace parties that exist; when False an existing party is an error), ``productie`` as for
+    ``replace`` (replace parties that exist; when False an existing party is an error), ``production`` as for
     ``check_all``. Output: the number of parties loaded.
     Raises ``PartijError`` (see ``read_partijen``; also when ``replace`` is False and a party exists).
     Every check runs before the first write, so a refused file leaves the database untouched even if the
     caller went on to commit; a database error half-way leaves the rollback to the caller, which
     ``with sessions.begin():`` does.
     """
-    partijen = read_partijen(path, productie=productie)
-    register = PartijRegistry(session, productie=productie)
+    partijen = read_partijen(path, production=production)
+    register = PartijRegistry(session, production=production)
     if not replace:
         existing = [p.oin for p in partijen if register.exists(p.oin)]
         if existing:
@@ -120,7 +120,7 @@ def _read_toml(bestand: Path) -> dict[str, Any]:
         raise PartijError(str(error)) from None
 
 
-def _partij(bestand: Path, index: int, table: object, productie: bool) -> PartijInput:
+def _partij(bestand: Path, index: int, table: object, production: bool) -> PartijInput:
     """One [[partij]] table as a checked PartijInvoer; errors name the file, the number and the OIN."""
     plaats = f"{bestand}: party #{index}"
     if not isinstance(table, dict):
@@ -129,7 +129,7 @@ def _partij(bestand: Path, index: int, table: object, productie: bool) -> Partij
         plaats += f" ({table['oin']})"
     try:
         input_ = _as_input(table)
-        return check_all(input_, productie=productie)
+        return check_all(input_, production=production)
     except PartijError as e:
         raise PartijError(f"{plaats}: {e.reden}") from None
 

@@ -112,10 +112,10 @@ class PartijInput:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def check_all(input_: PartijInput, *, productie: bool = False) -> PartijInput:
+def check_all(input_: PartijInput, *, production: bool = False) -> PartijInput:
     """Check one party and return it in canonical form.
 
-    Input: PartijInput; code collections may be any non-str iterable of str. ``productie``: True when
+    Input: PartijInput; code collections may be any non-str iterable of str. ``production``: True when
     the broker runs with ``environment = production``. Output: a new PartijInvoer with tuples of canonical,
     de-duplicated codes (order kept), the BRIN default applied and mandates checked.
     Raises ``PartijError`` when the OIN is invalid (OIN syntax: 20 characters 0-9/A-Z, lowercase
@@ -123,7 +123,7 @@ def check_all(input_: PartijInput, *, productie: bool = False) -> PartijInput:
     long, a code is invalid or not allowed for the soort (docs/architecture.md, "Parties and what they may see"), a
     mandate is invalid (M2), or the endpoint is not an https URL (T8, two-way TLS on 443).
     """
-    oin = _check_oin(input_.oin, "OIN", productie)
+    oin = _check_oin(input_.oin, "OIN", production)
     error = _fault_maker(oin)
     soort = _check_kind(input_.soort, error)
     brins = _codes(input_.brins, parse_brin, "BRIN", error)
@@ -146,8 +146,8 @@ def check_all(input_: PartijInput, *, productie: bool = False) -> PartijInput:
         brins=brins,
         gemeentecodes=gemeentecodes,
         rmc_regios=rmc_regios,
-        mandaten=_check_mandaten(input_.mandaten, oin, productie, error),
-        endpoint=_check_endpoint(input_.endpoint, error, productie),
+        mandaten=_check_mandaten(input_.mandaten, oin, production, error),
+        endpoint=_check_endpoint(input_.endpoint, error, production),
         **_check_contact(input_, soort, error),
     )
 
@@ -196,7 +196,7 @@ def _fault_maker(oin: str) -> Callable[[str], PartijError]:
     return lambda reason: PartijError(reason, oin)
 
 
-def _check_oin(value: object, what: str, productie: bool) -> str:
+def _check_oin(value: object, what: str, production: bool) -> str:
     try:
         oin = parse_oin(value)  # type: ignore[arg-type]
     except InvalidOin:
@@ -204,7 +204,7 @@ def _check_oin(value: object, what: str, productie: bool) -> str:
         raise PartijError(
             f"{what} {value!r} is invalid: use exactly 20 characters 0-9 and A-Z, uppercase (Edukoppeling §1.1)"
         ) from None
-    if productie and is_test_oin(oin):
+    if production and is_test_oin(oin):
         raise PartijError(
             f"{what} {oin} is a test OIN (prefix 00000099), refused in production (Edukoppeling §1.1)"
         )
@@ -270,7 +270,7 @@ _ACTIE = re.compile(r"(vo|mbo|gemeente|regio)(/[a-z][A-Za-z]*)?")
 
 
 def _check_mandaten(
-    mandaten: Iterable[MandaatInput], partij_oin: str, productie: bool, error: Callable[[str], PartijError]
+    mandaten: Iterable[MandaatInput], partij_oin: str, production: bool, error: Callable[[str], PartijError]
 ) -> tuple[MandaatInput, ...]:
     """Check each mandate (M2): valid certificate OIN, sane dates, each OIN once."""
     resultaat: dict[str, MandaatInput] = {}
@@ -278,7 +278,7 @@ def _check_mandaten(
         if not isinstance(mandaat, MandaatInput):
             raise error("mandaten must be MandaatInvoer objects")
         try:
-            certificaat_oin = _check_oin(mandaat.certificaat_oin, "mandate certificate OIN", productie)
+            certificaat_oin = _check_oin(mandaat.certificaat_oin, "mandate certificate OIN", production)
         except PartijError as e:
             raise error(e.reden) from None
         if certificaat_oin == partij_oin:
@@ -318,7 +318,7 @@ def _internal_address(host: str) -> bool:
     )
 
 
-def _check_endpoint(value: object, error: Callable[[str], PartijError], productie: bool = True) -> str | None:
+def _check_endpoint(value: object, error: Callable[[str], PartijError], production: bool = True) -> str | None:
     """An endpoint is an absolute https URL: pushes go over two-way TLS (T8). Outside
     production a plain-HTTP endpoint on the loopback address is allowed, for a local receiver."""
     if value is None:
@@ -335,10 +335,10 @@ def _check_endpoint(value: object, error: Callable[[str], PartijError], producti
         url.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
     except ValueError:
         raise error(f"endpoint {value!r} is not a valid URL") from None
-    if productie and _internal_address(url.hostname or ""):
+    if production and _internal_address(url.hostname or ""):
         # The broker posts there with its own certificate: never at its own host or internal networks.
         raise error(f"endpoint {value!r} points at a loopback, private or link-local address")
-    local = not productie and url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1")
+    local = not production and url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1")
     if (url.scheme != "https" and not local) or not url.hostname:
         raise error(f"endpoint {value!r} must be an absolute https:// URL (Edukoppeling §1 T8)")
     if url.username is not None or url.password is not None:
