@@ -51,21 +51,21 @@ class InvalidFile(BrokerError):
 @dataclass(frozen=True)
 class FileFormat:
     """The columns of one flow's file: header names as in the XSD, matched case-insensitively and
-    ignoring spaces, '-' and '_'. ``mandatory`` must be in the header; ``een_van`` needs one of its
+    ignoring spaces, '-' and '_'. ``mandatory`` must be in the header; ``one_of`` needs one of its
     columns; ``naam`` is the party's own label for a pupil: checked for its encoding, never used.
     ``columns_per_code``: the columns a result code is about, named in a row's result text so the
     sender of a file knows where to look (a SOAP record has its element path in the code's text)."""
 
     mandatory: tuple[str, ...]
     optional: tuple[str, ...]
-    een_van: tuple[str, ...] = ("bsn", "onderwijsnummer")
+    one_of: tuple[str, ...] = ("bsn", "onderwijsnummer")
     example: tuple[str, ...] = ()
     columns_per_code: tuple[tuple[str, str], ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
         """All columns in the order of the template."""
-        return (*self.een_van, *self.mandatory, *self.optional)
+        return (*self.one_of, *self.mandatory, *self.optional)
 
 
 _LEERLINGNUMMER_KOLOMMEN = (
@@ -336,8 +336,8 @@ def _header(names: list[str], file_format: FileFormat) -> list[str]:
             )
         columns.append(column)
     missing = [k for k in file_format.mandatory if k not in columns]
-    if not any(k in columns for k in file_format.een_van):
-        missing.insert(0, " of ".join(file_format.een_van))
+    if not any(k in columns for k in file_format.one_of):
+        missing.insert(0, " of ".join(file_format.one_of))
     if missing:
         raise InvalidFile(
             f"De kopregel mist de kolom(men): {', '.join(missing)}. "

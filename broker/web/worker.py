@@ -67,7 +67,7 @@ class _Incoming:
     """A connection whose request is still arriving."""
 
     conn: TConn
-    begin: float
+    started: float
     buf: bytearray = field(default_factory=bytearray)
     first_byte: float | None = None  # when the first byte of the request came (the rate counts from it)
     asks_continue: bool = False  # "Expect: 100-continue": the client waits for an interim answer
@@ -247,7 +247,7 @@ class BufferingWorker(ThreadWorker):
         super().murder_pending()
         now = time.monotonic()
         for incoming in list(self.incoming):
-            elapsed = now - incoming.begin
+            elapsed = now - incoming.started
             busy = now - (incoming.first_byte or now)  # no rate before the first byte: an idle connection
             too_slow = busy > _AANLOOP_S and len(incoming.buf) < self.min_speed * (busy - _AANLOOP_S)
             if elapsed > self.read_s or too_slow:
