@@ -99,18 +99,18 @@ _format = click.option(
 @click.group("client")
 @click.option(
     "--config",
-    "config_pad",
+    "config_path",
     envvar="VVA_CLIENT_CONFIG",
     type=click.Path(dir_okay=False),
     help="Client settings (TOML). Default: ./vva-client.toml.",
 )
 @click.pass_context
-def client(ctx: click.Context, config_pad: str | None) -> None:
+def client(ctx: click.Context, config_path: str | None) -> None:
     """Talk to the broker as a school, institution or gemeente: upload files, ask statuses.
 
     Every message is signed with your key and every answer verified before it is shown.
     """
-    ctx.obj = _Session(config_pad, ctx.obj)
+    ctx.obj = _Session(config_path, ctx.obj)
 
 
 @client.command()

@@ -66,13 +66,13 @@ def afgewezen(resultaat) -> list[dict]:
     ]
 
 
-def show(rijen: Sequence[dict], output_format: str, columns: Sequence[str] | None = None) -> str:
-    """``rijen`` as ``output_format`` (table, csv or json). Table and CSV flatten a list of
+def show(rows: Sequence[dict], output_format: str, columns: Sequence[str] | None = None) -> str:
+    """``rows`` as ``output_format`` (table, csv or json). Table and CSV flatten a list of
     registrations to "BRIN status datum crebo" joined by " | "; JSON keeps it a list."""
     if output_format == "json":
-        return json.dumps(list(rijen), default=_json, ensure_ascii=False, indent=2)
-    columns = list(columns or (rijen[0].keys() if rijen else []))
-    flat = [[_flat(row.get(k)) for k in columns] for row in rijen]
+        return json.dumps(list(rows), default=_json, ensure_ascii=False, indent=2)
+    columns = list(columns or (rows[0].keys() if rows else []))
+    flat = [[_flat(row.get(k)) for k in columns] for row in rows]
     if output_format == "csv":
         out = io.StringIO()
         writer = csv.writer(out, delimiter=";", lineterminator="\n")
@@ -106,10 +106,10 @@ def _json(value):
     raise TypeError(type(value).__name__)
 
 
-def write_report(path, rijen: Sequence[dict]) -> None:
+def write_report(path, rows: Sequence[dict]) -> None:
     """The per-row error report of an upload, next to the input: UTF-8 with BOM and ``;`` (opens in
     a Dutch spreadsheet as is); columns rij, code, melding, message."""
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(["rij", "code", "melding", "message"])
-        writer.writerows([[r["rij"], r["code"], r["melding"], r["message"]] for r in rijen])
+        writer.writerows([[r["rij"], r["code"], r["melding"], r["message"]] for r in rows])

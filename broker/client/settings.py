@@ -81,7 +81,7 @@ def read_client_settings(path: str | os.PathLike[str] | None = None) -> ClientSe
     if missing:
         raise ClientSettingsError(f"{bestand}: missing key(s): {', '.join(missing)}")
     try:
-        gecontroleerd = {k: checked(k, v, _CHECKS[k], str(bestand)) for k, v in raw.items() if k in _CHECKS}
+        checked_values = {k: checked(k, v, _CHECKS[k], str(bestand)) for k, v in raw.items() if k in _CHECKS}
     except SettingsError as error:
         raise ClientSettingsError(str(error)) from None
     folder = bestand.parent
@@ -102,14 +102,14 @@ def read_client_settings(path: str | os.PathLike[str] | None = None) -> ClientSe
         return tuple(path_of(w, key) for w in ([value] if isinstance(value, str) else value))
 
     return ClientSettings(
-        endpoint=gecontroleerd["endpoint"].rstrip("/"),
-        oin=gecontroleerd["oin"],
+        endpoint=checked_values["endpoint"].rstrip("/"),
+        oin=checked_values["oin"],
         sleutel=path_of(raw["sleutel"], "sleutel"),
         certificaat=path_of(raw["certificaat"], "certificaat"),
         ca=list_(raw["ca"], "ca"),
         crl=list_(raw.get("crl", []), "crl"),
-        dienst=gecontroleerd.get("dienst"),
-        broker_oin=gecontroleerd.get("broker_oin", TEST_BROKER_OIN),
+        dienst=checked_values.get("dienst"),
+        broker_oin=checked_values.get("broker_oin", TEST_BROKER_OIN),
         tls_ca=path_of(raw["tls_ca"], "tls_ca") if raw.get("tls_ca") else None,
-        timeout_s=gecontroleerd.get("timeout_s", 300.0),
+        timeout_s=checked_values.get("timeout_s", 300.0),
     )

@@ -138,7 +138,7 @@ def run(
     if brin is None and van.startswith("00000007"):
         brin = van[11:15]
     sender = Sender(key_pem, certificate_pem, van, brin)
-    doel = Target(endpoint, dienst, "ontvanger" if receiver_mode else "broker", target_oin or TEST_BROKER_OIN)
+    target = Target(endpoint, dienst, "ontvanger" if receiver_mode else "broker", target_oin or TEST_BROKER_OIN)
     # The composition root's trust store rules: in production no demo CA and no test OIN in an answer.
     try:
         trust = runtime.trust_store_of(cas, crls) if cas and crls else None
@@ -153,13 +153,13 @@ def run(
         if save_dir is not None:
             save_dir.mkdir(parents=True, exist_ok=True)
         kit = Kit(
-            load_manifest(manifest_path), doel, sender, connection, trust, profile == "2W-be-S", save_dir
+            load_manifest(manifest_path), target, sender, connection, trust, profile == "2W-be-S", save_dir
         )
         cases = kit.cases(only)
         if not cases:
             raise click.UsageError("no case matches --only")
         click.echo(
-            f"{doel.modus} {doel.url} (service {dienst}, OIN {doel.oin}) as {van}, signed by {own_oin}"
+            f"{target.modus} {target.url} (service {dienst}, OIN {target.oin}) as {van}, signed by {own_oin}"
         )
         if trust is None:
             click.echo(

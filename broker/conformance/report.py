@@ -18,12 +18,12 @@ def status(verdict: Verdict) -> str:
 
 def table(verdicts: Sequence[Verdict]) -> str:
     """One line per case: status, id, expected, got; under a failed or skipped case why."""
-    rijen = [("", "case", "expected", "got")] + [
+    rows = [("", "case", "expected", "got")] + [
         (status(u), u.case.id, " | ".join(u.case.outcomes), u.received or "-") for u in verdicts
     ]
-    widths = [max(len(r[i]) for r in rijen) for i in range(4)]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = []
-    for row, verdict in zip(rijen, [None, *verdicts], strict=True):
+    for row, verdict in zip(rows, [None, *verdicts], strict=True):
         lines.append("  ".join(w.ljust(b) for w, b in zip(row, widths, strict=True)).rstrip())
         if verdict is not None:
             for reason in verdict.problems + ([verdict.skipped] if verdict.skipped else []):

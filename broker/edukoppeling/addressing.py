@@ -118,13 +118,13 @@ def _relates_to(block: etree._Element) -> str:
 
 
 def _per_name(blocks: tuple[etree._Element, ...]) -> dict[str, etree._Element]:
-    per_naam: dict[str, etree._Element] = {}
+    per_name: dict[str, etree._Element] = {}
     for block in blocks:
         name = etree.QName(block).localname
-        if name in per_naam:
+        if name in per_name:
             raise EdukoppelingFault(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader duplicate {name}")
-        per_naam[name] = block
-    return per_naam
+        per_name[name] = block
+    return per_name
 
 
 def _check_rest(blocks: dict[str, etree._Element], envelop: Envelope) -> None:

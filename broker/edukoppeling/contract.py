@@ -118,7 +118,7 @@ def _explanation(error) -> str:
 def _read_wsdl(path: Path) -> Dienst:
     doc = etree.parse(str(path), safe_xml_parser()).getroot()
     ns = {"w": WSDL_NS, "s": WSDL_SOAP_NS}
-    doel = doc.get("targetNamespace")
+    target_ns = doc.get("targetNamespace")
     schema_ns = doc.nsmap["vva"]
     locatie = doc.find("w:service/w:port/s:address", ns).get("location")
     operaties = {}
@@ -133,7 +133,7 @@ def _read_wsdl(path: Path) -> Dienst:
             input_=_element_of(doc, input_.get("message"), schema_ns),
             output=_element_of(doc, output.get("message"), schema_ns),
         )
-    service_id = doel.rsplit(":", 1)[-1]
+    service_id = target_ns.rsplit(":", 1)[-1]
     return Dienst(service_id=service_id, path=urlsplit(locatie).path, wsdl=path, operaties=operaties)
 
 

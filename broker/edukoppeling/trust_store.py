@@ -162,36 +162,36 @@ class TrustStore:
     def check_all(
         self,
         certificaat: x509.Certificate,
-        doel: Target,
+        purpose: Target,
         moment: datetime,
         extra_between: Sequence[x509.Certificate] = (),
     ) -> str:
-        """Decide whether ``certificaat`` may be used for ``doel`` at ``moment``; return its OIN.
+        """Decide whether ``certificaat`` may be used for ``purpose`` at ``moment``; return its OIN.
 
-        Input: the certificate (from the BinarySecurityToken or the TLS layer); ``doel`` "ondertekening"
+        Input: the certificate (from the BinarySecurityToken or the TLS layer); ``purpose`` "ondertekening"
         (message signature, S5) or "tls" (client certificate, T8); ``moment`` (time-zone
         aware; normally now); ``extra_between``: intermediates the peer sent (a TLS chain, at most
         ``MAX_TUSSEN``), used only to build a path, never trusted on their own. Output: the OIN in subject serialNumber (20 characters).
         Raises ``EdukoppelingFault`` per the table in the module docstring: Client.EK0031 (signing) or
         Client.EK0030 (TLS) for an untrusted, expired, revoked, weak or misused certificate; Client.EK0030
         for a missing or invalid OIN (both purposes); Server.DK0051 when revocation status is unknown
-        (O6, fail closed). ``reden`` names the audit class. ``ValueError`` for an unknown ``doel`` or a
+        (O6, fail closed). ``reden`` names the audit class. ``ValueError`` for an unknown ``purpose`` or a
         naive ``moment``.
         Source rules: Digikoppeling Beveiliging PKI001–PKI005; WUS WT002, WT004, WT005;
         T9, T10, O6; H34, H44–H49.
         A positive answer is reused for ``CACHE_S`` seconds of ``moment`` (never past a certificate's
         notAfter or a CRL's nextUpdate + grace, never across ``reload_crls``).
         """
-        if doel not in WEIGERCODE:
-            raise ValueError(f"doel must be 'ondertekening' or 'tls', not {doel!r}")
+        if purpose not in WEIGERCODE:
+            raise ValueError(f"doel must be 'ondertekening' or 'tls', not {purpose!r}")
         if moment.tzinfo is None:
             raise ValueError("moment must carry a time zone")
         self._refresh_crls_if_changed()
-        cache_key = (_fingerprint(certificaat), doel, tuple(_fingerprint(c) for c in extra_between))
+        cache_key = (_fingerprint(certificaat), purpose, tuple(_fingerprint(c) for c in extra_between))
         crls = self._crls  # one snapshot for the whole check, even if a reload happens meanwhile
         if (oin := self._from_cache(cache_key, moment)) is not None:
             return oin
-        oin, geldig_tot = self._judge(certificaat, doel, moment, extra_between, crls)
+        oin, geldig_tot = self._judge(certificaat, purpose, moment, extra_between, crls)
         self._cached(
             cache_key, _Verdict(oin, moment, min(geldig_tot, moment + timedelta(seconds=CACHE_S))), crls
         )
@@ -252,27 +252,27 @@ class TrustStore:
     def _judge(
         self,
         certificaat: x509.Certificate,
-        doel: Target,
+        purpose: Target,
         moment: datetime,
         extra_between: Sequence[x509.Certificate],
         crls: _CrlState,
     ) -> tuple[str, datetime]:
         """All checks for one certificate; return (OIN, the moment until which the answer holds)."""
-        _check_key(certificaat, doel)
+        _check_key(certificaat, purpose)
         if len(extra_between) > MAX_TUSSEN:
             raise _refuse(
-                doel,
+                purpose,
                 WsSecurityFault.FAILED_CHECK,
                 f"peer chain of {len(extra_between)} intermediates (> {MAX_TUSSEN})",
             )
-        _check_not_a_ca(certificaat, doel)
-        _check_validity(certificaat, moment, doel)
-        path = self._validate_path(certificaat, doel, self._validation_context(moment, extra_between, crls))
+        _check_not_a_ca(certificaat, purpose)
+        _check_validity(certificaat, moment, purpose)
+        path = self._validate_path(certificaat, purpose, self._validation_context(moment, extra_between, crls))
         chain = [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(include_root=True)]
         for ca in chain:
-            _check_validity(ca, moment, doel)
+            _check_validity(ca, moment, purpose)
         crl_until = self._check_crl_freshness(chain, moment, crls)
-        _check_usage(certificaat, doel)
+        _check_usage(certificaat, purpose)
         oin = self._check_oin(certificaat)
         return oin, min([crl_until, *(c.not_valid_after_utc for c in chain)])
 
@@ -298,7 +298,7 @@ class TrustStore:
         )
 
     def _validate_path(
-        self, certificaat: x509.Certificate, doel: Target, context: ValidationContext
+        self, certificaat: x509.Certificate, purpose: Target, context: ValidationContext
     ) -> ValidationPath:
         """Build and validate a path to a configured root in ``context``, with CRL checks on every
         non-root certificate; a refusal names what failed."""
@@ -308,7 +308,7 @@ class TrustStore:
             return asyncio.run(validator.async_validate_path())
         except pv.RevokedError as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_AUTHENTICATION, "certificate revoked (CRL)", error
+                purpose, WsSecurityFault.FAILED_AUTHENTICATION, "certificate revoked (CRL)", error
             ) from error
         except pv.StaleRevinfoError as error:
             raise _unknown(CRL_STALE, "CRL past nextUpdate + grace", error) from error
@@ -316,19 +316,19 @@ class TrustStore:
             raise _unknown(CRL_MISSING, "no usable CRL for a certificate in the path", error) from error
         except (pv.ExpiredError, pv.NotYetValidError) as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_AUTHENTICATION, "certificate in the path not valid now", error
+                purpose, WsSecurityFault.FAILED_AUTHENTICATION, "certificate in the path not valid now", error
             ) from error
         except pv.DisallowedAlgorithmError as error:
             raise _refuse(
-                doel, WsSecurityFault.INVALID_SECURITY, "weak algorithm in the path", error
+                purpose, WsSecurityFault.INVALID_SECURITY, "weak algorithm in the path", error
             ) from error
         except pv.InvalidCertificateError as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_CHECK, "untrusted: self-signed certificate", error
+                purpose, WsSecurityFault.FAILED_CHECK, "untrusted: self-signed certificate", error
             ) from error
         except (pv.PathBuildingError, pv.ValidationError) as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_CHECK, "untrusted: no valid path to a configured root", error
+                purpose, WsSecurityFault.FAILED_CHECK, "untrusted: no valid path to a configured root", error
             ) from error
 
     def _check_crl_freshness(
@@ -430,18 +430,18 @@ def oin_of(certificaat: x509.Certificate) -> str | None:
     return values[0].value
 
 
-def _check_key(certificaat: x509.Certificate, doel: Target) -> None:
+def _check_key(certificaat: x509.Certificate, purpose: Target) -> None:
     """RSA of at least 2048 bits (H34). Only RSA: S4 allows rsa-sha256/384/512 signatures only."""
     key = rsa_key(certificaat)
     if key is None:
-        raise _refuse(doel, WsSecurityFault.INVALID_SECURITY, "key is not RSA")
+        raise _refuse(purpose, WsSecurityFault.INVALID_SECURITY, "key is not RSA")
     if key.key_size < MIN_RSA_BITS:
         raise _refuse(
-            doel, WsSecurityFault.INVALID_SECURITY, f"RSA key of {key.key_size} bits (< {MIN_RSA_BITS})"
+            purpose, WsSecurityFault.INVALID_SECURITY, f"RSA key of {key.key_size} bits (< {MIN_RSA_BITS})"
         )
 
 
-def _check_not_a_ca(certificaat: x509.Certificate, doel: Target) -> None:
+def _check_not_a_ca(certificaat: x509.Certificate, purpose: Target) -> None:
     """A CA certificate is no party certificate; without this check a configured root offered as the
     signing certificate would validate as a path of length one."""
     try:
@@ -450,23 +450,23 @@ def _check_not_a_ca(certificaat: x509.Certificate, doel: Target) -> None:
         return
     if base.ca:
         raise _refuse(
-            doel, WsSecurityFault.INVALID_SECURITY_TOKEN, "a CA certificate is not a party certificate"
+            purpose, WsSecurityFault.INVALID_SECURITY_TOKEN, "a CA certificate is not a party certificate"
         )
 
 
-def _check_validity(certificaat: x509.Certificate, moment: datetime, doel: Target) -> None:
+def _check_validity(certificaat: x509.Certificate, moment: datetime, purpose: Target) -> None:
     """notBefore <= moment <= notAfter (H46; PKI002; WT004)."""
     if not certificaat.not_valid_before_utc <= moment <= certificaat.not_valid_after_utc:
         text = "expired" if moment > certificaat.not_valid_after_utc else "not yet valid"
         raise _refuse(
-            doel,
+            purpose,
             WsSecurityFault.FAILED_AUTHENTICATION,
             f"certificate {text}: {certificaat.subject.rfc4514_string(_NAMEN)}",
         )
 
 
-def _check_usage(certificaat: x509.Certificate, doel: Target) -> None:
-    """Key usage and extended key usage for ``doel``.
+def _check_usage(certificaat: x509.Certificate, purpose: Target) -> None:
+    """Key usage and extended key usage for ``purpose``.
 
     Signing: KeyUsage present with digitalSignature (H49; signxml ≥ 5 enforces the same). TLS: when a
     KeyUsage is present it allows digitalSignature (an RSA client signs the handshake: OpenSSL's
@@ -476,21 +476,21 @@ def _check_usage(certificaat: x509.Certificate, doel: Target) -> None:
         ku: x509.KeyUsage | None = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         ku = None
-    if (ku is None and doel == "ondertekening") or (ku is not None and not ku.digital_signature):
-        raise _refuse(doel, WsSecurityFault.INVALID_SECURITY_TOKEN, "key usage lacks digitalSignature")
-    if doel == "tls":
+    if (ku is None and purpose == "ondertekening") or (ku is not None and not ku.digital_signature):
+        raise _refuse(purpose, WsSecurityFault.INVALID_SECURITY_TOKEN, "key usage lacks digitalSignature")
+    if purpose == "tls":
         try:
             eku = certificaat.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
             return
         if ExtendedKeyUsageOID.CLIENT_AUTH not in eku:
-            raise _refuse(doel, WsSecurityFault.INVALID_SECURITY_TOKEN, "extended key usage lacks clientAuth")
+            raise _refuse(purpose, WsSecurityFault.INVALID_SECURITY_TOKEN, "extended key usage lacks clientAuth")
 
 
 def _refuse(
-    doel: Target, klass: WsSecurityFault, text: str, cause: Exception | None = None
+    purpose: Target, klass: WsSecurityFault, text: str, cause: Exception | None = None
 ) -> EdukoppelingFault:
-    return EdukoppelingFault(WEIGERCODE[doel], _reason(text, cause), wss=klass)
+    return EdukoppelingFault(WEIGERCODE[purpose], _reason(text, cause), wss=klass)
 
 
 def _unknown(klass: str, text: str, cause: Exception | None = None) -> EdukoppelingFault:

@@ -194,13 +194,13 @@ def retry(runtime, ids: tuple[int, ...], all_dead: bool) -> None:
         query = select(U).where(U.status == DOOD)
         if not all_dead:
             query = query.where(U.id.in_(ids))
-        rijen = list(session.scalars(query))
-        for row in rijen:
+        rows = list(session.scalars(query))
+        for row in rows:
             # Rendered afresh (and so under a new MessageID): never an old state after a newer one.
             row.status, row.pogingen, row.volgende_poging_op = WACHTEND, 0, datetime.now(UTC)
             row.eerste_poging_op = None  # a fresh retry window
             row.inhoud, row.inhoud_digest, row.message_id = b"", None, new_message_id()
-    click.echo(f"{len(rijen)} message(s) queued again")
+    click.echo(f"{len(rows)} message(s) queued again")
 
 
 @outbox.command("purge-dead")

@@ -83,7 +83,7 @@ class DeliveryQueue:
             .with_for_update(skip_locked=True)
         )
         with self.runtime.sessions.begin() as session:
-            rijen = []
+            rows = []
             for row in session.scalars(query):
                 if row.status == BEZIG and _give_up(row, now, self.runtime.settings):
                     # Its worker died during the delivery, again and again: never a poison loop.
@@ -93,10 +93,10 @@ class DeliveryQueue:
                 row.status, row.pogingen = BEZIG, row.pogingen + 1
                 row.eerste_poging_op = row.eerste_poging_op or now
                 row.bezig_tot = now + timedelta(seconds=self.runtime.settings.outbox_claim_s)
-                rijen.append(row)
+                rows.append(row)
             return [
                 Task(r.id, r.ontvanger_oin, r.endpoint, r.operatie, r.message_id, r.inhoud, r.pogingen)
-                for r in rijen
+                for r in rows
             ]
 
     def has_work(self) -> bool:
@@ -274,8 +274,8 @@ def _give_up(row: models.UitgaandBericht, now: datetime, settings) -> bool:
     return (now - first).total_seconds() >= settings.outbox_retry_window_s
 
 
-def _backoff(pogingen: int, settings) -> float:
+def _backoff(attempts: int, settings) -> float:
     """Exponential backoff with full jitter around the middle: basis × 2^(n−1), capped, × 0.5–1.5."""
     # The exponent is capped too: after a few days of attempts 2**n would overflow a float.
-    base = min(settings.outbox_max_wait_s, settings.outbox_base_s * 2 ** min(pogingen - 1, 60))
+    base = min(settings.outbox_max_wait_s, settings.outbox_base_s * 2 ** min(attempts - 1, 60))
     return base * random.uniform(0.5, 1.5)

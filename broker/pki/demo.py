@@ -247,15 +247,15 @@ def _write_crls(folder: Path, root: _Ca, issuing: _Ca, now: datetime, validity: 
     root_crl, issuing_crl = folder / "ca" / "root.crl.pem", folder / "ca" / "issuing.crl.pem"
     # The root has revoked nothing; the issuing CA has revoked test/ingetrokken (H47).
     _write(root_crl, _crl(root, [], now, validity, _next_crl_number(root_crl)))
-    ingetrokken = _ingetrokken(folder / "test" / "ingetrokken.cert.pem") + _ingetrokken(
+    revoked = _ingetrokken(folder / "test" / "ingetrokken.cert.pem") + _ingetrokken(
         folder / "ca" / "ingetrokken.pem"
     )
-    _write(issuing_crl, _crl(issuing, ingetrokken, now, validity, _next_crl_number(issuing_crl)))
+    _write(issuing_crl, _crl(issuing, revoked, now, validity, _next_crl_number(issuing_crl)))
     return root_crl, issuing_crl
 
 
 def _crl(
-    ca: _Ca, ingetrokken: list[x509.Certificate], now: datetime, validity: timedelta, crl_number: int
+    ca: _Ca, revoked: list[x509.Certificate], now: datetime, validity: timedelta, crl_number: int
 ) -> bytes:
     builder = (
         x509.CertificateRevocationListBuilder()
@@ -265,7 +265,7 @@ def _crl(
         .add_extension(x509.CRLNumber(crl_number), critical=False)
         .add_extension(_aki(ca.sleutel), critical=False)
     )
-    for certificaat in ingetrokken:
+    for certificaat in revoked:
         builder = builder.add_revoked_certificate(
             x509.RevokedCertificateBuilder()
             .serial_number(certificaat.serial_number)

@@ -107,14 +107,14 @@ def load_keyring(path: Path) -> Keyring:
     try:
         raw = json.loads(Path(path).read_text())
         aes = {int(k): base64.b64decode(v) for k, v in raw["aes"].items()}
-        bos = Keyring(base64.b64decode(raw["hmac"]), aes, int(raw["aes_huidig"]))
+        keyring = Keyring(base64.b64decode(raw["hmac"]), aes, int(raw["aes_huidig"]))
     except FileNotFoundError as exc:
         raise SleutelFout(f"key file {path} not found: run 'vva init' first") from exc
     except (KeyError, ValueError, TypeError) as exc:
         raise SleutelFout(f"key file {path} is malformed") from exc
-    if len(bos.hmac_key) != 32 or any(len(k) != 32 for k in aes.values()) or bos.aes_huidig not in aes:
+    if len(keyring.hmac_key) != 32 or any(len(k) != 32 for k in aes.values()) or keyring.aes_huidig not in aes:
         raise SleutelFout(f"key file {path} is malformed")
-    return bos
+    return keyring
 
 
 def add_key(path: Path) -> int:
@@ -126,12 +126,12 @@ def add_key(path: Path) -> int:
     Raises ``SleutelFout`` when the file is unreadable or all 255 key ids are used.
     """
     with _locked(path):
-        bos = load_keyring(path)
-        new = max(bos.aes_sleutels) + 1
+        keyring = load_keyring(path)
+        new = max(keyring.aes_sleutels) + 1
         if new > 255:
             raise SleutelFout("all 255 key ids are used: retire old keys first ('vva keys retire')")
         write_keyring(
-            path, Keyring(bos.hmac_key, {**bos.aes_sleutels, new: secrets.token_bytes(32)}, new)
+            path, Keyring(keyring.hmac_key, {**keyring.aes_sleutels, new: secrets.token_bytes(32)}, new)
         )
     return new
 
@@ -141,11 +141,11 @@ def remove_keys(path: Path, retired: Iterable[int]) -> list[int]:
     the ids removed. Reads the file afresh under the same lock as ``add_key``, so a key added
     meanwhile (a concurrent rotation) is kept. Raises ``SleutelFout`` when the file is unreadable."""
     with _locked(path):
-        bos = load_keyring(path)
-        removed = sorted(set(retired) & set(bos.aes_sleutels) - {bos.aes_huidig})
+        keyring = load_keyring(path)
+        removed = sorted(set(retired) & set(keyring.aes_sleutels) - {keyring.aes_huidig})
         if removed:
-            keys = {k: v for k, v in bos.aes_sleutels.items() if k not in removed}
-            write_keyring(path, Keyring(bos.hmac_key, keys, bos.aes_huidig))
+            keys = {k: v for k, v in keyring.aes_sleutels.items() if k not in removed}
+            write_keyring(path, Keyring(keyring.hmac_key, keys, keyring.aes_huidig))
     return removed
 
 
@@ -162,14 +162,14 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def write_keyring(path: Path, bos: Keyring) -> None:
-    """Write ``bos`` to ``path`` atomically (a temporary file with mode 0600, then rename). A file being
+def write_keyring(path: Path, keyring: Keyring) -> None:
+    """Write ``keyring`` to ``path`` atomically (a temporary file with mode 0600, then rename). A file being
     replaced keeps its owner, group and owner/group permissions (never any for others): the broker's
     service account may read it through its group, also after an operator rotated the key."""
     content = {
-        "hmac": base64.b64encode(bos.hmac_key).decode(),
-        "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(bos.aes_sleutels.items())},
-        "aes_huidig": str(bos.aes_huidig),
+        "hmac": base64.b64encode(keyring.hmac_key).decode(),
+        "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(keyring.aes_sleutels.items())},
+        "aes_huidig": str(keyring.aes_huidig),
     }
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -237,13 +237,13 @@ class ReloadableKeyring:
         return self._current().encrypt_data(data)
 
     def decrypt(self, blob: bytes) -> Leerlingnummer:
-        return self._with_reload(lambda bos: bos.decrypt(blob), blob)
+        return self._with_reload(lambda keyring: keyring.decrypt(blob), blob)
 
     def decrypt_data(self, blob: bytes) -> bytes:
-        return self._with_reload(lambda bos: bos.decrypt_data(blob), blob)
+        return self._with_reload(lambda keyring: keyring.decrypt_data(blob), blob)
 
     def _with_reload(self, action, blob: bytes):
-        bos = self._current()
-        if blob and blob[0] not in bos.aes_sleutels:
-            bos = self._current(force=True)  # made under a key added since we last looked
-        return action(bos)
+        keyring = self._current()
+        if blob and blob[0] not in keyring.aes_sleutels:
+            keyring = self._current(force=True)  # made under a key added since we last looked
+        return action(keyring)

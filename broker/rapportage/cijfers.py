@@ -196,9 +196,9 @@ class Peil:
     peildatum: date
 
     @classmethod
-    def van(cls, kalender: Calendar, jaar: int, peildatum: date | None = None) -> Peil:
+    def van(cls, calendar: Calendar, jaar: int, peildatum: date | None = None) -> Peil:
         """The cycle ``jaar`` on ``peildatum`` (default: the cycle's last day)."""
-        cyclus = kalender.cyclus(jaar)
+        cyclus = calendar.cyclus(jaar)
         peildatum = peildatum or cyclus.einde
         if not cyclus.contains(peildatum):
             raise ValueError(
@@ -565,10 +565,10 @@ def _count_if(condition) -> ColumnElement:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _per_week(niveau: Level, name: str, rijen: Iterable) -> list[Cijfer]:
+def _per_week(niveau: Level, name: str, rows: Iterable) -> list[Cijfer]:
     """Fold per-day counts (rows with eenheid, dag, n) into ISO weeks: at most 53 buckets per unit."""
     weeks: Counter = Counter()
-    for row in rijen:
+    for row in rows:
         day = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
         weeks[(row.eenheid, iso_week(day))] += row.n
     return [_cijfer(niveau, eenheid, name, week, n) for (eenheid, week), n in weeks.items()]
@@ -729,7 +729,7 @@ def _delivered(peil: Peil, conditions: list):
     order = func.row_number().over(
         partition_by=lm.leerling_id, order_by=(lm.vastgelegd_op.desc(), lm.id.desc())
     )
-    laatste = (
+    last = (
         select(lm.leerling_id, lm.status, lm.afmeldreden, order.label("rn"))
         .join(leerling, leerling.id == lm.leerling_id)
         .where(leerling.cyclus_jaar == peil.jaar, lm.vastgelegd_op < limit, *conditions)
@@ -750,7 +750,7 @@ def _delivered(peil: Peil, conditions: list):
         )
         .subquery("laatste_examen")
     )
-    actief = laatste.c.status == MboGangerStatus.ACTIEF
+    actief = last.c.status == MboGangerStatus.ACTIEF
     geslaagd = examen.c.examen_uitkomst == ExamenUitkomst.GESLAAGD
     return (
         select(
@@ -761,7 +761,7 @@ def _delivered(peil: Peil, conditions: list):
             case((and_(actief, geslaagd), 1), else_=0).label("diploma"),
             examen.c.examen_uitkomst.label("examen"),
         )
-        .join(laatste, and_(laatste.c.leerling_id == leerling.id, laatste.c.rn == 1))
+        .join(last, and_(last.c.leerling_id == leerling.id, last.c.rn == 1))
         .outerjoin(examen, and_(examen.c.leerling_id == leerling.id, examen.c.rn == 1))
         .outerjoin(
             vestiging,

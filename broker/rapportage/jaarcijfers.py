@@ -232,7 +232,7 @@ def regio_indeling(session: Session, jaar: int) -> Indeling:
     return dict(indeling)
 
 
-def compute_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> list[Jaarcijfer]:
+def compute_jaarcijfers(session: Session, jaar: int, calendar: Calendar) -> list[Jaarcijfer]:
     """The yearly aggregates of cycle ``jaar`` on the cycle's last day, at every level (landelijk,
     per VO school, per MBO institution, per RMC region), suppressed. Pure: it reads, and writes
     nothing that outlives the call (the computation's temporary tables are dropped before it returns).
@@ -242,11 +242,11 @@ def compute_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> list
     region and week, before/after the deadline, fallbacks after the deadline, lead-time
     distributions; no pupil-level rows, no cell below 5).
     """
-    cijfers = compute_cijfers(session, Peil.van(kalender, jaar))
+    cijfers = compute_cijfers(session, Peil.van(calendar, jaar))
     return suppress(jaar, cijfers, regio_indeling(session, jaar))
 
 
-def store_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> int:
+def store_jaarcijfers(session: Session, jaar: int, calendar: Calendar) -> int:
     """Compute the yearly aggregates of cycle ``jaar`` and insert them into ``jaarcijfer`` in the
     caller's transaction (the caller commits, before it purges). Returns the number of rows.
 
@@ -257,9 +257,9 @@ def store_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> int:
         raise JaarcijfersExist(
             f"de jaarcijfers van cyclus {jaar} zijn al bewaard; ze worden nooit overschreven"
         )
-    rijen = compute_jaarcijfers(session, jaar, kalender)
+    rows = compute_jaarcijfers(session, jaar, calendar)
     now = datetime.now(UTC)
-    if rijen:
+    if rows:
         session.execute(
             insert(models.Jaarcijfer),
             [
@@ -272,10 +272,10 @@ def store_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> int:
                     "waarde": r.waarde,
                     "berekend_op": now,
                 }
-                for r in rijen
+                for r in rows
             ],
         )
-    return len(rijen)
+    return len(rows)
 
 
 def bewaarde_jaren(session: Session, years: Collection[int] | None = None) -> set[int]:

@@ -79,17 +79,17 @@ def write_xlsx(rapport: Rapport, path: Path) -> None:
     """One sheet ``cijfers`` with the CSV's rows (suppressed = empty cell), and ``toelichting``."""
     from openpyxl import Workbook
 
-    boek = Workbook()
-    sheet = boek.active
+    workbook = Workbook()
+    sheet = workbook.active
     sheet.title = "cijfers"
     sheet.append(KOLOMMEN)
     for row in rijen(rapport):
         sheet.append(row)
     sheet.freeze_panes = "A2"
-    explanation = boek.create_sheet("toelichting")
+    explanation = workbook.create_sheet("toelichting")
     for line in _note(rapport):
         explanation.append([line])
-    boek.save(path)
+    workbook.save(path)
 
 
 def _note(rapport: Rapport) -> list[str]:
@@ -163,7 +163,7 @@ def _chart(figure) -> str:
 def _header(rapport: Rapport) -> str:
     f = rapport.head
     leerlingen = f.get((c.LEERLINGEN, ""), 0)
-    kaarten = [
+    cards = [
         ("leerlingen in het aanmeldproces", f.get((c.LEERLINGEN, ""), 0), ""),
         (
             "aangemeld vóór de deadline",
@@ -174,18 +174,18 @@ def _header(rapport: Rapport) -> str:
         ("teruggevallen na de deadline (aangemeld → nergens)", f.get((c.TERUGGEVALLEN, ""), 0), ""),
         ("geleverd door de school, nergens aangemeld", f.get((c.GELEVERD_NERGENS, ""), 0), ""),
     ]
-    kaarten.append(("met diploma, nergens aangemeld", f.get((c.DIPLOMA_NERGENS, ""), 0), ""))
+    cards.append(("met diploma, nergens aangemeld", f.get((c.DIPLOMA_NERGENS, ""), 0), ""))
     if rapport.niveau is Level.LANDELIJK:
-        kaarten.append(("aangemeld zonder levering door een school", f.get((c.ZONDER_LEVERING, ""), 0), ""))
+        cards.append(("aangemeld zonder levering door een school", f.get((c.ZONDER_LEVERING, ""), 0), ""))
     if rapport.niveau is not Level.SCHOOL:
-        kaarten.append(("aanmeldingen bij mbo-instellingen", f.get((c.AANMELDINGEN, ""), 0), ""))
-        kaarten.append(("intakes bij mbo-instellingen", f.get((c.INTAKES, ""), 0), ""))
+        cards.append(("aanmeldingen bij mbo-instellingen", f.get((c.AANMELDINGEN, ""), 0), ""))
+        cards.append(("intakes bij mbo-instellingen", f.get((c.INTAKES, ""), 0), ""))
     return (
         "<section class='kaarten'>"
         + "".join(
             f"<div class='kaart'><div class='getal'>{escape(_number(w))}</div><div class='pct'>{escape(p)}</div>"
             f"<div class='label'>{escape(label)}</div></div>"
-            for label, w, p in kaarten
+            for label, w, p in cards
         )
         + "</section>"
     )

@@ -75,7 +75,7 @@ class Rapport:
 
 def make_rapport(
     session: Session,
-    kalender: Calendar,
+    calendar: Calendar,
     niveau: Level,
     jaar: int,
     eenheid: str = "",
@@ -88,10 +88,10 @@ def make_rapport(
     Raises ``RapportError`` for an unknown unit, a peildatum outside the cycle, or a
     peildatum other than the last day for a closed cycle (only its yearly aggregates are left).
     """
-    cyclus = kalender.cyclus(jaar)
+    cyclus = calendar.cyclus(jaar)
     eenheid = _eenheid(niveau, eenheid)
-    gesloten = jaar in bewaarde_jaren(session, [jaar])
-    if gesloten:
+    closed = jaar in bewaarde_jaren(session, [jaar])
+    if closed:
         if peildatum not in (None, cyclus.einde):
             raise RapportError(
                 f"cyclus {jaar} is gesloten: er zijn alleen jaarcijfers op {cyclus.einde}, geen cijfers op {peildatum}"
@@ -103,7 +103,7 @@ def make_rapport(
             f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
         )
     scope = _range(session, jaar, niveau, eenheid)
-    if gesloten:
+    if closed:
         cijfers = [r for n, e in scope.items() for r in read_jaarcijfers(session, jaar, n, e)]
     else:
         peil = Peil(jaar, cyclus.deadline, peildatum)
@@ -122,9 +122,9 @@ def make_rapport(
         jaar=jaar,
         deadline=cyclus.deadline,
         peildatum=peildatum,
-        uit_jaarcijfers=gesloten,
+        uit_jaarcijfers=closed,
         cijfers=cijfers,
-        trend=trend(session, kalender, niveau, eenheid, jaar),
+        trend=trend(session, calendar, niveau, eenheid, jaar),
         names=names,
     )
 

@@ -229,11 +229,11 @@ def read_duo_csv(data: bytes, bron: str) -> DuoBestand:
         delimiter=delimiter,
         generation="oud" if columns["brin"].header == _OUDE_BRIN_KOP else "nieuw",
     )
-    rijen = _data_rows(reader, len(header), columns, bestand)
+    rows = _data_rows(reader, len(header), columns, bestand)
     if bestand.soort == MBO:
-        _process_mbo(rijen, bestand)
+        _process_mbo(rows, bestand)
     else:
-        _process_vestigingen(rijen, bestand)
+        _process_vestigingen(rows, bestand)
     return bestand
 
 
@@ -435,7 +435,7 @@ T = TypeVar("T")
 
 
 def _usable(
-    rijen: Iterator[_Row],
+    rows: Iterator[_Row],
     bestand: DuoBestand,
     make: Callable[[_Row], tuple[T, _Location]],
     key_of: Callable[[T], str],
@@ -443,7 +443,7 @@ def _usable(
 ) -> Iterator[tuple[T, _Location]]:
     """Apply ``make`` to each row; refuse unusable rows and repeats of a key seen on an earlier line."""
     first_line: dict[str, int] = {}
-    for row in rijen:
+    for row in rows:
         try:
             record, location = make(row)
         except _Unusable as error:
@@ -486,12 +486,12 @@ def _vo_vestiging(row: _Row) -> tuple[Vestiging, _Location]:
     return vestiging, _Location(row.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
-def _process_vestigingen(rijen: Iterator[_Row], bestand: DuoBestand) -> None:
+def _process_vestigingen(rows: Iterator[_Row], bestand: DuoBestand) -> None:
     """A vestiging file (VO, primary, special education): gemeenten and regions from every row;
     vestigingen and their institutions only for schools of the VO side (all of a VO file, the VSO and
     (V)SO rows of the special-education file, nothing of the primary-school file)."""
     locations = []
-    for vestiging, location in _usable(rijen, bestand, _vo_vestiging, lambda v: v.code, "vestigingscode"):
+    for vestiging, location in _usable(rows, bestand, _vo_vestiging, lambda v: v.code, "vestigingscode"):
         locations.append(location)
         if bestand.soort == VO or (bestand.soort == SO and vestiging.onderwijsstructuur in VSO_SOORTEN):
             bestand.vestigingen.append(vestiging)
@@ -535,10 +535,10 @@ def _mbo_instelling(row: _Row) -> tuple[Instelling, _Location]:
     return instelling, _Location(row.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
-def _process_mbo(rijen: Iterator[_Row], bestand: DuoBestand) -> None:
+def _process_mbo(rows: Iterator[_Row], bestand: DuoBestand) -> None:
     """Institutions from the rows; gemeenten and regions derived from them."""
     locations = []
-    for instelling, location in _usable(rijen, bestand, _mbo_instelling, lambda i: i.brin, "brin"):
+    for instelling, location in _usable(rows, bestand, _mbo_instelling, lambda i: i.brin, "brin"):
         bestand.instellingen.append(instelling)
         locations.append(location)
     bestand.instellingen.sort(key=lambda i: i.brin)
@@ -550,14 +550,14 @@ def _gemeenten_en_regios(locations: list[_Location], bestand: DuoBestand) -> Non
     gemeentenamen: dict[str, str] = {}
     gemeenteregios: dict[str, str] = {}
     regio_names: dict[str, str] = {}
-    gemeld: set[tuple[str, str, str]] = set()
+    reported: set[tuple[str, str, str]] = set()
 
     def keep_first(table: dict[str, str], key: str, value: str | None, line: int, what: str) -> None:
         if value is None:
             return
         earlier = table.setdefault(key, value)
-        if earlier != value and (what, key, value) not in gemeld:
-            gemeld.add((what, key, value))
+        if earlier != value and (what, key, value) not in reported:
+            reported.add((what, key, value))
             bestand.warn(line, f"{what} {key}: {value!r} genegeerd, eerder {earlier!r}")
 
     for location in locations:

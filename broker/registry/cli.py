@@ -144,8 +144,8 @@ def list_(runtime: Runtime, output_format: str) -> None:
 @click.pass_obj
 def remove(runtime: Runtime, oin: str) -> None:
     """Remove a party, and withdraw every mandate other parties gave to its OIN."""
-    ingetrokken = _in_transaction(runtime, lambda session: _register(runtime, session).remove(oin))
-    extra = f"; {ingetrokken} mandate(s) given to it withdrawn" if ingetrokken else ""
+    withdrawn = _in_transaction(runtime, lambda session: _register(runtime, session).remove(oin))
+    extra = f"; {withdrawn} mandate(s) given to it withdrawn" if withdrawn else ""
     click.echo(f"party {oin} removed{extra}")
 
 
@@ -288,7 +288,7 @@ def _as_table(partijen: list[PartijInput]) -> str:
     if not partijen:
         return "no parties registered"
     header = ("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS", "PROCESFEITEN")
-    rijen = [
+    rows = [
         (
             p.oin,
             p.soort,
@@ -301,11 +301,11 @@ def _as_table(partijen: list[PartijInput]) -> str:
         )
         for p in partijen
     ]
-    widths = [max(len(row[i]) for row in (header, *rijen)) for i in range(len(header))]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     # rstrip: no trailing blanks after the last column.
     return "\n".join(
         "  ".join(cell.ljust(b) for cell, b in zip(row, widths, strict=True)).rstrip()
-        for row in (header, *rijen)
+        for row in (header, *rows)
     )
 
 

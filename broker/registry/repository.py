@@ -128,8 +128,8 @@ class PartijRegistry:
 
     def list_(self) -> list[PartijInput]:
         """All registered parties, sorted by OIN, with codes sorted and mandates sorted by certificate OIN."""
-        rijen = self._session.scalars(select(models.Partij).order_by(models.Partij.oin)).all()
-        return [_as_input(row) for row in rijen]
+        rows = self._session.scalars(select(models.Partij).order_by(models.Partij.oin)).all()
+        return [_as_input(row) for row in rows]
 
     def find(self, oin: str) -> Partij | None:
         """The active party with this OIN as a domain ``Partij`` (input for the visibility rules), else None.
@@ -202,7 +202,7 @@ def contact_overrides(session: Session, brins: Iterable[str]) -> dict[str, Conta
     P, S = models.Partij, models.PartijScope
     uitkomst: dict[str, ContactOverride] = {}
     for start in range(0, len(requested), 500):
-        rijen = session.execute(
+        rows = session.execute(
             select(S.waarde, P.naam, P.contact_email, P.contact_telefoon, P.contact_internetadres)
             .join(P, P.oin == S.partij_oin)
             .where(
@@ -216,7 +216,7 @@ def contact_overrides(session: Session, brins: Iterable[str]) -> dict[str, Conta
             )
             .order_by(S.waarde, P.oin)
         )
-        for brin, naam, email, telefoon, internetadres in rijen:
+        for brin, naam, email, telefoon, internetadres in rows:
             uitkomst.setdefault(brin, ContactOverride(naam, email, telefoon, internetadres))
     return uitkomst
 

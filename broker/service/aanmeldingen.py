@@ -103,20 +103,20 @@ def _existing(
     """The registration a record refers to: the one with its crebo, else the one without a crebo;
     a record without crebo also matches the pupil's only registration at that institution.
     Raises ``Afwijzing`` VVA119 when a record without crebo could mean several registrations."""
-    rijen = processing.session.scalars(
+    rows = processing.session.scalars(
         select(models.Aanmelding).where(
             models.Aanmelding.cyclus_jaar == cyclus,
             models.Aanmelding.sleutel_hash == sleutel_hash,
             models.Aanmelding.brin_mbo == brin,
         )
     ).all()
-    exact = [r for r in rijen if r.crebo == crebo]
-    without = [r for r in rijen if r.crebo == ""]
+    exact = [r for r in rows if r.crebo == crebo]
+    without = [r for r in rows if r.crebo == ""]
     if exact or without:
         return (exact or without)[0]
-    if not crebo and len(rijen) > 1:
+    if not crebo and len(rows) > 1:
         raise Afwijzing(AANMELDING_NIET_EENDUIDIG)
-    return rijen[0] if not crebo and rijen else None
+    return rows[0] if not crebo and rows else None
 
 
 def _process(

@@ -128,8 +128,8 @@ def aanleveren_leerlingen_bestand(
     as a whole (also for a replacement with a row whose columns do not match the header: its pupil
     might be withdrawn by mistake) and ``NotAuthorised`` as the batch does; either way nothing is
     applied."""
-    rijen = read_rows(content, LEERLINGEN)
-    if replace and (broken := next((r for r in rijen if r.afgewezen is KOLOMMEN_ONGELIJK), None)):
+    rows = read_rows(content, LEERLINGEN)
+    if replace and (broken := next((r for r in rows if r.afgewezen is KOLOMMEN_ONGELIJK), None)):
         # Who is in the start population must be certain before anyone is withdrawn.
         raise InvalidFile(
             f"Regel {broken.nummer} heeft een ander aantal kolommen dan de kopregel; een vervangende "
@@ -138,7 +138,7 @@ def aanleveren_leerlingen_bestand(
             "read every row, so nothing was applied."
         )
     records = []
-    for row in rijen:
+    for row in rows:
         examen_datum, afgewezen = _date_column(row, "examenDatum", row.afgewezen)
         records.append(
             LeerlingInput(
@@ -239,7 +239,7 @@ def read_rows(content: bytes, file_format: FileFormat) -> list[Row]:
     # strict: an unclosed quote must refuse the file, not swallow the rows after it unnoticed
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first), strict=True)
     columns: list[str] | None = None
-    rijen: list[Row] = []
+    rows: list[Row] = []
     previous = 0
     for fields in _records(reader):
         line_no, previous = previous + 1, reader.line_num  # the line the row starts on
@@ -248,14 +248,14 @@ def read_rows(content: bytes, file_format: FileFormat) -> list[Row]:
         if columns is None:
             columns = _header(fields, file_format)
         elif not fields[0].lstrip().startswith("#"):
-            rijen.append(_row(line_no, fields, columns, encoding))
-        if len(rijen) > MAX_RIJEN:
+            rows.append(_row(line_no, fields, columns, encoding))
+        if len(rows) > MAX_RIJEN:
             raise InvalidFile(
                 f"Het bestand heeft meer dan {MAX_RIJEN} regels. / The file has more than {MAX_RIJEN} rows."
             )
-    if not rijen:
+    if not rows:
         raise InvalidFile("Het bestand heeft geen regels onder de kopregel. / The file has no data rows.")
-    return rijen
+    return rows
 
 
 def _records(reader) -> Iterator[list[str]]:

@@ -202,7 +202,7 @@ def _existing(
     """The stored rows of the pupils in ``valid_ones`` by (pseudonym, BRIN VO), in chunks of 1,000."""
     hashes = sorted({g.sleutel_hash for g in valid_ones})
     brins = {g.brin_vo for g in valid_ones}
-    rijen: dict[tuple[str, str], models.Leerling] = {}
+    rows: dict[tuple[str, str], models.Leerling] = {}
     for start in range(0, len(hashes), 1000):
         for row in processing.session.scalars(
             select(models.Leerling).where(
@@ -211,8 +211,8 @@ def _existing(
                 models.Leerling.brin_vo.in_(brins),
             )
         ):
-            rijen[(row.sleutel_hash, row.brin_vo)] = row
-    return rijen
+            rows[(row.sleutel_hash, row.brin_vo)] = row
+    return rows
 
 
 def _apply(

@@ -54,13 +54,13 @@ class SignaalRegel:
 def _show_all(processing: Processing, call: Caller, chosen: list[Dossier]) -> list[Overzicht]:
     """The pupils as shown to the caller; the contact details of all of them are fetched at once."""
     beelden = [beeld_voor(call.partij, d.feiten) for d in chosen]
-    boek = ContactBook(processing.session, processing.cyclus.jaar)
-    boek.load(beelden)
+    contact_book = ContactBook(processing.session, processing.cyclus.jaar)
+    contact_book.load(beelden)
     uitkomst = []
     for dossier, beeld in zip(chosen, beelden, strict=True):
         nummer = processing.keyring.decrypt(dossier.nummer_versleuteld)
         processing.touch(dossier.sleutel_hash)
-        uitkomst.append(Overzicht(nummer, beeld, boek.contacten(beeld)))
+        uitkomst.append(Overzicht(nummer, beeld, contact_book.contacten(beeld)))
     return uitkomst
 
 
@@ -165,13 +165,13 @@ def opvragen_wijzigingen(
     caller to poll again at once from ``volgende_cursor``.
     """
     maximum = maximum or STANDAARD_MAXIMUM
-    rijen = processing.session.execute(
+    rows = processing.session.execute(
         select(models.Wijziging.volgnummer, models.Wijziging.sleutel_hash)
         .where(models.Wijziging.cyclus_jaar == processing.cyclus.jaar, models.Wijziging.volgnummer > after)
         .order_by(models.Wijziging.volgnummer)
         .limit(MAX_SCAN + 1)
     ).all()
-    scanned, meer = rijen[:MAX_SCAN], len(rijen) > MAX_SCAN
+    scanned, meer = rows[:MAX_SCAN], len(rows) > MAX_SCAN
     found = dossiers(processing, call.partij, {h for _, h in scanned})
     chosen: list[tuple[int, Dossier]] = []
     shown: set[str] = set()
@@ -194,14 +194,14 @@ def opvragen_signalen(processing: Processing, call: Caller, after: int | None) -
     first. A finished cycle's signals are not given out any more (its purpose ended; AVG art. 5 lid 1
     sub b and e), even before ``vva cycle close`` deleted them."""
     S = models.Signaal
-    rijen = processing.session.scalars(
+    rows = processing.session.scalars(
         select(S)
         .where(
             S.partij_oin == call.partij.oin, S.id > (after or 0), S.cyclus_jaar == processing.cyclus.jaar
         )
         .order_by(S.id)
     )
-    return [signaal_regel(processing, r) for r in rijen]
+    return [signaal_regel(processing, r) for r in rows]
 
 
 def signaal_regel(processing: Processing, row: models.Signaal) -> SignaalRegel:

@@ -38,14 +38,14 @@ def plan_pushes(processing: Processing) -> int:
     partijen = _Ontvangers.load(processing)
     if not partijen.alle:
         return 0
-    rijen = Rows.load(processing, processing.gewijzigd.keys())
+    rows = Rows.load(processing, processing.gewijzigd.keys())
     already_waiting = _waiting_notes(processing, processing.gewijzigd.keys())
     count = 0
     for sleutel_hash in processing.gewijzigd:
-        for partij, endpoint in partijen.candidates(rijen, sleutel_hash):
+        for partij, endpoint in partijen.candidates(rows, sleutel_hash):
             if (partij.oin, sleutel_hash) in already_waiting:
                 continue
-            dossier = rijen.dossiers(partij, [sleutel_hash]).get(sleutel_hash)
+            dossier = rows.dossiers(partij, [sleutel_hash]).get(sleutel_hash)
             if dossier is not None and ontvangers(dossier.feiten, [partij]):
                 _queued(processing, partij.oin, endpoint, sleutel_hash)
                 already_waiting.add((partij.oin, sleutel_hash))
@@ -78,15 +78,15 @@ class _Ontvangers:
                 per_rmc.setdefault(normalise_rmc(rmc), []).append(i)
         return cls(all_, per_brin, per_gemeente, per_rmc)
 
-    def candidates(self, rijen: Rows, sleutel_hash: str) -> list[tuple[Partij, str]]:
-        deliveries = rijen.leerlingen.get(sleutel_hash, [])
+    def candidates(self, rows: Rows, sleutel_hash: str) -> list[tuple[Partij, str]]:
+        deliveries = rows.leerlingen.get(sleutel_hash, [])
         brins = {r.brin_vo for r in deliveries} | {
-            a.brin_mbo for a in rijen.aanmeldingen.get(sleutel_hash, [])
+            a.brin_mbo for a in rows.aanmeldingen.get(sleutel_hash, [])
         }
         gemeenten = {r.gemeentecode for r in deliveries if r.gemeentecode}
-        rmcs = {rijen.regio.gemeente.get(g) for g in gemeenten}
+        rmcs = {rows.regio.gemeente.get(g) for g in gemeenten}
         rmcs |= {
-            rijen.regio.vestiging.get(r.vestiging or "") or rijen.regio.instelling.get(r.brin_vo)
+            rows.regio.vestiging.get(r.vestiging or "") or rows.regio.instelling.get(r.brin_vo)
             for r in deliveries
         }
         indices: set[int] = set()

@@ -103,12 +103,12 @@ def signaleer(processing: Processing, lead_days: int) -> SignaalRun:
 
 def _partijen(processing: Processing, kinds) -> list[tuple[Partij, models.Partij]]:
     register = PartijRegistry(processing.session)
-    rijen = processing.session.scalars(
+    rows = processing.session.scalars(
         select(models.Partij)
         .where(models.Partij.soort.in_([s.value for s in kinds]), models.Partij.actief.is_(True))
         .order_by(models.Partij.oin)
     )
-    return [(partij, row) for row in rijen if (partij := register.find(row.oin)) is not None]
+    return [(partij, row) for row in rows if (partij := register.find(row.oin)) is not None]
 
 
 def _niet_aangemeld(

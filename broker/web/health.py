@@ -59,13 +59,13 @@ def outbox_per_receiver(sessions: sessionmaker[Session], now: datetime | None = 
     now = now or datetime.now(UTC)
     table = models.UitgaandBericht
     with sessions() as session:
-        rijen = session.execute(
+        rows = session.execute(
             select(table.ontvanger_oin, func.count(), func.min(table.aangemaakt_op))
             .where(table.status.in_((WACHTEND, BEZIG)))
             .group_by(table.ontvanger_oin)
             .order_by(table.ontvanger_oin)
         ).all()
-    return {oin: {"achterstand": total, "oudste_s": _age(now, oldest)} for oin, total, oldest in rijen}
+    return {oin: {"achterstand": total, "oudste_s": _age(now, oldest)} for oin, total, oldest in rows}
 
 
 def _age(now: datetime, since: datetime | None) -> float:

@@ -140,8 +140,8 @@ class _ReceiverCollector(Collector):
     """Per receiver (the OIN of its registration) its push backlog and the age of its oldest undelivered
     push, read at scrape time: one receiver that is down shows, while the others are served."""
 
-    def __init__(self, per_ontvanger: Callable[[], dict[str, dict]]) -> None:
-        self._per_receiver = per_ontvanger
+    def __init__(self, per_receiver: Callable[[], dict[str, dict]]) -> None:
+        self._per_receiver = per_receiver
 
     def collect(self):
         try:

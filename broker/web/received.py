@@ -44,12 +44,12 @@ class Ontvangen:
 
 def list_(session: Session, limit: int) -> list[Ontvangen]:
     """The latest ``limit`` requests the receiver got, newest first."""
-    rijen = session.scalars(
+    rows = session.scalars(
         select(Bericht).where(Bericht.richting == "in").order_by(Bericht.id.desc()).limit(limit)
     )
     return [
         Ontvangen(r.id, r.tijdstip, r.afzender_oin, _operatie(r.action), r.message_id, r.uitkomst)
-        for r in rijen
+        for r in rows
     ]
 
 

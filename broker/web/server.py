@@ -49,14 +49,14 @@ class _Gunicorn(Application):
         self,
         runtime: Runtime,
         options: dict,
-        maak_app=None,
+        make_app=None,
         bestand: str | None = None,
         command_line: dict | None = None,
     ) -> None:
         self._runtime = runtime
         self.settings = runtime.settings  # read by the worker (broker.web.worker) in each process
         self._options = options
-        self._make_app = maak_app
+        self._make_app = make_app
         self._file = bestand
         self._command_line = command_line or {}
         super().__init__()
@@ -174,17 +174,17 @@ def _prepare_metrics() -> None:
     be empty at start. The operator's ``PROMETHEUS_MULTIPROC_DIR`` (systemd ``RuntimeDirectory``) is
     emptied; without one a private temporary folder is made. Set before any worker imports
     prometheus_client."""
-    map_ = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if map_:
-        Path(map_).mkdir(parents=True, exist_ok=True)
-        for bestand in Path(map_).glob("*.db"):
+    multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if multiproc_dir:
+        Path(multiproc_dir).mkdir(parents=True, exist_ok=True)
+        for bestand in Path(multiproc_dir).glob("*.db"):
             bestand.unlink()
     else:
-        map_ = tempfile.mkdtemp(prefix="vva-metriek-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = map_
+        multiproc_dir = tempfile.mkdtemp(prefix="vva-metriek-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
         master = os.getpid()
         # Removed when the master exits; the workers (forks that exit through sys.exit too) leave it.
-        atexit.register(lambda: os.getpid() == master and shutil.rmtree(map_, ignore_errors=True))
+        atexit.register(lambda: os.getpid() == master and shutil.rmtree(multiproc_dir, ignore_errors=True))
 
 
 def _mark_aborted(runtime: Runtime) -> None:
