@@ -88,7 +88,7 @@ class Runtime:
             list(ca_files),
             list(crl_files),
             crl_grace_s=self.settings.crl_grace_s,
-            productie=self.settings.production,
+            production=self.settings.production,
         )
 
 

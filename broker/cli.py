@@ -72,8 +72,8 @@ def init(runtime: Runtime, demo: bool) -> None:
         click.echo(f"reference data: demo set loaded ({tables}; {len(rapport.afgewezen)} rows rejected)")
         demo_partijen = Path(broker.registry.__file__).parent / "demo-partijen.toml"
         with runtime.sessions.begin() as session:
-            aantal = load_partijen(session, demo_partijen)
-        click.echo(f"parties: {aantal} demo parties loaded")
+            count = load_partijen(session, demo_partijen)
+        click.echo(f"parties: {count} demo parties loaded")
         make_demo_pki(runtime.settings.pki_dir, [(p.oin, p.naam) for p in read_partijen(demo_partijen)])
         click.echo(f"demo PKI: {runtime.settings.pki_dir} (CA, CRLs, a key and certificate per party)")
 

@@ -53,28 +53,28 @@ def verify(runtime, anchors: tuple[str, ...]) -> None:
 @audit.command("export")
 @click.option("--from", "van", metavar="DATE", help="First day (YYYY-MM-DD, UTC), inclusive.")
 @click.option("--to", "tot", metavar="DATE", help="Last day (YYYY-MM-DD, UTC), inclusive.")
-@click.option("--format", "formaat", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option(
-    "--out", "uit", type=click.File("w", encoding="utf-8"), default="-", help="File; default stdout."
+    "--out", "out", type=click.File("w", encoding="utf-8"), default="-", help="File; default stdout."
 )
 @click.pass_obj
-def export(runtime, van: str | None, tot: str | None, formaat: str, uit) -> None:
+def export(runtime, van: str | None, tot: str | None, output_format: str, out) -> None:
     """Write the records of a period as CSV or JSON lines (no pupil numbers: counts only)."""
     limit_from = _day(van).isoformat() if van else None
     limit_until = (_day(tot) + timedelta(days=1)).isoformat() if tot else None
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        aantal = reader.write(reader.regels(session, limit_from, limit_until), formaat, uit)
-    click.echo(f"{aantal} records exported", err=True)
+        count = reader.write(reader.regels(session, limit_from, limit_until), output_format, out)
+    click.echo(f"{count} records exported", err=True)
 
 
 @audit.command("pupil")
 @click.argument("bsn", required=False)
 @click.option("--onderwijsnummer", help="For a pupil without a BSN.")
 @click.option("--year", "jaar", type=int, help="Cycle (year of its deadline); default: the current one.")
-@click.option("--format", "formaat", type=click.Choice(["table", "csv", "jsonl"]), default="table")
+@click.option("--format", "output_format", type=click.Choice(["table", "csv", "jsonl"]), default="table")
 @click.pass_obj
-def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | None, formaat: str) -> None:
+def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | None, output_format: str) -> None:
     """Who saw or changed what about one pupil in a cycle (AVG art. 15 inzageverzoek).
 
     Without BSN or --onderwijsnummer the number is asked for and not echoed: a number on the command
@@ -108,8 +108,8 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
                 aantal=len(found),
             ),
         )
-    if formaat != "table":
-        reader.write(iter(found), formaat, sys.stdout)
+    if output_format != "table":
+        reader.write(iter(found), output_format, sys.stdout)
         return
     click.echo(f"cycle {jaar}: {len(found)} operations touched this pupil")
     for r in found:

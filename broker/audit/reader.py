@@ -48,26 +48,26 @@ def regels(session: Session, van: str | None = None, tot: str | None = None) -> 
     """Records with ``van`` <= tijdstip < ``tot`` (ISO 8601 UTC text prefixes, e.g. "2027-03-01"), oldest
     first, read in pieces of 5,000."""
     R = models.AuditRegel
-    vanaf = 0
+    after = 0
     while True:
-        query = select(R).where(R.volgnummer > vanaf).order_by(R.volgnummer).limit(_STUK)
+        query = select(R).where(R.volgnummer > after).order_by(R.volgnummer).limit(_STUK)
         if van:
             query = query.where(R.tijdstip >= van)
         if tot:
             query = query.where(R.tijdstip < tot)
-        stuk = session.scalars(query).all()
-        if not stuk:
+        chunk = session.scalars(query).all()
+        if not chunk:
             return
-        yield from _as_lines(session, stuk)
-        vanaf = stuk[-1].volgnummer
+        yield from _as_lines(session, chunk)
+        after = chunk[-1].volgnummer
 
 
-def _as_lines(session: Session, stuk: list[models.AuditRegel]) -> list[ExportedRecord]:
+def _as_lines(session: Session, chunk: list[models.AuditRegel]) -> list[ExportedRecord]:
     L = models.AuditLeerling
     counts = dict(
         session.execute(
             select(L.volgnummer, func.count())
-            .where(L.volgnummer.in_([r.volgnummer for r in stuk]))
+            .where(L.volgnummer.in_([r.volgnummer for r in chunk]))
             .group_by(L.volgnummer)
         ).all()
     )
@@ -86,35 +86,35 @@ def _as_lines(session: Session, stuk: list[models.AuditRegel]) -> list[ExportedR
             counts.get(r.volgnummer, None if r.betrokkenen_digest else 0),
             r.hash,
         )
-        for r in stuk
+        for r in chunk
     ]
 
 
-def write(records: Iterator[ExportedRecord], formaat: str, uit: io.TextIOBase) -> int:
-    """Write ``records`` to ``uit`` as "csv" (a header row, then one row per record, comma-separated)
+def write(records: Iterator[ExportedRecord], output_format: str, out: io.TextIOBase) -> int:
+    """Write ``records`` to ``out`` as "csv" (a header row, then one row per record, comma-separated)
     or "jsonl" (one JSON object a line); returns how many were written. ``ValueError`` for another format."""
-    if formaat not in ("csv", "jsonl"):
-        raise ValueError(f"format must be csv or jsonl, not {formaat!r}")
-    writer = csv.DictWriter(uit, fieldnames=VELDEN) if formaat == "csv" else None
+    if output_format not in ("csv", "jsonl"):
+        raise ValueError(f"format must be csv or jsonl, not {output_format!r}")
+    writer = csv.DictWriter(out, fieldnames=VELDEN) if output_format == "csv" else None
     if writer:
         writer.writeheader()
-    aantal = 0
-    for regel in records:
+    count = 0
+    for record in records:
         if writer:
-            writer.writerow(asdict(regel))
+            writer.writerow(asdict(record))
         else:
-            uit.write(json.dumps(asdict(regel), ensure_ascii=False) + "\n")
-        aantal += 1
-    return aantal
+            out.write(json.dumps(asdict(record), ensure_ascii=False) + "\n")
+        count += 1
+    return count
 
 
 def over_leerling(session: Session, pseudoniem: str, cyclus_jaar: int) -> list[ExportedRecord]:
     """Every record of cycle ``cyclus_jaar`` that touched the pupil with ``pseudoniem``, oldest first."""
     R, L = models.AuditRegel, models.AuditLeerling
-    stuk = session.scalars(
+    chunk = session.scalars(
         select(R)
         .join(L, L.volgnummer == R.volgnummer)
         .where(L.sleutel_hash == pseudoniem, L.cyclus_jaar == cyclus_jaar)
         .order_by(R.volgnummer)
     ).all()
-    return _as_lines(session, list(stuk))
+    return _as_lines(session, list(chunk))

@@ -78,16 +78,16 @@ def timestamp(moment: datetime) -> str:
 
 def regel_hash(fields: dict) -> str:
     """SHA-256 (hex) of the canonical JSON of ``fields`` restricted to ``GEHASHTE_VELDEN``."""
-    inhoud = json.dumps([fields[naam] for naam in GEHASHTE_VELDEN], separators=(",", ":"), ensure_ascii=True)
-    return hashlib.sha256(inhoud.encode()).hexdigest()
+    content = json.dumps([fields[name] for name in GEHASHTE_VELDEN], separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
-def betrokkenen_digest(zout: str, pseudoniemen: Iterable[str]) -> str:
+def betrokkenen_digest(salt: str, pseudoniemen: Iterable[str]) -> str:
     """SHA-256 (hex) of the salt and the sorted pseudonyms; "" for an operation that touched no pupil."""
     list_ = sorted(pseudoniemen)
     if not list_:
         return ""
-    return hashlib.sha256("\n".join([zout, *list_]).encode()).hexdigest()
+    return hashlib.sha256("\n".join([salt, *list_]).encode()).hexdigest()
 
 
 # Built once (an audited request runs them all); Core on the tables, on the session's connection.
@@ -166,5 +166,5 @@ class _ChainHead:
 def _take_header(session: Session) -> _ChainHead:
     # Write and read in one statement: the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)
     # before the previous hash is read, so two transactions can never chain onto the same record.
-    teller, laatste = session.connection().execute(_NEEM_KOP).one()
-    return _ChainHead(teller, laatste)
+    counter, last = session.connection().execute(_NEEM_KOP).one()
+    return _ChainHead(counter, last)

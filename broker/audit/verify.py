@@ -63,41 +63,41 @@ def verify_chain(session: Session) -> Verdict:
         return Verdict(0, "the chain's head (audit_kop) is missing")
     # A cycle counts as closed (its pupils gone, its digests unchecked) by the record its close left in
     # the chain, not by ``cyclus.gesloten_op``, which is outside the chain and could be set by hand.
-    gesloten = set(
+    closed = set(
         session.scalars(
             select(R.cyclus_jaar).where(
                 R.bron == BEHEER, R.operatie == CYCLUS_SLUITEN, R.volgnummer <= header.teller
             )
         )
     )
-    previous, expected, aantal = BEGIN_HASH, 1, 0
+    previous, expected, count = BEGIN_HASH, 1, 0
     while True:
-        regels = session.scalars(
+        records = session.scalars(
             select(R).where(R.volgnummer.between(expected, header.teller)).order_by(R.volgnummer).limit(_STUK)
         ).all()
-        if not regels:
+        if not records:
             break
-        betrokkenen = _betrokkenen(session, regels[0].volgnummer, regels[-1].volgnummer)
-        for regel in regels:
-            if regel.volgnummer != expected:
-                return Verdict(aantal, f"record {expected} is missing (next present: {regel.volgnummer})")
-            fields = {naam: getattr(regel, naam) for naam in GEHASHTE_VELDEN}
-            if regel.vorige_hash != previous:
+        betrokkenen = _betrokkenen(session, records[0].volgnummer, records[-1].volgnummer)
+        for record in records:
+            if record.volgnummer != expected:
+                return Verdict(count, f"record {expected} is missing (next present: {record.volgnummer})")
+            fields = {column: getattr(record, column) for column in GEHASHTE_VELDEN}
+            if record.vorige_hash != previous:
                 return Verdict(
-                    aantal, f"record {regel.volgnummer}: previous-hash does not match record {expected - 1}"
+                    count, f"record {record.volgnummer}: previous-hash does not match record {expected - 1}"
                 )
-            if regel_hash(fields) != regel.hash:
-                return Verdict(aantal, f"record {regel.volgnummer}: contents do not match its hash (altered)")
-            error = _betrokkenen_error(regel, betrokkenen.get(regel.volgnummer), regel.cyclus_jaar in gesloten)
+            if regel_hash(fields) != record.hash:
+                return Verdict(count, f"record {record.volgnummer}: contents do not match its hash (altered)")
+            error = _betrokkenen_error(record, betrokkenen.get(record.volgnummer), record.cyclus_jaar in closed)
             if error:
-                return Verdict(aantal, f"record {regel.volgnummer}: {error}")
-            previous, expected, aantal = regel.hash, expected + 1, aantal + 1
-    if header.teller != aantal or header.laatste_hash != previous:
-        return Verdict(aantal, f"the chain ends at record {aantal}, but its head says {header.teller}")
-    laatste = session.scalar(select(func.max(R.volgnummer)))
-    if laatste is not None and laatste > header.teller and session.scalar(select(K.teller)) < laatste:
-        return Verdict(aantal, f"record {laatste} lies beyond the chain's head")
-    return Verdict(aantal, None, previous)
+                return Verdict(count, f"record {record.volgnummer}: {error}")
+            previous, expected, count = record.hash, expected + 1, count + 1
+    if header.teller != count or header.laatste_hash != previous:
+        return Verdict(count, f"the chain ends at record {count}, but its head says {header.teller}")
+    last = session.scalar(select(func.max(R.volgnummer)))
+    if last is not None and last > header.teller and session.scalar(select(K.teller)) < last:
+        return Verdict(count, f"record {last} lies beyond the chain's head")
+    return Verdict(count, None, previous)
 
 
 def check_anchor(session: Session, anchor: str) -> str | None:
@@ -126,10 +126,10 @@ class _Betrokkenen:
 def _betrokkenen(session: Session, van: int, tot: int) -> dict[int, _Betrokkenen]:
     L = models.AuditLeerling
     uitkomst: dict[int, _Betrokkenen] = defaultdict(_Betrokkenen)
-    rijen = session.execute(
+    rows = session.execute(
         select(L.volgnummer, L.zout, L.sleutel_hash, L.cyclus_jaar).where(L.volgnummer.between(van, tot))
     )
-    for volgnummer, zout, sleutel_hash, jaar in rijen:
+    for volgnummer, zout, sleutel_hash, jaar in rows:
         betrokkenen = uitkomst[volgnummer]
         betrokkenen.zout = zout
         betrokkenen.pseudoniemen.append(sleutel_hash)
@@ -138,15 +138,15 @@ def _betrokkenen(session: Session, van: int, tot: int) -> dict[int, _Betrokkenen
 
 
 def _betrokkenen_error(
-    regel: models.AuditRegel, betrokkenen: _Betrokkenen | None, gesloten: bool
+    record: models.AuditRegel, betrokkenen: _Betrokkenen | None, closed: bool
 ) -> str | None:
-    """What is wrong with the pupils stored with ``regel``, or None."""
-    if betrokkenen is not None and betrokkenen.years != {regel.cyclus_jaar}:
+    """What is wrong with the pupils stored with ``record``, or None."""
+    if betrokkenen is not None and betrokkenen.years != {record.cyclus_jaar}:
         return "its pupils are filed under another cycle"
-    if gesloten:
+    if closed:
         # The purge deleted them with the cycle; the digest alone stays and links to no one.
         return "pupils stored for a closed cycle" if betrokkenen is not None else None
     betrokkenen = betrokkenen or _Betrokkenen()
-    if betrokkenen_digest(betrokkenen.zout, betrokkenen.pseudoniemen) != regel.betrokkenen_digest:
+    if betrokkenen_digest(betrokkenen.zout, betrokkenen.pseudoniemen) != record.betrokkenen_digest:
         return "its pupils do not match its digest"
     return None

@@ -88,7 +88,7 @@ def _stop(text: str) -> None:
 
 _format = click.option(
     "--format",
-    "formaat",
+    "output_format",
     type=click.Choice(output.FORMATEN),
     default="table",
     show_default=True,
@@ -99,18 +99,18 @@ _format = click.option(
 @click.group("client")
 @click.option(
     "--config",
-    "config_pad",
+    "config_path",
     envvar="VVA_CLIENT_CONFIG",
     type=click.Path(dir_okay=False),
     help="Client settings (TOML). Default: ./vva-client.toml.",
 )
 @click.pass_context
-def client(ctx: click.Context, config_pad: str | None) -> None:
+def client(ctx: click.Context, config_path: str | None) -> None:
     """Talk to the broker as a school, institution or gemeente: upload files, ask statuses.
 
     Every message is signed with your key and every answer verified before it is shown.
     """
-    ctx.obj = _Session(config_pad, ctx.obj)
+    ctx.obj = _Session(config_path, ctx.obj)
 
 
 @client.command()
@@ -132,7 +132,7 @@ def client(ctx: click.Context, config_pad: str | None) -> None:
 @_format
 @click.pass_obj
 def upload(
-    session: _Session, bestand: Path, flow: str, replace: bool, progress: bool | None, formaat: str
+    session: _Session, bestand: Path, flow: str, replace: bool, progress: bool | None, output_format: str
 ) -> None:
     """Deliver a CSV file (see `vva client template`) and report per row.
 
@@ -144,9 +144,9 @@ def upload(
         raise click.UsageError(f"{bestand} is not a regular file (the report is written next to it)")
     if replace and flow != "vo":
         raise click.UsageError("--replace is for --flow vo (a school's start population)")
-    inhoud = bestand.read_bytes()
+    content = bestand.read_bytes()
     show_progress = (
-        progress if progress is not None else len(inhoud) >= VOORTGANG_VANAF and sys.stderr.isatty()
+        progress if progress is not None else len(content) >= VOORTGANG_VANAF and sys.stderr.isatty()
     )
     if show_progress:
         session.connection.transport.progress = lambda total: tqdm(
@@ -160,10 +160,10 @@ def upload(
         )
     if flow == "vo":
         resultaat = session.call(
-            "vo", "aanleverenLeerlingenBestand", vervangStartpopulatie=replace or None, bestand=inhoud
+            "vo", "aanleverenLeerlingenBestand", vervangStartpopulatie=replace or None, bestand=content
         )
     else:
-        resultaat = session.call("mbo", "aanleverenAanmeldingenBestand", bestand=inhoud)
+        resultaat = session.call("mbo", "aanleverenAanmeldingenBestand", bestand=content)
     afgewezen = output.afgewezen(resultaat)
     rapport = bestand.with_name(f"{bestand.stem}.fouten.csv")
     if afgewezen:
@@ -173,18 +173,18 @@ def upload(
     summary = f"{_rows(resultaat.aantalVerwerkt)} applied, {resultaat.aantalAfgewezen} rejected" + (
         f"; report: {rapport}" if afgewezen else ""
     )
-    if formaat == "json":
+    if output_format == "json":
         click.echo(_json_object(resultaat, afgewezen, rapport))
     else:
-        click.echo(summary, err=formaat == "csv")
-        if afgewezen or formaat == "csv":
-            click.echo(output.show(afgewezen, formaat, ["rij", "code", "melding"]))
+        click.echo(summary, err=output_format == "csv")
+        if afgewezen or output_format == "csv":
+            click.echo(output.show(afgewezen, output_format, ["rij", "code", "melding"]))
     if afgewezen:
         sys.exit(RIJEN_AFGEWEZEN)
 
 
-def _rows(aantal: int) -> str:
-    return f"{aantal} row" if aantal == 1 else f"{aantal} rows"
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
 
 
 def _json_object(resultaat, afgewezen, rapport) -> str:
@@ -205,46 +205,46 @@ def _json_object(resultaat, afgewezen, rapport) -> str:
 @click.option("--onderwijsnummer", multiple=True, help="Only these pupils, by onderwijsnummer (repeatable).")
 @_format
 @click.pass_obj
-def status(session: _Session, bsn: tuple[str, ...], onderwijsnummer: tuple[str, ...], formaat: str) -> None:
+def status(session: _Session, bsn: tuple[str, ...], onderwijsnummer: tuple[str, ...], output_format: str) -> None:
     """The status of your pupils: delivered, withdrawn, and their registrations (opvragenStatus)."""
     dienst = session.dienst(("vo", "mbo", "regio"))
     ids = [{"bsn": b} for b in bsn] + [{"onderwijsnummer": o} for o in onderwijsnummer]
     response = session.call(dienst, "opvragenStatus", leerling=ids)
-    click.echo(output.show(output.leerlingen(response), formaat, _LEERLINGKOLOMMEN))
+    click.echo(output.show(output.leerlingen(response), output_format, _LEERLINGKOLOMMEN))
 
 
 @client.command("niet-aangemeld")
 @click.option("--brin", help="Only the pupils of this BRIN of yours.")
 @_format
 @click.pass_obj
-def niet_aangemeld(session: _Session, brin: str | None, formaat: str) -> None:
+def niet_aangemeld(session: _Session, brin: str | None, output_format: str) -> None:
     """Your active pupils who are not registered at any MBO institution (opvragenNietAangemeld)."""
     dienst = session.dienst(("vo", "regio"))
     response = session.call(dienst, "opvragenNietAangemeld", brinVo=brin)
-    click.echo(output.show(output.leerlingen(response), formaat, _LEERLINGKOLOMMEN))
+    click.echo(output.show(output.leerlingen(response), output_format, _LEERLINGKOLOMMEN))
 
 
 @client.command()
-@click.option("--since", "vanaf", type=int, default=None, help="Only signals with a higher id than this one.")
+@click.option("--since", "since", type=int, default=None, help="Only signals with a higher id than this one.")
 @_format
 @click.pass_obj
-def signalen(session: _Session, vanaf: int | None, formaat: str) -> None:
+def signalen(session: _Session, since: int | None, output_format: str) -> None:
     """Your signals, e.g. a pupil not registered by 1 April (opvragenSignalen)."""
     dienst = session.dienst(("vo", "mbo"))
-    response = session.call(dienst, "opvragenSignalen", vanafSignaalId=vanaf)
+    response = session.call(dienst, "opvragenSignalen", vanafSignaalId=since)
     columns = ["signaalId", "soort", "aangemaaktOp", "brin", "bsn", "onderwijsnummer", "omschrijving"]
-    click.echo(output.show(output.signalen(response), formaat, columns))
+    click.echo(output.show(output.signalen(response), output_format, columns))
 
 
 @client.command("gemeente-overzicht")
 @click.option("--gemeente", multiple=True, help="Only this gemeentecode of yours (repeatable); default: all.")
 @_format
 @click.pass_obj
-def gemeente_overzicht(session: _Session, gemeente: tuple[str, ...], formaat: str) -> None:
+def gemeente_overzicht(session: _Session, gemeente: tuple[str, ...], output_format: str) -> None:
     """A gemeente's resident pupils who are not registered or not enrolled (opvragenOverzicht)."""
     session.dienst(("gemeente",), default="gemeente")
     response = session.call("gemeente", "opvragenOverzicht", woongemeente=list(gemeente))
-    click.echo(output.show(output.leerlingen(response), formaat, _LEERLINGKOLOMMEN))
+    click.echo(output.show(output.leerlingen(response), output_format, _LEERLINGKOLOMMEN))
 
 
 @client.command()
@@ -260,25 +260,25 @@ def ping(session: _Session) -> None:
 @click.argument("flow", type=click.Choice(sorted(BESTANDSFORMATEN)))
 @click.option(
     "--out",
-    "uit",
+    "out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="Where to write it (default: leerlingen.csv or aanmeldingen.csv here; - for standard output).",
 )
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def template(flow: str, uit: Path | None, force: bool) -> None:
+def template(flow: str, out: Path | None, force: bool) -> None:
     """Write an empty upload file for FLOW (vo or mbo): the header and one example row, commented
     out with # so that it is never delivered. UTF-8 with BOM and ; as separator."""
-    formaat = BESTANDSFORMATEN[flow]
-    text = ";".join(formaat.columns) + "\n# " + ";".join(formaat.example) + "\n"
-    if uit is not None and str(uit) == "-":
+    file_format = BESTANDSFORMATEN[flow]
+    text = ";".join(file_format.columns) + "\n# " + ";".join(file_format.example) + "\n"
+    if out is not None and str(out) == "-":
         click.echo(text, nl=False)
         return
-    uit = uit or Path("leerlingen.csv" if flow == "vo" else "aanmeldingen.csv")
-    if uit.exists() and not force:
-        raise click.UsageError(f"{uit} exists; use --force to overwrite it")
-    uit.write_text(text, encoding="utf-8-sig")
-    click.echo(f"{uit}: header and one example row (commented out) for flow {flow}")
+    out = out or Path("leerlingen.csv" if flow == "vo" else "aanmeldingen.csv")
+    if out.exists() and not force:
+        raise click.UsageError(f"{out} exists; use --force to overwrite it")
+    out.write_text(text, encoding="utf-8-sig")
+    click.echo(f"{out}: header and one example row (commented out) for flow {flow}")
 
 
 _LEERLINGKOLOMMEN = [

@@ -47,8 +47,8 @@ class _Progress:
         return len(self.data)
 
     def __iter__(self) -> Iterator[bytes]:
-        for begin in range(0, len(self.data), _BLOK):
-            block = self.data[begin : begin + _BLOK]
+        for start in range(0, len(self.data), _BLOK):
+            block = self.data[start : start + _BLOK]
             yield block
             self.gemeld(len(block))
 
@@ -83,16 +83,16 @@ class Connection:
         self._contract = Contract(keys=BROKER_DIENSTEN)
         self._wsse = EdukoppelingWsse(signer, trust, expected_oin=settings.broker_oin)
 
-    def dienst(self, sleutel: str):
-        """The zeep service proxy of service ``sleutel`` (vo, mbo, gemeente, regio)."""
-        dienst = self._contract.dienst(sleutel)
+    def dienst(self, service_id: str):
+        """The zeep service proxy of service ``service_id`` (vo, mbo, gemeente, regio)."""
+        dienst = self._contract.dienst(service_id)
         client = hardened_zeep_client(
             dienst.wsdl,
             transport=self.transport,
             wsse=self._wsse,
             plugins=[EdukoppelingAddressing(self.settings.oin, self.settings.broker_oin)],
         )
-        return client.create_service(_BINDINGEN[sleutel], f"{self.settings.endpoint}{dienst.path}")
+        return client.create_service(_BINDINGEN[service_id], f"{self.settings.endpoint}{dienst.path}")
 
 
 # --- what went wrong on the way to the broker --------------------------------------------------------
@@ -109,18 +109,18 @@ def explain_connection_error(error: BaseException, settings: ClientSettings, bes
 
     Input: the exception requests raised (its causes are searched for the ssl/socket error), the
     settings. Output: the text after "error: ". Never raises."""
-    deel = urlsplit(settings.endpoint)
-    address = f"{deel.hostname}:{deel.port or (443 if deel.scheme == 'https' else 80)}"
+    url = urlsplit(settings.endpoint)
+    address = f"{url.hostname}:{url.port or (443 if url.scheme == 'https' else 80)}"
     causes = _causes(error)
     verification = next((o for o in causes if isinstance(o, ssl.SSLCertVerificationError)), None)
     if verification is not None:
-        return _server_certificate(verification, settings, bestand, deel.hostname or "")
+        return _server_certificate(verification, settings, bestand, url.hostname or "")
     tls = next((o for o in causes if isinstance(o, ssl.SSLError)), None)
     text = " ".join(str(o) for o in causes)
     if tls is not None and "WRONG_VERSION_NUMBER" in (tls.reason or str(tls)).upper():
         return f"the server at {address} does not speak TLS (plain HTTP?): check the scheme of endpoint in {bestand}"
     if (tls is not None and "ALERT" in (tls.reason or str(tls)).upper()) or (
-        deel.scheme == "https" and _broken_after_handshake(causes)
+        url.scheme == "https" and _broken_after_handshake(causes)
     ):
         return _client_certificate_refused(settings, bestand, address, tls)
     if any(isinstance(o, ConnectionRefusedError) for o in causes) or "Connection refused" in text:
@@ -129,7 +129,7 @@ def explain_connection_error(error: BaseException, settings: ClientSettings, bes
             "and that the broker is running"
         )
     if any(isinstance(o, socket.gaierror) for o in causes) or "Name or service not known" in text:
-        return f"host {deel.hostname} not found (DNS): check endpoint in {bestand}"
+        return f"host {url.hostname} not found (DNS): check endpoint in {bestand}"
     if any(isinstance(o, (TimeoutError, socket.timeout)) for o in causes) or "timed out" in text:
         return (
             f"no answer from {address} in time: check endpoint in {bestand}, a firewall between you and the "
@@ -168,11 +168,11 @@ def _client_certificate_refused(
 ) -> str:
     # Our side: the broker ended the handshake, which after a good server certificate means it did
     # not accept ours. The commonest cause is a leaf without its issuing CA.
-    aantal = _certificate_count(settings.certificaat)
-    chain = f"; {settings.certificaat} holds only {aantal} certificate, not the chain" if aantal == 1 else ""
-    reden = f" ({tls.reason.lower().replace('_', ' ')})" if tls is not None and tls.reason else ""
+    count = _certificate_count(settings.certificaat)
+    chain = f"; {settings.certificaat} holds only {count} certificate, not the chain" if count == 1 else ""
+    reason_text = f" ({tls.reason.lower().replace('_', ' ')})" if tls is not None and tls.reason else ""
     return (
-        f"the broker at {address} refused your TLS client certificate (your side){reden}: certificaat in "
+        f"the broker at {address} refused your TLS client certificate (your side){reason_text}: certificaat in "
         f"{bestand} must be the whole chain in PEM — your certificate first, then the issuing CA "
         "certificate(s) — issued under a CA the broker trusts, valid and not revoked" + chain
     )
@@ -181,16 +181,16 @@ def _client_certificate_refused(
 def _causes(error: BaseException) -> list[BaseException]:
     """``error`` and everything it was raised from or wraps (urllib3 keeps the cause in ``reason`` or
     in its arguments), at most 10 deep."""
-    gezien: list[BaseException] = []
+    seen: list[BaseException] = []
     stack = [error]
-    while stack and len(gezien) < 10:
+    while stack and len(seen) < 10:
         current = stack.pop(0)
-        if not isinstance(current, BaseException) or any(current is g for g in gezien):
+        if not isinstance(current, BaseException) or any(current is g for g in seen):
             continue  # ``reason`` may be a plain text
-        gezien.append(current)
+        seen.append(current)
         stack += [current.__cause__, current.__context__, getattr(current, "reason", None)]
         stack += [a for a in current.args if isinstance(a, BaseException)]
-    return gezien
+    return seen
 
 
 def _broken_after_handshake(causes: list[BaseException]) -> bool:

@@ -66,19 +66,19 @@ def afgewezen(resultaat) -> list[dict]:
     ]
 
 
-def show(rijen: Sequence[dict], formaat: str, columns: Sequence[str] | None = None) -> str:
-    """``rijen`` as ``formaat`` (table, csv or json). Table and CSV flatten a list of
+def show(rows: Sequence[dict], output_format: str, columns: Sequence[str] | None = None) -> str:
+    """``rows`` as ``output_format`` (table, csv or json). Table and CSV flatten a list of
     registrations to "BRIN status datum crebo" joined by " | "; JSON keeps it a list."""
-    if formaat == "json":
-        return json.dumps(list(rijen), default=_json, ensure_ascii=False, indent=2)
-    columns = list(columns or (rijen[0].keys() if rijen else []))
-    flat = [[_flat(row.get(k)) for k in columns] for row in rijen]
-    if formaat == "csv":
-        uit = io.StringIO()
-        writer = csv.writer(uit, delimiter=";", lineterminator="\n")
+    if output_format == "json":
+        return json.dumps(list(rows), default=_json, ensure_ascii=False, indent=2)
+    columns = list(columns or (rows[0].keys() if rows else []))
+    flat = [[_flat(row.get(k)) for k in columns] for row in rows]
+    if output_format == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";", lineterminator="\n")
         writer.writerow(columns)
         writer.writerows(flat)
-        return uit.getvalue().rstrip("\n")
+        return out.getvalue().rstrip("\n")
     if not flat:
         return "(none)"
     width = [_BREED.get(k) for k in columns]  # long texts wrap instead of widening the table
@@ -88,28 +88,28 @@ def show(rijen: Sequence[dict], formaat: str, columns: Sequence[str] | None = No
 _BREED = {"melding": 70, "omschrijving": 60, "aanmeldingen": 50}
 
 
-def _flat(waarde) -> str:
-    if waarde is None:
+def _flat(value) -> str:
+    if value is None:
         return ""
-    if isinstance(waarde, bool):
-        return "ja" if waarde else "nee"
-    if isinstance(waarde, list):
-        return " | ".join(" ".join(_flat(v) for v in a.values() if v is not None) for a in waarde)
-    if isinstance(waarde, datetime | date):
-        return waarde.isoformat()
-    return str(waarde)
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, list):
+        return " | ".join(" ".join(_flat(v) for v in a.values() if v is not None) for a in value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
 
 
-def _json(waarde):
-    if isinstance(waarde, datetime | date):
-        return waarde.isoformat()
-    raise TypeError(type(waarde).__name__)
+def _json(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
 
 
-def write_report(path, rijen: Sequence[dict]) -> None:
+def write_report(path, rows: Sequence[dict]) -> None:
     """The per-row error report of an upload, next to the input: UTF-8 with BOM and ``;`` (opens in
     a Dutch spreadsheet as is); columns rij, code, melding, message."""
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";")
         writer.writerow(["rij", "code", "melding", "message"])
-        writer.writerows([[r["rij"], r["code"], r["melding"], r["message"]] for r in rijen])
+        writer.writerows([[r["rij"], r["code"], r["melding"], r["message"]] for r in rows])

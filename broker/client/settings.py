@@ -81,35 +81,35 @@ def read_client_settings(path: str | os.PathLike[str] | None = None) -> ClientSe
     if missing:
         raise ClientSettingsError(f"{bestand}: missing key(s): {', '.join(missing)}")
     try:
-        gecontroleerd = {k: checked(k, v, _CHECKS[k], str(bestand)) for k, v in raw.items() if k in _CHECKS}
+        checked_values = {k: checked(k, v, _CHECKS[k], str(bestand)) for k, v in raw.items() if k in _CHECKS}
     except SettingsError as error:
         raise ClientSettingsError(str(error)) from None
-    map = bestand.parent
+    folder = bestand.parent
 
-    def path_of(waarde, sleutel: str) -> Path:
-        if not isinstance(waarde, str) or not waarde:
-            raise ClientSettingsError(f"{bestand}: {sleutel} = {waarde!r} is not allowed; allowed: a path")
-        path = map / Path(waarde).expanduser()
+    def path_of(value, key: str) -> Path:
+        if not isinstance(value, str) or not value:
+            raise ClientSettingsError(f"{bestand}: {key} = {value!r} is not allowed; allowed: a path")
+        path = folder / Path(value).expanduser()
         if not path.is_file():
-            raise ClientSettingsError(f"{bestand}: {sleutel}: file not found: {path}")
+            raise ClientSettingsError(f"{bestand}: {key}: file not found: {path}")
         return path
 
-    def list_(waarde, sleutel: str) -> tuple[Path, ...]:
-        if not isinstance(waarde, str | list):
+    def list_(value, key: str) -> tuple[Path, ...]:
+        if not isinstance(value, str | list):
             raise ClientSettingsError(
-                f"{bestand}: {sleutel} = {waarde!r} is not allowed; allowed: a path or a list of paths"
+                f"{bestand}: {key} = {value!r} is not allowed; allowed: a path or a list of paths"
             )
-        return tuple(path_of(w, sleutel) for w in ([waarde] if isinstance(waarde, str) else waarde))
+        return tuple(path_of(w, key) for w in ([value] if isinstance(value, str) else value))
 
     return ClientSettings(
-        endpoint=gecontroleerd["endpoint"].rstrip("/"),
-        oin=gecontroleerd["oin"],
+        endpoint=checked_values["endpoint"].rstrip("/"),
+        oin=checked_values["oin"],
         sleutel=path_of(raw["sleutel"], "sleutel"),
         certificaat=path_of(raw["certificaat"], "certificaat"),
         ca=list_(raw["ca"], "ca"),
         crl=list_(raw.get("crl", []), "crl"),
-        dienst=gecontroleerd.get("dienst"),
-        broker_oin=gecontroleerd.get("broker_oin", TEST_BROKER_OIN),
+        dienst=checked_values.get("dienst"),
+        broker_oin=checked_values.get("broker_oin", TEST_BROKER_OIN),
         tls_ca=path_of(raw["tls_ca"], "tls_ca") if raw.get("tls_ca") else None,
-        timeout_s=gecontroleerd.get("timeout_s", 300.0),
+        timeout_s=checked_values.get("timeout_s", 300.0),
     )

@@ -56,7 +56,7 @@ def list_(manifest_path: Path | None) -> None:
 )
 @click.option("--client-key", "client_key", type=_BESTAND, help="TLS client key (PEM). Default: --key.")
 @click.option(
-    "--receiver", "ontvanger", is_flag=True, help="Test a partner's push receiver: the kit plays the broker."
+    "--receiver", "receiver_mode", is_flag=True, help="Test a partner's push receiver: the kit plays the broker."
 )
 @click.option(
     "--oin",
@@ -82,7 +82,7 @@ def list_(manifest_path: Path | None) -> None:
 )
 @click.option(
     "--save",
-    "bewaar",
+    "save_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write every request and answer here (<case>.request.xml, <case>.response.xml).",
 )
@@ -98,7 +98,7 @@ def run(
     crls: tuple[Path, ...],
     client_cert: Path | None,
     client_key: Path | None,
-    ontvanger: bool,
+    receiver_mode: bool,
     target_oin: str | None,
     van: str | None,
     brin: str | None,
@@ -106,7 +106,7 @@ def run(
     profile: str,
     only: tuple[str, ...],
     junit_path: Path | None,
-    bewaar: Path | None,
+    save_dir: Path | None,
     manifest_path: Path | None,
     timeout_s: float,
 ) -> None:
@@ -123,7 +123,7 @@ def run(
     from broker.conformance.report import junit, table
     from broker.conformance.runner import Connection, Kit, Target
 
-    if ontvanger:
+    if receiver_mode:
         if target_oin is None:
             raise click.UsageError("--receiver needs --oin: the receiver's own OIN")
         dienst = "ontvanger"
@@ -138,7 +138,7 @@ def run(
     if brin is None and van.startswith("00000007"):
         brin = van[11:15]
     sender = Sender(key_pem, certificate_pem, van, brin)
-    doel = Target(endpoint, dienst, "ontvanger" if ontvanger else "broker", target_oin or TEST_BROKER_OIN)
+    target = Target(endpoint, dienst, "ontvanger" if receiver_mode else "broker", target_oin or TEST_BROKER_OIN)
     # The composition root's trust store rules: in production no demo CA and no test OIN in an answer.
     try:
         trust = runtime.trust_store_of(cas, crls) if cas and crls else None
@@ -150,16 +150,16 @@ def run(
             bundle = Path(temporary) / "ca.pem"
             bundle.write_bytes(b"".join(p.read_bytes() for p in cas))
         connection = Connection(bundle, (client_cert or certificaat, client_key or sleutel), timeout_s)
-        if bewaar is not None:
-            bewaar.mkdir(parents=True, exist_ok=True)
+        if save_dir is not None:
+            save_dir.mkdir(parents=True, exist_ok=True)
         kit = Kit(
-            load_manifest(manifest_path), doel, sender, connection, trust, profile == "2W-be-S", bewaar
+            load_manifest(manifest_path), target, sender, connection, trust, profile == "2W-be-S", save_dir
         )
         cases = kit.cases(only)
         if not cases:
             raise click.UsageError("no case matches --only")
         click.echo(
-            f"{doel.modus} {doel.url} (service {dienst}, OIN {doel.oin}) as {van}, signed by {own_oin}"
+            f"{target.modus} {target.url} (service {dienst}, OIN {target.oin}) as {van}, signed by {own_oin}"
         )
         if trust is None:
             click.echo(

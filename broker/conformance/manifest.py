@@ -84,19 +84,19 @@ def load_manifest(path: Path | None = None) -> Manifest:
     path = path or conformance_map() / "manifest.toml"
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     fields = set(Case.__dataclass_fields__)
-    cases, gezien = [], set()
+    cases, seen = [], set()
     for item in raw.get("geval", []):
         unknown = set(item) - fields
         if unknown:
             raise ValueError(f"{path}: case {item.get('id')}: unknown fields {sorted(unknown)}")
-        for naam in ("ook_goed", "modus"):
-            if naam in item:
-                item[naam] = tuple(item[naam])
+        for name in ("ook_goed", "modus"):
+            if name in item:
+                item[name] = tuple(item[name])
         case = Case(**item)
         _check(case, path)
-        if case.id in gezien:
+        if case.id in seen:
             raise ValueError(f"{path}: duplicate case id {case.id}")
-        gezien.add(case.id)
+        seen.add(case.id)
         cases.append(case)
     outside = {b["code"]: b["reden"] for b in raw.get("buiten_bereik", [])}
     return Manifest(path.parent, tuple(cases), outside)

@@ -105,7 +105,7 @@ def _files(brin: str, today: str) -> dict[str, str]:
         "bestand_mbo_procesfeiten": mbo_feiten,
         "bestand_mbo_intake_ongeldig": mbo_ongeldig,
     }
-    return {naam: base64.b64encode(text.encode()).decode() for naam, text in files.items()}
+    return {name: base64.b64encode(text.encode()).decode() for name, text in files.items()}
 
 
 def render(
@@ -150,14 +150,14 @@ def render(
         waarden.update(_files(sender.brin, waarden["vandaag"]))
     elif "${brin}" in sjabloon:
         raise ValueError(f"case {case.id} needs a BRIN: give --brin")
-    for sleutel, waarde in case.waarden.items():
-        if sleutel != "to" and not (sleutel == "message_id" and message_id):
-            waarden[sleutel] = Template(waarde).substitute(waarden)
+    for key, value in case.waarden.items():
+        if key != "to" and not (key == "message_id" and message_id):
+            waarden[key] = Template(value).substitute(waarden)
     waarden["to"] = Template(case.waarden.get("to", "${adres}?oin=${ontvanger}")).substitute(waarden)
     text = Template(sjabloon).substitute(waarden)
     soapaction = None if case.soapaction == "-" else Template(case.soapaction).substitute(waarden)
-    data, handtekening = _bytes(case, text, sender, now)
-    return Bericht(data, waarden["message_id"], waarden["action"], soapaction, handtekening)
+    data, signature_value = _bytes(case, text, sender, now)
+    return Bericht(data, waarden["message_id"], waarden["action"], soapaction, signature_value)
 
 
 def _bytes(case: Case, text: str, sender: Sender, now: datetime) -> tuple[bytes, str | None]:
@@ -166,22 +166,22 @@ def _bytes(case: Case, text: str, sender: Sender, now: datetime) -> tuple[bytes,
     if case.codering == "latin-1":
         return text.encode("latin-1"), None
     data = text.encode("utf-8")
-    handtekening = None
+    signature_value = None
     if case.ondertekenen:
         root = etree.fromstring(data, _PARSER)
-        sleutel, certificaat = _key(case, sender)
-        Signer(sleutel, certificaat).sign(root, now + timedelta(seconds=case.tijd_s))
-        naam, _, argument = (case.mutatie or "").partition(":")
-        if naam in BOOM_MUTATIES:
-            BOOM_MUTATIES[naam](root, argument, sleutel)
+        key, certificaat = _key(case, sender)
+        Signer(key, certificaat).sign(root, now + timedelta(seconds=case.tijd_s))
+        name, _, argument = (case.mutatie or "").partition(":")
+        if name in BOOM_MUTATIES:
+            BOOM_MUTATIES[name](root, argument, key)
         # After the mutation: some sign again, and the answer must confirm what was sent (S8).
-        handtekening = "".join(root.find(f".//{q(DS, 'SignatureValue')}").text.split())
+        signature_value = "".join(root.find(f".//{q(DS, 'SignatureValue')}").text.split())
         data = to_bytes(root)
     if case.mutatie in BYTE_MUTATIES:
         data = BYTE_MUTATIES[case.mutatie](data)
     if case.codering == "utf-8-bom":
         data = _BOM + data
-    return data, handtekening
+    return data, signature_value
 
 
 def _key(case: Case, sender: Sender) -> tuple[bytes, bytes]:
@@ -193,8 +193,8 @@ def _key(case: Case, sender: Sender) -> tuple[bytes, bytes]:
 def self_signed(oin: str) -> tuple[bytes, bytes]:
     """A fresh RSA-2048 key and a self-signed certificate carrying ``oin``: right in form, trusted
     by nobody (H44)."""
-    sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    naam = x509.Name(
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"),
             x509.NameAttribute(NameOID.COMMON_NAME, "conformance zelf-ondertekend (FICTIEF)"),
@@ -204,19 +204,19 @@ def self_signed(oin: str) -> tuple[bytes, bytes]:
     now = datetime.now(UTC)
     certificaat = (
         x509.CertificateBuilder()
-        .subject_name(naam)
-        .issuer_name(naam)
-        .public_key(sleutel.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - timedelta(days=1))
         .not_valid_after(now + timedelta(days=30))
         .add_extension(
             x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True
         )
-        .sign(sleutel, hashes.SHA256())
+        .sign(key, hashes.SHA256())
     )
     return (
-        sleutel.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()),
+        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()),
         certificaat.public_bytes(Encoding.PEM),
     )
 
@@ -231,8 +231,8 @@ def _signature(root: etree._Element) -> etree._Element:
 def _resign(root: etree._Element, key_pem: bytes) -> None:
     """Sign the (changed) SignedInfo again with python-xmlsec: new digests and SignatureValue."""
     signature = _signature(root)
-    for waarde in signature.iter(q(DS, "DigestValue"), q(DS, "SignatureValue")):
-        waarde.text = None
+    for value in signature.iter(q(DS, "DigestValue"), q(DS, "SignatureValue")):
+        value.text = None
     context = xmlsec.SignatureContext()
     context.key = xmlsec.Key.from_memory(key_pem, xmlsec.constants.KeyDataFormatPem)
     for element in root.iter():
@@ -242,20 +242,20 @@ def _resign(root: etree._Element, key_pem: bytes) -> None:
 
 
 def _body_changed(root: etree._Element, _: str, __: bytes) -> None:
-    inhoud = root.find(q(SOAP11, "Body"))[0]
-    text = next(e for e in inhoud.iter() if isinstance(e.tag, str) and (e.text or "").strip())
+    content = root.find(q(SOAP11, "Body"))[0]
+    text = next(e for e in content.iter() if isinstance(e.tag, str) and (e.text or "").strip())
     text.text = text.text + " (gewijzigd)"
 
 
-def _without_reference(root: etree._Element, deel: str, key_pem: bytes) -> None:
-    """Drop the Reference to ``deel`` (Body, Timestamp or a wsa header name) and sign again (H12)."""
+def _without_reference(root: etree._Element, part: str, key_pem: bytes) -> None:
+    """Drop the Reference to ``part`` (Body, Timestamp or a wsa header name) and sign again (H12)."""
     element = {
         "Body": root.find(q(SOAP11, "Body")),
         "Timestamp": root.find(f".//{q(WSU, 'Timestamp')}"),
         "BinarySecurityToken": root.find(f".//{q(WSSE, 'BinarySecurityToken')}"),
-    }.get(deel)
+    }.get(part)
     if element is None:
-        element = root.find(f"{q(SOAP11, 'Header')}/{q(WSA, deel)}")
+        element = root.find(f"{q(SOAP11, 'Header')}/{q(WSA, part)}")
     ident = element.get(q(WSU, "Id"))
     for reference in _signature(root).iter(q(DS, "Reference")):
         if reference.get("URI") == f"#{ident}":
@@ -290,13 +290,13 @@ def _body_moved(root: etree._Element, _: str, __: bytes) -> None:
     """Signature wrapping (H1/H2): the signed Body into the Security header, a new Body in its place."""
     body = root.find(q(SOAP11, "Body"))
     root.find(f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}").append(body)
-    nieuw = etree.SubElement(root, q(SOAP11, "Body"))
+    new = etree.SubElement(root, q(SOAP11, "Body"))
     for kind in body:
         copy = etree.fromstring(etree.tostring(kind))
         for element in copy.iter():
             if isinstance(element.tag, str) and (element.text or "").strip():
                 element.text = "ondergeschoven"
-        nieuw.append(copy)
+        new.append(copy)
 
 
 def _second_security(root: etree._Element, _: str, __: bytes) -> None:

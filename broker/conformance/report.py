@@ -18,29 +18,29 @@ def status(verdict: Verdict) -> str:
 
 def table(verdicts: Sequence[Verdict]) -> str:
     """One line per case: status, id, expected, got; under a failed or skipped case why."""
-    rijen = [("", "case", "expected", "got")] + [
+    rows = [("", "case", "expected", "got")] + [
         (status(u), u.case.id, " | ".join(u.case.outcomes), u.received or "-") for u in verdicts
     ]
-    widths = [max(len(r[i]) for r in rijen) for i in range(4)]
-    regels = []
-    for row, verdict in zip(rijen, [None, *verdicts], strict=True):
-        regels.append("  ".join(w.ljust(b) for w, b in zip(row, widths, strict=True)).rstrip())
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = []
+    for row, verdict in zip(rows, [None, *verdicts], strict=True):
+        lines.append("  ".join(w.ljust(b) for w, b in zip(row, widths, strict=True)).rstrip())
         if verdict is not None:
-            for reden in verdict.problems + ([verdict.skipped] if verdict.skipped else []):
-                regels.append(f"{'':{widths[0]}}    - {reden}")
+            for reason in verdict.problems + ([verdict.skipped] if verdict.skipped else []):
+                lines.append(f"{'':{widths[0]}}    - {reason}")
     geslaagd = sum(u.geslaagd for u in verdicts)
     skipped = sum(u.skipped is not None for u in verdicts)
     failed = len(verdicts) - geslaagd - skipped
-    regels.append(f"\n{geslaagd} passed, {failed} failed, {skipped} skipped")
-    return "\n".join(regels)
+    lines.append(f"\n{geslaagd} passed, {failed} failed, {skipped} skipped")
+    return "\n".join(lines)
 
 
-def junit(verdicts: Sequence[Verdict], path: Path, naam: str) -> None:
-    """Write JUnit XML (one testsuite ``naam``, one testcase per case) to ``path``."""
+def junit(verdicts: Sequence[Verdict], path: Path, suite_name: str) -> None:
+    """Write JUnit XML (one testsuite ``suite_name``, one testcase per case) to ``path``."""
     failed = sum(not u.geslaagd and u.skipped is None for u in verdicts)
     suite = etree.Element(
         "testsuite",
-        name=naam,
+        name=suite_name,
         tests=str(len(verdicts)),
         failures=str(failed),
         errors="0",
@@ -50,7 +50,7 @@ def junit(verdicts: Sequence[Verdict], path: Path, naam: str) -> None:
     for verdict in verdicts:
         case = verdict.case
         testcase = etree.SubElement(
-            suite, "testcase", classname=f"{naam}.{case.dienst}", name=case.id, time=f"{verdict.duration_s:.3f}"
+            suite, "testcase", classname=f"{suite_name}.{case.dienst}", name=case.id, time=f"{verdict.duration_s:.3f}"
         )
         if verdict.skipped is not None:
             etree.SubElement(testcase, "skipped", message=verdict.skipped)

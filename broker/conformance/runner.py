@@ -94,11 +94,11 @@ class Kit:
         connection: Connection = Connection(),
         trust: TrustStore | None = None,
         signed: bool = True,
-        bewaar: Path | None = None,
+        save_dir: Path | None = None,
     ) -> None:
         self.manifest, self.doel, self.sender = manifest, doel, sender
         self.connection, self.trust, self.signed = connection, trust, signed
-        self.bewaar = bewaar  # a folder for every judged request and answer, as sent and received
+        self.save_dir = save_dir  # a folder for every judged request and answer, as sent and received
 
     def cases(self, only: Iterable[str] = ()) -> list[Case]:
         """The cases for this endpoint; ``only`` restricts them to ids or id prefixes ending in ``*``."""
@@ -116,14 +116,14 @@ class Kit:
 
     def run_once(self, case: Case) -> Verdict:
         verdict = Verdict(case)
-        begin = time.monotonic()
+        start = time.monotonic()
         try:
             self._run(case, verdict)
         except ValueError as error:  # the case cannot be made for this tester (e.g. no BRIN)
             verdict.skipped = str(error)
         except Exception as error:  # noqa: BLE001 — one broken case (e.g. a custom manifest) fails, the run goes on
             verdict.problems.append(f"the kit could not run this case: {type(error).__name__}: {error}")
-        verdict.duration_s = time.monotonic() - begin
+        verdict.duration_s = time.monotonic() - start
         return verdict
 
     # --- one case --------------------------------------------------------------------------------
@@ -142,19 +142,19 @@ class Kit:
         sjabloon = self.manifest.sjabloon(case)
         message = self._render(case, sjabloon)
         if case.herhaling is not None:
-            eerste = self._send(case, message)
-            if eerste.uitkomst != GEACCEPTEERD:
-                verdict.received = eerste.uitkomst
-                verdict.problems.append(f"the first message was not accepted ({eerste.uitkomst})")
+            first = self._send(case, message)
+            if first.uitkomst != GEACCEPTEERD:
+                verdict.received = first.uitkomst
+                verdict.problems.append(f"the first message was not accepted ({first.uitkomst})")
                 return
             if case.herhaling == "opnieuw-ondertekend":
                 message = self._render(case, sjabloon, message_id=message.message_id)
             elif case.herhaling == "andere-body":
                 message = self._render(case, sjabloon, message_id=message.message_id, echo="een andere body")
         response = self._send(case, message)
-        if self.bewaar is not None:
-            (self.bewaar / f"{case.id}.request.xml").write_bytes(message.data)
-            (self.bewaar / f"{case.id}.response.xml").write_bytes(response.body)
+        if self.save_dir is not None:
+            (self.save_dir / f"{case.id}.request.xml").write_bytes(message.data)
+            (self.save_dir / f"{case.id}.response.xml").write_bytes(response.body)
         verdict.received = response.uitkomst
         if _fault_not_offered(case, response):
             verdict.skipped = STORINGEN_UIT
@@ -183,22 +183,22 @@ class Kit:
         if case.content_encoding == "gzip":
             headers["Content-Encoding"] = "gzip"
             data = gzip.compress(data)
-        deel = urlsplit(self.doel.url)
+        split_url = urlsplit(self.doel.url)
         without_certificate = case.tls == "zonder-clientcertificaat"
-        if deel.scheme == "https":
+        if split_url.scheme == "https":
             context = ssl.create_default_context(
                 cafile=str(self.connection.ca) if self.connection.ca else None
             )
             if self.connection.client and not without_certificate:
                 context.load_cert_chain(*(str(p) for p in self.connection.client))
             connection = http.client.HTTPSConnection(
-                deel.hostname, deel.port, context=context, timeout=self.connection.timeout_s
+                split_url.hostname, split_url.port, context=context, timeout=self.connection.timeout_s
             )
         else:
             connection = http.client.HTTPConnection(
-                deel.hostname, deel.port, timeout=self.connection.timeout_s
+                split_url.hostname, split_url.port, timeout=self.connection.timeout_s
             )
-        path = deel.path + (f"?{deel.query}" if deel.query else "")
+        path = split_url.path + (f"?{split_url.query}" if split_url.query else "")
         try:
             connection.connect()  # the TLS handshake: a refused client certificate may fail here
             try:

@@ -92,8 +92,8 @@ def _allocate_positions(session: Session) -> None:
         return
     session.flush()  # everything else first: no lock of another transaction is waited for below
     feed = [r for r in rows if isinstance(r, models.Wijziging)]
-    laatste = session.connection().execute(_NEEM_POSITIES, {"aantal": len(feed)}).scalar_one()
-    for position, row in enumerate(feed, start=laatste - len(feed) + 1):
+    last = session.connection().execute(_NEEM_POSITIES, {"aantal": len(feed)}).scalar_one()
+    for position, row in enumerate(feed, start=last - len(feed) + 1):
         row.volgnummer = position
     session.add_all(rows)
     session.flush()

@@ -41,7 +41,7 @@ def _register_sqlite_adapters() -> None:
     values bound to plain ``text()`` SQL (migrations, tests), which must keep comparing equal to what
     is stored. Process-wide, like the defaults it replaces."""
     sqlite3.register_adapter(date, date.isoformat)
-    sqlite3.register_adapter(datetime, lambda waarde: waarde.isoformat(" "))
+    sqlite3.register_adapter(datetime, lambda value: value.isoformat(" "))
 
 
 _register_sqlite_adapters()

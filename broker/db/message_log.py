@@ -50,15 +50,15 @@ class Header:
     relates_to: str | None = None
 
 
-def _fits(waarde: str | None, field: str) -> str | None:
+def _fits(value: str | None, field: str) -> str | None:
     # Values come from the sender: never let one overflow its column (PostgreSQL refuses, SQLite
     # would not), so that the same input gets the same answer on every database.
     length = _LENGTES[field]
-    return waarde if waarde is None or len(waarde) <= length else waarde[: length - 1] + "…"
+    return value if value is None or len(value) <= length else value[: length - 1] + "…"
 
 
 def _columns(header: Header) -> dict[str, str | None]:
-    return {field: _fits(waarde, field) for field, waarde in vars(header).items()}
+    return {field: _fits(value, field) for field, value in vars(header).items()}
 
 
 # Built once: these run for every request, and building a statement costs more than running it
@@ -94,7 +94,7 @@ def log_request(
     raw: bytes,
     header: Header,
     uitkomst: str,
-    reden: str | None,
+    reason: str | None,
     http_status: int,
     keyring: Cipher,
     tijdstip: datetime,
@@ -103,7 +103,7 @@ def log_request(
     transaction; returns its id. One INSERT: the pipeline calls it once the outcome is known, before
     the business effect it is the evidence of (``verwerkt``, ``herhaald``) or together with the fault
     it was refused with (its faultcode, ``reden`` the audit class, never payload values)."""
-    return _add(session, header, "in", tijdstip, uitkomst, http_status, raw, keyring, reden)
+    return _add(session, header, "in", tijdstip, uitkomst, http_status, raw, keyring, reason)
 
 
 #: The outcome of a request whose process died before it was answered (killed, crashed, OOM).

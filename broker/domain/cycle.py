@@ -53,12 +53,12 @@ class Cyclus:
         return d <= self.deadline
 
 
-def _month_day(waarde: tuple[int, int], naam: str) -> tuple[int, int]:
+def _month_day(value: tuple[int, int], name: str) -> tuple[int, int]:
     try:
-        month, day = waarde
+        month, day = value
         date(_GEEN_SCHRIKKELJAAR, month, day)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{naam} moet een geldige (maand, dag) zijn en niet 29 februari") from error
+        raise ValueError(f"{name} moet een geldige (maand, dag) zijn en niet 29 februari") from error
     return month, day
 
 

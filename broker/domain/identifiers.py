@@ -47,9 +47,9 @@ _GEMEENTECODE_PATROON = re.compile(r"\A(?:GM(?P<cbs>[0-9]{4})|(?P<kaal>[0-9]{1,4
 _CREBO_PATROON = re.compile(r"\A[0-9]{5}\Z")
 
 
-def _is_ascii(waarde: str) -> bool:
-    """True when ``waarde`` without surrounding whitespace is pure ASCII (see the module docstring)."""
-    return waarde.strip().isascii()
+def _is_ascii(value: str) -> bool:
+    """True when ``value`` without surrounding whitespace is pure ASCII (see the module docstring)."""
+    return value.strip().isascii()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -57,7 +57,7 @@ def _is_ascii(waarde: str) -> bool:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def parse_bsn(waarde: str) -> str:
+def parse_bsn(value: str) -> str:
     """Validate a BSN and return its compact 9-digit form.
 
     Input: str. Surrounding whitespace and the separators stdnum allows ("1112.22.333") are removed; a
@@ -67,19 +67,19 @@ def parse_bsn(waarde: str) -> str:
     "12" to a valid-looking 000000012; only one dropped leading zero is plausible).
     Source rule: python-stdnum nl.bsn (elfproef); BRP / Wet algemene bepalingen burgerservicenummer.
     """
-    if not isinstance(waarde, str) or not _is_ascii(waarde):
+    if not isinstance(value, str) or not _is_ascii(value):
         raise Afwijzing(BSN_ONGELDIG)
     try:
-        compact = _stdnum_bsn.validate(waarde)
+        compact = _stdnum_bsn.validate(value)
     except ValidationError as error:
         raise Afwijzing(BSN_ONGELDIG) from error
     # validate() has accepted the input, so it holds only digits and separators; count the digits.
-    if sum(char in _ASCII_CIJFERS for char in waarde) < 8:
+    if sum(char in _ASCII_CIJFERS for char in value) < 8:
         raise Afwijzing(BSN_ONGELDIG)
     return compact
 
 
-def parse_onderwijsnummer(waarde: str) -> str:
+def parse_onderwijsnummer(value: str) -> str:
     """Validate an onderwijsnummer and return its compact 9-digit form.
 
     Input: str (separators as for the BSN are allowed). Output: str of 9 ASCII digits starting with "10".
@@ -87,10 +87,10 @@ def parse_onderwijsnummer(waarde: str) -> str:
     character, does not start with 10, is not 9 digits, or its weighted sum is not 5 modulo 11.
     Source rule: python-stdnum nl.onderwijsnummer (DUO onderwijsnummer for pupils without a BSN).
     """
-    if not isinstance(waarde, str) or not _is_ascii(waarde):
+    if not isinstance(value, str) or not _is_ascii(value):
         raise Afwijzing(ONDERWIJSNUMMER_ONGELDIG)
     try:
-        return _stdnum_onderwijsnummer.validate(waarde)
+        return _stdnum_onderwijsnummer.validate(value)
     except ValidationError as error:
         raise Afwijzing(ONDERWIJSNUMMER_ONGELDIG) from error
 
@@ -143,8 +143,8 @@ class Leerlingnummer:
         return f"{self.soort}:{self.waarde}"
 
 
-def _is_empty(waarde: str | None) -> bool:
-    return waarde is None or (isinstance(waarde, str) and not waarde.strip())
+def _is_empty(value: str | None) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def parse_leerlingnummer(bsn: str | None, onderwijsnummer: str | None) -> Leerlingnummer:
@@ -169,19 +169,19 @@ def parse_leerlingnummer(bsn: str | None, onderwijsnummer: str | None) -> Leerli
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _is_exact_brin(waarde: str, length: int) -> bool:
-    """True when ``waarde`` is a stdnum-valid BRIN of ``length`` characters that stdnum need not rewrite."""
+def _is_exact_brin(value: str, length: int) -> bool:
+    """True when ``value`` is a stdnum-valid BRIN of ``length`` characters that stdnum need not rewrite."""
     # stdnum.compact upper-cases and drops separators; we want the sender to send the canonical code,
     # so any rewrite counts as invalid.
     return (
-        waarde.isascii()
-        and len(waarde) == length
-        and _stdnum_brin.compact(waarde) == waarde
-        and _stdnum_brin.is_valid(waarde)
+        value.isascii()
+        and len(value) == length
+        and _stdnum_brin.compact(value) == value
+        and _stdnum_brin.is_valid(value)
     )
 
 
-def parse_brin(waarde: str) -> str:
+def parse_brin(value: str) -> str:
     """Validate a BRIN4 (instellingscode) and return it.
 
     Input: str; surrounding whitespace is removed. Output: str matching ``[0-9]{2}[A-Z]{2}``, e.g. "25BE".
@@ -189,12 +189,12 @@ def parse_brin(waarde: str) -> str:
     is not in canonical form (lower case, inner spaces: no silent correction, so sender and broker agree).
     Source rule: python-stdnum nl.brin (format only; existence is checked against DUO data elsewhere).
     """
-    if not isinstance(waarde, str):
+    if not isinstance(value, str):
         raise Afwijzing(BRIN_ONGELDIG)
-    waarde = waarde.strip()
-    if not _is_exact_brin(waarde, 4):
+    value = value.strip()
+    if not _is_exact_brin(value, 4):
         raise Afwijzing(BRIN_ONGELDIG)
-    return waarde
+    return value
 
 
 def parse_vestigingscode(brin: str, code: str) -> str:
@@ -218,16 +218,16 @@ def parse_vestigingscode(brin: str, code: str) -> str:
     return code
 
 
-def parse_crebo(waarde: str) -> str:
+def parse_crebo(value: str) -> str:
     """Validate a crebo code (MBO programme code) and return it.
 
     Input: str; surrounding whitespace is removed. Output: str of exactly 5 ASCII digits, e.g. "25180".
     Raises ``Afwijzing(CREBO_ONGELDIG)`` otherwise.
     Source rule: SBB/DUO kwalificatiedossier (crebo = Centraal Register Beroepsopleidingen), 5 digits.
     """
-    if not isinstance(waarde, str) or not _CREBO_PATROON.match(waarde.strip()):
+    if not isinstance(value, str) or not _CREBO_PATROON.match(value.strip()):
         raise Afwijzing(CREBO_ONGELDIG)
-    return waarde.strip()
+    return value.strip()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ def parse_crebo(waarde: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def parse_postcode(waarde: str) -> str:
+def parse_postcode(value: str) -> str:
     """Validate a Dutch postcode and return it without space.
 
     Input: str in any form python-stdnum accepts ("1234 AB", "1234ab", "NL-1234AB"). Output: str like
@@ -244,15 +244,15 @@ def parse_postcode(waarde: str) -> str:
     not match ``[1-9][0-9]{3}[A-Z]{2}``, or uses the unused letter pairs SA, SD or SS.
     Source rule: python-stdnum nl.postcode; DUO RIO XSD Postcode-v02.
     """
-    if not isinstance(waarde, str) or not _is_ascii(waarde):
+    if not isinstance(value, str) or not _is_ascii(value):
         raise Afwijzing(POSTCODE_ONGELDIG)
     try:
-        return _stdnum_postcode.validate(waarde).replace(" ", "")
+        return _stdnum_postcode.validate(value).replace(" ", "")
     except ValidationError as error:
         raise Afwijzing(POSTCODE_ONGELDIG) from error
 
 
-def parse_gemeentecode(waarde: str) -> str:
+def parse_gemeentecode(value: str) -> str:
     """Validate a CBS gemeentecode and return it as 4 zero-padded digits.
 
     Input: str as "0363", "363" (DUO loaders that read it as an integer) or "GM0363" (CBS StatLine form);
@@ -261,9 +261,9 @@ def parse_gemeentecode(waarde: str) -> str:
     Existence in the current gemeente list is checked against reference data elsewhere.
     Source rule: CBS gemeentecode (Gemeentelijke indeling); DUO open data column GEMEENTENUMMER.
     """
-    if not isinstance(waarde, str):
+    if not isinstance(value, str):
         raise Afwijzing(GEMEENTECODE_ONGELDIG)
-    match = _GEMEENTECODE_PATROON.match(waarde.strip())
+    match = _GEMEENTECODE_PATROON.match(value.strip())
     if match is None:
         raise Afwijzing(GEMEENTECODE_ONGELDIG)
     cijfers = match.group("cbs") or match.group("kaal")

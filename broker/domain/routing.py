@@ -71,10 +71,10 @@ def ontvangers(
 
 def _unique(partijen: Iterable[Partij]) -> Iterator[Partij]:
     """Yield each party once, in first-seen order (Partij is a frozen, hashable dataclass)."""
-    gezien: set[Partij] = set()
+    seen: set[Partij] = set()
     for partij in partijen:
-        if partij not in gezien:
-            gezien.add(partij)
+        if partij not in seen:
+            seen.add(partij)
             yield partij
 
 

@@ -138,7 +138,7 @@ class Mutatie(StrEnum):
     AFMELDEN = "afmelden"
 
 
-def check_mutatie(mutatie: Mutatie, reden: AfmeldReden | None) -> None:
+def check_mutatie(mutatie: Mutatie, reason: AfmeldReden | None) -> None:
     """Check that a reason is given exactly when the mutation is ``afmelden``.
 
     Input: a Mutatie and an optional AfmeldReden. Output: None.
@@ -148,20 +148,20 @@ def check_mutatie(mutatie: Mutatie, reden: AfmeldReden | None) -> None:
     Source rule: VVA flow a (the school reports every change, with the reason for withdrawal).
     """
     mutatie = parse_mutatie(mutatie)
-    if reden is not None:
-        reden = parse_afmeldreden(reden)
-    if (mutatie is Mutatie.AFMELDEN) != (reden is not None):
+    if reason is not None:
+        reason = parse_afmeldreden(reason)
+    if (mutatie is Mutatie.AFMELDEN) != (reason is not None):
         raise Afwijzing(REDEN_ONTBREEKT_OF_ONGELDIG)
 
 
 _E = TypeVar("_E", bound=StrEnum)
 
 
-def _parse_enum(soort: type[_E], waarde: str, melding: Melding) -> _E:
-    if not isinstance(waarde, str):
+def _parse_enum(kind: type[_E], value: str, melding: Melding) -> _E:
+    if not isinstance(value, str):
         raise Afwijzing(melding)
     try:
-        return soort(waarde.strip())
+        return kind(value.strip())
     except ValueError as error:
         raise Afwijzing(melding) from error
 

@@ -85,9 +85,9 @@ def normalise_rmc(code: str | int) -> str:
     return str(int(text))
 
 
-def _require_canonical(waarde: str, parser: Callable[[str], str], field: str) -> None:
+def _require_canonical(value: str, parser: Callable[[str], str], field: str) -> None:
     try:
-        canonical = parser(waarde) == waarde
+        canonical = parser(value) == value
     except ValueError:
         canonical = False
     if not canonical:
@@ -99,8 +99,8 @@ def _code_set(values: Iterable[str], parser: Callable[[str], str], field: str) -
     if isinstance(values, str):
         raise TypeError(f"{field} moet een verzameling codes zijn, geen losse string")
     resultaat = frozenset(values)
-    for waarde in resultaat:
-        _require_canonical(waarde, parser, field)
+    for value in resultaat:
+        _require_canonical(value, parser, field)
     return resultaat
 
 
@@ -144,8 +144,8 @@ class Partij:
         set_(self, "_rmc_normalised", frozenset(normalise_rmc(code) for code in self.rmc_regios))
 
 
-def _require_date(waarde: object, field: str) -> None:
-    if isinstance(waarde, datetime) or not isinstance(waarde, date):
+def _require_date(value: object, field: str) -> None:
+    if isinstance(value, datetime) or not isinstance(value, date):
         raise ValueError(f"{field} moet een date zijn, geen datetime")
 
 
@@ -202,14 +202,14 @@ class AanmeldingFeit:
             raise ValueError("intake moet een Intake zijn")
 
 
-def _optional_canonical(waarde: str | None, parser: Callable[[str], str], field: str) -> None:
-    if waarde is not None:
-        _require_canonical(waarde, parser, field)
+def _optional_canonical(value: str | None, parser: Callable[[str], str], field: str) -> None:
+    if value is not None:
+        _require_canonical(value, parser, field)
 
 
-def _optioneel_rmc(waarde: str | None) -> None:
-    if waarde is not None:
-        normalise_rmc(waarde)
+def _optioneel_rmc(value: str | None) -> None:
+    if value is not None:
+        normalise_rmc(value)
 
 
 @dataclass(frozen=True)

@@ -60,14 +60,14 @@ def read_addressing(
     wsa:Action), EK0022/EK0021 (no valid OIN in To/From), EK0023 (MessageID not a UUID).
     """
     blocks = _per_name(envelop.wsa)
-    for naam, mandatory in (
+    for name, mandatory in (
         ("To", FaultCode.CLIENT_DK0005),
         ("Action", FaultCode.CLIENT_DK0006),
         ("MessageID", FaultCode.CLIENT_DK0007),
         ("From", FaultCode.CLIENT_EK0020),
     ):
-        if naam not in blocks:
-            raise EdukoppelingFault(mandatory, f"wsa:MessageAddressingHeaderRequired {naam}")
+        if name not in blocks:
+            raise EdukoppelingFault(mandatory, f"wsa:MessageAddressingHeaderRequired {name}")
     _check_rest(blocks, envelop)
     to, action = _simple(blocks["To"]), _simple(blocks["Action"])
     message_id = _simple(blocks["MessageID"], error=FaultCode.CLIENT_EK0023)
@@ -89,10 +89,10 @@ def read_addressing(
             "endpoint waarnaar u stuurt",
         )
     _epr_address(blocks["From"])
-    for naam in ("ReplyTo", "FaultTo"):
-        if naam in blocks and _epr_address(blocks[naam]) not in (WSA_ANONYMOUS, WSA_NONE):
+    for name in ("ReplyTo", "FaultTo"):
+        if name in blocks and _epr_address(blocks[name]) not in (WSA_ANONYMOUS, WSA_NONE):
             raise EdukoppelingFault(
-                FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {naam} not anonymous"
+                FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {name} not anonymous"
             )
     relates_to = _relates_to(blocks["RelatesTo"]) if "RelatesTo" in blocks else None
     return Addressing(to, to_oin, action, message_id, from_address, from_oin, relates_to)
@@ -110,34 +110,34 @@ def _expected_to(to_oin: str, broker_oins: tuple[str, ...]) -> str:
 
 def _relates_to(block: etree._Element) -> str:
     # A9: a MessageID, without RelationshipType or with the reply relationship.
-    soort = block.get("RelationshipType")
-    waarde = _simple(block)
-    if soort not in (None, f"{WSA}/reply") or not is_uuid(waarde):
+    kind = block.get("RelationshipType")
+    value = _simple(block)
+    if kind not in (None, f"{WSA}/reply") or not is_uuid(value):
         raise EdukoppelingFault(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader RelatesTo")
-    return waarde
+    return value
 
 
 def _per_name(blocks: tuple[etree._Element, ...]) -> dict[str, etree._Element]:
-    per_naam: dict[str, etree._Element] = {}
+    per_name: dict[str, etree._Element] = {}
     for block in blocks:
-        naam = etree.QName(block).localname
-        if naam in per_naam:
-            raise EdukoppelingFault(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader duplicate {naam}")
-        per_naam[naam] = block
-    return per_naam
+        name = etree.QName(block).localname
+        if name in per_name:
+            raise EdukoppelingFault(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader duplicate {name}")
+        per_name[name] = block
+    return per_name
 
 
 def _check_rest(blocks: dict[str, etree._Element], envelop: Envelope) -> None:
     """After the presence checks: other wsa headers only as anonymous/none and never with
     mustUnderstand (we do not process them; A6, H104); WS-Addressing 2004 headers beside a complete
     2005/08 set are unknown headers (T7)."""
-    for naam, block in blocks.items():
-        if naam in _BEKEND:
+    for name, block in blocks.items():
+        if name in _BEKEND:
             continue
         if must_understand(block):
-            raise EdukoppelingFault(FaultCode.MUST_UNDERSTAND, f"wsa:{naam} with mustUnderstand")
+            raise EdukoppelingFault(FaultCode.MUST_UNDERSTAND, f"wsa:{name} with mustUnderstand")
         if text(block) not in (WSA_ANONYMOUS, WSA_NONE):
-            raise EdukoppelingFault(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {naam}")
+            raise EdukoppelingFault(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {name}")
     if envelop.old_wsa:
         raise EdukoppelingFault(FaultCode.CLIENT_DK0010, "header in an old WS-Addressing namespace")
 
@@ -147,10 +147,10 @@ def _simple(block: etree._Element, error: FaultCode = FaultCode.CLIENT_DK0011) -
         raise EdukoppelingFault(
             FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {etree.QName(block).localname} has elements"
         )
-    waarde = text(block)
-    if len(waarde) > MAX_WAARDE:
+    value = text(block)
+    if len(value) > MAX_WAARDE:
         raise EdukoppelingFault(error, f"xml:Limit {etree.QName(block).localname} too long")
-    return waarde
+    return value
 
 
 def _address(block: etree._Element) -> str:
@@ -168,13 +168,13 @@ def _epr_address(block: etree._Element) -> str:
 
 
 def _check_soapaction(soapaction: str, action: str) -> None:
-    waarde = soapaction.strip()
-    if len(waarde) >= 2 and waarde[0] == waarde[-1] == '"':
-        waarde = waarde[1:-1]
+    value = soapaction.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
     else:
         # WS-I BP R2744: the SOAPAction header is a quoted string.
         raise EdukoppelingFault(FaultCode.CLIENT_DK0003, "SOAPAction not quoted")
-    if waarde not in ("", action):
+    if value not in ("", action):
         raise EdukoppelingFault(FaultCode.CLIENT_DK0003, "SOAPAction differs from wsa:Action")
 
 
@@ -182,27 +182,27 @@ def _oin(address: str, error: FaultCode) -> str:
     if _WITRUIMTE.search(address):
         raise EdukoppelingFault(error, "whitespace in address")
     try:
-        delen = urlsplit(address)
-        pairs = parse_qsl(delen.query, keep_blank_values=True, strict_parsing=False)
+        url = urlsplit(address)
+        pairs = parse_qsl(url.query, keep_blank_values=True, strict_parsing=False)
     except ValueError:
         raise EdukoppelingFault(error, "address not a URI") from None
-    oins = [waarde for sleutel, waarde in pairs if sleutel.lower() == "oin"]
+    oins = [value for key, value in pairs if key.lower() == "oin"]
     if len(oins) != 1 or not is_valid_oin(oins[0]):
         raise EdukoppelingFault(error, "no single valid oin parameter")
-    if not delen.scheme:
+    if not url.scheme:
         # A3: an absolute URI (or the anonymous URI) with the oin parameter.
         raise EdukoppelingFault(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader address not absolute")
     return oins[0]
 
 
-def is_uuid(waarde: str) -> bool:
+def is_uuid(value: str) -> bool:
     """True for ``urn:uuid:<uuid>`` or a bare UUID in the 8-4-4-4-12 hex form, any case, ASCII only
     (A7, O8)."""
-    core = m.group(1) if (m := _URN_UUID.match(waarde)) else waarde
+    core = m.group(1) if (m := _URN_UUID.match(value)) else value
     return _UUID.match(core) is not None
 
 
-def message_id_key(waarde: str) -> str:
+def message_id_key(value: str) -> str:
     """The key a MessageID is remembered and compared by: the UUID without an ASCII ``urn:uuid:``
     prefix (any case), lower-cased, so "urn:uuid:X" and a bare "X" name the same message (A7).
 
@@ -210,7 +210,7 @@ def message_id_key(waarde: str) -> str:
     answer's RelatesTo both compare by it.
     Input: any str (callers check ``is_uuid`` first where it matters). Output: str. Never raises.
     """
-    core = m.group(1) if (m := _URN_UUID.match(waarde)) else waarde
+    core = m.group(1) if (m := _URN_UUID.match(value)) else value
     # A UUID is ASCII, so lower() cannot turn another character into one of its hex letters.
     return core.lower()
 
@@ -220,11 +220,11 @@ def read_before_fault(envelop: Envelope) -> tuple[str | None, str | None]:
     addressing checks completed (F5: RelatesTo and To when readable). Never raises."""
     message_id = from_oin = None
     for block in envelop.wsa:
-        naam = etree.QName(block).localname
+        name = etree.QName(block).localname
         try:
-            if naam == "MessageID" and is_uuid(waarde := _simple(block)):
-                message_id = waarde
-            elif naam == "From":
+            if name == "MessageID" and is_uuid(value := _simple(block)):
+                message_id = value
+            elif name == "From":
                 from_oin = _oin(_address(block), FaultCode.CLIENT_EK0021)
         except EdukoppelingFault:
             continue

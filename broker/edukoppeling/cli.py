@@ -37,9 +37,9 @@ def envelope() -> None:
     "--cert", "certificaat", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option(
-    "--out", "uit", type=click.Path(dir_okay=False, path_type=Path), help="Default: standard output."
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Default: standard output."
 )
-def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> None:
+def sign(bestand: Path, sleutel: Path, certificaat: Path, out: Path | None) -> None:
     """Sign envelope BESTAND as profile 2W-be-S: Timestamp (now, +300 s), BinarySecurityToken, and
     one SHA-256 reference per wsa header, the Body and the Timestamp (WUS WB004)."""
     try:
@@ -52,10 +52,10 @@ def sign(bestand: Path, sleutel: Path, certificaat: Path, uit: Path | None) -> N
         raise click.ClickException(str(error)) from None
     signer.sign(root, datetime.now(UTC))
     data = to_bytes(root)
-    if uit is None:
+    if out is None:
         sys.stdout.buffer.write(data)
     else:
-        uit.write_bytes(data)
+        out.write_bytes(data)
 
 
 @envelope.command("verify")
@@ -99,13 +99,13 @@ def verify(runtime, bestand: Path, moment, trusted, crls, embedded: bool, everyo
         raise click.UsageError("give --trust CERT (one or more) or --trust-embedded")
     now = moment.replace(tzinfo=UTC) if moment else datetime.now(UTC)
     try:
-        oin, aantal = _check(runtime, bestand.read_bytes(), now, trusted, crls, everyone)
+        oin, count = _check(runtime, bestand.read_bytes(), now, trusted, crls, everyone)
     except EdukoppelingFault as error:
         click.echo(f"{error.code}: {error.faultstring} ({error.reden})")
         sys.exit(1)
     except ValueError as error:  # a trust store the installation refuses (a demo CA in production)
         raise click.ClickException(str(error)) from None
-    click.echo(f"valid (signed by OIN {oin}, {aantal} signed parts)")
+    click.echo(f"valid (signed by OIN {oin}, {count} signed parts)")
 
 
 def _check(runtime, raw: bytes, now: datetime, trusted, crls, everyone: bool) -> tuple[str, int]:

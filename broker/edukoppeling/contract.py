@@ -76,22 +76,22 @@ class Contract:
     def schema(self) -> etree.XMLSchema:
         return etree.XMLSchema(etree.parse(str(self.map / "xsd" / XSD_BESTAND), safe_xml_parser()))
 
-    def dienst(self, sleutel: str) -> Dienst:
-        return next(d for d in self.diensten.values() if d.service_id == sleutel)
+    def dienst(self, wanted: str) -> Dienst:
+        return next(d for d in self.diensten.values() if d.service_id == wanted)
 
-    def validate(self, operatie: Operation, inhoud: etree._Element) -> None:
-        """Check that ``inhoud`` (the Body child) is a valid ``operatie`` request.
+    def validate(self, operatie: Operation, content: etree._Element) -> None:
+        """Check that ``content`` (the Body child) is a valid ``operatie`` request.
 
         Raises ``EdukoppelingFault`` Client.DK0004 with the first violation (element path and reason,
         no values) as detail (F3; Action/Body mismatch per A8).
         """
-        if inhoud.tag != operatie.input_:
+        if content.tag != operatie.input_:
             raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0004,
                 "Body element does not match wsa:Action",
                 f"De Body moet het element {etree.QName(operatie.input_).localname} bevatten voor deze wsa:Action.",
             )
-        self.validate_element(inhoud)
+        self.validate_element(content)
 
     def validate_element(self, element: etree._Element) -> None:
         """Validate ``element`` against the XSD; ``EdukoppelingFault`` DK0004 on the first violation."""
@@ -118,7 +118,7 @@ def _explanation(error) -> str:
 def _read_wsdl(path: Path) -> Dienst:
     doc = etree.parse(str(path), safe_xml_parser()).getroot()
     ns = {"w": WSDL_NS, "s": WSDL_SOAP_NS}
-    doel = doc.get("targetNamespace")
+    target_ns = doc.get("targetNamespace")
     schema_ns = doc.nsmap["vva"]
     locatie = doc.find("w:service/w:port/s:address", ns).get("location")
     operaties = {}
@@ -133,11 +133,11 @@ def _read_wsdl(path: Path) -> Dienst:
             input_=_element_of(doc, input_.get("message"), schema_ns),
             output=_element_of(doc, output.get("message"), schema_ns),
         )
-    service_id = doel.rsplit(":", 1)[-1]
+    service_id = target_ns.rsplit(":", 1)[-1]
     return Dienst(service_id=service_id, path=urlsplit(locatie).path, wsdl=path, operaties=operaties)
 
 
 def _element_of(doc: etree._Element, message: str, schema_ns: str) -> str:
-    naam = message.split(":", 1)[-1]
-    part = doc.find(f"{{{WSDL_NS}}}message[@name='{naam}']/{{{WSDL_NS}}}part")
+    name = message.split(":", 1)[-1]
+    part = doc.find(f"{{{WSDL_NS}}}message[@name='{name}']/{{{WSDL_NS}}}part")
     return f"{{{schema_ns}}}{part.get('element').split(':', 1)[-1]}"

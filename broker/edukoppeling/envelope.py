@@ -41,10 +41,10 @@ def read_envelope(root: etree._Element, wss_allowed: bool) -> Envelope:
     other header outside WS-Addressing and WS-Security (T7, O7).
     """
     if root.tag != q(SOAP11, "Envelope"):
-        reden = (
+        reason = (
             "soap:VersionMismatch SOAP 1.2" if root.tag == q(SOAP12, "Envelope") else "no SOAP 1.1 Envelope"
         )
-        raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, reden)
+        raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, reason)
     children = _elements(root)
     names = [kind.tag for kind in children]
     if names not in ([q(SOAP11, "Body")], [q(SOAP11, "Header"), q(SOAP11, "Body")]):
@@ -52,21 +52,21 @@ def read_envelope(root: etree._Element, wss_allowed: bool) -> Envelope:
     if (root.text or "").strip() or any((kind.tail or "").strip() for kind in root):
         raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed text in Envelope")
     body = children[-1]
-    inhoud = _body_content(body)
+    content = _body_content(body)
     header = children[0] if len(children) == 2 else None
-    for deel in (body, header):
-        if deel is not None and q(SOAP11, "encodingStyle") in deel.attrib:
+    for part in (body, header):
+        if part is not None and q(SOAP11, "encodingStyle") in part.attrib:
             raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0004, "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
             )
-        if deel is not None and ((deel.text or "").strip() or any((k.tail or "").strip() for k in deel)):
+        if part is not None and ((part.text or "").strip() or any((k.tail or "").strip() for k in part)):
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed text in Header or Body")
     if q(SOAP11, "encodingStyle") in root.attrib:
         raise EdukoppelingFault(
             FaultCode.CLIENT_DK0004, "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
         )
     wsa, security, old = _headers(header, wss_allowed)
-    return Envelope(root, body, inhoud, wsa, security, old)
+    return Envelope(root, body, content, wsa, security, old)
 
 
 def _body_content(body: etree._Element) -> etree._Element:
@@ -75,8 +75,8 @@ def _body_content(body: etree._Element) -> etree._Element:
         raise EdukoppelingFault(
             FaultCode.CLIENT_DK0004, "Body child count", "De Body moet precies één element bevatten."
         )
-    inhoud = elements[0]
-    for element in inhoud.iter(etree.Element):
+    content = elements[0]
+    for element in content.iter(etree.Element):
         if element.tag.startswith(f"{{{XINCLUDE}}}"):
             raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0004, "xml:Forbidden XInclude", "XInclude is niet toegestaan."
@@ -89,11 +89,11 @@ def _body_content(body: etree._Element) -> etree._Element:
                 "xml:Forbidden SOAP encoding",
                 "SOAP-encoding en href-verwijzingen zijn niet toegestaan.",
             )
-    if q(SOAP11, "encodingStyle") in inhoud.attrib:
+    if q(SOAP11, "encodingStyle") in content.attrib:
         raise EdukoppelingFault(
             FaultCode.CLIENT_DK0004, "xml:Forbidden SOAP encoding", "SOAP-encoding is niet toegestaan."
         )
-    return inhoud
+    return content
 
 
 def must_understand(block: etree._Element) -> bool:

@@ -24,8 +24,8 @@ def rsa_key(certificaat: x509.Certificate) -> rsa.RSAPublicKey | None:
     which is then never loaded. Raises ValueError for an RSA key that does not parse."""
     if certificaat.public_key_algorithm_oid not in _RSA:
         return None
-    sleutel = certificaat.public_key()
-    return sleutel if isinstance(sleutel, rsa.RSAPublicKey) else None
+    key = certificaat.public_key()
+    return key if isinstance(key, rsa.RSAPublicKey) else None
 
 
 def is_ec(certificaat: x509.Certificate) -> bool:

@@ -16,6 +16,6 @@ WSA_NONE = "http://www.w3.org/2005/08/addressing/none"
 WSA_FAULT_ACTION = "http://www.w3.org/2005/08/addressing/soap/fault"
 
 
-def q(ns: str, naam: str) -> str:
+def q(ns: str, name: str) -> str:
     """Clark notation ``{ns}naam`` as lxml uses for tags."""
-    return f"{{{ns}}}{naam}"
+    return f"{{{ns}}}{name}"

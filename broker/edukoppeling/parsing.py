@@ -58,7 +58,7 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_bericht(raw: bytes, limieten: Limits = Limits()) -> etree._Element:
+def parse_bericht(raw: bytes, limits: Limits = Limits()) -> etree._Element:
     """Parse the request bytes into the one tree every later step reads.
 
     Input: the HTTP body. Output: the root element. Raises ``EdukoppelingFault``:
@@ -70,24 +70,24 @@ def parse_bericht(raw: bytes, limieten: Limits = Limits()) -> etree._Element:
     text = _check_utf8(raw)
     if "<!DOCTYPE" in text or "<!ENTITY" in text:
         raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden DOCTYPE or ENTITY")
-    if raw.count(b"<") > 2 * limieten.elements + 100:
+    if raw.count(b"<") > 2 * limits.elements + 100:
         # Every element costs at least one '<': refuse before libxml2 builds a tree of them (H89).
         raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element count")
     try:
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError:
         raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Malformed") from None
-    _check_structure(root, limieten, raw)
+    _check_structure(root, limits, raw)
     return root
 
 
 def _check_utf8(raw: bytes) -> str:
-    inhoud = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
+    content = raw[len(_BOM) :] if raw.startswith(_BOM) else raw
     try:
-        text = inhoud.decode("utf-8", errors="strict")
+        text = content.decode("utf-8", errors="strict")
     except UnicodeDecodeError:
         raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding not UTF-8") from None
-    declaration = _DECLARATIE.match(inhoud)
+    declaration = _DECLARATIE.match(content)
     if declaration and declaration.group(1).lower() not in (b"utf-8", b"utf8"):
         raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding declaration not UTF-8")
     if _VERBODEN_TEKENS.search(text):
@@ -95,22 +95,22 @@ def _check_utf8(raw: bytes) -> str:
     return text
 
 
-def _check_structure(root: etree._Element, limieten: Limits, raw: bytes) -> None:
-    if limieten.depth == Limits.depth and _bounded_by_counts(raw, limieten) and not _TOO_DEEP_OR_PI(root):
+def _check_structure(root: etree._Element, limits: Limits, raw: bytes) -> None:
+    if limits.depth == Limits.depth and _bounded_by_counts(raw, limits) and not _TOO_DEEP_OR_PI(root):
         return
-    _walk_structure(root, limieten, raw)
+    _walk_structure(root, limits, raw)
 
 
-def _bounded_by_counts(raw: bytes, limieten: Limits) -> bool:
+def _bounded_by_counts(raw: bytes, limits: Limits) -> bool:
     """Whether counts on the bytes alone keep every limit but depth and PIs: every element and child
     starts with a '<', every attribute and namespace declaration has a '=' (no entities, no DTD
     defaults), no attribute value is longer than the message. Most messages are this small: the
     tree walk in Python is then left to the (rare) message that needs it (issue 18)."""
     tags = raw.count(b"<")
     return (
-        tags <= min(limieten.elements, limieten.children)
-        and len(raw) <= limieten.attribute_value
-        and raw.count(b"=") + raw.count(b"xmlns") <= limieten.attributes
+        tags <= min(limits.elements, limits.children)
+        and len(raw) <= limits.attribute_value
+        and raw.count(b"=") + raw.count(b"xmlns") <= limits.attributes
     )
 
 
@@ -121,9 +121,9 @@ _TOO_DEEP_OR_PI = etree.XPath(
 )
 
 
-def _walk_structure(root: etree._Element, limieten: Limits, raw: bytes) -> None:
-    aantal = most_attributes = 0
-    values_maybe_too_long = len(raw) > limieten.attribute_value  # no entities: references only shrink
+def _walk_structure(root: etree._Element, limits: Limits, raw: bytes) -> None:
+    elements_seen = most_attributes = 0
+    values_maybe_too_long = len(raw) > limits.attribute_value  # no entities: references only shrink
     stack = [(root, 1)]
     while stack:
         element, depth = stack.pop()
@@ -131,14 +131,14 @@ def _walk_structure(root: etree._Element, limieten: Limits, raw: bytes) -> None:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden processing instruction")
         if not isinstance(element.tag, str):
             continue  # comments: harmless here, handled where text is read
-        aantal += 1
-        if depth > limieten.depth:
+        elements_seen += 1
+        if depth > limits.depth:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element depth")
         attributes = element.attrib
         most_attributes = max(most_attributes, len(attributes))
-        if values_maybe_too_long and any(len(w) > limieten.attribute_value for w in attributes.values()):
+        if values_maybe_too_long and any(len(w) > limits.attribute_value for w in attributes.values()):
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute size")
-        if len(element) > limieten.children or aantal > limieten.elements:
+        if len(element) > limits.children or elements_seen > limits.elements:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit element count")
         stack.extend((kind, depth + 1) for kind in element)
     # A PI before or after the root element is a sibling of the root, not a descendant.
@@ -147,11 +147,11 @@ def _walk_structure(root: etree._Element, limieten: Limits, raw: bytes) -> None:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Forbidden processing instruction")
     # No element declares more namespaces than the message spells "xmlns" (strict UTF-8, no entities),
     # so only a message where that bound could break the limit is counted declaration by declaration.
-    if most_attributes + raw.count(b"xmlns") > limieten.attributes:
-        _check_declarations(raw, limieten)
+    if most_attributes + raw.count(b"xmlns") > limits.attributes:
+        _check_declarations(raw, limits)
 
 
-def _check_declarations(raw: bytes, limieten: Limits) -> None:
+def _check_declarations(raw: bytes, limits: Limits) -> None:
     """Attributes plus namespace declarations per element, counted from the parser's events: the tree
     shows a re-declared prefix (same or other URI) not at all, so ``nsmap`` cannot count them (H87)."""
     declarations = 0
@@ -160,10 +160,10 @@ def _check_declarations(raw: bytes, limieten: Limits) -> None:
         events=("start-ns", "start"),
         **SAFE_PARSER_OPTIONS,
     )
-    for event, waarde in events:
+    for event, value in events:
         if event == "start-ns":
             declarations += 1  # the declarations of the element whose "start" comes next
             continue
-        if len(waarde.attrib) + declarations > limieten.attributes:
+        if len(value.attrib) + declarations > limits.attributes:
             raise EdukoppelingFault(FaultCode.VERSION_MISMATCH_DK0001, "xml:Limit attribute count")
         declarations = 0

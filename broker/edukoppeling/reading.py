@@ -17,13 +17,13 @@ def make_readable(element: etree._Element) -> None:
     """Join the text around every comment in ``element``'s subtree, drop the comments, and strip the
     surrounding whitespace of every element that holds only text."""
     for comment in list(element.iter(etree.Comment)):
-        ouder, tail = comment.getparent(), comment.tail or ""
+        parent, tail = comment.getparent(), comment.tail or ""
         previous = comment.getprevious()
         if previous is not None:
             previous.tail = (previous.tail or "") + tail
         else:
-            ouder.text = (ouder.text or "") + tail
-        ouder.remove(comment)
+            parent.text = (parent.text or "") + tail
+        parent.remove(comment)
     for sheet in element.iter(etree.Element):
         if len(sheet) == 0 and sheet.text is not None:
             sheet.text = sheet.text.strip()

@@ -25,9 +25,9 @@ def _envelope(action: str, relates_to: str | None, broker_oin: str, ontvanger_oi
     header = etree.SubElement(envelop, q(SOAP11, "Header"))
     message_id = new_message_id()
 
-    def block(naam: str, waarde: str | None = None) -> etree._Element:
-        element = etree.SubElement(header, q(WSA, naam), {q(WSU, "Id"): f"wsa-{naam}"})
-        element.text = waarde
+    def block(name: str, value: str | None = None) -> etree._Element:
+        element = etree.SubElement(header, q(WSA, name), {q(WSU, "Id"): f"wsa-{name}"})
+        element.text = value
         return element
 
     block("Action", action)
@@ -42,16 +42,16 @@ def _envelope(action: str, relates_to: str | None, broker_oin: str, ontvanger_oi
 
 
 def build_response(
-    inhoud: etree._Element, action: str, relates_to: str, broker_oin: str, ontvanger_oin: str
+    content: etree._Element, action: str, relates_to: str, broker_oin: str, ontvanger_oin: str
 ) -> tuple[etree._Element, str]:
-    """A response envelope around ``inhoud`` (the ``<op>Response`` element).
+    """A response envelope around ``content`` (the ``<op>Response`` element).
 
     Output: (the Envelope element, ready to be signed; the response's own MessageID). wsa:Action
     repeats the request action (R2), RelatesTo is the request MessageID verbatim (R4), From/To
     anonymous with OINs (R5, R6).
     """
     envelop, body, message_id = _envelope(action, relates_to, broker_oin, ontvanger_oin)
-    body.append(inhoud)
+    body.append(content)
     return envelop, message_id
 
 

@@ -99,17 +99,17 @@ class _CrlState:
 
     def van(self, issuer: x509.Certificate) -> tuple[x509.CertificateRevocationList, ...]:
         """The CRLs signed by ``issuer``'s key."""
-        sleutel = _spki(issuer)
-        if sleutel not in self._per_issuer:
-            self._per_issuer[sleutel] = tuple(c for c in self.crls if _has_signed(issuer, c))
-        return self._per_issuer[sleutel]
+        cache_key = _spki(issuer)
+        if cache_key not in self._per_issuer:
+            self._per_issuer[cache_key] = tuple(c for c in self.crls if _has_signed(issuer, c))
+        return self._per_issuer[cache_key]
 
 
 @dataclass(frozen=True)
 class _Verdict:
     oin: str
-    vanaf: datetime
-    tot: datetime
+    valid_from: datetime
+    valid_until: datetime
 
 
 class TrustStore:
@@ -117,9 +117,9 @@ class TrustStore:
 
     Input: ``ca_files`` (PEM or DER files, a PEM file may hold several certificates; self-signed ones
     are the roots, the others intermediates), ``crl_files`` (PEM or DER), ``crl_grace_s`` (seconds a
-    CRL may be used past its nextUpdate; O6 ``crl.grace_s``, default 0), ``productie`` (refuse test OINs
+    CRL may be used past its nextUpdate; O6 ``crl.grace_s``, default 0), ``production`` (refuse test OINs
     and demo CAs). Files are read once, here; ``reload_crls`` reads new CRLs.
-    Raises ``ValueError`` when there is no root, when a CRL has no nextUpdate, or (``productie``) when a
+    Raises ``ValueError`` when there is no root, when a CRL has no nextUpdate, or (``production``) when a
     CA is from the demo PKI; ``OSError`` when a file is unreadable. A CRL that no CA in a path signed is
     simply never used, so certificates under that CA get Server.DK0051 (fail closed, O6).
     """
@@ -129,7 +129,7 @@ class TrustStore:
         ca_files: Sequence[Path],
         crl_files: Sequence[Path],
         crl_grace_s: int = 0,
-        productie: bool = False,
+        production: bool = False,
         crl_watch_s: float = CRL_KIJK_S,
     ) -> None:
         if crl_grace_s < 0:
@@ -139,14 +139,14 @@ class TrustStore:
         self._between = [c for c in certificates if not _is_self_signed(c)]
         if not self._roots:
             raise ValueError("the trust store needs at least one self-signed root CA")
-        if productie:
+        if production:
             _refuse_demo_cas(certificates)
         _set_up_asn1_classes()
         # Shared by every request thread: built completely here, before any thread can see them.
         self._asn1_roots = tuple(_fully_built(_to_asn1(c)) for c in self._roots)
         self._asn1_intermediates = tuple(_fully_built(_to_asn1(c)) for c in self._between)
         self._grace = timedelta(seconds=crl_grace_s)
-        self._productie = productie
+        self._production = production
         self._crl_files = list(crl_files)
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple, _Verdict] = OrderedDict()
@@ -162,38 +162,38 @@ class TrustStore:
     def check_all(
         self,
         certificaat: x509.Certificate,
-        doel: Target,
+        purpose: Target,
         moment: datetime,
         extra_between: Sequence[x509.Certificate] = (),
     ) -> str:
-        """Decide whether ``certificaat`` may be used for ``doel`` at ``moment``; return its OIN.
+        """Decide whether ``certificaat`` may be used for ``purpose`` at ``moment``; return its OIN.
 
-        Input: the certificate (from the BinarySecurityToken or the TLS layer); ``doel`` "ondertekening"
+        Input: the certificate (from the BinarySecurityToken or the TLS layer); ``purpose`` "ondertekening"
         (message signature, S5) or "tls" (client certificate, T8); ``moment`` (time-zone
         aware; normally now); ``extra_between``: intermediates the peer sent (a TLS chain, at most
         ``MAX_TUSSEN``), used only to build a path, never trusted on their own. Output: the OIN in subject serialNumber (20 characters).
         Raises ``EdukoppelingFault`` per the table in the module docstring: Client.EK0031 (signing) or
         Client.EK0030 (TLS) for an untrusted, expired, revoked, weak or misused certificate; Client.EK0030
         for a missing or invalid OIN (both purposes); Server.DK0051 when revocation status is unknown
-        (O6, fail closed). ``reden`` names the audit class. ``ValueError`` for an unknown ``doel`` or a
+        (O6, fail closed). ``reden`` names the audit class. ``ValueError`` for an unknown ``purpose`` or a
         naive ``moment``.
         Source rules: Digikoppeling Beveiliging PKI001–PKI005; WUS WT002, WT004, WT005;
         T9, T10, O6; H34, H44–H49.
         A positive answer is reused for ``CACHE_S`` seconds of ``moment`` (never past a certificate's
         notAfter or a CRL's nextUpdate + grace, never across ``reload_crls``).
         """
-        if doel not in WEIGERCODE:
-            raise ValueError(f"doel must be 'ondertekening' or 'tls', not {doel!r}")
+        if purpose not in WEIGERCODE:
+            raise ValueError(f"doel must be 'ondertekening' or 'tls', not {purpose!r}")
         if moment.tzinfo is None:
             raise ValueError("moment must carry a time zone")
         self._refresh_crls_if_changed()
-        sleutel = (_fingerprint(certificaat), doel, tuple(_fingerprint(c) for c in extra_between))
+        cache_key = (_fingerprint(certificaat), purpose, tuple(_fingerprint(c) for c in extra_between))
         crls = self._crls  # one snapshot for the whole check, even if a reload happens meanwhile
-        if (oin := self._from_cache(sleutel, moment)) is not None:
+        if (oin := self._from_cache(cache_key, moment)) is not None:
             return oin
-        oin, geldig_tot = self._judge(certificaat, doel, moment, extra_between, crls)
+        oin, geldig_tot = self._judge(certificaat, purpose, moment, extra_between, crls)
         self._cached(
-            sleutel, _Verdict(oin, moment, min(geldig_tot, moment + timedelta(seconds=CACHE_S))), crls
+            cache_key, _Verdict(oin, moment, min(geldig_tot, moment + timedelta(seconds=CACHE_S))), crls
         )
         return oin
 
@@ -204,10 +204,10 @@ class TrustStore:
         bad CRL, and then keeps the CRLs in force (a broken download must not widen trust).
         """
         new_files = self._crl_files if crl_files is None else list(crl_files)
-        nieuw = self._read_crls(new_files)
+        new = self._read_crls(new_files)
         with self._lock:
             self._crl_files = new_files
-            self._crls = nieuw
+            self._crls = new
             self._cache.clear()
 
     def _refresh_crls_if_changed(self) -> None:
@@ -252,27 +252,27 @@ class TrustStore:
     def _judge(
         self,
         certificaat: x509.Certificate,
-        doel: Target,
+        purpose: Target,
         moment: datetime,
         extra_between: Sequence[x509.Certificate],
         crls: _CrlState,
     ) -> tuple[str, datetime]:
         """All checks for one certificate; return (OIN, the moment until which the answer holds)."""
-        _check_key(certificaat, doel)
+        _check_key(certificaat, purpose)
         if len(extra_between) > MAX_TUSSEN:
             raise _refuse(
-                doel,
+                purpose,
                 WsSecurityFault.FAILED_CHECK,
                 f"peer chain of {len(extra_between)} intermediates (> {MAX_TUSSEN})",
             )
-        _check_not_a_ca(certificaat, doel)
-        _check_validity(certificaat, moment, doel)
-        path = self._validate_path(certificaat, doel, self._validation_context(moment, extra_between, crls))
+        _check_not_a_ca(certificaat, purpose)
+        _check_validity(certificaat, moment, purpose)
+        path = self._validate_path(certificaat, purpose, self._validation_context(moment, extra_between, crls))
         chain = [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(include_root=True)]
         for ca in chain:
-            _check_validity(ca, moment, doel)
+            _check_validity(ca, moment, purpose)
         crl_until = self._check_crl_freshness(chain, moment, crls)
-        _check_usage(certificaat, doel)
+        _check_usage(certificaat, purpose)
         oin = self._check_oin(certificaat)
         return oin, min([crl_until, *(c.not_valid_after_utc for c in chain)])
 
@@ -298,7 +298,7 @@ class TrustStore:
         )
 
     def _validate_path(
-        self, certificaat: x509.Certificate, doel: Target, context: ValidationContext
+        self, certificaat: x509.Certificate, purpose: Target, context: ValidationContext
     ) -> ValidationPath:
         """Build and validate a path to a configured root in ``context``, with CRL checks on every
         non-root certificate; a refusal names what failed."""
@@ -308,7 +308,7 @@ class TrustStore:
             return asyncio.run(validator.async_validate_path())
         except pv.RevokedError as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_AUTHENTICATION, "certificate revoked (CRL)", error
+                purpose, WsSecurityFault.FAILED_AUTHENTICATION, "certificate revoked (CRL)", error
             ) from error
         except pv.StaleRevinfoError as error:
             raise _unknown(CRL_STALE, "CRL past nextUpdate + grace", error) from error
@@ -316,19 +316,19 @@ class TrustStore:
             raise _unknown(CRL_MISSING, "no usable CRL for a certificate in the path", error) from error
         except (pv.ExpiredError, pv.NotYetValidError) as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_AUTHENTICATION, "certificate in the path not valid now", error
+                purpose, WsSecurityFault.FAILED_AUTHENTICATION, "certificate in the path not valid now", error
             ) from error
         except pv.DisallowedAlgorithmError as error:
             raise _refuse(
-                doel, WsSecurityFault.INVALID_SECURITY, "weak algorithm in the path", error
+                purpose, WsSecurityFault.INVALID_SECURITY, "weak algorithm in the path", error
             ) from error
         except pv.InvalidCertificateError as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_CHECK, "untrusted: self-signed certificate", error
+                purpose, WsSecurityFault.FAILED_CHECK, "untrusted: self-signed certificate", error
             ) from error
         except (pv.PathBuildingError, pv.ValidationError) as error:
             raise _refuse(
-                doel, WsSecurityFault.FAILED_CHECK, "untrusted: no valid path to a configured root", error
+                purpose, WsSecurityFault.FAILED_CHECK, "untrusted: no valid path to a configured root", error
             ) from error
 
     def _check_crl_freshness(
@@ -342,25 +342,25 @@ class TrustStore:
         deadlines: list[datetime] = []
         for issuer in chain[:-1]:  # each one issued the next; the leaf issued nothing
             own = crls.van(issuer)
-            naam = issuer.subject.rfc4514_string(_NAMEN)
+            name = issuer.subject.rfc4514_string(_NAMEN)
             if not own:
-                raise _unknown(CRL_MISSING, f"no CRL from {naam}")
-            tot = max(crl.next_update_utc for crl in own if crl.next_update_utc) + self._grace
-            if moment > tot:
-                raise _unknown(CRL_STALE, f"CRL of {naam} past nextUpdate + grace")
-            deadlines.append(tot)
+                raise _unknown(CRL_MISSING, f"no CRL from {name}")
+            stale_at = max(crl.next_update_utc for crl in own if crl.next_update_utc) + self._grace
+            if moment > stale_at:
+                raise _unknown(CRL_STALE, f"CRL of {name} past nextUpdate + grace")
+            deadlines.append(stale_at)
         # Never empty: a party certificate is not itself a root (_check_not_a_ca).
         return min(deadlines)
 
     def _check_oin(self, certificaat: x509.Certificate) -> str:
         """The OIN from subject serialNumber: all 20 characters [0-9A-Z] (T10, OIN syntax; PKI001; H48);
         in production not a test OIN (prefix 00000099, OIN syntax). Raises ``EdukoppelingFault(Client.EK0030)``."""
-        aantal = len(certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER))
+        count = len(certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER))
         oin = oin_of(certificaat)
         if oin is None:
             text = (
                 "no OIN: subject has no serialNumber"
-                if aantal == 0
+                if count == 0
                 else "ambiguous OIN: several serialNumbers"
             )
             raise EdukoppelingFault(OIN_CODE, text, wss=WsSecurityFault.INVALID_SECURITY_TOKEN)
@@ -368,7 +368,7 @@ class TrustStore:
             raise EdukoppelingFault(
                 OIN_CODE, "invalid OIN in subject serialNumber", wss=WsSecurityFault.INVALID_SECURITY_TOKEN
             )
-        if self._productie and is_test_oin(oin):
+        if self._production and is_test_oin(oin):
             raise EdukoppelingFault(
                 OIN_CODE, "test OIN (00000099) in production", wss=WsSecurityFault.INVALID_SECURITY_TOKEN
             )
@@ -392,20 +392,20 @@ class TrustStore:
         )
         return _CrlState(tuple(crls), asn1)
 
-    def _from_cache(self, sleutel: tuple, moment: datetime) -> str | None:
+    def _from_cache(self, cache_key: tuple, moment: datetime) -> str | None:
         with self._lock:
-            verdict = self._cache.get(sleutel)
-        if verdict is not None and verdict.vanaf <= moment < verdict.tot:
+            verdict = self._cache.get(cache_key)
+        if verdict is not None and verdict.valid_from <= moment < verdict.valid_until:
             return verdict.oin
         return None
 
-    def _cached(self, sleutel: tuple, verdict: _Verdict, crls: _CrlState) -> None:
+    def _cached(self, cache_key: tuple, verdict: _Verdict, crls: _CrlState) -> None:
         with self._lock:
             # Validated against CRLs that have since been replaced: do not let it outlive the reload.
             if crls is not self._crls:
                 return
-            self._cache[sleutel] = verdict
-            self._cache.move_to_end(sleutel)
+            self._cache[cache_key] = verdict
+            self._cache.move_to_end(cache_key)
             while len(self._cache) > _CACHE_MAX:
                 self._cache.popitem(last=False)
 
@@ -430,18 +430,18 @@ def oin_of(certificaat: x509.Certificate) -> str | None:
     return values[0].value
 
 
-def _check_key(certificaat: x509.Certificate, doel: Target) -> None:
+def _check_key(certificaat: x509.Certificate, purpose: Target) -> None:
     """RSA of at least 2048 bits (H34). Only RSA: S4 allows rsa-sha256/384/512 signatures only."""
-    sleutel = rsa_key(certificaat)
-    if sleutel is None:
-        raise _refuse(doel, WsSecurityFault.INVALID_SECURITY, "key is not RSA")
-    if sleutel.key_size < MIN_RSA_BITS:
+    key = rsa_key(certificaat)
+    if key is None:
+        raise _refuse(purpose, WsSecurityFault.INVALID_SECURITY, "key is not RSA")
+    if key.key_size < MIN_RSA_BITS:
         raise _refuse(
-            doel, WsSecurityFault.INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (< {MIN_RSA_BITS})"
+            purpose, WsSecurityFault.INVALID_SECURITY, f"RSA key of {key.key_size} bits (< {MIN_RSA_BITS})"
         )
 
 
-def _check_not_a_ca(certificaat: x509.Certificate, doel: Target) -> None:
+def _check_not_a_ca(certificaat: x509.Certificate, purpose: Target) -> None:
     """A CA certificate is no party certificate; without this check a configured root offered as the
     signing certificate would validate as a path of length one."""
     try:
@@ -450,23 +450,23 @@ def _check_not_a_ca(certificaat: x509.Certificate, doel: Target) -> None:
         return
     if base.ca:
         raise _refuse(
-            doel, WsSecurityFault.INVALID_SECURITY_TOKEN, "a CA certificate is not a party certificate"
+            purpose, WsSecurityFault.INVALID_SECURITY_TOKEN, "a CA certificate is not a party certificate"
         )
 
 
-def _check_validity(certificaat: x509.Certificate, moment: datetime, doel: Target) -> None:
+def _check_validity(certificaat: x509.Certificate, moment: datetime, purpose: Target) -> None:
     """notBefore <= moment <= notAfter (H46; PKI002; WT004)."""
     if not certificaat.not_valid_before_utc <= moment <= certificaat.not_valid_after_utc:
         text = "expired" if moment > certificaat.not_valid_after_utc else "not yet valid"
         raise _refuse(
-            doel,
+            purpose,
             WsSecurityFault.FAILED_AUTHENTICATION,
             f"certificate {text}: {certificaat.subject.rfc4514_string(_NAMEN)}",
         )
 
 
-def _check_usage(certificaat: x509.Certificate, doel: Target) -> None:
-    """Key usage and extended key usage for ``doel``.
+def _check_usage(certificaat: x509.Certificate, purpose: Target) -> None:
+    """Key usage and extended key usage for ``purpose``.
 
     Signing: KeyUsage present with digitalSignature (H49; signxml ≥ 5 enforces the same). TLS: when a
     KeyUsage is present it allows digitalSignature (an RSA client signs the handshake: OpenSSL's
@@ -476,21 +476,21 @@ def _check_usage(certificaat: x509.Certificate, doel: Target) -> None:
         ku: x509.KeyUsage | None = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         ku = None
-    if (ku is None and doel == "ondertekening") or (ku is not None and not ku.digital_signature):
-        raise _refuse(doel, WsSecurityFault.INVALID_SECURITY_TOKEN, "key usage lacks digitalSignature")
-    if doel == "tls":
+    if (ku is None and purpose == "ondertekening") or (ku is not None and not ku.digital_signature):
+        raise _refuse(purpose, WsSecurityFault.INVALID_SECURITY_TOKEN, "key usage lacks digitalSignature")
+    if purpose == "tls":
         try:
             eku = certificaat.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
             return
         if ExtendedKeyUsageOID.CLIENT_AUTH not in eku:
-            raise _refuse(doel, WsSecurityFault.INVALID_SECURITY_TOKEN, "extended key usage lacks clientAuth")
+            raise _refuse(purpose, WsSecurityFault.INVALID_SECURITY_TOKEN, "extended key usage lacks clientAuth")
 
 
 def _refuse(
-    doel: Target, klass: WsSecurityFault, text: str, cause: Exception | None = None
+    purpose: Target, klass: WsSecurityFault, text: str, cause: Exception | None = None
 ) -> EdukoppelingFault:
-    return EdukoppelingFault(WEIGERCODE[doel], _reason(text, cause), wss=klass)
+    return EdukoppelingFault(WEIGERCODE[purpose], _reason(text, cause), wss=klass)
 
 
 def _unknown(klass: str, text: str, cause: Exception | None = None) -> EdukoppelingFault:
@@ -595,8 +595,8 @@ def _set_up_asn1_classes() -> None:
         _classes_ready = True
 
 
-def _fully_built(waarde: _Asn1) -> _Asn1:
-    """Parse ``waarde`` completely and compute every value asn1crypto would otherwise compute on first
+def _fully_built(value: _Asn1) -> _Asn1:
+    """Parse ``value`` completely and compute every value asn1crypto would otherwise compute on first
     read; return it.
 
     asn1crypto parses lazily and caches without a lock: a thread reading an object another thread is
@@ -607,14 +607,14 @@ def _fully_built(waarde: _Asn1) -> _Asn1:
     every nested structure; the walk then reads the properties (subject hash, key hash, extensions…) of
     every structured value below, once, in this thread.
     """
-    _ = waarde.native
-    stack: list[asn1_core.Asn1Value] = [waarde]
+    _ = value.native
+    stack: list[asn1_core.Asn1Value] = [value]
     while stack:
         current = stack.pop()
         if isinstance(current, (asn1_core.Sequence, asn1_core.Choice)):
-            for naam in _properties(type(current)):
+            for name in _properties(type(current)):
                 try:
-                    getattr(current, naam)
+                    getattr(current, name)
                 except Exception:  # noqa: BLE001 - a value that cannot be computed fails the same way later
                     pass
         if isinstance(current, (asn1_core.Sequence, asn1_core.SequenceOf)):
@@ -626,7 +626,7 @@ def _fully_built(waarde: _Asn1) -> _Asn1:
         ):
             if current._parsed is not None:  # noqa: SLF001 - the parsed form, if asn1crypto made one
                 stack.append(current._parsed[0])  # noqa: SLF001
-    return waarde
+    return value
 
 
 @functools.cache
@@ -636,7 +636,7 @@ def _properties(klass: type) -> tuple[str, ...]:
     if klass.__module__ == asn1_core.__name__:
         return ()
     return tuple(
-        naam for naam in dir(klass) if isinstance(getattr(klass, naam, None), property) and naam != "native"
+        name for name in dir(klass) if isinstance(getattr(klass, name, None), property) and name != "native"
     )
 
 

@@ -70,7 +70,7 @@ class Closing:
     removed: dict[str, int] = field(default_factory=dict)
 
 
-def close_cyclus(session: Session, kalender: Calendar, jaar: int, today: date, now: datetime) -> Closing:
+def close_cyclus(session: Session, calendar: Calendar, jaar: int, today: date, now: datetime) -> Closing:
     """Close cycle ``jaar`` in ``session``'s transaction: store its yearly figures, delete its personal data.
 
     Raises ``CyclusError`` when the cycle has not ended on ``today`` (its last day is 30 September),
@@ -79,7 +79,7 @@ def close_cyclus(session: Session, kalender: Calendar, jaar: int, today: date, n
     """
     from broker.rapportage.jaarcijfers import store_jaarcijfers
 
-    cyclus = kalender.cyclus(jaar)
+    cyclus = calendar.cyclus(jaar)
     C = models.Cyclus
     row = lock_cyclus(session, jaar)
     if row is not None and row.gesloten_op is not None:
@@ -101,17 +101,17 @@ def close_cyclus(session: Session, kalender: Calendar, jaar: int, today: date, n
             raise CyclusError(f"cycle {jaar} never held any data; nothing to close")
         row = C(jaar=jaar, deadline=cyclus.deadline)
         session.add(row)
-    afsluiting = Closing(jaar, store_jaarcijfers(session, jaar, kalender))
+    closing = Closing(jaar, store_jaarcijfers(session, jaar, calendar))
     for table in (t for t in PERSOONSGEGEVENS if t != "audit_leerling"):
-        afsluiting.removed[table] = session.execute(_remove(table, jaar, limit)).rowcount
+        closing.removed[table] = session.execute(_remove(table, jaar, limit)).rowcount
     row.gesloten_op = now
-    leerlingen = afsluiting.removed["leerling"]
+    leerlingen = closing.removed["leerling"]
     # The audit record says when the purge really ran (``now`` may be the day it acts as of).
     record_event(session, AuditEvent(BEHEER, CYCLUS_SLUITEN, "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
     # The audit pseudonyms last, under the chain head's lock taken just now: an audit record about this
     # cycle committed meanwhile is deleted too, and one appended later finds the cycle closed.
-    afsluiting.removed["audit_leerling"] = session.execute(_remove("audit_leerling", jaar, limit)).rowcount
-    return afsluiting
+    closing.removed["audit_leerling"] = session.execute(_remove("audit_leerling", jaar, limit)).rowcount
+    return closing
 
 
 def lock_cyclus(session: Session, jaar: int) -> models.Cyclus | None:
@@ -167,12 +167,12 @@ def _remove(table: str, jaar: int, limit: tuple[datetime, datetime]):
     return commands[table].execution_options(synchronize_session=False)
 
 
-def open_cyclus(session: Session, kalender: Calendar, jaar: int, now: datetime) -> models.Cyclus:
+def open_cyclus(session: Session, calendar: Calendar, jaar: int, now: datetime) -> models.Cyclus:
     """Mark cycle ``jaar`` as opened (the caller loads its reference data in the same transaction).
 
     Raises ``CyclusError`` when it was opened or closed before.
     """
-    cyclus = kalender.cyclus(jaar)
+    cyclus = calendar.cyclus(jaar)
     row = session.get(models.Cyclus, jaar)
     if row is not None and row.gesloten_op is not None:
         raise CyclusError(f"cycle {jaar} was closed on {row.gesloten_op:%Y-%m-%d}; it cannot be opened again")

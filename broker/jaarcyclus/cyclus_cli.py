@@ -33,12 +33,12 @@ def close(runtime, jaar: int, day) -> None:
     upgrade(runtime.engine)
     try:
         with runtime.sessions.begin() as session:
-            afsluiting = close_cyclus(session, runtime.kalender, jaar, today, moment_of(today))
+            closing = close_cyclus(session, runtime.kalender, jaar, today, moment_of(today))
     except CyclusError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"cycle {jaar}: {afsluiting.jaarcijfers} yearly figures kept")
-    for table, aantal in afsluiting.removed.items():
-        click.echo(f"  {table:22} {aantal} rows deleted")
+    click.echo(f"cycle {jaar}: {closing.jaarcijfers} yearly figures kept")
+    for table, count in closing.removed.items():
+        click.echo(f"  {table:22} {count} rows deleted")
     click.echo(f"cycle {jaar} closed: no personal data of it remain")
 
 
@@ -84,7 +84,7 @@ def open_(
                 record_event(session, AuditEvent(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
     except CyclusError as error:
         raise click.ClickException(str(error)) from None
-    tables = ", ".join(f"{t.total} {naam}" for naam, t in rapport.counts.items())
+    tables = ", ".join(f"{t.total} {name}" for name, t in rapport.counts.items())
     if check.beeindigde_gemeenten:
         click.echo(f"acknowledged as ended: gemeente {', '.join(check.beeindigde_gemeenten)}")
     click.echo(

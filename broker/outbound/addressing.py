@@ -47,8 +47,8 @@ class EdukoppelingAddressing(Plugin):
         return envelope, http_headers
 
     @staticmethod
-    def _set(header: etree._Element, naam: str, waarde: str) -> None:
-        element = header.find(q(WSA, naam))
+    def _set(header: etree._Element, name: str, value: str) -> None:
+        element = header.find(q(WSA, name))
         if element is None:
-            element = etree.SubElement(header, q(WSA, naam))
-        element.text = waarde
+            element = etree.SubElement(header, q(WSA, name))
+        element.text = value

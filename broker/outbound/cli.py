@@ -110,11 +110,11 @@ def _progress(database_url: str, aan: bool, interval_s: float = 0.5):
     def follow() -> None:
         while not done.wait(interval_s):
             try:
-                over = open_pushes()
+                remaining = open_pushes()
             except Exception:  # a busy SQLite file: the next poll will do
                 continue
-            bar.total = max(bar.total, bar.n + over)
-            bar.update(max(0, bar.total - over - bar.n))
+            bar.total = max(bar.total, bar.n + remaining)
+            bar.update(max(0, bar.total - remaining - bar.n))
 
     follower = threading.Thread(target=follow, name="outbox-voortgang", daemon=True)
     follower.start()
@@ -131,10 +131,10 @@ def _summary(count) -> None:
     """The one line ``--until-empty`` ends with: what this run's attempts came to."""
     from broker.outbound.delivery_queue import DEAD, DELIVERED, RETRIED
 
-    regel = f"outbox empty: {count[DELIVERED]} delivered, {count[RETRIED]} retried, {count[DEAD]} dead"
+    line = f"outbox empty: {count[DELIVERED]} delivered, {count[RETRIED]} retried, {count[DEAD]} dead"
     if count[DEAD]:
-        regel += " (see vva outbox list --status dood; vva outbox retry --all-dead)"
-    click.echo(regel)
+        line += " (see vva outbox list --status dood; vva outbox retry --all-dead)"
+    click.echo(line)
 
 
 def _worker(runtime, until_empty: bool, shared=None):
@@ -169,8 +169,8 @@ def list_(runtime, status: str | None, limit: int) -> None:
         count = select(U.ontvanger_oin, U.status, func.count()).group_by(U.ontvanger_oin, U.status)
         if status:
             count = count.where(U.status == status)
-        for ontvanger, st, aantal in session.execute(count.order_by(U.ontvanger_oin)):
-            click.echo(f"{ontvanger}  {st:<10} {aantal}")
+        for receiver, st, total in session.execute(count.order_by(U.ontvanger_oin)):
+            click.echo(f"{receiver}  {st:<10} {total}")
         query = select(U).order_by(U.id).limit(limit)
         if status:
             query = query.where(U.status == status)
@@ -183,24 +183,24 @@ def list_(runtime, status: str | None, limit: int) -> None:
 
 @outbox.command("retry")
 @click.argument("ids", nargs=-1, type=int)
-@click.option("--all-dead", "alle", is_flag=True, help="Every dead-lettered message.")
+@click.option("--all-dead", "all_dead", is_flag=True, help="Every dead-lettered message.")
 @click.pass_obj
-def retry(runtime, ids: tuple[int, ...], alle: bool) -> None:
+def retry(runtime, ids: tuple[int, ...], all_dead: bool) -> None:
     """Put dead-lettered messages back in the queue, due now, with a fresh attempt count."""
-    if alle == bool(ids):
+    if all_dead == bool(ids):
         raise click.UsageError("give message ids or --all-dead, not both and not neither")
     U = models.UitgaandBericht
     with runtime.sessions.begin() as session:
         query = select(U).where(U.status == DOOD)
-        if not alle:
+        if not all_dead:
             query = query.where(U.id.in_(ids))
-        rijen = list(session.scalars(query))
-        for row in rijen:
+        rows = list(session.scalars(query))
+        for row in rows:
             # Rendered afresh (and so under a new MessageID): never an old state after a newer one.
             row.status, row.pogingen, row.volgende_poging_op = WACHTEND, 0, datetime.now(UTC)
             row.eerste_poging_op = None  # a fresh retry window
             row.inhoud, row.inhoud_digest, row.message_id = b"", None, new_message_id()
-    click.echo(f"{len(rijen)} message(s) queued again")
+    click.echo(f"{len(rows)} message(s) queued again")
 
 
 @outbox.command("purge-dead")
@@ -210,8 +210,8 @@ def purge_dead(runtime, yes: bool) -> None:
     """Delete dead-lettered messages (their attempts stay in the message log)."""
     U = models.UitgaandBericht
     with runtime.sessions.begin() as session:
-        aantal = session.scalar(select(func.count()).where(U.status == DOOD))
-        if aantal and not yes:
-            click.confirm(f"Delete {aantal} dead message(s)?", abort=True)
+        total = session.scalar(select(func.count()).where(U.status == DOOD))
+        if total and not yes:
+            click.confirm(f"Delete {total} dead message(s)?", abort=True)
         session.execute(delete(U).where(U.status == DOOD))
-    click.echo(f"{aantal} dead message(s) deleted")
+    click.echo(f"{total} dead message(s) deleted")

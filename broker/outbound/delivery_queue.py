@@ -83,7 +83,7 @@ class DeliveryQueue:
             .with_for_update(skip_locked=True)
         )
         with self.runtime.sessions.begin() as session:
-            rijen = []
+            rows = []
             for row in session.scalars(query):
                 if row.status == BEZIG and _give_up(row, now, self.runtime.settings):
                     # Its worker died during the delivery, again and again: never a poison loop.
@@ -93,10 +93,10 @@ class DeliveryQueue:
                 row.status, row.pogingen = BEZIG, row.pogingen + 1
                 row.eerste_poging_op = row.eerste_poging_op or now
                 row.bezig_tot = now + timedelta(seconds=self.runtime.settings.outbox_claim_s)
-                rijen.append(row)
+                rows.append(row)
             return [
                 Task(r.id, r.ontvanger_oin, r.endpoint, r.operatie, r.message_id, r.inhoud, r.pogingen)
-                for r in rijen
+                for r in rows
             ]
 
     def has_work(self) -> bool:
@@ -148,13 +148,13 @@ class DeliveryQueue:
             row.inhoud, row.inhoud_digest = rt.keyring.encrypt_data(rendering.xml), rendering.digest
             return rendering.xml
 
-    def afsluiten(self, task: Task, status: str, reden: str) -> None:
+    def afsluiten(self, task: Task, status: str, reason: str) -> None:
         with self.runtime.sessions.begin() as session:
             row = session.get(models.UitgaandBericht, task.id)
-            row.status, row.laatste_fout, row.bezig_tot = status, reden, None
+            row.status, row.laatste_fout, row.bezig_tot = status, reason, None
 
-    def give_back(self, task: Task, tot: datetime) -> None:
-        """Give a claimed but untried message back, due at ``tot`` with the receiver's other pushes;
+    def give_back(self, task: Task, until: datetime) -> None:
+        """Give a claimed but untried message back, due at ``until`` with the receiver's other pushes;
         the claim's attempt is undone."""
         with self.runtime.sessions.begin() as session:
             row = session.get(models.UitgaandBericht, task.id)
@@ -163,9 +163,9 @@ class DeliveryQueue:
             row.status, row.bezig_tot, row.pogingen = WACHTEND, None, row.pogingen - 1
             if row.pogingen == 0:
                 row.eerste_poging_op = None
-            row.volgende_poging_op = tot
+            row.volgende_poging_op = until
 
-    def postpone_receiver(self, task: Task, tot: datetime) -> None:
+    def postpone_receiver(self, task: Task, until: datetime) -> None:
         """The receiver failed: its other waiting pushes wait as long as the failed one (a circuit
         breaker per receiver), instead of each costing a worker a timeout now."""
         U = models.UitgaandBericht
@@ -173,9 +173,9 @@ class DeliveryQueue:
             session.execute(
                 update(U)
                 .where(
-                    U.ontvanger_oin == task.ontvanger_oin, U.status == WACHTEND, U.volgende_poging_op < tot
+                    U.ontvanger_oin == task.ontvanger_oin, U.status == WACHTEND, U.volgende_poging_op < until
                 )
-                .values(volgende_poging_op=tot)
+                .values(volgende_poging_op=until)
                 .execution_options(synchronize_session=False)
             )
 
@@ -266,16 +266,16 @@ def _give_up(row: models.UitgaandBericht, now: datetime, settings) -> bool:
     or (when set) its maximum number of attempts is reached."""
     if settings.outbox_max_attempts and row.pogingen >= settings.outbox_max_attempts:
         return True
-    eerste = row.eerste_poging_op
-    if eerste is None:
+    first = row.eerste_poging_op
+    if first is None:
         return False
-    if eerste.tzinfo is None:  # SQLite gives naive UTC
-        eerste = eerste.replace(tzinfo=UTC)
-    return (now - eerste).total_seconds() >= settings.outbox_retry_window_s
+    if first.tzinfo is None:  # SQLite gives naive UTC
+        first = first.replace(tzinfo=UTC)
+    return (now - first).total_seconds() >= settings.outbox_retry_window_s
 
 
-def _backoff(pogingen: int, settings) -> float:
+def _backoff(attempts: int, settings) -> float:
     """Exponential backoff with full jitter around the middle: basis × 2^(n−1), capped, × 0.5–1.5."""
     # The exponent is capped too: after a few days of attempts 2**n would overflow a float.
-    base = min(settings.outbox_max_wait_s, settings.outbox_base_s * 2 ** min(pogingen - 1, 60))
+    base = min(settings.outbox_max_wait_s, settings.outbox_base_s * 2 ** min(attempts - 1, 60))
     return base * random.uniform(0.5, 1.5)

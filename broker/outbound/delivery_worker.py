@@ -55,8 +55,8 @@ class DeliveryWorker:
             if task.ontvanger_oin in postponed:
                 # Not tried: it waits with the receiver's other pushes.
                 self.queue.give_back(task, postponed[task.ontvanger_oin])
-            elif (tot := self.deliver(task)) is not None:
-                postponed[task.ontvanger_oin] = tot
+            elif (until := self.deliver(task)) is not None:
+                postponed[task.ontvanger_oin] = until
         return len(tasks)
 
     def run(self, until_empty: bool = False, stop=None) -> None:
@@ -110,8 +110,8 @@ class DeliveryWorker:
             self.queue.postpone_receiver(task, again)
         return again
 
-    def _finish(self, task: Task, status: str, reden: str) -> None:
-        self.queue.afsluiten(task, status, reden)
+    def _finish(self, task: Task, status: str, reason: str) -> None:
+        self.queue.afsluiten(task, status, reason)
         if status == DOOD:
             self.count[DEAD] += 1
 

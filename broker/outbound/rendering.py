@@ -55,17 +55,17 @@ def render(processing: Processing, ontvanger_oin: str, sleutel_hash: str) -> Ren
     contacten = ContactBook(processing.session, processing.cyclus.jaar).contacten(beeld)
     leerling = mapping.overzicht_uit(Overzicht(nummer, beeld, contacten))
     W = models.Wijziging
-    laatste, tijdstip = processing.session.execute(
+    last, tijdstip = processing.session.execute(
         select(func.max(W.volgnummer), func.max(W.vastgelegd_op)).where(W.sleutel_hash == sleutel_hash)
     ).one()
     if tijdstip is not None and tijdstip.tzinfo is None:  # SQLite gives naive UTC
         tijdstip = tijdstip.replace(tzinfo=UTC)
     message = m.OntvangenWijziging(
-        wijzigingId=laatste or 0, tijdstip=tijdstip or processing.now, leerling=leerling
+        wijzigingId=last or 0, tijdstip=tijdstip or processing.now, leerling=leerling
     )
     xml = etree.tostring(get_object_as_xml(message, m.OntvangenWijziging))
-    inhoud = etree.tostring(get_object_as_xml(leerling, m.LeerlingOverzicht))
-    return Rendering(xml, hashlib.sha256(inhoud).hexdigest())
+    content = etree.tostring(get_object_as_xml(leerling, m.LeerlingOverzicht))
+    return Rendering(xml, hashlib.sha256(content).hexdigest())
 
 
 def render_signaal(processing: Processing, ontvanger_oin: str, signaal_id: int | None) -> Rendering | None:

@@ -56,8 +56,8 @@ class EdukoppelingWsse:
 
     def apply(self, envelope: etree._Element, headers: dict) -> tuple[etree._Element, dict]:
         self.signer.sign(envelope, datetime.now(UTC))
-        waarde = envelope.find(f".//{q(DS, 'SignatureValue')}")
-        self._sent.handtekening = "".join(waarde.text.split())
+        value = envelope.find(f".//{q(DS, 'SignatureValue')}")
+        self._sent.signature_value = "".join(value.text.split())
         self._sent.message_id = _text(envelope, "MessageID")
         return envelope, headers
 
@@ -67,10 +67,10 @@ class EdukoppelingWsse:
         now = datetime.now(UTC)
         try:
             envelop = read_envelope(envelope, wss_allowed=True)
-            vertrouw = None
+            trust_check = None
             if self.trust is not None:
-                vertrouw = lambda certificaat: self.trust.check_all(certificaat, "ondertekening", now)  # noqa: E731
-            verified = verify_envelope(envelop, now, self.settings, vertrouw=vertrouw)
+                trust_check = lambda certificaat: self.trust.check_all(certificaat, "ondertekening", now)  # noqa: E731
+            verified = verify_envelope(envelop, now, self.settings, trust_check=trust_check)
         except EdukoppelingFault as error:
             raise UntrustedResponse(f"response not verified: {error.reden}") from None
         signer = verified.oin
@@ -101,10 +101,10 @@ class EdukoppelingWsse:
             return
         if len(confirmations) > 1 or confirmations[0].get(q(WSU, "Id")) not in signed:
             raise UntrustedResponse("SignatureConfirmation is not one signed element")
-        if confirmations[0].get("Value") != getattr(self._sent, "handtekening", None):
+        if confirmations[0].get("Value") != getattr(self._sent, "signature_value", None):
             raise UntrustedResponse("SignatureConfirmation does not match the request's signature")
 
 
-def _text(envelope: etree._Element, naam: str) -> str | None:
-    element = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, naam)}")
+def _text(envelope: etree._Element, name: str) -> str | None:
+    element = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, name)}")
     return None if element is None else "".join(element.itertext()).strip()

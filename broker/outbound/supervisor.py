@@ -45,12 +45,12 @@ class Supervisor:
             self._start()
         while self.workers:
             done = wait([p.sentinel for p in self.workers], timeout=1.0)
-            for proces in [p for p in self.workers if p.sentinel in done]:
-                proces.join()  # reaps it: no zombie
-                self.workers.remove(proces)
-                if self._stopping or (self.until_empty and proces.exitcode == 0):
+            for process in [p for p in self.workers if p.sentinel in done]:
+                process.join()  # reaps it: no zombie
+                self.workers.remove(process)
+                if self._stopping or (self.until_empty and process.exitcode == 0):
                     continue
-                cause = f"outbox worker {proces.pid} died ({_cause(proces.exitcode)})"
+                cause = f"outbox worker {process.pid} died ({_cause(process.exitcode)})"
                 if self._tight_loop():
                     log.critical(
                         "%s; workers died %d times within %.0f s: stopping, for the supervisor to restart",
@@ -68,9 +68,9 @@ class Supervisor:
         return 0
 
     def _start(self) -> None:
-        proces = multiprocessing.Process(target=self.doel, args=self.args)
-        proces.start()
-        self.workers.append(proces)
+        process = multiprocessing.Process(target=self.doel, args=self.args)
+        process.start()
+        self.workers.append(process)
 
     def _tight_loop(self) -> bool:
         now = time.monotonic()
@@ -82,13 +82,13 @@ class Supervisor:
     def _stop(self, *_) -> None:
         """Pass a stop on to the workers: each finishes the push in hand (SIGTERM)."""
         self._stopping = True
-        for proces in self.workers:
-            if proces.is_alive():
-                proces.terminate()
+        for process in self.workers:
+            if process.is_alive():
+                process.terminate()
 
     def _wait_for_all(self) -> None:
-        for proces in self.workers:
-            proces.join()
+        for process in self.workers:
+            process.join()
         self.workers.clear()
 
 

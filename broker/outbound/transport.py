@@ -91,9 +91,9 @@ class PushTransport:
         self._bundle_gone()
 
     def send(
-        self, endpoint: str, ontvanger_oin: str, operatie: str, message_id: str, inhoud: bytes
+        self, endpoint: str, ontvanger_oin: str, operatie: str, message_id: str, content: bytes
     ) -> tuple[VastleggendeTransport, str | None, bool]:
-        """Send ``inhoud`` (the Body) once; returns the transport with the bytes that went and came,
+        """Send ``content`` (the Body) once; returns the transport with the bytes that went and came,
         the failure (None when delivered) and whether that failure is final."""
         service, addressing, transport = self._client(endpoint, ontvanger_oin)
         # The transport is shared per endpoint: forget the previous push's bytes, so an attempt that
@@ -101,11 +101,11 @@ class PushTransport:
         transport.last_request, transport.last_response = b"", None
         addressing.message_id = message_id
         element = service._binding.wsdl.types.get_element(f"{{{NS}}}{operatie}")
-        waarde = element.parse(etree.fromstring(inhoud), service._binding.wsdl.types)
+        value = element.parse(etree.fromstring(content), service._binding.wsdl.types)
         error, permanent = None, False
         try:
             with _at_the_latest(self.runtime.settings.outbox_timeout_s * 3):
-                getattr(service, operatie)(**{naam: waarde[naam] for naam in waarde})
+                getattr(service, operatie)(**{name: value[name] for name in value})
             if transport.last_response is None or transport.last_response[0] != 200:
                 error = "transport no SOAP answer"  # e.g. an empty 202: nothing signed was received
         except zeep.exceptions.Fault as f:
@@ -129,8 +129,8 @@ class PushTransport:
         return authorised
 
     def _client(self, endpoint: str, oin: str):
-        sleutel = (endpoint, oin)
-        if sleutel not in self._clients:
+        cache_key = (endpoint, oin)
+        if cache_key not in self._clients:
             settings = self.runtime.settings
             session = hardened_session(self._ca_bundle, (settings.broker_certificate, settings.broker_key))
             transport = VastleggendeTransport(
@@ -150,8 +150,8 @@ class PushTransport:
                 ),
                 plugins=[addressing],
             )
-            self._clients[sleutel] = (client.create_service(BINDING, endpoint), addressing, transport)
-        return self._clients[sleutel]
+            self._clients[cache_key] = (client.create_service(BINDING, endpoint), addressing, transport)
+        return self._clients[cache_key]
 
 
 class _TooLate(BrokerError):

@@ -55,23 +55,23 @@ def pki() -> None:
 @pki.command("demo")
 @click.option(
     "--out",
-    "uit",
+    "out",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the demo PKI (made when missing; an existing demo PKI there is completed).",
 )
-def demo(uit: Path) -> None:
+def demo(out: Path) -> None:
     """Make the FICTIONAL demo PKI: CAs, CRLs, a certificate for the broker and every demo party.
 
     Idempotent: an existing CA in DIR is kept, missing certificates are added, the CRLs are re-issued
     (valid 7 days: run again to refresh them). Refused with environment = production.
     """
     _refuse_in_production()
-    resultaat = make_demo_pki(uit, demo_partijen())
+    resultaat = make_demo_pki(out, demo_partijen())
     for path in resultaat.written:
         click.echo(f"wrote {path}")
     counts = f"broker, {len(resultaat.partijen)} parties, {len(resultaat.test)} test certificates"
-    click.echo(f"demo PKI in {uit}: {counts}")
+    click.echo(f"demo PKI in {out}: {counts}")
     click.echo("")
     click.echo(_configuration(resultaat))
 
@@ -90,8 +90,8 @@ def show(ctx: click.Context, certificaat: Path) -> None:
     except ValueError as error:
         click.echo(f"error: {certificaat} is not an X.509 certificate ({error})", err=True)
         ctx.exit(2)
-    for label, waarde in _description(cert):
-        click.echo(f"{label + ':':<17}{waarde}")
+    for label, value in _description(cert):
+        click.echo(f"{label + ':':<17}{value}")
     oin = oin_of(cert)
     if oin is None or not is_valid_oin(oin):
         click.echo("error: no valid OIN in subject serialNumber (edukoppeling.md T10)", err=True)
@@ -186,14 +186,14 @@ def _validity_text(cert: x509.Certificate) -> str:
 
 
 def _key_text(cert: x509.Certificate) -> str:
-    sleutel = rsa_key(cert)
-    if sleutel is None:
-        soort = f"EC {cert.public_key().curve.name}" if is_ec(cert) else "non-RSA"
-        return f"{soort} (not RSA: refused, hostile-inputs.md H34)"
+    key = rsa_key(cert)
+    if key is None:
+        kind = f"EC {cert.public_key().curve.name}" if is_ec(cert) else "non-RSA"
+        return f"{kind} (not RSA: refused, hostile-inputs.md H34)"
     weak = (
-        f" (below {MIN_RSA_BITS}: refused, hostile-inputs.md H34)" if sleutel.key_size < MIN_RSA_BITS else ""
+        f" (below {MIN_RSA_BITS}: refused, hostile-inputs.md H34)" if key.key_size < MIN_RSA_BITS else ""
     )
-    return f"RSA {sleutel.key_size} bits{weak}"
+    return f"RSA {key.key_size} bits{weak}"
 
 
 def _key_usage_text(cert: x509.Certificate) -> str:
@@ -201,7 +201,7 @@ def _key_usage_text(cert: x509.Certificate) -> str:
         ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return "(none)"
-    return ", ".join(naam for attribute, naam in _KEY_USAGE_NAMEN if getattr(ku, attribute)) or "(empty)"
+    return ", ".join(name for attribute, name in _KEY_USAGE_NAMEN if getattr(ku, attribute)) or "(empty)"
 
 
 def _eku_text(cert: x509.Certificate) -> str:

@@ -15,7 +15,7 @@ Layout of ``map``::
 ``*.cert.pem`` is the leaf alone (what a signer puts in its BinarySecurityToken); ``*.chain.pem`` is the
 leaf plus its issuing CA (what a TLS peer sends). Keys are PKCS#8 without a password, mode 0600.
 
-Everything here is FICTIONAL: every name carries "(FICTIEF)" and ``TrustStore(productie=True)`` refuses
+Everything here is FICTIONAL: every name carries "(FICTIEF)" and ``TrustStore(production=True)`` refuses
 a CA with that marker, so a demo PKI cannot end up trusted in production.
 """
 
@@ -143,11 +143,11 @@ def make_demo_pki(map: Path, partijen: list[tuple[str, str]], now: datetime | No
     broker = _paths(map, TEST_BROKER_OIN)
     written += _ensure(broker, lambda: _broker_leaf_of(issuing, now))
     partij_paths: dict[str, DemoCertificate] = {}
-    for oin, naam in partijen:
+    for oin, name in partijen:
         if oin == TEST_BROKER_OIN:
             continue
         partij_paths[oin] = _paths(map, oin)
-        written += _ensure(partij_paths[oin], _partij_maker(issuing, oin, naam, now))
+        written += _ensure(partij_paths[oin], _partij_maker(issuing, oin, name, now))
     test_paths: dict[str, DemoCertificate] = {}
     for variant, maker in _test_makers(issuing, now).items():
         test_paths[variant] = _paths(map / "test", variant)
@@ -168,9 +168,9 @@ def make_demo_pki(map: Path, partijen: list[tuple[str, str]], now: datetime | No
 
 
 def renew_crl(
-    map: Path, now: datetime | None = None, validity: timedelta = CRL_GELDIGHEID
+    folder: Path, now: datetime | None = None, validity: timedelta = CRL_GELDIGHEID
 ) -> tuple[Path, Path]:
-    """Re-issue both CRLs of the demo PKI in ``map`` and return (root CRL, issuing CRL) paths.
+    """Re-issue both CRLs of the demo PKI in ``folder`` and return (root CRL, issuing CRL) paths.
 
     Input: the folder of an existing demo PKI; ``now`` = thisUpdate (default now, UTC); nextUpdate =
     ``now`` + ``validity``. A ``now`` more than ``validity`` in the past gives a CRL that is already
@@ -178,21 +178,21 @@ def renew_crl(
     ``test/ingetrokken`` when it exists. Raises ``FileNotFoundError`` when the CAs or their keys are missing.
     """
     now = _utc(now)
-    root = _load_ca(map / "ca", "root")
-    issuing = _load_ca(map / "ca", "issuing")
-    return _write_crls(map, root, issuing, now, validity)
+    root = _load_ca(folder / "ca", "root")
+    issuing = _load_ca(folder / "ca", "issuing")
+    return _write_crls(folder, root, issuing, now, validity)
 
 
-def withdraw(map: Path, certificaat: Path, now: datetime | None = None) -> Path:
-    """Revoke the leaf certificate in file ``certificaat`` (PEM) at the demo issuing CA in ``map``:
+def withdraw(folder: Path, certificaat: Path, now: datetime | None = None) -> Path:
+    """Revoke the leaf certificate in file ``certificaat`` (PEM) at the demo issuing CA in ``folder``:
     it is added to ``ca/ingetrokken.pem`` and the CRLs are re-issued. Returns the issuing CRL's path.
 
     A running broker picks the new CRL up within seconds (``TrustStore`` watches its CRL files).
     """
-    list_ = map / "ca" / "ingetrokken.pem"
+    list_ = folder / "ca" / "ingetrokken.pem"
     existing = list_.read_bytes() if list_.exists() else b""
     _write(list_, existing + _pem(x509.load_pem_x509_certificate(certificaat.read_bytes())))
-    return renew_crl(map, now)[1]
+    return renew_crl(folder, now)[1]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -200,8 +200,8 @@ def withdraw(map: Path, certificaat: Path, now: datetime | None = None) -> Path:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _load_or_make_cas(map: Path, now: datetime) -> tuple[_Ca, _Ca, list[Path]]:
-    ca_dir = map / "ca"
+def _load_or_make_cas(folder: Path, now: datetime) -> tuple[_Ca, _Ca, list[Path]]:
+    ca_dir = folder / "ca"
     if (ca_dir / "root.pem").exists():
         root = _load_ca(ca_dir, "root")
         if (ca_dir / "issuing.pem").exists():
@@ -214,10 +214,10 @@ def _load_or_make_cas(map: Path, now: datetime) -> tuple[_Ca, _Ca, list[Path]]:
     return root, issuing, _save_ca(ca_dir, "root", root) + _save_ca(ca_dir, "issuing", issuing)
 
 
-def _make_ca(naam: str, bits: int, validity: timedelta, now: datetime, issuer: _Ca | None) -> _Ca:
+def _make_ca(name: str, bits: int, validity: timedelta, now: datetime, issuer: _Ca | None) -> _Ca:
     """A CA certificate; ``issuer`` None makes a self-signed root, else an intermediate (pathLen 0)."""
     sleutel = _new_key(bits)
-    subject = _name(naam, CA_ORGANISATIE)
+    subject = _name(name, CA_ORGANISATIE)
     builder = (
         _base(subject, sleutel, issuer, now - TERUGDATERING, now + validity)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None if issuer is None else 0), True)
@@ -232,9 +232,9 @@ def _load_ca(ca_dir: Path, naam: str) -> _Ca:
         raise FileNotFoundError(
             f"{key_path} is missing: the demo CA cannot issue; remove {ca_dir} to start a new demo PKI"
         )
-    sleutel = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    assert isinstance(sleutel, rsa.RSAPrivateKey)
-    return _Ca(x509.load_pem_x509_certificate((ca_dir / f"{naam}.pem").read_bytes()), sleutel)
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return _Ca(x509.load_pem_x509_certificate((ca_dir / f"{naam}.pem").read_bytes()), key)
 
 
 def _save_ca(ca_dir: Path, naam: str, ca: _Ca) -> list[Path]:
@@ -243,29 +243,29 @@ def _save_ca(ca_dir: Path, naam: str, ca: _Ca) -> list[Path]:
     return [ca_dir / f"{naam}.pem", ca_dir / f"{naam}.key.pem"]
 
 
-def _write_crls(map: Path, root: _Ca, issuing: _Ca, now: datetime, validity: timedelta) -> tuple[Path, Path]:
-    root_crl, issuing_crl = map / "ca" / "root.crl.pem", map / "ca" / "issuing.crl.pem"
+def _write_crls(folder: Path, root: _Ca, issuing: _Ca, now: datetime, validity: timedelta) -> tuple[Path, Path]:
+    root_crl, issuing_crl = folder / "ca" / "root.crl.pem", folder / "ca" / "issuing.crl.pem"
     # The root has revoked nothing; the issuing CA has revoked test/ingetrokken (H47).
     _write(root_crl, _crl(root, [], now, validity, _next_crl_number(root_crl)))
-    ingetrokken = _ingetrokken(map / "test" / "ingetrokken.cert.pem") + _ingetrokken(
-        map / "ca" / "ingetrokken.pem"
+    revoked = _ingetrokken(folder / "test" / "ingetrokken.cert.pem") + _ingetrokken(
+        folder / "ca" / "ingetrokken.pem"
     )
-    _write(issuing_crl, _crl(issuing, ingetrokken, now, validity, _next_crl_number(issuing_crl)))
+    _write(issuing_crl, _crl(issuing, revoked, now, validity, _next_crl_number(issuing_crl)))
     return root_crl, issuing_crl
 
 
 def _crl(
-    ca: _Ca, ingetrokken: list[x509.Certificate], now: datetime, validity: timedelta, nummer: int
+    ca: _Ca, revoked: list[x509.Certificate], now: datetime, validity: timedelta, crl_number: int
 ) -> bytes:
     builder = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(ca.certificaat.subject)
         .last_update(now)
         .next_update(now + validity)
-        .add_extension(x509.CRLNumber(nummer), critical=False)
+        .add_extension(x509.CRLNumber(crl_number), critical=False)
         .add_extension(_aki(ca.sleutel), critical=False)
     )
-    for certificaat in ingetrokken:
+    for certificaat in revoked:
         builder = builder.add_revoked_certificate(
             x509.RevokedCertificateBuilder()
             .serial_number(certificaat.serial_number)
@@ -294,8 +294,8 @@ def _next_crl_number(path: Path) -> int:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _paths(map: Path, naam: str) -> DemoCertificate:
-    return DemoCertificate(map / f"{naam}.key.pem", map / f"{naam}.cert.pem", map / f"{naam}.chain.pem")
+def _paths(folder: Path, naam: str) -> DemoCertificate:
+    return DemoCertificate(folder / f"{naam}.key.pem", folder / f"{naam}.cert.pem", folder / f"{naam}.chain.pem")
 
 
 def _ensure(paths: DemoCertificate, maker: Callable[[], _Leaf]) -> list[Path]:
@@ -319,9 +319,9 @@ def _broker_leaf_of(issuing: _Ca, now: datetime) -> _Leaf:
     return _make_leaf(issuing, TEST_BROKER_OIN, BROKER_NAAM, now, eku=eku, san=san)
 
 
-def _partij_maker(issuing: _Ca, oin: str, naam: str, now: datetime) -> Callable[[], _Leaf]:
+def _partij_maker(issuing: _Ca, oin: str, name: str, now: datetime) -> Callable[[], _Leaf]:
     # A function rather than a lambda in the loop: binds this oin and naam, not the loop variables.
-    return lambda: _make_leaf(issuing, oin, naam, now)
+    return lambda: _make_leaf(issuing, oin, name, now)
 
 
 def _test_makers(issuing: _Ca, now: datetime) -> dict[str, Callable[[], _Leaf]]:
@@ -356,7 +356,7 @@ def _foreign_ca_leaf(now: datetime) -> _Leaf:
 def _make_leaf(
     issuer: _Ca | None,
     oin: str | None,
-    naam: str,
+    name: str,
     now: datetime,
     *,
     bits: int = 2048,
@@ -372,7 +372,7 @@ def _make_leaf(
     van = van or now - TERUGDATERING
     tot = tot or now + LEAF_GELDIGHEID
     builder = (
-        _base(_name(naam, naam, oin), sleutel, issuer, van, tot)
+        _base(_name(name, name, oin), sleutel, issuer, van, tot)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(ku or _key_usage(digital_signature=True, key_encipherment=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
@@ -447,8 +447,8 @@ def _pem(certificaat: x509.Certificate) -> bytes:
     return certificaat.public_bytes(serialization.Encoding.PEM)
 
 
-def _key_pem(sleutel: rsa.RSAPrivateKey) -> bytes:
-    return sleutel.private_bytes(
+def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
+    return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
 
@@ -459,8 +459,8 @@ def _write(path: Path, data: bytes, secret: bool = False) -> None:
     # mkstemp creates the file with mode 0600, so a key is never readable by others, not even briefly.
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "wb") as uit:
-            uit.write(data)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
         if not secret:
             os.chmod(temporary, 0o644)
         os.replace(temporary, path)

@@ -32,19 +32,19 @@ def rotate(runtime) -> None:
     """
     upgrade(runtime.engine)
     path = runtime.settings.key_file
-    nieuw = add_key(path)
-    click.echo(f"keys: key {nieuw} added to {path} and made current")
-    bos = load_keyring(path)
+    new = add_key(path)
+    click.echo(f"keys: key {new} added to {path} and made current")
+    keyring = load_keyring(path)
     with runtime.sessions() as session:
-        total = rotation.to_reencrypt(session, bos.aes_huidig)
+        total = rotation.to_reencrypt(session, keyring.aes_huidig)
     with click.progressbar(length=total, label="re-encrypting", file=None) as bar:
-        per_table = rotation.reencrypt(runtime.sessions, bos, bar.update)
+        per_table = rotation.reencrypt(runtime.sessions, keyring, bar.update)
     aantal = sum(per_table.values())
     with runtime.sessions.begin() as session:
         record_event(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt", aantal=aantal))
-    for table, rijen in per_table.items():
-        click.echo(f"  {table:18} {rijen} re-encrypted")
-    click.echo(f"keys: {aantal} ciphertexts now under key {nieuw}; run 'vva keys retire' to drop old keys")
+    for table, rows in per_table.items():
+        click.echo(f"  {table:18} {rows} re-encrypted")
+    click.echo(f"keys: {aantal} ciphertexts now under key {new}; run 'vva keys retire' to drop old keys")
 
 
 @keys.command("status")
@@ -52,13 +52,13 @@ def rotate(runtime) -> None:
 def status(runtime) -> None:
     """List the encryption keys, which one is current, and how many ciphertexts each protects."""
     upgrade(runtime.engine)
-    bos = load_keyring(runtime.settings.key_file)
+    keyring = load_keyring(runtime.settings.key_file)
     with runtime.sessions() as session:
         usage = rotation.usage(session)
-    for sleutel in sorted(bos.aes_sleutels):
-        current = " (current)" if sleutel == bos.aes_huidig else ""
-        click.echo(f"key {sleutel}{current}: {usage.get(sleutel, 0)} ciphertexts")
-    unknown = set(usage) - set(bos.aes_sleutels)
+    for key in sorted(keyring.aes_sleutels):
+        current = " (current)" if key == keyring.aes_huidig else ""
+        click.echo(f"key {key}{current}: {usage.get(key, 0)} ciphertexts")
+    unknown = set(usage) - set(keyring.aes_sleutels)
     if unknown:
         click.echo(f"WARNING: ciphertexts under unknown key ids {sorted(unknown)}", err=True)
         raise SystemExit(1)
@@ -73,22 +73,22 @@ def retire(runtime) -> None:
     """
     upgrade(runtime.engine)
     path = runtime.settings.key_file
-    bos = load_keyring(path)
+    keyring = load_keyring(path)
     rest = time.time() - path.stat().st_mtime
     if rest < RUSTTIJD_S:
         # A process rereads the key file at most once a second, and a transaction that encrypted under
         # the previous key before it did may commit later still: its ciphertext cannot be counted yet.
         click.echo(
-            f"keys: retired none; current key {bos.aes_huidig}. The key file changed {rest:.0f} s ago: "
+            f"keys: retired none; current key {keyring.aes_huidig}. The key file changed {rest:.0f} s ago: "
             f"run retire again once it has been unchanged for {RUSTTIJD_S // 60} minutes"
         )
         return
     with runtime.sessions() as session:
         usage = rotation.usage(session)
-    weg = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and not usage.get(k))
-    stays = sorted(k for k in bos.aes_sleutels if k != bos.aes_huidig and usage.get(k))
-    if weg:
-        weg = remove_keys(path, weg)
-    click.echo(f"keys: retired {weg or 'none'}; current key {bos.aes_huidig}")
+    retired = sorted(k for k in keyring.aes_sleutels if k != keyring.aes_huidig and not usage.get(k))
+    stays = sorted(k for k in keyring.aes_sleutels if k != keyring.aes_huidig and usage.get(k))
+    if retired:
+        retired = remove_keys(path, retired)
+    click.echo(f"keys: retired {retired or 'none'}; current key {keyring.aes_huidig}")
     if stays:
         click.echo(f"keys still in use, kept: {stays} (run 'vva keys rotate' again to re-encrypt them)")

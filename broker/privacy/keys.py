@@ -92,14 +92,14 @@ class Keyring:
 def make_key_file(path: Path) -> None:
     """Write a fresh key file at ``path`` (mode 0600); refuses to overwrite an existing one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    inhoud = {
+    content = {
         "hmac": base64.b64encode(secrets.token_bytes(32)).decode(),
         "aes": {"1": base64.b64encode(secrets.token_bytes(32)).decode()},
         "aes_huidig": "1",
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump(inhoud, handle, indent=2)
+        json.dump(content, handle, indent=2)
 
 
 def load_keyring(path: Path) -> Keyring:
@@ -107,14 +107,14 @@ def load_keyring(path: Path) -> Keyring:
     try:
         raw = json.loads(Path(path).read_text())
         aes = {int(k): base64.b64decode(v) for k, v in raw["aes"].items()}
-        bos = Keyring(base64.b64decode(raw["hmac"]), aes, int(raw["aes_huidig"]))
+        keyring = Keyring(base64.b64decode(raw["hmac"]), aes, int(raw["aes_huidig"]))
     except FileNotFoundError as exc:
         raise SleutelFout(f"key file {path} not found: run 'vva init' first") from exc
     except (KeyError, ValueError, TypeError) as exc:
         raise SleutelFout(f"key file {path} is malformed") from exc
-    if len(bos.hmac_key) != 32 or any(len(k) != 32 for k in aes.values()) or bos.aes_huidig not in aes:
+    if len(keyring.hmac_key) != 32 or any(len(k) != 32 for k in aes.values()) or keyring.aes_huidig not in aes:
         raise SleutelFout(f"key file {path} is malformed")
-    return bos
+    return keyring
 
 
 def add_key(path: Path) -> int:
@@ -126,26 +126,26 @@ def add_key(path: Path) -> int:
     Raises ``SleutelFout`` when the file is unreadable or all 255 key ids are used.
     """
     with _locked(path):
-        bos = load_keyring(path)
-        nieuw = max(bos.aes_sleutels) + 1
-        if nieuw > 255:
+        keyring = load_keyring(path)
+        new = max(keyring.aes_sleutels) + 1
+        if new > 255:
             raise SleutelFout("all 255 key ids are used: retire old keys first ('vva keys retire')")
         write_keyring(
-            path, Keyring(bos.hmac_key, {**bos.aes_sleutels, nieuw: secrets.token_bytes(32)}, nieuw)
+            path, Keyring(keyring.hmac_key, {**keyring.aes_sleutels, new: secrets.token_bytes(32)}, new)
         )
-    return nieuw
+    return new
 
 
-def remove_keys(path: Path, weg: Iterable[int]) -> list[int]:
-    """Remove the encryption keys ``weg`` from the key file at ``path``, never the current one; returns
+def remove_keys(path: Path, retired: Iterable[int]) -> list[int]:
+    """Remove the encryption keys ``retired`` from the key file at ``path``, never the current one; returns
     the ids removed. Reads the file afresh under the same lock as ``add_key``, so a key added
     meanwhile (a concurrent rotation) is kept. Raises ``SleutelFout`` when the file is unreadable."""
     with _locked(path):
-        bos = load_keyring(path)
-        removed = sorted(set(weg) & set(bos.aes_sleutels) - {bos.aes_huidig})
+        keyring = load_keyring(path)
+        removed = sorted(set(retired) & set(keyring.aes_sleutels) - {keyring.aes_huidig})
         if removed:
-            keys = {k: v for k, v in bos.aes_sleutels.items() if k not in removed}
-            write_keyring(path, Keyring(bos.hmac_key, keys, bos.aes_huidig))
+            keys = {k: v for k, v in keyring.aes_sleutels.items() if k not in removed}
+            write_keyring(path, Keyring(keyring.hmac_key, keys, keyring.aes_huidig))
     return removed
 
 
@@ -162,19 +162,19 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def write_keyring(path: Path, bos: Keyring) -> None:
-    """Write ``bos`` to ``path`` atomically (a temporary file with mode 0600, then rename). A file being
+def write_keyring(path: Path, keyring: Keyring) -> None:
+    """Write ``keyring`` to ``path`` atomically (a temporary file with mode 0600, then rename). A file being
     replaced keeps its owner, group and owner/group permissions (never any for others): the broker's
     service account may read it through its group, also after an operator rotated the key."""
-    inhoud = {
-        "hmac": base64.b64encode(bos.hmac_key).decode(),
-        "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(bos.aes_sleutels.items())},
-        "aes_huidig": str(bos.aes_huidig),
+    content = {
+        "hmac": base64.b64encode(keyring.hmac_key).decode(),
+        "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(keyring.aes_sleutels.items())},
+        "aes_huidig": str(keyring.aes_huidig),
     }
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump(inhoud, handle, indent=2)
+        json.dump(content, handle, indent=2)
     if path.exists():
         old = path.stat()
         os.chmod(temporary, old.st_mode & 0o770)
@@ -203,9 +203,9 @@ class ReloadableKeyring:
         stat = self._pad.stat()
         return stat.st_mtime_ns, stat.st_ino
 
-    def _current(self, forceer: bool = False) -> Keyring:
+    def _current(self, force: bool = False) -> Keyring:
         now = time.monotonic()
-        if forceer or now - self._checked_at >= 1.0:
+        if force or now - self._checked_at >= 1.0:
             self._checked_at = now
             try:
                 stamp = self._read_stamp()
@@ -237,13 +237,13 @@ class ReloadableKeyring:
         return self._current().encrypt_data(data)
 
     def decrypt(self, blob: bytes) -> Leerlingnummer:
-        return self._with_reload(lambda bos: bos.decrypt(blob), blob)
+        return self._with_reload(lambda keyring: keyring.decrypt(blob), blob)
 
     def decrypt_data(self, blob: bytes) -> bytes:
-        return self._with_reload(lambda bos: bos.decrypt_data(blob), blob)
+        return self._with_reload(lambda keyring: keyring.decrypt_data(blob), blob)
 
-    def _with_reload(self, actie, blob: bytes):
-        bos = self._current()
-        if blob and blob[0] not in bos.aes_sleutels:
-            bos = self._current(forceer=True)  # made under a key added since we last looked
-        return actie(bos)
+    def _with_reload(self, action, blob: bytes):
+        keyring = self._current()
+        if blob and blob[0] not in keyring.aes_sleutels:
+            keyring = self._current(force=True)  # made under a key added since we last looked
+        return action(keyring)

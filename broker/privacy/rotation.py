@@ -56,13 +56,13 @@ VERSLEUTELD = (
 def usage(session: Session) -> Counter[int]:
     """How many stored ciphertexts each key id protects, over every encrypted column (counted in the
     database from the first byte: messages of megabytes are not read)."""
-    teller: Counter[int] = Counter()
+    counter: Counter[int] = Counter()
     for column in VERSLEUTELD:
         sleutel_id = _key_id(column)
         query = select(sleutel_id, func.count()).where(*column.encrypted()).group_by(sleutel_id)
-        for eerste, aantal in session.execute(query):
-            teller[bytes(eerste)[0]] += aantal
-    return teller
+        for first, total in session.execute(query):
+            counter[bytes(first)[0]] += total
+    return counter
 
 
 def _key_id(column: EncryptedColumn):
@@ -72,49 +72,49 @@ def _key_id(column: EncryptedColumn):
 
 def to_reencrypt(session: Session, current: int) -> int:
     """How many ciphertexts are not under key ``current`` (for a progress bar)."""
-    return sum(aantal for sleutel, aantal in usage(session).items() if sleutel != current)
+    return sum(count for key, count in usage(session).items() if key != current)
 
 
 def reencrypt(
-    sessions: sessionmaker[Session], bos: Keyring, progress: Callable[[int], None] = lambda _: None
+    sessions: sessionmaker[Session], keyring: Keyring, progress: Callable[[int], None] = lambda _: None
 ) -> dict[str, int]:
     """Re-encrypt every ciphertext not under ``bos.aes_huidig``; returns rows rewritten per table.
 
     ``progress`` is called with the number of rows handled after each piece. Raises ``SleutelFout``
-    when a ciphertext was made under a key ``bos`` does not have (nothing of that piece is written).
+    when a ciphertext was made under a key ``keyring`` does not have (nothing of that piece is written).
     """
     uitkomst: dict[str, int] = {}
     for column in VERSLEUTELD:
-        rewritten, vanaf = 0, None
+        rewritten, after = 0, None
         while True:
             with sessions.begin() as session:
                 query = select(column.sleutel, _key_id(column)).where(*column.encrypted())
-                if vanaf is not None:
-                    query = query.where(column.sleutel > vanaf)
-                rijen = session.execute(query.order_by(column.sleutel).limit(_STUK)).all()
-                if not rijen:
+                if after is not None:
+                    query = query.where(column.sleutel > after)
+                rows = session.execute(query.order_by(column.sleutel).limit(_STUK)).all()
+                if not rows:
                     break
-                for sleutel, eerste in rijen:
-                    if bytes(eerste)[0] == bos.aes_huidig:
+                for sleutel, first in rows:
+                    if bytes(first)[0] == keyring.aes_huidig:
                         continue
                     # One ciphertext in memory at a time: a message can be megabytes.
                     blob = session.scalar(select(column.column).where(column.sleutel == sleutel))
-                    if blob is None or blob[0] == bos.aes_huidig:
+                    if blob is None or blob[0] == keyring.aes_huidig:
                         continue  # deleted or re-encrypted by a request since the piece was read
-                    nieuw = _reencrypt(bos, column.soort, blob)
+                    new = _reencrypt(keyring, column.soort, blob)
                     resultaat = session.execute(
                         update(column.model)
                         .where(column.sleutel == sleutel, column.column == blob)
-                        .values({column.naam: nieuw})
+                        .values({column.naam: new})
                     )
                     rewritten += resultaat.rowcount
-                vanaf = rijen[-1][0]
-            progress(len(rijen))
+                after = rows[-1][0]
+            progress(len(rows))
         uitkomst[column.model.__tablename__] = rewritten
     return uitkomst
 
 
-def _reencrypt(bos: Keyring, soort: str, blob: bytes) -> bytes:
-    if soort == "nummer":
-        return bos.encrypt(bos.decrypt(blob))
-    return bos.encrypt_data(bos.decrypt_data(blob))
+def _reencrypt(keyring: Keyring, kind: str, blob: bytes) -> bytes:
+    if kind == "nummer":
+        return keyring.encrypt(keyring.decrypt(blob))
+    return keyring.encrypt_data(keyring.decrypt_data(blob))

@@ -85,12 +85,12 @@ def charts(rapport: Rapport) -> list[tuple[str, Figure]]:
 def _substantiate(as_, positions, values, **kw):
     """Bars; a suppressed value (None) is a grey "x" on the axis. Returns whether any was."""
     real = [(p, w) for p, w in zip(positions, values, strict=True) if w is not None]
-    weg = [p for p, w in zip(positions, values, strict=True) if w is None]
+    missing = [p for p, w in zip(positions, values, strict=True) if w is None]
     if real:
         as_.bar([p for p, _ in real], [w for _, w in real], **kw)
-    if weg:
-        as_.plot(weg, [0] * len(weg), **_ONDERDRUKT)
-    return bool(weg)
+    if missing:
+        as_.plot(missing, [0] * len(missing), **_ONDERDRUKT)
+    return bool(missing)
 
 
 def _legend_onderdrukt(as_, extra=()) -> None:
@@ -107,10 +107,10 @@ def status_funnel(rapport: Rapport) -> Figure:
     values = [figures.get((c.LEERLINGEN_PER_STATUS, s), 0) for s in statuses]
     positions = list(range(len(statuses)))
     real = [(p, w) for p, w in zip(positions, values, strict=True) if w is not None]
-    weg = [p for p, w in zip(positions, values, strict=True) if w is None]
+    missing = [p for p, w in zip(positions, values, strict=True) if w is None]
     as_.barh([p for p, _ in real], [w for _, w in real], color=_KLEUREN[0])
-    if weg:
-        as_.plot([0] * len(weg), weg, **_ONDERDRUKT)
+    if missing:
+        as_.plot([0] * len(missing), missing, **_ONDERDRUKT)
         _legend_onderdrukt(as_)
     as_.set_yticks(positions, [STATUS_LABEL[s] for s in statuses])
     as_.set_title(f"Leerlingen per status op {rapport.peildatum:%d-%m-%Y} (verste status per leerling)")
@@ -122,8 +122,8 @@ def status_funnel(rapport: Rapport) -> Figure:
 def aanmeldingen_per_week(rapport: Rapport) -> Figure:
     """Registrations per ISO week against the deadline: first registrations of the school's pupils
     for a school, registrations at the institutions otherwise."""
-    naam = c.EERSTE_AANMELDING_PER_WEEK if rapport.niveau is c.Level.SCHOOL else c.AANMELDINGEN_PER_WEEK
-    weeks = {d: w for (n, d), w in rapport.head.items() if n == naam}
+    name = c.EERSTE_AANMELDING_PER_WEEK if rapport.niveau is c.Level.SCHOOL else c.AANMELDINGEN_PER_WEEK
+    weeks = {d: w for (n, d), w in rapport.head.items() if n == name}
     figure = Figure(figsize=(9, 3.8))
     as_ = figure.subplots()
     mondays = {date.fromisocalendar(int(w[:4]), int(w[6:]), 1): v for w, v in weeks.items()}
@@ -143,7 +143,7 @@ def aanmeldingen_per_week(rapport: Rapport) -> Figure:
         color=_KLEUREN[3],
         fontsize=8,
     )
-    what = "eerste aanmeldingen van leerlingen" if naam == c.EERSTE_AANMELDING_PER_WEEK else "aanmeldingen"
+    what = "eerste aanmeldingen van leerlingen" if name == c.EERSTE_AANMELDING_PER_WEEK else "aanmeldingen"
     as_.set_title(f"Aanmeldingen per week, cyclus {rapport.jaar}")
     as_.set_xlabel("week (datum van de maandag)")
     as_.set_ylabel(f"aantal {what}")
@@ -181,8 +181,8 @@ def trendlijnen(rapport: Rapport) -> Figure:
     figure = Figure(figsize=(9, 3.8))
     as_ = figure.subplots()
     years = sorted(rapport.trend)
-    for i, (naam, dimensie, label) in enumerate(TREND_CIJFERS[:6]):
-        values = [rapport.trend[j].get((naam, dimensie), 0) for j in years]
+    for i, (name, dimensie, label) in enumerate(TREND_CIJFERS[:6]):
+        values = [rapport.trend[j].get((name, dimensie), 0) for j in years]
         as_.plot(
             years,
             [float("nan") if w is None else w for w in values],

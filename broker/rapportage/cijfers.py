@@ -196,9 +196,9 @@ class Peil:
     peildatum: date
 
     @classmethod
-    def van(cls, kalender: Calendar, jaar: int, peildatum: date | None = None) -> Peil:
+    def van(cls, calendar: Calendar, jaar: int, peildatum: date | None = None) -> Peil:
         """The cycle ``jaar`` on ``peildatum`` (default: the cycle's last day)."""
-        cyclus = kalender.cyclus(jaar)
+        cyclus = calendar.cyclus(jaar)
         peildatum = peildatum or cyclus.einde
         if not cyclus.contains(peildatum):
             raise ValueError(
@@ -276,9 +276,9 @@ def iso_week(d: date) -> str:
 
 def bucket_of(days: int) -> str:
     """The lead-time bucket name of ``days`` (>= 0)."""
-    for naam, low, hoog in BUCKETS:
-        if days >= low and (hoog is None or days <= hoog):
-            return naam
+    for name, low, high in BUCKETS:
+        if days >= low and (high is None or days <= high):
+            return name
     raise ValueError("negatieve doorlooptijd")
 
 
@@ -289,11 +289,11 @@ def percentile(histogram: Mapping[int, int], p: float) -> int:
     if n == 0:
         raise ValueError("geen waarnemingen")
     rank = max(1, math.ceil(p * n))
-    gezien = 0
-    for waarde in sorted(histogram):
-        gezien += histogram[waarde]
-        if gezien >= rank:
-            return waarde
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
     raise AssertionError("unreachable")
 
 
@@ -313,12 +313,12 @@ class _Bron:
         self.per_leerling = self._temporary("per_leerling", _per_leerling(self.aanm))
         self.delivered = self._temporary("geleverd", _delivered(peil, where_leerling))
 
-    def _temporary(self, naam: str, query) -> Table:
+    def _temporary(self, table_name: str, query) -> Table:
         columns = [
             Column(k.name, Integer() if isinstance(k.type, NullType) else k.type)
             for k in query.selected_columns
         ]
-        table = Table(f"tmp_{naam}_{uuid.uuid4().hex[:12]}", MetaData(), *columns, prefixes=["TEMPORARY"])
+        table = Table(f"tmp_{table_name}_{uuid.uuid4().hex[:12]}", MetaData(), *columns, prefixes=["TEMPORARY"])
         connection = self._session.connection()
         table.create(connection)
         self._tables.append(table)
@@ -394,13 +394,13 @@ class _Bron:
             pop.outerjoin(self.per_leerling, pl.sleutel_hash == pop.c.sleutel_hash)
         )
         uitkomst = [
-            _cijfer(niveau, row.eenheid, naam, "", getattr(row, naam))
+            _cijfer(niveau, row.eenheid, name, "", getattr(row, name))
             for row in session.execute(
                 base.add_columns(
-                    *(_count_if(condition).label(naam) for naam, condition in counts.items())
+                    *(_count_if(condition).label(name) for name, condition in counts.items())
                 ).group_by(pop.c.eenheid)
             )
-            for naam in counts
+            for name in counts
         ]
         per_status = base.add_columns(rank.label("rank"), func.count().label("n")).where(in_process)
         uitkomst += [
@@ -415,12 +415,12 @@ class _Bron:
             _cijfer(niveau, row.eenheid, EXAMENRESULTAAT_PER_UITKOMST, row.examen, row.n)
             for row in session.execute(per_examen.group_by(pop.c.eenheid, pop.c.examen))
         ]
-        eerste = type_coerce(pl.eerst_actief, Date)
-        per_day = base.add_columns(eerste.label("day"), func.count().label("n")).where(
+        first = type_coerce(pl.eerst_actief, Date)
+        per_day = base.add_columns(first.label("day"), func.count().label("n")).where(
             pl.eerst_actief.is_not(None)
         )
         uitkomst += _per_week(
-            niveau, EERSTE_AANMELDING_PER_WEEK, session.execute(per_day.group_by(pop.c.eenheid, eerste))
+            niveau, EERSTE_AANMELDING_PER_WEEK, session.execute(per_day.group_by(pop.c.eenheid, first))
         )
         return uitkomst
 
@@ -446,11 +446,11 @@ class _Bron:
         }
         group = self._aanm_eenheid(niveau)
         uitkomst = [
-            _cijfer(niveau, row.eenheid, naam, "", getattr(row, naam))
+            _cijfer(niveau, row.eenheid, name, "", getattr(row, name))
             for row in session.execute(
-                base.add_columns(*(_count_if(v).label(naam) for naam, v in counts.items())).group_by(group)
+                base.add_columns(*(_count_if(v).label(name) for name, v in counts.items())).group_by(group)
             )
-            for naam in counts
+            for name in counts
         ]
         uitkomst += [
             _cijfer(niveau, row.eenheid, AANMELDINGEN_PER_STATUS, row.status, row.n)
@@ -547,51 +547,51 @@ class _Bron:
                 Cijfer(niveau, eenheid, DOORLOOPTIJD_P90, traject, percentile(histogram, 0.9), n),
             ]
             buckets: Counter = Counter()
-            for days, aantal in histogram.items():
-                buckets[bucket_of(days)] += aantal
+            for days, total in histogram.items():
+                buckets[bucket_of(days)] += total
             uitkomst += [
-                _cijfer(niveau, eenheid, DOORLOOPTIJD_VERDELING, f"{traject} {naam}", aantal)
-                for naam, aantal in buckets.items()
+                _cijfer(niveau, eenheid, DOORLOOPTIJD_VERDELING, f"{traject} {name}", total)
+                for name, total in buckets.items()
             ]
         return uitkomst
 
 
-def _cijfer(niveau: Level, eenheid: str, naam: str, dimensie: str, waarde: int | None) -> Cijfer:
-    waarde = int(waarde or 0)
-    return Cijfer(niveau, eenheid, naam, str(dimensie), waarde, waarde)
+def _cijfer(niveau: Level, eenheid: str, name: str, dimensie: str, value: int | None) -> Cijfer:
+    value = int(value or 0)
+    return Cijfer(niveau, eenheid, name, str(dimensie), value, value)
 
 
 def _count_if(condition) -> ColumnElement:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _per_week(niveau: Level, naam: str, rijen: Iterable) -> list[Cijfer]:
+def _per_week(niveau: Level, name: str, rows: Iterable) -> list[Cijfer]:
     """Fold per-day counts (rows with eenheid, dag, n) into ISO weeks: at most 53 buckets per unit."""
     weeks: Counter = Counter()
-    for row in rijen:
+    for row in rows:
         day = row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day))
         weeks[(row.eenheid, iso_week(day))] += row.n
-    return [_cijfer(niveau, eenheid, naam, week, n) for (eenheid, week), n in weeks.items()]
+    return [_cijfer(niveau, eenheid, name, week, n) for (eenheid, week), n in weeks.items()]
 
 
 # --- the shared subqueries -----------------------------------------------------------------------
 
 
-def _state(peil: Peil, op: date, naam: str, waar: list):
-    """Each registration of the cycle with its status on date ``op`` (the last transition dated on or
+def _state(peil: Peil, on: date, name: str, conditions: list):
+    """Each registration of the cycle with its status on date ``on`` (the last transition dated on or
     before it; on one date the last recorded wins)."""
     ao, a = models.AanmeldingOvergang, models.Aanmelding
     order = func.row_number().over(partition_by=ao.aanmelding_id, order_by=(ao.datum.desc(), ao.id.desc()))
     ranked = (
         select(ao.aanmelding_id, ao.naar, order.label("rn"))
         .join(a, a.id == ao.aanmelding_id)
-        .where(a.cyclus_jaar == peil.jaar, ao.datum <= op, *waar)
-        .subquery(f"{naam}_rij")
+        .where(a.cyclus_jaar == peil.jaar, ao.datum <= on, *conditions)
+        .subquery(f"{name}_rij")
     )
     return (
         select(ranked.c.aanmelding_id, ranked.c.naar.label("status"))
         .where(ranked.c.rn == 1)
-        .subquery(naam)
+        .subquery(name)
     )
 
 
@@ -613,7 +613,7 @@ def _feit_known_on_peildatum(peil: Peil, soort: str) -> tuple:
     )
 
 
-def _intakes(peil: Peil, waar: list):
+def _intakes(peil: Peil, conditions: list):
     """One row per intake known on the peildatum: (registration, intake date) with the outcome last
     recorded for that date (a correction of the outcome replaces it; another date is another intake)."""
     f, a = models.AanmeldingFeit, models.Aanmelding
@@ -623,7 +623,7 @@ def _intakes(peil: Peil, waar: list):
     ranked = (
         select(f.aanmelding_id, f.datum, f.uitkomst, order.label("rn"))
         .join(a, a.id == f.aanmelding_id)
-        .where(*_feit_known_on_peildatum(peil, FEIT_INTAKE), *waar)
+        .where(*_feit_known_on_peildatum(peil, FEIT_INTAKE), *conditions)
         .subquery("intake_rij")
     )
     g = ranked.c
@@ -632,15 +632,15 @@ def _intakes(peil: Peil, waar: list):
     ).where(g.rn == 1)
 
 
-def _aanmeldingen(peil: Peil, waar: list, intake: Table):
+def _aanmeldingen(peil: Peil, conditions: list, intake: Table):
     """One row per registration with history up to the peildatum: pupil, institution, its region,
     status on the peildatum and on the deadline, the date of its first status and of its first
     active status, and the first dates of registration, acceptance, enrolment, the first intake held
     and the onderwijsovereenkomst (lead times)."""
     ao, a, instelling = models.AanmeldingOvergang, models.Aanmelding, models.Instelling
     f = models.AanmeldingFeit
-    now = _state(peil, peil.peildatum, "stand_nu", waar)
-    op_deadline = _state(peil, min(peil.deadline, peil.peildatum), "stand_deadline", waar)
+    now = _state(peil, peil.peildatum, "stand_nu", conditions)
+    op_deadline = _state(peil, min(peil.deadline, peil.peildatum), "stand_deadline", conditions)
 
     def eerste(condition):
         return func.min(case((condition, ao.datum)))
@@ -655,7 +655,7 @@ def _aanmeldingen(peil: Peil, waar: list, intake: Table):
             eerste(ao.naar == _S.INGESCHREVEN).label("t_ingeschreven"),
         )
         .join(a, a.id == ao.aanmelding_id)
-        .where(a.cyclus_jaar == peil.jaar, ao.datum <= peil.peildatum, *waar)
+        .where(a.cyclus_jaar == peil.jaar, ao.datum <= peil.peildatum, *conditions)
         .group_by(ao.aanmelding_id)
         .subquery("datums")
     )
@@ -669,7 +669,7 @@ def _aanmeldingen(peil: Peil, waar: list, intake: Table):
     overeenkomst = (
         select(f.aanmelding_id, func.min(f.datum).label("t_overeenkomst"))
         .join(a, a.id == f.aanmelding_id)
-        .where(*_feit_known_on_peildatum(peil, FEIT_OVEREENKOMST), *waar)
+        .where(*_feit_known_on_peildatum(peil, FEIT_OVEREENKOMST), *conditions)
         .group_by(f.aanmelding_id)
         .subquery("overeenkomst")
     )
@@ -700,7 +700,7 @@ def _aanmeldingen(peil: Peil, waar: list, intake: Table):
             instelling,
             and_(instelling.brin == a.brin_mbo, instelling.cyclus_jaar == refdata_jaar_sql(peil.jaar)),
         )
-        .where(a.cyclus_jaar == peil.jaar, *waar)
+        .where(a.cyclus_jaar == peil.jaar, *conditions)
     )
 
 
@@ -719,7 +719,7 @@ def _per_leerling(aanm):
     ).group_by(c.sleutel_hash)
 
 
-def _delivered(peil: Peil, waar: list):
+def _delivered(peil: Peil, conditions: list):
     """One row per delivery (pupil × VO school) recorded by the end of the peildatum: the school, its
     RMC region (the vestiging's, else the school's), whether the pupil is ``actief`` then, its exam
     result then (NULL: none reported) and whether it is an ``actief`` pupil with a diploma."""
@@ -729,10 +729,10 @@ def _delivered(peil: Peil, waar: list):
     order = func.row_number().over(
         partition_by=lm.leerling_id, order_by=(lm.vastgelegd_op.desc(), lm.id.desc())
     )
-    laatste = (
+    last = (
         select(lm.leerling_id, lm.status, lm.afmeldreden, order.label("rn"))
         .join(leerling, leerling.id == lm.leerling_id)
-        .where(leerling.cyclus_jaar == peil.jaar, lm.vastgelegd_op < limit, *waar)
+        .where(leerling.cyclus_jaar == peil.jaar, lm.vastgelegd_op < limit, *conditions)
         .subquery("laatste_mutatie")
     )
     # The result is the last one reported: a later mutation without one does not erase it.
@@ -746,11 +746,11 @@ def _delivered(peil: Peil, waar: list):
             leerling.cyclus_jaar == peil.jaar,
             lm.vastgelegd_op < limit,
             lm.examen_uitkomst.is_not(None),
-            *waar,
+            *conditions,
         )
         .subquery("laatste_examen")
     )
-    actief = laatste.c.status == MboGangerStatus.ACTIEF
+    actief = last.c.status == MboGangerStatus.ACTIEF
     geslaagd = examen.c.examen_uitkomst == ExamenUitkomst.GESLAAGD
     return (
         select(
@@ -761,7 +761,7 @@ def _delivered(peil: Peil, waar: list):
             case((and_(actief, geslaagd), 1), else_=0).label("diploma"),
             examen.c.examen_uitkomst.label("examen"),
         )
-        .join(laatste, and_(laatste.c.leerling_id == leerling.id, laatste.c.rn == 1))
+        .join(last, and_(last.c.leerling_id == leerling.id, last.c.rn == 1))
         .outerjoin(examen, and_(examen.c.leerling_id == leerling.id, examen.c.rn == 1))
         .outerjoin(
             vestiging,
@@ -771,5 +771,5 @@ def _delivered(peil: Peil, waar: list):
             instelling,
             and_(instelling.brin == leerling.brin_vo, instelling.cyclus_jaar == refdata_jaar_sql(peil.jaar)),
         )
-        .where(leerling.cyclus_jaar == peil.jaar, *waar)
+        .where(leerling.cyclus_jaar == peil.jaar, *conditions)
     )

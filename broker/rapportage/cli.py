@@ -25,10 +25,10 @@ _NIVEAUS = {"school": Level.SCHOOL, "regio": Level.REGIO, "landelijk": Level.LAN
     help="Peildatum, YYYY-MM-DD (default: today, or the cycle's last day). A closed cycle has only its last day.",
 )
 @click.option(
-    "--format", "formaat", type=click.Choice(["html", "csv", "xlsx"]), default="html", show_default=True
+    "--format", "output_format", type=click.Choice(["html", "csv", "xlsx"]), default="html", show_default=True
 )
 @click.option(
-    "--out", "uit", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."
+    "--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write."
 )
 @click.pass_obj
 def report(
@@ -38,8 +38,8 @@ def report(
     rmc: str | None,
     jaar: int,
     peildatum,
-    formaat: str,
-    uit: Path,
+    output_format: str,
+    out: Path,
 ) -> None:
     """Write the process report of a VO school, an RMC region or the country for cycle YEAR.
 
@@ -66,10 +66,10 @@ def report(
             )
     except (RapportError, ValueError) as error:
         raise click.UsageError(str(error)) from None
-    write(rapport, formaat, uit)
+    write(rapport, output_format, out)
     with runtime.sessions.begin() as session:  # aggregates over personal data leave the system: traced
         operatie = f"vva report {niveau} {eenheid}".strip()
         record_event(session, AuditEvent(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
     click.echo(
-        f"report: {uit} ({formaat}, {niveau} {rapport.eenheid or 'NL'}, cycle {jaar}, peildatum {rapport.peildatum})"
+        f"report: {out} ({output_format}, {niveau} {rapport.eenheid or 'NL'}, cycle {jaar}, peildatum {rapport.peildatum})"
     )

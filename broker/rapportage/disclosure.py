@@ -394,11 +394,11 @@ class _System:
         groups: dict[Key, list[int]] = defaultdict(list)
         for i, (unknown, _) in enumerate(self.equations):
             groups[find(unknown[0][0])].append(i)
-        uit = []
+        found = []
         for members in groups.values():
             keys = sorted({k for i in members for k, _c in self.equations[i][0]}, key=_order)
-            uit.append((keys, members))
-        return sorted(uit, key=lambda g: _order(g[0][0]))
+            found.append((keys, members))
+        return sorted(found, key=lambda g: _order(g[0][0]))
 
 
 def _start(table: Mapping[Key, Cell], withheld: Iterable[Key], flags: bool) -> dict[Key, Bounds]:

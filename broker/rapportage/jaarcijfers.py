@@ -120,11 +120,11 @@ def suppress(jaar: int, cijfers: Iterable[Cijfer], indeling: Indeling | None = N
     the complementary cells ``disclosure.protect`` picks so that none of them can be computed back
     from the others (``relations``). Call it on exactly the figures that are published together."""
     cijfers = list(cijfers)
-    cellen = [Cell(_key(f), f.waarde, 0 < f.base < DREMPEL, _insider(f)) for f in cijfers]
-    weg = protect(cellen, relations(cijfers, indeling))
+    cells = [Cell(_key(f), f.waarde, 0 < f.base < DREMPEL, _insider(f)) for f in cijfers]
+    suppressed = protect(cells, relations(cijfers, indeling))
     return [
         Jaarcijfer(
-            jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if _key(f) in weg else f.waarde
+            jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if _key(f) in suppressed else f.waarde
         )
         for f in cijfers
     ]
@@ -151,44 +151,44 @@ def relations(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> li
     per_eenheid: dict[tuple[str, str], set[Sleutel]] = defaultdict(set)
     for k in keys:
         per_eenheid[k[:2]].add(k)
-    uit: list[Relation] = []
+    found: list[Relation] = []
     for eenheid, own in sorted(per_eenheid.items()):
-        uit += _binnen_eenheid(eenheid, own)
-        uit += _doorlooptijd_relaties(eenheid, own)
-    uit += _between_niveaus(keys, per_eenheid, indeling or {})
-    return uit
+        found += _binnen_eenheid(eenheid, own)
+        found += _doorlooptijd_relaties(eenheid, own)
+    found += _between_niveaus(keys, per_eenheid, indeling or {})
+    return found
 
 
 def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
-    uit = []
-    for naam, totals, delen, distribution, dimensies in BINNEN_EENHEID:
-        cellen = sorted(k for k in own if k[2] == distribution)
-        if distribution is not None and not cellen:
+    found = []
+    for name, totals, parts, distribution, dimensies in BINNEN_EENHEID:
+        cells = sorted(k for k in own if k[2] == distribution)
+        if distribution is not None and not cells:
             continue
         if dimensies is not None:
-            cellen = [k for k in cellen if k[3] in dimensies]
-        if any(d != "" and (*eenheid, d, "") not in own for d in delen):
+            cells = [k for k in cells if k[3] in dimensies]
+        if any(d != "" and (*eenheid, d, "") not in own for d in parts):
             continue  # a part not published with it (opvragenProcescijfers of a school)
-        if distribution is None and not any(k[2] in totals + delen for k in own):
+        if distribution is None and not any(k[2] in totals + parts for k in own):
             continue
-        uit.append(
+        found.append(
             Relation(
                 tuple((*eenheid, t, "") for t in totals),
-                tuple((*eenheid, d, "") for d in delen) + tuple(cellen),
-                naam,
+                tuple((*eenheid, d, "") for d in parts) + tuple(cells),
+                name,
             )
         )
-    return uit
+    return found
 
 
 def _doorlooptijd_relaties(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
     """``doorlooptijd_n`` of a traject = the sum of its buckets (dimension "<traject> <bucket>")."""
-    uit = []
+    found = []
     for k in sorted(k for k in own if k[2] == c.DOORLOOPTIJD_N):
         buckets = sorted(b for b in own if b[2] == c.DOORLOOPTIJD_VERDELING and b[3].split(" ")[0] == k[3])
         if buckets:
-            uit.append(Relation((k,), tuple(buckets), f"doorlooptijd {k[3]}"))
-    return uit
+            found.append(Relation((k,), tuple(buckets), f"doorlooptijd {k[3]}"))
+    return found
 
 
 def _between_niveaus(
@@ -204,20 +204,20 @@ def _between_niveaus(
     for regio, brins in sorted(indeling.items()):
         for sub in (Level.SCHOOL.value, Level.INSTELLING.value):
             pairs.append(((Level.REGIO.value, regio), sub, [e for e in eenheden[sub] if e in set(brins)]))
-    uit = []
-    for boven, sub, below in pairs:
-        if boven not in per_eenheid or not below:
+    found = []
+    for above, sub, below in pairs:
+        if above not in per_eenheid or not below:
             continue
         figures = sorted({k[2:] for e in below for k in per_eenheid[(sub, e)] if k[2] not in NIET_ADDITIEF})
         for cijfer, dimensie in figures:
-            uit.append(
+            found.append(
                 Relation(
-                    ((*boven, cijfer, dimensie),),
+                    ((*above, cijfer, dimensie),),
                     tuple((sub, e, cijfer, dimensie) for e in below),
-                    f"{boven[0]} {boven[1]} = som {sub}",
+                    f"{above[0]} {above[1]} = som {sub}",
                 )
             )
-    return uit
+    return found
 
 
 def regio_indeling(session: Session, jaar: int) -> Indeling:
@@ -232,7 +232,7 @@ def regio_indeling(session: Session, jaar: int) -> Indeling:
     return dict(indeling)
 
 
-def compute_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> list[Jaarcijfer]:
+def compute_jaarcijfers(session: Session, jaar: int, calendar: Calendar) -> list[Jaarcijfer]:
     """The yearly aggregates of cycle ``jaar`` on the cycle's last day, at every level (landelijk,
     per VO school, per MBO institution, per RMC region), suppressed. Pure: it reads, and writes
     nothing that outlives the call (the computation's temporary tables are dropped before it returns).
@@ -242,11 +242,11 @@ def compute_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> list
     region and week, before/after the deadline, fallbacks after the deadline, lead-time
     distributions; no pupil-level rows, no cell below 5).
     """
-    cijfers = compute_cijfers(session, Peil.van(kalender, jaar))
+    cijfers = compute_cijfers(session, Peil.van(calendar, jaar))
     return suppress(jaar, cijfers, regio_indeling(session, jaar))
 
 
-def store_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> int:
+def store_jaarcijfers(session: Session, jaar: int, calendar: Calendar) -> int:
     """Compute the yearly aggregates of cycle ``jaar`` and insert them into ``jaarcijfer`` in the
     caller's transaction (the caller commits, before it purges). Returns the number of rows.
 
@@ -257,9 +257,9 @@ def store_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> int:
         raise JaarcijfersExist(
             f"de jaarcijfers van cyclus {jaar} zijn al bewaard; ze worden nooit overschreven"
         )
-    rijen = compute_jaarcijfers(session, jaar, kalender)
+    rows = compute_jaarcijfers(session, jaar, calendar)
     now = datetime.now(UTC)
-    if rijen:
+    if rows:
         session.execute(
             insert(models.Jaarcijfer),
             [
@@ -272,10 +272,10 @@ def store_jaarcijfers(session: Session, jaar: int, kalender: Calendar) -> int:
                     "waarde": r.waarde,
                     "berekend_op": now,
                 }
-                for r in rijen
+                for r in rows
             ],
         )
-    return len(rijen)
+    return len(rows)
 
 
 def bewaarde_jaren(session: Session, years: Collection[int] | None = None) -> set[int]:

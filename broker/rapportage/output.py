@@ -32,7 +32,7 @@ _NIVEAU_NAAM = {Level.SCHOOL: "VO-school", Level.REGIO: "RMC-regio", Level.LANDE
 
 def rijen(rapport: Rapport) -> list[list]:
     """The report's figures as flat rows (``KOLOMMEN``): every figure on the peildatum, then the trend."""
-    uit = [
+    table_rows = [
         [
             "peildatum",
             r.jaar,
@@ -49,7 +49,7 @@ def rijen(rapport: Rapport) -> list[list]:
     ]
     for jaar, figures in sorted(rapport.trend.items()):
         for (naam, dimensie), waarde in sorted(figures.items()):
-            uit.append(
+            table_rows.append(
                 [
                     "trend",
                     jaar,
@@ -63,7 +63,7 @@ def rijen(rapport: Rapport) -> list[list]:
                     int(waarde is None),
                 ]
             )
-    return uit
+    return table_rows
 
 
 def write_csv(rapport: Rapport, path: Path) -> None:
@@ -79,17 +79,17 @@ def write_xlsx(rapport: Rapport, path: Path) -> None:
     """One sheet ``cijfers`` with the CSV's rows (suppressed = empty cell), and ``toelichting``."""
     from openpyxl import Workbook
 
-    boek = Workbook()
-    sheet = boek.active
+    workbook = Workbook()
+    sheet = workbook.active
     sheet.title = "cijfers"
     sheet.append(KOLOMMEN)
     for row in rijen(rapport):
         sheet.append(row)
     sheet.freeze_panes = "A2"
-    explanation = boek.create_sheet("toelichting")
-    for regel in _note(rapport):
-        explanation.append([regel])
-    boek.save(path)
+    explanation = workbook.create_sheet("toelichting")
+    for line in _note(rapport):
+        explanation.append([line])
+    workbook.save(path)
 
 
 def _note(rapport: Rapport) -> list[str]:
@@ -133,22 +133,22 @@ _DEFINITIES = (_UITLEG_EXAMEN, _UITLEG_DIPLOMA, _UITLEG_INTAKE, _UITLEG_DOORLOOP
 # --- HTML -----------------------------------------------------------------------------------------
 
 
-def _number(waarde: int | None) -> str:
-    return ONDERDRUKT if waarde is None else f"{waarde:,}".replace(",", ".")
+def _number(value: int | None) -> str:
+    return ONDERDRUKT if value is None else f"{value:,}".replace(",", ".")
 
 
-def _percent(deel: int | None, whole: int | None) -> str:
-    if deel is None or not whole:
+def _percent(part: int | None, whole: int | None) -> str:
+    if part is None or not whole:
         return ""
-    return f"{100 * deel / whole:.0f}%"
+    return f"{100 * part / whole:.0f}%"
 
 
-def _table(title: str, headers: list[str], regels: list[list[str]], explanation: str = "") -> str:
+def _table(title: str, headers: list[str], rows: list[list[str]], explanation: str = "") -> str:
     header = "".join(f"<th>{escape(k)}</th>" for k in headers)
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in regel) + "</tr>" for regel in regels
+        "<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows
     )
-    if not regels:
+    if not rows:
         body = f'<tr><td colspan="{len(headers)}">geen gegevens</td></tr>'
     below = f"<p class='uitleg'>{escape(explanation)}</p>" if explanation else ""
     return f"<section><h2>{escape(title)}</h2><table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>{below}</section>"
@@ -163,7 +163,7 @@ def _chart(figure) -> str:
 def _header(rapport: Rapport) -> str:
     f = rapport.head
     leerlingen = f.get((c.LEERLINGEN, ""), 0)
-    kaarten = [
+    cards = [
         ("leerlingen in het aanmeldproces", f.get((c.LEERLINGEN, ""), 0), ""),
         (
             "aangemeld vóór de deadline",
@@ -174,18 +174,18 @@ def _header(rapport: Rapport) -> str:
         ("teruggevallen na de deadline (aangemeld → nergens)", f.get((c.TERUGGEVALLEN, ""), 0), ""),
         ("geleverd door de school, nergens aangemeld", f.get((c.GELEVERD_NERGENS, ""), 0), ""),
     ]
-    kaarten.append(("met diploma, nergens aangemeld", f.get((c.DIPLOMA_NERGENS, ""), 0), ""))
+    cards.append(("met diploma, nergens aangemeld", f.get((c.DIPLOMA_NERGENS, ""), 0), ""))
     if rapport.niveau is Level.LANDELIJK:
-        kaarten.append(("aangemeld zonder levering door een school", f.get((c.ZONDER_LEVERING, ""), 0), ""))
+        cards.append(("aangemeld zonder levering door een school", f.get((c.ZONDER_LEVERING, ""), 0), ""))
     if rapport.niveau is not Level.SCHOOL:
-        kaarten.append(("aanmeldingen bij mbo-instellingen", f.get((c.AANMELDINGEN, ""), 0), ""))
-        kaarten.append(("intakes bij mbo-instellingen", f.get((c.INTAKES, ""), 0), ""))
+        cards.append(("aanmeldingen bij mbo-instellingen", f.get((c.AANMELDINGEN, ""), 0), ""))
+        cards.append(("intakes bij mbo-instellingen", f.get((c.INTAKES, ""), 0), ""))
     return (
         "<section class='kaarten'>"
         + "".join(
             f"<div class='kaart'><div class='getal'>{escape(_number(w))}</div><div class='pct'>{escape(p)}</div>"
             f"<div class='label'>{escape(label)}</div></div>"
-            for label, w, p in kaarten
+            for label, w, p in cards
         )
         + "</section>"
     )
@@ -194,7 +194,7 @@ def _header(rapport: Rapport) -> str:
 def _status_table(rapport: Rapport) -> str:
     f = rapport.head
     total = f.get((c.LEERLINGEN, ""), 0)
-    regels = [
+    rows = [
         [
             charts.STATUS_LABEL[s],
             _number(f.get((c.LEERLINGEN_PER_STATUS, s), 0)),
@@ -205,22 +205,22 @@ def _status_table(rapport: Rapport) -> str:
     return _table(
         "Leerlingen per status",
         ["status", "leerlingen", "aandeel"],
-        regels,
+        rows,
         "Per leerling telt de verste status van al zijn aanmeldingen.",
     )
 
 
 def _examen_table(rapport: Rapport) -> str:
     f = rapport.head
-    regels = [
+    rows = [
         [label, _number(f.get((c.EXAMENRESULTAAT_PER_UITKOMST, uitkomst), 0))]
         for uitkomst, label in charts.EXAMEN_LABEL.items()
     ]
-    regels.append(["met diploma, nergens aangemeld", _number(f.get((c.DIPLOMA_NERGENS, ""), 0))])
+    rows.append(["met diploma, nergens aangemeld", _number(f.get((c.DIPLOMA_NERGENS, ""), 0))])
     return _table(
         "Examenresultaten en diploma zonder aanmelding",
         ["examenresultaat", "leerlingen"],
-        regels,
+        rows,
         f"{_UITLEG_EXAMEN} {_UITLEG_DIPLOMA}",
     )
 
@@ -228,14 +228,14 @@ def _examen_table(rapport: Rapport) -> str:
 def _intake_table(rapport: Rapport) -> str:
     f = rapport.head
     outcomes = [u for u in charts.INTAKE_LABEL if u != c.ONBEKEND or (c.INTAKES_PER_UITKOMST, u) in f]
-    regels = [[charts.INTAKE_LABEL[u], _number(f.get((c.INTAKES_PER_UITKOMST, u), 0))] for u in outcomes]
-    regels.append(["totaal", _number(f.get((c.INTAKES, ""), 0))])
-    return _table("Intakes per uitkomst", ["uitkomst", "intakes"], regels, _UITLEG_INTAKE)
+    rows = [[charts.INTAKE_LABEL[u], _number(f.get((c.INTAKES_PER_UITKOMST, u), 0))] for u in outcomes]
+    rows.append(["totaal", _number(f.get((c.INTAKES, ""), 0))])
+    return _table("Intakes per uitkomst", ["uitkomst", "intakes"], rows, _UITLEG_INTAKE)
 
 
 def _doorloop_table(rapport: Rapport) -> str:
     f = rapport.head
-    regels = [
+    rows = [
         [
             charts.TRAJECT_LABEL[traject],
             _number(f.get((c.DOORLOOPTIJD_N, traject), 0)),
@@ -247,20 +247,20 @@ def _doorloop_table(rapport: Rapport) -> str:
     return _table(
         "Doorlooptijden (dagen)",
         ["traject", "aanmeldingen", "mediaan", "90e percentiel"],
-        regels,
+        rows,
         _UITLEG_DOORLOOP,
     )
 
 
 def _per_eenheid(rapport: Rapport, niveau: Level, title: str, columns: list[tuple[str, str, str]]) -> str:
-    regels = []
+    rows = []
     for eenheid in rapport.eenheden(niveau):
         f = rapport.van(niveau, eenheid)
-        regels.append(
+        rows.append(
             [eenheid, rapport.names.get(eenheid, "")]
             + [_trend_value(f, naam, dimensie) for naam, dimensie, _ in columns]
         )
-    return _table(title, ["code", "naam"] + [k for _, _, k in columns], regels)
+    return _table(title, ["code", "naam"] + [k for _, _, k in columns], rows)
 
 
 _LEERLING_KOLOMMEN = [
@@ -292,37 +292,37 @@ _REGIO_INSTELLING_KOLOMMEN = _INSTELLING_KOLOMMEN[:3] + _INSTELLING_KOLOMMEN[7:1
 
 
 def _opleiding_table(rapport: Rapport) -> str:
-    regels = []
+    rows = []
     for eenheid in rapport.eenheden(Level.INSTELLING):
-        for (naam, dimensie), waarde in sorted(rapport.van(Level.INSTELLING, eenheid).items()):
-            if naam == c.AANMELDINGEN_PER_OPLEIDING:
+        for (name, dimensie), value in sorted(rapport.van(Level.INSTELLING, eenheid).items()):
+            if name == c.AANMELDINGEN_PER_OPLEIDING:
                 crebo, locatie = dimensie.split("/")
-                regels.append([eenheid, crebo, locatie, _number(waarde)])
+                rows.append([eenheid, crebo, locatie, _number(value)])
     return _table(
         "Aanmeldingen per opleiding en locatie",
         ["instelling", "crebo", "locatie", "aanmeldingen"],
-        regels,
+        rows,
         "'-' = niet opgegeven door de instelling.",
     )
 
 
-def _trend_value(cijfers: dict, naam: str, dimensie: str) -> str:
+def _trend_value(cijfers: dict, name: str, dimensie: str) -> str:
     """An absent count had no observations (0); an absent lead time has no value at all."""
-    if (naam, dimensie) not in cijfers and naam in (c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90):
+    if (name, dimensie) not in cijfers and name in (c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90):
         return ""
-    return _number(cijfers.get((naam, dimensie), 0))
+    return _number(cijfers.get((name, dimensie), 0))
 
 
 def _trend_table(rapport: Rapport) -> str:
     years = sorted(rapport.trend)
-    regels = [
-        [label] + [_trend_value(rapport.trend[j], naam, dimensie) for j in years]
-        for naam, dimensie, label in trend_cijfers(rapport.niveau)
+    rows = [
+        [label] + [_trend_value(rapport.trend[j], name, dimensie) for j in years]
+        for name, dimensie, label in trend_cijfers(rapport.niveau)
     ]
     return _table(
         "Trend over de cycli",
         ["kerncijfer"] + [str(j) for j in years],
-        regels,
+        rows,
         "Stand aan het eind van elke cyclus; gesloten cycli uit de jaarcijfers, de lopende cyclus tot nu.",
     )
 
@@ -345,7 +345,7 @@ def html(rapport: Rapport) -> str:
         "  ", " "
     )
     funnel, weeks, doorloop, trend = (figure for _, figure in charts.charts(rapport))
-    delen = [
+    parts = [
         _header(rapport),
         _chart(funnel),
         _status_table(rapport),
@@ -353,28 +353,28 @@ def html(rapport: Rapport) -> str:
         _examen_table(rapport),
     ]
     if rapport.niveau is not Level.SCHOOL:
-        delen.append(_intake_table(rapport))
-    delen += [
+        parts.append(_intake_table(rapport))
+    parts += [
         _chart(doorloop),
         _doorloop_table(rapport),
     ]
     if rapport.niveau is Level.REGIO:
-        delen += [
+        parts += [
             _per_eenheid(rapport, Level.INSTELLING, "Per mbo-instelling in de regio", _INSTELLING_KOLOMMEN),
             _opleiding_table(rapport),
             _per_eenheid(rapport, Level.SCHOOL, "Per VO-school in de regio", _LEERLING_KOLOMMEN),
         ]
     if rapport.niveau is Level.LANDELIJK:
-        delen.append(
+        parts.append(
             _per_eenheid(
                 rapport, Level.REGIO, "Per RMC-regio", _LEERLING_KOLOMMEN + _REGIO_INSTELLING_KOLOMMEN
             )
         )
-    delen += [_chart(trend), _trend_table(rapport)]
-    meta = "".join(f"<p class='meta'>{escape(regel)}</p>" for regel in _note(rapport))
+    parts += [_chart(trend), _trend_table(rapport)]
+    meta = "".join(f"<p class='meta'>{escape(line)}</p>" for line in _note(rapport))
     return (
         f"<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'><title>{escape(title)}</title>"
-        f"<style>{_STIJL}</style></head><body><h1>{escape(title)}</h1>{meta}{''.join(delen)}</body></html>"
+        f"<style>{_STIJL}</style></head><body><h1>{escape(title)}</h1>{meta}{''.join(parts)}</body></html>"
     )
 
 
@@ -385,6 +385,6 @@ def write_html(rapport: Rapport, path: Path) -> None:
 SCHRIJVERS = {"html": write_html, "csv": write_csv, "xlsx": write_xlsx}
 
 
-def write(rapport: Rapport, formaat: str, path: Path) -> None:
+def write(rapport: Rapport, output_format: str, path: Path) -> None:
     """Write ``rapport`` to ``path`` as html, csv or xlsx."""
-    SCHRIJVERS[formaat](rapport, path)
+    SCHRIJVERS[output_format](rapport, path)

@@ -75,7 +75,7 @@ class Rapport:
 
 def make_rapport(
     session: Session,
-    kalender: Calendar,
+    calendar: Calendar,
     niveau: Level,
     jaar: int,
     eenheid: str = "",
@@ -88,10 +88,10 @@ def make_rapport(
     Raises ``RapportError`` for an unknown unit, a peildatum outside the cycle, or a
     peildatum other than the last day for a closed cycle (only its yearly aggregates are left).
     """
-    cyclus = kalender.cyclus(jaar)
+    cyclus = calendar.cyclus(jaar)
     eenheid = _eenheid(niveau, eenheid)
-    gesloten = jaar in bewaarde_jaren(session, [jaar])
-    if gesloten:
+    closed = jaar in bewaarde_jaren(session, [jaar])
+    if closed:
         if peildatum not in (None, cyclus.einde):
             raise RapportError(
                 f"cyclus {jaar} is gesloten: er zijn alleen jaarcijfers op {cyclus.einde}, geen cijfers op {peildatum}"
@@ -102,16 +102,16 @@ def make_rapport(
         raise RapportError(
             f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
         )
-    bereik = _range(session, jaar, niveau, eenheid)
-    if gesloten:
-        cijfers = [r for n, e in bereik.items() for r in read_jaarcijfers(session, jaar, n, e)]
+    scope = _range(session, jaar, niveau, eenheid)
+    if closed:
+        cijfers = [r for n, e in scope.items() for r in read_jaarcijfers(session, jaar, n, e)]
     else:
         peil = Peil(jaar, cyclus.deadline, peildatum)
         # Cut from the one table of every level on this day, protected as the yearly aggregates
         # are: reports of different units then withhold the same cells, so putting a school's,
         # its region's and the country's report side by side computes nothing back either.
-        alle = compute_cijfers(session, peil)
-        cijfers = [r for r in suppress(jaar, alle, regio_indeling(session, jaar)) if _in_range(r, bereik)]
+        all_ = compute_cijfers(session, peil)
+        cijfers = [r for r in suppress(jaar, all_, regio_indeling(session, jaar)) if _in_range(r, scope)]
     if not any(r.niveau == niveau and r.eenheid == eenheid for r in cijfers):
         raise RapportError(f"geen cijfers voor {niveau.value} {eenheid or 'Nederland'} in cyclus {jaar}")
     names = _names(session, jaar)
@@ -122,9 +122,9 @@ def make_rapport(
         jaar=jaar,
         deadline=cyclus.deadline,
         peildatum=peildatum,
-        uit_jaarcijfers=gesloten,
+        uit_jaarcijfers=closed,
         cijfers=cijfers,
-        trend=trend(session, kalender, niveau, eenheid, jaar),
+        trend=trend(session, calendar, niveau, eenheid, jaar),
         names=names,
     )
 
@@ -142,9 +142,9 @@ def _eenheid(niveau: Level, eenheid: str) -> str:
     return eenheid.upper()
 
 
-def _in_range(r: Jaarcijfer, bereik: dict[Level, Collection[str] | None]) -> bool:
+def _in_range(r: Jaarcijfer, scope: dict[Level, Collection[str] | None]) -> bool:
     niveau = Level(r.niveau)
-    return niveau in bereik and (bereik[niveau] is None or r.eenheid in bereik[niveau])
+    return niveau in scope and (scope[niveau] is None or r.eenheid in scope[niveau])
 
 
 def _range(session: Session, jaar: int, niveau: Level, eenheid: str) -> dict[Level, Collection[str] | None]:

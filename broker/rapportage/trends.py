@@ -52,14 +52,14 @@ _AANMELDINGCIJFERS = frozenset(c.AANMELDINGCIJFERS)
 def trend_cijfers(niveau: Level) -> list[tuple[str, str, str]]:
     """The rows of ``TREND_CIJFERS`` that exist at ``niveau`` (a school has no intakes, an institution
     no exam results), so a report does not show a figure that cannot exist as 0."""
-    weg = {Level.SCHOOL: _AANMELDINGCIJFERS, Level.INSTELLING: _LEERLINGCIJFERS}.get(niveau, frozenset())
-    return [row for row in TREND_CIJFERS if row[0] not in weg]
+    left_out = {Level.SCHOOL: _AANMELDINGCIJFERS, Level.INSTELLING: _LEERLINGCIJFERS}.get(niveau, frozenset())
+    return [row for row in TREND_CIJFERS if row[0] not in left_out]
 
 
 Trend = dict[int, dict[tuple[str, str], int | None]]
 
 
-def trend(session: Session, kalender: Calendar, niveau: Level, eenheid: str, until_year: int) -> Trend:
+def trend(session: Session, calendar: Calendar, niveau: Level, eenheid: str, until_year: int) -> Trend:
     """The key figures of ``niveau``/``eenheid`` for every cycle up to ``until_year`` that has stored
     aggregates or a row in ``cyclus``: {jaar: {(cijfer, dimensie): waarde or None (suppressed)}}.
     A figure absent from a year's dict had no observations that year. An open year is computed
@@ -70,14 +70,14 @@ def trend(session: Session, kalender: Calendar, niveau: Level, eenheid: str, unt
     uitkomst: Trend = {}
     for jaar in sorted(j for j in years if j <= until_year):
         if jaar in stored:
-            rijen = read_jaarcijfers(session, jaar, niveau, [eenheid])
+            rows = read_jaarcijfers(session, jaar, niveau, [eenheid])
         else:
-            rijen = [
+            rows = [
                 r
-                for r in compute_jaarcijfers(session, jaar, kalender)
+                for r in compute_jaarcijfers(session, jaar, calendar)
                 if r.niveau == niveau.value and r.eenheid == eenheid
             ]
         uitkomst[jaar] = {
-            (r.cijfer, r.dimensie): r.waarde for r in rijen if (r.cijfer, r.dimensie) in _SLEUTELS
+            (r.cijfer, r.dimensie): r.waarde for r in rows if (r.cijfer, r.dimensie) in _SLEUTELS
         }
     return uitkomst

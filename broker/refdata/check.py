@@ -88,25 +88,25 @@ def check_all(session: Session, cyclus_jaar: int, beeindigde_gemeenten: Collecti
         )
     previous = session.scalar(select(func.max(g.cyclus_jaar)).where(g.cyclus_jaar < cyclus_jaar))
     recognised = set(beeindigde_gemeenten)
-    weg: set[str] = set()
+    ended: set[str] = set()
     if previous is not None and gemeenten:
-        weg = set(session.scalars(select(g.code).where(g.cyclus_jaar == previous))) - set(gemeenten)
-        unexplained = sorted(weg - recognised)
+        ended = set(session.scalars(select(g.code).where(g.cyclus_jaar == previous))) - set(gemeenten)
+        unexplained = sorted(ended - recognised)
         if unexplained:
             uitkomst.problems.append(
                 f"{len(unexplained)} gemeente(n) of cycle {previous} missing from cycle {cyclus_jaar}: "
                 f"{_list(unexplained)} (if one really ended, e.g. merged, acknowledge it with "
                 "--ended-gemeente CODE)"
             )
-    uitkomst.beeindigde_gemeenten = sorted(weg & recognised)
-    not_gone = sorted(recognised - weg)
+    uitkomst.beeindigde_gemeenten = sorted(ended & recognised)
+    not_gone = sorted(recognised - ended)
     if not_gone:
-        waar = (
+        where_text = (
             f"of cycle {previous} missing from cycle {cyclus_jaar}"
             if previous is not None
             else "of a previous cycle"
         )
-        uitkomst.problems.append(f"given as ended, but not a gemeente {waar}: {_list(not_gone)}")
+        uitkomst.problems.append(f"given as ended, but not a gemeente {where_text}: {_list(not_gone)}")
     if not uitkomst.instellingen.get("vso"):
         uitkomst.problems.append("no (V)SO institutions loaded")
     if not uitkomst.instellingen.get("mbo"):

@@ -31,10 +31,10 @@ _CYCLUS_OPTIE = click.option(
 
 def _gemeentecodes(_ctx, _param, values: tuple[str, ...]) -> tuple[str, ...]:
     codes = []
-    for waarde in values:
-        code = waarde.strip()
+    for value in values:
+        code = value.strip()
         if not (code.isdigit() and len(code) <= 4):
-            raise click.BadParameter(f"{waarde!r} is no CBS gemeentecode (4 digits, e.g. 0397)")
+            raise click.BadParameter(f"{value!r} is no CBS gemeentecode (4 digits, e.g. 0397)")
         codes.append(code.zfill(4))
     return tuple(codes)
 
@@ -150,10 +150,10 @@ def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
             click.echo(f"reference data of cycle {jaar if jaar is not None else '-'}")
             for table in TABELLEN:
                 model = _MODELLEN[table]
-                aantal = session.scalar(
+                total = session.scalar(
                     select(func.count()).select_from(model).where(model.cyclus_jaar == jaar)
                 )
-                click.echo(f"{table}: {aantal}")
+                click.echo(f"{table}: {total}")
             return
         instelling = session.get(models.Instelling, (jaar, brin.strip().upper())) if jaar else None
         if instelling is None:
@@ -180,8 +180,8 @@ def _report(ctx: click.Context, rapport: LoadReport) -> None:
     click.echo(f"afgewezen: {len(rapport.afgewezen)}")
     for warning in rapport.warnings:
         click.echo(f"waarschuwing: {warning}", err=True)
-    for regel in rapport.afgewezen:
-        click.echo(str(regel), err=True)
+    for row in rapport.afgewezen:
+        click.echo(str(row), err=True)
     if rapport.afgewezen:
         ctx.exit(1)
 

@@ -111,8 +111,8 @@ class UnknownFile(BrokerError, ValueError):
     (empty when the problem is not the header).
     """
 
-    def __init__(self, bron: str, reden: str, missing: dict[str, list[str]] | None = None) -> None:
-        super().__init__(f"{bron}: {reden}")
+    def __init__(self, bron: str, reason: str, missing: dict[str, list[str]] | None = None) -> None:
+        super().__init__(f"{bron}: {reason}")
         self.bron = bron
         self.missing = missing or {}
 
@@ -199,9 +199,9 @@ class DuoBestand:
     afgewezen: list[RejectedRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def warn(self, regel: int, text: str) -> None:
-        """Record a warning about line ``regel`` (the row itself is still used)."""
-        self.warnings.append(f"{self.bron}:{regel}: {text}")
+    def warn(self, line: int, text: str) -> None:
+        """Record a warning about line ``line`` (the row itself is still used)."""
+        self.warnings.append(f"{self.bron}:{line}: {text}")
 
 
 def read_duo_csv(data: bytes, bron: str) -> DuoBestand:
@@ -229,11 +229,11 @@ def read_duo_csv(data: bytes, bron: str) -> DuoBestand:
         delimiter=delimiter,
         generation="oud" if columns["brin"].header == _OUDE_BRIN_KOP else "nieuw",
     )
-    rijen = _data_rows(reader, len(header), columns, bestand)
+    rows = _data_rows(reader, len(header), columns, bestand)
     if bestand.soort == MBO:
-        _process_mbo(rijen, bestand)
+        _process_mbo(rows, bestand)
     else:
-        _process_vestigingen(rijen, bestand)
+        _process_vestigingen(rows, bestand)
     return bestand
 
 
@@ -271,21 +271,21 @@ class _Column(NamedTuple):
     header: str  # the DUO name found in this file (normalised), e.g. "BRIN NUMMER"; used in reasons
 
 
-def _normalise_header(naam: str) -> str:
+def _normalise_header(name: str) -> str:
     # Re-exports change case, use "_" for spaces or leave a stray BOM on the first name.
-    return " ".join(naam.replace("\ufeff", "").replace("_", " ").split()).upper()
+    return " ".join(name.replace("\ufeff", "").replace("_", " ").split()).upper()
 
 
 def _columns(header: Sequence[str]) -> dict[str, _Column]:
     """Map each role in ``_KOPNAMEN`` to the first matching column of ``header``."""
     positions: dict[str, int] = {}
-    for index, naam in enumerate(header):
-        positions.setdefault(_normalise_header(naam), index)
+    for index, name in enumerate(header):
+        positions.setdefault(_normalise_header(name), index)
     columns: dict[str, _Column] = {}
     for rol, names in _KOPNAMEN.items():
-        for naam in names:
-            if naam in positions:
-                columns[rol] = _Column(positions[naam], naam)
+        for name in names:
+            if name in positions:
+                columns[rol] = _Column(positions[name], name)
                 break
     return columns
 
@@ -293,8 +293,8 @@ def _columns(header: Sequence[str]) -> dict[str, _Column]:
 def _recognise_kind(columns: dict[str, _Column], bron: str) -> Soort:
     """The kind whose required columns are all present; VO first (its key column is the more specific)."""
     missing = {
-        soort: [" of ".join(_KOPNAMEN[rol]) for rol in roles if rol not in columns]
-        for soort, roles in _VERPLICHT.items()
+        kind: [" of ".join(_KOPNAMEN[rol]) for rol in roles if rol not in columns]
+        for kind, roles in _VERPLICHT.items()
     }
     if not missing[SO]:
         return SO
@@ -302,8 +302,8 @@ def _recognise_kind(columns: dict[str, _Column], bron: str) -> Soort:
         return VO if "onderwijsstructuur" in columns else BO
     if not missing[MBO]:
         return MBO
-    missing = {soort: names for soort, names in missing.items() if soort in (VO, MBO)}
-    explanation = "; ".join(f"als {soort} ontbreekt: {', '.join(names)}" for soort, names in missing.items())
+    missing = {kind: names for kind, names in missing.items() if kind in (VO, MBO)}
+    explanation = "; ".join(f"als {kind} ontbreekt: {', '.join(names)}" for kind, names in missing.items())
     raise UnknownFile(bron, f"geen bekend DUO-bestand ({explanation})", missing)
 
 
@@ -313,19 +313,19 @@ def _data_rows(
     """Yield each non-blank data row with its starting line; refuse rows with the wrong column count."""
     previous = reader.line_num  # type: ignore[attr-defined]
     try:
-        for cellen in reader:
+        for cells in reader:
             # A quoted value may span lines: the row starts on the line after the previous row ended.
-            regel, previous = previous + 1, reader.line_num  # type: ignore[attr-defined]
-            if not any(cel.strip() for cel in cellen):
+            line, previous = previous + 1, reader.line_num  # type: ignore[attr-defined]
+            if not any(cell.strip() for cell in cells):
                 continue  # empty line, or the ";;;;" lines spreadsheets leave at the end
             bestand.rijen += 1
-            if len(cellen) > width and not any(cel.strip() for cel in cellen[width:]):
-                cellen = cellen[:width]  # a trailing ";" on data lines only
-            if len(cellen) != width:
-                reden = f"verwacht {width} kolommen, gevonden {len(cellen)}"
-                bestand.afgewezen.append(RejectedRow(regel, reden))
+            if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
+                cells = cells[:width]  # a trailing ";" on data lines only
+            if len(cells) != width:
+                reason = f"verwacht {width} kolommen, gevonden {len(cells)}"
+                bestand.afgewezen.append(RejectedRow(line, reason))
                 continue
-            yield _Row(regel, cellen, columns)
+            yield _Row(line, cells, columns)
     except csv.Error as error:
         raise UnknownFile(bestand.bron, f"regel {previous + 1}: onleesbare CSV ({error})") from error
 
@@ -372,31 +372,31 @@ class _Row:
             raise _Unusable(f"{self.header(rol)}: langer dan {limit} tekens")
         return waarde
 
-    def rejection(self, rol: str, waarde: str, error: Afwijzing) -> _Unusable:
+    def rejection(self, rol: str, value: str, error: Afwijzing) -> _Unusable:
         # Reference data are public, so unlike message meldingen the reason may quote the value.
-        return _Unusable(f"{self.header(rol)}: {waarde!r} ongeldig ({error.melding.tekst_nl})")
+        return _Unusable(f"{self.header(rol)}: {value!r} ongeldig ({error.melding.tekst_nl})")
 
     def brin(self) -> str:
-        waarde = self.mandatory("brin")
+        value = self.mandatory("brin")
         try:
-            return parse_brin(waarde)
+            return parse_brin(value)
         except Afwijzing as error:
-            raise self.rejection("brin", waarde, error) from None
+            raise self.rejection("brin", value, error) from None
 
     def vestigingscode(self, brin: str) -> str:
-        waarde = self.mandatory("vestigingscode")
+        value = self.mandatory("vestigingscode")
         try:
-            return parse_vestigingscode(brin, waarde)
+            return parse_vestigingscode(brin, value)
         except Afwijzing as error:
-            raise self.rejection("vestigingscode", waarde, error) from None
+            raise self.rejection("vestigingscode", value, error) from None
 
     def gemeentecode(self) -> str:
         """4 digits; "756" (padding lost by a spreadsheet) becomes "0756"."""
-        waarde = self.mandatory("gemeentecode")
+        value = self.mandatory("gemeentecode")
         try:
-            return parse_gemeentecode(waarde)
+            return parse_gemeentecode(value)
         except Afwijzing as error:
-            raise self.rejection("gemeentecode", waarde, error) from None
+            raise self.rejection("gemeentecode", value, error) from None
 
     def rmc(self) -> tuple[str | None, str | None]:
         """(code, name); the code without leading zeros ("07" -> "7"), both None when the code is empty."""
@@ -435,24 +435,24 @@ T = TypeVar("T")
 
 
 def _usable(
-    rijen: Iterator[_Row],
+    rows: Iterator[_Row],
     bestand: DuoBestand,
-    maak: Callable[[_Row], tuple[T, _Location]],
-    sleutel: Callable[[T], str],
+    make: Callable[[_Row], tuple[T, _Location]],
+    key_of: Callable[[T], str],
     key_role: str,
 ) -> Iterator[tuple[T, _Location]]:
-    """Apply ``maak`` to each row; refuse unusable rows and repeats of a key seen on an earlier line."""
+    """Apply ``make`` to each row; refuse unusable rows and repeats of a key seen on an earlier line."""
     first_line: dict[str, int] = {}
-    for row in rijen:
+    for row in rows:
         try:
-            record, location = maak(row)
+            record, location = make(row)
         except _Unusable as error:
             bestand.afgewezen.append(RejectedRow(row.regel, str(error)))
             continue
-        code = sleutel(record)
+        code = key_of(record)
         if code in first_line:
-            reden = f"{row.header(key_role)}: {code} staat al op regel {first_line[code]}"
-            bestand.afgewezen.append(RejectedRow(row.regel, reden))
+            reason = f"{row.header(key_role)}: {code} staat al op regel {first_line[code]}"
+            bestand.afgewezen.append(RejectedRow(row.regel, reason))
             continue
         first_line[code] = row.regel
         for text in row.warnings:
@@ -486,12 +486,12 @@ def _vo_vestiging(row: _Row) -> tuple[Vestiging, _Location]:
     return vestiging, _Location(row.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
-def _process_vestigingen(rijen: Iterator[_Row], bestand: DuoBestand) -> None:
+def _process_vestigingen(rows: Iterator[_Row], bestand: DuoBestand) -> None:
     """A vestiging file (VO, primary, special education): gemeenten and regions from every row;
     vestigingen and their institutions only for schools of the VO side (all of a VO file, the VSO and
     (V)SO rows of the special-education file, nothing of the primary-school file)."""
     locations = []
-    for vestiging, location in _usable(rijen, bestand, _vo_vestiging, lambda v: v.code, "vestigingscode"):
+    for vestiging, location in _usable(rows, bestand, _vo_vestiging, lambda v: v.code, "vestigingscode"):
         locations.append(location)
         if bestand.soort == VO or (bestand.soort == SO and vestiging.onderwijsstructuur in VSO_SOORTEN):
             bestand.vestigingen.append(vestiging)
@@ -518,14 +518,14 @@ def _vo_instellingen(vestigingen: list[Vestiging], onderwijssoort: str = "vo") -
 
 def _mbo_instelling(row: _Row) -> tuple[Instelling, _Location]:
     brin = row.brin()
-    naam = row.text("instellingsnaam", mandatory=True)
+    name = row.text("instellingsnaam", mandatory=True)
     gemeentecode = row.gemeentecode()
     gemeentenaam = row.text("gemeentenaam")
     rmc_regio, rmc_naam = row.rmc()
     instelling = Instelling(
         brin,
         "mbo",
-        naam,  # type: ignore[arg-type]
+        name,  # type: ignore[arg-type]
         gemeentecode,
         rmc_regio,
         "mbo",
@@ -535,10 +535,10 @@ def _mbo_instelling(row: _Row) -> tuple[Instelling, _Location]:
     return instelling, _Location(row.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
-def _process_mbo(rijen: Iterator[_Row], bestand: DuoBestand) -> None:
+def _process_mbo(rows: Iterator[_Row], bestand: DuoBestand) -> None:
     """Institutions from the rows; gemeenten and regions derived from them."""
     locations = []
-    for instelling, location in _usable(rijen, bestand, _mbo_instelling, lambda i: i.brin, "brin"):
+    for instelling, location in _usable(rows, bestand, _mbo_instelling, lambda i: i.brin, "brin"):
         bestand.instellingen.append(instelling)
         locations.append(location)
     bestand.instellingen.sort(key=lambda i: i.brin)
@@ -550,15 +550,15 @@ def _gemeenten_en_regios(locations: list[_Location], bestand: DuoBestand) -> Non
     gemeentenamen: dict[str, str] = {}
     gemeenteregios: dict[str, str] = {}
     regio_names: dict[str, str] = {}
-    gemeld: set[tuple[str, str, str]] = set()
+    reported: set[tuple[str, str, str]] = set()
 
-    def keep_first(table: dict[str, str], sleutel: str, waarde: str | None, regel: int, what: str) -> None:
-        if waarde is None:
+    def keep_first(table: dict[str, str], key: str, value: str | None, line: int, what: str) -> None:
+        if value is None:
             return
-        earlier = table.setdefault(sleutel, waarde)
-        if earlier != waarde and (what, sleutel, waarde) not in gemeld:
-            gemeld.add((what, sleutel, waarde))
-            bestand.warn(regel, f"{what} {sleutel}: {waarde!r} genegeerd, eerder {earlier!r}")
+        earlier = table.setdefault(key, value)
+        if earlier != value and (what, key, value) not in reported:
+            reported.add((what, key, value))
+            bestand.warn(line, f"{what} {key}: {value!r} genegeerd, eerder {earlier!r}")
 
     for location in locations:
         code = location.gemeentecode

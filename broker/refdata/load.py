@@ -113,14 +113,14 @@ def load_files(
     details = _merge(files, rapport.warnings)
 
     previous_year = _previous_year(session, cyclus_jaar)
-    for table, model, sleutel in _TABELLEN:
-        existing = _rows(session, model, sleutel, cyclus_jaar)
-        previous = _rows(session, model, sleutel, previous_year) if previous_year is not None else {}
+    for table, model, key_column in _TABELLEN:
+        existing = _rows(session, model, key_column, cyclus_jaar)
+        previous = _rows(session, model, key_column, previous_year) if previous_year is not None else {}
         count = rapport.counts[table]
         for code, fields in details[table].items():
             row = existing.get(code)
             base = row if row is not None else previous.get(code)
-            _upsert(session, model, sleutel, code, fields, row, base, cyclus_jaar, count)
+            _upsert(session, model, key_column, code, fields, row, base, cyclus_jaar, count)
         if "beeindigd" in model.__table__.columns:
             for code, old in previous.items():
                 if code not in existing and code not in details[table]:
@@ -150,7 +150,7 @@ def load_demo(session: Session, cyclus_jaar: int) -> LoadReport:
     Output: the ``LoadReport`` of ``load_files``. Raises nothing for the shipped files.
     """
     demo = resources.files("broker.refdata") / "demo"
-    files = [duo.read_duo_csv(demo.joinpath(naam).read_bytes(), naam) for naam in DEMO_BESTANDEN]
+    files = [duo.read_duo_csv(demo.joinpath(name).read_bytes(), name) for name in DEMO_BESTANDEN]
     return load_files(session, files, cyclus_jaar)
 
 
@@ -230,15 +230,15 @@ def _take_instellingen(
                 )
 
 
-def _fields(record: Any, model: type[models.Base], sleutel: str) -> dict[str, Any]:
+def _fields(record: Any, model: type[models.Base], key_column: str) -> dict[str, Any]:
     """The fields of a parsed record that are columns of ``model`` (minus key and validity)."""
     columns = set(model.__table__.columns.keys()) - {
-        sleutel,
+        key_column,
         "geldig_vanaf_cyclus",
         "cyclus_jaar",
         "beeindigd",
     }
-    return {naam: getattr(record, naam) for naam in columns if hasattr(record, naam)}
+    return {name: getattr(record, name) for name in columns if hasattr(record, name)}
 
 
 def _previous_year(session: Session, cyclus_jaar: int) -> int | None:
@@ -248,23 +248,23 @@ def _previous_year(session: Session, cyclus_jaar: int) -> int | None:
     )
 
 
-def _rows(session: Session, model: type[models.Base], sleutel: str, jaar: int) -> dict[str, Any]:
+def _rows(session: Session, model: type[models.Base], key_column: str, jaar: int) -> dict[str, Any]:
     return {
-        getattr(row, sleutel): row
+        getattr(row, key_column): row
         for row in session.scalars(select(model).where(model.cyclus_jaar == jaar))  # type: ignore[attr-defined]
     }
 
 
 def _copy(model: type[models.Base], row: Any, cyclus_jaar: int, **otherwise: Any) -> Any:
     """A copy of ``row`` for ``cyclus_jaar``, with the columns in ``otherwise`` replaced."""
-    fields = {naam: getattr(row, naam) for naam in model.__table__.columns.keys()}
+    fields = {name: getattr(row, name) for name in model.__table__.columns.keys()}
     return model(**(fields | {"cyclus_jaar": cyclus_jaar} | otherwise))
 
 
 def _upsert(
     session: Session,
     model: type[models.Base],
-    sleutel: str,
+    key_column: str,
     code: str,
     fields: dict[str, Any],
     row: Any,
@@ -279,11 +279,11 @@ def _upsert(
     next cycle counts as unchanged and keeps ``geldig_vanaf_cyclus``.
     """
     if base is not None and _vo_over_mbo(model, base, fields):
-        fields = {naam: getattr(base, naam) for naam in fields}
+        fields = {name: getattr(base, name) for name in fields}
     if base is not None:
         fields = {
-            naam: getattr(base, naam) if waarde is None and naam in _NONE_WIST_NIET else waarde
-            for naam, waarde in fields.items()
+            name: getattr(base, name) if value is None and name in _NONE_WIST_NIET else value
+            for name, value in fields.items()
         }
     if "beeindigd" in model.__table__.columns:
         fields = fields | {"beeindigd": False}
@@ -296,10 +296,10 @@ def _upsert(
         count.unchanged += 1
     valid = cyclus_jaar if base is None or wijzigingen else base.geldig_vanaf_cyclus
     if row is None:
-        session.add(model(**{sleutel: code}, **fields, cyclus_jaar=cyclus_jaar, geldig_vanaf_cyclus=valid))
+        session.add(model(**{key_column: code}, **fields, cyclus_jaar=cyclus_jaar, geldig_vanaf_cyclus=valid))
         return
-    for naam, waarde in wijzigingen.items():
-        setattr(row, naam, waarde)
+    for name, value in wijzigingen.items():
+        setattr(row, name, value)
     row.geldig_vanaf_cyclus = valid
 
 

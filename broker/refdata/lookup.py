@@ -32,8 +32,8 @@ def refdata_jaar_sql(cyclus_jaar: int) -> ColumnElement[int]:
     """``refdata_jaar`` as an SQL expression, for queries that join reference data (reports)."""
     g = aliased(models.Gemeente)
     earlier = select(func.max(g.cyclus_jaar)).where(g.cyclus_jaar <= cyclus_jaar).correlate(None)
-    eerste = select(func.min(g.cyclus_jaar)).correlate(None)
-    return func.coalesce(earlier.scalar_subquery(), eerste.scalar_subquery())
+    first = select(func.min(g.cyclus_jaar)).correlate(None)
+    return func.coalesce(earlier.scalar_subquery(), first.scalar_subquery())
 
 
 def actieve_brins(session: Session, cyclus_jaar: int, brins: Collection[str]) -> set[str]:

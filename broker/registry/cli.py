@@ -131,12 +131,12 @@ def add(
 
 
 @party.command("list")
-@click.option("--format", "formaat", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.pass_obj
-def list_(runtime: Runtime, formaat: str) -> None:
+def list_(runtime: Runtime, output_format: str) -> None:
     """Show every registered party with its scope, mandates and endpoint."""
     partijen = _in_transaction(runtime, lambda session: _register(runtime, session).list_())
-    click.echo(_as_json(partijen) if formaat == "json" else _as_table(partijen))
+    click.echo(_as_json(partijen) if output_format == "json" else _as_table(partijen))
 
 
 @party.command("remove")
@@ -144,8 +144,8 @@ def list_(runtime: Runtime, formaat: str) -> None:
 @click.pass_obj
 def remove(runtime: Runtime, oin: str) -> None:
     """Remove a party, and withdraw every mandate other parties gave to its OIN."""
-    ingetrokken = _in_transaction(runtime, lambda session: _register(runtime, session).remove(oin))
-    extra = f"; {ingetrokken} mandate(s) given to it withdrawn" if ingetrokken else ""
+    withdrawn = _in_transaction(runtime, lambda session: _register(runtime, session).remove(oin))
+    extra = f"; {withdrawn} mandate(s) given to it withdrawn" if withdrawn else ""
     click.echo(f"party {oin} removed{extra}")
 
 
@@ -155,39 +155,39 @@ def remove(runtime: Runtime, oin: str) -> None:
 @click.pass_obj
 def load(runtime: Runtime, file: str, not_replaced: bool) -> None:
     """Load all parties of a TOML file, all or nothing (format: see broker/registry/toml.py)."""
-    aantal = _load(runtime, file, replace=not not_replaced)
-    click.echo(f"{aantal} parties loaded from {file}")
+    count = _load(runtime, file, replace=not not_replaced)
+    click.echo(f"{count} parties loaded from {file}")
 
 
 @party.command("demo")
 @click.pass_obj
 def demo(runtime: Runtime) -> None:
     """Load the fictional demo parties (test OINs; refused in production)."""
-    if _productie(runtime):
+    if _production(runtime):
         _stop("the demo parties use test OINs and are refused with environment = production")
     with resources.as_file(resources.files("broker.registry") / DEMO_BESTAND) as path:
-        aantal = _load(runtime, str(path), replace=True)
-    click.echo(f"{aantal} demo parties loaded")
+        count = _load(runtime, str(path), replace=True)
+    click.echo(f"{count} demo parties loaded")
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
 
 
-def _productie(runtime: Runtime) -> bool:
+def _production(runtime: Runtime) -> bool:
     return runtime.settings.environment == "production"
 
 
 def _register(runtime: Runtime, session: Session) -> PartijRegistry:
-    return PartijRegistry(session, productie=_productie(runtime))
+    return PartijRegistry(session, production=_production(runtime))
 
 
 def _load(runtime: Runtime, path: str, replace: bool) -> int:
     def work(session: Session) -> int:
         earlier = _brins_per_partij(runtime, session)
-        aantal = load_partijen(session, path, replace=replace, productie=_productie(runtime))
-        oins = {p.oin for p in read_partijen(path, productie=_productie(runtime))}
+        count = load_partijen(session, path, replace=replace, production=_production(runtime))
+        oins = {p.oin for p in read_partijen(path, production=_production(runtime))}
         _require_known_brins(runtime, session, oins, earlier, f"{path}: ")
-        return aantal
+        return count
 
     return _in_transaction(runtime, work)
 
@@ -256,39 +256,39 @@ def _in_transaction(runtime: Runtime, work: Callable[[Session], T]) -> T:
         _stop(f"database error: {str(cause).strip()}")
 
 
-def _stop(melding: str) -> NoReturn:
-    """Print ``melding`` as one line on stderr and exit with status 2 (no traceback)."""
-    regel = melding.strip().splitlines()[0] if melding.strip() else "unknown error"
-    click.echo(f"error: {regel}", err=True)
+def _stop(message: str) -> NoReturn:
+    """Print ``message`` as one line on stderr and exit with status 2 (no traceback)."""
+    line = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    click.echo(f"error: {line}", err=True)
     raise SystemExit(2)
 
 
 def _scope_text(partij: PartijInput) -> str:
-    delen = [
-        f"{naam}:{','.join(codes)}"
-        for naam, codes in (
+    parts = [
+        f"{name}:{','.join(codes)}"
+        for name, codes in (
             ("brin", partij.brins),
             ("gemeente", partij.gemeentecodes),
             ("rmc", partij.rmc_regios),
         )
         if codes
     ]
-    return " ".join(delen) or "-"
+    return " ".join(parts) or "-"
 
 
 def _mandaat_text(mandaat: MandaatInput) -> str:
     if mandaat.geldig_van is None and mandaat.geldig_tot is None:
         return mandaat.certificaat_oin
     van = mandaat.geldig_van.isoformat() if mandaat.geldig_van else ""
-    tot = mandaat.geldig_tot.isoformat() if mandaat.geldig_tot else ""
-    return f"{mandaat.certificaat_oin} ({van}..{tot})"
+    valid_until = mandaat.geldig_tot.isoformat() if mandaat.geldig_tot else ""
+    return f"{mandaat.certificaat_oin} ({van}..{valid_until})"
 
 
 def _as_table(partijen: list[PartijInput]) -> str:
     if not partijen:
         return "no parties registered"
     header = ("OIN", "SOORT", "NAAM", "SCOPE", "MANDATES", "ENDPOINT", "CONTACTGEGEVENS", "PROCESFEITEN")
-    rijen = [
+    rows = [
         (
             p.oin,
             p.soort,
@@ -301,11 +301,11 @@ def _as_table(partijen: list[PartijInput]) -> str:
         )
         for p in partijen
     ]
-    widths = [max(len(row[i]) for row in (header, *rijen)) for i in range(len(header))]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     # rstrip: no trailing blanks after the last column.
     return "\n".join(
-        "  ".join(cel.ljust(b) for cel, b in zip(row, widths, strict=True)).rstrip()
-        for row in (header, *rijen)
+        "  ".join(cell.ljust(b) for cell, b in zip(row, widths, strict=True)).rstrip()
+        for row in (header, *rows)
     )
 
 

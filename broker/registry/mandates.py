@@ -29,8 +29,8 @@ def mandaat_stand(
     holder_active: Callable[[str], bool | None],
     certificaat_oin: str,
     partij_oin: str,
-    op: date,
-    actie: str | None,
+    on: date,
+    action: str | None,
 ) -> str:
     """The mandate rule (M1–M3) over any view of the registry, with the reason: ``actieve`` gives the
     active party with an OIN (with its mandates) or None, ``holder_active`` whether a certificate OIN
@@ -41,8 +41,8 @@ def mandaat_stand(
     ``MANDAAT_GELDIG`` for the party itself or a mandate that applies; ``GEEN_MANDAAT`` when the certificate holds no mandate
     for the party at all — also when the party is unknown, inactive or an OIN is invalid, so the answer
     tells a certificate holder nothing about parties it has no mandate for — and ``MANDAAT_DEKT_NIET``
-    when it holds one that does not cover ``actie`` on day ``op`` (only that holder learns it)."""
-    if isinstance(op, datetime) or not isinstance(op, date):
+    when it holds one that does not cover ``action`` on day ``on`` (only that holder learns it)."""
+    if isinstance(on, datetime) or not isinstance(on, date):
         raise TypeError("op must be a date, not a datetime")
     if not (is_valid_oin(certificaat_oin) and is_valid_oin(partij_oin)):
         return GEEN_MANDAAT
@@ -55,20 +55,20 @@ def mandaat_stand(
     own = [m for m in partij.mandaten if m.certificaat_oin == certificaat_oin]
     if not own:
         return GEEN_MANDAAT
-    if any(_valid_on(m, op) and _covers(m, actie) for m in own):
+    if any(_valid_on(m, on) and _covers(m, action) for m in own):
         return MANDAAT_GELDIG
     return MANDAAT_DEKT_NIET
 
 
-def _covers(mandaat: models.Mandaat, actie: str | None) -> bool:
+def _covers(mandaat: models.Mandaat, action: str | None) -> bool:
     """A mandate without actions covers everything; otherwise the service or the operation must be listed."""
     allowed = (mandaat.acties or "").split()
-    if not allowed or actie is None:
-        return not allowed or actie is None
-    return actie in allowed or actie.split("/", 1)[0] in allowed
+    if not allowed or action is None:
+        return not allowed or action is None
+    return action in allowed or action.split("/", 1)[0] in allowed
 
 
-def _valid_on(mandaat: models.Mandaat, op: date) -> bool:
-    if mandaat.geldig_van is not None and op < mandaat.geldig_van:
+def _valid_on(mandaat: models.Mandaat, on: date) -> bool:
+    if mandaat.geldig_van is not None and on < mandaat.geldig_van:
         return False
-    return mandaat.geldig_tot is None or op <= mandaat.geldig_tot
+    return mandaat.geldig_tot is None or on <= mandaat.geldig_tot

@@ -42,13 +42,13 @@ SCOPE_RMC = "rmc"
 class PartijRegistry:
     """Parties in the database, through ``session``; the caller commits or rolls back.
 
-    ``productie``: True with ``environment = production``; test OINs (prefix 00000099) are then refused
+    ``production``: True with ``environment = production``; test OINs (prefix 00000099) are then refused
     for parties and mandates (docs/rules.md, OIN syntax).
     """
 
-    def __init__(self, session: Session, *, productie: bool = False) -> None:
+    def __init__(self, session: Session, *, production: bool = False) -> None:
         self._session = session
-        self._productie = productie
+        self._production = production
 
     # --- writing --------------------------------------------------------------------------------------
 
@@ -61,7 +61,7 @@ class PartijRegistry:
         Raises ``PartijError`` for anything ``check_all`` refuses, and when the party exists and
         ``replace`` is False.
         """
-        clean = check_all(input_, productie=self._productie)
+        clean = check_all(input_, production=self._production)
         row = self._session.get(models.Partij, clean.oin)
         if row is not None and not replace:
             raise PartijError("already exists; use replace to overwrite it", clean.oin)
@@ -128,8 +128,8 @@ class PartijRegistry:
 
     def list_(self) -> list[PartijInput]:
         """All registered parties, sorted by OIN, with codes sorted and mandates sorted by certificate OIN."""
-        rijen = self._session.scalars(select(models.Partij).order_by(models.Partij.oin)).all()
-        return [_as_input(row) for row in rijen]
+        rows = self._session.scalars(select(models.Partij).order_by(models.Partij.oin)).all()
+        return [_as_input(row) for row in rows]
 
     def find(self, oin: str) -> Partij | None:
         """The active party with this OIN as a domain ``Partij`` (input for the visibility rules), else None.
@@ -152,18 +152,18 @@ class PartijRegistry:
         )
 
     def mandaat_geldig(
-        self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None
+        self, certificaat_oin: str, partij_oin: str, on: date, action: str | None = None
     ) -> bool:
-        """May the holder of a certificate with ``certificaat_oin`` speak for ``partij_oin`` on day ``op``,
-        for ``actie`` ("dienst/operatie", e.g. "vo/opvragenStatus"; None = any)?
+        """May the holder of a certificate with ``certificaat_oin`` speak for ``partij_oin`` on day ``on``,
+        for ``action`` ("dienst/operatie", e.g. "vo/opvragenStatus"; None = any)?
 
         True when both OINs are valid and equal (M1), or when ``partij_oin`` is an active
         party with a mandate for ``certificaat_oin`` whose geldig_van <= op <= geldig_tot (a missing bound
         is open) and the certificate OIN, if registered as a party itself, is active (M2, M3).
         Mandates come only from this registry, never from message content. Never raises for unknown or
-        invalid OINs (False); raises ``TypeError`` when ``op`` is not a date (a datetime is refused).
+        invalid OINs (False); raises ``TypeError`` when ``on`` is not a date (a datetime is refused).
         """
-        state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+        state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
         return state == MANDAAT_GELDIG
 
     def _holder_active(self, certificaat_oin: str) -> bool | None:
@@ -202,7 +202,7 @@ def contact_overrides(session: Session, brins: Iterable[str]) -> dict[str, Conta
     P, S = models.Partij, models.PartijScope
     uitkomst: dict[str, ContactOverride] = {}
     for start in range(0, len(requested), 500):
-        rijen = session.execute(
+        rows = session.execute(
             select(S.waarde, P.naam, P.contact_email, P.contact_telefoon, P.contact_internetadres)
             .join(P, P.oin == S.partij_oin)
             .where(
@@ -216,7 +216,7 @@ def contact_overrides(session: Session, brins: Iterable[str]) -> dict[str, Conta
             )
             .order_by(S.waarde, P.oin)
         )
-        for brin, naam, email, telefoon, internetadres in rijen:
+        for brin, naam, email, telefoon, internetadres in rows:
             uitkomst.setdefault(brin, ContactOverride(naam, email, telefoon, internetadres))
     return uitkomst
 

@@ -77,17 +77,17 @@ class RegistrySnapshot:
         return row.partij
 
     def mandaat_geldig(
-        self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None
+        self, certificaat_oin: str, partij_oin: str, on: date, action: str | None = None
     ) -> bool:
         """As ``PartijRegistry.mandaat_geldig`` (M1–M3); raises ``TypeError`` for a
-        datetime ``op``."""
-        state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+        datetime ``on``."""
+        state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
         return state == MANDAAT_GELDIG
 
-    def mandaat_stand(self, certificaat_oin: str, partij_oin: str, op: date, actie: str | None = None) -> str:
+    def mandaat_stand(self, certificaat_oin: str, partij_oin: str, on: date, action: str | None = None) -> str:
         """As ``broker.registry.mandates.mandaat_stand``: ``MANDAAT_GELDIG``, ``GEEN_MANDAAT`` or
         ``MANDAAT_DEKT_NIET``, so a refusal can say which (Client.DK0002 detail)."""
-        return mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, op, actie)
+        return mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
 
     def endpoint(self, oin: str) -> str | None:
         """The push endpoint of the active party ``oin``; None when it has none, is unknown or inactive."""

@@ -62,10 +62,10 @@ _PARTIJ_SLEUTELS = frozenset(
 _MANDAAT_SLEUTELS = frozenset({"certificaat_oin", "geldig_van", "geldig_tot", "acties"})
 
 
-def read_partijen(path: str | os.PathLike[str], *, productie: bool = False) -> list[PartijInput]:
+def read_partijen(path: str | os.PathLike[str], *, production: bool = False) -> list[PartijInput]:
     """Read and check every party in the TOML file ``path``.
 
-    Input: path of a TOML file in the format of this module's docstring; ``productie`` as for
+    Input: path of a TOML file in the format of this module's docstring; ``production`` as for
     ``check_all`` (test OINs refused). Output: list of PartijInput in file order, each in canonical form
     (``broker.registry.validation.check_all``).
     Raises ``PartijError`` naming the file (and the party as "party #n", counting from 1, with its OIN when
@@ -82,26 +82,26 @@ def read_partijen(path: str | os.PathLike[str], *, productie: bool = False) -> l
     tables = raw.get("partij", [])
     if not isinstance(tables, list):
         raise PartijError(f"{bestand}: 'partij' must be an array of tables ([[partij]])")
-    partijen = [_partij(bestand, nummer, table, productie) for nummer, table in enumerate(tables, start=1)]
+    partijen = [_partij(bestand, index, table, production) for index, table in enumerate(tables, start=1)]
     _require_unique_oins(bestand, partijen)
     return partijen
 
 
 def load_partijen(
-    session: Session, path: str | os.PathLike[str], replace: bool = True, *, productie: bool = False
+    session: Session, path: str | os.PathLike[str], replace: bool = True, *, production: bool = False
 ) -> int:
     """Load every party in ``path`` into the registry, all or nothing.
 
     Input: a session (its transaction is the one transaction of the load; the caller commits), the file,
-    ``replace`` (replace parties that exist; when False an existing party is an error), ``productie`` as for
+    ``replace`` (replace parties that exist; when False an existing party is an error), ``production`` as for
     ``check_all``. Output: the number of parties loaded.
     Raises ``PartijError`` (see ``read_partijen``; also when ``replace`` is False and a party exists).
     Every check runs before the first write, so a refused file leaves the database untouched even if the
     caller went on to commit; a database error half-way leaves the rollback to the caller, which
     ``with sessions.begin():`` does.
     """
-    partijen = read_partijen(path, productie=productie)
-    register = PartijRegistry(session, productie=productie)
+    partijen = read_partijen(path, production=production)
+    register = PartijRegistry(session, production=production)
     if not replace:
         existing = [p.oin for p in partijen if register.exists(p.oin)]
         if existing:
@@ -120,16 +120,16 @@ def _read_toml(bestand: Path) -> dict[str, Any]:
         raise PartijError(str(error)) from None
 
 
-def _partij(bestand: Path, nummer: int, table: object, productie: bool) -> PartijInput:
+def _partij(bestand: Path, index: int, table: object, production: bool) -> PartijInput:
     """One [[partij]] table as a checked PartijInvoer; errors name the file, the number and the OIN."""
-    plaats = f"{bestand}: party #{nummer}"
+    plaats = f"{bestand}: party #{index}"
     if not isinstance(table, dict):
         raise PartijError(f"{plaats}: must be a table ([[partij]])")
     if isinstance(table.get("oin"), str):
         plaats += f" ({table['oin']})"
     try:
         input_ = _as_input(table)
-        return check_all(input_, productie=productie)
+        return check_all(input_, production=production)
     except PartijError as e:
         raise PartijError(f"{plaats}: {e.reden}") from None
 
@@ -139,17 +139,17 @@ def _as_input(table: dict[str, Any]) -> PartijInput:
     unknown = set(table) - _PARTIJ_SLEUTELS
     if unknown:
         raise PartijError(f"unknown key(s): {', '.join(sorted(unknown))}")
-    missing = [sleutel for sleutel in _VERPLICHT if sleutel not in table]
+    missing = [key for key in _VERPLICHT if key not in table]
     if missing:
         raise PartijError(f"missing key(s): {', '.join(missing)}")
-    for sleutel in _TEKST_SLEUTELS:
-        if sleutel in table and not isinstance(table[sleutel], str):
-            raise PartijError(f"{sleutel} must be a string")
+    for key in _TEKST_SLEUTELS:
+        if key in table and not isinstance(table[key], str):
+            raise PartijError(f"{key} must be a string")
     if not isinstance(table.get("contactgegevens", False), bool):
         raise PartijError("contactgegevens must be true or false")
     if not isinstance(table.get("procesfeiten", False), bool):
         raise PartijError("procesfeiten must be true or false")
-    lists = {sleutel: _text_list(table, sleutel) for sleutel in _LIJST_SLEUTELS}
+    lists = {key: _text_list(table, key) for key in _LIJST_SLEUTELS}
     mandaten = table.get("mandaat", [])
     if not isinstance(mandaten, list):
         raise PartijError("mandaat must be an array of tables ([[partij.mandaat]])")
@@ -168,51 +168,51 @@ def _as_input(table: dict[str, Any]) -> PartijInput:
     )
 
 
-def _text_list(table: dict[str, Any], sleutel: str) -> tuple[str, ...]:
-    waarde = table.get(sleutel, [])
-    if not isinstance(waarde, list) or not all(isinstance(w, str) for w in waarde):
+def _text_list(table: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
         # Codes are strings: 0363 as a TOML integer would lose its leading zero.
-        raise PartijError(f'{sleutel} must be a list of strings, e.g. {sleutel} = ["..."]')
-    return tuple(waarde)
+        raise PartijError(f'{key} must be a list of strings, e.g. {key} = ["..."]')
+    return tuple(value)
 
 
-def _mandaat(nummer: int, table: object) -> MandaatInput:
+def _mandaat(index: int, table: object) -> MandaatInput:
     if not isinstance(table, dict):
-        raise PartijError(f"mandate #{nummer}: must be a table ([[partij.mandaat]])")
+        raise PartijError(f"mandate #{index}: must be a table ([[partij.mandaat]])")
     unknown = set(table) - _MANDAAT_SLEUTELS
     if unknown:
-        raise PartijError(f"mandate #{nummer}: unknown key(s): {', '.join(sorted(unknown))}")
+        raise PartijError(f"mandate #{index}: unknown key(s): {', '.join(sorted(unknown))}")
     if not isinstance(table.get("certificaat_oin"), str):
-        raise PartijError(f"mandate #{nummer}: certificaat_oin is missing or not a string")
+        raise PartijError(f"mandate #{index}: certificaat_oin is missing or not a string")
     acties = table.get("acties", [])
     if not isinstance(acties, list) or not all(isinstance(a, str) for a in acties):
         raise PartijError(
-            f'mandate #{nummer}: acties must be a list of strings like "vo" or "vo/opvragenStatus"'
+            f'mandate #{index}: acties must be a list of strings like "vo" or "vo/opvragenStatus"'
         )
     return MandaatInput(
         certificaat_oin=table["certificaat_oin"],
-        geldig_van=_datum(nummer, table, "geldig_van"),
-        geldig_tot=_datum(nummer, table, "geldig_tot"),
+        geldig_van=_parse_date(index, table, "geldig_van"),
+        geldig_tot=_parse_date(index, table, "geldig_tot"),
         acties=tuple(acties),
     )
 
 
-def _datum(nummer: int, table: dict[str, Any], sleutel: str) -> date | None:
-    waarde = table.get(sleutel)
+def _parse_date(index: int, table: dict[str, Any], key: str) -> date | None:
+    value = table.get(key)
     # TOML gives a datetime for 2026-08-01T00:00:00; a mandate is valid per day, so only a date will do.
-    if waarde is None or (isinstance(waarde, date) and not isinstance(waarde, datetime)):
-        return waarde
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
     raise PartijError(
-        f"mandate #{nummer}: {sleutel} must be a TOML date like 2026-08-01 (no quotes, no time)"
+        f"mandate #{index}: {key} must be a TOML date like 2026-08-01 (no quotes, no time)"
     )
 
 
 def _require_unique_oins(bestand: Path, partijen: list[PartijInput]) -> None:
     # With replace, a second entry for the same OIN would silently overwrite the first.
-    gezien: dict[str, int] = {}
-    for nummer, partij in enumerate(partijen, start=1):
-        if partij.oin in gezien:
+    seen: dict[str, int] = {}
+    for index, partij in enumerate(partijen, start=1):
+        if partij.oin in seen:
             raise PartijError(
-                f"{bestand}: party #{nummer} ({partij.oin}): same OIN as party #{gezien[partij.oin]}"
+                f"{bestand}: party #{index} ({partij.oin}): same OIN as party #{seen[partij.oin]}"
             )
-        gezien[partij.oin] = nummer
+        seen[partij.oin] = index

@@ -112,10 +112,10 @@ class PartijInput:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def check_all(input_: PartijInput, *, productie: bool = False) -> PartijInput:
+def check_all(input_: PartijInput, *, production: bool = False) -> PartijInput:
     """Check one party and return it in canonical form.
 
-    Input: PartijInput; code collections may be any non-str iterable of str. ``productie``: True when
+    Input: PartijInput; code collections may be any non-str iterable of str. ``production``: True when
     the broker runs with ``environment = production``. Output: a new PartijInvoer with tuples of canonical,
     de-duplicated codes (order kept), the BRIN default applied and mandates checked.
     Raises ``PartijError`` when the OIN is invalid (OIN syntax: 20 characters 0-9/A-Z, lowercase
@@ -123,7 +123,7 @@ def check_all(input_: PartijInput, *, productie: bool = False) -> PartijInput:
     long, a code is invalid or not allowed for the soort (docs/architecture.md, "Parties and what they may see"), a
     mandate is invalid (M2), or the endpoint is not an https URL (T8, two-way TLS on 443).
     """
-    oin = _check_oin(input_.oin, "OIN", productie)
+    oin = _check_oin(input_.oin, "OIN", production)
     error = _fault_maker(oin)
     soort = _check_kind(input_.soort, error)
     brins = _codes(input_.brins, parse_brin, "BRIN", error)
@@ -146,14 +146,14 @@ def check_all(input_: PartijInput, *, productie: bool = False) -> PartijInput:
         brins=brins,
         gemeentecodes=gemeentecodes,
         rmc_regios=rmc_regios,
-        mandaten=_check_mandaten(input_.mandaten, oin, productie, error),
-        endpoint=_check_endpoint(input_.endpoint, error, productie),
+        mandaten=_check_mandaten(input_.mandaten, oin, production, error),
+        endpoint=_check_endpoint(input_.endpoint, error, production),
         **_check_contact(input_, soort, error),
     )
 
 
 def _check_contact(
-    input_: PartijInput, soort: PartijSoort, error: Callable[[str], PartijError]
+    input_: PartijInput, kind: PartijSoort, error: Callable[[str], PartijError]
 ) -> dict[str, str | None]:
     """Check the contact overrides: only for institutions (their details go into answers), each a
     plain one-line value of the column's size; empty means "none"."""
@@ -168,66 +168,66 @@ def _check_contact(
         "contact_internetadres": (input_.contact_internetadres, _MAX_INTERNETADRES, None, "an https:// URL"),
     }
     uitkomst: dict[str, str | None] = {}
-    for sleutel, (waarde, maximum, pattern, example) in values.items():
-        if waarde is not None and not isinstance(waarde, str):
-            raise error(f"{sleutel} must be a string")
-        waarde = (waarde or "").strip() or None
-        if waarde is not None:
-            if soort not in _INSTELLING_SOORTEN:
+    for key, (value, maximum, pattern, example) in values.items():
+        if value is not None and not isinstance(value, str):
+            raise error(f"{key} must be a string")
+        value = (value or "").strip() or None
+        if value is not None:
+            if kind not in _INSTELLING_SOORTEN:
                 raise error(
-                    f"{sleutel} is only allowed for vo-school and mbo-instelling, not for {soort.value}"
+                    f"{key} is only allowed for vo-school and mbo-instelling, not for {kind.value}"
                 )
-            if len(waarde) > maximum or not waarde.isprintable() or not _contact_form(waarde, pattern):
+            if len(value) > maximum or not value.isprintable() or not _contact_form(value, pattern):
                 raise error(
-                    f"{sleutel} {waarde!r} is invalid: give {example} (at most {maximum} characters)"
+                    f"{key} {value!r} is invalid: give {example} (at most {maximum} characters)"
                 )
-        uitkomst[sleutel] = waarde
+        uitkomst[key] = value
     return uitkomst
 
 
-def _contact_form(waarde: str, pattern: re.Pattern[str] | None) -> bool:
+def _contact_form(value: str, pattern: re.Pattern[str] | None) -> bool:
     if pattern is not None:
-        return pattern.fullmatch(waarde) is not None
-    delen = urlsplit(waarde)
-    return delen.scheme in ("http", "https") and bool(delen.hostname) and " " not in waarde
+        return pattern.fullmatch(value) is not None
+    url = urlsplit(value)
+    return url.scheme in ("http", "https") and bool(url.hostname) and " " not in value
 
 
 def _fault_maker(oin: str) -> Callable[[str], PartijError]:
-    return lambda reden: PartijError(reden, oin)
+    return lambda reason: PartijError(reason, oin)
 
 
-def _check_oin(waarde: object, what: str, productie: bool) -> str:
+def _check_oin(value: object, what: str, production: bool) -> str:
     try:
-        oin = parse_oin(waarde)  # type: ignore[arg-type]
+        oin = parse_oin(value)  # type: ignore[arg-type]
     except InvalidOin:
         # repr() shows stray whitespace or lowercase the operator may not notice.
         raise PartijError(
-            f"{what} {waarde!r} is invalid: use exactly 20 characters 0-9 and A-Z, uppercase (Edukoppeling §1.1)"
+            f"{what} {value!r} is invalid: use exactly 20 characters 0-9 and A-Z, uppercase (Edukoppeling §1.1)"
         ) from None
-    if productie and is_test_oin(oin):
+    if production and is_test_oin(oin):
         raise PartijError(
             f"{what} {oin} is a test OIN (prefix 00000099), refused in production (Edukoppeling §1.1)"
         )
     return oin
 
 
-def _check_kind(waarde: object, error: Callable[[str], PartijError]) -> PartijSoort:
+def _check_kind(given: object, error: Callable[[str], PartijError]) -> PartijSoort:
     try:
-        return PartijSoort(waarde)
+        return PartijSoort(given)
     except ValueError:
         allowed = ", ".join(s.value for s in PartijSoort)
-        raise error(f"unknown soort {waarde!r}; use one of: {allowed}") from None
+        raise error(f"unknown soort {given!r}; use one of: {allowed}") from None
 
 
-def _check_name(waarde: object, error: Callable[[str], PartijError]) -> str:
-    if not isinstance(waarde, str) or not waarde.strip():
+def _check_name(value: object, error: Callable[[str], PartijError]) -> str:
+    if not isinstance(value, str) or not value.strip():
         raise error("naam must be a non-empty string")
-    if len(waarde.strip()) > _MAX_NAAM:
+    if len(value.strip()) > _MAX_NAAM:
         raise error(f"naam is longer than {_MAX_NAAM} characters")
-    if not waarde.strip().isprintable():
+    if not value.strip().isprintable():
         # A line break or control character would split `vva party list` rows and log lines.
         raise error("naam must not contain line breaks or control characters")
-    return waarde.strip()
+    return value.strip()
 
 
 def _codes(
@@ -238,18 +238,18 @@ def _codes(
     if isinstance(values, str):
         raise error(f"{what} codes must be a list, not a single string")
     canonical: dict[str, None] = {}
-    for waarde in values:
+    for value in values:
         try:
-            canonical[parser(waarde)] = None
+            canonical[parser(value)] = None
         except Afwijzing as e:
-            raise error(f"{what} {waarde!r} is invalid: {e.melding.tekst_en}") from None
+            raise error(f"{what} {value!r} is invalid: {e.melding.tekst_en}") from None
         except (ValueError, TypeError):
-            raise error(f"{what} {waarde!r} is invalid") from None
+            raise error(f"{what} {value!r} is invalid") from None
     return tuple(canonical)
 
 
 def _check_scope_allowed(
-    soort: PartijSoort,
+    kind: PartijSoort,
     brins: tuple[str, ...],
     gemeentecodes: tuple[str, ...],
     rmc_regios: tuple[str, ...],
@@ -261,16 +261,16 @@ def _check_scope_allowed(
         (gemeentecodes, _GEMEENTE_SOORTEN, "gemeentecodes"),
         (rmc_regios, _RMC_SOORTEN, "RMC regions"),
     ):
-        if codes and soort not in allowed:
+        if codes and kind not in allowed:
             names = ", ".join(sorted(s.value for s in allowed))
-            raise error(f"{what} are only allowed for {names}, not for {soort.value}")
+            raise error(f"{what} are only allowed for {names}, not for {kind.value}")
 
 
 _ACTIE = re.compile(r"(vo|mbo|gemeente|regio)(/[a-z][A-Za-z]*)?")
 
 
 def _check_mandaten(
-    mandaten: Iterable[MandaatInput], partij_oin: str, productie: bool, error: Callable[[str], PartijError]
+    mandaten: Iterable[MandaatInput], partij_oin: str, production: bool, error: Callable[[str], PartijError]
 ) -> tuple[MandaatInput, ...]:
     """Check each mandate (M2): valid certificate OIN, sane dates, each OIN once."""
     resultaat: dict[str, MandaatInput] = {}
@@ -278,7 +278,7 @@ def _check_mandaten(
         if not isinstance(mandaat, MandaatInput):
             raise error("mandaten must be MandaatInvoer objects")
         try:
-            certificaat_oin = _check_oin(mandaat.certificaat_oin, "mandate certificate OIN", productie)
+            certificaat_oin = _check_oin(mandaat.certificaat_oin, "mandate certificate OIN", production)
         except PartijError as e:
             raise error(e.reden) from None
         if certificaat_oin == partij_oin:
@@ -292,10 +292,10 @@ def _check_mandaten(
         if mandaat.geldig_van and mandaat.geldig_tot and mandaat.geldig_van > mandaat.geldig_tot:
             raise error(f"mandate {certificaat_oin}: geldig_van is after geldig_tot")
         acties = tuple(dict.fromkeys(mandaat.acties))
-        for actie in acties:
-            if not isinstance(actie, str) or not _ACTIE.fullmatch(actie):
+        for action in acties:
+            if not isinstance(action, str) or not _ACTIE.fullmatch(action):
                 raise error(
-                    f"mandate {certificaat_oin}: action {actie!r} is not 'dienst' or 'dienst/operatie'"
+                    f"mandate {certificaat_oin}: action {action!r} is not 'dienst' or 'dienst/operatie'"
                 )
         resultaat[certificaat_oin] = replace(mandaat, certificaat_oin=certificaat_oin, acties=acties)
     return tuple(resultaat.values())
@@ -318,30 +318,30 @@ def _internal_address(host: str) -> bool:
     )
 
 
-def _check_endpoint(waarde: object, error: Callable[[str], PartijError], productie: bool = True) -> str | None:
+def _check_endpoint(value: object, error: Callable[[str], PartijError], production: bool = True) -> str | None:
     """An endpoint is an absolute https URL: pushes go over two-way TLS (T8). Outside
     production a plain-HTTP endpoint on the loopback address is allowed, for a local receiver."""
-    if waarde is None:
+    if value is None:
         return None
     if (
-        not isinstance(waarde, str)
-        or len(waarde) > _MAX_ENDPOINT
-        or not waarde.isprintable()
-        or " " in waarde
+        not isinstance(value, str)
+        or len(value) > _MAX_ENDPOINT
+        or not value.isprintable()
+        or " " in value
     ):
         raise error(f"endpoint must be an https URL of at most {_MAX_ENDPOINT} characters without spaces")
     try:
-        delen = urlsplit(waarde)
-        delen.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
+        url = urlsplit(value)
+        url.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
     except ValueError:
-        raise error(f"endpoint {waarde!r} is not a valid URL") from None
-    if productie and _internal_address(delen.hostname or ""):
+        raise error(f"endpoint {value!r} is not a valid URL") from None
+    if production and _internal_address(url.hostname or ""):
         # The broker posts there with its own certificate: never at its own host or internal networks.
-        raise error(f"endpoint {waarde!r} points at a loopback, private or link-local address")
-    local = not productie and delen.scheme == "http" and delen.hostname in ("127.0.0.1", "localhost", "::1")
-    if (delen.scheme != "https" and not local) or not delen.hostname:
-        raise error(f"endpoint {waarde!r} must be an absolute https:// URL (Edukoppeling §1 T8)")
-    if delen.username is not None or delen.password is not None:
+        raise error(f"endpoint {value!r} points at a loopback, private or link-local address")
+    local = not production and url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1")
+    if (url.scheme != "https" and not local) or not url.hostname:
+        raise error(f"endpoint {value!r} must be an absolute https:// URL (Edukoppeling §1 T8)")
+    if url.username is not None or url.password is not None:
         # Credentials in the URL would end up in `vva party list` output and logs.
         raise error("endpoint must not contain a user name or password")
-    return waarde
+    return value

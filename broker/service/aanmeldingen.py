@@ -103,20 +103,20 @@ def _existing(
     """The registration a record refers to: the one with its crebo, else the one without a crebo;
     a record without crebo also matches the pupil's only registration at that institution.
     Raises ``Afwijzing`` VVA119 when a record without crebo could mean several registrations."""
-    rijen = processing.session.scalars(
+    rows = processing.session.scalars(
         select(models.Aanmelding).where(
             models.Aanmelding.cyclus_jaar == cyclus,
             models.Aanmelding.sleutel_hash == sleutel_hash,
             models.Aanmelding.brin_mbo == brin,
         )
     ).all()
-    exact = [r for r in rijen if r.crebo == crebo]
-    without = [r for r in rijen if r.crebo == ""]
+    exact = [r for r in rows if r.crebo == crebo]
+    without = [r for r in rows if r.crebo == ""]
     if exact or without:
         return (exact or without)[0]
-    if not crebo and len(rijen) > 1:
+    if not crebo and len(rows) > 1:
         raise Afwijzing(AANMELDING_NIET_EENDUIDIG)
-    return rijen[0] if not crebo and rijen else None
+    return rows[0] if not crebo and rows else None
 
 
 def _process(
@@ -183,8 +183,8 @@ def _read_procesfeiten(processing: Processing, record: AanmeldingInput) -> _Proc
         if record.intake_datum is None or record.intake_uitkomst is None:
             raise Afwijzing(INTAKE_ONGELDIG)
         intake = (record.intake_datum, parse_intake_uitkomst(record.intake_uitkomst))
-    for datum in (intake[0] if intake else None, record.overeenkomst_datum):
-        if datum is not None and datum > processing.today:
+    for day in (intake[0] if intake else None, record.overeenkomst_datum):
+        if day is not None and day > processing.today:
             raise Afwijzing(DATUM_ONGELDIG)
     return _Procesfeiten(intake, record.overeenkomst_datum)
 
@@ -194,7 +194,7 @@ def _check_procesfeiten(
     row: models.Aanmelding | None,
     status: AanmeldStatus,
     herhaling: bool,
-    datum: date,
+    day: date,
     feiten: _Procesfeiten,
 ) -> None:
     """Reject a combination that cannot have happened, before anything of the record is applied.
@@ -208,7 +208,7 @@ def _check_procesfeiten(
         raise Afwijzing(OVEREENKOMST_ZONDER_INSCHRIJVING)
     if feiten.intake is None and feiten.overeenkomst_datum is None:
         return  # nothing to date-check: no query for the records that carry no facts (most of them)
-    aangemeld_op = _aanmelddatum(processing, row, None if herhaling else status, datum)
+    aangemeld_op = _aanmelddatum(processing, row, None if herhaling else status, day)
     if aangemeld_op is None:
         return
     if feiten.intake is not None and feiten.intake[0] < aangemeld_op:
@@ -230,13 +230,13 @@ def _aanmelddatum(
     candidates = [datum] if new_status in _AANMELDMOMENTEN else []
     if row is not None:
         overgang = models.AanmeldingOvergang
-        eerste = processing.session.scalar(
+        first = processing.session.scalar(
             select(func.min(overgang.datum)).where(
                 overgang.aanmelding_id == row.id, overgang.naar.in_(_AANMELDMOMENTEN)
             )
         )
-        if eerste is not None:
-            candidates.append(eerste)
+        if first is not None:
+            candidates.append(first)
     return min(candidates, default=None)
 
 
@@ -245,16 +245,16 @@ def _record_procesfeiten(
 ) -> bool:
     """Store the record's intake and overeenkomst on the registration and in its history; a value
     equal to the stored one records nothing. True when anything changed."""
-    gewijzigd = False
+    changed = False
     if feiten.intake is not None and (row.intake_datum, row.intake_uitkomst) != feiten.intake:
         row.intake_datum, row.intake_uitkomst = feiten.intake
         _feit(processing, call, row, "intake", feiten.intake[0], feiten.intake[1])
-        gewijzigd = True
+        changed = True
     if feiten.overeenkomst_datum is not None and row.overeenkomst_datum != feiten.overeenkomst_datum:
         row.overeenkomst_datum = feiten.overeenkomst_datum
         _feit(processing, call, row, "onderwijsovereenkomst", feiten.overeenkomst_datum, None)
-        gewijzigd = True
-    return gewijzigd
+        changed = True
+    return changed
 
 
 def _feit(

@@ -43,12 +43,12 @@ def authorise(
     if dienst == "ontvanger":
         return _authorise_sender_of_pushes(from_oin, certificaat_oin, settings)
     register = registeropname(session)  # this process's copy, renewed on any registry change
-    actie = f"{dienst}/{operatie}"
+    action = f"{dienst}/{operatie}"
     today = date.today()
     if certificaat_oin is not None and certificaat_oin != from_oin:
-        state = register.mandaat_stand(certificaat_oin, from_oin, today, actie)
+        state = register.mandaat_stand(certificaat_oin, from_oin, today, action)
         if state != MANDAAT_GELDIG:
-            raise _mandaat_refusal(state, certificaat_oin, from_oin, actie, today)
+            raise _mandaat_refusal(state, certificaat_oin, from_oin, action, today)
     if settings.environment == "production" and is_test_oin(from_oin):
         raise NotAuthorised(
             f"wsa:From (OIN {from_oin}) is een test-OIN (00000099…): in productie niet toegestaan"
@@ -71,16 +71,16 @@ def _authorise_sender_of_pushes(from_oin: str, certificaat_oin: str | None, sett
 
 
 def _mandaat_refusal(
-    state: str, certificaat_oin: str, from_oin: str, actie: str, op: date
+    state: str, certificaat_oin: str, from_oin: str, action: str, on: date
 ) -> NotAuthorised:
     """The DK0002 refusal for a certificate that may not speak for ``from_oin``: it names only the
     caller's own certificate OIN, the From OIN it sent and its own mandate (§5 M2)."""
     if state == MANDAAT_DEKT_NIET:
         return NotAuthorised(
             f"het mandaat van het certificaat (OIN {certificaat_oin}) voor wsa:From (OIN {from_oin}) dekt "
-            f"deze operatie ({actie}) of deze datum ({op.isoformat()}) niet; de partij in wsa:From kan het "
+            f"deze operatie ({action}) of deze datum ({on.isoformat()}) niet; de partij in wsa:From kan het "
             "mandaat laten uitbreiden of verlengen",
-            audit=f"mandate of {certificaat_oin} for {from_oin} does not cover {actie} on {op.isoformat()}",
+            audit=f"mandate of {certificaat_oin} for {from_oin} does not cover {action} on {on.isoformat()}",
         )
     return NotAuthorised(
         f"het certificaat (OIN {certificaat_oin}) heeft geen mandaat voor wsa:From (OIN {from_oin}); "

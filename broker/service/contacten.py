@@ -51,20 +51,20 @@ class ContactBook:
 
     def __init__(self, session: Session, cyclus_jaar: int) -> None:
         self._session = session
-        self._jaar = cyclus_jaar
+        self._year = cyclus_jaar
         self._cache: dict[tuple[int, str], _Details | None] = session.info.setdefault(CACHE_SLEUTEL, {})
 
     def load(self, beelden: Iterable[LeerlingBeeld]) -> None:
         """Fetch the details of every institution the views refer to that is not cached yet."""
         missing = {
-            c.brin for beeld in beelden for c in beeld.contacten if (self._jaar, c.brin) not in self._cache
+            c.brin for beeld in beelden for c in beeld.contacten if (self._year, c.brin) not in self._cache
         }
         if not missing:
             return
-        duo = contactgegevens_of_brins(self._session, self._jaar, missing)
+        duo = contactgegevens_of_brins(self._session, self._year, missing)
         own = contact_overrides(self._session, missing)
         for brin in missing:
-            self._cache[(self._jaar, brin)] = _merged(duo.get(brin), own.get(brin))
+            self._cache[(self._year, brin)] = _merged(duo.get(brin), own.get(brin))
 
     def contacten(self, beeld: LeerlingBeeld) -> tuple[Contact, ...]:
         """The contact details ``beeld`` refers to, in its order; an institution known neither to DUO's
@@ -72,7 +72,7 @@ class ContactBook:
         self.load([beeld])
         uitkomst = []
         for reference in beeld.contacten:
-            details = self._cache[(self._jaar, reference.brin)]
+            details = self._cache[(self._year, reference.brin)]
             if details is not None:
                 uitkomst.append(
                     Contact(

@@ -79,15 +79,15 @@ class Processing:
         known = _known_cycli(self.session.get_bind())
         if cyclus.jaar in known:
             return cyclus
-        aangemaakt = self.session.info.setdefault("aangemaakte_cycli", set())
+        created = self.session.info.setdefault("aangemaakte_cycli", set())
         if self.session.get(models.Cyclus, cyclus.jaar) is None:
             try:
                 with self.session.begin_nested():
                     self.session.add(models.Cyclus(jaar=cyclus.jaar, deadline=cyclus.deadline))
-                aangemaakt.add(cyclus.jaar)
+                created.add(cyclus.jaar)
             except IntegrityError:
                 pass  # a concurrent request created it first
-        elif cyclus.jaar not in aangemaakt:
+        elif cyclus.jaar not in created:
             # Committed by another transaction, and cycle rows are never deleted: this process need
             # not look again. A row this session created may still be rolled back, so it is not noted.
             known.add(cyclus.jaar)

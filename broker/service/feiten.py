@@ -44,27 +44,27 @@ class _Regio:
     def load(cls, processing: Processing, leerlingen: Iterable[models.Leerling]) -> _Regio:
         """The RMC regions of just the vestigingen, schools and gemeenten of ``leerlingen`` (not whole
         reference tables: this runs for every query and every push)."""
-        rijen = list(leerlingen)
+        rows = list(leerlingen)
         return cls(
             vestiging=_rmc_of(
-                processing, models.Vestiging, models.Vestiging.code, {r.vestiging for r in rijen}
+                processing, models.Vestiging, models.Vestiging.code, {r.vestiging for r in rows}
             ),
             instelling=_rmc_of(
-                processing, models.Instelling, models.Instelling.brin, {r.brin_vo for r in rijen}
+                processing, models.Instelling, models.Instelling.brin, {r.brin_vo for r in rows}
             ),
-            gemeente=rmc_regios_van_gemeenten(processing, {r.gemeentecode for r in rijen if r.gemeentecode}),
+            gemeente=rmc_regios_van_gemeenten(processing, {r.gemeentecode for r in rows if r.gemeentecode}),
         )
 
 
-def _rmc_of(processing: Processing, model, sleutel, codes: set[str | None]) -> dict[str, str | None]:
+def _rmc_of(processing: Processing, model, key_column, codes: set[str | None]) -> dict[str, str | None]:
     """Code -> RMC region in the reference data of the current cycle."""
     uitkomst: dict[str, str | None] = {}
     codes = {c for c in codes if c}
     if not codes:
         return uitkomst
     jaar = processing.refdata_jaar
-    for stuk in _in_chunks(codes):
-        query = select(sleutel, model.rmc_regio).where(model.cyclus_jaar == jaar, sleutel.in_(stuk))
+    for chunk in _in_chunks(codes):
+        query = select(key_column, model.rmc_regio).where(model.cyclus_jaar == jaar, key_column.in_(chunk))
         uitkomst.update(processing.session.execute(query).tuples().all())
     return uitkomst
 
@@ -88,21 +88,21 @@ class Rows:
         cyclus = processing.cyclus.jaar
         leerlingen: dict[str, list[models.Leerling]] = defaultdict(list)
         aanmeldingen: dict[str, list[models.Aanmelding]] = defaultdict(list)
-        for stuk in _in_chunks(hashes):
+        for chunk in _in_chunks(hashes):
             for row in processing.session.scalars(
                 select(models.Leerling).where(
-                    models.Leerling.cyclus_jaar == cyclus, models.Leerling.sleutel_hash.in_(stuk)
+                    models.Leerling.cyclus_jaar == cyclus, models.Leerling.sleutel_hash.in_(chunk)
                 )
             ):
                 leerlingen[row.sleutel_hash].append(row)
             for row in processing.session.scalars(
                 select(models.Aanmelding)
-                .where(models.Aanmelding.cyclus_jaar == cyclus, models.Aanmelding.sleutel_hash.in_(stuk))
+                .where(models.Aanmelding.cyclus_jaar == cyclus, models.Aanmelding.sleutel_hash.in_(chunk))
                 .order_by(models.Aanmelding.id)
             ):
                 aanmeldingen[row.sleutel_hash].append(row)
-        alle_leerlingen = [row for rijen in leerlingen.values() for row in rijen]
-        return cls(dict(leerlingen), dict(aanmeldingen), _Regio.load(processing, alle_leerlingen))
+        all_leerlingen = [row for rows in leerlingen.values() for row in rows]
+        return cls(dict(leerlingen), dict(aanmeldingen), _Regio.load(processing, all_leerlingen))
 
     def dossiers(self, partij: Partij, hashes: Iterable[str] | None = None) -> dict[str, Dossier]:
         """The loaded pupils (or only ``hashes``) as ``partij`` would see them (see ``_choose_delivery``)."""
@@ -128,7 +128,7 @@ def dossiers(processing: Processing, partij: Partij, hashes: Collection[str]) ->
 
 
 def _choose_delivery(
-    rijen: list[models.Leerling], aanmeldingen: list[models.Aanmelding], regio: _Regio, partij: Partij
+    rows: list[models.Leerling], aanmeldingen: list[models.Aanmelding], regio: _Regio, partij: Partij
 ) -> tuple[models.Leerling | None, LeerlingFeiten]:
     """The delivery of the pupil that ``partij`` sees: the newest active one it may see.
 
@@ -136,12 +136,12 @@ def _choose_delivery(
     region of every delivery: a later delivery by another school never hides the pupil from the
     gemeente responsible for it. When none is visible, the newest delivery (``may_see`` then says no).
     """
-    if not rijen:
+    if not rows:
         return None, _feiten(None, aanmeldingen, regio)
     # A withdrawn delivery (e.g. "verhuisd") counts only while the pupil has no active one: a pupil who
     # moved and was delivered again elsewhere is no longer the old gemeente's or region's.
-    actief = [r for r in rijen if r.status == MboGangerStatus.ACTIEF]
-    order = sorted(actief or rijen, key=lambda r: (r.gewijzigd_op, r.id), reverse=True)
+    actief = [r for r in rows if r.status == MboGangerStatus.ACTIEF]
+    order = sorted(actief or rows, key=lambda r: (r.gewijzigd_op, r.id), reverse=True)
     candidates = [(r, _feiten(r, aanmeldingen, regio)) for r in order]
     return next(((r, f) for r, f in candidates if may_see(partij, f)), candidates[0])
 

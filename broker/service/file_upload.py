@@ -51,21 +51,21 @@ class InvalidFile(BrokerError):
 @dataclass(frozen=True)
 class FileFormat:
     """The columns of one flow's file: header names as in the XSD, matched case-insensitively and
-    ignoring spaces, '-' and '_'. ``mandatory`` must be in the header; ``een_van`` needs one of its
+    ignoring spaces, '-' and '_'. ``mandatory`` must be in the header; ``one_of`` needs one of its
     columns; ``naam`` is the party's own label for a pupil: checked for its encoding, never used.
     ``columns_per_code``: the columns a result code is about, named in a row's result text so the
     sender of a file knows where to look (a SOAP record has its element path in the code's text)."""
 
     mandatory: tuple[str, ...]
     optional: tuple[str, ...]
-    een_van: tuple[str, ...] = ("bsn", "onderwijsnummer")
+    one_of: tuple[str, ...] = ("bsn", "onderwijsnummer")
     example: tuple[str, ...] = ()
     columns_per_code: tuple[tuple[str, str], ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
         """All columns in the order of the template."""
-        return (*self.een_van, *self.mandatory, *self.optional)
+        return (*self.one_of, *self.mandatory, *self.optional)
 
 
 _LEERLINGNUMMER_KOLOMMEN = (
@@ -120,7 +120,7 @@ FORMATEN = {"vo": LEERLINGEN, "mbo": AANMELDINGEN}
 
 
 def aanleveren_leerlingen_bestand(
-    processing: Processing, call: Caller, inhoud: bytes, replace: bool = False
+    processing: Processing, call: Caller, content: bytes, replace: bool = False
 ) -> BatchOutcome:
     """Apply a VO school's CSV file (``LEERLINGEN`` columns) as ``aanleveren_leerlingen`` would the
     same records; with ``replace`` the file is the whole start population (pupils of its BRINs missing
@@ -128,8 +128,8 @@ def aanleveren_leerlingen_bestand(
     as a whole (also for a replacement with a row whose columns do not match the header: its pupil
     might be withdrawn by mistake) and ``NotAuthorised`` as the batch does; either way nothing is
     applied."""
-    rijen = read_rows(inhoud, LEERLINGEN)
-    if replace and (broken := next((r for r in rijen if r.afgewezen is KOLOMMEN_ONGELIJK), None)):
+    rows = read_rows(content, LEERLINGEN)
+    if replace and (broken := next((r for r in rows if r.afgewezen is KOLOMMEN_ONGELIJK), None)):
         # Who is in the start population must be certain before anyone is withdrawn.
         raise InvalidFile(
             f"Regel {broken.nummer} heeft een ander aantal kolommen dan de kopregel; een vervangende "
@@ -138,7 +138,7 @@ def aanleveren_leerlingen_bestand(
             "read every row, so nothing was applied."
         )
     records = []
-    for row in rijen:
+    for row in rows:
         examen_datum, afgewezen = _date_column(row, "examenDatum", row.afgewezen)
         records.append(
             LeerlingInput(
@@ -159,12 +159,12 @@ def aanleveren_leerlingen_bestand(
     return _with_columns(aanleveren_leerlingen(processing, call, records, replace), LEERLINGEN)
 
 
-def aanleveren_aanmeldingen_bestand(processing: Processing, call: Caller, inhoud: bytes) -> BatchOutcome:
+def aanleveren_aanmeldingen_bestand(processing: Processing, call: Caller, content: bytes) -> BatchOutcome:
     """Apply an MBO institution's CSV file (``AANMELDINGEN`` columns) as ``aanleveren_aanmeldingen``
     would the same records. ``datum`` is YYYY-MM-DD or DD-MM-YYYY (VVA122 otherwise). Raises as
     ``aanleveren_leerlingen_bestand``."""
     records = []
-    for row in read_rows(inhoud, AANMELDINGEN):
+    for row in read_rows(content, AANMELDINGEN):
         datum, afgewezen = _date_column(row, "datum", row.afgewezen)
         intake_datum, afgewezen = _date_column(row, "intakeDatum", afgewezen)
         overeenkomst_datum, afgewezen = _date_column(row, "onderwijsovereenkomstDatum", afgewezen)
@@ -187,10 +187,10 @@ def aanleveren_aanmeldingen_bestand(processing: Processing, call: Caller, inhoud
     return _with_columns(aanleveren_aanmeldingen(processing, call, records), AANMELDINGEN)
 
 
-def _with_columns(uitkomst: BatchOutcome, formaat: FileFormat) -> BatchOutcome:
+def _with_columns(uitkomst: BatchOutcome, file_format: FileFormat) -> BatchOutcome:
     """The outcome with each rejected row's text starting with the columns its code is about
     (``EncryptedColumn afmeldReden: …``). Column names only: like every result text, never a value."""
-    columns = dict(formaat.columns_per_code)
+    columns = dict(file_format.columns_per_code)
     for i, row in enumerate(uitkomst.outcomes):
         if row.melding is not None and row.melding.code in columns:
             names = columns[row.melding.code]
@@ -219,64 +219,64 @@ class Row:
         return self.values.get(column)
 
 
-def read_rows(inhoud: bytes, formaat: FileFormat) -> list[Row]:
-    """The data rows of a CSV file in ``formaat``.
+def read_rows(content: bytes, file_format: FileFormat) -> list[Row]:
+    """The data rows of a CSV file in ``file_format``.
 
     Input: the file's bytes: a header row, then one row per record; ``;`` or ``,`` as separator (the
     one in the header); UTF-8 with or without BOM, or windows-1252 (see ``_read_text``). Empty
     rows and rows starting with ``#`` are skipped. Raises ``InvalidFile`` when the file is too
-    large, has no or too many rows, or a header that is not ``formaat``'s.
+    large, has no or too many rows, or a header that is not ``file_format``'s.
     """
-    if len(inhoud) > MAX_BESTAND_BYTES:
+    if len(content) > MAX_BESTAND_BYTES:
         raise InvalidFile(
             f"Het bestand is groter dan {MAX_BESTAND_BYTES} bytes (2 MiB); lever hoogstens {MAX_RIJEN} "
             f"regels per bestand aan. / The file is larger than {MAX_BESTAND_BYTES} bytes (2 MiB)."
         )
-    text, encoding = _read_text(inhoud)
-    eerste = next((regel for regel in text.split("\n") if regel.strip()), None)
-    if eerste is None:
+    text, encoding = _read_text(content)
+    first = next((line for line in text.split("\n") if line.strip()), None)
+    if first is None:
         raise InvalidFile("Het bestand is leeg. / The file is empty.")
     # strict: an unclosed quote must refuse the file, not swallow the rows after it unnoticed
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(eerste), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first), strict=True)
     columns: list[str] | None = None
-    rijen: list[Row] = []
+    rows: list[Row] = []
     previous = 0
     for fields in _records(reader):
-        nummer, previous = previous + 1, reader.line_num  # the line the row starts on
+        line_no, previous = previous + 1, reader.line_num  # the line the row starts on
         if not any(v.strip() for v in fields):
             continue
         if columns is None:
-            columns = _header(fields, formaat)
+            columns = _header(fields, file_format)
         elif not fields[0].lstrip().startswith("#"):
-            rijen.append(_row(nummer, fields, columns, encoding))
-        if len(rijen) > MAX_RIJEN:
+            rows.append(_row(line_no, fields, columns, encoding))
+        if len(rows) > MAX_RIJEN:
             raise InvalidFile(
                 f"Het bestand heeft meer dan {MAX_RIJEN} regels. / The file has more than {MAX_RIJEN} rows."
             )
-    if not rijen:
+    if not rows:
         raise InvalidFile("Het bestand heeft geen regels onder de kopregel. / The file has no data rows.")
-    return rijen
+    return rows
 
 
 def _records(reader) -> Iterator[list[str]]:
     """The reader's records; ``InvalidFile`` naming the line where the record that breaks the
     CSV syntax starts (an unclosed or stray quote, a value over the csv module's 128 KiB limit)."""
-    begin = 1
+    start = 1
     try:
         for fields in reader:
             yield fields
-            begin = reader.line_num + 1
+            start = reader.line_num + 1
     except csv.Error:
         raise InvalidFile(
-            f"Regel {begin} is geen geldige CSV: controleer de aanhalingstekens. "
-            f"/ Line {begin} is not valid CSV: check the double quotes."
+            f"Regel {start} is geen geldige CSV: controleer de aanhalingstekens. "
+            f"/ Line {start} is not valid CSV: check the double quotes."
         ) from None
 
 
 _UTF8_BOM = codecs.BOM_UTF8
 
 
-def _read_text(inhoud: bytes) -> tuple[str, str]:
+def _read_text(content: bytes) -> tuple[str, str]:
     """The file as text and the encoding it was read in.
 
     UTF-8 when the file starts with a BOM, is valid UTF-8 throughout, or when at least half its lines with
@@ -284,23 +284,23 @@ def _read_text(inhoud: bytes) -> tuple[str, str]:
     windows-1252 otherwise. Bytes that do not fit are kept as surrogates (``surrogateescape``) so
     that only their row is rejected (VVA120).
     """
-    if inhoud.startswith(_UTF8_BOM):
-        return inhoud[len(_UTF8_BOM) :].decode("utf-8", "surrogateescape"), "utf-8"
+    if content.startswith(_UTF8_BOM):
+        return content[len(_UTF8_BOM) :].decode("utf-8", "surrogateescape"), "utf-8"
     try:
-        return inhoud.decode("utf-8"), "utf-8"
+        return content.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     good = error = 0
-    for regel in inhoud.splitlines():
-        if regel.isascii():
+    for line in content.splitlines():
+        if line.isascii():
             continue
         try:
-            regel.decode("utf-8")
+            line.decode("utf-8")
             good += 1
         except UnicodeDecodeError:
             error += 1
     encoding = "utf-8" if good >= error else "cp1252"  # a tie: UTF-8, the encoding we ask for
-    return inhoud.decode(encoding, "surrogateescape"), encoding
+    return content.decode(encoding, "surrogateescape"), encoding
 
 
 def _delimiter(header_line: str) -> str:
@@ -314,30 +314,30 @@ def _delimiter(header_line: str) -> str:
     return char
 
 
-def _key(naam: str) -> str:
-    return re.sub(r"[\s_\-]", "", naam).lower()
+def _key(name: str) -> str:
+    return re.sub(r"[\s_\-]", "", name).lower()
 
 
-def _header(names: list[str], formaat: FileFormat) -> list[str]:
+def _header(names: list[str], file_format: FileFormat) -> list[str]:
     """The canonical column names of a header row; ``InvalidFile`` for an unknown, repeated or
     missing column (the detail names the columns, which are never personal data)."""
-    known = {_key(k): k for k in formaat.columns}
+    known = {_key(k): k for k in file_format.columns}
     columns: list[str] = []
-    for naam in names:
-        column = known.get(_key(naam))
+    for name in names:
+        column = known.get(_key(name))
         if column is None:
             raise InvalidFile(
-                f"Onbekende kolom in de kopregel; toegestaan zijn: {', '.join(formaat.columns)}. "
-                f"/ Unknown column in the header row; allowed: {', '.join(formaat.columns)}."
+                f"Onbekende kolom in de kopregel; toegestaan zijn: {', '.join(file_format.columns)}. "
+                f"/ Unknown column in the header row; allowed: {', '.join(file_format.columns)}."
             )
         if column in columns:
             raise InvalidFile(
                 f"De kolom {column} staat twee keer in de kopregel. / Column {column} is repeated."
             )
         columns.append(column)
-    missing = [k for k in formaat.mandatory if k not in columns]
-    if not any(k in columns for k in formaat.een_van):
-        missing.insert(0, " of ".join(formaat.een_van))
+    missing = [k for k in file_format.mandatory if k not in columns]
+    if not any(k in columns for k in file_format.one_of):
+        missing.insert(0, " of ".join(file_format.one_of))
     if missing:
         raise InvalidFile(
             f"De kopregel mist de kolom(men): {', '.join(missing)}. "
@@ -346,16 +346,16 @@ def _header(names: list[str], formaat: FileFormat) -> list[str]:
     return columns
 
 
-def _row(nummer: int, fields: list[str], columns: list[str], encoding: str) -> Row:
+def _row(line_no: int, fields: list[str], columns: list[str], encoding: str) -> Row:
     values = {
         column: (fields[i].strip() or None) if i < len(fields) else None for i, column in enumerate(columns)
     }
-    afgewezen = None
+    rejection = None
     if any(_wrongly_encoded(field, encoding) for field in fields):
-        afgewezen = TEKENCODERING_ONGELDIG
+        rejection = TEKENCODERING_ONGELDIG
     elif len(fields) != len(columns):
-        afgewezen = KOLOMMEN_ONGELIJK
-    return Row(nummer, values, afgewezen)
+        rejection = KOLOMMEN_ONGELIJK
+    return Row(line_no, values, rejection)
 
 
 _SURROGAAT = re.compile("[\udc80-\udcff]")
@@ -378,22 +378,22 @@ def _wrongly_encoded(field: str, encoding: str) -> bool:
 _DATUMNOTATIES = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
 
 
-def _date_column(row: Row, column: str, afgewezen: Melding | None) -> tuple[date | None, Melding | None]:
-    """The date in ``column`` of ``row`` (None when empty), and the row's rejection: ``afgewezen`` as
+def _date_column(row: Row, column: str, rejection: Melding | None) -> tuple[date | None, Melding | None]:
+    """The date in ``column`` of ``row`` (None when empty), and the row's rejection: ``rejection`` as
     it was, or VVA122 when the date cannot be read."""
-    waarde = _datum(row[column])
-    if afgewezen is None and row[column] is not None and waarde is None:
-        afgewezen = DATUM_ONLEESBAAR
-    return waarde, afgewezen
+    value = _parse_date(row[column])
+    if rejection is None and row[column] is not None and value is None:
+        rejection = DATUM_ONLEESBAAR
+    return value, rejection
 
 
-def _datum(waarde: str | None) -> date | None:
+def _parse_date(value: str | None) -> date | None:
     # strptime's %Y/%m/%d read any Unicode digit ("２０２７-03-01" is 1 March 2027): dates are ASCII only.
-    if waarde is None or not waarde.isascii():
+    if value is None or not value.isascii():
         return None
     for notation in _DATUMNOTATIES:
         try:
-            return datetime.strptime(waarde, notation).date()
+            return datetime.strptime(value, notation).date()
         except ValueError:
             continue
     return None

@@ -26,19 +26,19 @@ def rmc_regios_van_gemeenten(
     G = models.Gemeente
     of_the_cyclus = G.cyclus_jaar == processing.refdata_jaar  # the mapping of the cycle's reference data
     if codes is None:
-        rijen = processing.session.execute(select(G.code, G.rmc_regio).where(of_the_cyclus)).tuples().all()
+        rows = processing.session.execute(select(G.code, G.rmc_regio).where(of_the_cyclus)).tuples().all()
     else:
         list_ = sorted({c for c in codes if c})
-        rijen = []
+        rows = []
         for i in range(0, len(list_), _STUK):
-            rijen += (
+            rows += (
                 processing.session.execute(
                     select(G.code, G.rmc_regio).where(of_the_cyclus, G.code.in_(list_[i : i + _STUK]))
                 )
                 .tuples()
                 .all()
             )
-    return {code: normalise_rmc(regio) if regio else None for code, regio in rijen}
+    return {code: normalise_rmc(regio) if regio else None for code, regio in rows}
 
 
 def gemeenten_in_regios(processing: Processing, regios: Collection[str]) -> set[str]:

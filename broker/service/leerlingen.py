@@ -129,16 +129,16 @@ def aanleveren_leerlingen(
         try:
             if isinstance(valid, Afwijzing):
                 raise valid
-            sleutel = (valid.sleutel_hash, valid.brin_vo)
-            present.add(sleutel)
+            record_key = (valid.sleutel_hash, valid.brin_vo)
+            present.add(record_key)
             if record.afgewezen is not None:
                 raise Afwijzing(record.afgewezen)
             if valid.examen_error is not None:
                 raise valid.examen_error
-            if sleutel in applied:
+            if record_key in applied:
                 raise Afwijzing(DUBBEL_IN_BATCH)
-            existing[sleutel] = _apply(processing, call, cyclus, valid, existing.get(sleutel))
-            applied.add(sleutel)
+            existing[record_key] = _apply(processing, call, cyclus, valid, existing.get(record_key))
+            applied.add(record_key)
             processing.touch(valid.sleutel_hash)
         except Afwijzing as rejection:
             uitkomst.afgewezen(record.volgnummer, rejection.melding)
@@ -202,17 +202,17 @@ def _existing(
     """The stored rows of the pupils in ``valid_ones`` by (pseudonym, BRIN VO), in chunks of 1,000."""
     hashes = sorted({g.sleutel_hash for g in valid_ones})
     brins = {g.brin_vo for g in valid_ones}
-    rijen: dict[tuple[str, str], models.Leerling] = {}
-    for begin in range(0, len(hashes), 1000):
+    rows: dict[tuple[str, str], models.Leerling] = {}
+    for start in range(0, len(hashes), 1000):
         for row in processing.session.scalars(
             select(models.Leerling).where(
                 models.Leerling.cyclus_jaar == cyclus,
-                models.Leerling.sleutel_hash.in_(hashes[begin : begin + 1000]),
+                models.Leerling.sleutel_hash.in_(hashes[start : start + 1000]),
                 models.Leerling.brin_vo.in_(brins),
             )
         ):
-            rijen[(row.sleutel_hash, row.brin_vo)] = row
-    return rijen
+            rows[(row.sleutel_hash, row.brin_vo)] = row
+    return rows
 
 
 def _apply(

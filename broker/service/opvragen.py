@@ -54,19 +54,19 @@ class SignaalRegel:
 def _show_all(processing: Processing, call: Caller, chosen: list[Dossier]) -> list[Overzicht]:
     """The pupils as shown to the caller; the contact details of all of them are fetched at once."""
     beelden = [beeld_voor(call.partij, d.feiten) for d in chosen]
-    boek = ContactBook(processing.session, processing.cyclus.jaar)
-    boek.load(beelden)
+    contact_book = ContactBook(processing.session, processing.cyclus.jaar)
+    contact_book.load(beelden)
     uitkomst = []
     for dossier, beeld in zip(chosen, beelden, strict=True):
         nummer = processing.keyring.decrypt(dossier.nummer_versleuteld)
         processing.touch(dossier.sleutel_hash)
-        uitkomst.append(Overzicht(nummer, beeld, boek.contacten(beeld)))
+        uitkomst.append(Overzicht(nummer, beeld, contact_book.contacten(beeld)))
     return uitkomst
 
 
 def _zichtbaar(processing: Processing, call: Caller) -> list[Dossier]:
-    alle = dossiers(processing, call.partij, hashes_in_range(processing, call.partij))
-    return [d for d in alle.values() if may_see(call.partij, d.feiten)]
+    all_ = dossiers(processing, call.partij, hashes_in_range(processing, call.partij))
+    return [d for d in all_.values() if may_see(call.partij, d.feiten)]
 
 
 def _list(processing: Processing, call: Caller, chosen: list[Dossier]) -> list[Overzicht]:
@@ -157,51 +157,51 @@ def opvragen_overzicht(processing: Processing, call: Caller, gemeenten: list[str
 
 
 def opvragen_wijzigingen(
-    processing: Processing, call: Caller, vanaf: int, maximum: int | None
+    processing: Processing, call: Caller, after: int, maximum: int | None
 ) -> WijzigingenPage:
-    """Pupils in scope changed after cursor ``vanaf``, oldest first, each once with its current state.
+    """Pupils in scope changed after cursor ``after``, oldest first, each once with its current state.
 
     At most ``maximum`` (default 500) pupils and ``MAX_SCAN`` feed rows per call; ``meer`` tells the
     caller to poll again at once from ``volgende_cursor``.
     """
     maximum = maximum or STANDAARD_MAXIMUM
-    rijen = processing.session.execute(
+    rows = processing.session.execute(
         select(models.Wijziging.volgnummer, models.Wijziging.sleutel_hash)
-        .where(models.Wijziging.cyclus_jaar == processing.cyclus.jaar, models.Wijziging.volgnummer > vanaf)
+        .where(models.Wijziging.cyclus_jaar == processing.cyclus.jaar, models.Wijziging.volgnummer > after)
         .order_by(models.Wijziging.volgnummer)
         .limit(MAX_SCAN + 1)
     ).all()
-    scanned, meer = rijen[:MAX_SCAN], len(rijen) > MAX_SCAN
+    scanned, meer = rows[:MAX_SCAN], len(rows) > MAX_SCAN
     found = dossiers(processing, call.partij, {h for _, h in scanned})
     chosen: list[tuple[int, Dossier]] = []
-    getoond: set[str] = set()
-    cursor = vanaf
+    shown: set[str] = set()
+    cursor = after
     for volgnummer, sleutel_hash in scanned:
         dossier = found.get(sleutel_hash)
-        if sleutel_hash not in getoond and dossier and may_see(call.partij, dossier.feiten):
+        if sleutel_hash not in shown and dossier and may_see(call.partij, dossier.feiten):
             if len(chosen) == maximum:
                 meer = True
                 break
-            getoond.add(sleutel_hash)
+            shown.add(sleutel_hash)
             chosen.append((volgnummer, dossier))
         cursor = volgnummer
     overzichten = _show_all(processing, call, [d for _, d in chosen])
     return WijzigingenPage([(v, o) for (v, _), o in zip(chosen, overzichten, strict=True)], cursor, meer)
 
 
-def opvragen_signalen(processing: Processing, call: Caller, vanaf: int | None) -> list[SignaalRegel]:
-    """The caller's signals of the current cycle with an id above ``vanaf`` (all when None), oldest
+def opvragen_signalen(processing: Processing, call: Caller, after: int | None) -> list[SignaalRegel]:
+    """The caller's signals of the current cycle with an id above ``after`` (all when None), oldest
     first. A finished cycle's signals are not given out any more (its purpose ended; AVG art. 5 lid 1
     sub b and e), even before ``vva cycle close`` deleted them."""
     S = models.Signaal
-    rijen = processing.session.scalars(
+    rows = processing.session.scalars(
         select(S)
         .where(
-            S.partij_oin == call.partij.oin, S.id > (vanaf or 0), S.cyclus_jaar == processing.cyclus.jaar
+            S.partij_oin == call.partij.oin, S.id > (after or 0), S.cyclus_jaar == processing.cyclus.jaar
         )
         .order_by(S.id)
     )
-    return [signaal_regel(processing, r) for r in rijen]
+    return [signaal_regel(processing, r) for r in rows]
 
 
 def signaal_regel(processing: Processing, row: models.Signaal) -> SignaalRegel:

@@ -38,19 +38,19 @@ def plan_pushes(processing: Processing) -> int:
     partijen = _Ontvangers.load(processing)
     if not partijen.alle:
         return 0
-    rijen = Rows.load(processing, processing.gewijzigd.keys())
+    rows = Rows.load(processing, processing.gewijzigd.keys())
     already_waiting = _waiting_notes(processing, processing.gewijzigd.keys())
-    aantal = 0
+    count = 0
     for sleutel_hash in processing.gewijzigd:
-        for partij, endpoint in partijen.candidates(rijen, sleutel_hash):
+        for partij, endpoint in partijen.candidates(rows, sleutel_hash):
             if (partij.oin, sleutel_hash) in already_waiting:
                 continue
-            dossier = rijen.dossiers(partij, [sleutel_hash]).get(sleutel_hash)
+            dossier = rows.dossiers(partij, [sleutel_hash]).get(sleutel_hash)
             if dossier is not None and ontvangers(dossier.feiten, [partij]):
                 _queued(processing, partij.oin, endpoint, sleutel_hash)
                 already_waiting.add((partij.oin, sleutel_hash))
-                aantal += 1
-    return aantal
+                count += 1
+    return count
 
 
 @dataclass(frozen=True)
@@ -65,28 +65,28 @@ class _Ontvangers:
 
     @classmethod
     def load(cls, processing: Processing) -> _Ontvangers:
-        alle = active_receivers(processing.session)
+        all_ = active_receivers(processing.session)
         per_brin: dict[str, list[int]] = {}
         per_gemeente: dict[str, list[int]] = {}
         per_rmc: dict[str, list[int]] = {}
-        for i, (partij, _) in enumerate(alle):
+        for i, (partij, _) in enumerate(all_):
             for brin in partij.brins:
                 per_brin.setdefault(brin, []).append(i)
             for code in partij.gemeentecodes:
                 per_gemeente.setdefault(code, []).append(i)
             for rmc in partij.rmc_regios:
                 per_rmc.setdefault(normalise_rmc(rmc), []).append(i)
-        return cls(alle, per_brin, per_gemeente, per_rmc)
+        return cls(all_, per_brin, per_gemeente, per_rmc)
 
-    def candidates(self, rijen: Rows, sleutel_hash: str) -> list[tuple[Partij, str]]:
-        deliveries = rijen.leerlingen.get(sleutel_hash, [])
+    def candidates(self, rows: Rows, sleutel_hash: str) -> list[tuple[Partij, str]]:
+        deliveries = rows.leerlingen.get(sleutel_hash, [])
         brins = {r.brin_vo for r in deliveries} | {
-            a.brin_mbo for a in rijen.aanmeldingen.get(sleutel_hash, [])
+            a.brin_mbo for a in rows.aanmeldingen.get(sleutel_hash, [])
         }
         gemeenten = {r.gemeentecode for r in deliveries if r.gemeentecode}
-        rmcs = {rijen.regio.gemeente.get(g) for g in gemeenten}
+        rmcs = {rows.regio.gemeente.get(g) for g in gemeenten}
         rmcs |= {
-            rijen.regio.vestiging.get(r.vestiging or "") or rijen.regio.instelling.get(r.brin_vo)
+            rows.regio.vestiging.get(r.vestiging or "") or rows.regio.instelling.get(r.brin_vo)
             for r in deliveries
         }
         indices: set[int] = set()

@@ -103,12 +103,12 @@ def signaleer(processing: Processing, lead_days: int) -> SignaalRun:
 
 def _partijen(processing: Processing, kinds) -> list[tuple[Partij, models.Partij]]:
     register = PartijRegistry(processing.session)
-    rijen = processing.session.scalars(
+    rows = processing.session.scalars(
         select(models.Partij)
         .where(models.Partij.soort.in_([s.value for s in kinds]), models.Partij.actief.is_(True))
         .order_by(models.Partij.oin)
     )
-    return [(partij, row) for row in rijen if (partij := register.find(row.oin)) is not None]
+    return [(partij, row) for row in rows if (partij := register.find(row.oin)) is not None]
 
 
 def _niet_aangemeld(
@@ -133,7 +133,7 @@ def _niet_aangemeld(
         )
 
 
-def _has_exchanged(processing: Processing, partij: Partij, begin: date) -> bool:
+def _has_exchanged(processing: Processing, partij: Partij, start: date) -> bool:
     L, A, B = models.Leerling, models.Aanmelding, models.Bericht
     jaar = processing.cyclus.jaar
     brins = sorted(partij.brins)
@@ -144,7 +144,7 @@ def _has_exchanged(processing: Processing, partij: Partij, begin: date) -> bool:
             B.richting == "in",
             B.afzender_oin == partij.oin,
             B.uitkomst == "verwerkt",
-            B.tijdstip >= datetime.combine(begin, time(0), UTC),
+            B.tijdstip >= datetime.combine(start, time(0), UTC),
         ),
     ]
     return any(processing.session.scalar(select(query)) for query in queries)

@@ -24,10 +24,10 @@ from broker.service.pushes import plan_pushes
 
 @contextmanager
 def unit_of_work(
-    session: Session, keyring: Keyring, kalender: Calendar, now: datetime
+    session: Session, keyring: Keyring, calendar: Calendar, now: datetime
 ) -> Iterator[Processing]:
     """Run the body with a ``Processing`` on ``session`` at clock ``now``; at its normal end, queue the
     pushes for every pupil it changed."""
-    processing = Processing(session, keyring, kalender, now=now)
+    processing = Processing(session, keyring, calendar, now=now)
     yield processing
     plan_pushes(processing)

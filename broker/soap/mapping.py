@@ -12,8 +12,8 @@ from broker.service.procescijfers import Procescijfers
 from broker.soap import models as m
 
 
-def _list(waarde) -> list:
-    return list(waarde or [])
+def _list(value) -> list:
+    return list(value or [])
 
 
 def leerlingen_in(request) -> list[LeerlingInput]:
@@ -122,14 +122,14 @@ def _examenresultaat_uit(examen: Examenresultaat | None) -> m.Examenresultaat | 
     return m.Examenresultaat(uitkomst=str(examen.uitkomst), datum=examen.datum)
 
 
-def signaal_uit(regel: SignaalRegel) -> m.Signaal:
+def signaal_uit(row: SignaalRegel) -> m.Signaal:
     return m.Signaal(
-        signaalId=regel.signaal_id,
-        soort=regel.soort,
-        aangemaaktOp=regel.aangemaakt_op,
-        brin=regel.brin,
-        **_nummer(regel.nummer),
-        omschrijving=regel.omschrijving,
+        signaalId=row.signaal_id,
+        soort=row.soort,
+        aangemaaktOp=row.aangemaakt_op,
+        brin=row.brin,
+        **_nummer(row.nummer),
+        omschrijving=row.omschrijving,
     )
 
 

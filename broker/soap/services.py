@@ -73,9 +73,9 @@ def _aanleveren_aanmeldingen_bestand(ctx, request):
     return mapping.batch_uit(m.AanleverenAanmeldingenBestandResponse, uitkomst)
 
 
-def _bytes(waarde) -> bytes:
+def _bytes(value) -> bytes:
     # spyne hands a base64Binary over as a sequence of byte strings
-    return b"".join(waarde or [])
+    return b"".join(value or [])
 
 
 @contextmanager
@@ -119,8 +119,8 @@ def _opvragen_wijzigingen(ctx, request):
 
 def _opvragen_signalen(ctx, request):
     work: Work = ctx.udc
-    regels = opvragen.opvragen_signalen(work.processing, work.call, request.vanafSignaalId)
-    return m.OpvragenSignalenResponse(signaal=[mapping.signaal_uit(r) for r in regels])
+    rows = opvragen.opvragen_signalen(work.processing, work.call, request.vanafSignaalId)
+    return m.OpvragenSignalenResponse(signaal=[mapping.signaal_uit(r) for r in rows])
 
 
 def _opvragen_procescijfers(ctx, request):
@@ -185,20 +185,20 @@ _OPERATIES = {
 }
 
 
-def make_service(naam: str, operaties: list[str]) -> type[ServiceBase]:
-    """A spyne service class named ``naam`` with the given operations (document/literal, bare
+def make_service(name: str, operaties: list[str]) -> type[ServiceBase]:
+    """A spyne service class named ``name`` with the given operations (document/literal, bare
     body style over wrapper elements = the wrapped convention on the wire, T2)."""
     methods = {}
     for operatie in operaties:
         function, input_, output = _OPERATIES[operatie]
         methods[operatie] = rpc(input_, _returns=output, _body_style="bare")(_method(function, operatie))
-    return type(naam, (ServiceBase,), methods)
+    return type(name, (ServiceBase,), methods)
 
 
-def _method(function, naam: str):
+def _method(function, name: str):
     # A fresh function per service class: spyne binds each decorated function to one class.
     def method(ctx, request):
         return function(ctx, request)
 
-    method.__name__ = naam
+    method.__name__ = name
     return method

@@ -81,18 +81,18 @@ class Broker:
         return status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body
 
     def _metrics(self) -> tuple[int, list, bytes]:
-        body, soort = metrics.expose(
+        body, kind = metrics.expose(
             lambda: outbox_state(self.runtime.sessions),
             lambda: v.crls_valid_until() if (v := self.pijplijn.trust_in_use()) else None,
             lambda: outbox_per_receiver(self.runtime.sessions),
         )
-        return 200, [("Content-Type", soort), ("Cache-Control", "no-store")], body
+        return 200, [("Content-Type", kind), ("Cache-Control", "no-store")], body
 
-    def _xsd(self, naam: str) -> tuple[int, list, bytes]:
+    def _xsd(self, file_name: str) -> tuple[int, list, bytes]:
         files = {p.name: p for p in (self.contract.map / "xsd").glob("*.xsd")}
-        if naam not in files:
+        if file_name not in files:
             raise HttpError(404, "unknown schema")
-        return 200, [("Content-Type", XML)], files[naam].read_bytes()
+        return 200, [("Content-Type", XML)], files[file_name].read_bytes()
 
 
 _HOST = re.compile(r"\A(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?\Z")

@@ -39,15 +39,15 @@ _REDEN = "deliberate failure (conformance_storingen)"
 
 
 def requested_fault(
-    operatie: str, inhoud: etree._Element, relates_to: str | None
+    operatie: str, content: etree._Element, relates_to: str | None
 ) -> EdukoppelingFault | None:
-    """The fault a verified request asks for: ``operatie`` is the operation's name, ``inhoud`` its
+    """The fault a verified request asks for: ``operatie`` is the operation's name, ``content`` its
     Body element (made readable), ``relates_to`` its wsa:RelatesTo or None. None for anything but a
     ``ping`` whose echo is exactly one of the three ``vva-storing:`` texts (any other echo, including
     an unknown code, is simply echoed)."""
     if operatie != "ping":
         return None
-    echo = inhoud.findtext(q(etree.QName(inhoud).namespace, "echo"))  # the operation's own namespace
+    echo = content.findtext(q(etree.QName(content).namespace, "echo"))  # the operation's own namespace
     if echo == f"{ECHO}DK0050":
         return EdukoppelingFault(
             FaultCode.SERVER_DK0050, _REDEN, "opzettelijke storing op verzoek (echo vva-storing:DK0050)"

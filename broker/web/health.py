@@ -59,13 +59,13 @@ def outbox_per_receiver(sessions: sessionmaker[Session], now: datetime | None = 
     now = now or datetime.now(UTC)
     table = models.UitgaandBericht
     with sessions() as session:
-        rijen = session.execute(
+        rows = session.execute(
             select(table.ontvanger_oin, func.count(), func.min(table.aangemaakt_op))
             .where(table.status.in_((WACHTEND, BEZIG)))
             .group_by(table.ontvanger_oin)
             .order_by(table.ontvanger_oin)
         ).all()
-    return {oin: {"achterstand": aantal, "oudste_s": _age(now, oldest)} for oin, aantal, oldest in rijen}
+    return {oin: {"achterstand": total, "oudste_s": _age(now, oldest)} for oin, total, oldest in rows}
 
 
 def _age(now: datetime, since: datetime | None) -> float:
@@ -108,21 +108,21 @@ def _database(sessions: sessionmaker[Session]) -> dict:
 def _trust(trust: Callable[[], TrustStore | None], now: datetime) -> dict:
     try:
         store = trust()
-        tot = store.crls_valid_until() if store is not None else None
+        valid_until = store.crls_valid_until() if store is not None else None
     except Exception as exc:  # noqa: BLE001
         return {"status": STORING, "detail": f"trust store unusable ({type(exc).__name__})"}
     if store is None:
         return {"status": OK, "detail": "no service checks certificates"}
-    if tot is None:
+    if valid_until is None:
         return {"status": STORING, "detail": "no CRLs configured"}
-    remaining = (tot - now).total_seconds()
+    remaining = (valid_until - now).total_seconds()
     if remaining <= 0:
         return {
             "status": STORING,
             "detail": "a CRL is past nextUpdate + grace",
-            "crls_geldig_tot": tot.isoformat(),
+            "crls_geldig_tot": valid_until.isoformat(),
         }
-    return {"status": OK, "crls_geldig_tot": tot.isoformat(), "resterend_s": int(remaining)}
+    return {"status": OK, "crls_geldig_tot": valid_until.isoformat(), "resterend_s": int(remaining)}
 
 
 def _outbox(sessions: sessionmaker[Session], max_s: float, now: datetime) -> dict:

@@ -8,9 +8,9 @@ from email.message import Message
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, HttpError
 
 
-def _content_type(waarde: str) -> tuple[str, dict[str, str]]:
+def _content_type(value: str) -> tuple[str, dict[str, str]]:
     message = Message()
-    message["content-type"] = waarde
+    message["content-type"] = value
     pairs = [(k.lower(), v) for k, v in message.get_params()[1:]]
     if [k for k, _ in pairs].count("charset") > 1:
         raise EdukoppelingFault(
@@ -28,12 +28,12 @@ def check_content_type(environ: dict) -> None:
     """
     if environ.get("HTTP_CONTENT_ENCODING", "identity").lower() != "identity":
         raise HttpError(415, "compressed request bodies are not accepted")
-    soort, params = _content_type(environ.get("CONTENT_TYPE", ""))
-    if soort == "application/soap+xml":
+    kind, params = _content_type(environ.get("CONTENT_TYPE", ""))
+    if kind == "application/soap+xml":
         raise EdukoppelingFault(
             FaultCode.VERSION_MISMATCH_DK0001, "soap:VersionMismatch media type application/soap+xml"
         )
-    if soort != "text/xml":
+    if kind != "text/xml":
         raise HttpError(415, "Content-Type must be text/xml; charset=UTF-8")
     if "charset" in params and params["charset"].lower() not in ("utf-8", "utf8"):
         raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding charset not UTF-8")
@@ -80,34 +80,34 @@ def read_body(
 _STUK = 64 * 1024
 
 
-def _read(environ: dict, aantal: int, deadline_s: float | None, min_bytes_per_s: int) -> bytes:
-    """Up to ``aantal`` bytes of ``wsgi.input``; ``TimeoutError`` past the deadline or below the rate."""
+def _read(environ: dict, count: int, deadline_s: float | None, min_bytes_per_s: int) -> bytes:
+    """Up to ``count`` bytes of ``wsgi.input``; ``TimeoutError`` past the deadline or below the rate."""
     input_, sock = environ["wsgi.input"], environ.get("gunicorn.socket")
     if deadline_s is None or sock is None:
-        return input_.read(aantal)
-    begin = time.monotonic()
-    delen, read_ = [], 0
+        return input_.read(count)
+    start = time.monotonic()
+    chunks, read_ = [], 0
     try:
-        while read_ < aantal:
-            elapsed = time.monotonic() - begin
+        while read_ < count:
+            elapsed = time.monotonic() - start
             if elapsed > deadline_s or (
                 elapsed > 1.0 and read_ < min_bytes_per_s * (elapsed - 1.0)
             ):
                 raise TimeoutError
             sock.settimeout(max(deadline_s - elapsed, 0.001))
-            deel = input_.read(min(_STUK, aantal - read_))
-            if not deel:
+            chunk = input_.read(min(_STUK, count - read_))
+            if not chunk:
                 break
-            delen.append(deel)
-            read_ += len(deel)
+            chunks.append(chunk)
+            read_ += len(chunk)
     finally:
         sock.settimeout(None)  # gunicorn expects a blocking socket back (keep-alive, the answer)
-    return b"".join(delen)
+    return b"".join(chunks)
 
 
 def soapaction(environ: dict) -> str:
     """The SOAPAction header as received; ``EdukoppelingFault`` Client.DK0003 when it is missing (T6)."""
-    waarde = environ.get("HTTP_SOAPACTION")
-    if waarde is None:
+    value = environ.get("HTTP_SOAPACTION")
+    if value is None:
         raise EdukoppelingFault(FaultCode.CLIENT_DK0003, "SOAPAction header missing")
-    return waarde
+    return value

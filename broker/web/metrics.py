@@ -68,11 +68,11 @@ NIET_GELOGD = Counter(
 @contextmanager
 def measured(histogram: Histogram) -> Iterator[None]:
     """Observe the wall time of the ``with`` block in ``histogram`` (also when it raises)."""
-    begin = time.perf_counter()
+    start = time.perf_counter()
     try:
         yield
     finally:
-        histogram.observe(time.perf_counter() - begin)
+        histogram.observe(time.perf_counter() - start)
 
 
 def count_request(dienst: str, operatie: str, uitkomst: str, duration_s: float) -> None:
@@ -98,8 +98,8 @@ class _StateCollector(Collector):
             backlog = GaugeMetricFamily(
                 "vva_outbox_berichten", "Pushes in the outbox by status", labels=["status"]
             )
-            for status, aantal in sorted(state["per_status"].items()):
-                backlog.add_metric([status], aantal)
+            for status, count in sorted(state["per_status"].items()):
+                backlog.add_metric([status], count)
             yield backlog
             yield GaugeMetricFamily(
                 "vva_outbox_oudste_wachtende_seconden",
@@ -107,14 +107,14 @@ class _StateCollector(Collector):
                 value=state["oudste_s"],
             )
         try:
-            tot = self._crls_valid_until()
+            valid_until = self._crls_valid_until()
         except Exception:  # noqa: BLE001
-            tot = None
-        if tot is not None:
+            valid_until = None
+        if valid_until is not None:
             yield GaugeMetricFamily(
                 "vva_crl_geldig_tot_seconden",
                 "Unix time at which the first CRL in force passes nextUpdate + grace (then DK0051)",
-                value=tot.timestamp(),
+                value=valid_until.timestamp(),
             )
 
 
@@ -140,8 +140,8 @@ class _ReceiverCollector(Collector):
     """Per receiver (the OIN of its registration) its push backlog and the age of its oldest undelivered
     push, read at scrape time: one receiver that is down shows, while the others are served."""
 
-    def __init__(self, per_ontvanger: Callable[[], dict[str, dict]]) -> None:
-        self._per_receiver = per_ontvanger
+    def __init__(self, per_receiver: Callable[[], dict[str, dict]]) -> None:
+        self._per_receiver = per_receiver
 
     def collect(self):
         try:

@@ -75,9 +75,9 @@ class _Request:
     header: Header = field(default_factory=Header)
     confirm: str | None = None  # the verified request SignatureValue, for SignatureConfirmation (S8)
     raw: bytes = b""
-    certificaat: str | None = None  # the authenticating certificate, "OIN serial <hex>", for the audit
+    certificate: str | None = None  # the authenticating certificate, "OIN serial <hex>", for the audit
     executed: bool = False  # the request reached the service layer (audited from there on)
-    uitkomst: str = metrics.OK  # the metrics label: ok, or the fault code of the answer
+    outcome: str = metrics.OK  # the metrics label: ok, or the fault code of the answer
     deliberate: bool = False  # the fault was asked for by a test environment's middleware
 
     @property
@@ -132,23 +132,23 @@ class SoapPipeline:
 
         A database that is down never makes the answer a bare HTTP 500: whatever step finds it gone,
         the client gets a (signed) Server.DK0051 fault and retries with the same MessageID (F7)."""
-        begin, requests = time.perf_counter(), []
+        start, requests = time.perf_counter(), []
         try:
             response = self._process(environ, dienst, requests)
         except HttpError as error:
-            _count(dienst, requests, f"HTTP {error.status}", begin)
+            _count(dienst, requests, f"HTTP {error.status}", start)
             raise
         except Exception as exc:
             if not database_gone(exc):
                 raise
             # The last net, for a step outside the fault path that needed the database.
             if requests:
-                requests[0].uitkomst = _NIET_BESCHIKBAAR
+                requests[0].outcome = _NIET_BESCHIKBAAR
             signed = self.runtime.settings.profile_of(dienst.service_id) == ONDERTEKEND
             request = requests[0] if requests else _Request(dienst, None, datetime.now(UTC), signed)
             response = self._unreachable(exc, request)
         # No request object: the answer was DK0051 before the request could be read.
-        _count(dienst, requests, None if requests else _NIET_BESCHIKBAAR, begin)
+        _count(dienst, requests, None if requests else _NIET_BESCHIKBAAR, start)
         return response
 
     def _process(self, environ: dict, dienst: Dienst, requests: list) -> tuple[int, list, bytes]:
@@ -282,12 +282,12 @@ class SoapPipeline:
                     envelop,
                     request.now,
                     self.wss,
-                    vertrouw=lambda certificaat: self.trust.check_all(
+                    trust_check=lambda certificaat: self.trust.check_all(
                         certificaat, "ondertekening", request.now
                     ),
                 )
             certificaat_oin, signature_value = verified.oin, verified.signature_value
-            request.certificaat = _certificate(certificaat_oin, verified.certificaat)
+            request.certificate = _certificate(certificaat_oin, verified.certificaat)
             request.confirm = signature_value
             if tls_oin is not None and tls_oin != certificaat_oin:
                 # The connection and the signature must be the same party (M1, M2, O10);
@@ -322,13 +322,13 @@ class SoapPipeline:
                 raise _replay_fault(earlier)
             return self._apply_all(session, root, address, partij, fingerprint, request)
 
-    def _fault(self, environ: dict, address: Addressing, inhoud: etree._Element, request: _Request) -> None:
+    def _fault(self, environ: dict, address: Addressing, content: etree._Element, request: _Request) -> None:
         """Raise the deliberate fault a test environment's middleware asks for (broker.web.fault_injection);
         nothing without that middleware, as in production."""
         hook = environ.get(FAULT_HOOK)
         if hook is None:
             return
-        fault = hook(request.dienst.operaties[address.action].naam, inhoud, address.relates_to)
+        fault = hook(request.dienst.operaties[address.action].naam, content, address.relates_to)
         if fault is not None:
             request.deliberate = True  # logged with its row in the message log by ``_fout``
             raise fault
@@ -346,7 +346,7 @@ class SoapPipeline:
                 raise EdukoppelingFault(FaultCode.CLIENT_EK0030, "no TLS client certificate")
             return None
         oin = self.trust.check_all(certificaat, "tls", request.now)
-        request.certificaat = _certificate(oin, certificaat)
+        request.certificate = _certificate(oin, certificaat)
         return oin
 
     def _apply_all(
@@ -367,8 +367,8 @@ class SoapPipeline:
             work = Work(request.dienst.service_id, processing, call)
             response = self.dispatchers[request.dienst.path].process(root, work)
         body, message_id = self._response(response, address, request)
-        uit = _response_header(request.header, rt.settings.broker_oin, message_id)
-        antwoord_id = log_sent(session, body, uit, "verwerkt", 200, rt.keyring, tijdstip=request.now)
+        reply_header = _response_header(request.header, rt.settings.broker_oin, message_id)
+        antwoord_id = log_sent(session, body, reply_header, "verwerkt", 200, rt.keyring, tijdstip=request.now)
         remember(session, fingerprint, antwoord_id, request.now)
         # Last: appending locks the head of the audit chain until this transaction commits.
         self._audit(session, request, "verwerkt", processing.involved, processing.aantal)
@@ -390,17 +390,17 @@ class SoapPipeline:
             request.now,
         )
         previous = etree.fromstring(earlier, safe_xml_parser())
-        inhoud = previous.find(q(SOAP11, "Body"))[0]
-        body, message_id = self._response(inhoud, address, request)
-        uit = _response_header(request.header, self.runtime.settings.broker_oin, message_id)
-        log_sent(session, body, uit, "herhaald", 200, rt.keyring, tijdstip=request.now)
+        content = previous.find(q(SOAP11, "Body"))[0]
+        body, message_id = self._response(content, address, request)
+        reply_header = _response_header(request.header, self.runtime.settings.broker_oin, message_id)
+        log_sent(session, body, reply_header, "herhaald", 200, rt.keyring, tijdstip=request.now)
         request.executed = True
         self._audit(session, request, "herhaald")
         return 200, [("Content-Type", XML)], body
 
-    def _response(self, inhoud: etree._Element, address: Addressing, request: _Request) -> tuple[bytes, str]:
+    def _response(self, content: etree._Element, address: Addressing, request: _Request) -> tuple[bytes, str]:
         envelop, message_id = build_response(
-            inhoud, address.action, address.message_id, self.runtime.settings.broker_oin, address.from_oin
+            content, address.action, address.message_id, self.runtime.settings.broker_oin, address.from_oin
         )
         return self._sign(envelop, request), message_id
 
@@ -423,7 +423,7 @@ class SoapPipeline:
 
     def _fault_response(self, error: EdukoppelingFault, request: _Request) -> tuple[int, list, bytes]:
         rt = self.runtime
-        request.uitkomst = error.code
+        request.outcome = error.code
         if request.header.message_id is None:
             request.header = _header_for_fault(request)
         envelop, message_id = build_fault(
@@ -454,12 +454,12 @@ class SoapPipeline:
                 raise
             # The fault cannot be logged: answer DK0051 instead, so the sender retries and the
             # exchange is logged in full once the database is back (an unlogged answer is no answer).
-            request.uitkomst = _NIET_BESCHIKBAAR
+            request.outcome = _NIET_BESCHIKBAAR
             return self._unreachable(exc, request)
         return 500, [("Content-Type", XML)], body
 
     def _audit(
-        self, session, request: _Request, uitkomst: str, leerlingen: set[str] | None = None, aantal: int = 0
+        self, session, request: _Request, outcome: str, leerlingen: set[str] | None = None, aantal: int = 0
     ) -> None:
         """Append the audit record of a request that reached the service layer of the broker (not
         ``ping``, which touches no personal data, nor the reference receiver)."""
@@ -468,9 +468,9 @@ class SoapPipeline:
         event = AuditEvent(
             SOAP,
             request.operatie,
-            uitkomst,
+            outcome,
             partij_oin=request.header.afzender_oin,
-            certificaat=request.certificaat,
+            certificaat=request.certificate,
             message_id=request.header.message_id,
             cyclus_jaar=self.runtime.kalender.cyclus_on(request.now.date()).jaar,
             leerlingen=leerlingen or set(),
@@ -512,24 +512,24 @@ def database_gone(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
-def _for_log(waarde: str | int | None) -> str:
+def _for_log(value: str | int | None) -> str:
     """A value the client sent (a MessageID, an OIN) fit for one operator log line: printable ASCII
     without spaces, at most 100 characters; anything else is replaced, so it cannot forge lines. A
     message-log row id as it is; "(unknown)" for None (a row that could not be written)."""
-    if waarde is None:
+    if value is None:
         return "(unknown)"
-    if isinstance(waarde, int):
-        return str(waarde)
-    clean = "".join(t if "!" <= t <= "~" else "?" for t in waarde[:100])
-    return clean + ("…" if len(waarde) > 100 else "")
+    if isinstance(value, int):
+        return str(value)
+    clean = "".join(t if "!" <= t <= "~" else "?" for t in value[:100])
+    return clean + ("…" if len(value) > 100 else "")
 
 
-def _count(dienst: Dienst, requests: list[_Request], uitkomst: str | None, begin: float) -> None:
-    """Count the request in the metrics: its outcome (``uitkomst`` or the request's own) and operation."""
+def _count(dienst: Dienst, requests: list[_Request], outcome: str | None, start: float) -> None:
+    """Count the request in the metrics: its outcome (``outcome`` or the request's own) and operation."""
     request = requests[0] if requests else None
     operatie = request.operatie if request else metrics.ONBEKEND
-    uitkomst = uitkomst or (request.uitkomst if request else metrics.OK)
-    metrics.count_request(dienst.service_id, operatie, uitkomst, time.perf_counter() - begin)
+    outcome = outcome or (request.outcome if request else metrics.OK)
+    metrics.count_request(dienst.service_id, operatie, outcome, time.perf_counter() - start)
 
 
 def _header_for_fault(request: _Request) -> Header:

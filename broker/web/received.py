@@ -44,12 +44,12 @@ class Ontvangen:
 
 def list_(session: Session, limit: int) -> list[Ontvangen]:
     """The latest ``limit`` requests the receiver got, newest first."""
-    rijen = session.scalars(
+    rows = session.scalars(
         select(Bericht).where(Bericht.richting == "in").order_by(Bericht.id.desc()).limit(limit)
     )
     return [
         Ontvangen(r.id, r.tijdstip, r.afzender_oin, _operatie(r.action), r.message_id, r.uitkomst)
-        for r in rijen
+        for r in rows
     ]
 
 
@@ -83,12 +83,12 @@ def _body(raw: bytes, numbers: bool) -> str:
         for element in body.iter():
             if element.tag in _NUMMERS and element.text:
                 element.text = MASKER
-    delen = []
+    chunks = []
     for kind in body:
         element_copy = copy.deepcopy(kind)
         etree.cleanup_namespaces(element_copy)  # without the Envelope's and wsu's declarations it inherited
-        delen.append(etree.tostring(element_copy, pretty_print=True, encoding="unicode"))
-    return "".join(delen).rstrip("\n") or "(empty Body)"
+        chunks.append(etree.tostring(element_copy, pretty_print=True, encoding="unicode"))
+    return "".join(chunks).rstrip("\n") or "(empty Body)"
 
 
 def _operatie(action: str | None) -> str:

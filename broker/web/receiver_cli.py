@@ -64,10 +64,10 @@ def receiver_list(runtime, limit: int) -> None:
 
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        ontvangen = list_(session, limit)
-    if not ontvangen:
+        pushes = list_(session, limit)
+    if not pushes:
         click.echo("nothing received yet")
-    for o in ontvangen:
+    for o in pushes:
         click.echo(
             f"#{o.id} {o.tijdstip:%Y-%m-%d %H:%M:%S} {o.afzender_oin or '-'} {o.operatie} "
             f"{o.message_id or '-'} {o.uitkomst}"

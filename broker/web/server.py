@@ -49,25 +49,25 @@ class _Gunicorn(Application):
         self,
         runtime: Runtime,
         options: dict,
-        maak_app=None,
+        make_app=None,
         bestand: str | None = None,
         command_line: dict | None = None,
     ) -> None:
         self._runtime = runtime
         self.settings = runtime.settings  # read by the worker (broker.web.worker) in each process
         self._options = options
-        self._make_app = maak_app
+        self._make_app = make_app
         self._file = bestand
         self._command_line = command_line or {}
         super().__init__()
 
     def load_config(self) -> None:
-        for sleutel, waarde in self._options.items():
-            self.cfg.set(sleutel, waarde)
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
         if self._file:
             self.load_config_from_file(self._file)
-        for sleutel, waarde in self._command_line.items():
-            self.cfg.set(sleutel, waarde)
+        for key, value in self._command_line.items():
+            self.cfg.set(key, value)
         if "control_socket_disable" in self.cfg.settings:
             # gunicorn 24+ opens a control socket shared by every instance in ~/.gunicorn; one
             # stopping instance would remove it for the others, and operators use systemd anyway.
@@ -84,15 +84,15 @@ def _tls_options(runtime: Runtime) -> dict:
     settings = runtime.settings
     if settings.tls_key is None:
         return {}
-    certificaat, sleutel = str(settings.tls_certificate), str(settings.tls_key)
+    certificaat, key = str(settings.tls_certificate), str(settings.tls_key)
     client_cas = (
         [str(settings.tls_client_ca)] if settings.tls_client_ca else [str(p) for p in settings.ca_files]
     )
 
     def context(_config, _default):
-        return server_context(certificaat, sleutel, client_cas)
+        return server_context(certificaat, key, client_cas)
 
-    return {"certfile": certificaat, "keyfile": sleutel, "ssl_context": context}
+    return {"certfile": certificaat, "keyfile": key, "ssl_context": context}
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -103,8 +103,8 @@ def port_in_use(host: str, port: int) -> bool:
         addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
         return False  # an unknown host is gunicorn's to report
-    family, soort, protocol, _, address = addresses[0]
-    with socket.socket(family, soort, protocol) as sock:
+    family, kind, protocol, _, address = addresses[0]
+    with socket.socket(family, kind, protocol) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(address)
@@ -174,17 +174,17 @@ def _prepare_metrics() -> None:
     be empty at start. The operator's ``PROMETHEUS_MULTIPROC_DIR`` (systemd ``RuntimeDirectory``) is
     emptied; without one a private temporary folder is made. Set before any worker imports
     prometheus_client."""
-    map_ = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if map_:
-        Path(map_).mkdir(parents=True, exist_ok=True)
-        for bestand in Path(map_).glob("*.db"):
+    multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if multiproc_dir:
+        Path(multiproc_dir).mkdir(parents=True, exist_ok=True)
+        for bestand in Path(multiproc_dir).glob("*.db"):
             bestand.unlink()
     else:
-        map_ = tempfile.mkdtemp(prefix="vva-metriek-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = map_
+        multiproc_dir = tempfile.mkdtemp(prefix="vva-metriek-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir
         master = os.getpid()
         # Removed when the master exits; the workers (forks that exit through sys.exit too) leave it.
-        atexit.register(lambda: os.getpid() == master and shutil.rmtree(map_, ignore_errors=True))
+        atexit.register(lambda: os.getpid() == master and shutil.rmtree(multiproc_dir, ignore_errors=True))
 
 
 def _mark_aborted(runtime: Runtime) -> None:
@@ -194,7 +194,7 @@ def _mark_aborted(runtime: Runtime) -> None:
     from broker.db.message_log import mark_aborted
 
     try:
-        aantal = mark_aborted(runtime.sessions)
+        count = mark_aborted(runtime.sessions)
     except Exception as exc:  # noqa: BLE001 — the type says enough; the text may quote the URL
         logging.getLogger("vva").warning(
             "message log: could not mark interrupted requests (%s)", type(exc).__name__
@@ -202,9 +202,9 @@ def _mark_aborted(runtime: Runtime) -> None:
         return
     finally:
         runtime.close()  # no pooled connection may cross the fork into the workers
-    if aantal:
+    if count:
         logging.getLogger("vva").warning(
-            "message log: %d request(s) ended without an outcome; marked %s", aantal, "afgebroken"
+            "message log: %d request(s) ended without an outcome; marked %s", count, "afgebroken"
         )
 
 

@@ -25,13 +25,13 @@ def client_certificaat(environ: dict, trusted_proxies: tuple[str, ...]) -> x509.
     if isinstance(sock, ssl.SSLSocket):
         der = sock.getpeercert(binary_form=True)
         return x509.load_der_x509_certificate(der) if der else None
-    waarde = environ.get(PROXY_HEADER)
-    if waarde and environ.get("REMOTE_ADDR") in trusted_proxies:
-        return x509.load_pem_x509_certificate(unquote(waarde).encode())
+    value = environ.get(PROXY_HEADER)
+    if value and environ.get("REMOTE_ADDR") in trusted_proxies:
+        return x509.load_pem_x509_certificate(unquote(value).encode())
     return None
 
 
-def server_context(certificaat: str, sleutel: str, client_cas: list[str]) -> ssl.SSLContext:
+def server_context(certificaat: str, key: str, client_cas: list[str]) -> ssl.SSLContext:
     """A server TLS context: TLS 1.2 or 1.3 only (TLS001–TLS006), a client certificate that chains to
     the CA files ``client_cas`` (roots and intermediates) required (two-way TLS, T8); revocation and
     the OIN are checked per request by the trust store."""
@@ -39,6 +39,6 @@ def server_context(certificaat: str, sleutel: str, client_cas: list[str]) -> ssl
     for bestand in client_cas:
         context.load_verify_locations(cafile=bestand)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(certfile=certificaat, keyfile=sleutel)
+    context.load_cert_chain(certfile=certificaat, keyfile=key)
     context.verify_mode = ssl.CERT_REQUIRED
     return context

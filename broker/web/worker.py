@@ -67,11 +67,11 @@ class _Incoming:
     """A connection whose request is still arriving."""
 
     conn: TConn
-    begin: float
+    started: float
     buf: bytearray = field(default_factory=bytearray)
     first_byte: float | None = None  # when the first byte of the request came (the rate counts from it)
     asks_continue: bool = False  # "Expect: 100-continue": the client waits for an interim answer
-    continue_gestuurd: bool = False
+    continue_sent: bool = False
     chunk: int = 0  # chunked body: where in the body the next chunk-size line starts (scanned so far)
 
 
@@ -94,8 +94,8 @@ class BufferingWorker(ThreadWorker):
         super().init_process()
 
     def enqueue_req(self, conn: TConn) -> None:
-        if getattr(conn, "vva_compleet", False) or not self._buffers(conn):
-            conn.vva_compleet = False  # the next request on this connection is gathered again
+        if getattr(conn, "vva_complete", False) or not self._buffers(conn):
+            conn.vva_complete = False  # the next request on this connection is gathered again
             super().enqueue_req(conn)
             return
         earlier = conn.parser.unreader.take_buffered() if conn.parser is not None else b""
@@ -136,7 +136,7 @@ class BufferingWorker(ThreadWorker):
                 self.budget,
             )
             _drain(incoming.conn.sock)
-            self._close(incoming, response=False, melding=_VOL)
+            self._close(incoming, response=False, reply=_VOL)
             return
         incoming.buf += data
         self.buffered += len(data)
@@ -148,8 +148,8 @@ class BufferingWorker(ThreadWorker):
         before it sends its body, send that (once) and go on gathering, as for any other request."""
         if self._complete(incoming):
             self._pass_on(incoming)
-        elif incoming.asks_continue and not incoming.continue_gestuurd:
-            incoming.continue_gestuurd = True
+        elif incoming.asks_continue and not incoming.continue_sent:
+            incoming.continue_sent = True
             try:
                 incoming.conn.sock.send(_GA_DOOR)  # 25 bytes on a fresh connection: never blocks
             except OSError:
@@ -162,17 +162,17 @@ class BufferingWorker(ThreadWorker):
         if end < 0:
             return len(buf) > self.max_header
         length, chunked = None, False
-        for regel in bytes(buf[:end]).split(b"\r\n")[1:]:
-            naam, _, waarde = regel.partition(b":")
-            naam, waarde = naam.strip().lower(), waarde.strip()
-            if naam == b"content-length":
-                if not waarde.isdigit() or (length is not None and int(waarde) != length):
+        for line in bytes(buf[:end]).split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name, value = name.strip().lower(), value.strip()
+            if name == b"content-length":
+                if not value.isdigit() or (length is not None and int(value) != length):
                     return True  # malformed: gunicorn refuses it
-                length = int(waarde)
-            elif naam == b"transfer-encoding":
+                length = int(value)
+            elif name == b"transfer-encoding":
                 chunked = True
-            elif naam == b"expect":
-                if waarde.lower() != b"100-continue":
+            elif name == b"expect":
+                if value.lower() != b"100-continue":
                     return True  # gunicorn answers 417
                 # RFC 9110 10.1.1: an HTTP/1.0 client sends its body anyway; the server ignores it.
                 incoming.asks_continue = buf[: buf.find(b"\r\n")].endswith(b" HTTP/1.1")
@@ -181,29 +181,29 @@ class BufferingWorker(ThreadWorker):
             return body > self.max_body or self._last_chunk_in(incoming, end + 4)
         return length is None or length > self.max_body or body >= length
 
-    def _last_chunk_in(self, incoming: _Incoming, begin: int) -> bool:
-        """Whether the chunked body from ``begin`` in the buffer is there up to the end of its trailer
+    def _last_chunk_in(self, incoming: _Incoming, start: int) -> bool:
+        """Whether the chunked body from ``start`` in the buffer is there up to the end of its trailer
         section (RFC 9112 7.1: the last chunk may carry extensions and trailer fields), or is malformed
         (gunicorn refuses it at once). Walks the chunks by their sizes, from where the previous call
         stopped: a "0" line inside a chunk's data is data, and a body in many small reads is scanned
         once."""
-        buf, pos = incoming.buf, begin + incoming.chunk
+        buf, pos = incoming.buf, start + incoming.chunk
         while True:
-            regel = bytes(buf[pos : pos + self.max_chunk_line + 2])
-            einde = regel.find(b"\r\n")
-            if einde < 0:
-                return len(regel) > self.max_chunk_line  # a size line without end: gunicorn refuses it
-            size = regel[:einde].split(b";", 1)[0].rstrip(b" \t")
+            line = bytes(buf[pos : pos + self.max_chunk_line + 2])
+            end = line.find(b"\r\n")
+            if end < 0:
+                return len(line) > self.max_chunk_line  # a size line without end: gunicorn refuses it
+            size = line[:end].split(b";", 1)[0].rstrip(b" \t")
             if not size or size.strip(b"0123456789abcdefABCDEF"):
                 return True  # not a chunk size: gunicorn refuses it
-            data = pos + einde + 2
+            data = pos + end + 2
             if int(size, 16) == 0:  # the last chunk: then trailer fields up to an empty line
                 empty = buf[data : data + 2] == b"\r\n" or buf.find(b"\r\n\r\n", data) >= 0
                 return empty or len(buf) - data > self.max_header
             pos = data + int(size, 16) + 2  # past the chunk's data and its CRLF
             if len(buf) < pos:
                 return False
-            incoming.chunk = pos - begin
+            incoming.chunk = pos - start
 
     def _pass_on(self, incoming: _Incoming) -> None:
         """Hand the complete request to a thread, its bytes in the parser's buffer."""
@@ -212,13 +212,13 @@ class BufferingWorker(ThreadWorker):
         conn.init()  # plain HTTP/1.x: makes the parser only (TLS and HTTP/2 are never gathered)
         conn.data_ready = True
         conn.parser.unreader.unread(bytes(incoming.buf))
-        conn.vva_compleet = True
-        conn.vva_continue_gestuurd = incoming.continue_gestuurd
+        conn.vva_complete = True
+        conn.vva_continue_sent = incoming.continue_sent
         self.enqueue_req(conn)
 
     def handle_request(self, req, conn: TConn):
-        if getattr(conn, "vva_continue_gestuurd", False):
-            conn.vva_continue_gestuurd = False
+        if getattr(conn, "vva_continue_sent", False):
+            conn.vva_continue_sent = False
             req._expected_100_continue = False  # this worker sent it already; gunicorn would send another
         return super().handle_request(req, conn)
 
@@ -231,11 +231,11 @@ class BufferingWorker(ThreadWorker):
         except (KeyError, ValueError, OSError):
             pass  # never registered (complete at once) or already gone
 
-    def _close(self, incoming: _Incoming, response: bool, melding: bytes = _TE_LAAT) -> None:
+    def _close(self, incoming: _Incoming, response: bool, reply: bytes = _TE_LAAT) -> None:
         self._forget(incoming)
-        if response or melding is not _TE_LAAT:
+        if response or reply is not _TE_LAAT:
             try:
-                incoming.conn.sock.send(melding)  # non-blocking, best effort
+                incoming.conn.sock.send(reply)  # non-blocking, best effort
             except OSError:
                 pass
         self.nr_conns -= 1
@@ -247,7 +247,7 @@ class BufferingWorker(ThreadWorker):
         super().murder_pending()
         now = time.monotonic()
         for incoming in list(self.incoming):
-            elapsed = now - incoming.begin
+            elapsed = now - incoming.started
             busy = now - (incoming.first_byte or now)  # no rate before the first byte: an idle connection
             too_slow = busy > _AANLOOP_S and len(incoming.buf) < self.min_speed * (busy - _AANLOOP_S)
             if elapsed > self.read_s or too_slow:
@@ -263,7 +263,7 @@ def _drain(sock, at_most: int = 1024 * 1024) -> None:
     """Discard what the client already sent (non-blocking, bounded), so that closing the socket after
     the answer sends a FIN, not a reset that can make the client lose the answer unread."""
     try:
-        while at_most > 0 and (deel := sock.recv(min(at_most, 65536))):
-            at_most -= len(deel)
+        while at_most > 0 and (chunk := sock.recv(min(at_most, 65536))):
+            at_most -= len(chunk)
     except OSError:
         pass  # nothing more waiting (BlockingIOError) or the client is gone

@@ -16,7 +16,7 @@ from tests.helpers import schrijf_config, vrije_poort
 
 
 @pytest.fixture
-def productie(tmp_path) -> Path:
+def production(tmp_path) -> Path:
     """A broker set up as the demo is (``vva init``: demo PKI, keys), then switched to production."""
     config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
@@ -43,8 +43,8 @@ def _one_line(uitkomst: subprocess.CompletedProcess) -> str:
     return regels[0]
 
 
-def test_demo_ca_in_productie(productie):
-    regel = _one_line(_start(productie, "serve", "--workers", "1"))
+def test_demo_ca_in_productie(production):
+    regel = _one_line(_start(production, "serve", "--workers", "1"))
     assert regel == (
         "Error: refusing to serve: demo CA CN=VVA Demo Root CA (FICTIEF),O=VVA Demo PKI (FICTIEF),C=NL "
         "configured in production; set trust_ca (and trust_crl) to the PKIoverheid CA files "
@@ -52,41 +52,41 @@ def test_demo_ca_in_productie(productie):
     )
 
 
-def test_onondertekende_diensten_in_productie(productie):
-    regel = _one_line(_start(productie, "serve", extra='profiles = { vo = "2W-be" }\n'))
+def test_onondertekende_diensten_in_productie(production):
+    regel = _one_line(_start(production, "serve", extra='profiles = { vo = "2W-be" }\n'))
     assert regel == (
         'Error: refusing to serve in production: service(s) vo are not signed (profile "2W-be"); '
         'production needs profile = "2W-be-S" for every service (check profile and profiles)'
     )
 
 
-def test_zonder_clientcertificaten_in_productie(productie):
-    regel = _one_line(_start(productie, "serve", extra="tls_required = false\n"))
+def test_zonder_clientcertificaten_in_productie(production):
+    regel = _one_line(_start(production, "serve", extra="tls_required = false\n"))
     assert regel == (
         "Error: refusing to serve in production without TLS client certificates (tls_required = false); "
         "remove tls_required or set it to true"
     )
 
 
-def test_referentieontvanger_met_demo_ca_in_productie(productie):
-    regel = _one_line(_start(productie, "receiver", "serve"))
+def test_referentieontvanger_met_demo_ca_in_productie(production):
+    regel = _one_line(_start(production, "receiver", "serve"))
     assert regel.startswith("Error: refusing to serve: demo CA CN=VVA Demo Root CA (FICTIEF)")
 
 
-def test_conformance_storingen_in_productie(productie):
-    regel = _one_line(_start(productie, "serve", extra="conformance_fault_injection = true\n"))
+def test_conformance_storingen_in_productie(production):
+    regel = _one_line(_start(production, "serve", extra="conformance_fault_injection = true\n"))
     assert regel == (
-        f"Error: {productie}: conformance_fault_injection = true is for test environments only: "
+        f"Error: {production}: conformance_fault_injection = true is for test environments only: "
         'refusing it with environment = "production"'
     )
 
 
-def test_demo_init_in_productie(productie):
+def test_demo_init_in_productie(production):
     # ./scripts/demo runs `vva init` (with the demo data) before `vva serve`.
-    productie.write_text(productie.read_text() + 'environment = "production"\n')
+    production.write_text(production.read_text() + 'environment = "production"\n')
     uitkomst = subprocess.run(
         [sys.executable, "-m", "broker", "init"],
-        env={**os.environ, "VVA_CONFIG": str(productie)},
+        env={**os.environ, "VVA_CONFIG": str(production)},
         capture_output=True,
         text=True,
         timeout=60,

@@ -245,8 +245,8 @@ def test_cli_demo_makes_a_certificate_per_demo_party_and_prints_the_settings(cop
 
 
 def test_cli_demo_is_refused_in_production(tmp_path: Path) -> None:
-    productie = SimpleNamespace(settings=SimpleNamespace(environment="production"))
-    resultaat = CliRunner().invoke(pki, ["demo", "--out", str(tmp_path / "pki")], obj=productie)
+    production = SimpleNamespace(settings=SimpleNamespace(environment="production"))
+    resultaat = CliRunner().invoke(pki, ["demo", "--out", str(tmp_path / "pki")], obj=production)
     assert resultaat.exit_code == 2
     assert "test only" in resultaat.output
     assert not (tmp_path / "pki").exists()

@@ -401,7 +401,7 @@ def test_tls_needs_client_auth_when_an_eku_is_present(pki: DemoPki, trust: Trust
 
 def test_productie_refuses_a_demo_ca(pki: DemoPki) -> None:
     with pytest.raises(ValueError, match="demo CA"):
-        TrustStore(pki.ca_files, pki.crl_files, productie=True)
+        TrustStore(pki.ca_files, pki.crl_files, production=True)
 
 
 def test_productie_refuses_test_oins_and_accepts_others(tmp_path: Path) -> None:
@@ -413,13 +413,13 @@ def test_productie_refuses_test_oins_and_accepts_others(tmp_path: Path) -> None:
     test_oin, _ = uitgeven(naam("Gemeente (FICTIEF)", GEMEENTE), issuer, ca=False)
     school, _ = uitgeven(naam("School (FICTIEF)", SCHOOL), issuer, ca=False)
 
-    productie = TrustStore([ca_bestand], [crl_bestand], productie=True)
+    production = TrustStore([ca_bestand], [crl_bestand], production=True)
     for doel in BEIDE:
-        assert weigering(productie, test_oin, doel) == (
+        assert weigering(production, test_oin, doel) == (
             "Client.EK0030",
             WsSecurityFault.INVALID_SECURITY_TOKEN,
         )
-        assert productie.check_all(school, doel, now()) == SCHOOL  # type: ignore[arg-type]
+        assert production.check_all(school, doel, now()) == SCHOOL  # type: ignore[arg-type]
     assert TrustStore([ca_bestand], [crl_bestand]).check_all(test_oin, "tls", now()) == GEMEENTE
 
 

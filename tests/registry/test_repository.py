@@ -260,7 +260,7 @@ def test_removing_an_unknown_party_is_an_error(registry_session: Session) -> Non
 
 
 def test_production_refuses_test_oins(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session, productie=True)
+    register = PartijRegistry(registry_session, production=True)
 
     with pytest.raises(PartijError, match="test OIN"):
         register.add(PartijInput(oin=GEMEENTE, soort="gemeente", naam="G (FICTIEF)", gemeentecodes=("0363",)))
@@ -406,7 +406,7 @@ def test_in_productie_geen_endpoint_naar_interne_adressen(endpoint: str) -> None
         oin=oin, soort="gemeente", naam="Gemeente", gemeentecodes=("0363",), endpoint=endpoint
     )
     with pytest.raises(PartijError, match="loopback, private or link-local"):
-        check_all(input_, productie=True)
+        check_all(input_, production=True)
     assert check_all(
-        replace(input_, endpoint="https://gemeente.example/vva"), productie=True
+        replace(input_, endpoint="https://gemeente.example/vva"), production=True
     ).endpoint.startswith("https://gemeente")

@@ -197,7 +197,7 @@ def test_demo_file_excludes_the_broker_and_is_refused_in_production() -> None:
     assert "00000099000000000001" not in oins
     assert all("(FICTIEF)" in p.naam for p in read_partijen(DEMO))
     with pytest.raises(PartijError, match="test OIN"):
-        read_partijen(DEMO, productie=True)
+        read_partijen(DEMO, production=True)
 
 
 def test_loading_twice_replaces(registry_session: Session) -> None:

@@ -1192,26 +1192,26 @@ def test_vertrouwen_wordt_gevraagd_voor_de_digests(root):
         raise EdukoppelingFault(FaultCode.CLIENT_EK0031, "untrusted signer", wss=WsSecurityFault.FAILED_CHECK)
 
     with pytest.raises(EdukoppelingFault, match="untrusted signer"):
-        verify_envelope(envelop, NU, vertrouw=weiger_afzender)
+        verify_envelope(envelop, NU, trust_check=weiger_afzender)
     assert len(requested) == 1
     # With a trusting callback the tampering is what fails, and its answer is the signer's OIN.
     with pytest.raises(EdukoppelingFault, match="digest mismatch"):
-        verify_envelope(envelop, NU, vertrouw=lambda certificaat: "00000099000000000042")
+        verify_envelope(envelop, NU, trust_check=lambda certificaat: "00000099000000000042")
 
 
 # --- issue 18 review: what xmlsec's full verification refused, and our own checks alone do not -----
 
 
 @pytest.mark.parametrize("spatie", ["\u00a0", "\u2028", "\u3000", "\u0085"], ids=["nbsp", "ls", "ideographic", "nel"])
-@pytest.mark.parametrize("veld", ["SignatureValue", "DigestValue"])
-def test_h38_base64_with_whitespace_outside_xml_whitespace_is_refused(root, sleutel, veld, spatie):
+@pytest.mark.parametrize("field", ["SignatureValue", "DigestValue"])
+def test_h38_base64_with_whitespace_outside_xml_whitespace_is_refused(root, sleutel, field, spatie):
     """xs:base64Binary allows only XML whitespace (#x20, #x9, #xA, #xD) between its characters, and
     xmlsec1 skips only those. ``_base64`` drops whatever Python's ``str.split`` calls whitespace
     (NBSP, U+2028, U+3000, NEL...). Before issue 18 xmlsec read the SignatureValue and every
     DigestValue itself and refused these (wsse:FailedCheck); now the verifier decodes its own
     cleaned text and accepts them. The SignatureValue is outside SignedInfo, so anyone on the path
     can make such a variant of a signed message."""
-    if veld == "SignatureValue":
+    if field == "SignatureValue":
         waarde = een(root, "//ds:SignatureValue")
         waarde.text = waarde.text[:10] + spatie + waarde.text[10:]
     else:
@@ -1231,8 +1231,8 @@ def _met_default_namespace(root) -> etree._Element:
     return boom(data)
 
 
-@pytest.mark.parametrize("lijst", ["soap  wsa", " soap", "  "], ids=["double-space", "leading-space", "spaces-only"])
-def test_h118_empty_prefix_list_token_is_the_default_namespace_for_xmlsec(root, sleutel, lijst):
+@pytest.mark.parametrize("list_", ["soap  wsa", " soap", "  "], ids=["double-space", "leading-space", "spaces-only"])
+def test_h118_empty_prefix_list_token_is_the_default_namespace_for_xmlsec(root, sleutel, list_):
     """xmlsec1 splits a PrefixList on every single space and keeps the empty tokens; libxml2's
     exclusive c14n reads an empty prefix as ``#default``. With a default namespace in scope, xmlsec
     therefore digested the Body with ``xmlns="..."`` and our digest (empty tokens dropped) without it:
@@ -1241,7 +1241,7 @@ def test_h118_empty_prefix_list_token_is_the_default_namespace_for_xmlsec(root, 
     is accepted."""
     nieuw = _met_default_namespace(root)
     transform = reference(nieuw, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
-    _prefixlijst(transform, lijst)
+    _prefixlijst(transform, list_)
     herteken(nieuw, sleutel)  # digests as lxml computes them: empty tokens dropped
     weiger(bytes_van(nieuw), WsSecurityFault.FAILED_CHECK)
 
@@ -1263,7 +1263,7 @@ def test_h119_empty_token_in_signed_info_prefix_list_as_xmlsec_reads_it(root, sl
 
 
 @pytest.mark.parametrize(
-    ("pad", "naam", "schaduw"),
+    ("path", "naam", "schaduw"),
     [
         ("//ds:Transform/ec:InclusiveNamespaces", "PrefixList", "#default"),
         ("//ds:Reference[@URI='#h-body']", "URI", "#h-to"),
@@ -1272,7 +1272,7 @@ def test_h119_empty_token_in_signed_info_prefix_list_as_xmlsec_reads_it(root, sl
     ],
     ids=["prefix-list", "uri", "signature-method", "c14n-method"],
 )
-def test_h51_qualified_lookalike_before_a_ds_attribute_that_xmlsec_reads(root, sleutel, pad, naam, schaduw):
+def test_h51_qualified_lookalike_before_a_ds_attribute_that_xmlsec_reads(root, sleutel, path, naam, schaduw):
     """xmlsec1 reads PrefixList, URI and Algorithm with libxml2's ``xmlGetProp``, which ignores the
     namespace and takes the first attribute of that local name; the verifier reads the unqualified
     one. A ``x:PrefixList="#default"`` (or ``x:URI``, ``x:Algorithm``) placed first made xmlsec verify
@@ -1282,7 +1282,7 @@ def test_h51_qualified_lookalike_before_a_ds_attribute_that_xmlsec_reads(root, s
     nieuw = _met_default_namespace(root)  # so that "#default" changes the Body's digest
     if naam == "PrefixList":
         _prefixlijst(reference(nieuw, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform"), "soap")
-    element = een(nieuw, pad)
+    element = een(nieuw, path)
     waarde = element.attrib.pop(naam)
     element.set(f"{{urn:x:schaduw}}{naam}", schaduw)  # first in document order
     element.set(naam, waarde)
@@ -1311,31 +1311,31 @@ def test_h6_signed_wsu_id_with_surrounding_whitespace_is_not_the_referenced_id(r
     assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
 
 
-def _relatieve_namespace(data: bytes, root, pad: str) -> bytes:
-    """``data`` with ``xmlns:zz="rel/ative"`` declared on the element at ``pad``, after signing."""
-    naam = etree.QName(een(root, pad)).localname
+def _relatieve_namespace(data: bytes, root, path: str) -> bytes:
+    """``data`` with ``xmlns:zz="rel/ative"`` declared on the element at ``path``, after signing."""
+    naam = etree.QName(een(root, path)).localname
     begin = re.search(rb"<(\w+:)?" + naam.encode() + rb"[ >]", data).group(0)
     return data.replace(begin, begin[:-1] + b' xmlns:zz="rel/ative"' + begin[-1:], 1)
 
 
-@pytest.mark.parametrize("pad", ["//ds:Signature", "//ds:SignedInfo", "//ds:SignatureMethod"])
-def test_relative_namespace_uri_around_signed_info_is_a_clear_ek0031(soap_request, root, pad):
+@pytest.mark.parametrize("path", ["//ds:Signature", "//ds:SignedInfo", "//ds:SignatureMethod"])
+def test_relative_namespace_uri_around_signed_info_is_a_clear_ek0031(soap_request, root, path):
     """Canonicalisation must fail on a relative namespace URI. xmlsec reported that as a failed
     verification (EK0031 wsse:FailedCheck) before issue 18; lxml's c14n of SignedInfo now raises
     ``etree.C14NError``, which escapes ``verify_envelope`` and becomes a server fault. The
     declaration sits outside every signed part, so anyone can add it to any message on the way."""
-    data = _relatieve_namespace(soap_request, root, pad)
+    data = _relatieve_namespace(soap_request, root, path)
     with pytest.raises(EdukoppelingFault) as info:
         check_all(data)
     assert info.value.code is FaultCode.CLIENT_EK0031
 
 
-@pytest.mark.parametrize("pad", ["/soap:Envelope", "//soap:Header", "//wsse:Security"])
-def test_relative_namespace_uri_in_scope_of_a_signed_part_is_a_clear_ek0031(soap_request, root, pad):
+@pytest.mark.parametrize("path", ["/soap:Envelope", "//soap:Header", "//wsse:Security"])
+def test_relative_namespace_uri_in_scope_of_a_signed_part_is_a_clear_ek0031(soap_request, root, path):
     """The same relative namespace URI on an ancestor of a signed part: ``_check_digests`` canonicalises
     that part with lxml, which raises ``etree.C14NError`` out of ``verify_envelope`` (a server fault).
     Older than issue 18 (5072197 fails the same way), found in its review."""
-    data = _relatieve_namespace(soap_request, root, pad)
+    data = _relatieve_namespace(soap_request, root, path)
     with pytest.raises(EdukoppelingFault) as info:
         check_all(data)
     assert info.value.code is FaultCode.CLIENT_EK0031
@@ -1358,7 +1358,7 @@ def test_certificates_of_refused_messages_are_not_kept_in_memory(root):
     opvulling = cx509.UnrecognizedExtension(cx509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), b"\0" * 2**20)
     data = bytes_van(root)
     bst = een(root, "//wsse:BinarySecurityToken").text
-    berichten = []
+    messages = []
     for serial in range(1, 9):
         certificaat = (
             cx509.CertificateBuilder().subject_name(naam).issuer_name(naam).public_key(key.public_key())
@@ -1366,13 +1366,13 @@ def test_certificates_of_refused_messages_are_not_kept_in_memory(root):
             .add_extension(opvulling, critical=False).sign(key, chashes.SHA256())
         )
         der = base64.b64encode(certificaat.public_bytes(Encoding.DER))
-        berichten.append(data.replace(bst.encode(), der))
+        messages.append(data.replace(bst.encode(), der))
     gc.collect()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        for bericht in berichten:
-            weiger(bericht, WsSecurityFault.FAILED_CHECK)  # the BST is signed: its digest fails
+        for message in messages:
+            weiger(message, WsSecurityFault.FAILED_CHECK)  # the BST is signed: its digest fails
         gc.collect()
         kept = tracemalloc.get_traced_memory()[0] - before
     finally:
@@ -1435,19 +1435,19 @@ def test_rsa_pss_certificate_that_xmlsec_cannot_load_is_ek0031_not_a_server_faul
 
 
 @pytest.mark.parametrize(
-    ("pad", "naam"),
+    ("path", "naam"),
     [
         ("//wsse:SecurityTokenReference/wsse:Reference", "URI"),  # xmlsec never reads the STR: the key is given
         ("//ds:SignedInfo/ds:Reference[1]", "Type"),  # xmlsec reads a Reference's Type only to record it
     ],
 )
-def test_qualified_attribute_that_no_one_reads_in_place_of_ours_is_accepted_as_before(root, sleutel, pad, naam):
+def test_qualified_attribute_that_no_one_reads_in_place_of_ours_is_accepted_as_before(root, sleutel, path, naam):
     """b872382 refuses a namespace-qualified URI/Algorithm/PrefixList/Type *anywhere* in ds:Signature.
     Where neither this verifier nor xmlsec can read it in place of the unqualified one (an STR's
     wsse:Reference, whose URI xmlsec never reads since the key is set; a Reference's informational
     Type), the message verified before issue 18 and is now InvalidSecurity: a message accepted
     before is refused."""
-    een(root, pad).set(f"{{urn:example:extensie}}{naam}", "#elders" if naam == "URI" else "urn:example:type")
+    een(root, path).set(f"{{urn:example:extensie}}{naam}", "#elders" if naam == "URI" else "urn:example:type")
     herteken(root, sleutel)
     check_all(bytes_van(root))
 
@@ -1504,8 +1504,8 @@ def test_h38_digest_value_with_padding_after_a_full_quantum_is_refused_as_before
     decode to the same 48 bytes), xmlsec1's decoder does not. Before issue 18 xmlsec decoded every
     DigestValue in its full verification and refused this (FailedCheck, even with a valid signature
     over SignedInfo); now only ``_base64``/``b64decode`` reads it and the message is accepted."""
-    for methode in root.iterfind(f".//{{{DS}}}DigestMethod"):
-        methode.set("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#sha384")
+    for method in root.iterfind(f".//{{{DS}}}DigestMethod"):
+        method.set("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#sha384")
     herteken(root, sleutel)
     waarde = reference(root, "h-body").find(f"{{{DS}}}DigestValue")
     assert len(waarde.text) == 64 and not waarde.text.endswith("=")

@@ -23,8 +23,8 @@ _UTC_DATUMTIJD = re.compile(
 )
 
 
-def _make_fault(klass: WsSecurityFault, reden: str) -> EdukoppelingFault:
-    return EdukoppelingFault(FaultCode.CLIENT_EK0031, reden, wss=klass)
+def _make_fault(klass: WsSecurityFault, reason: str) -> EdukoppelingFault:
+    return EdukoppelingFault(FaultCode.CLIENT_EK0031, reason, wss=klass)
 
 
 def _children(timestamp_el: etree._Element) -> tuple[etree._Element, etree._Element | None]:
@@ -65,18 +65,18 @@ def read_utc(element: etree._Element, field: str) -> datetime:
             WsSecurityFault.INVALID_SECURITY,
             f"{field} is not an xs:dateTime in UTC with Z and <= 3 fraction digits",
         )
-    delen = {naam: int(waarde) for naam, waarde in match.groupdict().items() if naam != "fractie"}
-    if delen["seconde"] >= 60:
+    parts = {name: int(value) for name, value in match.groupdict().items() if name != "fractie"}
+    if parts["seconde"] >= 60:
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{field} has seconds >= 60")
     fraction = match.group("fractie") or ""
     try:
         return datetime(
-            delen["jaar"],
-            delen["maand"],
-            delen["dag"],
-            delen["uur"],
-            delen["minuut"],
-            delen["seconde"],
+            parts["jaar"],
+            parts["maand"],
+            parts["dag"],
+            parts["uur"],
+            parts["minuut"],
+            parts["seconde"],
             int(fraction.ljust(3, "0")) * 1000 if fraction else 0,
             tzinfo=UTC,
         )

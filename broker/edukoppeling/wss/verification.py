@@ -119,14 +119,14 @@ class Verified:
     ``certificaat``: the BST certificate (trust still to be checked); ``signature_value``: the
     ds:SignatureValue text without whitespace (replay key, SignatureConfirmation S8);
     ``signed``: the wsu:Id values of every signed element; ``created``: wsu:Created (UTC);
-    ``oin``: the answer of the ``vertrouw`` callback.
+    ``oin``: the answer of the ``trust_check`` callback.
     """
 
     certificaat: x509.Certificate
     signature_value: str
     signed: frozenset[str]
     created: datetime
-    oin: str | None = None  # what ``vertrouw`` returned (the signer's OIN), when one was given
+    oin: str | None = None  # what ``trust_check`` returned (the signer's OIN), when one was given
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,8 @@ class _Signature:
     prefixes: tuple[str, ...]  # the CanonicalizationMethod's PrefixList
 
 
-def _make_fault(klass: WsSecurityFault, reden: str, detail: str | None = None) -> EdukoppelingFault:
-    return EdukoppelingFault(FaultCode.CLIENT_EK0031, reden, detail, wss=klass)
+def _make_fault(klass: WsSecurityFault, reason: str, detail: str | None = None) -> EdukoppelingFault:
+    return EdukoppelingFault(FaultCode.CLIENT_EK0031, reason, detail, wss=klass)
 
 
 def _elements(parent: etree._Element) -> list[etree._Element]:
@@ -160,16 +160,16 @@ def _elements(parent: etree._Element) -> list[etree._Element]:
     return [kind for kind in parent if isinstance(kind.tag, str)]
 
 
-def _short(waarde: str) -> str:
+def _short(value: str) -> str:
     """An id for the audit log: technical, never payload, but attacker-chosen, so bounded."""
-    return waarde if len(waarde) <= 64 else waarde[:61] + "..."
+    return value if len(value) <= 64 else value[:61] + "..."
 
 
 def verify_envelope(
     envelop: Envelope,
     now: datetime,
     settings: VerifierSettings = VerifierSettings(),
-    vertrouw: Callable[[x509.Certificate], str | None] | None = None,
+    trust_check: Callable[[x509.Certificate], str | None] | None = None,
 ) -> Verified:
     """Verify the WS-Security header of ``envelop`` (from ``read_envelope(root, wss_allowed=True)``).
 
@@ -178,7 +178,7 @@ def verify_envelope(
     ``EdukoppelingFault(FaultCode.CLIENT_EK0031, reden, detail)`` on the first failing check, in the order of
     the module docstring (S1–S7, check order step 4; WUS WB002–WB013; BSP R3001, R5404).
     ``detail`` is only set for a key reference other than a direct BST reference (H52).
-    ``vertrouw`` (the trust store's check) runs on the certificate before any digest is computed,
+    ``trust_check`` (the trust store's check) runs on the certificate before any digest is computed,
     so an untrusted sender cannot make the broker canonicalise and digest megabytes; whatever it
     raises propagates, what it returns becomes ``Verified.oin``.
     """
@@ -188,25 +188,25 @@ def verify_envelope(
     security = _security_header(envelop)
     signature = _single_signature(document, security)
     timestamp = _single_timestamp(security)
-    handtekening = _read_signature(signature, settings)
+    parsed_signature = _read_signature(signature, settings)
     index = id_index(document)
-    bst = _find_bst(handtekening.bst_id, index, security)
+    bst = _find_bst(parsed_signature.bst_id, index, security)
     certificaat = _read_certificate(bst)
-    signed = _resolve_references(handtekening.references, index)
+    signed = _resolve_references(parsed_signature.references, index)
     _check_positions(signed, envelop, timestamp, signature)
     _check_coverage(signed, envelop, timestamp)
     _check_only_known_parts(signed, envelop, timestamp, bst, security)
     _check_security_content(security, signature, timestamp, bst, settings)
     # Cheap checks first: trust, then digests and RSA (the expensive part, H28-style cost).
-    oin = vertrouw(certificaat) if vertrouw is not None else None
+    oin = trust_check(certificaat) if trust_check is not None else None
     labels = _labels_of(envelop, timestamp, bst)
-    _check_digests(handtekening.references, signed, labels)
-    _verify_cryptographically(handtekening, certificaat, signed.values())
+    _check_digests(parsed_signature.references, signed, labels)
+    _verify_cryptographically(parsed_signature, certificaat, signed.values())
     if settings.check_time:
         created = check_timestamp(timestamp, now, settings.max_age_s, settings.future_s)
     else:
         created, _ = read_timestamp(timestamp)
-    return Verified(certificaat, handtekening.signature_value, frozenset(signed), created, oin)
+    return Verified(certificaat, parsed_signature.signature_value, frozenset(signed), created, oin)
 
 
 # --- step 1: header shape (S1) ---------------------------------------------------------------------
@@ -262,7 +262,7 @@ def _check_only_known_parts(
         k for k in security if isinstance(k.tag, str) and k.tag == q(WSSE11, "SignatureConfirmation")
     ]
     for ident, element in signed.items():
-        if not any(element is deel for deel in allowed):
+        if not any(element is part for part in allowed):
             raise _make_fault(
                 WsSecurityFault.INVALID_SECURITY,
                 f"reference #{_short(ident)} signs a part WB004 does not name",
@@ -316,9 +316,9 @@ def _read_signature(signature: etree._Element, settings: VerifierSettings) -> _S
         )
     signed_info, signature_value, key_info = children
     references, prefixes, method = _read_signed_info(signed_info, settings)
-    waarde = _base64(signature_value, "ds:SignatureValue", xml_whitespace_only=True)
+    value = _base64(signature_value, "ds:SignatureValue", xml_whitespace_only=True)
     bst_id = _read_key_info(key_info)
-    return _Signature(signature, references, waarde, bst_id, method, prefixes)
+    return _Signature(signature, references, value, bst_id, method, prefixes)
 
 
 def _read_signed_info(
@@ -328,7 +328,7 @@ def _read_signed_info(
     children = _elements(signed_info)
     names = [kind.tag for kind in children]
     if names[:2] != [q(DS, "CanonicalizationMethod"), q(DS, "SignatureMethod")] or any(
-        naam != q(DS, "Reference") for naam in names[2:]
+        name != q(DS, "Reference") for name in names[2:]
     ):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:SignedInfo structure")
     prefixes = _check_c14n(children[0], "CanonicalizationMethod", settings)  # H35, H36, H119
@@ -345,37 +345,37 @@ def _read_signed_info(
     return tuple(_read_reference(reference, settings) for reference in references), prefixes, method
 
 
-def _check_c14n(method: etree._Element, waar: str, settings: VerifierSettings) -> tuple[str, ...]:
+def _check_c14n(method: etree._Element, where: str, settings: VerifierSettings) -> tuple[str, ...]:
     """exc-c14n without comments, optionally with one ec:InclusiveNamespaces; returns its prefixes.
 
     BSP R5404, R5412, R5407; WUS WB007; H24–H26, H35–H37, H118, H119.
     """
     if method.get("Algorithm") != EXC_C14N:
-        raise _make_fault(WsSecurityFault.UNSUPPORTED_ALGORITHM, f"{waar} is not exclusive c14n without comments")
+        raise _make_fault(WsSecurityFault.UNSUPPORTED_ALGORITHM, f"{where} is not exclusive c14n without comments")
     children = _elements(method)
     if not children:
         return ()
     if len(children) > 1 or children[0].tag != q(EC, "InclusiveNamespaces"):
         raise _make_fault(
-            WsSecurityFault.INVALID_SECURITY, f"{waar} has children other than one ec:InclusiveNamespaces"
+            WsSecurityFault.INVALID_SECURITY, f"{where} has children other than one ec:InclusiveNamespaces"
         )
     prefix_list = children[0].get("PrefixList")
     if prefix_list is None:
-        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{waar} ec:InclusiveNamespaces without PrefixList")
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{where} ec:InclusiveNamespaces without PrefixList")
     if re.search(r"[\t\r\n]", prefix_list):
         # Literal tabs and newlines became spaces in the parser (XML 1.0 §3.3.3); these were escaped
         # as character references. xmlsec1 splits a PrefixList on spaces only, so it would read one
         # unknown prefix here and digest differently from what the sender meant: refuse clearly.
         raise _make_fault(
-            WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList separated by escaped tab or newline"
+            WsSecurityFault.INVALID_SECURITY, f"{where} PrefixList separated by escaped tab or newline"
         )
     prefixes = _prefix_tokens(prefix_list)
     if sum(1 for prefix in prefixes if prefix) > settings.max_prefixes:  # H37, CVE-2013-2156
         raise _make_fault(
-            WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList above {settings.max_prefixes} prefixes"
+            WsSecurityFault.INVALID_SECURITY, f"{where} PrefixList above {settings.max_prefixes} prefixes"
         )
     if any(prefix not in ("#default", "") and not NCNAME.fullmatch(prefix) for prefix in prefixes):
-        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{waar} PrefixList is malformed")
+        raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{where} PrefixList is malformed")
     return prefixes
 
 
@@ -535,8 +535,8 @@ def _read_certificate(bst: etree._Element) -> x509.Certificate:
             WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken EncodingType is not Base64Binary"
         )
     if any(
-        naam.startswith("{") and naam.rpartition("}")[2] in ("ValueType", "EncodingType")
-        for naam in bst.attrib
+        name.startswith("{") and name.rpartition("}")[2] in ("ValueType", "EncodingType")
+        for name in bst.attrib
     ):
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN,
@@ -549,12 +549,12 @@ def _read_certificate(bst: etree._Element) -> x509.Certificate:
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken is not one DER X.509 certificate"
         ) from None
-    sleutel = rsa_key(certificaat)
-    if sleutel is None:
+    key = rsa_key(certificaat)
+    if key is None:
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, "signing key is not RSA")
-    if sleutel.key_size < MIN_RSA_BITS:
+    if key.key_size < MIN_RSA_BITS:
         raise _make_fault(
-            WsSecurityFault.INVALID_SECURITY, f"RSA key of {sleutel.key_size} bits (min {MIN_RSA_BITS})"
+            WsSecurityFault.INVALID_SECURITY, f"RSA key of {key.key_size} bits (min {MIN_RSA_BITS})"
         )
     _check_key_usage(certificaat)
     return certificaat
@@ -585,9 +585,9 @@ def id_index(document: etree._Element) -> dict[str, list[tuple[etree._Element, s
     """
     index: dict[str, list[tuple[etree._Element, str]]] = defaultdict(list)
     for element in document.iter(etree.Element):
-        for naam, waarde in element.attrib.items():
-            if naam.rpartition("}")[2] in _ID_ATTRIBUUTNAMEN or naam == q(XML, "id"):
-                index[waarde.strip()].append((element, naam))
+        for name, value in element.attrib.items():
+            if name.rpartition("}")[2] in _ID_ATTRIBUUTNAMEN or name == q(XML, "id"):
+                index[value.strip()].append((element, name))
     return dict(index)
 
 
@@ -656,7 +656,7 @@ def _check_positions(
 
 
 def _is_descendant(element: etree._Element, ancestor: etree._Element) -> bool:
-    return any(ouder is ancestor for ouder in element.iterancestors())
+    return any(parent is ancestor for parent in element.iterancestors())
 
 
 def _check_coverage(
@@ -666,9 +666,9 @@ def _check_coverage(
     required = [("soap:Body", envelop.body), ("wsu:Timestamp", timestamp)]
     required += [(f"wsa:{etree.QName(block).localname}", block) for block in envelop.wsa]
     signed_elements = list(signed.values())
-    for naam, element in required:
+    for name, element in required:
         if not any(element is candidate for candidate in signed_elements):
-            raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"coverage: {naam} is not signed")
+            raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"coverage: {name} is not signed")
 
 
 # --- step 5: cryptography (S7) ---------------------------------------------------------------------
@@ -683,7 +683,7 @@ def _labels_of(
 
 
 def _label_of(element: etree._Element, labels: list[tuple[etree._Element, str]]) -> str:
-    return next((naam for candidate, naam in labels if candidate is element), etree.QName(element).localname)
+    return next((name for candidate, name in labels if candidate is element), etree.QName(element).localname)
 
 
 def _check_digests(
