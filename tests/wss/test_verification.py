@@ -830,13 +830,13 @@ def test_a_signature_made_with_another_hash_than_its_signature_method_fails(root
 def test_h55_a_certificate_kept_from_an_earlier_request_still_needs_its_own_signature(keys):
     """The verifier keeps each certificate's parsed form and key (issue 18); a certificate seen and
     accepted before, then carried by a message another key signed, is still refused."""
-    ander = Signer(keys.ander.key_pem, keys.ander.certificate_pem)
-    verified = check_all(bouw_verzoek(ander))
+    other_signer = Signer(keys.ander.key_pem, keys.ander.certificate_pem)
+    verified = check_all(bouw_verzoek(other_signer))
     assert verified.certificaat.public_bytes(Encoding.DER) == base64.b64decode(keys.ander.der_base64)
     kept = verification._load_kept_key.cache_info().currsize
     assert kept >= 1
-    zonder_bst = Signer(keys.sign.key_pem, keys.sign.certificate_pem, sign_bst=False)
-    root = boom(bouw_verzoek(zonder_bst))
+    without_bst = Signer(keys.sign.key_pem, keys.sign.certificate_pem, sign_bst=False)
+    root = boom(bouw_verzoek(without_bst))
     een(root, "//wsse:BinarySecurityToken").text = keys.ander.der_base64
     weiger(bytes_van(root), WsSecurityFault.FAILED_CHECK, "signature value does not verify")
     assert verification._load_kept_key.cache_info().currsize == kept  # the kept key was the one used
@@ -1202,9 +1202,9 @@ def test_vertrouwen_wordt_gevraagd_voor_de_digests(root):
 # --- issue 18 review: what xmlsec's full verification refused, and our own checks alone do not -----
 
 
-@pytest.mark.parametrize("spatie", ["\u00a0", "\u2028", "\u3000", "\u0085"], ids=["nbsp", "ls", "ideographic", "nel"])
+@pytest.mark.parametrize("space", ["\u00a0", "\u2028", "\u3000", "\u0085"], ids=["nbsp", "ls", "ideographic", "nel"])
 @pytest.mark.parametrize("field", ["SignatureValue", "DigestValue"])
-def test_h38_base64_with_whitespace_outside_xml_whitespace_is_refused(root, sleutel, field, spatie):
+def test_h38_base64_with_whitespace_outside_xml_whitespace_is_refused(root, sleutel, field, space):
     """xs:base64Binary allows only XML whitespace (#x20, #x9, #xA, #xD) between its characters, and
     xmlsec1 skips only those. ``_base64`` drops whatever Python's ``str.split`` calls whitespace
     (NBSP, U+2028, U+3000, NEL...). Before issue 18 xmlsec read the SignatureValue and every
@@ -1212,11 +1212,11 @@ def test_h38_base64_with_whitespace_outside_xml_whitespace_is_refused(root, sleu
     cleaned text and accepts them. The SignatureValue is outside SignedInfo, so anyone on the path
     can make such a variant of a signed message."""
     if field == "SignatureValue":
-        waarde = een(root, "//ds:SignatureValue")
-        waarde.text = waarde.text[:10] + spatie + waarde.text[10:]
+        value = een(root, "//ds:SignatureValue")
+        value.text = value.text[:10] + space + value.text[10:]
     else:
         digest = reference(root, "h-body").find(f"{{{DS}}}DigestValue")
-        digest.text = digest.text[:10] + spatie + digest.text[10:]
+        digest.text = digest.text[:10] + space + digest.text[10:]
         herteken(root, sleutel, digests=False)  # the signer put it there: SignedInfo verifies
     with pytest.raises(EdukoppelingFault) as info:
         check_all(bytes_van(root))
@@ -1225,7 +1225,7 @@ def test_h38_base64_with_whitespace_outside_xml_whitespace_is_refused(root, sleu
     assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
 
 
-def _met_default_namespace(root) -> etree._Element:
+def _with_default_namespace(root) -> etree._Element:
     """The request with a default namespace declared on the Envelope: in scope everywhere, used nowhere."""
     data = bytes_van(root).replace(b"<soap:Envelope ", b'<soap:Envelope xmlns="urn:x:standaard" ', 1)
     return boom(data)
@@ -1239,31 +1239,31 @@ def test_h118_empty_prefix_list_token_is_the_default_namespace_for_xmlsec(root, 
     before issue 18 the two disagreed and the message was refused (wsse:FailedCheck). Now the
     ``#default`` fallback looks for the literal token only, xmlsec no longer digests, and the message
     is accepted."""
-    nieuw = _met_default_namespace(root)
-    transform = reference(nieuw, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
+    changed = _with_default_namespace(root)
+    transform = reference(changed, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
     _prefixlijst(transform, list_)
-    herteken(nieuw, sleutel)  # digests as lxml computes them: empty tokens dropped
-    weiger(bytes_van(nieuw), WsSecurityFault.FAILED_CHECK)
+    herteken(changed, sleutel)  # digests as lxml computes them: empty tokens dropped
+    weiger(bytes_van(changed), WsSecurityFault.FAILED_CHECK)
 
 
 def test_h119_empty_token_in_signed_info_prefix_list_as_xmlsec_reads_it(root, sleutel):
     """The other direction, on SignedInfo: a sender whose stack canonicalises like xmlsec1 (the empty
     token of "ds  wsu" names the default namespace) was accepted before issue 18, when xmlsec verified
     SignedInfo; lxml now canonicalises SignedInfo without ``xmlns="..."`` and refuses it."""
-    nieuw = _met_default_namespace(root)
-    _prefixlijst(een(nieuw, "//ds:CanonicalizationMethod"), "ds  wsu")
-    signed_info = een(nieuw, "//ds:SignedInfo")
+    changed = _with_default_namespace(root)
+    _prefixlijst(een(changed, "//ds:CanonicalizationMethod"), "ds  wsu")
+    signed_info = een(changed, "//ds:SignedInfo")
     c14n = etree.tostring(signed_info, method="c14n", exclusive=True, inclusive_ns_prefixes=["ds", "wsu"])
     assert c14n.startswith(b"<ds:SignedInfo xmlns:ds=")
     als_xmlsec = c14n.replace(b"<ds:SignedInfo ", b'<ds:SignedInfo xmlns="urn:x:standaard" ', 1)
     private = serialization.load_pem_private_key(sleutel, password=None)
-    waarde = private.sign(als_xmlsec, padding.PKCS1v15(), hashes.SHA256())
-    een(nieuw, "//ds:SignatureValue").text = base64.b64encode(waarde).decode()
-    assert check_all(bytes_van(nieuw)).signed == alle_ids(root)
+    value = private.sign(als_xmlsec, padding.PKCS1v15(), hashes.SHA256())
+    een(changed, "//ds:SignatureValue").text = base64.b64encode(value).decode()
+    assert check_all(bytes_van(changed)).signed == alle_ids(root)
 
 
 @pytest.mark.parametrize(
-    ("path", "naam", "schaduw"),
+    ("path", "name", "shadow"),
     [
         ("//ds:Transform/ec:InclusiveNamespaces", "PrefixList", "#default"),
         ("//ds:Reference[@URI='#h-body']", "URI", "#h-to"),
@@ -1272,23 +1272,23 @@ def test_h119_empty_token_in_signed_info_prefix_list_as_xmlsec_reads_it(root, sl
     ],
     ids=["prefix-list", "uri", "signature-method", "c14n-method"],
 )
-def test_h51_qualified_lookalike_before_a_ds_attribute_that_xmlsec_reads(root, sleutel, path, naam, schaduw):
+def test_h51_qualified_lookalike_before_a_ds_attribute_that_xmlsec_reads(root, sleutel, path, name, shadow):
     """xmlsec1 reads PrefixList, URI and Algorithm with libxml2's ``xmlGetProp``, which ignores the
     namespace and takes the first attribute of that local name; the verifier reads the unqualified
     one. A ``x:PrefixList="#default"`` (or ``x:URI``, ``x:Algorithm``) placed first made xmlsec verify
     something else than our checks, and before issue 18 the message was refused (wsse:FailedCheck);
     now only our reading counts and it is accepted, the ``#default`` fallback included. The BST's
     qualified type attributes are refused for this reason (H51); these should be too."""
-    nieuw = _met_default_namespace(root)  # so that "#default" changes the Body's digest
-    if naam == "PrefixList":
-        _prefixlijst(reference(nieuw, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform"), "soap")
-    element = een(nieuw, path)
-    waarde = element.attrib.pop(naam)
-    element.set(f"{{urn:x:schaduw}}{naam}", schaduw)  # first in document order
-    element.set(naam, waarde)
-    herteken(nieuw, sleutel)
-    data = bytes_van(nieuw)
-    assert data.index(f':{naam}="'.encode()) < data.index(f' {naam}="{waarde}"'.encode())
+    changed = _with_default_namespace(root)  # so that "#default" changes the Body's digest
+    if name == "PrefixList":
+        _prefixlijst(reference(changed, "h-body").find(f"{{{DS}}}Transforms/{{{DS}}}Transform"), "soap")
+    element = een(changed, path)
+    value = element.attrib.pop(name)
+    element.set(f"{{urn:x:schaduw}}{name}", shadow)  # first in document order
+    element.set(name, value)
+    herteken(changed, sleutel)
+    data = bytes_van(changed)
+    assert data.index(f':{name}="'.encode()) < data.index(f' {name}="{value}"'.encode())
     with pytest.raises(EdukoppelingFault) as info:
         check_all(data)
     assert info.value.code is FaultCode.CLIENT_EK0031
@@ -1311,11 +1311,11 @@ def test_h6_signed_wsu_id_with_surrounding_whitespace_is_not_the_referenced_id(r
     assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
 
 
-def _relatieve_namespace(data: bytes, root, path: str) -> bytes:
+def _with_relative_namespace(data: bytes, root, path: str) -> bytes:
     """``data`` with ``xmlns:zz="rel/ative"`` declared on the element at ``path``, after signing."""
-    naam = etree.QName(een(root, path)).localname
-    begin = re.search(rb"<(\w+:)?" + naam.encode() + rb"[ >]", data).group(0)
-    return data.replace(begin, begin[:-1] + b' xmlns:zz="rel/ative"' + begin[-1:], 1)
+    name = etree.QName(een(root, path)).localname
+    start = re.search(rb"<(\w+:)?" + name.encode() + rb"[ >]", data).group(0)
+    return data.replace(start, start[:-1] + b' xmlns:zz="rel/ative"' + start[-1:], 1)
 
 
 @pytest.mark.parametrize("path", ["//ds:Signature", "//ds:SignedInfo", "//ds:SignatureMethod"])
@@ -1324,7 +1324,7 @@ def test_relative_namespace_uri_around_signed_info_is_a_clear_ek0031(soap_reques
     verification (EK0031 wsse:FailedCheck) before issue 18; lxml's c14n of SignedInfo now raises
     ``etree.C14NError``, which escapes ``verify_envelope`` and becomes a server fault. The
     declaration sits outside every signed part, so anyone can add it to any message on the way."""
-    data = _relatieve_namespace(soap_request, root, path)
+    data = _with_relative_namespace(soap_request, root, path)
     with pytest.raises(EdukoppelingFault) as info:
         check_all(data)
     assert info.value.code is FaultCode.CLIENT_EK0031
@@ -1335,7 +1335,7 @@ def test_relative_namespace_uri_in_scope_of_a_signed_part_is_a_clear_ek0031(soap
     """The same relative namespace URI on an ancestor of a signed part: ``_check_digests`` canonicalises
     that part with lxml, which raises ``etree.C14NError`` out of ``verify_envelope`` (a server fault).
     Older than issue 18 (5072197 fails the same way), found in its review."""
-    data = _relatieve_namespace(soap_request, root, path)
+    data = _with_relative_namespace(soap_request, root, path)
     with pytest.raises(EdukoppelingFault) as info:
         check_all(data)
     assert info.value.code is FaultCode.CLIENT_EK0031
@@ -1354,18 +1354,18 @@ def test_certificates_of_refused_messages_are_not_kept_in_memory(root):
     from cryptography.hazmat.primitives import hashes as chashes
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    naam = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "groot.test")])
-    opvulling = cx509.UnrecognizedExtension(cx509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), b"\0" * 2**20)
+    name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "groot.test")])
+    padding = cx509.UnrecognizedExtension(cx509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), b"\0" * 2**20)
     data = bytes_van(root)
     bst = een(root, "//wsse:BinarySecurityToken").text
     messages = []
     for serial in range(1, 9):
-        certificaat = (
-            cx509.CertificateBuilder().subject_name(naam).issuer_name(naam).public_key(key.public_key())
+        certificate = (
+            cx509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(serial).not_valid_before(NU - timedelta(days=1)).not_valid_after(NU + timedelta(days=1))
-            .add_extension(opvulling, critical=False).sign(key, chashes.SHA256())
+            .add_extension(padding, critical=False).sign(key, chashes.SHA256())
         )
-        der = base64.b64encode(certificaat.public_bytes(Encoding.DER))
+        der = base64.b64encode(certificate.public_bytes(Encoding.DER))
         messages.append(data.replace(bst.encode(), der))
     gc.collect()
     tracemalloc.start()
@@ -1415,19 +1415,19 @@ def test_rsa_pss_certificate_that_xmlsec_cannot_load_is_ek0031_not_a_server_faul
     xmlsec.Error escapes the verifier (a server fault, DK0050, from any sender the trust callback
     lets through, and a traceback in ``vva`` verify / the conformance runner, which pass none)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    naam = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pss.test")])
-    certificaat = (
-        x509.CertificateBuilder().subject_name(naam).issuer_name(naam).public_key(key.public_key())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pss.test")])
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
         .serial_number(1).not_valid_before(NU - timedelta(days=1)).not_valid_after(NU + timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
-    spki = certificaat.public_key().public_bytes(Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    spki = certificate.public_key().public_bytes(Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     onbekende_hash = _tlv(0x30, bytes.fromhex("0609608648016503040263"))  # 2.16.840.1.101.3.4.2.99
     pss = _tlv(0x30, bytes.fromhex("06092a864886f70d01010a") + _tlv(0x30, _tlv(0xA0, onbekende_hash)))
     nieuwe_spki = _tlv(0x30, pss + _der_children(spki)[1])
-    tbs, handtekening_alg, handtekening = _der_children(certificaat.public_bytes(Encoding.DER))
+    tbs, handtekening_alg, signature = _der_children(certificate.public_bytes(Encoding.DER))
     tbs = _tlv(0x30, b"".join(nieuwe_spki if deel == spki else deel for deel in _der_children(tbs)))
-    der = _tlv(0x30, tbs + handtekening_alg + handtekening)
+    der = _tlv(0x30, tbs + handtekening_alg + signature)
     assert x509.load_der_x509_certificate(der).public_key().key_size == 2048  # passes step 3
     een(root, "//wsse:BinarySecurityToken").text = base64.b64encode(der).decode()
     herteken(root, sleutel)
@@ -1435,19 +1435,19 @@ def test_rsa_pss_certificate_that_xmlsec_cannot_load_is_ek0031_not_a_server_faul
 
 
 @pytest.mark.parametrize(
-    ("path", "naam"),
+    ("path", "name"),
     [
         ("//wsse:SecurityTokenReference/wsse:Reference", "URI"),  # xmlsec never reads the STR: the key is given
         ("//ds:SignedInfo/ds:Reference[1]", "Type"),  # xmlsec reads a Reference's Type only to record it
     ],
 )
-def test_qualified_attribute_that_no_one_reads_in_place_of_ours_is_accepted_as_before(root, sleutel, path, naam):
+def test_qualified_attribute_that_no_one_reads_in_place_of_ours_is_accepted_as_before(root, sleutel, path, name):
     """b872382 refuses a namespace-qualified URI/Algorithm/PrefixList/Type *anywhere* in ds:Signature.
     Where neither this verifier nor xmlsec can read it in place of the unqualified one (an STR's
     wsse:Reference, whose URI xmlsec never reads since the key is set; a Reference's informational
     Type), the message verified before issue 18 and is now InvalidSecurity: a message accepted
     before is refused."""
-    een(root, path).set(f"{{urn:example:extensie}}{naam}", "#elders" if naam == "URI" else "urn:example:type")
+    een(root, path).set(f"{{urn:example:extensie}}{name}", "#elders" if name == "URI" else "urn:example:type")
     herteken(root, sleutel)
     check_all(bytes_van(root))
 
@@ -1460,16 +1460,16 @@ def test_h118_empty_token_in_a_transform_prefix_list_digested_as_xmlsec_reads_it
     digest (empty tokens dropped) and xmlsec's both had to match, so no DigestValue could pass and the
     message was refused (wsse:FailedCheck). b872382 turns the empty token into ``#default``, which
     ``_check_digests`` skips, and xmlsec's full verification alone now accepts it."""
-    nieuw = _met_default_namespace(root)
-    body_ref = reference(nieuw, "h-body")
+    changed = _with_default_namespace(root)
+    body_ref = reference(changed, "h-body")
     _prefixlijst(body_ref.find(f"{{{DS}}}Transforms/{{{DS}}}Transform"), "soap  wsa")
-    body = een(nieuw, "/soap:Envelope/soap:Body")
+    body = een(changed, "/soap:Envelope/soap:Body")
     c14n = etree.tostring(body, method="c14n", exclusive=True, inclusive_ns_prefixes=["soap", "wsa"])
     assert c14n.startswith(b"<soap:Body xmlns:soap=")
     als_xmlsec = c14n.replace(b"<soap:Body ", b'<soap:Body xmlns="urn:x:standaard" ', 1)
     body_ref.find(f"{{{DS}}}DigestValue").text = base64.b64encode(hashlib.sha256(als_xmlsec).digest()).decode()
-    herteken(nieuw, sleutel, digests=False)
-    weiger(bytes_van(nieuw), WsSecurityFault.FAILED_CHECK)
+    herteken(changed, sleutel, digests=False)
+    weiger(bytes_van(changed), WsSecurityFault.FAILED_CHECK)
 
 
 def test_h37_sixty_four_prefixes_with_one_double_space_are_accepted_as_before(root, sleutel):
@@ -1483,8 +1483,8 @@ def test_h37_sixty_four_prefixes_with_one_double_space_are_accepted_as_before(ro
     check_all(bytes_van(root))
 
 
-@pytest.mark.parametrize("spatie", ["\u00a0", "\u2028", "\u0085"], ids=["nbsp", "ls", "nel"])
-def test_h38_bst_with_non_xml_whitespace_signed_by_the_sender_is_accepted_as_before(root, sleutel, spatie):
+@pytest.mark.parametrize("space", ["\u00a0", "\u2028", "\u0085"], ids=["nbsp", "ls", "nel"])
+def test_h38_bst_with_non_xml_whitespace_signed_by_the_sender_is_accepted_as_before(root, sleutel, space):
     """xmlsec never decoded the BinarySecurityToken (the verifier hands it the certificate's key), so
     before issue 18 only ``_base64`` read the BST, and it dropped what Python calls whitespace: a BST
     with an NBSP, U+2028 or NEL in its base64, signed as it stands, verified. b872382 narrowed
@@ -1492,7 +1492,7 @@ def test_h38_bst_with_non_xml_whitespace_signed_by_the_sender_is_accepted_as_bef
     DigestValue; for the BST, which xmlsec did not read, that refuses a message accepted before
     (InvalidSecurityToken "not one DER X.509 certificate")."""
     bst = een(root, "//wsse:BinarySecurityToken")
-    bst.text = bst.text[:64] + spatie + bst.text[64:]
+    bst.text = bst.text[:64] + space + bst.text[64:]
     herteken(root, sleutel)  # the sender signed the BST with this text
     check_all(bytes_van(root))
 
@@ -1507,9 +1507,9 @@ def test_h38_digest_value_with_padding_after_a_full_quantum_is_refused_as_before
     for method in root.iterfind(f".//{{{DS}}}DigestMethod"):
         method.set("Algorithm", "http://www.w3.org/2001/04/xmldsig-more#sha384")
     herteken(root, sleutel)
-    waarde = reference(root, "h-body").find(f"{{{DS}}}DigestValue")
-    assert len(waarde.text) == 64 and not waarde.text.endswith("=")
-    waarde.text += extra
+    value = reference(root, "h-body").find(f"{{{DS}}}DigestValue")
+    assert len(value.text) == 64 and not value.text.endswith("=")
+    value.text += extra
     herteken(root, sleutel, digests=False)  # the sender signed SignedInfo with this text
     with pytest.raises(EdukoppelingFault) as info:
         check_all(bytes_van(root))
@@ -1523,10 +1523,10 @@ def signer_3072(keys) -> Signer:
     sleutel = rsa.generate_private_key(public_exponent=65537, key_size=3072)
     ca = x509.load_pem_x509_certificate(keys.ca.certificate_pem)
     ca_sleutel = serialization.load_pem_private_key(keys.ca.key_pem, password=None)
-    naam = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rsa3072.test")])
-    certificaat = (
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rsa3072.test")])
+    certificate = (
         x509.CertificateBuilder()
-        .subject_name(naam)
+        .subject_name(name)
         .issuer_name(ca.subject)
         .public_key(sleutel.public_key())
         .serial_number(x509.random_serial_number())
@@ -1537,7 +1537,7 @@ def signer_3072(keys) -> Signer:
     key_pem = sleutel.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    return Signer(key_pem, certificaat.public_bytes(serialization.Encoding.PEM))
+    return Signer(key_pem, certificate.public_bytes(serialization.Encoding.PEM))
 
 
 @pytest.mark.parametrize("extra", ["=", "=="])
@@ -1549,9 +1549,9 @@ def test_h38_signature_value_with_padding_after_a_full_quantum_is_refused_as_bef
     (echoed in SignatureConfirmation, S8) differing from the value that was signed only by padding."""
     root = boom(bouw_verzoek(signer_3072))
     check_all(bytes_van(root))  # as signed: accepted
-    waarde = een(root, "//ds:SignatureValue")
-    assert len(waarde.text) == 512 and not waarde.text.endswith("=")
-    waarde.text += extra  # outside SignedInfo: anyone on the path can add it
+    value = een(root, "//ds:SignatureValue")
+    assert len(value.text) == 512 and not value.text.endswith("=")
+    value.text += extra  # outside SignedInfo: anyone on the path can add it
     with pytest.raises(EdukoppelingFault) as info:
         check_all(bytes_van(root))
     assert info.value.code is FaultCode.CLIENT_EK0031
