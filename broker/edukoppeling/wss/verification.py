@@ -790,13 +790,12 @@ def _verify_cryptographically(signature: _Signature, certificaat: x509.Certifica
 
     Where xmlsec1 would read SignedInfo otherwise (``_xmlsec_reads_otherwise``), xmlsec's full
     verification of SignedInfo and every Reference decides too, as before: only the checked nodes
-    are registered as ids, and
-    only exc-c14n, rsa-sha2 and sha2 may run. Since every id is unique in the document (step 4) and a
-    DOCTYPE never gets this far (``parse_bericht``), libxml2's ID lookup finds exactly the nodes
-    checked above.
+    are registered as ids, and only exc-c14n, rsa-sha2 and sha2 may run. Since every id is unique in
+    the document (step 4) and a DOCTYPE never gets this far (``parse_bericht``), libxml2's ID lookup
+    finds exactly the nodes checked above.
     """
     if _xmlsec_reads_otherwise(signature):
-        _verify_with_xmlsec_alone(signature.element, certificaat, elements)
+        _verify_fully_with_xmlsec(signature.element, certificaat, elements)
         return
     signed_info = signature.element.find(q(DS, "SignedInfo"))
     try:
@@ -837,7 +836,7 @@ def _xmlsec_reads_otherwise(signature: _Signature) -> bool:
     return False
 
 
-def _verify_with_xmlsec_alone(signature: etree._Element, certificaat: x509.Certificate, elements) -> None:
+def _verify_fully_with_xmlsec(signature: etree._Element, certificaat: x509.Certificate, elements) -> None:
     try:
         context = xmlsec.SignatureContext()
         context.key = _verification_key(certificaat.public_bytes(Encoding.DER))
