@@ -37,7 +37,7 @@ from broker.edukoppeling.wss.constants import (
     WSSE11,
     X509V3,
 )
-from broker.edukoppeling.wss.verification import NCNAME, id_index
+from broker.edukoppeling.wss.verification import NCNAME, exc_c14n, id_index
 
 #: Lifetime of the emitted Timestamp (S6: Expires = Created + 300 s).
 GELDIGHEID = timedelta(seconds=300)
@@ -125,17 +125,10 @@ class Signer:
         signed_info = signature.find(q(DS, "SignedInfo"))
         references = signed_info.findall(q(DS, "Reference"))
         for reference, element in zip(references, signed, strict=True):
-            digest = hashlib.sha256(_exc_c14n(element)).digest()
+            digest = hashlib.sha256(exc_c14n(element)).digest()
             reference.find(q(DS, "DigestValue")).text = base64.b64encode(digest).decode("ascii")
-        value = self._private.sign(_exc_c14n(signed_info), padding.PKCS1v15(), hashes.SHA256())
+        value = self._private.sign(exc_c14n(signed_info), padding.PKCS1v15(), hashes.SHA256())
         signature.find(q(DS, "SignatureValue")).text = base64.b64encode(value).decode("ascii")
-
-
-def _exc_c14n(element: etree._Element) -> bytes:
-    """Exclusive c14n without comments and without an InclusiveNamespaces PrefixList (the template
-    declares none): of the element's subtree as the apex, as a same-document ``#id`` reference
-    selects it."""
-    return etree.tostring(element, method="c14n", exclusive=True, with_comments=False)
 
 
 def _header_and_body(root: etree._Element) -> tuple[etree._Element, etree._Element]:

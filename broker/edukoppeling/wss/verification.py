@@ -382,7 +382,7 @@ def _check_c14n(method: etree._Element, where: str, settings: VerifierSettings) 
 def _prefix_tokens(prefix_list: str) -> tuple[str, ...]:
     """The prefixes of a PrefixList as xmlsec1 reads them: split at each single space, an empty token
     between two spaces or before the first one kept as "". libxml2's c14n reads an empty prefix as the
-    default namespace, lxml drops it (``_exc_c14n``): a list with one is verified by xmlsec in full as
+    default namespace, lxml drops it (``exc_c14n``): a list with one is verified by xmlsec in full as
     well as by our digests, as before issue 18 (``_xmlsec_reads_otherwise``; H118, H119)."""
     tokens = prefix_list.split(" ")
     if tokens[-1] == "":
@@ -720,13 +720,15 @@ def digest(
     The first transform canonicalises the node-set of the subtree (comments excluded); each next one
     canonicalises the octets of the previous one, as XMLDSig defines a transform chain.
     """
-    data = _exc_c14n(element, prefixes_per_transform[0])
+    data = exc_c14n(element, prefixes_per_transform[0])
     for prefixes in prefixes_per_transform[1:]:
-        data = _exc_c14n(etree.fromstring(data, safe_xml_parser()), prefixes)
+        data = exc_c14n(etree.fromstring(data, safe_xml_parser()), prefixes)
     return hashlib.new(digest_name, data).digest()
 
 
-def _exc_c14n(element: etree._Element, prefixes: tuple[str, ...]) -> bytes:
+def exc_c14n(element: etree._Element, prefixes: tuple[str, ...] = ()) -> bytes:
+    """Exclusive c14n without comments of ``element``'s subtree as the apex, as a same-document
+    ``#id`` reference selects it, with an InclusiveNamespaces PrefixList (the signer digests with it too)."""
     # An empty PrefixList token names no prefix here (it is xmlsec's to judge: _xmlsec_reads_otherwise).
     return etree.tostring(
         element,
@@ -799,7 +801,7 @@ def _verify_cryptographically(signature: _Signature, certificaat: x509.Certifica
         return
     signed_info = signature.element.find(q(DS, "SignedInfo"))
     try:
-        canonical = _exc_c14n(signed_info, signature.prefixes)
+        canonical = exc_c14n(signed_info, signature.prefixes)
     except etree.C14NError:  # a relative namespace URI in scope, which c14n cannot render
         raise _make_fault(WsSecurityFault.FAILED_CHECK, "ds:SignedInfo cannot be canonicalised") from None
     try:
