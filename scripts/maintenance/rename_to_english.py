@@ -103,10 +103,23 @@ def log(msg: str) -> None:
 # --- loading --------------------------------------------------------------------------------------
 
 
+TABLE_SECTIONS = ("modules", "files", "identifiers", "settings_keys", "cli_options")
+LIST_SECTIONS = ("strings", "scoped", "attributes")
+
+
 def load_mapping(path: Path) -> dict:
+    """The mapping in ``path`` plus the parts in ``<stem>.d/*.toml`` next to it, in name order.
+
+    Parts let several people extend the mapping at once without editing one file: their tables are
+    merged (one old name with two different new names is refused) and their rule lists appended.
+    """
     m = tomllib.loads(path.read_text(encoding="utf-8"))
-    for section in ("modules", "files", "identifiers", "settings_keys", "cli_options"):
+    for section in TABLE_SECTIONS:
         m.setdefault(section, {})
+    for section in LIST_SECTIONS:
+        m.setdefault(section, [])
+    for part_path in sorted(path.parent.glob(f"{path.stem}.d/*.toml")):
+        merge_part(m, tomllib.loads(part_path.read_text(encoding="utf-8")), part_path.name)
     m.setdefault("strings", [])
     m.setdefault("settings_key_files", [])
     m.setdefault("settings_key_exclude", [])
@@ -116,6 +129,19 @@ def load_mapping(path: Path) -> dict:
     m.setdefault("attributes", [])
     m.setdefault("prose_exclude", [])
     return m
+
+
+def merge_part(m: dict, part: dict, name: str) -> None:
+    unknown = set(part) - set(TABLE_SECTIONS) - set(LIST_SECTIONS)
+    if unknown:
+        sys.exit(f"{name}: a mapping part may only hold {TABLE_SECTIONS + LIST_SECTIONS}, not {sorted(unknown)}")
+    for section in TABLE_SECTIONS:
+        for old, new in part.get(section, {}).items():
+            if m[section].get(old, new) != new:
+                sys.exit(f"{name}: [{section}] {old} = {new} clashes with {m[section][old]}")
+            m[section][old] = new
+    for section in LIST_SECTIONS:
+        m[section].extend(part.get(section, []))
 
 
 def git_files(root: Path) -> list[str]:
