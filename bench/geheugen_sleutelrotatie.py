@@ -49,14 +49,14 @@ def main() -> None:
                     )
                 )
         add_key(path)
-        nieuw = load_keyring(path)
+        new = load_keyring(path)
 
         tracemalloc.start()
         with sessions() as session:
             rotation.usage(session)
         _, piek_tellen = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        rotation.reencrypt(sessions, nieuw)
+        rotation.reencrypt(sessions, new)
         _, piek_roteren = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         engine.dispose()

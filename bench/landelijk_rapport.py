@@ -39,9 +39,9 @@ BEGIN = date(2026, 10, 1)
 EINDE = date(2027, 9, 30)
 
 
-def brins(aantal: int, eerste: int) -> list[str]:
+def brins(aantal: int, first: int) -> list[str]:
     letters = [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]
-    return [f"{(eerste + i // len(letters)) % 100:02d}{letters[i % len(letters)]}" for i in range(aantal)]
+    return [f"{(first + i // len(letters)) % 100:02d}{letters[i % len(letters)]}" for i in range(aantal)]
 
 
 def day(low: date, hoog: date, rnd: random.Random) -> date:

@@ -69,7 +69,7 @@ def init(runtime: Runtime, demo: bool) -> None:
         with runtime.sessions.begin() as session:
             rapport = load_demo(session, runtime.kalender.cyclus_on(date.today()).jaar)
         tables = ", ".join(f"{t.total} {naam}" for naam, t in rapport.counts.items())
-        click.echo(f"reference data: demo set loaded ({tables}; {len(rapport.afgewezen)} rows rejected)")
+        click.echo(f"reference data: demo set loaded ({tables}; {len(rapport.rejected)} rows rejected)")
         demo_partijen = Path(broker.registry.__file__).parent / "demo-partijen.toml"
         with runtime.sessions.begin() as session:
             count = load_partijen(session, demo_partijen)

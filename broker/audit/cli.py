@@ -64,7 +64,7 @@ def export(runtime, van: str | None, tot: str | None, output_format: str, out) -
     limit_until = (_day(tot) + timedelta(days=1)).isoformat() if tot else None
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        count = reader.write(reader.regels(session, limit_from, limit_until), output_format, out)
+        count = reader.write(reader.records(session, limit_from, limit_until), output_format, out)
     click.echo(f"{count} records exported", err=True)
 
 

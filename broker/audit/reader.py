@@ -44,7 +44,7 @@ class ExportedRecord:
 VELDEN = list(ExportedRecord.__dataclass_fields__)
 
 
-def regels(session: Session, van: str | None = None, tot: str | None = None) -> Iterator[ExportedRecord]:
+def records(session: Session, van: str | None = None, tot: str | None = None) -> Iterator[ExportedRecord]:
     """Records with ``van`` <= tijdstip < ``tot`` (ISO 8601 UTC text prefixes, e.g. "2027-03-01"), oldest
     first, read in pieces of 5,000."""
     R = models.AuditRegel

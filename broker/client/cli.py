@@ -164,22 +164,22 @@ def upload(
         )
     else:
         resultaat = session.call("mbo", "aanleverenAanmeldingenBestand", bestand=content)
-    afgewezen = output.afgewezen(resultaat)
+    rejected = output.rejected(resultaat)
     rapport = bestand.with_name(f"{bestand.stem}.fouten.csv")
-    if afgewezen:
-        output.write_report(rapport, afgewezen)
+    if rejected:
+        output.write_report(rapport, rejected)
     else:
         rapport.unlink(missing_ok=True)  # an old report would now be misleading
     summary = f"{_rows(resultaat.aantalVerwerkt)} applied, {resultaat.aantalAfgewezen} rejected" + (
-        f"; report: {rapport}" if afgewezen else ""
+        f"; report: {rapport}" if rejected else ""
     )
     if output_format == "json":
-        click.echo(_json_object(resultaat, afgewezen, rapport))
+        click.echo(_json_object(resultaat, rejected, rapport))
     else:
         click.echo(summary, err=output_format == "csv")
-        if afgewezen or output_format == "csv":
-            click.echo(output.show(afgewezen, output_format, ["rij", "code", "melding"]))
-    if afgewezen:
+        if rejected or output_format == "csv":
+            click.echo(output.show(rejected, output_format, ["rij", "code", "melding"]))
+    if rejected:
         sys.exit(RIJEN_AFGEWEZEN)
 
 
@@ -187,13 +187,13 @@ def _rows(count: int) -> str:
     return f"{count} row" if count == 1 else f"{count} rows"
 
 
-def _json_object(resultaat, afgewezen, rapport) -> str:
+def _json_object(resultaat, rejected, rapport) -> str:
     return json.dumps(
         {
             "aantalVerwerkt": resultaat.aantalVerwerkt,
             "aantalAfgewezen": resultaat.aantalAfgewezen,
-            "rapport": str(rapport) if afgewezen else None,
-            "afgewezen": afgewezen,
+            "rapport": str(rapport) if rejected else None,
+            "afgewezen": rejected,
         },
         ensure_ascii=False,
         indent=2,

@@ -57,7 +57,7 @@ def signalen(list_) -> list[dict]:
     return [{field: getattr(signaal, field) for field in fields} for signaal in list_ or []]
 
 
-def afgewezen(resultaat) -> list[dict]:
+def rejected(resultaat) -> list[dict]:
     """The rejected rows of a ``BatchResultaat``: rij (row number in the file), code and texts."""
     return [
         {"rij": r.volgnummer, "code": r.code, "melding": r.tekstNl, "message": r.tekstEn}

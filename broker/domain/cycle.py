@@ -21,19 +21,19 @@ _GEEN_SCHRIKKELJAAR = 2001
 
 @dataclass(frozen=True)
 class Cyclus:
-    """One registration cycle, with inclusive ``begin`` and ``einde`` dates.
+    """One registration cycle, with inclusive ``begin`` and ``end`` dates.
 
-    Raises ``ValueError`` when the dates are not ordered ``begin <= deadline <= einde``.
+    Raises ``ValueError`` when the dates are not ordered ``begin <= deadline <= end``.
     Source rule: Kamerstuk 34 457 (deadline 1 April before the studiejaar).
     """
 
     jaar: int
     deadline: date
     begin: date
-    einde: date
+    end: date
 
     def __post_init__(self) -> None:
-        if not self.begin <= self.deadline <= self.einde:
+        if not self.begin <= self.deadline <= self.end:
             raise ValueError("cyclus moet begin <= deadline <= einde hebben")
 
     @property
@@ -43,7 +43,7 @@ class Cyclus:
 
     def contains(self, d: date) -> bool:
         """Return True when date ``d`` lies in [begin, einde] (both inclusive)."""
-        return self.begin <= d <= self.einde
+        return self.begin <= d <= self.end
 
     def voor_deadline(self, d: date) -> bool:
         """Return True when a registration on date ``d`` is on time; registering ON the deadline is.
@@ -104,7 +104,7 @@ class Calendar:
         Input: int year. Output: Cyclus. Raises ``ValueError`` for a year outside 2..9999.
         """
         deadline = self._overrides.get(jaar) or date(jaar, *self._deadline)
-        return Cyclus(jaar=jaar, deadline=deadline, begin=self._start_of(jaar), einde=self._end_of(jaar))
+        return Cyclus(jaar=jaar, deadline=deadline, begin=self._start_of(jaar), end=self._end_of(jaar))
 
     def cyclus_on(self, d: date) -> Cyclus:
         """Return the cycle whose [begin, einde] contains date ``d``.

@@ -86,13 +86,13 @@ def close_cyclus(session: Session, calendar: Calendar, jaar: int, today: date, n
         raise CyclusError(
             f"cycle {jaar} was closed on {row.gesloten_op:%Y-%m-%d}; it holds no personal data any more"
         )
-    if today <= cyclus.einde:
+    if today <= cyclus.end:
         raise CyclusError(
-            f"cycle {jaar} runs until {cyclus.einde}; close it after that day (its data are still in use)"
+            f"cycle {jaar} runs until {cyclus.end}; close it after that day (its data are still in use)"
         )
     limit = (
         datetime.combine(cyclus.begin, time(0), UTC),
-        datetime.combine(cyclus.einde + timedelta(days=1), time(0), UTC),
+        datetime.combine(cyclus.end + timedelta(days=1), time(0), UTC),
     )
     if row is None:
         # No request of this cycle reached the service layer, but refused ones are in the message log.

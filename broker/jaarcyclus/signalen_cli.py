@@ -73,9 +73,9 @@ def run(runtime, peildatum, rapport: str | None, allow_future: bool) -> None:
     }[run_round.phase]
     click.echo(
         f"cycle {run_round.cyclus_jaar} (deadline {run_round.deadline}), {day}: {phase}; "
-        f"{run_round.total} new signals to {len({oin for oin, _ in run_round.nieuw})} parties, {run_round.pushes} pushes queued"
+        f"{run_round.total} new signals to {len({oin for oin, _ in run_round.new})} parties, {run_round.pushes} pushes queued"
     )
-    for (oin, soort), aantal in sorted(run_round.nieuw.items()):
+    for (oin, soort), aantal in sorted(run_round.new.items()):
         click.echo(f"  {oin}  {soort:26} {aantal}")
     if run_round.phase == "voorloop":
         click.echo(f"parties that exchanged no data yet this cycle: {len(run_round.quiet)}")

@@ -199,10 +199,10 @@ class Peil:
     def van(cls, calendar: Calendar, jaar: int, peildatum: date | None = None) -> Peil:
         """The cycle ``jaar`` on ``peildatum`` (default: the cycle's last day)."""
         cyclus = calendar.cyclus(jaar)
-        peildatum = peildatum or cyclus.einde
+        peildatum = peildatum or cyclus.end
         if not cyclus.contains(peildatum):
             raise ValueError(
-                f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
+                f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.end})"
             )
         return cls(jaar, cyclus.deadline, peildatum)
 
@@ -642,17 +642,17 @@ def _aanmeldingen(peil: Peil, conditions: list, intake: Table):
     now = _state(peil, peil.peildatum, "stand_nu", conditions)
     op_deadline = _state(peil, min(peil.deadline, peil.peildatum), "stand_deadline", conditions)
 
-    def eerste(condition):
+    def first(condition):
         return func.min(case((condition, ao.datum)))
 
     dates = (
         select(
             ao.aanmelding_id,
             func.min(ao.datum).label("begin"),
-            eerste(ao.naar.in_(sorted(ACTIEF_AANGEMELD))).label("eerst_actief"),
-            eerste(ao.naar.in_([_S.AANMELDING_ONTVANGEN, _S.AANGEMELD])).label("t_aangemeld"),
-            eerste(ao.naar == _S.GEACCEPTEERD).label("t_geaccepteerd"),
-            eerste(ao.naar == _S.INGESCHREVEN).label("t_ingeschreven"),
+            first(ao.naar.in_(sorted(ACTIEF_AANGEMELD))).label("eerst_actief"),
+            first(ao.naar.in_([_S.AANMELDING_ONTVANGEN, _S.AANGEMELD])).label("t_aangemeld"),
+            first(ao.naar == _S.GEACCEPTEERD).label("t_geaccepteerd"),
+            first(ao.naar == _S.INGESCHREVEN).label("t_ingeschreven"),
         )
         .join(a, a.id == ao.aanmelding_id)
         .where(a.cyclus_jaar == peil.jaar, ao.datum <= peil.peildatum, *conditions)

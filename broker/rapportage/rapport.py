@@ -92,15 +92,15 @@ def make_rapport(
     eenheid = _eenheid(niveau, eenheid)
     closed = jaar in bewaarde_jaren(session, [jaar])
     if closed:
-        if peildatum not in (None, cyclus.einde):
+        if peildatum not in (None, cyclus.end):
             raise RapportError(
-                f"cyclus {jaar} is gesloten: er zijn alleen jaarcijfers op {cyclus.einde}, geen cijfers op {peildatum}"
+                f"cyclus {jaar} is gesloten: er zijn alleen jaarcijfers op {cyclus.end}, geen cijfers op {peildatum}"
             )
-        peildatum = cyclus.einde
-    peildatum = peildatum or min(date.today(), cyclus.einde)
+        peildatum = cyclus.end
+    peildatum = peildatum or min(date.today(), cyclus.end)
     if not cyclus.contains(peildatum):
         raise RapportError(
-            f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.einde})"
+            f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.end})"
         )
     scope = _range(session, jaar, niveau, eenheid)
     if closed:

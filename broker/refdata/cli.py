@@ -174,15 +174,15 @@ def _report(ctx: click.Context, rapport: LoadReport) -> None:
     for table in TABELLEN:
         count = rapport.counts[table]
         click.echo(
-            f"{table}: nieuw {count.nieuw}, gewijzigd {count.gewijzigd}, ongewijzigd {count.unchanged}"
+            f"{table}: nieuw {count.new}, gewijzigd {count.changed}, ongewijzigd {count.unchanged}"
             + (f", beeindigd {count.beeindigd}" if count.beeindigd else "")
         )
-    click.echo(f"afgewezen: {len(rapport.afgewezen)}")
+    click.echo(f"afgewezen: {len(rapport.rejected)}")
     for warning in rapport.warnings:
         click.echo(f"waarschuwing: {warning}", err=True)
-    for row in rapport.afgewezen:
+    for row in rapport.rejected:
         click.echo(str(row), err=True)
-    if rapport.afgewezen:
+    if rapport.rejected:
         ctx.exit(1)
 
 

@@ -174,15 +174,15 @@ class RmcRegio:
 class RejectedRow:
     """A data row that was not used. ``regel`` is the 1-based line in the file (the header is line 1)."""
 
-    regel: int
-    reden: str
+    line_number: int
+    reason: str
 
 
 @dataclass
 class DuoBestand:
     """The usable content of one DUO file, plus what was refused and what looked odd.
 
-    ``rijen`` counts the non-blank data rows read, so ``rijen == used rows + len(afgewezen)``;
+    ``rijen`` counts the non-blank data rows read, so ``rijen == used rows + len(rejected)``;
     ``encoding`` is "utf-8", "utf-8-sig" or "cp1252"; ``generation`` is "oud" (``BRIN NUMMER``) or "nieuw".
     """
 
@@ -196,7 +196,7 @@ class DuoBestand:
     instellingen: list[Instelling] = field(default_factory=list)
     gemeenten: list[Gemeente] = field(default_factory=list)
     rmc_regios: list[RmcRegio] = field(default_factory=list)
-    afgewezen: list[RejectedRow] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def warn(self, line: int, text: str) -> None:
@@ -211,7 +211,7 @@ def read_duo_csv(data: bytes, bron: str) -> DuoBestand:
     header generation, UTF-8 with or without BOM or windows-1252, ``;`` or ``,``); ``bron`` names the file
     in messages. Output: a ``DuoBestand``. For a VO file the institutions, gemeenten and RMC regions are
     derived from the vestiging rows; for an MBO file the gemeenten and regions from the institution rows.
-    Rows that cannot be used go to ``afgewezen`` with a reason naming the column, and are left out.
+    Rows that cannot be used go to ``rejected`` with a reason naming the column, and are left out.
     Raises ``UnknownFile`` when the file cannot be decoded, has no ``;``/``,`` header, is empty, has
     unreadable CSV, or lacks the required columns of both known kinds (the message lists them).
     """
@@ -323,7 +323,7 @@ def _data_rows(
                 cells = cells[:width]  # a trailing ";" on data lines only
             if len(cells) != width:
                 reason = f"verwacht {width} kolommen, gevonden {len(cells)}"
-                bestand.afgewezen.append(RejectedRow(line, reason))
+                bestand.rejected.append(RejectedRow(line, reason))
                 continue
             yield _Row(line, cells, columns)
     except csv.Error as error:
@@ -339,7 +339,7 @@ class _Unusable(BrokerError):
 
 @dataclass
 class _Row:
-    regel: int
+    line_number: int
     cellen: list[str]
     columns: dict[str, _Column]
     # Kept on the row and only passed on when the row is used, so a refused row leaves no warnings.
@@ -422,7 +422,7 @@ class _Row:
 class _Location(NamedTuple):
     """Where an accepted row lies: the input for the gemeente and RMC lists."""
 
-    regel: int
+    line_number: int
     gemeentecode: str
     gemeentenaam: str | None
     rmc_regio: str | None
@@ -447,16 +447,16 @@ def _usable(
         try:
             record, location = make(row)
         except _Unusable as error:
-            bestand.afgewezen.append(RejectedRow(row.regel, str(error)))
+            bestand.rejected.append(RejectedRow(row.line_number, str(error)))
             continue
         code = key_of(record)
         if code in first_line:
             reason = f"{row.header(key_role)}: {code} staat al op regel {first_line[code]}"
-            bestand.afgewezen.append(RejectedRow(row.regel, reason))
+            bestand.rejected.append(RejectedRow(row.line_number, reason))
             continue
-        first_line[code] = row.regel
+        first_line[code] = row.line_number
         for text in row.warnings:
-            bestand.warn(row.regel, text)
+            bestand.warn(row.line_number, text)
         yield record, location
 
 
@@ -483,7 +483,7 @@ def _vo_vestiging(row: _Row) -> tuple[Vestiging, _Location]:
         telefoon=row.text("telefoon"),
         internetadres=row.text("internetadres"),
     )
-    return vestiging, _Location(row.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
+    return vestiging, _Location(row.line_number, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
 def _process_vestigingen(rows: Iterator[_Row], bestand: DuoBestand) -> None:
@@ -532,7 +532,7 @@ def _mbo_instelling(row: _Row) -> tuple[Instelling, _Location]:
         row.text("telefoon"),
         row.text("internetadres"),
     )
-    return instelling, _Location(row.regel, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
+    return instelling, _Location(row.line_number, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
 def _process_mbo(rows: Iterator[_Row], bestand: DuoBestand) -> None:
@@ -562,10 +562,10 @@ def _gemeenten_en_regios(locations: list[_Location], bestand: DuoBestand) -> Non
 
     for location in locations:
         code = location.gemeentecode
-        keep_first(gemeentenamen, code, location.gemeentenaam, location.regel, "naam van gemeente")
-        keep_first(gemeenteregios, code, location.rmc_regio, location.regel, "RMC-regio van gemeente")
+        keep_first(gemeentenamen, code, location.gemeentenaam, location.line_number, "naam van gemeente")
+        keep_first(gemeenteregios, code, location.rmc_regio, location.line_number, "RMC-regio van gemeente")
         if location.rmc_regio is not None:
-            keep_first(regio_names, location.rmc_regio, location.rmc_naam, location.regel, "naam van RMC-regio")
+            keep_first(regio_names, location.rmc_regio, location.rmc_naam, location.line_number, "naam van RMC-regio")
 
     for code in sorted({location.gemeentecode for location in locations}):
         if code not in gemeentenamen:

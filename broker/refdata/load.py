@@ -48,14 +48,14 @@ _NONE_WIST_NIET = frozenset({"rmc_regio"})
 class TableCount:
     """How many keys of one table were new, changed or unchanged in one load."""
 
-    nieuw: int = 0
-    gewijzigd: int = 0
+    new: int = 0
+    changed: int = 0
     unchanged: int = 0
     beeindigd: int = 0  # of the previous cycle, missing from this cycle's files: carried over as ended
 
     @property
     def total(self) -> int:
-        return self.nieuw + self.gewijzigd + self.unchanged
+        return self.new + self.changed + self.unchanged
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,11 @@ class RejectedLine:
     """A row of a file that was not loaded; ``str()`` gives "file:line: reason"."""
 
     bestand: str
-    regel: int
-    reden: str
+    line_number: int
+    reason: str
 
     def __str__(self) -> str:
-        return f"{self.bestand}:{self.regel}: {self.reden}"
+        return f"{self.bestand}:{self.line_number}: {self.reason}"
 
 
 @dataclass
@@ -80,7 +80,7 @@ class LoadReport:
     cyclus_jaar: int
     files: list[str] = field(default_factory=list)
     counts: dict[str, TableCount] = field(default_factory=lambda: {t: TableCount() for t in TABELLEN})
-    afgewezen: list[RejectedLine] = field(default_factory=list)
+    rejected: list[RejectedLine] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rijen: int = 0  # non-blank data rows read over all files
 
@@ -108,7 +108,7 @@ def load_files(
     rapport = LoadReport(cyclus_jaar=cyclus_jaar, files=[b.bron for b in files])
     for bestand in files:
         rapport.rijen += bestand.rijen
-        rapport.afgewezen += [RejectedLine(bestand.bron, a.regel, a.reden) for a in bestand.afgewezen]
+        rapport.rejected += [RejectedLine(bestand.bron, a.line_number, a.reason) for a in bestand.rejected]
         rapport.warnings += bestand.warnings
     details = _merge(files, rapport.warnings)
 
@@ -289,9 +289,9 @@ def _upsert(
         fields = fields | {"beeindigd": False}
     wijzigingen = {} if base is None else {n: w for n, w in fields.items() if getattr(base, n) != w}
     if base is None:
-        count.nieuw += 1
+        count.new += 1
     elif wijzigingen:
-        count.gewijzigd += 1
+        count.changed += 1
     else:
         count.unchanged += 1
     valid = cyclus_jaar if base is None or wijzigingen else base.geldig_vanaf_cyclus

@@ -50,7 +50,7 @@ class AanmeldingInput:
     crebo: str | None
     locatie: str | None
     #: Set when the carrier already rejected the record (e.g. a file row with an unreadable date).
-    afgewezen: Melding | None = None
+    rejected: Melding | None = None
     #: The intake held (issue 16): both or neither; ``intake_uitkomst`` unvalidated.
     intake_datum: date | None = None
     intake_uitkomst: str | None = None
@@ -91,7 +91,7 @@ def aanleveren_aanmeldingen(
         try:
             _process(processing, call, cyclus, record, brins[record.volgnummer])
         except Afwijzing as rejection:
-            uitkomst.afgewezen(record.volgnummer, rejection.melding)
+            uitkomst.rejected(record.volgnummer, rejection.melding)
         else:
             uitkomst.verwerkt(record.volgnummer)
     return uitkomst
@@ -124,8 +124,8 @@ def _process(
 ) -> None:
     if isinstance(brin, Afwijzing):
         raise brin
-    if record.afgewezen is not None:
-        raise Afwijzing(record.afgewezen)
+    if record.rejected is not None:
+        raise Afwijzing(record.rejected)
     nummer = parse_leerlingnummer(record.bsn, record.onderwijsnummer)
     status = parse_aanmeldstatus(record.status or "")
     if record.datum is None or record.datum > processing.today:

@@ -28,7 +28,7 @@ class BatchOutcome:
     def verwerkt(self, volgnummer: int) -> None:
         self.outcomes.append(RecordOutcome(volgnummer))
 
-    def afgewezen(self, volgnummer: int, melding: Melding) -> None:
+    def rejected(self, volgnummer: int, melding: Melding) -> None:
         self.outcomes.append(RecordOutcome(volgnummer, melding))
 
     @property

@@ -57,7 +57,7 @@ class Processing:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: Pupils changed in this transaction (pseudonym → its latest change-feed row): the outbox
     #: announces them before the transaction commits.
-    gewijzigd: dict[str, object] = field(default_factory=dict)
+    changed: dict[str, object] = field(default_factory=dict)
     #: Pupils (pseudonyms) whose data this transaction read or wrote, and how many records it handled:
     #: what the audit trail records about it (AVG art. 5 lid 2).
     involved: set[str] = field(default_factory=set)

@@ -129,7 +129,7 @@ def aanleveren_leerlingen_bestand(
     might be withdrawn by mistake) and ``NotAuthorised`` as the batch does; either way nothing is
     applied."""
     rows = read_rows(content, LEERLINGEN)
-    if replace and (broken := next((r for r in rows if r.afgewezen is KOLOMMEN_ONGELIJK), None)):
+    if replace and (broken := next((r for r in rows if r.rejected is KOLOMMEN_ONGELIJK), None)):
         # Who is in the start population must be certain before anyone is withdrawn.
         raise InvalidFile(
             f"Regel {broken.nummer} heeft een ander aantal kolommen dan de kopregel; een vervangende "
@@ -139,7 +139,7 @@ def aanleveren_leerlingen_bestand(
         )
     records = []
     for row in rows:
-        examen_datum, afgewezen = _date_column(row, "examenDatum", row.afgewezen)
+        examen_datum, rejected = _date_column(row, "examenDatum", row.rejected)
         records.append(
             LeerlingInput(
                 volgnummer=row.nummer,
@@ -151,7 +151,7 @@ def aanleveren_leerlingen_bestand(
                 woongemeente=row["woongemeente"],
                 mutatie=row["mutatie"],
                 afmeldreden=row["afmeldReden"],
-                afgewezen=afgewezen,
+                rejected=rejected,
                 examen_uitkomst=row["examenUitkomst"],
                 examen_datum=examen_datum,
             )
@@ -165,9 +165,9 @@ def aanleveren_aanmeldingen_bestand(processing: Processing, call: Caller, conten
     ``aanleveren_leerlingen_bestand``."""
     records = []
     for row in read_rows(content, AANMELDINGEN):
-        datum, afgewezen = _date_column(row, "datum", row.afgewezen)
-        intake_datum, afgewezen = _date_column(row, "intakeDatum", afgewezen)
-        overeenkomst_datum, afgewezen = _date_column(row, "onderwijsovereenkomstDatum", afgewezen)
+        datum, rejected = _date_column(row, "datum", row.rejected)
+        intake_datum, rejected = _date_column(row, "intakeDatum", rejected)
+        overeenkomst_datum, rejected = _date_column(row, "onderwijsovereenkomstDatum", rejected)
         records.append(
             AanmeldingInput(
                 volgnummer=row.nummer,
@@ -178,7 +178,7 @@ def aanleveren_aanmeldingen_bestand(processing: Processing, call: Caller, conten
                 datum=datum,
                 crebo=row["crebo"],
                 locatie=row["locatie"],
-                afgewezen=afgewezen,
+                rejected=rejected,
                 intake_datum=intake_datum,
                 intake_uitkomst=row["intakeUitkomst"],
                 overeenkomst_datum=overeenkomst_datum,
@@ -213,7 +213,7 @@ class Row:
 
     nummer: int
     values: dict[str, str | None]
-    afgewezen: Melding | None = None
+    rejected: Melding | None = None
 
     def __getitem__(self, column: str) -> str | None:
         return self.values.get(column)

@@ -61,7 +61,7 @@ class LeerlingInput:
     afmeldreden: str | None
     #: Set when the carrier already rejected the record (a file row in another text encoding, or
     #: with a wrong number of columns): it is identified for a replacement but never applied.
-    afgewezen: Melding | None = None
+    rejected: Melding | None = None
     #: The exam result (issue 16): both or neither; ``examen_uitkomst`` unvalidated.
     examen_uitkomst: str | None = None
     examen_datum: date | None = None
@@ -131,8 +131,8 @@ def aanleveren_leerlingen(
                 raise valid
             record_key = (valid.sleutel_hash, valid.brin_vo)
             present.add(record_key)
-            if record.afgewezen is not None:
-                raise Afwijzing(record.afgewezen)
+            if record.rejected is not None:
+                raise Afwijzing(record.rejected)
             if valid.examen_error is not None:
                 raise valid.examen_error
             if record_key in applied:
@@ -141,7 +141,7 @@ def aanleveren_leerlingen(
             applied.add(record_key)
             processing.touch(valid.sleutel_hash)
         except Afwijzing as rejection:
-            uitkomst.afgewezen(record.volgnummer, rejection.melding)
+            uitkomst.rejected(record.volgnummer, rejection.melding)
         else:
             uitkomst.verwerkt(record.volgnummer)
     if replace:

@@ -1,7 +1,7 @@
 """Push planning: at the end of a unit of work (``broker.service.unit_of_work``), the pushes its
 changes cause are queued in the outbox, in the same transaction.
 
-For every pupil changed in the transaction (``Processing.gewijzigd``) and every party with a push
+For every pupil changed in the transaction (``Processing.changed``) and every party with a push
 endpoint that may see that pupil (``broker.domain.routing``), one notice "pupil X changed, tell
 receiver R" is queued — unless one for the same pupil and receiver is still waiting untried, which
 will carry the newest state anyway. If the transaction rolls back, so do its pushes; if it commits,
@@ -33,15 +33,15 @@ def plan_pushes(processing: Processing) -> int:
     Source: the brief ("the facility informs the other parties of every change immediately"); who
     receives what: ``broker.domain.routing`` (WEB art. 8.0.3; AVG art. 5 lid 1 sub c).
     """
-    if not processing.gewijzigd:
+    if not processing.changed:
         return 0
     partijen = _Ontvangers.load(processing)
     if not partijen.alle:
         return 0
-    rows = Rows.load(processing, processing.gewijzigd.keys())
-    already_waiting = _waiting_notes(processing, processing.gewijzigd.keys())
+    rows = Rows.load(processing, processing.changed.keys())
+    already_waiting = _waiting_notes(processing, processing.changed.keys())
     count = 0
-    for sleutel_hash in processing.gewijzigd:
+    for sleutel_hash in processing.changed:
         for partij, endpoint in partijen.candidates(rows, sleutel_hash):
             if (partij.oin, sleutel_hash) in already_waiting:
                 continue

@@ -55,13 +55,13 @@ class SignaalRun:
     cyclus_jaar: int
     deadline: date
     phase: str  # voor-voorloop | voorloop | na-deadline
-    nieuw: dict[tuple[str, str], int] = field(default_factory=dict)
+    new: dict[tuple[str, str], int] = field(default_factory=dict)
     pushes: int = 0
     quiet: list[Silent] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return sum(self.nieuw.values())
+        return sum(self.new.values())
 
 
 def moment_of(peildatum: date) -> datetime:
@@ -183,7 +183,7 @@ def _signaal(
             processing.session.add(row)
     except IntegrityError:
         return  # a concurrent run created it first
-    run_round.nieuw[(oin, soort)] = run_round.nieuw.get((oin, soort), 0) + 1
+    run_round.new[(oin, soort)] = run_round.new.get((oin, soort), 0) + 1
     if (endpoint := endpoints.get(oin)) is not None:
         add_in_commit_order(  # in the pupil's order with its change pushes (broker.db.commit_order)
             processing.session,

@@ -12,4 +12,4 @@ def record_wijziging(processing: Processing, cyclus: int, sleutel_hash: str) -> 
     written when that transaction commits, with its position in commit order (``broker.db.commit_order``)."""
     wijziging = models.Wijziging(cyclus_jaar=cyclus, sleutel_hash=sleutel_hash, vastgelegd_op=processing.now)
     add_in_commit_order(processing.session, wijziging)
-    processing.gewijzigd[sleutel_hash] = wijziging
+    processing.changed[sleutel_hash] = wijziging

@@ -20,10 +20,10 @@ def nginx_of_overslaan() -> str:
     return path
 
 
-def _vervang(text: str, old: str, nieuw: str) -> str:
+def _vervang(text: str, old: str, new: str) -> str:
     # Every path is replaced exactly as written in the deploy file: a renamed path fails here, loudly.
     assert old in text, f"{old!r} no longer in the deploy file"
-    return text.replace(old, nieuw)
+    return text.replace(old, new)
 
 
 def schrijf_nginx_config(map: Path, pki: Path, port: int, broker_poort: int) -> Path:

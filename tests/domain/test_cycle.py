@@ -10,7 +10,7 @@ from broker.domain.cycle import Calendar, Cyclus
 def test_cyclus_2027_standaard():
     cyclus = Calendar().cyclus(2027)
     assert cyclus == Cyclus(
-        jaar=2027, deadline=date(2027, 4, 1), begin=date(2026, 10, 1), einde=date(2027, 9, 30)
+        jaar=2027, deadline=date(2027, 4, 1), begin=date(2026, 10, 1), end=date(2027, 9, 30)
     )
     assert cyclus.studiejaar == "2027-2028"
 
@@ -61,14 +61,14 @@ def test_cyclus_op(dag, jaar):
 def test_cycli_sluiten_op_elkaar_aan():
     kalender = Calendar()
     for jaar in range(2019, 2031):
-        assert (kalender.cyclus(jaar + 1).begin - kalender.cyclus(jaar).einde).days == 1
+        assert (kalender.cyclus(jaar + 1).begin - kalender.cyclus(jaar).end).days == 1
 
 
 def test_eigen_standaard_deadline_en_begin():
     kalender = Calendar(standaard_deadline=(5, 1), overrides={}, begin=(8, 1))
     cyclus = kalender.cyclus(2020)
     assert cyclus.deadline == date(2020, 5, 1)
-    assert (cyclus.begin, cyclus.einde) == (date(2019, 8, 1), date(2020, 7, 31))
+    assert (cyclus.begin, cyclus.end) == (date(2019, 8, 1), date(2020, 7, 31))
     assert kalender.cyclus_on(date(2020, 8, 1)).jaar == 2021
 
 
@@ -105,4 +105,4 @@ def test_ongeldige_kalender(deadline, begin):
 
 def test_cyclus_eist_volgorde():
     with pytest.raises(ValueError):
-        Cyclus(jaar=2027, deadline=date(2027, 10, 2), begin=date(2026, 10, 1), einde=date(2027, 9, 30))
+        Cyclus(jaar=2027, deadline=date(2027, 10, 2), begin=date(2026, 10, 1), end=date(2027, 9, 30))

@@ -384,5 +384,5 @@ def test_met_vorige_alleen_in_scope_en_alleen_gewijzigd(partijlijst, voor, na):
         elif not oracle_in_scope(partij, voor):
             assert partij in ontvangen  # a party that newly sees the pupil is never forgotten
         else:
-            gewijzigd = beeld_voor(partij, voor) != beeld_voor(partij, na)
-            assert (partij in ontvangen) == gewijzigd
+            changed = beeld_voor(partij, voor) != beeld_voor(partij, na)
+            assert (partij in ontvangen) == changed

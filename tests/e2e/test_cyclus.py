@@ -59,9 +59,9 @@ def test_een_cyclus_voor_alle_rollen(demo_broker):
         ]
     )
     assert (response.aantalVerwerkt, response.aantalAfgewezen) == (3, 1)
-    afgewezen = [r for r in response.resultaat if not r.verwerkt]
-    assert [(r.volgnummer, r.code) for r in afgewezen] == [(3, "VVA101")]
-    assert "elfproef" in afgewezen[0].tekstNl
+    rejected = [r for r in response.resultaat if not r.verwerkt]
+    assert [(r.volgnummer, r.code) for r in rejected] == [(3, "VVA101")]
+    assert "elfproef" in rejected[0].tekstNl
     assert (
         vo_c.service.aanleverenLeerlingen(
             leerling=[leerling(1, P5, "0599", brin="99XC", postcode="3011AA")]
@@ -122,12 +122,12 @@ def test_een_cyclus_voor_alle_rollen(demo_broker):
 def test_wijzigingen_sinds_cursor(demo_broker):
     vo_a = client(demo_broker, "vo", SCHOOL_A)
     vo_a.service.aanleverenLeerlingen(leerling=[leerling(1, P1, "0363"), leerling(2, P2, "0363")])
-    eerste = vo_a.service.opvragenWijzigingen(vanafCursor=0)
-    assert bsns(w.leerling for w in eerste.wijziging) == {P1, P2} and eerste.meer is False
+    first = vo_a.service.opvragenWijzigingen(vanafCursor=0)
+    assert bsns(w.leerling for w in first.wijziging) == {P1, P2} and first.meer is False
     client(demo_broker, "mbo", MBO_X).service.aanleverenAanmeldingen(
         aanmelding=[aanmelding(1, P2, "99XB", "aangemeld")]
     )
-    second = vo_a.service.opvragenWijzigingen(vanafCursor=eerste.volgendeCursor)
+    second = vo_a.service.opvragenWijzigingen(vanafCursor=first.volgendeCursor)
     assert [(w.leerling.bsn, [a.status for a in w.leerling.aanmelding]) for w in second.wijziging] == [
         (P2, ["aangemeld"])
     ]

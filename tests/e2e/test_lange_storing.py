@@ -100,8 +100,8 @@ def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(data
         mbo = client(demo, "mbo", MBO_X)
         assert mbo.service.aanleverenAanmeldingen(aanmelding=aanmeldingen).aantalVerwerkt == 4
         # Down for far more attempts than the old limit (8) allowed.
-        einde = time.monotonic() + 60
-        while _pogingen(delivery_worker.runtime, REGIO, func.max) < 16 and time.monotonic() < einde:
+        end = time.monotonic() + 60
+        while _pogingen(delivery_worker.runtime, REGIO, func.max) < 16 and time.monotonic() < end:
             delivery_worker.run_round()
             time.sleep(0.05)
         assert _per_status(delivery_worker.runtime, REGIO) == {"wachtend": 5}
@@ -173,9 +173,9 @@ def test_vastlopende_ontvanger_houdt_een_levende_niet_op(database_url, tmp_path)
             assert school.service.aanleverenLeerlingen(leerling=leerlingen(10)).aantalVerwerkt == 10
         delivery_worker = DeliveryWorker(Runtime(load_settings(config)))
         assert _per_status(delivery_worker.runtime, GEMEENTE) == {"wachtend": 10}
-        einde = time.monotonic() + 120
+        end = time.monotonic() + 120
         while (
-            _per_status(delivery_worker.runtime, REGIO).get("afgeleverd", 0) < 10 and time.monotonic() < einde
+            _per_status(delivery_worker.runtime, REGIO).get("afgeleverd", 0) < 10 and time.monotonic() < end
         ):
             delivery_worker.run_round()
         # Every push to the live receiver delivered, while the stalled one cost one timeout (at most a

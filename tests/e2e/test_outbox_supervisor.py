@@ -62,8 +62,8 @@ def _levend(ouder: int) -> set[int]:
 
 
 def _wacht(condition, seconds: float = 30.0) -> bool:
-    einde = time.monotonic() + seconds
-    while time.monotonic() < einde:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
         if condition():
             return True
         time.sleep(0.1)
@@ -120,8 +120,8 @@ def test_werkers_die_steeds_sterven_stoppen_de_ouder_met_een_foutcode(postgres_u
             stderr=subprocess.STDOUT,
         )
         try:
-            einde = time.monotonic() + 60
-            while ouder.poll() is None and time.monotonic() < einde:
+            end = time.monotonic() + 60
+            while ouder.poll() is None and time.monotonic() < end:
                 for pid in _levend(ouder.pid) - gedood:
                     os.kill(pid, signal.SIGKILL)
                     gedood.add(pid)

@@ -201,8 +201,8 @@ def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_th
         ]
     )
 
-    afgewezen = [(r.volgnummer, r.code) for r in response.resultaat if not r.verwerkt]
-    assert afgewezen == []  # no VVA108 "gemeentecode ongeldig of onbekend"
+    rejected = [(r.volgnummer, r.code) for r in response.resultaat if not r.verwerkt]
+    assert rejected == []  # no VVA108 "gemeentecode ongeldig of onbekend"
     assert (response.aantalVerwerkt, response.aantalAfgewezen) == (54, 0)
     # The primary-school file gave the gemeenten, not its schools: a primary school is no party.
     _weigert_als_school(landelijk, landelijk.bo_brin)

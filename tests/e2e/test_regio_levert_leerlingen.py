@@ -37,8 +37,8 @@ def test_regionaal_systeem_levert_leerlingen_van_bediende_school_en_krijgt_dk000
     assert (response.aantalVerwerkt, response.aantalAfgewezen) == (2, 1)
     uitkomst = {r.volgnummer: (r.verwerkt, r.code) for r in response.resultaat}
     assert uitkomst == {1: (True, None), 2: (False, "DK0002"), 3: (True, None)}
-    afgewezen = next(r for r in response.resultaat if r.volgnummer == 2)
-    assert afgewezen.tekstNl.startswith("Niet geautoriseerd")
+    rejected = next(r for r in response.resultaat if r.volgnummer == 2)
+    assert rejected.tekstNl.startswith("Niet geautoriseerd")
 
     # MBO institution 99XE (not served by the regional system) registers the first pupil.
     mbo = client(demo_broker, "mbo", MBO_E)

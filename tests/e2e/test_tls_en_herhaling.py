@@ -134,13 +134,13 @@ def test_h64_h66_h67_herhaling_na_herstart_wordt_niet_twee_keer_uitgevoerd(datab
     config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki, message_id, nummer = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("12312312")
-    eerste = _ondertekend(pki, _levering(nummer), message_id)
+    first = _ondertekend(pki, _levering(nummer), message_id)
     with broker_proces(config) as url:
-        status, response = post_soap(url, eerste)
+        status, response = post_soap(url, first)
         assert status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in response
     with broker_proces(config) as url:  # a restart: the memory lives in the database
         # H64/H67: the same bytes again are a replay.
-        status, response = post_soap(url, eerste)
+        status, response = post_soap(url, first)
         assert status == 500 and b"soap:Client.EK0031" in response
         # H66: the same MessageID and Body, freshly signed (a client retrying): the stored answer.
         status, response = post_soap(url, _ondertekend(pki, _levering(nummer), message_id))

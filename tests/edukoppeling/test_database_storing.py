@@ -165,7 +165,7 @@ def test_een_database_storing_onder_last_geeft_alleen_ondertekende_dk0051(cluste
         give_back = time.monotonic()
         # The first request after the database is back is served, within 2 s, without a restart.
         status, _, body = _post(port, _ping(pki))
-        eerste = time.monotonic() - give_back
+        first = time.monotonic() - give_back
         time.sleep(0.5)
         done.set()
         for draad in draden:
@@ -173,7 +173,7 @@ def test_een_database_storing_onder_last_geeft_alleen_ondertekende_dk0051(cluste
         metrics = requests.get(f"{url}/metrics", timeout=10, proxies={"http": None}).text
 
     assert status == 200, body[:300]
-    assert eerste < 2.0
+    assert first < 2.0
     tijdens = [a for a in antwoorden if a[0] >= stopped and a[1] <= herstart]
     assert len(tijdens) >= 5  # the outage was really under load
     assert all(a[2] == 500 for a in tijdens)

@@ -91,6 +91,6 @@ def test_ek0031_neutraal_met_verwijzing_naar_de_offline_controle(ondertekende_br
     detail = _detail(response)
     assert "vva envelope verify <bericht.xml>" in detail and "vva conformance run" in detail
     # Neutral: the same detail for another cause (a changed Body after signing).
-    gewijzigd = signed(ondertekende_broker).replace(b"<vva:echo>x<", b"<vva:echo>y<")
-    second = ondertekende_broker.post(gewijzigd)
+    changed = signed(ondertekende_broker).replace(b"<vva:echo>x<", b"<vva:echo>y<")
+    second = ondertekende_broker.post(changed)
     assert second.faultcode == "soap:Client.EK0031" and _detail(second) == detail

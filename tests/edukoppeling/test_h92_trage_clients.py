@@ -139,9 +139,9 @@ def _lees_antwoorden(connection: socket.socket, aantal: int, deadline_s: float =
 
 def test_h92_twee_gepijplijnde_verzoeken_krijgen_allebei_antwoord(broker):
     url, pki, _ = broker
-    eerste, second = _ondertekend(pki), _ondertekend(pki)
+    first, second = _ondertekend(pki), _ondertekend(pki)
     connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-    connection.sendall(_header(len(eerste)) + eerste + _header(len(second)) + second)
+    connection.sendall(_header(len(first)) + first + _header(len(second)) + second)
     antwoorden = _lees_antwoorden(connection, 2)
     connection.close()
     assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"] * 2

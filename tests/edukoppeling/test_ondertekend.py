@@ -53,8 +53,8 @@ def test_h1_verplaatste_body_over_http(ondertekende_broker):
     body = root.find(f"{{{soap}}}Body")
     wrapper = etree.SubElement(root.find(f"{{{soap}}}Header"), "{urn:x}Wrapper")
     wrapper.append(body)
-    nieuw = etree.SubElement(root, f"{{{soap}}}Body")
-    etree.SubElement(nieuw, "{urn:nl:vva:aanmelden:v1}ping")
+    new = etree.SubElement(root, f"{{{soap}}}Body")
+    etree.SubElement(new, "{urn:nl:vva:aanmelden:v1}ping")
     # The wrapper is an unknown header: caught even before the signature (DK0010); either way refused.
     assert ondertekende_broker.post(to_bytes(root)).faultcode in (
         "soap:Client.DK0010",

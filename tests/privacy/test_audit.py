@@ -67,7 +67,7 @@ def test_een_intacte_keten_verifieert(db_engine):
     verdict = _controle(db_engine)
     assert (verdict.intact, verdict.aantal) == (True, 3)
     with make_session_factory(db_engine)() as session:
-        regels = list(reader.regels(session))
+        regels = list(reader.records(session))
     assert [(r.volgnummer, r.operatie, r.leerlingen, r.aantal) for r in regels] == [
         (1, "aanleverenLeerlingen", 2, 2),
         (2, "opvragenStatus", 1, 1),
@@ -75,7 +75,7 @@ def test_een_intacte_keten_verifieert(db_engine):
     ]
     with make_session_factory(db_engine)() as session:
         assert [r.volgnummer for r in reader.over_leerling(session, PUPIL_B, 2027)] == [1]
-        assert [r.volgnummer for r in reader.regels(session, "2027-03-02", None)] == [3]
+        assert [r.volgnummer for r in reader.records(session, "2027-03-02", None)] == [3]
 
 
 def test_de_database_weigert_wijzigen_en_wissen(db_engine):
@@ -147,7 +147,7 @@ def test_na_het_wissen_van_de_cyclus_blijft_de_keten_geldig(db_engine):
     assert _controle(db_engine).intact
     with make_session_factory(db_engine)() as session:
         assert reader.over_leerling(session, PUPIL_A, 2027) == []
-        assert [r.leerlingen for r in reader.regels(session)] == [None, None, 0, 0]
+        assert [r.leerlingen for r in reader.records(session)] == [None, None, 0, 0]
 
 
 def test_een_leerling_naar_een_andere_cyclus_verplaatsen_wordt_gevonden(db_engine):

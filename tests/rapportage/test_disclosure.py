@@ -104,11 +104,11 @@ def test_the_7_5_case_was_recoverable_and_is_no_longer():
         ("school", "99XA", "leerlingen_per_status", "geenAanmelding"): 5,
     }
 
-    nieuw = _gepubliceerd(suppress(JAAR, ZEVEN_VIJF))
-    assert nieuw[("school", "99XA", "leerlingen_per_status", "aangemeld")] is None
-    assert_no_disclosure(nieuw, _sommen(ZEVEN_VIJF), primair)
+    new = _gepubliceerd(suppress(JAAR, ZEVEN_VIJF))
+    assert new[("school", "99XA", "leerlingen_per_status", "aangemeld")] is None
+    assert_no_disclosure(new, _sommen(ZEVEN_VIJF), primair)
     # The fewest, smallest complements: the two 5s, the total 7 stays.
-    assert nieuw == {
+    assert new == {
         ("school", "99XA", "leerlingen", ""): 7,
         ("school", "99XA", "geleverd_nergens_aangemeld", ""): None,
         ("school", "99XA", "leerlingen_per_status", "geenAanmelding"): None,
@@ -127,10 +127,10 @@ def test_a_total_and_its_two_parts_take_the_smaller_published_part_and_never_a_0
     old = _gepubliceerd(_oude_onderdruk(JAAR, cijfers))
     primair = {("instelling", "99XB", "aanmeldingen_na_deadline", "")}
     assert disclosed(old, _sommen(cijfers), primair)  # 7 - 5
-    nieuw = _gepubliceerd(suppress(JAAR, cijfers))
-    assert_no_disclosure(nieuw, _sommen(cijfers), primair)
-    assert nieuw[("instelling", "99XB", "aanmeldingen_voor_deadline", "")] is None
-    assert nieuw[("instelling", "99XB", "aanmeldingen_per_status", "geweigerd")] == 0
+    new = _gepubliceerd(suppress(JAAR, cijfers))
+    assert_no_disclosure(new, _sommen(cijfers), primair)
+    assert new[("instelling", "99XB", "aanmeldingen_voor_deadline", "")] is None
+    assert new[("instelling", "99XB", "aanmeldingen_per_status", "geweigerd")] == 0
 
 
 def test_a_region_and_its_schools_are_protected_together():
@@ -149,13 +149,13 @@ def test_a_region_and_its_schools_are_protected_together():
     assert disclosed(old, _sommen(cijfers, regio), primair) == {
         ("school", "99XC", "geleverd_nergens_aangemeld", ""): 3
     }
-    nieuw = _gepubliceerd(suppress(JAAR, cijfers, regio))
-    assert_no_disclosure(nieuw, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
+    new = _gepubliceerd(suppress(JAAR, cijfers, regio))
+    assert_no_disclosure(new, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
     # Not enough: school 99XA knows its own 6 and the region knows its own 9 (H: an insider
     # subtracts), so with only two schools in the region all three counts must go.
-    assert nieuw[("school", "99XA", "geleverd_nergens_aangemeld", "")] is None
-    assert nieuw[("regio", "21", "geleverd_nergens_aangemeld", "")] is None
-    assert nieuw[("regio", "21", "leerlingen", "")] == 20  # nothing small in it
+    assert new[("school", "99XA", "geleverd_nergens_aangemeld", "")] is None
+    assert new[("regio", "21", "geleverd_nergens_aangemeld", "")] is None
+    assert new[("regio", "21", "leerlingen", "")] == 20  # nothing small in it
 
 
 def test_an_insider_cannot_subtract_its_own_counts_from_the_region():
@@ -177,9 +177,9 @@ def test_an_insider_cannot_subtract_its_own_counts_from_the_region():
         assert_no_disclosure(
             alleen_buitenstaander, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers)
         )
-    nieuw = _gepubliceerd(suppress(JAAR, cijfers, regio))
-    assert_no_disclosure(nieuw, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
-    assert sum(v is None for v in nieuw.values()) == 3  # a third cell: 99XA's 20 or the region's 30
+    new = _gepubliceerd(suppress(JAAR, cijfers, regio))
+    assert_no_disclosure(new, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
+    assert sum(v is None for v in new.values()) == 3  # a third cell: 99XA's 20 or the region's 30
 
 
 def test_cells_the_flags_alone_pin_are_still_hidden_from_plain_subtraction():
@@ -202,10 +202,10 @@ def test_cells_the_flags_alone_pin_are_still_hidden_from_plain_subtraction():
     ]
     regio = {"21": ["99XB", "99XD"]}
     primair = {k for k, v in _waarden(cijfers).items() if 0 < v < 5}
-    nieuw = _gepubliceerd(suppress(JAAR, cijfers, regio))
-    assert all(nieuw[k] is None for k in primair)
-    assert_no_disclosure(nieuw, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
-    assert disclosed(nieuw, _sommen(cijfers, regio)) == {}  # the outsider, who does not know which are small
+    new = _gepubliceerd(suppress(JAAR, cijfers, regio))
+    assert all(new[k] is None for k in primair)
+    assert_no_disclosure(new, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
+    assert disclosed(new, _sommen(cijfers, regio)) == {}  # the outsider, who does not know which are small
 
 
 def test_two_primary_cells_summing_to_2_or_8_are_each_pinned_so_a_third_goes():

@@ -208,7 +208,7 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
     waarheid = compute_cijfers(feiten_sessie, Peil.van(kalender, 2027))
     indeling = regio_indeling(feiten_sessie, 2027)
     rapporten_voor = [
-        make_rapport(feiten_sessie, kalender, niveau, 2027, eenheid, kalender.cyclus(2027).einde)
+        make_rapport(feiten_sessie, kalender, niveau, 2027, eenheid, kalender.cyclus(2027).end)
         for niveau, eenheid in [
             (Level.LANDELIJK, ""),
             (Level.REGIO, "21"),

@@ -125,13 +125,13 @@ def test_a_merged_gemeente_blocks_the_next_cycle_until_the_operator_acknowledges
     # Cycle 2031 on the 2020 primary-school file (2020 indeling), cycle 2032 on the 2026 set: the
     # gemeenten merged in between (e.g. 0756 Boxmeer into 1982 Land van Cuijk) are gone.
     old = [files[VO], files[BO_2020], files[SO], files[MBO]]
-    nieuw = [files[VO], files[BO], files[SO], files[MBO]]
-    eerste = _open(vva, 2031, old)
-    assert eerste.exit_code == 0, eerste.output
-    weg = sorted(_gemeenten(*old) - _gemeenten(*nieuw))
+    new = [files[VO], files[BO], files[SO], files[MBO]]
+    first = _open(vva, 2031, old)
+    assert first.exit_code == 0, first.output
+    weg = sorted(_gemeenten(*old) - _gemeenten(*new))
     assert "0756" in weg
 
-    geweigerd = _open(vva, 2032, nieuw)
+    geweigerd = _open(vva, 2032, new)
     assert geweigerd.exit_code != 0
     assert f"{len(weg)} gemeente(n) of cycle 2031 missing from cycle 2032: " in geweigerd.stderr
     assert "acknowledge it with --ended-gemeente CODE" in geweigerd.stderr
@@ -139,7 +139,7 @@ def test_a_merged_gemeente_blocks_the_next_cycle_until_the_operator_acknowledges
 
     # An acknowledgement of a gemeente that is not gone (a typo) is refused too.
     erkenning = [a for code in weg for a in ("--ended-gemeente", code)]
-    vergist = _open(vva, 2032, nieuw, *erkenning, "--ended-gemeente", "0363")
+    vergist = _open(vva, 2032, new, *erkenning, "--ended-gemeente", "0363")
     assert vergist.exit_code != 0
     assert "given as ended, but not a gemeente of cycle 2031 missing from cycle 2032: 0363" in vergist.stderr
     assert _tellingen(database_url, 2032)["cyclus"] == 0
@@ -147,7 +147,7 @@ def test_a_merged_gemeente_blocks_the_next_cycle_until_the_operator_acknowledges
         vva("cycle", "open", "--year", "2032", "--demo-refdata", "--ended-gemeente", "Boxmeer").exit_code == 2
     )
 
-    geopend = _open(vva, 2032, nieuw, *erkenning)
+    geopend = _open(vva, 2032, new, *erkenning)
 
     assert geopend.exit_code == 0, geopend.output
     assert f"acknowledged as ended: gemeente {', '.join(weg)}" in geopend.stdout

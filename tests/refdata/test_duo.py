@@ -53,9 +53,9 @@ def rijen(text: str, delimiter: str = ";") -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
-def write(rijen_: list[list[str]], delimiter: str = ";", einde: str = "\n") -> str:
+def write(rijen_: list[list[str]], delimiter: str = ";", end: str = "\n") -> str:
     buffer = io.StringIO(newline="")
-    csv.writer(buffer, delimiter=delimiter, lineterminator=einde).writerows(rijen_)
+    csv.writer(buffer, delimiter=delimiter, lineterminator=end).writerows(rijen_)
     return buffer.getvalue()
 
 
@@ -69,7 +69,7 @@ def set_(table: list[list[str]], row: int, column: str, waarde: str) -> None:
 
 
 def inhoud(bestand: DuoBestand) -> tuple:
-    return bestand.vestigingen, bestand.instellingen, bestand.gemeenten, bestand.rmc_regios, bestand.afgewezen
+    return bestand.vestigingen, bestand.instellingen, bestand.gemeenten, bestand.rmc_regios, bestand.rejected
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def lees(table: list[list[str]], bron: str = "test.csv") -> DuoBestand:
 def test_real_vo_file_newer_generation(real: DuoBestand) -> None:
     assert (real.soort, real.generation, real.encoding, real.delimiter) == (VO, "nieuw", "utf-8", ";")
     assert real.rijen == 1630
-    assert real.afgewezen == []
+    assert real.rejected == []
     assert real.warnings == []
     assert len(real.vestigingen) == 1630
     assert len({v.code for v in real.vestigingen}) == 1630
@@ -154,7 +154,7 @@ def test_older_generation_windows_1252_crlf(echte_tekst: str, real: DuoBestand) 
     old = hernoem_kop(
         rijen(echte_tekst), {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"}
     )
-    data = write(old, einde="\r\n").encode("cp1252")
+    data = write(old, end="\r\n").encode("cp1252")
     assert b"\r\n" in data and "é".encode("cp1252") in data
 
     bestand = read_duo_csv(data, "02.-alle-vestigingen-vo.csv")
@@ -229,7 +229,7 @@ def test_single_space_is_empty(klein: list[list[str]]) -> None:
     ]
     assert bestand.gemeenten == [Gemeente("0106", "ASSEN", None)]
     assert bestand.rmc_regios == []
-    assert bestand.afgewezen == []
+    assert bestand.rejected == []
 
 
 def test_invalid_postcode_is_dropped_with_warning(klein: list[list[str]]) -> None:
@@ -246,7 +246,7 @@ def test_overlong_contact_details_are_dropped_with_warning_not_the_school(klein:
     set_(klein, 1, "INTERNETADRES", lange_url)
     set_(klein, 2, "TELEFOONNUMMER", "0592-340973 of 06-12345678 (administratie, alleen op werkdagen)")
     bestand = lees(klein[:3], "v.csv")
-    assert bestand.afgewezen == []
+    assert bestand.rejected == []
     assert [v.code for v in bestand.vestigingen] == ["18BR00", "18BR01"]
     assert bestand.vestigingen[0].internetadres is None
     assert bestand.vestigingen[1].telefoon is None
@@ -261,7 +261,7 @@ def test_gemeente_in_two_regions_keeps_first_and_warns(klein: list[list[str]]) -
     set_(klein, 2, "RMC-REGIO CODE", "08")
     set_(klein, 2, "RMC-REGIO NAAM", "Zuid-Oost Drenthe")
     bestand = lees(klein[:3], "v.csv")
-    assert bestand.afgewezen == []
+    assert bestand.rejected == []
     assert bestand.gemeenten == [Gemeente("0106", "ASSEN", "7")]
     assert [v.rmc_regio for v in bestand.vestigingen] == ["7", "8"]
     assert bestand.rmc_regios == [
@@ -275,7 +275,7 @@ def test_blank_lines_and_trailing_delimiter_are_tolerated(klein: list[list[str]]
     text = write(klein[:1]) + write(klein[1:2]).rstrip("\n") + ";\n\n" + ";" * 31 + "\n"
     bestand = read_duo_csv(text.encode(), "v.csv")
     assert [v.code for v in bestand.vestigingen] == ["18BR00"]
-    assert (bestand.rijen, bestand.afgewezen) == (1, [])
+    assert (bestand.rijen, bestand.rejected) == (1, [])
 
 
 # --- refused rows --------------------------------------------------------------------------
@@ -294,7 +294,7 @@ def test_unusable_rows_are_refused_with_line_and_column(klein: list[list[str]]) 
 
     bestand = lees(klein, "v.csv")
 
-    assert [(a.regel, a.reden.split(":")[0]) for a in bestand.afgewezen] == [
+    assert [(a.line_number, a.reason.split(":")[0]) for a in bestand.rejected] == [
         (3, "INSTELLINGSCODE"),
         (4, "VESTIGINGSCODE"),
         (5, "VESTIGINGSCODE"),
@@ -305,21 +305,21 @@ def test_unusable_rows_are_refused_with_line_and_column(klein: list[list[str]]) 
         (10, "RMC-REGIO CODE"),
         (11, "VESTIGINGSNAAM"),
     ]
-    redenen = {a.regel: a.reden for a in bestand.afgewezen}
+    redenen = {a.line_number: a.reason for a in bestand.rejected}
     assert redenen[3].startswith("INSTELLINGSCODE: '18B' ongeldig (De BRIN-code is ongeldig")
     assert redenen[7] == "GEMEENTENUMMER: leeg"
     assert redenen[9] == "VESTIGINGSCODE: 18BR00 staat al op regel 2"
     assert redenen[10] == "RMC-REGIO CODE: 'x7' is geen RMC-regiocode (1 tot 3 cijfers)"
     assert [v.code for v in bestand.vestigingen] == ["18BR00"]
-    assert bestand.rijen == 10 == len(bestand.vestigingen) + len(bestand.afgewezen)
+    assert bestand.rijen == 10 == len(bestand.vestigingen) + len(bestand.rejected)
 
 
 def test_reason_uses_the_column_name_of_the_files_generation(klein: list[list[str]]) -> None:
     old = hernoem_kop(klein[:3], {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"})
     set_(old, 2, "BRIN NUMMER", "18br")  # lower case is not silently corrected
     bestand = lees(old)
-    assert [a.regel for a in bestand.afgewezen] == [3]
-    assert bestand.afgewezen[0].reden.startswith("BRIN NUMMER: '18br' ongeldig")
+    assert [a.line_number for a in bestand.rejected] == [3]
+    assert bestand.rejected[0].reden.startswith("BRIN NUMMER: '18br' ongeldig")
 
 
 def test_line_numbers_count_physical_lines(klein: list[list[str]]) -> None:
@@ -327,7 +327,7 @@ def test_line_numbers_count_physical_lines(klein: list[list[str]]) -> None:
     set_(klein, 2, "INSTELLINGSCODE", "XX")  # so this row starts on line 4
     bestand = lees(klein[:3])
     assert bestand.vestigingen[0].naam == "Naam over\ntwee regels"
-    assert [a.regel for a in bestand.afgewezen] == [4]
+    assert [a.line_number for a in bestand.rejected] == [4]
 
 
 # --- whole-file problems -------------------------------------------------------------------
@@ -386,7 +386,7 @@ def test_mbo_file_older_generation_cp1252() -> None:
     table = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
     old = hernoem_kop(table, {"INSTELLINGSCODE": "BRIN NUMMER"})
     set_(old, 1, "INSTELLINGSNAAM", "ROC Één (FICTIEF)")
-    bestand = read_duo_csv(write(old, einde="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
+    bestand = read_duo_csv(write(old, end="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
     assert (bestand.soort, bestand.generation, bestand.encoding) == (MBO, "oud", "cp1252")
     assert bestand.instellingen[0] == Instelling(
         "99XB", "mbo", "ROC Één (FICTIEF)", "0363", "21", "mbo", "0200000020", "www.amstelstroom.example"
@@ -397,7 +397,7 @@ def test_mbo_duplicate_brin_is_refused() -> None:
     table = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
     table.append(list(table[1]))
     bestand = lees(table, "mbo.csv")
-    assert bestand.afgewezen == [RejectedRow(5, "INSTELLINGSCODE: 99XB staat al op regel 2")]
+    assert bestand.rejected == [RejectedRow(5, "INSTELLINGSCODE: 99XB staat al op regel 2")]
 
 
 def test_demo_vo_file_older_generation_windows_1252() -> None:

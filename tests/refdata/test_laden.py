@@ -49,10 +49,10 @@ def momentopname(session: Session, jaar: int | None = None) -> dict[str, set[tup
 
 def allemaal_nieuw(rmc: int, gemeente: int, instelling: int, vestiging: int) -> dict[str, TableCount]:
     return {
-        "rmc_regio": TableCount(nieuw=rmc),
-        "gemeente": TableCount(nieuw=gemeente),
-        "instelling": TableCount(nieuw=instelling),
-        "vestiging": TableCount(nieuw=vestiging),
+        "rmc_regio": TableCount(new=rmc),
+        "gemeente": TableCount(new=gemeente),
+        "instelling": TableCount(new=instelling),
+        "vestiging": TableCount(new=vestiging),
     }
 
 
@@ -74,8 +74,8 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
     refdata_session.commit()
 
     assert rapport.counts == allemaal_nieuw(40, 288, 650, 1630)
-    assert rapport.afgewezen == []
-    assert rapport.rijen == 1630 == rapport.counts["vestiging"].total + len(rapport.afgewezen)
+    assert rapport.rejected == []
+    assert rapport.rijen == 1630 == rapport.counts["vestiging"].total + len(rapport.rejected)
     assert counts(refdata_session) == {
         "rmc_regio": 40,
         "gemeente": 288,
@@ -113,15 +113,15 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
 
 def test_changed_rows_get_the_new_cycle(refdata_session: Session) -> None:
     load_files(refdata_session, [DEMO_VO, DEMO_MBO], 2026)
-    gewijzigd = vo_demo_met(
+    changed = vo_demo_met(
         lambda t: t.replace("Noorderzon Lyceum (FICTIEF)", "Noorderzon College (FICTIEF)")
     )
 
-    rapport = load_files(refdata_session, [gewijzigd], 2027)
+    rapport = load_files(refdata_session, [changed], 2027)
 
-    assert rapport.counts["vestiging"] == TableCount(gewijzigd=1, unchanged=5)
+    assert rapport.counts["vestiging"] == TableCount(changed=1, unchanged=5)
     # 99XD is named after 99XD00; the MBO institutions are not in 2027's files: ended there.
-    assert rapport.counts["instelling"] == TableCount(gewijzigd=1, unchanged=2, beeindigd=3)
+    assert rapport.counts["instelling"] == TableCount(changed=1, unchanged=2, beeindigd=3)
     assert rapport.counts["gemeente"] == TableCount(unchanged=5)
     vestiging = refdata_session.get(models.Vestiging, (2027, "99XD00"))
     assert (vestiging.naam, vestiging.geldig_vanaf_cyclus) == ("Noorderzon College (FICTIEF)", 2027)
@@ -173,7 +173,7 @@ def test_refused_rows_are_reported_and_the_rest_loaded(refdata_session: Session)
 
     rapport = load_files(refdata_session, [broken], 2026)
 
-    assert rapport.afgewezen == [
+    assert rapport.rejected == [
         RejectedLine(
             "vo-gewijzigd.csv", 6, f"VESTIGINGSNUMMER: '99XD00' ongeldig ({VESTIGING_ONGELDIG.tekst_nl})"
         ),
@@ -181,8 +181,8 @@ def test_refused_rows_are_reported_and_the_rest_loaded(refdata_session: Session)
             "vo-gewijzigd.csv", 7, f"GEMEENTENUMMER: '14A' ongeldig ({GEMEENTECODE_ONGELDIG.tekst_nl})"
         ),
     ]
-    assert str(rapport.afgewezen[1]).startswith("vo-gewijzigd.csv:7: GEMEENTENUMMER: '14A' ongeldig")
-    assert rapport.counts["vestiging"] == TableCount(nieuw=4)
+    assert str(rapport.rejected[1]).startswith("vo-gewijzigd.csv:7: GEMEENTENUMMER: '14A' ongeldig")
+    assert rapport.counts["vestiging"] == TableCount(new=4)
     codes = sorted(refdata_session.scalars(select(models.Vestiging.code)))
     assert codes == ["99XA00", "99XA01", "99XA02", "99XA03"]
 
@@ -205,7 +205,7 @@ def test_demo_set(refdata_session: Session) -> None:
     refdata_session.commit()
 
     assert rapport.counts == allemaal_nieuw(4, 7, 7, 8)
-    assert (rapport.afgewezen, rapport.warnings) == ([], [])
+    assert (rapport.rejected, rapport.warnings) == ([], [])
     instellingen = {
         i.brin: (i.sector, i.gemeentecode, i.rmc_regio)
         for i in refdata_session.scalars(select(models.Instelling))
@@ -267,13 +267,13 @@ def vva(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def test_cli_load_real_file(vva, vo_bestand: Path) -> None:
-    eerste = vva("refdata", "load", str(vo_bestand), "--cyclus", "2026")
-    assert eerste.exit_code == 0, eerste.stderr
-    assert "rmc_regio: nieuw 40, gewijzigd 0, ongewijzigd 0" in eerste.stdout
-    assert "gemeente: nieuw 288, gewijzigd 0, ongewijzigd 0" in eerste.stdout
-    assert "instelling: nieuw 650, gewijzigd 0, ongewijzigd 0" in eerste.stdout
-    assert "vestiging: nieuw 1630, gewijzigd 0, ongewijzigd 0" in eerste.stdout
-    assert "afgewezen: 0" in eerste.stdout
+    first = vva("refdata", "load", str(vo_bestand), "--cyclus", "2026")
+    assert first.exit_code == 0, first.stderr
+    assert "rmc_regio: nieuw 40, gewijzigd 0, ongewijzigd 0" in first.stdout
+    assert "gemeente: nieuw 288, gewijzigd 0, ongewijzigd 0" in first.stdout
+    assert "instelling: nieuw 650, gewijzigd 0, ongewijzigd 0" in first.stdout
+    assert "vestiging: nieuw 1630, gewijzigd 0, ongewijzigd 0" in first.stdout
+    assert "afgewezen: 0" in first.stdout
 
     second = vva("refdata", "load", str(vo_bestand))  # default cycle: today's
     assert second.exit_code == 0, second.stderr

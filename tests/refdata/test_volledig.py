@@ -41,7 +41,7 @@ def test_the_four_files_know_every_gemeente_with_its_region(
     refdata_session: Session, set_: dict[str, Path], duo_map: Path
 ) -> None:
     rapport = load_files(refdata_session, [set_[VO], set_[BO], set_[SO], set_[MBO]], 2027)
-    assert rapport.afgewezen == []
+    assert rapport.rejected == []
 
     afgeleid = (duo_map / "gemeente-rmc-regio-ALL-DERIVED.csv").read_text(encoding="utf-8").splitlines()[1:]
     expected = {code: str(int(regio)) for code, _, regio, _ in (r.split(";") for r in afgeleid)}
@@ -86,14 +86,14 @@ def test_a_second_cycle_with_the_2020_file_leaves_the_first_cycle_alone(
 ) -> None:
     load_files(refdata_session, [set_[VO], set_[BO], set_[SO], set_[MBO]], 2026)
     refdata_session.commit()
-    eerste = regios(refdata_session, 2026)
+    first = regios(refdata_session, 2026)
 
     load_files(refdata_session, [set_[BO_2020], set_[MBO]], 2027)
     refdata_session.commit()
 
-    assert regios(refdata_session, 2026) == eerste
+    assert regios(refdata_session, 2026) == first
     second = regios(refdata_session, 2027)
-    assert (eerste["1773"], second["1773"]) == (
+    assert (first["1773"], second["1773"]) == (
         "10",
         "11",
     )  # Olst-Wijhe: IJssel-Vecht now, Stedendriehoek in 2020

@@ -195,9 +195,9 @@ def test_load_and_no_replace(config: Path, tmp_path: Path) -> None:
         encoding="utf-8",
     )
 
-    eerste = vva(config, "load", str(bestand))
-    assert eerste.exit_code == 0, eerste.output
-    assert eerste.stdout.strip() == f"1 parties loaded from {bestand}"
+    first = vva(config, "load", str(bestand))
+    assert first.exit_code == 0, first.output
+    assert first.stdout.strip() == f"1 parties loaded from {bestand}"
     assert [p["brins"] for p in list_(config)] == [["99XB"]]  # defaulted from the OIN
 
     assert_fout(vva(config, "load", str(bestand), "--no-replace"), "already registered")
@@ -282,9 +282,9 @@ def test_a_school_new_in_the_next_cycles_files_can_be_registered_once_they_are_l
 ) -> None:
     volgend = Calendar().cyclus_on(date.today()).jaar + 1
     demo = (resources.files("broker.refdata") / "demo" / "vestigingen-vo-FICTIEF.csv").read_bytes()
-    header, eerste = demo.splitlines()[:2]
-    nieuw = tmp_path / "vo-volgend.csv"
-    nieuw.write_bytes(header + b"\n" + eerste + b"\n" + eerste.replace(b"99XA", b"99YN") + b"\n")
+    header, first = demo.splitlines()[:2]
+    new = tmp_path / "vo-volgend.csv"
+    new.write_bytes(header + b"\n" + first + b"\n" + first.replace(b"99XA", b"99YN") + b"\n")
     partij = [
         "add",
         "--oin",
@@ -299,7 +299,7 @@ def test_a_school_new_in_the_next_cycles_files_can_be_registered_once_they_are_l
 
     assert_fout(vva(config, *partij), "BRIN 99YN is no active VO, (V)SO or MBO institution")
     loaded = CliRunner().invoke(
-        main, ["--config", str(config), "refdata", "load", "--cyclus", str(volgend), str(nieuw)]
+        main, ["--config", str(config), "refdata", "load", "--cyclus", str(volgend), str(new)]
     )
     assert loaded.exit_code == 0, loaded.output
     assert vva(config, *partij).exit_code == 0
@@ -385,12 +385,12 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
     )
     assert vva(config, "load", str(bestand)).exit_code == 0
     # This cycle's files: the demo set without school 99XC.
-    nieuw = []
+    new = []
     for naam in sorted(p.name for p in demo.glob("*.csv")):
         regels = (demo / naam).read_bytes().split(b"\r\n")
         (tmp_path / naam).write_bytes(b"\r\n".join(r for r in regels if b";99XC;" not in r))
-        nieuw.append(str(tmp_path / naam))
-    loaded = runner.invoke(main, ["--config", str(config), "refdata", "load", *nieuw, "--cyclus", str(jaar)])
+        new.append(str(tmp_path / naam))
+    loaded = runner.invoke(main, ["--config", str(config), "refdata", "load", *new, "--cyclus", str(jaar)])
     assert loaded.exit_code == 0, loaded.output
 
     again = vva(config, "load", str(bestand))

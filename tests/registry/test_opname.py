@@ -105,13 +105,13 @@ def test_the_copy_answers_as_the_database_does(engine: Engine) -> None:
 
 
 def test_an_unchanged_registry_costs_one_select_and_no_reload(engine: Engine) -> None:
-    eerste = lees(engine)
+    first = lees(engine)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda c, cu, s, *a: statements.append(s))
 
     second = lees(engine)
 
-    assert second is eerste
+    assert second is first
     assert len(statements) == 1 and "register_versie" in statements[0]
 
 

@@ -96,7 +96,7 @@ def test_codering_utf8_met_en_zonder_bom_en_windows1252_geven_dezelfde_waarden()
     text = KOP + f"{P1};99XA;1011AB;0363;toevoegen;Één Çelik\n"
     for inhoud in (text.encode("utf-8"), b"\xef\xbb\xbf" + text.encode("utf-8"), text.encode("cp1252")):
         (row,) = read_rows(inhoud, LEERLINGEN)
-        assert (row["bsn"], row["naam"], row.afgewezen) == (P1, "Één Çelik", None)
+        assert (row["bsn"], row["naam"], row.rejected) == (P1, "Één Çelik", None)
 
 
 def test_een_regel_in_de_andere_codering_wordt_afgewezen_en_de_rest_niet():
@@ -104,7 +104,7 @@ def test_een_regel_in_de_andere_codering_wordt_afgewezen_en_de_rest_niet():
     error = f"{P2};99XA;1011AB;0363;toevoegen;Ëlif\n"
     for encoding, andere in (("utf-8", "cp1252"), ("cp1252", "utf-8")):
         inhoud = KOP.encode() + good[0].encode(encoding) + error.encode(andere) + good[1].encode(encoding)
-        assert [r.afgewezen.code if r.afgewezen else None for r in read_rows(inhoud, LEERLINGEN)] == [
+        assert [r.rejected.code if r.rejected else None for r in read_rows(inhoud, LEERLINGEN)] == [
             None,
             "VVA120",
             None,
@@ -116,7 +116,7 @@ def test_een_regel_met_te_veel_of_te_weinig_kolommen_wordt_afgewezen():
 
     rijen = read_rows(text.encode(), LEERLINGEN)
 
-    assert [r.afgewezen.code if r.afgewezen else None for r in rijen] == ["VVA121", "VVA121", "VVA121"]
+    assert [r.rejected.code if r.rejected else None for r in rijen] == ["VVA121", "VVA121", "VVA121"]
 
 
 # --- applying a file -------------------------------------------------------------------------------------

@@ -393,7 +393,7 @@ def test_een_push_van_het_eerste_moment_van_de_volgende_cyclus_blijft(db_engine,
     """The cycle's window is [1 October, next 1 October): a push queued at 00:00:00 on 1 October
     belongs to the next cycle and must survive this one's purge (as messages and everything else do)."""
     sessions = make_session_factory(db_engine)
-    eerste = datetime(2026, 10, 1, tzinfo=UTC)
+    first = datetime(2026, 10, 1, tzinfo=UTC)
     with sessions.begin() as session:
         session.add(models.Cyclus(jaar=2026, deadline=date(2026, 4, 1)))
         session.add(
@@ -406,8 +406,8 @@ def test_een_push_van_het_eerste_moment_van_de_volgende_cyclus_blijft(db_engine,
                 inhoud=b"",
                 status="wachtend",
                 pogingen=0,
-                volgende_poging_op=eerste,
-                aangemaakt_op=eerste,
+                volgende_poging_op=first,
+                aangemaakt_op=first,
             )
         )
     with sessions.begin() as session:

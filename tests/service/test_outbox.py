@@ -35,7 +35,7 @@ def test_een_notitie_per_ontvanger_die_de_leerling_mag_zien(processing, call):
     ontvangers = sorted(processing.session.execute(select(models.UitgaandBericht.ontvanger_oin)).scalars())
     assert ontvangers == sorted([AMSTERDAM, REGIO, REGIO])
     # A second change before any attempt adds nothing: the waiting notice will carry the newest state.
-    processing.gewijzigd.clear()
+    processing.changed.clear()
     aanleveren_leerlingen(
         processing, call(SCHOOL_A), [leerling(1, P1, mutatie="wijzigen", postcode="1012AB")]
     )

@@ -82,7 +82,7 @@ def test_signalen_over_de_deadline_heen(demo_session, keyring, call):
     # After the deadline: each VO school, one signal per pupil of theirs registered nowhere.
     run_round = _ronde(session, keyring, date(2027, 4, 2))
     assert run_round.phase == "na-deadline"
-    assert run_round.nieuw == {(SCHOOL_A, NIET_AANGEMELD): 2, (SCHOOL_C, NIET_AANGEMELD): 1}
+    assert run_round.new == {(SCHOOL_A, NIET_AANGEMELD): 2, (SCHOOL_C, NIET_AANGEMELD): 1}
     assert run_round.pushes == 2  # only school A has an endpoint
     assert _ronde(session, keyring, date(2027, 4, 2)).total == 0
 
@@ -183,7 +183,7 @@ def test_signalen_van_een_afgelopen_cyclus_gaan_niet_mee_de_volgende_in(demo_ses
     closing the old one does not delete them."""
     session = demo_session
     aanleveren_leerlingen(_op(session, keyring, date(2027, 3, 1)), call(SCHOOL_A), [leerling(1, P1)])
-    assert _ronde(session, keyring, date(2027, 4, 2)).nieuw == {(SCHOOL_A, NIET_AANGEMELD): 1}
+    assert _ronde(session, keyring, date(2027, 4, 2)).new == {(SCHOOL_A, NIET_AANGEMELD): 1}
     op_30_september = _op(session, keyring, date(2027, 9, 30))
     assert [r.nummer.waarde for r in opvragen_signalen(op_30_september, call(SCHOOL_A), None)] == [P1]
 

@@ -178,12 +178,12 @@ def test_wijzigingen_pagineren_met_cursor(processing, call):
         processing, call(SCHOOL_C), [leerling(1, bsn("40000001"), brin="99XC", gemeente="0599")]
     )
     processing.session.commit()  # feed rows are written at commit (broker.db.commit_order)
-    eerste = opvragen_wijzigingen(processing, school, 0, 2)
-    assert (len(eerste.wijzigingen), eerste.meer) == (2, True)
-    second = opvragen_wijzigingen(processing, school, eerste.volgende_cursor, 2)
+    first = opvragen_wijzigingen(processing, school, 0, 2)
+    assert (len(first.wijzigingen), first.meer) == (2, True)
+    second = opvragen_wijzigingen(processing, school, first.volgende_cursor, 2)
     # The other school's pupil is skipped, and the cursor moves past it.
     assert (len(second.wijzigingen), second.meer) == (1, False)
-    gezien = {o.nummer.waarde for _, o in eerste.wijzigingen + second.wijzigingen}
+    gezien = {o.nummer.waarde for _, o in first.wijzigingen + second.wijzigingen}
     assert gezien == {P1, P2, P3}
     assert opvragen_wijzigingen(processing, school, second.volgende_cursor, 2).wijzigingen == []
 

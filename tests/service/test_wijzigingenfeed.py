@@ -74,14 +74,14 @@ def test_een_wijziging_die_later_commit_komt_na_de_cursor_van_de_volger(db_engin
         aanleveren_leerlingen(processing, _aanroep(traag, SCHOOL_A), [leerling(1, vroeg)])
         traag.flush()  # written, not committed: the request still signs and logs its answer
         _deliver_task(factory, keyring, [leerling(1, laat)])
-        eerste = _volg(factory, keyring, cursor)
-        assert _gezien(eerste) == {laat}
+        first = _volg(factory, keyring, cursor)
+        assert _gezien(first) == {laat}
         traag.commit()
     finally:
         traag.close()
-    second = _volg(factory, keyring, eerste.volgende_cursor)
+    second = _volg(factory, keyring, first.volgende_cursor)
     assert _gezien(second) == {vroeg}
-    assert second.volgende_cursor > eerste.volgende_cursor > cursor
+    assert second.volgende_cursor > first.volgende_cursor > cursor
 
 
 def test_een_cursor_blijft_geldig_nadat_de_cyclus_is_gesloten(db_engine, demo_session, keyring):
@@ -94,9 +94,9 @@ def test_een_cursor_blijft_geldig_nadat_de_cyclus_is_gesloten(db_engine, demo_se
     with factory.begin() as session:
         close_cyclus(session, Calendar(), 2027, date(2027, 10, 6), datetime(2027, 10, 6, 12, tzinfo=UTC))
     volgend_jaar = datetime(2027, 10, 12, 9, tzinfo=UTC)
-    nieuw = bsns(2, 63_000_000)
-    _deliver_task(factory, keyring, [leerling(i + 1, p) for i, p in enumerate(nieuw)], now=volgend_jaar)
-    assert _gezien(_volg(factory, keyring, page.volgende_cursor, now=volgend_jaar)) == set(nieuw)
+    new = bsns(2, 63_000_000)
+    _deliver_task(factory, keyring, [leerling(i + 1, p) for i, p in enumerate(new)], now=volgend_jaar)
+    assert _gezien(_volg(factory, keyring, page.volgende_cursor, now=volgend_jaar)) == set(new)
 
 
 # --- the soak: concurrent writers and one follower -------------------------------------------------
@@ -121,12 +121,12 @@ class _Verloop:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _schrijver(factory, keyring, numbers: list[str], einde: float, verloop: _Verloop, zaad: int) -> None:
+def _schrijver(factory, keyring, numbers: list[str], end: float, verloop: _Verloop, zaad: int) -> None:
     kans = random.Random(zaad)
     actief: set[str] = set()
     volgnummer = 0
     try:
-        while time.monotonic() < einde:
+        while time.monotonic() < end:
             records = []
             for nummer in kans.sample(numbers, kans.randint(1, 3)):
                 volgnummer += 1
@@ -167,7 +167,7 @@ def _schrijver(factory, keyring, numbers: list[str], einde: float, verloop: _Ver
             nummer_van = {
                 processing.keyring.pseudoniem(parse_leerlingnummer(r.bsn, None)): r.bsn for r in records
             }
-            positions = [(w.volgnummer, nummer_van[h]) for h, w in processing.gewijzigd.items()]
+            positions = [(w.volgnummer, nummer_van[h]) for h, w in processing.changed.items()]
             pushes = [
                 (o.id, min(p for p, _ in positions))
                 for o in written
@@ -216,10 +216,10 @@ def test_een_volger_ziet_elke_wijziging_precies_een_keer_terwijl_tien_partijen_s
     _deliver_task(factory, keyring, [leerling(1, bsn("64000001"))])  # the cycle row exists, committed
 
     verloop, done = _Verloop(), threading.Event()
-    einde = time.monotonic() + duur
+    end = time.monotonic() + duur
     pools = [bsns(20, 65_000_000 + 1000 * i) for i in range(schrijvers)]
     draden = [
-        threading.Thread(target=_schrijver, args=(factory, keyring, pools[i], einde, verloop, i))
+        threading.Thread(target=_schrijver, args=(factory, keyring, pools[i], end, verloop, i))
         for i in range(schrijvers)
     ]
     follower = threading.Thread(target=_volger, args=(factory, keyring, done, verloop))

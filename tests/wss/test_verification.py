@@ -131,8 +131,8 @@ def test_h1_signed_body_moved_into_header_wrapper(root, keys):
     body = een(root, "/soap:Envelope/soap:Body")
     wrapper = etree.SubElement(security(root), "{urn:evil}Wrapper")
     wrapper.append(body)
-    nieuw = etree.SubElement(root, f"{{{SOAP11}}}Body")
-    etree.SubElement(nieuw, "{urn:nl:vva:aanmelden:v1}meldenPotentieleMboGanger").text = "aanvaller"
+    new = etree.SubElement(root, f"{{{SOAP11}}}Body")
+    etree.SubElement(new, "{urn:nl:vva:aanmelden:v1}meldenPotentieleMboGanger").text = "aanvaller"
     data = bytes_van(root)
     # The crypto alone still verifies (signxml resolves the moved Body) ...
     XMLVerifier().verify(
@@ -147,8 +147,8 @@ def test_h1_signed_body_moved_into_header_wrapper(root, keys):
 def test_h2_signed_body_moved_into_security_with_new_body_id(root):
     body = een(root, "/soap:Envelope/soap:Body")
     security(root).append(body)
-    nieuw = etree.SubElement(root, f"{{{SOAP11}}}Body", {WSU_ID: "h-nieuw"})
-    etree.SubElement(nieuw, "{urn:nl:vva:aanmelden:v1}meldenPotentieleMboGanger")
+    new = etree.SubElement(root, f"{{{SOAP11}}}Body", {WSU_ID: "h-nieuw"})
+    etree.SubElement(new, "{urn:nl:vva:aanmelden:v1}meldenPotentieleMboGanger")
     weiger(
         bytes_van(root), WsSecurityFault.INVALID_SECURITY, "signed soap:Body #h-body is not /Envelope/Body"
     )
@@ -357,9 +357,9 @@ def test_h21_reference_into_the_signature(root, sleutel):
     key_info = een(root, "//ds:KeyInfo")
     key_info.set(WSU_ID, "h-keyinfo")
     signed_info = een(root, "//ds:SignedInfo")
-    nieuw = copy.deepcopy(reference(root, "h-body"))
-    nieuw.set("URI", "#h-keyinfo")
-    signed_info.append(nieuw)
+    new = copy.deepcopy(reference(root, "h-body"))
+    new.set("URI", "#h-keyinfo")
+    signed_info.append(new)
     herteken(root, sleutel)
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "reference #h-keyinfo points into ds:Signature")
 
@@ -1107,10 +1107,10 @@ def test_h120_signature_in_the_default_namespace(soap_request, root, sleutel):
     data = data.replace(
         b'xmlns:ds="http://www.w3.org/2000/09/xmldsig#"', b'xmlns="http://www.w3.org/2000/09/xmldsig#"'
     )
-    nieuw = boom(data)
-    assert nieuw.xpath("//*[local-name()='Signature']")[0].prefix is None
-    herteken(nieuw, sleutel, digests=False)  # SignedInfo's c14n changed with its prefix
-    assert check_all(bytes_van(nieuw)).signed == alle_ids(root)
+    new = boom(data)
+    assert new.xpath("//*[local-name()='Signature']")[0].prefix is None
+    herteken(new, sleutel, digests=False)  # SignedInfo's c14n changed with its prefix
+    assert check_all(bytes_van(new)).signed == alle_ids(root)
 
 
 def test_h121_crlf_line_endings(soap_request, root):
@@ -1169,9 +1169,9 @@ def test_s8_signatureconfirmation_alleen_in_antwoorden(root):
 def test_h28_verwijzing_naar_een_deel_dat_wb004_niet_noemt(root, sleutel):
     body_kind = een(root, "/soap:Envelope/soap:Body/*")
     body_kind.set(WSU_ID, "h-binnen")
-    nieuw = copy.deepcopy(reference(root, "h-body"))
-    nieuw.set("URI", "#h-binnen")
-    een(root, "//ds:SignedInfo").append(nieuw)
+    new = copy.deepcopy(reference(root, "h-body"))
+    new.set("URI", "#h-binnen")
+    een(root, "//ds:SignedInfo").append(new)
     herteken(root, sleutel)
     weiger(bytes_van(root), WsSecurityFault.INVALID_SECURITY, "signs a part WB004 does not name")
 
