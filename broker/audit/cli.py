@@ -51,17 +51,17 @@ def verify(runtime, anchors: tuple[str, ...]) -> None:
 
 
 @audit.command("export")
-@click.option("--from", "van", metavar="DATE", help="First day (YYYY-MM-DD, UTC), inclusive.")
-@click.option("--to", "tot", metavar="DATE", help="Last day (YYYY-MM-DD, UTC), inclusive.")
+@click.option("--from", "date_from", metavar="DATE", help="First day (YYYY-MM-DD, UTC), inclusive.")
+@click.option("--to", "date_to", metavar="DATE", help="Last day (YYYY-MM-DD, UTC), inclusive.")
 @click.option("--format", "output_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
 @click.option(
     "--out", "out", type=click.File("w", encoding="utf-8"), default="-", help="File; default stdout."
 )
 @click.pass_obj
-def export(runtime, van: str | None, tot: str | None, output_format: str, out) -> None:
+def export(runtime, date_from: str | None, date_to: str | None, output_format: str, out) -> None:
     """Write the records of a period as CSV or JSON lines (no pupil numbers: counts only)."""
-    limit_from = _day(van).isoformat() if van else None
-    limit_until = (_day(tot) + timedelta(days=1)).isoformat() if tot else None
+    limit_from = _day(date_from).isoformat() if date_from else None
+    limit_until = (_day(date_to) + timedelta(days=1)).isoformat() if date_to else None
     upgrade(runtime.engine)
     with runtime.sessions() as session:
         count = reader.write(reader.records(session, limit_from, limit_until), output_format, out)

@@ -44,17 +44,17 @@ class ExportedRecord:
 VELDEN = list(ExportedRecord.__dataclass_fields__)
 
 
-def records(session: Session, van: str | None = None, tot: str | None = None) -> Iterator[ExportedRecord]:
+def records(session: Session, since: str | None = None, until: str | None = None) -> Iterator[ExportedRecord]:
     """Records with ``van`` <= tijdstip < ``tot`` (ISO 8601 UTC text prefixes, e.g. "2027-03-01"), oldest
     first, read in pieces of 5,000."""
     R = models.AuditRegel
     after = 0
     while True:
         query = select(R).where(R.volgnummer > after).order_by(R.volgnummer).limit(_STUK)
-        if van:
-            query = query.where(R.tijdstip >= van)
-        if tot:
-            query = query.where(R.tijdstip < tot)
+        if since:
+            query = query.where(R.tijdstip >= since)
+        if until:
+            query = query.where(R.tijdstip < until)
         chunk = session.scalars(query).all()
         if not chunk:
             return

@@ -123,11 +123,11 @@ class _Betrokkenen:
     years: set[int] = field(default_factory=set)
 
 
-def _betrokkenen(session: Session, van: int, tot: int) -> dict[int, _Betrokkenen]:
+def _betrokkenen(session: Session, first: int, last: int) -> dict[int, _Betrokkenen]:
     L = models.AuditLeerling
     uitkomst: dict[int, _Betrokkenen] = defaultdict(_Betrokkenen)
     rows = session.execute(
-        select(L.volgnummer, L.zout, L.sleutel_hash, L.cyclus_jaar).where(L.volgnummer.between(van, tot))
+        select(L.volgnummer, L.zout, L.sleutel_hash, L.cyclus_jaar).where(L.volgnummer.between(first, last))
     )
     for volgnummer, zout, sleutel_hash, jaar in rows:
         betrokkenen = uitkomst[volgnummer]

@@ -35,7 +35,7 @@ def list_(manifest_path: Path | None) -> None:
 @click.option(
     "--endpoint", required=True, help="Service URL, e.g. https://host/vva/vo/v1 (or the receiver's URL)."
 )
-@click.option("--key", "sleutel", required=True, type=_BESTAND, help="Your signing key (PEM).")
+@click.option("--key", "key_path", required=True, type=_BESTAND, help="Your signing key (PEM).")
 @click.option("--cert", "certificaat", required=True, type=_BESTAND, help="Your signing certificate (PEM).")
 @click.option(
     "--ca",
@@ -63,7 +63,7 @@ def list_(manifest_path: Path | None) -> None:
     "target_oin",
     help=f"OIN of the endpoint under test (wsa:To). Default: the test broker {TEST_BROKER_OIN}; required with --receiver.",
 )
-@click.option("--as", "van", help="OIN in wsa:From (the party you speak for). Default: the OIN of --cert.")
+@click.option("--as", "from_oin", help="OIN in wsa:From (the party you speak for). Default: the OIN of --cert.")
 @click.option("--brin", help="BRIN used in delivery samples. Default: from a BRIN-based OIN.")
 @click.option(
     "--service",
@@ -92,7 +92,7 @@ def list_(manifest_path: Path | None) -> None:
 def run(
     runtime,
     endpoint: str,
-    sleutel: Path,
+    key_path: Path,
     certificaat: Path,
     cas: tuple[Path, ...],
     crls: tuple[Path, ...],
@@ -100,7 +100,7 @@ def run(
     client_key: Path | None,
     receiver_mode: bool,
     target_oin: str | None,
-    van: str | None,
+    from_oin: str | None,
     brin: str | None,
     dienst: str | None,
     profile: str,
@@ -132,12 +132,12 @@ def run(
         if found is None or found.group(1) not in ("vo", "mbo", "gemeente", "regio"):
             raise click.UsageError("cannot tell the service from --endpoint: give --service")
         dienst = found.group(1)
-    key_pem, certificate_pem = sleutel.read_bytes(), certificaat.read_bytes()
+    key_pem, certificate_pem = key_path.read_bytes(), certificaat.read_bytes()
     own_oin = certificaat_oin(x509.load_pem_x509_certificate(certificate_pem))
-    van = van or own_oin
-    if brin is None and van.startswith("00000007"):
-        brin = van[11:15]
-    sender = Sender(key_pem, certificate_pem, van, brin)
+    from_oin = from_oin or own_oin
+    if brin is None and from_oin.startswith("00000007"):
+        brin = from_oin[11:15]
+    sender = Sender(key_pem, certificate_pem, from_oin, brin)
     target = Target(endpoint, dienst, "ontvanger" if receiver_mode else "broker", target_oin or TEST_BROKER_OIN)
     # The composition root's trust store rules: in production no demo CA and no test OIN in an answer.
     try:
@@ -149,7 +149,7 @@ def run(
         if cas:
             bundle = Path(temporary) / "ca.pem"
             bundle.write_bytes(b"".join(p.read_bytes() for p in cas))
-        connection = Connection(bundle, (client_cert or certificaat, client_key or sleutel), timeout_s)
+        connection = Connection(bundle, (client_cert or certificaat, client_key or key_path), timeout_s)
         if save_dir is not None:
             save_dir.mkdir(parents=True, exist_ok=True)
         kit = Kit(
@@ -159,7 +159,7 @@ def run(
         if not cases:
             raise click.UsageError("no case matches --only")
         click.echo(
-            f"{target.modus} {target.url} (service {dienst}, OIN {target.oin}) as {van}, signed by {own_oin}"
+            f"{target.modus} {target.url} (service {dienst}, OIN {target.oin}) as {from_oin}, signed by {own_oin}"
         )
         if trust is None:
             click.echo(

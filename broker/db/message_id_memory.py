@@ -49,7 +49,7 @@ class Fingerprint:
     certificaat_oin: str | None
 
     @classmethod
-    def van(
+    def of(
         cls,
         afzender_oin: str,
         message_id_key: str,

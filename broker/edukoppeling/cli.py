@@ -32,14 +32,14 @@ def envelope() -> None:
 
 @envelope.command("sign")
 @click.argument("bestand", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--key", "sleutel", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--cert", "certificaat", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option(
     "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Default: standard output."
 )
-def sign(bestand: Path, sleutel: Path, certificaat: Path, out: Path | None) -> None:
+def sign(bestand: Path, key_path: Path, certificaat: Path, out: Path | None) -> None:
     """Sign envelope BESTAND as profile 2W-be-S: Timestamp (now, +300 s), BinarySecurityToken, and
     one SHA-256 reference per wsa header, the Body and the Timestamp (WUS WB004)."""
     try:
@@ -47,7 +47,7 @@ def sign(bestand: Path, sleutel: Path, certificaat: Path, out: Path | None) -> N
     except EdukoppelingFault as error:
         raise click.ClickException(f"{error.code}: {error.reden}") from None
     try:
-        signer = Signer.from_files(sleutel, certificaat)
+        signer = Signer.from_files(key_path, certificaat)
     except ValueError as error:  # not an RSA key of 2048 bits or more, or not the certificate's key
         raise click.ClickException(str(error)) from None
     signer.sign(root, datetime.now(UTC))

@@ -97,7 +97,7 @@ class _CrlState:
     #: on byte-equal names (a PrintableString and a UTF8String name are the same name).
     _per_issuer: dict[bytes, tuple[x509.CertificateRevocationList, ...]] = field(default_factory=dict)
 
-    def van(self, issuer: x509.Certificate) -> tuple[x509.CertificateRevocationList, ...]:
+    def of(self, issuer: x509.Certificate) -> tuple[x509.CertificateRevocationList, ...]:
         """The CRLs signed by ``issuer``'s key."""
         cache_key = _spki(issuer)
         if cache_key not in self._per_issuer:
@@ -341,7 +341,7 @@ class TrustStore:
         """
         deadlines: list[datetime] = []
         for issuer in chain[:-1]:  # each one issued the next; the leaf issued nothing
-            own = crls.van(issuer)
+            own = crls.of(issuer)
             name = issuer.subject.rfc4514_string(_NAMEN)
             if not own:
                 raise _unknown(CRL_MISSING, f"no CRL from {name}")

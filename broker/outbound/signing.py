@@ -89,8 +89,8 @@ class EdukoppelingWsse:
         if sent is None or relates_to is None or message_id_key(relates_to) != message_id_key(sent):
             raise UntrustedResponse("wsa:RelatesTo is not the MessageID of our request")
         if self.expected_oin is not None:
-            van = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, 'From')}/{q(WSA, 'Address')}")
-            if van is None or not (van.text or "").strip().endswith(f"oin={self.expected_oin}"):
+            from_address = envelope.find(f"{q(SOAP11, 'Header')}/{q(WSA, 'From')}/{q(WSA, 'Address')}")
+            if from_address is None or not (from_address.text or "").strip().endswith(f"oin={self.expected_oin}"):
                 raise UntrustedResponse("wsa:From is not the party called")
 
     def _check_confirmation(self, envelope: etree._Element, signed: frozenset[str]) -> None:

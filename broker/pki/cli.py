@@ -134,14 +134,14 @@ def _configuration(resultaat: DemoPki) -> str:
             f"  trust_ca = [{ca}]",
             f"  trust_crl = [{crl}]",
             "  crl_grace_s = 0",
-            f'  signing_key = "{broker.sleutel}"',
+            f'  signing_key = "{broker.key}"',
             f'  signing_certificate = "{broker.certificaat}"',
             "  # optional, two-way TLS in vva serve itself (SAN localhost and 127.0.0.1):",
-            f'  tls_key = "{broker.sleutel}"',
+            f'  tls_key = "{broker.key}"',
             f'  tls_certificate = "{broker.chain}"',
             f'  tls_client_ca = "{resultaat.root}"',
             "A party signs with <OIN>.key.pem and <OIN>.cert.pem; over TLS it presents <OIN>.chain.pem, e.g.:",
-            f"  curl --cert {example.chain} --key {example.sleutel} \\",
+            f"  curl --cert {example.chain} --key {example.key} \\",
             f"       --cacert {resultaat.root} https://localhost:<port>/<service>",
             f"The CRLs expire 7 days after issue: run 'vva pki demo --out {resultaat.map}' again.",
             "FICTIONAL: never trust this CA in production (the broker refuses it there).",
@@ -180,9 +180,9 @@ def _oin_text(cert: x509.Certificate) -> str:
 
 def _validity_text(cert: x509.Certificate) -> str:
     now = datetime.now(UTC)
-    van, tot = cert.not_valid_before_utc, cert.not_valid_after_utc
-    state = "EXPIRED" if now > tot else "NOT YET VALID" if now < van else "valid now"
-    return f"{van:%Y-%m-%d %H:%M:%SZ} to {tot:%Y-%m-%d %H:%M:%SZ} ({state})"
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    state = "EXPIRED" if now > not_after else "NOT YET VALID" if now < not_before else "valid now"
+    return f"{not_before:%Y-%m-%d %H:%M:%SZ} to {not_after:%Y-%m-%d %H:%M:%SZ} ({state})"
 
 
 def _key_text(cert: x509.Certificate) -> str:

@@ -69,10 +69,10 @@ TEST_VARIANTEN: dict[str, str | None] = {
 
 @dataclass(frozen=True)
 class DemoCertificate:
-    """The files of one demo leaf: ``sleutel`` (PKCS#8 PEM, 0600), ``certificaat`` (leaf PEM) and
+    """The files of one demo leaf: ``key`` (PKCS#8 PEM, 0600), ``certificaat`` (leaf PEM) and
     ``chain`` (leaf + issuing CA PEM, for TLS)."""
 
-    sleutel: Path
+    key: Path
     certificaat: Path
     chain: Path
 
@@ -109,12 +109,12 @@ class DemoPki:
 @dataclass(frozen=True)
 class _Ca:
     certificaat: x509.Certificate
-    sleutel: rsa.RSAPrivateKey
+    key: rsa.RSAPrivateKey
 
 
 @dataclass(frozen=True)
 class _Leaf:
-    sleutel: rsa.RSAPrivateKey
+    key: rsa.RSAPrivateKey
     certificaat: x509.Certificate
     chain: tuple[x509.Certificate, ...]  # what follows the leaf in *.chain.pem
 
@@ -216,14 +216,14 @@ def _load_or_make_cas(folder: Path, now: datetime) -> tuple[_Ca, _Ca, list[Path]
 
 def _make_ca(name: str, bits: int, validity: timedelta, now: datetime, issuer: _Ca | None) -> _Ca:
     """A CA certificate; ``issuer`` None makes a self-signed root, else an intermediate (pathLen 0)."""
-    sleutel = _new_key(bits)
+    key = _new_key(bits)
     subject = _name(name, CA_ORGANISATIE)
     builder = (
-        _base(subject, sleutel, issuer, now - TERUGDATERING, now + validity)
+        _base(subject, key, issuer, now - TERUGDATERING, now + validity)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None if issuer is None else 0), True)
         .add_extension(_key_usage(cert_sign=True), critical=True)
     )
-    return _Ca(builder.sign(issuer.sleutel if issuer else sleutel, hashes.SHA256()), sleutel)
+    return _Ca(builder.sign(issuer.key if issuer else key, hashes.SHA256()), key)
 
 
 def _load_ca(ca_dir: Path, naam: str) -> _Ca:
@@ -238,7 +238,7 @@ def _load_ca(ca_dir: Path, naam: str) -> _Ca:
 
 
 def _save_ca(ca_dir: Path, naam: str, ca: _Ca) -> list[Path]:
-    _write(ca_dir / f"{naam}.key.pem", _key_pem(ca.sleutel), secret=True)
+    _write(ca_dir / f"{naam}.key.pem", _key_pem(ca.key), secret=True)
     _write(ca_dir / f"{naam}.pem", _pem(ca.certificaat))
     return [ca_dir / f"{naam}.pem", ca_dir / f"{naam}.key.pem"]
 
@@ -263,7 +263,7 @@ def _crl(
         .last_update(now)
         .next_update(now + validity)
         .add_extension(x509.CRLNumber(crl_number), critical=False)
-        .add_extension(_aki(ca.sleutel), critical=False)
+        .add_extension(_aki(ca.key), critical=False)
     )
     for certificaat in revoked:
         builder = builder.add_revoked_certificate(
@@ -274,7 +274,7 @@ def _crl(
             .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
             .build()
         )
-    return builder.sign(ca.sleutel, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 
 def _ingetrokken(path: Path) -> list[x509.Certificate]:
@@ -300,13 +300,13 @@ def _paths(folder: Path, naam: str) -> DemoCertificate:
 
 def _ensure(paths: DemoCertificate, maker: Callable[[], _Leaf]) -> list[Path]:
     """Make the leaf unless key and certificate both exist (idempotence); return the files written."""
-    if paths.sleutel.exists() and paths.certificaat.exists():
+    if paths.key.exists() and paths.certificaat.exists():
         return []
     leaf = maker()
-    _write(paths.sleutel, _key_pem(leaf.sleutel), secret=True)
+    _write(paths.key, _key_pem(leaf.key), secret=True)
     _write(paths.certificaat, _pem(leaf.certificaat))
     _write(paths.chain, b"".join(_pem(c) for c in (leaf.certificaat, *leaf.chain)))
-    return [paths.sleutel, paths.certificaat, paths.chain]
+    return [paths.key, paths.certificaat, paths.chain]
 
 
 def _broker_leaf_of(issuing: _Ca, now: datetime) -> _Leaf:
@@ -333,7 +333,7 @@ def _test_makers(issuing: _Ca, now: datetime) -> dict[str, Callable[[], _Leaf]]:
     return {
         "zonder-oin": leaf("zonder-oin"),
         "ongeldig-oin": leaf("ongeldig-oin"),
-        "verlopen": leaf("verlopen", van=now - LEAF_GELDIGHEID, tot=now - timedelta(days=1)),
+        "verlopen": leaf("verlopen", not_before=now - LEAF_GELDIGHEID, not_after=now - timedelta(days=1)),
         "ingetrokken": leaf("ingetrokken"),
         "zelfondertekend": leaf("zelfondertekend", issuer=None),
         "geen-digitalsignature": leaf("geen-digitalsignature", ku=_key_usage(key_encipherment=True)),
@@ -350,7 +350,7 @@ def _foreign_ca_leaf(now: datetime) -> _Leaf:
     """A well-formed leaf from a CA the trust store does not know (H45); the chain file carries that CA."""
     foreign = _make_ca(VREEMDE_CA_NAAM, 2048, ISSUING_GELDIGHEID, now, issuer=None)
     leaf = _make_leaf(foreign, TEST_VARIANTEN["vreemde-ca"], _test_name("vreemde-ca"), now)
-    return _Leaf(leaf.sleutel, leaf.certificaat, (foreign.certificaat,))
+    return _Leaf(leaf.key, leaf.certificaat, (foreign.certificaat,))
 
 
 def _make_leaf(
@@ -360,27 +360,27 @@ def _make_leaf(
     now: datetime,
     *,
     bits: int = 2048,
-    van: datetime | None = None,
-    tot: datetime | None = None,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
     ku: x509.KeyUsage | None = None,
     eku: Iterable[x509.ObjectIdentifier] = (ExtendedKeyUsageOID.CLIENT_AUTH,),
     san: x509.SubjectAlternativeName | None = None,
 ) -> _Leaf:
     """A party certificate as PKIoverheid issues it: OIN in serialNumber (PKI001), CN = O = the name,
     KeyUsage digitalSignature + keyEncipherment (critical), EKU clientAuth. ``issuer`` None = self-signed."""
-    sleutel = _new_key(bits)
-    van = van or now - TERUGDATERING
-    tot = tot or now + LEAF_GELDIGHEID
+    key = _new_key(bits)
+    not_before = not_before or now - TERUGDATERING
+    not_after = not_after or now + LEAF_GELDIGHEID
     builder = (
-        _base(_name(name, name, oin), sleutel, issuer, van, tot)
+        _base(_name(name, name, oin), key, issuer, not_before, not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(ku or _key_usage(digital_signature=True, key_encipherment=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
     )
     if san is not None:
         builder = builder.add_extension(san, critical=False)
-    certificaat = builder.sign(issuer.sleutel if issuer else sleutel, hashes.SHA256())
-    return _Leaf(sleutel, certificaat, (issuer.certificaat,) if issuer else ())
+    certificaat = builder.sign(issuer.key if issuer else key, hashes.SHA256())
+    return _Leaf(key, certificaat, (issuer.certificaat,) if issuer else ())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -389,19 +389,19 @@ def _make_leaf(
 
 
 def _base(
-    subject: x509.Name, sleutel: rsa.RSAPrivateKey, issuer: _Ca | None, van: datetime, tot: datetime
+    subject: x509.Name, key: rsa.RSAPrivateKey, issuer: _Ca | None, not_before: datetime, not_after: datetime
 ) -> x509.CertificateBuilder:
     """Subject, issuer, validity, serial and key identifiers; ``issuer`` None = self-signed."""
-    issuer_key = issuer.sleutel if issuer else sleutel
+    issuer_key = issuer.key if issuer else key
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(issuer.certificaat.subject if issuer else subject)
-        .public_key(sleutel.public_key())
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(van)
-        .not_valid_after(tot)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(sleutel.public_key()), critical=False)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(_aki(issuer_key), critical=False)
     )
 

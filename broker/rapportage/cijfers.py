@@ -196,7 +196,7 @@ class Peil:
     peildatum: date
 
     @classmethod
-    def van(cls, calendar: Calendar, jaar: int, peildatum: date | None = None) -> Peil:
+    def of(cls, calendar: Calendar, jaar: int, peildatum: date | None = None) -> Peil:
         """The cycle ``jaar`` on ``peildatum`` (default: the cycle's last day)."""
         cyclus = calendar.cyclus(jaar)
         peildatum = peildatum or cyclus.end
@@ -526,12 +526,12 @@ class _Bron:
         else:
             from_table, group = self.aanm, self._aanm_eenheid(niveau)
         histograms: dict[tuple[str, str], Counter] = defaultdict(Counter)
-        for traject, van, tot in TRAJECTEN:
-            days = days_between(a[van], a[tot])
+        for traject, start_column, end_column in TRAJECTEN:
+            days = days_between(a[start_column], a[end_column])
             q = (
                 select(group.label("eenheid"), days.label("days"), func.count().label("n"))
                 .select_from(from_table)
-                .where(group.is_not(None), a[van].is_not(None), a[tot].is_not(None), a[tot] >= a[van])
+                .where(group.is_not(None), a[start_column].is_not(None), a[end_column].is_not(None), a[end_column] >= a[start_column])
                 .group_by(group, days)
             )
             if filter_ is not None:

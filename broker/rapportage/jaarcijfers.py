@@ -242,7 +242,7 @@ def compute_jaarcijfers(session: Session, jaar: int, calendar: Calendar) -> list
     region and week, before/after the deadline, fallbacks after the deadline, lead-time
     distributions; no pupil-level rows, no cell below 5).
     """
-    cijfers = compute_cijfers(session, Peil.van(calendar, jaar))
+    cijfers = compute_cijfers(session, Peil.of(calendar, jaar))
     return suppress(jaar, cijfers, regio_indeling(session, jaar))
 
 

@@ -255,7 +255,7 @@ def _doorloop_table(rapport: Rapport) -> str:
 def _per_eenheid(rapport: Rapport, niveau: Level, title: str, columns: list[tuple[str, str, str]]) -> str:
     rows = []
     for eenheid in rapport.eenheden(niveau):
-        f = rapport.van(niveau, eenheid)
+        f = rapport.of(niveau, eenheid)
         rows.append(
             [eenheid, rapport.names.get(eenheid, "")]
             + [_trend_value(f, naam, dimensie) for naam, dimensie, _ in columns]
@@ -294,7 +294,7 @@ _REGIO_INSTELLING_KOLOMMEN = _INSTELLING_KOLOMMEN[:3] + _INSTELLING_KOLOMMEN[7:1
 def _opleiding_table(rapport: Rapport) -> str:
     rows = []
     for eenheid in rapport.eenheden(Level.INSTELLING):
-        for (name, dimensie), value in sorted(rapport.van(Level.INSTELLING, eenheid).items()):
+        for (name, dimensie), value in sorted(rapport.of(Level.INSTELLING, eenheid).items()):
             if name == c.AANMELDINGEN_PER_OPLEIDING:
                 crebo, locatie = dimensie.split("/")
                 rows.append([eenheid, crebo, locatie, _number(value)])

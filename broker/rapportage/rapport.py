@@ -53,7 +53,7 @@ class Rapport:
     trend: Trend
     names: dict[str, str] = field(default_factory=dict)  # BRIN / RMC code → name, for tables
 
-    def van(self, niveau: Level, eenheid: str) -> dict[tuple[str, str], int | None]:
+    def of(self, niveau: Level, eenheid: str) -> dict[tuple[str, str], int | None]:
         return {
             (r.cijfer, r.dimensie): r.waarde
             for r in self.cijfers
@@ -63,7 +63,7 @@ class Rapport:
     @property
     def head(self) -> dict[tuple[str, str], int | None]:
         """The figures of the report's own unit."""
-        return self.van(self.niveau, self.eenheid)
+        return self.of(self.niveau, self.eenheid)
 
     def eenheden(self, niveau: Level) -> list[str]:
         # RMC codes in numeric order (2 before 10), BRINs alphabetically.

@@ -19,12 +19,12 @@ class days_between(FunctionElement):  # noqa: N801 — used like a SQL function
 @compiles(days_between)
 def _difference(element, compiler, **kw):
     # PostgreSQL: date - date is an integer number of days.
-    van, tot = list(element.clauses)
-    return f"({compiler.process(tot, **kw)} - {compiler.process(van, **kw)})"
+    start, end = list(element.clauses)
+    return f"({compiler.process(end, **kw)} - {compiler.process(start, **kw)})"
 
 
 @compiles(days_between, "sqlite")
 def _difference_sqlite(element, compiler, **kw):
     # SQLite keeps dates as ISO text; julianday() makes them numbers (whole days apart at midnight).
-    van, tot = list(element.clauses)
-    return f"CAST(julianday({compiler.process(tot, **kw)}) - julianday({compiler.process(van, **kw)}) AS INTEGER)"
+    start, end = list(element.clauses)
+    return f"CAST(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}) AS INTEGER)"

@@ -279,9 +279,9 @@ def _scope_text(partij: PartijInput) -> str:
 def _mandaat_text(mandaat: MandaatInput) -> str:
     if mandaat.geldig_van is None and mandaat.geldig_tot is None:
         return mandaat.certificaat_oin
-    van = mandaat.geldig_van.isoformat() if mandaat.geldig_van else ""
+    valid_from = mandaat.geldig_van.isoformat() if mandaat.geldig_van else ""
     valid_until = mandaat.geldig_tot.isoformat() if mandaat.geldig_tot else ""
-    return f"{mandaat.certificaat_oin} ({van}..{valid_until})"
+    return f"{mandaat.certificaat_oin} ({valid_from}..{valid_until})"
 
 
 def _as_table(partijen: list[PartijInput]) -> str:

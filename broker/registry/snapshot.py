@@ -164,10 +164,10 @@ def _read(session: Session) -> dict[str, PartijSnapshot]:
     for oin, soort, waarde in session.execute(select(S.partij_oin, S.soort, S.waarde)):
         scopes.setdefault(oin, {}).setdefault(soort, set()).add(waarde)
     mandaten: dict[str, list[MandaatSnapshot]] = {}
-    for oin, certificaat_oin, van, tot, acties in session.execute(
+    for oin, certificaat_oin, valid_from, valid_until, acties in session.execute(
         select(M.partij_oin, M.certificaat_oin, M.geldig_van, M.geldig_tot, M.acties).order_by(M.id)
     ):
-        mandaten.setdefault(oin, []).append(MandaatSnapshot(certificaat_oin, van, tot, acties))
+        mandaten.setdefault(oin, []).append(MandaatSnapshot(certificaat_oin, valid_from, valid_until, acties))
     partijen = {}
     for oin, soort, endpoint, actief, contactgegevens, procesfeiten in session.execute(
         select(P.oin, P.soort, P.endpoint, P.actief, P.contactgegevens_ontvangen, P.procesfeiten_ontvangen)

@@ -298,7 +298,7 @@ class SoapPipeline:
                     audit=f"TLS OIN {tls_oin} differs from signing OIN {certificaat_oin}",
                 )
         request.header = replace(request.header, certificaat_oin=certificaat_oin)
-        fingerprint = Fingerprint.van(
+        fingerprint = Fingerprint.of(
             address.from_oin, message_id_key(address.message_id), envelop.inhoud, signature_value, certificaat_oin
         )
         # One transaction from authorisation to the logged request and answer: one connection checkout

@@ -244,4 +244,4 @@ def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landeli
         runtime.close()
     assert regio.head[(LEERLINGEN, "")] == 6
     assert school.head[(LEERLINGEN, "")] == 6
-    assert regio.van(Level.SCHOOL, landelijk.vso_brin)[(LEERLINGEN, "")] == 6
+    assert regio.of(Level.SCHOOL, landelijk.vso_brin)[(LEERLINGEN, "")] == 6

@@ -120,9 +120,9 @@ def test_cert_is_the_leaf_alone_and_chain_adds_the_issuing_ca(demo: DemoPki) -> 
 
 def test_party_key_is_unencrypted_pkcs8_0600_and_matches_the_certificate(demo: DemoPki) -> None:
     files = demo.partijen[SCHOOL]
-    pem = files.sleutel.read_bytes()
+    pem = files.key.read_bytes()
     assert pem.startswith(b"-----BEGIN PRIVATE KEY-----")  # PKCS#8, not "BEGIN RSA PRIVATE KEY"
-    assert stat.S_IMODE(files.sleutel.stat().st_mode) == 0o600
+    assert stat.S_IMODE(files.key.stat().st_mode) == 0o600
     sleutel = serialization.load_pem_private_key(pem, password=None)
     assert isinstance(sleutel, rsa.RSAPrivateKey)
     assert sleutel.public_key() == load(files.certificaat).public_key()

@@ -20,7 +20,7 @@ AG, GI, AI = "aangemeld>geaccepteerd", "geaccepteerd>ingeschreven", "aangemeld>i
 def _figuren(session, peildatum=date(2027, 6, 15), **kw):
     return {
         (c.niveau.value, c.eenheid, c.cijfer, c.dimensie): c.waarde
-        for c in compute_cijfers(session, Peil.van(Calendar(), 2027, peildatum), **kw)
+        for c in compute_cijfers(session, Peil.of(Calendar(), 2027, peildatum), **kw)
     }
 
 

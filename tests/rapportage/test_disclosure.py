@@ -231,7 +231,7 @@ def test_protect_is_deterministic_whatever_the_order():
 
 
 def test_the_declared_within_unit_relations_hold_on_the_scenario(cyclus_sessie):
-    cijfers = compute_cijfers(cyclus_sessie, Peil.van(Calendar(), JAAR, PEILDATUM))
+    cijfers = compute_cijfers(cyclus_sessie, Peil.of(Calendar(), JAAR, PEILDATUM))
     values = {(f.niveau.value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in cijfers}
     exact = [r for r in relations(cijfers) if " = som " not in r.name and "geleverd nergens" not in r.name]
     assert exact and all(holds(r, values) for r in exact), [r for r in exact if not holds(r, values)]
@@ -261,7 +261,7 @@ def test_no_report_of_the_scenario_discloses_a_suppressed_count(cyclus_sessie, n
 
 def test_the_stored_yearly_figures_disclose_nothing_across_all_levels(cyclus_sessie):
     kalender = Calendar()
-    waarheid = compute_cijfers(cyclus_sessie, Peil.van(kalender, JAAR))
+    waarheid = compute_cijfers(cyclus_sessie, Peil.of(kalender, JAAR))
     opgeslagen = compute_jaarcijfers(cyclus_sessie, JAAR, kalender)
     assert_table_safe(opgeslagen, waarheid, regio_indeling(cyclus_sessie, JAAR))
 

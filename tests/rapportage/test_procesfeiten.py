@@ -162,7 +162,7 @@ def _nieuw(cijfers) -> dict[tuple[str, str], dict[tuple[str, str], int | None]]:
 
 
 def test_the_hand_computed_figures_at_every_level(feiten_sessie):
-    figures = _nieuw(compute_cijfers(feiten_sessie, Peil.van(Calendar(), 2027, PEILDATUM)))
+    figures = _nieuw(compute_cijfers(feiten_sessie, Peil.of(Calendar(), 2027, PEILDATUM)))
     assert figures == VERWACHT
     # The hand-computed medians and percentiles named in the docstring, spelled out once more.
     landelijk = figures[("landelijk", "")]
@@ -177,7 +177,7 @@ def test_the_facts_count_as_known_on_the_peildatum(feiten_sessie):
     def op(day):
         return _nieuw(
             compute_cijfers(
-                feiten_sessie, Peil.van(Calendar(), 2027, day), niveaus=[Level.LANDELIJK, Level.INSTELLING]
+                feiten_sessie, Peil.of(Calendar(), 2027, day), niveaus=[Level.LANDELIJK, Level.INSTELLING]
             )
         )
 
@@ -203,9 +203,9 @@ def test_the_facts_count_as_known_on_the_peildatum(feiten_sessie):
 def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_sessie):
     kalender = Calendar()
     # Nothing happens after 25 June: the cycle's last day gives the figures of 1 July.
-    assert _nieuw(compute_cijfers(feiten_sessie, Peil.van(kalender, 2027))) == VERWACHT
+    assert _nieuw(compute_cijfers(feiten_sessie, Peil.of(kalender, 2027))) == VERWACHT
     gepubliceerd = compute_jaarcijfers(feiten_sessie, 2027, kalender)
-    waarheid = compute_cijfers(feiten_sessie, Peil.van(kalender, 2027))
+    waarheid = compute_cijfers(feiten_sessie, Peil.of(kalender, 2027))
     indeling = regio_indeling(feiten_sessie, 2027)
     rapporten_voor = [
         make_rapport(feiten_sessie, kalender, niveau, 2027, eenheid, kalender.cyclus(2027).end)
