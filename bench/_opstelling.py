@@ -59,11 +59,11 @@ def machine() -> str:
     )
     import psutil
 
-    belasting = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    geheugen = psutil.virtual_memory().total / 2**30
+    load_average = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    memory_gib = psutil.virtual_memory().total / 2**30
     return (
-        f"{os.cpu_count()} cores ({model}), {geheugen:.1f} GiB RAM, Python {platform.python_version()}, "
-        f"load average {belasting} at start"
+        f"{os.cpu_count()} cores ({model}), {memory_gib:.1f} GiB RAM, Python {platform.python_version()}, "
+        f"load average {load_average} at start"
     )
 
 
@@ -71,18 +71,18 @@ def machine() -> str:
 def postgres_schema():
     """A fresh schema on the local PostgreSQL (``VVA_BENCH_POSTGRES_URL``); yields its URL; dropped after."""
     schema = f"bench_{uuid.uuid4().hex[:10]}"
-    beheer = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with beheer.connect() as connection:
+    admin_engine = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
         yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        with beheer.connect() as connection:
+        with admin_engine.connect() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        beheer.dispose()
+        admin_engine.dispose()
 
 
-def installatie(map: Path, database_url: str, extra: str = "") -> Path:
+def install(map: Path, database_url: str, extra: str = "") -> Path:
     """A migrated installation in ``map`` with the demo data and PKI (2W-be-S); returns its vva.toml."""
     config = map / "vva.toml"
     config.write_text(
@@ -93,7 +93,7 @@ def installatie(map: Path, database_url: str, extra: str = "") -> Path:
     return config
 
 
-def vrije_poort() -> int:
+def unused_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -102,10 +102,10 @@ def vrije_poort() -> int:
 @dataclass
 class Broker:
     url: str
-    proces: psutil.Process
+    process: psutil.Process
 
-    def processen(self) -> list[psutil.Process]:
-        return [self.proces, *self.proces.children(recursive=True)]
+    def processes(self) -> list[psutil.Process]:
+        return [self.process, *self.process.children(recursive=True)]
 
     def cpu_s(self) -> float:
         """User + system CPU seconds of the gunicorn master and its workers so far, including workers
@@ -114,54 +114,54 @@ class Broker:
         import psutil
 
         total = 0.0
-        for p in self.processen():
+        for p in self.processes():
             try:
-                tijden = p.cpu_times()
-                total += tijden.user + tijden.system
-                if p.pid == self.proces.pid:
-                    total += tijden.children_user + tijden.children_system
+                times = p.cpu_times()
+                total += times.user + times.system
+                if p.pid == self.process.pid:
+                    total += times.children_user + times.children_system
             except psutil.NoSuchProcess:
                 pass
         return total
 
-    def piek_rss_mb(self) -> dict[str, float]:
+    def peak_rss_mb(self) -> dict[str, float]:
         """Peak resident memory (VmHWM) per process: the master and each worker, in MiB."""
-        uit = {}
-        for p in self.processen():
+        out = {}
+        for p in self.processes():
             status = Path(f"/proc/{p.pid}/status").read_text()
             hwm = next(int(r.split()[1]) for r in status.splitlines() if r.startswith("VmHWM"))
-            uit["master" if p.pid == self.proces.pid else f"worker {p.pid}"] = hwm / 1024
-        return uit
+            out["master" if p.pid == self.process.pid else f"worker {p.pid}"] = hwm / 1024
+        return out
 
 
 @contextmanager
 def gunicorn_broker(config: Path, *options: str, gunicorn_config: bool = True):
     """``vva serve`` with deploy/gunicorn.conf.py (unless told otherwise) as a real process on 127.0.0.1."""
-    port = vrije_poort()
-    opdracht = [sys.executable, "-m", "broker", "serve", "--port", str(port), *options]
+    port = unused_port()
+    command = [sys.executable, "-m", "broker", "serve", "--port", str(port), *options]
     if gunicorn_config:
-        opdracht += [
+        command += [
             "--gunicorn-config",
             str(Path(__file__).resolve().parents[1] / "deploy" / "gunicorn.conf.py"),
         ]
     log = (config.parent / "broker.log").open("wb")
-    proces = subprocess.Popen(
-        opdracht, env={**os.environ, "VVA_CONFIG": str(config)}, stdout=log, stderr=subprocess.STDOUT
+    process = subprocess.Popen(
+        command, env={**os.environ, "VVA_CONFIG": str(config)}, stdout=log, stderr=subprocess.STDOUT
     )
     try:
-        _wacht_op(f"http://127.0.0.1:{port}/health", proces)
+        _wait_for(f"http://127.0.0.1:{port}/health", process)
         import psutil
 
-        yield Broker(f"http://127.0.0.1:{port}", psutil.Process(proces.pid))
+        yield Broker(f"http://127.0.0.1:{port}", psutil.Process(process.pid))
     finally:
-        proces.terminate()
-        proces.wait(timeout=30)
+        process.terminate()
+        process.wait(timeout=30)
         log.close()
 
 
-def _wacht_op(url: str, proces: subprocess.Popen) -> None:
+def _wait_for(url: str, process: subprocess.Popen) -> None:
     for _ in range(300):
-        if proces.poll() is not None:
+        if process.poll() is not None:
             raise RuntimeError("the broker stopped; see broker.log beside vva.toml")
         try:
             urllib.request.urlopen(url, timeout=1)
@@ -181,12 +181,12 @@ def signer(pki: Path, oin: str) -> Signer:
 ondertekenaar = signer
 
 
-def envelop(request_signer: Signer, sender: str, dienst: str, operatie: str, body: str) -> bytes:
+def envelop(request_signer: Signer, sender: str, service: str, operation: str, body: str) -> bytes:
     """A signed 2W-be-S request of ``sender`` to ``dienst`` with a fresh Timestamp and MessageID."""
     root = etree.fromstring(
         f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
-        f"<soap:Header><wsa:Action>{NS}/{dienst}/{operatie}</wsa:Action><wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>"
-        f"<wsa:To>https://vva.example/vva/{dienst}/v1?oin={TEST_BROKER_OIN}</wsa:To><wsa:From><wsa:Address>"
+        f"<soap:Header><wsa:Action>{NS}/{service}/{operation}</wsa:Action><wsa:MessageID>urn:uuid:{uuid.uuid4()}</wsa:MessageID>"
+        f"<wsa:To>https://vva.example/vva/{service}/v1?oin={TEST_BROKER_OIN}</wsa:To><wsa:From><wsa:Address>"
         f"http://www.w3.org/2005/08/addressing/anonymous?oin={sender}</wsa:Address></wsa:From></soap:Header>"
         f"<soap:Body>{body}</soap:Body></soap:Envelope>"
     )
@@ -194,14 +194,14 @@ def envelop(request_signer: Signer, sender: str, dienst: str, operatie: str, bod
     return to_bytes(root)
 
 
-def bsns(aantal: int, vanaf: int = 100_000_000) -> list[str]:
+def bsns(count: int, after: int = 100_000_000) -> list[str]:
     """``aantal`` valid (elfproef) BSNs counting up from ``vanaf``."""
-    uit, nummer = [], vanaf
-    while len(uit) < aantal:
-        nummer += 1
-        if stdnum_bsn.is_valid(str(nummer)):
-            uit.append(str(nummer))
-    return uit
+    out, number = [], after
+    while len(out) < count:
+        number += 1
+        if stdnum_bsn.is_valid(str(number)):
+            out.append(str(number))
+    return out
 
 
 def leerlingen_xml(numbers: list[str], brin: str, gemeente: str = "0363") -> str:
@@ -222,27 +222,27 @@ def post(connection: http.client.HTTPConnection, path: str, data: bytes) -> tupl
 
 
 @dataclass
-class Belasting:
+class LoadRun:
     """The outcome of a load run: per request the latency in seconds, the wall time, the statuses."""
 
-    latenties: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[bytes] = field(default_factory=list)
-    wand_s: float = 0.0
+    wall_s: float = 0.0
 
     def percentile(self, p: float) -> float:
-        row = sorted(self.latenties)
+        row = sorted(self.latencies)
         return row[min(len(row) - 1, int(p / 100 * len(row)))]
 
 
-def belast(url: str, requests: list[tuple[str, bytes]], clients: int) -> Belasting:
+def apply_load(url: str, requests: list[tuple[str, bytes]], clients: int) -> LoadRun:
     """Send ``requests`` ((path, body) pairs) from ``clients`` threads, each with its own keep-alive
     connection, as fast as answers come; returns latencies and statuses (status 200 expected)."""
     host, port = url.removeprefix("http://").split(":")
     row: queue.SimpleQueue = queue.SimpleQueue()
     for request in requests:
         row.put(request)
-    verdict, lock = Belasting(), threading.Lock()
+    verdict, lock = LoadRun(), threading.Lock()
 
     def client() -> None:
         connection = http.client.HTTPConnection(host, int(port), timeout=120)
@@ -253,21 +253,21 @@ def belast(url: str, requests: list[tuple[str, bytes]], clients: int) -> Belasti
                 break
             begin = time.perf_counter()
             status, body = post(connection, path, data)
-            duur = time.perf_counter() - begin
+            duration = time.perf_counter() - begin
             with lock:
-                verdict.latenties.append(duur)
+                verdict.latencies.append(duration)
                 verdict.statuses[status] = verdict.statuses.get(status, 0) + 1
                 if status != 200 and len(verdict.errors) < 3:
                     verdict.errors.append(body[:2000])
         connection.close()
 
     begin = time.perf_counter()
-    draden = [threading.Thread(target=client) for _ in range(clients)]
-    for draad in draden:
-        draad.start()
-    for draad in draden:
-        draad.join()
-    verdict.wand_s = time.perf_counter() - begin
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    verdict.wall_s = time.perf_counter() - begin
     return verdict
 
 

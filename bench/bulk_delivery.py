@@ -23,7 +23,7 @@ from bench._opstelling import (
     bsns,
     envelop,
     gunicorn_broker,
-    installatie,
+    install,
     leerlingen_xml,
     machine,
     post,
@@ -35,36 +35,36 @@ from bench._opstelling import (
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pupils", type=int, default=5000)
-    aantal = parser.parse_args().pupils
+    count = parser.parse_args().pupils
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
         map = Path(temporary)
-        config = installatie(map, database_url)
+        config = install(map, database_url)
         request_signer = signer(map / "pki", SCHOOL_A)
-        numbers = bsns(aantal)
+        numbers = bsns(count)
         # One worker: the figures are those of the process that handles the batch.
         with gunicorn_broker(config, "--workers", "1") as broker:
             for mutatie in ("toevoegen", "wijzigen"):
                 body = leerlingen_xml(numbers, "99XA").replace("toevoegen", mutatie)
                 data = envelop(request_signer, SCHOOL_A, "vo", "aanleverenLeerlingen", body)
-                rss_voor = {
+                rss_before = {
                     naam: p.memory_info().rss / 2**20
-                    for naam, p in zip(("master", "worker"), broker.processen(), strict=False)
+                    for naam, p in zip(("master", "worker"), broker.processes(), strict=False)
                 }
                 connection = http.client.HTTPConnection(
                     *broker.url.removeprefix("http://").split(":"), timeout=300
                 )
                 begin = time.perf_counter()
                 status, response = post(connection, "/vva/vo/v1", data)
-                duur = time.perf_counter() - begin
+                duration = time.perf_counter() - begin
                 assert status == 200, response[:2000]
                 verwerkt = int(re.search(rb"aantalVerwerkt>(\d+)<", response).group(1))
-                piek = broker.piek_rss_mb()
-                werker = next(v for k, v in piek.items() if k.startswith("worker"))
+                peak = broker.peak_rss_mb()
+                worker_peak = next(v for k, v in peak.items() if k.startswith("worker"))
                 print(
-                    f"{aantal} pupils ({mutatie}, {len(data) / 2**20:.1f} MiB signed request): {duur:.2f} s, "
-                    f"{aantal / duur:.0f} pupils/s, {verwerkt} accepted; worker RSS {rss_voor['worker']:.0f} MiB "
-                    f"before, peak {werker:.0f} MiB"
+                    f"{count} pupils ({mutatie}, {len(data) / 2**20:.1f} MiB signed request): {duration:.2f} s, "
+                    f"{count / duration:.0f} pupils/s, {verwerkt} accepted; worker RSS {rss_before['worker']:.0f} MiB "
+                    f"before, peak {worker_peak:.0f} MiB"
                 )
 
 

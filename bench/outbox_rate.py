@@ -27,17 +27,17 @@ from sqlalchemy import func, select
 
 from bench._opstelling import (
     SCHOOL_A,
-    _wacht_op,
+    _wait_for,
     bsns,
     envelop,
     gunicorn_broker,
-    installatie,
+    install,
     leerlingen_xml,
     machine,
     post,
     postgres_schema,
     signer,
-    vrije_poort,
+    unused_port,
 )
 from broker.bootstrap import Runtime
 from broker.cli import main
@@ -47,7 +47,7 @@ from broker.db import models
 REGIO = "00000099000000000042"
 
 
-def ontvanger(map: Path, pki: Path):
+def receiver(map: Path, pki: Path):
     """The reference receiver as the demo regional system (its own SQLite and key file)."""
     map.mkdir()
     config = map / "vva.toml"
@@ -56,23 +56,23 @@ def ontvanger(map: Path, pki: Path):
         f'broker_oins = ["{REGIO}"]\nsigning_key = "{pki / (REGIO + ".key.pem")}"\n'
         f'signing_certificate = "{pki / (REGIO + ".cert.pem")}"\nreceiver_senders = ["{TEST_BROKER_OIN}"]\n'
     )
-    port = vrije_poort()
-    proces = subprocess.Popen(
+    port = unused_port()
+    process = subprocess.Popen(
         [sys.executable, "-m", "broker", "--config", str(config), "receiver", "serve", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _wacht_op(f"http://127.0.0.1:{port}/health", proces)
-    return proces, f"http://127.0.0.1:{port}/vva/ontvanger/v1"
+    _wait_for(f"http://127.0.0.1:{port}/health", process)
+    return process, f"http://127.0.0.1:{port}/vva/ontvanger/v1"
 
 
-def meet(aantal: int, workers: int) -> tuple[float, float, int]:
+def measure(count: int, workers: int) -> tuple[float, float, int]:
     """(wall seconds, worker CPU seconds, deliveries) of one run with ``workers`` workers."""
     with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
         map = Path(temporary)
-        config = installatie(map, database_url)
+        config = install(map, database_url)
         pki = map / "pki"
-        proces, endpoint = ontvanger(map / "ontvanger", pki)
+        process, endpoint = receiver(map / "ontvanger", pki)
         try:
             verdict = CliRunner().invoke(
                 main,
@@ -103,7 +103,7 @@ def meet(aantal: int, workers: int) -> tuple[float, float, int]:
                 SCHOOL_A,
                 "vo",
                 "aanleverenLeerlingen",
-                leerlingen_xml(bsns(aantal, 200_000_000), "99XA"),
+                leerlingen_xml(bsns(count, 200_000_000), "99XA"),
             )
             with gunicorn_broker(config, "--workers", "1") as broker:
                 connection = http.client.HTTPConnection(
@@ -113,11 +113,11 @@ def meet(aantal: int, workers: int) -> tuple[float, float, int]:
                 assert status == 200, response[:2000]
             runtime = Runtime(load_settings(config))
             with runtime.sessions() as session:
-                wachtend = session.scalar(select(func.count()).select_from(models.UitgaandBericht))
-            assert wachtend == aantal, wachtend
-            voor = resource.getrusage(resource.RUSAGE_CHILDREN)
+                pending = session.scalar(select(func.count()).select_from(models.UitgaandBericht))
+            assert pending == count, pending
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             begin = time.perf_counter()
-            werker = subprocess.run(
+            worker = subprocess.run(
                 [
                     sys.executable,
                     "-m",
@@ -134,22 +134,22 @@ def meet(aantal: int, workers: int) -> tuple[float, float, int]:
                 stderr=subprocess.PIPE,
                 check=False,
             )
-            duur = time.perf_counter() - begin
-            na = resource.getrusage(resource.RUSAGE_CHILDREN)
-            assert werker.returncode == 0, werker.stderr[-2000:]
+            duration = time.perf_counter() - begin
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            assert worker.returncode == 0, worker.stderr[-2000:]
             # The worker command and the worker processes it waited for (the receiver is still running).
-            cpu = (na.ru_utime - voor.ru_utime) + (na.ru_stime - voor.ru_stime)
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             with runtime.sessions() as session:
-                afgeleverd = session.scalar(
+                delivered = session.scalar(
                     select(func.count())
                     .select_from(models.UitgaandBericht)
                     .where(models.UitgaandBericht.status == "afgeleverd")
                 )
             runtime.close()
-            return duur, cpu, afgeleverd
+            return duration, cpu, delivered
         finally:
-            proces.terminate()
-            proces.wait()
+            process.terminate()
+            process.wait()
 
 
 def main_() -> None:
@@ -159,10 +159,10 @@ def main_() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}")
     for workers in args.workers:
-        duur, cpu, afgeleverd = meet(args.n, workers)
+        duration, cpu, delivered = measure(args.n, workers)
         print(
-            f"{workers} worker(s): {afgeleverd} of {args.n} pushes delivered in {duur:.1f} s = {afgeleverd / duur:.0f} "
-            f"deliveries/s (worker CPU {cpu * 1000 / max(afgeleverd, 1):.1f} ms per delivery, incl. start-up; "
+            f"{workers} worker(s): {delivered} of {args.n} pushes delivered in {duration:.1f} s = {delivered / duration:.0f} "
+            f"deliveries/s (worker CPU {cpu * 1000 / max(delivered, 1):.1f} ms per delivery, incl. start-up; "
             "receiver on the same 2 cores)"
         )
 

@@ -30,11 +30,11 @@ from click.testing import CliRunner
 
 from bench._opstelling import (
     NS,
-    Belasting,
+    LoadRun,
     bsns,
     envelop,
     gunicorn_broker,
-    installatie,
+    install,
     leerlingen_xml,
     machine,
     post,
@@ -45,20 +45,20 @@ from broker.cli import main
 from broker.pki.demo import make_demo_pki
 
 
-def brins(aantal: int, voorvoegsel: str) -> list[str]:
+def brins(count: int, prefix: str) -> list[str]:
     """``aantal`` BRIN4 codes ``<2 digits><2 letters>`` outside the demo range (99X*)."""
     letters = ("".join(p) for p in itertools.product(string.ascii_uppercase, repeat=2))
-    return [f"{voorvoegsel}{next(letters)}" for _ in range(aantal)]
+    return [f"{prefix}{next(letters)}" for _ in range(count)]
 
 
 def oin(brin: str) -> str:
     return f"00000007000{brin}00000"
 
 
-def referentiedata(map: Path, vo: list[str], mbo: list[str]) -> list[Path]:
+def write_refdata(map: Path, vo: list[str], mbo: list[str]) -> list[Path]:
     """DUO-format files (the demo files' first row, once per generated BRIN)."""
     demo = resources.files("broker.refdata") / "demo"
-    uit = []
+    out = []
     for naam, codes, example in (
         ("vestigingen-vo-FICTIEF.csv", vo, b"99XA"),
         ("mbo-instellingen-FICTIEF.csv", mbo, b"99XB"),
@@ -69,11 +69,11 @@ def referentiedata(map: Path, vo: list[str], mbo: list[str]) -> list[Path]:
         path.write_bytes(
             b"\r\n".join([regels[0], *(row.replace(example, c.encode()) for c in codes)]) + b"\r\n"
         )
-        uit.append(path)
-    return uit
+        out.append(path)
+    return out
 
 
-def partijen(map: Path, vo: list[str], mbo: list[str]) -> Path:
+def write_partijen(map: Path, vo: list[str], mbo: list[str]) -> Path:
     path = map / "partijen.toml"
     path.write_text(
         "".join(
@@ -106,17 +106,17 @@ def main_() -> None:
     with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
         map = Path(temporary)
         begin = time.perf_counter()
-        config = installatie(map, database_url)
+        config = install(map, database_url)
         cli = CliRunner()
-        for opdracht in (
-            ["refdata", "load", *[str(p) for p in referentiedata(map, vo, mbo)]],
-            ["party", "load", str(partijen(map, vo, mbo))],
+        for command in (
+            ["refdata", "load", *[str(p) for p in write_refdata(map, vo, mbo)]],
+            ["party", "load", str(write_partijen(map, vo, mbo))],
         ):
-            verdict = cli.invoke(main, ["--config", str(config), *opdracht])
+            verdict = cli.invoke(main, ["--config", str(config), *command])
             assert verdict.exit_code == 0, verdict.output
         pki = map / "pki"
         make_demo_pki(pki, [(oin(b), b) for b in vo + mbo])
-        tekenaars = {b: signer(pki, oin(b)) for b in vo + mbo}
+        signers = {b: signer(pki, oin(b)) for b in vo + mbo}
         print(
             f"set-up: {len(vo)} schools, {len(mbo)} institutions, certificates in {time.perf_counter() - begin:.0f} s",
             flush=True,
@@ -138,20 +138,20 @@ def main_() -> None:
                 connection = http.client.HTTPConnection(host, int(port), timeout=600)
                 while True:
                     with lock:
-                        volgende = next(row, None)
-                    if volgende is None:
+                        item = next(row, None)
+                    if item is None:
                         return
-                    brin, deel = volgende
+                    brin, part = item
                     data = envelop(
-                        tekenaars[brin], oin(brin), "vo", "aanleverenLeerlingen", leerlingen_xml(deel, brin)
+                        signers[brin], oin(brin), "vo", "aanleverenLeerlingen", leerlingen_xml(part, brin)
                     )
                     status, response = post(connection, "/vva/vo/v1", data)
                     assert status == 200 and re.search(rb"aantalAfgewezen>0<", response), response[:1500]
 
-            draden = [threading.Thread(target=school) for _ in range(2)]
-            for d in draden:
+            threads = [threading.Thread(target=school) for _ in range(2)]
+            for d in threads:
                 d.start()
-            for d in draden:
+            for d in threads:
                 d.join()
             print(
                 f"population: {len(numbers)} pupils in {len(batches)} batches, {time.perf_counter() - begin:.0f} s",
@@ -159,55 +159,55 @@ def main_() -> None:
             )
 
             # The peak: registrations, then acceptances, each its own signed message.
-            helft = args.messages // 2
-            messages = [(i, "aangemeld") for i in range(helft)] + [
-                (i, "geaccepteerd") for i in range(args.messages - helft)
+            half = args.messages // 2
+            messages = [(i, "aangemeld") for i in range(half)] + [
+                (i, "geaccepteerd") for i in range(args.messages - half)
             ]
-            verdict, teller = Belasting(), itertools.count()
-            stap = max(len(numbers) // max(helft, 1), 1)  # registered pupils spread over all schools
-            rij2 = iter(messages)
-            cpu_voor = broker.cpu_s()
+            verdict, counter = LoadRun(), itertools.count()
+            step = max(len(numbers) // max(half, 1), 1)  # registered pupils spread over all schools
+            row2 = iter(messages)
+            cpu_before = broker.cpu_s()
             begin = time.perf_counter()
 
             def instelling() -> None:
                 connection = http.client.HTTPConnection(host, int(port), timeout=120)
                 while True:
                     with lock:
-                        volgende = next(rij2, None)
-                    if volgende is None:
+                        item = next(row2, None)
+                    if item is None:
                         return
-                    i, status_ = volgende
+                    i, status_ = item
                     brin = mbo[i % len(mbo)]
-                    leerling = numbers[(i * stap) % len(numbers)]
+                    leerling = numbers[(i * step) % len(numbers)]
                     message = statusbericht(1, leerling, brin, status_)
-                    data = envelop(tekenaars[brin], oin(brin), "mbo", "aanleverenAanmeldingen", message)
+                    data = envelop(signers[brin], oin(brin), "mbo", "aanleverenAanmeldingen", message)
                     start = time.perf_counter()
                     status, response = post(connection, "/vva/mbo/v1", data)
-                    duur = time.perf_counter() - start
+                    duration = time.perf_counter() - start
                     with lock:
-                        verdict.latenties.append(duur)
+                        verdict.latencies.append(duration)
                         verdict.statuses[status] = verdict.statuses.get(status, 0) + 1
                         if (status != 200 or b"aantalAfgewezen>0<" not in response) and len(
                             verdict.errors
                         ) < 3:
                             verdict.errors.append(response[:1500])
-                        n = next(teller) + 1
+                        n = next(counter) + 1
                     if n % 5000 == 0:
                         elapsed = time.perf_counter() - begin
                         print(f"  {n} messages, {elapsed:.0f} s, {n / elapsed:.1f}/s", flush=True)
 
-            draden = [threading.Thread(target=instelling) for _ in range(args.clients)]
-            for d in draden:
+            threads = [threading.Thread(target=instelling) for _ in range(args.clients)]
+            for d in threads:
                 d.start()
-            for d in draden:
+            for d in threads:
                 d.join()
-            verdict.wand_s = time.perf_counter() - begin
-            cpu = broker.cpu_s() - cpu_voor
-            rss = broker.piek_rss_mb()
-    n = len(verdict.latenties)
+            verdict.wall_s = time.perf_counter() - begin
+            cpu = broker.cpu_s() - cpu_before
+            rss = broker.peak_rss_mb()
+    n = len(verdict.latencies)
     print(f"peak day: {n} status messages from {len(mbo)} institutions, {args.clients} clients")
-    print(f"  wall time        {verdict.wand_s:8.0f} s ({verdict.wand_s / 60:.1f} min)")
-    print(f"  messages/s       {n / verdict.wand_s:8.1f}")
+    print(f"  wall time        {verdict.wall_s:8.0f} s ({verdict.wall_s / 60:.1f} min)")
+    print(f"  messages/s       {n / verdict.wall_s:8.1f}")
     print(f"  latency p50/p99  {verdict.percentile(50) * 1000:8.0f} / {verdict.percentile(99) * 1000:.0f} ms")
     print(f"  broker CPU/msg   {cpu * 1000 / n:8.1f} ms")
     print(f"  statuses         {verdict.statuses}; first problems: {[f[:300] for f in verdict.errors]}")

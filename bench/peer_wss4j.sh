@@ -8,7 +8,8 @@
 # py_floor.py import, e.g., broker.edukoppeling.wss.signer.Signer and call
 # verifieer(…). This copies the tool to a scratch folder, maps those names with the rename's own
 # mapping (scripts/maintenance/rename_to_english.py: Python names and module paths only, never a
-# string, so no request, check or figure of the tool changes), fixes the one step of its gate that
+# string, so no request, check or figure of the tool changes, but for the renamed bench module its
+# run.sh runs), fixes the one step of its gate that
 # assumed the signer put wsse:Security first, follows the renamed trust-check keyword and module
 # names in its floor and profile report, and runs the copy's run.sh from here.
 set -euo pipefail

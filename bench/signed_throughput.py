@@ -31,10 +31,10 @@ from lxml import etree
 from bench._opstelling import (
     NS,
     SCHOOL_A,
-    belast,
+    apply_load,
     envelop,
     gunicorn_broker,
-    installatie,
+    install,
     machine,
     postgres_schema,
     signer,
@@ -46,32 +46,32 @@ WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utilit
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 
 
-def _ondertekende_delen(document: etree._Element) -> tuple[etree._Element, list[etree._Element]]:
+def _signed_parts(document: etree._Element) -> tuple[etree._Element, list[etree._Element]]:
     """The SignedInfo and the elements its References point at."""
     signed_info = document.find(f".//{{{DS}}}SignedInfo")
     per_id = {e.get(f"{{{WSU}}}Id"): e for e in document.iter() if e.get(f"{{{WSU}}}Id")}
-    delen = [per_id[r.get("URI")[1:]] for r in signed_info.iter(f"{{{DS}}}Reference")]
-    return signed_info, delen
+    parts = [per_id[r.get("URI")[1:]] for r in signed_info.iter(f"{{{DS}}}Reference")]
+    return signed_info, parts
 
 
-def _c14n_en_digests(signed_info: etree._Element, delen: list[etree._Element]) -> bytes:
-    for deel in delen:
-        hashlib.sha256(etree.tostring(deel, method="c14n", exclusive=True)).digest()
+def _c14n_and_digests(signed_info: etree._Element, parts: list[etree._Element]) -> bytes:
+    for part in parts:
+        hashlib.sha256(etree.tostring(part, method="c14n", exclusive=True)).digest()
     return etree.tostring(signed_info, method="c14n", exclusive=True)
 
 
-def crypto_vloer(request: bytes, response: bytes, broker_sleutel_pem: bytes, n: int) -> dict[str, float]:
+def crypto_floor(request: bytes, response: bytes, broker_key_pem: bytes, n: int) -> dict[str, float]:
     """CPU ms of the unavoidable cryptography of one request/answer pair (see the module docstring)."""
-    query, reactie = etree.fromstring(request), etree.fromstring(response)
-    vraag_info, vraag_delen = _ondertekende_delen(query)
-    antwoord_info, antwoord_delen = _ondertekende_delen(reactie)
+    query, reply = etree.fromstring(request), etree.fromstring(response)
+    request_info, request_parts = _signed_parts(query)
+    response_info, response_parts = _signed_parts(reply)
     bst = query.find(f".//{{{WSSE}}}BinarySecurityToken")
     public = x509.load_der_x509_certificate(base64.b64decode(bst.text)).public_key()
-    handtekening = base64.b64decode(query.find(f".//{{{DS}}}SignatureValue").text)
-    sleutel = serialization.load_pem_private_key(broker_sleutel_pem, None)
-    te_tekenen = etree.tostring(antwoord_info, method="c14n", exclusive=True)
-    te_verifieren = etree.tostring(vraag_info, method="c14n", exclusive=True)
-    public.verify(handtekening, te_verifieren, padding.PKCS1v15(), hashes.SHA256())  # it is the real one
+    signature = base64.b64decode(query.find(f".//{{{DS}}}SignatureValue").text)
+    sleutel = serialization.load_pem_private_key(broker_key_pem, None)
+    to_sign = etree.tostring(response_info, method="c14n", exclusive=True)
+    to_verify = etree.tostring(request_info, method="c14n", exclusive=True)
+    public.verify(signature, to_verify, padding.PKCS1v15(), hashes.SHA256())  # it is the real one
 
     def ms(function) -> float:
         function()
@@ -82,15 +82,15 @@ def crypto_vloer(request: bytes, response: bytes, broker_sleutel_pem: bytes, n: 
 
     return {
         "RSA-2048 verify of the request's SignedInfo": ms(
-            lambda: public.verify(handtekening, te_verifieren, padding.PKCS1v15(), hashes.SHA256())
+            lambda: public.verify(signature, to_verify, padding.PKCS1v15(), hashes.SHA256())
         ),
         "RSA-2048 sign of the answer's SignedInfo": ms(
-            lambda: sleutel.sign(te_tekenen, padding.PKCS1v15(), hashes.SHA256())
+            lambda: sleutel.sign(to_sign, padding.PKCS1v15(), hashes.SHA256())
         ),
-        f"exc-c14n + SHA-256 of the signed parts ({len(vraag_delen)} + {len(antwoord_delen)}) and both SignedInfos": ms(
+        f"exc-c14n + SHA-256 of the signed parts ({len(request_parts)} + {len(response_parts)}) and both SignedInfos": ms(
             lambda: (
-                _c14n_en_digests(vraag_info, vraag_delen),
-                _c14n_en_digests(antwoord_info, antwoord_delen),
+                _c14n_and_digests(request_info, request_parts),
+                _c14n_and_digests(response_info, response_parts),
             )
         ),
     }
@@ -112,28 +112,28 @@ def main_() -> None:
     ]
     with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
         map = Path(temporary)
-        config = installatie(map, database_url)
+        config = install(map, database_url)
         pki = map / "pki"
         request_signer = signer(pki, SCHOOL_A)
-        opwarmen = max(args.n // 10, 100)
+        warmup = max(args.n // 10, 100)
         begin = time.perf_counter()
         pings = [
             (
                 "/vva/vo/v1",
                 envelop(request_signer, SCHOOL_A, "vo", "ping", f'<v:ping xmlns:v="{NS}"><v:echo>b</v:echo></v:ping>'),
             )
-            for _ in range(opwarmen + args.n)
+            for _ in range(warmup + args.n)
         ]
         print(f"prepared {len(pings)} signed requests in {time.perf_counter() - begin:.1f} s")
         with gunicorn_broker(config, *options) as broker:
-            warm = belast(broker.url, pings[:opwarmen], args.clients)
-            assert warm.statuses == {200: opwarmen}, (warm.statuses, warm.errors)
-            cpu_voor, eigen_voor = broker.cpu_s(), time.process_time()
-            meting = belast(broker.url, pings[opwarmen:], args.clients)
-            cpu = broker.cpu_s() - cpu_voor
-            client_cpu = time.process_time() - eigen_voor
-            assert meting.statuses == {200: args.n}, (meting.statuses, meting.errors)
-            rss = broker.piek_rss_mb()
+            warm = apply_load(broker.url, pings[:warmup], args.clients)
+            assert warm.statuses == {200: warmup}, (warm.statuses, warm.errors)
+            cpu_before, own_cpu_before = broker.cpu_s(), time.process_time()
+            measured = apply_load(broker.url, pings[warmup:], args.clients)
+            cpu = broker.cpu_s() - cpu_before
+            client_cpu = time.process_time() - own_cpu_before
+            assert measured.statuses == {200: args.n}, (measured.statuses, measured.errors)
+            rss = broker.peak_rss_mb()
             import http.client
 
             connection = http.client.HTTPConnection(
@@ -149,24 +149,24 @@ def main_() -> None:
                 headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
             )
             response = connection.getresponse().read()
-        vloer = crypto_vloer(query, response, (pki / f"{TEST_BROKER_OIN}.key.pem").read_bytes(), 2000)
-    kernen = os.cpu_count() or 1
-    per_s = args.n / meting.wand_s
-    vloer_ms = sum(vloer.values())
-    vloer_per_s = kernen * 1000 / vloer_ms
-    print(f"signed pings, {args.clients} clients, {args.n} requests in {meting.wand_s:.1f} s")
+        floor = crypto_floor(query, response, (pki / f"{TEST_BROKER_OIN}.key.pem").read_bytes(), 2000)
+    cores = os.cpu_count() or 1
+    per_s = args.n / measured.wall_s
+    floor_ms = sum(floor.values())
+    floor_per_s = cores * 1000 / floor_ms
+    print(f"signed pings, {args.clients} clients, {args.n} requests in {measured.wall_s:.1f} s")
     print(f"  throughput            {per_s:8.1f} requests/s")
     print(
-        f"  latency p50 / p99     {meting.percentile(50) * 1000:8.1f} / {meting.percentile(99) * 1000:.1f} ms"
+        f"  latency p50 / p99     {measured.percentile(50) * 1000:8.1f} / {measured.percentile(99) * 1000:.1f} ms"
     )
     print(f"  broker CPU / request  {cpu * 1000 / args.n:8.2f} ms (all gunicorn processes)")
     print(f"  client CPU / request  {client_cpu * 1000 / args.n:8.2f} ms (the load generator, same machine)")
     print(f"  peak RSS per process  {', '.join(f'{k} {v:.0f} MiB' for k, v in rss.items())}")
     print("crypto floor on the same envelope (CPU ms, one core):")
-    for naam, waarde in vloer.items():
+    for naam, waarde in floor.items():
         print(f"  {naam:<90} {waarde:7.3f}")
-    print(f"  {'total':<90} {vloer_ms:7.3f}  → {vloer_per_s:.0f} requests/s on {kernen} cores")
-    print(f"ratio measured / floor: {per_s / vloer_per_s:.1%}")
+    print(f"  {'total':<90} {floor_ms:7.3f}  → {floor_per_s:.0f} requests/s on {cores} cores")
+    print(f"ratio measured / floor: {per_s / floor_per_s:.1%}")
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def _columns(header: Header) -> dict[str, str | None]:
 
 
 # Built once: these run for every request, and building a statement costs more than running it
-# (bench/profiel.py). Core on the table, executed on the session's connection, bypasses the ORM.
+# (bench/request_profile.py). Core on the table, executed on the session's connection, bypasses the ORM.
 _BERICHT = Bericht.__table__
 _NIEUW = _BERICHT.insert().returning(_BERICHT.c.id)
 _LENGTES = {k.name: k.type.length for k in _BERICHT.c if getattr(k.type, "length", None)}

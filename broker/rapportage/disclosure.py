@@ -52,7 +52,7 @@ SMALLEST = 5
 #: Larger groups arise only in the national table (a week's count of every school under the
 #: country's), where an exposure needs the sums of many rows at once; there propagation decides
 #: alone, so a national report and ``vva cycle close`` stay within seconds
-#: (bench/landelijk_rapport.py). The tests' LP attackers check every table of the test scenarios.
+#: (bench/national_report.py). The tests' LP attackers check every table of the test scenarios.
 LP_MAX_CELLS = 300
 #: The most withheld cells a relation may have for an insider's propagation to read it. Subtracting
 #: one's own count pins another unit's only through a relation with few unknowns (a region and its

@@ -307,7 +307,7 @@ def rename_in_prose(text: str, idents: dict[str, str]) -> str:
 def _ident_in_prose(w: re.Match, idents: dict[str, str]) -> str:
     s = w.string
     # --option-like words (``--vanaf``) are CLI options, handled elsewhere
-    # --option-like words and file names (``bench/profiel.py``) are not identifiers
+    # --option-like words and file names (``bench/_opstelling.py``) are not identifiers
     if w.start() >= 1 and s[w.start() - 1] in "-/":
         return w.group(0)
     if s[w.end() : w.end() + 1] == "/" or re.match(r"\.(py|toml|md|json|pem|csv)\b", s[w.end() :]):

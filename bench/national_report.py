@@ -7,7 +7,7 @@ delivered by 600 VO schools in 40 RMC regions and registered at 70 MBO instituti
 - the national report (``make_rapport`` landelijk with every region, and the HTML with its charts),
 - the yearly aggregates of every level (``compute_jaarcijfers``, what ``vva cycle close`` stores).
 
-Run: .venv/bin/python bench/landelijk_rapport.py [--leerlingen 150000] [--overgangen 400000]
+Run: .venv/bin/python bench/national_report.py [--leerlingen 150000] [--overgangen 400000]
      [--url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--html landelijk.html]
 Prints the row counts and wall-clock seconds per step.
 """
@@ -34,42 +34,42 @@ from broker.rapportage.jaarcijfers import compute_jaarcijfers
 from broker.rapportage.output import write
 from broker.rapportage.rapport import make_rapport
 
-JAAR = 2027
+YEAR = 2027
 BEGIN = date(2026, 10, 1)
-EINDE = date(2027, 9, 30)
+END = date(2027, 9, 30)
 
 
-def brins(aantal: int, first: int) -> list[str]:
+def brins(count: int, first: int) -> list[str]:
     letters = [a + b for a in string.ascii_uppercase for b in string.ascii_uppercase]
-    return [f"{(first + i // len(letters)) % 100:02d}{letters[i % len(letters)]}" for i in range(aantal)]
+    return [f"{(first + i // len(letters)) % 100:02d}{letters[i % len(letters)]}" for i in range(count)]
 
 
-def day(low: date, hoog: date, rnd: random.Random) -> date:
-    return low + timedelta(days=rnd.randint(0, (hoog - low).days))
+def day(low: date, high: date, rnd: random.Random) -> date:
+    return low + timedelta(days=rnd.randint(0, (high - low).days))
 
 
-def genereer(leerlingen: int, overgangen: int, seed: int = 7):
+def generate(leerlingen: int, overgangen: int, seed: int = 7):
     """Rows for instelling, leerling, leerling_mutatie, aanmelding, aanmelding_overgang."""
     rnd = random.Random(seed)
     vo, mbo = brins(600, 10), brins(70, 60)
     instellingen = [
-        (JAAR, b, "vo", "vo", f"VO-school {b} (FICTIEF)", str(1 + i % 40), JAAR) for i, b in enumerate(vo)
+        (YEAR, b, "vo", "vo", f"VO-school {b} (FICTIEF)", str(1 + i % 40), YEAR) for i, b in enumerate(vo)
     ]
     instellingen += [
-        (JAAR, b, "mbo", "mbo", f"MBO-instelling {b} (FICTIEF)", str(1 + i % 40), JAAR)
+        (YEAR, b, "mbo", "mbo", f"MBO-instelling {b} (FICTIEF)", str(1 + i % 40), YEAR)
         for i, b in enumerate(mbo)
     ]
-    leerling_rijen, mutaties, aanmeldingen, statuses = [], [], [], []
+    leerling_rows, mutaties, aanmeldingen, statuses = [], [], [], []
     # Transitions per registration are drawn so that the total lands on ``overgangen``.
     per_aanmelding = overgangen / (leerlingen * 1.035)
-    for lid in range(1, leerlingen + 1):
-        sleutel = hashlib.sha256(f"{seed}-{lid}".encode()).hexdigest()
+    for leerling_id in range(1, leerlingen + 1):
+        sleutel = hashlib.sha256(f"{seed}-{leerling_id}".encode()).hexdigest()
         delivered = datetime.combine(day(BEGIN, date(2027, 1, 31), rnd), datetime.min.time(), UTC)
-        leerling_rijen.append((lid, JAAR, sleutel, b"x", rnd.choice(vo), "actief", delivered, delivered))
-        mutaties.append((lid, "toevoegen", "actief", None, delivered))
+        leerling_rows.append((leerling_id, YEAR, sleutel, b"x", rnd.choice(vo), "actief", delivered, delivered))
+        mutaties.append((leerling_id, "toevoegen", "actief", None, delivered))
         if rnd.random() < 0.04:
-            leerling_rijen[-1] = leerling_rijen[-1][:5] + ("afgemeld",) + leerling_rijen[-1][6:]
-            mutaties.append((lid, "afmelden", "afgemeld", "gaatNaarHavoVwo", delivered + timedelta(days=30)))
+            leerling_rows[-1] = leerling_rows[-1][:5] + ("afgemeld",) + leerling_rows[-1][6:]
+            mutaties.append((leerling_id, "afmelden", "afgemeld", "gaatNaarHavoVwo", delivered + timedelta(days=30)))
         if rnd.random() < 0.04:
             continue  # registers nowhere
         for instelling in rnd.sample(mbo, 2 if rnd.random() < 0.08 else 1):
@@ -79,21 +79,21 @@ def genereer(leerlingen: int, overgangen: int, seed: int = 7):
                 if rnd.random() < 0.85
                 else day(date(2027, 4, 2), date(2027, 6, 30), rnd)
             )
-            reeks = ["aangemeld"]
+            sequence = ["aangemeld"]
             length = max(1, min(4, round(rnd.gauss(per_aanmelding, 0.8))))
-            for volgende in ("geaccepteerd", "ingeschreven"):
-                if len(reeks) < length:
-                    reeks.append(volgende)
-            if len(reeks) < length:
-                reeks.append("ingetrokken")
+            for next_status in ("geaccepteerd", "ingeschreven"):
+                if len(sequence) < length:
+                    sequence.append(next_status)
+            if len(sequence) < length:
+                sequence.append("ingetrokken")
             datum, van = begin, None
-            for naar in reeks:
+            for naar in sequence:
                 statuses.append((aid, van, naar, datum, datetime.combine(datum, datetime.min.time(), UTC)))
-                van, datum = naar, min(datum + timedelta(days=rnd.randint(3, 60)), EINDE)
+                van, datum = naar, min(datum + timedelta(days=rnd.randint(3, 60)), END)
             aanmeldingen.append(
                 (
                     aid,
-                    JAAR,
+                    YEAR,
                     sleutel,
                     b"x",
                     instelling,
@@ -104,11 +104,11 @@ def genereer(leerlingen: int, overgangen: int, seed: int = 7):
                     datetime.now(UTC),
                 )
             )
-    return instellingen, leerling_rijen, mutaties, aanmeldingen, statuses
+    return instellingen, leerling_rows, mutaties, aanmeldingen, statuses
 
 
-def load(url: str, rijen) -> None:
-    instellingen, leerlingen, mutaties, aanmeldingen, statuses = rijen
+def load(url: str, rows) -> None:
+    instellingen, leerlingen, mutaties, aanmeldingen, statuses = rows
     engine = create_engine(url)
     with engine.begin() as connection:
         cursor = connection.connection.driver_connection.cursor()
@@ -135,7 +135,7 @@ def load(url: str, rijen) -> None:
                 for row in data:
                     copy.write_row(row)
         connection.execute(
-            text("INSERT INTO cyclus (jaar, deadline) VALUES (:j, :d)"), {"j": JAAR, "d": date(JAAR, 4, 1)}
+            text("INSERT INTO cyclus (jaar, deadline) VALUES (:j, :d)"), {"j": YEAR, "d": date(YEAR, 4, 1)}
         )
         connection.execute(text("ANALYZE"))
     engine.dispose()
@@ -150,24 +150,24 @@ def main() -> None:
     args = parser.parse_args()
 
     schema = f"bench_{uuid.uuid4().hex[:10]}"
-    beheer = create_engine(args.url, isolation_level="AUTOCOMMIT")
-    with beheer.connect() as connection:
+    admin_engine = create_engine(args.url, isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{args.url}?options=-csearch_path%3D{schema}"
     try:
         engine = make_engine(url)
         upgrade(engine)
         begin = time.perf_counter()
-        rijen = genereer(args.leerlingen, args.overgangen)
-        load(url, rijen)
+        rows = generate(args.leerlingen, args.overgangen)
+        load(url, rows)
         print(
-            f"data: {len(rijen[1]):,} pupils, {len(rijen[2]):,} pupil mutations, {len(rijen[3]):,} registrations, "
-            f"{len(rijen[4]):,} status changes; generated and loaded in {time.perf_counter() - begin:.1f} s"
+            f"data: {len(rows[1]):,} pupils, {len(rows[2]):,} pupil mutations, {len(rows[3]):,} registrations, "
+            f"{len(rows[4]):,} status changes; generated and loaded in {time.perf_counter() - begin:.1f} s"
         )
         sessions = make_session_factory(engine)
         with sessions() as session, tempfile.TemporaryDirectory() as map:
             begin = time.perf_counter()
-            rapport = make_rapport(session, Calendar(), Level.LANDELIJK, JAAR, "", date(2027, 6, 15))
+            rapport = make_rapport(session, Calendar(), Level.LANDELIJK, YEAR, "", date(2027, 6, 15))
             figures = time.perf_counter() - begin
             write(rapport, "html", args.html or Path(map) / "landelijk.html")
             total = time.perf_counter() - begin
@@ -176,15 +176,15 @@ def main() -> None:
                 f"with HTML and charts {total:.1f} s; {len(rapport.cijfers):,} figures"
             )
             begin = time.perf_counter()
-            jaarcijfers = compute_jaarcijfers(session, JAAR, Calendar())
+            jaarcijfers = compute_jaarcijfers(session, YEAR, Calendar())
             print(
                 f"yearly aggregates, every level: {len(jaarcijfers):,} rows in {time.perf_counter() - begin:.1f} s"
             )
         engine.dispose()
     finally:
-        with beheer.connect() as connection:
+        with admin_engine.connect() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        beheer.dispose()
+        admin_engine.dispose()
 
 
 if __name__ == "__main__":

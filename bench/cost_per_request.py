@@ -8,7 +8,7 @@ Measures, in one process and one run (so the figures are comparable):
 - a whole request through the WSGI app in-process (all of the above plus authorisation, XSD,
   spyne, the service layer and the database on SQLite), ping and a 100-pupil delivery.
 
-Run: .venv/bin/python -m bench.kosten_per_verzoek [--n 200] [--postgres]
+Run: .venv/bin/python -m bench.cost_per_request [--n 200] [--postgres]
 Prints CPU milliseconds per operation (process time, so other load on the machine does not count).
 ``--postgres``: the whole requests on a fresh schema of the local PostgreSQL (VVA_BENCH_POSTGRES_URL),
 as in production, instead of SQLite; the database server's own CPU is not in the figure.
@@ -54,10 +54,10 @@ def cpu_ms(function, n: int) -> float:
     return (time.process_time() - begin) * 1000 / n
 
 
-def volgende(messages: list[bytes], doe):
+def in_turn(messages: list[bytes], call):
     """A call that sends the next message each time: a MessageID may only be used once."""
     row = iter(messages)
-    return lambda: doe(next(row))
+    return lambda: call(next(row))
 
 
 def request(pki: Path, body: str, action: str) -> bytes:
@@ -74,16 +74,16 @@ def request(pki: Path, body: str, action: str) -> bytes:
     return to_bytes(root)
 
 
-def levering(aantal: int) -> str:
+def delivery(count: int) -> str:
     from stdnum.nl import bsn
 
     records = []
-    nummer = 100000000
-    while len(records) < aantal:
-        nummer += 1
-        if bsn.is_valid(str(nummer)):
+    number = 100000000
+    while len(records) < count:
+        number += 1
+        if bsn.is_valid(str(number)):
             records.append(
-                f"<v:leerling><v:volgnummer>{len(records) + 1}</v:volgnummer><v:bsn>{nummer}</v:bsn><v:brinVo>99XA</v:brinVo>"
+                f"<v:leerling><v:volgnummer>{len(records) + 1}</v:volgnummer><v:bsn>{number}</v:bsn><v:brinVo>99XA</v:brinVo>"
                 "<v:postcode>1011AB</v:postcode><v:woongemeente>0363</v:woongemeente><v:mutatie>toevoegen</v:mutatie></v:leerling>"
             )
     return f'<v:aanleverenLeerlingen xmlns:v="{NS}" ><v:vervangStartpopulatie>true</v:vervangStartpopulatie>{"".join(records)}</v:aanleverenLeerlingen>'
@@ -114,7 +114,7 @@ def main_() -> None:
         assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
         pki = map / "pki"
         sleutel = serialization.load_pem_private_key((pki / f"{SCHOOL}.key.pem").read_bytes(), None)
-        handtekening = sleutel.sign(b"x" * 512, padding.PKCS1v15(), hashes.SHA256())
+        signature = sleutel.sign(b"x" * 512, padding.PKCS1v15(), hashes.SHA256())
         public = sleutel.public_key()
         ping = request(pki, f'<v:ping xmlns:v="{NS}"/>', f"{NS}/vo/ping")
         ca = pki / "ca"
@@ -137,7 +137,7 @@ def main_() -> None:
             (pki / f"{TEST_BROKER_OIN}.cert.pem").read_bytes(),
         )
 
-        def uitgaand() -> None:
+        def outgoing() -> None:
             root = etree.fromstring(
                 b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
                 b"<soap:Header><wsa:Action>a</wsa:Action><wsa:MessageID>m</wsa:MessageID><wsa:RelatesTo>r</wsa:RelatesTo>"
@@ -152,9 +152,9 @@ def main_() -> None:
 
         pings = [request(pki, f'<v:ping xmlns:v="{NS}"/>', f"{NS}/vo/ping") for _ in range(n + 1)]
         deliveries = [
-            request(pki, levering(100), f"{NS}/vo/aanleverenLeerlingen") for _ in range(max(n // 10, 5) + 1)
+            request(pki, delivery(100), f"{NS}/vo/aanleverenLeerlingen") for _ in range(max(n // 10, 5) + 1)
         ]
-        cijfers = [
+        figures = [
             (
                 "RSA-2048 sign (bare, cryptography)",
                 cpu_ms(lambda: sleutel.sign(b"x" * 512, padding.PKCS1v15(), hashes.SHA256()), n),
@@ -162,22 +162,22 @@ def main_() -> None:
             (
                 "RSA-2048 verify (bare, cryptography)",
                 cpu_ms(
-                    lambda: public.verify(handtekening, b"x" * 512, padding.PKCS1v15(), hashes.SHA256()), n
+                    lambda: public.verify(signature, b"x" * 512, padding.PKCS1v15(), hashes.SHA256()), n
                 ),
             ),
             ("inbound checks, trust cache cold", cpu_ms(lambda: incoming(trust()), max(n // 4, 10))),
             ("inbound checks, trust cache warm", cpu_ms(lambda: incoming(warm), n)),
-            ("sign an answer (6 references + BST)", cpu_ms(uitgaand, n)),
-            ("whole signed ping through the app", cpu_ms(volgende(pings, wsgi), n)),
+            ("sign an answer (6 references + BST)", cpu_ms(outgoing, n)),
+            ("whole signed ping through the app", cpu_ms(in_turn(pings, wsgi), n)),
             (
                 "whole signed 100-pupil delivery",
-                cpu_ms(volgende(deliveries, wsgi), max(n // 10, 5)),
+                cpu_ms(in_turn(deliveries, wsgi), max(n // 10, 5)),
             ),
         ]
-    width = max(len(naam) for naam, _ in cijfers)
+    width = max(len(naam) for naam, _ in figures)
     database = "PostgreSQL" if options.postgres else "SQLite"
     print(f"CPU ms per operation (n={n}, one core, process time; whole requests on {database})")
-    for naam, ms in cijfers:
+    for naam, ms in figures:
         print(f"  {naam:<{width}}  {ms:8.2f}")
 
 

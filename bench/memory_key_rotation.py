@@ -4,7 +4,7 @@ over a message log of large messages.
 A production message log holds batches of thousands of pupils (megabytes each) and query answers of
 a whole region; rotating the key must not need memory in proportion to a piece of a thousand of them.
 
-Run: .venv/bin/python bench/geheugen_sleutelrotatie.py [--n 200] [--mb 1]
+Run: .venv/bin/python bench/memory_key_rotation.py [--n 200] [--mb 1]
 Prints the peak Python heap (tracemalloc) while counting and while re-encrypting, on SQLite.
 """
 
@@ -32,7 +32,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as map:
         path = Path(map) / "sleutels.json"
         make_key_file(path)
-        bos = load_keyring(path)
+        keyring = load_keyring(path)
         engine = make_engine(f"sqlite:///{Path(map) / 'vva.sqlite3'}")
         upgrade(engine)
         sessions = make_session_factory(engine)
@@ -44,7 +44,7 @@ def main() -> None:
                         richting="in",
                         uitkomst="verwerkt",
                         tijdstip=datetime.now(UTC),
-                        inhoud=bos.encrypt_data(inhoud),
+                        inhoud=keyring.encrypt_data(inhoud),
                         versleuteld=True,
                     )
                 )
@@ -54,15 +54,15 @@ def main() -> None:
         tracemalloc.start()
         with sessions() as session:
             rotation.usage(session)
-        _, piek_tellen = tracemalloc.get_traced_memory()
+        _, peak_counting = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
         rotation.reencrypt(sessions, new)
-        _, piek_roteren = tracemalloc.get_traced_memory()
+        _, peak_rotating = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         engine.dispose()
     print(f"{args.n} messages of {args.mb} MB")
-    print(f"counting key use (status, retire): peak {piek_tellen / 2**20:8.1f} MB")
-    print(f"re-encrypting (rotate):            peak {piek_roteren / 2**20:8.1f} MB")
+    print(f"counting key use (status, retire): peak {peak_counting / 2**20:8.1f} MB")
+    print(f"re-encrypting (rotate):            peak {peak_rotating / 2**20:8.1f} MB")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ statements, commits and connection checkouts per request, and the functions that
 (cProfile, process time, cumulative), so a change to the request path can be weighed before and after
 on the same machine. The requests are signed in advance (fresh Timestamps: run well within 5 minutes).
 
-Run: .venv/bin/python -m bench.profiel [--n 300] [--top 25]
+Run: .venv/bin/python -m bench.request_profile [--n 300] [--top 25]
 Needs PostgreSQL on 127.0.0.1:5432 (VVA_BENCH_POSTGRES_URL).
 """
 
@@ -28,7 +28,7 @@ from bench._opstelling import (
     NS,
     bsns,
     envelop,
-    installatie,
+    install,
     leerlingen_xml,
     machine,
     postgres_schema,
@@ -51,7 +51,7 @@ def statusbericht(bsn: str) -> str:
     )
 
 
-class Teller:
+class StatementCounter:
     """Counts the statements, commits and connection checkouts of an engine."""
 
     def __init__(self, engine) -> None:
@@ -65,34 +65,34 @@ class Teller:
         self.counts[statement.split(None, 1)[0].upper()] += 1
 
 
-def meet(
-    naam: str, app: Broker, path: str, messages: list[bytes], teller: Teller, top: int, sortering: str
+def measure(
+    naam: str, app: Broker, path: str, messages: list[bytes], counter: StatementCounter, top: int, sort_order: str
 ) -> None:
     for data in messages[:5]:  # warm up: imports, caches, the first connections
         wsgi_post(app, path, data)
     # First without the profiler (its own cost is of the order of the request's), then with it.
-    helft = (len(messages) - 5) // 2
-    without, met = messages[5 : 5 + helft], messages[5 + helft :]
-    teller.counts.clear()
-    cpu, wand = time.process_time(), time.perf_counter()
+    half = (len(messages) - 5) // 2
+    without, profiled = messages[5 : 5 + half], messages[5 + half :]
+    counter.counts.clear()
+    cpu, wall = time.process_time(), time.perf_counter()
     for data in without:
         wsgi_post(app, path, data)
-    cpu, wand = time.process_time() - cpu, time.perf_counter() - wand
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     n = len(without)
-    print(f"\n{naam}: {n} requests, {cpu * 1000 / n:.2f} ms CPU and {wand * 1000 / n:.2f} ms wall each")
-    print("  per request: " + ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(teller.counts.items())))
+    print(f"\n{naam}: {n} requests, {cpu * 1000 / n:.2f} ms CPU and {wall * 1000 / n:.2f} ms wall each")
+    print("  per request: " + ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(counter.counts.items())))
     profile = cProfile.Profile(time.process_time)
     profile.enable()
-    for data in met:
+    for data in profiled:
         wsgi_post(app, path, data)
     profile.disable()
-    print(f"  profile of {len(met)} more (cumulative process time, with the profiler's own cost):")
-    uit = io.StringIO()
-    pstats.Stats(profile, stream=uit).sort_stats(sortering).print_stats(
-        r"broker|sqlalchemy/orm/session|xmlsec|spyne/server" if sortering == "cumulative" else "", top
+    print(f"  profile of {len(profiled)} more (cumulative process time, with the profiler's own cost):")
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats(sort_order).print_stats(
+        r"broker|sqlalchemy/orm/session|xmlsec|spyne/server" if sort_order == "cumulative" else "", top
     )
     print(
-        "\n".join("  " + r for r in uit.getvalue().splitlines() if r.strip()[:1].isdigit() or "ncalls" in r)
+        "\n".join("  " + r for r in out.getvalue().splitlines() if r.strip()[:1].isdigit() or "ncalls" in r)
     )
 
 
@@ -105,9 +105,9 @@ def main_() -> None:
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as map_, postgres_schema() as database_url:
         map = Path(map_)
-        config = installatie(map, database_url)
+        config = install(map, database_url)
         app = Broker(Runtime(load_settings(config)))
-        teller = Teller(app.runtime.engine)
+        counter = StatementCounter(app.runtime.engine)
         school, instelling = signer(map / "pki", SCHOOL), signer(map / "pki", INSTELLING)
         numbers = bsns(args.n + 5)
         wsgi_post(
@@ -122,13 +122,13 @@ def main_() -> None:
             envelop(instelling, INSTELLING, "mbo", "aanleverenAanmeldingen", statusbericht(n))
             for n in numbers
         ]
-        meet("signed ping (VO service)", app, "/vva/vo/v1", pings, teller, args.top, args.sort)
-        meet(
+        measure("signed ping (VO service)", app, "/vva/vo/v1", pings, counter, args.top, args.sort)
+        measure(
             "signed status message, one pupil (MBO service)",
             app,
             "/vva/mbo/v1",
             statuses,
-            teller,
+            counter,
             args.top,
             args.sort,
         )
