@@ -26,7 +26,7 @@ BROKER = "00000099000000000001"
 
 
 @dataclass
-class Antwoord:
+class Response:
     status: int
     headers: dict[str, str]
     body: bytes
@@ -48,16 +48,16 @@ class Broker:
     log: Path
     pki: Path
 
-    def ontsleuteld(self, blob: bytes) -> bytes:
+    def decrypted(self, blob: bytes) -> bytes:
         """A message-log row's ``inhoud`` decrypted with this broker's key file."""
         from broker.privacy.keys import load_keyring
 
         return load_keyring(self.pki.parent / "sleutels.json").decrypt_data(bytes(blob))
 
-    def rauw(self, soap_request: bytes) -> bytes:
+    def raw(self, soap_request: bytes) -> bytes:
         """Send ``request`` as raw bytes on a fresh connection and return the raw answer."""
-        deel = urlsplit(self.url)
-        with socket.create_connection((deel.hostname, deel.port), timeout=30) as connection:
+        part = urlsplit(self.url)
+        with socket.create_connection((part.hostname, part.port), timeout=30) as connection:
             connection.sendall(soap_request)
             connection.shutdown(socket.SHUT_WR)
             response = b""
@@ -75,9 +75,9 @@ class Broker:
         headers=None,
         method="POST",
         chunked=False,
-    ) -> Antwoord:
-        deel = urlsplit(self.url)
-        connection = http.client.HTTPConnection(deel.hostname, deel.port, timeout=30)
+    ) -> Response:
+        part = urlsplit(self.url)
+        connection = http.client.HTTPConnection(part.hostname, part.port, timeout=30)
         header = {"Content-Type": content_type, **(headers or {})}
         if soapaction is not None:
             header["SOAPAction"] = soapaction
@@ -86,11 +86,11 @@ class Broker:
         except (BrokenPipeError, ConnectionResetError):
             pass  # the broker answered (413) and closed before reading everything: read that answer
         response = connection.getresponse()
-        resultaat = Antwoord(
+        result = Response(
             response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
         )
         connection.close()
-        return resultaat
+        return result
 
     def scalar(self, sql: str, **params):
         engine = create_engine(self.database_url)
@@ -125,7 +125,7 @@ def broker(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="module", params=_DATABASES)
-def ondertekende_broker(request, tmp_path_factory):
+def signed_broker(request, tmp_path_factory):
     """A broker whose services run the standard profile 2W-be-S."""
     yield from _start(request, tmp_path_factory, "2W-be-S")
 
@@ -142,18 +142,18 @@ def envelop(
 ) -> bytes:
     """A 2W-be request envelope; pass None to leave a header out."""
     message_id = message_id if message_id is not None else f"urn:uuid:{uuid.uuid4()}"
-    delen = []
+    parts = []
     if action is not None:
-        delen.append(f"<wsa:Action>{action}</wsa:Action>")
+        parts.append(f"<wsa:Action>{action}</wsa:Action>")
     if message_id:
-        delen.append(f"<wsa:MessageID>{message_id}</wsa:MessageID>")
+        parts.append(f"<wsa:MessageID>{message_id}</wsa:MessageID>")
     if to is not None:
-        delen.append(f"<wsa:To>{to}</wsa:To>")
+        parts.append(f"<wsa:To>{to}</wsa:To>")
     if van is not None:
-        delen.append(
+        parts.append(
             f"<wsa:From><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous?oin={van}</wsa:Address></wsa:From>"
         )
     return (
         f'<soap:Envelope xmlns:soap="{envelope_ns}" xmlns:wsa="http://www.w3.org/2005/08/addressing">'
-        f"<soap:Header>{''.join(delen)}{extra_headers}</soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>"
+        f"<soap:Header>{''.join(parts)}{extra_headers}</soap:Header><soap:Body>{body}</soap:Body></soap:Envelope>"
     ).encode()

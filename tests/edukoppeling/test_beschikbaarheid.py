@@ -11,20 +11,20 @@ from tests.edukoppeling.conftest import SOAP, envelop
 from tests.helpers import broker_proces, post_soap, schrijf_config, vrije_poort
 
 
-def test_sqlite_onleesbaar_geeft_dk0051(tmp_path):
+def test_sqlite_unreadable_gives_dk0051(tmp_path):
     config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     # The database file becomes a directory: SQLite cannot open it (the broker connects lazily).
-    for bestand in tmp_path.glob("vva.sqlite3*"):
-        bestand.unlink()
+    for file in tmp_path.glob("vva.sqlite3*"):
+        file.unlink()
     (tmp_path / "vva.sqlite3").mkdir()
     with broker_proces(config) as url:
         status, body = post_soap(url, envelop())
-        gezond = requests.get(f"{url}/health", timeout=10, proxies={"http": None})
+        healthy = requests.get(f"{url}/health", timeout=10, proxies={"http": None})
     assert status == 500
     # The health endpoint tells the load balancer this node cannot serve, and why.
-    assert gezond.status_code == 503
-    assert gezond.json()["controles"]["database"] == {
+    assert healthy.status_code == 503
+    assert healthy.json()["controles"]["database"] == {
         "status": "storing",
         "detail": "unreachable (OperationalError)",
     }
@@ -32,7 +32,7 @@ def test_sqlite_onleesbaar_geeft_dk0051(tmp_path):
 
 
 @pytest.mark.postgres
-def test_postgresql_onbereikbaar_geeft_dk0051(tmp_path):
+def test_postgresql_unreachable_gives_dk0051(tmp_path):
     # The broker starts without touching the database; every request then needs the message log.
     config = schrijf_config(tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:{vrije_poort()}/test")
     from broker.privacy.keys import make_key_file

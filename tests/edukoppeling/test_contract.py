@@ -25,13 +25,13 @@ BROKER_WSDLS = [d.wsdl for d in Contract(keys=BROKER_DIENSTEN).diensten.values()
 
 @pytest.mark.parametrize("wsdl", BROKER_WSDLS, ids=lambda p: p.name)
 def test_served_wsdl_is_the_contract_file(broker, wsdl):
-    dienst = next(d for d in Contract().diensten.values() if d.wsdl == wsdl)
-    response = broker.post(b"", method="GET", path=f"{dienst.path}?wsdl")
+    service = next(d for d in Contract().diensten.values() if d.wsdl == wsdl)
+    response = broker.post(b"", method="GET", path=f"{service.path}?wsdl")
     assert response.status == 200
-    bestand = wsdl.read_text(encoding="utf-8")
-    geserveerd = response.body.decode("utf-8")
+    contract_text = wsdl.read_text(encoding="utf-8")
+    served = response.body.decode("utf-8")
     # Only the placeholder endpoint differs: it becomes the address the WSDL was fetched from.
-    assert geserveerd == bestand.replace(f"https://vva.example{dienst.path}", f"{broker.url}{dienst.path}")
+    assert served == contract_text.replace(f"https://vva.example{service.path}", f"{broker.url}{service.path}")
 
 
 def test_the_broker_does_not_serve_the_receiver_contract(broker):
@@ -54,9 +54,9 @@ def test_wsdl_follows_wus(wsdl):
     for op in doc.findall("w:portType/w:operation", ns):
         naam = op.get("name")
         binding = doc.find(f"w:binding/w:operation[@name='{naam}']/s:operation", ns)
-        actie = binding.get("soapAction")
-        assert op.find("w:input", ns).get(f"{{{WSAM}}}Action") == actie  # WS008
-        assert op.find("w:output", ns).get(f"{{{WSAM}}}Action") == actie  # R2
+        action = binding.get("soapAction")
+        assert op.find("w:input", ns).get(f"{{{WSAM}}}Action") == action  # WS008
+        assert op.find("w:output", ns).get(f"{{{WSAM}}}Action") == action  # R2
         for message, element in ((naam, naam), (f"{naam}Response", f"{naam}Response")):
             part = doc.find(f"w:message[@name='{message}']/w:part", ns)
             assert part.get("element") == f"vva:{element}"  # wrapped: element = operation (T2)
@@ -64,25 +64,25 @@ def test_wsdl_follows_wus(wsdl):
         assert body.get("use") == "literal"
 
 
-def _sequenties(xsd: Path) -> dict[str, list[str]]:
+def _sequences(xsd: Path) -> dict[str, list[str]]:
     """Type or element name -> the names of its sequence children, for every complex type."""
     schema = etree.parse(str(xsd)).getroot()
-    uitkomst = {}
+    outcome = {}
     for ct in schema.findall(f"{{{XS}}}complexType"):
-        uitkomst[ct.get("name")] = [e.get("name") for e in ct.findall(f"{{{XS}}}sequence/{{{XS}}}element")]
+        outcome[ct.get("name")] = [e.get("name") for e in ct.findall(f"{{{XS}}}sequence/{{{XS}}}element")]
     for el in schema.findall(f"{{{XS}}}element"):
         anonymous = el.find(f"{{{XS}}}complexType")
         if anonymous is not None:
-            uitkomst[el.get("name")] = [
+            outcome[el.get("name")] = [
                 e.get("name") for e in anonymous.findall(f"{{{XS}}}sequence/{{{XS}}}element")
             ]
         else:
-            uitkomst[el.get("name")] = uitkomst[el.get("type").split(":", 1)[1]]
-    return uitkomst
+            outcome[el.get("name")] = outcome[el.get("type").split(":", 1)[1]]
+    return outcome
 
 
 def test_spyne_models_match_the_xsd():
-    expected = _sequenties(ROOT / "xsd" / "vva-aanmelden-v1.xsd")
+    expected = _sequences(ROOT / "xsd" / "vva-aanmelden-v1.xsd")
     found = {}
     for klass in vars(models).values():
         if isinstance(klass, type) and issubclass(klass, models._Vva) and klass is not models._Vva:

@@ -53,11 +53,11 @@ class _Cluster:
             shutil.chown(self.map, self.gebruiker)
         self._pg("initdb", "-D", str(self.map / "data"), "-A", "trust", "-U", "postgres", "--no-sync")
 
-    def _pg(self, programma: str, *args: str) -> None:
-        opdracht = [str(self.bin / programma), *args]
+    def _pg(self, program: str, *args: str) -> None:
+        command = [str(self.bin / program), *args]
         if self.gebruiker:
-            opdracht = ["runuser", "-u", self.gebruiker, "--", *opdracht]
-        subprocess.run(opdracht, check=True, capture_output=True, timeout=60)
+            command = ["runuser", "-u", self.gebruiker, "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60)
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.map} -c listen_addresses=127.0.0.1 -c fsync=off"
@@ -72,7 +72,7 @@ class _Cluster:
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
-    def weg(self) -> None:
+    def remove(self) -> None:
         try:
             self.stop()
         except subprocess.CalledProcessError:
@@ -87,7 +87,7 @@ def cluster():
     try:
         yield own
     finally:
-        own.weg()
+        own.remove()
 
 
 def _ping(pki: Path) -> bytes:
@@ -118,7 +118,7 @@ def _faultcode(body: bytes) -> str | None:
     return found.group(1).decode() if found else None
 
 
-def _ondertekend(body: bytes) -> bool:
+def _signed(body: bytes) -> bool:
     """The answer's WS-Security signature verifies (certificate trust aside)."""
     verify_envelope(
         read_envelope(parse_bericht(body), wss_allowed=True), datetime.now(UTC), VerifierSettings()
@@ -126,24 +126,24 @@ def _ondertekend(body: bytes) -> bool:
     return True
 
 
-def test_een_database_storing_onder_last_geeft_alleen_ondertekende_dk0051(cluster, tmp_path):
+def test_a_database_outage_under_load_gives_only_signed_dk0051(cluster, tmp_path):
     config = schrijf_config(tmp_path, cluster.url, profile="2W-be-S")
-    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
-    assert resultaat.exit_code == 0, resultaat.output
+    result = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert result.exit_code == 0, result.output
     pki = tmp_path / "pki"
     pings = [_ping(pki) for _ in range(600)]  # signed up front: the load is the broker's work
 
     with broker_proces(config) as url:
         port = int(url.rsplit(":", 1)[1])
-        antwoorden: list[tuple[float, float, int, str, bytes]] = []
+        answers: list[tuple[float, float, int, str, bytes]] = []
         done = threading.Event()
-        volgende = iter(pings)
+        next_ping = iter(pings)
         lock = threading.Lock()
 
         def last() -> None:
             while not done.is_set():
                 with lock:
-                    data = next(volgende, None)
+                    data = next(next_ping, None)
                 if data is None:
                     return
                 begin = time.monotonic()
@@ -151,16 +151,16 @@ def test_een_database_storing_onder_last_geeft_alleen_ondertekende_dk0051(cluste
                     status, soort, body = _post(port, data)
                 except OSError as error:  # a dropped connection is an answer too, and a wrong one
                     status, soort, body = -1, type(error).__name__, b""
-                antwoorden.append((begin, time.monotonic(), status, soort, body))
+                answers.append((begin, time.monotonic(), status, soort, body))
 
-        draden = [threading.Thread(target=last) for _ in range(4)]
-        for draad in draden:
-            draad.start()
+        threads = [threading.Thread(target=last) for _ in range(4)]
+        for thread in threads:
+            thread.start()
         time.sleep(1.0)
         cluster.stop()  # -m fast: the requests in flight lose their connections mid-transaction
         stopped = time.monotonic()
         time.sleep(2.0)
-        herstart = time.monotonic()
+        restart = time.monotonic()
         cluster.start()
         give_back = time.monotonic()
         # The first request after the database is back is served, within 2 s, without a restart.
@@ -168,27 +168,27 @@ def test_een_database_storing_onder_last_geeft_alleen_ondertekende_dk0051(cluste
         first = time.monotonic() - give_back
         time.sleep(0.5)
         done.set()
-        for draad in draden:
-            draad.join(timeout=60)
+        for thread in threads:
+            thread.join(timeout=60)
         metrics = requests.get(f"{url}/metrics", timeout=10, proxies={"http": None}).text
 
     assert status == 200, body[:300]
     assert first < 2.0
-    tijdens = [a for a in antwoorden if a[0] >= stopped and a[1] <= herstart]
-    assert len(tijdens) >= 5  # the outage was really under load
-    assert all(a[2] == 500 for a in tijdens)
-    errors = [a for a in antwoorden if a[2] != 200]
+    during = [a for a in answers if a[0] >= stopped and a[1] <= restart]
+    assert len(during) >= 5  # the outage was really under load
+    assert all(a[2] == 500 for a in during)
+    errors = [a for a in answers if a[2] != 200]
     # Every answer that is not the ping's echo — in flight at the stop, during, around the restart —
     # is a well-formed, signed SOAP 1.1 Server.DK0051 fault, never text/plain "internal error".
-    for _begin, _eind, status_, soort, body_ in errors:
+    for _begin, _end, status_, soort, body_ in errors:
         assert (status_, soort) == (500, "text/xml; charset=UTF-8"), body_[:200]
         assert _faultcode(body_) == "soap:Server.DK0051", body_[:300]
-        assert _ondertekend(body_)
+        assert _signed(body_)
     # The metrics count exactly the DK0051 answers the clients got.
-    geteld = sum(
+    counted = sum(
         float(m.group(1))
         for m in re.finditer(r'vva_verzoeken_total\{[^}]*uitkomst="Server\.DK0051"[^}]*\} (\S+)', metrics)
     )
-    assert geteld == len(errors)
-    niet_gelogd = sum(float(w) for w in re.findall(r"vva_niet_gelogd_total\{[^}]*\} (\S+)", metrics))
-    assert 0 < niet_gelogd <= len(errors)
+    assert counted == len(errors)
+    not_logged = sum(float(w) for w in re.findall(r"vva_niet_gelogd_total\{[^}]*\} (\S+)", metrics))
+    assert 0 < not_logged <= len(errors)

@@ -12,15 +12,15 @@ from tests.edukoppeling.test_ondertekend import signed
 
 SCHOOL_C = "0000000700099XC00000"  # a demo school with no mandate for 99XA
 REGIO = "00000099000000000042"  # demo mandate for 99XA: vo/opvragenStatus only
-ONBEKEND = "0000000700099ZZ00000"  # no party at all
+UNKNOWN = "0000000700099ZZ00000"  # no party at all
 
 
 def _detail(response) -> str:
     return etree.fromstring(response.body).findtext(f".//{{{SOAP}}}Fault/detail/melding")
 
 
-def test_dk0011_to_oin_noemt_de_header_en_de_verwachte_waarde(ondertekende_broker):
-    response = ondertekende_broker.post(envelop(to="https://vva.example/vva/vo/v1?oin=00000099000000000002"))
+def test_dk0011_to_oin_names_the_header_and_the_expected_value(signed_broker):
+    response = signed_broker.post(envelop(to="https://vva.example/vva/vo/v1?oin=00000099000000000002"))
     assert (response.faultcode, response.faultstring) == (
         "soap:Client.DK0011",
         "Onjuiste waarde in wsa header",
@@ -31,9 +31,9 @@ def test_dk0011_to_oin_noemt_de_header_en_de_verwachte_waarde(ondertekende_broke
     )
 
 
-def test_dk0002_geen_mandaat_zegt_niets_over_de_andere_partij(ondertekende_broker):
-    known = ondertekende_broker.post(signed(ondertekende_broker, envelop(van=SCHOOL_A), oin=SCHOOL_C))
-    unknown = ondertekende_broker.post(signed(ondertekende_broker, envelop(van=ONBEKEND), oin=SCHOOL_C))
+def test_dk0002_no_mandaat_says_nothing_about_the_other_partij(signed_broker):
+    known = signed_broker.post(signed(signed_broker, envelop(van=SCHOOL_A), oin=SCHOOL_C))
+    unknown = signed_broker.post(signed(signed_broker, envelop(van=UNKNOWN), oin=SCHOOL_C))
     assert known.faultcode == unknown.faultcode == "soap:Client.DK0002"
     assert known.faultstring == "Niet geautoriseerd"
     assert _detail(known) == (
@@ -42,18 +42,18 @@ def test_dk0002_geen_mandaat_zegt_niets_over_de_andere_partij(ondertekende_broke
         "OIN van uw eigen certificaat"
     )
     # A registered school and an OIN nobody registered get the same words: only the OIN sent differs.
-    assert _detail(unknown) == _detail(known).replace(SCHOOL_A, ONBEKEND)
+    assert _detail(unknown) == _detail(known).replace(SCHOOL_A, UNKNOWN)
 
 
-def test_dk0002_mandaat_dekt_de_operatie_niet(ondertekende_broker):
-    leveren = envelop(
+def test_dk0002_mandaat_does_not_cover_the_operation(signed_broker):
+    delivery = envelop(
         '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:volgnummer>1'
         "</vva:volgnummer><vva:bsn>111222333</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB"
         "</vva:postcode><vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie>"
         "</vva:leerling></vva:aanleverenLeerlingen>",
         action=VO + "aanleverenLeerlingen",
     )
-    response = ondertekende_broker.post(signed(ondertekende_broker, leveren, oin=REGIO))
+    response = signed_broker.post(signed(signed_broker, delivery, oin=REGIO))
     assert response.faultcode == "soap:Client.DK0002"
     detail = _detail(response)
     assert detail.startswith(
@@ -63,15 +63,15 @@ def test_dk0002_mandaat_dekt_de_operatie_niet(ondertekende_broker):
     assert detail.endswith(") niet; de partij in wsa:From kan het mandaat laten uitbreiden of verlengen")
 
 
-def test_dk0002_from_niet_aangemeld_voor_de_dienst(ondertekende_broker):
+def test_dk0002_from_not_registered_for_the_service(signed_broker):
     # School 99XA signs for itself, but calls the MBO institutions' service.
     ping = envelop(
         '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>x</vva:echo></vva:ping>',
         action="urn:nl:vva:aanmelden:v1/mbo/ping",
         to=f"https://vva.example/vva/mbo/v1?oin={BROKER}",
     )
-    response = ondertekende_broker.post(
-        signed(ondertekende_broker, ping),
+    response = signed_broker.post(
+        signed(signed_broker, ping),
         path="/vva/mbo/v1",
         soapaction='"urn:nl:vva:aanmelden:v1/mbo/ping"',
     )
@@ -82,8 +82,8 @@ def test_dk0002_from_niet_aangemeld_voor_de_dienst(ondertekende_broker):
     )
 
 
-def test_ek0031_neutraal_met_verwijzing_naar_de_offline_controle(ondertekende_broker):
-    response = ondertekende_broker.post(envelop())  # unsigned, on a signed service
+def test_ek0031_neutral_with_a_pointer_to_the_offline_check(signed_broker):
+    response = signed_broker.post(envelop())  # unsigned, on a signed service
     assert (response.faultcode, response.faultstring) == (
         "soap:Client.EK0031",
         "Berichtondertekening niet aanwezig of onjuist",
@@ -91,6 +91,6 @@ def test_ek0031_neutraal_met_verwijzing_naar_de_offline_controle(ondertekende_br
     detail = _detail(response)
     assert "vva envelope verify <bericht.xml>" in detail and "vva conformance run" in detail
     # Neutral: the same detail for another cause (a changed Body after signing).
-    changed = signed(ondertekende_broker).replace(b"<vva:echo>x<", b"<vva:echo>y<")
-    second = ondertekende_broker.post(changed)
+    changed = signed(signed_broker).replace(b"<vva:echo>x<", b"<vva:echo>y<")
+    second = signed_broker.post(changed)
     assert second.faultcode == "soap:Client.EK0031" and _detail(second) == detail

@@ -27,13 +27,13 @@ THREADS = 2
 def broker(tmp_path):
     database = f"sqlite:///{tmp_path / 'vva.sqlite3'}"
     config = schrijf_config(tmp_path, database, profile="2W-be-S")
-    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
-    assert resultaat.exit_code == 0, resultaat.output
+    result = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert result.exit_code == 0, result.output
     with broker_proces(config, "--threads", str(THREADS)) as url:
         yield url, tmp_path / "pki", database
 
 
-def _ondertekend(pki: Path, body: str | None = None, action: str = VO + "ping") -> bytes:
+def _signed(pki: Path, body: str | None = None, action: str = VO + "ping") -> bytes:
     root = etree.fromstring(envelop(body, action=action) if body else envelop(action=action))
     Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
         root, datetime.now(UTC)
@@ -48,39 +48,39 @@ def _header(length: int) -> bytes:
     ).encode()
 
 
-def _poort(url: str) -> int:
+def _port(url: str) -> int:
     return int(url.rsplit(":", 1)[1])
 
 
-def test_h92_vastgelopen_uploads_houden_geen_draad_vast(broker):
+def test_h92_stalled_uploads_hold_no_thread(broker):
     url, pki, _ = broker
-    ping = _ondertekend(pki)
+    ping = _signed(pki)
     # More stalled uploads than the broker has threads: headers and a first part of the body, then nothing.
-    vast = []
+    stuck = []
     for _ in range(THREADS + 3):
-        connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+        connection = socket.create_connection(("127.0.0.1", _port(url)), timeout=10)
         connection.sendall(_header(len(ping)) + ping[:200])
-        vast.append(connection)
+        stuck.append(connection)
     time.sleep(1.0)  # every stalled upload has been accepted and would have had a thread by now
 
     begin = time.monotonic()
     status, body = post_soap(url, ping)
-    duur = time.monotonic() - begin
+    duration = time.monotonic() - begin
 
     assert status == 200, body[:300]
     assert b"Fault>" not in body
-    assert duur < 2.0
+    assert duration < 2.0
     # The stalled uploads are still open (not simply dropped to make room): none has had an answer.
-    for connection in vast:
+    for connection in stuck:
         connection.setblocking(False)
         with pytest.raises(BlockingIOError):
             connection.recv(1)
         connection.close()
 
 
-def test_h92_een_body_korter_dan_content_length_wordt_geweigerd_en_niet_toegepast(broker):
+def test_h92_a_body_shorter_than_content_length_is_refused_and_not_applied(broker):
     url, pki, database = broker
-    levering = _ondertekend(
+    delivery = _signed(
         pki,
         '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling>'
         f"<vva:volgnummer>1</vva:volgnummer><vva:bsn>{bsn('12312312')}</vva:bsn><vva:brinVo>99XA</vva:brinVo>"
@@ -90,12 +90,12 @@ def test_h92_een_body_korter_dan_content_length_wordt_geweigerd_en_niet_toegepas
     )
     # The whole, valid, signed message, but Content-Length promises 500 bytes more; then the client
     # closes its side.
-    connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-    connection.sendall(_header(len(levering) + 500) + levering)
+    connection = socket.create_connection(("127.0.0.1", _port(url)), timeout=10)
+    connection.sendall(_header(len(delivery) + 500) + delivery)
     connection.shutdown(socket.SHUT_WR)
     response = b""
-    while deel := connection.recv(65536):
-        response += deel
+    while part := connection.recv(65536):
+        response += part
     connection.close()
 
     assert response.startswith(b"HTTP/1.1 400 "), response[:200]
@@ -105,18 +105,18 @@ def test_h92_een_body_korter_dan_content_length_wordt_geweigerd_en_niet_toegepas
         assert db.execute(text("SELECT count(*) FROM bericht")).scalar() == 0
         assert db.execute(text("SELECT count(*) FROM leerling")).scalar() == 0
     # The control: the same message, framed honestly, is applied.
-    status, body = post_soap(url, levering)
+    status, body = post_soap(url, delivery)
     assert status == 200, body[:300]
     with engine.connect() as db:
         assert db.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
     engine.dispose()
 
 
-def _lees_antwoorden(connection: socket.socket, aantal: int, deadline_s: float = 10.0) -> list[bytes]:
-    """Read ``aantal`` HTTP responses (with Content-Length) from ``connection``."""
+def _read_answers(connection: socket.socket, count: int, deadline_s: float = 10.0) -> list[bytes]:
+    """Read ``count`` HTTP responses (with Content-Length) from ``connection``."""
     connection.settimeout(deadline_s)
-    buf, antwoorden = b"", []
-    while len(antwoorden) < aantal:
+    buf, answers = b"", []
+    while len(answers) < count:
         end = buf.find(b"\r\n\r\n")
         if end >= 0:
             header = buf[:end].decode("latin-1")
@@ -124,106 +124,106 @@ def _lees_antwoorden(connection: socket.socket, aantal: int, deadline_s: float =
                 int(r.split(":", 1)[1]) for r in header.split("\r\n") if r.lower().startswith("content-length:")
             )
             if len(buf) >= end + 4 + length:
-                antwoorden.append(buf[: end + 4 + length])
+                answers.append(buf[: end + 4 + length])
                 buf = buf[end + 4 + length :]
                 continue
         try:
-            deel = connection.recv(65536)
+            part = connection.recv(65536)
         except TimeoutError:
             break
-        if not deel:
+        if not part:
             break
-        buf += deel
-    return antwoorden
+        buf += part
+    return answers
 
 
-def test_h92_twee_gepijplijnde_verzoeken_krijgen_allebei_antwoord(broker):
+def test_h92_two_pipelined_requests_both_get_an_answer(broker):
     url, pki, _ = broker
-    first, second = _ondertekend(pki), _ondertekend(pki)
-    connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    first, second = _signed(pki), _signed(pki)
+    connection = socket.create_connection(("127.0.0.1", _port(url)), timeout=10)
     connection.sendall(_header(len(first)) + first + _header(len(second)) + second)
-    antwoorden = _lees_antwoorden(connection, 2)
+    answers = _read_answers(connection, 2)
     connection.close()
-    assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"] * 2
+    assert [a.split(b"\r\n", 1)[0] for a in answers] == [b"HTTP/1.1 200 OK"] * 2
 
 
-def _chunked_kop(extra: str = "") -> bytes:
+def _chunked_header(extra: str = "") -> bytes:
     return (
         "POST /vva/vo/v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/xml; charset=UTF-8\r\n"
         f'SOAPAction: ""\r\nTransfer-Encoding: chunked\r\n{extra}\r\n'
     ).encode()
 
 
-def _ping_binnen_2_s(url: str, pki: Path) -> None:
-    ping = _ondertekend(pki)
+def _ping_within_2_s(url: str, pki: Path) -> None:
+    ping = _signed(pki)
     begin = time.monotonic()
     status, body = post_soap(url, ping)
-    duur = time.monotonic() - begin
+    duration = time.monotonic() - begin
     assert status == 200, body[:300]
-    assert duur < 2.0
+    assert duration < 2.0
 
 
-def test_h92_chunked_met_extensie_op_de_laatste_chunk_wordt_aangenomen(broker):
+def test_h92_chunked_with_an_extension_on_the_last_chunk_is_accepted(broker):
     # RFC 9112 7.1: last-chunk = 1*"0" [ chunk-ext ] CRLF, then the trailer section and CRLF.
     url, pki, _ = broker
-    ping = _ondertekend(pki)
-    helft = len(ping) // 2
+    ping = _signed(pki)
+    half = len(ping) // 2
     body = (
-        f"{helft:x};deel=1\r\n".encode()
-        + ping[:helft]
-        + f"\r\n{len(ping) - helft:X}\r\n".encode()
-        + ping[helft:]
+        f"{half:x};deel=1\r\n".encode()
+        + ping[:half]
+        + f"\r\n{len(ping) - half:X}\r\n".encode()
+        + ping[half:]
         + b"\r\n000;klaar=ja\r\nX-Controle: 1\r\n\r\n"
     )
-    connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-    connection.sendall(_chunked_kop() + body)
-    antwoorden = _lees_antwoorden(connection, 1, deadline_s=5.0)
+    connection = socket.create_connection(("127.0.0.1", _port(url)), timeout=10)
+    connection.sendall(_chunked_header() + body)
+    answers = _read_answers(connection, 1, deadline_s=5.0)
     connection.close()
-    assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"]
+    assert [a.split(b"\r\n", 1)[0] for a in answers] == [b"HTTP/1.1 200 OK"]
 
 
-def test_h92_vastgelopen_chunked_upload_met_een_nulregel_in_de_data_houdt_geen_draad_vast(broker):
+def test_h92_stalled_chunked_upload_with_a_zero_line_in_the_data_holds_no_thread(broker):
     # A chunk whose data holds "\r\n0\r\n" is not the end of the body; the upload then stalls.
     url, pki, _ = broker
-    vast = []
+    stuck = []
     for _ in range(THREADS + 1):
-        connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-        connection.sendall(_chunked_kop() + b"9\r\n<a>\r\n0\r\n\r\n100\r\nmeer")
-        vast.append(connection)
+        connection = socket.create_connection(("127.0.0.1", _port(url)), timeout=10)
+        connection.sendall(_chunked_header() + b"9\r\n<a>\r\n0\r\n\r\n100\r\nmeer")
+        stuck.append(connection)
     time.sleep(1.0)
-    _ping_binnen_2_s(url, pki)
-    for connection in vast:
+    _ping_within_2_s(url, pki)
+    for connection in stuck:
         connection.close()
 
 
-def test_h92_vastgelopen_upload_met_expect_100_continue_houdt_geen_draad_vast(broker):
+def test_h92_stalled_upload_with_expect_100_continue_holds_no_thread(broker):
     url, pki, _ = broker
-    vast = []
+    stuck = []
     for _ in range(THREADS + 1):
-        connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+        connection = socket.create_connection(("127.0.0.1", _port(url)), timeout=10)
         connection.sendall(_header(4000)[:-2] + b"Expect: 100-continue\r\n\r\n")
         # The client may send its body only after the interim answer: it gets one, and stalls.
         assert connection.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
-        vast.append(connection)
+        stuck.append(connection)
     time.sleep(1.0)
-    _ping_binnen_2_s(url, pki)
-    for connection in vast:
+    _ping_within_2_s(url, pki)
+    for connection in stuck:
         connection.close()
 
 
-def test_h92_expect_100_continue_krijgt_een_tussenantwoord_en_dan_het_antwoord(broker):
+def test_h92_expect_100_continue_gets_an_interim_answer_and_then_the_answer(broker):
     url, pki, _ = broker
-    ping = _ondertekend(pki)
-    connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
+    ping = _signed(pki)
+    connection = socket.create_connection(("127.0.0.1", _port(url)), timeout=10)
     connection.sendall(_header(len(ping))[:-2] + b"Expect: 100-continue\r\n\r\n")
     assert connection.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
     connection.sendall(ping)
-    antwoorden = _lees_antwoorden(connection, 1)
+    answers = _read_answers(connection, 1)
     connection.close()
-    assert [a.split(b"\r\n", 1)[0] for a in antwoorden] == [b"HTTP/1.1 200 OK"]
+    assert [a.split(b"\r\n", 1)[0] for a in answers] == [b"HTTP/1.1 200 OK"]
 
 
-def test_h92_vastgelopen_grote_uploads_vullen_het_geheugen_niet(tmp_path):
+def test_h92_stalled_large_uploads_do_not_fill_the_memory(tmp_path):
     """Uploads that send most of a large body and then stall may together hold at most
     ``request_buffer_budget_bytes`` in a worker: the one that would go beyond it gets 503 and is
     closed, the ones already being received keep their room, and a signed ping is still answered."""
@@ -231,29 +231,29 @@ def test_h92_vastgelopen_grote_uploads_vullen_het_geheugen_niet(tmp_path):
     config = schrijf_config(
         tmp_path, database, profile="2W-be-S", extra="request_buffer_budget_bytes = 300000\n"
     )
-    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
-    assert resultaat.exit_code == 0, resultaat.output
+    result = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert result.exit_code == 0, result.output
     with broker_proces(config, "--threads", str(THREADS)) as url:
-        ping = _ondertekend(tmp_path / "pki")
-        deel = b"<" + b"x" * 119_999  # 120 kB of a 1 MB body: two fit in the budget, a third does not
-        vast = []
+        ping = _signed(tmp_path / "pki")
+        part = b"<" + b"x" * 119_999  # 120 kB of a 1 MB body: two fit in the budget, a third does not
+        stuck = []
         for _ in range(3):
-            connection = socket.create_connection(("127.0.0.1", _poort(url)), timeout=10)
-            connection.sendall(_header(1_000_000) + deel)
-            vast.append(connection)
+            connection = socket.create_connection(("127.0.0.1", _port(url)), timeout=10)
+            connection.sendall(_header(1_000_000) + part)
+            stuck.append(connection)
             time.sleep(0.3)  # in order: the first two are being received when the third arrives
 
-        vast[2].settimeout(5)
+        stuck[2].settimeout(5)
         response = b""
-        while chunk := vast[2].recv(65536):
+        while chunk := stuck[2].recv(65536):
             response += chunk
         assert response.startswith(b"HTTP/1.1 503 "), response[:200]
-        for connection in vast[:2]:  # still being received: no answer, not closed
+        for connection in stuck[:2]:  # still being received: no answer, not closed
             connection.setblocking(False)
             with pytest.raises(BlockingIOError):
                 connection.recv(1)
 
         status, body = post_soap(url, ping)
         assert status == 200, body[:300]
-        for connection in vast:
+        for connection in stuck:
             connection.close()

@@ -33,35 +33,35 @@ from tests.e2e.test_pushes import SCHOOL_A, _bezorger, keten_op, leerlingen
 from tests.e2e.zeepclient import client
 from tests.interop.conftest import (
     CACHE,
-    HIER,
-    VERSIES,
-    bestand,
-    debian_versie,
-    kopblokken,
-    ondertekend_antwoord,
-    ondertekende_fout,
-    programma,
-    vereis_debian,
+    HERE,
+    VERSIONS,
+    debian_version,
+    file_exists,
+    header_blocks,
+    program,
+    require_debian,
+    signed_answer,
+    signed_fault,
 )
 
 PLUGIN = Path("/usr/share/gsoap/plugin")
-BRONNEN = [HIER / "gsoap" / "verifier.h", HIER / "gsoap" / "verify.c"]
+SOURCES = [HERE / "gsoap" / "verifier.h", HERE / "gsoap" / "verify.c"]
 
 
-def _bouw(map: Path) -> None:
-    import_pad = ["-I/usr/share/gsoap/import", "-I/usr/share/gsoap"]
-    stappen = [
-        ["soapcpp2", "-c", "-C", "-L", "-x", *import_pad, str(BRONNEN[0])],
+def _build(map: Path) -> None:
+    import_path = ["-I/usr/share/gsoap/import", "-I/usr/share/gsoap"]
+    steps = [
+        ["soapcpp2", "-c", "-C", "-L", "-x", *import_path, str(SOURCES[0])],
         # The library's own flags (WITH_DOM, WITH_OPENSSL, ...): struct soap must have its layout.
         ["sh", "-c", "gcc -O1 -w $(pkg-config --cflags gsoapssl) \"$@\" $(pkg-config --libs gsoapssl) "
          "-lssl -lcrypto -lz -lpthread", "gcc",
-         "-I.", f"-I{PLUGIN}", "-I/usr/share/gsoap", "-o", "verify", str(BRONNEN[1]), "soapC.c",
+         "-I.", f"-I{PLUGIN}", "-I/usr/share/gsoap", "-o", "verify", str(SOURCES[1]), "soapC.c",
          *(str(PLUGIN / f) for f in ("wsseapi.c", "wsaapi.c", "smdevp.c", "mecevp.c", "threads.c")),
          "/usr/share/gsoap/custom/struct_timeval.c"],
     ]  # fmt: skip
-    for stap in stappen:
-        uitkomst = subprocess.run(stap, cwd=map, capture_output=True, text=True, timeout=300)
-        assert uitkomst.returncode == 0, f"{stap[0]} failed:\n{uitkomst.stdout}\n{uitkomst.stderr}"
+    for step in steps:
+        outcome = subprocess.run(step, cwd=map, capture_output=True, text=True, timeout=300)
+        assert outcome.returncode == 0, f"{step[0]} failed:\n{outcome.stdout}\n{outcome.stderr}"
 
 
 @pytest.fixture(scope="module")
@@ -69,44 +69,44 @@ def gsoap():
     """Builds verify.c (once per source and gSOAP version) and returns a runner:
     ``gsoap(message, pki, map)`` → the program's output ("OK ..." or "FAIL <step>: <gSOAP's
     error>") for message bytes ``message`` checked against the demo PKI in ``pki``."""
-    vereis_debian("gcc", programma("gcc"))
-    vereis_debian("pkg-config", programma("pkg-config"))
-    vereis_debian("gsoap", programma("soapcpp2"))
-    vereis_debian("libgsoap-dev", bestand(str(PLUGIN / "wsseapi.c")))
-    vereis_debian("libssl-dev", bestand("/usr/include/openssl/evp.h"))
-    vereis_debian("zlib1g-dev", bestand("/usr/include/zlib.h"))
-    versie = debian_versie("libgsoap-dev")
-    VERSIES["gSOAP (libgsoap-dev, wsse plugin)"] = versie
-    VERSIES["OpenSSL (libssl-dev)"] = debian_versie("libssl-dev")
-    sleutel = hashlib.sha256(versie.encode() + b"".join(b.read_bytes() for b in BRONNEN)).hexdigest()[:16]
-    programma_pad = CACHE / "gsoap" / sleutel / "verify"
-    if not programma_pad.exists():
-        werkmap = CACHE / "gsoap" / f"{sleutel}.{os.getpid()}"
-        shutil.rmtree(werkmap, ignore_errors=True)
-        werkmap.mkdir(parents=True)
-        _bouw(werkmap)
+    require_debian("gcc", program("gcc"))
+    require_debian("pkg-config", program("pkg-config"))
+    require_debian("gsoap", program("soapcpp2"))
+    require_debian("libgsoap-dev", file_exists(str(PLUGIN / "wsseapi.c")))
+    require_debian("libssl-dev", file_exists("/usr/include/openssl/evp.h"))
+    require_debian("zlib1g-dev", file_exists("/usr/include/zlib.h"))
+    version = debian_version("libgsoap-dev")
+    VERSIONS["gSOAP (libgsoap-dev, wsse plugin)"] = version
+    VERSIONS["OpenSSL (libssl-dev)"] = debian_version("libssl-dev")
+    sleutel = hashlib.sha256(version.encode() + b"".join(b.read_bytes() for b in SOURCES)).hexdigest()[:16]
+    program_path = CACHE / "gsoap" / sleutel / "verify"
+    if not program_path.exists():
+        work_dir = CACHE / "gsoap" / f"{sleutel}.{os.getpid()}"
+        shutil.rmtree(work_dir, ignore_errors=True)
+        work_dir.mkdir(parents=True)
+        _build(work_dir)
         try:
-            werkmap.rename(programma_pad.parent)  # atomic: a parallel run uses its own or ours
+            work_dir.rename(program_path.parent)  # atomic: a parallel run uses its own or ours
         except OSError:
-            shutil.rmtree(werkmap, ignore_errors=True)
+            shutil.rmtree(work_dir, ignore_errors=True)
 
     def verify_envelope(message: bytes, pki: Path, map: Path) -> str:
         ca = pki / "ca"
         # gSOAP's trust store: the demo PKI's issuing and root CA (the BST holds the leaf only).
         (map / "ca.pem").write_bytes((ca / "issuing.pem").read_bytes() + (ca / "root.pem").read_bytes())
         (map / "bericht.xml").write_bytes(message)
-        uitkomst = subprocess.run(
-            [str(programma_pad), str(map / "bericht.xml"), str(map / "ca.pem")],
+        outcome = subprocess.run(
+            [str(program_path), str(map / "bericht.xml"), str(map / "ca.pem")],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
-        uit = uitkomst.stdout.strip()
-        assert uitkomst.returncode == (0 if uit.startswith("OK") else 1), uitkomst.stdout + uitkomst.stderr
-        return uit
+        out = outcome.stdout.strip()
+        assert outcome.returncode == (0 if out.startswith("OK") else 1), outcome.stdout + outcome.stderr
+        return out
 
     return verify_envelope
 
 
-def _security_eerst(message: bytes) -> bytes:
+def _security_first(message: bytes) -> bytes:
     """The message as the old signer laid it out: wsse:Security the first header block. Moving it
     breaks no digest (each signed part is canonicalised on its own), so the signature stays valid."""
     root = etree.fromstring(message)
@@ -115,20 +115,20 @@ def _security_eerst(message: bytes) -> bytes:
     return etree.tostring(root)
 
 
-def test_gsoap_verifieert_het_ondertekende_antwoord(ondertekende_broker, gsoap, tmp_path):
-    response = ondertekend_antwoord(ondertekende_broker)
+def test_gsoap_verifies_the_signed_answer(signed_broker, gsoap, tmp_path):
+    response = signed_answer(signed_broker)
     assert b"<tns:echo>x</tns:echo>" in response, response
-    assert gsoap(response, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
-    assert kopblokken(response)[-1] == "Security"
+    assert gsoap(response, signed_broker.pki, tmp_path) == "OK body=1 timestamp=1"
+    assert header_blocks(response)[-1] == "Security"
 
 
-def test_gsoap_verifieert_de_ondertekende_fout(ondertekende_broker, gsoap, tmp_path):
-    error = ondertekende_fout(ondertekende_broker)
-    assert gsoap(error, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
-    assert kopblokken(error)[-1] == "Security"
+def test_gsoap_verifies_the_signed_fault(signed_broker, gsoap, tmp_path):
+    error = signed_fault(signed_broker)
+    assert gsoap(error, signed_broker.pki, tmp_path) == "OK body=1 timestamp=1"
+    assert header_blocks(error)[-1] == "Security"
 
 
-def test_gsoap_verifieert_een_ondertekende_push(gsoap, tmp_path):
+def test_gsoap_verifies_a_signed_push(gsoap, tmp_path):
     """A push as the delivery worker sends it, taken from the reference receiver's message log."""
     with keten_op(f"sqlite:///{tmp_path / 'broker.sqlite3'}", tmp_path) as chain:
         demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
@@ -136,35 +136,35 @@ def test_gsoap_verifieert_een_ondertekende_push(gsoap, tmp_path):
         assert school.service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt == 1
         assert _bezorger(chain).run_round() == 1
         (push,) = chain.pushes()
-        uitkomst = gsoap(push, chain.pki, tmp_path)
-    assert uitkomst == "OK body=1 timestamp=1"
-    assert kopblokken(push)[-1] == "Security"
+        outcome = gsoap(push, chain.pki, tmp_path)
+    assert outcome == "OK body=1 timestamp=1"
+    assert header_blocks(push)[-1] == "Security"
 
 
-def test_gsoap_weigert_security_als_eerste_kopblok(ondertekende_broker, gsoap, tmp_path):
+def test_gsoap_refuses_security_as_first_header_block(signed_broker, gsoap, tmp_path):
     """The test can fail: the same signed answer with wsse:Security moved to the front, as the signer
     made it before, is refused by gSOAP although every digest and the signature still hold."""
-    response = ondertekend_antwoord(ondertekende_broker)
+    response = signed_answer(signed_broker)
     again = etree.tostring(etree.fromstring(response))
     # Re-serialising alone changes nothing: the refusal below is the move's.
-    assert gsoap(again, ondertekende_broker.pki, tmp_path) == "OK body=1 timestamp=1"
-    eerst = _security_eerst(response)
-    assert kopblokken(eerst)[0] == "Security" and kopblokken(eerst)[-1] == "To"
-    assert gsoap(eerst, ondertekende_broker.pki, tmp_path) == (
+    assert gsoap(again, signed_broker.pki, tmp_path) == "OK body=1 timestamp=1"
+    first = _security_first(response)
+    assert header_blocks(first)[0] == "Security" and header_blocks(first)[-1] == "To"
+    assert gsoap(first, signed_broker.pki, tmp_path) == (
         "FAIL body signed: Message body not signed [gSOAP error 12]\nsigned Body elements counted: 2"
     )
 
 
-def test_gsoap_weigert_een_gewijzigd_antwoord(ondertekende_broker, gsoap, tmp_path):
-    response = ondertekend_antwoord(ondertekende_broker)
-    uitkomst = gsoap(response.replace(b">x</tns:echo>", b">y</tns:echo>"), ondertekende_broker.pki, tmp_path)
-    assert uitkomst.startswith("FAIL signature:"), uitkomst
+def test_gsoap_refuses_a_changed_answer(signed_broker, gsoap, tmp_path):
+    response = signed_answer(signed_broker)
+    outcome = gsoap(response.replace(b">x</tns:echo>", b">y</tns:echo>"), signed_broker.pki, tmp_path)
+    assert outcome.startswith("FAIL signature:"), outcome
 
 
-def test_gsoap_weigert_een_ondertekenaar_buiten_de_vertrouwde_ca(ondertekende_broker, gsoap, tmp_path):
+def test_gsoap_refuses_a_signer_outside_the_trusted_ca(signed_broker, gsoap, tmp_path):
     """gSOAP checks the BST's chain, not only the signature: with another CA as its trust store the
     same answer is refused."""
-    response = ondertekend_antwoord(ondertekende_broker)
+    response = signed_answer(signed_broker)
     foreign = tmp_path / "vreemd" / "ca"
     foreign.mkdir(parents=True)
     sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -176,7 +176,7 @@ def test_gsoap_weigert_een_ondertekenaar_buiten_de_vertrouwde_ca(ondertekende_br
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(sleutel, hashes.SHA256())
     )  # fmt: skip
-    for bestandsnaam in ("issuing.pem", "root.pem"):
-        (foreign / bestandsnaam).write_bytes(ca.public_bytes(Encoding.PEM))
-    uitkomst = gsoap(response, tmp_path / "vreemd", tmp_path)
-    assert uitkomst.startswith("FAIL signature:") and "Invalid certificate" in uitkomst, uitkomst
+    for file_name in ("issuing.pem", "root.pem"):
+        (foreign / file_name).write_bytes(ca.public_bytes(Encoding.PEM))
+    outcome = gsoap(response, tmp_path / "vreemd", tmp_path)
+    assert outcome.startswith("FAIL signature:") and "Invalid certificate" in outcome, outcome

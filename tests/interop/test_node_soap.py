@@ -7,24 +7,24 @@ import os
 import subprocess
 
 from broker.config import TEST_BROKER_OIN
-from tests.interop.conftest import HIER, VERSIES, json_uit, node_modules
+from tests.interop.conftest import HERE, VERSIONS, json_out, node_modules
 
 SCHOOL_A = "0000000700099XA00000"
 
 
-def test_node_soap_client_ondertekent_en_verifieert_het_antwoord(ondertekende_broker):
+def test_node_soap_client_signs_and_verifies_the_answer(signed_broker):
     modules = node_modules()
-    pki = ondertekende_broker.pki
-    uitkomst = subprocess.run(
+    pki = signed_broker.pki
+    outcome = subprocess.run(
         [
-            "node", str(HIER / "node" / "client.js"), f"{ondertekende_broker.url}/vva/vo/v1?wsdl",
+            "node", str(HERE / "node" / "client.js"), f"{signed_broker.url}/vva/vo/v1?wsdl",
             str(pki / f"{SCHOOL_A}.key.pem"), str(pki / f"{SCHOOL_A}.cert.pem"), SCHOOL_A, TEST_BROKER_OIN,
             str(pki / "ca" / "issuing.pem"), str(pki / "ca" / "root.pem"),
         ],
         capture_output=True, text=True, timeout=120, env={**os.environ, "NODE_PATH": str(modules)},
     )  # fmt: skip
-    response = json_uit(uitkomst)
-    VERSIES.update({f"node-soap ({k})": v for k, v in response["versions"].items()})
+    response = json_out(outcome)
+    VERSIONS.update({f"node-soap ({k})": v for k, v in response["versions"].items()})
     assert response["echo"] == "node-soap"
     # xml-crypto verified one reference per signed part of the broker's answer (S2, S8, R7).
     assert response["signed"] == sorted(

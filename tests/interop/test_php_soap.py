@@ -7,10 +7,10 @@ import subprocess
 
 from broker.config import TEST_BROKER_OIN
 from broker.edukoppeling.contract import Contract, contract_map
-from tests.interop.conftest import HIER, VERSIES, json_uit, programma, vereis_debian
+from tests.interop.conftest import HERE, VERSIONS, json_out, program, require_debian
 
 #: A demo party per broker service (wsa:From of the ping).
-SPREKERS = {
+SERVICES = {
     "vo": "0000000700099XA00000",
     "mbo": "0000000700099XB00000",
     "gemeente": "00000099000000000363",
@@ -18,26 +18,26 @@ SPREKERS = {
 }
 
 
-def test_php_soapclient_laadt_alle_wsdls_en_pingt_in_2w_be(be_broker):
-    vereis_debian("php-cli", programma("php"))
-    vereis_debian(
+def test_php_soapclient_loads_all_wsdls_and_pings_in_2w_be(be_broker):
+    require_debian("php-cli", program("php"))
+    require_debian(
         "php-soap", lambda: "soap" in subprocess.run(["php", "-m"], capture_output=True, text=True).stdout
     )
     base = f"{be_broker.url}/vva"
-    gediend = [f"{base}/{dienst}/v1?wsdl" for dienst in SPREKERS]
+    served = [f"{base}/{service}/v1?wsdl" for service in SERVICES]
     files = sorted(str(p) for p in (contract_map() / "wsdl").glob("*.wsdl"))
-    pings = [f"{base}/{dienst}/v1={oin}" for dienst, oin in SPREKERS.items()]
-    uitkomst = subprocess.run(
-        ["php", str(HIER / "php" / "ping.php"), TEST_BROKER_OIN, *gediend, *files, "--", *pings],
+    pings = [f"{base}/{service}/v1={oin}" for service, oin in SERVICES.items()]
+    outcome = subprocess.run(
+        ["php", str(HERE / "php" / "ping.php"), TEST_BROKER_OIN, *served, *files, "--", *pings],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    resultaat = json_uit(uitkomst)
-    VERSIES.update({f"PHP SoapClient ({k})": v for k, v in resultaat["versions"].items()})
+    result = json_out(outcome)
+    VERSIONS.update({f"PHP SoapClient ({k})": v for k, v in result["versions"].items()})
     diensten = Contract().diensten.values()
     operaties = {d.service_id: sorted(op.naam for op in d.operaties.values()) for d in diensten}
-    for dienst in SPREKERS:
-        assert resultaat["wsdl"][f"{base}/{dienst}/v1?wsdl"] == operaties[dienst]
-    for bestand in files:
-        dienst = bestand.rsplit("vva-", 1)[1].removesuffix("-v1.wsdl")
-        assert resultaat["wsdl"][bestand] == operaties[dienst]
-    assert resultaat["ping"] == {f"{base}/{dienst}/v1": "php-soap" for dienst in SPREKERS}
+    for service in SERVICES:
+        assert result["wsdl"][f"{base}/{service}/v1?wsdl"] == operaties[service]
+    for file_exists in files:
+        service = file_exists.rsplit("vva-", 1)[1].removesuffix("-v1.wsdl")
+        assert result["wsdl"][file_exists] == operaties[service]
+    assert result["ping"] == {f"{base}/{service}/v1": "php-soap" for service in SERVICES}

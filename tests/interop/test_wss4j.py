@@ -10,68 +10,68 @@ import subprocess
 import pytest
 
 from tests.interop.conftest import (
-    HIER,
-    VERSIES,
-    bestand,
-    debian_versie,
-    kopblokken,
-    ondertekend_antwoord,
-    ondertekende_fout,
-    programma,
-    vereis_debian,
+    HERE,
+    VERSIONS,
+    debian_version,
+    file_exists,
+    header_blocks,
+    program,
+    require_debian,
+    signed_answer,
+    signed_fault,
 )
 
 JARS = [
     f"/usr/share/java/{jar}.jar" for jar in ("wss4j", "xmlsec", "commons-logging", "slf4j-api", "slf4j-nop")
 ]
-ONDERTEKEND = [
+SIGNED = [
     "Action", "BinarySecurityToken", "Body", "From", "MessageID", "RelatesTo", "SignatureConfirmation",
     "Timestamp", "To",
 ]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def wss4j(ondertekende_broker):
+def wss4j(signed_broker):
     """Runs tests/interop/java/Wss4j.java with Debian's WSS4J against the demo PKI; returns a runner."""
-    vereis_debian("openjdk-17-jre-headless", programma("java"))
-    vereis_debian("libwss4j-java", bestand(JARS[0]))
-    vereis_debian("libslf4j-java", bestand(JARS[4]))
-    VERSIES["Apache WSS4J (libwss4j-java)"] = debian_versie("libwss4j-java")
-    ca = ondertekende_broker.pki / "ca"
+    require_debian("openjdk-17-jre-headless", program("java"))
+    require_debian("libwss4j-java", file_exists(JARS[0]))
+    require_debian("libslf4j-java", file_exists(JARS[4]))
+    VERSIONS["Apache WSS4J (libwss4j-java)"] = debian_version("libwss4j-java")
+    ca = signed_broker.pki / "ca"
     pki = [str(ca / naam) for naam in ("issuing.pem", "root.pem", "issuing.crl.pem", "root.crl.pem")]
 
     def run(message: bytes, map) -> subprocess.CompletedProcess:
         (map / "bericht.xml").write_bytes(message)
         return subprocess.run(
-            ["java", "-cp", ":".join(JARS), str(HIER / "java" / "Wss4j.java"), str(map / "bericht.xml"), *pki],
+            ["java", "-cp", ":".join(JARS), str(HERE / "java" / "Wss4j.java"), str(map / "bericht.xml"), *pki],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
 
     return run
 
 
-def _uitvoer(uitkomst: subprocess.CompletedProcess) -> dict[str, str]:
-    assert uitkomst.returncode == 0, uitkomst.stderr + uitkomst.stdout
-    return dict(regel.split("=", 1) for regel in uitkomst.stdout.splitlines())
+def _output(outcome: subprocess.CompletedProcess) -> dict[str, str]:
+    assert outcome.returncode == 0, outcome.stderr + outcome.stdout
+    return dict(regel.split("=", 1) for regel in outcome.stdout.splitlines())
 
 
-def test_wss4j_verifieert_het_ondertekende_antwoord(ondertekende_broker, wss4j, tmp_path):
-    response = ondertekend_antwoord(ondertekende_broker)
-    assert kopblokken(response)[-1] == "Security"
-    regels = _uitvoer(wss4j(response, tmp_path))
-    assert regels["signed"].split(",") == ONDERTEKEND
+def test_wss4j_verifies_the_signed_answer(signed_broker, wss4j, tmp_path):
+    response = signed_answer(signed_broker)
+    assert header_blocks(response)[-1] == "Security"
+    regels = _output(wss4j(response, tmp_path))
+    assert regels["signed"].split(",") == SIGNED
     assert "CN=VVA broker (FICTIEF)" in regels["signer"]
 
 
-def test_wss4j_verifieert_de_ondertekende_fout(ondertekende_broker, wss4j, tmp_path):
-    error = ondertekende_fout(ondertekende_broker)
-    assert kopblokken(error)[-1] == "Security"
-    assert _uitvoer(wss4j(error, tmp_path))["signed"].split(",") == ONDERTEKEND
+def test_wss4j_verifies_the_signed_fault(signed_broker, wss4j, tmp_path):
+    error = signed_fault(signed_broker)
+    assert header_blocks(error)[-1] == "Security"
+    assert _output(wss4j(error, tmp_path))["signed"].split(",") == SIGNED
 
 
-def test_wss4j_verwerpt_een_gewijzigd_antwoord(ondertekende_broker, wss4j, tmp_path):
-    response = ondertekend_antwoord(ondertekende_broker).replace(b">x</tns:echo>", b">y</tns:echo>")
-    uitkomst = wss4j(response, tmp_path)
-    assert uitkomst.returncode == 1 and "WSS4J: The signature or decryption was invalid" in uitkomst.stderr, (
-        uitkomst.stderr + uitkomst.stdout
+def test_wss4j_rejects_a_changed_answer(signed_broker, wss4j, tmp_path):
+    response = signed_answer(signed_broker).replace(b">x</tns:echo>", b">y</tns:echo>")
+    outcome = wss4j(response, tmp_path)
+    assert outcome.returncode == 1 and "WSS4J: The signature or decryption was invalid" in outcome.stderr, (
+        outcome.stderr + outcome.stdout
     )

@@ -11,26 +11,26 @@ import pytest
 from zeep import Client, Settings
 
 from broker.edukoppeling.contract import Contract, contract_map
-from tests.interop.conftest import VERSIES
+from tests.interop.conftest import VERSIONS
 
-BESTANDEN = sorted((contract_map() / "wsdl").glob("*.wsdl"))
+FILES = sorted((contract_map() / "wsdl").glob("*.wsdl"))
 
 
-def _zonder_waarschuwingen(wsdl: str, caplog) -> Client:
+def _without_warnings(wsdl: str, caplog) -> Client:
     caplog.clear()
-    with warnings.catch_warnings(record=True) as gezien, caplog.at_level(logging.WARNING):
+    with warnings.catch_warnings(record=True) as seen, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")
         client = Client(wsdl, settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True))
         for service in client.wsdl.services.values():
             for port in service.ports.values():
-                for operatie in port.binding._operations.values():
-                    operatie.input.signature(), operatie.output.signature()  # build every message type
-    assert [str(w.message) for w in gezien] == []
+                for operation in port.binding._operations.values():
+                    operation.input.signature(), operation.output.signature()  # build every message type
+    assert [str(w.message) for w in seen] == []
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
     return client
 
 
-def _operaties(client: Client) -> set[str]:
+def _operations(client: Client) -> set[str]:
     return {
         naam
         for s in client.wsdl.services.values()
@@ -39,18 +39,18 @@ def _operaties(client: Client) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("bestand", BESTANDEN, ids=[p.name for p in BESTANDEN])
-def test_zeep_client_uit_elk_wsdl_bestand(bestand, caplog):
-    VERSIES["zeep"] = version("zeep")
-    client = _zonder_waarschuwingen(str(bestand), caplog)
-    dienst = Contract().dienst(bestand.name.removeprefix("vva-").removesuffix("-v1.wsdl"))
-    assert _operaties(client) == {op.naam for op in dienst.operaties.values()}
+@pytest.mark.parametrize("wsdl_file", FILES, ids=[p.name for p in FILES])
+def test_zeep_client_from_every_wsdl_file(wsdl_file, caplog):
+    VERSIONS["zeep"] = version("zeep")
+    client = _without_warnings(str(wsdl_file), caplog)
+    dienst = Contract().dienst(wsdl_file.name.removeprefix("vva-").removesuffix("-v1.wsdl"))
+    assert _operations(client) == {op.naam for op in dienst.operaties.values()}
 
 
-def test_zeep_client_uit_elke_gediende_wsdl(be_broker, caplog):
+def test_zeep_client_from_every_served_wsdl(be_broker, caplog):
     for dienst in ("vo", "mbo", "gemeente", "regio"):
-        client = _zonder_waarschuwingen(f"{be_broker.url}/vva/{dienst}/v1?wsdl", caplog)
-        assert _operaties(client) == {op.naam for op in Contract().dienst(dienst).operaties.values()}
+        client = _without_warnings(f"{be_broker.url}/vva/{dienst}/v1?wsdl", caplog)
+        assert _operations(client) == {op.naam for op in Contract().dienst(dienst).operaties.values()}
         # The served WSDL points at the server that served it, not at the placeholder in the file.
         service = next(iter(client.wsdl.services.values()))
         assert (

@@ -319,7 +319,7 @@ def test_reason_uses_the_column_name_of_the_files_generation(klein: list[list[st
     set_(old, 2, "BRIN NUMMER", "18br")  # lower case is not silently corrected
     bestand = lees(old)
     assert [a.line_number for a in bestand.rejected] == [3]
-    assert bestand.rejected[0].reden.startswith("BRIN NUMMER: '18br' ongeldig")
+    assert bestand.rejected[0].reason.startswith("BRIN NUMMER: '18br' ongeldig")
 
 
 def test_line_numbers_count_physical_lines(klein: list[list[str]]) -> None:

@@ -33,21 +33,21 @@ from broker.edukoppeling.wss.signer import Signer
 from broker.edukoppeling.wss.verification import Verified, VerifierSettings, verify_envelope
 
 #: The clock of every test: the moment of the §7.1 example.
-NU = datetime(2027, 2, 1, 8, 0, 0, tzinfo=UTC)
+NOW = datetime(2027, 2, 1, 8, 0, 0, tzinfo=UTC)
 OIN = "00000099000000000042"
 NS = {"soap": SOAP11, "wsa": WSA, "wsse": WSSE, "wsu": WSU, "ds": DS, "ec": EC}
 #: The wsu:Ids the §7.1 request carries before signing (the signer keeps existing ids).
-VASTE_IDS = {"h-action", "h-msg", "h-to", "h-from", "h-body"}
+FIXED_IDS = {"h-action", "h-msg", "h-to", "h-from", "h-body"}
 
 
 @dataclass(frozen=True)
-class Sleutelpaar:
+class KeyPair:
     """A private key and its certificate, as PEM bytes and as files in the session's tmp dir."""
 
     key_pem: bytes
     certificate_pem: bytes
     key_path: Path
-    certificaat_pad: Path
+    certificate_path: Path
 
     @property
     def certificaat(self) -> x509.Certificate:
@@ -59,22 +59,22 @@ class Sleutelpaar:
 
 
 @dataclass(frozen=True)
-class Sleutels:
-    ca: Sleutelpaar
-    sign: Sleutelpaar
-    ander: Sleutelpaar
-    rsa1024: Sleutelpaar
-    ec: Sleutelpaar
-    dsa: Sleutelpaar
-    zonder_digital_signature: Sleutelpaar
-    self_signed: Sleutelpaar
+class Keys:
+    ca: KeyPair
+    sign: KeyPair
+    other: KeyPair
+    rsa1024: KeyPair
+    ec: KeyPair
+    dsa: KeyPair
+    without_digital_signature: KeyPair
+    self_signed: KeyPair
 
 
-def _name(cn: str, serienummer: str | None = None) -> x509.Name:
-    delen = [x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
-    if serienummer:
-        delen.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serienummer))
-    return x509.Name(delen)
+def _name(cn: str, serial_number: str | None = None) -> x509.Name:
+    parts = [x509.NameAttribute(NameOID.COUNTRY_NAME, "NL"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
+    if serial_number:
+        parts.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial_number))
+    return x509.Name(parts)
 
 
 def _key_usage(digital_signature: bool, ca: bool = False) -> x509.KeyUsage:
@@ -91,23 +91,23 @@ def _key_usage(digital_signature: bool, ca: bool = False) -> x509.KeyUsage:
     )
 
 
-def _write(map_: Path, naam: str, sleutel, certificaat: x509.Certificate) -> Sleutelpaar:
+def _write(map_: Path, naam: str, sleutel, certificate: x509.Certificate) -> KeyPair:
     key_pem = sleutel.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    certificate_pem = certificaat.public_bytes(serialization.Encoding.PEM)
+    certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
     (map_ / f"{naam}.key").write_bytes(key_pem)
     (map_ / f"{naam}.pem").write_bytes(certificate_pem)
-    return Sleutelpaar(key_pem, certificate_pem, map_ / f"{naam}.key", map_ / f"{naam}.pem")
+    return KeyPair(key_pem, certificate_pem, map_ / f"{naam}.key", map_ / f"{naam}.pem")
 
 
 def _certificate(
-    subject, sleutel, uitgever_naam, issuer_key, key_usage, ca=False
+    subject, sleutel, issuer_name, issuer_key, key_usage, ca=False
 ) -> x509.Certificate:
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(uitgever_naam)
+        .issuer_name(issuer_name)
         .public_key(sleutel.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(datetime(2020, 1, 1, tzinfo=UTC))
@@ -129,34 +129,34 @@ def _dsa(sheet):
 
 
 @pytest.fixture(scope="session")
-def keys(tmp_path_factory) -> Sleutels:
+def keys(tmp_path_factory) -> Keys:
     """The test CA and every signing-certificate variant (session-wide, generated once)."""
     map_ = tmp_path_factory.mktemp("wss-sleutels")
-    ca_sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    ca_naam = _name("VVA Test CA - FICTIEF")
-    ca_cert = _certificate(ca_naam, ca_sleutel, ca_naam, ca_sleutel, _key_usage(False, ca=True), ca=True)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = _name("VVA Test CA - FICTIEF")
+    ca_cert = _certificate(ca_name, ca_key, ca_name, ca_key, _key_usage(False, ca=True), ca=True)
 
-    def sheet(naam, sleutel, digital_signature=True, serienummer=OIN):
-        subject = _name(f"{naam}.test", serienummer)
-        certificaat = _certificate(subject, sleutel, ca_naam, ca_sleutel, _key_usage(digital_signature))
-        return _write(map_, naam, sleutel, certificaat)
+    def sheet(naam, sleutel, digital_signature=True, serial_number=OIN):
+        subject = _name(f"{naam}.test", serial_number)
+        certificate = _certificate(subject, sleutel, ca_name, ca_key, _key_usage(digital_signature))
+        return _write(map_, naam, sleutel, certificate)
 
     own = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    eigen_naam = _name("zelf.test", OIN)
-    zelf = _certificate(eigen_naam, own, eigen_naam, own, _key_usage(True))
-    return Sleutels(
-        ca=_write(map_, "ca", ca_sleutel, ca_cert),
+    own_name = _name("zelf.test", OIN)
+    own_certificate = _certificate(own_name, own, own_name, own, _key_usage(True))
+    return Keys(
+        ca=_write(map_, "ca", ca_key, ca_cert),
         sign=sheet("onderteken", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
-        ander=sheet("ander", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
+        other=sheet("ander", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
         rsa1024=sheet("rsa1024", rsa.generate_private_key(public_exponent=65537, key_size=1024)),
         ec=sheet("ec", ec.generate_private_key(ec.SECP256R1())),
         dsa=_dsa(sheet),
-        zonder_digital_signature=sheet(
+        without_digital_signature=sheet(
             "zonder-ds",
             rsa.generate_private_key(public_exponent=65537, key_size=2048),
             digital_signature=False,
         ),
-        self_signed=_write(map_, "zelf", own, zelf),
+        self_signed=_write(map_, "zelf", own, own_certificate),
     )
 
 
@@ -167,7 +167,7 @@ def signer(keys) -> Signer:
 
 
 # The §7.1 request (a regional system for school 99XA, with a mandate), unsigned, with the reading whitespace of the document.
-VERZOEK_71 = """<?xml version="1.0" encoding="UTF-8"?>
+REQUEST_71 = """<?xml version="1.0" encoding="UTF-8"?>
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing"
     xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd">
   <soap:Header>
@@ -187,41 +187,41 @@ VERZOEK_71 = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def bouw_verzoek(signer: Signer, now: datetime = NU, text: str = VERZOEK_71) -> bytes:
+def build_request(signer: Signer, now: datetime = NOW, text: str = REQUEST_71) -> bytes:
     """The §7.1 request signed by ``signer`` at ``now``, as the bytes that go on the wire."""
     root = etree.fromstring(text.encode())
     signer.sign(root, now)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def ontleed(data: bytes) -> Envelope:
+def parse(data: bytes) -> Envelope:
     """The steps before WS-Security: the one hardened parse and the envelope check."""
     return read_envelope(parse_bericht(data), wss_allowed=True)
 
 
-def check_all(data: bytes, now: datetime = NU, **settings) -> Verified:
+def check_all(data: bytes, now: datetime = NOW, **settings) -> Verified:
     """parse_bericht → read_envelope → verify_envelope, as the inbound pipeline runs it."""
-    return verify_envelope(ontleed(data), now, VerifierSettings(**settings))
+    return verify_envelope(parse(data), now, VerifierSettings(**settings))
 
 
-def boom(data: bytes) -> etree._Element:
+def tree(data: bytes) -> etree._Element:
     """A plain, mutable tree of test bytes (the attacker's view: no limits needed)."""
     return etree.fromstring(data)
 
 
-def bytes_van(root: etree._Element) -> bytes:
+def bytes_of(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
-def een(root: etree._Element, path: str) -> etree._Element:
+def one(root: etree._Element, path: str) -> etree._Element:
     """The single element at XPath ``path`` (prefixes from ``NS``)."""
     found = root.xpath(path, namespaces=NS)
     assert len(found) == 1, (path, len(found))
     return found[0]
 
 
-def met_id(root: etree._Element, ident: str) -> etree._Element:
-    return een(root, f"//*[@wsu:Id='{ident}']")
+def with_id(root: etree._Element, ident: str) -> etree._Element:
+    return one(root, f"//*[@wsu:Id='{ident}']")
 
 
 _HASH = {
@@ -238,57 +238,57 @@ _RSA_HASH = {
 }
 
 
-def _prefixen(method: etree._Element) -> list[str] | None:
-    inclusief = method.find(f"{{{EC}}}InclusiveNamespaces")
-    return inclusief.get("PrefixList").split() if inclusief is not None else None
+def _prefixes(method: etree._Element) -> list[str] | None:
+    inclusive = method.find(f"{{{EC}}}InclusiveNamespaces")
+    return inclusive.get("PrefixList").split() if inclusive is not None else None
 
 
-def herteken(
-    root: etree._Element, key_pem: bytes, digests: bool = True, prefixlijst_negeren: bool = False
+def resign(
+    root: etree._Element, key_pem: bytes, digests: bool = True, ignore_prefix_list: bool = False
 ) -> etree._Element:
     """Re-sign a mutated Signature the way an attacker with a key would (test-only, independent code).
 
     ``digests``: first recompute every DigestValue of a ``#wsu:Id`` reference (exc-c14n with the
     first Transform's PrefixList, hash of the DigestMethod); then sign SignedInfo (exc-c14n with
-    the CanonicalizationMethod's PrefixList, unless ``prefixlijst_negeren``: a broken signer) with
+    the CanonicalizationMethod's PrefixList, unless ``ignore_prefix_list``: a broken signer) with
     RSA PKCS#1 v1.5 and the SignatureMethod's hash.
     """
-    signed_info = een(root, "//ds:SignedInfo")
+    signed_info = one(root, "//ds:SignedInfo")
     if digests:
         for reference in signed_info.iterfind(f"{{{DS}}}Reference"):
-            doel = root.xpath("//*[@wsu:Id=$i]", namespaces=NS, i=reference.get("URI")[1:])[0]
+            target = root.xpath("//*[@wsu:Id=$i]", namespaces=NS, i=reference.get("URI")[1:])[0]
             transform = reference.find(f"{{{DS}}}Transforms/{{{DS}}}Transform")
             data = etree.tostring(
-                doel,
+                target,
                 method="c14n",
                 exclusive=True,
                 with_comments=False,
-                inclusive_ns_prefixes=_prefixen(transform),
+                inclusive_ns_prefixes=_prefixes(transform),
             )
             naam = _HASH[reference.find(f"{{{DS}}}DigestMethod").get("Algorithm")]
             reference.find(f"{{{DS}}}DigestValue").text = base64.b64encode(
                 hashlib.new(naam, data).digest()
             ).decode()
     method = signed_info.find(f"{{{DS}}}CanonicalizationMethod")
-    prefixes = None if prefixlijst_negeren else _prefixen(method)
+    prefixes = None if ignore_prefix_list else _prefixes(method)
     data = etree.tostring(
         signed_info, method="c14n", exclusive=True, with_comments=False, inclusive_ns_prefixes=prefixes
     )
     sleutel = serialization.load_pem_private_key(key_pem, password=None)
-    algoritme = _RSA_HASH[signed_info.find(f"{{{DS}}}SignatureMethod").get("Algorithm")]
-    waarde = sleutel.sign(data, padding.PKCS1v15(), algoritme)
+    algorithm = _RSA_HASH[signed_info.find(f"{{{DS}}}SignatureMethod").get("Algorithm")]
+    waarde = sleutel.sign(data, padding.PKCS1v15(), algorithm)
     signed_info.getparent().find(f"{{{DS}}}SignatureValue").text = base64.b64encode(waarde).decode()
     return root
 
 
 def reference(root: etree._Element, ident: str) -> etree._Element:
     """The ds:Reference with URI ``#ident``."""
-    return een(root, f"//ds:Reference[@URI='#{ident}']")
+    return one(root, f"//ds:Reference[@URI='#{ident}']")
 
 
 def timestamp_id(root: etree._Element) -> str:
-    return een(root, "//wsse:Security/wsu:Timestamp").get(f"{{{WSU}}}Id")
+    return one(root, "//wsse:Security/wsu:Timestamp").get(f"{{{WSU}}}Id")
 
 
 def bst_id(root: etree._Element) -> str:
-    return een(root, "//wsse:Security/wsse:BinarySecurityToken").get(f"{{{WSU}}}Id")
+    return one(root, "//wsse:Security/wsse:BinarySecurityToken").get(f"{{{WSU}}}Id")

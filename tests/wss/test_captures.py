@@ -41,11 +41,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _nu(snapshot: dict) -> datetime:
+def _now(snapshot: dict) -> datetime:
     return datetime.fromisoformat(snapshot["created"].replace("Z", "+00:00")) + timedelta(seconds=1)
 
 
-def _bst_referenties(root: etree._Element) -> int:
+def _bst_references(root: etree._Element) -> int:
     bst_ids = {f"#{bst.get(f'{{{WSU}}}Id')}" for bst in root.iter(f"{{{WSSE}}}BinarySecurityToken")}
     return sum(1 for ref in root.iter(f"{{{DS}}}Reference") if ref.get("URI") in bst_ids)
 
@@ -54,21 +54,21 @@ def _bst_referenties(root: etree._Element) -> int:
 def test_capture_matches_manifest(opname):
     raw = (CAPTURES / opname["file"]).read_bytes()  # untouched: any reformatting breaks the digests
     root = parse_bericht(raw)
-    envelop = read_envelope(root, wss_allowed=True)
+    envelope = read_envelope(root, wss_allowed=True)
     if not opname["signature_valid"]:
         with pytest.raises(EdukoppelingFault) as info:
-            verify_envelope(envelop, _nu(opname))
+            verify_envelope(envelope, _now(opname))
         assert info.value.code is FaultCode.CLIENT_EK0031
         assert info.value.wss is WsSecurityFault.FAILED_CHECK, info.value.reden
         return
-    resultaat = verify_envelope(envelop, _nu(opname))
-    assert len(resultaat.signed) == opname["references"] - _bst_referenties(root)
-    signed = {block.get(f"{{{WSU}}}Id") for block in envelop.wsa} | {envelop.body.get(f"{{{WSU}}}Id")}
-    assert signed <= resultaat.signed
-    assert resultaat.created.strftime("%Y-%m-%dT%H:%M:%SZ") == opname["created"]
-    oin = resultaat.certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
+    result = verify_envelope(envelope, _now(opname))
+    assert len(result.signed) == opname["references"] - _bst_references(root)
+    signed = {block.get(f"{{{WSU}}}Id") for block in envelope.wsa} | {envelope.body.get(f"{{{WSU}}}Id")}
+    assert signed <= result.signed
+    assert result.created.strftime("%Y-%m-%dT%H:%M:%SZ") == opname["created"]
+    oin = result.certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
     assert oin == opname["certificate_oin"]
-    assert resultaat.certificaat.public_key().key_size >= 2048
+    assert result.certificaat.public_key().key_size >= 2048
 
 
 def test_captures_cover_the_real_world_quirks():
@@ -79,15 +79,15 @@ def test_captures_cover_the_real_world_quirks():
     assert root.prefix != root[0].prefix and root.nsmap[root.prefix] == root[0].nsmap[root[0].prefix]
     assert root[0].find(f"{{{WSA}}}RelatesTo") is not None
     assert (
-        verify_envelope(read_envelope(root, True), _nu(valid[0])).certificaat.public_key().key_size == 4096
+        verify_envelope(read_envelope(root, True), _now(valid[0])).certificaat.public_key().key_size == 4096
     )
 
 
 def test_a_valid_capture_outside_its_time_window_is_refused():
     snapshot = next(snapshot for snapshot in MANIFEST if snapshot["signature_valid"])
-    envelop = read_envelope(parse_bericht((CAPTURES / snapshot["file"]).read_bytes()), True)
+    envelope = read_envelope(parse_bericht((CAPTURES / snapshot["file"]).read_bytes()), True)
     with pytest.raises(EdukoppelingFault) as info:
-        verify_envelope(envelop, _nu(snapshot) + timedelta(minutes=10))
+        verify_envelope(envelope, _now(snapshot) + timedelta(minutes=10))
     assert info.value.wss is WsSecurityFault.MESSAGE_EXPIRED, info.value.reden
 
 
@@ -99,7 +99,7 @@ def test_vva_envelope_verify_op_de_opname(opname):
     from broker.cli import main
 
     moment = opname["created"].replace("Z", "").split(".")[0]
-    resultaat = CliRunner().invoke(
+    result = CliRunner().invoke(
         main,
         [
             "envelope",
@@ -112,7 +112,7 @@ def test_vva_envelope_verify_op_de_opname(opname):
         ],
     )
     if opname["signature_valid"]:
-        assert (resultaat.exit_code, resultaat.output.split()[0]) == (0, "valid"), resultaat.output
-        assert f"OIN {opname['certificate_oin']}" in resultaat.output
+        assert (result.exit_code, result.output.split()[0]) == (0, "valid"), result.output
+        assert f"OIN {opname['certificate_oin']}" in result.output
     else:
-        assert resultaat.exit_code == 1 and resultaat.output.startswith("Client.EK0031:"), resultaat.output
+        assert result.exit_code == 1 and result.output.startswith("Client.EK0031:"), result.output
