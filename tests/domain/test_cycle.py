@@ -7,7 +7,7 @@ import pytest
 from broker.domain.cycle import Calendar, Cyclus
 
 
-def test_cyclus_2027_standaard():
+def test_cyclus_2027_default():
     cyclus = Calendar().cyclus(2027)
     assert cyclus == Cyclus(
         jaar=2027, deadline=date(2027, 4, 1), begin=date(2026, 10, 1), end=date(2027, 9, 30)
@@ -15,25 +15,25 @@ def test_cyclus_2027_standaard():
     assert cyclus.studiejaar == "2027-2028"
 
 
-def test_cyclus_2020_had_deadline_1_mei():
+def test_cyclus_2020_had_deadline_1_may():
     assert Calendar().cyclus(2020).deadline == date(2020, 5, 1)
     assert Calendar().cyclus(2021).deadline == date(2021, 4, 1)
 
 
-def test_aanmelden_op_de_deadline_is_op_tijd():
+def test_aanmelden_on_the_deadline_is_in_time():
     cyclus = Calendar().cyclus(2027)
     assert cyclus.voor_deadline(date(2027, 3, 31)) is True
     assert cyclus.voor_deadline(date(2027, 4, 1)) is True
     assert cyclus.voor_deadline(date(2027, 4, 2)) is False
 
 
-def test_in_2020_was_april_nog_op_tijd():
+def test_in_2020_april_was_still_in_time():
     cyclus = Calendar().cyclus(2020)
     assert cyclus.voor_deadline(date(2020, 4, 15)) is True
     assert cyclus.voor_deadline(date(2020, 5, 2)) is False
 
 
-def test_bevat_grenzen_inclusief():
+def test_contains_its_bounds_inclusive():
     cyclus = Calendar().cyclus(2027)
     assert cyclus.contains(date(2026, 10, 1)) is True
     assert cyclus.contains(date(2027, 9, 30)) is True
@@ -52,44 +52,44 @@ def test_bevat_grenzen_inclusief():
         (date(2027, 10, 1), 2028),
     ],
 )
-def test_cyclus_op(dag, jaar):
+def test_cyclus_on(dag, jaar):
     cyclus = Calendar().cyclus_on(dag)
     assert cyclus.jaar == jaar
     assert cyclus.contains(dag)
 
 
-def test_cycli_sluiten_op_elkaar_aan():
-    kalender = Calendar()
+def test_cycli_are_contiguous():
+    calendar = Calendar()
     for jaar in range(2019, 2031):
-        assert (kalender.cyclus(jaar + 1).begin - kalender.cyclus(jaar).end).days == 1
+        assert (calendar.cyclus(jaar + 1).begin - calendar.cyclus(jaar).end).days == 1
 
 
-def test_eigen_standaard_deadline_en_begin():
-    kalender = Calendar(standaard_deadline=(5, 1), overrides={}, begin=(8, 1))
-    cyclus = kalender.cyclus(2020)
+def test_own_default_deadline_and_start():
+    calendar = Calendar(standaard_deadline=(5, 1), overrides={}, begin=(8, 1))
+    cyclus = calendar.cyclus(2020)
     assert cyclus.deadline == date(2020, 5, 1)
     assert (cyclus.begin, cyclus.end) == (date(2019, 8, 1), date(2020, 7, 31))
-    assert kalender.cyclus_on(date(2020, 8, 1)).jaar == 2021
+    assert calendar.cyclus_on(date(2020, 8, 1)).jaar == 2021
 
 
-def test_lege_afwijkingen_vervangen_de_standaard():
+def test_empty_overrides_replace_the_default():
     assert Calendar(overrides={}).cyclus(2020).deadline == date(2020, 4, 1)
 
 
-def test_afwijkingen_worden_gekopieerd():
+def test_overrides_are_copied():
     overrides = {2030: date(2030, 4, 15)}
-    kalender = Calendar(overrides=overrides)
+    calendar = Calendar(overrides=overrides)
     overrides[2030] = date(2030, 6, 1)
-    assert kalender.cyclus(2030).deadline == date(2030, 4, 15)
+    assert calendar.cyclus(2030).deadline == date(2030, 4, 15)
 
 
-def test_afwijking_moet_in_eigen_jaar_liggen():
+def test_override_must_lie_in_its_own_year():
     # 1 December 2020 lies inside cycle 2021, but a deadline is always in the cycle's own year.
     with pytest.raises(ValueError):
         Calendar(overrides={2021: date(2020, 12, 1)})
 
 
-def test_afwijking_moet_in_eigen_cyclus_liggen():
+def test_override_must_lie_in_its_own_cyclus():
     with pytest.raises(ValueError):
         Calendar(overrides={2021: date(2021, 11, 1)})
 
@@ -98,11 +98,11 @@ def test_afwijking_moet_in_eigen_cyclus_liggen():
     ("deadline", "begin"),
     [((2, 30), (10, 1)), ((2, 29), (10, 1)), ((4, 1), (13, 1)), ((11, 1), (10, 1)), ((4, 1), (4, 1))],
 )
-def test_ongeldige_kalender(deadline, begin):
+def test_invalid_calendar(deadline, begin):
     with pytest.raises(ValueError):
         Calendar(standaard_deadline=deadline, begin=begin)
 
 
-def test_cyclus_eist_volgorde():
+def test_cyclus_requires_order():
     with pytest.raises(ValueError):
         Cyclus(jaar=2027, deadline=date(2027, 10, 2), begin=date(2026, 10, 1), end=date(2027, 9, 30))

@@ -31,14 +31,14 @@ from broker.domain.meldingen import Afwijzing, Melding
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_catalogus_bevat_alle_codes_101_tot_en_met_127():
+def test_catalogue_holds_all_codes_101_through_127():
     assert sorted(meldingen.ALLE) == [f"VVA{n}" for n in range(101, 128)]
     for code, melding in meldingen.ALLE.items():
         assert melding.code == code
         assert melding.tekst_nl and melding.tekst_en
 
 
-def test_catalogus_namen_horen_bij_de_juiste_code():
+def test_catalogue_names_belong_to_the_right_code():
     assert meldingen.BSN_ONGELDIG.code == "VVA101"
     assert meldingen.BRIN_NIET_VAN_AFZENDER.code == "VVA106"
     assert meldingen.OVERGANG_NIET_TOEGESTAAN.code == "VVA111"
@@ -46,31 +46,31 @@ def test_catalogus_namen_horen_bij_de_juiste_code():
     assert meldingen.STATUS_ONGELDIG.code == "VVA118"
 
 
-def test_leerling_al_aangeleverd_verwijst_naar_wijzigen():
+def test_leerling_already_delivered_refers_to_wijzigen():
     assert "wijzigen" in meldingen.LEERLING_AL_AANGELEVERD.tekst_nl
     assert "wijzigen" in meldingen.LEERLING_AL_AANGELEVERD.tekst_en
 
 
-def test_catalogus_teksten_bevatten_geen_cijferreeksen_die_op_een_nummer_lijken():
+def test_catalogue_texts_hold_no_digit_runs_that_look_like_a_number():
     for melding in meldingen.ALLE.values():
         assert not re.search(r"[0-9]{8,}", melding.tekst_nl + melding.tekst_en)
 
 
-def test_melding_code_moet_vva_plus_drie_cijfers_zijn():
+def test_melding_code_must_be_vva_plus_three_digits():
     with pytest.raises(ValueError):
         Melding("VVA1011", "x", "x")
     with pytest.raises(ValueError):
         Melding("XYZ101", "x", "x")
 
 
-def test_afwijzing_str_is_code_en_engelse_tekst():
+def test_afwijzing_str_is_code_and_english_text():
     error = Afwijzing(meldingen.CREBO_ONGELDIG)
     assert str(error) == "VVA115: The crebo code is invalid: use exactly 5 digits."
     assert error.melding is meldingen.CREBO_ONGELDIG
     assert isinstance(error, ValueError)
 
 
-def test_afwijzing_is_picklebaar():
+def test_afwijzing_is_picklable():
     error = pickle.loads(pickle.dumps(Afwijzing(meldingen.BSN_ONGELDIG)))
     assert error.melding == meldingen.BSN_ONGELDIG
     assert str(error).startswith("VVA101: ")
@@ -92,7 +92,7 @@ def test_afwijzing_is_picklebaar():
         ("100252333", "100252333"),  # a valid BSN, though not a valid onderwijsnummer
     ],
 )
-def test_parse_bsn_geldig(invoer, verwacht):
+def test_parse_bsn_valid(invoer, verwacht):
     assert parse_bsn(invoer) == verwacht
 
 
@@ -113,7 +113,7 @@ def test_parse_bsn_geldig(invoer, verwacht):
         111222333,
     ],
 )
-def test_parse_bsn_ongeldig(invoer):
+def test_parse_bsn_invalid(invoer):
     with pytest.raises(Afwijzing) as info:
         parse_bsn(invoer)
     assert info.value.melding is meldingen.BSN_ONGELDIG
@@ -125,7 +125,7 @@ def test_parse_onderwijsnummer():
 
 
 @pytest.mark.parametrize("invoer", ["100252333", "111222333", "2112.22.337", "1012223310", "", None])
-def test_parse_onderwijsnummer_ongeldig(invoer):
+def test_parse_onderwijsnummer_invalid(invoer):
     with pytest.raises(Afwijzing) as info:
         parse_onderwijsnummer(invoer)
     assert info.value.melding is meldingen.ONDERWIJSNUMMER_ONGELDIG
@@ -140,7 +140,7 @@ def test_parse_onderwijsnummer_ongeldig(invoer):
         (parse_onderwijsnummer, "111222333"),
     ],
 )
-def test_afwijzing_bevat_nooit_het_nummer(functie, waarde):
+def test_afwijzing_never_holds_the_number(functie, waarde):
     with pytest.raises(Afwijzing) as info:
         functie(waarde)
     error = info.value
@@ -159,31 +159,31 @@ def test_parse_leerlingnummer_bsn():
     assert nummer.sleutel == "bsn:111222333"
 
 
-def test_parse_leerlingnummer_onderwijsnummer_met_leeg_bsn_veld():
+def test_parse_leerlingnummer_onderwijsnummer_with_empty_bsn_field():
     nummer = parse_leerlingnummer("  ", "101222331")
     assert nummer.soort == "onderwijsnummer"
     assert nummer.sleutel == "onderwijsnummer:101222331"
 
 
-def test_bsn_en_onderwijsnummer_geven_verschillende_sleutels():
+def test_bsn_and_onderwijsnummer_give_different_keys():
     # Same digits under a different kind must not collide in the keyed hash.
     assert Leerlingnummer("bsn", "100252333").sleutel != "onderwijsnummer:100252333"
 
 
 @pytest.mark.parametrize(("bsn", "onderwijsnummer"), [(None, None), ("", ""), ("111222333", "101222331")])
-def test_parse_leerlingnummer_precies_een(bsn, onderwijsnummer):
+def test_parse_leerlingnummer_exactly_one(bsn, onderwijsnummer):
     with pytest.raises(Afwijzing) as info:
         parse_leerlingnummer(bsn, onderwijsnummer)
     assert info.value.melding is meldingen.LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL
 
 
-def test_parse_leerlingnummer_ongeldig_gegeven_nummer():
+def test_parse_leerlingnummer_invalid_given_number():
     with pytest.raises(Afwijzing) as info:
         parse_leerlingnummer(None, "111222333")
     assert info.value.melding is meldingen.ONDERWIJSNUMMER_ONGELDIG
 
 
-def test_leerlingnummer_maskeert_waarde():
+def test_leerlingnummer_masks_its_value():
     nummer = Leerlingnummer("bsn", "111222333")
     assert repr(nummer) == "Leerlingnummer(bsn, *********)"
     assert str(nummer) == "Leerlingnummer(bsn, *********)"
@@ -201,7 +201,7 @@ def test_a_parsed_leerlingnummer_is_the_same_value_as_one_checked_on_constructio
         parsed.waarde = "000000000"  # frozen like any other
 
 
-def test_leerlingnummer_eist_compacte_geldige_waarde():
+def test_leerlingnummer_requires_a_compact_valid_value():
     with pytest.raises(Afwijzing):
         Leerlingnummer("bsn", "1112.22.333")
     with pytest.raises(Afwijzing):
@@ -221,7 +221,7 @@ def test_parse_brin():
 
 
 @pytest.mark.parametrize("invoer", ["25be", "25 BE", "25BE00", "5BE", "AB12", "25B3", "", None, "25BE\n00"])
-def test_parse_brin_ongeldig(invoer):
+def test_parse_brin_invalid(invoer):
     with pytest.raises(Afwijzing) as info:
         parse_brin(invoer)
     assert info.value.melding is meldingen.BRIN_ONGELDIG
@@ -247,13 +247,13 @@ def test_parse_vestigingscode_hoofdvestiging_00():
         ("16SW", "16sw03"),
     ],
 )
-def test_parse_vestigingscode_ongeldig(brin, code):
+def test_parse_vestigingscode_invalid(brin, code):
     with pytest.raises(Afwijzing) as info:
         parse_vestigingscode(brin, code)
     assert info.value.melding is meldingen.VESTIGING_ONGELDIG
 
 
-def test_parse_vestigingscode_ongeldige_brin():
+def test_parse_vestigingscode_invalid_brin():
     with pytest.raises(Afwijzing) as info:
         parse_vestigingscode("16sw", "03")
     assert info.value.melding is meldingen.BRIN_ONGELDIG
@@ -261,9 +261,9 @@ def test_parse_vestigingscode_ongeldige_brin():
 
 def test_parse_crebo():
     assert parse_crebo("25180") == "25180"
-    for ongeldig in ("2518", "251800", "2518a", "25180\n1", "２５１８０", None):
+    for invalid in ("2518", "251800", "2518a", "25180\n1", "２５１８０", None):
         with pytest.raises(Afwijzing) as info:
-            parse_crebo(ongeldig)
+            parse_crebo(invalid)
         assert info.value.melding is meldingen.CREBO_ONGELDIG
 
 
@@ -278,7 +278,7 @@ def test_parse_postcode(invoer):
 
 
 @pytest.mark.parametrize("invoer", ["0601DC", "26012DC", "2601 SS", "2601SA", "2601SD", "2601D", "", None])
-def test_parse_postcode_ongeldig(invoer):
+def test_parse_postcode_invalid(invoer):
     with pytest.raises(Afwijzing) as info:
         parse_postcode(invoer)
     assert info.value.melding is meldingen.POSTCODE_ONGELDIG
@@ -295,7 +295,7 @@ def test_parse_gemeentecode(invoer, verwacht):
 @pytest.mark.parametrize(
     "invoer", ["0", "0000", "GM0000", "03630", "GM363", "gm0363", "36a", "03 63", "", "٣٦٣", None]
 )
-def test_parse_gemeentecode_ongeldig(invoer):
+def test_parse_gemeentecode_invalid(invoer):
     with pytest.raises(Afwijzing) as info:
         parse_gemeentecode(invoer)
     assert info.value.melding is meldingen.GEMEENTECODE_ONGELDIG
@@ -306,17 +306,17 @@ def test_parse_gemeentecode_ongeldig(invoer):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_oin_voor_brin():
+def test_oin_for_brin():
     assert oin_for_brin("99XA") == "0000000700099XA00000"
     assert oin_for_brin("25BE") == "0000000700025BE00000"
 
 
-def test_oin_voor_ongeldige_brin():
+def test_oin_for_invalid_brin():
     with pytest.raises(Afwijzing):
         oin_for_brin("99xa")
 
 
-def test_brin_uit_oin():
+def test_brin_from_oin():
     assert brin_from_oin("0000000700025BE00000") == "25BE"
     assert brin_from_oin("00000001800866472000") is None  # DUO: RSIN-based
     assert brin_from_oin("0000000700000YY00931") is None  # OSO routing sub-address
@@ -338,11 +338,11 @@ def test_brin_uit_oin():
         (None, False),
     ],
 )
-def test_is_geldig_oin(oin, geldig):
+def test_is_valid_oin(oin, geldig):
     assert is_valid_oin(oin) is geldig
 
 
-def test_oin_patroon_accepteert_geen_afsluitende_newline():
+def test_oin_pattern_accepts_no_trailing_newline():
     assert OIN_PATROON.match("0000000700025BE00000\n") is None
 
 
@@ -364,63 +364,63 @@ def test_is_test_oin():
 # The H rules have no row for Unicode digits or look-alikes yet; these tests are named after it.
 # ---------------------------------------------------------------------------------------------------------
 
-_VOLBREED = str.maketrans("0123456789", "０１２３４５６７８９")
+_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
-def _volbreed(text: str) -> str:
-    return text.translate(_VOLBREED)
+def _fullwidth(text: str) -> str:
+    return text.translate(_FULLWIDTH)
 
 
 @pytest.mark.parametrize(
     ("functie", "invoer", "melding"),
     [
-        (parse_bsn, "11122233" + _volbreed("3"), meldingen.BSN_ONGELDIG),  # one full-width digit
-        (parse_bsn, "1" + _volbreed("1") + "1222333", meldingen.BSN_ONGELDIG),
+        (parse_bsn, "11122233" + _fullwidth("3"), meldingen.BSN_ONGELDIG),  # one full-width digit
+        (parse_bsn, "1" + _fullwidth("1") + "1222333", meldingen.BSN_ONGELDIG),
         (parse_bsn, "11122233\U0001d7d1", meldingen.BSN_ONGELDIG),  # MATHEMATICAL BOLD DIGIT THREE
         (parse_bsn, "1112\u201022\u2010333", meldingen.BSN_ONGELDIG),  # typographic hyphens
-        (parse_onderwijsnummer, _volbreed("101222331"), meldingen.ONDERWIJSNUMMER_ONGELDIG),
-        (parse_onderwijsnummer, "10122233" + _volbreed("1"), meldingen.ONDERWIJSNUMMER_ONGELDIG),
-        (parse_brin, _volbreed("25") + "BE", meldingen.BRIN_ONGELDIG),
+        (parse_onderwijsnummer, _fullwidth("101222331"), meldingen.ONDERWIJSNUMMER_ONGELDIG),
+        (parse_onderwijsnummer, "10122233" + _fullwidth("1"), meldingen.ONDERWIJSNUMMER_ONGELDIG),
+        (parse_brin, _fullwidth("25") + "BE", meldingen.BRIN_ONGELDIG),
         (parse_brin, "25\uff22\uff25", meldingen.BRIN_ONGELDIG),  # full-width B and E
-        (parse_postcode, "260" + _volbreed("1") + "DC", meldingen.POSTCODE_ONGELDIG),
-        (parse_postcode, _volbreed("2601") + " DC", meldingen.POSTCODE_ONGELDIG),
+        (parse_postcode, "260" + _fullwidth("1") + "DC", meldingen.POSTCODE_ONGELDIG),
+        (parse_postcode, _fullwidth("2601") + " DC", meldingen.POSTCODE_ONGELDIG),
         (parse_postcode, "2601 \uff24\uff23", meldingen.POSTCODE_ONGELDIG),
-        (parse_gemeentecode, _volbreed("0363"), meldingen.GEMEENTECODE_ONGELDIG),
-        (parse_gemeentecode, "GM036" + _volbreed("3"), meldingen.GEMEENTECODE_ONGELDIG),
-        (parse_crebo, "2518" + _volbreed("0"), meldingen.CREBO_ONGELDIG),
+        (parse_gemeentecode, _fullwidth("0363"), meldingen.GEMEENTECODE_ONGELDIG),
+        (parse_gemeentecode, "GM036" + _fullwidth("3"), meldingen.GEMEENTECODE_ONGELDIG),
+        (parse_crebo, "2518" + _fullwidth("0"), meldingen.CREBO_ONGELDIG),
     ],
 )
-def test_ascii_unicode_cijfers_worden_geweigerd(functie, invoer, melding):
+def test_ascii_unicode_digits_are_refused(functie, invoer, melding):
     with pytest.raises(Afwijzing) as info:
         functie(invoer)
     assert info.value.melding is melding
 
 
-def test_ascii_vestigingscode_met_volbreed_cijfer_wordt_geweigerd():
+def test_ascii_vestigingscode_with_a_fullwidth_digit_is_refused():
     with pytest.raises(Afwijzing) as info:
-        parse_vestigingscode("16SW", "0" + _volbreed("3"))
+        parse_vestigingscode("16SW", "0" + _fullwidth("3"))
     assert info.value.melding is meldingen.VESTIGING_ONGELDIG
 
 
-def test_ascii_leerlingnummer_met_een_volbreed_cijfer_wordt_geweigerd():
+def test_ascii_leerlingnummer_with_a_fullwidth_digit_is_refused():
     # The bug as reported: a BSN with one full-width digit became a Leerlingnummer equal to its ASCII twin.
     with pytest.raises(Afwijzing) as info:
-        parse_leerlingnummer("11122233" + _volbreed("3"), None)
+        parse_leerlingnummer("11122233" + _fullwidth("3"), None)
     assert info.value.melding is meldingen.BSN_ONGELDIG
     with pytest.raises(Afwijzing) as info:
-        parse_leerlingnummer(None, _volbreed("101222331"))
+        parse_leerlingnummer(None, _fullwidth("101222331"))
     assert info.value.melding is meldingen.ONDERWIJSNUMMER_ONGELDIG
 
 
-def test_ascii_oin_met_volbreed_cijfer_is_ongeldig():
-    oin = "0000000700025BE0000" + _volbreed("0")
+def test_ascii_oin_with_a_fullwidth_digit_is_invalid():
+    oin = "0000000700025BE0000" + _fullwidth("0")
     assert not is_valid_oin(oin)
     assert brin_from_oin(oin) is None
     with pytest.raises(InvalidOin):
         parse_oin(oin)
 
 
-def test_ascii_omringende_unicode_witruimte_blijft_toegestaan():
+def test_ascii_surrounding_unicode_whitespace_stays_allowed():
     # Only the value itself must be ASCII: a no-break space around it is trimmed, as before.
     assert parse_bsn("\u00a0111222333\u00a0") == "111222333"
     assert parse_brin("\u00a025BE") == "25BE"

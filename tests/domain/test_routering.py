@@ -27,7 +27,7 @@ S = AanmeldStatus
 WOON_RMC = {"0014": "3", "0363": "21", "0384": "21", "0599": "29"}
 
 VO_BRIN = "10VO"
-ANDERE_VO_BRIN = "11VO"
+OTHER_VO_BRIN = "11VO"
 MBO_A = "20MA"
 MBO_B = "21MB"
 MBO_C = "22MC"
@@ -35,8 +35,8 @@ MBO_C = "22MC"
 # Registered for contact details (``contactgegevens``); a party without them: see
 # test_partij_zonder_contactgegevens_krijgt_geen_push_voor_alleen_contactgegevens.
 VO_SCHOOL = Partij(oin_for_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins={VO_BRIN}, contactgegevens=True)
-ANDERE_VO_SCHOOL = Partij(
-    oin_for_brin(ANDERE_VO_BRIN), PartijSoort.VO_SCHOOL, brins={ANDERE_VO_BRIN}, contactgegevens=True
+OTHER_VO_SCHOOL = Partij(
+    oin_for_brin(OTHER_VO_BRIN), PartijSoort.VO_SCHOOL, brins={OTHER_VO_BRIN}, contactgegevens=True
 )
 MBO_INSTELLING_A = Partij(
     oin_for_brin(MBO_A), PartijSoort.MBO_INSTELLING, brins={MBO_A}, contactgegevens=True
@@ -65,10 +65,10 @@ LEVERANCIER = Partij(
 )
 
 IN_SCOPE = [VO_SCHOOL, REGIO_RIJNMOND, REGIO_AMSTERDAM, AMSTERDAM, MBO_INSTELLING_A]
-BUITEN_SCOPE = [ANDERE_VO_SCHOOL, ROTTERDAM, REGIO_GRONINGEN, MBO_INSTELLING_C, LEVERANCIER]
-ALLE_PARTIJEN = [
+OUT_OF_SCOPE = [OTHER_VO_SCHOOL, ROTTERDAM, REGIO_GRONINGEN, MBO_INSTELLING_C, LEVERANCIER]
+ALL_PARTIJEN = [
     VO_SCHOOL,
-    ANDERE_VO_SCHOOL,
+    OTHER_VO_SCHOOL,
     REGIO_RIJNMOND,
     REGIO_AMSTERDAM,
     REGIO_GRONINGEN,
@@ -85,7 +85,7 @@ GEACCEPTEERD_B = AanmeldingFeit(MBO_B, S.GEACCEPTEERD, date(2027, 4, 2))
 GEWEIGERD_B = AanmeldingFeit(MBO_B, S.GEWEIGERD, date(2027, 4, 2))
 
 
-def leerling(aanmeldingen=(AANGEMELD_A, AANGEMELD_B), **overschrijf):
+def leerling(aanmeldingen=(AANGEMELD_A, AANGEMELD_B), **overrides):
     """Pupil of VO school 10VO in Rotterdam (RMC 29), living in Amsterdam (0363, RMC 21)."""
     fields = dict(
         brin_vo=VO_BRIN,
@@ -95,11 +95,11 @@ def leerling(aanmeldingen=(AANGEMELD_A, AANGEMELD_B), **overschrijf):
         mbo_ganger_status=MboGangerStatus.ACTIEF,
         aanmeldingen=aanmeldingen,
     )
-    fields.update(overschrijf)
+    fields.update(overrides)
     return LeerlingFeiten(**fields)
 
 
-def ontvangende_partijen(pushes):
+def receiving_partijen(pushes):
     return [push.partij for push in pushes]
 
 
@@ -108,8 +108,8 @@ def ontvangende_partijen(pushes):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_partijen_in_scope_ontvangen_in_opgegeven_volgorde():
-    assert ontvangende_partijen(ontvangers(leerling(), ALLE_PARTIJEN)) == [
+def test_partijen_in_scope_receive_in_the_given_order():
+    assert receiving_partijen(ontvangers(leerling(), ALL_PARTIJEN)) == [
         VO_SCHOOL,
         REGIO_RIJNMOND,
         REGIO_AMSTERDAM,
@@ -118,31 +118,31 @@ def test_partijen_in_scope_ontvangen_in_opgegeven_volgorde():
     ]
 
 
-def test_partijen_buiten_scope_ontvangen_niets():
-    assert ontvangers(leerling(), BUITEN_SCOPE) == []
+def test_partijen_out_of_scope_receive_nothing():
+    assert ontvangers(leerling(), OUT_OF_SCOPE) == []
 
 
-def test_gemeente_van_de_school_is_niet_de_woongemeente_en_ontvangt_niets():
+def test_gemeente_of_the_school_is_not_the_woongemeente_and_receives_nothing():
     # The school is in Rotterdam, the pupil lives in Amsterdam: only Amsterdam is responsible.
     assert ontvangers(leerling(), [ROTTERDAM]) == []
 
 
-def test_leverancier_ontvangt_nooit_ook_niet_met_alle_codes():
+def test_supplier_never_receives_not_even_with_all_codes():
     assert ontvangers(leerling(), [LEVERANCIER]) == []
 
 
-def test_regio_met_voorloopnul_ontvangt_leerling_uit_die_regio():
+def test_regio_with_a_leading_zero_receives_a_leerling_from_that_regio():
     groninger = leerling(gemeentecode="0014", woon_rmc_regio="3")
     pushes = ontvangers(groninger, [REGIO_GRONINGEN, REGIO_AMSTERDAM])
-    assert ontvangende_partijen(pushes) == [REGIO_GRONINGEN]
+    assert receiving_partijen(pushes) == [REGIO_GRONINGEN]
 
 
-def test_elke_partij_hooguit_een_keer():
+def test_every_partij_at_most_once():
     pushes = ontvangers(leerling(), [VO_SCHOOL, AMSTERDAM, VO_SCHOOL, AMSTERDAM])
-    assert ontvangende_partijen(pushes) == [VO_SCHOOL, AMSTERDAM]
+    assert receiving_partijen(pushes) == [VO_SCHOOL, AMSTERDAM]
 
 
-def test_geen_partijen_geen_pushes():
+def test_no_partijen_no_pushes():
     assert ontvangers(leerling(), []) == []
 
 
@@ -151,13 +151,13 @@ def test_geen_partijen_geen_pushes():
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_push_inhoud_is_precies_het_beeld_van_de_partij():
+def test_push_content_is_exactly_the_beeld_of_the_partij():
     feiten = leerling()
     for push in ontvangers(feiten, IN_SCOPE):
         assert push == Push(push.partij, beeld_voor(push.partij, feiten))
 
 
-def test_mbo_instelling_krijgt_alleen_eigen_aanmelding_en_elders_ja_nee():
+def test_mbo_instelling_gets_only_its_own_aanmelding_and_elsewhere_yes_no():
     [push] = ontvangers(leerling(), [MBO_INSTELLING_A])
     assert push.beeld == LeerlingBeeld(
         brin_vo=None,
@@ -169,26 +169,26 @@ def test_mbo_instelling_krijgt_alleen_eigen_aanmelding_en_elders_ja_nee():
     )
 
 
-def test_partij_zonder_contactgegevens_krijgt_geen_push_voor_alleen_contactgegevens():
+def test_partij_without_contactgegevens_gets_no_push_for_contactgegevens_alone():
     # The pupil moves to another VO school: an MBO institution sees only the school's contact details
     # change. Registered for them it is told; without them its view is unchanged, so no push.
     without = replace(MBO_INSTELLING_A, contactgegevens=False)
-    voor, na = leerling(), leerling(brin_vo=ANDERE_VO_BRIN)
+    before, after = leerling(), leerling(brin_vo=OTHER_VO_BRIN)
 
-    pushes = ontvangers(na, [MBO_INSTELLING_A, without], previous=voor)
+    pushes = ontvangers(after, [MBO_INSTELLING_A, without], previous=before)
 
-    assert ontvangende_partijen(pushes) == [MBO_INSTELLING_A]
-    assert ontvangers(na, [without])[0].beeld.contacten == ()
+    assert receiving_partijen(pushes) == [MBO_INSTELLING_A]
+    assert ontvangers(after, [without])[0].beeld.contacten == ()
 
 
-def test_vo_school_krijgt_geen_woonplaats():
+def test_vo_school_gets_no_woonplaats():
     [push] = ontvangers(leerling(), [VO_SCHOOL])
     assert push.beeld.brin_vo == VO_BRIN
     assert push.beeld.gemeentecode is None
     assert [a.brin_mbo for a in push.beeld.aanmeldingen] == [MBO_A, MBO_B]
 
 
-def test_woongemeente_krijgt_gemeentecode():
+def test_woongemeente_gets_gemeentecode():
     [push] = ontvangers(leerling(), [AMSTERDAM])
     assert push.beeld.gemeentecode == "0363"
 
@@ -198,49 +198,49 @@ def test_woongemeente_krijgt_gemeentecode():
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_ongewijzigd_beeld_wordt_niet_gepusht():
-    voor = leerling()
-    assert ontvangers(voor, ALLE_PARTIJEN, previous=voor) == []
+def test_unchanged_beeld_is_not_pushed():
+    before = leerling()
+    assert ontvangers(before, ALL_PARTIJEN, previous=before) == []
 
 
-def test_mbo_instelling_hoort_niet_van_wijziging_elders_die_haar_beeld_niet_raakt():
+def test_mbo_instelling_does_not_hear_of_a_change_elsewhere_that_leaves_its_beeld_alone():
     # 21MB goes from aangemeld to geaccepteerd: still active elsewhere, 20MA's own registration unchanged.
-    voor = leerling()
-    na = leerling(aanmeldingen=(AANGEMELD_A, GEACCEPTEERD_B))
-    pushes = ontvangers(na, ALLE_PARTIJEN, previous=voor)
-    assert ontvangende_partijen(pushes) == [VO_SCHOOL, REGIO_RIJNMOND, REGIO_AMSTERDAM, AMSTERDAM]
+    before = leerling()
+    after = leerling(aanmeldingen=(AANGEMELD_A, GEACCEPTEERD_B))
+    pushes = ontvangers(after, ALL_PARTIJEN, previous=before)
+    assert receiving_partijen(pushes) == [VO_SCHOOL, REGIO_RIJNMOND, REGIO_AMSTERDAM, AMSTERDAM]
 
 
-def test_mbo_instelling_hoort_wel_dat_elders_aangemeld_vervalt():
-    voor = leerling()
-    na = leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B))
-    [push] = ontvangers(na, [MBO_INSTELLING_A], previous=voor)
+def test_mbo_instelling_does_hear_that_aangemeld_elsewhere_lapses():
+    before = leerling()
+    after = leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B))
+    [push] = ontvangers(after, [MBO_INSTELLING_A], previous=before)
     assert push.beeld.elders_aangemeld is False
     assert push.beeld.aanmeldingen == (AANGEMELD_A,)
 
 
-def test_partij_die_het_zicht_verliest_krijgt_niets_ook_geen_afmelding():
+def test_partij_that_loses_sight_gets_nothing_not_even_an_afmelding():
     # The pupil moves from Amsterdam to Rotterdam (RMC 29, the school's region anyway).
-    voor = leerling()
-    na = leerling(gemeentecode="0599", woon_rmc_regio="29")
-    pushes = ontvangers(na, [AMSTERDAM, REGIO_AMSTERDAM, ROTTERDAM], previous=voor)
-    assert ontvangende_partijen(pushes) == [ROTTERDAM]
+    before = leerling()
+    after = leerling(gemeentecode="0599", woon_rmc_regio="29")
+    pushes = ontvangers(after, [AMSTERDAM, REGIO_AMSTERDAM, ROTTERDAM], previous=before)
+    assert receiving_partijen(pushes) == [ROTTERDAM]
 
 
-def test_nieuwe_instelling_krijgt_het_volledige_beeld():
-    voor = leerling(aanmeldingen=(AANGEMELD_B,))
-    na = leerling()
-    [push] = ontvangers(na, [MBO_INSTELLING_A], previous=voor)
+def test_new_instelling_gets_the_complete_beeld():
+    before = leerling(aanmeldingen=(AANGEMELD_B,))
+    after = leerling()
+    [push] = ontvangers(after, [MBO_INSTELLING_A], previous=before)
     assert push.beeld.aanmeldingen == (AANGEMELD_A,)
 
 
-def test_rmc_functie_ontvangt_inwoner_van_een_andere_gemeente_van_haar_regio():
+def test_rmc_functie_receives_a_resident_of_another_gemeente_of_its_regio():
     rmc_functie = Partij(
         "00000001002564440001", PartijSoort.GEMEENTE, gemeentecodes={"0363"}, rmc_regios={"21"}
     )
     diemen = leerling(gemeentecode="0384", woon_rmc_regio="21", vo_rmc_regio="29")
     pushes = ontvangers(diemen, [AMSTERDAM, rmc_functie, ROTTERDAM])
-    assert ontvangende_partijen(pushes) == [rmc_functie]
+    assert receiving_partijen(pushes) == [rmc_functie]
     assert pushes[0].beeld.gemeentecode == "0384"
 
 
@@ -250,18 +250,18 @@ def test_rmc_functie_ontvangt_inwoner_van_een_andere_gemeente_van_haar_regio():
 
 VO_BRINS = ["10VO", "11VO"]
 MBO_BRINS = ["20MA", "21MB", "22MC"]
-RMC_SCHRIJFWIJZEN = {"1": ["1", "01"], "3": ["3", "03"], "21": ["21"], "29": ["29"]}
+RMC_SPELLINGS = {"1": ["1", "01"], "3": ["3", "03"], "21": ["21"], "29": ["29"]}
 
 
 def rmc_code():
     """An RMC region from the small universe, possibly written with a leading zero."""
-    return st.sampled_from(sorted(RMC_SCHRIJFWIJZEN)).flatmap(lambda r: st.sampled_from(RMC_SCHRIJFWIJZEN[r]))
+    return st.sampled_from(sorted(RMC_SPELLINGS)).flatmap(lambda r: st.sampled_from(RMC_SPELLINGS[r]))
 
 
 @st.composite
 def partijen(draw):
     """Random parties of every kind with random subsets of the code universe; some listed twice."""
-    aantal = draw(st.integers(min_value=0, max_value=8))
+    count = draw(st.integers(min_value=0, max_value=8))
     list_ = [
         Partij(
             oin=f"0000000300000000{nummer:04d}",
@@ -271,10 +271,10 @@ def partijen(draw):
             rmc_regios=draw(st.frozensets(rmc_code(), max_size=3)),
             contactgegevens=draw(st.booleans()),
         )
-        for nummer in range(aantal)
+        for nummer in range(count)
     ]
-    herhaald = draw(st.lists(st.sampled_from(list_), max_size=2)) if list_ else []
-    return list_ + herhaald
+    repeated = draw(st.lists(st.sampled_from(list_), max_size=2)) if list_ else []
+    return list_ + repeated
 
 
 aanmeldingen = st.lists(
@@ -304,29 +304,29 @@ def leerlingen(draw):
     )
 
 
-def _regio_nummer(code):
+def _regio_number(code):
     return None if code is None else int(code)
 
 
 def oracle_in_scope(partij, feiten):
     """Independent restatement of the routing rule (not calling may_see)."""
-    aanmelding_bij_partij = any(a.brin_mbo in partij.brins for a in feiten.aanmeldingen)
+    aanmelding_at_partij = any(a.brin_mbo in partij.brins for a in feiten.aanmeldingen)
     if partij.soort == "vo-school":
         return feiten.brin_vo in partij.brins
     if partij.soort == "mbo-instelling":
-        return aanmelding_bij_partij
+        return aanmelding_at_partij
     regios = {int(code) for code in partij.rmc_regios}
     if partij.soort == "gemeente":
         # its own residents, and as RMC function the residents of its region(s) (not via the school)
-        return feiten.gemeentecode in partij.gemeentecodes or _regio_nummer(feiten.woon_rmc_regio) in regios
+        return feiten.gemeentecode in partij.gemeentecodes or _regio_number(feiten.woon_rmc_regio) in regios
     if partij.soort == "regionaal-systeem":
-        leerling_regios = {_regio_nummer(feiten.vo_rmc_regio), _regio_nummer(feiten.woon_rmc_regio)}
-        bediende_school = feiten.brin_vo in partij.brins
-        return bool(regios & leerling_regios) or bediende_school or aanmelding_bij_partij
+        leerling_regios = {_regio_number(feiten.vo_rmc_regio), _regio_number(feiten.woon_rmc_regio)}
+        served_school = feiten.brin_vo in partij.brins
+        return bool(regios & leerling_regios) or served_school or aanmelding_at_partij
     return False  # leverancier
 
 
-def _controleer_inhoud(push, feiten):
+def _check_content(push, feiten):
     """Independent restatement of what a push may carry, contact details included (issue 15, item 5)."""
     beeld, partij = push.beeld, push.partij
     school = [("latendeVoSchool", feiten.brin_vo)] if feiten.brin_vo else []
@@ -341,7 +341,7 @@ def _controleer_inhoud(push, feiten):
         partij.soort == "regionaal-systeem"
         and feiten.brin_vo not in partij.brins  # a VO school it serves counts as its own region (flow d)
         and not {int(r) for r in partij.rmc_regios}
-        & {_regio_nummer(feiten.vo_rmc_regio), _regio_nummer(feiten.woon_rmc_regio)}
+        & {_regio_number(feiten.vo_rmc_regio), _regio_number(feiten.woon_rmc_regio)}
     )
     if via_instelling:
         assert beeld.brin_vo is None and beeld.gemeentecode is None
@@ -361,28 +361,28 @@ def _controleer_inhoud(push, feiten):
 
 @settings(max_examples=300, deadline=None)
 @given(partijen(), leerlingen())
-def test_ontvangers_precies_de_partijen_in_scope(partijlijst, feiten):
-    pushes = ontvangers(feiten, partijlijst)
-    ontvangen = ontvangende_partijen(pushes)
-    expected = list(dict.fromkeys(p for p in partijlijst if oracle_in_scope(p, feiten)))
+def test_ontvangers_are_exactly_the_partijen_in_scope(partij_list, feiten):
+    pushes = ontvangers(feiten, partij_list)
+    ontvangen = receiving_partijen(pushes)
+    expected = list(dict.fromkeys(p for p in partij_list if oracle_in_scope(p, feiten)))
     assert ontvangen == expected
     for push in pushes:
-        _controleer_inhoud(push, feiten)
+        _check_content(push, feiten)
 
 
 @settings(max_examples=300, deadline=None)
 @given(partijen(), leerlingen(), leerlingen())
-def test_met_vorige_alleen_in_scope_en_alleen_gewijzigd(partijlijst, voor, na):
-    pushes = ontvangers(na, partijlijst, previous=voor)
+def test_with_previous_only_in_scope_and_only_changed(partij_list, before, after):
+    pushes = ontvangers(after, partij_list, previous=before)
     for push in pushes:
-        assert oracle_in_scope(push.partij, na)
-        _controleer_inhoud(push, na)
-    ontvangen = set(ontvangende_partijen(pushes))
-    for partij in partijlijst:
-        if not oracle_in_scope(partij, na):
+        assert oracle_in_scope(push.partij, after)
+        _check_content(push, after)
+    ontvangen = set(receiving_partijen(pushes))
+    for partij in partij_list:
+        if not oracle_in_scope(partij, after):
             assert partij not in ontvangen  # lost or never had sight: nothing, not even a notice
-        elif not oracle_in_scope(partij, voor):
+        elif not oracle_in_scope(partij, before):
             assert partij in ontvangen  # a party that newly sees the pupil is never forgotten
         else:
-            changed = beeld_voor(partij, voor) != beeld_voor(partij, na)
+            changed = beeld_voor(partij, before) != beeld_voor(partij, after)
             assert (partij in ontvangen) == changed

@@ -25,7 +25,7 @@ from broker.domain.status import (
 S = AanmeldStatus
 
 
-def test_statuswaarden_zijn_de_berichtwaarden():
+def test_status_values_are_the_message_values():
     assert [s.value for s in AanmeldStatus] == [
         "aanmeldingOntvangen",
         "aangemeld",
@@ -36,21 +36,21 @@ def test_statuswaarden_zijn_de_berichtwaarden():
     ]
 
 
-def test_actief_aangemeld_sluit_geweigerd_en_ingetrokken_uit():
+def test_actief_aangemeld_excludes_geweigerd_and_ingetrokken():
     assert ACTIEF_AANGEMELD == {S.AANMELDING_ONTVANGEN, S.AANGEMELD, S.GEACCEPTEERD, S.INGESCHREVEN}
 
 
-def test_elke_status_heeft_een_regel_voor_overgangen():
+def test_every_status_has_a_transition_rule():
     assert set(TOEGESTANE_OVERGANGEN) == {None, *AanmeldStatus}
 
 
 @pytest.mark.parametrize("naar", [S.AANMELDING_ONTVANGEN, S.AANGEMELD, S.GEACCEPTEERD, S.INGESCHREVEN])
-def test_eerste_melding_mag_al_een_latere_status_hebben(naar):
+def test_first_melding_may_already_have_a_later_status(naar):
     assert check_overgang(None, naar) is True
 
 
 @pytest.mark.parametrize("naar", [S.GEWEIGERD, S.INGETROKKEN])
-def test_eerste_melding_kan_niet_geweigerd_of_ingetrokken_zijn(naar):
+def test_first_melding_cannot_be_geweigerd_or_ingetrokken(naar):
     with pytest.raises(TransitionNotAllowed):
         check_overgang(None, naar)
 
@@ -67,12 +67,12 @@ def test_eerste_melding_kan_niet_geweigerd_of_ingetrokken_zijn(naar):
         (S.INGETROKKEN, S.AANMELDING_ONTVANGEN),
     ],
 )
-def test_toegestane_overgang_moet_worden_vastgelegd(van, naar):
+def test_allowed_transition_must_be_recorded(van, naar):
     assert check_overgang(van, naar) is True
 
 
 @pytest.mark.parametrize("status", list(AanmeldStatus))
-def test_herhaling_van_dezelfde_status_is_idempotent(status):
+def test_repeating_the_same_status_is_idempotent(status):
     assert check_overgang(status, status) is False
 
 
@@ -88,7 +88,7 @@ def test_herhaling_van_dezelfde_status_is_idempotent(status):
         (S.GEWEIGERD, S.INGETROKKEN),
     ],
 )
-def test_niet_toegestane_overgang(van, naar):
+def test_transition_not_allowed(van, naar):
     with pytest.raises(TransitionNotAllowed) as info:
         check_overgang(van, naar)
     error = info.value
@@ -98,7 +98,7 @@ def test_niet_toegestane_overgang(van, naar):
     assert str(error).startswith("VVA111: ")
 
 
-def test_overgang_niet_toegestaan_is_picklebaar():
+def test_transition_not_allowed_is_picklable():
     error = pickle.loads(pickle.dumps(TransitionNotAllowed(S.INGESCHREVEN, S.AANGEMELD)))
     assert (error.van, error.naar, error.melding) == (
         S.INGESCHREVEN,
@@ -107,33 +107,33 @@ def test_overgang_niet_toegestaan_is_picklebaar():
     )
 
 
-def test_onbekende_doelstatus_is_niet_toegestaan():
+def test_unknown_target_status_is_not_allowed():
     with pytest.raises(TransitionNotAllowed):
         check_overgang(S.AANGEMELD, "toegelaten")
 
 
 @pytest.mark.parametrize("mutatie", [Mutatie.TOEVOEGEN, Mutatie.WIJZIGEN])
-def test_toevoegen_en_wijzigen_zonder_reden(mutatie):
+def test_toevoegen_and_wijzigen_without_reden(mutatie):
     assert check_mutatie(mutatie, None) is None
     with pytest.raises(Afwijzing) as info:
         check_mutatie(mutatie, AfmeldReden.VERHUISD)
     assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
 
 
-def test_afmelden_vraagt_een_reden():
+def test_afmelden_asks_for_a_reden():
     assert check_mutatie(Mutatie.AFMELDEN, AfmeldReden.GAAT_NAAR_HAVO_VWO) is None
     with pytest.raises(Afwijzing) as info:
         check_mutatie(Mutatie.AFMELDEN, None)
     assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
 
 
-def test_afmelden_met_onbekende_reden():
+def test_afmelden_with_an_unknown_reden():
     with pytest.raises(Afwijzing) as info:
         check_mutatie(Mutatie.AFMELDEN, "geenZin")
     assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
 
 
-def test_onbekende_mutatie():
+def test_unknown_mutatie():
     with pytest.raises(Afwijzing) as info:
         check_mutatie("verwijderen", None)
     assert info.value.melding is meldingen.MUTATIE_ONGELDIG
@@ -145,7 +145,7 @@ def test_parse_aanmeldstatus():
 
 
 @pytest.mark.parametrize("invoer", ["Aangemeld", "aanmelding ontvangen", "AANGEMELD", "", None, 1])
-def test_parse_aanmeldstatus_ongeldig(invoer):
+def test_parse_aanmeldstatus_invalid(invoer):
     with pytest.raises(Afwijzing) as info:
         parse_aanmeldstatus(invoer)
     assert info.value.melding is meldingen.STATUS_ONGELDIG
@@ -166,13 +166,13 @@ def test_parse_afmeldreden():
     assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
 
 
-def test_overgang_legt_datum_en_tijdstip_vast():
-    vastgelegd = datetime(2027, 3, 31, 22, 15, tzinfo=UTC)
-    overgang = Overgang(None, S.AANGEMELD, date(2027, 3, 30), vastgelegd)
-    assert (vastgelegd.date() - overgang.datum).days == 1
+def test_transition_records_date_and_time():
+    recorded = datetime(2027, 3, 31, 22, 15, tzinfo=UTC)
+    transition = Overgang(None, S.AANGEMELD, date(2027, 3, 30), recorded)
+    assert (recorded.date() - transition.datum).days == 1
 
 
-def test_overgang_eist_utc():
+def test_transition_requires_utc():
     with pytest.raises(ValueError):
         Overgang(None, S.AANGEMELD, date(2027, 3, 30), datetime(2027, 3, 31, 12, 0))
     with pytest.raises(ValueError):
@@ -184,7 +184,7 @@ def test_overgang_eist_utc():
         )
 
 
-def test_overgang_datum_is_geen_datetime():
+def test_transition_date_is_not_a_datetime():
     with pytest.raises(ValueError):
         Overgang(
             None,

@@ -25,7 +25,7 @@ from broker.domain.visibility import (
 
 S = AanmeldStatus
 VO_BRIN = "11VO"
-ANDERE_VO_BRIN = "12VO"
+OTHER_VO_BRIN = "12VO"
 MBO_A = "22MA"
 MBO_B = "33MB"
 MBO_C = "44MC"
@@ -35,10 +35,10 @@ MBO_C = "44MC"
 VO_SCHOOL = Partij(
     oin_for_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins=frozenset({VO_BRIN}), contactgegevens=True
 )
-ANDERE_VO_SCHOOL = Partij(
-    oin_for_brin(ANDERE_VO_BRIN),
+OTHER_VO_SCHOOL = Partij(
+    oin_for_brin(OTHER_VO_BRIN),
     PartijSoort.VO_SCHOOL,
-    brins=frozenset({ANDERE_VO_BRIN}),
+    brins=frozenset({OTHER_VO_BRIN}),
     contactgegevens=True,
 )
 MBO_INSTELLING_A = Partij(
@@ -59,7 +59,7 @@ REGIO_07 = Partij(
 REGIO_36 = Partij(
     "00000003876543210000", PartijSoort.REGIONAAL_SYSTEEM, rmc_regios=frozenset({"36"}), contactgegevens=True
 )
-REGIO_MET_MBO = Partij(
+REGIO_WITH_MBO = Partij(
     "00000003111111110000",
     PartijSoort.REGIONAAL_SYSTEEM,
     brins=frozenset({MBO_B}),
@@ -79,7 +79,7 @@ GEWEIGERD_B = AanmeldingFeit(MBO_B, S.GEWEIGERD, date(2027, 3, 20))
 ONTVANGEN_B = AanmeldingFeit(MBO_B, S.AANMELDING_ONTVANGEN, date(2027, 3, 25))
 
 
-def leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B), **overschrijf):
+def leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B), **overrides):
     """Pupil of VO school 11VO (RMC region 36), living in Amsterdam (RMC region 7)."""
     fields = dict(
         brin_vo=VO_BRIN,
@@ -89,7 +89,7 @@ def leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B), **overschrijf):
         mbo_ganger_status=MboGangerStatus.ACTIEF,
         aanmeldingen=aanmeldingen,
     )
-    fields.update(overschrijf)
+    fields.update(overrides)
     return LeerlingFeiten(**fields)
 
 
@@ -98,7 +98,7 @@ def leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B), **overschrijf):
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_vo_school_ziet_eigen_leerling_met_alle_aanmeldingen_maar_geen_woonplaats():
+def test_vo_school_sees_its_own_leerling_with_all_aanmeldingen_but_no_woonplaats():
     beeld = beeld_voor(VO_SCHOOL, leerling())
     assert beeld == LeerlingBeeld(
         brin_vo=VO_BRIN,
@@ -113,9 +113,9 @@ def test_vo_school_ziet_eigen_leerling_met_alle_aanmeldingen_maar_geen_woonplaat
     )
 
 
-def test_vo_school_krijgt_contact_van_elke_ontvangende_instelling_een_keer_en_niet_van_zichzelf():
-    tweede_a = AanmeldingFeit(MBO_A, S.AANGEMELD, date(2027, 3, 2), crebo="25180")
-    beeld = beeld_voor(VO_SCHOOL, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B, tweede_a)))
+def test_vo_school_gets_the_contact_of_every_ontvangende_instelling_once_and_not_its_own():
+    second_a = AanmeldingFeit(MBO_A, S.AANGEMELD, date(2027, 3, 2), crebo="25180")
+    beeld = beeld_voor(VO_SCHOOL, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B, second_a)))
     assert [(c.rol, c.brin) for c in beeld.contacten] == [
         (ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A),
         (ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B),
@@ -123,13 +123,13 @@ def test_vo_school_krijgt_contact_van_elke_ontvangende_instelling_een_keer_en_ni
     assert beeld_voor(VO_SCHOOL, leerling(aanmeldingen=())).contacten == ()
 
 
-def test_vo_school_ziet_leerling_van_andere_school_niet():
-    assert may_see(ANDERE_VO_SCHOOL, leerling()) is False
+def test_vo_school_does_not_see_a_leerling_of_another_school():
+    assert may_see(OTHER_VO_SCHOOL, leerling()) is False
     with pytest.raises(NotVisible):
-        beeld_voor(ANDERE_VO_SCHOOL, leerling())
+        beeld_voor(OTHER_VO_SCHOOL, leerling())
 
 
-def test_vo_school_ziet_leerling_zonder_vo_school_niet():
+def test_vo_school_does_not_see_a_leerling_without_vo_school():
     assert may_see(VO_SCHOOL, leerling(brin_vo=None, mbo_ganger_status=None)) is False
 
 
@@ -138,21 +138,21 @@ def test_vo_school_ziet_leerling_zonder_vo_school_niet():
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_mbo_instelling_ziet_alleen_eigen_aanmeldingen():
+def test_mbo_instelling_sees_only_its_own_aanmeldingen():
     beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
     assert beeld.aanmeldingen == (AANGEMELD_A,)
     assert {a.brin_mbo for a in beeld.aanmeldingen} == {MBO_A}
     assert (beeld.brin_vo, beeld.gemeentecode, beeld.mbo_ganger_status) == (None, None, None)
 
 
-def test_mbo_instelling_ziet_nooit_de_brin_van_een_andere_instelling():
+def test_mbo_instelling_never_sees_the_brin_of_another_instelling():
     beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B, GEWEIGERD_B)))
     assert MBO_B not in repr(beeld)
     assert VO_BRIN not in repr(beeld)
     assert "0363" not in repr(beeld)
 
 
-def test_mbo_instelling_krijgt_alleen_het_contact_van_de_latende_school_zonder_brin():
+def test_mbo_instelling_gets_only_the_contact_of_the_latende_school_without_brin():
     # Item 5: the school's contact details, never another institution's: elsewhere stays yes/no.
     beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
     assert beeld.contacten == (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=False),)
@@ -160,35 +160,35 @@ def test_mbo_instelling_krijgt_alleen_het_contact_van_de_latende_school_zonder_b
     assert beeld.elders_aangemeld is True
 
 
-def test_mbo_instelling_zonder_latende_school_krijgt_geen_contact():
+def test_mbo_instelling_without_latende_school_gets_no_contact():
     beeld = beeld_voor(MBO_INSTELLING_A, leerling(brin_vo=None, mbo_ganger_status=None))
     assert beeld.contacten == ()
 
 
-def test_mbo_instelling_hoort_van_actieve_aanmelding_elders():
+def test_mbo_instelling_hears_of_an_active_aanmelding_elsewhere():
     beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
     assert beeld.elders_aangemeld is True
 
 
-def test_geweigerd_elders_telt_niet_als_elders_aangemeld():
+def test_geweigerd_elsewhere_does_not_count_as_aangemeld_elsewhere():
     beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B)))
     assert beeld.elders_aangemeld is False
 
 
-def test_ingetrokken_elders_telt_niet_en_eigen_aanmelding_telt_niet_als_elders():
+def test_ingetrokken_elsewhere_does_not_count_and_own_aanmelding_not_as_elsewhere():
     ingetrokken_b = AanmeldingFeit(MBO_B, S.INGETROKKEN, date(2027, 4, 2))
     beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ingetrokken_b)))
     assert beeld.elders_aangemeld is False
 
 
-def test_mbo_instelling_ziet_ook_eigen_geweigerde_aanmelding():
+def test_mbo_instelling_also_sees_its_own_geweigerd_aanmelding():
     geweigerd_a = AanmeldingFeit(MBO_A, S.GEWEIGERD, date(2027, 4, 10))
     beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(geweigerd_a, ONTVANGEN_B)))
     assert beeld.aanmeldingen == (geweigerd_a,)
     assert beeld.elders_aangemeld is True
 
 
-def test_mbo_instelling_zonder_aanmelding_ziet_leerling_niet():
+def test_mbo_instelling_without_aanmelding_does_not_see_the_leerling():
     assert may_see(MBO_INSTELLING_C, leerling()) is False
     with pytest.raises(NotVisible):
         beeld_voor(MBO_INSTELLING_C, leerling())
@@ -199,7 +199,7 @@ def test_mbo_instelling_zonder_aanmelding_ziet_leerling_niet():
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_gemeente_ziet_eigen_inwoner_volledig():
+def test_gemeente_sees_its_own_resident_completely():
     beeld = beeld_voor(AMSTERDAM, leerling())
     assert beeld == LeerlingBeeld(
         brin_vo=VO_BRIN,
@@ -215,13 +215,13 @@ def test_gemeente_ziet_eigen_inwoner_volledig():
     )
 
 
-def test_gemeente_ziet_inwoner_van_andere_gemeente_niet():
+def test_gemeente_does_not_see_a_resident_of_another_gemeente():
     assert may_see(ROTTERDAM, leerling()) is False
     with pytest.raises(NotVisible):
         beeld_voor(ROTTERDAM, leerling())
 
 
-def test_gemeente_ziet_leerling_zonder_bekende_woonplaats_niet():
+def test_gemeente_does_not_see_a_leerling_without_known_woonplaats():
     assert may_see(AMSTERDAM, leerling(gemeentecode=None, woon_rmc_regio=None)) is False
 
 
@@ -239,7 +239,7 @@ RMC_FUNCTIE_07 = Partij(
 )
 
 
-def test_rmc_functie_ziet_inwoner_van_een_andere_gemeente_van_haar_regio_met_woongemeente():
+def test_rmc_functie_sees_a_resident_of_another_gemeente_of_its_regio_with_woongemeente():
     # Lives in Diemen (0384), region 7; the school lies in region 36.
     feiten = leerling(gemeentecode="0384", woon_rmc_regio="7")
     assert may_see(RMC_FUNCTIE_07, feiten) is True
@@ -258,7 +258,7 @@ def test_rmc_functie_ziet_inwoner_van_een_andere_gemeente_van_haar_regio_met_woo
     )
 
 
-def test_rmc_functie_ziet_inwoner_buiten_haar_regio_niet_ook_niet_via_de_school():
+def test_rmc_functie_does_not_see_a_resident_outside_its_regio_not_even_via_the_school():
     # Lives in Haarlem (0392, region 25), goes to a school in region 7: not the region's resident.
     feiten = leerling(gemeentecode="0392", woon_rmc_regio="25", vo_rmc_regio="7")
     assert may_see(RMC_FUNCTIE_07, feiten) is False
@@ -266,11 +266,11 @@ def test_rmc_functie_ziet_inwoner_buiten_haar_regio_niet_ook_niet_via_de_school(
         beeld_voor(RMC_FUNCTIE_07, feiten)
 
 
-def test_rmc_functie_ziet_haar_eigen_inwoner_ook_zonder_bekende_regio():
+def test_rmc_functie_sees_its_own_resident_even_without_known_regio():
     assert may_see(RMC_FUNCTIE_07, leerling(woon_rmc_regio=None)) is True
 
 
-def test_gemeente_zonder_regio_ziet_de_buurgemeente_van_haar_regio_niet():
+def test_gemeente_without_regio_does_not_see_the_neighbouring_gemeente_of_its_regio():
     feiten = leerling(gemeentecode="0384", woon_rmc_regio="7")
     assert may_see(AMSTERDAM, feiten) is False
 
@@ -280,7 +280,7 @@ def test_gemeente_zonder_regio_ziet_de_buurgemeente_van_haar_regio_niet():
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_regio_ziet_inwoner_van_eigen_regio_met_school_elders():
+def test_regio_sees_a_resident_of_its_own_regio_with_a_school_elsewhere():
     # School in region 36, residence in region 7 (stored as "07" by the regional system).
     feiten = leerling()
     assert may_see(REGIO_07, feiten) is True
@@ -292,52 +292,52 @@ def test_regio_ziet_inwoner_van_eigen_regio_met_school_elders():
     assert beeld.contacten == ()  # flow d carries no contact details
 
 
-def test_regio_ziet_leerling_van_school_in_eigen_regio():
+def test_regio_sees_a_leerling_of_a_school_in_its_own_regio():
     assert may_see(REGIO_36, leerling()) is True
 
 
-def test_regio_ziet_leerling_zonder_band_met_de_regio_niet():
+def test_regio_does_not_see_a_leerling_without_a_tie_to_the_regio():
     feiten = leerling(vo_rmc_regio="1", woon_rmc_regio="2")
     assert may_see(REGIO_07, feiten) is False
     with pytest.raises(NotVisible):
         beeld_voor(REGIO_07, feiten)
 
 
-def test_regio_ziet_leerling_die_zich_bij_haar_mbo_instelling_aanmeldde():
+def test_regio_sees_a_leerling_who_registered_at_its_mbo_instelling():
     feiten = leerling(vo_rmc_regio="36", woon_rmc_regio="7", aanmeldingen=(ONTVANGEN_B,))
-    assert may_see(REGIO_MET_MBO, feiten) is True
-    assert may_see(REGIO_MET_MBO, leerling(aanmeldingen=(AANGEMELD_A,))) is False
+    assert may_see(REGIO_WITH_MBO, feiten) is True
+    assert may_see(REGIO_WITH_MBO, leerling(aanmeldingen=(AANGEMELD_A,))) is False
 
 
-def test_regio_ziet_leerling_van_een_vo_school_die_zij_bedient_ook_buiten_haar_regio():
+def test_regio_sees_a_leerling_of_a_vo_school_it_serves_even_outside_its_regio():
     # Flow d both ways: the regional system passes on 11VO's start population, so it sees those
     # pupils (school region 36, residence region 7) like pupils of its own region, without the residence.
-    bedienend = Partij(
+    serving = Partij(
         "00000003333333330000",
         PartijSoort.REGIONAAL_SYSTEEM,
         brins=frozenset({VO_BRIN}),
         contactgegevens=True,
     )
     feiten = leerling()
-    assert may_see(bedienend, feiten) is True
-    assert beeld_voor(bedienend, feiten) == LeerlingBeeld(
+    assert may_see(serving, feiten) is True
+    assert beeld_voor(serving, feiten) == LeerlingBeeld(
         brin_vo=VO_BRIN,
         gemeentecode=None,
         mbo_ganger_status=MboGangerStatus.ACTIEF,
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
     )
-    assert may_see(bedienend, leerling(brin_vo=ANDERE_VO_BRIN, aanmeldingen=())) is False
+    assert may_see(serving, leerling(brin_vo=OTHER_VO_BRIN, aanmeldingen=())) is False
 
 
-def test_regio_via_eigen_instelling_krijgt_wat_de_instelling_krijgt_ook_het_contact():
+def test_regio_via_its_own_instelling_gets_what_the_instelling_gets_also_the_contact():
     feiten = leerling(aanmeldingen=(ONTVANGEN_B, AANGEMELD_A))
-    beeld = beeld_voor(REGIO_MET_MBO, feiten)
+    beeld = beeld_voor(REGIO_WITH_MBO, feiten)
     assert beeld.contacten == (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=False),)
     assert MBO_A not in repr(beeld)
 
 
-def test_contactverwijzing_eist_canonieke_brin():
+def test_contact_reference_requires_a_canonical_brin():
     with pytest.raises(ValueError):
         ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, "11vo", show_brin=True)
     with pytest.raises(ValueError):
@@ -349,7 +349,7 @@ def test_contactverwijzing_eist_canonieke_brin():
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_leverancier_ziet_niets_ook_met_passende_codes():
+def test_supplier_sees_nothing_even_with_matching_codes():
     feiten = leerling()
     assert may_see(LEVERANCIER, feiten) is False
     with pytest.raises(NotVisible):
@@ -361,7 +361,7 @@ def test_leverancier_ziet_niets_ook_met_passende_codes():
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_is_aangemeld_en_is_ingeschreven():
+def test_is_aangemeld_and_is_ingeschreven():
     assert is_aangemeld(leerling(aanmeldingen=())) is False
     assert is_aangemeld(leerling(aanmeldingen=(GEWEIGERD_B,))) is False
     assert is_aangemeld(leerling(aanmeldingen=(GEWEIGERD_B, ONTVANGEN_B))) is True
@@ -379,17 +379,17 @@ def test_is_aangemeld_en_is_ingeschreven():
 @pytest.mark.parametrize(
     ("code", "verwacht"), [("07", "7"), ("7", "7"), (" 36 ", "36"), (7, "7"), ("40", "40")]
 )
-def test_normaliseer_rmc(code, verwacht):
+def test_normalise_rmc(code, verwacht):
     assert normalise_rmc(code) == verwacht
 
 
 @pytest.mark.parametrize("code", ["0", "00", "007", "+7", "0_7", "٧", "7a", "", None, True])
-def test_normaliseer_rmc_ongeldig(code):
+def test_normalise_rmc_invalid(code):
     with pytest.raises(ValueError):
         normalise_rmc(code)
 
 
-def test_partij_eist_canonieke_codes():
+def test_partij_requires_canonical_codes():
     with pytest.raises(ValueError):
         Partij("00000001002564440000", PartijSoort.GEMEENTE, gemeentecodes=frozenset({"363"}))
     with pytest.raises(ValueError):
@@ -404,13 +404,13 @@ def test_partij_eist_canonieke_codes():
         Partij(oin_for_brin(VO_BRIN), "school")
 
 
-def test_partij_zet_verzamelingen_om_naar_frozenset():
+def test_partij_converts_collections_to_frozenset():
     partij = Partij(oin_for_brin(VO_BRIN), "vo-school", brins=[VO_BRIN])
     assert partij.brins == frozenset({VO_BRIN})
     assert partij.soort is PartijSoort.VO_SCHOOL
 
 
-def test_leerlingfeiten_eist_canonieke_codes():
+def test_leerlingfeiten_requires_canonical_codes():
     with pytest.raises(ValueError):
         leerling(gemeentecode="363")
     with pytest.raises(ValueError):
@@ -425,14 +425,14 @@ def test_leerlingfeiten_eist_canonieke_codes():
         AanmeldingFeit(MBO_A, S.AANGEMELD, datetime(2027, 3, 1))
 
 
-def test_leerlingfeiten_zet_aanmeldingen_om_naar_tuple():
+def test_leerlingfeiten_converts_aanmeldingen_to_tuple():
     assert leerling(aanmeldingen=[AANGEMELD_A]).aanmeldingen == (AANGEMELD_A,)
 
 
-def test_regio_die_leerling_alleen_via_eigen_instelling_ziet_krijgt_het_instellingsbeeld():
+def test_regio_that_sees_a_leerling_only_via_its_own_instelling_gets_the_instelling_beeld():
     # School in region 36 and residence in region 7: outside region 1, seen only through MBO_B.
     feiten = leerling(aanmeldingen=(AANGEMELD_A, AanmeldingFeit(MBO_B, S.AANGEMELD, date(2027, 3, 2))))
-    beeld = beeld_voor(REGIO_MET_MBO, feiten)
+    beeld = beeld_voor(REGIO_WITH_MBO, feiten)
     assert (beeld.brin_vo, beeld.gemeentecode, beeld.mbo_ganger_status) == (None, None, None)
     assert [a.brin_mbo for a in beeld.aanmeldingen] == [MBO_B]
     assert beeld.elders_aangemeld is True
@@ -443,20 +443,20 @@ def test_regio_die_leerling_alleen_via_eigen_instelling_ziet_krijgt_het_instelli
 # ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("partij", [VO_SCHOOL, MBO_INSTELLING_A, AMSTERDAM, REGIO_MET_MBO], ids=str)
-def test_partij_zonder_contactgegevens_krijgt_er_geen(partij):
+@pytest.mark.parametrize("partij", [VO_SCHOOL, MBO_INSTELLING_A, AMSTERDAM, REGIO_WITH_MBO], ids=str)
+def test_partij_without_contactgegevens_gets_none(partij):
     # Software validating against the schema as it was before contact details would refuse the element,
     # so a party not registered for them sees exactly its view without them.
     feiten = leerling()
-    met = beeld_voor(partij, feiten)
-    assert met.contacten != ()
+    with_ = beeld_voor(partij, feiten)
+    assert with_.contacten != ()
 
     without = beeld_voor(replace(partij, contactgegevens=False), feiten)
 
-    assert without == replace(met, contacten=())
+    assert without == replace(with_, contacten=())
 
 
-def test_partij_standaard_niet_aangemeld_voor_contactgegevens():
+def test_partij_not_opted_in_to_contactgegevens_by_default():
     assert Partij(oin_for_brin(VO_BRIN), PartijSoort.VO_SCHOOL, brins={VO_BRIN}).contactgegevens is False
     with pytest.raises(TypeError):
         Partij(oin_for_brin(VO_BRIN), PartijSoort.VO_SCHOOL, contactgegevens="ja")

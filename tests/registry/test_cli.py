@@ -18,7 +18,7 @@ SCHOOL = "0000000700099XA00000"
 
 
 @pytest.fixture(autouse=True)
-def _geen_omgevingsvariabelen(monkeypatch: pytest.MonkeyPatch) -> None:
+def _no_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     # An operator's VVA_* variables would override the test's vva.toml.
     for naam in ("VVA_CONFIG", "VVA_DATABASE_URL", "VVA_KEY_FILE"):
         monkeypatch.delenv(naam, raising=False)
@@ -44,33 +44,33 @@ def vva(config: Path, *args: str) -> Result:
 
 
 def list_(config: Path) -> list[dict]:
-    resultaat = vva(config, "list", "--format", "json")
-    assert resultaat.exit_code == 0, resultaat.stderr
-    return json.loads(resultaat.stdout)
+    result = vva(config, "list", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
 
 
-def assert_fout(resultaat: Result, text: str) -> None:
+def assert_error(result: Result, text: str) -> None:
     """Exit status 2, one line on stderr starting with "error:", no traceback."""
-    assert resultaat.exit_code == 2, resultaat.output
-    assert resultaat.stderr.count("\n") == 1, resultaat.stderr
-    assert resultaat.stderr.startswith("error: ")
-    assert text in resultaat.stderr
-    assert "Traceback" not in resultaat.output
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: ")
+    assert text in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_fresh_database_is_migrated_by_the_command(tmp_path: Path) -> None:
     config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
 
-    resultaat = vva(config, "list")
+    result = vva(config, "list")
 
-    assert resultaat.exit_code == 0, resultaat.output
-    assert resultaat.stdout.strip() == "no parties registered"
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "no parties registered"
 
 
 def test_demo_then_list_as_json(config: Path) -> None:
-    resultaat = vva(config, "demo")
-    assert resultaat.exit_code == 0, resultaat.output
-    assert resultaat.stdout.strip() == "9 demo parties loaded"
+    result = vva(config, "demo")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "9 demo parties loaded"
 
     partijen = {p["oin"]: p for p in list_(config)}
 
@@ -85,7 +85,7 @@ def test_demo_then_list_as_json(config: Path) -> None:
 
 
 def test_add_then_list_as_table(config: Path) -> None:
-    resultaat = vva(
+    result = vva(
         config,
         "add",
         "--oin", SCHOOL,
@@ -96,8 +96,8 @@ def test_add_then_list_as_table(config: Path) -> None:
         "--endpoint", "https://las.example/vva",
         "--mandaat", "00000099000000000077",
     )  # fmt: skip
-    assert resultaat.exit_code == 0, resultaat.output
-    assert resultaat.stdout.strip() == f"party {SCHOOL} added"
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"party {SCHOOL} added"
 
     table = vva(config, "list")
 
@@ -121,98 +121,98 @@ def test_add_then_list_as_table(config: Path) -> None:
 
 
 def test_add_gemeente_with_rmc_region(config: Path) -> None:
-    resultaat = vva(
+    result = vva(
         config, "add", "--oin", "00000099000000000363", "--kind", "gemeente", "--name", "G (FICTIEF)",
         "--gemeente", "363", "--rmc", "21",
     )  # fmt: skip
 
-    assert resultaat.exit_code == 0, resultaat.output
+    assert result.exit_code == 0, result.output
     [partij] = list_(config)
     assert (partij["gemeentecodes"], partij["rmc_regios"]) == (["0363"], ["21"])
 
 
 def test_vo_school_with_gemeente_is_refused(config: Path) -> None:
-    resultaat = vva(
+    result = vva(
         config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "S", "--gemeente", "0363"
     )
 
-    assert_fout(resultaat, "gemeentecodes are only allowed for gemeente, not for vo-school")
+    assert_error(result, "gemeentecodes are only allowed for gemeente, not for vo-school")
     assert list_(config) == []
 
 
 def test_lowercase_oin_is_refused(config: Path) -> None:
-    resultaat = vva(config, "add", "--oin", SCHOOL.lower(), "--kind", "vo-school", "--name", "S")
+    result = vva(config, "add", "--oin", SCHOOL.lower(), "--kind", "vo-school", "--name", "S")
 
-    assert_fout(resultaat, "is invalid: use exactly 20 characters 0-9 and A-Z, uppercase")
+    assert_error(result, "is invalid: use exactly 20 characters 0-9 and A-Z, uppercase")
     assert list_(config) == []
 
 
 def test_add_existing_needs_replace(config: Path) -> None:
     assert vva(config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "S").exit_code == 0
 
-    assert_fout(vva(config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "T"), "already exists")
-    resultaat = vva(config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "T", "--replace")
+    assert_error(vva(config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "T"), "already exists")
+    result = vva(config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "T", "--replace")
 
-    assert resultaat.exit_code == 0, resultaat.output
+    assert result.exit_code == 0, result.output
     assert [p["naam"] for p in list_(config)] == ["T"]
 
 
 def test_remove(config: Path) -> None:
     assert vva(config, "demo").exit_code == 0
 
-    resultaat = vva(config, "remove", "00000099000000000077")
+    result = vva(config, "remove", "00000099000000000077")
 
-    assert resultaat.exit_code == 0, resultaat.output
+    assert result.exit_code == 0, result.output
     assert (
-        resultaat.stdout.strip() == "party 00000099000000000077 removed; 1 mandate(s) given to it withdrawn"
+        result.stdout.strip() == "party 00000099000000000077 removed; 1 mandate(s) given to it withdrawn"
     )
     partijen = {p["oin"]: p for p in list_(config)}
     assert "00000099000000000077" not in partijen
     assert [m["certificaat_oin"] for m in partijen[SCHOOL]["mandaten"]] == ["00000099000000000042"]
-    assert_fout(vva(config, "remove", "00000099000000000077"), "is not registered")
+    assert_error(vva(config, "remove", "00000099000000000077"), "is not registered")
 
 
 def test_load_file_with_a_bad_party_changes_nothing(config: Path, tmp_path: Path) -> None:
     assert vva(config, "demo").exit_code == 0
-    voor = list_(config)
-    bestand = tmp_path / "partijen.toml"
-    bestand.write_text(
+    before = list_(config)
+    file = tmp_path / "partijen.toml"
+    file.write_text(
         '[[partij]]\noin = "00000099000000000363"\nsoort = "gemeente"\nnaam = "Renamed"\ngemeentecodes = ["0363"]\n'
         '[[partij]]\noin = "0000000700099XC00000"\nsoort = "vo-school"\nnaam = "X"\nbrins = ["99xc"]\n',
         encoding="utf-8",
     )
 
-    resultaat = vva(config, "load", str(bestand))
+    result = vva(config, "load", str(file))
 
-    assert_fout(resultaat, f"{bestand}: party #2 (0000000700099XC00000): BRIN '99xc' is invalid")
-    assert list_(config) == voor
+    assert_error(result, f"{file}: party #2 (0000000700099XC00000): BRIN '99xc' is invalid")
+    assert list_(config) == before
 
 
 def test_load_and_no_replace(config: Path, tmp_path: Path) -> None:
-    bestand = tmp_path / "partijen.toml"
-    bestand.write_text(
+    file = tmp_path / "partijen.toml"
+    file.write_text(
         '[[partij]]\noin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "ROC (FICTIEF)"\n',
         encoding="utf-8",
     )
 
-    first = vva(config, "load", str(bestand))
+    first = vva(config, "load", str(file))
     assert first.exit_code == 0, first.output
-    assert first.stdout.strip() == f"1 parties loaded from {bestand}"
+    assert first.stdout.strip() == f"1 parties loaded from {file}"
     assert [p["brins"] for p in list_(config)] == [["99XB"]]  # defaulted from the OIN
 
-    assert_fout(vva(config, "load", str(bestand), "--no-replace"), "already registered")
-    assert vva(config, "load", str(bestand)).exit_code == 0
+    assert_error(vva(config, "load", str(file), "--no-replace"), "already registered")
+    assert vva(config, "load", str(file)).exit_code == 0
 
 
 def test_load_missing_file(config: Path, tmp_path: Path) -> None:
-    assert_fout(vva(config, "load", str(tmp_path / "nope.toml")), "file not found")
+    assert_error(vva(config, "load", str(tmp_path / "nope.toml")), "file not found")
 
 
 def test_demo_is_refused_in_production(tmp_path: Path) -> None:
     config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", 'environment = "production"\n')
 
-    assert_fout(vva(config, "demo"), "refused with environment = production")
-    assert_fout(
+    assert_error(vva(config, "demo"), "refused with environment = production")
+    assert_error(
         vva(config, "add", "--oin", "00000099000000000363", "--kind", "gemeente", "--name", "G"), "test OIN"
     )
 
@@ -222,12 +222,12 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "dir.db").mkdir()
     config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'dir.db'}")
 
-    assert_fout(vva(config, "list"), "database error")
+    assert_error(vva(config, "list"), "database error")
 
 
 def test_party_with_a_brin_outside_the_reference_data_is_refused(config: Path) -> None:
     # 99XZ is in no DUO file of the cycle (issue 15: known parties only); nothing is stored.
-    resultaat = vva(
+    result = vva(
         config,
         "add",
         "--oin",
@@ -239,13 +239,13 @@ def test_party_with_a_brin_outside_the_reference_data_is_refused(config: Path) -
         "--brin",
         "99XZ",
     )
-    assert_fout(
-        resultaat,
+    assert_error(
+        result,
         "party 0000000700099XZ00000: BRIN 99XZ is no active VO, (V)SO or MBO institution in the reference data of cycle",
     )
     # The reference data are loaded: the operator is told to check the BRIN, not to load them again.
-    assert "check the BRIN" in resultaat.output
-    assert "load the DUO reference data first" not in resultaat.output
+    assert "check the BRIN" in result.output
+    assert "load the DUO reference data first" not in result.output
     assert list_(config) == []
     # A (V)SO school from the (V)SO file is known.
     assert (
@@ -267,20 +267,20 @@ def test_party_with_a_brin_outside_the_reference_data_is_refused(config: Path) -
 
 def test_party_load_without_reference_data_says_to_load_them(tmp_path: Path, registry_db: RegistryDb) -> None:
     empty = schrijf_config(tmp_path, registry_db.url)
-    bestand = tmp_path / "p.toml"
-    bestand.write_text(
+    file = tmp_path / "p.toml"
+    file.write_text(
         '[[partij]]\noin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "ROC (FICTIEF)"\n'
     )
-    resultaat = vva(empty, "load", str(bestand))
-    assert_fout(resultaat, f"{bestand}: party 0000000700099XB00000: BRIN 99XB cannot be checked")
-    assert "no reference data loaded for cycle" in resultaat.output
-    assert "load the DUO reference data first" in resultaat.output
+    result = vva(empty, "load", str(file))
+    assert_error(result, f"{file}: party 0000000700099XB00000: BRIN 99XB cannot be checked")
+    assert "no reference data loaded for cycle" in result.output
+    assert "load the DUO reference data first" in result.output
 
 
 def test_a_school_new_in_the_next_cycles_files_can_be_registered_once_they_are_loaded(
     config: Path, tmp_path: Path
 ) -> None:
-    volgend = Calendar().cyclus_on(date.today()).jaar + 1
+    next_ = Calendar().cyclus_on(date.today()).jaar + 1
     demo = (resources.files("broker.refdata") / "demo" / "vestigingen-vo-FICTIEF.csv").read_bytes()
     header, first = demo.splitlines()[:2]
     new = tmp_path / "vo-volgend.csv"
@@ -297,9 +297,9 @@ def test_a_school_new_in_the_next_cycles_files_can_be_registered_once_they_are_l
         "99YN",
     ]
 
-    assert_fout(vva(config, *partij), "BRIN 99YN is no active VO, (V)SO or MBO institution")
+    assert_error(vva(config, *partij), "BRIN 99YN is no active VO, (V)SO or MBO institution")
     loaded = CliRunner().invoke(
-        main, ["--config", str(config), "refdata", "load", "--cyclus", str(volgend), str(new)]
+        main, ["--config", str(config), "refdata", "load", "--cyclus", str(next_), str(new)]
     )
     assert loaded.exit_code == 0, loaded.output
     assert vva(config, *partij).exit_code == 0
@@ -310,7 +310,7 @@ def test_a_school_new_in_the_next_cycles_files_can_be_registered_once_they_are_l
 
 
 def test_add_with_contact_details_and_list_them(config: Path) -> None:
-    resultaat = vva(
+    result = vva(
         config,
         "add",
         "--oin", "0000000700099XB00000",
@@ -320,7 +320,7 @@ def test_add_with_contact_details_and_list_them(config: Path) -> None:
         "--contact-telefoon", "+31 20 123 4567",
         "--contact-internet", "https://www.roc.example/aanmelden",
     )  # fmt: skip
-    assert resultaat.exit_code == 0, resultaat.output
+    assert result.exit_code == 0, result.output
 
     [partij] = list_(config)
 
@@ -332,7 +332,7 @@ def test_add_with_contact_details_and_list_them(config: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("optie", "waarde", "tekst"),
+    ("option", "waarde", "tekst"),
     [
         ("--contact-email", "Jan Jansen <jan@roc.example>", "contact_email"),
         ("--contact-email", "geen-adres", "contact_email"),
@@ -340,17 +340,17 @@ def test_add_with_contact_details_and_list_them(config: Path) -> None:
         ("--contact-internet", "javascript:alert(1)", "contact_internetadres"),
     ],
 )
-def test_invalid_contact_details_are_refused(config: Path, optie: str, waarde: str, tekst: str) -> None:
-    resultaat = vva(
-        config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "School (FICTIEF)", optie, waarde
+def test_invalid_contact_details_are_refused(config: Path, option: str, waarde: str, tekst: str) -> None:
+    result = vva(
+        config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "School (FICTIEF)", option, waarde
     )
 
-    assert_fout(resultaat, tekst)
+    assert_error(result, tekst)
     assert list_(config) == []
 
 
 def test_contact_details_only_for_schools_and_institutions(config: Path) -> None:
-    resultaat = vva(
+    result = vva(
         config,
         "add",
         "--oin", "00000099000000000363",
@@ -360,7 +360,7 @@ def test_contact_details_only_for_schools_and_institutions(config: Path) -> None
         "--contact-email", "leerplicht@gemeente.example",
     )  # fmt: skip
 
-    assert_fout(resultaat, "contact_email is only allowed for vo-school and mbo-instelling")
+    assert_error(result, "contact_email is only allowed for vo-school and mbo-instelling")
 
 
 def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
@@ -378,12 +378,12 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
     runner = CliRunner()
     previous = runner.invoke(main, ["--config", str(config), "refdata", "demo", "--cyclus", str(jaar - 1)])
     assert previous.exit_code == 0, previous.output
-    bestand = tmp_path / "partijen.toml"
-    bestand.write_text(
+    file = tmp_path / "partijen.toml"
+    file.write_text(
         '[[partij]]\noin = "0000000700099XC00000"\nsoort = "vo-school"\nnaam = "School C (FICTIEF)"\n'
         '[[partij]]\noin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "ROC (FICTIEF)"\n'
     )
-    assert vva(config, "load", str(bestand)).exit_code == 0
+    assert vva(config, "load", str(file)).exit_code == 0
     # This cycle's files: the demo set without school 99XC.
     new = []
     for naam in sorted(p.name for p in demo.glob("*.csv")):
@@ -393,11 +393,11 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
     loaded = runner.invoke(main, ["--config", str(config), "refdata", "load", *new, "--cyclus", str(jaar)])
     assert loaded.exit_code == 0, loaded.output
 
-    again = vva(config, "load", str(bestand))
+    again = vva(config, "load", str(file))
 
     assert again.exit_code == 0, again.output
     assert {p["oin"] for p in list_(config)} == {"0000000700099XC00000", "0000000700099XB00000"}
-    nieuwe_partij = vva(
+    new_partij = vva(
         config,
         "add",
         "--oin",
@@ -409,25 +409,25 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
         "--brin",
         "99XC",
     )
-    assert_fout(
-        nieuwe_partij,
+    assert_error(
+        new_partij,
         f"BRIN 99XC is no active VO, (V)SO or MBO institution in the reference data of cycle {jaar}",
     )
 
 
 def test_contactgegevens_opt_in_is_stored_listed_and_off_by_default(config: Path) -> None:
     # Off unless the operator records that the party's software accepts the element (xsd/README.md).
-    for oin, optie in (("0000000700099XB00000", "--contactgegevens"), ("0000000700099XE00000", None)):
-        opdracht = ["add", "--oin", oin, "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
-        resultaat = vva(config, *opdracht, *([optie] if optie else []))
-        assert resultaat.exit_code == 0, resultaat.output
+    for oin, option in (("0000000700099XB00000", "--contactgegevens"), ("0000000700099XE00000", None)):
+        command = ["add", "--oin", oin, "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
+        result = vva(config, *command, *([option] if option else []))
+        assert result.exit_code == 0, result.output
 
     assert [(p["oin"], p["contactgegevens"]) for p in list_(config)] == [
         ("0000000700099XB00000", True),
         ("0000000700099XE00000", False),
     ]
-    header, *rijen = vva(config, "list").stdout.splitlines()
-    assert [row[header.index("CONTACTGEGEVENS") :].split()[0] for row in rijen] == ["yes", "no"]
+    header, *rows = vva(config, "list").stdout.splitlines()
+    assert [row[header.index("CONTACTGEGEVENS") :].split()[0] for row in rows] == ["yes", "no"]
 
     again = ["add", "--oin", "0000000700099XB00000", "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
     assert vva(config, *again, "--geen-contactgegevens", "--replace").exit_code == 0
@@ -436,17 +436,17 @@ def test_contactgegevens_opt_in_is_stored_listed_and_off_by_default(config: Path
 
 def test_procesfeiten_opt_in_is_stored_listed_and_off_by_default(config: Path) -> None:
     # Off unless the operator records that the party's software accepts the issue 16 elements.
-    for oin, optie in (("0000000700099XB00000", "--procesfeiten"), ("0000000700099XE00000", None)):
-        opdracht = ["add", "--oin", oin, "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
-        resultaat = vva(config, *opdracht, *([optie] if optie else []))
-        assert resultaat.exit_code == 0, resultaat.output
+    for oin, option in (("0000000700099XB00000", "--procesfeiten"), ("0000000700099XE00000", None)):
+        command = ["add", "--oin", oin, "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
+        result = vva(config, *command, *([option] if option else []))
+        assert result.exit_code == 0, result.output
 
     assert [(p["oin"], p["procesfeiten"], p["contactgegevens"]) for p in list_(config)] == [
         ("0000000700099XB00000", True, False),
         ("0000000700099XE00000", False, False),
     ]
-    header, *rijen = vva(config, "list").stdout.splitlines()
-    assert [row[header.index("PROCESFEITEN") :].strip() for row in rijen] == ["yes", "no"]
+    header, *rows = vva(config, "list").stdout.splitlines()
+    assert [row[header.index("PROCESFEITEN") :].strip() for row in rows] == ["yes", "no"]
 
     again = ["add", "--oin", "0000000700099XB00000", "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
     assert vva(config, *again, "--geen-procesfeiten", "--replace").exit_code == 0

@@ -22,16 +22,16 @@ SCHOOL = "0000000700099XA00000"
 MBO = "0000000700099XB00000"
 GEMEENTE = "00000099000000000363"
 REGIO = "00000099000000000042"
-LEVERANCIER = "00000099000000000077"
+SUPPLIER = "00000099000000000077"
 
 
-def vul(engine: Engine) -> None:
+def fill(engine: Engine) -> None:
     """A school with two mandates (one limited in time and to one service), a supplier, an MBO
     institution with an endpoint, a gemeente without one; committed."""
     with make_session_factory(engine).begin() as session:
-        register = PartijRegistry(session)
-        register.add(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
-        register.add(
+        partij_registry = PartijRegistry(session)
+        partij_registry.add(PartijInput(oin=SUPPLIER, soort="leverancier", naam="LAS (FICTIEF)"))
+        partij_registry.add(
             PartijInput(
                 oin=SCHOOL,
                 soort="vo-school",
@@ -39,13 +39,13 @@ def vul(engine: Engine) -> None:
                 brins=("99XA", "99XC"),
                 mandaten=(
                     MandaatInput(
-                        LEVERANCIER, geldig_van=date(2026, 8, 1), geldig_tot=date(2027, 7, 31), acties=("vo",)
+                        SUPPLIER, geldig_van=date(2026, 8, 1), geldig_tot=date(2027, 7, 31), acties=("vo",)
                     ),
                     MandaatInput(REGIO),
                 ),
             )
         )
-        register.add(
+        partij_registry.add(
             PartijInput(
                 oin=MBO,
                 soort="mbo-instelling",
@@ -55,43 +55,43 @@ def vul(engine: Engine) -> None:
                 procesfeiten=True,
             )
         )
-        register.add(
+        partij_registry.add(
             PartijInput(oin=GEMEENTE, soort="gemeente", naam="Gemeente (FICTIEF)", gemeentecodes=("0363",))
         )
 
 
-def lees(engine: Engine):
+def read(engine: Engine):
     with make_session_factory(engine)() as session:
         return registeropname(session)
 
 
 @pytest.fixture
 def engine(registry_db) -> Engine:
-    vul(registry_db.engine)
+    fill(registry_db.engine)
     return registry_db.engine
 
 
 def test_the_copy_answers_as_the_database_does(engine: Engine) -> None:
-    snapshot = lees(engine)
+    snapshot = read(engine)
     with make_session_factory(engine)() as session:
-        register = PartijRegistry(session)
-        for oin in (SCHOOL, MBO, GEMEENTE, LEVERANCIER, REGIO, "00000099000000000999", SCHOOL.lower()):
-            assert snapshot.find(oin) == register.find(oin), oin
-            assert snapshot.endpoint(oin) == register.endpoint(oin), oin
+        partij_registry = PartijRegistry(session)
+        for oin in (SCHOOL, MBO, GEMEENTE, SUPPLIER, REGIO, "00000099000000000999", SCHOOL.lower()):
+            assert snapshot.find(oin) == partij_registry.find(oin), oin
+            assert snapshot.endpoint(oin) == partij_registry.endpoint(oin), oin
         cases = [
-            (certificaat, partij, op, actie)
-            for certificaat in (LEVERANCIER, REGIO, SCHOOL, MBO, "00000099000000000999")
-            for partij in (SCHOOL, MBO, LEVERANCIER)
-            for op in (date(2026, 7, 31), date(2026, 8, 1), date(2027, 7, 31), date(2027, 8, 1))
-            for actie in (None, "vo", "vo/opvragenStatus", "mbo/ping")
+            (certificate, partij, at, action)
+            for certificate in (SUPPLIER, REGIO, SCHOOL, MBO, "00000099000000000999")
+            for partij in (SCHOOL, MBO, SUPPLIER)
+            for at in (date(2026, 7, 31), date(2026, 8, 1), date(2027, 7, 31), date(2027, 8, 1))
+            for action in (None, "vo", "vo/opvragenStatus", "mbo/ping")
         ]
         outcomes = [snapshot.mandaat_geldig(*case) for case in cases]
-        assert outcomes == [register.mandaat_geldig(*case) for case in cases]
+        assert outcomes == [partij_registry.mandaat_geldig(*case) for case in cases]
     # Not trivially equal: both outcomes occur, and the supplier's limits are applied.
     assert True in outcomes and False in outcomes
-    assert snapshot.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1), "vo/opvragenStatus")
-    assert not snapshot.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1), "mbo/ping")
-    assert not snapshot.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 8, 1), "vo")
+    assert snapshot.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1), "vo/opvragenStatus")
+    assert not snapshot.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1), "mbo/ping")
+    assert not snapshot.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 8, 1), "vo")
     assert snapshot.find(SCHOOL).brins == frozenset({"99XA", "99XC"})
     # The contact-details opt-in travels with the party, into pushes too.
     assert (snapshot.find(MBO).contactgegevens, snapshot.find(SCHOOL).contactgegevens) == (True, False)
@@ -105,18 +105,18 @@ def test_the_copy_answers_as_the_database_does(engine: Engine) -> None:
 
 
 def test_an_unchanged_registry_costs_one_select_and_no_reload(engine: Engine) -> None:
-    first = lees(engine)
+    first = read(engine)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda c, cu, s, *a: statements.append(s))
 
-    second = lees(engine)
+    second = read(engine)
 
     assert second is first
     assert len(statements) == 1 and "register_versie" in statements[0]
 
 
 @pytest.mark.parametrize(
-    "wijziging",
+    "change",
     [
         "UPDATE partij SET actief = false WHERE oin = '{SCHOOL}'",
         "DELETE FROM mandaat WHERE certificaat_oin = '{REGIO}'",
@@ -125,37 +125,37 @@ def test_an_unchanged_registry_costs_one_select_and_no_reload(engine: Engine) ->
         "UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'",
     ],
 )
-def test_a_change_by_plain_sql_is_seen_by_the_next_use(engine: Engine, wijziging: str) -> None:
-    voor = lees(engine)
+def test_a_change_by_plain_sql_is_seen_by_the_next_use(engine: Engine, change: str) -> None:
+    before = read(engine)
     with engine.begin() as connection:  # around the register, as an operator's psql would
-        connection.execute(text(wijziging.format(SCHOOL=SCHOOL, REGIO=REGIO, MBO=MBO)))
+        connection.execute(text(change.format(SCHOOL=SCHOOL, REGIO=REGIO, MBO=MBO)))
 
-    na = lees(engine)
+    after = read(engine)
 
-    assert na.versie != voor.versie
-    if "actief" in wijziging:
-        assert voor.find(SCHOOL) is not None and na.find(SCHOOL) is None
-    elif "mandaat" in wijziging:
-        assert na.mandaat_geldig(REGIO, SCHOOL, date(2027, 1, 1)) is False
-    elif "DELETE FROM partij_scope" in wijziging:
-        assert na.find(SCHOOL).brins == frozenset({"99XA"})
-    elif "INSERT" in wijziging:
-        assert na.find(SCHOOL).brins == frozenset({"99XA", "99XC", "99XD"})
+    assert after.versie != before.versie
+    if "actief" in change:
+        assert before.find(SCHOOL) is not None and after.find(SCHOOL) is None
+    elif "mandaat" in change:
+        assert after.mandaat_geldig(REGIO, SCHOOL, date(2027, 1, 1)) is False
+    elif "DELETE FROM partij_scope" in change:
+        assert after.find(SCHOOL).brins == frozenset({"99XA"})
+    elif "INSERT" in change:
+        assert after.find(SCHOOL).brins == frozenset({"99XA", "99XC", "99XD"})
     else:
-        assert voor.ontvangers() and na.ontvangers() == []
+        assert before.ontvangers() and after.ontvangers() == []
 
 
 def test_a_removed_party_is_refused_at_once(engine: Engine) -> None:
-    assert lees(engine).find(MBO) is not None
+    assert read(engine).find(MBO) is not None
     with make_session_factory(engine).begin() as session:
         PartijRegistry(session).remove(MBO)
 
-    assert lees(engine).find(MBO) is None
+    assert read(engine).find(MBO) is None
 
 
 def test_a_rolled_back_change_never_reaches_another_session(engine: Engine) -> None:
     sessions = make_session_factory(engine)
-    voor = lees(engine)
+    before = read(engine)
     writer: Session = sessions()
     try:
         writer.get(models.Partij, SCHOOL).actief = False
@@ -170,9 +170,9 @@ def test_a_rolled_back_change_never_reaches_another_session(engine: Engine) -> N
     # after the next committed change (a counter would give that change the writer's number again).
     with engine.begin() as connection:
         connection.execute(text(f"UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'"))
-    na = lees(engine)
-    assert na.versie != voor.versie
-    assert na.find(SCHOOL) is not None and na.ontvangers() == []
+    after = read(engine)
+    assert after.versie != before.versie
+    assert after.find(SCHOOL) is not None and after.ontvangers() == []
 
 
 def test_a_party_with_non_canonical_codes_fails_alone(engine: Engine) -> None:
@@ -181,7 +181,7 @@ def test_a_party_with_non_canonical_codes_fails_alone(engine: Engine) -> None:
             text(f"INSERT INTO partij_scope (partij_oin, soort, waarde) VALUES ('{SCHOOL}', 'brin', 'xx')")
         )
 
-    snapshot = lees(engine)
+    snapshot = read(engine)
 
     with pytest.raises(ValueError):
         snapshot.find(SCHOOL)
@@ -202,10 +202,10 @@ def test_an_unflushed_rolled_back_change_never_reaches_another_session(engine: E
     finally:
         writer.close()
 
-    na = lees(engine)
+    after = read(engine)
 
-    assert na.find(SCHOOL) is not None
-    assert na.find(SCHOOL).brins == frozenset({"99XA", "99XC"})
+    assert after.find(SCHOOL) is not None
+    assert after.find(SCHOOL).brins == frozenset({"99XA", "99XC"})
 
 
 def test_a_non_canonical_party_raises_a_fresh_error_each_time(engine: Engine) -> None:
@@ -215,17 +215,17 @@ def test_a_non_canonical_party_raises_a_fresh_error_each_time(engine: Engine) ->
         connection.execute(
             text(f"INSERT INTO partij_scope (partij_oin, soort, waarde) VALUES ('{SCHOOL}', 'brin', 'xx')")
         )
-    snapshot = lees(engine)
+    snapshot = read(engine)
 
-    diepten, teksten = [], []
+    depths, texts = [], []
     for _ in range(3):
         with pytest.raises(ValueError) as error:
             snapshot.find(SCHOOL)
-        diepten.append(len(traceback.extract_tb(error.value.__traceback__)))
-        teksten.append(str(error.value))
+        depths.append(len(traceback.extract_tb(error.value.__traceback__)))
+        texts.append(str(error.value))
 
-    assert diepten == [diepten[0]] * 3
-    assert teksten == ["brins is geen geldige code in canonieke vorm"] * 3
+    assert depths == [depths[0]] * 3
+    assert texts == ["brins is geen geldige code in canonieke vorm"] * 3
 
 
 def test_every_database_starts_at_its_own_version(registry_db, tmp_path) -> None:
@@ -233,10 +233,10 @@ def test_every_database_starts_at_its_own_version(registry_db, tmp_path) -> None
     second = make_engine(f"sqlite:///{tmp_path / 'tweede.sqlite3'}")
     upgrade(second)
     try:
-        versies = []
+        versions = []
         for engine in (registry_db.engine, second):
             with engine.connect() as connection:
-                versies.append(connection.execute(text("SELECT versie FROM register_versie")).scalar())
+                versions.append(connection.execute(text("SELECT versie FROM register_versie")).scalar())
     finally:
         second.dispose()
-    assert versies[0] != versies[1] and len(versies[0]) == 32
+    assert versions[0] != versions[1] and len(versions[0]) == 32

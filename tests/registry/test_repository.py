@@ -18,7 +18,7 @@ SCHOOL = "0000000700099XA00000"
 MBO = "0000000700099XB00000"
 GEMEENTE = "00000099000000000363"
 REGIO = "00000099000000000042"
-LEVERANCIER = "00000099000000000077"
+SUPPLIER = "00000099000000000077"
 
 
 def school(**fields) -> PartijInput:
@@ -26,7 +26,7 @@ def school(**fields) -> PartijInput:
     return PartijInput(**(default | fields))
 
 
-def aantal(session: Session, model) -> int:
+def count_rows(session: Session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
@@ -34,14 +34,14 @@ def aantal(session: Session, model) -> int:
 
 
 def test_school_is_stored_and_found_with_its_brins(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(school(brins=("99XA", "99XC"), endpoint="https://las.example/vva"))
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(school(brins=("99XA", "99XC"), endpoint="https://las.example/vva"))
 
-    assert register.find(SCHOOL) == Partij(
+    assert partij_registry.find(SCHOOL) == Partij(
         oin=SCHOOL, soort=PartijSoort.VO_SCHOOL, brins=frozenset({"99XA", "99XC"})
     )
-    assert register.endpoint(SCHOOL) == "https://las.example/vva"
-    assert register.list_() == [
+    assert partij_registry.endpoint(SCHOOL) == "https://las.example/vva"
+    assert partij_registry.list_() == [
         PartijInput(
             oin=SCHOOL,
             soort="vo-school",
@@ -53,22 +53,22 @@ def test_school_is_stored_and_found_with_its_brins(registry_session: Session) ->
 
 
 def test_brin_based_oin_without_brins_acts_for_the_brin_in_its_oin(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(PartijInput(oin=MBO, soort="mbo-instelling", naam="ROC (FICTIEF)"))
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(PartijInput(oin=MBO, soort="mbo-instelling", naam="ROC (FICTIEF)"))
 
-    assert register.find(MBO).brins == frozenset({"99XB"})
+    assert partij_registry.find(MBO).brins == frozenset({"99XB"})
 
 
 def test_non_brin_oin_without_brins_gets_no_default(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(PartijInput(oin="00000099000000000123", soort="vo-school", naam="Bestuur (FICTIEF)"))
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(PartijInput(oin="00000099000000000123", soort="vo-school", naam="Bestuur (FICTIEF)"))
 
-    assert register.find("00000099000000000123").brins == frozenset()
+    assert partij_registry.find("00000099000000000123").brins == frozenset()
 
 
 def test_codes_are_normalised_and_deduplicated(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(
         PartijInput(
             oin=GEMEENTE,
             soort="gemeente",
@@ -78,22 +78,22 @@ def test_codes_are_normalised_and_deduplicated(registry_session: Session) -> Non
         )
     )
 
-    found = register.find(GEMEENTE)
+    found = partij_registry.find(GEMEENTE)
     assert found.gemeentecodes == frozenset({"0363", "0599"})
     assert found.rmc_regios == frozenset({"7", "21"})
-    assert register.list_()[0].rmc_regios == ("7", "21")  # numeric order
-    assert aantal(registry_session, models.PartijScope) == 4
+    assert partij_registry.list_()[0].rmc_regios == ("7", "21")  # numeric order
+    assert count_rows(registry_session, models.PartijScope) == 4
 
 
 def test_regional_system_carries_rmc_regions_and_brins(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(
         PartijInput(
             oin=REGIO, soort="regionaal-systeem", naam="RMC (FICTIEF)", rmc_regios=("21",), brins=("99XB",)
         )
     )
 
-    assert register.find(REGIO) == Partij(
+    assert partij_registry.find(REGIO) == Partij(
         oin=REGIO,
         soort=PartijSoort.REGIONAAL_SYSTEEM,
         brins=frozenset({"99XB"}),
@@ -102,14 +102,14 @@ def test_regional_system_carries_rmc_regions_and_brins(registry_session: Session
 
 
 def test_unknown_and_inactive_parties_are_not_found(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(school(endpoint="https://las.example/vva"))
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(school(endpoint="https://las.example/vva"))
     registry_session.get(models.Partij, SCHOOL).actief = False
 
-    assert register.find(SCHOOL) is None
-    assert register.endpoint(SCHOOL) is None
-    assert register.find(MBO) is None
-    assert register.find("not an oin") is None
+    assert partij_registry.find(SCHOOL) is None
+    assert partij_registry.endpoint(SCHOOL) is None
+    assert partij_registry.find(MBO) is None
+    assert partij_registry.find("not an oin") is None
 
 
 # --- refusals ------------------------------------------------------------------------------------------
@@ -127,22 +127,22 @@ def test_unknown_and_inactive_parties_are_not_found(registry_session: Session) -
     ids=["lowercase", "19-chars", "21-chars", "trailing-newline", "leading-space"],
 )
 def test_invalid_oin_is_refused_and_nothing_stored(registry_session: Session, oin: str) -> None:
-    register = PartijRegistry(registry_session)
+    partij_registry = PartijRegistry(registry_session)
 
     with pytest.raises(PartijError, match=r"Edukoppeling §1\.1"):
-        register.add(school(oin=oin))
+        partij_registry.add(school(oin=oin))
 
-    assert aantal(registry_session, models.Partij) == 0
+    assert count_rows(registry_session, models.Partij) == 0
 
 
 def test_vo_school_with_gemeente_scope_is_refused(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
+    partij_registry = PartijRegistry(registry_session)
 
     with pytest.raises(PartijError, match="gemeentecodes are only allowed for gemeente, not for vo-school"):
-        register.add(school(gemeentecodes=("0363",)))
+        partij_registry.add(school(gemeentecodes=("0363",)))
 
-    assert aantal(registry_session, models.Partij) == 0
-    assert aantal(registry_session, models.PartijScope) == 0
+    assert count_rows(registry_session, models.Partij) == 0
+    assert count_rows(registry_session, models.PartijScope) == 0
 
 
 @pytest.mark.parametrize(
@@ -188,70 +188,70 @@ def test_invalid_values_are_refused(registry_session: Session, velden: dict, fou
     with pytest.raises(PartijError, match=fout):
         PartijRegistry(registry_session).add(school(**velden))
 
-    assert aantal(registry_session, models.Partij) == 0
+    assert count_rows(registry_session, models.Partij) == 0
 
 
 def test_existing_party_is_refused_without_replace(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(school())
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(school())
 
     with pytest.raises(PartijError, match=f"party {SCHOOL}: already exists"):
-        register.add(school(naam="Other (FICTIEF)"))
+        partij_registry.add(school(naam="Other (FICTIEF)"))
 
-    assert register.list_()[0].naam == "School (FICTIEF)"
+    assert partij_registry.list_()[0].naam == "School (FICTIEF)"
 
 
 def test_replace_swaps_scopes_and_mandates(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(school(brins=("99XA", "99XC"), mandaten=(MandaatInput(LEVERANCIER),)))
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(school(brins=("99XA", "99XC"), mandaten=(MandaatInput(SUPPLIER),)))
 
     # 99XA comes back unchanged: the old row must be gone before the new one is inserted.
-    register.add(
+    partij_registry.add(
         school(naam="Renamed (FICTIEF)", brins=("99XA",), mandaten=(MandaatInput(REGIO),)), replace=True
     )
 
-    [partij] = register.list_()
+    [partij] = partij_registry.list_()
     assert (partij.naam, partij.brins, partij.mandaten) == (
         "Renamed (FICTIEF)",
         ("99XA",),
         (MandaatInput(REGIO),),
     )
-    assert aantal(registry_session, models.PartijScope) == 1
-    assert aantal(registry_session, models.Mandaat) == 1
-    assert not register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
+    assert count_rows(registry_session, models.PartijScope) == 1
+    assert count_rows(registry_session, models.Mandaat) == 1
+    assert not partij_registry.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1))
 
 
 def test_replace_keeps_a_party_switched_off(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(school())
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(school())
     registry_session.get(models.Partij, SCHOOL).actief = False
 
-    register.add(school(), replace=True)
+    partij_registry.add(school(), replace=True)
 
-    assert register.find(SCHOOL) is None
+    assert partij_registry.find(SCHOOL) is None
 
 
 def test_remove_deletes_party_scopes_and_mandates(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(school(mandaten=(MandaatInput(LEVERANCIER),)))
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(school(mandaten=(MandaatInput(SUPPLIER),)))
 
-    assert register.remove(SCHOOL) == 0
+    assert partij_registry.remove(SCHOOL) == 0
 
-    assert register.list_() == []
-    assert aantal(registry_session, models.PartijScope) == 0
-    assert aantal(registry_session, models.Mandaat) == 0
+    assert partij_registry.list_() == []
+    assert count_rows(registry_session, models.PartijScope) == 0
+    assert count_rows(registry_session, models.Mandaat) == 0
 
 
 def test_removing_a_supplier_withdraws_its_mandates(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
-    register.add(school(mandaten=(MandaatInput(LEVERANCIER),)))
-    assert register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(PartijInput(oin=SUPPLIER, soort="leverancier", naam="LAS (FICTIEF)"))
+    partij_registry.add(school(mandaten=(MandaatInput(SUPPLIER),)))
+    assert partij_registry.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1))
 
-    assert register.remove(LEVERANCIER) == 1
+    assert partij_registry.remove(SUPPLIER) == 1
 
-    assert not register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
-    assert register.list_()[0].mandaten == ()
+    assert not partij_registry.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1))
+    assert partij_registry.list_()[0].mandaten == ()
 
 
 def test_removing_an_unknown_party_is_an_error(registry_session: Session) -> None:
@@ -260,37 +260,37 @@ def test_removing_an_unknown_party_is_an_error(registry_session: Session) -> Non
 
 
 def test_production_refuses_test_oins(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session, production=True)
+    partij_registry = PartijRegistry(registry_session, production=True)
 
     with pytest.raises(PartijError, match="test OIN"):
-        register.add(PartijInput(oin=GEMEENTE, soort="gemeente", naam="G (FICTIEF)", gemeentecodes=("0363",)))
+        partij_registry.add(PartijInput(oin=GEMEENTE, soort="gemeente", naam="G (FICTIEF)", gemeentecodes=("0363",)))
     with pytest.raises(PartijError, match="test OIN"):
-        register.add(school(mandaten=(MandaatInput(LEVERANCIER),)))
+        partij_registry.add(school(mandaten=(MandaatInput(SUPPLIER),)))
 
-    register.add(school())  # a BRIN-based OIN has no test prefix
-    assert register.find(SCHOOL) is not None
+    partij_registry.add(school())  # a BRIN-based OIN has no test prefix
+    assert partij_registry.find(SCHOOL) is not None
 
 
 # --- mandates (Edukoppeling §5) ------------------------------------------------------------------------
 
 
 @pytest.fixture
-def register_met_mandaat(registry_session: Session) -> PartijRegistry:
+def registry_with_mandaat(registry_session: Session) -> PartijRegistry:
     """School 99XA with a supplier mandate valid 2026-08-01..2027-07-31 and an open regional-system mandate."""
-    register = PartijRegistry(registry_session)
-    register.add(
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(
         school(
             mandaten=(
-                MandaatInput(LEVERANCIER, geldig_van=date(2026, 8, 1), geldig_tot=date(2027, 7, 31)),
+                MandaatInput(SUPPLIER, geldig_van=date(2026, 8, 1), geldig_tot=date(2027, 7, 31)),
                 MandaatInput(REGIO),
             )
         )
     )
-    return register
+    return partij_registry
 
 
 @pytest.mark.parametrize(
-    ("op", "geldig"),
+    ("at", "geldig"),
     [
         (date(2026, 7, 31), False),
         (date(2026, 8, 1), True),
@@ -300,78 +300,78 @@ def register_met_mandaat(registry_session: Session) -> PartijRegistry:
     ],
 )
 def test_mandate_is_valid_only_within_its_dates(
-    register_met_mandaat: PartijRegistry, op: date, geldig: bool
+    registry_with_mandaat: PartijRegistry, at: date, geldig: bool
 ) -> None:
-    assert register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, op) is geldig
+    assert registry_with_mandaat.mandaat_geldig(SUPPLIER, SCHOOL, at) is geldig
 
 
-def test_mandate_without_dates_is_open(register_met_mandaat: PartijRegistry) -> None:
-    assert register_met_mandaat.mandaat_geldig(REGIO, SCHOOL, date(1990, 1, 1))
-    assert register_met_mandaat.mandaat_geldig(REGIO, SCHOOL, date(2099, 12, 31))
+def test_mandate_without_dates_is_open(registry_with_mandaat: PartijRegistry) -> None:
+    assert registry_with_mandaat.mandaat_geldig(REGIO, SCHOOL, date(1990, 1, 1))
+    assert registry_with_mandaat.mandaat_geldig(REGIO, SCHOOL, date(2099, 12, 31))
 
 
 def test_mandate_with_only_an_end_date(registry_session: Session) -> None:
-    register = PartijRegistry(registry_session)
-    register.add(school(mandaten=(MandaatInput(LEVERANCIER, geldig_tot=date(2027, 7, 31)),)))
+    partij_registry = PartijRegistry(registry_session)
+    partij_registry.add(school(mandaten=(MandaatInput(SUPPLIER, geldig_tot=date(2027, 7, 31)),)))
 
-    assert register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2000, 1, 1))
-    assert not register.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 8, 1))
+    assert partij_registry.mandaat_geldig(SUPPLIER, SCHOOL, date(2000, 1, 1))
+    assert not partij_registry.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 8, 1))
 
 
-def test_no_mandate_means_not_valid(register_met_mandaat: PartijRegistry) -> None:
+def test_no_mandate_means_not_valid(registry_with_mandaat: PartijRegistry) -> None:
     # A mandate is one-way: the school cannot speak for its supplier, nor a stranger for the school.
-    assert not register_met_mandaat.mandaat_geldig(SCHOOL, LEVERANCIER, date(2027, 1, 1))
-    assert not register_met_mandaat.mandaat_geldig("00000099000000000999", SCHOOL, date(2027, 1, 1))
-    assert not register_met_mandaat.mandaat_geldig(LEVERANCIER, MBO, date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_geldig(SCHOOL, SUPPLIER, date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_geldig("00000099000000000999", SCHOOL, date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_geldig(SUPPLIER, MBO, date(2027, 1, 1))
 
 
-def test_same_oin_is_always_valid_m1(register_met_mandaat: PartijRegistry) -> None:
-    assert register_met_mandaat.mandaat_geldig(MBO, MBO, date(2027, 1, 1))
+def test_same_oin_is_always_valid_m1(registry_with_mandaat: PartijRegistry) -> None:
+    assert registry_with_mandaat.mandaat_geldig(MBO, MBO, date(2027, 1, 1))
 
 
-def test_invalid_oins_are_never_valid(register_met_mandaat: PartijRegistry) -> None:
-    assert not register_met_mandaat.mandaat_geldig(REGIO, SCHOOL.lower(), date(2027, 1, 1))
-    assert not register_met_mandaat.mandaat_geldig("abc", "abc", date(2027, 1, 1))
+def test_invalid_oins_are_never_valid(registry_with_mandaat: PartijRegistry) -> None:
+    assert not registry_with_mandaat.mandaat_geldig(REGIO, SCHOOL.lower(), date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_geldig("abc", "abc", date(2027, 1, 1))
 
 
 def test_mandate_of_an_inactive_party_is_not_valid(
-    register_met_mandaat: PartijRegistry, registry_session: Session
+    registry_with_mandaat: PartijRegistry, registry_session: Session
 ) -> None:
     registry_session.get(models.Partij, SCHOOL).actief = False
 
-    assert not register_met_mandaat.mandaat_geldig(REGIO, SCHOOL, date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_geldig(REGIO, SCHOOL, date(2027, 1, 1))
 
 
 def test_mandate_held_by_an_inactive_supplier_is_not_valid(
-    register_met_mandaat: PartijRegistry, registry_session: Session
+    registry_with_mandaat: PartijRegistry, registry_session: Session
 ) -> None:
-    register_met_mandaat.add(PartijInput(oin=LEVERANCIER, soort="leverancier", naam="LAS (FICTIEF)"))
-    assert register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
+    registry_with_mandaat.add(PartijInput(oin=SUPPLIER, soort="leverancier", naam="LAS (FICTIEF)"))
+    assert registry_with_mandaat.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1))
 
-    registry_session.get(models.Partij, LEVERANCIER).actief = False
+    registry_session.get(models.Partij, SUPPLIER).actief = False
 
-    assert not register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1))
 
 
-def test_mandate_check_refuses_a_datetime(register_met_mandaat: PartijRegistry) -> None:
+def test_mandate_check_refuses_a_datetime(registry_with_mandaat: PartijRegistry) -> None:
     with pytest.raises(TypeError):
-        register_met_mandaat.mandaat_geldig(LEVERANCIER, SCHOOL, datetime(2027, 1, 1, 12, 0))
+        registry_with_mandaat.mandaat_geldig(SUPPLIER, SCHOOL, datetime(2027, 1, 1, 12, 0))
 
 
 @pytest.mark.parametrize(
     ("mandaten", "fout"),
     [
         (
-            (MandaatInput(LEVERANCIER, date(2027, 8, 1), date(2027, 7, 31)),),
+            (MandaatInput(SUPPLIER, date(2027, 8, 1), date(2027, 7, 31)),),
             "geldig_van is after geldig_tot",
         ),
         ((MandaatInput(SCHOOL),), "own OIN is not needed"),
-        ((MandaatInput(LEVERANCIER), MandaatInput(LEVERANCIER)), "given twice"),
+        ((MandaatInput(SUPPLIER), MandaatInput(SUPPLIER)), "given twice"),
         (
             (MandaatInput("0000000700099xc00000"),),
             "mandate certificate OIN '0000000700099xc00000' is invalid",
         ),
-        ((MandaatInput(LEVERANCIER, geldig_van=datetime(2026, 8, 1)),), "must be dates"),
+        ((MandaatInput(SUPPLIER, geldig_van=datetime(2026, 8, 1)),), "must be dates"),
     ],
     ids=["reversed-dates", "own-oin", "twice", "lowercase", "datetime"],
 )
@@ -379,10 +379,10 @@ def test_invalid_mandates_are_refused(registry_session: Session, mandaten: tuple
     with pytest.raises(PartijError, match=fout):
         PartijRegistry(registry_session).add(school(mandaten=mandaten))
 
-    assert aantal(registry_session, models.Mandaat) == 0
+    assert count_rows(registry_session, models.Mandaat) == 0
 
 
-def test_controleer_needs_no_database() -> None:
+def test_check_all_needs_no_database() -> None:
     clean = check_all(PartijInput(oin=SCHOOL, soort="vo-school", naam=" School (FICTIEF) ", brins=["99XA"]))
 
     assert clean == PartijInput(oin=SCHOOL, soort="vo-school", naam="School (FICTIEF)", brins=("99XA",))
@@ -399,7 +399,7 @@ def test_controleer_needs_no_database() -> None:
         "https://db.svc.cluster.local/x",
     ],
 )
-def test_in_productie_geen_endpoint_naar_interne_adressen(endpoint: str) -> None:
+def test_in_production_no_endpoint_to_internal_addresses(endpoint: str) -> None:
     """The broker posts to endpoints with its own certificate: never to its host or internal networks."""
     oin = "00000001800866472000"  # not a test OIN: production refuses those
     input_ = PartijInput(

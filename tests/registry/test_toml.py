@@ -16,7 +16,7 @@ from broker.registry.validation import MandaatInput, PartijError, PartijInput
 
 DEMO = Path(str(resources.files("broker.registry") / "demo-partijen.toml"))
 
-VOORBEELD = """\
+EXAMPLE = """\
 [[partij]]
 oin = "0000000700099XA00000"
 soort = "vo-school"
@@ -29,7 +29,7 @@ geldig_van = 2026-08-01
 geldig_tot = 2027-07-31
 """
 
-GOEDE_GEMEENTE = """\
+GOOD_GEMEENTE = """\
 [[partij]]
 oin = "00000099000000000363"
 soort = "gemeente"
@@ -38,7 +38,7 @@ gemeentecodes = ["0363"]
 """
 
 
-def bestand(tmp_path: Path, text: str, naam: str = "partijen.toml") -> Path:
+def file(tmp_path: Path, text: str, naam: str = "partijen.toml") -> Path:
     path = tmp_path / naam
     path.write_text(text, encoding="utf-8")
     return path
@@ -48,7 +48,7 @@ def bestand(tmp_path: Path, text: str, naam: str = "partijen.toml") -> Path:
 
 
 def test_example_file_is_read_with_dates(tmp_path: Path) -> None:
-    assert read_partijen(bestand(tmp_path, VOORBEELD)) == [
+    assert read_partijen(file(tmp_path, EXAMPLE)) == [
         PartijInput(
             oin="0000000700099XA00000",
             soort="vo-school",
@@ -61,7 +61,7 @@ def test_example_file_is_read_with_dates(tmp_path: Path) -> None:
 
 
 def test_empty_file_has_no_parties(tmp_path: Path) -> None:
-    assert read_partijen(bestand(tmp_path, "")) == []
+    assert read_partijen(file(tmp_path, "")) == []
 
 
 @pytest.mark.parametrize(
@@ -101,12 +101,12 @@ def test_empty_file_has_no_parties(tmp_path: Path) -> None:
     ],
 )
 def test_errors_name_the_file_and_the_party(tmp_path: Path, tweede: str, fout: str) -> None:
-    path = bestand(tmp_path, VOORBEELD + "\n[[partij]]\n" + tweede + "\n")
+    path = file(tmp_path, EXAMPLE + "\n[[partij]]\n" + tweede + "\n")
 
-    with pytest.raises(PartijError, match=fout) as fout_info:
+    with pytest.raises(PartijError, match=fout) as error_info:
         read_partijen(path)
 
-    assert str(fout_info.value).startswith(f"{path}: party #2")
+    assert str(error_info.value).startswith(f"{path}: party #2")
 
 
 @pytest.mark.parametrize(
@@ -129,7 +129,7 @@ def test_errors_name_the_file_and_the_party(tmp_path: Path, tweede: str, fout: s
     ids=["quoted-date", "datetime", "unknown-key", "missing-oin"],
 )
 def test_mandate_errors_name_the_mandate(tmp_path: Path, mandaat: str, fout: str) -> None:
-    path = bestand(tmp_path, VOORBEELD + "[[partij.mandaat]]\n" + mandaat + "\n")
+    path = file(tmp_path, EXAMPLE + "[[partij.mandaat]]\n" + mandaat + "\n")
 
     with pytest.raises(PartijError, match=f"party #1 \\(0000000700099XA00000\\): mandate #2: {fout}"):
         read_partijen(path)
@@ -141,17 +141,17 @@ def test_mandate_errors_name_the_mandate(tmp_path: Path, mandaat: str, fout: str
         ("[[partij]\n", "not valid TOML"),
         ("partijen = []\n", "unknown top-level key\\(s\\): partijen"),
         ("partij = 3\n", "'partij' must be an array of tables"),
-        (VOORBEELD + VOORBEELD, "party #2 \\(0000000700099XA00000\\): same OIN as party #1"),
+        (EXAMPLE + EXAMPLE, "party #2 \\(0000000700099XA00000\\): same OIN as party #1"),
     ],
     ids=["syntax", "top-level-key", "not-an-array", "duplicate-oin"],
 )
 def test_file_level_errors(tmp_path: Path, tekst: str, fout: str) -> None:
-    path = bestand(tmp_path, tekst)
+    path = file(tmp_path, tekst)
 
-    with pytest.raises(PartijError, match=fout) as fout_info:
+    with pytest.raises(PartijError, match=fout) as error_info:
         read_partijen(path)
 
-    assert str(fout_info.value).startswith(str(path))
+    assert str(error_info.value).startswith(str(path))
 
 
 def test_missing_file(tmp_path: Path) -> None:
@@ -165,30 +165,30 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_demo_file_loads(registry_session: Session) -> None:
     assert load_partijen(registry_session, DEMO) == 9
 
-    register = PartijRegistry(registry_session)
-    assert register.find("0000000700099XA00000").brins == frozenset({"99XA"})
-    assert register.find("0000000700099XC00000").brins == frozenset({"99XC"})
+    partij_registry = PartijRegistry(registry_session)
+    assert partij_registry.find("0000000700099XA00000").brins == frozenset({"99XA"})
+    assert partij_registry.find("0000000700099XC00000").brins == frozenset({"99XC"})
     for brin in ("99XB", "99XE", "99XF"):
-        assert register.find(f"00000007000{brin}00000").soort is PartijSoort.MBO_INSTELLING
-    assert register.find("00000099000000000363").gemeentecodes == frozenset({"0363"})
-    assert register.find("00000099000000000599").gemeentecodes == frozenset({"0599"})
-    regio = register.find("00000099000000000042")
+        assert partij_registry.find(f"00000007000{brin}00000").soort is PartijSoort.MBO_INSTELLING
+    assert partij_registry.find("00000099000000000363").gemeentecodes == frozenset({"0363"})
+    assert partij_registry.find("00000099000000000599").gemeentecodes == frozenset({"0599"})
+    regio = partij_registry.find("00000099000000000042")
     assert (regio.soort, regio.rmc_regios, regio.brins) == (
         PartijSoort.REGIONAAL_SYSTEEM,
         frozenset({"21"}),
         frozenset({"99XB"}),
     )
-    leverancier = register.find("00000099000000000077")
-    assert (leverancier.soort, leverancier.brins, leverancier.rmc_regios) == (
+    supplier = partij_registry.find("00000099000000000077")
+    assert (supplier.soort, supplier.brins, supplier.rmc_regios) == (
         PartijSoort.LEVERANCIER,
         frozenset(),
         frozenset(),
     )
-    assert register.mandaat_geldig("00000099000000000077", "0000000700099XA00000", date(2027, 2, 1))
-    assert not register.mandaat_geldig("00000099000000000077", "0000000700099XC00000", date(2027, 2, 1))
+    assert partij_registry.mandaat_geldig("00000099000000000077", "0000000700099XA00000", date(2027, 2, 1))
+    assert not partij_registry.mandaat_geldig("00000099000000000077", "0000000700099XC00000", date(2027, 2, 1))
     # Every demo party accepts contact details, so the demo shows them.
-    assert all(p.contactgegevens for p in register.list_())
-    assert all(p.procesfeiten for p in register.list_())
+    assert all(p.contactgegevens for p in partij_registry.list_())
+    assert all(p.procesfeiten for p in partij_registry.list_())
 
 
 def test_demo_file_excludes_the_broker_and_is_refused_in_production() -> None:
@@ -202,49 +202,49 @@ def test_demo_file_excludes_the_broker_and_is_refused_in_production() -> None:
 
 def test_loading_twice_replaces(registry_session: Session) -> None:
     load_partijen(registry_session, DEMO)
-    voor = PartijRegistry(registry_session).list_()
+    before = PartijRegistry(registry_session).list_()
 
     assert load_partijen(registry_session, DEMO) == 9
 
-    assert PartijRegistry(registry_session).list_() == voor
+    assert PartijRegistry(registry_session).list_() == before
 
 
 # --- all or nothing --------------------------------------------------------------------------------------
 
 
 def test_file_with_one_bad_party_changes_nothing(registry_session: Session, tmp_path: Path) -> None:
-    load_partijen(registry_session, bestand(tmp_path, GOEDE_GEMEENTE, "goed.toml"))
+    load_partijen(registry_session, file(tmp_path, GOOD_GEMEENTE, "goed.toml"))
     registry_session.commit()
-    voor = PartijRegistry(registry_session).list_()
-    slecht = bestand(
+    before = PartijRegistry(registry_session).list_()
+    bad = file(
         tmp_path,
-        GOEDE_GEMEENTE.replace("Gemeente (FICTIEF)", "Renamed (FICTIEF)")  # valid, would replace
-        + VOORBEELD  # valid, would be new
+        GOOD_GEMEENTE.replace("Gemeente (FICTIEF)", "Renamed (FICTIEF)")  # valid, would replace
+        + EXAMPLE  # valid, would be new
         + '[[partij]]\noin = "0000000700099XC00000"\nsoort = "vo-school"\nnaam = "X"\ngemeentecodes = ["0599"]\n',
         "slecht.toml",
     )
 
     with pytest.raises(PartijError, match="party #3"):
-        load_partijen(registry_session, slecht)
+        load_partijen(registry_session, bad)
     # Even a caller that commits anyway finds the registry as it was.
     registry_session.commit()
 
-    assert PartijRegistry(registry_session).list_() == voor
+    assert PartijRegistry(registry_session).list_() == before
 
 
 def test_no_replace_refuses_a_file_with_an_existing_party(registry_session: Session, tmp_path: Path) -> None:
-    load_partijen(registry_session, bestand(tmp_path, GOEDE_GEMEENTE, "goed.toml"))
-    voor = PartijRegistry(registry_session).list_()
-    path = bestand(tmp_path, VOORBEELD + GOEDE_GEMEENTE.replace("Gemeente (FICTIEF)", "Renamed (FICTIEF)"))
+    load_partijen(registry_session, file(tmp_path, GOOD_GEMEENTE, "goed.toml"))
+    before = PartijRegistry(registry_session).list_()
+    path = file(tmp_path, EXAMPLE + GOOD_GEMEENTE.replace("Gemeente (FICTIEF)", "Renamed (FICTIEF)"))
 
     with pytest.raises(PartijError, match="already registered .*: 00000099000000000363"):
         load_partijen(registry_session, path, replace=False)
 
-    assert PartijRegistry(registry_session).list_() == voor
+    assert PartijRegistry(registry_session).list_() == before
 
 
 def test_contact_details_are_read_from_the_file(tmp_path: Path) -> None:
-    path = bestand(
+    path = file(
         tmp_path,
         """
         [[partij]]
@@ -267,7 +267,7 @@ def test_contact_details_are_read_from_the_file(tmp_path: Path) -> None:
 
 
 def test_contact_detail_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
-    path = bestand(
+    path = file(
         tmp_path,
         """
         [[partij]]
@@ -283,7 +283,7 @@ def test_contact_detail_of_the_wrong_type_is_refused(tmp_path: Path) -> None:
 
 
 def test_contactgegevens_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_path: Path) -> None:
-    path = bestand(
+    path = file(
         tmp_path,
         """
         [[partij]]
@@ -303,7 +303,7 @@ def test_contactgegevens_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_
 
 
 def test_contactgegevens_must_be_a_boolean(tmp_path: Path) -> None:
-    path = bestand(
+    path = file(
         tmp_path,
         """
         [[partij]]
@@ -319,7 +319,7 @@ def test_contactgegevens_must_be_a_boolean(tmp_path: Path) -> None:
 
 
 def test_procesfeiten_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_path: Path) -> None:
-    path = bestand(
+    path = file(
         tmp_path,
         """
         [[partij]]
@@ -342,7 +342,7 @@ def test_procesfeiten_opt_in_is_read_from_the_file_and_defaults_to_false(tmp_pat
 
 
 def test_procesfeiten_must_be_a_boolean(tmp_path: Path) -> None:
-    path = bestand(
+    path = file(
         tmp_path,
         """
         [[partij]]

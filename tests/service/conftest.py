@@ -16,7 +16,7 @@ from broker.registry.toml import load_partijen
 from broker.service.context import Caller, Processing
 
 #: A fixed clock inside cycle 2027 (deadline 1 April 2027), after the deadline.
-NU = datetime(2027, 5, 10, 9, 30, tzinfo=UTC)
+NOW = datetime(2027, 5, 10, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -35,14 +35,14 @@ def demo_session(db_session):
 
 @pytest.fixture
 def processing(demo_session, keyring):
-    return Processing(demo_session, keyring, Calendar(), now=NU)
+    return Processing(demo_session, keyring, Calendar(), now=NOW)
 
 
 @pytest.fixture
 def call(demo_session):
-    def maak(oin: str) -> Caller:
+    def make(oin: str) -> Caller:
         partij = PartijRegistry(demo_session).find(oin)
         assert partij is not None
         return Caller(partij=partij, message_id="urn:uuid:00000000-0000-4000-8000-000000000000")
 
-    return maak
+    return make

@@ -14,22 +14,22 @@ from broker.service.contacten import Contact, ContactBook
 MBO_X = "0000000700099XB00000"
 
 
-def _beeld(*verwijzingen: ContactVerwijzing) -> LeerlingBeeld:
-    return LeerlingBeeld(None, None, None, (), None, contacten=verwijzingen)
+def _beeld(*references: ContactVerwijzing) -> LeerlingBeeld:
+    return LeerlingBeeld(None, None, None, (), None, contacten=references)
 
 
-def _instelling(brin: str, tonen: bool = True) -> ContactVerwijzing:
-    return ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, show_brin=tonen)
+def _instelling(brin: str, show: bool = True) -> ContactVerwijzing:
+    return ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, show_brin=show)
 
 
-def _zet_contact(session, oin: str, **fields) -> None:
-    register = PartijRegistry(session)
-    [partij] = [p for p in register.list_() if p.oin == oin]
-    register.add(replace(partij, **fields), replace=True)
+def _set_contact(session, oin: str, **fields) -> None:
+    partij_registry = PartijRegistry(session)
+    [partij] = [p for p in partij_registry.list_() if p.oin == oin]
+    partij_registry.add(replace(partij, **fields), replace=True)
     session.commit()
 
 
-def test_duo_waarden_zonder_registratie(demo_session):
+def test_duo_values_without_registration(demo_session):
     [contact] = ContactBook(demo_session, 2027).contacten(_beeld(_instelling("99XB")))
 
     assert contact == Contact(
@@ -42,8 +42,8 @@ def test_duo_waarden_zonder_registratie(demo_session):
     )
 
 
-def test_registratie_wint_veld_voor_veld_en_naam_blijft_die_van_duo(demo_session):
-    _zet_contact(
+def test_registration_wins_field_by_field_and_the_name_stays_duos(demo_session):
+    _set_contact(
         demo_session,
         MBO_X,
         naam="Stichting ROC (FICTIEF)",  # a board's name is not the institution's: DUO's stays
@@ -61,7 +61,7 @@ def test_registratie_wint_veld_voor_veld_en_naam_blijft_die_van_duo(demo_session
     )
 
 
-def test_brin_niet_tonen_en_onbekende_instelling_weggelaten(demo_session):
+def test_brin_not_shown_and_unknown_instelling_left_out(demo_session):
     beeld = _beeld(
         ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, "99XA", show_brin=False), _instelling("98ZZ")
     )
@@ -75,20 +75,20 @@ def test_brin_niet_tonen_en_onbekende_instelling_weggelaten(demo_session):
     )
 
 
-def test_een_opzoeking_voor_veel_leerlingen_en_daarna_uit_de_cache(demo_session):
+def test_one_lookup_for_many_leerlingen_and_then_from_the_cache(demo_session):
     beelden = [_beeld(_instelling("99XB"), _instelling("99XE"), _instelling("99XF")) for _ in range(200)]
     queries: list[str] = []
     connection = demo_session.connection()
 
     @event.listens_for(connection, "before_cursor_execute")
-    def tel(conn, cursor, statement, *args):
+    def record_query(conn, cursor, statement, *args):
         queries.append(statement)
 
-    boek = ContactBook(demo_session, 2027)
-    boek.load(beelden)
-    aantal_na_laden = len(queries)
-    uitkomst = [boek.contacten(b) for b in beelden]
+    book = ContactBook(demo_session, 2027)
+    book.load(beelden)
+    count_after_loading = len(queries)
+    outcome = [book.contacten(b) for b in beelden]
     ContactBook(demo_session, 2027).contacten(beelden[0])  # a second lookup in the same session
 
-    assert len(queries) == aantal_na_laden <= 3  # refdata year, DUO's details, the registry's overrides
-    assert {c.brin for contacten in uitkomst for c in contacten} == {"99XB", "99XE", "99XF"}
+    assert len(queries) == count_after_loading <= 3  # refdata year, DUO's details, the registry's overrides
+    assert {c.brin for contacten in outcome for c in contacten} == {"99XB", "99XE", "99XF"}

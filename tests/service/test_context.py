@@ -10,7 +10,7 @@ from broker.db import models
 from broker.db.engine import make_session_factory
 from broker.domain.cycle import Calendar
 from broker.service.context import Processing
-from tests.service.conftest import NU
+from tests.service.conftest import NOW
 
 
 def cycli(engine) -> list[int]:
@@ -21,14 +21,14 @@ def cycli(engine) -> list[int]:
 def test_a_cycle_row_of_a_rolled_back_request_is_looked_for_again(db_engine, keyring) -> None:
     sessions = make_session_factory(db_engine)
     with sessions() as session:
-        assert Processing(session, keyring, Calendar(), now=NU).cyclus.jaar == 2027
-        assert Processing(session, keyring, Calendar(), now=NU).cyclus.jaar == 2027  # seen, not noted
+        assert Processing(session, keyring, Calendar(), now=NOW).cyclus.jaar == 2027
+        assert Processing(session, keyring, Calendar(), now=NOW).cyclus.jaar == 2027  # seen, not noted
         session.rollback()
     statements: list[str] = []
     event.listen(db_engine, "before_cursor_execute", lambda c, cu, s, *a: statements.append(s))
 
     with sessions.begin() as session:
-        assert Processing(session, keyring, Calendar(), now=NU).cyclus.jaar == 2027
+        assert Processing(session, keyring, Calendar(), now=NOW).cyclus.jaar == 2027
 
     # (SQLite may already have kept the row: its SAVEPOINT outside a transaction commits on release.)
     assert [s for s in statements if "cyclus" in s][:1] != []
@@ -38,13 +38,13 @@ def test_a_cycle_row_of_a_rolled_back_request_is_looked_for_again(db_engine, key
 def test_a_committed_cycle_row_is_not_looked_up_again(db_engine, keyring) -> None:
     sessions = make_session_factory(db_engine)
     with sessions.begin() as session:
-        assert Processing(session, keyring, Calendar(), now=NU).cyclus.jaar == 2027
+        assert Processing(session, keyring, Calendar(), now=NOW).cyclus.jaar == 2027
     with sessions() as session:  # another request sees it committed, and notes it
-        assert Processing(session, keyring, Calendar(), now=NU).cyclus.jaar == 2027
+        assert Processing(session, keyring, Calendar(), now=NOW).cyclus.jaar == 2027
     statements: list[str] = []
     event.listen(db_engine, "before_cursor_execute", lambda c, cu, s, *a: statements.append(s))
 
     with sessions() as session:
-        assert Processing(session, keyring, Calendar(), now=NU).cyclus.deadline.year == 2027
+        assert Processing(session, keyring, Calendar(), now=NOW).cyclus.deadline.year == 2027
 
     assert [s for s in statements if "cyclus" in s] == []

@@ -26,22 +26,22 @@ from broker.service.leerlingen import aanleveren_leerlingen
 from broker.service.pushes import plan_pushes
 from broker.service.signalen import signaleer
 from tests.helpers import bsn, bsns
-from tests.service.test_outbox import _geef_endpoint
+from tests.service.test_outbox import _set_endpoint
 from tests.service.test_use_cases import AMSTERDAM, MBO_X, SCHOOL_A, aanmelding, leerling
 
-NA_AFLOOP = date(2027, 10, 6)
+AFTER_END = date(2027, 10, 6)
 LATER = bsn("77700001")  # a pupil of the next cycle, who must survive
 
 
-def _op(session, keyring, moment: datetime) -> Processing:
+def _processing_at(session, keyring, moment: datetime) -> Processing:
     return Processing(session, keyring, Calendar(), now=moment)
 
 
 def _cyclus_2027(session, keyring, call) -> None:
     """60 pupils of school A, 40 of them registered at X (some accepted), signals, pushes, audit."""
-    _geef_endpoint(session, AMSTERDAM)
+    _set_endpoint(session, AMSTERDAM)
     pupils = bsns(60, 50_000_000)
-    v = _op(session, keyring, datetime(2027, 2, 1, 9, tzinfo=UTC))
+    v = _processing_at(session, keyring, datetime(2027, 2, 1, 9, tzinfo=UTC))
     aanleveren_leerlingen(v, call(SCHOOL_A), [leerling(i + 1, p) for i, p in enumerate(pupils)])
     plan_pushes(v)
     record_event(
@@ -59,20 +59,20 @@ def _cyclus_2027(session, keyring, call) -> None:
         ),
         v.now,
     )
-    v = _op(session, keyring, datetime(2027, 3, 20, 9, tzinfo=UTC))
+    v = _processing_at(session, keyring, datetime(2027, 3, 20, 9, tzinfo=UTC))
     aanleveren_aanmeldingen(
         v,
         call(MBO_X),
         [aanmelding(i + 1, p, "99XB", "aangemeld", date(2027, 3, 20)) for i, p in enumerate(pupils[:40])],
     )
-    v = _op(session, keyring, datetime(2027, 4, 20, 9, tzinfo=UTC))
+    v = _processing_at(session, keyring, datetime(2027, 4, 20, 9, tzinfo=UTC))
     aanleveren_aanmeldingen(
         v,
         call(MBO_X),
         [aanmelding(i + 1, p, "99XB", "geaccepteerd", date(2027, 4, 20)) for i, p in enumerate(pupils[:25])],
     )
     # Issue 16: 10 intakes, 3 of them enrolled with an onderwijsovereenkomst: 13 rows of aanmelding_feit.
-    v = _op(session, keyring, datetime(2027, 5, 20, 9, tzinfo=UTC))
+    v = _processing_at(session, keyring, datetime(2027, 5, 20, 9, tzinfo=UTC))
     aanleveren_aanmeldingen(
         v,
         call(MBO_X),
@@ -86,12 +86,12 @@ def _cyclus_2027(session, keyring, call) -> None:
             for i, p in enumerate(pupils[:10])
         ],
     )
-    signaleer(_op(session, keyring, datetime(2027, 4, 2, 6, tzinfo=UTC)), 14)
+    signaleer(_processing_at(session, keyring, datetime(2027, 4, 2, 6, tzinfo=UTC)), 14)
     session.commit()
 
 
 def _cyclus_2028(session, keyring, call) -> None:
-    v = _op(session, keyring, datetime(2027, 10, 5, 9, tzinfo=UTC))
+    v = _processing_at(session, keyring, datetime(2027, 10, 5, 9, tzinfo=UTC))
     aanleveren_leerlingen(v, call(SCHOOL_A), [leerling(1, LATER)])
     record_event(
         session,
@@ -112,7 +112,7 @@ def _cyclus_2028(session, keyring, call) -> None:
 
 
 #: Per table with personal data: rows belonging to cycle 2027 (must be 0 after closing it).
-def _van_2027(session, table: str) -> int:
+def _from_2027(session, table: str) -> int:
     L, A, B = models.Leerling, models.Aanmelding, models.Bericht
     limit = (datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 10, 1, tzinfo=UTC))
     queries = {
@@ -134,13 +134,13 @@ def _van_2027(session, table: str) -> int:
     return session.scalar(queries[table])
 
 
-def test_elke_tabel_is_ingedeeld():
-    alle = set(models.Base.metadata.tables)
-    assert set(PERSOONSGEGEVENS) | GEEN_PERSOONSGEGEVENS == alle
+def test_every_table_is_classified():
+    all_tables = set(models.Base.metadata.tables)
+    assert set(PERSOONSGEGEVENS) | GEEN_PERSOONSGEGEVENS == all_tables
     assert not set(PERSOONSGEGEVENS) & GEEN_PERSOONSGEGEVENS
 
 
-def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_session, keyring, call):
+def test_closing_keeps_jaarcijfers_and_erases_all_personal_data(demo_session, keyring, call):
     session = demo_session
     _cyclus_2027(session, keyring, call)
     log_received(
@@ -148,7 +148,7 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
     )  # today: not 2027
     _cyclus_2028(session, keyring, call)
     assert {
-        t: _van_2027(session, t) > 0
+        t: _from_2027(session, t) > 0
         for t in (
             "leerling",
             "aanmelding",
@@ -160,20 +160,20 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
     } == dict.fromkeys(
         ("leerling", "aanmelding", "aanmelding_feit", "signaal", "uitgaand_bericht", "audit_leerling"), True
     )
-    voor = compute_jaarcijfers(session, 2027, Calendar())
-    status = {(c.niveau, c.eenheid, c.cijfer, c.dimensie): c.waarde for c in voor}
+    before = compute_jaarcijfers(session, 2027, Calendar())
+    status = {(c.niveau, c.eenheid, c.cijfer, c.dimensie): c.waarde for c in before}
     assert status[("landelijk", "", "leerlingen", "")] == 60
 
     with pytest.raises(CyclusError, match="runs until 2027-09-30"):
         close_cyclus(session, Calendar(), 2027, date(2027, 9, 30), datetime(2027, 9, 30, tzinfo=UTC))
-    afsluiting = close_cyclus(session, Calendar(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
+    closing = close_cyclus(session, Calendar(), 2027, AFTER_END, datetime(2027, 10, 6, 12, tzinfo=UTC))
     session.commit()
 
-    assert afsluiting.jaarcijfers == len(voor)
-    assert afsluiting.removed["leerling"] == 60 and afsluiting.removed["aanmelding"] == 40
-    assert afsluiting.removed["aanmelding_feit"] == 13
+    assert closing.jaarcijfers == len(before)
+    assert closing.removed["leerling"] == 60 and closing.removed["aanmelding"] == 40
+    assert closing.removed["aanmelding_feit"] == 13
     for table in PERSOONSGEGEVENS:
-        assert _van_2027(session, table) == 0, table
+        assert _from_2027(session, table) == 0, table
     # The next cycle's pupil and its audit record are untouched.
     assert session.scalar(select(func.count()).where(models.Leerling.cyclus_jaar == 2028)) == 1
     assert session.scalar(select(func.count()).where(models.AuditLeerling.cyclus_jaar == 2028)) == 1
@@ -189,35 +189,35 @@ def test_afsluiten_bewaart_jaarcijfers_en_wist_alle_persoonsgegevens(demo_sessio
     assert {(n, e, c, d): w for n, e, c, d, w in stored} == status
     assert verify_chain(session).intact
     with pytest.raises(CyclusError, match="was closed on 2027-10-06"):
-        close_cyclus(session, Calendar(), 2027, NA_AFLOOP, datetime(2027, 10, 6, 12, tzinfo=UTC))
+        close_cyclus(session, Calendar(), 2027, AFTER_END, datetime(2027, 10, 6, 12, tzinfo=UTC))
 
 
-def test_cycle_commandos(tmp_path, database_url):
+def test_cycle_commands(tmp_path, database_url):
     from tests.helpers import schrijf_config
 
     config = schrijf_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
     cyclus = lambda *args: runner.invoke(main, ["--config", str(config), "cycle", *args])  # noqa: E731
-    nooit = cyclus("close", "--year", "2020", "--date", "2021-01-01")
-    assert nooit.exit_code == 1 and "cycle 2020 never held any data" in nooit.output
-    geopend = cyclus("open", "--year", "2031", "--demo-refdata")
-    assert geopend.exit_code == 0, geopend.output
-    assert "cycle 2031 opened (deadline 2031-04-01)" in geopend.output
+    never = cyclus("close", "--year", "2020", "--date", "2021-01-01")
+    assert never.exit_code == 1 and "cycle 2020 never held any data" in never.output
+    opened = cyclus("open", "--year", "2031", "--demo-refdata")
+    assert opened.exit_code == 0, opened.output
+    assert "cycle 2031 opened (deadline 2031-04-01)" in opened.output
     second = cyclus("open", "--year", "2031", "--demo-refdata")
     assert second.exit_code == 1 and "was opened on" in second.output
-    te_vroeg = cyclus("close", "--year", "2031", "--date", "2031-09-30")
-    assert te_vroeg.exit_code == 1 and "runs until 2031-09-30" in te_vroeg.output
-    dicht = cyclus("close", "--year", "2031", "--date", "2031-10-01")
-    assert dicht.exit_code == 0, dicht.output
-    assert "cycle 2031 closed: no personal data of it remain" in dicht.output
-    nogmaals = cyclus("close", "--year", "2031", "--date", "2031-10-02")
-    assert nogmaals.exit_code == 1 and "was closed on" in nogmaals.output
+    too_early = cyclus("close", "--year", "2031", "--date", "2031-09-30")
+    assert too_early.exit_code == 1 and "runs until 2031-09-30" in too_early.output
+    closed = cyclus("close", "--year", "2031", "--date", "2031-10-01")
+    assert closed.exit_code == 0, closed.output
+    assert "cycle 2031 closed: no personal data of it remain" in closed.output
+    again = cyclus("close", "--year", "2031", "--date", "2031-10-02")
+    assert again.exit_code == 1 and "was closed on" in again.output
     verify = runner.invoke(main, ["--config", str(config), "audit", "verify"])
     assert verify.exit_code == 0 and verify.output.startswith("audit trail intact: 2 records")
 
 
-def test_inzage_over_een_gesloten_cyclus_laat_geen_pseudoniem_achter(tmp_path, database_url):
+def test_audit_of_a_closed_cyclus_leaves_no_pseudonym_behind(tmp_path, database_url):
     """``vva audit pupil --year`` of a closed cycle is audited, but must not store the pupil's
     pseudonym again after the purge removed them all (nothing would ever delete it)."""
     from tests.helpers import schrijf_config
@@ -228,16 +228,16 @@ def test_inzage_over_een_gesloten_cyclus_laat_geen_pseudoniem_achter(tmp_path, d
     assert vva("init").exit_code == 0
     assert vva("cycle", "open", "--year", "2031", "--demo-refdata").exit_code == 0
     assert vva("cycle", "close", "--year", "2031", "--date", "2031-10-01").exit_code == 0
-    inzage = vva("audit", "pupil", bsn("12300001"), "--year", "2031")
-    assert inzage.exit_code == 0, inzage.output
-    assert "cycle 2031: 0 operations touched this pupil" in inzage.output
+    audit_result = vva("audit", "pupil", bsn("12300001"), "--year", "2031")
+    assert audit_result.exit_code == 0, audit_result.output
+    assert "cycle 2031: 0 operations touched this pupil" in audit_result.output
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
             assert session.scalar(select(func.count()).select_from(models.AuditLeerling)) == 0
             R = models.AuditRegel
-            laatste = session.scalars(select(R).order_by(R.volgnummer.desc())).first()
-            assert (laatste.operatie, laatste.cyclus_jaar, laatste.aantal) == ("vva audit pupil", 2031, 0)
+            last_row = session.scalars(select(R).order_by(R.volgnummer.desc())).first()
+            assert (last_row.operatie, last_row.cyclus_jaar, last_row.aantal) == ("vva audit pupil", 2031, 0)
     finally:
         engine.dispose()
     verify = vva("audit", "verify")
@@ -245,7 +245,7 @@ def test_inzage_over_een_gesloten_cyclus_laat_geen_pseudoniem_achter(tmp_path, d
 
 
 @dataclass
-class _PushVan2026:
+class _PushFrom2026:
     """A broker set up by ``vva init`` with one signal push of cycle 2026 waiting, to an endpoint that
     refuses the connection."""
 
@@ -255,7 +255,7 @@ class _PushVan2026:
 
 
 @pytest.fixture
-def push_van_2026(tmp_path, database_url):
+def push_from_2026(tmp_path, database_url):
     from broker.bootstrap import Runtime
     from broker.config import load_settings
     from broker.outbound.delivery_worker import DeliveryWorker
@@ -274,48 +274,48 @@ def push_van_2026(tmp_path, database_url):
     try:
         sessions = make_session_factory(engine)
         with sessions.begin() as session:
-            _geef_endpoint(session, SCHOOL_A, f"http://127.0.0.1:{vrije_poort()}/dicht")
+            _set_endpoint(session, SCHOOL_A, f"http://127.0.0.1:{vrije_poort()}/dicht")
             school = Caller(PartijRegistry(session).find(SCHOOL_A), message_id="urn:uuid:c")
             aanleveren_leerlingen(
-                _op(session, keyring, datetime(2026, 3, 2, 9, tzinfo=UTC)),
+                _processing_at(session, keyring, datetime(2026, 3, 2, 9, tzinfo=UTC)),
                 school,
                 [leerling(1, bsn("26600001"))],
             )
-            run_round = signaleer(_op(session, keyring, datetime(2026, 9, 30, 23, 50, tzinfo=UTC)), 14)
+            run_round = signaleer(_processing_at(session, keyring, datetime(2026, 9, 30, 23, 50, tzinfo=UTC)), 14)
             assert run_round.pushes == 1
-        yield _PushVan2026(vva, sessions, DeliveryWorker(runtime))
+        yield _PushFrom2026(vva, sessions, DeliveryWorker(runtime))
     finally:
         runtime.close()
         engine.dispose()
 
 
-def test_een_push_van_de_cyclus_bezorgd_na_afloop_wordt_mee_gewist(push_van_2026):
+def test_a_push_of_the_cyclus_delivered_after_its_end_is_erased_too(push_from_2026):
     """A signal of the last day of cycle 2026 whose push leaves the broker in the next cycle (a retry, a
     worker that was down): its message-log rows and its audit pseudonym belong to cycle 2026 and must go
     with it, not survive until the next cycle is closed. Runs on the real clock (any day after
     2026-09-30): the push is delivered today, to an endpoint that refuses the connection."""
-    vva, sessions = push_van_2026.vva, push_van_2026.sessions
-    assert push_van_2026.delivery_worker.run_round() == 1  # today: cycle 2027 or later
+    vva, sessions = push_from_2026.vva, push_from_2026.sessions
+    assert push_from_2026.delivery_worker.run_round() == 1  # today: cycle 2027 or later
     with sessions() as session:
         push = session.scalar(select(models.UitgaandBericht.message_id))
         B = models.Bericht
         assert session.scalar(select(func.count()).where(B.message_id == push)) == 1
 
-    dicht = vva("cycle", "close", "--year", "2026")
-    assert dicht.exit_code == 0, dicht.output
+    closed = vva("cycle", "close", "--year", "2026")
+    assert closed.exit_code == 0, closed.output
     with sessions() as session:
         assert session.scalar(select(func.count()).where(B.message_id == push)) == 0
         assert session.scalar(select(func.count()).select_from(models.AuditLeerling)) == 0
     assert vva("audit", "verify").exit_code == 0
 
 
-def test_afsluiten_tijdens_een_bezorging_laat_de_werker_doorgaan(push_van_2026):
+def test_closing_during_a_delivery_lets_the_worker_continue(push_from_2026):
     """``vva cycle close`` deletes a push a worker has just claimed: the worker must not die on the
     vanished row (it delivers the rest of its batch and the queue after it), and sends nothing."""
-    vva, sessions, delivery_worker = push_van_2026.vva, push_van_2026.sessions, push_van_2026.delivery_worker
+    vva, sessions, delivery_worker = push_from_2026.vva, push_from_2026.sessions, push_from_2026.delivery_worker
     (task,) = delivery_worker.claim()
-    dicht = vva("cycle", "close", "--year", "2026")
-    assert dicht.exit_code == 0, dicht.output
+    closed = vva("cycle", "close", "--year", "2026")
+    assert closed.exit_code == 0, closed.output
     delivery_worker.deliver(task)
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(models.UitgaandBericht)) == 0
@@ -324,10 +324,10 @@ def test_afsluiten_tijdens_een_bezorging_laat_de_werker_doorgaan(push_van_2026):
     assert vva("audit", "verify").exit_code == 0
 
 
-def test_een_push_die_de_broker_niet_verliet_staat_niet_als_verstrekking_in_de_audit(push_van_2026):
+def test_a_push_that_never_left_the_broker_is_no_disclosure_in_the_audit(push_from_2026):
     """A delivery that fails before anything is sent (here: its kept Body no longer decrypts) disclosed
     nothing: the audit trail must not tell an inzageverzoek that the receiver got the pupil's data."""
-    sessions, delivery_worker = push_van_2026.sessions, push_van_2026.delivery_worker
+    sessions, delivery_worker = push_from_2026.sessions, push_from_2026.delivery_worker
     with sessions.begin() as session:
         row = session.scalars(select(models.UitgaandBericht)).one()
         row.inhoud = bytes([99]) + b"\0" * 40  # under a key id this installation does not have
@@ -338,7 +338,7 @@ def test_een_push_die_de_broker_niet_verliet_staat_niet_als_verstrekking_in_de_a
         assert session.scalar(select(models.UitgaandBericht.laatste_fout)) == "internal SleutelFout"
 
 
-def test_een_tweede_gelijktijdige_afsluiting_weigert_met_reden(db_engine):
+def test_a_second_concurrent_close_refuses_with_a_reason(db_engine):
     """Two ``vva cycle close`` at once (a timer and an operator): the second must wait for the first and
     then refuse with the reason, not close the cycle a second time or fail on a database error."""
     sessions = make_session_factory(db_engine)
@@ -346,7 +346,7 @@ def test_een_tweede_gelijktijdige_afsluiting_weigert_met_reden(db_engine):
         session.add(models.Cyclus(jaar=2031, deadline=date(2031, 4, 1)))
     second: list[BaseException | None] = []
 
-    def sluit_ook():
+    def also_close():
         try:
             with sessions.begin() as session:
                 close_cyclus(session, Calendar(), 2031, date(2031, 10, 2), datetime(2031, 10, 2, tzinfo=UTC))
@@ -356,18 +356,18 @@ def test_een_tweede_gelijktijdige_afsluiting_weigert_met_reden(db_engine):
 
     with sessions.begin() as session:
         close_cyclus(session, Calendar(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
-        draad = threading.Thread(target=sluit_ook)
-        draad.start()
-        draad.join(timeout=1.5)  # it must be waiting for this transaction now
-    draad.join(timeout=30)
+        thread = threading.Thread(target=also_close)
+        thread.start()
+        thread.join(timeout=1.5)  # it must be waiting for this transaction now
+    thread.join(timeout=30)
     (error,) = second
     assert isinstance(error, CyclusError) and "was closed on 2031-10-01" in str(error), repr(error)
     with sessions() as session:
-        sluitingen = select(func.count()).where(models.AuditRegel.operatie == "vva cycle close")
-        assert session.scalar(sluitingen) == 1
+        closings = select(func.count()).where(models.AuditRegel.operatie == "vva cycle close")
+        assert session.scalar(closings) == 1
 
 
-def test_een_cyclus_met_alleen_geweigerde_berichten_kan_worden_gesloten(db_engine, keyring):
+def test_a_cyclus_with_only_refused_messages_can_be_closed(db_engine, keyring):
     """A cycle in which every request was refused before the service layer (say the first weeks of a
     pilot with a broken certificate set-up) never got its ``cyclus`` row, but its message log holds the
     raw requests, BSNs and all: closing it must delete them instead of saying there is nothing."""
@@ -380,16 +380,16 @@ def test_een_cyclus_met_alleen_geweigerde_berichten_kan_worden_gesloten(db_engin
         tijdstip=datetime(2025, 3, 1, 9, tzinfo=UTC),
     )
     with sessions.begin() as session:
-        afsluiting = close_cyclus(
+        closing = close_cyclus(
             session, Calendar(), 2025, date(2025, 10, 1), datetime(2025, 10, 1, tzinfo=UTC)
         )
-    assert afsluiting.removed["bericht"] == 1
+    assert closing.removed["bericht"] == 1
     with sessions() as session:
         assert session.get(models.Bericht, bericht_id) is None
         assert session.get(models.Cyclus, 2025).gesloten_op is not None
 
 
-def test_een_push_van_het_eerste_moment_van_de_volgende_cyclus_blijft(db_engine, keyring):
+def test_a_push_from_the_first_moment_of_the_next_cyclus_stays(db_engine, keyring):
     """The cycle's window is [1 October, next 1 October): a push queued at 00:00:00 on 1 October
     belongs to the next cycle and must survive this one's purge (as messages and everything else do)."""
     sessions = make_session_factory(db_engine)
@@ -411,7 +411,7 @@ def test_een_push_van_het_eerste_moment_van_de_volgende_cyclus_blijft(db_engine,
             )
         )
     with sessions.begin() as session:
-        afsluiting = close_cyclus(
+        closing = close_cyclus(
             session, Calendar(), 2026, date(2026, 10, 2), datetime(2026, 10, 2, tzinfo=UTC)
         )
-    assert afsluiting.removed["uitgaand_bericht"] == 0
+    assert closing.removed["uitgaand_bericht"] == 0

@@ -26,20 +26,20 @@ from broker.service.leerlingen import aanleveren_leerlingen
 from tests.service.test_use_cases import P1, P2, P3, SCHOOL_A, leerling
 
 
-def test_roteren_herversleutelt_alles_en_blijft_leesbaar(demo_session, processing, call, tmp_path):
+def test_rotate_reencrypts_everything_and_stays_readable(demo_session, processing, call, tmp_path):
     path = tmp_path / "sleutels.json"
-    lopend = ReloadableKeyring(path)  # a broker process that was running before the rotation
+    running = ReloadableKeyring(path)  # a broker process that was running before the rotation
     aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
     demo_session.commit()
     sessions = make_session_factory(demo_session.get_bind())
-    bericht_id = log_received(sessions, f"<bericht>{P1}</bericht>".encode(), "vo", lopend)
+    bericht_id = log_received(sessions, f"<bericht>{P1}</bericht>".encode(), "vo", running)
     with sessions() as session:
         assert rotation.usage(session) == Counter({1: 4})
 
     assert add_key(path) == 2
-    bos = load_keyring(path)
-    assert (sorted(bos.aes_sleutels), bos.aes_huidig) == ([1, 2], 2)
-    assert rotation.reencrypt(sessions, bos) == {
+    reloaded = load_keyring(path)
+    assert (sorted(reloaded.aes_sleutels), reloaded.aes_huidig) == ([1, 2], 2)
+    assert rotation.reencrypt(sessions, reloaded) == {
         "leerling": 3,
         "aanmelding": 0,
         "signaal": 0,
@@ -50,16 +50,16 @@ def test_roteren_herversleutelt_alles_en_blijft_leesbaar(demo_session, processin
         assert rotation.usage(session) == Counter({2: 4})
         numbers = session.scalars(select(models.Leerling.nummer_versleuteld)).all()
         # The process that started before the rotation reads the new ciphertexts at once.
-        assert sorted(lopend.decrypt(n).waarde for n in numbers) == sorted([P1, P2, P3])
+        assert sorted(running.decrypt(n).waarde for n in numbers) == sorted([P1, P2, P3])
         assert (
-            read_content(session.get(models.Bericht, bericht_id), lopend)
+            read_content(session.get(models.Bericht, bericht_id), running)
             == f"<bericht>{P1}</bericht>".encode()
         )
     # A second pass has nothing left to do.
-    assert sum(rotation.reencrypt(sessions, bos).values()) == 0
+    assert sum(rotation.reencrypt(sessions, reloaded).values()) == 0
 
 
-def test_keys_commandos_voor_de_beheerder(tmp_path, database_url):
+def test_keys_commands_for_the_operator(tmp_path, database_url):
     from tests.helpers import schrijf_config
 
     config = schrijf_config(tmp_path, database_url)
@@ -80,7 +80,7 @@ def test_keys_commandos_voor_de_beheerder(tmp_path, database_url):
     assert verify.output.startswith("audit trail intact: 1 records; head 1:")
 
 
-def test_retire_vlak_na_rotate_laat_een_lopende_schrijver_leesbaar(tmp_path, database_url):
+def test_retire_right_after_rotate_keeps_a_running_writer_readable(tmp_path, database_url):
     """A broker process still on the old key (it rereads the key file at most once a second) or a
     transaction that encrypted before the rotation and commits later writes a ciphertext under the old
     key that ``retire`` cannot count yet: dropping that key right away makes the row unreadable forever."""
@@ -91,7 +91,7 @@ def test_retire_vlak_na_rotate_laat_een_lopende_schrijver_leesbaar(tmp_path, dat
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init", "--no-demo").exit_code == 0
     path = tmp_path / "sleutels.json"
-    lopend = ReloadableKeyring(path)  # a running broker process, that just looked at the key file
+    running = ReloadableKeyring(path)  # a running broker process, that just looked at the key file
     engine = make_engine(str(database_url))
     try:
         sessions = make_session_factory(engine)
@@ -100,7 +100,7 @@ def test_retire_vlak_na_rotate_laat_een_lopende_schrijver_leesbaar(tmp_path, dat
                 richting="in",
                 uitkomst="ontvangen",
                 tijdstip=datetime.now(UTC),
-                inhoud=lopend.encrypt_data(f"<bericht>{P1}</bericht>".encode()),
+                inhoud=running.encrypt_data(f"<bericht>{P1}</bericht>".encode()),
                 versleuteld=True,
             )
             assert vva("keys", "rotate").exit_code == 0
@@ -120,7 +120,7 @@ def test_retire_vlak_na_rotate_laat_een_lopende_schrijver_leesbaar(tmp_path, dat
         engine.dispose()
 
 
-def test_retire_tijdens_een_rotate_gooit_de_nieuwe_sleutel_niet_weg(tmp_path, database_url, monkeypatch):
+def test_retire_during_a_rotate_does_not_discard_the_new_key(tmp_path, database_url, monkeypatch):
     """``retire`` counts key usage over every table (minutes on a full database) between reading and
     writing the key file: a ``rotate`` that adds a key meanwhile must not see that key written away
     again, or everything it re-encrypts becomes unreadable."""
@@ -133,31 +133,31 @@ def test_retire_tijdens_een_rotate_gooit_de_nieuwe_sleutel_niet_weg(tmp_path, da
     assert add_key(path) == 2
     old = time.time() - 3600
     os.utime(path, (old, old))
-    echte_telling = rotation.usage
+    real_count = rotation.usage
 
-    def telling_met_rotate_ertussen(session):
-        uitkomst = echte_telling(session)
+    def count_with_rotate_in_between(session):
+        outcome = real_count(session)
         assert add_key(path) == 3  # another operator's rotate, while this retire counts
-        return uitkomst
+        return outcome
 
-    monkeypatch.setattr(rotation, "usage", telling_met_rotate_ertussen)
+    monkeypatch.setattr(rotation, "usage", count_with_rotate_in_between)
     output = runner.invoke(main, ["--config", str(config), "keys", "retire"])
     assert output.exit_code == 0, output.output
-    bos = load_keyring(path)
-    assert (sorted(bos.aes_sleutels), bos.aes_huidig) == ([2, 3], 3)
+    reloaded = load_keyring(path)
+    assert (sorted(reloaded.aes_sleutels), reloaded.aes_huidig) == ([2, 3], 3)
 
 
-def test_roteren_houdt_de_rechten_van_het_sleutelbestand(tmp_path):
+def test_rotate_keeps_the_permissions_of_the_key_file(tmp_path):
     """The broker's service account reads the key file through its group (mode 0640): a rotation run by
     an operator must not replace it with a file only the operator can read, or every running broker
     loses the new key and every restarted one fails to start."""
     path = tmp_path / "sleutels.json"
     make_key_file(path)
     os.chmod(path, 0o640)
-    voor = path.stat()
+    before = path.stat()
     add_key(path)
-    na = path.stat()
-    assert (oct(na.st_mode & 0o777), na.st_uid, na.st_gid) == ("0o640", voor.st_uid, voor.st_gid)
+    after = path.stat()
+    assert (oct(after.st_mode & 0o777), after.st_uid, after.st_gid) == ("0o640", before.st_uid, before.st_gid)
     os.chmod(path, 0o644)  # readable by everyone: not carried over, the key file never becomes so
     add_key(path)
     assert oct(path.stat().st_mode & 0o777) == "0o640"

@@ -17,16 +17,16 @@ from tests.service.test_use_cases import AMSTERDAM, P1, P2, SCHOOL_A, SCHOOL_C, 
 REGIO = "00000099000000000042"
 
 
-def _geef_endpoint(session, oin: str, endpoint: str = "https://ontvanger.example/vva") -> None:
-    register = PartijRegistry(session)
-    current = next(p for p in register.list_() if p.oin == oin)
-    register.add(replace(current, endpoint=endpoint), replace=True)
+def _set_endpoint(session, oin: str, endpoint: str = "https://ontvanger.example/vva") -> None:
+    partij_registry = PartijRegistry(session)
+    current = next(p for p in partij_registry.list_() if p.oin == oin)
+    partij_registry.add(replace(current, endpoint=endpoint), replace=True)
     session.flush()
 
 
-def test_een_notitie_per_ontvanger_die_de_leerling_mag_zien(processing, call):
-    _geef_endpoint(processing.session, AMSTERDAM)
-    _geef_endpoint(processing.session, REGIO)
+def test_one_note_per_recipient_that_may_see_the_leerling(processing, call):
+    _set_endpoint(processing.session, AMSTERDAM)
+    _set_endpoint(processing.session, REGIO)
     aanleveren_leerlingen(
         processing, call(SCHOOL_A), [leerling(1, P1), leerling(2, P2, gemeente="0599", postcode="3011AA")]
     )
@@ -42,8 +42,8 @@ def test_een_notitie_per_ontvanger_die_de_leerling_mag_zien(processing, call):
     assert plan_pushes(processing) == 0
 
 
-def test_bij_aflevering_telt_het_register_van_dat_moment(processing, call):
-    _geef_endpoint(processing.session, AMSTERDAM)
+def test_on_delivery_the_registry_of_that_moment_counts(processing, call):
+    _set_endpoint(processing.session, AMSTERDAM)
     aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1)])
     plan_pushes(processing)
     processing.session.commit()
@@ -51,14 +51,14 @@ def test_bij_aflevering_telt_het_register_van_dat_moment(processing, call):
     rendering = render(processing, AMSTERDAM, sleutel)
     assert rendering is not None and P1.encode() in rendering.xml and b"<ns0:woongemeente>0363" in rendering.xml
     # The gemeente's scope changes before delivery: the queued push lapses, nothing leaves.
-    register = PartijRegistry(processing.session)
-    current = next(p for p in register.list_() if p.oin == AMSTERDAM)
-    register.add(replace(current, gemeentecodes=("0384",)), replace=True)
+    partij_registry = PartijRegistry(processing.session)
+    current = next(p for p in partij_registry.list_() if p.oin == AMSTERDAM)
+    partij_registry.add(replace(current, gemeentecodes=("0384",)), replace=True)
     processing.session.flush()
     assert render(processing, AMSTERDAM, sleutel) is None
 
 
-def test_verhuisde_leerling_is_niet_meer_van_de_oude_gemeente(processing, call):
+def test_a_moved_leerling_no_longer_belongs_to_the_old_gemeente(processing, call):
     aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1)])
     aanleveren_leerlingen(
         processing, call(SCHOOL_A), [leerling(1, P1, mutatie="afmelden", reden="verhuisd")]

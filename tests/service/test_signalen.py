@@ -18,49 +18,49 @@ from broker.service.leerlingen import aanleveren_leerlingen
 from broker.service.opvragen import opvragen_signalen
 from broker.service.signalen import GEEN_UITWISSELING, NIET_AANGEMELD, signaleer
 from tests.helpers import bsn
-from tests.service.test_outbox import _geef_endpoint
+from tests.service.test_outbox import _set_endpoint
 from tests.service.test_use_cases import MBO_X, MBO_Y, P1, P2, P3, SCHOOL_A, SCHOOL_C, aanmelding, leerling
 
 MBO_F = "0000000700099XF00000"
 P5 = bsn("40000001")
 
 
-def _op(session, keyring, day: date) -> Processing:
+def _processing_at(session, keyring, day: date) -> Processing:
     return Processing(
         session, keyring, Calendar(), now=datetime.combine(day, datetime.min.time(), UTC).replace(hour=6)
     )
 
 
-def _ronde(session, keyring, day: date):
-    run_round = signaleer(_op(session, keyring, day), lead_days=14)
+def _round(session, keyring, day: date):
+    run_round = signaleer(_processing_at(session, keyring, day), lead_days=14)
     session.flush()
     return run_round
 
 
 def _signalen(session) -> list[tuple[str, str, str | None]]:
-    rijen = session.execute(select(models.Signaal.partij_oin, models.Signaal.soort, models.Signaal.brin))
-    return sorted(rijen.tuples().all())
+    rows = session.execute(select(models.Signaal.partij_oin, models.Signaal.soort, models.Signaal.brin))
+    return sorted(rows.tuples().all())
 
 
-def test_signalen_over_de_deadline_heen(demo_session, keyring, call):
+def test_signalen_across_the_deadline(demo_session, keyring, call):
     session = demo_session
-    _geef_endpoint(session, SCHOOL_A)
+    _set_endpoint(session, SCHOOL_A)
     aanleveren_leerlingen(
-        _op(session, keyring, date(2027, 3, 1)),
+        _processing_at(session, keyring, date(2027, 3, 1)),
         call(SCHOOL_A),
         [leerling(1, P1), leerling(2, P2), leerling(3, P3)],
     )
     aanleveren_aanmeldingen(
-        _op(session, keyring, date(2027, 3, 2)),
+        _processing_at(session, keyring, date(2027, 3, 2)),
         call(MBO_X),
         [aanmelding(1, P1, "99XB", "aangemeld", date(2027, 3, 2))],
     )
 
     # Before the 14 days of lead time: nothing.
-    assert (_ronde(session, keyring, date(2027, 3, 17)).phase, _signalen(session)) == ("voor-voorloop", [])
+    assert (_round(session, keyring, date(2027, 3, 17)).phase, _signalen(session)) == ("voor-voorloop", [])
 
     # In the lead time: every VO school and MBO institution that exchanged nothing, once.
-    run_round = _ronde(session, keyring, date(2027, 3, 18))
+    run_round = _round(session, keyring, date(2027, 3, 18))
     assert run_round.phase == "voorloop"
     assert sorted(s.oin for s in run_round.quiet) == [SCHOOL_C, MBO_Y, MBO_F]
     expected = [
@@ -69,59 +69,59 @@ def test_signalen_over_de_deadline_heen(demo_session, keyring, call):
         (MBO_F, GEEN_UITWISSELING, None),
     ]
     assert _signalen(session) == sorted(expected)
-    assert _ronde(session, keyring, date(2027, 3, 18)).total == 0  # the same day again: nothing new
+    assert _round(session, keyring, date(2027, 3, 18)).total == 0  # the same day again: nothing new
 
     aanleveren_leerlingen(
-        _op(session, keyring, date(2027, 3, 25)),
+        _processing_at(session, keyring, date(2027, 3, 25)),
         call(SCHOOL_C),
         [leerling(1, P5, brin="99XC", gemeente="0599", postcode="3011AA")],
     )
-    assert _ronde(session, keyring, date(2027, 3, 26)).total == 0  # C was signalled already
-    assert _ronde(session, keyring, date(2027, 4, 1)).phase == "voorloop"  # the deadline day itself
+    assert _round(session, keyring, date(2027, 3, 26)).total == 0  # C was signalled already
+    assert _round(session, keyring, date(2027, 4, 1)).phase == "voorloop"  # the deadline day itself
 
     # After the deadline: each VO school, one signal per pupil of theirs registered nowhere.
-    run_round = _ronde(session, keyring, date(2027, 4, 2))
+    run_round = _round(session, keyring, date(2027, 4, 2))
     assert run_round.phase == "na-deadline"
     assert run_round.new == {(SCHOOL_A, NIET_AANGEMELD): 2, (SCHOOL_C, NIET_AANGEMELD): 1}
     assert run_round.pushes == 2  # only school A has an endpoint
-    assert _ronde(session, keyring, date(2027, 4, 2)).total == 0
+    assert _round(session, keyring, date(2027, 4, 2)).total == 0
 
     aanleveren_aanmeldingen(
-        _op(session, keyring, date(2027, 4, 3)),
+        _processing_at(session, keyring, date(2027, 4, 3)),
         call(MBO_Y),
         [aanmelding(1, P2, "99XE", "aangemeld", date(2027, 4, 3))],
     )
-    assert _ronde(session, keyring, date(2027, 4, 4)).total == 0
+    assert _round(session, keyring, date(2027, 4, 4)).total == 0
 
     assert _signalen(session) == sorted(
         expected + [(SCHOOL_A, NIET_AANGEMELD, "99XA")] * 2 + [(SCHOOL_C, NIET_AANGEMELD, "99XC")]
     )
     # School A can fetch exactly its two signals, about P2 and P3.
-    regels = opvragen_signalen(_op(session, keyring, date(2027, 4, 4)), call(SCHOOL_A), None)
+    regels = opvragen_signalen(_processing_at(session, keyring, date(2027, 4, 4)), call(SCHOOL_A), None)
     assert sorted(r.nummer.waarde for r in regels) == sorted([P2, P3])
     assert {r.soort for r in regels} == {NIET_AANGEMELD}
 
 
-def test_een_signaalpush_is_geldig_volgens_het_contract(demo_session, keyring, call):
+def test_a_signaal_push_is_valid_by_the_contract(demo_session, keyring, call):
     session = demo_session
-    _geef_endpoint(session, SCHOOL_A)
-    aanleveren_leerlingen(_op(session, keyring, date(2027, 3, 1)), call(SCHOOL_A), [leerling(1, P2)])
-    _ronde(session, keyring, date(2027, 4, 2))
+    _set_endpoint(session, SCHOOL_A)
+    aanleveren_leerlingen(_processing_at(session, keyring, date(2027, 3, 1)), call(SCHOOL_A), [leerling(1, P2)])
+    _round(session, keyring, date(2027, 4, 2))
     session.commit()  # the push is written at commit (broker.db.commit_order)
     push = session.scalars(
         select(models.UitgaandBericht).where(models.UitgaandBericht.operatie == "ontvangenSignaal")
     ).one()
     assert push.ontvanger_oin == SCHOOL_A and push.signaal_id is not None
-    rendering = render_signaal(_op(session, keyring, date(2027, 4, 2)), SCHOOL_A, push.signaal_id)
+    rendering = render_signaal(_processing_at(session, keyring, date(2027, 4, 2)), SCHOOL_A, push.signaal_id)
     element = etree.fromstring(rendering.xml)
     Contract().validate_element(element)
     assert element.findtext(".//{*}bsn") == P2
     assert element.findtext(".//{*}soort") == NIET_AANGEMELD
     # Not for another party, and gone with its signal.
-    assert render_signaal(_op(session, keyring, date(2027, 4, 2)), SCHOOL_C, push.signaal_id) is None
+    assert render_signaal(_processing_at(session, keyring, date(2027, 4, 2)), SCHOOL_C, push.signaal_id) is None
 
 
-def test_beheercommandos_met_een_datum_schrijven_de_echte_tijd_in_de_audit(tmp_path, database_url):
+def test_operator_commands_with_a_date_write_the_real_time_into_the_audit(tmp_path, database_url):
     """``--date`` says which day a command acts as of; the audit trail says when it really ran. A record
     stamped with the chosen day would backdate (or postdate) an operation on personal data, and put it
     outside the period a ``vva audit export --from --to`` asks for."""
@@ -135,23 +135,23 @@ def test_beheercommandos_met_een_datum_schrijven_de_echte_tijd_in_de_audit(tmp_p
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init").exit_code == 0
-    voor = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    before = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     assert vva("signals", "run", "--date", "2027-04-02").exit_code == 0
     assert vva("cycle", "open", "--year", "2031", "--demo-refdata").exit_code == 0
     assert vva("cycle", "close", "--year", "2031", "--date", "2031-10-01").exit_code == 0
-    na = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    after = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
             R = models.AuditRegel
-            tijden = dict(session.execute(select(R.operatie, R.tijdstip)).all())
+            times = dict(session.execute(select(R.operatie, R.tijdstip)).all())
     finally:
         engine.dispose()
-    assert set(tijden) == {"vva signals run", "vva cycle open", "vva cycle close"}
-    assert all(voor <= t <= na for t in tijden.values()), tijden
+    assert set(times) == {"vva signals run", "vva cycle open", "vva cycle close"}
+    assert all(before <= t <= after for t in times.values()), times
 
 
-def test_signalen_voor_een_gesloten_cyclus_worden_geweigerd(tmp_path, database_url):
+def test_signalen_for_a_closed_cyclus_are_refused(tmp_path, database_url):
     """A mistyped ``--date`` in a cycle that was closed would find every party silent (its data are
     gone) and signal and push "no data exchanged yet" to all of them: refused, with the reason."""
     from click.testing import CliRunner
@@ -177,22 +177,22 @@ def test_signalen_voor_een_gesloten_cyclus_worden_geweigerd(tmp_path, database_u
         engine.dispose()
 
 
-def test_signalen_van_een_afgelopen_cyclus_gaan_niet_mee_de_volgende_in(demo_session, keyring, call):
+def test_signalen_of_an_ended_cyclus_do_not_carry_into_the_next(demo_session, keyring, call):
     """After 30 September the cycle's signals are moot, and fetching them in the next cycle would
     disclose last cycle's pupils and file their pseudonyms in the audit trail under the new cycle, where
     closing the old one does not delete them."""
     session = demo_session
-    aanleveren_leerlingen(_op(session, keyring, date(2027, 3, 1)), call(SCHOOL_A), [leerling(1, P1)])
-    assert _ronde(session, keyring, date(2027, 4, 2)).new == {(SCHOOL_A, NIET_AANGEMELD): 1}
-    op_30_september = _op(session, keyring, date(2027, 9, 30))
-    assert [r.nummer.waarde for r in opvragen_signalen(op_30_september, call(SCHOOL_A), None)] == [P1]
+    aanleveren_leerlingen(_processing_at(session, keyring, date(2027, 3, 1)), call(SCHOOL_A), [leerling(1, P1)])
+    assert _round(session, keyring, date(2027, 4, 2)).new == {(SCHOOL_A, NIET_AANGEMELD): 1}
+    on_30_september = _processing_at(session, keyring, date(2027, 9, 30))
+    assert [r.nummer.waarde for r in opvragen_signalen(on_30_september, call(SCHOOL_A), None)] == [P1]
 
-    op_1_oktober = _op(session, keyring, date(2027, 10, 1))
-    assert opvragen_signalen(op_1_oktober, call(SCHOOL_A), None) == []
-    assert op_1_oktober.involved == set()
+    on_1_october = _processing_at(session, keyring, date(2027, 10, 1))
+    assert opvragen_signalen(on_1_october, call(SCHOOL_A), None) == []
+    assert on_1_october.involved == set()
 
 
-def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_path, database_url):
+def test_signalen_during_the_close_of_their_cyclus_are_not_left_behind(tmp_path, database_url):
     """``vva signals run --date`` in a cycle while ``vva cycle close`` purges it: a run that read the
     pupils before the purge committed would write signals, BSN ciphertext and all, after it, and
     nothing would ever delete them. The run waits for the close and then refuses."""
@@ -217,18 +217,18 @@ def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_pat
         keyring = load_keyring(tmp_path / "sleutels.json")
         with sessions.begin() as session:
             school = Caller(PartijRegistry(session).find(SCHOOL_A), message_id="urn:uuid:s")
-            aanleveren_leerlingen(_op(session, keyring, date(2031, 3, 3)), school, [leerling(1, P1)])
+            aanleveren_leerlingen(_processing_at(session, keyring, date(2031, 3, 3)), school, [leerling(1, P1)])
         output = []
-        draad = threading.Thread(
+        thread = threading.Thread(
             target=lambda: output.append(
                 runner.invoke(main, ["--config", str(config), "signals", "run", "--date", "2031-04-02"])
             )
         )
         with sessions.begin() as session:
             close_cyclus(session, Calendar(), 2031, date(2031, 10, 1), datetime(2031, 10, 1, tzinfo=UTC))
-            draad.start()
-            draad.join(timeout=2)  # the run is under way now, and must wait for this close
-        draad.join(timeout=60)
+            thread.start()
+            thread.join(timeout=2)  # the run is under way now, and must wait for this close
+        thread.join(timeout=60)
         with sessions() as session:
             assert session.scalars(select(models.Signaal)).all() == []
         assert output[0].exit_code == 1, output[0].output
@@ -237,7 +237,7 @@ def test_signalen_tijdens_het_sluiten_van_hun_cyclus_blijven_niet_achter(tmp_pat
         engine.dispose()
 
 
-def test_een_datum_in_de_toekomst_wordt_in_productie_geweigerd(tmp_path, database_url):
+def test_a_date_in_the_future_is_refused_in_production(tmp_path, database_url):
     """A mistyped year in ``--date`` would signal (and push to) parties as if the deadline had passed:
     in production a future day needs ``--allow-future``; a test environment accepts it as it is."""
     from datetime import timedelta
@@ -252,15 +252,15 @@ def test_een_datum_in_de_toekomst_wordt_in_productie_geweigerd(tmp_path, databas
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init").exit_code == 0
-    morgen = (date.today() + timedelta(days=1)).isoformat()
-    test = vva("signals", "run", "--date", morgen)
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    test = vva("signals", "run", "--date", tomorrow)
     assert test.exit_code == 0, test.output
 
     config.write_text(config.read_text() + 'environment = "production"\n')
-    geweigerd = vva("signals", "run", "--date", morgen)
+    geweigerd = vva("signals", "run", "--date", tomorrow)
     assert geweigerd.exit_code == 1
     assert geweigerd.output == (
-        f"Error: --date {morgen} is in the future; signals for it would reach parties now. "
+        f"Error: --date {tomorrow} is in the future; signals for it would reach parties now. "
         "Refused in production; add --allow-future if that is what you mean\n"
     )
     engine = make_engine(database_url)
@@ -274,6 +274,6 @@ def test_een_datum_in_de_toekomst_wordt_in_productie_geweigerd(tmp_path, databas
         engine.dispose()
     today = vva("signals", "run", "--date", date.today().isoformat())
     assert today.exit_code == 0, today.output
-    allowed = vva("signals", "run", "--date", morgen, "--allow-future")
+    allowed = vva("signals", "run", "--date", tomorrow, "--allow-future")
     assert allowed.exit_code == 0, allowed.output
-    assert f", {morgen}: " in allowed.output
+    assert f", {tomorrow}: " in allowed.output

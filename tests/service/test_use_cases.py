@@ -35,14 +35,14 @@ def aanmelding(volgnummer, nummer, brin, status, datum=date(2027, 3, 1), crebo=N
     return AanmeldingInput(volgnummer, nummer, None, brin, status, datum, crebo, None)
 
 
-def codes(uitkomst):
-    return [(u.volgnummer, u.melding.code if u.melding else None) for u in uitkomst.outcomes]
+def codes(outcome):
+    return [(u.volgnummer, u.melding.code if u.melding else None) for u in outcome.outcomes]
 
 
-def test_vo_batch_met_elke_soort_fout(processing, call):
+def test_vo_batch_with_every_kind_of_error(processing, call):
     school = call(SCHOOL_A)
     aanleveren_leerlingen(processing, school, [leerling(1, P3)])
-    uitkomst = aanleveren_leerlingen(
+    outcome = aanleveren_leerlingen(
         processing,
         school,
         [
@@ -58,7 +58,7 @@ def test_vo_batch_met_elke_soort_fout(processing, call):
             leerling(10, P2),
         ],
     )
-    assert codes(uitkomst) == [
+    assert codes(outcome) == [
         (1, None),
         (2, "VVA113"),
         (3, "VVA105"),
@@ -76,28 +76,28 @@ def test_vo_batch_met_elke_soort_fout(processing, call):
     )
 
 
-def test_vo_met_bekende_brin_van_een_ander_past_niets_toe(processing, call):
+def test_vo_with_a_known_brin_of_another_applies_nothing(processing, call):
     with pytest.raises(NotAuthorised, match="99XC"):
         aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1), leerling(2, P2, brin="99XC")])
     assert processing.session.scalars(select(models.Leerling)).all() == []
 
 
-def test_vervang_startpopulatie_meldt_ontbrekenden_af(processing, call):
+def test_replace_start_population_withdraws_the_missing(processing, call):
     school = call(SCHOOL_A)
     aanleveren_leerlingen(processing, school, [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
     aanleveren_leerlingen(processing, school, [leerling(1, P1, mutatie="wijzigen")], replace=True)
-    rijen = {
+    rows = {
         r.status: r.afmeldreden
         for r in processing.session.scalars(select(models.Leerling))
         if r.status == "afgemeld"
     }
-    assert rijen == {"afgemeld": "nietMeerAangeleverd"}
+    assert rows == {"afgemeld": "nietMeerAangeleverd"}
     assert {o.nummer.waarde for o in opvragen_niet_aangemeld(processing, school, None)} == {P1}
 
 
-def test_statusovergangen_worden_met_tijd_bewaard(processing, call):
+def test_status_transitions_are_stored_with_their_time(processing, call):
     mbo = call(MBO_X)
-    uitkomst = aanleveren_aanmeldingen(
+    outcome = aanleveren_aanmeldingen(
         processing,
         mbo,
         [
@@ -108,24 +108,24 @@ def test_statusovergangen_worden_met_tijd_bewaard(processing, call):
             aanmelding(5, P1, "99XB", "ingeschreven", date(2030, 1, 1)),  # in the future
         ],
     )
-    assert codes(uitkomst) == [(1, None), (2, None), (3, None), (4, "VVA111"), (5, "VVA112")]
-    overgangen = processing.session.execute(
+    assert codes(outcome) == [(1, None), (2, None), (3, None), (4, "VVA111"), (5, "VVA112")]
+    transitions = processing.session.execute(
         select(
             models.AanmeldingOvergang.van, models.AanmeldingOvergang.naar, models.AanmeldingOvergang.datum
         ).order_by(models.AanmeldingOvergang.id)
     ).all()
-    assert overgangen == [
+    assert transitions == [
         (None, "aangemeld", date(2027, 3, 1)),
         ("aangemeld", "geaccepteerd", date(2027, 4, 15)),
     ]
 
 
-def test_mbo_met_brin_van_andere_instelling_is_dk0002(processing, call):
+def test_mbo_with_brin_of_another_instelling_is_dk0002(processing, call):
     with pytest.raises(NotAuthorised):
         aanleveren_aanmeldingen(processing, call(MBO_X), [aanmelding(1, P1, "99XE", "aangemeld")])
 
 
-def test_regionaal_systeem_levert_alleen_voor_eigen_instellingen(processing, call):
+def test_regionaal_systeem_delivers_only_for_its_own_instellingen(processing, call):
     regio = call(REGIO_21)
     assert codes(aanleveren_aanmeldingen(processing, regio, [aanmelding(1, P1, "99XB", "aangemeld")])) == [
         (1, None)
@@ -134,7 +134,7 @@ def test_regionaal_systeem_levert_alleen_voor_eigen_instellingen(processing, cal
         aanleveren_aanmeldingen(processing, regio, [aanmelding(1, P1, "99XE", "aangemeld")])
 
 
-def test_mbo_ziet_alleen_ja_of_nee_elders(processing, call):
+def test_mbo_sees_only_yes_or_no_elsewhere(processing, call):
     aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1)])
     aanleveren_aanmeldingen(processing, call(MBO_X), [aanmelding(1, P1, "99XB", "aangemeld")])
     aanleveren_aanmeldingen(processing, call(MBO_Y), [aanmelding(1, P1, "99XE", "geweigerd")])
@@ -149,7 +149,7 @@ def test_mbo_ziet_alleen_ja_of_nee_elders(processing, call):
     assert opvragen_status(processing, call(MBO_X), [(P1, None)])[0].beeld.elders_aangemeld is True
 
 
-def test_gemeente_ziet_niet_ingeschreven_inwoners_en_alleen_eigen_gemeenten(processing, call):
+def test_gemeente_sees_residents_not_ingeschreven_and_only_its_own_gemeenten(processing, call):
     aanleveren_leerlingen(
         processing, call(SCHOOL_A), [leerling(1, P1), leerling(2, P2), leerling(3, P3, gemeente="0384")]
     )
@@ -161,7 +161,7 @@ def test_gemeente_ziet_niet_ingeschreven_inwoners_en_alleen_eigen_gemeenten(proc
         opvragen_overzicht(processing, gemeente, ["0599"])
 
 
-def test_onbekende_en_vreemde_leerling_geven_hetzelfde_antwoord(processing, call):
+def test_unknown_and_foreign_leerling_give_the_same_answer(processing, call):
     aanleveren_leerlingen(processing, call(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599")])
     errors = []
     for requested in [(P1, None), (P2, None), ("123", None)]:
@@ -171,7 +171,7 @@ def test_onbekende_en_vreemde_leerling_geven_hetzelfde_antwoord(processing, call
     assert len(set(errors)) == 1 and P1 not in errors[0]
 
 
-def test_wijzigingen_pagineren_met_cursor(processing, call):
+def test_changes_paginate_with_a_cursor(processing, call):
     school = call(SCHOOL_A)
     aanleveren_leerlingen(processing, school, [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
     aanleveren_leerlingen(
@@ -183,21 +183,21 @@ def test_wijzigingen_pagineren_met_cursor(processing, call):
     second = opvragen_wijzigingen(processing, school, first.volgende_cursor, 2)
     # The other school's pupil is skipped, and the cursor moves past it.
     assert (len(second.wijzigingen), second.meer) == (1, False)
-    gezien = {o.nummer.waarde for _, o in first.wijzigingen + second.wijzigingen}
-    assert gezien == {P1, P2, P3}
+    seen = {o.nummer.waarde for _, o in first.wijzigingen + second.wijzigingen}
+    assert seen == {P1, P2, P3}
     assert opvragen_wijzigingen(processing, school, second.volgende_cursor, 2).wijzigingen == []
 
 
-def test_aanmelding_zonder_crebo_werkt_de_enige_aanmelding_bij_die_instelling_bij(processing, call):
+def test_aanmelding_without_crebo_updates_the_only_aanmelding_at_that_instelling(processing, call):
     mbo, school = call(MBO_X), call(SCHOOL_A)
     aanleveren_leerlingen(processing, school, [leerling(1, P1)])
-    stappen = [
+    steps = [
         aanmelding(1, P1, "99XB", "aanmeldingOntvangen", crebo="25180"),
         aanmelding(2, P1, "99XB", "geaccepteerd"),  # no crebo: the only registration at 99XB
         aanmelding(3, P1, "99XB", "aangemeld", crebo="25181"),  # a second programme
         aanmelding(4, P1, "99XB", "ingeschreven"),  # now ambiguous
     ]
-    assert codes(aanleveren_aanmeldingen(processing, mbo, stappen)) == [
+    assert codes(aanleveren_aanmeldingen(processing, mbo, steps)) == [
         (1, None),
         (2, None),
         (3, None),
@@ -209,11 +209,11 @@ def test_aanmelding_zonder_crebo_werkt_de_enige_aanmelding_bij_die_instelling_bi
         ("25181", "aangemeld"),
     ]
     # The school sees both registrations, but not the programmes.
-    (van_school,) = opvragen_status(processing, school, [])
-    assert {a.crebo for a in van_school.beeld.aanmeldingen} == {None}
+    (from_school,) = opvragen_status(processing, school, [])
+    assert {a.crebo for a in from_school.beeld.aanmeldingen} == {None}
 
 
-def test_levering_door_andere_school_verbergt_leerling_niet_voor_de_woongemeente(processing, call):
+def test_delivery_by_another_school_does_not_hide_the_leerling_from_the_woongemeente(processing, call):
     aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1, gemeente="0363")])
     aanleveren_leerlingen(
         processing, call(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599", postcode="3011AA")]
@@ -225,7 +225,7 @@ def test_levering_door_andere_school_verbergt_leerling_niet_voor_de_woongemeente
     assert opvragen_status(processing, call(SCHOOL_C), [])[0].beeld.brin_vo == "99XC"
 
 
-def test_regio_ziet_via_eigen_instelling_alleen_wat_die_instelling_ziet(processing, call):
+def test_regio_sees_via_its_own_instelling_only_what_that_instelling_sees(processing, call):
     aanleveren_leerlingen(
         processing, call(SCHOOL_C), [leerling(1, P1, brin="99XC", gemeente="0599", postcode="3011AA")]
     )
