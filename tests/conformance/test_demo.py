@@ -17,12 +17,12 @@ from tests.helpers import _wacht_op, vrije_poort
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "conformance.md"
 VVA = [sys.executable, "-m", "broker"]
-_OMGEVING = {
+_ENVIRONMENT = {
     k: v for k, v in os.environ.items() if k not in ("VVA_CONFIG", "VVA_DATABASE_URL", "VVA_KEY_FILE")
 }
 
 
-def _opdracht_uit_de_docs() -> list[str]:
+def _command_from_docs() -> list[str]:
     """The first indented command of docs/conformance.md, joined over its line continuations."""
     text = DOCS.read_text(encoding="utf-8")
     block = re.search(r"\n\n((?:    .*\n)+)", text).group(1)
@@ -32,61 +32,61 @@ def _opdracht_uit_de_docs() -> list[str]:
 @contextmanager
 def _demo(map: Path):
     """``./scripts/demo`` in ``map``: ``vva init`` then ``vva serve`` (here on a free port)."""
-    subprocess.run([*VVA, "init"], cwd=map, env=_OMGEVING, check=True, capture_output=True, timeout=120)
+    subprocess.run([*VVA, "init"], cwd=map, env=_ENVIRONMENT, check=True, capture_output=True, timeout=120)
     port = vrije_poort()
     with (map / "demo.log").open("wb") as log:
-        proces = subprocess.Popen(
+        process = subprocess.Popen(
             [*VVA, "serve", "--port", str(port), "--workers", "1"],
             cwd=map,
-            env=_OMGEVING,
+            env=_ENVIRONMENT,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
-            _wacht_op(f"http://127.0.0.1:{port}", proces, port)
+            _wacht_op(f"http://127.0.0.1:{port}", process, port)
             yield port
         finally:
-            proces.terminate()
-            proces.wait(timeout=15)
+            process.terminate()
+            process.wait(timeout=15)
 
 
 def _kit(map: Path, port: int) -> subprocess.CompletedProcess:
-    opdracht = _opdracht_uit_de_docs()
-    assert opdracht[:3] == [".venv/bin/vva", "conformance", "run"]
-    arguments = [a.replace("127.0.0.1:8080", f"127.0.0.1:{port}") for a in opdracht[1:]]
+    command = _command_from_docs()
+    assert command[:3] == [".venv/bin/vva", "conformance", "run"]
+    arguments = [a.replace("127.0.0.1:8080", f"127.0.0.1:{port}") for a in command[1:]]
     return subprocess.run(
-        [*VVA, *arguments], cwd=map, env=_OMGEVING, capture_output=True, text=True, timeout=600
+        [*VVA, *arguments], cwd=map, env=_ENVIRONMENT, capture_output=True, text=True, timeout=600
     )
 
 
-def test_de_kit_slaagt_tegen_de_demo_zoals_de_docs_zeggen(tmp_path):
+def test_the_kit_passes_against_the_demo_as_the_docs_say(tmp_path):
     with _demo(tmp_path) as port:
-        uitkomst = _kit(tmp_path, port)
-    assert uitkomst.returncode == 0, uitkomst.stdout + uitkomst.stderr
+        result = _kit(tmp_path, port)
+    assert result.returncode == 0, result.stdout + result.stderr
     # as the docs say, in the sentence after the command
-    belofte = re.search(r"It ends with `([^`]+)`", DOCS.read_text(encoding="utf-8")).group(1)
-    assert uitkomst.stdout.rstrip().endswith(belofte)
+    promise = re.search(r"It ends with `([^`]+)`", DOCS.read_text(encoding="utf-8")).group(1)
+    assert result.stdout.rstrip().endswith(promise)
     for case in ("storing-dk0050", "storing-dk0051", "storing-dk0008"):
-        regel = next(r for r in uitkomst.stdout.splitlines() if r.split()[1:2] == [case])
+        regel = next(r for r in result.stdout.splitlines() if r.split()[1:2] == [case])
         assert regel.startswith("SKIP")
     assert (
-        uitkomst.stdout.count(
+        result.stdout.count(
             "- this broker does not offer deliberate failures (it answered the ping as usual: "
             "conformance_fault_injection is off there); see docs/conformance.md, 'Deliberate failures'"
         )
         == 3
     )
-    assert re.search(r"^ok\s+storing-dk0008-met-relatesto\s", uitkomst.stdout, re.MULTILINE)
+    assert re.search(r"^ok\s+storing-dk0008-met-relatesto\s", result.stdout, re.MULTILINE)
 
 
-def test_met_conformance_storingen_slaagt_ook_de_storing(tmp_path):
+def test_with_fault_injection_the_fault_case_passes_too(tmp_path):
     # docs/conformance.md: a vva.toml in the checkout with this one line switches them on.
     (tmp_path / "vva.toml").write_text("conformance_fault_injection = true\n")
     with _demo(tmp_path) as port:
-        uitkomst = _kit(tmp_path, port)
-    assert uitkomst.returncode == 0, uitkomst.stdout + uitkomst.stderr
+        result = _kit(tmp_path, port)
+    assert result.returncode == 0, result.stdout + result.stderr
     # The three deliberate-failure cases the demo skips now pass: the docs' count plus three.
-    belofte = re.search(r"It ends with `(\d+) passed, 0 failed, 4 skipped`", DOCS.read_text(encoding="utf-8"))
-    assert uitkomst.stdout.rstrip().endswith(f"{int(belofte.group(1)) + 3} passed, 0 failed, 1 skipped")
+    promise = re.search(r"It ends with `(\d+) passed, 0 failed, 4 skipped`", DOCS.read_text(encoding="utf-8"))
+    assert result.stdout.rstrip().endswith(f"{int(promise.group(1)) + 3} passed, 0 failed, 1 skipped")
     for case in ("storing-dk0050", "storing-dk0051", "storing-dk0008"):
-        assert re.search(rf"^ok\s+{case}\s", uitkomst.stdout, re.MULTILINE), case
+        assert re.search(rf"^ok\s+{case}\s", result.stdout, re.MULTILINE), case

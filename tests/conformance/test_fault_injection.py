@@ -14,7 +14,7 @@ from tests.conformance.test_kit import SCHOOL_A, _broker_config, _junit, _kit
 from tests.helpers import broker_proces, schrijf_config
 
 
-def test_productie_weigert_de_storingen(tmp_path):
+def test_production_refuses_fault_injection(tmp_path):
     with pytest.raises(ValueError, match="conformance_fault_injection = true is for test environments only"):
         Settings(environment="production", conformance_fault_injection=True)
     config = schrijf_config(
@@ -31,7 +31,7 @@ def test_productie_weigert_de_storingen(tmp_path):
     )
 
 
-def test_zonder_de_instelling_is_een_storing_echo_gewoon_een_echo(tmp_path):
+def test_without_the_setting_a_fault_echo_is_just_an_echo(tmp_path):
     config = _broker_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", faults=False)
     with broker_proces(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
@@ -74,16 +74,16 @@ def _ping(echo: str | None) -> etree._Element:
         ("opvragenStatus", "vva-storing:DK0050", None, None),
     ],
 )
-def test_alleen_precies_de_drie_echoteksten_van_ping_vragen_een_storing(operatie, echo, relates_to, code):
+def test_only_exactly_the_three_echo_texts_of_ping_request_a_fault(operatie, echo, relates_to, code):
     fault = requested_fault(operatie, _ping(echo), relates_to)
     assert (fault.code if fault else None) == code
 
 
-def test_de_middleware_geeft_elk_verzoek_de_haak_en_laat_die_van_de_ontvanger_staan():
-    gezien = []
+def test_the_middleware_gives_each_request_the_hook_and_keeps_the_receivers_own():
+    seen = []
 
     def app(environ, start_response):
-        gezien.append(environ.get(FAULT_HOOK))
+        seen.append(environ.get(FAULT_HOOK))
         return []
 
     def own(*_):
@@ -92,4 +92,4 @@ def test_de_middleware_geeft_elk_verzoek_de_haak_en_laat_die_van_de_ontvanger_st
     FaultInjection(app)({}, None)
     FaultInjection(app)({FAULT_HOOK: own}, None)
     app({}, None)  # without the middleware (production): no hook, so the pipeline raises nothing
-    assert gezien == [requested_fault, own, None]
+    assert seen == [requested_fault, own, None]

@@ -20,35 +20,35 @@ from broker.config import TEST_BROKER_OIN
 from broker.conformance.manifest import GEACCEPTEERD, load_manifest
 from broker.conformance.messages import Sender, render, self_signed
 from broker.edukoppeling.ns import SOAP11, q
-from tests.conformance.test_kit import SCHOOL_A, SPREKERS, _broker_config, _junit, _kit
+from tests.conformance.test_kit import SCHOOL_A, SPEAKERS, _broker_config, _junit, _kit
 from tests.helpers import broker_proces
 
-GISTEREN = Path(__file__).parent / "gisteren"
+YESTERDAY = Path(__file__).parent / "gisteren"
 COMMIT = "f9cb0f7"
 _REPO = Path(__file__).parents[2]
 _XSD = etree.XMLSchema(etree.parse(_REPO / "xsd" / "vva-aanmelden-v1.xsd"))
-_XSD_GISTEREN = etree.XMLSchema(
+_XSD_YESTERDAY = etree.XMLSchema(
     etree.parse(_REPO / "tests" / "e2e" / "data" / "vva-aanmelden-v1-voor-procesfeiten.xsd")
 )
 
 
 def _git_show(path: str) -> bytes | None:
     try:
-        uitkomst = subprocess.run(
+        result = subprocess.run(
             ["git", "-C", str(_REPO), "show", f"{COMMIT}:{path}"], capture_output=True, timeout=30, check=False
         )
     except OSError:
         return None
-    return uitkomst.stdout if uitkomst.returncode == 0 else None
+    return result.stdout if result.returncode == 0 else None
 
 
-def test_de_kopie_is_de_kit_van_gisteren():
-    files = sorted(p for p in GISTEREN.rglob("*") if p.is_file())
+def test_the_copy_is_yesterdays_kit():
+    files = sorted(p for p in YESTERDAY.rglob("*") if p.is_file())
     assert len(files) == 25  # the manifest, 13 operation samples, 11 structural faults
     if _git_show("conformance/manifest.toml") is None:
         pytest.skip(f"no git history with {COMMIT} here; the copy is checked where it is")
     for path in files:
-        assert _git_show(f"conformance/{path.relative_to(GISTEREN)}") == path.read_bytes(), path
+        assert _git_show(f"conformance/{path.relative_to(YESTERDAY)}") == path.read_bytes(), path
     # and the XSD copy the answers are checked against is yesterday's contract
     assert (
         _git_show("xsd/vva-aanmelden-v1.xsd")
@@ -56,10 +56,10 @@ def test_de_kopie_is_de_kit_van_gisteren():
     )
 
 
-def test_elk_geldig_verzoek_van_gisteren_is_geldig_volgens_het_schema_van_vandaag():
+def test_every_valid_request_of_yesterday_is_valid_by_todays_schema():
     sleutel, certificaat = self_signed(SCHOOL_A)
     sender = Sender(sleutel, certificaat, SCHOOL_A, "99XA")
-    manifest = load_manifest(GISTEREN / "manifest.toml")
+    manifest = load_manifest(YESTERDAY / "manifest.toml")
     valid = [g for g in manifest.cases if g.verwacht == GEACCEPTEERD and g.dienst != "*"]
     assert len(valid) == 27
     for case in valid:
@@ -68,14 +68,14 @@ def test_elk_geldig_verzoek_van_gisteren_is_geldig_volgens_het_schema_van_vandaa
             ontvanger_oin=TEST_BROKER_OIN, sender=sender,
         )  # fmt: skip
         [soap_request] = etree.fromstring(message.data).find(q(SOAP11, "Body"))
-        assert _XSD_GISTEREN.validate(soap_request), (case.id, _XSD_GISTEREN.error_log)
+        assert _XSD_YESTERDAY.validate(soap_request), (case.id, _XSD_YESTERDAY.error_log)
         assert _XSD.validate(soap_request), (case.id, _XSD.error_log)
 
 
-def test_de_kit_van_gisteren_slaagt_tegen_de_broker_van_vandaag(database_url, tmp_path):
+def test_yesterdays_kit_passes_against_todays_broker(database_url, tmp_path):
     # The same run as test_kit_slaagt_tegen_een_goede_broker_over_tweezijdig_tls, with yesterday's manifest.
     kit = tmp_path / "gisteren"
-    shutil.copytree(GISTEREN, kit)
+    shutil.copytree(YESTERDAY, kit)
     manifest = kit / "manifest.toml"
     cases = load_manifest(manifest).cases
     config = _broker_config(tmp_path, database_url)
@@ -85,7 +85,7 @@ def test_de_kit_van_gisteren_slaagt_tegen_de_broker_van_vandaag(database_url, tm
         resultaat = _kit(f"{url}/vva/vo/v1", pki, SCHOOL_A, "--manifest", str(manifest), junit=junit)
         assert resultaat.exit_code == 0, resultaat.output
         assert _junit(junit) == {g.id: "ok" for g in cases if g.dienst in ("*", "vo")}
-        for dienst, (oin, brin) in SPREKERS.items():
+        for dienst, (oin, brin) in SPEAKERS.items():
             junit = tmp_path / f"{dienst}.xml"
             extra = [
                 "--manifest",

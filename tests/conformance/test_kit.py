@@ -24,7 +24,7 @@ from tests.helpers import broker_proces, schrijf_config
 
 SCHOOL_A = "0000000700099XA00000"
 #: The demo party that speaks for each service, and its BRIN for the delivery samples.
-SPREKERS = {
+SPEAKERS = {
     "vo": (SCHOOL_A, None),
     "mbo": ("0000000700099XB00000", None),
     "gemeente": ("00000099000000000363", None),
@@ -35,7 +35,7 @@ SPREKERS = {
 # --- the manifest -------------------------------------------------------------------------------
 
 
-def test_elke_code_van_de_fouttabel_wordt_uitgelokt():
+def test_every_code_of_the_fault_table_is_provoked():
     manifest = load_manifest()
     # The expected outcome itself, not an ook_goed alternative: each code is provoked for certain.
     verwacht = {g.verwacht for g in manifest.cases}
@@ -43,7 +43,7 @@ def test_elke_code_van_de_fouttabel_wordt_uitgelokt():
     assert manifest.out_of_range == {}  # no code is excused
 
 
-def test_elke_operatie_van_elke_dienst_heeft_een_geldig_voorbeeld():
+def test_every_operation_of_every_service_has_a_valid_sample():
     manifest = load_manifest()
     valid = {(g.dienst, g.operatie) for g in manifest.cases if g.verwacht == GEACCEPTEERD}
     for dienst in Contract().diensten.values():
@@ -51,17 +51,17 @@ def test_elke_operatie_van_elke_dienst_heeft_een_geldig_voorbeeld():
             assert (dienst.service_id, operatie.naam) in valid
 
 
-def test_elk_geval_is_uitgelegd_en_gebruikt_bestaande_mutaties():
+def test_every_case_is_explained_and_uses_existing_mutations():
     for case in load_manifest().cases:
         assert case.omschrijving, case.id
         if case.verwacht != GEACCEPTEERD or case.dienst == "*":
             assert case.bron, case.id  # the rule or H-number that says why
         if case.mutatie:
-            boom = case.mutatie.partition(":")[0] in BOOM_MUTATIES
-            assert (boom and case.ondertekenen) or case.mutatie in BYTE_MUTATIES, case.id
+            tree = case.mutatie.partition(":")[0] in BOOM_MUTATIES
+            assert (tree and case.ondertekenen) or case.mutatie in BYTE_MUTATIES, case.id
 
 
-def test_elk_geval_laat_zich_maken_en_de_ondertekende_zijn_getekend():
+def test_every_case_can_be_built_and_the_signed_ones_are_signed():
     sleutel, certificaat = self_signed(SCHOOL_A)
     sender = Sender(sleutel, certificaat, SCHOOL_A, "99XA")
     manifest = load_manifest()
@@ -128,7 +128,7 @@ def _junit(path: Path) -> dict[str, str]:
     return verdict
 
 
-def test_kit_slaagt_tegen_een_goede_broker_over_tweezijdig_tls(database_url, tmp_path):
+def test_kit_passes_against_a_good_broker_over_mutual_tls(database_url, tmp_path):
     config = _broker_config(tmp_path, database_url)
     pki = tmp_path / "pki"
     with broker_proces(config, scheme="https") as url:
@@ -145,45 +145,45 @@ def test_kit_slaagt_tegen_een_goede_broker_over_tweezijdig_tls(database_url, tmp
             b"<tns:echo>conformance vo-ping</tns:echo>"
             in (tmp_path / "berichten" / "vo-ping.response.xml").read_bytes()
         )
-        vo_gevallen = [g.id for g in load_manifest().cases if g.dienst in ("*", "vo")]
-        assert verdict == {ident: "ok" for ident in vo_gevallen}
-        assert f"{len(vo_gevallen)} passed, 0 failed, 0 skipped" in resultaat.output
+        vo_cases = [g.id for g in load_manifest().cases if g.dienst in ("*", "vo")]
+        assert verdict == {ident: "ok" for ident in vo_cases}
+        assert f"{len(vo_cases)} passed, 0 failed, 0 skipped" in resultaat.output
         # The deliberate failures take the real fault path: signed (the kit verified it), in the
         # message log with their code and HTTP 500, and in the broker's own log.
         error = (tmp_path / "berichten" / "storing-dk0051.response.xml").read_bytes()
         assert b"<faultcode>soap:Server.DK0051</faultcode>" in error and b"<ds:SignatureValue>" in error
-        assert _storingen_in_het_berichtenlog(database_url) == {
+        assert _faults_in_message_log(database_url) == {
             ("Server.DK0050", 500, "deliberate failure (conformance_storingen)"),
             ("Server.DK0051", 500, "deliberate failure (conformance_storingen)"),
             ("Client.DK0008", 500, "no wsa:RelatesTo (conformance_storingen)"),
         }
         assert "deliberate Server.DK0050 for bericht" in (tmp_path / "broker.log").read_text()
-        for dienst, (oin, brin) in SPREKERS.items():
+        for dienst, (oin, brin) in SPEAKERS.items():
             extra = ["--only", f"{dienst}-*", "--only", "onbekende-partij", "--only", "body-gewijzigd"]
             resultaat = _kit(f"{url}/vva/{dienst}/v1", pki, oin, *extra, *(["--brin", brin] if brin else []))
             assert resultaat.exit_code == 0, resultaat.output
             assert " 0 failed, 0 skipped" in resultaat.output
 
 
-def _storingen_in_het_berichtenlog(database_url: str) -> set[tuple[str, int, str]]:
+def _faults_in_message_log(database_url: str) -> set[tuple[str, int, str]]:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
-            rijen = connection.execute(
+            rows = connection.execute(
                 select(Bericht.uitkomst, Bericht.http_status, Bericht.reden).where(
                     Bericht.richting == "in", Bericht.reden.contains("conformance_storingen")
                 )
             )
-            return {tuple(row) for row in rijen}
+            return {tuple(row) for row in rows}
     finally:
         engine.dispose()
 
 
-def _gefaald(verdict: dict[str, str]) -> set[str]:
+def _failed(verdict: dict[str, str]) -> set[str]:
     return {ident for ident, status in verdict.items() if status == "FAIL"}
 
 
-def test_kit_betrapt_een_broker_met_een_te_ruim_tijdvenster(tmp_path):
+def test_kit_catches_a_broker_with_a_too_wide_time_window(tmp_path):
     """A broker that takes Timestamps up to an hour in the future (S6 allows 60 s)."""
     config = _broker_config(
         tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", extra="timestamp_future_s = 3600\n"
@@ -192,11 +192,11 @@ def test_kit_betrapt_een_broker_met_een_te_ruim_tijdvenster(tmp_path):
         junit = tmp_path / "vo.xml"
         resultaat = _kit(f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, junit=junit)
     assert resultaat.exit_code == 1
-    assert _gefaald(_junit(junit)) == {"tijdstempel-toekomst"}
+    assert _failed(_junit(junit)) == {"tijdstempel-toekomst"}
     assert "expected Client.EK0031, got geaccepteerd" in resultaat.output
 
 
-def test_kit_betrapt_een_broker_zonder_handtekeningcontrole(tmp_path):
+def test_kit_catches_a_broker_without_a_signature_check(tmp_path):
     """Profile 2W-be: signatures are neither required nor given. The unsigned request is accepted,
     every signed one refused (DK0010), and no answer is signed; the HTTP framing still passes."""
     config = _broker_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be")
@@ -207,7 +207,7 @@ def test_kit_betrapt_een_broker_zonder_handtekeningcontrole(tmp_path):
         verdict = _junit(junit)
         assert "expected Client.EK0031, got geaccepteerd" in resultaat.output
         assert "expected geaccepteerd, got Client.DK0010" in resultaat.output
-        assert {"niet-ondertekend", "vo-ping", "vo-aanleverenLeerlingen", "tijdstempel-verlopen"} <= _gefaald(
+        assert {"niet-ondertekend", "vo-ping", "vo-aanleverenLeerlingen", "tijdstempel-verlopen"} <= _failed(
             verdict
         )
         assert {
@@ -218,7 +218,7 @@ def test_kit_betrapt_een_broker_zonder_handtekeningcontrole(tmp_path):
         resultaat = _kit(f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, "--profile", "2W-be", junit=junit_be)
     assert resultaat.exit_code == 0, resultaat.output
     verdict = _junit(junit_be)
-    assert _gefaald(verdict) == set()
+    assert _failed(verdict) == set()
     assert verdict["niet-ondertekend"] == verdict["sha1"] == "SKIP" and verdict["vo-ping"] == "ok"
 
 
@@ -233,7 +233,7 @@ def demo_pki(tmp_path) -> Path:
     return tmp_path / "broker" / "pki"
 
 
-def test_kit_speelt_de_broker_tegen_de_referentieontvanger(demo_pki, tmp_path):
+def test_kit_plays_the_broker_against_the_reference_receiver(demo_pki, tmp_path):
     with _ontvanger(tmp_path / "ontvanger", demo_pki) as (endpoint, _):
         junit = tmp_path / "ontvanger.xml"
         resultaat = _kit(
@@ -245,17 +245,17 @@ def test_kit_speelt_de_broker_tegen_de_referentieontvanger(demo_pki, tmp_path):
         verdict[i] for i in ("ontvanger-ping", "ontvanger-ontvangenWijziging", "ontvanger-ontvangenSignaal")
     } == {"ok"}
     assert verdict["zonder-clientcertificaat"] == "SKIP"  # plain http: no TLS to refuse
-    assert _gefaald(verdict) == set() and "vo-ping" not in verdict
+    assert _failed(verdict) == set() and "vo-ping" not in verdict
 
 
-def test_kit_betrapt_een_ontvanger_die_niet_beschikbaar_is(demo_pki, tmp_path):
+def test_kit_catches_a_receiver_that_is_unavailable(demo_pki, tmp_path):
     with _ontvanger(tmp_path / "ontvanger", demo_pki, faults="DK0051,503") as (endpoint, _):
         junit = tmp_path / "ontvanger.xml"
         resultaat = _kit(
             endpoint, demo_pki, TEST_BROKER_OIN, "--receiver", "--oin", REGIO, junit=junit, tls=False
         )
     assert resultaat.exit_code == 1
-    assert _gefaald(_junit(junit)) == {"ontvanger-ping", "ontvanger-ontvangenWijziging"}
+    assert _failed(_junit(junit)) == {"ontvanger-ping", "ontvanger-ontvangenWijziging"}
     assert "expected geaccepteerd, got Server.DK0051" in resultaat.output
     assert "expected geaccepteerd, got HTTP 503" in resultaat.output
 
@@ -263,13 +263,13 @@ def test_kit_betrapt_een_ontvanger_die_niet_beschikbaar_is(demo_pki, tmp_path):
 # --- per-record outcomes (issue 16) ---------------------------------------------------------------------
 
 
-def test_elke_nieuwe_resultaatcode_heeft_een_voorbeeld_en_elk_procesfeit_elke_operatie():
+def test_every_new_result_code_has_a_sample_and_every_procesfeit_every_operation():
     cases = load_manifest().cases
     # VVA125 needs a registration reported earlier (its registration date), which a sample cannot
     # count on: tests/service/test_procesfeiten.py covers it.
     assert {"VVA112", "VVA123", "VVA124", "VVA126", "VVA127"} <= {g.resultaat for g in cases}
-    feiten = {(g.dienst, g.operatie) for g in cases if "procesfeiten/" in g.sjabloon}
-    assert feiten == {
+    facts = {(g.dienst, g.operatie) for g in cases if "procesfeiten/" in g.sjabloon}
+    assert facts == {
         ("vo", "aanleverenLeerlingen"),
         ("vo", "aanleverenLeerlingenBestand"),
         ("mbo", "aanleverenAanmeldingen"),
@@ -279,7 +279,7 @@ def test_elke_nieuwe_resultaatcode_heeft_een_voorbeeld_en_elk_procesfeit_elke_op
     }
 
 
-def test_de_kit_controleert_de_uitkomst_per_record():
+def test_the_kit_checks_the_outcome_per_record():
     from broker.conformance.runner import _check_result
 
     response = etree.fromstring(

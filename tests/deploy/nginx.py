@@ -12,7 +12,7 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 BROKER_OIN = "00000099000000000001"
 
 
-def nginx_of_overslaan() -> str:
+def nginx_or_skip() -> str:
     """The nginx binary (Debian ``nginx``; .ci/run installs it), or skip with the reason."""
     path = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if path is None:
@@ -20,15 +20,15 @@ def nginx_of_overslaan() -> str:
     return path
 
 
-def _vervang(text: str, old: str, new: str) -> str:
+def _replace(text: str, old: str, new: str) -> str:
     # Every path is replaced exactly as written in the deploy file: a renamed path fails here, loudly.
     assert old in text, f"{old!r} no longer in the deploy file"
     return text.replace(old, new)
 
 
-def schrijf_nginx_config(map: Path, pki: Path, port: int, broker_poort: int) -> Path:
+def write_nginx_config(map: Path, pki: Path, port: int, broker_port: int) -> Path:
     """nginx.conf in ``map`` running deploy/nginx/vva-site.conf on 127.0.0.1:``port`` in front of a
-    broker on ``broker_poort``, with the demo PKI in ``pki`` as the server certificate, the CA and the
+    broker on ``broker_port``, with the demo PKI in ``pki`` as the server certificate, the CA and the
     CRLs. Only the listen address, the upstream and the file paths differ from production."""
     tls = map / "tls"
     tls.mkdir(parents=True, exist_ok=True)
@@ -42,12 +42,12 @@ def schrijf_nginx_config(map: Path, pki: Path, port: int, broker_poort: int) -> 
         (ca / "root.crl.pem").read_bytes() + (ca / "issuing.crl.pem").read_bytes()
     )
     site = (DEPLOY / "nginx" / "vva-site.conf").read_text()
-    site = _vervang(site, "listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
-    site = _vervang(site, "/etc/vva/tls/", f"{tls}/")
-    site = _vervang(site, "/var/lib/vva/crl/", f"{tls}/")
+    site = _replace(site, "listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
+    site = _replace(site, "/etc/vva/tls/", f"{tls}/")
+    site = _replace(site, "/var/lib/vva/crl/", f"{tls}/")
     (map / "vva-site.conf").write_text(site)
     upstream = (DEPLOY / "nginx" / "upstream-local.conf").read_text()
-    (map / "upstream.conf").write_text(_vervang(upstream, "127.0.0.1:8080", f"127.0.0.1:{broker_poort}"))
+    (map / "upstream.conf").write_text(_replace(upstream, "127.0.0.1:8080", f"127.0.0.1:{broker_port}"))
     for temporary in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (map / temporary).mkdir(exist_ok=True)
     conf = map / "nginx.conf"

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from broker.cli import main
-from tests.deploy.nginx import DEPLOY, nginx_of_overslaan, nginx_test, schrijf_nginx_config
+from tests.deploy.nginx import DEPLOY, nginx_or_skip, nginx_test, write_nginx_config
 
 COMPOSE = DEPLOY / "compose" / "compose.yaml"
 
 
-def test_compose_bestand_voldoet_aan_de_compose_spec():
+def test_compose_file_meets_the_compose_spec():
     # check-jsonschema ships the compose-spec JSON schema (vendor.compose-spec), the schema that
     # `docker compose config` validates against.
     verdict = subprocess.run(
@@ -31,33 +31,33 @@ def test_compose_bestand_voldoet_aan_de_compose_spec():
     assert "ok -- validation done" in verdict.stdout
 
 
-def test_compose_bestand_hangt_samen():
+def test_compose_file_is_consistent():
     # What the schema cannot see: the services it names exist, the long-running ones have health
     # checks, the files it mounts are in the repository, the proxy address matches trusted_proxies.
     compose = YAML(typ="safe").load(COMPOSE.read_text())
-    diensten = compose["services"]
-    assert set(diensten) == {"postgres", "migratie", "broker", "worker", "nginx"}
-    for naam, dienst in diensten.items():
-        for afhankelijk in dienst.get("depends_on", {}):
-            assert afhankelijk in diensten, (naam, afhankelijk)
+    services = compose["services"]
+    assert set(services) == {"postgres", "migratie", "broker", "worker", "nginx"}
+    for naam, service in services.items():
+        for dependent in service.get("depends_on", {}):
+            assert dependent in services, (naam, dependent)
         if naam != "migratie":
-            assert dienst["healthcheck"]["test"], naam
-        for volume in dienst.get("volumes", []):
-            bron = volume.split(":")[0]
-            if bron.startswith("../"):
-                assert (COMPOSE.parent / bron).exists(), bron
-    assert diensten["broker"]["depends_on"]["migratie"]["condition"] == "service_completed_successfully"
-    assert diensten["nginx"]["depends_on"]["broker"]["condition"] == "service_healthy"
-    proxy = diensten["nginx"]["networks"]["vva"]["ipv4_address"]
+            assert service["healthcheck"]["test"], naam
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("../"):
+                assert (COMPOSE.parent / source).exists(), source
+    assert services["broker"]["depends_on"]["migratie"]["condition"] == "service_completed_successfully"
+    assert services["nginx"]["depends_on"]["broker"]["condition"] == "service_healthy"
+    proxy = services["nginx"]["networks"]["vva"]["ipv4_address"]
     assert f'trusted_proxies = ["{proxy}"]' in (COMPOSE.parent / "vva.toml").read_text()
     container = (DEPLOY / "Containerfile").read_text()
     for regel in container.splitlines():
         if regel.startswith("COPY ") and "--from" not in regel:
-            for bron in regel.split()[1:-1]:
-                assert (DEPLOY.parent / bron).exists(), bron
+            for source in regel.split()[1:-1]:
+                assert (DEPLOY.parent / source).exists(), source
 
 
-def test_compose_instellingen_zijn_geldige_vva_instellingen():
+def test_compose_settings_are_valid_vva_settings():
     from broker.config import load_settings
 
     settings = load_settings(DEPLOY / "compose" / "vva.toml", files_must_exist=False)
@@ -112,24 +112,24 @@ def demo_pki(tmp_path) -> Path:
     return tmp_path / "pki"
 
 
-def test_nginx_accepteert_de_site_met_testcertificaten(tmp_path, demo_pki):
-    nginx = nginx_of_overslaan()
-    conf = schrijf_nginx_config(tmp_path / "nginx", demo_pki, 8443, 8080)
+def test_nginx_accepts_the_site_with_test_certificates(tmp_path, demo_pki):
+    nginx = nginx_or_skip()
+    conf = write_nginx_config(tmp_path / "nginx", demo_pki, 8443, 8080)
     verdict = nginx_test(nginx, conf)
     assert verdict.returncode == 0, verdict.stderr
     assert "syntax is ok" in verdict.stderr and "test is successful" in verdict.stderr
 
 
-def test_nginx_weigert_een_site_zonder_bestaande_crl(tmp_path, demo_pki):
+def test_nginx_refuses_a_site_without_an_existing_crl(tmp_path, demo_pki):
     # The test above can fail: nginx -t really loads certificates and CRLs.
-    nginx = nginx_of_overslaan()
-    conf = schrijf_nginx_config(tmp_path / "nginx", demo_pki, 8443, 8080)
+    nginx = nginx_or_skip()
+    conf = write_nginx_config(tmp_path / "nginx", demo_pki, 8443, 8080)
     (tmp_path / "nginx" / "tls" / "pkioverheid-crl.pem").unlink()
     verdict = nginx_test(nginx, conf)
     assert verdict.returncode != 0 and "pkioverheid-crl.pem" in verdict.stderr
 
 
-def test_elke_vva_opdracht_in_de_units_bestaat_met_geldige_opties(tmp_path):
+def test_every_vva_command_in_the_units_exists_with_valid_options(tmp_path):
     """The timers run unattended once a day or once a year: a command or option the CLI does not have
     would fail only then. Each ``vva …`` in an ExecStart must parse (sub-commands, required options)."""
     import re
@@ -144,15 +144,15 @@ def test_elke_vva_opdracht_in_de_units_bestaat_met_geldige_opties(tmp_path):
         text = unit.read_text().replace("\\\n", " ")
         for regel in re.findall(r"^ExecStart=(.*)$", text, flags=re.M):
             regel = re.sub(r"\$\(\(.*?\)\)|\$\(.*?\)", "2027", regel).replace("%%", "%")
-            woorden = shlex.split(regel.replace("'", " ").replace('"', " "))
-            if not any(w.endswith("/vva") for w in woorden):
+            words = shlex.split(regel.replace("'", " ").replace('"', " "))
+            if not any(w.endswith("/vva") for w in words):
                 continue
-            arguments = woorden[[i for i, w in enumerate(woorden) if w.endswith("/vva")][0] + 1 :]
-            commando, naam = main, "vva"
-            while isinstance(commando, click.Group) and arguments and arguments[0] in commando.commands:
+            arguments = words[[i for i, w in enumerate(words) if w.endswith("/vva")][0] + 1 :]
+            command, naam = main, "vva"
+            while isinstance(command, click.Group) and arguments and arguments[0] in command.commands:
                 naam, arguments = arguments[0], arguments[1:]
-                commando = commando.commands[naam]
-            assert not isinstance(commando, click.Group), f"{unit.name}: incomplete command {regel}"
+                command = command.commands[naam]
+            assert not isinstance(command, click.Group), f"{unit.name}: incomplete command {regel}"
             # Files the operator provides (DUO files, the gunicorn settings) exist on a server only: stand-ins.
             for path in [a for a in arguments if a.startswith(("/var/lib/vva/", "/etc/vva/"))]:
                 (tmp_path / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
@@ -161,6 +161,6 @@ def test_elke_vva_opdracht_in_de_units_bestaat_met_geldige_opties(tmp_path):
                 str(tmp_path / a.lstrip("/")) if a.startswith(("/var/lib/vva/", "/etc/vva/")) else a
                 for a in arguments
             ]
-            commando.make_context(naam, list(arguments))  # raises on an unknown or missing option
+            command.make_context(naam, list(arguments))  # raises on an unknown or missing option
             found += 1
     assert found >= 5

@@ -20,49 +20,49 @@ def pki(tmp_path):
     demo = make_demo_pki(tmp_path / "pki", [])
     ca = tmp_path / "ca.pem"
     ca.write_bytes(demo.root.read_bytes() + demo.issuing.read_bytes())
-    doel = tmp_path / "crl"
-    doel.mkdir()
-    return demo, ca, doel
+    target = tmp_path / "crl"
+    target.mkdir()
+    return demo, ca, target
 
 
-def _run(bronnen, doel, ca) -> subprocess.CompletedProcess:
+def _run(sources, target, ca) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["sh", str(SCRIPT), str(bronnen), str(doel), str(ca)], capture_output=True, text=True, timeout=60
+        ["sh", str(SCRIPT), str(sources), str(target), str(ca)], capture_output=True, text=True, timeout=60
     )
 
 
-def test_verse_crls_komen_op_hun_plaats(pki, tmp_path):
-    demo, ca, doel = pki
-    bronnen = tmp_path / "bronnen"
-    bronnen.write_text(f"# demo\nfile://{demo.root_crl} root\nfile://{demo.issuing_crl} issuing\n")
-    verdict = _run(bronnen, doel, ca)
+def test_fresh_crls_land_in_their_place(pki, tmp_path):
+    demo, ca, target = pki
+    sources = tmp_path / "bronnen"
+    sources.write_text(f"# demo\nfile://{demo.root_crl} root\nfile://{demo.issuing_crl} issuing\n")
+    verdict = _run(sources, target, ca)
     assert verdict.returncode == 0, verdict.stderr
-    assert sorted(p.name for p in doel.iterdir()) == [
+    assert sorted(p.name for p in target.iterdir()) == [
         "issuing.crl.pem",
         "pkioverheid-crl.pem",
         "root.crl.pem",
     ]
-    samen = (doel / "pkioverheid-crl.pem").read_text()
-    assert samen.count("BEGIN X509 CRL") == 2
+    together = (target / "pkioverheid-crl.pem").read_text()
+    assert together.count("BEGIN X509 CRL") == 2
 
 
-def test_een_crl_van_een_andere_ca_vervangt_niets(pki, tmp_path):
-    demo, ca, doel = pki
-    (doel / "root.crl.pem").write_bytes(demo.root_crl.read_bytes())
+def test_a_crl_of_another_ca_replaces_nothing(pki, tmp_path):
+    demo, ca, target = pki
+    (target / "root.crl.pem").write_bytes(demo.root_crl.read_bytes())
     foreign = make_demo_pki(tmp_path / "vreemd", [])
-    bronnen = tmp_path / "bronnen"
-    bronnen.write_text(f"file://{foreign.root_crl} root\n")
-    verdict = _run(bronnen, doel, ca)
+    sources = tmp_path / "bronnen"
+    sources.write_text(f"file://{foreign.root_crl} root\n")
+    verdict = _run(sources, target, ca)
     assert verdict.returncode == 1
     assert "root: signature does not verify" in verdict.stderr
-    assert (doel / "root.crl.pem").read_bytes() == demo.root_crl.read_bytes()
+    assert (target / "root.crl.pem").read_bytes() == demo.root_crl.read_bytes()
 
 
-def test_een_mislukte_download_houdt_de_crl_die_geldt(pki, tmp_path):
-    demo, ca, doel = pki
-    (doel / "root.crl.pem").write_bytes(demo.root_crl.read_bytes())
-    bronnen = tmp_path / "bronnen"
-    bronnen.write_text(f"file://{tmp_path / 'bestaat-niet.crl'} root\n")
-    verdict = _run(bronnen, doel, ca)
+def test_a_failed_download_keeps_the_crl_in_force(pki, tmp_path):
+    demo, ca, target = pki
+    (target / "root.crl.pem").write_bytes(demo.root_crl.read_bytes())
+    sources = tmp_path / "bronnen"
+    sources.write_text(f"file://{tmp_path / 'bestaat-niet.crl'} root\n")
+    verdict = _run(sources, target, ca)
     assert verdict.returncode == 1 and "root: download failed" in verdict.stderr
-    assert (doel / "root.crl.pem").read_bytes() == demo.root_crl.read_bytes()
+    assert (target / "root.crl.pem").read_bytes() == demo.root_crl.read_bytes()

@@ -23,41 +23,41 @@ from tests.deploy.nginx import DEPLOY
 PROJECT = DEPLOY.parent
 README = DEPLOY / "README.md"
 #: Absolute paths the install writes to; moved under the temporary root.
-WORTELS = ("/opt/vva", "/etc/vva", "/etc/systemd", "/etc/nginx", "/var/lib/vva", "/usr/local/bin")
+ROOTS = ("/opt/vva", "/etc/vva", "/etc/systemd", "/etc/nginx", "/var/lib/vva", "/usr/local/bin")
 #: Commands that need a real host; the test only checks the README still runs them.
-ALLEEN_OP_EEN_HOST = ("apt-get", "useradd", "systemctl")
+ONLY_ON_ONE_HOST = ("apt-get", "useradd", "systemctl")
 
 
-def _installatiestappen() -> list[str]:
+def _installation_steps() -> list[str]:
     text = README.read_text(encoding="utf-8")
-    sectie = text.split("## 1. Install (systemd)", 1)[1].split("\n## ", 1)[0]
-    block = re.search(r"\n\n((?: {4}.+\n)+)", sectie)
+    section = text.split("## 1. Install (systemd)", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"\n\n((?: {4}.+\n)+)", section)
     assert block, "deploy/README.md section 1 has no indented command block"
     return [regel.strip() for regel in block.group(1).splitlines()]
 
 
-def _onder_wortel(regel: str, root: Path) -> str:
-    for path in WORTELS:
+def _under_root(regel: str, root: Path) -> str:
+    for path in ROOTS:
         regel = re.sub(rf"(?<![\w./-]){re.escape(path)}", f"{root}{path}", regel)
     return regel
 
 
-def test_de_installatiestappen_werken_letterlijk_in_een_lege_wortel(tmp_path):
-    stappen = _installatiestappen()
-    skipped = [s.split()[0] for s in stappen if s.split()[0] in ALLEEN_OP_EEN_HOST]
-    assert sorted(set(skipped)) == sorted(ALLEEN_OP_EEN_HOST)
+def test_the_install_steps_work_literally_in_an_empty_root(tmp_path):
+    steps = _installation_steps()
+    skipped = [s.split()[0] for s in steps if s.split()[0] in ONLY_ON_ONE_HOST]
+    assert sorted(set(skipped)) == sorted(ONLY_ON_ONE_HOST)
 
     root = tmp_path / "wortel"
     # What the packages and useradd would have created on a real host.
     for map_ in ("etc/nginx/conf.d", "etc/systemd/system", "var/lib/vva", "usr/local/bin"):
         (root / map_).mkdir(parents=True)
     script = ["set -eux"]
-    for stap in stappen:
-        if stap.split()[0] in ALLEEN_OP_EEN_HOST:
+    for step in steps:
+        if step.split()[0] in ONLY_ON_ONE_HOST:
             continue
-        stap = stap.replace("-o vva -g vva ", "").replace("-g vva ", "")
-        stap = re.sub(r"^python3 ", f"{shlex.quote(sys.executable)} ", stap)
-        script.append(_onder_wortel(stap, root))
+        step = step.replace("-o vva -g vva ", "").replace("-g vva ", "")
+        step = re.sub(r"^python3 ", f"{shlex.quote(sys.executable)} ", step)
+        script.append(_under_root(step, root))
     verdict = subprocess.run(
         ["bash", "-c", "\n".join(script)], cwd=PROJECT, capture_output=True, text=True, timeout=900
     )
@@ -65,25 +65,25 @@ def test_de_installatiestappen_werken_letterlijk_in_een_lege_wortel(tmp_path):
 
     vva = root / "usr/local/bin/vva"
     assert vva.resolve() == (root / "opt/vva/venv/bin/vva").resolve()
-    hulp = subprocess.run([str(vva), "--help"], capture_output=True, text=True, timeout=120)
-    assert hulp.returncode == 0 and "cycle" in hulp.stdout, hulp.stderr
+    helper = subprocess.run([str(vva), "--help"], capture_output=True, text=True, timeout=120)
+    assert helper.returncode == 0 and "cycle" in helper.stdout, helper.stderr
 
     # Every file of the install that a unit or the nginx site reads is there.
-    nodig: set[str] = set()
+    needed: set[str] = set()
     for unit in (root / "etc/systemd/system").iterdir():
         for regel in unit.read_text().splitlines():
             if regel.startswith(("ExecStart", "Environment=VVA_CONFIG", "ReadWritePaths")):
-                nodig |= set(re.findall(r"(/(?:opt/vva|etc/vva|var/lib/vva)[\w./-]*)", regel))
+                needed |= set(re.findall(r"(/(?:opt/vva|etc/vva|var/lib/vva)[\w./-]*)", regel))
     for conf in (root / "etc/nginx/conf.d").iterdir():
         assert conf.name in {"vva-site.conf", "upstream-local.conf"}
-    nodig -= {"/var/lib/vva/duo/" + n for n in _duo_bestanden()}  # the operator downloads these
-    assert nodig, "no paths found in the units"
-    missing = sorted(p for p in nodig if not (root / p.lstrip("/")).exists())
+    needed -= {"/var/lib/vva/duo/" + n for n in _duo_files()}  # the operator downloads these
+    assert needed, "no paths found in the units"
+    missing = sorted(p for p in needed if not (root / p.lstrip("/")).exists())
     assert not missing, f"named by the systemd units, not installed: {missing}"
     assert (root / "etc/vva/vva.toml").read_text() == (DEPLOY / "vva.toml.example").read_text()
 
 
-def _duo_bestanden() -> list[str]:
+def _duo_files() -> list[str]:
     return [
         "02.-alle-vestigingen-vo.csv",
         "02.-alle-schoolvestigingen-basisonderwijs.csv",
@@ -92,32 +92,32 @@ def _duo_bestanden() -> list[str]:
     ]
 
 
-def test_elk_genoemd_deploy_bestand_bestaat():
+def test_every_deploy_file_named_exists():
     text = README.read_text(encoding="utf-8")
-    genoemd = set(re.findall(r"(?<![\w/])deploy/[\w./*{},-]+\w", text))
-    bestandentabel = text.split("| file | what |", 1)[1].split("\n\n", 1)[0]
-    eerste_kolom = " ".join(row.split("|")[1] for row in bestandentabel.splitlines()[1:])
-    genoemd |= {"deploy/" + p for p in re.findall(r"`([\w./{},-]+)`", eerste_kolom)}
-    assert genoemd
+    mentioned = set(re.findall(r"(?<![\w/])deploy/[\w./*{},-]+\w", text))
+    file_table = text.split("| file | what |", 1)[1].split("\n\n", 1)[0]
+    first_column = " ".join(row.split("|")[1] for row in file_table.splitlines()[1:])
+    mentioned |= {"deploy/" + p for p in re.findall(r"`([\w./{},-]+)`", first_column)}
+    assert mentioned
     missing = []
-    for path in sorted(genoemd):
-        varianten = _uitgeklapt(path.rstrip("/"))
-        if not all(any(PROJECT.glob(v)) for v in varianten):
+    for path in sorted(mentioned):
+        variants = _expanded(path.rstrip("/"))
+        if not all(any(PROJECT.glob(v)) for v in variants):
             missing.append(path)
     assert not missing, f"deploy/README.md names files that do not exist: {missing}"
 
 
-def _uitgeklapt(path: str) -> list[str]:
+def _expanded(path: str) -> list[str]:
     """``a/{b,c}.d`` → ``a/b.d``, ``a/c.d`` (the README's shorthand for unit pairs)."""
     m = re.search(r"\{([^}]*)\}", path)
     if not m:
         return [path]
     return [
-        v for deel in m.group(1).split(",") for v in _uitgeklapt(path[: m.start()] + deel + path[m.end() :])
+        v for part in m.group(1).split(",") for v in _expanded(path[: m.start()] + part + path[m.end() :])
     ]
 
 
 @pytest.mark.parametrize("pad", ["/etc/vva/vva.toml", "/opt/vva/venv/bin/vva"])
-def test_de_padvervanging_verplaatst_alleen_hele_paden(pad, tmp_path):
-    assert _onder_wortel(f"x {pad} y", tmp_path) == f"x {tmp_path}{pad} y"
-    assert _onder_wortel("deploy/systemd/x", tmp_path) == "deploy/systemd/x"
+def test_the_path_rewrite_moves_whole_paths_only(pad, tmp_path):
+    assert _under_root(f"x {pad} y", tmp_path) == f"x {tmp_path}{pad} y"
+    assert _under_root("deploy/systemd/x", tmp_path) == "deploy/systemd/x"

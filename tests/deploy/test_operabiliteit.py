@@ -29,7 +29,7 @@ SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"
 
 
 @pytest.fixture
-def productienode(database_url, tmp_path):
+def production_node(database_url, tmp_path):
     config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     gunicorn = str(DEPLOY / "gunicorn.conf.py")
@@ -37,24 +37,24 @@ def productienode(database_url, tmp_path):
         yield SimpleNamespace(url=url, pki=tmp_path / "pki")
 
 
-def _haal(url: str) -> requests.Response:
+def _fetch(url: str) -> requests.Response:
     session = requests.Session()
     session.trust_env = False
     return session.get(url, timeout=10)
 
 
-def test_metrics_tellen_over_alle_workers_zonder_persoonsgegevens(productienode):
-    school = client(productienode, "vo", SCHOOL_A)
+def test_metrics_count_across_all_workers_without_personal_data(production_node):
+    school = client(production_node, "vo", SCHOOL_A)
     for i in range(4):
         assert school.service.ping(echo=f"{i}").echo == f"{i}"
-    foreign = client(productienode, "vo", SCHOOL_A, certificaat_oin=SCHOOL_C)
+    foreign = client(production_node, "vo", SCHOOL_A, certificaat_oin=SCHOOL_C)
     with pytest.raises(zeep.exceptions.Fault, match="Niet geautoriseerd"):
         foreign.service.ping(echo="x")
-    status, body = post_soap(productienode.url, b"<geen-soap/>")
+    status, body = post_soap(production_node.url, b"<geen-soap/>")
     assert status == 500
     error = re.search(rb"<faultcode>soap:([^<]+)</faultcode>", body).group(1).decode()
 
-    response = _haal(f"{productienode.url}/metrics")
+    response = _fetch(f"{production_node.url}/metrics")
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(response.text)}
     requests = Counter()
@@ -69,8 +69,8 @@ def test_metrics_tellen_over_alle_workers_zonder_persoonsgegevens(productienode)
         ("vo", "onbekend", error): 1,
     }
     # Five requests got as far as their signature; all six answers were signed.
-    assert _som(families["vva_verificatie_seconden"], "vva_verificatie_seconden_count") == 5
-    assert _som(families["vva_ondertekening_seconden"], "vva_ondertekening_seconden_count") == 6
+    assert _sum(families["vva_verificatie_seconden"], "vva_verificatie_seconden_count") == 5
+    assert _sum(families["vva_ondertekening_seconden"], "vva_ondertekening_seconden_count") == 6
     assert {s.labels["status"]: s.value for s in families["vva_outbox_berichten"].samples} == {
         "wachtend": 0,
         "bezig": 0,
@@ -83,12 +83,12 @@ def test_metrics_tellen_over_alle_workers_zonder_persoonsgegevens(productienode)
     assert not [v for k, v in labels if k != "le" and re.search(r"\d{5}|uuid", v)]
 
 
-def _som(family, naam: str) -> float:
+def _sum(family, naam: str) -> float:
     return sum(s.value for s in family.samples if s.name == naam)
 
 
-def test_health_van_een_gezonde_node(productienode):
-    response = _haal(f"{productienode.url}/health")
+def test_health_of_a_healthy_node(production_node):
+    response = _fetch(f"{production_node.url}/health")
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
     state = response.json()
     assert state["status"] == "ok"
@@ -103,7 +103,7 @@ def test_health_van_een_gezonde_node(productienode):
     }
 
 
-def test_health_storing_bij_verlopen_crl_en_waarschuwing_bij_achterstand(db_engine, tmp_path):
+def test_health_fails_on_an_expired_crl_and_warns_on_a_backlog(db_engine, tmp_path):
     pki = make_demo_pki(tmp_path / "pki", [])
     trust = TrustStore(pki.ca_files, pki.crl_files)
     sessions = make_session_factory(db_engine)

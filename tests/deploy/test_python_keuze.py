@@ -22,7 +22,7 @@ def _installed(minor: str) -> bool:
 def test_python_3x_is_found_under_set_e_even_when_its_shim_does_not_run(minor, tmp_path):
     if not _installed(minor):
         pytest.skip(f"Python {minor} is not installed under ~/.pyenv/versions")
-    uit = subprocess.run(
+    out = subprocess.run(
         ["sh", "-c", 'set -eu; . scripts/_python.sh; "$PYTHON" -c "import sys; print(sys.version_info[:2])"'],
         cwd=ROOT,
         env={**os.environ, "PYTHON": f"python{minor}", "VVA_VENV": str(tmp_path / "venv")},
@@ -30,6 +30,6 @@ def test_python_3x_is_found_under_set_e_even_when_its_shim_does_not_run(minor, t
         text=True,
         timeout=60,
     )
-    assert uit.returncode == 0, uit.stderr
+    assert out.returncode == 0, out.stderr
     major, sub = minor.split(".")
-    assert uit.stdout.strip() == f"({major}, {sub})"
+    assert out.stdout.strip() == f"({major}, {sub})"

@@ -30,7 +30,7 @@ from broker.rapportage.rapport import make_rapport
 from tests.e2e.conftest import DemoBroker
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_proces, bsns, schrijf_config
-from tests.refdata.conftest import duo_data_map
+from tests.refdata.conftest import duo_data_dir
 
 VO = "alle-vestigingen-vo.csv"
 BO = "sessyll+Dutch_Primary_Education_Lakehouse_Pipeline/02.-alle-schoolvestigingen-basisonderwijs.csv"
@@ -87,7 +87,7 @@ def _cli(config: Path, *args: str) -> None:
 
 @pytest.fixture
 def landelijk(database_url, tmp_path):
-    map_ = duo_data_map()
+    map_ = duo_data_dir()
     if map_ is None:
         pytest.skip(
             "real DUO open data not found: set VVA_SHARED or put shared/data/duo-open-data beside the clone"

@@ -23,21 +23,21 @@ from broker.pki.demo import TEST_VARIANTEN, DemoPki, make_demo_pki, renew_crl
 
 BROKER = "00000099000000000001"
 SCHOOL = "0000000700099XA00000"
-SCHOOL_NAAM = "Scholengemeenschap Één (FICTIEF)"
+SCHOOL_NAME = "Scholengemeenschap Één (FICTIEF)"
 GEMEENTE = "00000099000000000363"
-NU = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
-    return make_demo_pki(tmp_path_factory.mktemp("demo"), [(SCHOOL, SCHOOL_NAAM)], now=NU)
+    return make_demo_pki(tmp_path_factory.mktemp("demo"), [(SCHOOL, SCHOOL_NAME)], now=NOW)
 
 
 @pytest.fixture
 def copy(demo: DemoPki, tmp_path: Path) -> Path:
-    doel = tmp_path / "pki"
-    shutil.copytree(demo.map, doel)
-    return doel
+    target = tmp_path / "pki"
+    shutil.copytree(demo.map, target)
+    return target
 
 
 def load(path: Path) -> x509.Certificate:
@@ -48,7 +48,7 @@ def waarde(naam: x509.Name, oid: x509.ObjectIdentifier) -> list[str]:
     return [a.value for a in naam.get_attributes_for_oid(oid)]  # type: ignore[misc]
 
 
-def vingerafdruk(path: Path) -> bytes:
+def sha256_fingerprint(path: Path) -> bytes:
     return load(path).fingerprint(hashes.SHA256())
 
 
@@ -65,7 +65,7 @@ def test_root_and_issuing_ca(demo: DemoPki) -> None:
     root.verify_directly_issued_by(root)
     issuing.verify_directly_issued_by(root)
     assert (root.public_key().key_size, issuing.public_key().key_size) == (3072, 2048)  # type: ignore[union-attr]
-    assert root.not_valid_after_utc - NU == timedelta(days=3650)
+    assert root.not_valid_after_utc - NOW == timedelta(days=3650)
     for ca in (root, issuing):
         assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is True
         assert ca.extensions.get_extension_for_class(x509.KeyUsage).value.key_cert_sign is True
@@ -97,11 +97,11 @@ def test_party_certificate_profile(demo: DemoPki) -> None:
     files = demo.partijen[SCHOOL]
     cert = load(files.certificaat)
     assert waarde(cert.subject, NameOID.SERIAL_NUMBER) == [SCHOOL]  # all 20 characters (T10)
-    assert waarde(cert.subject, NameOID.COMMON_NAME) == [SCHOOL_NAAM]
-    assert waarde(cert.subject, NameOID.ORGANIZATION_NAME) == [SCHOOL_NAAM]
+    assert waarde(cert.subject, NameOID.COMMON_NAME) == [SCHOOL_NAME]
+    assert waarde(cert.subject, NameOID.ORGANIZATION_NAME) == [SCHOOL_NAME]
     assert cert.issuer == load(demo.issuing).subject
     assert cert.public_key().key_size == 2048  # type: ignore[union-attr]
-    assert cert.not_valid_after_utc - NU == timedelta(days=730)
+    assert cert.not_valid_after_utc - NOW == timedelta(days=730)
     ku = cert.extensions.get_extension_for_class(x509.KeyUsage)
     assert ku.critical and ku.value.digital_signature and ku.value.key_encipherment
     assert not ku.value.content_commitment and not ku.value.key_cert_sign
@@ -135,7 +135,7 @@ def test_test_certificates_each_have_their_one_defect(demo: DemoPki) -> None:
 
     assert waarde(cert["zonder-oin"].subject, NameOID.SERIAL_NUMBER) == []
     assert waarde(cert["ongeldig-oin"].subject, NameOID.SERIAL_NUMBER) == ["0000009900000000004x"]
-    assert cert["verlopen"].not_valid_after_utc < NU
+    assert cert["verlopen"].not_valid_after_utc < NOW
     assert cert["zelfondertekend"].issuer == cert["zelfondertekend"].subject
     ku = cert["geen-digitalsignature"].extensions.get_extension_for_class(x509.KeyUsage).value
     assert (ku.digital_signature, ku.key_encipherment) == (False, True)
@@ -156,23 +156,23 @@ def test_crls_are_signed_valid_seven_days_and_list_only_the_revoked_certificate(
     assert root_crl.is_signature_valid(load(demo.root).public_key())  # type: ignore[arg-type]
     assert issuing_crl.is_signature_valid(load(demo.issuing).public_key())  # type: ignore[arg-type]
     for crl in (root_crl, issuing_crl):
-        assert (crl.last_update_utc, crl.next_update_utc) == (NU, NU + timedelta(days=7))
+        assert (crl.last_update_utc, crl.next_update_utc) == (NOW, NOW + timedelta(days=7))
     assert len(root_crl) == 0
-    ingetrokken = load(demo.test["ingetrokken"].certificaat)
-    assert [r.serial_number for r in issuing_crl] == [ingetrokken.serial_number]
+    revoked = load(demo.test["ingetrokken"].certificaat)
+    assert [r.serial_number for r in issuing_crl] == [revoked.serial_number]
 
 
 def test_vernieuw_crl_with_a_past_moment_makes_an_expired_crl(copy: Path) -> None:
-    vroeger = NU - timedelta(days=8)
-    root_crl, issuing_crl = renew_crl(copy, now=vroeger)
+    earlier = NOW - timedelta(days=8)
+    root_crl, issuing_crl = renew_crl(copy, now=earlier)
     for path in (root_crl, issuing_crl):
         crl = x509.load_pem_x509_crl(path.read_bytes())
-        assert crl.next_update_utc == NU - timedelta(days=1)
+        assert crl.next_update_utc == NOW - timedelta(days=1)
     # The CRL number keeps going up (RFC 5280 §5.2.3), even for a back-dated CRL.
-    nummer = x509.load_pem_x509_crl(issuing_crl.read_bytes()).extensions.get_extension_for_class(
+    number = x509.load_pem_x509_crl(issuing_crl.read_bytes()).extensions.get_extension_for_class(
         x509.CRLNumber
     )
-    assert nummer.value.crl_number == 2
+    assert number.value.crl_number == 2
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -181,16 +181,16 @@ def test_vernieuw_crl_with_a_past_moment_makes_an_expired_crl(copy: Path) -> Non
 
 
 def test_second_run_keeps_the_cas_and_certificates_and_adds_only_what_is_missing(copy: Path) -> None:
-    root_voor = vingerafdruk(copy / "ca" / "root.pem")
-    school_voor = (copy / f"{SCHOOL}.cert.pem").read_bytes()
+    root_before = sha256_fingerprint(copy / "ca" / "root.pem")
+    school_before = (copy / f"{SCHOOL}.cert.pem").read_bytes()
 
-    later = NU + timedelta(days=3)
+    later = NOW + timedelta(days=3)
     second = make_demo_pki(
-        copy, [(SCHOOL, SCHOOL_NAAM), (GEMEENTE, "Gemeente Amsterdam (FICTIEF)")], now=later
+        copy, [(SCHOOL, SCHOOL_NAME), (GEMEENTE, "Gemeente Amsterdam (FICTIEF)")], now=later
     )
 
-    assert vingerafdruk(second.root) == root_voor
-    assert (copy / f"{SCHOOL}.cert.pem").read_bytes() == school_voor
+    assert sha256_fingerprint(second.root) == root_before
+    assert (copy / f"{SCHOOL}.cert.pem").read_bytes() == school_before
     assert sorted(p.name for p in second.written) == sorted(
         [
             f"{GEMEENTE}.key.pem",
@@ -225,7 +225,7 @@ def test_ca_without_its_key_cannot_issue(copy: Path) -> None:
 
 def test_demo_partijen_come_from_the_registry_file() -> None:
     partijen = dict(demo_partijen())
-    assert partijen[SCHOOL] == SCHOOL_NAAM
+    assert partijen[SCHOOL] == SCHOOL_NAME
     assert partijen["00000099000000000042"] == "Regionaal systeem Amsterdam (FICTIEF)"
     assert len(partijen) == 9
 

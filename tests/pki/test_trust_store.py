@@ -32,7 +32,7 @@ PARTIJEN = [
     (REGIO, "Regionaal systeem Amsterdam (FICTIEF)"),
     (GEMEENTE, "Gemeente Amsterdam (FICTIEF)"),
 ]
-BEIDE = ("ondertekening", "tls")
+BOTH = ("ondertekening", "tls")
 CODE = {"ondertekening": "Client.EK0031", "tls": "Client.EK0030"}
 
 
@@ -67,10 +67,10 @@ def variant_cert(pki: DemoPki, variant: str) -> x509.Certificate:
     return load(pki.test[variant].certificaat)
 
 
-def weigering(
+def refusal(
     trust: TrustStore,
     certificaat: x509.Certificate,
-    doel: str,
+    purpose: str,
     moment: datetime | None = None,
     extra_between: Iterable[x509.Certificate] = (),
 ) -> tuple[str, WsSecurityFault | str]:
@@ -79,7 +79,7 @@ def weigering(
     The audit class of a refused certificate is its ``WsSecurityFault``; revocation status unknown
     (Server.DK0051) has none, and its reason starts with ``CRL_MISSING`` or ``CRL_STALE``."""
     with pytest.raises(EdukoppelingFault) as info:
-        trust.check_all(certificaat, doel, moment or now(), list(extra_between))  # type: ignore[arg-type]
+        trust.check_all(certificaat, purpose, moment or now(), list(extra_between))  # type: ignore[arg-type]
     error = info.value
     if error.wss is not None:
         assert error.reden == f"{error.wss.value} {error.text}"  # what the message log records
@@ -103,21 +103,21 @@ def naam(cn: str, oin: str | None = None) -> x509.Name:
     return x509.Name(attributes)
 
 
-def uitgeven(
+def issue(
     subject: x509.Name,
     issuer: tuple[x509.Name, rsa.RSAPrivateKey] | None,
     *,
     ca: bool,
-    extensies: Iterable[x509.ExtensionType] = (),
+    extensions: Iterable[x509.ExtensionType] = (),
 ) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
     """A certificate valid from an hour ago for 30 days; ``issuer`` None = self-signed."""
     sleutel = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    uitgever_naam, issuer_key = issuer or (subject, sleutel)
+    issuer_name, issuer_key = issuer or (subject, sleutel)
     ku = x509.KeyUsage(not ca, False, not ca, False, False, ca, ca, False, False)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(uitgever_naam)
+        .issuer_name(issuer_name)
         .public_key(sleutel.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now() - timedelta(hours=1))
@@ -125,15 +125,15 @@ def uitgeven(
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(ku, critical=True)
     )
-    for extensie in extensies:
-        builder = builder.add_extension(extensie, critical=False)
+    for extension in extensions:
+        builder = builder.add_extension(extension, critical=False)
     return builder.sign(issuer_key, hashes.SHA256()), sleutel
 
 
 def crl(
-    ca: tuple[x509.Certificate, rsa.RSAPrivateKey], ingetrokken: Iterable[x509.Certificate] = ()
+    ca: tuple[x509.Certificate, rsa.RSAPrivateKey], revoked: Iterable[x509.Certificate] = ()
 ) -> x509.CertificateRevocationList:
-    """A CRL of ``ca`` issued a minute ago, valid one day, revoking ``ingetrokken``."""
+    """A CRL of ``ca`` issued a minute ago, valid one day, revoking ``revoked``."""
     certificaat, sleutel = ca
     builder = (
         x509.CertificateRevocationListBuilder()
@@ -141,15 +141,15 @@ def crl(
         .last_update(now() - timedelta(minutes=1))
         .next_update(now() + timedelta(days=1))
     )
-    for weg in ingetrokken:
+    for removed in revoked:
         builder = builder.add_revoked_certificate(
-            x509.RevokedCertificateBuilder().serial_number(weg.serial_number).revocation_date(now()).build()
+            x509.RevokedCertificateBuilder().serial_number(removed.serial_number).revocation_date(now()).build()
         )
     return builder.sign(sleutel, hashes.SHA256())
 
 
-def write(path: Path, *objecten: x509.Certificate | x509.CertificateRevocationList) -> Path:
-    path.write_bytes(b"".join(o.public_bytes(serialization.Encoding.PEM) for o in objecten))
+def write(path: Path, *objects: x509.Certificate | x509.CertificateRevocationList) -> Path:
+    path.write_bytes(b"".join(o.public_bytes(serialization.Encoding.PEM) for o in objects))
     return path
 
 
@@ -158,30 +158,30 @@ def write(path: Path, *objecten: x509.Certificate | x509.CertificateRevocationLi
 # ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("doel", BEIDE)
+@pytest.mark.parametrize("purpose", BOTH)
 @pytest.mark.parametrize("oin", [SCHOOL, REGIO, GEMEENTE])
 def test_valid_party_certificate_returns_its_oin(
-    pki: DemoPki, trust: TrustStore, oin: str, doel: str
+    pki: DemoPki, trust: TrustStore, oin: str, purpose: str
 ) -> None:
-    assert trust.check_all(partij(pki, oin), doel, now()) == oin  # type: ignore[arg-type]
+    assert trust.check_all(partij(pki, oin), purpose, now()) == oin  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("doel", BEIDE)
-def test_broker_certificate_is_valid_for_signing_and_tls(pki: DemoPki, trust: TrustStore, doel: str) -> None:
-    assert trust.check_all(load(pki.broker.certificaat), doel, now()) == "00000099000000000001"  # type: ignore[arg-type]
+@pytest.mark.parametrize("purpose", BOTH)
+def test_broker_certificate_is_valid_for_signing_and_tls(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
+    assert trust.check_all(load(pki.broker.certificaat), purpose, now()) == "00000099000000000001"  # type: ignore[arg-type]
 
 
 def test_tls_chain_intermediate_from_the_peer_builds_the_path(pki: DemoPki) -> None:
     # Only the root is configured; the issuing CA comes with the peer's TLS chain (<oin>.chain.pem).
-    alleen_root = TrustStore([pki.root], pki.crl_files)
+    only_root = TrustStore([pki.root], pki.crl_files)
     certificaat = partij(pki, SCHOOL)
-    assert weigering(alleen_root, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_CHECK)
+    assert refusal(only_root, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_CHECK)
     chain = x509.load_pem_x509_certificates(pki.partijen[SCHOOL].chain.read_bytes())
     assert [c.subject for c in chain] == [certificaat.subject, load(pki.issuing).subject]
-    assert alleen_root.check_all(certificaat, "tls", now(), extra_between=chain[1:]) == SCHOOL
+    assert only_root.check_all(certificaat, "tls", now(), extra_between=chain[1:]) == SCHOOL
     # A peer cannot make the broker chew on an endless chain.
-    te_lang = chain[1:] * (MAX_TUSSEN + 1)
-    assert weigering(alleen_root, certificaat, "tls", extra_between=te_lang) == (
+    too_long = chain[1:] * (MAX_TUSSEN + 1)
+    assert refusal(only_root, certificaat, "tls", extra_between=too_long) == (
         "Client.EK0030",
         WsSecurityFault.FAILED_CHECK,
     )
@@ -205,11 +205,11 @@ def test_pkioverheid_style_certificate_with_crl_and_ocsp_pointers_validates_offl
             )
         ]
     )
-    certificaat, _ = uitgeven(
+    certificaat, _ = issue(
         naam("PKIo-stijl (FICTIEF)", "00000099000000000123"),
         (issuing.subject, sleutel),
         ca=False,
-        extensies=[cdp, aia],
+        extensions=[cdp, aia],
     )
     assert TrustStore(pki.ca_files, pki.crl_files).check_all(certificaat, "ondertekening", now()) == (
         "00000099000000000123"
@@ -231,87 +231,87 @@ def test_crls_in_der_form_are_read(pki: DemoPki, tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("doel", BEIDE)
-def test_h44_self_signed_certificate_is_untrusted(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+@pytest.mark.parametrize("purpose", BOTH)
+def test_h44_self_signed_certificate_is_untrusted(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
     certificaat = variant_cert(pki, "zelfondertekend")
     assert certificaat.subject == certificaat.issuer
-    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_CHECK)
+    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.FAILED_CHECK)
 
 
-@pytest.mark.parametrize("doel", BEIDE)
-def test_h45_foreign_ca_is_untrusted_even_with_its_chain(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+@pytest.mark.parametrize("purpose", BOTH)
+def test_h45_foreign_ca_is_untrusted_even_with_its_chain(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
     certificaat = variant_cert(pki, "vreemde-ca")
-    vreemde_ca = x509.load_pem_x509_certificates(pki.test["vreemde-ca"].chain.read_bytes())[1:]
-    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_CHECK)
+    foreign_ca = x509.load_pem_x509_certificates(pki.test["vreemde-ca"].chain.read_bytes())[1:]
+    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.FAILED_CHECK)
     # The peer's own chain adds a path candidate, never a trust anchor.
-    assert weigering(trust, certificaat, doel, extra_between=vreemde_ca) == (
-        CODE[doel],
+    assert refusal(trust, certificaat, purpose, extra_between=foreign_ca) == (
+        CODE[purpose],
         WsSecurityFault.FAILED_CHECK,
     )
 
 
-@pytest.mark.parametrize("doel", BEIDE)
+@pytest.mark.parametrize("purpose", BOTH)
 def test_h45_foreign_ca_named_like_our_issuing_ca_is_untrusted(
-    pki: DemoPki, trust: TrustStore, doel: str
+    pki: DemoPki, trust: TrustStore, purpose: str
 ) -> None:
     # An impostor CA with our issuing CA's exact subject: only the key decides, not the name.
-    impostor, impostor_sleutel = uitgeven(load(pki.issuing).subject, None, ca=True)
-    certificaat, _ = uitgeven(
-        naam("Impostor (FICTIEF)", "00000099000000000666"), (impostor.subject, impostor_sleutel), ca=False
+    impostor, impostor_key = issue(load(pki.issuing).subject, None, ca=True)
+    certificaat, _ = issue(
+        naam("Impostor (FICTIEF)", "00000099000000000666"), (impostor.subject, impostor_key), ca=False
     )
-    assert weigering(trust, certificaat, doel, extra_between=[impostor]) == (
-        CODE[doel],
+    assert refusal(trust, certificaat, purpose, extra_between=[impostor]) == (
+        CODE[purpose],
         WsSecurityFault.FAILED_CHECK,
     )
 
 
-@pytest.mark.parametrize("doel", BEIDE)
-def test_h46_expired_certificate(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+@pytest.mark.parametrize("purpose", BOTH)
+def test_h46_expired_certificate(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
     certificaat = variant_cert(pki, "verlopen")
     assert certificaat.not_valid_after_utc < now()
-    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_AUTHENTICATION)
+    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.FAILED_AUTHENTICATION)
 
 
-@pytest.mark.parametrize("doel", BEIDE)
-def test_h46_not_yet_valid_certificate(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+@pytest.mark.parametrize("purpose", BOTH)
+def test_h46_not_yet_valid_certificate(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
     certificaat = partij(pki, SCHOOL)
     moment = certificaat.not_valid_before_utc - timedelta(seconds=1)
-    assert weigering(trust, certificaat, doel, moment=moment) == (
-        CODE[doel],
+    assert refusal(trust, certificaat, purpose, moment=moment) == (
+        CODE[purpose],
         WsSecurityFault.FAILED_AUTHENTICATION,
     )
 
 
-@pytest.mark.parametrize("doel", BEIDE)
-def test_h47_revoked_certificate(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+@pytest.mark.parametrize("purpose", BOTH)
+def test_h47_revoked_certificate(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
     certificaat = variant_cert(pki, "ingetrokken")
     issuing_crl = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes())
     assert issuing_crl.get_revoked_certificate_by_serial_number(certificaat.serial_number) is not None
-    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.FAILED_AUTHENTICATION)
+    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.FAILED_AUTHENTICATION)
 
 
-@pytest.mark.parametrize("doel", BEIDE)
-def test_h47_revoked_and_crl_past_next_update_fails_closed(pki: DemoPki, doel: str) -> None:
+@pytest.mark.parametrize("purpose", BOTH)
+def test_h47_revoked_and_crl_past_next_update_fails_closed(pki: DemoPki, purpose: str) -> None:
     # O6: beyond nextUpdate + grace the revocation status is unknown: Server.DK0051, for both purposes.
-    volgende = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes()).next_update_utc
-    assert volgende is not None
+    next_update = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes()).next_update_utc
+    assert next_update is not None
     certificaat = partij(pki, SCHOOL)
-    zonder_gratie = TrustStore(pki.ca_files, pki.crl_files, crl_grace_s=0)
-    moment = volgende + timedelta(seconds=1)
-    assert weigering(zonder_gratie, certificaat, doel, moment=moment) == ("Server.DK0051", "crl:Stale")
+    without_grace = TrustStore(pki.ca_files, pki.crl_files, crl_grace_s=0)
+    moment = next_update + timedelta(seconds=1)
+    assert refusal(without_grace, certificaat, purpose, moment=moment) == ("Server.DK0051", "crl:Stale")
     assert (
-        weigering(zonder_gratie, variant_cert(pki, "ingetrokken"), doel, moment=moment)[0] == "Server.DK0051"
+        refusal(without_grace, variant_cert(pki, "ingetrokken"), purpose, moment=moment)[0] == "Server.DK0051"
     )
 
-    uur_gratie = TrustStore(pki.ca_files, pki.crl_files, crl_grace_s=3600)
-    assert uur_gratie.check_all(certificaat, doel, moment) == SCHOOL  # type: ignore[arg-type]
+    hour_grace = TrustStore(pki.ca_files, pki.crl_files, crl_grace_s=3600)
+    assert hour_grace.check_all(certificaat, purpose, moment) == SCHOOL  # type: ignore[arg-type]
     # Within the grace a revoked certificate stays revoked.
-    assert weigering(uur_gratie, variant_cert(pki, "ingetrokken"), doel, moment=moment) == (
-        CODE[doel],
+    assert refusal(hour_grace, variant_cert(pki, "ingetrokken"), purpose, moment=moment) == (
+        CODE[purpose],
         WsSecurityFault.FAILED_AUTHENTICATION,
     )
-    voorbij = volgende + timedelta(seconds=3601)
-    assert weigering(uur_gratie, certificaat, doel, moment=voorbij) == ("Server.DK0051", "crl:Stale")
+    past = next_update + timedelta(seconds=3601)
+    assert refusal(hour_grace, certificaat, purpose, moment=past) == ("Server.DK0051", "crl:Stale")
 
 
 def test_h47_crl_already_expired_by_vernieuw_crl(pki: DemoPki, tmp_path: Path) -> None:
@@ -322,76 +322,76 @@ def test_h47_crl_already_expired_by_vernieuw_crl(pki: DemoPki, tmp_path: Path) -
     cas = [copy / "ca" / "root.pem", copy / "ca" / "issuing.pem"]
     certificaat = load(copy / f"{REGIO}.cert.pem")
 
-    assert weigering(TrustStore(cas, [root_crl, issuing_crl]), certificaat, "ondertekening") == (
+    assert refusal(TrustStore(cas, [root_crl, issuing_crl]), certificaat, "ondertekening") == (
         "Server.DK0051",
         "crl:Stale",
     )
-    twee_dagen = TrustStore(cas, [root_crl, issuing_crl], crl_grace_s=2 * 86400)
-    assert twee_dagen.check_all(certificaat, "ondertekening", now()) == REGIO
+    two_days = TrustStore(cas, [root_crl, issuing_crl], crl_grace_s=2 * 86400)
+    assert two_days.check_all(certificaat, "ondertekening", now()) == REGIO
 
 
-@pytest.mark.parametrize("doel", BEIDE)
-def test_h47_no_crl_for_an_issuer_fails_closed(pki: DemoPki, doel: str) -> None:
+@pytest.mark.parametrize("purpose", BOTH)
+def test_h47_no_crl_for_an_issuer_fails_closed(pki: DemoPki, purpose: str) -> None:
     certificaat = partij(pki, SCHOOL)
-    zonder_issuing_crl = TrustStore(pki.ca_files, [pki.root_crl])
-    assert weigering(zonder_issuing_crl, certificaat, doel) == ("Server.DK0051", "crl:Missing")
+    without_issuing_crl = TrustStore(pki.ca_files, [pki.root_crl])
+    assert refusal(without_issuing_crl, certificaat, purpose) == ("Server.DK0051", "crl:Missing")
     # The intermediate needs the root's CRL as well.
-    zonder_root_crl = TrustStore(pki.ca_files, [pki.issuing_crl])
-    assert weigering(zonder_root_crl, certificaat, doel) == ("Server.DK0051", "crl:Missing")
+    without_root_crl = TrustStore(pki.ca_files, [pki.issuing_crl])
+    assert refusal(without_root_crl, certificaat, purpose) == ("Server.DK0051", "crl:Missing")
 
 
-@pytest.mark.parametrize("doel", BEIDE)
+@pytest.mark.parametrize("purpose", BOTH)
 @pytest.mark.parametrize("variant", ["zonder-oin", "ongeldig-oin"])
 def test_h48_no_or_invalid_oin_is_ek0030_for_both_purposes(
-    pki: DemoPki, trust: TrustStore, variant: str, doel: str
+    pki: DemoPki, trust: TrustStore, variant: str, purpose: str
 ) -> None:
-    assert weigering(trust, variant_cert(pki, variant), doel) == (
+    assert refusal(trust, variant_cert(pki, variant), purpose) == (
         "Client.EK0030",
         WsSecurityFault.INVALID_SECURITY_TOKEN,
     )
 
 
-@pytest.mark.parametrize("doel", BEIDE)
-def test_h49_no_digital_signature_key_usage(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+@pytest.mark.parametrize("purpose", BOTH)
+def test_h49_no_digital_signature_key_usage(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
     certificaat = variant_cert(pki, "geen-digitalsignature")
     ku = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
     assert (ku.digital_signature, ku.key_encipherment) == (False, True)
-    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.INVALID_SECURITY_TOKEN)
+    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.INVALID_SECURITY_TOKEN)
 
 
-@pytest.mark.parametrize("doel", BEIDE)
-def test_h34_rsa_1024_key(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+@pytest.mark.parametrize("purpose", BOTH)
+def test_h34_rsa_1024_key(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
     certificaat = variant_cert(pki, "rsa1024")
     assert certificaat.public_key().key_size == 1024  # type: ignore[union-attr]
-    assert weigering(trust, certificaat, doel) == (CODE[doel], WsSecurityFault.INVALID_SECURITY)
+    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.INVALID_SECURITY)
 
 
 def test_every_test_variant_has_a_test_above() -> None:
-    gedekt = {"zelfondertekend", "vreemde-ca", "verlopen", "ingetrokken", "zonder-oin", "ongeldig-oin"}
-    gedekt |= {"geen-digitalsignature", "rsa1024"}
-    assert gedekt == set(TEST_VARIANTEN)
+    covered = {"zelfondertekend", "vreemde-ca", "verlopen", "ingetrokken", "zonder-oin", "ongeldig-oin"}
+    covered |= {"geen-digitalsignature", "rsa1024"}
+    assert covered == set(TEST_VARIANTEN)
 
 
-@pytest.mark.parametrize("doel", BEIDE)
-def test_ca_certificate_offered_as_party_certificate(pki: DemoPki, trust: TrustStore, doel: str) -> None:
+@pytest.mark.parametrize("purpose", BOTH)
+def test_ca_certificate_offered_as_party_certificate(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
     # Without this check the configured root would validate as a path of length one.
     for ca in (pki.root, pki.issuing):
-        assert weigering(trust, load(ca), doel) == (CODE[doel], WsSecurityFault.INVALID_SECURITY_TOKEN)
+        assert refusal(trust, load(ca), purpose) == (CODE[purpose], WsSecurityFault.INVALID_SECURITY_TOKEN)
 
 
 def test_tls_needs_client_auth_when_an_eku_is_present(pki: DemoPki, trust: TrustStore) -> None:
     issuing, sleutel = issuing_ca(pki)
-    alleen_server = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])
-    certificaat, _ = uitgeven(
+    only_server = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])
+    certificaat, _ = issue(
         naam("Alleen server (FICTIEF)", "00000099000000000124"),
         (issuing.subject, sleutel),
         ca=False,
-        extensies=[alleen_server],
+        extensions=[only_server],
     )
-    verse = TrustStore(pki.ca_files, pki.crl_files)
-    assert weigering(verse, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.INVALID_SECURITY_TOKEN)
+    fresh = TrustStore(pki.ca_files, pki.crl_files)
+    assert refusal(fresh, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.INVALID_SECURITY_TOKEN)
     # For signing the EKU is not a criterion (the brief: key usage only).
-    assert verse.check_all(certificaat, "ondertekening", now()) == "00000099000000000124"
+    assert fresh.check_all(certificaat, "ondertekening", now()) == "00000099000000000124"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -399,28 +399,28 @@ def test_tls_needs_client_auth_when_an_eku_is_present(pki: DemoPki, trust: Trust
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_productie_refuses_a_demo_ca(pki: DemoPki) -> None:
+def test_production_refuses_a_demo_ca(pki: DemoPki) -> None:
     with pytest.raises(ValueError, match="demo CA"):
         TrustStore(pki.ca_files, pki.crl_files, production=True)
 
 
-def test_productie_refuses_test_oins_and_accepts_others(tmp_path: Path) -> None:
-    root = uitgeven(naam("Productie-achtige Root (pytest)"), None, ca=True)
-    issuing = uitgeven(naam("Productie-achtige CA (pytest)"), (root[0].subject, root[1]), ca=True)
-    ca_bestand = write(tmp_path / "cas.pem", root[0], issuing[0])  # one PEM bundle holding both
-    crl_bestand = write(tmp_path / "crls.pem", crl(root), crl(issuing))
+def test_production_refuses_test_oins_and_accepts_others(tmp_path: Path) -> None:
+    root = issue(naam("Productie-achtige Root (pytest)"), None, ca=True)
+    issuing = issue(naam("Productie-achtige CA (pytest)"), (root[0].subject, root[1]), ca=True)
+    ca_file = write(tmp_path / "cas.pem", root[0], issuing[0])  # one PEM bundle holding both
+    crl_file = write(tmp_path / "crls.pem", crl(root), crl(issuing))
     issuer = (issuing[0].subject, issuing[1])
-    test_oin, _ = uitgeven(naam("Gemeente (FICTIEF)", GEMEENTE), issuer, ca=False)
-    school, _ = uitgeven(naam("School (FICTIEF)", SCHOOL), issuer, ca=False)
+    test_oin, _ = issue(naam("Gemeente (FICTIEF)", GEMEENTE), issuer, ca=False)
+    school, _ = issue(naam("School (FICTIEF)", SCHOOL), issuer, ca=False)
 
-    production = TrustStore([ca_bestand], [crl_bestand], production=True)
-    for doel in BEIDE:
-        assert weigering(production, test_oin, doel) == (
+    production = TrustStore([ca_file], [crl_file], production=True)
+    for purpose in BOTH:
+        assert refusal(production, test_oin, purpose) == (
             "Client.EK0030",
             WsSecurityFault.INVALID_SECURITY_TOKEN,
         )
-        assert production.check_all(school, doel, now()) == SCHOOL  # type: ignore[arg-type]
-    assert TrustStore([ca_bestand], [crl_bestand]).check_all(test_oin, "tls", now()) == GEMEENTE
+        assert production.check_all(school, purpose, now()) == SCHOOL  # type: ignore[arg-type]
+    assert TrustStore([ca_file], [crl_file]).check_all(test_oin, "tls", now()) == GEMEENTE
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -428,60 +428,60 @@ def test_productie_refuses_test_oins_and_accepts_others(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def tellende(trust: TrustStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def counting(trust: TrustStore, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count the full path validations (the expensive part) that ``trust`` performs."""
-    aanroepen: list[int] = []
+    calls: list[int] = []
     real = trust._validate_path
 
-    def tel(*args, **kwargs):
-        aanroepen.append(1)
+    def count(*args, **kwargs):
+        calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(trust, "_validate_path", tel)
-    return aanroepen
+    monkeypatch.setattr(trust, "_validate_path", count)
+    return calls
 
 
 def test_cache_reuses_a_positive_answer_for_cache_s_per_purpose(
     pki: DemoPki, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    verse = TrustStore(pki.ca_files, pki.crl_files)
-    aanroepen = tellende(verse, monkeypatch)
+    fresh = TrustStore(pki.ca_files, pki.crl_files)
+    calls = counting(fresh, monkeypatch)
     certificaat, t0 = partij(pki, SCHOOL), now()
 
-    assert verse.check_all(certificaat, "ondertekening", t0) == SCHOOL
-    assert verse.check_all(certificaat, "ondertekening", t0 + timedelta(seconds=CACHE_S - 1)) == SCHOOL
-    assert len(aanroepen) == 1
-    assert verse.check_all(certificaat, "tls", t0) == SCHOOL
-    assert len(aanroepen) == 2
-    assert verse.check_all(certificaat, "ondertekening", t0 + timedelta(seconds=CACHE_S + 1)) == SCHOOL
-    assert len(aanroepen) == 3
+    assert fresh.check_all(certificaat, "ondertekening", t0) == SCHOOL
+    assert fresh.check_all(certificaat, "ondertekening", t0 + timedelta(seconds=CACHE_S - 1)) == SCHOOL
+    assert len(calls) == 1
+    assert fresh.check_all(certificaat, "tls", t0) == SCHOOL
+    assert len(calls) == 2
+    assert fresh.check_all(certificaat, "ondertekening", t0 + timedelta(seconds=CACHE_S + 1)) == SCHOOL
+    assert len(calls) == 3
 
 
 def test_cache_never_outlives_the_crl_next_update(pki: DemoPki) -> None:
-    verse = TrustStore(pki.ca_files, pki.crl_files)
-    volgende = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes()).next_update_utc
-    assert volgende is not None
+    fresh = TrustStore(pki.ca_files, pki.crl_files)
+    next_update = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes()).next_update_utc
+    assert next_update is not None
     certificaat = partij(pki, REGIO)
-    assert verse.check_all(certificaat, "ondertekening", volgende - timedelta(seconds=10)) == REGIO
-    assert weigering(verse, certificaat, "ondertekening", moment=volgende + timedelta(seconds=10)) == (
+    assert fresh.check_all(certificaat, "ondertekening", next_update - timedelta(seconds=10)) == REGIO
+    assert refusal(fresh, certificaat, "ondertekening", moment=next_update + timedelta(seconds=10)) == (
         "Server.DK0051",
         "crl:Stale",
     )
 
 
 def test_crl_reload_clears_the_cache(pki: DemoPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    verse = TrustStore(pki.ca_files, pki.crl_files)
-    aanroepen = tellende(verse, monkeypatch)
+    fresh = TrustStore(pki.ca_files, pki.crl_files)
+    calls = counting(fresh, monkeypatch)
     certificaat = partij(pki, GEMEENTE)
-    assert verse.check_all(certificaat, "tls", now()) == GEMEENTE
-    assert verse.check_all(certificaat, "tls", now()) == GEMEENTE
-    assert len(aanroepen) == 1
+    assert fresh.check_all(certificaat, "tls", now()) == GEMEENTE
+    assert fresh.check_all(certificaat, "tls", now()) == GEMEENTE
+    assert len(calls) == 1
 
     # The issuing CA revokes the gemeente's certificate; the fetcher stores the new CRL and reloads.
-    nieuwe_crl = write(tmp_path / "issuing-nieuw.crl.pem", crl(issuing_ca(pki), [certificaat]))
-    verse.reload_crls([pki.root_crl, nieuwe_crl])
-    assert weigering(verse, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_AUTHENTICATION)
-    assert len(aanroepen) == 2
+    new_crl = write(tmp_path / "issuing-nieuw.crl.pem", crl(issuing_ca(pki), [certificaat]))
+    fresh.reload_crls([pki.root_crl, new_crl])
+    assert refusal(fresh, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_AUTHENTICATION)
+    assert len(calls) == 2
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -508,7 +508,7 @@ def test_trust_store_without_a_root_is_refused(pki: DemoPki) -> None:
         TrustStore([pki.issuing], pki.crl_files)
 
 
-def test_h47_een_nieuwe_crl_geldt_zonder_herstart(tmp_path: Path) -> None:
+def test_h47_a_new_crl_applies_without_a_restart(tmp_path: Path) -> None:
     """The CRL fetcher replaces a file; the running trust store revokes from then on (O6)."""
     from broker.pki.demo import withdraw
 
@@ -518,11 +518,11 @@ def test_h47_een_nieuwe_crl_geldt_zonder_herstart(tmp_path: Path) -> None:
     certificaat = load(tmp_path / f"{oin}.cert.pem")
     assert trust.check_all(certificaat, "ondertekening", datetime.now(UTC)) == oin  # cached now
     withdraw(tmp_path, tmp_path / f"{oin}.cert.pem")
-    assert weigering(trust, certificaat, "ondertekening", datetime.now(UTC))[0] == "Client.EK0031"
-    assert weigering(trust, certificaat, "tls", datetime.now(UTC))[0] == "Client.EK0030"
+    assert refusal(trust, certificaat, "ondertekening", datetime.now(UTC))[0] == "Client.EK0031"
+    assert refusal(trust, certificaat, "tls", datetime.now(UTC))[0] == "Client.EK0030"
 
 
-def test_een_kapotte_nieuwe_crl_laat_de_oude_gelden(tmp_path: Path) -> None:
+def test_a_broken_new_crl_keeps_the_old_one_in_force(tmp_path: Path) -> None:
     oin = "00000099000000000077"
     demo = make_demo_pki(tmp_path, [(oin, "LAS-leverancier (FICTIEF)")])
     trust = TrustStore(demo.ca_files, demo.crl_files, crl_watch_s=0)

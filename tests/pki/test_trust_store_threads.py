@@ -24,7 +24,7 @@ from broker.pki.demo import DemoPki, make_demo_pki, renew_crl
 
 #: Eight parties, as many as the first concurrent requests of the end-to-end test.
 OINS = [f"000000990000000011{i:02d}" for i in range(8)]
-RONDES = 10
+ROUNDS = 10
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> DemoPki:
 
 
 @pytest.fixture
-def snelle_wissels():
+def fast_swaps():
     """Switch threads after every few bytecodes instead of every 5 ms."""
     old = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
@@ -43,11 +43,11 @@ def snelle_wissels():
         sys.setswitchinterval(old)
 
 
-def _certificaten(pki: DemoPki) -> dict[str, x509.Certificate]:
+def _certificates(pki: DemoPki) -> dict[str, x509.Certificate]:
     return {oin: x509.load_pem_x509_certificate(pki.partijen[oin].certificaat.read_bytes()) for oin in OINS}
 
 
-def _tegelijk(tasks: list[Callable[[], object]]) -> list[object]:
+def _concurrently(tasks: list[Callable[[], object]]) -> list[object]:
     """Run ``tasks`` in one thread each, released at the same moment; return each result or exception."""
     start = threading.Barrier(len(tasks))
     outcomes: list[object] = [None] * len(tasks)
@@ -59,20 +59,20 @@ def _tegelijk(tasks: list[Callable[[], object]]) -> list[object]:
         except Exception as error:  # noqa: BLE001 - the test reports what happened
             outcomes[index] = error
 
-    draden = [threading.Thread(target=run, args=(i,)) for i in range(len(tasks))]
-    for draad in draden:
-        draad.start()
-    for draad in draden:
-        draad.join(timeout=60)
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(tasks))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
     return outcomes
 
 
-def test_first_concurrent_checks_of_a_fresh_trust_store_all_succeed(pki: DemoPki, snelle_wissels) -> None:
-    certificates = _certificaten(pki)
-    for run_round in range(RONDES):
+def test_first_concurrent_checks_of_a_fresh_trust_store_all_succeed(pki: DemoPki, fast_swaps) -> None:
+    certificates = _certificates(pki)
+    for run_round in range(ROUNDS):
         trust = TrustStore(pki.ca_files, pki.crl_files)
         moment = datetime.now(UTC)
-        outcomes = _tegelijk(
+        outcomes = _concurrently(
             [
                 lambda c=certificaat, v=trust, m=moment: v.check_all(c, "ondertekening", m)
                 for certificaat in certificates.values()
@@ -81,39 +81,39 @@ def test_first_concurrent_checks_of_a_fresh_trust_store_all_succeed(pki: DemoPki
         assert outcomes == list(certificates), f"round {run_round}: {outcomes}"
 
 
-def test_crl_files_replaced_while_checks_run(pki: DemoPki, tmp_path: Path, snelle_wissels) -> None:
+def test_crl_files_replaced_while_checks_run(pki: DemoPki, tmp_path: Path, fast_swaps) -> None:
     """The CRL reload path: every reload publishes new CRL objects to threads already validating."""
     map = tmp_path / "pki"
     shutil.copytree(pki.map, map)
     copy = make_demo_pki(map, [(oin, f"Partij {oin} (FICTIEF)") for oin in OINS])
-    certificates = _certificaten(copy)
+    certificates = _certificates(copy)
     trust = TrustStore(copy.ca_files, copy.crl_files, crl_watch_s=0)
     begin = datetime.now(UTC)
     for certificaat in certificates.values():  # roots and intermediates in use, one thread at a time
         trust.check_all(certificaat, "ondertekening", begin)
     done = threading.Event()
 
-    def controleer_tot_klaar(certificaat: x509.Certificate) -> str:
-        stap = 0
-        while not done.is_set() or stap < 5:
-            stap += 1
+    def check_until_done(certificaat: x509.Certificate) -> str:
+        step = 0
+        while not done.is_set() or step < 5:
+            step += 1
             # An earlier moment each time: no cached answer covers it, so every call validates anew.
-            oin = trust.check_all(certificaat, "ondertekening", begin - timedelta(milliseconds=stap))
+            oin = trust.check_all(certificaat, "ondertekening", begin - timedelta(milliseconds=step))
         return oin
 
-    def vervang_crls() -> str:
+    def replace_crls() -> str:
         try:
-            for keer in range(RONDES):
-                renew_crl(map, begin - timedelta(minutes=keer + 1))
+            for times in range(ROUNDS):
+                renew_crl(map, begin - timedelta(minutes=times + 1))
                 threading.Event().wait(0.05)
         finally:
             done.set()
         return "vervangen"
 
-    outcomes = _tegelijk(
+    outcomes = _concurrently(
         [
-            vervang_crls,
-            *(lambda c=certificaat: controleer_tot_klaar(c) for certificaat in certificates.values()),
+            replace_crls,
+            *(lambda c=certificaat: check_until_done(c) for certificaat in certificates.values()),
         ]
     )
     assert outcomes == ["vervangen", *certificates], outcomes

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rapportage.scenario import bouw_cyclus
+from tests.rapportage.scenario import build_cyclus
 from tests.service.conftest import demo_session, keyring  # noqa: F401 — fixtures used below
 
 
 @pytest.fixture
-def cyclus_sessie(demo_session, keyring):  # noqa: F811
-    bouw_cyclus(demo_session, keyring)
+def cyclus_session(demo_session, keyring):  # noqa: F811
+    build_cyclus(demo_session, keyring)
     return demo_session

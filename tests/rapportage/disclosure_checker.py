@@ -14,8 +14,8 @@ the exact LP with scipy's HiGHS, for each attacker of docs/disclosure.md —
   value minus the insider's own part is 1 to 4), except one it pins even when everything but its
   own cells is withheld (a region whose only school it is).
 
-Entry points for other tests: ``assert_no_disclosure`` on a plain table, ``assert_rapport_veilig``
-on a ``Rapport`` (everything its HTML, CSV and xlsx show), ``assert_procescijfers_veilig`` on an
+Entry points for other tests: ``assert_no_disclosure`` on a plain table, ``assert_rapport_safe``
+on a ``Rapport`` (everything its HTML, CSV and xlsx show), ``assert_procescijfers_safe`` on an
 ``opvragenProcescijfers`` answer.
 """
 
@@ -71,7 +71,7 @@ def ranges(
             if only is None or k in only
         }
     a_eq, b_eq = np.array(rows), np.array(rhs)
-    uit = {}
+    out = {}
     for key, i in index.items():
         if only is not None and key not in only:
             continue
@@ -85,8 +85,8 @@ def ranges(
                 continue
             assert result.status == 0, f"no feasible point for {key}: {result.message}"
             ends.append(sign * result.fun)
-        uit[key] = (ends[0], ends[1])
-    return uit
+        out[key] = (ends[0], ends[1])
+    return out
 
 
 def disclosed(
@@ -96,11 +96,11 @@ def disclosed(
     only: set[Key] | None = None,
 ) -> dict[Key, float]:
     """The suppressed keys (of ``only``) with a single feasible integer value, and that value."""
-    uit = {}
+    out = {}
     for key, (low, high) in ranges(published, list(relations), primary, only).items():
         if not math.isinf(high) and math.ceil(low - 1e-6) >= math.floor(high + 1e-6):
-            uit[key] = round(low)
-    return uit
+            out[key] = round(low)
+    return out
 
 
 def assert_no_disclosure(
@@ -116,94 +116,94 @@ def assert_no_disclosure(
     relations = list(relations)
     found = {("outsider", k): v for k, v in disclosed(published, relations).items()}
     if found:  # a 0 the relations force with nothing published is no publication's fault
-        vooraf = disclosed({k: None for k in published}, relations)
-        found = {a: v for a, v in found.items() if a[1] not in vooraf}
+        prior = disclosed({k: None for k in published}, relations)
+        found = {a: v for a, v in found.items() if a[1] not in prior}
     reader = disclosed(published, relations, primary)
     if reader:
-        vooraf = disclosed({k: None for k in published}, relations, primary)
-        found |= {("flag reader", k): v for k, v in reader.items() if k not in vooraf}
+        prior = disclosed({k: None for k in published}, relations, primary)
+        found |= {("flag reader", k): v for k, v in reader.items() if k not in prior}
     for unit in sorted(set((units or {}).values()), key=repr):
         own = {k for k, u in units.items() if u == unit and k in published}
-        anderen = {
+        others = {
             k
             for k, v in published.items()
-            if v is None and k not in own and _onthult(k, own, truth, relations)
+            if v is None and k not in own and _reveals(k, own, truth, relations)
         }
-        if not anderen or all(published[k] is not None for k in own):
+        if not others or all(published[k] is not None for k in own):
             continue  # it knows only what is published, and that pins nothing (above)
-        weten = {k: truth[k] if k in own else v for k, v in published.items()}
-        binnen = disclosed(weten, relations, only=anderen)
-        if binnen:
-            vooraf = disclosed(
-                {k: truth[k] if k in own else None for k in published}, relations, only=anderen
+        known = {k: truth[k] if k in own else v for k, v in published.items()}
+        inside = disclosed(known, relations, only=others)
+        if inside:
+            prior = disclosed(
+                {k: truth[k] if k in own else None for k in published}, relations, only=others
             )
-            found |= {(unit, k): v for k, v in binnen.items() if k not in vooraf}
+            found |= {(unit, k): v for k, v in inside.items() if k not in prior}
     assert not found, f"suppressed cells recoverable (attacker, cell): {found}"
 
 
-def _onthult(key: Key, own: set[Key], truth: Mapping[Key, int], relations: Sequence[Sum]) -> bool:
+def _reveals(key: Key, own: set[Key], truth: Mapping[Key, int], relations: Sequence[Sum]) -> bool:
     """Whether pinning ``key`` tells an insider who knows ``own`` a small count of others: its
     value minus the insider's own part of it (where it is the total of a relation) is 1 to 4."""
-    eigen_delen = [
-        sum(truth.get(k, 0) for k in delen if k in own)
-        for total, delen in [(left, right) for left, right in relations]
+    own_parts = [
+        sum(truth.get(k, 0) for k in parts if k in own)
+        for total, parts in [(left, right) for left, right in relations]
         + [(right, left) for left, right in relations]
         if tuple(total) == (key,)
     ]
-    return 0 < truth[key] - max(eigen_delen, default=0) < 5  # its own part by the finest relation
+    return 0 < truth[key] - max(own_parts, default=0) < 5  # its own part by the finest relation
 
 
 # --- the broker's tables ----------------------------------------------------------------------------
 
 
-def _published(rijen: Iterable[Jaarcijfer]) -> dict[tuple, int | None]:
-    return {(r.niveau, r.eenheid, r.cijfer, r.dimensie): r.waarde for r in rijen}
+def _published(table_rows: Iterable[Jaarcijfer]) -> dict[tuple, int | None]:
+    return {(r.niveau, r.eenheid, r.cijfer, r.dimensie): r.waarde for r in table_rows}
 
 
-def _relaties_die_gelden(waarheid: Sequence[Cijfer], indeling) -> list[Sum]:
+def _relations_that_hold(true_figures: Sequence[Cijfer], indeling) -> list[Sum]:
     """The relations an outsider may use: the declared ones that hold on the true values."""
-    values = {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in waarheid}
-    uit = []
-    for r in relations(waarheid, indeling):
+    values = {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in true_figures}
+    out = []
+    for r in relations(true_figures, indeling):
         if sum(values.get(k, 0) for k in r.left) == sum(values.get(k, 0) for k in r.right):
-            uit.append((r.left, r.right))
-    return uit
+            out.append((r.left, r.right))
+    return out
 
 
-def _primair(waarheid: Sequence[Cijfer]) -> set[tuple]:
-    return {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) for f in waarheid if 0 < f.base < 5}
+def _primary(true_figures: Sequence[Cijfer]) -> set[tuple]:
+    return {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) for f in true_figures if 0 < f.base < 5}
 
 
-def assert_table_safe(rijen: Iterable[Jaarcijfer], waarheid: Sequence[Cijfer], indeling=None) -> None:
-    """``rijen`` (suppressed, as published together) against ``waarheid`` (the figures before
-    suppression; those not in ``rijen`` are ignored): every primary cell is suppressed, published cells are true, and the LP finds no
+def assert_table_safe(table_rows: Iterable[Jaarcijfer], true_figures: Sequence[Cijfer], indeling=None) -> None:
+    """``table_rows`` (suppressed, as published together) against ``true_figures`` (the figures before
+    suppression; those not in ``table_rows`` are ignored): every primary cell is suppressed, published cells are true, and the LP finds no
     suppressed cell with a single value under the relations that hold (within units and between
     the levels of ``indeling``/the country)."""
-    published = _published(rijen)
-    waarheid = [f for f in waarheid if (Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) in published]
-    primary = _primair(waarheid)
-    waar = {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in waarheid}
+    published = _published(table_rows)
+    true_figures = [f for f in true_figures if (Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie) in published]
+    primary = _primary(true_figures)
+    true_values = {(Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in true_figures}
     assert all(published[k] is None for k in primary if k in published), "a count of 1-4 is published"
-    assert all(v == waar[k] for k, v in published.items() if v is not None)
+    assert all(v == true_values[k] for k, v in published.items() if v is not None)
     units = {k: k[:2] for k in published if k[0] != Level.LANDELIJK.value}
     assert_no_disclosure(
-        published, _relaties_die_gelden(waarheid, indeling), primary & set(published), units, waar
+        published, _relations_that_hold(true_figures, indeling), primary & set(published), units, true_values
     )
 
 
-def assert_rapport_veilig(rapport, waarheid: Sequence[Cijfer], indeling=None) -> None:
+def assert_rapport_safe(rapport, true_figures: Sequence[Cijfer], indeling=None) -> None:
     """A report: its figures (what the HTML tables/charts and every CSV/xlsx row on the peildatum
-    show) as one table. ``waarheid``: the figures before suppression (``compute_cijfers`` on the
+    show) as one table. ``true_figures``: the figures before suppression (``compute_cijfers`` on the
     report's peil, all levels or its scope; kept from before a purge for a closed cycle);
     ``indeling``: region → its BRINs (``regio_indeling``) for the relations between levels."""
-    assert_table_safe(rapport.cijfers, waarheid, indeling)
+    assert_table_safe(rapport.cijfers, true_figures, indeling)
 
 
-def assert_procescijfers_veilig(response, waarheid: Sequence[Cijfer]) -> None:
+def assert_procescijfers_safe(response, true_figures: Sequence[Cijfer]) -> None:
     """An ``opvragenProcescijfers`` answer (``Procescijfers``): its counts as one table, against the
     same figures before suppression (``compute_cijfers`` for the caller's BRINs)."""
-    niveau = {f.niveau for f in waarheid} or {Level.SCHOOL}
+    niveau = {f.niveau for f in true_figures} or {Level.SCHOOL}
     (niveau,) = niveau
-    rijen = [Jaarcijfer(0, niveau.value, p.brin, p.cijfer, p.dimensie, p.aantal) for p in response.cijfers]
-    getoond = {(p.brin, p.cijfer, p.dimensie) for p in response.cijfers}
-    assert_table_safe(rijen, [f for f in waarheid if (f.eenheid, f.cijfer, f.dimensie) in getoond])
+    table_rows = [Jaarcijfer(0, niveau.value, p.brin, p.cijfer, p.dimensie, p.aantal) for p in response.cijfers]
+    shown = {(p.brin, p.cijfer, p.dimensie) for p in response.cijfers}
+    assert_table_safe(table_rows, [f for f in true_figures if (f.eenheid, f.cijfer, f.dimensie) in shown])

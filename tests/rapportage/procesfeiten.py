@@ -46,7 +46,7 @@ from broker.domain.status import ExamenUitkomst, IntakeUitkomst
 from broker.service.aanmeldingen import AanmeldingInput, aanleveren_aanmeldingen
 from broker.service.leerlingen import LeerlingInput, aanleveren_leerlingen
 from tests.helpers import bsns
-from tests.rapportage.scenario import OIN, _werk
+from tests.rapportage.scenario import OIN, _processing_for
 
 OIN_99XG = "0000000700099XG00000"
 PEILDATUM = date(2027, 7, 1)
@@ -58,7 +58,7 @@ LEERLINGEN = {
     "99XG": [f"G{i}" for i in range(1, 6)],
     "99XC": [f"C{i}" for i in range(1, 6)],
 }
-NUMMERS = dict(zip([p for ps in LEERLINGEN.values() for p in ps], bsns(20, 41000000), strict=True))
+NUMBERS = dict(zip([p for ps in LEERLINGEN.values() for p in ps], bsns(20, 41000000), strict=True))
 SCHOOL = {p: school for school, ps in LEERLINGEN.items() for p in ps}
 
 
@@ -68,7 +68,7 @@ def _d(day: str) -> date:
 
 
 #: (date, pupil, institution, status)
-_STATUSSEN = [
+_STATUSES = [
     ("15-01", "C1", "99XE", "aangemeld"),
     ("25-01", "C1", "99XE", "geaccepteerd"),
     ("10-02", "C1", "99XE", "ingeschreven"),
@@ -137,11 +137,11 @@ _EXAMENS = [("10-06", p, _G) for p in _GESLAAGD] + [
 ]
 
 
-def _middag(day: date) -> datetime:
+def _afternoon(day: date) -> datetime:
     return datetime.combine(day, time(12), UTC)
 
 
-def _registreer_99xg(session: Session) -> None:
+def _register_99xg(session: Session) -> None:
     """99XG is a VSO school in the demo reference data (region 21) but no party of the demo registry."""
     partij = models.Partij(oin=OIN_99XG, soort="vo-school", naam="VSO De Verbeelding (FICTIEF)")
     partij.scopes.append(models.PartijScope(soort="brin", waarde="99XG"))
@@ -164,10 +164,10 @@ def _deliver_task(
     postcode="1011AB",
     examen=None,
 ):
-    processing, call = _werk(session, keyring, day, _oin(school))
+    processing, call = _processing_for(session, keyring, day, _oin(school))
     record = LeerlingInput(
         1,
-        NUMMERS[pupil],
+        NUMBERS[pupil],
         None,
         school,
         None,
@@ -178,36 +178,36 @@ def _deliver_task(
         examen_uitkomst=examen,
         examen_datum=day if examen else None,
     )
-    uitkomst = aanleveren_leerlingen(processing, call, [record])
-    assert uitkomst.rejected_count == 0, (pupil, mutatie, uitkomst)
+    outcome = aanleveren_leerlingen(processing, call, [record])
+    assert outcome.rejected_count == 0, (pupil, mutatie, outcome)
 
 
-def bouw_procesfeiten(session: Session, keyring) -> None:
+def build_procesfeiten(session: Session, keyring) -> None:
     """Apply the scenario through the service layer, as the SOAP operations would, in date order
     (on one day: statuses before the facts they allow), and commit. An intake or overeenkomst goes in
     with the registration's current status, as an institution's system reports it."""
-    _registreer_99xg(session)
+    _register_99xg(session)
     for school, pupils in LEERLINGEN.items():
         for pupil in pupils:
             _deliver_task(session, keyring, date(2026, 12, 1), school, pupil, "toevoegen")
     events = (
-        [(_d(day), 0, pupil, brin, {"status": status}) for day, pupil, brin, status in _STATUSSEN]
+        [(_d(day), 0, pupil, brin, {"status": status}) for day, pupil, brin, status in _STATUSES]
         + [
-            (_d(vastgelegd or day), 1, pupil, brin, {"intake_datum": _d(day), "intake_uitkomst": uitkomst})
-            for day, pupil, brin, uitkomst, vastgelegd in _INTAKES
+            (_d(recorded or day), 1, pupil, brin, {"intake_datum": _d(day), "intake_uitkomst": outcome})
+            for day, pupil, brin, outcome, recorded in _INTAKES
         ]
         + [(_d(day), 2, pupil, brin, {"overeenkomst_datum": _d(day)}) for day, pupil, brin in _OVEREENKOMSTEN]
     )
     current: dict[tuple[str, str], tuple[str, date]] = {}
-    for day, _, pupil, brin, feit in sorted(events, key=lambda g: g[:2]):
-        status, datum = (feit.pop("status"), day) if "status" in feit else current[(pupil, brin)]
+    for day, _, pupil, brin, fact in sorted(events, key=lambda g: g[:2]):
+        status, datum = (fact.pop("status"), day) if "status" in fact else current[(pupil, brin)]
         current[(pupil, brin)] = (status, datum)
-        processing, call = _werk(session, keyring, day, _oin(brin))
-        record = AanmeldingInput(1, NUMMERS[pupil], None, brin, status, datum, None, None, **feit)
-        uitkomst = aanleveren_aanmeldingen(processing, call, [record])
-        assert uitkomst.rejected_count == 0, (day, pupil, feit, uitkomst.outcomes)
+        processing, call = _processing_for(session, keyring, day, _oin(brin))
+        record = AanmeldingInput(1, NUMBERS[pupil], None, brin, status, datum, None, None, **fact)
+        outcome = aanleveren_aanmeldingen(processing, call, [record])
+        assert outcome.rejected_count == 0, (day, pupil, fact, outcome.outcomes)
     examens = sorted(_EXAMENS, key=lambda e: _d(e[0]))
-    for day, pupil, uitkomst in examens:
+    for day, pupil, outcome in examens:
         if pupil in ("A10", "C2"):  # withdrawn with their result
             _deliver_task(
                 session,
@@ -217,9 +217,9 @@ def bouw_procesfeiten(session: Session, keyring) -> None:
                 pupil,
                 "afmelden",
                 "gaatNaarHavoVwo",
-                examen=uitkomst,
+                examen=outcome,
             )
         else:
-            _deliver_task(session, keyring, _d(day), SCHOOL[pupil], pupil, "wijzigen", examen=uitkomst)
+            _deliver_task(session, keyring, _d(day), SCHOOL[pupil], pupil, "wijzigen", examen=outcome)
     _deliver_task(session, keyring, _d("25-06"), "99XC", "C4", "wijzigen", postcode="3011AE")
     session.commit()

@@ -43,23 +43,23 @@ OIN = {
 }
 
 
-def _nummers(names: list[str]) -> dict[str, str]:
+def _numbers(names: list[str]) -> dict[str, str]:
     """A valid BSN per name (prefixes without a valid check digit are skipped)."""
-    uitkomst, prefix = {}, 30000000
+    result, prefix = {}, 30000000
     for naam in names:
         while True:
             prefix += 1
             try:
-                uitkomst[naam] = bsn(str(prefix))
+                result[naam] = bsn(str(prefix))
                 break
             except ValueError:
                 continue
-    return uitkomst
+    return result
 
 
-NUMMERS = _nummers(["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "Q1", "Q2", "Q3", "R1"])
+NUMBERS = _numbers(["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "Q1", "Q2", "Q3", "R1"])
 
-_LEVERINGEN = [  # (school, pupil, vestiging)
+_DELIVERIES = [  # (school, pupil, vestiging)
     ("99XA", "P1", "99XA01"),
     ("99XA", "P2", None),
     ("99XA", "P3", None),
@@ -73,7 +73,7 @@ _LEVERINGEN = [  # (school, pupil, vestiging)
     ("99XC", "Q3", None),
 ]
 _AFMELDINGEN = [("99XA", "P8", "andereVervolgkeuze"), ("99XC", "Q2", "gaatNaarHavoVwo")]
-_STATUSSEN = [  # (reported date, pupil, institution, status, crebo, locatie)
+_STATUSES = [  # (reported date, pupil, institution, status, crebo, locatie)
     (date(2027, 1, 5), "Q1", "99XE", "aangemeld", "25182", None),
     (date(2027, 1, 10), "P1", "99XB", "aangemeld", "25180", "99XB01"),
     (date(2027, 1, 20), "P1", "99XB", "geaccepteerd", "25180", None),
@@ -99,30 +99,30 @@ _STATUSSEN = [  # (reported date, pupil, institution, status, crebo, locatie)
 ]
 
 
-def _werk(session, keyring, day: date, oin: str) -> tuple[Processing, Caller]:
+def _processing_for(session, keyring, day: date, oin: str) -> tuple[Processing, Caller]:
     now = datetime.combine(day, time(12), UTC)
     partij = PartijRegistry(session).find(oin)
     return Processing(session, keyring, Calendar(), now=now), Caller(partij, f"urn:uuid:{day}-{oin}")
 
 
-def bouw_cyclus(session, keyring) -> None:
+def build_cyclus(session, keyring) -> None:
     """Apply the scenario through the service layer (as the SOAP operations would) and commit."""
     for school in ("99XA", "99XC"):
-        processing, call = _werk(session, keyring, date(2026, 12, 1), OIN[school])
+        processing, call = _processing_for(session, keyring, date(2026, 12, 1), OIN[school])
         records = [
-            LeerlingInput(i, NUMMERS[p], None, s, v, "1011AB", "0363", "toevoegen", None)
-            for i, (s, p, v) in enumerate(_LEVERINGEN, start=1)
+            LeerlingInput(i, NUMBERS[p], None, s, v, "1011AB", "0363", "toevoegen", None)
+            for i, (s, p, v) in enumerate(_DELIVERIES, start=1)
             if s == school
         ]
-        uitkomst = aanleveren_leerlingen(processing, call, records)
-        assert uitkomst.rejected_count == 0, uitkomst
+        result = aanleveren_leerlingen(processing, call, records)
+        assert result.rejected_count == 0, result
     for school, p, reden in _AFMELDINGEN:
-        processing, call = _werk(session, keyring, date(2027, 2, 1), OIN[school])
-        record = LeerlingInput(1, NUMMERS[p], None, school, None, "1011AB", "0363", "afmelden", reden)
+        processing, call = _processing_for(session, keyring, date(2027, 2, 1), OIN[school])
+        record = LeerlingInput(1, NUMBERS[p], None, school, None, "1011AB", "0363", "afmelden", reden)
         assert aanleveren_leerlingen(processing, call, [record]).rejected_count == 0
-    for day, p, brin, status, crebo, locatie in _STATUSSEN:
-        processing, call = _werk(session, keyring, day, OIN[brin])
-        record = AanmeldingInput(1, NUMMERS[p], None, brin, status, day, crebo, locatie)
-        uitkomst = aanleveren_aanmeldingen(processing, call, [record])
-        assert uitkomst.rejected_count == 0, (day, p, uitkomst.outcomes)
+    for day, p, brin, status, crebo, location in _STATUSES:
+        processing, call = _processing_for(session, keyring, day, OIN[brin])
+        record = AanmeldingInput(1, NUMBERS[p], None, brin, status, day, crebo, location)
+        result = aanleveren_aanmeldingen(processing, call, [record])
+        assert result.rejected_count == 0, (day, p, result.outcomes)
     session.commit()

@@ -23,15 +23,15 @@ from broker.rapportage.rapport import make_rapport
 from broker.service.procescijfers import opvragen_procescijfers
 from tests.rapportage.disclosure_checker import (
     assert_no_disclosure,
-    assert_procescijfers_veilig,
-    assert_rapport_veilig,
+    assert_procescijfers_safe,
+    assert_rapport_safe,
     assert_table_safe,
     disclosed,
 )
-from tests.rapportage.scenario import JAAR, OIN, PEILDATUM, _werk
+from tests.rapportage.scenario import JAAR, OIN, PEILDATUM, _processing_for
 from tests.service.conftest import keyring  # noqa: F401 — fixture
 
-VERDELINGEN_OUD = frozenset(
+OLD_DISTRIBUTIONS = frozenset(
     {
         "leerlingen_per_status",
         "aanmeldingen_per_status",
@@ -43,22 +43,22 @@ VERDELINGEN_OUD = frozenset(
 )
 
 
-def _oude_onderdruk(jaar, cijfers):
+def _old_suppress(jaar, cijfers):
     """The suppression before issue 16 (a second cell only within a distribution), to show the
     attack it let through."""
     cijfers = list(cijfers)
-    weg = {i for i, f in enumerate(cijfers) if 0 < f.base < DREMPEL}
-    groepen = defaultdict(list)
+    removed = {i for i, f in enumerate(cijfers) if 0 < f.base < DREMPEL}
+    groups = defaultdict(list)
     for i, f in enumerate(cijfers):
-        if f.cijfer in VERDELINGEN_OUD:
+        if f.cijfer in OLD_DISTRIBUTIONS:
             traject = f.dimensie.split(" ")[0] if f.cijfer == "doorlooptijd_verdeling" else ""
-            groepen[(f.niveau, f.eenheid, f.cijfer, traject)].append(i)
-    for leden in groepen.values():
-        zichtbaar = [i for i in leden if i not in weg and cijfers[i].waarde > 0]
-        if len([i for i in leden if i in weg]) == 1 and zichtbaar:
-            weg.add(min(zichtbaar, key=lambda i: (cijfers[i].waarde, cijfers[i].dimensie)))
+            groups[(f.niveau, f.eenheid, f.cijfer, traject)].append(i)
+    for members in groups.values():
+        visible = [i for i in members if i not in removed and cijfers[i].waarde > 0]
+        if len([i for i in members if i in removed]) == 1 and visible:
+            removed.add(min(visible, key=lambda i: (cijfers[i].waarde, cijfers[i].dimensie)))
     return [
-        Jaarcijfer(jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if i in weg else f.waarde)
+        Jaarcijfer(jaar, f.niveau.value, f.eenheid, f.cijfer, f.dimensie, None if i in removed else f.waarde)
         for i, f in enumerate(cijfers)
     ]
 
@@ -68,7 +68,7 @@ def _school(cijfer, dimensie, n, eenheid="99XA", niveau=Level.SCHOOL):
 
 
 #: The acceptance run's school: 7 pupils, 5 delivered and registered nowhere, 2 registered.
-ZEVEN_VIJF = [
+SEVEN_FIVE = [
     _school("leerlingen", "", 7),
     _school("geleverd_nergens_aangemeld", "", 5),
     _school("leerlingen_per_status", "geenAanmelding", 5),
@@ -76,37 +76,37 @@ ZEVEN_VIJF = [
 ]
 
 
-def _waarden(cijfers):
+def _values(cijfers):
     return {(f.niveau.value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in cijfers}
 
 
-def _eenheden(cijfers):
+def _units(cijfers):
     """Per key the unit that knows it (the insiders); the country is nobody's."""
-    return {k: k[:2] for k in _waarden(cijfers) if k[0] != Level.LANDELIJK.value}
+    return {k: k[:2] for k in _values(cijfers) if k[0] != Level.LANDELIJK.value}
 
 
-def _gepubliceerd(rijen):
+def _published_values(rijen):
     return {(r.niveau, r.eenheid, r.cijfer, r.dimensie): r.waarde for r in rijen}
 
 
-def _sommen(cijfers, indeling_=None):
+def _sums(cijfers, indeling_=None):
     return [(r.left, r.right) for r in relations(cijfers, indeling_)]
 
 
 def test_the_7_5_case_was_recoverable_and_is_no_longer():
-    primair = {("school", "99XA", "leerlingen_per_status", "aangemeld")}
-    old = _gepubliceerd(_oude_onderdruk(JAAR, ZEVEN_VIJF))
+    primary = {("school", "99XA", "leerlingen_per_status", "aangemeld")}
+    old = _published_values(_old_suppress(JAAR, SEVEN_FIVE))
     assert old[("school", "99XA", "leerlingen", "")] == 7
     assert old[("school", "99XA", "geleverd_nergens_aangemeld", "")] == 5
     # 7 pupils, 5 registered nowhere: the "<5" registered were 2.
-    assert disclosed(old, _sommen(ZEVEN_VIJF), primair) == {
+    assert disclosed(old, _sums(SEVEN_FIVE), primary) == {
         ("school", "99XA", "leerlingen_per_status", "aangemeld"): 2,
         ("school", "99XA", "leerlingen_per_status", "geenAanmelding"): 5,
     }
 
-    new = _gepubliceerd(suppress(JAAR, ZEVEN_VIJF))
+    new = _published_values(suppress(JAAR, SEVEN_FIVE))
     assert new[("school", "99XA", "leerlingen_per_status", "aangemeld")] is None
-    assert_no_disclosure(new, _sommen(ZEVEN_VIJF), primair)
+    assert_no_disclosure(new, _sums(SEVEN_FIVE), primary)
     # The fewest, smallest complements: the two 5s, the total 7 stays.
     assert new == {
         ("school", "99XA", "leerlingen", ""): 7,
@@ -124,11 +124,11 @@ def test_a_total_and_its_two_parts_take_the_smaller_published_part_and_never_a_0
         _school("aanmeldingen_per_status", "aangemeld", 7, "99XB", Level.INSTELLING),
         _school("aanmeldingen_per_status", "geweigerd", 0, "99XB", Level.INSTELLING),
     ]
-    old = _gepubliceerd(_oude_onderdruk(JAAR, cijfers))
-    primair = {("instelling", "99XB", "aanmeldingen_na_deadline", "")}
-    assert disclosed(old, _sommen(cijfers), primair)  # 7 - 5
-    new = _gepubliceerd(suppress(JAAR, cijfers))
-    assert_no_disclosure(new, _sommen(cijfers), primair)
+    old = _published_values(_old_suppress(JAAR, cijfers))
+    primary = {("instelling", "99XB", "aanmeldingen_na_deadline", "")}
+    assert disclosed(old, _sums(cijfers), primary)  # 7 - 5
+    new = _published_values(suppress(JAAR, cijfers))
+    assert_no_disclosure(new, _sums(cijfers), primary)
     assert new[("instelling", "99XB", "aanmeldingen_voor_deadline", "")] is None
     assert new[("instelling", "99XB", "aanmeldingen_per_status", "geweigerd")] == 0
 
@@ -144,13 +144,13 @@ def test_a_region_and_its_schools_are_protected_together():
         _school("geleverd_nergens_aangemeld", "", 3, "99XC"),
     ]
     regio = {"21": ["99XA", "99XC"]}
-    primair = {("school", "99XC", "geleverd_nergens_aangemeld", "")}
-    old = _gepubliceerd(_oude_onderdruk(JAAR, cijfers))
-    assert disclosed(old, _sommen(cijfers, regio), primair) == {
+    primary = {("school", "99XC", "geleverd_nergens_aangemeld", "")}
+    old = _published_values(_old_suppress(JAAR, cijfers))
+    assert disclosed(old, _sums(cijfers, regio), primary) == {
         ("school", "99XC", "geleverd_nergens_aangemeld", ""): 3
     }
-    new = _gepubliceerd(suppress(JAAR, cijfers, regio))
-    assert_no_disclosure(new, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
+    new = _published_values(suppress(JAAR, cijfers, regio))
+    assert_no_disclosure(new, _sums(cijfers, regio), primary, _units(cijfers), _values(cijfers))
     # Not enough: school 99XA knows its own 6 and the region knows its own 9 (H: an insider
     # subtracts), so with only two schools in the region all three counts must go.
     assert new[("school", "99XA", "geleverd_nergens_aangemeld", "")] is None
@@ -168,17 +168,17 @@ def test_an_insider_cannot_subtract_its_own_counts_from_the_region():
         _school("geleverd_nergens_aangemeld", "", 3, "99XC"),
     ]
     regio = {"21": ["99XA", "99XB", "99XC"]}
-    primair = {("school", "99XC", "geleverd_nergens_aangemeld", "")}
-    alleen_buitenstaander = {k: v for k, v in _waarden(cijfers).items()}
-    alleen_buitenstaander[("school", "99XB", "geleverd_nergens_aangemeld", "")] = None
-    alleen_buitenstaander[("school", "99XC", "geleverd_nergens_aangemeld", "")] = None
-    assert_no_disclosure(alleen_buitenstaander, _sommen(cijfers, regio), primair)  # the outsider: x + y = 10
+    primary = {("school", "99XC", "geleverd_nergens_aangemeld", "")}
+    only_outsider = {k: v for k, v in _values(cijfers).items()}
+    only_outsider[("school", "99XB", "geleverd_nergens_aangemeld", "")] = None
+    only_outsider[("school", "99XC", "geleverd_nergens_aangemeld", "")] = None
+    assert_no_disclosure(only_outsider, _sums(cijfers, regio), primary)  # the outsider: x + y = 10
     with pytest.raises(AssertionError, match="99XB"):
         assert_no_disclosure(
-            alleen_buitenstaander, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers)
+            only_outsider, _sums(cijfers, regio), primary, _units(cijfers), _values(cijfers)
         )
-    new = _gepubliceerd(suppress(JAAR, cijfers, regio))
-    assert_no_disclosure(new, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
+    new = _published_values(suppress(JAAR, cijfers, regio))
+    assert_no_disclosure(new, _sums(cijfers, regio), primary, _units(cijfers), _values(cijfers))
     assert sum(v is None for v in new.values()) == 3  # a third cell: 99XA's 20 or the region's 30
 
 
@@ -201,37 +201,37 @@ def test_cells_the_flags_alone_pin_are_still_hidden_from_plain_subtraction():
         for w, n in ((1, 11), (2, 12), (3, 13), (4, 14))
     ]
     regio = {"21": ["99XB", "99XD"]}
-    primair = {k for k, v in _waarden(cijfers).items() if 0 < v < 5}
-    new = _gepubliceerd(suppress(JAAR, cijfers, regio))
-    assert all(new[k] is None for k in primair)
-    assert_no_disclosure(new, _sommen(cijfers, regio), primair, _eenheden(cijfers), _waarden(cijfers))
-    assert disclosed(new, _sommen(cijfers, regio)) == {}  # the outsider, who does not know which are small
+    primary = {k for k, v in _values(cijfers).items() if 0 < v < 5}
+    new = _published_values(suppress(JAAR, cijfers, regio))
+    assert all(new[k] is None for k in primary)
+    assert_no_disclosure(new, _sums(cijfers, regio), primary, _units(cijfers), _values(cijfers))
+    assert disclosed(new, _sums(cijfers, regio)) == {}  # the outsider, who does not know which are small
 
 
 def test_two_primary_cells_summing_to_2_or_8_are_each_pinned_so_a_third_goes():
     for a, b in ((1, 1), (4, 4)):
-        cellen = [Cell("T", a + b + 9, False), Cell("a", a, True), Cell("b", b, True), Cell("c", 9, False)]
-        relatie = Relation(("T",), ("a", "b", "c"))
-        weg = protect(cellen, [relatie])
-        assert weg == {"a", "b", "c"}
+        cells = [Cell("T", a + b + 9, False), Cell("a", a, True), Cell("b", b, True), Cell("c", 9, False)]
+        relation = Relation(("T",), ("a", "b", "c"))
+        removed = protect(cells, [relation])
+        assert removed == {"a", "b", "c"}
         assert_no_disclosure(
-            {k.key: None if k.key in weg else k.value for k in cellen},
+            {k.key: None if k.key in removed else k.value for k in cells},
             [(("T",), ("a", "b", "c"))],
             {"a", "b"},
         )
 
 
 def test_protect_is_deterministic_whatever_the_order():
-    cellen = [Cell(k, v, 0 < v < 5) for k, v in [("T", 30), ("a", 2), ("b", 9), ("c", 9), ("d", 10)]]
-    relatie = [Relation(("T",), ("a", "b", "c", "d"))]
-    assert protect(cellen, relatie) == protect(list(reversed(cellen)), relatie) == {"a", "b"}
+    cells = [Cell(k, v, 0 < v < 5) for k, v in [("T", 30), ("a", 2), ("b", 9), ("c", 9), ("d", 10)]]
+    relation = [Relation(("T",), ("a", "b", "c", "d"))]
+    assert protect(cells, relation) == protect(list(reversed(cells)), relation) == {"a", "b"}
 
 
 # --- the scenario: every report, the stored figures and opvragenProcescijfers ------------------------
 
 
-def test_the_declared_within_unit_relations_hold_on_the_scenario(cyclus_sessie):
-    cijfers = compute_cijfers(cyclus_sessie, Peil.of(Calendar(), JAAR, PEILDATUM))
+def test_the_declared_within_unit_relations_hold_on_the_scenario(cyclus_session):
+    cijfers = compute_cijfers(cyclus_session, Peil.of(Calendar(), JAAR, PEILDATUM))
     values = {(f.niveau.value, f.eenheid, f.cijfer, f.dimensie): f.waarde for f in cijfers}
     exact = [r for r in relations(cijfers) if " = som " not in r.name and "geleverd nergens" not in r.name]
     assert exact and all(holds(r, values) for r in exact), [r for r in exact if not holds(r, values)]
@@ -247,10 +247,10 @@ def test_the_declared_within_unit_relations_hold_on_the_scenario(cyclus_sessie):
         (Level.LANDELIJK, ""),
     ],
 )
-def test_no_report_of_the_scenario_discloses_a_suppressed_count(cyclus_sessie, niveau, eenheid):
-    rapport = make_rapport(cyclus_sessie, Calendar(), niveau, JAAR, eenheid, PEILDATUM)
-    waarheid = compute_cijfers(cyclus_sessie, Peil(JAAR, rapport.deadline, PEILDATUM))
-    assert_rapport_veilig(rapport, waarheid, regio_indeling(cyclus_sessie, JAAR))
+def test_no_report_of_the_scenario_discloses_a_suppressed_count(cyclus_session, niveau, eenheid):
+    rapport = make_rapport(cyclus_session, Calendar(), niveau, JAAR, eenheid, PEILDATUM)
+    true_figures = compute_cijfers(cyclus_session, Peil(JAAR, rapport.deadline, PEILDATUM))
+    assert_rapport_safe(rapport, true_figures, regio_indeling(cyclus_session, JAAR))
     # The CSV/xlsx rows on the peildatum are exactly the report's figures; the HTML marks every
     # suppressed cell with the one marker, never "<5".
     assert [(r[3], r[4], r[6], r[7], r[8]) for r in rijen(rapport) if r[0] == "peildatum"] == [
@@ -259,25 +259,25 @@ def test_no_report_of_the_scenario_discloses_a_suppressed_count(cyclus_sessie, n
     assert "&lt;5" not in html(rapport) and "<5" not in html(rapport)
 
 
-def test_the_stored_yearly_figures_disclose_nothing_across_all_levels(cyclus_sessie):
-    kalender = Calendar()
-    waarheid = compute_cijfers(cyclus_sessie, Peil.of(kalender, JAAR))
-    opgeslagen = compute_jaarcijfers(cyclus_sessie, JAAR, kalender)
-    assert_table_safe(opgeslagen, waarheid, regio_indeling(cyclus_sessie, JAAR))
+def test_the_stored_yearly_figures_disclose_nothing_across_all_levels(cyclus_session):
+    calendar = Calendar()
+    true_figures = compute_cijfers(cyclus_session, Peil.of(calendar, JAAR))
+    stored = compute_jaarcijfers(cyclus_session, JAAR, calendar)
+    assert_table_safe(stored, true_figures, regio_indeling(cyclus_session, JAAR))
 
 
 @pytest.mark.parametrize(
     "oin,brin", [(OIN["99XA"], "99XA"), (OIN["99XC"], "99XC"), (OIN["99XB"], "99XB"), (OIN["99XE"], "99XE")]
 )
 def test_opvragen_procescijfers_discloses_nothing_and_suppresses_only_what_it_carries(
-    cyclus_sessie,
+    cyclus_session,
     keyring,  # noqa: F811 — the fixture imported above
     oin,
     brin,
 ):
-    processing, call = _werk(cyclus_sessie, keyring, PEILDATUM, oin)
+    processing, call = _processing_for(cyclus_session, keyring, PEILDATUM, oin)
     response = opvragen_procescijfers(processing, call, brin, PEILDATUM)
     niveau = Level.SCHOOL if brin in ("99XA", "99XC") else Level.INSTELLING
-    waarheid = compute_cijfers(cyclus_sessie, response.peil, niveaus=[niveau], eenheden={niveau: [brin]})
+    true_figures = compute_cijfers(cyclus_session, response.peil, niveaus=[niveau], eenheden={niveau: [brin]})
     assert response.cijfers
-    assert_procescijfers_veilig(response, waarheid)
+    assert_procescijfers_safe(response, true_figures)

@@ -48,13 +48,13 @@ from broker.registry.repository import PartijRegistry
 from broker.service.context import Caller, Processing
 from broker.service.procescijfers import opvragen_procescijfers
 from tests.rapportage.disclosure_checker import (
-    assert_procescijfers_veilig,
-    assert_rapport_veilig,
+    assert_procescijfers_safe,
+    assert_rapport_safe,
     assert_table_safe,
 )
-from tests.rapportage.procesfeiten import PEILDATUM, bouw_procesfeiten
+from tests.rapportage.procesfeiten import PEILDATUM, build_procesfeiten
 from tests.rapportage.scenario import OIN
-from tests.rapportage.test_cijfers import _doorloop
+from tests.rapportage.test_cijfers import _lead_times
 
 AG, GI, AI = "aangemeld>geaccepteerd", "geaccepteerd>ingeschreven", "aangemeld>ingeschreven"
 AK, KI, IO, AO = (
@@ -64,7 +64,7 @@ AK, KI, IO, AO = (
     "aangemeld>overeenkomst",
 )
 #: The figures this test checks in full; the others are the subject of test_cijfers.
-NIEUW = {
+NEW_FIGURES = {
     "diploma_nergens_aangemeld",
     "geleverd_nergens_aangemeld",
     "examenresultaat_per_uitkomst",
@@ -78,8 +78,8 @@ NIEUW = {
 
 
 @pytest.fixture
-def feiten_sessie(demo_session, keyring):
-    bouw_procesfeiten(demo_session, keyring)
+def facts_session(demo_session, keyring):
+    build_procesfeiten(demo_session, keyring)
     return demo_session
 
 
@@ -98,7 +98,7 @@ def _intakes(positief, negatief, niet_verschenen):
     }
 
 
-DOORLOOP_99XA = _doorloop(
+LEAD_TIMES_99XA = _lead_times(
     {
         AG: [10, 14, 7, 21, 3],
         GI: [20, 30, 40, 15, 25],
@@ -109,7 +109,7 @@ DOORLOOP_99XA = _doorloop(
         AO: [35, 51, 47, 46, 42],
     }
 )
-DOORLOOP_99XE = _doorloop(
+LEAD_TIMES_99XE = _lead_times(
     {
         AG: [4, 10, 14],
         GI: [24, 16, 28],
@@ -120,24 +120,24 @@ DOORLOOP_99XE = _doorloop(
         AO: [56, 28],
     }
 )
-VERWACHT = {
-    ("school", "99XA"): _leerlingen(2, 3, {"geslaagd": 8, "gezakt": 1, "doorstroomVo": 1}) | DOORLOOP_99XA,
+EXPECTED = {
+    ("school", "99XA"): _leerlingen(2, 3, {"geslaagd": 8, "gezakt": 1, "doorstroomVo": 1}) | LEAD_TIMES_99XA,
     ("school", "99XG"): _leerlingen(3, 3, {"geslaagd": 5})
-    | _doorloop({AG: [4], GI: [24], AI: [28], AK: [4, 4], KI: [24], IO: [28], AO: [56]}),
+    | _lead_times({AG: [4], GI: [24], AI: [28], AK: [4, 4], KI: [24], IO: [28], AO: [56]}),
     ("school", "99XC"): _leerlingen(1, 2, {"geslaagd": 3, "gezakt": 1, "doorstroomVo": 1})
-    | _doorloop({AG: [10, 14], GI: [16, 28], AI: [26, 42], AK: [10, 14], KI: [16, 28], IO: [2], AO: [28]}),
-    ("instelling", "99XB"): _intakes(5, 1, 1) | DOORLOOP_99XA,
-    ("instelling", "99XE"): _intakes(3, 1, 1) | DOORLOOP_99XE,
+    | _lead_times({AG: [10, 14], GI: [16, 28], AI: [26, 42], AK: [10, 14], KI: [16, 28], IO: [2], AO: [28]}),
+    ("instelling", "99XB"): _intakes(5, 1, 1) | LEAD_TIMES_99XA,
+    ("instelling", "99XE"): _intakes(3, 1, 1) | LEAD_TIMES_99XE,
     # A region: its schools' pupils, its institutions' registrations and lead times.
     ("regio", "21"): _leerlingen(5, 6, {"geslaagd": 13, "gezakt": 1, "doorstroomVo": 1})
     | _intakes(5, 1, 1)
-    | DOORLOOP_99XA,
+    | LEAD_TIMES_99XA,
     ("regio", "29"): _leerlingen(1, 2, {"geslaagd": 3, "gezakt": 1, "doorstroomVo": 1})
     | _intakes(3, 1, 1)
-    | DOORLOOP_99XE,
+    | LEAD_TIMES_99XE,
     ("landelijk", ""): _leerlingen(6, 8, {"geslaagd": 16, "gezakt": 2, "doorstroomVo": 2})
     | _intakes(8, 2, 2)
-    | _doorloop(
+    | _lead_times(
         {
             AG: [10, 14, 7, 21, 3, 4, 10, 14],
             GI: [20, 30, 40, 15, 25, 24, 16, 28],
@@ -151,19 +151,19 @@ VERWACHT = {
 }
 
 
-def _nieuw(cijfers) -> dict[tuple[str, str], dict[tuple[str, str], int | None]]:
+def _new_figures(cijfers) -> dict[tuple[str, str], dict[tuple[str, str], int | None]]:
     """The checked figures per (level, unit)."""
-    uitkomst: dict = {}
+    result: dict = {}
     for c in cijfers:
-        if c.cijfer in NIEUW:
+        if c.cijfer in NEW_FIGURES:
             niveau = getattr(c.niveau, "value", c.niveau)
-            uitkomst.setdefault((niveau, c.eenheid), {})[(c.cijfer, c.dimensie)] = c.waarde
-    return uitkomst
+            result.setdefault((niveau, c.eenheid), {})[(c.cijfer, c.dimensie)] = c.waarde
+    return result
 
 
-def test_the_hand_computed_figures_at_every_level(feiten_sessie):
-    figures = _nieuw(compute_cijfers(feiten_sessie, Peil.of(Calendar(), 2027, PEILDATUM)))
-    assert figures == VERWACHT
+def test_the_hand_computed_figures_at_every_level(facts_session):
+    figures = _new_figures(compute_cijfers(facts_session, Peil.of(Calendar(), 2027, PEILDATUM)))
+    assert figures == EXPECTED
     # The hand-computed medians and percentiles named in the docstring, spelled out once more.
     landelijk = figures[("landelijk", "")]
     assert [landelijk[("doorlooptijd_mediaan", t)] for t in (AK, KI, IO, AO)] == [10, 24, 7, 46]
@@ -173,42 +173,42 @@ def test_the_hand_computed_figures_at_every_level(feiten_sessie):
     assert [school[("doorlooptijd_p90", t)] for t in (AK, KI, IO, AO)] == [21, 40, 14, 51]
 
 
-def test_the_facts_count_as_known_on_the_peildatum(feiten_sessie):
-    def op(day):
-        return _nieuw(
+def test_the_facts_count_as_known_on_the_peildatum(facts_session):
+    def on(day):
+        return _new_figures(
             compute_cijfers(
-                feiten_sessie, Peil.of(Calendar(), 2027, day), niveaus=[Level.LANDELIJK, Level.INSTELLING]
+                facts_session, Peil.of(Calendar(), 2027, day), niveaus=[Level.LANDELIJK, Level.INSTELLING]
             )
         )
 
     # 5 March: G5's intake was recorded as a no-show at noon; the correction came the next day.
     # 99XE knows G4 (5 Feb, positief), C1 (25 Jan, positief) and G5 (nietVerschenen).
-    maart_5 = op(date(2027, 3, 5))[("instelling", "99XE")]
-    assert {k: v for k, v in maart_5.items() if k[0].startswith("intakes")} == {
+    march_5 = on(date(2027, 3, 5))[("instelling", "99XE")]
+    assert {k: v for k, v in march_5.items() if k[0].startswith("intakes")} == {
         ("intakes", ""): 3,
         ("intakes_per_uitkomst", "positiefAdvies"): 2,
         ("intakes_per_uitkomst", "nietVerschenen"): 1,
     }
     # So G5 has no intake held yet: 99XE's aangemeld>intake are G4's 4 and C1's 10 days only.
-    assert maart_5[("doorlooptijd_n", AK)] == 2
+    assert march_5[("doorlooptijd_n", AK)] == 2
     # 1 June: no exam result yet, so nobody has a diploma; 15 June: C4 has failed (the re-sit result
     # comes on 20 June), so only A6, A8, G1-G3 count.
-    assert op(date(2027, 6, 1))[("landelijk", "")][("diploma_nergens_aangemeld", "")] == 0
-    op_15_juni = op(date(2027, 6, 15))[("landelijk", "")]
-    assert op_15_juni[("diploma_nergens_aangemeld", "")] == 5
-    assert op_15_juni[("examenresultaat_per_uitkomst", "gezakt")] == 3
-    assert op_15_juni[("examenresultaat_per_uitkomst", "geslaagd")] == 15
+    assert on(date(2027, 6, 1))[("landelijk", "")][("diploma_nergens_aangemeld", "")] == 0
+    on_15_june = on(date(2027, 6, 15))[("landelijk", "")]
+    assert on_15_june[("diploma_nergens_aangemeld", "")] == 5
+    assert on_15_june[("examenresultaat_per_uitkomst", "gezakt")] == 3
+    assert on_15_june[("examenresultaat_per_uitkomst", "geslaagd")] == 15
 
 
-def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_sessie):
-    kalender = Calendar()
+def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(facts_session):
+    calendar = Calendar()
     # Nothing happens after 25 June: the cycle's last day gives the figures of 1 July.
-    assert _nieuw(compute_cijfers(feiten_sessie, Peil.of(kalender, 2027))) == VERWACHT
-    gepubliceerd = compute_jaarcijfers(feiten_sessie, 2027, kalender)
-    waarheid = compute_cijfers(feiten_sessie, Peil.of(kalender, 2027))
-    indeling = regio_indeling(feiten_sessie, 2027)
-    rapporten_voor = [
-        make_rapport(feiten_sessie, kalender, niveau, 2027, eenheid, kalender.cyclus(2027).end)
+    assert _new_figures(compute_cijfers(facts_session, Peil.of(calendar, 2027))) == EXPECTED
+    published = compute_jaarcijfers(facts_session, 2027, calendar)
+    true_figures = compute_cijfers(facts_session, Peil.of(calendar, 2027))
+    indeling = regio_indeling(facts_session, 2027)
+    reports_before = [
+        make_rapport(facts_session, calendar, niveau, 2027, eenheid, calendar.cyclus(2027).end)
         for niveau, eenheid in [
             (Level.LANDELIJK, ""),
             (Level.REGIO, "21"),
@@ -216,10 +216,10 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
             (Level.SCHOOL, "99XA"),
         ]
     ]
-    for rapport in rapporten_voor:
-        assert_rapport_veilig(rapport, waarheid, indeling)
-    trends_voor = {
-        sleutel: trend(feiten_sessie, kalender, *sleutel, 2027)
+    for rapport in reports_before:
+        assert_rapport_safe(rapport, true_figures, indeling)
+    trends_before = {
+        sleutel: trend(facts_session, calendar, *sleutel, 2027)
         for sleutel in [
             (Level.LANDELIJK, ""),
             (Level.SCHOOL, "99XA"),
@@ -228,65 +228,65 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(feiten_ses
         ]
     }
 
-    afsluiting = close_cyclus(
-        feiten_sessie, kalender, 2027, date(2027, 10, 1), datetime(2027, 10, 1, 12, tzinfo=UTC)
+    closing = close_cyclus(
+        facts_session, calendar, 2027, date(2027, 10, 1), datetime(2027, 10, 1, 12, tzinfo=UTC)
     )
-    feiten_sessie.commit()
-    assert afsluiting.removed["leerling"] == 20
-    assert feiten_sessie.scalar(select(func.count()).select_from(models.AanmeldingFeit)) == 0
+    facts_session.commit()
+    assert closing.removed["leerling"] == 20
+    assert facts_session.scalar(select(func.count()).select_from(models.AanmeldingFeit)) == 0
 
-    stored = read_jaarcijfers(feiten_sessie, 2027)
-    assert stored == gepubliceerd
-    na = _nieuw(stored)
+    stored = read_jaarcijfers(facts_session, 2027)
+    assert stored == published
+    after = _new_figures(stored)
     # Every published value is the hand-computed one; what is withheld is withheld, not changed.
-    for sleutel, expected in VERWACHT.items():
-        assert set(na[sleutel]) == set(expected), sleutel
-        assert all(w is None or w == expected[k] for k, w in na[sleutel].items()), sleutel
+    for sleutel, expected in EXPECTED.items():
+        assert set(after[sleutel]) == set(expected), sleutel
+        assert all(w is None or w == expected[k] for k, w in after[sleutel].items()), sleutel
     # Published where nothing small can be computed back from them; what is withheld is the
     # complement the disclosure control needs (docs/disclosure.md), checked by the LP attacker below.
     # 6 = region 21's 5 + region 29's 1: the national 6 goes, or region 21 would subtract its own 5
     # (an insider); and the 5 goes too, or everyone would.
-    assert na[("landelijk", "")][("diploma_nergens_aangemeld", "")] is None
-    assert na[("regio", "21")][("diploma_nergens_aangemeld", "")] is None
-    assert na[("school", "99XA")][("diploma_nergens_aangemeld", "")] is None  # 2
-    assert na[("school", "99XA")][("examenresultaat_per_uitkomst", "geslaagd")] == 8
+    assert after[("landelijk", "")][("diploma_nergens_aangemeld", "")] is None
+    assert after[("regio", "21")][("diploma_nergens_aangemeld", "")] is None
+    assert after[("school", "99XA")][("diploma_nergens_aangemeld", "")] is None  # 2
+    assert after[("school", "99XA")][("examenresultaat_per_uitkomst", "geslaagd")] == 8
     # 99XB: 7 intakes = 5 positive + 1 negative + 1 no-show; with the total published one of the 1s
     # would follow from the other, so the smallest other part (5) is withheld with them.
     # The intakes per institution are all small or would give a small one away next to the
     # country's (99XE's 3 positive = 8 - 99XB's 5): only the national total is left.
-    assert [na[("instelling", b)][("intakes", "")] for b in ("99XB", "99XE")] == [None, None]
-    assert na[("landelijk", "")][("intakes", "")] == 12
-    assert [na[("school", "99XA")][("doorlooptijd_mediaan", t)] for t in (AK, KI, IO, AO)] == [10, 25, 7, 46]
-    assert [na[("landelijk", "")][("doorlooptijd_p90", t)] for t in (AK, KI, IO, AO)] == [14, 40, 28, 56]
-    assert na[("regio", "29")][("doorlooptijd_mediaan", AK)] is None  # 4 registrations
+    assert [after[("instelling", b)][("intakes", "")] for b in ("99XB", "99XE")] == [None, None]
+    assert after[("landelijk", "")][("intakes", "")] == 12
+    assert [after[("school", "99XA")][("doorlooptijd_mediaan", t)] for t in (AK, KI, IO, AO)] == [10, 25, 7, 46]
+    assert [after[("landelijk", "")][("doorlooptijd_p90", t)] for t in (AK, KI, IO, AO)] == [14, 40, 28, 56]
+    assert after[("regio", "29")][("doorlooptijd_mediaan", AK)] is None  # 4 registrations
     # No withheld figure can be computed back from the stored ones (the LP attacker of the tests).
-    assert_table_safe(stored, waarheid, indeling)
+    assert_table_safe(stored, true_figures, indeling)
 
     # The trend of the closed year is the same as before the purge, and holds the new key figures.
-    na_trends = {sleutel: trend(feiten_sessie, kalender, *sleutel, 2027) for sleutel in trends_voor}
-    assert na_trends == trends_voor
-    assert na_trends[(Level.LANDELIJK, "")][2027][("intakes", "")] == 12
-    assert na_trends[(Level.LANDELIJK, "")][2027][("doorlooptijd_mediaan", AO)] == 46
-    rapport = make_rapport(feiten_sessie, kalender, Level.LANDELIJK, 2027)
+    after_trends = {sleutel: trend(facts_session, calendar, *sleutel, 2027) for sleutel in trends_before}
+    assert after_trends == trends_before
+    assert after_trends[(Level.LANDELIJK, "")][2027][("intakes", "")] == 12
+    assert after_trends[(Level.LANDELIJK, "")][2027][("doorlooptijd_mediaan", AO)] == 46
+    rapport = make_rapport(facts_session, calendar, Level.LANDELIJK, 2027)
     assert rapport.uit_jaarcijfers
-    for voor in rapporten_voor:  # the same figures before and after the purge, and just as safe
-        na_rapport = make_rapport(feiten_sessie, kalender, voor.niveau, 2027, voor.eenheid)
-        assert sorted(na_rapport.cijfers, key=repr) == sorted(voor.cijfers, key=repr)
-        assert_rapport_veilig(na_rapport, waarheid, indeling)
+    for before in reports_before:  # the same figures before and after the purge, and just as safe
+        after_report = make_rapport(facts_session, calendar, before.niveau, 2027, before.eenheid)
+        assert sorted(after_report.cijfers, key=repr) == sorted(before.cijfers, key=repr)
+        assert_rapport_safe(after_report, true_figures, indeling)
     page = html(rapport)
     assert "Intakes per uitkomst" in page and "Examenresultaten" in page
 
 
-def test_opvragen_procescijfers_gives_a_school_and_an_institution_their_new_figures(feiten_sessie, keyring):
+def test_opvragen_procescijfers_gives_a_school_and_an_institution_their_new_figures(facts_session, keyring):
 
     def query(oin):
-        processing = Processing(feiten_sessie, keyring, Calendar(), now=datetime(2027, 7, 1, 12, tzinfo=UTC))
-        call = Caller(PartijRegistry(feiten_sessie).find(oin), "urn:uuid:procescijfers")
+        processing = Processing(facts_session, keyring, Calendar(), now=datetime(2027, 7, 1, 12, tzinfo=UTC))
+        call = Caller(PartijRegistry(facts_session).find(oin), "urn:uuid:procescijfers")
         response = opvragen_procescijfers(processing, call, None, None)
         niveau = Level.SCHOOL if oin == OIN["99XA"] else Level.INSTELLING
         brins = sorted(call.partij.brins)
-        waarheid = compute_cijfers(feiten_sessie, response.peil, niveaus=[niveau], eenheden={niveau: brins})
-        assert_procescijfers_veilig(response, waarheid)
+        true_figures = compute_cijfers(facts_session, response.peil, niveaus=[niveau], eenheden={niveau: brins})
+        assert_procescijfers_safe(response, true_figures)
         return {(r.cijfer, r.dimensie): r.aantal for r in response.cijfers}
 
     school = query(OIN["99XA"])

@@ -22,9 +22,9 @@ from broker.rapportage.jaarcijfers import store_jaarcijfers
 from broker.rapportage.output import KOLOMMEN, html, rijen, write
 from broker.rapportage.rapport import RapportError, make_rapport
 from tests.helpers import schrijf_config
-from tests.rapportage.scenario import PEILDATUM, bouw_cyclus
+from tests.rapportage.scenario import PEILDATUM, build_cyclus
 
-CHROMIUM_VLAGGEN = [
+CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -47,8 +47,8 @@ def _chromium() -> str:
 @pytest.mark.parametrize(
     "niveau,eenheid", [(Level.SCHOOL, "99XA"), (Level.REGIO, "21"), (Level.LANDELIJK, "")]
 )
-def test_every_chart_has_a_title_labelled_axes_and_units(cyclus_sessie, niveau, eenheid):
-    rapport = make_rapport(cyclus_sessie, Calendar(), niveau, 2027, eenheid, PEILDATUM)
+def test_every_chart_has_a_title_labelled_axes_and_units(cyclus_session, niveau, eenheid):
+    rapport = make_rapport(cyclus_session, Calendar(), niveau, 2027, eenheid, PEILDATUM)
     names = []
     for naam, figure in charts(rapport):
         (as_,) = figure.axes
@@ -62,37 +62,37 @@ def test_every_chart_has_a_title_labelled_axes_and_units(cyclus_sessie, niveau, 
     assert names == ["statustrechter", "aanmeldingen_per_week", "doorlooptijden", "trend"]
 
 
-def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
+def test_the_html_report_renders_in_headless_chromium(cyclus_session, tmp_path):
     chromium = _chromium()
-    rapport = make_rapport(cyclus_sessie, Calendar(), Level.REGIO, 2027, "21", PEILDATUM)
+    rapport = make_rapport(cyclus_session, Calendar(), Level.REGIO, 2027, "21", PEILDATUM)
     page = tmp_path / "regio-21.html"
     write(rapport, "html", page)
     text = page.read_text()
     assert "http://" not in text and "https://" not in text  # self-contained: nothing fetched
     assert text.count("<img ") == 4
-    scherm = tmp_path / "regio-21.png"
+    screen = tmp_path / "regio-21.png"
     profile = tmp_path / "chromium-profiel"
-    uitkomst = subprocess.run(
+    result = subprocess.run(
         [
             chromium,
-            *CHROMIUM_VLAGGEN,
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={profile}",
             "--window-size=1200,3200",
-            f"--screenshot={scherm}",
+            f"--screenshot={screen}",
             page.as_uri(),
         ],
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert uitkomst.returncode == 0, uitkomst.stderr[-2000:]
+    assert result.returncode == 0, result.stderr[-2000:]
     # Page errors (a script error, a resource that failed) are logged as CONSOLE lines.
-    assert "CONSOLE" not in uitkomst.stderr, uitkomst.stderr[-2000:]
-    beeld = imread(scherm)
-    assert beeld.shape[:2] == (3200, 1200)
-    assert beeld[:1600].std() > 0.05  # not a blank page: text, tables and charts
+    assert "CONSOLE" not in result.stderr, result.stderr[-2000:]
+    image = imread(screen)
+    assert image.shape[:2] == (3200, 1200)
+    assert image[:1600].std() > 0.05  # not a blank page: text, tables and charts
     dom = subprocess.run(
-        [chromium, *CHROMIUM_VLAGGEN, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
         capture_output=True,
         text=True,
         timeout=120,
@@ -101,21 +101,21 @@ def test_the_html_report_renders_in_headless_chromium(cyclus_sessie, tmp_path):
     assert "Per mbo-instelling in de regio" in dom and "Aanmeldingen per opleiding en locatie" in dom
 
 
-def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cyclus_sessie, tmp_path):
-    rapport = make_rapport(cyclus_sessie, Calendar(), Level.SCHOOL, 2027, "99XA", PEILDATUM)
+def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cyclus_session, tmp_path):
+    rapport = make_rapport(cyclus_session, Calendar(), Level.SCHOOL, 2027, "99XA", PEILDATUM)
     write(rapport, "csv", tmp_path / "r.csv")
     write(rapport, "xlsx", tmp_path / "r.xlsx")
     with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as bestand:
         read_ = list(csv.reader(bestand))
     assert read_[0] == KOLOMMEN
-    per_cijfer = {(r[0], r[6], r[7]): (r[8], r[9]) for r in read_[1:]}
-    assert per_cijfer[("peildatum", "leerlingen", "")] == ("7", "0")
-    assert per_cijfer[("peildatum", "aangemeld_voor_deadline", "")] == (
+    per_figure = {(r[0], r[6], r[7]): (r[8], r[9]) for r in read_[1:]}
+    assert per_figure[("peildatum", "leerlingen", "")] == ("7", "0")
+    assert per_figure[("peildatum", "aangemeld_voor_deadline", "")] == (
         "",
         "1",
     )  # 5, withheld with the late 1
-    assert per_cijfer[("peildatum", "teruggevallen_na_deadline", "")] == ("", "1")
-    assert per_cijfer[("trend", "leerlingen", "")] == ("7", "0")
+    assert per_figure[("peildatum", "teruggevallen_na_deadline", "")] == ("", "1")
+    assert per_figure[("trend", "leerlingen", "")] == ("7", "0")
     sheet = load_workbook(tmp_path / "r.xlsx")["cijfers"]
     xlsx = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert xlsx[0] == KOLOMMEN
@@ -123,24 +123,24 @@ def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cycl
     assert len(xlsx) - 1 == len(rijen(rapport))
 
 
-def test_a_closed_cycle_is_reported_from_its_yearly_aggregates_only(cyclus_sessie):
-    store_jaarcijfers(cyclus_sessie, 2027, Calendar())
-    cyclus_sessie.commit()
-    rapport = make_rapport(cyclus_sessie, Calendar(), Level.SCHOOL, 2027, "99XA")
+def test_a_closed_cycle_is_reported_from_its_yearly_aggregates_only(cyclus_session):
+    store_jaarcijfers(cyclus_session, 2027, Calendar())
+    cyclus_session.commit()
+    rapport = make_rapport(cyclus_session, Calendar(), Level.SCHOOL, 2027, "99XA")
     assert rapport.uit_jaarcijfers and rapport.peildatum == date(2027, 9, 30)
     assert rapport.head[("leerlingen", "")] == 7
     assert "jaarcijfers van de gesloten cyclus" in html(rapport)
     with pytest.raises(RapportError, match="gesloten"):
-        make_rapport(cyclus_sessie, Calendar(), Level.SCHOOL, 2027, "99XA", PEILDATUM)
+        make_rapport(cyclus_session, Calendar(), Level.SCHOOL, 2027, "99XA", PEILDATUM)
 
 
-def test_unknown_units_and_dates_outside_the_cycle_are_refused(cyclus_sessie):
+def test_unknown_units_and_dates_outside_the_cycle_are_refused(cyclus_session):
     with pytest.raises(RapportError, match="geen cijfers"):
-        make_rapport(cyclus_sessie, Calendar(), Level.SCHOOL, 2027, "99ZZ", PEILDATUM)
+        make_rapport(cyclus_session, Calendar(), Level.SCHOOL, 2027, "99ZZ", PEILDATUM)
     with pytest.raises(RapportError, match="ligt niet in cyclus 2027"):
-        make_rapport(cyclus_sessie, Calendar(), Level.LANDELIJK, 2027, "", date(2027, 10, 1))
+        make_rapport(cyclus_session, Calendar(), Level.LANDELIJK, 2027, "", date(2027, 10, 1))
     with pytest.raises(RapportError, match="RMC"):
-        make_rapport(cyclus_sessie, Calendar(), Level.REGIO, 2027, "x1", PEILDATUM)
+        make_rapport(cyclus_session, Calendar(), Level.REGIO, 2027, "x1", PEILDATUM)
 
 
 def test_vva_report_writes_each_format(database_url, tmp_path):
@@ -149,14 +149,14 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
     assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
     runtime = Runtime.load(str(config))
     with runtime.sessions() as session:
-        bouw_cyclus(session, runtime.keyring)
+        build_cyclus(session, runtime.keyring)
     runtime.close()
-    for formaat, niveau in (
+    for file_format, niveau in (
         ("html", ["--level", "landelijk"]),
         ("csv", ["--level", "school", "--brin", "99XA"]),
         ("xlsx", ["--level", "regio", "--rmc", "21"]),
     ):
-        uit = tmp_path / f"rapport.{formaat}"
+        out = tmp_path / f"rapport.{file_format}"
         resultaat = runner.invoke(
             main,
             [
@@ -169,14 +169,14 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
                 "--date",
                 "2027-06-15",
                 "--format",
-                formaat,
+                file_format,
                 "--out",
-                str(uit),
+                str(out),
             ],
         )
         assert resultaat.exit_code == 0, resultaat.output
         assert "peildatum 2027-06-15" in resultaat.output
-        assert uit.stat().st_size > 1000
+        assert out.stat().st_size > 1000
     error = runner.invoke(
         main,
         [
@@ -211,9 +211,9 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
     assert error.exit_code == 2 and "ligt niet in cyclus 2027" in error.output
 
 
-def test_a_lead_time_without_observations_is_blank_in_the_trend_not_zero(cyclus_sessie):
+def test_a_lead_time_without_observations_is_blank_in_the_trend_not_zero(cyclus_session):
     """A count with no observations is 0; a median of no observations does not exist."""
-    rapport = make_rapport(cyclus_sessie, Calendar(), Level.REGIO, 2027, "19", PEILDATUM)  # nobody enrolled
+    rapport = make_rapport(cyclus_session, Calendar(), Level.REGIO, 2027, "19", PEILDATUM)  # nobody enrolled
     row = "<tr><td>mediane doorlooptijd aanmelding → inschrijving (dagen)</td><td></td></tr>"
     assert row in html(rapport)
     assert "<tr><td>teruggevallen na de deadline</td><td>0</td></tr>" in html(rapport)

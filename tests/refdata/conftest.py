@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 
-def duo_data_map() -> Path | None:
+def duo_data_dir() -> Path | None:
     """The folder with the real DUO files, or None.
 
     ``$VVA_DUO_DATA`` first, else ``<folder holding the clone>/shared/data/duo-open-data``.
@@ -27,8 +27,8 @@ def duo_data_map() -> Path | None:
 
 
 @pytest.fixture
-def duo_map() -> Path:
-    map_ = duo_data_map()
+def duo_dir() -> Path:
+    map_ = duo_data_dir()
     if map_ is None:
         pytest.skip(
             "real DUO open data not found: set VVA_SHARED (or VVA_DUO_DATA) or put shared/data/duo-open-data beside the clone"
@@ -37,9 +37,9 @@ def duo_map() -> Path:
 
 
 @pytest.fixture
-def vo_bestand(duo_map: Path) -> Path:
+def vo_file(duo_dir: Path) -> Path:
     """The real DUO 'alle vestigingen VO' file (newer header generation, UTF-8, LF, ';')."""
-    path = duo_map / "alle-vestigingen-vo.csv"
+    path = duo_dir / "alle-vestigingen-vo.csv"
     if not path.is_file():
         pytest.skip(f"{path} not present")
     return path

@@ -21,8 +21,8 @@ from tests.refdata.test_volledig import BO, BO_2020, MBO, SO, VO
 
 
 @pytest.fixture
-def files(duo_map: Path) -> dict[str, Path]:
-    paths = {naam: duo_map / naam for naam in (VO, BO, BO_2020, SO, MBO)}
+def files(duo_dir: Path) -> dict[str, Path]:
+    paths = {naam: duo_dir / naam for naam in (VO, BO, BO_2020, SO, MBO)}
     for path in paths.values():
         if not path.is_file():
             pytest.skip(f"{path} not present")
@@ -48,18 +48,18 @@ def _open(vva, jaar: int, paths: list[Path], *extra: str):
     )
 
 
-def _tellingen(database_url: str, jaar: int) -> dict[str, int]:
+def _counts(database_url: str, jaar: int) -> dict[str, int]:
     """Rows of cycle ``jaar`` in the cycle and reference data tables."""
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
-            tellen = {
+            counting = {
                 "cyclus": select(func.count()).where(models.Cyclus.jaar == jaar),
                 "gemeente": select(func.count()).where(models.Gemeente.cyclus_jaar == jaar),
                 "instelling": select(func.count()).where(models.Instelling.cyclus_jaar == jaar),
                 "refdata_bestand": select(func.count()).where(models.RefdataBestand.cyclus_jaar == jaar),
             }
-            return {naam: session.scalar(query) for naam, query in tellen.items()}
+            return {naam: session.scalar(query) for naam, query in counting.items()}
     finally:
         engine.dispose()
 
@@ -89,26 +89,26 @@ def _gemeenten(*paths: Path) -> set[str]:
 def test_cycle_open_without_the_primary_school_file_is_refused_and_stores_nothing(
     vva, files, database_url
 ) -> None:
-    zonder_bo = _open(vva, 2031, [files[VO], files[SO], files[MBO]])
+    without_bo = _open(vva, 2031, [files[VO], files[SO], files[MBO]])
 
-    assert zonder_bo.exit_code != 0
+    assert without_bo.exit_code != 0
     assert (
         "missing: file not loaded: primary-school vestigingen (02.-alle-schoolvestigingen-basisonderwijs.csv)"
-        in zonder_bo.stderr
+        in without_bo.stderr
     )
-    assert "cycle 2031 not opened: its reference data are incomplete" in zonder_bo.stderr
-    assert _tellingen(database_url, 2031) == {
+    assert "cycle 2031 not opened: its reference data are incomplete" in without_bo.stderr
+    assert _counts(database_url, 2031) == {
         "cyclus": 0,
         "gemeente": 0,
         "instelling": 0,
         "refdata_bestand": 0,
     }
 
-    compleet = _open(vva, 2031, [files[VO], files[BO], files[SO], files[MBO]])
+    complete = _open(vva, 2031, [files[VO], files[BO], files[SO], files[MBO]])
 
-    assert compleet.exit_code == 0, compleet.output
-    assert "cycle 2031 opened" in compleet.stdout
-    assert _tellingen(database_url, 2031) == {
+    assert complete.exit_code == 0, complete.output
+    assert "cycle 2031 opened" in complete.stdout
+    assert _counts(database_url, 2031) == {
         "cyclus": 1,
         "gemeente": 342,
         "instelling": 635 + 224 + 55,  # VO, (V)SO, MBO; no primary schools
@@ -128,37 +128,37 @@ def test_a_merged_gemeente_blocks_the_next_cycle_until_the_operator_acknowledges
     new = [files[VO], files[BO], files[SO], files[MBO]]
     first = _open(vva, 2031, old)
     assert first.exit_code == 0, first.output
-    weg = sorted(_gemeenten(*old) - _gemeenten(*new))
-    assert "0756" in weg
+    removed = sorted(_gemeenten(*old) - _gemeenten(*new))
+    assert "0756" in removed
 
-    geweigerd = _open(vva, 2032, new)
-    assert geweigerd.exit_code != 0
-    assert f"{len(weg)} gemeente(n) of cycle 2031 missing from cycle 2032: " in geweigerd.stderr
-    assert "acknowledge it with --ended-gemeente CODE" in geweigerd.stderr
-    assert _tellingen(database_url, 2032)["cyclus"] == 0
+    refused = _open(vva, 2032, new)
+    assert refused.exit_code != 0
+    assert f"{len(removed)} gemeente(n) of cycle 2031 missing from cycle 2032: " in refused.stderr
+    assert "acknowledge it with --ended-gemeente CODE" in refused.stderr
+    assert _counts(database_url, 2032)["cyclus"] == 0
 
     # An acknowledgement of a gemeente that is not gone (a typo) is refused too.
-    erkenning = [a for code in weg for a in ("--ended-gemeente", code)]
-    vergist = _open(vva, 2032, new, *erkenning, "--ended-gemeente", "0363")
-    assert vergist.exit_code != 0
-    assert "given as ended, but not a gemeente of cycle 2031 missing from cycle 2032: 0363" in vergist.stderr
-    assert _tellingen(database_url, 2032)["cyclus"] == 0
+    acknowledgements = [a for code in removed for a in ("--ended-gemeente", code)]
+    mistaken = _open(vva, 2032, new, *acknowledgements, "--ended-gemeente", "0363")
+    assert mistaken.exit_code != 0
+    assert "given as ended, but not a gemeente of cycle 2031 missing from cycle 2032: 0363" in mistaken.stderr
+    assert _counts(database_url, 2032)["cyclus"] == 0
     assert (
         vva("cycle", "open", "--year", "2032", "--demo-refdata", "--ended-gemeente", "Boxmeer").exit_code == 2
     )
 
-    geopend = _open(vva, 2032, new, *erkenning)
+    opened = _open(vva, 2032, new, *acknowledgements)
 
-    assert geopend.exit_code == 0, geopend.output
-    assert f"acknowledged as ended: gemeente {', '.join(weg)}" in geopend.stdout
-    assert "cycle 2032 opened" in geopend.stdout
-    assert _tellingen(database_url, 2032)["gemeente"] == 342
+    assert opened.exit_code == 0, opened.output
+    assert f"acknowledged as ended: gemeente {', '.join(removed)}" in opened.stdout
+    assert "cycle 2032 opened" in opened.stdout
+    assert _counts(database_url, 2032)["gemeente"] == 342
     # Each acknowledgement is a deliberate operator decision in the audit trail, after the opening.
-    assert _audit(database_url)[-len(weg) - 1 :] == [("vva cycle open", 2032)] + [
-        (f"vva cycle open --ended-gemeente {code}", 2032) for code in weg
+    assert _audit(database_url)[-len(removed) - 1 :] == [("vva cycle open", 2032)] + [
+        (f"vva cycle open --ended-gemeente {code}", 2032) for code in removed
     ]
     verify = vva("audit", "verify")
     assert verify.exit_code == 0, verify.output
-    check = vva("refdata", "check", "--cyclus", "2032", *erkenning)
+    check = vva("refdata", "check", "--cyclus", "2032", *acknowledgements)
     assert check.exit_code == 0, check.output
     assert vva("refdata", "check", "--cyclus", "2032").exit_code == 1

@@ -28,7 +28,7 @@ from broker.refdata.duo import (
 DEMO = Path(__file__).resolve().parents[2] / "broker" / "refdata" / "demo"
 
 # RMC regions in the real file: 1-41 without 14 (Arnhem/Nijmegen, split into 40 and 41).
-ECHTE_RMC_CODES = {str(n) for n in range(1, 42)} - {"14"}
+REAL_RMC_CODES = {str(n) for n in range(1, 42)} - {"14"}
 
 ASSEN_00 = Vestiging(
     code="18BR00",
@@ -53,13 +53,13 @@ def rijen(text: str, delimiter: str = ";") -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
-def write(rijen_: list[list[str]], delimiter: str = ";", end: str = "\n") -> str:
+def write(rows_: list[list[str]], delimiter: str = ";", end: str = "\n") -> str:
     buffer = io.StringIO(newline="")
-    csv.writer(buffer, delimiter=delimiter, lineterminator=end).writerows(rijen_)
+    csv.writer(buffer, delimiter=delimiter, lineterminator=end).writerows(rows_)
     return buffer.getvalue()
 
 
-def hernoem_kop(table: list[list[str]], names: dict[str, str]) -> list[list[str]]:
+def rename_header(table: list[list[str]], names: dict[str, str]) -> list[list[str]]:
     return [[names.get(naam, naam) for naam in table[0]], *table[1:]]
 
 
@@ -73,23 +73,23 @@ def inhoud(bestand: DuoBestand) -> tuple:
 
 
 @pytest.fixture
-def echte_tekst(vo_bestand: Path) -> str:
-    return vo_bestand.read_text(encoding="utf-8")
+def real_text(vo_file: Path) -> str:
+    return vo_file.read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def real(vo_bestand: Path) -> DuoBestand:
-    return read_duo_csv(vo_bestand.read_bytes(), "alle-vestigingen-vo.csv")
+def real(vo_file: Path) -> DuoBestand:
+    return read_duo_csv(vo_file.read_bytes(), "alle-vestigingen-vo.csv")
 
 
 @pytest.fixture
-def klein(echte_tekst: str) -> list[list[str]]:
+def small(real_text: str) -> list[list[str]]:
     """The header and the first 10 data rows of the real file (18BR00 … ), to modify in a test."""
-    return rijen(echte_tekst)[:11]
+    return rijen(real_text)[:11]
 
 
-def lees(table: list[list[str]], bron: str = "test.csv") -> DuoBestand:
-    return read_duo_csv(write(table).encode("utf-8"), bron)
+def read(table: list[list[str]], source: str = "test.csv") -> DuoBestand:
+    return read_duo_csv(write(table).encode("utf-8"), source)
 
 
 # --- the real file -------------------------------------------------------------------------
@@ -104,7 +104,7 @@ def test_real_vo_file_newer_generation(real: DuoBestand) -> None:
     assert len({v.code for v in real.vestigingen}) == 1630
     assert len(real.instellingen) == 650
     assert len(real.gemeenten) == 288
-    assert {r.code for r in real.rmc_regios} == ECHTE_RMC_CODES
+    assert {r.code for r in real.rmc_regios} == REAL_RMC_CODES
     assert real.vestigingen[0] == ASSEN_00
     assert all(i.sector == "vo" for i in real.instellingen)
 
@@ -133,26 +133,26 @@ def test_real_file_institution_follows_lowest_vestigingscode(real: DuoBestand) -
     )
 
 
-def test_real_file_regions_and_gemeenten(real: DuoBestand, duo_map: Path) -> None:
+def test_real_file_regions_and_gemeenten(real: DuoBestand, duo_dir: Path) -> None:
     assert RmcRegio("21", "Agglomeratie Amsterdam") in real.rmc_regios
     assert RmcRegio("40", "Rijk van Nijmegen") in real.rmc_regios
     assert Gemeente("0363", "AMSTERDAM", "21") in real.gemeenten
     # Cross-check with the gemeente -> RMC list derived independently from the same file (the data set's source notes).
-    afgeleid = rijen((duo_map / "gemeente-rmc-regio-DERIVED.csv").read_text(encoding="utf-8"))[1:]
+    derived = rijen((duo_dir / "gemeente-rmc-regio-DERIVED.csv").read_text(encoding="utf-8"))[1:]
     assert {g.code: (g.naam, g.rmc_regio) for g in real.gemeenten} == {
-        code: (naam, str(int(regio))) for code, naam, regio, _ in afgeleid
+        code: (naam, str(int(regio))) for code, naam, regio, _ in derived
     }
     assert {r.code: r.naam for r in real.rmc_regios} == {
-        str(int(regio)): naam for _, _, regio, naam in afgeleid
+        str(int(regio)): naam for _, _, regio, naam in derived
     }
 
 
 # --- other encodings, delimiters and header generations ------------------------------------
 
 
-def test_older_generation_windows_1252_crlf(echte_tekst: str, real: DuoBestand) -> None:
-    old = hernoem_kop(
-        rijen(echte_tekst), {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"}
+def test_older_generation_windows_1252_crlf(real_text: str, real: DuoBestand) -> None:
+    old = rename_header(
+        rijen(real_text), {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"}
     )
     data = write(old, end="\r\n").encode("cp1252")
     assert b"\r\n" in data and "é".encode("cp1252") in data
@@ -163,8 +163,8 @@ def test_older_generation_windows_1252_crlf(echte_tekst: str, real: DuoBestand) 
     assert inhoud(bestand) == inhoud(real)
 
 
-def test_utf8_bom_with_comma_delimiter(echte_tekst: str, real: DuoBestand) -> None:
-    data = write(rijen(echte_tekst), delimiter=",").encode("utf-8-sig")
+def test_utf8_bom_with_comma_delimiter(real_text: str, real: DuoBestand) -> None:
+    data = write(rijen(real_text), delimiter=",").encode("utf-8-sig")
     assert data.startswith(b"\xef\xbb\xbf")
 
     bestand = read_duo_csv(data, "vestigingenvo.csv")
@@ -175,33 +175,33 @@ def test_utf8_bom_with_comma_delimiter(echte_tekst: str, real: DuoBestand) -> No
     assert any(v.naam == "SVOK H-B Vmbo-Havo-Ath-Gym, loc. Dalí College" for v in bestand.vestigingen)
 
 
-def test_header_matching_ignores_case_whitespace_and_underscores(klein: list[list[str]]) -> None:
-    verbogen = [[f"  {naam.lower().replace(' ', '_')} " for naam in klein[0]], *klein[1:]]
-    assert inhoud(lees(verbogen)) == inhoud(lees(klein))
+def test_header_matching_ignores_case_whitespace_and_underscores(small: list[list[str]]) -> None:
+    mangled = [[f"  {naam.lower().replace(' ', '_')} " for naam in small[0]], *small[1:]]
+    assert inhoud(read(mangled)) == inhoud(read(small))
 
 
-def test_two_digit_vestigingscode_becomes_brin6(klein: list[list[str]]) -> None:
-    volledig = lees(klein).vestigingen
-    column = klein[0].index("VESTIGINGSCODE")
-    for row in klein[1:]:
+def test_two_digit_vestigingscode_becomes_brin6(small: list[list[str]]) -> None:
+    complete = read(small).vestigingen
+    column = small[0].index("VESTIGINGSCODE")
+    for row in small[1:]:
         row[column] = row[column][-2:]
-    assert klein[1][column] == "00"
-    assert lees(klein).vestigingen == volledig
+    assert small[1][column] == "00"
+    assert read(small).vestigingen == complete
 
 
-def test_gemeentecode_without_padding_is_padded(echte_tekst: str, real: DuoBestand) -> None:
-    table = rijen(echte_tekst)
+def test_gemeentecode_without_padding_is_padded(real_text: str, real: DuoBestand) -> None:
+    table = rijen(real_text)
     column = table[0].index("GEMEENTENUMMER")
     for row in table[1:]:
         row[column] = str(int(row[column]))  # what a spreadsheet does: 0106 -> 106, 0014 -> 14
     assert table[1][column] == "106"
-    assert inhoud(lees(table)) == inhoud(real)
+    assert inhoud(read(table)) == inhoud(real)
 
 
 # --- values --------------------------------------------------------------------------------
 
 
-def test_single_space_is_empty(klein: list[list[str]]) -> None:
+def test_single_space_is_empty(small: list[list[str]]) -> None:
     for column in (
         "POSTCODE",
         "PLAATSNAAM",
@@ -211,8 +211,8 @@ def test_single_space_is_empty(klein: list[list[str]]) -> None:
         "TELEFOONNUMMER",
         "INTERNETADRES",
     ):
-        set_(klein, 1, column, " ")
-    bestand = lees(klein[:2])
+        set_(small, 1, column, " ")
+    bestand = read(small[:2])
     assert bestand.vestigingen == [
         Vestiging(
             "18BR00",
@@ -232,20 +232,20 @@ def test_single_space_is_empty(klein: list[list[str]]) -> None:
     assert bestand.rejected == []
 
 
-def test_invalid_postcode_is_dropped_with_warning(klein: list[list[str]]) -> None:
-    set_(klein, 1, "POSTCODE", "0406 NN")
-    bestand = lees(klein[:2], "v.csv")
+def test_invalid_postcode_is_dropped_with_warning(small: list[list[str]]) -> None:
+    set_(small, 1, "POSTCODE", "0406 NN")
+    bestand = read(small[:2], "v.csv")
     assert bestand.vestigingen[0].postcode is None
     assert bestand.warnings == ["v.csv:2: POSTCODE: '0406 NN' ongeldig, leeg gelaten"]
 
 
-def test_overlong_contact_details_are_dropped_with_warning_not_the_school(klein: list[list[str]]) -> None:
+def test_overlong_contact_details_are_dropped_with_warning_not_the_school(small: list[list[str]]) -> None:
     # A phone or internet address is only shown to partners; one too long for its column must not make
     # the school (and so its pupils, VVA105, and its party) unknown to the exchange.
-    lange_url = "https://www.pro-assen.nl/" + "a" * 200
-    set_(klein, 1, "INTERNETADRES", lange_url)
-    set_(klein, 2, "TELEFOONNUMMER", "0592-340973 of 06-12345678 (administratie, alleen op werkdagen)")
-    bestand = lees(klein[:3], "v.csv")
+    long_url = "https://www.pro-assen.nl/" + "a" * 200
+    set_(small, 1, "INTERNETADRES", long_url)
+    set_(small, 2, "TELEFOONNUMMER", "0592-340973 of 06-12345678 (administratie, alleen op werkdagen)")
+    bestand = read(small[:3], "v.csv")
     assert bestand.rejected == []
     assert [v.code for v in bestand.vestigingen] == ["18BR00", "18BR01"]
     assert bestand.vestigingen[0].internetadres is None
@@ -257,10 +257,10 @@ def test_overlong_contact_details_are_dropped_with_warning_not_the_school(klein:
     ]
 
 
-def test_gemeente_in_two_regions_keeps_first_and_warns(klein: list[list[str]]) -> None:
-    set_(klein, 2, "RMC-REGIO CODE", "08")
-    set_(klein, 2, "RMC-REGIO NAAM", "Zuid-Oost Drenthe")
-    bestand = lees(klein[:3], "v.csv")
+def test_gemeente_in_two_regions_keeps_first_and_warns(small: list[list[str]]) -> None:
+    set_(small, 2, "RMC-REGIO CODE", "08")
+    set_(small, 2, "RMC-REGIO NAAM", "Zuid-Oost Drenthe")
+    bestand = read(small[:3], "v.csv")
     assert bestand.rejected == []
     assert bestand.gemeenten == [Gemeente("0106", "ASSEN", "7")]
     assert [v.rmc_regio for v in bestand.vestigingen] == ["7", "8"]
@@ -271,8 +271,8 @@ def test_gemeente_in_two_regions_keeps_first_and_warns(klein: list[list[str]]) -
     assert bestand.warnings == ["v.csv:3: RMC-regio van gemeente 0106: '8' genegeerd, eerder '7'"]
 
 
-def test_blank_lines_and_trailing_delimiter_are_tolerated(klein: list[list[str]]) -> None:
-    text = write(klein[:1]) + write(klein[1:2]).rstrip("\n") + ";\n\n" + ";" * 31 + "\n"
+def test_blank_lines_and_trailing_delimiter_are_tolerated(small: list[list[str]]) -> None:
+    text = write(small[:1]) + write(small[1:2]).rstrip("\n") + ";\n\n" + ";" * 31 + "\n"
     bestand = read_duo_csv(text.encode(), "v.csv")
     assert [v.code for v in bestand.vestigingen] == ["18BR00"]
     assert (bestand.rijen, bestand.rejected) == (1, [])
@@ -281,18 +281,18 @@ def test_blank_lines_and_trailing_delimiter_are_tolerated(klein: list[list[str]]
 # --- refused rows --------------------------------------------------------------------------
 
 
-def test_unusable_rows_are_refused_with_line_and_column(klein: list[list[str]]) -> None:
-    set_(klein, 2, "INSTELLINGSCODE", "18B")  # line 3
-    set_(klein, 3, "VESTIGINGSCODE", "18BR0A")  # line 4
-    set_(klein, 4, "VESTIGINGSCODE", "14DC06")  # line 5: a vestiging of another BRIN
-    set_(klein, 5, "GEMEENTENUMMER", "ABC")  # line 6
-    set_(klein, 6, "GEMEENTENUMMER", " ")  # line 7
-    del klein[7][-1]  # line 8: one column short
-    klein[8] = list(klein[1])  # line 9: 18BR00 again
-    set_(klein, 9, "RMC-REGIO CODE", "x7")  # line 10
-    set_(klein, 10, "VESTIGINGSNAAM", " ")  # line 11
+def test_unusable_rows_are_refused_with_line_and_column(small: list[list[str]]) -> None:
+    set_(small, 2, "INSTELLINGSCODE", "18B")  # line 3
+    set_(small, 3, "VESTIGINGSCODE", "18BR0A")  # line 4
+    set_(small, 4, "VESTIGINGSCODE", "14DC06")  # line 5: a vestiging of another BRIN
+    set_(small, 5, "GEMEENTENUMMER", "ABC")  # line 6
+    set_(small, 6, "GEMEENTENUMMER", " ")  # line 7
+    del small[7][-1]  # line 8: one column short
+    small[8] = list(small[1])  # line 9: 18BR00 again
+    set_(small, 9, "RMC-REGIO CODE", "x7")  # line 10
+    set_(small, 10, "VESTIGINGSNAAM", " ")  # line 11
 
-    bestand = lees(klein, "v.csv")
+    bestand = read(small, "v.csv")
 
     assert [(a.line_number, a.reason.split(":")[0]) for a in bestand.rejected] == [
         (3, "INSTELLINGSCODE"),
@@ -305,27 +305,27 @@ def test_unusable_rows_are_refused_with_line_and_column(klein: list[list[str]]) 
         (10, "RMC-REGIO CODE"),
         (11, "VESTIGINGSNAAM"),
     ]
-    redenen = {a.line_number: a.reason for a in bestand.rejected}
-    assert redenen[3].startswith("INSTELLINGSCODE: '18B' ongeldig (De BRIN-code is ongeldig")
-    assert redenen[7] == "GEMEENTENUMMER: leeg"
-    assert redenen[9] == "VESTIGINGSCODE: 18BR00 staat al op regel 2"
-    assert redenen[10] == "RMC-REGIO CODE: 'x7' is geen RMC-regiocode (1 tot 3 cijfers)"
+    reasons = {a.line_number: a.reason for a in bestand.rejected}
+    assert reasons[3].startswith("INSTELLINGSCODE: '18B' ongeldig (De BRIN-code is ongeldig")
+    assert reasons[7] == "GEMEENTENUMMER: leeg"
+    assert reasons[9] == "VESTIGINGSCODE: 18BR00 staat al op regel 2"
+    assert reasons[10] == "RMC-REGIO CODE: 'x7' is geen RMC-regiocode (1 tot 3 cijfers)"
     assert [v.code for v in bestand.vestigingen] == ["18BR00"]
     assert bestand.rijen == 10 == len(bestand.vestigingen) + len(bestand.rejected)
 
 
-def test_reason_uses_the_column_name_of_the_files_generation(klein: list[list[str]]) -> None:
-    old = hernoem_kop(klein[:3], {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"})
+def test_reason_uses_the_column_name_of_the_files_generation(small: list[list[str]]) -> None:
+    old = rename_header(small[:3], {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"})
     set_(old, 2, "BRIN NUMMER", "18br")  # lower case is not silently corrected
-    bestand = lees(old)
+    bestand = read(old)
     assert [a.line_number for a in bestand.rejected] == [3]
     assert bestand.rejected[0].reason.startswith("BRIN NUMMER: '18br' ongeldig")
 
 
-def test_line_numbers_count_physical_lines(klein: list[list[str]]) -> None:
-    set_(klein, 1, "VESTIGINGSNAAM", "Naam over\ntwee regels")  # a quoted value spanning lines 2-3
-    set_(klein, 2, "INSTELLINGSCODE", "XX")  # so this row starts on line 4
-    bestand = lees(klein[:3])
+def test_line_numbers_count_physical_lines(small: list[list[str]]) -> None:
+    set_(small, 1, "VESTIGINGSNAAM", "Naam over\ntwee regels")  # a quoted value spanning lines 2-3
+    set_(small, 2, "INSTELLINGSCODE", "XX")  # so this row starts on line 4
+    bestand = read(small[:3])
     assert bestand.vestigingen[0].naam == "Naam over\ntwee regels"
     assert [a.line_number for a in bestand.rejected] == [4]
 
@@ -333,8 +333,8 @@ def test_line_numbers_count_physical_lines(klein: list[list[str]]) -> None:
 # --- whole-file problems -------------------------------------------------------------------
 
 
-def test_other_csv_is_unknown_file_listing_missing_columns(duo_map: Path) -> None:
-    path = duo_map / "gemeente-rmc-regio-DERIVED.csv"
+def test_other_csv_is_unknown_file_listing_missing_columns(duo_dir: Path) -> None:
+    path = duo_dir / "gemeente-rmc-regio-DERIVED.csv"
     with pytest.raises(UnknownFile) as error:
         read_duo_csv(path.read_bytes(), "gemeente-rmc-regio-DERIVED.csv")
     assert str(error.value).startswith("gemeente-rmc-regio-DERIVED.csv: geen bekend DUO-bestand")
@@ -384,7 +384,7 @@ def test_demo_mbo_file_newer_generation_utf8_bom() -> None:
 
 def test_mbo_file_older_generation_cp1252() -> None:
     table = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
-    old = hernoem_kop(table, {"INSTELLINGSCODE": "BRIN NUMMER"})
+    old = rename_header(table, {"INSTELLINGSCODE": "BRIN NUMMER"})
     set_(old, 1, "INSTELLINGSNAAM", "ROC Één (FICTIEF)")
     bestand = read_duo_csv(write(old, end="\r\n").encode("cp1252"), "01-adressen-instellingen.csv")
     assert (bestand.soort, bestand.generation, bestand.encoding) == (MBO, "oud", "cp1252")
@@ -396,7 +396,7 @@ def test_mbo_file_older_generation_cp1252() -> None:
 def test_mbo_duplicate_brin_is_refused() -> None:
     table = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
     table.append(list(table[1]))
-    bestand = lees(table, "mbo.csv")
+    bestand = read(table, "mbo.csv")
     assert bestand.rejected == [RejectedRow(5, "INSTELLINGSCODE: 99XB staat al op regel 2")]
 
 

@@ -23,7 +23,7 @@ DEMO = Path(__file__).resolve().parents[2] / "broker" / "refdata" / "demo"
 DEMO_VO = DEMO / "vestigingen-vo-FICTIEF.csv"
 DEMO_MBO = DEMO / "mbo-instellingen-FICTIEF.csv"
 
-MODELLEN = {
+MODELS = {
     "rmc_regio": models.RmcRegio,
     "gemeente": models.Gemeente,
     "instelling": models.Instelling,
@@ -32,10 +32,10 @@ MODELLEN = {
 
 
 def counts(session: Session) -> dict[str, int]:
-    return {naam: session.scalar(select(func.count()).select_from(m)) for naam, m in MODELLEN.items()}
+    return {naam: session.scalar(select(func.count()).select_from(m)) for naam, m in MODELS.items()}
 
 
-def momentopname(session: Session, jaar: int | None = None) -> dict[str, set[tuple]]:
+def snapshot(session: Session, jaar: int | None = None) -> dict[str, set[tuple]]:
     """Every row of every reference table (of cycle ``jaar``), all columns, as comparable tuples."""
     session.expire_all()
     return {
@@ -43,11 +43,11 @@ def momentopname(session: Session, jaar: int | None = None) -> dict[str, set[tup
             tuple(getattr(r, k) for k in m.__table__.columns.keys())
             for r in session.scalars(select(m).where(m.cyclus_jaar == jaar) if jaar else select(m))
         }
-        for naam, m in MODELLEN.items()
+        for naam, m in MODELS.items()
     }
 
 
-def allemaal_nieuw(rmc: int, gemeente: int, instelling: int, vestiging: int) -> dict[str, TableCount]:
+def all_new(rmc: int, gemeente: int, instelling: int, vestiging: int) -> dict[str, TableCount]:
     return {
         "rmc_regio": TableCount(new=rmc),
         "gemeente": TableCount(new=gemeente),
@@ -56,24 +56,24 @@ def allemaal_nieuw(rmc: int, gemeente: int, instelling: int, vestiging: int) -> 
     }
 
 
-def unchanged(rapport_tellingen: dict[str, TableCount]) -> dict[str, TableCount]:
-    return {naam: TableCount(unchanged=t.total) for naam, t in rapport_tellingen.items()}
+def unchanged(report_counts: dict[str, TableCount]) -> dict[str, TableCount]:
+    return {naam: TableCount(unchanged=t.total) for naam, t in report_counts.items()}
 
 
-def vo_demo_met(wijzig) -> duo.DuoBestand:
-    """The demo VO file, decoded, changed by ``wijzig(text) -> text``, re-encoded as DUO does."""
-    text = wijzig(DEMO_VO.read_bytes().decode("cp1252"))
+def vo_demo_with(change) -> duo.DuoBestand:
+    """The demo VO file, decoded, changed by ``change(text) -> text``, re-encoded as DUO does."""
+    text = change(DEMO_VO.read_bytes().decode("cp1252"))
     return duo.read_duo_csv(text.encode("cp1252"), "vo-gewijzigd.csv")
 
 
 # --- the real file -------------------------------------------------------------------------
 
 
-def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo_bestand: Path) -> None:
-    rapport = load_files(refdata_session, [vo_bestand], 2026)
+def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo_file: Path) -> None:
+    rapport = load_files(refdata_session, [vo_file], 2026)
     refdata_session.commit()
 
-    assert rapport.counts == allemaal_nieuw(40, 288, 650, 1630)
+    assert rapport.counts == all_new(40, 288, 650, 1630)
     assert rapport.rejected == []
     assert rapport.rijen == 1630 == rapport.counts["vestiging"].total + len(rapport.rejected)
     assert counts(refdata_session) == {
@@ -82,8 +82,8 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
         "instelling": 650,
         "vestiging": 1630,
     }
-    voor = momentopname(refdata_session)
-    assert {row[-1] for rijen in voor.values() for row in rijen} == {2026}  # geldig_vanaf_cyclus is last
+    before = snapshot(refdata_session)
+    assert {row[-1] for rijen in before.values() for row in rijen} == {2026}  # geldig_vanaf_cyclus is last
 
     jutter = refdata_session.get(models.Vestiging, (2026, "14DC06"))
     assert (jutter.naam, jutter.brin, jutter.postcode, jutter.gemeentecode, jutter.rmc_regio) == (
@@ -97,14 +97,14 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
     assert (amsterdam.naam, amsterdam.rmc_regio) == ("AMSTERDAM", "21")
     assert refdata_session.get(models.RmcRegio, (2026, "7")).naam == "Noord- en Midden Drenthe"
 
-    again = load_files(refdata_session, [vo_bestand], 2027)
+    again = load_files(refdata_session, [vo_file], 2027)
     refdata_session.commit()
 
     # The next cycle gets its own rows, equal in content and still valid from 2026; 2026 is untouched.
     assert again.counts == unchanged(rapport.counts)
-    assert momentopname(refdata_session, 2026) == voor
-    assert {naam: {r[1:] for r in rijen} for naam, rijen in momentopname(refdata_session, 2027).items()} == {
-        naam: {r[1:] for r in rijen} for naam, rijen in voor.items()
+    assert snapshot(refdata_session, 2026) == before
+    assert {naam: {r[1:] for r in rijen} for naam, rijen in snapshot(refdata_session, 2027).items()} == {
+        naam: {r[1:] for r in rijen} for naam, rijen in before.items()
     }
 
 
@@ -113,7 +113,7 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
 
 def test_changed_rows_get_the_new_cycle(refdata_session: Session) -> None:
     load_files(refdata_session, [DEMO_VO, DEMO_MBO], 2026)
-    changed = vo_demo_met(
+    changed = vo_demo_with(
         lambda t: t.replace("Noorderzon Lyceum (FICTIEF)", "Noorderzon College (FICTIEF)")
     )
 
@@ -135,7 +135,7 @@ def test_changed_rows_get_the_new_cycle(refdata_session: Session) -> None:
 
 def test_missing_region_does_not_erase_a_known_one(refdata_session: Session) -> None:
     load_files(refdata_session, [DEMO_VO], 2026)
-    without_regio = vo_demo_met(lambda t: t.replace(";21;Agglomeratie Amsterdam", "; ; "))
+    without_regio = vo_demo_with(lambda t: t.replace(";21;Agglomeratie Amsterdam", "; ; "))
     assert [g.rmc_regio for g in without_regio.gemeenten if g.code == "0363"] == [None]
 
     rapport = load_files(refdata_session, [without_regio], 2027)
@@ -147,21 +147,21 @@ def test_missing_region_does_not_erase_a_known_one(refdata_session: Session) -> 
     assert refdata_session.get(models.Vestiging, (2027, "99XA02")).rmc_regio == "21"
 
 
-@pytest.mark.parametrize("mbo_eerst", [False, True], ids=["vo-first", "mbo-first"])
+@pytest.mark.parametrize("mbo_first", [False, True], ids=["vo-first", "mbo-first"])
 def test_mbo_institution_wins_over_vo_vestigingen_of_the_same_brin(
-    refdata_session: Session, mbo_eerst: bool
+    refdata_session: Session, mbo_first: bool
 ) -> None:
     # Like an AOC or ROC with vmbo: a VO vestiging under the MBO institution's BRIN (real: 25PW, 31JC).
-    aoc = vo_demo_met(lambda t: t.replace("99XC;99XC00", "99XB;99XB00"))
-    files = [DEMO_MBO, aoc] if mbo_eerst else [aoc, DEMO_MBO]
+    aoc = vo_demo_with(lambda t: t.replace("99XC;99XC00", "99XB;99XB00"))
+    files = [DEMO_MBO, aoc] if mbo_first else [aoc, DEMO_MBO]
 
     load_files(refdata_session, files, 2026)
     instelling = refdata_session.get(models.Instelling, (2026, "99XB"))
     assert (instelling.sector, instelling.naam) == ("mbo", "ROC Amstelstroom (FICTIEF)")
     assert refdata_session.get(models.Vestiging, (2026, "99XB00")).brin == "99XB"
 
-    alleen_vo = load_files(refdata_session, [aoc], 2027)  # a later VO-only load keeps it MBO
-    assert alleen_vo.counts["instelling"] == TableCount(unchanged=3, beeindigd=2)
+    only_vo = load_files(refdata_session, [aoc], 2027)  # a later VO-only load keeps it MBO
+    assert only_vo.counts["instelling"] == TableCount(unchanged=3, beeindigd=2)
     assert refdata_session.get(models.Instelling, (2027, "99XB")).sector == "mbo"
 
 
@@ -169,7 +169,7 @@ def test_mbo_institution_wins_over_vo_vestigingen_of_the_same_brin(
 
 
 def test_refused_rows_are_reported_and_the_rest_loaded(refdata_session: Session) -> None:
-    broken = vo_demo_met(lambda t: t.replace("99XC;99XC00", "99XC;99XD00").replace(";0014;", ";14A;"))
+    broken = vo_demo_with(lambda t: t.replace("99XC;99XC00", "99XC;99XD00").replace(";0014;", ";14A;"))
 
     rapport = load_files(refdata_session, [broken], 2026)
 
@@ -188,11 +188,11 @@ def test_refused_rows_are_reported_and_the_rest_loaded(refdata_session: Session)
 
 
 def test_an_unusable_file_loads_nothing(refdata_session: Session, tmp_path: Path) -> None:
-    onzin = tmp_path / "leerlingen.csv"
-    onzin.write_text("naam;klas\nPiet;3b\n", encoding="utf-8")
+    nonsense = tmp_path / "leerlingen.csv"
+    nonsense.write_text("naam;klas\nPiet;3b\n", encoding="utf-8")
 
     with pytest.raises(duo.UnknownFile, match="leerlingen.csv: geen bekend DUO-bestand"):
-        load_files(refdata_session, [DEMO_VO, onzin], 2026)
+        load_files(refdata_session, [DEMO_VO, nonsense], 2026)
 
     assert counts(refdata_session) == {"rmc_regio": 0, "gemeente": 0, "instelling": 0, "vestiging": 0}
 
@@ -204,7 +204,7 @@ def test_demo_set(refdata_session: Session) -> None:
     rapport = load_demo(refdata_session, 2026)
     refdata_session.commit()
 
-    assert rapport.counts == allemaal_nieuw(4, 7, 7, 8)
+    assert rapport.counts == all_new(4, 7, 7, 8)
     assert (rapport.rejected, rapport.warnings) == ([], [])
     instellingen = {
         i.brin: (i.sector, i.gemeentecode, i.rmc_regio)
@@ -236,10 +236,10 @@ def test_demo_set(refdata_session: Session) -> None:
         "21": "Agglomeratie Amsterdam",
         "29": "Rijnmond",
     }
-    voor = momentopname(refdata_session)
+    before = snapshot(refdata_session)
 
     assert load_demo(refdata_session, 2027).counts == unchanged(rapport.counts)
-    assert momentopname(refdata_session, 2026) == voor
+    assert snapshot(refdata_session, 2026) == before
 
 
 # --- vva refdata … -------------------------------------------------------------------------
@@ -266,8 +266,8 @@ def vva(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return run
 
 
-def test_cli_load_real_file(vva, vo_bestand: Path) -> None:
-    first = vva("refdata", "load", str(vo_bestand), "--cyclus", "2026")
+def test_cli_load_real_file(vva, vo_file: Path) -> None:
+    first = vva("refdata", "load", str(vo_file), "--cyclus", "2026")
     assert first.exit_code == 0, first.stderr
     assert "rmc_regio: nieuw 40, gewijzigd 0, ongewijzigd 0" in first.stdout
     assert "gemeente: nieuw 288, gewijzigd 0, ongewijzigd 0" in first.stdout
@@ -275,7 +275,7 @@ def test_cli_load_real_file(vva, vo_bestand: Path) -> None:
     assert "vestiging: nieuw 1630, gewijzigd 0, ongewijzigd 0" in first.stdout
     assert "afgewezen: 0" in first.stdout
 
-    second = vva("refdata", "load", str(vo_bestand))  # default cycle: today's
+    second = vva("refdata", "load", str(vo_file))  # default cycle: today's
     assert second.exit_code == 0, second.stderr
     assert f"cyclus {Calendar().cyclus_on(date.today()).jaar}:" in second.stdout
     assert "vestiging: nieuw 0, gewijzigd 0, ongewijzigd 1630" in second.stdout
@@ -306,8 +306,8 @@ def test_cli_refused_rows_exit_1_and_commit_the_rest(vva, tmp_path: Path) -> Non
     assert "vestiging: 5" in vva("refdata", "show").stdout
 
 
-def test_cli_unusable_file_exit_2(vva, duo_map: Path) -> None:
-    resultaat = vva("refdata", "load", str(duo_map / "gemeente-rmc-regio-DERIVED.csv"), "--cyclus", "2026")
+def test_cli_unusable_file_exit_2(vva, duo_dir: Path) -> None:
+    resultaat = vva("refdata", "load", str(duo_dir / "gemeente-rmc-regio-DERIVED.csv"), "--cyclus", "2026")
     assert resultaat.exit_code == 2
     assert "geen bekend DUO-bestand" in resultaat.stderr
     assert "niets geladen" in resultaat.stderr

@@ -24,8 +24,8 @@ MBO = "Yuchiaaa+Interactive_Map_Website/01.-adressen-mbo-instellingen.csv"
 
 
 @pytest.fixture
-def set_(duo_map: Path) -> dict[str, Path]:
-    paths = {naam: duo_map / naam for naam in (VO, BO, BO_2020, SO, MBO)}
+def set_(duo_dir: Path) -> dict[str, Path]:
+    paths = {naam: duo_dir / naam for naam in (VO, BO, BO_2020, SO, MBO)}
     for path in paths.values():
         if not path.is_file():
             pytest.skip(f"{path} not present")
@@ -38,13 +38,13 @@ def regios(session: Session, jaar: int) -> dict[str, str | None]:
 
 
 def test_the_four_files_know_every_gemeente_with_its_region(
-    refdata_session: Session, set_: dict[str, Path], duo_map: Path
+    refdata_session: Session, set_: dict[str, Path], duo_dir: Path
 ) -> None:
     rapport = load_files(refdata_session, [set_[VO], set_[BO], set_[SO], set_[MBO]], 2027)
     assert rapport.rejected == []
 
-    afgeleid = (duo_map / "gemeente-rmc-regio-ALL-DERIVED.csv").read_text(encoding="utf-8").splitlines()[1:]
-    expected = {code: str(int(regio)) for code, _, regio, _ in (r.split(";") for r in afgeleid)}
+    derived = (duo_dir / "gemeente-rmc-regio-ALL-DERIVED.csv").read_text(encoding="utf-8").splitlines()[1:]
+    expected = {code: str(int(regio)) for code, _, regio, _ in (r.split(";") for r in derived)}
     assert len(expected) == 342
     assert regios(refdata_session, 2027) == expected
     assert regios(refdata_session, 2027)["0415"] == "21"  # Landsmeer: no VO school, known by its BO school
