@@ -52,48 +52,48 @@ def postgres_problem(url: str = POSTGRES_URL) -> str | None:
         engine.dispose()
 
 
-def _postgres_bereikbaar() -> bool:
+def _postgres_reachable() -> bool:
     return postgres_problem() is None
 
 
-def vereis_postgres(bereikbaar: bool, url: str = POSTGRES_URL) -> None:
+def require_postgres(reachable: bool, url: str = POSTGRES_URL) -> None:
     """Skip when PostgreSQL is down, or fail when ``VVA_REQUIRE_POSTGRES`` is set (CI); the reason
     says whether the server or only database ``test`` is missing."""
-    if bereikbaar:
+    if reachable:
         return
-    reden = postgres_problem(url) or "PostgreSQL not reachable"
+    reason = postgres_problem(url) or "PostgreSQL not reachable"
     if os.environ.get("VVA_REQUIRE_POSTGRES"):
-        pytest.fail(f"PostgreSQL required (VVA_REQUIRE_POSTGRES): {reden}")
-    pytest.skip(reden)
+        pytest.fail(f"PostgreSQL required (VVA_REQUIRE_POSTGRES): {reason}")
+    pytest.skip(reason)
 
 
 @contextmanager
 def postgres_schema():
     """A fresh PostgreSQL schema; yields a database URL whose connections use it; dropped after."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    beheer = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
-        with beheer.connect() as connection:
+        with admin.connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        with beheer.connect() as connection:
+        with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        beheer.dispose()
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
-def postgres_bereikbaar() -> bool:
-    return _postgres_bereikbaar()
+def postgres_reachable() -> bool:
+    return _postgres_reachable()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path, postgres_bereikbaar):
+def database_url(request, tmp_path, postgres_reachable):
     """An empty database (URL) on each backend; the PostgreSQL one is a fresh schema, dropped after."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'vva.sqlite3'}"
         return
-    vereis_postgres(postgres_bereikbaar)
+    require_postgres(postgres_reachable)
     with postgres_schema() as url:
         yield url
 

@@ -17,27 +17,27 @@ from urllib.parse import urlsplit
 
 def bsn(prefix: str) -> str:
     """A valid BSN starting with the 8 digits ``prefix`` (elfproef), or ValueError if none exists."""
-    som = sum((9 - i) * int(c) for i, c in enumerate(prefix))
-    check = som % 11
+    total = sum((9 - i) * int(c) for i, c in enumerate(prefix))
+    check = total % 11
     if check > 9:
         raise ValueError("no valid BSN with this prefix")
     return prefix + str(check)
 
 
-def bsns(aantal: int, begin: int) -> list[str]:
+def bsns(count: int, begin: int) -> list[str]:
     """``aantal`` distinct valid BSNs from the 8-digit prefix ``begin`` upwards (prefixes without a valid
     check digit are skipped)."""
-    uitkomst, prefix = [], begin
-    while len(uitkomst) < aantal:
+    outcome, prefix = [], begin
+    while len(outcome) < count:
         try:
-            uitkomst.append(bsn(f"{prefix:08d}"))
+            outcome.append(bsn(f"{prefix:08d}"))
         except ValueError:
             pass
         prefix += 1
-    return uitkomst
+    return outcome
 
 
-def ongeldig_bsn(prefix: str) -> str:
+def invalid_bsn(prefix: str) -> str:
     """A 9-digit number with ``prefix`` that fails the elfproef."""
     valid = bsn(prefix)
     return prefix + str((int(valid[-1]) + 1) % 10)
@@ -47,8 +47,8 @@ def post_soap(
     url: str, data: bytes, path: str = "/vva/vo/v1", headers: dict | None = None
 ) -> tuple[int, bytes]:
     """POST ``data`` as a SOAP 1.1 request over plain HTTP; return (status, body)."""
-    deel = urlsplit(url)
-    connection = http.client.HTTPConnection(deel.hostname, deel.port, timeout=30)
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     header = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""', **(headers or {})}
     connection.request("POST", path, body=data, headers=header)
     response = connection.getresponse()
@@ -58,13 +58,13 @@ def post_soap(
         connection.close()
 
 
-def vrije_poort() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def schrijf_config(map: Path, database_url: str, profile: str = "2W-be", extra: str = "") -> Path:
+def write_config(map: Path, database_url: str, profile: str = "2W-be", extra: str = "") -> Path:
     """A vva.toml in ``map``: the database, keys and demo PKI in ``map``, the given profile."""
     config = map / "vva.toml"
     config.write_text(
@@ -75,34 +75,34 @@ def schrijf_config(map: Path, database_url: str, profile: str = "2W-be", extra: 
 
 
 @contextmanager
-def broker_proces(config: Path, *extra: str, scheme: str = "http"):
+def broker_process(config: Path, *extra: str, scheme: str = "http"):
     """Run ``vva serve`` as a real process on 127.0.0.1 and yield its base URL (``https`` when the
     settings make it terminate TLS itself)."""
-    port = vrije_poort()
+    port = free_port()
     env = {**os.environ, "VVA_CONFIG": str(config)}
-    logbestand = (config.parent / "broker.log").open("wb")
-    proces = subprocess.Popen(
+    log_file = (config.parent / "broker.log").open("wb")
+    process = subprocess.Popen(
         [sys.executable, "-m", "broker", "serve", "--port", str(port), "--workers", "1", *extra],
         env=env,
-        stdout=logbestand,
+        stdout=log_file,
         stderr=subprocess.STDOUT,
     )
     base = f"{scheme}://127.0.0.1:{port}"
     try:
-        _wacht_op(f"http://127.0.0.1:{port}" if scheme == "http" else None, proces, port)
+        _wait_for(f"http://127.0.0.1:{port}" if scheme == "http" else None, process, port)
         yield base
     finally:
-        proces.terminate()
+        process.terminate()
         try:
-            proces.wait(timeout=15)
+            process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proces.kill()
-        logbestand.close()
+            process.kill()
+        log_file.close()
 
 
-def _wacht_op(base: str | None, proces: subprocess.Popen, port: int) -> None:
+def _wait_for(base: str | None, process: subprocess.Popen, port: int) -> None:
     for _ in range(150):
-        if proces.poll() is not None:
+        if process.poll() is not None:
             raise RuntimeError("broker stopped; see broker.log beside the test's vva.toml")
         try:
             if base is None:  # TLS with a required client certificate: a listening port will do

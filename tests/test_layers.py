@@ -30,16 +30,16 @@ def _top_level() -> set[str]:
 
 
 def _contracts() -> list[dict]:
-    with open(ROOT / "pyproject.toml", "rb") as bestand:
-        return tomllib.load(bestand)["tool"]["importlinter"]["contracts"]
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        return tomllib.load(file)["tool"]["importlinter"]["contracts"]
 
 
 @pytest.mark.parametrize("bron", sorted(ONLY))
-def test_een_contract_dat_alleen_het_domein_toestaat_verbiedt_elk_ander_pakket(bron):
+def test_a_contract_allowing_only_the_domain_forbids_every_other_package(bron):
     (contract,) = [c for c in _contracts() if c["type"] == "forbidden" and c["source_modules"] == [bron]]
     assert set(contract["forbidden_modules"]) == _top_level() - {bron} - ONLY[bron]
 
 
-def test_geen_kringen_tussen_de_pakketten_en_modules():
+def test_no_cycles_between_the_packages_and_modules():
     (contract,) = [c for c in _contracts() if c["type"] == "acyclic_siblings"]
     assert contract["ancestors"] == ["broker"] and "depth" not in contract  # every level, not only the top

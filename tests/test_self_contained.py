@@ -96,7 +96,7 @@ def _text_files() -> tuple[Path, ...]:
 
 def _python_prose(source: str) -> list[str]:
     """The docstrings (every string that stands alone as a statement) and comments of Python code."""
-    stukken = [
+    pieces = [
         node.value.value
         for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.Expr)
@@ -104,8 +104,8 @@ def _python_prose(source: str) -> list[str]:
         and isinstance(node.value.value, str)
     ]
     tokens = tokenize.generate_tokens(io.StringIO(source).readline)
-    stukken += [token.string for token in tokens if token.type == tokenize.COMMENT]
-    return stukken
+    pieces += [token.string for token in tokens if token.type == tokenize.COMMENT]
+    return pieces
 
 
 def _hash_comments(source: str) -> list[str]:
@@ -116,7 +116,7 @@ def _hash_comments(source: str) -> list[str]:
 @cache
 def _prose() -> tuple[tuple[str, str], ...]:
     """(file, text) for the Markdown files and for the docstrings and comments of everything else."""
-    stukken = []
+    pieces = []
     for path in _text_files():
         bron = path.read_text(encoding="utf-8")
         if path.suffix == ".md":
@@ -127,8 +127,8 @@ def _prose() -> tuple[tuple[str, str], ...]:
             delen = re.findall(r"<!--(.*?)-->", bron, re.S)
         else:
             delen = _hash_comments(bron)
-        stukken += [(_relative(path), deel) for deel in delen]
-    return tuple(stukken)
+        pieces += [(_relative(path), deel) for deel in delen]
+    return tuple(pieces)
 
 
 def _defines_function(path: Path, naam: str) -> bool:
@@ -141,29 +141,29 @@ def _defines_function(path: Path, naam: str) -> bool:
 
 def missing_paths() -> list[str]:
     """Each cited path (with the file citing it) that is not in the repository."""
-    bestandsnamen = {path.name for path in _text_files() if path.suffix == ".md"}
+    file_names = {path.name for path in _text_files() if path.suffix == ".md"}
     errors = []
-    for bestand, text in _prose():
+    for file, text in _prose():
         for found in REPO_PATH.finditer(text):
             path, function = found.group(1).rstrip("."), found.group(2)
-            volgend = text[found.end() : found.end() + 1]
-            if volgend in ("<", "{", "*") or path.endswith(("-", "_")):
+            following = text[found.end() : found.end() + 1]
+            if following in ("<", "{", "*") or path.endswith(("-", "_")):
                 continue  # a pattern such as wsdl/vva-<dienst>-v1.wsdl or tests/*/
-            doel = ROOT / path
-            if not doel.exists():
-                errors.append(f"{bestand}: {path} does not exist")
-            elif function and not (doel.suffix == ".py" and _defines_function(doel, function)):
-                errors.append(f"{bestand}: {path} defines no {function}")
+            target = ROOT / path
+            if not target.exists():
+                errors.append(f"{file}: {path} does not exist")
+            elif function and not (target.suffix == ".py" and _defines_function(target, function)):
+                errors.append(f"{file}: {path} defines no {function}")
         for found in BARE_MARKDOWN.finditer(text):
-            if found.group(1) not in bestandsnamen:
-                errors.append(f"{bestand}: {found.group(1)} is no file of the repository")
+            if found.group(1) not in file_names:
+                errors.append(f"{file}: {found.group(1)} is no file of the repository")
         if OUTSIDE_DOCS.search(text):
-            errors.append(f"{bestand}: cites shared/docs, which is outside the repository")
+            errors.append(f"{file}: cites shared/docs, which is outside the repository")
     return sorted(set(errors))
 
 
-def _not_a_rule(bestand: str, rule_id: str) -> bool:
-    return any(path == bestand and re.fullmatch(pattern, rule_id) for path, pattern, _ in NOT_RULE_IDS)
+def _not_a_rule(file: str, rule_id: str) -> bool:
+    return any(path == file and re.fullmatch(pattern, rule_id) for path, pattern, _ in NOT_RULE_IDS)
 
 
 def _ids_in(text: str) -> set[str]:
@@ -183,15 +183,15 @@ def _ids_in(text: str) -> set[str]:
 @cache
 def cited_rule_ids() -> dict[str, set[str]]:
     """Every rule id cited in the repository (outside docs/rules.md), with the files citing it."""
-    geciteerd: dict[str, set[str]] = {}
+    cited: dict[str, set[str]] = {}
     for path in _text_files():
         if path == RULES:
             continue
-        bestand = _relative(path)
+        file = _relative(path)
         for rule_id in _ids_in(path.read_text(encoding="utf-8")):
-            if not _not_a_rule(bestand, rule_id):
-                geciteerd.setdefault(rule_id, set()).add(bestand)
-    return geciteerd
+            if not _not_a_rule(file, rule_id):
+                cited.setdefault(rule_id, set()).add(file)
+    return cited
 
 
 def defined_rule_ids() -> list[str]:
@@ -229,8 +229,8 @@ def test_rule_ids_are_read_from_text_ranges_and_test_names():
 
 
 def test_every_cited_rule_id_is_defined_in_docs_rules_md():
-    gedefinieerd = set(defined_rule_ids())
-    missing = {i: sorted(b) for i, b in cited_rule_ids().items() if i not in gedefinieerd}
+    defined = set(defined_rule_ids())
+    missing = {i: sorted(b) for i, b in cited_rule_ids().items() if i not in defined}
     assert missing == {}
 
 
@@ -323,8 +323,8 @@ def test_the_order_check_sees_a_step_out_of_place():
     assert _out_of_order(["read_body", "read_envelope", "_tls_oin"], code) == ["_tls_oin"]
     assert _out_of_order(["read_body", "nergens"], code) == ["nergens"]
     # The order docs/architecture.md gave before: TLS after WS-Addressing.
-    vroeger = ["read_body", "parse_bericht", "read_addressing", "_tls_oin", "verify_envelope"]
-    assert _out_of_order(vroeger, pipeline_steps_in_code()) == ["_tls_oin"]
+    earlier = ["read_body", "parse_bericht", "read_addressing", "_tls_oin", "verify_envelope"]
+    assert _out_of_order(earlier, pipeline_steps_in_code()) == ["_tls_oin"]
 
 
 if __name__ == "__main__":  # pragma: no cover - a maintainer's listing of what is cited

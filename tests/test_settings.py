@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from broker.cli import main
 
 
-def _vva(tmp_path, inhoud: str, *opdracht: str):
+def _vva(tmp_path, inhoud: str, *command: str):
     config = tmp_path / "vva.toml"
     config.write_text(f'database_url = "sqlite:///{tmp_path / "vva.sqlite3"}"\n{inhoud}')
-    return config, CliRunner().invoke(main, ["--config", str(config), *(opdracht or ("outbox", "list"))])
+    return config, CliRunner().invoke(main, ["--config", str(config), *(command or ("outbox", "list"))])
 
 
 @pytest.mark.parametrize(
@@ -71,79 +71,79 @@ def _vva(tmp_path, inhoud: str, *opdracht: str):
         "deadline-not-a-date",
     ],
 )
-def test_een_verkeerde_instelling_stopt_vva_met_bestand_sleutel_waarde_en_wat_mag(tmp_path, inhoud, melding):
-    config, resultaat = _vva(tmp_path, inhoud)
+def test_a_wrong_setting_stops_vva_with_file_key_value_and_what_is_allowed(tmp_path, inhoud, melding):
+    config, result = _vva(tmp_path, inhoud)
 
-    assert resultaat.exit_code == 1, resultaat.output
-    assert resultaat.output.startswith(f"Error: {config}: {melding}"), resultaat.output
-    assert "Traceback" not in resultaat.output
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"Error: {config}: {melding}"), result.output
+    assert "Traceback" not in result.output
     assert not (tmp_path / "vva.sqlite3").exists()  # refused before anything was done
 
 
-def test_een_bestand_dat_moet_bestaan_en_ontbreekt_wordt_genoemd(tmp_path):
+def test_a_file_that_must_exist_and_is_missing_is_named(tmp_path):
     missing = tmp_path / "pki" / "broker.key.pem"
 
-    config, resultaat = _vva(tmp_path, f'signing_key = "{missing}"\n')
+    config, result = _vva(tmp_path, f'signing_key = "{missing}"\n')
 
-    assert resultaat.exit_code == 1
-    assert resultaat.output.startswith(
+    assert result.exit_code == 1
+    assert result.output.startswith(
         f'Error: {config}: signing_key = "{missing}" is not allowed (no such file: {missing}); '
         "allowed: the path of an existing file"
-    ), resultaat.output
+    ), result.output
 
 
-def test_een_toml_syntaxfout_noemt_het_bestand(tmp_path):
-    config, resultaat = _vva(tmp_path, "environment = production\n")
+def test_a_toml_syntax_error_names_the_file(tmp_path):
+    config, result = _vva(tmp_path, "environment = production\n")
 
-    assert resultaat.exit_code == 1
-    assert resultaat.output.startswith(f"Error: {config}: not valid TOML: Invalid value (at line 2"), (
-        resultaat.output
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {config}: not valid TOML: Invalid value (at line 2"), (
+        result.output
     )
 
 
-def test_een_instellingenbestand_dat_geen_utf8_is_noemt_het_bestand(tmp_path):
+def test_a_settings_file_that_is_not_utf8_names_the_file(tmp_path):
     # An editor on Windows saved the file as windows-1252 ("é" is one byte 0xE9): one line, no traceback.
     config = tmp_path / "vva.toml"
     config.write_bytes('# Beheer: Ren\u00e9\nenvironment = "test"\n'.encode("cp1252"))
-    resultaat = CliRunner().invoke(main, ["--config", str(config), "outbox", "list"])
+    result = CliRunner().invoke(main, ["--config", str(config), "outbox", "list"])
 
-    assert resultaat.exit_code == 1
-    assert resultaat.output == f"Error: {config}: not valid TOML: the file is not UTF-8\n"
-
-
-def test_een_ontbrekend_instellingenbestand_zonder_traceback(tmp_path):
-    resultaat = CliRunner().invoke(main, ["--config", str(tmp_path / "nee.toml"), "outbox", "list"])
-
-    assert resultaat.exit_code == 1
-    assert resultaat.output == f"Error: {tmp_path / 'nee.toml'}: settings file not found\n"
+    assert result.exit_code == 1
+    assert result.output == f"Error: {config}: not valid TOML: the file is not UTF-8\n"
 
 
-def test_een_wachtwoord_in_een_verkeerde_database_url_wordt_niet_getoond(tmp_path, monkeypatch):
+def test_a_missing_settings_file_without_traceback(tmp_path):
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "nee.toml"), "outbox", "list"])
+
+    assert result.exit_code == 1
+    assert result.output == f"Error: {tmp_path / 'nee.toml'}: settings file not found\n"
+
+
+def test_a_password_in_a_wrong_database_url_is_not_shown(tmp_path, monkeypatch):
     monkeypatch.setenv("VVA_DATABASE_URL", "mysql://vva:geheim@db/vva")
 
-    _, resultaat = _vva(tmp_path, "")
+    _, result = _vva(tmp_path, "")
 
-    assert resultaat.exit_code == 1
-    assert "geheim" not in resultaat.output
+    assert result.exit_code == 1
+    assert "geheim" not in result.output
     assert (
         'environment variable VVA_DATABASE_URL: database_url = "mysql://***@db/vva" is not allowed'
-        in resultaat.output
+        in result.output
     )
 
 
-def test_storingen_in_productie_blijven_geweigerd_met_het_bestand(tmp_path):
-    config, resultaat = _vva(tmp_path, 'environment = "production"\nconformance_fault_injection = true\n')
+def test_fault_injection_in_production_stays_refused_with_the_file(tmp_path):
+    config, result = _vva(tmp_path, 'environment = "production"\nconformance_fault_injection = true\n')
 
-    assert resultaat.exit_code == 1
-    assert resultaat.output.startswith(
+    assert result.exit_code == 1
+    assert result.output.startswith(
         f"Error: {config}: conformance_fault_injection = true is for test environments only"
     )
 
 
-def test_goede_instellingen_laden_met_toml_typen(tmp_path):
+def test_good_settings_load_with_toml_types(tmp_path):
     from broker.config import load_settings
 
-    config, resultaat = _vva(
+    config, result = _vva(
         tmp_path,
         'environment = "test"\nconformance_fault_injection = true\ntls_required = false\noutbox_base_s = 1\n'
         f'key_file = "{tmp_path / "sleutels.json"}"\ntrusted_proxies = ["127.0.0.1", "::1"]\n'
@@ -152,7 +152,7 @@ def test_goede_instellingen_laden_met_toml_typen(tmp_path):
         "--no-demo",
     )
 
-    assert resultaat.exit_code == 0, resultaat.output
+    assert result.exit_code == 0, result.output
     settings = load_settings(config)
     assert (settings.conformance_fault_injection, settings.tls_required) == (True, False)
     assert settings.outbox_base_s == 1.0 and isinstance(settings.outbox_base_s, float)
@@ -181,10 +181,10 @@ def test_a_settings_file_of_before_the_rename_still_loads_and_names_the_new_keys
 
 
 def test_a_setting_given_under_its_old_and_its_new_name_is_refused(tmp_path):
-    config, resultaat = _vva(tmp_path, "tls_vereist = false\ntls_required = true\n")
+    config, result = _vva(tmp_path, "tls_vereist = false\ntls_required = true\n")
 
-    assert resultaat.exit_code == 1
-    assert resultaat.output == (
+    assert result.exit_code == 1
+    assert result.output == (
         f"Error: {config}: tls_vereist and tls_required are the same setting (renamed to tls_required); "
         "keep only tls_required\n"
     )

@@ -27,7 +27,7 @@ def _fresh_python(code: str) -> subprocess.CompletedProcess:
 
 
 def test_spyne_imports_through_the_broker_without_warnings():
-    uitkomst = _fresh_python(
+    outcome = _fresh_python(
         """
         import sys
         import broker
@@ -47,25 +47,25 @@ def test_spyne_imports_through_the_broker_without_warnings():
         print(spyne.__version__)
         """
     )
-    assert uitkomst.returncode == 0, uitkomst.stderr
-    assert uitkomst.stdout.split("\n") == ["True", "True a%20b", "True http.cookies", "2.14.0", ""]
+    assert outcome.returncode == 0, outcome.stderr
+    assert outcome.stdout.split("\n") == ["True", "True a%20b", "True http.cookies", "2.14.0", ""]
 
 
 def test_spyne_without_the_patch_fails_from_python_3_12():
     """Why the module exists; when this test fails on 3.12+, the pinned spyne imports on its own and
     broker/spyne_compat.py can go (its docstring says how)."""
-    uitkomst = subprocess.run(
+    outcome = subprocess.run(
         [sys.executable, "-c", "import spyne; print(spyne.__version__)"],
         capture_output=True,
         text=True,
         timeout=120,
     )
     if sys.version_info >= (3, 12):
-        assert uitkomst.returncode != 0
-        assert "No module named 'spyne.util.six.moves'" in uitkomst.stderr
+        assert outcome.returncode != 0
+        assert "No module named 'spyne.util.six.moves'" in outcome.stderr
     else:
-        assert uitkomst.returncode == 0, uitkomst.stderr
-        assert uitkomst.stdout == "2.14.0\n"
+        assert outcome.returncode == 0, outcome.stderr
+        assert outcome.stdout == "2.14.0\n"
 
 
 def test_patch_is_idempotent_and_leaves_a_current_importer_alone():
@@ -86,7 +86,7 @@ def test_patch_is_idempotent_and_leaves_a_current_importer_alone():
     assert Current.__dict__["find_spec"] is not spyne_compat._find_spec
 
 
-class _Stil(WSGIRequestHandler):
+class _Quiet(WSGIRequestHandler):
     def log_message(self, *args):
         pass
 
@@ -104,9 +104,9 @@ def test_a_soap11_service_answers_on_this_python():
     app = Application(
         [Groet], tns="urn:vva:test:compat", in_protocol=Soap11(validator="lxml"), out_protocol=Soap11()
     )
-    server = make_server("127.0.0.1", 0, WsgiApplication(app), handler_class=_Stil)
-    draad = threading.Thread(target=server.serve_forever, daemon=True)
-    draad.start()
+    server = make_server("127.0.0.1", 0, WsgiApplication(app), handler_class=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
     try:
         address = f"http://127.0.0.1:{server.server_port}/"
         with urllib.request.urlopen(address + "?wsdl", timeout=30) as response:
@@ -129,6 +129,6 @@ def test_a_soap11_service_answers_on_this_python():
     finally:
         server.shutdown()
         server.server_close()
-    resultaat = body.find(".//{urn:vva:test:compat}groetResult")
-    versie = "{}.{}".format(*sys.version_info[:2])
-    assert resultaat.text == f"hallo Python {versie} hallo Python {versie}"
+    result = body.find(".//{urn:vva:test:compat}groetResult")
+    version = "{}.{}".format(*sys.version_info[:2])
+    assert result.text == f"hallo Python {version} hallo Python {version}"

@@ -35,7 +35,7 @@ def write(map, extra: str = "", **replace) -> str:
     return str(path)
 
 
-def test_paden_zijn_relatief_aan_het_instellingenbestand_en_standaarden_gelden(map, monkeypatch):
+def test_paths_are_relative_to_the_settings_file_and_defaults_apply(map, monkeypatch):
     monkeypatch.chdir("/")
 
     settings = read_client_settings(write(map))
@@ -72,20 +72,20 @@ def test_paden_zijn_relatief_aan_het_instellingenbestand_en_standaarden_gelden(m
         ({"endpoint": "http://x"}, "", "not valid TOML"),
     ],
 )
-def test_een_fout_in_de_instellingen_noemt_wat_te_herstellen(map, vervang, extra, melding):
+def test_an_error_in_the_settings_names_what_to_fix(map, vervang, extra, melding):
     with pytest.raises(ClientSettingsError, match=re.escape(melding)):
         read_client_settings(write(map, extra, **vervang))
 
 
-def test_zonder_instellingenbestand_een_gebruiksfout_en_geen_traceback(tmp_path):
-    resultaat = CliRunner().invoke(main, ["client", "--config", str(tmp_path / "nee.toml"), "ping"])
+def test_without_settings_file_a_usage_error_and_no_traceback(tmp_path):
+    result = CliRunner().invoke(main, ["client", "--config", str(tmp_path / "nee.toml"), "ping"])
 
-    assert resultaat.exit_code == 2
-    assert "settings file not found" in resultaat.output
-    assert "Traceback" not in resultaat.output
+    assert result.exit_code == 2
+    assert "settings file not found" in result.output
+    assert "Traceback" not in result.output
 
 
-def test_replace_alleen_voor_vo_en_opvragingen_alleen_voor_de_eigen_dienst(map):
+def test_replace_only_for_vo_and_opvragen_only_for_the_own_service(map):
     config = write(map, 'dienst = "gemeente"\n')
     (map / "a.csv").write_text("bsn,brinMbo,status,datum\n")
 
@@ -98,17 +98,17 @@ def test_replace_alleen_voor_vo_en_opvragingen_alleen_voor_de_eigen_dienst(map):
     assert status.exit_code == 2 and "needs dienst = vo or mbo or regio" in status.output
 
 
-def test_een_sjabloon_overschrijft_niets_zonder_force(tmp_path):
+def test_a_template_overwrites_nothing_without_force(tmp_path):
     uit = tmp_path / "aanmeldingen.csv"
     uit.write_text("mijn werk")
 
-    eerst = CliRunner().invoke(main, ["client", "template", "mbo", "--out", str(uit)])
-    assert eerst.exit_code == 2 and "use --force" in eerst.output
+    first = CliRunner().invoke(main, ["client", "template", "mbo", "--out", str(uit)])
+    assert first.exit_code == 2 and "use --force" in first.output
     assert uit.read_text() == "mijn werk"
 
-    daarna = CliRunner().invoke(main, ["client", "template", "mbo", "--out", str(uit), "--force"])
+    afterwards = CliRunner().invoke(main, ["client", "template", "mbo", "--out", str(uit), "--force"])
 
-    assert daarna.exit_code == 0
+    assert afterwards.exit_code == 0
     assert uit.read_text(encoding="utf-8-sig").splitlines() == [
         "bsn;onderwijsnummer;brinMbo;status;datum;crebo;locatie;naam;intakeDatum;intakeUitkomst;"
         "onderwijsovereenkomstDatum",
@@ -141,8 +141,8 @@ def test_the_tables_show_intake_overeenkomst_and_examenresultaat_when_the_answer
         eldersAangemeld=False,
         examenresultaat=Ns(uitkomst="geslaagd", datum=date(2027, 7, 10)),
     )
-    rijen = output.leerlingen([leerling])
-    csv = output.show(rijen, "csv", ["bsn", "aanmeldingen", "examenresultaat"]).splitlines()
+    rows = output.leerlingen([leerling])
+    csv = output.show(rows, "csv", ["bsn", "aanmeldingen", "examenresultaat"]).splitlines()
     assert csv[1] == (
         "123456782;99XB ingeschreven 2027-04-01 25180 intake positiefAdvies 2027-03-10 overeenkomst 2027-06-01"
         " | 99XE aangemeld 2027-02-01;geslaagd 2027-07-10"

@@ -13,7 +13,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.helpers import _wacht_op, vrije_poort
+from tests.helpers import _wait_for, free_port
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "conformance.md"
 VVA = [sys.executable, "-m", "broker"]
@@ -33,7 +33,7 @@ def _command_from_docs() -> list[str]:
 def _demo(map: Path):
     """``./scripts/demo`` in ``map``: ``vva init`` then ``vva serve`` (here on a free port)."""
     subprocess.run([*VVA, "init"], cwd=map, env=_ENVIRONMENT, check=True, capture_output=True, timeout=120)
-    port = vrije_poort()
+    port = free_port()
     with (map / "demo.log").open("wb") as log:
         process = subprocess.Popen(
             [*VVA, "serve", "--port", str(port), "--workers", "1"],
@@ -43,7 +43,7 @@ def _demo(map: Path):
             stderr=subprocess.STDOUT,
         )
         try:
-            _wacht_op(f"http://127.0.0.1:{port}", process, port)
+            _wait_for(f"http://127.0.0.1:{port}", process, port)
             yield port
         finally:
             process.terminate()

@@ -11,13 +11,13 @@ from broker.cli import main
 from broker.config import Settings, load_settings
 from broker.web.fault_injection import FAULT_HOOK, FaultInjection, requested_fault
 from tests.conformance.test_kit import SCHOOL_A, _broker_config, _junit, _kit
-from tests.helpers import broker_proces, schrijf_config
+from tests.helpers import broker_process, write_config
 
 
 def test_production_refuses_fault_injection(tmp_path):
     with pytest.raises(ValueError, match="conformance_fault_injection = true is for test environments only"):
         Settings(environment="production", conformance_fault_injection=True)
-    config = schrijf_config(
+    config = write_config(
         tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", extra='environment = "production"\n'
     )
     assert load_settings(config).conformance_fault_injection is False
@@ -33,7 +33,7 @@ def test_production_refuses_fault_injection(tmp_path):
 
 def test_without_the_setting_a_fault_echo_is_just_an_echo(tmp_path):
     config = _broker_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", faults=False)
-    with broker_proces(config, scheme="https") as url:
+    with broker_process(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
         resultaat = _kit(
             f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, "--only", "storing-*",

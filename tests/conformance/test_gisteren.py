@@ -21,7 +21,7 @@ from broker.conformance.manifest import GEACCEPTEERD, load_manifest
 from broker.conformance.messages import Sender, render, self_signed
 from broker.edukoppeling.ns import SOAP11, q
 from tests.conformance.test_kit import SCHOOL_A, SPEAKERS, _broker_config, _junit, _kit
-from tests.helpers import broker_proces
+from tests.helpers import broker_process
 
 YESTERDAY = Path(__file__).parent / "gisteren"
 COMMIT = "f9cb0f7"
@@ -80,7 +80,7 @@ def test_yesterdays_kit_passes_against_todays_broker(database_url, tmp_path):
     cases = load_manifest(manifest).cases
     config = _broker_config(tmp_path, database_url)
     pki = tmp_path / "pki"
-    with broker_proces(config, scheme="https") as url:
+    with broker_process(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
         resultaat = _kit(f"{url}/vva/vo/v1", pki, SCHOOL_A, "--manifest", str(manifest), junit=junit)
         assert resultaat.exit_code == 0, resultaat.output

@@ -20,7 +20,7 @@ from broker.db.models import Bericht
 from broker.edukoppeling.contract import Contract
 from broker.edukoppeling.faults import FAULTSTRINGS
 from tests.e2e.test_pushes import REGIO, _ontvanger
-from tests.helpers import broker_proces, schrijf_config
+from tests.helpers import broker_process, write_config
 
 SCHOOL_A = "0000000700099XA00000"
 #: The demo party that speaks for each service, and its BRIN for the delivery samples.
@@ -94,7 +94,7 @@ def _broker_config(
         f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\ntls_required = true\n'
         f"conformance_fault_injection = {str(faults).lower()}\n"
     )
-    config = schrijf_config(map, database_url, profile=profile, extra=tls + extra)
+    config = write_config(map, database_url, profile=profile, extra=tls + extra)
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert resultaat.exit_code == 0, resultaat.output
     return config
@@ -131,7 +131,7 @@ def _junit(path: Path) -> dict[str, str]:
 def test_kit_passes_against_a_good_broker_over_mutual_tls(database_url, tmp_path):
     config = _broker_config(tmp_path, database_url)
     pki = tmp_path / "pki"
-    with broker_proces(config, scheme="https") as url:
+    with broker_process(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
         resultaat = _kit(
             f"{url}/vva/vo/v1", pki, SCHOOL_A, "--save", str(tmp_path / "berichten"), junit=junit
@@ -188,7 +188,7 @@ def test_kit_catches_a_broker_with_a_too_wide_time_window(tmp_path):
     config = _broker_config(
         tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", extra="timestamp_future_s = 3600\n"
     )
-    with broker_proces(config, scheme="https") as url:
+    with broker_process(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
         resultaat = _kit(f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, junit=junit)
     assert resultaat.exit_code == 1
@@ -200,7 +200,7 @@ def test_kit_catches_a_broker_without_a_signature_check(tmp_path):
     """Profile 2W-be: signatures are neither required nor given. The unsigned request is accepted,
     every signed one refused (DK0010), and no answer is signed; the HTTP framing still passes."""
     config = _broker_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be")
-    with broker_proces(config, scheme="https") as url:
+    with broker_process(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
         resultaat = _kit(f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, junit=junit)
         assert resultaat.exit_code == 1
@@ -228,7 +228,7 @@ def test_kit_catches_a_broker_without_a_signature_check(tmp_path):
 @pytest.fixture
 def demo_pki(tmp_path) -> Path:
     (tmp_path / "broker").mkdir()
-    config = schrijf_config(tmp_path / "broker", f"sqlite:///{tmp_path / 'vva.sqlite3'}")
+    config = write_config(tmp_path / "broker", f"sqlite:///{tmp_path / 'vva.sqlite3'}")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     return tmp_path / "broker" / "pki"
 

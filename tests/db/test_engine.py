@@ -10,20 +10,20 @@ from sqlalchemy.exc import OperationalError
 
 from broker.db import engine as engine_module
 from broker.db.engine import make_engine
-from tests.conftest import POSTGRES_URL, postgres_schema, vereis_postgres
+from tests.conftest import POSTGRES_URL, postgres_schema, require_postgres
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pool(postgres_bereikbaar):
+def pool(postgres_reachable):
     """A broker engine on a fresh schema, with one pooled connection that was used and given back;
     yields (engine, that connection's backend pid, a function that terminates a backend)."""
-    vereis_postgres(postgres_bereikbaar)
-    beheer = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    require_postgres(postgres_reachable)
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
 
-    def beeindig(pid: int) -> None:
-        with beheer.connect() as connection:
+    def terminate(pid: int) -> None:
+        with admin.connect() as connection:
             assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
 
     with postgres_schema() as url:
@@ -31,25 +31,25 @@ def pool(postgres_bereikbaar):
         with engine.connect() as connection:
             pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
         try:
-            yield engine, pid, beeindig
+            yield engine, pid, terminate
         finally:
             engine.dispose()
-            beheer.dispose()
+            admin.dispose()
 
 
 def test_an_idle_connection_that_died_is_replaced_before_use(pool, monkeypatch) -> None:
-    engine, pid, beeindig = pool
-    beeindig(pid)
+    engine, pid, terminate = pool
+    terminate(pid)
     monkeypatch.setattr(engine_module, "PING_NA_RUST_S", 0.0)  # as if it sat idle for longer than that
 
     with engine.connect() as connection:
-        nieuwe_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        new_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
 
-    assert nieuwe_pid != pid
+    assert new_pid != pid
 
 
 def test_a_recently_used_connection_is_not_pinged(pool) -> None:
-    engine, pid, beeindig = pool
+    engine, pid, terminate = pool
     pings: list[object] = []
     monkey = engine.dialect.do_ping
     engine.dialect.do_ping = lambda dbapi_connection: (
@@ -63,7 +63,7 @@ def test_a_recently_used_connection_is_not_pinged(pool) -> None:
     assert pings == []
     # The control: the same death of a busy connection is only noticed when it is used — the request
     # in flight fails retryably (the pipeline answers DK0051) and the pool starts afresh.
-    beeindig(pid)
+    terminate(pid)
     with pytest.raises(OperationalError), engine.connect() as connection:
         connection.execute(text("SELECT 1"))
     with engine.connect() as connection:

@@ -15,17 +15,17 @@ from broker.refdata.lookup import actieve_brins, refdata_jaar
 from broker.registry.repository import contact_overrides
 
 
-def _database_op_0013(database_url: str, cycli: list[tuple[int, bool]]):
+def _database_at_0013(database_url: str, cycli: list[tuple[int, bool]]):
     """A database at revision 0013 with reference data loaded over two years (rows changed in 2026
     have geldig_vanaf_cyclus 2026, unchanged ones keep 2025), two parties and the given cycles
     (year, closed)."""
     engine = make_engine(database_url)
     upgrade(engine, "0013")
     with engine.begin() as connection:
-        for jaar, gesloten in cycli:
+        for year, closed in cycli:
             connection.execute(
                 text("INSERT INTO cyclus (jaar, deadline, gesloten_op) VALUES (:j, :d, :g)"),
-                {"j": jaar, "d": date(jaar, 4, 1), "g": "2026-10-01 00:00:00+00:00" if gesloten else None},
+                {"j": year, "d": date(year, 4, 1), "g": "2026-10-01 00:00:00+00:00" if closed else None},
             )
         connection.execute(
             text(
@@ -77,7 +77,7 @@ def _database_op_0013(database_url: str, cycli: list[tuple[int, bool]]):
     ],
 )
 def test_upgrade_from_0013_carries_every_reference_row_into_one_cycle(database_url, cycli):
-    engine = _database_op_0013(database_url, cycli)
+    engine = _database_at_0013(database_url, cycli)
     try:
         upgrade(engine)
         with engine.connect() as connection:

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from broker.cli import main
 from tests.deploy.nginx import nginx_or_skip, write_nginx_config
 from tests.e2e.test_tls_en_herhaling import _client
-from tests.helpers import broker_proces, schrijf_config, vrije_poort
+from tests.helpers import broker_process, free_port, write_config
 
 SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"
 
@@ -27,13 +27,13 @@ def behind_nginx(database_url, tmp_path):
     """(https URL of nginx, demo PKI folder, CA bundle) with a production-like broker behind nginx."""
     nginx = nginx_or_skip()
     extra = 'tls_required = true\ntrusted_proxies = ["127.0.0.1"]\n'
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
+    config = write_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = tmp_path / "pki"
     bundle = tmp_path / "ca-bundel.pem"
     bundle.write_bytes((pki / "ca" / "root.pem").read_bytes() + (pki / "ca" / "issuing.pem").read_bytes())
-    with broker_proces(config) as broker_url:
-        port = vrije_poort()
+    with broker_process(config) as broker_url:
+        port = free_port()
         conf = write_nginx_config(tmp_path / "nginx", pki, port, int(broker_url.rsplit(":", 1)[1]))
         process = subprocess.Popen(
             [nginx, "-c", str(conf), "-p", str(conf.parent), "-e", "stderr"],

@@ -23,17 +23,17 @@ from broker.pki.demo import make_demo_pki
 from broker.web.health import health
 from tests.deploy.nginx import DEPLOY
 from tests.e2e.zeepclient import client
-from tests.helpers import broker_proces, post_soap, schrijf_config
+from tests.helpers import broker_process, post_soap, write_config
 
 SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"
 
 
 @pytest.fixture
 def production_node(database_url, tmp_path):
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
+    config = write_config(tmp_path, database_url, profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     gunicorn = str(DEPLOY / "gunicorn.conf.py")
-    with broker_proces(config, "--gunicorn-config", gunicorn, "--workers", "2") as url:
+    with broker_process(config, "--gunicorn-config", gunicorn, "--workers", "2") as url:
         yield SimpleNamespace(url=url, pki=tmp_path / "pki")
 
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from broker.cli import main
-from tests.helpers import broker_proces, schrijf_config
+from tests.helpers import broker_process, write_config
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,8 @@ class DemoBroker:
 
 @pytest.fixture
 def demo_broker(database_url, tmp_path):
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
-    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
-    assert resultaat.exit_code == 0, resultaat.output
-    with broker_proces(config) as url:
+    config = write_config(tmp_path, database_url, profile="2W-be-S")
+    result = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert result.exit_code == 0, result.output
+    with broker_process(config) as url:
         yield DemoBroker(url, tmp_path / "pki", database_url)

@@ -18,14 +18,14 @@ from broker.cli import main
 from broker.db import models
 from broker.db.engine import make_engine
 from broker.domain.status import AfmeldReden, MboGangerStatus
-from tests.helpers import bsn, ongeldig_bsn
+from tests.helpers import bsn, invalid_bsn
 
 SCHOOL = "0000000700099XA00000"
-KOP = ["bsn", "brinVo", "vestiging", "postcode", "woongemeente", "mutatie", "naam"]
-NAMEN = ["Jansen, P.", "Çelik", "de Vries", "Öztürk", "Bakker", "Één", "Müller", "Smit", "Ngô Ánh"]
-AANTAL = 2000
+HEADER = ["bsn", "brinVo", "vestiging", "postcode", "woongemeente", "mutatie", "naam"]
+NAMES = ["Jansen, P.", "Çelik", "de Vries", "Öztürk", "Bakker", "Één", "Müller", "Smit", "Ngô Ánh"]
+COUNT = 2000
 #: Index of a data row → (what is wrong with it, the code it must get). Its line is index + 2.
-FOUTEN = {
+ERRORS = {
     100: ("bad BSN check digit", "VVA101"),
     300: ("unknown BRIN", "VVA105"),
     500: ("postcode format", "VVA107"),
@@ -34,7 +34,7 @@ FOUTEN = {
     1100: ("wrong encoding of one name", "VVA120"),
     1300: ("unknown mutation", "VVA117"),
 }
-DUBBEL_VAN = 10  # row 700 delivers this row's pupil again
+DUPLICATE_OF = 10  # row 700 delivers this row's pupil again
 
 
 def _bsns(aantal: int) -> list[str]:
@@ -48,7 +48,7 @@ def _bsns(aantal: int) -> list[str]:
     return numbers
 
 
-BSNS = _bsns(AANTAL)
+BSNS = _bsns(COUNT)
 
 
 def _row(index: int, mutatie: str = "toevoegen") -> list[str]:
@@ -59,44 +59,44 @@ def _row(index: int, mutatie: str = "toevoegen") -> list[str]:
         "postcode": "1011AB",
         "woongemeente": "0363" if index % 3 else "0384",
         "mutatie": mutatie,
-        "naam": NAMEN[index % len(NAMEN)],
+        "naam": NAMES[index % len(NAMES)],
     }
-    error = FOUTEN.get(index, ("", ""))[0]
+    error = ERRORS.get(index, ("", ""))[0]
     if error == "bad BSN check digit":
-        row["bsn"] = ongeldig_bsn(BSNS[index][:8])
+        row["bsn"] = invalid_bsn(BSNS[index][:8])
     elif error == "unknown BRIN":
         row["brinVo"] = "99ZZ"
     elif error == "postcode format":
         row["postcode"] = "1011A"
     elif error == "duplicate pupil":
-        row["bsn"] = BSNS[DUBBEL_VAN]
+        row["bsn"] = BSNS[DUPLICATE_OF]
     elif error == "missing column value":
         row["woongemeente"] = ""
     elif error == "wrong encoding of one name":
         row["naam"] = "Ëlif Çelik"
     elif error == "unknown mutation":
         row["mutatie"] = "verwijderen"
-    return [row[k] for k in KOP]
+    return [row[k] for k in HEADER]
 
 
-def schrijf_bestand(path: Path, rijen: list[list[str]], encoding: str, scheiding: str, fout_op=()) -> Path:
+def write_file(path: Path, rows: list[list[str]], encoding: str, scheiding: str, fout_op=()) -> Path:
     """A CSV file as a spreadsheet saves it; the rows at ``fout_op`` (data indexes) are saved in the
     other encoding (UTF-8 ↔ windows-1252), the way one pasted name ends up mis-encoded."""
     andere = "cp1252" if encoding.startswith("utf") else "utf-8"
-    delen = [b"\xef\xbb\xbf"] if encoding == "utf-8-sig" else []  # the BOM, once
+    parts = [b"\xef\xbb\xbf"] if encoding == "utf-8-sig" else []  # the BOM, once
     encoding = encoding.removesuffix("-sig")
-    for index, row in enumerate([KOP, *rijen]):
+    for index, row in enumerate([HEADER, *rows]):
         regel = io.StringIO()
         csv.writer(regel, delimiter=scheiding, lineterminator="\r\n").writerow(row)
-        delen.append(regel.getvalue().encode(andere if index - 1 in fout_op else encoding))
-    path.write_bytes(b"".join(delen))
+        parts.append(regel.getvalue().encode(andere if index - 1 in fout_op else encoding))
+    path.write_bytes(b"".join(parts))
     return path
 
 
-def client_config(map: Path, demo, oin: str = SCHOOL, dienst: str = "vo") -> Path:
+def client_config(map: Path, demo, oin: str = SCHOOL, service: str = "vo") -> Path:
     config = map / "vva-client.toml"
     config.write_text(
-        f'endpoint = "{demo.url}"\noin = "{oin}"\ndienst = "{dienst}"\n'
+        f'endpoint = "{demo.url}"\noin = "{oin}"\ndienst = "{service}"\n'
         f'sleutel = "pki/{oin}.key.pem"\ncertificaat = "pki/{oin}.cert.pem"\n'
         'ca = ["pki/ca/root.pem", "pki/ca/issuing.pem"]\n'
         'crl = ["pki/ca/root.crl.pem", "pki/ca/issuing.crl.pem"]\n'
@@ -110,12 +110,12 @@ def vva_client(config: Path, *args: str):
 
 def status(config: Path) -> dict[str, str]:
     """BSN → mboGangerStatus of every pupil the school may see, as `vva client status` prints it."""
-    resultaat = vva_client(config, "status", "--format", "json")
-    assert resultaat.exit_code == 0, resultaat.output
-    return {leerling["bsn"]: leerling["mboGangerStatus"] for leerling in json.loads(resultaat.stdout)}
+    result = vva_client(config, "status", "--format", "json")
+    assert result.exit_code == 0, result.output
+    return {leerling["bsn"]: leerling["mboGangerStatus"] for leerling in json.loads(result.stdout)}
 
 
-def _aantal_niet_meer_aangeleverd(database_url: str) -> int:
+def _count_no_longer_delivered(database_url: str) -> int:
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
@@ -134,105 +134,105 @@ def _aantal_niet_meer_aangeleverd(database_url: str) -> int:
     [("utf-8-sig", ";"), ("cp1252", ",")],
     ids=["utf8-bom-semicolon", "windows1252-comma"],
 )
-def test_upload_van_2000_rijen_met_7_fouten_en_daarna_vervangen(
+def test_upload_of_2000_rows_with_7_errors_and_then_replace(
     demo_broker, database_url, tmp_path, codering, scheiding
 ):
     config = client_config(demo_broker.pki.parent, demo_broker)
-    bestand = schrijf_bestand(
-        tmp_path / "leerlingen.csv", [_row(i) for i in range(AANTAL)], codering, scheiding, fout_op=[1100]
+    file = write_file(
+        tmp_path / "leerlingen.csv", [_row(i) for i in range(COUNT)], codering, scheiding, fout_op=[1100]
     )
 
-    resultaat = vva_client(config, "upload", str(bestand), "--flow", "vo", "--format", "json")
+    result = vva_client(config, "upload", str(file), "--flow", "vo", "--format", "json")
 
-    assert resultaat.exit_code == 3, resultaat.output  # some rows rejected, the rest applied
-    uitkomst = json.loads(resultaat.stdout)
-    expected = {index + 2: code for index, (_, code) in FOUTEN.items()}
-    assert {r["rij"]: r["code"] for r in uitkomst["afgewezen"]} == expected
-    assert (uitkomst["aantalVerwerkt"], uitkomst["aantalAfgewezen"]) == (1993, 7)
-    assert all(r["melding"] and r["message"] for r in uitkomst["afgewezen"])
+    assert result.exit_code == 3, result.output  # some rows rejected, the rest applied
+    outcome = json.loads(result.stdout)
+    expected = {index + 2: code for index, (_, code) in ERRORS.items()}
+    assert {r["rij"]: r["code"] for r in outcome["afgewezen"]} == expected
+    assert (outcome["aantalVerwerkt"], outcome["aantalAfgewezen"]) == (1993, 7)
+    assert all(r["melding"] and r["message"] for r in outcome["afgewezen"])
     # the per-row error report next to the input: the same rows and codes, no pupil numbers
     rapport = (tmp_path / "leerlingen.fouten.csv").read_text(encoding="utf-8-sig")
-    rijen = list(csv.DictReader(io.StringIO(rapport), delimiter=";"))
-    assert {int(r["rij"]): r["code"] for r in rijen} == expected
-    assert not any(nummer in rapport for nummer in BSNS)
+    rows = list(csv.DictReader(io.StringIO(rapport), delimiter=";"))
+    assert {int(r["rij"]): r["code"] for r in rows} == expected
+    assert not any(number in rapport for number in BSNS)
     # exactly the 1,993 good rows were applied; nothing of a rejected row
-    good = {BSNS[i] for i in range(AANTAL) if i not in FOUTEN}
+    good = {BSNS[i] for i in range(COUNT) if i not in ERRORS}
     assert status(config) == dict.fromkeys(good, "actief")
 
     # --replace: the whole start population again, 25 pupils left out → exactly those withdrawn
     weg = set(sorted(good)[::80])
     assert len(weg) == 25
-    stays = [i for i in range(AANTAL) if i not in FOUTEN and BSNS[i] not in weg]
-    vervanging = schrijf_bestand(
+    stays = [i for i in range(COUNT) if i not in ERRORS and BSNS[i] not in weg]
+    replacement = write_file(
         tmp_path / "startpopulatie.csv", [_row(i, "wijzigen") for i in stays], codering, scheiding
     )
     (tmp_path / "startpopulatie.fouten.csv").write_text("stale")
 
-    resultaat = vva_client(config, "upload", str(vervanging), "--flow", "vo", "--replace")
+    result = vva_client(config, "upload", str(replacement), "--flow", "vo", "--replace")
 
-    assert resultaat.exit_code == 0, resultaat.output
-    assert "1968 rows applied, 0 rejected" in resultaat.output
+    assert result.exit_code == 0, result.output
+    assert "1968 rows applied, 0 rejected" in result.output
     assert not (tmp_path / "startpopulatie.fouten.csv").exists()  # no stale report left behind
     na = status(config)
-    assert {nummer for nummer, state in na.items() if state == "afgemeld"} == weg
-    assert {nummer for nummer, state in na.items() if state == "actief"} == good - weg
-    assert _aantal_niet_meer_aangeleverd(database_url) == 25
+    assert {number for number, state in na.items() if state == "afgemeld"} == weg
+    assert {number for number, state in na.items() if state == "actief"} == good - weg
+    assert _count_no_longer_delivered(database_url) == 25
 
 
-def test_een_te_groot_bestand_krijgt_een_duidelijke_fout_en_verandert_niets(demo_broker, tmp_path):
+def test_a_file_too_large_gets_a_clear_error_and_changes_nothing(demo_broker, tmp_path):
     config = client_config(demo_broker.pki.parent, demo_broker)
-    lange_naam = "x" * 1100
-    rijen = [[*_row(i)[:-1], lange_naam] for i in range(AANTAL)]  # about 2.2 MB: over the 2 MiB limit
-    bestand = schrijf_bestand(tmp_path / "groot.csv", rijen, "utf-8", ";")
-    assert bestand.stat().st_size > 2 * 1024 * 1024
+    long_name = "x" * 1100
+    rows = [[*_row(i)[:-1], long_name] for i in range(COUNT)]  # about 2.2 MB: over the 2 MiB limit
+    file = write_file(tmp_path / "groot.csv", rows, "utf-8", ";")
+    assert file.stat().st_size > 2 * 1024 * 1024
 
-    resultaat = vva_client(config, "upload", str(bestand), "--flow", "vo")
+    result = vva_client(config, "upload", str(file), "--flow", "vo")
 
-    assert resultaat.exit_code == 1
-    assert "Client.DK0004" in resultaat.output
-    assert "groter dan 2097152 bytes (2 MiB)" in resultaat.output
-    assert "Traceback" not in resultaat.output
+    assert result.exit_code == 1
+    assert "Client.DK0004" in result.output
+    assert "groter dan 2097152 bytes (2 MiB)" in result.output
+    assert "Traceback" not in result.output
     assert not (tmp_path / "groot.fouten.csv").exists()
     # past the broker's HTTP cap (10 MiB) the answer is a bare 413: still a clear message
-    bestand.write_bytes(bestand.read_bytes() * 4)
-    resultaat = vva_client(config, "upload", str(bestand), "--flow", "vo")
-    assert resultaat.exit_code == 1
-    assert resultaat.output == "error: the broker answered HTTP 413 (the file is too large for one message)\n"
+    file.write_bytes(file.read_bytes() * 4)
+    result = vva_client(config, "upload", str(file), "--flow", "vo")
+    assert result.exit_code == 1
+    assert result.output == "error: the broker answered HTTP 413 (the file is too large for one message)\n"
     assert status(config) == {}
 
 
-def test_een_partij_zonder_machtiging_krijgt_dk0002_en_verandert_niets(demo_broker, tmp_path):
+def test_a_partij_without_mandaat_gets_dk0002_and_changes_nothing(demo_broker, tmp_path):
     school = client_config(demo_broker.pki.parent, demo_broker)
     andere = tmp_path / "andere"
     andere.mkdir()
     (andere / "pki").symlink_to(demo_broker.pki)
-    bestand = schrijf_bestand(tmp_path / "l.csv", [_row(i) for i in range(3)], "utf-8", ";")
+    file = write_file(tmp_path / "l.csv", [_row(i) for i in range(3)], "utf-8", ";")
 
     # an MBO institution on the VO service, and school 99XC delivering pupils of school 99XA
-    for oin, dienst in (("0000000700099XB00000", "mbo"), ("0000000700099XC00000", "vo")):
-        resultaat = vva_client(
-            client_config(andere, demo_broker, oin, dienst), "upload", str(bestand), "--flow", "vo"
+    for oin, service in (("0000000700099XB00000", "mbo"), ("0000000700099XC00000", "vo")):
+        result = vva_client(
+            client_config(andere, demo_broker, oin, service), "upload", str(file), "--flow", "vo"
         )
-        assert resultaat.exit_code == 1
-        assert "Client.DK0002 Niet geautoriseerd" in resultaat.output
+        assert result.exit_code == 1
+        assert "Client.DK0002 Niet geautoriseerd" in result.output
 
     assert status(school) == {}
 
 
-def test_upload_toont_een_voortgangsbalk(demo_broker, tmp_path):
+def test_upload_shows_a_progress_bar(demo_broker, tmp_path):
     config = client_config(demo_broker.pki.parent, demo_broker)
-    bestand = schrijf_bestand(tmp_path / "l.csv", [_row(i) for i in range(3)], "utf-8", ";")
+    file = write_file(tmp_path / "l.csv", [_row(i) for i in range(3)], "utf-8", ";")
 
-    resultaat = vva_client(config, "upload", str(bestand), "--flow", "vo", "--progress")
+    result = vva_client(config, "upload", str(file), "--flow", "vo", "--progress")
 
-    assert resultaat.exit_code == 0, resultaat.output
-    assert "upload l.csv: 100%" in resultaat.stderr
-    assert resultaat.stdout.strip() == "3 rows applied, 0 rejected"
+    assert result.exit_code == 0, result.output
+    assert "upload l.csv: 100%" in result.stderr
+    assert result.stdout.strip() == "3 rows applied, 0 rejected"
 
 
-def test_mbo_upload_en_de_opvragingen_van_school_en_gemeente(demo_broker, tmp_path):
+def test_mbo_upload_and_the_opvragen_of_school_and_gemeente(demo_broker, tmp_path):
     school = client_config(demo_broker.pki.parent, demo_broker)
-    leerlingen = schrijf_bestand(tmp_path / "l.csv", [_row(i) for i in range(3)], "utf-8", ";")
+    leerlingen = write_file(tmp_path / "l.csv", [_row(i) for i in range(3)], "utf-8", ";")
     assert vva_client(school, "upload", str(leerlingen), "--flow", "vo").exit_code == 0
     mbo = tmp_path / "mbo"
     mbo.mkdir()
@@ -245,10 +245,10 @@ def test_mbo_upload_en_de_opvragingen_van_school_en_gemeente(demo_broker, tmp_pa
         f"{BSNS[1]},99XB,aangemeld,1 maart,25180\n"
     )
 
-    resultaat = vva_client(instelling, "upload", str(aanmeldingen), "--flow", "mbo", "--format", "csv")
+    result = vva_client(instelling, "upload", str(aanmeldingen), "--flow", "mbo", "--format", "csv")
 
-    assert resultaat.exit_code == 3, resultaat.output
-    assert resultaat.stdout.splitlines() == [
+    assert result.exit_code == 3, result.output
+    assert result.stdout.splitlines() == [
         "rij;code;melding",
         "3;VVA122;Kolommen datum, intakeDatum, onderwijsovereenkomstDatum: De datum is onleesbaar: gebruik "
         "JJJJ-MM-DD (zoals 2027-03-01) of DD-MM-JJJJ (zoals 01-03-2027).",
@@ -272,16 +272,16 @@ def gemeente_config(tmp_path: Path, demo) -> Path:
     return client_config(map, demo, "00000099000000000363", "gemeente")
 
 
-def test_de_vva_opdracht_zelf_met_een_sjabloon_en_ping(demo_broker, tmp_path):
+def test_the_vva_command_itself_with_a_template_and_ping(demo_broker, tmp_path):
     config = client_config(demo_broker.pki.parent, demo_broker)
     vva = [sys.executable, "-m", "broker", "client"]
 
-    sjabloon = subprocess.run(
+    template = subprocess.run(
         [*vva, "template", "vo"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     ping = subprocess.run([*vva, "--config", str(config), "ping"], capture_output=True, text=True, timeout=60)
 
-    assert sjabloon.returncode == 0, sjabloon.stderr
+    assert template.returncode == 0, template.stderr
     regels = (tmp_path / "leerlingen.csv").read_text(encoding="utf-8-sig").splitlines()
     assert regels[0] == (
         "bsn;onderwijsnummer;brinVo;postcode;woongemeente;mutatie;vestiging;afmeldReden;naam;"

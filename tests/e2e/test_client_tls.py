@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN
-from tests.helpers import broker_proces, schrijf_config, vrije_poort
+from tests.helpers import broker_process, free_port, write_config
 
 SCHOOL = "0000000700099XA00000"
 
@@ -33,19 +33,19 @@ def tls_broker(tmp_path_factory):
         f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".chain.pem")}"\n'
         "tls_required = true\n"
     )
-    config = schrijf_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profile="2W-be-S", extra=extra)
+    config = write_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     config.write_text(config.read_text() + f'tls_client_ca = "{pki / "ca" / "root.pem"}"\n')
     bundle = pki / "ca" / "root.pem"
-    with broker_proces(config, scheme="https") as url:
+    with broker_process(config, scheme="https") as url:
         yield url, pki, bundle, config
 
 
-def _ping(map: Path, endpoint: str, pki: Path, certificaat: str, tls_ca: Path | None):
+def _ping(map: Path, endpoint: str, pki: Path, certificate: str, tls_ca: Path | None):
     settings = map / "vva-client.toml"
     settings.write_text(
         f'endpoint = "{endpoint}"\noin = "{SCHOOL}"\ndienst = "vo"\n'
-        f'sleutel = "{pki / (SCHOOL + ".key.pem")}"\ncertificaat = "{pki / certificaat}"\n'
+        f'sleutel = "{pki / (SCHOOL + ".key.pem")}"\ncertificaat = "{pki / certificate}"\n'
         f'ca = ["{pki / "ca" / "root.pem"}", "{pki / "ca" / "issuing.pem"}"]\n'
         f'crl = ["{pki / "ca" / "root.crl.pem"}", "{pki / "ca" / "issuing.crl.pem"}"]\n'
         + (f'tls_ca = "{tls_ca}"\n' if tls_ca else "")
@@ -58,18 +58,18 @@ def _ping(map: Path, endpoint: str, pki: Path, certificaat: str, tls_ca: Path | 
     )
 
 
-def test_met_de_keten_als_certificaat_lukt_het(tls_broker, tmp_path):
+def test_with_the_chain_as_certificate_it_works(tls_broker, tmp_path):
     url, pki, bundle, _ = tls_broker
-    uitkomst = _ping(tmp_path, url, pki, f"{SCHOOL}.chain.pem", bundle)
-    assert uitkomst.returncode == 0, uitkomst.stderr
-    assert uitkomst.stdout.startswith("ok: vo answered at ")
+    outcome = _ping(tmp_path, url, pki, f"{SCHOOL}.chain.pem", bundle)
+    assert outcome.returncode == 0, outcome.stderr
+    assert outcome.stdout.startswith("ok: vo answered at ")
 
 
-def test_alleen_het_eigen_certificaat_zonder_keten(tls_broker, tmp_path):
+def test_only_the_own_certificate_without_chain(tls_broker, tmp_path):
     url, pki, bundle, _ = tls_broker
-    uitkomst = _ping(tmp_path, url, pki, f"{SCHOOL}.cert.pem", bundle)
-    assert uitkomst.returncode == 1
-    error = uitkomst.stderr.strip()
+    outcome = _ping(tmp_path, url, pki, f"{SCHOOL}.cert.pem", bundle)
+    assert outcome.returncode == 1
+    error = outcome.stderr.strip()
     assert "SSLError" not in error and "\n" not in error
     assert error.startswith(
         f"error: the broker at {url.removeprefix('https://')} refused your TLS client certificate (your side)"
@@ -81,34 +81,34 @@ def test_alleen_het_eigen_certificaat_zonder_keten(tls_broker, tmp_path):
     ) in error
 
 
-def test_zonder_tls_ca(tls_broker, tmp_path):
+def test_without_tls_ca(tls_broker, tmp_path):
     url, pki, _, _ = tls_broker
-    uitkomst = _ping(tmp_path, url, pki, f"{SCHOOL}.chain.pem", None)
-    assert uitkomst.returncode == 1
-    assert uitkomst.stderr.strip() == (
+    outcome = _ping(tmp_path, url, pki, f"{SCHOOL}.chain.pem", None)
+    assert outcome.returncode == 1
+    assert outcome.stderr.strip() == (
         "error: the broker's TLS certificate is not issued by a CA this client trusts (server side, checked "
         f"here): set tls_ca in {tmp_path / 'vva-client.toml'} to the CA file of the broker's TLS certificate "
         "(tls_ca is not set, so the system's CA store was used)"
     )
 
 
-def test_niemand_luistert(tls_broker, tmp_path):
+def test_nobody_listens(tls_broker, tmp_path):
     _, pki, bundle, _ = tls_broker
-    port = vrije_poort()
-    uitkomst = _ping(tmp_path, f"https://127.0.0.1:{port}", pki, f"{SCHOOL}.chain.pem", bundle)
-    assert uitkomst.returncode == 1
-    assert uitkomst.stderr.strip() == (
+    port = free_port()
+    outcome = _ping(tmp_path, f"https://127.0.0.1:{port}", pki, f"{SCHOOL}.chain.pem", bundle)
+    assert outcome.returncode == 1
+    assert outcome.stderr.strip() == (
         f"error: nothing answers at 127.0.0.1:{port} (connection refused): check endpoint in "
         f"{tmp_path / 'vva-client.toml'} and that the broker is running"
     )
 
 
-def test_hostnaam_past_niet_bij_het_certificaat(tls_broker, tmp_path):
+def test_hostname_does_not_match_the_certificate(tls_broker, tmp_path):
     """The same broker set-up on 127.0.0.2: its certificate names localhost and 127.0.0.1 only."""
     _, pki, bundle, config = tls_broker
-    port = vrije_poort()
+    port = free_port()
     log = (tmp_path / "broker.log").open("wb")
-    proces = subprocess.Popen(
+    process = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -132,13 +132,13 @@ def test_hostnaam_past_niet_bij_het_certificaat(tls_broker, tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
-        uitkomst = _ping(tmp_path, f"https://127.0.0.2:{port}", pki, f"{SCHOOL}.chain.pem", bundle)
+        outcome = _ping(tmp_path, f"https://127.0.0.2:{port}", pki, f"{SCHOOL}.chain.pem", bundle)
     finally:
-        proces.terminate()
-        proces.wait(timeout=15)
+        process.terminate()
+        process.wait(timeout=15)
         log.close()
-    assert uitkomst.returncode == 1
-    assert uitkomst.stderr.strip() == (
+    assert outcome.returncode == 1
+    assert outcome.stderr.strip() == (
         "error: the broker's TLS certificate is not valid for host '127.0.0.2' (server side): use in endpoint "
         f"({tmp_path / 'vva-client.toml'}) the host name the broker's certificate names (ask the broker's "
         "operators), not an IP address or another alias"

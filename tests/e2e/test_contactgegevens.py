@@ -25,14 +25,14 @@ from zeep import Plugin
 from broker.cli import main
 from broker.edukoppeling.ns import SOAP11, q
 from tests.e2e.test_cyclus import AMSTERDAM, MBO_X, MBO_Y, REGIO_21, SCHOOL_A, aanmelding, leerling
-from tests.e2e.test_pushes import Keten, _bezorger, _ontvanger
+from tests.e2e.test_pushes import Chain, _bezorger, _ontvanger
 from tests.e2e.zeepclient import client
-from tests.helpers import broker_proces, bsn, schrijf_config
+from tests.helpers import broker_process, bsn, write_config
 
 P = bsn("51000001")
 VV = "{urn:nl:vva:aanmelden:v1}"
 #: The contract as a partner validating strictly still has it: before contact details were added.
-SCHEMA_VOOR_CONTACT = etree.XMLSchema(
+SCHEMA_BEFORE_CONTACT = etree.XMLSchema(
     etree.parse(Path(__file__).parent / "data" / "vva-aanmelden-v1-voor-contact.xsd")
 )
 
@@ -63,15 +63,15 @@ MBO_Y_CONTACT = {
 }
 
 
-def _als_dict(contact) -> dict:
+def _as_dict(contact) -> dict:
     return {field: contact[field] for field in ("rol", "brin", "naam", "telefoon", "internetadres", "email")}
 
 
-def _contacten(overzicht) -> list[dict]:
-    return [_als_dict(c) for c in overzicht.contactgegevens]
+def _contacts(overzicht) -> list[dict]:
+    return [_as_dict(c) for c in overzicht.contactgegevens]
 
 
-class Antwoorden(Plugin):
+class Answers(Plugin):
     """Keeps each answer's body element, as a client validating against its own XSD copy sees it."""
 
     def __init__(self) -> None:
@@ -82,7 +82,7 @@ class Antwoorden(Plugin):
         return envelope, http_headers
 
 
-def _wacht_op_pushes(chain) -> list[bytes]:
+def _wait_for_pushes(chain) -> list[bytes]:
     _bezorger(chain).run(until_empty=True)
     for _ in range(50):
         pushes = chain.pushes()
@@ -92,37 +92,37 @@ def _wacht_op_pushes(chain) -> list[bytes]:
     raise AssertionError("no push arrived")
 
 
-def _keten(database_url, tmp_path, contactgegevens: str):
-    broker_map = tmp_path / "broker"
-    broker_map.mkdir()
-    config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra="outbox_base_s = 0.2\n")
+def _chain(database_url, tmp_path, contactgegevens: str):
+    broker_dir = tmp_path / "broker"
+    broker_dir.mkdir()
+    config = write_config(broker_dir, database_url, profile="2W-be-S", extra="outbox_base_s = 0.2\n")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
-    pki = broker_map / "pki"
-    with _ontvanger(tmp_path / "ontvanger", pki, oin=MBO_X) as (endpoint, ontvanger_db):
+    pki = broker_dir / "pki"
+    with _ontvanger(tmp_path / "ontvanger", pki, oin=MBO_X) as (endpoint, receiver_db):
         # MBO X as an operator registers it: push endpoint, its own phone and e-mail for this exchange.
-        opdracht = ["party", "add", "--oin", MBO_X, "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
-        opdracht += ["--brin", "99XB", "--endpoint", endpoint, "--replace"]
-        opdracht += ["--contact-telefoon", "020-7654321", "--contact-email", "vva@amstelstroom.example"]
-        opdracht += [contactgegevens]
-        resultaat = CliRunner().invoke(main, ["--config", str(config), *opdracht])
-        assert resultaat.exit_code == 0, resultaat.output
-        with broker_proces(config) as url:
-            yield Keten(config, url, pki, ontvanger_db)
+        command = ["party", "add", "--oin", MBO_X, "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
+        command += ["--brin", "99XB", "--endpoint", endpoint, "--replace"]
+        command += ["--contact-telefoon", "020-7654321", "--contact-email", "vva@amstelstroom.example"]
+        command += [contactgegevens]
+        result = CliRunner().invoke(main, ["--config", str(config), *command])
+        assert result.exit_code == 0, result.output
+        with broker_process(config) as url:
+            yield Chain(config, url, pki, receiver_db)
 
 
 @pytest.fixture
 def chain(database_url, tmp_path):
     """MBO X registered for contact details (the demo parties are too)."""
-    yield from _keten(database_url, tmp_path, "--contactgegevens")
+    yield from _chain(database_url, tmp_path, "--contactgegevens")
 
 
 @pytest.fixture
-def keten_zonder(database_url, tmp_path):
+def chain_without(database_url, tmp_path):
     """MBO X registered without contact details: its software validates against yesterday's schema."""
-    yield from _keten(database_url, tmp_path, "--geen-contactgegevens")
+    yield from _chain(database_url, tmp_path, "--geen-contactgegevens")
 
 
-def test_contactgegevens_per_rol_in_antwoorden_en_pushes(chain):
+def test_contactgegevens_per_role_in_answers_and_pushes(chain):
     demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
     vo_a, mbo_x, mbo_y = client(demo, "vo", SCHOOL_A), client(demo, "mbo", MBO_X), client(demo, "mbo", MBO_Y)
     gemeente, regio = client(demo, "gemeente", AMSTERDAM), client(demo, "regio", REGIO_21)
@@ -132,28 +132,28 @@ def test_contactgegevens_per_rol_in_antwoorden_en_pushes(chain):
     assert mbo_y.service.aanleverenAanmeldingen(aanmelding=[aanmelding(1, P, "99XE")]).aantalVerwerkt == 1
 
     # MBO institution: the school's details without its BRIN; the other institution only as yes/no.
-    [bij_x] = mbo_x.service.opvragenStatus(leerling=[{"bsn": P}])
-    assert _contacten(bij_x) == [{**SCHOOL_A_CONTACT, "brin": None}]
-    assert bij_x.eldersAangemeld is True and bij_x.brinVo is None
-    assert [a.brinMbo for a in bij_x.aanmelding] == ["99XB"]
-    [bij_y] = mbo_y.service.opvragenStatus(leerling=[{"bsn": P}])
-    assert _contacten(bij_y) == [{**SCHOOL_A_CONTACT, "brin": None}]
-    assert "Amstelstroom" not in str(bij_y) and "99XB" not in str(bij_y)
+    [at_x] = mbo_x.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacts(at_x) == [{**SCHOOL_A_CONTACT, "brin": None}]
+    assert at_x.eldersAangemeld is True and at_x.brinVo is None
+    assert [a.brinMbo for a in at_x.aanmelding] == ["99XB"]
+    [at_y] = mbo_y.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacts(at_y) == [{**SCHOOL_A_CONTACT, "brin": None}]
+    assert "Amstelstroom" not in str(at_y) and "99XB" not in str(at_y)
 
     # VO school: each ontvangende institution, the registry's values over DUO's field by field.
-    [bij_a] = vo_a.service.opvragenStatus(leerling=[{"bsn": P}])
-    assert _contacten(bij_a) == [MBO_X_CONTACT, MBO_Y_CONTACT]
+    [at_a] = vo_a.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacts(at_a) == [MBO_X_CONTACT, MBO_Y_CONTACT]
 
     # Gemeente: both sides.
     [in_overzicht] = [r for r in gemeente.service.opvragenOverzicht() if r.bsn == P]
-    assert _contacten(in_overzicht) == [{**SCHOOL_A_CONTACT, "brin": "99XA"}, MBO_X_CONTACT, MBO_Y_CONTACT]
+    assert _contacts(in_overzicht) == [{**SCHOOL_A_CONTACT, "brin": "99XA"}, MBO_X_CONTACT, MBO_Y_CONTACT]
 
     # Regional system: flow d carries BRIN VO, BRIN MBO, BSN and status only.
-    [bij_regio] = regio.service.opvragenStatus(leerling=[{"bsn": P}])
-    assert _contacten(bij_regio) == [] and bij_regio.brinVo == "99XA"
+    [at_regio] = regio.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacts(at_regio) == [] and at_regio.brinVo == "99XA"
 
     # A push to MBO X shows the pupil as its answer does: the school's details, nothing of 99XE.
-    pushes = _wacht_op_pushes(chain)
+    pushes = _wait_for_pushes(chain)
     for push in pushes:
         leerling_el = etree.fromstring(push).find(f".//{VV}ontvangenWijziging/{VV}leerling")
         [contact] = leerling_el.findall(f"{VV}contactgegevens")
@@ -163,40 +163,40 @@ def test_contactgegevens_per_rol_in_antwoorden_en_pushes(chain):
         assert b"99XE" not in push and b"Maascollege" not in push and b"99XA" not in push
 
 
-def test_partij_zonder_contactgegevens_krijgt_antwoorden_en_pushes_volgens_het_oude_schema(keten_zonder):
+def test_partij_without_contactgegevens_gets_answers_and_pushes_by_the_old_schema(chain_without):
     # MBO X's software validates against the schema as it was before contact details (a cached WSDL,
     # zeep strict): answers and pushes to it carry no contactgegevens and stay valid for it, while the
     # VO school (a demo party, registered for them) still gets them.
-    demo = type("Demo", (), {"url": keten_zonder.broker_url, "pki": keten_zonder.pki})
+    demo = type("Demo", (), {"url": chain_without.broker_url, "pki": chain_without.pki})
     vo_a, mbo_x = client(demo, "vo", SCHOOL_A), client(demo, "mbo", MBO_X)
-    antwoorden = Antwoorden()
-    mbo_x.plugins.append(antwoorden)
+    answers = Answers()
+    mbo_x.plugins.append(answers)
 
     assert vo_a.service.aanleverenLeerlingen(leerling=[leerling(1, P, "0363")]).aantalVerwerkt == 1
     assert mbo_x.service.aanleverenAanmeldingen(aanmelding=[aanmelding(1, P, "99XB")]).aantalVerwerkt == 1
 
-    [bij_x] = mbo_x.service.opvragenStatus(leerling=[{"bsn": P}])
-    assert _contacten(bij_x) == []
-    assert [a.brinMbo for a in bij_x.aanmelding] == ["99XB"]  # the rest of its view as before
-    wijzigingen = mbo_x.service.opvragenWijzigingen(vanafCursor=0)
-    assert [w.leerling.bsn for w in wijzigingen.wijziging] == [P]
-    assert len(antwoorden.bodies) == 3
-    for body in antwoorden.bodies:
+    [at_x] = mbo_x.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacts(at_x) == []
+    assert [a.brinMbo for a in at_x.aanmelding] == ["99XB"]  # the rest of its view as before
+    changes = mbo_x.service.opvragenWijzigingen(vanafCursor=0)
+    assert [w.leerling.bsn for w in changes.wijziging] == [P]
+    assert len(answers.bodies) == 3
+    for body in answers.bodies:
         assert body.find(f".//{VV}contactgegevens") is None
-        assert SCHEMA_VOOR_CONTACT.validate(body), (
+        assert SCHEMA_BEFORE_CONTACT.validate(body), (
             etree.QName(body).localname,
-            SCHEMA_VOOR_CONTACT.error_log,
+            SCHEMA_BEFORE_CONTACT.error_log,
         )
 
     # The opted-in VO school does get them, which the old schema would refuse: the check above can fail.
-    snapshot = Antwoorden()
+    snapshot = Answers()
     vo_a.plugins.append(snapshot)
-    [bij_a] = vo_a.service.opvragenStatus(leerling=[{"bsn": P}])
-    assert _contacten(bij_a) == [MBO_X_CONTACT]
-    assert not SCHEMA_VOOR_CONTACT.validate(snapshot.bodies[-1])
+    [at_a] = vo_a.service.opvragenStatus(leerling=[{"bsn": P}])
+    assert _contacts(at_a) == [MBO_X_CONTACT]
+    assert not SCHEMA_BEFORE_CONTACT.validate(snapshot.bodies[-1])
 
-    for push in _wacht_op_pushes(keten_zonder):
+    for push in _wait_for_pushes(chain_without):
         wijziging = etree.fromstring(push).find(f".//{VV}ontvangenWijziging")
         assert wijziging.find(f".//{VV}contactgegevens") is None
         assert wijziging.find(f"{VV}leerling/{VV}aanmelding/{VV}brinMbo").text == "99XB"
-        assert SCHEMA_VOOR_CONTACT.validate(wijziging), SCHEMA_VOOR_CONTACT.error_log
+        assert SCHEMA_BEFORE_CONTACT.validate(wijziging), SCHEMA_BEFORE_CONTACT.error_log

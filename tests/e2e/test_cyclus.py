@@ -13,7 +13,7 @@ import pytest
 import zeep.exceptions
 
 from tests.e2e.zeepclient import client
-from tests.helpers import bsn, ongeldig_bsn
+from tests.helpers import bsn, invalid_bsn
 
 SCHOOL_A = "0000000700099XA00000"  # VO 99XA, Amsterdam (RMC 21)
 SCHOOL_C = "0000000700099XC00000"  # VO 99XC, Rotterdam (RMC 29)
@@ -23,13 +23,13 @@ AMSTERDAM = "00000099000000000363"
 REGIO_21 = "00000099000000000042"
 
 P1, P2, P3, P4, P5 = bsn("11122233"), bsn("12345678"), bsn("20000001"), bsn("30000001"), bsn("40000001")
-VANDAAG = dt.date.today()
+TODAY = dt.date.today()
 
 
-def leerling(volgnummer, nummer, gemeente, brin="99XA", postcode="1011AB", mutatie="toevoegen"):
+def leerling(volgnummer, number, gemeente, brin="99XA", postcode="1011AB", mutatie="toevoegen"):
     return {
         "volgnummer": volgnummer,
-        "bsn": nummer,
+        "bsn": number,
         "brinVo": brin,
         "postcode": postcode,
         "woongemeente": gemeente,
@@ -37,15 +37,15 @@ def leerling(volgnummer, nummer, gemeente, brin="99XA", postcode="1011AB", mutat
     }
 
 
-def aanmelding(volgnummer, nummer, brin, status="aangemeld"):
-    return {"volgnummer": volgnummer, "bsn": nummer, "brinMbo": brin, "status": status, "datum": VANDAAG}
+def aanmelding(volgnummer, number, brin, status="aangemeld"):
+    return {"volgnummer": volgnummer, "bsn": number, "brinMbo": brin, "status": status, "datum": TODAY}
 
 
 def bsns(list_) -> set[str]:
     return {item.bsn for item in list_}
 
 
-def test_een_cyclus_voor_alle_rollen(demo_broker):
+def test_a_cyclus_for_all_roles(demo_broker):
     vo_a, vo_c = client(demo_broker, "vo", SCHOOL_A), client(demo_broker, "vo", SCHOOL_C)
     mbo_x, mbo_y = client(demo_broker, "mbo", MBO_X), client(demo_broker, "mbo", MBO_Y)
 
@@ -54,7 +54,7 @@ def test_een_cyclus_voor_alle_rollen(demo_broker):
         leerling=[
             leerling(1, P1, "0384"),  # Diemen
             leerling(2, P2, "0363"),  # Amsterdam
-            leerling(3, ongeldig_bsn("55555555"), "0363"),
+            leerling(3, invalid_bsn("55555555"), "0363"),
             leerling(4, P3, "0599"),  # Rotterdam
         ]
     )
@@ -119,7 +119,7 @@ def test_een_cyclus_voor_alle_rollen(demo_broker):
     assert P5 not in error.value.message and P5 not in str(error.value.detail)
 
 
-def test_wijzigingen_sinds_cursor(demo_broker):
+def test_changes_since_cursor(demo_broker):
     vo_a = client(demo_broker, "vo", SCHOOL_A)
     vo_a.service.aanleverenLeerlingen(leerling=[leerling(1, P1, "0363"), leerling(2, P2, "0363")])
     first = vo_a.service.opvragenWijzigingen(vanafCursor=0)
@@ -134,7 +134,7 @@ def test_wijzigingen_sinds_cursor(demo_broker):
     assert vo_a.service.opvragenWijzigingen(vanafCursor=second.volgendeCursor).wijziging == []
 
 
-def test_statusovergangen_en_ping(demo_broker):
+def test_status_transitions_and_ping(demo_broker):
     mbo_x = client(demo_broker, "mbo", MBO_X)
     assert mbo_x.service.ping(echo="hallo").echo == "hallo"
     response = mbo_x.service.aanleverenAanmeldingen(

@@ -19,16 +19,16 @@ SCHOOL_A = "0000000700099XA00000"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 
 
-def _ondertekend_verzoek(demo, tmp_path, body: str | None = None) -> bytes:
-    onondertekend = tmp_path / "verzoek.xml"
-    onondertekend.write_bytes(envelop(body) if body else envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))
+def _signed_request(demo, tmp_path, body: str | None = None) -> bytes:
+    unsigned = tmp_path / "verzoek.xml"
+    unsigned.write_bytes(envelop(body) if body else envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))
     pki = demo.pki
-    resultaat = CliRunner().invoke(
+    result = CliRunner().invoke(
         main,
         [
             "envelope",
             "sign",
-            str(onondertekend),
+            str(unsigned),
             "--key",
             str(pki / f"{SCHOOL_A}.key.pem"),
             "--cert",
@@ -37,41 +37,41 @@ def _ondertekend_verzoek(demo, tmp_path, body: str | None = None) -> bytes:
             str(tmp_path / "ondertekend.xml"),
         ],
     )
-    assert resultaat.exit_code == 0, resultaat.output
+    assert result.exit_code == 0, result.output
     return (tmp_path / "ondertekend.xml").read_bytes()
 
 
 @pytest.fixture
 def response(demo_broker, tmp_path):
-    soap_request = _ondertekend_verzoek(demo_broker, tmp_path)
+    soap_request = _signed_request(demo_broker, tmp_path)
     status, body = post_soap(demo_broker.url, soap_request)
     assert status == 200, body
     return soap_request, body
 
 
-def test_verzoek_van_vva_envelope_sign_wordt_geaccepteerd_en_bevestigd(response):
+def test_request_from_vva_envelope_sign_is_accepted_and_acknowledged(response):
     soap_request, body = response
     root = etree.fromstring(body)
-    handtekening = "".join(
+    signature = "".join(
         etree.fromstring(soap_request).find(".//{http://www.w3.org/2000/09/xmldsig#}SignatureValue").text.split()
     )
     # S8: the answer confirms exactly the request's signature; R4-R6: addressed back with OINs.
-    assert root.find(f".//{q(WSSE11, 'SignatureConfirmation')}").get("Value") == handtekening
+    assert root.find(f".//{q(WSSE11, 'SignatureConfirmation')}").get("Value") == signature
     assert root.find(f".//{q(WSA, 'To')}").text.endswith(f"?oin={SCHOOL_A}")
     assert root.find(f".//{q(WSA, 'From')}/{q(WSA, 'Address')}").text.endswith(f"?oin={TEST_BROKER_OIN}")
     assert root.find(f".//{q(SOAP11, 'Body')}")[0].tag == "{urn:nl:vva:aanmelden:v1}pingResponse"
 
 
-def test_antwoord_verifieert_met_signxml(demo_broker, response):
+def test_answer_verifies_with_signxml(demo_broker, response):
     _, body = response
-    certificaat = (demo_broker.pki / f"{TEST_BROKER_OIN}.cert.pem").read_bytes()
+    certificate = (demo_broker.pki / f"{TEST_BROKER_OIN}.cert.pem").read_bytes()
     root = etree.fromstring(body)
     # Body, Timestamp, SignatureConfirmation, BST and the five wsa headers: Action, MessageID,
     # RelatesTo, From, To.
-    resultaten = signxml.XMLVerifier().verify(
-        body, x509_cert=certificaat.decode(), id_attribute="Id", expect_references=9
+    results = signxml.XMLVerifier().verify(
+        body, x509_cert=certificate.decode(), id_attribute="Id", expect_references=9
     )
-    signed = {etree.QName(r.signed_xml).localname for r in resultaten}
+    signed = {etree.QName(r.signed_xml).localname for r in results}
     assert signed == {
         "Body",
         "Timestamp",
@@ -86,7 +86,7 @@ def test_antwoord_verifieert_met_signxml(demo_broker, response):
     assert root.find(f".//{q(WSSE, 'Security')}") is not None
 
 
-def _header_namen(message: bytes) -> list[str]:
+def _header_names(message: bytes) -> list[str]:
     return [etree.QName(block).localname for block in etree.fromstring(message).find(q(SOAP11, "Header"))]
 
 
@@ -94,9 +94,9 @@ def test_security_is_the_last_header_block_of_a_signed_answer_and_fault(demo_bro
     """gSOAP's WS-Security plugin refuses a message whose signed header block follows wsse:Security
     ("Message body not signed"); DUO's answers have Security last (issue 14, item 10)."""
     _, body = response
-    assert _header_namen(body) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
-    ongeldig = '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>'
-    status, error = post_soap(demo_broker.url, _ondertekend_verzoek(demo_broker, tmp_path, ongeldig))
+    assert _header_names(body) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
+    invalid = '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>'
+    status, error = post_soap(demo_broker.url, _signed_request(demo_broker, tmp_path, invalid))
     assert status == 500 and b"<faultcode>soap:Client." in error, error
-    assert _header_namen(error) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
+    assert _header_names(error) == ["Action", "MessageID", "RelatesTo", "From", "To", "Security"]
     assert etree.fromstring(error).find(f".//{q(WSSE11, 'SignatureConfirmation')}") is not None

@@ -19,45 +19,45 @@ from broker.cli import main
 from broker.config import load_settings
 from broker.db import models
 from broker.db.message_log import log_received
-from tests.helpers import broker_proces, schrijf_config, vrije_poort
+from tests.helpers import broker_process, free_port, write_config
 
 
 def _init(tmp_path, database_url):
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
-    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
-    assert resultaat.exit_code == 0, resultaat.output
+    config = write_config(tmp_path, database_url, profile="2W-be-S")
+    result = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert result.exit_code == 0, result.output
     return config
 
 
-def test_outbox_laat_geen_ca_bundel_in_tmp_achter(database_url, tmp_path):
+def test_outbox_leaves_no_ca_bundle_in_tmp(database_url, tmp_path):
     config = _init(tmp_path, database_url)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     env = {**os.environ, "VVA_CONFIG": str(config), "TMPDIR": str(tmp)}
-    opdracht = [sys.executable, "-m", "broker", "outbox", "run", "--workers", "2"]
+    command = [sys.executable, "-m", "broker", "outbox", "run", "--workers", "2"]
     # Until empty: the workers end by themselves.
-    subprocess.run([*opdracht, "--until-empty"], env=env, check=True, timeout=60)
+    subprocess.run([*command, "--until-empty"], env=env, check=True, timeout=60)
     assert list(tmp.glob("vva-ca-*.pem")) == []
     # Stopped by systemd (SIGTERM) while running.
-    proces = subprocess.Popen(opdracht, env=env)
+    process = subprocess.Popen(command, env=env)
     for _ in range(200):
         if list(tmp.glob("vva-ca-*.pem")):
             break
         time.sleep(0.05)
     assert list(tmp.glob("vva-ca-*.pem")), "the workers did not start"
     time.sleep(0.5)  # every worker has its bundle
-    proces.send_signal(signal.SIGTERM)
-    assert proces.wait(timeout=30) == 0
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
     assert list(tmp.glob("vva-ca-*.pem")) == []
 
 
-def test_receiver_serve_maakt_een_ontbrekende_metriekmap(database_url, tmp_path):
+def test_receiver_serve_creates_a_missing_metrics_dir(database_url, tmp_path):
     config = _init(tmp_path, database_url)
     metrics = tmp_path / "bestaat-niet" / "metriek"
-    port = vrije_poort()
+    port = free_port()
     env = {**os.environ, "VVA_CONFIG": str(config), "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
     log = (tmp_path / "ontvanger.log").open("wb")
-    proces = subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "broker", "receiver", "serve", "--port", str(port)],
         env=env,
         stdout=log,
@@ -65,7 +65,7 @@ def test_receiver_serve_maakt_een_ontbrekende_metriekmap(database_url, tmp_path)
     )
     try:
         for _ in range(150):
-            assert proces.poll() is None, (tmp_path / "ontvanger.log").read_text()[-2000:]
+            assert process.poll() is None, (tmp_path / "ontvanger.log").read_text()[-2000:]
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as response:
                     assert response.status == 200 and b"vva_verificatie_seconden" in response.read()
@@ -76,27 +76,27 @@ def test_receiver_serve_maakt_een_ontbrekende_metriekmap(database_url, tmp_path)
             raise AssertionError("the receiver did not serve /metrics")
         assert metrics.is_dir()
     finally:
-        proces.terminate()
-        proces.wait(timeout=15)
+        process.terminate()
+        process.wait(timeout=15)
         log.close()
 
 
-def test_verzoeken_die_halverwege_stierven_worden_afgebroken_gemarkeerd(database_url, tmp_path):
+def test_requests_that_died_halfway_are_marked_aborted(database_url, tmp_path):
     config = _init(tmp_path, database_url)
     runtime = Runtime(load_settings(config))
     now = datetime.now(UTC)
     # Rows written before the business effect, whose process was killed before the outcome: one of a
     # request long gone, one of a request another node may still be running.
     old = log_received(runtime.sessions, b"<oud/>", "vo", runtime.keyring, now - timedelta(hours=1))
-    vers = log_received(runtime.sessions, b"<vers/>", "vo", runtime.keyring, now)
+    fresh = log_received(runtime.sessions, b"<vers/>", "vo", runtime.keyring, now)
     runtime.close()
-    with broker_proces(config):
+    with broker_process(config):
         pass
     with runtime.sessions() as session:
         uitkomst = dict(
             session.execute(
-                select(models.Bericht.id, models.Bericht.uitkomst).where(models.Bericht.id.in_((old, vers)))
+                select(models.Bericht.id, models.Bericht.uitkomst).where(models.Bericht.id.in_((old, fresh)))
             ).all()
         )
     runtime.close()
-    assert uitkomst == {old: "afgebroken", vers: "ontvangen"}
+    assert uitkomst == {old: "afgebroken", fresh: "ontvangen"}

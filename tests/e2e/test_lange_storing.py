@@ -21,42 +21,42 @@ from broker.config import load_settings
 from broker.db import models
 from broker.outbound.delivery_worker import DeliveryWorker
 from broker.privacy.keys import load_keyring
-from tests.e2e.test_lastige_ontvangers import nep_ontvanger
-from tests.e2e.test_pushes import MBO_X, REGIO, SCHOOL_A, _ontvanger, leerlingen, registreer_endpoint
+from tests.e2e.test_lastige_ontvangers import fake_receiver
+from tests.e2e.test_pushes import MBO_X, REGIO, SCHOOL_A, _ontvanger, leerlingen, register_endpoint
 from tests.e2e.zeepclient import client
-from tests.helpers import broker_proces, schrijf_config, vrije_poort
+from tests.helpers import broker_process, free_port, write_config
 
 GEMEENTE = "00000099000000000363"  # the demo gemeente Amsterdam: sees pupils living in 0363
-SNEL = "outbox_base_s = 0.05\noutbox_max_wait_s = 0.2\noutbox_timeout_s = 1.0\n"
+FAST = "outbox_base_s = 0.05\noutbox_max_wait_s = 0.2\noutbox_timeout_s = 1.0\n"
 
 
 def _init(map_: Path, database_url: str, extra: str) -> Path:
     map_.mkdir()
-    config = schrijf_config(map_, database_url, profile="2W-be-S", extra=extra)
+    config = write_config(map_, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     return config
 
 
-def _per_leerling(ontvanger_db: str) -> dict[str, list[tuple[int, bool]]]:
+def _per_leerling(receiver_db: str) -> dict[str, list[tuple[int, bool]]]:
     """Per pupil, every push the receiver processed, in the order processed: (wijzigingId, whether it
     tells of an aanmelding)."""
-    engine = create_engine(ontvanger_db)
-    keyring = load_keyring(Path(ontvanger_db.removeprefix("sqlite:///")).parent / "sleutels.json")
-    uitkomst: dict[str, list[tuple[int, bool]]] = {}
+    engine = create_engine(receiver_db)
+    keyring = load_keyring(Path(receiver_db.removeprefix("sqlite:///")).parent / "sleutels.json")
+    outcome: dict[str, list[tuple[int, bool]]] = {}
     try:
         with engine.connect() as connection:
-            rijen = connection.execute(
+            rows = connection.execute(
                 text("SELECT inhoud FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt' ORDER BY id")
             ).scalars()
-            for row in rijen:
+            for row in rows:
                 xml = etree.fromstring(keyring.decrypt_data(bytes(row)))
                 bsn = xml.findtext(".//{urn:nl:vva:aanmelden:v1}bsn")
-                nummer = int(xml.findtext(".//{urn:nl:vva:aanmelden:v1}wijzigingId"))
+                number = int(xml.findtext(".//{urn:nl:vva:aanmelden:v1}wijzigingId"))
                 aanmelding = xml.find(".//{urn:nl:vva:aanmelden:v1}aanmelding") is not None
-                uitkomst.setdefault(bsn, []).append((nummer, aanmelding))
+                outcome.setdefault(bsn, []).append((number, aanmelding))
     finally:
         engine.dispose()
-    return uitkomst
+    return outcome
 
 
 def _per_status(runtime: Runtime, oin: str) -> dict[str, int]:
@@ -69,19 +69,19 @@ def _per_status(runtime: Runtime, oin: str) -> dict[str, int]:
         )
 
 
-def _pogingen(runtime: Runtime, oin: str, function=func.sum) -> int:
+def _attempts(runtime: Runtime, oin: str, function=func.sum) -> int:
     U = models.UitgaandBericht
     with runtime.sessions() as session:
         return session.scalar(select(func.coalesce(function(U.pogingen), 0)).where(U.ontvanger_oin == oin))
 
 
-def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(database_url, tmp_path):
-    config = _init(tmp_path / "broker", database_url, SNEL)
-    port = vrije_poort()  # the receiver's port: nobody listens there yet
-    registreer_endpoint(config, f"http://127.0.0.1:{port}/vva/ontvanger/v1")
+def test_receiver_gone_longer_than_the_old_window_gets_everything_in_order(database_url, tmp_path):
+    config = _init(tmp_path / "broker", database_url, FAST)
+    port = free_port()  # the receiver's port: nobody listens there yet
+    register_endpoint(config, f"http://127.0.0.1:{port}/vva/ontvanger/v1")
     delivery_worker = DeliveryWorker(Runtime(load_settings(config)))
     pupils = leerlingen(4)
-    with broker_proces(config) as url:
+    with broker_process(config) as url:
         demo = type("Demo", (), {"url": url, "pki": tmp_path / "broker" / "pki"})
         assert client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=pupils).aantalVerwerkt == 4
         # Tried and failed: the next change of that pupil is a second push. The receiver's other pushes
@@ -101,7 +101,7 @@ def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(data
         assert mbo.service.aanleverenAanmeldingen(aanmelding=aanmeldingen).aantalVerwerkt == 4
         # Down for far more attempts than the old limit (8) allowed.
         end = time.monotonic() + 60
-        while _pogingen(delivery_worker.runtime, REGIO, func.max) < 16 and time.monotonic() < end:
+        while _attempts(delivery_worker.runtime, REGIO, func.max) < 16 and time.monotonic() < end:
             delivery_worker.run_round()
             time.sleep(0.05)
         assert _per_status(delivery_worker.runtime, REGIO) == {"wachtend": 5}
@@ -121,24 +121,24 @@ def test_ontvanger_langer_weg_dan_het_oude_venster_krijgt_alles_op_volgorde(data
         for secret in [p["bsn"] for p in pupils] + sorted(keys):
             assert secret not in health and secret not in metrics
 
-    with _ontvanger(tmp_path / "ontvanger", tmp_path / "broker" / "pki", port=port) as (_, ontvanger_db):
+    with _ontvanger(tmp_path / "ontvanger", tmp_path / "broker" / "pki", port=port) as (_, receiver_db):
         delivery_worker.run(until_empty=True)
-        ontvangen = _per_leerling(ontvanger_db)
-    assert sorted(ontvangen) == sorted(p["bsn"] for p in pupils)
+        received = _per_leerling(receiver_db)
+    assert sorted(received) == sorted(p["bsn"] for p in pupils)
     # Each pupil's pushes in order, the last one with the newest state (the aanmelding); the pupil
     # tried before the change got both.
-    for pushes in ontvangen.values():
-        numbers = [nummer for nummer, _ in pushes]
+    for pushes in received.values():
+        numbers = [number for number, _ in pushes]
         assert numbers == sorted(set(numbers)) and pushes[-1][1]
-    assert sorted(len(pushes) for pushes in ontvangen.values()) == [1, 1, 1, 2]
+    assert sorted(len(pushes) for pushes in received.values()) == [1, 1, 1, 2]
     assert _per_status(delivery_worker.runtime, REGIO) == {"afgeleverd": 5}
     delivery_worker.close()
 
 
-def test_na_het_venster_is_een_push_dood(database_url, tmp_path):
-    config = _init(tmp_path / "broker", database_url, SNEL + "outbox_retry_window_s = 1.5\n")
-    registreer_endpoint(config, f"http://127.0.0.1:{vrije_poort()}/vva/ontvanger/v1")
-    with broker_proces(config) as url:
+def test_after_the_window_a_push_is_dead(database_url, tmp_path):
+    config = _init(tmp_path / "broker", database_url, FAST + "outbox_retry_window_s = 1.5\n")
+    register_endpoint(config, f"http://127.0.0.1:{free_port()}/vva/ontvanger/v1")
+    with broker_process(config) as url:
         demo = type("Demo", (), {"url": url, "pki": tmp_path / "broker" / "pki"})
         assert (
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt
@@ -152,22 +152,22 @@ def test_na_het_venster_is_een_push_dood(database_url, tmp_path):
     delivery_worker.close()
 
 
-def _stil(connection, stopped):
+def _quiet(connection, stopped):
     """A receiver that accepts, reads and never answers (a hung application server)."""
     stopped.wait(30)
 
 
-def test_vastlopende_ontvanger_houdt_een_levende_niet_op(database_url, tmp_path):
+def test_hanging_receiver_does_not_hold_up_a_live_one(database_url, tmp_path):
     # The live receiver is the demo regional system; the gemeente's endpoint stalls. The backoff is long
     # enough that the stalled receiver is not due again while the live one is served.
     config = _init(tmp_path / "broker", database_url, "outbox_base_s = 10.0\noutbox_timeout_s = 1.0\n")
     pki = tmp_path / "broker" / "pki"
-    with _ontvanger(tmp_path / "ontvanger", pki) as (levend, ontvanger_db), nep_ontvanger(_stil) as dead:
-        registreer_endpoint(config, levend)
-        opdracht = ["party", "add", "--oin", GEMEENTE, "--kind", "gemeente", "--name", "Amsterdam (FICTIEF)"]
-        opdracht += ["--gemeente", "0363", "--endpoint", dead, "--replace"]
-        assert CliRunner().invoke(main, ["--config", str(config), *opdracht]).exit_code == 0
-        with broker_proces(config) as url:
+    with _ontvanger(tmp_path / "ontvanger", pki) as (alive, receiver_db), fake_receiver(_quiet) as dead:
+        register_endpoint(config, alive)
+        command = ["party", "add", "--oin", GEMEENTE, "--kind", "gemeente", "--name", "Amsterdam (FICTIEF)"]
+        command += ["--gemeente", "0363", "--endpoint", dead, "--replace"]
+        assert CliRunner().invoke(main, ["--config", str(config), *command]).exit_code == 0
+        with broker_process(config) as url:
             demo = type("Demo", (), {"url": url, "pki": pki})
             school = client(demo, "vo", SCHOOL_A)
             assert school.service.aanleverenLeerlingen(leerling=leerlingen(10)).aantalVerwerkt == 10
@@ -181,7 +181,7 @@ def test_vastlopende_ontvanger_houdt_een_levende_niet_op(database_url, tmp_path)
         # Every push to the live receiver delivered, while the stalled one cost one timeout (at most a
         # second if a batch straddled its backoff), not one per push.
         assert _per_status(delivery_worker.runtime, REGIO) == {"afgeleverd": 10}
-        assert len(_per_leerling(ontvanger_db)) == 10
-        assert 1 <= _pogingen(delivery_worker.runtime, GEMEENTE) <= 2
+        assert len(_per_leerling(receiver_db)) == 10
+        assert 1 <= _attempts(delivery_worker.runtime, GEMEENTE) <= 2
         assert _per_status(delivery_worker.runtime, GEMEENTE) == {"wachtend": 10}
         delivery_worker.close()

@@ -14,13 +14,13 @@ from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import load_settings
 from broker.outbound.delivery_worker import DeliveryWorker
-from tests.e2e.test_pushes import SCHOOL_A, leerlingen, registreer_endpoint
+from tests.e2e.test_pushes import SCHOOL_A, leerlingen, register_endpoint
 from tests.e2e.zeepclient import client
-from tests.helpers import broker_proces, schrijf_config
+from tests.helpers import broker_process, write_config
 
 
 @contextmanager
-def nep_ontvanger(response):
+def fake_receiver(response):
     """A TCP server on 127.0.0.1 that reads a request and lets ``response(connection)`` reply."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -28,7 +28,7 @@ def nep_ontvanger(response):
     server.settimeout(0.2)
     stopped = threading.Event()
 
-    def dienen():
+    def serve():
         while not stopped.is_set():
             try:
                 connection, _ = server.accept()
@@ -42,34 +42,34 @@ def nep_ontvanger(response):
                 except OSError:
                     pass
 
-    draad = threading.Thread(target=dienen, daemon=True)
-    draad.start()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
     try:
         yield f"http://127.0.0.1:{server.getsockname()[1]}/vva/ontvanger/v1"
     finally:
         stopped.set()
-        draad.join(timeout=10)
+        thread.join(timeout=10)
         server.close()
 
 
-def druppel(connection, stopped):
+def drip(connection, stopped):
     connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 100000\r\n\r\n")
     while not stopped.is_set():
         connection.sendall(b" ")  # one byte at a time: no single read ever times out
         time.sleep(0.5)
 
 
-def leeg_202(connection, stopped):
+def empty_202(connection, stopped):
     connection.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
 
 
-def _keten(database_url, tmp_path, endpoint):
-    config = schrijf_config(
+def _chain(database_url, tmp_path, endpoint):
+    config = write_config(
         tmp_path, database_url, profile="2W-be-S", extra="outbox_timeout_s = 1.0\noutbox_max_attempts = 3\n"
     )
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
-    registreer_endpoint(config, endpoint)
-    with broker_proces(config) as url:
+    register_endpoint(config, endpoint)
+    with broker_process(config) as url:
         demo = type("Demo", (), {"url": url, "pki": tmp_path / "pki"})
         assert (
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt
@@ -88,9 +88,9 @@ def _status(delivery_worker) -> tuple[str, int, str]:
         return row.status, row.pogingen, row.laatste_fout
 
 
-def test_druppelende_ontvanger_houdt_de_werker_niet_vast(database_url, tmp_path):
-    with nep_ontvanger(druppel) as endpoint:
-        delivery_worker = _keten(database_url, tmp_path, endpoint)
+def test_dripping_receiver_does_not_hold_the_worker(database_url, tmp_path):
+    with fake_receiver(drip) as endpoint:
+        delivery_worker = _chain(database_url, tmp_path, endpoint)
         begin = time.monotonic()
         assert delivery_worker.run_round() == 1
         assert time.monotonic() - begin < 10  # the total deadline (3 × outbox_timeout_s), not forever
@@ -98,9 +98,9 @@ def test_druppelende_ontvanger_houdt_de_werker_niet_vast(database_url, tmp_path)
     assert (status, pogingen) == ("wachtend", 1) and error.startswith("transport")
 
 
-def test_leeg_202_is_geen_aflevering(database_url, tmp_path):
-    with nep_ontvanger(leeg_202) as endpoint:
-        delivery_worker = _keten(database_url, tmp_path, endpoint)
+def test_empty_202_is_no_delivery(database_url, tmp_path):
+    with fake_receiver(empty_202) as endpoint:
+        delivery_worker = _chain(database_url, tmp_path, endpoint)
         assert delivery_worker.run_round() == 1
     status, pogingen, error = _status(delivery_worker)
     assert (status, pogingen, error) == ("wachtend", 1, "transport no SOAP answer")

@@ -24,7 +24,7 @@ def _vva(config, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_lijst_en_inhoud_van_wat_de_ontvanger_kreeg(database_url, tmp_path):
+def test_list_and_content_of_what_the_receiver_got(database_url, tmp_path):
     with keten_op(database_url, tmp_path) as chain:
         ontvanger = tmp_path / "ontvanger" / "vva.toml"
         empty = _vva(ontvanger, "receiver", "list")
@@ -40,25 +40,25 @@ def test_lijst_en_inhoud_van_wat_de_ontvanger_kreeg(database_url, tmp_path):
         list_ = _vva(ontvanger, "receiver", "list")
         assert list_.returncode == 0, list_.stderr
         (regel,) = list_.stdout.splitlines()
-        nummer, _datum, _time, sender, operatie, message_id, uitkomst = regel.split(" ")
-        assert (sender, operatie, uitkomst) == ("00000099000000000001", "ontvangenWijziging", "verwerkt")
+        number, _datum, _time, sender, operatie, message_id, outcome = regel.split(" ")
+        assert (sender, operatie, outcome) == ("00000099000000000001", "ontvangenWijziging", "verwerkt")
         assert message_id.startswith("urn:uuid:")
         assert leerling["bsn"] not in list_.stdout
 
-        show = _vva(ontvanger, "receiver", "show", nummer.removeprefix("#"))
+        show = _vva(ontvanger, "receiver", "show", number.removeprefix("#"))
         assert show.returncode == 0, show.stderr
         assert f"MessageID   {message_id}" in show.stdout
         assert "from        00000099000000000001 (certificate 00000099000000000001)" in show.stdout
         assert "outcome     verwerkt" in show.stdout
         assert '<ns0:ontvangenWijziging xmlns:ns0="urn:nl:vva:aanmelden:v1">' in show.stdout
         # The change's time in UTC with its offset, on SQLite (naive in the database) as on PostgreSQL.
-        tijdstip = re.search(r"<ns0:tijdstip>([^<]+)</ns0:tijdstip>", show.stdout).group(1)
-        assert datetime.fromisoformat(tijdstip).utcoffset() == timedelta(0), tijdstip
+        moment_ = re.search(r"<ns0:tijdstip>([^<]+)</ns0:tijdstip>", show.stdout).group(1)
+        assert datetime.fromisoformat(moment_).utcoffset() == timedelta(0), moment_
         assert ">*********</" in show.stdout and leerling["bsn"] not in show.stdout
         # The Body as it came over the wire, decrypted with the receiver's key file.
         assert chain.pushes()[0].count(leerling["bsn"].encode()) >= 1
 
-        met_nummers = _vva(ontvanger, "receiver", "show", nummer.removeprefix("#"), "--show-numbers")
+        met_nummers = _vva(ontvanger, "receiver", "show", number.removeprefix("#"), "--show-numbers")
         assert f">{leerling['bsn']}</" in met_nummers.stdout and "*********" not in met_nummers.stdout
 
         unknown = _vva(ontvanger, "receiver", "show", "999")

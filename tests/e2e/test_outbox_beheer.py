@@ -8,19 +8,19 @@ from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import load_settings
 from broker.outbound.delivery_worker import DeliveryWorker
-from tests.e2e.test_pushes import REGIO, SCHOOL_A, leerlingen, registreer_endpoint
+from tests.e2e.test_pushes import REGIO, SCHOOL_A, leerlingen, register_endpoint
 from tests.e2e.zeepclient import client
-from tests.helpers import broker_proces, schrijf_config, vrije_poort
+from tests.helpers import broker_process, free_port, write_config
 
 
-def test_dode_berichten_tonen_opnieuw_proberen_en_opruimen(database_url, tmp_path):
+def test_dead_messages_show_retry_and_purge(database_url, tmp_path):
     extra = "outbox_max_attempts = 1\noutbox_timeout_s = 1.0\n"
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
+    config = write_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
     cli = CliRunner()
     assert cli.invoke(main, ["--config", str(config), "init"]).exit_code == 0
-    dicht = f"http://127.0.0.1:{vrije_poort()}/vva/ontvanger/v1"  # nobody listens here
-    registreer_endpoint(config, dicht)
-    with broker_proces(config) as url:
+    closed = f"http://127.0.0.1:{free_port()}/vva/ontvanger/v1"  # nobody listens here
+    register_endpoint(config, closed)
+    with broker_process(config) as url:
         demo = type("Demo", (), {"url": url, "pki": tmp_path / "pki"})
         assert (
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(2)).aantalVerwerkt
@@ -42,10 +42,10 @@ def test_dode_berichten_tonen_opnieuw_proberen_en_opruimen(database_url, tmp_pat
     assert "dood" not in cli.invoke(main, ["--config", str(config), "outbox", "list"]).output
 
 
-def test_opdrachtregel_weigert_onzinnige_argumenten(tmp_path):
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite3'}")
+def test_command_line_refuses_nonsensical_arguments(tmp_path):
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite3'}")
     cli = CliRunner()
     assert cli.invoke(main, ["--config", str(config), "outbox", "run", "--workers", "0"]).exit_code == 2
     assert cli.invoke(main, ["--config", str(config), "outbox", "list", "--limit", "-1"]).exit_code == 2
-    beide = cli.invoke(main, ["--config", str(config), "outbox", "retry", "--all-dead", "5"])
-    assert beide.exit_code == 2 and "not both" in beide.output
+    both = cli.invoke(main, ["--config", str(config), "outbox", "retry", "--all-dead", "5"])
+    assert both.exit_code == 2 and "not both" in both.output

@@ -15,25 +15,25 @@ import pytest
 from click.testing import CliRunner
 
 from broker.cli import main
-from tests.conftest import _postgres_bereikbaar, postgres_schema, vereis_postgres
-from tests.helpers import schrijf_config
+from tests.conftest import _postgres_reachable, postgres_schema, require_postgres
+from tests.helpers import write_config
 
 
 @pytest.fixture
 def postgres_url():
-    vereis_postgres(_postgres_bereikbaar())
+    require_postgres(_postgres_reachable())
     with postgres_schema() as url:
         yield url
 
 
 def _config(tmp_path: Path, database_url: str, extra: str = "") -> Path:
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
-    resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
-    assert resultaat.exit_code == 0, resultaat.output
+    config = write_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
+    result = CliRunner().invoke(main, ["--config", str(config), "init"])
+    assert result.exit_code == 0, result.output
     return config
 
 
-def _toestand(pid: int) -> str | None:
+def _state(pid: int) -> str | None:
     """The process state letter from /proc (``Z`` for a zombie), None when there is no such process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -42,7 +42,7 @@ def _toestand(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[0]
 
 
-def _children(ouder: int) -> dict[int, str]:
+def _children(parent: int) -> dict[int, str]:
     """The child processes of ``ouder`` with their state letter."""
     children = {}
     for path in Path("/proc").iterdir():
@@ -52,16 +52,16 @@ def _children(ouder: int) -> dict[int, str]:
             fields = (path / "stat").read_text().rsplit(")", 1)[1].split()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        if int(fields[1]) == ouder:
+        if int(fields[1]) == parent:
             children[int(path.name)] = fields[0]
     return children
 
 
-def _levend(ouder: int) -> set[int]:
-    return {pid for pid, toestand in _children(ouder).items() if toestand != "Z"}
+def _alive(parent: int) -> set[int]:
+    return {pid for pid, state in _children(parent).items() if state != "Z"}
 
 
-def _wacht(condition, seconds: float = 30.0) -> bool:
+def _wait(condition, seconds: float = 30.0) -> bool:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         if condition():
@@ -71,49 +71,49 @@ def _wacht(condition, seconds: float = 30.0) -> bool:
 
 
 @pytest.mark.postgres
-def test_sigkill_van_een_werker_wordt_vervangen_zonder_zombie(postgres_url, tmp_path):
+def test_sigkill_of_a_worker_is_replaced_without_zombie(postgres_url, tmp_path):
     config = _config(tmp_path, postgres_url)
     env = {**os.environ, "VVA_CONFIG": str(config)}
     log = tmp_path / "outbox.log"
     with log.open("wb") as output:
-        ouder = subprocess.Popen(
+        parent = subprocess.Popen(
             [sys.executable, "-m", "broker", "outbox", "run", "--workers", "3"],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
         try:
-            assert _wacht(lambda: len(_levend(ouder.pid)) == 3), log.read_text()
-            eerst = _levend(ouder.pid)
-            slachtoffer = max(eerst)  # the last started: the old parent joined its workers in order
-            os.kill(slachtoffer, signal.SIGKILL)
-            assert _wacht(lambda: _toestand(slachtoffer) is None and len(_levend(ouder.pid) - eerst) == 1), (
-                f"children {_children(ouder.pid)}, killed {slachtoffer}: {_toestand(slachtoffer)}"
+            assert _wait(lambda: len(_alive(parent.pid)) == 3), log.read_text()
+            first = _alive(parent.pid)
+            victim = max(first)  # the last started: the old parent joined its workers in order
+            os.kill(victim, signal.SIGKILL)
+            assert _wait(lambda: _state(victim) is None and len(_alive(parent.pid) - first) == 1), (
+                f"children {_children(parent.pid)}, killed {victim}: {_state(victim)}"
             )
-            now = _levend(ouder.pid)
-            assert len(now) == 3 and now & eerst == eerst - {slachtoffer}
-            assert ouder.poll() is None
-            ouder.send_signal(signal.SIGTERM)
-            assert ouder.wait(timeout=30) == 0
+            now = _alive(parent.pid)
+            assert len(now) == 3 and now & first == first - {victim}
+            assert parent.poll() is None
+            parent.send_signal(signal.SIGTERM)
+            assert parent.wait(timeout=30) == 0
         finally:
-            if ouder.poll() is None:
-                ouder.kill()
-                ouder.wait()
+            if parent.poll() is None:
+                parent.kill()
+                parent.wait()
     text = log.read_text()
-    assert f"outbox worker {slachtoffer} died (signal SIGKILL); starting a replacement" in text
-    assert all(_toestand(pid) is None for pid in now)
+    assert f"outbox worker {victim} died (signal SIGKILL); starting a replacement" in text
+    assert all(_state(pid) is None for pid in now)
 
 
 @pytest.mark.postgres
-def test_werkers_die_steeds_sterven_stoppen_de_ouder_met_een_foutcode(postgres_url, tmp_path):
+def test_workers_that_keep_dying_stop_the_parent_with_an_error_code(postgres_url, tmp_path):
     # Every worker is killed as soon as it is there (kill -9, as the OOM killer or a crash would):
     # the parent replaces them a few times, then gives up with exit code 1 for systemd to restart it.
     config = _config(tmp_path, postgres_url)
     env = {**os.environ, "VVA_CONFIG": str(config)}
     log = tmp_path / "outbox.log"
-    gedood: set[int] = set()
+    killed: set[int] = set()
     with log.open("wb") as output:
-        ouder = subprocess.Popen(
+        parent = subprocess.Popen(
             [sys.executable, "-m", "broker", "outbox", "run", "--workers", "2"],
             env=env,
             stdout=output,
@@ -121,18 +121,18 @@ def test_werkers_die_steeds_sterven_stoppen_de_ouder_met_een_foutcode(postgres_u
         )
         try:
             end = time.monotonic() + 60
-            while ouder.poll() is None and time.monotonic() < end:
-                for pid in _levend(ouder.pid) - gedood:
+            while parent.poll() is None and time.monotonic() < end:
+                for pid in _alive(parent.pid) - killed:
                     os.kill(pid, signal.SIGKILL)
-                    gedood.add(pid)
+                    killed.add(pid)
                 time.sleep(0.05)
-            assert ouder.wait(timeout=30) == 1
+            assert parent.wait(timeout=30) == 1
         finally:
-            if ouder.poll() is None:
-                ouder.kill()
-                ouder.wait()
+            if parent.poll() is None:
+                parent.kill()
+                parent.wait()
     text = log.read_text()
     # Replaced a few times (more deaths than workers), then given up.
     assert text.count("starting a replacement") == 5, text
     assert "workers died 6 times within 60 s: stopping, for the supervisor to restart" in text
-    assert all(_toestand(pid) is None for pid in gedood)
+    assert all(_state(pid) is None for pid in killed)

@@ -30,7 +30,7 @@ from tests.e2e.test_cyclus import (
     leerling,
 )
 from tests.e2e.zeepclient import client
-from tests.helpers import bsns, ongeldig_bsn
+from tests.helpers import bsns, invalid_bsn
 
 
 def _onderwijsnummers(aantal: int) -> list[str]:
@@ -45,7 +45,7 @@ def _onderwijsnummers(aantal: int) -> list[str]:
 A_BSNS = bsns(200, 31_000_000)  # school A, Amsterdam
 C_BSNS = bsns(100, 32_000_000)  # school C, Rotterdam
 ONDERWIJSNUMMERS = _onderwijsnummers(5)  # school A, pupils without a BSN
-ONGELDIG = [ongeldig_bsn(f"3300000{i}") for i in range(3)]
+INVALID = [invalid_bsn(f"3300000{i}") for i in range(3)]
 P, Q = A_BSNS[0], C_BSNS[0]
 
 
@@ -55,7 +55,7 @@ def _scenario(demo) -> None:
     gemeente, regio = client(demo, "gemeente", AMSTERDAM), client(demo, "regio", REGIO_21)
 
     # Flow a, with three records failing the elfproef.
-    records = [leerling(i + 1, n, "0363") for i, n in enumerate(A_BSNS + ONGELDIG)]
+    records = [leerling(i + 1, n, "0363") for i, n in enumerate(A_BSNS + INVALID)]
     records += [
         {**leerling(len(records) + i + 1, None, "0363"), "onderwijsnummer": o}
         for i, o in enumerate(ONDERWIJSNUMMERS)
@@ -129,7 +129,7 @@ def _in_sql(url: str, numbers: list[str]) -> list[str]:
     return found
 
 
-def _bestanden_op_schijf(url: str, tmp_path: Path) -> list[Path]:
+def _files_on_disk(url: str, tmp_path: Path) -> list[Path]:
     """The files the database keeps its data in: the SQLite file (and WAL), or PostgreSQL's relation
     files (tables, TOAST, indexes) of the test schema after a CHECKPOINT."""
     if url.startswith("sqlite"):
@@ -151,7 +151,7 @@ def _bestanden_op_schijf(url: str, tmp_path: Path) -> list[Path]:
         engine.dispose()
 
 
-def test_geen_leerlingnummer_in_klare_tekst_en_een_volledig_auditspoor(demo_broker, tmp_path):
+def test_no_pupil_number_in_clear_text_and_a_complete_audit_trail(demo_broker, tmp_path):
     _scenario(demo_broker)
     config = tmp_path / "vva.toml"
     runner = CliRunner()
@@ -181,14 +181,14 @@ def test_geen_leerlingnummer_in_klare_tekst_en_een_volledig_auditspoor(demo_brok
     export = cli("audit", "export", "--format", "csv")
     assert export.exit_code == 0
 
-    numbers = A_BSNS + C_BSNS + ONDERWIJSNUMMERS + ONGELDIG
+    numbers = A_BSNS + C_BSNS + ONDERWIJSNUMMERS + INVALID
     url = _database_url(config)
     assert _in_sql(url, numbers) == []
-    files = _bestanden_op_schijf(url, tmp_path)
+    files = _files_on_disk(url, tmp_path)
     assert files
-    for bestand in files:
-        inhoud = bestand.read_bytes()
-        assert [n for n in numbers if n.encode() in inhoud] == [], bestand
+    for file in files:
+        inhoud = file.read_bytes()
+        assert [n for n in numbers if n.encode() in inhoud] == [], file
     # Positive control: a number written in clear text is found by both scans.
     check = bsns(1, 39_000_000)[0]
     engine = create_engine(url)
@@ -198,7 +198,7 @@ def test_geen_leerlingnummer_in_klare_tekst_en_een_volledig_auditspoor(demo_brok
         )
     engine.dispose()
     assert _in_sql(url, [check]) == ["partij.naam"]
-    assert any(check.encode() in b.read_bytes() for b in _bestanden_op_schijf(url, tmp_path))
+    assert any(check.encode() in b.read_bytes() for b in _files_on_disk(url, tmp_path))
 
     log = (tmp_path / "broker.log").read_bytes()
     assert log  # the broker's own log as written
@@ -206,7 +206,7 @@ def test_geen_leerlingnummer_in_klare_tekst_en_een_volledig_auditspoor(demo_brok
     assert [n for n in numbers if n in export.output] == []
 
 
-def test_een_verzoek_en_zijn_antwoord_vallen_in_de_cyclus_van_hun_verwerking(demo_broker, database_url):
+def test_a_request_and_its_answer_fall_in_the_cyclus_of_their_processing(demo_broker, database_url):
     """``vva cycle close`` deletes the message log by the cycle's time window, and the business rows by
     the cycle they were written in. A request logged at 23:59:59.999 on 30 September but processed on
     1 October (a second clock reading) would hold the next cycle's mutations to a message the purge
@@ -221,8 +221,8 @@ def test_een_verzoek_en_zijn_antwoord_vallen_in_de_cyclus_van_hun_verwerking(dem
             messages = connection.execute(
                 select(models.Bericht.tijdstip).where(models.Bericht.dienst == "vo")
             ).scalars()
-            mutaties = connection.execute(select(models.LeerlingMutatie.vastgelegd_op)).scalars()
-            moments = {_utc(t) for t in messages} | {_utc(t) for t in mutaties}
+            changes = connection.execute(select(models.LeerlingMutatie.vastgelegd_op)).scalars()
+            moments = {_utc(t) for t in messages} | {_utc(t) for t in changes}
     finally:
         engine.dispose()
     assert len(moments) == 1, sorted(moments)

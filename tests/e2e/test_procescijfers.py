@@ -16,8 +16,8 @@ from tests.helpers import bsn
 
 SCHOOL_A = "0000000700099XA00000"
 MBO_X = "0000000700099XB00000"
-VANDAAG = dt.date.today()
-NUMMERS = [bsn(p) for p in ("11122233", "12345678", "20000001", "30000001", "40000001", "50000001")]
+TODAY = dt.date.today()
+NUMBERS = [bsn(p) for p in ("11122233", "12345678", "20000001", "30000001", "40000001", "50000001")]
 
 
 def _cijfers(response):
@@ -36,29 +36,29 @@ def test_a_school_and_an_institution_get_their_own_counts_suppressed_below_5(dem
                 "woongemeente": "0363",
                 "mutatie": "toevoegen",
             }
-            for i, n in enumerate(NUMMERS, start=1)
+            for i, n in enumerate(NUMBERS, start=1)
         ]
     )
     # Five of the six register with 99XB today (before the deadline of 1 April); one is accepted.
     mbo.service.aanleverenAanmeldingen(
         aanmelding=[
-            {"volgnummer": i, "bsn": n, "brinMbo": "99XB", "status": "aangemeld", "datum": VANDAAG}
-            for i, n in enumerate(NUMMERS[:5], start=1)
+            {"volgnummer": i, "bsn": n, "brinMbo": "99XB", "status": "aangemeld", "datum": TODAY}
+            for i, n in enumerate(NUMBERS[:5], start=1)
         ]
         + [
             {
                 "volgnummer": 6,
-                "bsn": NUMMERS[0],
+                "bsn": NUMBERS[0],
                 "brinMbo": "99XB",
                 "status": "geaccepteerd",
-                "datum": VANDAAG,
+                "datum": TODAY,
             }
         ]
     )
 
     school = vo.service.opvragenProcescijfers()
-    cyclus = VANDAAG.year + 1 if VANDAAG.month >= 10 else VANDAAG.year
-    assert (school.cyclus, school.deadline, school.peildatum) == (cyclus, dt.date(cyclus, 4, 1), VANDAAG)
+    cyclus = TODAY.year + 1 if TODAY.month >= 10 else TODAY.year
+    assert (school.cyclus, school.deadline, school.peildatum) == (cyclus, dt.date(cyclus, 4, 1), TODAY)
     assert _cijfers(school) == {
         ("99XA", "leerlingen", ""): (6, False),
         ("99XA", "aangemeld_voor_deadline", ""): (5, False),
@@ -74,7 +74,7 @@ def test_a_school_and_an_institution_get_their_own_counts_suppressed_below_5(dem
         ("99XA", "leerlingen_per_status", "geaccepteerd"): (None, True),  # 1
         ("99XA", "leerlingen_per_status", "geenAanmelding"): (None, True),  # 1
     }
-    instelling = mbo.service.opvragenProcescijfers(brin="99XB", peildatum=VANDAAG)
+    instelling = mbo.service.opvragenProcescijfers(brin="99XB", peildatum=TODAY)
     assert _cijfers(instelling) == {
         ("99XB", "aanmeldingen", ""): (5, False),
         ("99XB", "aanmeldingen_voor_deadline", ""): (5, False),
@@ -105,6 +105,6 @@ def test_another_brin_or_a_date_outside_the_cycle_is_refused(demo_broker):
         vo.service.opvragenProcescijfers(brin="99XC")
     assert error.value.code.endswith("DK0002")
     with pytest.raises(zeep.exceptions.Fault) as error:
-        vo.service.opvragenProcescijfers(peildatum=VANDAAG + dt.timedelta(days=1))
+        vo.service.opvragenProcescijfers(peildatum=TODAY + dt.timedelta(days=1))
     assert error.value.code.endswith("DK0004")
     assert "peildatum" in etree.tostring(error.value.detail, encoding="unicode")

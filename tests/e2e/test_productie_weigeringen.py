@@ -12,21 +12,21 @@ import pytest
 from click.testing import CliRunner
 
 from broker.cli import main
-from tests.helpers import schrijf_config, vrije_poort
+from tests.helpers import free_port, write_config
 
 
 @pytest.fixture
 def production(tmp_path) -> Path:
     """A broker set up as the demo is (``vva init``: demo PKI, keys), then switched to production."""
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     return config
 
 
-def _start(config: Path, *opdracht: str, extra: str = "") -> subprocess.CompletedProcess:
+def _start(config: Path, *command: str, extra: str = "") -> subprocess.CompletedProcess:
     config.write_text(config.read_text() + 'environment = "production"\n' + extra)
     return subprocess.run(
-        [sys.executable, "-m", "broker", *opdracht, "--port", str(vrije_poort())],
+        [sys.executable, "-m", "broker", *command, "--port", str(free_port())],
         env={**os.environ, "VVA_CONFIG": str(config)},
         capture_output=True,
         text=True,
@@ -34,16 +34,16 @@ def _start(config: Path, *opdracht: str, extra: str = "") -> subprocess.Complete
     )
 
 
-def _one_line(uitkomst: subprocess.CompletedProcess) -> str:
-    assert uitkomst.returncode != 0
-    assert "Traceback" not in uitkomst.stderr and "Worker failed to boot" not in uitkomst.stderr
-    assert uitkomst.stdout == ""  # no WSDL address before the refusal
-    regels = uitkomst.stderr.splitlines()
-    assert len(regels) == 1, uitkomst.stderr
+def _one_line(outcome: subprocess.CompletedProcess) -> str:
+    assert outcome.returncode != 0
+    assert "Traceback" not in outcome.stderr and "Worker failed to boot" not in outcome.stderr
+    assert outcome.stdout == ""  # no WSDL address before the refusal
+    regels = outcome.stderr.splitlines()
+    assert len(regels) == 1, outcome.stderr
     return regels[0]
 
 
-def test_demo_ca_in_productie(production):
+def test_demo_ca_in_production(production):
     regel = _one_line(_start(production, "serve", "--workers", "1"))
     assert regel == (
         "Error: refusing to serve: demo CA CN=VVA Demo Root CA (FICTIEF),O=VVA Demo PKI (FICTIEF),C=NL "
@@ -52,7 +52,7 @@ def test_demo_ca_in_productie(production):
     )
 
 
-def test_onondertekende_diensten_in_productie(production):
+def test_unsigned_services_in_production(production):
     regel = _one_line(_start(production, "serve", extra='profiles = { vo = "2W-be" }\n'))
     assert regel == (
         'Error: refusing to serve in production: service(s) vo are not signed (profile "2W-be"); '
@@ -60,7 +60,7 @@ def test_onondertekende_diensten_in_productie(production):
     )
 
 
-def test_zonder_clientcertificaten_in_productie(production):
+def test_without_client_certificates_in_production(production):
     regel = _one_line(_start(production, "serve", extra="tls_required = false\n"))
     assert regel == (
         "Error: refusing to serve in production without TLS client certificates (tls_required = false); "
@@ -68,12 +68,12 @@ def test_zonder_clientcertificaten_in_productie(production):
     )
 
 
-def test_referentieontvanger_met_demo_ca_in_productie(production):
+def test_reference_receiver_with_demo_ca_in_production(production):
     regel = _one_line(_start(production, "receiver", "serve"))
     assert regel.startswith("Error: refusing to serve: demo CA CN=VVA Demo Root CA (FICTIEF)")
 
 
-def test_conformance_storingen_in_productie(production):
+def test_conformance_fault_injection_in_production(production):
     regel = _one_line(_start(production, "serve", extra="conformance_fault_injection = true\n"))
     assert regel == (
         f"Error: {production}: conformance_fault_injection = true is for test environments only: "
@@ -81,17 +81,17 @@ def test_conformance_storingen_in_productie(production):
     )
 
 
-def test_demo_init_in_productie(production):
+def test_demo_init_in_production(production):
     # ./scripts/demo runs `vva init` (with the demo data) before `vva serve`.
     production.write_text(production.read_text() + 'environment = "production"\n')
-    uitkomst = subprocess.run(
+    outcome = subprocess.run(
         [sys.executable, "-m", "broker", "init"],
         env={**os.environ, "VVA_CONFIG": str(production)},
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert uitkomst.returncode != 0 and "Traceback" not in uitkomst.stderr
-    assert uitkomst.stderr.splitlines() == [
+    assert outcome.returncode != 0 and "Traceback" not in outcome.stderr
+    assert outcome.stderr.splitlines() == [
         "Error: the demo data use test OINs: run 'vva init --no-demo' in production"
     ]

@@ -24,13 +24,13 @@ from broker.outbound.delivery_worker import DeliveryWorker
 from broker.pki import demo
 from broker.privacy.keys import make_key_file
 from broker.web.pipeline import SoapPipeline
-from tests.e2e.test_pushes import OUTBOX, REGIO, SCHOOL_A, leerlingen, registreer_endpoint
+from tests.e2e.test_pushes import OUTBOX, REGIO, SCHOOL_A, leerlingen, register_endpoint
 from tests.e2e.zeepclient import client
-from tests.helpers import _wacht_op, broker_proces, schrijf_config, vrije_poort
+from tests.helpers import _wait_for, broker_process, free_port, write_config
 
 
 @contextmanager
-def _tls_ontvanger(map: Path, pki: Path):
+def _tls_receiver(map: Path, pki: Path):
     """The reference receiver as party REGIO (a test OIN, signing with its own key) behind two-way TLS
     on 127.0.0.1 (the demo broker certificate carries that address); yields its https endpoint."""
     map.mkdir()
@@ -40,43 +40,43 @@ def _tls_ontvanger(map: Path, pki: Path):
         f'tls_key = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
         f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
     )
-    config = schrijf_config(map, f"sqlite:///{map / 'ontvanger.sqlite3'}", profile="2W-be-S", extra=extra)
+    config = write_config(map, f"sqlite:///{map / 'ontvanger.sqlite3'}", profile="2W-be-S", extra=extra)
     config.write_text(config.read_text().replace(f'pki_dir = "{map / "pki"}"', f'pki_dir = "{pki}"'))
     make_key_file(map / "sleutels.json")
-    port = vrije_poort()
+    port = free_port()
     with (map / "ontvanger.log").open("wb") as log:
-        proces = subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "broker", "receiver", "serve", "--port", str(port)],
             env={**os.environ, "VVA_CONFIG": str(config)},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
-            _wacht_op(None, proces, port)
+            _wait_for(None, process, port)
             yield f"https://127.0.0.1:{port}/vva/ontvanger/v1", map / "ontvanger.sqlite3"
         finally:
-            proces.terminate()
-            proces.wait(timeout=15)
+            process.terminate()
+            process.wait(timeout=15)
 
 
-def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
+def test_h48_outbox_in_production_accepts_no_answer_from_a_test_oin(
     database_url, tmp_path, monkeypatch
 ):
-    broker_map = tmp_path / "broker"
-    broker_map.mkdir()
-    pki = broker_map / "pki"
+    broker_dir = tmp_path / "broker"
+    broker_dir.mkdir()
+    pki = broker_dir / "pki"
     # CAs without the demo marker, so production's trust store loads them and the test is about the
     # receiver's test OIN alone; ``vva init`` then issues every party's certificate under them.
     for naam, waarde in (("ROOT_NAAM", "VVA Root CA"), ("ISSUING_NAAM", "VVA Issuing CA")):
         monkeypatch.setattr(demo, naam, waarde)
     monkeypatch.setattr(demo, "CA_ORGANISATIE", "VVA PKI")
     demo.make_demo_pki(pki, [])
-    config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra=OUTBOX)
+    config = write_config(broker_dir, database_url, profile="2W-be-S", extra=OUTBOX)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
 
-    with _tls_ontvanger(tmp_path / "ontvanger", pki) as (endpoint, ontvanger_db):
-        registreer_endpoint(config, endpoint)
-        with broker_proces(config) as url:
+    with _tls_receiver(tmp_path / "ontvanger", pki) as (endpoint, receiver_db):
+        register_endpoint(config, endpoint)
+        with broker_process(config) as url:
             school = client(type("Demo", (), {"url": url, "pki": pki}), "vo", SCHOOL_A)
             assert school.service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt == 1
 
@@ -86,7 +86,7 @@ def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
             with runtime.sessions() as session:
                 (message,) = session.scalars(select(models.UitgaandBericht)).all()
             # The receiver got and processed the push and answered, signed under its test OIN ...
-            engine = create_engine(f"sqlite:///{ontvanger_db}")
+            engine = create_engine(f"sqlite:///{receiver_db}")
             with engine.connect() as connection:
                 verwerkt = connection.execute(
                     text("SELECT count(*) FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt'")
@@ -100,22 +100,22 @@ def test_h48_outbox_in_productie_neemt_geen_antwoord_van_een_test_oin_aan(
             runtime.close()
 
 
-def test_h45_outbox_in_productie_start_niet_met_een_demo_ca(tmp_path):
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
+def test_h45_outbox_in_production_does_not_start_with_a_demo_ca(tmp_path):
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     config.write_text(config.read_text() + 'environment = "production"\n')
 
-    resultaat = CliRunner().invoke(main, ["--config", str(config), "outbox", "run", "--until-empty"])
+    result = CliRunner().invoke(main, ["--config", str(config), "outbox", "run", "--until-empty"])
 
-    assert resultaat.exit_code == 1, resultaat.output
-    assert resultaat.output == (
+    assert result.exit_code == 1, result.output
+    assert result.output == (
         "Error: cannot deliver pushes: demo CA CN=VVA Demo Root CA (FICTIEF),O=VVA Demo PKI (FICTIEF),C=NL "
         "configured in production\n"
     )
 
 
-def test_pijplijn_en_outbox_krijgen_dezelfde_ondertekenaar_en_hetzelfde_vertrouwen(tmp_path):
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
+def test_pipeline_and_outbox_get_the_same_signer_and_the_same_trust(tmp_path):
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     runtime = Runtime(load_settings(config))
     try:
@@ -128,10 +128,10 @@ def test_pijplijn_en_outbox_krijgen_dezelfde_ondertekenaar_en_hetzelfde_vertrouw
         runtime.close()
 
 
-def test_h45_envelope_verify_in_productie_weigert_een_demo_ca(tmp_path):
+def test_h45_envelope_verify_in_production_refuses_a_demo_ca(tmp_path):
     from tests.edukoppeling.conftest import envelop
 
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = tmp_path / "pki"
     (tmp_path / "verzoek.xml").write_bytes(envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))
@@ -164,7 +164,7 @@ def test_h45_envelope_verify_in_productie_weigert_een_demo_ca(tmp_path):
     )
 
     config.write_text(config.read_text() + 'environment = "production"\n')
-    resultaat = CliRunner().invoke(main, ["--config", str(config), *verify])
+    result = CliRunner().invoke(main, ["--config", str(config), *verify])
 
-    assert resultaat.exit_code == 1
-    assert resultaat.output.startswith("Error: demo CA CN=VVA Demo Root CA (FICTIEF)"), resultaat.output
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: demo CA CN=VVA Demo Root CA (FICTIEF)"), result.output

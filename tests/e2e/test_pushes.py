@@ -25,9 +25,9 @@ from broker.cli import main
 from broker.config import load_settings
 from broker.outbound.delivery_worker import DeliveryWorker
 from broker.privacy.keys import load_keyring
-from tests.conftest import _postgres_bereikbaar, postgres_schema, vereis_postgres
+from tests.conftest import _postgres_reachable, postgres_schema, require_postgres
 from tests.e2e.zeepclient import client
-from tests.helpers import broker_proces, bsn, schrijf_config, vrije_poort
+from tests.helpers import broker_process, bsn, free_port, write_config
 
 NS = "http://schemas.xmlsoap.org/soap/envelope/"
 REGIO = "00000099000000000042"
@@ -37,7 +37,7 @@ OUTBOX = "outbox_base_s = 0.2\noutbox_max_wait_s = 1.0\noutbox_timeout_s = 2.0\n
 
 
 @dataclass
-class Keten:
+class Chain:
     broker_config: Path
     broker_url: str
     pki: Path
@@ -55,7 +55,7 @@ class Keten:
         engine = create_engine(self.ontvanger_db)
         try:
             with engine.connect() as connection:
-                rijen = connection.execute(
+                rows = connection.execute(
                     text(
                         "SELECT inhoud FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt' ORDER BY id"
                     )
@@ -63,7 +63,7 @@ class Keten:
                 keyring = load_keyring(
                     Path(self.ontvanger_db.removeprefix("sqlite:///")).parent / "sleutels.json"
                 )
-                return [keyring.decrypt_data(bytes(r)) for r in rijen]
+                return [keyring.decrypt_data(bytes(r)) for r in rows]
         finally:
             engine.dispose()
 
@@ -88,13 +88,13 @@ def _ontvanger(map: Path, pki: Path, faults: str = "", oin: str = REGIO, port: i
         f'broker_oins = ["{oin}"]\nsigning_key = "{pki / (oin + ".key.pem")}"\n'
         f'signing_certificate = "{pki / (oin + ".cert.pem")}"\n'
     )
-    config = schrijf_config(map, db, profile="2W-be-S", extra=extra)
+    config = write_config(map, db, profile="2W-be-S", extra=extra)
     config.write_text(config.read_text().replace(f'pki_dir = "{map / "pki"}"', f'pki_dir = "{pki}"'))
     from broker.privacy.keys import make_key_file
 
     make_key_file(map / "sleutels.json")
-    port = port or vrije_poort()
-    logbestand = (map / "ontvanger.log").open("wb")
+    port = port or free_port()
+    log_file = (map / "ontvanger.log").open("wb")
     arguments = [
         sys.executable,
         "-m",
@@ -108,8 +108,8 @@ def _ontvanger(map: Path, pki: Path, faults: str = "", oin: str = REGIO, port: i
     ]
     if faults:
         arguments += ["--fail", faults]
-    proces = subprocess.Popen(
-        arguments, env={**os.environ, "VVA_CONFIG": str(config)}, stdout=logbestand, stderr=subprocess.STDOUT
+    process = subprocess.Popen(
+        arguments, env={**os.environ, "VVA_CONFIG": str(config)}, stdout=log_file, stderr=subprocess.STDOUT
     )
     try:
         for _ in range(100):
@@ -122,14 +122,14 @@ def _ontvanger(map: Path, pki: Path, faults: str = "", oin: str = REGIO, port: i
                 time.sleep(0.1)
         yield f"http://127.0.0.1:{port}/vva/ontvanger/v1", db
     finally:
-        proces.terminate()
-        proces.wait(timeout=15)
-        logbestand.close()
+        process.terminate()
+        process.wait(timeout=15)
+        log_file.close()
 
 
-def registreer_endpoint(config: Path, endpoint: str) -> None:
+def register_endpoint(config: Path, endpoint: str) -> None:
     """Give the demo regional system (RMC 21, institution 99XB) a push endpoint."""
-    opdracht = [
+    command = [
         "party",
         "add",
         "--oin",
@@ -139,25 +139,25 @@ def registreer_endpoint(config: Path, endpoint: str) -> None:
         "--name",
         "Regionaal systeem (FICTIEF)",
     ]
-    opdracht += ["--rmc", "21", "--brin", "99XB", "--endpoint", endpoint, "--replace"]
-    resultaat = CliRunner().invoke(main, ["--config", str(config), *opdracht])
-    assert resultaat.exit_code == 0, resultaat.output
+    command += ["--rmc", "21", "--brin", "99XB", "--endpoint", endpoint, "--replace"]
+    result = CliRunner().invoke(main, ["--config", str(config), *command])
+    assert result.exit_code == 0, result.output
 
 
 @contextmanager
 def keten_op(database_url: str, tmp_path: Path, faults: str = ""):
-    broker_map = tmp_path / "broker"
-    broker_map.mkdir()
-    config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra=OUTBOX)
+    broker_dir = tmp_path / "broker"
+    broker_dir.mkdir()
+    config = write_config(broker_dir, database_url, profile="2W-be-S", extra=OUTBOX)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
-    pki = broker_map / "pki"
+    pki = broker_dir / "pki"
     with _ontvanger(tmp_path / "ontvanger", pki, faults) as (endpoint, ontvanger_db):
-        registreer_endpoint(config, endpoint)
-        with broker_proces(config) as url:
-            yield Keten(config, url, pki, ontvanger_db)
+        register_endpoint(config, endpoint)
+        with broker_process(config) as url:
+            yield Chain(config, url, pki, ontvanger_db)
 
 
-def _bezorger(chain: Keten) -> DeliveryWorker:
+def _bezorger(chain: Chain) -> DeliveryWorker:
     return DeliveryWorker(Runtime(load_settings(chain.broker_config)))
 
 
@@ -182,7 +182,7 @@ def leerlingen(aantal: int, begin: int = 30000000) -> list[dict]:
     ]
 
 
-def test_bezorging_door_storingen_heen_precies_een_keer_en_op_volgorde(database_url, tmp_path):
+def test_delivery_through_failures_exactly_once_and_in_order(database_url, tmp_path):
     with keten_op(database_url, tmp_path, faults="503,timeout,DK0051") as chain:
         demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         school = client(demo, "vo", SCHOOL_A)
@@ -214,7 +214,7 @@ def test_bezorging_door_storingen_heen_precies_een_keer_en_op_volgorde(database_
             assert {"Action", "MessageID", "To", "From"} <= set(names[:-1])
 
 
-def test_sigkill_midden_in_200_bezorgingen(database_url, tmp_path):
+def test_sigkill_in_the_middle_of_200_deliveries(database_url, tmp_path):
     with keten_op(database_url, tmp_path) as chain:
         demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         assert (
@@ -223,13 +223,13 @@ def test_sigkill_midden_in_200_bezorgingen(database_url, tmp_path):
         )
         assert chain.wachtrij("wachtend") == 200
         env = {**os.environ, "VVA_CONFIG": str(chain.broker_config)}
-        werker = subprocess.Popen([sys.executable, "-m", "broker", "outbox", "run"], env=env)
+        worker = subprocess.Popen([sys.executable, "-m", "broker", "outbox", "run"], env=env)
         for _ in range(300):
             if len(chain.ontvangen()) >= 40:
                 break
             time.sleep(0.1)
-        os.kill(werker.pid, signal.SIGKILL)
-        werker.wait()
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
         assert 0 < len(chain.ontvangen()) < 200
         subprocess.run(
             [sys.executable, "-m", "broker", "outbox", "run", "--until-empty"],
@@ -244,13 +244,13 @@ def test_sigkill_midden_in_200_bezorgingen(database_url, tmp_path):
 
 @pytest.fixture
 def postgres_url():
-    vereis_postgres(_postgres_bereikbaar())
+    require_postgres(_postgres_reachable())
     with ExitStack() as stack:
         yield stack.enter_context(postgres_schema())
 
 
 @pytest.mark.postgres
-def test_vier_werkers_op_postgresql_1000_zonder_dubbel_of_verlies(postgres_url, tmp_path):
+def test_four_workers_on_postgresql_1000_without_duplicate_or_loss(postgres_url, tmp_path):
     with keten_op(postgres_url, tmp_path) as chain:
         demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         assert (

@@ -29,7 +29,7 @@ from broker.rapportage.cijfers import LEERLINGEN, Level
 from broker.rapportage.rapport import make_rapport
 from tests.e2e.conftest import DemoBroker
 from tests.e2e.zeepclient import client
-from tests.helpers import broker_proces, bsns, schrijf_config
+from tests.helpers import broker_process, bsns, write_config
 from tests.refdata.conftest import duo_data_dir
 
 VO = "alle-vestigingen-vo.csv"
@@ -40,7 +40,7 @@ MBO = "Yuchiaaa+Interactive_Map_Website/01.-adressen-mbo-instellingen.csv"
 #: A regular VO school of the VO file (School voor Praktijkonderwijs Assen) that delivers the pupils.
 VO_BRIN = "18BR"
 #: The gemeenten's software supplier (a test OIN).
-LEVERANCIER = "00000099000000000088"
+SUPPLIER = "00000099000000000088"
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -81,8 +81,8 @@ class Landelijk:
 
 
 def _cli(config: Path, *args: str) -> None:
-    uitkomst = CliRunner().invoke(main, ["--config", str(config), *args])
-    assert uitkomst.exit_code == 0, uitkomst.output
+    outcome = CliRunner().invoke(main, ["--config", str(config), *args])
+    assert outcome.exit_code == 0, outcome.output
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def landelijk(database_url, tmp_path):
         so_soorten.setdefault(r["INSTELLINGSCODE"], set()).add(r["SOORT PRIMAIR ONDERWIJS"])
     so_brin = min(b for b, kinds in so_soorten.items() if kinds <= {"SO", "SBAO"} and b not in brins[VO])
 
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
+    config = write_config(tmp_path, database_url, profile="2W-be-S")
     jaar = Calendar().cyclus_on(date.today()).jaar
     _cli(config, "init", "--no-demo")
     _cli(
@@ -133,19 +133,19 @@ def landelijk(database_url, tmp_path):
         f'[[partij]]\noin = "{oin_van_brin(b)}"\nsoort = "vo-school"\nnaam = "{n}"\nbrins = ["{b}"]\n'
         for b, n in scholen
     ]
-    toml.append(f'[[partij]]\noin = "{LEVERANCIER}"\nsoort = "leverancier"\nnaam = "Gemeentesoftware"\n')
+    toml.append(f'[[partij]]\noin = "{SUPPLIER}"\nsoort = "leverancier"\nnaam = "Gemeentesoftware"\n')
     toml += [
         f'[[partij]]\noin = "{oin_van_gemeente(g)}"\nsoort = "gemeente"\nnaam = "Gemeente {g}"\n'
-        f'gemeentecodes = ["{g}"]\n[[partij.mandaat]]\ncertificaat_oin = "{LEVERANCIER}"\n'
+        f'gemeentecodes = ["{g}"]\n[[partij.mandaat]]\ncertificaat_oin = "{SUPPLIER}"\n'
         for g in zonder_vo
     ]
     register = tmp_path / "partijen.toml"
     register.write_text("\n".join(toml), encoding="utf-8")
     _cli(config, "party", "load", str(register))
     make_demo_pki(
-        tmp_path / "pki", [(oin_van_brin(b), n) for b, n in scholen] + [(LEVERANCIER, "Gemeentesoftware")]
+        tmp_path / "pki", [(oin_van_brin(b), n) for b, n in scholen] + [(SUPPLIER, "Gemeentesoftware")]
     )
-    with broker_proces(config) as url:
+    with broker_process(config) as url:
         yield Landelijk(
             DemoBroker(url, tmp_path / "pki", database_url),
             config,
@@ -159,8 +159,8 @@ def landelijk(database_url, tmp_path):
         )
 
 
-def _weigert_als_school(landelijk: Landelijk, brin: str) -> None:
-    uitkomst = CliRunner().invoke(
+def _refuse_as_school(landelijk: Landelijk, brin: str) -> None:
+    outcome = CliRunner().invoke(
         main,
         [
             "--config",
@@ -174,12 +174,12 @@ def _weigert_als_school(landelijk: Landelijk, brin: str) -> None:
         ]
         + ["--name", f"school {brin}", "--brin", brin],
     )
-    assert uitkomst.exit_code != 0, uitkomst.output
+    assert outcome.exit_code != 0, outcome.output
     assert (
         f"BRIN {brin} is no active VO, (V)SO or MBO institution in the reference data of cycle {landelijk.jaar}"
-        in uitkomst.output
+        in outcome.output
     )
-    assert "check the BRIN" in uitkomst.output
+    assert "check the BRIN" in outcome.output
 
 
 def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_that_gemeente(landelijk):
@@ -191,13 +191,13 @@ def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_th
         leerling=[
             {
                 "volgnummer": i,
-                "bsn": nummer,
+                "bsn": number,
                 "brinVo": VO_BRIN,
                 "postcode": "9406NN",
                 "woongemeente": gemeente,
                 "mutatie": "toevoegen",
             }
-            for i, (gemeente, nummer) in enumerate(numbers.items(), start=1)
+            for i, (gemeente, number) in enumerate(numbers.items(), start=1)
         ]
     )
 
@@ -205,12 +205,12 @@ def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_th
     assert rejected == []  # no VVA108 "gemeentecode ongeldig of onbekend"
     assert (response.aantalVerwerkt, response.aantalAfgewezen) == (54, 0)
     # The primary-school file gave the gemeenten, not its schools: a primary school is no party.
-    _weigert_als_school(landelijk, landelijk.bo_brin)
-    for gemeente, nummer in numbers.items():
+    _refuse_as_school(landelijk, landelijk.bo_brin)
+    for gemeente, number in numbers.items():
         overzicht = client(
-            landelijk.broker, "gemeente", oin_van_gemeente(gemeente), LEVERANCIER
+            landelijk.broker, "gemeente", oin_van_gemeente(gemeente), SUPPLIER
         ).service.opvragenOverzicht(woongemeente=[gemeente])
-        assert [(o.bsn, o.woongemeente) for o in overzicht] == [(nummer, gemeente)], gemeente
+        assert [(o.bsn, o.woongemeente) for o in overzicht] == [(number, gemeente)], gemeente
 
 
 def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landelijk):
@@ -221,19 +221,19 @@ def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landeli
         leerling=[
             {
                 "volgnummer": i,
-                "bsn": nummer,
+                "bsn": number,
                 "brinVo": landelijk.vso_brin,
                 "vestiging": landelijk.vso_vestiging,
                 "postcode": "9402KH",
                 "woongemeente": "0106",
                 "mutatie": "toevoegen",
             }
-            for i, nummer in enumerate(numbers, start=1)
+            for i, number in enumerate(numbers, start=1)
         ]
     )
     assert (response.aantalVerwerkt, response.aantalAfgewezen) == (6, 0)
     # Only the VSO part of the file makes institutions: an SO/SBO school is no party of this exchange.
-    _weigert_als_school(landelijk, landelijk.so_brin)
+    _refuse_as_school(landelijk, landelijk.so_brin)
 
     runtime = Runtime.load(str(landelijk.config))
     try:

@@ -15,7 +15,7 @@ from tests.helpers import bsns
 MBO_E = "0000000700099XE00000"  # MBO, Rotterdam, region 29
 
 
-def test_regionaal_systeem_levert_leerlingen_van_bediende_school_en_krijgt_dk0002_voor_een_andere(
+def test_regionaal_systeem_delivers_leerlingen_of_a_served_school_and_gets_dk0002_for_another(
     demo_broker,
 ):
     # The regional system of region 21 also serves VO school 99XD (Groningen, region 3: outside its
@@ -26,17 +26,17 @@ def test_regionaal_systeem_levert_leerlingen_van_bediende_school_en_krijgt_dk000
     )  # fmt: skip
     numbers = bsns(3, 42000000)
     regio = client(demo_broker, "regio", REGIO)
-    levering = [
+    delivery = [
         _leerling(1, numbers[0], "99XD", "0014"),
         _leerling(2, numbers[1], "99XC", "0599"),  # 99XC (Rotterdam) is not served
         _leerling(3, numbers[2], "99XD", "0014"),
     ]
 
-    response = regio.service.aanleverenLeerlingen(vervangStartpopulatie=True, leerling=levering)
+    response = regio.service.aanleverenLeerlingen(vervangStartpopulatie=True, leerling=delivery)
 
     assert (response.aantalVerwerkt, response.aantalAfgewezen) == (2, 1)
-    uitkomst = {r.volgnummer: (r.verwerkt, r.code) for r in response.resultaat}
-    assert uitkomst == {1: (True, None), 2: (False, "DK0002"), 3: (True, None)}
+    outcome = {r.volgnummer: (r.verwerkt, r.code) for r in response.resultaat}
+    assert outcome == {1: (True, None), 2: (False, "DK0002"), 3: (True, None)}
     rejected = next(r for r in response.resultaat if r.volgnummer == 2)
     assert rejected.tekstNl.startswith("Niet geautoriseerd")
 
@@ -53,11 +53,11 @@ def test_regionaal_systeem_levert_leerlingen_van_bediende_school_en_krijgt_dk000
 
     status = {p.bsn: p for p in regio.service.opvragenStatus(leerling=[])}
     assert set(status) == {numbers[0], numbers[2]}  # not the pupil of the school it does not serve
-    gezien = status[numbers[0]]
-    assert (gezien.brinVo, gezien.woongemeente, gezien.mboGangerStatus) == ("99XD", None, "actief")
-    assert [(a.brinMbo, a.status) for a in gezien.aanmelding] == [("99XE", "aangemeld")]
-    wijzigingen = regio.service.opvragenWijzigingen(vanafCursor=0)
-    assert {w.leerling.bsn for w in wijzigingen.wijziging} == {numbers[0], numbers[2]}
+    seen = status[numbers[0]]
+    assert (seen.brinVo, seen.woongemeente, seen.mboGangerStatus) == ("99XD", None, "actief")
+    assert [(a.brinMbo, a.status) for a in seen.aanmelding] == [("99XE", "aangemeld")]
+    changes = regio.service.opvragenWijzigingen(vanafCursor=0)
+    assert {w.leerling.bsn for w in changes.wijziging} == {numbers[0], numbers[2]}
     # The school that is not served was not touched: its pupil is unknown to the broker.
     school_c = client(demo_broker, "vo", "0000000700099XC00000")
     assert list(school_c.service.opvragenStatus(leerling=[])) == []

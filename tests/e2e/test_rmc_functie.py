@@ -27,20 +27,20 @@ REGIO = "00000099000000000042"  # regional system of region 21, serving MBO 99XB
 EXTRA_GEMEENTEN = {"0415": ("LANDSMEER", "21"), "0392": ("HAARLEM", "25")}
 
 
-def _ken_gemeenten(database_url: str) -> None:
+def _know_gemeenten(database_url: str) -> None:
     """Add the gemeenten of ``EXTRA_GEMEENTEN`` missing from the demo reference data (Haarlem), as a
     load of DUO's BO file would."""
     engine = make_engine(database_url)
     try:
         with engine.begin() as connection:
             G = models.Gemeente
-            jaar, cyclus = connection.execute(select(G.cyclus_jaar, G.geldig_vanaf_cyclus).limit(1)).one()
-            known = set(connection.scalars(select(G.code).where(G.cyclus_jaar == jaar)))
+            year, cyclus = connection.execute(select(G.cyclus_jaar, G.geldig_vanaf_cyclus).limit(1)).one()
+            known = set(connection.scalars(select(G.code).where(G.cyclus_jaar == year)))
             for code, (naam, regio) in EXTRA_GEMEENTEN.items():
                 if code not in known:
                     connection.execute(
                         models.Gemeente.__table__.insert().values(
-                            cyclus_jaar=jaar,
+                            cyclus_jaar=year,
                             code=code,
                             naam=naam,
                             rmc_regio=regio,
@@ -52,14 +52,14 @@ def _ken_gemeenten(database_url: str) -> None:
 
 
 def _vva(demo, *args: str) -> None:
-    resultaat = CliRunner().invoke(main, ["--config", str(demo.pki.parent / "vva.toml"), *args])
-    assert resultaat.exit_code == 0, resultaat.output
+    result = CliRunner().invoke(main, ["--config", str(demo.pki.parent / "vva.toml"), *args])
+    assert result.exit_code == 0, result.output
 
 
-def _leerling(volgnummer: int, nummer: str, brin: str, gemeente: str) -> dict:
+def _leerling(volgnummer: int, number: str, brin: str, gemeente: str) -> dict:
     return {
         "volgnummer": volgnummer,
-        "bsn": nummer,
+        "bsn": number,
         "brinVo": brin,
         "postcode": "1011AB",
         "woongemeente": gemeente,
@@ -73,13 +73,13 @@ def _overzicht(demo, oin: str, *gemeenten: str) -> dict[str, str]:
     return {leerling.bsn: leerling.woongemeente for leerling in response}
 
 
-def test_rmc_functie_van_regio_21_ziet_diemen_en_landsmeer_niet_haarlem(demo_broker):
-    _ken_gemeenten(demo_broker.database_url)
+def test_rmc_function_of_regio_21_sees_diemen_and_landsmeer_not_haarlem(demo_broker):
+    _know_gemeenten(demo_broker.database_url)
     woonplaatsen = ["0363", "0384", "0415", "0392", "0599"]
     numbers = dict(zip(woonplaatsen, bsns(len(woonplaatsen), 41000000), strict=True))
     school = client(demo_broker, "vo", SCHOOL_A)
-    levering = [_leerling(i, numbers[g], "99XA", g) for i, g in enumerate(woonplaatsen, start=1)]
-    response = school.service.aanleverenLeerlingen(leerling=levering)
+    delivery = [_leerling(i, numbers[g], "99XA", g) for i, g in enumerate(woonplaatsen, start=1)]
+    response = school.service.aanleverenLeerlingen(leerling=delivery)
     assert (response.aantalVerwerkt, response.aantalAfgewezen) == (5, 0), response
 
     # Plain gemeenten: only their own residents.

@@ -15,42 +15,42 @@ from broker.config import load_settings
 from broker.outbound.delivery_worker import DeliveryWorker
 from broker.privacy.keys import load_keyring
 from tests.e2e.test_pushes import OUTBOX, SCHOOL_A, _ontvanger
-from tests.helpers import schrijf_config
+from tests.helpers import write_config
 
 VVA = "{urn:nl:vva:aanmelden:v1}"
 
 
-def _ontvangen_signalen(db: str) -> list[etree._Element]:
+def _received_signalen(db: str) -> list[etree._Element]:
     engine = create_engine(db)
     try:
         with engine.connect() as connection:
-            rijen = connection.execute(
+            rows = connection.execute(
                 text("SELECT inhoud FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt' ORDER BY id")
             ).scalars()
             keyring = load_keyring(Path(db.removeprefix("sqlite:///")).parent / "sleutels.json")
-            return [etree.fromstring(keyring.decrypt_data(bytes(r))) for r in rijen]
+            return [etree.fromstring(keyring.decrypt_data(bytes(r))) for r in rows]
     finally:
         engine.dispose()
 
 
-def test_een_signaal_wordt_bij_de_school_afgeleverd(database_url, tmp_path):
-    broker_map = tmp_path / "broker"
-    broker_map.mkdir()
-    config = schrijf_config(broker_map, database_url, profile="2W-be-S", extra=OUTBOX)
+def test_a_signaal_is_delivered_at_the_school(database_url, tmp_path):
+    broker_dir = tmp_path / "broker"
+    broker_dir.mkdir()
+    config = write_config(broker_dir, database_url, profile="2W-be-S", extra=OUTBOX)
     runner = CliRunner()
     cli = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert cli("init").exit_code == 0
-    with _ontvanger(tmp_path / "school", broker_map / "pki", oin=SCHOOL_A) as (endpoint, ontvanger_db):
-        opdracht = ["party", "add", "--oin", SCHOOL_A, "--kind", "vo-school", "--name", "School A (FICTIEF)"]
-        assert cli(*opdracht, "--brin", "99XA", "--endpoint", endpoint, "--replace").exit_code == 0
+    with _ontvanger(tmp_path / "school", broker_dir / "pki", oin=SCHOOL_A) as (endpoint, receiver_db):
+        command = ["party", "add", "--oin", SCHOOL_A, "--kind", "vo-school", "--name", "School A (FICTIEF)"]
+        assert cli(*command, "--brin", "99XA", "--endpoint", endpoint, "--replace").exit_code == 0
         run_round = cli("signals", "run", "--date", "2027-03-20")
         assert run_round.exit_code == 0, run_round.output
         assert "pushes queued" in run_round.output and " 1 pushes queued" in run_round.output
         DeliveryWorker(Runtime(load_settings(config))).run(until_empty=True)
         assert cli("signals", "run", "--date", "2027-03-20").output.count("0 new signals") == 1
 
-        (envelop,) = _ontvangen_signalen(ontvanger_db)
-        signaal = envelop.find(f".//{VVA}ontvangenSignaal/{VVA}signaal")
+        (envelope,) = _received_signalen(receiver_db)
+        signaal = envelope.find(f".//{VVA}ontvangenSignaal/{VVA}signaal")
         assert signaal.findtext(f"{VVA}soort") == "geenGegevensUitgewisseld"
         assert "2027-04-01" in signaal.findtext(f"{VVA}omschrijving")
     # The delivery is in the audit trail as a push to the school.

@@ -22,10 +22,10 @@ from broker.edukoppeling.wss.signer import Signer
 from broker.outbound.addressing import EdukoppelingAddressing
 from broker.outbound.signing import EdukoppelingWsse
 from tests.edukoppeling.conftest import envelop
-from tests.helpers import broker_proces, bsn, post_soap, schrijf_config
+from tests.helpers import broker_process, bsn, post_soap, write_config
 
 SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"
-LEVERANCIER = "00000099000000000077"  # mandated by school 99XA only
+SUPPLIER = "00000099000000000077"  # mandated by school 99XA only
 
 
 @pytest.fixture
@@ -36,11 +36,11 @@ def tls_broker(database_url, tmp_path):
         f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
         "tls_required = true\n"
     )
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
+    config = write_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     bundle = tmp_path / "ca-bundel.pem"
     bundle.write_bytes((pki / "ca" / "root.pem").read_bytes() + (pki / "ca" / "issuing.pem").read_bytes())
-    with broker_proces(config, scheme="https") as url:
+    with broker_process(config, scheme="https") as url:
         yield url, pki, bundle
 
 
@@ -60,7 +60,7 @@ def _client(url, pki, bundle, tls_oin: str, teken_oin: str, sender: str, tls_map
     )
 
 
-def test_zonder_clientcertificaat_geen_verbinding(tls_broker):
+def test_without_client_certificate_no_connection(tls_broker):
     url, _, bundle = tls_broker
     context = ssl.create_default_context(cafile=str(bundle))
     host, port = url.removeprefix("https://").split(":")
@@ -70,26 +70,26 @@ def test_zonder_clientcertificaat_geen_verbinding(tls_broker):
         connection.getresponse().read()
 
 
-def test_leverancier_met_mandaat_wordt_geaccepteerd(tls_broker):
-    school = _client(*tls_broker, tls_oin=LEVERANCIER, teken_oin=LEVERANCIER, sender=SCHOOL_A)
+def test_supplier_with_mandaat_is_accepted(tls_broker):
+    school = _client(*tls_broker, tls_oin=SUPPLIER, teken_oin=SUPPLIER, sender=SCHOOL_A)
     assert school.service.ping(echo="via leverancier").echo == "via leverancier"
 
 
-def test_leverancier_zonder_mandaat_is_dk0002(tls_broker):
-    school_c = _client(*tls_broker, tls_oin=LEVERANCIER, teken_oin=LEVERANCIER, sender=SCHOOL_C)
+def test_supplier_without_mandaat_is_dk0002(tls_broker):
+    school_c = _client(*tls_broker, tls_oin=SUPPLIER, teken_oin=SUPPLIER, sender=SCHOOL_C)
     with pytest.raises(zeep.exceptions.Fault) as error:
         school_c.service.ping()
     assert error.value.code == "soap:Client.DK0002"
 
 
-def test_certificaat_zonder_oin_is_ek0030(tls_broker):
+def test_certificate_without_oin_is_ek0030(tls_broker):
     school = _client(*tls_broker, tls_oin="zonder-oin", teken_oin=SCHOOL_A, sender=SCHOOL_A, tls_map="test")
     with pytest.raises(zeep.exceptions.Fault) as error:
         school.service.ping()
     assert error.value.code == "soap:Client.EK0030"
 
 
-def test_tls_certificaat_zonder_oin_gaat_voor_een_kapot_bericht(tls_broker):
+def test_tls_certificate_without_oin_goes_before_a_broken_message(tls_broker):
     """check order step 1 and F4: the connection's certificate is judged before anything in the message."""
     url, pki, bundle = tls_broker
     session = requests.Session()
@@ -102,7 +102,7 @@ def test_tls_certificaat_zonder_oin_gaat_voor_een_kapot_bericht(tls_broker):
     assert response.status_code == 500 and b"soap:Client.EK0030" in response.content
 
 
-def test_h112_tls_en_ondertekening_van_verschillende_partijen_is_dk0002(tls_broker):
+def test_h112_tls_and_signature_of_different_partijen_is_dk0002(tls_broker):
     school = _client(*tls_broker, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, sender=SCHOOL_A)
     with pytest.raises(zeep.exceptions.Fault) as error:
         school.service.ping()
@@ -112,7 +112,7 @@ def test_h112_tls_en_ondertekening_van_verschillende_partijen_is_dk0002(tls_brok
 # --- MessageID memory (O5; H64, H66, H67) -------------------------
 
 
-def _ondertekend(pki, body: str, message_id: str, operatie: str = "aanleverenLeerlingen") -> bytes:
+def _signed(pki, body: str, message_id: str, operatie: str = "aanleverenLeerlingen") -> bytes:
     root = etree.fromstring(
         envelop(body, action=f"urn:nl:vva:aanmelden:v1/vo/{operatie}", message_id=message_id)
     )
@@ -122,32 +122,32 @@ def _ondertekend(pki, body: str, message_id: str, operatie: str = "aanleverenLee
     return to_bytes(root)
 
 
-def _levering(nummer: str) -> str:
+def _delivery(number: str) -> str:
     return (
         '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:volgnummer>1</vva:volgnummer>'
-        f"<vva:bsn>{nummer}</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB</vva:postcode>"
+        f"<vva:bsn>{number}</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB</vva:postcode>"
         "<vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie></vva:leerling></vva:aanleverenLeerlingen>"
     )
 
 
-def test_h64_h66_h67_herhaling_na_herstart_wordt_niet_twee_keer_uitgevoerd(database_url, tmp_path):
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
+def test_h64_h66_h67_replay_after_restart_is_not_executed_twice(database_url, tmp_path):
+    config = write_config(tmp_path, database_url, profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
-    pki, message_id, nummer = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("12312312")
-    first = _ondertekend(pki, _levering(nummer), message_id)
-    with broker_proces(config) as url:
+    pki, message_id, number = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("12312312")
+    first = _signed(pki, _delivery(number), message_id)
+    with broker_process(config) as url:
         status, response = post_soap(url, first)
         assert status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in response
-    with broker_proces(config) as url:  # a restart: the memory lives in the database
+    with broker_process(config) as url:  # a restart: the memory lives in the database
         # H64/H67: the same bytes again are a replay.
         status, response = post_soap(url, first)
         assert status == 500 and b"soap:Client.EK0031" in response
         # H66: the same MessageID and Body, freshly signed (a client retrying): the stored answer.
-        status, response = post_soap(url, _ondertekend(pki, _levering(nummer), message_id))
+        status, response = post_soap(url, _signed(pki, _delivery(number), message_id))
         assert status == 200 and b"<tns:verwerkt>true</tns:verwerkt>" in response
         assert b"<wsa:RelatesTo wsu:Id=" in response and message_id.encode() in response
         # O5: the same MessageID with another Body.
-        status, response = post_soap(url, _ondertekend(pki, _levering(bsn("32132132")), message_id))
+        status, response = post_soap(url, _signed(pki, _delivery(bsn("32132132")), message_id))
         assert status == 500 and b"soap:Client.DK0011" in response
     from sqlalchemy import create_engine, text
 
@@ -161,7 +161,7 @@ def test_h64_h66_h67_herhaling_na_herstart_wordt_niet_twee_keer_uitgevoerd(datab
 # --- Behind a terminating proxy (T11) -------------------------------------------------------------
 
 
-def _met_proxy_header(url: str, data: bytes, pem: bytes | None) -> bytes:
+def _with_proxy_header(url: str, data: bytes, pem: bytes | None) -> bytes:
     from urllib.parse import quote
 
     headers = {"X-Client-Cert": quote(pem.decode())} if pem is not None else {}
@@ -169,16 +169,16 @@ def _met_proxy_header(url: str, data: bytes, pem: bytes | None) -> bytes:
 
 
 @pytest.mark.parametrize("proxies", [["127.0.0.1"], []], ids=["vertrouwde-proxy", "geen-proxy"])
-def test_clientcertificaat_uit_proxyheader_alleen_van_vertrouwde_proxy(database_url, tmp_path, proxies):
+def test_client_certificate_from_proxy_header_only_from_trusted_proxy(database_url, tmp_path, proxies):
     extra = f"tls_required = true\ntrusted_proxies = {proxies!r}\n".replace("'", '"')
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
+    config = write_config(tmp_path, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = tmp_path / "pki"
     ping = '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"/>'
-    with broker_proces(config) as url:
+    with broker_process(config) as url:
         school = (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
-        met = _met_proxy_header(url, _ondertekend(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), school)
-        without = _met_proxy_header(url, _ondertekend(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), None)
+        met = _with_proxy_header(url, _signed(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), school)
+        without = _with_proxy_header(url, _signed(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), None)
     assert b"soap:Client.EK0030" in without
     if proxies:
         assert b"pingResponse" in met
@@ -186,37 +186,37 @@ def test_clientcertificaat_uit_proxyheader_alleen_van_vertrouwde_proxy(database_
         assert b"soap:Client.EK0030" in met  # the header from anyone else is ignored
 
 
-def test_h47_intrekking_geldt_zonder_herstart(database_url, tmp_path):
+def test_h47_revocation_applies_without_restart(database_url, tmp_path):
     """The CRL fetcher stores a new CRL: the running broker refuses the revoked signer within seconds."""
     import time
 
     from broker.pki.demo import withdraw
 
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
+    config = write_config(tmp_path, database_url, profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = tmp_path / "pki"
 
-    def ping_als_leverancier() -> bytes:
+    def ping_as_supplier() -> bytes:
         root = etree.fromstring(envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))
-        sleutel, certificaat = (
-            (pki / f"{LEVERANCIER}.key.pem").read_bytes(),
-            (pki / f"{LEVERANCIER}.cert.pem").read_bytes(),
+        sleutel, certificate = (
+            (pki / f"{SUPPLIER}.key.pem").read_bytes(),
+            (pki / f"{SUPPLIER}.cert.pem").read_bytes(),
         )
-        Signer(sleutel, certificaat).sign(root, datetime.now(UTC))
+        Signer(sleutel, certificate).sign(root, datetime.now(UTC))
         return post_soap(url, to_bytes(root))[1]
 
-    with broker_proces(config) as url:
-        assert b"pingResponse" in ping_als_leverancier()
-        withdraw(pki, pki / f"{LEVERANCIER}.cert.pem")
+    with broker_process(config) as url:
+        assert b"pingResponse" in ping_as_supplier()
+        withdraw(pki, pki / f"{SUPPLIER}.cert.pem")
         for _ in range(40):
-            response = ping_als_leverancier()
+            response = ping_as_supplier()
             if b"soap:Client.EK0031" in response:
                 break
             time.sleep(0.5)
     assert b"soap:Client.EK0031" in response
 
 
-def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, tmp_path):
+def test_h66_concurrent_replays_are_executed_once(database_url, tmp_path):
     """Eight deliveries of one MessageID and Body at once, each freshly signed, to two workers of four
     threads: it is applied once; every other delivery gets the stored answer or Server.DK0051 (never
     DK0050, never "database is locked" as anything else); each is logged with its outcome and audited
@@ -226,14 +226,14 @@ def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, 
 
     from sqlalchemy import create_engine, text
 
-    config = schrijf_config(tmp_path, database_url, profile="2W-be-S")
+    config = write_config(tmp_path, database_url, profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
-    pki, message_id, nummer = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("45645645")
+    pki, message_id, number = tmp_path / "pki", f"urn:uuid:{uuid.uuid4()}", bsn("45645645")
     messages = []
     for i in range(8):
         root = etree.fromstring(
             envelop(
-                _levering(nummer),
+                _delivery(number),
                 action="urn:nl:vva:aanmelden:v1/vo/aanleverenLeerlingen",
                 message_id=message_id,
             )
@@ -245,16 +245,16 @@ def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, 
     outcomes: list[tuple[int, bytes]] = []
     start = threading.Barrier(len(messages))
 
-    def stuur(message: bytes) -> None:
+    def send(message: bytes) -> None:
         start.wait()
         outcomes.append(post_soap(url, message))
 
-    with broker_proces(config, "--workers", "2", "--threads", "4") as url:
-        draden = [threading.Thread(target=stuur, args=(b,)) for b in messages]
-        for draad in draden:
-            draad.start()
-        for draad in draden:
-            draad.join(timeout=60)
+    with broker_process(config, "--workers", "2", "--threads", "4") as url:
+        threads = [threading.Thread(target=send, args=(b,)) for b in messages]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
 
     assert len(outcomes) == 8
     good = [a for s, a in outcomes if s == 200]
@@ -266,10 +266,10 @@ def test_h66_gelijktijdige_herhalingen_worden_een_keer_uitgevoerd(database_url, 
         with engine.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM leerling")).scalar() == 1
             assert connection.execute(text("SELECT count(*) FROM leerling_mutatie")).scalar() == 1
-            uitkomst = connection.execute(
+            outcome = connection.execute(
                 text("SELECT uitkomst, count(*) FROM bericht WHERE richting = 'in' GROUP BY uitkomst")
             ).all()
-            assert dict(uitkomst) == {
+            assert dict(outcome) == {
                 k: v
                 for k, v in {
                     "verwerkt": 1,

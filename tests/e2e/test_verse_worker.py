@@ -25,7 +25,7 @@ from broker.config import TEST_BROKER_OIN
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
 from tests.edukoppeling.conftest import envelop
-from tests.helpers import broker_proces, post_soap, schrijf_config
+from tests.helpers import broker_process, post_soap, write_config
 
 #: Eight demo parties and the service each one pings.
 PARTIJEN = {
@@ -38,16 +38,16 @@ PARTIJEN = {
     "00000099000000000599": "gemeente",
     "00000099000000000042": "regio",
 }
-RONDES = 20
+ROUNDS = 20
 
 
-def _ping(pki: Path, oin: str, dienst: str) -> bytes:
+def _ping(pki: Path, oin: str, service: str) -> bytes:
     root = etree.fromstring(
         envelop(
             '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>eerste</vva:echo></vva:ping>',
-            action=f"urn:nl:vva:aanmelden:v1/{dienst}/ping",
+            action=f"urn:nl:vva:aanmelden:v1/{service}/ping",
             message_id=f"urn:uuid:{uuid.uuid4()}",
-            to=f"https://vva.example/vva/{dienst}/v1?oin={TEST_BROKER_OIN}",
+            to=f"https://vva.example/vva/{service}/v1?oin={TEST_BROKER_OIN}",
             van=oin,
         )
     )
@@ -57,52 +57,52 @@ def _ping(pki: Path, oin: str, dienst: str) -> bytes:
     return to_bytes(root)
 
 
-def _tegelijk(url: str, requests: dict[str, tuple[str, bytes]]) -> dict[str, tuple[int, bytes]]:
+def _concurrently(url: str, requests: dict[str, tuple[str, bytes]]) -> dict[str, tuple[int, bytes]]:
     start = threading.Barrier(len(requests))
-    antwoorden: dict[str, tuple[int, bytes]] = {}
+    answers: dict[str, tuple[int, bytes]] = {}
 
-    def stuur(oin: str, dienst: str, data: bytes) -> None:
+    def send(oin: str, service: str, data: bytes) -> None:
         start.wait()
-        antwoorden[oin] = post_soap(url, data, path=f"/vva/{dienst}/v1")
+        answers[oin] = post_soap(url, data, path=f"/vva/{service}/v1")
 
-    draden = [threading.Thread(target=stuur, args=(oin, *v)) for oin, v in requests.items()]
-    for draad in draden:
-        draad.start()
-    for draad in draden:
-        draad.join(timeout=60)
-    return antwoorden
+    threads = [threading.Thread(target=send, args=(oin, *v)) for oin, v in requests.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
 
 
-def _wacht_op_worker(log: Path, nummer: int) -> None:
+def _wait_for_worker(log: Path, number: int) -> None:
     """Wait until gunicorn has started worker ``nummer`` (1-based): the previous one has exited."""
     for _ in range(600):
-        if log.read_text(errors="replace").count("Booting worker with pid") >= nummer:
+        if log.read_text(errors="replace").count("Booting worker with pid") >= number:
             return
         time.sleep(0.05)
-    raise AssertionError(f"worker {nummer} did not start; see {log}")
+    raise AssertionError(f"worker {number} did not start; see {log}")
 
 
 def test_a_fresh_worker_answers_eight_first_signed_pings_at_once(tmp_path):
     # The race is in the trust store, before any database work: one backend keeps this under a minute.
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     gunicorn = tmp_path / "gunicorn.conf.py"
     gunicorn.write_text(f"max_requests = {1 + len(PARTIJEN)}\nmax_requests_jitter = 0\n")
     pki, log = tmp_path / "pki", tmp_path / "broker.log"
-    with broker_proces(config, "--threads", "4", "--gunicorn-config", str(gunicorn)) as url:
-        for run_round in range(RONDES):
-            requests = {oin: (dienst, _ping(pki, oin, dienst)) for oin, dienst in PARTIJEN.items()}
+    with broker_process(config, "--threads", "4", "--gunicorn-config", str(gunicorn)) as url:
+        for run_round in range(ROUNDS):
+            requests = {oin: (service, _ping(pki, oin, service)) for oin, service in PARTIJEN.items()}
             if run_round > 0:  # the first worker had its health check from broker_proces
-                _wacht_op_worker(log, run_round + 1)
-                with urllib.request.urlopen(f"{url}/health", timeout=60) as gezond:
-                    assert gezond.status == 200
-            antwoorden = _tegelijk(url, requests)
+                _wait_for_worker(log, run_round + 1)
+                with urllib.request.urlopen(f"{url}/health", timeout=60) as healthy:
+                    assert healthy.status == 200
+            answers = _concurrently(url, requests)
             errors = {
                 oin: (status, body[:600])
-                for oin, (status, body) in antwoorden.items()
+                for oin, (status, body) in answers.items()
                 if status != 200 or b"pingResponse" not in body
             }
             assert not errors, f"round {run_round}: {errors}"
-            assert sorted(antwoorden) == sorted(PARTIJEN)
-        _wacht_op_worker(log, RONDES + 1)  # the last worker, too, served its nine requests and was recycled
+            assert sorted(answers) == sorted(PARTIJEN)
+        _wait_for_worker(log, ROUNDS + 1)  # the last worker, too, served its nine requests and was recycled
     assert "Server.DK0050" not in log.read_text(errors="replace")

@@ -15,7 +15,7 @@ from broker.outbound.addressing import EdukoppelingAddressing
 from broker.outbound.signing import EdukoppelingWsse
 
 
-class Schemacontrole(Plugin):
+class SchemaCheck(Plugin):
     """Validates every response Body child against ``xsd/`` (docs/architecture.md, "Fixed requirements")."""
 
     def __init__(self) -> None:
@@ -28,20 +28,20 @@ class Schemacontrole(Plugin):
         return envelope, http_headers
 
 
-def client(demo, dienst: str, afzender_oin: str, certificaat_oin: str | None = None) -> Client:
+def client(demo, service: str, sender_oin: str, certificaat_oin: str | None = None) -> Client:
     """A zeep client for ``dienst`` (vo|mbo|gemeente|regio) speaking for ``afzender_oin`` (wsa:From),
     signing with the demo key of ``certificaat_oin`` (default: the same party)."""
-    sleutel_oin = certificaat_oin or afzender_oin
+    key_oin = certificaat_oin or sender_oin
     signer = Signer(
-        (demo.pki / f"{sleutel_oin}.key.pem").read_bytes(),
-        (demo.pki / f"{sleutel_oin}.cert.pem").read_bytes(),
+        (demo.pki / f"{key_oin}.key.pem").read_bytes(),
+        (demo.pki / f"{key_oin}.cert.pem").read_bytes(),
     )
     ca = demo.pki / "ca"
     trust = TrustStore([ca / "root.pem", ca / "issuing.pem"], [ca / "root.crl.pem", ca / "issuing.crl.pem"])
     return Client(
-        f"{demo.url}/vva/{dienst}/v1?wsdl",
+        f"{demo.url}/vva/{service}/v1?wsdl",
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True, forbid_external=False),
         transport=Transport(timeout=30, operation_timeout=60),
         wsse=EdukoppelingWsse(signer, trust, expected_oin=TEST_BROKER_OIN),
-        plugins=[EdukoppelingAddressing(afzender_oin, TEST_BROKER_OIN), Schemacontrole()],
+        plugins=[EdukoppelingAddressing(sender_oin, TEST_BROKER_OIN), SchemaCheck()],
     )

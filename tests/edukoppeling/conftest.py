@@ -16,8 +16,8 @@ from lxml import etree
 from sqlalchemy import create_engine, text
 
 from broker.cli import main
-from tests.conftest import _postgres_bereikbaar, postgres_schema, vereis_postgres
-from tests.helpers import broker_proces, schrijf_config
+from tests.conftest import _postgres_reachable, postgres_schema, require_postgres
+from tests.helpers import broker_process, write_config
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 VO = "urn:nl:vva:aanmelden:v1/vo/"
@@ -107,11 +107,11 @@ def _start(request, tmp_path_factory, profile: str):
         if request.param == "sqlite":
             database_url = f"sqlite:///{map / 'vva.sqlite3'}"
         else:
-            vereis_postgres(_postgres_bereikbaar())
+            require_postgres(_postgres_reachable())
             database_url = stack.enter_context(postgres_schema())
-        config = schrijf_config(Path(map), database_url, profile=profile)
+        config = write_config(Path(map), database_url, profile=profile)
         assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
-        with broker_proces(config) as url:
+        with broker_process(config) as url:
             yield Broker(url, database_url, Path(map) / "broker.log", Path(map) / "pki")
 
 

@@ -8,17 +8,17 @@ from click.testing import CliRunner
 
 from broker.cli import main
 from tests.edukoppeling.conftest import SOAP, envelop
-from tests.helpers import broker_proces, post_soap, schrijf_config, vrije_poort
+from tests.helpers import broker_process, free_port, post_soap, write_config
 
 
 def test_sqlite_unreadable_gives_dk0051(tmp_path):
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     # The database file becomes a directory: SQLite cannot open it (the broker connects lazily).
     for file in tmp_path.glob("vva.sqlite3*"):
         file.unlink()
     (tmp_path / "vva.sqlite3").mkdir()
-    with broker_proces(config) as url:
+    with broker_process(config) as url:
         status, body = post_soap(url, envelop())
         healthy = requests.get(f"{url}/health", timeout=10, proxies={"http": None})
     assert status == 500
@@ -34,11 +34,11 @@ def test_sqlite_unreadable_gives_dk0051(tmp_path):
 @pytest.mark.postgres
 def test_postgresql_unreachable_gives_dk0051(tmp_path):
     # The broker starts without touching the database; every request then needs the message log.
-    config = schrijf_config(tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:{vrije_poort()}/test")
+    config = write_config(tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test")
     from broker.privacy.keys import make_key_file
 
     make_key_file(tmp_path / "sleutels.json")
-    with broker_proces(config) as url:
+    with broker_process(config) as url:
         status, body = post_soap(url, envelop())
     assert status == 500
     assert b"<faultcode>soap:Server.DK0051</faultcode>" in body

@@ -32,7 +32,7 @@ from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
 from broker.edukoppeling.wss.verification import VerifierSettings, verify_envelope
 from tests.edukoppeling.conftest import SCHOOL_A, envelop
-from tests.helpers import broker_proces, schrijf_config, vrije_poort
+from tests.helpers import broker_process, free_port, write_config
 
 pytestmark = pytest.mark.postgres
 
@@ -47,7 +47,7 @@ class _Cluster:
             pytest.skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin")
         self.bin = Path(_BIN[-1])
         self.map = Path(tempfile.mkdtemp(prefix="vva-pg-"))
-        self.port = vrije_poort()
+        self.port = free_port()
         self.gebruiker = "postgres" if os.geteuid() == 0 else None
         if self.gebruiker:
             shutil.chown(self.map, self.gebruiker)
@@ -127,13 +127,13 @@ def _signed(body: bytes) -> bool:
 
 
 def test_a_database_outage_under_load_gives_only_signed_dk0051(cluster, tmp_path):
-    config = schrijf_config(tmp_path, cluster.url, profile="2W-be-S")
+    config = write_config(tmp_path, cluster.url, profile="2W-be-S")
     result = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert result.exit_code == 0, result.output
     pki = tmp_path / "pki"
     pings = [_ping(pki) for _ in range(600)]  # signed up front: the load is the broker's work
 
-    with broker_proces(config) as url:
+    with broker_process(config) as url:
         port = int(url.rsplit(":", 1)[1])
         answers: list[tuple[float, float, int, str, bytes]] = []
         done = threading.Event()

@@ -18,7 +18,7 @@ from broker.cli import main
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
 from tests.edukoppeling.conftest import SCHOOL_A, VO, envelop
-from tests.helpers import broker_proces, bsn, post_soap, schrijf_config
+from tests.helpers import broker_process, bsn, post_soap, write_config
 
 THREADS = 2
 
@@ -26,10 +26,10 @@ THREADS = 2
 @pytest.fixture
 def broker(tmp_path):
     database = f"sqlite:///{tmp_path / 'vva.sqlite3'}"
-    config = schrijf_config(tmp_path, database, profile="2W-be-S")
+    config = write_config(tmp_path, database, profile="2W-be-S")
     result = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert result.exit_code == 0, result.output
-    with broker_proces(config, "--threads", str(THREADS)) as url:
+    with broker_process(config, "--threads", str(THREADS)) as url:
         yield url, tmp_path / "pki", database
 
 
@@ -228,12 +228,12 @@ def test_h92_stalled_large_uploads_do_not_fill_the_memory(tmp_path):
     ``request_buffer_budget_bytes`` in a worker: the one that would go beyond it gets 503 and is
     closed, the ones already being received keep their room, and a signed ping is still answered."""
     database = f"sqlite:///{tmp_path / 'vva.sqlite3'}"
-    config = schrijf_config(
+    config = write_config(
         tmp_path, database, profile="2W-be-S", extra="request_buffer_budget_bytes = 300000\n"
     )
     result = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert result.exit_code == 0, result.output
-    with broker_proces(config, "--threads", str(THREADS)) as url:
+    with broker_process(config, "--threads", str(THREADS)) as url:
         ping = _signed(tmp_path / "pki")
         part = b"<" + b"x" * 119_999  # 120 kB of a 1 MB body: two fit in the budget, a third does not
         stuck = []

@@ -22,7 +22,7 @@ from broker.db import models
 from broker.soap.dispatch import Dispatcher
 from broker.web.app import Broker
 from tests.edukoppeling.conftest import envelop
-from tests.helpers import schrijf_config
+from tests.helpers import write_config
 
 DELIVERY = "urn:nl:vva:aanmelden:v1/vo/aanleverenLeerlingen"
 
@@ -38,7 +38,7 @@ def _delivery() -> str:
 
 @pytest.fixture
 def installation(database_url, tmp_path):
-    config = schrijf_config(tmp_path, database_url, profile="2W-be")
+    config = write_config(tmp_path, database_url, profile="2W-be")
     result = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert result.exit_code == 0, result.output
     runtime = Runtime(load_settings(config))

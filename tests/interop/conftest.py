@@ -29,7 +29,7 @@ from broker.edukoppeling.ns import SOAP11
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
 from tests.edukoppeling.conftest import envelop
-from tests.helpers import broker_proces, post_soap, schrijf_config
+from tests.helpers import broker_process, post_soap, write_config
 
 HERE = Path(__file__).parent
 CACHE = Path(os.environ.get("VVA_INTEROP_CACHE", Path.home() / ".cache" / "vva-interop"))
@@ -47,10 +47,10 @@ class DemoBroker:
 
 def _demo(tmp_path_factory, profile: str):
     map = tmp_path_factory.mktemp(f"interop-{profile}")
-    config = schrijf_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profile=profile)
+    config = write_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profile=profile)
     result = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert result.exit_code == 0, result.output
-    with broker_proces(config) as url:
+    with broker_process(config) as url:
         yield DemoBroker(url, map / "pki")
 
 

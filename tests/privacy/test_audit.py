@@ -19,7 +19,7 @@ PUPIL_A, PUPIL_B = "a" * 64, "b" * 64
 SCHOOL = "0000000700099XA00000"
 
 
-def _vul(engine) -> None:
+def _fill(engine) -> None:
     sessions = make_session_factory(engine)
     with sessions.begin() as session:
         record_event(
@@ -47,7 +47,7 @@ def _vul(engine) -> None:
         )
 
 
-def _sta_wijziging_toe(engine) -> None:
+def _allow_change(engine) -> None:
     """An attacker with database rights removes the append-only trigger first."""
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -57,14 +57,14 @@ def _sta_wijziging_toe(engine) -> None:
             connection.execute(text("DROP TRIGGER audit_regel_geen_delete"))
 
 
-def _controle(engine):
+def _check(engine):
     with make_session_factory(engine)() as session:
         return verify_chain(session)
 
 
-def test_een_intacte_keten_verifieert(db_engine):
-    _vul(db_engine)
-    verdict = _controle(db_engine)
+def test_an_intact_chain_verifies(db_engine):
+    _fill(db_engine)
+    verdict = _check(db_engine)
     assert (verdict.intact, verdict.aantal) == (True, 3)
     with make_session_factory(db_engine)() as session:
         regels = list(reader.records(session))
@@ -78,42 +78,42 @@ def test_een_intacte_keten_verifieert(db_engine):
         assert [r.volgnummer for r in reader.records(session, "2027-03-02", None)] == [3]
 
 
-def test_de_database_weigert_wijzigen_en_wissen(db_engine):
-    _vul(db_engine)
-    for opdracht in ("UPDATE audit_regel SET aantal = 0", "DELETE FROM audit_regel"):
+def test_the_database_refuses_update_and_delete(db_engine):
+    _fill(db_engine)
+    for command in ("UPDATE audit_regel SET aantal = 0", "DELETE FROM audit_regel"):
         with pytest.raises(DBAPIError, match="append-only"), db_engine.begin() as connection:
-            connection.execute(text(opdracht))
-    assert _controle(db_engine).intact
+            connection.execute(text(command))
+    assert _check(db_engine).intact
 
 
-def test_een_directe_update_wordt_gevonden(db_engine):
-    _vul(db_engine)
-    _sta_wijziging_toe(db_engine)
+def test_a_direct_update_is_found(db_engine):
+    _fill(db_engine)
+    _allow_change(db_engine)
     with db_engine.begin() as connection:
         connection.execute(
             text("UPDATE audit_regel SET partij_oin = '00000001000000000000' WHERE volgnummer = 2")
         )
-    verdict = _controle(db_engine)
+    verdict = _check(db_engine)
     assert not verdict.intact
     assert verdict.aantal == 1
     assert verdict.error == "record 2: contents do not match its hash (altered)"
 
 
-def test_een_gewiste_regel_wordt_gevonden(db_engine):
-    _vul(db_engine)
-    _sta_wijziging_toe(db_engine)
+def test_a_deleted_row_is_found(db_engine):
+    _fill(db_engine)
+    _allow_change(db_engine)
     with db_engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_leerling WHERE volgnummer = 2"))
         connection.execute(text("DELETE FROM audit_regel WHERE volgnummer = 2"))
-    assert _controle(db_engine).error == "record 2 is missing (next present: 3)"
+    assert _check(db_engine).error == "record 2 is missing (next present: 3)"
 
 
-def test_een_herberekende_regel_breekt_de_keten_erna(db_engine):
+def test_a_recomputed_row_breaks_the_chain_after_it(db_engine):
     """Recomputing a changed record's own hash does not help: the next record points at the old one."""
     from broker.audit.trail import GEHASHTE_VELDEN, regel_hash
 
-    _vul(db_engine)
-    _sta_wijziging_toe(db_engine)
+    _fill(db_engine)
+    _allow_change(db_engine)
     with make_session_factory(db_engine).begin() as session:
         regel = session.get(models.AuditRegel, 1)
         fields = {naam: getattr(regel, naam) for naam in GEHASHTE_VELDEN}
@@ -122,46 +122,46 @@ def test_een_herberekende_regel_breekt_de_keten_erna(db_engine):
             text("UPDATE audit_regel SET uitkomst = :u, hash = :h WHERE volgnummer = 1"),
             {"u": "Client.DK0002", "h": regel_hash(fields)},
         )
-    assert _controle(db_engine).error == "record 2: previous-hash does not match record 1"
+    assert _check(db_engine).error == "record 2: previous-hash does not match record 1"
 
 
-def test_een_leerling_toevoegen_aan_een_regel_wordt_gevonden(db_engine):
-    _vul(db_engine)
+def test_adding_a_leerling_to_a_row_is_found(db_engine):
+    _fill(db_engine)
     with db_engine.begin() as connection:
-        zout = connection.execute(text("SELECT zout FROM audit_leerling WHERE volgnummer = 2")).scalar_one()
+        salt = connection.execute(text("SELECT zout FROM audit_leerling WHERE volgnummer = 2")).scalar_one()
         connection.execute(
             text(
                 "INSERT INTO audit_leerling (volgnummer, cyclus_jaar, sleutel_hash, zout) VALUES (2, 2027, :h, :z)"
             ),
-            {"h": "c" * 64, "z": zout},
+            {"h": "c" * 64, "z": salt},
         )
-    assert _controle(db_engine).error == "record 2: its pupils do not match its digest"
+    assert _check(db_engine).error == "record 2: its pupils do not match its digest"
 
 
-def test_na_het_wissen_van_de_cyclus_blijft_de_keten_geldig(db_engine):
-    _vul(db_engine)
+def test_after_purging_the_cyclus_the_chain_stays_valid(db_engine):
+    _fill(db_engine)
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
         record_event(session, AuditEvent(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
-    assert _controle(db_engine).intact
+    assert _check(db_engine).intact
     with make_session_factory(db_engine)() as session:
         assert reader.over_leerling(session, PUPIL_A, 2027) == []
         assert [r.leerlingen for r in reader.records(session)] == [None, None, 0, 0]
 
 
-def test_een_leerling_naar_een_andere_cyclus_verplaatsen_wordt_gevonden(db_engine):
+def test_moving_a_leerling_to_another_cyclus_is_found(db_engine):
     """Relabelling a record's pupils to another cycle hides them from ``vva audit pupil`` and from the
     purge of their own cycle, while the salted digest (over the pseudonyms only) still matches."""
-    _vul(db_engine)
+    _fill(db_engine)
     with db_engine.begin() as connection:
         connection.execute(text("UPDATE audit_leerling SET cyclus_jaar = 2026 WHERE volgnummer = 2"))
-    assert _controle(db_engine).error == "record 2: its pupils are filed under another cycle"
+    assert _check(db_engine).error == "record 2: its pupils are filed under another cycle"
 
 
-def test_leerlingen_bij_een_gesloten_cyclus_worden_gevonden(db_engine):
+def test_leerlingen_at_a_closed_cyclus_are_found(db_engine):
     """After the purge a closed cycle has no pupils left: one added afterwards is a forgery."""
-    _vul(db_engine)
+    _fill(db_engine)
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
@@ -174,19 +174,19 @@ def test_leerlingen_bij_een_gesloten_cyclus_worden_gevonden(db_engine):
             ),
             {"h": "c" * 64, "z": "0" * 32},
         )
-    assert _controle(db_engine).error == "record 2: pupils stored for a closed cycle"
+    assert _check(db_engine).error == "record 2: pupils stored for a closed cycle"
 
 
-def test_een_verwijderde_ketenkop_wordt_gevonden(db_engine):
+def test_a_removed_chain_head_is_found(db_engine):
     """Without its head row the chain cannot be appended to (every audited request would fail) and a
     truncated tail could not be told from the end: verify must not call that intact."""
-    _vul(db_engine)
+    _fill(db_engine)
     with db_engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_kop"))
-    assert _controle(db_engine).error == "the chain's head (audit_kop) is missing"
+    assert _check(db_engine).error == "the chain's head (audit_kop) is missing"
 
 
-def test_audit_pupil_vraagt_het_nummer_zonder_het_op_de_opdrachtregel_te_zetten(tmp_path, database_url):
+def test_audit_pupil_asks_for_the_number_without_putting_it_on_the_command_line(tmp_path, database_url):
     """A number on the command line is in the shell history, in ``ps`` for every user of the machine and
     in sudo's log: ``vva audit pupil`` without a number asks for it, without echoing it."""
     from click.testing import CliRunner
@@ -194,23 +194,23 @@ def test_audit_pupil_vraagt_het_nummer_zonder_het_op_de_opdrachtregel_te_zetten(
     from broker.cli import main
     from broker.domain.identifiers import parse_leerlingnummer
     from broker.privacy.keys import load_keyring
-    from tests.helpers import bsn, schrijf_config
+    from tests.helpers import bsn, write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
-    geopend = runner.invoke(
+    opened = runner.invoke(
         main, ["--config", str(config), "cycle", "open", "--year", "2027", "--demo-refdata"]
     )
-    assert geopend.exit_code == 0, geopend.output
-    nummer = bsn("55500001")
+    assert opened.exit_code == 0, opened.output
+    number = bsn("55500001")
     output = runner.invoke(
-        main, ["--config", str(config), "audit", "pupil", "--year", "2027"], input=f"{nummer}\n"
+        main, ["--config", str(config), "audit", "pupil", "--year", "2027"], input=f"{number}\n"
     )
     assert output.exit_code == 0, output.output
     assert "cycle 2027: 0 operations touched this pupil" in output.output
-    assert nummer not in output.output
-    pseudoniem = load_keyring(tmp_path / "sleutels.json").pseudoniem(parse_leerlingnummer(nummer, None))
+    assert number not in output.output
+    pseudoniem = load_keyring(tmp_path / "sleutels.json").pseudoniem(parse_leerlingnummer(number, None))
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
@@ -219,36 +219,36 @@ def test_audit_pupil_vraagt_het_nummer_zonder_het_op_de_opdrachtregel_te_zetten(
         engine.dispose()
 
 
-def test_verify_terwijl_de_broker_toevoegt_meldt_geen_breuk(db_engine):
+def test_verify_while_the_broker_appends_reports_no_break(db_engine):
     """``vva audit verify`` from a timer on a live broker: a record appended while it reads (here: just
     before it reads the chain's head) is not a broken chain."""
     from sqlalchemy import event
 
-    _vul(db_engine)
+    _fill(db_engine)
     sessions = make_session_factory(db_engine)
-    toegevoegd: list[int] = []
+    added: list[int] = []
 
-    def voeg_toe_voor_de_kop(_conn, _cursor, statement, *_):
-        if "FROM audit_kop" in statement and not toegevoegd:
-            toegevoegd.append(1)
+    def add_before_header(_conn, _cursor, statement, *_):
+        if "FROM audit_kop" in statement and not added:
+            added.append(1)
             with sessions.begin() as session:
-                toegevoegd.append(record_event(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt")))
+                added.append(record_event(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt")))
 
-    event.listen(db_engine, "before_cursor_execute", voeg_toe_voor_de_kop)
+    event.listen(db_engine, "before_cursor_execute", add_before_header)
     try:
-        verdict = _controle(db_engine)
+        verdict = _check(db_engine)
     finally:
-        event.remove(db_engine, "before_cursor_execute", voeg_toe_voor_de_kop)
-    assert toegevoegd == [1, 4]
+        event.remove(db_engine, "before_cursor_execute", add_before_header)
+    assert added == [1, 4]
     assert verdict.intact, verdict.error
-    assert _controle(db_engine).aantal == 4
+    assert _check(db_engine).aantal == 4
 
 
-def test_een_regel_voorbij_de_kop_wordt_gevonden(db_engine):
+def test_a_row_beyond_the_head_is_found(db_engine):
     """A record inserted after the last one without moving the head is not a concurrent append."""
     from broker.audit.trail import regel_hash
 
-    _vul(db_engine)
+    _fill(db_engine)
     with make_session_factory(db_engine)() as session:
         previous = session.get(models.AuditRegel, 3).hash
     fields = {
@@ -267,42 +267,42 @@ def test_een_regel_voorbij_de_kop_wordt_gevonden(db_engine):
     }
     with make_session_factory(db_engine).begin() as session:
         session.add(models.AuditRegel(**fields, hash=regel_hash(fields)))
-    assert _controle(db_engine).error == "record 4 lies beyond the chain's head"
+    assert _check(db_engine).error == "record 4 lies beyond the chain's head"
 
 
-def test_een_cyclus_als_gesloten_markeren_om_leerlingen_te_wissen_wordt_gevonden(db_engine):
+def test_marking_a_cyclus_closed_to_purge_leerlingen_is_found(db_engine):
     """``cyclus.gesloten_op`` is not part of the chain: setting it by hand and deleting the pupils of an
     open cycle would hide who looked at them from every inzageverzoek. Only ``vva cycle close`` closes
     a cycle, and it leaves its record in the chain."""
-    _vul(db_engine)
+    _fill(db_engine)
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
-    assert _controle(db_engine).error == "record 1: its pupils do not match its digest"
+    assert _check(db_engine).error == "record 1: its pupils do not match its digest"
 
 
-def test_een_afgekapte_keten_wordt_gevonden_met_een_eerder_genoteerde_kop(tmp_path, database_url):
+def test_a_truncated_chain_is_found_with_a_head_noted_earlier(tmp_path, database_url):
     """Deleting the newest records and setting the head back leaves a chain that is consistent in itself:
     no check inside the database can tell. ``vva audit verify`` prints the head, to be kept outside the
     database (a ticket, the timer's log); ``--anchor`` with such a head finds the truncation."""
     from click.testing import CliRunner
 
     from broker.cli import main
-    from tests.helpers import schrijf_config
+    from tests.helpers import write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init", "--no-demo").exit_code == 0
     engine = make_engine(database_url)
     try:
-        _vul(engine)
-        eerst = vva("audit", "verify")
-        assert eerst.exit_code == 0, eerst.output
-        header = eerst.output.split("head ")[1].strip()
+        _fill(engine)
+        first = vva("audit", "verify")
+        assert first.exit_code == 0, first.output
+        header = first.output.split("head ")[1].strip()
         with make_session_factory(engine)() as session:
             assert header == f"3:{session.get(models.AuditRegel, 3).hash}"
-        _sta_wijziging_toe(engine)
+        _allow_change(engine)
         with engine.begin() as connection:
             previous = connection.execute(
                 text("SELECT hash FROM audit_regel WHERE volgnummer = 2")
@@ -317,16 +317,16 @@ def test_een_afgekapte_keten_wordt_gevonden_met_een_eerder_genoteerde_kop(tmp_pa
     assert "record 3 no longer carries the anchored hash (chain truncated or rewritten)" in later.output
 
 
-def test_audit_pupil_voor_een_cyclus_zonder_gegevens_laat_geen_pseudoniem_achter(tmp_path, database_url):
+def test_audit_pupil_for_a_cyclus_without_data_leaves_no_pseudonym(tmp_path, database_url):
     """A mistyped ``--year`` (2207 for 2027) names a cycle that holds nothing: answering it would file the
     pupil's pseudonym under a cycle that is not closed for 180 years (or, for a past year that never
     held data, never). Refused, and nothing is stored."""
     from click.testing import CliRunner
 
     from broker.cli import main
-    from tests.helpers import bsn, schrijf_config
+    from tests.helpers import bsn, write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
     output = runner.invoke(

@@ -21,7 +21,7 @@ from broker.rapportage.cijfers import Level
 from broker.rapportage.jaarcijfers import store_jaarcijfers
 from broker.rapportage.output import KOLOMMEN, html, rijen, write
 from broker.rapportage.rapport import RapportError, make_rapport
-from tests.helpers import schrijf_config
+from tests.helpers import write_config
 from tests.rapportage.scenario import PEILDATUM, build_cyclus
 
 CHROMIUM_FLAGS = [
@@ -144,7 +144,7 @@ def test_unknown_units_and_dates_outside_the_cycle_are_refused(cyclus_session):
 
 
 def test_vva_report_writes_each_format(database_url, tmp_path):
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
     runtime = Runtime.load(str(config))

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from broker.cli import main
 from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
-from tests.helpers import schrijf_config
+from tests.helpers import write_config
 from tests.refdata.test_volledig import BO, BO_2020, MBO, SO, VO
 
 
@@ -32,7 +32,7 @@ def files(duo_dir: Path) -> dict[str, Path]:
 @pytest.fixture
 def vva(tmp_path, database_url):
     """``vva --config … ARGS`` through click's CliRunner on a fresh database without demo data."""
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
 
     def call(*args: str):

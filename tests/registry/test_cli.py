@@ -24,7 +24,7 @@ def _no_environment_variables(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(naam, raising=False)
 
 
-def schrijf_config(tmp_path: Path, database_url: str, extra: str = "") -> Path:
+def write_config(tmp_path: Path, database_url: str, extra: str = "") -> Path:
     config = tmp_path / "vva.toml"
     config.write_text(f'database_url = "{database_url}"\n{extra}', encoding="utf-8")
     return config
@@ -33,7 +33,7 @@ def schrijf_config(tmp_path: Path, database_url: str, extra: str = "") -> Path:
 @pytest.fixture
 def config(tmp_path: Path, registry_db: RegistryDb) -> Path:
     """A vva.toml on the test database, with the demo reference data loaded (parties need their BRINs)."""
-    path = schrijf_config(tmp_path, registry_db.url)
+    path = write_config(tmp_path, registry_db.url)
     loaded = CliRunner().invoke(main, ["--config", str(path), "refdata", "demo"])
     assert loaded.exit_code == 0, loaded.output
     return path
@@ -59,7 +59,7 @@ def assert_error(result: Result, text: str) -> None:
 
 
 def test_fresh_database_is_migrated_by_the_command(tmp_path: Path) -> None:
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
 
     result = vva(config, "list")
 
@@ -209,7 +209,7 @@ def test_load_missing_file(config: Path, tmp_path: Path) -> None:
 
 
 def test_demo_is_refused_in_production(tmp_path: Path) -> None:
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", 'environment = "production"\n')
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'x.db'}", 'environment = "production"\n')
 
     assert_error(vva(config, "demo"), "refused with environment = production")
     assert_error(
@@ -220,7 +220,7 @@ def test_demo_is_refused_in_production(tmp_path: Path) -> None:
 def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     # A directory where the database file should be: SQLite cannot open it.
     (tmp_path / "dir.db").mkdir()
-    config = schrijf_config(tmp_path, f"sqlite:///{tmp_path / 'dir.db'}")
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'dir.db'}")
 
     assert_error(vva(config, "list"), "database error")
 
@@ -266,7 +266,7 @@ def test_party_with_a_brin_outside_the_reference_data_is_refused(config: Path) -
 
 
 def test_party_load_without_reference_data_says_to_load_them(tmp_path: Path, registry_db: RegistryDb) -> None:
-    empty = schrijf_config(tmp_path, registry_db.url)
+    empty = write_config(tmp_path, registry_db.url)
     file = tmp_path / "p.toml"
     file.write_text(
         '[[partij]]\noin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "ROC (FICTIEF)"\n'
@@ -372,7 +372,7 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
     for that ended school is still refused."""
     from broker.domain.cycle import Calendar
 
-    config = schrijf_config(tmp_path, registry_db.url)
+    config = write_config(tmp_path, registry_db.url)
     jaar = Calendar().cyclus_on(date.today()).jaar
     demo = Path(__file__).parents[2] / "broker" / "refdata" / "demo"
     runner = CliRunner()

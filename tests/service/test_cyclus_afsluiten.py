@@ -193,9 +193,9 @@ def test_closing_keeps_jaarcijfers_and_erases_all_personal_data(demo_session, ke
 
 
 def test_cycle_commands(tmp_path, database_url):
-    from tests.helpers import schrijf_config
+    from tests.helpers import write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
     cyclus = lambda *args: runner.invoke(main, ["--config", str(config), "cycle", *args])  # noqa: E731
@@ -220,9 +220,9 @@ def test_cycle_commands(tmp_path, database_url):
 def test_audit_of_a_closed_cyclus_leaves_no_pseudonym_behind(tmp_path, database_url):
     """``vva audit pupil --year`` of a closed cycle is audited, but must not store the pupil's
     pseudonym again after the purge removed them all (nothing would ever delete it)."""
-    from tests.helpers import schrijf_config
+    from tests.helpers import write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init").exit_code == 0
@@ -262,9 +262,9 @@ def push_from_2026(tmp_path, database_url):
     from broker.privacy.keys import load_keyring
     from broker.registry.repository import PartijRegistry
     from broker.service.context import Caller
-    from tests.helpers import schrijf_config, vrije_poort
+    from tests.helpers import free_port, write_config
 
-    config = schrijf_config(tmp_path, database_url, extra="outbox_timeout_s = 2.0\n")
+    config = write_config(tmp_path, database_url, extra="outbox_timeout_s = 2.0\n")
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init").exit_code == 0
@@ -274,7 +274,7 @@ def push_from_2026(tmp_path, database_url):
     try:
         sessions = make_session_factory(engine)
         with sessions.begin() as session:
-            _set_endpoint(session, SCHOOL_A, f"http://127.0.0.1:{vrije_poort()}/dicht")
+            _set_endpoint(session, SCHOOL_A, f"http://127.0.0.1:{free_port()}/dicht")
             school = Caller(PartijRegistry(session).find(SCHOOL_A), message_id="urn:uuid:c")
             aanleveren_leerlingen(
                 _processing_at(session, keyring, datetime(2026, 3, 2, 9, tzinfo=UTC)),

@@ -60,9 +60,9 @@ def test_rotate_reencrypts_everything_and_stays_readable(demo_session, processin
 
 
 def test_keys_commands_for_the_operator(tmp_path, database_url):
-    from tests.helpers import schrijf_config
+    from tests.helpers import write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
     run = lambda *args: runner.invoke(main, ["--config", str(config), "keys", *args])  # noqa: E731
@@ -84,9 +84,9 @@ def test_retire_right_after_rotate_keeps_a_running_writer_readable(tmp_path, dat
     """A broker process still on the old key (it rereads the key file at most once a second) or a
     transaction that encrypted before the rotation and commits later writes a ciphertext under the old
     key that ``retire`` cannot count yet: dropping that key right away makes the row unreadable forever."""
-    from tests.helpers import schrijf_config
+    from tests.helpers import write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init", "--no-demo").exit_code == 0
@@ -124,9 +124,9 @@ def test_retire_during_a_rotate_does_not_discard_the_new_key(tmp_path, database_
     """``retire`` counts key usage over every table (minutes on a full database) between reading and
     writing the key file: a ``rotate`` that adds a key meanwhile must not see that key written away
     again, or everything it re-encrypts becomes unreadable."""
-    from tests.helpers import schrijf_config
+    from tests.helpers import write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
     path = tmp_path / "sleutels.json"

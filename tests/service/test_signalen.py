@@ -129,9 +129,9 @@ def test_operator_commands_with_a_date_write_the_real_time_into_the_audit(tmp_pa
 
     from broker.cli import main
     from broker.db.engine import make_engine, make_session_factory
-    from tests.helpers import schrijf_config
+    from tests.helpers import write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init").exit_code == 0
@@ -158,9 +158,9 @@ def test_signalen_for_a_closed_cyclus_are_refused(tmp_path, database_url):
 
     from broker.cli import main
     from broker.db.engine import make_engine, make_session_factory
-    from tests.helpers import schrijf_config
+    from tests.helpers import write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init").exit_code == 0
@@ -206,9 +206,9 @@ def test_signalen_during_the_close_of_their_cyclus_are_not_left_behind(tmp_path,
     from broker.privacy.keys import load_keyring
     from broker.registry.repository import PartijRegistry
     from broker.service.context import Caller
-    from tests.helpers import schrijf_config
+    from tests.helpers import write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init"]).exit_code == 0
     engine = make_engine(database_url)
@@ -246,9 +246,9 @@ def test_a_date_in_the_future_is_refused_in_production(tmp_path, database_url):
 
     from broker.cli import main
     from broker.db.engine import make_engine, make_session_factory
-    from tests.helpers import schrijf_config
+    from tests.helpers import write_config
 
-    config = schrijf_config(tmp_path, database_url)
+    config = write_config(tmp_path, database_url)
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init").exit_code == 0
