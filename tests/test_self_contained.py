@@ -30,7 +30,7 @@ TOP_LEVEL = ("broker", "tests", "docs", "xsd", "wsdl", "bench", "scripts", "depl
 #: Folders whose code is read for citations; the Markdown files are read wherever they are.
 CODE_FOLDERS = ("broker", "tests", "bench", "scripts", "deploy", "conformance", "xsd", "wsdl", ".ci")
 #: Frozen copies that must stay byte-equal to what they copy: yesterday's conformance kit, replayed
-#: by tests/conformance/test_gisteren.py exactly as it was published.
+#: by tests/conformance/test_yesterdays_kit.py exactly as it was published.
 FROZEN = ("tests/conformance/gisteren",)
 #: Files that hold data, keys or generated output, not prose.
 NOT_PROSE = {".pem", ".der", ".crt", ".key", ".p12", ".csv", ".json", ".gz", ".zip", ".png", ".xlsx"}

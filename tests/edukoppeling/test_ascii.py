@@ -23,7 +23,7 @@ from broker.edukoppeling.faults import EdukoppelingFault, HttpError
 from broker.privacy.logfilter import MASKER, mask
 from broker.web.http import read_body
 from tests.edukoppeling.conftest import VO, envelop
-from tests.edukoppeling.test_ondertekend import signed
+from tests.edukoppeling.test_signed import signed
 from tests.helpers import bsn
 
 NS = "urn:nl:vva:aanmelden:v1"

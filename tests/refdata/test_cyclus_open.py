@@ -17,7 +17,7 @@ from broker.cli import main
 from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
 from tests.helpers import write_config
-from tests.refdata.test_volledig import BO, BO_2020, MBO, SO, VO
+from tests.refdata.test_complete_set import BO, BO_2020, MBO, SO, VO
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from __future__ import annotations
 from lxml import etree
 
 from tests.edukoppeling.conftest import BROKER, SCHOOL_A, SOAP, VO, envelop
-from tests.edukoppeling.test_ondertekend import signed
+from tests.edukoppeling.test_signed import signed
 
 SCHOOL_C = "0000000700099XC00000"  # a demo school with no mandate for 99XA
 REGIO = "00000099000000000042"  # demo mandate for 99XA: vo/opvragenStatus only
