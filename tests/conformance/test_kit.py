@@ -19,7 +19,7 @@ from broker.db.engine import make_engine
 from broker.db.models import Bericht
 from broker.edukoppeling.contract import Contract
 from broker.edukoppeling.faults import FAULTSTRINGS
-from tests.e2e.test_pushes import REGIO, _ontvanger
+from tests.e2e.test_pushes import REGIO, _receiver
 from tests.helpers import broker_process, write_config
 
 SCHOOL_A = "0000000700099XA00000"
@@ -234,7 +234,7 @@ def demo_pki(tmp_path) -> Path:
 
 
 def test_kit_plays_the_broker_against_the_reference_receiver(demo_pki, tmp_path):
-    with _ontvanger(tmp_path / "ontvanger", demo_pki) as (endpoint, _):
+    with _receiver(tmp_path / "ontvanger", demo_pki) as (endpoint, _):
         junit = tmp_path / "ontvanger.xml"
         resultaat = _kit(
             endpoint, demo_pki, TEST_BROKER_OIN, "--receiver", "--oin", REGIO, junit=junit, tls=False
@@ -249,7 +249,7 @@ def test_kit_plays_the_broker_against_the_reference_receiver(demo_pki, tmp_path)
 
 
 def test_kit_catches_a_receiver_that_is_unavailable(demo_pki, tmp_path):
-    with _ontvanger(tmp_path / "ontvanger", demo_pki, faults="DK0051,503") as (endpoint, _):
+    with _receiver(tmp_path / "ontvanger", demo_pki, faults="DK0051,503") as (endpoint, _):
         junit = tmp_path / "ontvanger.xml"
         resultaat = _kit(
             endpoint, demo_pki, TEST_BROKER_OIN, "--receiver", "--oin", REGIO, junit=junit, tls=False

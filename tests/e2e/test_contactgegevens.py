@@ -25,7 +25,7 @@ from zeep import Plugin
 from broker.cli import main
 from broker.edukoppeling.ns import SOAP11, q
 from tests.e2e.test_cyclus import AMSTERDAM, MBO_X, MBO_Y, REGIO_21, SCHOOL_A, aanmelding, leerling
-from tests.e2e.test_pushes import Chain, _bezorger, _ontvanger
+from tests.e2e.test_pushes import Chain, _delivery_worker, _receiver
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_process, bsn, write_config
 
@@ -83,7 +83,7 @@ class Answers(Plugin):
 
 
 def _wait_for_pushes(chain) -> list[bytes]:
-    _bezorger(chain).run(until_empty=True)
+    _delivery_worker(chain).run(until_empty=True)
     for _ in range(50):
         pushes = chain.pushes()
         if pushes:
@@ -98,7 +98,7 @@ def _chain(database_url, tmp_path, contactgegevens: str):
     config = write_config(broker_dir, database_url, profile="2W-be-S", extra="outbox_base_s = 0.2\n")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_dir / "pki"
-    with _ontvanger(tmp_path / "ontvanger", pki, oin=MBO_X) as (endpoint, receiver_db):
+    with _receiver(tmp_path / "ontvanger", pki, oin=MBO_X) as (endpoint, receiver_db):
         # MBO X as an operator registers it: push endpoint, its own phone and e-mail for this exchange.
         command = ["party", "add", "--oin", MBO_X, "--kind", "mbo-instelling", "--name", "ROC (FICTIEF)"]
         command += ["--brin", "99XB", "--endpoint", endpoint, "--replace"]

@@ -24,7 +24,7 @@ from broker.cli import main
 from broker.config import TEST_BROKER_OIN
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
-from tests.edukoppeling.conftest import envelop
+from tests.edukoppeling.conftest import build_envelope
 from tests.helpers import broker_process, post_soap, write_config
 
 #: Eight demo parties and the service each one pings.
@@ -43,7 +43,7 @@ ROUNDS = 20
 
 def _ping(pki: Path, oin: str, service: str) -> bytes:
     root = etree.fromstring(
-        envelop(
+        build_envelope(
             '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>eerste</vva:echo></vva:ping>',
             action=f"urn:nl:vva:aanmelden:v1/{service}/ping",
             message_id=f"urn:uuid:{uuid.uuid4()}",

@@ -22,7 +22,7 @@ from broker.db import models
 from broker.outbound.delivery_worker import DeliveryWorker
 from broker.privacy.keys import load_keyring
 from tests.e2e.test_lastige_ontvangers import fake_receiver
-from tests.e2e.test_pushes import MBO_X, REGIO, SCHOOL_A, _ontvanger, leerlingen, register_endpoint
+from tests.e2e.test_pushes import MBO_X, REGIO, SCHOOL_A, _receiver, leerlingen, register_endpoint
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_process, free_port, write_config
 
@@ -121,7 +121,7 @@ def test_receiver_gone_longer_than_the_old_window_gets_everything_in_order(datab
         for secret in [p["bsn"] for p in pupils] + sorted(keys):
             assert secret not in health and secret not in metrics
 
-    with _ontvanger(tmp_path / "ontvanger", tmp_path / "broker" / "pki", port=port) as (_, receiver_db):
+    with _receiver(tmp_path / "ontvanger", tmp_path / "broker" / "pki", port=port) as (_, receiver_db):
         delivery_worker.run(until_empty=True)
         received = _per_leerling(receiver_db)
     assert sorted(received) == sorted(p["bsn"] for p in pupils)
@@ -162,7 +162,7 @@ def test_hanging_receiver_does_not_hold_up_a_live_one(database_url, tmp_path):
     # enough that the stalled receiver is not due again while the live one is served.
     config = _init(tmp_path / "broker", database_url, "outbox_base_s = 10.0\noutbox_timeout_s = 1.0\n")
     pki = tmp_path / "broker" / "pki"
-    with _ontvanger(tmp_path / "ontvanger", pki) as (alive, receiver_db), fake_receiver(_quiet) as dead:
+    with _receiver(tmp_path / "ontvanger", pki) as (alive, receiver_db), fake_receiver(_quiet) as dead:
         register_endpoint(config, alive)
         command = ["party", "add", "--oin", GEMEENTE, "--kind", "gemeente", "--name", "Amsterdam (FICTIEF)"]
         command += ["--gemeente", "0363", "--endpoint", dead, "--replace"]

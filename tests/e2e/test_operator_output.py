@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN
-from tests.e2e.test_pushes import OUTBOX, SCHOOL_A, _ontvanger, leerlingen, register_endpoint
+from tests.e2e.test_pushes import OUTBOX, SCHOOL_A, _receiver, leerlingen, register_endpoint
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_process, write_config
 
@@ -106,7 +106,7 @@ def test_outbox_until_empty_ends_with_a_summary(database_url, tmp_path):
     config = write_config(broker_dir, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_dir / "pki"
-    with _ontvanger(tmp_path / "ontvanger", pki, "503,503,503") as (endpoint, _):
+    with _receiver(tmp_path / "ontvanger", pki, "503,503,503") as (endpoint, _):
         register_endpoint(config, endpoint)
         with broker_process(config) as url:
             school = client(type("Demo", (), {"url": url, "pki": pki}), "vo", SCHOOL_A)
@@ -140,7 +140,7 @@ def test_outbox_until_empty_shows_progress_on_a_terminal(database_url, tmp_path)
     config = write_config(broker_dir, database_url, profile="2W-be-S", extra=OUTBOX)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_dir / "pki"
-    with _ontvanger(tmp_path / "ontvanger", pki, "") as (endpoint, _):
+    with _receiver(tmp_path / "ontvanger", pki, "") as (endpoint, _):
         register_endpoint(config, endpoint)
         with broker_process(config) as url:
             school = client(type("Demo", (), {"url": url, "pki": pki}), "vo", SCHOOL_A)

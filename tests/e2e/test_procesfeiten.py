@@ -16,7 +16,7 @@ from lxml import etree
 from broker.cli import main
 from tests.e2e.test_contactgegevens import Answers, _wait_for_pushes
 from tests.e2e.test_cyclus import AMSTERDAM, MBO_X, REGIO_21, SCHOOL_A, aanmelding, leerling
-from tests.e2e.test_pushes import Chain, _ontvanger
+from tests.e2e.test_pushes import Chain, _receiver
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_process, bsn, write_config
 
@@ -35,7 +35,7 @@ def _chain(database_url, tmp_path, option: str):
     config = write_config(broker_dir, database_url, profile="2W-be-S", extra="outbox_base_s = 0.2\n")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_dir / "pki"
-    with _ontvanger(tmp_path / "ontvanger", pki, oin=SCHOOL_A) as (endpoint, receiver_db):
+    with _receiver(tmp_path / "ontvanger", pki, oin=SCHOOL_A) as (endpoint, receiver_db):
         command = ["party", "add", "--oin", SCHOOL_A, "--kind", "vo-school", "--name", "School (FICTIEF)"]
         command += ["--brin", "99XA", "--endpoint", endpoint, "--replace", "--contactgegevens", option]
         resultaat = CliRunner().invoke(main, ["--config", str(config), *command])

@@ -129,12 +129,12 @@ def test_pipeline_and_outbox_get_the_same_signer_and_the_same_trust(tmp_path):
 
 
 def test_h45_envelope_verify_in_production_refuses_a_demo_ca(tmp_path):
-    from tests.edukoppeling.conftest import envelop
+    from tests.edukoppeling.conftest import build_envelope
 
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", profile="2W-be-S")
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = tmp_path / "pki"
-    (tmp_path / "verzoek.xml").write_bytes(envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))
+    (tmp_path / "verzoek.xml").write_bytes(build_envelope(action="urn:nl:vva:aanmelden:v1/vo/ping"))
     signed = CliRunner().invoke(
         main,
         [

@@ -79,7 +79,7 @@ class Chain:
 
 
 @contextmanager
-def _ontvanger(map: Path, pki: Path, faults: str = "", oin: str = REGIO, port: int | None = None):
+def _receiver(map: Path, pki: Path, faults: str = "", oin: str = REGIO, port: int | None = None):
     """A reference receiver on 127.0.0.1 answering as party ``oin`` (its own demo key); yields its
     endpoint and database URL."""
     map.mkdir(parents=True, exist_ok=True)
@@ -145,19 +145,19 @@ def register_endpoint(config: Path, endpoint: str) -> None:
 
 
 @contextmanager
-def keten_op(database_url: str, tmp_path: Path, faults: str = ""):
+def running_chain(database_url: str, tmp_path: Path, faults: str = ""):
     broker_dir = tmp_path / "broker"
     broker_dir.mkdir()
     config = write_config(broker_dir, database_url, profile="2W-be-S", extra=OUTBOX)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_dir / "pki"
-    with _ontvanger(tmp_path / "ontvanger", pki, faults) as (endpoint, ontvanger_db):
+    with _receiver(tmp_path / "ontvanger", pki, faults) as (endpoint, ontvanger_db):
         register_endpoint(config, endpoint)
         with broker_process(config) as url:
             yield Chain(config, url, pki, ontvanger_db)
 
 
-def _bezorger(chain: Chain) -> DeliveryWorker:
+def _delivery_worker(chain: Chain) -> DeliveryWorker:
     return DeliveryWorker(Runtime(load_settings(chain.broker_config)))
 
 
@@ -183,12 +183,12 @@ def leerlingen(aantal: int, begin: int = 30000000) -> list[dict]:
 
 
 def test_delivery_through_failures_exactly_once_and_in_order(database_url, tmp_path):
-    with keten_op(database_url, tmp_path, faults="503,timeout,DK0051") as chain:
+    with running_chain(database_url, tmp_path, faults="503,timeout,DK0051") as chain:
         demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         school = client(demo, "vo", SCHOOL_A)
         (p1,) = leerlingen(1)
         assert school.service.aanleverenLeerlingen(leerling=[p1]).aantalVerwerkt == 1
-        delivery_worker = _bezorger(chain)
+        delivery_worker = _delivery_worker(chain)
         assert delivery_worker.run_round() == 1  # first attempt: the receiver answers 503
         # A later change of the same pupil, queued while the first push is still failing (an untried
         # notice would simply carry the newer state; this one has been tried, so a second is queued).
@@ -215,7 +215,7 @@ def test_delivery_through_failures_exactly_once_and_in_order(database_url, tmp_p
 
 
 def test_sigkill_in_the_middle_of_200_deliveries(database_url, tmp_path):
-    with keten_op(database_url, tmp_path) as chain:
+    with running_chain(database_url, tmp_path) as chain:
         demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         assert (
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(200)).aantalVerwerkt
@@ -251,7 +251,7 @@ def postgres_url():
 
 @pytest.mark.postgres
 def test_four_workers_on_postgresql_1000_without_duplicate_or_loss(postgres_url, tmp_path):
-    with keten_op(postgres_url, tmp_path) as chain:
+    with running_chain(postgres_url, tmp_path) as chain:
         demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         assert (
             client(demo, "vo", SCHOOL_A)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
-from tests.e2e.test_pushes import SCHOOL_A, _bezorger, keten_op, leerlingen
+from tests.e2e.test_pushes import SCHOOL_A, _delivery_worker, leerlingen, running_chain
 from tests.e2e.zeepclient import client
 
 
@@ -25,7 +25,7 @@ def _vva(config, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_list_and_content_of_what_the_receiver_got(database_url, tmp_path):
-    with keten_op(database_url, tmp_path) as chain:
+    with running_chain(database_url, tmp_path) as chain:
         ontvanger = tmp_path / "ontvanger" / "vva.toml"
         empty = _vva(ontvanger, "receiver", "list")
         assert (empty.returncode, empty.stdout) == (0, "nothing received yet\n")
@@ -35,7 +35,7 @@ def test_list_and_content_of_what_the_receiver_got(database_url, tmp_path):
         assert (
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=[leerling]).aantalVerwerkt == 1
         )
-        assert _bezorger(chain).run_round() == 1
+        assert _delivery_worker(chain).run_round() == 1
 
         list_ = _vva(ontvanger, "receiver", "list")
         assert list_.returncode == 0, list_.stderr

@@ -14,7 +14,7 @@ from broker.cli import main
 from broker.config import load_settings
 from broker.outbound.delivery_worker import DeliveryWorker
 from broker.privacy.keys import load_keyring
-from tests.e2e.test_pushes import OUTBOX, SCHOOL_A, _ontvanger
+from tests.e2e.test_pushes import OUTBOX, SCHOOL_A, _receiver
 from tests.helpers import write_config
 
 VVA = "{urn:nl:vva:aanmelden:v1}"
@@ -40,7 +40,7 @@ def test_a_signaal_is_delivered_at_the_school(database_url, tmp_path):
     runner = CliRunner()
     cli = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert cli("init").exit_code == 0
-    with _ontvanger(tmp_path / "school", broker_dir / "pki", oin=SCHOOL_A) as (endpoint, receiver_db):
+    with _receiver(tmp_path / "school", broker_dir / "pki", oin=SCHOOL_A) as (endpoint, receiver_db):
         command = ["party", "add", "--oin", SCHOOL_A, "--kind", "vo-school", "--name", "School A (FICTIEF)"]
         assert cli(*command, "--brin", "99XA", "--endpoint", endpoint, "--replace").exit_code == 0
         run_round = cli("signals", "run", "--date", "2027-03-20")

@@ -12,7 +12,7 @@ from broker.cli import main
 from broker.config import TEST_BROKER_OIN
 from broker.edukoppeling.ns import SOAP11, WSA, q
 from broker.edukoppeling.wss.constants import WSSE11
-from tests.edukoppeling.conftest import envelop
+from tests.edukoppeling.conftest import build_envelope
 from tests.helpers import post_soap
 
 SCHOOL_A = "0000000700099XA00000"
@@ -21,7 +21,7 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 
 def _signed_request(demo, tmp_path, body: str | None = None) -> bytes:
     unsigned = tmp_path / "verzoek.xml"
-    unsigned.write_bytes(envelop(body) if body else envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))
+    unsigned.write_bytes(build_envelope(body) if body else build_envelope(action="urn:nl:vva:aanmelden:v1/vo/ping"))
     pki = demo.pki
     result = CliRunner().invoke(
         main,

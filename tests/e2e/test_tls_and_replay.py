@@ -21,7 +21,7 @@ from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
 from broker.outbound.addressing import EdukoppelingAddressing
 from broker.outbound.signing import EdukoppelingWsse
-from tests.edukoppeling.conftest import envelop
+from tests.edukoppeling.conftest import build_envelope
 from tests.helpers import broker_process, bsn, post_soap, write_config
 
 SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"
@@ -114,7 +114,7 @@ def test_h112_tls_and_signature_of_different_partijen_is_dk0002(tls_broker):
 
 def _signed(pki, body: str, message_id: str, operatie: str = "aanleverenLeerlingen") -> bytes:
     root = etree.fromstring(
-        envelop(body, action=f"urn:nl:vva:aanmelden:v1/vo/{operatie}", message_id=message_id)
+        build_envelope(body, action=f"urn:nl:vva:aanmelden:v1/vo/{operatie}", message_id=message_id)
     )
     Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
         root, datetime.now(UTC)
@@ -197,7 +197,7 @@ def test_h47_revocation_applies_without_restart(database_url, tmp_path):
     pki = tmp_path / "pki"
 
     def ping_as_supplier() -> bytes:
-        root = etree.fromstring(envelop(action="urn:nl:vva:aanmelden:v1/vo/ping"))
+        root = etree.fromstring(build_envelope(action="urn:nl:vva:aanmelden:v1/vo/ping"))
         sleutel, certificate = (
             (pki / f"{SUPPLIER}.key.pem").read_bytes(),
             (pki / f"{SUPPLIER}.cert.pem").read_bytes(),
@@ -232,7 +232,7 @@ def test_h66_concurrent_replays_are_executed_once(database_url, tmp_path):
     messages = []
     for i in range(8):
         root = etree.fromstring(
-            envelop(
+            build_envelope(
                 _delivery(number),
                 action="urn:nl:vva:aanmelden:v1/vo/aanleverenLeerlingen",
                 message_id=message_id,

@@ -130,7 +130,7 @@ def signed_broker(request, tmp_path_factory):
     yield from _start(request, tmp_path_factory, "2W-be-S")
 
 
-def envelop(
+def build_envelope(
     body: str = '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>x</vva:echo></vva:ping>',
     *,
     action: str | None = VO + "ping",

@@ -22,7 +22,7 @@ from broker.edukoppeling.contract import Contract, _explanation
 from broker.edukoppeling.faults import EdukoppelingFault, HttpError
 from broker.privacy.logfilter import MASKER, mask
 from broker.web.http import read_body
-from tests.edukoppeling.conftest import VO, envelop
+from tests.edukoppeling.conftest import VO, build_envelope
 from tests.edukoppeling.test_signed import signed
 from tests.helpers import bsn
 
@@ -78,7 +78,7 @@ def _leerling(
 
 def _aanleveren(*leerlingen: str, message_id: str | None = None) -> bytes:
     body = f'<vva:aanleverenLeerlingen xmlns:vva="{NS}">{"".join(leerlingen)}</vva:aanleverenLeerlingen>'
-    return envelop(body, action=VO + "aanleverenLeerlingen", message_id=message_id)
+    return build_envelope(body, action=VO + "aanleverenLeerlingen", message_id=message_id)
 
 
 def _results(response) -> list[tuple[int, bool, str | None]]:
@@ -174,7 +174,7 @@ def test_fullwidth_digit_in_bsn_in_an_uploaded_file_is_vva101(signed_broker):
     )
     before = _leerlingen(broker)
 
-    response = broker.post(signed(broker, envelop(body, action=VO + "aanleverenLeerlingenBestand")))
+    response = broker.post(signed(broker, build_envelope(body, action=VO + "aanleverenLeerlingenBestand")))
 
     assert _results(response) == [(2, False, "VVA101"), (3, True, None)]
     assert _leerlingen(broker) == before + 1

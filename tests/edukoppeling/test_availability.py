@@ -7,7 +7,7 @@ import requests
 from click.testing import CliRunner
 
 from broker.cli import main
-from tests.edukoppeling.conftest import SOAP, envelop
+from tests.edukoppeling.conftest import SOAP, build_envelope
 from tests.helpers import broker_process, free_port, post_soap, write_config
 
 
@@ -19,7 +19,7 @@ def test_sqlite_unreadable_gives_dk0051(tmp_path):
         file.unlink()
     (tmp_path / "vva.sqlite3").mkdir()
     with broker_process(config) as url:
-        status, body = post_soap(url, envelop())
+        status, body = post_soap(url, build_envelope())
         healthy = requests.get(f"{url}/health", timeout=10, proxies={"http": None})
     assert status == 500
     # The health endpoint tells the load balancer this node cannot serve, and why.
@@ -39,7 +39,7 @@ def test_postgresql_unreachable_gives_dk0051(tmp_path):
 
     make_key_file(tmp_path / "sleutels.json")
     with broker_process(config) as url:
-        status, body = post_soap(url, envelop())
+        status, body = post_soap(url, build_envelope())
     assert status == 500
     assert b"<faultcode>soap:Server.DK0051</faultcode>" in body
     assert b"<faultstring>Service niet beschikbaar</faultstring>" in body

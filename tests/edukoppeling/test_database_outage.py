@@ -31,7 +31,7 @@ from broker.edukoppeling.parsing import parse_bericht
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
 from broker.edukoppeling.wss.verification import VerifierSettings, verify_envelope
-from tests.edukoppeling.conftest import SCHOOL_A, envelop
+from tests.edukoppeling.conftest import SCHOOL_A, build_envelope
 from tests.helpers import broker_process, free_port, write_config
 
 pytestmark = pytest.mark.postgres
@@ -91,7 +91,7 @@ def cluster():
 
 
 def _ping(pki: Path) -> bytes:
-    root = etree.fromstring(envelop(message_id=f"urn:uuid:{uuid.uuid4()}"))
+    root = etree.fromstring(build_envelope(message_id=f"urn:uuid:{uuid.uuid4()}"))
     Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
         root, datetime.now(UTC)
     )

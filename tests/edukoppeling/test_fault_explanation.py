@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from tests.edukoppeling.conftest import BROKER, SCHOOL_A, SOAP, VO, envelop
+from tests.edukoppeling.conftest import BROKER, SCHOOL_A, SOAP, VO, build_envelope
 from tests.edukoppeling.test_signed import signed
 
 SCHOOL_C = "0000000700099XC00000"  # a demo school with no mandate for 99XA
@@ -20,7 +20,7 @@ def _detail(response) -> str:
 
 
 def test_dk0011_to_oin_names_the_header_and_the_expected_value(signed_broker):
-    response = signed_broker.post(envelop(to="https://vva.example/vva/vo/v1?oin=00000099000000000002"))
+    response = signed_broker.post(build_envelope(to="https://vva.example/vva/vo/v1?oin=00000099000000000002"))
     assert (response.faultcode, response.faultstring) == (
         "soap:Client.DK0011",
         "Onjuiste waarde in wsa header",
@@ -32,8 +32,8 @@ def test_dk0011_to_oin_names_the_header_and_the_expected_value(signed_broker):
 
 
 def test_dk0002_no_mandaat_says_nothing_about_the_other_partij(signed_broker):
-    known = signed_broker.post(signed(signed_broker, envelop(van=SCHOOL_A), oin=SCHOOL_C))
-    unknown = signed_broker.post(signed(signed_broker, envelop(van=UNKNOWN), oin=SCHOOL_C))
+    known = signed_broker.post(signed(signed_broker, build_envelope(van=SCHOOL_A), oin=SCHOOL_C))
+    unknown = signed_broker.post(signed(signed_broker, build_envelope(van=UNKNOWN), oin=SCHOOL_C))
     assert known.faultcode == unknown.faultcode == "soap:Client.DK0002"
     assert known.faultstring == "Niet geautoriseerd"
     assert _detail(known) == (
@@ -46,7 +46,7 @@ def test_dk0002_no_mandaat_says_nothing_about_the_other_partij(signed_broker):
 
 
 def test_dk0002_mandaat_does_not_cover_the_operation(signed_broker):
-    delivery = envelop(
+    delivery = build_envelope(
         '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:volgnummer>1'
         "</vva:volgnummer><vva:bsn>111222333</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB"
         "</vva:postcode><vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie>"
@@ -65,7 +65,7 @@ def test_dk0002_mandaat_does_not_cover_the_operation(signed_broker):
 
 def test_dk0002_from_not_registered_for_the_service(signed_broker):
     # School 99XA signs for itself, but calls the MBO institutions' service.
-    ping = envelop(
+    ping = build_envelope(
         '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>x</vva:echo></vva:ping>',
         action="urn:nl:vva:aanmelden:v1/mbo/ping",
         to=f"https://vva.example/vva/mbo/v1?oin={BROKER}",
@@ -83,7 +83,7 @@ def test_dk0002_from_not_registered_for_the_service(signed_broker):
 
 
 def test_ek0031_neutral_with_a_pointer_to_the_offline_check(signed_broker):
-    response = signed_broker.post(envelop())  # unsigned, on a signed service
+    response = signed_broker.post(build_envelope())  # unsigned, on a signed service
     assert (response.faultcode, response.faultstring) == (
         "soap:Client.EK0031",
         "Berichtondertekening niet aanwezig of onjuist",

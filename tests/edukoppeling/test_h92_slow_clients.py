@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from broker.cli import main
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
-from tests.edukoppeling.conftest import SCHOOL_A, VO, envelop
+from tests.edukoppeling.conftest import SCHOOL_A, VO, build_envelope
 from tests.helpers import broker_process, bsn, post_soap, write_config
 
 THREADS = 2
@@ -34,7 +34,7 @@ def broker(tmp_path):
 
 
 def _signed(pki: Path, body: str | None = None, action: str = VO + "ping") -> bytes:
-    root = etree.fromstring(envelop(body, action=action) if body else envelop(action=action))
+    root = etree.fromstring(build_envelope(body, action=action) if body else build_envelope(action=action))
     Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
         root, datetime.now(UTC)
     )

@@ -21,7 +21,7 @@ from broker.config import load_settings
 from broker.db import models
 from broker.soap.dispatch import Dispatcher
 from broker.web.app import Broker
-from tests.edukoppeling.conftest import envelop
+from tests.edukoppeling.conftest import build_envelope
 from tests.helpers import write_config
 
 DELIVERY = "urn:nl:vva:aanmelden:v1/vo/aanleverenLeerlingen"
@@ -90,7 +90,7 @@ def _count(runtime, *where) -> int:
 
 def test_a_refused_request_is_logged_once_with_its_fault_and_its_answer(installation):
     runtime, app = installation
-    status, body = _post(app, envelop(to=None))  # no wsa:To
+    status, body = _post(app, build_envelope(to=None))  # no wsa:To
     assert status.startswith("500") and b"<faultcode>soap:Client.DK0005</faultcode>" in body
     with runtime.sessions() as session:
         rows = session.execute(select(models.Bericht.richting, models.Bericht.uitkomst)).all()
@@ -104,7 +104,7 @@ def test_the_operator_line_never_names_a_rolled_back_row(installation, monkeypat
     monkeypatch.setattr(pipeline, "log_request", _failing_call(pipeline.log_request, {2}))
     monkeypatch.setattr(Dispatcher, "process", _database_gone)
     caplog.set_level(logging.WARNING, logger="vva.web")
-    status, body = _post(app, envelop())
+    status, body = _post(app, build_envelope())
     assert b"Server.DK0051" in body
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("database unavailable")]
     assert len(lines) == 1 and lines[0].startswith("database unavailable or conflict for bericht (unknown):")
@@ -115,7 +115,7 @@ def test_the_operator_line_names_the_row_the_fault_path_wrote(installation, monk
     runtime, app = installation
     monkeypatch.setattr(Dispatcher, "process", _database_gone)
     caplog.set_level(logging.WARNING, logger="vva.web")
-    _post(app, envelop())
+    _post(app, build_envelope())
     with runtime.sessions() as session:
         row = session.scalar(select(models.Bericht.id).where(models.Bericht.richting == "in"))
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("database unavailable")]
@@ -130,7 +130,7 @@ def test_a_delivery_whose_transaction_fails_is_audited_with_its_fault(installati
     else:
         monkeypatch.setattr(Dispatcher, "process", _database_gone)
     message_id = f"urn:uuid:{uuid.uuid4()}"
-    status, body = _post(app, envelop(_delivery(), action=DELIVERY, message_id=message_id))
+    status, body = _post(app, build_envelope(_delivery(), action=DELIVERY, message_id=message_id))
     assert b"Server.DK0051" in body
     with runtime.sessions() as session:
         audit = session.scalars(
@@ -153,11 +153,11 @@ def test_a_request_stopped_mid_transaction_leaves_neither_effect_nor_row(install
 
     monkeypatch.setattr(Dispatcher, "process", stopped)
     with pytest.raises(SystemExit):
-        _post(app, envelop(_delivery(), action=DELIVERY))
+        _post(app, build_envelope(_delivery(), action=DELIVERY))
     with runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(models.Leerling)) == 0
     assert _count(runtime) == 0
     monkeypatch.undo()
-    status, _ = _post(app, envelop(_delivery(), action=DELIVERY))
+    status, _ = _post(app, build_envelope(_delivery(), action=DELIVERY))
     assert status.startswith("200")
     assert _count(runtime, models.Bericht.uitkomst == "verwerkt", models.Bericht.richting == "in") == 1

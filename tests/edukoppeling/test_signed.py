@@ -11,7 +11,7 @@ from lxml import etree
 from broker.edukoppeling.faults import WsSecurityFault
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
-from tests.edukoppeling.conftest import SCHOOL_A, VO, envelop
+from tests.edukoppeling.conftest import SCHOOL_A, VO, build_envelope
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -20,7 +20,7 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 def signed(
     broker, body: bytes | None = None, oin: str = SCHOOL_A, map: str = "", now: datetime | None = None
 ) -> bytes:
-    root = etree.fromstring(body or envelop())
+    root = etree.fromstring(body or build_envelope())
     pki = broker.pki / map
     Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).sign(
         root, now or datetime.now(UTC)
@@ -36,7 +36,7 @@ def test_signed_request_gives_signed_answer(signed_broker):
 
 
 def test_h10_unsigned_request_on_a_signed_service(signed_broker):
-    response = signed_broker.post(envelop())
+    response = signed_broker.post(build_envelope())
     assert (response.status, response.faultcode) == (500, "soap:Client.EK0031")
     # S9: the fault itself is signed.
     assert etree.fromstring(response.body).find(f".//{{{DS}}}Signature") is not None
@@ -87,10 +87,10 @@ def test_h48_signed_by_another_partij_without_mandaat(signed_broker):
 def test_order_two_faults_always_give_the_same_code(signed_broker):
     """The check order (docs/rules.md): addressing before security before authorisation before XSD."""
     # An invalid MessageID (EK0023) in an unsigned message (EK0031) to a foreign From (DK0002): EK0023.
-    body = envelop(message_id="geen-uuid", van="0000000700099XC00000")
+    body = build_envelope(message_id="geen-uuid", van="0000000700099XC00000")
     assert signed_broker.post(body).faultcode == "soap:Client.EK0023"
     # A valid signature by the wrong party (DK0002) on a Body that violates the XSD (DK0004): DK0002.
-    fault_body = envelop('<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>')
+    fault_body = build_envelope('<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>')
     response = signed_broker.post(
         signed(signed_broker, fault_body, oin="0000000700099XC00000")
     )
@@ -103,7 +103,7 @@ def test_order_two_faults_always_give_the_same_code(signed_broker):
     # The same message twice gives the same code.
     message_id = f"urn:uuid:{uuid.uuid4()}"
     two = [
-        signed_broker.post(envelop(message_id=message_id, to="https://x.example")).faultcode
+        signed_broker.post(build_envelope(message_id=message_id, to="https://x.example")).faultcode
         for _ in range(2)
     ]
     assert two == ["soap:Client.EK0022", "soap:Client.EK0022"]
@@ -112,11 +112,11 @@ def test_order_two_faults_always_give_the_same_code(signed_broker):
 def test_m2_mandaat_limited_to_actions(signed_broker):
     """The regional system may ask for school 99XA but not deliver for it (demo mandate)."""
     regio = "00000099000000000042"
-    queries = envelop(
+    queries = build_envelope(
         '<vva:opvragenStatus xmlns:vva="urn:nl:vva:aanmelden:v1"/>', action=VO + "opvragenStatus"
     )
     assert signed_broker.post(signed(signed_broker, queries, oin=regio)).status == 200
-    delivery = envelop(
+    delivery = build_envelope(
         '<vva:aanleverenLeerlingen xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:leerling><vva:volgnummer>1</vva:volgnummer>'
         "<vva:bsn>111222333</vva:bsn><vva:brinVo>99XA</vva:brinVo><vva:postcode>1011AB</vva:postcode>"
         "<vva:woongemeente>0363</vva:woongemeente><vva:mutatie>toevoegen</vva:mutatie></vva:leerling></vva:aanleverenLeerlingen>",
@@ -148,7 +148,7 @@ def test_h10_h64_the_message_log_records_the_ws_security_class_before_the_reason
     """The WS-Security class travels as ``EdukoppelingFault.wss``; the message log's text is unchanged:
     the class's QName, one space, the reason."""
     last = "SELECT reden FROM bericht WHERE richting = 'in' ORDER BY id DESC LIMIT 1"
-    assert signed_broker.post(envelop()).faultcode == "soap:Client.EK0031"
+    assert signed_broker.post(build_envelope()).faultcode == "soap:Client.EK0031"
     without_signature = signed_broker.scalar(last)
     data = signed(signed_broker)
     assert signed_broker.post(data).status == 200
@@ -165,7 +165,7 @@ def test_h10_h64_the_message_log_records_the_ws_security_class_before_the_reason
 
 
 def test_h113_comment_before_the_operation_in_the_body(signed_broker):
-    body = envelop(
+    body = build_envelope(
         '<!-- opmerking --><vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:echo>x</vva:echo></vva:ping>'
     )
     assert signed_broker.post(signed(signed_broker, body)).status == 200

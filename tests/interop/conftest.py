@@ -28,7 +28,7 @@ from broker.cli import main
 from broker.edukoppeling.ns import SOAP11
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
-from tests.edukoppeling.conftest import envelop
+from tests.edukoppeling.conftest import build_envelope
 from tests.helpers import broker_process, post_soap, write_config
 
 HERE = Path(__file__).parent
@@ -68,7 +68,7 @@ def be_broker(tmp_path_factory):
 
 def signed_answer(broker: DemoBroker) -> bytes:
     """The broker's signed answer to a ``ping`` (echo ``x``) signed by demo school 99XA."""
-    root = etree.fromstring(envelop(action=PING))
+    root = etree.fromstring(build_envelope(action=PING))
     pki = broker.pki
     Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(
         root, datetime.now(UTC)
@@ -81,7 +81,7 @@ def signed_answer(broker: DemoBroker) -> bytes:
 def signed_fault(broker: DemoBroker) -> bytes:
     """The broker's signed fault (soap:Client, HTTP 500) to a signed ``ping`` with an unknown element."""
     root = etree.fromstring(
-        envelop('<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>', action=PING)
+        build_envelope('<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"><vva:onbekend/></vva:ping>', action=PING)
     )
     pki = broker.pki
     Signer((pki / f"{SCHOOL_A}.key.pem").read_bytes(), (pki / f"{SCHOOL_A}.cert.pem").read_bytes()).sign(

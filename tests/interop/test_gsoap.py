@@ -29,7 +29,7 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from broker.edukoppeling.ns import SOAP11, WSSE, q
-from tests.e2e.test_pushes import SCHOOL_A, _bezorger, keten_op, leerlingen
+from tests.e2e.test_pushes import SCHOOL_A, _delivery_worker, leerlingen, running_chain
 from tests.e2e.zeepclient import client
 from tests.interop.conftest import (
     CACHE,
@@ -130,11 +130,11 @@ def test_gsoap_verifies_the_signed_fault(signed_broker, gsoap, tmp_path):
 
 def test_gsoap_verifies_a_signed_push(gsoap, tmp_path):
     """A push as the delivery worker sends it, taken from the reference receiver's message log."""
-    with keten_op(f"sqlite:///{tmp_path / 'broker.sqlite3'}", tmp_path) as chain:
+    with running_chain(f"sqlite:///{tmp_path / 'broker.sqlite3'}", tmp_path) as chain:
         demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
         school = client(demo, "vo", SCHOOL_A)
         assert school.service.aanleverenLeerlingen(leerling=leerlingen(1)).aantalVerwerkt == 1
-        assert _bezorger(chain).run_round() == 1
+        assert _delivery_worker(chain).run_round() == 1
         (push,) = chain.pushes()
         outcome = gsoap(push, chain.pki, tmp_path)
     assert outcome == "OK body=1 timestamp=1"

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from lxml import etree
 
-from tests.edukoppeling.conftest import envelop
+from tests.edukoppeling.conftest import build_envelope
 from tests.helpers import post_soap
 from tests.interop.conftest import (
     HERE,
@@ -81,7 +81,7 @@ def test_request_signed_by_santuario_is_accepted(signed_broker, santuario, tmp_p
     (tmp_path / "sleutel.der").write_bytes(
         sleutel.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
     )
-    (tmp_path / "verzoek.xml").write_bytes(envelop(action=PING))
+    (tmp_path / "verzoek.xml").write_bytes(build_envelope(action=PING))
     outcome = santuario(
         "sign", str(tmp_path / "verzoek.xml"), str(tmp_path / "sleutel.der"),
         str(pki / f"{SCHOOL_A}.cert.pem"), str(tmp_path / "ondertekend.xml"),
