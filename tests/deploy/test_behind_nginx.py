@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from broker.cli import main
 from tests.deploy.nginx import nginx_or_skip, write_nginx_config
-from tests.e2e.test_tls_en_herhaling import _client
+from tests.e2e.test_tls_and_replay import _client
 from tests.helpers import broker_process, free_port, write_config
 
 SCHOOL_A, SCHOOL_C = "0000000700099XA00000", "0000000700099XC00000"

@@ -21,7 +21,7 @@ from broker.config import load_settings
 from broker.db import models
 from broker.outbound.delivery_worker import DeliveryWorker
 from broker.privacy.keys import load_keyring
-from tests.e2e.test_lastige_ontvangers import fake_receiver
+from tests.e2e.test_misbehaving_receivers import fake_receiver
 from tests.e2e.test_pushes import MBO_X, REGIO, SCHOOL_A, _receiver, leerlingen, register_endpoint
 from tests.e2e.zeepclient import client
 from tests.helpers import broker_process, free_port, write_config
