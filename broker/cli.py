@@ -111,11 +111,11 @@ def serve(
     unsigned service, tls_required = false or a demo CA in the trust store ends the command with one
     line on stderr and exit status 1; so do a missing signing key, certificate, CRL or key file.
     """
-    from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
+    from broker.edukoppeling.contract import BROKER_SERVICES, Contract
     from broker.web.server import port_in_use, serve_forever
     from broker.web.startup_checks import StartRefused, check_start
 
-    contract = Contract(keys=BROKER_DIENSTEN)
+    contract = Contract(keys=BROKER_SERVICES)
     try:
         # Here, not in a worker: a refusal is one line and exit status 1, never a worker traceback.
         check_start(runtime, contract)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import click
 
 from broker.audit import reader
-from broker.audit.trail import BEHEER, AuditEvent, record_event
+from broker.audit.trail import OPERATOR, AuditEvent, record_event
 from broker.audit.verify import check_anchor, verify_chain
 from broker.db import models
 from broker.db.migrate import upgrade
@@ -100,7 +100,7 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
         record_event(
             session,
             AuditEvent(
-                BEHEER,
+                OPERATOR,
                 "vva audit pupil",
                 "verwerkt",
                 cyclus_jaar=jaar,

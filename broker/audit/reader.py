@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from broker.db import models
 
-_STUK = 5_000
+_BATCH = 5_000
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class ExportedRecord:
     hash: str
 
 
-VELDEN = list(ExportedRecord.__dataclass_fields__)
+FIELDS = list(ExportedRecord.__dataclass_fields__)
 
 
 def records(session: Session, since: str | None = None, until: str | None = None) -> Iterator[ExportedRecord]:
@@ -50,7 +50,7 @@ def records(session: Session, since: str | None = None, until: str | None = None
     R = models.AuditRegel
     after = 0
     while True:
-        query = select(R).where(R.volgnummer > after).order_by(R.volgnummer).limit(_STUK)
+        query = select(R).where(R.volgnummer > after).order_by(R.volgnummer).limit(_BATCH)
         if since:
             query = query.where(R.tijdstip >= since)
         if until:
@@ -95,7 +95,7 @@ def write(records: Iterator[ExportedRecord], output_format: str, out: io.TextIOB
     or "jsonl" (one JSON object a line); returns how many were written. ``ValueError`` for another format."""
     if output_format not in ("csv", "jsonl"):
         raise ValueError(f"format must be csv or jsonl, not {output_format!r}")
-    writer = csv.DictWriter(out, fieldnames=VELDEN) if output_format == "csv" else None
+    writer = csv.DictWriter(out, fieldnames=FIELDS) if output_format == "csv" else None
     if writer:
         writer.writeheader()
     count = 0

@@ -29,7 +29,7 @@ from broker.db import models
 
 BEGIN_HASH = "0" * 64
 #: Fields of ``audit_regel`` that the hash covers, in this order (the hash itself excluded).
-GEHASHTE_VELDEN = (
+HASHED_FIELDS = (
     "volgnummer",
     "tijdstip",
     "cyclus_jaar",
@@ -44,9 +44,9 @@ GEHASHTE_VELDEN = (
     "vorige_hash",
 )
 
-SOAP, PUSH, BEHEER = "soap", "push", "beheer"
+SOAP, PUSH, OPERATOR = "soap", "push", "beheer"
 #: The operation of the record ``vva cycle close`` appends: the chain's own proof that a cycle was closed.
-CYCLUS_SLUITEN = "vva cycle close"
+CYCLUS_CLOSE = "vva cycle close"
 
 
 @dataclass
@@ -77,8 +77,8 @@ def timestamp(moment: datetime) -> str:
 
 
 def regel_hash(fields: dict) -> str:
-    """SHA-256 (hex) of the canonical JSON of ``fields`` restricted to ``GEHASHTE_VELDEN``."""
-    content = json.dumps([fields[name] for name in GEHASHTE_VELDEN], separators=(",", ":"), ensure_ascii=True)
+    """SHA-256 (hex) of the canonical JSON of ``fields`` restricted to ``HASHED_FIELDS``."""
+    content = json.dumps([fields[name] for name in HASHED_FIELDS], separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(content.encode()).hexdigest()
 
 
@@ -91,17 +91,17 @@ def betrokkenen_digest(salt: str, pseudoniemen: Iterable[str]) -> str:
 
 
 # Built once (an audited request runs them all); Core on the tables, on the session's connection.
-_KOP, _CYCLUS = models.AuditKop.__table__, models.Cyclus.__table__
-_REGEL = models.AuditRegel.__table__.insert()
+_HEAD, _CYCLUS = models.AuditKop.__table__, models.Cyclus.__table__
+_RECORD = models.AuditRegel.__table__.insert()
 _LEERLING = models.AuditLeerling.__table__.insert()
-_NEEM_KOP = (
-    _KOP.update()
-    .where(_KOP.c.id == 1)
-    .values(teller=_KOP.c.teller + 1)
-    .returning(_KOP.c.teller, _KOP.c.laatste_hash)
+_TAKE_HEAD = (
+    _HEAD.update()
+    .where(_HEAD.c.id == 1)
+    .values(teller=_HEAD.c.teller + 1)
+    .returning(_HEAD.c.teller, _HEAD.c.laatste_hash)
 )
-_NIEUWE_KOP = _KOP.update().where(_KOP.c.id == 1)
-_GESLOTEN = select(_CYCLUS.c.gesloten_op.is_not(None)).where(_CYCLUS.c.jaar == bindparam("jaar"))
+_NEW_HEAD = _HEAD.update().where(_HEAD.c.id == 1)
+_CLOSED = select(_CYCLUS.c.gesloten_op.is_not(None)).where(_CYCLUS.c.jaar == bindparam("jaar"))
 
 
 def record_event(session: Session, event: AuditEvent, moment: datetime | None = None) -> int:
@@ -135,7 +135,7 @@ def record_event(session: Session, event: AuditEvent, moment: datetime | None = 
     }
     fields["hash"] = regel_hash(fields)
     connection = session.connection()
-    connection.execute(_REGEL, fields)
+    connection.execute(_RECORD, fields)
     if event.leerlingen:
         connection.execute(
             _LEERLING,
@@ -149,12 +149,12 @@ def record_event(session: Session, event: AuditEvent, moment: datetime | None = 
                 for h in sorted(event.leerlingen)
             ],
         )
-    connection.execute(_NIEUWE_KOP, {"laatste_hash": fields["hash"]})
+    connection.execute(_NEW_HEAD, {"laatste_hash": fields["hash"]})
     return header.teller
 
 
 def _closed(session: Session, jaar: int | None) -> bool:
-    return session.connection().execute(_GESLOTEN, {"jaar": jaar}).scalar() or False
+    return session.connection().execute(_CLOSED, {"jaar": jaar}).scalar() or False
 
 
 @dataclass(frozen=True)
@@ -166,5 +166,5 @@ class _ChainHead:
 def _take_header(session: Session) -> _ChainHead:
     # Write and read in one statement: the UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite)
     # before the previous hash is read, so two transactions can never chain onto the same record.
-    counter, last = session.connection().execute(_NEEM_KOP).one()
+    counter, last = session.connection().execute(_TAKE_HEAD).one()
     return _ChainHead(counter, last)

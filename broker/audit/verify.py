@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session
 
 from broker.audit.trail import (
     BEGIN_HASH,
-    BEHEER,
-    CYCLUS_SLUITEN,
-    GEHASHTE_VELDEN,
+    CYCLUS_CLOSE,
+    HASHED_FIELDS,
+    OPERATOR,
     betrokkenen_digest,
     regel_hash,
 )
 from broker.db import models
 
-_STUK = 5_000
+_BATCH = 5_000
 
 
 @dataclass(frozen=True)
@@ -66,14 +66,14 @@ def verify_chain(session: Session) -> Verdict:
     closed = set(
         session.scalars(
             select(R.cyclus_jaar).where(
-                R.bron == BEHEER, R.operatie == CYCLUS_SLUITEN, R.volgnummer <= header.teller
+                R.bron == OPERATOR, R.operatie == CYCLUS_CLOSE, R.volgnummer <= header.teller
             )
         )
     )
     previous, expected, count = BEGIN_HASH, 1, 0
     while True:
         records = session.scalars(
-            select(R).where(R.volgnummer.between(expected, header.teller)).order_by(R.volgnummer).limit(_STUK)
+            select(R).where(R.volgnummer.between(expected, header.teller)).order_by(R.volgnummer).limit(_BATCH)
         ).all()
         if not records:
             break
@@ -81,7 +81,7 @@ def verify_chain(session: Session) -> Verdict:
         for record in records:
             if record.volgnummer != expected:
                 return Verdict(count, f"record {expected} is missing (next present: {record.volgnummer})")
-            fields = {column: getattr(record, column) for column in GEHASHTE_VELDEN}
+            fields = {column: getattr(record, column) for column in HASHED_FIELDS}
             if record.vorige_hash != previous:
                 return Verdict(
                     count, f"record {record.volgnummer}: previous-hash does not match record {expected - 1}"

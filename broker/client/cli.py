@@ -18,12 +18,12 @@ from broker.client import output
 from broker.client.connection import Connection, explain_connection_error
 from broker.client.settings import ClientSettings, ClientSettingsError, read_client_settings
 from broker.outbound.signing import UntrustedResponse
-from broker.service.file_upload import FORMATEN as BESTANDSFORMATEN
+from broker.service.file_upload import FORMATS as FILE_FORMATS
 
 #: Exit status of an upload in which the broker rejected rows (the others were applied).
-RIJEN_AFGEWEZEN = 3
+ROWS_REJECTED = 3
 #: Files from this size get a progress bar on a terminal.
-VOORTGANG_VANAF = 256 * 1024
+PROGRESS_FROM = 256 * 1024
 
 
 class _Session:
@@ -89,7 +89,7 @@ def _stop(text: str) -> None:
 _format = click.option(
     "--format",
     "output_format",
-    type=click.Choice(output.FORMATEN),
+    type=click.Choice(output.FORMATS),
     default="table",
     show_default=True,
     help="Output: a readable table, CSV (;) or JSON.",
@@ -127,7 +127,7 @@ def client(ctx: click.Context, config_path: str | None) -> None:
 @click.option(
     "--progress/--no-progress",
     default=None,
-    help=f"Progress bar while sending (default: on a terminal, for files over {VOORTGANG_VANAF // 1024} KiB).",
+    help=f"Progress bar while sending (default: on a terminal, for files over {PROGRESS_FROM // 1024} KiB).",
 )
 @_format
 @click.pass_obj
@@ -146,7 +146,7 @@ def upload(
         raise click.UsageError("--replace is for --flow vo (a school's start population)")
     content = bestand.read_bytes()
     show_progress = (
-        progress if progress is not None else len(content) >= VOORTGANG_VANAF and sys.stderr.isatty()
+        progress if progress is not None else len(content) >= PROGRESS_FROM and sys.stderr.isatty()
     )
     if show_progress:
         session.connection.transport.progress = lambda total: tqdm(
@@ -180,7 +180,7 @@ def upload(
         if rejected or output_format == "csv":
             click.echo(output.show(rejected, output_format, ["rij", "code", "melding"]))
     if rejected:
-        sys.exit(RIJEN_AFGEWEZEN)
+        sys.exit(ROWS_REJECTED)
 
 
 def _rows(count: int) -> str:
@@ -257,7 +257,7 @@ def ping(session: _Session) -> None:
 
 
 @client.command()
-@click.argument("flow", type=click.Choice(sorted(BESTANDSFORMATEN)))
+@click.argument("flow", type=click.Choice(sorted(FILE_FORMATS)))
 @click.option(
     "--out",
     "out",
@@ -269,7 +269,7 @@ def ping(session: _Session) -> None:
 def template(flow: str, out: Path | None, force: bool) -> None:
     """Write an empty upload file for FLOW (vo or mbo): the header and one example row, commented
     out with # so that it is never delivered. UTF-8 with BOM and ; as separator."""
-    file_format = BESTANDSFORMATEN[flow]
+    file_format = FILE_FORMATS[flow]
     text = ";".join(file_format.columns) + "\n# " + ";".join(file_format.example) + "\n"
     if out is not None and str(out) == "-":
         click.echo(text, nl=False)

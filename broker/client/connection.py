@@ -20,20 +20,20 @@ from zeep.transports import Transport
 
 from broker.bootstrap import hardened_session, hardened_zeep_client
 from broker.client.settings import ClientSettings
-from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
+from broker.edukoppeling.contract import BROKER_SERVICES, Contract
 from broker.edukoppeling.trust_store import TrustStore
 from broker.edukoppeling.wss.signer import Signer
 from broker.outbound.addressing import EdukoppelingAddressing
 from broker.outbound.signing import EdukoppelingWsse
 
 #: The binding of each service in its WSDL (``wsdl/vva-<dienst>-v1.wsdl``).
-_BINDINGEN = {
+_BINDINGS = {
     "vo": "{urn:nl:vva:aanmelden:v1:vo}VoSchoolBinding",
     "mbo": "{urn:nl:vva:aanmelden:v1:mbo}MboInstellingBinding",
     "gemeente": "{urn:nl:vva:aanmelden:v1:gemeente}GemeenteBinding",
     "regio": "{urn:nl:vva:aanmelden:v1:regio}RegionaalSysteemBinding",
 }
-_BLOK = 64 * 1024
+_BLOCK = 64 * 1024
 
 
 class _Progress:
@@ -47,8 +47,8 @@ class _Progress:
         return len(self.data)
 
     def __iter__(self) -> Iterator[bytes]:
-        for start in range(0, len(self.data), _BLOK):
-            block = self.data[start : start + _BLOK]
+        for start in range(0, len(self.data), _BLOCK):
+            block = self.data[start : start + _BLOCK]
             yield block
             self.gemeld(len(block))
 
@@ -80,7 +80,7 @@ class Connection:
             settings.tls_ca, two_way if settings.endpoint.startswith("https:") else None
         )
         self.transport = _ProgressTransport(session=session, timeout=30, operation_timeout=settings.timeout_s)
-        self._contract = Contract(keys=BROKER_DIENSTEN)
+        self._contract = Contract(keys=BROKER_SERVICES)
         self._wsse = EdukoppelingWsse(signer, trust, expected_oin=settings.broker_oin)
 
     def dienst(self, service_id: str):
@@ -92,15 +92,15 @@ class Connection:
             wsse=self._wsse,
             plugins=[EdukoppelingAddressing(self.settings.oin, self.settings.broker_oin)],
         )
-        return client.create_service(_BINDINGEN[service_id], f"{self.settings.endpoint}{dienst.path}")
+        return client.create_service(_BINDINGS[service_id], f"{self.settings.endpoint}{dienst.path}")
 
 
 # --- what went wrong on the way to the broker --------------------------------------------------------
 
 #: OpenSSL verify codes of the broker's certificate that mean "no path to a CA this client trusts".
-_ONBEKENDE_UITGEVER = {2, 18, 19, 20, 21}
-_NAAM_VERKEERD = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
-_VERLOPEN = 10  # X509_V_ERR_CERT_HAS_EXPIRED
+_UNKNOWN_ISSUER = {2, 18, 19, 20, 21}
+_WRONG_NAME = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_EXPIRED = 10  # X509_V_ERR_CERT_HAS_EXPIRED
 
 
 def explain_connection_error(error: BaseException, settings: ClientSettings, bestand: str) -> str:
@@ -142,15 +142,15 @@ def _server_certificate(
     error: ssl.SSLCertVerificationError, settings: ClientSettings, bestand: str, host: str
 ) -> str:
     # The broker's side: its TLS certificate, as this client judges it.
-    if error.verify_code in _NAAM_VERKEERD:
+    if error.verify_code in _WRONG_NAME:
         return (
             f"the broker's TLS certificate is not valid for host {host!r} (server side): use in endpoint "
             f"({bestand}) the host name the broker's certificate names (ask the broker's operators), "
             "not an IP address or another alias"
         )
-    if error.verify_code == _VERLOPEN:
+    if error.verify_code == _EXPIRED:
         return "the broker's TLS certificate has expired (server side): tell the broker's operators"
-    if error.verify_code in _ONBEKENDE_UITGEVER:
+    if error.verify_code in _UNKNOWN_ISSUER:
         now = (
             f"now tls_ca = {settings.tls_ca}"
             if settings.tls_ca

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from tabulate import tabulate
 
-FORMATEN = ("table", "csv", "json")
+FORMATS = ("table", "csv", "json")
 
 
 def leerlingen(list_) -> list[dict]:
@@ -81,11 +81,11 @@ def show(rows: Sequence[dict], output_format: str, columns: Sequence[str] | None
         return out.getvalue().rstrip("\n")
     if not flat:
         return "(none)"
-    width = [_BREED.get(k) for k in columns]  # long texts wrap instead of widening the table
+    width = [_WIDTHS.get(k) for k in columns]  # long texts wrap instead of widening the table
     return tabulate(flat, headers=columns, tablefmt="simple", disable_numparse=True, maxcolwidths=width)
 
 
-_BREED = {"melding": 70, "omschrijving": 60, "aanmeldingen": 50}
+_WIDTHS = {"melding": 70, "omschrijving": 60, "aanmeldingen": 50}
 
 
 def _flat(value) -> str:

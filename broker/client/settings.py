@@ -27,8 +27,8 @@ from broker.errors import BrokerError
 from broker.toml_file import TomlFileError, read_toml
 
 #: Where ``vva client`` looks without ``--config`` or ``VVA_CLIENT_CONFIG``.
-STANDAARD_BESTAND = Path("vva-client.toml")
-DIENSTEN = ("vo", "mbo", "gemeente", "regio")
+DEFAULT_FILE = Path("vva-client.toml")
+SERVICES = ("vo", "mbo", "gemeente", "regio")
 
 
 class ClientSettingsError(BrokerError, ValueError):
@@ -49,13 +49,13 @@ class ClientSettings:
     timeout_s: float = 300.0
 
 
-_VERPLICHT = ("endpoint", "oin", "sleutel", "certificaat", "ca")
+_REQUIRED = ("endpoint", "oin", "sleutel", "certificaat", "ca")
 #: The checks of the keys that are not files (files are checked below, relative to the settings file).
 _CHECKS = {
     "endpoint": text(r"https?://\S+", "an http:// or https:// URL"),
     "oin": OIN,
     "broker_oin": OIN,
-    "dienst": one_of(*DIENSTEN),
+    "dienst": one_of(*SERVICES),
     "timeout_s": number(above=0),
 }
 
@@ -67,7 +67,7 @@ def read_client_settings(path: str | os.PathLike[str] | None = None) -> ClientSe
     of the wrong type or outside what is allowed (an OIN, a service, a number given as text), or a
     key/certificate/CA file that does not exist; the text names the file, the key and the value.
     """
-    bestand = Path(path) if path else STANDAARD_BESTAND
+    bestand = Path(path) if path else DEFAULT_FILE
     try:
         raw = read_toml(bestand)
     except TomlFileError as error:
@@ -77,7 +77,7 @@ def read_client_settings(path: str | os.PathLike[str] | None = None) -> ClientSe
     unknown = set(raw) - set(ClientSettings.__dataclass_fields__)
     if unknown:
         raise ClientSettingsError(f"{bestand}: unknown key(s): {', '.join(sorted(unknown))}")
-    missing = [k for k in _VERPLICHT if not raw.get(k)]
+    missing = [k for k in _REQUIRED if not raw.get(k)]
     if missing:
         raise ClientSettingsError(f"{bestand}: missing key(s): {', '.join(missing)}")
     try:

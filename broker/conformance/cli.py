@@ -12,8 +12,8 @@ from cryptography import x509
 
 from broker.config import TEST_BROKER_OIN
 
-_BESTAND = click.Path(exists=True, dir_okay=False, path_type=Path)
-_DIENST_PAD = re.compile(r"/vva/([a-z]+)/v1/?$")
+_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_SERVICE_PATH = re.compile(r"/vva/([a-z]+)/v1/?$")
 
 
 @click.group()
@@ -22,7 +22,7 @@ def conformance() -> None:
 
 
 @conformance.command("list")
-@click.option("--manifest", "manifest_path", type=_BESTAND, help="Default: the kit's own manifest.")
+@click.option("--manifest", "manifest_path", type=_FILE, help="Default: the kit's own manifest.")
 def list_(manifest_path: Path | None) -> None:
     """List every case: id, service, expected outcome, what it sends."""
     from broker.conformance.manifest import load_manifest
@@ -35,26 +35,26 @@ def list_(manifest_path: Path | None) -> None:
 @click.option(
     "--endpoint", required=True, help="Service URL, e.g. https://host/vva/vo/v1 (or the receiver's URL)."
 )
-@click.option("--key", "key_path", required=True, type=_BESTAND, help="Your signing key (PEM).")
-@click.option("--cert", "certificaat", required=True, type=_BESTAND, help="Your signing certificate (PEM).")
+@click.option("--key", "key_path", required=True, type=_FILE, help="Your signing key (PEM).")
+@click.option("--cert", "certificaat", required=True, type=_FILE, help="Your signing certificate (PEM).")
 @click.option(
     "--ca",
     "cas",
     multiple=True,
-    type=_BESTAND,
+    type=_FILE,
     help="CA certificate (PEM) for the server's TLS certificate and the answers' signatures; repeatable.",
 )
 @click.option(
     "--crl",
     "crls",
     multiple=True,
-    type=_BESTAND,
+    type=_FILE,
     help="CRL (PEM) of a --ca: then the answers' signers are checked for revocation too; repeatable.",
 )
 @click.option(
-    "--client-cert", "client_cert", type=_BESTAND, help="TLS client certificate chain (PEM). Default: --cert."
+    "--client-cert", "client_cert", type=_FILE, help="TLS client certificate chain (PEM). Default: --cert."
 )
-@click.option("--client-key", "client_key", type=_BESTAND, help="TLS client key (PEM). Default: --key.")
+@click.option("--client-key", "client_key", type=_FILE, help="TLS client key (PEM). Default: --key.")
 @click.option(
     "--receiver", "receiver_mode", is_flag=True, help="Test a partner's push receiver: the kit plays the broker."
 )
@@ -86,7 +86,7 @@ def list_(manifest_path: Path | None) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write every request and answer here (<case>.request.xml, <case>.response.xml).",
 )
-@click.option("--manifest", "manifest_path", type=_BESTAND, help="Default: the kit's own manifest.")
+@click.option("--manifest", "manifest_path", type=_FILE, help="Default: the kit's own manifest.")
 @click.option("--timeout", "timeout_s", default=60.0, show_default=True, help="Seconds per request.")
 @click.pass_obj
 def run(
@@ -128,7 +128,7 @@ def run(
             raise click.UsageError("--receiver needs --oin: the receiver's own OIN")
         dienst = "ontvanger"
     elif dienst is None:
-        found = _DIENST_PAD.search(endpoint.split("?")[0])
+        found = _SERVICE_PATH.search(endpoint.split("?")[0])
         if found is None or found.group(1) not in ("vo", "mbo", "gemeente", "regio"):
             raise click.UsageError("cannot tell the service from --endpoint: give --service")
         dienst = found.group(1)

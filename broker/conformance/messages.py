@@ -31,17 +31,17 @@ from broker.edukoppeling.trust_store import oin_of
 from broker.edukoppeling.wss.constants import BASE64_BINARY, DS, X509V3
 from broker.edukoppeling.wss.signer import Signer
 
-ACTIE_BASIS = "urn:nl:vva:aanmelden:v1"
+ACTION_BASE = "urn:nl:vva:aanmelden:v1"
 #: A fictional pupil number that passes the elfproef (fictional identities only, never a real one).
-FICTIEF_BSN = "999990019"
+FICTITIOUS_BSN = "999990019"
 #: A second fictional pupil, enrolled with an onderwijsovereenkomst by the issue 16 samples (kept apart
-#: so the status of ``FICTIEF_BSN``'s registration stays what the other samples expect).
-FICTIEF_BSN_2 = "999990020"
+#: so the status of ``FICTITIOUS_BSN``'s registration stays what the other samples expect).
+FICTITIOUS_BSN_2 = "999990020"
 #: A fictional pupil that only ever appears in records the broker must reject: nothing of it is ever
 #: stored, so the rejection samples get the same code on every run against the same broker.
-FICTIEF_BSN_AFGEWEZEN = "999990032"
+FICTITIOUS_BSN_REJECTED = "999990032"
 _BOM = b"\xef\xbb\xbf"
-_TE_GROOT = 11 * 1024 * 1024  # over the broker's 10 MiB limit (H92)
+_TOO_LARGE = 11 * 1024 * 1024  # over the broker's 10 MiB limit (H92)
 _PARSER = safe_xml_parser(remove_blank_text=False)
 _SHA1 = {
     "SignatureMethod": "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
@@ -85,18 +85,18 @@ def _files(brin: str, today: str) -> dict[str, str]:
     """The CSV files of the upload samples (base64, as in the Body): one pupil of the sender's BRIN;
     the ``_procesfeiten``/``_examen`` ones with the optional columns of issue 16, the ``_ongeldig``
     ones with an outcome outside the allowed values (VVA126/VVA127)."""
-    vo = f"bsn;brinVo;postcode;woongemeente;mutatie\n{FICTIEF_BSN};{brin};1011AB;0363;toevoegen\n"
-    mbo = f"bsn;brinMbo;status;datum\n{FICTIEF_BSN};{brin};aangemeld;{today}\n"
+    vo = f"bsn;brinVo;postcode;woongemeente;mutatie\n{FICTITIOUS_BSN};{brin};1011AB;0363;toevoegen\n"
+    mbo = f"bsn;brinMbo;status;datum\n{FICTITIOUS_BSN};{brin};aangemeld;{today}\n"
     vo_kop = "bsn;brinVo;postcode;woongemeente;mutatie;examenUitkomst;examenDatum\n"
     # wijzigen: the pupil of the other VO samples, delivered before (a repeat of toevoegen is VVA116)
-    vo_examen = f"{vo_kop}{FICTIEF_BSN};{brin};1011AB;0363;wijzigen;geslaagd;{today}\n"
-    vo_ongeldig = f"{vo_kop}{FICTIEF_BSN_AFGEWEZEN};{brin};1011AB;0363;toevoegen;cumLaude;{today}\n"
+    vo_examen = f"{vo_kop}{FICTITIOUS_BSN};{brin};1011AB;0363;wijzigen;geslaagd;{today}\n"
+    vo_ongeldig = f"{vo_kop}{FICTITIOUS_BSN_REJECTED};{brin};1011AB;0363;toevoegen;cumLaude;{today}\n"
     mbo_kop = "bsn;brinMbo;status;datum;intakeDatum;intakeUitkomst;onderwijsovereenkomstDatum\n"
     mbo_feiten = (
-        f"{mbo_kop}{FICTIEF_BSN};{brin};aangemeld;{today};{today};positiefAdvies;\n"
-        f"{FICTIEF_BSN_2};{brin};ingeschreven;{today};{today};positiefAdvies;{today}\n"
+        f"{mbo_kop}{FICTITIOUS_BSN};{brin};aangemeld;{today};{today};positiefAdvies;\n"
+        f"{FICTITIOUS_BSN_2};{brin};ingeschreven;{today};{today};positiefAdvies;{today}\n"
     )
-    mbo_ongeldig = f"{mbo_kop}{FICTIEF_BSN_AFGEWEZEN};{brin};aangemeld;{today};{today};misschien;\n"
+    mbo_ongeldig = f"{mbo_kop}{FICTITIOUS_BSN_REJECTED};{brin};aangemeld;{today};{today};misschien;\n"
     files = {
         "bestand_vo": vo,
         "bestand_mbo": mbo,
@@ -129,15 +129,15 @@ def render(
     waarden = {
         "dienst": dienst,
         "operatie": case.operatie,
-        "action": f"{ACTIE_BASIS}/{dienst}/{case.operatie}",
+        "action": f"{ACTION_BASE}/{dienst}/{case.operatie}",
         "adres": address,
         "ontvanger": ontvanger_oin,
         "van": sender.van,
         "message_id": message_id or f"urn:uuid:{bare}",
         "uuid": bare,
-        "bsn": FICTIEF_BSN,
-        "bsn_2": FICTIEF_BSN_2,
-        "bsn_afgewezen": FICTIEF_BSN_AFGEWEZEN,
+        "bsn": FICTITIOUS_BSN,
+        "bsn_2": FICTITIOUS_BSN_2,
+        "bsn_afgewezen": FICTITIOUS_BSN_REJECTED,
         "vandaag": date.today().isoformat(),
         "gisteren": (date.today() - timedelta(days=1)).isoformat(),
         "morgen": (date.today() + timedelta(days=1)).isoformat(),
@@ -172,8 +172,8 @@ def _bytes(case: Case, text: str, sender: Sender, now: datetime) -> tuple[bytes,
         key, certificaat = _key(case, sender)
         Signer(key, certificaat).sign(root, now + timedelta(seconds=case.tijd_s))
         name, _, argument = (case.mutatie or "").partition(":")
-        if name in BOOM_MUTATIES:
-            BOOM_MUTATIES[name](root, argument, key)
+        if name in TREE_MUTATIONS:
+            TREE_MUTATIONS[name](root, argument, key)
         # After the mutation: some sign again, and the answer must confirm what was sent (S8).
         signature_value = "".join(root.find(f".//{q(DS, 'SignatureValue')}").text.split())
         data = to_bytes(root)
@@ -354,10 +354,10 @@ def _crlf(data: bytes) -> bytes:
 
 
 def _too_large(data: bytes) -> bytes:
-    return data.replace(b"</vva:echo>", b"x" * _TE_GROOT + b"</vva:echo>", 1)
+    return data.replace(b"</vva:echo>", b"x" * _TOO_LARGE + b"</vva:echo>", 1)
 
 
-BOOM_MUTATIES: dict[str, Callable[[etree._Element, str, bytes], None]] = {
+TREE_MUTATIONS: dict[str, Callable[[etree._Element, str, bytes], None]] = {
     "body-gewijzigd": _body_changed,
     "zonder-referentie": _without_reference,
     "sha1": _sha1,

@@ -31,7 +31,7 @@ from broker.edukoppeling.parsing import safe_xml_parser
 from broker.edukoppeling.trust_store import TrustStore
 from broker.edukoppeling.wss.constants import WSSE11
 from broker.edukoppeling.wss.verification import verify_envelope
-from broker.web.fault_injection import ECHO as STORING_ECHO
+from broker.web.fault_injection import ECHO as FAULT_ECHO
 
 _PARSER = safe_xml_parser()
 
@@ -157,7 +157,7 @@ class Kit:
             (self.save_dir / f"{case.id}.response.xml").write_bytes(response.body)
         verdict.received = response.uitkomst
         if _fault_not_offered(case, response):
-            verdict.skipped = STORINGEN_UIT
+            verdict.skipped = FAULTS_OFF
             return
         if response.uitkomst not in case.outcomes:
             verdict.problems.append(f"expected {' or '.join(case.outcomes)}, got {response.uitkomst}")
@@ -269,7 +269,7 @@ class Kit:
 
 
 #: Why a deliberate-failure case is skipped: the broker answered the ping as usual.
-STORINGEN_UIT = (
+FAULTS_OFF = (
     "this broker does not offer deliberate failures (it answered the ping as usual: "
     "conformance_fault_injection is off there); see docs/conformance.md, 'Deliberate failures'"
 )
@@ -281,7 +281,7 @@ def _fault_not_offered(case: Case, response: _Response) -> bool:
     as every broker without ``conformance_fault_injection`` (and any production broker) does. The case then
     does not apply; a broker that offers them and gives another fault still fails the case."""
     return (
-        case.waarden.get("echo", "").startswith(STORING_ECHO)
+        case.waarden.get("echo", "").startswith(FAULT_ECHO)
         and GEACCEPTEERD not in case.outcomes
         and response.uitkomst == GEACCEPTEERD
     )

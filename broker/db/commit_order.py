@@ -65,14 +65,14 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from broker.db import models
 
-_WACHTEND = "vva_commit_order"  # key in Session.info: the rows to insert at commit
+_PENDING_KEY = "vva_commit_order"  # key in Session.info: the rows to insert at commit
 
-_TELLER = models.WijzigingTeller.__table__
-_NEEM_POSITIES = (
-    _TELLER.update()
-    .where(_TELLER.c.id == 1)
-    .values(laatste=_TELLER.c.laatste + bindparam("aantal"))
-    .returning(_TELLER.c.laatste)
+_COUNTER_TABLE = models.WijzigingTeller.__table__
+_TAKE_POSITIONS = (
+    _COUNTER_TABLE.update()
+    .where(_COUNTER_TABLE.c.id == 1)
+    .values(laatste=_COUNTER_TABLE.c.laatste + bindparam("aantal"))
+    .returning(_COUNTER_TABLE.c.laatste)
 )
 
 
@@ -80,19 +80,19 @@ def add_in_commit_order(session: Session, row: models.Wijziging | models.Uitgaan
     """Insert ``row`` when ``session``'s transaction commits, with its position in commit order:
     a feed row gets its ``volgnummer`` from the counter, an outbox row its ``id`` while the counter is
     held. Until then the row is not in the database."""
-    session.info.setdefault(_WACHTEND, []).append(row)
+    session.info.setdefault(_PENDING_KEY, []).append(row)
 
 
 @event.listens_for(Session, "before_commit")
 def _allocate_positions(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint being released: the positions are taken when the whole transaction commits
-    rows = session.info.pop(_WACHTEND, None)
+    rows = session.info.pop(_PENDING_KEY, None)
     if not rows:
         return
     session.flush()  # everything else first: no lock of another transaction is waited for below
     feed = [r for r in rows if isinstance(r, models.Wijziging)]
-    last = session.connection().execute(_NEEM_POSITIES, {"aantal": len(feed)}).scalar_one()
+    last = session.connection().execute(_TAKE_POSITIONS, {"aantal": len(feed)}).scalar_one()
     for position, row in enumerate(feed, start=last - len(feed) + 1):
         row.volgnummer = position
     session.add_all(rows)
@@ -102,4 +102,4 @@ def _allocate_positions(session: Session) -> None:
 @event.listens_for(Session, "after_transaction_end")
 def _forget_on_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
-        session.info.pop(_WACHTEND, None)  # rolled back (or committed): nothing is carried over
+        session.info.pop(_PENDING_KEY, None)  # rolled back (or committed): nothing is carried over

@@ -19,7 +19,7 @@ def make_engine(database_url: str) -> Engine:
 
     For SQLite the parent directory is created, foreign keys are switched on and WAL is used so a
     reader never blocks the single writer (SQLite has no ``SKIP LOCKED``, so it runs one outbox worker).
-    For PostgreSQL a pooled connection idle for ``PING_NA_RUST_S`` or more is checked before use.
+    For PostgreSQL a pooled connection idle for ``PING_AFTER_IDLE_S`` or more is checked before use.
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -48,7 +48,7 @@ _register_sqlite_adapters()
 
 
 #: Seconds a pooled PostgreSQL connection may have been idle before it is checked at checkout.
-PING_NA_RUST_S = 10.0
+PING_AFTER_IDLE_S = 10.0
 
 
 def _given_back(_dbapi_connection, record) -> None:
@@ -63,7 +63,7 @@ def _ping_after_rest(dialect, dbapi_connection, record, _proxy) -> None:
     and a ping per checkout was a round trip per transaction (bench/README.md). A connection that
     breaks while in use makes that one request fail retryably (DK0051) and the pool start afresh."""
     given_back = record.info.get("teruggegeven_op")
-    if given_back is None or time.monotonic() - given_back < PING_NA_RUST_S:
+    if given_back is None or time.monotonic() - given_back < PING_AFTER_IDLE_S:
         return
     try:
         dialect.do_ping(dbapi_connection)

@@ -30,10 +30,10 @@ from broker.db.models import Bericht, OntvangenMessageId
 
 # Built once (they run for every request); Core on the table, on the session's connection.
 _M = OntvangenMessageId.__table__
-_EERDER = select(_M.c.handtekening_digest, _M.c.body_digest, _M.c.certificaat_oin, _M.c.antwoord_id).where(
+_EARLIER = select(_M.c.handtekening_digest, _M.c.body_digest, _M.c.certificaat_oin, _M.c.antwoord_id).where(
     _M.c.afzender_oin == bindparam("afzender_oin"), _M.c.message_id == bindparam("message_id")
 )
-_ONTHOUD = _M.insert()
+_REMEMBER = _M.insert()
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def recall(session: Session, fingerprint: Fingerprint, keyring: Cipher) -> Recal
     never raises for any outcome."""
     earlier = (
         session.connection()
-        .execute(_EERDER, {"afzender_oin": fingerprint.afzender_oin, "message_id": fingerprint.message_id})
+        .execute(_EARLIER, {"afzender_oin": fingerprint.afzender_oin, "message_id": fingerprint.message_id})
         .first()
     )
     if earlier is None:
@@ -114,7 +114,7 @@ def recall(session: Session, fingerprint: Fingerprint, keyring: Cipher) -> Recal
 def remember(session: Session, fingerprint: Fingerprint, antwoord_id: int, moment: datetime) -> None:
     """Remember an applied request in ``session``'s (the business) transaction."""
     session.connection().execute(
-        _ONTHOUD,
+        _REMEMBER,
         {
             "afzender_oin": fingerprint.afzender_oin,
             "message_id": fingerprint.message_id,

@@ -53,7 +53,7 @@ class Header:
 def _fits(value: str | None, field: str) -> str | None:
     # Values come from the sender: never let one overflow its column (PostgreSQL refuses, SQLite
     # would not), so that the same input gets the same answer on every database.
-    length = _LENGTES[field]
+    length = _LENGTHS[field]
     return value if value is None or len(value) <= length else value[: length - 1] + "…"
 
 
@@ -63,9 +63,9 @@ def _columns(header: Header) -> dict[str, str | None]:
 
 # Built once: these run for every request, and building a statement costs more than running it
 # (bench/request_profile.py). Core on the table, executed on the session's connection, bypasses the ORM.
-_BERICHT = Bericht.__table__
-_NIEUW = _BERICHT.insert().returning(_BERICHT.c.id)
-_LENGTES = {k.name: k.type.length for k in _BERICHT.c if getattr(k.type, "length", None)}
+_BERICHT_TABLE = Bericht.__table__
+_INSERT = _BERICHT_TABLE.insert().returning(_BERICHT_TABLE.c.id)
+_LENGTHS = {k.name: k.type.length for k in _BERICHT_TABLE.c if getattr(k.type, "length", None)}
 
 
 def read_content(message: Bericht, keyring: Cipher) -> bytes:
@@ -107,21 +107,21 @@ def log_request(
 
 
 #: The outcome of a request whose process died before it was answered (killed, crashed, OOM).
-AFGEBROKEN = "afgebroken"
+ABORTED = "afgebroken"
 #: A row still ``ontvangen`` after this long belongs to no running request: gunicorn kills a request
 #: after its 60 s timeout, so another node's request in flight is never marked.
-AFGEBROKEN_NA = timedelta(minutes=10)
+ABORTED_AFTER = timedelta(minutes=10)
 
 
 def mark_aborted(sessions: sessionmaker[Session], now: datetime | None = None) -> int:
     """Mark inbound rows left ``ontvangen`` by a request killed mid-flight as ``afgebroken``; returns
-    how many. Run at start-up (``serve_forever``); rows younger than ``AFGEBROKEN_NA`` are left alone."""
-    limit = (now or datetime.now(UTC)) - AFGEBROKEN_NA
+    how many. Run at start-up (``serve_forever``); rows younger than ``ABORTED_AFTER`` are left alone."""
+    limit = (now or datetime.now(UTC)) - ABORTED_AFTER
     with sessions.begin() as session:
         return session.execute(
             update(Bericht)
             .where(Bericht.richting == "in", Bericht.uitkomst == "ontvangen", Bericht.tijdstip < limit)
-            .values(uitkomst=AFGEBROKEN, reden="request ended without an outcome (process stopped)")
+            .values(uitkomst=ABORTED, reden="request ended without an outcome (process stopped)")
             .execution_options(synchronize_session=False)
         ).rowcount
 
@@ -164,4 +164,4 @@ def _add(
         "inhoud": keyring.encrypt_data(raw),
         "versleuteld": True,
     }
-    return session.connection().execute(_NIEUW, values).scalar_one()
+    return session.connection().execute(_INSERT, values).scalar_one()

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from types import MappingProxyType
 
-STANDAARD_AFWIJKINGEN: Mapping[int, date] = MappingProxyType({2020: date(2020, 5, 1)})
+DEFAULT_OVERRIDES: Mapping[int, date] = MappingProxyType({2020: date(2020, 5, 1)})
 
 # A non-leap year, so that a configured 29 February is rejected instead of failing three years in four.
-_GEEN_SCHRIKKELJAAR = 2001
+_NOT_A_LEAP_YEAR = 2001
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class Cyclus:
 def _month_day(value: tuple[int, int], name: str) -> tuple[int, int]:
     try:
         month, day = value
-        date(_GEEN_SCHRIKKELJAAR, month, day)
+        date(_NOT_A_LEAP_YEAR, month, day)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{name} moet een geldige (maand, dag) zijn en niet 29 februari") from error
     return month, day
@@ -84,7 +84,7 @@ class Calendar:
         self._begin = _month_day(begin, "begin")
         if not self._deadline < self._begin:
             raise ValueError("standaard_deadline moet in het kalenderjaar voor begin liggen")
-        bron = STANDAARD_AFWIJKINGEN if overrides is None else overrides
+        bron = DEFAULT_OVERRIDES if overrides is None else overrides
         self._overrides: Mapping[int, date] = MappingProxyType(dict(bron))
         for jaar, deadline in self._overrides.items():
             if deadline.year != jaar:

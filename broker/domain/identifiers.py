@@ -43,8 +43,8 @@ LeerlingnummerSoort = Literal["bsn", "onderwijsnummer"]
 _ASCII_CIJFERS = frozenset("0123456789")
 
 # \A and \Z instead of ^ and $: "$" also matches before a trailing newline, so "0363\n" would slip through.
-_GEMEENTECODE_PATROON = re.compile(r"\A(?:GM(?P<cbs>[0-9]{4})|(?P<kaal>[0-9]{1,4}))\Z")
-_CREBO_PATROON = re.compile(r"\A[0-9]{5}\Z")
+_GEMEENTECODE_PATTERN = re.compile(r"\A(?:GM(?P<cbs>[0-9]{4})|(?P<kaal>[0-9]{1,4}))\Z")
+_CREBO_PATTERN = re.compile(r"\A[0-9]{5}\Z")
 
 
 def _is_ascii(value: str) -> bool:
@@ -225,7 +225,7 @@ def parse_crebo(value: str) -> str:
     Raises ``Afwijzing(CREBO_ONGELDIG)`` otherwise.
     Source rule: SBB/DUO kwalificatiedossier (crebo = Centraal Register Beroepsopleidingen), 5 digits.
     """
-    if not isinstance(value, str) or not _CREBO_PATROON.match(value.strip()):
+    if not isinstance(value, str) or not _CREBO_PATTERN.match(value.strip()):
         raise Afwijzing(CREBO_ONGELDIG)
     return value.strip()
 
@@ -263,7 +263,7 @@ def parse_gemeentecode(value: str) -> str:
     """
     if not isinstance(value, str):
         raise Afwijzing(GEMEENTECODE_ONGELDIG)
-    match = _GEMEENTECODE_PATROON.match(value.strip())
+    match = _GEMEENTECODE_PATTERN.match(value.strip())
     if match is None:
         raise Afwijzing(GEMEENTECODE_ONGELDIG)
     cijfers = match.group("cbs") or match.group("kaal")
@@ -277,7 +277,7 @@ def parse_gemeentecode(value: str) -> str:
 # ---------------------------------------------------------------------------------------------------------
 
 # \A and \Z rather than ^ and $, so that .match() cannot accept a trailing newline.
-OIN_PATROON = re.compile(r"\A[0-9A-Z]{20}\Z")
+OIN_PATTERN = re.compile(r"\A[0-9A-Z]{20}\Z")
 
 _OIN_BRIN_PREFIX = "00000007" + "000"
 _OIN_BRIN_SUFFIX = "00000"
@@ -296,7 +296,7 @@ def is_valid_oin(s: str) -> bool:
     Never raises. Source rule: Digikoppeling I&A 1.5 (OIN-stelsel); Edukoppeling (BRIN-based OINs
     contain letters, so the generic [0-9]{20} is too strict).
     """
-    return isinstance(s, str) and OIN_PATROON.match(s) is not None
+    return isinstance(s, str) and OIN_PATTERN.match(s) is not None
 
 
 def parse_oin(s: str) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from broker.errors import BrokerError
 
-_CODE_PATROON = re.compile(r"\A(VVA[0-9]{3}|DK0002)\Z")
+_CODE_PATTERN = re.compile(r"\A(VVA[0-9]{3}|DK0002)\Z")
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Melding:
     tekst_en: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.code, str) or not _CODE_PATROON.match(self.code):
+        if not isinstance(self.code, str) or not _CODE_PATTERN.match(self.code):
             raise ValueError("meldingcode moet de vorm VVA999 hebben")
 
 
@@ -216,7 +216,7 @@ EXAMENRESULTAAT_ONGELDIG = Melding(
 )
 
 #: A record of a regional system (regio service, flow d) for a BRIN the system does not serve: the
-#: Edukoppeling code Client.DK0002 for that record only; not part of ``ALLE`` (the VVA1xx catalogue).
+#: Edukoppeling code Client.DK0002 for that record only; not part of ``ALL`` (the VVA1xx catalogue).
 BRIN_NIET_BEDIEND = Melding(
     "DK0002",
     "Niet geautoriseerd: het regionale systeem bedient deze BRIN-code niet volgens het partijregister "
@@ -225,7 +225,7 @@ BRIN_NIET_BEDIEND = Melding(
     "this BRIN code.",
 )
 
-ALLE: dict[str, Melding] = {
+ALL: dict[str, Melding] = {
     m.code: m
     for m in (
         BSN_ONGELDIG,

@@ -46,7 +46,7 @@ ACTIEF_AANGEMELD: frozenset[AanmeldStatus] = frozenset(
 )
 
 _S = AanmeldStatus
-TOEGESTANE_OVERGANGEN: dict[AanmeldStatus | None, frozenset[AanmeldStatus]] = {
+ALLOWED_OVERGANGEN: dict[AanmeldStatus | None, frozenset[AanmeldStatus]] = {
     # Institutions often report late, so the first message may already carry a later status.
     None: frozenset({_S.AANMELDING_ONTVANGEN, _S.AANGEMELD, _S.GEACCEPTEERD, _S.INGESCHREVEN}),
     _S.AANMELDING_ONTVANGEN: frozenset({_S.AANGEMELD, _S.GEACCEPTEERD, _S.GEWEIGERD, _S.INGETROKKEN}),
@@ -61,7 +61,7 @@ del _S
 
 
 class TransitionNotAllowed(Afwijzing):
-    """A status transition outside ``TOEGESTANE_OVERGANGEN``; melding OVERGANG_NIET_TOEGESTAAN.
+    """A status transition outside ``ALLOWED_OVERGANGEN``; melding OVERGANG_NIET_TOEGESTAAN.
 
     ``.van`` and ``.naar`` hold the two statuses (not personal data on their own) for the audit log.
     """
@@ -87,7 +87,7 @@ def check_overgang(van: AanmeldStatus | None, naar: AanmeldStatus) -> bool:
     """
     if van == naar:
         return False
-    if naar in TOEGESTANE_OVERGANGEN.get(van, frozenset()):
+    if naar in ALLOWED_OVERGANGEN.get(van, frozenset()):
         return True
     raise TransitionNotAllowed(van, naar)
 

@@ -49,7 +49,7 @@ from broker.domain.status import (
 )
 from broker.errors import BrokerError
 
-_RMC_PATROON = re.compile(r"\A[0-9]{1,2}\Z")
+_RMC_PATTERN = re.compile(r"\A[0-9]{1,2}\Z")
 
 
 class NotVisible(BrokerError):
@@ -80,7 +80,7 @@ def normalise_rmc(code: str | int) -> str:
         raise ValueError("RMC-regiocode moet 1 of 2 cijfers zijn")
     text = str(code) if isinstance(code, int) else code
     # A regex rather than int() alone: int() also accepts "+7", "0_7" and non-ASCII digits.
-    if not isinstance(text, str) or not _RMC_PATROON.match(text.strip()) or int(text) == 0:
+    if not isinstance(text, str) or not _RMC_PATTERN.match(text.strip()) or int(text) == 0:
         raise ValueError("RMC-regiocode moet 1 of 2 cijfers zijn en niet 0")
     return str(int(text))
 

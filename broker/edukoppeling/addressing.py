@@ -14,15 +14,15 @@ from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
 from broker.edukoppeling.ns import WSA, WSA_ANONYMOUS, WSA_NONE, q
 
 #: Bound on every wsa value, checked before anything is stored (H75).
-MAX_WAARDE = 2048
+MAX_VALUE = 2048
 # re.ASCII: with IGNORECASE alone Python also lets "ı" (dotless i) and "İ" match "i", so "urn:uuıd:<uuid>"
 # would pass as a MessageID and be remembered under another key than its ASCII twin.
 _URN_UUID = re.compile(r"\Aurn:uuid:(.+)\Z", re.IGNORECASE | re.ASCII)
 _UUID = re.compile(
     r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.IGNORECASE | re.ASCII
 )
-_WITRUIMTE = re.compile(r"\s")  # the same characters as str.isspace()
-_BEKEND = {"To", "Action", "MessageID", "From", "RelatesTo", "ReplyTo", "FaultTo"}
+_WHITESPACE = re.compile(r"\s")  # the same characters as str.isspace()
+_KNOWN = {"To", "Action", "MessageID", "From", "RelatesTo", "ReplyTo", "FaultTo"}
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def _check_rest(blocks: dict[str, etree._Element], envelop: Envelope) -> None:
     mustUnderstand (we do not process them; A6, H104); WS-Addressing 2004 headers beside a complete
     2005/08 set are unknown headers (T7)."""
     for name, block in blocks.items():
-        if name in _BEKEND:
+        if name in _KNOWN:
             continue
         if must_understand(block):
             raise EdukoppelingFault(FaultCode.MUST_UNDERSTAND, f"wsa:{name} with mustUnderstand")
@@ -148,7 +148,7 @@ def _simple(block: etree._Element, error: FaultCode = FaultCode.CLIENT_DK0011) -
             FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {etree.QName(block).localname} has elements"
         )
     value = text(block)
-    if len(value) > MAX_WAARDE:
+    if len(value) > MAX_VALUE:
         raise EdukoppelingFault(error, f"xml:Limit {etree.QName(block).localname} too long")
     return value
 
@@ -179,7 +179,7 @@ def _check_soapaction(soapaction: str, action: str) -> None:
 
 
 def _oin(address: str, error: FaultCode) -> str:
-    if _WITRUIMTE.search(address):
+    if _WHITESPACE.search(address):
         raise EdukoppelingFault(error, "whitespace in address")
     try:
         url = urlsplit(address)

@@ -22,10 +22,10 @@ from broker.edukoppeling.parsing import safe_xml_parser
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 WSAM_NS = "http://www.w3.org/2007/05/addressing/metadata"
-XSD_BESTAND = "vva-aanmelden-v1.xsd"
+XSD_FILE = "vva-aanmelden-v1.xsd"
 #: The services the broker offers, and the one a push receiver offers (``wsdl/vva-ontvanger-v1.wsdl``).
-BROKER_DIENSTEN = frozenset({"vo", "mbo", "gemeente", "regio"})
-ONTVANGER_DIENSTEN = frozenset({"ontvanger"})
+BROKER_SERVICES = frozenset({"vo", "mbo", "gemeente", "regio"})
+RECEIVER_SERVICES = frozenset({"ontvanger"})
 
 
 def contract_map() -> Path:
@@ -64,7 +64,7 @@ class Contract:
 
     def __init__(self, map: Path | None = None, keys: frozenset[str] | None = None) -> None:
         """The services of ``map``/wsdl; ``keys`` keeps only those services (the broker serves
-        ``BROKER_DIENSTEN``, the reference receiver ``ONTVANGER_DIENSTEN``; None = all files)."""
+        ``BROKER_SERVICES``, the reference receiver ``RECEIVER_SERVICES``; None = all files)."""
         self.map = map or contract_map()
         self.diensten: dict[str, Dienst] = {}
         for wsdl in sorted((self.map / "wsdl").glob("vva-*-v1.wsdl")):
@@ -74,7 +74,7 @@ class Contract:
 
     @cached_property
     def schema(self) -> etree.XMLSchema:
-        return etree.XMLSchema(etree.parse(str(self.map / "xsd" / XSD_BESTAND), safe_xml_parser()))
+        return etree.XMLSchema(etree.parse(str(self.map / "xsd" / XSD_FILE), safe_xml_parser()))
 
     def dienst(self, wanted: str) -> Dienst:
         return next(d for d in self.diensten.values() if d.service_id == wanted)
@@ -103,16 +103,16 @@ class Contract:
 
 # libxml2 quotes the offending value: "The value '…' is not …" or "…: '…' is not a valid value …".
 # Greedy up to the last "' is not", so a value containing quotes is still removed whole.
-_WAARDE = re.compile(r"(The value |: )'.*' is not")
-_CIJFERREEKS = re.compile(r"\d{5,}")  # any Unicode digit: a full-width BSN is still a BSN
+_VALUE = re.compile(r"(The value |: )'.*' is not")
+_DIGIT_RUN = re.compile(r"\d{5,}")  # any Unicode digit: a full-width BSN is still a BSN
 
 
 def _explanation(error) -> str:
     """The first schema violation as "<element path>: <libxml2 message>" without the offending value:
     it may be a BSN (F3). Allowed values, lengths and names stay: they help the sender fix it. Any run
     of 5+ digits left after that is masked as well, whatever libxml2 put it in."""
-    message = _WAARDE.sub(lambda m: f"{m.group(1)}… is not", error.message)
-    return f"{error.path}: {_CIJFERREEKS.sub('…', message)}"
+    message = _VALUE.sub(lambda m: f"{m.group(1)}… is not", error.message)
+    return f"{error.path}: {_DIGIT_RUN.sub('…', message)}"
 
 
 def _read_wsdl(path: Path) -> Dienst:

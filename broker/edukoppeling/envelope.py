@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
-from broker.edukoppeling.ns import SOAP11, SOAP12, SOAP_ENC, WSA, WSA_OUD, WSSE, XINCLUDE, q
+from broker.edukoppeling.ns import SOAP11, SOAP12, SOAP_ENC, WSA, WSA_OLD, WSSE, XINCLUDE, q
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _headers(header: etree._Element | None, wss_allowed: bool) -> tuple[tuple, t
             raise EdukoppelingFault(
                 FaultCode.MUST_UNDERSTAND, f"header {etree.QName(block).localname} with mustUnderstand"
             )
-        elif namespace in WSA_OUD:
+        elif namespace in WSA_OLD:
             old.append(block)  # reported as the missing 2005/08 header when that is what is wrong (H69)
         else:
             raise EdukoppelingFault(

@@ -145,7 +145,7 @@ FAULTSTRINGS: dict[FaultCode, str] = {
 
 #: The detail of every Client.EK0031 that has no more specific one. The faultstring stays neutral
 #: (security failures must not tell an attacker which check failed); the partner's own tools do.
-EK0031_UITLEG = (
+EK0031_EXPLANATION = (
     "De precieze oorzaak wordt om veiligheidsredenen niet teruggegeven. 'vva envelope verify <bericht.xml>' "
     "voert dezelfde controles offline uit op uw eigen bericht en noemt de oorzaak; de conformance-kit "
     "('vva conformance run', docs/conformance.md) doet dat voor al uw berichtsoorten."
@@ -158,7 +158,7 @@ class EdukoppelingFault(BrokerError):
     ``code``: a ``FaultCode`` (e.g. ``FaultCode.CLIENT_DK0011``; its string value is accepted too).
     ``reden``: the precise check that failed, for the message log only (e.g. ``xml:Forbidden DOCTYPE``).
     ``detail``: text for the Fault's detail element telling the sender what to fix (Body faults,
-    addressing, authorisation; an EK0031 without one gets ``EK0031_UITLEG`` on the wire, see
+    addressing, authorisation; an EK0031 without one gets ``EK0031_EXPLANATION`` on the wire, see
     ``detail_on_the_wire``). ``wss``: the WS-Security fault class of a security refusal, for the
     message log only.
 
@@ -198,9 +198,9 @@ class EdukoppelingFault(BrokerError):
     @property
     def detail_on_the_wire(self) -> str | None:
         """The detail the Fault carries: ``detail``, or for an EK0031 without one the pointer to the
-        offline tools (``EK0031_UITLEG``)."""
+        offline tools (``EK0031_EXPLANATION``)."""
         if self.detail is None and self.code is FaultCode.CLIENT_EK0031:
-            return EK0031_UITLEG
+            return EK0031_EXPLANATION
         return self.detail
 
 

@@ -4,7 +4,7 @@ SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
 SOAP_ENC = "http://schemas.xmlsoap.org/soap/encoding/"
 WSA = "http://www.w3.org/2005/08/addressing"
-WSA_OUD = (
+WSA_OLD = (
     "http://schemas.xmlsoap.org/ws/2004/08/addressing",
     "http://schemas.xmlsoap.org/ws/2004/03/addressing",
 )

@@ -16,8 +16,8 @@ from lxml import etree
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
 
 _BOM = b"\xef\xbb\xbf"
-_DECLARATIE = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
-_VERBODEN_TEKENS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([^\"']*)[\"']", re.IGNORECASE)
+_FORBIDDEN_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,10 @@ def _check_utf8(raw: bytes) -> str:
         text = content.decode("utf-8", errors="strict")
     except UnicodeDecodeError:
         raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding not UTF-8") from None
-    declaration = _DECLARATIE.match(content)
+    declaration = _DECLARATION.match(content)
     if declaration and declaration.group(1).lower() not in (b"utf-8", b"utf8"):
         raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding declaration not UTF-8")
-    if _VERBODEN_TEKENS.search(text):
+    if _FORBIDDEN_CHARACTERS.search(text):
         raise EdukoppelingFault(FaultCode.CLIENT_DK0009, "xml:Encoding forbidden control character")
     return text
 

@@ -61,7 +61,7 @@ WEIGERCODE: dict[str, FaultCode] = {"ondertekening": FaultCode.CLIENT_EK0031, "t
 #: A missing or invalid certificate OIN has one code for both purposes (T10, H48).
 OIN_CODE = FaultCode.CLIENT_EK0030
 #: Revocation status unknown: fail closed, "Service niet beschikbaar" (O6).
-ONBEKEND_CODE = FaultCode.SERVER_DK0051
+UNKNOWN_CODE = FaultCode.SERVER_DK0051
 
 # Audit classes (docs/rules.md, H rules): the message log only. A refused certificate carries its
 # WS-Security class as ``EdukoppelingFault.wss`` (``WsSecurityFault``); revocation status unknown, no
@@ -70,20 +70,20 @@ CRL_MISSING = "crl:Missing"
 CRL_STALE = "crl:Stale"
 
 #: A PKIoverheid chain has at most three CAs below the root; a longer peer chain only costs path building.
-MAX_TUSSEN = 8
+MAX_INTERMEDIATES = 8
 #: How long a positive answer is reused (seconds of ``moment``); never across a CRL reload.
 CACHE_S = 60
 #: How often (seconds) the CRL files are looked at for a replacement by the fetcher.
-CRL_KIJK_S = 5
+CRL_LOOK_S = 5
 
 log = logging.getLogger("vva.vertrouwen")
 _CACHE_MAX = 4096
 #: Names of the demo PKI (broker/pki/demo.py) carry this; production refuses such a CA.
 DEMO_MARKER = "(FICTIEF)"
 #: RFC 4514 has no short name for serialNumber (the OIN); log it by name rather than as 2.5.4.5.
-_NAMEN = {NameOID.SERIAL_NUMBER: "serialNumber"}
+_NAMES = {NameOID.SERIAL_NUMBER: "serialNumber"}
 #: pyhanko messages name subjects; a cap keeps the message log readable.
-_MAX_BIBLIOTHEEKTEKST = 300
+_MAX_LIBRARY_TEXT = 300
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class TrustStore:
         crl_files: Sequence[Path],
         crl_grace_s: int = 0,
         production: bool = False,
-        crl_watch_s: float = CRL_KIJK_S,
+        crl_watch_s: float = CRL_LOOK_S,
     ) -> None:
         if crl_grace_s < 0:
             raise ValueError("crl_gratie_s must be 0 or more")
@@ -171,7 +171,7 @@ class TrustStore:
         Input: the certificate (from the BinarySecurityToken or the TLS layer); ``purpose`` "ondertekening"
         (message signature, S5) or "tls" (client certificate, T8); ``moment`` (time-zone
         aware; normally now); ``extra_between``: intermediates the peer sent (a TLS chain, at most
-        ``MAX_TUSSEN``), used only to build a path, never trusted on their own. Output: the OIN in subject serialNumber (20 characters).
+        ``MAX_INTERMEDIATES``), used only to build a path, never trusted on their own. Output: the OIN in subject serialNumber (20 characters).
         Raises ``EdukoppelingFault`` per the table in the module docstring: Client.EK0031 (signing) or
         Client.EK0030 (TLS) for an untrusted, expired, revoked, weak or misused certificate; Client.EK0030
         for a missing or invalid OIN (both purposes); Server.DK0051 when revocation status is unknown
@@ -212,7 +212,7 @@ class TrustStore:
 
     def _refresh_crls_if_changed(self) -> None:
         """Reload the CRL files when the fetcher replaced one (size or mtime changed), looking at most
-        every ``CRL_KIJK_S`` seconds: a revocation takes effect without a restart (O6, H47). A broken
+        every ``CRL_LOOK_S`` seconds: a revocation takes effect without a restart (O6, H47). A broken
         new file is logged and the CRLs in force stay (a bad download must not widen trust); past their
         nextUpdate + grace every answer is then DK0051."""
         if time.monotonic() < self._next_look:
@@ -259,11 +259,11 @@ class TrustStore:
     ) -> tuple[str, datetime]:
         """All checks for one certificate; return (OIN, the moment until which the answer holds)."""
         _check_key(certificaat, purpose)
-        if len(extra_between) > MAX_TUSSEN:
+        if len(extra_between) > MAX_INTERMEDIATES:
             raise _refuse(
                 purpose,
                 WsSecurityFault.FAILED_CHECK,
-                f"peer chain of {len(extra_between)} intermediates (> {MAX_TUSSEN})",
+                f"peer chain of {len(extra_between)} intermediates (> {MAX_INTERMEDIATES})",
             )
         _check_not_a_ca(certificaat, purpose)
         _check_validity(certificaat, moment, purpose)
@@ -342,7 +342,7 @@ class TrustStore:
         deadlines: list[datetime] = []
         for issuer in chain[:-1]:  # each one issued the next; the leaf issued nothing
             own = crls.of(issuer)
-            name = issuer.subject.rfc4514_string(_NAMEN)
+            name = issuer.subject.rfc4514_string(_NAMES)
             if not own:
                 raise _unknown(CRL_MISSING, f"no CRL from {name}")
             stale_at = max(crl.next_update_utc for crl in own if crl.next_update_utc) + self._grace
@@ -461,7 +461,7 @@ def _check_validity(certificaat: x509.Certificate, moment: datetime, purpose: Ta
         raise _refuse(
             purpose,
             WsSecurityFault.FAILED_AUTHENTICATION,
-            f"certificate {text}: {certificaat.subject.rfc4514_string(_NAMEN)}",
+            f"certificate {text}: {certificaat.subject.rfc4514_string(_NAMES)}",
         )
 
 
@@ -495,14 +495,14 @@ def _refuse(
 
 def _unknown(klass: str, text: str, cause: Exception | None = None) -> EdukoppelingFault:
     return EdukoppelingFault(
-        ONBEKEND_CODE, f"{klass} {_reason(f'revocation status unknown: {text}', cause)}"
+        UNKNOWN_CODE, f"{klass} {_reason(f'revocation status unknown: {text}', cause)}"
     )
 
 
 def _reason(text: str, cause: Exception | None) -> str:
     if cause is None:
         return text
-    return f"{text} ({str(cause)[:_MAX_BIBLIOTHEEKTEKST]})"
+    return f"{text} ({str(cause)[:_MAX_LIBRARY_TEXT]})"
 
 
 def _read_certificates(paths: Iterable[Path]) -> list[x509.Certificate]:
@@ -560,8 +560,8 @@ def _has_signed(ca: x509.Certificate, crl: x509.CertificateRevocationList) -> bo
 def _refuse_demo_cas(certificates: list[x509.Certificate]) -> None:
     """Production trusts only PKIoverheid (T9); a demo CA there is a configuration error, not a choice."""
     for certificaat in certificates:
-        if DEMO_MARKER in certificaat.subject.rfc4514_string(_NAMEN):
-            raise ValueError(f"demo CA {certificaat.subject.rfc4514_string(_NAMEN)} configured in production")
+        if DEMO_MARKER in certificaat.subject.rfc4514_string(_NAMES):
+            raise ValueError(f"demo CA {certificaat.subject.rfc4514_string(_NAMES)} configured in production")
 
 
 def _to_asn1(certificaat: x509.Certificate) -> asn1_x509.Certificate:

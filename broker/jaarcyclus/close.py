@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from broker.audit.trail import BEHEER, CYCLUS_SLUITEN, AuditEvent, record_event
+from broker.audit.trail import CYCLUS_CLOSE, OPERATOR, AuditEvent, record_event
 from broker.db import models
 from broker.domain.cycle import Calendar
 from broker.errors import BrokerError
@@ -37,7 +37,7 @@ PERSOONSGEGEVENS = (
 )
 #: Tables without personal data of pupils: the registry, reference data, the cycle calendar, the
 #: audit chain (OINs and counts only) and the anonymous yearly figures. They stay.
-GEEN_PERSOONSGEGEVENS = frozenset(
+NO_PERSONAL_DATA = frozenset(
     {
         "partij",
         "partij_scope",
@@ -107,7 +107,7 @@ def close_cyclus(session: Session, calendar: Calendar, jaar: int, today: date, n
     row.gesloten_op = now
     leerlingen = closing.removed["leerling"]
     # The audit record says when the purge really ran (``now`` may be the day it acts as of).
-    record_event(session, AuditEvent(BEHEER, CYCLUS_SLUITEN, "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
+    record_event(session, AuditEvent(OPERATOR, CYCLUS_CLOSE, "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
     # The audit pseudonyms last, under the chain head's lock taken just now: an audit record about this
     # cycle committed meanwhile is deleted too, and one appended later finds the cycle closed.
     closing.removed["audit_leerling"] = session.execute(_remove("audit_leerling", jaar, limit)).rowcount
@@ -182,5 +182,5 @@ def open_cyclus(session: Session, calendar: Calendar, jaar: int, now: datetime) 
         row = models.Cyclus(jaar=jaar, deadline=cyclus.deadline)
         session.add(row)
     row.geopend_op = now
-    record_event(session, AuditEvent(BEHEER, "vva cycle open", "verwerkt", cyclus_jaar=jaar), now)
+    record_event(session, AuditEvent(OPERATOR, "vva cycle open", "verwerkt", cyclus_jaar=jaar), now)
     return row

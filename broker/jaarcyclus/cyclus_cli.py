@@ -7,11 +7,11 @@ from pathlib import Path
 
 import click
 
-from broker.audit.trail import BEHEER, AuditEvent, record_event
+from broker.audit.trail import OPERATOR, AuditEvent, record_event
 from broker.db.migrate import upgrade
 from broker.jaarcyclus.close import CyclusError, close_cyclus, open_cyclus
 from broker.refdata.check import check_all
-from broker.refdata.cli import BEEINDIGDE_GEMEENTE_OPTIE, report_check
+from broker.refdata.cli import ENDED_GEMEENTE_OPTION, report_check
 from broker.refdata.load import load_demo, load_files
 from broker.service.signalen import moment_of
 
@@ -53,7 +53,7 @@ def close(runtime, jaar: int, day) -> None:
     "SBO/SO/VSO and MBO files.",
 )
 @click.option("--demo-refdata", is_flag=True, help="Load the fictional demo reference data instead.")
-@BEEINDIGDE_GEMEENTE_OPTIE
+@ENDED_GEMEENTE_OPTION
 @click.pass_obj
 def open_(
     runtime,
@@ -81,7 +81,7 @@ def open_(
             for code in check.beeindigde_gemeenten:
                 # A deliberate operator decision that removes a gemeente from the exchange: traced.
                 operatie = f"vva cycle open --ended-gemeente {code}"
-                record_event(session, AuditEvent(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
+                record_event(session, AuditEvent(OPERATOR, operatie, "verwerkt", cyclus_jaar=jaar))
     except CyclusError as error:
         raise click.ClickException(str(error)) from None
     tables = ", ".join(f"{t.total} {name}" for name, t in rapport.counts.items())

@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from broker.audit.trail import BEHEER, AuditEvent, record_event
+from broker.audit.trail import OPERATOR, AuditEvent, record_event
 from broker.db.migrate import upgrade
 from broker.jaarcyclus.close import lock_cyclus
 from broker.service.context import Processing
@@ -58,7 +58,7 @@ def run(runtime, peildatum, rapport: str | None, allow_future: bool) -> None:
         processing = Processing(session, runtime.keyring, runtime.kalender, now=moment_of(day))
         run_round = signaleer(processing, runtime.settings.signaal_lead_days)
         event = AuditEvent(
-            BEHEER,
+            OPERATOR,
             "vva signals run",
             "verwerkt",
             cyclus_jaar=run_round.cyclus_jaar,

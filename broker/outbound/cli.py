@@ -64,7 +64,7 @@ def _deliver(runtime, workers: int, until_empty: bool) -> None:
         return
     import multiprocessing
 
-    from broker.outbound.delivery_queue import UITKOMSTEN
+    from broker.outbound.delivery_queue import OUTCOMES
     from broker.outbound.supervisor import Supervisor
 
     # Dead workers are reaped and replaced; workers dying in a tight loop end us non-zero, for
@@ -74,11 +74,11 @@ def _deliver(runtime, workers: int, until_empty: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(levelname)s] %(message)s")
     protect_logger(logging.getLogger())
     # The workers add their outcomes here as they end (forked processes share nothing else).
-    shared = multiprocessing.Array("q", len(UITKOMSTEN))
+    shared = multiprocessing.Array("q", len(OUTCOMES))
     if Supervisor(workers, _worker, (runtime, until_empty, shared), until_empty=until_empty).run():
         raise SystemExit(1)
     if until_empty:
-        _summary(dict(zip(UITKOMSTEN, shared[:], strict=True)))
+        _summary(dict(zip(OUTCOMES, shared[:], strict=True)))
 
 
 @contextlib.contextmanager
@@ -139,7 +139,7 @@ def _summary(count) -> None:
 
 def _worker(runtime, until_empty: bool, shared=None):
     """One delivery worker; returns its outcomes (and adds them to ``shared``, the supervisor's)."""
-    from broker.outbound.delivery_queue import UITKOMSTEN
+    from broker.outbound.delivery_queue import OUTCOMES
     from broker.outbound.delivery_worker import DeliveryWorker
 
     stopped = []
@@ -153,7 +153,7 @@ def _worker(runtime, until_empty: bool, shared=None):
         delivery_worker.close()
         if shared is not None:
             with shared.get_lock():
-                for i, uitkomst in enumerate(UITKOMSTEN):
+                for i, uitkomst in enumerate(OUTCOMES):
                     shared[i] += delivery_worker.count[uitkomst]
     return delivery_worker.count
 

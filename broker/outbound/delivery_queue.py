@@ -36,7 +36,7 @@ log = logging.getLogger("vva.outbox")
 
 #: The outcomes counted per attempt (``DeliveryWorker.count``), in the order the summary shows them.
 DELIVERED, RETRIED, DEAD = "delivered", "retried", "dead"
-UITKOMSTEN = (DELIVERED, RETRIED, DEAD)
+OUTCOMES = (DELIVERED, RETRIED, DEAD)
 
 
 @dataclass(frozen=True)
@@ -183,7 +183,7 @@ class DeliveryQueue:
         self, task: Task, transport: VastleggendeTransport, error: str | None, permanent: bool
     ) -> tuple[datetime | None, str | None]:
         """Record the attempt's outcome; returns the next attempt's time when it is to be retried, and
-        the outcome to count (one of ``UITKOMSTEN``; None when the message was purged meanwhile)."""
+        the outcome to count (one of ``OUTCOMES``; None when the message was purged meanwhile)."""
         settings = self.runtime.settings
         now = datetime.now(UTC)
         with self.runtime.sessions.begin() as session:

@@ -19,11 +19,11 @@ from multiprocessing.connection import wait
 
 log = logging.getLogger("vva.outbox")
 
-#: More deaths than this within ``VENSTER_S`` seconds is a tight loop: give up.
-MAX_DODEN = 5
-VENSTER_S = 60.0
+#: More deaths than this within ``WINDOW_S`` seconds is a tight loop: give up.
+MAX_DEATHS = 5
+WINDOW_S = 60.0
 #: A replacement starts no sooner than this after a death (no fork storm while a cause persists).
-HERSTART_PAUZE_S = 0.5
+RESTART_PAUSE_S = 0.5
 
 
 class Supervisor:
@@ -56,13 +56,13 @@ class Supervisor:
                         "%s; workers died %d times within %.0f s: stopping, for the supervisor to restart",
                         cause,
                         len(self._deaths),
-                        VENSTER_S,
+                        WINDOW_S,
                     )
                     self._stop()
                     self._wait_for_all()
                     return 1
                 log.error("%s; starting a replacement", cause)
-                time.sleep(HERSTART_PAUZE_S)
+                time.sleep(RESTART_PAUSE_S)
                 if not self._stopping:
                     self._start()
         return 0
@@ -75,9 +75,9 @@ class Supervisor:
     def _tight_loop(self) -> bool:
         now = time.monotonic()
         self._deaths.append(now)
-        while self._deaths and self._deaths[0] < now - VENSTER_S:
+        while self._deaths and self._deaths[0] < now - WINDOW_S:
             self._deaths.popleft()
-        return len(self._deaths) > MAX_DODEN
+        return len(self._deaths) > MAX_DEATHS
 
     def _stop(self, *_) -> None:
         """Pass a stop on to the workers: each finishes the push in hand (SIGTERM)."""

@@ -4,7 +4,7 @@
 A zeep client generated from ``wsdl/vva-ontvanger-v1.wsdl`` per endpoint, built once: signed by the
 broker's signer (Body, Timestamp, each wsa header, SHA-256), the partner's signed answer verified by
 the broker's own verifier and trust store, ``forbid_dtd``/``forbid_entities``/``forbid_external`` on,
-timeouts set, the answer read up to ``MAX_ANTWOORD`` bytes and the whole attempt bounded by a total
+timeouts set, the answer read up to ``MAX_RESPONSE`` bytes and the whole attempt bounded by a total
 deadline. A message keeps its MessageID on every attempt, so a receiver that got it but whose answer
 was lost recognises the retry (O5). The outcome of one attempt is classified here: delivered, a fault
 (final unless DK0051), or a transport error or unverifiable answer (retried).
@@ -27,7 +27,7 @@ from lxml import etree
 from zeep.transports import Transport
 
 from broker.bootstrap import Runtime, hardened_session, hardened_zeep_client
-from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
+from broker.edukoppeling.contract import RECEIVER_SERVICES, Contract
 from broker.edukoppeling.trust_store import TrustStore
 from broker.edukoppeling.wss.signer import Signer
 from broker.errors import BrokerError
@@ -36,7 +36,7 @@ from broker.outbound.signing import EdukoppelingWsse, UntrustedResponse
 from broker.registry.repository import PartijRegistry
 
 NS = "urn:nl:vva:aanmelden:v1"
-MAX_ANTWOORD = 1024 * 1024  # an answer to a push is a few kB
+MAX_RESPONSE = 1024 * 1024  # an answer to a push is a few kB
 BINDING = "{urn:nl:vva:aanmelden:v1:ontvanger}OntvangerBinding"
 
 
@@ -54,14 +54,14 @@ class VastleggendeTransport(Transport):
         return response
 
     def post(self, address, message, headers):
-        """POST and read at most ``MAX_ANTWOORD`` bytes of the answer (a receiver cannot exhaust the
+        """POST and read at most ``MAX_RESPONSE`` bytes of the answer (a receiver cannot exhaust the
         worker's memory or the message log)."""
         response = self.session.post(
             address, data=message, headers=headers, timeout=self.operation_timeout, stream=True
         )
-        data = response.raw.read(MAX_ANTWOORD + 1, decode_content=True)
+        data = response.raw.read(MAX_RESPONSE + 1, decode_content=True)
         response.close()
-        if len(data) > MAX_ANTWOORD:
+        if len(data) > MAX_RESPONSE:
             raise zeep.exceptions.TransportError(
                 "answer larger than the limit", status_code=response.status_code
             )
@@ -75,7 +75,7 @@ class PushTransport:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         settings = runtime.settings
-        self.wsdl = Contract(keys=ONTVANGER_DIENSTEN).dienst("ontvanger").wsdl
+        self.wsdl = Contract(keys=RECEIVER_SERVICES).dienst("ontvanger").wsdl
         # The signer and trust store come from the composition root: the same objects, under the same
         # production rules (no demo CA, no test OIN in a receiver's answer), as the inbound pipeline's.
         self.signer: Signer = runtime.signer

@@ -25,9 +25,9 @@ from broker.pki.demo import DemoPki, make_demo_pki
 
 DEMO_PARTIJEN = "demo-partijen.toml"
 #: RFC 4514 has no short name for serialNumber (the OIN); print it by name rather than as 2.5.4.5.
-_NAMEN = {NameOID.SERIAL_NUMBER: "serialNumber"}
+_NAMES = {NameOID.SERIAL_NUMBER: "serialNumber"}
 
-_KEY_USAGE_NAMEN = (
+_KEY_USAGE_NAMES = (
     ("digital_signature", "digitalSignature"),
     ("content_commitment", "nonRepudiation"),
     ("key_encipherment", "keyEncipherment"),
@@ -37,7 +37,7 @@ _KEY_USAGE_NAMEN = (
     ("crl_sign", "cRLSign"),
 )
 
-_EKU_NAMEN = {
+_EKU_NAMES = {
     ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
     ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
     ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
@@ -158,9 +158,9 @@ def _read_first_certificate(path: Path) -> x509.Certificate:
 
 def _description(cert: x509.Certificate) -> list[tuple[str, str]]:
     return [
-        ("subject", cert.subject.rfc4514_string(_NAMEN)),
+        ("subject", cert.subject.rfc4514_string(_NAMES)),
         ("OIN", _oin_text(cert)),
-        ("issuer", cert.issuer.rfc4514_string(_NAMEN)),
+        ("issuer", cert.issuer.rfc4514_string(_NAMES)),
         ("valid", _validity_text(cert)),
         ("key", _key_text(cert)),
         ("key usage", _key_usage_text(cert)),
@@ -201,7 +201,7 @@ def _key_usage_text(cert: x509.Certificate) -> str:
         ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return "(none)"
-    return ", ".join(name for attribute, name in _KEY_USAGE_NAMEN if getattr(ku, attribute)) or "(empty)"
+    return ", ".join(name for attribute, name in _KEY_USAGE_NAMES if getattr(ku, attribute)) or "(empty)"
 
 
 def _eku_text(cert: x509.Certificate) -> str:
@@ -209,4 +209,4 @@ def _eku_text(cert: x509.Certificate) -> str:
         eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound:
         return "(none)"
-    return ", ".join(_EKU_NAMEN.get(oid, oid.dotted_string) for oid in eku)
+    return ", ".join(_EKU_NAMES.get(oid, oid.dotted_string) for oid in eku)

@@ -39,23 +39,23 @@ from broker.config import TEST_BROKER_OIN
 from broker.domain.identifiers import is_valid_oin
 
 #: Marker in every demo name; production refuses a trust anchor or intermediate that carries it.
-FICTIEF = "(FICTIEF)"
-BROKER_NAAM = f"VVA broker {FICTIEF}"
-ROOT_NAAM = f"VVA Demo Root CA {FICTIEF}"
-ISSUING_NAAM = f"VVA Demo Issuing CA {FICTIEF}"
-VREEMDE_CA_NAAM = f"VVA Vreemde CA {FICTIEF}"
-CA_ORGANISATIE = f"VVA Demo PKI {FICTIEF}"
+FICTITIOUS = "(FICTIEF)"
+BROKER_NAAM = f"VVA broker {FICTITIOUS}"
+ROOT_NAAM = f"VVA Demo Root CA {FICTITIOUS}"
+ISSUING_NAAM = f"VVA Demo Issuing CA {FICTITIOUS}"
+FOREIGN_CA_NAME = f"VVA Vreemde CA {FICTITIOUS}"
+CA_ORGANISATION = f"VVA Demo PKI {FICTITIOUS}"
 
 #: A CRL is valid for a week, like PKIoverheid's CA CRLs (nextUpdate = thisUpdate + 7 days).
-CRL_GELDIGHEID = timedelta(days=7)
-ROOT_GELDIGHEID = timedelta(days=10 * 365)
-ISSUING_GELDIGHEID = timedelta(days=5 * 365)
-LEAF_GELDIGHEID = timedelta(days=2 * 365)
+CRL_VALIDITY = timedelta(days=7)
+ROOT_VALIDITY = timedelta(days=10 * 365)
+ISSUING_VALIDITY = timedelta(days=5 * 365)
+LEAF_VALIDITY = timedelta(days=2 * 365)
 #: Start validity a little before "now", so a partner whose clock lags a few minutes can use a new leaf.
-TERUGDATERING = timedelta(minutes=5)
+BACKDATING = timedelta(minutes=5)
 
 #: The negative-test certificates under test/ and the OIN in each (None: no serialNumber at all).
-TEST_VARIANTEN: dict[str, str | None] = {
+TEST_VARIANTS: dict[str, str | None] = {
     "zonder-oin": None,
     "ongeldig-oin": "0000009900000000004x",  # lower-case x: fails [0-9A-Z]{20} (docs/rules.md, OIN syntax)
     "verlopen": "00000099000000000901",
@@ -81,7 +81,7 @@ class DemoCertificate:
 class DemoPki:
     """Paths of a demo PKI made by ``make_demo_pki``.
 
-    ``partijen`` and ``test`` map an OIN resp. a variant name (``TEST_VARIANTEN``) to its files;
+    ``partijen`` and ``test`` map an OIN resp. a variant name (``TEST_VARIANTS``) to its files;
     ``written`` lists the files written by this run (CRLs are always re-issued).
     """
 
@@ -153,7 +153,7 @@ def make_demo_pki(map: Path, partijen: list[tuple[str, str]], now: datetime | No
         test_paths[variant] = _paths(map / "test", variant)
         written += _ensure(test_paths[variant], maker)
 
-    written += list(_write_crls(map, root, issuing, now, CRL_GELDIGHEID))
+    written += list(_write_crls(map, root, issuing, now, CRL_VALIDITY))
     return DemoPki(
         map=map,
         root=map / "ca" / "root.pem",
@@ -168,7 +168,7 @@ def make_demo_pki(map: Path, partijen: list[tuple[str, str]], now: datetime | No
 
 
 def renew_crl(
-    folder: Path, now: datetime | None = None, validity: timedelta = CRL_GELDIGHEID
+    folder: Path, now: datetime | None = None, validity: timedelta = CRL_VALIDITY
 ) -> tuple[Path, Path]:
     """Re-issue both CRLs of the demo PKI in ``folder`` and return (root CRL, issuing CRL) paths.
 
@@ -206,20 +206,20 @@ def _load_or_make_cas(folder: Path, now: datetime) -> tuple[_Ca, _Ca, list[Path]
         root = _load_ca(ca_dir, "root")
         if (ca_dir / "issuing.pem").exists():
             return root, _load_ca(ca_dir, "issuing"), []
-        issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, now, issuer=root)
+        issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_VALIDITY, now, issuer=root)
         return root, issuing, _save_ca(ca_dir, "issuing", issuing)
-    root = _make_ca(ROOT_NAAM, 3072, ROOT_GELDIGHEID, now, issuer=None)
+    root = _make_ca(ROOT_NAAM, 3072, ROOT_VALIDITY, now, issuer=None)
     # A new root always gets a new issuing CA: an old issuing.pem would hang under a root that is gone.
-    issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_GELDIGHEID, now, issuer=root)
+    issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_VALIDITY, now, issuer=root)
     return root, issuing, _save_ca(ca_dir, "root", root) + _save_ca(ca_dir, "issuing", issuing)
 
 
 def _make_ca(name: str, bits: int, validity: timedelta, now: datetime, issuer: _Ca | None) -> _Ca:
     """A CA certificate; ``issuer`` None makes a self-signed root, else an intermediate (pathLen 0)."""
     key = _new_key(bits)
-    subject = _name(name, CA_ORGANISATIE)
+    subject = _name(name, CA_ORGANISATION)
     builder = (
-        _base(subject, key, issuer, now - TERUGDATERING, now + validity)
+        _base(subject, key, issuer, now - BACKDATING, now + validity)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None if issuer is None else 0), True)
         .add_extension(_key_usage(cert_sign=True), critical=True)
     )
@@ -325,15 +325,15 @@ def _partij_maker(issuing: _Ca, oin: str, name: str, now: datetime) -> Callable[
 
 
 def _test_makers(issuing: _Ca, now: datetime) -> dict[str, Callable[[], _Leaf]]:
-    """One maker per ``TEST_VARIANTEN`` entry; each certificate has exactly one defect."""
+    """One maker per ``TEST_VARIANTS`` entry; each certificate has exactly one defect."""
 
     def leaf(variant: str, issuer: _Ca | None = issuing, **options: Any) -> Callable[[], _Leaf]:
-        return lambda: _make_leaf(issuer, TEST_VARIANTEN[variant], _test_name(variant), now, **options)
+        return lambda: _make_leaf(issuer, TEST_VARIANTS[variant], _test_name(variant), now, **options)
 
     return {
         "zonder-oin": leaf("zonder-oin"),
         "ongeldig-oin": leaf("ongeldig-oin"),
-        "verlopen": leaf("verlopen", not_before=now - LEAF_GELDIGHEID, not_after=now - timedelta(days=1)),
+        "verlopen": leaf("verlopen", not_before=now - LEAF_VALIDITY, not_after=now - timedelta(days=1)),
         "ingetrokken": leaf("ingetrokken"),
         "zelfondertekend": leaf("zelfondertekend", issuer=None),
         "geen-digitalsignature": leaf("geen-digitalsignature", ku=_key_usage(key_encipherment=True)),
@@ -343,13 +343,13 @@ def _test_makers(issuing: _Ca, now: datetime) -> dict[str, Callable[[], _Leaf]]:
 
 
 def _test_name(variant: str) -> str:
-    return f"Test {variant} {FICTIEF}"
+    return f"Test {variant} {FICTITIOUS}"
 
 
 def _foreign_ca_leaf(now: datetime) -> _Leaf:
     """A well-formed leaf from a CA the trust store does not know (H45); the chain file carries that CA."""
-    foreign = _make_ca(VREEMDE_CA_NAAM, 2048, ISSUING_GELDIGHEID, now, issuer=None)
-    leaf = _make_leaf(foreign, TEST_VARIANTEN["vreemde-ca"], _test_name("vreemde-ca"), now)
+    foreign = _make_ca(FOREIGN_CA_NAME, 2048, ISSUING_VALIDITY, now, issuer=None)
+    leaf = _make_leaf(foreign, TEST_VARIANTS["vreemde-ca"], _test_name("vreemde-ca"), now)
     return _Leaf(leaf.key, leaf.certificaat, (foreign.certificaat,))
 
 
@@ -369,8 +369,8 @@ def _make_leaf(
     """A party certificate as PKIoverheid issues it: OIN in serialNumber (PKI001), CN = O = the name,
     KeyUsage digitalSignature + keyEncipherment (critical), EKU clientAuth. ``issuer`` None = self-signed."""
     key = _new_key(bits)
-    not_before = not_before or now - TERUGDATERING
-    not_after = not_after or now + LEAF_GELDIGHEID
+    not_before = not_before or now - BACKDATING
+    not_after = not_after or now + LEAF_VALIDITY
     builder = (
         _base(_name(name, name, oin), key, issuer, not_before, not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

@@ -6,14 +6,14 @@ import time
 
 import click
 
-from broker.audit.trail import BEHEER, AuditEvent, record_event
+from broker.audit.trail import OPERATOR, AuditEvent, record_event
 from broker.db.migrate import upgrade
 from broker.privacy import rotation
 from broker.privacy.keys import add_key, load_keyring, remove_keys
 
 #: How long the key file must be unchanged before ``retire`` drops a key: longer than any transaction
 #: that may still commit a ciphertext made under the previous current key (plus the 1 s reload).
-RUSTTIJD_S = 15 * 60
+IDLE_S = 15 * 60
 
 
 @click.group()
@@ -41,7 +41,7 @@ def rotate(runtime) -> None:
         per_table = rotation.reencrypt(runtime.sessions, keyring, bar.update)
     aantal = sum(per_table.values())
     with runtime.sessions.begin() as session:
-        record_event(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt", aantal=aantal))
+        record_event(session, AuditEvent(OPERATOR, "vva keys rotate", "verwerkt", aantal=aantal))
     for table, rows in per_table.items():
         click.echo(f"  {table:18} {rows} re-encrypted")
     click.echo(f"keys: {aantal} ciphertexts now under key {new}; run 'vva keys retire' to drop old keys")
@@ -75,12 +75,12 @@ def retire(runtime) -> None:
     path = runtime.settings.key_file
     keyring = load_keyring(path)
     rest = time.time() - path.stat().st_mtime
-    if rest < RUSTTIJD_S:
+    if rest < IDLE_S:
         # A process rereads the key file at most once a second, and a transaction that encrypted under
         # the previous key before it did may commit later still: its ciphertext cannot be counted yet.
         click.echo(
             f"keys: retired none; current key {keyring.aes_huidig}. The key file changed {rest:.0f} s ago: "
-            f"run retire again once it has been unchanged for {RUSTTIJD_S // 60} minutes"
+            f"run retire again once it has been unchanged for {IDLE_S // 60} minutes"
         )
         return
     with runtime.sessions() as session:

@@ -14,12 +14,12 @@ import traceback
 # \d, not [0-9]: the mask errs on the safe side, so a BSN in full-width digits ("１１１２２２３３３") is masked
 # too, even though the broker refuses such a number as input.
 _NUMMER = re.compile(r"(?<!\d)\d{8,9}(?!\d)")
-MASKER = "*********"
+MASK = "*********"
 
 
 def mask(text: str) -> str:
     """``text`` with every standalone run of 8–9 digits replaced by asterisks."""
-    return _NUMMER.sub(MASKER, text)
+    return _NUMMER.sub(MASK, text)
 
 
 class MaskLeerlingnummers(logging.Filter):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from broker.db import models
 from broker.privacy.keys import Keyring
 
-_STUK = 1_000
+_BATCH = 1_000
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def reencrypt(
                 query = select(column.sleutel, _key_id(column)).where(*column.encrypted())
                 if after is not None:
                     query = query.where(column.sleutel > after)
-                rows = session.execute(query.order_by(column.sleutel).limit(_STUK)).all()
+                rows = session.execute(query.order_by(column.sleutel).limit(_BATCH)).all()
                 if not rows:
                     break
                 for sleutel, first in rows:

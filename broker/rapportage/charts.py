@@ -17,18 +17,18 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from broker.rapportage import cijfers as c
-from broker.rapportage.cijfers import BUCKETS, STATUS_VOLGORDE, TRAJECTEN
+from broker.rapportage.cijfers import BUCKETS, STATUS_ORDER, TRAJECTEN
 from broker.rapportage.rapport import Rapport
 from broker.rapportage.trends import TREND_CIJFERS
 
 #: The one marker of every suppressed cell, in tables and charts: a complementary cell may be
 #: large, so "<5" (or a bar of height 4) would lie about it.
 ONDERDRUKT = "x"
-LEGENDA_ONDERDRUKT = (
+LEGEND_ONDERDRUKT = (
     "x = onderdrukt: minder dan 5, of weggelaten zodat een klein aantal niet terug te rekenen is"
 )
 _ONDERDRUKT = dict(marker="x", color="#888888", linestyle="none", markersize=8)
-_KLEUREN = ["#1f5fa8", "#e07b00", "#2b8a3e", "#b02a37", "#6f42c1", "#0b7285", "#868e96", "#5c940d", "#d6336c"]
+_COLOURS = ["#1f5fa8", "#e07b00", "#2b8a3e", "#b02a37", "#6f42c1", "#0b7285", "#868e96", "#5c940d", "#d6336c"]
 
 STATUS_LABEL = {
     c.GEEN_AANMELDING: "geen aanmelding",
@@ -54,7 +54,7 @@ INTAKE_LABEL = {
     "positiefAdvies": "positief advies",
     "negatiefAdvies": "negatief advies",
     "nietVerschenen": "niet verschenen",
-    c.ONBEKEND: "uitkomst niet gemeld",
+    c.UNKNOWN: "uitkomst niet gemeld",
 }
 EXAMEN_LABEL = {
     "geslaagd": "geslaagd (diploma)",
@@ -94,7 +94,7 @@ def _substantiate(as_, positions, values, **kw):
 
 
 def _legend_onderdrukt(as_, extra=()) -> None:
-    handles = list(extra) + [Line2D([], [], label=LEGENDA_ONDERDRUKT, **_ONDERDRUKT)]
+    handles = list(extra) + [Line2D([], [], label=LEGEND_ONDERDRUKT, **_ONDERDRUKT)]
     as_.legend(handles=handles, loc="best", fontsize=8)
 
 
@@ -103,12 +103,12 @@ def status_funnel(rapport: Rapport) -> Figure:
     figures = rapport.head
     figure = Figure(figsize=(8, 3.8))
     as_ = figure.subplots()
-    statuses = list(STATUS_VOLGORDE)
+    statuses = list(STATUS_ORDER)
     values = [figures.get((c.LEERLINGEN_PER_STATUS, s), 0) for s in statuses]
     positions = list(range(len(statuses)))
     real = [(p, w) for p, w in zip(positions, values, strict=True) if w is not None]
     missing = [p for p, w in zip(positions, values, strict=True) if w is None]
-    as_.barh([p for p, _ in real], [w for _, w in real], color=_KLEUREN[0])
+    as_.barh([p for p, _ in real], [w for _, w in real], color=_COLOURS[0])
     if missing:
         as_.plot([0] * len(missing), missing, **_ONDERDRUKT)
         _legend_onderdrukt(as_)
@@ -130,17 +130,17 @@ def aanmeldingen_per_week(rapport: Rapport) -> Figure:
     if mondays:
         positions = sorted(mondays)
         if _substantiate(
-            as_, positions, [mondays[p] for p in positions], width=5, color=_KLEUREN[0], align="edge"
+            as_, positions, [mondays[p] for p in positions], width=5, color=_COLOURS[0], align="edge"
         ):
             _legend_onderdrukt(as_)
-    as_.axvline(rapport.deadline + timedelta(days=1), color=_KLEUREN[3], linestyle="--")
+    as_.axvline(rapport.deadline + timedelta(days=1), color=_COLOURS[3], linestyle="--")
     as_.annotate(
         f"deadline {rapport.deadline:%d-%m-%Y}",
         xy=(rapport.deadline + timedelta(days=1), 1),
         xycoords=("data", "axes fraction"),
         xytext=(4, -14),
         textcoords="offset points",
-        color=_KLEUREN[3],
+        color=_COLOURS[3],
         fontsize=8,
     )
     what = "eerste aanmeldingen van leerlingen" if name == c.EERSTE_AANMELDING_PER_WEEK else "aanmeldingen"
@@ -163,8 +163,8 @@ def doorlooptijden(rapport: Rapport) -> Figure:
     for i, (traject, _, _) in enumerate(TRAJECTEN):
         values = [figures.get((c.DOORLOOPTIJD_VERDELING, f"{traject} {b}"), 0) for b, _, _ in BUCKETS]
         positions = [j + (i - middle) * width for j in range(len(BUCKETS))]
-        onderdrukt |= _substantiate(as_, positions, values, width=width, color=_KLEUREN[i])
-        handles.append(Patch(color=_KLEUREN[i], label=TRAJECT_LABEL[traject]))
+        onderdrukt |= _substantiate(as_, positions, values, width=width, color=_COLOURS[i])
+        handles.append(Patch(color=_COLOURS[i], label=TRAJECT_LABEL[traject]))
     as_.set_xticks(range(len(BUCKETS)), [b for b, _, _ in BUCKETS])
     as_.set_title("Verdeling van de doorlooptijden")
     as_.set_xlabel("doorlooptijd (dagen)")
@@ -187,7 +187,7 @@ def trendlijnen(rapport: Rapport) -> Figure:
             years,
             [float("nan") if w is None else w for w in values],
             marker="o",
-            color=_KLEUREN[i],
+            color=_COLOURS[i],
             label=label,
         )
     as_.set_xticks(years, [str(j) for j in years])

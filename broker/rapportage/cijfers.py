@@ -151,10 +151,10 @@ GEEN_AANMELDING = "geenAanmelding"
 FEIT_INTAKE = "intake"
 FEIT_OVEREENKOMST = "onderwijsovereenkomst"
 #: The dimension of an intake whose outcome was not reported.
-ONBEKEND = "onbekend"
+UNKNOWN = "onbekend"
 _S = AanmeldStatus
 #: Pupil status order, least to furthest; index = rank (0 = no registration at all).
-STATUS_VOLGORDE: tuple[str, ...] = (
+STATUS_ORDER: tuple[str, ...] = (
     GEEN_AANMELDING,
     _S.INGETROKKEN,
     _S.GEWEIGERD,
@@ -181,7 +181,7 @@ BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("29-56", 29, 56),
     ("57+", 57, None),
 )
-ALLE_NIVEAUS = frozenset(Level)
+ALL_NIVEAUS = frozenset(Level)
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ class Cijfer:
 def compute_cijfers(
     session: Session,
     peil: Peil,
-    niveaus: Collection[Level] = ALLE_NIVEAUS,
+    niveaus: Collection[Level] = ALL_NIVEAUS,
     eenheden: Mapping[Level, Collection[str]] | None = None,
 ) -> list[Cijfer]:
     """All figures of ``peil`` at the given levels, unsuppressed (for storage and reports, which
@@ -404,7 +404,7 @@ class _Bron:
         ]
         per_status = base.add_columns(rank.label("rank"), func.count().label("n")).where(in_process)
         uitkomst += [
-            _cijfer(niveau, row.eenheid, LEERLINGEN_PER_STATUS, STATUS_VOLGORDE[row.rank], row.n)
+            _cijfer(niveau, row.eenheid, LEERLINGEN_PER_STATUS, STATUS_ORDER[row.rank], row.n)
             for row in session.execute(per_status.group_by(pop.c.eenheid, rank))
         ]
         # Every delivered pupil with a result, in the process or not: the base of the diploma figure.
@@ -628,7 +628,7 @@ def _intakes(peil: Peil, conditions: list):
     )
     g = ranked.c
     return select(
-        g.aanmelding_id, g.datum, cast(func.coalesce(g.uitkomst, ONBEKEND), String(20)).label("uitkomst")
+        g.aanmelding_id, g.datum, cast(func.coalesce(g.uitkomst, UNKNOWN), String(20)).label("uitkomst")
     ).where(g.rn == 1)
 
 
@@ -708,7 +708,7 @@ def _per_leerling(aanm):
     """One row per registered pupil: the rank of its furthest status, whether it is actively registered
     on the peildatum and on the deadline, and the date of its first active registration."""
     c = aanm.c
-    rank = case(*((c.status == status, i) for i, status in enumerate(STATUS_VOLGORDE) if i), else_=0)
+    rank = case(*((c.status == status, i) for i, status in enumerate(STATUS_ORDER) if i), else_=0)
     actief = sorted(ACTIEF_AANGEMELD)
     return select(
         c.sleutel_hash,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from broker.audit.trail import BEHEER, AuditEvent, record_event
+from broker.audit.trail import OPERATOR, AuditEvent, record_event
 from broker.bootstrap import Runtime
 from broker.rapportage.cijfers import Level
 
@@ -69,7 +69,7 @@ def report(
     write(rapport, output_format, out)
     with runtime.sessions.begin() as session:  # aggregates over personal data leave the system: traced
         operatie = f"vva report {niveau} {eenheid}".strip()
-        record_event(session, AuditEvent(BEHEER, operatie, "verwerkt", cyclus_jaar=jaar))
+        record_event(session, AuditEvent(OPERATOR, operatie, "verwerkt", cyclus_jaar=jaar))
     click.echo(
         f"report: {out} ({output_format}, {niveau} {rapport.eenheid or 'NL'}, cycle {jaar}, peildatum {rapport.peildatum})"
     )

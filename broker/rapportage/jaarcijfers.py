@@ -30,7 +30,7 @@ from broker.rapportage.disclosure import Cell, Relation, protect
 from broker.refdata.lookup import refdata_jaar_sql
 
 #: The smallest count that may leave the system (issue 5 part 4, issue 7 part 1).
-DREMPEL = 5
+THRESHOLD = 5
 
 
 class JaarcijfersExist(BrokerError):
@@ -62,7 +62,7 @@ INTAKES = getattr(c, "INTAKES", "intakes")
 INTAKES_PER_UITKOMST = getattr(c, "INTAKES_PER_UITKOMST", "intakes_per_uitkomst")
 
 #: Figures that are no counts (days), so in no sum; suppressed when they rest on fewer than 5.
-NIET_ADDITIEF = frozenset({c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90})
+NOT_ADDITIVE = frozenset({c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90})
 
 #: The relations within one unit, by the definitions in cijfers.py: (name, totals, parts,
 #: distribution, its dimensions) — the sum of the totals (dimension "") == the sum of the scalar
@@ -77,7 +77,7 @@ NIET_ADDITIEF = frozenset({c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90})
 #: (issue 16: 7 pupils, 5 registered nowhere, so "<5" registered was 2); ``protect`` uses it where
 #: it holds. Not declared (no equality): aangemeld voor/na against the statuses, teruggevallen,
 #: diploma nergens aangemeld, aangemeld zonder levering, examenresultaat per uitkomst (no total).
-BINNEN_EENHEID: tuple[
+WITHIN_EENHEID: tuple[
     tuple[str, tuple[str, ...], tuple[str, ...], str | None, frozenset[str] | None], ...
 ] = (
     ("leerlingen per status", (c.LEERLINGEN,), (), c.LEERLINGEN_PER_STATUS, None),
@@ -120,7 +120,7 @@ def suppress(jaar: int, cijfers: Iterable[Cijfer], indeling: Indeling | None = N
     the complementary cells ``disclosure.protect`` picks so that none of them can be computed back
     from the others (``relations``). Call it on exactly the figures that are published together."""
     cijfers = list(cijfers)
-    cells = [Cell(_key(f), f.waarde, 0 < f.base < DREMPEL, _insider(f)) for f in cijfers]
+    cells = [Cell(_key(f), f.waarde, 0 < f.base < THRESHOLD, _insider(f)) for f in cijfers]
     suppressed = protect(cells, relations(cijfers, indeling))
     return [
         Jaarcijfer(
@@ -142,7 +142,7 @@ def _key(f: Cijfer) -> Sleutel:
 
 def relations(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> list[Relation]:
     """Every additive relation an outsider may use on ``cijfers`` published together: within each
-    unit (``BINNEN_EENHEID``, lead-time buckets) and between levels — the country against the sum
+    unit (``WITHIN_EENHEID``, lead-time buckets) and between levels — the country against the sum
     of its regions (of its schools, of its institutions), a region of ``indeling`` against the sum
     of its schools and of its institutions, per figure and dimension. The ones between levels hold
     only on some data (a pupil delivered by two schools counts once in the region; the country
@@ -161,7 +161,7 @@ def relations(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> li
 
 def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
     found = []
-    for name, totals, parts, distribution, dimensies in BINNEN_EENHEID:
+    for name, totals, parts, distribution, dimensies in WITHIN_EENHEID:
         cells = sorted(k for k in own if k[2] == distribution)
         if distribution is not None and not cells:
             continue
@@ -208,7 +208,7 @@ def _between_niveaus(
     for above, sub, below in pairs:
         if above not in per_eenheid or not below:
             continue
-        figures = sorted({k[2:] for e in below for k in per_eenheid[(sub, e)] if k[2] not in NIET_ADDITIEF})
+        figures = sorted({k[2:] for e in below for k in per_eenheid[(sub, e)] if k[2] not in NOT_ADDITIVE})
         for cijfer, dimensie in figures:
             found.append(
                 Relation(

@@ -10,12 +10,12 @@ from pathlib import Path
 
 from broker.rapportage import charts
 from broker.rapportage import cijfers as c
-from broker.rapportage.cijfers import STATUS_VOLGORDE, TRAJECTEN, Level
+from broker.rapportage.cijfers import STATUS_ORDER, TRAJECTEN, Level
 from broker.rapportage.rapport import Rapport
 from broker.rapportage.trends import trend_cijfers
 
 ONDERDRUKT = charts.ONDERDRUKT
-KOLOMMEN = [
+COLUMNS = [
     "soort",
     "jaar",
     "peildatum",
@@ -31,7 +31,7 @@ _NIVEAU_NAAM = {Level.SCHOOL: "VO-school", Level.REGIO: "RMC-regio", Level.LANDE
 
 
 def rijen(rapport: Rapport) -> list[list]:
-    """The report's figures as flat rows (``KOLOMMEN``): every figure on the peildatum, then the trend."""
+    """The report's figures as flat rows (``COLUMNS``): every figure on the peildatum, then the trend."""
     table_rows = [
         [
             "peildatum",
@@ -71,7 +71,7 @@ def write_csv(rapport: Rapport, path: Path) -> None:
     ``waarde`` and ``onderdrukt`` 1."""
     with path.open("w", newline="", encoding="utf-8-sig") as bestand:
         writer = csv.writer(bestand)
-        writer.writerow(KOLOMMEN)
+        writer.writerow(COLUMNS)
         writer.writerows([["" if w is None else w for w in row] for row in rijen(rapport)])
 
 
@@ -82,7 +82,7 @@ def write_xlsx(rapport: Rapport, path: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "cijfers"
-    sheet.append(KOLOMMEN)
+    sheet.append(COLUMNS)
     for row in rijen(rapport):
         sheet.append(row)
     sheet.freeze_panes = "A2"
@@ -101,33 +101,33 @@ def _note(rapport: Rapport) -> list[str]:
     return [
         f"Procesinformatie voorziening vroegtijdig aanmelden, cyclus {rapport.jaar} (studiejaar {rapport.jaar}-{rapport.jaar + 1}).",
         f"Peildatum {rapport.peildatum:%d-%m-%Y}; deadline {rapport.deadline:%d-%m-%Y}; bron: {bron}.",
-        f"{charts.LEGENDA_ONDERDRUKT} (uit totalen, verdelingen of de andere niveaus in dit rapport); "
+        f"{charts.LEGEND_ONDERDRUKT} (uit totalen, verdelingen of de andere niveaus in dit rapport); "
         "een mediaan of percentiel op minder dan 5 waarnemingen is ook onderdrukt (docs/disclosure.md).",
         "Doorlooptijden in dagen tussen de eerste gemelde datum van elke status; percentielen volgens de nearest-rank-methode.",
-        *_DEFINITIES,
+        *_DEFINITIONS,
         "Definities: broker/rapportage/cijfers.py.",
     ]
 
 
 #: One line per figure of issue 16, in the report's words (the same as the module docstring of cijfers).
-_UITLEG_EXAMEN = (
+_EXPLANATION_EXAMEN = (
     "Examenresultaat: de laatste uitkomst die de VO-school tot en met de peildatum meldde, van alle "
     "geleverde leerlingen (ook afgemelde, zoals doorstroom naar havo); leerlingen zonder gemelde uitkomst tellen niet mee."
 )
-_UITLEG_DIPLOMA = (
+_EXPLANATION_DIPLOMA = (
     "Met diploma, nergens aangemeld: geslaagd volgens de school, nog actief als potentiële mbo-ganger, en op de "
     "peildatum bij geen enkele mbo-instelling actief aangemeld (een deel van 'geleverd, nergens aangemeld')."
 )
-_UITLEG_INTAKE = (
+_EXPLANATION_INTAKE = (
     "Intake: één intakedatum bij één aanmelding, met de laatst gemelde uitkomst voor die datum; een leerling "
     "die na 'niet verschenen' opnieuw komt telt twee intakes. De uitkomsten tellen op tot het totaal."
 )
-_UITLEG_DOORLOOP = (
+_EXPLANATION_DOORLOOP = (
     "Dagen per aanmelding tussen de eerste gemelde datum van elke stap: aanmelding (aanmelding ontvangen of "
     "aangemeld), intake (de eerste intake die plaatsvond, dus niet 'niet verschenen'), inschrijving, "
     "onderwijsovereenkomst (de eerste gemelde datum van ondertekening). Alleen aanmeldingen met beide stappen."
 )
-_DEFINITIES = (_UITLEG_EXAMEN, _UITLEG_DIPLOMA, _UITLEG_INTAKE, _UITLEG_DOORLOOP)
+_DEFINITIONS = (_EXPLANATION_EXAMEN, _EXPLANATION_DIPLOMA, _EXPLANATION_INTAKE, _EXPLANATION_DOORLOOP)
 
 
 # --- HTML -----------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def _status_table(rapport: Rapport) -> str:
             _number(f.get((c.LEERLINGEN_PER_STATUS, s), 0)),
             _percent(f.get((c.LEERLINGEN_PER_STATUS, s), 0), total),
         ]
-        for s in reversed(STATUS_VOLGORDE)
+        for s in reversed(STATUS_ORDER)
     ]
     return _table(
         "Leerlingen per status",
@@ -221,16 +221,16 @@ def _examen_table(rapport: Rapport) -> str:
         "Examenresultaten en diploma zonder aanmelding",
         ["examenresultaat", "leerlingen"],
         rows,
-        f"{_UITLEG_EXAMEN} {_UITLEG_DIPLOMA}",
+        f"{_EXPLANATION_EXAMEN} {_EXPLANATION_DIPLOMA}",
     )
 
 
 def _intake_table(rapport: Rapport) -> str:
     f = rapport.head
-    outcomes = [u for u in charts.INTAKE_LABEL if u != c.ONBEKEND or (c.INTAKES_PER_UITKOMST, u) in f]
+    outcomes = [u for u in charts.INTAKE_LABEL if u != c.UNKNOWN or (c.INTAKES_PER_UITKOMST, u) in f]
     rows = [[charts.INTAKE_LABEL[u], _number(f.get((c.INTAKES_PER_UITKOMST, u), 0))] for u in outcomes]
     rows.append(["totaal", _number(f.get((c.INTAKES, ""), 0))])
-    return _table("Intakes per uitkomst", ["uitkomst", "intakes"], rows, _UITLEG_INTAKE)
+    return _table("Intakes per uitkomst", ["uitkomst", "intakes"], rows, _EXPLANATION_INTAKE)
 
 
 def _doorloop_table(rapport: Rapport) -> str:
@@ -248,7 +248,7 @@ def _doorloop_table(rapport: Rapport) -> str:
         "Doorlooptijden (dagen)",
         ["traject", "aanmeldingen", "mediaan", "90e percentiel"],
         rows,
-        _UITLEG_DOORLOOP,
+        _EXPLANATION_DOORLOOP,
     )
 
 
@@ -263,7 +263,7 @@ def _per_eenheid(rapport: Rapport, niveau: Level, title: str, columns: list[tupl
     return _table(title, ["code", "naam"] + [k for _, _, k in columns], rows)
 
 
-_LEERLING_KOLOMMEN = [
+_LEERLING_COLUMNS = [
     (c.LEERLINGEN, "", "leerlingen"),
     (c.AANGEMELD_VOOR_DEADLINE, "", "aangemeld vóór deadline"),
     (c.AANGEMELD_NA_DEADLINE, "", "na deadline"),
@@ -272,7 +272,7 @@ _LEERLING_KOLOMMEN = [
     (c.EXAMENRESULTAAT_PER_UITKOMST, "geslaagd", "geslaagd"),
     (c.DIPLOMA_NERGENS, "", "met diploma, nergens aangemeld"),
 ]
-_INSTELLING_KOLOMMEN = [
+_INSTELLING_COLUMNS = [
     (c.AANMELDINGEN, "", "aanmeldingen"),
     (c.AANMELDINGEN_VOOR_DEADLINE, "", "vóór deadline"),
     (c.AANMELDINGEN_NA_DEADLINE, "", "na deadline"),
@@ -288,7 +288,7 @@ _INSTELLING_KOLOMMEN = [
     (c.DOORLOOPTIJD_MEDIAAN, "aangemeld>overeenkomst", "mediaan aanmelding → onderwijsovereenkomst (dagen)"),
 ]
 #: The registration columns of the national per-region table: counts and intakes, no lead times.
-_REGIO_INSTELLING_KOLOMMEN = _INSTELLING_KOLOMMEN[:3] + _INSTELLING_KOLOMMEN[7:11]
+_REGIO_INSTELLING_COLUMNS = _INSTELLING_COLUMNS[:3] + _INSTELLING_COLUMNS[7:11]
 
 
 def _opleiding_table(rapport: Rapport) -> str:
@@ -327,7 +327,7 @@ def _trend_table(rapport: Rapport) -> str:
     )
 
 
-_STIJL = """
+_STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem} h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
 .meta{color:#555} .kaarten{display:flex;flex-wrap:wrap;gap:.8rem;margin-top:1rem}
@@ -360,21 +360,21 @@ def html(rapport: Rapport) -> str:
     ]
     if rapport.niveau is Level.REGIO:
         parts += [
-            _per_eenheid(rapport, Level.INSTELLING, "Per mbo-instelling in de regio", _INSTELLING_KOLOMMEN),
+            _per_eenheid(rapport, Level.INSTELLING, "Per mbo-instelling in de regio", _INSTELLING_COLUMNS),
             _opleiding_table(rapport),
-            _per_eenheid(rapport, Level.SCHOOL, "Per VO-school in de regio", _LEERLING_KOLOMMEN),
+            _per_eenheid(rapport, Level.SCHOOL, "Per VO-school in de regio", _LEERLING_COLUMNS),
         ]
     if rapport.niveau is Level.LANDELIJK:
         parts.append(
             _per_eenheid(
-                rapport, Level.REGIO, "Per RMC-regio", _LEERLING_KOLOMMEN + _REGIO_INSTELLING_KOLOMMEN
+                rapport, Level.REGIO, "Per RMC-regio", _LEERLING_COLUMNS + _REGIO_INSTELLING_COLUMNS
             )
         )
     parts += [_chart(trend), _trend_table(rapport)]
     meta = "".join(f"<p class='meta'>{escape(line)}</p>" for line in _note(rapport))
     return (
         f"<!DOCTYPE html><html lang='nl'><head><meta charset='utf-8'><title>{escape(title)}</title>"
-        f"<style>{_STIJL}</style></head><body><h1>{escape(title)}</h1>{meta}{''.join(parts)}</body></html>"
+        f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>{meta}{''.join(parts)}</body></html>"
     )
 
 
@@ -382,9 +382,9 @@ def write_html(rapport: Rapport, path: Path) -> None:
     path.write_text(html(rapport), encoding="utf-8")
 
 
-SCHRIJVERS = {"html": write_html, "csv": write_csv, "xlsx": write_xlsx}
+WRITERS = {"html": write_html, "csv": write_csv, "xlsx": write_xlsx}
 
 
 def write(rapport: Rapport, output_format: str, path: Path) -> None:
     """Write ``rapport`` to ``path`` as html, csv or xlsx."""
-    SCHRIJVERS[output_format](rapport, path)
+    WRITERS[output_format](rapport, path)

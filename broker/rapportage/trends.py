@@ -43,7 +43,7 @@ TREND_CIJFERS: tuple[tuple[str, str, str], ...] = (
         "mediane doorlooptijd aanmelding → onderwijsovereenkomst (dagen)",
     ),
 )
-_SLEUTELS = {(naam, dimensie) for naam, dimensie, _ in TREND_CIJFERS}
+_KEYS = {(naam, dimensie) for naam, dimensie, _ in TREND_CIJFERS}
 #: Figures of pupils (no institution has them) and of registrations (no VO school has them).
 _LEERLINGCIJFERS = frozenset(c.LEERLINGCIJFERS)
 _AANMELDINGCIJFERS = frozenset(c.AANMELDINGCIJFERS)
@@ -78,6 +78,6 @@ def trend(session: Session, calendar: Calendar, niveau: Level, eenheid: str, unt
                 if r.niveau == niveau.value and r.eenheid == eenheid
             ]
         uitkomst[jaar] = {
-            (r.cijfer, r.dimensie): r.waarde for r in rows if (r.cijfer, r.dimensie) in _SLEUTELS
+            (r.cijfer, r.dimensie): r.waarde for r in rows if (r.cijfer, r.dimensie) in _KEYS
         }
     return uitkomst

@@ -22,14 +22,14 @@ from broker.db import models
 from broker.refdata import duo
 
 #: The files of the yearly set, in the words the operator sees.
-BESTANDSNAMEN = {
+FILE_NAMES = {
     duo.VO: "VO vestigingen (02.-alle-vestigingen-vo.csv)",
     duo.BO: "primary-school vestigingen (02.-alle-schoolvestigingen-basisonderwijs.csv)",
     duo.SO: "SBO/SO/VSO vestigingen (09.-alle-vestigingen-sbo-so-en-vso.csv)",
     duo.MBO: "MBO institutions (01.-adressen-mbo-instellingen.csv)",
 }
 
-_TOON = 20  # list at most this many codes per problem
+_SHOW_AT_MOST = 20  # list at most this many codes per problem
 
 
 @dataclass
@@ -80,7 +80,7 @@ def check_all(session: Session, cyclus_jaar: int, beeindigde_gemeenten: Collecti
     )
     for soort in duo.SOORTEN:
         if soort not in loaded:
-            uitkomst.problems.append(f"file not loaded: {BESTANDSNAMEN[soort]}")
+            uitkomst.problems.append(f"file not loaded: {FILE_NAMES[soort]}")
     without_regio = sorted(code for code, regio in gemeenten.items() if not regio)
     if without_regio:
         uitkomst.problems.append(
@@ -115,5 +115,5 @@ def check_all(session: Session, cyclus_jaar: int, beeindigde_gemeenten: Collecti
 
 
 def _list(codes: list[str]) -> str:
-    meer = f" (and {len(codes) - _TOON} more)" if len(codes) > _TOON else ""
-    return ", ".join(codes[:_TOON]) + meer
+    meer = f" (and {len(codes) - _SHOW_AT_MOST} more)" if len(codes) > _SHOW_AT_MOST else ""
+    return ", ".join(codes[:_SHOW_AT_MOST]) + meer

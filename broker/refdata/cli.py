@@ -19,10 +19,10 @@ from broker.db import models
 from broker.db.migrate import upgrade
 from broker.refdata.check import CheckResult, check_all
 from broker.refdata.duo import UnknownFile
-from broker.refdata.load import TABELLEN, LoadReport, load_demo, load_files
+from broker.refdata.load import TABLES, LoadReport, load_demo, load_files
 from broker.refdata.lookup import refdata_jaar
 
-_CYCLUS_OPTIE = click.option(
+_CYCLUS_OPTION = click.option(
     "--cyclus",
     type=click.IntRange(1900, 9999),
     help="Cycle year the data are valid from (default: the cycle of today).",
@@ -41,7 +41,7 @@ def _gemeentecodes(_ctx, _param, values: tuple[str, ...]) -> tuple[str, ...]:
 
 #: ``--ended-gemeente``: the operator's deliberate acknowledgement that a gemeente of the previous cycle
 #: ended (was merged: "gemeente opgeheven"), so its absence from the new files is no error.
-BEEINDIGDE_GEMEENTE_OPTIE = click.option(
+ENDED_GEMEENTE_OPTION = click.option(
     "--ended-gemeente",
     "beeindigde_gemeenten",
     multiple=True,
@@ -51,7 +51,7 @@ BEEINDIGDE_GEMEENTE_OPTIE = click.option(
     "missing from this cycle's DUO files (repeatable). Without it, a missing gemeente fails the check.",
 )
 
-_MODELLEN = {
+_MODELS = {
     "rmc_regio": models.RmcRegio,
     "gemeente": models.Gemeente,
     "instelling": models.Instelling,
@@ -68,7 +68,7 @@ def refdata() -> None:
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
-@_CYCLUS_OPTIE
+@_CYCLUS_OPTION
 @click.pass_context
 def load(ctx: click.Context, files: tuple[Path, ...], cyclus: int | None) -> None:
     """Load DUO CSV files of one cycle and commit; the yearly set is 02.-alle-vestigingen-vo.csv,
@@ -91,7 +91,7 @@ def load(ctx: click.Context, files: tuple[Path, ...], cyclus: int | None) -> Non
 
 
 @refdata.command("demo")
-@_CYCLUS_OPTIE
+@_CYCLUS_OPTION
 @click.pass_context
 def demo(ctx: click.Context, cyclus: int | None) -> None:
     """Load the fictional demo set (BRINs 99XA-99XF, see broker/refdata/demo/README.md) and commit."""
@@ -105,8 +105,8 @@ def demo(ctx: click.Context, cyclus: int | None) -> None:
 
 
 @refdata.command("check")
-@_CYCLUS_OPTIE
-@BEEINDIGDE_GEMEENTE_OPTIE
+@_CYCLUS_OPTION
+@ENDED_GEMEENTE_OPTION
 @click.pass_context
 def check(ctx: click.Context, cyclus: int | None, beeindigde_gemeenten: tuple[str, ...]) -> None:
     """Say whether the cycle's reference data are complete; exit 1 and name what is missing if not."""
@@ -136,7 +136,7 @@ def report_check(uitkomst: CheckResult) -> None:
 
 @refdata.command("show")
 @click.option("--brin", help="Show one institution (BRIN4) and its vestigingen instead of the counts.")
-@_CYCLUS_OPTIE
+@_CYCLUS_OPTION
 @click.pass_context
 def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
     """Print the number of rows per reference table of a cycle, or one institution."""
@@ -148,8 +148,8 @@ def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
         jaar = refdata_jaar(session, _cyclus_jaar(runtime, cyclus))
         if brin is None:
             click.echo(f"reference data of cycle {jaar if jaar is not None else '-'}")
-            for table in TABELLEN:
-                model = _MODELLEN[table]
+            for table in TABLES:
+                model = _MODELS[table]
                 total = session.scalar(
                     select(func.count()).select_from(model).where(model.cyclus_jaar == jaar)
                 )
@@ -171,7 +171,7 @@ def _report(ctx: click.Context, rapport: LoadReport) -> None:
     """Counts on stdout; warnings and refused rows on stderr; exit 1 when rows were refused."""
     files = ", ".join(rapport.files)
     click.echo(f"cyclus {rapport.cyclus_jaar}: {rapport.rijen} rijen gelezen uit {files}")
-    for table in TABELLEN:
+    for table in TABLES:
         count = rapport.counts[table]
         click.echo(
             f"{table}: nieuw {count.new}, gewijzigd {count.changed}, ongewijzigd {count.unchanged}"

@@ -55,7 +55,7 @@ VSO_SOORTEN = frozenset({"VSO", "(V)SO"})
 
 # Each role the importer reads, with the header names DUO has used for it (normalised: upper case,
 # single spaces, "_" read as a space), newest first.
-_KOPNAMEN: dict[str, tuple[str, ...]] = {
+_HEADER_NAMES: dict[str, tuple[str, ...]] = {
     "brin": ("INSTELLINGSCODE", "BRIN NUMMER"),
     "vestigingscode": ("VESTIGINGSCODE", "VESTIGINGSNUMMER"),
     "vestigingsnaam": ("VESTIGINGSNAAM",),
@@ -72,11 +72,11 @@ _KOPNAMEN: dict[str, tuple[str, ...]] = {
     "rmc_code": ("RMC-REGIO CODE",),
     "rmc_naam": ("RMC-REGIO NAAM",),
 }
-_OUDE_BRIN_KOP = "BRIN NUMMER"
+_OLD_BRIN_HEADER = "BRIN NUMMER"
 
 # The columns without which a file of that kind is useless. Everything else is optional, so a release
 # that drops e.g. the RMC columns still loads (and then never erases known regions, see laden.py).
-_VERPLICHT: dict[Soort, tuple[str, ...]] = {
+_REQUIRED: dict[Soort, tuple[str, ...]] = {
     VO: ("brin", "vestigingscode", "vestigingsnaam", "gemeentecode"),
     BO: ("brin", "vestigingscode", "vestigingsnaam", "gemeentecode"),
     SO: ("brin", "vestigingscode", "vestigingsnaam", "gemeentecode", "soort_po"),
@@ -85,7 +85,7 @@ _VERPLICHT: dict[Soort, tuple[str, ...]] = {
 
 # Column widths of broker/db/models.py: a longer value would fail on PostgreSQL, so the row is refused
 # here with a readable reason instead of aborting the whole load.
-_MAX_LENGTE = {
+_MAX_LENGTH = {
     "vestigingsnaam": 200,
     "instellingsnaam": 200,
     "plaats": 100,
@@ -98,10 +98,10 @@ _MAX_LENGTE = {
 
 # Contact details only go into answers to partners: one too long is left empty with a warning, so the
 # school itself (its BRIN, gemeente and region: what pupils are checked and routed on) is still loaded.
-_CONTACT_ROLLEN = frozenset({"telefoon", "internetadres"})
+_CONTACT_ROLES = frozenset({"telefoon", "internetadres"})
 
 _RMC_CODE = re.compile(r"\A[0-9]{1,3}\Z")
-_REGELEINDE = re.compile(r"\r\n|\r|\n")
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 
 class UnknownFile(BrokerError, ValueError):
@@ -227,7 +227,7 @@ def read_duo_csv(data: bytes, bron: str) -> DuoBestand:
         soort=_recognise_kind(columns, bron),
         encoding=encoding,
         delimiter=delimiter,
-        generation="oud" if columns["brin"].header == _OUDE_BRIN_KOP else "nieuw",
+        generation="oud" if columns["brin"].header == _OLD_BRIN_HEADER else "nieuw",
     )
     rows = _data_rows(reader, len(header), columns, bestand)
     if bestand.soort == MBO:
@@ -259,7 +259,7 @@ def _decode(data: bytes, bron: str) -> tuple[str, str]:
 
 def _delimiter(text: str, bron: str) -> str:
     """``;`` or ``,``, whichever occurs more in the header line (DUO headers contain neither in a name)."""
-    header_line = _REGELEINDE.split(text, maxsplit=1)[0]
+    header_line = _LINE_END.split(text, maxsplit=1)[0]
     semicolon, comma = header_line.count(";"), header_line.count(",")
     if semicolon == comma == 0:
         raise UnknownFile(bron, "kopregel zonder ; of , als scheidingsteken")
@@ -277,12 +277,12 @@ def _normalise_header(name: str) -> str:
 
 
 def _columns(header: Sequence[str]) -> dict[str, _Column]:
-    """Map each role in ``_KOPNAMEN`` to the first matching column of ``header``."""
+    """Map each role in ``_HEADER_NAMES`` to the first matching column of ``header``."""
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
         positions.setdefault(_normalise_header(name), index)
     columns: dict[str, _Column] = {}
-    for rol, names in _KOPNAMEN.items():
+    for rol, names in _HEADER_NAMES.items():
         for name in names:
             if name in positions:
                 columns[rol] = _Column(positions[name], name)
@@ -293,8 +293,8 @@ def _columns(header: Sequence[str]) -> dict[str, _Column]:
 def _recognise_kind(columns: dict[str, _Column], bron: str) -> Soort:
     """The kind whose required columns are all present; VO first (its key column is the more specific)."""
     missing = {
-        kind: [" of ".join(_KOPNAMEN[rol]) for rol in roles if rol not in columns]
-        for kind, roles in _VERPLICHT.items()
+        kind: [" of ".join(_HEADER_NAMES[rol]) for rol in roles if rol not in columns]
+        for kind, roles in _REQUIRED.items()
     }
     if not missing[SO]:
         return SO
@@ -346,7 +346,7 @@ class _Row:
     warnings: list[str] = field(default_factory=list)
 
     def header(self, rol: str) -> str:
-        return self.columns[rol].header if rol in self.columns else _KOPNAMEN[rol][0]
+        return self.columns[rol].header if rol in self.columns else _HEADER_NAMES[rol][0]
 
     def waarde(self, rol: str) -> str | None:
         """The stripped value, or None when the column is absent or empty (DUO writes " " for empty)."""
@@ -364,9 +364,9 @@ class _Row:
     def text(self, rol: str, mandatory: bool = False) -> str | None:
         """A free-text value, refused when longer than its database column."""
         waarde = self.mandatory(rol) if mandatory else self.waarde(rol)
-        limit = _MAX_LENGTE.get(rol)
+        limit = _MAX_LENGTH.get(rol)
         if waarde is not None and limit is not None and len(waarde) > limit:
-            if rol in _CONTACT_ROLLEN:
+            if rol in _CONTACT_ROLES:
                 self.warnings.append(f"{self.header(rol)}: langer dan {limit} tekens, leeg gelaten")
                 return None
             raise _Unusable(f"{self.header(rol)}: langer dan {limit} tekens")

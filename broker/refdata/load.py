@@ -26,10 +26,10 @@ from sqlalchemy.orm import Session
 
 from broker.db import models
 from broker.refdata import duo
-from broker.refdata.lookup import CACHE_SLEUTEL
+from broker.refdata.lookup import CACHE_KEY
 
 #: The demo set in broker/refdata/demo, in load order.
-DEMO_BESTANDEN = (
+DEMO_FILES = (
     "vestigingen-vo-FICTIEF.csv",
     "basisonderwijs-FICTIEF.csv",
     "sbo-so-vso-FICTIEF.csv",
@@ -37,11 +37,11 @@ DEMO_BESTANDEN = (
 )
 
 #: Report keys, in the order the tables are loaded and printed.
-TABELLEN = ("rmc_regio", "gemeente", "instelling", "vestiging")
+TABLES = ("rmc_regio", "gemeente", "instelling", "vestiging")
 
 # A file without RMC data (an older release, or a row with an empty region) says nothing about the region,
 # so None never erases a region that is already known.
-_NONE_WIST_NIET = frozenset({"rmc_regio"})
+_NONE_DOES_NOT_ERASE = frozenset({"rmc_regio"})
 
 
 @dataclass
@@ -74,12 +74,12 @@ class RejectedLine:
 class LoadReport:
     """The outcome of one ``load_files`` call.
 
-    ``counts`` per table (keys: ``TABELLEN``), refused rows with file and line, warnings, rows read.
+    ``counts`` per table (keys: ``TABLES``), refused rows with file and line, warnings, rows read.
     """
 
     cyclus_jaar: int
     files: list[str] = field(default_factory=list)
-    counts: dict[str, TableCount] = field(default_factory=lambda: {t: TableCount() for t in TABELLEN})
+    counts: dict[str, TableCount] = field(default_factory=lambda: {t: TableCount() for t in TABLES})
     rejected: list[RejectedLine] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rijen: int = 0  # non-blank data rows read over all files
@@ -113,7 +113,7 @@ def load_files(
     details = _merge(files, rapport.warnings)
 
     previous_year = _previous_year(session, cyclus_jaar)
-    for table, model, key_column in _TABELLEN:
+    for table, model, key_column in _TABLES:
         existing = _rows(session, model, key_column, cyclus_jaar)
         previous = _rows(session, model, key_column, previous_year) if previous_year is not None else {}
         count = rapport.counts[table]
@@ -140,7 +140,7 @@ def load_files(
             )
         )
     session.flush()
-    session.info.pop(CACHE_SLEUTEL, None)
+    session.info.pop(CACHE_KEY, None)
     return rapport
 
 
@@ -150,13 +150,13 @@ def load_demo(session: Session, cyclus_jaar: int) -> LoadReport:
     Output: the ``LoadReport`` of ``load_files``. Raises nothing for the shipped files.
     """
     demo = resources.files("broker.refdata") / "demo"
-    files = [duo.read_duo_csv(demo.joinpath(name).read_bytes(), name) for name in DEMO_BESTANDEN]
+    files = [duo.read_duo_csv(demo.joinpath(name).read_bytes(), name) for name in DEMO_FILES]
     return load_files(session, files, cyclus_jaar)
 
 
 # --- helpers -------------------------------------------------------------------------------
 
-_TABELLEN: tuple[tuple[str, type[models.Base], str], ...] = (
+_TABLES: tuple[tuple[str, type[models.Base], str], ...] = (
     ("rmc_regio", models.RmcRegio, "code"),
     ("gemeente", models.Gemeente, "code"),
     ("instelling", models.Instelling, "brin"),
@@ -175,7 +175,7 @@ def _merge(
     files: list[duo.DuoBestand], warnings: list[str]
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """Per table: code -> column values, merged over the files (first file wins, MBO institutions win)."""
-    details: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in TABELLEN}
+    details: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in TABLES}
 
     def take(table: str, code: str, fields: dict[str, Any], bron: str) -> None:
         earlier = details[table].setdefault(code, fields)
@@ -282,7 +282,7 @@ def _upsert(
         fields = {name: getattr(base, name) for name in fields}
     if base is not None:
         fields = {
-            name: getattr(base, name) if value is None and name in _NONE_WIST_NIET else value
+            name: getattr(base, name) if value is None and name in _NONE_DOES_NOT_ERASE else value
             for name, value in fields.items()
         }
     if "beeindigd" in model.__table__.columns:

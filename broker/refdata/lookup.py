@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session, aliased
 from broker.db import models
 
 #: The ``session.info`` key of the cache; ``laden.load_files`` drops it.
-CACHE_SLEUTEL = "refdata_jaar"
+CACHE_KEY = "refdata_jaar"
 
 
 def refdata_jaar(session: Session, cyclus_jaar: int) -> int | None:
     """The cycle whose reference data hold in ``cyclus_jaar``, or None when none is loaded at all."""
-    cache: dict[int, int | None] = session.info.setdefault(CACHE_SLEUTEL, {})
+    cache: dict[int, int | None] = session.info.setdefault(CACHE_KEY, {})
     if cyclus_jaar not in cache:
         cache[cyclus_jaar] = session.scalar(select(refdata_jaar_sql(cyclus_jaar)))
     return cache[cyclus_jaar]

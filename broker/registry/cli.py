@@ -25,7 +25,7 @@ from broker.registry.repository import PartijRegistry
 from broker.registry.toml import load_partijen, read_partijen
 from broker.registry.validation import MandaatInput, PartijError, PartijInput
 
-DEMO_BESTAND = "demo-partijen.toml"
+DEMO_FILE = "demo-partijen.toml"
 
 T = TypeVar("T")
 
@@ -165,7 +165,7 @@ def demo(runtime: Runtime) -> None:
     """Load the fictional demo parties (test OINs; refused in production)."""
     if _production(runtime):
         _stop("the demo parties use test OINs and are refused with environment = production")
-    with resources.as_file(resources.files("broker.registry") / DEMO_BESTAND) as path:
+    with resources.as_file(resources.files("broker.registry") / DEMO_FILE) as path:
         count = _load(runtime, str(path), replace=True)
     click.echo(f"{count} demo parties loaded")
 
@@ -193,7 +193,7 @@ def _load(runtime: Runtime, path: str, replace: bool) -> int:
 
 
 #: Parties that are a school or institution themselves: their BRINs must be in the reference data.
-_ONDERWIJS = {PartijSoort.VO_SCHOOL.value, PartijSoort.MBO_INSTELLING.value}
+_EDUCATION_SOORTEN = {PartijSoort.VO_SCHOOL.value, PartijSoort.MBO_INSTELLING.value}
 
 
 def _brins_per_partij(runtime: Runtime, session: Session) -> dict[str, set[str]]:
@@ -215,7 +215,7 @@ def _require_known_brins(
     exchange, so re-storing its party (the routine reload of the registry file) must not fail."""
     jaar = runtime.kalender.cyclus_on(date.today()).jaar
     for partij in _register(runtime, session).list_():
-        if partij.oin not in oins or partij.soort not in _ONDERWIJS or not partij.brins:
+        if partij.oin not in oins or partij.soort not in _EDUCATION_SOORTEN or not partij.brins:
             continue
         already_registered = set(partij.brins) & earlier.get(partij.oin, set())
         allowed = actieve_brins(session, jaar, partij.brins) | bekende_brins(

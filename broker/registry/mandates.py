@@ -21,7 +21,7 @@ class _MetMandaten(Protocol):
 
 #: The outcomes of ``mandaat_stand``: a mandate that applies (or the party itself), none at all, or
 #: one that exists but not for this operation or day.
-MANDAAT_GELDIG, GEEN_MANDAAT, MANDAAT_DEKT_NIET = "geldig", "geen", "dekt-niet"
+MANDAAT_VALID, NO_MANDAAT, MANDAAT_DOES_NOT_COVER = "geldig", "geen", "dekt-niet"
 
 
 def mandaat_stand(
@@ -36,28 +36,28 @@ def mandaat_stand(
     active party with an OIN (with its mandates) or None, ``holder_active`` whether a certificate OIN
     registered as a party is active (None when it is not registered). One rule for the database
     (``PartijRegistry``) and for a process's copy of it (``broker.registry.snapshot``), whose
-    ``mandaat_geldig`` is this outcome being ``MANDAAT_GELDIG``.
+    ``mandaat_geldig`` is this outcome being ``MANDAAT_VALID``.
 
-    ``MANDAAT_GELDIG`` for the party itself or a mandate that applies; ``GEEN_MANDAAT`` when the certificate holds no mandate
+    ``MANDAAT_VALID`` for the party itself or a mandate that applies; ``NO_MANDAAT`` when the certificate holds no mandate
     for the party at all — also when the party is unknown, inactive or an OIN is invalid, so the answer
-    tells a certificate holder nothing about parties it has no mandate for — and ``MANDAAT_DEKT_NIET``
+    tells a certificate holder nothing about parties it has no mandate for — and ``MANDAAT_DOES_NOT_COVER``
     when it holds one that does not cover ``action`` on day ``on`` (only that holder learns it)."""
     if isinstance(on, datetime) or not isinstance(on, date):
         raise TypeError("op must be a date, not a datetime")
     if not (is_valid_oin(certificaat_oin) and is_valid_oin(partij_oin)):
-        return GEEN_MANDAAT
+        return NO_MANDAAT
     if certificaat_oin == partij_oin:
-        return MANDAAT_GELDIG
+        return MANDAAT_VALID
     partij = actieve(partij_oin)
     if partij is None or holder_active(certificaat_oin) is False:
         # A supplier switched off in the registry loses all its mandates at once.
-        return GEEN_MANDAAT
+        return NO_MANDAAT
     own = [m for m in partij.mandaten if m.certificaat_oin == certificaat_oin]
     if not own:
-        return GEEN_MANDAAT
+        return NO_MANDAAT
     if any(_valid_on(m, on) and _covers(m, action) for m in own):
-        return MANDAAT_GELDIG
-    return MANDAAT_DEKT_NIET
+        return MANDAAT_VALID
+    return MANDAAT_DOES_NOT_COVER
 
 
 def _covers(mandaat: models.Mandaat, action: str | None) -> bool:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.identifiers import is_valid_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.mandates import MANDAAT_GELDIG, mandaat_stand
+from broker.registry.mandates import MANDAAT_VALID, mandaat_stand
 from broker.registry.validation import (
     _INSTELLING_SOORTEN,
     MandaatInput,
@@ -164,7 +164,7 @@ class PartijRegistry:
         invalid OINs (False); raises ``TypeError`` when ``on`` is not a date (a datetime is refused).
         """
         state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
-        return state == MANDAAT_GELDIG
+        return state == MANDAAT_VALID
 
     def _holder_active(self, certificaat_oin: str) -> bool | None:
         holder = self._session.get(models.Partij, certificaat_oin)

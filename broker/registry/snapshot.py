@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.identifiers import is_valid_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.mandates import MANDAAT_GELDIG, mandaat_stand
+from broker.registry.mandates import MANDAAT_VALID, mandaat_stand
 from broker.registry.repository import SCOPE_BRIN, SCOPE_GEMEENTE, SCOPE_RMC
 
 
@@ -82,11 +82,11 @@ class RegistrySnapshot:
         """As ``PartijRegistry.mandaat_geldig`` (M1–M3); raises ``TypeError`` for a
         datetime ``on``."""
         state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
-        return state == MANDAAT_GELDIG
+        return state == MANDAAT_VALID
 
     def mandaat_stand(self, certificaat_oin: str, partij_oin: str, on: date, action: str | None = None) -> str:
-        """As ``broker.registry.mandates.mandaat_stand``: ``MANDAAT_GELDIG``, ``GEEN_MANDAAT`` or
-        ``MANDAAT_DEKT_NIET``, so a refusal can say which (Client.DK0002 detail)."""
+        """As ``broker.registry.mandates.mandaat_stand``: ``MANDAAT_VALID``, ``NO_MANDAAT`` or
+        ``MANDAAT_DOES_NOT_COVER``, so a refusal can say which (Client.DK0002 detail)."""
         return mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
 
     def endpoint(self, oin: str) -> str | None:

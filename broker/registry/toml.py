@@ -45,7 +45,7 @@ from broker.registry.repository import PartijRegistry
 from broker.registry.validation import MandaatInput, PartijError, PartijInput, check_all
 from broker.toml_file import TomlFileError, read_toml
 
-_TEKST_SLEUTELS = (
+_TEXT_KEYS = (
     "oin",
     "soort",
     "naam",
@@ -54,12 +54,12 @@ _TEKST_SLEUTELS = (
     "contact_telefoon",
     "contact_internetadres",
 )
-_LIJST_SLEUTELS = ("brins", "gemeentecodes", "rmc_regios")
-_VERPLICHT = ("oin", "soort", "naam")
-_PARTIJ_SLEUTELS = frozenset(
-    _TEKST_SLEUTELS + _LIJST_SLEUTELS + ("mandaat", "contactgegevens", "procesfeiten")
+_LIST_KEYS = ("brins", "gemeentecodes", "rmc_regios")
+_REQUIRED = ("oin", "soort", "naam")
+_PARTIJ_KEYS = frozenset(
+    _TEXT_KEYS + _LIST_KEYS + ("mandaat", "contactgegevens", "procesfeiten")
 )
-_MANDAAT_SLEUTELS = frozenset({"certificaat_oin", "geldig_van", "geldig_tot", "acties"})
+_MANDAAT_KEYS = frozenset({"certificaat_oin", "geldig_van", "geldig_tot", "acties"})
 
 
 def read_partijen(path: str | os.PathLike[str], *, production: bool = False) -> list[PartijInput]:
@@ -136,20 +136,20 @@ def _partij(bestand: Path, index: int, table: object, production: bool) -> Parti
 
 def _as_input(table: dict[str, Any]) -> PartijInput:
     """Map a [[partij]] table onto PartijInvoer, checking keys and types only (values: ``check_all``)."""
-    unknown = set(table) - _PARTIJ_SLEUTELS
+    unknown = set(table) - _PARTIJ_KEYS
     if unknown:
         raise PartijError(f"unknown key(s): {', '.join(sorted(unknown))}")
-    missing = [key for key in _VERPLICHT if key not in table]
+    missing = [key for key in _REQUIRED if key not in table]
     if missing:
         raise PartijError(f"missing key(s): {', '.join(missing)}")
-    for key in _TEKST_SLEUTELS:
+    for key in _TEXT_KEYS:
         if key in table and not isinstance(table[key], str):
             raise PartijError(f"{key} must be a string")
     if not isinstance(table.get("contactgegevens", False), bool):
         raise PartijError("contactgegevens must be true or false")
     if not isinstance(table.get("procesfeiten", False), bool):
         raise PartijError("procesfeiten must be true or false")
-    lists = {key: _text_list(table, key) for key in _LIJST_SLEUTELS}
+    lists = {key: _text_list(table, key) for key in _LIST_KEYS}
     mandaten = table.get("mandaat", [])
     if not isinstance(mandaten, list):
         raise PartijError("mandaat must be an array of tables ([[partij.mandaat]])")
@@ -179,7 +179,7 @@ def _text_list(table: dict[str, Any], key: str) -> tuple[str, ...]:
 def _mandaat(index: int, table: object) -> MandaatInput:
     if not isinstance(table, dict):
         raise PartijError(f"mandate #{index}: must be a table ([[partij.mandaat]])")
-    unknown = set(table) - _MANDAAT_SLEUTELS
+    unknown = set(table) - _MANDAAT_KEYS
     if unknown:
         raise PartijError(f"mandate #{index}: unknown key(s): {', '.join(sorted(unknown))}")
     if not isinstance(table.get("certificaat_oin"), str):

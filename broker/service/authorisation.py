@@ -13,12 +13,12 @@ from datetime import date
 
 from broker.domain.identifiers import is_test_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.mandates import MANDAAT_DEKT_NIET, MANDAAT_GELDIG
+from broker.registry.mandates import MANDAAT_DOES_NOT_COVER, MANDAAT_VALID
 from broker.registry.snapshot import registeropname
 from broker.service.context import NotAuthorised
 
 #: Which kind of party may call which service (docs/architecture.md, "Parties and what they may see").
-DIENST_PARTIJSOORT = {
+SERVICE_PARTIJSOORT = {
     "vo": PartijSoort.VO_SCHOOL,
     "mbo": PartijSoort.MBO_INSTELLING,
     "gemeente": PartijSoort.GEMEENTE,
@@ -47,14 +47,14 @@ def authorise(
     today = date.today()
     if certificaat_oin is not None and certificaat_oin != from_oin:
         state = register.mandaat_stand(certificaat_oin, from_oin, today, action)
-        if state != MANDAAT_GELDIG:
+        if state != MANDAAT_VALID:
             raise _mandaat_refusal(state, certificaat_oin, from_oin, action, today)
     if settings.environment == "production" and is_test_oin(from_oin):
         raise NotAuthorised(
             f"wsa:From (OIN {from_oin}) is een test-OIN (00000099…): in productie niet toegestaan"
         )
     partij = register.find(from_oin)
-    if partij is None or partij.soort != DIENST_PARTIJSOORT[dienst]:
+    if partij is None or partij.soort != SERVICE_PARTIJSOORT[dienst]:
         raise NotAuthorised(
             f"wsa:From (OIN {from_oin}) is niet aangemeld voor deze dienst ({dienst}); "
             "de beheerder van de broker registreert partijen per dienst"
@@ -75,7 +75,7 @@ def _mandaat_refusal(
 ) -> NotAuthorised:
     """The DK0002 refusal for a certificate that may not speak for ``from_oin``: it names only the
     caller's own certificate OIN, the From OIN it sent and its own mandate (§5 M2)."""
-    if state == MANDAAT_DEKT_NIET:
+    if state == MANDAAT_DOES_NOT_COVER:
         return NotAuthorised(
             f"het mandaat van het certificaat (OIN {certificaat_oin}) voor wsa:From (OIN {from_oin}) dekt "
             f"deze operatie ({action}) of deze datum ({on.isoformat()}) niet; de partij in wsa:From kan het "

@@ -22,7 +22,7 @@ from broker.refdata.lookup import contactgegevens_of_brins
 from broker.registry.repository import contact_overrides
 
 #: The ``session.info`` key of the cache: (cycle, BRIN) → details, or None when unknown.
-CACHE_SLEUTEL = "contactgegevens"
+CACHE_KEY = "contactgegevens"
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class ContactBook:
     def __init__(self, session: Session, cyclus_jaar: int) -> None:
         self._session = session
         self._year = cyclus_jaar
-        self._cache: dict[tuple[int, str], _Details | None] = session.info.setdefault(CACHE_SLEUTEL, {})
+        self._cache: dict[tuple[int, str], _Details | None] = session.info.setdefault(CACHE_KEY, {})
 
     def load(self, beelden: Iterable[LeerlingBeeld]) -> None:
         """Fetch the details of every institution the views refer to that is not cached yet."""

@@ -32,9 +32,9 @@ from broker.service.context import Caller, Processing
 from broker.service.leerlingen import LeerlingInput, aanleveren_leerlingen
 
 #: The largest file accepted (bytes, after base64 decoding): 5,000 rows of any sensible width.
-MAX_BESTAND_BYTES = 2 * 1024 * 1024
+MAX_FILE_BYTES = 2 * 1024 * 1024
 #: The most data rows in one file: the batch limit of the XSD (maxOccurs 5000).
-MAX_RIJEN = 5000
+MAX_ROWS = 5000
 
 
 class InvalidFile(BrokerError):
@@ -68,7 +68,7 @@ class FileFormat:
         return (*self.one_of, *self.mandatory, *self.optional)
 
 
-_LEERLINGNUMMER_KOLOMMEN = (
+_LEERLINGNUMMER_COLUMNS = (
     ("VVA101", "bsn"),
     ("VVA102", "onderwijsnummer"),
     ("VVA103", "bsn, onderwijsnummer"),
@@ -79,7 +79,7 @@ LEERLINGEN = FileFormat(
     optional=("vestiging", "afmeldReden", "naam", "examenUitkomst", "examenDatum"),
     example=("111222333", "", "99XA", "1011AB", "0363", "toevoegen", "00", "", "Voorbeeld, A.", "", ""),
     columns_per_code=(
-        *_LEERLINGNUMMER_KOLOMMEN,
+        *_LEERLINGNUMMER_COLUMNS,
         ("VVA104", "brinVo"),
         ("VVA105", "brinVo"),
         ("VVA107", "postcode"),
@@ -100,7 +100,7 @@ AANMELDINGEN = FileFormat(
         *("2027-03-15", "positiefAdvies", ""),
     ),
     columns_per_code=(
-        *_LEERLINGNUMMER_KOLOMMEN,
+        *_LEERLINGNUMMER_COLUMNS,
         ("VVA104", "brinMbo"),
         ("VVA105", "brinMbo"),
         ("VVA109", "locatie"),
@@ -116,7 +116,7 @@ AANMELDINGEN = FileFormat(
         ("VVA126", "intakeDatum, intakeUitkomst"),
     ),
 )
-FORMATEN = {"vo": LEERLINGEN, "mbo": AANMELDINGEN}
+FORMATS = {"vo": LEERLINGEN, "mbo": AANMELDINGEN}
 
 
 def aanleveren_leerlingen_bestand(
@@ -227,10 +227,10 @@ def read_rows(content: bytes, file_format: FileFormat) -> list[Row]:
     rows and rows starting with ``#`` are skipped. Raises ``InvalidFile`` when the file is too
     large, has no or too many rows, or a header that is not ``file_format``'s.
     """
-    if len(content) > MAX_BESTAND_BYTES:
+    if len(content) > MAX_FILE_BYTES:
         raise InvalidFile(
-            f"Het bestand is groter dan {MAX_BESTAND_BYTES} bytes (2 MiB); lever hoogstens {MAX_RIJEN} "
-            f"regels per bestand aan. / The file is larger than {MAX_BESTAND_BYTES} bytes (2 MiB)."
+            f"Het bestand is groter dan {MAX_FILE_BYTES} bytes (2 MiB); lever hoogstens {MAX_ROWS} "
+            f"regels per bestand aan. / The file is larger than {MAX_FILE_BYTES} bytes (2 MiB)."
         )
     text, encoding = _read_text(content)
     first = next((line for line in text.split("\n") if line.strip()), None)
@@ -249,9 +249,9 @@ def read_rows(content: bytes, file_format: FileFormat) -> list[Row]:
             columns = _header(fields, file_format)
         elif not fields[0].lstrip().startswith("#"):
             rows.append(_row(line_no, fields, columns, encoding))
-        if len(rows) > MAX_RIJEN:
+        if len(rows) > MAX_ROWS:
             raise InvalidFile(
-                f"Het bestand heeft meer dan {MAX_RIJEN} regels. / The file has more than {MAX_RIJEN} rows."
+                f"Het bestand heeft meer dan {MAX_ROWS} regels. / The file has more than {MAX_ROWS} rows."
             )
     if not rows:
         raise InvalidFile("Het bestand heeft geen regels onder de kopregel. / The file has no data rows.")
@@ -358,13 +358,13 @@ def _row(line_no: int, fields: list[str], columns: list[str], encoding: str) -> 
     return Row(line_no, values, rejection)
 
 
-_SURROGAAT = re.compile("[\udc80-\udcff]")
+_SURROGATE = re.compile("[\udc80-\udcff]")
 
 
 def _wrongly_encoded(field: str, encoding: str) -> bool:
     """True when ``field`` holds bytes that do not fit the file's encoding: undecodable bytes, or in a
     windows-1252 file UTF-8 sequences (``Ã©`` for ``é``, the mark of a name saved in the other one)."""
-    if _SURROGAAT.search(field):
+    if _SURROGATE.search(field):
         return True
     if encoding != "cp1252" or field.isascii():
         return False
@@ -375,7 +375,7 @@ def _wrongly_encoded(field: str, encoding: str) -> bool:
     return True
 
 
-_DATUMNOTATIES = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
+_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y")
 
 
 def _date_column(row: Row, column: str, rejection: Melding | None) -> tuple[date | None, Melding | None]:
@@ -391,7 +391,7 @@ def _parse_date(value: str | None) -> date | None:
     # strptime's %Y/%m/%d read any Unicode digit ("２０２７-03-01" is 1 March 2027): dates are ASCII only.
     if value is None or not value.isascii():
         return None
-    for notation in _DATUMNOTATIES:
+    for notation in _DATE_FORMATS:
         try:
             return datetime.strptime(value, notation).date()
         except ValueError:

@@ -15,7 +15,7 @@ from broker.db import models
 from broker.domain.visibility import normalise_rmc
 from broker.service.context import Processing
 
-_STUK = 500  # bound the IN-list size (SQLite allows 32766 parameters; stay far below)
+_BATCH = 500  # bound the IN-list size (SQLite allows 32766 parameters; stay far below)
 
 
 def rmc_regios_van_gemeenten(
@@ -30,10 +30,10 @@ def rmc_regios_van_gemeenten(
     else:
         list_ = sorted({c for c in codes if c})
         rows = []
-        for i in range(0, len(list_), _STUK):
+        for i in range(0, len(list_), _BATCH):
             rows += (
                 processing.session.execute(
-                    select(G.code, G.rmc_regio).where(of_the_cyclus, G.code.in_(list_[i : i + _STUK]))
+                    select(G.code, G.rmc_regio).where(of_the_cyclus, G.code.in_(list_[i : i + _BATCH]))
                 )
                 .tuples()
                 .all()

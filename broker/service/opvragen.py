@@ -21,7 +21,7 @@ from broker.service.scope import own_brin
 #: Rows of the change feed one request may scan, so a caller with few visible pupils cannot make
 #: one request walk the whole national feed.
 MAX_SCAN = 20_000
-STANDAARD_MAXIMUM = 500
+DEFAULT_MAXIMUM = 500
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def opvragen_wijzigingen(
     At most ``maximum`` (default 500) pupils and ``MAX_SCAN`` feed rows per call; ``meer`` tells the
     caller to poll again at once from ``volgende_cursor``.
     """
-    maximum = maximum or STANDAARD_MAXIMUM
+    maximum = maximum or DEFAULT_MAXIMUM
     rows = processing.session.execute(
         select(models.Wijziging.volgnummer, models.Wijziging.sleutel_hash)
         .where(models.Wijziging.cyclus_jaar == processing.cyclus.jaar, models.Wijziging.volgnummer > after)

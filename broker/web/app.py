@@ -14,7 +14,7 @@ from pathlib import Path
 from lxml import etree
 
 from broker.bootstrap import Runtime
-from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract, Dienst
+from broker.edukoppeling.contract import BROKER_SERVICES, Contract, Dienst
 from broker.edukoppeling.faults import HttpError
 from broker.edukoppeling.parsing import safe_xml_parser
 from broker.web import metrics
@@ -31,7 +31,7 @@ class Broker:
 
     def __init__(self, runtime: Runtime, contract: Contract | None = None) -> None:
         self.runtime = runtime
-        self.contract = contract or Contract(keys=BROKER_DIENSTEN)
+        self.contract = contract or Contract(keys=BROKER_SERVICES)
         refuse_unsafe_production(runtime.settings, self.contract)  # also checked before the fork
         self.pijplijn = SoapPipeline(runtime, self.contract)
         _ = self.contract.schema, runtime.keyring  # fail at start-up, not on the first request

@@ -35,7 +35,7 @@ FAULT_HOOK = "vva.fault_hook"
 FaultHook = Callable[[str, etree._Element, str | None], EdukoppelingFault | None]
 #: A ping echo that asks for a storing starts with this; the rest is the code.
 ECHO = "vva-storing:"
-_REDEN = "deliberate failure (conformance_storingen)"
+_REASON = "deliberate failure (conformance_storingen)"
 
 
 def requested_fault(
@@ -50,10 +50,10 @@ def requested_fault(
     echo = content.findtext(q(etree.QName(content).namespace, "echo"))  # the operation's own namespace
     if echo == f"{ECHO}DK0050":
         return EdukoppelingFault(
-            FaultCode.SERVER_DK0050, _REDEN, "opzettelijke storing op verzoek (echo vva-storing:DK0050)"
+            FaultCode.SERVER_DK0050, _REASON, "opzettelijke storing op verzoek (echo vva-storing:DK0050)"
         )
     if echo == f"{ECHO}DK0051":
-        return EdukoppelingFault(FaultCode.SERVER_DK0051, _REDEN)
+        return EdukoppelingFault(FaultCode.SERVER_DK0051, _REASON)
     if echo == f"{ECHO}DK0008" and relates_to is None:
         return EdukoppelingFault(FaultCode.CLIENT_DK0008, "no wsa:RelatesTo (conformance_storingen)")
     return None

@@ -25,7 +25,7 @@ from broker.db import models
 from broker.db.models import BEZIG, DOOD, WACHTEND
 from broker.edukoppeling.trust_store import TrustStore
 
-OK, WAARSCHUWING, STORING = "ok", "waarschuwing", "storing"
+OK, WARNING, FAILING = "ok", "waarschuwing", "storing"
 
 
 def outbox_state(sessions: sessionmaker[Session], now: datetime | None = None) -> dict:
@@ -91,9 +91,9 @@ def health(
         "outbox": _outbox(sessions, outbox_max_s, now),
     }
     states = {c["status"] for c in checks.values()}
-    status = STORING if STORING in states else WAARSCHUWING if WAARSCHUWING in states else OK
+    status = FAILING if FAILING in states else WARNING if WARNING in states else OK
     body = json.dumps({"status": status, "controles": checks}, indent=2, sort_keys=True) + "\n"
-    return (503 if status == STORING else 200), body.encode()
+    return (503 if status == FAILING else 200), body.encode()
 
 
 def _database(sessions: sessionmaker[Session]) -> dict:
@@ -101,7 +101,7 @@ def _database(sessions: sessionmaker[Session]) -> dict:
         with sessions() as session:
             session.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 — the type says enough; the text may quote the URL
-        return {"status": STORING, "detail": f"unreachable ({type(exc).__name__})"}
+        return {"status": FAILING, "detail": f"unreachable ({type(exc).__name__})"}
     return {"status": OK}
 
 
@@ -110,15 +110,15 @@ def _trust(trust: Callable[[], TrustStore | None], now: datetime) -> dict:
         store = trust()
         valid_until = store.crls_valid_until() if store is not None else None
     except Exception as exc:  # noqa: BLE001
-        return {"status": STORING, "detail": f"trust store unusable ({type(exc).__name__})"}
+        return {"status": FAILING, "detail": f"trust store unusable ({type(exc).__name__})"}
     if store is None:
         return {"status": OK, "detail": "no service checks certificates"}
     if valid_until is None:
-        return {"status": STORING, "detail": "no CRLs configured"}
+        return {"status": FAILING, "detail": "no CRLs configured"}
     remaining = (valid_until - now).total_seconds()
     if remaining <= 0:
         return {
-            "status": STORING,
+            "status": FAILING,
             "detail": "a CRL is past nextUpdate + grace",
             "crls_geldig_tot": valid_until.isoformat(),
         }
@@ -130,10 +130,10 @@ def _outbox(sessions: sessionmaker[Session], max_s: float, now: datetime) -> dic
         state = outbox_state(sessions, now)
         per_ontvanger = outbox_per_receiver(sessions, now)
     except Exception as exc:  # noqa: BLE001 — the database check reports the cause
-        return {"status": STORING, "detail": f"outbox unreadable ({type(exc).__name__})"}
+        return {"status": FAILING, "detail": f"outbox unreadable ({type(exc).__name__})"}
     too_old = state["oudste_s"] > max_s
     dead = state["per_status"][DOOD]
-    status = WAARSCHUWING if too_old or dead else OK
+    status = WARNING if too_old or dead else OK
     detail = [
         *(["oldest waiting push older than the limit"] if too_old else []),
         *(["dead letters"] if dead else []),

@@ -77,7 +77,7 @@ def read_body(
 
 
 #: Bytes per read of a body under a deadline: each read re-arms the socket timeout.
-_STUK = 64 * 1024
+_BATCH = 64 * 1024
 
 
 def _read(environ: dict, count: int, deadline_s: float | None, min_bytes_per_s: int) -> bytes:
@@ -95,7 +95,7 @@ def _read(environ: dict, count: int, deadline_s: float | None, min_bytes_per_s: 
             ):
                 raise TimeoutError
             sock.settimeout(max(deadline_s - elapsed, 0.001))
-            chunk = input_.read(min(_STUK, count - read_))
+            chunk = input_.read(min(_BATCH, count - read_))
             if not chunk:
                 break
             chunks.append(chunk)

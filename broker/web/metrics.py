@@ -28,27 +28,27 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 #: The label of an operation that is not in the service's contract (a wrong wsa:Action) or not read yet.
-ONBEKEND = "onbekend"
+UNKNOWN = "onbekend"
 #: The outcome label of an applied request; otherwise the fault code (``Client.DK0002``) or ``HTTP 413``.
 OK = "ok"
 
-VERZOEKEN = Counter(
+REQUESTS = Counter(
     "vva_verzoeken",
     "SOAP requests by service, operation and outcome (ok, the Edukoppeling fault code, or HTTP status)",
     ["dienst", "operatie", "uitkomst"],
 )
-VERZOEK_DUUR = Histogram(
+REQUEST_DURATION = Histogram(
     "vva_verzoek_seconden",
     "Wall time of a SOAP request in the broker, from the first body byte to the signed answer",
     ["dienst"],
     buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30),
 )
-VERIFICATIE_DUUR = Histogram(
+VERIFICATION_DURATION = Histogram(
     "vva_verificatie_seconden",
     "WS-Security verification of a request: signature, coverage, Timestamp and the signer's certificate",
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
 )
-ONDERTEKENING_DUUR = Histogram(
+SIGNING_DURATION = Histogram(
     "vva_ondertekening_seconden",
     "Signing an answer (Timestamp, BST, SignatureConfirmation, one reference per part)",
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
@@ -57,7 +57,7 @@ ONDERTEKENING_DUUR = Histogram(
 #: Answers given while the message log could not be written (an outage). A request is logged in one
 #: transaction with its answer, so the label is ``request``: the request (and its answer) not kept; the
 #: label ``response`` (the request kept, its answer not) is no longer counted. Always DK0051.
-NIET_GELOGD = Counter(
+NOT_LOGGED = Counter(
     "vva_niet_gelogd",
     "Requests answered Server.DK0051 because the message log could not be written (verzoek: the "
     "request itself, antwoord: its answer)",
@@ -76,10 +76,10 @@ def measured(histogram: Histogram) -> Iterator[None]:
 
 
 def count_request(dienst: str, operatie: str, uitkomst: str, duration_s: float) -> None:
-    """Count one request. ``operatie`` must be an operation name of the contract or ``ONBEKEND``;
+    """Count one request. ``operatie`` must be an operation name of the contract or ``UNKNOWN``;
     ``uitkomst`` ``OK``, a fault code or ``HTTP nnn`` (callers pass nothing a client chose)."""
-    VERZOEKEN.labels(dienst, operatie, uitkomst).inc()
-    VERZOEK_DUUR.labels(dienst).observe(duration_s)
+    REQUESTS.labels(dienst, operatie, uitkomst).inc()
+    REQUEST_DURATION.labels(dienst).observe(duration_s)
 
 
 class _StateCollector(Collector):

@@ -53,9 +53,9 @@ from broker.web.tls import client_certificaat
 log = logging.getLogger("vva.web")
 
 XML = "text/xml; charset=UTF-8"
-ONDERTEKEND = "2W-be-S"
+SIGNED = "2W-be-S"
 
-_SERVICE_NAMEN = {
+_SERVICE_NAMES = {
     "vo": "VoSchool",
     "mbo": "MboInstelling",
     "gemeente": "Gemeente",
@@ -84,7 +84,7 @@ class _Request:
     def operatie(self) -> str:
         """The operation's contract name, for the metrics; never the client's own text."""
         operatie = self.dienst.operaties.get(self.header.action or "")
-        return operatie.naam if operatie is not None else metrics.ONBEKEND
+        return operatie.naam if operatie is not None else metrics.UNKNOWN
 
 
 class SoapPipeline:
@@ -95,7 +95,7 @@ class SoapPipeline:
         self.contract = contract
         settings = runtime.settings
         self.dispatchers = {
-            path: Dispatcher(_SERVICE_NAMEN[d.service_id], [op.naam for op in d.operaties.values()])
+            path: Dispatcher(_SERVICE_NAMES[d.service_id], [op.naam for op in d.operaties.values()])
             for path, d in contract.diensten.items()
         }
         self.wss = VerifierSettings(
@@ -103,7 +103,7 @@ class SoapPipeline:
             future_s=settings.timestamp_future_s,
             confirmation_allowed=False,  # a SignatureConfirmation belongs in answers only (S8)
         )
-        if any(settings.profile_of(d.service_id) == ONDERTEKEND for d in contract.diensten.values()):
+        if any(settings.profile_of(d.service_id) == SIGNED for d in contract.diensten.values()):
             _ = self.signer, self.trust  # keys and trust store: fail at start-up, not later
 
     @property
@@ -122,7 +122,7 @@ class SoapPipeline:
         client certificates), else None."""
         settings = self.runtime.settings
         signs = any(
-            settings.profile_of(d.service_id) == ONDERTEKEND for d in self.contract.diensten.values()
+            settings.profile_of(d.service_id) == SIGNED for d in self.contract.diensten.values()
         )
         return self.trust if signs or settings.client_certificate_required else None
 
@@ -143,12 +143,12 @@ class SoapPipeline:
                 raise
             # The last net, for a step outside the fault path that needed the database.
             if requests:
-                requests[0].outcome = _NIET_BESCHIKBAAR
-            signed = self.runtime.settings.profile_of(dienst.service_id) == ONDERTEKEND
+                requests[0].outcome = _UNAVAILABLE
+            signed = self.runtime.settings.profile_of(dienst.service_id) == SIGNED
             request = requests[0] if requests else _Request(dienst, None, datetime.now(UTC), signed)
             response = self._unreachable(exc, request)
         # No request object: the answer was DK0051 before the request could be read.
-        _count(dienst, requests, None if requests else _NIET_BESCHIKBAAR, start)
+        _count(dienst, requests, None if requests else _UNAVAILABLE, start)
         return response
 
     def _process(self, environ: dict, dienst: Dienst, requests: list) -> tuple[int, list, bytes]:
@@ -159,7 +159,7 @@ class SoapPipeline:
             settings.request_read_timeout_s,
             settings.request_min_bytes_per_s,
         )
-        signed = self.runtime.settings.profile_of(dienst.service_id) == ONDERTEKEND
+        signed = self.runtime.settings.profile_of(dienst.service_id) == SIGNED
         # One clock reading for the request: its message-log rows and its business effect fall in the
         # same cycle, also at midnight on the cycle's last day (the yearly purge relies on it).
         now = datetime.now(UTC)
@@ -186,7 +186,7 @@ class SoapPipeline:
         if database_gone(exc) or isinstance(exc, IntegrityError):
             try:
                 return self._fault_response(
-                    EdukoppelingFault(_NIET_BESCHIKBAAR, f"database {type(exc).__name__}"), request
+                    EdukoppelingFault(_UNAVAILABLE, f"database {type(exc).__name__}"), request
                 )
             finally:
                 log.warning(
@@ -240,7 +240,7 @@ class SoapPipeline:
         MessageID and From OIN (which cannot hold a BSN in a way that survives the log's number mask,
         broker.privacy.logfilter) and the cause; the metric counts it."""
         header = request.header if request.header.message_id else _header_for_fault(request)
-        metrics.NIET_GELOGD.labels(_VERZOEK).inc()
+        metrics.NOT_LOGGED.labels(_REQUEST).inc()
         log.error(
             "message log unavailable (%s): answered Server.DK0051 to MessageID %s from OIN %s; "
             "the request is not kept (personal data only goes into the encrypted log; the sender retries)",
@@ -249,7 +249,7 @@ class SoapPipeline:
             _for_log(header.afzender_oin),
         )
         envelop, _ = build_fault(
-            EdukoppelingFault(_NIET_BESCHIKBAAR, "message log unavailable"),
+            EdukoppelingFault(_UNAVAILABLE, "message log unavailable"),
             header.message_id,
             self.runtime.settings.broker_oin,
             header.afzender_oin,
@@ -277,7 +277,7 @@ class SoapPipeline:
         )
         certificaat_oin, signature_value = tls_oin, None
         if request.signed:
-            with metrics.measured(metrics.VERIFICATIE_DUUR):
+            with metrics.measured(metrics.VERIFICATION_DURATION):
                 verified = verify_envelope(
                     envelop,
                     request.now,
@@ -408,7 +408,7 @@ class SoapPipeline:
         # S9: every answer of a -S service is signed, faults included; SignatureConfirmation only
         # when the request's signature was verified (S8).
         if request.signed:
-            with metrics.measured(metrics.ONDERTEKENING_DUUR):
+            with metrics.measured(metrics.SIGNING_DURATION):
                 self.signer.sign(envelop, datetime.now(UTC), confirm=request.confirm)
         return to_bytes(envelop)
 
@@ -454,7 +454,7 @@ class SoapPipeline:
                 raise
             # The fault cannot be logged: answer DK0051 instead, so the sender retries and the
             # exchange is logged in full once the database is back (an unlogged answer is no answer).
-            request.outcome = _NIET_BESCHIKBAAR
+            request.outcome = _UNAVAILABLE
             return self._unreachable(exc, request)
         return 500, [("Content-Type", XML)], body
 
@@ -498,9 +498,9 @@ def _certificate(oin: str | None, certificaat) -> str:
     return f"{oin} serial {certificaat.serial_number:x}"
 
 
-_NIET_BESCHIKBAAR = FaultCode.SERVER_DK0051
+_UNAVAILABLE = FaultCode.SERVER_DK0051
 #: The label of ``vva_niet_gelogd_total`` for a request that could not be logged.
-_VERZOEK = "verzoek"
+_REQUEST = "verzoek"
 
 
 def database_gone(exc: BaseException) -> bool:
@@ -527,7 +527,7 @@ def _for_log(value: str | int | None) -> str:
 def _count(dienst: Dienst, requests: list[_Request], outcome: str | None, start: float) -> None:
     """Count the request in the metrics: its outcome (``outcome`` or the request's own) and operation."""
     request = requests[0] if requests else None
-    operatie = request.operatie if request else metrics.ONBEKEND
+    operatie = request.operatie if request else metrics.UNKNOWN
     outcome = outcome or (request.outcome if request else metrics.OK)
     metrics.count_request(dienst.service_id, operatie, outcome, time.perf_counter() - start)
 

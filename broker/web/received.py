@@ -23,7 +23,7 @@ from broker.db.models import Bericht
 from broker.edukoppeling.ns import SOAP11, q
 from broker.edukoppeling.parsing import safe_xml_parser
 from broker.privacy.keys import Keyring
-from broker.privacy.logfilter import MASKER
+from broker.privacy.logfilter import MASK
 
 #: The elements of the contract that hold a pupil number (xsd/vva-aanmelden-v1.xsd).
 _NUMMERS = {"{urn:nl:vva:aanmelden:v1}bsn", "{urn:nl:vva:aanmelden:v1}onderwijsnummer"}
@@ -82,7 +82,7 @@ def _body(raw: bytes, numbers: bool) -> str:
     if not numbers:
         for element in body.iter():
             if element.tag in _NUMMERS and element.text:
-                element.text = MASKER
+                element.text = MASK
     chunks = []
     for kind in body:
         element_copy = copy.deepcopy(kind)

@@ -17,14 +17,14 @@ import time
 from typing import TYPE_CHECKING
 
 from broker.bootstrap import Runtime
-from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
+from broker.edukoppeling.contract import RECEIVER_SERVICES, Contract
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
 from broker.web.fault_injection import FAULT_HOOK, FaultInjection
 
 if TYPE_CHECKING:
     from broker.web.app import Broker
 
-STORINGEN = ("503", "timeout", "DK0051")
+FAULTS = ("503", "timeout", "DK0051")
 
 
 class _FaultInjection:
@@ -62,7 +62,7 @@ def make_receiver(runtime: Runtime, faults: list[str] = (), timeout_s: float = 1
     # happen before ``serve_forever`` has prepared PROMETHEUS_MULTIPROC_DIR (a missing folder crashes).
     from broker.web.app import Broker
 
-    app = Broker(runtime, Contract(keys=ONTVANGER_DIENSTEN))
+    app = Broker(runtime, Contract(keys=RECEIVER_SERVICES))
     if runtime.settings.conformance_fault_injection:
         app = FaultInjection(app)
     return _FaultInjection(app, list(faults), timeout_s) if faults else app

@@ -28,22 +28,22 @@ def receiver() -> None:
 @click.pass_obj
 def receiver_serve(runtime, host: str, port: int, faults: str, timeout_s: float) -> None:
     """Serve the receiver contract with the full inbound gate (its own database and keys from --config)."""
-    from broker.web.receiver import STORINGEN, make_receiver
+    from broker.web.receiver import FAULTS, make_receiver
     from broker.web.server import serve_forever
 
     lijst_ = [s for s in faults.split(",") if s]
-    if any(s not in STORINGEN for s in lijst_):
-        raise click.BadParameter(f"each failure is one of {', '.join(STORINGEN)}", param_hint="--fail")
+    if any(s not in FAULTS for s in lijst_):
+        raise click.BadParameter(f"each failure is one of {', '.join(FAULTS)}", param_hint="--fail")
     keys = runtime.settings.key_file
     if not keys.exists():
         from broker.privacy.keys import make_key_file
 
         make_key_file(keys)  # the receiver's own key for its message log
-    from broker.edukoppeling.contract import ONTVANGER_DIENSTEN, Contract
+    from broker.edukoppeling.contract import RECEIVER_SERVICES, Contract
     from broker.web.startup_checks import StartRefused, check_start
 
     try:  # in this process: a refusal is one line, never a worker traceback
-        check_start(runtime, Contract(keys=ONTVANGER_DIENSTEN))
+        check_start(runtime, Contract(keys=RECEIVER_SERVICES))
     except StartRefused as error:
         raise click.ClickException(str(error)) from None
     upgrade(runtime.engine)

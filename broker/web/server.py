@@ -137,7 +137,7 @@ def serve_forever(
     _Gunicorn(
         runtime,
         {
-            **STANDAARD,
+            **DEFAULTS,
             "bind": f"{host}:{port}",
             **_tls_options(runtime),
         },
@@ -148,7 +148,7 @@ def serve_forever(
 
 
 #: gunicorn settings of every ``vva serve``; a configuration file may override them.
-STANDAARD = {
+DEFAULTS = {
     "logger_class": _ProtectedLogger,
     "workers": 2,
     "threads": 4,

@@ -56,10 +56,10 @@ except ImportError:  # pragma: no cover — older gunicorn: HTTP/1.x only
 from broker.config import Settings
 
 #: The first second of a request is not held to the minimum rate (TCP slow start, a TLS proxy).
-_AANLOOP_S = 1.0
-_GA_DOOR = b"HTTP/1.1 100 Continue\r\n\r\n"
-_VOL = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
-_TE_LAAT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+_WARM_UP_S = 1.0
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_FULL = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+_TOO_LATE = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
 
 
 @dataclass(eq=False)
@@ -136,7 +136,7 @@ class BufferingWorker(ThreadWorker):
                 self.budget,
             )
             _drain(incoming.conn.sock)
-            self._close(incoming, response=False, reply=_VOL)
+            self._close(incoming, response=False, reply=_FULL)
             return
         incoming.buf += data
         self.buffered += len(data)
@@ -151,7 +151,7 @@ class BufferingWorker(ThreadWorker):
         elif incoming.asks_continue and not incoming.continue_sent:
             incoming.continue_sent = True
             try:
-                incoming.conn.sock.send(_GA_DOOR)  # 25 bytes on a fresh connection: never blocks
+                incoming.conn.sock.send(_CONTINUE)  # 25 bytes on a fresh connection: never blocks
             except OSError:
                 self._close(incoming, response=False)
 
@@ -231,9 +231,9 @@ class BufferingWorker(ThreadWorker):
         except (KeyError, ValueError, OSError):
             pass  # never registered (complete at once) or already gone
 
-    def _close(self, incoming: _Incoming, response: bool, reply: bytes = _TE_LAAT) -> None:
+    def _close(self, incoming: _Incoming, response: bool, reply: bytes = _TOO_LATE) -> None:
         self._forget(incoming)
-        if response or reply is not _TE_LAAT:
+        if response or reply is not _TOO_LATE:
             try:
                 incoming.conn.sock.send(reply)  # non-blocking, best effort
             except OSError:
@@ -249,7 +249,7 @@ class BufferingWorker(ThreadWorker):
         for incoming in list(self.incoming):
             elapsed = now - incoming.started
             busy = now - (incoming.first_byte or now)  # no rate before the first byte: an idle connection
-            too_slow = busy > _AANLOOP_S and len(incoming.buf) < self.min_speed * (busy - _AANLOOP_S)
+            too_slow = busy > _WARM_UP_S and len(incoming.buf) < self.min_speed * (busy - _WARM_UP_S)
             if elapsed > self.read_s or too_slow:
                 self.log.info(
                     "request not received in time (%d bytes in %.1f s): 408, connection closed",

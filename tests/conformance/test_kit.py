@@ -14,7 +14,7 @@ from sqlalchemy import select
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN
 from broker.conformance.manifest import GEACCEPTEERD, load_manifest
-from broker.conformance.messages import BOOM_MUTATIES, BYTE_MUTATIES, Sender, render, self_signed
+from broker.conformance.messages import BYTE_MUTATIES, TREE_MUTATIONS, Sender, render, self_signed
 from broker.db.engine import make_engine
 from broker.db.models import Bericht
 from broker.edukoppeling.contract import Contract
@@ -57,7 +57,7 @@ def test_every_case_is_explained_and_uses_existing_mutations():
         if case.verwacht != GEACCEPTEERD or case.dienst == "*":
             assert case.bron, case.id  # the rule or H-number that says why
         if case.mutatie:
-            tree = case.mutatie.partition(":")[0] in BOOM_MUTATIES
+            tree = case.mutatie.partition(":")[0] in TREE_MUTATIONS
             assert (tree and case.ondertekenen) or case.mutatie in BYTE_MUTATIES, case.id
 
 

@@ -40,7 +40,7 @@ def pool(postgres_reachable):
 def test_an_idle_connection_that_died_is_replaced_before_use(pool, monkeypatch) -> None:
     engine, pid, terminate = pool
     terminate(pid)
-    monkeypatch.setattr(engine_module, "PING_NA_RUST_S", 0.0)  # as if it sat idle for longer than that
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_S", 0.0)  # as if it sat idle for longer than that
 
     with engine.connect() as connection:
         new_pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()

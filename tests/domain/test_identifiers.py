@@ -7,7 +7,7 @@ import pytest
 
 from broker.domain import meldingen
 from broker.domain.identifiers import (
-    OIN_PATROON,
+    OIN_PATTERN,
     InvalidOin,
     Leerlingnummer,
     brin_from_oin,
@@ -32,8 +32,8 @@ from broker.domain.meldingen import Afwijzing, Melding
 
 
 def test_catalogue_holds_all_codes_101_through_127():
-    assert sorted(meldingen.ALLE) == [f"VVA{n}" for n in range(101, 128)]
-    for code, melding in meldingen.ALLE.items():
+    assert sorted(meldingen.ALL) == [f"VVA{n}" for n in range(101, 128)]
+    for code, melding in meldingen.ALL.items():
         assert melding.code == code
         assert melding.tekst_nl and melding.tekst_en
 
@@ -52,7 +52,7 @@ def test_leerling_already_delivered_refers_to_wijzigen():
 
 
 def test_catalogue_texts_hold_no_digit_runs_that_look_like_a_number():
-    for melding in meldingen.ALLE.values():
+    for melding in meldingen.ALL.values():
         assert not re.search(r"[0-9]{8,}", melding.tekst_nl + melding.tekst_en)
 
 
@@ -343,7 +343,7 @@ def test_is_valid_oin(oin, geldig):
 
 
 def test_oin_pattern_accepts_no_trailing_newline():
-    assert OIN_PATROON.match("0000000700025BE00000\n") is None
+    assert OIN_PATTERN.match("0000000700025BE00000\n") is None
 
 
 def test_parse_oin():

@@ -9,7 +9,7 @@ from broker.domain import meldingen
 from broker.domain.meldingen import Afwijzing
 from broker.domain.status import (
     ACTIEF_AANGEMELD,
-    TOEGESTANE_OVERGANGEN,
+    ALLOWED_OVERGANGEN,
     AanmeldStatus,
     AfmeldReden,
     Mutatie,
@@ -41,7 +41,7 @@ def test_actief_aangemeld_excludes_geweigerd_and_ingetrokken():
 
 
 def test_every_status_has_a_transition_rule():
-    assert set(TOEGESTANE_OVERGANGEN) == {None, *AanmeldStatus}
+    assert set(ALLOWED_OVERGANGEN) == {None, *AanmeldStatus}
 
 
 @pytest.mark.parametrize("naar", [S.AANMELDING_ONTVANGEN, S.AANGEMELD, S.GEACCEPTEERD, S.INGESCHREVEN])

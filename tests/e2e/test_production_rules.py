@@ -19,7 +19,7 @@ from broker.bootstrap import Runtime
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN, load_settings
 from broker.db import models
-from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract
+from broker.edukoppeling.contract import BROKER_SERVICES, Contract
 from broker.outbound.delivery_worker import DeliveryWorker
 from broker.pki import demo
 from broker.privacy.keys import make_key_file
@@ -69,7 +69,7 @@ def test_h48_outbox_in_production_accepts_no_answer_from_a_test_oin(
     # receiver's test OIN alone; ``vva init`` then issues every party's certificate under them.
     for naam, waarde in (("ROOT_NAAM", "VVA Root CA"), ("ISSUING_NAAM", "VVA Issuing CA")):
         monkeypatch.setattr(demo, naam, waarde)
-    monkeypatch.setattr(demo, "CA_ORGANISATIE", "VVA PKI")
+    monkeypatch.setattr(demo, "CA_ORGANISATION", "VVA PKI")
     demo.make_demo_pki(pki, [])
     config = write_config(broker_dir, database_url, profile="2W-be-S", extra=OUTBOX)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
@@ -119,7 +119,7 @@ def test_pipeline_and_outbox_get_the_same_signer_and_the_same_trust(tmp_path):
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     runtime = Runtime(load_settings(config))
     try:
-        pijplijn = SoapPipeline(runtime, Contract(keys=BROKER_DIENSTEN))
+        pijplijn = SoapPipeline(runtime, Contract(keys=BROKER_SERVICES))
         delivery_worker = DeliveryWorker(runtime)
 
         assert delivery_worker.transport.trust is pijplijn.trust is runtime.trust_store

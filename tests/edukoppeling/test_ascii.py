@@ -20,7 +20,7 @@ from lxml import etree
 from broker.edukoppeling.addressing import is_uuid, message_id_key
 from broker.edukoppeling.contract import Contract, _explanation
 from broker.edukoppeling.faults import EdukoppelingFault, HttpError
-from broker.privacy.logfilter import MASKER, mask
+from broker.privacy.logfilter import MASK, mask
 from broker.web.http import read_body
 from tests.edukoppeling.conftest import VO, build_envelope
 from tests.edukoppeling.test_signed import signed
@@ -222,7 +222,7 @@ def test_the_log_filter_also_masks_a_bsn_in_fullwidth_digits():
     number = bsn("30000007")
     assert (
         mask(f"bsn {_fullwidth(number)} en {number[:-1]}{_fullwidth(number[-1])}.")
-        == f"bsn {MASKER} en {MASKER}."
+        == f"bsn {MASK} en {MASK}."
     )
 
 

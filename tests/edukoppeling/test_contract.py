@@ -9,7 +9,7 @@ import pytest
 import zeep
 from lxml import etree
 
-from broker.edukoppeling.contract import BROKER_DIENSTEN, Contract, contract_map
+from broker.edukoppeling.contract import BROKER_SERVICES, Contract, contract_map
 from broker.soap import models
 
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -20,7 +20,7 @@ ROOT = contract_map()
 WSDLS = sorted((ROOT / "wsdl").glob("*.wsdl"))
 
 
-BROKER_WSDLS = [d.wsdl for d in Contract(keys=BROKER_DIENSTEN).diensten.values()]
+BROKER_WSDLS = [d.wsdl for d in Contract(keys=BROKER_SERVICES).diensten.values()]
 
 
 @pytest.mark.parametrize("wsdl", BROKER_WSDLS, ids=lambda p: p.name)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from broker.pki.cli import demo_partijen, pki
-from broker.pki.demo import TEST_VARIANTEN, DemoPki, make_demo_pki, renew_crl
+from broker.pki.demo import TEST_VARIANTS, DemoPki, make_demo_pki, renew_crl
 
 BROKER = "00000099000000000001"
 SCHOOL = "0000000700099XA00000"
@@ -129,7 +129,7 @@ def test_party_key_is_unencrypted_pkcs8_0600_and_matches_the_certificate(demo: D
 
 
 def test_test_certificates_each_have_their_one_defect(demo: DemoPki) -> None:
-    assert set(demo.test) == set(TEST_VARIANTEN)
+    assert set(demo.test) == set(TEST_VARIANTS)
     assert all(p.certificaat.parent == demo.map / "test" for p in demo.test.values())
     cert = {variant: load(files.certificaat) for variant, files in demo.test.items()}
 

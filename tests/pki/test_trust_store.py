@@ -21,8 +21,15 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
 from broker.edukoppeling.faults import EdukoppelingFault, WsSecurityFault
-from broker.edukoppeling.trust_store import CACHE_S, CRL_MISSING, CRL_STALE, MAX_TUSSEN, TrustStore, oin_of
-from broker.pki.demo import TEST_VARIANTEN, DemoPki, make_demo_pki, renew_crl
+from broker.edukoppeling.trust_store import (
+    CACHE_S,
+    CRL_MISSING,
+    CRL_STALE,
+    MAX_INTERMEDIATES,
+    TrustStore,
+    oin_of,
+)
+from broker.pki.demo import TEST_VARIANTS, DemoPki, make_demo_pki, renew_crl
 
 SCHOOL = "0000000700099XA00000"
 REGIO = "00000099000000000042"
@@ -180,7 +187,7 @@ def test_tls_chain_intermediate_from_the_peer_builds_the_path(pki: DemoPki) -> N
     assert [c.subject for c in chain] == [certificaat.subject, load(pki.issuing).subject]
     assert only_root.check_all(certificaat, "tls", now(), extra_between=chain[1:]) == SCHOOL
     # A peer cannot make the broker chew on an endless chain.
-    too_long = chain[1:] * (MAX_TUSSEN + 1)
+    too_long = chain[1:] * (MAX_INTERMEDIATES + 1)
     assert refusal(only_root, certificaat, "tls", extra_between=too_long) == (
         "Client.EK0030",
         WsSecurityFault.FAILED_CHECK,
@@ -369,7 +376,7 @@ def test_h34_rsa_1024_key(pki: DemoPki, trust: TrustStore, purpose: str) -> None
 def test_every_test_variant_has_a_test_above() -> None:
     covered = {"zelfondertekend", "vreemde-ca", "verlopen", "ingetrokken", "zonder-oin", "ongeldig-oin"}
     covered |= {"geen-digitalsignature", "rsa1024"}
-    assert covered == set(TEST_VARIANTEN)
+    assert covered == set(TEST_VARIANTS)
 
 
 @pytest.mark.parametrize("purpose", BOTH)

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from broker.audit import reader
-from broker.audit.trail import BEHEER, SOAP, AuditEvent, record_event
+from broker.audit.trail import OPERATOR, SOAP, AuditEvent, record_event
 from broker.audit.verify import verify_chain
 from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
@@ -43,7 +43,7 @@ def _fill(engine) -> None:
             T0 + timedelta(minutes=1),
         )
         record_event(
-            session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt", aantal=7), T0 + timedelta(days=1)
+            session, AuditEvent(OPERATOR, "vva keys rotate", "verwerkt", aantal=7), T0 + timedelta(days=1)
         )
 
 
@@ -110,13 +110,13 @@ def test_a_deleted_row_is_found(db_engine):
 
 def test_a_recomputed_row_breaks_the_chain_after_it(db_engine):
     """Recomputing a changed record's own hash does not help: the next record points at the old one."""
-    from broker.audit.trail import GEHASHTE_VELDEN, regel_hash
+    from broker.audit.trail import HASHED_FIELDS, regel_hash
 
     _fill(db_engine)
     _allow_change(db_engine)
     with make_session_factory(db_engine).begin() as session:
         regel = session.get(models.AuditRegel, 1)
-        fields = {naam: getattr(regel, naam) for naam in GEHASHTE_VELDEN}
+        fields = {naam: getattr(regel, naam) for naam in HASHED_FIELDS}
         fields["uitkomst"] = "Client.DK0002"
         session.execute(
             text("UPDATE audit_regel SET uitkomst = :u, hash = :h WHERE volgnummer = 1"),
@@ -143,7 +143,7 @@ def test_after_purging_the_cyclus_the_chain_stays_valid(db_engine):
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
-        record_event(session, AuditEvent(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
+        record_event(session, AuditEvent(OPERATOR, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
     assert _check(db_engine).intact
     with make_session_factory(db_engine)() as session:
         assert reader.over_leerling(session, PUPIL_A, 2027) == []
@@ -165,7 +165,7 @@ def test_leerlingen_at_a_closed_cyclus_are_found(db_engine):
     with make_session_factory(db_engine).begin() as session:
         session.add(models.Cyclus(jaar=2027, deadline=T0.date(), gesloten_op=T0))
         session.execute(text("DELETE FROM audit_leerling WHERE cyclus_jaar = 2027"))
-        record_event(session, AuditEvent(BEHEER, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
+        record_event(session, AuditEvent(OPERATOR, "vva cycle close", "verwerkt", cyclus_jaar=2027), T0)
     with db_engine.begin() as connection:
         connection.execute(
             text(
@@ -232,7 +232,7 @@ def test_verify_while_the_broker_appends_reports_no_break(db_engine):
         if "FROM audit_kop" in statement and not added:
             added.append(1)
             with sessions.begin() as session:
-                added.append(record_event(session, AuditEvent(BEHEER, "vva keys rotate", "verwerkt")))
+                added.append(record_event(session, AuditEvent(OPERATOR, "vva keys rotate", "verwerkt")))
 
     event.listen(db_engine, "before_cursor_execute", add_before_header)
     try:
@@ -255,7 +255,7 @@ def test_a_row_beyond_the_head_is_found(db_engine):
         "volgnummer": 4,
         "tijdstip": "2027-03-03T08:00:00.000000Z",
         "cyclus_jaar": None,
-        "bron": BEHEER,
+        "bron": OPERATOR,
         "partij_oin": None,
         "certificaat": None,
         "operatie": "vva keys rotate",

@@ -11,7 +11,7 @@ from broker.domain.cycle import Calendar
 from broker.rapportage.cijfers import Cijfer, Level, Peil, compute_cijfers
 from broker.rapportage.disclosure import Cell, Relation, holds, protect
 from broker.rapportage.jaarcijfers import (
-    DREMPEL,
+    THRESHOLD,
     Jaarcijfer,
     compute_jaarcijfers,
     regio_indeling,
@@ -47,7 +47,7 @@ def _old_suppress(jaar, cijfers):
     """The suppression before issue 16 (a second cell only within a distribution), to show the
     attack it let through."""
     cijfers = list(cijfers)
-    removed = {i for i, f in enumerate(cijfers) if 0 < f.base < DREMPEL}
+    removed = {i for i, f in enumerate(cijfers) if 0 < f.base < THRESHOLD}
     groups = defaultdict(list)
     for i, f in enumerate(cijfers):
         if f.cijfer in OLD_DISTRIBUTIONS:

@@ -19,7 +19,7 @@ from broker.domain.cycle import Calendar
 from broker.rapportage.charts import charts
 from broker.rapportage.cijfers import Level
 from broker.rapportage.jaarcijfers import store_jaarcijfers
-from broker.rapportage.output import KOLOMMEN, html, rijen, write
+from broker.rapportage.output import COLUMNS, html, rijen, write
 from broker.rapportage.rapport import RapportError, make_rapport
 from tests.helpers import write_config
 from tests.rapportage.scenario import PEILDATUM, build_cyclus
@@ -107,7 +107,7 @@ def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cycl
     write(rapport, "xlsx", tmp_path / "r.xlsx")
     with (tmp_path / "r.csv").open(encoding="utf-8-sig", newline="") as bestand:
         read_ = list(csv.reader(bestand))
-    assert read_[0] == KOLOMMEN
+    assert read_[0] == COLUMNS
     per_figure = {(r[0], r[6], r[7]): (r[8], r[9]) for r in read_[1:]}
     assert per_figure[("peildatum", "leerlingen", "")] == ("7", "0")
     assert per_figure[("peildatum", "aangemeld_voor_deadline", "")] == (
@@ -118,7 +118,7 @@ def test_the_csv_and_xlsx_hold_the_same_figures_with_suppressed_cells_empty(cycl
     assert per_figure[("trend", "leerlingen", "")] == ("7", "0")
     sheet = load_workbook(tmp_path / "r.xlsx")["cijfers"]
     xlsx = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert xlsx[0] == KOLOMMEN
+    assert xlsx[0] == COLUMNS
     assert [["" if v is None else str(v) for v in r] for r in xlsx[1:]] == read_[1:]
     assert len(xlsx) - 1 == len(rijen(rapport))
 

@@ -18,7 +18,7 @@ from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
 from broker.db.message_log import log_received
 from broker.domain.cycle import Calendar
-from broker.jaarcyclus.close import GEEN_PERSOONSGEGEVENS, PERSOONSGEGEVENS, CyclusError, close_cyclus
+from broker.jaarcyclus.close import NO_PERSONAL_DATA, PERSOONSGEGEVENS, CyclusError, close_cyclus
 from broker.rapportage.jaarcijfers import compute_jaarcijfers
 from broker.service.aanmeldingen import aanleveren_aanmeldingen
 from broker.service.context import Processing
@@ -136,8 +136,8 @@ def _from_2027(session, table: str) -> int:
 
 def test_every_table_is_classified():
     all_tables = set(models.Base.metadata.tables)
-    assert set(PERSOONSGEGEVENS) | GEEN_PERSOONSGEGEVENS == all_tables
-    assert not set(PERSOONSGEGEVENS) & GEEN_PERSOONSGEGEVENS
+    assert set(PERSOONSGEGEVENS) | NO_PERSONAL_DATA == all_tables
+    assert not set(PERSOONSGEGEVENS) & NO_PERSONAL_DATA
 
 
 def test_closing_keeps_jaarcijfers_and_erases_all_personal_data(demo_session, keyring, call):

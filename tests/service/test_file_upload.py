@@ -10,7 +10,7 @@ from broker.domain.status import AfmeldReden, MboGangerStatus
 from broker.service.context import NotAuthorised
 from broker.service.file_upload import (
     LEERLINGEN,
-    MAX_RIJEN,
+    MAX_ROWS,
     InvalidFile,
     aanleveren_aanmeldingen_bestand,
     aanleveren_leerlingen_bestand,
@@ -86,8 +86,8 @@ def test_an_unusable_file_is_refused_as_a_whole(inhoud, uitleg):
 def test_too_many_rows_or_bytes_is_refused_as_a_whole():
     row = f"{P1};99XA;1011AB;0363;toevoegen;\n"
     with pytest.raises(InvalidFile, match="meer dan 5000 regels"):
-        read_rows((HEADER + row * (MAX_RIJEN + 1)).encode(), LEERLINGEN)
-    assert len(read_rows((HEADER + row * MAX_RIJEN).encode(), LEERLINGEN)) == MAX_RIJEN
+        read_rows((HEADER + row * (MAX_ROWS + 1)).encode(), LEERLINGEN)
+    assert len(read_rows((HEADER + row * MAX_ROWS).encode(), LEERLINGEN)) == MAX_ROWS
     with pytest.raises(InvalidFile, match="groter dan 2097152 bytes"):
         read_rows(HEADER.encode() + b"x" * (2 * 1024 * 1024), LEERLINGEN)
 

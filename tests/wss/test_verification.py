@@ -38,7 +38,7 @@ from broker.edukoppeling.parsing import parse_bericht
 from broker.edukoppeling.wss import verification
 from broker.edukoppeling.wss.constants import DS, EC, EXC_C14N
 from broker.edukoppeling.wss.signer import Signer
-from broker.edukoppeling.wss.verification import DETAIL_DIRECTE_REFERENTIE
+from broker.edukoppeling.wss.verification import DETAIL_DIRECT_REFERENCE
 from tests.wss.conftest import (
     FIXED_IDS,
     NOW,
@@ -739,7 +739,7 @@ def test_h52_key_identifier(root):
     )
     assert (
         error.detail
-        == DETAIL_DIRECTE_REFERENTIE
+        == DETAIL_DIRECT_REFERENCE
         == "gebruik een BinarySecurityToken met een directe referentie"
     )
 
@@ -759,7 +759,7 @@ def test_h52_issuer_serial(root, keys):
     error = refuse(
         bytes_of(root), WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE, "KeyIdentifier or IssuerSerial"
     )
-    assert error.detail == DETAIL_DIRECTE_REFERENTIE
+    assert error.detail == DETAIL_DIRECT_REFERENCE
 
 
 def test_h52_x509data_in_key_info(root, keys):
@@ -773,7 +773,7 @@ def test_h52_x509data_in_key_info(root, keys):
         WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE,
         "ds:X509Data instead of a token reference",
     )
-    assert error.detail == DETAIL_DIRECTE_REFERENTIE
+    assert error.detail == DETAIL_DIRECT_REFERENCE
 
 
 @pytest.mark.parametrize(

@@ -22,13 +22,13 @@ RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 RSA_SHA384 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384"
 RSA_SHA512 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"
 #: SignatureMethods accepted (SIGN004); the broker emits rsa-sha256.
-HANDTEKENING_METHODEN = frozenset({RSA_SHA256, RSA_SHA384, RSA_SHA512})
+SIGNATURE_METHODS = frozenset({RSA_SHA256, RSA_SHA384, RSA_SHA512})
 
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 SHA384 = "http://www.w3.org/2001/04/xmldsig-more#sha384"
 SHA512 = "http://www.w3.org/2001/04/xmlenc#sha512"
 #: DigestMethods accepted, with their hashlib names (SIGN001–SIGN003); the broker emits sha256.
-DIGEST_METHODEN: dict[str, str] = {SHA256: "sha256", SHA384: "sha384", SHA512: "sha512"}
+DIGEST_METHODS: dict[str, str] = {SHA256: "sha256", SHA384: "sha384", SHA512: "sha512"}
 
 #: BinarySecurityToken / STR Reference ValueType for a single X.509 v3 certificate (X.509 Token Profile).
 X509V3 = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"

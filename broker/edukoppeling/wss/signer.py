@@ -40,7 +40,7 @@ from broker.edukoppeling.wss.constants import (
 from broker.edukoppeling.wss.verification import NCNAME, exc_c14n, id_index
 
 #: Lifetime of the emitted Timestamp (S6: Expires = Created + 300 s).
-GELDIGHEID = timedelta(seconds=300)
+VALIDITY = timedelta(seconds=300)
 _WSU_ID = q(WSU, "Id")
 _WEAK_KEY_TEXT = f"signing key must be RSA with at least {MIN_RSA_BITS} bits (SIGN004, PKIoverheid)"
 
@@ -160,7 +160,7 @@ def _timestamp(security: etree._Element, now: datetime) -> etree._Element:
     created = created.replace(microsecond=created.microsecond // 1000 * 1000)
     timestamp = etree.SubElement(security, q(WSU, "Timestamp"), {_WSU_ID: _new_id()})
     etree.SubElement(timestamp, q(WSU, "Created")).text = _time(created)
-    etree.SubElement(timestamp, q(WSU, "Expires")).text = _time(created + GELDIGHEID)
+    etree.SubElement(timestamp, q(WSU, "Expires")).text = _time(created + VALIDITY)
     return timestamp
 
 

@@ -16,7 +16,7 @@ from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, WsSecurityF
 from broker.edukoppeling.ns import WSU, q
 
 # xs:dateTime restricted to what BSP R3217/R3220/R3224 allow: UTC with "Z", at most 3 fraction digits.
-_UTC_DATUMTIJD = re.compile(
+_UTC_DATETIME = re.compile(
     r"(?P<jaar>\d{4})-(?P<maand>\d{2})-(?P<dag>\d{2})"
     r"T(?P<uur>\d{2}):(?P<minuut>\d{2}):(?P<seconde>\d{2})(?:\.(?P<fractie>\d{1,3}))?Z",
     re.ASCII,
@@ -59,7 +59,7 @@ def read_utc(element: etree._Element, field: str) -> datetime:
     if len(element) and any(isinstance(kind.tag, str) for kind in element):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, f"{field} has child elements")
     text = "".join(element.itertext()).strip()
-    match = _UTC_DATUMTIJD.fullmatch(text)
+    match = _UTC_DATETIME.fullmatch(text)
     if match is None:
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY,

@@ -52,14 +52,14 @@ from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU, q
 from broker.edukoppeling.parsing import safe_xml_parser
 from broker.edukoppeling.wss.constants import (
     BASE64_BINARY,
-    DIGEST_METHODEN,
+    DIGEST_METHODS,
     DS,
     EC,
     EXC_C14N,
-    HANDTEKENING_METHODEN,
     RSA_SHA256,
     RSA_SHA384,
     RSA_SHA512,
+    SIGNATURE_METHODS,
     WSSE11,
     X509V3,
     XML,
@@ -67,22 +67,22 @@ from broker.edukoppeling.wss.constants import (
 from broker.edukoppeling.wss.timestamp import check_timestamp, read_timestamp
 
 #: Detail for a sender that uses another key reference form (H52).
-DETAIL_DIRECTE_REFERENTIE = "gebruik een BinarySecurityToken met een directe referentie"
+DETAIL_DIRECT_REFERENCE = "gebruik een BinarySecurityToken met een directe referentie"
 
-_ID_ATTRIBUUTNAMEN = frozenset({"Id", "ID", "id"})
+_ID_ATTRIBUTE_NAMES = frozenset({"Id", "ID", "id"})
 # xs:NCName, restricted to what an id needs: a letter or "_" first, then letters, digits, ".", "-", "_".
 NCNAME = re.compile(r"[^\W\d][\w.\-]*")
 _SOAP_ACTOR = q(SOAP11, "actor")
 _WSU_ID = q(WSU, "Id")
 
 # The only transforms xmlsec may run (docs/rules.md, "Known weaknesses": python-xmlsec).
-_REFERENTIE_TRANSFORMS = (
+_REFERENCE_TRANSFORMS = (
     xmlsec.constants.TransformExclC14N,
     xmlsec.constants.TransformSha256,
     xmlsec.constants.TransformSha384,
     xmlsec.constants.TransformSha512,
 )
-_HANDTEKENING_TRANSFORMS = (
+_SIGNATURE_TRANSFORMS = (
     xmlsec.constants.TransformExclC14N,
     xmlsec.constants.TransformRsaSha256,
     xmlsec.constants.TransformRsaSha384,
@@ -392,7 +392,7 @@ def _prefix_tokens(prefix_list: str) -> tuple[str, ...]:
 
 def _check_signature_method(method: etree._Element) -> None:
     """RSA with SHA-2 only; no HMAC and no HMACOutputLength (SIGN004; H29–H32; CVE-2009-0217)."""
-    if method.get("Algorithm") not in HANDTEKENING_METHODEN:
+    if method.get("Algorithm") not in SIGNATURE_METHODS:
         raise _make_fault(WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod is not rsa-sha256/384/512")
     if _elements(method):
         raise _make_fault(
@@ -418,7 +418,7 @@ def _read_reference(reference: etree._Element, settings: VerifierSettings) -> _R
     if not transforms or any(transform.tag != q(DS, "Transform") for transform in transforms):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, "ds:Transforms structure")
     prefixes = tuple(_check_c14n(transform, "Transform", settings) for transform in transforms)
-    digest_name = DIGEST_METHODEN.get(children[1].get("Algorithm"))
+    digest_name = DIGEST_METHODS.get(children[1].get("Algorithm"))
     if digest_name is None or _elements(children[1]):
         raise _make_fault(WsSecurityFault.UNSUPPORTED_ALGORITHM, "DigestMethod is not sha256/384/512")  # H31–H33
     digest_value = base64.b64decode(_base64(children[2], "ds:DigestValue", xml_whitespace_only=True))
@@ -468,7 +468,7 @@ def _read_key_info(key_info: etree._Element) -> str:
         raise _make_fault(
             WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE,
             "ds:X509Data instead of a token reference",
-            DETAIL_DIRECTE_REFERENTIE,
+            DETAIL_DIRECT_REFERENCE,
         )
     if len(children) != 1 or children[0].tag != q(WSSE, "SecurityTokenReference"):
         raise _make_fault(
@@ -485,7 +485,7 @@ def _read_str(token_reference: etree._Element) -> str:
         raise _make_fault(
             WsSecurityFault.SECURITY_TOKEN_UNAVAILABLE,
             "STR uses a KeyIdentifier or IssuerSerial, not a direct reference",
-            DETAIL_DIRECTE_REFERENTIE,
+            DETAIL_DIRECT_REFERENCE,
         )
     if names != [q(WSSE, "Reference")]:
         raise _make_fault(WsSecurityFault.INVALID_SECURITY_TOKEN, "STR must hold exactly one wsse:Reference")
@@ -586,7 +586,7 @@ def id_index(document: etree._Element) -> dict[str, list[tuple[etree._Element, s
     index: dict[str, list[tuple[etree._Element, str]]] = defaultdict(list)
     for element in document.iter(etree.Element):
         for name, value in element.attrib.items():
-            if name.rpartition("}")[2] in _ID_ATTRIBUUTNAMEN or name == q(XML, "id"):
+            if name.rpartition("}")[2] in _ID_ATTRIBUTE_NAMES or name == q(XML, "id"):
                 index[value.strip()].append((element, name))
     return dict(index)
 
@@ -844,9 +844,9 @@ def _verify_fully_with_xmlsec(signature: etree._Element, certificaat: x509.Certi
         context.key = _verification_key(certificaat.public_bytes(Encoding.DER))
         for element in elements:
             context.register_id(element, "Id", WSU)
-        for transform in _REFERENTIE_TRANSFORMS:
+        for transform in _REFERENCE_TRANSFORMS:
             context.enable_reference_transform(transform)
-        for transform in _HANDTEKENING_TRANSFORMS:
+        for transform in _SIGNATURE_TRANSFORMS:
             context.enable_signature_transform(transform)
         context.verify(signature)
     except xmlsec.Error:
