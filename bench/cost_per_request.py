@@ -35,7 +35,7 @@ from broker.cli import main
 from broker.config import TEST_BROKER_OIN, load_settings
 from broker.edukoppeling.addressing import read_addressing
 from broker.edukoppeling.envelope import read_envelope
-from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.parsing import parse_message
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.trust_store import TrustStore
 from broker.edukoppeling.wss.signer import Signer
@@ -128,7 +128,7 @@ def main_() -> None:
         now = datetime.now(UTC)
 
         def incoming(trust: TrustStore) -> None:
-            envelop = read_envelope(parse_bericht(ping), wss_allowed=True)
+            envelop = read_envelope(parse_message(ping), wss_allowed=True)
             read_addressing(envelop, '""', (TEST_BROKER_OIN,), None)
             trust.check_all(verify_envelope(envelop, now).certificaat, "ondertekening", now)
 

@@ -318,12 +318,12 @@ def test_architecture_md_lists_the_pipeline_steps_in_the_order_the_code_runs_the
 
 
 def test_the_order_check_sees_a_step_out_of_place():
-    code = ["read_body", "log_received", "_tls_oin", "parse_bericht", "read_envelope"]
+    code = ["read_body", "log_received", "_tls_oin", "parse_message", "read_envelope"]
     assert _out_of_order(["read_body", "_tls_oin", "read_envelope"], code) == []
     assert _out_of_order(["read_body", "read_envelope", "_tls_oin"], code) == ["_tls_oin"]
     assert _out_of_order(["read_body", "nergens"], code) == ["nergens"]
     # The order docs/architecture.md gave before: TLS after WS-Addressing.
-    earlier = ["read_body", "parse_bericht", "read_addressing", "_tls_oin", "verify_envelope"]
+    earlier = ["read_body", "parse_message", "read_addressing", "_tls_oin", "verify_envelope"]
     assert _out_of_order(earlier, pipeline_steps_in_code()) == ["_tls_oin"]
 
 

@@ -239,8 +239,8 @@ class Kit:
     def _check_signature(self, message: Bericht, response: _Response) -> list[str]:
         now = datetime.now(UTC)
         try:
-            envelop = read_envelope(response.root, wss_allowed=True)
-            verified = verify_envelope(envelop, now)
+            soap_envelope = read_envelope(response.root, wss_allowed=True)
+            verified = verify_envelope(soap_envelope, now)
             oin = (
                 self.trust.check_all(verified.certificaat, "ondertekening", now)
                 if self.trust is not None

@@ -48,9 +48,9 @@ def text(element: etree._Element) -> str:
 
 
 def read_addressing(
-    envelop: Envelope, soapaction: str, broker_oins: tuple[str, ...] | None, acties: set[str] | None
+    soap_envelope: Envelope, soapaction: str, broker_oins: tuple[str, ...] | None, acties: set[str] | None
 ) -> Addressing:
-    """Check the wsa headers of ``envelop`` in the order of check order step 3 (docs/rules.md).
+    """Check the wsa headers of ``soap_envelope`` in the order of check order step 3 (docs/rules.md).
 
     ``soapaction``: the HTTP SOAPAction header as received (its presence is checked by the HTTP step);
     ``acties``: the wsa:Action values of the addressed service. ``broker_oins``/``acties`` None accept
@@ -59,7 +59,7 @@ def read_addressing(
     EPR extras), DK0005/DK0006/DK0007/EK0020 (missing To/Action/MessageID/From), DK0003 (SOAPAction ≠
     wsa:Action), EK0022/EK0021 (no valid OIN in To/From), EK0023 (MessageID not a UUID).
     """
-    blocks = _per_name(envelop.wsa)
+    blocks = _per_name(soap_envelope.wsa)
     for name, mandatory in (
         ("To", FaultCode.CLIENT_DK0005),
         ("Action", FaultCode.CLIENT_DK0006),
@@ -68,7 +68,7 @@ def read_addressing(
     ):
         if name not in blocks:
             raise EdukoppelingFault(mandatory, f"wsa:MessageAddressingHeaderRequired {name}")
-    _check_rest(blocks, envelop)
+    _check_rest(blocks, soap_envelope)
     to, action = _simple(blocks["To"]), _simple(blocks["Action"])
     message_id = _simple(blocks["MessageID"], error=FaultCode.CLIENT_EK0023)
     from_address = _address(blocks["From"])
@@ -127,7 +127,7 @@ def _per_name(blocks: tuple[etree._Element, ...]) -> dict[str, etree._Element]:
     return per_name
 
 
-def _check_rest(blocks: dict[str, etree._Element], envelop: Envelope) -> None:
+def _check_rest(blocks: dict[str, etree._Element], soap_envelope: Envelope) -> None:
     """After the presence checks: other wsa headers only as anonymous/none and never with
     mustUnderstand (we do not process them; A6, H104); WS-Addressing 2004 headers beside a complete
     2005/08 set are unknown headers (T7)."""
@@ -138,7 +138,7 @@ def _check_rest(blocks: dict[str, etree._Element], envelop: Envelope) -> None:
             raise EdukoppelingFault(FaultCode.MUST_UNDERSTAND, f"wsa:{name} with mustUnderstand")
         if text(block) not in (WSA_ANONYMOUS, WSA_NONE):
             raise EdukoppelingFault(FaultCode.CLIENT_DK0011, f"wsa:InvalidAddressingHeader {name}")
-    if envelop.old_wsa:
+    if soap_envelope.old_wsa:
         raise EdukoppelingFault(FaultCode.CLIENT_DK0010, "header in an old WS-Addressing namespace")
 
 
@@ -215,11 +215,11 @@ def message_id_key(value: str) -> str:
     return core.lower()
 
 
-def read_before_fault(envelop: Envelope) -> tuple[str | None, str | None]:
+def read_before_fault(soap_envelope: Envelope) -> tuple[str | None, str | None]:
     """(MessageID, From OIN) as far as they are valid, for the headers of a fault raised before the
     addressing checks completed (F5: RelatesTo and To when readable). Never raises."""
     message_id = from_oin = None
-    for block in envelop.wsa:
+    for block in soap_envelope.wsa:
         name = etree.QName(block).localname
         try:
             if name == "MessageID" and is_uuid(value := _simple(block)):

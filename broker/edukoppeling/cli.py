@@ -18,7 +18,7 @@ from broker.edukoppeling.addressing import read_addressing
 from broker.edukoppeling.contract import Contract
 from broker.edukoppeling.envelope import read_envelope
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode
-from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.parsing import parse_message
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.trust_store import oin_of
 from broker.edukoppeling.wss.signer import Signer
@@ -43,7 +43,7 @@ def sign(bestand: Path, key_path: Path, certificaat: Path, out: Path | None) -> 
     """Sign envelope BESTAND as profile 2W-be-S: Timestamp (now, +300 s), BinarySecurityToken, and
     one SHA-256 reference per wsa header, the Body and the Timestamp (WUS WB004)."""
     try:
-        root = parse_bericht(bestand.read_bytes())
+        root = parse_message(bestand.read_bytes())
     except EdukoppelingFault as error:
         raise click.ClickException(f"{error.code}: {error.reden}") from None
     try:
@@ -109,13 +109,13 @@ def verify(runtime, bestand: Path, moment, trusted, crls, embedded: bool, everyo
 
 
 def _check(runtime, raw: bytes, now: datetime, trusted, crls, everyone: bool) -> tuple[str, int]:
-    envelop = read_envelope(parse_bericht(raw), wss_allowed=True)
+    soap_envelope = read_envelope(parse_message(raw), wss_allowed=True)
     if everyone:
-        read_addressing(envelop, '""', None, None)
+        read_addressing(soap_envelope, '""', None, None)
     else:
         acties = {a for d in Contract().diensten.values() for a in d.acties}
-        read_addressing(envelop, '""', runtime.settings.broker_oins, acties)
-    verified = verify_envelope(envelop, now)
+        read_addressing(soap_envelope, '""', runtime.settings.broker_oins, acties)
+    verified = verify_envelope(soap_envelope, now)
     if trusted:
         # Under the installation's rules, as the broker itself would check it: in production a demo CA
         # is refused and a test OIN is not valid.

@@ -58,7 +58,7 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def parse_bericht(raw: bytes, limits: Limits = Limits()) -> etree._Element:
+def parse_message(raw: bytes, limits: Limits = Limits()) -> etree._Element:
     """Parse the request bytes into the one tree every later step reads.
 
     Input: the HTTP body. Output: the root element. Raises ``EdukoppelingFault``:

@@ -21,8 +21,8 @@ def anonymous(oin: str) -> str:
 
 
 def _envelope(action: str, relates_to: str | None, broker_oin: str, ontvanger_oin: str | None) -> tuple:
-    envelop = etree.Element(q(SOAP11, "Envelope"), nsmap=_NSMAP)
-    header = etree.SubElement(envelop, q(SOAP11, "Header"))
+    soap_envelope = etree.Element(q(SOAP11, "Envelope"), nsmap=_NSMAP)
+    header = etree.SubElement(soap_envelope, q(SOAP11, "Header"))
     message_id = new_message_id()
 
     def block(name: str, value: str | None = None) -> etree._Element:
@@ -37,8 +37,8 @@ def _envelope(action: str, relates_to: str | None, broker_oin: str, ontvanger_oi
     etree.SubElement(block("From"), q(WSA, "Address")).text = anonymous(broker_oin)
     if ontvanger_oin is not None:
         block("To", anonymous(ontvanger_oin))
-    body = etree.SubElement(envelop, q(SOAP11, "Body"), {q(WSU, "Id"): "body"})
-    return envelop, body, message_id
+    body = etree.SubElement(soap_envelope, q(SOAP11, "Body"), {q(WSU, "Id"): "body"})
+    return soap_envelope, body, message_id
 
 
 def build_response(
@@ -50,14 +50,14 @@ def build_response(
     repeats the request action (R2), RelatesTo is the request MessageID verbatim (R4), From/To
     anonymous with OINs (R5, R6).
     """
-    envelop, body, message_id = _envelope(action, relates_to, broker_oin, ontvanger_oin)
+    soap_envelope, body, message_id = _envelope(action, relates_to, broker_oin, ontvanger_oin)
     body.append(content)
-    return envelop, message_id
+    return soap_envelope, message_id
 
 
-def to_bytes(envelop: etree._Element) -> bytes:
+def to_bytes(soap_envelope: etree._Element) -> bytes:
     """The envelope as sent: UTF-8 with an XML declaration, serialised once (after signing)."""
-    return etree.tostring(envelop, xml_declaration=True, encoding="UTF-8")
+    return etree.tostring(soap_envelope, xml_declaration=True, encoding="UTF-8")
 
 
 def build_fault(
@@ -65,10 +65,10 @@ def build_fault(
 ) -> tuple[etree._Element, str]:
     """A SOAP 1.1 Fault envelope for ``error`` (F1: faultcode prefixed with the envelope prefix;
     unqualified faultcode/faultstring/detail; F5 headers). Output as for ``build_response``."""
-    envelop, body, message_id = _envelope(WSA_FAULT_ACTION, relates_to, broker_oin, ontvanger_oin)
+    soap_envelope, body, message_id = _envelope(WSA_FAULT_ACTION, relates_to, broker_oin, ontvanger_oin)
     fault = etree.SubElement(body, q(SOAP11, "Fault"))
     etree.SubElement(fault, "faultcode").text = f"soap:{error.code}"
     etree.SubElement(fault, "faultstring").text = error.faultstring
     if error.detail_on_the_wire:
         etree.SubElement(etree.SubElement(fault, "detail"), "melding").text = error.detail_on_the_wire
-    return envelop, message_id
+    return soap_envelope, message_id

@@ -11,7 +11,7 @@ from broker.audit.trail import OPERATOR, AuditEvent, record_event
 from broker.db.migrate import upgrade
 from broker.jaarcyclus.close import lock_cyclus
 from broker.service.context import Processing
-from broker.service.signalen import moment_of, signaleer
+from broker.service.signalen import moment_of, raise_signalen
 
 
 @click.group()
@@ -56,7 +56,7 @@ def run(runtime, peildatum, rapport: str | None, allow_future: bool) -> None:
                 f"cycle {jaar} was closed on {cyclus.gesloten_op:%Y-%m-%d}; it has no signals any more"
             )
         processing = Processing(session, runtime.keyring, runtime.kalender, now=moment_of(day))
-        run_round = signaleer(processing, runtime.settings.signaal_lead_days)
+        run_round = raise_signalen(processing, runtime.settings.signaal_lead_days)
         event = AuditEvent(
             OPERATOR,
             "vva signals run",

@@ -66,11 +66,11 @@ class EdukoppelingWsse:
         fault included: it must never be treated as signed, H76)."""
         now = datetime.now(UTC)
         try:
-            envelop = read_envelope(envelope, wss_allowed=True)
+            soap_envelope = read_envelope(envelope, wss_allowed=True)
             trust_check = None
             if self.trust is not None:
                 trust_check = lambda certificaat: self.trust.check_all(certificaat, "ondertekening", now)  # noqa: E731
-            verified = verify_envelope(envelop, now, self.settings, trust_check=trust_check)
+            verified = verify_envelope(soap_envelope, now, self.settings, trust_check=trust_check)
         except EdukoppelingFault as error:
             raise UntrustedResponse(f"response not verified: {error.reden}") from None
         signer = verified.oin

@@ -70,7 +70,7 @@ def moment_of(peildatum: date) -> datetime:
     return now if peildatum == now.date() else datetime.combine(peildatum, time(12), UTC)
 
 
-def signaleer(processing: Processing, lead_days: int) -> SignaalRun:
+def raise_signalen(processing: Processing, lead_days: int) -> SignaalRun:
     """Create the signals due on ``processing.today`` that do not exist yet; idempotent.
 
     Input: the unit of work (its clock is the peildatum) and the lead time in days. Output: a

@@ -49,14 +49,14 @@ class Dispatcher:
         )
         self._server = ServerBase(app)
 
-    def process(self, envelop: etree._Element, work: Work) -> etree._Element:
-        """Run the operation of ``envelop``'s Body and return the ``<op>Response`` element.
+    def process(self, soap_envelope: etree._Element, work: Work) -> etree._Element:
+        """Run the operation of ``soap_envelope``'s Body and return the ``<op>Response`` element.
 
         Raises whatever the service layer raised (via ``work.error``), or ``EdukoppelingFault``
         Client.DK0004 / Server.DK0050 when spyne itself cannot map the message.
         """
         ctx = MethodContext(self._server, MethodContext.SERVER)
-        ctx.in_document = (envelop, {})
+        ctx.in_document = (soap_envelope, {})
         ctx.udc = work
         (ctx,) = self._server.generate_contexts(ctx)
         if ctx.in_error is None:

@@ -35,7 +35,7 @@ from broker.edukoppeling.contract import Contract, Dienst
 from broker.edukoppeling.envelope import read_envelope
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, HttpError, WsSecurityFault
 from broker.edukoppeling.ns import SOAP11, q
-from broker.edukoppeling.parsing import parse_bericht, safe_xml_parser
+from broker.edukoppeling.parsing import parse_message, safe_xml_parser
 from broker.edukoppeling.reading import make_readable
 from broker.edukoppeling.response import build_fault, build_response, to_bytes
 from broker.edukoppeling.trust_store import TrustStore
@@ -248,13 +248,13 @@ class SoapPipeline:
             _for_log(header.message_id),
             _for_log(header.afzender_oin),
         )
-        envelop, _ = build_fault(
+        soap_envelope, _ = build_fault(
             EdukoppelingFault(_UNAVAILABLE, "message log unavailable"),
             header.message_id,
             self.runtime.settings.broker_oin,
             header.afzender_oin,
         )
-        return 500, [("Content-Type", XML)], self._fault_bytes(envelop, request)
+        return 500, [("Content-Type", XML)], self._fault_bytes(soap_envelope, request)
 
     def _steps(self, environ: dict, raw: bytes, request: _Request) -> tuple[int, list, bytes]:
         settings = self.runtime.settings
@@ -262,11 +262,11 @@ class SoapPipeline:
         tls_oin = self._tls_oin(environ, request)
         http.check_content_type(environ)
         soapaction = http.soapaction(environ)
-        root = parse_bericht(raw)
-        envelop = read_envelope(root, wss_allowed=request.signed)
-        message_id, from_oin = read_before_fault(envelop)
+        root = parse_message(raw)
+        soap_envelope = read_envelope(root, wss_allowed=request.signed)
+        message_id, from_oin = read_before_fault(soap_envelope)
         request.header = replace(request.header, message_id=message_id, afzender_oin=from_oin)
-        address = read_addressing(envelop, soapaction, settings.broker_oins, request.dienst.acties)
+        address = read_addressing(soap_envelope, soapaction, settings.broker_oins, request.dienst.acties)
         request.header = replace(
             request.header,
             action=address.action,
@@ -279,7 +279,7 @@ class SoapPipeline:
         if request.signed:
             with metrics.measured(metrics.VERIFICATION_DURATION):
                 verified = verify_envelope(
-                    envelop,
+                    soap_envelope,
                     request.now,
                     self.wss,
                     trust_check=lambda certificaat: self.trust.check_all(
@@ -299,7 +299,7 @@ class SoapPipeline:
                 )
         request.header = replace(request.header, certificaat_oin=certificaat_oin)
         fingerprint = Fingerprint.of(
-            address.from_oin, message_id_key(address.message_id), envelop.inhoud, signature_value, certificaat_oin
+            address.from_oin, message_id_key(address.message_id), soap_envelope.inhoud, signature_value, certificaat_oin
         )
         # One transaction from authorisation to the logged request and answer: one connection checkout
         # and one commit per request (issue 18). A refusal rolls it back and is logged by ``_fout``.
@@ -312,9 +312,9 @@ class SoapPipeline:
                 certificaat_oin,
                 self.runtime.settings,
             )
-            make_readable(envelop.body)  # after the signature is verified, before the XSD and spyne
-            self.contract.validate(request.dienst.operaties[address.action], envelop.inhoud)
-            self._fault(environ, address, envelop.inhoud, request)
+            make_readable(soap_envelope.body)  # after the signature is verified, before the XSD and spyne
+            self.contract.validate(request.dienst.operaties[address.action], soap_envelope.inhoud)
+            self._fault(environ, address, soap_envelope.inhoud, request)
             earlier = recall(session, fingerprint, self.runtime.keyring)
             if earlier.outcome is Outcome.RETRY:
                 return self._repeat(session, earlier.answer, address, request)
@@ -399,37 +399,37 @@ class SoapPipeline:
         return 200, [("Content-Type", XML)], body
 
     def _response(self, content: etree._Element, address: Addressing, request: _Request) -> tuple[bytes, str]:
-        envelop, message_id = build_response(
+        soap_envelope, message_id = build_response(
             content, address.action, address.message_id, self.runtime.settings.broker_oin, address.from_oin
         )
-        return self._sign(envelop, request), message_id
+        return self._sign(soap_envelope, request), message_id
 
-    def _sign(self, envelop: etree._Element, request: _Request) -> bytes:
+    def _sign(self, soap_envelope: etree._Element, request: _Request) -> bytes:
         # S9: every answer of a -S service is signed, faults included; SignatureConfirmation only
         # when the request's signature was verified (S8).
         if request.signed:
             with metrics.measured(metrics.SIGNING_DURATION):
-                self.signer.sign(envelop, datetime.now(UTC), confirm=request.confirm)
-        return to_bytes(envelop)
+                self.signer.sign(soap_envelope, datetime.now(UTC), confirm=request.confirm)
+        return to_bytes(soap_envelope)
 
-    def _fault_bytes(self, envelop: etree._Element, request: _Request) -> bytes:
+    def _fault_bytes(self, soap_envelope: etree._Element, request: _Request) -> bytes:
         """A fault's bytes, signed on a -S service (S9); unsigned when signing fails, since an unsigned
         fault beats no answer at all."""
         try:
-            return self._sign(envelop, request)
+            return self._sign(soap_envelope, request)
         except Exception as exc:  # noqa: BLE001 — see the docstring
             log.error("could not sign a fault: %s", safe_trace(exc))
-            return to_bytes(envelop)
+            return to_bytes(soap_envelope)
 
     def _fault_response(self, error: EdukoppelingFault, request: _Request) -> tuple[int, list, bytes]:
         rt = self.runtime
         request.outcome = error.code
         if request.header.message_id is None:
             request.header = _header_for_fault(request)
-        envelop, message_id = build_fault(
+        soap_envelope, message_id = build_fault(
             error, request.header.message_id, rt.settings.broker_oin, request.header.afzender_oin
         )
-        body = self._fault_bytes(envelop, request)
+        body = self._fault_bytes(soap_envelope, request)
         request.bericht_id = None  # a row of the rolled-back transaction is not this request's
         try:
             with rt.sessions.begin() as session:
@@ -537,7 +537,7 @@ def _header_for_fault(request: _Request) -> Header:
     MessageID and From OIN, when the bytes yield them, so the sender can match the fault. Best effort."""
     try:
         message_id, from_oin = read_before_fault(
-            read_envelope(parse_bericht(request.raw), wss_allowed=True)
+            read_envelope(parse_message(request.raw), wss_allowed=True)
         )
     except Exception:  # noqa: BLE001 — whatever is wrong with the bytes, the original fault stands
         return request.header

@@ -50,7 +50,7 @@ def receiver_serve(runtime, host: str, port: int, faults: str, timeout_s: float)
     runtime.close()
     click.echo(f"WSDL ontvanger http://{host}:{port}/vva/ontvanger/v1?wsdl")
     serve_forever(
-        runtime, host, port, workers=1, threads=4, maak_app=lambda rt: make_receiver(rt, lijst_, timeout_s)
+        runtime, host, port, workers=1, threads=4, make_app=lambda rt: make_receiver(rt, lijst_, timeout_s)
     )
 
 

@@ -119,7 +119,7 @@ def serve_forever(
     port: int,
     workers: int | None = None,
     threads: int | None = None,
-    maak_app=None,
+    make_app=None,
     gunicorn_config: str | None = None,
 ) -> None:
     """Serve the broker on ``host:port`` with gunicorn: ``workers`` processes of ``threads`` threads.
@@ -141,7 +141,7 @@ def serve_forever(
             "bind": f"{host}:{port}",
             **_tls_options(runtime),
         },
-        maak_app,
+        make_app,
         gunicorn_config,
         command_line,
     ).run()

@@ -27,7 +27,7 @@ from lxml import etree
 
 from broker.cli import main
 from broker.edukoppeling.envelope import read_envelope
-from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.parsing import parse_message
 from broker.edukoppeling.response import to_bytes
 from broker.edukoppeling.wss.signer import Signer
 from broker.edukoppeling.wss.verification import VerifierSettings, verify_envelope
@@ -121,7 +121,7 @@ def _faultcode(body: bytes) -> str | None:
 def _signed(body: bytes) -> bool:
     """The answer's WS-Security signature verifies (certificate trust aside)."""
     verify_envelope(
-        read_envelope(parse_bericht(body), wss_allowed=True), datetime.now(UTC), VerifierSettings()
+        read_envelope(parse_message(body), wss_allowed=True), datetime.now(UTC), VerifierSettings()
     )
     return True
 

@@ -8,7 +8,7 @@ import pytest
 
 from broker.edukoppeling import parsing
 from broker.edukoppeling.faults import EdukoppelingFault
-from broker.edukoppeling.parsing import Limits, parse_bericht
+from broker.edukoppeling.parsing import Limits, parse_message
 
 
 def _nested(depth: int) -> bytes:
@@ -19,13 +19,13 @@ def _nested(depth: int) -> bytes:
 def test_H86_depth_at_the_limit_is_parsed_without_the_walk(monkeypatch):
     walked = []
     monkeypatch.setattr(parsing, "_walk_structure", lambda *args: walked.append(args))
-    root = parse_bericht(_nested(Limits.depth))
+    root = parse_message(_nested(Limits.depth))
     assert root.tag == "a" and walked == []
 
 
 def test_H86_one_level_deeper_than_the_limit_is_refused():
     with pytest.raises(EdukoppelingFault) as refused:
-        parse_bericht(_nested(Limits.depth + 1))
+        parse_message(_nested(Limits.depth + 1))
     assert refused.value.reden == "xml:Limit element depth"
 
 
@@ -36,7 +36,7 @@ def test_H86_one_level_deeper_than_the_limit_is_refused():
 )
 def test_H84_a_processing_instruction_anywhere_in_a_small_message_is_refused(raw):
     with pytest.raises(EdukoppelingFault) as refused:
-        parse_bericht(raw)
+        parse_message(raw)
     assert refused.value.reden == "xml:Forbidden processing instruction"
 
 
@@ -44,14 +44,14 @@ def test_a_message_too_deep_and_with_a_processing_instruction_gets_the_walks_fir
     # The walk meets the PI (depth 2) before the element at depth 101: the same fault as before.
     raw = b"<a><?pi x?>" + _nested(Limits.depth + 1) + b"</a>"
     with pytest.raises(EdukoppelingFault) as refused:
-        parse_bericht(raw)
+        parse_message(raw)
     assert refused.value.reden in {"xml:Forbidden processing instruction", "xml:Limit element depth"}
     assert refused.value.reden == _walked_fault(raw)
 
 
 def test_other_limits_still_use_the_walk():
     with pytest.raises(EdukoppelingFault) as refused:
-        parse_bericht(_nested(6), Limits(depth=5))
+        parse_message(_nested(6), Limits(depth=5))
     assert refused.value.reden == "xml:Limit element depth"
 
 

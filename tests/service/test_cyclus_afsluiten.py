@@ -24,7 +24,7 @@ from broker.service.aanmeldingen import aanleveren_aanmeldingen
 from broker.service.context import Processing
 from broker.service.leerlingen import aanleveren_leerlingen
 from broker.service.pushes import plan_pushes
-from broker.service.signalen import signaleer
+from broker.service.signalen import raise_signalen
 from tests.helpers import bsn, bsns
 from tests.service.test_outbox import _set_endpoint
 from tests.service.test_use_cases import AMSTERDAM, MBO_X, SCHOOL_A, aanmelding, leerling
@@ -86,7 +86,7 @@ def _cyclus_2027(session, keyring, call) -> None:
             for i, p in enumerate(pupils[:10])
         ],
     )
-    signaleer(_processing_at(session, keyring, datetime(2027, 4, 2, 6, tzinfo=UTC)), 14)
+    raise_signalen(_processing_at(session, keyring, datetime(2027, 4, 2, 6, tzinfo=UTC)), 14)
     session.commit()
 
 
@@ -281,7 +281,7 @@ def push_from_2026(tmp_path, database_url):
                 school,
                 [leerling(1, bsn("26600001"))],
             )
-            run_round = signaleer(_processing_at(session, keyring, datetime(2026, 9, 30, 23, 50, tzinfo=UTC)), 14)
+            run_round = raise_signalen(_processing_at(session, keyring, datetime(2026, 9, 30, 23, 50, tzinfo=UTC)), 14)
             assert run_round.pushes == 1
         yield _PushFrom2026(vva, sessions, DeliveryWorker(runtime))
     finally:

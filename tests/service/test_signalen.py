@@ -16,7 +16,7 @@ from broker.service.aanmeldingen import aanleveren_aanmeldingen
 from broker.service.context import Processing
 from broker.service.leerlingen import aanleveren_leerlingen
 from broker.service.opvragen import opvragen_signalen
-from broker.service.signalen import GEEN_UITWISSELING, NIET_AANGEMELD, signaleer
+from broker.service.signalen import GEEN_UITWISSELING, NIET_AANGEMELD, raise_signalen
 from tests.helpers import bsn
 from tests.service.test_outbox import _set_endpoint
 from tests.service.test_use_cases import MBO_X, MBO_Y, P1, P2, P3, SCHOOL_A, SCHOOL_C, aanmelding, leerling
@@ -32,7 +32,7 @@ def _processing_at(session, keyring, day: date) -> Processing:
 
 
 def _round(session, keyring, day: date):
-    run_round = signaleer(_processing_at(session, keyring, day), lead_days=14)
+    run_round = raise_signalen(_processing_at(session, keyring, day), lead_days=14)
     session.flush()
     return run_round
 

@@ -27,7 +27,7 @@ from lxml import etree
 
 from broker.edukoppeling.envelope import Envelope, read_envelope
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU
-from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.parsing import parse_message
 from broker.edukoppeling.wss.constants import DS, EC
 from broker.edukoppeling.wss.signer import Signer
 from broker.edukoppeling.wss.verification import Verified, VerifierSettings, verify_envelope
@@ -196,7 +196,7 @@ def build_request(signer: Signer, now: datetime = NOW, text: str = REQUEST_71) -
 
 def parse(data: bytes) -> Envelope:
     """The steps before WS-Security: the one hardened parse and the envelope check."""
-    return read_envelope(parse_bericht(data), wss_allowed=True)
+    return read_envelope(parse_message(data), wss_allowed=True)
 
 
 def check_all(data: bytes, now: datetime = NOW, **settings) -> Verified:

@@ -21,7 +21,7 @@ from lxml import etree
 from broker.edukoppeling.envelope import read_envelope
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, WsSecurityFault
 from broker.edukoppeling.ns import WSA, WSSE, WSU
-from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.parsing import parse_message
 from broker.edukoppeling.wss.constants import DS
 from broker.edukoppeling.wss.verification import verify_envelope
 
@@ -53,7 +53,7 @@ def _bst_references(root: etree._Element) -> int:
 @pytest.mark.parametrize("opname", MANIFEST or [{}], ids=lambda opname: opname.get("file", "geen-captures"))
 def test_capture_matches_manifest(opname):
     raw = (CAPTURES / opname["file"]).read_bytes()  # untouched: any reformatting breaks the digests
-    root = parse_bericht(raw)
+    root = parse_message(raw)
     envelope = read_envelope(root, wss_allowed=True)
     if not opname["signature_valid"]:
         with pytest.raises(EdukoppelingFault) as info:
@@ -75,7 +75,7 @@ def test_captures_cover_the_real_world_quirks():
     """Pin what makes these files worth having: responses with RelatesTo, mixed envelope prefixes."""
     valid = [snapshot for snapshot in MANIFEST if snapshot["signature_valid"]]
     assert valid and len(valid) < len(MANIFEST)
-    root = parse_bericht((CAPTURES / valid[0]["file"]).read_bytes())
+    root = parse_message((CAPTURES / valid[0]["file"]).read_bytes())
     assert root.prefix != root[0].prefix and root.nsmap[root.prefix] == root[0].nsmap[root[0].prefix]
     assert root[0].find(f"{{{WSA}}}RelatesTo") is not None
     assert (
@@ -85,7 +85,7 @@ def test_captures_cover_the_real_world_quirks():
 
 def test_a_valid_capture_outside_its_time_window_is_refused():
     snapshot = next(snapshot for snapshot in MANIFEST if snapshot["signature_valid"])
-    envelope = read_envelope(parse_bericht((CAPTURES / snapshot["file"]).read_bytes()), True)
+    envelope = read_envelope(parse_message((CAPTURES / snapshot["file"]).read_bytes()), True)
     with pytest.raises(EdukoppelingFault) as info:
         verify_envelope(envelope, _now(snapshot) + timedelta(minutes=10))
     assert info.value.wss is WsSecurityFault.MESSAGE_EXPIRED, info.value.reden

@@ -34,7 +34,7 @@ from signxml import SignatureConfiguration, XMLVerifier
 
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, WsSecurityFault
 from broker.edukoppeling.ns import SOAP11, WSA, WSSE, WSU
-from broker.edukoppeling.parsing import parse_bericht
+from broker.edukoppeling.parsing import parse_message
 from broker.edukoppeling.wss import verification
 from broker.edukoppeling.wss.constants import DS, EC, EXC_C14N
 from broker.edukoppeling.wss.signer import Signer
@@ -374,7 +374,7 @@ def test_h23_dtd_attlist_never_reaches_the_verifier(soap_request):
         b"<soap:Envelope", b"<!DOCTYPE soap:Envelope [<!ATTLIST x Id ID #IMPLIED>]>\n<soap:Envelope", 1
     )
     with pytest.raises(EdukoppelingFault) as info:
-        parse_bericht(data)
+        parse_message(data)
     assert info.value.code == "VersionMismatch.DK0001" and info.value.reden.startswith("xml:Forbidden")
 
 
@@ -1035,7 +1035,7 @@ def test_h114_comment_inserted_into_signed_body_text(soap_request, root):
 @pytest.mark.parametrize("split", [b"99999<!---->0019", b"<![CDATA[99999]]>0019"])
 def test_h115_identifier_split_by_comment_or_cdata(soap_request, root, split):
     data = soap_request.replace(b"999990019", split)
-    bsn = parse_bericht(data).find(".//{urn:nl:vva:aanmelden:v1}bsn")
+    bsn = parse_message(data).find(".//{urn:nl:vva:aanmelden:v1}bsn")
     assert "".join(bsn.itertext()) == "999990019"  # the joined value is what was signed
     assert check_all(data).signed == all_ids(root)
 
@@ -1180,11 +1180,11 @@ def test_trust_is_asked_before_the_digests(root):
     """An untrusted signer is refused before any digest is computed: on a message whose Body was also
     tampered with, the trust answer wins over the digest mismatch (the digests are the costly part)."""
     from broker.edukoppeling.envelope import read_envelope
-    from broker.edukoppeling.parsing import parse_bericht
+    from broker.edukoppeling.parsing import parse_message
     from broker.edukoppeling.wss.verification import verify_envelope
 
     one(root, "/soap:Envelope/soap:Body/*").append(etree.Element("{urn:x}erbij"))
-    envelope = read_envelope(parse_bericht(bytes_of(root)), wss_allowed=True)
+    envelope = read_envelope(parse_message(bytes_of(root)), wss_allowed=True)
     requested = []
 
     def refuse_sender(certificate):

@@ -77,8 +77,8 @@ class Signer:
         and ``vva envelope sign`` build theirs here). Raises ValueError as the constructor does."""
         return cls(Path(key_file).read_bytes(), Path(certificate_file).read_bytes())
 
-    def sign(self, envelop_root: etree._Element, now: datetime, confirm: str | None = None) -> etree._Element:
-        """Add one signed wsse:Security header to ``envelop_root`` in place and return the root.
+    def sign(self, envelope_root: etree._Element, now: datetime, confirm: str | None = None) -> etree._Element:
+        """Add one signed wsse:Security header to ``envelope_root`` in place and return the root.
 
         In: a SOAP 1.1 Envelope with a Body (and no wsse:Security yet), the clock ``now``
         (timezone-aware), and for a response the request's SignatureValue ``confirm`` (S8), which
@@ -93,7 +93,7 @@ class Signer:
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("nu must be timezone-aware")
-        header, body = _header_and_body(envelop_root)
+        header, body = _header_and_body(envelope_root)
         security = etree.Element(q(WSSE, "Security"), nsmap={"wsse": WSSE, "wsu": WSU})
         header.append(security)
         timestamp = _timestamp(security, now)
@@ -104,10 +104,10 @@ class Signer:
         if self.sign_bst:
             signed.append(bst)
         ids = [_ensure_id(element) for element in signed]
-        _check_unique(envelop_root, ids)
+        _check_unique(envelope_root, ids)
         signature = _template(security, ids, bst.get(_WSU_ID))
         self._sign_message(signature, signed)
-        return envelop_root
+        return envelope_root
 
     def _bst(self, security: etree._Element) -> etree._Element:
         bst = etree.SubElement(

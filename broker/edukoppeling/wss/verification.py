@@ -166,12 +166,12 @@ def _short(value: str) -> str:
 
 
 def verify_envelope(
-    envelop: Envelope,
+    soap_envelope: Envelope,
     now: datetime,
     settings: VerifierSettings = VerifierSettings(),
     trust_check: Callable[[x509.Certificate], str | None] | None = None,
 ) -> Verified:
-    """Verify the WS-Security header of ``envelop`` (from ``read_envelope(root, wss_allowed=True)``).
+    """Verify the WS-Security header of ``soap_envelope`` (from ``read_envelope(root, wss_allowed=True)``).
 
     In: the checked envelope, the broker's clock ``now`` (timezone-aware), the limits. Out: a
     ``Verified`` with the signing certificate for the trust step. Raises
@@ -184,8 +184,8 @@ def verify_envelope(
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("nu must be timezone-aware")
-    document = envelop.root.getroottree().getroot()
-    security = _security_header(envelop)
+    document = soap_envelope.root.getroottree().getroot()
+    security = _security_header(soap_envelope)
     signature = _single_signature(document, security)
     timestamp = _single_timestamp(security)
     parsed_signature = _read_signature(signature, settings)
@@ -193,13 +193,13 @@ def verify_envelope(
     bst = _find_bst(parsed_signature.bst_id, index, security)
     certificaat = _read_certificate(bst)
     signed = _resolve_references(parsed_signature.references, index)
-    _check_positions(signed, envelop, timestamp, signature)
-    _check_coverage(signed, envelop, timestamp)
-    _check_only_known_parts(signed, envelop, timestamp, bst, security)
+    _check_positions(signed, soap_envelope, timestamp, signature)
+    _check_coverage(signed, soap_envelope, timestamp)
+    _check_only_known_parts(signed, soap_envelope, timestamp, bst, security)
     _check_security_content(security, signature, timestamp, bst, settings)
     # Cheap checks first: trust, then digests and RSA (the expensive part, H28-style cost).
     oin = trust_check(certificaat) if trust_check is not None else None
-    labels = _labels_of(envelop, timestamp, bst)
+    labels = _labels_of(soap_envelope, timestamp, bst)
     _check_digests(parsed_signature.references, signed, labels)
     _verify_cryptographically(parsed_signature, certificaat, signed.values())
     if settings.check_time:
@@ -212,17 +212,17 @@ def verify_envelope(
 # --- step 1: header shape (S1) ---------------------------------------------------------------------
 
 
-def _security_header(envelop: Envelope) -> etree._Element:
+def _security_header(soap_envelope: Envelope) -> etree._Element:
     """Exactly one wsse:Security header, without soap:actor (S1). One for another actor is never
     processed here, so beside ours it would be an unprocessed header; alone, the message is unsigned
     for us (H14, H15)."""
-    if any(block.get(_SOAP_ACTOR) is not None for block in envelop.security):
+    if any(block.get(_SOAP_ACTOR) is not None for block in soap_envelope.security):
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, "wsse:Security header with a soap:actor")
-    if not envelop.security:
+    if not soap_envelope.security:
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, "no wsse:Security header")
-    if len(envelop.security) > 1:
+    if len(soap_envelope.security) > 1:
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, "more than one wsse:Security header")  # H14
-    return envelop.security[0]
+    return soap_envelope.security[0]
 
 
 def _check_security_content(
@@ -249,7 +249,7 @@ def _check_security_content(
 
 def _check_only_known_parts(
     signed: dict[str, etree._Element],
-    envelop: Envelope,
+    soap_envelope: Envelope,
     timestamp: etree._Element,
     bst: etree._Element,
     security: etree._Element,
@@ -257,7 +257,7 @@ def _check_only_known_parts(
     """Only the parts WB004 names may be signed: the Body, the Timestamp, a wsa header block, the BST
     and a SignatureConfirmation. A reference to anything else buys nothing and costs digests (a
     request with 30 references into the Body costs seconds of CPU)."""
-    allowed = [envelop.body, timestamp, bst, *envelop.wsa]
+    allowed = [soap_envelope.body, timestamp, bst, *soap_envelope.wsa]
     allowed += [
         k for k in security if isinstance(k.tag, str) and k.tag == q(WSSE11, "SignatureConfirmation")
     ]
@@ -623,7 +623,7 @@ def _resolve_references(references: tuple[_Reference, ...], index: dict) -> dict
 
 def _check_positions(
     signed: dict[str, etree._Element],
-    envelop: Envelope,
+    soap_envelope: Envelope,
     timestamp: etree._Element,
     signature: etree._Element,
 ) -> None:
@@ -633,7 +633,7 @@ def _check_positions(
     (namespace, local name), never through XPath built from prefixes.
     """
     for ident, element in signed.items():
-        if element.tag == q(SOAP11, "Body") and element is not envelop.body:
+        if element.tag == q(SOAP11, "Body") and element is not soap_envelope.body:
             raise _make_fault(
                 WsSecurityFault.INVALID_SECURITY, f"signed soap:Body #{_short(ident)} is not /Envelope/Body"
             )
@@ -643,7 +643,7 @@ def _check_positions(
                 f"signed wsu:Timestamp #{_short(ident)} is not in our Security header",
             )
         if etree.QName(element).namespace == WSA and not any(
-            element is block or _is_descendant(element, block) for block in envelop.wsa
+            element is block or _is_descendant(element, block) for block in soap_envelope.wsa
         ):
             raise _make_fault(
                 WsSecurityFault.INVALID_SECURITY,
@@ -660,11 +660,11 @@ def _is_descendant(element: etree._Element, ancestor: etree._Element) -> bool:
 
 
 def _check_coverage(
-    signed: dict[str, etree._Element], envelop: Envelope, timestamp: etree._Element
+    signed: dict[str, etree._Element], soap_envelope: Envelope, timestamp: etree._Element
 ) -> None:
     """Body, Timestamp and every wsa header block each have their own Reference (WUS WB004; H12, H21, H63)."""
-    required = [("soap:Body", envelop.body), ("wsu:Timestamp", timestamp)]
-    required += [(f"wsa:{etree.QName(block).localname}", block) for block in envelop.wsa]
+    required = [("soap:Body", soap_envelope.body), ("wsu:Timestamp", timestamp)]
+    required += [(f"wsa:{etree.QName(block).localname}", block) for block in soap_envelope.wsa]
     signed_elements = list(signed.values())
     for name, element in required:
         if not any(element is candidate for candidate in signed_elements):
@@ -675,11 +675,11 @@ def _check_coverage(
 
 
 def _labels_of(
-    envelop: Envelope, timestamp: etree._Element, bst: etree._Element
+    soap_envelope: Envelope, timestamp: etree._Element, bst: etree._Element
 ) -> list[tuple[etree._Element, str]]:
     """Names for the audit log: which part a reference covers."""
-    labels = [(envelop.body, "Body"), (timestamp, "Timestamp"), (bst, "BinarySecurityToken")]
-    return labels + [(block, f"wsa:{etree.QName(block).localname}") for block in envelop.wsa]
+    labels = [(soap_envelope.body, "Body"), (timestamp, "Timestamp"), (bst, "BinarySecurityToken")]
+    return labels + [(block, f"wsa:{etree.QName(block).localname}") for block in soap_envelope.wsa]
 
 
 def _label_of(element: etree._Element, labels: list[tuple[etree._Element, str]]) -> str:
@@ -793,7 +793,7 @@ def _verify_cryptographically(signature: _Signature, certificaat: x509.Certifica
     Where xmlsec1 would read SignedInfo otherwise (``_xmlsec_reads_otherwise``), xmlsec's full
     verification of SignedInfo and every Reference decides too, as before: only the checked nodes
     are registered as ids, and only exc-c14n, rsa-sha2 and sha2 may run. Since every id is unique in
-    the document (step 4) and a DOCTYPE never gets this far (``parse_bericht``), libxml2's ID lookup
+    the document (step 4) and a DOCTYPE never gets this far (``parse_message``), libxml2's ID lookup
     finds exactly the nodes checked above.
     """
     if _xmlsec_reads_otherwise(signature):
