@@ -1,4 +1,4 @@
-# Sourced by scripts/_venv.sh: choose the Python for the venv; sets PYTHON, VVA_VENV and _vva_keuze (the
+# Sourced by scripts/_venv.sh: choose the Python for the venv; sets PYTHON, VVA_VENV and _vva_choice (the
 # line saying which Python and why).
 #
 # Supported: CPython 3.11, 3.12 and 3.13 (pyproject.toml's requires-python). The choice, first match:
@@ -86,4 +86,4 @@ else
 fi
 # Said (by scripts/_venv.sh) when the venv is made or installed into, not on every run: a demo that
 # fails should print its one line of error (tests/e2e/test_operator_output.py).
-_vva_keuze="Using Python $("$PYTHON" -c 'import platform; print(platform.python_version())') for $VVA_VENV ($_vva_why)"
+_vva_choice="Using Python $("$PYTHON" -c 'import platform; print(platform.python_version())') for $VVA_VENV ($_vva_why)"
