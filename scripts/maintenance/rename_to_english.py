@@ -78,7 +78,7 @@ TEXT_SUFFIXES = {
     ".mako",
     ".rst",
 }
-TEXT_NAMES = {"Containerfile", "run", "test", "demo", "vva-crl-ophalen", ".dockerignore"}
+TEXT_NAMES = {"Containerfile", "run", "test", "demo", "vva-crl-fetch", ".dockerignore"}
 #: Never touched (wire contract, schema history, test data, this tool with its mapping, and the test
 #: of the names a tool outside the repository imports).
 EXCLUDE = [
