@@ -130,7 +130,7 @@ def main_() -> None:
         def incoming(trust: TrustStore) -> None:
             envelop = read_envelope(parse_message(ping), wss_allowed=True)
             read_addressing(envelop, '""', (TEST_BROKER_OIN,), None)
-            trust.check_all(verify_envelope(envelop, now).certificaat, "ondertekening", now)
+            trust.check_all(verify_envelope(envelop, now).certificate, "ondertekening", now)
 
         signer = Signer(
             (pki / f"{TEST_BROKER_OIN}.key.pem").read_bytes(),

@@ -68,7 +68,7 @@ def init(runtime: Runtime, demo: bool) -> None:
 
         with runtime.sessions.begin() as session:
             rapport = load_demo(session, runtime.kalender.cyclus_on(date.today()).jaar)
-        tables = ", ".join(f"{t.total} {naam}" for naam, t in rapport.counts.items())
+        tables = ", ".join(f"{t.total} {name}" for name, t in rapport.counts.items())
         click.echo(f"reference data: demo set loaded ({tables}; {len(rapport.rejected)} rows rejected)")
         demo_partijen = Path(broker.registry.__file__).parent / "demo-partijen.toml"
         with runtime.sessions.begin() as session:
@@ -127,8 +127,8 @@ def serve(
             "choose another with --port, e.g. --port 8081"
         )
     scheme = "https" if runtime.settings.tls_key is not None else "http"
-    for dienst in contract.diensten.values():
-        click.echo(f"WSDL {dienst.service_id:9} {scheme}://{host}:{port}{dienst.path}?wsdl")
+    for service in contract.services.values():
+        click.echo(f"WSDL {service.service_id:9} {scheme}://{host}:{port}{service.path}?wsdl")
     serve_forever(runtime, host, port, workers, threads, gunicorn_config=gunicorn_config)
 
 

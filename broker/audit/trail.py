@@ -76,15 +76,15 @@ def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def regel_hash(fields: dict) -> str:
+def record_hash(fields: dict) -> str:
     """SHA-256 (hex) of the canonical JSON of ``fields`` restricted to ``HASHED_FIELDS``."""
     content = json.dumps([fields[name] for name in HASHED_FIELDS], separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def betrokkenen_digest(salt: str, pseudoniemen: Iterable[str]) -> str:
+def betrokkenen_digest(salt: str, pseudonyms: Iterable[str]) -> str:
     """SHA-256 (hex) of the salt and the sorted pseudonyms; "" for an operation that touched no pupil."""
-    list_ = sorted(pseudoniemen)
+    list_ = sorted(pseudonyms)
     if not list_:
         return ""
     return hashlib.sha256("\n".join([salt, *list_]).encode()).hexdigest()
@@ -133,7 +133,7 @@ def record_event(session: Session, event: AuditEvent, moment: datetime | None = 
         "betrokkenen_digest": betrokkenen_digest(zout, event.leerlingen),
         "vorige_hash": header.laatste_hash,
     }
-    fields["hash"] = regel_hash(fields)
+    fields["hash"] = record_hash(fields)
     connection = session.connection()
     connection.execute(_RECORD, fields)
     if event.leerlingen:

@@ -22,7 +22,7 @@ from broker.audit.trail import (
     HASHED_FIELDS,
     OPERATOR,
     betrokkenen_digest,
-    regel_hash,
+    record_hash,
 )
 from broker.db import models
 
@@ -77,7 +77,7 @@ def verify_chain(session: Session) -> Verdict:
         ).all()
         if not records:
             break
-        betrokkenen = _betrokkenen(session, records[0].volgnummer, records[-1].volgnummer)
+        involved = _involved(session, records[0].volgnummer, records[-1].volgnummer)
         for record in records:
             if record.volgnummer != expected:
                 return Verdict(count, f"record {expected} is missing (next present: {record.volgnummer})")
@@ -86,9 +86,9 @@ def verify_chain(session: Session) -> Verdict:
                 return Verdict(
                     count, f"record {record.volgnummer}: previous-hash does not match record {expected - 1}"
                 )
-            if regel_hash(fields) != record.hash:
+            if record_hash(fields) != record.hash:
                 return Verdict(count, f"record {record.volgnummer}: contents do not match its hash (altered)")
-            error = _betrokkenen_error(record, betrokkenen.get(record.volgnummer), record.cyclus_jaar in closed)
+            error = _involved_error(record, involved.get(record.volgnummer), record.cyclus_jaar in closed)
             if error:
                 return Verdict(count, f"record {record.volgnummer}: {error}")
             previous, expected, count = record.hash, expected + 1, count + 1
@@ -115,38 +115,38 @@ def check_anchor(session: Session, anchor: str) -> str | None:
 
 
 @dataclass
-class _Betrokkenen:
+class _Involved:
     """The ``audit_leerling`` rows of one record: its salt, the pseudonyms and the cycles they are filed under."""
 
     zout: str = ""
-    pseudoniemen: list[str] = field(default_factory=list)
+    pseudonyms: list[str] = field(default_factory=list)
     years: set[int] = field(default_factory=set)
 
 
-def _betrokkenen(session: Session, first: int, last: int) -> dict[int, _Betrokkenen]:
+def _involved(session: Session, first: int, last: int) -> dict[int, _Involved]:
     L = models.AuditLeerling
-    uitkomst: dict[int, _Betrokkenen] = defaultdict(_Betrokkenen)
+    result: dict[int, _Involved] = defaultdict(_Involved)
     rows = session.execute(
         select(L.volgnummer, L.zout, L.sleutel_hash, L.cyclus_jaar).where(L.volgnummer.between(first, last))
     )
     for volgnummer, zout, sleutel_hash, jaar in rows:
-        betrokkenen = uitkomst[volgnummer]
-        betrokkenen.zout = zout
-        betrokkenen.pseudoniemen.append(sleutel_hash)
-        betrokkenen.years.add(jaar)
-    return dict(uitkomst)
+        involved = result[volgnummer]
+        involved.zout = zout
+        involved.pseudonyms.append(sleutel_hash)
+        involved.years.add(jaar)
+    return dict(result)
 
 
-def _betrokkenen_error(
-    record: models.AuditRegel, betrokkenen: _Betrokkenen | None, closed: bool
+def _involved_error(
+    record: models.AuditRegel, involved: _Involved | None, closed: bool
 ) -> str | None:
     """What is wrong with the pupils stored with ``record``, or None."""
-    if betrokkenen is not None and betrokkenen.years != {record.cyclus_jaar}:
+    if involved is not None and involved.years != {record.cyclus_jaar}:
         return "its pupils are filed under another cycle"
     if closed:
         # The purge deleted them with the cycle; the digest alone stays and links to no one.
-        return "pupils stored for a closed cycle" if betrokkenen is not None else None
-    betrokkenen = betrokkenen or _Betrokkenen()
-    if betrokkenen_digest(betrokkenen.zout, betrokkenen.pseudoniemen) != record.betrokkenen_digest:
+        return "pupils stored for a closed cycle" if involved is not None else None
+    involved = involved or _Involved()
+    if betrokkenen_digest(involved.zout, involved.pseudonyms) != record.betrokkenen_digest:
         return "its pupils do not match its digest"
     return None

@@ -46,26 +46,26 @@ class _Session:
         # (in production: no demo CA, no test OIN), both from the composition root.
         try:
             return Connection(
-                i, build_signer(i.sleutel, i.certificaat), self.runtime.trust_store_of(i.ca, i.crl)
+                i, build_signer(i.key, i.certificate), self.runtime.trust_store_of(i.ca, i.crl)
             )
         except (ValueError, OSError) as error:  # a key, certificate, CA or CRL that cannot be used
             raise click.ClickException(f"{self.path or 'vva-client.toml'}: {error}") from None
 
-    def dienst(self, allowed: tuple[str, ...], default: str | None = None) -> str:
+    def service(self, allowed: tuple[str, ...], default: str | None = None) -> str:
         """The configured service when it offers the command, else ``default``; UsageError otherwise."""
-        dienst = self.settings.dienst or default
-        if dienst not in allowed:
+        service = self.settings.service or default
+        if service not in allowed:
             raise click.UsageError(
-                f"this command needs dienst = {' or '.join(allowed)} in the client settings "
-                f"(now: {self.settings.dienst or 'not set'})"
+                f"this command needs service = {' or '.join(allowed)} in the client settings "
+                f"(now: {self.settings.service or 'not set'})"
             )
-        return dienst
+        return service
 
-    def call(self, dienst: str, operatie: str, **arguments):
-        """Call ``operatie`` on ``dienst``; a fault, an unverifiable answer or an unreachable broker
+    def call(self, service: str, operation: str, **arguments):
+        """Call ``operation`` on ``service``; a fault, an unverifiable answer or an unreachable broker
         ends the command with exit status 1 and a readable message (never a traceback)."""
         try:
-            return getattr(self.connection.dienst(dienst), operatie)(**arguments)
+            return getattr(self.connection.service(service), operation)(**arguments)
         except Fault as error:
             detail = "" if error.detail is None else " ".join("".join(error.detail.itertext()).split())
             _stop(
@@ -114,7 +114,7 @@ def client(ctx: click.Context, config_path: str | None) -> None:
 
 
 @client.command()
-@click.argument("bestand", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--flow", type=click.Choice(["vo", "mbo"]), required=True, help="vo: pupils; mbo: registrations."
 )
@@ -132,7 +132,7 @@ def client(ctx: click.Context, config_path: str | None) -> None:
 @_format
 @click.pass_obj
 def upload(
-    session: _Session, bestand: Path, flow: str, replace: bool, progress: bool | None, output_format: str
+    session: _Session, file: Path, flow: str, replace: bool, progress: bool | None, output_format: str
 ) -> None:
     """Deliver a CSV file (see `vva client template`) and report per row.
 
@@ -140,11 +140,11 @@ def upload(
     applied. Exit status 0: all applied; 3: some rows rejected; 1: the file was refused as a whole
     (nothing applied).
     """
-    if not bestand.is_file():
-        raise click.UsageError(f"{bestand} is not a regular file (the report is written next to it)")
+    if not file.is_file():
+        raise click.UsageError(f"{file} is not a regular file (the report is written next to it)")
     if replace and flow != "vo":
         raise click.UsageError("--replace is for --flow vo (a school's start population)")
-    content = bestand.read_bytes()
+    content = file.read_bytes()
     show_progress = (
         progress if progress is not None else len(content) >= PROGRESS_FROM and sys.stderr.isatty()
     )
@@ -154,7 +154,7 @@ def upload(
             unit="B",
             unit_scale=True,
             unit_divisor=1024,
-            desc=f"upload {bestand.name}",
+            desc=f"upload {file.name}",
             file=sys.stderr,
             disable=False,
         )
@@ -165,7 +165,7 @@ def upload(
     else:
         resultaat = session.call("mbo", "aanleverenAanmeldingenBestand", bestand=content)
     rejected = output.rejected(resultaat)
-    rapport = bestand.with_name(f"{bestand.stem}.fouten.csv")
+    rapport = file.with_name(f"{file.stem}.fouten.csv")
     if rejected:
         output.write_report(rapport, rejected)
     else:
@@ -207,10 +207,10 @@ def _json_object(resultaat, rejected, rapport) -> str:
 @click.pass_obj
 def status(session: _Session, bsn: tuple[str, ...], onderwijsnummer: tuple[str, ...], output_format: str) -> None:
     """The status of your pupils: delivered, withdrawn, and their registrations (opvragenStatus)."""
-    dienst = session.dienst(("vo", "mbo", "regio"))
+    service = session.service(("vo", "mbo", "regio"))
     ids = [{"bsn": b} for b in bsn] + [{"onderwijsnummer": o} for o in onderwijsnummer]
-    response = session.call(dienst, "opvragenStatus", leerling=ids)
-    click.echo(output.show(output.leerlingen(response), output_format, _LEERLINGKOLOMMEN))
+    response = session.call(service, "opvragenStatus", leerling=ids)
+    click.echo(output.show(output.leerlingen(response), output_format, _LEERLING_COLUMNS))
 
 
 @client.command("niet-aangemeld")
@@ -219,9 +219,9 @@ def status(session: _Session, bsn: tuple[str, ...], onderwijsnummer: tuple[str, 
 @click.pass_obj
 def niet_aangemeld(session: _Session, brin: str | None, output_format: str) -> None:
     """Your active pupils who are not registered at any MBO institution (opvragenNietAangemeld)."""
-    dienst = session.dienst(("vo", "regio"))
-    response = session.call(dienst, "opvragenNietAangemeld", brinVo=brin)
-    click.echo(output.show(output.leerlingen(response), output_format, _LEERLINGKOLOMMEN))
+    service = session.service(("vo", "regio"))
+    response = session.call(service, "opvragenNietAangemeld", brinVo=brin)
+    click.echo(output.show(output.leerlingen(response), output_format, _LEERLING_COLUMNS))
 
 
 @client.command()
@@ -230,8 +230,8 @@ def niet_aangemeld(session: _Session, brin: str | None, output_format: str) -> N
 @click.pass_obj
 def signalen(session: _Session, since: int | None, output_format: str) -> None:
     """Your signals, e.g. a pupil not registered by 1 April (opvragenSignalen)."""
-    dienst = session.dienst(("vo", "mbo"))
-    response = session.call(dienst, "opvragenSignalen", vanafSignaalId=since)
+    service = session.service(("vo", "mbo"))
+    response = session.call(service, "opvragenSignalen", vanafSignaalId=since)
     columns = ["signaalId", "soort", "aangemaaktOp", "brin", "bsn", "onderwijsnummer", "omschrijving"]
     click.echo(output.show(output.signalen(response), output_format, columns))
 
@@ -242,17 +242,17 @@ def signalen(session: _Session, since: int | None, output_format: str) -> None:
 @click.pass_obj
 def gemeente_overzicht(session: _Session, gemeente: tuple[str, ...], output_format: str) -> None:
     """A gemeente's resident pupils who are not registered or not enrolled (opvragenOverzicht)."""
-    session.dienst(("gemeente",), default="gemeente")
+    session.service(("gemeente",), default="gemeente")
     response = session.call("gemeente", "opvragenOverzicht", woongemeente=list(gemeente))
-    click.echo(output.show(output.leerlingen(response), output_format, _LEERLINGKOLOMMEN))
+    click.echo(output.show(output.leerlingen(response), output_format, _LEERLING_COLUMNS))
 
 
 @client.command()
 @click.pass_obj
 def ping(session: _Session) -> None:
     """Check the connection, your key and the broker's signature (no personal data)."""
-    dienst = session.dienst(("vo", "mbo", "gemeente", "regio"))
-    response = session.call(dienst, "ping", echo="vva client")
+    service = session.service(("vo", "mbo", "gemeente", "regio"))
+    response = session.call(service, "ping", echo="vva client")
     click.echo(f"ok: {response.dienst} answered at {response.tijdstip.isoformat()}, signed and verified")
 
 
@@ -281,7 +281,7 @@ def template(flow: str, out: Path | None, force: bool) -> None:
     click.echo(f"{out}: header and one example row (commented out) for flow {flow}")
 
 
-_LEERLINGKOLOMMEN = [
+_LEERLING_COLUMNS = [
     "bsn",
     "onderwijsnummer",
     "brinVo",

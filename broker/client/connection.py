@@ -26,7 +26,7 @@ from broker.edukoppeling.wss.signer import Signer
 from broker.outbound.addressing import EdukoppelingAddressing
 from broker.outbound.signing import EdukoppelingWsse
 
-#: The binding of each service in its WSDL (``wsdl/vva-<dienst>-v1.wsdl``).
+#: The binding of each service in its WSDL (``wsdl/vva-<service>-v1.wsdl``).
 _BINDINGS = {
     "vo": "{urn:nl:vva:aanmelden:v1:vo}VoSchoolBinding",
     "mbo": "{urn:nl:vva:aanmelden:v1:mbo}MboInstellingBinding",
@@ -40,8 +40,8 @@ class _Progress:
     """A request body sent in blocks, reporting every block sent (requests streams an iterable with
     a length and still sends a Content-Length)."""
 
-    def __init__(self, data: bytes, gemeld: Callable[[int], None]) -> None:
-        self.data, self.gemeld = data, gemeld
+    def __init__(self, data: bytes, report: Callable[[int], None]) -> None:
+        self.data, self.report = data, report
 
     def __len__(self) -> int:
         return len(self.data)
@@ -50,7 +50,7 @@ class _Progress:
         for start in range(0, len(self.data), _BLOCK):
             block = self.data[start : start + _BLOCK]
             yield block
-            self.gemeld(len(block))
+            self.report(len(block))
 
 
 class _ProgressTransport(Transport):
@@ -68,14 +68,14 @@ class _ProgressTransport(Transport):
 
 
 class Connection:
-    """The services of one broker as one party (``instellingen``): ``dienst("vo")`` is a zeep
+    """The services of one broker as one party (``settings``): ``service("vo")`` is a zeep
     service proxy with the WSDL's operations."""
 
     def __init__(self, settings: ClientSettings, signer: Signer, trust: TrustStore) -> None:
         """``signer`` signs as the party (its key and certificate), ``trust`` checks the
         broker's answers; both are built by the composition root (``broker.bootstrap``)."""
         self.settings = settings
-        two_way = (settings.certificaat, settings.sleutel)  # two-way TLS (T8)
+        two_way = (settings.certificate, settings.key)  # two-way TLS (T8)
         session = hardened_session(
             settings.tls_ca, two_way if settings.endpoint.startswith("https:") else None
         )
@@ -83,16 +83,16 @@ class Connection:
         self._contract = Contract(keys=BROKER_SERVICES)
         self._wsse = EdukoppelingWsse(signer, trust, expected_oin=settings.broker_oin)
 
-    def dienst(self, service_id: str):
+    def service(self, service_id: str):
         """The zeep service proxy of service ``service_id`` (vo, mbo, gemeente, regio)."""
-        dienst = self._contract.dienst(service_id)
+        service = self._contract.service(service_id)
         client = hardened_zeep_client(
-            dienst.wsdl,
+            service.wsdl,
             transport=self.transport,
             wsse=self._wsse,
             plugins=[EdukoppelingAddressing(self.settings.oin, self.settings.broker_oin)],
         )
-        return client.create_service(_BINDINGS[service_id], f"{self.settings.endpoint}{dienst.path}")
+        return client.create_service(_BINDINGS[service_id], f"{self.settings.endpoint}{service.path}")
 
 
 # --- what went wrong on the way to the broker --------------------------------------------------------
@@ -103,7 +103,7 @@ _WRONG_NAME = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MI
 _EXPIRED = 10  # X509_V_ERR_CERT_HAS_EXPIRED
 
 
-def explain_connection_error(error: BaseException, settings: ClientSettings, bestand: str) -> str:
+def explain_connection_error(error: BaseException, settings: ClientSettings, file: str) -> str:
     """One readable sentence for a failed connection to the broker (``vva client``): which side failed
     and which setting of ``bestand`` (the client settings file) to check, instead of ``SSLError``.
 
@@ -114,38 +114,38 @@ def explain_connection_error(error: BaseException, settings: ClientSettings, bes
     causes = _causes(error)
     verification = next((o for o in causes if isinstance(o, ssl.SSLCertVerificationError)), None)
     if verification is not None:
-        return _server_certificate(verification, settings, bestand, url.hostname or "")
+        return _server_certificate(verification, settings, file, url.hostname or "")
     tls = next((o for o in causes if isinstance(o, ssl.SSLError)), None)
     text = " ".join(str(o) for o in causes)
     if tls is not None and "WRONG_VERSION_NUMBER" in (tls.reason or str(tls)).upper():
-        return f"the server at {address} does not speak TLS (plain HTTP?): check the scheme of endpoint in {bestand}"
+        return f"the server at {address} does not speak TLS (plain HTTP?): check the scheme of endpoint in {file}"
     if (tls is not None and "ALERT" in (tls.reason or str(tls)).upper()) or (
         url.scheme == "https" and _broken_after_handshake(causes)
     ):
-        return _client_certificate_refused(settings, bestand, address, tls)
+        return _client_certificate_refused(settings, file, address, tls)
     if any(isinstance(o, ConnectionRefusedError) for o in causes) or "Connection refused" in text:
         return (
-            f"nothing answers at {address} (connection refused): check endpoint in {bestand} "
+            f"nothing answers at {address} (connection refused): check endpoint in {file} "
             "and that the broker is running"
         )
     if any(isinstance(o, socket.gaierror) for o in causes) or "Name or service not known" in text:
-        return f"host {url.hostname} not found (DNS): check endpoint in {bestand}"
+        return f"host {url.hostname} not found (DNS): check endpoint in {file}"
     if any(isinstance(o, (TimeoutError, socket.timeout)) for o in causes) or "timed out" in text:
         return (
-            f"no answer from {address} in time: check endpoint in {bestand}, a firewall between you and the "
+            f"no answer from {address} in time: check endpoint in {file}, a firewall between you and the "
             "broker, or raise timeout_s"
         )
     return f"cannot reach the broker at {settings.endpoint}: {type(error).__name__}: {_short(text)}"
 
 
 def _server_certificate(
-    error: ssl.SSLCertVerificationError, settings: ClientSettings, bestand: str, host: str
+    error: ssl.SSLCertVerificationError, settings: ClientSettings, file: str, host: str
 ) -> str:
     # The broker's side: its TLS certificate, as this client judges it.
     if error.verify_code in _WRONG_NAME:
         return (
             f"the broker's TLS certificate is not valid for host {host!r} (server side): use in endpoint "
-            f"({bestand}) the host name the broker's certificate names (ask the broker's operators), "
+            f"({file}) the host name the broker's certificate names (ask the broker's operators), "
             "not an IP address or another alias"
         )
     if error.verify_code == _EXPIRED:
@@ -158,22 +158,22 @@ def _server_certificate(
         )
         return (
             "the broker's TLS certificate is not issued by a CA this client trusts (server side, checked "
-            f"here): set tls_ca in {bestand} to the CA file of the broker's TLS certificate ({now})"
+            f"here): set tls_ca in {file} to the CA file of the broker's TLS certificate ({now})"
         )
     return f"the broker's TLS certificate was refused (server side): {error.verify_message}"
 
 
 def _client_certificate_refused(
-    settings: ClientSettings, bestand: str, address: str, tls: ssl.SSLError | None
+    settings: ClientSettings, file: str, address: str, tls: ssl.SSLError | None
 ) -> str:
     # Our side: the broker ended the handshake, which after a good server certificate means it did
     # not accept ours. The commonest cause is a leaf without its issuing CA.
-    count = _certificate_count(settings.certificaat)
-    chain = f"; {settings.certificaat} holds only {count} certificate, not the chain" if count == 1 else ""
+    count = _certificate_count(settings.certificate)
+    chain = f"; {settings.certificate} holds only {count} certificate, not the chain" if count == 1 else ""
     reason_text = f" ({tls.reason.lower().replace('_', ' ')})" if tls is not None and tls.reason else ""
     return (
-        f"the broker at {address} refused your TLS client certificate (your side){reason_text}: certificaat in "
-        f"{bestand} must be the whole chain in PEM — your certificate first, then the issuing CA "
+        f"the broker at {address} refused your TLS client certificate (your side){reason_text}: certificate in "
+        f"{file} must be the whole chain in PEM — your certificate first, then the issuing CA "
         "certificate(s) — issued under a CA the broker trusts, valid and not revoked" + chain
     )
 

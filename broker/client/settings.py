@@ -4,9 +4,9 @@
 
     endpoint = "http://127.0.0.1:8080"        # the broker's base URL (https in production)
     oin = "0000000700099XA00000"              # your own OIN: wsa:From of every message
-    dienst = "vo"                             # vo | mbo | gemeente | regio: your service
-    sleutel = "var/pki/0000000700099XA00000.key.pem"        # your signing key (PEM)
-    certificaat = "var/pki/0000000700099XA00000.cert.pem"   # its certificate (PKIoverheid, PEM)
+    service = "vo"                            # vo | mbo | gemeente | regio: your service
+    key = "var/pki/0000000700099XA00000.key.pem"            # your signing key (PEM)
+    certificate = "var/pki/0000000700099XA00000.cert.pem"   # its certificate (PKIoverheid, PEM)
     ca = ["var/pki/ca/root.pem", "var/pki/ca/issuing.pem"]  # trust anchors for the broker's answers
     crl = ["var/pki/ca/root.crl.pem", "var/pki/ca/issuing.crl.pem"]  # optional
     broker_oin = "00000099000000000001"       # optional; default: the test broker
@@ -39,23 +39,23 @@ class ClientSettingsError(BrokerError, ValueError):
 class ClientSettings:
     endpoint: str
     oin: str
-    sleutel: Path
-    certificaat: Path
+    key: Path
+    certificate: Path
     ca: tuple[Path, ...]
     crl: tuple[Path, ...] = ()
-    dienst: str | None = None
+    service: str | None = None
     broker_oin: str = TEST_BROKER_OIN
     tls_ca: Path | None = None
     timeout_s: float = 300.0
 
 
-_REQUIRED = ("endpoint", "oin", "sleutel", "certificaat", "ca")
+_REQUIRED = ("endpoint", "oin", "key", "certificate", "ca")
 #: The checks of the keys that are not files (files are checked below, relative to the settings file).
 _CHECKS = {
     "endpoint": text(r"https?://\S+", "an http:// or https:// URL"),
     "oin": OIN,
     "broker_oin": OIN,
-    "dienst": one_of(*SERVICES),
+    "service": one_of(*SERVICES),
     "timeout_s": number(above=0),
 }
 
@@ -67,48 +67,48 @@ def read_client_settings(path: str | os.PathLike[str] | None = None) -> ClientSe
     of the wrong type or outside what is allowed (an OIN, a service, a number given as text), or a
     key/certificate/CA file that does not exist; the text names the file, the key and the value.
     """
-    bestand = Path(path) if path else DEFAULT_FILE
+    file = Path(path) if path else DEFAULT_FILE
     try:
-        raw = read_toml(bestand)
+        raw = read_toml(file)
     except TomlFileError as error:
         if error.missing:
-            raise ClientSettingsError(f"{bestand}: settings file not found (see docs/client.md)") from None
+            raise ClientSettingsError(f"{file}: settings file not found (see docs/client.md)") from None
         raise ClientSettingsError(str(error)) from None
     unknown = set(raw) - set(ClientSettings.__dataclass_fields__)
     if unknown:
-        raise ClientSettingsError(f"{bestand}: unknown key(s): {', '.join(sorted(unknown))}")
+        raise ClientSettingsError(f"{file}: unknown key(s): {', '.join(sorted(unknown))}")
     missing = [k for k in _REQUIRED if not raw.get(k)]
     if missing:
-        raise ClientSettingsError(f"{bestand}: missing key(s): {', '.join(missing)}")
+        raise ClientSettingsError(f"{file}: missing key(s): {', '.join(missing)}")
     try:
-        checked_values = {k: checked(k, v, _CHECKS[k], str(bestand)) for k, v in raw.items() if k in _CHECKS}
+        checked_values = {k: checked(k, v, _CHECKS[k], str(file)) for k, v in raw.items() if k in _CHECKS}
     except SettingsError as error:
         raise ClientSettingsError(str(error)) from None
-    folder = bestand.parent
+    folder = file.parent
 
     def path_of(value, key: str) -> Path:
         if not isinstance(value, str) or not value:
-            raise ClientSettingsError(f"{bestand}: {key} = {value!r} is not allowed; allowed: a path")
+            raise ClientSettingsError(f"{file}: {key} = {value!r} is not allowed; allowed: a path")
         path = folder / Path(value).expanduser()
         if not path.is_file():
-            raise ClientSettingsError(f"{bestand}: {key}: file not found: {path}")
+            raise ClientSettingsError(f"{file}: {key}: file not found: {path}")
         return path
 
     def list_(value, key: str) -> tuple[Path, ...]:
         if not isinstance(value, str | list):
             raise ClientSettingsError(
-                f"{bestand}: {key} = {value!r} is not allowed; allowed: a path or a list of paths"
+                f"{file}: {key} = {value!r} is not allowed; allowed: a path or a list of paths"
             )
         return tuple(path_of(w, key) for w in ([value] if isinstance(value, str) else value))
 
     return ClientSettings(
         endpoint=checked_values["endpoint"].rstrip("/"),
         oin=checked_values["oin"],
-        sleutel=path_of(raw["sleutel"], "sleutel"),
-        certificaat=path_of(raw["certificaat"], "certificaat"),
+        key=path_of(raw["key"], "key"),
+        certificate=path_of(raw["certificate"], "certificate"),
         ca=list_(raw["ca"], "ca"),
         crl=list_(raw.get("crl", []), "crl"),
-        dienst=checked_values.get("dienst"),
+        service=checked_values.get("service"),
         broker_oin=checked_values.get("broker_oin", TEST_BROKER_OIN),
         tls_ca=path_of(raw["tls_ca"], "tls_ca") if raw.get("tls_ca") else None,
         timeout_s=checked_values.get("timeout_s", 300.0),

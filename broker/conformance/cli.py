@@ -36,7 +36,7 @@ def list_(manifest_path: Path | None) -> None:
     "--endpoint", required=True, help="Service URL, e.g. https://host/vva/vo/v1 (or the receiver's URL)."
 )
 @click.option("--key", "key_path", required=True, type=_FILE, help="Your signing key (PEM).")
-@click.option("--cert", "certificaat", required=True, type=_FILE, help="Your signing certificate (PEM).")
+@click.option("--cert", "certificate", required=True, type=_FILE, help="Your signing certificate (PEM).")
 @click.option(
     "--ca",
     "cas",
@@ -93,7 +93,7 @@ def run(
     runtime,
     endpoint: str,
     key_path: Path,
-    certificaat: Path,
+    certificate: Path,
     cas: tuple[Path, ...],
     crls: tuple[Path, ...],
     client_cert: Path | None,
@@ -132,7 +132,7 @@ def run(
         if found is None or found.group(1) not in ("vo", "mbo", "gemeente", "regio"):
             raise click.UsageError("cannot tell the service from --endpoint: give --service")
         dienst = found.group(1)
-    key_pem, certificate_pem = key_path.read_bytes(), certificaat.read_bytes()
+    key_pem, certificate_pem = key_path.read_bytes(), certificate.read_bytes()
     own_oin = certificaat_oin(x509.load_pem_x509_certificate(certificate_pem))
     from_oin = from_oin or own_oin
     if brin is None and from_oin.startswith("00000007"):
@@ -149,7 +149,7 @@ def run(
         if cas:
             bundle = Path(temporary) / "ca.pem"
             bundle.write_bytes(b"".join(p.read_bytes() for p in cas))
-        connection = Connection(bundle, (client_cert or certificaat, client_key or key_path), timeout_s)
+        connection = Connection(bundle, (client_cert or certificate, client_key or key_path), timeout_s)
         if save_dir is not None:
             save_dir.mkdir(parents=True, exist_ok=True)
         kit = Kit(

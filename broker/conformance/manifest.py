@@ -19,11 +19,11 @@ from pathlib import Path
 from broker.edukoppeling.faults import FAULTSTRINGS
 
 GEACCEPTEERD = "geaccepteerd"
-TLS_GEWEIGERD = "TLS geweigerd"
-MODI = ("broker", "ontvanger")
-CODERINGEN = ("utf-8", "utf-8-bom", "utf-16", "latin-1")
-HERHALINGEN = ("zelfde-bytes", "opnieuw-ondertekend", "andere-body")
-SLEUTELS = ("eigen", "zelf-ondertekend")
+TLS_REFUSED = "TLS geweigerd"
+MODES = ("broker", "ontvanger")
+ENCODINGS = ("utf-8", "utf-8-bom", "utf-16", "latin-1")
+REPEATS = ("zelfde-bytes", "opnieuw-ondertekend", "andere-body")
+KEY_CHOICES = ("eigen", "zelf-ondertekend")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Case:
     operatie: str = "ping"
     bron: str = ""
     ook_goed: tuple[str, ...] = ()
-    modus: tuple[str, ...] = MODI
+    modus: tuple[str, ...] = MODES
     ondertekenen: bool = True
     sleutel: str = "eigen"
     tijd_s: int = 0
@@ -104,7 +104,7 @@ def load_manifest(path: Path | None = None) -> Manifest:
 
 def is_known_outcome(uitkomst: str) -> bool:
     return (
-        uitkomst in (GEACCEPTEERD, TLS_GEWEIGERD)
+        uitkomst in (GEACCEPTEERD, TLS_REFUSED)
         or uitkomst in FAULTSTRINGS
         or (uitkomst.startswith("HTTP ") and uitkomst[5:].isdigit())
     )
@@ -112,13 +112,13 @@ def is_known_outcome(uitkomst: str) -> bool:
 
 def _check(case: Case, path: Path) -> None:
     errors = [f"unknown outcome {u!r}" for u in case.outcomes if not is_known_outcome(u)]
-    if not set(case.modus) <= set(MODI):
+    if not set(case.modus) <= set(MODES):
         errors.append(f"modus {case.modus}")
-    if case.codering not in CODERINGEN:
+    if case.codering not in ENCODINGS:
         errors.append(f"codering {case.codering}")
-    if case.herhaling not in (None, *HERHALINGEN):
+    if case.herhaling not in (None, *REPEATS):
         errors.append(f"herhaling {case.herhaling}")
-    if case.sleutel not in SLEUTELS:
+    if case.sleutel not in KEY_CHOICES:
         errors.append(f"sleutel {case.sleutel}")
     if case.resultaat is not None and (
         case.verwacht != GEACCEPTEERD or not re.fullmatch(r"verwerkt|VVA[0-9]{3}|DK0002", case.resultaat)

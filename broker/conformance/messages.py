@@ -56,7 +56,7 @@ class Sender:
 
     key_pem: bytes
     certificate_pem: bytes
-    van: str
+    from_oin: str
     brin: str | None
 
     @property
@@ -75,10 +75,10 @@ class Bericht:
     signature_value: str | None
 
 
-def certificaat_oin(certificaat: x509.Certificate) -> str:
+def certificaat_oin(certificate: x509.Certificate) -> str:
     """The subject serialNumber (the OIN of a PKIoverheid certificate), or '' without a single one
     (read as the broker reads it: ``oin_of``)."""
-    return oin_of(certificaat) or ""
+    return oin_of(certificate) or ""
 
 
 def _files(brin: str, today: str) -> dict[str, str]:
@@ -87,23 +87,23 @@ def _files(brin: str, today: str) -> dict[str, str]:
     ones with an outcome outside the allowed values (VVA126/VVA127)."""
     vo = f"bsn;brinVo;postcode;woongemeente;mutatie\n{FICTITIOUS_BSN};{brin};1011AB;0363;toevoegen\n"
     mbo = f"bsn;brinMbo;status;datum\n{FICTITIOUS_BSN};{brin};aangemeld;{today}\n"
-    vo_kop = "bsn;brinVo;postcode;woongemeente;mutatie;examenUitkomst;examenDatum\n"
+    vo_header = "bsn;brinVo;postcode;woongemeente;mutatie;examenUitkomst;examenDatum\n"
     # wijzigen: the pupil of the other VO samples, delivered before (a repeat of toevoegen is VVA116)
-    vo_examen = f"{vo_kop}{FICTITIOUS_BSN};{brin};1011AB;0363;wijzigen;geslaagd;{today}\n"
-    vo_ongeldig = f"{vo_kop}{FICTITIOUS_BSN_REJECTED};{brin};1011AB;0363;toevoegen;cumLaude;{today}\n"
-    mbo_kop = "bsn;brinMbo;status;datum;intakeDatum;intakeUitkomst;onderwijsovereenkomstDatum\n"
+    vo_examen = f"{vo_header}{FICTITIOUS_BSN};{brin};1011AB;0363;wijzigen;geslaagd;{today}\n"
+    vo_invalid = f"{vo_header}{FICTITIOUS_BSN_REJECTED};{brin};1011AB;0363;toevoegen;cumLaude;{today}\n"
+    mbo_header = "bsn;brinMbo;status;datum;intakeDatum;intakeUitkomst;onderwijsovereenkomstDatum\n"
     mbo_feiten = (
-        f"{mbo_kop}{FICTITIOUS_BSN};{brin};aangemeld;{today};{today};positiefAdvies;\n"
+        f"{mbo_header}{FICTITIOUS_BSN};{brin};aangemeld;{today};{today};positiefAdvies;\n"
         f"{FICTITIOUS_BSN_2};{brin};ingeschreven;{today};{today};positiefAdvies;{today}\n"
     )
-    mbo_ongeldig = f"{mbo_kop}{FICTITIOUS_BSN_REJECTED};{brin};aangemeld;{today};{today};misschien;\n"
+    mbo_invalid = f"{mbo_header}{FICTITIOUS_BSN_REJECTED};{brin};aangemeld;{today};{today};misschien;\n"
     files = {
         "bestand_vo": vo,
         "bestand_mbo": mbo,
         "bestand_vo_examen": vo_examen,
-        "bestand_vo_examen_ongeldig": vo_ongeldig,
+        "bestand_vo_examen_ongeldig": vo_invalid,
         "bestand_mbo_procesfeiten": mbo_feiten,
-        "bestand_mbo_intake_ongeldig": mbo_ongeldig,
+        "bestand_mbo_intake_ongeldig": mbo_invalid,
     }
     return {name: base64.b64encode(text.encode()).decode() for name, text in files.items()}
 
@@ -132,7 +132,7 @@ def render(
         "action": f"{ACTION_BASE}/{dienst}/{case.operatie}",
         "adres": address,
         "ontvanger": ontvanger_oin,
-        "van": sender.van,
+        "van": sender.from_oin,
         "message_id": message_id or f"urn:uuid:{bare}",
         "uuid": bare,
         "bsn": FICTITIOUS_BSN,
@@ -169,16 +169,16 @@ def _bytes(case: Case, text: str, sender: Sender, now: datetime) -> tuple[bytes,
     signature_value = None
     if case.ondertekenen:
         root = etree.fromstring(data, _PARSER)
-        key, certificaat = _key(case, sender)
-        Signer(key, certificaat).sign(root, now + timedelta(seconds=case.tijd_s))
+        key, certificate = _key(case, sender)
+        Signer(key, certificate).sign(root, now + timedelta(seconds=case.tijd_s))
         name, _, argument = (case.mutatie or "").partition(":")
         if name in TREE_MUTATIONS:
             TREE_MUTATIONS[name](root, argument, key)
         # After the mutation: some sign again, and the answer must confirm what was sent (S8).
         signature_value = "".join(root.find(f".//{q(DS, 'SignatureValue')}").text.split())
         data = to_bytes(root)
-    if case.mutatie in BYTE_MUTATIES:
-        data = BYTE_MUTATIES[case.mutatie](data)
+    if case.mutatie in BYTE_MUTATIONS:
+        data = BYTE_MUTATIONS[case.mutatie](data)
     if case.codering == "utf-8-bom":
         data = _BOM + data
     return data, signature_value
@@ -202,7 +202,7 @@ def self_signed(oin: str) -> tuple[bytes, bytes]:
         ]
     )
     now = datetime.now(UTC)
-    certificaat = (
+    certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
@@ -217,7 +217,7 @@ def self_signed(oin: str) -> tuple[bytes, bytes]:
     )
     return (
         key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()),
-        certificaat.public_bytes(Encoding.PEM),
+        certificate.public_bytes(Encoding.PEM),
     )
 
 
@@ -275,8 +275,8 @@ def _key_identifier(root: etree._Element, _: str, __: bytes) -> None:
     token_reference = reference.getparent()
     token_reference.remove(reference)
     bst = root.find(f".//{q(WSSE, 'BinarySecurityToken')}")
-    certificaat = x509.load_der_x509_certificate(base64.b64decode(bst.text))
-    ski = x509.SubjectKeyIdentifier.from_public_key(certificaat.public_key()).digest
+    certificate = x509.load_der_x509_certificate(base64.b64decode(bst.text))
+    ski = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key()).digest
     identifier = etree.SubElement(
         token_reference,
         q(WSSE, "KeyIdentifier"),
@@ -371,4 +371,4 @@ TREE_MUTATIONS: dict[str, Callable[[etree._Element, str, bytes], None]] = {
     "security-mustunderstand": _security_mustunderstand,
     "opmaak-tussen-headers": _formatting_between_headers,
 }
-BYTE_MUTATIES: dict[str, Callable[[bytes], bytes]] = {"te-groot": _too_large, "crlf": _crlf}
+BYTE_MUTATIONS: dict[str, Callable[[bytes], bytes]] = {"te-groot": _too_large, "crlf": _crlf}

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from broker.conformance.manifest import GEACCEPTEERD, TLS_GEWEIGERD, Case, Manifest
+from broker.conformance.manifest import GEACCEPTEERD, TLS_REFUSED, Case, Manifest
 from broker.conformance.messages import Bericht, Sender, certificaat_oin, render
 from broker.edukoppeling.envelope import read_envelope
 from broker.edukoppeling.faults import FAULTSTRINGS, EdukoppelingFault
@@ -89,14 +89,14 @@ class Kit:
     def __init__(
         self,
         manifest: Manifest,
-        doel: Target,
+        target: Target,
         sender: Sender,
         connection: Connection = Connection(),
         trust: TrustStore | None = None,
         signed: bool = True,
         save_dir: Path | None = None,
     ) -> None:
-        self.manifest, self.doel, self.sender = manifest, doel, sender
+        self.manifest, self.target, self.sender = manifest, target, sender
         self.connection, self.trust, self.signed = connection, trust, signed
         self.save_dir = save_dir  # a folder for every judged request and answer, as sent and received
 
@@ -106,8 +106,8 @@ class Kit:
         return [
             g
             for g in self.manifest.cases
-            if g.dienst in ("*", self.doel.dienst)
-            and self.doel.modus in g.modus
+            if g.dienst in ("*", self.target.dienst)
+            and self.target.modus in g.modus
             and (not patterns or any(_fits(g.id, p) for p in patterns))
         ]
 
@@ -129,7 +129,7 @@ class Kit:
     # --- one case --------------------------------------------------------------------------------
 
     def _run(self, case: Case, verdict: Verdict) -> None:
-        if case.tls and not self.doel.url.startswith("https:"):
+        if case.tls and not self.target.url.startswith("https:"):
             verdict.skipped = "needs an https endpoint (two-way TLS)"
             return
         if not self.signed:
@@ -164,15 +164,15 @@ class Kit:
             return
         verdict.problems += self._judge(case, message, response)
 
-    def _render(self, case: Case, sjabloon: str, **herhaling) -> Bericht:
+    def _render(self, case: Case, sjabloon: str, **repeat) -> Bericht:
         return render(
             case,
             sjabloon,
-            dienst=self.doel.dienst,
-            address=self.doel.url,
-            ontvanger_oin=self.doel.oin,
+            dienst=self.target.dienst,
+            address=self.target.url,
+            ontvanger_oin=self.target.oin,
             sender=self.sender,
-            **herhaling,
+            **repeat,
         )
 
     def _send(self, case: Case, message: Bericht) -> _Response:
@@ -183,7 +183,7 @@ class Kit:
         if case.content_encoding == "gzip":
             headers["Content-Encoding"] = "gzip"
             data = gzip.compress(data)
-        split_url = urlsplit(self.doel.url)
+        split_url = urlsplit(self.target.url)
         without_certificate = case.tls == "zonder-clientcertificaat"
         if split_url.scheme == "https":
             context = ssl.create_default_context(
@@ -208,11 +208,11 @@ class Kit:
             response = connection.getresponse()
             return _read(response.status, response.getheader("Content-Type", ""), response.read())
         except ssl.SSLError:
-            return _Response(0, "", b"", TLS_GEWEIGERD, None)
+            return _Response(0, "", b"", TLS_REFUSED, None)
         except (OSError, http.client.HTTPException) as error:
             # Under TLS 1.3 a refused client certificate shows only when reading: a closed connection.
             if without_certificate:
-                return _Response(0, "", b"", TLS_GEWEIGERD, None)
+                return _Response(0, "", b"", TLS_REFUSED, None)
             return _Response(0, "", b"", f"transport error: {type(error).__name__}", None)
         finally:
             connection.close()
@@ -242,22 +242,22 @@ class Kit:
             soap_envelope = read_envelope(response.root, wss_allowed=True)
             verified = verify_envelope(soap_envelope, now)
             oin = (
-                self.trust.check_all(verified.certificaat, "ondertekening", now)
+                self.trust.check_all(verified.certificate, "ondertekening", now)
                 if self.trust is not None
-                else certificaat_oin(verified.certificaat)
+                else certificaat_oin(verified.certificate)
             )
         except EdukoppelingFault as error:
             return [f"answer signature not valid: {error.reden} (S7, S9)"]
         problems = []
-        if oin != self.doel.oin:
-            problems.append(f"answer signed by OIN {oin}, expected {self.doel.oin}")
+        if oin != self.target.oin:
+            problems.append(f"answer signed by OIN {oin}, expected {self.target.oin}")
         confirmations = response.root.findall(
             f"{q(SOAP11, 'Header')}/{q(WSSE, 'Security')}/{q(WSSE11, 'SignatureConfirmation')}"
         )
         if message.signature_value is None or response.uitkomst != GEACCEPTEERD:
             return problems
         if not confirmations:
-            if self.doel.modus == "broker":  # the broker always confirms (S8, O3); partners may omit it
+            if self.target.modus == "broker":  # the broker always confirms (S8, O3); partners may omit it
                 problems.append("no SignatureConfirmation in the answer (S8)")
         elif (
             len(confirmations) != 1
@@ -321,10 +321,10 @@ def _check_response(case: Case, message: Bericht, root: etree._Element) -> list[
 
 def _check_result(verwacht: str, response: etree._Element) -> list[str]:
     """Every record's outcome in a ``BatchResultaat`` is ``verwacht``: ``verwerkt`` or its code."""
-    vv = "{urn:nl:vva:aanmelden:v1}"
+    vva_ns = "{urn:nl:vva:aanmelden:v1}"
     outcomes = [
-        "verwerkt" if r.findtext(f"{vv}verwerkt") == "true" else (r.findtext(f"{vv}code") or "")
-        for r in response.iter(f"{vv}resultaat")
+        "verwerkt" if r.findtext(f"{vva_ns}verwerkt") == "true" else (r.findtext(f"{vva_ns}code") or "")
+        for r in response.iter(f"{vva_ns}resultaat")
     ]
     if not outcomes or any(u != verwacht for u in outcomes):
         return [f"record outcomes {outcomes}, expected {verwacht} for each"]

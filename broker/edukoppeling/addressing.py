@@ -48,7 +48,7 @@ def text(element: etree._Element) -> str:
 
 
 def read_addressing(
-    soap_envelope: Envelope, soapaction: str, broker_oins: tuple[str, ...] | None, acties: set[str] | None
+    soap_envelope: Envelope, soapaction: str, broker_oins: tuple[str, ...] | None, actions: set[str] | None
 ) -> Addressing:
     """Check the wsa headers of ``soap_envelope`` in the order of check order step 3 (docs/rules.md).
 
@@ -81,7 +81,7 @@ def read_addressing(
         raise EdukoppelingFault(
             FaultCode.CLIENT_DK0011, "wsa:DestinationUnreachable To OIN", _expected_to(to_oin, broker_oins)
         )
-    if acties is not None and action not in acties:
+    if actions is not None and action not in actions:
         raise EdukoppelingFault(
             FaultCode.CLIENT_DK0011,
             "wsa:ActionNotSupported",

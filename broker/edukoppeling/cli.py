@@ -31,23 +31,23 @@ def envelope() -> None:
 
 
 @envelope.command("sign")
-@click.argument("bestand", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--cert", "certificaat", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "--cert", "certificate", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
 @click.option(
     "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Default: standard output."
 )
-def sign(bestand: Path, key_path: Path, certificaat: Path, out: Path | None) -> None:
+def sign(file: Path, key_path: Path, certificate: Path, out: Path | None) -> None:
     """Sign envelope BESTAND as profile 2W-be-S: Timestamp (now, +300 s), BinarySecurityToken, and
     one SHA-256 reference per wsa header, the Body and the Timestamp (WUS WB004)."""
     try:
-        root = parse_message(bestand.read_bytes())
+        root = parse_message(file.read_bytes())
     except EdukoppelingFault as error:
         raise click.ClickException(f"{error.code}: {error.reden}") from None
     try:
-        signer = Signer.from_files(key_path, certificaat)
+        signer = Signer.from_files(key_path, certificate)
     except ValueError as error:  # not an RSA key of 2048 bits or more, or not the certificate's key
         raise click.ClickException(str(error)) from None
     signer.sign(root, datetime.now(UTC))
@@ -59,7 +59,7 @@ def sign(bestand: Path, key_path: Path, certificaat: Path, out: Path | None) -> 
 
 
 @envelope.command("verify")
-@click.argument("bestand", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--at",
     "moment",
@@ -93,13 +93,13 @@ def sign(bestand: Path, key_path: Path, certificaat: Path, out: Path | None) -> 
     help="Do not require wsa:To to be the broker, nor the action one of the broker's.",
 )
 @click.pass_obj
-def verify(runtime, bestand: Path, moment, trusted, crls, embedded: bool, everyone: bool) -> None:
+def verify(runtime, file: Path, moment, trusted, crls, embedded: bool, everyone: bool) -> None:
     """Run the inbound checks on BESTAND; print 'valid' (exit 0) or the fault code and reason (exit 1)."""
     if bool(trusted) == embedded:
         raise click.UsageError("give --trust CERT (one or more) or --trust-embedded")
     now = moment.replace(tzinfo=UTC) if moment else datetime.now(UTC)
     try:
-        oin, count = _check(runtime, bestand.read_bytes(), now, trusted, crls, everyone)
+        oin, count = _check(runtime, file.read_bytes(), now, trusted, crls, everyone)
     except EdukoppelingFault as error:
         click.echo(f"{error.code}: {error.faultstring} ({error.reden})")
         sys.exit(1)
@@ -113,20 +113,20 @@ def _check(runtime, raw: bytes, now: datetime, trusted, crls, everyone: bool) ->
     if everyone:
         read_addressing(soap_envelope, '""', None, None)
     else:
-        acties = {a for d in Contract().diensten.values() for a in d.acties}
-        read_addressing(soap_envelope, '""', runtime.settings.broker_oins, acties)
+        actions = {a for d in Contract().services.values() for a in d.actions}
+        read_addressing(soap_envelope, '""', runtime.settings.broker_oins, actions)
     verified = verify_envelope(soap_envelope, now)
     if trusted:
         # Under the installation's rules, as the broker itself would check it: in production a demo CA
         # is refused and a test OIN is not valid.
-        oin = runtime.trust_store_of(trusted, crls).check_all(verified.certificaat, "ondertekening", now)
+        oin = runtime.trust_store_of(trusted, crls).check_all(verified.certificate, "ondertekening", now)
     else:
-        oin = _embedded_oin(verified.certificaat)
+        oin = _embedded_oin(verified.certificate)
     return oin, len(verified.signed)
 
 
-def _embedded_oin(certificaat) -> str:
-    oin = oin_of(certificaat) or ""
+def _embedded_oin(certificate) -> str:
+    oin = oin_of(certificate) or ""
     if not is_valid_oin(oin):
         raise EdukoppelingFault(
             FaultCode.CLIENT_EK0030, "certificate subject serialNumber is not a valid OIN"

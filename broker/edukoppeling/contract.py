@@ -39,24 +39,24 @@ def contract_map() -> Path:
 
 @dataclass(frozen=True)
 class Operation:
-    naam: str
+    name: str
     action: str
     input_: str  # Clark name of the request element
     output: str  # Clark name of the response element
 
 
 @dataclass(frozen=True)
-class Dienst:
+class Service:
     """One service = one WSDL = one port type (WUS WS003)."""
 
     service_id: str  # vo | mbo | gemeente | regio
     path: str  # e.g. /vva/vo/v1
     wsdl: Path
-    operaties: dict[str, Operation]  # by wsa:Action
+    operations: dict[str, Operation]  # by wsa:Action
 
     @property
-    def acties(self) -> set[str]:
-        return set(self.operaties)
+    def actions(self) -> set[str]:
+        return set(self.operations)
 
 
 class Contract:
@@ -66,30 +66,30 @@ class Contract:
         """The services of ``map``/wsdl; ``keys`` keeps only those services (the broker serves
         ``BROKER_SERVICES``, the reference receiver ``RECEIVER_SERVICES``; None = all files)."""
         self.map = map or contract_map()
-        self.diensten: dict[str, Dienst] = {}
+        self.services: dict[str, Service] = {}
         for wsdl in sorted((self.map / "wsdl").glob("vva-*-v1.wsdl")):
-            dienst = _read_wsdl(wsdl)
-            if keys is None or dienst.service_id in keys:
-                self.diensten[dienst.path] = dienst
+            service = _read_wsdl(wsdl)
+            if keys is None or service.service_id in keys:
+                self.services[service.path] = service
 
     @cached_property
     def schema(self) -> etree.XMLSchema:
         return etree.XMLSchema(etree.parse(str(self.map / "xsd" / XSD_FILE), safe_xml_parser()))
 
-    def dienst(self, wanted: str) -> Dienst:
-        return next(d for d in self.diensten.values() if d.service_id == wanted)
+    def service(self, wanted: str) -> Service:
+        return next(d for d in self.services.values() if d.service_id == wanted)
 
-    def validate(self, operatie: Operation, content: etree._Element) -> None:
+    def validate(self, operation: Operation, content: etree._Element) -> None:
         """Check that ``content`` (the Body child) is a valid ``operatie`` request.
 
         Raises ``EdukoppelingFault`` Client.DK0004 with the first violation (element path and reason,
         no values) as detail (F3; Action/Body mismatch per A8).
         """
-        if content.tag != operatie.input_:
+        if content.tag != operation.input_:
             raise EdukoppelingFault(
                 FaultCode.CLIENT_DK0004,
                 "Body element does not match wsa:Action",
-                f"De Body moet het element {etree.QName(operatie.input_).localname} bevatten voor deze wsa:Action.",
+                f"De Body moet het element {etree.QName(operation.input_).localname} bevatten voor deze wsa:Action.",
             )
         self.validate_element(content)
 
@@ -115,26 +115,26 @@ def _explanation(error) -> str:
     return f"{error.path}: {_DIGIT_RUN.sub('…', message)}"
 
 
-def _read_wsdl(path: Path) -> Dienst:
+def _read_wsdl(path: Path) -> Service:
     doc = etree.parse(str(path), safe_xml_parser()).getroot()
     ns = {"w": WSDL_NS, "s": WSDL_SOAP_NS}
     target_ns = doc.get("targetNamespace")
     schema_ns = doc.nsmap["vva"]
-    locatie = doc.find("w:service/w:port/s:address", ns).get("location")
-    operaties = {}
+    location = doc.find("w:service/w:port/s:address", ns).get("location")
+    operations = {}
     for op in doc.findall("w:portType/w:operation", ns):
-        naam = op.get("name")
+        name = op.get("name")
         input_ = op.find("w:input", ns)
         output = op.find("w:output", ns)
         action = input_.get(f"{{{WSAM_NS}}}Action")
-        operaties[action] = Operation(
-            naam=naam,
+        operations[action] = Operation(
+            name=name,
             action=action,
             input_=_element_of(doc, input_.get("message"), schema_ns),
             output=_element_of(doc, output.get("message"), schema_ns),
         )
     service_id = target_ns.rsplit(":", 1)[-1]
-    return Dienst(service_id=service_id, path=urlsplit(locatie).path, wsdl=path, operaties=operaties)
+    return Service(service_id=service_id, path=urlsplit(location).path, wsdl=path, operations=operations)
 
 
 def _element_of(doc: etree._Element, message: str, schema_ns: str) -> str:

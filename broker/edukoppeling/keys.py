@@ -19,15 +19,15 @@ MIN_RSA_BITS = 2048
 _RSA = (PublicKeyAlgorithmOID.RSAES_PKCS1_v1_5, PublicKeyAlgorithmOID.RSASSA_PSS)
 
 
-def rsa_key(certificaat: x509.Certificate) -> rsa.RSAPublicKey | None:
+def rsa_key(certificate: x509.Certificate) -> rsa.RSAPublicKey | None:
     """The certificate's RSA public key; None for any other algorithm (EC, DSA, EdDSA, an unknown one),
     which is then never loaded. Raises ValueError for an RSA key that does not parse."""
-    if certificaat.public_key_algorithm_oid not in _RSA:
+    if certificate.public_key_algorithm_oid not in _RSA:
         return None
-    key = certificaat.public_key()
+    key = certificate.public_key()
     return key if isinstance(key, rsa.RSAPublicKey) else None
 
 
-def is_ec(certificaat: x509.Certificate) -> bool:
+def is_ec(certificate: x509.Certificate) -> bool:
     """Whether the certificate holds an elliptic-curve key (read from its algorithm identifier)."""
-    return certificaat.public_key_algorithm_oid == PublicKeyAlgorithmOID.EC_PUBLIC_KEY
+    return certificate.public_key_algorithm_oid == PublicKeyAlgorithmOID.EC_PUBLIC_KEY

@@ -57,7 +57,7 @@ Target = Literal["ondertekening", "tls"]
 _Asn1 = TypeVar("_Asn1", bound=asn1_core.Asn1Value)
 
 #: Wire code for a refused certificate, per purpose (T9, O6; H42–H55).
-WEIGERCODE: dict[str, FaultCode] = {"ondertekening": FaultCode.CLIENT_EK0031, "tls": FaultCode.CLIENT_EK0030}
+REFUSAL_CODES: dict[str, FaultCode] = {"ondertekening": FaultCode.CLIENT_EK0031, "tls": FaultCode.CLIENT_EK0030}
 #: A missing or invalid certificate OIN has one code for both purposes (T10, H48).
 OIN_CODE = FaultCode.CLIENT_EK0030
 #: Revocation status unknown: fail closed, "Service niet beschikbaar" (O6).
@@ -161,12 +161,12 @@ class TrustStore:
 
     def check_all(
         self,
-        certificaat: x509.Certificate,
+        certificate: x509.Certificate,
         purpose: Target,
         moment: datetime,
         extra_between: Sequence[x509.Certificate] = (),
     ) -> str:
-        """Decide whether ``certificaat`` may be used for ``purpose`` at ``moment``; return its OIN.
+        """Decide whether ``certificate`` may be used for ``purpose`` at ``moment``; return its OIN.
 
         Input: the certificate (from the BinarySecurityToken or the TLS layer); ``purpose`` "ondertekening"
         (message signature, S5) or "tls" (client certificate, T8); ``moment`` (time-zone
@@ -182,16 +182,16 @@ class TrustStore:
         A positive answer is reused for ``CACHE_S`` seconds of ``moment`` (never past a certificate's
         notAfter or a CRL's nextUpdate + grace, never across ``reload_crls``).
         """
-        if purpose not in WEIGERCODE:
+        if purpose not in REFUSAL_CODES:
             raise ValueError(f"doel must be 'ondertekening' or 'tls', not {purpose!r}")
         if moment.tzinfo is None:
             raise ValueError("moment must carry a time zone")
         self._refresh_crls_if_changed()
-        cache_key = (_fingerprint(certificaat), purpose, tuple(_fingerprint(c) for c in extra_between))
+        cache_key = (_fingerprint(certificate), purpose, tuple(_fingerprint(c) for c in extra_between))
         crls = self._crls  # one snapshot for the whole check, even if a reload happens meanwhile
         if (oin := self._from_cache(cache_key, moment)) is not None:
             return oin
-        oin, geldig_tot = self._judge(certificaat, purpose, moment, extra_between, crls)
+        oin, geldig_tot = self._judge(certificate, purpose, moment, extra_between, crls)
         self._cached(
             cache_key, _Verdict(oin, moment, min(geldig_tot, moment + timedelta(seconds=CACHE_S))), crls
         )
@@ -251,29 +251,29 @@ class TrustStore:
 
     def _judge(
         self,
-        certificaat: x509.Certificate,
+        certificate: x509.Certificate,
         purpose: Target,
         moment: datetime,
         extra_between: Sequence[x509.Certificate],
         crls: _CrlState,
     ) -> tuple[str, datetime]:
         """All checks for one certificate; return (OIN, the moment until which the answer holds)."""
-        _check_key(certificaat, purpose)
+        _check_key(certificate, purpose)
         if len(extra_between) > MAX_INTERMEDIATES:
             raise _refuse(
                 purpose,
                 WsSecurityFault.FAILED_CHECK,
                 f"peer chain of {len(extra_between)} intermediates (> {MAX_INTERMEDIATES})",
             )
-        _check_not_a_ca(certificaat, purpose)
-        _check_validity(certificaat, moment, purpose)
-        path = self._validate_path(certificaat, purpose, self._validation_context(moment, extra_between, crls))
+        _check_not_a_ca(certificate, purpose)
+        _check_validity(certificate, moment, purpose)
+        path = self._validate_path(certificate, purpose, self._validation_context(moment, extra_between, crls))
         chain = [x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(include_root=True)]
         for ca in chain:
             _check_validity(ca, moment, purpose)
         crl_until = self._check_crl_freshness(chain, moment, crls)
-        _check_usage(certificaat, purpose)
-        oin = self._check_oin(certificaat)
+        _check_usage(certificate, purpose)
+        oin = self._check_oin(certificate)
         return oin, min([crl_until, *(c.not_valid_after_utc for c in chain)])
 
     def _validation_context(
@@ -298,11 +298,11 @@ class TrustStore:
         )
 
     def _validate_path(
-        self, certificaat: x509.Certificate, purpose: Target, context: ValidationContext
+        self, certificate: x509.Certificate, purpose: Target, context: ValidationContext
     ) -> ValidationPath:
         """Build and validate a path to a configured root in ``context``, with CRL checks on every
         non-root certificate; a refusal names what failed."""
-        validator = CertificateValidator(_to_asn1(certificaat), validation_context=context)
+        validator = CertificateValidator(_to_asn1(certificate), validation_context=context)
         try:
             # pyhanko 0.33 is async-only; the broker's request handling is synchronous (WSGI threads).
             return asyncio.run(validator.async_validate_path())
@@ -352,11 +352,11 @@ class TrustStore:
         # Never empty: a party certificate is not itself a root (_check_not_a_ca).
         return min(deadlines)
 
-    def _check_oin(self, certificaat: x509.Certificate) -> str:
+    def _check_oin(self, certificate: x509.Certificate) -> str:
         """The OIN from subject serialNumber: all 20 characters [0-9A-Z] (T10, OIN syntax; PKI001; H48);
         in production not a test OIN (prefix 00000099, OIN syntax). Raises ``EdukoppelingFault(Client.EK0030)``."""
-        count = len(certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER))
-        oin = oin_of(certificaat)
+        count = len(certificate.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER))
+        oin = oin_of(certificate)
         if oin is None:
             text = (
                 "no OIN: subject has no serialNumber"
@@ -415,8 +415,8 @@ class TrustStore:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def oin_of(certificaat: x509.Certificate) -> str | None:
-    """Return the subject serialNumber of ``certificaat`` as is, or None.
+def oin_of(certificate: x509.Certificate) -> str | None:
+    """Return the subject serialNumber of ``certificate`` as is, or None.
 
     Input: a certificate. Output: the value of the single serialNumber attribute (no syntax check; use
     ``TrustStore.check_all`` for a decision), None when there is none or more than one. Never raises.
@@ -424,15 +424,15 @@ def oin_of(certificaat: x509.Certificate) -> str | None:
     a certificate's OIN: the trust store, ``vva envelope verify --trust-embedded``, ``vva pki show`` and
     the conformance kit all use it.
     """
-    values = certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    values = certificate.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
     if len(values) != 1 or not isinstance(values[0].value, str):
         return None
     return values[0].value
 
 
-def _check_key(certificaat: x509.Certificate, purpose: Target) -> None:
+def _check_key(certificate: x509.Certificate, purpose: Target) -> None:
     """RSA of at least 2048 bits (H34). Only RSA: S4 allows rsa-sha256/384/512 signatures only."""
-    key = rsa_key(certificaat)
+    key = rsa_key(certificate)
     if key is None:
         raise _refuse(purpose, WsSecurityFault.INVALID_SECURITY, "key is not RSA")
     if key.key_size < MIN_RSA_BITS:
@@ -441,11 +441,11 @@ def _check_key(certificaat: x509.Certificate, purpose: Target) -> None:
         )
 
 
-def _check_not_a_ca(certificaat: x509.Certificate, purpose: Target) -> None:
+def _check_not_a_ca(certificate: x509.Certificate, purpose: Target) -> None:
     """A CA certificate is no party certificate; without this check a configured root offered as the
     signing certificate would validate as a path of length one."""
     try:
-        base = certificaat.extensions.get_extension_for_class(x509.BasicConstraints).value
+        base = certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
         return
     if base.ca:
@@ -454,18 +454,18 @@ def _check_not_a_ca(certificaat: x509.Certificate, purpose: Target) -> None:
         )
 
 
-def _check_validity(certificaat: x509.Certificate, moment: datetime, purpose: Target) -> None:
+def _check_validity(certificate: x509.Certificate, moment: datetime, purpose: Target) -> None:
     """notBefore <= moment <= notAfter (H46; PKI002; WT004)."""
-    if not certificaat.not_valid_before_utc <= moment <= certificaat.not_valid_after_utc:
-        text = "expired" if moment > certificaat.not_valid_after_utc else "not yet valid"
+    if not certificate.not_valid_before_utc <= moment <= certificate.not_valid_after_utc:
+        text = "expired" if moment > certificate.not_valid_after_utc else "not yet valid"
         raise _refuse(
             purpose,
             WsSecurityFault.FAILED_AUTHENTICATION,
-            f"certificate {text}: {certificaat.subject.rfc4514_string(_NAMES)}",
+            f"certificate {text}: {certificate.subject.rfc4514_string(_NAMES)}",
         )
 
 
-def _check_usage(certificaat: x509.Certificate, purpose: Target) -> None:
+def _check_usage(certificate: x509.Certificate, purpose: Target) -> None:
     """Key usage and extended key usage for ``purpose``.
 
     Signing: KeyUsage present with digitalSignature (H49; signxml ≥ 5 enforces the same). TLS: when a
@@ -473,14 +473,14 @@ def _check_usage(certificaat: x509.Certificate, purpose: Target) -> None:
     ssl_client purpose) and when an EKU is present it contains clientAuth (T8).
     """
     try:
-        ku: x509.KeyUsage | None = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
+        ku: x509.KeyUsage | None = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         ku = None
     if (ku is None and purpose == "ondertekening") or (ku is not None and not ku.digital_signature):
         raise _refuse(purpose, WsSecurityFault.INVALID_SECURITY_TOKEN, "key usage lacks digitalSignature")
     if purpose == "tls":
         try:
-            eku = certificaat.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+            eku = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         except x509.ExtensionNotFound:
             return
         if ExtendedKeyUsageOID.CLIENT_AUTH not in eku:
@@ -490,7 +490,7 @@ def _check_usage(certificaat: x509.Certificate, purpose: Target) -> None:
 def _refuse(
     purpose: Target, klass: WsSecurityFault, text: str, cause: Exception | None = None
 ) -> EdukoppelingFault:
-    return EdukoppelingFault(WEIGERCODE[purpose], _reason(text, cause), wss=klass)
+    return EdukoppelingFault(REFUSAL_CODES[purpose], _reason(text, cause), wss=klass)
 
 
 def _unknown(klass: str, text: str, cause: Exception | None = None) -> EdukoppelingFault:
@@ -540,11 +540,11 @@ def _stamp(files: Sequence[Path]) -> tuple:
     return tuple(uitkomst)
 
 
-def _is_self_signed(certificaat: x509.Certificate) -> bool:
-    if certificaat.subject != certificaat.issuer:
+def _is_self_signed(certificate: x509.Certificate) -> bool:
+    if certificate.subject != certificate.issuer:
         return False
     try:
-        certificaat.verify_directly_issued_by(certificaat)
+        certificate.verify_directly_issued_by(certificate)
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
@@ -559,13 +559,13 @@ def _has_signed(ca: x509.Certificate, crl: x509.CertificateRevocationList) -> bo
 
 def _refuse_demo_cas(certificates: list[x509.Certificate]) -> None:
     """Production trusts only PKIoverheid (T9); a demo CA there is a configuration error, not a choice."""
-    for certificaat in certificates:
-        if DEMO_MARKER in certificaat.subject.rfc4514_string(_NAMES):
-            raise ValueError(f"demo CA {certificaat.subject.rfc4514_string(_NAMES)} configured in production")
+    for certificate in certificates:
+        if DEMO_MARKER in certificate.subject.rfc4514_string(_NAMES):
+            raise ValueError(f"demo CA {certificate.subject.rfc4514_string(_NAMES)} configured in production")
 
 
-def _to_asn1(certificaat: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(certificaat.public_bytes(serialization.Encoding.DER))
+def _to_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
 
 
 _classes_lock = threading.Lock()
@@ -640,12 +640,12 @@ def _properties(klass: type) -> tuple[str, ...]:
     )
 
 
-def _spki(certificaat: x509.Certificate) -> bytes:
-    der = certificaat.public_key().public_bytes(
+def _spki(certificate: x509.Certificate) -> bytes:
+    der = certificate.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     return hashlib.sha256(der).digest()
 
 
-def _fingerprint(certificaat: x509.Certificate) -> bytes:
-    return certificaat.fingerprint(hashes.SHA256())
+def _fingerprint(certificate: x509.Certificate) -> bytes:
+    return certificate.fingerprint(hashes.SHA256())

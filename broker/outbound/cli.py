@@ -52,7 +52,7 @@ def run(runtime, workers: int, until_empty: bool) -> None:
         click.echo("SQLite has one writer and no SKIP LOCKED: running one worker", err=True)
         workers = 1
     runtime.close()  # each worker opens its own connections after the fork
-    with _progress(runtime.settings.database_url, aan=until_empty and sys.stderr.isatty()):
+    with _progress(runtime.settings.database_url, enabled=until_empty and sys.stderr.isatty()):
         _deliver(runtime, workers, until_empty)
 
 
@@ -82,13 +82,13 @@ def _deliver(runtime, workers: int, until_empty: bool) -> None:
 
 
 @contextlib.contextmanager
-def _progress(database_url: str, aan: bool, interval_s: float = 0.5):
+def _progress(database_url: str, enabled: bool, interval_s: float = 0.5):
     """A progress bar on stderr while ``--until-empty`` works on a terminal: pushes done of those
     waiting at the start, read from the queue itself, so it counts every worker's deliveries.
 
     It polls with an engine of its own, never the workers': they are forked processes and must not
     share a connection pool with their parent."""
-    if not aan:
+    if not enabled:
         yield
         return
     from sqlalchemy import create_engine

@@ -28,7 +28,7 @@ from broker.db import models
 from broker.db.message_log import Header, log_sent
 from broker.db.models import AFGELEVERD, BEZIG, DOOD, VERVALLEN, WACHTEND
 from broker.outbound.rendering import last_delivered, render, render_signaal
-from broker.outbound.transport import NS, VastleggendeTransport
+from broker.outbound.transport import NS, RecordingTransport
 from broker.service.context import Processing
 from broker.service.pushes import active_receivers
 
@@ -148,7 +148,7 @@ class DeliveryQueue:
             row.inhoud, row.inhoud_digest = rt.keyring.encrypt_data(rendering.xml), rendering.digest
             return rendering.xml
 
-    def afsluiten(self, task: Task, status: str, reason: str) -> None:
+    def finish(self, task: Task, status: str, reason: str) -> None:
         with self.runtime.sessions.begin() as session:
             row = session.get(models.UitgaandBericht, task.id)
             row.status, row.laatste_fout, row.bezig_tot = status, reason, None
@@ -180,7 +180,7 @@ class DeliveryQueue:
             )
 
     def record_attempt(
-        self, task: Task, transport: VastleggendeTransport, error: str | None, permanent: bool
+        self, task: Task, transport: RecordingTransport, error: str | None, permanent: bool
     ) -> tuple[datetime | None, str | None]:
         """Record the attempt's outcome; returns the next attempt's time when it is to be retried, and
         the outcome to count (one of ``OUTCOMES``; None when the message was purged meanwhile)."""

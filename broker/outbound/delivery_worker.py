@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from broker.bootstrap import Runtime
 from broker.db.models import DOOD, VERVALLEN
 from broker.outbound.delivery_queue import DEAD, DeliveryQueue, Task
-from broker.outbound.transport import PushTransport, VastleggendeTransport
+from broker.outbound.transport import PushTransport, RecordingTransport
 
 log = logging.getLogger("vva.outbox")
 
@@ -88,7 +88,7 @@ class DeliveryWorker:
             return self._deliver_task(task)
         except Exception as exc:  # noqa: BLE001 — recorded, retried, dead-lettered in the end
             log.error("delivery of outbox message %s failed: %s", task.id, type(exc).__name__)
-            self._record_attempt(task, VastleggendeTransport(), f"internal {type(exc).__name__}", False)
+            self._record_attempt(task, RecordingTransport(), f"internal {type(exc).__name__}", False)
             return None  # our failure, not the receiver's: its other pushes go on
 
     def _deliver_task(self, task: Task) -> datetime | None:
@@ -111,12 +111,12 @@ class DeliveryWorker:
         return again
 
     def _finish(self, task: Task, status: str, reason: str) -> None:
-        self.queue.afsluiten(task, status, reason)
+        self.queue.finish(task, status, reason)
         if status == DOOD:
             self.count[DEAD] += 1
 
     def _record_attempt(
-        self, task: Task, transport: VastleggendeTransport, error: str | None, permanent: bool
+        self, task: Task, transport: RecordingTransport, error: str | None, permanent: bool
     ) -> datetime | None:
         """Record the attempt's outcome; returns the next attempt's time when it is to be retried."""
         again, outcome_count = self.queue.record_attempt(task, transport, error, permanent)

@@ -69,7 +69,7 @@ class EdukoppelingWsse:
             soap_envelope = read_envelope(envelope, wss_allowed=True)
             trust_check = None
             if self.trust is not None:
-                trust_check = lambda certificaat: self.trust.check_all(certificaat, "ondertekening", now)  # noqa: E731
+                trust_check = lambda certificate: self.trust.check_all(certificate, "ondertekening", now)  # noqa: E731
             verified = verify_envelope(soap_envelope, now, self.settings, trust_check=trust_check)
         except EdukoppelingFault as error:
             raise UntrustedResponse(f"response not verified: {error.reden}") from None

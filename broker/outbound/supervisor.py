@@ -30,8 +30,8 @@ class Supervisor:
     """Runs ``doel(*args)`` in ``aantal`` processes, replacing those that die. ``until_empty``: a worker
     that ends with exit code 0 is done (nothing left to deliver) and is not replaced."""
 
-    def __init__(self, aantal: int, doel: Callable, args: tuple = (), until_empty: bool = False) -> None:
-        self.aantal, self.doel, self.args, self.until_empty = aantal, doel, args, until_empty
+    def __init__(self, count: int, target: Callable, args: tuple = (), until_empty: bool = False) -> None:
+        self.count, self.target, self.args, self.until_empty = count, target, args, until_empty
         self.workers: list[multiprocessing.Process] = []
         self._deaths: deque[float] = deque()
         self._stopping = False
@@ -41,7 +41,7 @@ class Supervisor:
         (``until_empty``); returns 1 when workers died in a tight loop."""
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        for _ in range(self.aantal):
+        for _ in range(self.count):
             self._start()
         while self.workers:
             done = wait([p.sentinel for p in self.workers], timeout=1.0)
@@ -68,7 +68,7 @@ class Supervisor:
         return 0
 
     def _start(self) -> None:
-        process = multiprocessing.Process(target=self.doel, args=self.args)
+        process = multiprocessing.Process(target=self.target, args=self.args)
         process.start()
         self.workers.append(process)
 

@@ -40,7 +40,7 @@ MAX_RESPONSE = 1024 * 1024  # an answer to a push is a few kB
 BINDING = "{urn:nl:vva:aanmelden:v1:ontvanger}OntvangerBinding"
 
 
-class VastleggendeTransport(Transport):
+class RecordingTransport(Transport):
     """zeep's transport, keeping the bytes of the last request and answer for the message log."""
 
     last_request: bytes = b""
@@ -75,7 +75,7 @@ class PushTransport:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         settings = runtime.settings
-        self.wsdl = Contract(keys=RECEIVER_SERVICES).dienst("ontvanger").wsdl
+        self.wsdl = Contract(keys=RECEIVER_SERVICES).service("ontvanger").wsdl
         # The signer and trust store come from the composition root: the same objects, under the same
         # production rules (no demo CA, no test OIN in a receiver's answer), as the inbound pipeline's.
         self.signer: Signer = runtime.signer
@@ -92,7 +92,7 @@ class PushTransport:
 
     def send(
         self, endpoint: str, ontvanger_oin: str, operatie: str, message_id: str, content: bytes
-    ) -> tuple[VastleggendeTransport, str | None, bool]:
+    ) -> tuple[RecordingTransport, str | None, bool]:
         """Send ``content`` (the Body) once; returns the transport with the bytes that went and came,
         the failure (None when delivered) and whether that failure is final."""
         service, addressing, transport = self._client(endpoint, ontvanger_oin)
@@ -133,7 +133,7 @@ class PushTransport:
         if cache_key not in self._clients:
             settings = self.runtime.settings
             session = hardened_session(self._ca_bundle, (settings.broker_certificate, settings.broker_key))
-            transport = VastleggendeTransport(
+            transport = RecordingTransport(
                 session=session,
                 timeout=settings.outbox_timeout_s,
                 operation_timeout=settings.outbox_timeout_s,

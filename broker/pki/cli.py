@@ -77,18 +77,18 @@ def demo(out: Path) -> None:
 
 
 @pki.command("show")
-@click.argument("certificaat", metavar="CERT", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("certificate", metavar="CERT", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.pass_context
-def show(ctx: click.Context, certificaat: Path) -> None:
+def show(ctx: click.Context, certificate: Path) -> None:
     """Show subject, OIN, issuer, validity, key and key usage of CERT (PEM or DER; first of a chain).
 
     Exit status 1 when subject serialNumber holds no valid OIN (20 characters 0-9 A-Z, T10
     and docs/rules.md, OIN syntax), 2 when CERT is not a certificate.
     """
     try:
-        cert = _read_first_certificate(certificaat)
+        cert = _read_first_certificate(certificate)
     except ValueError as error:
-        click.echo(f"error: {certificaat} is not an X.509 certificate ({error})", err=True)
+        click.echo(f"error: {certificate} is not an X.509 certificate ({error})", err=True)
         ctx.exit(2)
     for label, value in _description(cert):
         click.echo(f"{label + ':':<17}{value}")
@@ -135,7 +135,7 @@ def _configuration(resultaat: DemoPki) -> str:
             f"  trust_crl = [{crl}]",
             "  crl_grace_s = 0",
             f'  signing_key = "{broker.key}"',
-            f'  signing_certificate = "{broker.certificaat}"',
+            f'  signing_certificate = "{broker.certificate}"',
             "  # optional, two-way TLS in vva serve itself (SAN localhost and 127.0.0.1):",
             f'  tls_key = "{broker.key}"',
             f'  tls_certificate = "{broker.chain}"',

@@ -40,9 +40,9 @@ from broker.domain.identifiers import is_valid_oin
 
 #: Marker in every demo name; production refuses a trust anchor or intermediate that carries it.
 FICTITIOUS = "(FICTIEF)"
-BROKER_NAAM = f"VVA broker {FICTITIOUS}"
-ROOT_NAAM = f"VVA Demo Root CA {FICTITIOUS}"
-ISSUING_NAAM = f"VVA Demo Issuing CA {FICTITIOUS}"
+BROKER_NAME = f"VVA broker {FICTITIOUS}"
+ROOT_NAME = f"VVA Demo Root CA {FICTITIOUS}"
+ISSUING_NAME = f"VVA Demo Issuing CA {FICTITIOUS}"
 FOREIGN_CA_NAME = f"VVA Vreemde CA {FICTITIOUS}"
 CA_ORGANISATION = f"VVA Demo PKI {FICTITIOUS}"
 
@@ -69,11 +69,11 @@ TEST_VARIANTS: dict[str, str | None] = {
 
 @dataclass(frozen=True)
 class DemoCertificate:
-    """The files of one demo leaf: ``key`` (PKCS#8 PEM, 0600), ``certificaat`` (leaf PEM) and
+    """The files of one demo leaf: ``key`` (PKCS#8 PEM, 0600), ``certificate`` (leaf PEM) and
     ``chain`` (leaf + issuing CA PEM, for TLS)."""
 
     key: Path
-    certificaat: Path
+    certificate: Path
     chain: Path
 
 
@@ -108,14 +108,14 @@ class DemoPki:
 
 @dataclass(frozen=True)
 class _Ca:
-    certificaat: x509.Certificate
+    certificate: x509.Certificate
     key: rsa.RSAPrivateKey
 
 
 @dataclass(frozen=True)
 class _Leaf:
     key: rsa.RSAPrivateKey
-    certificaat: x509.Certificate
+    certificate: x509.Certificate
     chain: tuple[x509.Certificate, ...]  # what follows the leaf in *.chain.pem
 
 
@@ -183,15 +183,15 @@ def renew_crl(
     return _write_crls(folder, root, issuing, now, validity)
 
 
-def withdraw(folder: Path, certificaat: Path, now: datetime | None = None) -> Path:
-    """Revoke the leaf certificate in file ``certificaat`` (PEM) at the demo issuing CA in ``folder``:
+def withdraw(folder: Path, certificate: Path, now: datetime | None = None) -> Path:
+    """Revoke the leaf certificate in file ``certificate`` (PEM) at the demo issuing CA in ``folder``:
     it is added to ``ca/ingetrokken.pem`` and the CRLs are re-issued. Returns the issuing CRL's path.
 
     A running broker picks the new CRL up within seconds (``TrustStore`` watches its CRL files).
     """
     list_ = folder / "ca" / "ingetrokken.pem"
     existing = list_.read_bytes() if list_.exists() else b""
-    _write(list_, existing + _pem(x509.load_pem_x509_certificate(certificaat.read_bytes())))
+    _write(list_, existing + _pem(x509.load_pem_x509_certificate(certificate.read_bytes())))
     return renew_crl(folder, now)[1]
 
 
@@ -206,11 +206,11 @@ def _load_or_make_cas(folder: Path, now: datetime) -> tuple[_Ca, _Ca, list[Path]
         root = _load_ca(ca_dir, "root")
         if (ca_dir / "issuing.pem").exists():
             return root, _load_ca(ca_dir, "issuing"), []
-        issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_VALIDITY, now, issuer=root)
+        issuing = _make_ca(ISSUING_NAME, 2048, ISSUING_VALIDITY, now, issuer=root)
         return root, issuing, _save_ca(ca_dir, "issuing", issuing)
-    root = _make_ca(ROOT_NAAM, 3072, ROOT_VALIDITY, now, issuer=None)
+    root = _make_ca(ROOT_NAME, 3072, ROOT_VALIDITY, now, issuer=None)
     # A new root always gets a new issuing CA: an old issuing.pem would hang under a root that is gone.
-    issuing = _make_ca(ISSUING_NAAM, 2048, ISSUING_VALIDITY, now, issuer=root)
+    issuing = _make_ca(ISSUING_NAME, 2048, ISSUING_VALIDITY, now, issuer=root)
     return root, issuing, _save_ca(ca_dir, "root", root) + _save_ca(ca_dir, "issuing", issuing)
 
 
@@ -226,28 +226,28 @@ def _make_ca(name: str, bits: int, validity: timedelta, now: datetime, issuer: _
     return _Ca(builder.sign(issuer.key if issuer else key, hashes.SHA256()), key)
 
 
-def _load_ca(ca_dir: Path, naam: str) -> _Ca:
-    key_path = ca_dir / f"{naam}.key.pem"
+def _load_ca(ca_dir: Path, name: str) -> _Ca:
+    key_path = ca_dir / f"{name}.key.pem"
     if not key_path.exists():
         raise FileNotFoundError(
             f"{key_path} is missing: the demo CA cannot issue; remove {ca_dir} to start a new demo PKI"
         )
     key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
-    return _Ca(x509.load_pem_x509_certificate((ca_dir / f"{naam}.pem").read_bytes()), key)
+    return _Ca(x509.load_pem_x509_certificate((ca_dir / f"{name}.pem").read_bytes()), key)
 
 
-def _save_ca(ca_dir: Path, naam: str, ca: _Ca) -> list[Path]:
-    _write(ca_dir / f"{naam}.key.pem", _key_pem(ca.key), secret=True)
-    _write(ca_dir / f"{naam}.pem", _pem(ca.certificaat))
-    return [ca_dir / f"{naam}.pem", ca_dir / f"{naam}.key.pem"]
+def _save_ca(ca_dir: Path, name: str, ca: _Ca) -> list[Path]:
+    _write(ca_dir / f"{name}.key.pem", _key_pem(ca.key), secret=True)
+    _write(ca_dir / f"{name}.pem", _pem(ca.certificate))
+    return [ca_dir / f"{name}.pem", ca_dir / f"{name}.key.pem"]
 
 
 def _write_crls(folder: Path, root: _Ca, issuing: _Ca, now: datetime, validity: timedelta) -> tuple[Path, Path]:
     root_crl, issuing_crl = folder / "ca" / "root.crl.pem", folder / "ca" / "issuing.crl.pem"
     # The root has revoked nothing; the issuing CA has revoked test/ingetrokken (H47).
     _write(root_crl, _crl(root, [], now, validity, _next_crl_number(root_crl)))
-    revoked = _ingetrokken(folder / "test" / "ingetrokken.cert.pem") + _ingetrokken(
+    revoked = _revoked_certificates(folder / "test" / "ingetrokken.cert.pem") + _revoked_certificates(
         folder / "ca" / "ingetrokken.pem"
     )
     _write(issuing_crl, _crl(issuing, revoked, now, validity, _next_crl_number(issuing_crl)))
@@ -259,25 +259,25 @@ def _crl(
 ) -> bytes:
     builder = (
         x509.CertificateRevocationListBuilder()
-        .issuer_name(ca.certificaat.subject)
+        .issuer_name(ca.certificate.subject)
         .last_update(now)
         .next_update(now + validity)
         .add_extension(x509.CRLNumber(crl_number), critical=False)
         .add_extension(_aki(ca.key), critical=False)
     )
-    for certificaat in revoked:
+    for certificate in revoked:
         builder = builder.add_revoked_certificate(
             x509.RevokedCertificateBuilder()
-            .serial_number(certificaat.serial_number)
+            .serial_number(certificate.serial_number)
             # Revoked the moment it was issued: the demo never trusted it for a second.
-            .revocation_date(certificaat.not_valid_before_utc)
+            .revocation_date(certificate.not_valid_before_utc)
             .add_extension(x509.CRLReason(x509.ReasonFlags.key_compromise), critical=False)
             .build()
         )
     return builder.sign(ca.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
 
 
-def _ingetrokken(path: Path) -> list[x509.Certificate]:
+def _revoked_certificates(path: Path) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(path.read_bytes()) if path.exists() else []
 
 
@@ -294,19 +294,19 @@ def _next_crl_number(path: Path) -> int:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _paths(folder: Path, naam: str) -> DemoCertificate:
-    return DemoCertificate(folder / f"{naam}.key.pem", folder / f"{naam}.cert.pem", folder / f"{naam}.chain.pem")
+def _paths(folder: Path, name: str) -> DemoCertificate:
+    return DemoCertificate(folder / f"{name}.key.pem", folder / f"{name}.cert.pem", folder / f"{name}.chain.pem")
 
 
 def _ensure(paths: DemoCertificate, maker: Callable[[], _Leaf]) -> list[Path]:
     """Make the leaf unless key and certificate both exist (idempotence); return the files written."""
-    if paths.key.exists() and paths.certificaat.exists():
+    if paths.key.exists() and paths.certificate.exists():
         return []
     leaf = maker()
     _write(paths.key, _key_pem(leaf.key), secret=True)
-    _write(paths.certificaat, _pem(leaf.certificaat))
-    _write(paths.chain, b"".join(_pem(c) for c in (leaf.certificaat, *leaf.chain)))
-    return [paths.key, paths.certificaat, paths.chain]
+    _write(paths.certificate, _pem(leaf.certificate))
+    _write(paths.chain, b"".join(_pem(c) for c in (leaf.certificate, *leaf.chain)))
+    return [paths.key, paths.certificate, paths.chain]
 
 
 def _broker_leaf_of(issuing: _Ca, now: datetime) -> _Leaf:
@@ -316,7 +316,7 @@ def _broker_leaf_of(issuing: _Ca, now: datetime) -> _Leaf:
         [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
     )
     eku = (ExtendedKeyUsageOID.CLIENT_AUTH, ExtendedKeyUsageOID.SERVER_AUTH)
-    return _make_leaf(issuing, TEST_BROKER_OIN, BROKER_NAAM, now, eku=eku, san=san)
+    return _make_leaf(issuing, TEST_BROKER_OIN, BROKER_NAME, now, eku=eku, san=san)
 
 
 def _partij_maker(issuing: _Ca, oin: str, name: str, now: datetime) -> Callable[[], _Leaf]:
@@ -350,7 +350,7 @@ def _foreign_ca_leaf(now: datetime) -> _Leaf:
     """A well-formed leaf from a CA the trust store does not know (H45); the chain file carries that CA."""
     foreign = _make_ca(FOREIGN_CA_NAME, 2048, ISSUING_VALIDITY, now, issuer=None)
     leaf = _make_leaf(foreign, TEST_VARIANTS["vreemde-ca"], _test_name("vreemde-ca"), now)
-    return _Leaf(leaf.key, leaf.certificaat, (foreign.certificaat,))
+    return _Leaf(leaf.key, leaf.certificate, (foreign.certificate,))
 
 
 def _make_leaf(
@@ -379,8 +379,8 @@ def _make_leaf(
     )
     if san is not None:
         builder = builder.add_extension(san, critical=False)
-    certificaat = builder.sign(issuer.key if issuer else key, hashes.SHA256())
-    return _Leaf(key, certificaat, (issuer.certificaat,) if issuer else ())
+    certificate = builder.sign(issuer.key if issuer else key, hashes.SHA256())
+    return _Leaf(key, certificate, (issuer.certificate,) if issuer else ())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -396,7 +396,7 @@ def _base(
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(issuer.certificaat.subject if issuer else subject)
+        .issuer_name(issuer.certificate.subject if issuer else subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before)
@@ -443,8 +443,8 @@ def _new_key(bits: int) -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
-def _pem(certificaat: x509.Certificate) -> bytes:
-    return certificaat.public_bytes(serialization.Encoding.PEM)
+def _pem(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.PEM)
 
 
 def _key_pem(key: rsa.RSAPrivateKey) -> bytes:

@@ -14,7 +14,7 @@ from pathlib import Path
 from lxml import etree
 
 from broker.bootstrap import Runtime
-from broker.edukoppeling.contract import BROKER_SERVICES, Contract, Dienst
+from broker.edukoppeling.contract import BROKER_SERVICES, Contract, Service
 from broker.edukoppeling.faults import HttpError
 from broker.edukoppeling.parsing import safe_xml_parser
 from broker.web import metrics
@@ -33,7 +33,7 @@ class Broker:
         self.runtime = runtime
         self.contract = contract or Contract(keys=BROKER_SERVICES)
         refuse_unsafe_production(runtime.settings, self.contract)  # also checked before the fork
-        self.pijplijn = SoapPipeline(runtime, self.contract)
+        self.pipeline = SoapPipeline(runtime, self.contract)
         _ = self.contract.schema, runtime.keyring  # fail at start-up, not on the first request
 
     def __call__(self, environ, start_response):
@@ -63,19 +63,19 @@ class Broker:
             return self._metrics()
         if path.startswith("/vva/xsd/") and method == "GET":
             return self._xsd(path.removeprefix("/vva/xsd/"))
-        dienst = self.contract.diensten.get(path)
-        if dienst is None:
+        service = self.contract.services.get(path)
+        if service is None:
             raise HttpError(404, "unknown path")
         if method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
-            return 200, [("Content-Type", XML)], _wsdl_with_address(dienst, _base_url(environ) + path)
+            return 200, [("Content-Type", XML)], _wsdl_with_address(service, _base_url(environ) + path)
         if method != "POST":
             raise HttpError(405, "only POST (or GET ?wsdl)", allow="POST, GET")
-        return self.pijplijn.process(environ, dienst)
+        return self.pipeline.process(environ, service)
 
     def _health(self) -> tuple[int, list, bytes]:
         status, body = health(
             self.runtime.sessions,
-            self.pijplijn.trust_in_use,
+            self.pipeline.trust_in_use,
             self.runtime.settings.health_outbox_max_s,
         )
         return status, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body
@@ -83,7 +83,7 @@ class Broker:
     def _metrics(self) -> tuple[int, list, bytes]:
         body, kind = metrics.expose(
             lambda: outbox_state(self.runtime.sessions),
-            lambda: v.crls_valid_until() if (v := self.pijplijn.trust_in_use()) else None,
+            lambda: v.crls_valid_until() if (v := self.pipeline.trust_in_use()) else None,
             lambda: outbox_per_receiver(self.runtime.sessions),
         )
         return 200, [("Content-Type", kind), ("Cache-Control", "no-store")], body
@@ -108,9 +108,9 @@ def _base_url(environ) -> str:
     return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}"
 
 
-def _wsdl_with_address(dienst: Dienst, address: str) -> bytes:
+def _wsdl_with_address(service: Service, address: str) -> bytes:
     """The WSDL file of ``dienst`` with only its soap:address location set to where it is served."""
-    text = Path(dienst.wsdl).read_text(encoding="utf-8")
+    text = Path(service.wsdl).read_text(encoding="utf-8")
     document = etree.fromstring(text.encode(), safe_xml_parser())
     placeholder = document.find(".//{http://schemas.xmlsoap.org/wsdl/soap/}address").get("location")
     return text.replace(f'location="{placeholder}"', f'location="{address}"').encode()

@@ -128,7 +128,7 @@ def _trust(trust: Callable[[], TrustStore | None], now: datetime) -> dict:
 def _outbox(sessions: sessionmaker[Session], max_s: float, now: datetime) -> dict:
     try:
         state = outbox_state(sessions, now)
-        per_ontvanger = outbox_per_receiver(sessions, now)
+        per_receiver = outbox_per_receiver(sessions, now)
     except Exception as exc:  # noqa: BLE001 — the database check reports the cause
         return {"status": FAILING, "detail": f"outbox unreadable ({type(exc).__name__})"}
     too_old = state["oudste_s"] > max_s
@@ -141,6 +141,6 @@ def _outbox(sessions: sessionmaker[Session], max_s: float, now: datetime) -> dic
     return {
         "status": status,
         **state,
-        "per_ontvanger": per_ontvanger,
+        "per_ontvanger": per_receiver,
         **({"detail": ", ".join(detail)} if detail else {}),
     }

@@ -75,11 +75,11 @@ def measured(histogram: Histogram) -> Iterator[None]:
         histogram.observe(time.perf_counter() - start)
 
 
-def count_request(dienst: str, operatie: str, uitkomst: str, duration_s: float) -> None:
+def count_request(service: str, operation: str, outcome: str, duration_s: float) -> None:
     """Count one request. ``operatie`` must be an operation name of the contract or ``UNKNOWN``;
     ``uitkomst`` ``OK``, a fault code or ``HTTP nnn`` (callers pass nothing a client chose)."""
-    REQUESTS.labels(dienst, operatie, uitkomst).inc()
-    REQUEST_DURATION.labels(dienst).observe(duration_s)
+    REQUESTS.labels(service, operation, outcome).inc()
+    REQUEST_DURATION.labels(service).observe(duration_s)
 
 
 class _StateCollector(Collector):

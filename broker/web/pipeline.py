@@ -31,7 +31,7 @@ from broker.db.message_id_memory import Fingerprint, Outcome, Recall, recall, re
 from broker.db.message_log import Header, log_request, log_sent
 from broker.domain.visibility import Partij
 from broker.edukoppeling.addressing import Addressing, message_id_key, read_addressing, read_before_fault
-from broker.edukoppeling.contract import Contract, Dienst
+from broker.edukoppeling.contract import Contract, Service
 from broker.edukoppeling.envelope import read_envelope
 from broker.edukoppeling.faults import EdukoppelingFault, FaultCode, HttpError, WsSecurityFault
 from broker.edukoppeling.ns import SOAP11, q
@@ -48,7 +48,7 @@ from broker.soap.dispatch import Dispatcher
 from broker.soap.services import Work
 from broker.web import http, metrics
 from broker.web.fault_injection import FAULT_HOOK
-from broker.web.tls import client_certificaat
+from broker.web.tls import client_certificate
 
 log = logging.getLogger("vva.web")
 
@@ -68,7 +68,7 @@ _SERVICE_NAMES = {
 class _Request:
     """What is known about one request so far; the fault path uses whatever was read."""
 
-    dienst: Dienst
+    service: Service
     bericht_id: int | None  # the request's row in the message log, once it is written
     now: datetime
     signed: bool
@@ -81,10 +81,10 @@ class _Request:
     deliberate: bool = False  # the fault was asked for by a test environment's middleware
 
     @property
-    def operatie(self) -> str:
+    def operation(self) -> str:
         """The operation's contract name, for the metrics; never the client's own text."""
-        operatie = self.dienst.operaties.get(self.header.action or "")
-        return operatie.naam if operatie is not None else metrics.UNKNOWN
+        operation = self.service.operations.get(self.header.action or "")
+        return operation.name if operation is not None else metrics.UNKNOWN
 
 
 class SoapPipeline:
@@ -95,15 +95,15 @@ class SoapPipeline:
         self.contract = contract
         settings = runtime.settings
         self.dispatchers = {
-            path: Dispatcher(_SERVICE_NAMES[d.service_id], [op.naam for op in d.operaties.values()])
-            for path, d in contract.diensten.items()
+            path: Dispatcher(_SERVICE_NAMES[d.service_id], [op.name for op in d.operations.values()])
+            for path, d in contract.services.items()
         }
         self.wss = VerifierSettings(
             max_age_s=settings.timestamp_max_age_s,
             future_s=settings.timestamp_future_s,
             confirmation_allowed=False,  # a SignatureConfirmation belongs in answers only (S8)
         )
-        if any(settings.profile_of(d.service_id) == SIGNED for d in contract.diensten.values()):
+        if any(settings.profile_of(d.service_id) == SIGNED for d in contract.services.values()):
             _ = self.signer, self.trust  # keys and trust store: fail at start-up, not later
 
     @property
@@ -122,11 +122,11 @@ class SoapPipeline:
         client certificates), else None."""
         settings = self.runtime.settings
         signs = any(
-            settings.profile_of(d.service_id) == SIGNED for d in self.contract.diensten.values()
+            settings.profile_of(d.service_id) == SIGNED for d in self.contract.services.values()
         )
         return self.trust if signs or settings.client_certificate_required else None
 
-    def process(self, environ: dict, dienst: Dienst) -> tuple[int, list, bytes]:
+    def process(self, environ: dict, service: Service) -> tuple[int, list, bytes]:
         """Answer one POST to ``dienst``: (HTTP status, headers, body). Raises ``HttpError`` only for
         refusals before any SOAP processing (411, 413, 415, 400). Counts the request in the metrics.
 
@@ -134,9 +134,9 @@ class SoapPipeline:
         the client gets a (signed) Server.DK0051 fault and retries with the same MessageID (F7)."""
         start, requests = time.perf_counter(), []
         try:
-            response = self._process(environ, dienst, requests)
+            response = self._process(environ, service, requests)
         except HttpError as error:
-            _count(dienst, requests, f"HTTP {error.status}", start)
+            _count(service, requests, f"HTTP {error.status}", start)
             raise
         except Exception as exc:
             if not database_gone(exc):
@@ -144,14 +144,14 @@ class SoapPipeline:
             # The last net, for a step outside the fault path that needed the database.
             if requests:
                 requests[0].outcome = _UNAVAILABLE
-            signed = self.runtime.settings.profile_of(dienst.service_id) == SIGNED
-            request = requests[0] if requests else _Request(dienst, None, datetime.now(UTC), signed)
+            signed = self.runtime.settings.profile_of(service.service_id) == SIGNED
+            request = requests[0] if requests else _Request(service, None, datetime.now(UTC), signed)
             response = self._unreachable(exc, request)
         # No request object: the answer was DK0051 before the request could be read.
-        _count(dienst, requests, None if requests else _UNAVAILABLE, start)
+        _count(service, requests, None if requests else _UNAVAILABLE, start)
         return response
 
-    def _process(self, environ: dict, dienst: Dienst, requests: list) -> tuple[int, list, bytes]:
+    def _process(self, environ: dict, service: Service, requests: list) -> tuple[int, list, bytes]:
         settings = self.runtime.settings
         raw = http.read_body(
             environ,
@@ -159,11 +159,11 @@ class SoapPipeline:
             settings.request_read_timeout_s,
             settings.request_min_bytes_per_s,
         )
-        signed = self.runtime.settings.profile_of(dienst.service_id) == SIGNED
+        signed = self.runtime.settings.profile_of(service.service_id) == SIGNED
         # One clock reading for the request: its message-log rows and its business effect fall in the
         # same cycle, also at midnight on the cycle's last day (the yearly purge relies on it).
         now = datetime.now(UTC)
-        request = _Request(dienst, None, now, signed, Header(dienst=dienst.service_id), raw=raw)
+        request = _Request(service, None, now, signed, Header(dienst=service.service_id), raw=raw)
         requests.append(request)
         # The request is logged in the transaction that applies it (``_apply_all``) or, when it is
         # refused or that transaction fails, with its fault in one of its own (``_fout``): either way
@@ -266,7 +266,7 @@ class SoapPipeline:
         soap_envelope = read_envelope(root, wss_allowed=request.signed)
         message_id, from_oin = read_before_fault(soap_envelope)
         request.header = replace(request.header, message_id=message_id, afzender_oin=from_oin)
-        address = read_addressing(soap_envelope, soapaction, settings.broker_oins, request.dienst.acties)
+        address = read_addressing(soap_envelope, soapaction, settings.broker_oins, request.service.actions)
         request.header = replace(
             request.header,
             action=address.action,
@@ -282,12 +282,12 @@ class SoapPipeline:
                     soap_envelope,
                     request.now,
                     self.wss,
-                    trust_check=lambda certificaat: self.trust.check_all(
-                        certificaat, "ondertekening", request.now
+                    trust_check=lambda certificate: self.trust.check_all(
+                        certificate, "ondertekening", request.now
                     ),
                 )
             certificaat_oin, signature_value = verified.oin, verified.signature_value
-            request.certificate = _certificate(certificaat_oin, verified.certificaat)
+            request.certificate = _certificate(certificaat_oin, verified.certificate)
             request.confirm = signature_value
             if tls_oin is not None and tls_oin != certificaat_oin:
                 # The connection and the signature must be the same party (M1, M2, O10);
@@ -306,14 +306,14 @@ class SoapPipeline:
         with self.runtime.sessions.begin() as session:
             partij = authorise(
                 session,
-                request.dienst.service_id,
-                request.dienst.operaties[address.action].naam,
+                request.service.service_id,
+                request.service.operations[address.action].name,
                 address.from_oin,
                 certificaat_oin,
                 self.runtime.settings,
             )
             make_readable(soap_envelope.body)  # after the signature is verified, before the XSD and spyne
-            self.contract.validate(request.dienst.operaties[address.action], soap_envelope.inhoud)
+            self.contract.validate(request.service.operations[address.action], soap_envelope.inhoud)
             self._fault(environ, address, soap_envelope.inhoud, request)
             earlier = recall(session, fingerprint, self.runtime.keyring)
             if earlier.outcome is Outcome.RETRY:
@@ -328,7 +328,7 @@ class SoapPipeline:
         hook = environ.get(FAULT_HOOK)
         if hook is None:
             return
-        fault = hook(request.dienst.operaties[address.action].naam, content, address.relates_to)
+        fault = hook(request.service.operations[address.action].name, content, address.relates_to)
         if fault is not None:
             request.deliberate = True  # logged with its row in the message log by ``_fout``
             raise fault
@@ -338,15 +338,15 @@ class SoapPipeline:
         unless one is required. Raises EdukoppelingFault Client.EK0030 (T9, T10; H48) or DK0051."""
         settings = self.runtime.settings
         try:
-            certificaat = client_certificaat(environ, settings.trusted_proxies)
+            certificate = client_certificate(environ, settings.trusted_proxies)
         except ValueError:
             raise EdukoppelingFault(FaultCode.CLIENT_EK0030, "client certificate header unreadable") from None
-        if certificaat is None:
+        if certificate is None:
             if settings.client_certificate_required:
                 raise EdukoppelingFault(FaultCode.CLIENT_EK0030, "no TLS client certificate")
             return None
-        oin = self.trust.check_all(certificaat, "tls", request.now)
-        request.certificate = _certificate(oin, certificaat)
+        oin = self.trust.check_all(certificate, "tls", request.now)
+        request.certificate = _certificate(oin, certificate)
         return oin
 
     def _apply_all(
@@ -364,8 +364,8 @@ class SoapPipeline:
         # The service layer queues the pushes the change causes at the end of the unit of work, in this
         # transaction (broker.service.pushes).
         with unit_of_work(session, rt.keyring, rt.kalender, request.now) as processing:
-            work = Work(request.dienst.service_id, processing, call)
-            response = self.dispatchers[request.dienst.path].process(root, work)
+            work = Work(request.service.service_id, processing, call)
+            response = self.dispatchers[request.service.path].process(root, work)
         body, message_id = self._response(response, address, request)
         reply_header = _response_header(request.header, rt.settings.broker_oin, message_id)
         antwoord_id = log_sent(session, body, reply_header, "verwerkt", 200, rt.keyring, tijdstip=request.now)
@@ -463,11 +463,11 @@ class SoapPipeline:
     ) -> None:
         """Append the audit record of a request that reached the service layer of the broker (not
         ``ping``, which touches no personal data, nor the reference receiver)."""
-        if not request.executed or request.operatie == "ping" or request.dienst.service_id == "ontvanger":
+        if not request.executed or request.operation == "ping" or request.service.service_id == "ontvanger":
             return
         event = AuditEvent(
             SOAP,
-            request.operatie,
+            request.operation,
             outcome,
             partij_oin=request.header.afzender_oin,
             certificaat=request.certificate,
@@ -493,9 +493,9 @@ def _replay_fault(earlier: Recall) -> EdukoppelingFault:
     return EdukoppelingFault(FaultCode.CLIENT_DK0011, "wsa:InvalidAddressingHeader duplicate MessageID")
 
 
-def _certificate(oin: str | None, certificaat) -> str:
+def _certificate(oin: str | None, certificate) -> str:
     """How the audit trail names a certificate: its OIN and serial number (hex)."""
-    return f"{oin} serial {certificaat.serial_number:x}"
+    return f"{oin} serial {certificate.serial_number:x}"
 
 
 _UNAVAILABLE = FaultCode.SERVER_DK0051
@@ -524,12 +524,12 @@ def _for_log(value: str | int | None) -> str:
     return clean + ("…" if len(value) > 100 else "")
 
 
-def _count(dienst: Dienst, requests: list[_Request], outcome: str | None, start: float) -> None:
+def _count(service: Service, requests: list[_Request], outcome: str | None, start: float) -> None:
     """Count the request in the metrics: its outcome (``outcome`` or the request's own) and operation."""
     request = requests[0] if requests else None
-    operatie = request.operatie if request else metrics.UNKNOWN
+    operation = request.operation if request else metrics.UNKNOWN
     outcome = outcome or (request.outcome if request else metrics.OK)
-    metrics.count_request(dienst.service_id, operatie, outcome, time.perf_counter() - start)
+    metrics.count_request(service.service_id, operation, outcome, time.perf_counter() - start)
 
 
 def _header_for_fault(request: _Request) -> Header:

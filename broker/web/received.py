@@ -26,12 +26,12 @@ from broker.privacy.keys import Keyring
 from broker.privacy.logfilter import MASK
 
 #: The elements of the contract that hold a pupil number (xsd/vva-aanmelden-v1.xsd).
-_NUMMERS = {"{urn:nl:vva:aanmelden:v1}bsn", "{urn:nl:vva:aanmelden:v1}onderwijsnummer"}
+_NUMBERS = {"{urn:nl:vva:aanmelden:v1}bsn", "{urn:nl:vva:aanmelden:v1}onderwijsnummer"}
 _PARSER = safe_xml_parser(remove_blank_text=True)
 
 
 @dataclass(frozen=True)
-class Ontvangen:
+class Received:
     """One request the receiver got, as listed: no payload."""
 
     id: int
@@ -42,13 +42,13 @@ class Ontvangen:
     uitkomst: str
 
 
-def list_(session: Session, limit: int) -> list[Ontvangen]:
+def list_(session: Session, limit: int) -> list[Received]:
     """The latest ``limit`` requests the receiver got, newest first."""
     rows = session.scalars(
         select(Bericht).where(Bericht.richting == "in").order_by(Bericht.id.desc()).limit(limit)
     )
     return [
-        Ontvangen(r.id, r.tijdstip, r.afzender_oin, _operatie(r.action), r.message_id, r.uitkomst)
+        Received(r.id, r.tijdstip, r.afzender_oin, _operation(r.action), r.message_id, r.uitkomst)
         for r in rows
     ]
 
@@ -81,7 +81,7 @@ def _body(raw: bytes, numbers: bool) -> str:
         return "(no SOAP 1.1 Body)"
     if not numbers:
         for element in body.iter():
-            if element.tag in _NUMMERS and element.text:
+            if element.tag in _NUMBERS and element.text:
                 element.text = MASK
     chunks = []
     for kind in body:
@@ -91,5 +91,5 @@ def _body(raw: bytes, numbers: bool) -> str:
     return "".join(chunks).rstrip("\n") or "(empty Body)"
 
 
-def _operatie(action: str | None) -> str:
+def _operation(action: str | None) -> str:
     return action.rsplit("/", 1)[-1] if action else "(unreadable)"

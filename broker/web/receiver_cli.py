@@ -31,8 +31,8 @@ def receiver_serve(runtime, host: str, port: int, faults: str, timeout_s: float)
     from broker.web.receiver import FAULTS, make_receiver
     from broker.web.server import serve_forever
 
-    lijst_ = [s for s in faults.split(",") if s]
-    if any(s not in FAULTS for s in lijst_):
+    faults_list = [s for s in faults.split(",") if s]
+    if any(s not in FAULTS for s in faults_list):
         raise click.BadParameter(f"each failure is one of {', '.join(FAULTS)}", param_hint="--fail")
     keys = runtime.settings.key_file
     if not keys.exists():
@@ -50,7 +50,7 @@ def receiver_serve(runtime, host: str, port: int, faults: str, timeout_s: float)
     runtime.close()
     click.echo(f"WSDL ontvanger http://{host}:{port}/vva/ontvanger/v1?wsdl")
     serve_forever(
-        runtime, host, port, workers=1, threads=4, make_app=lambda rt: make_receiver(rt, lijst_, timeout_s)
+        runtime, host, port, workers=1, threads=4, make_app=lambda rt: make_receiver(rt, faults_list, timeout_s)
     )
 
 

@@ -50,14 +50,14 @@ class _Gunicorn(Application):
         runtime: Runtime,
         options: dict,
         make_app=None,
-        bestand: str | None = None,
+        file: str | None = None,
         command_line: dict | None = None,
     ) -> None:
         self._runtime = runtime
         self.settings = runtime.settings  # read by the worker (broker.web.worker) in each process
         self._options = options
         self._make_app = make_app
-        self._file = bestand
+        self._file = file
         self._command_line = command_line or {}
         super().__init__()
 
@@ -84,15 +84,15 @@ def _tls_options(runtime: Runtime) -> dict:
     settings = runtime.settings
     if settings.tls_key is None:
         return {}
-    certificaat, key = str(settings.tls_certificate), str(settings.tls_key)
+    certificate, key = str(settings.tls_certificate), str(settings.tls_key)
     client_cas = (
         [str(settings.tls_client_ca)] if settings.tls_client_ca else [str(p) for p in settings.ca_files]
     )
 
     def context(_config, _default):
-        return server_context(certificaat, key, client_cas)
+        return server_context(certificate, key, client_cas)
 
-    return {"certfile": certificaat, "keyfile": key, "ssl_context": context}
+    return {"certfile": certificate, "keyfile": key, "ssl_context": context}
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -177,8 +177,8 @@ def _prepare_metrics() -> None:
     multiproc_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if multiproc_dir:
         Path(multiproc_dir).mkdir(parents=True, exist_ok=True)
-        for bestand in Path(multiproc_dir).glob("*.db"):
-            bestand.unlink()
+        for file in Path(multiproc_dir).glob("*.db"):
+            file.unlink()
     else:
         multiproc_dir = tempfile.mkdtemp(prefix="vva-metriek-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = multiproc_dir

@@ -28,7 +28,7 @@ def refuse_unsafe_production(settings: Settings, contract: Contract) -> None:
     if not settings.production:
         return
     unsafe = sorted(
-        d.service_id for d in contract.diensten.values() if settings.profile_of(d.service_id) != SIGNED
+        d.service_id for d in contract.services.values() if settings.profile_of(d.service_id) != SIGNED
     )
     if unsafe:
         raise StartRefused(
@@ -50,7 +50,7 @@ def check_start(runtime: Runtime, contract: Contract) -> None:
     settings = runtime.settings
     refuse_unsafe_production(settings, contract)
     trial = Runtime(settings)
-    signed = any(settings.profile_of(d.service_id) == SIGNED for d in contract.diensten.values())
+    signed = any(settings.profile_of(d.service_id) == SIGNED for d in contract.services.values())
     try:
         if signed:
             _ = trial.signer

@@ -16,7 +16,7 @@ from cryptography import x509
 PROXY_HEADER = "HTTP_X_CLIENT_CERT"
 
 
-def client_certificaat(environ: dict, trusted_proxies: tuple[str, ...]) -> x509.Certificate | None:
+def client_certificate(environ: dict, trusted_proxies: tuple[str, ...]) -> x509.Certificate | None:
     """The client certificate of this request, or None when there is none.
 
     Raises ``ValueError`` when a trusted proxy sent a header that is not one PEM certificate.
@@ -31,14 +31,14 @@ def client_certificaat(environ: dict, trusted_proxies: tuple[str, ...]) -> x509.
     return None
 
 
-def server_context(certificaat: str, key: str, client_cas: list[str]) -> ssl.SSLContext:
+def server_context(certificate: str, key: str, client_cas: list[str]) -> ssl.SSLContext:
     """A server TLS context: TLS 1.2 or 1.3 only (TLS001–TLS006), a client certificate that chains to
     the CA files ``client_cas`` (roots and intermediates) required (two-way TLS, T8); revocation and
     the OIN are checked per request by the trust store."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    for bestand in client_cas:
-        context.load_verify_locations(cafile=bestand)
+    for file in client_cas:
+        context.load_verify_locations(cafile=file)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(certfile=certificaat, keyfile=key)
+    context.load_cert_chain(certfile=certificate, keyfile=key)
     context.verify_mode = ssl.CERT_REQUIRED
     return context

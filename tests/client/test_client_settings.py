@@ -25,8 +25,8 @@ def write(map, extra: str = "", **replace) -> str:
     values = {
         "endpoint": '"http://127.0.0.1:8080/"',
         "oin": f'"{SCHOOL}"',
-        "sleutel": f'"pki/{SCHOOL}.key.pem"',
-        "certificaat": f'"pki/{SCHOOL}.cert.pem"',
+        "key": f'"pki/{SCHOOL}.key.pem"',
+        "certificate": f'"pki/{SCHOOL}.cert.pem"',
         "ca": '"pki/ca/root.pem"',
         **replace,
     }
@@ -41,9 +41,9 @@ def test_paths_are_relative_to_the_settings_file_and_defaults_apply(map, monkeyp
     settings = read_client_settings(write(map))
 
     assert settings.endpoint == "http://127.0.0.1:8080"
-    assert settings.sleutel == map / "pki" / f"{SCHOOL}.key.pem"
+    assert settings.key == map / "pki" / f"{SCHOOL}.key.pem"
     assert settings.ca == (map / "pki" / "ca" / "root.pem",)
-    assert (settings.crl, settings.dienst, settings.broker_oin) == (
+    assert (settings.crl, settings.service, settings.broker_oin) == (
         (),
         None,
         "00000099000000000001",
@@ -54,13 +54,13 @@ def test_paths_are_relative_to_the_settings_file_and_defaults_apply(map, monkeyp
     ("vervang", "extra", "melding"),
     [
         ({}, "proxy = 1\n", "unknown key(s): proxy"),
-        ({"sleutel": None}, "", "missing key(s): sleutel"),
+        ({"key": None}, "", "missing key(s): key"),
         ({"oin": '"99XA"'}, "", 'oin = "99XA" is not allowed; allowed: an OIN (20 digits or capitals)'),
         ({}, 'broker_oin = "x"\n', 'broker_oin = "x" is not allowed; allowed: an OIN'),
         (
             {},
-            'dienst = "portal"\n',
-            'dienst = "portal" is not allowed; allowed: "vo" or "mbo" or "gemeente" or "regio"',
+            'service = "portal"\n',
+            'service = "portal" is not allowed; allowed: "vo" or "mbo" or "gemeente" or "regio"',
         ),
         (
             {},
@@ -86,7 +86,7 @@ def test_without_settings_file_a_usage_error_and_no_traceback(tmp_path):
 
 
 def test_replace_only_for_vo_and_opvragen_only_for_the_own_service(map):
-    config = write(map, 'dienst = "gemeente"\n')
+    config = write(map, 'service = "gemeente"\n')
     (map / "a.csv").write_text("bsn,brinMbo,status,datum\n")
 
     replace = CliRunner().invoke(
@@ -95,7 +95,7 @@ def test_replace_only_for_vo_and_opvragen_only_for_the_own_service(map):
     status = CliRunner().invoke(main, ["client", "--config", config, "status"])
 
     assert replace.exit_code == 2 and "--replace is for --flow vo" in replace.output
-    assert status.exit_code == 2 and "needs dienst = vo or mbo or regio" in status.output
+    assert status.exit_code == 2 and "needs service = vo or mbo or regio" in status.output
 
 
 def test_a_template_overwrites_nothing_without_force(tmp_path):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from broker.cli import main
 from broker.config import TEST_BROKER_OIN
 from broker.conformance.manifest import GEACCEPTEERD, load_manifest
-from broker.conformance.messages import BYTE_MUTATIES, TREE_MUTATIONS, Sender, render, self_signed
+from broker.conformance.messages import BYTE_MUTATIONS, TREE_MUTATIONS, Sender, render, self_signed
 from broker.db.engine import make_engine
 from broker.db.models import Bericht
 from broker.edukoppeling.contract import Contract
@@ -46,9 +46,9 @@ def test_every_code_of_the_fault_table_is_provoked():
 def test_every_operation_of_every_service_has_a_valid_sample():
     manifest = load_manifest()
     valid = {(g.dienst, g.operatie) for g in manifest.cases if g.verwacht == GEACCEPTEERD}
-    for dienst in Contract().diensten.values():
-        for operatie in dienst.operaties.values():
-            assert (dienst.service_id, operatie.naam) in valid
+    for service in Contract().services.values():
+        for operatie in service.operations.values():
+            assert (service.service_id, operatie.name) in valid
 
 
 def test_every_case_is_explained_and_uses_existing_mutations():
@@ -58,7 +58,7 @@ def test_every_case_is_explained_and_uses_existing_mutations():
             assert case.bron, case.id  # the rule or H-number that says why
         if case.mutatie:
             tree = case.mutatie.partition(":")[0] in TREE_MUTATIONS
-            assert (tree and case.ondertekenen) or case.mutatie in BYTE_MUTATIES, case.id
+            assert (tree and case.ondertekenen) or case.mutatie in BYTE_MUTATIONS, case.id
 
 
 def test_every_case_can_be_built_and_the_signed_ones_are_signed():

@@ -96,8 +96,8 @@ def write_file(path: Path, rows: list[list[str]], encoding: str, scheiding: str,
 def client_config(map: Path, demo, oin: str = SCHOOL, service: str = "vo") -> Path:
     config = map / "vva-client.toml"
     config.write_text(
-        f'endpoint = "{demo.url}"\noin = "{oin}"\ndienst = "{service}"\n'
-        f'sleutel = "pki/{oin}.key.pem"\ncertificaat = "pki/{oin}.cert.pem"\n'
+        f'endpoint = "{demo.url}"\noin = "{oin}"\nservice = "{service}"\n'
+        f'key = "pki/{oin}.key.pem"\ncertificate = "pki/{oin}.cert.pem"\n'
         'ca = ["pki/ca/root.pem", "pki/ca/issuing.pem"]\n'
         'crl = ["pki/ca/root.crl.pem", "pki/ca/issuing.crl.pem"]\n'
     )

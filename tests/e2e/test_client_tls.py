@@ -44,8 +44,8 @@ def tls_broker(tmp_path_factory):
 def _ping(map: Path, endpoint: str, pki: Path, certificate: str, tls_ca: Path | None):
     settings = map / "vva-client.toml"
     settings.write_text(
-        f'endpoint = "{endpoint}"\noin = "{SCHOOL}"\ndienst = "vo"\n'
-        f'sleutel = "{pki / (SCHOOL + ".key.pem")}"\ncertificaat = "{pki / certificate}"\n'
+        f'endpoint = "{endpoint}"\noin = "{SCHOOL}"\nservice = "vo"\n'
+        f'key = "{pki / (SCHOOL + ".key.pem")}"\ncertificate = "{pki / certificate}"\n'
         f'ca = ["{pki / "ca" / "root.pem"}", "{pki / "ca" / "issuing.pem"}"]\n'
         f'crl = ["{pki / "ca" / "root.crl.pem"}", "{pki / "ca" / "issuing.crl.pem"}"]\n'
         + (f'tls_ca = "{tls_ca}"\n' if tls_ca else "")
@@ -75,7 +75,7 @@ def test_only_the_own_certificate_without_chain(tls_broker, tmp_path):
         f"error: the broker at {url.removeprefix('https://')} refused your TLS client certificate (your side)"
     )
     assert (
-        f"certificaat in {tmp_path / 'vva-client.toml'} must be the whole chain in PEM — your certificate first, "
+        f"certificate in {tmp_path / 'vva-client.toml'} must be the whole chain in PEM — your certificate first, "
         "then the issuing CA certificate(s) — issued under a CA the broker trusts, valid and not revoked; "
         f"{pki / (SCHOOL + '.cert.pem')} holds only 1 certificate, not the chain"
     ) in error

@@ -111,8 +111,8 @@ def test_receiver_gone_longer_than_the_old_window_gets_everything_in_order(datab
             health = response.read().decode()
         with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
             metrics = response.read().decode()
-        per_ontvanger = json.loads(health)["controles"]["outbox"]["per_ontvanger"]
-        assert per_ontvanger[REGIO]["achterstand"] == 5 and per_ontvanger[REGIO]["oudste_s"] > 1.0
+        per_receiver = json.loads(health)["controles"]["outbox"]["per_ontvanger"]
+        assert per_receiver[REGIO]["achterstand"] == 5 and per_receiver[REGIO]["oudste_s"] > 1.0
         assert f'vva_outbox_ontvanger_achterstand{{ontvanger="{REGIO}"}} 5.0' in metrics
         oldest = [r for r in metrics.splitlines() if r.startswith("vva_outbox_ontvanger_oudste_seconden{")]
         assert len(oldest) == 1 and float(oldest[0].split()[-1]) > 1.0

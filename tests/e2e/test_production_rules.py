@@ -67,7 +67,7 @@ def test_h48_outbox_in_production_accepts_no_answer_from_a_test_oin(
     pki = broker_dir / "pki"
     # CAs without the demo marker, so production's trust store loads them and the test is about the
     # receiver's test OIN alone; ``vva init`` then issues every party's certificate under them.
-    for naam, waarde in (("ROOT_NAAM", "VVA Root CA"), ("ISSUING_NAAM", "VVA Issuing CA")):
+    for naam, waarde in (("ROOT_NAME", "VVA Root CA"), ("ISSUING_NAME", "VVA Issuing CA")):
         monkeypatch.setattr(demo, naam, waarde)
     monkeypatch.setattr(demo, "CA_ORGANISATION", "VVA PKI")
     demo.make_demo_pki(pki, [])
@@ -119,11 +119,11 @@ def test_pipeline_and_outbox_get_the_same_signer_and_the_same_trust(tmp_path):
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     runtime = Runtime(load_settings(config))
     try:
-        pijplijn = SoapPipeline(runtime, Contract(keys=BROKER_SERVICES))
+        pipeline = SoapPipeline(runtime, Contract(keys=BROKER_SERVICES))
         delivery_worker = DeliveryWorker(runtime)
 
-        assert delivery_worker.transport.trust is pijplijn.trust is runtime.trust_store
-        assert delivery_worker.transport.signer is pijplijn.signer is runtime.signer
+        assert delivery_worker.transport.trust is pipeline.trust is runtime.trust_store
+        assert delivery_worker.transport.signer is pipeline.signer is runtime.signer
     finally:
         runtime.close()
 

@@ -20,12 +20,12 @@ ROOT = contract_map()
 WSDLS = sorted((ROOT / "wsdl").glob("*.wsdl"))
 
 
-BROKER_WSDLS = [d.wsdl for d in Contract(keys=BROKER_SERVICES).diensten.values()]
+BROKER_WSDLS = [d.wsdl for d in Contract(keys=BROKER_SERVICES).services.values()]
 
 
 @pytest.mark.parametrize("wsdl", BROKER_WSDLS, ids=lambda p: p.name)
 def test_served_wsdl_is_the_contract_file(broker, wsdl):
-    service = next(d for d in Contract().diensten.values() if d.wsdl == wsdl)
+    service = next(d for d in Contract().services.values() if d.wsdl == wsdl)
     response = broker.post(b"", method="GET", path=f"{service.path}?wsdl")
     assert response.status == 200
     contract_text = wsdl.read_text(encoding="utf-8")

@@ -33,11 +33,11 @@ def test_php_soapclient_loads_all_wsdls_and_pings_in_2w_be(be_broker):
     )  # fmt: skip
     result = json_out(outcome)
     VERSIONS.update({f"PHP SoapClient ({k})": v for k, v in result["versions"].items()})
-    diensten = Contract().diensten.values()
-    operaties = {d.service_id: sorted(op.naam for op in d.operaties.values()) for d in diensten}
+    services = Contract().services.values()
+    operations = {d.service_id: sorted(op.name for op in d.operations.values()) for d in services}
     for service in SERVICES:
-        assert result["wsdl"][f"{base}/{service}/v1?wsdl"] == operaties[service]
+        assert result["wsdl"][f"{base}/{service}/v1?wsdl"] == operations[service]
     for file_exists in files:
         service = file_exists.rsplit("vva-", 1)[1].removesuffix("-v1.wsdl")
-        assert result["wsdl"][file_exists] == operaties[service]
+        assert result["wsdl"][file_exists] == operations[service]
     assert result["ping"] == {f"{base}/{service}/v1": "php-soap" for service in SERVICES}

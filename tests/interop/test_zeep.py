@@ -43,17 +43,17 @@ def _operations(client: Client) -> set[str]:
 def test_zeep_client_from_every_wsdl_file(wsdl_file, caplog):
     VERSIONS["zeep"] = version("zeep")
     client = _without_warnings(str(wsdl_file), caplog)
-    dienst = Contract().dienst(wsdl_file.name.removeprefix("vva-").removesuffix("-v1.wsdl"))
-    assert _operations(client) == {op.naam for op in dienst.operaties.values()}
+    service = Contract().service(wsdl_file.name.removeprefix("vva-").removesuffix("-v1.wsdl"))
+    assert _operations(client) == {op.name for op in service.operations.values()}
 
 
 def test_zeep_client_from_every_served_wsdl(be_broker, caplog):
-    for dienst in ("vo", "mbo", "gemeente", "regio"):
-        client = _without_warnings(f"{be_broker.url}/vva/{dienst}/v1?wsdl", caplog)
-        assert _operations(client) == {op.naam for op in Contract().dienst(dienst).operaties.values()}
+    for service in ("vo", "mbo", "gemeente", "regio"):
+        client = _without_warnings(f"{be_broker.url}/vva/{service}/v1?wsdl", caplog)
+        assert _operations(client) == {op.name for op in Contract().service(service).operations.values()}
         # The served WSDL points at the server that served it, not at the placeholder in the file.
         service = next(iter(client.wsdl.services.values()))
         assert (
             next(iter(service.ports.values())).binding_options["address"]
-            == f"{be_broker.url}/vva/{dienst}/v1"
+            == f"{be_broker.url}/vva/{service}/v1"
         )

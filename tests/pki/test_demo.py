@@ -82,7 +82,7 @@ def test_ca_keys_are_private(demo: DemoPki) -> None:
 
 
 def test_broker_certificate_profile(demo: DemoPki) -> None:
-    cert = load(demo.broker.certificaat)
+    cert = load(demo.broker.certificate)
     assert waarde(cert.subject, NameOID.SERIAL_NUMBER) == [BROKER]
     assert waarde(cert.subject, NameOID.COMMON_NAME) == waarde(cert.subject, NameOID.ORGANIZATION_NAME)
     assert waarde(cert.subject, NameOID.COUNTRY_NAME) == ["NL"]
@@ -95,7 +95,7 @@ def test_broker_certificate_profile(demo: DemoPki) -> None:
 
 def test_party_certificate_profile(demo: DemoPki) -> None:
     files = demo.partijen[SCHOOL]
-    cert = load(files.certificaat)
+    cert = load(files.certificate)
     assert waarde(cert.subject, NameOID.SERIAL_NUMBER) == [SCHOOL]  # all 20 characters (T10)
     assert waarde(cert.subject, NameOID.COMMON_NAME) == [SCHOOL_NAME]
     assert waarde(cert.subject, NameOID.ORGANIZATION_NAME) == [SCHOOL_NAME]
@@ -113,9 +113,9 @@ def test_party_certificate_profile(demo: DemoPki) -> None:
 
 def test_cert_is_the_leaf_alone_and_chain_adds_the_issuing_ca(demo: DemoPki) -> None:
     files = demo.partijen[SCHOOL]
-    assert len(x509.load_pem_x509_certificates(files.certificaat.read_bytes())) == 1
+    assert len(x509.load_pem_x509_certificates(files.certificate.read_bytes())) == 1
     chain = x509.load_pem_x509_certificates(files.chain.read_bytes())
-    assert chain == [load(files.certificaat), load(demo.issuing)]
+    assert chain == [load(files.certificate), load(demo.issuing)]
 
 
 def test_party_key_is_unencrypted_pkcs8_0600_and_matches_the_certificate(demo: DemoPki) -> None:
@@ -125,13 +125,13 @@ def test_party_key_is_unencrypted_pkcs8_0600_and_matches_the_certificate(demo: D
     assert stat.S_IMODE(files.key.stat().st_mode) == 0o600
     sleutel = serialization.load_pem_private_key(pem, password=None)
     assert isinstance(sleutel, rsa.RSAPrivateKey)
-    assert sleutel.public_key() == load(files.certificaat).public_key()
+    assert sleutel.public_key() == load(files.certificate).public_key()
 
 
 def test_test_certificates_each_have_their_one_defect(demo: DemoPki) -> None:
     assert set(demo.test) == set(TEST_VARIANTS)
-    assert all(p.certificaat.parent == demo.map / "test" for p in demo.test.values())
-    cert = {variant: load(files.certificaat) for variant, files in demo.test.items()}
+    assert all(p.certificate.parent == demo.map / "test" for p in demo.test.values())
+    cert = {variant: load(files.certificate) for variant, files in demo.test.items()}
 
     assert waarde(cert["zonder-oin"].subject, NameOID.SERIAL_NUMBER) == []
     assert waarde(cert["ongeldig-oin"].subject, NameOID.SERIAL_NUMBER) == ["0000009900000000004x"]
@@ -158,7 +158,7 @@ def test_crls_are_signed_valid_seven_days_and_list_only_the_revoked_certificate(
     for crl in (root_crl, issuing_crl):
         assert (crl.last_update_utc, crl.next_update_utc) == (NOW, NOW + timedelta(days=7))
     assert len(root_crl) == 0
-    revoked = load(demo.test["ingetrokken"].certificaat)
+    revoked = load(demo.test["ingetrokken"].certificate)
     assert [r.serial_number for r in issuing_crl] == [revoked.serial_number]
 
 
@@ -200,7 +200,7 @@ def test_second_run_keeps_the_cas_and_certificates_and_adds_only_what_is_missing
             "issuing.crl.pem",
         ]
     )
-    assert load(second.partijen[GEMEENTE].certificaat).issuer == load(second.issuing).subject
+    assert load(second.partijen[GEMEENTE].certificate).issuer == load(second.issuing).subject
     assert x509.load_pem_x509_crl(second.issuing_crl.read_bytes()).next_update_utc == later + timedelta(
         days=7
     )
@@ -266,7 +266,7 @@ def test_cli_show_prints_the_oin_and_key_facts(demo: DemoPki) -> None:
 
 @pytest.mark.parametrize("variant", ["zonder-oin", "ongeldig-oin"])
 def test_cli_show_exits_1_without_a_valid_oin(demo: DemoPki, variant: str) -> None:
-    resultaat = CliRunner().invoke(pki, ["show", str(demo.test[variant].certificaat)])
+    resultaat = CliRunner().invoke(pki, ["show", str(demo.test[variant].certificate)])
     assert resultaat.exit_code == 1
     assert "no valid OIN" in resultaat.output
 

@@ -67,16 +67,16 @@ def load(path: Path) -> x509.Certificate:
 
 
 def partij(pki: DemoPki, oin: str) -> x509.Certificate:
-    return load(pki.partijen[oin].certificaat)
+    return load(pki.partijen[oin].certificate)
 
 
 def variant_cert(pki: DemoPki, variant: str) -> x509.Certificate:
-    return load(pki.test[variant].certificaat)
+    return load(pki.test[variant].certificate)
 
 
 def refusal(
     trust: TrustStore,
-    certificaat: x509.Certificate,
+    certificate: x509.Certificate,
     purpose: str,
     moment: datetime | None = None,
     extra_between: Iterable[x509.Certificate] = (),
@@ -86,7 +86,7 @@ def refusal(
     The audit class of a refused certificate is its ``WsSecurityFault``; revocation status unknown
     (Server.DK0051) has none, and its reason starts with ``CRL_MISSING`` or ``CRL_STALE``."""
     with pytest.raises(EdukoppelingFault) as info:
-        trust.check_all(certificaat, purpose, moment or now(), list(extra_between))  # type: ignore[arg-type]
+        trust.check_all(certificate, purpose, moment or now(), list(extra_between))  # type: ignore[arg-type]
     error = info.value
     if error.wss is not None:
         assert error.reden == f"{error.wss.value} {error.text}"  # what the message log records
@@ -141,10 +141,10 @@ def crl(
     ca: tuple[x509.Certificate, rsa.RSAPrivateKey], revoked: Iterable[x509.Certificate] = ()
 ) -> x509.CertificateRevocationList:
     """A CRL of ``ca`` issued a minute ago, valid one day, revoking ``revoked``."""
-    certificaat, sleutel = ca
+    certificate, sleutel = ca
     builder = (
         x509.CertificateRevocationListBuilder()
-        .issuer_name(certificaat.subject)
+        .issuer_name(certificate.subject)
         .last_update(now() - timedelta(minutes=1))
         .next_update(now() + timedelta(days=1))
     )
@@ -175,20 +175,20 @@ def test_valid_party_certificate_returns_its_oin(
 
 @pytest.mark.parametrize("purpose", BOTH)
 def test_broker_certificate_is_valid_for_signing_and_tls(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
-    assert trust.check_all(load(pki.broker.certificaat), purpose, now()) == "00000099000000000001"  # type: ignore[arg-type]
+    assert trust.check_all(load(pki.broker.certificate), purpose, now()) == "00000099000000000001"  # type: ignore[arg-type]
 
 
 def test_tls_chain_intermediate_from_the_peer_builds_the_path(pki: DemoPki) -> None:
     # Only the root is configured; the issuing CA comes with the peer's TLS chain (<oin>.chain.pem).
     only_root = TrustStore([pki.root], pki.crl_files)
-    certificaat = partij(pki, SCHOOL)
-    assert refusal(only_root, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_CHECK)
+    certificate = partij(pki, SCHOOL)
+    assert refusal(only_root, certificate, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_CHECK)
     chain = x509.load_pem_x509_certificates(pki.partijen[SCHOOL].chain.read_bytes())
-    assert [c.subject for c in chain] == [certificaat.subject, load(pki.issuing).subject]
-    assert only_root.check_all(certificaat, "tls", now(), extra_between=chain[1:]) == SCHOOL
+    assert [c.subject for c in chain] == [certificate.subject, load(pki.issuing).subject]
+    assert only_root.check_all(certificate, "tls", now(), extra_between=chain[1:]) == SCHOOL
     # A peer cannot make the broker chew on an endless chain.
     too_long = chain[1:] * (MAX_INTERMEDIATES + 1)
-    assert refusal(only_root, certificaat, "tls", extra_between=too_long) == (
+    assert refusal(only_root, certificate, "tls", extra_between=too_long) == (
         "Client.EK0030",
         WsSecurityFault.FAILED_CHECK,
     )
@@ -212,13 +212,13 @@ def test_pkioverheid_style_certificate_with_crl_and_ocsp_pointers_validates_offl
             )
         ]
     )
-    certificaat, _ = issue(
+    certificate, _ = issue(
         naam("PKIo-stijl (FICTIEF)", "00000099000000000123"),
         (issuing.subject, sleutel),
         ca=False,
         extensions=[cdp, aia],
     )
-    assert TrustStore(pki.ca_files, pki.crl_files).check_all(certificaat, "ondertekening", now()) == (
+    assert TrustStore(pki.ca_files, pki.crl_files).check_all(certificate, "ondertekening", now()) == (
         "00000099000000000123"
     )
 
@@ -240,18 +240,18 @@ def test_crls_in_der_form_are_read(pki: DemoPki, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("purpose", BOTH)
 def test_h44_self_signed_certificate_is_untrusted(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
-    certificaat = variant_cert(pki, "zelfondertekend")
-    assert certificaat.subject == certificaat.issuer
-    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.FAILED_CHECK)
+    certificate = variant_cert(pki, "zelfondertekend")
+    assert certificate.subject == certificate.issuer
+    assert refusal(trust, certificate, purpose) == (CODE[purpose], WsSecurityFault.FAILED_CHECK)
 
 
 @pytest.mark.parametrize("purpose", BOTH)
 def test_h45_foreign_ca_is_untrusted_even_with_its_chain(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
-    certificaat = variant_cert(pki, "vreemde-ca")
+    certificate = variant_cert(pki, "vreemde-ca")
     foreign_ca = x509.load_pem_x509_certificates(pki.test["vreemde-ca"].chain.read_bytes())[1:]
-    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.FAILED_CHECK)
+    assert refusal(trust, certificate, purpose) == (CODE[purpose], WsSecurityFault.FAILED_CHECK)
     # The peer's own chain adds a path candidate, never a trust anchor.
-    assert refusal(trust, certificaat, purpose, extra_between=foreign_ca) == (
+    assert refusal(trust, certificate, purpose, extra_between=foreign_ca) == (
         CODE[purpose],
         WsSecurityFault.FAILED_CHECK,
     )
@@ -263,10 +263,10 @@ def test_h45_foreign_ca_named_like_our_issuing_ca_is_untrusted(
 ) -> None:
     # An impostor CA with our issuing CA's exact subject: only the key decides, not the name.
     impostor, impostor_key = issue(load(pki.issuing).subject, None, ca=True)
-    certificaat, _ = issue(
+    certificate, _ = issue(
         naam("Impostor (FICTIEF)", "00000099000000000666"), (impostor.subject, impostor_key), ca=False
     )
-    assert refusal(trust, certificaat, purpose, extra_between=[impostor]) == (
+    assert refusal(trust, certificate, purpose, extra_between=[impostor]) == (
         CODE[purpose],
         WsSecurityFault.FAILED_CHECK,
     )
@@ -274,16 +274,16 @@ def test_h45_foreign_ca_named_like_our_issuing_ca_is_untrusted(
 
 @pytest.mark.parametrize("purpose", BOTH)
 def test_h46_expired_certificate(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
-    certificaat = variant_cert(pki, "verlopen")
-    assert certificaat.not_valid_after_utc < now()
-    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.FAILED_AUTHENTICATION)
+    certificate = variant_cert(pki, "verlopen")
+    assert certificate.not_valid_after_utc < now()
+    assert refusal(trust, certificate, purpose) == (CODE[purpose], WsSecurityFault.FAILED_AUTHENTICATION)
 
 
 @pytest.mark.parametrize("purpose", BOTH)
 def test_h46_not_yet_valid_certificate(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
-    certificaat = partij(pki, SCHOOL)
-    moment = certificaat.not_valid_before_utc - timedelta(seconds=1)
-    assert refusal(trust, certificaat, purpose, moment=moment) == (
+    certificate = partij(pki, SCHOOL)
+    moment = certificate.not_valid_before_utc - timedelta(seconds=1)
+    assert refusal(trust, certificate, purpose, moment=moment) == (
         CODE[purpose],
         WsSecurityFault.FAILED_AUTHENTICATION,
     )
@@ -291,10 +291,10 @@ def test_h46_not_yet_valid_certificate(pki: DemoPki, trust: TrustStore, purpose:
 
 @pytest.mark.parametrize("purpose", BOTH)
 def test_h47_revoked_certificate(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
-    certificaat = variant_cert(pki, "ingetrokken")
+    certificate = variant_cert(pki, "ingetrokken")
     issuing_crl = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes())
-    assert issuing_crl.get_revoked_certificate_by_serial_number(certificaat.serial_number) is not None
-    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.FAILED_AUTHENTICATION)
+    assert issuing_crl.get_revoked_certificate_by_serial_number(certificate.serial_number) is not None
+    assert refusal(trust, certificate, purpose) == (CODE[purpose], WsSecurityFault.FAILED_AUTHENTICATION)
 
 
 @pytest.mark.parametrize("purpose", BOTH)
@@ -302,23 +302,23 @@ def test_h47_revoked_and_crl_past_next_update_fails_closed(pki: DemoPki, purpose
     # O6: beyond nextUpdate + grace the revocation status is unknown: Server.DK0051, for both purposes.
     next_update = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes()).next_update_utc
     assert next_update is not None
-    certificaat = partij(pki, SCHOOL)
+    certificate = partij(pki, SCHOOL)
     without_grace = TrustStore(pki.ca_files, pki.crl_files, crl_grace_s=0)
     moment = next_update + timedelta(seconds=1)
-    assert refusal(without_grace, certificaat, purpose, moment=moment) == ("Server.DK0051", "crl:Stale")
+    assert refusal(without_grace, certificate, purpose, moment=moment) == ("Server.DK0051", "crl:Stale")
     assert (
         refusal(without_grace, variant_cert(pki, "ingetrokken"), purpose, moment=moment)[0] == "Server.DK0051"
     )
 
     hour_grace = TrustStore(pki.ca_files, pki.crl_files, crl_grace_s=3600)
-    assert hour_grace.check_all(certificaat, purpose, moment) == SCHOOL  # type: ignore[arg-type]
+    assert hour_grace.check_all(certificate, purpose, moment) == SCHOOL  # type: ignore[arg-type]
     # Within the grace a revoked certificate stays revoked.
     assert refusal(hour_grace, variant_cert(pki, "ingetrokken"), purpose, moment=moment) == (
         CODE[purpose],
         WsSecurityFault.FAILED_AUTHENTICATION,
     )
     past = next_update + timedelta(seconds=3601)
-    assert refusal(hour_grace, certificaat, purpose, moment=past) == ("Server.DK0051", "crl:Stale")
+    assert refusal(hour_grace, certificate, purpose, moment=past) == ("Server.DK0051", "crl:Stale")
 
 
 def test_h47_crl_already_expired_by_vernieuw_crl(pki: DemoPki, tmp_path: Path) -> None:
@@ -327,24 +327,24 @@ def test_h47_crl_already_expired_by_vernieuw_crl(pki: DemoPki, tmp_path: Path) -
     root_crl, issuing_crl = renew_crl(copy, now=now() - timedelta(days=8))
     assert x509.load_pem_x509_crl(issuing_crl.read_bytes()).next_update_utc < now()  # type: ignore[operator]
     cas = [copy / "ca" / "root.pem", copy / "ca" / "issuing.pem"]
-    certificaat = load(copy / f"{REGIO}.cert.pem")
+    certificate = load(copy / f"{REGIO}.cert.pem")
 
-    assert refusal(TrustStore(cas, [root_crl, issuing_crl]), certificaat, "ondertekening") == (
+    assert refusal(TrustStore(cas, [root_crl, issuing_crl]), certificate, "ondertekening") == (
         "Server.DK0051",
         "crl:Stale",
     )
     two_days = TrustStore(cas, [root_crl, issuing_crl], crl_grace_s=2 * 86400)
-    assert two_days.check_all(certificaat, "ondertekening", now()) == REGIO
+    assert two_days.check_all(certificate, "ondertekening", now()) == REGIO
 
 
 @pytest.mark.parametrize("purpose", BOTH)
 def test_h47_no_crl_for_an_issuer_fails_closed(pki: DemoPki, purpose: str) -> None:
-    certificaat = partij(pki, SCHOOL)
+    certificate = partij(pki, SCHOOL)
     without_issuing_crl = TrustStore(pki.ca_files, [pki.root_crl])
-    assert refusal(without_issuing_crl, certificaat, purpose) == ("Server.DK0051", "crl:Missing")
+    assert refusal(without_issuing_crl, certificate, purpose) == ("Server.DK0051", "crl:Missing")
     # The intermediate needs the root's CRL as well.
     without_root_crl = TrustStore(pki.ca_files, [pki.issuing_crl])
-    assert refusal(without_root_crl, certificaat, purpose) == ("Server.DK0051", "crl:Missing")
+    assert refusal(without_root_crl, certificate, purpose) == ("Server.DK0051", "crl:Missing")
 
 
 @pytest.mark.parametrize("purpose", BOTH)
@@ -360,17 +360,17 @@ def test_h48_no_or_invalid_oin_is_ek0030_for_both_purposes(
 
 @pytest.mark.parametrize("purpose", BOTH)
 def test_h49_no_digital_signature_key_usage(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
-    certificaat = variant_cert(pki, "geen-digitalsignature")
-    ku = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
+    certificate = variant_cert(pki, "geen-digitalsignature")
+    ku = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     assert (ku.digital_signature, ku.key_encipherment) == (False, True)
-    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.INVALID_SECURITY_TOKEN)
+    assert refusal(trust, certificate, purpose) == (CODE[purpose], WsSecurityFault.INVALID_SECURITY_TOKEN)
 
 
 @pytest.mark.parametrize("purpose", BOTH)
 def test_h34_rsa_1024_key(pki: DemoPki, trust: TrustStore, purpose: str) -> None:
-    certificaat = variant_cert(pki, "rsa1024")
-    assert certificaat.public_key().key_size == 1024  # type: ignore[union-attr]
-    assert refusal(trust, certificaat, purpose) == (CODE[purpose], WsSecurityFault.INVALID_SECURITY)
+    certificate = variant_cert(pki, "rsa1024")
+    assert certificate.public_key().key_size == 1024  # type: ignore[union-attr]
+    assert refusal(trust, certificate, purpose) == (CODE[purpose], WsSecurityFault.INVALID_SECURITY)
 
 
 def test_every_test_variant_has_a_test_above() -> None:
@@ -389,16 +389,16 @@ def test_ca_certificate_offered_as_party_certificate(pki: DemoPki, trust: TrustS
 def test_tls_needs_client_auth_when_an_eku_is_present(pki: DemoPki, trust: TrustStore) -> None:
     issuing, sleutel = issuing_ca(pki)
     only_server = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH])
-    certificaat, _ = issue(
+    certificate, _ = issue(
         naam("Alleen server (FICTIEF)", "00000099000000000124"),
         (issuing.subject, sleutel),
         ca=False,
         extensions=[only_server],
     )
     fresh = TrustStore(pki.ca_files, pki.crl_files)
-    assert refusal(fresh, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.INVALID_SECURITY_TOKEN)
+    assert refusal(fresh, certificate, "tls") == ("Client.EK0030", WsSecurityFault.INVALID_SECURITY_TOKEN)
     # For signing the EKU is not a criterion (the brief: key usage only).
-    assert fresh.check_all(certificaat, "ondertekening", now()) == "00000099000000000124"
+    assert fresh.check_all(certificate, "ondertekening", now()) == "00000099000000000124"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -453,14 +453,14 @@ def test_cache_reuses_a_positive_answer_for_cache_s_per_purpose(
 ) -> None:
     fresh = TrustStore(pki.ca_files, pki.crl_files)
     calls = counting(fresh, monkeypatch)
-    certificaat, t0 = partij(pki, SCHOOL), now()
+    certificate, t0 = partij(pki, SCHOOL), now()
 
-    assert fresh.check_all(certificaat, "ondertekening", t0) == SCHOOL
-    assert fresh.check_all(certificaat, "ondertekening", t0 + timedelta(seconds=CACHE_S - 1)) == SCHOOL
+    assert fresh.check_all(certificate, "ondertekening", t0) == SCHOOL
+    assert fresh.check_all(certificate, "ondertekening", t0 + timedelta(seconds=CACHE_S - 1)) == SCHOOL
     assert len(calls) == 1
-    assert fresh.check_all(certificaat, "tls", t0) == SCHOOL
+    assert fresh.check_all(certificate, "tls", t0) == SCHOOL
     assert len(calls) == 2
-    assert fresh.check_all(certificaat, "ondertekening", t0 + timedelta(seconds=CACHE_S + 1)) == SCHOOL
+    assert fresh.check_all(certificate, "ondertekening", t0 + timedelta(seconds=CACHE_S + 1)) == SCHOOL
     assert len(calls) == 3
 
 
@@ -468,9 +468,9 @@ def test_cache_never_outlives_the_crl_next_update(pki: DemoPki) -> None:
     fresh = TrustStore(pki.ca_files, pki.crl_files)
     next_update = x509.load_pem_x509_crl(pki.issuing_crl.read_bytes()).next_update_utc
     assert next_update is not None
-    certificaat = partij(pki, REGIO)
-    assert fresh.check_all(certificaat, "ondertekening", next_update - timedelta(seconds=10)) == REGIO
-    assert refusal(fresh, certificaat, "ondertekening", moment=next_update + timedelta(seconds=10)) == (
+    certificate = partij(pki, REGIO)
+    assert fresh.check_all(certificate, "ondertekening", next_update - timedelta(seconds=10)) == REGIO
+    assert refusal(fresh, certificate, "ondertekening", moment=next_update + timedelta(seconds=10)) == (
         "Server.DK0051",
         "crl:Stale",
     )
@@ -479,15 +479,15 @@ def test_cache_never_outlives_the_crl_next_update(pki: DemoPki) -> None:
 def test_crl_reload_clears_the_cache(pki: DemoPki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fresh = TrustStore(pki.ca_files, pki.crl_files)
     calls = counting(fresh, monkeypatch)
-    certificaat = partij(pki, GEMEENTE)
-    assert fresh.check_all(certificaat, "tls", now()) == GEMEENTE
-    assert fresh.check_all(certificaat, "tls", now()) == GEMEENTE
+    certificate = partij(pki, GEMEENTE)
+    assert fresh.check_all(certificate, "tls", now()) == GEMEENTE
+    assert fresh.check_all(certificate, "tls", now()) == GEMEENTE
     assert len(calls) == 1
 
     # The issuing CA revokes the gemeente's certificate; the fetcher stores the new CRL and reloads.
-    new_crl = write(tmp_path / "issuing-nieuw.crl.pem", crl(issuing_ca(pki), [certificaat]))
+    new_crl = write(tmp_path / "issuing-nieuw.crl.pem", crl(issuing_ca(pki), [certificate]))
     fresh.reload_crls([pki.root_crl, new_crl])
-    assert refusal(fresh, certificaat, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_AUTHENTICATION)
+    assert refusal(fresh, certificate, "tls") == ("Client.EK0030", WsSecurityFault.FAILED_AUTHENTICATION)
     assert len(calls) == 2
 
 
@@ -503,11 +503,11 @@ def test_oin_van_returns_the_raw_serial_number(pki: DemoPki) -> None:
 
 
 def test_unknown_purpose_and_naive_moment_are_programming_errors(pki: DemoPki, trust: TrustStore) -> None:
-    certificaat = partij(pki, SCHOOL)
+    certificate = partij(pki, SCHOOL)
     with pytest.raises(ValueError, match="doel"):
-        trust.check_all(certificaat, "encryptie", now())  # type: ignore[arg-type]
+        trust.check_all(certificate, "encryptie", now())  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="time zone"):
-        trust.check_all(certificaat, "tls", datetime.now())
+        trust.check_all(certificate, "tls", datetime.now())
 
 
 def test_trust_store_without_a_root_is_refused(pki: DemoPki) -> None:
@@ -522,11 +522,11 @@ def test_h47_a_new_crl_applies_without_a_restart(tmp_path: Path) -> None:
     oin = "00000099000000000077"
     demo = make_demo_pki(tmp_path, [(oin, "LAS-leverancier (FICTIEF)")])
     trust = TrustStore(demo.ca_files, demo.crl_files, crl_watch_s=0)
-    certificaat = load(tmp_path / f"{oin}.cert.pem")
-    assert trust.check_all(certificaat, "ondertekening", datetime.now(UTC)) == oin  # cached now
+    certificate = load(tmp_path / f"{oin}.cert.pem")
+    assert trust.check_all(certificate, "ondertekening", datetime.now(UTC)) == oin  # cached now
     withdraw(tmp_path, tmp_path / f"{oin}.cert.pem")
-    assert refusal(trust, certificaat, "ondertekening", datetime.now(UTC))[0] == "Client.EK0031"
-    assert refusal(trust, certificaat, "tls", datetime.now(UTC))[0] == "Client.EK0030"
+    assert refusal(trust, certificate, "ondertekening", datetime.now(UTC))[0] == "Client.EK0031"
+    assert refusal(trust, certificate, "tls", datetime.now(UTC))[0] == "Client.EK0030"
 
 
 def test_a_broken_new_crl_keeps_the_old_one_in_force(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def fast_swaps():
 
 
 def _certificates(pki: DemoPki) -> dict[str, x509.Certificate]:
-    return {oin: x509.load_pem_x509_certificate(pki.partijen[oin].certificaat.read_bytes()) for oin in OINS}
+    return {oin: x509.load_pem_x509_certificate(pki.partijen[oin].certificate.read_bytes()) for oin in OINS}
 
 
 def _concurrently(tasks: list[Callable[[], object]]) -> list[object]:
@@ -74,8 +74,8 @@ def test_first_concurrent_checks_of_a_fresh_trust_store_all_succeed(pki: DemoPki
         moment = datetime.now(UTC)
         outcomes = _concurrently(
             [
-                lambda c=certificaat, v=trust, m=moment: v.check_all(c, "ondertekening", m)
-                for certificaat in certificates.values()
+                lambda c=certificate, v=trust, m=moment: v.check_all(c, "ondertekening", m)
+                for certificate in certificates.values()
             ]
         )
         assert outcomes == list(certificates), f"round {run_round}: {outcomes}"
@@ -89,16 +89,16 @@ def test_crl_files_replaced_while_checks_run(pki: DemoPki, tmp_path: Path, fast_
     certificates = _certificates(copy)
     trust = TrustStore(copy.ca_files, copy.crl_files, crl_watch_s=0)
     begin = datetime.now(UTC)
-    for certificaat in certificates.values():  # roots and intermediates in use, one thread at a time
-        trust.check_all(certificaat, "ondertekening", begin)
+    for certificate in certificates.values():  # roots and intermediates in use, one thread at a time
+        trust.check_all(certificate, "ondertekening", begin)
     done = threading.Event()
 
-    def check_until_done(certificaat: x509.Certificate) -> str:
+    def check_until_done(certificate: x509.Certificate) -> str:
         step = 0
         while not done.is_set() or step < 5:
             step += 1
             # An earlier moment each time: no cached answer covers it, so every call validates anew.
-            oin = trust.check_all(certificaat, "ondertekening", begin - timedelta(milliseconds=step))
+            oin = trust.check_all(certificate, "ondertekening", begin - timedelta(milliseconds=step))
         return oin
 
     def replace_crls() -> str:
@@ -113,7 +113,7 @@ def test_crl_files_replaced_while_checks_run(pki: DemoPki, tmp_path: Path, fast_
     outcomes = _concurrently(
         [
             replace_crls,
-            *(lambda c=certificaat: check_until_done(c) for certificaat in certificates.values()),
+            *(lambda c=certificate: check_until_done(c) for certificate in certificates.values()),
         ]
     )
     assert outcomes == ["vervangen", *certificates], outcomes

@@ -110,7 +110,7 @@ def test_a_deleted_row_is_found(db_engine):
 
 def test_a_recomputed_row_breaks_the_chain_after_it(db_engine):
     """Recomputing a changed record's own hash does not help: the next record points at the old one."""
-    from broker.audit.trail import HASHED_FIELDS, regel_hash
+    from broker.audit.trail import HASHED_FIELDS, record_hash
 
     _fill(db_engine)
     _allow_change(db_engine)
@@ -120,7 +120,7 @@ def test_a_recomputed_row_breaks_the_chain_after_it(db_engine):
         fields["uitkomst"] = "Client.DK0002"
         session.execute(
             text("UPDATE audit_regel SET uitkomst = :u, hash = :h WHERE volgnummer = 1"),
-            {"u": "Client.DK0002", "h": regel_hash(fields)},
+            {"u": "Client.DK0002", "h": record_hash(fields)},
         )
     assert _check(db_engine).error == "record 2: previous-hash does not match record 1"
 
@@ -246,7 +246,7 @@ def test_verify_while_the_broker_appends_reports_no_break(db_engine):
 
 def test_a_row_beyond_the_head_is_found(db_engine):
     """A record inserted after the last one without moving the head is not a concurrent append."""
-    from broker.audit.trail import regel_hash
+    from broker.audit.trail import record_hash
 
     _fill(db_engine)
     with make_session_factory(db_engine)() as session:
@@ -266,7 +266,7 @@ def test_a_row_beyond_the_head_is_found(db_engine):
         "vorige_hash": previous,
     }
     with make_session_factory(db_engine).begin() as session:
-        session.add(models.AuditRegel(**fields, hash=regel_hash(fields)))
+        session.add(models.AuditRegel(**fields, hash=record_hash(fields)))
     assert _check(db_engine).error == "record 4 lies beyond the chain's head"
 
 

@@ -66,9 +66,9 @@ def test_capture_matches_manifest(opname):
     signed = {block.get(f"{{{WSU}}}Id") for block in envelope.wsa} | {envelope.body.get(f"{{{WSU}}}Id")}
     assert signed <= result.signed
     assert result.created.strftime("%Y-%m-%dT%H:%M:%SZ") == opname["created"]
-    oin = result.certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
+    oin = result.certificate.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
     assert oin == opname["certificate_oin"]
-    assert result.certificaat.public_key().key_size >= 2048
+    assert result.certificate.public_key().key_size >= 2048
 
 
 def test_captures_cover_the_real_world_quirks():
@@ -79,7 +79,7 @@ def test_captures_cover_the_real_world_quirks():
     assert root.prefix != root[0].prefix and root.nsmap[root.prefix] == root[0].nsmap[root[0].prefix]
     assert root[0].find(f"{{{WSA}}}RelatesTo") is not None
     assert (
-        verify_envelope(read_envelope(root, True), _now(valid[0])).certificaat.public_key().key_size == 4096
+        verify_envelope(read_envelope(root, True), _now(valid[0])).certificate.public_key().key_size == 4096
     )
 
 

@@ -118,7 +118,7 @@ def test_signed_envelope_verifies_with_our_verifier(signer, keys):
     result = check_all(data)
     assert result.signed == FIXED_IDS | {timestamp_id(root), bst_id(root)}
     assert result.created == NOW
-    assert result.certificaat == keys.sign.certificaat
+    assert result.certificate == keys.sign.certificaat
     assert result.signature_value == one(root, "//ds:SignatureValue").text
     assert "\n" not in result.signature_value  # one line (S8 copies it)
 

@@ -106,7 +106,7 @@ def test_signed_request_is_accepted_with_real_values(soap_request, root, keys):
     result = check_all(soap_request)
     assert result.signed == all_ids(root)
     assert result.created == NOW
-    oin = result.certificaat.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
+    oin = result.certificate.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
     assert oin == "00000099000000000042"
     assert result.signature_value == one(root, "//ds:SignatureValue").text
 
@@ -648,8 +648,8 @@ def test_h44_self_signed_certificate_is_left_to_the_trust_step(keys):
     """Trust is vertrouwen.py's decision (FailedCheck there); the verifier returns the certificate."""
     own_signer = Signer(keys.self_signed.key_pem, keys.self_signed.certificate_pem)
     result = check_all(build_request(own_signer))
-    assert result.certificaat == keys.self_signed.certificaat
-    assert result.certificaat.issuer == result.certificaat.subject
+    assert result.certificate == keys.self_signed.certificaat
+    assert result.certificate.issuer == result.certificate.subject
 
 
 def test_h49_certificate_without_digital_signature(keys):
@@ -833,7 +833,7 @@ def test_h55_a_certificate_kept_from_an_earlier_request_still_needs_its_own_sign
     accepted before, then carried by a message another key signed, is still refused."""
     other_signer = Signer(keys.other.key_pem, keys.other.certificate_pem)
     verified = check_all(build_request(other_signer))
-    assert verified.certificaat.public_bytes(Encoding.DER) == base64.b64decode(keys.other.der_base64)
+    assert verified.certificate.public_bytes(Encoding.DER) == base64.b64decode(keys.other.der_base64)
     kept = verification._load_kept_key.cache_info().currsize
     assert kept >= 1
     without_bst = Signer(keys.sign.key_pem, keys.sign.certificate_pem, sign_bst=False)

@@ -56,9 +56,9 @@ class Signer:
     """
 
     def __init__(self, key_pem: bytes, certificate_pem: bytes, sign_bst: bool = True) -> None:
-        certificaat = x509.load_pem_x509_certificate(certificate_pem)
+        certificate = x509.load_pem_x509_certificate(certificate_pem)
         # The certificate's algorithm first: a DSA or EC pair is refused without loading its key.
-        public = rsa_key(certificaat)
+        public = rsa_key(certificate)
         if public is None:
             raise ValueError(_WEAK_KEY_TEXT)
         private = load_pem_private_key(key_pem, password=None)
@@ -67,8 +67,8 @@ class Signer:
         if private.public_key().public_numbers() != public.public_numbers():
             raise ValueError("signing key does not belong to the certificate")
         self._private = private
-        self._bst_text = base64.b64encode(certificaat.public_bytes(Encoding.DER)).decode("ascii")
-        self.certificaat = certificaat
+        self._bst_text = base64.b64encode(certificate.public_bytes(Encoding.DER)).decode("ascii")
+        self.certificate = certificate
         self.sign_bst = sign_bst
 
     @classmethod

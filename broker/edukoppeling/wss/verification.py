@@ -23,7 +23,7 @@ fault class (docs/rules.md, audit classes) and never a payload value.
    verification of SignedInfo and every Reference runs instead, with only the allowed transforms.
 6. Timestamp (S6; H56–H62).
 
-Certificate trust (chain, validity, CRL, OIN) is not decided here: ``Verified.certificaat`` goes
+Certificate trust (chain, validity, CRL, OIN) is not decided here: ``Verified.certificate`` goes
 to ``broker.edukoppeling.trust_store``.
 """
 
@@ -116,13 +116,13 @@ class VerifierSettings:
 class Verified:
     """What a verified message proves.
 
-    ``certificaat``: the BST certificate (trust still to be checked); ``signature_value``: the
+    ``certificate``: the BST certificate (trust still to be checked); ``signature_value``: the
     ds:SignatureValue text without whitespace (replay key, SignatureConfirmation S8);
     ``signed``: the wsu:Id values of every signed element; ``created``: wsu:Created (UTC);
     ``oin``: the answer of the ``trust_check`` callback.
     """
 
-    certificaat: x509.Certificate
+    certificate: x509.Certificate
     signature_value: str
     signed: frozenset[str]
     created: datetime
@@ -191,22 +191,22 @@ def verify_envelope(
     parsed_signature = _read_signature(signature, settings)
     index = id_index(document)
     bst = _find_bst(parsed_signature.bst_id, index, security)
-    certificaat = _read_certificate(bst)
+    certificate = _read_certificate(bst)
     signed = _resolve_references(parsed_signature.references, index)
     _check_positions(signed, soap_envelope, timestamp, signature)
     _check_coverage(signed, soap_envelope, timestamp)
     _check_only_known_parts(signed, soap_envelope, timestamp, bst, security)
     _check_security_content(security, signature, timestamp, bst, settings)
     # Cheap checks first: trust, then digests and RSA (the expensive part, H28-style cost).
-    oin = trust_check(certificaat) if trust_check is not None else None
+    oin = trust_check(certificate) if trust_check is not None else None
     labels = _labels_of(soap_envelope, timestamp, bst)
     _check_digests(parsed_signature.references, signed, labels)
-    _verify_cryptographically(parsed_signature, certificaat, signed.values())
+    _verify_cryptographically(parsed_signature, certificate, signed.values())
     if settings.check_time:
         created = check_timestamp(timestamp, now, settings.max_age_s, settings.future_s)
     else:
         created, _ = read_timestamp(timestamp)
-    return Verified(certificaat, parsed_signature.signature_value, frozenset(signed), created, oin)
+    return Verified(certificate, parsed_signature.signature_value, frozenset(signed), created, oin)
 
 
 # --- step 1: header shape (S1) ---------------------------------------------------------------------
@@ -544,25 +544,25 @@ def _read_certificate(bst: etree._Element) -> x509.Certificate:
         )
     try:
         der = base64.b64decode(_base64(bst, "BinarySecurityToken"))
-        certificaat = _load_certificate(der)
+        certificate = _load_certificate(der)
     except (EdukoppelingFault, ValueError):
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY_TOKEN, "BinarySecurityToken is not one DER X.509 certificate"
         ) from None
-    key = rsa_key(certificaat)
+    key = rsa_key(certificate)
     if key is None:
         raise _make_fault(WsSecurityFault.INVALID_SECURITY, "signing key is not RSA")
     if key.key_size < MIN_RSA_BITS:
         raise _make_fault(
             WsSecurityFault.INVALID_SECURITY, f"RSA key of {key.key_size} bits (min {MIN_RSA_BITS})"
         )
-    _check_key_usage(certificaat)
-    return certificaat
+    _check_key_usage(certificate)
+    return certificate
 
 
-def _check_key_usage(certificaat: x509.Certificate) -> None:
+def _check_key_usage(certificate: x509.Certificate) -> None:
     try:
-        usage = certificaat.extensions.get_extension_for_class(x509.KeyUsage).value
+        usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
         return
     except ValueError:
@@ -780,7 +780,7 @@ def _load_kept_key(der: bytes) -> xmlsec.Key:
     return xmlsec.Key.from_memory(der, xmlsec.constants.KeyDataFormatCertDer)
 
 
-def _verify_cryptographically(signature: _Signature, certificaat: x509.Certificate, elements) -> None:
+def _verify_cryptographically(signature: _Signature, certificate: x509.Certificate, elements) -> None:
     """The SignatureValue over SignedInfo, verified by python-xmlsec with the BST certificate's key only.
 
     Every Reference's digest has been checked by ``_check_digests`` on the very nodes positioned in
@@ -797,7 +797,7 @@ def _verify_cryptographically(signature: _Signature, certificaat: x509.Certifica
     finds exactly the nodes checked above.
     """
     if _xmlsec_reads_otherwise(signature):
-        _verify_fully_with_xmlsec(signature.element, certificaat, elements)
+        _verify_fully_with_xmlsec(signature.element, certificate, elements)
         return
     signed_info = signature.element.find(q(DS, "SignedInfo"))
     try:
@@ -806,7 +806,7 @@ def _verify_cryptographically(signature: _Signature, certificaat: x509.Certifica
         raise _make_fault(WsSecurityFault.FAILED_CHECK, "ds:SignedInfo cannot be canonicalised") from None
     try:
         context = xmlsec.SignatureContext()
-        context.key = _verification_key(certificaat.public_bytes(Encoding.DER))
+        context.key = _verification_key(certificate.public_bytes(Encoding.DER))
         context.verify_binary(
             canonical, _SIGNATURE_TRANSFORM[signature.method], base64.b64decode(signature.signature_value)
         )
@@ -838,10 +838,10 @@ def _xmlsec_reads_otherwise(signature: _Signature) -> bool:
     return False
 
 
-def _verify_fully_with_xmlsec(signature: etree._Element, certificaat: x509.Certificate, elements) -> None:
+def _verify_fully_with_xmlsec(signature: etree._Element, certificate: x509.Certificate, elements) -> None:
     try:
         context = xmlsec.SignatureContext()
-        context.key = _verification_key(certificaat.public_bytes(Encoding.DER))
+        context.key = _verification_key(certificate.public_bytes(Encoding.DER))
         for element in elements:
             context.register_id(element, "Id", WSU)
         for transform in _REFERENCE_TRANSFORMS:
