@@ -82,11 +82,11 @@ def postgres_schema():
         admin_engine.dispose()
 
 
-def install(map: Path, database_url: str, extra: str = "") -> Path:
+def install(folder: Path, database_url: str, extra: str = "") -> Path:
     """A migrated installation in ``map`` with the demo data and PKI (2W-be-S); returns its vva.toml."""
-    config = map / "vva.toml"
+    config = folder / "vva.toml"
     config.write_text(
-        f'database_url = "{database_url}"\nkey_file = "{map / "sleutels.json"}"\npki_dir = "{map / "pki"}"\n{extra}'
+        f'database_url = "{database_url}"\nkey_file = "{folder / "sleutels.json"}"\npki_dir = "{folder / "pki"}"\n{extra}'
     )
     verdict = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert verdict.exit_code == 0, verdict.output

@@ -38,9 +38,9 @@ def main_() -> None:
     count = parser.parse_args().pupils
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
-        map = Path(temporary)
-        config = install(map, database_url)
-        request_signer = signer(map / "pki", SCHOOL_A)
+        folder = Path(temporary)
+        config = install(folder, database_url)
+        request_signer = signer(folder / "pki", SCHOOL_A)
         numbers = bsns(count)
         # One worker: the figures are those of the process that handles the batch.
         with gunicorn_broker(config, "--workers", "1") as broker:
@@ -48,8 +48,8 @@ def main_() -> None:
                 body = leerlingen_xml(numbers, "99XA").replace("toevoegen", mutatie)
                 data = envelop(request_signer, SCHOOL_A, "vo", "aanleverenLeerlingen", body)
                 rss_before = {
-                    naam: p.memory_info().rss / 2**20
-                    for naam, p in zip(("master", "worker"), broker.processes(), strict=False)
+                    name: p.memory_info().rss / 2**20
+                    for name, p in zip(("master", "worker"), broker.processes(), strict=False)
                 }
                 connection = http.client.HTTPConnection(
                     *broker.url.removeprefix("http://").split(":"), timeout=300
@@ -58,12 +58,12 @@ def main_() -> None:
                 status, response = post(connection, "/vva/vo/v1", data)
                 duration = time.perf_counter() - begin
                 assert status == 200, response[:2000]
-                verwerkt = int(re.search(rb"aantalVerwerkt>(\d+)<", response).group(1))
+                processed = int(re.search(rb"aantalVerwerkt>(\d+)<", response).group(1))
                 peak = broker.peak_rss_mb()
                 worker_peak = next(v for k, v in peak.items() if k.startswith("worker"))
                 print(
                     f"{count} pupils ({mutatie}, {len(data) / 2**20:.1f} MiB signed request): {duration:.2f} s, "
-                    f"{count / duration:.0f} pupils/s, {verwerkt} accepted; worker RSS {rss_before['worker']:.0f} MiB "
+                    f"{count / duration:.0f} pupils/s, {processed} accepted; worker RSS {rss_before['worker']:.0f} MiB "
                     f"before, peak {worker_peak:.0f} MiB"
                 )
 

@@ -90,10 +90,10 @@ def delivery(count: int) -> str:
 
 
 @contextlib.contextmanager
-def _database(map: Path, postgres: bool):
+def _database(folder: Path, postgres: bool):
     """The database URL of the installation: a fresh PostgreSQL schema, or a SQLite file in ``map``."""
     if not postgres:
-        yield f"sqlite:///{map / 'vva.sqlite3'}"
+        yield f"sqlite:///{folder / 'vva.sqlite3'}"
         return
     with postgres_schema() as url:
         yield url
@@ -105,17 +105,17 @@ def main_() -> None:
     parser.add_argument("--postgres", action="store_true", help="the whole requests on PostgreSQL")
     options = parser.parse_args()
     n = options.n
-    with tempfile.TemporaryDirectory() as map_, _database(Path(map_), options.postgres) as database_url:
-        map = Path(map_)
-        config = map / "vva.toml"
+    with tempfile.TemporaryDirectory() as temporary, _database(Path(temporary), options.postgres) as database_url:
+        folder = Path(temporary)
+        config = folder / "vva.toml"
         config.write_text(
-            f'database_url = "{database_url}"\nkey_file = "{map / "k.json"}"\npki_dir = "{map / "pki"}"\n'
+            f'database_url = "{database_url}"\nkey_file = "{folder / "k.json"}"\npki_dir = "{folder / "pki"}"\n'
         )
         assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
-        pki = map / "pki"
-        sleutel = serialization.load_pem_private_key((pki / f"{SCHOOL}.key.pem").read_bytes(), None)
-        signature = sleutel.sign(b"x" * 512, padding.PKCS1v15(), hashes.SHA256())
-        public = sleutel.public_key()
+        pki = folder / "pki"
+        key = serialization.load_pem_private_key((pki / f"{SCHOOL}.key.pem").read_bytes(), None)
+        signature = key.sign(b"x" * 512, padding.PKCS1v15(), hashes.SHA256())
+        public = key.public_key()
         ping = request(pki, f'<v:ping xmlns:v="{NS}"/>', f"{NS}/vo/ping")
         ca = pki / "ca"
 
@@ -128,9 +128,9 @@ def main_() -> None:
         now = datetime.now(UTC)
 
         def incoming(trust: TrustStore) -> None:
-            envelop = read_envelope(parse_message(ping), wss_allowed=True)
-            read_addressing(envelop, '""', (TEST_BROKER_OIN,), None)
-            trust.check_all(verify_envelope(envelop, now).certificate, "ondertekening", now)
+            envelope = read_envelope(parse_message(ping), wss_allowed=True)
+            read_addressing(envelope, '""', (TEST_BROKER_OIN,), None)
+            trust.check_all(verify_envelope(envelope, now).certificate, "ondertekening", now)
 
         signer = Signer(
             (pki / f"{TEST_BROKER_OIN}.key.pem").read_bytes(),
@@ -157,7 +157,7 @@ def main_() -> None:
         figures = [
             (
                 "RSA-2048 sign (bare, cryptography)",
-                cpu_ms(lambda: sleutel.sign(b"x" * 512, padding.PKCS1v15(), hashes.SHA256()), n),
+                cpu_ms(lambda: key.sign(b"x" * 512, padding.PKCS1v15(), hashes.SHA256()), n),
             ),
             (
                 "RSA-2048 verify (bare, cryptography)",
@@ -174,11 +174,11 @@ def main_() -> None:
                 cpu_ms(in_turn(deliveries, wsgi), max(n // 10, 5)),
             ),
         ]
-    width = max(len(naam) for naam, _ in figures)
+    width = max(len(name) for name, _ in figures)
     database = "PostgreSQL" if options.postgres else "SQLite"
     print(f"CPU ms per operation (n={n}, one core, process time; whole requests on {database})")
-    for naam, ms in figures:
-        print(f"  {naam:<{width}}  {ms:8.2f}")
+    for name, ms in figures:
+        print(f"  {name:<{width}}  {ms:8.2f}")
 
 
 if __name__ == "__main__":

@@ -29,11 +29,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=200, help="messages in the log")
     parser.add_argument("--mb", type=float, default=1.0, help="size of each message in MB")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as map:
-        path = Path(map) / "sleutels.json"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "sleutels.json"
         make_key_file(path)
         keyring = load_keyring(path)
-        engine = make_engine(f"sqlite:///{Path(map) / 'vva.sqlite3'}")
+        engine = make_engine(f"sqlite:///{Path(folder) / 'vva.sqlite3'}")
         upgrade(engine)
         sessions = make_session_factory(engine)
         inhoud = os.urandom(int(args.mb * 1024 * 1024))

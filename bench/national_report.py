@@ -165,11 +165,11 @@ def main() -> None:
             f"{len(rows[4]):,} status changes; generated and loaded in {time.perf_counter() - begin:.1f} s"
         )
         sessions = make_session_factory(engine)
-        with sessions() as session, tempfile.TemporaryDirectory() as map:
+        with sessions() as session, tempfile.TemporaryDirectory() as folder:
             begin = time.perf_counter()
             rapport = make_rapport(session, Calendar(), Level.LANDELIJK, YEAR, "", date(2027, 6, 15))
             figures = time.perf_counter() - begin
-            write(rapport, "html", args.html or Path(map) / "landelijk.html")
+            write(rapport, "html", args.html or Path(folder) / "landelijk.html")
             total = time.perf_counter() - begin
             print(
                 f"national report (landelijk + 40 regions + trend): figures {figures:.1f} s, "

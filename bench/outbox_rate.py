@@ -47,12 +47,12 @@ from broker.db import models
 REGIO = "00000099000000000042"
 
 
-def receiver(map: Path, pki: Path):
+def receiver(folder: Path, pki: Path):
     """The reference receiver as the demo regional system (its own SQLite and key file)."""
-    map.mkdir()
-    config = map / "vva.toml"
+    folder.mkdir()
+    config = folder / "vva.toml"
     config.write_text(
-        f'database_url = "sqlite:///{map / "o.sqlite3"}"\nkey_file = "{map / "k.json"}"\npki_dir = "{pki}"\n'
+        f'database_url = "sqlite:///{folder / "o.sqlite3"}"\nkey_file = "{folder / "k.json"}"\npki_dir = "{pki}"\n'
         f'broker_oins = ["{REGIO}"]\nsigning_key = "{pki / (REGIO + ".key.pem")}"\n'
         f'signing_certificate = "{pki / (REGIO + ".cert.pem")}"\nreceiver_senders = ["{TEST_BROKER_OIN}"]\n'
     )
@@ -69,10 +69,10 @@ def receiver(map: Path, pki: Path):
 def measure(count: int, workers: int) -> tuple[float, float, int]:
     """(wall seconds, worker CPU seconds, deliveries) of one run with ``workers`` workers."""
     with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
-        map = Path(temporary)
-        config = install(map, database_url)
-        pki = map / "pki"
-        process, endpoint = receiver(map / "ontvanger", pki)
+        folder = Path(temporary)
+        config = install(folder, database_url)
+        pki = folder / "pki"
+        process, endpoint = receiver(folder / "ontvanger", pki)
         try:
             verdict = CliRunner().invoke(
                 main,

@@ -55,26 +55,26 @@ def oin(brin: str) -> str:
     return f"00000007000{brin}00000"
 
 
-def write_refdata(map: Path, vo: list[str], mbo: list[str]) -> list[Path]:
+def write_refdata(folder: Path, vo: list[str], mbo: list[str]) -> list[Path]:
     """DUO-format files (the demo files' first row, once per generated BRIN)."""
     demo = resources.files("broker.refdata") / "demo"
     out = []
-    for naam, codes, example in (
+    for file_name, codes, example in (
         ("vestigingen-vo-FICTIEF.csv", vo, b"99XA"),
         ("mbo-instellingen-FICTIEF.csv", mbo, b"99XB"),
     ):
-        regels = demo.joinpath(naam).read_bytes().splitlines()
-        row = regels[1]
-        path = map / naam
+        lines = demo.joinpath(file_name).read_bytes().splitlines()
+        row = lines[1]
+        path = folder / file_name
         path.write_bytes(
-            b"\r\n".join([regels[0], *(row.replace(example, c.encode()) for c in codes)]) + b"\r\n"
+            b"\r\n".join([lines[0], *(row.replace(example, c.encode()) for c in codes)]) + b"\r\n"
         )
         out.append(path)
     return out
 
 
-def write_partijen(map: Path, vo: list[str], mbo: list[str]) -> Path:
-    path = map / "partijen.toml"
+def write_partijen(folder: Path, vo: list[str], mbo: list[str]) -> Path:
+    path = folder / "partijen.toml"
     path.write_text(
         "".join(
             f'[[partij]]\noin = "{oin(b)}"\nsoort = "{soort}"\nnaam = "{soort} {b} (FICTIEF)"\nbrins = ["{b}"]\n\n'
@@ -104,17 +104,17 @@ def main_() -> None:
     print(f"machine: {machine()}", flush=True)
     vo, mbo = brins(args.schools, "97"), brins(args.institutions, "96")
     with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
-        map = Path(temporary)
+        folder = Path(temporary)
         begin = time.perf_counter()
-        config = install(map, database_url)
+        config = install(folder, database_url)
         cli = CliRunner()
         for command in (
-            ["refdata", "load", *[str(p) for p in write_refdata(map, vo, mbo)]],
-            ["party", "load", str(write_partijen(map, vo, mbo))],
+            ["refdata", "load", *[str(p) for p in write_refdata(folder, vo, mbo)]],
+            ["party", "load", str(write_partijen(folder, vo, mbo))],
         ):
             verdict = cli.invoke(main, ["--config", str(config), *command])
             assert verdict.exit_code == 0, verdict.output
-        pki = map / "pki"
+        pki = folder / "pki"
         make_demo_pki(pki, [(oin(b), b) for b in vo + mbo])
         signers = {b: signer(pki, oin(b)) for b in vo + mbo}
         print(

@@ -66,7 +66,7 @@ class StatementCounter:
 
 
 def measure(
-    naam: str, app: Broker, path: str, messages: list[bytes], counter: StatementCounter, top: int, sort_order: str
+    name: str, app: Broker, path: str, messages: list[bytes], counter: StatementCounter, top: int, sort_order: str
 ) -> None:
     for data in messages[:5]:  # warm up: imports, caches, the first connections
         wsgi_post(app, path, data)
@@ -79,7 +79,7 @@ def measure(
         wsgi_post(app, path, data)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     n = len(without)
-    print(f"\n{naam}: {n} requests, {cpu * 1000 / n:.2f} ms CPU and {wall * 1000 / n:.2f} ms wall each")
+    print(f"\n{name}: {n} requests, {cpu * 1000 / n:.2f} ms CPU and {wall * 1000 / n:.2f} ms wall each")
     print("  per request: " + ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(counter.counts.items())))
     profile = cProfile.Profile(time.process_time)
     profile.enable()
@@ -103,12 +103,12 @@ def main_() -> None:
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative or tottime")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    with tempfile.TemporaryDirectory() as map_, postgres_schema() as database_url:
-        map = Path(map_)
-        config = install(map, database_url)
+    with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
+        folder = Path(temporary)
+        config = install(folder, database_url)
         app = Broker(Runtime(load_settings(config)))
         counter = StatementCounter(app.runtime.engine)
-        school, instelling = signer(map / "pki", SCHOOL), signer(map / "pki", INSTELLING)
+        school, instelling = signer(folder / "pki", SCHOOL), signer(folder / "pki", INSTELLING)
         numbers = bsns(args.n + 5)
         wsgi_post(
             app,

@@ -68,7 +68,7 @@ def crypto_floor(request: bytes, response: bytes, broker_key_pem: bytes, n: int)
     bst = query.find(f".//{{{WSSE}}}BinarySecurityToken")
     public = x509.load_der_x509_certificate(base64.b64decode(bst.text)).public_key()
     signature = base64.b64decode(query.find(f".//{{{DS}}}SignatureValue").text)
-    sleutel = serialization.load_pem_private_key(broker_key_pem, None)
+    key = serialization.load_pem_private_key(broker_key_pem, None)
     to_sign = etree.tostring(response_info, method="c14n", exclusive=True)
     to_verify = etree.tostring(request_info, method="c14n", exclusive=True)
     public.verify(signature, to_verify, padding.PKCS1v15(), hashes.SHA256())  # it is the real one
@@ -85,7 +85,7 @@ def crypto_floor(request: bytes, response: bytes, broker_key_pem: bytes, n: int)
             lambda: public.verify(signature, to_verify, padding.PKCS1v15(), hashes.SHA256())
         ),
         "RSA-2048 sign of the answer's SignedInfo": ms(
-            lambda: sleutel.sign(to_sign, padding.PKCS1v15(), hashes.SHA256())
+            lambda: key.sign(to_sign, padding.PKCS1v15(), hashes.SHA256())
         ),
         f"exc-c14n + SHA-256 of the signed parts ({len(request_parts)} + {len(response_parts)}) and both SignedInfos": ms(
             lambda: (
@@ -111,9 +111,9 @@ def main_() -> None:
         *(["--threads", str(args.threads)] if args.threads else []),
     ]
     with tempfile.TemporaryDirectory() as temporary, postgres_schema() as database_url:
-        map = Path(temporary)
-        config = install(map, database_url)
-        pki = map / "pki"
+        folder = Path(temporary)
+        config = install(folder, database_url)
+        pki = folder / "pki"
         request_signer = signer(pki, SCHOOL_A)
         warmup = max(args.n // 10, 100)
         begin = time.perf_counter()
@@ -163,8 +163,8 @@ def main_() -> None:
     print(f"  client CPU / request  {client_cpu * 1000 / args.n:8.2f} ms (the load generator, same machine)")
     print(f"  peak RSS per process  {', '.join(f'{k} {v:.0f} MiB' for k, v in rss.items())}")
     print("crypto floor on the same envelope (CPU ms, one core):")
-    for naam, waarde in floor.items():
-        print(f"  {naam:<90} {waarde:7.3f}")
+    for name, value in floor.items():
+        print(f"  {name:<90} {value:7.3f}")
     print(f"  {'total':<90} {floor_ms:7.3f}  → {floor_per_s:.0f} requests/s on {cores} cores")
     print(f"ratio measured / floor: {per_s / floor_per_s:.1%}")
 

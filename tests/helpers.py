@@ -64,12 +64,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def write_config(map: Path, database_url: str, profile: str = "2W-be", extra: str = "") -> Path:
+def write_config(folder: Path, database_url: str, profile: str = "2W-be", extra: str = "") -> Path:
     """A vva.toml in ``map``: the database, keys and demo PKI in ``map``, the given profile."""
-    config = map / "vva.toml"
+    config = folder / "vva.toml"
     config.write_text(
-        f'database_url = "{database_url}"\nkey_file = "{map / "sleutels.json"}"\n'
-        f'pki_dir = "{map / "pki"}"\nprofile = "{profile}"\n{extra}'
+        f'database_url = "{database_url}"\nkey_file = "{folder / "sleutels.json"}"\n'
+        f'pki_dir = "{folder / "pki"}"\nprofile = "{profile}"\n{extra}'
     )
     return config
 

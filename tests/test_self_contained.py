@@ -110,7 +110,7 @@ def _python_prose(source: str) -> list[str]:
 
 def _hash_comments(source: str) -> list[str]:
     """The ``#`` comments of a configuration file, shell script, unit file or Containerfile."""
-    return [regel.split("#", 1)[1] for regel in source.splitlines() if regel.lstrip().startswith("#")]
+    return [line.split("#", 1)[1] for line in source.splitlines() if line.lstrip().startswith("#")]
 
 
 @cache
@@ -118,24 +118,24 @@ def _prose() -> tuple[tuple[str, str], ...]:
     """(file, text) for the Markdown files and for the docstrings and comments of everything else."""
     pieces = []
     for path in _text_files():
-        bron = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
         if path.suffix == ".md":
-            delen = [bron]
+            parts = [text]
         elif path.suffix == ".py":
-            delen = _python_prose(bron)
+            parts = _python_prose(text)
         elif path.suffix in {".xml", ".xsd", ".wsdl"}:
-            delen = re.findall(r"<!--(.*?)-->", bron, re.S)
+            parts = re.findall(r"<!--(.*?)-->", text, re.S)
         else:
-            delen = _hash_comments(bron)
-        pieces += [(_relative(path), deel) for deel in delen]
+            parts = _hash_comments(text)
+        pieces += [(_relative(path), part) for part in parts]
     return tuple(pieces)
 
 
-def _defines_function(path: Path, naam: str) -> bool:
-    boom = ast.parse(path.read_text(encoding="utf-8"))
+def _defines_function(path: Path, name: str) -> bool:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
     return any(
-        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == naam
-        for node in ast.walk(boom)
+        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name
+        for node in ast.walk(tree)
     )
 
 
@@ -173,9 +173,9 @@ def _ids_in(text: str) -> set[str]:
             continue  # WS-I numbers are not consecutive: a range cites its ends only
         width = len(begin) if begin.startswith("0") else 0
         ids |= {f"{prefix}{n:0{width}d}" for n in range(int(begin), int(end) + 1)}
-    for naam in TEST_NAME.findall(text):
-        for deel in naam.split("_"):
-            if found := TEST_NAME_PART.match(deel):
+    for name in TEST_NAME.findall(text):
+        for part in name.split("_"):
+            if found := TEST_NAME_PART.match(part):
                 ids.add(found.group(1).upper() + found.group(2))
     return {i for i in ids if RULE_ID.fullmatch(i)}
 

@@ -96,13 +96,13 @@ def test_a_soap11_service_answers_on_this_python():
     from spyne.protocol.soap import Soap11
     from spyne.server.wsgi import WsgiApplication
 
-    class Groet(ServiceBase):
+    class Greeting(ServiceBase):
         @rpc(Unicode, Integer, _returns=Unicode)
-        def groet(ctx, naam, keer):
-            return " ".join([f"hallo {naam}"] * keer)
+        def greet(ctx, name, times):
+            return " ".join([f"hello {name}"] * times)
 
     app = Application(
-        [Groet], tns="urn:vva:test:compat", in_protocol=Soap11(validator="lxml"), out_protocol=Soap11()
+        [Greeting], tns="urn:vva:test:compat", in_protocol=Soap11(validator="lxml"), out_protocol=Soap11()
     )
     server = make_server("127.0.0.1", 0, WsgiApplication(app), handler_class=_Quiet)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -115,13 +115,13 @@ def test_a_soap11_service_answers_on_this_python():
 
         envelope = (
             b'<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" xmlns:t="urn:vva:test:compat">'
-            b"<s:Body><t:groet><t:naam>Python %d.%d</t:naam><t:keer>2</t:keer></t:groet></s:Body>"
+            b"<s:Body><t:greet><t:name>Python %d.%d</t:name><t:times>2</t:times></t:greet></s:Body>"
             b"</s:Envelope>" % sys.version_info[:2]
         )
         soap_request = urllib.request.Request(
             address,
             data=envelope,
-            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"groet"'},
+            headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"greet"'},
         )
         with urllib.request.urlopen(soap_request, timeout=30) as response:
             assert response.status == 200
@@ -129,6 +129,6 @@ def test_a_soap11_service_answers_on_this_python():
     finally:
         server.shutdown()
         server.server_close()
-    result = body.find(".//{urn:vva:test:compat}groetResult")
+    result = body.find(".//{urn:vva:test:compat}greetResult")
     version = "{}.{}".format(*sys.version_info[:2])
-    assert result.text == f"hallo Python {version} hallo Python {version}"
+    assert result.text == f"hello Python {version} hello Python {version}"

@@ -14,14 +14,14 @@ SCHOOL = "0000000700099XA00000"
 
 
 @pytest.fixture
-def map(tmp_path):
+def folder(tmp_path):
     (tmp_path / "pki" / "ca").mkdir(parents=True)
     for naam in (f"{SCHOOL}.key.pem", f"{SCHOOL}.cert.pem", "ca/root.pem"):
         (tmp_path / "pki" / naam).write_text("-")
     return tmp_path
 
 
-def write(map, extra: str = "", **replace) -> str:
+def write(folder, extra: str = "", **replace) -> str:
     values = {
         "endpoint": '"http://127.0.0.1:8080/"',
         "oin": f'"{SCHOOL}"',
@@ -30,19 +30,19 @@ def write(map, extra: str = "", **replace) -> str:
         "ca": '"pki/ca/root.pem"',
         **replace,
     }
-    path = map / "vva-client.toml"
+    path = folder / "vva-client.toml"
     path.write_text("".join(f"{k} = {v}\n" for k, v in values.items() if v is not None) + extra)
     return str(path)
 
 
-def test_paths_are_relative_to_the_settings_file_and_defaults_apply(map, monkeypatch):
+def test_paths_are_relative_to_the_settings_file_and_defaults_apply(folder, monkeypatch):
     monkeypatch.chdir("/")
 
-    settings = read_client_settings(write(map))
+    settings = read_client_settings(write(folder))
 
     assert settings.endpoint == "http://127.0.0.1:8080"
-    assert settings.key == map / "pki" / f"{SCHOOL}.key.pem"
-    assert settings.ca == (map / "pki" / "ca" / "root.pem",)
+    assert settings.key == folder / "pki" / f"{SCHOOL}.key.pem"
+    assert settings.ca == (folder / "pki" / "ca" / "root.pem",)
     assert (settings.crl, settings.service, settings.broker_oin) == (
         (),
         None,
@@ -51,7 +51,7 @@ def test_paths_are_relative_to_the_settings_file_and_defaults_apply(map, monkeyp
 
 
 @pytest.mark.parametrize(
-    ("vervang", "extra", "melding"),
+    ("replace", "extra", "melding"),
     [
         ({}, "proxy = 1\n", "unknown key(s): proxy"),
         ({"key": None}, "", "missing key(s): key"),
@@ -72,9 +72,9 @@ def test_paths_are_relative_to_the_settings_file_and_defaults_apply(map, monkeyp
         ({"endpoint": "http://x"}, "", "not valid TOML"),
     ],
 )
-def test_an_error_in_the_settings_names_what_to_fix(map, vervang, extra, melding):
+def test_an_error_in_the_settings_names_what_to_fix(folder, replace, extra, melding):
     with pytest.raises(ClientSettingsError, match=re.escape(melding)):
-        read_client_settings(write(map, extra, **vervang))
+        read_client_settings(write(folder, extra, **replace))
 
 
 def test_without_settings_file_a_usage_error_and_no_traceback(tmp_path):
@@ -85,12 +85,12 @@ def test_without_settings_file_a_usage_error_and_no_traceback(tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_replace_only_for_vo_and_opvragen_only_for_the_own_service(map):
-    config = write(map, 'service = "gemeente"\n')
-    (map / "a.csv").write_text("bsn,brinMbo,status,datum\n")
+def test_replace_only_for_vo_and_opvragen_only_for_the_own_service(folder):
+    config = write(folder, 'service = "gemeente"\n')
+    (folder / "a.csv").write_text("bsn,brinMbo,status,datum\n")
 
     replace = CliRunner().invoke(
-        main, ["client", "--config", config, "upload", str(map / "a.csv"), "--flow", "mbo", "--replace"]
+        main, ["client", "--config", config, "upload", str(folder / "a.csv"), "--flow", "mbo", "--replace"]
     )
     status = CliRunner().invoke(main, ["client", "--config", config, "status"])
 
@@ -99,17 +99,17 @@ def test_replace_only_for_vo_and_opvragen_only_for_the_own_service(map):
 
 
 def test_a_template_overwrites_nothing_without_force(tmp_path):
-    uit = tmp_path / "aanmeldingen.csv"
-    uit.write_text("mijn werk")
+    out_file = tmp_path / "aanmeldingen.csv"
+    out_file.write_text("mijn werk")
 
-    first = CliRunner().invoke(main, ["client", "template", "mbo", "--out", str(uit)])
+    first = CliRunner().invoke(main, ["client", "template", "mbo", "--out", str(out_file)])
     assert first.exit_code == 2 and "use --force" in first.output
-    assert uit.read_text() == "mijn werk"
+    assert out_file.read_text() == "mijn werk"
 
-    afterwards = CliRunner().invoke(main, ["client", "template", "mbo", "--out", str(uit), "--force"])
+    afterwards = CliRunner().invoke(main, ["client", "template", "mbo", "--out", str(out_file), "--force"])
 
     assert afterwards.exit_code == 0
-    assert uit.read_text(encoding="utf-8-sig").splitlines() == [
+    assert out_file.read_text(encoding="utf-8-sig").splitlines() == [
         "bsn;onderwijsnummer;brinMbo;status;datum;crebo;locatie;naam;intakeDatum;intakeUitkomst;"
         "onderwijsovereenkomstDatum",
         "# 111222333;;99XB;aangemeld;2027-03-01;25180;;Voorbeeld, A.;2027-03-15;positiefAdvies;",

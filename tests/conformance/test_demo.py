@@ -30,14 +30,14 @@ def _command_from_docs() -> list[str]:
 
 
 @contextmanager
-def _demo(map: Path):
+def _demo(folder: Path):
     """``./scripts/demo`` in ``map``: ``vva init`` then ``vva serve`` (here on a free port)."""
-    subprocess.run([*VVA, "init"], cwd=map, env=_ENVIRONMENT, check=True, capture_output=True, timeout=120)
+    subprocess.run([*VVA, "init"], cwd=folder, env=_ENVIRONMENT, check=True, capture_output=True, timeout=120)
     port = free_port()
-    with (map / "demo.log").open("wb") as log:
+    with (folder / "demo.log").open("wb") as log:
         process = subprocess.Popen(
             [*VVA, "serve", "--port", str(port), "--workers", "1"],
-            cwd=map,
+            cwd=folder,
             env=_ENVIRONMENT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -50,12 +50,12 @@ def _demo(map: Path):
             process.wait(timeout=15)
 
 
-def _kit(map: Path, port: int) -> subprocess.CompletedProcess:
+def _kit(folder: Path, port: int) -> subprocess.CompletedProcess:
     command = _command_from_docs()
     assert command[:3] == [".venv/bin/vva", "conformance", "run"]
     arguments = [a.replace("127.0.0.1:8080", f"127.0.0.1:{port}") for a in command[1:]]
     return subprocess.run(
-        [*VVA, *arguments], cwd=map, env=_ENVIRONMENT, capture_output=True, text=True, timeout=600
+        [*VVA, *arguments], cwd=folder, env=_ENVIRONMENT, capture_output=True, text=True, timeout=600
     )
 
 
@@ -67,8 +67,8 @@ def test_the_kit_passes_against_the_demo_as_the_docs_say(tmp_path):
     promise = re.search(r"It ends with `([^`]+)`", DOCS.read_text(encoding="utf-8")).group(1)
     assert result.stdout.rstrip().endswith(promise)
     for case in ("storing-dk0050", "storing-dk0051", "storing-dk0008"):
-        regel = next(r for r in result.stdout.splitlines() if r.split()[1:2] == [case])
-        assert regel.startswith("SKIP")
+        line = next(r for r in result.stdout.splitlines() if r.split()[1:2] == [case])
+        assert line.startswith("SKIP")
     assert (
         result.stdout.count(
             "- this broker does not offer deliberate failures (it answered the ping as usual: "

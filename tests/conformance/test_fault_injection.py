@@ -23,9 +23,9 @@ def test_production_refuses_fault_injection(tmp_path):
     assert load_settings(config).conformance_fault_injection is False
     with config.open("a") as bestand:
         bestand.write("conformance_fault_injection = true\n")
-    resultaat = CliRunner().invoke(main, ["--config", str(config), "serve", "--port", "1"])
-    assert resultaat.exit_code == 1
-    assert resultaat.output == (
+    result = CliRunner().invoke(main, ["--config", str(config), "serve", "--port", "1"])
+    assert result.exit_code == 1
+    assert result.output == (
         f"Error: {config}: conformance_fault_injection = true is for test environments only: "
         'refusing it with environment = "production"\n'
     )
@@ -35,20 +35,20 @@ def test_without_the_setting_a_fault_echo_is_just_an_echo(tmp_path):
     config = _broker_config(tmp_path, f"sqlite:///{tmp_path / 'vva.sqlite3'}", faults=False)
     with broker_process(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
-        resultaat = _kit(
+        result = _kit(
             f"{url}/vva/vo/v1", tmp_path / "pki", SCHOOL_A, "--only", "storing-*",
             "--save", str(tmp_path / "berichten"), junit=junit,
         )  # fmt: skip
     # The broker answered the ping as usual: it does not offer deliberate failures, so the kit skips
     # those cases with the reason instead of failing them (issue 20, item 2).
-    assert resultaat.exit_code == 0, resultaat.output
+    assert result.exit_code == 0, result.output
     assert _junit(junit) == {
         "storing-dk0050": "SKIP",
         "storing-dk0051": "SKIP",
         "storing-dk0008": "SKIP",
         "storing-dk0008-met-relatesto": "ok",
     }
-    assert "this broker does not offer deliberate failures" in resultaat.output
+    assert "this broker does not offer deliberate failures" in result.output
     response = (tmp_path / "berichten" / "storing-dk0051.response.xml").read_bytes()
     assert b"<tns:echo>vva-storing:DK0051</tns:echo>" in response
 

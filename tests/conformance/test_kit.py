@@ -84,17 +84,17 @@ def test_every_case_can_be_built_and_the_signed_ones_are_signed():
 
 
 def _broker_config(
-    map: Path, database_url: str, profile: str = "2W-be-S", extra: str = "", faults: bool = True
+    folder: Path, database_url: str, profile: str = "2W-be-S", extra: str = "", faults: bool = True
 ) -> Path:
     """A test-environment broker as partners meet it: two-way TLS and, unless ``faults`` is
     False, the deliberate failures the storing-* cases ask for (conformance_fault_injection)."""
-    pki = map / "pki"
+    pki = folder / "pki"
     tls = (
         f'tls_key = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
         f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\ntls_required = true\n'
         f"conformance_fault_injection = {str(faults).lower()}\n"
     )
-    config = write_config(map, database_url, profile=profile, extra=tls + extra)
+    config = write_config(folder, database_url, profile=profile, extra=tls + extra)
     resultaat = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert resultaat.exit_code == 0, resultaat.output
     return config

@@ -82,8 +82,8 @@ def test_yesterdays_kit_passes_against_todays_broker(database_url, tmp_path):
     pki = tmp_path / "pki"
     with broker_process(config, scheme="https") as url:
         junit = tmp_path / "vo.xml"
-        resultaat = _kit(f"{url}/vva/vo/v1", pki, SCHOOL_A, "--manifest", str(manifest), junit=junit)
-        assert resultaat.exit_code == 0, resultaat.output
+        result = _kit(f"{url}/vva/vo/v1", pki, SCHOOL_A, "--manifest", str(manifest), junit=junit)
+        assert result.exit_code == 0, result.output
         assert _junit(junit) == {g.id: "ok" for g in cases if g.dienst in ("*", "vo")}
         for dienst, (oin, brin) in SPEAKERS.items():
             junit = tmp_path / f"{dienst}.xml"
@@ -94,6 +94,6 @@ def test_yesterdays_kit_passes_against_todays_broker(database_url, tmp_path):
                 f"{dienst}-*",
                 *(["--brin", brin] if brin else []),
             ]
-            resultaat = _kit(f"{url}/vva/{dienst}/v1", pki, oin, *extra, junit=junit)
-            assert resultaat.exit_code == 0, resultaat.output
+            result = _kit(f"{url}/vva/{dienst}/v1", pki, oin, *extra, junit=junit)
+            assert result.exit_code == 0, result.output
             assert _junit(junit) == {g.id: "ok" for g in cases if g.dienst == dienst}

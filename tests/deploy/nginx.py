@@ -26,11 +26,11 @@ def _replace(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
-def write_nginx_config(map: Path, pki: Path, port: int, broker_port: int) -> Path:
+def write_nginx_config(folder: Path, pki: Path, port: int, broker_port: int) -> Path:
     """nginx.conf in ``map`` running deploy/nginx/vva-site.conf on 127.0.0.1:``port`` in front of a
     broker on ``broker_port``, with the demo PKI in ``pki`` as the server certificate, the CA and the
     CRLs. Only the listen address, the upstream and the file paths differ from production."""
-    tls = map / "tls"
+    tls = folder / "tls"
     tls.mkdir(parents=True, exist_ok=True)
     ca = pki / "ca"
     (tls / "server.chain.pem").write_bytes((pki / f"{BROKER_OIN}.chain.pem").read_bytes())
@@ -45,19 +45,19 @@ def write_nginx_config(map: Path, pki: Path, port: int, broker_port: int) -> Pat
     site = _replace(site, "listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
     site = _replace(site, "/etc/vva/tls/", f"{tls}/")
     site = _replace(site, "/var/lib/vva/crl/", f"{tls}/")
-    (map / "vva-site.conf").write_text(site)
+    (folder / "vva-site.conf").write_text(site)
     upstream = (DEPLOY / "nginx" / "upstream-local.conf").read_text()
-    (map / "upstream.conf").write_text(_replace(upstream, "127.0.0.1:8080", f"127.0.0.1:{broker_port}"))
+    (folder / "upstream.conf").write_text(_replace(upstream, "127.0.0.1:8080", f"127.0.0.1:{broker_port}"))
     for temporary in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (map / temporary).mkdir(exist_ok=True)
-    conf = map / "nginx.conf"
+        (folder / temporary).mkdir(exist_ok=True)
+    conf = folder / "nginx.conf"
     # One process in the foreground, as the test's user, everything inside ``map``.
     conf.write_text(
-        f"daemon off;\nmaster_process off;\nworker_processes 1;\npid {map / 'nginx.pid'};\n"
-        f"error_log {map / 'error.log'} info;\nevents {{ worker_connections 64; }}\n"
-        f"http {{\n  access_log {map / 'access.log'};\n"
+        f"daemon off;\nmaster_process off;\nworker_processes 1;\npid {folder / 'nginx.pid'};\n"
+        f"error_log {folder / 'error.log'} info;\nevents {{ worker_connections 64; }}\n"
+        f"http {{\n  access_log {folder / 'access.log'};\n"
         + "".join(
-            f"  {soort}_temp_path {map / naam};\n"
+            f"  {soort}_temp_path {folder / naam};\n"
             for soort, naam in (
                 ("client_body", "body"),
                 ("proxy", "proxy"),
@@ -66,7 +66,7 @@ def write_nginx_config(map: Path, pki: Path, port: int, broker_port: int) -> Pat
                 ("scgi", "scgi"),
             )
         )
-        + f"  include {map / 'upstream.conf'};\n  include {map / 'vva-site.conf'};\n}}\n"
+        + f"  include {folder / 'upstream.conf'};\n  include {folder / 'vva-site.conf'};\n}}\n"
     )
     return conf
 

@@ -61,7 +61,7 @@ def _wait_for_port(port: int, process: subprocess.Popen) -> None:
 
 
 def test_signed_call_through_nginx(behind_nginx):
-    school = _client(*behind_nginx, tls_oin=SCHOOL_A, teken_oin=SCHOOL_A, sender=SCHOOL_A)
+    school = _client(*behind_nginx, tls_oin=SCHOOL_A, sign_oin=SCHOOL_A, sender=SCHOOL_A)
     assert school.service.ping(echo="door nginx").echo == "door nginx"
     # The WSDL fetched through nginx names nginx's https address, not the broker's own port.
     assert school.service._binding_options["address"].startswith(behind_nginx[0] + "/vva/vo/v1")
@@ -80,7 +80,7 @@ def test_nginx_refuses_without_a_client_certificate(behind_nginx):
 def test_broker_sees_the_tls_certificate_nginx_passes_on(behind_nginx):
     # TLS as school C, signed as school A: the broker sees C's certificate from nginx and refuses the
     # mismatch (DK0002), which it could not without the header.
-    school = _client(*behind_nginx, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, sender=SCHOOL_A)
+    school = _client(*behind_nginx, tls_oin=SCHOOL_C, sign_oin=SCHOOL_A, sender=SCHOOL_A)
     with pytest.raises(zeep.exceptions.Fault) as error:
         school.service.ping(echo="x")
     assert error.value.code.endswith("Client.DK0002")
@@ -90,7 +90,7 @@ def test_nginx_overwrites_a_certificate_header_sent_by_the_client(behind_nginx):
     # School C claims school A's certificate in its own X-Client-Cert header: nginx overwrites it with
     # the certificate of the connection, so the signature as A still does not match (DK0002).
     pki = behind_nginx[1]
-    school = _client(*behind_nginx, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, sender=SCHOOL_A)
+    school = _client(*behind_nginx, tls_oin=SCHOOL_C, sign_oin=SCHOOL_A, sender=SCHOOL_A)
     school.transport.session.headers["X-Client-Cert"] = quote((pki / f"{SCHOOL_A}.cert.pem").read_text())
     with pytest.raises(zeep.exceptions.Fault) as error:
         school.service.ping(echo="x")

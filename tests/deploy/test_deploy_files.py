@@ -51,9 +51,9 @@ def test_compose_file_is_consistent():
     proxy = services["nginx"]["networks"]["vva"]["ipv4_address"]
     assert f'trusted_proxies = ["{proxy}"]' in (COMPOSE.parent / "vva.toml").read_text()
     container = (DEPLOY / "Containerfile").read_text()
-    for regel in container.splitlines():
-        if regel.startswith("COPY ") and "--from" not in regel:
-            for source in regel.split()[1:-1]:
+    for line in container.splitlines():
+        if line.startswith("COPY ") and "--from" not in line:
+            for source in line.split()[1:-1]:
                 assert (DEPLOY.parent / source).exists(), source
 
 
@@ -142,9 +142,9 @@ def test_every_vva_command_in_the_units_exists_with_valid_options(tmp_path):
     found = 0
     for unit in sorted((DEPLOY / "systemd").glob("*.service")):
         text = unit.read_text().replace("\\\n", " ")
-        for regel in re.findall(r"^ExecStart=(.*)$", text, flags=re.M):
-            regel = re.sub(r"\$\(\(.*?\)\)|\$\(.*?\)", "2027", regel).replace("%%", "%")
-            words = shlex.split(regel.replace("'", " ").replace('"', " "))
+        for line in re.findall(r"^ExecStart=(.*)$", text, flags=re.M):
+            line = re.sub(r"\$\(\(.*?\)\)|\$\(.*?\)", "2027", line).replace("%%", "%")
+            words = shlex.split(line.replace("'", " ").replace('"', " "))
             if not any(w.endswith("/vva") for w in words):
                 continue
             arguments = words[[i for i, w in enumerate(words) if w.endswith("/vva")][0] + 1 :]
@@ -152,7 +152,7 @@ def test_every_vva_command_in_the_units_exists_with_valid_options(tmp_path):
             while isinstance(command, click.Group) and arguments and arguments[0] in command.commands:
                 naam, arguments = arguments[0], arguments[1:]
                 command = command.commands[naam]
-            assert not isinstance(command, click.Group), f"{unit.name}: incomplete command {regel}"
+            assert not isinstance(command, click.Group), f"{unit.name}: incomplete command {line}"
             # Files the operator provides (DUO files, the gunicorn settings) exist on a server only: stand-ins.
             for path in [a for a in arguments if a.startswith(("/var/lib/vva/", "/etc/vva/"))]:
                 (tmp_path / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)

@@ -33,13 +33,13 @@ def _installation_steps() -> list[str]:
     section = text.split("## 1. Install (systemd)", 1)[1].split("\n## ", 1)[0]
     block = re.search(r"\n\n((?: {4}.+\n)+)", section)
     assert block, "deploy/README.md section 1 has no indented command block"
-    return [regel.strip() for regel in block.group(1).splitlines()]
+    return [line.strip() for line in block.group(1).splitlines()]
 
 
-def _under_root(regel: str, root: Path) -> str:
+def _under_root(line: str, root: Path) -> str:
     for path in ROOTS:
-        regel = re.sub(rf"(?<![\w./-]){re.escape(path)}", f"{root}{path}", regel)
-    return regel
+        line = re.sub(rf"(?<![\w./-]){re.escape(path)}", f"{root}{path}", line)
+    return line
 
 
 def test_the_install_steps_work_literally_in_an_empty_root(tmp_path):
@@ -49,8 +49,8 @@ def test_the_install_steps_work_literally_in_an_empty_root(tmp_path):
 
     root = tmp_path / "wortel"
     # What the packages and useradd would have created on a real host.
-    for map_ in ("etc/nginx/conf.d", "etc/systemd/system", "var/lib/vva", "usr/local/bin"):
-        (root / map_).mkdir(parents=True)
+    for folder in ("etc/nginx/conf.d", "etc/systemd/system", "var/lib/vva", "usr/local/bin"):
+        (root / folder).mkdir(parents=True)
     script = ["set -eux"]
     for step in steps:
         if step.split()[0] in ONLY_ON_ONE_HOST:
@@ -71,9 +71,9 @@ def test_the_install_steps_work_literally_in_an_empty_root(tmp_path):
     # Every file of the install that a unit or the nginx site reads is there.
     needed: set[str] = set()
     for unit in (root / "etc/systemd/system").iterdir():
-        for regel in unit.read_text().splitlines():
-            if regel.startswith(("ExecStart", "Environment=VVA_CONFIG", "ReadWritePaths")):
-                needed |= set(re.findall(r"(/(?:opt/vva|etc/vva|var/lib/vva)[\w./-]*)", regel))
+        for line in unit.read_text().splitlines():
+            if line.startswith(("ExecStart", "Environment=VVA_CONFIG", "ReadWritePaths")):
+                needed |= set(re.findall(r"(/(?:opt/vva|etc/vva|var/lib/vva)[\w./-]*)", line))
     for conf in (root / "etc/nginx/conf.d").iterdir():
         assert conf.name in {"vva-site.conf", "upstream-local.conf"}
     needed -= {"/var/lib/vva/duo/" + n for n in _duo_files()}  # the operator downloads these
@@ -117,7 +117,7 @@ def _expanded(path: str) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("pad", ["/etc/vva/vva.toml", "/opt/vva/venv/bin/vva"])
-def test_the_path_rewrite_moves_whole_paths_only(pad, tmp_path):
-    assert _under_root(f"x {pad} y", tmp_path) == f"x {tmp_path}{pad} y"
+@pytest.mark.parametrize("path", ["/etc/vva/vva.toml", "/opt/vva/venv/bin/vva"])
+def test_the_path_rewrite_moves_whole_paths_only(path, tmp_path):
+    assert _under_root(f"x {path} y", tmp_path) == f"x {tmp_path}{path} y"
     assert _under_root("deploy/systemd/x", tmp_path) == "deploy/systemd/x"

@@ -42,7 +42,7 @@ def test_contains_its_bounds_inclusive():
 
 
 @pytest.mark.parametrize(
-    ("dag", "jaar"),
+    ("day", "year"),
     [
         (date(2026, 9, 30), 2026),
         (date(2026, 10, 1), 2027),
@@ -52,10 +52,10 @@ def test_contains_its_bounds_inclusive():
         (date(2027, 10, 1), 2028),
     ],
 )
-def test_cyclus_on(dag, jaar):
-    cyclus = Calendar().cyclus_on(dag)
-    assert cyclus.jaar == jaar
-    assert cyclus.contains(dag)
+def test_cyclus_on(day, year):
+    cyclus = Calendar().cyclus_on(day)
+    assert cyclus.jaar == year
+    assert cyclus.contains(day)
 
 
 def test_cycli_are_contiguous():

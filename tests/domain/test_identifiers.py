@@ -82,7 +82,7 @@ def test_afwijzing_is_picklable():
 
 
 @pytest.mark.parametrize(
-    ("invoer", "verwacht"),
+    ("given", "expected"),
     [
         ("111222333", "111222333"),
         ("  111222333\n", "111222333"),
@@ -92,12 +92,12 @@ def test_afwijzing_is_picklable():
         ("100252333", "100252333"),  # a valid BSN, though not a valid onderwijsnummer
     ],
 )
-def test_parse_bsn_valid(invoer, verwacht):
-    assert parse_bsn(invoer) == verwacht
+def test_parse_bsn_valid(given, expected):
+    assert parse_bsn(given) == expected
 
 
 @pytest.mark.parametrize(
-    "invoer",
+    "given",
     [
         "111222334",  # elfproef fails
         "101222331",  # valid onderwijsnummer, not a BSN
@@ -113,9 +113,9 @@ def test_parse_bsn_valid(invoer, verwacht):
         111222333,
     ],
 )
-def test_parse_bsn_invalid(invoer):
+def test_parse_bsn_invalid(given):
     with pytest.raises(Afwijzing) as info:
-        parse_bsn(invoer)
+        parse_bsn(given)
     assert info.value.melding is meldingen.BSN_ONGELDIG
 
 
@@ -124,15 +124,15 @@ def test_parse_onderwijsnummer():
     assert parse_onderwijsnummer("1012.22.331") == "101222331"
 
 
-@pytest.mark.parametrize("invoer", ["100252333", "111222333", "2112.22.337", "1012223310", "", None])
-def test_parse_onderwijsnummer_invalid(invoer):
+@pytest.mark.parametrize("given", ["100252333", "111222333", "2112.22.337", "1012223310", "", None])
+def test_parse_onderwijsnummer_invalid(given):
     with pytest.raises(Afwijzing) as info:
-        parse_onderwijsnummer(invoer)
+        parse_onderwijsnummer(given)
     assert info.value.melding is meldingen.ONDERWIJSNUMMER_ONGELDIG
 
 
 @pytest.mark.parametrize(
-    ("functie", "waarde"),
+    ("parse", "value"),
     [
         (parse_bsn, "111222334"),
         (parse_bsn, "101222331"),
@@ -140,12 +140,12 @@ def test_parse_onderwijsnummer_invalid(invoer):
         (parse_onderwijsnummer, "111222333"),
     ],
 )
-def test_afwijzing_never_holds_the_number(functie, waarde):
+def test_afwijzing_never_holds_the_number(parse, value):
     with pytest.raises(Afwijzing) as info:
-        functie(waarde)
+        parse(value)
     error = info.value
     for text in (str(error), repr(error), repr(error.args), str(error.__cause__), repr(error.__cause__)):
-        assert waarde not in text
+        assert value not in text
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -220,10 +220,10 @@ def test_parse_brin():
     assert parse_brin(" 05KO ") == "05KO"
 
 
-@pytest.mark.parametrize("invoer", ["25be", "25 BE", "25BE00", "5BE", "AB12", "25B3", "", None, "25BE\n00"])
-def test_parse_brin_invalid(invoer):
+@pytest.mark.parametrize("given", ["25be", "25 BE", "25BE00", "5BE", "AB12", "25B3", "", None, "25BE\n00"])
+def test_parse_brin_invalid(given):
     with pytest.raises(Afwijzing) as info:
-        parse_brin(invoer)
+        parse_brin(given)
     assert info.value.melding is meldingen.BRIN_ONGELDIG
 
 
@@ -272,32 +272,32 @@ def test_parse_crebo():
 # ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("invoer", ["2601 DC", "2601DC", "2601dc", "NL-2601DC"])
-def test_parse_postcode(invoer):
-    assert parse_postcode(invoer) == "2601DC"
+@pytest.mark.parametrize("given", ["2601 DC", "2601DC", "2601dc", "NL-2601DC"])
+def test_parse_postcode(given):
+    assert parse_postcode(given) == "2601DC"
 
 
-@pytest.mark.parametrize("invoer", ["0601DC", "26012DC", "2601 SS", "2601SA", "2601SD", "2601D", "", None])
-def test_parse_postcode_invalid(invoer):
+@pytest.mark.parametrize("given", ["0601DC", "26012DC", "2601 SS", "2601SA", "2601SD", "2601D", "", None])
+def test_parse_postcode_invalid(given):
     with pytest.raises(Afwijzing) as info:
-        parse_postcode(invoer)
+        parse_postcode(given)
     assert info.value.melding is meldingen.POSTCODE_ONGELDIG
 
 
 @pytest.mark.parametrize(
-    ("invoer", "verwacht"),
+    ("given", "expected"),
     [("0363", "0363"), ("363", "0363"), ("GM0363", "0363"), ("14", "0014"), (" 0363\n", "0363")],
 )
-def test_parse_gemeentecode(invoer, verwacht):
-    assert parse_gemeentecode(invoer) == verwacht
+def test_parse_gemeentecode(given, expected):
+    assert parse_gemeentecode(given) == expected
 
 
 @pytest.mark.parametrize(
-    "invoer", ["0", "0000", "GM0000", "03630", "GM363", "gm0363", "36a", "03 63", "", "٣٦٣", None]
+    "given", ["0", "0000", "GM0000", "03630", "GM363", "gm0363", "36a", "03 63", "", "٣٦٣", None]
 )
-def test_parse_gemeentecode_invalid(invoer):
+def test_parse_gemeentecode_invalid(given):
     with pytest.raises(Afwijzing) as info:
-        parse_gemeentecode(invoer)
+        parse_gemeentecode(given)
     assert info.value.melding is meldingen.GEMEENTECODE_ONGELDIG
 
 
@@ -325,7 +325,7 @@ def test_brin_from_oin():
 
 
 @pytest.mark.parametrize(
-    ("oin", "geldig"),
+    ("oin", "valid"),
     [
         ("00000001800866472000", True),
         ("0000000700025BE00000", True),
@@ -338,8 +338,8 @@ def test_brin_from_oin():
         (None, False),
     ],
 )
-def test_is_valid_oin(oin, geldig):
-    assert is_valid_oin(oin) is geldig
+def test_is_valid_oin(oin, valid):
+    assert is_valid_oin(oin) is valid
 
 
 def test_oin_pattern_accepts_no_trailing_newline():
@@ -372,7 +372,7 @@ def _fullwidth(text: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("functie", "invoer", "melding"),
+    ("parse", "given", "melding"),
     [
         (parse_bsn, "11122233" + _fullwidth("3"), meldingen.BSN_ONGELDIG),  # one full-width digit
         (parse_bsn, "1" + _fullwidth("1") + "1222333", meldingen.BSN_ONGELDIG),
@@ -390,9 +390,9 @@ def _fullwidth(text: str) -> str:
         (parse_crebo, "2518" + _fullwidth("0"), meldingen.CREBO_ONGELDIG),
     ],
 )
-def test_ascii_unicode_digits_are_refused(functie, invoer, melding):
+def test_ascii_unicode_digits_are_refused(parse, given, melding):
     with pytest.raises(Afwijzing) as info:
-        functie(invoer)
+        parse(given)
     assert info.value.melding is melding
 
 

@@ -363,9 +363,9 @@ def _check_content(push, feiten):
 @given(partijen(), leerlingen())
 def test_ontvangers_are_exactly_the_partijen_in_scope(partij_list, feiten):
     pushes = ontvangers(feiten, partij_list)
-    ontvangen = receiving_partijen(pushes)
+    received = receiving_partijen(pushes)
     expected = list(dict.fromkeys(p for p in partij_list if oracle_in_scope(p, feiten)))
-    assert ontvangen == expected
+    assert received == expected
     for push in pushes:
         _check_content(push, feiten)
 
@@ -377,12 +377,12 @@ def test_with_previous_only_in_scope_and_only_changed(partij_list, before, after
     for push in pushes:
         assert oracle_in_scope(push.partij, after)
         _check_content(push, after)
-    ontvangen = set(receiving_partijen(pushes))
+    received = set(receiving_partijen(pushes))
     for partij in partij_list:
         if not oracle_in_scope(partij, after):
-            assert partij not in ontvangen  # lost or never had sight: nothing, not even a notice
+            assert partij not in received  # lost or never had sight: nothing, not even a notice
         elif not oracle_in_scope(partij, before):
-            assert partij in ontvangen  # a party that newly sees the pupil is never forgotten
+            assert partij in received  # a party that newly sees the pupil is never forgotten
         else:
             changed = beeld_voor(partij, before) != beeld_voor(partij, after)
-            assert (partij in ontvangen) == changed
+            assert (partij in received) == changed

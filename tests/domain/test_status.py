@@ -144,10 +144,10 @@ def test_parse_aanmeldstatus():
     assert parse_aanmeldstatus(" ingeschreven ") is S.INGESCHREVEN
 
 
-@pytest.mark.parametrize("invoer", ["Aangemeld", "aanmelding ontvangen", "AANGEMELD", "", None, 1])
-def test_parse_aanmeldstatus_invalid(invoer):
+@pytest.mark.parametrize("given", ["Aangemeld", "aanmelding ontvangen", "AANGEMELD", "", None, 1])
+def test_parse_aanmeldstatus_invalid(given):
     with pytest.raises(Afwijzing) as info:
-        parse_aanmeldstatus(invoer)
+        parse_aanmeldstatus(given)
     assert info.value.melding is meldingen.STATUS_ONGELDIG
 
 

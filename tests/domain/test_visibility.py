@@ -377,10 +377,10 @@ def test_is_aangemeld_and_is_ingeschreven():
 
 
 @pytest.mark.parametrize(
-    ("code", "verwacht"), [("07", "7"), ("7", "7"), (" 36 ", "36"), (7, "7"), ("40", "40")]
+    ("code", "expected"), [("07", "7"), ("7", "7"), (" 36 ", "36"), (7, "7"), ("40", "40")]
 )
-def test_normalise_rmc(code, verwacht):
-    assert normalise_rmc(code) == verwacht
+def test_normalise_rmc(code, expected):
+    assert normalise_rmc(code) == expected
 
 
 @pytest.mark.parametrize("code", ["0", "00", "007", "+7", "0_7", "٧", "7a", "", None, True])

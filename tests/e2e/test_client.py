@@ -79,22 +79,22 @@ def _row(index: int, mutatie: str = "toevoegen") -> list[str]:
     return [row[k] for k in HEADER]
 
 
-def write_file(path: Path, rows: list[list[str]], encoding: str, scheiding: str, fout_op=()) -> Path:
+def write_file(path: Path, rows: list[list[str]], encoding: str, delimiter: str, misencoded=()) -> Path:
     """A CSV file as a spreadsheet saves it; the rows at ``fout_op`` (data indexes) are saved in the
     other encoding (UTF-8 ↔ windows-1252), the way one pasted name ends up mis-encoded."""
-    andere = "cp1252" if encoding.startswith("utf") else "utf-8"
+    other = "cp1252" if encoding.startswith("utf") else "utf-8"
     parts = [b"\xef\xbb\xbf"] if encoding == "utf-8-sig" else []  # the BOM, once
     encoding = encoding.removesuffix("-sig")
     for index, row in enumerate([HEADER, *rows]):
-        regel = io.StringIO()
-        csv.writer(regel, delimiter=scheiding, lineterminator="\r\n").writerow(row)
-        parts.append(regel.getvalue().encode(andere if index - 1 in fout_op else encoding))
+        line = io.StringIO()
+        csv.writer(line, delimiter=delimiter, lineterminator="\r\n").writerow(row)
+        parts.append(line.getvalue().encode(other if index - 1 in misencoded else encoding))
     path.write_bytes(b"".join(parts))
     return path
 
 
-def client_config(map: Path, demo, oin: str = SCHOOL, service: str = "vo") -> Path:
-    config = map / "vva-client.toml"
+def client_config(folder: Path, demo, oin: str = SCHOOL, service: str = "vo") -> Path:
+    config = folder / "vva-client.toml"
     config.write_text(
         f'endpoint = "{demo.url}"\noin = "{oin}"\nservice = "{service}"\n'
         f'key = "pki/{oin}.key.pem"\ncertificate = "pki/{oin}.cert.pem"\n'
@@ -130,16 +130,16 @@ def _count_no_longer_delivered(database_url: str) -> int:
 
 
 @pytest.mark.parametrize(
-    ("codering", "scheiding"),
+    ("encoding", "delimiter"),
     [("utf-8-sig", ";"), ("cp1252", ",")],
     ids=["utf8-bom-semicolon", "windows1252-comma"],
 )
 def test_upload_of_2000_rows_with_7_errors_and_then_replace(
-    demo_broker, database_url, tmp_path, codering, scheiding
+    demo_broker, database_url, tmp_path, encoding, delimiter
 ):
     config = client_config(demo_broker.pki.parent, demo_broker)
     file = write_file(
-        tmp_path / "leerlingen.csv", [_row(i) for i in range(COUNT)], codering, scheiding, fout_op=[1100]
+        tmp_path / "leerlingen.csv", [_row(i) for i in range(COUNT)], encoding, delimiter, misencoded=[1100]
     )
 
     result = vva_client(config, "upload", str(file), "--flow", "vo", "--format", "json")
@@ -160,11 +160,11 @@ def test_upload_of_2000_rows_with_7_errors_and_then_replace(
     assert status(config) == dict.fromkeys(good, "actief")
 
     # --replace: the whole start population again, 25 pupils left out → exactly those withdrawn
-    weg = set(sorted(good)[::80])
-    assert len(weg) == 25
-    stays = [i for i in range(COUNT) if i not in ERRORS and BSNS[i] not in weg]
+    removed = set(sorted(good)[::80])
+    assert len(removed) == 25
+    stays = [i for i in range(COUNT) if i not in ERRORS and BSNS[i] not in removed]
     replacement = write_file(
-        tmp_path / "startpopulatie.csv", [_row(i, "wijzigen") for i in stays], codering, scheiding
+        tmp_path / "startpopulatie.csv", [_row(i, "wijzigen") for i in stays], encoding, delimiter
     )
     (tmp_path / "startpopulatie.fouten.csv").write_text("stale")
 
@@ -173,9 +173,9 @@ def test_upload_of_2000_rows_with_7_errors_and_then_replace(
     assert result.exit_code == 0, result.output
     assert "1968 rows applied, 0 rejected" in result.output
     assert not (tmp_path / "startpopulatie.fouten.csv").exists()  # no stale report left behind
-    na = status(config)
-    assert {number for number, state in na.items() if state == "afgemeld"} == weg
-    assert {number for number, state in na.items() if state == "actief"} == good - weg
+    after = status(config)
+    assert {number for number, state in after.items() if state == "afgemeld"} == removed
+    assert {number for number, state in after.items() if state == "actief"} == good - removed
     assert _count_no_longer_delivered(database_url) == 25
 
 
@@ -203,15 +203,15 @@ def test_a_file_too_large_gets_a_clear_error_and_changes_nothing(demo_broker, tm
 
 def test_a_partij_without_mandaat_gets_dk0002_and_changes_nothing(demo_broker, tmp_path):
     school = client_config(demo_broker.pki.parent, demo_broker)
-    andere = tmp_path / "andere"
-    andere.mkdir()
-    (andere / "pki").symlink_to(demo_broker.pki)
+    other = tmp_path / "andere"
+    other.mkdir()
+    (other / "pki").symlink_to(demo_broker.pki)
     file = write_file(tmp_path / "l.csv", [_row(i) for i in range(3)], "utf-8", ";")
 
     # an MBO institution on the VO service, and school 99XC delivering pupils of school 99XA
     for oin, service in (("0000000700099XB00000", "mbo"), ("0000000700099XC00000", "vo")):
         result = vva_client(
-            client_config(andere, demo_broker, oin, service), "upload", str(file), "--flow", "vo"
+            client_config(other, demo_broker, oin, service), "upload", str(file), "--flow", "vo"
         )
         assert result.exit_code == 1
         assert "Client.DK0002 Niet geautoriseerd" in result.output
@@ -262,14 +262,14 @@ def test_mbo_upload_and_the_opvragen_of_school_and_gemeente(demo_broker, tmp_pat
     assert overzicht.exit_code == 0, overzicht.output
     assert overzicht.stdout.splitlines()[0].startswith("bsn;onderwijsnummer;brinVo;woongemeente")
     # Amsterdam (0363) sees its residents 1 and 2, not pupil 0 who lives in Diemen (0384)
-    assert {regel.split(";")[0] for regel in overzicht.stdout.splitlines()[1:]} == set(BSNS[1:3])
+    assert {line.split(";")[0] for line in overzicht.stdout.splitlines()[1:]} == set(BSNS[1:3])
 
 
 def gemeente_config(tmp_path: Path, demo) -> Path:
-    map = tmp_path / "gemeente"
-    map.mkdir()
-    (map / "pki").symlink_to(demo.pki)
-    return client_config(map, demo, "00000099000000000363", "gemeente")
+    folder = tmp_path / "gemeente"
+    folder.mkdir()
+    (folder / "pki").symlink_to(demo.pki)
+    return client_config(folder, demo, "00000099000000000363", "gemeente")
 
 
 def test_the_vva_command_itself_with_a_template_and_ping(demo_broker, tmp_path):
@@ -282,11 +282,11 @@ def test_the_vva_command_itself_with_a_template_and_ping(demo_broker, tmp_path):
     ping = subprocess.run([*vva, "--config", str(config), "ping"], capture_output=True, text=True, timeout=60)
 
     assert template.returncode == 0, template.stderr
-    regels = (tmp_path / "leerlingen.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert regels[0] == (
+    lines = (tmp_path / "leerlingen.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == (
         "bsn;onderwijsnummer;brinVo;postcode;woongemeente;mutatie;vestiging;afmeldReden;naam;"
         "examenUitkomst;examenDatum"
     )
-    assert regels[1].startswith("# ") and len(regels) == 2
+    assert lines[1].startswith("# ") and len(lines) == 2
     assert ping.returncode == 0, ping.stderr
     assert ping.stdout.startswith("ok: vo answered at ")

@@ -26,14 +26,14 @@ def tls_broker(tmp_path_factory):
     so a client certificate without its issuing CA is refused in the handshake. It sends its own
     chain, so a client trusting the root alone (``tls_ca``) verifies it and cannot complete a leaf
     from that store either — as with a real broker, whose TLS CA is not the partner's PKI."""
-    map = tmp_path_factory.mktemp("tls")
-    pki = map / "pki"
+    folder = tmp_path_factory.mktemp("tls")
+    pki = folder / "pki"
     extra = (
         f'tls_key = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
         f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".chain.pem")}"\n'
         "tls_required = true\n"
     )
-    config = write_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profile="2W-be-S", extra=extra)
+    config = write_config(folder, f"sqlite:///{folder / 'vva.sqlite3'}", profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     config.write_text(config.read_text() + f'tls_client_ca = "{pki / "ca" / "root.pem"}"\n')
     bundle = pki / "ca" / "root.pem"
@@ -41,8 +41,8 @@ def tls_broker(tmp_path_factory):
         yield url, pki, bundle, config
 
 
-def _ping(map: Path, endpoint: str, pki: Path, certificate: str, tls_ca: Path | None):
-    settings = map / "vva-client.toml"
+def _ping(folder: Path, endpoint: str, pki: Path, certificate: str, tls_ca: Path | None):
+    settings = folder / "vva-client.toml"
     settings.write_text(
         f'endpoint = "{endpoint}"\noin = "{SCHOOL}"\nservice = "vo"\n'
         f'key = "{pki / (SCHOOL + ".key.pem")}"\ncertificate = "{pki / certificate}"\n'

@@ -30,9 +30,9 @@ GEMEENTE = "00000099000000000363"  # the demo gemeente Amsterdam: sees pupils li
 FAST = "outbox_base_s = 0.05\noutbox_max_wait_s = 0.2\noutbox_timeout_s = 1.0\n"
 
 
-def _init(map_: Path, database_url: str, extra: str) -> Path:
-    map_.mkdir()
-    config = write_config(map_, database_url, profile="2W-be-S", extra=extra)
+def _init(folder: Path, database_url: str, extra: str) -> Path:
+    folder.mkdir()
+    config = write_config(folder, database_url, profile="2W-be-S", extra=extra)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     return config
 

@@ -82,9 +82,9 @@ def test_serve_prints_https_wsdl_addresses_when_it_terminates_tls(database_url, 
     )
     with broker_process(config, scheme="https") as url:
         pass
-    regels = [r for r in (tmp_path / "broker.log").read_text().splitlines() if r.startswith("WSDL")]
-    assert len(regels) == 4, regels
-    assert all(f" {url}/vva/" in r and r.endswith("?wsdl") for r in regels), regels
+    lines = [r for r in (tmp_path / "broker.log").read_text().splitlines() if r.startswith("WSDL")]
+    assert len(lines) == 4, lines
+    assert all(f" {url}/vva/" in r and r.endswith("?wsdl") for r in lines), lines
 
 
 def test_serve_help_describes_tls():

@@ -37,8 +37,8 @@ def test_dead_messages_show_retry_and_purge(database_url, tmp_path):
     assert f"{REGIO}  wachtend   2" in cli.invoke(main, ["--config", str(config), "outbox", "list"]).output
 
     DeliveryWorker(Runtime(load_settings(config))).run(until_empty=True)
-    weg = cli.invoke(main, ["--config", str(config), "outbox", "purge-dead", "--yes"])
-    assert weg.output.strip() == "2 dead message(s) deleted"
+    purged = cli.invoke(main, ["--config", str(config), "outbox", "purge-dead", "--yes"])
+    assert purged.output.strip() == "2 dead message(s) deleted"
     assert "dood" not in cli.invoke(main, ["--config", str(config), "outbox", "list"]).output
 
 

@@ -106,8 +106,8 @@ def _scenario(demo) -> None:
 
 
 def _database_url(config: Path) -> str:
-    regel = next(r for r in config.read_text().splitlines() if r.startswith("database_url"))
-    return regel.split("=", 1)[1].strip().strip('"')
+    line = next(r for r in config.read_text().splitlines() if r.startswith("database_url"))
+    return line.split("=", 1)[1].strip().strip('"')
 
 
 def _in_sql(url: str, numbers: list[str]) -> list[str]:
@@ -161,8 +161,8 @@ def test_no_pupil_number_in_clear_text_and_a_complete_audit_trail(demo_broker, t
     # vva audit pupil: exactly the operations of the scenario that touched P, and Q.
     output = cli("audit", "pupil", P, "--format", "jsonl")
     assert output.exit_code == 0, output.output
-    regels = [json.loads(r) for r in output.output.splitlines() if r.startswith("{")]
-    assert [(r["operatie"], r["partij_oin"], r["uitkomst"]) for r in regels] == [
+    records = [json.loads(r) for r in output.output.splitlines() if r.startswith("{")]
+    assert [(r["operatie"], r["partij_oin"], r["uitkomst"]) for r in records] == [
         ("aanleverenLeerlingen", SCHOOL_A, "verwerkt"),
         ("aanleverenAanmeldingen", MBO_X, "verwerkt"),
         ("opvragenStatus", SCHOOL_A, "verwerkt"),
@@ -171,12 +171,12 @@ def test_no_pupil_number_in_clear_text_and_a_complete_audit_trail(demo_broker, t
     ]
     assert all(
         r["message_id"].startswith("urn:uuid:") and r["certificaat"].startswith(r["partij_oin"])
-        for r in regels
+        for r in records
     )
     # Q (school C, Rotterdam) was only delivered; the refused query about Q disclosed nothing.
     output = cli("audit", "pupil", Q, "--format", "jsonl")
-    regels = [json.loads(r) for r in output.output.splitlines() if r.startswith("{")]
-    assert [(r["operatie"], r["partij_oin"]) for r in regels] == [("aanleverenLeerlingen", SCHOOL_C)]
+    records = [json.loads(r) for r in output.output.splitlines() if r.startswith("{")]
+    assert [(r["operatie"], r["partij_oin"]) for r in records] == [("aanleverenLeerlingen", SCHOOL_C)]
     assert cli("audit", "verify").output.startswith("audit trail intact:")
     export = cli("audit", "export", "--format", "csv")
     assert export.exit_code == 0

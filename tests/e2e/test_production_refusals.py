@@ -38,14 +38,14 @@ def _one_line(outcome: subprocess.CompletedProcess) -> str:
     assert outcome.returncode != 0
     assert "Traceback" not in outcome.stderr and "Worker failed to boot" not in outcome.stderr
     assert outcome.stdout == ""  # no WSDL address before the refusal
-    regels = outcome.stderr.splitlines()
-    assert len(regels) == 1, outcome.stderr
-    return regels[0]
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1, outcome.stderr
+    return lines[0]
 
 
 def test_demo_ca_in_production(production):
-    regel = _one_line(_start(production, "serve", "--workers", "1"))
-    assert regel == (
+    line = _one_line(_start(production, "serve", "--workers", "1"))
+    assert line == (
         "Error: refusing to serve: demo CA CN=VVA Demo Root CA (FICTIEF),O=VVA Demo PKI (FICTIEF),C=NL "
         "configured in production; set trust_ca (and trust_crl) to the PKIoverheid CA files "
         "(deploy/README.md)"
@@ -53,29 +53,29 @@ def test_demo_ca_in_production(production):
 
 
 def test_unsigned_services_in_production(production):
-    regel = _one_line(_start(production, "serve", extra='profiles = { vo = "2W-be" }\n'))
-    assert regel == (
+    line = _one_line(_start(production, "serve", extra='profiles = { vo = "2W-be" }\n'))
+    assert line == (
         'Error: refusing to serve in production: service(s) vo are not signed (profile "2W-be"); '
         'production needs profile = "2W-be-S" for every service (check profile and profiles)'
     )
 
 
 def test_without_client_certificates_in_production(production):
-    regel = _one_line(_start(production, "serve", extra="tls_required = false\n"))
-    assert regel == (
+    line = _one_line(_start(production, "serve", extra="tls_required = false\n"))
+    assert line == (
         "Error: refusing to serve in production without TLS client certificates (tls_required = false); "
         "remove tls_required or set it to true"
     )
 
 
 def test_reference_receiver_with_demo_ca_in_production(production):
-    regel = _one_line(_start(production, "receiver", "serve"))
-    assert regel.startswith("Error: refusing to serve: demo CA CN=VVA Demo Root CA (FICTIEF)")
+    line = _one_line(_start(production, "receiver", "serve"))
+    assert line.startswith("Error: refusing to serve: demo CA CN=VVA Demo Root CA (FICTIEF)")
 
 
 def test_conformance_fault_injection_in_production(production):
-    regel = _one_line(_start(production, "serve", extra="conformance_fault_injection = true\n"))
-    assert regel == (
+    line = _one_line(_start(production, "serve", extra="conformance_fault_injection = true\n"))
+    assert line == (
         f"Error: {production}: conformance_fault_injection = true is for test environments only: "
         'refusing it with environment = "production"'
     )

@@ -30,21 +30,21 @@ from tests.helpers import _wait_for, broker_process, free_port, write_config
 
 
 @contextmanager
-def _tls_receiver(map: Path, pki: Path):
+def _tls_receiver(folder: Path, pki: Path):
     """The reference receiver as party REGIO (a test OIN, signing with its own key) behind two-way TLS
     on 127.0.0.1 (the demo broker certificate carries that address); yields its https endpoint."""
-    map.mkdir()
+    folder.mkdir()
     extra = (
         f'broker_oins = ["{REGIO}"]\nsigning_key = "{pki / (REGIO + ".key.pem")}"\n'
         f'signing_certificate = "{pki / (REGIO + ".cert.pem")}"\n'
         f'tls_key = "{pki / (TEST_BROKER_OIN + ".key.pem")}"\n'
         f'tls_certificate = "{pki / (TEST_BROKER_OIN + ".cert.pem")}"\n'
     )
-    config = write_config(map, f"sqlite:///{map / 'ontvanger.sqlite3'}", profile="2W-be-S", extra=extra)
-    config.write_text(config.read_text().replace(f'pki_dir = "{map / "pki"}"', f'pki_dir = "{pki}"'))
-    make_key_file(map / "sleutels.json")
+    config = write_config(folder, f"sqlite:///{folder / 'ontvanger.sqlite3'}", profile="2W-be-S", extra=extra)
+    config.write_text(config.read_text().replace(f'pki_dir = "{folder / "pki"}"', f'pki_dir = "{pki}"'))
+    make_key_file(folder / "sleutels.json")
     port = free_port()
-    with (map / "ontvanger.log").open("wb") as log:
+    with (folder / "ontvanger.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "broker", "receiver", "serve", "--port", str(port)],
             env={**os.environ, "VVA_CONFIG": str(config)},
@@ -53,7 +53,7 @@ def _tls_receiver(map: Path, pki: Path):
         )
         try:
             _wait_for(None, process, port)
-            yield f"https://127.0.0.1:{port}/vva/ontvanger/v1", map / "ontvanger.sqlite3"
+            yield f"https://127.0.0.1:{port}/vva/ontvanger/v1", folder / "ontvanger.sqlite3"
         finally:
             process.terminate()
             process.wait(timeout=15)
@@ -88,11 +88,11 @@ def test_h48_outbox_in_production_accepts_no_answer_from_a_test_oin(
             # The receiver got and processed the push and answered, signed under its test OIN ...
             engine = create_engine(f"sqlite:///{receiver_db}")
             with engine.connect() as connection:
-                verwerkt = connection.execute(
+                processed = connection.execute(
                     text("SELECT count(*) FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt'")
                 ).scalar()
             engine.dispose()
-            assert verwerkt == 1
+            assert processed == 1
             # ... and production does not take that answer as a delivery: retried, not delivered.
             assert (message.status, message.laatste_fout) == ("wachtend", "transport UntrustedResponse")
             assert message.afgeleverd_op is None

@@ -41,9 +41,9 @@ class Chain:
     broker_config: Path
     broker_url: str
     pki: Path
-    ontvanger_db: str
+    receiver_db: str
 
-    def ontvangen(self) -> list[int]:
+    def received(self) -> list[int]:
         """wijzigingId of every push the receiver processed (not answered from memory), in order."""
         return [
             int(etree.fromstring(push).findtext(f"{{{NS}}}Body//{{urn:nl:vva:aanmelden:v1}}wijzigingId"))
@@ -52,7 +52,7 @@ class Chain:
 
     def pushes(self) -> list[bytes]:
         """The bytes of every push the receiver processed, in order, as they came over the wire."""
-        engine = create_engine(self.ontvanger_db)
+        engine = create_engine(self.receiver_db)
         try:
             with engine.connect() as connection:
                 rows = connection.execute(
@@ -61,13 +61,13 @@ class Chain:
                     )
                 ).scalars()
                 keyring = load_keyring(
-                    Path(self.ontvanger_db.removeprefix("sqlite:///")).parent / "sleutels.json"
+                    Path(self.receiver_db.removeprefix("sqlite:///")).parent / "sleutels.json"
                 )
                 return [keyring.decrypt_data(bytes(r)) for r in rows]
         finally:
             engine.dispose()
 
-    def wachtrij(self, status: str) -> int:
+    def outbox_count(self, status: str) -> int:
         engine = create_engine(load_settings(self.broker_config).database_url)
         try:
             with engine.connect() as connection:
@@ -79,22 +79,22 @@ class Chain:
 
 
 @contextmanager
-def _receiver(map: Path, pki: Path, faults: str = "", oin: str = REGIO, port: int | None = None):
+def _receiver(folder: Path, pki: Path, faults: str = "", oin: str = REGIO, port: int | None = None):
     """A reference receiver on 127.0.0.1 answering as party ``oin`` (its own demo key); yields its
     endpoint and database URL."""
-    map.mkdir(parents=True, exist_ok=True)
-    db = f"sqlite:///{map / 'ontvanger.sqlite3'}"
+    folder.mkdir(parents=True, exist_ok=True)
+    db = f"sqlite:///{folder / 'ontvanger.sqlite3'}"
     extra = (
         f'broker_oins = ["{oin}"]\nsigning_key = "{pki / (oin + ".key.pem")}"\n'
         f'signing_certificate = "{pki / (oin + ".cert.pem")}"\n'
     )
-    config = write_config(map, db, profile="2W-be-S", extra=extra)
-    config.write_text(config.read_text().replace(f'pki_dir = "{map / "pki"}"', f'pki_dir = "{pki}"'))
+    config = write_config(folder, db, profile="2W-be-S", extra=extra)
+    config.write_text(config.read_text().replace(f'pki_dir = "{folder / "pki"}"', f'pki_dir = "{pki}"'))
     from broker.privacy.keys import make_key_file
 
-    make_key_file(map / "sleutels.json")
+    make_key_file(folder / "sleutels.json")
     port = port or free_port()
-    log_file = (map / "ontvanger.log").open("wb")
+    log_file = (folder / "ontvanger.log").open("wb")
     arguments = [
         sys.executable,
         "-m",
@@ -151,10 +151,10 @@ def running_chain(database_url: str, tmp_path: Path, faults: str = ""):
     config = write_config(broker_dir, database_url, profile="2W-be-S", extra=OUTBOX)
     assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
     pki = broker_dir / "pki"
-    with _receiver(tmp_path / "ontvanger", pki, faults) as (endpoint, ontvanger_db):
+    with _receiver(tmp_path / "ontvanger", pki, faults) as (endpoint, receiver_db):
         register_endpoint(config, endpoint)
         with broker_process(config) as url:
-            yield Chain(config, url, pki, ontvanger_db)
+            yield Chain(config, url, pki, receiver_db)
 
 
 def _delivery_worker(chain: Chain) -> DeliveryWorker:
@@ -201,12 +201,12 @@ def test_delivery_through_failures_exactly_once_and_in_order(database_url, tmp_p
             "datum": "2026-11-01",
         }
         assert mbo.service.aanleverenAanmeldingen(aanmelding=[aanmelding]).aantalVerwerkt == 1
-        assert chain.wachtrij("wachtend") == 2
+        assert chain.outbox_count("wachtend") == 2
         delivery_worker.run(until_empty=True)
         time.sleep(4.5)  # the receiver's stalled ("timeout") request finishes in the background
-        ontvangen = chain.ontvangen()
-        assert len(ontvangen) == 2 and ontvangen == sorted(ontvangen)  # once each, the first first
-        assert chain.wachtrij("afgeleverd") == 2
+        received = chain.received()
+        assert len(received) == 2 and received == sorted(received)  # once each, the first first
+        assert chain.outbox_count("afgeleverd") == 2
         for push in chain.pushes():  # signed, with wsse:Security last as gSOAP needs (issue 14, item 10)
             header = etree.fromstring(push).find(f"{{{NS}}}Header")
             names = [etree.QName(block).localname for block in header]
@@ -221,25 +221,25 @@ def test_sigkill_in_the_middle_of_200_deliveries(database_url, tmp_path):
             client(demo, "vo", SCHOOL_A).service.aanleverenLeerlingen(leerling=leerlingen(200)).aantalVerwerkt
             == 200
         )
-        assert chain.wachtrij("wachtend") == 200
+        assert chain.outbox_count("wachtend") == 200
         env = {**os.environ, "VVA_CONFIG": str(chain.broker_config)}
         worker = subprocess.Popen([sys.executable, "-m", "broker", "outbox", "run"], env=env)
         for _ in range(300):
-            if len(chain.ontvangen()) >= 40:
+            if len(chain.received()) >= 40:
                 break
             time.sleep(0.1)
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
-        assert 0 < len(chain.ontvangen()) < 200
+        assert 0 < len(chain.received()) < 200
         subprocess.run(
             [sys.executable, "-m", "broker", "outbox", "run", "--until-empty"],
             env=env,
             check=True,
             timeout=300,
         )
-        ontvangen = chain.ontvangen()
-        assert len(ontvangen) == 200 and len(set(ontvangen)) == 200
-        assert chain.wachtrij("afgeleverd") == 200
+        received = chain.received()
+        assert len(received) == 200 and len(set(received)) == 200
+        assert chain.outbox_count("afgeleverd") == 200
 
 
 @pytest.fixture
@@ -266,6 +266,6 @@ def test_four_workers_on_postgresql_1000_without_duplicate_or_loss(postgres_url,
             check=True,
             timeout=600,
         )
-        ontvangen = chain.ontvangen()
-        assert len(ontvangen) == 1000 and len(set(ontvangen)) == 1000
-        assert chain.wachtrij("afgeleverd") == 1000
+        received = chain.received()
+        assert len(received) == 1000 and len(set(received)) == 1000
+        assert chain.outbox_count("afgeleverd") == 1000

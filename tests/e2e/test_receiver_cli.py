@@ -26,8 +26,8 @@ def _vva(config, *args: str) -> subprocess.CompletedProcess:
 
 def test_list_and_content_of_what_the_receiver_got(database_url, tmp_path):
     with running_chain(database_url, tmp_path) as chain:
-        ontvanger = tmp_path / "ontvanger" / "vva.toml"
-        empty = _vva(ontvanger, "receiver", "list")
+        receiver_config = tmp_path / "ontvanger" / "vva.toml"
+        empty = _vva(receiver_config, "receiver", "list")
         assert (empty.returncode, empty.stdout) == (0, "nothing received yet\n")
 
         demo = type("Demo", (), {"url": chain.broker_url, "pki": chain.pki})
@@ -37,15 +37,15 @@ def test_list_and_content_of_what_the_receiver_got(database_url, tmp_path):
         )
         assert _delivery_worker(chain).run_round() == 1
 
-        list_ = _vva(ontvanger, "receiver", "list")
+        list_ = _vva(receiver_config, "receiver", "list")
         assert list_.returncode == 0, list_.stderr
-        (regel,) = list_.stdout.splitlines()
-        number, _datum, _time, sender, operatie, message_id, outcome = regel.split(" ")
+        (line,) = list_.stdout.splitlines()
+        number, _date, _time, sender, operatie, message_id, outcome = line.split(" ")
         assert (sender, operatie, outcome) == ("00000099000000000001", "ontvangenWijziging", "verwerkt")
         assert message_id.startswith("urn:uuid:")
         assert leerling["bsn"] not in list_.stdout
 
-        show = _vva(ontvanger, "receiver", "show", number.removeprefix("#"))
+        show = _vva(receiver_config, "receiver", "show", number.removeprefix("#"))
         assert show.returncode == 0, show.stderr
         assert f"MessageID   {message_id}" in show.stdout
         assert "from        00000099000000000001 (certificate 00000099000000000001)" in show.stdout
@@ -58,9 +58,9 @@ def test_list_and_content_of_what_the_receiver_got(database_url, tmp_path):
         # The Body as it came over the wire, decrypted with the receiver's key file.
         assert chain.pushes()[0].count(leerling["bsn"].encode()) >= 1
 
-        met_nummers = _vva(ontvanger, "receiver", "show", number.removeprefix("#"), "--show-numbers")
-        assert f">{leerling['bsn']}</" in met_nummers.stdout and "*********" not in met_nummers.stdout
+        with_numbers = _vva(receiver_config, "receiver", "show", number.removeprefix("#"), "--show-numbers")
+        assert f">{leerling['bsn']}</" in with_numbers.stdout and "*********" not in with_numbers.stdout
 
-        unknown = _vva(ontvanger, "receiver", "show", "999")
+        unknown = _vva(receiver_config, "receiver", "show", "999")
         assert unknown.returncode == 1
         assert unknown.stderr == "Error: no received message #999 (see vva receiver list)\n"

@@ -57,22 +57,22 @@ def _gemeenten(path: Path) -> set[str]:
     return {r["GEMEENTENUMMER"].strip() for r in _rows(path)}
 
 
-def oin_van_brin(brin: str) -> str:
+def oin_of_brin(brin: str) -> str:
     return f"00000007000{brin}00000"
 
 
-def oin_van_gemeente(code: str) -> str:
+def oin_of_gemeente(code: str) -> str:
     return f"0000009900000000{code}"
 
 
 @dataclass(frozen=True)
-class Landelijk:
+class NationalSetup:
     """The broker with the real yearly set loaded for the current cycle ``jaar``."""
 
     broker: DemoBroker
     config: Path
     jaar: int
-    zonder_vo: list[str]  # gemeenten with no VO school, derived from the files
+    without_vo: list[str]  # gemeenten with no VO school, derived from the files
     vso_brin: str  # a VSO school in the (V)SO file only
     vso_vestiging: str
     vso_regio: str
@@ -86,18 +86,18 @@ def _cli(config: Path, *args: str) -> None:
 
 
 @pytest.fixture
-def landelijk(database_url, tmp_path):
-    map_ = duo_data_dir()
-    if map_ is None:
+def national(database_url, tmp_path):
+    folder = duo_data_dir()
+    if folder is None:
         pytest.skip(
             "real DUO open data not found: set VVA_SHARED or put shared/data/duo-open-data beside the clone"
         )
-    paths = {naam: map_ / naam for naam in (VO, BO, SO, MBO)}
+    paths = {naam: folder / naam for naam in (VO, BO, SO, MBO)}
     for path in paths.values():
         if not path.is_file():
             pytest.skip(f"{path} not present")
 
-    zonder_vo = sorted(_gemeenten(paths[BO]) - _gemeenten(paths[VO]))
+    without_vo = sorted(_gemeenten(paths[BO]) - _gemeenten(paths[VO]))
     vo_brins = {r["INSTELLINGSCODE"] for r in _rows(paths[VO])}
     vso = next(
         r
@@ -125,32 +125,32 @@ def landelijk(database_url, tmp_path):
     )
     # One registry file, as an operator loads it: the two schools, a gemeente party per gemeente without
     # a VO school, each speaking through one gemeente software supplier under its mandate (one key).
-    scholen = [
+    schools = [
         (VO_BRIN, "School voor Praktijkonderwijs Assen"),
         (vso["INSTELLINGSCODE"], vso["VESTIGINGSNAAM"]),
     ]
     toml = [
-        f'[[partij]]\noin = "{oin_van_brin(b)}"\nsoort = "vo-school"\nnaam = "{n}"\nbrins = ["{b}"]\n'
-        for b, n in scholen
+        f'[[partij]]\noin = "{oin_of_brin(b)}"\nsoort = "vo-school"\nnaam = "{n}"\nbrins = ["{b}"]\n'
+        for b, n in schools
     ]
     toml.append(f'[[partij]]\noin = "{SUPPLIER}"\nsoort = "leverancier"\nnaam = "Gemeentesoftware"\n')
     toml += [
-        f'[[partij]]\noin = "{oin_van_gemeente(g)}"\nsoort = "gemeente"\nnaam = "Gemeente {g}"\n'
+        f'[[partij]]\noin = "{oin_of_gemeente(g)}"\nsoort = "gemeente"\nnaam = "Gemeente {g}"\n'
         f'gemeentecodes = ["{g}"]\n[[partij.mandaat]]\ncertificaat_oin = "{SUPPLIER}"\n'
-        for g in zonder_vo
+        for g in without_vo
     ]
     register = tmp_path / "partijen.toml"
     register.write_text("\n".join(toml), encoding="utf-8")
     _cli(config, "party", "load", str(register))
     make_demo_pki(
-        tmp_path / "pki", [(oin_van_brin(b), n) for b, n in scholen] + [(SUPPLIER, "Gemeentesoftware")]
+        tmp_path / "pki", [(oin_of_brin(b), n) for b, n in schools] + [(SUPPLIER, "Gemeentesoftware")]
     )
     with broker_process(config) as url:
-        yield Landelijk(
+        yield NationalSetup(
             DemoBroker(url, tmp_path / "pki", database_url),
             config,
             jaar,
-            zonder_vo,
+            without_vo,
             vso["INSTELLINGSCODE"],
             vso["VESTIGINGSCODE"],
             str(int(vso["RMC-REGIO CODE"])),
@@ -159,16 +159,16 @@ def landelijk(database_url, tmp_path):
         )
 
 
-def _refuse_as_school(landelijk: Landelijk, brin: str) -> None:
+def _refuse_as_school(national: NationalSetup, brin: str) -> None:
     outcome = CliRunner().invoke(
         main,
         [
             "--config",
-            str(landelijk.config),
+            str(national.config),
             "party",
             "add",
             "--oin",
-            oin_van_brin(brin),
+            oin_of_brin(brin),
             "--kind",
             "vo-school",
         ]
@@ -176,16 +176,16 @@ def _refuse_as_school(landelijk: Landelijk, brin: str) -> None:
     )
     assert outcome.exit_code != 0, outcome.output
     assert (
-        f"BRIN {brin} is no active VO, (V)SO or MBO institution in the reference data of cycle {landelijk.jaar}"
+        f"BRIN {brin} is no active VO, (V)SO or MBO institution in the reference data of cycle {national.jaar}"
         in outcome.output
     )
     assert "check the BRIN" in outcome.output
 
 
-def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_that_gemeente(landelijk):
-    assert len(landelijk.zonder_vo) == 54 and "0415" in landelijk.zonder_vo  # Landsmeer
-    numbers = dict(zip(landelijk.zonder_vo, bsns(len(landelijk.zonder_vo), 61000000), strict=True))
-    vo = client(landelijk.broker, "vo", oin_van_brin(VO_BRIN))
+def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_that_gemeente(national):
+    assert len(national.without_vo) == 54 and "0415" in national.without_vo  # Landsmeer
+    numbers = dict(zip(national.without_vo, bsns(len(national.without_vo), 61000000), strict=True))
+    vo = client(national.broker, "vo", oin_of_brin(VO_BRIN))
 
     response = vo.service.aanleverenLeerlingen(
         leerling=[
@@ -205,16 +205,16 @@ def test_a_pupil_in_each_gemeente_without_a_vo_school_is_accepted_and_seen_by_th
     assert rejected == []  # no VVA108 "gemeentecode ongeldig of onbekend"
     assert (response.aantalVerwerkt, response.aantalAfgewezen) == (54, 0)
     # The primary-school file gave the gemeenten, not its schools: a primary school is no party.
-    _refuse_as_school(landelijk, landelijk.bo_brin)
+    _refuse_as_school(national, national.bo_brin)
     for gemeente, number in numbers.items():
         overzicht = client(
-            landelijk.broker, "gemeente", oin_van_gemeente(gemeente), SUPPLIER
+            national.broker, "gemeente", oin_of_gemeente(gemeente), SUPPLIER
         ).service.opvragenOverzicht(woongemeente=[gemeente])
         assert [(o.bsn, o.woongemeente) for o in overzicht] == [(number, gemeente)], gemeente
 
 
-def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landelijk):
-    vso = client(landelijk.broker, "vo", oin_van_brin(landelijk.vso_brin))
+def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(national):
+    vso = client(national.broker, "vo", oin_of_brin(national.vso_brin))
     numbers = bsns(6, 62000000)  # six: counts of 1-4 are suppressed in reports
 
     response = vso.service.aanleverenLeerlingen(
@@ -222,8 +222,8 @@ def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landeli
             {
                 "volgnummer": i,
                 "bsn": number,
-                "brinVo": landelijk.vso_brin,
-                "vestiging": landelijk.vso_vestiging,
+                "brinVo": national.vso_brin,
+                "vestiging": national.vso_vestiging,
                 "postcode": "9402KH",
                 "woongemeente": "0106",
                 "mutatie": "toevoegen",
@@ -233,15 +233,15 @@ def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(landeli
     )
     assert (response.aantalVerwerkt, response.aantalAfgewezen) == (6, 0)
     # Only the VSO part of the file makes institutions: an SO/SBO school is no party of this exchange.
-    _refuse_as_school(landelijk, landelijk.so_brin)
+    _refuse_as_school(national, national.so_brin)
 
-    runtime = Runtime.load(str(landelijk.config))
+    runtime = Runtime.load(str(national.config))
     try:
         with runtime.sessions() as session:
-            regio = make_rapport(session, runtime.kalender, Level.REGIO, landelijk.jaar, landelijk.vso_regio)
-            school = make_rapport(session, runtime.kalender, Level.SCHOOL, landelijk.jaar, landelijk.vso_brin)
+            regio = make_rapport(session, runtime.kalender, Level.REGIO, national.jaar, national.vso_regio)
+            school = make_rapport(session, runtime.kalender, Level.SCHOOL, national.jaar, national.vso_brin)
     finally:
         runtime.close()
     assert regio.head[(LEERLINGEN, "")] == 6
     assert school.head[(LEERLINGEN, "")] == 6
-    assert regio.of(Level.SCHOOL, landelijk.vso_brin)[(LEERLINGEN, "")] == 6
+    assert regio.of(Level.SCHOOL, national.vso_brin)[(LEERLINGEN, "")] == 6

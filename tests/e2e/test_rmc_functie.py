@@ -75,10 +75,10 @@ def _overzicht(demo, oin: str, *gemeenten: str) -> dict[str, str]:
 
 def test_rmc_function_of_regio_21_sees_diemen_and_landsmeer_not_haarlem(demo_broker):
     _know_gemeenten(demo_broker.database_url)
-    woonplaatsen = ["0363", "0384", "0415", "0392", "0599"]
-    numbers = dict(zip(woonplaatsen, bsns(len(woonplaatsen), 41000000), strict=True))
+    woongemeenten = ["0363", "0384", "0415", "0392", "0599"]
+    numbers = dict(zip(woongemeenten, bsns(len(woongemeenten), 41000000), strict=True))
     school = client(demo_broker, "vo", SCHOOL_A)
-    delivery = [_leerling(i, numbers[g], "99XA", g) for i, g in enumerate(woonplaatsen, start=1)]
+    delivery = [_leerling(i, numbers[g], "99XA", g) for i, g in enumerate(woongemeenten, start=1)]
     response = school.service.aanleverenLeerlingen(leerling=delivery)
     assert (response.aantalVerwerkt, response.aantalAfgewezen) == (5, 0), response
 

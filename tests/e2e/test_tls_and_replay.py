@@ -44,13 +44,13 @@ def tls_broker(database_url, tmp_path):
         yield url, pki, bundle
 
 
-def _client(url, pki, bundle, tls_oin: str, teken_oin: str, sender: str, tls_map: str = "") -> Client:
+def _client(url, pki, bundle, tls_oin: str, sign_oin: str, sender: str, tls_dir: str = "") -> Client:
     session = requests.Session()
     session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment beats session.verify
     session.verify = str(bundle)
-    session.cert = (str(pki / tls_map / f"{tls_oin}.chain.pem"), str(pki / tls_map / f"{tls_oin}.key.pem"))
+    session.cert = (str(pki / tls_dir / f"{tls_oin}.chain.pem"), str(pki / tls_dir / f"{tls_oin}.key.pem"))
     # zeep fetches the WSDL over the same two-way TLS session.
-    signer = Signer((pki / f"{teken_oin}.key.pem").read_bytes(), (pki / f"{teken_oin}.cert.pem").read_bytes())
+    signer = Signer((pki / f"{sign_oin}.key.pem").read_bytes(), (pki / f"{sign_oin}.cert.pem").read_bytes())
     return Client(
         f"{url}/vva/vo/v1?wsdl",
         settings=Settings(strict=True, forbid_dtd=True, forbid_entities=True),
@@ -71,19 +71,19 @@ def test_without_client_certificate_no_connection(tls_broker):
 
 
 def test_supplier_with_mandaat_is_accepted(tls_broker):
-    school = _client(*tls_broker, tls_oin=SUPPLIER, teken_oin=SUPPLIER, sender=SCHOOL_A)
+    school = _client(*tls_broker, tls_oin=SUPPLIER, sign_oin=SUPPLIER, sender=SCHOOL_A)
     assert school.service.ping(echo="via leverancier").echo == "via leverancier"
 
 
 def test_supplier_without_mandaat_is_dk0002(tls_broker):
-    school_c = _client(*tls_broker, tls_oin=SUPPLIER, teken_oin=SUPPLIER, sender=SCHOOL_C)
+    school_c = _client(*tls_broker, tls_oin=SUPPLIER, sign_oin=SUPPLIER, sender=SCHOOL_C)
     with pytest.raises(zeep.exceptions.Fault) as error:
         school_c.service.ping()
     assert error.value.code == "soap:Client.DK0002"
 
 
 def test_certificate_without_oin_is_ek0030(tls_broker):
-    school = _client(*tls_broker, tls_oin="zonder-oin", teken_oin=SCHOOL_A, sender=SCHOOL_A, tls_map="test")
+    school = _client(*tls_broker, tls_oin="zonder-oin", sign_oin=SCHOOL_A, sender=SCHOOL_A, tls_dir="test")
     with pytest.raises(zeep.exceptions.Fault) as error:
         school.service.ping()
     assert error.value.code == "soap:Client.EK0030"
@@ -103,7 +103,7 @@ def test_tls_certificate_without_oin_goes_before_a_broken_message(tls_broker):
 
 
 def test_h112_tls_and_signature_of_different_partijen_is_dk0002(tls_broker):
-    school = _client(*tls_broker, tls_oin=SCHOOL_C, teken_oin=SCHOOL_A, sender=SCHOOL_A)
+    school = _client(*tls_broker, tls_oin=SCHOOL_C, sign_oin=SCHOOL_A, sender=SCHOOL_A)
     with pytest.raises(zeep.exceptions.Fault) as error:
         school.service.ping()
     assert error.value.code == "soap:Client.DK0002"
@@ -177,13 +177,13 @@ def test_client_certificate_from_proxy_header_only_from_trusted_proxy(database_u
     ping = '<vva:ping xmlns:vva="urn:nl:vva:aanmelden:v1"/>'
     with broker_process(config) as url:
         school = (pki / f"{SCHOOL_A}.cert.pem").read_bytes()
-        met = _with_proxy_header(url, _signed(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), school)
+        with_header = _with_proxy_header(url, _signed(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), school)
         without = _with_proxy_header(url, _signed(pki, ping, f"urn:uuid:{uuid.uuid4()}", "ping"), None)
     assert b"soap:Client.EK0030" in without
     if proxies:
-        assert b"pingResponse" in met
+        assert b"pingResponse" in with_header
     else:
-        assert b"soap:Client.EK0030" in met  # the header from anyone else is ignored
+        assert b"soap:Client.EK0030" in with_header  # the header from anyone else is ignored
 
 
 def test_h47_revocation_applies_without_restart(database_url, tmp_path):

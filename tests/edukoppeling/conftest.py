@@ -102,17 +102,17 @@ class Broker:
 
 
 def _start(request, tmp_path_factory, profile: str):
-    map = tmp_path_factory.mktemp("broker")
+    folder = tmp_path_factory.mktemp("broker")
     with ExitStack() as stack:
         if request.param == "sqlite":
-            database_url = f"sqlite:///{map / 'vva.sqlite3'}"
+            database_url = f"sqlite:///{folder / 'vva.sqlite3'}"
         else:
             require_postgres(_postgres_reachable())
             database_url = stack.enter_context(postgres_schema())
-        config = write_config(Path(map), database_url, profile=profile)
+        config = write_config(Path(folder), database_url, profile=profile)
         assert CliRunner().invoke(main, ["--config", str(config), "init"]).exit_code == 0
         with broker_process(config) as url:
-            yield Broker(url, database_url, Path(map) / "broker.log", Path(map) / "pki")
+            yield Broker(url, database_url, Path(folder) / "broker.log", Path(folder) / "pki")
 
 
 _DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -184,10 +184,10 @@ def test_fullwidth_digit_in_bsn_in_an_uploaded_file_is_vva101(signed_broker):
 # --- HTTP framing ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lengte", ["1\u00b2", "\u00b9\u00b2", _fullwidth("12")])
-def test_h92_content_length_met_niet_ascii_cijfers_is_400(lengte):
+@pytest.mark.parametrize("length", ["1\u00b2", "\u00b9\u00b2", _fullwidth("12")])
+def test_h92_content_length_with_non_ascii_digits_is_400(length):
     # gunicorn refuses these itself; the broker's own check must not rely on it (another WSGI server).
-    environ = {"CONTENT_LENGTH": lengte, "wsgi.input": io.BytesIO(b"x" * 20)}
+    environ = {"CONTENT_LENGTH": length, "wsgi.input": io.BytesIO(b"x" * 20)}
     with pytest.raises(HttpError) as error:
         read_body(environ, 1000)
     assert (error.value.status, error.value.reden) == (400, "Content-Length is not a number")

@@ -46,27 +46,27 @@ class _Cluster:
         if not _BIN:
             pytest.skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin")
         self.bin = Path(_BIN[-1])
-        self.map = Path(tempfile.mkdtemp(prefix="vva-pg-"))
+        self.dir = Path(tempfile.mkdtemp(prefix="vva-pg-"))
         self.port = free_port()
-        self.gebruiker = "postgres" if os.geteuid() == 0 else None
-        if self.gebruiker:
-            shutil.chown(self.map, self.gebruiker)
-        self._pg("initdb", "-D", str(self.map / "data"), "-A", "trust", "-U", "postgres", "--no-sync")
+        self.user = "postgres" if os.geteuid() == 0 else None
+        if self.user:
+            shutil.chown(self.dir, self.user)
+        self._pg("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres", "--no-sync")
 
     def _pg(self, program: str, *args: str) -> None:
         command = [str(self.bin / program), *args]
-        if self.gebruiker:
-            command = ["runuser", "-u", self.gebruiker, "--", *command]
+        if self.user:
+            command = ["runuser", "-u", self.user, "--", *command]
         subprocess.run(command, check=True, capture_output=True, timeout=60)
 
     def start(self) -> None:
-        options = f"-p {self.port} -k {self.map} -c listen_addresses=127.0.0.1 -c fsync=off"
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._pg(
-            "pg_ctl", "-D", str(self.map / "data"), "-o", options, "-l", str(self.map / "log"), "-w", "start"
+            "pg_ctl", "-D", str(self.dir / "data"), "-o", options, "-l", str(self.dir / "log"), "-w", "start"
         )
 
     def stop(self) -> None:
-        self._pg("pg_ctl", "-D", str(self.map / "data"), "-m", "fast", "-w", "stop")
+        self._pg("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
 
     @property
     def url(self) -> str:
@@ -77,7 +77,7 @@ class _Cluster:
             self.stop()
         except subprocess.CalledProcessError:
             pass  # already stopped
-        shutil.rmtree(self.map, ignore_errors=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from broker.web.startup_checks import StartRefused
     ],
     ids=["een-dienst-onondertekend", "alles-onondertekend", "zonder-clientcertificaat"],
 )
-def test_weigert_onveilige_productie(tmp_path, overrides):
+def test_refuses_an_unsafe_production(tmp_path, overrides):
     settings = Settings(environment="production", database_url=f"sqlite:///{tmp_path / 'x.db'}", **overrides)
     with pytest.raises(StartRefused, match="refusing to serve in production"):
         Broker(Runtime(settings))

@@ -18,10 +18,10 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 
 
 def signed(
-    broker, body: bytes | None = None, oin: str = SCHOOL_A, map: str = "", now: datetime | None = None
+    broker, body: bytes | None = None, oin: str = SCHOOL_A, folder: str = "", now: datetime | None = None
 ) -> bytes:
     root = etree.fromstring(body or build_envelope())
-    pki = broker.pki / map
+    pki = broker.pki / folder
     Signer((pki / f"{oin}.key.pem").read_bytes(), (pki / f"{oin}.cert.pem").read_bytes()).sign(
         root, now or datetime.now(UTC)
     )
@@ -70,7 +70,7 @@ def test_h44_h46_h47_certificates_that_are_no_good(signed_broker):
         ("vreemde-ca", "soap:Client.EK0031"),
         ("zonder-oin", "soap:Client.EK0030"),
     ]:
-        response = signed_broker.post(signed(signed_broker, oin=variant, map="test"))
+        response = signed_broker.post(signed(signed_broker, oin=variant, folder="test"))
         assert (variant, response.faultcode) == (variant, code)
 
 

@@ -46,12 +46,12 @@ class DemoBroker:
 
 
 def _demo(tmp_path_factory, profile: str):
-    map = tmp_path_factory.mktemp(f"interop-{profile}")
-    config = write_config(map, f"sqlite:///{map / 'vva.sqlite3'}", profile=profile)
+    folder = tmp_path_factory.mktemp(f"interop-{profile}")
+    config = write_config(folder, f"sqlite:///{folder / 'vva.sqlite3'}", profile=profile)
     result = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert result.exit_code == 0, result.output
     with broker_process(config) as url:
-        yield DemoBroker(url, map / "pki")
+        yield DemoBroker(url, folder / "pki")
 
 
 @pytest.fixture(scope="module")

@@ -48,7 +48,7 @@ PLUGIN = Path("/usr/share/gsoap/plugin")
 SOURCES = [HERE / "gsoap" / "verifier.h", HERE / "gsoap" / "verify.c"]
 
 
-def _build(map: Path) -> None:
+def _build(folder: Path) -> None:
     import_path = ["-I/usr/share/gsoap/import", "-I/usr/share/gsoap"]
     steps = [
         ["soapcpp2", "-c", "-C", "-L", "-x", *import_path, str(SOURCES[0])],
@@ -60,7 +60,7 @@ def _build(map: Path) -> None:
          "/usr/share/gsoap/custom/struct_timeval.c"],
     ]  # fmt: skip
     for step in steps:
-        outcome = subprocess.run(step, cwd=map, capture_output=True, text=True, timeout=300)
+        outcome = subprocess.run(step, cwd=folder, capture_output=True, text=True, timeout=300)
         assert outcome.returncode == 0, f"{step[0]} failed:\n{outcome.stdout}\n{outcome.stderr}"
 
 
@@ -90,13 +90,13 @@ def gsoap():
         except OSError:
             shutil.rmtree(work_dir, ignore_errors=True)
 
-    def verify_envelope(message: bytes, pki: Path, map: Path) -> str:
+    def verify_envelope(message: bytes, pki: Path, folder: Path) -> str:
         ca = pki / "ca"
         # gSOAP's trust store: the demo PKI's issuing and root CA (the BST holds the leaf only).
-        (map / "ca.pem").write_bytes((ca / "issuing.pem").read_bytes() + (ca / "root.pem").read_bytes())
-        (map / "bericht.xml").write_bytes(message)
+        (folder / "ca.pem").write_bytes((ca / "issuing.pem").read_bytes() + (ca / "root.pem").read_bytes())
+        (folder / "bericht.xml").write_bytes(message)
         outcome = subprocess.run(
-            [str(program_path), str(map / "bericht.xml"), str(map / "ca.pem")],
+            [str(program_path), str(folder / "bericht.xml"), str(folder / "ca.pem")],
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         out = outcome.stdout.strip()

@@ -57,12 +57,12 @@ def test_santuario_verifies_the_signed_answer(signed_broker, santuario, tmp_path
     ca = signed_broker.pki / "ca"
     outcome = santuario("verify", str(response), str(ca / "issuing.pem"), str(ca / "root.pem"))
     assert outcome.returncode == 0, outcome.stderr
-    regels = dict(regel.split("=", 1) for regel in outcome.stdout.splitlines())
-    assert regels["signed"].split(",") == sorted(
+    fields = dict(line.split("=", 1) for line in outcome.stdout.splitlines())
+    assert fields["signed"].split(",") == sorted(
         ["Action", "BinarySecurityToken", "Body", "From", "MessageID", "RelatesTo", "SignatureConfirmation",
          "Timestamp", "To"]
     )  # fmt: skip
-    assert "CN=VVA broker (FICTIEF)" in regels["signer"]
+    assert "CN=VVA broker (FICTIEF)" in fields["signer"]
 
 
 def test_santuario_rejects_a_changed_answer(signed_broker, santuario, tmp_path):

@@ -40,10 +40,10 @@ def wss4j(signed_broker):
     ca = signed_broker.pki / "ca"
     pki = [str(ca / naam) for naam in ("issuing.pem", "root.pem", "issuing.crl.pem", "root.crl.pem")]
 
-    def run(message: bytes, map) -> subprocess.CompletedProcess:
-        (map / "bericht.xml").write_bytes(message)
+    def run(message: bytes, folder) -> subprocess.CompletedProcess:
+        (folder / "bericht.xml").write_bytes(message)
         return subprocess.run(
-            ["java", "-cp", ":".join(JARS), str(HERE / "java" / "Wss4j.java"), str(map / "bericht.xml"), *pki],
+            ["java", "-cp", ":".join(JARS), str(HERE / "java" / "Wss4j.java"), str(folder / "bericht.xml"), *pki],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
 
@@ -52,15 +52,15 @@ def wss4j(signed_broker):
 
 def _output(outcome: subprocess.CompletedProcess) -> dict[str, str]:
     assert outcome.returncode == 0, outcome.stderr + outcome.stdout
-    return dict(regel.split("=", 1) for regel in outcome.stdout.splitlines())
+    return dict(line.split("=", 1) for line in outcome.stdout.splitlines())
 
 
 def test_wss4j_verifies_the_signed_answer(signed_broker, wss4j, tmp_path):
     response = signed_answer(signed_broker)
     assert header_blocks(response)[-1] == "Security"
-    regels = _output(wss4j(response, tmp_path))
-    assert regels["signed"].split(",") == SIGNED
-    assert "CN=VVA broker (FICTIEF)" in regels["signer"]
+    fields = _output(wss4j(response, tmp_path))
+    assert fields["signed"].split(",") == SIGNED
+    assert "CN=VVA broker (FICTIEF)" in fields["signer"]
 
 
 def test_wss4j_verifies_the_signed_fault(signed_broker, wss4j, tmp_path):

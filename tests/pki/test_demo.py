@@ -162,7 +162,7 @@ def test_crls_are_signed_valid_seven_days_and_list_only_the_revoked_certificate(
     assert [r.serial_number for r in issuing_crl] == [revoked.serial_number]
 
 
-def test_vernieuw_crl_with_a_past_moment_makes_an_expired_crl(copy: Path) -> None:
+def test_renew_crl_with_a_past_moment_makes_an_expired_crl(copy: Path) -> None:
     earlier = NOW - timedelta(days=8)
     root_crl, issuing_crl = renew_crl(copy, now=earlier)
     for path in (root_crl, issuing_crl):
@@ -232,46 +232,46 @@ def test_demo_partijen_come_from_the_registry_file() -> None:
 
 def test_cli_demo_makes_a_certificate_per_demo_party_and_prints_the_settings(copy: Path) -> None:
     # On a copy of the module's PKI: the run reuses its CA, so it is fast and proves idempotence too.
-    resultaat = CliRunner().invoke(pki, ["demo", "--out", str(copy)])
-    assert resultaat.exit_code == 0, resultaat.output
+    result = CliRunner().invoke(pki, ["demo", "--out", str(copy)])
+    assert result.exit_code == 0, result.output
     for oin, _name in demo_partijen():
         assert (copy / f"{oin}.cert.pem").exists()
-    assert f"wrote {copy / f'{GEMEENTE}.cert.pem'}" in resultaat.output
-    assert f"wrote {copy / f'{SCHOOL}.cert.pem'}" not in resultaat.output  # already there
-    assert f'trust_ca = ["{copy}/ca/root.pem", "{copy}/ca/issuing.pem"]' in resultaat.output
-    assert f'trust_crl = ["{copy}/ca/root.crl.pem", "{copy}/ca/issuing.crl.pem"]' in resultaat.output
-    assert f'signing_key = "{copy}/{BROKER}.key.pem"' in resultaat.output
-    assert f'signing_certificate = "{copy}/{BROKER}.cert.pem"' in resultaat.output
+    assert f"wrote {copy / f'{GEMEENTE}.cert.pem'}" in result.output
+    assert f"wrote {copy / f'{SCHOOL}.cert.pem'}" not in result.output  # already there
+    assert f'trust_ca = ["{copy}/ca/root.pem", "{copy}/ca/issuing.pem"]' in result.output
+    assert f'trust_crl = ["{copy}/ca/root.crl.pem", "{copy}/ca/issuing.crl.pem"]' in result.output
+    assert f'signing_key = "{copy}/{BROKER}.key.pem"' in result.output
+    assert f'signing_certificate = "{copy}/{BROKER}.cert.pem"' in result.output
 
 
 def test_cli_demo_is_refused_in_production(tmp_path: Path) -> None:
     production = SimpleNamespace(settings=SimpleNamespace(environment="production"))
-    resultaat = CliRunner().invoke(pki, ["demo", "--out", str(tmp_path / "pki")], obj=production)
-    assert resultaat.exit_code == 2
-    assert "test only" in resultaat.output
+    result = CliRunner().invoke(pki, ["demo", "--out", str(tmp_path / "pki")], obj=production)
+    assert result.exit_code == 2
+    assert "test only" in result.output
     assert not (tmp_path / "pki").exists()
 
 
 def test_cli_show_prints_the_oin_and_key_facts(demo: DemoPki) -> None:
-    resultaat = CliRunner().invoke(pki, ["show", str(demo.partijen[SCHOOL].chain)])
-    assert resultaat.exit_code == 0, resultaat.output
-    regels = dict(regel.split(":", 1) for regel in resultaat.output.splitlines())
-    assert regels["OIN"].strip() == SCHOOL
-    assert regels["issuer"].strip() == "CN=VVA Demo Issuing CA (FICTIEF),O=VVA Demo PKI (FICTIEF),C=NL"
-    assert regels["key"].strip() == "RSA 2048 bits"
-    assert regels["key usage"].strip() == "digitalSignature, keyEncipherment"
-    assert regels["ext. key usage"].strip() == "clientAuth"
-    assert regels["valid"].strip().startswith("2026-03-02 08:55:00Z to 2028-03-01 09:00:00Z")
+    result = CliRunner().invoke(pki, ["show", str(demo.partijen[SCHOOL].chain)])
+    assert result.exit_code == 0, result.output
+    fields = dict(line.split(":", 1) for line in result.output.splitlines())
+    assert fields["OIN"].strip() == SCHOOL
+    assert fields["issuer"].strip() == "CN=VVA Demo Issuing CA (FICTIEF),O=VVA Demo PKI (FICTIEF),C=NL"
+    assert fields["key"].strip() == "RSA 2048 bits"
+    assert fields["key usage"].strip() == "digitalSignature, keyEncipherment"
+    assert fields["ext. key usage"].strip() == "clientAuth"
+    assert fields["valid"].strip().startswith("2026-03-02 08:55:00Z to 2028-03-01 09:00:00Z")
 
 
 @pytest.mark.parametrize("variant", ["zonder-oin", "ongeldig-oin"])
 def test_cli_show_exits_1_without_a_valid_oin(demo: DemoPki, variant: str) -> None:
-    resultaat = CliRunner().invoke(pki, ["show", str(demo.test[variant].certificate)])
-    assert resultaat.exit_code == 1
-    assert "no valid OIN" in resultaat.output
+    result = CliRunner().invoke(pki, ["show", str(demo.test[variant].certificate)])
+    assert result.exit_code == 1
+    assert "no valid OIN" in result.output
 
 
 def test_cli_show_exits_2_for_a_file_that_is_not_a_certificate(demo: DemoPki) -> None:
-    resultaat = CliRunner().invoke(pki, ["show", str(demo.issuing_crl)])
-    assert resultaat.exit_code == 2
-    assert "not an X.509 certificate" in resultaat.output
+    result = CliRunner().invoke(pki, ["show", str(demo.issuing_crl)])
+    assert result.exit_code == 2
+    assert "not an X.509 certificate" in result.output

@@ -321,7 +321,7 @@ def test_h47_revoked_and_crl_past_next_update_fails_closed(pki: DemoPki, purpose
     assert refusal(hour_grace, certificate, purpose, moment=past) == ("Server.DK0051", "crl:Stale")
 
 
-def test_h47_crl_already_expired_by_vernieuw_crl(pki: DemoPki, tmp_path: Path) -> None:
+def test_h47_crl_already_expired_by_renew_crl(pki: DemoPki, tmp_path: Path) -> None:
     copy = tmp_path / "pki"
     shutil.copytree(pki.map, copy)
     root_crl, issuing_crl = renew_crl(copy, now=now() - timedelta(days=8))
@@ -496,7 +496,7 @@ def test_crl_reload_clears_the_cache(pki: DemoPki, tmp_path: Path, monkeypatch: 
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_oin_van_returns_the_raw_serial_number(pki: DemoPki) -> None:
+def test_oin_of_returns_the_raw_serial_number(pki: DemoPki) -> None:
     assert oin_of(partij(pki, SCHOOL)) == SCHOOL
     assert oin_of(variant_cert(pki, "ongeldig-oin")) == "0000009900000000004x"
     assert oin_of(variant_cert(pki, "zonder-oin")) is None

@@ -67,8 +67,8 @@ def test_an_intact_chain_verifies(db_engine):
     verdict = _check(db_engine)
     assert (verdict.intact, verdict.aantal) == (True, 3)
     with make_session_factory(db_engine)() as session:
-        regels = list(reader.records(session))
-    assert [(r.volgnummer, r.operatie, r.leerlingen, r.aantal) for r in regels] == [
+        records = list(reader.records(session))
+    assert [(r.volgnummer, r.operatie, r.leerlingen, r.aantal) for r in records] == [
         (1, "aanleverenLeerlingen", 2, 2),
         (2, "opvragenStatus", 1, 1),
         (3, "vva keys rotate", 0, 7),
@@ -115,8 +115,8 @@ def test_a_recomputed_row_breaks_the_chain_after_it(db_engine):
     _fill(db_engine)
     _allow_change(db_engine)
     with make_session_factory(db_engine).begin() as session:
-        regel = session.get(models.AuditRegel, 1)
-        fields = {naam: getattr(regel, naam) for naam in HASHED_FIELDS}
+        record = session.get(models.AuditRegel, 1)
+        fields = {naam: getattr(record, naam) for naam in HASHED_FIELDS}
         fields["uitkomst"] = "Client.DK0002"
         session.execute(
             text("UPDATE audit_regel SET uitkomst = :u, hash = :h WHERE volgnummer = 1"),

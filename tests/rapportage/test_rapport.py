@@ -157,7 +157,7 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
         ("xlsx", ["--level", "regio", "--rmc", "21"]),
     ):
         out = tmp_path / f"rapport.{file_format}"
-        resultaat = runner.invoke(
+        result = runner.invoke(
             main,
             [
                 "--config",
@@ -174,8 +174,8 @@ def test_vva_report_writes_each_format(database_url, tmp_path):
                 str(out),
             ],
         )
-        assert resultaat.exit_code == 0, resultaat.output
-        assert "peildatum 2027-06-15" in resultaat.output
+        assert result.exit_code == 0, result.output
+        assert "peildatum 2027-06-15" in result.output
         assert out.stat().st_size > 1000
     error = runner.invoke(
         main,

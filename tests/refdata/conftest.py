@@ -28,12 +28,12 @@ def duo_data_dir() -> Path | None:
 
 @pytest.fixture
 def duo_dir() -> Path:
-    map_ = duo_data_dir()
-    if map_ is None:
+    folder = duo_data_dir()
+    if folder is None:
         pytest.skip(
             "real DUO open data not found: set VVA_SHARED (or VVA_DUO_DATA) or put shared/data/duo-open-data beside the clone"
         )
-    return map_
+    return folder
 
 
 @pytest.fixture

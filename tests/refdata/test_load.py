@@ -298,19 +298,19 @@ def test_cli_refused_rows_exit_1_and_commit_the_rest(vva, tmp_path: Path) -> Non
     bestand = tmp_path / "vo.csv"
     bestand.write_bytes(text.encode("cp1252"))
 
-    resultaat = vva("refdata", "load", str(bestand), "--cyclus", "2026")
+    result = vva("refdata", "load", str(bestand), "--cyclus", "2026")
 
-    assert resultaat.exit_code == 1
-    assert f"{bestand}:7: VESTIGINGSNUMMER: '99XA00' ongeldig" in resultaat.stderr
-    assert "vestiging: nieuw 5, gewijzigd 0, ongewijzigd 0" in resultaat.stdout
+    assert result.exit_code == 1
+    assert f"{bestand}:7: VESTIGINGSNUMMER: '99XA00' ongeldig" in result.stderr
+    assert "vestiging: nieuw 5, gewijzigd 0, ongewijzigd 0" in result.stdout
     assert "vestiging: 5" in vva("refdata", "show").stdout
 
 
 def test_cli_unusable_file_exit_2(vva, duo_dir: Path) -> None:
-    resultaat = vva("refdata", "load", str(duo_dir / "gemeente-rmc-regio-DERIVED.csv"), "--cyclus", "2026")
-    assert resultaat.exit_code == 2
-    assert "geen bekend DUO-bestand" in resultaat.stderr
-    assert "niets geladen" in resultaat.stderr
+    result = vva("refdata", "load", str(duo_dir / "gemeente-rmc-regio-DERIVED.csv"), "--cyclus", "2026")
+    assert result.exit_code == 2
+    assert "geen bekend DUO-bestand" in result.stderr
+    assert "niets geladen" in result.stderr
 
 
 def test_cli_demo_and_show(vva) -> None:

@@ -332,7 +332,7 @@ def test_add_with_contact_details_and_list_them(config: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("option", "waarde", "tekst"),
+    ("option", "value", "message"),
     [
         ("--contact-email", "Jan Jansen <jan@roc.example>", "contact_email"),
         ("--contact-email", "geen-adres", "contact_email"),
@@ -340,12 +340,12 @@ def test_add_with_contact_details_and_list_them(config: Path) -> None:
         ("--contact-internet", "javascript:alert(1)", "contact_internetadres"),
     ],
 )
-def test_invalid_contact_details_are_refused(config: Path, option: str, waarde: str, tekst: str) -> None:
+def test_invalid_contact_details_are_refused(config: Path, option: str, value: str, message: str) -> None:
     result = vva(
-        config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "School (FICTIEF)", option, waarde
+        config, "add", "--oin", SCHOOL, "--kind", "vo-school", "--name", "School (FICTIEF)", option, value
     )
 
-    assert_error(result, tekst)
+    assert_error(result, message)
     assert list_(config) == []
 
 
@@ -387,8 +387,8 @@ def test_reloading_the_registry_keeps_a_school_that_ended_in_the_current_cycle(
     # This cycle's files: the demo set without school 99XC.
     new = []
     for naam in sorted(p.name for p in demo.glob("*.csv")):
-        regels = (demo / naam).read_bytes().split(b"\r\n")
-        (tmp_path / naam).write_bytes(b"\r\n".join(r for r in regels if b";99XC;" not in r))
+        lines = (demo / naam).read_bytes().split(b"\r\n")
+        (tmp_path / naam).write_bytes(b"\r\n".join(r for r in lines if b";99XC;" not in r))
         new.append(str(tmp_path / naam))
     loaded = runner.invoke(main, ["--config", str(config), "refdata", "load", *new, "--cyclus", str(jaar)])
     assert loaded.exit_code == 0, loaded.output

@@ -165,7 +165,7 @@ def test_scope_not_allowed_for_the_soort_is_refused(
 
 
 @pytest.mark.parametrize(
-    ("velden", "fout"),
+    ("fields", "error"),
     [
         ({"soort": "school"}, "unknown soort 'school'"),
         ({"naam": "  "}, "naam must be a non-empty string"),
@@ -184,9 +184,9 @@ def test_scope_not_allowed_for_the_soort_is_refused(
         ({"endpoint": ""}, "https"),
     ],
 )
-def test_invalid_values_are_refused(registry_session: Session, velden: dict, fout: str) -> None:
-    with pytest.raises(PartijError, match=fout):
-        PartijRegistry(registry_session).add(school(**velden))
+def test_invalid_values_are_refused(registry_session: Session, fields: dict, error: str) -> None:
+    with pytest.raises(PartijError, match=error):
+        PartijRegistry(registry_session).add(school(**fields))
 
     assert count_rows(registry_session, models.Partij) == 0
 
@@ -290,7 +290,7 @@ def registry_with_mandaat(registry_session: Session) -> PartijRegistry:
 
 
 @pytest.mark.parametrize(
-    ("at", "geldig"),
+    ("at", "valid"),
     [
         (date(2026, 7, 31), False),
         (date(2026, 8, 1), True),
@@ -300,9 +300,9 @@ def registry_with_mandaat(registry_session: Session) -> PartijRegistry:
     ],
 )
 def test_mandate_is_valid_only_within_its_dates(
-    registry_with_mandaat: PartijRegistry, at: date, geldig: bool
+    registry_with_mandaat: PartijRegistry, at: date, valid: bool
 ) -> None:
-    assert registry_with_mandaat.mandaat_geldig(SUPPLIER, SCHOOL, at) is geldig
+    assert registry_with_mandaat.mandaat_geldig(SUPPLIER, SCHOOL, at) is valid
 
 
 def test_mandate_without_dates_is_open(registry_with_mandaat: PartijRegistry) -> None:
@@ -359,7 +359,7 @@ def test_mandate_check_refuses_a_datetime(registry_with_mandaat: PartijRegistry)
 
 
 @pytest.mark.parametrize(
-    ("mandaten", "fout"),
+    ("mandaten", "error"),
     [
         (
             (MandaatInput(SUPPLIER, date(2027, 8, 1), date(2027, 7, 31)),),
@@ -375,8 +375,8 @@ def test_mandate_check_refuses_a_datetime(registry_with_mandaat: PartijRegistry)
     ],
     ids=["reversed-dates", "own-oin", "twice", "lowercase", "datetime"],
 )
-def test_invalid_mandates_are_refused(registry_session: Session, mandaten: tuple, fout: str) -> None:
-    with pytest.raises(PartijError, match=fout):
+def test_invalid_mandates_are_refused(registry_session: Session, mandaten: tuple, error: str) -> None:
+    with pytest.raises(PartijError, match=error):
         PartijRegistry(registry_session).add(school(mandaten=mandaten))
 
     assert count_rows(registry_session, models.Mandaat) == 0

@@ -65,7 +65,7 @@ def test_empty_file_has_no_parties(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("tweede", "fout"),
+    ("second", "error"),
     [
         (
             'oin = "0000000700099XB00000"\nsoort = "mbo-instelling"\nnaam = "X"\nbrin = ["99XB"]',
@@ -100,17 +100,17 @@ def test_empty_file_has_no_parties(tmp_path: Path) -> None:
         "wrong-scope",
     ],
 )
-def test_errors_name_the_file_and_the_party(tmp_path: Path, tweede: str, fout: str) -> None:
-    path = file(tmp_path, EXAMPLE + "\n[[partij]]\n" + tweede + "\n")
+def test_errors_name_the_file_and_the_party(tmp_path: Path, second: str, error: str) -> None:
+    path = file(tmp_path, EXAMPLE + "\n[[partij]]\n" + second + "\n")
 
-    with pytest.raises(PartijError, match=fout) as error_info:
+    with pytest.raises(PartijError, match=error) as error_info:
         read_partijen(path)
 
     assert str(error_info.value).startswith(f"{path}: party #2")
 
 
 @pytest.mark.parametrize(
-    ("mandaat", "fout"),
+    ("mandaat", "error"),
     [
         (
             'certificaat_oin = "00000099000000000077"\ngeldig_van = "2026-08-01"',
@@ -128,15 +128,15 @@ def test_errors_name_the_file_and_the_party(tmp_path: Path, tweede: str, fout: s
     ],
     ids=["quoted-date", "datetime", "unknown-key", "missing-oin"],
 )
-def test_mandate_errors_name_the_mandate(tmp_path: Path, mandaat: str, fout: str) -> None:
+def test_mandate_errors_name_the_mandate(tmp_path: Path, mandaat: str, error: str) -> None:
     path = file(tmp_path, EXAMPLE + "[[partij.mandaat]]\n" + mandaat + "\n")
 
-    with pytest.raises(PartijError, match=f"party #1 \\(0000000700099XA00000\\): mandate #2: {fout}"):
+    with pytest.raises(PartijError, match=f"party #1 \\(0000000700099XA00000\\): mandate #2: {error}"):
         read_partijen(path)
 
 
 @pytest.mark.parametrize(
-    ("tekst", "fout"),
+    ("text", "error"),
     [
         ("[[partij]\n", "not valid TOML"),
         ("partijen = []\n", "unknown top-level key\\(s\\): partijen"),
@@ -145,10 +145,10 @@ def test_mandate_errors_name_the_mandate(tmp_path: Path, mandaat: str, fout: str
     ],
     ids=["syntax", "top-level-key", "not-an-array", "duplicate-oin"],
 )
-def test_file_level_errors(tmp_path: Path, tekst: str, fout: str) -> None:
-    path = file(tmp_path, tekst)
+def test_file_level_errors(tmp_path: Path, text: str, error: str) -> None:
+    path = file(tmp_path, text)
 
-    with pytest.raises(PartijError, match=fout) as error_info:
+    with pytest.raises(PartijError, match=error) as error_info:
         read_partijen(path)
 
     assert str(error_info.value).startswith(str(path))

@@ -61,7 +61,7 @@ def test_column_names_count_without_case_spaces_and_underscores():
 
 
 @pytest.mark.parametrize(
-    ("inhoud", "uitleg"),
+    ("content", "explanation"),
     [
         (b"", "leeg"),
         (b"bsn brinVo postcode\n", "geen scheidingsteken"),
@@ -77,10 +77,10 @@ def test_column_names_count_without_case_spaces_and_underscores():
         (HEADER.encode() + b"1;2;3;4;5;" + b"x" * 200_000 + b"\n", "Regel 2 is geen geldige CSV"),
     ],
 )
-def test_an_unusable_file_is_refused_as_a_whole(inhoud, uitleg):
+def test_an_unusable_file_is_refused_as_a_whole(content, explanation):
     with pytest.raises(InvalidFile) as error:
-        read_rows(inhoud, LEERLINGEN)
-    assert uitleg in error.value.reden
+        read_rows(content, LEERLINGEN)
+    assert explanation in error.value.reden
 
 
 def test_too_many_rows_or_bytes_is_refused_as_a_whole():

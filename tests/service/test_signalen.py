@@ -97,9 +97,9 @@ def test_signalen_across_the_deadline(demo_session, keyring, call):
         expected + [(SCHOOL_A, NIET_AANGEMELD, "99XA")] * 2 + [(SCHOOL_C, NIET_AANGEMELD, "99XC")]
     )
     # School A can fetch exactly its two signals, about P2 and P3.
-    regels = opvragen_signalen(_processing_at(session, keyring, date(2027, 4, 4)), call(SCHOOL_A), None)
-    assert sorted(r.nummer.waarde for r in regels) == sorted([P2, P3])
-    assert {r.soort for r in regels} == {NIET_AANGEMELD}
+    signalen = opvragen_signalen(_processing_at(session, keyring, date(2027, 4, 4)), call(SCHOOL_A), None)
+    assert sorted(r.nummer.waarde for r in signalen) == sorted([P2, P3])
+    assert {r.soort for r in signalen} == {NIET_AANGEMELD}
 
 
 def test_a_signaal_push_is_valid_by_the_contract(demo_session, keyring, call):

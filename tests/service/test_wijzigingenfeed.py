@@ -105,7 +105,7 @@ def test_a_cursor_stays_valid_after_the_cyclus_is_closed(db_engine, demo_session
 @dataclass
 class _Page:
     since: int
-    tot: int
+    until: int
     seen: dict[str, int]  # pupil number → the cursor it was shown at
 
 
@@ -240,12 +240,12 @@ def test_a_follower_sees_every_change_exactly_once_while_ten_partijen_write(
     pages = timeline.pages
     assert pages[0].since == 0
     for previous, page in zip(pages, pages[1:], strict=False):
-        assert page.since == previous.tot
-        assert previous.tot <= page.tot
+        assert page.since == previous.until
+        assert previous.until <= page.until
     shown = [c for p in pages for c in sorted(p.seen.values())]
     assert shown == sorted(set(shown))  # never a change twice, never one out of order
     # Every committed change falls in exactly one page, and that page shows its pupil.
-    bounds = [p.tot for p in pages]
+    bounds = [p.until for p in pages]
     missed = []
     for position, nummer in positions:
         i = bisect.bisect_left(bounds, position)

@@ -91,14 +91,14 @@ def _key_usage(digital_signature: bool, ca: bool = False) -> x509.KeyUsage:
     )
 
 
-def _write(map_: Path, naam: str, sleutel, certificate: x509.Certificate) -> KeyPair:
+def _write(folder: Path, naam: str, sleutel, certificate: x509.Certificate) -> KeyPair:
     key_pem = sleutel.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
-    (map_ / f"{naam}.key").write_bytes(key_pem)
-    (map_ / f"{naam}.pem").write_bytes(certificate_pem)
-    return KeyPair(key_pem, certificate_pem, map_ / f"{naam}.key", map_ / f"{naam}.pem")
+    (folder / f"{naam}.key").write_bytes(key_pem)
+    (folder / f"{naam}.pem").write_bytes(certificate_pem)
+    return KeyPair(key_pem, certificate_pem, folder / f"{naam}.key", folder / f"{naam}.pem")
 
 
 def _certificate(
@@ -131,7 +131,7 @@ def _dsa(sheet):
 @pytest.fixture(scope="session")
 def keys(tmp_path_factory) -> Keys:
     """The test CA and every signing-certificate variant (session-wide, generated once)."""
-    map_ = tmp_path_factory.mktemp("wss-sleutels")
+    folder = tmp_path_factory.mktemp("wss-sleutels")
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = _name("VVA Test CA - FICTIEF")
     ca_cert = _certificate(ca_name, ca_key, ca_name, ca_key, _key_usage(False, ca=True), ca=True)
@@ -139,13 +139,13 @@ def keys(tmp_path_factory) -> Keys:
     def sheet(naam, sleutel, digital_signature=True, serial_number=OIN):
         subject = _name(f"{naam}.test", serial_number)
         certificate = _certificate(subject, sleutel, ca_name, ca_key, _key_usage(digital_signature))
-        return _write(map_, naam, sleutel, certificate)
+        return _write(folder, naam, sleutel, certificate)
 
     own = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     own_name = _name("zelf.test", OIN)
     own_certificate = _certificate(own_name, own, own_name, own, _key_usage(True))
     return Keys(
-        ca=_write(map_, "ca", ca_key, ca_cert),
+        ca=_write(folder, "ca", ca_key, ca_cert),
         sign=sheet("onderteken", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
         other=sheet("ander", rsa.generate_private_key(public_exponent=65537, key_size=2048)),
         rsa1024=sheet("rsa1024", rsa.generate_private_key(public_exponent=65537, key_size=1024)),
@@ -156,7 +156,7 @@ def keys(tmp_path_factory) -> Keys:
             rsa.generate_private_key(public_exponent=65537, key_size=2048),
             digital_signature=False,
         ),
-        self_signed=_write(map_, "zelf", own, own_certificate),
+        self_signed=_write(folder, "zelf", own, own_certificate),
     )
 
 

@@ -50,24 +50,24 @@ def _bst_references(root: etree._Element) -> int:
     return sum(1 for ref in root.iter(f"{{{DS}}}Reference") if ref.get("URI") in bst_ids)
 
 
-@pytest.mark.parametrize("opname", MANIFEST or [{}], ids=lambda opname: opname.get("file", "geen-captures"))
-def test_capture_matches_manifest(opname):
-    raw = (CAPTURES / opname["file"]).read_bytes()  # untouched: any reformatting breaks the digests
+@pytest.mark.parametrize("capture", MANIFEST or [{}], ids=lambda c: c.get("file", "geen-captures"))
+def test_capture_matches_manifest(capture):
+    raw = (CAPTURES / capture["file"]).read_bytes()  # untouched: any reformatting breaks the digests
     root = parse_message(raw)
     envelope = read_envelope(root, wss_allowed=True)
-    if not opname["signature_valid"]:
+    if not capture["signature_valid"]:
         with pytest.raises(EdukoppelingFault) as info:
-            verify_envelope(envelope, _now(opname))
+            verify_envelope(envelope, _now(capture))
         assert info.value.code is FaultCode.CLIENT_EK0031
         assert info.value.wss is WsSecurityFault.FAILED_CHECK, info.value.reden
         return
-    result = verify_envelope(envelope, _now(opname))
-    assert len(result.signed) == opname["references"] - _bst_references(root)
+    result = verify_envelope(envelope, _now(capture))
+    assert len(result.signed) == capture["references"] - _bst_references(root)
     signed = {block.get(f"{{{WSU}}}Id") for block in envelope.wsa} | {envelope.body.get(f"{{{WSU}}}Id")}
     assert signed <= result.signed
-    assert result.created.strftime("%Y-%m-%dT%H:%M:%SZ") == opname["created"]
+    assert result.created.strftime("%Y-%m-%dT%H:%M:%SZ") == capture["created"]
     oin = result.certificate.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value
-    assert oin == opname["certificate_oin"]
+    assert oin == capture["certificate_oin"]
     assert result.certificate.public_key().key_size >= 2048
 
 
@@ -91,28 +91,28 @@ def test_a_valid_capture_outside_its_time_window_is_refused():
     assert info.value.wss is WsSecurityFault.MESSAGE_EXPIRED, info.value.reden
 
 
-@pytest.mark.parametrize("opname", _manifest(), ids=lambda o: o["file"])
-def test_vva_envelope_verify_op_de_opname(opname):
+@pytest.mark.parametrize("capture", _manifest(), ids=lambda o: o["file"])
+def test_vva_envelope_verify_agrees_on_every_capture(capture):
     """The offline tool a LAS vendor uses says what the manifest says, for every recorded message."""
     from click.testing import CliRunner
 
     from broker.cli import main
 
-    moment = opname["created"].replace("Z", "").split(".")[0]
+    moment = capture["created"].replace("Z", "").split(".")[0]
     result = CliRunner().invoke(
         main,
         [
             "envelope",
             "verify",
-            str(CAPTURES / opname["file"]),
+            str(CAPTURES / capture["file"]),
             "--at",
             moment,
             "--trust-embedded",
             "--any-recipient",
         ],
     )
-    if opname["signature_valid"]:
+    if capture["signature_valid"]:
         assert (result.exit_code, result.output.split()[0]) == (0, "valid"), result.output
-        assert f"OIN {opname['certificate_oin']}" in result.output
+        assert f"OIN {capture['certificate_oin']}" in result.output
     else:
         assert result.exit_code == 1 and result.output.startswith("Client.EK0031:"), result.output

@@ -36,7 +36,7 @@ def test_accepts_created_and_expires_and_returns_created():
 
 
 @pytest.mark.parametrize(
-    ("tekst", "microseconds"),
+    ("text", "microseconds"),
     [
         ("2027-02-01T07:59:59Z", 0),
         ("2027-02-01T07:59:59.5Z", 500000),
@@ -44,8 +44,8 @@ def test_accepts_created_and_expires_and_returns_created():
         ("2027-02-01T07:59:59.005Z", 5000),
     ],
 )
-def test_fraction_digits_up_to_three(tekst, microseconds):
-    assert check_timestamp(stamp(("Created", tekst)), NOW).microsecond == microseconds
+def test_fraction_digits_up_to_three(text, microseconds):
+    assert check_timestamp(stamp(("Created", text)), NOW).microsecond == microseconds
 
 
 def test_surrounding_whitespace_is_collapsed_as_xs_datetime_does():
@@ -110,15 +110,15 @@ def test_limits_are_configurable():
 
 
 @pytest.mark.parametrize(
-    "kinderen",
+    "children",
     [
         (("Created", "2027-02-01T08:00:00Z"), ("Expires", "2027-02-01T07:59:00Z")),
         (("Created", "2027-02-01T08:00:00Z"), ("Expires", "2027-02-01T08:00:00Z")),
     ],
     ids=["earlier", "equal"],
 )
-def test_h60_expires_not_later_than_created(kinderen):
-    refuse(stamp(*kinderen), WsSecurityFault.INVALID_SECURITY, "wsu:Expires is not later than wsu:Created")
+def test_h60_expires_not_later_than_created(children):
+    refuse(stamp(*children), WsSecurityFault.INVALID_SECURITY, "wsu:Expires is not later than wsu:Created")
 
 
 def test_h60_expires_placed_before_created():
@@ -127,7 +127,7 @@ def test_h60_expires_placed_before_created():
 
 
 @pytest.mark.parametrize(
-    ("kinderen", "veld"),
+    ("children", "field"),
     [
         ((), "without wsu:Created"),
         ((("Expires", "2027-02-01T08:05:00Z"),), "without wsu:Created"),
@@ -147,8 +147,8 @@ def test_h60_expires_placed_before_created():
     ],
     ids=["empty", "only-expires", "two-created", "two-expires", "extra-child"],
 )
-def test_h61_timestamp_children(kinderen, veld):
-    refuse(stamp(*kinderen), WsSecurityFault.INVALID_SECURITY, veld)
+def test_h61_timestamp_children(children, field):
+    refuse(stamp(*children), WsSecurityFault.INVALID_SECURITY, field)
 
 
 def test_h61_text_directly_in_timestamp():
@@ -166,7 +166,7 @@ def test_h61_foreign_child_element():
 
 
 @pytest.mark.parametrize(
-    ("waarde", "veld"),
+    ("value", "field"),
     [
         ("2027-02-01T09:00:00+01:00", "is not an xs:dateTime in UTC"),
         ("2027-02-01T08:00:00", "is not an xs:dateTime in UTC"),
@@ -179,8 +179,8 @@ def test_h61_foreign_child_element():
         ("", "is not an xs:dateTime"),
     ],
 )
-def test_h62_created_form(waarde, veld):
-    refuse(stamp(("Created", waarde)), WsSecurityFault.INVALID_SECURITY, f"wsu:Created {veld}")
+def test_h62_created_form(value, field):
+    refuse(stamp(("Created", value)), WsSecurityFault.INVALID_SECURITY, f"wsu:Created {field}")
 
 
 def test_h62_the_log_names_expires_when_expires_is_malformed():

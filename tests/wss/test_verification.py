@@ -172,11 +172,11 @@ def test_h4_duplicate_id_first_match_is_the_signed_copy(root):
 
 
 @pytest.mark.parametrize(
-    "attribuut",
+    "attribute",
     ["Id", "ID", "id", "{http://www.w3.org/XML/1998/namespace}id", "{urn:ander}Id", f"{{{WSSE}}}Id"],
 )
-def test_h5_same_id_on_another_id_like_attribute(root, attribuut):
-    etree.SubElement(security(root), "{urn:x}Lokaas", {attribuut: "h-body"})
+def test_h5_same_id_on_another_id_like_attribute(root, attribute):
+    etree.SubElement(security(root), "{urn:x}Lokaas", {attribute: "h-body"})
     refuse(bytes_of(root), WsSecurityFault.FAILED_CHECK, "duplicate id #h-body (2 ID attributes)")
 
 
@@ -251,12 +251,12 @@ def test_h11_the_only_signature_outside_the_security_header(root):
     )
 
 
-@pytest.mark.parametrize("kop", ["To", "Action", "MessageID", "From"])
-def test_h12_wsa_header_not_signed(root, sleutel, kop):
-    ident = one(root, f"//soap:Header/wsa:{kop}").get(WSU_ID)
+@pytest.mark.parametrize("header", ["To", "Action", "MessageID", "From"])
+def test_h12_wsa_header_not_signed(root, sleutel, header):
+    ident = one(root, f"//soap:Header/wsa:{header}").get(WSU_ID)
     remove_reference(root, ident)
     resign(root, sleutel)  # a valid signature over everything else
-    refuse(bytes_of(root), WsSecurityFault.INVALID_SECURITY, f"coverage: wsa:{kop} is not signed")
+    refuse(bytes_of(root), WsSecurityFault.INVALID_SECURITY, f"coverage: wsa:{header} is not signed")
 
 
 def test_h13_second_unsigned_wsa_to_is_not_covered(root):
@@ -450,11 +450,11 @@ def test_h29_hmac_signature_method(root, algorithm):
     )
 
 
-@pytest.mark.parametrize("lengte", ["0", "8"])
-def test_h30_hmac_output_length(root, lengte):
+@pytest.mark.parametrize("length", ["0", "8"])
+def test_h30_hmac_output_length(root, length):
     method = one(root, "//ds:SignatureMethod")
     method.set("Algorithm", "http://www.w3.org/2000/09/xmldsig#hmac-sha1")
-    etree.SubElement(method, f"{{{DS}}}HMACOutputLength").text = lengte
+    etree.SubElement(method, f"{{{DS}}}HMACOutputLength").text = length
     refuse(bytes_of(root), WsSecurityFault.UNSUPPORTED_ALGORITHM, "SignatureMethod")
 
 
@@ -582,9 +582,9 @@ def test_h37_huge_prefix_list(root, count):
     refuse(bytes_of(root), WsSecurityFault.INVALID_SECURITY, "Transform PrefixList above 64 prefixes")
 
 
-@pytest.mark.parametrize("lijst", ["a:b", "#foo", "#default#default", "1abc"])
-def test_h37_malformed_prefix_list(root, lijst):
-    _prefix_list(one(root, "//ds:CanonicalizationMethod"), lijst)
+@pytest.mark.parametrize("prefix_list", ["a:b", "#foo", "#default#default", "1abc"])
+def test_h37_malformed_prefix_list(root, prefix_list):
+    _prefix_list(one(root, "//ds:CanonicalizationMethod"), prefix_list)
     refuse(
         bytes_of(root), WsSecurityFault.INVALID_SECURITY, "CanonicalizationMethod PrefixList is malformed"
     )
