@@ -1,10 +1,10 @@
 """The health endpoint: ``GET /health`` on a web process, for load balancers, compose and monitoring.
 
-Answers JSON ``{"status": "ok"|"waarschuwing"|"storing", "controles": {...}}`` with HTTP 200, or 503 on
-``storing``. A node is in ``storing`` only when it cannot serve: the database does not answer, or the
+Answers JSON ``{"status": "ok"|"warning"|"failing", "checks": {...}}`` with HTTP 200, or 503 on
+``failing``. A node is in ``failing`` only when it cannot serve: the database does not answer, or the
 trust store's CRLs are past nextUpdate + grace (every signed request would then get Server.DK0051, O6).
 The outbox is a shared queue worked by separate processes: a backlog older than
-``health_outbox_max_s`` or dead letters make a ``waarschuwing`` (for monitoring), never a 503 —
+``health_outbox_max_s`` or dead letters make a ``warning`` (for monitoring), never a 503 —
 pulling every web node out of the load balancer would not deliver a single push.
 
 Nothing in the answer identifies a pupil: counts, ages and times, and per receiver (by the OIN of the
@@ -25,12 +25,12 @@ from broker.db import models
 from broker.db.models import BEZIG, DOOD, WACHTEND
 from broker.edukoppeling.trust_store import TrustStore
 
-OK, WARNING, FAILING = "ok", "waarschuwing", "storing"
+OK, WARNING, FAILING = "ok", "warning", "failing"
 
 
 def outbox_state(sessions: sessionmaker[Session], now: datetime | None = None) -> dict:
-    """The outbox queue: ``{"per_status": {status: count}, "oudste_s": float}`` for the statuses
-    wachtend, bezig and dood (delivered pushes are history, not backlog); ``oudste_s`` is the age in
+    """The outbox queue: ``{"per_status": {status: count}, "oldest_s": float}`` for the statuses
+    wachtend, bezig and dood (delivered pushes are history, not backlog); ``oldest_s`` is the age in
     seconds of the oldest push still waiting or being delivered, 0 when there is none.
     Raises SQLAlchemy's ``OperationalError`` when the database does not answer."""
     now = now or datetime.now(UTC)
@@ -48,13 +48,13 @@ def outbox_state(sessions: sessionmaker[Session], now: datetime | None = None) -
         )
     return {
         "per_status": {s: per_status.get(s, 0) for s in (WACHTEND, BEZIG, DOOD)},
-        "oudste_s": _age(now, oldest),
+        "oldest_s": _age(now, oldest),
     }
 
 
 def outbox_per_receiver(sessions: sessionmaker[Session], now: datetime | None = None) -> dict[str, dict]:
-    """Per receiver (its OIN) with undelivered pushes: ``{"achterstand": count of pushes waiting or being
-    delivered, "oudste_s": age in seconds of the oldest of them}``. Receivers without backlog are left
+    """Per receiver (its OIN) with undelivered pushes: ``{"backlog": count of pushes waiting or being
+    delivered, "oldest_s": age in seconds of the oldest of them}``. Receivers without backlog are left
     out. Raises SQLAlchemy's ``OperationalError`` when the database does not answer."""
     now = now or datetime.now(UTC)
     table = models.UitgaandBericht
@@ -65,7 +65,7 @@ def outbox_per_receiver(sessions: sessionmaker[Session], now: datetime | None = 
             .group_by(table.ontvanger_oin)
             .order_by(table.ontvanger_oin)
         ).all()
-    return {oin: {"achterstand": total, "oudste_s": _age(now, oldest)} for oin, total, oldest in rows}
+    return {oin: {"backlog": total, "oldest_s": _age(now, oldest)} for oin, total, oldest in rows}
 
 
 def _age(now: datetime, since: datetime | None) -> float:
@@ -87,12 +87,12 @@ def health(
     now = now or datetime.now(UTC)
     checks = {
         "database": _database(sessions),
-        "vertrouwen": _trust(trust, now),
+        "trust": _trust(trust, now),
         "outbox": _outbox(sessions, outbox_max_s, now),
     }
     states = {c["status"] for c in checks.values()}
     status = FAILING if FAILING in states else WARNING if WARNING in states else OK
-    body = json.dumps({"status": status, "controles": checks}, indent=2, sort_keys=True) + "\n"
+    body = json.dumps({"status": status, "checks": checks}, indent=2, sort_keys=True) + "\n"
     return (503 if status == FAILING else 200), body.encode()
 
 
@@ -120,9 +120,9 @@ def _trust(trust: Callable[[], TrustStore | None], now: datetime) -> dict:
         return {
             "status": FAILING,
             "detail": "a CRL is past nextUpdate + grace",
-            "crls_geldig_tot": valid_until.isoformat(),
+            "crls_valid_until": valid_until.isoformat(),
         }
-    return {"status": OK, "crls_geldig_tot": valid_until.isoformat(), "resterend_s": int(remaining)}
+    return {"status": OK, "crls_valid_until": valid_until.isoformat(), "remaining_s": int(remaining)}
 
 
 def _outbox(sessions: sessionmaker[Session], max_s: float, now: datetime) -> dict:
@@ -131,7 +131,7 @@ def _outbox(sessions: sessionmaker[Session], max_s: float, now: datetime) -> dic
         per_receiver = outbox_per_receiver(sessions, now)
     except Exception as exc:  # noqa: BLE001 — the database check reports the cause
         return {"status": FAILING, "detail": f"outbox unreadable ({type(exc).__name__})"}
-    too_old = state["oudste_s"] > max_s
+    too_old = state["oldest_s"] > max_s
     dead = state["per_status"][DOOD]
     status = WARNING if too_old or dead else OK
     detail = [
@@ -141,6 +141,6 @@ def _outbox(sessions: sessionmaker[Session], max_s: float, now: datetime) -> dic
     return {
         "status": status,
         **state,
-        "per_ontvanger": per_receiver,
+        "per_receiver": per_receiver,
         **({"detail": ", ".join(detail)} if detail else {}),
     }

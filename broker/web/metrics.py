@@ -28,28 +28,28 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 #: The label of an operation that is not in the service's contract (a wrong wsa:Action) or not read yet.
-UNKNOWN = "onbekend"
+UNKNOWN = "unknown"
 #: The outcome label of an applied request; otherwise the fault code (``Client.DK0002``) or ``HTTP 413``.
 OK = "ok"
 
 REQUESTS = Counter(
-    "vva_verzoeken",
+    "vva_requests",
     "SOAP requests by service, operation and outcome (ok, the Edukoppeling fault code, or HTTP status)",
-    ["dienst", "operatie", "uitkomst"],
+    ["service", "operation", "outcome"],
 )
 REQUEST_DURATION = Histogram(
-    "vva_verzoek_seconden",
+    "vva_request_seconds",
     "Wall time of a SOAP request in the broker, from the first body byte to the signed answer",
-    ["dienst"],
+    ["service"],
     buckets=(0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30),
 )
 VERIFICATION_DURATION = Histogram(
-    "vva_verificatie_seconden",
+    "vva_verification_seconds",
     "WS-Security verification of a request: signature, coverage, Timestamp and the signer's certificate",
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
 )
 SIGNING_DURATION = Histogram(
-    "vva_ondertekening_seconden",
+    "vva_signing_seconds",
     "Signing an answer (Timestamp, BST, SignatureConfirmation, one reference per part)",
     buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5),
 )
@@ -58,10 +58,10 @@ SIGNING_DURATION = Histogram(
 #: transaction with its answer, so the label is ``request``: the request (and its answer) not kept; the
 #: label ``response`` (the request kept, its answer not) is no longer counted. Always DK0051.
 NOT_LOGGED = Counter(
-    "vva_niet_gelogd",
-    "Requests answered Server.DK0051 because the message log could not be written (verzoek: the "
-    "request itself, antwoord: its answer)",
-    ["wat"],
+    "vva_not_logged",
+    "Requests answered Server.DK0051 because the message log could not be written (request: the "
+    "request itself, answer: its answer)",
+    ["what"],
 )
 
 
@@ -76,8 +76,8 @@ def measured(histogram: Histogram) -> Iterator[None]:
 
 
 def count_request(service: str, operation: str, outcome: str, duration_s: float) -> None:
-    """Count one request. ``operatie`` must be an operation name of the contract or ``UNKNOWN``;
-    ``uitkomst`` ``OK``, a fault code or ``HTTP nnn`` (callers pass nothing a client chose)."""
+    """Count one request. ``operation`` must be an operation name of the contract or ``UNKNOWN``;
+    ``outcome`` ``OK``, a fault code or ``HTTP nnn`` (callers pass nothing a client chose)."""
     REQUESTS.labels(service, operation, outcome).inc()
     REQUEST_DURATION.labels(service).observe(duration_s)
 
@@ -96,15 +96,15 @@ class _StateCollector(Collector):
             state = None
         if state is not None:
             backlog = GaugeMetricFamily(
-                "vva_outbox_berichten", "Pushes in the outbox by status", labels=["status"]
+                "vva_outbox_messages", "Pushes in the outbox by status", labels=["status"]
             )
             for status, count in sorted(state["per_status"].items()):
                 backlog.add_metric([status], count)
             yield backlog
             yield GaugeMetricFamily(
-                "vva_outbox_oudste_wachtende_seconden",
+                "vva_outbox_oldest_waiting_seconds",
                 "Age of the oldest push still waiting or being delivered (0 when none)",
-                value=state["oudste_s"],
+                value=state["oldest_s"],
             )
         try:
             valid_until = self._crls_valid_until()
@@ -112,7 +112,7 @@ class _StateCollector(Collector):
             valid_until = None
         if valid_until is not None:
             yield GaugeMetricFamily(
-                "vva_crl_geldig_tot_seconden",
+                "vva_crl_valid_until_seconds",
                 "Unix time at which the first CRL in force passes nextUpdate + grace (then DK0051)",
                 value=valid_until.timestamp(),
             )
@@ -149,18 +149,18 @@ class _ReceiverCollector(Collector):
         except Exception:  # noqa: BLE001 — a scrape must not fail on the database; health reports it
             return
         backlog = GaugeMetricFamily(
-            "vva_outbox_ontvanger_achterstand",
+            "vva_outbox_receiver_backlog",
             "Pushes waiting or being delivered, per receiver (the OIN of its registration)",
-            labels=["ontvanger"],
+            labels=["receiver"],
         )
         oldest = GaugeMetricFamily(
-            "vva_outbox_ontvanger_oudste_seconden",
+            "vva_outbox_receiver_oldest_seconds",
             "Age of the oldest undelivered push, per receiver (the OIN of its registration)",
-            labels=["ontvanger"],
+            labels=["receiver"],
         )
         for oin, cijfers in sorted(state.items()):
-            backlog.add_metric([oin], cijfers["achterstand"])
-            oldest.add_metric([oin], cijfers["oudste_s"])
+            backlog.add_metric([oin], cijfers["backlog"])
+            oldest.add_metric([oin], cijfers["oldest_s"])
         yield backlog
         yield oldest
 

@@ -223,7 +223,7 @@ class SoapPipeline:
         except Exception as exc:
             if not database_gone(exc):
                 raise
-            # Not counted in vva_niet_gelogd, which counts DK0051 answers: the refusal is the answer.
+            # Not counted in vva_not_logged, which counts DK0051 answers: the refusal is the answer.
             log.warning("message log unavailable: HTTP %s request not kept: %s", error.status, safe_trace(exc))
 
     def _unreachable(self, exc: BaseException, request: _Request) -> tuple[int, list, bytes]:
@@ -499,8 +499,8 @@ def _certificate(oin: str | None, certificate) -> str:
 
 
 _UNAVAILABLE = FaultCode.SERVER_DK0051
-#: The label of ``vva_niet_gelogd_total`` for a request that could not be logged.
-_REQUEST = "verzoek"
+#: The label of ``vva_not_logged_total`` for a request that could not be logged.
+_REQUEST = "request"
 
 
 def database_gone(exc: BaseException) -> bool:

@@ -58,28 +58,28 @@ def test_metrics_count_across_all_workers_without_personal_data(production_node)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/plain")
     families = {f.name: f for f in text_string_to_metric_families(response.text)}
     requests = Counter()
-    for sample in families["vva_verzoeken"].samples:
-        if sample.name == "vva_verzoeken_total":
-            requests[(sample.labels["dienst"], sample.labels["operatie"], sample.labels["uitkomst"])] += (
+    for sample in families["vva_requests"].samples:
+        if sample.name == "vva_requests_total":
+            requests[(sample.labels["service"], sample.labels["operation"], sample.labels["outcome"])] += (
                 sample.value
             )
     assert dict(requests) == {
         ("vo", "ping", "ok"): 4,
         ("vo", "ping", "Client.DK0002"): 1,
-        ("vo", "onbekend", error): 1,
+        ("vo", "unknown", error): 1,
     }
     # Five requests got as far as their signature; all six answers were signed.
-    assert _sum(families["vva_verificatie_seconden"], "vva_verificatie_seconden_count") == 5
-    assert _sum(families["vva_ondertekening_seconden"], "vva_ondertekening_seconden_count") == 6
-    assert {s.labels["status"]: s.value for s in families["vva_outbox_berichten"].samples} == {
+    assert _sum(families["vva_verification_seconds"], "vva_verification_seconds_count") == 5
+    assert _sum(families["vva_signing_seconds"], "vva_signing_seconds_count") == 6
+    assert {s.labels["status"]: s.value for s in families["vva_outbox_messages"].samples} == {
         "wachtend": 0,
         "bezig": 0,
         "dood": 0,
     }
-    assert families["vva_crl_geldig_tot_seconden"].samples[0].value > datetime.now(UTC).timestamp()
+    assert families["vva_crl_valid_until_seconds"].samples[0].value > datetime.now(UTC).timestamp()
     # Labels hold fixed sets only: no OIN, BSN or MessageID (no run of digits beyond a fault code's four).
     labels = {(k, v) for f in families.values() for sample in f.samples for k, v in sample.labels.items()}
-    assert {k for k, _ in labels} == {"dienst", "operatie", "uitkomst", "status", "le"}
+    assert {k for k, _ in labels} == {"service", "operation", "outcome", "status", "le"}
     assert not [v for k, v in labels if k != "le" and re.search(r"\d{5}|uuid", v)]
 
 
@@ -92,14 +92,14 @@ def test_health_of_a_healthy_node(production_node):
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
     state = response.json()
     assert state["status"] == "ok"
-    assert state["controles"]["database"] == {"status": "ok"}
-    assert state["controles"]["vertrouwen"]["status"] == "ok"
-    assert state["controles"]["vertrouwen"]["resterend_s"] > 3600
-    assert state["controles"]["outbox"] == {
+    assert state["checks"]["database"] == {"status": "ok"}
+    assert state["checks"]["trust"]["status"] == "ok"
+    assert state["checks"]["trust"]["remaining_s"] > 3600
+    assert state["checks"]["outbox"] == {
         "status": "ok",
         "per_status": {"wachtend": 0, "bezig": 0, "dood": 0},
-        "oudste_s": 0.0,
-        "per_ontvanger": {},
+        "oldest_s": 0.0,
+        "per_receiver": {},
     }
 
 
@@ -125,14 +125,14 @@ def test_health_fails_on_an_expired_crl_and_warns_on_a_backlog(db_engine, tmp_pa
         )
     status, body = health(sessions, lambda: trust, outbox_max_s=900, now=now)
     state = json.loads(body)
-    assert status == 200 and state["status"] == "waarschuwing"
-    assert state["controles"]["outbox"]["per_status"] == {"wachtend": 1, "bezig": 0, "dood": 0}
-    assert 7190 < state["controles"]["outbox"]["oudste_s"] < 7300
-    assert state["controles"]["outbox"]["detail"] == "oldest waiting push older than the limit"
+    assert status == 200 and state["status"] == "warning"
+    assert state["checks"]["outbox"]["per_status"] == {"wachtend": 1, "bezig": 0, "dood": 0}
+    assert 7190 < state["checks"]["outbox"]["oldest_s"] < 7300
+    assert state["checks"]["outbox"]["detail"] == "oldest waiting push older than the limit"
 
     # Past the CRLs' nextUpdate every signed request would be DK0051: the node is out of service.
     later = trust.crls_valid_until() + timedelta(seconds=1)
     status, body = health(sessions, lambda: trust, outbox_max_s=10**9, now=later)
     state = json.loads(body)
-    assert status == 503 and state["status"] == "storing"
-    assert state["controles"]["vertrouwen"]["detail"] == "a CRL is past nextUpdate + grace"
+    assert status == 503 and state["status"] == "failing"
+    assert state["checks"]["trust"]["detail"] == "a CRL is past nextUpdate + grace"

@@ -111,10 +111,10 @@ def test_receiver_gone_longer_than_the_old_window_gets_everything_in_order(datab
             health = response.read().decode()
         with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
             metrics = response.read().decode()
-        per_receiver = json.loads(health)["controles"]["outbox"]["per_ontvanger"]
-        assert per_receiver[REGIO]["achterstand"] == 5 and per_receiver[REGIO]["oudste_s"] > 1.0
-        assert f'vva_outbox_ontvanger_achterstand{{ontvanger="{REGIO}"}} 5.0' in metrics
-        oldest = [r for r in metrics.splitlines() if r.startswith("vva_outbox_ontvanger_oudste_seconden{")]
+        per_receiver = json.loads(health)["checks"]["outbox"]["per_receiver"]
+        assert per_receiver[REGIO]["backlog"] == 5 and per_receiver[REGIO]["oldest_s"] > 1.0
+        assert f'vva_outbox_receiver_backlog{{receiver="{REGIO}"}} 5.0' in metrics
+        oldest = [r for r in metrics.splitlines() if r.startswith("vva_outbox_receiver_oldest_seconds{")]
         assert len(oldest) == 1 and float(oldest[0].split()[-1]) > 1.0
         with delivery_worker.runtime.sessions() as session:
             keys = set(session.scalars(select(models.UitgaandBericht.volgorde_sleutel)))

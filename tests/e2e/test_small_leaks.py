@@ -68,7 +68,7 @@ def test_receiver_serve_creates_a_missing_metrics_dir(database_url, tmp_path):
             assert process.poll() is None, (tmp_path / "ontvanger.log").read_text()[-2000:]
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as response:
-                    assert response.status == 200 and b"vva_verificatie_seconden" in response.read()
+                    assert response.status == 200 and b"vva_verification_seconds" in response.read()
                     break
             except OSError:
                 time.sleep(0.1)

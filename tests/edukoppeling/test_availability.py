@@ -24,8 +24,8 @@ def test_sqlite_unreadable_gives_dk0051(tmp_path):
     assert status == 500
     # The health endpoint tells the load balancer this node cannot serve, and why.
     assert healthy.status_code == 503
-    assert healthy.json()["controles"]["database"] == {
-        "status": "storing",
+    assert healthy.json()["checks"]["database"] == {
+        "status": "failing",
         "detail": "unreachable (OperationalError)",
     }
     assert b"<faultcode>soap:Server.DK0051</faultcode>" in body and SOAP.encode() in body

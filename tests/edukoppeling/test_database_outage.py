@@ -187,8 +187,8 @@ def test_a_database_outage_under_load_gives_only_signed_dk0051(cluster, tmp_path
     # The metrics count exactly the DK0051 answers the clients got.
     counted = sum(
         float(m.group(1))
-        for m in re.finditer(r'vva_verzoeken_total\{[^}]*uitkomst="Server\.DK0051"[^}]*\} (\S+)', metrics)
+        for m in re.finditer(r'vva_requests_total\{[^}]*outcome="Server\.DK0051"[^}]*\} (\S+)', metrics)
     )
     assert counted == len(errors)
-    not_logged = sum(float(w) for w in re.findall(r"vva_niet_gelogd_total\{[^}]*\} (\S+)", metrics))
+    not_logged = sum(float(w) for w in re.findall(r"vva_not_logged_total\{[^}]*\} (\S+)", metrics))
     assert 0 < not_logged <= len(errors)
