@@ -24,7 +24,7 @@ OLD_FILE = (
 
 
 @pytest.fixture
-def map(tmp_path):
+def folder(tmp_path):
     (tmp_path / "pki" / "ca").mkdir(parents=True)
     for name in (f"{SCHOOL}.key.pem", f"{SCHOOL}.cert.pem", "ca/root.pem"):
         (tmp_path / "pki" / name).write_text("-")
@@ -36,15 +36,15 @@ def test_every_renamed_key_is_a_key_of_the_client_settings():
     assert not set(RENAMED_CLIENT_SETTINGS) & set(ClientSettings.__dataclass_fields__)
 
 
-def test_a_file_with_the_old_keys_loads_with_a_warning_naming_both(map, caplog):
-    path = map / "vva-client.toml"
+def test_a_file_with_the_old_keys_loads_with_a_warning_naming_both(folder, caplog):
+    path = folder / "vva-client.toml"
     path.write_text(OLD_FILE)
 
     with caplog.at_level(logging.WARNING, logger="broker.client.settings"):
         settings = read_client_settings(path)
 
-    assert settings.key == map / "pki" / f"{SCHOOL}.key.pem"
-    assert settings.certificate == map / "pki" / f"{SCHOOL}.cert.pem"
+    assert settings.key == folder / "pki" / f"{SCHOOL}.key.pem"
+    assert settings.certificate == folder / "pki" / f"{SCHOOL}.cert.pem"
     assert settings.service == "vo"
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 3
@@ -53,16 +53,16 @@ def test_a_file_with_the_old_keys_loads_with_a_warning_naming_both(map, caplog):
         assert len(named) == 1, (old, warnings)
 
 
-def test_an_old_key_is_checked_like_its_new_name(map):
-    path = map / "vva-client.toml"
+def test_an_old_key_is_checked_like_its_new_name(folder):
+    path = folder / "vva-client.toml"
     path.write_text(OLD_FILE.replace('dienst = "vo"', 'dienst = "portal"'))
 
     with pytest.raises(ClientSettingsError, match=re.escape('service = "portal" is not allowed')):
         read_client_settings(path)
 
 
-def test_a_file_giving_a_key_under_both_names_is_refused(map):
-    path = map / "vva-client.toml"
+def test_a_file_giving_a_key_under_both_names_is_refused(folder):
+    path = folder / "vva-client.toml"
     path.write_text(OLD_FILE + f'key = "pki/{SCHOOL}.key.pem"\n')
 
     with pytest.raises(ClientSettingsError) as refused:
