@@ -60,7 +60,7 @@ class Runtime:
         return ReloadableKeyring(self.settings.key_file)
 
     @cached_property
-    def kalender(self) -> Calendar:
+    def calendar(self) -> Calendar:
         from datetime import date
 
         overrides = {jaar: date.fromisoformat(d) for jaar, d in self.settings.deadline_overrides.items()}

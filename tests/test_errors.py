@@ -40,10 +40,10 @@ def test_every_exception_class_of_the_broker_derives_from_broker_error():
 def test_a_former_value_error_is_still_a_value_error():
     from broker.config import SettingsError
     from broker.domain.identifiers import InvalidOin
-    from broker.domain.meldingen import Afwijzing
+    from broker.domain.meldingen import Rejection
     from broker.toml_file import TomlFileError
 
-    for cls in (SettingsError, InvalidOin, Afwijzing, TomlFileError):
+    for cls in (SettingsError, InvalidOin, Rejection, TomlFileError):
         assert issubclass(cls, ValueError) and issubclass(cls, BrokerError), cls
 
 

@@ -13,7 +13,7 @@ from broker.audit.verify import check_anchor, verify_chain
 from broker.db import models
 from broker.db.migrate import upgrade
 from broker.domain.identifiers import Leerlingnummer, parse_leerlingnummer
-from broker.domain.meldingen import Afwijzing
+from broker.domain.meldingen import Rejection
 
 
 @click.group()
@@ -86,17 +86,17 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
             nummer = _ask_number()
         else:
             nummer = parse_leerlingnummer(bsn, onderwijsnummer)
-    except Afwijzing as error:
+    except Rejection as error:
         raise click.BadParameter(str(error)) from None
-    jaar = jaar or runtime.kalender.cyclus_on(date.today()).jaar
-    pseudoniem = runtime.keyring.pseudoniem(nummer)
+    jaar = jaar or runtime.calendar.cyclus_on(date.today()).jaar
+    pseudonym = runtime.keyring.pseudonym(nummer)
     upgrade(runtime.engine)
     with runtime.sessions.begin() as session:
         if session.get(models.Cyclus, jaar) is None:
             # Nothing to find, and the question's own record would file the pupil's pseudonym under a
             # cycle no purge will ever close (a mistyped year).
             raise click.ClickException(f"cycle {jaar} never held any data; nothing to look up")
-        found = reader.over_leerling(session, pseudoniem, jaar)
+        found = reader.over_leerling(session, pseudonym, jaar)
         record_event(
             session,
             AuditEvent(
@@ -104,7 +104,7 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
                 "vva audit pupil",
                 "verwerkt",
                 cyclus_jaar=jaar,
-                leerlingen={pseudoniem},
+                leerlingen={pseudonym},
                 aantal=len(found),
             ),
         )
@@ -119,11 +119,11 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
 
 def _ask_number() -> Leerlingnummer:
     """The pupil number typed at a hidden prompt: a BSN, else an onderwijsnummer (their check digits
-    never both fit one number). Raises ``Afwijzing`` when it is neither."""
+    never both fit one number). Raises ``Rejection`` when it is neither."""
     entered = click.prompt("BSN or onderwijsnummer (not shown)", hide_input=True)
     try:
         return parse_leerlingnummer(entered, None)
-    except Afwijzing:
+    except Rejection:
         return parse_leerlingnummer(None, entered)
 
 

@@ -108,13 +108,13 @@ def write(records: Iterator[ExportedRecord], output_format: str, out: io.TextIOB
     return count
 
 
-def over_leerling(session: Session, pseudoniem: str, cyclus_jaar: int) -> list[ExportedRecord]:
-    """Every record of cycle ``cyclus_jaar`` that touched the pupil with ``pseudoniem``, oldest first."""
+def over_leerling(session: Session, pseudonym: str, cyclus_jaar: int) -> list[ExportedRecord]:
+    """Every record of cycle ``cyclus_jaar`` that touched the pupil with ``pseudonym``, oldest first."""
     R, L = models.AuditRegel, models.AuditLeerling
     chunk = session.scalars(
         select(R)
         .join(L, L.volgnummer == R.volgnummer)
-        .where(L.sleutel_hash == pseudoniem, L.cyclus_jaar == cyclus_jaar)
+        .where(L.sleutel_hash == pseudonym, L.cyclus_jaar == cyclus_jaar)
         .order_by(R.volgnummer)
     ).all()
     return _as_lines(session, list(chunk))

@@ -65,7 +65,7 @@ def _month_day(value: tuple[int, int], name: str) -> tuple[int, int]:
 class Calendar:
     """Computes cycles from a standard deadline, per-year overrides and the cycle start.
 
-    Input: ``standaard_deadline`` and ``begin`` as (month, day); ``overrides`` maps a cycle year to its
+    Input: ``default_deadline`` and ``begin`` as (month, day); ``overrides`` maps a cycle year to its
     deadline (default: 2020 -> 1 May 2020). A cycle runs from ``begin`` in jaar-1 to the day before
     ``begin`` in jaar.
     Raises ``ValueError`` when a (month, day) is invalid, when the standard deadline does not fall inside
@@ -76,16 +76,16 @@ class Calendar:
 
     def __init__(
         self,
-        standaard_deadline: tuple[int, int] = (4, 1),
+        default_deadline: tuple[int, int] = (4, 1),
         overrides: Mapping[int, date] | None = None,
         begin: tuple[int, int] = (10, 1),
     ) -> None:
-        self._deadline = _month_day(standaard_deadline, "standaard_deadline")
+        self._deadline = _month_day(default_deadline, "standaard_deadline")
         self._begin = _month_day(begin, "begin")
         if not self._deadline < self._begin:
             raise ValueError("standaard_deadline moet in het kalenderjaar voor begin liggen")
-        bron = DEFAULT_OVERRIDES if overrides is None else overrides
-        self._overrides: Mapping[int, date] = MappingProxyType(dict(bron))
+        source = DEFAULT_OVERRIDES if overrides is None else overrides
+        self._overrides: Mapping[int, date] = MappingProxyType(dict(source))
         for jaar, deadline in self._overrides.items():
             if deadline.year != jaar:
                 raise ValueError("een afwijkende deadline moet in het jaar van zijn eigen cyclus liggen")

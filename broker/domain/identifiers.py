@@ -1,6 +1,6 @@
 """Parsing and validation of the identifiers in VVA messages.
 
-Sender-facing parsers raise ``Afwijzing`` with a catalogue melding. Neither the melding nor the exception
+Sender-facing parsers raise ``Rejection`` with a catalogue melding. Neither the melding nor the exception
 ever contains the rejected value: a pupil number is personal data of a minor (AVG art. 5 lid 1 sub c).
 Checksums and formats come from python-stdnum (``stdnum.nl.*``) wherever it has the rule; this module only
 adds what the exchange itself requires (canonical forms, no silent upper-casing of codes, ASCII only).
@@ -34,13 +34,13 @@ from broker.domain.meldingen import (
     ONDERWIJSNUMMER_ONGELDIG,
     POSTCODE_ONGELDIG,
     VESTIGING_ONGELDIG,
-    Afwijzing,
+    Rejection,
 )
 from broker.errors import BrokerError
 
 LeerlingnummerSoort = Literal["bsn", "onderwijsnummer"]
 
-_ASCII_CIJFERS = frozenset("0123456789")
+_ASCII_DIGITS = frozenset("0123456789")
 
 # \A and \Z instead of ^ and $: "$" also matches before a trailing newline, so "0363\n" would slip through.
 _GEMEENTECODE_PATTERN = re.compile(r"\A(?:GM(?P<cbs>[0-9]{4})|(?P<kaal>[0-9]{1,4}))\Z")
@@ -62,20 +62,20 @@ def parse_bsn(value: str) -> str:
 
     Input: str. Surrounding whitespace and the separators stdnum allows ("1112.22.333") are removed; a
     number of 8 digits is zero-padded to 9, as stdnum does. Output: str of 9 ASCII digits.
-    Raises ``Afwijzing(BSN_ONGELDIG)`` when the value is not a str, holds a non-ASCII character (a
+    Raises ``Rejection(BSN_ONGELDIG)`` when the value is not a str, holds a non-ASCII character (a
     full-width digit), fails the elfproef, is all zeros, or has fewer than 8 digits (stdnum would pad
     "12" to a valid-looking 000000012; only one dropped leading zero is plausible).
     Source rule: python-stdnum nl.bsn (elfproef); BRP / Wet algemene bepalingen burgerservicenummer.
     """
     if not isinstance(value, str) or not _is_ascii(value):
-        raise Afwijzing(BSN_ONGELDIG)
+        raise Rejection(BSN_ONGELDIG)
     try:
         compact = _stdnum_bsn.validate(value)
     except ValidationError as error:
-        raise Afwijzing(BSN_ONGELDIG) from error
+        raise Rejection(BSN_ONGELDIG) from error
     # validate() has accepted the input, so it holds only digits and separators; count the digits.
-    if sum(char in _ASCII_CIJFERS for char in value) < 8:
-        raise Afwijzing(BSN_ONGELDIG)
+    if sum(char in _ASCII_DIGITS for char in value) < 8:
+        raise Rejection(BSN_ONGELDIG)
     return compact
 
 
@@ -83,16 +83,16 @@ def parse_onderwijsnummer(value: str) -> str:
     """Validate an onderwijsnummer and return its compact 9-digit form.
 
     Input: str (separators as for the BSN are allowed). Output: str of 9 ASCII digits starting with "10".
-    Raises ``Afwijzing(ONDERWIJSNUMMER_ONGELDIG)`` when the value is not a str, holds a non-ASCII
+    Raises ``Rejection(ONDERWIJSNUMMER_ONGELDIG)`` when the value is not a str, holds a non-ASCII
     character, does not start with 10, is not 9 digits, or its weighted sum is not 5 modulo 11.
     Source rule: python-stdnum nl.onderwijsnummer (DUO onderwijsnummer for pupils without a BSN).
     """
     if not isinstance(value, str) or not _is_ascii(value):
-        raise Afwijzing(ONDERWIJSNUMMER_ONGELDIG)
+        raise Rejection(ONDERWIJSNUMMER_ONGELDIG)
     try:
         return _stdnum_onderwijsnummer.validate(value)
     except ValidationError as error:
-        raise Afwijzing(ONDERWIJSNUMMER_ONGELDIG) from error
+        raise Rejection(ONDERWIJSNUMMER_ONGELDIG) from error
 
 
 _PARSERS: dict[str, Callable[[str], str]] = {"bsn": parse_bsn, "onderwijsnummer": parse_onderwijsnummer}
@@ -104,7 +104,7 @@ class Leerlingnummer:
 
     ``waarde`` must already be in compact 9-digit form; use ``parse_leerlingnummer`` for raw input.
     ``repr()`` and ``str()`` mask the value so that a stray log line or traceback cannot leak it.
-    Raises ``ValueError`` for an unknown ``soort`` and ``Afwijzing`` (BSN_ONGELDIG or
+    Raises ``ValueError`` for an unknown ``soort`` and ``Rejection`` (BSN_ONGELDIG or
     ONDERWIJSNUMMER_ONGELDIG) when ``waarde`` is not a valid compact number of that kind.
     Source rule: WEB art. 8.0.3 (BSN, or onderwijsnummer when there is none).
     """
@@ -118,7 +118,7 @@ class Leerlingnummer:
             raise ValueError("soort leerlingnummer moet 'bsn' of 'onderwijsnummer' zijn")
         # Only the compact form is allowed, so that equal pupils always give equal objects and keys.
         if parser(self.waarde) != self.waarde:
-            raise Afwijzing(BSN_ONGELDIG if self.soort == "bsn" else ONDERWIJSNUMMER_ONGELDIG)
+            raise Rejection(BSN_ONGELDIG if self.soort == "bsn" else ONDERWIJSNUMMER_ONGELDIG)
 
     @classmethod
     def _of_parsed(cls, soort: LeerlingnummerSoort, waarde: str) -> Leerlingnummer:
@@ -152,13 +152,13 @@ def parse_leerlingnummer(bsn: str | None, onderwijsnummer: str | None) -> Leerli
 
     Input: the bsn and onderwijsnummer fields as str or None; an empty or whitespace-only str counts as
     absent (XML often carries empty elements). Output: Leerlingnummer.
-    Raises ``Afwijzing(LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL)`` unless exactly one is given,
-    ``Afwijzing(BSN_ONGELDIG)`` or ``Afwijzing(ONDERWIJSNUMMER_ONGELDIG)`` when the given one is invalid.
+    Raises ``Rejection(LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL)`` unless exactly one is given,
+    ``Rejection(BSN_ONGELDIG)`` or ``Rejection(ONDERWIJSNUMMER_ONGELDIG)`` when the given one is invalid.
     Source rule: WEB art. 8.0.3; DUO (onderwijsnummer only for pupils without a BSN).
     """
     bsn_empty, onderwijsnummer_empty = _is_empty(bsn), _is_empty(onderwijsnummer)
     if bsn_empty == onderwijsnummer_empty:
-        raise Afwijzing(LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL)
+        raise Rejection(LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL)
     if not bsn_empty:
         return Leerlingnummer._of_parsed("bsn", parse_bsn(bsn))  # type: ignore[arg-type]
     return Leerlingnummer._of_parsed("onderwijsnummer", parse_onderwijsnummer(onderwijsnummer))  # type: ignore[arg-type]
@@ -185,15 +185,15 @@ def parse_brin(value: str) -> str:
     """Validate a BRIN4 (instellingscode) and return it.
 
     Input: str; surrounding whitespace is removed. Output: str matching ``[0-9]{2}[A-Z]{2}``, e.g. "25BE".
-    Raises ``Afwijzing(BRIN_ONGELDIG)`` when the value is not a str, is not exactly 4 ASCII characters, or
+    Raises ``Rejection(BRIN_ONGELDIG)`` when the value is not a str, is not exactly 4 ASCII characters, or
     is not in canonical form (lower case, inner spaces: no silent correction, so sender and broker agree).
     Source rule: python-stdnum nl.brin (format only; existence is checked against DUO data elsewhere).
     """
     if not isinstance(value, str):
-        raise Afwijzing(BRIN_ONGELDIG)
+        raise Rejection(BRIN_ONGELDIG)
     value = value.strip()
     if not _is_exact_brin(value, 4):
-        raise Afwijzing(BRIN_ONGELDIG)
+        raise Rejection(BRIN_ONGELDIG)
     return value
 
 
@@ -202,19 +202,19 @@ def parse_vestigingscode(brin: str, code: str) -> str:
 
     Input: ``brin`` (BRIN4 str) and ``code``: either the 2-digit suffix ("03") or a full BRIN6 ("16SW03")
     whose first 4 characters equal ``brin``; DUO files use both forms. Output: BRIN6 str, e.g. "16SW03".
-    Raises ``Afwijzing(BRIN_ONGELDIG)`` when ``brin`` is invalid and ``Afwijzing(VESTIGING_ONGELDIG)``
+    Raises ``Rejection(BRIN_ONGELDIG)`` when ``brin`` is invalid and ``Rejection(VESTIGING_ONGELDIG)``
     when ``code`` is not a str, has a letter in the location part ("30AJ0A"), has the wrong length, or
     belongs to another BRIN.
     Source rule: python-stdnum nl.brin (vestigingsnummer = BRIN4 + 2 digits); DUO open data.
     """
     brin4 = parse_brin(brin)
     if not isinstance(code, str):
-        raise Afwijzing(VESTIGING_ONGELDIG)
+        raise Rejection(VESTIGING_ONGELDIG)
     code = code.strip()
     if len(code) == 2:
         code = brin4 + code
     if not code.startswith(brin4) or not _is_exact_brin(code, 6):
-        raise Afwijzing(VESTIGING_ONGELDIG)
+        raise Rejection(VESTIGING_ONGELDIG)
     return code
 
 
@@ -222,11 +222,11 @@ def parse_crebo(value: str) -> str:
     """Validate a crebo code (MBO programme code) and return it.
 
     Input: str; surrounding whitespace is removed. Output: str of exactly 5 ASCII digits, e.g. "25180".
-    Raises ``Afwijzing(CREBO_ONGELDIG)`` otherwise.
+    Raises ``Rejection(CREBO_ONGELDIG)`` otherwise.
     Source rule: SBB/DUO kwalificatiedossier (crebo = Centraal Register Beroepsopleidingen), 5 digits.
     """
     if not isinstance(value, str) or not _CREBO_PATTERN.match(value.strip()):
-        raise Afwijzing(CREBO_ONGELDIG)
+        raise Rejection(CREBO_ONGELDIG)
     return value.strip()
 
 
@@ -240,16 +240,16 @@ def parse_postcode(value: str) -> str:
 
     Input: str in any form python-stdnum accepts ("1234 AB", "1234ab", "NL-1234AB"). Output: str like
     "1234AB" (the form of DUO's RIO type Postcode-v02).
-    Raises ``Afwijzing(POSTCODE_ONGELDIG)`` when the value is not a str, holds a non-ASCII character, does
+    Raises ``Rejection(POSTCODE_ONGELDIG)`` when the value is not a str, holds a non-ASCII character, does
     not match ``[1-9][0-9]{3}[A-Z]{2}``, or uses the unused letter pairs SA, SD or SS.
     Source rule: python-stdnum nl.postcode; DUO RIO XSD Postcode-v02.
     """
     if not isinstance(value, str) or not _is_ascii(value):
-        raise Afwijzing(POSTCODE_ONGELDIG)
+        raise Rejection(POSTCODE_ONGELDIG)
     try:
         return _stdnum_postcode.validate(value).replace(" ", "")
     except ValidationError as error:
-        raise Afwijzing(POSTCODE_ONGELDIG) from error
+        raise Rejection(POSTCODE_ONGELDIG) from error
 
 
 def parse_gemeentecode(value: str) -> str:
@@ -257,19 +257,19 @@ def parse_gemeentecode(value: str) -> str:
 
     Input: str as "0363", "363" (DUO loaders that read it as an integer) or "GM0363" (CBS StatLine form);
     surrounding whitespace is removed. Output: str of 4 digits, e.g. "0363".
-    Raises ``Afwijzing(GEMEENTECODE_ONGELDIG)`` for anything else, for 0, or for more than 4 digits.
+    Raises ``Rejection(GEMEENTECODE_ONGELDIG)`` for anything else, for 0, or for more than 4 digits.
     Existence in the current gemeente list is checked against reference data elsewhere.
     Source rule: CBS gemeentecode (Gemeentelijke indeling); DUO open data column GEMEENTENUMMER.
     """
     if not isinstance(value, str):
-        raise Afwijzing(GEMEENTECODE_ONGELDIG)
+        raise Rejection(GEMEENTECODE_ONGELDIG)
     match = _GEMEENTECODE_PATTERN.match(value.strip())
     if match is None:
-        raise Afwijzing(GEMEENTECODE_ONGELDIG)
-    cijfers = match.group("cbs") or match.group("kaal")
-    if int(cijfers) == 0:
-        raise Afwijzing(GEMEENTECODE_ONGELDIG)
-    return cijfers.zfill(4)
+        raise Rejection(GEMEENTECODE_ONGELDIG)
+    digits = match.group("cbs") or match.group("kaal")
+    if int(digits) == 0:
+        raise Rejection(GEMEENTECODE_ONGELDIG)
+    return digits.zfill(4)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -315,7 +315,7 @@ def oin_for_brin(brin: str) -> str:
     """Return the OIN of an education institution: "00000007" + "000" + BRIN4 + "00000".
 
     Input: BRIN4 str. Output: 20-character OIN str, e.g. "99XA" -> "0000000700099XA00000".
-    Raises ``Afwijzing(BRIN_ONGELDIG)`` when ``brin`` is not a valid BRIN4.
+    Raises ``Rejection(BRIN_ONGELDIG)`` when ``brin`` is not a valid BRIN4.
     Source rule: OIN-stelsel prefix 00000007 (BRIN); Digikoppeling I&A 1.5; Edukoppeling.
     """
     return _OIN_BRIN_PREFIX + parse_brin(brin) + _OIN_BRIN_SUFFIX

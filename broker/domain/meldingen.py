@@ -34,7 +34,7 @@ class Melding:
             raise ValueError("meldingcode moet de vorm VVA999 hebben")
 
 
-class Afwijzing(BrokerError, ValueError):
+class Rejection(BrokerError, ValueError):
     """A record is rejected; ``.melding`` says why.
 
     ``str()`` gives "<code>: <tekst_en>". The exception carries only the catalogue entry, never the

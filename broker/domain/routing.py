@@ -2,7 +2,7 @@
 
 Routing is derived from the visibility rules (``broker.domain.visibility``) instead of being a second rule
 set: a party receives a push about a pupil only when ``may_see`` allows it, and the push carries exactly
-``beeld_voor`` for that party. Visibility and routing therefore cannot disagree. In practice a status change
+``beeld_for`` for that party. Visibility and routing therefore cannot disagree. In practice a status change
 reaches:
 
 * the pupil's VO school (a VO-school party acting for the pupil's brin_vo);
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from broker.domain.visibility import LeerlingBeeld, LeerlingFeiten, Partij, beeld_voor, may_see
+from broker.domain.visibility import LeerlingBeeld, LeerlingFeiten, Partij, beeld_for, may_see
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Push:
     beeld: LeerlingBeeld
 
 
-def ontvangers(
+def receivers(
     feiten: LeerlingFeiten, partijen: Iterable[Partij], previous: LeerlingFeiten | None = None
 ) -> list[Push]:
     """Return the pushes to send about one pupil after a change.
@@ -42,9 +42,9 @@ def ontvangers(
     new pupil, or a full resend).
     Output: one ``Push`` per party that may see the pupil now (``may_see``), in the order of ``partijen``,
     each party at most once (a repeated, equal Partij is skipped). The content is exactly
-    ``beeld_voor(partij, feiten)``. Never raises for valid inputs.
+    ``beeld_for(partij, feiten)``. Never raises for valid inputs.
 
-    With ``previous`` given, a party whose view is unchanged (``beeld_voor(partij, previous)`` equals the new
+    With ``previous`` given, a party whose view is unchanged (``beeld_for(partij, previous)`` equals the new
     view) is skipped: e.g. an MBO institution is not told about a change at another institution that
     leaves its own registrations and its elders_aangemeld as they were. A party that could not see the
     pupil before and can now does receive the new view.
@@ -62,7 +62,7 @@ def ontvangers(
     for partij in _unique(partijen):
         if not may_see(partij, feiten):
             continue
-        beeld = beeld_voor(partij, feiten)
+        beeld = beeld_for(partij, feiten)
         if previous is not None and _previous_beeld(partij, previous) == beeld:
             continue
         pushes.append(Push(partij=partij, beeld=beeld))
@@ -80,4 +80,4 @@ def _unique(partijen: Iterable[Partij]) -> Iterator[Partij]:
 
 def _previous_beeld(partij: Partij, previous: LeerlingFeiten) -> LeerlingBeeld | None:
     """The party's view before the change, or None when it could not see the pupil then."""
-    return beeld_voor(partij, previous) if may_see(partij, previous) else None
+    return beeld_for(partij, previous) if may_see(partij, previous) else None

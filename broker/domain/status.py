@@ -19,8 +19,8 @@ from broker.domain.meldingen import (
     OVERGANG_NIET_TOEGESTAAN,
     REDEN_ONTBREEKT_OF_ONGELDIG,
     STATUS_ONGELDIG,
-    Afwijzing,
     Melding,
+    Rejection,
 )
 
 
@@ -60,7 +60,7 @@ ALLOWED_OVERGANGEN: dict[AanmeldStatus | None, frozenset[AanmeldStatus]] = {
 del _S
 
 
-class TransitionNotAllowed(Afwijzing):
+class TransitionNotAllowed(Rejection):
     """A status transition outside ``ALLOWED_OVERGANGEN``; melding OVERGANG_NIET_TOEGESTAAN.
 
     ``.van`` and ``.naar`` hold the two statuses (not personal data on their own) for the audit log.
@@ -142,8 +142,8 @@ def check_mutatie(mutatie: Mutatie, reason: AfmeldReden | None) -> None:
     """Check that a reason is given exactly when the mutation is ``afmelden``.
 
     Input: a Mutatie and an optional AfmeldReden. Output: None.
-    Raises ``Afwijzing(REDEN_ONTBREEKT_OF_ONGELDIG)`` when afmelden has no reason or toevoegen/wijzigen
-    carries one (or the reason is not an AfmeldReden value), and ``Afwijzing(MUTATIE_ONGELDIG)`` when
+    Raises ``Rejection(REDEN_ONTBREEKT_OF_ONGELDIG)`` when afmelden has no reason or toevoegen/wijzigen
+    carries one (or the reason is not an AfmeldReden value), and ``Rejection(MUTATIE_ONGELDIG)`` when
     ``mutatie`` is not a Mutatie value.
     Source rule: VVA flow a (the school reports every change, with the reason for withdrawal).
     """
@@ -151,7 +151,7 @@ def check_mutatie(mutatie: Mutatie, reason: AfmeldReden | None) -> None:
     if reason is not None:
         reason = parse_afmeldreden(reason)
     if (mutatie is Mutatie.AFMELDEN) != (reason is not None):
-        raise Afwijzing(REDEN_ONTBREEKT_OF_ONGELDIG)
+        raise Rejection(REDEN_ONTBREEKT_OF_ONGELDIG)
 
 
 _E = TypeVar("_E", bound=StrEnum)
@@ -159,11 +159,11 @@ _E = TypeVar("_E", bound=StrEnum)
 
 def _parse_enum(kind: type[_E], value: str, melding: Melding) -> _E:
     if not isinstance(value, str):
-        raise Afwijzing(melding)
+        raise Rejection(melding)
     try:
         return kind(value.strip())
     except ValueError as error:
-        raise Afwijzing(melding) from error
+        raise Rejection(melding) from error
 
 
 def parse_aanmeldstatus(s: str) -> AanmeldStatus:
@@ -171,7 +171,7 @@ def parse_aanmeldstatus(s: str) -> AanmeldStatus:
 
     Input: str, exactly one of the AanmeldStatus values (case-sensitive, as in the XSD enumeration);
     surrounding whitespace is removed. Output: AanmeldStatus.
-    Raises ``Afwijzing(STATUS_ONGELDIG)`` otherwise. Source rule: WEB art. 8.0.3; VVA status set.
+    Raises ``Rejection(STATUS_ONGELDIG)`` otherwise. Source rule: WEB art. 8.0.3; VVA status set.
     """
     return _parse_enum(AanmeldStatus, s, STATUS_ONGELDIG)
 
@@ -180,7 +180,7 @@ def parse_mutatie(s: str) -> Mutatie:
     """Parse a mutation type from a message.
 
     Input: str "toevoegen", "wijzigen" or "afmelden" (case-sensitive; surrounding whitespace removed).
-    Output: Mutatie. Raises ``Afwijzing(MUTATIE_ONGELDIG)`` otherwise. Source rule: VVA flow a.
+    Output: Mutatie. Raises ``Rejection(MUTATIE_ONGELDIG)`` otherwise. Source rule: VVA flow a.
     """
     return _parse_enum(Mutatie, s, MUTATIE_ONGELDIG)
 
@@ -189,7 +189,7 @@ def parse_afmeldreden(s: str) -> AfmeldReden:
     """Parse a withdrawal reason from a message.
 
     Input: str, one of the AfmeldReden values (case-sensitive; surrounding whitespace removed).
-    Output: AfmeldReden. Raises ``Afwijzing(REDEN_ONTBREEKT_OF_ONGELDIG)`` otherwise.
+    Output: AfmeldReden. Raises ``Rejection(REDEN_ONTBREEKT_OF_ONGELDIG)`` otherwise.
     Source rule: VVA flow a.
     """
     return _parse_enum(AfmeldReden, s, REDEN_ONTBREEKT_OF_ONGELDIG)
@@ -197,13 +197,13 @@ def parse_afmeldreden(s: str) -> AfmeldReden:
 
 def parse_intake_uitkomst(s: str) -> IntakeUitkomst:
     """Parse an intake outcome (issue 16). Input: str, one of the IntakeUitkomst values (case-sensitive;
-    surrounding whitespace removed). Raises ``Afwijzing(INTAKE_ONGELDIG)`` otherwise."""
+    surrounding whitespace removed). Raises ``Rejection(INTAKE_ONGELDIG)`` otherwise."""
     return _parse_enum(IntakeUitkomst, s, INTAKE_ONGELDIG)
 
 
 def parse_examen_uitkomst(s: str) -> ExamenUitkomst:
     """Parse a VO exam outcome (issue 16). Input: str, one of the ExamenUitkomst values (case-sensitive;
-    surrounding whitespace removed). Raises ``Afwijzing(EXAMENRESULTAAT_ONGELDIG)`` otherwise."""
+    surrounding whitespace removed). Raises ``Rejection(EXAMENRESULTAAT_ONGELDIG)`` otherwise."""
     return _parse_enum(ExamenUitkomst, s, EXAMENRESULTAAT_ONGELDIG)
 
 

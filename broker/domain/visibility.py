@@ -98,10 +98,10 @@ def _code_set(values: Iterable[str], parser: Callable[[str], str], field: str) -
     # A bare str is iterable too; frozenset("25BE") would silently become four one-letter codes.
     if isinstance(values, str):
         raise TypeError(f"{field} moet een verzameling codes zijn, geen losse string")
-    resultaat = frozenset(values)
-    for value in resultaat:
+    result = frozenset(values)
+    for value in result:
         _require_canonical(value, parser, field)
-    return resultaat
+    return result
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ def _optional_canonical(value: str | None, parser: Callable[[str], str], field: 
         _require_canonical(value, parser, field)
 
 
-def _optioneel_rmc(value: str | None) -> None:
+def _optional_rmc(value: str | None) -> None:
     if value is not None:
         normalise_rmc(value)
 
@@ -235,8 +235,8 @@ class LeerlingFeiten:
     def __post_init__(self) -> None:
         _optional_canonical(self.brin_vo, parse_brin, "brin_vo")
         _optional_canonical(self.gemeentecode, parse_gemeentecode, "gemeentecode")
-        _optioneel_rmc(self.vo_rmc_regio)
-        _optioneel_rmc(self.woon_rmc_regio)
+        _optional_rmc(self.vo_rmc_regio)
+        _optional_rmc(self.woon_rmc_regio)
         if self.mbo_ganger_status is not None:
             object.__setattr__(self, "mbo_ganger_status", MboGangerStatus(self.mbo_ganger_status))
         aanmeldingen = tuple(self.aanmeldingen)
@@ -257,7 +257,7 @@ class ContactRol(StrEnum):
 
 
 @dataclass(frozen=True)
-class ContactVerwijzing:
+class ContactReference:
     """Which institution's contact details a view carries: ``brin`` says whose (the service looks the
     details up), ``show_brin`` whether the party may be told the BRIN itself. An MBO institution gets the
     school's contact details to reach it, not its BRIN: it never sees the school's BRIN (data
@@ -288,7 +288,7 @@ class LeerlingBeeld:
 
     ``elders_aangemeld`` is only set for an MBO institution: True when the pupil has an active
     registration at an institution outside its BRINs. ``contacten``: the institutions whose contact
-    details the party is shown with the pupil (``ContactVerwijzing``), school first, then the MBO
+    details the party is shown with the pupil (``ContactReference``), school first, then the MBO
     institutions in the order of their first registration. ``examenresultaat``: the pupil's VO exam
     result when the party may see it (issue 16).
     """
@@ -298,7 +298,7 @@ class LeerlingBeeld:
     mbo_ganger_status: MboGangerStatus | None
     aanmeldingen: tuple[AanmeldingFeit, ...]
     elders_aangemeld: bool | None
-    contacten: tuple[ContactVerwijzing, ...] = ()
+    contacten: tuple[ContactReference, ...] = ()
     examenresultaat: Examenresultaat | None = None
 
 
@@ -329,8 +329,8 @@ def may_see(partij: Partij, feiten: LeerlingFeiten) -> bool:
         case PartijSoort.MBO_INSTELLING:
             return _has_aanmelding_at(partij, feiten)
         case PartijSoort.GEMEENTE:
-            eigen_inwoner = feiten.gemeentecode is not None and feiten.gemeentecode in partij.gemeentecodes
-            return eigen_inwoner or _in_regio(feiten.woon_rmc_regio, partij)
+            own_resident = feiten.gemeentecode is not None and feiten.gemeentecode in partij.gemeentecodes
+            return own_resident or _in_regio(feiten.woon_rmc_regio, partij)
         case PartijSoort.REGIONAAL_SYSTEEM:
             return _in_own_regio(partij, feiten) or _has_aanmelding_at(partij, feiten)
         case _:
@@ -338,7 +338,7 @@ def may_see(partij: Partij, feiten: LeerlingFeiten) -> bool:
             return False
 
 
-def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
+def beeld_for(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     """Return the part of the pupil's data that ``partij`` may see.
 
     Input: Partij, LeerlingFeiten. Output: LeerlingBeeld.
@@ -373,7 +373,7 @@ def beeld_voor(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     return beeld
 
 
-def _examen_zichtbaar(partij: Partij, feiten: LeerlingFeiten) -> bool:
+def _examen_visible(partij: Partij, feiten: LeerlingFeiten) -> bool:
     """Whether ``partij`` (which sees the pupil with the school's side of the view) may see the exam
     result: the VO school and a gemeente (also as RMC function) always; a regional system only for a
     pupil of a VO school it serves (it delivers for that school), not for one it sees through the
@@ -420,7 +420,7 @@ def _beeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
                 contacten=_contacten(feiten, school=True, instellingen=True)
                 if partij.soort is PartijSoort.GEMEENTE
                 else (),
-                examenresultaat=feiten.examenresultaat if _examen_zichtbaar(partij, feiten) else None,
+                examenresultaat=feiten.examenresultaat if _examen_visible(partij, feiten) else None,
             )
     # Unreachable while may_see denies every other role; kept so a new role fails closed.
     raise NotVisible("deze partij mag deze leerling niet zien")
@@ -433,7 +433,7 @@ def _instellingsbeeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     # The school's contact details so the institution can reach it, never its BRIN nor any other
     # institution's details: elsewhere stays yes/no.
     school = (
-        (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, feiten.brin_vo, show_brin=False),)
+        (ContactReference(ContactRol.LATENDE_VO_SCHOOL, feiten.brin_vo, show_brin=False),)
         if feiten.brin_vo is not None
         else ()
     )
@@ -447,24 +447,24 @@ def _instellingsbeeld(partij: Partij, feiten: LeerlingFeiten) -> LeerlingBeeld:
     )
 
 
-def _contacten(feiten: LeerlingFeiten, *, school: bool, instellingen: bool) -> tuple[ContactVerwijzing, ...]:
+def _contacten(feiten: LeerlingFeiten, *, school: bool, instellingen: bool) -> tuple[ContactReference, ...]:
     """References to the school's and/or every registered institution's contact details, each once; only
     for parties that see those BRINs anyway (so ``show_brin``)."""
-    uitkomst: list[ContactVerwijzing] = []
+    uitkomst: list[ContactReference] = []
     if school and feiten.brin_vo is not None:
-        uitkomst.append(ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, feiten.brin_vo, show_brin=True))
+        uitkomst.append(ContactReference(ContactRol.LATENDE_VO_SCHOOL, feiten.brin_vo, show_brin=True))
     if instellingen:
         for brin in dict.fromkeys(a.brin_mbo for a in feiten.aanmeldingen):
-            uitkomst.append(ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, show_brin=True))
+            uitkomst.append(ContactReference(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, show_brin=True))
     return tuple(uitkomst)
 
 
 def _in_own_regio(partij: Partij, feiten: LeerlingFeiten) -> bool:
     # A VO school the regional system serves counts as its own region (flow d: it passes on that
     # school's start population), also when the school lies outside its RMC regions.
-    bediende_school = feiten.brin_vo is not None and feiten.brin_vo in partij.brins
+    served_school = feiten.brin_vo is not None and feiten.brin_vo in partij.brins
     return (
-        bediende_school or _in_regio(feiten.vo_rmc_regio, partij) or _in_regio(feiten.woon_rmc_regio, partij)
+        served_school or _in_regio(feiten.vo_rmc_regio, partij) or _in_regio(feiten.woon_rmc_regio, partij)
     )
 
 

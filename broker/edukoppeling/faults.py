@@ -15,7 +15,7 @@ Every exception class the broker defines derives from ``BrokerError`` (``broker/
     BrokerError                                  broker/errors.py
     ├── EdukoppelingFault                 a SOAP Fault: code (FaultCode), reden, detail, wss (WsSecurityFault)
     ├── HttpError                         a bare HTTP status before any SOAP processing (405, 411, 413, 415)
-    ├── Afwijzing (ValueError)            a record is rejected with a catalogue melding    domain/meldingen.py
+    ├── Rejection (ValueError)            a record is rejected with a catalogue melding    domain/meldingen.py
     │   └── TransitionNotAllowed          a status transition that is not allowed          domain/status.py
     ├── InvalidOin (ValueError)           an OIN of the wrong form                         domain/identifiers.py
     ├── NotVisible                        the party may not see this pupil                 domain/visibility.py
@@ -27,7 +27,7 @@ Every exception class the broker defines derives from ``BrokerError`` (``broker/
     ├── TomlFileError (ValueError)        an operator's TOML file cannot be read           toml_file.py
     ├── ClientSettingsError (ValueError)  the client's settings file                       client/settings.py
     ├── StartRefused (ValueError)         the settings do not allow serving                web/startup_checks.py
-    ├── SleutelFout                       the key file, or a ciphertext of an unknown key  privacy/keys.py
+    ├── KeyringError                      the key file, or a ciphertext of an unknown key  privacy/keys.py
     ├── CyclusError                       a cycle cannot be opened or closed now           jaarcyclus/close.py
     ├── RapportError (ValueError)         a report cannot be made as asked                 rapportage/rapport.py
     ├── JaarcijfersExist                  the yearly aggregates were stored before         rapportage/jaarcijfers.py

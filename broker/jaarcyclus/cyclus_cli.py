@@ -33,7 +33,7 @@ def close(runtime, jaar: int, day) -> None:
     upgrade(runtime.engine)
     try:
         with runtime.sessions.begin() as session:
-            closing = close_cyclus(session, runtime.kalender, jaar, today, moment_of(today))
+            closing = close_cyclus(session, runtime.calendar, jaar, today, moment_of(today))
     except CyclusError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"cycle {jaar}: {closing.jaarcijfers} yearly figures kept")
@@ -60,7 +60,7 @@ def open_(
     jaar: int,
     files: tuple[Path, ...],
     demo_refdata: bool,
-    beeindigde_gemeenten: tuple[str, ...],
+    ended_gemeenten: tuple[str, ...],
 ) -> None:
     """Start cycle YEAR with fresh DUO reference data; refused if it was opened or closed before, or
     when the reference data are incomplete (``vva refdata check``: give all four DUO files). A gemeente
@@ -71,22 +71,22 @@ def open_(
     upgrade(runtime.engine)
     try:
         with runtime.sessions.begin() as session:
-            open_cyclus(session, runtime.kalender, jaar, datetime.now(UTC))
+            open_cyclus(session, runtime.calendar, jaar, datetime.now(UTC))
             rapport = load_demo(session, jaar) if demo_refdata else load_files(session, files, jaar)
-            check = check_all(session, jaar, beeindigde_gemeenten)
-            if not check.in_orde:
+            check = check_all(session, jaar, ended_gemeenten)
+            if not check.complete:
                 report_check(check)
                 # Raised inside the transaction, so neither the cycle nor its data are stored.
                 raise CyclusError(f"cycle {jaar} not opened: its reference data are incomplete (see above)")
-            for code in check.beeindigde_gemeenten:
+            for code in check.ended_gemeenten:
                 # A deliberate operator decision that removes a gemeente from the exchange: traced.
                 operatie = f"vva cycle open --ended-gemeente {code}"
                 record_event(session, AuditEvent(OPERATOR, operatie, "verwerkt", cyclus_jaar=jaar))
     except CyclusError as error:
         raise click.ClickException(str(error)) from None
     tables = ", ".join(f"{t.total} {name}" for name, t in rapport.counts.items())
-    if check.beeindigde_gemeenten:
-        click.echo(f"acknowledged as ended: gemeente {', '.join(check.beeindigde_gemeenten)}")
+    if check.ended_gemeenten:
+        click.echo(f"acknowledged as ended: gemeente {', '.join(check.ended_gemeenten)}")
     click.echo(
-        f"cycle {jaar} opened (deadline {runtime.kalender.cyclus(jaar).deadline}); reference data: {tables}"
+        f"cycle {jaar} opened (deadline {runtime.calendar.cyclus(jaar).deadline}); reference data: {tables}"
     )

@@ -47,7 +47,7 @@ def run(runtime, peildatum, rapport: str | None, allow_future: bool) -> None:
             "Refused in production; add --allow-future if that is what you mean"
         )
     upgrade(runtime.engine)
-    jaar = runtime.kalender.cyclus_on(day).jaar
+    jaar = runtime.calendar.cyclus_on(day).jaar
     with runtime.sessions.begin() as session:
         cyclus = lock_cyclus(session, jaar)  # a close in progress finishes first
         if cyclus is not None and cyclus.gesloten_op is not None:
@@ -55,7 +55,7 @@ def run(runtime, peildatum, rapport: str | None, allow_future: bool) -> None:
             raise click.ClickException(
                 f"cycle {jaar} was closed on {cyclus.gesloten_op:%Y-%m-%d}; it has no signals any more"
             )
-        processing = Processing(session, runtime.keyring, runtime.kalender, now=moment_of(day))
+        processing = Processing(session, runtime.keyring, runtime.calendar, now=moment_of(day))
         run_round = raise_signalen(processing, runtime.settings.signaal_lead_days)
         event = AuditEvent(
             OPERATOR,

@@ -125,7 +125,7 @@ class DeliveryQueue:
             row = session.get(models.UitgaandBericht, task.id)
             if row is None:
                 return None  # purged with its cycle (``vva cycle close``) since it was claimed
-            processing = Processing(session, rt.keyring, rt.kalender)
+            processing = Processing(session, rt.keyring, rt.calendar)
             if row.operatie == "ontvangenSignaal":
                 rendering = render_signaal(processing, task.ontvanger_oin, row.signaal_id)
             else:
@@ -253,7 +253,7 @@ class DeliveryQueue:
                 message_id=task.message_id,
                 # The cycle the push belongs to, not the day it left: a retry after the cycle's last day
                 # must be purged with that cycle (``vva cycle close``).
-                cyclus_jaar=self.runtime.kalender.cyclus_on(row.aangemaakt_op.date()).jaar,
+                cyclus_jaar=self.runtime.calendar.cyclus_on(row.aangemaakt_op.date()).jaar,
                 leerlingen={row.volgorde_sleutel} if pupil else set(),
                 aantal=1,
             ),

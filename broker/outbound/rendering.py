@@ -19,12 +19,12 @@ from sqlalchemy import func, select
 
 from broker.db import models
 from broker.db.models import AFGELEVERD
-from broker.domain.routing import ontvangers
-from broker.registry.snapshot import registeropname
+from broker.domain.routing import receivers
+from broker.registry.snapshot import registry_snapshot
 from broker.service.contacten import ContactBook
 from broker.service.context import Processing
 from broker.service.feiten import Rows
-from broker.service.opvragen import Overzicht, signaal_regel
+from broker.service.opvragen import Overzicht, signaal_row
 from broker.soap import mapping
 from broker.soap import models as m
 
@@ -40,20 +40,20 @@ class Rendering:
 def render(processing: Processing, ontvanger_oin: str, sleutel_hash: str) -> Rendering | None:
     """The ``ontvangenWijziging`` for pupil ``sleutel_hash`` as receiver ``ontvanger_oin`` may see it
     now, or None when the receiver is no longer an active party or may not see the pupil any more."""
-    partij = registeropname(processing.session).find(ontvanger_oin)
+    partij = registry_snapshot(processing.session).find(ontvanger_oin)
     if partij is None:
         return None
     dossier = Rows.load(processing, [sleutel_hash]).dossiers(partij).get(sleutel_hash)
     if dossier is None:
         return None
-    pushes = ontvangers(dossier.feiten, [partij])
+    pushes = receivers(dossier.feiten, [partij])
     if not pushes:
         return None
     nummer = processing.keyring.decrypt(dossier.nummer_versleuteld)
     # A push shows the pupil exactly as an answer would, contact details included (issue 15, item 5).
     beeld = pushes[0].beeld
     contacten = ContactBook(processing.session, processing.cyclus.jaar).contacten(beeld)
-    leerling = mapping.overzicht_uit(Overzicht(nummer, beeld, contacten))
+    leerling = mapping.overzicht_out(Overzicht(nummer, beeld, contacten))
     W = models.Wijziging
     last, tijdstip = processing.session.execute(
         select(func.max(W.volgnummer), func.max(W.vastgelegd_op)).where(W.sleutel_hash == sleutel_hash)
@@ -74,9 +74,9 @@ def render_signaal(processing: Processing, ontvanger_oin: str, signaal_id: int |
     row = processing.session.get(models.Signaal, signaal_id) if signaal_id is not None else None
     if row is None or row.partij_oin != ontvanger_oin:
         return None
-    if registeropname(processing.session).find(ontvanger_oin) is None:
+    if registry_snapshot(processing.session).find(ontvanger_oin) is None:
         return None
-    signaal = mapping.signaal_uit(signaal_regel(processing, row))
+    signaal = mapping.signaal_out(signaal_row(processing, row))
     xml = etree.tostring(get_object_as_xml(m.OntvangenSignaal(signaal=signaal), m.OntvangenSignaal))
     return Rendering(xml, hashlib.sha256(xml).hexdigest())
 

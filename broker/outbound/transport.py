@@ -124,7 +124,7 @@ class PushTransport:
     def _mandaat_check(self, oin: str):
         def authorised(certificaat_oin: str) -> bool:
             with self.runtime.sessions() as session:
-                return PartijRegistry(session).mandaat_geldig(certificaat_oin, oin, date.today())
+                return PartijRegistry(session).mandaat_valid(certificaat_oin, oin, date.today())
 
         return authorised
 

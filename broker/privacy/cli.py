@@ -36,7 +36,7 @@ def rotate(runtime) -> None:
     click.echo(f"keys: key {new} added to {path} and made current")
     keyring = load_keyring(path)
     with runtime.sessions() as session:
-        total = rotation.to_reencrypt(session, keyring.aes_huidig)
+        total = rotation.to_reencrypt(session, keyring.aes_current)
     with click.progressbar(length=total, label="re-encrypting", file=None) as bar:
         per_table = rotation.reencrypt(runtime.sessions, keyring, bar.update)
     aantal = sum(per_table.values())
@@ -55,10 +55,10 @@ def status(runtime) -> None:
     keyring = load_keyring(runtime.settings.key_file)
     with runtime.sessions() as session:
         usage = rotation.usage(session)
-    for key in sorted(keyring.aes_sleutels):
-        current = " (current)" if key == keyring.aes_huidig else ""
+    for key in sorted(keyring.aes_keys):
+        current = " (current)" if key == keyring.aes_current else ""
         click.echo(f"key {key}{current}: {usage.get(key, 0)} ciphertexts")
-    unknown = set(usage) - set(keyring.aes_sleutels)
+    unknown = set(usage) - set(keyring.aes_keys)
     if unknown:
         click.echo(f"WARNING: ciphertexts under unknown key ids {sorted(unknown)}", err=True)
         raise SystemExit(1)
@@ -79,16 +79,16 @@ def retire(runtime) -> None:
         # A process rereads the key file at most once a second, and a transaction that encrypted under
         # the previous key before it did may commit later still: its ciphertext cannot be counted yet.
         click.echo(
-            f"keys: retired none; current key {keyring.aes_huidig}. The key file changed {rest:.0f} s ago: "
+            f"keys: retired none; current key {keyring.aes_current}. The key file changed {rest:.0f} s ago: "
             f"run retire again once it has been unchanged for {IDLE_S // 60} minutes"
         )
         return
     with runtime.sessions() as session:
         usage = rotation.usage(session)
-    retired = sorted(k for k in keyring.aes_sleutels if k != keyring.aes_huidig and not usage.get(k))
-    stays = sorted(k for k in keyring.aes_sleutels if k != keyring.aes_huidig and usage.get(k))
+    retired = sorted(k for k in keyring.aes_keys if k != keyring.aes_current and not usage.get(k))
+    stays = sorted(k for k in keyring.aes_keys if k != keyring.aes_current and usage.get(k))
     if retired:
         retired = remove_keys(path, retired)
-    click.echo(f"keys: retired {retired or 'none'}; current key {keyring.aes_huidig}")
+    click.echo(f"keys: retired {retired or 'none'}; current key {keyring.aes_current}")
     if stays:
         click.echo(f"keys still in use, kept: {stays} (run 'vva keys rotate' again to re-encrypt them)")

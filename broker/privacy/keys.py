@@ -1,7 +1,7 @@
 """Keys that pseudonymise and encrypt pupil numbers (BSN / onderwijsnummer).
 
 A pupil number is stored twice, never in clear text (AVG art. 25 and 32):
-- ``pseudoniem``: HMAC-SHA256 under the matching key, hex — equal numbers match, and the hash says
+- ``pseudonym``: HMAC-SHA256 under the matching key, hex — equal numbers match, and the hash says
   nothing without the key;
 - ``encrypt``: AES-256-GCM under the current encryption key, the key id in front so that older
   ciphertexts stay readable after a key rotation.
@@ -36,7 +36,7 @@ _AAD = b"vva-leerlingnummer-v1"
 _AAD_DATA = b"vva-persoonsgegevens-v1"
 
 
-class SleutelFout(BrokerError):
+class KeyringError(BrokerError):
     """The key file is missing, malformed, or a ciphertext was made under an unknown key."""
 
 
@@ -45,46 +45,46 @@ class Keyring:
     """The matching key and the encryption keys (by one-byte id) of one installation."""
 
     hmac_key: bytes
-    aes_sleutels: dict[int, bytes]
-    aes_huidig: int
+    aes_keys: dict[int, bytes]
+    aes_current: int
 
-    def pseudoniem(self, nummer: Leerlingnummer) -> str:
+    def pseudonym(self, nummer: Leerlingnummer) -> str:
         """HMAC-SHA256 of ``nummer.sleutel`` as 64 hex characters (the matching key of a pupil)."""
         return hmac.new(self.hmac_key, nummer.sleutel.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, nummer: Leerlingnummer) -> bytes:
         """AES-256-GCM ciphertext of ``nummer`` as ``key id (1) || nonce (12) || ciphertext+tag``."""
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(self.aes_sleutels[self.aes_huidig]).encrypt(nonce, nummer.sleutel.encode(), _AAD)
-        return bytes([self.aes_huidig]) + nonce + sealed
+        sealed = AESGCM(self.aes_keys[self.aes_current]).encrypt(nonce, nummer.sleutel.encode(), _AAD)
+        return bytes([self.aes_current]) + nonce + sealed
 
     def encrypt_data(self, data: bytes) -> bytes:
         """AES-256-GCM ciphertext of any bytes holding pupil data (e.g. a push waiting in the outbox),
         in the same form as ``encrypt``, bound to another purpose so the two never mix."""
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(self.aes_sleutels[self.aes_huidig]).encrypt(nonce, data, _AAD_DATA)
-        return bytes([self.aes_huidig]) + nonce + sealed
+        sealed = AESGCM(self.aes_keys[self.aes_current]).encrypt(nonce, data, _AAD_DATA)
+        return bytes([self.aes_current]) + nonce + sealed
 
     def decrypt_data(self, blob: bytes) -> bytes:
-        """The bytes inside a ``encrypt_data`` blob; ``SleutelFout`` if unknown key or altered."""
-        key = self.aes_sleutels.get(blob[0])
+        """The bytes inside a ``encrypt_data`` blob; ``KeyringError`` if unknown key or altered."""
+        key = self.aes_keys.get(blob[0])
         if key is None:
-            raise SleutelFout(f"ciphertext made under unknown key id {blob[0]}")
+            raise KeyringError(f"ciphertext made under unknown key id {blob[0]}")
         try:
             return AESGCM(key).decrypt(blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :], _AAD_DATA)
         except Exception as exc:  # InvalidTag
-            raise SleutelFout("ciphertext does not authenticate") from exc
+            raise KeyringError("ciphertext does not authenticate") from exc
 
     def decrypt(self, blob: bytes) -> Leerlingnummer:
-        """The pupil number inside ``blob``; ``SleutelFout`` if the key id is unknown or it was altered."""
+        """The pupil number inside ``blob``; ``KeyringError`` if the key id is unknown or it was altered."""
         key_id, nonce, sealed = blob[0], blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
-        key = self.aes_sleutels.get(key_id)
+        key = self.aes_keys.get(key_id)
         if key is None:
-            raise SleutelFout(f"ciphertext made under unknown key id {key_id}")
+            raise KeyringError(f"ciphertext made under unknown key id {key_id}")
         try:
             plain = AESGCM(key).decrypt(nonce, sealed, _AAD).decode()
         except Exception as exc:  # InvalidTag: tampered or wrong key; say nothing about content
-            raise SleutelFout("ciphertext does not authenticate") from exc
+            raise KeyringError("ciphertext does not authenticate") from exc
         soort, _, waarde = plain.partition(":")
         return Leerlingnummer(soort=soort, waarde=waarde)
 
@@ -103,17 +103,17 @@ def make_key_file(path: Path) -> None:
 
 
 def load_keyring(path: Path) -> Keyring:
-    """Read the key file at ``path``; ``SleutelFout`` when it is missing or malformed."""
+    """Read the key file at ``path``; ``KeyringError`` when it is missing or malformed."""
     try:
         raw = json.loads(Path(path).read_text())
         aes = {int(k): base64.b64decode(v) for k, v in raw["aes"].items()}
         keyring = Keyring(base64.b64decode(raw["hmac"]), aes, int(raw["aes_huidig"]))
     except FileNotFoundError as exc:
-        raise SleutelFout(f"key file {path} not found: run 'vva init' first") from exc
+        raise KeyringError(f"key file {path} not found: run 'vva init' first") from exc
     except (KeyError, ValueError, TypeError) as exc:
-        raise SleutelFout(f"key file {path} is malformed") from exc
-    if len(keyring.hmac_key) != 32 or any(len(k) != 32 for k in aes.values()) or keyring.aes_huidig not in aes:
-        raise SleutelFout(f"key file {path} is malformed")
+        raise KeyringError(f"key file {path} is malformed") from exc
+    if len(keyring.hmac_key) != 32 or any(len(k) != 32 for k in aes.values()) or keyring.aes_current not in aes:
+        raise KeyringError(f"key file {path} is malformed")
     return keyring
 
 
@@ -123,15 +123,15 @@ def add_key(path: Path) -> int:
     The matching (HMAC) key and the older encryption keys stay, so every ciphertext stays readable
     while ``broker.privacy.rotation`` re-encrypts. The file is replaced atomically (mode 0600), so a
     process reading it meanwhile sees the old or the new file, never half of one.
-    Raises ``SleutelFout`` when the file is unreadable or all 255 key ids are used.
+    Raises ``KeyringError`` when the file is unreadable or all 255 key ids are used.
     """
     with _locked(path):
         keyring = load_keyring(path)
-        new = max(keyring.aes_sleutels) + 1
+        new = max(keyring.aes_keys) + 1
         if new > 255:
-            raise SleutelFout("all 255 key ids are used: retire old keys first ('vva keys retire')")
+            raise KeyringError("all 255 key ids are used: retire old keys first ('vva keys retire')")
         write_keyring(
-            path, Keyring(keyring.hmac_key, {**keyring.aes_sleutels, new: secrets.token_bytes(32)}, new)
+            path, Keyring(keyring.hmac_key, {**keyring.aes_keys, new: secrets.token_bytes(32)}, new)
         )
     return new
 
@@ -139,13 +139,13 @@ def add_key(path: Path) -> int:
 def remove_keys(path: Path, retired: Iterable[int]) -> list[int]:
     """Remove the encryption keys ``retired`` from the key file at ``path``, never the current one; returns
     the ids removed. Reads the file afresh under the same lock as ``add_key``, so a key added
-    meanwhile (a concurrent rotation) is kept. Raises ``SleutelFout`` when the file is unreadable."""
+    meanwhile (a concurrent rotation) is kept. Raises ``KeyringError`` when the file is unreadable."""
     with _locked(path):
         keyring = load_keyring(path)
-        removed = sorted(set(retired) & set(keyring.aes_sleutels) - {keyring.aes_huidig})
+        removed = sorted(set(retired) & set(keyring.aes_keys) - {keyring.aes_current})
         if removed:
-            keys = {k: v for k, v in keyring.aes_sleutels.items() if k not in removed}
-            write_keyring(path, Keyring(keyring.hmac_key, keys, keyring.aes_huidig))
+            keys = {k: v for k, v in keyring.aes_keys.items() if k not in removed}
+            write_keyring(path, Keyring(keyring.hmac_key, keys, keyring.aes_current))
     return removed
 
 
@@ -168,8 +168,8 @@ def write_keyring(path: Path, keyring: Keyring) -> None:
     service account may read it through its group, also after an operator rotated the key."""
     content = {
         "hmac": base64.b64encode(keyring.hmac_key).decode(),
-        "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(keyring.aes_sleutels.items())},
-        "aes_huidig": str(keyring.aes_huidig),
+        "aes": {str(k): base64.b64encode(v).decode() for k, v in sorted(keyring.aes_keys.items())},
+        "aes_huidig": str(keyring.aes_current),
     }
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -211,7 +211,7 @@ class ReloadableKeyring:
                 stamp = self._read_stamp()
                 if stamp != self._stamp:
                     self._keyring, self._stamp = load_keyring(self._pad), stamp
-            except (OSError, SleutelFout):
+            except (OSError, KeyringError):
                 pass  # a file being replaced: keep the keys we have, try again next time
         return self._keyring
 
@@ -220,15 +220,15 @@ class ReloadableKeyring:
         return self._current().hmac_key
 
     @property
-    def aes_sleutels(self) -> dict[int, bytes]:
-        return self._current().aes_sleutels
+    def aes_keys(self) -> dict[int, bytes]:
+        return self._current().aes_keys
 
     @property
-    def aes_huidig(self) -> int:
-        return self._current().aes_huidig
+    def aes_current(self) -> int:
+        return self._current().aes_current
 
-    def pseudoniem(self, nummer: Leerlingnummer) -> str:
-        return self._current().pseudoniem(nummer)
+    def pseudonym(self, nummer: Leerlingnummer) -> str:
+        return self._current().pseudonym(nummer)
 
     def encrypt(self, nummer: Leerlingnummer) -> bytes:
         return self._current().encrypt(nummer)
@@ -244,6 +244,6 @@ class ReloadableKeyring:
 
     def _with_reload(self, action, blob: bytes):
         keyring = self._current()
-        if blob and blob[0] not in keyring.aes_sleutels:
+        if blob and blob[0] not in keyring.aes_keys:
             keyring = self._current(force=True)  # made under a key added since we last looked
         return action(keyring)

@@ -26,15 +26,15 @@ class EncryptedColumn:
     """An encrypted column: ``soort`` "nummer" (a pupil number) or "data" (a message, a push)."""
 
     model: type
-    naam: str
-    soort: str
+    name: str
+    kind: str
 
     @property
     def column(self):
-        return getattr(self.model, self.naam)
+        return getattr(self.model, self.name)
 
     @property
-    def sleutel(self):
+    def primary_key(self):
         return next(iter(self.model.__table__.primary_key.columns))
 
     def encrypted(self):
@@ -44,7 +44,7 @@ class EncryptedColumn:
         return conditions
 
 
-VERSLEUTELD = (
+ENCRYPTED_COLUMNS = (
     EncryptedColumn(models.Leerling, "nummer_versleuteld", "nummer"),
     EncryptedColumn(models.Aanmelding, "nummer_versleuteld", "nummer"),
     EncryptedColumn(models.Signaal, "nummer_versleuteld", "nummer"),
@@ -57,9 +57,9 @@ def usage(session: Session) -> Counter[int]:
     """How many stored ciphertexts each key id protects, over every encrypted column (counted in the
     database from the first byte: messages of megabytes are not read)."""
     counter: Counter[int] = Counter()
-    for column in VERSLEUTELD:
-        sleutel_id = _key_id(column)
-        query = select(sleutel_id, func.count()).where(*column.encrypted()).group_by(sleutel_id)
+    for column in ENCRYPTED_COLUMNS:
+        key_id = _key_id(column)
+        query = select(key_id, func.count()).where(*column.encrypted()).group_by(key_id)
         for first, total in session.execute(query):
             counter[bytes(first)[0]] += total
     return counter
@@ -78,36 +78,36 @@ def to_reencrypt(session: Session, current: int) -> int:
 def reencrypt(
     sessions: sessionmaker[Session], keyring: Keyring, progress: Callable[[int], None] = lambda _: None
 ) -> dict[str, int]:
-    """Re-encrypt every ciphertext not under ``bos.aes_huidig``; returns rows rewritten per table.
+    """Re-encrypt every ciphertext not under ``bos.aes_current``; returns rows rewritten per table.
 
-    ``progress`` is called with the number of rows handled after each piece. Raises ``SleutelFout``
+    ``progress`` is called with the number of rows handled after each piece. Raises ``KeyringError``
     when a ciphertext was made under a key ``keyring`` does not have (nothing of that piece is written).
     """
     uitkomst: dict[str, int] = {}
-    for column in VERSLEUTELD:
+    for column in ENCRYPTED_COLUMNS:
         rewritten, after = 0, None
         while True:
             with sessions.begin() as session:
-                query = select(column.sleutel, _key_id(column)).where(*column.encrypted())
+                query = select(column.primary_key, _key_id(column)).where(*column.encrypted())
                 if after is not None:
-                    query = query.where(column.sleutel > after)
-                rows = session.execute(query.order_by(column.sleutel).limit(_BATCH)).all()
+                    query = query.where(column.primary_key > after)
+                rows = session.execute(query.order_by(column.primary_key).limit(_BATCH)).all()
                 if not rows:
                     break
-                for sleutel, first in rows:
-                    if bytes(first)[0] == keyring.aes_huidig:
+                for row_key, first in rows:
+                    if bytes(first)[0] == keyring.aes_current:
                         continue
                     # One ciphertext in memory at a time: a message can be megabytes.
-                    blob = session.scalar(select(column.column).where(column.sleutel == sleutel))
-                    if blob is None or blob[0] == keyring.aes_huidig:
+                    blob = session.scalar(select(column.column).where(column.primary_key == row_key))
+                    if blob is None or blob[0] == keyring.aes_current:
                         continue  # deleted or re-encrypted by a request since the piece was read
-                    new = _reencrypt(keyring, column.soort, blob)
-                    resultaat = session.execute(
+                    new = _reencrypt(keyring, column.kind, blob)
+                    result = session.execute(
                         update(column.model)
-                        .where(column.sleutel == sleutel, column.column == blob)
-                        .values({column.naam: new})
+                        .where(column.primary_key == row_key, column.column == blob)
+                        .values({column.name: new})
                     )
-                    rewritten += resultaat.rowcount
+                    rewritten += result.rowcount
                 after = rows[-1][0]
             progress(len(rows))
         uitkomst[column.model.__tablename__] = rewritten

@@ -78,7 +78,7 @@ def charts(rapport: Rapport) -> list[tuple[str, Figure]]:
         ("statustrechter", status_funnel(rapport)),
         ("aanmeldingen_per_week", aanmeldingen_per_week(rapport)),
         ("doorlooptijden", doorlooptijden(rapport)),
-        ("trend", trendlijnen(rapport)),
+        ("trend", trend_lines(rapport)),
     ]
 
 
@@ -176,7 +176,7 @@ def doorlooptijden(rapport: Rapport) -> Figure:
     return figure
 
 
-def trendlijnen(rapport: Rapport) -> Figure:
+def trend_lines(rapport: Rapport) -> Figure:
     """The key counts per cycle year (suppressed years left out of a line, a gap)."""
     figure = Figure(figsize=(9, 3.8))
     as_ = figure.subplots()

@@ -90,7 +90,7 @@ from broker.domain.status import (
     MboGangerStatus,
 )
 from broker.rapportage.sql import days_between
-from broker.refdata.lookup import refdata_jaar_sql
+from broker.refdata.lookup import refdata_year_sql
 
 
 class Level(StrEnum):
@@ -236,18 +236,18 @@ def compute_cijfers(
     """
     eenheden = eenheden or {}
     uitkomst: list[Cijfer] = []
-    bron = _Bron(session, peil, *_restriction(niveaus, eenheden))
+    peil_base = _PeilBase(session, peil, *_restriction(niveaus, eenheden))
     try:
         for niveau in sorted(niveaus):
             filter_ = eenheden.get(niveau)
             if niveau is not Level.INSTELLING:
-                uitkomst += bron.leerlingcijfers(session, niveau, filter_)
+                uitkomst += peil_base.leerlingcijfers(session, niveau, filter_)
             if niveau is not Level.SCHOOL:
-                uitkomst += bron.aanmeldingcijfers(session, niveau, filter_)
-                uitkomst += bron.intakecijfers(session, niveau, filter_)
-            uitkomst += bron.doorlooptijden(session, niveau, filter_)
+                uitkomst += peil_base.aanmeldingcijfers(session, niveau, filter_)
+                uitkomst += peil_base.intakecijfers(session, niveau, filter_)
+            uitkomst += peil_base.doorlooptijden(session, niveau, filter_)
     finally:
-        bron.close()
+        peil_base.close()
     return sorted(uitkomst, key=lambda c: (c.niveau, c.eenheid, c.cijfer, c.dimensie))
 
 
@@ -256,11 +256,11 @@ def _restriction(niveaus: Collection[Level], eenheden: Mapping[Level, Collection
     for (the SOAP operation): their rows alone are read. Otherwise ([], []): everything."""
     niveaus = set(niveaus)
     if niveaus == {Level.SCHOOL} and eenheden.get(Level.SCHOOL) is not None:
-        scholen = list(eenheden[Level.SCHOOL])
+        schools = list(eenheden[Level.SCHOOL])
         leerling = models.Leerling
-        return [leerling.brin_vo.in_(scholen)], [
+        return [leerling.brin_vo.in_(schools)], [
             models.Aanmelding.sleutel_hash.in_(
-                select(leerling.sleutel_hash).where(leerling.brin_vo.in_(scholen))
+                select(leerling.sleutel_hash).where(leerling.brin_vo.in_(schools))
             )
         ]
     if niveaus == {Level.INSTELLING} and eenheden.get(Level.INSTELLING) is not None:
@@ -297,7 +297,7 @@ def percentile(histogram: Mapping[int, int], p: float) -> int:
     raise AssertionError("unreachable")
 
 
-class _Bron:
+class _PeilBase:
     """The shared base of one peil — the state of every registration, every pupil's summary and
     every delivered pupil on the peildatum — computed once into temporary tables (private to the
     session's connection, dropped by ``close``), so the dozens of GROUP BYs that follow read a few
@@ -335,10 +335,10 @@ class _Bron:
 
     # --- pupils -----------------------------------------------------------------------------
 
-    def _populatie(self, niveau: Level, filter_: Collection[str] | None):
+    def _population(self, niveau: Level, filter_: Collection[str] | None):
         g = self.delivered.c
         eenheid = {Level.LANDELIJK: literal("", String), Level.SCHOOL: g.brin_vo, Level.REGIO: g.rmc}[niveau]
-        delen = [
+        parts = [
             select(
                 g.sleutel_hash,
                 eenheid.label("eenheid"),
@@ -350,7 +350,7 @@ class _Bron:
         ]
         if niveau is Level.LANDELIJK:
             a = self.aanm.c
-            delen.append(
+            parts.append(
                 select(
                     a.sleutel_hash,
                     literal("", String),
@@ -360,7 +360,7 @@ class _Bron:
                     literal(0),
                 )
             )
-        u = union_all(*delen).subquery("delen")
+        u = union_all(*parts).subquery("delen")
         q = select(
             u.c.sleutel_hash,
             u.c.eenheid,
@@ -374,7 +374,7 @@ class _Bron:
         return q.group_by(u.c.sleutel_hash, u.c.eenheid).subquery("populatie")
 
     def leerlingcijfers(self, session: Session, niveau: Level, filter_) -> list[Cijfer]:
-        pop = self._populatie(niveau, filter_)
+        pop = self._population(niveau, filter_)
         pl = self.per_leerling.c
         rank = func.coalesce(pl.rank, 0)
         nowhere = func.coalesce(pl.actief, 0) == 0
@@ -518,11 +518,11 @@ class _Bron:
     def doorlooptijden(self, session: Session, niveau: Level, filter_) -> list[Cijfer]:
         a = self.aanm.c
         if niveau is Level.SCHOOL:
-            scholen = (
+            schools = (
                 select(self.delivered.c.sleutel_hash, self.delivered.c.brin_vo).distinct().subquery("scholen")
             )
-            from_table = self.aanm.join(scholen, scholen.c.sleutel_hash == a.sleutel_hash)
-            group = scholen.c.brin_vo
+            from_table = self.aanm.join(schools, schools.c.sleutel_hash == a.sleutel_hash)
+            group = schools.c.brin_vo
         else:
             from_table, group = self.aanm, self._aanm_eenheid(niveau)
         histograms: dict[tuple[str, str], Counter] = defaultdict(Counter)
@@ -640,7 +640,7 @@ def _aanmeldingen(peil: Peil, conditions: list, intake: Table):
     ao, a, instelling = models.AanmeldingOvergang, models.Aanmelding, models.Instelling
     f = models.AanmeldingFeit
     now = _state(peil, peil.peildatum, "stand_nu", conditions)
-    op_deadline = _state(peil, min(peil.deadline, peil.peildatum), "stand_deadline", conditions)
+    at_deadline = _state(peil, min(peil.deadline, peil.peildatum), "stand_deadline", conditions)
 
     def first(condition):
         return func.min(case((condition, ao.datum)))
@@ -661,7 +661,7 @@ def _aanmeldingen(peil: Peil, conditions: list, intake: Table):
     )
     i = intake.c
     held = i.uitkomst != IntakeUitkomst.NIET_VERSCHENEN
-    eerste_intake = (
+    first_intake = (
         select(i.aanmelding_id, func.min(case((held, i.datum))).label("t_intake"))
         .group_by(i.aanmelding_id)
         .subquery("eerste_intake")
@@ -682,23 +682,23 @@ def _aanmeldingen(peil: Peil, conditions: list, intake: Table):
             a.locatie,
             instelling.rmc_regio.label("rmc"),
             now.c.status,
-            op_deadline.c.status.label("status_deadline"),
+            at_deadline.c.status.label("status_deadline"),
             dates.c.begin,
             dates.c.eerst_actief,
             dates.c.t_aangemeld,
             dates.c.t_geaccepteerd,
             dates.c.t_ingeschreven,
-            type_coerce(eerste_intake.c.t_intake, Date).label("t_intake"),
+            type_coerce(first_intake.c.t_intake, Date).label("t_intake"),
             type_coerce(overeenkomst.c.t_overeenkomst, Date).label("t_overeenkomst"),
         )
         .join(now, now.c.aanmelding_id == a.id)
         .join(dates, dates.c.aanmelding_id == a.id)
-        .outerjoin(op_deadline, op_deadline.c.aanmelding_id == a.id)
-        .outerjoin(eerste_intake, eerste_intake.c.aanmelding_id == a.id)
+        .outerjoin(at_deadline, at_deadline.c.aanmelding_id == a.id)
+        .outerjoin(first_intake, first_intake.c.aanmelding_id == a.id)
         .outerjoin(overeenkomst, overeenkomst.c.aanmelding_id == a.id)
         .outerjoin(
             instelling,
-            and_(instelling.brin == a.brin_mbo, instelling.cyclus_jaar == refdata_jaar_sql(peil.jaar)),
+            and_(instelling.brin == a.brin_mbo, instelling.cyclus_jaar == refdata_year_sql(peil.jaar)),
         )
         .where(a.cyclus_jaar == peil.jaar, *conditions)
     )
@@ -765,11 +765,11 @@ def _delivered(peil: Peil, conditions: list):
         .outerjoin(examen, and_(examen.c.leerling_id == leerling.id, examen.c.rn == 1))
         .outerjoin(
             vestiging,
-            and_(vestiging.code == leerling.vestiging, vestiging.cyclus_jaar == refdata_jaar_sql(peil.jaar)),
+            and_(vestiging.code == leerling.vestiging, vestiging.cyclus_jaar == refdata_year_sql(peil.jaar)),
         )
         .outerjoin(
             instelling,
-            and_(instelling.brin == leerling.brin_vo, instelling.cyclus_jaar == refdata_jaar_sql(peil.jaar)),
+            and_(instelling.brin == leerling.brin_vo, instelling.cyclus_jaar == refdata_year_sql(peil.jaar)),
         )
         .where(leerling.cyclus_jaar == peil.jaar, *conditions)
     )

@@ -58,7 +58,7 @@ def report(
         with runtime.sessions() as session:
             rapport = make_rapport(
                 session,
-                runtime.kalender,
+                runtime.calendar,
                 _NIVEAUS[niveau],
                 jaar,
                 eenheid,

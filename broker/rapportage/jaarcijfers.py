@@ -27,7 +27,7 @@ from broker.errors import BrokerError
 from broker.rapportage import cijfers as c
 from broker.rapportage.cijfers import Cijfer, Level, Peil, compute_cijfers
 from broker.rapportage.disclosure import Cell, Relation, protect
-from broker.refdata.lookup import refdata_jaar_sql
+from broker.refdata.lookup import refdata_year_sql
 
 #: The smallest count that may leave the system (issue 5 part 4, issue 7 part 1).
 THRESHOLD = 5
@@ -52,7 +52,7 @@ class Jaarcijfer:
     waarde: int | None
 
     @property
-    def sleutel(self) -> tuple[str, str, str, str]:
+    def cell_key(self) -> tuple[str, str, str, str]:
         return (self.niveau, self.eenheid, self.cijfer, self.dimensie)
 
 
@@ -70,7 +70,7 @@ NOT_ADDITIVE = frozenset({c.DOORLOOPTIJD_MEDIAAN, c.DOORLOOPTIJD_P90})
 #: relation is declared for a unit that has a cell of its distribution (a distribution no level
 #: computes, e.g. per opleiding for a region, is not a set of zeros). ``doorlooptijd_n`` per
 #: traject = its ``doorlooptijd_verdeling`` buckets is declared per traject present
-#: (``_doorlooptijd_relaties``), whatever the trajects.
+#: (``_doorlooptijd_relations``), whatever the trajects.
 #: All hold exactly, except "leerlingen = actief aangemeld + geleverd nergens": it fails only when
 #: a pupil the school withdrew is still in the population through a withdrawn or refused
 #: registration — on most schools' data it holds, and an outsider who subtracts is right
@@ -111,7 +111,7 @@ WITHIN_EENHEID: tuple[
 #: Region code → the BRINs (VO schools and MBO institutions) in it, for the relations between a
 #: region's figure and the sum of its units' figures.
 Indeling = dict[str, list[str]]
-Sleutel = tuple[str, str, str, str]
+CellKey = tuple[str, str, str, str]
 
 
 def suppress(jaar: int, cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> list[Jaarcijfer]:
@@ -136,7 +136,7 @@ def _insider(f: Cijfer) -> tuple[str, str] | None:
     return None if f.niveau == Level.LANDELIJK else (Level(f.niveau).value, f.eenheid)
 
 
-def _key(f: Cijfer) -> Sleutel:
+def _key(f: Cijfer) -> CellKey:
     return (Level(f.niveau).value, f.eenheid, f.cijfer, f.dimensie)
 
 
@@ -148,18 +148,18 @@ def relations(cijfers: Iterable[Cijfer], indeling: Indeling | None = None) -> li
     only on some data (a pupil delivered by two schools counts once in the region; the country
     counts pupils without a school): ``protect`` uses a relation only where it holds."""
     keys = {_key(f) for f in cijfers}
-    per_eenheid: dict[tuple[str, str], set[Sleutel]] = defaultdict(set)
+    by_eenheid: dict[tuple[str, str], set[CellKey]] = defaultdict(set)
     for k in keys:
-        per_eenheid[k[:2]].add(k)
+        by_eenheid[k[:2]].add(k)
     found: list[Relation] = []
-    for eenheid, own in sorted(per_eenheid.items()):
-        found += _binnen_eenheid(eenheid, own)
-        found += _doorlooptijd_relaties(eenheid, own)
-    found += _between_niveaus(keys, per_eenheid, indeling or {})
+    for eenheid, own in sorted(by_eenheid.items()):
+        found += _within_eenheid(eenheid, own)
+        found += _doorlooptijd_relations(eenheid, own)
+    found += _between_niveaus(keys, by_eenheid, indeling or {})
     return found
 
 
-def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
+def _within_eenheid(eenheid: tuple[str, str], own: set[CellKey]) -> list[Relation]:
     found = []
     for name, totals, parts, distribution, dimensies in WITHIN_EENHEID:
         cells = sorted(k for k in own if k[2] == distribution)
@@ -181,7 +181,7 @@ def _binnen_eenheid(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relatio
     return found
 
 
-def _doorlooptijd_relaties(eenheid: tuple[str, str], own: set[Sleutel]) -> list[Relation]:
+def _doorlooptijd_relations(eenheid: tuple[str, str], own: set[CellKey]) -> list[Relation]:
     """``doorlooptijd_n`` of a traject = the sum of its buckets (dimension "<traject> <bucket>")."""
     found = []
     for k in sorted(k for k in own if k[2] == c.DOORLOOPTIJD_N):
@@ -192,10 +192,10 @@ def _doorlooptijd_relaties(eenheid: tuple[str, str], own: set[Sleutel]) -> list[
 
 
 def _between_niveaus(
-    keys: set[Sleutel], per_eenheid: dict[tuple[str, str], set[Sleutel]], indeling: Indeling
+    keys: set[CellKey], by_eenheid: dict[tuple[str, str], set[CellKey]], indeling: Indeling
 ) -> list[Relation]:
     eenheden: dict[str, list[str]] = defaultdict(list)
-    for niveau, eenheid in sorted(per_eenheid):
+    for niveau, eenheid in sorted(by_eenheid):
         eenheden[niveau].append(eenheid)
     pairs = [
         ((Level.LANDELIJK.value, ""), sub, eenheden[sub])
@@ -206,9 +206,9 @@ def _between_niveaus(
             pairs.append(((Level.REGIO.value, regio), sub, [e for e in eenheden[sub] if e in set(brins)]))
     found = []
     for above, sub, below in pairs:
-        if above not in per_eenheid or not below:
+        if above not in by_eenheid or not below:
             continue
-        figures = sorted({k[2:] for e in below for k in per_eenheid[(sub, e)] if k[2] not in NOT_ADDITIVE})
+        figures = sorted({k[2:] for e in below for k in by_eenheid[(sub, e)] if k[2] not in NOT_ADDITIVE})
         for cijfer, dimensie in figures:
             found.append(
                 Relation(
@@ -226,7 +226,7 @@ def regio_indeling(session: Session, jaar: int) -> Indeling:
     i = models.Instelling
     indeling: Indeling = defaultdict(list)
     for brin, regio in session.execute(
-        select(i.brin, i.rmc_regio).where(i.cyclus_jaar == refdata_jaar_sql(jaar), i.rmc_regio.is_not(None))
+        select(i.brin, i.rmc_regio).where(i.cyclus_jaar == refdata_year_sql(jaar), i.rmc_regio.is_not(None))
     ):
         indeling[regio].append(brin)
     return dict(indeling)
@@ -253,7 +253,7 @@ def store_jaarcijfers(session: Session, jaar: int, calendar: Calendar) -> int:
     Raises ``JaarcijfersExist`` when rows for ``jaar`` exist already: closing twice must not
     replace the figures of a purged cycle with figures of nothing.
     """
-    if bewaarde_jaren(session, [jaar]):
+    if stored_years(session, [jaar]):
         raise JaarcijfersExist(
             f"de jaarcijfers van cyclus {jaar} zijn al bewaard; ze worden nooit overschreven"
         )
@@ -278,7 +278,7 @@ def store_jaarcijfers(session: Session, jaar: int, calendar: Calendar) -> int:
     return len(rows)
 
 
-def bewaarde_jaren(session: Session, years: Collection[int] | None = None) -> set[int]:
+def stored_years(session: Session, years: Collection[int] | None = None) -> set[int]:
     """The cycle years with stored aggregates (of ``years``, or all)."""
     q = select(models.Jaarcijfer.jaar).group_by(models.Jaarcijfer.jaar)
     if years is not None:

@@ -69,8 +69,8 @@ def rijen(rapport: Rapport) -> list[list]:
 def write_csv(rapport: Rapport, path: Path) -> None:
     """UTF-8 with BOM (Excel recognises it), comma-separated, one header row; suppressed = empty
     ``waarde`` and ``onderdrukt`` 1."""
-    with path.open("w", newline="", encoding="utf-8-sig") as bestand:
-        writer = csv.writer(bestand)
+    with path.open("w", newline="", encoding="utf-8-sig") as csv_file:
+        writer = csv.writer(csv_file)
         writer.writerow(COLUMNS)
         writer.writerows([["" if w is None else w for w in row] for row in rijen(rapport)])
 
@@ -93,14 +93,14 @@ def write_xlsx(rapport: Rapport, path: Path) -> None:
 
 
 def _note(rapport: Rapport) -> list[str]:
-    bron = (
+    source = (
         "jaarcijfers van de gesloten cyclus (persoonsgegevens verwijderd)"
-        if rapport.uit_jaarcijfers
+        if rapport.from_jaarcijfers
         else "berekend uit de historie van de lopende cyclus"
     )
     return [
         f"Procesinformatie voorziening vroegtijdig aanmelden, cyclus {rapport.jaar} (studiejaar {rapport.jaar}-{rapport.jaar + 1}).",
-        f"Peildatum {rapport.peildatum:%d-%m-%Y}; deadline {rapport.deadline:%d-%m-%Y}; bron: {bron}.",
+        f"Peildatum {rapport.peildatum:%d-%m-%Y}; deadline {rapport.deadline:%d-%m-%Y}; bron: {source}.",
         f"{charts.LEGEND_ONDERDRUKT} (uit totalen, verdelingen of de andere niveaus in dit rapport); "
         "een mediaan of percentiel op minder dan 5 waarnemingen is ook onderdrukt (docs/disclosure.md).",
         "Doorlooptijden in dagen tussen de eerste gemelde datum van elke status; percentielen volgens de nearest-rank-methode.",

@@ -22,13 +22,13 @@ from broker.errors import BrokerError
 from broker.rapportage.cijfers import Level, Peil, compute_cijfers
 from broker.rapportage.jaarcijfers import (
     Jaarcijfer,
-    bewaarde_jaren,
     read_jaarcijfers,
     regio_indeling,
+    stored_years,
     suppress,
 )
 from broker.rapportage.trends import Trend, trend
-from broker.refdata.lookup import refdata_jaar_sql
+from broker.refdata.lookup import refdata_year_sql
 
 
 class RapportError(BrokerError, ValueError):
@@ -48,7 +48,7 @@ class Rapport:
     jaar: int
     deadline: date
     peildatum: date
-    uit_jaarcijfers: bool
+    from_jaarcijfers: bool
     cijfers: list[Jaarcijfer]
     trend: Trend
     names: dict[str, str] = field(default_factory=dict)  # BRIN / RMC code → name, for tables
@@ -90,7 +90,7 @@ def make_rapport(
     """
     cyclus = calendar.cyclus(jaar)
     eenheid = _eenheid(niveau, eenheid)
-    closed = jaar in bewaarde_jaren(session, [jaar])
+    closed = jaar in stored_years(session, [jaar])
     if closed:
         if peildatum not in (None, cyclus.end):
             raise RapportError(
@@ -122,7 +122,7 @@ def make_rapport(
         jaar=jaar,
         deadline=cyclus.deadline,
         peildatum=peildatum,
-        uit_jaarcijfers=closed,
+        from_jaarcijfers=closed,
         cijfers=cijfers,
         trend=trend(session, calendar, niveau, eenheid, jaar),
         names=names,
@@ -155,7 +155,7 @@ def _range(session: Session, jaar: int, niveau: Level, eenheid: str) -> dict[Lev
         return {Level.LANDELIJK: [""], Level.REGIO: None}
     i = models.Instelling
     in_regio = session.execute(
-        select(i.brin, i.sector).where(i.cyclus_jaar == refdata_jaar_sql(jaar), i.rmc_regio == eenheid)
+        select(i.brin, i.sector).where(i.cyclus_jaar == refdata_year_sql(jaar), i.rmc_regio == eenheid)
     ).all()
     return {
         Level.REGIO: [eenheid],
@@ -167,9 +167,9 @@ def _range(session: Session, jaar: int, niveau: Level, eenheid: str) -> dict[Lev
 def _names(session: Session, jaar: int) -> dict[str, str]:
     i, r = models.Instelling, models.RmcRegio
     names = dict(
-        session.execute(select(i.brin, i.naam).where(i.cyclus_jaar == refdata_jaar_sql(jaar))).tuples().all()
+        session.execute(select(i.brin, i.naam).where(i.cyclus_jaar == refdata_year_sql(jaar))).tuples().all()
     )
     names |= dict(
-        session.execute(select(r.code, r.naam).where(r.cyclus_jaar == refdata_jaar_sql(jaar))).tuples().all()
+        session.execute(select(r.code, r.naam).where(r.cyclus_jaar == refdata_year_sql(jaar))).tuples().all()
     )
     return names

@@ -15,7 +15,7 @@ from broker.db import models
 from broker.domain.cycle import Calendar
 from broker.rapportage import cijfers as c
 from broker.rapportage.cijfers import Level
-from broker.rapportage.jaarcijfers import bewaarde_jaren, compute_jaarcijfers, read_jaarcijfers
+from broker.rapportage.jaarcijfers import compute_jaarcijfers, read_jaarcijfers, stored_years
 
 #: (figure, dimension, label) of the trend, in the order a report shows them.
 TREND_CIJFERS: tuple[tuple[str, str, str], ...] = (
@@ -65,7 +65,7 @@ def trend(session: Session, calendar: Calendar, niveau: Level, eenheid: str, unt
     A figure absent from a year's dict had no observations that year. An open year is computed
     and suppressed exactly as its yearly aggregates will be stored (``compute_jaarcijfers``: every
     level as one table), so its cells and the cells withheld are the same before and after."""
-    stored = bewaarde_jaren(session)
+    stored = stored_years(session)
     years = stored | set(session.scalars(select(models.Cyclus.jaar)))
     uitkomst: Trend = {}
     for jaar in sorted(j for j in years if j <= until_year):

@@ -41,17 +41,17 @@ class CheckResult:
     gemeenten: int = 0
     regios: int = 0
     instellingen: dict[str, int] = field(default_factory=dict)  # onderwijssoort -> active institutions
-    beeindigde_gemeenten: list[str] = field(default_factory=list)  # gone, and acknowledged as ended
+    ended_gemeenten: list[str] = field(default_factory=list)  # gone, and acknowledged as ended
 
     @property
-    def in_orde(self) -> bool:
+    def complete(self) -> bool:
         return not self.problems
 
 
-def check_all(session: Session, cyclus_jaar: int, beeindigde_gemeenten: Collection[str] = ()) -> CheckResult:
+def check_all(session: Session, cyclus_jaar: int, ended_gemeenten: Collection[str] = ()) -> CheckResult:
     """Check the reference data loaded for ``cyclus_jaar`` itself (not an earlier cycle's).
 
-    ``beeindigde_gemeenten``: gemeentecodes the operator acknowledges as ended since the previous cycle
+    ``ended_gemeenten``: gemeentecodes the operator acknowledges as ended since the previous cycle
     (merged); their absence is no problem. A code given that is not missing is one: a typo must not
     pass unnoticed.
     """
@@ -87,7 +87,7 @@ def check_all(session: Session, cyclus_jaar: int, beeindigde_gemeenten: Collecti
             f"{len(without_regio)} gemeente(n) without an RMC region: {_list(without_regio)}"
         )
     previous = session.scalar(select(func.max(g.cyclus_jaar)).where(g.cyclus_jaar < cyclus_jaar))
-    recognised = set(beeindigde_gemeenten)
+    recognised = set(ended_gemeenten)
     ended: set[str] = set()
     if previous is not None and gemeenten:
         ended = set(session.scalars(select(g.code).where(g.cyclus_jaar == previous))) - set(gemeenten)
@@ -98,7 +98,7 @@ def check_all(session: Session, cyclus_jaar: int, beeindigde_gemeenten: Collecti
                 f"{_list(unexplained)} (if one really ended, e.g. merged, acknowledge it with "
                 "--ended-gemeente CODE)"
             )
-    uitkomst.beeindigde_gemeenten = sorted(ended & recognised)
+    uitkomst.ended_gemeenten = sorted(ended & recognised)
     not_gone = sorted(recognised - ended)
     if not_gone:
         where_text = (
@@ -115,5 +115,5 @@ def check_all(session: Session, cyclus_jaar: int, beeindigde_gemeenten: Collecti
 
 
 def _list(codes: list[str]) -> str:
-    meer = f" (and {len(codes) - _SHOW_AT_MOST} more)" if len(codes) > _SHOW_AT_MOST else ""
-    return ", ".join(codes[:_SHOW_AT_MOST]) + meer
+    more = f" (and {len(codes) - _SHOW_AT_MOST} more)" if len(codes) > _SHOW_AT_MOST else ""
+    return ", ".join(codes[:_SHOW_AT_MOST]) + more

@@ -20,7 +20,7 @@ from broker.db.migrate import upgrade
 from broker.refdata.check import CheckResult, check_all
 from broker.refdata.duo import UnknownFile
 from broker.refdata.load import TABLES, LoadReport, load_demo, load_files
-from broker.refdata.lookup import refdata_jaar
+from broker.refdata.lookup import refdata_year
 
 _CYCLUS_OPTION = click.option(
     "--cyclus",
@@ -43,7 +43,7 @@ def _gemeentecodes(_ctx, _param, values: tuple[str, ...]) -> tuple[str, ...]:
 #: ended (was merged: "gemeente opgeheven"), so its absence from the new files is no error.
 ENDED_GEMEENTE_OPTION = click.option(
     "--ended-gemeente",
-    "beeindigde_gemeenten",
+    "ended_gemeenten",
     multiple=True,
     metavar="CODE",
     callback=_gemeentecodes,
@@ -108,15 +108,15 @@ def demo(ctx: click.Context, cyclus: int | None) -> None:
 @_CYCLUS_OPTION
 @ENDED_GEMEENTE_OPTION
 @click.pass_context
-def check(ctx: click.Context, cyclus: int | None, beeindigde_gemeenten: tuple[str, ...]) -> None:
+def check(ctx: click.Context, cyclus: int | None, ended_gemeenten: tuple[str, ...]) -> None:
     """Say whether the cycle's reference data are complete; exit 1 and name what is missing if not."""
     runtime: Runtime = ctx.obj
     jaar = _cyclus_jaar(runtime, cyclus)
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        uitkomst = check_all(session, jaar, beeindigde_gemeenten)
+        uitkomst = check_all(session, jaar, ended_gemeenten)
     report_check(uitkomst)
-    if not uitkomst.in_orde:
+    if not uitkomst.complete:
         ctx.exit(1)
 
 
@@ -127,11 +127,11 @@ def report_check(uitkomst: CheckResult) -> None:
         f"cycle {uitkomst.cyclus_jaar}: {uitkomst.gemeenten} gemeenten in {uitkomst.regios} RMC regions; "
         f"institutions: {kinds}"
     )
-    if uitkomst.beeindigde_gemeenten:
-        click.echo(f"acknowledged as ended: gemeente {', '.join(uitkomst.beeindigde_gemeenten)}")
+    if uitkomst.ended_gemeenten:
+        click.echo(f"acknowledged as ended: gemeente {', '.join(uitkomst.ended_gemeenten)}")
     for problem in uitkomst.problems:
         click.echo(f"missing: {problem}", err=True)
-    click.echo("reference data complete" if uitkomst.in_orde else "reference data INCOMPLETE")
+    click.echo("reference data complete" if uitkomst.complete else "reference data INCOMPLETE")
 
 
 @refdata.command("show")
@@ -145,7 +145,7 @@ def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
         click.echo("geen referentiegegevens: de database heeft nog geen schema (vva refdata load)", err=True)
         ctx.exit(1)
     with runtime.sessions() as session:
-        jaar = refdata_jaar(session, _cyclus_jaar(runtime, cyclus))
+        jaar = refdata_year(session, _cyclus_jaar(runtime, cyclus))
         if brin is None:
             click.echo(f"reference data of cycle {jaar if jaar is not None else '-'}")
             for table in TABLES:
@@ -164,7 +164,7 @@ def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
 
 def _cyclus_jaar(runtime: Runtime, cyclus: int | None) -> int:
     # Only consult the calendar when needed: it reads the deadline overrides from the settings.
-    return cyclus if cyclus is not None else runtime.kalender.cyclus_on(date.today()).jaar
+    return cyclus if cyclus is not None else runtime.calendar.cyclus_on(date.today()).jaar
 
 
 def _report(ctx: click.Context, rapport: LoadReport) -> None:

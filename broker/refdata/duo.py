@@ -40,7 +40,7 @@ from broker.domain.identifiers import (
     parse_postcode,
     parse_vestigingscode,
 )
-from broker.domain.meldingen import Afwijzing
+from broker.domain.meldingen import Rejection
 from broker.errors import BrokerError
 
 Soort = Literal["vo-vestigingen", "bo-vestigingen", "sbo-so-vso-vestigingen", "mbo-instellingen"]
@@ -179,7 +179,7 @@ class RejectedRow:
 
 
 @dataclass
-class DuoBestand:
+class DuoFile:
     """The usable content of one DUO file, plus what was refused and what looked odd.
 
     ``rijen`` counts the non-blank data rows read, so ``rijen == used rows + len(rejected)``;
@@ -204,12 +204,12 @@ class DuoBestand:
         self.warnings.append(f"{self.bron}:{line}: {text}")
 
 
-def read_duo_csv(data: bytes, bron: str) -> DuoBestand:
+def read_duo_csv(data: bytes, bron: str) -> DuoFile:
     """Parse one DUO open-data CSV file.
 
     Input: the raw bytes of ``02.-alle-vestigingen-vo.csv`` or ``01.-adressen-mbo-instellingen.csv`` (either
     header generation, UTF-8 with or without BOM or windows-1252, ``;`` or ``,``); ``bron`` names the file
-    in messages. Output: a ``DuoBestand``. For a VO file the institutions, gemeenten and RMC regions are
+    in messages. Output: a ``DuoFile``. For a VO file the institutions, gemeenten and RMC regions are
     derived from the vestiging rows; for an MBO file the gemeenten and regions from the institution rows.
     Rows that cannot be used go to ``rejected`` with a reason naming the column, and are left out.
     Raises ``UnknownFile`` when the file cannot be decoded, has no ``;``/``,`` header, is empty, has
@@ -222,19 +222,19 @@ def read_duo_csv(data: bytes, bron: str) -> DuoBestand:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader)
     columns = _columns(header)
-    bestand = DuoBestand(
+    duo_file = DuoFile(
         bron=bron,
         soort=_recognise_kind(columns, bron),
         encoding=encoding,
         delimiter=delimiter,
         generation="oud" if columns["brin"].header == _OLD_BRIN_HEADER else "nieuw",
     )
-    rows = _data_rows(reader, len(header), columns, bestand)
-    if bestand.soort == MBO:
-        _process_mbo(rows, bestand)
+    rows = _data_rows(reader, len(header), columns, duo_file)
+    if duo_file.soort == MBO:
+        _process_mbo(rows, duo_file)
     else:
-        _process_vestigingen(rows, bestand)
-    return bestand
+        _process_vestigingen(rows, duo_file)
+    return duo_file
 
 
 # --- reading the file ----------------------------------------------------------------------
@@ -308,7 +308,7 @@ def _recognise_kind(columns: dict[str, _Column], bron: str) -> Soort:
 
 
 def _data_rows(
-    reader: Iterator[list[str]], width: int, columns: dict[str, _Column], bestand: DuoBestand
+    reader: Iterator[list[str]], width: int, columns: dict[str, _Column], duo_file: DuoFile
 ) -> Iterator[_Row]:
     """Yield each non-blank data row with its starting line; refuse rows with the wrong column count."""
     previous = reader.line_num  # type: ignore[attr-defined]
@@ -318,16 +318,16 @@ def _data_rows(
             line, previous = previous + 1, reader.line_num  # type: ignore[attr-defined]
             if not any(cell.strip() for cell in cells):
                 continue  # empty line, or the ";;;;" lines spreadsheets leave at the end
-            bestand.rijen += 1
+            duo_file.rijen += 1
             if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
                 cells = cells[:width]  # a trailing ";" on data lines only
             if len(cells) != width:
                 reason = f"verwacht {width} kolommen, gevonden {len(cells)}"
-                bestand.rejected.append(RejectedRow(line, reason))
+                duo_file.rejected.append(RejectedRow(line, reason))
                 continue
             yield _Row(line, cells, columns)
     except csv.Error as error:
-        raise UnknownFile(bestand.bron, f"regel {previous + 1}: onleesbare CSV ({error})") from error
+        raise UnknownFile(duo_file.bron, f"regel {previous + 1}: onleesbare CSV ({error})") from error
 
 
 # --- reading one row -----------------------------------------------------------------------
@@ -340,7 +340,7 @@ class _Unusable(BrokerError):
 @dataclass
 class _Row:
     line_number: int
-    cellen: list[str]
+    cells: list[str]
     columns: dict[str, _Column]
     # Kept on the row and only passed on when the row is used, so a refused row leaves no warnings.
     warnings: list[str] = field(default_factory=list)
@@ -348,31 +348,31 @@ class _Row:
     def header(self, rol: str) -> str:
         return self.columns[rol].header if rol in self.columns else _HEADER_NAMES[rol][0]
 
-    def waarde(self, rol: str) -> str | None:
+    def value(self, rol: str) -> str | None:
         """The stripped value, or None when the column is absent or empty (DUO writes " " for empty)."""
         column = self.columns.get(rol)
         if column is None:
             return None
-        return self.cellen[column.index].strip() or None
+        return self.cells[column.index].strip() or None
 
     def mandatory(self, rol: str) -> str:
-        waarde = self.waarde(rol)
-        if waarde is None:
+        value = self.value(rol)
+        if value is None:
             raise _Unusable(f"{self.header(rol)}: leeg")
-        return waarde
+        return value
 
     def text(self, rol: str, mandatory: bool = False) -> str | None:
         """A free-text value, refused when longer than its database column."""
-        waarde = self.mandatory(rol) if mandatory else self.waarde(rol)
+        value = self.mandatory(rol) if mandatory else self.value(rol)
         limit = _MAX_LENGTH.get(rol)
-        if waarde is not None and limit is not None and len(waarde) > limit:
+        if value is not None and limit is not None and len(value) > limit:
             if rol in _CONTACT_ROLES:
                 self.warnings.append(f"{self.header(rol)}: langer dan {limit} tekens, leeg gelaten")
                 return None
             raise _Unusable(f"{self.header(rol)}: langer dan {limit} tekens")
-        return waarde
+        return value
 
-    def rejection(self, rol: str, value: str, error: Afwijzing) -> _Unusable:
+    def rejection(self, rol: str, value: str, error: Rejection) -> _Unusable:
         # Reference data are public, so unlike message meldingen the reason may quote the value.
         return _Unusable(f"{self.header(rol)}: {value!r} ongeldig ({error.melding.tekst_nl})")
 
@@ -380,14 +380,14 @@ class _Row:
         value = self.mandatory("brin")
         try:
             return parse_brin(value)
-        except Afwijzing as error:
+        except Rejection as error:
             raise self.rejection("brin", value, error) from None
 
     def vestigingscode(self, brin: str) -> str:
         value = self.mandatory("vestigingscode")
         try:
             return parse_vestigingscode(brin, value)
-        except Afwijzing as error:
+        except Rejection as error:
             raise self.rejection("vestigingscode", value, error) from None
 
     def gemeentecode(self) -> str:
@@ -395,12 +395,12 @@ class _Row:
         value = self.mandatory("gemeentecode")
         try:
             return parse_gemeentecode(value)
-        except Afwijzing as error:
+        except Rejection as error:
             raise self.rejection("gemeentecode", value, error) from None
 
     def rmc(self) -> tuple[str | None, str | None]:
         """(code, name); the code without leading zeros ("07" -> "7"), both None when the code is empty."""
-        code = self.waarde("rmc_code")
+        code = self.value("rmc_code")
         if code is None:
             return None, None
         if not _RMC_CODE.match(code) or int(code) == 0:
@@ -409,13 +409,13 @@ class _Row:
 
     def postcode(self) -> str | None:
         """ "5831 CR" -> "5831CR". An invalid postcode is dropped with a warning: nothing routes on it."""
-        waarde = self.waarde("postcode")
-        if waarde is None:
+        value = self.value("postcode")
+        if value is None:
             return None
         try:
-            return parse_postcode(waarde)
-        except Afwijzing:
-            self.warnings.append(f"{self.header('postcode')}: {waarde!r} ongeldig, leeg gelaten")
+            return parse_postcode(value)
+        except Rejection:
+            self.warnings.append(f"{self.header('postcode')}: {value!r} ongeldig, leeg gelaten")
             return None
 
 
@@ -436,7 +436,7 @@ T = TypeVar("T")
 
 def _usable(
     rows: Iterator[_Row],
-    bestand: DuoBestand,
+    duo_file: DuoFile,
     make: Callable[[_Row], tuple[T, _Location]],
     key_of: Callable[[T], str],
     key_role: str,
@@ -447,16 +447,16 @@ def _usable(
         try:
             record, location = make(row)
         except _Unusable as error:
-            bestand.rejected.append(RejectedRow(row.line_number, str(error)))
+            duo_file.rejected.append(RejectedRow(row.line_number, str(error)))
             continue
         code = key_of(record)
         if code in first_line:
             reason = f"{row.header(key_role)}: {code} staat al op regel {first_line[code]}"
-            bestand.rejected.append(RejectedRow(row.line_number, reason))
+            duo_file.rejected.append(RejectedRow(row.line_number, reason))
             continue
         first_line[code] = row.line_number
         for text in row.warnings:
-            bestand.warn(row.line_number, text)
+            duo_file.warn(row.line_number, text)
         yield record, location
 
 
@@ -486,18 +486,18 @@ def _vo_vestiging(row: _Row) -> tuple[Vestiging, _Location]:
     return vestiging, _Location(row.line_number, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
-def _process_vestigingen(rows: Iterator[_Row], bestand: DuoBestand) -> None:
+def _process_vestigingen(rows: Iterator[_Row], duo_file: DuoFile) -> None:
     """A vestiging file (VO, primary, special education): gemeenten and regions from every row;
     vestigingen and their institutions only for schools of the VO side (all of a VO file, the VSO and
     (V)SO rows of the special-education file, nothing of the primary-school file)."""
     locations = []
-    for vestiging, location in _usable(rows, bestand, _vo_vestiging, lambda v: v.code, "vestigingscode"):
+    for vestiging, location in _usable(rows, duo_file, _vo_vestiging, lambda v: v.code, "vestigingscode"):
         locations.append(location)
-        if bestand.soort == VO or (bestand.soort == SO and vestiging.onderwijsstructuur in VSO_SOORTEN):
-            bestand.vestigingen.append(vestiging)
-    soort = "vso" if bestand.soort == SO else "vo"
-    bestand.instellingen = _vo_instellingen(bestand.vestigingen, soort)
-    _gemeenten_en_regios(locations, bestand)
+        if duo_file.soort == VO or (duo_file.soort == SO and vestiging.onderwijsstructuur in VSO_SOORTEN):
+            duo_file.vestigingen.append(vestiging)
+    soort = "vso" if duo_file.soort == SO else "vo"
+    duo_file.instellingen = _vo_instellingen(duo_file.vestigingen, soort)
+    _gemeenten_and_regios(locations, duo_file)
 
 
 def _vo_instellingen(vestigingen: list[Vestiging], onderwijssoort: str = "vo") -> list[Instelling]:
@@ -535,20 +535,20 @@ def _mbo_instelling(row: _Row) -> tuple[Instelling, _Location]:
     return instelling, _Location(row.line_number, gemeentecode, gemeentenaam, rmc_regio, rmc_naam)
 
 
-def _process_mbo(rows: Iterator[_Row], bestand: DuoBestand) -> None:
+def _process_mbo(rows: Iterator[_Row], duo_file: DuoFile) -> None:
     """Institutions from the rows; gemeenten and regions derived from them."""
     locations = []
-    for instelling, location in _usable(rows, bestand, _mbo_instelling, lambda i: i.brin, "brin"):
-        bestand.instellingen.append(instelling)
+    for instelling, location in _usable(rows, duo_file, _mbo_instelling, lambda i: i.brin, "brin"):
+        duo_file.instellingen.append(instelling)
         locations.append(location)
-    bestand.instellingen.sort(key=lambda i: i.brin)
-    _gemeenten_en_regios(locations, bestand)
+    duo_file.instellingen.sort(key=lambda i: i.brin)
+    _gemeenten_and_regios(locations, duo_file)
 
 
-def _gemeenten_en_regios(locations: list[_Location], bestand: DuoBestand) -> None:
+def _gemeenten_and_regios(locations: list[_Location], duo_file: DuoFile) -> None:
     """Build the gemeente and RMC lists; on conflicting rows keep the first value and warn once."""
-    gemeentenamen: dict[str, str] = {}
-    gemeenteregios: dict[str, str] = {}
+    gemeente_names: dict[str, str] = {}
+    gemeente_regios: dict[str, str] = {}
     regio_names: dict[str, str] = {}
     reported: set[tuple[str, str, str]] = set()
 
@@ -558,25 +558,25 @@ def _gemeenten_en_regios(locations: list[_Location], bestand: DuoBestand) -> Non
         earlier = table.setdefault(key, value)
         if earlier != value and (what, key, value) not in reported:
             reported.add((what, key, value))
-            bestand.warn(line, f"{what} {key}: {value!r} genegeerd, eerder {earlier!r}")
+            duo_file.warn(line, f"{what} {key}: {value!r} genegeerd, eerder {earlier!r}")
 
     for location in locations:
         code = location.gemeentecode
-        keep_first(gemeentenamen, code, location.gemeentenaam, location.line_number, "naam van gemeente")
-        keep_first(gemeenteregios, code, location.rmc_regio, location.line_number, "RMC-regio van gemeente")
+        keep_first(gemeente_names, code, location.gemeentenaam, location.line_number, "naam van gemeente")
+        keep_first(gemeente_regios, code, location.rmc_regio, location.line_number, "RMC-regio van gemeente")
         if location.rmc_regio is not None:
             keep_first(regio_names, location.rmc_regio, location.rmc_naam, location.line_number, "naam van RMC-regio")
 
     for code in sorted({location.gemeentecode for location in locations}):
-        if code not in gemeentenamen:
+        if code not in gemeente_names:
             # Gemeente.naam is required; without a name the code stays on the schools only.
-            bestand.warnings.append(
-                f"{bestand.bron}: gemeente {code} zonder GEMEENTENAAM, niet opgenomen"
+            duo_file.warnings.append(
+                f"{duo_file.bron}: gemeente {code} zonder GEMEENTENAAM, niet opgenomen"
             )
             continue
-        bestand.gemeenten.append(Gemeente(code, gemeentenamen[code], gemeenteregios.get(code)))
+        duo_file.gemeenten.append(Gemeente(code, gemeente_names[code], gemeente_regios.get(code)))
     for code in sorted({location.rmc_regio for location in locations if location.rmc_regio}, key=int):
         if code not in regio_names:
-            bestand.warnings.append(f"{bestand.bron}: RMC-regio {code} zonder naam, niet opgenomen")
+            duo_file.warnings.append(f"{duo_file.bron}: RMC-regio {code} zonder naam, niet opgenomen")
             continue
-        bestand.rmc_regios.append(RmcRegio(code, regio_names[code]))
+        duo_file.rmc_regios.append(RmcRegio(code, regio_names[code]))

@@ -62,12 +62,12 @@ class TableCount:
 class RejectedLine:
     """A row of a file that was not loaded; ``str()`` gives "file:line: reason"."""
 
-    bestand: str
+    duo_file: str
     line_number: int
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.bestand}:{self.line_number}: {self.reason}"
+        return f"{self.duo_file}:{self.line_number}: {self.reason}"
 
 
 @dataclass
@@ -87,13 +87,13 @@ class LoadReport:
 
 def load_files(
     session: Session,
-    paths_or_files: Iterable[str | os.PathLike[str] | duo.DuoBestand],
+    paths_or_files: Iterable[str | os.PathLike[str] | duo.DuoFile],
     cyclus_jaar: int,
 ) -> LoadReport:
     """Upsert the reference data of one or more DUO files; flushes, does not commit.
 
     Input: an open session; file paths (read and parsed with ``duo.read_duo_csv``) or already parsed
-    ``DuoBestand`` objects of the yearly set (VO, primary-school, SBO/SO/VSO and MBO files, see
+    ``DuoFile`` objects of the yearly set (VO, primary-school, SBO/SO/VSO and MBO files, see
     ``duo``); the cycle year they belong to. All files are parsed before anything is written, so one
     unusable file loads nothing.
     Output: a ``LoadReport``. Rows are keyed by (cycle, code) (BRIN for institutions); only rows of
@@ -106,10 +106,10 @@ def load_files(
     """
     files = [_as_file(item) for item in paths_or_files]
     rapport = LoadReport(cyclus_jaar=cyclus_jaar, files=[b.bron for b in files])
-    for bestand in files:
-        rapport.rijen += bestand.rijen
-        rapport.rejected += [RejectedLine(bestand.bron, a.line_number, a.reason) for a in bestand.rejected]
-        rapport.warnings += bestand.warnings
+    for duo_file in files:
+        rapport.rijen += duo_file.rijen
+        rapport.rejected += [RejectedLine(duo_file.bron, a.line_number, a.reason) for a in duo_file.rejected]
+        rapport.warnings += duo_file.warnings
     details = _merge(files, rapport.warnings)
 
     previous_year = _previous_year(session, cyclus_jaar)
@@ -129,13 +129,13 @@ def load_files(
                     )
                     count.beeindigd += 1
     now = datetime.now(UTC)
-    for bestand in files:
+    for duo_file in files:
         session.add(
             models.RefdataBestand(
                 cyclus_jaar=cyclus_jaar,
-                soort=bestand.soort,
-                naam=Path(bestand.bron).name[:300],
-                rijen=bestand.rijen,
+                soort=duo_file.soort,
+                naam=Path(duo_file.bron).name[:300],
+                rijen=duo_file.rijen,
                 geladen_op=now,
             )
         )
@@ -164,15 +164,15 @@ _TABLES: tuple[tuple[str, type[models.Base], str], ...] = (
 )
 
 
-def _as_file(item: str | os.PathLike[str] | duo.DuoBestand) -> duo.DuoBestand:
-    if isinstance(item, duo.DuoBestand):
+def _as_file(item: str | os.PathLike[str] | duo.DuoFile) -> duo.DuoFile:
+    if isinstance(item, duo.DuoFile):
         return item
     path = Path(item)
     return duo.read_duo_csv(path.read_bytes(), str(item))
 
 
 def _merge(
-    files: list[duo.DuoBestand], warnings: list[str]
+    files: list[duo.DuoFile], warnings: list[str]
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """Per table: code -> column values, merged over the files (first file wins, MBO institutions win)."""
     details: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in TABLES}
@@ -182,14 +182,14 @@ def _merge(
         if earlier != fields:
             warnings.append(f"{bron}: {table} {code} staat ook in een eerder bestand; dat gaat voor")
 
-    for bestand in files:
-        for regio in bestand.rmc_regios:
-            take("rmc_regio", regio.code, {"naam": regio.naam}, bestand.bron)
-        for gemeente in bestand.gemeenten:
-            _take_gemeente(details["gemeente"], gemeente, bestand.bron, warnings)
-        for vestiging in bestand.vestigingen:
+    for duo_file in files:
+        for regio in duo_file.rmc_regios:
+            take("rmc_regio", regio.code, {"naam": regio.naam}, duo_file.bron)
+        for gemeente in duo_file.gemeenten:
+            _take_gemeente(details["gemeente"], gemeente, duo_file.bron, warnings)
+        for vestiging in duo_file.vestigingen:
             fields = _fields(vestiging, models.Vestiging, "code")
-            take("vestiging", vestiging.code, fields, bestand.bron)
+            take("vestiging", vestiging.code, fields, duo_file.bron)
     _take_instellingen(details["instelling"], files, warnings)
     return details
 
@@ -212,20 +212,20 @@ def _take_gemeente(
 
 
 def _take_instellingen(
-    instellingen: dict[str, dict[str, Any]], files: list[duo.DuoBestand], warnings: list[str]
+    instellingen: dict[str, dict[str, Any]], files: list[duo.DuoFile], warnings: list[str]
 ) -> None:
     """MBO files first, so a BRIN with both VO vestigingen and an MBO row keeps its MBO record.
 
     That overlap is expected (an AOC has vmbo vestigingen under its MBO BRIN), so it is not warned about.
     """
     order = sorted(files, key=lambda b: b.soort != duo.MBO)  # stable: file order within a kind
-    for bestand in order:
-        for instelling in bestand.instellingen:
+    for duo_file in order:
+        for instelling in duo_file.instellingen:
             fields = _fields(instelling, models.Instelling, "brin")
             earlier = instellingen.setdefault(instelling.brin, fields)
             if earlier != fields and earlier["sector"] == instelling.sector:
                 warnings.append(
-                    f"{bestand.bron}: instelling {instelling.brin} staat ook in een eerder bestand; "
+                    f"{duo_file.bron}: instelling {instelling.brin} staat ook in een eerder bestand; "
                     "dat gaat voor"
                 )
 
@@ -287,18 +287,18 @@ def _upsert(
         }
     if "beeindigd" in model.__table__.columns:
         fields = fields | {"beeindigd": False}
-    wijzigingen = {} if base is None else {n: w for n, w in fields.items() if getattr(base, n) != w}
+    changes = {} if base is None else {n: w for n, w in fields.items() if getattr(base, n) != w}
     if base is None:
         count.new += 1
-    elif wijzigingen:
+    elif changes:
         count.changed += 1
     else:
         count.unchanged += 1
-    valid = cyclus_jaar if base is None or wijzigingen else base.geldig_vanaf_cyclus
+    valid = cyclus_jaar if base is None or changes else base.geldig_vanaf_cyclus
     if row is None:
         session.add(model(**{key_column: code}, **fields, cyclus_jaar=cyclus_jaar, geldig_vanaf_cyclus=valid))
         return
-    for name, value in wijzigingen.items():
+    for name, value in changes.items():
         setattr(row, name, value)
     row.geldig_vanaf_cyclus = valid
 

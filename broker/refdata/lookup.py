@@ -20,25 +20,25 @@ from broker.db import models
 CACHE_KEY = "refdata_jaar"
 
 
-def refdata_jaar(session: Session, cyclus_jaar: int) -> int | None:
+def refdata_year(session: Session, cyclus_jaar: int) -> int | None:
     """The cycle whose reference data hold in ``cyclus_jaar``, or None when none is loaded at all."""
     cache: dict[int, int | None] = session.info.setdefault(CACHE_KEY, {})
     if cyclus_jaar not in cache:
-        cache[cyclus_jaar] = session.scalar(select(refdata_jaar_sql(cyclus_jaar)))
+        cache[cyclus_jaar] = session.scalar(select(refdata_year_sql(cyclus_jaar)))
     return cache[cyclus_jaar]
 
 
-def refdata_jaar_sql(cyclus_jaar: int) -> ColumnElement[int]:
-    """``refdata_jaar`` as an SQL expression, for queries that join reference data (reports)."""
+def refdata_year_sql(cyclus_jaar: int) -> ColumnElement[int]:
+    """``refdata_year`` as an SQL expression, for queries that join reference data (reports)."""
     g = aliased(models.Gemeente)
     earlier = select(func.max(g.cyclus_jaar)).where(g.cyclus_jaar <= cyclus_jaar).correlate(None)
     first = select(func.min(g.cyclus_jaar)).correlate(None)
     return func.coalesce(earlier.scalar_subquery(), first.scalar_subquery())
 
 
-def actieve_brins(session: Session, cyclus_jaar: int, brins: Collection[str]) -> set[str]:
+def active_brins(session: Session, cyclus_jaar: int, brins: Collection[str]) -> set[str]:
     """Those of ``brins`` that are VO, (V)SO or MBO institutions in the cycle's data and not ended."""
-    jaar = refdata_jaar(session, cyclus_jaar)
+    jaar = refdata_year(session, cyclus_jaar)
     if jaar is None or not brins:
         return set()
     i = models.Instelling
@@ -49,15 +49,15 @@ def actieve_brins(session: Session, cyclus_jaar: int, brins: Collection[str]) ->
     )
 
 
-def latere_refdata_jaren(session: Session, cyclus_jaar: int) -> list[int]:
+def later_refdata_years(session: Session, cyclus_jaar: int) -> list[int]:
     """The cycles after ``cyclus_jaar`` that have reference data of their own (a next cycle opened early)."""
     i = models.Instelling
     return list(session.scalars(select(i.cyclus_jaar).where(i.cyclus_jaar > cyclus_jaar).distinct()))
 
 
-def bekende_brins(session: Session, cyclus_jaar: int, brins: Collection[str]) -> set[str]:
+def known_brins(session: Session, cyclus_jaar: int, brins: Collection[str]) -> set[str]:
     """Those of ``brins`` that are institutions in the cycle's data, ended ones included."""
-    jaar = refdata_jaar(session, cyclus_jaar)
+    jaar = refdata_year(session, cyclus_jaar)
     if jaar is None or not brins:
         return set()
     i = models.Instelling
@@ -79,7 +79,7 @@ def contactgegevens_of(session: Session, cyclus_jaar: int, brin: str) -> Contact
 
     An institution that ended in that cycle still answers: its pupils may still be in the exchange.
     """
-    jaar = refdata_jaar(session, cyclus_jaar)
+    jaar = refdata_year(session, cyclus_jaar)
     if jaar is None:
         return None
     instelling = session.get(models.Instelling, (jaar, brin))
@@ -92,7 +92,7 @@ def contactgegevens_of_brins(
     session: Session, cyclus_jaar: int, brins: Iterable[str]
 ) -> dict[str, Contactgegevens]:
     """``contactgegevens_of`` for many BRINs in one query: the BRINs found, with their details."""
-    jaar = refdata_jaar(session, cyclus_jaar)
+    jaar = refdata_year(session, cyclus_jaar)
     requested = sorted(set(brins))
     if jaar is None or not requested:
         return {}

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from broker.bootstrap import Runtime
 from broker.db.migrate import upgrade
 from broker.domain.visibility import PartijSoort
-from broker.refdata.lookup import actieve_brins, bekende_brins, latere_refdata_jaren, refdata_jaar
+from broker.refdata.lookup import active_brins, known_brins, later_refdata_years, refdata_year
 from broker.registry.repository import PartijRegistry
 from broker.registry.toml import load_partijen, read_partijen
 from broker.registry.validation import MandaatInput, PartijError, PartijInput
@@ -213,19 +213,19 @@ def _require_known_brins(
     A BRIN the party already had (``earlier``: OIN -> BRINs before the command) may have ended in this
     cycle: the institution is still in the reference data, marked ended, and its pupils are still in the
     exchange, so re-storing its party (the routine reload of the registry file) must not fail."""
-    jaar = runtime.kalender.cyclus_on(date.today()).jaar
+    jaar = runtime.calendar.cyclus_on(date.today()).jaar
     for partij in _register(runtime, session).list_():
         if partij.oin not in oins or partij.soort not in _EDUCATION_SOORTEN or not partij.brins:
             continue
         already_registered = set(partij.brins) & earlier.get(partij.oin, set())
-        allowed = actieve_brins(session, jaar, partij.brins) | bekende_brins(
+        allowed = active_brins(session, jaar, partij.brins) | known_brins(
             session, jaar, already_registered
         )
         # A school that is new in the files of a next cycle already opened may be registered now.
-        for later in latere_refdata_jaren(session, jaar):
-            allowed |= actieve_brins(session, later, partij.brins)
+        for later in later_refdata_years(session, jaar):
+            allowed |= active_brins(session, later, partij.brins)
         unknown = sorted(set(partij.brins) - allowed)
-        if unknown and refdata_jaar(session, jaar) is None:
+        if unknown and refdata_year(session, jaar) is None:
             raise PartijError(
                 f"{place}party {partij.oin}: BRIN {', '.join(unknown)} cannot be checked: no reference data "
                 f"loaded for cycle {jaar}: load the DUO reference data first (vva refdata load, "

@@ -15,17 +15,17 @@ if TYPE_CHECKING:
     from broker.db import models
 
 
-class _MetMandaten(Protocol):
+class _WithMandaten(Protocol):
     mandaten: Sequence  # items with certificaat_oin, geldig_van, geldig_tot and acties, like models.Mandaat
 
 
-#: The outcomes of ``mandaat_stand``: a mandate that applies (or the party itself), none at all, or
+#: The outcomes of ``mandaat_state``: a mandate that applies (or the party itself), none at all, or
 #: one that exists but not for this operation or day.
 MANDAAT_VALID, NO_MANDAAT, MANDAAT_DOES_NOT_COVER = "geldig", "geen", "dekt-niet"
 
 
-def mandaat_stand(
-    actieve: Callable[[str], _MetMandaten | None],
+def mandaat_state(
+    active: Callable[[str], _WithMandaten | None],
     holder_active: Callable[[str], bool | None],
     certificaat_oin: str,
     partij_oin: str,
@@ -36,7 +36,7 @@ def mandaat_stand(
     active party with an OIN (with its mandates) or None, ``holder_active`` whether a certificate OIN
     registered as a party is active (None when it is not registered). One rule for the database
     (``PartijRegistry``) and for a process's copy of it (``broker.registry.snapshot``), whose
-    ``mandaat_geldig`` is this outcome being ``MANDAAT_VALID``.
+    ``mandaat_valid`` is this outcome being ``MANDAAT_VALID``.
 
     ``MANDAAT_VALID`` for the party itself or a mandate that applies; ``NO_MANDAAT`` when the certificate holds no mandate
     for the party at all — also when the party is unknown, inactive or an OIN is invalid, so the answer
@@ -48,7 +48,7 @@ def mandaat_stand(
         return NO_MANDAAT
     if certificaat_oin == partij_oin:
         return MANDAAT_VALID
-    partij = actieve(partij_oin)
+    partij = active(partij_oin)
     if partij is None or holder_active(certificaat_oin) is False:
         # A supplier switched off in the registry loses all its mandates at once.
         return NO_MANDAAT

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.identifiers import is_valid_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.mandates import MANDAAT_VALID, mandaat_stand
+from broker.registry.mandates import MANDAAT_VALID, mandaat_state
 from broker.registry.validation import (
     _INSTELLING_SOORTEN,
     MandaatInput,
@@ -107,7 +107,7 @@ class PartijRegistry:
         ).all()
         for mandaat in issued:
             # Through the owner's collection (delete-orphan), so a collection already loaded in this
-            # session does not keep offering the withdrawn mandate to mandaat_geldig.
+            # session does not keep offering the withdrawn mandate to mandaat_valid.
             mandaat.partij.mandaten.remove(mandaat)
         self._session.delete(row)
         self._flush(oin)
@@ -151,7 +151,7 @@ class PartijRegistry:
             procesfeiten=bool(row.procesfeiten_ontvangen),
         )
 
-    def mandaat_geldig(
+    def mandaat_valid(
         self, certificaat_oin: str, partij_oin: str, on: date, action: str | None = None
     ) -> bool:
         """May the holder of a certificate with ``certificaat_oin`` speak for ``partij_oin`` on day ``on``,
@@ -163,7 +163,7 @@ class PartijRegistry:
         Mandates come only from this registry, never from message content. Never raises for unknown or
         invalid OINs (False); raises ``TypeError`` when ``on`` is not a date (a datetime is refused).
         """
-        state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
+        state = mandaat_state(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
         return state == MANDAAT_VALID
 
     def _holder_active(self, certificaat_oin: str) -> bool | None:

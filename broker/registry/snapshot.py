@@ -8,7 +8,7 @@ renews in the same transaction as any change to partij, partij_scope or mandaat,
 (migration 0011). A change committed by ``vva party`` is seen by the very next request of every
 process, as before; a rolled-back change leaves no trace, because the value is random, not a counter.
 
-The rules are those of ``PartijRegistry`` (``find``, ``mandaat_geldig``, ``endpoint``); the copy only
+The rules are those of ``PartijRegistry`` (``find``, ``mandaat_valid``, ``endpoint``); the copy only
 changes where the rows come from.
 """
 
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from broker.db import models
 from broker.domain.identifiers import is_valid_oin
 from broker.domain.visibility import Partij, PartijSoort
-from broker.registry.mandates import MANDAAT_VALID, mandaat_stand
+from broker.registry.mandates import MANDAAT_VALID, mandaat_state
 from broker.registry.repository import SCOPE_BRIN, SCOPE_GEMEENTE, SCOPE_RMC
 
 
@@ -76,25 +76,25 @@ class RegistrySnapshot:
             raise ValueError(*row.error.args)
         return row.partij
 
-    def mandaat_geldig(
+    def mandaat_valid(
         self, certificaat_oin: str, partij_oin: str, on: date, action: str | None = None
     ) -> bool:
-        """As ``PartijRegistry.mandaat_geldig`` (M1–M3); raises ``TypeError`` for a
+        """As ``PartijRegistry.mandaat_valid`` (M1–M3); raises ``TypeError`` for a
         datetime ``on``."""
-        state = mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
+        state = mandaat_state(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
         return state == MANDAAT_VALID
 
-    def mandaat_stand(self, certificaat_oin: str, partij_oin: str, on: date, action: str | None = None) -> str:
-        """As ``broker.registry.mandates.mandaat_stand``: ``MANDAAT_VALID``, ``NO_MANDAAT`` or
+    def mandaat_state(self, certificaat_oin: str, partij_oin: str, on: date, action: str | None = None) -> str:
+        """As ``broker.registry.mandates.mandaat_state``: ``MANDAAT_VALID``, ``NO_MANDAAT`` or
         ``MANDAAT_DOES_NOT_COVER``, so a refusal can say which (Client.DK0002 detail)."""
-        return mandaat_stand(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
+        return mandaat_state(self._active, self._holder_active, certificaat_oin, partij_oin, on, action)
 
     def endpoint(self, oin: str) -> str | None:
         """The push endpoint of the active party ``oin``; None when it has none, is unknown or inactive."""
         row = self._active(oin)
         return row.endpoint if row is not None else None
 
-    def ontvangers(self) -> list[tuple[Partij, str]]:
+    def receivers(self) -> list[tuple[Partij, str]]:
         """Every active party with a push endpoint, as (domain view, endpoint), in OIN order."""
         return list(self._receivers)
 
@@ -117,12 +117,12 @@ class _Stored:
         self.lock = threading.Lock()
 
 
-_VERSIE = select(models.RegisterVersie.__table__.c.versie).where(models.RegisterVersie.__table__.c.id == 1)
+_VERSION = select(models.RegisterVersie.__table__.c.versie).where(models.RegisterVersie.__table__.c.id == 1)
 _per_database: weakref.WeakKeyDictionary[Engine, _Stored] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def registeropname(session: Session) -> RegistrySnapshot:
+def registry_snapshot(session: Session) -> RegistrySnapshot:
     """The registry as ``session`` sees it: this process's copy when its version is the one the session
     reads, else a fresh copy read in ``session`` (which then becomes the process's copy).
 
@@ -131,12 +131,12 @@ def registeropname(session: Session) -> RegistrySnapshot:
     autoflush would), the session's own (uncommitted) version differs from every committed one, so it
     reads its own changes and no other process ever uses them.
     """
-    stored = _bewaarde(session.get_bind())
+    stored = _stored_for(session.get_bind())
     if session.autoflush:
         # As the rows' SELECTs below would: pending registry changes first, so that their (uncommitted)
         # version is the one read, and a copy holding them never carries a committed version.
         session.flush()
-    versie = session.connection().execute(_VERSIE).scalar_one()
+    versie = session.connection().execute(_VERSION).scalar_one()
     snapshot = stored.snapshot
     if snapshot is not None and snapshot.versie == versie:
         return snapshot
@@ -150,7 +150,7 @@ def registeropname(session: Session) -> RegistrySnapshot:
         return snapshot
 
 
-def _bewaarde(engine: Engine) -> _Stored:
+def _stored_for(engine: Engine) -> _Stored:
     with _lock:
         stored = _per_database.get(engine)
         if stored is None:

@@ -72,18 +72,18 @@ def read_partijen(path: str | os.PathLike[str], *, production: bool = False) -> 
     known) when the file is missing or not TOML, a key is unknown or missing, a value has the wrong type,
     a party breaks a registry rule, or an OIN occurs twice.
     """
-    bestand = Path(path)
-    raw = _read_toml(bestand)
+    toml_path = Path(path)
+    raw = _read_toml(toml_path)
     unknown = set(raw) - {"partij"}
     if unknown:
         raise PartijError(
-            f"{bestand}: unknown top-level key(s): {', '.join(sorted(unknown))}; expected [[partij]]"
+            f"{toml_path}: unknown top-level key(s): {', '.join(sorted(unknown))}; expected [[partij]]"
         )
     tables = raw.get("partij", [])
     if not isinstance(tables, list):
-        raise PartijError(f"{bestand}: 'partij' must be an array of tables ([[partij]])")
-    partijen = [_partij(bestand, index, table, production) for index, table in enumerate(tables, start=1)]
-    _require_unique_oins(bestand, partijen)
+        raise PartijError(f"{toml_path}: 'partij' must be an array of tables ([[partij]])")
+    partijen = [_partij(toml_path, index, table, production) for index, table in enumerate(tables, start=1)]
+    _require_unique_oins(toml_path, partijen)
     return partijen
 
 
@@ -113,25 +113,25 @@ def load_partijen(
     return len(partijen)
 
 
-def _read_toml(bestand: Path) -> dict[str, Any]:
+def _read_toml(toml_path: Path) -> dict[str, Any]:
     try:
-        return read_toml(bestand)
+        return read_toml(toml_path)
     except TomlFileError as error:
         raise PartijError(str(error)) from None
 
 
-def _partij(bestand: Path, index: int, table: object, production: bool) -> PartijInput:
+def _partij(toml_path: Path, index: int, table: object, production: bool) -> PartijInput:
     """One [[partij]] table as a checked PartijInvoer; errors name the file, the number and the OIN."""
-    plaats = f"{bestand}: party #{index}"
+    place = f"{toml_path}: party #{index}"
     if not isinstance(table, dict):
-        raise PartijError(f"{plaats}: must be a table ([[partij]])")
+        raise PartijError(f"{place}: must be a table ([[partij]])")
     if isinstance(table.get("oin"), str):
-        plaats += f" ({table['oin']})"
+        place += f" ({table['oin']})"
     try:
         input_ = _as_input(table)
         return check_all(input_, production=production)
     except PartijError as e:
-        raise PartijError(f"{plaats}: {e.reden}") from None
+        raise PartijError(f"{place}: {e.reden}") from None
 
 
 def _as_input(table: dict[str, Any]) -> PartijInput:
@@ -207,12 +207,12 @@ def _parse_date(index: int, table: dict[str, Any], key: str) -> date | None:
     )
 
 
-def _require_unique_oins(bestand: Path, partijen: list[PartijInput]) -> None:
+def _require_unique_oins(toml_path: Path, partijen: list[PartijInput]) -> None:
     # With replace, a second entry for the same OIN would silently overwrite the first.
     seen: dict[str, int] = {}
     for index, partij in enumerate(partijen, start=1):
         if partij.oin in seen:
             raise PartijError(
-                f"{bestand}: party #{index} ({partij.oin}): same OIN as party #{seen[partij.oin]}"
+                f"{toml_path}: party #{index} ({partij.oin}): same OIN as party #{seen[partij.oin]}"
             )
         seen[partij.oin] = index

@@ -34,7 +34,7 @@ from broker.domain.identifiers import (
     parse_gemeentecode,
     parse_oin,
 )
-from broker.domain.meldingen import Afwijzing
+from broker.domain.meldingen import Rejection
 from broker.domain.visibility import PartijSoort, normalise_rmc
 from broker.errors import BrokerError
 
@@ -241,7 +241,7 @@ def _codes(
     for value in values:
         try:
             canonical[parser(value)] = None
-        except Afwijzing as e:
+        except Rejection as e:
             raise error(f"{what} {value!r} is invalid: {e.melding.tekst_en}") from None
         except (ValueError, TypeError):
             raise error(f"{what} {value!r} is invalid") from None
@@ -266,14 +266,14 @@ def _check_scope_allowed(
             raise error(f"{what} are only allowed for {names}, not for {kind.value}")
 
 
-_ACTIE = re.compile(r"(vo|mbo|gemeente|regio)(/[a-z][A-Za-z]*)?")
+_ACTION = re.compile(r"(vo|mbo|gemeente|regio)(/[a-z][A-Za-z]*)?")
 
 
 def _check_mandaten(
     mandaten: Iterable[MandaatInput], partij_oin: str, production: bool, error: Callable[[str], PartijError]
 ) -> tuple[MandaatInput, ...]:
     """Check each mandate (M2): valid certificate OIN, sane dates, each OIN once."""
-    resultaat: dict[str, MandaatInput] = {}
+    result: dict[str, MandaatInput] = {}
     for mandaat in mandaten:
         if not isinstance(mandaat, MandaatInput):
             raise error("mandaten must be MandaatInvoer objects")
@@ -283,7 +283,7 @@ def _check_mandaten(
             raise error(e.reden) from None
         if certificaat_oin == partij_oin:
             raise error("a mandate for the party's own OIN is not needed (Edukoppeling §5 M1)")
-        if certificaat_oin in resultaat:
+        if certificaat_oin in result:
             raise error(f"mandate for certificate OIN {certificaat_oin} given twice")
         for limit in (mandaat.geldig_van, mandaat.geldig_tot):
             # datetime is a subclass of date but cannot be compared with one.
@@ -293,12 +293,12 @@ def _check_mandaten(
             raise error(f"mandate {certificaat_oin}: geldig_van is after geldig_tot")
         acties = tuple(dict.fromkeys(mandaat.acties))
         for action in acties:
-            if not isinstance(action, str) or not _ACTIE.fullmatch(action):
+            if not isinstance(action, str) or not _ACTION.fullmatch(action):
                 raise error(
                     f"mandate {certificaat_oin}: action {action!r} is not 'dienst' or 'dienst/operatie'"
                 )
-        resultaat[certificaat_oin] = replace(mandaat, certificaat_oin=certificaat_oin, acties=acties)
-    return tuple(resultaat.values())
+        result[certificaat_oin] = replace(mandaat, certificaat_oin=certificaat_oin, acties=acties)
+    return tuple(result.values())
 
 
 def _internal_address(host: str) -> bool:

@@ -21,8 +21,8 @@ from broker.domain.meldingen import (
     INTAKE_VOOR_AANMELDING,
     OVEREENKOMST_VOOR_AANMELDING,
     OVEREENKOMST_ZONDER_INSCHRIJVING,
-    Afwijzing,
     Melding,
+    Rejection,
 )
 from broker.domain.status import (
     AanmeldStatus,
@@ -90,7 +90,7 @@ def aanleveren_aanmeldingen(
     for record in records:
         try:
             _process(processing, call, cyclus, record, brins[record.volgnummer])
-        except Afwijzing as rejection:
+        except Rejection as rejection:
             uitkomst.rejected(record.volgnummer, rejection.melding)
         else:
             uitkomst.verwerkt(record.volgnummer)
@@ -102,7 +102,7 @@ def _existing(
 ) -> models.Aanmelding | None:
     """The registration a record refers to: the one with its crebo, else the one without a crebo;
     a record without crebo also matches the pupil's only registration at that institution.
-    Raises ``Afwijzing`` VVA119 when a record without crebo could mean several registrations."""
+    Raises ``Rejection`` VVA119 when a record without crebo could mean several registrations."""
     rows = processing.session.scalars(
         select(models.Aanmelding).where(
             models.Aanmelding.cyclus_jaar == cyclus,
@@ -115,31 +115,31 @@ def _existing(
     if exact or without:
         return (exact or without)[0]
     if not crebo and len(rows) > 1:
-        raise Afwijzing(AANMELDING_NIET_EENDUIDIG)
+        raise Rejection(AANMELDING_NIET_EENDUIDIG)
     return rows[0] if not crebo and rows else None
 
 
 def _process(
-    processing: Processing, call: Caller, cyclus: int, record: AanmeldingInput, brin: Afwijzing | str
+    processing: Processing, call: Caller, cyclus: int, record: AanmeldingInput, brin: Rejection | str
 ) -> None:
-    if isinstance(brin, Afwijzing):
+    if isinstance(brin, Rejection):
         raise brin
     if record.rejected is not None:
-        raise Afwijzing(record.rejected)
+        raise Rejection(record.rejected)
     nummer = parse_leerlingnummer(record.bsn, record.onderwijsnummer)
     status = parse_aanmeldstatus(record.status or "")
     if record.datum is None or record.datum > processing.today:
-        raise Afwijzing(DATUM_ONGELDIG)
+        raise Rejection(DATUM_ONGELDIG)
     feiten = _read_procesfeiten(processing, record)
     crebo = parse_crebo(record.crebo) if record.crebo else ""
     locatie = parse_vestigingscode(brin, record.locatie) if record.locatie else None
-    sleutel_hash = processing.keyring.pseudoniem(nummer)
+    sleutel_hash = processing.keyring.pseudonym(nummer)
     row = _existing(processing, cyclus, sleutel_hash, brin, crebo)
     van = parse_aanmeldstatus(row.status) if row is not None else None
-    herhaling = not check_overgang(van, status)
-    _check_procesfeiten(processing, row, status, herhaling, record.datum, feiten)
+    is_repeat = not check_overgang(van, status)
+    _check_procesfeiten(processing, row, status, is_repeat, record.datum, feiten)
     processing.touch(sleutel_hash)
-    if herhaling:
+    if is_repeat:
         # rij is set: a first record is never a repeat
         if _record_procesfeiten(processing, call, row, feiten):
             row.gewijzigd_op = processing.now
@@ -181,11 +181,11 @@ def _read_procesfeiten(processing: Processing, record: AanmeldingInput) -> _Proc
     intake = None
     if record.intake_datum is not None or record.intake_uitkomst is not None:
         if record.intake_datum is None or record.intake_uitkomst is None:
-            raise Afwijzing(INTAKE_ONGELDIG)
+            raise Rejection(INTAKE_ONGELDIG)
         intake = (record.intake_datum, parse_intake_uitkomst(record.intake_uitkomst))
     for day in (intake[0] if intake else None, record.overeenkomst_datum):
         if day is not None and day > processing.today:
-            raise Afwijzing(DATUM_ONGELDIG)
+            raise Rejection(DATUM_ONGELDIG)
     return _Procesfeiten(intake, record.overeenkomst_datum)
 
 
@@ -193,7 +193,7 @@ def _check_procesfeiten(
     processing: Processing,
     row: models.Aanmelding | None,
     status: AanmeldStatus,
-    herhaling: bool,
+    is_repeat: bool,
     day: date,
     feiten: _Procesfeiten,
 ) -> None:
@@ -205,16 +205,16 @@ def _check_procesfeiten(
     (institutions report late) has no known registration date to check against."""
     if feiten.overeenkomst_datum is not None and status is not AanmeldStatus.INGESCHREVEN:
         # ``status`` is the registration's status after this record, whether it changes it or repeats it.
-        raise Afwijzing(OVEREENKOMST_ZONDER_INSCHRIJVING)
+        raise Rejection(OVEREENKOMST_ZONDER_INSCHRIJVING)
     if feiten.intake is None and feiten.overeenkomst_datum is None:
         return  # nothing to date-check: no query for the records that carry no facts (most of them)
-    aangemeld_op = _aanmelddatum(processing, row, None if herhaling else status, day)
+    aangemeld_op = _aanmelddatum(processing, row, None if is_repeat else status, day)
     if aangemeld_op is None:
         return
     if feiten.intake is not None and feiten.intake[0] < aangemeld_op:
-        raise Afwijzing(INTAKE_VOOR_AANMELDING)
+        raise Rejection(INTAKE_VOOR_AANMELDING)
     if feiten.overeenkomst_datum is not None and feiten.overeenkomst_datum < aangemeld_op:
-        raise Afwijzing(OVEREENKOMST_VOOR_AANMELDING)
+        raise Rejection(OVEREENKOMST_VOOR_AANMELDING)
 
 
 #: The statuses that say when the pupil registered (a later first status says only that it did).

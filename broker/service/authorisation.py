@@ -14,7 +14,7 @@ from datetime import date
 from broker.domain.identifiers import is_test_oin
 from broker.domain.visibility import Partij, PartijSoort
 from broker.registry.mandates import MANDAAT_DOES_NOT_COVER, MANDAAT_VALID
-from broker.registry.snapshot import registeropname
+from broker.registry.snapshot import registry_snapshot
 from broker.service.context import NotAuthorised
 
 #: Which kind of party may call which service (docs/architecture.md, "Parties and what they may see").
@@ -42,11 +42,11 @@ def authorise(
     itself, or its mandate holder, hears that it is not registered for the service."""
     if dienst == "ontvanger":
         return _authorise_sender_of_pushes(from_oin, certificaat_oin, settings)
-    register = registeropname(session)  # this process's copy, renewed on any registry change
+    register = registry_snapshot(session)  # this process's copy, renewed on any registry change
     action = f"{dienst}/{operatie}"
     today = date.today()
     if certificaat_oin is not None and certificaat_oin != from_oin:
-        state = register.mandaat_stand(certificaat_oin, from_oin, today, action)
+        state = register.mandaat_state(certificaat_oin, from_oin, today, action)
         if state != MANDAAT_VALID:
             raise _mandaat_refusal(state, certificaat_oin, from_oin, action, today)
     if settings.environment == "production" and is_test_oin(from_oin):

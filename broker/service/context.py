@@ -16,7 +16,7 @@ from broker.domain.cycle import Calendar, Cyclus
 from broker.domain.visibility import Partij
 from broker.errors import BrokerError
 from broker.privacy.keys import Keyring
-from broker.refdata.lookup import refdata_jaar
+from broker.refdata.lookup import refdata_year
 
 
 class NotAuthorised(BrokerError):
@@ -53,7 +53,7 @@ class Processing:
 
     session: Session
     keyring: Keyring
-    kalender: Calendar
+    calendar: Calendar
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: Pupils changed in this transaction (pseudonym → its latest change-feed row): the outbox
     #: announces them before the transaction commits.
@@ -75,7 +75,7 @@ class Processing:
     @property
     def cyclus(self) -> Cyclus:
         """The current cycle; its row is created on first use."""
-        cyclus = self.kalender.cyclus_on(self.today)
+        cyclus = self.calendar.cyclus_on(self.today)
         known = _known_cycli(self.session.get_bind())
         if cyclus.jaar in known:
             return cyclus
@@ -94,25 +94,25 @@ class Processing:
         return cyclus
 
     @property
-    def refdata_jaar(self) -> int | None:
+    def refdata_year(self) -> int | None:
         """The cycle whose DUO reference data hold now (``broker.refdata.lookup``); cached per session."""
-        return refdata_jaar(self.session, self.cyclus.jaar)
+        return refdata_year(self.session, self.cyclus.jaar)
 
-    def bekende_brins(self, brins: set[str]) -> set[str]:
+    def known_brins(self, brins: set[str]) -> set[str]:
         """Those of ``brins`` that are in the current cycle's DUO reference data (ended ones too)."""
         if not brins:
             return set()
         i = models.Instelling
         rows = self.session.scalars(
-            select(i.brin).where(i.cyclus_jaar == self.refdata_jaar, i.brin.in_(brins))
+            select(i.brin).where(i.cyclus_jaar == self.refdata_year, i.brin.in_(brins))
         )
         return set(rows)
 
-    def bekende_gemeenten(self) -> set[str] | None:
+    def known_gemeenten(self) -> set[str] | None:
         """All gemeentecodes of the current cycle's reference data, or None when none is loaded (then only
         the format counts)."""
         g = models.Gemeente
-        codes = set(self.session.scalars(select(g.code).where(g.cyclus_jaar == self.refdata_jaar)))
+        codes = set(self.session.scalars(select(g.code).where(g.cyclus_jaar == self.refdata_year)))
         return codes or None
 
 

@@ -20,7 +20,7 @@ from broker.domain.visibility import (
     may_see,
 )
 from broker.service.context import Processing
-from broker.service.gemeenteregio import gemeenten_in_regios, rmc_regios_van_gemeenten
+from broker.service.gemeenteregio import gemeenten_in_regios, rmc_regios_of_gemeenten
 
 _PARTIJ = 500  # bound the IN-list size (SQLite allows 32766 parameters; stay far below)
 
@@ -52,7 +52,7 @@ class _Regio:
             instelling=_rmc_of(
                 processing, models.Instelling, models.Instelling.brin, {r.brin_vo for r in rows}
             ),
-            gemeente=rmc_regios_van_gemeenten(processing, {r.gemeentecode for r in rows if r.gemeentecode}),
+            gemeente=rmc_regios_of_gemeenten(processing, {r.gemeentecode for r in rows if r.gemeentecode}),
         )
 
 
@@ -62,7 +62,7 @@ def _rmc_of(processing: Processing, model, key_column, codes: set[str | None]) -
     codes = {c for c in codes if c}
     if not codes:
         return uitkomst
-    jaar = processing.refdata_jaar
+    jaar = processing.refdata_year
     for chunk in _in_chunks(codes):
         query = select(key_column, model.rmc_regio).where(model.cyclus_jaar == jaar, key_column.in_(chunk))
         uitkomst.update(processing.session.execute(query).tuples().all())
@@ -113,8 +113,8 @@ class Rows:
             leerling, feiten = _choose_delivery(
                 self.leerlingen.get(sleutel_hash, []), own, self.regio, partij
             )
-            versleuteld = leerling.nummer_versleuteld if leerling else own[0].nummer_versleuteld
-            uitkomst[sleutel_hash] = Dossier(sleutel_hash, versleuteld, feiten)
+            encrypted_nummer = leerling.nummer_versleuteld if leerling else own[0].nummer_versleuteld
+            uitkomst[sleutel_hash] = Dossier(sleutel_hash, encrypted_nummer, feiten)
         return uitkomst
 
 
@@ -228,7 +228,7 @@ def _codes_in_regios(processing: Processing, partij: Partij, code) -> set[str]:
     return set(
         processing.session.scalars(
             select(code).where(
-                model.cyclus_jaar == processing.refdata_jaar,
+                model.cyclus_jaar == processing.refdata_year,
                 model.rmc_regio.in_(_regios(partij)),
             )
         )

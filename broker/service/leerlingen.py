@@ -27,8 +27,8 @@ from broker.domain.meldingen import (
     GEMEENTECODE_ONGELDIG,
     LEERLING_AL_AANGELEVERD,
     LEERLING_ONBEKEND,
-    Afwijzing,
     Melding,
+    Rejection,
 )
 from broker.domain.status import (
     AfmeldReden,
@@ -68,7 +68,7 @@ class LeerlingInput:
 
 
 @dataclass(frozen=True)
-class _GeldigeLeerling:
+class _ValidLeerling:
     volgnummer: int
     nummer: Leerlingnummer
     sleutel_hash: str
@@ -81,7 +81,7 @@ class _GeldigeLeerling:
     examen: tuple[ExamenUitkomst, date] | None = None
     #: Why the exam result cannot be applied; raised after the pupil counts as present, so that a
     #: typo in it never withdraws the pupil from a replaced start population.
-    examen_error: Afwijzing | None = None
+    examen_error: Rejection | None = None
 
 
 def aanleveren_leerlingen(
@@ -89,7 +89,7 @@ def aanleveren_leerlingen(
     call: Caller,
     records: list[LeerlingInput],
     replace: bool = False,
-    namens_scholen: bool = False,
+    on_behalf_of_schools: bool = False,
 ) -> BatchOutcome:
     """Apply a batch of potential mbo-gangers from a VO school (flow a; WEB art. 8.0.3, WVO art. 27d).
 
@@ -100,7 +100,7 @@ def aanleveren_leerlingen(
     Raises ``NotAuthorised`` (DK0002) before applying anything when a record names a known BRIN
     the caller does not act for.
 
-    ``namens_scholen``: the caller is a regional system passing on what the VO schools it serves
+    ``on_behalf_of_schools``: the caller is a regional system passing on what the VO schools it serves
     delivered (flow d, the regio service). A record for a known BRIN it does not serve is then
     rejected alone with ``DK0002`` and the rest applies; such a BRIN is never part of a replacement.
     """
@@ -108,39 +108,39 @@ def aanleveren_leerlingen(
         processing,
         call.partij,
         [(r.volgnummer, r.brin_vo) for r in records],
-        foreign_per_record=namens_scholen,
+        foreign_per_record=on_behalf_of_schools,
     )
     cyclus = processing.cyclus.jaar
-    gemeenten = processing.bekende_gemeenten()
+    gemeenten = processing.known_gemeenten()
     uitkomst = BatchOutcome()
     applied: set[tuple[str, str]] = set()
     # For a replacement every identifiable pupil counts as present, also when its record was
     # rejected for another value: a typo in a postcode must not withdraw the pupil.
     present: set[tuple[str, str]] = set()
-    validated: list[tuple[LeerlingInput, _GeldigeLeerling | Afwijzing]] = []
+    validated: list[tuple[LeerlingInput, _ValidLeerling | Rejection]] = []
     for record in records:
         try:
             validated.append((record, _validate(processing, record, brins[record.volgnummer], gemeenten)))
-        except Afwijzing as rejection:
+        except Rejection as rejection:
             validated.append((record, rejection))
     # The stored rows of the whole batch in one query, not one per record (bench/bulk_delivery.py).
-    existing = _existing(processing, cyclus, [g for _, g in validated if not isinstance(g, Afwijzing)])
+    existing = _existing(processing, cyclus, [g for _, g in validated if not isinstance(g, Rejection)])
     for record, valid in validated:
         try:
-            if isinstance(valid, Afwijzing):
+            if isinstance(valid, Rejection):
                 raise valid
             record_key = (valid.sleutel_hash, valid.brin_vo)
             present.add(record_key)
             if record.rejected is not None:
-                raise Afwijzing(record.rejected)
+                raise Rejection(record.rejected)
             if valid.examen_error is not None:
                 raise valid.examen_error
             if record_key in applied:
-                raise Afwijzing(DUBBEL_IN_BATCH)
+                raise Rejection(DUBBEL_IN_BATCH)
             existing[record_key] = _apply(processing, call, cyclus, valid, existing.get(record_key))
             applied.add(record_key)
             processing.touch(valid.sleutel_hash)
-        except Afwijzing as rejection:
+        except Rejection as rejection:
             uitkomst.rejected(record.volgnummer, rejection.melding)
         else:
             uitkomst.verwerkt(record.volgnummer)
@@ -149,15 +149,15 @@ def aanleveren_leerlingen(
     return uitkomst
 
 
-def _brins_in_batch(brins: dict[int, Afwijzing | str]) -> set[str]:
+def _brins_in_batch(brins: dict[int, Rejection | str]) -> set[str]:
     """The valid BRINs named in a batch: the scope of a replacement."""
     return {brin for brin in brins.values() if isinstance(brin, str)}
 
 
 def _validate(
-    processing: Processing, record: LeerlingInput, brin: Afwijzing | str, gemeenten: set[str] | None
-) -> _GeldigeLeerling:
-    if isinstance(brin, Afwijzing):
+    processing: Processing, record: LeerlingInput, brin: Rejection | str, gemeenten: set[str] | None
+) -> _ValidLeerling:
+    if isinstance(brin, Rejection):
         raise brin
     nummer = parse_leerlingnummer(record.bsn, record.onderwijsnummer)
     mutatie = parse_mutatie(record.mutatie or "")
@@ -165,11 +165,11 @@ def _validate(
     check_mutatie(mutatie, reden)
     gemeentecode = parse_gemeentecode(record.woongemeente or "")
     if gemeenten is not None and gemeentecode not in gemeenten:
-        raise Afwijzing(GEMEENTECODE_ONGELDIG)
-    return _GeldigeLeerling(
+        raise Rejection(GEMEENTECODE_ONGELDIG)
+    return _ValidLeerling(
         volgnummer=record.volgnummer,
         nummer=nummer,
-        sleutel_hash=processing.keyring.pseudoniem(nummer),
+        sleutel_hash=processing.keyring.pseudonym(nummer),
         brin_vo=brin,
         vestiging=parse_vestigingscode(brin, record.vestiging) if record.vestiging else None,
         postcode=parse_postcode(record.postcode or ""),
@@ -187,17 +187,17 @@ def _examen(processing: Processing, record: LeerlingInput) -> dict:
         return {}
     try:
         if record.examen_uitkomst is None or record.examen_datum is None:
-            raise Afwijzing(EXAMENRESULTAAT_ONGELDIG)
+            raise Rejection(EXAMENRESULTAAT_ONGELDIG)
         uitkomst = parse_examen_uitkomst(record.examen_uitkomst)
         if record.examen_datum > processing.today:
-            raise Afwijzing(DATUM_ONGELDIG)
-    except Afwijzing as error:
+            raise Rejection(DATUM_ONGELDIG)
+    except Rejection as error:
         return {"examen_error": error}
     return {"examen": (uitkomst, record.examen_datum)}
 
 
 def _existing(
-    processing: Processing, cyclus: int, valid_ones: list[_GeldigeLeerling]
+    processing: Processing, cyclus: int, valid_ones: list[_ValidLeerling]
 ) -> dict[tuple[str, str], models.Leerling]:
     """The stored rows of the pupils in ``valid_ones`` by (pseudonym, BRIN VO), in chunks of 1,000."""
     hashes = sorted({g.sleutel_hash for g in valid_ones})
@@ -219,13 +219,13 @@ def _apply(
     processing: Processing,
     call: Caller,
     cyclus: int,
-    valid: _GeldigeLeerling,
+    valid: _ValidLeerling,
     row: models.Leerling | None,
 ) -> models.Leerling:
     """Apply one valid record to its stored row ``row`` (None: not delivered before); return the row."""
     if valid.mutatie is Mutatie.TOEVOEGEN:
         if row is not None and row.status == MboGangerStatus.ACTIEF:
-            raise Afwijzing(LEERLING_AL_AANGELEVERD)
+            raise Rejection(LEERLING_AL_AANGELEVERD)
         if row is None:
             row = models.Leerling(
                 cyclus_jaar=cyclus,
@@ -236,7 +236,7 @@ def _apply(
             )
             processing.session.add(row)
     elif row is None:
-        raise Afwijzing(LEERLING_ONBEKEND)
+        raise Rejection(LEERLING_ONBEKEND)
     row.vestiging = valid.vestiging
     row.postcode = valid.postcode
     row.gemeentecode = valid.gemeentecode
@@ -281,14 +281,14 @@ def _mark_missing_afgemeld(
 ) -> None:
     if not brins:
         return
-    actieven = processing.session.scalars(
+    active_rows = processing.session.scalars(
         select(models.Leerling).where(
             models.Leerling.cyclus_jaar == cyclus,
             models.Leerling.brin_vo.in_(brins),
             models.Leerling.status == MboGangerStatus.ACTIEF,
         )
     )
-    for row in list(actieven):
+    for row in list(active_rows):
         if (row.sleutel_hash, row.brin_vo) not in present:
             row.status, row.afmeldreden = MboGangerStatus.AFGEMELD, AfmeldReden.NIET_MEER_AANGELEVERD
             _record_attempt(processing, call, cyclus, row, Mutatie.AFMELDEN)

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from broker.db import models
 from broker.domain.identifiers import Leerlingnummer, parse_gemeentecode, parse_leerlingnummer
-from broker.domain.meldingen import Afwijzing
+from broker.domain.meldingen import Rejection
 from broker.domain.status import MboGangerStatus
-from broker.domain.visibility import LeerlingBeeld, beeld_voor, is_aangemeld, is_ingeschreven, may_see
+from broker.domain.visibility import LeerlingBeeld, beeld_for, is_aangemeld, is_ingeschreven, may_see
 from broker.service.contacten import Contact, ContactBook
 from broker.service.context import Caller, NotAuthorised, Processing
 from broker.service.feiten import Dossier, dossiers, hashes_in_range
@@ -42,7 +42,7 @@ class WijzigingenPage:
 
 
 @dataclass(frozen=True)
-class SignaalRegel:
+class SignaalRow:
     signaal_id: int
     soort: str
     aangemaakt_op: datetime
@@ -53,7 +53,7 @@ class SignaalRegel:
 
 def _show_all(processing: Processing, call: Caller, chosen: list[Dossier]) -> list[Overzicht]:
     """The pupils as shown to the caller; the contact details of all of them are fetched at once."""
-    beelden = [beeld_voor(call.partij, d.feiten) for d in chosen]
+    beelden = [beeld_for(call.partij, d.feiten) for d in chosen]
     contact_book = ContactBook(processing.session, processing.cyclus.jaar)
     contact_book.load(beelden)
     uitkomst = []
@@ -64,7 +64,7 @@ def _show_all(processing: Processing, call: Caller, chosen: list[Dossier]) -> li
     return uitkomst
 
 
-def _zichtbaar(processing: Processing, call: Caller) -> list[Dossier]:
+def _visible(processing: Processing, call: Caller) -> list[Dossier]:
     all_ = dossiers(processing, call.partij, hashes_in_range(processing, call.partij))
     return [d for d in all_.values() if may_see(call.partij, d.feiten)]
 
@@ -85,12 +85,12 @@ def opvragen_status(
     (F3).
     """
     if not requested:
-        return _list(processing, call, _zichtbaar(processing, call))
+        return _list(processing, call, _visible(processing, call))
     hashes = []
     for position, (bsn, onderwijsnummer) in enumerate(requested, start=1):
         try:
-            hashes.append(processing.keyring.pseudoniem(parse_leerlingnummer(bsn, onderwijsnummer)))
-        except Afwijzing:
+            hashes.append(processing.keyring.pseudonym(parse_leerlingnummer(bsn, onderwijsnummer)))
+        except Rejection:
             raise NotAuthorised(f"leerling {position} in het verzoek valt niet binnen uw bereik") from None
     found = dossiers(processing, call.partij, hashes)
     chosen = []
@@ -112,7 +112,7 @@ def opvragen_niet_aangemeld(processing: Processing, call: Caller, brin_vo: str |
         brin = own_brin(call.partij, brin_vo)
     chosen = [
         d
-        for d in _zichtbaar(processing, call)
+        for d in _visible(processing, call)
         if d.feiten.mbo_ganger_status is MboGangerStatus.ACTIEF
         and not is_aangemeld(d.feiten)
         and (brin_vo is None or d.feiten.brin_vo == brin)
@@ -134,7 +134,7 @@ def opvragen_overzicht(processing: Processing, call: Caller, gemeenten: list[str
     for raw in gemeenten:
         try:
             code = parse_gemeentecode(raw)
-        except Afwijzing:
+        except Rejection:
             code = None
         if own is None:
             own = set(call.partij.gemeentecodes)
@@ -148,7 +148,7 @@ def opvragen_overzicht(processing: Processing, call: Caller, gemeenten: list[str
         call,
         [
             d
-            for d in _zichtbaar(processing, call)
+            for d in _visible(processing, call)
             if d.feiten.mbo_ganger_status is MboGangerStatus.ACTIEF
             and not is_ingeschreven(d.feiten)
             and (not chosen or d.feiten.gemeentecode in chosen)
@@ -189,7 +189,7 @@ def opvragen_wijzigingen(
     return WijzigingenPage([(v, o) for (v, _), o in zip(chosen, overzichten, strict=True)], cursor, meer)
 
 
-def opvragen_signalen(processing: Processing, call: Caller, after: int | None) -> list[SignaalRegel]:
+def opvragen_signalen(processing: Processing, call: Caller, after: int | None) -> list[SignaalRow]:
     """The caller's signals of the current cycle with an id above ``after`` (all when None), oldest
     first. A finished cycle's signals are not given out any more (its purpose ended; AVG art. 5 lid 1
     sub b and e), even before ``vva cycle close`` deleted them."""
@@ -201,16 +201,16 @@ def opvragen_signalen(processing: Processing, call: Caller, after: int | None) -
         )
         .order_by(S.id)
     )
-    return [signaal_regel(processing, r) for r in rows]
+    return [signaal_row(processing, r) for r in rows]
 
 
-def signaal_regel(processing: Processing, row: models.Signaal) -> SignaalRegel:
+def signaal_row(processing: Processing, row: models.Signaal) -> SignaalRow:
     """One stored signal as shown to its party, with the pupil number decrypted when it has one."""
     nummer = None
     if row.nummer_versleuteld and row.sleutel_hash:
         nummer = processing.keyring.decrypt(row.nummer_versleuteld)
         processing.touch(row.sleutel_hash)
-    return SignaalRegel(
+    return SignaalRow(
         signaal_id=row.id,
         soort=row.soort,
         aangemaakt_op=row.aangemaakt_op,

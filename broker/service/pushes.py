@@ -19,9 +19,9 @@ from broker.db import models
 from broker.db.commit_order import add_in_commit_order
 from broker.db.models import WACHTEND
 from broker.domain.identifiers import new_message_id
-from broker.domain.routing import ontvangers
+from broker.domain.routing import receivers
 from broker.domain.visibility import Partij, normalise_rmc
-from broker.registry.snapshot import registeropname
+from broker.registry.snapshot import registry_snapshot
 from broker.service.context import Processing
 from broker.service.feiten import Rows
 
@@ -35,8 +35,8 @@ def plan_pushes(processing: Processing) -> int:
     """
     if not processing.changed:
         return 0
-    partijen = _Ontvangers.load(processing)
-    if not partijen.alle:
+    partijen = _Receivers.load(processing)
+    if not partijen.everyone:
         return 0
     rows = Rows.load(processing, processing.changed.keys())
     already_waiting = _waiting_notes(processing, processing.changed.keys())
@@ -46,7 +46,7 @@ def plan_pushes(processing: Processing) -> int:
             if (partij.oin, sleutel_hash) in already_waiting:
                 continue
             dossier = rows.dossiers(partij, [sleutel_hash]).get(sleutel_hash)
-            if dossier is not None and ontvangers(dossier.feiten, [partij]):
+            if dossier is not None and receivers(dossier.feiten, [partij]):
                 _queued(processing, partij.oin, endpoint, sleutel_hash)
                 already_waiting.add((partij.oin, sleutel_hash))
                 count += 1
@@ -54,17 +54,17 @@ def plan_pushes(processing: Processing) -> int:
 
 
 @dataclass(frozen=True)
-class _Ontvangers:
+class _Receivers:
     """Parties with an endpoint, indexed by the codes their scope is made of, so that a change is only
     checked against the parties that could possibly see it (thousands of parties, batches of 5,000)."""
 
-    alle: list[tuple[Partij, str]]
+    everyone: list[tuple[Partij, str]]
     per_brin: dict[str, list[int]]
     per_gemeente: dict[str, list[int]]
     per_rmc: dict[str, list[int]]
 
     @classmethod
-    def load(cls, processing: Processing) -> _Ontvangers:
+    def load(cls, processing: Processing) -> _Receivers:
         all_ = active_receivers(processing.session)
         per_brin: dict[str, list[int]] = {}
         per_gemeente: dict[str, list[int]] = {}
@@ -96,12 +96,12 @@ class _Ontvangers:
             indices.update(self.per_gemeente.get(code, []))
         for rmc in rmcs - {None}:
             indices.update(self.per_rmc.get(normalise_rmc(rmc), []))
-        return [self.alle[i] for i in sorted(indices)]
+        return [self.everyone[i] for i in sorted(indices)]
 
 
 def active_receivers(session) -> list[tuple[Partij, str]]:
     """Every active party with a push endpoint, as (registry view, endpoint), in OIN order."""
-    return registeropname(session).ontvangers()
+    return registry_snapshot(session).receivers()
 
 
 def _waiting_notes(processing: Processing, hashes: Iterable[str]) -> set[tuple[str, str]]:

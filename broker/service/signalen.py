@@ -116,7 +116,7 @@ def _niet_aangemeld(
 ) -> None:
     call = Caller(partij, message_id="")
     for overzicht in opvragen_niet_aangemeld(processing, call, None):
-        sleutel_hash = processing.keyring.pseudoniem(overzicht.nummer)
+        sleutel_hash = processing.keyring.pseudonym(overzicht.nummer)
         omschrijving = (
             f"Deze leerling is na de deadline van {run_round.deadline.isoformat()} nergens aangemeld; "
             "neem contact op met de leerling."

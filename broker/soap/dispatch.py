@@ -43,9 +43,9 @@ class _Application(Application):
 class Dispatcher:
     """One spyne application per service, called with the verified envelope."""
 
-    def __init__(self, name: str, operaties: list[str]) -> None:
+    def __init__(self, name: str, operations: list[str]) -> None:
         app = _Application(
-            [make_service(name, operaties)], tns=NS, in_protocol=_VerifiedSoap11(), out_protocol=Soap11()
+            [make_service(name, operations)], tns=NS, in_protocol=_VerifiedSoap11(), out_protocol=Soap11()
         )
         self._server = ServerBase(app)
 

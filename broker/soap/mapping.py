@@ -7,7 +7,7 @@ from broker.domain.visibility import AanmeldingFeit, Examenresultaat
 from broker.service.aanmeldingen import AanmeldingInput
 from broker.service.batch import BatchOutcome
 from broker.service.leerlingen import LeerlingInput
-from broker.service.opvragen import Overzicht, SignaalRegel
+from broker.service.opvragen import Overzicht, SignaalRow
 from broker.service.procescijfers import Procescijfers
 from broker.soap import models as m
 
@@ -58,7 +58,7 @@ def ids_in(request) -> list[tuple[str | None, str | None]]:
     return [(r.bsn, r.onderwijsnummer) for r in _list(request.leerling)]
 
 
-def batch_uit(cls, uitkomst: BatchOutcome):
+def batch_out(cls, uitkomst: BatchOutcome):
     return cls(
         aantalVerwerkt=uitkomst.processed_count,
         aantalAfgewezen=uitkomst.rejected_count,
@@ -75,20 +75,20 @@ def batch_uit(cls, uitkomst: BatchOutcome):
     )
 
 
-def _nummer(nummer: Leerlingnummer | None) -> dict:
+def _leerling_id(nummer: Leerlingnummer | None) -> dict:
     if nummer is None:
         return {}
     return {"bsn": nummer.waarde} if nummer.soort == "bsn" else {"onderwijsnummer": nummer.waarde}
 
 
-def overzicht_uit(overzicht: Overzicht) -> m.LeerlingOverzicht:
+def overzicht_out(overzicht: Overzicht) -> m.LeerlingOverzicht:
     beeld = overzicht.beeld
     return m.LeerlingOverzicht(
-        **_nummer(overzicht.nummer),
+        **_leerling_id(overzicht.nummer),
         brinVo=beeld.brin_vo,
         woongemeente=beeld.gemeentecode,
         mboGangerStatus=str(beeld.mbo_ganger_status) if beeld.mbo_ganger_status else None,
-        aanmelding=[_aanmelding_uit(a) for a in beeld.aanmeldingen],
+        aanmelding=[_aanmelding_out(a) for a in beeld.aanmeldingen],
         eldersAangemeld=beeld.elders_aangemeld,
         contactgegevens=[
             m.Contactgegevens(
@@ -101,11 +101,11 @@ def overzicht_uit(overzicht: Overzicht) -> m.LeerlingOverzicht:
             )
             for c in overzicht.contacten
         ],
-        examenresultaat=_examenresultaat_uit(beeld.examenresultaat),
+        examenresultaat=_examenresultaat_out(beeld.examenresultaat),
     )
 
 
-def _aanmelding_uit(a: AanmeldingFeit) -> m.Aanmelding:
+def _aanmelding_out(a: AanmeldingFeit) -> m.Aanmelding:
     return m.Aanmelding(
         brinMbo=a.brin_mbo,
         status=str(a.status),
@@ -116,24 +116,24 @@ def _aanmelding_uit(a: AanmeldingFeit) -> m.Aanmelding:
     )
 
 
-def _examenresultaat_uit(examen: Examenresultaat | None) -> m.Examenresultaat | None:
+def _examenresultaat_out(examen: Examenresultaat | None) -> m.Examenresultaat | None:
     if examen is None:
         return None
     return m.Examenresultaat(uitkomst=str(examen.uitkomst), datum=examen.datum)
 
 
-def signaal_uit(row: SignaalRegel) -> m.Signaal:
+def signaal_out(row: SignaalRow) -> m.Signaal:
     return m.Signaal(
         signaalId=row.signaal_id,
         soort=row.soort,
         aangemaaktOp=row.aangemaakt_op,
         brin=row.brin,
-        **_nummer(row.nummer),
+        **_leerling_id(row.nummer),
         omschrijving=row.omschrijving,
     )
 
 
-def procescijfers_uit(uitkomst: Procescijfers) -> m.OpvragenProcescijfersResponse:
+def procescijfers_out(uitkomst: Procescijfers) -> m.OpvragenProcescijfersResponse:
     return m.OpvragenProcescijfersResponse(
         cyclus=uitkomst.peil.jaar,
         deadline=uitkomst.peil.deadline,

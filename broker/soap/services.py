@@ -42,9 +42,9 @@ def _aanleveren_leerlingen(ctx, request):
         mapping.leerlingen_in(request),
         bool(request.vervangStartpopulatie),
         # on the regio service a regional system passes on its schools' deliveries (flow d)
-        namens_scholen=work.dienst == "regio",
+        on_behalf_of_schools=work.dienst == "regio",
     )
-    return mapping.batch_uit(m.AanleverenLeerlingenResponse, uitkomst)
+    return mapping.batch_out(m.AanleverenLeerlingenResponse, uitkomst)
 
 
 def _aanleveren_aanmeldingen(ctx, request):
@@ -52,7 +52,7 @@ def _aanleveren_aanmeldingen(ctx, request):
     uitkomst = aanmeldingen.aanleveren_aanmeldingen(
         work.processing, work.call, mapping.aanmeldingen_in(request)
     )
-    return mapping.batch_uit(m.AanleverenAanmeldingenResponse, uitkomst)
+    return mapping.batch_out(m.AanleverenAanmeldingenResponse, uitkomst)
 
 
 def _aanleveren_leerlingen_bestand(ctx, request):
@@ -61,7 +61,7 @@ def _aanleveren_leerlingen_bestand(ctx, request):
         uitkomst = file_upload.aanleveren_leerlingen_bestand(
             work.processing, work.call, _bytes(request.bestand), bool(request.vervangStartpopulatie)
         )
-    return mapping.batch_uit(m.AanleverenLeerlingenBestandResponse, uitkomst)
+    return mapping.batch_out(m.AanleverenLeerlingenBestandResponse, uitkomst)
 
 
 def _aanleveren_aanmeldingen_bestand(ctx, request):
@@ -70,7 +70,7 @@ def _aanleveren_aanmeldingen_bestand(ctx, request):
         uitkomst = file_upload.aanleveren_aanmeldingen_bestand(
             work.processing, work.call, _bytes(request.bestand)
         )
-    return mapping.batch_uit(m.AanleverenAanmeldingenBestandResponse, uitkomst)
+    return mapping.batch_out(m.AanleverenAanmeldingenBestandResponse, uitkomst)
 
 
 def _bytes(value) -> bytes:
@@ -90,19 +90,19 @@ def _file_fault():
 def _opvragen_status(ctx, request):
     work: Work = ctx.udc
     list_ = opvragen.opvragen_status(work.processing, work.call, mapping.ids_in(request))
-    return m.OpvragenStatusResponse(leerling=[mapping.overzicht_uit(o) for o in list_])
+    return m.OpvragenStatusResponse(leerling=[mapping.overzicht_out(o) for o in list_])
 
 
 def _opvragen_niet_aangemeld(ctx, request):
     work: Work = ctx.udc
     list_ = opvragen.opvragen_niet_aangemeld(work.processing, work.call, request.brinVo)
-    return m.OpvragenNietAangemeldResponse(leerling=[mapping.overzicht_uit(o) for o in list_])
+    return m.OpvragenNietAangemeldResponse(leerling=[mapping.overzicht_out(o) for o in list_])
 
 
 def _opvragen_overzicht(ctx, request):
     work: Work = ctx.udc
     list_ = opvragen.opvragen_overzicht(work.processing, work.call, list(request.woongemeente or []))
-    return m.OpvragenOverzichtResponse(leerling=[mapping.overzicht_uit(o) for o in list_])
+    return m.OpvragenOverzichtResponse(leerling=[mapping.overzicht_out(o) for o in list_])
 
 
 def _opvragen_wijzigingen(ctx, request):
@@ -111,7 +111,7 @@ def _opvragen_wijzigingen(ctx, request):
         work.processing, work.call, request.vanafCursor, request.maximum
     )
     return m.OpvragenWijzigingenResponse(
-        wijziging=[m.Wijziging(cursor=c, leerling=mapping.overzicht_uit(o)) for c, o in page.wijzigingen],
+        wijziging=[m.Wijziging(cursor=c, leerling=mapping.overzicht_out(o)) for c, o in page.wijzigingen],
         volgendeCursor=page.volgende_cursor,
         meer=page.meer,
     )
@@ -120,7 +120,7 @@ def _opvragen_wijzigingen(ctx, request):
 def _opvragen_signalen(ctx, request):
     work: Work = ctx.udc
     rows = opvragen.opvragen_signalen(work.processing, work.call, request.vanafSignaalId)
-    return m.OpvragenSignalenResponse(signaal=[mapping.signaal_uit(r) for r in rows])
+    return m.OpvragenSignalenResponse(signaal=[mapping.signaal_out(r) for r in rows])
 
 
 def _opvragen_procescijfers(ctx, request):
@@ -135,7 +135,7 @@ def _opvragen_procescijfers(ctx, request):
         raise EdukoppelingFault(
             FaultCode.CLIENT_DK0004, "peildatum outside the current cycle", str(error)
         ) from None
-    return mapping.procescijfers_uit(uitkomst)
+    return mapping.procescijfers_out(uitkomst)
 
 
 def _ontvangen(ctx, request):
@@ -148,7 +148,7 @@ def _ontvangen_signaal(ctx, request):
     return m.OntvangenSignaalResponse(ontvangen=True)
 
 
-_OPERATIES = {
+_OPERATIONS = {
     "ping": (_ping, m.Ping, m.PingResponse),
     "aanleverenLeerlingen": (_aanleveren_leerlingen, m.AanleverenLeerlingen, m.AanleverenLeerlingenResponse),
     "aanleverenAanmeldingen": (
@@ -185,13 +185,13 @@ _OPERATIES = {
 }
 
 
-def make_service(name: str, operaties: list[str]) -> type[ServiceBase]:
+def make_service(name: str, operations: list[str]) -> type[ServiceBase]:
     """A spyne service class named ``name`` with the given operations (document/literal, bare
     body style over wrapper elements = the wrapped convention on the wire, T2)."""
     methods = {}
-    for operatie in operaties:
-        function, input_, output = _OPERATIES[operatie]
-        methods[operatie] = rpc(input_, _returns=output, _body_style="bare")(_method(function, operatie))
+    for operation in operations:
+        function, input_, output = _OPERATIONS[operation]
+        methods[operation] = rpc(input_, _returns=output, _body_style="bare")(_method(function, operation))
     return type(name, (ServiceBase,), methods)
 
 

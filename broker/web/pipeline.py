@@ -363,7 +363,7 @@ class SoapPipeline:
         call = Caller(partij, address.message_id, request.bericht_id, request.header.certificaat_oin)
         # The service layer queues the pushes the change causes at the end of the unit of work, in this
         # transaction (broker.service.pushes).
-        with unit_of_work(session, rt.keyring, rt.kalender, request.now) as processing:
+        with unit_of_work(session, rt.keyring, rt.calendar, request.now) as processing:
             work = Work(request.service.service_id, processing, call)
             response = self.dispatchers[request.service.path].process(root, work)
         body, message_id = self._response(response, address, request)
@@ -472,7 +472,7 @@ class SoapPipeline:
             partij_oin=request.header.afzender_oin,
             certificaat=request.certificate,
             message_id=request.header.message_id,
-            cyclus_jaar=self.runtime.kalender.cyclus_on(request.now.date()).jaar,
+            cyclus_jaar=self.runtime.calendar.cyclus_on(request.now.date()).jaar,
             leerlingen=leerlingen or set(),
             aantal=aantal,
         )

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from broker.db.engine import make_engine, make_session_factory
 from broker.db.migrate import upgrade
-from broker.refdata.lookup import actieve_brins, refdata_jaar
+from broker.refdata.lookup import active_brins, refdata_year
 from broker.registry.repository import contact_overrides
 
 
@@ -93,8 +93,8 @@ def test_upgrade_from_0013_carries_every_reference_row_into_one_cycle(database_u
         session = make_session_factory(engine)()
         try:
             # what a request in cycle 2026 sees: every gemeente and institution of before the upgrade
-            assert refdata_jaar(session, 2026) == 2026
-            assert actieve_brins(session, 2026, {"99XA", "99XB"}) == {"99XA", "99XB"}
+            assert refdata_year(session, 2026) == 2026
+            assert active_brins(session, 2026, {"99XA", "99XB"}) == {"99XA", "99XB"}
             assert contact_overrides(session, {"99XA"}) == {}
         finally:
             session.close()

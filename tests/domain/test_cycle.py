@@ -65,7 +65,7 @@ def test_cycli_are_contiguous():
 
 
 def test_own_default_deadline_and_start():
-    calendar = Calendar(standaard_deadline=(5, 1), overrides={}, begin=(8, 1))
+    calendar = Calendar(default_deadline=(5, 1), overrides={}, begin=(8, 1))
     cyclus = calendar.cyclus(2020)
     assert cyclus.deadline == date(2020, 5, 1)
     assert (cyclus.begin, cyclus.end) == (date(2019, 8, 1), date(2020, 7, 31))
@@ -100,7 +100,7 @@ def test_override_must_lie_in_its_own_cyclus():
 )
 def test_invalid_calendar(deadline, begin):
     with pytest.raises(ValueError):
-        Calendar(standaard_deadline=deadline, begin=begin)
+        Calendar(default_deadline=deadline, begin=begin)
 
 
 def test_cyclus_requires_order():

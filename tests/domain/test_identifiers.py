@@ -24,7 +24,7 @@ from broker.domain.identifiers import (
     parse_postcode,
     parse_vestigingscode,
 )
-from broker.domain.meldingen import Afwijzing, Melding
+from broker.domain.meldingen import Melding, Rejection
 
 # ---------------------------------------------------------------------------------------------------------
 # Melding catalogue
@@ -64,14 +64,14 @@ def test_melding_code_must_be_vva_plus_three_digits():
 
 
 def test_afwijzing_str_is_code_and_english_text():
-    error = Afwijzing(meldingen.CREBO_ONGELDIG)
+    error = Rejection(meldingen.CREBO_ONGELDIG)
     assert str(error) == "VVA115: The crebo code is invalid: use exactly 5 digits."
     assert error.melding is meldingen.CREBO_ONGELDIG
     assert isinstance(error, ValueError)
 
 
 def test_afwijzing_is_picklable():
-    error = pickle.loads(pickle.dumps(Afwijzing(meldingen.BSN_ONGELDIG)))
+    error = pickle.loads(pickle.dumps(Rejection(meldingen.BSN_ONGELDIG)))
     assert error.melding == meldingen.BSN_ONGELDIG
     assert str(error).startswith("VVA101: ")
 
@@ -114,7 +114,7 @@ def test_parse_bsn_valid(given, expected):
     ],
 )
 def test_parse_bsn_invalid(given):
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_bsn(given)
     assert info.value.melding is meldingen.BSN_ONGELDIG
 
@@ -126,7 +126,7 @@ def test_parse_onderwijsnummer():
 
 @pytest.mark.parametrize("given", ["100252333", "111222333", "2112.22.337", "1012223310", "", None])
 def test_parse_onderwijsnummer_invalid(given):
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_onderwijsnummer(given)
     assert info.value.melding is meldingen.ONDERWIJSNUMMER_ONGELDIG
 
@@ -141,7 +141,7 @@ def test_parse_onderwijsnummer_invalid(given):
     ],
 )
 def test_afwijzing_never_holds_the_number(parse, value):
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse(value)
     error = info.value
     for text in (str(error), repr(error), repr(error.args), str(error.__cause__), repr(error.__cause__)):
@@ -172,13 +172,13 @@ def test_bsn_and_onderwijsnummer_give_different_keys():
 
 @pytest.mark.parametrize(("bsn", "onderwijsnummer"), [(None, None), ("", ""), ("111222333", "101222331")])
 def test_parse_leerlingnummer_exactly_one(bsn, onderwijsnummer):
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_leerlingnummer(bsn, onderwijsnummer)
     assert info.value.melding is meldingen.LEERLINGNUMMER_ONTBREEKT_OF_DUBBEL
 
 
 def test_parse_leerlingnummer_invalid_given_number():
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_leerlingnummer(None, "111222333")
     assert info.value.melding is meldingen.ONDERWIJSNUMMER_ONGELDIG
 
@@ -202,9 +202,9 @@ def test_a_parsed_leerlingnummer_is_the_same_value_as_one_checked_on_constructio
 
 
 def test_leerlingnummer_requires_a_compact_valid_value():
-    with pytest.raises(Afwijzing):
+    with pytest.raises(Rejection):
         Leerlingnummer("bsn", "1112.22.333")
-    with pytest.raises(Afwijzing):
+    with pytest.raises(Rejection):
         Leerlingnummer("onderwijsnummer", "111222333")
     with pytest.raises(ValueError):
         Leerlingnummer("sofinummer", "111222333")
@@ -222,7 +222,7 @@ def test_parse_brin():
 
 @pytest.mark.parametrize("given", ["25be", "25 BE", "25BE00", "5BE", "AB12", "25B3", "", None, "25BE\n00"])
 def test_parse_brin_invalid(given):
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_brin(given)
     assert info.value.melding is meldingen.BRIN_ONGELDIG
 
@@ -248,13 +248,13 @@ def test_parse_vestigingscode_hoofdvestiging_00():
     ],
 )
 def test_parse_vestigingscode_invalid(brin, code):
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_vestigingscode(brin, code)
     assert info.value.melding is meldingen.VESTIGING_ONGELDIG
 
 
 def test_parse_vestigingscode_invalid_brin():
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_vestigingscode("16sw", "03")
     assert info.value.melding is meldingen.BRIN_ONGELDIG
 
@@ -262,7 +262,7 @@ def test_parse_vestigingscode_invalid_brin():
 def test_parse_crebo():
     assert parse_crebo("25180") == "25180"
     for invalid in ("2518", "251800", "2518a", "25180\n1", "２５１８０", None):
-        with pytest.raises(Afwijzing) as info:
+        with pytest.raises(Rejection) as info:
             parse_crebo(invalid)
         assert info.value.melding is meldingen.CREBO_ONGELDIG
 
@@ -279,7 +279,7 @@ def test_parse_postcode(given):
 
 @pytest.mark.parametrize("given", ["0601DC", "26012DC", "2601 SS", "2601SA", "2601SD", "2601D", "", None])
 def test_parse_postcode_invalid(given):
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_postcode(given)
     assert info.value.melding is meldingen.POSTCODE_ONGELDIG
 
@@ -296,7 +296,7 @@ def test_parse_gemeentecode(given, expected):
     "given", ["0", "0000", "GM0000", "03630", "GM363", "gm0363", "36a", "03 63", "", "٣٦٣", None]
 )
 def test_parse_gemeentecode_invalid(given):
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_gemeentecode(given)
     assert info.value.melding is meldingen.GEMEENTECODE_ONGELDIG
 
@@ -312,7 +312,7 @@ def test_oin_for_brin():
 
 
 def test_oin_for_invalid_brin():
-    with pytest.raises(Afwijzing):
+    with pytest.raises(Rejection):
         oin_for_brin("99xa")
 
 
@@ -391,23 +391,23 @@ def _fullwidth(text: str) -> str:
     ],
 )
 def test_ascii_unicode_digits_are_refused(parse, given, melding):
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse(given)
     assert info.value.melding is melding
 
 
 def test_ascii_vestigingscode_with_a_fullwidth_digit_is_refused():
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_vestigingscode("16SW", "0" + _fullwidth("3"))
     assert info.value.melding is meldingen.VESTIGING_ONGELDIG
 
 
 def test_ascii_leerlingnummer_with_a_fullwidth_digit_is_refused():
     # The bug as reported: a BSN with one full-width digit became a Leerlingnummer equal to its ASCII twin.
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_leerlingnummer("11122233" + _fullwidth("3"), None)
     assert info.value.melding is meldingen.BSN_ONGELDIG
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_leerlingnummer(None, _fullwidth("101222331"))
     assert info.value.melding is meldingen.ONDERWIJSNUMMER_ONGELDIG
 

@@ -7,17 +7,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from broker.domain.identifiers import oin_for_brin
-from broker.domain.routing import Push, ontvangers
+from broker.domain.routing import Push, receivers
 from broker.domain.status import AanmeldStatus, MboGangerStatus
 from broker.domain.visibility import (
     AanmeldingFeit,
+    ContactReference,
     ContactRol,
-    ContactVerwijzing,
     LeerlingBeeld,
     LeerlingFeiten,
     Partij,
     PartijSoort,
-    beeld_voor,
+    beeld_for,
 )
 
 S = AanmeldStatus
@@ -109,7 +109,7 @@ def receiving_partijen(pushes):
 
 
 def test_partijen_in_scope_receive_in_the_given_order():
-    assert receiving_partijen(ontvangers(leerling(), ALL_PARTIJEN)) == [
+    assert receiving_partijen(receivers(leerling(), ALL_PARTIJEN)) == [
         VO_SCHOOL,
         REGIO_RIJNMOND,
         REGIO_AMSTERDAM,
@@ -119,31 +119,31 @@ def test_partijen_in_scope_receive_in_the_given_order():
 
 
 def test_partijen_out_of_scope_receive_nothing():
-    assert ontvangers(leerling(), OUT_OF_SCOPE) == []
+    assert receivers(leerling(), OUT_OF_SCOPE) == []
 
 
 def test_gemeente_of_the_school_is_not_the_woongemeente_and_receives_nothing():
     # The school is in Rotterdam, the pupil lives in Amsterdam: only Amsterdam is responsible.
-    assert ontvangers(leerling(), [ROTTERDAM]) == []
+    assert receivers(leerling(), [ROTTERDAM]) == []
 
 
 def test_supplier_never_receives_not_even_with_all_codes():
-    assert ontvangers(leerling(), [LEVERANCIER]) == []
+    assert receivers(leerling(), [LEVERANCIER]) == []
 
 
 def test_regio_with_a_leading_zero_receives_a_leerling_from_that_regio():
     groninger = leerling(gemeentecode="0014", woon_rmc_regio="3")
-    pushes = ontvangers(groninger, [REGIO_GRONINGEN, REGIO_AMSTERDAM])
+    pushes = receivers(groninger, [REGIO_GRONINGEN, REGIO_AMSTERDAM])
     assert receiving_partijen(pushes) == [REGIO_GRONINGEN]
 
 
 def test_every_partij_at_most_once():
-    pushes = ontvangers(leerling(), [VO_SCHOOL, AMSTERDAM, VO_SCHOOL, AMSTERDAM])
+    pushes = receivers(leerling(), [VO_SCHOOL, AMSTERDAM, VO_SCHOOL, AMSTERDAM])
     assert receiving_partijen(pushes) == [VO_SCHOOL, AMSTERDAM]
 
 
 def test_no_partijen_no_pushes():
-    assert ontvangers(leerling(), []) == []
+    assert receivers(leerling(), []) == []
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -153,19 +153,19 @@ def test_no_partijen_no_pushes():
 
 def test_push_content_is_exactly_the_beeld_of_the_partij():
     feiten = leerling()
-    for push in ontvangers(feiten, IN_SCOPE):
-        assert push == Push(push.partij, beeld_voor(push.partij, feiten))
+    for push in receivers(feiten, IN_SCOPE):
+        assert push == Push(push.partij, beeld_for(push.partij, feiten))
 
 
 def test_mbo_instelling_gets_only_its_own_aanmelding_and_elsewhere_yes_no():
-    [push] = ontvangers(leerling(), [MBO_INSTELLING_A])
+    [push] = receivers(leerling(), [MBO_INSTELLING_A])
     assert push.beeld == LeerlingBeeld(
         brin_vo=None,
         gemeentecode=None,
         mbo_ganger_status=None,
         aanmeldingen=(AANGEMELD_A,),
         elders_aangemeld=True,
-        contacten=(ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=False),),
+        contacten=(ContactReference(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=False),),
     )
 
 
@@ -175,21 +175,21 @@ def test_partij_without_contactgegevens_gets_no_push_for_contactgegevens_alone()
     without = replace(MBO_INSTELLING_A, contactgegevens=False)
     before, after = leerling(), leerling(brin_vo=OTHER_VO_BRIN)
 
-    pushes = ontvangers(after, [MBO_INSTELLING_A, without], previous=before)
+    pushes = receivers(after, [MBO_INSTELLING_A, without], previous=before)
 
     assert receiving_partijen(pushes) == [MBO_INSTELLING_A]
-    assert ontvangers(after, [without])[0].beeld.contacten == ()
+    assert receivers(after, [without])[0].beeld.contacten == ()
 
 
 def test_vo_school_gets_no_woonplaats():
-    [push] = ontvangers(leerling(), [VO_SCHOOL])
+    [push] = receivers(leerling(), [VO_SCHOOL])
     assert push.beeld.brin_vo == VO_BRIN
     assert push.beeld.gemeentecode is None
     assert [a.brin_mbo for a in push.beeld.aanmeldingen] == [MBO_A, MBO_B]
 
 
 def test_woongemeente_gets_gemeentecode():
-    [push] = ontvangers(leerling(), [AMSTERDAM])
+    [push] = receivers(leerling(), [AMSTERDAM])
     assert push.beeld.gemeentecode == "0363"
 
 
@@ -200,21 +200,21 @@ def test_woongemeente_gets_gemeentecode():
 
 def test_unchanged_beeld_is_not_pushed():
     before = leerling()
-    assert ontvangers(before, ALL_PARTIJEN, previous=before) == []
+    assert receivers(before, ALL_PARTIJEN, previous=before) == []
 
 
 def test_mbo_instelling_does_not_hear_of_a_change_elsewhere_that_leaves_its_beeld_alone():
     # 21MB goes from aangemeld to geaccepteerd: still active elsewhere, 20MA's own registration unchanged.
     before = leerling()
     after = leerling(aanmeldingen=(AANGEMELD_A, GEACCEPTEERD_B))
-    pushes = ontvangers(after, ALL_PARTIJEN, previous=before)
+    pushes = receivers(after, ALL_PARTIJEN, previous=before)
     assert receiving_partijen(pushes) == [VO_SCHOOL, REGIO_RIJNMOND, REGIO_AMSTERDAM, AMSTERDAM]
 
 
 def test_mbo_instelling_does_hear_that_aangemeld_elsewhere_lapses():
     before = leerling()
     after = leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B))
-    [push] = ontvangers(after, [MBO_INSTELLING_A], previous=before)
+    [push] = receivers(after, [MBO_INSTELLING_A], previous=before)
     assert push.beeld.elders_aangemeld is False
     assert push.beeld.aanmeldingen == (AANGEMELD_A,)
 
@@ -223,14 +223,14 @@ def test_partij_that_loses_sight_gets_nothing_not_even_an_afmelding():
     # The pupil moves from Amsterdam to Rotterdam (RMC 29, the school's region anyway).
     before = leerling()
     after = leerling(gemeentecode="0599", woon_rmc_regio="29")
-    pushes = ontvangers(after, [AMSTERDAM, REGIO_AMSTERDAM, ROTTERDAM], previous=before)
+    pushes = receivers(after, [AMSTERDAM, REGIO_AMSTERDAM, ROTTERDAM], previous=before)
     assert receiving_partijen(pushes) == [ROTTERDAM]
 
 
 def test_new_instelling_gets_the_complete_beeld():
     before = leerling(aanmeldingen=(AANGEMELD_B,))
     after = leerling()
-    [push] = ontvangers(after, [MBO_INSTELLING_A], previous=before)
+    [push] = receivers(after, [MBO_INSTELLING_A], previous=before)
     assert push.beeld.aanmeldingen == (AANGEMELD_A,)
 
 
@@ -239,7 +239,7 @@ def test_rmc_functie_receives_a_resident_of_another_gemeente_of_its_regio():
         "00000001002564440001", PartijSoort.GEMEENTE, gemeentecodes={"0363"}, rmc_regios={"21"}
     )
     diemen = leerling(gemeentecode="0384", woon_rmc_regio="21", vo_rmc_regio="29")
-    pushes = ontvangers(diemen, [AMSTERDAM, rmc_functie, ROTTERDAM])
+    pushes = receivers(diemen, [AMSTERDAM, rmc_functie, ROTTERDAM])
     assert receiving_partijen(pushes) == [rmc_functie]
     assert pushes[0].beeld.gemeentecode == "0384"
 
@@ -362,7 +362,7 @@ def _check_content(push, feiten):
 @settings(max_examples=300, deadline=None)
 @given(partijen(), leerlingen())
 def test_ontvangers_are_exactly_the_partijen_in_scope(partij_list, feiten):
-    pushes = ontvangers(feiten, partij_list)
+    pushes = receivers(feiten, partij_list)
     received = receiving_partijen(pushes)
     expected = list(dict.fromkeys(p for p in partij_list if oracle_in_scope(p, feiten)))
     assert received == expected
@@ -373,7 +373,7 @@ def test_ontvangers_are_exactly_the_partijen_in_scope(partij_list, feiten):
 @settings(max_examples=300, deadline=None)
 @given(partijen(), leerlingen(), leerlingen())
 def test_with_previous_only_in_scope_and_only_changed(partij_list, before, after):
-    pushes = ontvangers(after, partij_list, previous=before)
+    pushes = receivers(after, partij_list, previous=before)
     for push in pushes:
         assert oracle_in_scope(push.partij, after)
         _check_content(push, after)
@@ -384,5 +384,5 @@ def test_with_previous_only_in_scope_and_only_changed(partij_list, before, after
         elif not oracle_in_scope(partij, before):
             assert partij in received  # a party that newly sees the pupil is never forgotten
         else:
-            changed = beeld_voor(partij, before) != beeld_voor(partij, after)
+            changed = beeld_for(partij, before) != beeld_for(partij, after)
             assert (partij in received) == changed

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from broker.domain import meldingen
-from broker.domain.meldingen import Afwijzing
+from broker.domain.meldingen import Rejection
 from broker.domain.status import (
     ACTIEF_AANGEMELD,
     ALLOWED_OVERGANGEN,
@@ -92,7 +92,7 @@ def test_transition_not_allowed(van, naar):
     with pytest.raises(TransitionNotAllowed) as info:
         check_overgang(van, naar)
     error = info.value
-    assert isinstance(error, Afwijzing)
+    assert isinstance(error, Rejection)
     assert error.melding is meldingen.OVERGANG_NIET_TOEGESTAAN
     assert (error.van, error.naar) == (van, naar)
     assert str(error).startswith("VVA111: ")
@@ -115,26 +115,26 @@ def test_unknown_target_status_is_not_allowed():
 @pytest.mark.parametrize("mutatie", [Mutatie.TOEVOEGEN, Mutatie.WIJZIGEN])
 def test_toevoegen_and_wijzigen_without_reden(mutatie):
     assert check_mutatie(mutatie, None) is None
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         check_mutatie(mutatie, AfmeldReden.VERHUISD)
     assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
 
 
 def test_afmelden_asks_for_a_reden():
     assert check_mutatie(Mutatie.AFMELDEN, AfmeldReden.GAAT_NAAR_HAVO_VWO) is None
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         check_mutatie(Mutatie.AFMELDEN, None)
     assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
 
 
 def test_afmelden_with_an_unknown_reden():
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         check_mutatie(Mutatie.AFMELDEN, "geenZin")
     assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
 
 
 def test_unknown_mutatie():
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         check_mutatie("verwijderen", None)
     assert info.value.melding is meldingen.MUTATIE_ONGELDIG
 
@@ -146,14 +146,14 @@ def test_parse_aanmeldstatus():
 
 @pytest.mark.parametrize("given", ["Aangemeld", "aanmelding ontvangen", "AANGEMELD", "", None, 1])
 def test_parse_aanmeldstatus_invalid(given):
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_aanmeldstatus(given)
     assert info.value.melding is meldingen.STATUS_ONGELDIG
 
 
 def test_parse_mutatie():
     assert parse_mutatie("afmelden") is Mutatie.AFMELDEN
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_mutatie("Afmelden")
     assert info.value.melding is meldingen.MUTATIE_ONGELDIG
 
@@ -161,7 +161,7 @@ def test_parse_mutatie():
 def test_parse_afmeldreden():
     assert parse_afmeldreden("nietGeslaagdBlijftZitten") is AfmeldReden.NIET_GESLAAGD_BLIJFT_ZITTEN
     assert parse_afmeldreden("nietMeerAangeleverd") is AfmeldReden.NIET_MEER_AANGELEVERD
-    with pytest.raises(Afwijzing) as info:
+    with pytest.raises(Rejection) as info:
         parse_afmeldreden("verhuist")
     assert info.value.melding is meldingen.REDEN_ONTBREEKT_OF_ONGELDIG
 

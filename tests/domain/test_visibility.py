@@ -9,14 +9,14 @@ from broker.domain.identifiers import InvalidOin, oin_for_brin
 from broker.domain.status import AanmeldStatus, MboGangerStatus
 from broker.domain.visibility import (
     AanmeldingFeit,
+    ContactReference,
     ContactRol,
-    ContactVerwijzing,
     LeerlingBeeld,
     LeerlingFeiten,
     NotVisible,
     Partij,
     PartijSoort,
-    beeld_voor,
+    beeld_for,
     is_aangemeld,
     is_ingeschreven,
     may_see,
@@ -99,7 +99,7 @@ def leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B), **overrides):
 
 
 def test_vo_school_sees_its_own_leerling_with_all_aanmeldingen_but_no_woonplaats():
-    beeld = beeld_voor(VO_SCHOOL, leerling())
+    beeld = beeld_for(VO_SCHOOL, leerling())
     assert beeld == LeerlingBeeld(
         brin_vo=VO_BRIN,
         gemeentecode=None,
@@ -107,26 +107,26 @@ def test_vo_school_sees_its_own_leerling_with_all_aanmeldingen_but_no_woonplaats
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
         contacten=(
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, show_brin=True),
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, show_brin=True),
+            ContactReference(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, show_brin=True),
+            ContactReference(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, show_brin=True),
         ),
     )
 
 
 def test_vo_school_gets_the_contact_of_every_ontvangende_instelling_once_and_not_its_own():
     second_a = AanmeldingFeit(MBO_A, S.AANGEMELD, date(2027, 3, 2), crebo="25180")
-    beeld = beeld_voor(VO_SCHOOL, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B, second_a)))
+    beeld = beeld_for(VO_SCHOOL, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B, second_a)))
     assert [(c.rol, c.brin) for c in beeld.contacten] == [
         (ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A),
         (ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B),
     ]
-    assert beeld_voor(VO_SCHOOL, leerling(aanmeldingen=())).contacten == ()
+    assert beeld_for(VO_SCHOOL, leerling(aanmeldingen=())).contacten == ()
 
 
 def test_vo_school_does_not_see_a_leerling_of_another_school():
     assert may_see(OTHER_VO_SCHOOL, leerling()) is False
     with pytest.raises(NotVisible):
-        beeld_voor(OTHER_VO_SCHOOL, leerling())
+        beeld_for(OTHER_VO_SCHOOL, leerling())
 
 
 def test_vo_school_does_not_see_a_leerling_without_vo_school():
@@ -139,14 +139,14 @@ def test_vo_school_does_not_see_a_leerling_without_vo_school():
 
 
 def test_mbo_instelling_sees_only_its_own_aanmeldingen():
-    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
+    beeld = beeld_for(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
     assert beeld.aanmeldingen == (AANGEMELD_A,)
     assert {a.brin_mbo for a in beeld.aanmeldingen} == {MBO_A}
     assert (beeld.brin_vo, beeld.gemeentecode, beeld.mbo_ganger_status) == (None, None, None)
 
 
 def test_mbo_instelling_never_sees_the_brin_of_another_instelling():
-    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B, GEWEIGERD_B)))
+    beeld = beeld_for(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B, GEWEIGERD_B)))
     assert MBO_B not in repr(beeld)
     assert VO_BRIN not in repr(beeld)
     assert "0363" not in repr(beeld)
@@ -154,36 +154,36 @@ def test_mbo_instelling_never_sees_the_brin_of_another_instelling():
 
 def test_mbo_instelling_gets_only_the_contact_of_the_latende_school_without_brin():
     # Item 5: the school's contact details, never another institution's: elsewhere stays yes/no.
-    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
-    assert beeld.contacten == (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=False),)
+    beeld = beeld_for(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
+    assert beeld.contacten == (ContactReference(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=False),)
     assert all(c.brin != MBO_B and c.rol is ContactRol.LATENDE_VO_SCHOOL for c in beeld.contacten)
     assert beeld.elders_aangemeld is True
 
 
 def test_mbo_instelling_without_latende_school_gets_no_contact():
-    beeld = beeld_voor(MBO_INSTELLING_A, leerling(brin_vo=None, mbo_ganger_status=None))
+    beeld = beeld_for(MBO_INSTELLING_A, leerling(brin_vo=None, mbo_ganger_status=None))
     assert beeld.contacten == ()
 
 
 def test_mbo_instelling_hears_of_an_active_aanmelding_elsewhere():
-    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
+    beeld = beeld_for(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ONTVANGEN_B)))
     assert beeld.elders_aangemeld is True
 
 
 def test_geweigerd_elsewhere_does_not_count_as_aangemeld_elsewhere():
-    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B)))
+    beeld = beeld_for(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, GEWEIGERD_B)))
     assert beeld.elders_aangemeld is False
 
 
 def test_ingetrokken_elsewhere_does_not_count_and_own_aanmelding_not_as_elsewhere():
     ingetrokken_b = AanmeldingFeit(MBO_B, S.INGETROKKEN, date(2027, 4, 2))
-    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ingetrokken_b)))
+    beeld = beeld_for(MBO_INSTELLING_A, leerling(aanmeldingen=(AANGEMELD_A, ingetrokken_b)))
     assert beeld.elders_aangemeld is False
 
 
 def test_mbo_instelling_also_sees_its_own_geweigerd_aanmelding():
     geweigerd_a = AanmeldingFeit(MBO_A, S.GEWEIGERD, date(2027, 4, 10))
-    beeld = beeld_voor(MBO_INSTELLING_A, leerling(aanmeldingen=(geweigerd_a, ONTVANGEN_B)))
+    beeld = beeld_for(MBO_INSTELLING_A, leerling(aanmeldingen=(geweigerd_a, ONTVANGEN_B)))
     assert beeld.aanmeldingen == (geweigerd_a,)
     assert beeld.elders_aangemeld is True
 
@@ -191,7 +191,7 @@ def test_mbo_instelling_also_sees_its_own_geweigerd_aanmelding():
 def test_mbo_instelling_without_aanmelding_does_not_see_the_leerling():
     assert may_see(MBO_INSTELLING_C, leerling()) is False
     with pytest.raises(NotVisible):
-        beeld_voor(MBO_INSTELLING_C, leerling())
+        beeld_for(MBO_INSTELLING_C, leerling())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_mbo_instelling_without_aanmelding_does_not_see_the_leerling():
 
 
 def test_gemeente_sees_its_own_resident_completely():
-    beeld = beeld_voor(AMSTERDAM, leerling())
+    beeld = beeld_for(AMSTERDAM, leerling())
     assert beeld == LeerlingBeeld(
         brin_vo=VO_BRIN,
         gemeentecode="0363",
@@ -208,9 +208,9 @@ def test_gemeente_sees_its_own_resident_completely():
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
         contacten=(
-            ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=True),
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, show_brin=True),
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, show_brin=True),
+            ContactReference(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=True),
+            ContactReference(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, show_brin=True),
+            ContactReference(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, show_brin=True),
         ),
     )
 
@@ -218,7 +218,7 @@ def test_gemeente_sees_its_own_resident_completely():
 def test_gemeente_does_not_see_a_resident_of_another_gemeente():
     assert may_see(ROTTERDAM, leerling()) is False
     with pytest.raises(NotVisible):
-        beeld_voor(ROTTERDAM, leerling())
+        beeld_for(ROTTERDAM, leerling())
 
 
 def test_gemeente_does_not_see_a_leerling_without_known_woonplaats():
@@ -244,16 +244,16 @@ def test_rmc_functie_sees_a_resident_of_another_gemeente_of_its_regio_with_woong
     feiten = leerling(gemeentecode="0384", woon_rmc_regio="7")
     assert may_see(RMC_FUNCTIE_07, feiten) is True
     # Like any gemeente: the contact details of the school and of every institution (issue 15, item 5).
-    assert beeld_voor(RMC_FUNCTIE_07, feiten) == LeerlingBeeld(
+    assert beeld_for(RMC_FUNCTIE_07, feiten) == LeerlingBeeld(
         brin_vo=VO_BRIN,
         gemeentecode="0384",
         mbo_ganger_status=MboGangerStatus.ACTIEF,
         aanmeldingen=(AANGEMELD_A, GEWEIGERD_B),
         elders_aangemeld=None,
         contacten=(
-            ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=True),
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, show_brin=True),
-            ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, show_brin=True),
+            ContactReference(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=True),
+            ContactReference(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_A, show_brin=True),
+            ContactReference(ContactRol.ONTVANGENDE_MBO_INSTELLING, MBO_B, show_brin=True),
         ),
     )
 
@@ -263,7 +263,7 @@ def test_rmc_functie_does_not_see_a_resident_outside_its_regio_not_even_via_the_
     feiten = leerling(gemeentecode="0392", woon_rmc_regio="25", vo_rmc_regio="7")
     assert may_see(RMC_FUNCTIE_07, feiten) is False
     with pytest.raises(NotVisible):
-        beeld_voor(RMC_FUNCTIE_07, feiten)
+        beeld_for(RMC_FUNCTIE_07, feiten)
 
 
 def test_rmc_functie_sees_its_own_resident_even_without_known_regio():
@@ -284,7 +284,7 @@ def test_regio_sees_a_resident_of_its_own_regio_with_a_school_elsewhere():
     # School in region 36, residence in region 7 (stored as "07" by the regional system).
     feiten = leerling()
     assert may_see(REGIO_07, feiten) is True
-    beeld = beeld_voor(REGIO_07, feiten)
+    beeld = beeld_for(REGIO_07, feiten)
     # Flow d carries BRIN VO, BRIN MBO, BSN and status: never the residence.
     assert (beeld.brin_vo, beeld.gemeentecode) == (VO_BRIN, None)
     assert beeld.aanmeldingen == (AANGEMELD_A, GEWEIGERD_B)
@@ -300,7 +300,7 @@ def test_regio_does_not_see_a_leerling_without_a_tie_to_the_regio():
     feiten = leerling(vo_rmc_regio="1", woon_rmc_regio="2")
     assert may_see(REGIO_07, feiten) is False
     with pytest.raises(NotVisible):
-        beeld_voor(REGIO_07, feiten)
+        beeld_for(REGIO_07, feiten)
 
 
 def test_regio_sees_a_leerling_who_registered_at_its_mbo_instelling():
@@ -320,7 +320,7 @@ def test_regio_sees_a_leerling_of_a_vo_school_it_serves_even_outside_its_regio()
     )
     feiten = leerling()
     assert may_see(serving, feiten) is True
-    assert beeld_voor(serving, feiten) == LeerlingBeeld(
+    assert beeld_for(serving, feiten) == LeerlingBeeld(
         brin_vo=VO_BRIN,
         gemeentecode=None,
         mbo_ganger_status=MboGangerStatus.ACTIEF,
@@ -332,16 +332,16 @@ def test_regio_sees_a_leerling_of_a_vo_school_it_serves_even_outside_its_regio()
 
 def test_regio_via_its_own_instelling_gets_what_the_instelling_gets_also_the_contact():
     feiten = leerling(aanmeldingen=(ONTVANGEN_B, AANGEMELD_A))
-    beeld = beeld_voor(REGIO_WITH_MBO, feiten)
-    assert beeld.contacten == (ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=False),)
+    beeld = beeld_for(REGIO_WITH_MBO, feiten)
+    assert beeld.contacten == (ContactReference(ContactRol.LATENDE_VO_SCHOOL, VO_BRIN, show_brin=False),)
     assert MBO_A not in repr(beeld)
 
 
 def test_contact_reference_requires_a_canonical_brin():
     with pytest.raises(ValueError):
-        ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, "11vo", show_brin=True)
+        ContactReference(ContactRol.LATENDE_VO_SCHOOL, "11vo", show_brin=True)
     with pytest.raises(ValueError):
-        ContactVerwijzing("school", VO_BRIN, show_brin=True)
+        ContactReference("school", VO_BRIN, show_brin=True)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -353,7 +353,7 @@ def test_supplier_sees_nothing_even_with_matching_codes():
     feiten = leerling()
     assert may_see(LEVERANCIER, feiten) is False
     with pytest.raises(NotVisible):
-        beeld_voor(LEVERANCIER, feiten)
+        beeld_for(LEVERANCIER, feiten)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -432,7 +432,7 @@ def test_leerlingfeiten_converts_aanmeldingen_to_tuple():
 def test_regio_that_sees_a_leerling_only_via_its_own_instelling_gets_the_instelling_beeld():
     # School in region 36 and residence in region 7: outside region 1, seen only through MBO_B.
     feiten = leerling(aanmeldingen=(AANGEMELD_A, AanmeldingFeit(MBO_B, S.AANGEMELD, date(2027, 3, 2))))
-    beeld = beeld_voor(REGIO_WITH_MBO, feiten)
+    beeld = beeld_for(REGIO_WITH_MBO, feiten)
     assert (beeld.brin_vo, beeld.gemeentecode, beeld.mbo_ganger_status) == (None, None, None)
     assert [a.brin_mbo for a in beeld.aanmeldingen] == [MBO_B]
     assert beeld.elders_aangemeld is True
@@ -448,10 +448,10 @@ def test_partij_without_contactgegevens_gets_none(partij):
     # Software validating against the schema as it was before contact details would refuse the element,
     # so a party not registered for them sees exactly its view without them.
     feiten = leerling()
-    with_ = beeld_voor(partij, feiten)
+    with_ = beeld_for(partij, feiten)
     assert with_.contacten != ()
 
-    without = beeld_voor(replace(partij, contactgegevens=False), feiten)
+    without = beeld_for(replace(partij, contactgegevens=False), feiten)
 
     assert without == replace(with_, contacten=())
 

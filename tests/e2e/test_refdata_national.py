@@ -238,8 +238,8 @@ def test_a_vso_school_from_the_vso_file_is_counted_in_its_regions_report(nationa
     runtime = Runtime.load(str(national.config))
     try:
         with runtime.sessions() as session:
-            regio = make_rapport(session, runtime.kalender, Level.REGIO, national.jaar, national.vso_regio)
-            school = make_rapport(session, runtime.kalender, Level.SCHOOL, national.jaar, national.vso_brin)
+            regio = make_rapport(session, runtime.calendar, Level.REGIO, national.jaar, national.vso_regio)
+            school = make_rapport(session, runtime.calendar, Level.SCHOOL, national.jaar, national.vso_brin)
     finally:
         runtime.close()
     assert regio.head[(LEERLINGEN, "")] == 6

@@ -268,7 +268,7 @@ def test_the_closed_cycle_keeps_the_figures_and_the_report_shows_them(facts_sess
     assert after_trends[(Level.LANDELIJK, "")][2027][("intakes", "")] == 12
     assert after_trends[(Level.LANDELIJK, "")][2027][("doorlooptijd_mediaan", AO)] == 46
     rapport = make_rapport(facts_session, calendar, Level.LANDELIJK, 2027)
-    assert rapport.uit_jaarcijfers
+    assert rapport.from_jaarcijfers
     for before in reports_before:  # the same figures before and after the purge, and just as safe
         after_report = make_rapport(facts_session, calendar, before.niveau, 2027, before.eenheid)
         assert sorted(after_report.cijfers, key=repr) == sorted(before.cijfers, key=repr)

@@ -127,7 +127,7 @@ def test_a_closed_cycle_is_reported_from_its_yearly_aggregates_only(cyclus_sessi
     store_jaarcijfers(cyclus_session, 2027, Calendar())
     cyclus_session.commit()
     rapport = make_rapport(cyclus_session, Calendar(), Level.SCHOOL, 2027, "99XA")
-    assert rapport.uit_jaarcijfers and rapport.peildatum == date(2027, 9, 30)
+    assert rapport.from_jaarcijfers and rapport.peildatum == date(2027, 9, 30)
     assert rapport.head[("leerlingen", "")] == 7
     assert "jaarcijfers van de gesloten cyclus" in html(rapport)
     with pytest.raises(RapportError, match="gesloten"):

@@ -74,7 +74,7 @@ def test_without_the_primary_school_file_the_check_names_what_is_missing(
 
     check = check_all(refdata_session, 2027)
 
-    assert not check.in_orde
+    assert not check.complete
     assert check.problems == [
         "file not loaded: primary-school vestigingen (02.-alle-schoolvestigingen-basisonderwijs.csv)"
     ]

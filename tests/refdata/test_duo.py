@@ -15,7 +15,7 @@ import pytest
 from broker.refdata.duo import (
     MBO,
     VO,
-    DuoBestand,
+    DuoFile,
     Gemeente,
     Instelling,
     RejectedRow,
@@ -68,7 +68,7 @@ def set_(table: list[list[str]], row: int, column: str, waarde: str) -> None:
     table[row][table[0].index(column)] = waarde
 
 
-def inhoud(bestand: DuoBestand) -> tuple:
+def inhoud(bestand: DuoFile) -> tuple:
     return bestand.vestigingen, bestand.instellingen, bestand.gemeenten, bestand.rmc_regios, bestand.rejected
 
 
@@ -78,7 +78,7 @@ def real_text(vo_file: Path) -> str:
 
 
 @pytest.fixture
-def real(vo_file: Path) -> DuoBestand:
+def real(vo_file: Path) -> DuoFile:
     return read_duo_csv(vo_file.read_bytes(), "alle-vestigingen-vo.csv")
 
 
@@ -88,14 +88,14 @@ def small(real_text: str) -> list[list[str]]:
     return rijen(real_text)[:11]
 
 
-def read(table: list[list[str]], source: str = "test.csv") -> DuoBestand:
+def read(table: list[list[str]], source: str = "test.csv") -> DuoFile:
     return read_duo_csv(write(table).encode("utf-8"), source)
 
 
 # --- the real file -------------------------------------------------------------------------
 
 
-def test_real_vo_file_newer_generation(real: DuoBestand) -> None:
+def test_real_vo_file_newer_generation(real: DuoFile) -> None:
     assert (real.soort, real.generation, real.encoding, real.delimiter) == (VO, "nieuw", "utf-8", ";")
     assert real.rijen == 1630
     assert real.rejected == []
@@ -109,14 +109,14 @@ def test_real_vo_file_newer_generation(real: DuoBestand) -> None:
     assert all(i.sector == "vo" for i in real.instellingen)
 
 
-def test_real_file_quoted_name_and_non_ascii(real: DuoBestand) -> None:
+def test_real_file_quoted_name_and_non_ascii(real: DuoFile) -> None:
     names = {v.code: v.naam for v in real.vestigingen}
     assert names["14DC06"] == 'VMBO "De Jutter" Vlieland'
     assert names["19QA00"] == "hét KWC voor Lyc Havo Mavo Vbo Pro en Lwoo"
     assert names["31HN00"] == "Stanislascollege Pijnacker – Rijswijk voor bijzonder pro vbo mavo havo vwo"
 
 
-def test_real_file_institution_follows_lowest_vestigingscode(real: DuoBestand) -> None:
+def test_real_file_institution_follows_lowest_vestigingscode(real: DuoFile) -> None:
     instellingen = {i.brin: i for i in real.instellingen}
     # zone.college has no "00" vestiging; 31JC01 (Almelo) is its lowest code.
     zone = instellingen["31JC"]
@@ -133,7 +133,7 @@ def test_real_file_institution_follows_lowest_vestigingscode(real: DuoBestand) -
     )
 
 
-def test_real_file_regions_and_gemeenten(real: DuoBestand, duo_dir: Path) -> None:
+def test_real_file_regions_and_gemeenten(real: DuoFile, duo_dir: Path) -> None:
     assert RmcRegio("21", "Agglomeratie Amsterdam") in real.rmc_regios
     assert RmcRegio("40", "Rijk van Nijmegen") in real.rmc_regios
     assert Gemeente("0363", "AMSTERDAM", "21") in real.gemeenten
@@ -150,7 +150,7 @@ def test_real_file_regions_and_gemeenten(real: DuoBestand, duo_dir: Path) -> Non
 # --- other encodings, delimiters and header generations ------------------------------------
 
 
-def test_older_generation_windows_1252_crlf(real_text: str, real: DuoBestand) -> None:
+def test_older_generation_windows_1252_crlf(real_text: str, real: DuoFile) -> None:
     old = rename_header(
         rijen(real_text), {"INSTELLINGSCODE": "BRIN NUMMER", "VESTIGINGSCODE": "VESTIGINGSNUMMER"}
     )
@@ -163,7 +163,7 @@ def test_older_generation_windows_1252_crlf(real_text: str, real: DuoBestand) ->
     assert inhoud(bestand) == inhoud(real)
 
 
-def test_utf8_bom_with_comma_delimiter(real_text: str, real: DuoBestand) -> None:
+def test_utf8_bom_with_comma_delimiter(real_text: str, real: DuoFile) -> None:
     data = write(rijen(real_text), delimiter=",").encode("utf-8-sig")
     assert data.startswith(b"\xef\xbb\xbf")
 
@@ -189,7 +189,7 @@ def test_two_digit_vestigingscode_becomes_brin6(small: list[list[str]]) -> None:
     assert read(small).vestigingen == complete
 
 
-def test_gemeentecode_without_padding_is_padded(real_text: str, real: DuoBestand) -> None:
+def test_gemeentecode_without_padding_is_padded(real_text: str, real: DuoFile) -> None:
     table = rijen(real_text)
     column = table[0].index("GEMEENTENUMMER")
     for row in table[1:]:

@@ -60,7 +60,7 @@ def unchanged(report_counts: dict[str, TableCount]) -> dict[str, TableCount]:
     return {naam: TableCount(unchanged=t.total) for naam, t in report_counts.items()}
 
 
-def vo_demo_with(change) -> duo.DuoBestand:
+def vo_demo_with(change) -> duo.DuoFile:
     """The demo VO file, decoded, changed by ``change(text) -> text``, re-encoded as DUO does."""
     text = change(DEMO_VO.read_bytes().decode("cp1252"))
     return duo.read_duo_csv(text.encode("cp1252"), "vo-gewijzigd.csv")

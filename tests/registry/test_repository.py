@@ -218,7 +218,7 @@ def test_replace_swaps_scopes_and_mandates(registry_session: Session) -> None:
     )
     assert count_rows(registry_session, models.PartijScope) == 1
     assert count_rows(registry_session, models.Mandaat) == 1
-    assert not partij_registry.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1))
+    assert not partij_registry.mandaat_valid(SUPPLIER, SCHOOL, date(2027, 1, 1))
 
 
 def test_replace_keeps_a_party_switched_off(registry_session: Session) -> None:
@@ -246,11 +246,11 @@ def test_removing_a_supplier_withdraws_its_mandates(registry_session: Session) -
     partij_registry = PartijRegistry(registry_session)
     partij_registry.add(PartijInput(oin=SUPPLIER, soort="leverancier", naam="LAS (FICTIEF)"))
     partij_registry.add(school(mandaten=(MandaatInput(SUPPLIER),)))
-    assert partij_registry.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1))
+    assert partij_registry.mandaat_valid(SUPPLIER, SCHOOL, date(2027, 1, 1))
 
     assert partij_registry.remove(SUPPLIER) == 1
 
-    assert not partij_registry.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1))
+    assert not partij_registry.mandaat_valid(SUPPLIER, SCHOOL, date(2027, 1, 1))
     assert partij_registry.list_()[0].mandaten == ()
 
 
@@ -302,36 +302,36 @@ def registry_with_mandaat(registry_session: Session) -> PartijRegistry:
 def test_mandate_is_valid_only_within_its_dates(
     registry_with_mandaat: PartijRegistry, at: date, valid: bool
 ) -> None:
-    assert registry_with_mandaat.mandaat_geldig(SUPPLIER, SCHOOL, at) is valid
+    assert registry_with_mandaat.mandaat_valid(SUPPLIER, SCHOOL, at) is valid
 
 
 def test_mandate_without_dates_is_open(registry_with_mandaat: PartijRegistry) -> None:
-    assert registry_with_mandaat.mandaat_geldig(REGIO, SCHOOL, date(1990, 1, 1))
-    assert registry_with_mandaat.mandaat_geldig(REGIO, SCHOOL, date(2099, 12, 31))
+    assert registry_with_mandaat.mandaat_valid(REGIO, SCHOOL, date(1990, 1, 1))
+    assert registry_with_mandaat.mandaat_valid(REGIO, SCHOOL, date(2099, 12, 31))
 
 
 def test_mandate_with_only_an_end_date(registry_session: Session) -> None:
     partij_registry = PartijRegistry(registry_session)
     partij_registry.add(school(mandaten=(MandaatInput(SUPPLIER, geldig_tot=date(2027, 7, 31)),)))
 
-    assert partij_registry.mandaat_geldig(SUPPLIER, SCHOOL, date(2000, 1, 1))
-    assert not partij_registry.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 8, 1))
+    assert partij_registry.mandaat_valid(SUPPLIER, SCHOOL, date(2000, 1, 1))
+    assert not partij_registry.mandaat_valid(SUPPLIER, SCHOOL, date(2027, 8, 1))
 
 
 def test_no_mandate_means_not_valid(registry_with_mandaat: PartijRegistry) -> None:
     # A mandate is one-way: the school cannot speak for its supplier, nor a stranger for the school.
-    assert not registry_with_mandaat.mandaat_geldig(SCHOOL, SUPPLIER, date(2027, 1, 1))
-    assert not registry_with_mandaat.mandaat_geldig("00000099000000000999", SCHOOL, date(2027, 1, 1))
-    assert not registry_with_mandaat.mandaat_geldig(SUPPLIER, MBO, date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_valid(SCHOOL, SUPPLIER, date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_valid("00000099000000000999", SCHOOL, date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_valid(SUPPLIER, MBO, date(2027, 1, 1))
 
 
 def test_same_oin_is_always_valid_m1(registry_with_mandaat: PartijRegistry) -> None:
-    assert registry_with_mandaat.mandaat_geldig(MBO, MBO, date(2027, 1, 1))
+    assert registry_with_mandaat.mandaat_valid(MBO, MBO, date(2027, 1, 1))
 
 
 def test_invalid_oins_are_never_valid(registry_with_mandaat: PartijRegistry) -> None:
-    assert not registry_with_mandaat.mandaat_geldig(REGIO, SCHOOL.lower(), date(2027, 1, 1))
-    assert not registry_with_mandaat.mandaat_geldig("abc", "abc", date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_valid(REGIO, SCHOOL.lower(), date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_valid("abc", "abc", date(2027, 1, 1))
 
 
 def test_mandate_of_an_inactive_party_is_not_valid(
@@ -339,23 +339,23 @@ def test_mandate_of_an_inactive_party_is_not_valid(
 ) -> None:
     registry_session.get(models.Partij, SCHOOL).actief = False
 
-    assert not registry_with_mandaat.mandaat_geldig(REGIO, SCHOOL, date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_valid(REGIO, SCHOOL, date(2027, 1, 1))
 
 
 def test_mandate_held_by_an_inactive_supplier_is_not_valid(
     registry_with_mandaat: PartijRegistry, registry_session: Session
 ) -> None:
     registry_with_mandaat.add(PartijInput(oin=SUPPLIER, soort="leverancier", naam="LAS (FICTIEF)"))
-    assert registry_with_mandaat.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1))
+    assert registry_with_mandaat.mandaat_valid(SUPPLIER, SCHOOL, date(2027, 1, 1))
 
     registry_session.get(models.Partij, SUPPLIER).actief = False
 
-    assert not registry_with_mandaat.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1))
+    assert not registry_with_mandaat.mandaat_valid(SUPPLIER, SCHOOL, date(2027, 1, 1))
 
 
 def test_mandate_check_refuses_a_datetime(registry_with_mandaat: PartijRegistry) -> None:
     with pytest.raises(TypeError):
-        registry_with_mandaat.mandaat_geldig(SUPPLIER, SCHOOL, datetime(2027, 1, 1, 12, 0))
+        registry_with_mandaat.mandaat_valid(SUPPLIER, SCHOOL, datetime(2027, 1, 1, 12, 0))
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from broker.db import models
 from broker.db.engine import make_engine, make_session_factory
 from broker.db.migrate import upgrade
 from broker.registry.repository import PartijRegistry
-from broker.registry.snapshot import registeropname
+from broker.registry.snapshot import registry_snapshot
 from broker.registry.validation import MandaatInput, PartijInput
 
 SCHOOL = "0000000700099XA00000"
@@ -62,7 +62,7 @@ def fill(engine: Engine) -> None:
 
 def read(engine: Engine):
     with make_session_factory(engine)() as session:
-        return registeropname(session)
+        return registry_snapshot(session)
 
 
 @pytest.fixture
@@ -85,23 +85,23 @@ def test_the_copy_answers_as_the_database_does(engine: Engine) -> None:
             for at in (date(2026, 7, 31), date(2026, 8, 1), date(2027, 7, 31), date(2027, 8, 1))
             for action in (None, "vo", "vo/opvragenStatus", "mbo/ping")
         ]
-        outcomes = [snapshot.mandaat_geldig(*case) for case in cases]
-        assert outcomes == [partij_registry.mandaat_geldig(*case) for case in cases]
+        outcomes = [snapshot.mandaat_valid(*case) for case in cases]
+        assert outcomes == [partij_registry.mandaat_valid(*case) for case in cases]
     # Not trivially equal: both outcomes occur, and the supplier's limits are applied.
     assert True in outcomes and False in outcomes
-    assert snapshot.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1), "vo/opvragenStatus")
-    assert not snapshot.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 1, 1), "mbo/ping")
-    assert not snapshot.mandaat_geldig(SUPPLIER, SCHOOL, date(2027, 8, 1), "vo")
+    assert snapshot.mandaat_valid(SUPPLIER, SCHOOL, date(2027, 1, 1), "vo/opvragenStatus")
+    assert not snapshot.mandaat_valid(SUPPLIER, SCHOOL, date(2027, 1, 1), "mbo/ping")
+    assert not snapshot.mandaat_valid(SUPPLIER, SCHOOL, date(2027, 8, 1), "vo")
     assert snapshot.find(SCHOOL).brins == frozenset({"99XA", "99XC"})
     # The contact-details opt-in travels with the party, into pushes too.
     assert (snapshot.find(MBO).contactgegevens, snapshot.find(SCHOOL).contactgegevens) == (True, False)
-    assert [p.contactgegevens for p, _ in snapshot.ontvangers()] == [True]
+    assert [p.contactgegevens for p, _ in snapshot.receivers()] == [True]
     # So does the process-facts opt-in (issue 16).
     assert (snapshot.find(MBO).procesfeiten, snapshot.find(SCHOOL).procesfeiten) == (True, False)
-    assert [p.procesfeiten for p, _ in snapshot.ontvangers()] == [True]
-    assert [(p.oin, e) for p, e in snapshot.ontvangers()] == [(MBO, "https://mbo.example/vva")]
+    assert [p.procesfeiten for p, _ in snapshot.receivers()] == [True]
+    assert [(p.oin, e) for p, e in snapshot.receivers()] == [(MBO, "https://mbo.example/vva")]
     with pytest.raises(TypeError):
-        snapshot.mandaat_geldig(REGIO, SCHOOL, datetime(2027, 1, 1))
+        snapshot.mandaat_valid(REGIO, SCHOOL, datetime(2027, 1, 1))
 
 
 def test_an_unchanged_registry_costs_one_select_and_no_reload(engine: Engine) -> None:
@@ -136,13 +136,13 @@ def test_a_change_by_plain_sql_is_seen_by_the_next_use(engine: Engine, change: s
     if "actief" in change:
         assert before.find(SCHOOL) is not None and after.find(SCHOOL) is None
     elif "mandaat" in change:
-        assert after.mandaat_geldig(REGIO, SCHOOL, date(2027, 1, 1)) is False
+        assert after.mandaat_valid(REGIO, SCHOOL, date(2027, 1, 1)) is False
     elif "DELETE FROM partij_scope" in change:
         assert after.find(SCHOOL).brins == frozenset({"99XA"})
     elif "INSERT" in change:
         assert after.find(SCHOOL).brins == frozenset({"99XA", "99XC", "99XD"})
     else:
-        assert before.ontvangers() and after.ontvangers() == []
+        assert before.receivers() and after.receivers() == []
 
 
 def test_a_removed_party_is_refused_at_once(engine: Engine) -> None:
@@ -161,7 +161,7 @@ def test_a_rolled_back_change_never_reaches_another_session(engine: Engine) -> N
         writer.get(models.Partij, SCHOOL).actief = False
         writer.flush()
         # The writer sees its own change in its own transaction…
-        assert registeropname(writer).find(SCHOOL) is None
+        assert registry_snapshot(writer).find(SCHOOL) is None
         writer.rollback()
     finally:
         writer.close()
@@ -172,7 +172,7 @@ def test_a_rolled_back_change_never_reaches_another_session(engine: Engine) -> N
         connection.execute(text(f"UPDATE partij SET endpoint = NULL WHERE oin = '{MBO}'"))
     after = read(engine)
     assert after.versie != before.versie
-    assert after.find(SCHOOL) is not None and after.ontvangers() == []
+    assert after.find(SCHOOL) is not None and after.receivers() == []
 
 
 def test_a_party_with_non_canonical_codes_fails_alone(engine: Engine) -> None:
@@ -197,7 +197,7 @@ def test_an_unflushed_rolled_back_change_never_reaches_another_session(engine: E
     writer: Session = make_session_factory(engine)()
     try:
         writer.get(models.Partij, SCHOOL).actief = False  # pending in the unit of work, not flushed
-        assert registeropname(writer).find(SCHOOL) is None
+        assert registry_snapshot(writer).find(SCHOOL) is None
         writer.rollback()
     finally:
         writer.close()

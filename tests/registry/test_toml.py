@@ -184,8 +184,8 @@ def test_demo_file_loads(registry_session: Session) -> None:
         frozenset(),
         frozenset(),
     )
-    assert partij_registry.mandaat_geldig("00000099000000000077", "0000000700099XA00000", date(2027, 2, 1))
-    assert not partij_registry.mandaat_geldig("00000099000000000077", "0000000700099XC00000", date(2027, 2, 1))
+    assert partij_registry.mandaat_valid("00000099000000000077", "0000000700099XA00000", date(2027, 2, 1))
+    assert not partij_registry.mandaat_valid("00000099000000000077", "0000000700099XC00000", date(2027, 2, 1))
     # Every demo party accepts contact details, so the demo shows them.
     assert all(p.contactgegevens for p in partij_registry.list_())
     assert all(p.procesfeiten for p in partij_registry.list_())

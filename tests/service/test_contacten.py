@@ -7,19 +7,19 @@ from dataclasses import replace
 
 from sqlalchemy import event
 
-from broker.domain.visibility import ContactRol, ContactVerwijzing, LeerlingBeeld
+from broker.domain.visibility import ContactReference, ContactRol, LeerlingBeeld
 from broker.registry.repository import PartijRegistry
 from broker.service.contacten import Contact, ContactBook
 
 MBO_X = "0000000700099XB00000"
 
 
-def _beeld(*references: ContactVerwijzing) -> LeerlingBeeld:
+def _beeld(*references: ContactReference) -> LeerlingBeeld:
     return LeerlingBeeld(None, None, None, (), None, contacten=references)
 
 
-def _instelling(brin: str, show: bool = True) -> ContactVerwijzing:
-    return ContactVerwijzing(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, show_brin=show)
+def _instelling(brin: str, show: bool = True) -> ContactReference:
+    return ContactReference(ContactRol.ONTVANGENDE_MBO_INSTELLING, brin, show_brin=show)
 
 
 def _set_contact(session, oin: str, **fields) -> None:
@@ -63,7 +63,7 @@ def test_registration_wins_field_by_field_and_the_name_stays_duos(demo_session):
 
 def test_brin_not_shown_and_unknown_instelling_left_out(demo_session):
     beeld = _beeld(
-        ContactVerwijzing(ContactRol.LATENDE_VO_SCHOOL, "99XA", show_brin=False), _instelling("98ZZ")
+        ContactReference(ContactRol.LATENDE_VO_SCHOOL, "99XA", show_brin=False), _instelling("98ZZ")
     )
 
     [school] = ContactBook(demo_session, 2027).contacten(beeld)

@@ -335,7 +335,7 @@ def test_a_push_that_never_left_the_broker_is_no_disclosure_in_the_audit(push_fr
     with sessions() as session:
         R = models.AuditRegel
         assert session.scalar(select(func.count()).where(R.bron == "push")) == 0
-        assert session.scalar(select(models.UitgaandBericht.laatste_fout)) == "internal SleutelFout"
+        assert session.scalar(select(models.UitgaandBericht.laatste_fout)) == "internal KeyringError"
 
 
 def test_a_second_concurrent_close_refuses_with_a_reason(db_engine):

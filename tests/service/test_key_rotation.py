@@ -38,7 +38,7 @@ def test_rotate_reencrypts_everything_and_stays_readable(demo_session, processin
 
     assert add_key(path) == 2
     reloaded = load_keyring(path)
-    assert (sorted(reloaded.aes_sleutels), reloaded.aes_huidig) == ([1, 2], 2)
+    assert (sorted(reloaded.aes_keys), reloaded.aes_current) == ([1, 2], 2)
     assert rotation.reencrypt(sessions, reloaded) == {
         "leerling": 3,
         "aanmelding": 0,
@@ -144,7 +144,7 @@ def test_retire_during_a_rotate_does_not_discard_the_new_key(tmp_path, database_
     output = runner.invoke(main, ["--config", str(config), "keys", "retire"])
     assert output.exit_code == 0, output.output
     reloaded = load_keyring(path)
-    assert (sorted(reloaded.aes_sleutels), reloaded.aes_huidig) == ([2, 3], 3)
+    assert (sorted(reloaded.aes_keys), reloaded.aes_current) == ([2, 3], 3)
 
 
 def test_rotate_keeps_the_permissions_of_the_key_file(tmp_path):

@@ -32,8 +32,8 @@ def test_one_note_per_recipient_that_may_see_the_leerling(processing, call):
     )
     assert plan_pushes(processing) == 3  # P1 → Amsterdam and region 21; P2 (Rotterdam) → region 21 (school)
     processing.session.commit()  # notices are written at commit, in commit order (broker.db.commit_order)
-    ontvangers = sorted(processing.session.execute(select(models.UitgaandBericht.ontvanger_oin)).scalars())
-    assert ontvangers == sorted([AMSTERDAM, REGIO, REGIO])
+    receivers = sorted(processing.session.execute(select(models.UitgaandBericht.ontvanger_oin)).scalars())
+    assert receivers == sorted([AMSTERDAM, REGIO, REGIO])
     # A second change before any attempt adds nothing: the waiting notice will carry the newest state.
     processing.changed.clear()
     aanleveren_leerlingen(

@@ -326,7 +326,7 @@ def test_visibility_per_kind_of_partij(processing, call):
 
 
 def _as_push(overview: Overzicht) -> etree._Element:
-    message = m.OntvangenWijziging(wijzigingId=1, tijdstip=NOW, leerling=mapping.overzicht_uit(overview))
+    message = m.OntvangenWijziging(wijzigingId=1, tijdstip=NOW, leerling=mapping.overzicht_out(overview))
     return get_object_as_xml(message, m.OntvangenWijziging)
 
 

@@ -165,7 +165,7 @@ def _writer(factory, keyring, numbers: list[str], end: float, timeline: _Timelin
                 else:
                     active.add(record.bsn)
             number_of = {
-                processing.keyring.pseudoniem(parse_leerlingnummer(r.bsn, None)): r.bsn for r in records
+                processing.keyring.pseudonym(parse_leerlingnummer(r.bsn, None)): r.bsn for r in records
             }
             positions = [(w.volgnummer, number_of[h]) for h, w in processing.changed.items()]
             pushes = [
