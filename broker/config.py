@@ -381,28 +381,36 @@ def _read_file(file: Path) -> dict[str, Any]:
         raw = read_toml(file)
     except TomlFileError as error:
         raise SettingsError(str(error).replace("file not found", "settings file not found")) from None
-    raw = _with_renamed_keys(raw, file)
+    raw = with_renamed_keys(raw, RENAMED_SETTINGS, file)
     unknown = set(raw) - set(_CHECKS)
     if unknown:
         raise SettingsError(f"{file}: unknown setting(s): {', '.join(sorted(unknown))}")
     return {key: _checked(key, value, str(file)) for key, value in raw.items()}
 
 
-def _with_renamed_keys(raw: dict[str, Any], file: Path) -> dict[str, Any]:
-    """``raw`` with every key of before the rename (``RENAMED_SETTINGS``) under its new name, each one
-    logged; a file giving a setting under both names is refused."""
-    renamed = dict(raw)
-    for old in sorted(set(raw) & set(RENAMED_SETTINGS)):
-        new = RENAMED_SETTINGS[old]
+def with_renamed_keys(
+    raw: dict[str, Any],
+    renamed: dict[str, str],
+    file: Path,
+    noun: str = "setting",
+    logger: logging.Logger = log,
+) -> dict[str, Any]:
+    """``raw`` with every key of before a rename (``renamed``: old name → new name) under its new name,
+    each one logged on ``logger`` as a warning that names both; a file giving one ``noun`` under both
+    names is refused with ``SettingsError``, because which one wins would be a guess. The broker's
+    settings and the client's settings file (``broker.client.settings``) both read old files this way."""
+    result = dict(raw)
+    for old in sorted(set(raw) & set(renamed)):
+        new = renamed[old]
         if new in raw:
             raise SettingsError(
-                f"{file}: {old} and {new} are the same setting (renamed to {new}); keep only {new}"
+                f"{file}: {old} and {new} are the same {noun} (renamed to {new}); keep only {new}"
             )
-        log.warning(
-            "%s: setting %s is now called %s; the old name is still read, please rename it", file, old, new
+        logger.warning(
+            "%s: %s %s is now called %s; the old name is still read, please rename it", file, noun, old, new
         )
-        renamed[new] = renamed.pop(old)
-    return renamed
+        result[new] = result.pop(old)
+    return result
 
 
 _CHECKS: dict[str, Check] = {f.name: f.metadata["check"] for f in fields(Settings) if f.metadata.get("check")}

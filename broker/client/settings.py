@@ -26,7 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broker.client.renamed_settings import RENAMED_CLIENT_SETTINGS
-from broker.config import OIN, TEST_BROKER_OIN, SettingsError, checked, number, one_of, text
+from broker.config import (
+    OIN,
+    TEST_BROKER_OIN,
+    SettingsError,
+    checked,
+    number,
+    one_of,
+    text,
+    with_renamed_keys,
+)
 from broker.errors import BrokerError
 from broker.toml_file import TomlFileError, read_toml
 
@@ -80,7 +89,10 @@ def read_client_settings(path: str | os.PathLike[str] | None = None) -> ClientSe
         if error.missing:
             raise ClientSettingsError(f"{file}: settings file not found (see docs/client.md)") from None
         raise ClientSettingsError(str(error)) from None
-    raw = _with_renamed_keys(raw, file)
+    try:
+        raw = with_renamed_keys(raw, RENAMED_CLIENT_SETTINGS, file, noun="key", logger=log)
+    except SettingsError as error:
+        raise ClientSettingsError(str(error)) from None
     unknown = set(raw) - set(ClientSettings.__dataclass_fields__)
     if unknown:
         raise ClientSettingsError(f"{file}: unknown key(s): {', '.join(sorted(unknown))}")
@@ -120,20 +132,3 @@ def read_client_settings(path: str | os.PathLike[str] | None = None) -> ClientSe
         tls_ca=path_of(raw["tls_ca"], "tls_ca") if raw.get("tls_ca") else None,
         timeout_s=checked_values.get("timeout_s", 300.0),
     )
-
-
-def _with_renamed_keys(raw: dict, file: Path) -> dict:
-    """``raw`` with every key of before the rename (``RENAMED_CLIENT_SETTINGS``) under its new name,
-    each one logged; a file giving a key under both names is refused."""
-    renamed = dict(raw)
-    for old in sorted(set(raw) & set(RENAMED_CLIENT_SETTINGS)):
-        new = RENAMED_CLIENT_SETTINGS[old]
-        if new in raw:
-            raise ClientSettingsError(
-                f"{file}: {old} and {new} are the same key (renamed to {new}); keep only {new}"
-            )
-        log.warning(
-            "%s: key %s is now called %s; the old name is still read, please rename it", file, old, new
-        )
-        renamed[new] = renamed.pop(old)
-    return renamed
