@@ -16,8 +16,8 @@ SCHOOL = "0000000700099XA00000"
 @pytest.fixture
 def folder(tmp_path):
     (tmp_path / "pki" / "ca").mkdir(parents=True)
-    for naam in (f"{SCHOOL}.key.pem", f"{SCHOOL}.cert.pem", "ca/root.pem"):
-        (tmp_path / "pki" / naam).write_text("-")
+    for name in (f"{SCHOOL}.key.pem", f"{SCHOOL}.cert.pem", "ca/root.pem"):
+        (tmp_path / "pki" / name).write_text("-")
     return tmp_path
 
 
