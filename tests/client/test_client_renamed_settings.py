@@ -23,14 +23,6 @@ OLD_FILE = (
 )
 
 
-@pytest.fixture
-def folder(tmp_path):
-    (tmp_path / "pki" / "ca").mkdir(parents=True)
-    for name in (f"{SCHOOL}.key.pem", f"{SCHOOL}.cert.pem", "ca/root.pem"):
-        (tmp_path / "pki" / name).write_text("-")
-    return tmp_path
-
-
 def test_every_renamed_key_is_a_key_of_the_client_settings():
     assert set(RENAMED_CLIENT_SETTINGS.values()) <= set(ClientSettings.__dataclass_fields__)
     assert not set(RENAMED_CLIENT_SETTINGS) & set(ClientSettings.__dataclass_fields__)

@@ -13,14 +13,6 @@ from broker.client.settings import ClientSettingsError, read_client_settings
 SCHOOL = "0000000700099XA00000"
 
 
-@pytest.fixture
-def folder(tmp_path):
-    (tmp_path / "pki" / "ca").mkdir(parents=True)
-    for name in (f"{SCHOOL}.key.pem", f"{SCHOOL}.cert.pem", "ca/root.pem"):
-        (tmp_path / "pki" / name).write_text("-")
-    return tmp_path
-
-
 def write(folder, extra: str = "", **replace) -> str:
     values = {
         "endpoint": '"http://127.0.0.1:8080/"',
