@@ -52,8 +52,8 @@ def test_zeep_client_from_every_served_wsdl(be_broker, caplog):
         client = _without_warnings(f"{be_broker.url}/vva/{service}/v1?wsdl", caplog)
         assert _operations(client) == {op.name for op in Contract().service(service).operations.values()}
         # The served WSDL points at the server that served it, not at the placeholder in the file.
-        service = next(iter(client.wsdl.services.values()))
+        wsdl_service = next(iter(client.wsdl.services.values()))
         assert (
-            next(iter(service.ports.values())).binding_options["address"]
+            next(iter(wsdl_service.ports.values())).binding_options["address"]
             == f"{be_broker.url}/vva/{service}/v1"
         )
