@@ -60,7 +60,7 @@ SIGNING_DURATION = Histogram(
 NOT_LOGGED = Counter(
     "vva_not_logged",
     "Requests answered Server.DK0051 because the message log could not be written (request: the "
-    "request itself, answer: its answer)",
+    "request, logged in one transaction with its answer, could not be kept)",
     ["what"],
 )
 
