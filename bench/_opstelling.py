@@ -86,7 +86,7 @@ def install(folder: Path, database_url: str, extra: str = "") -> Path:
     """A migrated installation in ``map`` with the demo data and PKI (2W-be-S); returns its vva.toml."""
     config = folder / "vva.toml"
     config.write_text(
-        f'database_url = "{database_url}"\nkey_file = "{folder / "sleutels.json"}"\npki_dir = "{folder / "pki"}"\n{extra}'
+        f'database_url = "{database_url}"\nkey_file = "{folder / "keys.json"}"\npki_dir = "{folder / "pki"}"\n{extra}'
     )
     verdict = CliRunner().invoke(main, ["--config", str(config), "init"])
     assert verdict.exit_code == 0, verdict.output

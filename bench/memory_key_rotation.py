@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=1.0, help="size of each message in MB")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "sleutels.json"
+        path = Path(folder) / "keys.json"
         make_key_file(path)
         keyring = load_keyring(path)
         engine = make_engine(f"sqlite:///{Path(folder) / 'vva.sqlite3'}")

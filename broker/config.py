@@ -39,6 +39,10 @@ log = logging.getLogger(__name__)
 TEST_BROKER_OIN = "00000099000000000001"
 
 DEFAULT_DATA_DIR = Path("var")
+#: Where the default key file was before it was renamed to ``var/keys.json`` (issue 19): an
+#: installation made then still has its keys there, and a new key file would leave every pupil number
+#: it encrypted unreadable.
+OLD_DEFAULT_KEY_FILE = DEFAULT_DATA_DIR / "sleutels.json"
 
 ENVIRONMENTS = ("test", "production")
 PROFILES = ("2W-be-S", "2W-be")
@@ -225,7 +229,7 @@ class Settings:
     database_url: str = setting(f"sqlite:///{DEFAULT_DATA_DIR / 'vva.sqlite3'}", DATABASE_URL)
     broker_oins: tuple[str, ...] = setting((TEST_BROKER_OIN,), list_of(OIN, non_empty=True))
     environment: str = setting("test", one_of(*ENVIRONMENTS))
-    key_file: Path = setting(DEFAULT_DATA_DIR / "sleutels.json", path())  # made by ``vva init``
+    key_file: Path = setting(DEFAULT_DATA_DIR / "keys.json", path())  # made by ``vva init``
     max_request_bytes: int = setting(10 * 1024 * 1024, integer(minimum=1))
     #: Reading one request may take this long in all (HTTP 408 after it; H92, slow clients) …
     request_read_timeout_s: float = setting(30.0, number(above=0))
@@ -370,10 +374,25 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, files_must_exis
                 values[key] = _checked(key, os.environ[variable], f"environment variable {variable}")
     finally:
         _FILES_MUST_EXIST.reset(token)
+    if "key_file" not in values:
+        values["key_file"] = _default_key_file()
     try:
         return Settings(**values)
     except SettingsError as error:
         raise SettingsError(f"{file}: {error}") from None
+
+
+def _default_key_file() -> Path:
+    """``var/keys.json``, or the key file of before its rename when only that one exists (logged)."""
+    new = Settings.__dataclass_fields__["key_file"].default
+    if not new.exists() and OLD_DEFAULT_KEY_FILE.exists():
+        log.warning(
+            "key file %s is now called %s; the old file is still read, please rename it",
+            OLD_DEFAULT_KEY_FILE,
+            new,
+        )
+        return OLD_DEFAULT_KEY_FILE
+    return new
 
 
 def _read_file(file: Path) -> dict[str, Any]:

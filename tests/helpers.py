@@ -68,7 +68,7 @@ def write_config(folder: Path, database_url: str, profile: str = "2W-be", extra:
     """A vva.toml in ``map``: the database, keys and demo PKI in ``map``, the given profile."""
     config = folder / "vva.toml"
     config.write_text(
-        f'database_url = "{database_url}"\nkey_file = "{folder / "sleutels.json"}"\n'
+        f'database_url = "{database_url}"\nkey_file = "{folder / "keys.json"}"\n'
         f'pki_dir = "{folder / "pki"}"\nprofile = "{profile}"\n{extra}'
     )
     return config

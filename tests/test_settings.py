@@ -146,7 +146,7 @@ def test_good_settings_load_with_toml_types(tmp_path):
     config, result = _vva(
         tmp_path,
         'environment = "test"\nconformance_fault_injection = true\ntls_required = false\noutbox_base_s = 1\n'
-        f'key_file = "{tmp_path / "sleutels.json"}"\ntrusted_proxies = ["127.0.0.1", "::1"]\n'
+        f'key_file = "{tmp_path / "keys.json"}"\ntrusted_proxies = ["127.0.0.1", "::1"]\n'
         "[deadline_overrides]\n2020 = 2020-05-01\n",
         "init",
         "--no-demo",
@@ -188,3 +188,28 @@ def test_a_setting_given_under_its_old_and_its_new_name_is_refused(tmp_path):
         f"Error: {config}: tls_vereist and tls_required are the same setting (renamed to tls_required); "
         "keep only tls_required\n"
     )
+
+
+def test_a_demo_installation_of_before_the_rename_keeps_its_key_file(tmp_path, monkeypatch, caplog):
+    """``vva init`` used to write the default key file as var/sleutels.json. A new key file would leave
+    every pupil number that installation encrypted unreadable, so the old file is used while it is the
+    only one, with a warning; once var/keys.json exists, that one."""
+    from pathlib import Path
+
+    from broker.config import load_settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VVA_CONFIG", raising=False)
+    monkeypatch.delenv("VVA_KEY_FILE", raising=False)
+    (tmp_path / "var").mkdir()
+    assert load_settings().key_file == Path("var/keys.json")  # a new installation: the new name
+
+    (tmp_path / "var" / "sleutels.json").write_text("{}")
+    with caplog.at_level("WARNING", logger="broker.config"):
+        assert load_settings().key_file == Path("var/sleutels.json")
+    assert [r.getMessage() for r in caplog.records] == [
+        "key file var/sleutels.json is now called var/keys.json; the old file is still read, please rename it"
+    ]
+
+    (tmp_path / "var" / "keys.json").write_text("{}")
+    assert load_settings().key_file == Path("var/keys.json")

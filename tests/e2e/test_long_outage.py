@@ -41,7 +41,7 @@ def _per_leerling(receiver_db: str) -> dict[str, list[tuple[int, bool]]]:
     """Per pupil, every push the receiver processed, in the order processed: (wijzigingId, whether it
     tells of an aanmelding)."""
     engine = create_engine(receiver_db)
-    keyring = load_keyring(Path(receiver_db.removeprefix("sqlite:///")).parent / "sleutels.json")
+    keyring = load_keyring(Path(receiver_db.removeprefix("sqlite:///")).parent / "keys.json")
     outcome: dict[str, list[tuple[int, bool]]] = {}
     try:
         with engine.connect() as connection:

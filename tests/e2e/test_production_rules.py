@@ -42,7 +42,7 @@ def _tls_receiver(folder: Path, pki: Path):
     )
     config = write_config(folder, f"sqlite:///{folder / 'ontvanger.sqlite3'}", profile="2W-be-S", extra=extra)
     config.write_text(config.read_text().replace(f'pki_dir = "{folder / "pki"}"', f'pki_dir = "{pki}"'))
-    make_key_file(folder / "sleutels.json")
+    make_key_file(folder / "keys.json")
     port = free_port()
     with (folder / "ontvanger.log").open("wb") as log:
         process = subprocess.Popen(

@@ -61,7 +61,7 @@ class Chain:
                     )
                 ).scalars()
                 keyring = load_keyring(
-                    Path(self.receiver_db.removeprefix("sqlite:///")).parent / "sleutels.json"
+                    Path(self.receiver_db.removeprefix("sqlite:///")).parent / "keys.json"
                 )
                 return [keyring.decrypt_data(bytes(r)) for r in rows]
         finally:
@@ -92,7 +92,7 @@ def _receiver(folder: Path, pki: Path, faults: str = "", oin: str = REGIO, port:
     config.write_text(config.read_text().replace(f'pki_dir = "{folder / "pki"}"', f'pki_dir = "{pki}"'))
     from broker.privacy.keys import make_key_file
 
-    make_key_file(folder / "sleutels.json")
+    make_key_file(folder / "keys.json")
     port = port or free_port()
     log_file = (folder / "ontvanger.log").open("wb")
     arguments = [

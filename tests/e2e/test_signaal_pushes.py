@@ -27,7 +27,7 @@ def _received_signalen(db: str) -> list[etree._Element]:
             rows = connection.execute(
                 text("SELECT inhoud FROM bericht WHERE richting = 'in' AND uitkomst = 'verwerkt' ORDER BY id")
             ).scalars()
-            keyring = load_keyring(Path(db.removeprefix("sqlite:///")).parent / "sleutels.json")
+            keyring = load_keyring(Path(db.removeprefix("sqlite:///")).parent / "keys.json")
             return [etree.fromstring(keyring.decrypt_data(bytes(r))) for r in rows]
     finally:
         engine.dispose()

@@ -52,7 +52,7 @@ class Broker:
         """A message-log row's ``inhoud`` decrypted with this broker's key file."""
         from broker.privacy.keys import load_keyring
 
-        return load_keyring(self.pki.parent / "sleutels.json").decrypt_data(bytes(blob))
+        return load_keyring(self.pki.parent / "keys.json").decrypt_data(bytes(blob))
 
     def raw(self, soap_request: bytes) -> bytes:
         """Send ``request`` as raw bytes on a fresh connection and return the raw answer."""

@@ -37,7 +37,7 @@ def test_postgresql_unreachable_gives_dk0051(tmp_path):
     config = write_config(tmp_path, f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/test")
     from broker.privacy.keys import make_key_file
 
-    make_key_file(tmp_path / "sleutels.json")
+    make_key_file(tmp_path / "keys.json")
     with broker_process(config) as url:
         status, body = post_soap(url, build_envelope())
     assert status == 500

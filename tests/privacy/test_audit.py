@@ -210,7 +210,7 @@ def test_audit_pupil_asks_for_the_number_without_putting_it_on_the_command_line(
     assert output.exit_code == 0, output.output
     assert "cycle 2027: 0 operations touched this pupil" in output.output
     assert number not in output.output
-    pseudonym = load_keyring(tmp_path / "sleutels.json").pseudonym(parse_leerlingnummer(number, None))
+    pseudonym = load_keyring(tmp_path / "keys.json").pseudonym(parse_leerlingnummer(number, None))
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:

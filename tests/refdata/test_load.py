@@ -255,7 +255,7 @@ def vva(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     instellingen = tmp_path / "vva.toml"
     instellingen.write_text(
         f'database_url = "sqlite:///{(tmp_path / "vva.sqlite3").as_posix()}"\n'
-        f'key_file = "{(tmp_path / "sleutels.json").as_posix()}"\n',
+        f'key_file = "{(tmp_path / "keys.json").as_posix()}"\n',
         encoding="utf-8",
     )
     runner = CliRunner()

@@ -21,8 +21,8 @@ NOW = datetime(2027, 5, 10, 9, 30, tzinfo=UTC)
 
 @pytest.fixture
 def keyring(tmp_path):
-    make_key_file(tmp_path / "sleutels.json")
-    return load_keyring(tmp_path / "sleutels.json")
+    make_key_file(tmp_path / "keys.json")
+    return load_keyring(tmp_path / "keys.json")
 
 
 @pytest.fixture

@@ -268,7 +268,7 @@ def push_from_2026(tmp_path, database_url):
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init").exit_code == 0
-    keyring = load_keyring(tmp_path / "sleutels.json")
+    keyring = load_keyring(tmp_path / "keys.json")
     engine = make_engine(database_url)
     runtime = Runtime(load_settings(config))
     try:

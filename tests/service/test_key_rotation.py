@@ -27,7 +27,7 @@ from tests.service.test_use_cases import P1, P2, P3, SCHOOL_A, leerling
 
 
 def test_rotate_reencrypts_everything_and_stays_readable(demo_session, processing, call, tmp_path):
-    path = tmp_path / "sleutels.json"
+    path = tmp_path / "keys.json"
     running = ReloadableKeyring(path)  # a broker process that was running before the rotation
     aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1), leerling(2, P2), leerling(3, P3)])
     demo_session.commit()
@@ -72,7 +72,7 @@ def test_keys_commands_for_the_operator(tmp_path, database_url):
     assert run("status").output.splitlines() == ["key 1: 0 ciphertexts", "key 2 (current): 0 ciphertexts"]
     assert "retired none" in run("retire").output  # too soon after the rotation
     old = time.time() - 3600
-    os.utime(tmp_path / "sleutels.json", (old, old))
+    os.utime(tmp_path / "keys.json", (old, old))
     assert "retired [1]" in run("retire").output
     assert run("status").output.splitlines() == ["key 2 (current): 0 ciphertexts"]
     # The rotation is in the audit trail, which still verifies.
@@ -90,7 +90,7 @@ def test_retire_right_after_rotate_keeps_a_running_writer_readable(tmp_path, dat
     runner = CliRunner()
     vva = lambda *args: runner.invoke(main, ["--config", str(config), *args])  # noqa: E731
     assert vva("init", "--no-demo").exit_code == 0
-    path = tmp_path / "sleutels.json"
+    path = tmp_path / "keys.json"
     running = ReloadableKeyring(path)  # a running broker process, that just looked at the key file
     engine = make_engine(str(database_url))
     try:
@@ -129,7 +129,7 @@ def test_retire_during_a_rotate_does_not_discard_the_new_key(tmp_path, database_
     config = write_config(tmp_path, database_url)
     runner = CliRunner()
     assert runner.invoke(main, ["--config", str(config), "init", "--no-demo"]).exit_code == 0
-    path = tmp_path / "sleutels.json"
+    path = tmp_path / "keys.json"
     assert add_key(path) == 2
     old = time.time() - 3600
     os.utime(path, (old, old))
@@ -151,7 +151,7 @@ def test_rotate_keeps_the_permissions_of_the_key_file(tmp_path):
     """The broker's service account reads the key file through its group (mode 0640): a rotation run by
     an operator must not replace it with a file only the operator can read, or every running broker
     loses the new key and every restarted one fails to start."""
-    path = tmp_path / "sleutels.json"
+    path = tmp_path / "keys.json"
     make_key_file(path)
     os.chmod(path, 0o640)
     before = path.stat()

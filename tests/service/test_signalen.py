@@ -214,7 +214,7 @@ def test_signalen_during_the_close_of_their_cyclus_are_not_left_behind(tmp_path,
     engine = make_engine(database_url)
     try:
         sessions = make_session_factory(engine)
-        keyring = load_keyring(tmp_path / "sleutels.json")
+        keyring = load_keyring(tmp_path / "keys.json")
         with sessions.begin() as session:
             school = Caller(PartijRegistry(session).find(SCHOOL_A), message_id="urn:uuid:s")
             aanleveren_leerlingen(_processing_at(session, keyring, date(2031, 3, 3)), school, [leerling(1, P1)])

@@ -131,7 +131,7 @@ def _dsa(sheet):
 @pytest.fixture(scope="session")
 def keys(tmp_path_factory) -> Keys:
     """The test CA and every signing-certificate variant (session-wide, generated once)."""
-    folder = tmp_path_factory.mktemp("wss-sleutels")
+    folder = tmp_path_factory.mktemp("wss-keys")
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     ca_name = _name("VVA Test CA - FICTIEF")
     ca_cert = _certificate(ca_name, ca_key, ca_name, ca_key, _key_usage(False, ca=True), ca=True)
