@@ -113,7 +113,7 @@ def measure(count: int, workers: int) -> tuple[float, float, int]:
                 assert status == 200, response[:2000]
             runtime = Runtime(load_settings(config))
             with runtime.sessions() as session:
-                pending = session.scalar(select(func.count()).select_from(models.UitgaandBericht))
+                pending = session.scalar(select(func.count()).select_from(models.OutboxMessage))
             assert pending == count, pending
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             begin = time.perf_counter()
@@ -142,8 +142,8 @@ def measure(count: int, workers: int) -> tuple[float, float, int]:
             with runtime.sessions() as session:
                 delivered = session.scalar(
                     select(func.count())
-                    .select_from(models.UitgaandBericht)
-                    .where(models.UitgaandBericht.status == "afgeleverd")
+                    .select_from(models.OutboxMessage)
+                    .where(models.OutboxMessage.status == "afgeleverd")
                 )
             runtime.close()
             return duration, cpu, delivered

@@ -44,7 +44,7 @@ and not every writer of the feed or the outbox appends to the audit chain in the
 (``vva signals run`` queues pushes, tests and tools write through the service layer directly). The
 counter, taken in ``before_commit``, holds for every writer whatever its entry point.
 
-The outbox (``uitgaand_bericht``) is ordered per receiver and pupil by ``id``: the delivery worker
+The outbox (``outbox_message``) is ordered per receiver and pupil by ``id``: the delivery worker
 never sends a pupil's push before an earlier one to the same receiver is delivered or dead
 (``broker.outbound.delivery_queue``). Its rows take the same step, so their ids, too, are drawn from the
 sequence while the counter is held, and by 1–3 an id never becomes visible before a lower id of
@@ -76,7 +76,7 @@ _TAKE_POSITIONS = (
 )
 
 
-def add_in_commit_order(session: Session, row: models.Wijziging | models.UitgaandBericht) -> None:
+def add_in_commit_order(session: Session, row: models.Wijziging | models.OutboxMessage) -> None:
     """Insert ``row`` when ``session``'s transaction commits, with its position in commit order:
     a feed row gets its ``volgnummer`` from the counter, an outbox row its ``id`` while the counter is
     held. Until then the row is not in the database."""

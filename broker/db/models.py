@@ -407,44 +407,46 @@ class OntvangenMessageId(Base):
     ontvangen_op: Mapped[datetime] = _time()
 
 
-#: The statuses of an outbox row (``UitgaandBericht.status``): queued, claimed by a delivery worker,
+#: The statuses of an outbox row (``OutboxMessage.status``): queued, claimed by a delivery worker,
 #: delivered, given up, and dropped unsent (the receiver may not see it any more, or it says nothing new).
+#: The values are stored and shown by ``vva outbox list`` and in ``vva_outbox_messages{status}``.
 WACHTEND, BEZIG, AFGELEVERD, DOOD, VERVALLEN = "wachtend", "bezig", "afgeleverd", "dood", "vervallen"
 
 
-class UitgaandBericht(Base):
+class OutboxMessage(Base):
     """A push waiting to be delivered (the transactional outbox): written in the same transaction as
     the change it announces, sent by ``vva outbox run``, every attempt in the message log.
 
-    ``inhoud`` is the Body content (XML) encrypted with the installation's key (it holds a BSN);
+    ``content`` is the Body content (XML) encrypted with the installation's key (it holds a BSN);
     ``message_id`` is fixed at creation so every retry is recognisably the same message (O5);
-    ``volgorde_sleutel`` (the pupil's pseudonym) keeps one pupil's pushes to one receiver in order: the
+    ``ordering_key`` (the pupil's pseudonym) keeps one pupil's pushes to one receiver in order: the
     order of ``id``, which is drawn at commit in commit order (``broker.db.commit_order``).
+    Named ``uitgaand_bericht`` with Dutch columns before migration 0017.
     """
 
-    __tablename__ = "uitgaand_bericht"
+    __tablename__ = "outbox_message"
     __table_args__ = (
-        Index("ix_uitgaand_bericht_wachtrij", "status", "volgende_poging_op"),
-        Index("ix_uitgaand_bericht_volgorde", "ontvanger_oin", "volgorde_sleutel", "id"),
+        Index("ix_outbox_message_queue", "status", "next_attempt_at"),
+        Index("ix_outbox_message_order", "receiver_oin", "ordering_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    ontvanger_oin: Mapped[str] = mapped_column(String(20))
+    receiver_oin: Mapped[str] = mapped_column(String(20))
     endpoint: Mapped[str] = mapped_column(String(500))
-    operatie: Mapped[str] = mapped_column(String(40))  # ontvangenWijziging | ontvangenSignaal
-    volgorde_sleutel: Mapped[str] = mapped_column(String(64))
+    operation: Mapped[str] = mapped_column(String(40))  # ontvangenWijziging | ontvangenSignaal
+    ordering_key: Mapped[str] = mapped_column(String(64))
     signaal_id: Mapped[int | None] = mapped_column(ForeignKey("signaal.id"))  # for ontvangenSignaal
     message_id: Mapped[str] = mapped_column(String(45), unique=True)
-    inhoud: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(12))  # WACHTEND | BEZIG | AFGELEVERD | DOOD | VERVALLEN
-    pogingen: Mapped[int] = mapped_column(Integer, default=0)
-    volgende_poging_op: Mapped[datetime] = _time()
-    eerste_poging_op: Mapped[datetime | None] = _time()  # the retry window counts from here
-    bezig_tot: Mapped[datetime | None] = _time()
-    laatste_fout: Mapped[str | None] = mapped_column(String(200))
-    aangemaakt_op: Mapped[datetime] = _time()
-    afgeleverd_op: Mapped[datetime | None] = _time()
-    inhoud_digest: Mapped[str | None] = mapped_column(String(64))  # what it told (to skip a repeat)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = _time()
+    first_attempt_at: Mapped[datetime | None] = _time()  # the retry window counts from here
+    claimed_until: Mapped[datetime | None] = _time()
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _time()
+    delivered_at: Mapped[datetime | None] = _time()
+    content_digest: Mapped[str | None] = mapped_column(String(64))  # what it told (to skip a repeat)
 
 
 # --- the audit trail (AVG logging) -----------------------------------------------------------

@@ -31,7 +31,7 @@ PERSOONSGEGEVENS = (
     "wijziging",
     "ontvangen_message_id",
     "bericht",
-    "uitgaand_bericht",
+    "outbox_message",
     "signaal",
     "audit_leerling",
 )
@@ -130,10 +130,10 @@ def _remove(table: str, jaar: int, limit: tuple[datetime, datetime]):
     leerlingen = select(L.id).where(L.cyclus_jaar == jaar)
     aanmeldingen = select(A.id).where(A.cyclus_jaar == jaar)
     messages = select(B.id).where(B.tijdstip >= limit[0], B.tijdstip < limit[1])
-    U = models.UitgaandBericht
+    U = models.OutboxMessage
     pushes = or_(
         U.signaal_id.in_(select(S.id).where(S.cyclus_jaar == jaar)),
-        and_(U.aangemaakt_op >= limit[0], U.aangemaakt_op < limit[1]),
+        and_(U.created_at >= limit[0], U.created_at < limit[1]),
     )
     # A push of this cycle may leave the broker after its last day (a retry): its attempts and the
     # receivers' answers are in the message log under the push's MessageID, whenever they happened.
@@ -151,7 +151,7 @@ def _remove(table: str, jaar: int, limit: tuple[datetime, datetime]):
         "leerling": delete(L).where(L.cyclus_jaar == jaar),
         "aanmelding": delete(A).where(A.cyclus_jaar == jaar),
         "wijziging": delete(models.Wijziging).where(models.Wijziging.cyclus_jaar == jaar),
-        "uitgaand_bericht": delete(U).where(pushes),
+        "outbox_message": delete(U).where(pushes),
         "signaal": delete(S).where(S.cyclus_jaar == jaar),
         "ontvangen_message_id": delete(models.OntvangenMessageId).where(
             models.OntvangenMessageId.antwoord_id.in_(messages)

@@ -101,8 +101,8 @@ def _progress(database_url: str, enabled: bool, interval_s: float = 0.5):
         with engine.connect() as connection:
             return connection.scalar(
                 select(func.count())
-                .select_from(models.UitgaandBericht)
-                .where(models.UitgaandBericht.status.in_([WACHTEND, BEZIG]))
+                .select_from(models.OutboxMessage)
+                .where(models.OutboxMessage.status.in_([WACHTEND, BEZIG]))
             )
 
     bar = tqdm(total=open_pushes(), unit="push", desc="delivering", file=sys.stderr, leave=False)
@@ -164,20 +164,20 @@ def _worker(runtime, until_empty: bool, shared=None):
 @click.pass_obj
 def list_(runtime, status: str | None, limit: int) -> None:
     """Counts per status and receiver, then the oldest messages (no pupil data is shown)."""
-    U = models.UitgaandBericht
+    U = models.OutboxMessage
     with runtime.sessions() as session:
-        count = select(U.ontvanger_oin, U.status, func.count()).group_by(U.ontvanger_oin, U.status)
+        count = select(U.receiver_oin, U.status, func.count()).group_by(U.receiver_oin, U.status)
         if status:
             count = count.where(U.status == status)
-        for receiver, st, total in session.execute(count.order_by(U.ontvanger_oin)):
+        for receiver, st, total in session.execute(count.order_by(U.receiver_oin)):
             click.echo(f"{receiver}  {st:<10} {total}")
         query = select(U).order_by(U.id).limit(limit)
         if status:
             query = query.where(U.status == status)
         for row in session.scalars(query):
             click.echo(
-                f"#{row.id} {row.ontvanger_oin} {row.operatie} {row.status} pogingen={row.pogingen} "
-                f"volgende={row.volgende_poging_op:%Y-%m-%d %H:%M:%S} {row.laatste_fout or ''}".rstrip()
+                f"#{row.id} {row.receiver_oin} {row.operation} {row.status} attempts={row.attempts} "
+                f"next={row.next_attempt_at:%Y-%m-%d %H:%M:%S} {row.last_error or ''}".rstrip()
             )
 
 
@@ -189,7 +189,7 @@ def retry(runtime, ids: tuple[int, ...], all_dead: bool) -> None:
     """Put dead-lettered messages back in the queue, due now, with a fresh attempt count."""
     if all_dead == bool(ids):
         raise click.UsageError("give message ids or --all-dead, not both and not neither")
-    U = models.UitgaandBericht
+    U = models.OutboxMessage
     with runtime.sessions.begin() as session:
         query = select(U).where(U.status == DOOD)
         if not all_dead:
@@ -197,9 +197,9 @@ def retry(runtime, ids: tuple[int, ...], all_dead: bool) -> None:
         rows = list(session.scalars(query))
         for row in rows:
             # Rendered afresh (and so under a new MessageID): never an old state after a newer one.
-            row.status, row.pogingen, row.volgende_poging_op = WACHTEND, 0, datetime.now(UTC)
-            row.eerste_poging_op = None  # a fresh retry window
-            row.inhoud, row.inhoud_digest, row.message_id = b"", None, new_message_id()
+            row.status, row.attempts, row.next_attempt_at = WACHTEND, 0, datetime.now(UTC)
+            row.first_attempt_at = None  # a fresh retry window
+            row.content, row.content_digest, row.message_id = b"", None, new_message_id()
     click.echo(f"{len(rows)} message(s) queued again")
 
 
@@ -208,7 +208,7 @@ def retry(runtime, ids: tuple[int, ...], all_dead: bool) -> None:
 @click.pass_obj
 def purge_dead(runtime, yes: bool) -> None:
     """Delete dead-lettered messages (their attempts stay in the message log)."""
-    U = models.UitgaandBericht
+    U = models.OutboxMessage
     with runtime.sessions.begin() as session:
         total = session.scalar(select(func.count()).where(U.status == DOOD))
         if total and not yes:

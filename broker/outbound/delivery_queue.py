@@ -1,4 +1,4 @@
-"""The outbox queue in the database (``uitgaand_bericht``): claiming due messages, their content,
+"""The outbox queue in the database (``outbox_message``): claiming due messages, their content,
 giving them back, postponing a failing receiver, and recording each attempt's outcome (delivered,
 retry later, dead) with the message log and the audit trail. ``broker/outbound/delivery_worker.py``
 runs the loop; ``broker/outbound/transport.py`` sends.
@@ -44,12 +44,12 @@ class Task:
     """One claimed message, detached from the database session."""
 
     id: int
-    ontvanger_oin: str
+    receiver_oin: str
     endpoint: str
-    operatie: str
+    operation: str
     message_id: str
-    inhoud: bytes
-    pogingen: int
+    content: bytes
+    attempts: int
 
 
 class DeliveryQueue:
@@ -62,10 +62,10 @@ class DeliveryQueue:
         """Take up to ``maximum`` due messages, oldest first, never overtaking an earlier undelivered
         message of the same pupil to the same receiver; marks them ``bezig`` for the lease."""
         now = datetime.now(UTC)
-        U, earlier = models.UitgaandBericht, aliased(models.UitgaandBericht)
+        U, earlier = models.OutboxMessage, aliased(models.OutboxMessage)
         predecessor = exists().where(
-            earlier.ontvanger_oin == U.ontvanger_oin,
-            earlier.volgorde_sleutel == U.volgorde_sleutel,
+            earlier.receiver_oin == U.receiver_oin,
+            earlier.ordering_key == U.ordering_key,
             earlier.id < U.id,
             earlier.status.in_((WACHTEND, BEZIG)),
         )
@@ -73,8 +73,8 @@ class DeliveryQueue:
             select(U)
             .where(
                 or_(
-                    and_(U.status == WACHTEND, U.volgende_poging_op <= now),
-                    and_(U.status == BEZIG, U.bezig_tot < now),
+                    and_(U.status == WACHTEND, U.next_attempt_at <= now),
+                    and_(U.status == BEZIG, U.claimed_until < now),
                 ),
                 ~predecessor,
             )
@@ -87,15 +87,19 @@ class DeliveryQueue:
             for row in session.scalars(query):
                 if row.status == BEZIG and _give_up(row, now, self.runtime.settings):
                     # Its worker died during the delivery, again and again: never a poison loop.
-                    row.status, row.laatste_fout, row.bezig_tot = DOOD, "worker stopped during delivery", None
+                    row.status, row.last_error, row.claimed_until = (
+                        DOOD,
+                        "worker stopped during delivery",
+                        None,
+                    )
                     continue
                 # The attempt counts from the claim: a message that kills its worker still ends up dead.
-                row.status, row.pogingen = BEZIG, row.pogingen + 1
-                row.eerste_poging_op = row.eerste_poging_op or now
-                row.bezig_tot = now + timedelta(seconds=self.runtime.settings.outbox_claim_s)
+                row.status, row.attempts = BEZIG, row.attempts + 1
+                row.first_attempt_at = row.first_attempt_at or now
+                row.claimed_until = now + timedelta(seconds=self.runtime.settings.outbox_claim_s)
                 rows.append(row)
             return [
-                Task(r.id, r.ontvanger_oin, r.endpoint, r.operatie, r.message_id, r.inhoud, r.pogingen)
+                Task(r.id, r.receiver_oin, r.endpoint, r.operation, r.message_id, r.content, r.attempts)
                 for r in rows
             ]
 
@@ -103,8 +107,8 @@ class DeliveryQueue:
         with self.runtime.sessions() as session:
             return (
                 session.scalar(
-                    select(models.UitgaandBericht.id)
-                    .where(models.UitgaandBericht.status.in_((WACHTEND, BEZIG)))
+                    select(models.OutboxMessage.id)
+                    .where(models.OutboxMessage.status.in_((WACHTEND, BEZIG)))
                     .limit(1)
                 )
                 is not None
@@ -117,65 +121,67 @@ class DeliveryQueue:
                 (endpoint for partij, endpoint in active_receivers(session) if partij.oin == oin), None
             )
 
-    def inhoud(self, task: Task) -> bytes | None:
+    def content(self, task: Task) -> bytes | None:
         """The Body to send: rendered now at the first attempt (and kept), the kept one on a retry — or
         None when the push lapsed (receiver may no longer see the pupil, or would learn nothing new)."""
         rt = self.runtime
         with rt.sessions.begin() as session:
-            row = session.get(models.UitgaandBericht, task.id)
+            row = session.get(models.OutboxMessage, task.id)
             if row is None:
                 return None  # purged with its cycle (``vva cycle close``) since it was claimed
             processing = Processing(session, rt.keyring, rt.calendar)
-            if row.operatie == "ontvangenSignaal":
-                rendering = render_signaal(processing, task.ontvanger_oin, row.signaal_id)
+            if row.operation == "ontvangenSignaal":
+                rendering = render_signaal(processing, task.receiver_oin, row.signaal_id)
             else:
-                rendering = render(processing, task.ontvanger_oin, row.volgorde_sleutel)
+                rendering = render(processing, task.receiver_oin, row.ordering_key)
             if rendering is None:
-                row.status, row.laatste_fout, row.bezig_tot = (
+                row.status, row.last_error, row.claimed_until = (
                     VERVALLEN,
                     "receiver may no longer see the pupil",
                     None,
                 )
                 return None
-            if row.inhoud:
-                return rt.keyring.decrypt_data(row.inhoud)
-            if row.operatie == "ontvangenSignaal":  # a signal is news by itself: no "nothing new" check
-                row.inhoud, row.inhoud_digest = rt.keyring.encrypt_data(rendering.xml), rendering.digest
+            if row.content:
+                return rt.keyring.decrypt_data(row.content)
+            if row.operation == "ontvangenSignaal":  # a signal is news by itself: no "nothing new" check
+                row.content, row.content_digest = rt.keyring.encrypt_data(rendering.xml), rendering.digest
                 return rendering.xml
-            if rendering.digest == last_delivered(session, task.ontvanger_oin, row.volgorde_sleutel):
-                row.status, row.laatste_fout, row.bezig_tot = VERVALLEN, "nothing new for this receiver", None
+            if rendering.digest == last_delivered(session, task.receiver_oin, row.ordering_key):
+                row.status, row.last_error, row.claimed_until = (
+                    VERVALLEN,
+                    "nothing new for this receiver",
+                    None,
+                )
                 return None
-            row.inhoud, row.inhoud_digest = rt.keyring.encrypt_data(rendering.xml), rendering.digest
+            row.content, row.content_digest = rt.keyring.encrypt_data(rendering.xml), rendering.digest
             return rendering.xml
 
     def finish(self, task: Task, status: str, reason: str) -> None:
         with self.runtime.sessions.begin() as session:
-            row = session.get(models.UitgaandBericht, task.id)
-            row.status, row.laatste_fout, row.bezig_tot = status, reason, None
+            row = session.get(models.OutboxMessage, task.id)
+            row.status, row.last_error, row.claimed_until = status, reason, None
 
     def give_back(self, task: Task, until: datetime) -> None:
         """Give a claimed but untried message back, due at ``until`` with the receiver's other pushes;
         the claim's attempt is undone."""
         with self.runtime.sessions.begin() as session:
-            row = session.get(models.UitgaandBericht, task.id)
+            row = session.get(models.OutboxMessage, task.id)
             if row is None or row.status != BEZIG:
                 return
-            row.status, row.bezig_tot, row.pogingen = WACHTEND, None, row.pogingen - 1
-            if row.pogingen == 0:
-                row.eerste_poging_op = None
-            row.volgende_poging_op = until
+            row.status, row.claimed_until, row.attempts = WACHTEND, None, row.attempts - 1
+            if row.attempts == 0:
+                row.first_attempt_at = None
+            row.next_attempt_at = until
 
     def postpone_receiver(self, task: Task, until: datetime) -> None:
         """The receiver failed: its other waiting pushes wait as long as the failed one (a circuit
         breaker per receiver), instead of each costing a worker a timeout now."""
-        U = models.UitgaandBericht
+        U = models.OutboxMessage
         with self.runtime.sessions.begin() as session:
             session.execute(
                 update(U)
-                .where(
-                    U.ontvanger_oin == task.ontvanger_oin, U.status == WACHTEND, U.volgende_poging_op < until
-                )
-                .values(volgende_poging_op=until)
+                .where(U.receiver_oin == task.receiver_oin, U.status == WACHTEND, U.next_attempt_at < until)
+                .values(next_attempt_at=until)
                 .execution_options(synchronize_session=False)
             )
 
@@ -187,7 +193,7 @@ class DeliveryQueue:
         settings = self.runtime.settings
         now = datetime.now(UTC)
         with self.runtime.sessions.begin() as session:
-            row = session.get(models.UitgaandBericht, task.id)
+            row = session.get(models.OutboxMessage, task.id)
             if row is None:
                 # Purged with its cycle while this attempt ran: keep nothing of its content, the cycle's
                 # personal data are gone; a push that did leave is still audited, without its pupil.
@@ -195,78 +201,78 @@ class DeliveryQueue:
                 if transport.last_request:
                     self._audit(session, task, None, (error or AFGELEVERD)[:40], now)
                 return None, None
-            row.bezig_tot, again = None, None
+            row.claimed_until, again = None, None
             if error is None:
-                row.status, row.afgeleverd_op, row.laatste_fout = AFGELEVERD, now, None
+                row.status, row.delivered_at, row.last_error = AFGELEVERD, now, None
                 outcome_count = DELIVERED
             elif permanent or _give_up(row, now, settings):
-                row.status, row.laatste_fout = DOOD, error
+                row.status, row.last_error = DOOD, error
                 outcome_count = DEAD
             else:
-                row.status, row.laatste_fout = WACHTEND, error
+                row.status, row.last_error = WACHTEND, error
                 outcome_count = RETRIED
-                again = now + timedelta(seconds=_backoff(row.pogingen, settings))
-                row.volgende_poging_op = again
+                again = now + timedelta(seconds=_backoff(row.attempts, settings))
+                row.next_attempt_at = again
             header = Header(
                 dienst="ontvanger",
-                action=f"{NS}/ontvanger/{task.operatie}",
+                action=f"{NS}/ontvanger/{task.operation}",
                 afzender_oin=settings.broker_oin,
-                ontvanger_oin=task.ontvanger_oin,
+                ontvanger_oin=task.receiver_oin,
                 message_id=task.message_id,
             )
             status = transport.last_response[0] if transport.last_response else None
             keyring = self.runtime.keyring
-            uitkomst = row.status if error is None else error[:40]
-            log_sent(session, transport.last_request, header, uitkomst, status, keyring)
+            outcome = row.status if error is None else error[:40]
+            log_sent(session, transport.last_request, header, outcome, status, keyring)
             if transport.last_request:  # only what left the broker was disclosed
-                self._audit(session, task, row, uitkomst, now)
+                self._audit(session, task, row, outcome, now)
             if transport.last_response:
                 response_header = Header(
                     dienst="ontvanger",
-                    afzender_oin=task.ontvanger_oin,
+                    afzender_oin=task.receiver_oin,
                     ontvanger_oin=settings.broker_oin,
                     relates_to=task.message_id,
                 )
-                uitkomst = "antwoord" if error is None else error[:40]
-                log_sent(session, transport.last_response[1], response_header, uitkomst, status, keyring, "in")
+                outcome = "antwoord" if error is None else error[:40]
+                log_sent(session, transport.last_response[1], response_header, outcome, status, keyring, "in")
         return again, outcome_count
 
     def _audit(
-        self, session, task: Task, row: models.UitgaandBericht | None, uitkomst: str, now: datetime
+        self, session, task: Task, row: models.OutboxMessage | None, outcome: str, now: datetime
     ) -> None:
         """A push that left the broker disclosed the pupil to its receiver: record it (AVG art. 5 lid 2),
         whatever the receiver answered (``row`` None: purged meanwhile, recorded without the pupil)."""
         if row is None:
             event = AuditEvent(
-                PUSH, task.operatie, uitkomst, task.ontvanger_oin, message_id=task.message_id, aantal=1
+                PUSH, task.operation, outcome, task.receiver_oin, message_id=task.message_id, aantal=1
             )
             record_event(session, event, now)
             return
-        pupil = row.signaal_id is None or row.volgorde_sleutel != f"signaal:{row.signaal_id}"
+        pupil = row.signaal_id is None or row.ordering_key != f"signaal:{row.signaal_id}"
         record_event(
             session,
             AuditEvent(
                 PUSH,
-                task.operatie,
-                uitkomst,
-                partij_oin=task.ontvanger_oin,
+                task.operation,
+                outcome,
+                partij_oin=task.receiver_oin,
                 message_id=task.message_id,
                 # The cycle the push belongs to, not the day it left: a retry after the cycle's last day
                 # must be purged with that cycle (``vva cycle close``).
-                cyclus_jaar=self.runtime.calendar.cyclus_on(row.aangemaakt_op.date()).jaar,
-                leerlingen={row.volgorde_sleutel} if pupil else set(),
+                cyclus_jaar=self.runtime.calendar.cyclus_on(row.created_at.date()).jaar,
+                leerlingen={row.ordering_key} if pupil else set(),
                 aantal=1,
             ),
             now,
         )
 
 
-def _give_up(row: models.UitgaandBericht, now: datetime, settings) -> bool:
+def _give_up(row: models.OutboxMessage, now: datetime, settings) -> bool:
     """Whether a failing push has had its chances: its retry window since the first attempt is over,
     or (when set) its maximum number of attempts is reached."""
-    if settings.outbox_max_attempts and row.pogingen >= settings.outbox_max_attempts:
+    if settings.outbox_max_attempts and row.attempts >= settings.outbox_max_attempts:
         return True
-    first = row.eerste_poging_op
+    first = row.first_attempt_at
     if first is None:
         return False
     if first.tzinfo is None:  # SQLite gives naive UTC

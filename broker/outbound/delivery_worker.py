@@ -52,11 +52,11 @@ class DeliveryWorker:
         tasks = self.claim(maximum)
         postponed: dict[str, datetime] = {}  # receivers that failed in this batch: until when
         for task in tasks:
-            if task.ontvanger_oin in postponed:
+            if task.receiver_oin in postponed:
                 # Not tried: it waits with the receiver's other pushes.
-                self.queue.give_back(task, postponed[task.ontvanger_oin])
+                self.queue.give_back(task, postponed[task.receiver_oin])
             elif (until := self.deliver(task)) is not None:
-                postponed[task.ontvanger_oin] = until
+                postponed[task.receiver_oin] = until
         return len(tasks)
 
     def run(self, until_empty: bool = False, stop=None) -> None:
@@ -92,18 +92,18 @@ class DeliveryWorker:
             return None  # our failure, not the receiver's: its other pushes go on
 
     def _deliver_task(self, task: Task) -> datetime | None:
-        endpoint = self.queue.current_endpoint(task.ontvanger_oin)
+        endpoint = self.queue.current_endpoint(task.receiver_oin)
         if endpoint is None:
             self._finish(task, VERVALLEN, "receiver no longer registered with an endpoint")
             return None
         if self.runtime.settings.environment == "production" and not endpoint.startswith("https://"):
             self._finish(task, DOOD, "endpoint is not https (T8)")
             return None
-        inhoud = self.queue.inhoud(task)
-        if inhoud is None:
+        content = self.queue.content(task)
+        if content is None:
             return None
         transport, error, permanent = self.transport.send(
-            endpoint, task.ontvanger_oin, task.operatie, task.message_id, inhoud
+            endpoint, task.receiver_oin, task.operation, task.message_id, content
         )
         again = self._record_attempt(task, transport, error, permanent)
         if again is not None:

@@ -83,10 +83,10 @@ def render_signaal(processing: Processing, ontvanger_oin: str, signaal_id: int |
 
 def last_delivered(session, ontvanger_oin: str, sleutel_hash: str) -> str | None:
     """Digest of the last push of this pupil delivered to this receiver (to skip one that says the same)."""
-    U = models.UitgaandBericht
+    U = models.OutboxMessage
     return session.scalar(
-        select(U.inhoud_digest)
-        .where(U.ontvanger_oin == ontvanger_oin, U.volgorde_sleutel == sleutel_hash, U.status == AFGELEVERD)
+        select(U.content_digest)
+        .where(U.receiver_oin == ontvanger_oin, U.ordering_key == sleutel_hash, U.status == AFGELEVERD)
         .order_by(U.id.desc())
         .limit(1)
     )

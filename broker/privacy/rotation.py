@@ -49,7 +49,7 @@ ENCRYPTED_COLUMNS = (
     EncryptedColumn(models.Aanmelding, "nummer_versleuteld", "nummer"),
     EncryptedColumn(models.Signaal, "nummer_versleuteld", "nummer"),
     EncryptedColumn(models.Bericht, "inhoud", "data"),
-    EncryptedColumn(models.UitgaandBericht, "inhoud", "data"),
+    EncryptedColumn(models.OutboxMessage, "content", "data"),
 )
 
 

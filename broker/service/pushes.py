@@ -105,14 +105,14 @@ def active_receivers(session) -> list[tuple[Partij, str]]:
 
 
 def _waiting_notes(processing: Processing, hashes: Iterable[str]) -> set[tuple[str, str]]:
-    U = models.UitgaandBericht
+    U = models.OutboxMessage
     list_ = list(hashes)
     uitkomst: set[tuple[str, str]] = set()
     for i in range(0, len(list_), 500):
         uitkomst.update(
             processing.session.execute(
-                select(U.ontvanger_oin, U.volgorde_sleutel).where(
-                    U.status == WACHTEND, U.pogingen == 0, U.volgorde_sleutel.in_(list_[i : i + 500])
+                select(U.receiver_oin, U.ordering_key).where(
+                    U.status == WACHTEND, U.attempts == 0, U.ordering_key.in_(list_[i : i + 500])
                 )
             ).tuples()
         )
@@ -124,16 +124,16 @@ def _queued(processing: Processing, oin: str, endpoint: str, order: str) -> None
     # commits they announce (broker.db.commit_order).
     add_in_commit_order(
         processing.session,
-        models.UitgaandBericht(
-            ontvanger_oin=oin,
+        models.OutboxMessage(
+            receiver_oin=oin,
             endpoint=endpoint,
-            operatie="ontvangenWijziging",
-            volgorde_sleutel=order,
+            operation="ontvangenWijziging",
+            ordering_key=order,
             message_id=new_message_id(),
-            inhoud=b"",  # rendered at the first attempt
+            content=b"",  # rendered at the first attempt
             status=WACHTEND,
-            pogingen=0,
-            volgende_poging_op=processing.now,
-            aangemaakt_op=processing.now,
+            attempts=0,
+            next_attempt_at=processing.now,
+            created_at=processing.now,
         ),
     )

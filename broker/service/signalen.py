@@ -187,19 +187,19 @@ def _signaal(
     if (endpoint := endpoints.get(oin)) is not None:
         add_in_commit_order(  # in the pupil's order with its change pushes (broker.db.commit_order)
             processing.session,
-            models.UitgaandBericht(
-                ontvanger_oin=oin,
+            models.OutboxMessage(
+                receiver_oin=oin,
                 endpoint=endpoint,
-                operatie="ontvangenSignaal",
-                volgorde_sleutel=leerling[0] if leerling else f"signaal:{row.id}",
+                operation="ontvangenSignaal",
+                ordering_key=leerling[0] if leerling else f"signaal:{row.id}",
                 signaal_id=row.id,
                 message_id=new_message_id(),
-                inhoud=b"",  # rendered at the first attempt
+                content=b"",  # rendered at the first attempt
                 status=WACHTEND,
-                pogingen=0,
+                attempts=0,
                 # Due now, also when the run is dated another day (--date); created "as of" that day.
-                volgende_poging_op=datetime.now(UTC),
-                aangemaakt_op=processing.now,  # the cycle it belongs to (purge, audit)
+                next_attempt_at=datetime.now(UTC),
+                created_at=processing.now,  # the cycle it belongs to (purge, audit)
             ),
         )
         run_round.pushes += 1

@@ -34,7 +34,7 @@ def outbox_state(sessions: sessionmaker[Session], now: datetime | None = None) -
     seconds of the oldest push still waiting or being delivered, 0 when there is none.
     Raises SQLAlchemy's ``OperationalError`` when the database does not answer."""
     now = now or datetime.now(UTC)
-    table = models.UitgaandBericht
+    table = models.OutboxMessage
     with sessions() as session:
         per_status = dict(
             session.execute(
@@ -43,9 +43,7 @@ def outbox_state(sessions: sessionmaker[Session], now: datetime | None = None) -
                 .group_by(table.status)
             ).all()
         )
-        oldest = session.scalar(
-            select(func.min(table.aangemaakt_op)).where(table.status.in_((WACHTEND, BEZIG)))
-        )
+        oldest = session.scalar(select(func.min(table.created_at)).where(table.status.in_((WACHTEND, BEZIG))))
     return {
         "per_status": {s: per_status.get(s, 0) for s in (WACHTEND, BEZIG, DOOD)},
         "oldest_s": _age(now, oldest),
@@ -57,13 +55,13 @@ def outbox_per_receiver(sessions: sessionmaker[Session], now: datetime | None = 
     delivered, "oldest_s": age in seconds of the oldest of them}``. Receivers without backlog are left
     out. Raises SQLAlchemy's ``OperationalError`` when the database does not answer."""
     now = now or datetime.now(UTC)
-    table = models.UitgaandBericht
+    table = models.OutboxMessage
     with sessions() as session:
         rows = session.execute(
-            select(table.ontvanger_oin, func.count(), func.min(table.aangemaakt_op))
+            select(table.receiver_oin, func.count(), func.min(table.created_at))
             .where(table.status.in_((WACHTEND, BEZIG)))
-            .group_by(table.ontvanger_oin)
-            .order_by(table.ontvanger_oin)
+            .group_by(table.receiver_oin)
+            .order_by(table.receiver_oin)
         ).all()
     return {oin: {"backlog": total, "oldest_s": _age(now, oldest)} for oin, total, oldest in rows}
 

@@ -110,17 +110,17 @@ def test_health_fails_on_an_expired_crl_and_warns_on_a_backlog(db_engine, tmp_pa
     now = datetime.now(UTC)
     with sessions.begin() as session:
         session.add(
-            models.UitgaandBericht(
-                ontvanger_oin="00000099000000000042",
+            models.OutboxMessage(
+                receiver_oin="00000099000000000042",
                 endpoint="https://r.example/v1",
-                operatie="ontvangenWijziging",
-                volgorde_sleutel="s" * 64,
+                operation="ontvangenWijziging",
+                ordering_key="s" * 64,
                 message_id="urn:uuid:00000000-0000-4000-8000-000000000001",
-                inhoud=b"x",
+                content=b"x",
                 status="wachtend",
-                pogingen=0,
-                volgende_poging_op=now - timedelta(hours=2),
-                aangemaakt_op=now - timedelta(hours=2),
+                attempts=0,
+                next_attempt_at=now - timedelta(hours=2),
+                created_at=now - timedelta(hours=2),
             )
         )
     status, body = health(sessions, lambda: trust, outbox_max_s=900, now=now)

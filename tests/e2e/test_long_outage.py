@@ -60,19 +60,19 @@ def _per_leerling(receiver_db: str) -> dict[str, list[tuple[int, bool]]]:
 
 
 def _per_status(runtime: Runtime, oin: str) -> dict[str, int]:
-    U = models.UitgaandBericht
+    U = models.OutboxMessage
     with runtime.sessions() as session:
         return dict(
             session.execute(
-                select(U.status, func.count()).where(U.ontvanger_oin == oin).group_by(U.status)
+                select(U.status, func.count()).where(U.receiver_oin == oin).group_by(U.status)
             ).all()
         )
 
 
 def _attempts(runtime: Runtime, oin: str, function=func.sum) -> int:
-    U = models.UitgaandBericht
+    U = models.OutboxMessage
     with runtime.sessions() as session:
-        return session.scalar(select(func.coalesce(function(U.pogingen), 0)).where(U.ontvanger_oin == oin))
+        return session.scalar(select(func.coalesce(function(U.attempts), 0)).where(U.receiver_oin == oin))
 
 
 def test_receiver_gone_longer_than_the_old_window_gets_everything_in_order(database_url, tmp_path):
@@ -117,7 +117,7 @@ def test_receiver_gone_longer_than_the_old_window_gets_everything_in_order(datab
         oldest = [r for r in metrics.splitlines() if r.startswith("vva_outbox_receiver_oldest_seconds{")]
         assert len(oldest) == 1 and float(oldest[0].split()[-1]) > 1.0
         with delivery_worker.runtime.sessions() as session:
-            keys = set(session.scalars(select(models.UitgaandBericht.volgorde_sleutel)))
+            keys = set(session.scalars(select(models.OutboxMessage.ordering_key)))
         for secret in [p["bsn"] for p in pupils] + sorted(keys):
             assert secret not in health and secret not in metrics
 

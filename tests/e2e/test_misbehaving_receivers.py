@@ -84,8 +84,8 @@ def _status(delivery_worker) -> tuple[str, int, str]:
     from broker.db import models
 
     with delivery_worker.runtime.sessions() as session:
-        row = session.scalar(select(models.UitgaandBericht))
-        return row.status, row.pogingen, row.laatste_fout
+        row = session.scalar(select(models.OutboxMessage))
+        return row.status, row.attempts, row.last_error
 
 
 def test_dripping_receiver_does_not_hold_the_worker(database_url, tmp_path):
@@ -94,13 +94,13 @@ def test_dripping_receiver_does_not_hold_the_worker(database_url, tmp_path):
         begin = time.monotonic()
         assert delivery_worker.run_round() == 1
         assert time.monotonic() - begin < 10  # the total deadline (3 × outbox_timeout_s), not forever
-    status, pogingen, error = _status(delivery_worker)
-    assert (status, pogingen) == ("wachtend", 1) and error.startswith("transport")
+    status, attempts, error = _status(delivery_worker)
+    assert (status, attempts) == ("wachtend", 1) and error.startswith("transport")
 
 
 def test_empty_202_is_no_delivery(database_url, tmp_path):
     with fake_receiver(empty_202) as endpoint:
         delivery_worker = _chain(database_url, tmp_path, endpoint)
         assert delivery_worker.run_round() == 1
-    status, pogingen, error = _status(delivery_worker)
-    assert (status, pogingen, error) == ("wachtend", 1, "transport no SOAP answer")
+    status, attempts, error = _status(delivery_worker)
+    assert (status, attempts, error) == ("wachtend", 1, "transport no SOAP answer")

@@ -84,7 +84,7 @@ def test_h48_outbox_in_production_accepts_no_answer_from_a_test_oin(
         try:
             assert DeliveryWorker(runtime).run_round() == 1
             with runtime.sessions() as session:
-                (message,) = session.scalars(select(models.UitgaandBericht)).all()
+                (message,) = session.scalars(select(models.OutboxMessage)).all()
             # The receiver got and processed the push and answered, signed under its test OIN ...
             engine = create_engine(f"sqlite:///{receiver_db}")
             with engine.connect() as connection:
@@ -94,8 +94,8 @@ def test_h48_outbox_in_production_accepts_no_answer_from_a_test_oin(
             engine.dispose()
             assert processed == 1
             # ... and production does not take that answer as a delivery: retried, not delivered.
-            assert (message.status, message.laatste_fout) == ("wachtend", "transport UntrustedResponse")
-            assert message.afgeleverd_op is None
+            assert (message.status, message.last_error) == ("wachtend", "transport UntrustedResponse")
+            assert message.delivered_at is None
         finally:
             runtime.close()
 

@@ -72,7 +72,7 @@ class Chain:
         try:
             with engine.connect() as connection:
                 return connection.execute(
-                    text("SELECT count(*) FROM uitgaand_bericht WHERE status = :s"), {"s": status}
+                    text("SELECT count(*) FROM outbox_message WHERE status = :s"), {"s": status}
                 ).scalar()
         finally:
             engine.dispose()

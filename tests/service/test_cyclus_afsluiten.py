@@ -125,7 +125,7 @@ def _from_2027(session, table: str) -> int:
         "aanmelding_feit": select(func.count()).select_from(models.AanmeldingFeit),
         "wijziging": select(func.count()).where(models.Wijziging.cyclus_jaar == 2027),
         "signaal": select(func.count()).where(models.Signaal.cyclus_jaar == 2027),
-        "uitgaand_bericht": select(func.count()).where(models.UitgaandBericht.aangemaakt_op < limit[1]),
+        "outbox_message": select(func.count()).where(models.OutboxMessage.created_at < limit[1]),
         "bericht": select(func.count()).where(B.tijdstip >= limit[0], B.tijdstip < limit[1]),
         "ontvangen_message_id": select(func.count()).select_from(models.OntvangenMessageId),
         "audit_leerling": select(func.count()).where(models.AuditLeerling.cyclus_jaar == 2027),
@@ -154,11 +154,11 @@ def test_closing_keeps_jaarcijfers_and_erases_all_personal_data(demo_session, ke
             "aanmelding",
             "aanmelding_feit",
             "signaal",
-            "uitgaand_bericht",
+            "outbox_message",
             "audit_leerling",
         )
     } == dict.fromkeys(
-        ("leerling", "aanmelding", "aanmelding_feit", "signaal", "uitgaand_bericht", "audit_leerling"), True
+        ("leerling", "aanmelding", "aanmelding_feit", "signaal", "outbox_message", "audit_leerling"), True
     )
     before = compute_jaarcijfers(session, 2027, Calendar())
     status = {(c.niveau, c.eenheid, c.cijfer, c.dimensie): c.waarde for c in before}
@@ -297,7 +297,7 @@ def test_a_push_of_the_cyclus_delivered_after_its_end_is_erased_too(push_from_20
     vva, sessions = push_from_2026.vva, push_from_2026.sessions
     assert push_from_2026.delivery_worker.run_round() == 1  # today: cycle 2027 or later
     with sessions() as session:
-        push = session.scalar(select(models.UitgaandBericht.message_id))
+        push = session.scalar(select(models.OutboxMessage.message_id))
         B = models.Bericht
         assert session.scalar(select(func.count()).where(B.message_id == push)) == 1
 
@@ -318,7 +318,7 @@ def test_closing_during_a_delivery_lets_the_worker_continue(push_from_2026):
     assert closed.exit_code == 0, closed.output
     delivery_worker.deliver(task)
     with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(models.UitgaandBericht)) == 0
+        assert session.scalar(select(func.count()).select_from(models.OutboxMessage)) == 0
         messages = session.scalar(select(func.count()).where(models.Bericht.dienst == "ontvanger"))
         assert messages == 0
     assert vva("audit", "verify").exit_code == 0
@@ -329,13 +329,13 @@ def test_a_push_that_never_left_the_broker_is_no_disclosure_in_the_audit(push_fr
     nothing: the audit trail must not tell an inzageverzoek that the receiver got the pupil's data."""
     sessions, delivery_worker = push_from_2026.sessions, push_from_2026.delivery_worker
     with sessions.begin() as session:
-        row = session.scalars(select(models.UitgaandBericht)).one()
-        row.inhoud = bytes([99]) + b"\0" * 40  # under a key id this installation does not have
+        row = session.scalars(select(models.OutboxMessage)).one()
+        row.content = bytes([99]) + b"\0" * 40  # under a key id this installation does not have
     assert delivery_worker.run_round() == 1
     with sessions() as session:
         R = models.AuditRegel
         assert session.scalar(select(func.count()).where(R.bron == "push")) == 0
-        assert session.scalar(select(models.UitgaandBericht.laatste_fout)) == "internal KeyringError"
+        assert session.scalar(select(models.OutboxMessage.last_error)) == "internal KeyringError"
 
 
 def test_a_second_concurrent_close_refuses_with_a_reason(db_engine):
@@ -397,21 +397,21 @@ def test_a_push_from_the_first_moment_of_the_next_cyclus_stays(db_engine, keyrin
     with sessions.begin() as session:
         session.add(models.Cyclus(jaar=2026, deadline=date(2026, 4, 1)))
         session.add(
-            models.UitgaandBericht(
-                ontvanger_oin=SCHOOL_A,
+            models.OutboxMessage(
+                receiver_oin=SCHOOL_A,
                 endpoint="https://ontvanger.example/vva",
-                operatie="ontvangenWijziging",
-                volgorde_sleutel="a" * 64,
+                operation="ontvangenWijziging",
+                ordering_key="a" * 64,
                 message_id="urn:uuid:00000000-0000-4000-8000-000000000001",
-                inhoud=b"",
+                content=b"",
                 status="wachtend",
-                pogingen=0,
-                volgende_poging_op=first,
-                aangemaakt_op=first,
+                attempts=0,
+                next_attempt_at=first,
+                created_at=first,
             )
         )
     with sessions.begin() as session:
         closing = close_cyclus(
             session, Calendar(), 2026, date(2026, 10, 2), datetime(2026, 10, 2, tzinfo=UTC)
         )
-    assert closing.removed["uitgaand_bericht"] == 0
+    assert closing.removed["outbox_message"] == 0

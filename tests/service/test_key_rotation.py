@@ -44,7 +44,7 @@ def test_rotate_reencrypts_everything_and_stays_readable(demo_session, processin
         "aanmelding": 0,
         "signaal": 0,
         "bericht": 1,
-        "uitgaand_bericht": 0,
+        "outbox_message": 0,
     }
     with sessions() as session:
         assert rotation.usage(session) == Counter({2: 4})

@@ -32,7 +32,7 @@ def test_one_note_per_recipient_that_may_see_the_leerling(processing, call):
     )
     assert plan_pushes(processing) == 3  # P1 → Amsterdam and region 21; P2 (Rotterdam) → region 21 (school)
     processing.session.commit()  # notices are written at commit, in commit order (broker.db.commit_order)
-    receivers = sorted(processing.session.execute(select(models.UitgaandBericht.ontvanger_oin)).scalars())
+    receivers = sorted(processing.session.execute(select(models.OutboxMessage.receiver_oin)).scalars())
     assert receivers == sorted([AMSTERDAM, REGIO, REGIO])
     # A second change before any attempt adds nothing: the waiting notice will carry the newest state.
     processing.changed.clear()
@@ -47,7 +47,7 @@ def test_on_delivery_the_registry_of_that_moment_counts(processing, call):
     aanleveren_leerlingen(processing, call(SCHOOL_A), [leerling(1, P1)])
     plan_pushes(processing)
     processing.session.commit()
-    sleutel = processing.session.scalar(select(models.UitgaandBericht.volgorde_sleutel))
+    sleutel = processing.session.scalar(select(models.OutboxMessage.ordering_key))
     rendering = render(processing, AMSTERDAM, sleutel)
     assert rendering is not None and P1.encode() in rendering.xml and b"<ns0:woongemeente>0363" in rendering.xml
     # The gemeente's scope changes before delivery: the queued push lapses, nothing leaves.

@@ -109,9 +109,9 @@ def test_a_signaal_push_is_valid_by_the_contract(demo_session, keyring, call):
     _round(session, keyring, date(2027, 4, 2))
     session.commit()  # the push is written at commit (broker.db.commit_order)
     push = session.scalars(
-        select(models.UitgaandBericht).where(models.UitgaandBericht.operatie == "ontvangenSignaal")
+        select(models.OutboxMessage).where(models.OutboxMessage.operation == "ontvangenSignaal")
     ).one()
-    assert push.ontvanger_oin == SCHOOL_A and push.signaal_id is not None
+    assert push.receiver_oin == SCHOOL_A and push.signaal_id is not None
     rendering = render_signaal(_processing_at(session, keyring, date(2027, 4, 2)), SCHOOL_A, push.signaal_id)
     element = etree.fromstring(rendering.xml)
     Contract().validate_element(element)

@@ -171,7 +171,7 @@ def _writer(factory, keyring, numbers: list[str], end: float, timeline: _Timelin
             pushes = [
                 (o.id, min(p for p, _ in positions))
                 for o in written
-                if isinstance(o, models.UitgaandBericht)
+                if isinstance(o, models.OutboxMessage)
             ]
             with timeline.lock:
                 timeline.positions.extend(positions)
