@@ -9,7 +9,7 @@ salted digest; when the yearly purge deletes their pseudonyms and salts, the dig
 anyone, and the chain still verifies.
 
 The record is written in the caller's transaction: it exists exactly when the operation's effect was
-committed. Appending takes the lock on the chain head (``audit_kop``), so concurrent transactions chain
+committed. Appending takes the lock on the chain head (``audit_head``), so concurrent transactions chain
 in commit order; callers append as the last step of their transaction to keep that lock short.
 """
 
@@ -91,14 +91,14 @@ def betrokkenen_digest(salt: str, pseudonyms: Iterable[str]) -> str:
 
 
 # Built once (an audited request runs them all); Core on the tables, on the session's connection.
-_HEAD, _CYCLUS = models.AuditKop.__table__, models.Cyclus.__table__
+_HEAD, _CYCLUS = models.AuditHead.__table__, models.Cyclus.__table__
 _RECORD = models.AuditRegel.__table__.insert()
 _LEERLING = models.AuditLeerling.__table__.insert()
 _TAKE_HEAD = (
     _HEAD.update()
     .where(_HEAD.c.id == 1)
-    .values(teller=_HEAD.c.teller + 1)
-    .returning(_HEAD.c.teller, _HEAD.c.laatste_hash)
+    .values(counter=_HEAD.c.counter + 1)
+    .returning(_HEAD.c.counter, _HEAD.c.last_hash)
 )
 _NEW_HEAD = _HEAD.update().where(_HEAD.c.id == 1)
 _CLOSED = select(_CYCLUS.c.gesloten_op.is_not(None)).where(_CYCLUS.c.jaar == bindparam("jaar"))
@@ -120,7 +120,7 @@ def record_event(session: Session, event: AuditEvent, moment: datetime | None = 
         event = replace(event, leerlingen=set())
     zout = secrets.token_hex(16)
     fields = {
-        "volgnummer": header.teller,
+        "volgnummer": header.counter,
         "tijdstip": timestamp(moment or datetime.now(UTC)),
         "cyclus_jaar": event.cyclus_jaar,
         "bron": event.bron,
@@ -131,7 +131,7 @@ def record_event(session: Session, event: AuditEvent, moment: datetime | None = 
         "aantal": event.aantal,
         "uitkomst": event.uitkomst[:40],
         "betrokkenen_digest": betrokkenen_digest(zout, event.leerlingen),
-        "vorige_hash": header.laatste_hash,
+        "vorige_hash": header.last_hash,
     }
     fields["hash"] = record_hash(fields)
     connection = session.connection()
@@ -141,7 +141,7 @@ def record_event(session: Session, event: AuditEvent, moment: datetime | None = 
             _LEERLING,
             [
                 {
-                    "volgnummer": header.teller,
+                    "volgnummer": header.counter,
                     "cyclus_jaar": event.cyclus_jaar,
                     "sleutel_hash": h,
                     "zout": zout,
@@ -149,8 +149,8 @@ def record_event(session: Session, event: AuditEvent, moment: datetime | None = 
                 for h in sorted(event.leerlingen)
             ],
         )
-    connection.execute(_NEW_HEAD, {"laatste_hash": fields["hash"]})
-    return header.teller
+    connection.execute(_NEW_HEAD, {"last_hash": fields["hash"]})
+    return header.counter
 
 
 def _closed(session: Session, jaar: int | None) -> bool:
@@ -159,8 +159,8 @@ def _closed(session: Session, jaar: int | None) -> bool:
 
 @dataclass(frozen=True)
 class _ChainHead:
-    teller: int
-    laatste_hash: str
+    counter: int
+    last_hash: str
 
 
 def _take_header(session: Session) -> _ChainHead:

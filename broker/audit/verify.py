@@ -57,23 +57,26 @@ def verify_chain(session: Session) -> Verdict:
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         # One snapshot for the whole check: a close or an append committing meanwhile changes nothing.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    R, K = models.AuditRegel, models.AuditKop
-    header = session.execute(select(K.teller, K.laatste_hash).where(K.id == 1)).one_or_none()
+    R, K = models.AuditRegel, models.AuditHead
+    header = session.execute(select(K.counter, K.last_hash).where(K.id == 1)).one_or_none()
     if header is None:
-        return Verdict(0, "the chain's head (audit_kop) is missing")
+        return Verdict(0, "the chain's head (audit_head) is missing")
     # A cycle counts as closed (its pupils gone, its digests unchecked) by the record its close left in
     # the chain, not by ``cyclus.gesloten_op``, which is outside the chain and could be set by hand.
     closed = set(
         session.scalars(
             select(R.cyclus_jaar).where(
-                R.bron == OPERATOR, R.operatie == CYCLUS_CLOSE, R.volgnummer <= header.teller
+                R.bron == OPERATOR, R.operatie == CYCLUS_CLOSE, R.volgnummer <= header.counter
             )
         )
     )
     previous, expected, count = BEGIN_HASH, 1, 0
     while True:
         records = session.scalars(
-            select(R).where(R.volgnummer.between(expected, header.teller)).order_by(R.volgnummer).limit(_BATCH)
+            select(R)
+            .where(R.volgnummer.between(expected, header.counter))
+            .order_by(R.volgnummer)
+            .limit(_BATCH)
         ).all()
         if not records:
             break
@@ -92,10 +95,10 @@ def verify_chain(session: Session) -> Verdict:
             if error:
                 return Verdict(count, f"record {record.volgnummer}: {error}")
             previous, expected, count = record.hash, expected + 1, count + 1
-    if header.teller != count or header.laatste_hash != previous:
-        return Verdict(count, f"the chain ends at record {count}, but its head says {header.teller}")
+    if header.counter != count or header.last_hash != previous:
+        return Verdict(count, f"the chain ends at record {count}, but its head says {header.counter}")
     last = session.scalar(select(func.max(R.volgnummer)))
-    if last is not None and last > header.teller and session.scalar(select(K.teller)) < last:
+    if last is not None and last > header.counter and session.scalar(select(K.counter)) < last:
         return Verdict(count, f"record {last} lies beyond the chain's head")
     return Verdict(count, None, previous)
 

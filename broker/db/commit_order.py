@@ -10,7 +10,7 @@ So the rows are not inserted when the service layer records them. ``add_in_commi
 with the session; at commit (``before_commit`` of the outermost transaction), after everything else
 is flushed, one statement
 
-    UPDATE wijziging_teller SET laatste = laatste + n WHERE id = 1 RETURNING laatste
+    UPDATE wijziging_counter SET last = last + n WHERE id = 1 RETURNING last
 
 takes the transaction's n feed positions, and only then are the rows inserted. Why that is enough:
 
@@ -67,12 +67,12 @@ from broker.db import models
 
 _PENDING_KEY = "vva_commit_order"  # key in Session.info: the rows to insert at commit
 
-_COUNTER_TABLE = models.WijzigingTeller.__table__
+_COUNTER_TABLE = models.WijzigingCounter.__table__
 _TAKE_POSITIONS = (
     _COUNTER_TABLE.update()
     .where(_COUNTER_TABLE.c.id == 1)
-    .values(laatste=_COUNTER_TABLE.c.laatste + bindparam("aantal"))
-    .returning(_COUNTER_TABLE.c.laatste)
+    .values(last=_COUNTER_TABLE.c.last + bindparam("count"))
+    .returning(_COUNTER_TABLE.c.last)
 )
 
 
@@ -92,7 +92,7 @@ def _allocate_positions(session: Session) -> None:
         return
     session.flush()  # everything else first: no lock of another transaction is waited for below
     feed = [r for r in rows if isinstance(r, models.Wijziging)]
-    last = session.connection().execute(_TAKE_POSITIONS, {"aantal": len(feed)}).scalar_one()
+    last = session.connection().execute(_TAKE_POSITIONS, {"count": len(feed)}).scalar_one()
     for position, row in enumerate(feed, start=last - len(feed) + 1):
         row.volgnummer = position
     session.add_all(rows)

@@ -114,14 +114,15 @@ class Mandaat(Base):
     partij: Mapped[Partij] = relationship(back_populates="mandaten")
 
 
-class RegisterVersie(Base):
+class RegistryVersion(Base):
     """One row: a random value that every change to partij, partij_scope or mandaat renews (a trigger,
-    migration 0011), so a process's copy of the registry knows when it is stale."""
+    migration 0011; named ``register_versie`` before migration 0018), so a process's copy of the
+    registry knows when it is stale."""
 
-    __tablename__ = "register_versie"
+    __tablename__ = "registry_version"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    versie: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(32))
 
 
 # --- reference data (DUO open data) ---------------------------------------------------------
@@ -192,21 +193,21 @@ class Vestiging(Base):
     geldig_vanaf_cyclus: Mapped[int] = mapped_column(Integer)
 
 
-class RefdataBestand(Base):
+class RefdataFile(Base):
     """One DUO file loaded into a cycle's reference data: what ``vva refdata check`` asks for.
 
-    ``soort`` is the file kind of ``broker.refdata.duo`` (vo-vestigingen, bo-vestigingen,
-    sbo-so-vso-vestigingen, mbo-instellingen).
+    ``kind`` is the file kind of ``broker.refdata.duo`` (vo-vestigingen, bo-vestigingen,
+    sbo-so-vso-vestigingen, mbo-instellingen). Named ``refdata_bestand`` before migration 0018.
     """
 
-    __tablename__ = "refdata_bestand"
+    __tablename__ = "refdata_file"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     cyclus_jaar: Mapped[int] = mapped_column(Integer, index=True)
-    soort: Mapped[str] = mapped_column(String(30))
-    naam: Mapped[str] = mapped_column(String(300))
-    rijen: Mapped[int] = mapped_column(Integer)
-    geladen_op: Mapped[datetime] = _time()
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(300))
+    row_count: Mapped[int] = mapped_column(Integer)
+    loaded_at: Mapped[datetime] = _time()
 
 
 # --- the exchange --------------------------------------------------------------------------
@@ -322,7 +323,7 @@ class AanmeldingFeit(Base):
 class Wijziging(Base):
     """The change feed: one row per change of a pupil; the cursor of ``opvragenWijzigingen``.
 
-    ``volgnummer`` is the change's position in commit order, given at commit from ``wijziging_teller``
+    ``volgnummer`` is the change's position in commit order, given at commit from ``wijziging_counter``
     (``broker.db.commit_order``), never by the database at insert."""
 
     __tablename__ = "wijziging"
@@ -333,14 +334,15 @@ class Wijziging(Base):
     vastgelegd_op: Mapped[datetime] = _time()
 
 
-class WijzigingTeller(Base):
+class WijzigingCounter(Base):
     """One row: the last position handed out in the change feed. Taking positions locks it until the
-    transaction ends, so positions follow commit order (``broker.db.commit_order``)."""
+    transaction ends, so positions follow commit order (``broker.db.commit_order``). Named
+    ``wijziging_teller`` before migration 0018."""
 
-    __tablename__ = "wijziging_teller"
+    __tablename__ = "wijziging_counter"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    laatste: Mapped[int] = mapped_column(BigInteger)
+    last: Mapped[int] = mapped_column(BigInteger)
 
 
 class Signaal(Base):
@@ -490,14 +492,16 @@ class AuditLeerling(Base):
     zout: Mapped[str] = mapped_column(String(32))
 
 
-class AuditKop(Base):
-    """The head of the audit chain (one row): appending locks it, so records chain in one order."""
+class AuditHead(Base):
+    """The head of the audit chain (one row): appending locks it, so records chain in one order.
+    ``counter`` is the number of records, the last one's ``volgnummer``; ``last_hash`` its hash.
+    Named ``audit_kop`` before migration 0018."""
 
-    __tablename__ = "audit_kop"
+    __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    teller: Mapped[int] = mapped_column(BigInteger)
-    laatste_hash: Mapped[str] = mapped_column(String(64))
+    counter: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
 
 
 # --- yearly aggregates (survive the purge) --------------------------------------------------

@@ -42,17 +42,17 @@ NO_PERSONAL_DATA = frozenset(
         "partij",
         "partij_scope",
         "mandaat",
-        "register_versie",
+        "registry_version",
         "rmc_regio",
         "gemeente",
         "instelling",
         "vestiging",
-        "refdata_bestand",
+        "refdata_file",
         "cyclus",
         "audit_regel",
-        "audit_kop",
+        "audit_head",
         "jaarcijfer",
-        "wijziging_teller",
+        "wijziging_counter",
     }
 )
 

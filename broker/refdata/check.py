@@ -74,9 +74,7 @@ def check_all(session: Session, cyclus_jaar: int, ended_gemeenten: Collection[st
     if not gemeenten:
         uitkomst.problems.append(f"no reference data loaded for cycle {cyclus_jaar}")
     loaded = set(
-        session.scalars(
-            select(models.RefdataBestand.soort).where(models.RefdataBestand.cyclus_jaar == cyclus_jaar)
-        )
+        session.scalars(select(models.RefdataFile.kind).where(models.RefdataFile.cyclus_jaar == cyclus_jaar))
     )
     for soort in duo.SOORTEN:
         if soort not in loaded:

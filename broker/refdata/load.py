@@ -8,7 +8,7 @@ again changes nothing. ``geldig_vanaf_cyclus`` is the first cycle since which a 
 
 An institution or vestiging of the previous cycle that is not (yet) in this cycle's files is carried
 over as ``beeindigd`` (ended), never deleted; a later load for the cycle that has it again revives it.
-Every file loaded is recorded in ``refdata_bestand`` for ``vva refdata check`` (``controle.py``).
+Every file loaded is recorded in ``refdata_file`` for ``vva refdata check`` (``controle.py``).
 """
 
 from __future__ import annotations
@@ -131,12 +131,12 @@ def load_files(
     now = datetime.now(UTC)
     for duo_file in files:
         session.add(
-            models.RefdataBestand(
+            models.RefdataFile(
                 cyclus_jaar=cyclus_jaar,
-                soort=duo_file.soort,
-                naam=Path(duo_file.bron).name[:300],
-                rijen=duo_file.rijen,
-                geladen_op=now,
+                kind=duo_file.soort,
+                name=Path(duo_file.bron).name[:300],
+                row_count=duo_file.rijen,
+                loaded_at=now,
             )
         )
     session.flush()

@@ -3,7 +3,7 @@
 Every request is authorised against the registry and every change is routed to the parties with an
 endpoint; reading parties, scopes and mandates through the ORM on each request cost a quarter of a
 signed ping (bench/README.md). A web process therefore keeps the whole registry in memory — a few
-thousand parties nationally — and checks one value per use: ``register_versie.versie``, which a trigger
+thousand parties nationally — and checks one value per use: ``registry_version.version``, which a trigger
 renews in the same transaction as any change to partij, partij_scope or mandaat, by whatever writer
 (migration 0011). A change committed by ``vva party`` is seen by the very next request of every
 process, as before; a rolled-back change leaves no trace, because the value is random, not a counter.
@@ -117,7 +117,8 @@ class _Stored:
         self.lock = threading.Lock()
 
 
-_VERSION = select(models.RegisterVersie.__table__.c.versie).where(models.RegisterVersie.__table__.c.id == 1)
+_VERSION_TABLE = models.RegistryVersion.__table__
+_VERSION = select(_VERSION_TABLE.c.version).where(_VERSION_TABLE.c.id == 1)
 _per_database: weakref.WeakKeyDictionary[Engine, _Stored] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 

@@ -182,8 +182,8 @@ def test_a_removed_chain_head_is_found(db_engine):
     truncated tail could not be told from the end: verify must not call that intact."""
     _fill(db_engine)
     with db_engine.begin() as connection:
-        connection.execute(text("DELETE FROM audit_kop"))
-    assert _check(db_engine).error == "the chain's head (audit_kop) is missing"
+        connection.execute(text("DELETE FROM audit_head"))
+    assert _check(db_engine).error == "the chain's head (audit_head) is missing"
 
 
 def test_audit_pupil_asks_for_the_number_without_putting_it_on_the_command_line(tmp_path, database_url):
@@ -229,7 +229,7 @@ def test_verify_while_the_broker_appends_reports_no_break(db_engine):
     added: list[int] = []
 
     def add_before_header(_conn, _cursor, statement, *_):
-        if "FROM audit_kop" in statement and not added:
+        if "FROM audit_head" in statement and not added:
             added.append(1)
             with sessions.begin() as session:
                 added.append(record_event(session, AuditEvent(OPERATOR, "vva keys rotate", "verwerkt")))
@@ -308,7 +308,7 @@ def test_a_truncated_chain_is_found_with_a_head_noted_earlier(tmp_path, database
                 text("SELECT hash FROM audit_regel WHERE volgnummer = 2")
             ).scalar_one()
             connection.execute(text("DELETE FROM audit_regel WHERE volgnummer = 3"))
-            connection.execute(text("UPDATE audit_kop SET teller = 2, laatste_hash = :h"), {"h": previous})
+            connection.execute(text("UPDATE audit_head SET counter = 2, last_hash = :h"), {"h": previous})
     finally:
         engine.dispose()
     assert vva("audit", "verify").exit_code == 0  # consistent in itself

@@ -57,7 +57,7 @@ def _counts(database_url: str, jaar: int) -> dict[str, int]:
                 "cyclus": select(func.count()).where(models.Cyclus.jaar == jaar),
                 "gemeente": select(func.count()).where(models.Gemeente.cyclus_jaar == jaar),
                 "instelling": select(func.count()).where(models.Instelling.cyclus_jaar == jaar),
-                "refdata_bestand": select(func.count()).where(models.RefdataBestand.cyclus_jaar == jaar),
+                "refdata_file": select(func.count()).where(models.RefdataFile.cyclus_jaar == jaar),
             }
             return {naam: session.scalar(query) for naam, query in counting.items()}
     finally:
@@ -101,7 +101,7 @@ def test_cycle_open_without_the_primary_school_file_is_refused_and_stores_nothin
         "cyclus": 0,
         "gemeente": 0,
         "instelling": 0,
-        "refdata_bestand": 0,
+        "refdata_file": 0,
     }
 
     complete = _open(vva, 2031, [files[VO], files[BO], files[SO], files[MBO]])
@@ -112,7 +112,7 @@ def test_cycle_open_without_the_primary_school_file_is_refused_and_stores_nothin
         "cyclus": 1,
         "gemeente": 342,
         "instelling": 635 + 224 + 55,  # VO, (V)SO, MBO; no primary schools
-        "refdata_bestand": 4,
+        "refdata_file": 4,
     }
     check = vva("refdata", "check", "--cyclus", "2031")
     assert check.exit_code == 0, check.output

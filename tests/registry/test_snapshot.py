@@ -112,7 +112,7 @@ def test_an_unchanged_registry_costs_one_select_and_no_reload(engine: Engine) ->
     second = read(engine)
 
     assert second is first
-    assert len(statements) == 1 and "register_versie" in statements[0]
+    assert len(statements) == 1 and "registry_version" in statements[0]
 
 
 @pytest.mark.parametrize(
@@ -236,7 +236,7 @@ def test_every_database_starts_at_its_own_version(registry_db, tmp_path) -> None
         versions = []
         for engine in (registry_db.engine, second):
             with engine.connect() as connection:
-                versions.append(connection.execute(text("SELECT versie FROM register_versie")).scalar())
+                versions.append(connection.execute(text("SELECT version FROM registry_version")).scalar())
     finally:
         second.dispose()
     assert versions[0] != versions[1] and len(versions[0]) == 32

@@ -259,7 +259,7 @@ def test_a_follower_sees_every_change_exactly_once_while_ten_partijen_write(
         now_recorded = {
             o.nummer.waarde: o.beeld for o in opvragen_status(processing, _call(session, REGIO_21), [])
         }
-        counter = session.scalar(select(models.WijzigingTeller.laatste))
+        counter = session.scalar(select(models.WijzigingCounter.last))
     assert timeline.last_seen == now_recorded
     assert counter == positions[-1][0]
     # The outbox: a later id never announces an earlier commit (broker.outbound.delivery_queue orders by id).
