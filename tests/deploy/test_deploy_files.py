@@ -36,17 +36,17 @@ def test_compose_file_is_consistent():
     # checks, the files it mounts are in the repository, the proxy address matches trusted_proxies.
     compose = YAML(typ="safe").load(COMPOSE.read_text())
     services = compose["services"]
-    assert set(services) == {"postgres", "migratie", "broker", "worker", "nginx"}
-    for naam, service in services.items():
+    assert set(services) == {"postgres", "migration", "broker", "worker", "nginx"}
+    for name, service in services.items():
         for dependent in service.get("depends_on", {}):
-            assert dependent in services, (naam, dependent)
-        if naam != "migratie":
-            assert service["healthcheck"]["test"], naam
+            assert dependent in services, (name, dependent)
+        if name != "migration":
+            assert service["healthcheck"]["test"], name
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
             if source.startswith("../"):
                 assert (COMPOSE.parent / source).exists(), source
-    assert services["broker"]["depends_on"]["migratie"]["condition"] == "service_completed_successfully"
+    assert services["broker"]["depends_on"]["migration"]["condition"] == "service_completed_successfully"
     assert services["nginx"]["depends_on"]["broker"]["condition"] == "service_healthy"
     proxy = services["nginx"]["networks"]["vva"]["ipv4_address"]
     assert f'trusted_proxies = ["{proxy}"]' in (COMPOSE.parent / "vva.toml").read_text()
@@ -148,10 +148,10 @@ def test_every_vva_command_in_the_units_exists_with_valid_options(tmp_path):
             if not any(w.endswith("/vva") for w in words):
                 continue
             arguments = words[[i for i, w in enumerate(words) if w.endswith("/vva")][0] + 1 :]
-            command, naam = main, "vva"
+            command, name = main, "vva"
             while isinstance(command, click.Group) and arguments and arguments[0] in command.commands:
-                naam, arguments = arguments[0], arguments[1:]
-                command = command.commands[naam]
+                name, arguments = arguments[0], arguments[1:]
+                command = command.commands[name]
             assert not isinstance(command, click.Group), f"{unit.name}: incomplete command {line}"
             # Files the operator provides (DUO files, the gunicorn settings) exist on a server only: stand-ins.
             for path in [a for a in arguments if a.startswith(("/var/lib/vva/", "/etc/vva/"))]:
@@ -161,6 +161,6 @@ def test_every_vva_command_in_the_units_exists_with_valid_options(tmp_path):
                 str(tmp_path / a.lstrip("/")) if a.startswith(("/var/lib/vva/", "/etc/vva/")) else a
                 for a in arguments
             ]
-            command.make_context(naam, list(arguments))  # raises on an unknown or missing option
+            command.make_context(name, list(arguments))  # raises on an unknown or missing option
             found += 1
     assert found >= 5
