@@ -84,7 +84,7 @@ def load(ctx: click.Context, files: tuple[Path, ...], cyclus: int | None) -> Non
         try:
             rapport = load_files(session, files, jaar)
         except (UnknownFile, OSError) as error:
-            click.echo(f"fout: {error}; niets geladen", err=True)
+            click.echo(f"error: {error}; nothing loaded", err=True)
             ctx.exit(2)
         session.commit()
     _report(ctx, rapport)
@@ -142,7 +142,7 @@ def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
     """Print the number of rows per reference table of a cycle, or one institution."""
     runtime: Runtime = ctx.obj
     if not inspect(runtime.engine).has_table(models.Instelling.__tablename__):
-        click.echo("geen referentiegegevens: de database heeft nog geen schema (vva refdata load)", err=True)
+        click.echo("no reference data: the database has no schema yet (vva refdata load)", err=True)
         ctx.exit(1)
     with runtime.sessions() as session:
         jaar = refdata_year(session, _cyclus_jaar(runtime, cyclus))
@@ -157,7 +157,7 @@ def show(ctx: click.Context, brin: str | None, cyclus: int | None) -> None:
             return
         instelling = session.get(models.Instelling, (jaar, brin.strip().upper())) if jaar else None
         if instelling is None:
-            click.echo(f"instelling {brin} niet gevonden", err=True)
+            click.echo(f"instelling {brin} not found", err=True)
             ctx.exit(1)
         _show_instelling(session, instelling)
 
@@ -170,16 +170,16 @@ def _cyclus_jaar(runtime: Runtime, cyclus: int | None) -> int:
 def _report(ctx: click.Context, rapport: LoadReport) -> None:
     """Counts on stdout; warnings and refused rows on stderr; exit 1 when rows were refused."""
     files = ", ".join(rapport.files)
-    click.echo(f"cyclus {rapport.cyclus_jaar}: {rapport.rijen} rijen gelezen uit {files}")
+    click.echo(f"cycle {rapport.cyclus_jaar}: {rapport.rijen} rows read from {files}")
     for table in TABLES:
         count = rapport.counts[table]
         click.echo(
-            f"{table}: nieuw {count.new}, gewijzigd {count.changed}, ongewijzigd {count.unchanged}"
-            + (f", beeindigd {count.beeindigd}" if count.beeindigd else "")
+            f"{table}: new {count.new}, changed {count.changed}, unchanged {count.unchanged}"
+            + (f", ended {count.beeindigd}" if count.beeindigd else "")
         )
-    click.echo(f"afgewezen: {len(rapport.rejected)}")
+    click.echo(f"rejected: {len(rapport.rejected)}")
     for warning in rapport.warnings:
-        click.echo(f"waarschuwing: {warning}", err=True)
+        click.echo(f"warning: {warning}", err=True)
     for row in rapport.rejected:
         click.echo(str(row), err=True)
     if rapport.rejected:
@@ -197,7 +197,7 @@ def _show_instelling(session: Session, instelling: models.Instelling) -> None:
     click.echo(f"  contact: {instelling.telefoon or '-'} {instelling.internetadres or '-'}")
     click.echo(f"  gemeente: {instelling.gemeentecode or '-'} {gemeente.naam if gemeente else ''}".rstrip())
     click.echo(f"  RMC-regio: {instelling.rmc_regio or '-'} {regio.naam if regio else ''}".rstrip())
-    click.echo(f"  geldig vanaf cyclus: {instelling.geldig_vanaf_cyclus}")
+    click.echo(f"  valid from cycle: {instelling.geldig_vanaf_cyclus}")
     vestigingen = session.scalars(
         select(models.Vestiging)
         .where(models.Vestiging.cyclus_jaar == jaar, models.Vestiging.brin == instelling.brin)

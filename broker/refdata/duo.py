@@ -217,7 +217,7 @@ def read_duo_csv(data: bytes, bron: str) -> DuoFile:
     """
     text, encoding = _decode(data, bron)
     if not text.strip():
-        raise UnknownFile(bron, "leeg bestand, geen kopregel")
+        raise UnknownFile(bron, "empty file, no header line")
     delimiter = _delimiter(text, bron)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader)
@@ -254,7 +254,7 @@ def _decode(data: bytes, bron: str) -> tuple[str, str]:
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as error:
-        raise UnknownFile(bron, f"niet te lezen als UTF-8 of windows-1252 (byte {error.start})") from error
+        raise UnknownFile(bron, f"not readable as UTF-8 or windows-1252 (byte {error.start})") from error
 
 
 def _delimiter(text: str, bron: str) -> str:
@@ -262,7 +262,7 @@ def _delimiter(text: str, bron: str) -> str:
     header_line = _LINE_END.split(text, maxsplit=1)[0]
     semicolon, comma = header_line.count(";"), header_line.count(",")
     if semicolon == comma == 0:
-        raise UnknownFile(bron, "kopregel zonder ; of , als scheidingsteken")
+        raise UnknownFile(bron, "header line without ; or , as delimiter")
     return ";" if semicolon >= comma else ","
 
 
@@ -293,7 +293,7 @@ def _columns(header: Sequence[str]) -> dict[str, _Column]:
 def _recognise_kind(columns: dict[str, _Column], bron: str) -> Soort:
     """The kind whose required columns are all present; VO first (its key column is the more specific)."""
     missing = {
-        kind: [" of ".join(_HEADER_NAMES[rol]) for rol in roles if rol not in columns]
+        kind: [" or ".join(_HEADER_NAMES[rol]) for rol in roles if rol not in columns]
         for kind, roles in _REQUIRED.items()
     }
     if not missing[SO]:
@@ -303,8 +303,8 @@ def _recognise_kind(columns: dict[str, _Column], bron: str) -> Soort:
     if not missing[MBO]:
         return MBO
     missing = {kind: names for kind, names in missing.items() if kind in (VO, MBO)}
-    explanation = "; ".join(f"als {kind} ontbreekt: {', '.join(names)}" for kind, names in missing.items())
-    raise UnknownFile(bron, f"geen bekend DUO-bestand ({explanation})", missing)
+    explanation = "; ".join(f"as {kind} it lacks: {', '.join(names)}" for kind, names in missing.items())
+    raise UnknownFile(bron, f"not a known DUO file ({explanation})", missing)
 
 
 def _data_rows(
@@ -322,12 +322,12 @@ def _data_rows(
             if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
                 cells = cells[:width]  # a trailing ";" on data lines only
             if len(cells) != width:
-                reason = f"verwacht {width} kolommen, gevonden {len(cells)}"
+                reason = f"expected {width} columns, found {len(cells)}"
                 duo_file.rejected.append(RejectedRow(line, reason))
                 continue
             yield _Row(line, cells, columns)
     except csv.Error as error:
-        raise UnknownFile(duo_file.bron, f"regel {previous + 1}: onleesbare CSV ({error})") from error
+        raise UnknownFile(duo_file.bron, f"line {previous + 1}: unreadable CSV ({error})") from error
 
 
 # --- reading one row -----------------------------------------------------------------------
@@ -358,7 +358,7 @@ class _Row:
     def mandatory(self, rol: str) -> str:
         value = self.value(rol)
         if value is None:
-            raise _Unusable(f"{self.header(rol)}: leeg")
+            raise _Unusable(f"{self.header(rol)}: empty")
         return value
 
     def text(self, rol: str, mandatory: bool = False) -> str | None:
@@ -367,14 +367,14 @@ class _Row:
         limit = _MAX_LENGTH.get(rol)
         if value is not None and limit is not None and len(value) > limit:
             if rol in _CONTACT_ROLES:
-                self.warnings.append(f"{self.header(rol)}: langer dan {limit} tekens, leeg gelaten")
+                self.warnings.append(f"{self.header(rol)}: longer than {limit} characters, left empty")
                 return None
-            raise _Unusable(f"{self.header(rol)}: langer dan {limit} tekens")
+            raise _Unusable(f"{self.header(rol)}: longer than {limit} characters")
         return value
 
     def rejection(self, rol: str, value: str, error: Rejection) -> _Unusable:
         # Reference data are public, so unlike message meldingen the reason may quote the value.
-        return _Unusable(f"{self.header(rol)}: {value!r} ongeldig ({error.melding.tekst_nl})")
+        return _Unusable(f"{self.header(rol)}: {value!r} invalid ({error.melding.tekst_en})")
 
     def brin(self) -> str:
         value = self.mandatory("brin")
@@ -404,7 +404,7 @@ class _Row:
         if code is None:
             return None, None
         if not _RMC_CODE.match(code) or int(code) == 0:
-            raise _Unusable(f"{self.header('rmc_code')}: {code!r} is geen RMC-regiocode (1 tot 3 cijfers)")
+            raise _Unusable(f"{self.header('rmc_code')}: {code!r} is no RMC-regio code (1 to 3 digits)")
         return str(int(code)), self.text("rmc_naam")
 
     def postcode(self) -> str | None:
@@ -415,7 +415,7 @@ class _Row:
         try:
             return parse_postcode(value)
         except Rejection:
-            self.warnings.append(f"{self.header('postcode')}: {value!r} ongeldig, leeg gelaten")
+            self.warnings.append(f"{self.header('postcode')}: {value!r} invalid, left empty")
             return None
 
 
@@ -451,7 +451,7 @@ def _usable(
             continue
         code = key_of(record)
         if code in first_line:
-            reason = f"{row.header(key_role)}: {code} staat al op regel {first_line[code]}"
+            reason = f"{row.header(key_role)}: {code} is already on line {first_line[code]}"
             duo_file.rejected.append(RejectedRow(row.line_number, reason))
             continue
         first_line[code] = row.line_number
@@ -558,25 +558,25 @@ def _gemeenten_and_regios(locations: list[_Location], duo_file: DuoFile) -> None
         earlier = table.setdefault(key, value)
         if earlier != value and (what, key, value) not in reported:
             reported.add((what, key, value))
-            duo_file.warn(line, f"{what} {key}: {value!r} genegeerd, eerder {earlier!r}")
+            duo_file.warn(line, f"{what} {key}: {value!r} ignored, earlier {earlier!r}")
 
     for location in locations:
         code = location.gemeentecode
-        keep_first(gemeente_names, code, location.gemeentenaam, location.line_number, "naam van gemeente")
-        keep_first(gemeente_regios, code, location.rmc_regio, location.line_number, "RMC-regio van gemeente")
+        keep_first(gemeente_names, code, location.gemeentenaam, location.line_number, "name of gemeente")
+        keep_first(gemeente_regios, code, location.rmc_regio, location.line_number, "RMC-regio of gemeente")
         if location.rmc_regio is not None:
-            keep_first(regio_names, location.rmc_regio, location.rmc_naam, location.line_number, "naam van RMC-regio")
+            keep_first(
+                regio_names, location.rmc_regio, location.rmc_naam, location.line_number, "name of RMC-regio"
+            )
 
     for code in sorted({location.gemeentecode for location in locations}):
         if code not in gemeente_names:
             # Gemeente.naam is required; without a name the code stays on the schools only.
-            duo_file.warnings.append(
-                f"{duo_file.bron}: gemeente {code} zonder GEMEENTENAAM, niet opgenomen"
-            )
+            duo_file.warnings.append(f"{duo_file.bron}: gemeente {code} without GEMEENTENAAM, not included")
             continue
         duo_file.gemeenten.append(Gemeente(code, gemeente_names[code], gemeente_regios.get(code)))
     for code in sorted({location.rmc_regio for location in locations if location.rmc_regio}, key=int):
         if code not in regio_names:
-            duo_file.warnings.append(f"{duo_file.bron}: RMC-regio {code} zonder naam, niet opgenomen")
+            duo_file.warnings.append(f"{duo_file.bron}: RMC-regio {code} without a name, not included")
             continue
         duo_file.rmc_regios.append(RmcRegio(code, regio_names[code]))

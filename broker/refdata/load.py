@@ -180,7 +180,7 @@ def _merge(
     def take(table: str, code: str, fields: dict[str, Any], bron: str) -> None:
         earlier = details[table].setdefault(code, fields)
         if earlier != fields:
-            warnings.append(f"{bron}: {table} {code} staat ook in een eerder bestand; dat gaat voor")
+            warnings.append(f"{bron}: {table} {code} is also in an earlier file; that one wins")
 
     for duo_file in files:
         for regio in duo_file.rmc_regios:
@@ -206,8 +206,8 @@ def _take_gemeente(
         earlier["rmc_regio"] = gemeente.rmc_regio
     elif gemeente.rmc_regio not in (None, earlier["rmc_regio"]):
         warnings.append(
-            f"{bron}: gemeente {gemeente.code} in RMC-regio {gemeente.rmc_regio} genegeerd, "
-            f"eerder bestand zegt {earlier['rmc_regio']}"
+            f"{bron}: gemeente {gemeente.code} in RMC-regio {gemeente.rmc_regio} ignored, "
+            f"an earlier file says {earlier['rmc_regio']}"
         )
 
 
@@ -225,8 +225,7 @@ def _take_instellingen(
             earlier = instellingen.setdefault(instelling.brin, fields)
             if earlier != fields and earlier["sector"] == instelling.sector:
                 warnings.append(
-                    f"{duo_file.bron}: instelling {instelling.brin} staat ook in een eerder bestand; "
-                    "dat gaat voor"
+                    f"{duo_file.bron}: instelling {instelling.brin} is also in an earlier file; that one wins"
                 )
 
 

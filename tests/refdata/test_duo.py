@@ -236,7 +236,7 @@ def test_invalid_postcode_is_dropped_with_warning(small: list[list[str]]) -> Non
     set_(small, 1, "POSTCODE", "0406 NN")
     bestand = read(small[:2], "v.csv")
     assert bestand.vestigingen[0].postcode is None
-    assert bestand.warnings == ["v.csv:2: POSTCODE: '0406 NN' ongeldig, leeg gelaten"]
+    assert bestand.warnings == ["v.csv:2: POSTCODE: '0406 NN' invalid, left empty"]
 
 
 def test_overlong_contact_details_are_dropped_with_warning_not_the_school(small: list[list[str]]) -> None:
@@ -252,8 +252,8 @@ def test_overlong_contact_details_are_dropped_with_warning_not_the_school(small:
     assert bestand.vestigingen[1].telefoon is None
     assert bestand.vestigingen[0].telefoon == "0592340973"
     assert bestand.warnings == [
-        "v.csv:2: INTERNETADRES: langer dan 200 tekens, leeg gelaten",
-        "v.csv:3: TELEFOONNUMMER: langer dan 50 tekens, leeg gelaten",
+        "v.csv:2: INTERNETADRES: longer than 200 characters, left empty",
+        "v.csv:3: TELEFOONNUMMER: longer than 50 characters, left empty",
     ]
 
 
@@ -268,7 +268,7 @@ def test_gemeente_in_two_regions_keeps_first_and_warns(small: list[list[str]]) -
         RmcRegio("7", "Noord- en Midden Drenthe"),
         RmcRegio("8", "Zuid-Oost Drenthe"),
     ]
-    assert bestand.warnings == ["v.csv:3: RMC-regio van gemeente 0106: '8' genegeerd, eerder '7'"]
+    assert bestand.warnings == ["v.csv:3: RMC-regio of gemeente 0106: '8' ignored, earlier '7'"]
 
 
 def test_blank_lines_and_trailing_delimiter_are_tolerated(small: list[list[str]]) -> None:
@@ -300,16 +300,16 @@ def test_unusable_rows_are_refused_with_line_and_column(small: list[list[str]]) 
         (5, "VESTIGINGSCODE"),
         (6, "GEMEENTENUMMER"),
         (7, "GEMEENTENUMMER"),
-        (8, "verwacht 32 kolommen, gevonden 31"),
+        (8, "expected 32 columns, found 31"),
         (9, "VESTIGINGSCODE"),
         (10, "RMC-REGIO CODE"),
         (11, "VESTIGINGSNAAM"),
     ]
     reasons = {a.line_number: a.reason for a in bestand.rejected}
-    assert reasons[3].startswith("INSTELLINGSCODE: '18B' ongeldig (De BRIN-code is ongeldig")
-    assert reasons[7] == "GEMEENTENUMMER: leeg"
-    assert reasons[9] == "VESTIGINGSCODE: 18BR00 staat al op regel 2"
-    assert reasons[10] == "RMC-REGIO CODE: 'x7' is geen RMC-regiocode (1 tot 3 cijfers)"
+    assert reasons[3].startswith("INSTELLINGSCODE: '18B' invalid (The BRIN code is invalid")
+    assert reasons[7] == "GEMEENTENUMMER: empty"
+    assert reasons[9] == "VESTIGINGSCODE: 18BR00 is already on line 2"
+    assert reasons[10] == "RMC-REGIO CODE: 'x7' is no RMC-regio code (1 to 3 digits)"
     assert [v.code for v in bestand.vestigingen] == ["18BR00"]
     assert bestand.rijen == 10 == len(bestand.vestigingen) + len(bestand.rejected)
 
@@ -319,7 +319,7 @@ def test_reason_uses_the_column_name_of_the_files_generation(small: list[list[st
     set_(old, 2, "BRIN NUMMER", "18br")  # lower case is not silently corrected
     bestand = read(old)
     assert [a.line_number for a in bestand.rejected] == [3]
-    assert bestand.rejected[0].reason.startswith("BRIN NUMMER: '18br' ongeldig")
+    assert bestand.rejected[0].reason.startswith("BRIN NUMMER: '18br' invalid")
 
 
 def test_line_numbers_count_physical_lines(small: list[list[str]]) -> None:
@@ -337,19 +337,19 @@ def test_other_csv_is_unknown_file_listing_missing_columns(duo_dir: Path) -> Non
     path = duo_dir / "gemeente-rmc-regio-DERIVED.csv"
     with pytest.raises(UnknownFile) as error:
         read_duo_csv(path.read_bytes(), "gemeente-rmc-regio-DERIVED.csv")
-    assert str(error.value).startswith("gemeente-rmc-regio-DERIVED.csv: geen bekend DUO-bestand")
+    assert str(error.value).startswith("gemeente-rmc-regio-DERIVED.csv: not a known DUO file")
     assert error.value.missing == {
-        VO: ["INSTELLINGSCODE of BRIN NUMMER", "VESTIGINGSCODE of VESTIGINGSNUMMER", "VESTIGINGSNAAM"],
-        MBO: ["INSTELLINGSCODE of BRIN NUMMER", "INSTELLINGSNAAM"],
+        VO: ["INSTELLINGSCODE or BRIN NUMMER", "VESTIGINGSCODE or VESTIGINGSNUMMER", "VESTIGINGSNAAM"],
+        MBO: ["INSTELLINGSCODE or BRIN NUMMER", "INSTELLINGSNAAM"],
     }
 
 
 @pytest.mark.parametrize(
     ("data", "begin"),
     [
-        (b"", "x.csv: leeg bestand"),
-        (b"alleen een kop\n", "x.csv: kopregel zonder ; of ,"),
-        (b"A;B\n\x81\x8d\x8f\n", "x.csv: niet te lezen als UTF-8 of windows-1252"),
+        (b"", "x.csv: empty file"),
+        (b"alleen een kop\n", "x.csv: header line without ; or ,"),
+        (b"A;B\n\x81\x8d\x8f\n", "x.csv: not readable as UTF-8 or windows-1252"),
     ],
 )
 def test_unreadable_files(data: bytes, begin: str) -> None:
@@ -397,7 +397,7 @@ def test_mbo_duplicate_brin_is_refused() -> None:
     table = rijen((DEMO / "mbo-instellingen-FICTIEF.csv").read_text(encoding="utf-8-sig"))
     table.append(list(table[1]))
     bestand = read(table, "mbo.csv")
-    assert bestand.rejected == [RejectedRow(5, "INSTELLINGSCODE: 99XB staat al op regel 2")]
+    assert bestand.rejected == [RejectedRow(5, "INSTELLINGSCODE: 99XB is already on line 2")]
 
 
 def test_demo_vo_file_older_generation_windows_1252() -> None:

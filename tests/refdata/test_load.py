@@ -175,13 +175,13 @@ def test_refused_rows_are_reported_and_the_rest_loaded(refdata_session: Session)
 
     assert rapport.rejected == [
         RejectedLine(
-            "vo-gewijzigd.csv", 6, f"VESTIGINGSNUMMER: '99XD00' ongeldig ({VESTIGING_ONGELDIG.tekst_nl})"
+            "vo-gewijzigd.csv", 6, f"VESTIGINGSNUMMER: '99XD00' invalid ({VESTIGING_ONGELDIG.tekst_en})"
         ),
         RejectedLine(
-            "vo-gewijzigd.csv", 7, f"GEMEENTENUMMER: '14A' ongeldig ({GEMEENTECODE_ONGELDIG.tekst_nl})"
+            "vo-gewijzigd.csv", 7, f"GEMEENTENUMMER: '14A' invalid ({GEMEENTECODE_ONGELDIG.tekst_en})"
         ),
     ]
-    assert str(rapport.rejected[1]).startswith("vo-gewijzigd.csv:7: GEMEENTENUMMER: '14A' ongeldig")
+    assert str(rapport.rejected[1]).startswith("vo-gewijzigd.csv:7: GEMEENTENUMMER: '14A' invalid")
     assert rapport.counts["vestiging"] == TableCount(new=4)
     codes = sorted(refdata_session.scalars(select(models.Vestiging.code)))
     assert codes == ["99XA00", "99XA01", "99XA02", "99XA03"]
@@ -191,7 +191,7 @@ def test_an_unusable_file_loads_nothing(refdata_session: Session, tmp_path: Path
     nonsense = tmp_path / "leerlingen.csv"
     nonsense.write_text("naam;klas\nPiet;3b\n", encoding="utf-8")
 
-    with pytest.raises(duo.UnknownFile, match="leerlingen.csv: geen bekend DUO-bestand"):
+    with pytest.raises(duo.UnknownFile, match="leerlingen.csv: not a known DUO file"):
         load_files(refdata_session, [DEMO_VO, nonsense], 2026)
 
     assert counts(refdata_session) == {"rmc_regio": 0, "gemeente": 0, "instelling": 0, "vestiging": 0}
@@ -269,16 +269,16 @@ def vva(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def test_cli_load_real_file(vva, vo_file: Path) -> None:
     first = vva("refdata", "load", str(vo_file), "--cyclus", "2026")
     assert first.exit_code == 0, first.stderr
-    assert "rmc_regio: nieuw 40, gewijzigd 0, ongewijzigd 0" in first.stdout
-    assert "gemeente: nieuw 288, gewijzigd 0, ongewijzigd 0" in first.stdout
-    assert "instelling: nieuw 650, gewijzigd 0, ongewijzigd 0" in first.stdout
-    assert "vestiging: nieuw 1630, gewijzigd 0, ongewijzigd 0" in first.stdout
-    assert "afgewezen: 0" in first.stdout
+    assert "rmc_regio: new 40, changed 0, unchanged 0" in first.stdout
+    assert "gemeente: new 288, changed 0, unchanged 0" in first.stdout
+    assert "instelling: new 650, changed 0, unchanged 0" in first.stdout
+    assert "vestiging: new 1630, changed 0, unchanged 0" in first.stdout
+    assert "rejected: 0" in first.stdout
 
     second = vva("refdata", "load", str(vo_file))  # default cycle: today's
     assert second.exit_code == 0, second.stderr
-    assert f"cyclus {Calendar().cyclus_on(date.today()).jaar}:" in second.stdout
-    assert "vestiging: nieuw 0, gewijzigd 0, ongewijzigd 1630" in second.stdout
+    assert f"cycle {Calendar().cyclus_on(date.today()).jaar}: 1630 rows read from {vo_file}" in second.stdout
+    assert "vestiging: new 0, changed 0, unchanged 1630" in second.stdout
 
     show = vva("refdata", "show")
     assert show.stdout.splitlines() == [
@@ -301,16 +301,16 @@ def test_cli_refused_rows_exit_1_and_commit_the_rest(vva, tmp_path: Path) -> Non
     result = vva("refdata", "load", str(bestand), "--cyclus", "2026")
 
     assert result.exit_code == 1
-    assert f"{bestand}:7: VESTIGINGSNUMMER: '99XA00' ongeldig" in result.stderr
-    assert "vestiging: nieuw 5, gewijzigd 0, ongewijzigd 0" in result.stdout
+    assert f"{bestand}:7: VESTIGINGSNUMMER: '99XA00' invalid" in result.stderr
+    assert "vestiging: new 5, changed 0, unchanged 0" in result.stdout
     assert "vestiging: 5" in vva("refdata", "show").stdout
 
 
 def test_cli_unusable_file_exit_2(vva, duo_dir: Path) -> None:
     result = vva("refdata", "load", str(duo_dir / "gemeente-rmc-regio-DERIVED.csv"), "--cyclus", "2026")
     assert result.exit_code == 2
-    assert "geen bekend DUO-bestand" in result.stderr
-    assert "niets geladen" in result.stderr
+    assert "not a known DUO file" in result.stderr
+    assert "nothing loaded" in result.stderr
 
 
 def test_cli_demo_and_show(vva) -> None:
@@ -318,7 +318,7 @@ def test_cli_demo_and_show(vva) -> None:
 
     demo = vva("refdata", "demo", "--cyclus", "2026")
     assert demo.exit_code == 0, demo.stderr
-    assert "instelling: nieuw 7, gewijzigd 0, ongewijzigd 0" in demo.stdout
+    assert "instelling: new 7, changed 0, unchanged 0" in demo.stdout
     check = vva("refdata", "check", "--cyclus", "2026")
     assert check.exit_code == 0, check.stderr
     assert check.stdout.splitlines() == [
@@ -341,4 +341,4 @@ def test_cli_demo_and_show(vva) -> None:
         "  RMC-regio: 19 Utrecht",
     ]
     unknown = vva("refdata", "show", "--brin", "00ZZ")
-    assert (unknown.exit_code, unknown.stderr.strip()) == (1, "instelling 00ZZ niet gevonden")
+    assert (unknown.exit_code, unknown.stderr.strip()) == (1, "instelling 00ZZ not found")
