@@ -94,14 +94,12 @@ def make_rapport(
     if closed:
         if peildatum not in (None, cyclus.end):
             raise RapportError(
-                f"cyclus {jaar} is gesloten: er zijn alleen jaarcijfers op {cyclus.end}, geen cijfers op {peildatum}"
+                f"cycle {jaar} is closed: only its yearly figures on {cyclus.end} are left, no figures on {peildatum}"
             )
         peildatum = cyclus.end
     peildatum = peildatum or min(date.today(), cyclus.end)
     if not cyclus.contains(peildatum):
-        raise RapportError(
-            f"peildatum {peildatum} ligt niet in cyclus {jaar} ({cyclus.begin} t/m {cyclus.end})"
-        )
+        raise RapportError(f"peildatum {peildatum} is not in cycle {jaar} ({cyclus.begin} to {cyclus.end})")
     scope = _range(session, jaar, niveau, eenheid)
     if closed:
         cijfers = [r for n, e in scope.items() for r in read_jaarcijfers(session, jaar, n, e)]
@@ -113,7 +111,7 @@ def make_rapport(
         all_ = compute_cijfers(session, peil)
         cijfers = [r for r in suppress(jaar, all_, regio_indeling(session, jaar)) if _in_range(r, scope)]
     if not any(r.niveau == niveau and r.eenheid == eenheid for r in cijfers):
-        raise RapportError(f"geen cijfers voor {niveau.value} {eenheid or 'Nederland'} in cyclus {jaar}")
+        raise RapportError(f"no figures for {niveau.value} {eenheid or 'Nederland'} in cycle {jaar}")
     names = _names(session, jaar)
     return Rapport(
         niveau=niveau,
@@ -136,9 +134,9 @@ def _eenheid(niveau: Level, eenheid: str) -> str:
         try:
             return normalise_rmc(eenheid)
         except ValueError:
-            raise RapportError("--rmc moet een RMC-regiocode zijn (1 of 2 cijfers)") from None
+            raise RapportError("--rmc must be an RMC-regio code (1 or 2 digits)") from None
     if not eenheid or len(eenheid) != 4:
-        raise RapportError("--brin moet een BRIN4 zijn, bijvoorbeeld 99XA")
+        raise RapportError("--brin must be a BRIN4, e.g. 99XA")
     return eenheid.upper()
 
 
