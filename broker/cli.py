@@ -67,9 +67,9 @@ def init(runtime: Runtime, demo: bool) -> None:
         from broker.registry.toml import load_partijen, read_partijen
 
         with runtime.sessions.begin() as session:
-            rapport = load_demo(session, runtime.calendar.cyclus_on(date.today()).jaar)
-        tables = ", ".join(f"{t.total} {name}" for name, t in rapport.counts.items())
-        click.echo(f"reference data: demo set loaded ({tables}; {len(rapport.rejected)} rows rejected)")
+            report = load_demo(session, runtime.calendar.cyclus_on(date.today()).jaar)
+        tables = ", ".join(f"{t.total} {name}" for name, t in report.counts.items())
+        click.echo(f"reference data: demo set loaded ({tables}; {len(report.rejected)} rows rejected)")
         demo_partijen = Path(broker.registry.__file__).parent / "demo-partijen.toml"
         with runtime.sessions.begin() as session:
             count = load_partijen(session, demo_partijen)

@@ -72,7 +72,7 @@ def open_(
     try:
         with runtime.sessions.begin() as session:
             open_cyclus(session, runtime.calendar, jaar, datetime.now(UTC))
-            rapport = load_demo(session, jaar) if demo_refdata else load_files(session, files, jaar)
+            report = load_demo(session, jaar) if demo_refdata else load_files(session, files, jaar)
             check = check_all(session, jaar, ended_gemeenten)
             if not check.complete:
                 report_check(check)
@@ -84,7 +84,7 @@ def open_(
                 record_event(session, AuditEvent(OPERATOR, operatie, "verwerkt", cyclus_jaar=jaar))
     except CyclusError as error:
         raise click.ClickException(str(error)) from None
-    tables = ", ".join(f"{t.total} {name}" for name, t in rapport.counts.items())
+    tables = ", ".join(f"{t.total} {name}" for name, t in report.counts.items())
     if check.ended_gemeenten:
         click.echo(f"acknowledged as ended: gemeente {', '.join(check.ended_gemeenten)}")
     click.echo(

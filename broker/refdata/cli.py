@@ -82,12 +82,12 @@ def load(ctx: click.Context, files: tuple[Path, ...], cyclus: int | None) -> Non
     upgrade(runtime.engine)
     with runtime.sessions() as session:
         try:
-            rapport = load_files(session, files, jaar)
+            report = load_files(session, files, jaar)
         except (UnknownFile, OSError) as error:
             click.echo(f"error: {error}; nothing loaded", err=True)
             ctx.exit(2)
         session.commit()
-    _report(ctx, rapport)
+    _report(ctx, report)
 
 
 @refdata.command("demo")
@@ -99,9 +99,9 @@ def demo(ctx: click.Context, cyclus: int | None) -> None:
     jaar = _cyclus_jaar(runtime, cyclus)
     upgrade(runtime.engine)
     with runtime.sessions() as session:
-        rapport = load_demo(session, jaar)
+        report = load_demo(session, jaar)
         session.commit()
-    _report(ctx, rapport)
+    _report(ctx, report)
 
 
 @refdata.command("check")
@@ -167,22 +167,22 @@ def _cyclus_jaar(runtime: Runtime, cyclus: int | None) -> int:
     return cyclus if cyclus is not None else runtime.calendar.cyclus_on(date.today()).jaar
 
 
-def _report(ctx: click.Context, rapport: LoadReport) -> None:
+def _report(ctx: click.Context, report: LoadReport) -> None:
     """Counts on stdout; warnings and refused rows on stderr; exit 1 when rows were refused."""
-    files = ", ".join(rapport.files)
-    click.echo(f"cycle {rapport.cyclus_jaar}: {rapport.rijen} rows read from {files}")
+    files = ", ".join(report.files)
+    click.echo(f"cycle {report.cyclus_jaar}: {report.row_count} rows read from {files}")
     for table in TABLES:
-        count = rapport.counts[table]
+        count = report.counts[table]
         click.echo(
             f"{table}: new {count.new}, changed {count.changed}, unchanged {count.unchanged}"
             + (f", ended {count.beeindigd}" if count.beeindigd else "")
         )
-    click.echo(f"rejected: {len(rapport.rejected)}")
-    for warning in rapport.warnings:
+    click.echo(f"rejected: {len(report.rejected)}")
+    for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
-    for row in rapport.rejected:
+    for row in report.rejected:
         click.echo(str(row), err=True)
-    if rapport.rejected:
+    if report.rejected:
         ctx.exit(1)
 
 

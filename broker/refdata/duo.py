@@ -182,7 +182,7 @@ class RejectedRow:
 class DuoFile:
     """The usable content of one DUO file, plus what was refused and what looked odd.
 
-    ``rijen`` counts the non-blank data rows read, so ``rijen == used rows + len(rejected)``;
+    ``row_count`` counts the non-blank data rows read, so ``row_count == used rows + len(rejected)``;
     ``encoding`` is "utf-8", "utf-8-sig" or "cp1252"; ``generation`` is "oud" (``BRIN NUMMER``) or "nieuw".
     """
 
@@ -191,7 +191,7 @@ class DuoFile:
     encoding: str = "utf-8"
     delimiter: str = ";"
     generation: str = "nieuw"
-    rijen: int = 0
+    row_count: int = 0
     vestigingen: list[Vestiging] = field(default_factory=list)
     instellingen: list[Instelling] = field(default_factory=list)
     gemeenten: list[Gemeente] = field(default_factory=list)
@@ -318,7 +318,7 @@ def _data_rows(
             line, previous = previous + 1, reader.line_num  # type: ignore[attr-defined]
             if not any(cell.strip() for cell in cells):
                 continue  # empty line, or the ";;;;" lines spreadsheets leave at the end
-            duo_file.rijen += 1
+            duo_file.row_count += 1
             if len(cells) > width and not any(cell.strip() for cell in cells[width:]):
                 cells = cells[:width]  # a trailing ";" on data lines only
             if len(cells) != width:

@@ -82,7 +82,7 @@ class LoadReport:
     counts: dict[str, TableCount] = field(default_factory=lambda: {t: TableCount() for t in TABLES})
     rejected: list[RejectedLine] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    rijen: int = 0  # non-blank data rows read over all files
+    row_count: int = 0  # non-blank data rows read over all files
 
 
 def load_files(
@@ -105,18 +105,18 @@ def load_files(
     cannot be read.
     """
     files = [_as_file(item) for item in paths_or_files]
-    rapport = LoadReport(cyclus_jaar=cyclus_jaar, files=[b.bron for b in files])
+    report = LoadReport(cyclus_jaar=cyclus_jaar, files=[b.bron for b in files])
     for duo_file in files:
-        rapport.rijen += duo_file.rijen
-        rapport.rejected += [RejectedLine(duo_file.bron, a.line_number, a.reason) for a in duo_file.rejected]
-        rapport.warnings += duo_file.warnings
-    details = _merge(files, rapport.warnings)
+        report.row_count += duo_file.row_count
+        report.rejected += [RejectedLine(duo_file.bron, a.line_number, a.reason) for a in duo_file.rejected]
+        report.warnings += duo_file.warnings
+    details = _merge(files, report.warnings)
 
     previous_year = _previous_year(session, cyclus_jaar)
     for table, model, key_column in _TABLES:
         existing = _rows(session, model, key_column, cyclus_jaar)
         previous = _rows(session, model, key_column, previous_year) if previous_year is not None else {}
-        count = rapport.counts[table]
+        count = report.counts[table]
         for code, fields in details[table].items():
             row = existing.get(code)
             base = row if row is not None else previous.get(code)
@@ -135,13 +135,13 @@ def load_files(
                 cyclus_jaar=cyclus_jaar,
                 kind=duo_file.soort,
                 name=Path(duo_file.bron).name[:300],
-                row_count=duo_file.rijen,
+                row_count=duo_file.row_count,
                 loaded_at=now,
             )
         )
     session.flush()
     session.info.pop(CACHE_KEY, None)
-    return rapport
+    return report
 
 
 def load_demo(session: Session, cyclus_jaar: int) -> LoadReport:

@@ -40,8 +40,8 @@ def regios(session: Session, jaar: int) -> dict[str, str | None]:
 def test_the_four_files_know_every_gemeente_with_its_region(
     refdata_session: Session, set_: dict[str, Path], duo_dir: Path
 ) -> None:
-    rapport = load_files(refdata_session, [set_[VO], set_[BO], set_[SO], set_[MBO]], 2027)
-    assert rapport.rejected == []
+    report = load_files(refdata_session, [set_[VO], set_[BO], set_[SO], set_[MBO]], 2027)
+    assert report.rejected == []
 
     derived = (duo_dir / "gemeente-rmc-regio-ALL-DERIVED.csv").read_text(encoding="utf-8").splitlines()[1:]
     expected = {code: str(int(regio)) for code, _, regio, _ in (r.split(";") for r in derived)}

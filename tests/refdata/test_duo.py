@@ -97,7 +97,7 @@ def read(table: list[list[str]], source: str = "test.csv") -> DuoFile:
 
 def test_real_vo_file_newer_generation(real: DuoFile) -> None:
     assert (real.soort, real.generation, real.encoding, real.delimiter) == (VO, "nieuw", "utf-8", ";")
-    assert real.rijen == 1630
+    assert real.row_count == 1630
     assert real.rejected == []
     assert real.warnings == []
     assert len(real.vestigingen) == 1630
@@ -275,7 +275,7 @@ def test_blank_lines_and_trailing_delimiter_are_tolerated(small: list[list[str]]
     text = write(small[:1]) + write(small[1:2]).rstrip("\n") + ";\n\n" + ";" * 31 + "\n"
     bestand = read_duo_csv(text.encode(), "v.csv")
     assert [v.code for v in bestand.vestigingen] == ["18BR00"]
-    assert (bestand.rijen, bestand.rejected) == (1, [])
+    assert (bestand.row_count, bestand.rejected) == (1, [])
 
 
 # --- refused rows --------------------------------------------------------------------------
@@ -311,7 +311,7 @@ def test_unusable_rows_are_refused_with_line_and_column(small: list[list[str]]) 
     assert reasons[9] == "VESTIGINGSCODE: 18BR00 is already on line 2"
     assert reasons[10] == "RMC-REGIO CODE: 'x7' is no RMC-regio code (1 to 3 digits)"
     assert [v.code for v in bestand.vestigingen] == ["18BR00"]
-    assert bestand.rijen == 10 == len(bestand.vestigingen) + len(bestand.rejected)
+    assert bestand.row_count == 10 == len(bestand.vestigingen) + len(bestand.rejected)
 
 
 def test_reason_uses_the_column_name_of_the_files_generation(small: list[list[str]]) -> None:

@@ -70,12 +70,12 @@ def vo_demo_with(change) -> duo.DuoFile:
 
 
 def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo_file: Path) -> None:
-    rapport = load_files(refdata_session, [vo_file], 2026)
+    report = load_files(refdata_session, [vo_file], 2026)
     refdata_session.commit()
 
-    assert rapport.counts == all_new(40, 288, 650, 1630)
-    assert rapport.rejected == []
-    assert rapport.rijen == 1630 == rapport.counts["vestiging"].total + len(rapport.rejected)
+    assert report.counts == all_new(40, 288, 650, 1630)
+    assert report.rejected == []
+    assert report.row_count == 1630 == report.counts["vestiging"].total + len(report.rejected)
     assert counts(refdata_session) == {
         "rmc_regio": 40,
         "gemeente": 288,
@@ -101,7 +101,7 @@ def test_real_file_loads_and_reload_changes_nothing(refdata_session: Session, vo
     refdata_session.commit()
 
     # The next cycle gets its own rows, equal in content and still valid from 2026; 2026 is untouched.
-    assert again.counts == unchanged(rapport.counts)
+    assert again.counts == unchanged(report.counts)
     assert snapshot(refdata_session, 2026) == before
     assert {naam: {r[1:] for r in rijen} for naam, rijen in snapshot(refdata_session, 2027).items()} == {
         naam: {r[1:] for r in rijen} for naam, rijen in before.items()
@@ -117,12 +117,12 @@ def test_changed_rows_get_the_new_cycle(refdata_session: Session) -> None:
         lambda t: t.replace("Noorderzon Lyceum (FICTIEF)", "Noorderzon College (FICTIEF)")
     )
 
-    rapport = load_files(refdata_session, [changed], 2027)
+    report = load_files(refdata_session, [changed], 2027)
 
-    assert rapport.counts["vestiging"] == TableCount(changed=1, unchanged=5)
+    assert report.counts["vestiging"] == TableCount(changed=1, unchanged=5)
     # 99XD is named after 99XD00; the MBO institutions are not in 2027's files: ended there.
-    assert rapport.counts["instelling"] == TableCount(changed=1, unchanged=2, beeindigd=3)
-    assert rapport.counts["gemeente"] == TableCount(unchanged=5)
+    assert report.counts["instelling"] == TableCount(changed=1, unchanged=2, beeindigd=3)
+    assert report.counts["gemeente"] == TableCount(unchanged=5)
     vestiging = refdata_session.get(models.Vestiging, (2027, "99XD00"))
     assert (vestiging.naam, vestiging.geldig_vanaf_cyclus) == ("Noorderzon College (FICTIEF)", 2027)
     assert refdata_session.get(models.Vestiging, (2026, "99XD00")).naam == "Noorderzon Lyceum (FICTIEF)"
@@ -138,10 +138,10 @@ def test_missing_region_does_not_erase_a_known_one(refdata_session: Session) -> 
     without_regio = vo_demo_with(lambda t: t.replace(";21;Agglomeratie Amsterdam", "; ; "))
     assert [g.rmc_regio for g in without_regio.gemeenten if g.code == "0363"] == [None]
 
-    rapport = load_files(refdata_session, [without_regio], 2027)
+    report = load_files(refdata_session, [without_regio], 2027)
 
-    assert rapport.counts["gemeente"] == TableCount(unchanged=5)
-    assert rapport.counts["vestiging"] == TableCount(unchanged=6)
+    assert report.counts["gemeente"] == TableCount(unchanged=5)
+    assert report.counts["vestiging"] == TableCount(unchanged=6)
     assert refdata_session.get(models.Gemeente, (2027, "0363")).rmc_regio == "21"
     assert refdata_session.get(models.Gemeente, (2027, "0384")).geldig_vanaf_cyclus == 2026
     assert refdata_session.get(models.Vestiging, (2027, "99XA02")).rmc_regio == "21"
@@ -171,9 +171,9 @@ def test_mbo_institution_wins_over_vo_vestigingen_of_the_same_brin(
 def test_refused_rows_are_reported_and_the_rest_loaded(refdata_session: Session) -> None:
     broken = vo_demo_with(lambda t: t.replace("99XC;99XC00", "99XC;99XD00").replace(";0014;", ";14A;"))
 
-    rapport = load_files(refdata_session, [broken], 2026)
+    report = load_files(refdata_session, [broken], 2026)
 
-    assert rapport.rejected == [
+    assert report.rejected == [
         RejectedLine(
             "vo-gewijzigd.csv", 6, f"VESTIGINGSNUMMER: '99XD00' invalid ({VESTIGING_ONGELDIG.tekst_en})"
         ),
@@ -181,8 +181,8 @@ def test_refused_rows_are_reported_and_the_rest_loaded(refdata_session: Session)
             "vo-gewijzigd.csv", 7, f"GEMEENTENUMMER: '14A' invalid ({GEMEENTECODE_ONGELDIG.tekst_en})"
         ),
     ]
-    assert str(rapport.rejected[1]).startswith("vo-gewijzigd.csv:7: GEMEENTENUMMER: '14A' invalid")
-    assert rapport.counts["vestiging"] == TableCount(new=4)
+    assert str(report.rejected[1]).startswith("vo-gewijzigd.csv:7: GEMEENTENUMMER: '14A' invalid")
+    assert report.counts["vestiging"] == TableCount(new=4)
     codes = sorted(refdata_session.scalars(select(models.Vestiging.code)))
     assert codes == ["99XA00", "99XA01", "99XA02", "99XA03"]
 
@@ -201,11 +201,11 @@ def test_an_unusable_file_loads_nothing(refdata_session: Session, tmp_path: Path
 
 
 def test_demo_set(refdata_session: Session) -> None:
-    rapport = load_demo(refdata_session, 2026)
+    report = load_demo(refdata_session, 2026)
     refdata_session.commit()
 
-    assert rapport.counts == all_new(4, 7, 7, 8)
-    assert (rapport.rejected, rapport.warnings) == ([], [])
+    assert report.counts == all_new(4, 7, 7, 8)
+    assert (report.rejected, report.warnings) == ([], [])
     instellingen = {
         i.brin: (i.sector, i.gemeentecode, i.rmc_regio)
         for i in refdata_session.scalars(select(models.Instelling))
@@ -238,7 +238,7 @@ def test_demo_set(refdata_session: Session) -> None:
     }
     before = snapshot(refdata_session)
 
-    assert load_demo(refdata_session, 2027).counts == unchanged(rapport.counts)
+    assert load_demo(refdata_session, 2027).counts == unchanged(report.counts)
     assert snapshot(refdata_session, 2026) == before
 
 
