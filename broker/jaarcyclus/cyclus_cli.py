@@ -12,6 +12,7 @@ from broker.db.migrate import upgrade
 from broker.jaarcyclus.close import CyclusError, close_cyclus, open_cyclus
 from broker.refdata.check import check_all
 from broker.refdata.cli import ENDED_GEMEENTE_OPTION, report_check
+from broker.refdata.duo import UnknownFile
 from broker.refdata.load import load_demo, load_files
 from broker.service.signalen import moment_of
 
@@ -84,6 +85,9 @@ def open_(
                 record_event(session, AuditEvent(OPERATOR, operatie, "verwerkt", cyclus_jaar=jaar))
     except CyclusError as error:
         raise click.ClickException(str(error)) from None
+    except (UnknownFile, OSError) as error:
+        # A file that is not one of DUO's, or cannot be read: one line, as ``vva refdata load`` says it.
+        raise click.ClickException(f"{error}; cycle {jaar} not opened") from None
     tables = ", ".join(f"{t.total} {name}" for name, t in report.counts.items())
     if check.ended_gemeenten:
         click.echo(f"acknowledged as ended: gemeente {', '.join(check.ended_gemeenten)}")

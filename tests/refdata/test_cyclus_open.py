@@ -119,6 +119,22 @@ def test_cycle_open_without_the_primary_school_file_is_refused_and_stores_nothin
     assert "reference data complete" in check.stdout
 
 
+def test_a_file_that_is_not_duos_or_cannot_be_read_is_one_line_and_opens_nothing(vva, tmp_path, database_url):
+    """Not a traceback: the operator reads which file and why, as ``vva refdata load`` says it."""
+    not_duo = tmp_path / "leerlingen.csv"
+    not_duo.write_text("NAAM;KLAS\nPiet;4B\n", encoding="utf-8")
+
+    result = _open(vva, 2031, [not_duo])
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {not_duo}: not a known DUO file")
+    assert result.stderr.rstrip().endswith("; cycle 2031 not opened")
+    assert "Traceback" not in result.output
+    missing = _open(vva, 2031, [tmp_path / "missing.csv"])  # refused by the option itself (click)
+    assert missing.exit_code == 2 and f"'{tmp_path / 'missing.csv'}' does not exist" in missing.stderr
+    assert _counts(database_url, 2031) == {"cyclus": 0, "gemeente": 0, "instelling": 0, "refdata_file": 0}
+
+
 def test_a_merged_gemeente_blocks_the_next_cycle_until_the_operator_acknowledges_it(
     vva, files, database_url
 ) -> None:
