@@ -61,10 +61,7 @@ class Runtime:
 
     @cached_property
     def calendar(self) -> Calendar:
-        from datetime import date
-
-        overrides = {jaar: date.fromisoformat(d) for jaar, d in self.settings.deadline_overrides.items()}
-        return Calendar(overrides=overrides)
+        return self.settings.calendar()
 
     # --- security objects -------------------------------------------------------------------------
 

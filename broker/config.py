@@ -28,6 +28,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from broker.domain.cycle import Calendar
 from broker.domain.identifiers import is_valid_oin
 from broker.errors import BrokerError
 from broker.renamed_settings import RENAMED_SETTINGS
@@ -311,6 +312,16 @@ class Settings:
             )
         if (self.tls_key is None) != (self.tls_certificate is None):
             raise SettingsError("tls_key and tls_certificate go together: set both or neither")
+        try:
+            self.calendar()
+        except ValueError as error:
+            # Found at start-up, not at the first request that needs a cycle (as a traceback).
+            raise SettingsError(f"deadline_overrides is not allowed: {error}") from None
+
+    def calendar(self) -> Calendar:
+        """The cycle calendar: 1 April, except the years ``deadline_overrides`` names."""
+        overrides = {jaar: date.fromisoformat(d) for jaar, d in self.deadline_overrides.items()}
+        return Calendar(overrides=overrides)
 
     @property
     def production(self) -> bool:

@@ -53,6 +53,15 @@ def _vva(tmp_path, inhoud: str, *command: str):
             '[deadline_overrides]\n2020 = "1 mei"\n',
             'deadline_overrides = { 2020 = "1 mei" } is not allowed',
         ),
+        # A date, but outside its own cycle: was a Dutch traceback at the first command that needed a cycle.
+        (
+            '[deadline_overrides]\n2027 = "2026-05-01"\n',
+            "deadline_overrides is not allowed: the deadline of cycle 2027 must lie in 2027, not 2026-05-01",
+        ),
+        (
+            '[deadline_overrides]\n2027 = "2027-10-02"\n',
+            "deadline_overrides is not allowed: the deadline of cycle 2027 must lie within that cycle, not 2027-10-02",
+        ),
     ],
     ids=[
         "environment-misspelt",
@@ -69,6 +78,8 @@ def _vva(tmp_path, inhoud: str, *command: str):
         "no-oin",
         "proxy-host-name",
         "deadline-not-a-date",
+        "deadline-outside-its-year",
+        "deadline-outside-its-cycle",
     ],
 )
 def test_a_wrong_setting_stops_vva_with_file_key_value_and_what_is_allowed(tmp_path, inhoud, melding):

@@ -34,7 +34,7 @@ class Cyclus:
 
     def __post_init__(self) -> None:
         if not self.begin <= self.deadline <= self.end:
-            raise ValueError("cyclus moet begin <= deadline <= einde hebben")
+            raise ValueError("a cyclus needs begin <= deadline <= end")
 
     @property
     def studiejaar(self) -> str:
@@ -58,7 +58,7 @@ def _month_day(value: tuple[int, int], name: str) -> tuple[int, int]:
         month, day = value
         date(_NOT_A_LEAP_YEAR, month, day)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} moet een geldige (maand, dag) zijn en niet 29 februari") from error
+        raise ValueError(f"{name} must be a valid (month, day), and not 29 February") from error
     return month, day
 
 
@@ -80,17 +80,21 @@ class Calendar:
         overrides: Mapping[int, date] | None = None,
         begin: tuple[int, int] = (10, 1),
     ) -> None:
-        self._deadline = _month_day(default_deadline, "standaard_deadline")
+        self._deadline = _month_day(default_deadline, "default_deadline")
         self._begin = _month_day(begin, "begin")
         if not self._deadline < self._begin:
-            raise ValueError("standaard_deadline moet in het kalenderjaar voor begin liggen")
+            raise ValueError("default_deadline must come before begin in the calendar year")
         source = DEFAULT_OVERRIDES if overrides is None else overrides
         self._overrides: Mapping[int, date] = MappingProxyType(dict(source))
         for jaar, deadline in self._overrides.items():
             if deadline.year != jaar:
-                raise ValueError("een afwijkende deadline moet in het jaar van zijn eigen cyclus liggen")
+                raise ValueError(
+                    f"the deadline of cycle {jaar} must lie in {jaar}, not {deadline.isoformat()}"
+                )
             if not self._start_of(jaar) <= deadline <= self._end_of(jaar):
-                raise ValueError("een afwijkende deadline moet binnen zijn eigen cyclus liggen")
+                raise ValueError(
+                    f"the deadline of cycle {jaar} must lie within that cycle, not {deadline.isoformat()}"
+                )
 
     def _start_of(self, jaar: int) -> date:
         return date(jaar - 1, *self._begin)
