@@ -247,7 +247,7 @@ class Kit:
                 else certificaat_oin(verified.certificate)
             )
         except EdukoppelingFault as error:
-            return [f"answer signature not valid: {error.reden} (S7, S9)"]
+            return [f"answer signature not valid: {error.reason} (S7, S9)"]
         problems = []
         if oin != self.target.oin:
             problems.append(f"answer signed by OIN {oin}, expected {self.target.oin}")

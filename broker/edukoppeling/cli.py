@@ -45,7 +45,7 @@ def sign(file: Path, key_path: Path, certificate: Path, out: Path | None) -> Non
     try:
         root = parse_message(file.read_bytes())
     except EdukoppelingFault as error:
-        raise click.ClickException(f"{error.code}: {error.reden}") from None
+        raise click.ClickException(f"{error.code}: {error.reason}") from None
     try:
         signer = Signer.from_files(key_path, certificate)
     except ValueError as error:  # not an RSA key of 2048 bits or more, or not the certificate's key
@@ -101,7 +101,7 @@ def verify(runtime, file: Path, moment, trusted, crls, embedded: bool, everyone:
     try:
         oin, count = _check(runtime, file.read_bytes(), now, trusted, crls, everyone)
     except EdukoppelingFault as error:
-        click.echo(f"{error.code}: {error.faultstring} ({error.reden})")
+        click.echo(f"{error.code}: {error.faultstring} ({error.reason})")
         sys.exit(1)
     except ValueError as error:  # a trust store the installation refuses (a demo CA in production)
         raise click.ClickException(str(error)) from None

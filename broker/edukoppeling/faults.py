@@ -13,7 +13,7 @@ Every exception class the broker defines derives from ``BrokerError`` (``broker/
 ``except ValueError`` catches it too::
 
     BrokerError                                  broker/errors.py
-    ├── EdukoppelingFault                 a SOAP Fault: code (FaultCode), reden, detail, wss (WsSecurityFault)
+    ├── EdukoppelingFault                 a SOAP Fault: code (FaultCode), reason, detail, wss (WsSecurityFault)
     ├── HttpError                         a bare HTTP status before any SOAP processing (405, 411, 413, 415)
     ├── Rejection (ValueError)            a record is rejected with a catalogue melding    domain/meldingen.py
     │   └── TransitionNotAllowed          a status transition that is not allowed          domain/status.py
@@ -54,7 +54,7 @@ An ``EdukoppelingFault`` carries::
     ├── FAILED_CHECK                wsse:FailedCheck
     ├── SECURITY_TOKEN_UNAVAILABLE  wsse:SecurityTokenUnavailable
     └── MESSAGE_EXPIRED             wsse:MessageExpired
-    reden: str                      the message log's reason: "<wss> <text>", or the text alone
+    reason: str                     the message log's reason: "<wss> <text>", or the text alone
     detail: str | None              the Fault's detail (``detail_on_the_wire``)
 """
 
@@ -156,21 +156,21 @@ class EdukoppelingFault(BrokerError):
     """A refusal with an Edukoppeling fault code.
 
     ``code``: a ``FaultCode`` (e.g. ``FaultCode.CLIENT_DK0011``; its string value is accepted too).
-    ``reden``: the precise check that failed, for the message log only (e.g. ``xml:Forbidden DOCTYPE``).
+    ``reason``: the precise check that failed, for the message log only (e.g. ``xml:Forbidden DOCTYPE``).
     ``detail``: text for the Fault's detail element telling the sender what to fix (Body faults,
     addressing, authorisation; an EK0031 without one gets ``EK0031_EXPLANATION`` on the wire, see
     ``detail_on_the_wire``). ``wss``: the WS-Security fault class of a security refusal, for the
     message log only.
 
-    The message log records ``reden``: with a ``wss`` class that is ``"<wss> <text>"`` (e.g.
+    The message log records ``reason``: with a ``wss`` class that is ``"<wss> <text>"`` (e.g.
     ``"wsse:InvalidSecurity wsu:Timestamp holds text"``), where ``text`` is the reason given to the
-    constructor; ``str()`` is ``"<code>: <reden>"``.
+    constructor; ``str()`` is ``"<code>: <reason>"``.
     """
 
     def __init__(
         self,
         code: FaultCode | str,
-        reden: str,
+        reason: str,
         detail: str | None = None,
         *,
         wss: WsSecurityFault | None = None,
@@ -182,12 +182,12 @@ class EdukoppelingFault(BrokerError):
         self.code = code
         self.wss = wss
         #: The check that failed, without the WS-Security class.
-        self.text = reden
+        self.text = reason
         self.detail = detail
-        super().__init__(f"{code}: {self.reden}")
+        super().__init__(f"{code}: {self.reason}")
 
     @property
-    def reden(self) -> str:
+    def reason(self) -> str:
         """The reason the message log records: the WS-Security class, if any, a space, then the text."""
         return self.text if self.wss is None else f"{self.wss.value} {self.text}"
 
@@ -207,8 +207,8 @@ class EdukoppelingFault(BrokerError):
 class HttpError(BrokerError):
     """A refusal before any SOAP processing: a bare HTTP status (405, 411, 413, 415; hostile-inputs F)."""
 
-    def __init__(self, status: int, reden: str, allow: str | None = None) -> None:
-        super().__init__(f"HTTP {status}: {reden}")
+    def __init__(self, status: int, reason: str, allow: str | None = None) -> None:
+        super().__init__(f"HTTP {status}: {reason}")
         self.status = status
-        self.reden = reden
+        self.reason = reason
         self.allow = allow

@@ -72,7 +72,7 @@ class EdukoppelingWsse:
                 trust_check = lambda certificate: self.trust.check_all(certificate, "ondertekening", now)  # noqa: E731
             verified = verify_envelope(soap_envelope, now, self.settings, trust_check=trust_check)
         except EdukoppelingFault as error:
-            raise UntrustedResponse(f"response not verified: {error.reden}") from None
+            raise UntrustedResponse(f"response not verified: {error.reason}") from None
         signer = verified.oin
         if self.expected_oin is not None and signer is not None and signer != self.expected_oin:
             if self.authorised is None or not self.authorised(signer):

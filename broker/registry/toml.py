@@ -131,7 +131,7 @@ def _partij(toml_path: Path, index: int, table: object, production: bool) -> Par
         input_ = _as_input(table)
         return check_all(input_, production=production)
     except PartijError as e:
-        raise PartijError(f"{place}: {e.reden}") from None
+        raise PartijError(f"{place}: {e.reason}") from None
 
 
 def _as_input(table: dict[str, Any]) -> PartijInput:

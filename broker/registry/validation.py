@@ -59,17 +59,17 @@ _TELEFOON = re.compile(r"\+?[0-9][0-9 ()-]*[0-9]")
 class PartijError(BrokerError, ValueError):
     """A party cannot be stored, removed or read as asked.
 
-    ``reden`` says what to fix; ``oin`` is the party concerned, when known. ``str()`` is one line,
-    "party <oin>: <reden>" (an OIN is not personal data, so it may be shown and logged).
+    ``reason`` says what to fix; ``oin`` is the party concerned, when known. ``str()`` is one line,
+    "party <oin>: <reason>" (an OIN is not personal data, so it may be shown and logged).
     """
 
-    def __init__(self, reden: str, oin: str | None = None) -> None:
-        super().__init__(reden)
-        self.reden = reden
+    def __init__(self, reason: str, oin: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
         self.oin = oin
 
     def __str__(self) -> str:
-        return f"party {self.oin}: {self.reden}" if self.oin else self.reden
+        return f"party {self.oin}: {self.reason}" if self.oin else self.reason
 
 
 @dataclass(frozen=True)
@@ -280,7 +280,7 @@ def _check_mandaten(
         try:
             certificaat_oin = _check_oin(mandaat.certificaat_oin, "mandate certificate OIN", production)
         except PartijError as e:
-            raise error(e.reden) from None
+            raise error(e.reason) from None
         if certificaat_oin == partij_oin:
             raise error("a mandate for the party's own OIN is not needed (Edukoppeling §5 M1)")
         if certificaat_oin in result:

@@ -22,13 +22,13 @@ from broker.refdata.lookup import refdata_year
 class NotAuthorised(BrokerError):
     """The caller may not do this (Edukoppeling Client.DK0002; docs/architecture.md, "Parties and what they may see").
 
-    ``reden`` is for the message log and the ``detail`` of the fault: it says what to fix in terms
+    ``reason`` is for the message log and the ``detail`` of the fault: it says what to fix in terms
     of the request (a BRIN, a position in the batch), never a pupil number.
     """
 
-    def __init__(self, reden: str, audit: str | None = None) -> None:
-        super().__init__(reden)
-        self.reden = reden
+    def __init__(self, reason: str, audit: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
         self.audit = audit  # for the message log only: e.g. the OINs involved
 
 

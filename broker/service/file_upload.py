@@ -40,12 +40,12 @@ MAX_ROWS = 5000
 class InvalidFile(BrokerError):
     """The file as a whole cannot be processed (Client.DK0004 for the whole message, nothing applied).
 
-    ``reden`` says what to fix, in Dutch and English; it never quotes a value from the file.
+    ``reason`` says what to fix, in Dutch and English; it never quotes a value from the file.
     """
 
-    def __init__(self, reden: str) -> None:
-        super().__init__(reden)
-        self.reden = reden
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ def _file_fault():
     try:
         yield
     except file_upload.InvalidFile as error:
-        raise EdukoppelingFault(FaultCode.CLIENT_DK0004, "upload refused", error.reden) from None
+        raise EdukoppelingFault(FaultCode.CLIENT_DK0004, "upload refused", error.reason) from None
 
 
 def _opvragen_status(ctx, request):

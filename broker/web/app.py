@@ -43,7 +43,7 @@ class Broker:
             status, headers, body = (
                 error.status,
                 [("Content-Type", "text/plain; charset=UTF-8")],
-                f"{error.reden}\n".encode(),
+                f"{error.reason}\n".encode(),
             )
             if error.allow:
                 headers.append(("Allow", error.allow))

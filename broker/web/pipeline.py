@@ -214,7 +214,7 @@ class SoapPipeline:
                     request.raw,
                     request.header,
                     f"HTTP {error.status}",
-                    error.reden,
+                    error.reason,
                     error.status,
                     rt.keyring,
                     request.now,
@@ -434,7 +434,7 @@ class SoapPipeline:
         try:
             with rt.sessions.begin() as session:
                 bericht_id = log_request(
-                    session, request.raw, request.header, error.code, error.reden, 500, rt.keyring, request.now
+                    session, request.raw, request.header, error.code, error.reason, 500, rt.keyring, request.now
                 )
                 log_sent(
                     session,
@@ -448,7 +448,7 @@ class SoapPipeline:
                 self._audit(session, request, error.code)  # a refused query or delivery is traced too
             request.bericht_id = bericht_id
             if request.deliberate:
-                log.warning("deliberate %s for bericht %s: %s", error.code, request.bericht_id, error.reden)
+                log.warning("deliberate %s for bericht %s: %s", error.code, request.bericht_id, error.reason)
         except Exception as exc:
             if not database_gone(exc):
                 raise
@@ -567,6 +567,6 @@ def _as_fault(error: EdukoppelingFault | NotAuthorised) -> EdukoppelingFault:
     if isinstance(error, NotAuthorised):
         # The detail tells the sender what to fix; the log gets that and, where given, more (M6).
         return EdukoppelingFault(
-            FaultCode.CLIENT_DK0002, f"not authorised: {error.audit or error.reden}", error.reden
+            FaultCode.CLIENT_DK0002, f"not authorised: {error.audit or error.reason}", error.reason
         )
     return error

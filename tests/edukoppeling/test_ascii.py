@@ -190,7 +190,7 @@ def test_h92_content_length_with_non_ascii_digits_is_400(length):
     environ = {"CONTENT_LENGTH": length, "wsgi.input": io.BytesIO(b"x" * 20)}
     with pytest.raises(HttpError) as error:
         read_body(environ, 1000)
-    assert (error.value.status, error.value.reden) == (400, "Content-Length is not a number")
+    assert (error.value.status, error.value.reason) == (400, "Content-Length is not a number")
 
 
 # --- the XSD types the schema checks itself, and masking ------------------------------------------------

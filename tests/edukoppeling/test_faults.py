@@ -38,7 +38,7 @@ def test_a_ws_security_class_goes_before_the_reason_with_one_space():
         WsSecurityFault.INVALID_SECURITY,
         "wsu:Timestamp holds text",
     )
-    assert error.reden == "wsse:InvalidSecurity wsu:Timestamp holds text"
+    assert error.reason == "wsse:InvalidSecurity wsu:Timestamp holds text"
     assert str(error) == "Client.EK0031: wsse:InvalidSecurity wsu:Timestamp holds text"
     assert error.faultstring == "Berichtondertekening niet aanwezig of onjuist"
     assert isinstance(error, BrokerError)
@@ -49,7 +49,7 @@ def test_without_a_class_the_reason_is_the_text():
         "Client.DK0004", "Body child count", "De Body moet precies één element bevatten."
     )
     assert error.code is FaultCode.CLIENT_DK0004  # a string code is read as its FaultCode
-    assert (error.wss, error.reden, str(error)) == (None, "Body child count", "Client.DK0004: Body child count")
+    assert (error.wss, error.reason, str(error)) == (None, "Body child count", "Client.DK0004: Body child count")
     assert error.detail_on_the_wire == "De Body moet precies één element bevatten."
 
 

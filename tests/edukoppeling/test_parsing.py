@@ -26,7 +26,7 @@ def test_H86_depth_at_the_limit_is_parsed_without_the_walk(monkeypatch):
 def test_H86_one_level_deeper_than_the_limit_is_refused():
     with pytest.raises(EdukoppelingFault) as refused:
         parse_message(_nested(Limits.depth + 1))
-    assert refused.value.reden == "xml:Limit element depth"
+    assert refused.value.reason == "xml:Limit element depth"
 
 
 @pytest.mark.parametrize(
@@ -37,7 +37,7 @@ def test_H86_one_level_deeper_than_the_limit_is_refused():
 def test_H84_a_processing_instruction_anywhere_in_a_small_message_is_refused(raw):
     with pytest.raises(EdukoppelingFault) as refused:
         parse_message(raw)
-    assert refused.value.reden == "xml:Forbidden processing instruction"
+    assert refused.value.reason == "xml:Forbidden processing instruction"
 
 
 def test_a_message_too_deep_and_with_a_processing_instruction_gets_the_walks_first_fault():
@@ -45,14 +45,14 @@ def test_a_message_too_deep_and_with_a_processing_instruction_gets_the_walks_fir
     raw = b"<a><?pi x?>" + _nested(Limits.depth + 1) + b"</a>"
     with pytest.raises(EdukoppelingFault) as refused:
         parse_message(raw)
-    assert refused.value.reden in {"xml:Forbidden processing instruction", "xml:Limit element depth"}
-    assert refused.value.reden == _walked_fault(raw)
+    assert refused.value.reason in {"xml:Forbidden processing instruction", "xml:Limit element depth"}
+    assert refused.value.reason == _walked_fault(raw)
 
 
 def test_other_limits_still_use_the_walk():
     with pytest.raises(EdukoppelingFault) as refused:
         parse_message(_nested(6), Limits(depth=5))
-    assert refused.value.reden == "xml:Limit element depth"
+    assert refused.value.reason == "xml:Limit element depth"
 
 
 def _walked_fault(raw: bytes) -> str:
@@ -61,5 +61,5 @@ def _walked_fault(raw: bytes) -> str:
     try:
         parsing._walk_structure(etree.fromstring(raw, parsing._parser()), Limits(), raw)
     except EdukoppelingFault as fault:
-        return fault.reden
+        return fault.reason
     return ""

@@ -89,10 +89,10 @@ def refusal(
         trust.check_all(certificate, purpose, moment or now(), list(extra_between))  # type: ignore[arg-type]
     error = info.value
     if error.wss is not None:
-        assert error.reden == f"{error.wss.value} {error.text}"  # what the message log records
+        assert error.reason == f"{error.wss.value} {error.text}"  # what the message log records
         return error.code, error.wss
     (klass,) = [
-        k for k in (CRL_MISSING, CRL_STALE) if error.reden.startswith(f"{k} revocation status unknown: ")
+        k for k in (CRL_MISSING, CRL_STALE) if error.reason.startswith(f"{k} revocation status unknown: ")
     ]
     return error.code, klass
 

@@ -80,7 +80,7 @@ def test_column_names_count_without_case_spaces_and_underscores():
 def test_an_unusable_file_is_refused_as_a_whole(content, explanation):
     with pytest.raises(InvalidFile) as error:
         read_rows(content, LEERLINGEN)
-    assert explanation in error.value.reden
+    assert explanation in error.value.reason
 
 
 def test_too_many_rows_or_bytes_is_refused_as_a_whole():

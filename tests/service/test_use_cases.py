@@ -167,7 +167,7 @@ def test_unknown_and_foreign_leerling_give_the_same_answer(processing, call):
     for requested in [(P1, None), (P2, None), ("123", None)]:
         with pytest.raises(NotAuthorised) as error:
             opvragen_status(processing, call(SCHOOL_A), [requested])
-        errors.append(error.value.reden)
+        errors.append(error.value.reason)
     assert len(set(errors)) == 1 and P1 not in errors[0]
 
 

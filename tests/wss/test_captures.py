@@ -59,7 +59,7 @@ def test_capture_matches_manifest(capture):
         with pytest.raises(EdukoppelingFault) as info:
             verify_envelope(envelope, _now(capture))
         assert info.value.code is FaultCode.CLIENT_EK0031
-        assert info.value.wss is WsSecurityFault.FAILED_CHECK, info.value.reden
+        assert info.value.wss is WsSecurityFault.FAILED_CHECK, info.value.reason
         return
     result = verify_envelope(envelope, _now(capture))
     assert len(result.signed) == capture["references"] - _bst_references(root)
@@ -88,7 +88,7 @@ def test_a_valid_capture_outside_its_time_window_is_refused():
     envelope = read_envelope(parse_message((CAPTURES / snapshot["file"]).read_bytes()), True)
     with pytest.raises(EdukoppelingFault) as info:
         verify_envelope(envelope, _now(snapshot) + timedelta(minutes=10))
-    assert info.value.wss is WsSecurityFault.MESSAGE_EXPIRED, info.value.reden
+    assert info.value.wss is WsSecurityFault.MESSAGE_EXPIRED, info.value.reason
 
 
 @pytest.mark.parametrize("capture", _manifest(), ids=lambda o: o["file"])

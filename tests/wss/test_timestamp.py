@@ -24,8 +24,8 @@ def refuse(element, klass: WsSecurityFault, field: str, now: datetime = NOW, **l
     with pytest.raises(EdukoppelingFault) as info:
         check_timestamp(element, now, **limits)
     assert info.value.code is FaultCode.CLIENT_EK0031
-    assert info.value.wss is klass, info.value.reden
-    assert field in info.value.reden, info.value.reden
+    assert info.value.wss is klass, info.value.reason
+    assert field in info.value.reason, info.value.reason
 
 
 def test_accepts_created_and_expires_and_returns_created():

@@ -80,9 +80,9 @@ def refuse(data: bytes, klass: WsSecurityFault, contains: str = "", now=NOW, **s
         check_all(data, now, **settings)
     error = info.value
     assert error.code is FaultCode.CLIENT_EK0031, error
-    assert error.wss is klass, error.reden
-    assert contains in error.reden, error.reden
-    assert not any(waarde in error.reden for waarde in PAYLOAD)
+    assert error.wss is klass, error.reason
+    assert contains in error.reason, error.reason
+    assert not any(waarde in error.reason for waarde in PAYLOAD)
     return error
 
 
@@ -224,7 +224,7 @@ def test_h9_reference_outside_the_envelope(root, uri):
     error = refuse(
         bytes_of(root), WsSecurityFault.INVALID_SECURITY, "Reference URI is not a same-document #NCName"
     )
-    assert "aanvaller" not in error.reden and "passwd" not in error.reden
+    assert "aanvaller" not in error.reason and "passwd" not in error.reason
 
 
 def test_h10_signature_stripped(root):
@@ -376,7 +376,7 @@ def test_h23_dtd_attlist_never_reaches_the_verifier(soap_request):
     )
     with pytest.raises(EdukoppelingFault) as info:
         parse_message(data)
-    assert info.value.code == "VersionMismatch.DK0001" and info.value.reden.startswith("xml:Forbidden")
+    assert info.value.code == "VersionMismatch.DK0001" and info.value.reason.startswith("xml:Forbidden")
 
 
 # --- B. transforms, canonicalisation, algorithms ---------------------------------------------------
@@ -986,7 +986,7 @@ def test_h65_new_message_id_under_a_replayed_signature(soap_request):
     assert data != soap_request
     error = refuse(data, WsSecurityFault.FAILED_CHECK)
     assert error.wss is WsSecurityFault.FAILED_CHECK
-    assert error.reden == "wsse:FailedCheck digest mismatch on reference #h-msg (wsa:MessageID)"
+    assert error.reason == "wsse:FailedCheck digest mismatch on reference #h-msg (wsa:MessageID)"
 
 
 def test_h63_timestamp_present_but_not_signed(root, sleutel):
@@ -1127,7 +1127,7 @@ def test_h122_signed_part_reserialised_by_an_intermediary(soap_request):
     ).replace(b"\n      <vva:brinVo>", b"\n        <vva:brinVo>")
     error = refuse(data, WsSecurityFault.FAILED_CHECK)
     assert error.wss is WsSecurityFault.FAILED_CHECK
-    assert error.reden == "wsse:FailedCheck digest mismatch on reference #h-body (Body)"
+    assert error.reason == "wsse:FailedCheck digest mismatch on reference #h-body (Body)"
 
 
 def test_default_prefix_in_prefix_list_is_left_to_xmlsec(root, sleutel):
@@ -1223,7 +1223,7 @@ def test_h38_base64_with_whitespace_outside_xml_whitespace_is_refused(root, sleu
         check_all(bytes_of(root))
     assert info.value.code is FaultCode.CLIENT_EK0031
     # FailedCheck as before issue 18 (or InvalidSecurity "is not base64", refused as malformed).
-    assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
+    assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reason
 
 
 #: How the installed libxmlsec reads an empty PrefixList token. libxmlsec 1.3.9 (in python-xmlsec
@@ -1308,7 +1308,7 @@ def test_h51_qualified_lookalike_before_a_ds_attribute_that_xmlsec_reads(root, s
     with pytest.raises(EdukoppelingFault) as info:
         check_all(data)
     assert info.value.code is FaultCode.CLIENT_EK0031
-    assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
+    assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reason
 
 
 def test_h6_signed_wsu_id_with_surrounding_whitespace_is_not_the_referenced_id(root, sleutel):
@@ -1324,7 +1324,7 @@ def test_h6_signed_wsu_id_with_surrounding_whitespace_is_not_the_referenced_id(r
     with pytest.raises(EdukoppelingFault) as info:
         check_all(bytes_of(root))
     assert info.value.code is FaultCode.CLIENT_EK0031
-    assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reden
+    assert info.value.wss in (WsSecurityFault.FAILED_CHECK, WsSecurityFault.INVALID_SECURITY), info.value.reason
 
 
 def _with_relative_namespace(data: bytes, root, path: str) -> bytes:
