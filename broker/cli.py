@@ -113,12 +113,13 @@ def serve(
     """
     from broker.edukoppeling.contract import BROKER_SERVICES, Contract
     from broker.web.server import port_in_use, serve_forever
-    from broker.web.startup_checks import StartRefused, check_start
+    from broker.web.startup_checks import StartRefused, check_schema, check_start
 
     contract = Contract(keys=BROKER_SERVICES)
     try:
         # Here, not in a worker: a refusal is one line and exit status 1, never a worker traceback.
         check_start(runtime, contract)
+        check_schema(runtime)
     except StartRefused as error:
         raise click.ClickException(str(error)) from None
     if port_in_use(host, port):

@@ -164,6 +164,7 @@ def _worker(runtime, until_empty: bool, shared=None):
 @click.pass_obj
 def list_(runtime, status: str | None, limit: int) -> None:
     """Counts per status and receiver, then the oldest messages (no pupil data is shown)."""
+    upgrade(runtime.engine)  # an older schema is brought up to date first, as by the other commands
     U = models.OutboxMessage
     with runtime.sessions() as session:
         count = select(U.receiver_oin, U.status, func.count()).group_by(U.receiver_oin, U.status)
@@ -189,6 +190,7 @@ def retry(runtime, ids: tuple[int, ...], all_dead: bool) -> None:
     """Put dead-lettered messages back in the queue, due now, with a fresh attempt count."""
     if all_dead == bool(ids):
         raise click.UsageError("give message ids or --all-dead, not both and not neither")
+    upgrade(runtime.engine)  # an older schema is brought up to date first, as by the other commands
     U = models.OutboxMessage
     with runtime.sessions.begin() as session:
         query = select(U).where(U.status == DOOD)
@@ -208,6 +210,7 @@ def retry(runtime, ids: tuple[int, ...], all_dead: bool) -> None:
 @click.pass_obj
 def purge_dead(runtime, yes: bool) -> None:
     """Delete dead-lettered messages (their attempts stay in the message log)."""
+    upgrade(runtime.engine)  # an older schema is brought up to date first, as by the other commands
     U = models.OutboxMessage
     with runtime.sessions.begin() as session:
         total = session.scalar(select(func.count()).where(U.status == DOOD))

@@ -9,8 +9,11 @@ depth. Nothing here imports the web application: that would create the Prometheu
 
 from __future__ import annotations
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from broker.bootstrap import Runtime
 from broker.config import Settings
+from broker.db.migrate import revision_behind
 from broker.edukoppeling.contract import Contract
 from broker.errors import BrokerError
 
@@ -59,6 +62,28 @@ def check_start(runtime: Runtime, contract: Contract) -> None:
         _ = trial.keyring
     except (ValueError, OSError) as error:
         raise StartRefused(f"refusing to serve: {_one_line(error)}{_hint_for(error, settings)}") from None
+
+
+def check_schema(runtime: Runtime) -> None:
+    """The broker's database is at the newest migration. ``vva serve`` does not migrate (several web
+    processes starting at once would race, and a deployment migrates once, before them): on an older
+    schema every request would fail. Raises ``StartRefused`` saying to run ``vva init``; a database
+    that cannot be reached now is not refused (availability: the broker answers DK0051 until it is back)."""
+    trial = Runtime(runtime.settings)
+    try:
+        behind = revision_behind(trial.engine)
+    except SQLAlchemyError:
+        # Unreachable now: the broker still starts, answers Server.DK0051 and says why in /health, and
+        # serves once the database is back (tests/edukoppeling/test_availability.py).
+        return
+    finally:
+        trial.engine.dispose()  # nothing of the check is inherited by the forked workers
+    if behind:
+        current, head = behind
+        raise StartRefused(
+            f"refusing to serve: the database schema is at revision {current or '(none)'}, this vva needs "
+            f"{head}; run 'vva init' first (it migrates the database, and keeps what is there)"
+        )
 
 
 def _one_line(error: BaseException) -> str:
