@@ -45,15 +45,17 @@ def verify(runtime, anchors: tuple[str, ...]) -> None:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--anchor") from None
     if error:
-        click.echo(f"audit trail BROKEN after {verdict.aantal} intact records: {error}", err=True)
+        click.echo(f"audit trail BROKEN after {verdict.record_count} intact records: {error}", err=True)
         raise SystemExit(1)
-    click.echo(f"audit trail intact: {verdict.aantal} records; head {verdict.header}")
+    click.echo(f"audit trail intact: {verdict.record_count} records; head {verdict.header}")
 
 
 @audit.command("export")
 @click.option("--from", "date_from", metavar="DATE", help="First day (YYYY-MM-DD, UTC), inclusive.")
 @click.option("--to", "date_to", metavar="DATE", help="Last day (YYYY-MM-DD, UTC), inclusive.")
-@click.option("--format", "output_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True)
+@click.option(
+    "--format", "output_format", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True
+)
 @click.option(
     "--out", "out", type=click.File("w", encoding="utf-8"), default="-", help="File; default stdout."
 )
@@ -74,7 +76,9 @@ def export(runtime, date_from: str | None, date_to: str | None, output_format: s
 @click.option("--year", "jaar", type=int, help="Cycle (year of its deadline); default: the current one.")
 @click.option("--format", "output_format", type=click.Choice(["table", "csv", "jsonl"]), default="table")
 @click.pass_obj
-def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | None, output_format: str) -> None:
+def pupil(
+    runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | None, output_format: str
+) -> None:
     """Who saw or changed what about one pupil in a cycle (AVG art. 15 inzageverzoek).
 
     Without BSN or --onderwijsnummer the number is asked for and not echoed: a number on the command
@@ -105,7 +109,7 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
                 "verwerkt",
                 cyclus_jaar=jaar,
                 leerlingen={pseudonym},
-                aantal=len(found),
+                record_count=len(found),
             ),
         )
     if output_format != "table":
@@ -114,7 +118,9 @@ def pupil(runtime, bsn: str | None, onderwijsnummer: str | None, jaar: int | Non
     click.echo(f"cycle {jaar}: {len(found)} operations touched this pupil")
     for r in found:
         who = r.partij_oin or "operator"
-        click.echo(f"{r.tijdstip}  {r.bron:6} {who:20} {r.operatie:28} {r.uitkomst:12} {r.message_id or ''}")
+        click.echo(
+            f"{r.recorded_at}  {r.source:6} {who:20} {r.operation:28} {r.outcome:12} {r.message_id or ''}"
+        )
 
 
 def _ask_number() -> Leerlingnummer:

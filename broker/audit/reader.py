@@ -27,16 +27,16 @@ class ExportedRecord:
     """One audit record as exported: the stored fields and ``leerlingen``, the number of pupils
     touched (None once the cycle's pseudonyms were purged)."""
 
-    volgnummer: int
-    tijdstip: str
+    sequence_number: int
+    recorded_at: str
     cyclus_jaar: int | None
-    bron: str
+    source: str
     partij_oin: str | None
-    certificaat: str | None
-    operatie: str
+    certificate: str | None
+    operation: str
     message_id: str | None
-    aantal: int
-    uitkomst: str
+    record_count: int
+    outcome: str
     leerlingen: int | None
     hash: str
 
@@ -45,45 +45,45 @@ FIELDS = list(ExportedRecord.__dataclass_fields__)
 
 
 def records(session: Session, since: str | None = None, until: str | None = None) -> Iterator[ExportedRecord]:
-    """Records with ``van`` <= tijdstip < ``tot`` (ISO 8601 UTC text prefixes, e.g. "2027-03-01"), oldest
+    """Records with ``van`` <= recorded_at < ``tot`` (ISO 8601 UTC text prefixes, e.g. "2027-03-01"), oldest
     first, read in pieces of 5,000."""
-    R = models.AuditRegel
+    R = models.AuditRecord
     after = 0
     while True:
-        query = select(R).where(R.volgnummer > after).order_by(R.volgnummer).limit(_BATCH)
+        query = select(R).where(R.sequence_number > after).order_by(R.sequence_number).limit(_BATCH)
         if since:
-            query = query.where(R.tijdstip >= since)
+            query = query.where(R.recorded_at >= since)
         if until:
-            query = query.where(R.tijdstip < until)
+            query = query.where(R.recorded_at < until)
         chunk = session.scalars(query).all()
         if not chunk:
             return
         yield from _as_lines(session, chunk)
-        after = chunk[-1].volgnummer
+        after = chunk[-1].sequence_number
 
 
-def _as_lines(session: Session, chunk: list[models.AuditRegel]) -> list[ExportedRecord]:
+def _as_lines(session: Session, chunk: list[models.AuditRecord]) -> list[ExportedRecord]:
     L = models.AuditLeerling
     counts = dict(
         session.execute(
-            select(L.volgnummer, func.count())
-            .where(L.volgnummer.in_([r.volgnummer for r in chunk]))
-            .group_by(L.volgnummer)
+            select(L.sequence_number, func.count())
+            .where(L.sequence_number.in_([r.sequence_number for r in chunk]))
+            .group_by(L.sequence_number)
         ).all()
     )
     return [
         ExportedRecord(
-            r.volgnummer,
-            r.tijdstip,
+            r.sequence_number,
+            r.recorded_at,
             r.cyclus_jaar,
-            r.bron,
+            r.source,
             r.partij_oin,
-            r.certificaat,
-            r.operatie,
+            r.certificate,
+            r.operation,
             r.message_id,
-            r.aantal,
-            r.uitkomst,
-            counts.get(r.volgnummer, None if r.betrokkenen_digest else 0),
+            r.record_count,
+            r.outcome,
+            counts.get(r.sequence_number, None if r.subjects_digest else 0),
             r.hash,
         )
         for r in chunk
@@ -110,11 +110,11 @@ def write(records: Iterator[ExportedRecord], output_format: str, out: io.TextIOB
 
 def over_leerling(session: Session, pseudonym: str, cyclus_jaar: int) -> list[ExportedRecord]:
     """Every record of cycle ``cyclus_jaar`` that touched the pupil with ``pseudonym``, oldest first."""
-    R, L = models.AuditRegel, models.AuditLeerling
+    R, L = models.AuditRecord, models.AuditLeerling
     chunk = session.scalars(
         select(R)
-        .join(L, L.volgnummer == R.volgnummer)
+        .join(L, L.sequence_number == R.sequence_number)
         .where(L.sleutel_hash == pseudonym, L.cyclus_jaar == cyclus_jaar)
-        .order_by(R.volgnummer)
+        .order_by(R.sequence_number)
     ).all()
     return _as_lines(session, list(chunk))

@@ -28,20 +28,20 @@ from sqlalchemy.orm import Session
 from broker.db import models
 
 BEGIN_HASH = "0" * 64
-#: Fields of ``audit_regel`` that the hash covers, in this order (the hash itself excluded).
+#: Fields of ``audit_record`` that the hash covers, in this order (the hash itself excluded).
 HASHED_FIELDS = (
-    "volgnummer",
-    "tijdstip",
+    "sequence_number",
+    "recorded_at",
     "cyclus_jaar",
-    "bron",
+    "source",
     "partij_oin",
-    "certificaat",
-    "operatie",
+    "certificate",
+    "operation",
     "message_id",
-    "aantal",
-    "uitkomst",
-    "betrokkenen_digest",
-    "vorige_hash",
+    "record_count",
+    "outcome",
+    "subjects_digest",
+    "previous_hash",
 )
 
 SOAP, PUSH, OPERATOR = "soap", "push", "beheer"
@@ -53,22 +53,22 @@ CYCLUS_CLOSE = "vva cycle close"
 class AuditEvent:
     """One operation to record.
 
-    ``bron``: "soap" (a request), "push" (a delivery to a receiver) or "beheer" (an operator command);
+    ``source``: "soap" (a request), "push" (a delivery to a receiver) or "beheer" (an operator command);
     ``partij_oin``: the principal (wsa:From, the receiver of a push) or None for an operator command;
-    ``certificaat``: the authenticating certificate as "OIN serial <hex>"; ``operatie``: the operation
-    name or command; ``leerlingen``: pseudonyms (HMAC hex) of the pupils read or written; ``aantal``: the
+    ``certificate``: the authenticating certificate as "OIN serial <hex>"; ``operation``: the operation
+    name or command; ``leerlingen``: pseudonyms (HMAC hex) of the pupils read or written; ``record_count``: the
     number of records handled (may exceed the pupils: one pupil, several registrations).
     """
 
-    bron: str
-    operatie: str
-    uitkomst: str
+    source: str
+    operation: str
+    outcome: str
     partij_oin: str | None = None
-    certificaat: str | None = None
+    certificate: str | None = None
     message_id: str | None = None
     cyclus_jaar: int | None = None
     leerlingen: set[str] = field(default_factory=set)
-    aantal: int = 0
+    record_count: int = 0
 
 
 def timestamp(moment: datetime) -> str:
@@ -82,7 +82,7 @@ def record_hash(fields: dict) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def betrokkenen_digest(salt: str, pseudonyms: Iterable[str]) -> str:
+def subjects_digest(salt: str, pseudonyms: Iterable[str]) -> str:
     """SHA-256 (hex) of the salt and the sorted pseudonyms; "" for an operation that touched no pupil."""
     list_ = sorted(pseudonyms)
     if not list_:
@@ -92,7 +92,7 @@ def betrokkenen_digest(salt: str, pseudonyms: Iterable[str]) -> str:
 
 # Built once (an audited request runs them all); Core on the tables, on the session's connection.
 _HEAD, _CYCLUS = models.AuditHead.__table__, models.Cyclus.__table__
-_RECORD = models.AuditRegel.__table__.insert()
+_RECORD = models.AuditRecord.__table__.insert()
 _LEERLING = models.AuditLeerling.__table__.insert()
 _TAKE_HEAD = (
     _HEAD.update()
@@ -105,7 +105,7 @@ _CLOSED = select(_CYCLUS.c.gesloten_op.is_not(None)).where(_CYCLUS.c.jaar == bin
 
 
 def record_event(session: Session, event: AuditEvent, moment: datetime | None = None) -> int:
-    """Append ``event`` to the chain in ``session``'s transaction; returns its ``volgnummer``.
+    """Append ``event`` to the chain in ``session``'s transaction; returns its ``sequence_number``.
 
     Raises ``ValueError`` when pupils were touched but no cycle is given (their pseudonyms must be
     purgeable with that cycle). Database errors propagate: an operation whose audit record cannot be
@@ -118,20 +118,20 @@ def record_event(session: Session, event: AuditEvent, moment: datetime | None = 
         # The purge deleted this cycle's pseudonyms for good; storing one now would outlive it. Checked
         # under the head's lock, which ``vva cycle close`` holds until it commits.
         event = replace(event, leerlingen=set())
-    zout = secrets.token_hex(16)
+    salt = secrets.token_hex(16)
     fields = {
-        "volgnummer": header.counter,
-        "tijdstip": timestamp(moment or datetime.now(UTC)),
+        "sequence_number": header.counter,
+        "recorded_at": timestamp(moment or datetime.now(UTC)),
         "cyclus_jaar": event.cyclus_jaar,
-        "bron": event.bron,
+        "source": event.source,
         "partij_oin": event.partij_oin,
-        "certificaat": event.certificaat,
-        "operatie": event.operatie,
+        "certificate": event.certificate,
+        "operation": event.operation,
         "message_id": event.message_id,
-        "aantal": event.aantal,
-        "uitkomst": event.uitkomst[:40],
-        "betrokkenen_digest": betrokkenen_digest(zout, event.leerlingen),
-        "vorige_hash": header.last_hash,
+        "record_count": event.record_count,
+        "outcome": event.outcome[:40],
+        "subjects_digest": subjects_digest(salt, event.leerlingen),
+        "previous_hash": header.last_hash,
     }
     fields["hash"] = record_hash(fields)
     connection = session.connection()
@@ -141,10 +141,10 @@ def record_event(session: Session, event: AuditEvent, moment: datetime | None = 
             _LEERLING,
             [
                 {
-                    "volgnummer": header.counter,
+                    "sequence_number": header.counter,
                     "cyclus_jaar": event.cyclus_jaar,
                     "sleutel_hash": h,
-                    "zout": zout,
+                    "salt": salt,
                 }
                 for h in sorted(event.leerlingen)
             ],

@@ -4,7 +4,7 @@ Every record's hash must equal the SHA-256 of its fields and the previous record
 numbers must run without a gap from 1 to the chain head, and — for a cycle that is not closed — the
 pupils stored with a record must reproduce its salted digest, be filed under the record's cycle (that is
 what ``vva audit pupil`` and the purge select on), and be gone once that cycle is closed. A direct
-UPDATE, DELETE or INSERT in ``audit_regel``, a pseudonym added to, removed from or moved to another
+UPDATE, DELETE or INSERT in ``audit_record``, a pseudonym added to, removed from or moved to another
 cycle in ``audit_leerling``, is found and reported with the first record where the chain breaks.
 """
 
@@ -21,8 +21,8 @@ from broker.audit.trail import (
     CYCLUS_CLOSE,
     HASHED_FIELDS,
     OPERATOR,
-    betrokkenen_digest,
     record_hash,
+    subjects_digest,
 )
 from broker.db import models
 
@@ -33,14 +33,15 @@ _BATCH = 5_000
 class Verdict:
     """The outcome of a verification: ``error`` is None when the chain is intact, else what broke where."""
 
-    aantal: int
+    record_count: int
     error: str | None
-    header_hash: str = ""  # the hash of the last record checked: with ``aantal``, the head to anchor outside
+    #: The hash of the last record checked: with ``record_count``, the head to anchor outside.
+    header_hash: str = ""
 
     @property
     def header(self) -> str:
         """The verified head as "N:HASH", for ``vva audit verify --anchor``."""
-        return f"{self.aantal}:{self.header_hash}"
+        return f"{self.record_count}:{self.header_hash}"
 
     @property
     def intact(self) -> bool:
@@ -57,7 +58,7 @@ def verify_chain(session: Session) -> Verdict:
     if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         # One snapshot for the whole check: a close or an append committing meanwhile changes nothing.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    R, K = models.AuditRegel, models.AuditHead
+    R, K = models.AuditRecord, models.AuditHead
     header = session.execute(select(K.counter, K.last_hash).where(K.id == 1)).one_or_none()
     if header is None:
         return Verdict(0, "the chain's head (audit_head) is missing")
@@ -66,7 +67,7 @@ def verify_chain(session: Session) -> Verdict:
     closed = set(
         session.scalars(
             select(R.cyclus_jaar).where(
-                R.bron == OPERATOR, R.operatie == CYCLUS_CLOSE, R.volgnummer <= header.counter
+                R.source == OPERATOR, R.operation == CYCLUS_CLOSE, R.sequence_number <= header.counter
             )
         )
     )
@@ -74,30 +75,37 @@ def verify_chain(session: Session) -> Verdict:
     while True:
         records = session.scalars(
             select(R)
-            .where(R.volgnummer.between(expected, header.counter))
-            .order_by(R.volgnummer)
+            .where(R.sequence_number.between(expected, header.counter))
+            .order_by(R.sequence_number)
             .limit(_BATCH)
         ).all()
         if not records:
             break
-        involved = _involved(session, records[0].volgnummer, records[-1].volgnummer)
+        involved = _involved(session, records[0].sequence_number, records[-1].sequence_number)
         for record in records:
-            if record.volgnummer != expected:
-                return Verdict(count, f"record {expected} is missing (next present: {record.volgnummer})")
-            fields = {column: getattr(record, column) for column in HASHED_FIELDS}
-            if record.vorige_hash != previous:
+            if record.sequence_number != expected:
                 return Verdict(
-                    count, f"record {record.volgnummer}: previous-hash does not match record {expected - 1}"
+                    count, f"record {expected} is missing (next present: {record.sequence_number})"
+                )
+            fields = {column: getattr(record, column) for column in HASHED_FIELDS}
+            if record.previous_hash != previous:
+                return Verdict(
+                    count,
+                    f"record {record.sequence_number}: previous-hash does not match record {expected - 1}",
                 )
             if record_hash(fields) != record.hash:
-                return Verdict(count, f"record {record.volgnummer}: contents do not match its hash (altered)")
-            error = _involved_error(record, involved.get(record.volgnummer), record.cyclus_jaar in closed)
+                return Verdict(
+                    count, f"record {record.sequence_number}: contents do not match its hash (altered)"
+                )
+            error = _involved_error(
+                record, involved.get(record.sequence_number), record.cyclus_jaar in closed
+            )
             if error:
-                return Verdict(count, f"record {record.volgnummer}: {error}")
+                return Verdict(count, f"record {record.sequence_number}: {error}")
             previous, expected, count = record.hash, expected + 1, count + 1
     if header.counter != count or header.last_hash != previous:
         return Verdict(count, f"the chain ends at record {count}, but its head says {header.counter}")
-    last = session.scalar(select(func.max(R.volgnummer)))
+    last = session.scalar(select(func.max(R.sequence_number)))
     if last is not None and last > header.counter and session.scalar(select(K.counter)) < last:
         return Verdict(count, f"record {last} lies beyond the chain's head")
     return Verdict(count, None, previous)
@@ -108,12 +116,12 @@ def check_anchor(session: Session, anchor: str) -> str | None:
     N still carries that hash, else what is wrong. Deleting the newest records and setting the head
     back, or rewriting the chain from some record on, leaves a chain consistent in itself: only an
     anchor kept elsewhere shows it. ``ValueError`` when ``anchor`` is not "N:HASH"."""
-    volgnummer, _, expected = anchor.partition(":")
-    if not volgnummer.isdigit() or len(expected) != 64:
+    sequence_number, _, expected = anchor.partition(":")
+    if not sequence_number.isdigit() or len(expected) != 64:
         raise ValueError(f"an anchor is N:HASH as printed by vva audit verify, not {anchor!r}")
-    R = models.AuditRegel
-    if session.scalar(select(R.hash).where(R.volgnummer == int(volgnummer))) != expected:
-        return f"record {volgnummer} no longer carries the anchored hash (chain truncated or rewritten)"
+    R = models.AuditRecord
+    if session.scalar(select(R.hash).where(R.sequence_number == int(sequence_number))) != expected:
+        return f"record {sequence_number} no longer carries the anchored hash (chain truncated or rewritten)"
     return None
 
 
@@ -121,7 +129,7 @@ def check_anchor(session: Session, anchor: str) -> str | None:
 class _Involved:
     """The ``audit_leerling`` rows of one record: its salt, the pseudonyms and the cycles they are filed under."""
 
-    zout: str = ""
+    salt: str = ""
     pseudonyms: list[str] = field(default_factory=list)
     years: set[int] = field(default_factory=set)
 
@@ -130,19 +138,19 @@ def _involved(session: Session, first: int, last: int) -> dict[int, _Involved]:
     L = models.AuditLeerling
     result: dict[int, _Involved] = defaultdict(_Involved)
     rows = session.execute(
-        select(L.volgnummer, L.zout, L.sleutel_hash, L.cyclus_jaar).where(L.volgnummer.between(first, last))
+        select(L.sequence_number, L.salt, L.sleutel_hash, L.cyclus_jaar).where(
+            L.sequence_number.between(first, last)
+        )
     )
-    for volgnummer, zout, sleutel_hash, jaar in rows:
-        involved = result[volgnummer]
-        involved.zout = zout
+    for sequence_number, salt, sleutel_hash, jaar in rows:
+        involved = result[sequence_number]
+        involved.salt = salt
         involved.pseudonyms.append(sleutel_hash)
         involved.years.add(jaar)
     return dict(result)
 
 
-def _involved_error(
-    record: models.AuditRegel, involved: _Involved | None, closed: bool
-) -> str | None:
+def _involved_error(record: models.AuditRecord, involved: _Involved | None, closed: bool) -> str | None:
     """What is wrong with the pupils stored with ``record``, or None."""
     if involved is not None and involved.years != {record.cyclus_jaar}:
         return "its pupils are filed under another cycle"
@@ -150,6 +158,6 @@ def _involved_error(
         # The purge deleted them with the cycle; the digest alone stays and links to no one.
         return "pupils stored for a closed cycle" if involved is not None else None
     involved = involved or _Involved()
-    if betrokkenen_digest(involved.zout, involved.pseudonyms) != record.betrokkenen_digest:
+    if subjects_digest(involved.salt, involved.pseudonyms) != record.subjects_digest:
         return "its pupils do not match its digest"
     return None

@@ -454,29 +454,30 @@ class OutboxMessage(Base):
 # --- the audit trail (AVG logging) -----------------------------------------------------------
 
 
-class AuditRegel(Base):
+class AuditRecord(Base):
     """One operation on personal data: who (OIN, certificate), what, when, how many, the outcome.
 
     Append-only (a database trigger refuses UPDATE and DELETE) and tamper-evident: ``hash`` is the
-    SHA-256 of this row's fields and ``vorige_hash``, so changing any row breaks the chain from there
+    SHA-256 of this row's fields and ``previous_hash``, so changing any row breaks the chain from there
     on (``broker.audit.trail``). Which pupils were touched is in ``audit_leerling``; this row keeps only
-    a salted digest of them, so the chain stays verifiable after the yearly purge deletes them.
+    a salted digest of them (``subjects_digest``), so the chain stays verifiable after the yearly purge
+    deletes them. Named ``audit_regel`` with Dutch columns before migration 0019.
     """
 
-    __tablename__ = "audit_regel"
+    __tablename__ = "audit_record"
 
-    volgnummer: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
-    tijdstip: Mapped[str] = mapped_column(String(32), index=True)  # ISO 8601 UTC, exactly as hashed
+    sequence_number: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=False)
+    recorded_at: Mapped[str] = mapped_column(String(32), index=True)  # ISO 8601 UTC, exactly as hashed
     cyclus_jaar: Mapped[int | None] = mapped_column(Integer)
-    bron: Mapped[str] = mapped_column(String(10))  # soap | push | beheer
+    source: Mapped[str] = mapped_column(String(10))  # soap | push | beheer
     partij_oin: Mapped[str | None] = mapped_column(String(20))
-    certificaat: Mapped[str | None] = mapped_column(String(120))
-    operatie: Mapped[str] = mapped_column(String(80))
+    certificate: Mapped[str | None] = mapped_column(String(120))
+    operation: Mapped[str] = mapped_column(String(80))
     message_id: Mapped[str | None] = mapped_column(String(100))
-    aantal: Mapped[int] = mapped_column(Integer)
-    uitkomst: Mapped[str] = mapped_column(String(40))
-    betrokkenen_digest: Mapped[str] = mapped_column(String(64))
-    vorige_hash: Mapped[str] = mapped_column(String(64))
+    record_count: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(40))
+    subjects_digest: Mapped[str] = mapped_column(String(64))
+    previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
 
@@ -486,10 +487,10 @@ class AuditLeerling(Base):
     __tablename__ = "audit_leerling"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
-    volgnummer: Mapped[int] = mapped_column(ForeignKey("audit_regel.volgnummer"), index=True)
+    sequence_number: Mapped[int] = mapped_column(ForeignKey("audit_record.sequence_number"), index=True)
     cyclus_jaar: Mapped[int] = mapped_column(Integer, index=True)
     sleutel_hash: Mapped[str] = mapped_column(String(64), index=True)
-    zout: Mapped[str] = mapped_column(String(32))
+    salt: Mapped[str] = mapped_column(String(32))
 
 
 class AuditHead(Base):

@@ -49,7 +49,7 @@ NO_PERSONAL_DATA = frozenset(
         "vestiging",
         "refdata_file",
         "cyclus",
-        "audit_regel",
+        "audit_record",
         "audit_head",
         "jaarcijfer",
         "wijziging_counter",
@@ -107,7 +107,9 @@ def close_cyclus(session: Session, calendar: Calendar, jaar: int, today: date, n
     row.gesloten_op = now
     leerlingen = closing.removed["leerling"]
     # The audit record says when the purge really ran (``now`` may be the day it acts as of).
-    record_event(session, AuditEvent(OPERATOR, CYCLUS_CLOSE, "verwerkt", cyclus_jaar=jaar, aantal=leerlingen))
+    record_event(
+        session, AuditEvent(OPERATOR, CYCLUS_CLOSE, "verwerkt", cyclus_jaar=jaar, record_count=leerlingen)
+    )
     # The audit pseudonyms last, under the chain head's lock taken just now: an audit record about this
     # cycle committed meanwhile is deleted too, and one appended later finds the cycle closed.
     closing.removed["audit_leerling"] = session.execute(_remove("audit_leerling", jaar, limit)).rowcount

@@ -63,7 +63,7 @@ def run(runtime, peildatum, rapport: str | None, allow_future: bool) -> None:
             "verwerkt",
             cyclus_jaar=run_round.cyclus_jaar,
             leerlingen=processing.involved,
-            aantal=run_round.total,
+            record_count=run_round.total,
         )
         record_event(session, event)  # when it really ran, whatever day it acted as of
     phase = {

@@ -244,7 +244,7 @@ class DeliveryQueue:
         whatever the receiver answered (``row`` None: purged meanwhile, recorded without the pupil)."""
         if row is None:
             event = AuditEvent(
-                PUSH, task.operation, outcome, task.receiver_oin, message_id=task.message_id, aantal=1
+                PUSH, task.operation, outcome, task.receiver_oin, message_id=task.message_id, record_count=1
             )
             record_event(session, event, now)
             return
@@ -261,7 +261,7 @@ class DeliveryQueue:
                 # must be purged with that cycle (``vva cycle close``).
                 cyclus_jaar=self.runtime.calendar.cyclus_on(row.created_at.date()).jaar,
                 leerlingen={row.ordering_key} if pupil else set(),
-                aantal=1,
+                record_count=1,
             ),
             now,
         )

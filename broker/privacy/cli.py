@@ -41,7 +41,7 @@ def rotate(runtime) -> None:
         per_table = rotation.reencrypt(runtime.sessions, keyring, bar.update)
     aantal = sum(per_table.values())
     with runtime.sessions.begin() as session:
-        record_event(session, AuditEvent(OPERATOR, "vva keys rotate", "verwerkt", aantal=aantal))
+        record_event(session, AuditEvent(OPERATOR, "vva keys rotate", "verwerkt", record_count=aantal))
     for table, rows in per_table.items():
         click.echo(f"  {table:18} {rows} re-encrypted")
     click.echo(f"keys: {aantal} ciphertexts now under key {new}; run 'vva keys retire' to drop old keys")

@@ -470,11 +470,11 @@ class SoapPipeline:
             request.operation,
             outcome,
             partij_oin=request.header.afzender_oin,
-            certificaat=request.certificate,
+            certificate=request.certificate,
             message_id=request.header.message_id,
             cyclus_jaar=self.runtime.calendar.cyclus_on(request.now.date()).jaar,
             leerlingen=leerlingen or set(),
-            aantal=aantal,
+            record_count=aantal,
         )
         record_event(session, event, request.now)
 

@@ -162,7 +162,7 @@ def test_no_pupil_number_in_clear_text_and_a_complete_audit_trail(demo_broker, t
     output = cli("audit", "pupil", P, "--format", "jsonl")
     assert output.exit_code == 0, output.output
     records = [json.loads(r) for r in output.output.splitlines() if r.startswith("{")]
-    assert [(r["operatie"], r["partij_oin"], r["uitkomst"]) for r in records] == [
+    assert [(r["operation"], r["partij_oin"], r["outcome"]) for r in records] == [
         ("aanleverenLeerlingen", SCHOOL_A, "verwerkt"),
         ("aanleverenAanmeldingen", MBO_X, "verwerkt"),
         ("opvragenStatus", SCHOOL_A, "verwerkt"),
@@ -170,13 +170,13 @@ def test_no_pupil_number_in_clear_text_and_a_complete_audit_trail(demo_broker, t
         ("opvragenWijzigingen", REGIO_21, "verwerkt"),
     ]
     assert all(
-        r["message_id"].startswith("urn:uuid:") and r["certificaat"].startswith(r["partij_oin"])
+        r["message_id"].startswith("urn:uuid:") and r["certificate"].startswith(r["partij_oin"])
         for r in records
     )
     # Q (school C, Rotterdam) was only delivered; the refused query about Q disclosed nothing.
     output = cli("audit", "pupil", Q, "--format", "jsonl")
     records = [json.loads(r) for r in output.output.splitlines() if r.startswith("{")]
-    assert [(r["operatie"], r["partij_oin"]) for r in records] == [("aanleverenLeerlingen", SCHOOL_C)]
+    assert [(r["operation"], r["partij_oin"]) for r in records] == [("aanleverenLeerlingen", SCHOOL_C)]
     assert cli("audit", "verify").output.startswith("audit trail intact:")
     export = cli("audit", "export", "--format", "csv")
     assert export.exit_code == 0

@@ -56,8 +56,8 @@ def test_a_signaal_is_delivered_at_the_school(database_url, tmp_path):
     # The delivery is in the audit trail as a push to the school.
     export = cli("audit", "export", "--format", "jsonl")
     assert (
-        '"bron": "push", "partij_oin": "'
+        '"source": "push", "partij_oin": "'
         + SCHOOL_A
-        + '", "certificaat": null, "operatie": "ontvangenSignaal"'
+        + '", "certificate": null, "operation": "ontvangenSignaal"'
         in export.output
     )

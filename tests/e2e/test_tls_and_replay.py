@@ -279,7 +279,7 @@ def test_h66_concurrent_replays_are_executed_once(database_url, tmp_path):
                 if v
             }
             audit = connection.execute(
-                text("SELECT uitkomst, count(*) FROM audit_regel WHERE message_id = :m GROUP BY uitkomst"),
+                text("SELECT outcome, count(*) FROM audit_record WHERE message_id = :m GROUP BY outcome"),
                 {"m": message_id},
             ).all()
             assert sum(n for _, n in audit) == 8

@@ -134,7 +134,7 @@ def test_a_delivery_whose_transaction_fails_is_audited_with_its_fault(installati
     assert b"Server.DK0051" in body
     with runtime.sessions() as session:
         audit = session.scalars(
-            select(models.AuditRegel.uitkomst).where(models.AuditRegel.message_id == message_id)
+            select(models.AuditRecord.outcome).where(models.AuditRecord.message_id == message_id)
         ).all()
         pupils = session.scalar(select(func.count()).select_from(models.Leerling))
     assert audit == ["Server.DK0051"]

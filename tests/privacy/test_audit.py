@@ -43,7 +43,9 @@ def _fill(engine) -> None:
             T0 + timedelta(minutes=1),
         )
         record_event(
-            session, AuditEvent(OPERATOR, "vva keys rotate", "verwerkt", aantal=7), T0 + timedelta(days=1)
+            session,
+            AuditEvent(OPERATOR, "vva keys rotate", "verwerkt", record_count=7),
+            T0 + timedelta(days=1),
         )
 
 
@@ -51,10 +53,10 @@ def _allow_change(engine) -> None:
     """An attacker with database rights removes the append-only trigger first."""
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text("ALTER TABLE audit_regel DISABLE TRIGGER USER"))
+            connection.execute(text("ALTER TABLE audit_record DISABLE TRIGGER USER"))
         else:
-            connection.execute(text("DROP TRIGGER audit_regel_geen_update"))
-            connection.execute(text("DROP TRIGGER audit_regel_geen_delete"))
+            connection.execute(text("DROP TRIGGER audit_record_no_update"))
+            connection.execute(text("DROP TRIGGER audit_record_no_delete"))
 
 
 def _check(engine):
@@ -65,22 +67,22 @@ def _check(engine):
 def test_an_intact_chain_verifies(db_engine):
     _fill(db_engine)
     verdict = _check(db_engine)
-    assert (verdict.intact, verdict.aantal) == (True, 3)
+    assert (verdict.intact, verdict.record_count) == (True, 3)
     with make_session_factory(db_engine)() as session:
         records = list(reader.records(session))
-    assert [(r.volgnummer, r.operatie, r.leerlingen, r.aantal) for r in records] == [
+    assert [(r.sequence_number, r.operation, r.leerlingen, r.record_count) for r in records] == [
         (1, "aanleverenLeerlingen", 2, 2),
         (2, "opvragenStatus", 1, 1),
         (3, "vva keys rotate", 0, 7),
     ]
     with make_session_factory(db_engine)() as session:
-        assert [r.volgnummer for r in reader.over_leerling(session, PUPIL_B, 2027)] == [1]
-        assert [r.volgnummer for r in reader.records(session, "2027-03-02", None)] == [3]
+        assert [r.sequence_number for r in reader.over_leerling(session, PUPIL_B, 2027)] == [1]
+        assert [r.sequence_number for r in reader.records(session, "2027-03-02", None)] == [3]
 
 
 def test_the_database_refuses_update_and_delete(db_engine):
     _fill(db_engine)
-    for command in ("UPDATE audit_regel SET aantal = 0", "DELETE FROM audit_regel"):
+    for command in ("UPDATE audit_record SET record_count = 0", "DELETE FROM audit_record"):
         with pytest.raises(DBAPIError, match="append-only"), db_engine.begin() as connection:
             connection.execute(text(command))
     assert _check(db_engine).intact
@@ -91,11 +93,11 @@ def test_a_direct_update_is_found(db_engine):
     _allow_change(db_engine)
     with db_engine.begin() as connection:
         connection.execute(
-            text("UPDATE audit_regel SET partij_oin = '00000001000000000000' WHERE volgnummer = 2")
+            text("UPDATE audit_record SET partij_oin = '00000001000000000000' WHERE sequence_number = 2")
         )
     verdict = _check(db_engine)
     assert not verdict.intact
-    assert verdict.aantal == 1
+    assert verdict.record_count == 1
     assert verdict.error == "record 2: contents do not match its hash (altered)"
 
 
@@ -103,8 +105,8 @@ def test_a_deleted_row_is_found(db_engine):
     _fill(db_engine)
     _allow_change(db_engine)
     with db_engine.begin() as connection:
-        connection.execute(text("DELETE FROM audit_leerling WHERE volgnummer = 2"))
-        connection.execute(text("DELETE FROM audit_regel WHERE volgnummer = 2"))
+        connection.execute(text("DELETE FROM audit_leerling WHERE sequence_number = 2"))
+        connection.execute(text("DELETE FROM audit_record WHERE sequence_number = 2"))
     assert _check(db_engine).error == "record 2 is missing (next present: 3)"
 
 
@@ -115,11 +117,11 @@ def test_a_recomputed_row_breaks_the_chain_after_it(db_engine):
     _fill(db_engine)
     _allow_change(db_engine)
     with make_session_factory(db_engine).begin() as session:
-        record = session.get(models.AuditRegel, 1)
+        record = session.get(models.AuditRecord, 1)
         fields = {naam: getattr(record, naam) for naam in HASHED_FIELDS}
-        fields["uitkomst"] = "Client.DK0002"
+        fields["outcome"] = "Client.DK0002"
         session.execute(
-            text("UPDATE audit_regel SET uitkomst = :u, hash = :h WHERE volgnummer = 1"),
+            text("UPDATE audit_record SET outcome = :u, hash = :h WHERE sequence_number = 1"),
             {"u": "Client.DK0002", "h": record_hash(fields)},
         )
     assert _check(db_engine).error == "record 2: previous-hash does not match record 1"
@@ -128,10 +130,12 @@ def test_a_recomputed_row_breaks_the_chain_after_it(db_engine):
 def test_adding_a_leerling_to_a_row_is_found(db_engine):
     _fill(db_engine)
     with db_engine.begin() as connection:
-        salt = connection.execute(text("SELECT zout FROM audit_leerling WHERE volgnummer = 2")).scalar_one()
+        salt = connection.execute(
+            text("SELECT salt FROM audit_leerling WHERE sequence_number = 2")
+        ).scalar_one()
         connection.execute(
             text(
-                "INSERT INTO audit_leerling (volgnummer, cyclus_jaar, sleutel_hash, zout) VALUES (2, 2027, :h, :z)"
+                "INSERT INTO audit_leerling (sequence_number, cyclus_jaar, sleutel_hash, salt) VALUES (2, 2027, :h, :z)"
             ),
             {"h": "c" * 64, "z": salt},
         )
@@ -155,7 +159,7 @@ def test_moving_a_leerling_to_another_cyclus_is_found(db_engine):
     purge of their own cycle, while the salted digest (over the pseudonyms only) still matches."""
     _fill(db_engine)
     with db_engine.begin() as connection:
-        connection.execute(text("UPDATE audit_leerling SET cyclus_jaar = 2026 WHERE volgnummer = 2"))
+        connection.execute(text("UPDATE audit_leerling SET cyclus_jaar = 2026 WHERE sequence_number = 2"))
     assert _check(db_engine).error == "record 2: its pupils are filed under another cycle"
 
 
@@ -169,7 +173,7 @@ def test_leerlingen_at_a_closed_cyclus_are_found(db_engine):
     with db_engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO audit_leerling (volgnummer, cyclus_jaar, sleutel_hash, zout) "
+                "INSERT INTO audit_leerling (sequence_number, cyclus_jaar, sleutel_hash, salt) "
                 "VALUES (2, 2027, :h, :z)"
             ),
             {"h": "c" * 64, "z": "0" * 32},
@@ -241,7 +245,7 @@ def test_verify_while_the_broker_appends_reports_no_break(db_engine):
         event.remove(db_engine, "before_cursor_execute", add_before_header)
     assert added == [1, 4]
     assert verdict.intact, verdict.error
-    assert _check(db_engine).aantal == 4
+    assert _check(db_engine).record_count == 4
 
 
 def test_a_row_beyond_the_head_is_found(db_engine):
@@ -250,23 +254,23 @@ def test_a_row_beyond_the_head_is_found(db_engine):
 
     _fill(db_engine)
     with make_session_factory(db_engine)() as session:
-        previous = session.get(models.AuditRegel, 3).hash
+        previous = session.get(models.AuditRecord, 3).hash
     fields = {
-        "volgnummer": 4,
-        "tijdstip": "2027-03-03T08:00:00.000000Z",
+        "sequence_number": 4,
+        "recorded_at": "2027-03-03T08:00:00.000000Z",
         "cyclus_jaar": None,
-        "bron": OPERATOR,
+        "source": OPERATOR,
         "partij_oin": None,
-        "certificaat": None,
-        "operatie": "vva keys rotate",
+        "certificate": None,
+        "operation": "vva keys rotate",
         "message_id": None,
-        "aantal": 0,
-        "uitkomst": "verwerkt",
-        "betrokkenen_digest": "",
-        "vorige_hash": previous,
+        "record_count": 0,
+        "outcome": "verwerkt",
+        "subjects_digest": "",
+        "previous_hash": previous,
     }
     with make_session_factory(db_engine).begin() as session:
-        session.add(models.AuditRegel(**fields, hash=record_hash(fields)))
+        session.add(models.AuditRecord(**fields, hash=record_hash(fields)))
     assert _check(db_engine).error == "record 4 lies beyond the chain's head"
 
 
@@ -301,13 +305,13 @@ def test_a_truncated_chain_is_found_with_a_head_noted_earlier(tmp_path, database
         assert first.exit_code == 0, first.output
         header = first.output.split("head ")[1].strip()
         with make_session_factory(engine)() as session:
-            assert header == f"3:{session.get(models.AuditRegel, 3).hash}"
+            assert header == f"3:{session.get(models.AuditRecord, 3).hash}"
         _allow_change(engine)
         with engine.begin() as connection:
             previous = connection.execute(
-                text("SELECT hash FROM audit_regel WHERE volgnummer = 2")
+                text("SELECT hash FROM audit_record WHERE sequence_number = 2")
             ).scalar_one()
-            connection.execute(text("DELETE FROM audit_regel WHERE volgnummer = 3"))
+            connection.execute(text("DELETE FROM audit_record WHERE sequence_number = 3"))
             connection.execute(text("UPDATE audit_head SET counter = 2, last_hash = :h"), {"h": previous})
     finally:
         engine.dispose()

@@ -68,8 +68,10 @@ def _audit(database_url: str) -> list[tuple[str, int | None]]:
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
-            r = models.AuditRegel
-            return list(session.execute(select(r.operatie, r.cyclus_jaar).order_by(r.volgnummer)).tuples())
+            r = models.AuditRecord
+            return list(
+                session.execute(select(r.operation, r.cyclus_jaar).order_by(r.sequence_number)).tuples()
+            )
     finally:
         engine.dispose()
 

@@ -235,9 +235,10 @@ def test_audit_of_a_closed_cyclus_leaves_no_pseudonym_behind(tmp_path, database_
     try:
         with make_session_factory(engine)() as session:
             assert session.scalar(select(func.count()).select_from(models.AuditLeerling)) == 0
-            R = models.AuditRegel
-            last_row = session.scalars(select(R).order_by(R.volgnummer.desc())).first()
-            assert (last_row.operatie, last_row.cyclus_jaar, last_row.aantal) == ("vva audit pupil", 2031, 0)
+            R = models.AuditRecord
+            last_row = session.scalars(select(R).order_by(R.sequence_number.desc())).first()
+            last = (last_row.operation, last_row.cyclus_jaar, last_row.record_count)
+            assert last == ("vva audit pupil", 2031, 0)
     finally:
         engine.dispose()
     verify = vva("audit", "verify")
@@ -333,8 +334,8 @@ def test_a_push_that_never_left_the_broker_is_no_disclosure_in_the_audit(push_fr
         row.content = bytes([99]) + b"\0" * 40  # under a key id this installation does not have
     assert delivery_worker.run_round() == 1
     with sessions() as session:
-        R = models.AuditRegel
-        assert session.scalar(select(func.count()).where(R.bron == "push")) == 0
+        R = models.AuditRecord
+        assert session.scalar(select(func.count()).where(R.source == "push")) == 0
         assert session.scalar(select(models.OutboxMessage.last_error)) == "internal KeyringError"
 
 
@@ -363,7 +364,7 @@ def test_a_second_concurrent_close_refuses_with_a_reason(db_engine):
     (error,) = second
     assert isinstance(error, CyclusError) and "was closed on 2031-10-01" in str(error), repr(error)
     with sessions() as session:
-        closings = select(func.count()).where(models.AuditRegel.operatie == "vva cycle close")
+        closings = select(func.count()).where(models.AuditRecord.operation == "vva cycle close")
         assert session.scalar(closings) == 1
 
 

@@ -143,8 +143,8 @@ def test_operator_commands_with_a_date_write_the_real_time_into_the_audit(tmp_pa
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine)() as session:
-            R = models.AuditRegel
-            times = dict(session.execute(select(R.operatie, R.tijdstip)).all())
+            R = models.AuditRecord
+            times = dict(session.execute(select(R.operation, R.recorded_at)).all())
     finally:
         engine.dispose()
     assert set(times) == {"vva signals run", "vva cycle open", "vva cycle close"}
@@ -267,7 +267,7 @@ def test_a_date_in_the_future_is_refused_in_production(tmp_path, database_url):
     try:
         with make_session_factory(engine)() as session:
             runs = session.scalars(
-                select(models.AuditRegel).where(models.AuditRegel.operatie == "vva signals run")
+                select(models.AuditRecord).where(models.AuditRecord.operation == "vva signals run")
             )
             assert len(runs.all()) == 1  # the test-environment run only: the refusal did nothing
     finally:
