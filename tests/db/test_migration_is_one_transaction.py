@@ -16,20 +16,31 @@ from broker.db.engine import make_engine
 from broker.db.migrate import upgrade
 
 
-def test_a_failed_upgrade_from_0016_leaves_no_half_made_table_and_can_run_again(database_url):
+def _failed_upgrade(database_url: str, revision: str):
+    """A database at ``revision`` after a run to the newest that failed in 0018: a table stood in the
+    way of its copy (``_run_again`` clears it and runs again)."""
     engine = make_engine(database_url)
-    upgrade(engine, "0016")
+    upgrade(engine, revision)
     with engine.begin() as connection:
-        # Something that makes 0018 fail after 0017 did its work: a table in the way of its copy.
         connection.execute(text("CREATE TABLE refdata_file (x INTEGER)"))
     with pytest.raises(DBAPIError):
         upgrade(engine)
+    return engine
+
+
+def _run_again(engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE refdata_file"))
+    upgrade(engine)
+
+
+def test_a_failed_upgrade_from_0016_leaves_no_half_made_table_and_can_run_again(database_url):
+    engine = _failed_upgrade(database_url, "0016")  # 0017 had done its work when 0018 failed
+
     tables = set(inspect(engine).get_table_names())
     assert "uitgaand_bericht" in tables
     assert "outbox_message" not in tables  # was left behind on SQLite, committed on its own
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE refdata_file"))
-    upgrade(engine)  # was, on SQLite: "table outbox_message already exists"
+    _run_again(engine)  # was, on SQLite: "table outbox_message already exists"
     assert {"outbox_message", "refdata_file"} <= set(inspect(engine).get_table_names())
     engine.dispose()
 
@@ -38,16 +49,10 @@ def test_a_failed_0018_keeps_the_registry_triggers_and_can_run_again(database_ur
     """0018's DROP TRIGGERs and its first CREATE TABLE come before any INSERT: on SQLite each used to
     commit on its own, so a failed run left the registry without its triggers at revision 0017, and the
     next run stopped at "no such trigger: partij_register_insert"."""
-    engine = make_engine(database_url)
-    upgrade(engine, "0017")
-    with engine.begin() as connection:
-        connection.execute(text("CREATE TABLE refdata_file (x INTEGER)"))
-    with pytest.raises(DBAPIError):
-        upgrade(engine)
+    engine = _failed_upgrade(database_url, "0017")
+
     assert "wijziging_counter" not in set(inspect(engine).get_table_names())
-    with engine.begin() as connection:
-        connection.execute(text("DROP TABLE refdata_file"))
-    upgrade(engine)  # was, on SQLite: "no such trigger: partij_register_insert"
+    _run_again(engine)  # was, on SQLite: "no such trigger: partij_register_insert"
     with engine.begin() as connection:
         before = connection.execute(text("SELECT version FROM registry_version")).scalar_one()
         connection.execute(
